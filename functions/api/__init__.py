@@ -1,0 +1,1 @@
+"""The monitoring REST API (FastAPI behind Mangum)."""

@@ -1,0 +1,1 @@
+"""Build of the aggregate tables (mart/) from raw/ with DuckDB SQL."""

@@ -1,0 +1,1 @@
+"""Ingestion of deployments from ArgoCD and GitLab."""

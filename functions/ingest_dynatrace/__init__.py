@@ -1,0 +1,1 @@
+"""Ingestion of Dynatrace metrics, problems and entities."""

@@ -1,0 +1,1 @@
+"""Ingestion of error and exception log counts from Elasticsearch."""

@@ -1,0 +1,1 @@
+"""Ingestion of ServiceNow incidents, changes, problems, task SLAs and CMDB CIs."""

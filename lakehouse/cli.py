@@ -1,0 +1,201 @@
+"""The `rosetta-monitoring` command: the demo, the local stack, the mapping table and lake inspection."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from lakehouse.errors import MappingValidationError, RosettaError
+from lakehouse.settings import Settings
+from lakehouse.storage import Lake
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        handler: Callable[[argparse.Namespace], int] = args.handler
+        return handler(args)
+    except MappingValidationError as exc:
+        print(f"error: {len(exc.problems)} mapping problem(s), nothing written:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 2
+    except RosettaError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rosetta-monitoring", description=__doc__)
+    parser.add_argument("--lake-url", help="s3://bucket/prefix or a folder (default: $ROSETTA_LAKE_URL)")
+    parser.add_argument("--s3-endpoint", help="S3 endpoint URL for MinIO or another store ($ROSETTA_S3_ENDPOINT_URL)")
+    sub = parser.add_subparsers(title="commands")
+
+    demo = sub.add_parser("demo", help="start the embedded S3 store, write and read a sample partition")
+    demo.add_argument("--keep-running", action="store_true", help="keep the embedded store up until Ctrl-C")
+    demo.set_defaults(handler=_demo)
+
+    local = sub.add_parser("local-s3", help="run the embedded S3-compatible server in the foreground")
+    local.add_argument("--bucket", default="rosetta-lake")
+    local.add_argument("--host", default="127.0.0.1")
+    local.add_argument("--port", type=int, default=9000)
+    local.set_defaults(handler=_local_s3)
+
+    check = sub.add_parser("check", help="check that the lake is reachable and writable")
+    check.set_defaults(handler=_check)
+
+    mappings = sub.add_parser("mappings", help="the mapping table: list, validate, import, history")
+    msub = mappings.add_subparsers(title="mapping commands")
+    m_list = msub.add_parser("list", help="print the current mapping as JSON lines")
+    m_list.set_defaults(handler=_mappings_list)
+    m_validate = msub.add_parser("validate", help="check a YAML/CSV/catalog-info.yaml file without writing")
+    m_validate.add_argument("file", type=Path)
+    m_validate.set_defaults(handler=_mappings_validate)
+    m_import = msub.add_parser("import", help="upsert the entries of a file as a new mapping version")
+    m_import.add_argument("file", type=Path)
+    m_import.add_argument("--actor", default=os.environ.get("USER") or "cli", help="who makes the change")
+    m_import.add_argument("--note", help="why")
+    m_import.add_argument("--replace", action="store_true", help="the file becomes the whole mapping")
+    m_import.set_defaults(handler=_mappings_import)
+    m_history = msub.add_parser("history", help="list mapping versions: who, when, why, how many entries")
+    m_history.set_defaults(handler=_mappings_history)
+
+    runs = sub.add_parser("runs", help="list recent batch runs from the run log")
+    runs.add_argument("--days", type=int, default=7)
+    runs.add_argument("--limit", type=int, default=50)
+    runs.set_defaults(handler=_runs)
+
+    partitions = sub.add_parser("partitions", help="list the day partitions of a dataset")
+    partitions.add_argument("dataset", help="e.g. servicenow/incidents")
+    partitions.set_defaults(handler=_partitions)
+
+    dictionary = sub.add_parser("dictionary", help="print the data dictionary (Markdown)")
+    dictionary.set_defaults(handler=_dictionary)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {}
+    if args.lake_url:
+        overrides["lake_url"] = args.lake_url
+    if args.s3_endpoint:
+        overrides["s3_endpoint_url"] = args.s3_endpoint
+    return Settings(**overrides)
+
+
+def _lake(args: argparse.Namespace) -> Lake:
+    lake = Lake.from_settings(_settings(args))
+    lake.check()
+    return lake
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from lakehouse.demo import run_demo
+
+    return run_demo(lake_url=args.lake_url, s3_endpoint=args.s3_endpoint, keep_running=args.keep_running)
+
+
+def _local_s3(args: argparse.Namespace) -> int:
+    from lakehouse.local_s3 import main as local_main
+
+    return local_main(["--bucket", args.bucket, "--host", args.host, "--port", str(args.port)])
+
+
+def _check(args: argparse.Namespace) -> int:
+    lake = _lake(args)
+    key = "state/_check.json"
+    lake.put_json(key, {"checked_at": datetime.now(UTC).isoformat()})
+    lake.store.delete(key)
+    print(f"ok: {lake.url} is reachable and writable")
+    return 0
+
+
+def _mappings_list(args: argparse.Namespace) -> int:
+    from lakehouse.mappings import MappingStore
+
+    current = MappingStore(_lake(args)).current()
+    if current is None:
+        print("no mapping yet: import one with `rosetta-monitoring mappings import FILE`", file=sys.stderr)
+        return 1
+    for entry in current.entries:
+        print(json.dumps(entry.model_dump(exclude_none=True), sort_keys=True))
+    return 0
+
+
+def _mappings_validate(args: argparse.Namespace) -> int:
+    from lakehouse.mappings import load_file
+
+    entries, problems = load_file(args.file)
+    for problem in problems:
+        print(f"  - {problem}", file=sys.stderr)
+    print(f"{len(entries)} valid entr{'y' if len(entries) == 1 else 'ies'}, {len(problems)} problem(s)")
+    return 0 if not problems else 2
+
+
+def _mappings_import(args: argparse.Namespace) -> int:
+    from lakehouse.mappings import MappingStore, load_file
+
+    entries, problems = load_file(args.file)
+    if problems:
+        raise MappingValidationError(problems)
+    version = MappingStore(_lake(args)).apply(entries, actor=args.actor, note=args.note, replace=args.replace)
+    print(f"mapping version {version.version}: {len(version.entries)} entries, by {version.changed_by}")
+    return 0
+
+
+def _mappings_history(args: argparse.Namespace) -> int:
+    from lakehouse.mappings import MappingStore
+
+    store = MappingStore(_lake(args))
+    for number in store.versions():
+        v = store.read(number)
+        if v:
+            print(
+                f"{v.version:6d}  {v.changed_at.isoformat()}  {v.changed_by:<20} "
+                f"{len(v.entries):5d}  {v.change_note or ''}"
+            )
+    return 0
+
+
+def _runs(args: argparse.Namespace) -> int:
+    from lakehouse.runlog import RunLog
+
+    since = (datetime.now(UTC) - timedelta(days=args.days)).date()
+    for r in RunLog(_lake(args)).list(since=since, limit=args.limit):
+        print(
+            f"{r.started_at.isoformat()}  {r.run_id}  {r.function:<18} {r.source:<13} {r.dataset or '-':<24} "
+            f"{r.status:<9} in={r.rows_in} out={r.rows_out} rejected={r.rows_rejected} {r.error or ''}"
+        )
+    return 0
+
+
+def _partitions(args: argparse.Namespace) -> int:
+    from lakehouse.schemas import get_dataset
+
+    lake = _lake(args)
+    days: list[date] = lake.list_partitions(get_dataset(args.dataset))
+    for day in days:
+        print(day.isoformat())
+    return 0
+
+
+def _dictionary(args: argparse.Namespace) -> int:
+    from lakehouse.dictionary import render_markdown
+
+    sys.stdout.write(render_markdown())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,90 @@
+"""The one place that opens DuckDB: limits, httpfs loaded offline, S3 credentials as a secret."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlparse
+
+import duckdb
+
+from lakehouse.errors import LakeAccessError, LakeConfigError
+from lakehouse.objectstore import S3Store
+from lakehouse.settings import Settings
+from lakehouse.storage import Lake
+
+
+def httpfs_extension_path() -> Path:
+    """The httpfs binary shipped by the duckdb-extension-httpfs wheel, matching the installed duckdb."""
+    try:
+        import duckdb_extension_httpfs
+    except ImportError:
+        raise LakeConfigError(
+            "duckdb-extension-httpfs is not installed: pip install the project's pinned set"
+        ) from None
+    base = Path(duckdb_extension_httpfs.__file__).parent / "extensions" / f"v{duckdb.__version__}"
+    path = base / "httpfs.duckdb_extension"
+    if not path.is_file():
+        raise LakeConfigError(
+            f"no httpfs extension for duckdb {duckdb.__version__} in {base.parent}: "
+            "duckdb and duckdb-extension-httpfs must be the same version"
+        )
+    return path
+
+
+def open_duckdb(
+    settings: Settings, lake: Lake | None = None, *, database: str = ":memory:"
+) -> duckdb.DuckDBPyConnection:
+    """A connection with sane limits; with an S3 lake, httpfs loaded and credentials configured.
+
+    Nothing is downloaded: automatic extension install/load is off and httpfs is loaded by path.
+    """
+    settings.duckdb_temp_directory.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(
+        database,
+        config={
+            "threads": settings.duckdb_threads,
+            "memory_limit": settings.duckdb_memory_limit,
+            "temp_directory": str(settings.duckdb_temp_directory),
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            # Lambda's filesystem is read-only except /tmp.
+            "home_directory": str(settings.duckdb_temp_directory),
+        },
+    )
+    if lake is not None and isinstance(lake.store, S3Store):
+        _configure_s3(con, settings, lake.store)
+    return con
+
+
+def _configure_s3(con: duckdb.DuckDBPyConnection, settings: Settings, store: S3Store) -> None:
+    path = str(httpfs_extension_path()).replace("'", "''")
+    con.execute(f"LOAD '{path}'")
+    credentials = store.session.get_credentials()
+    if credentials is None:
+        raise LakeAccessError(
+            "no S3 credentials found: set ROSETTA_S3_ACCESS_KEY_ID/ROSETTA_S3_SECRET_ACCESS_KEY "
+            "or the usual AWS variables/profile"
+        )
+    frozen = credentials.get_frozen_credentials()
+    params: dict[str, object] = {
+        "key_id": frozen.access_key,
+        "secret": frozen.secret_key,
+        "session_token": frozen.token or "",
+        "region": settings.s3_region,
+        "url_style": settings.url_style,
+        "scope": f"s3://{store.bucket}",
+    }
+    options = (
+        "KEY_ID $key_id, SECRET $secret, SESSION_TOKEN $session_token, "
+        "REGION $region, URL_STYLE $url_style, SCOPE $scope"
+    )
+    if settings.s3_endpoint_url:
+        endpoint = urlparse(settings.s3_endpoint_url)
+        if not endpoint.hostname:
+            raise LakeConfigError(
+                f"ROSETTA_S3_ENDPOINT_URL {settings.s3_endpoint_url!r} is not a URL like http://host:port"
+            )
+        params["endpoint"] = endpoint.netloc
+        params["use_ssl"] = endpoint.scheme == "https"
+        options += ", ENDPOINT $endpoint, USE_SSL $use_ssl"
+    con.execute(f"CREATE OR REPLACE SECRET rosetta_lake (TYPE s3, {options})", params)

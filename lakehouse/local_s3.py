@@ -1,0 +1,171 @@
+"""An embedded S3-compatible server on loopback, so the lake runs with no cloud account.
+
+It is moto's server with authentication switched on: it issues one access key, creates the bucket, and
+from then on refuses unknown keys and bad signatures as AWS does. It runs in a child process so that its
+global state never mixes with moto mocks used elsewhere in the same interpreter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import asdict, dataclass
+from typing import IO, Any
+
+from lakehouse.errors import LakeConfigError
+from lakehouse.settings import Settings
+
+DEFAULT_BUCKET = "rosetta-lake"
+READY_TIMEOUT_S = 60
+
+
+@dataclass(frozen=True)
+class S3Endpoint:
+    """How to reach a running S3 store."""
+
+    endpoint_url: str
+    bucket: str
+    access_key_id: str
+    secret_access_key: str
+    region: str = "us-east-1"
+
+    def settings(self, prefix: str = "", **overrides: Any) -> Settings:
+        url = f"s3://{self.bucket}/{prefix.strip('/')}" if prefix.strip("/") else f"s3://{self.bucket}"
+        values: dict[str, Any] = {
+            "lake_url": url,
+            "s3_endpoint_url": self.endpoint_url,
+            "s3_region": self.region,
+            "s3_access_key_id": self.access_key_id,
+            "s3_secret_access_key": self.secret_access_key,
+        }
+        return Settings(**(values | overrides))
+
+    def environment(self, prefix: str = "") -> dict[str, str]:
+        """The ROSETTA_* variables that point a process at this store."""
+        url = f"s3://{self.bucket}/{prefix.strip('/')}" if prefix.strip("/") else f"s3://{self.bucket}"
+        return {
+            "ROSETTA_LAKE_URL": url,
+            "ROSETTA_S3_ENDPOINT_URL": self.endpoint_url,
+            "ROSETTA_S3_REGION": self.region,
+            "ROSETTA_S3_ACCESS_KEY_ID": self.access_key_id,
+            "ROSETTA_S3_SECRET_ACCESS_KEY": self.secret_access_key,
+        }
+
+
+class EmbeddedS3:
+    """Start/stop the embedded server in a child process; a context manager."""
+
+    def __init__(self, *, bucket: str = DEFAULT_BUCKET, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.bucket, self.host, self.port = bucket, host, port
+        self._process: subprocess.Popen[str] | None = None
+        self.endpoint: S3Endpoint | None = None
+
+    def start(self) -> S3Endpoint:
+        command = [
+            sys.executable,
+            "-m",
+            "lakehouse.local_s3",
+            "--bucket",
+            self.bucket,
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--json",
+        ]
+        self._process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True
+        )
+        line = _read_line(self._process.stdout, READY_TIMEOUT_S)
+        if not line:
+            self.stop()
+            raise LakeConfigError(f"the embedded S3 server did not start on {self.host}:{self.port}")
+        self.endpoint = S3Endpoint(**json.loads(line))
+        return self.endpoint
+
+    def stop(self) -> None:
+        if self._process and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+        self._process = None
+
+    def __enter__(self) -> S3Endpoint:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _read_line(stream: IO[str] | None, timeout: float) -> str:
+    result: list[str] = []
+    reader = threading.Thread(target=lambda: result.append(stream.readline() if stream else ""), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    return result[0].strip() if result else ""
+
+
+def serve(bucket: str, host: str, port: int) -> tuple[Any, S3Endpoint]:
+    """Start moto's S3 in this process with authentication on. Returns (server, endpoint)."""
+    import boto3
+    from moto import settings as moto_settings
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+    server.start()
+    bound_host, bound_port = server.get_host_and_port()
+    url = f"http://{bound_host}:{bound_port}"
+    # Until authentication is switched on, any key is accepted: use it to issue the real one.
+    bootstrap = {
+        "endpoint_url": url,
+        "region_name": "us-east-1",
+        "aws_access_key_id": "bootstrap",
+        "aws_secret_access_key": "bootstrap",
+    }
+    iam = boto3.client("iam", **bootstrap)
+    iam.create_user(UserName="rosetta-lake")
+    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+    iam.put_user_policy(UserName="rosetta-lake", PolicyName="lake", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName="rosetta-lake")["AccessKey"]
+    boto3.client("s3", **bootstrap).create_bucket(Bucket=bucket)
+    moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
+    return server, S3Endpoint(url, bucket, key["AccessKeyId"], key["SecretAccessKey"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="rosetta-monitoring local-s3", description=__doc__)
+    parser.add_argument("--bucket", default=DEFAULT_BUCKET)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=9000)
+    parser.add_argument("--json", action="store_true", help="print the endpoint as one JSON line (for programs)")
+    args = parser.parse_args(argv)
+    # Credentials must not come from the caller's AWS profile; moto only needs them to be present.
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bootstrap")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bootstrap")
+    server, endpoint = serve(args.bucket, args.host, args.port)
+    if args.json:
+        print(json.dumps(asdict(endpoint)), flush=True)
+    else:
+        print(f"Embedded S3 server on {endpoint.endpoint_url}, bucket {endpoint.bucket!r}. Point the lake at it with:")
+        for name, value in endpoint.environment().items():
+            print(f"  export {name}={value}")
+        print("Ctrl-C to stop.", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop.wait()
+    server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,457 @@
+"""The mapping table: each Rosetta entity (application or component, per environment) and its source pivots.
+
+Raw data keeps the sources' own ids; the mapping turns them into entities when aggregates are built, so
+correcting a mapping re-attributes history. Entries come from YAML/CSV files, from Backstage
+`catalog-info.yaml` annotations, or from the admin API, and every change is kept as a new version.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import string
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import pyarrow as pa
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from lakehouse.errors import ConcurrentWriteError, MappingValidationError
+from lakehouse.objectstore import ABSENT, PreconditionFailed
+from lakehouse.schemas import UTC_MS, Column
+from lakehouse.storage import Lake
+
+SLUG = r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$"
+SYS_ID = re.compile(r"^[0-9a-f]{32}$")
+K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+INDEX_PATTERN = re.compile(r"^[a-z0-9*][a-z0-9*._:-]*(,[a-z0-9*][a-z0-9*._:-]*)*$")
+SELECTOR_PART = re.compile(
+    r"^(type|entityId|tag|mzId|mzName|entityName(\.\w+)*|healthState|"
+    r"(from|to)Relationships?\.\w+|databaseName|not)\(.*\)$"
+)
+TEMPLATE_FIELDS = {"entity", "component", "application", "environment", "name"}
+
+# The pivots as the design note names them, and the field each fills.
+PIVOT_ALIASES = {
+    "dynatrace.entitySelector": "dynatrace_entity_selector",
+    "dynatrace.tag": "dynatrace_tag",
+    "servicenow.ciId": "servicenow_ci_id",
+    "cmdb.ciName": "cmdb_ci_name",
+    "argocd.appName": "argocd_app_name",
+    "gitlab.projectId": "gitlab_project_id",
+    "elisa.index": "elisa_index",
+    "kibana.queryTemplate": "kibana_query_template",
+}
+PIVOTS = tuple(PIVOT_ALIASES.values())
+# Pivots that identify one entity per environment: two entities claiming one value would make attribution
+# ambiguous. Tags and index patterns may be shared (an application tag on all its components).
+UNIQUE_PIVOTS = (
+    "dynatrace_entity_selector",
+    "servicenow_ci_id",
+    "cmdb_ci_name",
+    "argocd_app_name",
+    "gitlab_project_id",
+)
+
+
+class MappingEntry(BaseModel):
+    """One entity in one environment and the ids that find it in each source."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    entity_id: str = Field(pattern=SLUG, description="Backstage-style name, e.g. payments-api")
+    kind: Literal["application", "component"]
+    name: str | None = None
+    application_id: str | None = Field(default=None, pattern=SLUG, description="Parent application of a component")
+    team: str | None = Field(default=None, pattern=SLUG)
+    group: str | None = Field(default=None, pattern=SLUG)
+    domain: str | None = Field(default=None, pattern=SLUG)
+    environment: str = Field(default="production", pattern=SLUG)
+    dynatrace_entity_selector: str | None = None
+    dynatrace_tag: str | None = None
+    servicenow_ci_id: str | None = None
+    cmdb_ci_name: str | None = None
+    argocd_app_name: str | None = None
+    gitlab_project_id: int | None = Field(default=None, gt=0)
+    elisa_index: str | None = None
+    kibana_query_template: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.entity_id, self.environment)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("dynatrace_entity_selector")
+    @classmethod
+    def _selector(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parts = _split_selector(value)
+        if parts is None or not all(SELECTOR_PART.match(p) for p in parts):
+            raise ValueError('not a Dynatrace entitySelector like type(SERVICE),entityId("SERVICE-...")')
+        return value
+
+    @field_validator("dynatrace_tag")
+    @classmethod
+    def _tag(cls, value: str | None) -> str | None:
+        if value is not None and (any(c in value for c in '"(),') or value.startswith(":")):
+            raise ValueError("a Dynatrace tag is [context:]key[:value] without quotes, commas or parentheses")
+        return value
+
+    @field_validator("servicenow_ci_id")
+    @classmethod
+    def _sys_id(cls, value: str | None) -> str | None:
+        if value is not None and not SYS_ID.match(value):
+            raise ValueError("a ServiceNow sys_id is 32 lowercase hexadecimal characters")
+        return value
+
+    @field_validator("argocd_app_name")
+    @classmethod
+    def _argo(cls, value: str | None) -> str | None:
+        if value is not None and not K8S_NAME.match(value):
+            raise ValueError("an ArgoCD application name is a lowercase DNS-1123 name")
+        return value
+
+    @field_validator("elisa_index")
+    @classmethod
+    def _index(cls, value: str | None) -> str | None:
+        if value is not None and not INDEX_PATTERN.match(value):
+            raise ValueError("an index pattern is lowercase, without spaces, e.g. logs-payments-*")
+        return value
+
+    @field_validator("kibana_query_template")
+    @classmethod
+    def _template(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            fields = {f for _, f, _, _ in string.Formatter().parse(value) if f is not None}
+        except ValueError as exc:
+            raise ValueError(f"bad template: {exc}") from None
+        unknown = fields - TEMPLATE_FIELDS
+        if unknown:
+            raise ValueError(f"unknown placeholder(s) {sorted(unknown)}; allowed: {sorted(TEMPLATE_FIELDS)}")
+        return value
+
+    def kibana_query(self) -> str | None:
+        """The template filled for this entity."""
+        if not self.kibana_query_template:
+            return None
+        return self.kibana_query_template.format(
+            entity=self.entity_id,
+            component=self.entity_id,
+            application=self.application_id or self.entity_id,
+            environment=self.environment,
+            name=self.name or self.entity_id,
+        )
+
+
+def _split_selector(selector: str) -> list[str] | None:
+    """Split on top-level commas; None if parentheses or quotes are unbalanced."""
+    parts, depth, quoted, start = [], 0, False, 0
+    for i, ch in enumerate(selector):
+        if ch == '"' and (i == 0 or selector[i - 1] != "~"):
+            quoted = not quoted
+        elif not quoted and ch == "(":
+            depth += 1
+        elif not quoted and ch == ")":
+            depth -= 1
+            if depth < 0:
+                return None
+        elif not quoted and depth == 0 and ch == ",":
+            parts.append(selector[start:i].strip())
+            start = i + 1
+    if depth or quoted:
+        return None
+    parts.append(selector[start:].strip())
+    return parts
+
+
+def validate_entries(raw: Iterable[Mapping[str, Any]]) -> tuple[list[MappingEntry], list[str]]:
+    """Check entries one by one and as a set. Returns the accepted entries and one reason per rejection."""
+    accepted: list[MappingEntry] = []
+    problems: list[str] = []
+    for index, item in enumerate(raw, start=1):
+        label = f"entry {index}" + (
+            f" ({item.get('entity_id')})" if isinstance(item, Mapping) and item.get("entity_id") else ""
+        )
+        try:
+            accepted.append(MappingEntry.model_validate(_normalise_keys(item)))
+        except ValidationError as exc:
+            for err in exc.errors():
+                where = ".".join(str(p) for p in err["loc"]) or "entry"
+                reason = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+                problems.append(f"{label}: {where}: {reason}")
+        except TypeError as exc:
+            problems.append(f"{label}: {exc}")
+    return _validate_set(accepted, problems)
+
+
+def _normalise_keys(item: Any) -> dict[str, Any]:
+    if not isinstance(item, Mapping):
+        raise TypeError(f"expected a mapping of fields, got {type(item).__name__}")
+    flat: dict[str, Any] = {}
+    for key, value in item.items():
+        if key == "pivots" and isinstance(value, Mapping):
+            for pivot, pivot_value in value.items():
+                flat[PIVOT_ALIASES.get(str(pivot), str(pivot))] = pivot_value
+        else:
+            flat[PIVOT_ALIASES.get(str(key), str(key))] = value
+    return flat
+
+
+def _validate_set(entries: list[MappingEntry], problems: list[str]) -> tuple[list[MappingEntry], list[str]]:
+    accepted: list[MappingEntry] = []
+    seen: dict[tuple[str, str], MappingEntry] = {}
+    claimed: dict[tuple[str, str, str], str] = {}
+    applications = {e.entity_id for e in entries if e.kind == "application"}
+    for e in entries:
+        label = f"{e.entity_id} [{e.environment}]"
+        reasons = []
+        if e.key in seen:
+            reasons.append("duplicate entity for this environment")
+        if e.kind == "application" and e.application_id not in (None, e.entity_id):
+            reasons.append("an application cannot belong to another application")
+        if e.kind == "component" and e.application_id and e.application_id not in applications:
+            reasons.append(f"application_id {e.application_id!r} is not a known application")
+        for pivot in UNIQUE_PIVOTS:
+            value = getattr(e, pivot)
+            owner = claimed.get((e.environment, pivot, str(value))) if value is not None else None
+            if owner is not None and owner != e.entity_id:
+                reasons.append(f"{pivot} {value!r} is already mapped to {owner}")
+        if reasons:
+            problems.extend(f"{label}: {r}" for r in reasons)
+            continue
+        seen[e.key] = e
+        for pivot in UNIQUE_PIVOTS:
+            value = getattr(e, pivot)
+            if value is not None:
+                claimed[(e.environment, pivot, str(value))] = e.entity_id
+        accepted.append(e)
+    return accepted, problems
+
+
+# --- loading from files -------------------------------------------------------------------------
+def load_file(path: Path) -> tuple[list[MappingEntry], list[str]]:
+    """Read a mapping YAML/CSV file or a Backstage catalog-info.yaml; returns (accepted, problems)."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() == ".csv":
+        return validate_entries(_rows_from_csv(text))
+    documents = [d for d in yaml.safe_load_all(text) if d is not None]
+    if documents and all(isinstance(d, Mapping) and "apiVersion" in d and "kind" in d for d in documents):
+        return from_catalog(documents)
+    if len(documents) == 1 and isinstance(documents[0], Mapping) and "mappings" in documents[0]:
+        return validate_entries(documents[0]["mappings"] or [])
+    if len(documents) == 1 and isinstance(documents[0], list):
+        return validate_entries(documents[0])
+    return [], [f"{path}: expected a list of entries, a 'mappings:' list, or Backstage catalog entities"]
+
+
+def _rows_from_csv(text: str) -> list[dict[str, Any]]:
+    return [{k: v for k, v in row.items() if k is not None} for row in csv.DictReader(io.StringIO(text))]
+
+
+def from_catalog(documents: Iterable[Mapping[str, Any]]) -> tuple[list[MappingEntry], list[str]]:
+    """Entries from Backstage entities: System = application, Component = component.
+
+    Team = the owner group, group = that team's parent group, domain = the system's domain. Pivots come
+    from annotations (community keys where one exists, rosetta.io/* otherwise).
+    """
+    docs = list(documents)
+    parents = {
+        _ref_name(d["metadata"]["name"]): _ref_name(d.get("spec", {}).get("parent"))
+        for d in docs
+        if d.get("kind") == "Group" and d.get("metadata", {}).get("name")
+    }
+    systems = {_ref_name(d["metadata"]["name"]): d for d in docs if d.get("kind") == "System"}
+    raw: list[dict[str, Any]] = []
+    for d in docs:
+        kind = d.get("kind")
+        if kind not in ("System", "Component"):
+            continue
+        meta, spec = d.get("metadata", {}), d.get("spec", {}) or {}
+        notes: Mapping[str, Any] = meta.get("annotations", {}) or {}
+        team = _ref_name(spec.get("owner"))
+        system = systems.get(_ref_name(spec.get("system"))) if kind == "Component" else d
+        domain = _ref_name((system or {}).get("spec", {}).get("domain")) if system else None
+        raw.append(
+            {
+                "entity_id": notes.get("rosetta.io/app-id") or meta.get("name"),
+                "kind": "application" if kind == "System" else "component",
+                "name": meta.get("title") or meta.get("name"),
+                "application_id": _ref_name(spec.get("system")) if kind == "Component" else None,
+                "team": team,
+                "group": parents.get(team) if team else None,
+                "domain": domain,
+                "environment": notes.get("rosetta.io/environment") or "production",
+                **_pivots_from_annotations(notes),
+            }
+        )
+    return validate_entries(raw)
+
+
+def _pivots_from_annotations(notes: Mapping[str, Any]) -> dict[str, Any]:
+    selector = notes.get("rosetta.io/dynatrace-entity-selector")
+    ids = [i.strip() for i in str(notes.get("dynatrace.com/dynatrace-entity-id", "")).split(",") if i.strip()]
+    if not selector and ids:
+        selector = "entityId(" + ",".join(f'"{i}"' for i in ids) + ")"
+    return {
+        "dynatrace_entity_selector": selector,
+        "dynatrace_tag": notes.get("rosetta.io/dynatrace-tag"),
+        "servicenow_ci_id": notes.get("rosetta.io/servicenow-ci-id"),
+        "cmdb_ci_name": notes.get("rosetta.io/cmdb-ci-name"),
+        "argocd_app_name": notes.get("argocd/app-name"),
+        "gitlab_project_id": notes.get("gitlab.com/project-id"),
+        "elisa_index": notes.get("rosetta.io/elisa-index"),
+        "kibana_query_template": notes.get("rosetta.io/kibana-query-template"),
+    }
+
+
+def _ref_name(ref: Any) -> str | None:
+    """'group:default/payments-team' -> 'payments-team'."""
+    if not ref:
+        return None
+    return str(ref).split(":", 1)[-1].split("/")[-1]
+
+
+# --- versions in the lake -----------------------------------------------------------------------
+VERSION_COLUMNS = (
+    Column("version", pa.int64(), "Mapping version this row belongs to", nullable=False),
+    Column("changed_by", pa.string(), "Who made the change that created this version", nullable=False),
+    Column("changed_at", UTC_MS, "When that change was made", "UTC", nullable=False),
+    Column("change_note", pa.string(), "Why, as the author wrote it"),
+    Column("row_updated_by", pa.string(), "Who last changed this row", nullable=False),
+    Column("row_updated_at", UTC_MS, "When this row last changed", "UTC", nullable=False),
+)
+ENTRY_COLUMNS = tuple(
+    Column(
+        name,
+        pa.int64() if name == "gitlab_project_id" else pa.string(),
+        (MappingEntry.model_fields[name].description or name.replace("_", " ")),
+        nullable=name not in ("entity_id", "kind", "environment"),
+    )
+    for name in MappingEntry.model_fields
+)
+MAPPING_SCHEMA = pa.schema([pa.field(c.name, c.type, nullable=c.nullable) for c in ENTRY_COLUMNS + VERSION_COLUMNS])
+
+
+@dataclass(frozen=True)
+class MappingVersion:
+    version: int
+    entries: tuple[MappingEntry, ...]
+    changed_by: str
+    changed_at: datetime
+    change_note: str | None
+    row_meta: Mapping[tuple[str, str], tuple[str, datetime]]
+
+
+class MappingStore:
+    """Versions of the mapping table in the lake; a change writes version n+1 and never rewrites n."""
+
+    def __init__(self, lake: Lake) -> None:
+        self.lake = lake
+
+    def versions(self) -> list[int]:
+        out = []
+        for key in self.lake.list_keys("ref/mappings/"):
+            match = re.match(r"ref/mappings/version=(\d+)/mappings\.parquet$", key)
+            if match:
+                out.append(int(match.group(1)))
+        return sorted(out)
+
+    def current(self) -> MappingVersion | None:
+        versions = self.versions()
+        return self.read(versions[-1]) if versions else None
+
+    def read(self, version: int) -> MappingVersion | None:
+        table = self.lake.get_table(self.lake.mapping_version_key(version))
+        if table is None:
+            return None
+        rows = table.to_pylist()
+        entries = tuple(MappingEntry.model_validate({k: r[k] for k in MappingEntry.model_fields}) for r in rows)
+        first = rows[0] if rows else None
+        meta = {(r["entity_id"], r["environment"]): (r["row_updated_by"], r["row_updated_at"]) for r in rows}
+        empty_meta = ("", datetime.fromtimestamp(0, UTC), None)
+        changed_by, changed_at, note = (
+            (first["changed_by"], first["changed_at"], first["change_note"]) if first else empty_meta
+        )
+        return MappingVersion(version, entries, changed_by, changed_at, note, meta)
+
+    def apply(
+        self,
+        changes: Iterable[MappingEntry | Mapping[str, Any]],
+        *,
+        actor: str,
+        note: str | None = None,
+        replace: bool = False,
+        remove: Iterable[tuple[str, str]] = (),
+        now: datetime | None = None,
+    ) -> MappingVersion:
+        """Upsert (or replace all with) `changes`, remove keys, validate the whole set, write a new version.
+
+        Raises MappingValidationError with every reason if anything is rejected; nothing is written then.
+        """
+        if not actor or not actor.strip():
+            raise MappingValidationError(["a change needs the name of who makes it"])
+        given = [c.model_dump() if isinstance(c, MappingEntry) else dict(c) for c in changes]
+        incoming, problems = validate_entries(given)
+        if problems:
+            raise MappingValidationError(problems)
+        removed = set(remove)
+        for _ in range(8):
+            current = self.current()
+            base = {} if (replace or current is None) else {e.key: e for e in current.entries}
+            missing = [k for k in removed if k not in base]
+            if missing:
+                raise MappingValidationError([f"{k[0]} [{k[1]}]: not in the current mapping" for k in missing])
+            merged = {k: v for k, v in base.items() if k not in removed} | {e.key: e for e in incoming}
+            accepted, problems = _validate_set(list(merged.values()), [])
+            if problems:
+                raise MappingValidationError(problems)
+            version = (current.version if current else 0) + 1
+            stamp = now or datetime.now(UTC)
+            table = self._table(accepted, current, version, actor, stamp, note)
+            try:
+                self.lake.put_table(self.lake.mapping_version_key(version), table, if_match=ABSENT)
+            except PreconditionFailed:
+                continue  # another admin wrote this version number first: rebase on theirs
+            result = self.read(version)
+            assert result is not None
+            return result
+        raise ConcurrentWriteError("the mapping table kept changing under this update; retry")
+
+    @staticmethod
+    def _table(
+        entries: list[MappingEntry],
+        previous: MappingVersion | None,
+        version: int,
+        actor: str,
+        stamp: datetime,
+        note: str | None,
+    ) -> pa.Table:
+        before = {e.key: e for e in previous.entries} if previous else {}
+        rows = []
+        for e in sorted(entries, key=lambda x: x.key):
+            unchanged = before.get(e.key) == e and previous is not None
+            by, at = previous.row_meta[e.key] if unchanged and previous else (actor, stamp)
+            rows.append(
+                e.model_dump()
+                | {
+                    "version": version,
+                    "changed_by": actor,
+                    "changed_at": stamp,
+                    "change_note": note,
+                    "row_updated_by": by,
+                    "row_updated_at": at,
+                }
+            )
+        return pa.Table.from_pylist(rows, schema=MAPPING_SCHEMA)

@@ -1,0 +1,231 @@
+"""Byte-level object stores behind the lake: a local folder or an S3-compatible bucket.
+
+Both offer the same four operations, with an optional compare-and-swap on put so that two writers
+merging into one object never silently drop each other's rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import boto3
+import botocore.config
+import botocore.exceptions
+
+from lakehouse.errors import LakeAccessError, LakeConfigError
+
+# Sentinel for put(): the object must not exist yet.
+ABSENT = "<absent>"
+
+
+class PreconditionFailed(Exception):
+    """The object changed since it was read (or exists when it should not)."""
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    data: bytes
+    etag: str
+
+
+class ObjectStore(Protocol):
+    """What the lake needs from storage. Keys are relative to the lake root, '/'-separated."""
+
+    def get(self, key: str) -> StoredObject | None: ...
+
+    def put(self, key: str, data: bytes, *, if_match: str | None = None) -> None:
+        """Write whole. `if_match` is an etag from get(), ABSENT, or None for an unconditional write."""
+        ...
+
+    def list(self, prefix: str) -> list[str]: ...
+
+    def delete(self, key: str) -> None: ...
+
+
+class LocalStore:
+    """A folder on disk. Writes go to a temporary file then os.replace, which is atomic on POSIX."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if self.root not in path.parents:
+            raise LakeConfigError(f"lake key escapes the lake root: {key!r}")
+        return path
+
+    def get(self, key: str) -> StoredObject | None:
+        try:
+            data = self._path(key).read_bytes()
+        except FileNotFoundError:
+            return None
+        return StoredObject(data, hashlib.md5(data, usedforsecurity=False).hexdigest())
+
+    def put(self, key: str, data: bytes, *, if_match: str | None = None) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._locked(path) if if_match is not None else contextlib.nullcontext():
+            if if_match is not None:
+                current = self.get(key)
+                if (current is None) != (if_match == ABSENT) or (current and current.etag != if_match):
+                    raise PreconditionFailed(key)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(data)
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(tmp, path)
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+                raise
+
+    @contextlib.contextmanager
+    def _locked(self, path: Path) -> Iterator[None]:
+        # The lock file sits beside the object; it only serialises compare-and-swap writers.
+        with open(path.parent / f".{path.name}.lock", "a+b") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def list(self, prefix: str) -> list[str]:
+        base = self._path(prefix) if prefix else self.root
+        if base.is_file():
+            return [prefix]
+        if not base.is_dir():
+            return []
+        keys = []
+        for path in base.rglob("*"):
+            if path.is_file() and not path.name.startswith("."):
+                keys.append(path.relative_to(self.root).as_posix())
+        return sorted(keys)
+
+    def delete(self, key: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self._path(key).unlink()
+
+
+class S3Store:
+    """An S3 bucket (AWS, MinIO, the embedded server). PUT replaces an object atomically."""
+
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str,
+        *,
+        endpoint_url: str | None,
+        region: str,
+        url_style: str,
+        access_key_id: str | None = None,
+        secret_access_key: str | None = None,
+        conditional_writes: bool = True,
+    ) -> None:
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.endpoint_url = endpoint_url
+        self.conditional_writes = conditional_writes
+        session = boto3.session.Session(
+            aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key, region_name=region
+        )
+        self.session = session
+        config = botocore.config.Config(
+            s3={"addressing_style": "path" if url_style == "path" else "virtual"},
+            retries={"mode": "standard", "max_attempts": 5},
+            connect_timeout=5,
+            read_timeout=60,
+        )
+        self.client: Any = session.client("s3", endpoint_url=endpoint_url, config=config)
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def get(self, key: str) -> StoredObject | None:
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+        except botocore.exceptions.ClientError as exc:
+            if _code(exc) in ("NoSuchKey", "404"):
+                return None
+            raise self._explain(exc) from None
+        except botocore.exceptions.BotoCoreError as exc:
+            raise self._explain(exc) from None
+        return StoredObject(response["Body"].read(), response["ETag"])
+
+    def put(self, key: str, data: bytes, *, if_match: str | None = None) -> None:
+        extra: dict[str, str] = {}
+        if if_match is not None and self.conditional_writes:
+            extra = {"IfNoneMatch": "*"} if if_match == ABSENT else {"IfMatch": if_match}
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, **extra)
+        except botocore.exceptions.ClientError as exc:
+            if _code(exc) in ("PreconditionFailed", "ConditionalRequestConflict", "412", "409"):
+                raise PreconditionFailed(key) from None
+            raise self._explain(exc) from None
+        except botocore.exceptions.BotoCoreError as exc:
+            raise self._explain(exc) from None
+
+    def list(self, prefix: str) -> list[str]:
+        full = self._key(prefix)
+        keys: list[str] = []
+        try:
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=full):
+                keys.extend(item["Key"] for item in page.get("Contents", []))
+        except botocore.exceptions.ClientError as exc:
+            raise self._explain(exc) from None
+        except botocore.exceptions.BotoCoreError as exc:
+            raise self._explain(exc) from None
+        cut = len(self.prefix) + 1 if self.prefix else 0
+        return sorted(k[cut:] for k in keys)
+
+    def delete(self, key: str) -> None:
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        except botocore.exceptions.ClientError as exc:
+            raise self._explain(exc) from None
+
+    def check(self) -> None:
+        """Fail early, with one clear line, if the bucket is missing or the credentials are refused."""
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except botocore.exceptions.ClientError as exc:
+            raise self._explain(exc) from None
+        except botocore.exceptions.BotoCoreError as exc:
+            raise self._explain(exc) from None
+
+    def _explain(self, exc: Exception) -> Exception:
+        where = f"s3://{self.bucket}" + (f" at {self.endpoint_url}" if self.endpoint_url else "")
+        if isinstance(exc, botocore.exceptions.NoCredentialsError):
+            return LakeAccessError(
+                f"no S3 credentials found for {where}: set ROSETTA_S3_ACCESS_KEY_ID/ROSETTA_S3_SECRET_ACCESS_KEY "
+                "or the usual AWS variables/profile"
+            )
+        if isinstance(exc, botocore.exceptions.EndpointConnectionError):
+            return LakeAccessError(f"cannot connect to the S3 endpoint for {where}: check ROSETTA_S3_ENDPOINT_URL")
+        if isinstance(exc, botocore.exceptions.ClientError):
+            code = _code(exc)
+            if code in ("NoSuchBucket",) or (code == "404" and exc.operation_name == "HeadBucket"):
+                return LakeAccessError(
+                    f"bucket {self.bucket!r} does not exist at {where}: create it or fix ROSETTA_LAKE_URL"
+                )
+            if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken", "403"):
+                return LakeAccessError(
+                    f"S3 credentials were rejected by {where} ({code}): check the access key and secret"
+                )
+            if code == "AccessDenied":
+                return LakeAccessError(f"access denied on {where}: the credentials lack permission for this lake")
+            return LakeAccessError(f"S3 error {code} on {where}: {exc.response.get('Error', {}).get('Message', '')}")
+        return LakeAccessError(f"S3 request to {where} failed: {type(exc).__name__}: {exc}")
+
+
+def _code(exc: botocore.exceptions.ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))

@@ -1,0 +1,210 @@
+"""Run log and watermarks: one JSON record per batch run under runs/, one state file per dataset under state/.
+
+A watermark says "everything up to here is durable in raw/"; it is only advanced after the partitions it
+covers are written, so a crashed run is simply re-run from the old watermark.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal
+
+from lakehouse.errors import ConcurrentWriteError, RosettaError
+from lakehouse.objectstore import ABSENT, PreconditionFailed
+from lakehouse.storage import Lake
+
+RunStatus = Literal["running", "succeeded", "partial", "failed"]
+
+
+@dataclass
+class RunRecord:
+    """What one batch run did. `partial` = finished with rejected records or a failed dataset."""
+
+    run_id: str
+    function: str
+    source: str
+    dataset: str | None
+    window_start: datetime | None
+    window_end: datetime | None
+    started_at: datetime
+    status: RunStatus = "running"
+    finished_at: datetime | None = None
+    duration_s: float | None = None
+    rows_in: int = 0
+    rows_out: int = 0
+    rows_rejected: int = 0
+    requests: int = 0
+    retries: int = 0
+    days_written: list[str] = field(default_factory=list)
+    error: str | None = None
+    trigger: str = "schedule"
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunRecord:
+        values = dict(data)
+        for name in ("window_start", "window_end", "started_at", "finished_at"):
+            if values.get(name):
+                values[name] = datetime.fromisoformat(values[name])
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+
+def new_run_id(started: datetime) -> str:
+    """Sortable by start time, unique across concurrent runs."""
+    return f"{started.strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:8]}"
+
+
+class RunLog:
+    def __init__(self, lake: Lake) -> None:
+        self.lake = lake
+        self._clock: dict[str, float] = {}  # monotonic start per run, for an exact duration
+
+    def start(
+        self,
+        function: str,
+        source: str,
+        dataset: str | None = None,
+        *,
+        window: tuple[datetime, datetime] | None = None,
+        trigger: str = "schedule",
+        now: datetime | None = None,
+    ) -> RunRecord:
+        started = now or datetime.now(UTC)
+        record = RunRecord(
+            run_id=new_run_id(started),
+            function=function,
+            source=source,
+            dataset=dataset,
+            window_start=window[0] if window else None,
+            window_end=window[1] if window else None,
+            started_at=started,
+            trigger=trigger,
+        )
+        self._clock[record.run_id] = time.monotonic()
+        self._write(record)
+        return record
+
+    def finish(
+        self,
+        record: RunRecord,
+        status: RunStatus,
+        *,
+        error: BaseException | str | None = None,
+        now: datetime | None = None,
+    ) -> RunRecord:
+        record.status = status
+        record.finished_at = now or datetime.now(UTC)
+        t0 = self._clock.pop(record.run_id, None)
+        record.duration_s = round(
+            time.monotonic() - t0 if t0 is not None else (record.finished_at - record.started_at).total_seconds(), 3
+        )
+        if error is not None:
+            record.error = describe_error(error)
+        self._write(record)
+        return record
+
+    def _write(self, record: RunRecord) -> None:
+        self.lake.put_json(self.lake.run_key(record.run_id, record.started_at), record.to_json())
+
+    def list(self, *, since: date | None = None, limit: int = 100) -> list[RunRecord]:
+        """Newest first. Reads only the day folders from `since` on (default: the last 7 days)."""
+        since = since or (datetime.now(UTC) - timedelta(days=7)).date()
+        keys = [k for k in self.lake.list_keys("runs/") if _day_of(k) is not None and _day_of(k) >= since]  # type: ignore[operator]
+        records = []
+        for key in sorted(keys, reverse=True)[: max(limit * 2, limit)]:
+            found = self.lake.get_json(key)
+            if found:
+                records.append(RunRecord.from_json(found[0]))
+        records.sort(key=lambda r: r.started_at, reverse=True)
+        return records[:limit]
+
+
+def describe_error(error: BaseException | str) -> str:
+    """One line for the run log. Our own errors are already written for people; others get their type."""
+    if isinstance(error, str):
+        return error
+    if isinstance(error, RosettaError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"
+
+
+def _day_of(key: str) -> date | None:
+    parts = key.split("/")
+    if len(parts) == 3 and parts[1].startswith("day="):
+        try:
+            return date.fromisoformat(parts[1][4:])
+        except ValueError:
+            return None
+    return None
+
+
+@dataclass(frozen=True)
+class Watermark:
+    source: str
+    dataset: str
+    value: datetime
+    run_id: str
+    updated_at: datetime
+    cursor: dict[str, Any] = field(default_factory=dict)
+
+
+class Watermarks:
+    """Per-dataset progress under state/. Never moves backwards unless asked to (a deliberate backfill)."""
+
+    def __init__(self, lake: Lake) -> None:
+        self.lake = lake
+
+    def get(self, source: str, dataset: str) -> Watermark | None:
+        found = self.lake.get_json(self.lake.state_key(source, dataset))
+        if not found:
+            return None
+        data = found[0]
+        return Watermark(
+            source,
+            dataset,
+            datetime.fromisoformat(data["value"]),
+            data["run_id"],
+            datetime.fromisoformat(data["updated_at"]),
+            data.get("cursor") or {},
+        )
+
+    def advance(
+        self,
+        source: str,
+        dataset: str,
+        value: datetime,
+        *,
+        run_id: str,
+        cursor: dict[str, Any] | None = None,
+        allow_backwards: bool = False,
+        now: datetime | None = None,
+    ) -> Watermark:
+        """Call only once the data up to `value` is durable in the lake."""
+        if value.tzinfo is None:
+            raise ValueError("watermarks are UTC instants; got a naive datetime")
+        key = self.lake.state_key(source, dataset)
+        for _ in range(8):
+            found = self.lake.get_json(key)
+            if found and not allow_backwards:
+                previous = datetime.fromisoformat(found[0]["value"])
+                if value < previous:
+                    return self.get(source, dataset)  # type: ignore[return-value]
+            stamp = now or datetime.now(UTC)
+            record = {
+                "value": value.astimezone(UTC).isoformat(),
+                "run_id": run_id,
+                "updated_at": stamp.isoformat(),
+                "cursor": cursor or {},
+            }
+            try:
+                self.lake.put_json(key, record, if_match=found[1] if found else ABSENT)
+            except PreconditionFailed:
+                continue
+            return Watermark(source, dataset, value.astimezone(UTC), run_id, stamp, cursor or {})
+        raise ConcurrentWriteError(f"{key}: kept changing under this update; retry")

@@ -1,0 +1,46 @@
+"""One typed settings object, read from ROSETTA_* environment variables when a process starts."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where the lake is and how to reach it. Build it with `Settings()` at start-up, never at import."""
+
+    model_config = SettingsConfigDict(env_prefix="ROSETTA_", extra="ignore")
+
+    lake_url: str = Field(
+        default=".rosetta/lake",
+        description="s3://bucket/prefix for any S3-compatible store, or a local folder.",
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None, description="Custom S3 endpoint (MinIO, the embedded server); unset for AWS S3."
+    )
+    s3_region: str = "us-east-1"
+    s3_url_style: Literal["path", "vhost"] | None = Field(
+        default=None, description="Addressing style; defaults to path with a custom endpoint, vhost on AWS."
+    )
+    # Explicit keys are for MinIO and the embedded store; on AWS leave them unset so the usual
+    # credential chain (environment, profile, role) applies.
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_conditional_writes: bool = Field(
+        default=True,
+        description="Use If-Match/If-None-Match on PUT so concurrent merges never drop rows.",
+    )
+
+    duckdb_threads: int = Field(default=2, ge=1, le=64)
+    duckdb_memory_limit: str = "1GB"
+    duckdb_temp_directory: Path = Field(default=Path(tempfile.gettempdir()) / "rosetta-duckdb")
+
+    @property
+    def url_style(self) -> Literal["path", "vhost"]:
+        if self.s3_url_style:
+            return self.s3_url_style
+        return "path" if self.s3_endpoint_url else "vhost"

@@ -1,0 +1,288 @@
+"""The lake: the only code that knows keys and URLs.
+
+Layout under the lake root (a local folder or s3://bucket/prefix):
+
+    landing/<source>/<dataset>/day=YYYY-MM-DD/<run_id>/page-00001.json.gz   raw API pages, for replay
+    raw/<source>/<dataset>/day=YYYY-MM-DD/data.parquet                      typed rows, one object per day
+    mart/<table>/data.parquet                                               aggregate tables
+    ref/mappings/version=NNNNNN/mappings.parquet                            the mapping table, every version
+    runs/day=YYYY-MM-DD/<run_id>.json                                       one record per batch run
+    state/<source>/<dataset>.json                                           watermarks and cursors
+
+A day partition is one object, written whole: readers see the old day or the new one, never half.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from lakehouse.errors import ConcurrentWriteError, LakeConfigError, SchemaMismatchError
+from lakehouse.objectstore import ABSENT, LocalStore, ObjectStore, PreconditionFailed, S3Store
+from lakehouse.schemas import Dataset
+from lakehouse.settings import Settings
+
+PARTITION_FILE = "data.parquet"
+MAX_MERGE_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class PartitionWrite:
+    """What one day's write did: rows offered, rows in the day before and after the merge."""
+
+    dataset: str
+    day: date
+    rows_in: int
+    rows_before: int
+    rows_after: int
+    key: str
+
+
+class Lake:
+    """A lake root with typed partitions, landing pages and small JSON side records."""
+
+    def __init__(self, store: ObjectStore, url: str) -> None:
+        self.store = store
+        self.url = url.rstrip("/")
+
+    # --- construction -------------------------------------------------------------------------
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Lake:
+        url = settings.lake_url.strip()
+        if not url:
+            raise LakeConfigError("ROSETTA_LAKE_URL is empty: give s3://bucket/prefix or a local folder")
+        parsed = urlparse(url)
+        if parsed.scheme in ("s3", "s3a"):
+            bucket = parsed.netloc
+            if not bucket or not _valid_bucket(bucket):
+                raise LakeConfigError(f"lake URL {url!r} has no valid bucket name: use s3://bucket/prefix")
+            secret = settings.s3_secret_access_key.get_secret_value() if settings.s3_secret_access_key else None
+            store = S3Store(
+                bucket,
+                parsed.path,
+                endpoint_url=settings.s3_endpoint_url,
+                region=settings.s3_region,
+                url_style=settings.url_style,
+                access_key_id=settings.s3_access_key_id,
+                secret_access_key=secret,
+                conditional_writes=settings.s3_conditional_writes,
+            )
+            prefix = parsed.path.strip("/")
+            return cls(store, f"s3://{bucket}/{prefix}" if prefix else f"s3://{bucket}")
+        if parsed.scheme in ("", "file"):
+            root = Path(parsed.path if parsed.scheme == "file" else url).expanduser().resolve()
+            if root.exists() and not root.is_dir():
+                raise LakeConfigError(f"lake folder {str(root)!r} exists and is not a folder")
+            root.mkdir(parents=True, exist_ok=True)
+            return cls(LocalStore(root), str(root))
+        raise LakeConfigError(f"lake URL {url!r} has scheme {parsed.scheme!r}: use s3://bucket/prefix or a folder")
+
+    def check(self) -> None:
+        """Fail with one clear line if the lake cannot be reached (missing bucket, refused credentials)."""
+        if isinstance(self.store, S3Store):
+            self.store.check()
+
+    @property
+    def is_s3(self) -> bool:
+        return isinstance(self.store, S3Store)
+
+    # --- keys (the only place that builds them) -----------------------------------------------
+    @staticmethod
+    def partition_key(dataset: Dataset, day: date) -> str:
+        return f"raw/{dataset.source}/{dataset.name}/day={day.isoformat()}/{PARTITION_FILE}"
+
+    @staticmethod
+    def mart_key(table: str) -> str:
+        return f"mart/{table}/{PARTITION_FILE}"
+
+    @staticmethod
+    def landing_key(source: str, dataset: str, day: date, run_id: str, page: int) -> str:
+        return f"landing/{source}/{dataset}/day={day.isoformat()}/{run_id}/page-{page:05d}.json.gz"
+
+    @staticmethod
+    def run_key(run_id: str, started: datetime) -> str:
+        return f"runs/day={started.date().isoformat()}/{run_id}.json"
+
+    @staticmethod
+    def state_key(source: str, dataset: str) -> str:
+        return f"state/{source}/{dataset}.json"
+
+    @staticmethod
+    def mapping_version_key(version: int) -> str:
+        return f"ref/mappings/version={version:06d}/mappings.parquet"
+
+    def url_of(self, key: str) -> str:
+        """The URL DuckDB reads a key from."""
+        return f"{self.url}/{key}"
+
+    def dataset_glob(self, dataset: Dataset) -> str:
+        """A glob an analyst can give read_parquet(..., hive_partitioning = true)."""
+        return f"{self.url}/raw/{dataset.source}/{dataset.name}/*/*.parquet"
+
+    # --- typed partitions ---------------------------------------------------------------------
+    def write_partition(self, dataset: Dataset, day: date, rows: pa.Table) -> PartitionWrite:
+        """Merge `rows` into the day partition, keep one row per natural key, replace the object whole.
+
+        Latest version wins (the dataset's version column; on a tie, or without one, the new rows).
+        The replace is a compare-and-swap, so a concurrent writer's rows are merged, not lost.
+        """
+        new = dataset.conform(rows)
+        _check_day(dataset, day, new)
+        key = self.partition_key(dataset, day)
+        for _ in range(MAX_MERGE_ATTEMPTS):
+            current = self.store.get(key)
+            old = dataset.conform(pq.read_table(io.BytesIO(current.data))) if current else None
+            merged = merge_rows(dataset, old, new)
+            try:
+                self.store.put(key, to_parquet(merged), if_match=current.etag if current else ABSENT)
+            except PreconditionFailed:
+                continue
+            return PartitionWrite(dataset.id, day, new.num_rows, old.num_rows if old else 0, merged.num_rows, key)
+        raise ConcurrentWriteError(
+            f"{key}: replaced by other writers {MAX_MERGE_ATTEMPTS} times in a row; retry the run"
+        )
+
+    def write_days(self, dataset: Dataset, rows: pa.Table) -> list[PartitionWrite]:
+        """Split rows by the UTC day of the partition column and write each day."""
+        conformed = dataset.conform(rows)
+        if conformed.num_rows == 0:
+            return []
+        days = partition_days(dataset, conformed)
+        return [self.write_partition(dataset, day, part) for day, part in days.items()]
+
+    def read_partition(self, dataset: Dataset, day: date) -> pa.Table | None:
+        current = self.store.get(self.partition_key(dataset, day))
+        if current is None:
+            return None
+        return dataset.conform(pq.read_table(io.BytesIO(current.data)))
+
+    def list_partitions(self, dataset: Dataset) -> list[date]:
+        prefix = f"raw/{dataset.source}/{dataset.name}/"
+        days = set()
+        for key in self.store.list(prefix):
+            part = key[len(prefix) :].split("/")
+            if len(part) == 2 and part[0].startswith("day=") and part[1] == PARTITION_FILE:
+                days.add(date.fromisoformat(part[0][4:]))
+        return sorted(days)
+
+    def partition_urls(self, dataset: Dataset, days: Iterable[date] | None = None) -> list[str]:
+        """URLs of existing partitions, optionally only some days: narrow paths instead of a glob."""
+        existing = self.list_partitions(dataset)
+        wanted = existing if days is None else sorted(set(days) & set(existing))
+        return [self.url_of(self.partition_key(dataset, d)) for d in wanted]
+
+    def read_dataset(
+        self, con: duckdb.DuckDBPyConnection, dataset: Dataset, days: Iterable[date] | None = None
+    ) -> pa.Table:
+        """Read partitions through DuckDB (httpfs for S3), with `day` as a column like Hive partitioning."""
+        urls = self.partition_urls(dataset, days)
+        if not urls:
+            return dataset.schema.empty_table()
+        rel = con.execute("select * exclude (day) from read_parquet($files, hive_partitioning = true)", {"files": urls})
+        return dataset.conform(rel.fetch_arrow_table())
+
+    # --- landing pages ------------------------------------------------------------------------
+    def put_landing(self, source: str, dataset: str, run_id: str, page: int, payload: Any, day: date) -> str:
+        key = self.landing_key(source, dataset, day, run_id, page)
+        body = gzip.compress(json.dumps(payload, separators=(",", ":")).encode(), mtime=0)
+        self.store.put(key, body)
+        return key
+
+    def iter_landing(self, source: str, dataset: str, run_id: str | None = None) -> Iterator[tuple[str, Any]]:
+        """Landing pages in key order (day, run, page), for replay."""
+        for key in self.store.list(f"landing/{source}/{dataset}/"):
+            if run_id is not None and f"/{run_id}/" not in key:
+                continue
+            obj = self.store.get(key)
+            if obj is not None:
+                yield key, json.loads(gzip.decompress(obj.data))
+
+    # --- small JSON records (runs, state) -----------------------------------------------------
+    def put_json(self, key: str, record: Any, *, if_match: str | None = None) -> None:
+        self.store.put(key, json.dumps(record, sort_keys=True, default=str).encode(), if_match=if_match)
+
+    def get_json(self, key: str) -> tuple[Any, str] | None:
+        obj = self.store.get(key)
+        return (json.loads(obj.data), obj.etag) if obj else None
+
+    def list_keys(self, prefix: str) -> list[str]:
+        return self.store.list(prefix)
+
+    # --- whole tables (mart, ref) -------------------------------------------------------------
+    def put_table(self, key: str, table: pa.Table, *, if_match: str | None = None) -> None:
+        self.store.put(key, to_parquet(table), if_match=if_match)
+
+    def get_table(self, key: str) -> pa.Table | None:
+        obj = self.store.get(key)
+        return pq.read_table(io.BytesIO(obj.data)) if obj else None
+
+
+def merge_rows(dataset: Dataset, old: pa.Table | None, new: pa.Table) -> pa.Table:
+    """Union old and new rows, keep one row per natural key, sort by key so equal input gives equal bytes."""
+    con = duckdb.connect()
+    try:
+        con.register("new_rows", new)
+        sources = ["select *, 1 as _is_new, row_number() over () as _seq from new_rows"]
+        if old is not None:
+            con.register("old_rows", old)
+            sources.append("select *, 0 as _is_new, 0 as _seq from old_rows")
+        key = ", ".join(_q(c) for c in dataset.natural_key)
+        version = f"{_q(dataset.version_column)} desc nulls last, " if dataset.version_column else ""
+        # Identifiers come from the declared schema, never from input data.
+        sql = (
+            f"select * exclude (_is_new, _seq) from ({' union all '.join(sources)}) "  # noqa: S608
+            f"qualify row_number() over (partition by {key} order by {version}_is_new desc, _seq desc) = 1 "
+            f"order by {key}"
+        )
+        merged = con.execute(sql).fetch_arrow_table()
+    finally:
+        con.close()
+    return dataset.conform(merged)
+
+
+def partition_days(dataset: Dataset, table: pa.Table) -> dict[date, pa.Table]:
+    column = table.column(dataset.partition_column)
+    if column.null_count:
+        raise SchemaMismatchError(f"{dataset.id}: partition column {dataset.partition_column!r} has nulls")
+    days = [_utc_day(v) for v in column.to_pylist()]
+    out: dict[date, list[int]] = {}
+    for i, d in enumerate(days):
+        out.setdefault(d, []).append(i)
+    return {d: table.take(pa.array(idx)) for d, idx in sorted(out.items())}
+
+
+def to_parquet(table: pa.Table) -> bytes:
+    buf = io.BytesIO()
+    pq.write_table(table, buf, compression="zstd", row_group_size=256_000)
+    return buf.getvalue()
+
+
+def _check_day(dataset: Dataset, day: date, table: pa.Table) -> None:
+    for value in table.column(dataset.partition_column).to_pylist():
+        if value is None or _utc_day(value) != day:
+            raise SchemaMismatchError(
+                f"{dataset.id}: a row with {dataset.partition_column}={value} does not belong to day={day}"
+            )
+
+
+def _utc_day(value: datetime) -> date:
+    return value.astimezone(UTC).date()
+
+
+def _q(identifier: str | None) -> str:
+    return '"' + str(identifier).replace('"', '""') + '"'
+
+
+def _valid_bucket(name: str) -> bool:
+    return 3 <= len(name) <= 63 and all(c.islower() or c.isdigit() or c in "-." for c in name)

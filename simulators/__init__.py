@@ -1,0 +1,1 @@
+"""Simulators of the five source APIs, fed by one seeded synthetic estate."""
