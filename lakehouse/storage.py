@@ -190,7 +190,7 @@ class Lake:
         if not urls:
             return dataset.schema.empty_table()
         rel = con.execute("select * exclude (day) from read_parquet($files, hive_partitioning = true)", {"files": urls})
-        return dataset.conform(rel.fetch_arrow_table())
+        return dataset.conform(rel.to_arrow_table())
 
     # --- landing pages ------------------------------------------------------------------------
     def put_landing(self, source: str, dataset: str, run_id: str, page: int, payload: Any, day: date) -> str:
@@ -245,7 +245,7 @@ def merge_rows(dataset: Dataset, old: pa.Table | None, new: pa.Table) -> pa.Tabl
             f"qualify row_number() over (partition by {key} order by {version}_is_new desc, _seq desc) = 1 "
             f"order by {key}"
         )
-        merged = con.execute(sql).fetch_arrow_table()
+        merged = con.execute(sql).to_arrow_table()
     finally:
         con.close()
     return dataset.conform(merged)

@@ -1,0 +1,206 @@
+"""Day partitions on a local folder and on S3 over loopback: merge, dedupe, atomic replace, DuckDB reads."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import socket
+import threading
+import time
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlparse
+
+import pyarrow as pa
+import pytest
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+
+from lakehouse.duckdb_session import open_duckdb
+from lakehouse.errors import SchemaMismatchError
+from lakehouse.objectstore import LocalStore, S3Store
+from lakehouse.schemas import get_dataset
+from lakehouse.settings import Settings
+from lakehouse.storage import Lake
+
+INCIDENTS = get_dataset("servicenow/incidents")
+LOGS = get_dataset("elasticsearch/log_counts_hourly")
+DAY = date(2026, 11, 2)
+T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
+
+
+def incident(sys_id: str, updated: datetime, state: int, opened: datetime = T0) -> dict[str, object]:
+    row: dict[str, object] = {c.name: None for c in INCIDENTS.columns}
+    row.update(sys_id=sys_id, number=f"INC{sys_id[-4:]}", state=state, opened_at=opened, sys_updated_on=updated)
+    return row
+
+
+def incidents(*rows: dict[str, object]) -> pa.Table:
+    return pa.Table.from_pylist(list(rows), schema=INCIDENTS.schema)
+
+
+def log_counts(service: str, counts: list[int], start: datetime = T0) -> pa.Table:
+    return pa.Table.from_pylist(
+        [
+            {
+                "index_pattern": "logs-*",
+                "service_name": service,
+                "environment": "production",
+                "level": "ERROR",
+                "hour": start + timedelta(hours=i),
+                "count": n,
+            }
+            for i, n in enumerate(counts)
+        ],
+        schema=LOGS.schema,
+    )
+
+
+def test_writing_the_same_partition_twice_keeps_one_copy_of_every_row(lake: Lake) -> None:
+    rows = log_counts("api", [3, 5, 8])
+    first = lake.write_partition(LOGS, DAY, rows)
+    second = lake.write_partition(LOGS, DAY, rows)
+    assert (first.rows_before, first.rows_after) == (0, 3)
+    assert (second.rows_before, second.rows_after) == (3, 3)
+    stored = lake.read_partition(LOGS, DAY)
+    assert stored is not None and sorted(stored.column("count").to_pylist()) == [3, 5, 8]
+    assert stored.equals(LOGS.conform(rows))
+
+
+def test_rerun_gives_identical_bytes(lake: Lake) -> None:
+    lake.write_partition(LOGS, DAY, log_counts("api", [1, 2]))
+    before = lake.store.get(lake.partition_key(LOGS, DAY))
+    lake.write_partition(LOGS, DAY, log_counts("api", [1, 2]).take([1, 0]))
+    after = lake.store.get(lake.partition_key(LOGS, DAY))
+    assert before is not None and after is not None and before.data == after.data
+
+
+def test_new_rows_merge_with_the_day_and_newest_write_wins_without_a_version(lake: Lake) -> None:
+    lake.write_partition(LOGS, DAY, log_counts("api", [1, 1, 1]))
+    lake.write_partition(LOGS, DAY, log_counts("api", [9], start=T0 + timedelta(hours=1)))
+    lake.write_partition(LOGS, DAY, log_counts("db", [4]))
+    stored = lake.read_partition(LOGS, DAY)
+    assert stored is not None
+    got = {(r["service_name"], r["hour"].hour): r["count"] for r in stored.to_pylist()}
+    assert got == {("api", 9): 1, ("api", 10): 9, ("api", 11): 1, ("db", 9): 4}
+
+
+def test_latest_version_wins_even_when_it_arrives_first(lake: Lake) -> None:
+    v1, v2 = T0 + timedelta(minutes=5), T0 + timedelta(hours=2)
+    # Versions are distinct keys for incidents (every version kept); a re-sent version replaces itself.
+    lake.write_partition(INCIDENTS, DAY, incidents(incident("a" * 32, v2, 6)))
+    lake.write_partition(INCIDENTS, DAY, incidents(incident("a" * 32, v1, 1)))
+    lake.write_partition(INCIDENTS, DAY, incidents(incident("a" * 32, v2, 6)))
+    stored = lake.read_partition(INCIDENTS, DAY)
+    assert stored is not None
+    assert sorted((r["sys_updated_on"], r["state"]) for r in stored.to_pylist()) == [(v1, 1), (v2, 6)]
+
+
+def test_duplicates_inside_one_batch_keep_the_last_row(lake: Lake) -> None:
+    table = pa.concat_tables([log_counts("api", [1]), log_counts("api", [2])])
+    write = lake.write_partition(LOGS, DAY, table)
+    assert write.rows_in == 2 and write.rows_after == 1
+    stored = lake.read_partition(LOGS, DAY)
+    assert stored is not None and stored.column("count").to_pylist() == [2]
+
+
+def test_rows_of_another_day_are_refused(lake: Lake) -> None:
+    with pytest.raises(SchemaMismatchError, match="does not belong to day=2026-11-01"):
+        lake.write_partition(LOGS, date(2026, 11, 1), log_counts("api", [1]))
+    assert lake.list_partitions(LOGS) == []
+
+
+def test_write_days_splits_by_utc_day_and_partitions_are_listed(lake: Lake) -> None:
+    rows = log_counts("api", [1] * 30, start=datetime(2026, 11, 1, 20, tzinfo=UTC))
+    writes = lake.write_days(LOGS, rows)
+    assert [(w.day, w.rows_after) for w in writes] == [
+        (date(2026, 11, 1), 4),
+        (date(2026, 11, 2), 24),
+        (date(2026, 11, 3), 2),
+    ]
+    assert lake.list_partitions(LOGS) == [date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)]
+    assert lake.list_partitions(INCIDENTS) == []
+
+
+def test_racing_writers_on_one_day_lose_no_rows(lake: Lake) -> None:
+    """Eight writers merge into the same day at once; compare-and-swap makes every row land."""
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            lake.write_partition(LOGS, DAY, log_counts(f"svc-{n}", [n + 1] * 3))
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    stored = lake.read_partition(LOGS, DAY)
+    assert stored is not None and stored.num_rows == 24
+    assert {r["service_name"] for r in stored.to_pylist()} == {f"svc-{n}" for n in range(8)}
+
+
+def test_a_failed_write_leaves_the_previous_day_readable(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    lake.write_partition(LOGS, DAY, log_counts("api", [1, 2]))
+    store = lake.store
+    if isinstance(store, LocalStore):
+        # Fail while the new bytes are being written to disk.
+        import os
+
+        real_fsync = os.fsync
+
+        def crash(fd: int) -> None:
+            raise OSError("disk full")
+
+        monkeypatch.setattr(os, "fsync", crash)
+        with pytest.raises(OSError, match="disk full"):
+            lake.write_partition(LOGS, DAY, log_counts("api", [7, 7, 7]))
+        monkeypatch.setattr(os, "fsync", real_fsync)
+        leftovers = [p.name for p in (store.root / "raw").rglob("*") if p.name.endswith(".tmp")]
+        assert leftovers == []
+    else:
+        assert isinstance(store, S3Store)
+        _put_truncated(store, lake.partition_key(LOGS, DAY), declared=10_000, sent=100)
+    stored = lake.read_partition(LOGS, DAY)
+    assert stored is not None and stored.column("count").to_pylist() == [1, 2]
+
+
+def test_duckdb_reads_what_was_written(lake: Lake, settings: Settings) -> None:
+    lake.write_days(LOGS, log_counts("api", [5] * 48, start=datetime(2026, 11, 1, tzinfo=UTC)))
+    con = open_duckdb(settings, lake)
+    everything = lake.read_dataset(con, LOGS)
+    assert everything.num_rows == 48 and sum(everything.column("count").to_pylist()) == 240
+    one_day = lake.read_dataset(con, LOGS, days=[date(2026, 11, 2)])
+    assert one_day.num_rows == 24
+    # The analysts' way: a glob with Hive partitioning, pruning on day.
+    per_day = con.execute(
+        "select day, sum(count) from read_parquet($glob, hive_partitioning = true) group by day order by day",
+        {"glob": lake.dataset_glob(LOGS)},
+    ).fetchall()
+    assert [(str(d), n) for d, n in per_day] == [("2026-11-01", 120), ("2026-11-02", 120)]
+
+
+def test_landing_pages_are_gzip_json_and_replay_in_order(lake: Lake) -> None:
+    pages = [{"result": [{"n": 1}]}, {"result": [{"n": 2}]}]
+    keys = [lake.put_landing("servicenow", "incidents", "run-1", i + 1, p, DAY) for i, p in enumerate(pages)]
+    assert keys[0] == "landing/servicenow/incidents/day=2026-11-02/run-1/page-00001.json.gz"
+    raw = lake.store.get(keys[1])
+    assert raw is not None and json.loads(gzip.decompress(raw.data)) == pages[1]
+    assert [p for _, p in lake.iter_landing("servicenow", "incidents", "run-1")] == pages
+
+
+def _put_truncated(store: S3Store, key: str, *, declared: int, sent: int) -> None:
+    """A signed PUT whose connection drops after `sent` of `declared` bytes, as a crashed writer's would."""
+    url = f"{store.endpoint_url}/{store.bucket}/{store._key(key)}"
+    request = AWSRequest(
+        method="PUT", url=url, headers={"Content-Length": str(declared), "x-amz-content-sha256": "UNSIGNED-PAYLOAD"}
+    )
+    S3SigV4Auth(store.session.get_credentials().get_frozen_credentials(), "s3", "us-east-1").add_auth(request)
+    target = urlparse(url)
+    head = f"PUT {target.path} HTTP/1.1\r\nHost: {target.netloc}\r\n"
+    head += "".join(f"{name}: {value}\r\n" for name, value in request.headers.items()) + "\r\n"
+    with socket.create_connection((target.hostname, target.port)) as sock:
+        sock.sendall(head.encode() + b"PAR1" + b"\0" * (sent - 4))
+    time.sleep(0.5)  # let the server notice the short body

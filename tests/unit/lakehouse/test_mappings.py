@@ -1,0 +1,199 @@
+"""Mapping validation: every rejected entry comes with its reason; files and catalogs load the same way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lakehouse.mappings import MappingEntry, from_catalog, load_file, validate_entries
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "mappings.yaml"
+CI_A = "3c1e8a8f1b2a4c5d9e0f1a2b3c4d5e6f"
+CI_B = "0f9e8d7c6b5a49382716a5b4c3d2e1f0"
+
+
+def app(entity_id: str = "payments", **extra: object) -> dict[str, object]:
+    return {"entity_id": entity_id, "kind": "application", **extra}
+
+
+def comp(entity_id: str, **extra: object) -> dict[str, object]:
+    return {"entity_id": entity_id, "kind": "component", "application_id": "payments", **extra}
+
+
+def test_example_file_loads_with_dotted_pivot_names() -> None:
+    entries, problems = load_file(EXAMPLE)
+    assert problems == []
+    assert [(e.entity_id, e.environment) for e in entries] == [
+        ("payments", "production"),
+        ("payments-api", "production"),
+        ("payments-api", "staging"),
+        ("ledger", "production"),
+    ]
+    api = entries[1]
+    assert api.argocd_app_name == "payments-api-prod"
+    assert api.gitlab_project_id == 4211
+    assert api.dynatrace_entity_selector == 'type(SERVICE),entityId("SERVICE-5A1C2D3E4F506172")'
+    assert api.kibana_query() == 'service.name:"payments-api" and deployment.environment:"production"'
+
+
+def test_unknown_key_is_rejected_with_its_name() -> None:
+    entries, problems = validate_entries([app(), comp("api", argocd_app="api-prod")])
+    assert [e.entity_id for e in entries] == ["payments"]
+    assert problems == ["entry 2 (api): argocd_app: unknown key"]
+
+
+@pytest.mark.parametrize(
+    ("entity_id", "why"),
+    [("Payments", "should match pattern"), ("pay ments", "should match pattern"), ("-api", "should match pattern")],
+)
+def test_bad_ids_are_rejected(entity_id: str, why: str) -> None:
+    entries, problems = validate_entries([app(entity_id)])
+    assert entries == []
+    assert len(problems) == 1 and "entity_id" in problems[0] and why in problems[0]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("servicenow_ci_id", "INC0001", "32 lowercase hexadecimal"),
+        ("dynatrace_entity_selector", "SERVICE-123", "not a Dynatrace entitySelector"),
+        ("dynatrace_entity_selector", 'type(SERVICE),entityId("SERVICE-1"', "not a Dynatrace entitySelector"),
+        ("argocd_app_name", "Payments_API", "DNS-1123"),
+        ("gitlab_project_id", "-4", "greater than 0"),
+        ("elisa_index", "Logs Payments", "index pattern"),
+        ("kibana_query_template", "service.name:{service}", "unknown placeholder"),
+        ("dynatrace_tag", 'app:"x"', "without quotes"),
+    ],
+)
+def test_malformed_pivots_are_rejected_with_a_reason(field: str, value: str, reason: str) -> None:
+    entries, problems = validate_entries([app(), comp("api", **{field: value})])
+    assert [e.entity_id for e in entries] == ["payments"]
+    assert len(problems) == 1
+    assert problems[0].startswith(f"entry 2 (api): {field}: ") and reason in problems[0]
+
+
+def test_a_pivot_claimed_twice_is_rejected_for_the_second_entity() -> None:
+    entries, problems = validate_entries(
+        [app(), comp("api", servicenow_ci_id=CI_A), comp("worker", servicenow_ci_id=CI_A, argocd_app_name="w")]
+    )
+    assert [e.entity_id for e in entries] == ["payments", "api"]
+    assert problems == [f"worker [production]: servicenow_ci_id '{CI_A}' is already mapped to api"]
+
+
+def test_same_pivot_in_two_environments_of_one_entity_is_fine() -> None:
+    entries, problems = validate_entries(
+        [app(), comp("api", gitlab_project_id=7), comp("api", environment="staging", gitlab_project_id=7)]
+    )
+    assert problems == [] and len(entries) == 3
+
+
+def test_shared_tags_are_allowed_but_duplicate_entities_are_not() -> None:
+    entries, problems = validate_entries(
+        [app(), comp("api", dynatrace_tag="app:payments"), comp("db", dynatrace_tag="app:payments"), comp("api")]
+    )
+    assert [e.entity_id for e in entries] == ["payments", "api", "db"]
+    assert problems == ["api [production]: duplicate entity for this environment"]
+
+
+def test_component_of_an_unknown_application_is_rejected() -> None:
+    entries, problems = validate_entries([comp("api", application_id="billing")])
+    assert entries == []
+    assert problems == ["api [production]: application_id 'billing' is not a known application"]
+
+
+def test_csv_with_dotted_headers(tmp_path: Path) -> None:
+    path = tmp_path / "map.csv"
+    path.write_text(
+        "entity_id,kind,application_id,team,argocd.appName,gitlab.projectId,servicenow.ciId\n"
+        "payments,application,,payments-team,,,\n"
+        f"api,component,payments,payments-team,api-prod,12,{CI_B}\n",
+        encoding="utf-8",
+    )
+    entries, problems = load_file(path)
+    assert problems == []
+    assert entries[1] == MappingEntry(
+        entity_id="api",
+        kind="component",
+        application_id="payments",
+        team="payments-team",
+        argocd_app_name="api-prod",
+        gitlab_project_id=12,
+        servicenow_ci_id=CI_B,
+    )
+
+
+CATALOG = f"""
+apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata: {{name: retail}}
+spec: {{type: group, children: [payments-team]}}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata: {{name: payments-team}}
+spec: {{type: team, parent: group:default/retail, children: []}}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Domain
+metadata: {{name: payments}}
+spec: {{owner: group:default/retail}}
+---
+apiVersion: backstage.io/v1alpha1
+kind: System
+metadata:
+  name: checkout
+  annotations:
+    rosetta.io/servicenow-ci-id: {CI_A}
+    rosetta.io/cmdb-ci-name: Checkout
+spec: {{owner: group:default/payments-team, domain: payments}}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: checkout-api
+  title: Checkout API
+  annotations:
+    dynatrace.com/dynatrace-entity-id: SERVICE-00AA11BB22CC33DD, SERVICE-44EE55FF66007788
+    rosetta.io/dynatrace-tag: app:checkout
+    rosetta.io/servicenow-ci-id: {CI_B}
+    argocd/app-name: checkout-api-prod
+    gitlab.com/project-id: '31'
+    rosetta.io/elisa-index: logs-checkout-*
+    rosetta.io/kibana-query-template: 'service.name:"{{component}}"'
+spec:
+  type: service
+  lifecycle: production
+  owner: group:default/payments-team
+  system: checkout
+"""
+
+
+def test_catalog_annotations_become_entries(tmp_path: Path) -> None:
+    path = tmp_path / "catalog-info.yaml"
+    path.write_text(CATALOG, encoding="utf-8")
+    entries, problems = load_file(path)
+    assert problems == []
+    system, component = entries
+    assert (system.entity_id, system.kind, system.team, system.group, system.domain) == (
+        "checkout",
+        "application",
+        "payments-team",
+        "retail",
+        "payments",
+    )
+    assert system.servicenow_ci_id == CI_A and system.cmdb_ci_name == "Checkout"
+    assert component.kind == "component" and component.application_id == "checkout"
+    assert component.name == "Checkout API" and component.domain == "payments" and component.group == "retail"
+    assert component.dynatrace_entity_selector == 'entityId("SERVICE-00AA11BB22CC33DD","SERVICE-44EE55FF66007788")'
+    assert component.gitlab_project_id == 31 and component.argocd_app_name == "checkout-api-prod"
+    assert component.kibana_query() == 'service.name:"checkout-api"'
+
+
+def test_catalog_with_bad_annotation_reports_the_entity() -> None:
+    import yaml
+
+    docs = list(yaml.safe_load_all(CATALOG.replace("checkout-api-prod", "Checkout_API")))
+    entries, problems = from_catalog(docs)
+    assert [e.entity_id for e in entries] == ["checkout"]
+    assert len(problems) == 1 and problems[0].startswith("entry 2 (checkout-api): argocd_app_name:")
