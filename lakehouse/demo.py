@@ -18,7 +18,7 @@ from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 
-EXAMPLE_MAPPING = Path(__file__).resolve().parent.parent / "examples" / "mappings.yaml"
+EXAMPLE_MAPPING = Path(__file__).resolve().parent / "examples" / "mappings.yaml"
 
 
 def sample_log_counts(day_start: datetime) -> pa.Table:

@@ -53,7 +53,8 @@ def _mapping_section() -> str:
         "The mapping table: each Rosetta entity (application or component) per environment and its source pivots.",
         "Every change writes a new version; the current mapping is the highest version.",
         "",
-        "- Path: `ref/mappings/version=NNNNNN/mappings.parquet`, one object per version (never rewritten)",
+        "- Path: `ref/mappings/vNNNNNN/mappings.parquet`, one object per version, never rewritten "
+        "(not Hive-partitioned: `version` is a column)",
         "- Grain: one row per entity and environment in that version",
         "- Natural key: `entity_id`, `environment` (within a version)",
         "",

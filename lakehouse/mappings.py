@@ -178,12 +178,16 @@ def _split_selector(selector: str) -> list[str] | None:
 
 def validate_entries(raw: Iterable[Mapping[str, Any]]) -> tuple[list[MappingEntry], list[str]]:
     """Check entries one by one and as a set. Returns the accepted entries and one reason per rejection."""
+    accepted, problems = _validate_each(raw)
+    return _validate_set(accepted, problems)
+
+
+def _validate_each(raw: Iterable[Mapping[str, Any]]) -> tuple[list[MappingEntry], list[str]]:
     accepted: list[MappingEntry] = []
     problems: list[str] = []
     for index, item in enumerate(raw, start=1):
-        label = f"entry {index}" + (
-            f" ({item.get('entity_id')})" if isinstance(item, Mapping) and item.get("entity_id") else ""
-        )
+        entity = item.get("entity_id") if isinstance(item, Mapping) else None
+        label = f"entry {index}" + (f" ({entity})" if entity else "")
         try:
             accepted.append(MappingEntry.model_validate(_normalise_keys(item)))
         except ValidationError as exc:
@@ -193,7 +197,7 @@ def validate_entries(raw: Iterable[Mapping[str, Any]]) -> tuple[list[MappingEntr
                 problems.append(f"{label}: {where}: {reason}")
         except TypeError as exc:
             problems.append(f"{label}: {exc}")
-    return _validate_set(accepted, problems)
+    return accepted, problems
 
 
 def _normalise_keys(item: Any) -> dict[str, Any]:
@@ -363,7 +367,7 @@ class MappingStore:
     def versions(self) -> list[int]:
         out = []
         for key in self.lake.list_keys("ref/mappings/"):
-            match = re.match(r"ref/mappings/version=(\d+)/mappings\.parquet$", key)
+            match = re.match(r"ref/mappings/v(\d+)/mappings\.parquet$", key)
             if match:
                 out.append(int(match.group(1)))
         return sorted(out)
@@ -403,7 +407,9 @@ class MappingStore:
         if not actor or not actor.strip():
             raise MappingValidationError(["a change needs the name of who makes it"])
         given = [c.model_dump() if isinstance(c, MappingEntry) else dict(c) for c in changes]
-        incoming, problems = validate_entries(given)
+        incoming, problems = _validate_each(given)
+        keys = [e.key for e in incoming]
+        problems += [f"{k[0]} [{k[1]}]: given twice in one change" for k in sorted(set(keys)) if keys.count(k) > 1]
         if problems:
             raise MappingValidationError(problems)
         removed = set(remove)

@@ -5,7 +5,7 @@ Layout under the lake root (a local folder or s3://bucket/prefix):
     landing/<source>/<dataset>/day=YYYY-MM-DD/<run_id>/page-00001.json.gz   raw API pages, for replay
     raw/<source>/<dataset>/day=YYYY-MM-DD/data.parquet                      typed rows, one object per day
     mart/<table>/data.parquet                                               aggregate tables
-    ref/mappings/version=NNNNNN/mappings.parquet                            the mapping table, every version
+    ref/mappings/vNNNNNN/mappings.parquet                                   the mapping table, every version
     runs/day=YYYY-MM-DD/<run_id>.json                                       one record per batch run
     state/<source>/<dataset>.json                                           watermarks and cursors
 
@@ -67,6 +67,11 @@ class Lake:
             bucket = parsed.netloc
             if not bucket or not _valid_bucket(bucket):
                 raise LakeConfigError(f"lake URL {url!r} has no valid bucket name: use s3://bucket/prefix")
+            endpoint = urlparse(settings.s3_endpoint_url) if settings.s3_endpoint_url else None
+            if endpoint is not None and (endpoint.scheme not in ("http", "https") or not endpoint.hostname):
+                raise LakeConfigError(
+                    f"ROSETTA_S3_ENDPOINT_URL {settings.s3_endpoint_url!r} is not a URL like http://host:port"
+                )
             secret = settings.s3_secret_access_key.get_secret_value() if settings.s3_secret_access_key else None
             store = S3Store(
                 bucket,
@@ -120,7 +125,7 @@ class Lake:
 
     @staticmethod
     def mapping_version_key(version: int) -> str:
-        return f"ref/mappings/version={version:06d}/mappings.parquet"
+        return f"ref/mappings/v{version:06d}/mappings.parquet"
 
     def url_of(self, key: str) -> str:
         """The URL DuckDB reads a key from."""

@@ -1,0 +1,152 @@
+"""What a user sees when the lake is misconfigured: one line naming what to fix, exit code 2, no traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lakehouse.cli import main
+from lakehouse.duckdb_session import httpfs_extension_path, open_duckdb
+from lakehouse.errors import LakeAccessError, LakeConfigError
+from lakehouse.local_s3 import S3Endpoint
+from lakehouse.settings import Settings
+from lakehouse.storage import Lake
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def s3_env(s3_endpoint: S3Endpoint, monkeypatch: pytest.MonkeyPatch) -> S3Endpoint:
+    for name, value in s3_endpoint.environment("cli").items():
+        monkeypatch.setenv(name, value)
+    return s3_endpoint
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("ftp://host/lake", "lake URL 'ftp://host/lake' has scheme 'ftp': use s3://bucket/prefix or a folder"),
+        ("s3:///no-bucket", "lake URL 's3:///no-bucket' has no valid bucket name: use s3://bucket/prefix"),
+        ("s3://Bad_Bucket/x", "lake URL 's3://Bad_Bucket/x' has no valid bucket name: use s3://bucket/prefix"),
+    ],
+)
+def test_bad_lake_url(capsys: pytest.CaptureFixture[str], url: str, message: str) -> None:
+    code, _, err = run_cli(capsys, "--lake-url", url, "check")
+    assert (code, err) == (2, f"error: {message}\n")
+
+
+def test_missing_bucket(capsys: pytest.CaptureFixture[str], s3_env: S3Endpoint) -> None:
+    code, _, err = run_cli(capsys, "--lake-url", "s3://no-such-bucket/lake", "check")
+    assert code == 2
+    assert err == (
+        f"error: bucket 'no-such-bucket' does not exist at s3://no-such-bucket at {s3_env.endpoint_url}: "
+        "create it or fix ROSETTA_LAKE_URL\n"
+    )
+
+
+@pytest.mark.parametrize("which", ["ROSETTA_S3_SECRET_ACCESS_KEY", "ROSETTA_S3_ACCESS_KEY_ID"])
+def test_wrong_credentials(
+    capsys: pytest.CaptureFixture[str], s3_env: S3Endpoint, monkeypatch: pytest.MonkeyPatch, which: str
+) -> None:
+    monkeypatch.setenv(which, "wrong-value-123")
+    code, _, err = run_cli(capsys, "check")
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith(f"error: S3 credentials were rejected by s3://{s3_env.bucket} at {s3_env.endpoint_url}")
+    assert "wrong-value-123" not in err and s3_env.secret_access_key not in err
+
+
+def test_unreachable_endpoint(
+    capsys: pytest.CaptureFixture[str], s3_env: S3Endpoint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ROSETTA_S3_ENDPOINT_URL", "http://127.0.0.1:9")
+    code, _, err = run_cli(capsys, "check")
+    assert code == 2 and err.count("\n") == 1
+    assert "cannot connect to the S3 endpoint" in err and "ROSETTA_S3_ENDPOINT_URL" in err
+
+
+def test_check_succeeds_on_a_good_lake(capsys: pytest.CaptureFixture[str], s3_env: S3Endpoint) -> None:
+    code, out, _ = run_cli(capsys, "check")
+    assert code == 0 and out == f"ok: s3://{s3_env.bucket}/cli is reachable and writable\n"
+
+
+def test_mapping_import_reports_every_problem_and_writes_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    lake = str(tmp_path / "lake")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "- {entity_id: pay, kind: application}\n"
+        "- {entity_id: Pay-API, kind: component}\n"
+        "- {entity_id: db, kind: component, application_id: pay, argocd: db-prod}\n",
+        encoding="utf-8",
+    )
+    code, _, err = run_cli(capsys, "--lake-url", lake, "mappings", "import", str(bad))
+    assert code == 2
+    assert err.splitlines() == [
+        "error: 2 mapping problem(s), nothing written:",
+        "  - entry 2 (Pay-API): entity_id: String should match pattern '^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$'",
+        "  - entry 3 (db): argocd: unknown key",
+    ]
+    assert run_cli(capsys, "--lake-url", lake, "mappings", "history")[1] == ""
+
+
+def test_mapping_import_and_list(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    lake = str(tmp_path / "lake")
+    example = Path(__file__).resolve().parents[3] / "lakehouse" / "examples" / "mappings.yaml"
+    code, out, _ = run_cli(capsys, "--lake-url", lake, "mappings", "import", str(example), "--actor", "ops")
+    assert (code, out) == (0, "mapping version 1: 4 entries, by ops\n")
+    code, out, _ = run_cli(capsys, "--lake-url", lake, "mappings", "list")
+    assert code == 0 and len(out.splitlines()) == 4 and '"argocd_app_name": "payments-api-staging"' in out
+
+
+def test_httpfs_loads_from_the_installed_wheel_without_network(s3_endpoint: S3Endpoint, tmp_path: Path) -> None:
+    settings = s3_endpoint.settings("duck", duckdb_temp_directory=tmp_path / "duckdb")
+    con = open_duckdb(settings, Lake.from_settings(settings))
+    loaded = con.execute(
+        "select loaded, install_path from duckdb_extensions() where extension_name = 'httpfs'"
+    ).fetchone()
+    assert loaded is not None and loaded[0] is True
+    assert con.execute("select current_setting('autoinstall_known_extensions')").fetchone() == (False,)
+    assert httpfs_extension_path().is_file()
+    # Nothing was installed into DuckDB's own extension folder (which is where a download would go).
+    assert not list((tmp_path / "duckdb").rglob("*.duckdb_extension"))
+    secrets = con.execute("select name, scope from duckdb_secrets()").fetchall()
+    assert secrets == [("rosetta_lake", [f"s3://{s3_endpoint.bucket}"])]
+
+
+def test_endpoint_without_scheme_is_explained(s3_endpoint: S3Endpoint, tmp_path: Path) -> None:
+    settings = s3_endpoint.settings("x", s3_endpoint_url="localhost", duckdb_temp_directory=tmp_path)
+    with pytest.raises((LakeConfigError, LakeAccessError), match="ROSETTA_S3_ENDPOINT_URL"):
+        lake = Lake.from_settings(settings)
+        lake.check()
+        open_duckdb(settings, lake)
+
+
+def test_secrets_stay_out_of_settings_repr(s3_endpoint: S3Endpoint) -> None:
+    settings: Settings = s3_endpoint.settings("x")
+    assert s3_endpoint.secret_access_key not in repr(settings) and s3_endpoint.secret_access_key not in str(settings)
+
+
+def test_demo_runs_end_to_end_from_the_console_script(tmp_path: Path) -> None:
+    """The README's main job at this stage: embedded S3 up, mapping loaded, a partition written and read back."""
+    result = subprocess.run(
+        [sys.executable, "-m", "lakehouse.cli", "demo"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[1] == "[2/4] mapping version 1: 4 entries (0 rejected)"
+    assert "payments-api" in result.stdout and "ledger" in result.stdout
+    # Hand check of the sample: 24 hours of round(base * (1 + 0.6 sin(...))) sum to 24 * base (the sine cancels).
+    assert any(line.split()[:2] == ["payments-api", "960"] for line in lines)
+    assert any(line.split()[:2] == ["ledger", "288"] for line in lines)
+    env_file = tmp_path / ".rosetta" / "local-s3.env"
+    assert env_file.stat().st_mode & 0o777 == 0o600
+    assert "ROSETTA_S3_SECRET_ACCESS_KEY=" in env_file.read_text()
+    assert "SECRET" not in result.stdout.replace("ROSETTA_S3_SECRET_ACCESS_KEY", "")

@@ -1,0 +1,70 @@
+"""Run records under runs/ and watermarks under state/."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from lakehouse.errors import LakeAccessError
+from lakehouse.runlog import RunLog, Watermarks
+from lakehouse.storage import Lake
+
+WINDOW = (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 2, tzinfo=UTC))
+
+
+def test_a_run_is_recorded_when_it_starts_and_when_it_ends(lake: Lake) -> None:
+    runs = RunLog(lake)
+    started = datetime(2026, 11, 2, 3, 15, tzinfo=UTC)
+    run = runs.start("ingest_servicenow", "servicenow", "servicenow/incidents", window=WINDOW, now=started)
+    listed = runs.list(since=started.date())
+    assert [(r.run_id, r.status) for r in listed] == [(run.run_id, "running")]
+    run.rows_in, run.rows_out, run.rows_rejected, run.retries, run.requests = 120, 118, 2, 3, 7
+    runs.finish(run, "partial", error=LakeAccessError("bucket 'x' does not exist"), now=started + timedelta(seconds=4))
+    (record,) = runs.list(since=started.date())
+    assert record.status == "partial"
+    assert (record.rows_in, record.rows_out, record.rows_rejected, record.retries, record.requests) == (
+        120,
+        118,
+        2,
+        3,
+        7,
+    )
+    assert (record.window_start, record.window_end) == WINDOW
+    assert record.error == "bucket 'x' does not exist"
+    assert record.duration_s is not None and record.duration_s >= 0
+    assert lake.list_keys("runs/") == [f"runs/day=2026-11-02/{run.run_id}.json"]
+
+
+def test_runs_are_listed_newest_first_and_limited(lake: Lake) -> None:
+    runs = RunLog(lake)
+    base = datetime(2026, 11, 1, tzinfo=UTC)
+    ids = [runs.finish(runs.start("f", "gitlab", now=base + timedelta(hours=h)), "succeeded").run_id for h in range(5)]
+    listed = runs.list(since=base.date(), limit=3)
+    assert [r.run_id for r in listed] == ids[::-1][:3]
+    assert runs.list(since=(base + timedelta(days=3)).date()) == []
+
+
+def test_unexpected_errors_are_recorded_with_their_type(lake: Lake) -> None:
+    runs = RunLog(lake)
+    run = runs.start("f", "dynatrace")
+    runs.finish(run, "failed", error=KeyError("result"))
+    assert runs.list()[0].error == "KeyError: 'result'"
+
+
+def test_watermark_moves_forward_only(lake: Lake) -> None:
+    marks = Watermarks(lake)
+    assert marks.get("servicenow", "incidents") is None
+    t1, t2 = WINDOW
+    marks.advance("servicenow", "incidents", t2, run_id="r1", cursor={"last_sys_id": "a" * 32})
+    marks.advance("servicenow", "incidents", t1, run_id="r2")
+    mark = marks.get("servicenow", "incidents")
+    assert mark is not None and (mark.value, mark.run_id, mark.cursor) == (t2, "r1", {"last_sys_id": "a" * 32})
+    marks.advance("servicenow", "incidents", t1, run_id="backfill", allow_backwards=True)
+    again = marks.get("servicenow", "incidents")
+    assert again is not None and (again.value, again.run_id) == (t1, "backfill")
+
+
+def test_naive_watermarks_are_refused(lake: Lake) -> None:
+    with pytest.raises(ValueError, match="UTC"):
+        Watermarks(lake).advance("gitlab", "deployments", datetime(2026, 1, 1), run_id="r")  # noqa: DTZ001
