@@ -51,6 +51,8 @@ def open_duckdb(
             "home_directory": str(settings.duckdb_temp_directory),
         },
     )
+    # Every instant in the lake is UTC; date_trunc and casts to date must not follow the machine's zone.
+    con.execute("set TimeZone = 'UTC'")
     if lake is not None and isinstance(lake.store, S3Store):
         _configure_s3(con, settings, lake.store)
     return con

@@ -5,6 +5,7 @@ Layout under the lake root (a local folder or s3://bucket/prefix):
     landing/<source>/<dataset>/day=YYYY-MM-DD/<run_id>/page-00001.json.gz   raw API pages, for replay
     raw/<source>/<dataset>/day=YYYY-MM-DD/data.parquet                      typed rows, one object per day
     mart/<table>/data.parquet                                               aggregate tables
+    mart/<table>/month=YYYY-MM/data.parquet                                 aggregate tables by day, one object a month
     ref/mappings/vNNNNNN/mappings.parquet                                   the mapping table, every version
     runs/day=YYYY-MM-DD/<run_id>.json                                       one record per batch run
     state/<source>/<dataset>.json                                           watermarks and cursors
@@ -110,6 +111,10 @@ class Lake:
     @staticmethod
     def mart_key(table: str) -> str:
         return f"mart/{table}/{PARTITION_FILE}"
+
+    @staticmethod
+    def mart_month_key(table: str, year: int, month: int) -> str:
+        return f"mart/{table}/month={year:04d}-{month:02d}/{PARTITION_FILE}"
 
     @staticmethod
     def landing_key(source: str, dataset: str, day: date, run_id: str, page: int) -> str:

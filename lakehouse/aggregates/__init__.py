@@ -1,0 +1,1 @@
+"""The aggregate build: reference tables, the SQL files of lakehouse/sql/, and the runner that writes mart/."""

@@ -1,0 +1,220 @@
+"""The aggregate build: raw/ + the mapping -> DuckDB SQL files -> mart/.
+
+Three modes. `full` recomputes everything. `hourly` recomputes the day tables only for the days touched since
+the last build (read from the run log) plus the current day, and every hourly table. `daily` adds the period
+tables. A new mapping version forces a full build, so a corrected mapping re-attributes history.
+
+Every SQL file runs before anything is written: a failing file leaves the whole previous mart in place.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Literal
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from lakehouse.aggregates.refs import entities_table, pivots_table
+from lakehouse.aggregates.sqlfiles import SqlFile, load_sql_files
+from lakehouse.duckdb_session import open_duckdb
+from lakehouse.errors import RosettaError
+from lakehouse.mappings import MappingStore
+from lakehouse.runlog import RunLog
+from lakehouse.schemas import REGISTRY, Dataset
+from lakehouse.settings import Settings
+from lakehouse.storage import Lake
+
+BuildMode = Literal["full", "hourly", "daily"]
+STATE_KEY = "state/build/aggregates.json"
+# Hourly facts are the only large inputs; they are read for the days being rebuilt plus this much history
+# (the risk trend compares two weeks; the period tables go back two calendar quarters).
+HOURLY_LOOKBACK_DAYS = 14
+PERIOD_LOOKBACK_DAYS = 200
+HOURLY_DATASETS = ("dynatrace/service_metrics_hourly", "elasticsearch/log_counts_hourly")
+
+
+class BuildError(RosettaError):
+    """A SQL file failed; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class BuildParams:
+    """Knobs the SQL reads from the one-row `build_params` table."""
+
+    as_of: datetime
+    day_from: date
+    day_to: date
+    mode: BuildMode
+    availability_target: float = 0.995
+    latency_p95_threshold_ms: float = 500.0
+    latency_p99_threshold_ms: float = 1500.0
+    latency_target: float = 0.95
+    light_window_hours: int = 24
+    full_window_hours: int = 4
+    full_min_confidence: float = 0.7
+    min_coverage: float = 0.5
+
+
+@dataclass
+class BuildResult:
+    mode: BuildMode
+    as_of: datetime
+    day_from: date
+    day_to: date
+    mapping_version: int
+    tables: dict[str, int] = field(default_factory=dict)
+    objects_written: int = 0
+    run_id: str | None = None
+
+
+def build(
+    lake: Lake,
+    settings: Settings,
+    *,
+    mode: BuildMode = "hourly",
+    as_of: datetime | None = None,
+    trigger: str = "schedule",
+    params: dict[str, float | int] | None = None,
+) -> BuildResult:
+    as_of = (as_of or datetime.now(UTC)).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    mapping = MappingStore(lake).current()
+    if mapping is None:
+        raise BuildError("no mapping: import one with `rosetta-monitoring mappings import` before building")
+    state = lake.get_json(STATE_KEY)
+    previous = state[0] if state else None
+    if previous is None or previous.get("mapping_version") != mapping.version:
+        mode = "full"  # a new mapping re-attributes every day
+    day_from = _first_day_to_rebuild(lake, mode, previous, as_of)
+    build_params = BuildParams(as_of=as_of, day_from=day_from, day_to=as_of.date(), mode=mode, **(params or {}))  # type: ignore[arg-type]
+
+    runs = RunLog(lake)
+    run = runs.start("build_aggregates", "mart", mode, window=(_midnight(day_from), as_of), trigger=trigger)
+    result = BuildResult(mode, as_of, day_from, build_params.day_to, mapping.version, run_id=run.run_id)
+    files = [f for f in load_sql_files() if mode != "hourly" or f.refresh == "hourly"]
+    con = open_duckdb(settings, lake)
+    try:
+        _register_inputs(con, lake, mapping.entries, build_params)
+        for sql_file in files:
+            _run(con, sql_file)
+            result.tables[sql_file.table] = _count(con, sql_file.table)
+        for sql_file in files:
+            if sql_file.is_mart:
+                result.objects_written += _write(con, lake, sql_file, build_params)
+    except BaseException as exc:
+        runs.finish(run, "failed", error=exc)
+        raise
+    finally:
+        con.close()
+    run.rows_out = sum(result.tables.values())
+    run.days_written = [d.isoformat() for d in _days(day_from, build_params.day_to)]
+    runs.finish(run, "succeeded")
+    lake.put_json(
+        STATE_KEY,
+        {
+            "mapping_version": mapping.version,
+            "as_of": as_of.isoformat(),
+            "run_id": run.run_id,
+            "started_at": run.started_at.isoformat(),
+            "mode": mode,
+        },
+    )
+    return result
+
+
+def _first_day_to_rebuild(lake: Lake, mode: BuildMode, previous: dict | None, as_of: datetime) -> date:
+    if mode == "full" or previous is None:
+        earliest = [d for ds in REGISTRY.values() if ds.name != "rejects" for d in lake.list_partitions(ds)[:1]]
+        return min([*earliest, as_of.date()])
+    since = datetime.fromisoformat(previous["started_at"])
+    touched = {as_of.date(), (as_of - timedelta(hours=1)).date()}
+    for record in RunLog(lake).list(since=since.date(), limit=100_000):
+        if record.function == "build_aggregates" or record.finished_at is None or record.finished_at < since:
+            continue
+        touched |= {date.fromisoformat(d) for d in record.days_written if d}
+    return min(touched)
+
+
+def _register_inputs(con: duckdb.DuckDBPyConnection, lake: Lake, entries: Iterable, params: BuildParams) -> None:
+    entries = list(entries)
+    con.register("ref_entities_arrow", entities_table(entries))
+    con.execute("create table ref_entities as select * from ref_entities_arrow")
+    con.register("ref_pivots_arrow", pivots_table(entries))
+    con.execute("create table ref_pivots as select * from ref_pivots_arrow")
+    values = {k: v for k, v in params.__dict__.items()}
+    columns = ", ".join(f"${name} as {name}" for name in values)
+    con.execute(f"create table build_params as select {columns}", values)
+    heavy_from = params.day_from - timedelta(days=HOURLY_LOOKBACK_DAYS)
+    if params.mode != "hourly":
+        heavy_from = min(heavy_from, params.day_to - timedelta(days=PERIOD_LOOKBACK_DAYS))
+    for dataset in REGISTRY.values():
+        if dataset.name == "rejects":
+            continue
+        days = _days(heavy_from, params.day_to) if dataset.id in HOURLY_DATASETS else None
+        _register_raw(con, lake, dataset, days)
+
+
+def _register_raw(con: duckdb.DuckDBPyConnection, lake: Lake, dataset: Dataset, days: list[date] | None) -> None:
+    # View names come from the dataset registry, never from input; values are bound.
+    view = f"raw_{dataset.source}_{dataset.name}"
+    urls = lake.partition_urls(dataset, days)
+    if not urls:
+        con.register(f"{view}_empty", dataset.schema.empty_table())
+        con.execute(f"create view {view} as select * from {view}_empty")  # noqa: S608
+        return
+    # The file list is a bound value held in a variable; the view reads it from there.
+    con.execute(f"set variable {view}_files = $files", {"files": urls})
+    con.execute(
+        f"create view {view} as select * exclude (day) "  # noqa: S608
+        f"from read_parquet(getvariable('{view}_files'), hive_partitioning = true)"
+    )
+
+
+def _run(con: duckdb.DuckDBPyConnection, sql_file: SqlFile) -> None:
+    # The file text is kept whole (its header comment included) so DuckDB's line numbers match the file.
+    try:
+        con.execute(f"create table {sql_file.table} as {sql_file.text}")
+    except duckdb.Error as exc:
+        message = str(exc).splitlines()
+        line = next((m for m in (re.search(r"LINE (\d+)", x) for x in message) if m), None)
+        where = f"{sql_file.path.name} line {line.group(1)}" if line else sql_file.path.name
+        raise BuildError(f"{where}: {message[0]}") from None
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    row = con.execute(f"select count(*) from {table}").fetchone()  # noqa: S608 - table name from our header
+    return int(row[0]) if row else 0
+
+
+def _write(con: duckdb.DuckDBPyConnection, lake: Lake, sql_file: SqlFile, params: BuildParams) -> int:
+    table = con.execute(f"select * from {sql_file.table}").to_arrow_table()  # noqa: S608
+    if sql_file.partitioned_by != "day":
+        lake.put_table(lake.mart_key(sql_file.table), table)
+        return 1
+    # Day tables live in month objects; rebuilt days replace their rows, other days are kept.
+    rebuilt = _days(params.day_from, params.day_to)
+    written = 0
+    for month in sorted({(d.year, d.month) for d in rebuilt}):
+        key = lake.mart_month_key(sql_file.table, *month)
+        in_month = pc.and_(pc.equal(pc.year(table["day"]), month[0]), pc.equal(pc.month(table["day"]), month[1]))
+        fresh = table.filter(in_month)
+        old = lake.get_table(key)
+        if old is not None and old.num_rows:
+            keep = pc.invert(pc.is_in(old["day"], value_set=pa.array(rebuilt, pa.date32())))
+            fresh = pa.concat_tables([old.filter(keep).cast(fresh.schema), fresh])
+        fresh = fresh.sort_by([("day", "ascending")])
+        lake.put_table(key, fresh)
+        written += 1
+    return written
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)

@@ -1,0 +1,107 @@
+"""Reference tables the SQL joins on: entities with their hierarchy, and one row per source pivot.
+
+The mapping's pivots are flattened here (an entity selector becomes its entity ids) so the SQL only does
+equality joins: `ref_pivots(pivot_kind, value, entity_id, environment)`.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pyarrow as pa
+
+from lakehouse.mappings import MappingEntry
+
+ENTITY_ID_CALL = re.compile(r"entityId\(([^)]*)\)")
+TAG_CALL = re.compile(r"\btag\(([^)]*)\)")
+QUOTED = re.compile(r'"((?:[^"~]|~.)*)"')
+
+ENTITIES_SCHEMA = pa.schema(
+    [
+        ("entity_id", pa.string()),
+        ("environment", pa.string()),
+        ("kind", pa.string()),
+        ("name", pa.string()),
+        ("app_id", pa.string()),
+        ("component_id", pa.string()),
+        ("team", pa.string()),
+        ("group_id", pa.string()),
+        ("domain", pa.string()),
+        ("kibana_query", pa.string()),
+        ("elisa_index", pa.string()),
+    ]
+)
+PIVOTS_SCHEMA = pa.schema(
+    [("pivot_kind", pa.string()), ("value", pa.string()), ("entity_id", pa.string()), ("environment", pa.string())]
+)
+
+
+def entities_table(entries: tuple[MappingEntry, ...] | list[MappingEntry]) -> pa.Table:
+    """One row per entity and environment; a component inherits team, group and domain from its application."""
+    apps = {e.entity_id: e for e in entries if e.kind == "application" and e.environment == "production"}
+    apps |= {e.entity_id: e for e in entries if e.kind == "application" and e.entity_id not in apps}
+    rows = []
+    for e in entries:
+        app_id = e.entity_id if e.kind == "application" else (e.application_id or e.entity_id)
+        parent = apps.get(app_id)
+        rows.append(
+            {
+                "entity_id": e.entity_id,
+                "environment": e.environment,
+                "kind": e.kind,
+                "name": e.name or (parent.name if parent and e.kind == "application" else None) or e.entity_id,
+                "app_id": app_id,
+                "component_id": e.entity_id if e.kind == "component" else None,
+                "team": e.team or (parent.team if parent else None),
+                "group_id": e.group or (parent.group if parent else None),
+                "domain": e.domain or (parent.domain if parent else None),
+                "kibana_query": e.kibana_query(),
+                "elisa_index": e.elisa_index,
+            }
+        )
+    return pa.Table.from_pylist(rows, schema=ENTITIES_SCHEMA)
+
+
+def pivots_table(entries: tuple[MappingEntry, ...] | list[MappingEntry]) -> pa.Table:
+    rows: list[dict[str, str]] = []
+
+    def add(pivot: str, value: object, e: MappingEntry) -> None:
+        rows.append({"pivot_kind": pivot, "value": str(value), "entity_id": e.entity_id, "environment": e.environment})
+
+    for e in entries:
+        entity_ids = selector_entity_ids(e.dynatrace_entity_selector or "")
+        for entity in entity_ids:
+            add("dynatrace_entity", entity, e)
+        # A tag only identifies services when the entry names none: an application tag shared by its
+        # components (and by their staging twins) must not pull every tagged service into one entity.
+        if not entity_ids:
+            for tag in [
+                *selector_tags(e.dynatrace_entity_selector or ""),
+                *([e.dynatrace_tag] if e.dynatrace_tag else []),
+            ]:
+                add("dynatrace_tag", tag, e)
+        if e.servicenow_ci_id:
+            add("servicenow_ci", e.servicenow_ci_id, e)
+        if e.argocd_app_name:
+            add("argocd_app", e.argocd_app_name, e)
+        if e.gitlab_project_id:
+            add("gitlab_project", e.gitlab_project_id, e)
+        if e.elisa_index and e.kind == "component":
+            # Log lines carry service.name = the component id (the query template's {component}).
+            add("elisa_service", f"{e.elisa_index}|{e.entity_id}", e)
+    return pa.Table.from_pylist(rows, schema=PIVOTS_SCHEMA)
+
+
+def selector_entity_ids(selector: str) -> list[str]:
+    """`type(SERVICE),entityId("A","B")` -> ["A", "B"] (Dynatrace escapes quotes with ~)."""
+    ids: list[str] = []
+    for call in ENTITY_ID_CALL.findall(selector):
+        ids += [m.replace("~", "") for m in QUOTED.findall(call)] or [p.strip() for p in call.split(",") if p.strip()]
+    return ids
+
+
+def selector_tags(selector: str) -> list[str]:
+    tags: list[str] = []
+    for call in TAG_CALL.findall(selector):
+        tags += [m.replace("~", "") for m in QUOTED.findall(call)] or [p.strip() for p in call.split(",") if p.strip()]
+    return tags

@@ -1,0 +1,73 @@
+"""The aggregate SQL files: one per table in lakehouse/sql/, each opening with a header that says what it is.
+
+    -- table: mv_incidents_app_day
+    -- grain: one row per application, environment and day
+    -- reads: stg_incidents, build_params
+    -- partitioned by: day            (optional; day tables are written per month and rebuilt per day)
+    -- refresh: hourly                (hourly: every build; daily: daily and full builds only)
+
+Files run in name order; a test checks that every table a file reads is built by an earlier file or is
+one of the inputs the runner provides (raw_*, ref_*, build_params).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+HEADER_LINE = re.compile(r"^--\s*(table|grain|reads|partitioned by|refresh):\s*(.*?)\s*$")
+
+
+@dataclass(frozen=True)
+class SqlFile:
+    path: Path
+    table: str
+    grain: str
+    reads: tuple[str, ...]
+    partitioned_by: str | None
+    refresh: Literal["hourly", "daily"]
+    text: str
+
+    @property
+    def is_mart(self) -> bool:
+        """mv_* tables are written to mart/; the others are intermediate steps."""
+        return self.table.startswith("mv_")
+
+
+def load_sql_files(folder: Path = SQL_DIR) -> list[SqlFile]:
+    files = []
+    for path in sorted(folder.glob("*.sql")):
+        if path.name == "views.sql":
+            continue  # the analysts' views, not a build step
+        files.append(parse_sql_file(path))
+    return files
+
+
+def parse_sql_file(path: Path) -> SqlFile:
+    text = path.read_text(encoding="utf-8")
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.startswith("--"):
+            break
+        match = HEADER_LINE.match(line)
+        if match:
+            fields[match.group(1)] = match.group(2)
+    missing = [f for f in ("table", "grain", "reads", "refresh") if f not in fields]
+    if missing:
+        raise ValueError(f"{path.name}: header lacks {', '.join(missing)}")
+    refresh = fields["refresh"]
+    if refresh not in ("hourly", "daily"):
+        raise ValueError(f"{path.name}: refresh must be hourly or daily, not {refresh!r}")
+    reads = tuple(r.strip() for r in fields["reads"].split(",") if r.strip())
+    return SqlFile(
+        path=path,
+        table=fields["table"],
+        grain=fields["grain"],
+        reads=reads,
+        partitioned_by=fields.get("partitioned by") or None,
+        refresh=refresh,  # type: ignore[arg-type]
+        text=text,
+    )

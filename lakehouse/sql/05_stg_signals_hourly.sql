@@ -1,0 +1,68 @@
+-- table: stg_signals_hourly
+-- grain: one row per mapped entity (component, or application mapped directly), environment and hour
+-- reads: raw_dynatrace_service_metrics_hourly, raw_elasticsearch_log_counts_hourly, stg_dynatrace_entity_map, ref_pivots, ref_entities
+-- refresh: hourly
+--
+-- hour is the start of the hour (Dynatrace slot ends were shifted at ingestion; Elasticsearch keys buckets
+-- by their start). Several Dynatrace services mapped to one entity add their counts; for latency and
+-- saturation the worst service stands for the entity, since percentiles cannot be added.
+-- A null means no data for that hour, never zero.
+with metrics as (
+    select
+        map.entity_id,
+        map.environment,
+        m.hour,
+        sum(m.request_count) as requests,
+        sum(m.error_count) as errors,
+        max(m.latency_p50_ms) as latency_p50_ms,
+        max(m.latency_p95_ms) as latency_p95_ms,
+        max(m.latency_p99_ms) as latency_p99_ms,
+        max(m.cpu_usage_pct) as cpu_usage_pct,
+        max(m.memory_usage_pct) as memory_usage_pct
+    from raw_dynatrace_service_metrics_hourly as m
+    inner join stg_dynatrace_entity_map as map on m.entity_id = map.dynatrace_entity_id
+    group by map.entity_id, map.environment, m.hour
+),
+
+logs as (
+    select
+        p.entity_id,
+        p.environment,
+        l.hour,
+        sum(l.count) filter (where l.level = 'ERROR') as log_errors,
+        sum(l.count) filter (where l.level = 'EXCEPTION') as log_exceptions,
+        sum(l.count) filter (where l.level = 'WARN') as log_warnings
+    from raw_elasticsearch_log_counts_hourly as l
+    inner join ref_pivots as p
+        on
+            p.pivot_kind = 'elisa_service'
+            and p.value = l.index_pattern || '|' || l.service_name
+            and p.environment = l.environment
+    group by p.entity_id, p.environment, l.hour
+),
+
+joined as (
+    select
+        coalesce(m.entity_id, l.entity_id) as entity_id,
+        coalesce(m.environment, l.environment) as environment,
+        coalesce(m.hour, l.hour) as hour,
+        m.requests,
+        m.errors,
+        m.latency_p50_ms,
+        m.latency_p95_ms,
+        m.latency_p99_ms,
+        m.cpu_usage_pct,
+        m.memory_usage_pct,
+        l.log_errors,
+        l.log_exceptions,
+        l.log_warnings
+    from metrics as m
+    full outer join logs as l on m.entity_id = l.entity_id and m.environment = l.environment and m.hour = l.hour
+)
+
+select
+    e.app_id,
+    e.component_id,
+    j.*
+from joined as j
+inner join ref_entities as e on j.entity_id = e.entity_id and j.environment = e.environment

@@ -1,0 +1,23 @@
+-- table: stg_app_signals_hourly
+-- grain: one row per application, environment and hour
+-- reads: stg_signals_hourly
+-- refresh: hourly
+--
+-- Requests, errors and log counts add up over the application's components. Latency and saturation are
+-- the worst component's: an application is as slow as its slowest part, and percentiles do not add.
+select
+    app_id,
+    environment,
+    hour,
+    sum(requests) as requests,
+    sum(errors) as errors,
+    max(latency_p50_ms) as latency_p50_ms,
+    max(latency_p95_ms) as latency_p95_ms,
+    max(latency_p99_ms) as latency_p99_ms,
+    max(cpu_usage_pct) as cpu_usage_pct,
+    max(memory_usage_pct) as memory_usage_pct,
+    sum(log_errors) as log_errors,
+    sum(log_exceptions) as log_exceptions,
+    count(requests) as components_reporting
+from stg_signals_hourly
+group by app_id, environment, hour

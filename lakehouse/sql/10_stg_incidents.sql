@@ -1,0 +1,62 @@
+-- table: stg_incidents
+-- grain: one row per ServiceNow incident (its latest version), attributed to a mapped entity when its CI is mapped
+-- reads: raw_servicenow_incidents, ref_pivots, ref_entities
+-- refresh: hourly
+--
+-- Attribution: the incident's configuration item, else its business service, matched on the mapping's
+-- servicenow_ci pivot (production first when a CI is mapped in several environments).
+-- restored_at = resolved_at, else closed_at. Open = not restored and not in a final state
+-- (6 Resolved, 7 Closed, 8 Canceled). Canceled incidents are kept but flagged and left out of KPIs.
+with latest as (
+    select *
+    from raw_servicenow_incidents
+    qualify row_number() over (partition by sys_id order by sys_updated_on desc) = 1
+),
+
+candidates as (
+    select
+        i.sys_id,
+        p.entity_id,
+        p.environment,
+        case when p.value = i.cmdb_ci_sys_id then 1 else 2 end as match_rank
+    from latest as i
+    inner join ref_pivots as p
+        on p.pivot_kind = 'servicenow_ci' and p.value in (i.cmdb_ci_sys_id, i.business_service_sys_id)
+),
+
+attribution as (
+    select sys_id, entity_id, environment
+    from candidates
+    qualify row_number() over (
+        partition by sys_id order by match_rank, (environment = 'production') desc, entity_id
+    ) = 1
+)
+
+select
+    i.sys_id,
+    i.number,
+    e.app_id,
+    e.component_id,
+    a.environment,
+    i.state,
+    i.state_label,
+    i.priority,
+    i.impact,
+    i.urgency,
+    i.short_description,
+    i.opened_at,
+    i.resolved_at,
+    i.closed_at,
+    coalesce(i.resolved_at, i.closed_at) as restored_at,
+    coalesce(i.resolved_at, i.closed_at) is null and coalesce(i.state, 1) not in (6, 7, 8) as is_open,
+    coalesce(i.state = 8, false) as is_canceled,
+    i.cmdb_ci_sys_id,
+    i.cmdb_ci_name,
+    i.assignment_group_name,
+    i.reassignment_count,
+    i.problem_sys_id,
+    i.caused_by_change_sys_id,
+    i.sys_updated_on
+from latest as i
+left join attribution as a on i.sys_id = a.sys_id
+left join ref_entities as e on a.entity_id = e.entity_id and a.environment = e.environment

@@ -1,0 +1,47 @@
+-- table: stg_changes
+-- grain: one row per ServiceNow change request (its latest version), attributed through its CI
+-- reads: raw_servicenow_changes, ref_pivots, ref_entities
+-- refresh: hourly
+--
+-- A change failed when it closed with close_code 'unsuccessful'. Its time is the actual work window when
+-- known, else the planned one.
+with latest as (
+    select *
+    from raw_servicenow_changes
+    qualify row_number() over (partition by sys_id order by sys_updated_on desc) = 1
+),
+
+attribution as (
+    select c.sys_id, p.entity_id, p.environment
+    from latest as c
+    inner join ref_pivots as p on p.pivot_kind = 'servicenow_ci' and p.value = c.cmdb_ci_sys_id
+    qualify row_number() over (partition by c.sys_id order by (p.environment = 'production') desc, p.entity_id) = 1
+)
+
+select
+    c.sys_id,
+    c.number,
+    e.app_id,
+    e.component_id,
+    a.environment,
+    c.type,
+    c.state,
+    c.state_label,
+    c.risk,
+    c.short_description,
+    c.planned_start,
+    c.planned_end,
+    c.work_start,
+    c.work_end,
+    coalesce(c.work_start, c.planned_start) as change_start,
+    coalesce(c.work_end, c.planned_end) as change_end,
+    nullif(c.close_code, '') as close_code,
+    c.close_code = 'unsuccessful' as is_failed,
+    coalesce(c.state in (3, 4), false) as is_closed,
+    c.cmdb_ci_sys_id,
+    c.cmdb_ci_name,
+    c.assignment_group_name,
+    c.sys_created_on
+from latest as c
+left join attribution as a on c.sys_id = a.sys_id
+left join ref_entities as e on a.entity_id = e.entity_id and a.environment = e.environment

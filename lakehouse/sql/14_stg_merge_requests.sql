@@ -1,0 +1,33 @@
+-- table: stg_merge_requests
+-- grain: one row per merged GitLab merge request of a mapped project
+-- reads: raw_gitlab_merge_requests, raw_gitlab_deployment_merge_requests, ref_pivots, ref_entities
+-- refresh: hourly
+--
+-- Merge requests come from the project's merged list and from the deployments that shipped them; the
+-- same request seen twice counts once. A project maps to its component in production.
+with merged as (
+    select mr_id, project_id, merged_at, merge_commit_sha, 1 as origin_rank
+    from raw_gitlab_merge_requests
+    union all
+    select mr_id, project_id, merged_at, merge_commit_sha, 2 as origin_rank
+    from raw_gitlab_deployment_merge_requests
+),
+
+distinct_requests as (
+    select *
+    from merged
+    qualify row_number() over (partition by mr_id order by origin_rank) = 1
+)
+
+select
+    m.mr_id,
+    m.project_id,
+    m.merged_at,
+    m.merge_commit_sha,
+    e.app_id,
+    e.component_id,
+    e.environment
+from distinct_requests as m
+inner join ref_pivots as p on p.pivot_kind = 'gitlab_project' and p.value = cast(m.project_id as varchar)
+inner join ref_entities as e on p.entity_id = e.entity_id and p.environment = e.environment
+where e.component_id is not null

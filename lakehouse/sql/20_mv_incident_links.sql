@@ -1,0 +1,140 @@
+-- table: mv_incident_links
+-- grain: one row per incident and correlation mode, for incidents linked to a deployment
+-- reads: stg_incidents, stg_deployments, stg_change_deployments, stg_problems, build_params
+-- refresh: hourly
+--
+-- An incident is linked to a deployment only by these rules, each with a stated confidence:
+--   change_caused_by       0.95  the incident's caused_by change covers a deployment of the same component
+--                                (deployment finished within the change's work window, +/- 1 hour)
+--   dynatrace_root_cause   0.80  a Dynatrace problem whose root cause is the incident's component started
+--                                within full_window_hours after a deployment of it, and the incident opened
+--                                while the problem was open (or up to 1 hour after it closed)
+--   change_ci_window       0.70  a change on the incident's CI, covering a deployment, ended within
+--                                full_window_hours before the incident opened
+--   same_component_window  0.50  the incident opened within full_window_hours after a deployment of its component
+--   same_app_window        0.50  (light mode only) within light_window_hours after a deployment of its application
+-- Full mode keeps the most confident link; it counts as a change failure from full_min_confidence up.
+-- Light mode ("DORA light") uses the application window alone and counts it. The window is always
+-- bounded: an incident long after the last deployment is not a change failure. Incidents with no link
+-- stay out of the change failure rate.
+with params as (
+    select * from build_params
+),
+
+incidents as (
+    select * from stg_incidents where app_id is not null and not is_canceled
+),
+
+deployments as (
+    select * from stg_deployments where status = 'succeeded'
+),
+
+change_deployments as (
+    select * from stg_change_deployments where deployment_status = 'succeeded'
+),
+
+by_change as (
+    select i.sys_id as incident_sys_id, cd.deployment_key, cd.change_sys_id, 'change_caused_by' as rule, 0.95::double as confidence
+    from incidents as i
+    inner join change_deployments as cd on i.caused_by_change_sys_id = cd.change_sys_id
+),
+
+by_root_cause as (
+    select i.sys_id as incident_sys_id, d.deployment_key, null as change_sys_id, 'dynatrace_root_cause' as rule, 0.80::double as confidence
+    from incidents as i
+    cross join params as bp
+    inner join stg_problems as pr
+        on
+            pr.is_root_cause
+            and i.component_id = pr.component_id
+            and i.environment = pr.environment
+            and i.opened_at >= pr.start_time
+            and i.opened_at <= coalesce(pr.end_time, i.opened_at) + interval 1 hour
+    inner join deployments as d
+        on
+            i.component_id = d.component_id
+            and i.environment = d.environment
+            and pr.start_time >= d.finished_at
+            and pr.start_time <= d.finished_at + to_hours(bp.full_window_hours)
+    qualify row_number() over (partition by i.sys_id order by d.finished_at desc, d.deployment_key) = 1
+),
+
+by_change_ci as (
+    select i.sys_id as incident_sys_id, cd.deployment_key, cd.change_sys_id, 'change_ci_window' as rule, 0.70::double as confidence
+    from incidents as i
+    cross join params as bp
+    inner join change_deployments as cd
+        on
+            i.cmdb_ci_sys_id = cd.cmdb_ci_sys_id
+            and cd.change_end <= i.opened_at
+            and cd.change_end >= i.opened_at - to_hours(bp.full_window_hours)
+    qualify row_number() over (partition by i.sys_id order by cd.change_end desc, cd.deployment_key) = 1
+),
+
+by_component_window as (
+    select i.sys_id as incident_sys_id, d.deployment_key, null as change_sys_id, 'same_component_window' as rule, 0.50::double as confidence
+    from incidents as i
+    cross join params as bp
+    inner join deployments as d
+        on
+            i.component_id = d.component_id
+            and i.environment = d.environment
+            and i.opened_at >= d.finished_at
+            and i.opened_at <= d.finished_at + to_hours(bp.full_window_hours)
+    qualify row_number() over (partition by i.sys_id order by d.finished_at desc, d.deployment_key) = 1
+),
+
+by_app_window as (
+    select i.sys_id as incident_sys_id, d.deployment_key, null as change_sys_id, 'same_app_window' as rule, 0.50::double as confidence
+    from incidents as i
+    cross join params as bp
+    inner join deployments as d
+        on
+            i.app_id = d.app_id
+            and i.environment = d.environment
+            and i.opened_at >= d.finished_at
+            and i.opened_at <= d.finished_at + to_hours(bp.light_window_hours)
+    qualify row_number() over (partition by i.sys_id order by d.finished_at desc, d.deployment_key) = 1
+),
+
+full_links as (
+    select 'full' as correlation_mode, *
+    from (
+        select * from by_change
+        union all
+        select * from by_root_cause
+        union all
+        select * from by_change_ci
+        union all
+        select * from by_component_window
+    )
+    qualify row_number() over (partition by incident_sys_id order by confidence desc, rule) = 1
+),
+
+links as (
+    select * from full_links
+    union all
+    select 'light' as correlation_mode, * from by_app_window
+)
+
+select
+    l.correlation_mode,
+    l.incident_sys_id,
+    i.number as incident_number,
+    i.priority,
+    l.deployment_key,
+    l.change_sys_id,
+    l.rule,
+    l.confidence,
+    l.correlation_mode = 'light' or l.confidence >= bp.full_min_confidence as counts_as_change_failure,
+    i.app_id,
+    i.component_id,
+    i.environment,
+    i.opened_at,
+    i.restored_at,
+    d.finished_at as deployed_at,
+    (epoch(i.opened_at) - epoch(d.finished_at)) / 3600.0 as hours_after_deployment
+from links as l
+cross join params as bp
+inner join incidents as i on l.incident_sys_id = i.sys_id
+inner join deployments as d on l.deployment_key = d.deployment_key

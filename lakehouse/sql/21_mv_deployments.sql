@@ -1,0 +1,113 @@
+-- table: mv_deployments
+-- grain: one row per deployment attempt of a mapped component, with its DORA flags in both correlation modes
+-- reads: stg_deployments, mv_incident_links, stg_change_deployments
+-- refresh: hourly
+--
+-- A deployment attempt is a change failure when it failed, when it was rolled back (the next successful
+-- deployment of the component is a rollback), when it is linked to an incident that counts (see
+-- mv_incident_links), or when the change covering it closed 'unsuccessful'.
+-- recovered_at: for a failed or rolled-back attempt, the next successful deployment; for an incident
+-- link, when the incident was restored (the later of the two when both apply). Null while not recovered.
+-- Rework (DORA's fifth metric): an unplanned deployment made to fix production: a rollback, or a
+-- deployment covered by an emergency change.
+with successful as (
+    select
+        deployment_key,
+        is_rollback,
+        lead(is_rollback) over (
+            partition by component_id, environment order by finished_at, deployment_key
+        ) as next_is_rollback
+    from stg_deployments
+    where status = 'succeeded'
+),
+
+rolled as (
+    -- a successful deployment replaced by a rollback was rolled back
+    select deployment_key, coalesce(next_is_rollback, false) and not is_rollback as rolled_back
+    from successful
+),
+
+next_success as (
+    select
+        a.deployment_key,
+        min(b.finished_at) as next_success_at
+    from stg_deployments as a
+    inner join stg_deployments as b
+        on
+            a.component_id = b.component_id
+            and a.environment = b.environment
+            and b.status = 'succeeded'
+            and b.finished_at > a.finished_at
+    group by a.deployment_key
+),
+
+incident_links as (
+    select
+        deployment_key,
+        correlation_mode,
+        bool_or(counts_as_change_failure) as caused_incident,
+        max(restored_at) filter (where counts_as_change_failure) as incident_restored_at,
+        bool_and(restored_at is not null) filter (where counts_as_change_failure) as incidents_restored,
+        list(incident_number order by incident_number) filter (where counts_as_change_failure) as incident_numbers
+    from mv_incident_links
+    group by deployment_key, correlation_mode
+),
+
+change_cover as (
+    select
+        deployment_key,
+        bool_or(change_unsuccessful) as change_unsuccessful,
+        bool_or(emergency_change) as emergency_change,
+        list(change_number order by change_number) as change_numbers
+    from stg_change_deployments
+    group by deployment_key
+)
+
+select
+    d.deployment_key,
+    d.origin,
+    d.source_ref,
+    d.app_id,
+    d.component_id,
+    d.environment,
+    d.revision,
+    d.previous_revision,
+    d.started_at,
+    d.finished_at,
+    cast(d.finished_at as date) as day,
+    d.status,
+    d.is_rollback,
+    d.initiated_by,
+    coalesce(r.rolled_back, false) as rolled_back,
+    coalesce(c.change_unsuccessful, false) as change_unsuccessful,
+    c.change_numbers,
+    coalesce(lf.caused_incident, false) as caused_incident_full,
+    coalesce(ll.caused_incident, false) as caused_incident_light,
+    lf.incident_numbers as incident_numbers_full,
+    ll.incident_numbers as incident_numbers_light,
+    d.status = 'failed' or coalesce(r.rolled_back, false) or coalesce(c.change_unsuccessful, false) as failed_without_incident,
+    d.status = 'failed' or coalesce(r.rolled_back, false) or coalesce(c.change_unsuccessful, false)
+    or coalesce(lf.caused_incident, false) as is_change_failure_full,
+    d.status = 'failed' or coalesce(r.rolled_back, false) or coalesce(c.change_unsuccessful, false)
+    or coalesce(ll.caused_incident, false) as is_change_failure_light,
+    case
+        when lf.caused_incident and not lf.incidents_restored then null
+        else greatest(
+            case when d.status = 'failed' or coalesce(r.rolled_back, false) then n.next_success_at end,
+            case when lf.caused_incident then lf.incident_restored_at end
+        )
+    end as recovered_at_full,
+    case
+        when ll.caused_incident and not ll.incidents_restored then null
+        else greatest(
+            case when d.status = 'failed' or coalesce(r.rolled_back, false) then n.next_success_at end,
+            case when ll.caused_incident then ll.incident_restored_at end
+        )
+    end as recovered_at_light,
+    d.is_rollback or coalesce(c.emergency_change, false) as is_rework
+from stg_deployments as d
+left join rolled as r on d.deployment_key = r.deployment_key
+left join next_success as n on d.deployment_key = n.deployment_key
+left join change_cover as c on d.deployment_key = c.deployment_key
+left join incident_links as lf on d.deployment_key = lf.deployment_key and lf.correlation_mode = 'full'
+left join incident_links as ll on d.deployment_key = ll.deployment_key and ll.correlation_mode = 'light'

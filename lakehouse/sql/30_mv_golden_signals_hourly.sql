@@ -1,0 +1,66 @@
+-- table: mv_golden_signals_hourly
+-- grain: one row per level (component or application), entity, environment and hour, for the days rebuilt
+-- reads: stg_signals_hourly, stg_app_signals_hourly, build_params
+-- partitioned by: day
+-- refresh: hourly
+--
+-- The timeseries behind the golden signals: traffic (requests/hour), errors and error rate
+-- (errors / requests, hours without traffic have no rate), latency p50/p95/p99 in ms, CPU and memory
+-- saturation in percent, error and exception log lines. At application level counts add up and latency
+-- and saturation are the worst component's.
+with params as (
+    select day_from, day_to from build_params
+),
+
+components as (
+    select
+        'component' as level,
+        s.app_id,
+        s.component_id,
+        s.environment,
+        s.hour,
+        s.requests,
+        s.errors,
+        s.latency_p50_ms,
+        s.latency_p95_ms,
+        s.latency_p99_ms,
+        s.cpu_usage_pct,
+        s.memory_usage_pct,
+        s.log_errors,
+        s.log_exceptions
+    from stg_signals_hourly as s
+    where s.component_id is not null
+),
+
+applications as (
+    select
+        'application' as level,
+        a.app_id,
+        null as component_id,
+        a.environment,
+        a.hour,
+        a.requests,
+        a.errors,
+        a.latency_p50_ms,
+        a.latency_p95_ms,
+        a.latency_p99_ms,
+        a.cpu_usage_pct,
+        a.memory_usage_pct,
+        a.log_errors,
+        a.log_exceptions
+    from stg_app_signals_hourly as a
+),
+
+both_levels as (
+    select * from components
+    union all
+    select * from applications
+)
+
+select
+    b.*,
+    case when b.requests > 0 then b.errors / b.requests end as error_rate,
+    cast(b.hour as date) as day
+from both_levels as b
+cross join params as p
+where cast(b.hour as date) between p.day_from and p.day_to

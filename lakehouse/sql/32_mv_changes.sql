@@ -1,0 +1,14 @@
+-- table: mv_changes
+-- grain: one row per attributed ServiceNow change request (latest version): the change calendar
+-- reads: stg_changes, stg_change_deployments
+-- refresh: hourly
+--
+-- Upcoming changes have a planned window after as_of; a change covering no deployment is kept (not all
+-- changes deploy software) and flagged.
+select
+    c.*,
+    cd.deployment_key,
+    cd.deployment_key is not null as covers_deployment
+from stg_changes as c
+left join stg_change_deployments as cd on c.sys_id = cd.change_sys_id
+where c.app_id is not null

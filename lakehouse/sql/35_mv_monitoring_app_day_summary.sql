@@ -1,0 +1,88 @@
+-- table: mv_monitoring_app_day_summary
+-- grain: one row per application, environment and day rebuilt (zero-filled for events, null where no data)
+-- reads: stg_app_signals_hourly, mv_incidents_app_day, mv_changes_app_day, mv_deployments, stg_problems, stg_apps, build_params
+-- partitioned by: day
+-- refresh: hourly
+--
+-- requests, errors: sums over the day's hours; error_rate = errors / requests; availability = 1 - error_rate
+-- (occurrences, hours without traffic count on neither side); measured_hours = hours with traffic;
+-- latency: the worst hourly p95/p99 of the day, and latency_p95_good_hours = hours whose p95 met the
+-- threshold (a daily latency figure is never an average of hourly percentiles).
+with params as (
+    select day_from, day_to, latency_p95_threshold_ms from build_params
+),
+
+signals as (
+    select
+        s.app_id,
+        s.environment,
+        cast(s.hour as date) as day,
+        sum(s.requests) filter (where s.requests > 0) as requests,
+        sum(s.errors) filter (where s.requests > 0) as errors,
+        count(*) filter (where s.requests > 0) as measured_hours,
+        max(s.latency_p95_ms) as latency_p95_worst_hour_ms,
+        max(s.latency_p99_ms) as latency_p99_worst_hour_ms,
+        count(*) filter (where s.requests > 0 and s.latency_p95_ms <= p.latency_p95_threshold_ms) as latency_p95_good_hours,
+        max(s.cpu_usage_pct) as cpu_usage_max_pct,
+        max(s.memory_usage_pct) as memory_usage_max_pct,
+        sum(s.log_errors) as log_errors,
+        sum(s.log_exceptions) as log_exceptions
+    from stg_app_signals_hourly as s
+    cross join params as p
+    where cast(s.hour as date) between p.day_from and p.day_to
+    group by s.app_id, s.environment, cast(s.hour as date)
+),
+
+deployments as (
+    select
+        app_id,
+        environment,
+        day,
+        count(*) filter (where status = 'succeeded') as deployments,
+        count(*) filter (where is_change_failure_full) as change_failures
+    from mv_deployments
+    group by app_id, environment, day
+),
+
+problems as (
+    select app_id, environment, cast(start_time as date) as day, count(distinct problem_id) as problems_opened
+    from stg_problems
+    group by app_id, environment, cast(start_time as date)
+)
+
+select
+    a.app_id,
+    a.environment,
+    i.day,
+    a.team,
+    a.group_id,
+    a.domain,
+    s.requests,
+    s.errors,
+    case when s.requests > 0 then s.errors / s.requests end as error_rate,
+    case when s.requests > 0 then 1 - s.errors / s.requests end as availability,
+    coalesce(s.measured_hours, 0) as measured_hours,
+    s.latency_p95_worst_hour_ms,
+    s.latency_p99_worst_hour_ms,
+    coalesce(s.latency_p95_good_hours, 0) as latency_p95_good_hours,
+    s.cpu_usage_max_pct,
+    s.memory_usage_max_pct,
+    s.log_errors,
+    s.log_exceptions,
+    i.opened as incidents_opened,
+    i.opened_p1_p2 as incidents_opened_p1_p2,
+    i.open_end_of_day as incidents_open_end_of_day,
+    i.open_p1_p2_end_of_day as incidents_open_p1_p2_end_of_day,
+    i.sla_breaches,
+    c.planned as changes_planned,
+    c.implemented as changes_implemented,
+    c.unsuccessful as changes_unsuccessful,
+    coalesce(d.deployments, 0) as deployments,
+    coalesce(d.change_failures, 0) as deployment_change_failures,
+    coalesce(pr.problems_opened, 0) as problems_opened
+from stg_apps as a
+inner join mv_incidents_app_day as i on a.app_id = i.app_id and a.environment = i.environment
+inner join mv_changes_app_day as c on i.app_id = c.app_id and i.environment = c.environment and i.day = c.day
+left join signals as s on i.app_id = s.app_id and i.environment = s.environment and i.day = s.day
+left join deployments as d on i.app_id = d.app_id and i.environment = d.environment and i.day = d.day
+left join problems as pr on i.app_id = pr.app_id and i.environment = pr.environment and i.day = pr.day

@@ -1,0 +1,49 @@
+-- table: mv_slo_group_period
+-- grain: one row per rollup level (team, group, domain), its id, environment and period
+-- reads: mv_slo_app_period, stg_apps
+-- refresh: daily
+--
+-- Rolled up by events: availability = sum(good) / sum(requests) over the applications, budgets likewise;
+-- latency SLIs = sum(good hours) / sum(measured hours). Never an average of the applications' percentages.
+-- The target is the requests-weighted mean of the applications' targets.
+with apps as (
+    select s.*, a.team, a.group_id, a.domain
+    from mv_slo_app_period as s
+    inner join stg_apps as a on s.app_id = a.app_id and s.environment = a.environment
+),
+
+levels as (
+    select 'team' as level, team as level_id, * from apps where team is not null
+    union all
+    select 'group' as level, group_id as level_id, * from apps where group_id is not null
+    union all
+    select 'domain' as level, domain as level_id, * from apps where domain is not null
+)
+
+select
+    level,
+    level_id,
+    environment,
+    period,
+    any_value(period_start) as period_start,
+    any_value(period_end) as period_end,
+    count(*) as applications,
+    count(*) filter (where availability_status = 'breached') as applications_breached,
+    sum(availability_denominator) as availability_denominator,
+    sum(availability_numerator) as availability_numerator,
+    case when sum(availability_denominator) > 0 then sum(availability_numerator) / sum(availability_denominator) end
+        as availability,
+    sum(availability_target * availability_denominator) / nullif(sum(availability_denominator), 0)
+        as availability_target,
+    sum(error_budget_allowed) as error_budget_allowed,
+    case when sum(error_budget_allowed) > 0 then sum(bad_requests) / sum(error_budget_allowed) end
+        as error_budget_consumed,
+    case when sum(error_budget_allowed) > 0 then 1 - sum(bad_requests) / sum(error_budget_allowed) end
+        as error_budget_remaining,
+    sum(measured_hours) as measured_hours,
+    sum(expected_hours) as expected_hours,
+    sum(measured_hours) / nullif(sum(expected_hours), 0) as coverage,
+    case when sum(latency_measured_hours) > 0 then sum(latency_p95_good_hours) / sum(latency_measured_hours) end
+        as latency_p95_sli
+from levels
+group by level, level_id, environment, period

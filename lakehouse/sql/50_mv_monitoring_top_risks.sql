@@ -1,0 +1,171 @@
+-- table: mv_monitoring_top_risks
+-- grain: one row per application in production, ranked by risk score (1 = riskiest), with its health
+-- reads: stg_app_signals_hourly, mv_incidents, mv_deployments, mv_changes, stg_apps, build_params
+-- refresh: hourly
+--
+-- Risk score (0-100, capped), from evidence of the last 7 days before as_of:
+--   SLO breach        +30  availability over 7 days below the target
+--   burn rate         +30  1h burn rate > 14.4, else +20 when the 6h burn rate > 6
+--   open P1/P2        +20  per open priority 1-2 incident, at most +40
+--   recurring         +15  3 or more incidents opened in 7 days
+--   failed changes    +10  per change failure (deployment) or unsuccessful change, at most +20
+--   error-rate trend  +10  error rate of the last 7 days more than twice the 7 days before (and > 0.1 %)
+-- Health: red when the score reaches 50 or a P1 incident is open; orange from 20; green below;
+-- 'no data' when the application had neither traffic nor events in the 14 days.
+-- reasons lists the sentences that produced the score, in the order above.
+with params as (
+    select * from build_params
+),
+
+apps as (
+    select * from stg_apps where environment = 'production'
+),
+
+traffic as (
+    select
+        h.app_id,
+        sum(h.requests) filter (where h.hour >= bp.as_of - interval 7 day) as requests_7d,
+        sum(h.errors) filter (where h.hour >= bp.as_of - interval 7 day) as errors_7d,
+        sum(h.requests) filter (where h.hour < bp.as_of - interval 7 day) as requests_prev_7d,
+        sum(h.errors) filter (where h.hour < bp.as_of - interval 7 day) as errors_prev_7d,
+        sum(h.requests) filter (where h.hour >= bp.as_of - interval 1 hour) as requests_1h,
+        sum(h.errors) filter (where h.hour >= bp.as_of - interval 1 hour) as errors_1h,
+        sum(h.requests) filter (where h.hour >= bp.as_of - interval 6 hour) as requests_6h,
+        sum(h.errors) filter (where h.hour >= bp.as_of - interval 6 hour) as errors_6h
+    from stg_app_signals_hourly as h
+    cross join params as bp
+    where h.environment = 'production' and h.requests > 0
+      and h.hour >= bp.as_of - interval 14 day and h.hour < bp.as_of
+    group by h.app_id
+),
+
+incidents as (
+    select
+        i.app_id,
+        count(*) filter (where i.is_open and i.priority <= 2) as open_p1_p2,
+        count(*) filter (where i.is_open and i.priority = 1) as open_p1,
+        count(*) filter (where i.opened_at >= bp.as_of - interval 7 day and i.opened_at < bp.as_of) as opened_7d,
+        count(*) filter (where i.opened_at >= bp.as_of - interval 14 day and i.opened_at < bp.as_of) as opened_14d
+    from mv_incidents as i
+    cross join params as bp
+    where i.environment = 'production' and not i.is_canceled
+    group by i.app_id
+),
+
+failures as (
+    select
+        d.app_id,
+        count(*) filter (where d.is_change_failure_full) as change_failures_7d,
+        count(*) as deployments_14d
+    from mv_deployments as d
+    cross join params as bp
+    where d.environment = 'production' and d.finished_at >= bp.as_of - interval 7 day and d.finished_at < bp.as_of
+    group by d.app_id
+),
+
+changes as (
+    select c.app_id, count(*) filter (where c.is_failed) as unsuccessful_changes_7d
+    from mv_changes as c
+    cross join params as bp
+    where c.environment = 'production' and c.change_end >= bp.as_of - interval 7 day and c.change_end < bp.as_of
+    group by c.app_id
+),
+
+evidence as (
+    select
+        a.app_id,
+        a.app_name,
+        a.team,
+        a.group_id,
+        a.domain,
+        bp.availability_target,
+        t.requests_7d,
+        t.errors_7d,
+        case when t.requests_7d > 0 then 1 - t.errors_7d / t.requests_7d end as availability_7d,
+        case when t.requests_7d > 0 then t.errors_7d / t.requests_7d end as error_rate_7d,
+        case when t.requests_prev_7d > 0 then t.errors_prev_7d / t.requests_prev_7d end as error_rate_prev_7d,
+        case when t.requests_1h > 0 then (t.errors_1h / t.requests_1h) / (1 - bp.availability_target) end
+            as burn_rate_1h,
+        case when t.requests_6h > 0 then (t.errors_6h / t.requests_6h) / (1 - bp.availability_target) end
+            as burn_rate_6h,
+        coalesce(i.open_p1_p2, 0) as open_p1_p2,
+        coalesce(i.open_p1, 0) as open_p1,
+        coalesce(i.opened_7d, 0) as incidents_7d,
+        coalesce(f.change_failures_7d, 0) + coalesce(c.unsuccessful_changes_7d, 0) as failed_changes_7d,
+        t.app_id is not null or coalesce(i.opened_14d, 0) > 0 or coalesce(f.deployments_14d, 0) > 0 as has_data
+    from apps as a
+    cross join params as bp
+    left join traffic as t on a.app_id = t.app_id
+    left join incidents as i on a.app_id = i.app_id
+    left join failures as f on a.app_id = f.app_id
+    left join changes as c on a.app_id = c.app_id
+),
+
+scored as (
+    select
+        *,
+        case when availability_7d < availability_target then 30 else 0 end as score_slo,
+        case when burn_rate_1h > 14.4 then 30 when burn_rate_6h > 6 then 20 else 0 end as score_burn,
+        least(open_p1_p2 * 20, 40) as score_open_incidents,
+        case when incidents_7d >= 3 then 15 else 0 end as score_recurring,
+        least(failed_changes_7d * 10, 20) as score_failed_changes,
+        case
+            when error_rate_7d > 0.001 and error_rate_7d > 2 * coalesce(error_rate_prev_7d, 0) then 10 else 0
+        end as score_trend
+    from evidence
+),
+
+totals as (
+    select
+        *,
+        least(score_slo + score_burn + score_open_incidents + score_recurring + score_failed_changes + score_trend, 100)
+            as risk_score,
+        list_filter(
+            [
+                case when score_slo > 0 then format('availability {:.3f}% over 7 days is below the {:.3f}% target',
+                    100 * availability_7d, 100 * availability_target) end,
+                case when score_burn = 30 then format('error budget burning {:.1f}x over the last hour', burn_rate_1h)
+                    when score_burn = 20 then format('error budget burning {:.1f}x over 6 hours', burn_rate_6h) end,
+                case when score_open_incidents > 0 then format('{} open P1/P2 incident(s)', open_p1_p2) end,
+                case when score_recurring > 0 then format('{} incidents in 7 days', incidents_7d) end,
+                case when score_failed_changes > 0 then format('{} failed change(s) in 7 days', failed_changes_7d) end,
+                case when score_trend > 0 then format('error rate {:.2f}% is more than twice the previous week''s',
+                    100 * error_rate_7d) end
+            ],
+            x -> x is not null
+        ) as reasons
+    from scored
+)
+
+select
+    row_number() over (order by risk_score desc, open_p1_p2 desc, error_rate_7d desc nulls last, app_id) as rank,
+    app_id,
+    app_name,
+    team,
+    group_id,
+    domain,
+    risk_score,
+    case
+        when not has_data then 'no data'
+        when risk_score >= 50 or open_p1 > 0 then 'red'
+        when risk_score >= 20 then 'orange'
+        else 'green'
+    end as health,
+    reasons,
+    score_slo,
+    score_burn,
+    score_open_incidents,
+    score_recurring,
+    score_failed_changes,
+    score_trend,
+    availability_7d,
+    availability_target,
+    error_rate_7d,
+    error_rate_prev_7d,
+    burn_rate_1h,
+    burn_rate_6h,
+    open_p1_p2,
+    incidents_7d,
+    failed_changes_7d,
+    requests_7d
+from totals

@@ -1,0 +1,66 @@
+-- table: mv_health
+-- grain: one row per level (application, team, group, domain) and its id: red/orange/green with reasons
+-- reads: mv_monitoring_top_risks
+-- refresh: hourly
+--
+-- An application's health comes from mv_monitoring_top_risks. A team, group or domain is red when a
+-- third or more of its applications with data are red, orange when any is red or orange, green otherwise,
+-- 'no data' when none has data; its reasons name the red and orange applications.
+with apps as (
+    select * from mv_monitoring_top_risks
+),
+
+levels as (
+    select 'team' as level, team as level_id, * from apps where team is not null
+    union all
+    select 'group', group_id, * from apps where group_id is not null
+    union all
+    select 'domain', domain, * from apps where domain is not null
+),
+
+rolled as (
+    select
+        level,
+        level_id,
+        count(*) as applications,
+        count(*) filter (where health = 'red') as red,
+        count(*) filter (where health = 'orange') as orange,
+        count(*) filter (where health = 'green') as green,
+        count(*) filter (where health = 'no data') as no_data,
+        max(risk_score) as max_risk_score,
+        list(format('{} is {}', app_id, health) order by risk_score desc, app_id)
+            filter (where health in ('red', 'orange')) as reasons
+    from levels
+    group by level, level_id
+)
+
+select
+    'application' as level,
+    app_id as level_id,
+    1 as applications,
+    (health = 'red')::int as red,
+    (health = 'orange')::int as orange,
+    (health = 'green')::int as green,
+    (health = 'no data')::int as no_data,
+    risk_score as max_risk_score,
+    health,
+    reasons
+from apps
+union all
+select
+    level,
+    level_id,
+    applications,
+    red,
+    orange,
+    green,
+    no_data,
+    max_risk_score,
+    case
+        when red + orange + green = 0 then 'no data'
+        when red * 3 >= red + orange + green and red > 0 then 'red'
+        when red + orange > 0 then 'orange'
+        else 'green'
+    end as health,
+    coalesce(reasons, []) as reasons
+from rolled

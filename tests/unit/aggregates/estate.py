@@ -1,0 +1,233 @@
+"""A tiny hand-made lake: three applications whose KPIs are worked out by hand in the tests beside it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pyarrow as pa
+
+from lakehouse.mappings import MappingStore
+from lakehouse.schemas import get_dataset
+from lakehouse.storage import Lake
+
+AS_OF = datetime(2026, 11, 20, 10, tzinfo=UTC)
+CI_API, CI_DB, CI_Q, CI_BROKEN, CI_WRONG = ("a" * 32, "b" * 32, "c" * 32, "d" * 32, "e" * 32)
+CHG1, CHG2 = "1" * 32, "2" * 32
+
+
+def t(day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(2026, 11, day, hour, minute, tzinfo=UTC)
+
+
+def mapping(db_ci: str = CI_DB) -> list[dict[str, Any]]:
+    return [
+        {"entity_id": "shop", "kind": "application", "team": "t1", "group": "g1", "domain": "d1"},
+        {
+            "entity_id": "shop-api",
+            "kind": "component",
+            "application_id": "shop",
+            "dynatrace_entity_selector": 'entityId("SERVICE-A")',
+            "servicenow_ci_id": CI_API,
+            "argocd_app_name": "shop-api-prod",
+            "gitlab_project_id": 11,
+        },
+        {
+            "entity_id": "shop-db",
+            "kind": "component",
+            "application_id": "shop",
+            "dynatrace_entity_selector": 'entityId("SERVICE-B")',
+            "servicenow_ci_id": db_ci,
+            "gitlab_project_id": 12,
+        },
+        {"entity_id": "quiet", "kind": "application", "team": "t2", "group": "g1", "domain": "d1"},
+        {
+            "entity_id": "quiet-svc",
+            "kind": "component",
+            "application_id": "quiet",
+            "dynatrace_entity_selector": 'entityId("SERVICE-Q")',
+            "servicenow_ci_id": CI_Q,
+            "argocd_app_name": "quiet-prod",
+        },
+        {"entity_id": "broken", "kind": "application", "team": "t2", "domain": "d2"},
+        {
+            "entity_id": "broken-svc",
+            "kind": "component",
+            "application_id": "broken",
+            "servicenow_ci_id": CI_BROKEN,
+            "argocd_app_name": "broken-prod",
+        },
+    ]
+
+
+def rows(dataset_id: str, *items: dict[str, Any]) -> pa.Table:
+    dataset = get_dataset(dataset_id)
+    return pa.Table.from_pylist(
+        [{c.name: item.get(c.name) for c in dataset.columns} for item in items], schema=dataset.schema
+    )
+
+
+def metrics() -> pa.Table:
+    items = []
+    for hour in range(24):
+        at = t(19, hour)
+        items.append(
+            {
+                "entity_id": "SERVICE-A",
+                "hour": at,
+                "request_count": 1000.0,
+                "error_count": 101.0 if hour == 10 else 1.0,
+                "latency_p95_ms": 800.0 if hour in (12, 13) else 200.0,
+                "latency_p99_ms": 900.0,
+            }
+        )
+        items.append(
+            {
+                "entity_id": "SERVICE-B",
+                "hour": at,
+                "request_count": 0.0 if hour < 4 else 500.0,
+                "error_count": 0.0,
+                "latency_p95_ms": 600.0 if hour == 12 else 100.0,
+                "latency_p99_ms": 300.0,
+            }
+        )
+        items.append({"entity_id": "SERVICE-Q", "hour": at, "request_count": 0.0, "error_count": 0.0})
+    return rows("dynatrace/service_metrics_hourly", *items)
+
+
+def incident(
+    sys_id: str,
+    number: str,
+    ci: str,
+    opened: datetime,
+    priority: int,
+    state: int,
+    resolved: datetime | None = None,
+    caused_by: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "sys_id": sys_id,
+        "number": number,
+        "cmdb_ci_sys_id": ci,
+        "opened_at": opened,
+        "priority": priority,
+        "state": state,
+        "resolved_at": resolved,
+        "caused_by_change_sys_id": caused_by,
+        "sys_updated_on": resolved or opened,
+    }
+
+
+def deployment(
+    key: str,
+    origin: str,
+    ref: str,
+    finished: datetime,
+    status: str,
+    revision: str,
+    rollback: bool = False,
+    environment: str = "production",
+) -> dict[str, Any]:
+    return {
+        "deployment_key": key,
+        "origin": origin,
+        "source_ref": ref,
+        "environment": environment,
+        "revision": revision,
+        "started_at": finished - timedelta(minutes=2),
+        "finished_at": finished,
+        "status": status,
+        "is_rollback": rollback,
+    }
+
+
+def write_estate(lake: Lake, *, db_ci: str = CI_DB) -> None:
+    MappingStore(lake).apply(mapping(db_ci), actor="test", replace=True)
+    lake.write_days(get_dataset("dynatrace/service_metrics_hourly"), metrics())
+    lake.write_days(
+        get_dataset("servicenow/incidents"),
+        rows(
+            "servicenow/incidents",
+            # INC1: caused by CHG1's deployment D2, restored after 2 hours.
+            incident("i1" * 16, "INC1", CI_API, t(19, 10, 30), 2, 6, t(19, 12, 30), CHG1),
+            # INC2: P1 on the database, opened before as_of and still open.
+            incident("i2" * 16, "INC2", CI_DB, t(18, 8), 1, 2),
+            # INC3: nine days after the last deployment: must not be blamed on it.
+            incident("i3" * 16, "INC3", CI_API, t(10, 9), 3, 7, t(10, 10)),
+        ),
+    )
+    lake.write_days(
+        get_dataset("servicenow/changes"),
+        rows(
+            "servicenow/changes",
+            {
+                "sys_id": CHG1,
+                "number": "CHG1",
+                "type": "standard",
+                "state": 3,
+                "cmdb_ci_sys_id": CI_API,
+                "planned_start": t(19, 9, 30),
+                "planned_end": t(19, 11),
+                "work_start": t(19, 9, 58),
+                "work_end": t(19, 10),
+                "close_code": "successful_issues",
+                "sys_created_on": t(18),
+                "sys_updated_on": t(19, 14),
+            },
+            {
+                "sys_id": CHG2,
+                "number": "CHG2",
+                "type": "normal",
+                "state": 3,
+                "cmdb_ci_sys_id": CI_DB,
+                "planned_start": t(18, 6, 30),
+                "planned_end": t(18, 8),
+                "work_start": t(18, 6, 58),
+                "work_end": t(18, 7),
+                "close_code": "unsuccessful",
+                "sys_created_on": t(17),
+                "sys_updated_on": t(18, 9),
+            },
+        ),
+    )
+    lake.write_days(
+        get_dataset("deploys/deployment_events"),
+        rows(
+            "deploys/deployment_events",
+            deployment("argocd:shop-api-prod:1", "argocd", "shop-api-prod", t(1, 12), "succeeded", "r1"),
+            deployment("argocd:shop-api-prod:2", "argocd", "shop-api-prod", t(19, 10), "succeeded", "r2"),
+            deployment(
+                "argocd:shop-api-prod:3", "argocd", "shop-api-prod", t(19, 13), "succeeded", "r1", rollback=True
+            ),
+            deployment("gitlab:101", "gitlab", "12", t(18, 7), "failed", "s1"),
+            deployment("gitlab:102", "gitlab", "12", t(18, 8, 30), "succeeded", "s1"),
+            deployment("gitlab:103", "gitlab", "12", t(18, 6), "succeeded", "s1", environment="staging"),
+            deployment("argocd:broken-prod:op1", "argocd", "broken-prod", t(15, 9), "failed", "b1"),
+            deployment("argocd:broken-prod:op2", "argocd", "broken-prod", t(16, 9), "failed", "b1"),
+        ),
+    )
+    lake.write_days(
+        get_dataset("gitlab/merge_requests"),
+        rows(
+            "gitlab/merge_requests",
+            {"mr_id": 1, "project_id": 11, "merged_at": t(19, 6), "updated_at": t(19, 6), "state": "merged"},
+            {"mr_id": 2, "project_id": 11, "merged_at": t(1, 10), "updated_at": t(1, 10), "state": "merged"},
+            {"mr_id": 3, "project_id": 12, "merged_at": t(18, 6), "updated_at": t(18, 6), "state": "merged"},
+        ),
+    )
+    # A green scheduled pipeline is not a deployment.
+    lake.write_days(
+        get_dataset("gitlab/pipelines"),
+        rows(
+            "gitlab/pipelines",
+            {
+                "pipeline_id": 900,
+                "project_id": 11,
+                "status": "success",
+                "source": "schedule",
+                "ref": "main",
+                "created_at": t(19, 2),
+                "updated_at": t(19, 3),
+            },
+        ),
+    )

@@ -1,0 +1,198 @@
+"""KPIs of the hand-made lake in estate.py, each worked out by hand in the comments."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from lakehouse.aggregates.build import build
+from lakehouse.duckdb_session import open_duckdb
+from lakehouse.settings import Settings
+from lakehouse.storage import Lake
+from tests.unit.aggregates.estate import AS_OF, CI_WRONG, write_estate
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lake, duckdb.DuckDBPyConnection]]:
+    root = tmp_path_factory.mktemp("kpis")
+    settings = Settings(lake_url=str(root / "lake"), duckdb_temp_directory=root / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    build(lake, settings, mode="full", as_of=AS_OF)
+    con = open_duckdb(settings, lake)
+    yield lake, con
+    con.close()
+
+
+def mart(built: tuple[Lake, duckdb.DuckDBPyConnection], table: str, where: str = "true", **params: Any) -> list[dict]:
+    lake, con = built
+    glob = f"{lake.url}/mart/{table}/**/*.parquet"
+    rel = con.execute(f"select * from read_parquet($glob) where {where}", {"glob": glob, **params})
+    return rel.to_arrow_table().to_pylist()
+
+
+def one(rows: list[dict]) -> dict:
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+def test_day_summary_counts_requests_and_leaves_zero_traffic_hours_out(built) -> None:
+    day = one(mart(built, "mv_monitoring_app_day_summary", "app_id = 'shop' and day = $d", d=date(2026, 11, 19)))
+    # shop-api 24 h x 1000 requests, shop-db 20 h x 500 (its first 4 hours had no traffic).
+    assert day["requests"] == 24 * 1000 + 20 * 500
+    # 23 hours with 1 error, one hour with 101; shop-db had none.
+    assert day["errors"] == 23 + 101
+    assert day["availability"] == pytest.approx(1 - 124 / 34_000)
+    assert day["measured_hours"] == 24
+    # App latency = worst component per hour: 800 ms at 12:00 and 13:00, over the 500 ms threshold.
+    assert day["latency_p95_good_hours"] == 22
+    assert day["latency_p95_worst_hour_ms"] == 800
+    quiet = one(mart(built, "mv_monitoring_app_day_summary", "app_id = 'quiet' and day = $d", d=date(2026, 11, 19)))
+    assert quiet["requests"] is None and quiet["availability"] is None and quiet["measured_hours"] == 0
+
+
+def test_slo_no_traffic_is_no_data_not_100_percent(built) -> None:
+    quiet = one(mart(built, "mv_slo_app_period", "app_id = 'quiet' and period = 'last_30d'"))
+    assert quiet["availability"] is None and quiet["availability_status"] == "no data" and quiet["coverage"] == 0
+
+
+def test_slo_error_budget_over_30_days(built) -> None:
+    shop = one(
+        mart(built, "mv_slo_app_period", "app_id = 'shop' and period = 'last_30d' and environment = 'production'")
+    )
+    assert shop["availability_denominator"] == 34_000 and shop["bad_requests"] == 124
+    # Budget: 0.5 % of 34,000 requests = 170 bad requests allowed; 124 used = 72.9 %.
+    assert shop["error_budget_allowed"] == pytest.approx(170)
+    assert shop["error_budget_consumed"] == pytest.approx(124 / 170)
+    assert shop["error_budget_remaining"] == pytest.approx(1 - 124 / 170)
+    assert shop["burn_rate_period"] == pytest.approx((124 / 34_000) / 0.005)
+    # 24 measured hours of 720 expected: too little data to judge.
+    assert shop["coverage"] == pytest.approx(24 / 720)
+    assert shop["availability_status"] == "insufficient data"
+    assert shop["latency_p95_good_hours"] == 22 and shop["latency_measured_hours"] == 24
+
+
+def dora(built, app: str, mode: str = "full", period: str = "last_30d") -> dict:
+    where = (
+        "app_id = $app and period = $period and correlation_mode = $mode and band_set = '2023' "
+        "and environment = 'production'"
+    )
+    return one(mart(built, "mv_dora_app_period", where, app=app, period=period, mode=mode))
+
+
+def test_dora_for_shop(built) -> None:
+    d = dora(built, "shop")
+    # Attempts: D1, D2, D3 (rollback), G1 (failed), G2; the staging deployment and the pipeline do not count.
+    assert (d["deployment_frequency_numerator"], d["change_failure_denominator"]) == (4, 5)
+    assert d["deployment_frequency_per_day"] == pytest.approx(4 / 30)
+    assert d["deployment_frequency_level"] == "medium"  # 0.133/day < 1/7
+    # Failures: D2 (caused INC1 through CHG1, and rolled back by D3) and G1 (failed). D1 is not blamed for
+    # INC3, nine days later.
+    assert d["change_failure_numerator"] == 2 and d["change_failure_rate"] == pytest.approx(0.4)
+    assert d["change_failure_level"] == "low"
+    # Lead times: MR2 2 h (D1), MR3 2.5 h (G1 failed, shipped by G2), MR1 4 h (D2).
+    assert d["lead_time_sample"] == 3 and d["lead_time_median_hours"] == pytest.approx(2.5)
+    assert d["lead_time_p90_hours"] == pytest.approx(2.5 + 0.8 * 1.5)
+    assert d["lead_time_level"] == "elite"
+    # Recovery: G1 -> G2 1.5 h; D2 -> later of rollback D3 (13:00) and INC1 restored (12:30) = 3 h.
+    assert d["recovery_sample"] == 2 and d["recovery_median_hours"] == pytest.approx(2.25)
+    assert d["recovery_level"] == "high"
+    # MTTR over incidents restored in the period: INC1 2 h, INC3 1 h; INC2 is still open.
+    assert d["mttr_sample"] == 2 and d["mttr_median_hours"] == pytest.approx(1.5)
+    # Rework: the rollback D3, of 4 successful deployments.
+    assert (d["rework_numerator"], d["rework_denominator"]) == (1, 4)
+
+
+def test_incident_links_carry_rule_and_confidence_and_stay_bounded(built) -> None:
+    links = mart(built, "mv_incident_links", "true order by correlation_mode, incident_number")
+    assert [(r["correlation_mode"], r["incident_number"], r["rule"], r["deployment_key"]) for r in links] == [
+        ("full", "INC1", "change_caused_by", "argocd:shop-api-prod:2"),
+        ("light", "INC1", "same_app_window", "argocd:shop-api-prod:2"),
+    ]
+    assert links[0]["confidence"] == 0.95 and links[0]["hours_after_deployment"] == pytest.approx(0.5)
+
+
+def test_no_deploys_and_all_deploys_failed_are_states_not_zeros(built) -> None:
+    quiet = dora(built, "quiet")
+    assert quiet["deployment_frequency_state"] == "no deployments" and quiet["deployment_frequency_level"] is None
+    assert quiet["change_failure_state"] == "insufficient data" and quiet["change_failure_rate"] is None
+    assert quiet["lead_time_state"] == "insufficient data" and quiet["lead_time_median_hours"] is None
+    broken = dora(built, "broken")
+    assert (broken["change_failure_numerator"], broken["change_failure_denominator"]) == (2, 2)
+    assert broken["change_failure_rate"] == 1.0 and broken["change_failure_level"] == "low"
+    assert broken["recovery_state"] == "not recovered" and broken["recovery_median_hours"] is None
+    assert broken["deployment_frequency_state"] == "no deployments"
+
+
+def test_open_incident_spanning_the_period_end(built) -> None:
+    backlog = mart(built, "mv_incidents_app_day", "app_id = 'shop' and environment = 'production' order by day")
+    by_day = {r["day"]: r for r in backlog}
+    # INC2 (P1) opened on the 18th and still open: in the backlog of the 18th, 19th and 20th.
+    assert [by_day[date(2026, 11, d)]["open_end_of_day"] for d in (17, 18, 19, 20)] == [0, 1, 1, 1]
+    assert by_day[date(2026, 11, 19)]["opened"] == 1 and by_day[date(2026, 11, 19)]["restored"] == 1
+    assert by_day[date(2026, 11, 19)]["mttr_median_hours"] == pytest.approx(2.0)
+    inc2 = one(mart(built, "mv_incidents", "number = 'INC2'"))
+    assert inc2["is_open"] and inc2["duration_hours"] is None
+    assert inc2["open_age_hours"] == pytest.approx(50.0)  # 18th 08:00 to as_of 20th 10:00
+
+
+def test_top_risks_and_health_with_reasons(built) -> None:
+    risks = mart(built, "mv_monitoring_top_risks", "true order by rank")
+    assert next(r["app_id"] for r in risks) == "shop"
+    shop = risks[0]
+    # open P1/P2: +20; failed changes in 7 days: D2, G1 and CHG2 = 3, capped at +20; error-rate trend
+    # 124/34000 = 0.36 % against nothing the week before: +10. Availability 99.64 % meets 99.5 %.
+    assert (shop["score_open_incidents"], shop["score_failed_changes"], shop["score_trend"]) == (20, 20, 10)
+    assert shop["score_slo"] == 0 and shop["risk_score"] == 50 and shop["health"] == "red"
+    assert shop["reasons"] == [
+        "1 open P1/P2 incident(s)",
+        "3 failed change(s) in 7 days",
+        "error rate 0.36% is more than twice the previous week's",
+    ]
+    health = {(r["level"], r["level_id"]): r for r in mart(built, "mv_health")}
+    assert health[("application", "quiet")]["health"] == "no data"
+    # d1 holds shop (red) and quiet (no data): one of one application with data is red.
+    assert health[("domain", "d1")]["health"] == "red" and health[("domain", "d1")]["reasons"] == ["shop is red"]
+
+
+def test_group_rollups_are_weighted_by_events(built) -> None:
+    team = one(
+        mart(
+            built,
+            "mv_dora_group_period",
+            "level = 'team' and level_id = 't2' and period = 'last_30d' and correlation_mode = 'full' "
+            "and band_set = '2023' and environment = 'production'",
+        )
+    )
+    # t2 = quiet (no deployments) + broken (2 failed attempts): 2 failures of 2 attempts.
+    assert (team["change_failure_numerator"], team["change_failure_denominator"], team["applications"]) == (2, 2, 2)
+    domain = one(
+        mart(
+            built,
+            "mv_slo_group_period",
+            "level = 'domain' and level_id = 'd1' and period = 'last_30d' and environment = 'production'",
+        )
+    )
+    assert domain["availability_denominator"] == 34_000 and domain["availability"] == pytest.approx(1 - 124 / 34_000)
+
+
+def test_a_corrected_mapping_reattributes_history(tmp_path: Path) -> None:
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake, db_ci=CI_WRONG)  # shop-db mapped to the wrong CI at first
+    build(lake, settings, mode="full", as_of=AS_OF)
+    con = open_duckdb(settings, lake)
+    incidents = {r["number"] for r in mart((lake, con), "mv_incidents")}
+    assert "INC2" not in incidents
+    write_estate(lake, db_ci="b" * 32)  # corrected: a new mapping version
+    result = build(lake, settings, mode="hourly", as_of=AS_OF)
+    assert result.mode == "full"  # a new mapping version forces a full rebuild
+    inc2 = one(mart((lake, con), "mv_incidents", "number = 'INC2'"))
+    assert (inc2["app_id"], inc2["component_id"]) == ("shop", "shop-db")
+    backlog = one(mart((lake, con), "mv_incidents_app_day", "app_id = 'shop' and day = $d", d=date(2026, 11, 18)))
+    assert backlog["open_end_of_day"] == 1
