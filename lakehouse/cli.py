@@ -52,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
     local.add_argument("--port", type=int, default=9000)
     local.set_defaults(handler=_local_s3)
 
+    build_cmd = sub.add_parser("build", help="build the aggregate tables (mart/) from raw/ and the mapping")
+    build_cmd.add_argument("--mode", choices=["hourly", "daily", "full"], default="full")
+    build_cmd.add_argument("--as-of", help="UTC instant to build as of (default: now, truncated to the hour)")
+    build_cmd.set_defaults(handler=_build)
+
     check = sub.add_parser("check", help="check that the lake is reachable and writable")
     check.set_defaults(handler=_check)
 
@@ -104,6 +109,24 @@ def _demo(args: argparse.Namespace) -> int:
     from lakehouse.demo import run_demo
 
     return run_demo(lake_url=args.lake_url, s3_endpoint=args.s3_endpoint, keep_running=args.keep_running)
+
+
+def _build(args: argparse.Namespace) -> int:
+    from lakehouse.aggregates.build import build
+
+    settings = _settings(args)
+    lake = Lake.from_settings(settings)
+    lake.check()
+    as_of = datetime.fromisoformat(args.as_of) if args.as_of else None
+    if as_of is not None and as_of.tzinfo is None:
+        print("error: --as-of needs a time zone, e.g. 2026-11-20T10:00:00+00:00", file=sys.stderr)
+        return 2
+    result = build(lake, settings, mode=args.mode, as_of=as_of, trigger="cli")
+    print(
+        f"{result.mode} build as of {result.as_of.isoformat()}: days {result.day_from} to {result.day_to}, "
+        f"{len(result.tables)} tables, {result.objects_written} mart objects written, run {result.run_id}"
+    )
+    return 0
 
 
 def _local_s3(args: argparse.Namespace) -> int:

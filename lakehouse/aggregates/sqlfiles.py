@@ -61,7 +61,7 @@ def parse_sql_file(path: Path) -> SqlFile:
     refresh = fields["refresh"]
     if refresh not in ("hourly", "daily"):
         raise ValueError(f"{path.name}: refresh must be hourly or daily, not {refresh!r}")
-    reads = tuple(r.strip() for r in fields["reads"].split(",") if r.strip())
+    reads = tuple(r.strip() for r in fields["reads"].split(",") if r.strip() and r.strip() != "none")
     return SqlFile(
         path=path,
         table=fields["table"],

@@ -1,6 +1,6 @@
 -- table: stg_dora_bands
 -- grain: one row per band set, DORA metric and performance level
--- reads: build_params
+-- reads: none
 -- refresh: hourly
 --
 -- Performance levels as named, versioned band sets. A value gets the best level whose bound it meets:
