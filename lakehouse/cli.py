@@ -85,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
     partitions.add_argument("dataset", help="e.g. servicenow/incidents")
     partitions.set_defaults(handler=_partitions)
 
+    views = sub.add_parser("views", help="print DuckDB views over this lake for analysts (SQL)")
+    views.set_defaults(handler=_views)
+
     dictionary = sub.add_parser("dictionary", help="print the data dictionary (Markdown)")
     dictionary.set_defaults(handler=_dictionary)
     return parser
@@ -210,6 +213,13 @@ def _partitions(args: argparse.Namespace) -> int:
     days: list[date] = lake.list_partitions(get_dataset(args.dataset))
     for day in days:
         print(day.isoformat())
+    return 0
+
+
+def _views(args: argparse.Namespace) -> int:
+    from lakehouse.views import render_views
+
+    sys.stdout.write(render_views(_lake(args)))
     return 0
 
 
