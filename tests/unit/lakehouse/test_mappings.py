@@ -8,7 +8,7 @@ import pytest
 
 from lakehouse.mappings import MappingEntry, from_catalog, load_file, validate_entries
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "mappings.yaml"
+EXAMPLE = Path(__file__).resolve().parents[3] / "lakehouse" / "examples" / "mappings.yaml"
 CI_A = "3c1e8a8f1b2a4c5d9e0f1a2b3c4d5e6f"
 CI_B = "0f9e8d7c6b5a49382716a5b4c3d2e1f0"
 
