@@ -1,29 +1,18 @@
 -- table: mv_incidents_app_day
 -- grain: one row per application, environment and day rebuilt (every day, zero-filled): the incident heatmap
--- reads: mv_incidents, stg_apps, build_params
+-- reads: mv_incidents, stg_app_days
 -- partitioned by: day
 -- refresh: hourly
 --
 -- opened: incidents opened that day; restored: restored that day; open_end_of_day: the backlog at
 -- midnight ending the day (opened before it, not restored before it); mttr_*_hours: over the incidents
 -- restored that day (restored - opened). Cancelled incidents are left out.
-with params as (
-    select day_from, day_to from build_params
-),
-
-days as (
-    select cast(unnest(generate_series(p.day_from, p.day_to, interval 1 day)) as date) as day
-    from params as p
-),
-
-incidents as (
+with incidents as (
     select * from mv_incidents where not is_canceled
 ),
 
 spine as (
-    select a.app_id, a.environment, d.day
-    from stg_apps as a
-    cross join days as d
+    select app_id, environment, day from stg_app_days
 )
 
 select

@@ -1,24 +1,13 @@
 -- table: mv_changes_app_day
 -- grain: one row per application, environment and day rebuilt (zero-filled): the change calendar by day
--- reads: mv_changes, stg_apps, build_params
+-- reads: mv_changes, stg_app_days
 -- partitioned by: day
 -- refresh: hourly
 --
 -- planned: changes whose planned start falls on the day; implemented: whose work ended that day, split by
 -- close code; change_failure_rate = unsuccessful / closed with a close code that day (null without any).
-with params as (
-    select day_from, day_to from build_params
-),
-
-days as (
-    select cast(unnest(generate_series(p.day_from, p.day_to, interval 1 day)) as date) as day
-    from params as p
-),
-
-spine as (
-    select a.app_id, a.environment, d.day
-    from stg_apps as a
-    cross join days as d
+with spine as (
+    select app_id, environment, day from stg_app_days
 ),
 
 by_day as (

@@ -1,0 +1,132 @@
+-- table: stg_dora_facts
+-- grain: one row per DORA scope, environment, period and correlation mode, with DORA's raw counts
+-- reads: stg_dora_scopes, mv_deployments, mv_lead_times, mv_incidents, stg_periods
+-- refresh: daily
+--
+-- deployment frequency = successful deployments / days in the period (deploy_days = days with one).
+-- change lead time = median and p90 of mv_lead_times.lead_time_hours for requests deployed in the period.
+-- change failure rate = change failures / deployment attempts (successful + failed) in the period.
+-- failed deployment recovery time = median hours from a change failure's deployment to its recovery,
+-- over the change failures of the period that recovered. MTTR = median hours from opened to restored
+-- over the incidents restored in the period (every incident, not only change failures).
+-- rework rate = rework deployments (rollbacks, emergency changes) / successful deployments.
+with modes as (
+    select * from (values ('full'), ('light')) as m (correlation_mode)
+),
+
+scopes as (
+    select level, level_id, environment, count(distinct app_id) as applications
+    from stg_dora_scopes
+    group by level, level_id, environment
+),
+
+deployments as (
+    select
+        d.*,
+        m.correlation_mode,
+        case when m.correlation_mode = 'full' then d.is_change_failure_full else d.is_change_failure_light end
+            as is_change_failure,
+        case when m.correlation_mode = 'full' then d.recovered_at_full else d.recovered_at_light end as recovered_at
+    from mv_deployments as d
+    cross join modes as m
+),
+
+deploys as (
+    select
+        s.level,
+        s.level_id,
+        s.environment,
+        p.period,
+        d.correlation_mode,
+        count(d.deployment_key) filter (where d.status = 'succeeded') as deployments,
+        count(distinct d.day) filter (where d.status = 'succeeded') as deploy_days,
+        count(d.deployment_key) as attempts,
+        count(d.deployment_key) filter (where d.is_change_failure) as change_failures,
+        count(d.deployment_key) filter (where d.status = 'succeeded' and d.is_rework) as rework_deployments,
+        median((epoch(d.recovered_at) - epoch(d.finished_at)) / 3600.0) filter (where d.is_change_failure)
+            as recovery_median_hours,
+        count(d.deployment_key) filter (where d.is_change_failure and d.recovered_at is not null) as recoveries
+    from stg_dora_scopes as s
+    cross join stg_periods as p
+    inner join deployments as d
+        on
+            s.app_id = d.app_id
+            and s.environment = d.environment
+            and d.finished_at >= p.period_start
+            and d.finished_at < p.period_end
+    group by s.level, s.level_id, s.environment, p.period, d.correlation_mode
+),
+
+lead_times as (
+    select
+        s.level,
+        s.level_id,
+        s.environment,
+        p.period,
+        count(l.mr_id) as changes,
+        median(l.lead_time_hours) as lead_time_median_hours,
+        quantile_cont(l.lead_time_hours, 0.9) as lead_time_p90_hours
+    from stg_dora_scopes as s
+    cross join stg_periods as p
+    inner join mv_lead_times as l
+        on
+            s.app_id = l.app_id
+            and s.environment = l.environment
+            and l.deployed_at >= p.period_start
+            and l.deployed_at < p.period_end
+    group by s.level, s.level_id, s.environment, p.period
+),
+
+restores as (
+    select
+        s.level,
+        s.level_id,
+        s.environment,
+        p.period,
+        count(i.sys_id) as incidents_restored,
+        median(i.duration_hours) as mttr_median_hours
+    from stg_dora_scopes as s
+    cross join stg_periods as p
+    inner join mv_incidents as i
+        on
+            s.app_id = i.app_id
+            and s.environment = i.environment
+            and not i.is_canceled
+            and i.restored_at >= p.period_start
+            and i.restored_at < p.period_end
+    group by s.level, s.level_id, s.environment, p.period
+)
+
+select
+    s.level,
+    s.level_id,
+    s.environment,
+    s.applications,
+    p.period,
+    p.period_start,
+    p.period_end,
+    p.period_days,
+    m.correlation_mode,
+    coalesce(d.deployments, 0) as deployments,
+    coalesce(d.deploy_days, 0) as deploy_days,
+    coalesce(d.attempts, 0) as attempts,
+    coalesce(d.change_failures, 0) as change_failures,
+    coalesce(d.rework_deployments, 0) as rework_deployments,
+    d.recovery_median_hours,
+    coalesce(d.recoveries, 0) as recoveries,
+    coalesce(l.changes, 0) as changes,
+    l.lead_time_median_hours,
+    l.lead_time_p90_hours,
+    coalesce(r.incidents_restored, 0) as incidents_restored,
+    r.mttr_median_hours
+from scopes as s
+cross join stg_periods as p
+cross join modes as m
+left join deploys as d
+    on
+        s.level = d.level and s.level_id = d.level_id and s.environment = d.environment
+        and p.period = d.period and m.correlation_mode = d.correlation_mode
+left join lead_times as l
+    on s.level = l.level and s.level_id = l.level_id and s.environment = l.environment and p.period = l.period
+left join restores as r
+    on s.level = r.level and s.level_id = r.level_id and s.environment = r.environment and p.period = r.period

@@ -1,0 +1,93 @@
+-- table: stg_dora_levels
+-- grain: one row per DORA scope, environment, period, correlation mode and band set
+-- reads: stg_dora_facts, stg_dora_bands
+-- refresh: daily
+--
+-- Each metric carries its numerator, denominator and sample size, a state, and its performance level in
+-- the band set (see stg_dora_bands). Too little data is a state, never a zero:
+--   deployment frequency: 'no deployments' when none succeeded (the value is then 0 and no level is given)
+--   lead time: 'insufficient data' without a deployed merge request
+--   change failure rate: 'insufficient data' without a deployment attempt
+--   recovery time: 'no change failures' / 'not recovered'; MTTR: 'no incidents restored'
+with facts as (
+    select
+        f.*,
+        s.band_set,
+        f.deployments / f.period_days as deployment_frequency_per_day,
+        case when f.attempts > 0 then f.change_failures / f.attempts end as change_failure_rate,
+        case when f.deployments > 0 then f.rework_deployments / f.deployments end as rework_rate
+    from stg_dora_facts as f
+    cross join (select distinct band_set from stg_dora_bands) as s
+),
+
+-- the best level whose bound each value meets (bands are ordered elite = 1 ... low = 4)
+levels as (
+    select
+        f.level,
+        f.level_id,
+        f.environment,
+        f.period,
+        f.correlation_mode,
+        f.band_set,
+        arg_min(b.level, b.level_rank) filter (
+            where b.metric = 'deployment_frequency' and f.deployments > 0 and f.deployment_frequency_per_day >= b.bound
+        ) as deployment_frequency_level,
+        arg_min(b.level, b.level_rank) filter (
+            where b.metric = 'lead_time' and f.lead_time_median_hours < b.bound
+        ) as lead_time_level,
+        arg_min(b.level, b.level_rank) filter (
+            where b.metric = 'change_failure_rate' and f.change_failure_rate <= b.bound
+        ) as change_failure_level,
+        arg_min(b.level, b.level_rank) filter (
+            where b.metric = 'recovery_time' and f.recovery_median_hours < b.bound
+        ) as recovery_level
+    from facts as f
+    inner join stg_dora_bands as b on f.band_set = b.band_set
+    group by f.level, f.level_id, f.environment, f.period, f.correlation_mode, f.band_set
+)
+
+select
+    f.level,
+    f.level_id,
+    f.environment,
+    f.applications,
+    f.period,
+    f.period_start,
+    f.period_end,
+    f.correlation_mode,
+    f.band_set,
+    f.deployments as deployment_frequency_numerator,
+    f.period_days as deployment_frequency_denominator_days,
+    f.deploy_days,
+    f.deployment_frequency_per_day,
+    case when f.deployments > 0 then 'ok' else 'no deployments' end as deployment_frequency_state,
+    l.deployment_frequency_level,
+    f.changes as lead_time_sample,
+    f.lead_time_median_hours,
+    f.lead_time_p90_hours,
+    case when f.changes > 0 then 'ok' else 'insufficient data' end as lead_time_state,
+    l.lead_time_level,
+    f.change_failures as change_failure_numerator,
+    f.attempts as change_failure_denominator,
+    f.change_failure_rate,
+    case when f.attempts > 0 then 'ok' else 'insufficient data' end as change_failure_state,
+    l.change_failure_level,
+    f.recoveries as recovery_sample,
+    f.recovery_median_hours,
+    case
+        when f.change_failures = 0 then 'no change failures'
+        when f.recoveries = 0 then 'not recovered'
+        else 'ok'
+    end as recovery_state,
+    l.recovery_level,
+    f.incidents_restored as mttr_sample,
+    f.mttr_median_hours,
+    case when f.incidents_restored > 0 then 'ok' else 'no incidents restored' end as mttr_state,
+    f.rework_deployments as rework_numerator,
+    f.deployments as rework_denominator,
+    f.rework_rate
+from facts as f
+inner join levels as l
+    on
+        f.level = l.level and f.level_id = l.level_id and f.environment = l.environment and f.period = l.period
+        and f.correlation_mode = l.correlation_mode and f.band_set = l.band_set
