@@ -1,0 +1,334 @@
+"""Static checks of infra/: Terraform parses, named handlers exist, module conventions hold, Glue tables are current."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+TERRAFORM = ROOT / "infra" / "terraform"
+DOCKERFILE = ROOT / "infra" / "docker" / "Dockerfile"
+GLUE_SCRIPT = ROOT / "infra" / "glue_tables.py"
+HANDLER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
+# Top-level keys of the function map and every key that names a handler.
+HANDLER_KEYS = ("handler",)
+
+
+class Report:
+    """Collects failures so one run shows all of them."""
+
+    def __init__(self) -> None:
+        self.failures: list[str] = []
+        self.notes: list[str] = []
+
+    def fail(self, message: str) -> None:
+        self.failures.append(message)
+
+    def note(self, message: str) -> None:
+        self.notes.append(message)
+
+
+def rel(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+def parse_terraform(report: Report) -> dict[Path, dict[str, Any]]:
+    """Every .tf file through python-hcl2 and every .tf.json file through json."""
+    import hcl2
+
+    parsed: dict[Path, dict[str, Any]] = {}
+    for path in sorted(TERRAFORM.rglob("*.tf")):
+        if ".terraform" in path.parts:
+            continue
+        try:
+            with path.open(encoding="utf-8") as handle:
+                parsed[path] = hcl2.load(handle)
+        except Exception as exc:  # the parser raises lark errors of several types
+            report.fail(f"{rel(path)}: does not parse: {str(exc).splitlines()[0]}")
+    for path in sorted(TERRAFORM.rglob("*.tf.json")):
+        try:
+            parsed[path] = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            report.fail(f"{rel(path)}: invalid JSON: {exc}")
+    if not parsed:
+        report.fail(f"no Terraform files under {rel(TERRAFORM)}")
+    report.note(f"parsed {len(parsed)} Terraform files")
+    return parsed
+
+
+def walk(node: Any, key: str | None = None) -> Iterator[tuple[str | None, Any]]:
+    """Every (key, value) pair in a parsed document, depth first."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield k, v
+            yield from walk(v, k)
+    elif isinstance(node, list):
+        for item in node:
+            yield key, item
+            yield from walk(item, key)
+
+
+def handler_strings(parsed: dict[Path, dict[str, Any]]) -> dict[str, list[str]]:
+    """Handler paths named in Terraform (`handler = "pkg.module.attr"`), with the files naming them."""
+    found: dict[str, list[str]] = {}
+    for path, document in parsed.items():
+        for key, value in walk(document):
+            if key in HANDLER_KEYS and isinstance(value, str) and not value.startswith("${"):
+                found.setdefault(value, []).append(rel(path))
+    return found
+
+
+def dockerfile_handler(report: Report) -> str | None:
+    """The default handler in the Dockerfile's CMD (exec form)."""
+    if not DOCKERFILE.exists():
+        report.fail(f"{rel(DOCKERFILE)} is missing")
+        return None
+    for line in DOCKERFILE.read_text(encoding="utf-8").splitlines():
+        if line.startswith("CMD "):
+            try:
+                command = json.loads(line[4:])
+            except json.JSONDecodeError:
+                report.fail(f'{rel(DOCKERFILE)}: CMD must use the exec form, e.g. CMD ["pkg.module.handler"]')
+                return None
+            return str(command[0]) if command else None
+    report.fail(f"{rel(DOCKERFILE)}: no CMD naming a default handler")
+    return None
+
+
+def module_file(module: str) -> Path | None:
+    base = ROOT.joinpath(*module.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def defines_callable(tree: ast.Module, name: str) -> str | None:
+    """How the module binds `name` at top level (def, assignment, import), or None."""
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name == name:
+            return "def"
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            return "assignment"
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id == name:
+            return "assignment" if node.value is not None else None
+        if isinstance(node, ast.ImportFrom | ast.Import) and any((a.asname or a.name) == name for a in node.names):
+            return "import"
+    return None
+
+
+def check_handlers_exist(report: Report, handlers: dict[str, list[str]]) -> list[str]:
+    """Each handler's module file exists and binds the attribute; returns the ones that passed."""
+    good = []
+    for handler, files in sorted(handlers.items()):
+        where = ", ".join(sorted(set(files)))
+        if not HANDLER.match(handler):
+            report.fail(f"{where}: handler {handler!r} is not a dotted module.attribute path")
+            continue
+        module, _, attribute = handler.rpartition(".")
+        path = module_file(module)
+        if path is None:
+            report.fail(f"{where}: handler {handler}: no module {module} ({module.replace('.', '/')}.py)")
+            continue
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        except SyntaxError as exc:
+            report.fail(f"{where}: handler {handler}: {rel(path)} line {exc.lineno}: {exc.msg}")
+            continue
+        if defines_callable(tree, attribute) is None:
+            report.fail(f"{where}: handler {handler}: {rel(path)} defines no top-level {attribute!r}")
+            continue
+        good.append(handler)
+    return good
+
+
+IMPORT_PROBE = """
+import importlib, json, sys
+result = {}
+for handler in sys.argv[1:]:
+    module, _, attribute = handler.rpartition(".")
+    try:
+        value = getattr(importlib.import_module(module), attribute)
+        result[handler] = None if callable(value) else f"{attribute} is a {type(value).__name__}, not callable"
+    except Exception as exc:
+        result[handler] = f"{type(exc).__name__}: {exc}"
+print(json.dumps(result))
+"""
+
+
+def check_handlers_import(report: Report, handlers: list[str], python: Path | None) -> None:
+    """Import each handler with the project's interpreter and check that the attribute is callable."""
+    if not handlers:
+        return
+    if python is None:
+        report.note("handlers checked by parsing only (no project interpreter; pass --project-python)")
+        return
+    env = os.environ | {
+        "POWERTOOLS_TRACE_DISABLED": "1",
+        "POWERTOOLS_METRICS_NAMESPACE": "RosettaMonitoring",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    run = subprocess.run(
+        [str(python), "-c", IMPORT_PROBE, *handlers], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    if run.returncode != 0:
+        report.fail(f"importing the handlers failed: {run.stderr.strip().splitlines()[-1:]}")
+        return
+    for handler, problem in json.loads(run.stdout.strip().splitlines()[-1]).items():
+        if problem:
+            report.fail(f"handler {handler}: {problem}")
+    report.note(f"imported {len(handlers)} handlers with {python}")
+
+
+def blocks(document: dict[str, Any], kind: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    for block in document.get(kind, []):
+        if isinstance(block, dict):
+            yield from block.items()
+
+
+def check_conventions(report: Report, parsed: dict[Path, dict[str, Any]]) -> None:
+    """Variables carry description, type and default; outputs a description; module sources exist."""
+    for path, document in parsed.items():
+        if path.suffix == ".json":
+            continue
+        for name, body in blocks(document, "variable"):
+            missing = [k for k in ("description", "type", "default") if k not in body]
+            if missing:
+                report.fail(f"{rel(path)}: variable {name} lacks {', '.join(missing)}")
+        for name, body in blocks(document, "output"):
+            if "description" not in body:
+                report.fail(f"{rel(path)}: output {name} lacks a description")
+        for name, body in blocks(document, "module"):
+            source = str(body.get("source", ""))
+            if source.startswith("./") and not (path.parent / source).resolve().is_dir():
+                report.fail(f"{rel(path)}: module {name}: source {source} does not exist")
+
+
+def root_variables(parsed: dict[Path, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {
+        name: body
+        for path, document in parsed.items()
+        if path.parent == TERRAFORM and path.suffix == ".tf"
+        for name, body in blocks(document, "variable")
+    }
+
+
+def unwrap(value: Any) -> Any:
+    """python-hcl2 wraps some object values in a one-element list."""
+    while isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    return value
+
+
+def function_keys(parsed: dict[Path, dict[str, Any]]) -> set[str]:
+    for path, document in parsed.items():
+        if path.parent != TERRAFORM:
+            continue
+        for block in document.get("locals", []):
+            specs = unwrap(block.get("function_specs"))
+            if isinstance(specs, dict):
+                return set(specs)
+    return set()
+
+
+def check_references(report: Report, parsed: dict[Path, dict[str, Any]]) -> None:
+    """Default schedules and secrets name known functions; the example tfvars sets declared variables only."""
+    variables = root_variables(parsed)
+    functions = function_keys(parsed)
+    if not functions:
+        report.fail(f"{rel(TERRAFORM)}: no locals.function_specs found")
+        return
+    schedules = unwrap(variables.get("schedules", {}).get("default")) or {}
+    for name, schedule in schedules.items():
+        target = unwrap(schedule).get("function")
+        if target not in functions:
+            report.fail(f"variable schedules: {name} targets unknown function {target!r}")
+    secrets = unwrap(variables.get("source_secrets", {}).get("default")) or {}
+    for name, secret in secrets.items():
+        unknown = [f for f in unwrap(secret).get("functions", []) if f not in functions]
+        if unknown:
+            report.fail(f"variable source_secrets: {name} names unknown function {unknown[0]!r}")
+    example = TERRAFORM / "terraform.tfvars.example"
+    if example.exists():
+        import hcl2
+
+        with example.open(encoding="utf-8") as handle:
+            values = hcl2.load(handle)
+        for name in values:
+            if name not in variables:
+                report.fail(f"{rel(example)}: sets undeclared variable {name}")
+    else:
+        report.fail(f"{rel(example)} is missing")
+
+
+def check_glue_tables(report: Report, python: Path | None) -> None:
+    """The committed Glue table file equals what infra/glue_tables.py generates now."""
+    if python is None:
+        report.fail("cannot check the Glue tables: no project interpreter with pyarrow (pass --project-python)")
+        return
+    run = subprocess.run(
+        [str(python), str(GLUE_SCRIPT), "--check"],
+        cwd=ROOT,
+        env=os.environ | {"PYTHONDONTWRITEBYTECODE": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if run.returncode != 0:
+        report.fail((run.stderr or run.stdout).strip())
+    else:
+        report.note(run.stdout.strip())
+
+
+def project_python(given: str | None) -> Path | None:
+    if given:
+        return Path(given)
+    candidate = ROOT / ".venv" / "bin" / "python"
+    return candidate if candidate.exists() else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--project-python",
+        help="interpreter with the project installed (default: .venv/bin/python); imports handlers, runs glue_tables",
+    )
+    args = parser.parse_args(argv)
+    python = project_python(args.project_python)
+    report = Report()
+
+    parsed = parse_terraform(report)
+    handlers = handler_strings(parsed)
+    if not handlers:
+        report.fail('Terraform names no handler (expected `handler = "pkg.module.attr"` in locals.function_specs)')
+    default = dockerfile_handler(report)
+    if default:
+        handlers.setdefault(default, []).append(rel(DOCKERFILE))
+    passed = check_handlers_exist(report, handlers)
+    check_handlers_import(report, passed, python)
+    report.note(f"handlers named: {', '.join(sorted(handlers))}")
+    check_conventions(report, parsed)
+    check_references(report, parsed)
+    check_glue_tables(report, python)
+
+    for note in report.notes:
+        print(f"ok: {note}")
+    for failure in report.failures:
+        print(f"FAIL: {failure}", file=sys.stderr)
+    if report.failures:
+        print(f"{len(report.failures)} problem(s) in infra/", file=sys.stderr)
+        return 1
+    print("infra checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

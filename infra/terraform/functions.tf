@@ -1,0 +1,197 @@
+# Every function runs the same image; image_config.command picks the handler.
+locals {
+  function_specs = {
+    ingest_dynatrace = {
+      handler     = "functions.ingest_dynatrace.handler.handler"
+      description = "Dynatrace metrics, problems and entities into raw/dynatrace"
+    }
+    ingest_servicenow = {
+      handler     = "functions.ingest_servicenow.handler.handler"
+      description = "ServiceNow incidents, changes, problems, task SLAs and CIs into raw/servicenow"
+    }
+    ingest_deploys = {
+      handler     = "functions.ingest_deploys.handler.handler"
+      description = "ArgoCD and GitLab deployments into raw/argocd, raw/gitlab and raw/deploys"
+    }
+    ingest_logs = {
+      handler     = "functions.ingest_logs.handler.handler"
+      description = "Elasticsearch log counts into raw/elasticsearch"
+    }
+    build_aggregates = {
+      handler              = "functions.build_aggregates.handler.handler"
+      description          = "DuckDB SQL over raw/ and ref/ into mart/"
+      memory_size          = 4096
+      timeout              = 900
+      ephemeral_storage_mb = 4096
+      duckdb_threads       = 2
+    }
+    api = {
+      handler                        = "functions.api.main.handler"
+      description                    = "Monitoring API for Backstage (FastAPI behind Mangum)"
+      memory_size                    = 2048
+      timeout                        = 30
+      reserved_concurrent_executions = 20
+      duckdb_threads                 = 2
+    }
+  }
+
+  function_defaults = {
+    memory_size                    = 1024
+    timeout                        = 900
+    ephemeral_storage_mb           = 1024
+    reserved_concurrent_executions = 1
+    duckdb_threads                 = 1
+    max_lag_hours                  = 3
+  }
+
+  # Caller overrides, without the attributes left unset.
+  function_overrides = {
+    for key in keys(local.function_specs) : key => {
+      for attribute, value in try(var.function_overrides[key], {}) : attribute => value if value != null
+    }
+  }
+
+  functions = {
+    for key, spec in local.function_specs : key => merge(local.function_defaults, spec, local.function_overrides[key])
+  }
+
+  function_names = { for key in keys(local.function_specs) : key => "${local.name}-${replace(key, "_", "-")}" }
+  # Built from names, not module outputs: the API's policy names its siblings without a dependency cycle.
+  function_arns = {
+    for key, name in local.function_names : key => "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${name}"
+  }
+
+  # Lake sources each ingestion writes (the `source` of its datasets in lakehouse/schemas.py), and the
+  # `source` dimension its metrics carry (the handler's SOURCE).
+  ingest = {
+    ingest_dynatrace  = { lake_sources = ["dynatrace"], metric_source = "dynatrace" }
+    ingest_servicenow = { lake_sources = ["servicenow"], metric_source = "servicenow" }
+    ingest_deploys    = { lake_sources = ["argocd", "gitlab", "deploys"], metric_source = "deploys" }
+    ingest_logs       = { lake_sources = ["elasticsearch"], metric_source = "logs" }
+  }
+
+  # Prefixes relative to the lake root; write implies read (merges read the object they replace).
+  lake_access = merge(
+    {
+      for key, spec in local.ingest : key => {
+        read  = ["ref/"]
+        write = concat(flatten([for s in spec.lake_sources : ["landing/${s}/", "raw/${s}/", "state/${s}/"]]), ["runs/"])
+      }
+    },
+    {
+      build_aggregates = { read = ["raw/", "ref/", "runs/", "state/"], write = ["mart/", "runs/", "state/build/"] }
+      api              = { read = ["mart/", "ref/", "runs/", "state/"], write = ["ref/mappings/"] }
+    },
+  )
+
+  invokes = {
+    api = [for key in keys(local.function_specs) : local.function_arns[key] if key != "api"]
+  }
+
+  secrets_by_function = {
+    for key in keys(local.function_specs) : key => [for name, s in var.source_secrets : name if contains(s.functions, key)]
+  }
+}
+
+# --- environment ---------------------------------------------------------------------------------
+
+locals {
+  common_environment = {
+    ROSETTA_LAKE_URL              = module.lake.lake_url
+    ROSETTA_S3_REGION             = local.region
+    ROSETTA_DUCKDB_TEMP_DIRECTORY = "/tmp/duckdb"
+    POWERTOOLS_METRICS_NAMESPACE  = "RosettaMonitoring"
+    POWERTOOLS_LOG_LEVEL          = var.log_level
+  }
+
+  source_environment = {
+    ingest_dynatrace = {
+      ROSETTA_DYNATRACE_URL = var.sources.dynatrace_url
+    }
+    ingest_servicenow = {
+      ROSETTA_SERVICENOW_URL  = var.sources.servicenow_url
+      ROSETTA_SERVICENOW_USER = var.sources.servicenow_user
+    }
+    ingest_deploys = {
+      ROSETTA_ARGOCD_URL = var.sources.argocd_url
+      ROSETTA_GITLAB_URL = var.sources.gitlab_url
+    }
+    ingest_logs = {
+      ROSETTA_ELASTICSEARCH_URL  = var.sources.elasticsearch_url
+      ROSETTA_ELASTICSEARCH_USER = var.sources.elasticsearch_user
+    }
+    build_aggregates = {}
+    api = {
+      ROSETTA_API_TRUST_GATEWAY_AUTHORIZER = "true"
+      ROSETTA_API_JWT_ISSUER               = var.jwt_issuer
+      ROSETTA_API_JWT_AUDIENCE             = try(var.jwt_audience[0], null)
+      ROSETTA_API_TRIGGER_MODE             = "lambda"
+      ROSETTA_API_TRIGGER_FUNCTIONS = jsonencode(merge(
+        { build = local.function_names.build_aggregates },
+        { for key, spec in local.ingest : "ingest:${spec.metric_source}" => local.function_names[key] },
+      ))
+    }
+  }
+
+  secret_environment = {
+    for key, names in local.secrets_by_function : key => {
+      for name in names : "ROSETTA_${upper(name)}_SECRET_ARN" => module.secrets.secret_arns[name]
+    }
+  }
+
+  sizing_environment = {
+    for key, f in local.functions : key => {
+      ROSETTA_DUCKDB_THREADS = tostring(f.duckdb_threads)
+      # DuckDB gets 60 % of the function's memory; Python, Arrow buffers and the runtime need the rest.
+      ROSETTA_DUCKDB_MEMORY_LIMIT = "${floor(f.memory_size * 0.6)}MB"
+    }
+  }
+
+  function_environment = {
+    for key in keys(local.function_specs) : key => {
+      for name, value in merge(
+        local.common_environment,
+        local.sizing_environment[key],
+        local.source_environment[key],
+        local.secret_environment[key],
+        try(var.extra_environment[key], {}),
+      ) : name => value if value != null
+    }
+  }
+}
+
+# --- alarms --------------------------------------------------------------------------------------
+
+locals {
+  # Ingestion emits LagSeconds (now minus the end of the window it loaded) after every run that got that far.
+  ingest_freshness = {
+    for key, spec in local.ingest : key => {
+      metric_name         = "LagSeconds"
+      namespace           = "RosettaMonitoring"
+      dimensions          = { service = key, source = spec.metric_source }
+      statistic           = "Minimum"
+      comparison_operator = "GreaterThanThreshold"
+      threshold           = local.functions[key].max_lag_hours * 3600
+      period_seconds      = 3600
+      evaluation_periods  = local.functions[key].max_lag_hours
+      description         = "${key}: no run reported data newer than ${local.functions[key].max_lag_hours} h (lagging, failing before the report, or not scheduled)."
+    }
+  }
+
+  # The build emits TablesBuilt only after a successful build.
+  build_freshness = {
+    build_aggregates = {
+      metric_name         = "TablesBuilt"
+      namespace           = "RosettaMonitoring"
+      dimensions          = { service = "build_aggregates" }
+      statistic           = "SampleCount"
+      comparison_operator = "LessThanThreshold"
+      threshold           = 1
+      period_seconds      = 3600
+      evaluation_periods  = local.functions.build_aggregates.max_lag_hours
+      description         = "build_aggregates: no successful build in ${local.functions.build_aggregates.max_lag_hours} h; mart/ is going stale."
+    }
+  }
+
+  freshness_alarms = merge(local.ingest_freshness, local.build_freshness)
+}

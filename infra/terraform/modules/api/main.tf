@@ -1,0 +1,62 @@
+locals {
+  # Route key -> scopes the token must carry; an empty list means any valid token.
+  routes = merge(
+    { for r in var.reader_routes : r => [] },
+    { for r in var.admin_routes : r => [var.admin_scope] },
+  )
+}
+
+resource "aws_apigatewayv2_api" "this" {
+  name          = var.name
+  protocol_type = "HTTP"
+  description   = "Rosetta Monitoring API for Backstage"
+  tags          = var.tags
+
+  # API Gateway answers preflight requests itself and ignores CORS headers from the function.
+  cors_configuration {
+    allow_origins = var.cors_allow_origins
+    allow_methods = ["GET", "POST", "OPTIONS"]
+    allow_headers = ["authorization", "content-type"]
+    max_age       = 3600
+  }
+}
+
+resource "aws_apigatewayv2_authorizer" "jwt" {
+  api_id           = aws_apigatewayv2_api.this.id
+  name             = "${var.name}-jwt"
+  authorizer_type  = "JWT"
+  identity_sources = ["$request.header.Authorization"]
+
+  jwt_configuration {
+    issuer   = var.jwt_issuer
+    audience = var.jwt_audience
+  }
+}
+
+resource "aws_apigatewayv2_integration" "function" {
+  api_id                 = aws_apigatewayv2_api.this.id
+  integration_type       = "AWS_PROXY"
+  integration_method     = "POST"
+  integration_uri        = var.function_invoke_arn
+  payload_format_version = "2.0"
+  timeout_milliseconds   = var.integration_timeout_ms
+}
+
+resource "aws_apigatewayv2_route" "this" {
+  for_each = local.routes
+
+  api_id               = aws_apigatewayv2_api.this.id
+  route_key            = each.key
+  target               = "integrations/${aws_apigatewayv2_integration.function.id}"
+  authorization_type   = "JWT"
+  authorizer_id        = aws_apigatewayv2_authorizer.jwt.id
+  authorization_scopes = length(each.value) > 0 ? each.value : null
+}
+
+resource "aws_lambda_permission" "api" {
+  statement_id  = "AllowHttpApi"
+  action        = "lambda:InvokeFunction"
+  function_name = var.function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${aws_apigatewayv2_api.this.execution_arn}/*/*"
+}

@@ -1,0 +1,68 @@
+locals {
+  in_vpc = length(var.vpc_subnet_ids) > 0
+}
+
+resource "aws_cloudwatch_log_group" "this" {
+  name              = "/aws/lambda/${var.name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.logs_kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_lambda_function" "this" {
+  function_name                  = var.name
+  description                    = var.description
+  role                           = aws_iam_role.this.arn
+  package_type                   = "Image"
+  image_uri                      = var.image_uri
+  architectures                  = [var.architecture]
+  memory_size                    = var.memory_size
+  timeout                        = var.timeout
+  reserved_concurrent_executions = var.reserved_concurrent_executions
+  tags                           = var.tags
+
+  image_config {
+    command = var.command
+  }
+
+  ephemeral_storage {
+    size = var.ephemeral_storage_mb
+  }
+
+  environment {
+    variables = merge(var.environment, { POWERTOOLS_SERVICE_NAME = var.service })
+  }
+
+  tracing_config {
+    mode = var.tracing_mode
+  }
+
+  dead_letter_config {
+    target_arn = var.dead_letter_queue_arn
+  }
+
+  logging_config {
+    log_format = "Text"
+    log_group  = aws_cloudwatch_log_group.this.name
+  }
+
+  dynamic "vpc_config" {
+    for_each = local.in_vpc ? [1] : []
+
+    content {
+      subnet_ids         = var.vpc_subnet_ids
+      security_group_ids = var.vpc_security_group_ids
+    }
+  }
+
+  depends_on = [
+    aws_cloudwatch_log_group.this,
+    aws_iam_role_policy.this,
+  ]
+}
+
+resource "aws_lambda_function_event_invoke_config" "this" {
+  function_name                = aws_lambda_function.this.function_name
+  maximum_retry_attempts       = var.maximum_retry_attempts
+  maximum_event_age_in_seconds = var.maximum_event_age_seconds
+}

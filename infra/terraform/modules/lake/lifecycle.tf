@@ -1,0 +1,57 @@
+resource "aws_s3_bucket_lifecycle_configuration" "lake" {
+  bucket = aws_s3_bucket.lake.id
+
+  # Raw API pages are kept for replay and audit only; the typed copy lives in raw/.
+  rule {
+    id     = "landing-pages"
+    status = "Enabled"
+
+    filter {
+      prefix = "${var.lake_root}landing/"
+    }
+
+    transition {
+      days          = var.landing_transition_days
+      storage_class = "STANDARD_IA"
+    }
+
+    expiration {
+      days = var.landing_expiration_days
+    }
+  }
+
+  rule {
+    id     = "athena-results"
+    status = "Enabled"
+
+    filter {
+      prefix = var.athena_results_prefix
+    }
+
+    expiration {
+      days = var.athena_results_expiration_days
+    }
+  }
+
+  # Every run rewrites whole day objects: old versions are a safety net, not an archive.
+  rule {
+    id     = "old-versions-and-uploads"
+    status = "Enabled"
+
+    filter {}
+
+    noncurrent_version_expiration {
+      noncurrent_days = var.noncurrent_version_expiration_days
+    }
+
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 7
+    }
+
+    expiration {
+      expired_object_delete_marker = true
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.lake]
+}

@@ -1,0 +1,347 @@
+# --- naming and placement ------------------------------------------------------------------------
+
+variable "region" {
+  description = "AWS region; null uses AWS_REGION or the profile's region."
+  type        = string
+  default     = null
+}
+
+variable "name_prefix" {
+  description = "Prefix of every resource name."
+  type        = string
+  default     = "rosetta"
+}
+
+variable "environment" {
+  description = "Environment name (dev, staging, prod), part of every resource name."
+  type        = string
+  default     = "dev"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,15}$", var.environment))
+    error_message = "environment must be 2-16 lowercase letters, digits or dashes."
+  }
+}
+
+variable "tags" {
+  description = "Extra tags applied to every resource (cost centre, owner, ...)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "kms_deletion_window_days" {
+  description = "Waiting period before a scheduled KMS key deletion takes effect."
+  type        = number
+  default     = 30
+}
+
+# --- lake ------------------------------------------------------------------------------------------
+
+variable "lake_bucket_name" {
+  description = "Name of the lake bucket; null derives <name_prefix>-<environment>-lake-<account id>."
+  type        = string
+  default     = null
+}
+
+variable "lake_prefix" {
+  description = "Key prefix of the lake inside the bucket (ROSETTA_LAKE_URL = s3://bucket/prefix); \"\" for the root."
+  type        = string
+  default     = "lake"
+}
+
+variable "access_log_bucket_name" {
+  description = "Existing bucket for S3 server access logs (e.g. a central log archive); null creates one."
+  type        = string
+  default     = null
+}
+
+variable "landing_transition_days" {
+  description = "Days before raw API pages under landing/ move to STANDARD_IA (at least 30)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.landing_transition_days >= 30
+    error_message = "S3 transitions to STANDARD_IA need at least 30 days."
+  }
+}
+
+variable "landing_expiration_days" {
+  description = "Days before raw API pages under landing/ are deleted (the replay window)."
+  type        = number
+  default     = 90
+}
+
+variable "noncurrent_version_expiration_days" {
+  description = "Days to keep overwritten versions of lake objects."
+  type        = number
+  default     = 30
+}
+
+variable "force_destroy" {
+  description = "Let terraform destroy empty the buckets and the image repository (test environments only)."
+  type        = bool
+  default     = false
+}
+
+# --- image and functions ---------------------------------------------------------------------------
+
+variable "create_ecr_repository" {
+  description = "Create the ECR repository here; false to use image_repository_url."
+  type        = bool
+  default     = true
+}
+
+variable "image_repository_url" {
+  description = "Existing repository URL holding the image, when create_ecr_repository is false."
+  type        = string
+  default     = null
+}
+
+variable "image_tag" {
+  description = "Tag of the function image to deploy (tags are immutable: use the git SHA)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.image_tag != null && can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.image_tag))
+    error_message = "Set image_tag to the tag pushed with the image (e.g. the git SHA)."
+  }
+}
+
+variable "architecture" {
+  description = "Instruction set of the image: x86_64 or arm64."
+  type        = string
+  default     = "x86_64"
+
+  validation {
+    condition     = contains(["x86_64", "arm64"], var.architecture)
+    error_message = "architecture must be x86_64 or arm64."
+  }
+}
+
+variable "function_overrides" {
+  description = "Per function (ingest_dynatrace, ingest_servicenow, ingest_deploys, ingest_logs, build_aggregates, api): sizing and alarm thresholds that replace the defaults in functions.tf."
+  type = map(object({
+    memory_size                    = optional(number)
+    timeout                        = optional(number)
+    ephemeral_storage_mb           = optional(number)
+    reserved_concurrent_executions = optional(number)
+    duckdb_threads                 = optional(number)
+    max_lag_hours                  = optional(number)
+  }))
+  default = {}
+}
+
+variable "extra_environment" {
+  description = "Extra ROSETTA_* settings per function key, e.g. { ingest_dynatrace = { ROSETTA_DYNATRACE_ENTITIES_ENABLED = \"true\" } }."
+  type        = map(map(string))
+  default     = {}
+}
+
+variable "log_level" {
+  description = "POWERTOOLS_LOG_LEVEL of every function."
+  type        = string
+  default     = "INFO"
+}
+
+variable "log_retention_days" {
+  description = "Days to keep function and API access logs."
+  type        = number
+  default     = 365
+}
+
+variable "vpc_subnet_ids" {
+  description = "Subnets for the functions when sources sit on a private network; empty runs them outside a VPC."
+  type        = list(string)
+  default     = []
+}
+
+variable "vpc_security_group_ids" {
+  description = "Security groups for the functions' network interfaces (with vpc_subnet_ids)."
+  type        = list(string)
+  default     = []
+}
+
+# --- sources ---------------------------------------------------------------------------------------
+
+variable "sources" {
+  description = "Non-secret source settings: base URLs and user names (secrets go to Secrets Manager)."
+  type = object({
+    dynatrace_url      = optional(string)
+    servicenow_url     = optional(string)
+    servicenow_user    = optional(string)
+    argocd_url         = optional(string)
+    gitlab_url         = optional(string)
+    elasticsearch_url  = optional(string)
+    elasticsearch_user = optional(string)
+  })
+  default = {}
+}
+
+variable "source_secrets" {
+  description = "Secrets Manager containers by setting name (see lakehouse/ingest/config.py SECRET_FIELDS) and the functions allowed to read each; add \"api\" to a list for live mode."
+  type = map(object({
+    functions   = list(string)
+    description = string
+  }))
+  default = {
+    dynatrace_token = {
+      functions   = ["ingest_dynatrace"]
+      description = "Dynatrace API token (metrics.read, problems.read, entities.read)"
+    }
+    servicenow_password = {
+      functions   = ["ingest_servicenow"]
+      description = "Password of the ServiceNow integration user (read on incident, change_request, problem, task_sla, cmdb_ci)"
+    }
+    argocd_token = {
+      functions   = ["ingest_deploys"]
+      description = "ArgoCD API token of a read-only account"
+    }
+    gitlab_token = {
+      functions   = ["ingest_deploys"]
+      description = "GitLab token with read_api"
+    }
+    elasticsearch_api_key = {
+      functions   = ["ingest_logs"]
+      description = "Elasticsearch API key allowed to search the log index patterns"
+    }
+  }
+}
+
+# --- schedules -------------------------------------------------------------------------------------
+
+variable "schedules" {
+  description = "EventBridge Scheduler schedules by name: function key, rate()/cron() expression (UTC) and the JSON event."
+  type = map(object({
+    function    = string
+    expression  = string
+    input       = string
+    description = string
+  }))
+  default = {
+    ingest-dynatrace-hourly = {
+      function    = "ingest_dynatrace"
+      expression  = "cron(5 * * * ? *)"
+      input       = "{}"
+      description = "Dynatrace golden signals and problems since the watermark (whole hours)"
+    }
+    ingest-servicenow-quarter-hourly = {
+      function    = "ingest_servicenow"
+      expression  = "rate(15 minutes)"
+      input       = "{}"
+      description = "ServiceNow incidents, changes, problems, task SLAs and CIs since the watermark"
+    }
+    ingest-deploys-quarter-hourly = {
+      function    = "ingest_deploys"
+      expression  = "rate(15 minutes)"
+      input       = "{}"
+      description = "ArgoCD and GitLab deployments since the watermark"
+    }
+    ingest-logs-hourly = {
+      function    = "ingest_logs"
+      expression  = "cron(10 * * * ? *)"
+      input       = "{}"
+      description = "Elasticsearch error and warning counts per hour"
+    }
+    build-hourly = {
+      function    = "build_aggregates"
+      expression  = "cron(25 * * * ? *)"
+      input       = "{\"mode\": \"hourly\"}"
+      description = "Aggregates for the days touched since the last build"
+    }
+    build-daily = {
+      function    = "build_aggregates"
+      expression  = "cron(40 2 * * ? *)"
+      input       = "{\"mode\": \"daily\"}"
+      description = "Aggregates including the period tables (SLO, DORA)"
+    }
+  }
+}
+
+variable "schedules_enabled" {
+  description = "Turn the schedules on; leave false until every source secret holds a value."
+  type        = bool
+  default     = false
+}
+
+# --- API -------------------------------------------------------------------------------------------
+
+variable "jwt_issuer" {
+  description = "OIDC issuer URL whose tokens the API accepts (Backstage's identity provider)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.jwt_issuer != null && startswith(coalesce(var.jwt_issuer, "-"), "https://")
+    error_message = "Set jwt_issuer to the https:// issuer URL of the identity provider."
+  }
+}
+
+variable "jwt_audience" {
+  description = "Accepted token audiences (aud claim); the first is also checked by the function."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(var.jwt_audience) > 0
+    error_message = "Set at least one jwt_audience."
+  }
+}
+
+variable "admin_scope" {
+  description = "OAuth scope a token needs on /monitoring/admin/* routes."
+  type        = string
+  default     = "rosetta/admin"
+}
+
+variable "cors_allow_origins" {
+  description = "Browser origins allowed to call the API (the Backstage URL)."
+  type        = list(string)
+  default     = []
+}
+
+variable "api_throttling_burst_limit" {
+  description = "Burst request limit of the API stage."
+  type        = number
+  default     = 50
+}
+
+variable "api_throttling_rate_limit" {
+  description = "Steady requests per second of the API stage."
+  type        = number
+  default     = 20
+}
+
+# --- alarms ----------------------------------------------------------------------------------------
+
+variable "alarm_topic_arns" {
+  description = "SNS topics notified by every alarm (failed runs, data lag, dead letters, API 5xx)."
+  type        = list(string)
+  default     = []
+}
+
+# --- catalog ---------------------------------------------------------------------------------------
+
+variable "glue_database_name" {
+  description = "Glue database for Athena; null derives <name_prefix>_<environment>."
+  type        = string
+  default     = null
+}
+
+variable "projection_start_day" {
+  description = "First day (YYYY-MM-DD) Athena partition projection considers: the first ingested day."
+  type        = string
+  default     = "2024-01-01"
+
+  validation {
+    condition     = can(regex("^\\d{4}-\\d{2}-\\d{2}$", var.projection_start_day))
+    error_message = "projection_start_day must be YYYY-MM-DD."
+  }
+}
+
+variable "athena_bytes_scanned_cutoff_per_query" {
+  description = "Athena cancels queries of the workgroup scanning more than this many bytes."
+  type        = number
+  default     = 107374182400
+}
