@@ -16,8 +16,13 @@ from lakehouse.storage import Lake
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:1] == ["simulators"]:
+        from simulators.serve import main as simulators_main
+
+        return simulators_main(words[1:])
     parser = _parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(words)
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
@@ -56,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     build_cmd.add_argument("--mode", choices=["hourly", "daily", "full"], default="full")
     build_cmd.add_argument("--as-of", help="UTC instant to build as of (default: now, truncated to the hour)")
     build_cmd.set_defaults(handler=_build)
+
+    # Listed for --help; main() hands everything after the word to the simulators' own parser.
+    sub.add_parser("simulators", help="start the five source simulators on loopback (see: simulators --help)")
 
     check = sub.add_parser("check", help="check that the lake is reachable and writable")
     check.set_defaults(handler=_check)

@@ -1,1 +1,2 @@
-"""Simulators of the five source APIs, fed by one seeded synthetic estate."""
+"""Source simulators: one seeded synthetic estate served behind faithful Dynatrace, ServiceNow, Argo CD, GitLab,
+Elasticsearch/Kibana and Backstage catalog APIs on loopback."""

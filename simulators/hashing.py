@@ -18,11 +18,11 @@ def mix64(value: int) -> int:
 
 
 def int_hash(*parts: int) -> int:
-    """A 64-bit hash of integers, order-sensitive."""
+    """A 64-bit hash of integers, order-sensitive: the parts are folded, then scrambled twice."""
     acc = 0x2545F4914F6CDD1D
     for part in parts:
-        acc = mix64(acc ^ (part & _MASK))
-    return acc
+        acc = (acc * 0x100000001B3 + (part & _MASK)) & _MASK
+    return mix64(mix64(acc))
 
 
 def unit(*parts: int) -> float:
@@ -31,9 +31,10 @@ def unit(*parts: int) -> float:
 
 
 def normal(*parts: int) -> float:
-    """A standard normal deviate from integers (Box-Muller on two derived uniforms)."""
-    u1 = max(unit(*parts, 1), 1e-12)
-    u2 = unit(*parts, 2)
+    """A standard normal deviate from integers (Box-Muller on the two halves of one hash)."""
+    value = int_hash(*parts)
+    u1 = max(((value >> 32) + 0.5) / float(1 << 32), 1e-12)
+    u2 = (value & 0xFFFFFFFF) / float(1 << 32)
     return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
 
 

@@ -1,0 +1,5 @@
+"""`python -m simulators`: start every source simulator on loopback."""
+
+from simulators.serve import main
+
+raise SystemExit(main())

@@ -1,0 +1,160 @@
+"""Paging as each API really does it, including the rules connectors trip over."""
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+import pytest
+
+from simulators.estate import Estate
+from simulators.serve import RunningSimulators
+
+pytestmark = pytest.mark.simulators
+Client = Callable[[str], httpx.Client]
+
+
+def test_dynatrace_next_page_key_must_be_sent_alone(client: Client, estate: Estate) -> None:
+    dt = client("dynatrace")
+    params = {
+        "metricSelector": 'builtin:service.requestCount.total:splitBy("dt.entity.service")',
+        "entitySelector": "type(SERVICE)",
+        "resolution": "1h",
+        "from": "now-6h",
+    }
+    first = dt.get("/api/v2/metrics/query", params=params).json()
+    services = sum(1 for c in estate.components for _ in c.environments())
+    assert first["totalCount"] == services
+    seen = [d["dimensionMap"]["dt.entity.service"] for d in first["result"][0]["data"]]
+    key = first["nextPageKey"]
+    refused = dt.get("/api/v2/metrics/query", params={**params, "nextPageKey": key})
+    assert refused.status_code == 400 and refused.json()["error"]["message"] == "Constraints violated."
+    while key:
+        page = dt.get("/api/v2/metrics/query", params={"nextPageKey": key}).json()
+        seen += [d["dimensionMap"]["dt.entity.service"] for d in page["result"][0]["data"]]
+        key = page["nextPageKey"]
+    assert len(seen) == len(set(seen)) == services
+
+
+def test_dynatrace_entities_and_problems_page_with_the_same_rule(client: Client, estate: Estate) -> None:
+    dt = client("dynatrace")
+    first = dt.get(
+        "/api/v2/entities", params={"entitySelector": "type(SERVICE)", "pageSize": "3", "fields": "+tags"}
+    ).json()
+    ids = [e["entityId"] for e in first["entities"]]
+    key = first.get("nextPageKey")
+    while key:
+        page = dt.get("/api/v2/entities", params={"nextPageKey": key}).json()
+        ids += [e["entityId"] for e in page["entities"]]
+        key = page.get("nextPageKey")
+    assert len(set(ids)) == first["totalCount"]
+    problems = dt.get("/api/v2/problems", params={"from": "now-21d", "pageSize": "2"}).json()
+    again = dt.get("/api/v2/problems", params={"nextPageKey": problems["nextPageKey"], "fields": "evidenceDetails"})
+    assert again.status_code == 200 and "evidenceDetails" in again.json()["problems"][0]
+    assert (
+        dt.get("/api/v2/problems", params={"nextPageKey": problems["nextPageKey"], "pageSize": "5"}).status_code == 400
+    )
+
+
+def _sn_pages(sn: httpx.Client, params: dict[str, str]) -> tuple[list[dict[str, Any]], list[httpx.Response]]:
+    records, responses = [], []
+    url: str | None = "/api/now/table/incident"
+    query: dict[str, str] | None = params
+    while url:
+        response = sn.get(url, params=query)
+        responses.append(response)
+        records += response.json()["result"]
+        links = {
+            part.split(";rel=")[1].strip('"'): part.split(";")[0].strip("<>")
+            for part in response.headers["Link"].split(",")
+        }
+        url, query = links.get("next"), None
+    return records, responses
+
+
+def test_servicenow_link_header_and_total_count(client: Client, estate: Estate) -> None:
+    params = {
+        "sysparm_query": "ORDERBYsys_updated_on^ORDERBYsys_id",
+        "sysparm_limit": "7",
+        "sysparm_fields": "sys_id,number,sys_updated_on",
+    }
+    records, responses = _sn_pages(client("servicenow"), params)
+    assert int(responses[0].headers["X-Total-Count"]) == len(estate.incidents)
+    assert len(responses) == -(-len(estate.incidents) // 7)
+    assert sorted(r["number"] for r in records) == sorted(i.number for i in estate.incidents)
+    assert [r["sys_updated_on"] for r in records] == sorted(r["sys_updated_on"] for r in records)
+    first_links = responses[0].headers["Link"]
+    assert 'rel="first"' in first_links and 'rel="last"' in first_links and 'rel="prev"' not in first_links
+    last = parse_qs(urlparse(first_links.split(",")[-1].split(";")[0].strip("<>")).query)
+    assert int(last["sysparm_offset"][0]) == (len(estate.incidents) - 1) // 7 * 7
+
+
+def test_servicenow_records_updated_while_paging_make_offset_paging_skip(
+    estate: Estate, faulty: Any, connect: Any
+) -> None:
+    running: RunningSimulators = faulty({"servicenow": {"drift": 1.0}})
+    params = {
+        "sysparm_query": "ORDERBYsys_updated_on^ORDERBYsys_id",
+        "sysparm_limit": "10",
+        "sysparm_fields": "sys_id,number,sys_updated_on",
+    }
+    records, _ = _sn_pages(connect(running, "servicenow"), params)
+    numbers = [r["number"] for r in records]
+    # Every page after the first moved one already-served record to the end: some rows come twice, some never.
+    assert len(set(numbers)) < len(estate.incidents)
+    assert len(numbers) > len(set(numbers))
+    moved = [r for r in records if r["sys_updated_on"] > estate.end.strftime("%Y-%m-%d %H:%M:%S")]
+    assert moved
+
+
+def test_gitlab_offset_pagination_headers(client: Client, estate: Estate) -> None:
+    comp = max(estate.components, key=lambda c: sum(p.project_id == c.gitlab_project_id for p in estate.pipelines))
+    total = sum(p.project_id == comp.gitlab_project_id for p in estate.pipelines)
+    gl = client("gitlab")
+    page, ids = "1", []
+    while page:
+        response = gl.get(f"/api/v4/projects/{comp.gitlab_project_id}/pipelines", params={"per_page": 5, "page": page})
+        assert response.headers["x-total"] == str(total)
+        assert response.headers["x-total-pages"] == str(-(-total // 5))
+        assert response.headers["x-per-page"] == "5" and response.headers["x-page"] == page
+        ids += [p["id"] for p in response.json()]
+        page = response.headers["x-next-page"]
+    assert ids == sorted(ids, reverse=True) and len(ids) == total
+    second = gl.get(f"/api/v4/projects/{comp.gitlab_project_id}/pipelines", params={"per_page": 5, "page": 2})
+    assert second.headers["x-prev-page"] == "1"
+    assert {'rel="prev"', 'rel="next"', 'rel="first"', 'rel="last"'} <= {
+        part.split(";")[1].strip() for part in second.headers["link"].split(", ")
+    }
+
+
+def test_elasticsearch_composite_after_key_pages_cover_every_bucket(client: Client, estate: Estate) -> None:
+    es = client("elasticsearch")
+    app = estate.applications[0].id
+    end_ms = estate.end_s * 1000
+    query = {
+        "bool": {
+            "filter": [
+                {"range": {"@timestamp": {"gte": end_ms - 6 * 3_600_000, "lt": end_ms, "format": "epoch_millis"}}},
+                {"terms": {"log.level": ["ERROR", "WARN"]}},
+            ]
+        }
+    }
+    composite: dict[str, Any] = {
+        "size": 5,
+        "sources": [
+            {"service": {"terms": {"field": "service.name"}}},
+            {"hour": {"date_histogram": {"field": "@timestamp", "fixed_interval": "1h"}}},
+        ],
+    }
+    buckets: list[dict[str, Any]] = []
+    while True:
+        body = {"size": 0, "query": query, "aggs": {"c": {"composite": composite}}}
+        agg = es.post(f"/logs-{app}-*/_search", json=body).json()["aggregations"]["c"]
+        buckets += agg["buckets"]
+        if "after_key" not in agg:
+            break
+        composite = {**composite, "after": agg["after_key"]}
+    keys = [(b["key"]["service"], b["key"]["hour"]) for b in buckets]
+    assert keys == sorted(keys) and len(keys) == len(set(keys))
+    total = es.post(f"/logs-{app}-*/_count", json={"query": query}).json()["count"]
+    assert sum(b["doc_count"] for b in buckets) == total > 0
