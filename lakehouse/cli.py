@@ -47,8 +47,18 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--s3-endpoint", help="S3 endpoint URL for MinIO or another store ($ROSETTA_S3_ENDPOINT_URL)")
     sub = parser.add_subparsers(title="commands")
 
-    demo = sub.add_parser("demo", help="start the embedded S3 store, write and read a sample partition")
-    demo.add_argument("--keep-running", action="store_true", help="keep the embedded store up until Ctrl-C")
+    demo = sub.add_parser(
+        "demo", help="simulators -> ingestion -> aggregates -> API on localhost, on the embedded S3 store"
+    )
+    demo.add_argument("--apps", type=int, default=10, help="applications in the synthetic estate")
+    demo.add_argument("--days", type=int, default=30, help="days of history")
+    demo.add_argument("--seed", type=int, default=42, help="the estate's seed (same seed, same world)")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000, help="API port (0 picks a free one)")
+    demo.add_argument("--no-serve", action="store_true", help="stop after the build and the summary")
+    demo.add_argument(
+        "--schedule-minutes", type=float, default=15.0, help="local scheduler period while serving (0: off)"
+    )
     demo.set_defaults(handler=_demo)
 
     local = sub.add_parser("local-s3", help="run the embedded S3-compatible server in the foreground")
@@ -117,9 +127,20 @@ def _lake(args: argparse.Namespace) -> Lake:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from lakehouse.demo import run_demo
+    from lakehouse.demo import DemoOptions, run_demo
 
-    return run_demo(lake_url=args.lake_url, s3_endpoint=args.s3_endpoint, keep_running=args.keep_running)
+    options = DemoOptions(
+        apps=args.apps,
+        days=args.days,
+        seed=args.seed,
+        lake_url=args.lake_url,
+        s3_endpoint=args.s3_endpoint,
+        host=args.host,
+        port=args.port,
+        serve=not args.no_serve,
+        schedule_minutes=args.schedule_minutes,
+    )
+    return run_demo(options, say=lambda line: print(line, flush=True))
 
 
 def _build(args: argparse.Namespace) -> int:

@@ -1,98 +1,255 @@
-"""The demo: start the embedded S3 store, load the example mapping, write and read a sample partition."""
+"""The demo: simulators -> ingestion Lambdas -> aggregate build -> API on localhost, all on one machine.
+
+Steps: start the embedded S3 store (or use the given lake), generate a seeded estate and serve it behind the
+five source simulators, load the mapping from the estate's Backstage catalog, run every ingestion function
+through its Lambda handler with a scheduled event, build the aggregates through the build handler, print a
+summary, then serve the API until Ctrl-C while a local scheduler fires the events EventBridge would.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import math
+import hashlib
+import json
+import os
+import secrets
 import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-import pyarrow as pa
+import httpx
 
 from lakehouse.duckdb_session import open_duckdb
 from lakehouse.local_s3 import EmbeddedS3
-from lakehouse.mappings import MappingStore, load_file
-from lakehouse.runlog import RunLog
-from lakehouse.schemas import get_dataset
+from lakehouse.mappings import MappingStore, from_catalog
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 
-EXAMPLE_MAPPING = Path(__file__).resolve().parent / "examples" / "mappings.yaml"
+INGESTION = ("dynatrace", "servicenow", "deploys", "logs")
+ENV_FILE = Path(".rosetta/demo.env")
 
 
-def sample_log_counts(day_start: datetime) -> pa.Table:
-    """A day of hourly error counts for two services, with a daily rhythm."""
-    rows = []
-    for hour in range(24):
-        at = day_start + timedelta(hours=hour)
-        for service, base in (("payments-api", 40), ("ledger", 12)):
-            rhythm = 1 + 0.6 * math.sin((hour - 6) / 24 * 2 * math.pi)
-            rows.append(
-                {
-                    "index_pattern": "logs-payments-*",
-                    "service_name": service,
-                    "environment": "production",
-                    "level": "ERROR",
-                    "hour": at,
-                    "count": round(base * rhythm),
-                }
-            )
-    return pa.Table.from_pylist(rows)
+@dataclass
+class LambdaContext:
+    """What Lambda passes as context; Powertools reads these fields."""
+
+    function_name: str
+    memory_limit_in_mb: int = 2048
+    invoked_function_arn: str = "arn:aws:lambda:local:000000000000:function:rosetta-demo"
+    aws_request_id: str = "demo"
 
 
-def write_env_file(env: dict[str, str], path: Path = Path(".rosetta/local-s3.env")) -> Path:
-    """Keep the embedded store's credentials in a private file rather than on the terminal."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600, exist_ok=True)
-    path.chmod(0o600)
-    path.write_text("".join(f"{name}={value}\n" for name, value in env.items()), encoding="utf-8")
-    return path
+@dataclass(frozen=True)
+class DemoOptions:
+    apps: int = 10
+    days: int = 30
+    seed: int = 42
+    lake_url: str | None = None
+    s3_endpoint: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    serve: bool = True
+    schedule_minutes: float = 15.0
 
 
-def run_demo(*, lake_url: str | None = None, s3_endpoint: str | None = None, keep_running: bool = False) -> int:
+def handler_for(name: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The Lambda handler of a function folder, imported late so the environment is set first."""
+    module = __import__(f"functions.{name}.handler", fromlist=["handler"])
+    handler: Callable[[dict[str, Any], Any], dict[str, Any]] = module.handler
+    return handler
+
+
+def run_demo(options: DemoOptions, *, say: Callable[[str], None] = print) -> int:
     with contextlib.ExitStack() as stack:
-        if lake_url:
-            settings = Settings(lake_url=lake_url, s3_endpoint_url=s3_endpoint)
-            print(f"[1/4] using the lake at {lake_url}")
+        stack.enter_context(_environment())
+        os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+        os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+        os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+        end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+
+        if options.lake_url:
+            os.environ["ROSETTA_LAKE_URL"] = options.lake_url
+            if options.s3_endpoint:
+                os.environ["ROSETTA_S3_ENDPOINT_URL"] = options.s3_endpoint
+            say(f"[1/6] lake at {options.lake_url}")
         else:
             endpoint = stack.enter_context(EmbeddedS3())
-            settings = endpoint.settings("demo")
-            print(f"[1/4] embedded S3 store on {endpoint.endpoint_url}, bucket {endpoint.bucket!r}")
+            os.environ.update(endpoint.environment("demo"))
+            say(f"[1/6] embedded S3 store on {endpoint.endpoint_url}, bucket {endpoint.bucket!r}")
+        settings = Settings()
         lake = Lake.from_settings(settings)
         lake.check()
 
-        entries, problems = load_file(EXAMPLE_MAPPING)
-        version = MappingStore(lake).apply(entries, actor="demo", note="example mapping")
-        print(f"[2/4] mapping version {version.version}: {len(version.entries)} entries ({len(problems)} rejected)")
+        from simulators.estate import generate_estate
+        from simulators.serve import start_simulators
 
-        dataset = get_dataset("elasticsearch/log_counts_hourly")
-        day_start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
-        runs = RunLog(lake)
-        run = runs.start("demo", "elasticsearch", dataset.id, window=(day_start, day_start + timedelta(days=1)))
-        table = sample_log_counts(day_start)
-        writes = lake.write_days(dataset, table)
-        run.rows_in, run.rows_out = table.num_rows, sum(w.rows_after for w in writes)
-        run.days_written = [w.day.isoformat() for w in writes]
-        runs.finish(run, "succeeded")
-        print(f"[3/4] wrote {writes[0].key} ({writes[0].rows_after} rows), run {run.run_id}")
-
-        con = open_duckdb(settings, lake)
-        glob = lake.dataset_glob(dataset)
-        query = (
-            "select service_name, sum(count) as errors, max(count) as worst_hour "
-            "from read_parquet($glob, hive_partitioning = true) group by service_name order by service_name"
+        started = time.monotonic()
+        estate = generate_estate(seed=options.seed, apps=options.apps, days=options.days, end=end)
+        sims = stack.enter_context(start_simulators(estate))
+        os.environ.update(sims.env())
+        say(
+            f"[2/6] estate of {options.apps} applications over {options.days} days (seed {options.seed}) behind "
+            f"the simulators: {', '.join(f'{k} {v}' for k, v in sorted(sims.urls.items()))} "
+            f"({time.monotonic() - started:.1f} s)"
         )
-        result = con.execute(query, {"glob": glob}).fetchall()
-        print("[4/4] read back through DuckDB:")
-        for service, errors, worst in result:
-            print(f"      {service:<14} {errors:6d} errors in the day, worst hour {worst}")
-        print(f"\nQuery it yourself: select * from read_parquet('{glob}', hive_partitioning = true);")  # noqa: S608
-        if lake.is_s3 and not lake_url:
-            env_file = write_env_file(endpoint.environment("demo"))
-            print(f"While the store runs, `set -a; . {env_file}; set +a` points the CLI at it (file mode 600).")
-        if keep_running:
-            print("The store stays up until Ctrl-C.")
-            with contextlib.suppress(KeyboardInterrupt):
-                threading.Event().wait()
+
+        catalog = httpx.get(f"{sims.urls['catalog']}/catalog-info.yaml", timeout=30).text
+        import yaml
+
+        entries, problems = from_catalog(list(yaml.safe_load_all(catalog)))
+        version = MappingStore(lake).apply(entries, actor="demo", note="loaded from the estate's Backstage catalog")
+        say(
+            f"[3/6] mapping version {version.version}: {len(entries)} entities from the catalog, "
+            f"{len(problems)} rejected"
+        )
+
+        window = {"since": (end - timedelta(days=options.days)).isoformat(), "until": end.isoformat()}
+        for source in INGESTION:
+            started = time.monotonic()
+            summary = handler_for(f"ingest_{source}")({"window": window}, LambdaContext(f"ingest_{source}"))
+            datasets = [d for run in summary["runs"] for d in run["datasets"].values()]
+            rows, requests = sum(d["rows_out"] for d in datasets), sum(d["requests"] for d in datasets)
+            rejected = sum(d["rows_rejected"] for d in datasets)
+            say(
+                f"[4/6] ingested {source}: {rows} rows, {rejected} rejected, {requests} requests "
+                f"({time.monotonic() - started:.1f} s)"
+            )
+
+        started = time.monotonic()
+        built = handler_for("build_aggregates")({"mode": "full", "as_of": end.isoformat()}, LambdaContext("build"))
+        say(f"[5/6] built {len(built['tables'])} tables as of {built['as_of']} ({time.monotonic() - started:.1f} s)")
+        for line in summary_lines(lake, settings):
+            say("      " + line)
+
+        if not options.serve:
+            return 0
+        key = secrets.token_urlsafe(24)
+        demo_key = {"name": "demo", "sha256": hashlib.sha256(key.encode()).hexdigest(), "roles": ["reader", "admin"]}
+        os.environ["ROSETTA_API_API_KEYS"] = json.dumps([demo_key])
+        server, port = _serve_api(options.host, options.port)
+        stack.callback(_stopper(server))
+        base = f"http://{options.host}:{port}"
+        app_id = sorted(e.entity_id for e in entries if e.kind == "application")[0]
+        _write_env(key, base)
+        say(f"[6/6] API on {base} (OpenAPI page: {base}/docs); API key in {ENV_FILE} (mode 600). Try:")
+        say(f'      . {ENV_FILE}; curl -s -H "X-API-Key: $ROSETTA_DEMO_API_KEY" {base}/monitoring/overview')
+        say(f'      curl -s -H "X-API-Key: $ROSETTA_DEMO_API_KEY" {base}/monitoring/applications/{app_id}/summary')
+        say(f'      curl -s -H "X-API-Key: $ROSETTA_DEMO_API_KEY" "{base}/monitoring/kpis/dora?period=last_30d"')
+        say(f"READY {base}")
+        _schedule(options.schedule_minutes, say)
     return 0
+
+
+def summary_lines(lake: Lake, settings: Settings) -> list[str]:
+    """A short text summary of the mart: applications, health counts, worst risks, DORA levels."""
+    con = open_duckdb(settings, lake)
+    try:
+
+        def rows(table: str, sql: str) -> list[dict[str, Any]]:
+            keys = lake.list_keys(f"mart/{table}/")
+            if not keys:
+                return []
+            con.execute("set variable files = $files", {"files": [lake.url_of(k) for k in keys]})
+            return con.execute(sql).to_arrow_table().to_pylist()
+
+        health = rows(
+            "mv_health",
+            "select health, count(*) as n from read_parquet(getvariable('files')) "
+            "where level = 'application' group by health order by health",
+        )
+        risks = rows(
+            "mv_monitoring_top_risks",
+            "select rank, app_id, health, risk_score, reasons "
+            "from read_parquet(getvariable('files')) order by rank limit 3",
+        )
+        dora = rows(
+            "mv_dora_app_period",
+            "select deployment_frequency_level as df, change_failure_level as cfr, "
+            "count(*) as n from read_parquet(getvariable('files')) where period = 'last_30d' and "
+            "environment = 'production' and correlation_mode = 'full' and band_set = '2023' "
+            "group by all order by all",
+        )
+    finally:
+        con.close()
+    lines = [
+        f"applications: {sum(r['n'] for r in health)}; health: " + ", ".join(f"{r['n']} {r['health']}" for r in health)
+    ]
+    for r in risks:
+        lines.append(
+            f"risk #{r['rank']}: {r['app_id']} ({r['health']}, score {r['risk_score']}): "
+            + ("; ".join(r["reasons"]) or "no reason")
+        )
+    levels = ", ".join(f"{r['n']} at {r['df'] or 'n/a'}/{r['cfr'] or 'n/a'}" for r in dora)
+    lines.append(f"DORA last 30 days, production (deployment frequency/change failure rate level): {levels}")
+    return lines
+
+
+@contextlib.contextmanager
+def _environment() -> Iterator[None]:
+    """The demo sets ROSETTA_* variables for the handlers; put the caller's environment back afterwards."""
+    saved = dict(os.environ)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _serve_api(host: str, port: int) -> tuple[Any, int]:
+    import socket
+
+    import uvicorn
+
+    from functions.api.main import create_app
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    config = uvicorn.Config(create_app(), log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return server, sock.getsockname()[1]
+
+
+def _stopper(server: Any) -> Callable[[], None]:
+    def stop() -> None:
+        server.should_exit = True
+
+    return stop
+
+
+def _write_env(key: str, base: str) -> None:
+    ENV_FILE.parent.mkdir(parents=True, exist_ok=True)
+    ENV_FILE.touch(mode=0o600, exist_ok=True)
+    ENV_FILE.chmod(0o600)
+    lines = [f"ROSETTA_DEMO_API_KEY={key}", f"ROSETTA_DEMO_API_URL={base}"]
+    lines += [f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith("ROSETTA_") and "API_KEYS" not in k]
+    ENV_FILE.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _schedule(minutes: float, say: Callable[[str], None]) -> None:
+    """Fire the scheduled events EventBridge would: every ingestion since its watermark, then an hourly build."""
+    if minutes <= 0:
+        say("Serving until Ctrl-C (local scheduler off).")
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
+        return
+    say(f"Serving until Ctrl-C; the local scheduler runs ingestion and an hourly build every {minutes:g} minutes.")
+    stop = threading.Event()
+    with contextlib.suppress(KeyboardInterrupt):
+        while not stop.wait(minutes * 60):
+            for source in INGESTION:
+                try:
+                    handler_for(f"ingest_{source}")({}, LambdaContext(f"ingest_{source}"))
+                except Exception as exc:  # a failed scheduled run is logged in runs/; the demo keeps serving
+                    say(f"scheduled ingestion of {source} failed: {exc}")
+            built = handler_for("build_aggregates")({"mode": "hourly"}, LambdaContext("build"))
+            say(f"scheduled {built['mode']} build done: run {built['run_id']}")

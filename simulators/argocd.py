@@ -78,6 +78,9 @@ class ArgoCDSimulator:
         self.username = username
         self.password = password
         self.limit = revision_history_limit
+        # ArgoCD only shows its present: history and the last operation as of this instant. It starts at the
+        # estate's end; tests move it back and forth to play the polls a scheduled collector would make.
+        self.now_s = estate.end_s
         self.apps: dict[str, tuple[Application, Component, str]] = {}
         for app in estate.applications:
             for comp in app.components:
@@ -148,7 +151,7 @@ class ArgoCDSimulator:
 
     def application(self, name: str) -> dict[str, Any]:
         app, comp, environment = self.apps[name]
-        end_s = self.estate.end_s
+        end_s = self.now_s
         syncs = [d for d in self.syncs.get((comp.name, environment), []) if d.finished_s <= end_s]
         succeeded = [d for d in syncs if not d.failed]
         source = self.source(app, comp, environment)

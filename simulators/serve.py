@@ -108,6 +108,10 @@ class RunningSimulators:
             "ROSETTA_CATALOG_URL": self.urls["catalog"] + "/catalog-info.yaml",
         }
 
+    def set_argocd_clock(self, moment: datetime) -> None:
+        """Make ArgoCD answer as it would have at `moment` (its history only ever shows the last syncs)."""
+        self.apis["argocd"].now_s = min(int(moment.timestamp()), self.estate.end_s)
+
     def stop(self) -> None:
         for running in self._servers:
             running.server.should_exit = True
