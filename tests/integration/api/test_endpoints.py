@@ -1,0 +1,228 @@
+"""Every endpoint through the ASGI app, with the figures worked out by hand in tests/unit/aggregates/test_kpis.py."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from functions.api.main import create_app
+from lakehouse.aggregates.build import build
+from lakehouse.settings import Settings
+from lakehouse.storage import Lake
+from tests.integration.api.conftest import ADMIN, READER, api_settings, down_sources
+from tests.unit.aggregates.estate import AS_OF, write_estate
+
+
+def get(client: TestClient, url: str, headers: dict[str, str] = READER) -> dict:
+    r = client.get(url, headers=headers)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert "generatedAt" in body and body["freshness"]["asOf"] == "2026-11-20T10:00:00Z"
+    return body
+
+
+def test_health_needs_no_credential(client: TestClient) -> None:
+    assert client.get("/monitoring/health").json() == {"status": "ok", "version": "1.0.0"}
+
+
+def test_summary_of_shop(client: TestClient) -> None:
+    body = get(client, "/monitoring/applications/shop/summary")
+    assert body["entity"]["components"] == ["shop-api", "shop-db"] and body["entity"]["team"] == "t1"
+    signals = body["goldenSignals"]
+    # The 24 hours before as_of (19th 10:00 -> 20th 10:00): shop-api 14 h x 1000, shop-db 14 h x 500.
+    assert signals["requests"] == 14 * 1000 + 14 * 500
+    # INC2 (P1 on shop-db) is the one open incident.
+    assert body["incidents"] == {"open": 1, "openP1P2": 1, "slaBreached": 0}
+    slo = body["slo"]
+    assert slo["availabilityStatus"] == "insufficient data"
+    assert slo["errorBudgetConsumed"] == pytest.approx(124 / 170)
+    assert body["risk"]["riskScore"] == 50 and body["risk"]["health"] == "red"
+    last = {d["componentId"]: d for d in body["lastDeployments"]}
+    assert last["shop-api"]["deploymentKey"] == "argocd:shop-api-prod:3"
+
+
+def test_refs_resolve_like_plain_ids(client: TestClient) -> None:
+    plain = get(client, "/monitoring/applications/shop/summary")
+    for ref in ("system:default/shop", "component:default/shop-api", "SHOP"):
+        same = get(client, f"/monitoring/applications/{ref}/summary")
+        assert same["entity"]["id"] == "shop" and same["goldenSignals"] == plain["goldenSignals"]
+    comp = get(client, "/monitoring/components/component:default/shop-db/summary")
+    assert comp["entity"]["kind"] == "component" and comp["slo"] is None
+    assert comp["incidents"]["open"] == 1
+
+
+def test_timeseries(client: TestClient) -> None:
+    body = get(client, "/monitoring/applications/shop/timeseries?metric=errors&from=2026-11-19&to=2026-11-20")
+    assert len(body["points"]) == 24 and sum(p["v"] for p in body["points"]) == 124
+    comp = get(client, "/monitoring/components/shop-api/timeseries?metric=latency_p95&from=2026-11-19&to=2026-11-20")
+    assert max(p["v"] for p in comp["points"]) == 800 and comp["unit"] == "ms" and comp["level"] == "component"
+
+
+def test_incidents_and_pagination(client: TestClient) -> None:
+    open_ = get(client, "/monitoring/applications/shop/incidents?status=open")
+    assert [i["number"] for i in open_["items"]] == ["INC2"]
+    all_ = get(client, "/monitoring/applications/shop/incidents?status=all&limit=1")
+    numbers = [all_["items"][0]["number"]]
+    cursor = all_["page"]["nextCursor"]
+    while cursor:
+        page = get(client, f"/monitoring/applications/shop/incidents?status=all&limit=1&cursor={cursor}")
+        numbers += [i["number"] for i in page["items"]]
+        cursor = page["page"]["nextCursor"]
+    assert numbers == ["INC1", "INC2", "INC3"]
+    inc1 = get(client, "/monitoring/applications/shop/incidents?status=closed")["items"]
+    assert inc1[0]["number"] == "INC1" and inc1[0]["linkedDeploymentFull"] == "argocd:shop-api-prod:2"
+    assert get(client, "/monitoring/components/shop-db/incidents?status=all")["items"][0]["number"] == "INC2"
+
+
+def test_changes_and_deployments(client: TestClient) -> None:
+    changes = get(client, "/monitoring/applications/shop/changes?status=recent")
+    assert [c["number"] for c in changes["items"]] == ["CHG1", "CHG2"]
+    assert get(client, "/monitoring/applications/shop/changes?status=upcoming")["items"] == []
+    history = get(client, "/monitoring/applications/shop/deployments?mode=history&period=last_30d")
+    # D1, D2, D3, G1, G2 in production; the staging deployment is not (shop-db is mapped in production only).
+    assert {d["deploymentKey"] for d in history["items"]} == {
+        "argocd:shop-api-prod:1",
+        "argocd:shop-api-prod:2",
+        "argocd:shop-api-prod:3",
+        "gitlab:101",
+        "gitlab:102",
+    }
+    assert get(client, "/monitoring/components/shop-db/deployments?environment=staging")["items"] == []
+
+
+def test_live_deployments_fall_back_to_history_when_sources_are_down(client: TestClient) -> None:
+    body = get(client, "/monitoring/applications/shop/deployments?mode=live")
+    live = {c["componentId"]: c for c in body["live"]}
+    api = live["shop-api"]
+    assert api["stale"] is True and "argocd" in api["staleReason"] and "gitlab" in api["staleReason"]
+    assert api["lastDeployedAt"] == "2026-11-19T13:00:00Z" and api["revision"] == "r1"
+
+
+def test_logs_link(client: TestClient) -> None:
+    body = get(client, "/monitoring/applications/shop/logs/link?timeRange=now-1h")
+    assert body["dataViewId"] == "0f8c7d2e-shop" and body["query"] == 'labels.application:"shop" and log.level:error'
+    assert body["url"].startswith("http://kibana.example.org:5601/app/discover#/?_g=")
+    comp = get(client, "/monitoring/components/shop-api/logs/link?from=2026-11-19T00:00:00Z&to=2026-11-19T06:00:00Z")
+    assert comp["timeFrom"] == "2026-11-19T00:00:00.000Z" and comp["indexPattern"] == "logs-shop-*"
+
+
+def test_overview(client: TestClient) -> None:
+    body = get(client, "/monitoring/overview?period=last_7d")
+    assert body["topRisks"][0]["appId"] == "shop"
+    assert body["applicationsByHealth"]["red"] >= 1
+    d1 = next(h for h in body["health"] if h["level"] == "domain" and h["levelId"] == "d1")
+    assert d1["health"] == "red" and d1["reasons"] == ["shop is red"]
+    assert sum(day["errors"] or 0 for day in body["trend"]) == 124
+
+
+def test_slo_kpis(client: TestClient) -> None:
+    apps = {r["id"]: r for r in get(client, "/monitoring/kpis/slo?period=last_30d&groupBy=app")["items"]}
+    assert apps["shop"]["availabilityDenominator"] == 34_000 and apps["shop"]["badRequests"] == 124
+    assert apps["quiet"]["availability"] is None and apps["quiet"]["availabilityStatus"] == "no data"
+    domain = {r["id"]: r for r in get(client, "/monitoring/kpis/slo?period=last_30d&groupBy=domain")["items"]}
+    assert domain["d1"]["availability"] == pytest.approx(1 - 124 / 34_000)
+    custom = get(client, "/monitoring/kpis/slo?groupBy=domain&from=2026-11-19&to=2026-11-20")
+    d1 = next(r for r in custom["items"] if r["id"] == "d1")
+    assert d1["availabilityDenominator"] == 34_000 and d1["errorBudgetConsumed"] == pytest.approx(124 / 170)
+
+
+def test_dora_kpis(client: TestClient) -> None:
+    apps = {r["id"]: r for r in get(client, "/monitoring/kpis/dora?period=last_30d&groupBy=app&mode=full")["items"]}
+    shop = apps["shop"]
+    assert (shop["changeFailureNumerator"], shop["changeFailureDenominator"]) == (2, 5)
+    assert shop["leadTimeMedianHours"] == pytest.approx(2.5) and shop["recoveryMedianHours"] == pytest.approx(2.25)
+    assert apps["quiet"]["deploymentFrequencyState"] == "no deployments"
+    team = {r["id"]: r for r in get(client, "/monitoring/kpis/dora?period=last_30d&groupBy=team")["items"]}
+    assert (team["t2"]["changeFailureNumerator"], team["t2"]["changeFailureDenominator"]) == (2, 2)
+
+
+def test_risk_top(client: TestClient) -> None:
+    risk = get(client, "/monitoring/risk/top?metric=risk&limit=2")
+    assert risk["items"][0]["appId"] == "shop" and len(risk["items"]) == 2
+    assert risk["items"][0]["reasons"][0] == "1 open P1/P2 incident(s)"
+    by_errors = get(client, "/monitoring/risk/top?metric=error_rate&period=last_30d")
+    assert by_errors["items"][0]["appId"] == "shop"
+    assert by_errors["items"][0]["errorRate"] == pytest.approx(124 / 34_000)
+    # INC3 (10th), INC2 (18th), INC1 (19th) opened within the 30 days.
+    assert get(client, "/monitoring/risk/top?metric=incidents&period=last_30d")["items"][0]["incidents"] == 3
+
+
+def test_admin_endpoints(client: TestClient) -> None:
+    runs = get(client, "/monitoring/admin/batch-runs?limit=1", ADMIN)
+    assert runs["items"][0]["function"] == "build_aggregates" and runs["items"][0]["status"] == "succeeded"
+    mapping = get(client, "/monitoring/admin/mappings", ADMIN)
+    assert mapping["version"] == 2 and {e["entity_id"] for e in mapping["entries"]} >= {"shop", "shop-api"}
+    sources = {s["name"]: s for s in get(client, "/monitoring/admin/config/sources", ADMIN)["items"]}
+    assert sources["argocd"]["configured"] is True and sources["argocd"]["reachable"] is False
+    assert sources["dynatrace"]["configured"] is False and sources["dynatrace"]["reachable"] is None
+
+
+def test_mapping_post_validates_versions_and_reattributes(client: TestClient) -> None:
+    bad = client.post(
+        "/monitoring/admin/mappings",
+        headers=ADMIN,
+        json={"entries": [{"entity_id": "Bad Id!", "kind": "application"}]},
+    )
+    assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
+    assert any("entity_id" in e for e in bad.json()["errors"])
+    good = client.post(
+        "/monitoring/admin/mappings",
+        headers=ADMIN,
+        json={"entries": [{"entity_id": "newapp", "kind": "application", "team": "t9"}], "note": "onboarding"},
+    )
+    assert good.status_code == 201, good.text
+    assert good.json()["changedBy"] == "ops-admin" and good.json()["version"] == 3
+    # The directory follows at once: the new application is known (no mart rows yet).
+    assert client.get("/monitoring/applications/newapp/summary", headers=READER).json()["entity"]["team"] == "t9"
+    removed = client.post(
+        "/monitoring/admin/mappings", headers=ADMIN, json={"remove": [{"entity_id": "newapp"}], "note": "oops"}
+    )
+    assert removed.status_code == 201 and removed.json()["version"] == 4
+    assert client.get("/monitoring/applications/newapp/summary", headers=READER).status_code == 404
+
+
+def test_batch_trigger_runs_a_build_and_returns_its_run_id(client: TestClient) -> None:
+    r = client.post("/monitoring/admin/batch/trigger", headers=ADMIN, json={"kind": "build", "mode": "hourly"})
+    assert r.status_code == 202, r.text
+    body = r.json()
+    assert body["status"] == "started" and len(body["runIds"]) == 1
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        runs = get(client, "/monitoring/admin/batch-runs?limit=5", ADMIN)["items"]
+        run = next(r for r in runs if r["runId"] == body["runIds"][0])
+        if run["status"] != "running":
+            break
+        time.sleep(0.2)
+    assert run["status"] == "succeeded" and run["trigger"] == f"api:{body['triggerId']}"
+    bad = client.post("/monitoring/admin/batch/trigger", headers=ADMIN, json={"kind": "ingest", "source": "ftp"})
+    assert bad.status_code == 422
+
+
+def test_cors_preflight(client: TestClient) -> None:
+    r = client.options(
+        "/monitoring/overview",
+        headers={"Origin": "https://backstage.example.org", "Access-Control-Request-Method": "GET"},
+    )
+    assert r.headers["access-control-allow-origin"] == "https://backstage.example.org"
+
+
+@pytest.mark.s3
+def test_served_from_s3_through_a_local_mirror(s3_settings: Settings, tmp_path: Path) -> None:
+    """On S3 the mart objects are fetched once into the local mirror; requests then read only local files."""
+    lake = Lake.from_settings(s3_settings)
+    write_estate(lake)
+    build(lake, s3_settings, mode="full", as_of=AS_OF)
+    app = create_app(api_settings(tmp_path), s3_settings, down_sources())
+    with TestClient(app) as s3_client:
+        body = get(s3_client, "/monitoring/applications/shop/summary")
+        assert body["goldenSignals"]["requests"] == 14 * 1000 + 14 * 500
+        series = get(s3_client, "/monitoring/applications/shop/timeseries?metric=errors&from=2026-11-19&to=2026-11-20")
+        assert sum(p["v"] for p in series["points"]) == 124
+    mirrored = {
+        p.relative_to(next((tmp_path / "api").iterdir())).as_posix() for p in (tmp_path / "api").rglob("*.parquet")
+    }
+    assert "mart/mv_golden_signals_hourly/month=2026-11/data.parquet" in mirrored
+    assert "mart/mv_incidents/data.parquet" in mirrored

@@ -1,0 +1,251 @@
+"""The Lambda handler with real API Gateway event shapes (HTTP API v2, REST v1); auth failures; hostile inputs."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from functions.api import main
+from functions.api.auth import key_digest
+from lakehouse.settings import Settings
+from tests.integration.api.conftest import ADMIN, READER, READER_KEY
+
+
+@pytest.fixture
+def lambda_handler(estate_lake: tuple[Settings, Path], monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    settings, root = estate_lake
+    monkeypatch.setenv("ROSETTA_LAKE_URL", settings.lake_url)
+    monkeypatch.setenv("ROSETTA_DUCKDB_TEMP_DIRECTORY", str(root / "duckdb"))
+    monkeypatch.setenv("ROSETTA_API_LOCAL_DIR", str(root / "lambda"))
+    keys = [{"name": "backstage", "sha256": key_digest(READER_KEY), "roles": ["reader"]}]
+    monkeypatch.setenv("ROSETTA_API_API_KEYS", json.dumps(keys))
+    monkeypatch.setattr(main, "_handler", None)
+    yield main.handler
+    monkeypatch.setattr(main, "_handler", None)
+
+
+class Context:
+    function_name = "rosetta-api"
+    memory_limit_in_mb = 1024
+    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:rosetta-api"
+    aws_request_id = "c6af9ac6-7b61-11e6-9a41-93e812345678"
+
+
+def http_api_v2(path: str, query: str = "", headers: dict[str, str] | None = None) -> dict[str, Any]:
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": query,
+        "cookies": [],
+        "headers": {"accept": "application/json", "host": "api.example.org", **(headers or {})},
+        "queryStringParameters": dict(p.split("=", 1) for p in query.split("&")) if query else None,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "abc123",
+            "domainName": "api.example.org",
+            "domainPrefix": "api",
+            "http": {
+                "method": "GET",
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "192.0.2.1",
+                "userAgent": "backstage",
+            },
+            "requestId": "JKJaXmPLvHcESHA=",
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "20/Nov/2026:10:00:00 +0000",
+            "timeEpoch": 1795168800000,
+        },
+        "isBase64Encoded": False,
+    }
+
+
+def rest_api_v1(
+    path: str, query: dict[str, str] | None = None, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    all_headers = {"Accept": "application/json", "Host": "api.example.org", **(headers or {})}
+    return {
+        "resource": "/{proxy+}",
+        "path": path,
+        "httpMethod": "GET",
+        "headers": all_headers,
+        "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
+        "pathParameters": {"proxy": path.lstrip("/")},
+        "stageVariables": None,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "abc123",
+            "httpMethod": "GET",
+            "identity": {"sourceIp": "192.0.2.1", "userAgent": "backstage"},
+            "path": f"/prod{path}",
+            "protocol": "HTTP/1.1",
+            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+            "requestTimeEpoch": 1795168800000,
+            "resourcePath": "/{proxy+}",
+            "stage": "prod",
+        },
+        "body": None,
+        "isBase64Encoded": False,
+    }
+
+
+def test_http_api_v2_event(lambda_handler: Any) -> None:
+    answer = lambda_handler(
+        http_api_v2("/monitoring/applications/shop/summary", headers={"x-api-key": READER_KEY}), Context()
+    )
+    assert answer["statusCode"] == 200
+    body = json.loads(answer["body"])
+    assert body["incidents"]["open"] == 1 and body["risk"]["riskScore"] == 50
+    series = lambda_handler(
+        http_api_v2(
+            "/monitoring/applications/shop/timeseries",
+            "metric=errors&from=2026-11-19&to=2026-11-20",
+            {"x-api-key": READER_KEY},
+        ),
+        Context(),
+    )
+    assert sum(p["v"] for p in json.loads(series["body"])["points"]) == 124
+
+
+def test_rest_api_v1_event(lambda_handler: Any) -> None:
+    answer = lambda_handler(
+        rest_api_v1("/monitoring/kpis/slo", {"period": "last_30d", "groupBy": "domain"}, {"X-API-Key": READER_KEY}),
+        Context(),
+    )
+    assert answer["statusCode"] == 200
+    d1 = next(r for r in json.loads(answer["body"])["items"] if r["id"] == "d1")
+    assert d1["availabilityDenominator"] == 34_000
+    denied = lambda_handler(rest_api_v1("/monitoring/overview"), Context())
+    assert denied["statusCode"] == 401
+    headers = {k.lower(): v for k, v in (denied.get("headers") or {}).items()}
+    assert headers["content-type"] == "application/problem+json"
+    unknown = lambda_handler(
+        rest_api_v1("/monitoring/applications/ghost/summary", headers={"X-API-Key": READER_KEY}), Context()
+    )
+    assert unknown["statusCode"] == 404
+
+
+ROUTES = [
+    "/monitoring/overview",
+    "/monitoring/applications/shop/summary",
+    "/monitoring/applications/shop/timeseries",
+    "/monitoring/applications/shop/incidents",
+    "/monitoring/applications/shop/changes",
+    "/monitoring/applications/shop/deployments",
+    "/monitoring/applications/shop/logs/link",
+    "/monitoring/components/shop-api/summary",
+    "/monitoring/kpis/slo",
+    "/monitoring/kpis/dora",
+    "/monitoring/risk/top",
+]
+ADMIN_ROUTES = ["/monitoring/admin/batch-runs", "/monitoring/admin/mappings", "/monitoring/admin/config/sources"]
+
+
+def test_every_route_needs_a_credential_and_admin_needs_the_role(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = "wrong-key-that-must-not-be-logged"
+    with caplog.at_level(logging.WARNING):
+        for route in ROUTES + ADMIN_ROUTES:
+            assert client.get(route).status_code == 401, route
+            assert client.get(route, headers={"X-API-Key": secret}).status_code == 401, route
+            assert client.get(route, headers={"Authorization": "Bearer abc.def.ghi"}).status_code == 401, route
+        for route in ADMIN_ROUTES:
+            r = client.get(route, headers=READER)
+            assert r.status_code == 403 and r.json()["title"] == "Forbidden", route
+        posted = client.post("/monitoring/admin/batch/trigger", headers=READER, json={"kind": "build"})
+        assert posted.status_code == 403
+    logged = " ".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert "request denied" in logged and secret not in logged and READER["X-API-Key"] not in logged
+
+
+HOSTILE_IDS = [
+    "shop' or '1'='1",
+    "shop; drop table mv_incidents; --",
+    "../../etc/passwd",
+    "..%2F..%2Fetc%2Fpasswd",
+    "%00",
+    "ünïcødé-app",
+    "💥",
+    "a" * 5000,
+    "component:default/../../x",
+    "system:default/",
+]
+HOSTILE_QUERIES = [
+    "period=last_7d'--",
+    "period=last_99999d",
+    "from=0001-01-01&to=9999-12-31",
+    "from=2000-01-01&to=2099-12-31",
+    "from=2026-11-20&to=2026-11-01",
+    "from=not-a-date",
+    "metric=latency_p95;select 1",
+    "metric=../../secret",
+    "status=open' or 1=1",
+    "limit=0",
+    "limit=-1",
+    "limit=100000000000000000000",
+    "cursor=bm90IGEgY3Vyc29y",
+    "cursor=%27%20or%201%3D1",
+    "cursor=" + "A" * 600,
+    "environment=prod%27uction",
+    "timeRange=now-999999d",
+    "timeRange=%F0%9F%92%A5",
+    "groupBy=app;drop",
+    "mode=rm -rf",
+    "bandSet=1999",
+]
+
+
+def test_hostile_ids_are_4xx_problems(client: TestClient) -> None:
+    for ident in HOSTILE_IDS:
+        for kind in ("applications", "components"):
+            for tail in ("summary", "incidents", "timeseries", "logs/link"):
+                r = client.get(f"/monitoring/{kind}/{ident}/{tail}", headers=READER)
+                assert 400 <= r.status_code < 500, (ident, tail, r.status_code, r.text[:200])
+                assert r.headers["content-type"] == "application/problem+json"
+
+
+def test_hostile_query_strings_are_4xx_problems(client: TestClient) -> None:
+    for route in ROUTES:
+        for query in HOSTILE_QUERIES:
+            r = client.get(f"{route}?{query}", headers=READER)
+            assert r.status_code < 500, (route, query, r.text[:300])
+            if r.status_code >= 400:
+                assert r.headers["content-type"] == "application/problem+json"
+                assert r.json()["detail"]
+
+
+def test_hostile_bodies(client: TestClient) -> None:
+    for body in (
+        "not json",
+        json.dumps({"entries": "x"}),
+        json.dumps({"entries": [{"entity_id": "x' or 1=1", "kind": "application"}]}),
+        json.dumps({"entries": [None, 1, "s"]}),
+        json.dumps({"remove": [{"entity_id": "../../x"}]}),
+        json.dumps({"unexpected": True}),
+    ):
+        r = client.post(
+            "/monitoring/admin/mappings", headers=ADMIN | {"content-type": "application/json"}, content=body
+        )
+        assert 400 <= r.status_code < 500, (body, r.text[:300])
+    for trigger in ({"kind": "drop"}, {"kind": "build", "mode": "everything"}, {"kind": "ingest"}):
+        assert client.post("/monitoring/admin/batch/trigger", headers=ADMIN, json=trigger).status_code == 422
+
+
+def test_period_errors_name_the_allowed_values(client: TestClient) -> None:
+    r = client.get("/monitoring/kpis/dora?period=last_24h", headers=READER)
+    assert r.status_code == 422 and "last_30d" in r.json()["detail"]
+    r = client.get("/monitoring/applications/shop/timeseries?metric=p95", headers=READER)
+    assert r.status_code == 422 and "latency_p95" in r.json()["errors"][0]["allowed"]
+    r = client.get("/monitoring/risk/top?metric=risk&period=last_30d", headers=READER)
+    assert r.status_code == 422 and r.json()["errors"][0]["allowed"] == ["last_7d"]

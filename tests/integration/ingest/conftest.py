@@ -1,0 +1,148 @@
+"""Simulators (clean and faulty) on loopback, a mapping from the estate's catalog, and a way to call handlers."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from lakehouse.local_s3 import S3Endpoint
+from lakehouse.mappings import MappingStore, from_catalog
+from lakehouse.settings import Settings
+from lakehouse.storage import Lake
+from simulators.estate import Estate, generate_estate
+from simulators.faults import FaultConfig
+from simulators.serve import RunningSimulators, start_simulators
+
+END = datetime(2024, 3, 6, tzinfo=UTC)
+REPO = Path(__file__).resolve().parents[3]
+# Every API misbehaves on fixed request numbers: throttled (with and without Retry-After), a 5xx burst, a page
+# of invalid JSON; ServiceNow records move while being paged; a Dynatrace page key expires.
+FAULTS = {
+    "seed": 5,
+    "all": {
+        "schedule": {"2": "rate_limit", "4": "server_error", "8": "malformed"},
+        "retry_after": 0,
+        "server_error_burst": 2,
+    },
+    "gitlab": {
+        "schedule": {"2": "rate_limit", "4": "server_error", "8": "malformed"},
+        "retry_after": None,
+        "server_error_burst": 2,
+    },
+    "servicenow": {
+        "schedule": {"2": "rate_limit", "4": "server_error", "8": "malformed"},
+        "retry_after": 0,
+        "server_error_burst": 2,
+        "drift": 0.3,
+    },
+    "dynatrace": {
+        "schedule": {"3": "expired_page_key", "5": "rate_limit", "7": "server_error", "9": "malformed"},
+        "retry_after": 0,
+        "server_error_burst": 2,
+    },
+}
+TUNING = {
+    "ROSETTA_SERVICENOW_PAGE_SIZE": "5",
+    "ROSETTA_GITLAB_PER_PAGE": "10",
+    "ROSETTA_ELASTICSEARCH_PAGE_SIZE": "500",
+    "ROSETTA_DYNATRACE_PAGE_SIZE": "3",
+    "ROSETTA_HTTP_BACKOFF_BASE_S": "0.01",
+    "ROSETTA_HTTP_BACKOFF_MAX_S": "0.05",
+    "ROSETTA_HTTP_MAX_SERVER_WAIT_S": "0.05",
+    "ROSETTA_HTTP_ATTEMPTS": "5",
+    "ROSETTA_HTTP_CONNECT_TIMEOUT_S": "1",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_NAMESPACE": "RosettaMonitoringTest",
+}
+
+
+@dataclass
+class LambdaContext:
+    function_name: str = "ingest"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:ingest"
+    aws_request_id: str = "52fdfc07-2182-154f-163f-5f0f9a621d72"
+
+
+@pytest.fixture(scope="session")
+def estate() -> Estate:
+    return generate_estate(seed=16, apps=5, days=10, end=END)
+
+
+@pytest.fixture(scope="session")
+def sims(estate: Estate) -> Iterator[RunningSimulators]:
+    with start_simulators(estate, dynatrace_page_size=5) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def faulty_sims() -> Iterator[RunningSimulators]:
+    # Its own estate object: drift changes the simulated tables.
+    with start_simulators(
+        generate_estate(seed=16, apps=5, days=10, end=END), dynatrace_page_size=5, faults=FaultConfig.from_dict(FAULTS)
+    ) as running:
+        yield running
+
+
+def lake_env(settings: Settings) -> dict[str, str]:
+    env = {"ROSETTA_LAKE_URL": settings.lake_url}
+    if settings.s3_endpoint_url:
+        assert settings.s3_secret_access_key is not None and settings.s3_access_key_id is not None
+        env |= {
+            "ROSETTA_S3_ENDPOINT_URL": settings.s3_endpoint_url,
+            "ROSETTA_S3_ACCESS_KEY_ID": settings.s3_access_key_id,
+            "ROSETTA_S3_SECRET_ACCESS_KEY": settings.s3_secret_access_key.get_secret_value(),
+        }
+    return env
+
+
+def import_catalog(lake: Lake, estate: Estate) -> None:
+    entries, problems = from_catalog(list(yaml.safe_load_all(estate.catalog_yaml())))
+    assert not problems
+    MappingStore(lake).apply(entries, actor="tests")
+
+
+Invoke = Callable[..., dict[str, Any]]
+
+
+@pytest.fixture
+def point(monkeypatch: pytest.MonkeyPatch) -> Callable[[RunningSimulators, Settings], None]:
+    """Point the handlers' environment at a set of simulators and a lake."""
+
+    def apply(running: RunningSimulators, settings: Settings) -> None:
+        for key, value in {**running.env(), **lake_env(settings), **TUNING}.items():
+            monkeypatch.setenv(key, value)
+
+    return apply
+
+
+def invoke(module: Any, event: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = module.handler(event, LambdaContext(function_name=module.SOURCE))
+    return result
+
+
+def scheduled_event(module_file: str, window: dict[str, str] | None) -> dict[str, Any]:
+    """The sample event stored beside the handler, with the test's window."""
+    event: dict[str, Any] = json.loads((Path(module_file).parent / "events" / "scheduled.json").read_text())
+    event.pop("window", None)
+    if window:
+        event["window"] = window
+    return event
+
+
+def closed_port_url() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+__all__ = ["END", "S3Endpoint"]

@@ -1,0 +1,170 @@
+"""Each handler against the simulators: the lake ends with the estate's records, once, faults or not."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from functions.ingest_deploys import handler as deploys_handler
+from functions.ingest_dynatrace import handler as dynatrace_handler
+from functions.ingest_logs import handler as logs_handler
+from functions.ingest_servicenow import handler as servicenow_handler
+from lakehouse.ingest.run import IngestionFailed
+from lakehouse.runlog import RunLog, Watermarks
+from lakehouse.schemas import get_dataset
+from lakehouse.settings import Settings
+from lakehouse.storage import Lake
+from simulators.estate import Estate
+from simulators.serve import RunningSimulators
+
+from .conftest import closed_port_url, import_catalog, invoke, scheduled_event
+from .truth import check_deploys, check_dynatrace, check_logs, check_servicenow, rows
+
+pytestmark = pytest.mark.simulators
+Point = Callable[[RunningSimulators, Settings], None]
+HANDLERS = (dynatrace_handler, servicenow_handler, deploys_handler, logs_handler)
+
+
+def windows(estate: Estate) -> dict[str, dict[str, str]]:
+    hourly = {"since": estate.start.isoformat(), "until": estate.end.isoformat()}
+    # Records of the tables and deployments updated before the history started are wanted too.
+    wide = {
+        "since": (estate.start - timedelta(days=401)).isoformat(),
+        "until": (estate.end + timedelta(hours=1)).isoformat(),
+    }
+    return {"dynatrace": hourly, "logs": hourly, "servicenow": wide, "deploys": wide}
+
+
+def run_all(estate: Estate) -> dict[str, dict[str, Any]]:
+    spans = windows(estate)
+    return {m.SOURCE: invoke(m, scheduled_event(str(m.__file__), spans[m.SOURCE])) for m in HANDLERS}
+
+
+def test_servicenow_every_version_once(settings: Settings, sims: RunningSimulators, point: Point) -> None:
+    """Also against S3 on loopback: the same handler, the same result."""
+    point(sims, settings)
+    lake = Lake.from_settings(settings)
+    summary = invoke(
+        servicenow_handler, scheduled_event(servicenow_handler.__file__, windows(sims.estate)["servicenow"])
+    )
+    assert check_servicenow(lake, sims) == 0
+    (run,) = summary["runs"]
+    assert run["status"] == "succeeded" and run["datasets"]["servicenow/incidents"]["pages"] >= 2
+    # Requests grow with pages, not records: one more per table counts the window to check nothing was missed.
+    for stats in run["datasets"].values():
+        assert stats["requests"] == stats["pages"] + 1
+
+
+def test_all_sources_then_rerun_changes_no_byte(
+    local_settings: Settings, sims: RunningSimulators, point: Point
+) -> None:
+    point(sims, local_settings)
+    lake = Lake.from_settings(local_settings)
+    import_catalog(lake, sims.estate)
+    production = sims.estate.truth.deployments
+    # The estate has what the checks are about: rollbacks and failures, open problems.
+    assert any(d.rollback for d in production if d.origin == "gitlab")
+    assert any(d.failed for d in production if d.origin == "gitlab")
+    assert any(d.rollback for d in production if d.origin == "argocd")
+    assert any(p.end_ms == -1 for p in sims.estate.dynatrace_problems)
+    first = run_all(sims.estate)
+    check_dynatrace(lake, sims.estate)
+    check_servicenow(lake, sims)
+    check_deploys(lake, sims.estate)
+    check_logs(lake, sims.estate)
+    assert all(s["runs"][0]["status"] == "succeeded" for s in first.values())
+    before = partition_bytes(lake)
+    run_all(sims.estate)
+    after = partition_bytes(lake)
+    # Status snapshots are stamped with the poll time: a re-run adds one; every other partition is identical.
+    snapshots = [k for k in after if k.startswith("raw/argocd/app_status/")]
+    assert {k: v for k, v in after.items() if k not in snapshots} == {
+        k: v for k, v in before.items() if k not in snapshots
+    }
+    argocd_apps = sum(1 for c in sims.estate.components if c.deploy_tool == "argocd")
+    assert len(rows(lake, "argocd/app_status")) == 2 * argocd_apps  # one snapshot per app and run
+
+
+def partition_bytes(lake: Lake) -> dict[str, bytes]:
+    out = {}
+    for key in lake.list_keys("raw/"):
+        if "/rejects/" in key:
+            continue
+        obj = lake.store.get(key)
+        assert obj is not None
+        out[key] = obj.data
+    return out
+
+
+def test_faults_change_nothing_but_the_rejects_counted(
+    local_settings: Settings, sims: RunningSimulators, faulty_sims: RunningSimulators, point: Point
+) -> None:
+    point(faulty_sims, local_settings)
+    lake = Lake.from_settings(local_settings)
+    import_catalog(lake, faulty_sims.estate)
+    summaries = run_all(faulty_sims.estate)
+    check_dynatrace(lake, faulty_sims.estate)
+    drifted = check_servicenow(lake, sims)
+    check_deploys(lake, faulty_sims.estate)
+    check_logs(lake, faulty_sims.estate)
+    assert drifted > 0, "the drift fault did not move any record"
+    retries = {
+        s: sum(d["retries"] for d in summary["runs"][0]["datasets"].values()) for s, summary in summaries.items()
+    }
+    assert all(n >= 3 for n in retries.values()), retries  # a 429, a 5xx burst of 2, an invalid page each
+    records = RunLog(lake).list(since=faulty_sims.estate.end.date() - timedelta(days=1000), limit=100)
+    rejected = {r.dataset: r.rows_rejected for r in records if r.rows_rejected}
+    assert rejected, "the invalid JSON pages were not counted"
+    for source in ("dynatrace", "servicenow", "gitlab", "elasticsearch"):
+        reasons = [r["reason"] for r in rows(lake, f"{source}/rejects")]
+        assert any("not valid JSON" in reason for reason in reasons), source
+    assert sum(rejected.values()) == sum(
+        len(rows(lake, f"{s}/rejects")) for s in ("dynatrace", "servicenow", "argocd", "gitlab", "elasticsearch")
+    )
+
+
+def test_a_source_that_is_down_fails_alone(
+    local_settings: Settings, sims: RunningSimulators, point: Point, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    point(sims, local_settings)
+    lake = Lake.from_settings(local_settings)
+    import_catalog(lake, sims.estate)
+    spans = windows(sims.estate)
+    invoke(deploys_handler, scheduled_event(deploys_handler.__file__, spans["deploys"]))
+    deployments = get_dataset("gitlab/deployments")
+    kept = {d: lake.read_partition(deployments, d) for d in lake.list_partitions(deployments)}
+    mark = Watermarks(lake).get("gitlab", "deployments")
+    monkeypatch.setenv("ROSETTA_GITLAB_URL", closed_port_url())
+    with pytest.raises(IngestionFailed) as caught:
+        invoke(deploys_handler, scheduled_event(deploys_handler.__file__, spans["deploys"]))
+    message = str(caught.value)
+    assert "gitlab: connection failed (ConnectError) on GET /api/v4/projects/" in message
+    assert sims.credentials["gitlab"]["private_token"] not in message
+    outcome = caught.value.outcome
+    status = {o.dataset: o.record.status for o in outcome.outcomes}
+    assert status["gitlab/deployments"] == "failed" and status["argocd/deployment_history"] == "succeeded"
+    assert {d: lake.read_partition(deployments, d) for d in lake.list_partitions(deployments)} == kept
+    assert Watermarks(lake).get("gitlab", "deployments") == mark
+    # Other sources are not affected.
+    summary = invoke(logs_handler, scheduled_event(logs_handler.__file__, spans["logs"]))
+    assert summary["runs"][0]["status"] == "succeeded"
+
+
+def test_without_a_window_the_run_starts_at_the_watermark(
+    local_settings: Settings, sims: RunningSimulators, point: Point
+) -> None:
+    point(sims, local_settings)
+    lake = Lake.from_settings(local_settings)
+    with pytest.raises(Exception, match="no mapping: import one with `rosetta-monitoring mappings import`"):
+        invoke(logs_handler, {})
+    import_catalog(lake, sims.estate)
+    spans = windows(sims.estate)
+    invoke(logs_handler, scheduled_event(logs_handler.__file__, spans["logs"]))
+    mark = Watermarks(lake).get("elasticsearch", "log_counts_hourly")
+    assert mark is not None and mark.value == sims.estate.end
+    summary = invoke(logs_handler, scheduled_event(logs_handler.__file__, None))
+    window = summary["runs"][0]["window"]
+    assert window["since"] == (sims.estate.end - timedelta(hours=2)).isoformat()  # watermark minus the overlap

@@ -1,0 +1,129 @@
+"""API keys (SHA-256 digests, constant-time compare) and JWT bearer tokens: valid, expired, wrong audience, roles."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from starlette.requests import Request
+
+from functions.api.auth import authenticate, key_digest, require_admin_role
+from functions.api.problems import Problem
+from functions.api.settings import ApiKey, ApiSettings
+
+PRIVATE = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+PUBLIC_PEM = (
+    PRIVATE.public_key()
+    .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    .decode()
+)
+
+
+def settings() -> ApiSettings:
+    return ApiSettings(
+        api_keys=[
+            ApiKey(name="backstage", sha256=key_digest("reader-key"), roles=["reader"]),
+            ApiKey(name="ops", sha256=key_digest("admin-key"), roles=["admin"]),
+        ],
+        jwt_public_key=PUBLIC_PEM,
+        jwt_secret="hs-secret-for-tests-0123456789abcdef",  # type: ignore[arg-type]
+        jwt_issuer="https://idp.example.org",
+        jwt_audience="rosetta-monitoring",
+    )
+
+
+def request(headers: dict[str, str], event: dict[str, Any] | None = None) -> Request:
+    scope: dict[str, Any] = {
+        "type": "http",
+        "method": "GET",
+        "path": "/monitoring/overview",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "query_string": b"",
+    }
+    if event is not None:
+        scope["aws.event"] = event
+    return Request(scope)
+
+
+def token(**overrides: Any) -> str:
+    claims = {
+        "sub": "alice",
+        "iss": "https://idp.example.org",
+        "aud": "rosetta-monitoring",
+        "exp": int(time.time()) + 300,
+        "roles": ["reader"],
+    } | overrides
+    return jwt.encode(claims, PRIVATE, algorithm="RS256")
+
+
+def test_api_keys() -> None:
+    reader = authenticate(request({"X-API-Key": "reader-key"}), settings())
+    assert reader.subject == "backstage" and reader.roles == {"reader"}
+    admin = authenticate(request({"X-API-Key": "admin-key"}), settings())
+    assert admin.is_admin and "reader" in admin.roles
+    with pytest.raises(Problem) as err:
+        authenticate(request({"X-API-Key": "wrong"}), settings())
+    assert err.value.status == 401
+    with pytest.raises(Problem):
+        authenticate(request({}), settings())
+
+
+def test_jwt_valid_and_roles() -> None:
+    who = authenticate(request({"Authorization": f"Bearer {token()}"}), settings())
+    assert (who.subject, who.roles, who.method) == ("alice", {"reader"}, "jwt")
+    nested = settings().model_copy(update={"jwt_roles_claim": "realm_access.roles"})
+    admin = authenticate(request({"Authorization": f"Bearer {token(realm_access={'roles': ['admin']})}"}), nested)
+    assert admin.is_admin
+    with pytest.raises(Problem) as err:
+        require_admin_role(who)
+    assert err.value.status == 403
+
+
+@pytest.mark.parametrize(
+    ("claims", "reason"),
+    [
+        ({"exp": int(time.time()) - 3600}, "expired"),
+        ({"aud": "someone-else"}, "audience"),
+        ({"iss": "https://evil.example.org"}, "issuer"),
+    ],
+)
+def test_jwt_refused(claims: dict[str, Any], reason: str) -> None:
+    with pytest.raises(Problem) as err:
+        authenticate(request({"Authorization": f"Bearer {token(**claims)}"}), settings())
+    assert err.value.status == 401 and reason in err.value.detail
+
+
+def test_jwt_tampered_or_algorithm_confusion() -> None:
+    forged = jwt.encode({"sub": "x", "exp": int(time.time()) + 60, "roles": ["admin"]}, "guess", algorithm="HS256")
+    with pytest.raises(Problem):
+        authenticate(request({"Authorization": f"Bearer {forged}"}), settings())
+    unsigned = jwt.encode({"sub": "x", "exp": int(time.time()) + 60}, None, algorithm="none")  # type: ignore[arg-type]
+    with pytest.raises(Problem):
+        authenticate(request({"Authorization": f"Bearer {unsigned}"}), settings())
+    with pytest.raises(Problem):
+        authenticate(request({"Authorization": "Bearer not.a.jwt"}), settings())
+
+
+def test_gateway_claims_only_when_trusted() -> None:
+    event = {"requestContext": {"authorizer": {"jwt": {"claims": {"sub": "bob", "roles": "[admin]"}}}}}
+    with pytest.raises(Problem):
+        authenticate(request({}, event), settings())
+    trusted = settings().model_copy(update={"trust_gateway_authorizer": True})
+    who = authenticate(request({}, event), trusted)
+    assert who.subject == "bob" and who.is_admin and who.method == "gateway"
+
+
+def test_denials_are_logged_without_the_secret(caplog: pytest.LogCaptureFixture) -> None:
+    secret = "sk-live-very-secret-value"
+    with caplog.at_level("WARNING"), pytest.raises(Problem):
+        authenticate(request({"X-API-Key": secret}), settings())
+    bad_token = token(aud="other")
+    with caplog.at_level("WARNING"), pytest.raises(Problem):
+        authenticate(request({"Authorization": f"Bearer {bad_token}"}), settings())
+    text = " ".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert "request denied" in text
+    assert secret not in text and bad_token not in text

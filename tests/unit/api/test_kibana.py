@@ -1,0 +1,65 @@
+"""Kibana Discover links: the 7.10+/8.x hash form, rison state that decodes back, quoting and percent-encoding."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import unquote
+
+import rison
+
+from functions.api.kibana import discover_url
+
+FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "kibana"
+
+
+def state(url: str) -> tuple[dict, dict]:
+    fragment = url.split("#", 1)[1]
+    assert fragment.startswith("/?")
+    params = dict(p.split("=", 1) for p in fragment[2:].split("&"))
+    return rison.loads(unquote(params["_g"])), rison.loads(unquote(params["_a"]))
+
+
+def fixture_urls(name: str) -> list[str]:
+    text = (FIXTURES / name).read_text()
+    return re.findall(r"^(?:encoded: )?(\S*app/discover#/\?\S+)$", text, flags=re.M)
+
+
+def test_link_decodes_to_the_state_we_meant() -> None:
+    url = discover_url(
+        "http://kibana:5601/",
+        data_view_id="64419790-4218-11ea-b2d8-81bcbf78dfcb",
+        query='service.name:"checkout" and message:"it\'s down!"',
+        time_from="now-1h",
+        time_to="now",
+    )
+    assert url.startswith("http://kibana:5601/app/discover#/?_g=")
+    g, a = state(url)
+    assert g == {"filters": [], "refreshInterval": {"pause": True, "value": 0}, "time": {"from": "now-1h", "to": "now"}}
+    assert a["index"] == "64419790-4218-11ea-b2d8-81bcbf78dfcb"
+    assert a["query"] == {"language": "kuery", "query": 'service.name:"checkout" and message:"it\'s down!"'}
+    assert a["sort"] == [["@timestamp", "desc"]]
+    raw_a = unquote(url.split("&_a=", 1)[1])
+    # rison quoting: a data view id starting with a digit is quoted; ' becomes !' and ! becomes !! inside quotes.
+    assert "index:'64419790-4218-11ea-b2d8-81bcbf78dfcb'" in raw_a
+    assert "it!'s down!!" in raw_a
+    # Fully percent-encoded: no raw quote, space, parenthesis or colon after the fragment marker.
+    assert not re.search(r"[ '():!]", url.split("#/?", 1)[1])
+
+
+def test_never_the_legacy_form_and_spaces_are_kept() -> None:
+    url = discover_url(
+        "https://kibana.example.org", data_view_id="logs-shop-*", query="x", time_from="a", time_to="b", space="ops"
+    )
+    assert url.startswith("https://kibana.example.org/s/ops/app/discover#/?_g=")
+    assert "/app/kibana#" not in url and "mode:quick" not in unquote(url)
+
+
+def test_same_structure_as_the_real_urls() -> None:
+    ours_g, ours_a = state(discover_url("http://k", data_view_id="d", query="q", time_from="now-7d", time_to="now"))
+    urls = fixture_urls("discover_urls__elastalert2_tests.txt")
+    assert urls, "fixture file has no Discover URLs"
+    for url in urls:
+        g, a = state(url)
+        assert set(g) <= set(ours_g) | {"query"} and set(g["time"]) == set(ours_g["time"])
+        assert {"filters", "interval"} <= set(a) and {"filters", "interval"} <= set(ours_a)

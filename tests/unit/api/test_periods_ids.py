@@ -1,0 +1,99 @@
+"""Period parsing (named, explicit, capped, UTC) and Backstage entity refs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from functions.api import periods
+from functions.api.ids import Directory, parse_ref
+from functions.api.problems import Problem
+from lakehouse.mappings import MappingEntry
+
+ANCHOR = datetime(2026, 11, 20, 10, tzinfo=UTC)
+
+
+def test_named_periods_end_at_the_anchor() -> None:
+    p = periods.resolve("last_7d", None, None, anchor=ANCHOR, default="last_30d", max_days=400)
+    assert (p.start, p.end, p.name) == (datetime(2026, 11, 13, 10, tzinfo=UTC), ANCHOR, "last_7d")
+    q = periods.named_period("quarter", ANCHOR)
+    assert q.start == datetime(2026, 10, 1, tzinfo=UTC)
+    pq = periods.named_period("previous_quarter", ANCHOR)
+    assert (pq.start, pq.end) == (datetime(2026, 7, 1, tzinfo=UTC), datetime(2026, 10, 1, tzinfo=UTC))
+    assert periods.named_period("previous_month", datetime(2026, 1, 5, tzinfo=UTC)).start == datetime(
+        2025, 12, 1, tzinfo=UTC
+    )
+
+
+def test_explicit_range_is_utc_and_capped() -> None:
+    p = periods.resolve(None, "2026-11-01", "2026-11-02T12:00:00+02:00", anchor=ANCHOR, default="x", max_days=400)
+    assert p.start == datetime(2026, 11, 1, tzinfo=UTC) and p.end == datetime(2026, 11, 2, 10, tzinfo=UTC)
+    with pytest.raises(Problem) as too_long:
+        periods.resolve(None, "2020-01-01", "2026-01-01", anchor=ANCHOR, default="x", max_days=400)
+    assert too_long.value.status == 422 and "400 days" in too_long.value.detail
+
+
+@pytest.mark.parametrize(
+    ("period", "start", "end"),
+    [
+        ("last_1000d", None, None),
+        ("last_7d", "2026-11-01", None),
+        (None, "2026-11-02", "2026-11-01"),
+        (None, "yesterday", None),
+        (None, "1' or 1=1 --", None),
+        (None, "9999-01-01", None),
+        (None, None, "2026-11-01"),
+    ],
+)
+def test_bad_periods_are_422_naming_the_parameter(period: str | None, start: str | None, end: str | None) -> None:
+    with pytest.raises(Problem) as err:
+        periods.resolve(period, start, end, anchor=ANCHOR, default="last_30d", max_days=400)
+    assert err.value.status == 422 and err.value.extra["errors"][0]["parameter"] in ("period", "from", "to")
+
+
+def test_period_error_lists_the_allowed_values() -> None:
+    with pytest.raises(Problem) as err:
+        periods.resolve("fortnight", None, None, anchor=ANCHOR, default="last_30d", max_days=400)
+    assert err.value.extra["errors"][0]["allowed"] == list(periods.NAMED_PERIODS)
+
+
+def test_kibana_ranges() -> None:
+    assert periods.kibana_range("now-1h", None, None, now=ANCHOR, max_days=400) == ("now-1h", "now")
+    assert periods.kibana_range("last_24h", None, None, now=ANCHOR, max_days=400) == ("now-24h", "now")
+    assert periods.kibana_range(None, "2026-11-01T00:00:00Z", "2026-11-01T01:00:00Z", now=ANCHOR, max_days=400) == (
+        "2026-11-01T00:00:00.000Z",
+        "2026-11-01T01:00:00.000Z",
+    )
+    for bad in ("now-99999d", "now+1h", "1h", "now-1y"):
+        with pytest.raises(Problem):
+            periods.kibana_range(bad, None, None, now=ANCHOR, max_days=400)
+
+
+def test_refs() -> None:
+    assert parse_ref("component:default/payments-api", "x").name == "payments-api"
+    assert parse_ref("component:default/payments-api", "x").kind == "component"
+    assert parse_ref("system:default/payments", "x").kind == "application"
+    assert parse_ref("Payments-API", "x").name == "payments-api"
+    assert parse_ref("payments", "x").kind is None
+    for bad in ("", "../etc/passwd", "user:default/bob", "a" * 300, "x'; drop table y; --", "pay ments", "ñame"):
+        with pytest.raises(Problem) as err:
+            parse_ref(bad, "appId")
+        assert err.value.status == 422
+
+
+def test_a_component_resolves_to_its_application() -> None:
+    directory = Directory.of(
+        3,
+        [
+            MappingEntry(entity_id="payments", kind="application"),
+            MappingEntry(entity_id="payments-api", kind="component", application_id="payments"),
+        ],
+    )
+    assert directory.resolve_application("component:default/payments-api") == "payments"
+    assert directory.resolve_application("system:default/payments") == "payments"
+    assert directory.resolve_component("payments-api") == ("payments-api", "payments")
+    for call, arg in ((directory.resolve_application, "nope"), (directory.resolve_component, "payments")):
+        with pytest.raises(Problem) as err:
+            call(arg)
+        assert err.value.status == 404

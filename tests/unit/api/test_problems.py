@@ -1,0 +1,40 @@
+"""Errors are RFC 9457 problem documents, including validation errors, which list the allowed values."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from functions.api import problems
+
+
+def app() -> FastAPI:
+    application = FastAPI()
+    problems.install(application)
+
+    @application.get("/thing")
+    def thing(metric: Literal["a", "b"] = "a", n: int = 1) -> dict[str, str]:
+        if n == 2:
+            raise problems.Problem(404, "no thing 2", title="Unknown thing")
+        if n == 3:
+            raise RuntimeError("database password is hunter2")
+        return {"metric": metric}
+
+    return application
+
+
+def test_shapes() -> None:
+    client = TestClient(app(), raise_server_exceptions=False)
+    bad = client.get("/thing?metric=c")
+    assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
+    body = bad.json()
+    assert {"type", "title", "status", "detail", "instance"} <= set(body)
+    assert body["errors"][0]["parameter"] == "metric" and body["errors"][0]["allowed"] == ["a", "b"]
+    missing = client.get("/thing?n=2")
+    assert missing.status_code == 404 and missing.json()["title"] == "Unknown thing"
+    assert client.get("/nowhere").json()["status"] == 404
+    crash = client.get("/thing?n=3")
+    assert crash.status_code == 500 and "hunter2" not in crash.text
+    assert crash.headers["content-type"] == "application/problem+json"

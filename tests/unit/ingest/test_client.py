@@ -1,0 +1,144 @@
+"""Retry and backoff decisions, the request budget and the error taxonomy, with a fake clock (no sleeping)."""
+
+from __future__ import annotations
+
+import random
+from email.utils import formatdate
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from lakehouse.ingest.client import (
+    PageRequest,
+    RequestBudget,
+    RetryPolicy,
+    SourceClient,
+    backoff_seconds,
+    server_wait_seconds,
+)
+from lakehouse.ingest.errors import BudgetExhausted, SourceRefused, SourceUnavailable
+
+NOW = 1_580_393_657.0  # 60 s before the RateLimit-Reset of the real GitLab 429 fixture
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.t = NOW
+        self.sleeps: list[float] = []
+
+    def now(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.t += seconds
+
+
+def client_for(answers: list[httpx.Response | Exception], **kwargs: object) -> tuple[SourceClient, FakeClock]:
+    clock = FakeClock()
+    queue = list(answers)
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        answer = queue.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    options: dict[str, object] = {
+        "policy": RetryPolicy(attempts=4, backoff_base_s=1.0, backoff_max_s=8.0, max_server_wait_s=120.0)
+    }
+    options.update(kwargs)
+    client = SourceClient(
+        "https://tenant.example",
+        transport=httpx.MockTransport(handle),
+        clock=clock,
+        rng=random.Random(1),
+        headers={"Authorization": SecretStr("Api-Token dt0c01.SECRET")},
+        **options,  # type: ignore[arg-type]
+    )
+    return client, clock
+
+
+def test_retry_after_seconds_then_http_date_then_ratelimit_reset() -> None:
+    assert server_wait_seconds({"retry-after": "7"}, NOW) == 7.0
+    date = formatdate(NOW + 30, usegmt=True)
+    assert server_wait_seconds({"retry-after": date}, NOW) == pytest.approx(30.0)
+    # The real gitlab.com 429: no Retry-After, RateLimit-Reset 1580393717 (epoch) = 60 s later.
+    assert server_wait_seconds({"ratelimit-reset": "1580393717"}, NOW) == pytest.approx(60.0)
+    assert server_wait_seconds({"x-ratelimit-reset": str(int(NOW) + 5)}, NOW) == pytest.approx(5.0)
+    assert server_wait_seconds({}, NOW) is None
+
+
+def test_backoff_is_exponential_with_full_jitter() -> None:
+    policy = RetryPolicy(backoff_base_s=0.5, backoff_max_s=4.0)
+    rng = random.Random(3)
+    for attempt, ceiling in ((1, 0.5), (2, 1.0), (3, 2.0), (4, 4.0), (9, 4.0)):
+        waits = [backoff_seconds(attempt, policy, rng) for _ in range(200)]
+        assert min(waits) >= 0.0 and max(waits) <= ceiling
+        assert max(waits) > ceiling * 0.8  # jitter spreads over the whole range
+
+
+def test_429_waits_what_the_server_asks_then_succeeds() -> None:
+    client, clock = client_for(
+        [
+            httpx.Response(429, headers={"Retry-After": "3"}, json={"error": {"message": "Rate limit exceeded"}}),
+            httpx.Response(429, headers={"RateLimit-Reset": str(int(NOW) + 3 + 10)}),
+            httpx.Response(200, json={"ok": True}),
+        ]
+    )
+    response = client.send(PageRequest("/api/v2/problems"))
+    assert response.body == {"ok": True}
+    assert clock.sleeps == [3.0, pytest.approx(10.0)]
+    assert (client.counters.requests, client.counters.retries, client.counters.rate_limited) == (3, 2, 2)
+
+
+def test_5xx_and_dropped_connections_back_off_then_give_up_clearly() -> None:
+    client, clock = client_for(
+        [
+            httpx.Response(503),
+            httpx.ConnectError("refused"),
+            httpx.ReadTimeout("slow"),
+            httpx.Response(502),
+        ]
+    )
+    with pytest.raises(SourceUnavailable) as caught:
+        client.send(PageRequest("/api/v2/metrics/query", {"metricSelector": "x"}))
+    message = str(caught.value)
+    assert message.startswith("source: HTTP 502 on GET /api/v2/metrics/query, still after 4 attempts")
+    assert "SECRET" not in message and "metricSelector" not in message
+    assert len(clock.sleeps) == 3 and all(0 <= s <= 8.0 for s in clock.sleeps)
+
+
+def test_other_4xx_fail_at_once_naming_the_status() -> None:
+    client, clock = client_for(
+        [httpx.Response(401, json={"error": {"code": 401, "message": "Token Authentication failed"}})]
+    )
+    with pytest.raises(SourceRefused) as caught:
+        client.send(PageRequest("/api/v2/problems"))
+    assert str(caught.value) == "source: HTTP 401 on GET /api/v2/problems: Token Authentication failed"
+    assert caught.value.status == 401 and clock.sleeps == []
+
+
+def test_a_truncated_json_page_is_kept_then_asked_again() -> None:
+    client, _ = client_for([httpx.Response(200, content=b'{"result": [{"sys_id": "ab'), httpx.Response(200, json={})])
+    assert client.send(PageRequest("/api/now/table/incident")).body == {}
+    (bad,) = client.counters.malformed_pages
+    assert "not valid JSON" in bad.reason and bad.text == '{"result": [{"sys_id": "ab'
+
+
+def test_budget_counts_retries_and_stops_the_run() -> None:
+    budget = RequestBudget(2)
+    client, _ = client_for([httpx.Response(500), httpx.Response(500), httpx.Response(200, json={})], budget=budget)
+    with pytest.raises(BudgetExhausted) as caught:
+        client.send(PageRequest("/x"))
+    assert "request budget of 2 used up" in str(caught.value) and budget.used == 2
+
+
+def test_server_wait_is_capped() -> None:
+    client, clock = client_for(
+        [httpx.Response(429, headers={"Retry-After": "3600"}), httpx.Response(200, json={})],
+        policy=RetryPolicy(attempts=3, max_server_wait_s=5.0),
+    )
+    client.send(PageRequest("/x"))
+    assert clock.sleeps == [5.0]

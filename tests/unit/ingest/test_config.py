@@ -1,0 +1,45 @@
+"""Settings: secrets from the environment, or through Powertools from Secrets Manager / SSM (moto in-process)."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from lakehouse.errors import RosettaError
+from lakehouse.ingest.config import IngestSettings
+
+
+def test_secrets_from_the_environment_are_never_printed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ROSETTA_DYNATRACE_URL", "https://abc.live.dynatrace.com")
+    monkeypatch.setenv("ROSETTA_DYNATRACE_TOKEN", "dt0c01.PUBLIC.SECRETPART")
+    settings = IngestSettings()
+    assert settings.dynatrace_token is not None
+    assert settings.dynatrace_token.get_secret_value() == "dt0c01.PUBLIC.SECRETPART"
+    assert "SECRETPART" not in repr(settings) and "SECRETPART" not in str(settings.model_dump())
+
+
+def test_secret_manager_and_ssm_references_are_resolved(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        arn = boto3.client("secretsmanager").create_secret(Name="rosetta/gitlab", SecretString="glpat-123")["ARN"]
+        boto3.client("ssm").put_parameter(Name="/rosetta/servicenow", Value="sn-pass", Type="SecureString")
+        monkeypatch.setenv("ROSETTA_GITLAB_TOKEN_SECRET_ARN", arn)
+        monkeypatch.setenv("ROSETTA_SERVICENOW_PASSWORD_PARAMETER", "/rosetta/servicenow")
+        settings = IngestSettings().resolved()
+    assert settings.gitlab_token is not None and settings.gitlab_token.get_secret_value() == "glpat-123"
+    assert settings.servicenow_password is not None and settings.servicenow_password.get_secret_value() == "sn-pass"
+
+
+def test_a_missing_secret_fails_in_one_line_without_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        monkeypatch.setenv("ROSETTA_ARGOCD_TOKEN_PARAMETER", "/nope")
+        with pytest.raises(RosettaError, match="cannot read argocd_token from SSM"):
+            IngestSettings().resolved()
+    with pytest.raises(RosettaError, match="missing settings: ROSETTA_ELASTICSEARCH_URL"):
+        IngestSettings(elasticsearch_url=None).require("elasticsearch_url")

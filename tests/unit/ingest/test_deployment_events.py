@@ -1,0 +1,145 @@
+"""Unified deployment events: ArgoCD history and failed operations, GitLab deployments, rollbacks flagged."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+
+from functions.ingest_deploys.events import EVENTS, build_events
+from lakehouse.mappings import MappingEntry
+from lakehouse.schemas import get_dataset
+from lakehouse.settings import Settings
+from lakehouse.storage import Lake
+
+T0 = datetime(2024, 3, 1, 9, tzinfo=UTC)
+
+
+def at(hours: int) -> datetime:
+    return T0 + timedelta(hours=hours)
+
+
+def test_events_from_both_tools_with_rollbacks(tmp_path: Path) -> None:
+    lake = Lake.from_settings(Settings(lake_url=str(tmp_path)))
+    history = get_dataset("argocd/deployment_history")
+    lake.write_days(
+        history,
+        pa.Table.from_pylist(
+            [
+                {
+                    "app_name": "pay-prod",
+                    "history_id": 1,
+                    "revision": "A",
+                    "deployed_at": at(0),
+                    "initiated_by": "ann",
+                    "automated": False,
+                },
+                {
+                    "app_name": "pay-prod",
+                    "history_id": 2,
+                    "revision": "B",
+                    "deployed_at": at(5),
+                    "initiated_by": "ann",
+                    "automated": False,
+                },
+                {
+                    "app_name": "pay-prod",
+                    "history_id": 3,
+                    "revision": "A",
+                    "deployed_at": at(6),
+                    "initiated_by": "",
+                    "automated": True,
+                },
+                {
+                    "app_name": "pay-prod",
+                    "history_id": 4,
+                    "revision": "A",
+                    "deployed_at": at(7),
+                    "initiated_by": "ann",
+                    "automated": False,
+                },
+                {"app_name": "unmapped", "history_id": 1, "revision": "Z", "deployed_at": at(1), "automated": False},
+            ],
+            schema=history.schema,
+        ),
+    )
+    operations = get_dataset("argocd/sync_operations")
+    lake.write_days(
+        operations,
+        pa.Table.from_pylist(
+            [
+                {
+                    "app_name": "pay-prod",
+                    "started_at": at(8),
+                    "finished_at": at(9),
+                    "phase": "Failed",
+                    "revision": "C",
+                    "initiated_by": "bob",
+                    "automated": False,
+                },
+            ],
+            schema=operations.schema,
+        ),
+    )
+    deployments = get_dataset("gitlab/deployments")
+    lake.write_days(
+        deployments,
+        pa.Table.from_pylist(
+            [
+                {
+                    "deployment_id": 10,
+                    "project_id": 7,
+                    "environment": "production",
+                    "status": "success",
+                    "sha": "X",
+                    "created_at": at(1),
+                    "updated_at": at(2),
+                    "finished_at": at(2),
+                    "user_username": "cy",
+                },
+                {
+                    "deployment_id": 11,
+                    "project_id": 7,
+                    "environment": "staging",
+                    "status": "success",
+                    "sha": "Y",
+                    "created_at": at(1),
+                    "updated_at": at(2),
+                    "finished_at": at(2),
+                },
+                {
+                    "deployment_id": 12,
+                    "project_id": 7,
+                    "environment": "production",
+                    "status": "running",
+                    "sha": "Y",
+                    "created_at": at(3),
+                    "updated_at": at(3),
+                    "finished_at": None,
+                },
+            ],
+            schema=deployments.schema,
+        ),
+    )
+    entries = [
+        MappingEntry(entity_id="pay", kind="component", argocd_app_name="pay-prod"),
+        MappingEntry(entity_id="shop", kind="component", gitlab_project_id=7),
+    ]
+    table = build_events(lake, T0, entries)
+    events = {e["deployment_key"]: e for e in table.to_pylist()}
+    assert set(events) == {
+        "argocd:pay-prod:1",
+        "argocd:pay-prod:2",
+        "argocd:pay-prod:3",
+        "argocd:pay-prod:4",
+        f"argocd:pay-prod:op:{at(8).isoformat()}",
+        "gitlab:10",
+    }
+    # A back to A after B is a rollback; A again after A is a redeploy, not a rollback.
+    assert [events[f"argocd:pay-prod:{i}"]["is_rollback"] for i in (1, 2, 3, 4)] == [False, False, True, False]
+    assert events["argocd:pay-prod:3"]["initiated_by"] == "automated"
+    failed = events[f"argocd:pay-prod:op:{at(8).isoformat()}"]
+    assert failed["status"] == "failed" and failed["finished_at"] == at(9)
+    assert events["gitlab:10"]["source_ref"] == "7" and events["gitlab:10"]["status"] == "succeeded"
+    assert get_dataset(EVENTS).conform(table).num_rows == 6

@@ -1,0 +1,94 @@
+"""ArgoCD and GitLab parsers on real payloads: history ids and times, operations, deployable finish times."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from functions.ingest_deploys import parse
+from tests.conftest import FIXTURES
+
+OBSERVED = datetime(2024, 3, 5, 8, 0, tzinfo=UTC)
+
+
+def load(name: str) -> Any:
+    return json.loads((FIXTURES / name).read_text())
+
+
+def test_argocd_application_history_status_and_operation() -> None:
+    result = parse.parse_applications_page(
+        load("argocd/application__live_velero-test__converted.json"), {"observed_at": OBSERVED}
+    )
+    history = result.tables[parse.HISTORY].to_pylist()
+    # revisionHistoryLimit 10: ids 14..23, all deploying one SHA (a deployment is an entry, not a SHA).
+    assert [h["history_id"] for h in history] == list(range(14, 24))
+    assert {h["revision"] for h in history} == {"ea8759964626a583667a2bfd08f334ec2070040a"}
+    assert history[0]["deploy_started_at"] == datetime(2024, 3, 4, 22, 0, 5, tzinfo=UTC)
+    assert history[0]["deployed_at"] == datetime(2024, 3, 4, 22, 0, 6, tzinfo=UTC)
+    assert history[0]["repo_url"] == "https://github.com/foo/manifests-velero.git"
+    (status,) = result.tables[parse.APP_STATUS].to_pylist()
+    assert status["sync_status"] == "Synced" and status["health_status"] == "Healthy"
+    assert status["reconciled_at"] == datetime(2024, 3, 5, 7, 33, 4, tzinfo=UTC)
+    assert status["dest_server"] == "gke-alpha-01-europe-west1" and status["observed_at"] == OBSERVED
+    (operation,) = result.tables[parse.SYNC_OPERATIONS].to_pylist()
+    assert operation["phase"] == "Succeeded" and operation["initiated_by"] == "foo@example.com"
+    assert operation["started_at"] == datetime(2024, 3, 5, 7, 33, 3, tzinfo=UTC)
+
+
+def test_argocd_keeps_only_mapped_apps_and_rejects_broken_ones() -> None:
+    app = load("argocd/application__live_velero-test__converted.json")
+    broken = json.loads(json.dumps(app))
+    broken["metadata"]["name"] = "broken"
+    broken["status"]["history"][0]["deployedAt"] = "2024-03-04 22:00:06"  # no zone: ambiguous
+    other = json.loads(json.dumps(app))
+    other["metadata"]["name"] = "not-mapped"
+    result = parse.parse_applications_page(
+        {"items": [app, broken, other]}, {"observed_at": OBSERVED, "apps": {"velero-test", "broken"}}
+    )
+    assert result.tables[parse.APP_STATUS].column("app_name").to_pylist() == ["velero-test"]
+    assert len(result.rejects) == 1 and "time zone" in result.rejects[0].reason
+
+
+def test_gitlab_deployment_finish_is_the_deploying_job() -> None:
+    result = parse.parse_deployments_page(load("gitlab/deployments__list_docs.json"), {"project_id": 1})
+    first = result.tables[parse.DEPLOYMENTS].to_pylist()[0]
+    assert first["deployment_id"] == 41 and first["environment"] == "production"
+    assert first["finished_at"] == datetime(2016, 8, 11, 7, 36, 39, 851000, tzinfo=UTC)  # deployable.finished_at
+    assert first["created_at"] == datetime(2016, 8, 11, 7, 36, 40, 222000, tzinfo=UTC)
+    assert first["job_id"] == 657 and first["pipeline_id"] == 36 and first["user_username"] == "root"
+
+
+def test_gitlab_deployment_without_job_uses_updated_at_when_successful() -> None:
+    single = load("gitlab/deployment__single_docs.json")
+    single["deployable"] = None  # deployments created through the API have no job
+    row = parse.deployment_row(single, 5)
+    assert row["finished_at"] == datetime(2016, 8, 11, 11, 34, 1, 123000, tzinfo=UTC)
+    assert row["job_id"] is None and row["pipeline_id"] is None
+
+
+def test_gitlab_pipeline_single_and_list() -> None:
+    (row,) = (
+        parse.parse_pipelines_page(load("gitlab/pipeline__single_docs.json"), {"project_id": 21})
+        .tables[parse.PIPELINES]
+        .to_pylist()
+    )
+    assert row["duration_s"] == 34.0 and row["started_at"] == datetime(2022, 9, 21, 1, 5, 14, 197000, tzinfo=UTC)
+    listed = parse.parse_pipelines_page(load("gitlab/pipelines__list_docs.json"), {"project_id": 1})
+    rows = listed.tables[parse.PIPELINES].to_pylist()
+    assert [r["pipeline_id"] for r in rows] == [47, 48] and rows[0]["finished_at"] is None
+
+
+def test_gitlab_merge_requests_shipped_keep_merged_at() -> None:
+    result = parse.parse_deployment_merge_requests_page(
+        load("gitlab/merge_requests__project_list_merged_docs.json"), {"project_id": 3, "deployment_id": 42}
+    )
+    rows = result.tables[parse.DEPLOYMENT_MRS].to_pylist()
+    assert rows[0]["mr_id"] == 1 and rows[0]["deployment_id"] == 42
+    assert rows[0]["merged_at"] == datetime(2018, 9, 7, 11, 16, 17, 520000, tzinfo=UTC)
+    # The real gitlab.com payload lists open merge requests only: nothing merged, nothing shipped.
+    real = parse.parse_deployment_merge_requests_page(
+        load("gitlab/deployment_merge_requests__gitlab_com_real_go-gitlab.json"),
+        {"project_id": 278964, "deployment_id": 2},
+    )
+    assert real.rows == 0 and real.rejects == []

@@ -1,0 +1,169 @@
+"""Dynatrace parsers on real payloads: units, slot ends, nulls, open problems, rejects."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from functions.ingest_dynatrace import parse
+from tests.conftest import FIXTURES
+
+DT = FIXTURES / "dynatrace"
+
+
+def load(name: str) -> Any:
+    return json.loads((DT / name).read_text())
+
+
+def test_response_time_microseconds_become_milliseconds_at_the_slot_start() -> None:
+    points, rejects = parse.metric_points(load("metrics_query__response_time_p95_3_services_10m.json"))
+    assert rejects == []
+    assert points.num_rows == 3 * 144
+    # Third series: first non-null value 644 µs stamped 1664325000000 (00:30 UTC, the END of a 10 min slot).
+    rows = [r for r in points.to_pylist() if r["entity_id"] == "SERVICE-504937D81F10F081" and r["value"] is not None]
+    assert rows[0]["slot_start"] == datetime(2022, 9, 28, 0, 20, tzinfo=UTC)
+    assert rows[0]["value"] == pytest.approx(0.644)
+    assert rows[0]["metric"] == "latency_p95_ms"
+
+
+def test_nulls_stay_null_and_names_are_read() -> None:
+    points, _ = parse.metric_points(load("metrics_query__response_time_avg_split_by_service_names_with_nulls_10m.json"))
+    by_entity: dict[str, list[Any]] = {}
+    for r in points.to_pylist():
+        by_entity.setdefault(r["entity_id"], []).append(r)
+    assert sum(r["value"] is None for r in by_entity["SERVICE-504937D81F10F081"]) == 62
+    assert sum(r["value"] is None for r in by_entity["SERVICE-F91837027736B19E"]) == 0
+    assert by_entity["SERVICE-F91837027736B19E"][0]["entity_name"] == "BookingService"
+    # 276845.99 µs -> 276.846 ms, slot ending 00:10 starts at 00:00.
+    assert by_entity["SERVICE-F91837027736B19E"][0]["value"] == pytest.approx(276.8459900990099)
+    assert by_entity["SERVICE-F91837027736B19E"][0]["slot_start"] == datetime(2022, 9, 28, 0, 0, tzinfo=UTC)
+
+
+def test_merged_series_without_entity_is_rejected_not_guessed() -> None:
+    page = load("metrics_query__response_time_p95_merged_1h.json")
+    result = parse.parse_metrics_page(page)
+    assert result.rows == 0
+    assert len(result.rejects) == 1
+    assert "no service entity" in result.rejects[0].reason
+
+
+def test_empty_result_with_warnings_is_not_an_error() -> None:
+    result = parse.parse_metrics_page({**load("metrics_query__empty_with_warnings.json"), "resolution": "1h"})
+    assert result.rows == 0 and result.rejects == []
+
+
+def _hourly_page() -> dict[str, Any]:
+    """A 1h page in the fixtures' shape: two metrics of one service, slot ends at 01:00 and 02:00."""
+    ends = [1664326800000, 1664330400000]
+    dims = {"dt.entity.service": "SERVICE-504937D81F10F081", "dt.entity.service.name": "checkout"}
+    return {
+        "totalCount": 2,
+        "nextPageKey": None,
+        "resolution": "1h",
+        "result": [
+            {
+                "metricId": "builtin:service.requestCount.total:names",
+                "data": [{"dimensions": [], "dimensionMap": dims, "timestamps": ends, "values": [1200, None]}],
+            },
+            {
+                "metricId": "builtin:service.response.time:percentile(95)",
+                "data": [{"dimensions": [], "dimensionMap": dims, "timestamps": ends, "values": [931, 29712]}],
+            },
+        ],
+    }
+
+
+def test_hourly_rows_pivot_metrics_on_the_hour_start() -> None:
+    table = parse.parse_metrics_page(_hourly_page()).tables[parse.METRICS_DATASET]
+    rows = table.to_pylist()
+    assert [r["hour"] for r in rows] == [datetime(2022, 9, 28, 0, tzinfo=UTC), datetime(2022, 9, 28, 1, tzinfo=UTC)]
+    assert rows[0]["request_count"] == 1200 and rows[0]["latency_p95_ms"] == pytest.approx(0.931)
+    assert rows[1]["request_count"] is None and rows[1]["latency_p95_ms"] == pytest.approx(29.712)
+    assert rows[0]["entity_name"] == "checkout"
+
+
+def test_metrics_of_one_hour_on_two_pages_are_combined() -> None:
+    page = _hourly_page()
+    first = {**page, "result": page["result"][:1]}
+    second = {**page, "result": page["result"][1:]}
+    import pyarrow as pa
+
+    parts = [parse.parse_metrics_page(p).tables[parse.METRICS_DATASET] for p in (first, second)]
+    combined = parse.combine_hourly(pa.concat_tables(parts)).to_pylist()
+    assert len(combined) == 2
+    assert combined[0]["request_count"] == 1200 and combined[0]["latency_p95_ms"] == pytest.approx(0.931)
+
+
+def test_container_series_are_attributed_to_their_service() -> None:
+    page = {
+        "resolution": "1h",
+        "result": [
+            {
+                "metricId": "builtin:containers.cpu.usagePercent",
+                "data": [
+                    {
+                        "dimensions": ["CONTAINER_GROUP_INSTANCE-1"],
+                        "dimensionMap": {"dt.entity.container_group_instance": "CONTAINER_GROUP_INSTANCE-1"},
+                        "timestamps": [1664326800000],
+                        "values": [37.5],
+                    }
+                ],
+            }
+        ],
+    }
+    context = {"service_of_container": {"CONTAINER_GROUP_INSTANCE-1": "SERVICE-A"}}
+    rows = parse.parse_metrics_page(page, context).tables[parse.METRICS_DATASET].to_pylist()
+    assert rows[0]["entity_id"] == "SERVICE-A" and rows[0]["cpu_usage_pct"] == 37.5
+
+
+def test_a_series_with_a_text_value_is_rejected_alone() -> None:
+    page = _hourly_page()
+    page["result"][1]["data"][0]["values"] = ["931", 29712]
+    result = parse.parse_metrics_page(page)
+    assert len(result.rejects) == 1 and "non-numeric" in result.rejects[0].reason
+    rows = result.tables[parse.METRICS_DATASET].to_pylist()
+    assert rows[0]["request_count"] == 1200 and rows[0]["latency_p95_ms"] is None
+
+
+def test_closed_problem_times_and_entities() -> None:
+    result = parse.parse_problems_page(load("problems_v2__list_one_closed.json"))
+    (row,) = result.tables[parse.PROBLEMS_DATASET].to_pylist()
+    assert row["problem_id"] == "-8130375692469737113_1604628540000V2"
+    assert row["start_time"] == datetime(2020, 11, 6, 2, 14, tzinfo=UTC)  # 1604628840000
+    assert row["end_time"] == datetime(2020, 11, 6, 2, 26, tzinfo=UTC)  # 1604629560000
+    assert row["status"] == "CLOSED" and row["severity_level"] == "ERROR" and row["impact_level"] == "INFRASTRUCTURE"
+    assert row["affected_entity_ids"] == ["ELASTIC_LOAD_BALANCER-B4C30136D16ABD7A"]
+    assert row["entity_tags"][0] == "[AWS]kubernetes.io/cluster/keptn07:owned"
+
+
+def test_open_problem_has_no_end() -> None:
+    row = parse.parse_problem(load("problem_v2__open_endTime_minus1_with_evidence.json"))
+    assert row["end_time"] is None  # endTime -1 means still open
+    assert row["status"] == "OPEN" and row["root_cause_entity_id"] is None
+    assert row["management_zones"] == ["Easytravel", "allTypes"]
+
+
+def test_a_problem_with_a_numeric_display_id_is_rejected_with_its_text() -> None:
+    page = load("problems_v2__list_one_closed.json")
+    page["problems"][0]["displayId"] = 12345
+    result = parse.parse_problems_page(page)
+    assert result.rows == 0
+    assert "displayId" in result.rejects[0].reason and result.rejects[0].raw["problemId"].endswith("V2")
+
+
+def test_empty_problem_page() -> None:
+    result = parse.parse_problems_page(load("problems_v2__list_empty_page.json"))
+    assert result.rows == 0 and result.rejects == []
+
+
+def test_entities_are_listed_on_their_day() -> None:
+    result = parse.parse_entities_page(
+        load("entities_v2__list.json"), {"seen_on_ms": 1654000200000 // 86_400_000 * 86_400_000}
+    )
+    rows = result.tables[parse.ENTITIES_DATASET].to_pylist()
+    assert len(rows) == 4 and rows[0]["entity_type"] == "PROCESS_GROUP_INSTANCE"
+    assert rows[0]["seen_on"] == datetime(2022, 5, 31, tzinfo=UTC)
+    assert rows[0]["tags"] == []

@@ -1,0 +1,73 @@
+"""Elasticsearch log counts: bucket keys are hour starts; exceptions summed into their own level."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from functions.ingest_logs import parse
+from tests.conftest import FIXTURES
+
+
+def bucket(service: str, level: str, hour: int, count: int, exceptions: int) -> dict[str, object]:
+    return {
+        "key": {"service": service, "environment": "production", "level": level, "hour": hour},
+        "doc_count": count,
+        "exceptions": {"doc_count": exceptions},
+    }
+
+
+def test_bucket_keys_are_hour_starts() -> None:
+    # The docs' UTC day bucket: key 1443657600000 is 2015-10-01T00:00:00Z, the START of its bucket.
+    text = (FIXTURES / "elasticsearch" / "date_histogram__time_zone_docs_example.txt").read_text()
+    assert '"key":           1443657600000' in text
+    page = {
+        "timed_out": False,
+        "_shards": {"failed": 0},
+        "aggregations": {
+            "logs": {
+                "buckets": [
+                    bucket("checkout-api", "ERROR", 1443657600000, 12, 12),
+                    bucket("checkout-api", "WARN", 1443657600000, 3, 1),
+                ]
+            }
+        },
+    }
+    rows = parse.parse_log_counts_page(page, {"index_pattern": "logs-checkout-*"}).tables[parse.DATASET].to_pylist()
+    by_level = {r["level"]: r for r in rows}
+    assert by_level["ERROR"]["hour"] == datetime(2015, 10, 1, tzinfo=UTC) and by_level["ERROR"]["count"] == 12
+    assert by_level["EXCEPTION"]["count"] == 13  # 12 on ERROR lines + 1 on a WARN line
+    assert by_level["WARN"]["index_pattern"] == "logs-checkout-*"
+
+
+def test_grafana_response_keys_read_as_starts() -> None:
+    response = json.loads(
+        (FIXTURES / "elasticsearch" / "msearch_response__date_histogram_avg__grafana.json").read_text()
+    )
+    first = response["responses"][0]["aggregations"]["2"]["buckets"][0]
+    page = {"aggregations": {"logs": {"buckets": [bucket("svc", "ERROR", first["key"], first["doc_count"], 0)]}}}
+    (row,) = parse.parse_log_counts_page(page, {"index_pattern": "x"}).tables[parse.DATASET].to_pylist()
+    assert row["hour"] == datetime(2023, 3, 17, 13, 53, 0, 123000, tzinfo=UTC) and row["count"] == 12
+
+
+def test_partial_answers_and_bad_buckets_are_rejected() -> None:
+    partial = parse.parse_log_counts_page({"timed_out": True, "aggregations": {}}, {"index_pattern": "x"})
+    assert partial.rows == 0 and "timed out" in partial.rejects[0].reason
+    page = {"aggregations": {"logs": {"buckets": [bucket("svc", "ERROR", 1, 2, 0), {"key": {"service": "svc"}}]}}}
+    result = parse.parse_log_counts_page(page, {"index_pattern": "x"})
+    assert result.rows == 1 and result.rejects[0].index == 1
+
+
+def test_counts_combined_across_pages_keep_the_declared_schema() -> None:
+    import pyarrow as pa
+
+    pages = [
+        {"aggregations": {"logs": {"buckets": [bucket("svc", "ERROR", 3_600_000, 5, 5)]}}},
+        {"aggregations": {"logs": {"buckets": [bucket("svc", "WARN", 3_600_000, 2, 1)]}}},
+    ]
+    tables = [parse.parse_log_counts_page(p, {"index_pattern": "x"}).tables[parse.DATASET] for p in pages]
+    combined = parse.combine_counts(pa.concat_tables(tables))
+    assert combined.schema == tables[0].schema
+    counts = {r["level"]: r["count"] for r in combined.to_pylist()}
+    assert counts == {"ERROR": 5, "WARN": 2, "EXCEPTION": 6}
+    pa.concat_tables([combined, tables[0]])  # a later page appends to a combined buffer

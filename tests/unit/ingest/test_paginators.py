@@ -1,0 +1,91 @@
+"""Paginators as small state machines: the next request they shape, when they stop, and loop detection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from lakehouse.ingest.client import ApiResponse, PageRequest
+from lakehouse.ingest.errors import LoopDetected
+from lakehouse.ingest.paginators import (
+    CompositeAfterKeyPaginator,
+    NextPageKeyPaginator,
+    NextPagePaginator,
+    OffsetLinkPaginator,
+    link_targets,
+)
+from tests.conftest import FIXTURES
+
+
+def answer(body: object, request: PageRequest, headers: dict[str, str] | None = None) -> ApiResponse:
+    return ApiResponse(200, httpx.Headers(headers or {}), body, request)
+
+
+def test_dynatrace_follow_up_carries_only_the_page_key() -> None:
+    key = (FIXTURES / "dynatrace" / "securityproblems_v2__nextPageKey_only.json").read_text()
+    import json
+
+    next_key = json.loads(key)["nextPageKey"]
+    first = PageRequest("/api/v2/metrics/query", {"metricSelector": "builtin:service.response.time", "from": "1"})
+    paginator = NextPageKeyPaginator()
+    request = paginator.start(first)
+    follow = paginator.next_request(answer({"nextPageKey": next_key}, request))
+    assert follow == PageRequest("/api/v2/metrics/query", {"nextPageKey": next_key})
+    assert paginator.next_request(answer({"nextPageKey": None}, follow)) is None
+    with pytest.raises(LoopDetected, match="loop detected"):
+        paginator.next_request(answer({"nextPageKey": next_key}, follow))
+
+
+def test_servicenow_link_header_even_in_the_docs_malformed_form() -> None:
+    lines = (FIXTURES / "servicenow" / "headers__pagination_and_rate_limit_docs.txt").read_text().splitlines()
+    header = " ".join(line for line in lines if line.startswith("https://"))
+    targets = link_targets(header)
+    assert "sysparm_offset=40" in targets["next"] and "sysparm_offset=2780" in targets["last"]
+
+
+def test_servicenow_pages_on_next_link_not_on_page_size() -> None:
+    first = PageRequest("/api/now/table/incident", {"sysparm_query": "q", "sysparm_limit": 2, "sysparm_offset": 0})
+    paginator = OffsetLinkPaginator()
+    request = paginator.start(first)
+    link = '<https://i/api/now/table/incident?sysparm_offset=2&sysparm_limit=2>;rel="next"'
+    # A short page (ACLs dropped a row) with a next link: keep going.
+    follow = paginator.next_request(answer({"result": [{}]}, request, {"Link": link}))
+    assert follow is not None and follow.params == {"sysparm_query": "q", "sysparm_limit": 2, "sysparm_offset": 2}
+    # A full page without a next link: stop.
+    assert paginator.next_request(answer({"result": [{}, {}]}, follow, {"Link": '<x>;rel="first"'})) is None
+    with pytest.raises(LoopDetected):
+        paginator.next_request(answer({"result": []}, follow, {"Link": link}))
+
+
+def test_gitlab_next_page_header_then_link_then_stop() -> None:
+    text = (FIXTURES / "gitlab" / "headers__offset_pagination_docs.txt").read_text()
+    headers = dict(line.split(": ", 1) for line in text.splitlines()[2:] if ": " in line)
+    first = PageRequest("/api/v4/projects/9/issues/8/notes", {"per_page": 3, "page": 2})
+    paginator = NextPagePaginator()
+    request = paginator.start(first)
+    follow = paginator.next_request(answer([], request, headers))
+    assert follow is not None and follow.params == {"per_page": 3, "page": "3"}
+    assert paginator.next_request(answer([], follow, {"x-next-page": ""})) is None
+    keyset = (FIXTURES / "gitlab" / "headers__keyset_pagination_docs.txt").read_text()
+    link = next(line for line in keyset.splitlines() if line.startswith("Link: ")).removeprefix("Link: ")
+    after = NextPagePaginator()
+    after.start(PageRequest("/api/v4/projects"))
+    follow = after.next_request(answer([], request, {"Link": link}))
+    assert follow is not None and follow.url.endswith("id_after=42")
+    with pytest.raises(LoopDetected):
+        after.next_request(answer([], follow, {"Link": link}))
+
+
+def test_composite_after_key() -> None:
+    body: dict[str, Any] = {"size": 0, "aggs": {"logs": {"composite": {"size": 2, "sources": []}}}}
+    paginator = CompositeAfterKeyPaginator("logs")
+    request = paginator.start(PageRequest("/logs-*/_search", json=body, method="POST"))
+    page = {"aggregations": {"logs": {"after_key": {"service": "a", "hour": 1}, "buckets": [{}]}}}
+    follow = paginator.next_request(answer(page, request))
+    assert follow is not None and follow.json["aggs"]["logs"]["composite"]["after"] == {"service": "a", "hour": 1}
+    assert "after" not in body["aggs"]["logs"]["composite"]  # the first request is left as it was
+    assert paginator.next_request(answer({"aggregations": {"logs": {"buckets": []}}}, follow)) is None
+    with pytest.raises(LoopDetected):
+        paginator.next_request(answer(page, follow))

@@ -1,0 +1,133 @@
+"""The run: rejects kept with reasons, watermarks only after durable writes, failures isolated, backfill resumes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from lakehouse.ingest.errors import SourceUnavailable
+from lakehouse.ingest.records import ParseResult, Reject, rows_table
+from lakehouse.ingest.run import Page, SourcePlan, Stream, backfill, run_plan
+from lakehouse.ingest.window import Window
+from lakehouse.runlog import RunLog, Watermarks
+from lakehouse.schemas import get_dataset
+from lakehouse.settings import Settings
+from lakehouse.storage import Lake
+
+CIS = "servicenow/cmdb_ci"
+T0 = datetime(2024, 3, 4, tzinfo=UTC)
+WINDOW = Window(T0, T0 + timedelta(days=1))
+
+
+@pytest.fixture
+def local_lake(tmp_path: Path) -> Lake:
+    return Lake.from_settings(Settings(lake_url=str(tmp_path / "lake")))
+
+
+def parse_cis(page: Any, context: Any) -> ParseResult:
+    rows, rejects = [], []
+    for i, r in enumerate(page["result"]):
+        if not isinstance(r.get("name"), str):
+            rejects.append(Reject(CIS, "name should be a string", r, i))
+        else:
+            rows.append({"sys_id": r["sys_id"], "name": r["name"], "sys_updated_on": T0 + timedelta(hours=r["h"])})
+    return ParseResult({CIS: rows_table(CIS, rows)}, rejects)
+
+
+def plan_of(pages: list[dict[str, Any]] | Exception) -> SourcePlan:
+    def fetch() -> Iterator[Page]:
+        if isinstance(pages, Exception):
+            raise pages
+        for body in pages:
+            yield Page(CIS, body)
+
+    return SourcePlan("servicenow", "ingest_servicenow", [Stream("cis", (CIS,), fetch, {CIS: parse_cis})])
+
+
+def test_rows_written_rejects_kept_and_watermark_advanced(local_lake: Lake) -> None:
+    pages = [
+        {"result": [{"sys_id": "a", "name": "web", "h": 1}, {"sys_id": "b", "name": 7, "h": 2}]},
+        {"result": [{"sys_id": "c", "name": "db", "h": 3}]},
+    ]
+    outcome = run_plan(plan_of(pages), local_lake, WINDOW)
+    record = outcome.outcomes[0].record
+    assert (record.status, record.rows_in, record.rows_out, record.rows_rejected) == ("partial", 3, 2, 1)
+    table = local_lake.read_partition(get_dataset(CIS), T0.date())
+    assert table is not None and table.column("sys_id").to_pylist() == ["a", "c"]
+    rejects = local_lake.read_partition(get_dataset("servicenow/rejects"), record.started_at.date())
+    assert rejects is not None
+    (reject,) = rejects.to_pylist()
+    assert reject["reason"] == "name should be a string" and reject["location"] == "page 1 record 1"
+    assert '"name": 7' in reject["raw_text"] and reject["run_id"] == record.run_id
+    mark = Watermarks(local_lake).get("servicenow", "cmdb_ci")
+    assert mark is not None and mark.value == WINDOW.until and mark.run_id == record.run_id
+    assert len(list(local_lake.iter_landing("servicenow", "cmdb_ci", record.run_id))) == 2
+
+
+def test_a_source_that_is_down_fails_its_run_and_keeps_the_last_good_data(local_lake: Lake) -> None:
+    run_plan(plan_of([{"result": [{"sys_id": "a", "name": "web", "h": 1}]}]), local_lake, WINDOW)
+    before = Watermarks(local_lake).get("servicenow", "cmdb_ci")
+    outcome = run_plan(
+        plan_of(SourceUnavailable("servicenow", "connection failed")),
+        local_lake,
+        Window(WINDOW.until, WINDOW.until + timedelta(hours=1)),
+    )
+    (failed,) = outcome.failed
+    assert failed.record.status == "failed" and failed.record.error == "servicenow: connection failed"
+    table = local_lake.read_partition(get_dataset(CIS), T0.date())
+    assert table is not None and table.column("sys_id").to_pylist() == ["a"]
+    assert Watermarks(local_lake).get("servicenow", "cmdb_ci") == before
+    assert RunLog(local_lake).list(since=T0.date())[0].status in ("failed", "succeeded")
+
+
+def test_no_watermark_when_the_write_fails(local_lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(local_lake, "write_days", refuse)
+    outcome = run_plan(plan_of([{"result": [{"sys_id": "a", "name": "web", "h": 1}]}]), local_lake, WINDOW)
+    assert outcome.failed and "disk full" in (outcome.failed[0].record.error or "")
+    assert Watermarks(local_lake).get("servicenow", "cmdb_ci") is None
+
+
+def test_backfill_skips_days_already_done(local_lake: Lake) -> None:
+    built: list[Window] = []
+
+    def make(day: Window) -> SourcePlan:
+        built.append(day)
+        hours = int((day.since - T0).total_seconds() // 3600) + 1
+        return plan_of([{"result": [{"sys_id": f"d{hours}", "name": "x", "h": hours}]}])
+
+    days = Window(T0, T0 + timedelta(days=3)).days()
+    now = T0 + timedelta(days=5)
+    first = backfill(
+        "servicenow",
+        "cmdb_ci",
+        lambda d: make(d) if d != days[1] else plan_of(OSError("down")),
+        local_lake,
+        days,
+        concurrency=2,
+        now=now,
+    )
+    assert sum(bool(o.failed) for o in first) == 1
+    built.clear()
+    backfill("servicenow", "cmdb_ci", make, local_lake, days, concurrency=2, now=now)
+    assert built == [days[1]]  # only the day that failed is fetched again
+    assert Watermarks(local_lake).get("servicenow", "cmdb_ci") is None  # backfills leave watermarks alone
+
+
+def test_rejected_rows_of_several_pages_do_not_collide(local_lake: Lake) -> None:
+    pages = [{"result": [{"sys_id": "a", "name": 1, "h": 1}]}, {"result": [{"sys_id": "b", "name": 2, "h": 1}]}]
+    outcome = run_plan(plan_of(pages), local_lake, WINDOW)
+    record = outcome.outcomes[0].record
+    rejects = local_lake.read_partition(get_dataset("servicenow/rejects"), record.started_at.date())
+    assert rejects is not None and sorted(rejects.column("location").to_pylist()) == [
+        "page 1 record 0",
+        "page 2 record 0",
+    ]
+    assert isinstance(rejects, pa.Table)

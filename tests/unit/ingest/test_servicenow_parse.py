@@ -1,0 +1,97 @@
+"""ServiceNow parsers on real payloads: strings typed, "" as null, UTC dates, references and choices."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from functions.ingest_servicenow import parse
+from tests.conftest import FIXTURES
+
+SN = FIXTURES / "servicenow"
+
+
+def load(name: str) -> Any:
+    return json.loads((SN / name).read_text())
+
+
+def test_incident_in_the_default_shape() -> None:
+    result = parse.parse_table_page("servicenow/incidents", load("table_incident__get_by_sys_id_docs.json"))
+    assert result.rejects == []
+    (row,) = result.tables["servicenow/incidents"].to_pylist()
+    assert row["number"] == "INC0000046"
+    assert row["state"] == 1 and row["state_label"] == "New"  # no display value in this shape: OOB label
+    assert row["priority"] == 3 and row["priority_label"] == "3 - Moderate"
+    assert row["impact"] == 1 and row["urgency"] == 3 and row["reassignment_count"] == 1
+    # Stored dates are UTC without a zone marker.
+    assert row["opened_at"] == datetime(2015, 11, 2, 22, 4, 15, tzinfo=UTC)
+    assert row["sys_updated_on"] == datetime(2015, 11, 1, 22, 37, 27, tzinfo=UTC)
+    # "" is never a value.
+    assert row["resolved_at"] is None and row["closed_at"] is None
+    assert row["business_service_sys_id"] is None and row["caused_by_change_sys_id"] is None
+    # {"link", "value"}: the value is the sys_id; no display value was asked for.
+    assert row["cmdb_ci_sys_id"] == "a9c0c8d2c6112276018f7705562f9cb0" and row["cmdb_ci_name"] is None
+    assert row["problem_sys_id"] == "a9e4890bc6112276003d7a5a5c774a74"
+
+
+def test_value_and_display_pairs_keep_utc_values_and_labels() -> None:
+    result = parse.parse_table_page(
+        "servicenow/changes", load("sn_chg_rest_change__get_by_sys_id_display_value_pairs_docs.json")
+    )
+    (row,) = result.tables["servicenow/changes"].to_pylist()
+    # value "2015-07-06 18:55:46" (UTC) vs display_value "2015-07-06 11:55:46" (user's zone): the value wins.
+    assert row["sys_created_on"] == datetime(2015, 7, 6, 18, 55, 46, tzinfo=UTC)
+    assert row["work_start"] == datetime(2015, 7, 6, 18, 56, 4, tzinfo=UTC)
+    assert row["assignment_group_sys_id"] == "287ebd7da9fe198100f92cc8d1d2154e"
+    assert row["assignment_group_name"] == "Network"
+    assert row["state"] == 3 and row["state_label"] == "Closed"  # "value": 3.0 in this API
+    assert row["risk"] == "Moderate" and row["type"] == "standard" and row["close_code"] == "successful"
+    assert row["planned_start"] is None and row["cmdb_ci_sys_id"] is None
+
+
+def test_problem_list_page() -> None:
+    result = parse.parse_table_page("servicenow/problems", load("table_problem__list_limit1_docs.json"))
+    (row,) = result.tables["servicenow/problems"].to_pylist()
+    assert row["number"] == "PRB0000050" and row["state"] == 4 and row["state_label"] == "Closed/Resolved"
+    assert row["opened_at"] == datetime(2016, 1, 19, 4, 49, 47, tzinfo=UTC)
+    assert row["closed_at"] == datetime(2016, 1, 19, 4, 52, 4, tzinfo=UTC)
+    assert row["known_error"] is None  # field absent from this payload
+
+
+def test_display_value_true_reference_gives_the_sys_id_from_its_link() -> None:
+    page = load("table_sys_user_has_role__display_value_true_dotwalk_docs.json")
+    cell = page["result"][0]["user"]
+    assert parse.value_of(cell) == "f5a3716d0f6002003a2d47bce1050ed4"
+    assert parse.display_of(cell) == "Fred Johnson"
+
+
+def test_malformed_records_are_rejected_with_their_reason() -> None:
+    good = load("table_problem__list_limit1_docs.json")["result"][0]
+    bad_date = {**good, "sys_id": "1" * 32, "sys_updated_on": "yesterday"}
+    bad_type = {**good, "sys_id": "2" * 32, "priority": "high"}
+    no_opened = {**good, "sys_id": "3" * 32, "opened_at": ""}
+    result = parse.parse_table_page("servicenow/problems", {"result": [good, bad_date, bad_type, no_opened]})
+    assert result.tables["servicenow/problems"].column("sys_id").to_pylist() == [good["sys_id"]]
+    reasons = {r.raw["sys_id"]: r.reason for r in result.rejects}
+    assert "sys_updated_on" in reasons["1" * 32] and "'yesterday'" in reasons["1" * 32]
+    assert "priority" in reasons["2" * 32]
+    assert reasons["3" * 32] == "opened_at is empty"
+    assert sorted(r.index for r in result.rejects if r.index is not None) == [1, 2, 3]
+
+
+def test_a_number_where_a_string_belongs_is_rejected() -> None:
+    good = load("table_problem__list_limit1_docs.json")["result"][0]
+    result = parse.parse_table_page("servicenow/problems", {"result": [{**good, "number": 12345}]})
+    assert result.rows == 0 and "number: expected a string" in result.rejects[0].reason
+
+
+def test_requested_fields_are_the_ones_read() -> None:
+    assert "caused_by" in parse.requested_fields("servicenow/incidents")
+    assert "sys_updated_on" in parse.requested_fields("servicenow/task_slas")
+
+
+def test_an_empty_page_is_an_empty_table() -> None:
+    for dataset in parse.TABLES:
+        result = parse.parse_table_page(dataset, {"result": []})
+        assert result.rows == 0 and result.rejects == []
