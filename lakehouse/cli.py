@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -140,6 +141,8 @@ def _demo(args: argparse.Namespace) -> int:
         serve=not args.no_serve,
         schedule_minutes=args.schedule_minutes,
     )
+    # A terminated demo must still stop the embedded store and the simulators it started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     return run_demo(options, say=lambda line: print(line, flush=True))
 
 
