@@ -24,11 +24,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return simulators_main(words[1:])
     parser = _parser()
     args = parser.parse_args(words)
-    if not getattr(args, "handler", None):
+    handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None) or getattr(args, "func", None)
+    if handler is None:
         parser.print_help()
         return 2
     try:
-        handler: Callable[[argparse.Namespace], int] = args.handler
         return handler(args)
     except MappingValidationError as exc:
         print(f"error: {len(exc.problems)} mapping problem(s), nothing written:", file=sys.stderr)
@@ -109,6 +109,12 @@ def _parser() -> argparse.ArgumentParser:
 
     dictionary = sub.add_parser("dictionary", help="print the data dictionary (Markdown)")
     dictionary.set_defaults(handler=_dictionary)
+
+    from functions.api.cli import register as register_api
+    from lakehouse.ingest.cli import register as register_ingest
+
+    register_ingest(sub)
+    register_api(sub)
     return parser
 
 

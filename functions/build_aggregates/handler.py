@@ -24,7 +24,8 @@ MODES = ("hourly", "daily", "full")
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Event (from EventBridge Scheduler): {"mode": "hourly" | "daily" | "full", "as_of": ISO instant, optional}.
+    """Event (from EventBridge Scheduler): {"mode": "hourly" | "daily" | "full", "as_of": ISO instant, optional,
+    "trigger": who asked, optional (the API's batch trigger sends "api:<id>" to find the run again)}.
 
     A failure raises, so the scheduler's retry policy and the failed-run alarm see it.
     """
@@ -35,7 +36,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = Settings()
     lake = Lake.from_settings(settings)
     lake.check()
-    result = build(lake, settings, mode=mode, as_of=as_of)
+    result = build(lake, settings, mode=mode, as_of=as_of, trigger=str(event.get("trigger", "schedule")))
     logger.append_keys(run_id=result.run_id)
     logger.info("aggregates built", extra={"mode": result.mode, "tables": len(result.tables)})
     metrics.add_metric(name="TablesBuilt", unit=MetricUnit.Count, value=len(result.tables))

@@ -1,0 +1,150 @@
+"""Credentials: API keys (kept as SHA-256 digests) and JWT bearer tokens, or claims the API gateway verified."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+from fastapi import Request
+
+from functions.api.problems import Problem
+from functions.api.settings import ApiSettings
+
+log = logging.getLogger("rosetta.api.auth")
+ROLES = ("reader", "admin")
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    roles: frozenset[str]
+    method: str  # api_key, jwt or gateway
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.roles
+
+
+def key_digest(key: str) -> str:
+    """What ROSETTA_API_API_KEYS stores for a key."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def authenticate(request: Request, settings: ApiSettings) -> Principal:
+    """The caller, or a 401 problem. Denials are logged with the reason and path, never with the credential."""
+    try:
+        return _authenticate(request, settings)
+    except Problem as exc:
+        log.warning(
+            "request denied",
+            extra={"status": exc.status, "reason": exc.detail, "path": request.url.path, "method": request.method},
+        )
+        raise
+
+
+def _authenticate(request: Request, settings: ApiSettings) -> Principal:
+    if settings.trust_gateway_authorizer:
+        gateway = _gateway_principal(request)
+        if gateway is not None:
+            return gateway
+    key = request.headers.get(settings.api_key_header)
+    if key is not None:
+        return _api_key_principal(key, settings)
+    authorization = request.headers.get("authorization", "")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return _jwt_principal(token.strip(), settings)
+    raise Problem(401, f"send an API key in {settings.api_key_header} or a bearer token in Authorization")
+
+
+def _api_key_principal(key: str, settings: ApiSettings) -> Principal:
+    digest = key_digest(key)
+    found = None
+    # Compare against every key, in constant time each, so timing tells nothing about near matches.
+    for candidate in settings.api_keys:
+        if hmac.compare_digest(digest, candidate.sha256):
+            found = candidate
+    if found is None:
+        raise Problem(401, "unknown API key")
+    roles = set(found.roles) | ({"reader"} if "admin" in found.roles else set())
+    return Principal(found.name, frozenset(roles), "api_key")
+
+
+def _jwt_principal(token: str, settings: ApiSettings) -> Principal:
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.InvalidTokenError:
+        raise Problem(401, "the bearer token is not a JWT") from None
+    algorithm = str(header.get("alg", ""))
+    if algorithm not in settings.jwt_algorithms:
+        raise Problem(401, f"token algorithm {algorithm[:10]!r} is not accepted")
+    # The key type follows the algorithm family, so a public key is never used as an HMAC secret.
+    if algorithm.startswith("HS"):
+        key: Any = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
+    else:
+        key = settings.jwt_public_key
+    if not key:
+        raise Problem(401, "bearer tokens are not configured for this algorithm")
+    try:
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=[algorithm],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            leeway=settings.jwt_leeway_s,
+            options={"require": ["exp", "sub"], "verify_aud": settings.jwt_audience is not None},
+        )
+    except jwt.ExpiredSignatureError:
+        raise Problem(401, "the bearer token has expired") from None
+    except jwt.InvalidAudienceError:
+        raise Problem(401, "the bearer token is not meant for this API (audience)") from None
+    except jwt.InvalidIssuerError:
+        raise Problem(401, "the bearer token comes from an unknown issuer") from None
+    except jwt.InvalidTokenError as exc:
+        raise Problem(401, f"the bearer token is not valid ({type(exc).__name__})") from None
+    return Principal(str(claims["sub"]), _roles(claims, settings.jwt_roles_claim), "jwt")
+
+
+def _gateway_principal(request: Request) -> Principal | None:
+    """Claims from API Gateway's authorizer (HTTP API v2 `jwt.claims` or `lambda`; REST v1 `claims` or context)."""
+    event = request.scope.get("aws.event")
+    if not isinstance(event, dict):
+        return None
+    authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+    claims = (authorizer.get("jwt") or {}).get("claims") or authorizer.get("claims") or authorizer.get("lambda")
+    if not isinstance(claims, dict) or not claims.get("sub"):
+        return None
+    return Principal(str(claims["sub"]), _roles(claims, "roles"), "gateway")
+
+
+def _roles(claims: dict[str, Any], path: str) -> frozenset[str]:
+    value: Any = claims
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    if isinstance(value, str):
+        # Gateways flatten arrays to "[a b]" or "a,b".
+        items = value.strip("[]").replace(",", " ").split()
+    elif isinstance(value, list):
+        items = [str(v) for v in value]
+    else:
+        items = []
+    roles = {r for r in items if r in ROLES}
+    if "admin" in roles:
+        roles.add("reader")
+    return frozenset(roles)
+
+
+def require_reader(principal: Principal) -> None:
+    if "reader" not in principal.roles:
+        raise Problem(403, f"{principal.subject} has no reader role")
+
+
+def require_admin_role(principal: Principal) -> None:
+    if not principal.is_admin:
+        log.warning("admin request denied", extra={"subject": principal.subject, "status": 403})
+        raise Problem(403, "this endpoint needs the admin role")

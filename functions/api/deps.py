@@ -1,0 +1,157 @@
+"""Typed dependencies: the app's context, the caller, role checks, a mart cursor, pagination and envelopes."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import duckdb
+from fastapi import Depends, Query, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from functions.api.auth import Principal, authenticate, require_admin_role, require_reader
+from functions.api.batch import Trigger
+from functions.api.live import LiveSources
+from functions.api.mart import ServingMart, Snapshot
+from functions.api.models import Freshness
+from functions.api.problems import Problem, invalid
+from functions.api.settings import ApiSettings
+from lakehouse.ingest.config import IngestSettings
+from lakehouse.settings import Settings
+from lakehouse.storage import Lake
+
+MAX_LIMIT = 500
+
+
+@dataclass
+class Context:
+    """Everything a request may need, built once when the app is created."""
+
+    api: ApiSettings
+    settings: Settings
+    sources: IngestSettings
+    lake: Lake
+    mart: ServingMart
+    live: LiveSources
+    trigger: Trigger
+
+
+def get_context(request: Request) -> Context:
+    ctx: Context = request.app.state.context
+    return ctx
+
+
+ContextDep = Annotated[Context, Depends(get_context)]
+
+
+# Declared for the OpenAPI document (security schemes); the checks themselves are in auth.py.
+API_KEY_SCHEME = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key")
+BEARER_SCHEME = HTTPBearer(auto_error=False, description="JWT bearer token")
+
+
+def get_principal(
+    request: Request,
+    ctx: ContextDep,
+    _key: Annotated[str | None, Security(API_KEY_SCHEME)] = None,
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER_SCHEME)] = None,
+) -> Principal:
+    return authenticate(request, ctx.api)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def reader(principal: PrincipalDep) -> Principal:
+    require_reader(principal)
+    return principal
+
+
+def require_admin(principal: PrincipalDep) -> Principal:
+    require_admin_role(principal)
+    return principal
+
+
+@dataclass
+class Mart:
+    snap: Snapshot
+    con: duckdb.DuckDBPyConnection
+
+
+def get_mart(ctx: ContextDep) -> Iterator[Mart]:
+    with ctx.mart.cursor() as (snap, con):
+        try:
+            yield Mart(snap, con)
+        except duckdb.CatalogException:
+            raise Problem(503, "a mart table this answer needs has not been built yet", title="No data yet") from None
+
+
+MartDep = Annotated[Mart, Depends(get_mart)]
+
+
+def anchor(mart: Mart) -> datetime:
+    """'Now' for historized figures: the build's as_of, so answers agree with the data they come from."""
+    return mart.snap.as_of or datetime.now(UTC)
+
+
+def envelope(snap: Snapshot) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    build = snap.build
+    as_of = snap.as_of
+    started = build.get("started_at")
+    return {
+        "generated_at": now,
+        "freshness": Freshness(
+            as_of=as_of,
+            built_at=datetime.fromisoformat(started) if started else None,
+            build_run_id=build.get("run_id"),
+            mapping_version=snap.directory.version,
+            lag_seconds=round((now - as_of).total_seconds(), 3) if as_of else None,
+        ),
+    }
+
+
+# --- pagination -----------------------------------------------------------------------------------------------
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
+CursorParam = Annotated[str | None, Query(max_length=512, description="`nextCursor` of the previous page.")]
+Environment = Annotated[
+    str, Query(max_length=63, pattern=r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$", description="Mapping environment.")
+]
+
+
+def encode_cursor(*values: Any) -> str:
+    plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
+    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(text: str | None, kinds: tuple[type, ...]) -> tuple[Any, ...] | None:
+    """The values a cursor carries, typed as `kinds` (datetime or str); a 422 for anything else."""
+    if text is None:
+        return None
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        if not isinstance(raw, list) or len(raw) != len(kinds):
+            raise ValueError("shape")
+        out: list[Any] = []
+        for value, kind in zip(raw, kinds, strict=True):
+            if kind is datetime:
+                moment = datetime.fromisoformat(str(value))
+                out.append(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+            elif isinstance(value, str):
+                out.append(value)
+            else:
+                raise ValueError("type")
+        return tuple(out)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, json.JSONDecodeError):
+        raise invalid("cursor", "cursor is not one this API gave out; start again without it") from None
+
+
+def next_cursor(items: list[dict[str, Any]], limit: int, *keys: str) -> str | None:
+    if len(items) <= limit:
+        return None
+    last = items[limit - 1]
+    return encode_cursor(*(last[k] for k in keys))

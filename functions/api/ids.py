@@ -1,0 +1,101 @@
+"""Entity ids: plain ids or Backstage refs (`component:default/payments-api`), resolved through the mapping."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from functions.api.problems import Problem, invalid
+from lakehouse.mappings import MappingEntry
+
+NAME = re.compile(r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$")
+REF = re.compile(
+    r"^(?:(?P<kind>[a-z][a-z0-9-]{0,62}):)?(?:(?P<namespace>[a-z0-9][a-z0-9._-]{0,62})/)?(?P<name>[^:/]+)$"
+)
+# Backstage kinds and what they are here: a System is an application, a Component a component.
+KINDS = {"component": "component", "system": "application", "application": "application"}
+MAX_REF = 255
+
+
+@dataclass(frozen=True)
+class EntityRef:
+    kind: str | None  # "application", "component" or None for a plain id
+    name: str
+
+
+def parse_ref(text: str, parameter: str) -> EntityRef:
+    """`payments-api`, `component:payments-api`, `component:default/payments-api`, `system:default/payments`."""
+    value = text.strip().lower()
+    if not value or len(value) > MAX_REF:
+        raise invalid(
+            parameter, f"{parameter} must be an entity id or a Backstage entity ref of at most {MAX_REF} chars"
+        )
+    match = REF.match(value)
+    if not match or not NAME.match(match.group("name")):
+        raise invalid(
+            parameter,
+            f"{parameter} is not an entity id or ref like payments-api or component:default/payments-api",
+        )
+    kind = match.group("kind")
+    if kind is not None and kind not in KINDS:
+        raise invalid(parameter, f"entity kind {kind!r} is not served here", sorted(KINDS))
+    return EntityRef(KINDS[kind] if kind else None, match.group("name"))
+
+
+@dataclass
+class Directory:
+    """The mapping's entities by id, for resolving refs and finding pivots (one entry per environment)."""
+
+    version: int = 0
+    entries: dict[str, list[MappingEntry]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, version: int, entries: Iterable[MappingEntry]) -> Directory:
+        out: dict[str, list[MappingEntry]] = {}
+        for e in entries:
+            out.setdefault(e.entity_id, []).append(e)
+        return cls(version, out)
+
+    def kind_of(self, entity_id: str) -> str | None:
+        found = self.entries.get(entity_id)
+        return found[0].kind if found else None
+
+    def entry(self, entity_id: str, environment: str) -> MappingEntry | None:
+        found = self.entries.get(entity_id, [])
+        return next((e for e in found if e.environment == environment), None)
+
+    def components_of(self, app_id: str, environment: str | None = None) -> list[MappingEntry]:
+        return [
+            e
+            for group in self.entries.values()
+            for e in group
+            if e.kind == "component"
+            and e.application_id == app_id
+            and (environment is None or e.environment == environment)
+        ]
+
+    def application_of(self, component_id: str) -> str:
+        found = self.entries.get(component_id, [])
+        return next((e.application_id for e in found if e.application_id), component_id)
+
+    def resolve_application(self, text: str) -> str:
+        """An application id; a component (or its ref) stands for its application."""
+        ref = parse_ref(text, "appId")
+        kind = self.kind_of(ref.name)
+        if kind is None or (ref.kind == "application" and kind != "application"):
+            raise Problem(404, f"no application {ref.name!r} in the mapping", title="Unknown application")
+        if kind == "component":
+            if ref.kind == "application":
+                raise Problem(404, f"{ref.name!r} is a component, not an application", title="Unknown application")
+            return self.application_of(ref.name)
+        return ref.name
+
+    def resolve_component(self, text: str) -> tuple[str, str]:
+        """(component id, its application id)."""
+        ref = parse_ref(text, "componentId")
+        kind = self.kind_of(ref.name)
+        if kind != "component" or ref.kind == "application":
+            hint = " (it is an application: use /monitoring/applications/...)" if kind == "application" else ""
+            raise Problem(404, f"no component {ref.name!r} in the mapping{hint}", title="Unknown component")
+        return ref.name, self.application_of(ref.name)

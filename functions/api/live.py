@@ -1,0 +1,211 @@
+"""Live calls to the sources: a short timeout, one attempt, a small TTL cache; failures are returned, not raised."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import SecretStr
+
+from functions.api.settings import ApiSettings
+from functions.ingest_deploys.client import ArgoCDClient, GitLabClient
+from lakehouse.ingest.client import PageRequest, RetryPolicy
+from lakehouse.ingest.config import IngestSettings
+from lakehouse.ingest.errors import SourceError
+
+T = TypeVar("T")
+# A failure is remembered for less time than a success, so a recovered source is seen again quickly.
+FAILURE_TTL_CAP_S = 10.0
+
+
+@dataclass(frozen=True)
+class LiveResult:
+    value: Any
+    error: str | None
+    fetched_at: datetime
+
+
+class TtlCache:
+    def __init__(self, ttl_s: float, max_items: int = 2048) -> None:
+        self.ttl_s = ttl_s
+        self.max_items = max_items
+        self._items: dict[str, tuple[float, LiveResult]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> LiveResult | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is None or found[0] < time.monotonic():
+                return None
+            return found[1]
+
+    def put(self, key: str, result: LiveResult) -> None:
+        ttl = self.ttl_s if result.error is None else min(self.ttl_s, FAILURE_TTL_CAP_S)
+        with self._lock:
+            if len(self._items) >= self.max_items:
+                now = time.monotonic()
+                self._items = {k: v for k, v in self._items.items() if v[0] >= now}
+                if len(self._items) >= self.max_items:
+                    self._items.clear()
+            self._items[key] = (time.monotonic() + ttl, result)
+
+
+class LiveSources:
+    """ArgoCD, GitLab and Kibana on the fly, and a reachability probe for every source."""
+
+    def __init__(self, api: ApiSettings, sources: IngestSettings) -> None:
+        self.api = api
+        self.sources = sources
+        self.cache = TtlCache(api.live_cache_ttl_s)
+        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="live")
+
+    # --- generic ----------------------------------------------------------------------------------
+    def cached(self, key: str, call: Callable[[], T]) -> LiveResult:
+        """The call's value, or its failure as one line; bounded by the live timeout even if the call is not."""
+        found = self.cache.get(key)
+        if found is not None:
+            return found
+        future = self._pool.submit(call)
+        try:
+            result = LiveResult(future.result(timeout=self.api.live_timeout_s + 0.5), None, datetime.now(UTC))
+        except FutureTimeout:
+            result = LiveResult(None, f"no answer within {self.api.live_timeout_s:g} s", datetime.now(UTC))
+        except SourceError as exc:
+            result = LiveResult(None, str(exc), datetime.now(UTC))
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            result = LiveResult(None, f"{type(exc).__name__}: unexpected answer", datetime.now(UTC))
+        self.cache.put(key, result)
+        return result
+
+    def _options(self) -> dict[str, Any]:
+        timeout = self.api.live_timeout_s
+        return {"timeout_s": timeout, "connect_timeout_s": min(timeout, 1.0), "policy": RetryPolicy(attempts=1)}
+
+    # --- ArgoCD and GitLab ------------------------------------------------------------------------
+    def argocd_app(self, name: str) -> LiveResult:
+        url, token = self.sources.argocd_url, self.sources.argocd_token
+        if not url or not token:
+            return LiveResult(None, "ArgoCD is not configured (ROSETTA_ARGOCD_URL/ROSETTA_ARGOCD_TOKEN)", _now())
+
+        def call() -> dict[str, Any]:
+            with ArgoCDClient(url, token, **self._options()) as client:
+                body = client.send(PageRequest(f"/api/v1/applications/{name}")).body
+            return _argocd_status(body)
+
+        return self.cached(f"argocd:{name}", call)
+
+    def gitlab_last_pipeline(self, project_id: int) -> LiveResult:
+        url, token = self.sources.gitlab_url, self.sources.gitlab_token
+        if not url or not token:
+            return LiveResult(None, "GitLab is not configured (ROSETTA_GITLAB_URL/ROSETTA_GITLAB_TOKEN)", _now())
+
+        def call() -> dict[str, Any] | None:
+            params = {"per_page": 1, "order_by": "id", "sort": "desc"}
+            with GitLabClient(url, token, **self._options()) as client:
+                body = client.send(PageRequest(f"/api/v4/projects/{int(project_id)}/pipelines", params)).body
+            return body[0] if isinstance(body, list) and body else None
+
+        return self.cached(f"gitlab:{project_id}", call)
+
+    # --- Kibana data views ------------------------------------------------------------------------
+    def data_view_id(self, index_pattern: str) -> str:
+        """The configured id, else Kibana's own list (cached), else the pattern itself (an id equal to its title)."""
+        if index_pattern in self.api.kibana_data_views:
+            return self.api.kibana_data_views[index_pattern]
+        if self.api.kibana_url:
+            views = self.cached("kibana:data_views", self._kibana_views)
+            if isinstance(views.value, dict) and index_pattern in views.value:
+                return str(views.value[index_pattern])
+        return index_pattern
+
+    def _kibana_views(self) -> dict[str, str]:
+        assert self.api.kibana_url
+        headers = {"kbn-xsrf": "true"}
+        if self.sources.elasticsearch_api_key:
+            headers["Authorization"] = f"ApiKey {self.sources.elasticsearch_api_key.get_secret_value()}"
+        auth = None
+        if self.sources.elasticsearch_user and self.sources.elasticsearch_password:
+            auth = (self.sources.elasticsearch_user, self.sources.elasticsearch_password.get_secret_value())
+        response = httpx.get(
+            f"{self.api.kibana_url.rstrip('/')}/api/data_views",
+            headers=headers,
+            auth=auth,
+            timeout=self.api.live_timeout_s,
+        )
+        response.raise_for_status()
+        views = response.json().get("data_view", [])
+        return {str(v["title"]): str(v["id"]) for v in views if isinstance(v, dict) and "title" in v and "id" in v}
+
+    # --- reachability ---------------------------------------------------------------------------
+    def probe(self, source: str) -> LiveResult:
+        """Any HTTP answer means reachable; 401/403 means the credentials are refused."""
+        target = self._probe_target(source)
+        if target is None:
+            return LiveResult(None, "not configured", _now())
+        url, path, headers, auth = target
+
+        def call() -> dict[str, Any]:
+            response = httpx.get(url.rstrip("/") + path, headers=headers, auth=auth, timeout=self.api.live_timeout_s)
+            return {"status": response.status_code, "authenticated": response.status_code not in (401, 403)}
+
+        return self.cached(f"probe:{source}", call)
+
+    def _probe_target(self, source: str) -> tuple[str, str, dict[str, str], tuple[str, str] | None] | None:
+        s = self.sources
+        if source == "dynatrace" and s.dynatrace_url and s.dynatrace_token:
+            return s.dynatrace_url, "/api/v2/problems?pageSize=1", _bearer("Api-Token", s.dynatrace_token), None
+        if source == "servicenow" and s.servicenow_url and s.servicenow_user and s.servicenow_password:
+            auth = (s.servicenow_user, s.servicenow_password.get_secret_value())
+            return s.servicenow_url, "/api/now/table/incident?sysparm_limit=1", {}, auth
+        if source == "argocd" and s.argocd_url and s.argocd_token:
+            return s.argocd_url, "/api/v1/applications?name=rosetta-probe", _bearer("Bearer", s.argocd_token), None
+        if source == "gitlab" and s.gitlab_url and s.gitlab_token:
+            return (
+                s.gitlab_url,
+                "/api/v4/projects?per_page=1",
+                {"PRIVATE-TOKEN": s.gitlab_token.get_secret_value()},
+                None,
+            )
+        if source == "elasticsearch" and s.elasticsearch_url:
+            if s.elasticsearch_api_key:
+                return s.elasticsearch_url, "/", _bearer("ApiKey", s.elasticsearch_api_key), None
+            if s.elasticsearch_user and s.elasticsearch_password:
+                return s.elasticsearch_url, "/", {}, (s.elasticsearch_user, s.elasticsearch_password.get_secret_value())
+        return None
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def configured(sources: IngestSettings, source: str) -> tuple[bool, str | None]:
+    url = getattr(sources, f"{source}_url", None)
+    return bool(url), url
+
+
+def _bearer(scheme: str, token: SecretStr) -> dict[str, str]:
+    return {"Authorization": f"{scheme} {token.get_secret_value()}"}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _argocd_status(body: Any) -> dict[str, Any]:
+    status = body.get("status") or {}
+    history = status.get("history") or []
+    last = history[-1] if history else {}
+    operation = status.get("operationState") or {}
+    return {
+        "sync_status": (status.get("sync") or {}).get("status"),
+        "health_status": (status.get("health") or {}).get("status"),
+        "revision": (status.get("sync") or {}).get("revision") or last.get("revision"),
+        "last_deployed_at": last.get("deployedAt"),
+        "operation_phase": operation.get("phase"),
+    }

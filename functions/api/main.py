@@ -1,0 +1,101 @@
+"""The API application: `create_app(...)` for uvicorn and tests, and `handler` for Lambda (Mangum, built lazily)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from functions.api import problems
+from functions.api.batch import Trigger
+from functions.api.deps import Context
+from functions.api.live import LiveSources
+from functions.api.mart import ServingMart
+from functions.api.models import Health
+from functions.api.routers import admin, sre, user
+from functions.api.settings import ApiSettings
+from lakehouse.ingest.config import IngestSettings
+from lakehouse.settings import Settings
+from lakehouse.storage import Lake
+
+VERSION = "1.0.0"
+DESCRIPTION = """Observability and delivery KPIs per application, component, team, group and domain, served from the
+Rosetta Monitoring lakehouse. Every route but `/monitoring/health` needs an API key (`X-API-Key`) or a bearer
+JWT; `/monitoring/admin/*` needs the admin role. Errors are `application/problem+json` (RFC 9457).
+Ids accept plain entity ids or Backstage refs (`component:default/payments-api`, `system:default/payments`)."""
+
+
+def create_app(
+    api: ApiSettings | None = None,
+    settings: Settings | None = None,
+    sources: IngestSettings | None = None,
+    *,
+    trigger: Trigger | None = None,
+) -> FastAPI:
+    """Everything is built here, from the environment unless given: nothing happens at import."""
+    api = api or ApiSettings()
+    settings = settings or Settings()
+    sources = sources or IngestSettings()
+    lake = Lake.from_settings(settings)
+    live = LiveSources(api, sources)
+    context = Context(
+        api=api,
+        settings=settings,
+        sources=sources,
+        lake=lake,
+        mart=ServingMart(lake, settings, api),
+        live=live,
+        trigger=trigger or Trigger(api, settings, lake),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        live.close()
+
+    app = FastAPI(
+        title="Rosetta Monitoring API",
+        version=VERSION,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.context = context
+    problems.install(app)
+    if api.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=api.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", api.api_key_header],
+            max_age=600,
+        )
+
+    @app.get("/monitoring/health", response_model=Health, tags=["health"], summary="Liveness (no credential)")
+    def health() -> Health:
+        # Unauthenticated on purpose: load balancers and uptime checks call it, and it reveals nothing.
+        return Health(status="ok", version=VERSION)
+
+    app.include_router(user.router)
+    app.include_router(sre.router)
+    app.include_router(admin.router)
+    return app
+
+
+_handler: Any = None
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Lambda entry (API Gateway HTTP API v2 and REST API v1). The app and its mart copy live while warm."""
+    global _handler
+    if _handler is None:
+        from mangum import Mangum
+
+        _handler = Mangum(create_app(), lifespan="off", api_gateway_base_path="/")
+    result: dict[str, Any] = _handler(event, context)
+    return result

@@ -1,0 +1,291 @@
+"""The serving copy: mart objects mirrored to local disk and read there, refreshed when a new build lands.
+
+Requests never list or read S3: a glob over mart/ would LIST the whole prefix on every query. One LIST per build
+finds the objects; the whole tables (a few MB each) are fetched when a build is first seen, the hourly table's
+month objects (tens of MB each) only when a request first needs that month. Queries read the local Parquet
+through views, so memory stays bounded by DuckDB's limit rather than by the size of the mart. A new build is
+noticed by its state record (one small GET, at most every `mart_check_interval_s`, in the background); the old
+copy serves until the new one is ready.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from functions.api.ids import Directory
+from functions.api.problems import Problem
+from functions.api.settings import ApiSettings
+from lakehouse.aggregates.build import STATE_KEY
+from lakehouse.duckdb_session import open_duckdb
+from lakehouse.mappings import MappingStore
+from lakehouse.objectstore import LocalStore
+from lakehouse.settings import Settings
+from lakehouse.storage import Lake
+
+log = logging.getLogger("rosetta.api.mart")
+
+HOURLY = "mv_golden_signals_hourly"
+# The tables the API reads; the hourly one is read per month (see Snapshot.hourly_files).
+TABLES = (
+    HOURLY,
+    "mv_monitoring_app_day_summary",
+    "mv_monitoring_domain_day_summary",
+    "mv_incidents_app_day",
+    "mv_changes_app_day",
+    "mv_incidents",
+    "mv_changes",
+    "mv_deployments",
+    "mv_incident_links",
+    "mv_lead_times",
+    "mv_slo_app_period",
+    "mv_slo_group_period",
+    "mv_dora_app_period",
+    "mv_dora_group_period",
+    "mv_monitoring_top_risks",
+    "mv_health",
+)
+# Tables read one application at a time: the mirror keeps them sorted by application, in small row groups, so
+# a query reads the few row groups whose min/max bracket the application instead of the whole object.
+SORTED_BY = {
+    HOURLY: "app_id, level, component_id, environment, hour",
+    "mv_incidents": "app_id, opened_at",
+    "mv_changes": "app_id, change_start",
+    "mv_deployments": "app_id, finished_at",
+}
+ROW_GROUP = 16_384
+MART_KEY = re.compile(r"^mart/(?P<table>mv_[a-z0-9_]+)/(?:month=(?P<month>\d{4}-\d{2})/)?data\.parquet$")
+RETRY_AFTER_FAILURE_S = 30.0
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+@dataclass
+class Snapshot:
+    """One build's copy. Requests take a cursor from it; it stays usable until the last request lets go."""
+
+    con: duckdb.DuckDBPyConnection | None
+    directory: Directory
+    build: dict[str, Any] = field(default_factory=dict)
+    marker: str | None = None
+    tables: frozenset[str] = frozenset()
+    folder: Path | None = None
+    hourly_keys: dict[str, str] = field(default_factory=dict)  # "YYYY-MM" -> key
+    fetch: Any = None  # (key) -> local path, fetching it if needed
+    loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def as_of(self) -> datetime | None:
+        value = self.build.get("as_of")
+        return datetime.fromisoformat(value) if value else None
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        if self.con is None:
+            raise Problem(503, "the mart has not been built yet: run a build first", title="No data yet")
+        return self.con.cursor()
+
+    def hourly_files(self, first: date, last: date) -> list[str]:
+        """Local paths of the hourly table's months that overlap [first, last], fetched on first use."""
+        wanted = []
+        year, month = first.year, first.month
+        while (year, month) <= (last.year, last.month):
+            key = self.hourly_keys.get(f"{year:04d}-{month:02d}")
+            if key is not None:
+                wanted.append(key)
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return [str(self.fetch(k)) for k in wanted]
+
+
+class ServingMart:
+    def __init__(self, lake: Lake, settings: Settings, api: ApiSettings) -> None:
+        self.lake = lake
+        self.settings = settings
+        self.api = api
+        self._snapshot: Snapshot | None = None
+        self._lock = threading.Lock()
+        self._checking = threading.Lock()
+        self._fetching = threading.Lock()
+        self._checked_at = 0.0
+        self._failed_at = 0.0
+
+    # --- what requests use ------------------------------------------------------------------------
+    def snapshot(self) -> Snapshot:
+        current = self._snapshot
+        if current is None:
+            with self._lock:
+                if self._snapshot is None:
+                    self._first_load()
+                current = self._snapshot
+            assert current is not None
+        elif time.monotonic() - self._checked_at >= self.api.mart_check_interval_s:
+            self._checked_at = time.monotonic()
+            # Never on the request's time: the check (and a reload) run beside it.
+            threading.Thread(target=self.refresh, name="mart-refresh", daemon=True).start()
+        return current
+
+    def _first_load(self) -> None:
+        if time.monotonic() - self._failed_at < RETRY_AFTER_FAILURE_S:
+            raise Problem(503, "the mart copy could not be loaded; retrying shortly", title="Data unavailable")
+        try:
+            self._snapshot = self._load(*self._markers())
+            self._checked_at = time.monotonic()
+        except Problem:
+            raise
+        except Exception:
+            self._failed_at = time.monotonic()
+            log.exception("loading the mart failed")
+            raise Problem(
+                503, "the mart copy could not be loaded; retrying shortly", title="Data unavailable"
+            ) from None
+
+    @contextmanager
+    def cursor(self) -> Iterator[tuple[Snapshot, duckdb.DuckDBPyConnection]]:
+        snap = self.snapshot()
+        cur = snap.cursor()
+        try:
+            yield snap, cur
+        finally:
+            cur.close()
+
+    def refresh(self, *, force: bool = False) -> bool:
+        """Reload what changed (the tables after a build, the directory after a mapping change); True if so."""
+        if not self._checking.acquire(blocking=force):
+            return False
+        try:
+            marker, build, version = self._markers()
+            current = self._snapshot
+            if current is not None and current.marker == marker:
+                if current.directory.version == version:
+                    return False
+                fresh = replace(current, directory=self._directory(version))
+            else:
+                fresh = self._load(marker, build, version)
+            with self._lock:
+                old, self._snapshot = self._snapshot, fresh
+            if old is not None and old.folder is not None and old.folder != fresh.folder:
+                # Open files stay readable until their readers close them (POSIX unlink semantics).
+                shutil.rmtree(old.folder, ignore_errors=True)
+            return True
+        except Exception:
+            log.exception("reloading the mart failed; the previous copy keeps serving")
+            return False
+        finally:
+            self._checking.release()
+
+    def mapping_changed(self) -> None:
+        """After an admin change: re-read the mapping now, keep the tables."""
+        self.refresh(force=True)
+
+    # --- loading ----------------------------------------------------------------------------------
+    def _markers(self) -> tuple[str | None, dict[str, Any], int]:
+        found = self.lake.get_json(STATE_KEY)
+        versions = MappingStore(self.lake).versions()
+        version = versions[-1] if versions else 0
+        build, etag = found if found else ({}, None)
+        marker = f"{etag}|{build.get('run_id')}" if found else None
+        return marker, build, version
+
+    def _directory(self, version: int) -> Directory:
+        mapping = MappingStore(self.lake).read(version) if version else None
+        return Directory.of(mapping.version, mapping.entries) if mapping else Directory()
+
+    def _local_path(self, folder: Path, key: str) -> Path:
+        """Where `key` is read from: a mirror fetched once (re-sorted for per-application tables); a local lake's
+        own file when it needs no sorting."""
+        match = MART_KEY.match(key)
+        order = SORTED_BY.get(match.group("table")) if match else None
+        local_lake = isinstance(self.lake.store, LocalStore)
+        if local_lake and order is None:
+            return Path(self.lake.url_of(key))
+        target = folder / key
+        if target.exists():
+            return target
+        with self._fetching:
+            if target.exists():
+                return target
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_name(target.name + f".{uuid.uuid4().hex[:6]}.part")
+            if local_lake:
+                source = Path(self.lake.url_of(key))
+            else:
+                found = self.lake.store.get(key)
+                if found is None:
+                    raise Problem(503, "a mart object vanished; a new build is landing", title="Data unavailable")
+                source = partial.with_suffix(".src")
+                source.write_bytes(found.data)
+            if order is None:
+                source.replace(partial)
+            else:
+                self._sorted_copy(source, partial, order)
+                if not local_lake:
+                    source.unlink()
+            partial.replace(target)
+        return target
+
+    def _sorted_copy(self, source: Path, target: Path, order: str) -> None:
+        con = open_duckdb(self.settings)
+        try:
+            # The sort order is a constant from SORTED_BY; the paths are ours.
+            con.execute(
+                f"copy (select * from read_parquet({_sql_string(str(source))}) order by {order}) "  # noqa: S608
+                f"to {_sql_string(str(target))} (format parquet, compression zstd, row_group_size {ROW_GROUP})"
+            )
+        finally:
+            con.close()
+
+    def _load(self, marker: str | None, build: dict[str, Any], version: int) -> Snapshot:
+        directory = self._directory(version)
+        if not build:
+            return Snapshot(None, directory, {}, marker)
+        started = time.monotonic()
+        by_table: dict[str, list[str]] = {}
+        hourly: dict[str, str] = {}
+        for key in self.lake.list_keys("mart/"):
+            match = MART_KEY.match(key)
+            if not match or match.group("table") not in TABLES:
+                continue
+            if match.group("table") == HOURLY and match.group("month"):
+                hourly[match.group("month")] = key
+            else:
+                by_table.setdefault(match.group("table"), []).append(key)
+        folder = self.api.local_dir / f"mart-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        folder.mkdir(parents=True, exist_ok=True)
+
+        def fetch(key: str) -> Path:
+            return self._local_path(folder, key)
+
+        keys = [k for ks in by_table.values() for k in ks]
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            local = dict(zip(keys, pool.map(fetch, keys), strict=True))
+        con = open_duckdb(self.settings)
+        # Footers of the local files are read once, not per query.
+        con.execute("set parquet_metadata_cache = true")
+        for table, table_keys in sorted(by_table.items()):
+            files = ", ".join(_sql_string(str(local[k])) for k in sorted(table_keys))
+            # Names come from TABLES and the key pattern; paths are ours, quoted as SQL strings.
+            con.execute(f"create view {table} as select * from read_parquet([{files}], union_by_name = true)")  # noqa: S608
+        log.info(
+            "mart copy ready",
+            extra={
+                "tables": len(by_table),
+                "seconds": round(time.monotonic() - started, 3),
+                "build": build.get("run_id"),
+            },
+        )
+        return Snapshot(con, directory, build, marker, frozenset(by_table), folder, hourly, fetch)

@@ -1,0 +1,519 @@
+"""Response and request models: every answer has a schema, so the OpenAPI document is complete."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+
+class ApiModel(BaseModel):
+    """camelCase on the wire, snake_case in Python; rows from the mart validate by their column names."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+
+class ProblemDetail(BaseModel):
+    """RFC 9457 problem details, as every error is sent (media type application/problem+json)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[Any] | None = Field(default=None, description="Per-parameter reasons, with allowed values.")
+
+
+def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the errors a route may answer, so callers and fuzzers know their shape."""
+    ref = {"schema": {"$ref": "#/components/schemas/ProblemDetail"}}
+    return {
+        code: {"model": ProblemDetail, "description": "Problem details", "content": {"application/problem+json": ref}}
+        for code in codes
+    }
+
+
+class Freshness(ApiModel):
+    as_of: datetime | None = Field(description="The instant the mart's figures run to (UTC).")
+    built_at: datetime | None = Field(description="When the build that produced them started.")
+    build_run_id: str | None = None
+    mapping_version: int = Field(description="Mapping version the API resolves ids with.")
+    lag_seconds: float | None = Field(description="Seconds between as_of and generatedAt.")
+
+
+class Envelope(ApiModel):
+    generated_at: datetime
+    freshness: Freshness
+
+
+class Page(ApiModel):
+    limit: int
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+
+
+class PeriodOut(ApiModel):
+    name: str | None = Field(description="The named period, or null for an explicit from/to.")
+    start: datetime
+    end: datetime
+
+
+class Health(ApiModel):
+    """Liveness only: it touches neither the lake nor the sources."""
+
+    status: Literal["ok"]
+    version: str
+
+
+# --- entities ---------------------------------------------------------------------------------------------------
+class EntityInfo(ApiModel):
+    id: str
+    kind: Literal["application", "component"]
+    name: str | None
+    application_id: str
+    team: str | None
+    group: str | None
+    domain: str | None
+    environment: str
+    components: list[str] = Field(default_factory=list)
+
+
+class GoldenSignals(ApiModel):
+    window_start: datetime
+    window_end: datetime
+    requests: float | None = None
+    errors: float | None = None
+    error_rate: float | None = None
+    latency_p50_max_ms: float | None = None
+    latency_p95_max_ms: float | None = None
+    latency_p99_max_ms: float | None = None
+    cpu_max_pct: float | None = None
+    memory_max_pct: float | None = None
+    log_errors: float | None = None
+    measured_hours: int = 0
+    last_hour: datetime | None = None
+
+
+class OpenIncidents(ApiModel):
+    open: int
+    open_p1_p2: int
+    sla_breached: int
+
+
+class SloStatus(ApiModel):
+    period: str
+    availability: float | None = None
+    availability_target: float | None = None
+    availability_status: str | None = None
+    error_budget_remaining: float | None = None
+    error_budget_consumed: float | None = None
+    burn_rate_period: float | None = None
+    burn_rate_1h: float | None = None
+    burn_rate_alert: str | None = None
+    latency_p95_sli: float | None = None
+    latency_p95_status: str | None = None
+    coverage: float | None = None
+
+
+class LastDeployment(ApiModel):
+    component_id: str | None
+    deployment_key: str
+    finished_at: datetime | None
+    status: str | None
+    revision: str | None
+    origin: str | None
+
+
+class RiskInfo(ApiModel):
+    rank: int | None = None
+    risk_score: int | None = None
+    health: str | None = None
+    reasons: list[str] = Field(default_factory=list)
+
+
+class Summary(Envelope):
+    entity: EntityInfo
+    golden_signals: GoldenSignals
+    incidents: OpenIncidents
+    slo: SloStatus | None = Field(description="Application level only; null for a component or without data.")
+    last_deployments: list[LastDeployment]
+    risk: RiskInfo | None
+
+
+class Point(ApiModel):
+    t: datetime
+    v: float | None
+
+
+class Timeseries(Envelope):
+    entity_id: str
+    level: Literal["application", "component"]
+    metric: str
+    unit: str
+    period: PeriodOut
+    points: list[Point]
+
+
+class Incident(ApiModel):
+    sys_id: str
+    number: str | None
+    app_id: str
+    component_id: str | None
+    environment: str
+    state: int | None
+    state_label: str | None
+    priority: int | None
+    impact: int | None
+    urgency: int | None
+    short_description: str | None
+    opened_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    restored_at: datetime | None
+    is_open: bool | None
+    is_canceled: bool | None
+    cmdb_ci_name: str | None
+    assignment_group_name: str | None
+    duration_hours: float | None
+    open_age_hours: float | None
+    sla_breached: bool | None
+    linked_deployment_full: str | None
+    link_rule_full: str | None
+    link_confidence_full: float | None
+    linked_deployment_light: str | None
+
+
+class IncidentList(Envelope):
+    entity_id: str
+    status: str
+    period: PeriodOut
+    items: list[Incident]
+    page: Page
+
+
+class Change(ApiModel):
+    sys_id: str
+    number: str | None
+    app_id: str
+    component_id: str | None
+    environment: str
+    type: str | None
+    state: int | None
+    state_label: str | None
+    risk: str | None
+    short_description: str | None
+    planned_start: datetime | None
+    planned_end: datetime | None
+    work_start: datetime | None
+    work_end: datetime | None
+    change_start: datetime | None
+    change_end: datetime | None
+    close_code: str | None
+    is_failed: bool | None
+    is_closed: bool | None
+    cmdb_ci_name: str | None
+    assignment_group_name: str | None
+    deployment_key: str | None
+    covers_deployment: bool | None
+
+
+class ChangeList(Envelope):
+    entity_id: str
+    status: str
+    period: PeriodOut
+    items: list[Change]
+    page: Page
+
+
+class Deployment(ApiModel):
+    deployment_key: str
+    origin: str | None
+    source_ref: str | None
+    app_id: str
+    component_id: str | None
+    environment: str
+    revision: str | None
+    previous_revision: str | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    status: str | None
+    is_rollback: bool | None
+    initiated_by: str | None
+    rolled_back: bool | None
+    change_numbers: list[str] | None
+    is_change_failure_full: bool | None
+    is_change_failure_light: bool | None
+    incident_numbers_full: list[str] | None
+    recovered_at_full: datetime | None
+    is_rework: bool | None
+
+
+class LiveComponent(ApiModel):
+    """Live status of one component from ArgoCD and GitLab, or the last historized value when they fail."""
+
+    component_id: str
+    stale: bool = Field(description="True when a source failed and the figures come from history.")
+    stale_reason: str | None = None
+    argocd_app: str | None = None
+    sync_status: str | None = None
+    health_status: str | None = None
+    revision: str | None = None
+    last_deployed_at: datetime | None = None
+    operation_phase: str | None = None
+    gitlab_project_id: int | None = None
+    last_pipeline_status: str | None = None
+    last_pipeline_ref: str | None = None
+    last_pipeline_at: datetime | None = None
+    last_pipeline_url: str | None = None
+    fetched_at: datetime | None = Field(default=None, description="When the live figures were fetched (cached).")
+
+
+class DeploymentList(Envelope):
+    entity_id: str
+    mode: Literal["live", "history"]
+    period: PeriodOut | None
+    items: list[Deployment] = Field(default_factory=list, description="History mode.")
+    live: list[LiveComponent] = Field(default_factory=list, description="Live mode, one entry per component.")
+    page: Page | None = None
+
+
+class LogsLink(Envelope):
+    entity_id: str
+    url: str
+    data_view_id: str
+    index_pattern: str
+    query: str
+    time_from: str
+    time_to: str
+
+
+# --- overview, KPIs, risk -----------------------------------------------------------------------------------
+class RiskRow(ApiModel):
+    rank: int | None = None
+    app_id: str
+    app_name: str | None = None
+    team: str | None = None
+    group_id: str | None = None
+    domain: str | None = None
+    risk_score: int | None = None
+    health: str | None = None
+    reasons: list[str] | None = None
+    availability_7d: float | None = None
+    error_rate: float | None = Field(default=None, description="Over the requested period (7 days for metric=risk).")
+    burn_rate_1h: float | None = None
+    burn_rate_6h: float | None = None
+    open_p1_p2: int | None = None
+    incidents: int | None = Field(default=None, description="Incidents opened in the period.")
+    failed_changes_7d: int | None = None
+    requests: float | None = None
+
+
+class HealthLevel(ApiModel):
+    level: str
+    level_id: str
+    applications: int
+    red: int
+    orange: int
+    green: int
+    no_data: int
+    max_risk_score: int | None
+    health: str
+    reasons: list[str] | None
+
+
+class TrendDay(ApiModel):
+    day: date
+    requests: float | None
+    errors: float | None
+    error_rate: float | None
+    incidents_opened: int | None
+    deployments: int | None
+    deployment_change_failures: int | None
+    changes_implemented: int | None
+
+
+class Overview(Envelope):
+    period: PeriodOut
+    applications_by_health: dict[str, int]
+    health: list[HealthLevel]
+    top_risks: list[RiskRow]
+    trend: list[TrendDay]
+
+
+class SloRow(ApiModel):
+    id: str = Field(description="Application, team, group or domain id.")
+    applications: int | None = None
+    availability_denominator: float | None = None
+    availability_numerator: float | None = None
+    bad_requests: float | None = None
+    availability: float | None = None
+    availability_target: float | None = None
+    availability_status: str | None = None
+    error_budget_allowed: float | None = None
+    error_budget_consumed: float | None = None
+    error_budget_remaining: float | None = None
+    burn_rate_period: float | None = None
+    measured_hours: float | None = None
+    expected_hours: float | None = None
+    coverage: float | None = None
+    latency_p95_sli: float | None = None
+    latency_p99_sli: float | None = None
+    latency_p95_status: str | None = None
+    burn_rate_1h: float | None = None
+    burn_rate_6h: float | None = None
+    burn_rate_24h: float | None = None
+    burn_rate_3d: float | None = None
+    burn_rate_alert: str | None = None
+    applications_breached: int | None = None
+
+
+class SloReport(Envelope):
+    group_by: str
+    environment: str
+    period: PeriodOut
+    items: list[SloRow]
+    page: Page
+
+
+class DoraRow(ApiModel):
+    id: str
+    applications: int | None = None
+    deployment_frequency_numerator: int | None = None
+    deployment_frequency_denominator_days: float | None = None
+    deploy_days: int | None = None
+    deployment_frequency_per_day: float | None = None
+    deployment_frequency_state: str | None = None
+    deployment_frequency_level: str | None = None
+    lead_time_sample: int | None = None
+    lead_time_median_hours: float | None = None
+    lead_time_p90_hours: float | None = None
+    lead_time_state: str | None = None
+    lead_time_level: str | None = None
+    change_failure_numerator: int | None = None
+    change_failure_denominator: int | None = None
+    change_failure_rate: float | None = None
+    change_failure_state: str | None = None
+    change_failure_level: str | None = None
+    recovery_sample: int | None = None
+    recovery_median_hours: float | None = None
+    recovery_state: str | None = None
+    recovery_level: str | None = None
+    mttr_sample: int | None = None
+    mttr_median_hours: float | None = None
+    mttr_state: str | None = None
+    rework_numerator: int | None = None
+    rework_denominator: int | None = None
+    rework_rate: float | None = None
+
+
+class DoraReport(Envelope):
+    group_by: str
+    environment: str
+    mode: str
+    band_set: str
+    period: PeriodOut
+    items: list[DoraRow]
+    page: Page
+
+
+class RiskReport(Envelope):
+    metric: str
+    period: PeriodOut
+    items: list[RiskRow]
+
+
+# --- admin ------------------------------------------------------------------------------------------------------
+class RunOut(ApiModel):
+    run_id: str
+    function: str
+    source: str
+    dataset: str | None
+    window_start: datetime | None
+    window_end: datetime | None
+    started_at: datetime
+    status: str
+    finished_at: datetime | None
+    duration_s: float | None
+    rows_in: int
+    rows_out: int
+    rows_rejected: int
+    requests: int
+    retries: int
+    days_written: list[str]
+    error: str | None
+    trigger: str
+
+
+class RunList(Envelope):
+    items: list[RunOut]
+    page: Page
+
+
+class MappingOut(Envelope):
+    version: int
+    versions: list[int]
+    changed_by: str | None
+    changed_at: datetime | None
+    change_note: str | None
+    entries: list[dict[str, Any]] = Field(description="Entries with snake_case pivot fields, as accepted by POST.")
+    page: Page
+
+
+class MappingKey(BaseModel):
+    entity_id: str = Field(max_length=255)
+    environment: str = Field(default="production", max_length=255)
+
+
+class MappingChange(BaseModel):
+    """Entries to upsert (or to replace the whole table with), keys to remove, and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    entries: list[dict[str, Any]] = Field(default_factory=list, max_length=20_000)
+    replace: bool = False
+    remove: list[MappingKey] = Field(default_factory=list, max_length=20_000)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class MappingChanged(ApiModel):
+    version: int
+    changed_by: str
+    changed_at: datetime
+    entries: int
+
+
+class TriggerRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["ingest", "build"]
+    source: Literal["dynatrace", "servicenow", "deploys", "logs", "argocd", "gitlab", "elasticsearch"] | None = None
+    mode: Literal["hourly", "daily", "full"] = "hourly"
+
+
+class TriggerOut(ApiModel):
+    trigger_id: str = Field(description="Carried by the runs as their trigger (api:<id>) where the runner allows.")
+    kind: str
+    target: str
+    status: Literal["started", "accepted"]
+    run_ids: list[str] = Field(description="Run ids in the run log, when known before answering.")
+
+
+class SourceState(ApiModel):
+    name: str
+    configured: bool
+    url: str | None = None
+    reachable: bool | None = Field(description="null when not configured.")
+    authenticated: bool | None = None
+    probe_error: str | None = None
+    last_success: datetime | None = None
+    last_run_status: str | None = None
+    freshness: datetime | None = Field(description="Oldest watermark of the source's datasets.")
+    lag_seconds: float | None = None
+    datasets: dict[str, datetime | None] = Field(default_factory=dict)
+
+
+class SourcesOut(Envelope):
+    items: list[SourceState]

@@ -1,0 +1,105 @@
+"""RFC 9457 problem details: one exception type for our errors, and handlers that turn every error into one."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("rosetta.api")
+
+TITLES = {
+    400: "Bad request",
+    401: "Authentication required",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Request too large",
+    415: "Unsupported media type",
+    422: "Invalid parameter",
+    429: "Too many requests",
+    500: "Internal error",
+    502: "Bad gateway",
+    503: "Service unavailable",
+}
+
+
+class Problem(Exception):
+    """An error with a status, a short title and a detail a caller can act on."""
+
+    def __init__(self, status: int, detail: str, *, title: str | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.title = title or TITLES.get(status, "Error")
+        self.detail = detail
+        self.extra = extra
+
+
+def not_found(what: str, ident: str) -> Problem:
+    return Problem(404, f"no {what} {ident!r} in the mapping", title=f"Unknown {what}")
+
+
+def invalid(name: str, detail: str, allowed: list[str] | None = None) -> Problem:
+    extra: dict[str, Any] = {
+        "errors": [{"parameter": name, "detail": detail, **({"allowed": allowed} if allowed else {})}]
+    }
+    return Problem(422, detail, title=f"Invalid {name}", **extra)
+
+
+def problem_response(
+    request: Request, status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, "instance": request.url.path}
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    out = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ())]
+        where = loc[0] if loc else "request"
+        name = ".".join(loc[1:]) or where
+        item: dict[str, Any] = {"parameter": name, "in": where, "detail": str(err.get("msg", "invalid value"))}
+        ctx = err.get("ctx") or {}
+        expected = ctx.get("expected")
+        if isinstance(expected, str):
+            # pydantic writes literals as "'a', 'b' or 'c'": give them back as a list.
+            item["allowed"] = [p.strip().strip("'") for p in expected.replace(" or ", ", ").split(",") if p.strip()]
+        out.append(item)
+    return out
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return problem_response(request, exc.status, exc.title, exc.detail, headers, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _validation_errors(exc)
+        parts = []
+        for e in errors:
+            allowed = f" (allowed: {', '.join(e['allowed'])})" if e.get("allowed") else ""
+            parts.append(f"{e['parameter']}: {e['detail']}{allowed}")
+        return problem_response(request, 422, "Invalid request", "; ".join(parts)[:2000], errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "Error")
+        return problem_response(
+            request, exc.status_code, TITLES.get(exc.status_code, "Error"), detail, dict(exc.headers or {})
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # The cause goes to the log, never to the caller.
+        log.exception("unhandled error", extra={"path": request.url.path})
+        return problem_response(request, 500, "Internal error", "the server could not answer; see its log")

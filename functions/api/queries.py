@@ -1,0 +1,455 @@
+"""Every query the API runs, over the serving copy of the mart. SQL is constant text; values are bound parameters.
+
+The only identifiers that vary (a metric's column, a KPI's table and id column) come from the allow-lists below.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import duckdb
+
+PARAM = re.compile(r"\$([a-z_]+)")
+
+# metric name in the API -> column of mv_golden_signals_hourly
+TIMESERIES_METRICS: dict[str, str] = {
+    "latency_p50": "latency_p50_ms",
+    "latency_p95": "latency_p95_ms",
+    "latency_p99": "latency_p99_ms",
+    "error_rate": "error_rate",
+    "requests": "requests",
+    "errors": "errors",
+    "cpu": "cpu_usage_pct",
+    "memory": "memory_usage_pct",
+    "log_errors": "log_errors",
+}
+TIMESERIES_UNITS = {
+    "latency_p50": "ms",
+    "latency_p95": "ms",
+    "latency_p99": "ms",
+    "error_rate": "ratio",
+    "requests": "requests/hour",
+    "errors": "errors/hour",
+    "cpu": "percent",
+    "memory": "percent",
+    "log_errors": "lines/hour",
+}
+GROUP_LEVELS = {"team": "team", "group": "group", "domain": "domain"}
+# column of mv_monitoring_app_day_summary holding each group level
+DAY_GROUP_COLUMNS = {"team": "team", "group": "group_id", "domain": "domain"}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose data: an application, or one component of it, in one environment."""
+
+    app_id: str
+    environment: str
+    component_id: str | None = None
+
+    @property
+    def level(self) -> str:
+        return "component" if self.component_id else "application"
+
+    def params(self) -> dict[str, Any]:
+        return {"app": self.app_id, "component": self.component_id, "env": self.environment, "level": self.level}
+
+
+def used(sql: str, params: dict[str, Any] | None) -> dict[str, Any]:
+    """The parameters a statement names: DuckDB refuses extra ones, and scopes carry more than each query needs."""
+    names = set(PARAM.findall(sql))
+    return {k: v for k, v in (params or {}).items() if k in names}
+
+
+def fetch(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    # Through Arrow: DuckDB's own conversion of time-zoned timestamps needs pytz, which is not installed.
+    rows: list[dict[str, Any]] = con.execute(sql, used(sql, params)).to_arrow_table().to_pylist()
+    return rows
+
+
+def fetch_one(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    found = fetch(con, sql, params)
+    return found[0] if found else None
+
+
+# --- golden signals -----------------------------------------------------------------------------------------
+GOLDEN_SIGNALS_SQL = """
+select
+    sum(requests) as requests,
+    sum(errors) as errors,
+    sum(errors) / nullif(sum(requests), 0) as error_rate,
+    max(latency_p50_ms) as latency_p50_max_ms,
+    max(latency_p95_ms) as latency_p95_max_ms,
+    max(latency_p99_ms) as latency_p99_max_ms,
+    max(cpu_usage_pct) as cpu_max_pct,
+    max(memory_usage_pct) as memory_max_pct,
+    cast(sum(log_errors) as double) as log_errors,
+    count(*) filter (where requests > 0) as measured_hours,
+    max(hour) as last_hour
+from read_parquet($files, union_by_name = true)
+where app_id = $app and level = $level and component_id is not distinct from $component
+    and environment = $env and hour >= $start and hour < $end
+"""
+
+
+def golden_signals(
+    con: duckdb.DuckDBPyConnection, *, files: list[str], scope: Scope, start: datetime, end: datetime
+) -> dict[str, Any]:
+    """Over the hourly table's month objects `files` (local paths); the hour filter prunes row groups."""
+    if not files:
+        return {}
+    row = fetch_one(con, GOLDEN_SIGNALS_SQL, scope.params() | {"files": files, "start": start, "end": end})
+    return row or {}
+
+
+def timeseries(
+    con: duckdb.DuckDBPyConnection, *, files: list[str], scope: Scope, metric: str, start: datetime, end: datetime
+) -> list[tuple[datetime, float | None]]:
+    column = TIMESERIES_METRICS[metric]  # KeyError for anything outside the allow-list
+    if not files:
+        return []
+    sql = (
+        f"select hour, cast({column} as double) from read_parquet($files, union_by_name = true) "  # noqa: S608
+        "where app_id = $app and level = $level and component_id is not distinct from $component "
+        "and environment = $env and hour >= $start and hour < $end order by hour"
+    )
+    params = scope.params() | {"files": files, "start": start, "end": end}
+    table = con.execute(sql, used(sql, params)).to_arrow_table()
+    return list(zip(table.column(0).to_pylist(), table.column(1).to_pylist(), strict=True))
+
+
+# --- incidents ----------------------------------------------------------------------------------------------
+INCIDENTS_SQL = """
+select sys_id, number, app_id, component_id, environment, state, state_label, priority, impact, urgency,
+    short_description, opened_at, resolved_at, closed_at, restored_at, is_open, is_canceled, cmdb_ci_name,
+    assignment_group_name, duration_hours, open_age_hours, sla_breached, linked_deployment_full, link_rule_full,
+    link_confidence_full, linked_deployment_light
+from mv_incidents
+where app_id = $app and ($component is null or component_id = $component) and environment = $env
+    and (
+        ($status = 'open' and is_open)
+        or ($status = 'closed' and not is_open and opened_at >= $start and opened_at < $end)
+        or ($status = 'all' and (is_open or (opened_at >= $start and opened_at < $end)))
+    )
+    and ($after_at is null or (opened_at, sys_id) < ($after_at, $after_id))
+order by opened_at desc, sys_id desc
+limit $limit
+"""
+
+
+def incidents(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    scope: Scope,
+    status: str,
+    start: datetime,
+    end: datetime,
+    limit: int,
+    after: tuple[datetime, str] | None,
+) -> list[dict[str, Any]]:
+    params = scope.params() | {"status": status, "start": start, "end": end, "limit": limit}
+    params |= {"after_at": after[0] if after else None, "after_id": after[1] if after else None}
+    return fetch(con, INCIDENTS_SQL, params)
+
+
+OPEN_INCIDENTS_SQL = """
+select count(*) as open, count(*) filter (where priority <= 2) as open_p1_p2,
+    count(*) filter (where sla_breached) as sla_breached
+from mv_incidents
+where app_id = $app and ($component is null or component_id = $component) and environment = $env and is_open
+"""
+
+
+def open_incidents(con: duckdb.DuckDBPyConnection, *, scope: Scope) -> dict[str, Any]:
+    return fetch_one(con, OPEN_INCIDENTS_SQL, scope.params()) or {}
+
+
+# --- changes and deployments ----------------------------------------------------------------------------------
+CHANGES_SQL = """
+select sys_id, number, app_id, component_id, environment, type, state, state_label, risk, short_description,
+    planned_start, planned_end, work_start, work_end, change_start, change_end, close_code, is_failed, is_closed,
+    cmdb_ci_name, assignment_group_name, deployment_key, covers_deployment
+from mv_changes
+where app_id = $app and ($component is null or component_id = $component) and environment = $env
+    and (
+        ($status = 'upcoming' and change_start >= $as_of)
+        or ($status = 'recent' and change_start < $as_of and change_start >= $start and change_start < $end)
+        or ($status = 'all' and (change_start >= $as_of or (change_start >= $start and change_start < $end)))
+    )
+    and ($after_at is null or (change_start, sys_id) < ($after_at, $after_id))
+order by change_start desc, sys_id desc
+limit $limit
+"""
+
+
+def changes(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    scope: Scope,
+    status: str,
+    as_of: datetime,
+    start: datetime,
+    end: datetime,
+    limit: int,
+    after: tuple[datetime, str] | None,
+) -> list[dict[str, Any]]:
+    params = scope.params() | {"status": status, "as_of": as_of, "start": start, "end": end, "limit": limit}
+    params |= {"after_at": after[0] if after else None, "after_id": after[1] if after else None}
+    return fetch(con, CHANGES_SQL, params)
+
+
+DEPLOYMENTS_SQL = """
+select deployment_key, origin, source_ref, app_id, component_id, environment, revision, previous_revision,
+    started_at, finished_at, status, is_rollback, initiated_by, rolled_back, change_numbers,
+    is_change_failure_full, is_change_failure_light, incident_numbers_full, recovered_at_full, is_rework
+from mv_deployments
+where app_id = $app and ($component is null or component_id = $component) and environment = $env
+    and finished_at >= $start and finished_at < $end
+    and ($after_at is null or (finished_at, deployment_key) < ($after_at, $after_id))
+order by finished_at desc, deployment_key desc
+limit $limit
+"""
+
+
+def deployments(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    scope: Scope,
+    start: datetime,
+    end: datetime,
+    limit: int,
+    after: tuple[datetime, str] | None,
+) -> list[dict[str, Any]]:
+    params = scope.params() | {"start": start, "end": end, "limit": limit}
+    params |= {"after_at": after[0] if after else None, "after_id": after[1] if after else None}
+    return fetch(con, DEPLOYMENTS_SQL, params)
+
+
+LAST_DEPLOYMENTS_SQL = """
+select component_id, arg_max(deployment_key, finished_at) as deployment_key, max(finished_at) as finished_at,
+    arg_max(status, finished_at) as status, arg_max(revision, finished_at) as revision,
+    arg_max(origin, finished_at) as origin
+from mv_deployments
+where app_id = $app and ($component is null or component_id = $component) and environment = $env
+group by component_id
+order by component_id
+"""
+
+
+def last_deployments(con: duckdb.DuckDBPyConnection, *, scope: Scope) -> list[dict[str, Any]]:
+    """The latest deployment of each component, from history."""
+    return fetch(con, LAST_DEPLOYMENTS_SQL, scope.params())
+
+
+# --- SLO, health, risk ------------------------------------------------------------------------------------------
+SLO_APP_SQL = """
+select * from mv_slo_app_period where period = $period and environment = $env and app_id = $app
+"""
+
+
+def app_slo(con: duckdb.DuckDBPyConnection, *, app_id: str, environment: str, period: str) -> dict[str, Any] | None:
+    return fetch_one(con, SLO_APP_SQL, {"period": period, "env": environment, "app": app_id})
+
+
+RISK_APP_SQL = "select * from mv_monitoring_top_risks where app_id = $app"
+
+
+def app_risk(con: duckdb.DuckDBPyConnection, *, app_id: str) -> dict[str, Any] | None:
+    return fetch_one(con, RISK_APP_SQL, {"app": app_id})
+
+
+SLO_APPS_SQL = """
+select * from mv_slo_app_period
+where period = $period and environment = $env and ($after is null or app_id > $after)
+order by app_id limit $limit
+"""
+SLO_GROUPS_SQL = """
+select * from mv_slo_group_period
+where period = $period and environment = $env and level = $level and ($after is null or level_id > $after)
+order by level_id limit $limit
+"""
+# An explicit from/to is summed from the day table (whole UTC days), by events like the period tables.
+SLO_RANGE_SQL = """
+with days as (
+    select app_id, team, group_id, domain, requests, errors, measured_hours, latency_p95_good_hours
+    from mv_monitoring_app_day_summary
+    where environment = $env and day >= $first_day and day <= $last_day
+),
+targets as (
+    select app_id, any_value(availability_target) as availability_target
+    from mv_slo_app_period where environment = $env group by app_id
+),
+keyed as (
+    select
+        case $level when 'app' then d.app_id when 'team' then d.team when 'group' then d.group_id
+            else coalesce(d.domain, '(none)') end as id,
+        d.*,
+        coalesce(t.availability_target, $default_target) as availability_target
+    from days as d left join targets as t using (app_id)
+)
+select
+    id,
+    count(distinct app_id) as applications,
+    sum(requests) as availability_denominator,
+    sum(requests) - sum(errors) as availability_numerator,
+    sum(errors) as bad_requests,
+    (sum(requests) - sum(errors)) / nullif(sum(requests), 0) as availability,
+    sum(availability_target * requests) / nullif(sum(requests), 0) as availability_target,
+    sum((1 - availability_target) * requests) as error_budget_allowed,
+    sum(measured_hours) as measured_hours,
+    cast(sum(latency_p95_good_hours) as double) / nullif(sum(measured_hours), 0) as latency_p95_sli
+from keyed
+where id is not null and ($after is null or id > $after)
+group by id
+order by id
+limit $limit
+"""
+
+
+def slo_named(
+    con: duckdb.DuckDBPyConnection, *, group_by: str, period: str, environment: str, limit: int, after: str | None
+) -> list[dict[str, Any]]:
+    params: dict[str, Any] = {"period": period, "env": environment, "limit": limit, "after": after}
+    if group_by == "app":
+        return fetch(con, SLO_APPS_SQL, params)
+    return fetch(con, SLO_GROUPS_SQL, params | {"level": GROUP_LEVELS[group_by]})
+
+
+def slo_range(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    group_by: str,
+    first_day: date,
+    last_day: date,
+    environment: str,
+    limit: int,
+    after: str | None,
+    default_target: float,
+) -> list[dict[str, Any]]:
+    params = {
+        "level": group_by,
+        "env": environment,
+        "first_day": first_day,
+        "last_day": last_day,
+        "limit": limit,
+        "after": after,
+        "default_target": default_target,
+    }
+    return fetch(con, SLO_RANGE_SQL, params)
+
+
+DORA_APPS_SQL = """
+select * from mv_dora_app_period
+where period = $period and environment = $env and correlation_mode = $mode and band_set = $bands
+    and ($after is null or app_id > $after)
+order by app_id limit $limit
+"""
+DORA_GROUPS_SQL = """
+select * from mv_dora_group_period
+where period = $period and environment = $env and correlation_mode = $mode and band_set = $bands
+    and level = $level and ($after is null or level_id > $after)
+order by level_id limit $limit
+"""
+
+
+def dora(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    group_by: str,
+    period: str,
+    environment: str,
+    mode: str,
+    band_set: str,
+    limit: int,
+    after: str | None,
+) -> list[dict[str, Any]]:
+    params: dict[str, Any] = {
+        "period": period,
+        "env": environment,
+        "mode": mode,
+        "bands": band_set,
+        "limit": limit,
+        "after": after,
+    }
+    if group_by == "app":
+        return fetch(con, DORA_APPS_SQL, params)
+    return fetch(con, DORA_GROUPS_SQL, params | {"level": GROUP_LEVELS[group_by]})
+
+
+TOP_RISKS_SQL = "select * from mv_monitoring_top_risks order by rank limit $limit"
+# For another metric or period than the 7-day risk score: ranked from the day table.
+RANK_RANGE_SQL = """
+select
+    s.app_id,
+    any_value(r.app_name) as app_name,
+    any_value(s.team) as team,
+    any_value(s.group_id) as group_id,
+    any_value(s.domain) as domain,
+    any_value(r.risk_score) as risk_score,
+    any_value(r.health) as health,
+    sum(s.errors) / nullif(sum(s.requests), 0) as error_rate,
+    sum(s.incidents_opened) as incidents,
+    sum(s.requests) as requests
+from mv_monitoring_app_day_summary as s
+left join mv_monitoring_top_risks as r using (app_id)
+where s.environment = $env and s.day >= $first_day and s.day <= $last_day
+group by s.app_id
+"""
+RANK_ORDER = {
+    "error_rate": "error_rate desc nulls last, app_id",
+    "incidents": "incidents desc nulls last, app_id",
+}
+
+
+def top_risks(con: duckdb.DuckDBPyConnection, *, limit: int) -> list[dict[str, Any]]:
+    return fetch(con, TOP_RISKS_SQL, {"limit": limit})
+
+
+def top_burn(con: duckdb.DuckDBPyConnection, *, limit: int) -> list[dict[str, Any]]:
+    sql = "select * from mv_monitoring_top_risks order by burn_rate_1h desc nulls last, app_id limit $limit"
+    return fetch(con, sql, {"limit": limit})
+
+
+def ranked(
+    con: duckdb.DuckDBPyConnection, *, metric: str, environment: str, first_day: date, last_day: date, limit: int
+) -> list[dict[str, Any]]:
+    order = RANK_ORDER[metric]  # allow-listed
+    sql = f"select * from ({RANK_RANGE_SQL}) order by {order} limit $limit"  # noqa: S608 - constant text
+    params = {"env": environment, "first_day": first_day, "last_day": last_day, "limit": limit}
+    return fetch(con, sql, params)
+
+
+# --- overview ---------------------------------------------------------------------------------------------------
+HEALTH_SQL = """
+select level, level_id, applications, red, orange, green, no_data, max_risk_score, health, reasons
+from mv_health where level in ('domain', 'team') order by level, level_id
+"""
+HEALTH_COUNTS_SQL = """
+select health, count(*) as applications from mv_health where level = 'application' group by health order by health
+"""
+TREND_SQL = """
+select day, sum(requests) as requests, sum(errors) as errors, sum(errors) / nullif(sum(requests), 0) as error_rate,
+    cast(sum(incidents_opened) as bigint) as incidents_opened, cast(sum(deployments) as bigint) as deployments,
+    cast(sum(deployment_change_failures) as bigint) as deployment_change_failures,
+    cast(sum(changes_implemented) as bigint) as changes_implemented
+from mv_monitoring_domain_day_summary
+where environment = $env and day >= $first_day and day <= $last_day
+group by day order by day
+"""
+
+
+def health_levels(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    return fetch(con, HEALTH_SQL)
+
+
+def health_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    return {r["health"]: int(r["applications"]) for r in fetch(con, HEALTH_COUNTS_SQL)}
+
+
+def daily_trend(
+    con: duckdb.DuckDBPyConnection, *, environment: str, first_day: date, last_day: date
+) -> list[dict[str, Any]]:
+    return fetch(con, TREND_SQL, {"env": environment, "first_day": first_day, "last_day": last_day})

@@ -1,0 +1,1 @@
+"""One router per audience: user (Backstage tabs), SRE/management (KPIs, risk), admin."""

@@ -1,0 +1,185 @@
+"""Admin routes (admin role): the run log, the mapping table, batch triggers and the state of each connector."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from functions.api.deps import (
+    ContextDep,
+    CursorParam,
+    Limit,
+    PrincipalDep,
+    decode_cursor,
+    encode_cursor,
+    envelope,
+    require_admin,
+)
+from functions.api.models import (
+    MappingChange,
+    MappingChanged,
+    MappingOut,
+    Page,
+    RunList,
+    RunOut,
+    SourcesOut,
+    SourceState,
+    TriggerOut,
+    TriggerRequest,
+    problem_responses,
+)
+from functions.api.problems import Problem
+from lakehouse.errors import MappingValidationError
+from lakehouse.mappings import MappingStore
+from lakehouse.runlog import RunLog, RunRecord, Watermarks
+from lakehouse.schemas import REGISTRY
+
+router = APIRouter(
+    prefix="/monitoring/admin",
+    tags=["admin"],
+    responses=problem_responses(401, 403, 404, 409, 422, 502, 503),
+    dependencies=[Depends(require_admin)],
+)
+
+SOURCES = ("dynatrace", "servicenow", "argocd", "gitlab", "elasticsearch")
+RUN_KEY_DAY = 1  # runs/day=YYYY-MM-DD/<run_id>.json
+
+
+@router.get("/batch-runs", response_model=RunList, summary="Batch runs, newest first")
+def batch_runs(
+    ctx: ContextDep,
+    limit: Limit = 50,
+    cursor: CursorParam = None,
+    status: Annotated[str | None, Query(pattern="^(running|succeeded|partial|failed)$")] = None,
+) -> RunList:
+    after = decode_cursor(cursor, (str,))
+    # Keys sort by day then by run id (which starts with the start time): newest first without reading bodies.
+    keys = sorted((k for k in ctx.lake.list_keys("runs/") if k.endswith(".json")), reverse=True)
+    if after:
+        keys = [k for k in keys if k < after[0]]
+    items: list[RunOut] = []
+    last_key = None
+    for key in keys:
+        if len(items) > limit:
+            break
+        found = ctx.lake.get_json(key)
+        if not found:
+            continue
+        record = RunRecord.from_json(found[0])
+        if status and record.status != status:
+            continue
+        items.append(RunOut.model_validate(record.__dict__))
+        last_key = key if len(items) == limit else last_key
+    more = len(items) > limit
+    return RunList(
+        **envelope(ctx.mart.snapshot()),
+        items=items[:limit],
+        page=Page(limit=limit, next_cursor=encode_cursor(last_key) if more and last_key else None),
+    )
+
+
+@router.get("/mappings", response_model=MappingOut, summary="The mapping table (current or a given version)")
+def get_mappings(
+    ctx: ContextDep,
+    version: Annotated[int | None, Query(ge=1, le=10**6)] = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+    cursor: CursorParam = None,
+) -> MappingOut:
+    store = MappingStore(ctx.lake)
+    versions = store.versions()
+    chosen = version or (versions[-1] if versions else None)
+    if version is not None and version not in versions:
+        raise Problem(404, f"no mapping version {version}; versions: {versions[-20:]}", title="Unknown mapping version")
+    mapping = store.read(chosen) if chosen else None
+    entries = [e.model_dump(exclude_none=True) for e in (mapping.entries if mapping else ())]
+    after = decode_cursor(cursor, (str,))
+    start = int(after[0]) if after and after[0].isdigit() else 0
+    page = entries[start : start + limit]
+    nxt = encode_cursor(str(start + limit)) if start + limit < len(entries) else None
+    return MappingOut(
+        **envelope(ctx.mart.snapshot()),
+        version=mapping.version if mapping else 0,
+        versions=versions,
+        changed_by=mapping.changed_by if mapping else None,
+        changed_at=mapping.changed_at if mapping else None,
+        change_note=mapping.change_note if mapping else None,
+        entries=page,
+        page=Page(limit=limit, next_cursor=nxt),
+    )
+
+
+@router.post("/mappings", response_model=MappingChanged, status_code=201, summary="Change the mapping (a new version)")
+def post_mappings(ctx: ContextDep, principal: PrincipalDep, change: MappingChange) -> MappingChanged:
+    if not change.entries and not change.remove:
+        raise Problem(422, "give entries to upsert or keys to remove", title="Empty change")
+    try:
+        result = MappingStore(ctx.lake).apply(
+            change.entries,
+            actor=principal.subject,
+            note=change.note,
+            replace=change.replace,
+            remove=[(k.entity_id, k.environment) for k in change.remove],
+        )
+    except MappingValidationError as exc:
+        raise Problem(
+            422,
+            f"{len(exc.problems)} problem(s): nothing was written",
+            title="Mapping rejected",
+            errors=exc.problems[:200],
+        ) from None
+    ctx.mart.mapping_changed()
+    return MappingChanged(
+        version=result.version, changed_by=result.changed_by, changed_at=result.changed_at, entries=len(result.entries)
+    )
+
+
+@router.post("/batch/trigger", response_model=TriggerOut, status_code=202, summary="Start an ingestion or a build")
+def trigger(ctx: ContextDep, request: TriggerRequest) -> TriggerOut:
+    started = ctx.trigger.start(request.kind, request.source, request.mode)
+    return TriggerOut(
+        trigger_id=started.trigger_id,
+        kind=started.kind,
+        target=started.target,
+        status=started.status,  # type: ignore[arg-type]
+        run_ids=started.run_ids,
+    )
+
+
+@router.get("/config/sources", response_model=SourcesOut, summary="Each connector: configured, reachable, fresh")
+def config_sources(ctx: ContextDep) -> SourcesOut:
+    now = datetime.now(UTC)
+    marks = Watermarks(ctx.lake)
+    recent = RunLog(ctx.lake).list(limit=500)
+    items = []
+    for source in SOURCES:
+        url = getattr(ctx.sources, f"{source}_url", None)
+        probe = ctx.live.probe(source) if url else None
+        datasets = {
+            ds.name: (m.value if (m := marks.get(ds.source, ds.name)) else None)
+            for ds in REGISTRY.values()
+            if ds.source == source and ds.name not in ("rejects", "entities")
+        }
+        known = [v for v in datasets.values() if v is not None]
+        oldest = min(known) if known else None
+        runs = [r for r in recent if r.source == source]
+        success = next((r.finished_at for r in runs if r.status == "succeeded"), None)
+        items.append(
+            SourceState(
+                name=source,
+                configured=bool(url),
+                url=url,
+                reachable=None if probe is None else probe.error is None,
+                authenticated=None
+                if probe is None or probe.error
+                else bool(probe.value and probe.value["authenticated"]),
+                probe_error=probe.error if probe else None,
+                last_success=success,
+                last_run_status=runs[0].status if runs else None,
+                freshness=oldest,
+                lag_seconds=round((now - oldest).total_seconds(), 3) if oldest else None,
+                datasets=datasets,
+            )
+        )
+    return SourcesOut(**envelope(ctx.mart.snapshot()), items=items)

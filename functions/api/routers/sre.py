@@ -1,0 +1,196 @@
+"""SRE and management routes: SLO and DORA KPIs by application, team, group or domain, and the top risks."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+
+from functions.api import periods, queries
+from functions.api.deps import (
+    ContextDep,
+    CursorParam,
+    Environment,
+    Limit,
+    MartDep,
+    anchor,
+    decode_cursor,
+    envelope,
+    reader,
+)
+from functions.api.models import (
+    DoraReport,
+    DoraRow,
+    Page,
+    PeriodOut,
+    RiskReport,
+    RiskRow,
+    SloReport,
+    SloRow,
+    problem_responses,
+)
+from functions.api.problems import invalid
+
+router = APIRouter(
+    prefix="/monitoring", tags=["sre"], responses=problem_responses(401, 403, 422, 503), dependencies=[Depends(reader)]
+)
+
+GroupBy = Annotated[Literal["app", "team", "group", "domain"], Query(alias="groupBy")]
+PeriodParam = Annotated[str | None, Query(max_length=40, description=f"One of {', '.join(periods.BUILT_PERIODS)}.")]
+FromParam = Annotated[str | None, Query(alias="from", max_length=40, description="ISO 8601 instant (UTC).")]
+ToParam = Annotated[str | None, Query(alias="to", max_length=40, description="ISO 8601 instant (UTC).")]
+DEFAULT_TARGET = 0.995  # the build's default availability target, for apps without an SLO row
+
+
+def _row_id(row: dict, group_by: str) -> dict:
+    return row | {"id": row["app_id"] if group_by == "app" else row["level_id"]}
+
+
+@router.get("/kpis/slo", response_model=SloReport, summary="SLO attainment and error budgets")
+def kpis_slo(
+    ctx: ContextDep,
+    mart: MartDep,
+    period: PeriodParam = None,
+    start: FromParam = None,
+    end: ToParam = None,
+    group_by: GroupBy = "app",
+    environment: Environment = "production",
+    limit: Limit = 100,
+    cursor: CursorParam = None,
+) -> SloReport:
+    p = periods.resolve(
+        period,
+        start,
+        end,
+        anchor=anchor(mart),
+        default="last_30d",
+        max_days=ctx.api.max_period_days,
+        allowed=periods.BUILT_PERIODS,
+    )
+    after = decode_cursor(cursor, (str,))
+    after_id = after[0] if after else None
+    if p.name is not None:
+        rows = [
+            _row_id(r, group_by)
+            for r in queries.slo_named(
+                mart.con, group_by=group_by, period=p.name, environment=environment, limit=limit + 1, after=after_id
+            )
+        ]
+    else:
+        rows = queries.slo_range(
+            mart.con,
+            group_by=group_by,
+            first_day=p.first_day,
+            last_day=p.last_day,
+            environment=environment,
+            limit=limit + 1,
+            after=after_id,
+            default_target=DEFAULT_TARGET,
+        )
+        for r in rows:
+            allowed = r["error_budget_allowed"]
+            r["error_budget_consumed"] = r["bad_requests"] / allowed if allowed else None
+            r["error_budget_remaining"] = 1 - r["error_budget_consumed"] if allowed else None
+    items = [SloRow.model_validate(r) for r in rows[:limit]]
+    nxt = queries_cursor(rows, limit)
+    return SloReport(
+        **envelope(mart.snap),
+        group_by=group_by,
+        environment=environment,
+        period=PeriodOut(name=p.name, start=p.start, end=p.end),
+        items=items,
+        page=Page(limit=limit, next_cursor=nxt),
+    )
+
+
+def queries_cursor(rows: list[dict], limit: int) -> str | None:
+    from functions.api.deps import encode_cursor
+
+    return encode_cursor(rows[limit - 1]["id"]) if len(rows) > limit else None
+
+
+@router.get("/kpis/dora", response_model=DoraReport, summary="DORA metrics and performance levels")
+def kpis_dora(
+    ctx: ContextDep,
+    mart: MartDep,
+    period: PeriodParam = None,
+    group_by: GroupBy = "app",
+    mode: Annotated[Literal["full", "light"], Query(description="Incident correlation mode.")] = "full",
+    band_set: Annotated[Literal["2023", "2024"], Query(alias="bandSet")] = "2023",
+    environment: Environment = "production",
+    limit: Limit = 100,
+    cursor: CursorParam = None,
+) -> DoraReport:
+    p = periods.resolve(
+        period,
+        None,
+        None,
+        anchor=anchor(mart),
+        default="last_90d",
+        max_days=ctx.api.max_period_days,
+        allowed=periods.BUILT_PERIODS,
+    )
+    assert p.name is not None
+    after = decode_cursor(cursor, (str,))
+    rows = [
+        _row_id(r, group_by)
+        for r in queries.dora(
+            mart.con,
+            group_by=group_by,
+            period=p.name,
+            environment=environment,
+            mode=mode,
+            band_set=band_set,
+            limit=limit + 1,
+            after=after[0] if after else None,
+        )
+    ]
+    return DoraReport(
+        **envelope(mart.snap),
+        group_by=group_by,
+        environment=environment,
+        mode=mode,
+        band_set=band_set,
+        period=PeriodOut(name=p.name, start=p.start, end=p.end),
+        items=[DoraRow.model_validate(r) for r in rows[:limit]],
+        page=Page(limit=limit, next_cursor=queries_cursor(rows, limit)),
+    )
+
+
+@router.get("/risk/top", response_model=RiskReport, summary="The riskiest applications")
+def risk_top(
+    ctx: ContextDep,
+    mart: MartDep,
+    metric: Literal["risk", "error_rate", "incidents", "burn_rate"] = "risk",
+    period: PeriodParam = None,
+    start: FromParam = None,
+    end: ToParam = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    environment: Environment = "production",
+) -> RiskReport:
+    p = periods.resolve(period, start, end, anchor=anchor(mart), default="last_7d", max_days=ctx.api.max_period_days)
+    if metric in ("risk", "burn_rate"):
+        if p.name != "last_7d":
+            raise invalid("period", f"metric={metric} is computed over the last 7 days only", ["last_7d"])
+        if environment != "production":
+            raise invalid("environment", f"metric={metric} is computed for production only", ["production"])
+        rows = queries.top_risks(mart.con, limit=limit) if metric == "risk" else queries.top_burn(mart.con, limit=limit)
+        rows = [
+            r
+            | {
+                "error_rate": r.get("error_rate_7d"),
+                "incidents": r.get("incidents_7d"),
+                "requests": r.get("requests_7d"),
+            }
+            for r in rows
+        ]
+    else:
+        rows = queries.ranked(
+            mart.con, metric=metric, environment=environment, first_day=p.first_day, last_day=p.last_day, limit=limit
+        )
+    return RiskReport(
+        **envelope(mart.snap),
+        metric=metric,
+        period=PeriodOut(name=p.name, start=p.start, end=p.end),
+        items=[RiskRow.model_validate(r) for r in rows],
+    )

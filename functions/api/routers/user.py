@@ -1,0 +1,528 @@
+"""User routes: the overview and the application and component tabs (summary, timeseries, events, logs link)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from functions.api import kibana, periods, queries
+from functions.api.deps import (
+    ContextDep,
+    CursorParam,
+    Environment,
+    Limit,
+    Mart,
+    MartDep,
+    anchor,
+    decode_cursor,
+    envelope,
+    next_cursor,
+    reader,
+)
+from functions.api.models import (
+    ChangeList,
+    DeploymentList,
+    EntityInfo,
+    GoldenSignals,
+    IncidentList,
+    LastDeployment,
+    LiveComponent,
+    LogsLink,
+    OpenIncidents,
+    Overview,
+    Page,
+    PeriodOut,
+    RiskInfo,
+    SloStatus,
+    Summary,
+    Timeseries,
+    problem_responses,
+)
+from functions.api.problems import Problem
+from functions.api.queries import Scope
+
+router = APIRouter(
+    prefix="/monitoring",
+    tags=["user"],
+    responses=problem_responses(401, 403, 404, 422, 503),
+    dependencies=[Depends(reader)],
+)
+
+PeriodParam = Annotated[str | None, Query(max_length=40, description=f"One of {', '.join(periods.NAMED_PERIODS)}.")]
+FromParam = Annotated[str | None, Query(alias="from", max_length=40, description="ISO 8601 instant (UTC).")]
+ToParam = Annotated[str | None, Query(alias="to", max_length=40, description="ISO 8601 instant (UTC).")]
+AppId = Annotated[str, Path(max_length=300, description="Application id or Backstage ref (system:default/x).")]
+ComponentId = Annotated[str, Path(max_length=300, description="Component id or Backstage ref (component:default/x).")]
+Metric = Literal[
+    "latency_p95", "latency_p99", "latency_p50", "error_rate", "requests", "errors", "cpu", "memory", "log_errors"
+]
+
+
+def _period_out(p: periods.Period) -> PeriodOut:
+    return PeriodOut(name=p.name, start=p.start, end=p.end)
+
+
+def _period(
+    ctx: ContextDep, mart: Mart, period: str | None, start: str | None, end: str | None, default: str
+) -> periods.Period:
+    return periods.resolve(period, start, end, anchor=anchor(mart), default=default, max_days=ctx.api.max_period_days)
+
+
+# --- overview ---------------------------------------------------------------------------------------------------
+@router.get("/overview", response_model=Overview, summary="Global health, top risks and daily trends")
+def overview(
+    ctx: ContextDep,
+    mart: MartDep,
+    period: PeriodParam = None,
+    start: FromParam = None,
+    end: ToParam = None,
+    environment: Environment = "production",
+) -> Overview:
+    p = _period(ctx, mart, period, start, end, "last_30d")
+    con = mart.con
+    return Overview(
+        **envelope(mart.snap),
+        period=_period_out(p),
+        applications_by_health=queries.health_counts(con),
+        health=queries.health_levels(con),  # type: ignore[arg-type]
+        top_risks=queries.top_risks(con, limit=10),  # type: ignore[arg-type]
+        trend=queries.daily_trend(con, environment=environment, first_day=p.first_day, last_day=p.last_day),  # type: ignore[arg-type]
+    )
+
+
+# --- one entity -------------------------------------------------------------------------------------------------
+def _app_scope(mart: Mart, app_id: str, environment: str) -> Scope:
+    return Scope(mart.snap.directory.resolve_application(app_id), environment)
+
+
+def _component_scope(mart: Mart, component_id: str, environment: str) -> Scope:
+    component, app = mart.snap.directory.resolve_component(component_id)
+    return Scope(app, environment, component)
+
+
+def _entity(mart: Mart, scope: Scope) -> EntityInfo:
+    directory = mart.snap.directory
+    entity_id = scope.component_id or scope.app_id
+    entry = directory.entry(entity_id, scope.environment)
+    if entry is None:
+        raise Problem(404, f"{entity_id!r} is not mapped in environment {scope.environment!r}", title="Unknown entity")
+    app = directory.entry(scope.app_id, scope.environment) or directory.entry(scope.app_id, "production")
+    components = (
+        []
+        if scope.component_id
+        else sorted(c.entity_id for c in directory.components_of(scope.app_id, scope.environment))
+    )
+    return EntityInfo(
+        id=entity_id,
+        kind=entry.kind,
+        name=entry.name,
+        application_id=scope.app_id,
+        team=entry.team or (app.team if app else None),
+        group=entry.group or (app.group if app else None),
+        domain=entry.domain or (app.domain if app else None),
+        environment=scope.environment,
+        components=components,
+    )
+
+
+def _summary(mart: Mart, scope: Scope) -> Summary:
+    info = _entity(mart, scope)
+    end = anchor(mart)
+    start = end - timedelta(hours=24)
+    con = mart.con
+    files = mart.snap.hourly_files(start.date(), end.date())
+    signals = queries.golden_signals(con, files=files, scope=scope, start=start, end=end)
+    slo = None
+    risk = None
+    if scope.component_id is None:
+        row = queries.app_slo(con, app_id=scope.app_id, environment=scope.environment, period="last_30d")
+        slo = SloStatus.model_validate(row) if row else None
+        risk_row = queries.app_risk(con, app_id=scope.app_id) if scope.environment == "production" else None
+        risk = RiskInfo.model_validate(risk_row) if risk_row else None
+    open_now = queries.open_incidents(con, scope=scope)
+    return Summary(
+        **envelope(mart.snap),
+        entity=info,
+        golden_signals=GoldenSignals(
+            window_start=start, window_end=end, **{k: v for k, v in signals.items() if v is not None}
+        ),
+        incidents=OpenIncidents(
+            open=open_now.get("open") or 0,
+            open_p1_p2=open_now.get("open_p1_p2") or 0,
+            sla_breached=open_now.get("sla_breached") or 0,
+        ),
+        slo=slo,
+        last_deployments=[LastDeployment.model_validate(r) for r in queries.last_deployments(con, scope=scope)],
+        risk=risk,
+    )
+
+
+def _timeseries(
+    ctx: ContextDep, mart: Mart, scope: Scope, metric: str, period: str | None, start: str | None, end: str | None
+) -> Timeseries:
+    p = _period(ctx, mart, period, start, end, "last_24h")
+    files = mart.snap.hourly_files(p.first_day, p.last_day)
+    points = queries.timeseries(mart.con, files=files, scope=scope, metric=metric, start=p.start, end=p.end)
+    return Timeseries(
+        **envelope(mart.snap),
+        entity_id=scope.component_id or scope.app_id,
+        level=scope.level,  # type: ignore[arg-type]
+        metric=metric,
+        unit=queries.TIMESERIES_UNITS[metric],
+        period=_period_out(p),
+        points=[{"t": t, "v": v} for t, v in points],  # type: ignore[misc]
+    )
+
+
+def _incidents(
+    ctx: ContextDep,
+    mart: Mart,
+    scope: Scope,
+    status: str,
+    period: str | None,
+    start: str | None,
+    end: str | None,
+    limit: int,
+    cursor: str | None,
+) -> IncidentList:
+    p = _period(ctx, mart, period, start, end, "last_30d")
+    after = decode_cursor(cursor, (datetime, str))
+    rows = queries.incidents(
+        mart.con, scope=scope, status=status, start=p.start, end=p.end, limit=limit + 1, after=after
+    )
+    return IncidentList(
+        **envelope(mart.snap),
+        entity_id=scope.component_id or scope.app_id,
+        status=status,
+        period=_period_out(p),
+        items=rows[:limit],  # type: ignore[arg-type]
+        page=Page(limit=limit, next_cursor=next_cursor(rows, limit, "opened_at", "sys_id")),
+    )
+
+
+def _changes(
+    ctx: ContextDep,
+    mart: Mart,
+    scope: Scope,
+    status: str,
+    period: str | None,
+    start: str | None,
+    end: str | None,
+    limit: int,
+    cursor: str | None,
+) -> ChangeList:
+    p = _period(ctx, mart, period, start, end, "last_30d")
+    after = decode_cursor(cursor, (datetime, str))
+    rows = queries.changes(
+        mart.con,
+        scope=scope,
+        status=status,
+        as_of=anchor(mart),
+        start=p.start,
+        end=p.end,
+        limit=limit + 1,
+        after=after,
+    )
+    return ChangeList(
+        **envelope(mart.snap),
+        entity_id=scope.component_id or scope.app_id,
+        status=status,
+        period=_period_out(p),
+        items=rows[:limit],  # type: ignore[arg-type]
+        page=Page(limit=limit, next_cursor=next_cursor(rows, limit, "change_start", "sys_id")),
+    )
+
+
+def _deployments(
+    ctx: ContextDep,
+    mart: Mart,
+    scope: Scope,
+    mode: str,
+    period: str | None,
+    start: str | None,
+    end: str | None,
+    limit: int,
+    cursor: str | None,
+) -> DeploymentList:
+    entity_id = scope.component_id or scope.app_id
+    if mode == "live":
+        return DeploymentList(
+            **envelope(mart.snap), entity_id=entity_id, mode="live", period=None, live=_live(ctx, mart, scope)
+        )
+    p = _period(ctx, mart, period, start, end, "last_30d")
+    after = decode_cursor(cursor, (datetime, str))
+    rows = queries.deployments(mart.con, scope=scope, start=p.start, end=p.end, limit=limit + 1, after=after)
+    return DeploymentList(
+        **envelope(mart.snap),
+        entity_id=entity_id,
+        mode="history",
+        period=_period_out(p),
+        items=rows[:limit],  # type: ignore[arg-type]
+        page=Page(limit=limit, next_cursor=next_cursor(rows, limit, "finished_at", "deployment_key")),
+    )
+
+
+def _live(ctx: ContextDep, mart: Mart, scope: Scope) -> list[LiveComponent]:
+    """Each component's ArgoCD status and last GitLab pipeline; a failing source falls back to history."""
+    directory = mart.snap.directory
+    if scope.component_id:
+        entry = directory.entry(scope.component_id, scope.environment)
+        components = [entry] if entry else []
+    else:
+        components = sorted(directory.components_of(scope.app_id, scope.environment), key=lambda e: e.entity_id)
+    history = {r["component_id"]: r for r in queries.last_deployments(mart.con, scope=scope)}
+    out = []
+    for comp in components:
+        item = LiveComponent(
+            component_id=comp.entity_id,
+            stale=False,
+            argocd_app=comp.argocd_app_name,
+            gitlab_project_id=comp.gitlab_project_id,
+        )
+        reasons = []
+        if comp.argocd_app_name:
+            argo = ctx.live.argocd_app(comp.argocd_app_name)
+            if argo.error is None and isinstance(argo.value, dict):
+                item = item.model_copy(update={k: v for k, v in argo.value.items()} | {"fetched_at": argo.fetched_at})
+                item = LiveComponent.model_validate(item.model_dump())
+            else:
+                reasons.append(f"argocd: {argo.error}")
+        if comp.gitlab_project_id:
+            gitlab = ctx.live.gitlab_last_pipeline(comp.gitlab_project_id)
+            if gitlab.error is None:
+                pipeline = gitlab.value or {}
+                item = LiveComponent.model_validate(
+                    item.model_dump()
+                    | {
+                        "last_pipeline_status": pipeline.get("status"),
+                        "last_pipeline_ref": pipeline.get("ref"),
+                        "last_pipeline_at": pipeline.get("updated_at") or pipeline.get("created_at"),
+                        "last_pipeline_url": pipeline.get("web_url"),
+                        "fetched_at": item.fetched_at or gitlab.fetched_at,
+                    }
+                )
+            else:
+                reasons.append(f"gitlab: {gitlab.error}")
+        if reasons:
+            last = history.get(comp.entity_id)
+            fallback = {"stale": True, "stale_reason": "; ".join(reasons)}
+            if last and item.last_deployed_at is None:
+                fallback |= {"revision": item.revision or last["revision"], "last_deployed_at": last["finished_at"]}
+            item = LiveComponent.model_validate(item.model_dump() | fallback)
+        out.append(item)
+    return out
+
+
+def _logs_link(
+    ctx: ContextDep, mart: Mart, scope: Scope, time_range: str | None, start: str | None, end: str | None
+) -> LogsLink:
+    if not ctx.api.kibana_url:
+        raise Problem(503, "no Kibana URL is configured (ROSETTA_API_KIBANA_URL)", title="Kibana not configured")
+    directory = mart.snap.directory
+    entity_id = scope.component_id or scope.app_id
+    entry = directory.entry(entity_id, scope.environment)
+    app_entry = directory.entry(scope.app_id, scope.environment)
+    index = (entry.elisa_index if entry else None) or (app_entry.elisa_index if app_entry else None)
+    if index is None:
+        for comp in directory.components_of(scope.app_id, scope.environment):
+            index = index or comp.elisa_index
+    if index is None:
+        raise Problem(404, f"{entity_id!r} has no elisa.index in the mapping", title="No log index mapped")
+    query = (entry.kibana_query() if entry else None) or (app_entry.kibana_query() if app_entry else None)
+    if query is None:
+        field = "service.name" if scope.component_id else "labels.application"
+        query = f'{field}:"{entity_id}"'
+    time_from, time_to = periods.kibana_range(
+        time_range, start, end, now=datetime.now(UTC), max_days=ctx.api.max_period_days
+    )
+    view = ctx.live.data_view_id(index)
+    url = kibana.discover_url(
+        ctx.api.kibana_url,
+        data_view_id=view,
+        query=query,
+        time_from=time_from,
+        time_to=time_to,
+        space=ctx.api.kibana_space,
+    )
+    return LogsLink(
+        **envelope(mart.snap),
+        entity_id=entity_id,
+        url=url,
+        data_view_id=view,
+        index_pattern=index,
+        query=query,
+        time_from=time_from,
+        time_to=time_to,
+    )
+
+
+# --- routes: applications and components share the handlers above -----------------------------------------------
+IncidentStatus = Annotated[Literal["open", "closed", "all"], Query()]
+ChangeStatus = Annotated[Literal["upcoming", "recent", "all"], Query()]
+DeployMode = Annotated[Literal["live", "history"], Query()]
+TimeRange = Annotated[str | None, Query(alias="timeRange", max_length=40, description="now-1h, now-24h, last_7d, ...")]
+
+
+@router.get("/applications/{app_id:path}/summary", response_model=Summary, summary="Application summary")
+def app_summary(mart: MartDep, app_id: AppId, environment: Environment = "production") -> Summary:
+    return _summary(mart, _app_scope(mart, app_id, environment))
+
+
+@router.get("/applications/{app_id:path}/timeseries", response_model=Timeseries, summary="Application series")
+def app_timeseries(
+    ctx: ContextDep,
+    mart: MartDep,
+    app_id: AppId,
+    metric: Metric = "latency_p95",
+    period: PeriodParam = None,
+    start: FromParam = None,
+    end: ToParam = None,
+    environment: Environment = "production",
+) -> Timeseries:
+    return _timeseries(ctx, mart, _app_scope(mart, app_id, environment), metric, period, start, end)
+
+
+@router.get("/applications/{app_id:path}/incidents", response_model=IncidentList, summary="Application incidents")
+def app_incidents(
+    ctx: ContextDep,
+    mart: MartDep,
+    app_id: AppId,
+    status: IncidentStatus = "open",
+    period: PeriodParam = None,
+    start: FromParam = None,
+    end: ToParam = None,
+    limit: Limit = 50,
+    cursor: CursorParam = None,
+    environment: Environment = "production",
+) -> IncidentList:
+    return _incidents(ctx, mart, _app_scope(mart, app_id, environment), status, period, start, end, limit, cursor)
+
+
+@router.get("/applications/{app_id:path}/changes", response_model=ChangeList, summary="Application changes")
+def app_changes(
+    ctx: ContextDep,
+    mart: MartDep,
+    app_id: AppId,
+    status: ChangeStatus = "all",
+    period: PeriodParam = None,
+    start: FromParam = None,
+    end: ToParam = None,
+    limit: Limit = 50,
+    cursor: CursorParam = None,
+    environment: Environment = "production",
+) -> ChangeList:
+    return _changes(ctx, mart, _app_scope(mart, app_id, environment), status, period, start, end, limit, cursor)
+
+
+@router.get("/applications/{app_id:path}/deployments", response_model=DeploymentList, summary="Application deployments")
+def app_deployments(
+    ctx: ContextDep,
+    mart: MartDep,
+    app_id: AppId,
+    mode: DeployMode = "history",
+    period: PeriodParam = None,
+    start: FromParam = None,
+    end: ToParam = None,
+    limit: Limit = 50,
+    cursor: CursorParam = None,
+    environment: Environment = "production",
+) -> DeploymentList:
+    return _deployments(ctx, mart, _app_scope(mart, app_id, environment), mode, period, start, end, limit, cursor)
+
+
+@router.get("/applications/{app_id:path}/logs/link", response_model=LogsLink, summary="Application Kibana link")
+def app_logs_link(
+    ctx: ContextDep,
+    mart: MartDep,
+    app_id: AppId,
+    time_range: TimeRange = None,
+    start: FromParam = None,
+    end: ToParam = None,
+    environment: Environment = "production",
+) -> LogsLink:
+    return _logs_link(ctx, mart, _app_scope(mart, app_id, environment), time_range, start, end)
+
+
+@router.get("/components/{component_id:path}/summary", response_model=Summary, summary="Component summary")
+def component_summary(mart: MartDep, component_id: ComponentId, environment: Environment = "production") -> Summary:
+    return _summary(mart, _component_scope(mart, component_id, environment))
+
+
+@router.get("/components/{component_id:path}/timeseries", response_model=Timeseries, summary="Component series")
+def component_timeseries(
+    ctx: ContextDep,
+    mart: MartDep,
+    component_id: ComponentId,
+    metric: Metric = "latency_p95",
+    period: PeriodParam = None,
+    start: FromParam = None,
+    end: ToParam = None,
+    environment: Environment = "production",
+) -> Timeseries:
+    return _timeseries(ctx, mart, _component_scope(mart, component_id, environment), metric, period, start, end)
+
+
+@router.get("/components/{component_id:path}/incidents", response_model=IncidentList, summary="Component incidents")
+def component_incidents(
+    ctx: ContextDep,
+    mart: MartDep,
+    component_id: ComponentId,
+    status: IncidentStatus = "open",
+    period: PeriodParam = None,
+    start: FromParam = None,
+    end: ToParam = None,
+    limit: Limit = 50,
+    cursor: CursorParam = None,
+    environment: Environment = "production",
+) -> IncidentList:
+    scope = _component_scope(mart, component_id, environment)
+    return _incidents(ctx, mart, scope, status, period, start, end, limit, cursor)
+
+
+@router.get("/components/{component_id:path}/changes", response_model=ChangeList, summary="Component changes")
+def component_changes(
+    ctx: ContextDep,
+    mart: MartDep,
+    component_id: ComponentId,
+    status: ChangeStatus = "all",
+    period: PeriodParam = None,
+    start: FromParam = None,
+    end: ToParam = None,
+    limit: Limit = 50,
+    cursor: CursorParam = None,
+    environment: Environment = "production",
+) -> ChangeList:
+    scope = _component_scope(mart, component_id, environment)
+    return _changes(ctx, mart, scope, status, period, start, end, limit, cursor)
+
+
+@router.get("/components/{component_id:path}/deployments", response_model=DeploymentList, summary="Component deploys")
+def component_deployments(
+    ctx: ContextDep,
+    mart: MartDep,
+    component_id: ComponentId,
+    mode: DeployMode = "history",
+    period: PeriodParam = None,
+    start: FromParam = None,
+    end: ToParam = None,
+    limit: Limit = 50,
+    cursor: CursorParam = None,
+    environment: Environment = "production",
+) -> DeploymentList:
+    scope = _component_scope(mart, component_id, environment)
+    return _deployments(ctx, mart, scope, mode, period, start, end, limit, cursor)
+
+
+@router.get("/components/{component_id:path}/logs/link", response_model=LogsLink, summary="Component Kibana link")
+def component_logs_link(
+    ctx: ContextDep,
+    mart: MartDep,
+    component_id: ComponentId,
+    time_range: TimeRange = None,
+    start: FromParam = None,
+    end: ToParam = None,
+    environment: Environment = "production",
+) -> LogsLink:
+    return _logs_link(ctx, mart, _component_scope(mart, component_id, environment), time_range, start, end)

@@ -1,0 +1,66 @@
+"""API settings from ROSETTA_API_* variables: credentials, CORS, live-mode limits, the serving copy, batch triggers."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Role = Literal["reader", "admin"]
+
+
+class ApiKey(BaseModel):
+    """One accepted API key, stored as the SHA-256 hex digest of the key: the key itself is never configured."""
+
+    name: str = Field(description="Who holds the key; used as the subject (and as the actor of mapping changes).")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    roles: list[Role] = Field(default_factory=lambda: list[Role](["reader"]))
+
+
+class ApiSettings(BaseSettings):
+    """Build with `ApiSettings()` when the app starts, never at import."""
+
+    model_config = SettingsConfigDict(env_prefix="ROSETTA_API_", extra="ignore", populate_by_name=True)
+
+    # --- credentials ------------------------------------------------------------------------------
+    api_keys: list[ApiKey] = Field(default_factory=list, description="JSON list of {name, sha256, roles}.")
+    api_key_header: str = "X-API-Key"
+    jwt_secret: SecretStr | None = Field(default=None, description="Shared secret for HS256 tokens.")
+    jwt_public_key: str | None = Field(default=None, description="PEM public key for RS256/ES256 tokens.")
+    jwt_algorithms: list[str] = Field(default_factory=lambda: ["RS256", "ES256", "HS256"])
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_roles_claim: str = Field(default="roles", description="Claim holding the roles; dots walk nested claims.")
+    jwt_leeway_s: int = Field(default=30, ge=0, le=300)
+    trust_gateway_authorizer: bool = Field(
+        default=False,
+        description="In AWS, accept the claims API Gateway's JWT/Lambda authorizer already verified.",
+    )
+    cors_origins: list[str] = Field(default_factory=list, description='e.g. ["https://backstage.example.org"]')
+
+    # --- serving copy of the mart -----------------------------------------------------------------
+    mart_check_interval_s: float = Field(default=30.0, ge=0, description="How often to look for a new build.")
+    local_dir: Path = Field(default=Path(tempfile.gettempdir()) / "rosetta-api")
+
+    # --- live mode --------------------------------------------------------------------------------
+    live_timeout_s: float = Field(default=2.0, gt=0, le=30)
+    live_cache_ttl_s: float = Field(default=30.0, ge=0, le=3600)
+    kibana_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("ROSETTA_API_KIBANA_URL", "ROSETTA_KIBANA_URL")
+    )
+    kibana_space: str | None = None
+    kibana_data_views: dict[str, str] = Field(
+        default_factory=dict, description="Index pattern -> data view id, when Kibana's own list is not reachable."
+    )
+
+    # --- limits and batch triggers ----------------------------------------------------------------
+    max_period_days: int = Field(default=400, ge=1, le=3660)
+    trigger_mode: Literal["local", "lambda"] = "local"
+    trigger_functions: dict[str, str] = Field(
+        default_factory=dict,
+        description='Lambda names per kind/source, e.g. {"build": "rosetta-build", "ingest:dynatrace": "..."}.',
+    )
+    trigger_wait_s: float = Field(default=5.0, ge=0, le=30, description="Local runs: wait this long for run ids.")
