@@ -206,7 +206,10 @@ def _write(con: duckdb.DuckDBPyConnection, lake: Lake, sql_file: SqlFile, params
         if old is not None and old.num_rows:
             keep = pc.invert(pc.is_in(old["day"], value_set=pa.array(rebuilt, pa.date32())))
             fresh = pa.concat_tables([old.filter(keep).cast(fresh.schema), fresh])
-        fresh = fresh.sort_by([("day", "ascending")])
+        # Sorted by application first: the API reads one application at a time, and row-group statistics on
+        # app_id then let DuckDB skip the rest of the month.
+        keys = [c for c in ("app_id", "environment", "day", "hour") if c in fresh.column_names]
+        fresh = fresh.sort_by([(c, "ascending") for c in keys])
         lake.put_table(key, fresh)
         written += 1
     return written
