@@ -8,37 +8,72 @@
 -- midnight ending the day (opened before it, not restored before it); mttr_*_hours: over the incidents
 -- restored that day (restored - opened). Cancelled incidents are left out.
 with incidents as (
-    select * from mv_incidents where not is_canceled
+    select *, cast(greatest(restored_at, opened_at) as date) as backlog_exit_day
+    from mv_incidents
+    where not is_canceled
 ),
 
-spine as (
-    select app_id, environment, day from stg_app_days
+opened as (
+    select
+        app_id,
+        environment,
+        cast(opened_at as date) as day,
+        count(*) as opened,
+        count(*) filter (where priority <= 2) as opened_p1_p2,
+        count(*) filter (where sla_breached) as sla_breaches
+    from incidents
+    group by app_id, environment, cast(opened_at as date)
+),
+
+restored as (
+    select
+        app_id,
+        environment,
+        cast(restored_at as date) as day,
+        count(*) as restored,
+        avg(duration_hours) as mttr_mean_hours,
+        median(duration_hours) as mttr_median_hours
+    from incidents
+    where restored_at is not null
+    group by app_id, environment, cast(restored_at as date)
+),
+
+-- The backlog at the end of a day = incidents opened on or before it - incidents restored on or before
+-- it: running sums of daily changes over the whole history, read as of each day.
+changes as (
+    select app_id, environment, cast(opened_at as date) as day, 1 as open_delta, (priority <= 2)::int as p1_p2_delta
+    from incidents
+    union all
+    select app_id, environment, backlog_exit_day, -1, -((priority <= 2)::int)
+    from incidents
+    where restored_at is not null
+),
+
+backlog as (
+    select
+        app_id,
+        environment,
+        day,
+        sum(sum(open_delta)) over w as open_end_of_day,
+        sum(sum(p1_p2_delta)) over w as open_p1_p2_end_of_day
+    from changes
+    group by app_id, environment, day
+    window w as (partition by app_id, environment order by day)
 )
 
 select
     s.app_id,
     s.environment,
     s.day,
-    count(i.sys_id) filter (where cast(i.opened_at as date) = s.day) as opened,
-    count(i.sys_id) filter (where cast(i.opened_at as date) = s.day and i.priority <= 2) as opened_p1_p2,
-    count(i.sys_id) filter (where cast(i.restored_at as date) = s.day) as restored,
-    count(i.sys_id) filter (
-        where i.opened_at < s.day + interval 1 day and (i.restored_at is null or i.restored_at >= s.day + interval 1 day)
-    ) as open_end_of_day,
-    count(i.sys_id) filter (
-        where
-            i.priority <= 2
-            and i.opened_at < s.day + interval 1 day
-            and (i.restored_at is null or i.restored_at >= s.day + interval 1 day)
-    ) as open_p1_p2_end_of_day,
-    avg(i.duration_hours) filter (where cast(i.restored_at as date) = s.day) as mttr_mean_hours,
-    median(i.duration_hours) filter (where cast(i.restored_at as date) = s.day) as mttr_median_hours,
-    count(i.sys_id) filter (where cast(i.opened_at as date) = s.day and i.sla_breached) as sla_breaches
-from spine as s
-left join incidents as i
-    on
-        s.app_id = i.app_id
-        and s.environment = i.environment
-        and i.opened_at < s.day + interval 1 day
-        and (i.restored_at is null or i.restored_at >= s.day)
-group by s.app_id, s.environment, s.day
+    coalesce(o.opened, 0) as opened,
+    coalesce(o.opened_p1_p2, 0) as opened_p1_p2,
+    coalesce(r.restored, 0) as restored,
+    coalesce(b.open_end_of_day, 0)::bigint as open_end_of_day,
+    coalesce(b.open_p1_p2_end_of_day, 0)::bigint as open_p1_p2_end_of_day,
+    r.mttr_mean_hours,
+    r.mttr_median_hours,
+    coalesce(o.sla_breaches, 0) as sla_breaches
+from stg_app_days as s
+left join opened as o on s.app_id = o.app_id and s.environment = o.environment and s.day = o.day
+left join restored as r on s.app_id = r.app_id and s.environment = r.environment and s.day = r.day
+asof left join backlog as b on s.app_id = b.app_id and s.environment = b.environment and s.day >= b.day

@@ -6,31 +6,48 @@
 --
 -- planned: changes whose planned start falls on the day; implemented: whose work ended that day, split by
 -- close code; change_failure_rate = unsuccessful / closed with a close code that day (null without any).
-with spine as (
-    select app_id, environment, day from stg_app_days
+with planned as (
+    select
+        app_id,
+        environment,
+        cast(planned_start as date) as day,
+        count(*) as planned,
+        count(*) filter (where type = 'emergency') as emergency
+    from mv_changes
+    group by app_id, environment, cast(planned_start as date)
 ),
 
+ended as (
+    select
+        app_id,
+        environment,
+        cast(change_end as date) as day,
+        count(*) filter (where is_closed) as implemented,
+        count(*) filter (where close_code = 'successful') as successful,
+        count(*) filter (where close_code = 'successful_issues') as successful_with_issues,
+        count(*) filter (where close_code = 'unsuccessful') as unsuccessful,
+        count(*) filter (where close_code is not null) as closed_with_code
+    from mv_changes
+    group by app_id, environment, cast(change_end as date)
+),
+
+-- equality joins on (application, environment, day): each change is counted on its planned day and on
+-- the day its work ended, without a join that could match every day
 by_day as (
     select
         s.app_id,
         s.environment,
         s.day,
-        count(c.sys_id) filter (where cast(c.planned_start as date) = s.day) as planned,
-        count(c.sys_id) filter (where cast(c.change_end as date) = s.day and c.is_closed) as implemented,
-        count(c.sys_id) filter (where cast(c.change_end as date) = s.day and c.close_code = 'successful') as successful,
-        count(c.sys_id) filter (
-            where cast(c.change_end as date) = s.day and c.close_code = 'successful_issues'
-        ) as successful_with_issues,
-        count(c.sys_id) filter (where cast(c.change_end as date) = s.day and c.close_code = 'unsuccessful') as unsuccessful,
-        count(c.sys_id) filter (where cast(c.change_end as date) = s.day and c.close_code is not null) as closed_with_code,
-        count(c.sys_id) filter (where cast(c.planned_start as date) = s.day and c.type = 'emergency') as emergency
-    from spine as s
-    left join mv_changes as c
-        on
-            s.app_id = c.app_id
-            and s.environment = c.environment
-            and (cast(c.planned_start as date) = s.day or cast(c.change_end as date) = s.day)
-    group by s.app_id, s.environment, s.day
+        coalesce(p.planned, 0) as planned,
+        coalesce(e.implemented, 0) as implemented,
+        coalesce(e.successful, 0) as successful,
+        coalesce(e.successful_with_issues, 0) as successful_with_issues,
+        coalesce(e.unsuccessful, 0) as unsuccessful,
+        coalesce(e.closed_with_code, 0) as closed_with_code,
+        coalesce(p.emergency, 0) as emergency
+    from stg_app_days as s
+    left join planned as p on s.app_id = p.app_id and s.environment = p.environment and s.day = p.day
+    left join ended as e on s.app_id = e.app_id and s.environment = e.environment and s.day = e.day
 )
 
 select
