@@ -1,0 +1,893 @@
+"""Benchmark the aggregate build (full, hourly and daily incremental) against PostgreSQL materialized views.
+
+Run: .venv/bin/python bench/bench_build.py --cache /tmp/rosetta-bench-cache [--apps 1000] [--days 365]
+Each measurement runs in a child process, so its peak RSS is its own. PostgreSQL comes from Debian's
+packages (apt-get install -y postgresql); the benchmark starts its own server in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import pwd
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from glob import glob
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from lake_generator import DEFAULT_END, LakeSpec, append_day, generate
+
+from lakehouse.aggregates import build as runner
+from lakehouse.aggregates.sqlfiles import load_sql_files
+from lakehouse.duckdb_session import open_duckdb
+from lakehouse.mappings import MappingStore
+from lakehouse.runlog import RunLog
+from lakehouse.settings import Settings
+from lakehouse.storage import Lake
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "bench" / "RESULTS.md"
+TARGET_FULL_S, TARGET_INCREMENTAL_S, TARGET_RSS_MB, TARGET_RATIO = 30.0, 3.0, 2048.0, 10.0
+
+# --- the PostgreSQL subset: the same SQL text runs in both engines -----------------------------------
+# Inputs are named as the runner names them (raw_*, ref_*, build_params). Only the day spine differs:
+# DuckDB unnests a generated list (as 07_stg_app_days.sql does), PostgreSQL calls a set-returning function.
+DAYS = {
+    "duckdb": "unnest(generate_series(p.day_from, p.day_to, interval 1 day)) as d (day)",
+    "postgres": "generate_series(p.day_from::timestamp, p.day_to::timestamp, interval '1 day') as d (day)",
+}
+
+SUBSET: dict[str, str] = {
+    # 04 (direct entity ids) + 05 (Dynatrace part; the lake has no log counts) + 06
+    "bench_app_signals_hourly": """
+with entity_map as (
+    select value as dynatrace_entity_id, entity_id, environment
+    from ref_pivots
+    where pivot_kind = 'dynatrace_entity'
+),
+
+signals as (
+    select
+        map.entity_id,
+        map.environment,
+        m.hour,
+        sum(m.request_count) as requests,
+        sum(m.error_count) as errors,
+        max(m.latency_p50_ms) as latency_p50_ms,
+        max(m.latency_p95_ms) as latency_p95_ms,
+        max(m.latency_p99_ms) as latency_p99_ms,
+        max(m.cpu_usage_pct) as cpu_usage_pct,
+        max(m.memory_usage_pct) as memory_usage_pct
+    from raw_dynatrace_service_metrics_hourly as m
+    inner join entity_map as map on m.entity_id = map.dynatrace_entity_id
+    group by map.entity_id, map.environment, m.hour
+)
+
+select
+    e.app_id,
+    s.environment,
+    s.hour,
+    sum(s.requests) as requests,
+    sum(s.errors) as errors,
+    max(s.latency_p50_ms) as latency_p50_ms,
+    max(s.latency_p95_ms) as latency_p95_ms,
+    max(s.latency_p99_ms) as latency_p99_ms,
+    max(s.cpu_usage_pct) as cpu_usage_pct,
+    max(s.memory_usage_pct) as memory_usage_pct,
+    count(s.requests) as components_reporting
+from signals as s
+inner join ref_entities as e on s.entity_id = e.entity_id and s.environment = e.environment
+group by e.app_id, s.environment, s.hour
+""",
+    # 10 (latest version, attribution) + 31 (duration) + 07 (spine) + 33
+    "bench_incidents_app_day": """
+with params as (
+    select day_from, day_to from build_params
+),
+
+latest as (
+    select distinct on (sys_id) *
+    from raw_servicenow_incidents
+    order by sys_id, sys_updated_on desc
+),
+
+candidates as (
+    select
+        i.sys_id,
+        p.entity_id,
+        p.environment,
+        row_number() over (
+            partition by i.sys_id
+            order by case when p.value = i.cmdb_ci_sys_id then 1 else 2 end,
+                case when p.environment = 'production' then 0 else 1 end,
+                p.entity_id
+        ) as pick
+    from latest as i
+    inner join ref_pivots as p
+        on p.pivot_kind = 'servicenow_ci' and p.value in (i.cmdb_ci_sys_id, i.business_service_sys_id)
+),
+
+incidents as (
+    select
+        e.app_id,
+        c.environment,
+        i.sys_id,
+        i.priority,
+        i.opened_at,
+        coalesce(i.resolved_at, i.closed_at) as restored_at,
+        (cast(extract(epoch from coalesce(i.resolved_at, i.closed_at)) as double precision)
+            - cast(extract(epoch from i.opened_at) as double precision)) / 3600.0 as duration_hours
+    from latest as i
+    inner join candidates as c on i.sys_id = c.sys_id and c.pick = 1
+    inner join ref_entities as e on c.entity_id = e.entity_id and c.environment = e.environment
+    where not coalesce(i.state = 8, false)
+),
+
+spine as (
+    select a.app_id, a.environment, cast(d.day as date) as day
+    from (select distinct app_id, environment from ref_entities) as a
+    cross join params as p
+    cross join {days}
+)
+
+select
+    s.app_id,
+    s.environment,
+    s.day,
+    count(i.sys_id) filter (where cast(i.opened_at as date) = s.day) as opened,
+    count(i.sys_id) filter (where cast(i.opened_at as date) = s.day and i.priority <= 2) as opened_p1_p2,
+    count(i.sys_id) filter (where cast(i.restored_at as date) = s.day) as restored,
+    count(i.sys_id) filter (
+        where i.opened_at < s.day + interval '1 day'
+        and (i.restored_at is null or i.restored_at >= s.day + interval '1 day')
+    ) as open_end_of_day,
+    count(i.sys_id) filter (
+        where i.priority <= 2 and i.opened_at < s.day + interval '1 day'
+        and (i.restored_at is null or i.restored_at >= s.day + interval '1 day')
+    ) as open_p1_p2_end_of_day,
+    avg(i.duration_hours) filter (where cast(i.restored_at as date) = s.day) as mttr_mean_hours,
+    percentile_cont(0.5) within group (order by i.duration_hours) filter (where cast(i.restored_at as date) = s.day)
+        as mttr_median_hours
+from spine as s
+left join incidents as i
+    on
+        s.app_id = i.app_id
+        and s.environment = i.environment
+        and i.opened_at < s.day + interval '1 day'
+        and (i.restored_at is null or i.restored_at >= s.day)
+group by s.app_id, s.environment, s.day
+""",
+    # 35: the signals rolled up per application and day, on the incident spine
+    "bench_app_day_summary": """
+with params as (
+    select day_from, day_to, latency_p95_threshold_ms from build_params
+),
+
+apps as (
+    select app_id, environment, max(team) as team, max(group_id) as group_id, max(domain) as domain
+    from ref_entities
+    group by app_id, environment
+),
+
+signals as (
+    select
+        s.app_id,
+        s.environment,
+        cast(s.hour as date) as day,
+        sum(s.requests) filter (where s.requests > 0) as requests,
+        sum(s.errors) filter (where s.requests > 0) as errors,
+        count(*) filter (where s.requests > 0) as measured_hours,
+        max(s.latency_p95_ms) as latency_p95_worst_hour_ms,
+        max(s.latency_p99_ms) as latency_p99_worst_hour_ms,
+        count(*) filter (where s.requests > 0 and s.latency_p95_ms <= p.latency_p95_threshold_ms)
+            as latency_p95_good_hours,
+        max(s.cpu_usage_pct) as cpu_usage_max_pct,
+        max(s.memory_usage_pct) as memory_usage_max_pct
+    from bench_app_signals_hourly as s
+    cross join params as p
+    where cast(s.hour as date) between p.day_from and p.day_to
+    group by s.app_id, s.environment, cast(s.hour as date)
+)
+
+select
+    a.app_id,
+    a.environment,
+    i.day,
+    a.team,
+    a.group_id,
+    a.domain,
+    s.requests,
+    s.errors,
+    case when s.requests > 0 then s.errors / s.requests end as error_rate,
+    case when s.requests > 0 then 1 - s.errors / s.requests end as availability,
+    coalesce(s.measured_hours, 0) as measured_hours,
+    s.latency_p95_worst_hour_ms,
+    s.latency_p99_worst_hour_ms,
+    coalesce(s.latency_p95_good_hours, 0) as latency_p95_good_hours,
+    s.cpu_usage_max_pct,
+    s.memory_usage_max_pct,
+    i.opened as incidents_opened,
+    i.opened_p1_p2 as incidents_opened_p1_p2,
+    i.open_end_of_day as incidents_open_end_of_day,
+    i.open_p1_p2_end_of_day as incidents_open_p1_p2_end_of_day
+from apps as a
+inner join bench_incidents_app_day as i on a.app_id = i.app_id and a.environment = i.environment
+left join signals as s on i.app_id = s.app_id and i.environment = s.environment and i.day = s.day
+""",
+    # 40, availability part, last_30d period
+    "bench_slo_app_30d": """
+with bp as (
+    select * from build_params
+),
+
+per_app as (
+    select
+        a.app_id,
+        a.environment,
+        sum(h.requests) as requests,
+        sum(h.errors) as errors,
+        count(h.hour) as measured_hours,
+        count(h.latency_p95_ms) as latency_measured_hours,
+        count(h.hour) filter (where h.latency_p95_ms <= bp.latency_p95_threshold_ms) as latency_p95_good_hours
+    from (select distinct app_id, environment from ref_entities) as a
+    cross join bp
+    left join bench_app_signals_hourly as h
+        on
+            a.app_id = h.app_id
+            and a.environment = h.environment
+            and h.requests > 0
+            and h.hour >= bp.as_of - interval '30 days'
+            and h.hour < bp.as_of
+    group by a.app_id, a.environment
+)
+
+select
+    pa.*,
+    bp.availability_target,
+    case when pa.requests > 0 then (pa.requests - pa.errors) / pa.requests end as availability,
+    (1 - bp.availability_target) * pa.requests as error_budget_allowed,
+    case when pa.requests > 0 then pa.errors / ((1 - bp.availability_target) * pa.requests) end
+        as error_budget_consumed,
+    case when pa.requests > 0 then 1 - pa.errors / ((1 - bp.availability_target) * pa.requests) end
+        as error_budget_remaining,
+    case when pa.requests > 0 then (pa.errors / pa.requests) / (1 - bp.availability_target) end as burn_rate_period,
+    pa.measured_hours / 720.0 as coverage,
+    case
+        when coalesce(pa.requests, 0) = 0 then 'no data'
+        when pa.measured_hours / 720.0 < bp.min_coverage then 'insufficient data'
+        when (pa.requests - pa.errors) / pa.requests >= bp.availability_target then 'met'
+        else 'breached'
+    end as availability_status
+from per_app as pa
+cross join bp
+""",
+}
+# One figure per table that both engines must agree on: rows, and a sum over a measure.
+CHECKS = {
+    "bench_app_signals_hourly": "select count(*), sum(requests), sum(errors) from bench_app_signals_hourly",
+    "bench_incidents_app_day": "select count(*), sum(opened), sum(open_end_of_day) from bench_incidents_app_day",
+    "bench_app_day_summary": "select count(*), sum(latency_p95_good_hours), sum(measured_hours) "
+    "from bench_app_day_summary",
+    "bench_slo_app_30d": "select count(*), sum(errors), count(*) filter (where availability_status = 'breached') "
+    "from bench_slo_app_30d",
+}
+SUBSET_INPUTS = ("raw_dynatrace_service_metrics_hourly", "raw_servicenow_incidents", "ref_entities", "ref_pivots")
+PG_TYPES = {
+    "VARCHAR": "text",
+    "TIMESTAMP WITH TIME ZONE": "timestamptz",
+    "DOUBLE": "double precision",
+    "FLOAT": "real",
+    "BIGINT": "bigint",
+    "INTEGER": "integer",
+    "BOOLEAN": "boolean",
+    "DATE": "date",
+}
+# A benchmark-only server: durability off (it is thrown away), memory well above DuckDB's 1 GB limit.
+PG_SETTINGS = {
+    "listen_addresses": "''",
+    "shared_buffers": "'4GB'",
+    "work_mem": "'256MB'",
+    "maintenance_work_mem": "'1GB'",
+    "effective_cache_size": "'16GB'",
+    "max_parallel_workers_per_gather": "2",
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "wal_level": "minimal",
+    "max_wal_senders": "0",
+    "max_wal_size": "'16GB'",
+    "timezone": "'UTC'",
+}
+
+
+# --- child-process measurements --------------------------------------------------------------------
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process (Linux reports kilobytes)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def lake_at(folder: Path, scratch: Path) -> tuple[Lake, Settings]:
+    # Defaults otherwise: 2 threads and a 1 GB DuckDB memory limit, as the build runs in production.
+    settings = Settings(lake_url=str(folder), duckdb_temp_directory=scratch)
+    return Lake.from_settings(settings), settings
+
+
+def child_build(task: dict[str, Any]) -> dict[str, Any]:
+    lake, settings = lake_at(Path(task["lake"]), Path(task["scratch"]))
+    started = time.perf_counter()
+    result = runner.build(
+        lake, settings, mode=task["mode"], as_of=datetime.fromisoformat(task["as_of"]), trigger="bench"
+    )
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "peak_rss_mb": peak_rss_mb(),
+        "mode": result.mode,
+        "day_from": result.day_from.isoformat(),
+        "day_to": result.day_to.isoformat(),
+        "objects_written": result.objects_written,
+        "rows": sum(result.tables.values()),
+    }
+
+
+def child_profile(task: dict[str, Any]) -> dict[str, Any]:
+    """The runner's steps one by one, timed: inputs, each SQL file (create + count), each mart write."""
+    lake, settings = lake_at(Path(task["lake"]), Path(task["scratch"]))
+    mode = task["mode"]
+    as_of = datetime.fromisoformat(task["as_of"])
+    params = runner.BuildParams(
+        as_of=as_of, day_from=date.fromisoformat(task["day_from"]), day_to=as_of.date(), mode=mode
+    )
+    mapping = MappingStore(lake).current()
+    assert mapping is not None
+    files = [f for f in load_sql_files() if mode != "hourly" or f.refresh == "hourly"]
+    steps: list[dict[str, Any]] = []
+    con = open_duckdb(settings, lake)
+    try:
+        started = time.perf_counter()
+        runner._register_inputs(con, lake, mapping.entries, params)
+        steps.append({"step": "register inputs", "seconds": time.perf_counter() - started, "rows": None})
+        for sql_file in files:
+            started = time.perf_counter()
+            runner._run(con, sql_file)
+            rows = runner._count(con, sql_file.table)
+            steps.append({"step": sql_file.path.name, "seconds": time.perf_counter() - started, "rows": rows})
+        for sql_file in files:
+            if sql_file.is_mart:
+                started = time.perf_counter()
+                objects = runner._write(con, lake, sql_file, params)
+                steps.append(
+                    {"step": f"write {sql_file.table}", "seconds": time.perf_counter() - started, "rows": objects}
+                )
+    finally:
+        con.close()
+    return {"steps": steps, "peak_rss_mb": peak_rss_mb()}
+
+
+def subset_connection(task: dict[str, Any]) -> duckdb.DuckDBPyConnection:
+    """A connection with the runner's inputs registered exactly as a full build registers them."""
+    lake, settings = lake_at(Path(task["lake"]), Path(task["scratch"]))
+    as_of = datetime.fromisoformat(task["as_of"])
+    params = runner.BuildParams(
+        as_of=as_of, day_from=date.fromisoformat(task["day_from"]), day_to=as_of.date(), mode="full"
+    )
+    mapping = MappingStore(lake).current()
+    assert mapping is not None
+    con = open_duckdb(settings, lake)
+    runner._register_inputs(con, lake, mapping.entries, params)
+    return con
+
+
+def child_duckdb_subset(task: dict[str, Any]) -> dict[str, Any]:
+    started = time.perf_counter()
+    con = subset_connection(task)
+    per_table = {"register inputs": time.perf_counter() - started}
+    try:
+        for table, sql in SUBSET.items():
+            t0 = time.perf_counter()
+            con.execute(f"create table {table} as {sql.format(days=DAYS['duckdb'])}")
+            per_table[table] = time.perf_counter() - t0
+        seconds = time.perf_counter() - started
+        checks = {table: [_plain(v) for v in con.execute(q).fetchone() or ()] for table, q in CHECKS.items()}
+    finally:
+        con.close()
+    return {"seconds": seconds, "per_table": per_table, "checks": checks, "peak_rss_mb": peak_rss_mb()}
+
+
+def child_export(task: dict[str, Any]) -> dict[str, Any]:
+    """Write the subset's inputs as CSV (and their column types) for PostgreSQL's \\copy."""
+    con = subset_connection(task)
+    out = Path(task["out"])
+    tables: dict[str, Any] = {}
+    try:
+        for name in (*SUBSET_INPUTS, "build_params"):
+            columns = [(r[0], r[1]) for r in con.execute(f"describe select * from {name}").fetchall()]
+            path = out / f"{name}.csv"
+            con.execute(f"copy (select * from {name}) to '{path}' (format csv, header false)")
+            rows = con.execute(f"select count(*) from {name}").fetchone()
+            tables[name] = {"columns": columns, "csv": str(path), "rows": rows[0] if rows else 0}
+    finally:
+        con.close()
+    return {"tables": tables, "peak_rss_mb": peak_rss_mb()}
+
+
+def _plain(value: Any) -> Any:
+    return float(value) if value is not None and not isinstance(value, int) else value
+
+
+CHILDREN = {
+    "build": child_build,
+    "profile": child_profile,
+    "duckdb_subset": child_duckdb_subset,
+    "export": child_export,
+}
+
+
+def run_child(kind: str, **task: Any) -> dict[str, Any]:
+    """Run one measurement in a fresh interpreter and return what it printed as JSON on its last line."""
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child", kind, json.dumps(task, default=str)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"{kind} failed:\n{proc.stderr[-4000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# --- PostgreSQL ----------------------------------------------------------------------------------------
+@dataclass
+class Postgres:
+    bindir: Path
+    folder: Path
+    as_user: list[str]
+    version: str = ""
+
+    @property
+    def data(self) -> Path:
+        return self.folder / "data"
+
+    def psql(self, sql: str, *, timing: bool = False) -> str:
+        script = ("\\timing on\n" if timing else "") + sql
+        proc = subprocess.run(
+            [
+                str(self.bindir / "psql"),
+                "-X",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                str(self.folder),
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-At",
+            ],
+            input=script,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"psql failed: {proc.stderr.strip()}")
+        return proc.stdout
+
+
+def find_postgres() -> Path | None:
+    """The server binaries of Debian's postgresql package (not on PATH there), newest version first."""
+    candidates = sorted(glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(p.split("/")[4]), reverse=True)
+    on_path = shutil.which("pg_ctl")
+    found = candidates[0] if candidates else on_path
+    return Path(found).resolve().parent if found else None
+
+
+@contextlib.contextmanager
+def postgres_server(folder: Path) -> Iterator[Postgres]:
+    """initdb in `folder`, start on a Unix socket there (no TCP), stop and leave the folder to the caller."""
+    bindir = find_postgres()
+    if bindir is None:
+        raise SystemExit(
+            "PostgreSQL server binaries not found (pg_ctl, initdb). Install Debian's package and re-run:\n"
+            "    apt-get install -y postgresql\n"
+            "or pass --skip-postgres to measure DuckDB alone."
+        )
+    as_user: list[str] = []
+    folder.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        # initdb refuses to run as root; the package's postgres account owns the server instead.
+        try:
+            account = pwd.getpwnam("postgres")
+        except KeyError:
+            raise SystemExit("running as root needs the 'postgres' account: apt-get install -y postgresql") from None
+        os.chown(folder, account.pw_uid, account.pw_gid)
+        as_user = ["runuser", "-u", "postgres", "--"]
+    folder.chmod(0o700)
+    initdb = [str(bindir / "initdb"), "-D", str(folder / "data"), "-U", "postgres", "-A", "trust"]
+    subprocess.run(
+        [*as_user, *initdb, "-E", "UTF8", "--locale=C"],
+        check=True,
+        capture_output=True,
+    )
+    conf = folder / "data" / "postgresql.conf"
+    settings = {**PG_SETTINGS, "unix_socket_directories": f"'{folder}'"}
+    with conf.open("a", encoding="utf-8") as f:
+        f.write("\n# benchmark server\n" + "".join(f"{k} = {v}\n" for k, v in settings.items()))
+    log = folder / "server.log"
+    subprocess.run(
+        [*as_user, str(bindir / "pg_ctl"), "-D", str(folder / "data"), "-l", str(log), "-w", "start"],
+        check=True,
+        capture_output=True,
+    )
+    server = Postgres(bindir, folder, as_user)
+    try:
+        server.version = server.psql("show server_version;").strip()
+        yield server
+    finally:
+        subprocess.run(
+            [*as_user, str(bindir / "pg_ctl"), "-D", str(folder / "data"), "-m", "fast", "-w", "stop"],
+            check=False,
+            capture_output=True,
+        )
+
+
+def pg_load(server: Postgres, export: dict[str, Any]) -> float:
+    """Create the input tables, \\copy the CSVs in, VACUUM ANALYZE; returns the seconds it took."""
+    started = time.perf_counter()
+    for name, table in export["tables"].items():
+        columns = ", ".join(f'"{c}" {PG_TYPES.get(t, "text")}' for c, t in table["columns"])
+        server.psql(f"create table {name} ({columns});\n\\copy {name} from '{table['csv']}' with (format csv)\n")
+    server.psql("vacuum analyze;")
+    return time.perf_counter() - started
+
+
+def pg_subset(server: Postgres) -> dict[str, Any]:
+    """Create the materialized views WITH NO DATA, then time REFRESH of each, in dependency order."""
+    for table, sql in SUBSET.items():
+        server.psql(f"create materialized view {table} as {sql.format(days=DAYS['postgres'])} with no data;")
+    refresh = "".join(f"refresh materialized view {table};\n" for table in SUBSET)
+    started = time.perf_counter()
+    out = server.psql(refresh, timing=True)
+    seconds = time.perf_counter() - started
+    times = [float(m) / 1000 for m in re.findall(r"^Time: ([\d.]+) ms", out, flags=re.MULTILINE)]
+    per_table = dict(zip(SUBSET, times, strict=False))
+    checks = {}
+    for table, query in CHECKS.items():
+        line = server.psql(query + ";").strip().split("|")
+        checks[table] = [_plain(_number(v)) for v in line]
+    return {"seconds": seconds, "per_table": per_table, "checks": checks}
+
+
+def _number(text: str) -> float | int | None:
+    if text == "":
+        return None
+    return int(text) if re.fullmatch(r"-?\d+", text) else float(text)
+
+
+# --- the benchmark -------------------------------------------------------------------------------------
+def link_copy(source: Path, target: Path) -> None:
+    """A copy of the lake made of hard links: the lake replaces objects whole (os.replace), never in place."""
+    try:
+        shutil.copytree(source, target, copy_function=os.link)
+    except OSError:
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(source, target)
+
+
+def ensure_lake(cache: Path, spec: LakeSpec) -> Path:
+    folder = cache / f"lake-{spec.apps}x{spec.days}-seed{spec.seed}{'-logs' if spec.logs else ''}"
+    done = folder.with_name(folder.name + ".done")
+    if done.exists():
+        print(f"reusing the lake in {folder}")
+        return folder
+    shutil.rmtree(folder, ignore_errors=True)
+    print(f"generating a lake of {spec.apps} apps x {spec.days} days in {folder}")
+    started = time.perf_counter()
+    generate(folder, spec)
+    done.write_text(f"generated in {time.perf_counter() - started:.1f} s\n", encoding="utf-8")
+    return folder
+
+
+def ingest_one_day(folder: Path, spec: LakeSpec, day: date) -> list[str]:
+    """Append a day of metrics and events as an ingest run would, and record the days it wrote."""
+    lake = Lake.from_settings(Settings(lake_url=str(folder)))
+    runs = RunLog(lake)
+    midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    record = runs.start("ingest", "bench", window=(midnight, midnight + timedelta(days=1)), trigger="bench")
+    writes = append_day(lake, spec, day)
+    record.rows_in = sum(w.rows_in for w in writes)
+    record.rows_out = sum(w.rows_after - w.rows_before for w in writes)
+    record.days_written = sorted({w.day.isoformat() for w in writes})
+    runs.finish(record, "succeeded")
+    return record.days_written
+
+
+def machine() -> dict[str, str]:
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if "model name" in line), platform.processor())
+    mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if "MemTotal" in line)
+    return {
+        "nproc": str(len(os.sched_getaffinity(0))),
+        "cpu": cpu,
+        "memory": f"{mem_kb / 2**20:.1f} GiB",
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--apps", type=int, default=1000)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--end", type=date.fromisoformat, default=DEFAULT_END, help="last day of the lake")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--logs", action="store_true", help="include elasticsearch/log_counts_hourly")
+    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "rosetta-bench-cache")
+    parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--profile", choices=("auto", "always", "never"), default="auto")
+    parser.add_argument("--results", type=Path, help=f"append the figures here (default {RESULTS} at 1,000 x 365)")
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(CHILDREN[args.child[0]](json.loads(args.child[1]))))
+        return
+
+    spec = LakeSpec(args.apps, args.days, args.end, args.seed, args.logs)
+    results_path = args.results or (RESULTS if (spec.apps, spec.days) == (1000, 365) else None)
+    if not args.skip_postgres and find_postgres() is None:
+        raise SystemExit(
+            "PostgreSQL server binaries not found. Install Debian's package first:\n"
+            "    apt-get install -y postgresql\n"
+            "or pass --skip-postgres."
+        )
+    source = ensure_lake(args.cache, spec)
+    work = Path(tempfile.mkdtemp(prefix="rosetta-bench-", dir=tempfile.gettempdir()))
+    work.chmod(0o755)  # the PostgreSQL account must reach its folder inside
+    scratch = work / "duckdb-tmp"
+    as_of_full = datetime(spec.end.year, spec.end.month, spec.end.day, 23, tzinfo=UTC)
+    new_day = spec.end + timedelta(days=1)
+    as_of_new = as_of_full + timedelta(days=1)
+    report: dict[str, Any] = {"spec": spec, "machine": machine(), "measurements": {}}
+    m = report["measurements"]
+    try:
+        # (a) full rebuild of a lake that has no mart yet
+        link_copy(source, work / "full")
+        print("full build ...", flush=True)
+        m["full"] = run_child("build", lake=work / "full", scratch=scratch, mode="full", as_of=as_of_full)
+        print(f"  {m['full']['seconds']:.1f} s, peak {m['full']['peak_rss_mb']:.0f} MB", flush=True)
+
+        # (b) and (c): one more day ingested and recorded in the run log, then an hourly or a daily build
+        for mode in ("hourly", "daily"):
+            folder = work / mode
+            link_copy(work / "full", folder)
+            report["days_written"] = ingest_one_day(folder, spec, new_day)
+            print(f"{mode} build after ingesting {new_day} ...", flush=True)
+            m[mode] = run_child("build", lake=folder, scratch=scratch, mode=mode, as_of=as_of_new)
+            print(f"  {m[mode]['seconds']:.1f} s, peak {m[mode]['peak_rss_mb']:.0f} MB", flush=True)
+
+        # (d) the subset: DuckDB over the Parquet, then PostgreSQL tables + REFRESH MATERIALIZED VIEW
+        subset_task = {"lake": source, "scratch": scratch, "as_of": as_of_full, "day_from": spec.start}
+        print("DuckDB subset ...", flush=True)
+        m["duckdb_subset"] = run_child("duckdb_subset", **subset_task)
+        print(f"  {m['duckdb_subset']['seconds']:.1f} s", flush=True)
+        if not args.skip_postgres:
+            csv_dir = work / "csv"
+            csv_dir.mkdir()
+            print("exporting CSV for PostgreSQL ...", flush=True)
+            export = run_child("export", out=csv_dir, **subset_task)
+            report["export_rows"] = {name: t["rows"] for name, t in export["tables"].items()}
+            with postgres_server(work / "pg") as server:
+                report["machine"]["postgres"] = server.version
+                print(f"loading PostgreSQL {server.version} ...", flush=True)
+                m["pg_load_s"] = pg_load(server, export)
+                shutil.rmtree(csv_dir)
+                print(f"  {m['pg_load_s']:.1f} s; refreshing the materialized views ...", flush=True)
+                m["pg_subset"] = pg_subset(server)
+                print(f"  {m['pg_subset']['seconds']:.1f} s", flush=True)
+
+        missed = m["full"]["seconds"] > TARGET_FULL_S or m["hourly"]["seconds"] > TARGET_INCREMENTAL_S
+        if args.profile == "always" or (args.profile == "auto" and missed):
+            print("profiling the full build per SQL file ...", flush=True)
+            link_copy(source, work / "profile-full")
+            m["profile_full"] = run_child(
+                "profile",
+                lake=work / "profile-full",
+                scratch=scratch,
+                mode="full",
+                as_of=as_of_full,
+                day_from=spec.start,
+            )
+            print("profiling the hourly build per SQL file ...", flush=True)
+            m["profile_hourly"] = run_child(
+                "profile", lake=work / "hourly", scratch=scratch, mode="hourly", as_of=as_of_new, day_from=new_day
+            )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    text = render(report)
+    print()
+    print(text)
+    if results_path:
+        write_section(results_path, heading(spec), text)
+        print(f"written to {results_path}")
+
+
+def heading(spec: LakeSpec) -> str:
+    return f"## Aggregate build ({spec.apps:,} apps × {spec.days} days)"
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
+def render(report: dict[str, Any]) -> str:
+    spec: LakeSpec = report["spec"]
+    mach = report["machine"]
+    m = report["measurements"]
+    lines = [
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `bench/bench_build.py`. Machine: {mach['nproc']} cores "
+        f"({mach['cpu']}), {mach['memory']}, Python {mach['python']}, DuckDB {mach['duckdb']}, "
+        f"PostgreSQL {mach.get('postgres', 'not run')}. Build settings: the defaults (DuckDB 2 threads, "
+        "memory_limit 1 GB), local-folder lake on the same disk.",
+        "",
+        f"Lake: {spec.apps:,} applications × 3 components, {spec.days} days ending {spec.end} (seed {spec.seed}): "
+        "hourly Dynatrace service metrics, ServiceNow incidents and changes, ArgoCD/GitLab deployment events, GitLab "
+        "merge requests"
+        + (", Elasticsearch log counts." if spec.logs else "; Elasticsearch log counts left out (`--logs` adds them).")
+        + " Dynatrace problems, entities, task SLAs and pipelines are empty.",
+        "",
+        "Reproduce (the lake is generated into the cache folder on first use, then reused):",
+        "",
+        "```",
+        "apt-get install -y postgresql   # only the server binaries are used; no system service is needed",
+        f".venv/bin/python bench/bench_build.py --cache /tmp/rosetta-bench-cache --apps {spec.apps} --days {spec.days}",
+        f".venv/bin/python bench/lake_generator.py /tmp/lake --apps {spec.apps} --days {spec.days}   # the lake alone",
+        "```",
+        "",
+        "| measurement | wall time | peak RSS | target | verdict |",
+        "|---|---:|---:|---|---|",
+    ]
+    full, hourly, daily = m["full"], m["hourly"], m["daily"]
+    rss_ok = max(full["peak_rss_mb"], hourly["peak_rss_mb"], daily["peak_rss_mb"]) <= TARGET_RSS_MB
+    lines += [
+        f'| (a) full rebuild, `mode="full"` ({full["day_from"]} … {full["day_to"]}, {full["objects_written"]} mart '
+        f"objects) | {full['seconds']:.1f} s | {full['peak_rss_mb']:,.0f} MB | ≤ 30 s, ≤ 2 GB | "
+        f"{verdict(full['seconds'] <= TARGET_FULL_S)} / {verdict(full['peak_rss_mb'] <= TARGET_RSS_MB)} |",
+        f'| (b) incremental one day, `mode="hourly"` (rebuilds {hourly["day_from"]}, {hourly["objects_written"]} '
+        f"objects) | {hourly['seconds']:.1f} s | {hourly['peak_rss_mb']:,.0f} MB | ≤ 3 s, ≤ 2 GB | "
+        f"{verdict(hourly['seconds'] <= TARGET_INCREMENTAL_S)} / {verdict(hourly['peak_rss_mb'] <= TARGET_RSS_MB)} |",
+        f'| (c) the same day, `mode="daily"` (period tables too, {daily["objects_written"]} objects) | '
+        f"{daily['seconds']:.1f} s | {daily['peak_rss_mb']:,.0f} MB | ≤ 3 s, ≤ 2 GB | "
+        f"{verdict(daily['seconds'] <= TARGET_INCREMENTAL_S)} / {verdict(daily['peak_rss_mb'] <= TARGET_RSS_MB)} |",
+    ]
+    duck = m["duckdb_subset"]
+    lines.append(
+        f"| (d1) DuckDB, PostgreSQL subset over the Parquet lake | {duck['seconds']:.1f} s | "
+        f"{duck['peak_rss_mb']:,.0f} MB | | |"
+    )
+    pg = m.get("pg_subset")
+    if pg:
+        ratio = pg["seconds"] / duck["seconds"]
+        lines += [
+            f"| (d2) PostgreSQL, REFRESH MATERIALIZED VIEW of the subset | {pg['seconds']:.1f} s | (server) | "
+            f"DuckDB ≥ 10× faster | {verdict(ratio >= TARGET_RATIO)}: {ratio:.1f}× |",
+            f"| PostgreSQL load (CSV `\\copy` + VACUUM ANALYZE, not counted above) | {m['pg_load_s']:.1f} s | | | |",
+        ]
+    lines += [
+        "",
+        f"Peak RSS is each measurement's own child process (`ru_maxrss`), Python and the Arrow tables the runner "
+        f"writes included; the 2 GB memory target is {verdict(rss_ok)} across (a)–(c).",
+        "Incremental runs: one more day ({}) of metrics and events was ingested through `Lake.write_partition` "
+        "and recorded in the run log as `days_written = {}`; the build found it there.".format(
+            (spec.end + timedelta(days=1)).isoformat(), report.get("days_written")
+        ),
+    ]
+    if pg:
+        lines += ["", "### PostgreSQL comparison", ""]
+        lines += [
+            "The subset is the heavy part of the build, written once and run unchanged by both engines (only the "
+            "day spine differs: `unnest(generate_series(...))` in DuckDB, the set-returning `generate_series` in "
+            "PostgreSQL): `bench_app_signals_hourly` (04 direct entity ids + 05 + 06: hourly signals per "
+            "application), `bench_incidents_app_day` (10 latest version and attribution + 07 spine + 33: opened, "
+            "restored, open backlog at end of day, MTTR), `bench_app_day_summary` (35's signals part: requests, "
+            "errors, error rate, availability, worst hourly p95/p99, good-latency hours, on the incident spine) and "
+            "`bench_slo_app_30d` (40, availability over the last 30 days, budget, burn rate, status). The SQL is "
+            "`SUBSET` in bench/bench_build.py.",
+            "",
+            "PostgreSQL: the raw tables ("
+            + ", ".join(f"{k} {v:,} rows" for k, v in report["export_rows"].items())
+            + ") were exported by DuckDB to CSV and loaded with `\\copy`; each view was created `WITH NO DATA`, and "
+            "the time is the four `REFRESH MATERIALIZED VIEW` statements in order. Server: initdb in a temporary "
+            "folder, Unix socket only, "
+            + ", ".join(f"{k}={v}" for k, v in PG_SETTINGS.items() if k not in ("listen_addresses", "timezone"))
+            + ". "
+            "DuckDB: the runner's own input registration (`read_parquet` over the day files) and the same four "
+            "queries as `CREATE TABLE`, limited to 2 threads and 1 GB.",
+            "",
+            "| table | DuckDB | PostgreSQL | ratio | rows (both) | check (both engines agree) |",
+            "|---|---:|---:|---:|---:|---|",
+        ]
+        for table in SUBSET:
+            d, p = duck["per_table"][table], pg["per_table"].get(table)
+            agree = _agree(duck["checks"][table], pg["checks"][table])
+            lines.append(
+                f"| {table} | {d:.2f} s | {p:.2f} s | {p / d:.1f}× | {duck['checks'][table][0]:,} | "
+                f"{'yes' if agree else 'NO: ' + str(duck['checks'][table]) + ' vs ' + str(pg['checks'][table])} |"
+            )
+        lines += [
+            f"| (DuckDB: registering the inputs) | {duck['per_table']['register inputs']:.2f} s | | | | |",
+            f"| **total** | **{duck['seconds']:.1f} s** | **{pg['seconds']:.1f} s** | "
+            f"**{pg['seconds'] / duck['seconds']:.1f}×** | | |",
+            "",
+            "Other ratios, labelled for what they compare:",
+            "",
+            f"- the whole DuckDB full build (a), all {len(load_sql_files())} SQL files and the mart writes, against "
+            f"the PostgreSQL refresh of the subset alone: {full['seconds']:.1f} s vs {pg['seconds']:.1f} s = "
+            f"{pg['seconds'] / full['seconds']:.1f}× (the build does far more work than the subset);",
+            f"- the hourly incremental build (b) against the same refresh (PostgreSQL has no incremental refresh: a "
+            f"new day costs a full refresh): {hourly['seconds']:.1f} s vs {pg['seconds']:.1f} s = "
+            f"{pg['seconds'] / hourly['seconds']:.1f}×.",
+        ]
+    for key, title in (("profile_full", "full build"), ("profile_hourly", "hourly build")):
+        profile = m.get(key)
+        if not profile:
+            continue
+        steps = profile["steps"]
+        total = sum(s["seconds"] for s in steps)
+        lines += [
+            "",
+            f"### Where the time goes: {title} (steps timed one by one, {total:.1f} s in all, "
+            f"peak {profile['peak_rss_mb']:,.0f} MB)",
+            "",
+            "| step | seconds | share | rows (objects for writes) |",
+            "|---|---:|---:|---:|",
+        ]
+        for s in sorted(steps, key=lambda s: -s["seconds"])[:15]:
+            rows = "" if s["rows"] is None else f"{s['rows']:,}"
+            lines.append(f"| {s['step']} | {s['seconds']:.2f} | {100 * s['seconds'] / total:.0f} % | {rows} |")
+        rest = sorted(steps, key=lambda s: -s["seconds"])[15:]
+        if rest:
+            lines.append(f"| {len(rest)} other steps | {sum(s['seconds'] for s in rest):.2f} | | |")
+    return "\n".join(lines) + "\n"
+
+
+def _agree(a: list[Any], b: list[Any]) -> bool:
+    for x, y in zip(a, b, strict=True):
+        if x is None or y is None:
+            if x != y:
+                return False
+        elif abs(float(x) - float(y)) > 1e-6 * max(1.0, abs(float(x))):
+            return False
+    return True
+
+
+def write_section(path: Path, title: str, body: str) -> None:
+    """Replace this benchmark's own section if present, else append it; other sections are left as they are."""
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
+    section = f"{title}\n\n{body}"
+    start = text.find(title + "\n")
+    if start >= 0:
+        following = text.find("\n## ", start + len(title))
+        end = following + 1 if following >= 0 else len(text)
+        text = text[:start] + section + ("\n" if following >= 0 else "") + text[end:]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
