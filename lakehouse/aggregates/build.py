@@ -191,25 +191,30 @@ def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
 
 
 def _write(con: duckdb.DuckDBPyConnection, lake: Lake, sql_file: SqlFile, params: BuildParams) -> int:
-    table = con.execute(f"select * from {sql_file.table}").to_arrow_table()  # noqa: S608
     if sql_file.partitioned_by != "day":
+        table = con.execute(f"select * from {sql_file.table}").to_arrow_table()  # noqa: S608
         lake.put_table(lake.mart_key(sql_file.table), table)
         return 1
-    # Day tables live in month objects; rebuilt days replace their rows, other days are kept.
+    # Day tables live in month objects; rebuilt days replace their rows, other days are kept. One month is
+    # taken out of DuckDB at a time, so memory holds a month, not the whole table.
     rebuilt = _days(params.day_from, params.day_to)
+    columns = [r[0] for r in con.execute(f"describe {sql_file.table}").fetchall()]
+    # Sorted by application first: the API reads one application at a time, and row-group statistics on
+    # app_id then let DuckDB skip the rest of the month.
+    order = ", ".join(c for c in ("app_id", "environment", "day", "hour") if c in columns)
     written = 0
-    for month in sorted({(d.year, d.month) for d in rebuilt}):
-        key = lake.mart_month_key(sql_file.table, *month)
-        in_month = pc.and_(pc.equal(pc.year(table["day"]), month[0]), pc.equal(pc.month(table["day"]), month[1]))
-        fresh = table.filter(in_month)
+    for year, month in sorted({(d.year, d.month) for d in rebuilt}):
+        key = lake.mart_month_key(sql_file.table, year, month)
+        fresh = con.execute(
+            f"select * from {sql_file.table} where year(day) = $year and month(day) = $month "  # noqa: S608
+            f"order by {order}",
+            {"year": year, "month": month},
+        ).to_arrow_table()
         old = lake.get_table(key)
         if old is not None and old.num_rows:
             keep = pc.invert(pc.is_in(old["day"], value_set=pa.array(rebuilt, pa.date32())))
             fresh = pa.concat_tables([old.filter(keep).cast(fresh.schema), fresh])
-        # Sorted by application first: the API reads one application at a time, and row-group statistics on
-        # app_id then let DuckDB skip the rest of the month.
-        keys = [c for c in ("app_id", "environment", "day", "hour") if c in fresh.column_names]
-        fresh = fresh.sort_by([(c, "ascending") for c in keys])
+            fresh = fresh.sort_by([(c.strip(), "ascending") for c in order.split(",")])
         lake.put_table(key, fresh)
         written += 1
     return written
