@@ -1,0 +1,145 @@
+"""Unified deployment events from what the lake holds: ArgoCD history and failed operations, GitLab deployments.
+
+Only deployments to the environment the mapping names for each ArgoCD app or GitLab project are kept. A
+deployment is a rollback when it replaces the running revision with an older one: one deployed before, or, for
+GitLab, one that ships no merge request (GitLab links to a deployment the merge requests merged since the
+previous deployment; going back to an older commit links none, even when that commit's first deployment is
+older than our history).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pyarrow as pa
+
+from lakehouse.mappings import MappingEntry
+from lakehouse.schemas import get_dataset
+from lakehouse.storage import Lake
+
+EVENTS = "deploys/deployment_events"
+# History older than this is not read; events are rewritten from `REWRITE` before the window on.
+LOOKBACK = timedelta(days=120)
+REWRITE = timedelta(days=30)
+FAILED_PHASES = {"Failed", "Error"}
+
+
+def build_events(lake: Lake, since: datetime, entries: Iterable[MappingEntry]) -> pa.Table:
+    entries = list(entries)
+    argo_env = {e.argocd_app_name: e.environment for e in entries if e.argocd_app_name}
+    gitlab_env: dict[int, set[str]] = {}
+    for e in entries:
+        if e.gitlab_project_id:
+            gitlab_env.setdefault(e.gitlab_project_id, set()).add(e.environment)
+    first_day = (since - LOOKBACK).date()
+    events: list[dict[str, Any]] = []
+    for row in _rows(lake, "argocd/deployment_history", first_day):
+        if row["app_name"] in argo_env:
+            events.append(
+                _event(
+                    f"argocd:{row['app_name']}:{row['history_id']}",
+                    "argocd",
+                    row["app_name"],
+                    argo_env[row["app_name"]],
+                    row["revision"],
+                    row["deploy_started_at"],
+                    row["deployed_at"],
+                    "succeeded",
+                    "automated" if row["automated"] else row["initiated_by"],
+                )
+            )
+    for row in _rows(lake, "argocd/sync_operations", first_day):
+        if row["app_name"] in argo_env and row["phase"] in FAILED_PHASES and row["finished_at"] is not None:
+            events.append(
+                _event(
+                    f"argocd:{row['app_name']}:op:{row['started_at'].isoformat()}",
+                    "argocd",
+                    row["app_name"],
+                    argo_env[row["app_name"]],
+                    row["revision"],
+                    row["started_at"],
+                    row["finished_at"],
+                    "failed",
+                    "automated" if row["automated"] else row["initiated_by"],
+                )
+            )
+    shipped = {row["deployment_id"] for row in _rows(lake, "gitlab/deployment_merge_requests", first_day)}
+    for row in _rows(lake, "gitlab/deployments", first_day):
+        wanted = gitlab_env.get(row["project_id"], set())
+        status = {"success": "succeeded", "failed": "failed"}.get(row["status"])
+        if row["environment"] in wanted and status and row["finished_at"] is not None:
+            events.append(
+                _event(
+                    f"gitlab:{row['deployment_id']}",
+                    "gitlab",
+                    str(row["project_id"]),
+                    row["environment"],
+                    row["sha"],
+                    row["created_at"],
+                    row["finished_at"],
+                    status,
+                    row["user_username"],
+                    ships_changes=row["deployment_id"] in shipped,
+                )
+            )
+    _flag_rollbacks(events)
+    cutoff = since - REWRITE
+    kept = [{k: v for k, v in e.items() if k != "_ships_changes"} for e in events if e["finished_at"] >= cutoff]
+    return pa.Table.from_pylist(kept, schema=get_dataset(EVENTS).schema)
+
+
+def _event(
+    key: str,
+    origin: str,
+    ref: str,
+    environment: str,
+    revision: str | None,
+    started: datetime | None,
+    finished: datetime,
+    status: str,
+    initiated_by: str | None,
+    ships_changes: bool | None = None,
+) -> dict[str, Any]:
+    return {
+        "_ships_changes": ships_changes,
+        "deployment_key": key,
+        "origin": origin,
+        "source_ref": ref,
+        "environment": environment,
+        "revision": revision,
+        "started_at": started,
+        "finished_at": finished,
+        "status": status,
+        "is_rollback": False,
+        "initiated_by": initiated_by,
+    }
+
+
+def _flag_rollbacks(events: list[dict[str, Any]]) -> None:
+    """Per (origin, source, environment), in time order over successful deployments."""
+    series: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for e in events:
+        if e["status"] == "succeeded":
+            series.setdefault((e["origin"], e["source_ref"], e["environment"]), []).append(e)
+    for deployments in series.values():
+        deployments.sort(key=lambda e: (e["finished_at"], e["deployment_key"]))
+        seen: set[str] = set()
+        previous: str | None = None
+        for e in deployments:
+            revision = e["revision"]
+            older = revision in seen or e["_ships_changes"] is False
+            e["is_rollback"] = bool(revision and previous and revision != previous and older)
+            if revision:
+                seen.add(revision)
+                previous = revision
+
+
+def _rows(lake: Lake, dataset_id: str, first_day: date) -> Iterable[dict[str, Any]]:
+    dataset = get_dataset(dataset_id)
+    for day in lake.list_partitions(dataset):
+        if day >= first_day:
+            table = lake.read_partition(dataset, day)
+            if table is not None:
+                yield from table.to_pylist()

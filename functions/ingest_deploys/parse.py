@@ -1,0 +1,259 @@
+"""ArgoCD applications and GitLab deployments, pipelines and merge requests to rows. Pure functions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from lakehouse.ingest.records import (
+    ParseResult,
+    Reject,
+    optional_int,
+    optional_str,
+    parse_instant,
+    require_int,
+    require_str,
+    rows_table,
+)
+
+APP_STATUS = "argocd/app_status"
+SYNC_OPERATIONS = "argocd/sync_operations"
+HISTORY = "argocd/deployment_history"
+DEPLOYMENTS = "gitlab/deployments"
+PIPELINES = "gitlab/pipelines"
+DEPLOYMENT_MRS = "gitlab/deployment_merge_requests"
+MERGE_REQUESTS = "gitlab/merge_requests"
+ARGOCD_DATASETS = (APP_STATUS, SYNC_OPERATIONS, HISTORY)
+
+_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
+
+
+def _reason(exc: BaseException) -> str:
+    return f"missing field {exc}" if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
+
+
+# --- ArgoCD -----------------------------------------------------------------------------------------------------
+def parse_applications_page(page: Mapping[str, Any], context: Mapping[str, Any] | None = None) -> ParseResult:
+    """GET /api/v1/applications (or one Application) to status snapshots, the last operation and the history.
+
+    Context: `observed_at` (datetime, when the listing was taken) and optionally `apps` (names to keep).
+    """
+    ctx = context or {}
+    observed_at: datetime = ctx["observed_at"]
+    wanted = ctx.get("apps")
+    items = page.get("items") if "items" in page else [page]
+    statuses, operations, history = [], [], []
+    rejects: list[Reject] = []
+    for index, app in enumerate(items or []):
+        try:
+            name = require_str(app["metadata"], "name")
+            if wanted is not None and name not in wanted:
+                continue
+            status_row, operation_row, history_rows = _application_rows(app, name, observed_at)
+        except _ERRORS as exc:
+            rejects.append(Reject(APP_STATUS, _reason(exc), app, index))
+            continue
+        statuses.append(status_row)
+        if operation_row is not None:
+            operations.append(operation_row)
+        history.extend(history_rows)
+    tables = {
+        APP_STATUS: rows_table(APP_STATUS, statuses),
+        SYNC_OPERATIONS: rows_table(SYNC_OPERATIONS, operations),
+        HISTORY: rows_table(HISTORY, history),
+    }
+    return ParseResult(tables, rejects)
+
+
+def _application_rows(
+    app: Mapping[str, Any], name: str, observed_at: datetime
+) -> tuple[dict[str, Any], dict[str, Any] | None, list[dict[str, Any]]]:
+    spec = app.get("spec") or {}
+    status = app.get("status") or {}
+    source = spec.get("source") or (spec.get("sources") or [{}])[0]
+    destination = spec.get("destination") or {}
+    operation = status.get("operationState")
+    status_row = {
+        "app_name": name,
+        "project": spec.get("project"),
+        "dest_server": destination.get("server") or destination.get("name"),
+        "dest_namespace": destination.get("namespace"),
+        "repo_url": source.get("repoURL"),
+        "target_revision": source.get("targetRevision"),
+        "sync_status": (status.get("sync") or {}).get("status"),
+        "sync_revision": _revision(status.get("sync") or {}),
+        "health_status": (status.get("health") or {}).get("status"),
+        "operation_phase": operation.get("phase") if operation else None,
+        "operation_started_at": parse_instant(operation.get("startedAt")) if operation else None,
+        "operation_finished_at": parse_instant(operation.get("finishedAt")) if operation else None,
+        "operation_message": operation.get("message") if operation else None,
+        "reconciled_at": parse_instant(status.get("reconciledAt")),
+        "observed_at": observed_at,
+    }
+    operation_row = None
+    if operation and operation.get("startedAt"):
+        initiated = (operation.get("operation") or {}).get("initiatedBy") or {}
+        sync = (operation.get("operation") or {}).get("sync") or {}
+        result = operation.get("syncResult") or {}
+        operation_row = {
+            "app_name": name,
+            "started_at": parse_instant(operation["startedAt"]),
+            "finished_at": parse_instant(operation.get("finishedAt")),
+            "phase": operation.get("phase"),
+            "revision": _revision(result) or _revision(sync),
+            "message": operation.get("message"),
+            "initiated_by": initiated.get("username") or "",
+            "automated": bool(initiated.get("automated", False)),
+        }
+    history_rows = []
+    for entry in status.get("history") or []:
+        initiated = entry.get("initiatedBy") or {}
+        entry_source = entry.get("source") or (entry.get("sources") or [{}])[0]
+        history_rows.append(
+            {
+                "app_name": name,
+                "history_id": require_int(entry, "id"),
+                "revision": _revision(entry),
+                "deploy_started_at": parse_instant(entry.get("deployStartedAt")),
+                "deployed_at": parse_instant(require_str(entry, "deployedAt")),
+                "initiated_by": initiated.get("username") or "",
+                "automated": bool(initiated.get("automated", False)),
+                "repo_url": entry_source.get("repoURL"),
+            }
+        )
+    return status_row, operation_row, history_rows
+
+
+def _revision(node: Mapping[str, Any]) -> str | None:
+    """One SHA, or the SHAs of a multi-source app joined with ','."""
+    if node.get("revision"):
+        return str(node["revision"])
+    revisions = node.get("revisions")
+    return ",".join(str(r) for r in revisions) if revisions else None
+
+
+# --- GitLab -----------------------------------------------------------------------------------------------------
+def parse_deployments_page(page: Any, context: Mapping[str, Any] | None = None) -> ParseResult:
+    """GET /projects/:id/deployments. There is no top-level finished_at: the deploying job's finished_at is used,
+    else updated_at of a successful deployment (deployments created through the API have no job)."""
+    project_id = int((context or {})["project_id"])
+    rows, rejects = [], []
+    for index, d in enumerate(page if isinstance(page, list) else []):
+        try:
+            rows.append(deployment_row(d, project_id))
+        except _ERRORS as exc:
+            rejects.append(Reject(DEPLOYMENTS, _reason(exc), d, index))
+    return ParseResult({DEPLOYMENTS: rows_table(DEPLOYMENTS, rows)}, rejects)
+
+
+def deployment_row(d: Mapping[str, Any], project_id: int) -> dict[str, Any]:
+    status = require_str(d, "status")
+    updated_at = parse_instant(require_str(d, "updated_at"))
+    job = d.get("deployable") or None
+    finished = parse_instant(job.get("finished_at")) if job else None
+    if finished is None and status == "success":
+        finished = updated_at
+    pipeline = (job or {}).get("pipeline") or {}
+    return {
+        "deployment_id": require_int(d, "id"),
+        "project_id": project_id,
+        "iid": optional_int(d, "iid"),
+        "environment": (d.get("environment") or {}).get("name"),
+        "status": status,
+        "ref": optional_str(d, "ref"),
+        "sha": optional_str(d, "sha"),
+        "created_at": parse_instant(require_str(d, "created_at")),
+        "updated_at": updated_at,
+        "finished_at": finished,
+        "user_username": (d.get("user") or {}).get("username"),
+        "job_id": optional_int(job, "id") if job else None,
+        "pipeline_id": optional_int(pipeline, "id") if pipeline else None,
+    }
+
+
+def parse_pipelines_page(page: Any, context: Mapping[str, Any] | None = None) -> ParseResult:
+    """GET /projects/:id/pipelines (list items lack started_at, finished_at, duration) or one pipeline."""
+    project_id = int((context or {})["project_id"])
+    items = page if isinstance(page, list) else [page]
+    rows, rejects = [], []
+    for index, p in enumerate(items):
+        try:
+            duration = p.get("duration")
+            if duration is not None and (isinstance(duration, bool) or not isinstance(duration, int | float)):
+                raise ValueError(f"duration should be a number, got {duration!r}")
+            rows.append(
+                {
+                    "pipeline_id": require_int(p, "id"),
+                    "project_id": int(p.get("project_id") or project_id),
+                    "ref": optional_str(p, "ref"),
+                    "sha": optional_str(p, "sha"),
+                    "status": optional_str(p, "status"),
+                    "source": optional_str(p, "source"),
+                    "created_at": parse_instant(require_str(p, "created_at")),
+                    "updated_at": parse_instant(require_str(p, "updated_at")),
+                    "started_at": parse_instant(p.get("started_at")),
+                    "finished_at": parse_instant(p.get("finished_at")),
+                    "duration_s": float(duration) if duration is not None else None,
+                    "web_url": optional_str(p, "web_url"),
+                }
+            )
+        except _ERRORS as exc:
+            rejects.append(Reject(PIPELINES, _reason(exc), p, index))
+    return ParseResult({PIPELINES: rows_table(PIPELINES, rows)}, rejects)
+
+
+def parse_deployment_merge_requests_page(page: Any, context: Mapping[str, Any] | None = None) -> ParseResult:
+    """GET /projects/:id/deployments/:deployment_id/merge_requests; only merged ones count for lead time."""
+    ctx = context or {}
+    rows, rejects = [], []
+    for index, mr in enumerate(page if isinstance(page, list) else []):
+        try:
+            merged_at = parse_instant(mr.get("merged_at"))
+            if merged_at is None:
+                continue  # not merged (yet): nothing was shipped
+            rows.append(
+                {
+                    "deployment_id": int(ctx["deployment_id"]),
+                    "project_id": int(ctx["project_id"]),
+                    "mr_id": require_int(mr, "id"),
+                    "mr_iid": optional_int(mr, "iid"),
+                    "title": optional_str(mr, "title"),
+                    "target_branch": optional_str(mr, "target_branch"),
+                    "created_at": parse_instant(mr.get("created_at")),
+                    "merged_at": merged_at,
+                    "merge_commit_sha": optional_str(mr, "merge_commit_sha") or optional_str(mr, "squash_commit_sha"),
+                }
+            )
+        except _ERRORS as exc:
+            rejects.append(Reject(DEPLOYMENT_MRS, _reason(exc), mr, index))
+    return ParseResult({DEPLOYMENT_MRS: rows_table(DEPLOYMENT_MRS, rows)}, rejects)
+
+
+def parse_merge_requests_page(page: Any, context: Mapping[str, Any] | None = None) -> ParseResult:
+    """GET /projects/:id/merge_requests?state=merged: the project's merged requests, latest state."""
+    ctx = context or {}
+    rows, rejects = [], []
+    for index, mr in enumerate(page if isinstance(page, list) else []):
+        try:
+            merged_at = parse_instant(mr.get("merged_at"))
+            if merged_at is None:
+                continue  # listed as merged but without a merge time: nothing to measure
+            rows.append(
+                {
+                    "mr_id": require_int(mr, "id"),
+                    "project_id": int(mr.get("project_id") or ctx["project_id"]),
+                    "mr_iid": optional_int(mr, "iid"),
+                    "title": optional_str(mr, "title"),
+                    "state": optional_str(mr, "state"),
+                    "target_branch": optional_str(mr, "target_branch"),
+                    "created_at": parse_instant(mr.get("created_at")),
+                    "merged_at": merged_at,
+                    "merge_commit_sha": optional_str(mr, "merge_commit_sha"),
+                    "squash_commit_sha": optional_str(mr, "squash_commit_sha"),
+                    "updated_at": parse_instant(mr.get("updated_at")) or merged_at,
+                }
+            )
+        except _ERRORS as exc:
+            rejects.append(Reject(MERGE_REQUESTS, _reason(exc), mr, index))
+    return ParseResult({MERGE_REQUESTS: rows_table(MERGE_REQUESTS, rows)}, rejects)

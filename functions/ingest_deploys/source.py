@@ -1,0 +1,109 @@
+"""What ingest_deploys fetches: ArgoCD status, operations and history; GitLab deployments, pipelines and the
+merge requests each production deployment shipped; then the unified deployment events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pyarrow as pa
+
+from functions.ingest_deploys import parse
+from functions.ingest_deploys.client import ArgoCDClient, GitLabClient
+from functions.ingest_deploys.events import EVENTS, build_events
+from lakehouse.ingest.config import IngestSettings
+from lakehouse.ingest.mapping_pivots import argocd_apps, current_entries, gitlab_projects
+from lakehouse.ingest.run import Derived, Page, SourcePlan, Stream
+from lakehouse.ingest.window import Window
+from lakehouse.storage import Lake
+
+SOURCE = "deploys"
+FUNCTION = "ingest_deploys"
+GITLAB_DATASETS = (parse.DEPLOYMENTS, parse.PIPELINES, parse.DEPLOYMENT_MRS, parse.MERGE_REQUESTS)
+DATASETS = (*parse.ARGOCD_DATASETS, *GITLAB_DATASETS, EVENTS)
+ALIGN: timedelta | None = None
+
+
+def overlap(settings: IngestSettings) -> timedelta:
+    return timedelta(hours=settings.overlap_hours)
+
+
+def default_datasets(settings: IngestSettings) -> tuple[str, ...]:
+    return DATASETS
+
+
+def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: tuple[str, ...]) -> SourcePlan:
+    entries = current_entries(lake)
+    plan = SourcePlan(SOURCE, FUNCTION, [])
+    argo = [d for d in parse.ARGOCD_DATASETS if d in datasets]
+    if argo:
+        settings.require("argocd_url", "argocd_token")
+        assert settings.argocd_url and settings.argocd_token
+        argocd = ArgoCDClient(settings.argocd_url, settings.argocd_token, **settings.client_options())
+        plan.clients.append(argocd)
+        apps = set(argocd_apps(entries))
+
+        def application_pages() -> Iterator[Page]:
+            observed = datetime.now(UTC)
+            yield Page(parse.APP_STATUS, argocd.applications().body, {"observed_at": observed, "apps": apps})
+
+        # The listing is a snapshot: every dataset it feeds is written from it, whichever was asked for.
+        plan.streams.append(
+            Stream(
+                "applications",
+                parse.ARGOCD_DATASETS,
+                application_pages,
+                {parse.APP_STATUS: parse.parse_applications_page},
+                argocd,
+            )
+        )
+    wanted_gitlab = [d for d in GITLAB_DATASETS if d in datasets]
+    if wanted_gitlab:
+        settings.require("gitlab_url", "gitlab_token")
+        assert settings.gitlab_url and settings.gitlab_token
+        gitlab = GitLabClient(settings.gitlab_url, settings.gitlab_token, **settings.client_options())
+        plan.clients.append(gitlab)
+        environments: dict[int, set[str]] = {}
+        for e in entries:
+            if e.gitlab_project_id:
+                environments.setdefault(e.gitlab_project_id, set()).add(e.environment)
+        per_page = settings.gitlab_per_page
+
+        def gitlab_pages() -> Iterator[Page]:
+            for project_id in gitlab_projects(entries):
+                context = {"project_id": project_id}
+                for response in gitlab.deployments(project_id, window.since, window.until, per_page):
+                    yield Page(parse.DEPLOYMENTS, response.body, context)
+                    # Merge requests only for successful deployments to a mapped environment (DORA lead time).
+                    for d in response.body if isinstance(response.body, list) else []:
+                        env = (d.get("environment") or {}).get("name") if isinstance(d, dict) else None
+                        if d.get("status") == "success" and env in environments[project_id] and d.get("id"):
+                            for mrs in gitlab.deployment_merge_requests(project_id, int(d["id"]), per_page):
+                                yield Page(parse.DEPLOYMENT_MRS, mrs.body, {**context, "deployment_id": d["id"]})
+                for response in gitlab.pipelines(project_id, window.since, window.until, per_page):
+                    yield Page(parse.PIPELINES, response.body, context)
+                if parse.MERGE_REQUESTS in datasets:
+                    for response in gitlab.merged_requests(project_id, window.since, window.until, per_page):
+                        yield Page(parse.MERGE_REQUESTS, response.body, context)
+
+        plan.streams.append(
+            Stream(
+                "gitlab",
+                GITLAB_DATASETS,
+                gitlab_pages,
+                {
+                    parse.DEPLOYMENTS: parse.parse_deployments_page,
+                    parse.PIPELINES: parse.parse_pipelines_page,
+                    parse.DEPLOYMENT_MRS: parse.parse_deployment_merge_requests_page,
+                    parse.MERGE_REQUESTS: parse.parse_merge_requests_page,
+                },
+                gitlab,
+            )
+        )
+    if EVENTS in datasets:
+
+        def events(lake: Lake, run_window: Window) -> pa.Table:
+            return build_events(lake, run_window.since, entries)
+
+        plan.derived.append(Derived(EVENTS, events))
+    return plan

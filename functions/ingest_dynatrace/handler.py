@@ -1,0 +1,22 @@
+"""Scheduled Lambda: Dynatrace golden signals, problems and (when enabled) entities into the lake."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lakehouse.ingest.lambda_entry import handle_scheduled_event
+
+SOURCE = "dynatrace"
+logger = Logger(service="ingest_dynatrace")
+metrics = Metrics(namespace="RosettaMonitoring", service="ingest_dynatrace")
+tracer = Tracer(service="ingest_dynatrace")
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(raise_on_empty_metrics=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return handle_scheduled_event(SOURCE, event, logger=logger, metrics=metrics)

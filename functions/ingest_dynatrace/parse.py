@@ -1,0 +1,366 @@
+"""Dynatrace pages to rows: metric series (column-oriented), problems and entities. Pure functions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from itertools import chain
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from lakehouse.ingest.records import ParseResult, Reject, ms_to_datetime, rows_table, table_of
+from lakehouse.schemas import UTC_MS
+
+METRICS_DATASET = "dynatrace/service_metrics_hourly"
+PROBLEMS_DATASET = "dynatrace/problems"
+ENTITIES_DATASET = "dynatrace/entities"
+HOUR_MS = 3_600_000
+
+SERVICE_DIMENSION = "dt.entity.service"
+CONTAINER_DIMENSION = "dt.entity.container_group_instance"
+
+# Metric selector -> (column, factor). Response times arrive in microseconds (descriptor unit MicroSecond).
+SERVICE_METRICS: dict[str, tuple[str, float]] = {
+    "builtin:service.requestCount.total:names": ("request_count", 1.0),
+    "builtin:service.errors.server.count": ("error_count", 1.0),
+    "builtin:service.response.time:percentile(50)": ("latency_p50_ms", 0.001),
+    "builtin:service.response.time:percentile(95)": ("latency_p95_ms", 0.001),
+    "builtin:service.response.time:percentile(99)": ("latency_p99_ms", 0.001),
+}
+# Saturation is measured on the containers a service runs on; the client maps each container to its service.
+CONTAINER_METRICS: dict[str, tuple[str, float]] = {
+    "builtin:containers.cpu.usagePercent": ("cpu_usage_pct", 1.0),
+    "builtin:containers.memory.usagePercent": ("memory_usage_pct", 1.0),
+}
+METRIC_COLUMNS = tuple(c for c, _ in chain(SERVICE_METRICS.values(), CONTAINER_METRICS.values()))
+_KNOWN = {**SERVICE_METRICS, **CONTAINER_METRICS}
+# Also read the fixtures' and other tenants' spellings of the same measures.
+_ALIASES: dict[str, tuple[str, float]] = {
+    "builtin:service.response.time": ("latency_avg_ms", 0.001),
+    "builtin:service.requestCount.total": ("request_count", 1.0),
+}
+_NEUTRAL = re.compile(r":(names|avg|value|splitBy\([^)]*\)|merge\([^)]*\))")
+_UNITS_MS = {"m": 60_000, "h": HOUR_MS, "d": 86_400_000, "w": 7 * 86_400_000, "s": 1000}
+
+
+def resolution_ms(label: Any) -> int | None:
+    """'1h' -> 3600000; 'Inf' (one point for the whole frame) -> None."""
+    if not isinstance(label, str) or label.lower() == "inf":
+        return None
+    number, unit = label[:-1], label[-1]
+    if not number.isdigit() or unit not in _UNITS_MS:
+        raise ValueError(f"unknown resolution {label!r}")
+    return int(number) * _UNITS_MS[unit]
+
+
+def metric_column(metric_id: str) -> tuple[str, float] | None:
+    """The column and factor for a metricId as echoed by the API (the full selector, transformations included).
+
+    Transformations that do not change values (`:names`, `:splitBy(...)`, `:merge(...)`, `:avg`) are ignored.
+    """
+    found = _KNOWN.get(metric_id)
+    if found:
+        return found
+    base = _NEUTRAL.sub("", metric_id)
+    return _KNOWN.get(base) or _KNOWN.get(base + ":names") or _ALIASES.get(base)
+
+
+POINT_SCHEMA = pa.schema(
+    [
+        pa.field("entity_id", pa.string()),
+        pa.field("entity_name", pa.string()),
+        pa.field("slot_start", UTC_MS),
+        pa.field("metric", pa.string()),
+        pa.field("value", pa.float64()),
+    ]
+)
+
+
+def metric_points(page: Mapping[str, Any], context: Mapping[str, Any] | None = None) -> tuple[pa.Table, list[Reject]]:
+    """Every data point of a metrics query page, long: entity, slot START (Dynatrace stamps slot ends), metric, value.
+
+    Values are converted to the column's unit (µs -> ms) and nulls stay null. Built column-wise from the
+    `timestamps`/`values` lists, so a page of millions of points never becomes Python objects per point.
+    """
+    services: Mapping[str, str] = (context or {}).get("service_of_container") or {}
+    rejects: list[Reject] = []
+    step = resolution_ms(page.get("resolution"))
+    stamps: list[list[Any]] = []
+    values: list[list[Any]] = []
+    entities: list[str] = []
+    names: list[str | None] = []
+    metrics: list[str] = []
+    factors: list[float] = []
+    lengths: list[int] = []
+    for result in page.get("result") or []:
+        metric_id = result.get("metricId") if isinstance(result, dict) else None
+        known = metric_column(metric_id) if isinstance(metric_id, str) else None
+        if known is None:
+            rejects.append(Reject(METRICS_DATASET, f"unknown metric {metric_id!r}", _brief(result)))
+            continue
+        column, factor = known
+        for index, series in enumerate(result.get("data") or []):
+            problem = _series_problem(series)
+            entity = None
+            if problem is None:
+                dims = series["dimensionMap"]
+                entity = dims.get(SERVICE_DIMENSION) or services.get(dims.get(CONTAINER_DIMENSION, ""))
+                if not entity:
+                    problem = "series has no service entity in dimensionMap"
+            if problem is not None or entity is None:
+                rejects.append(Reject(METRICS_DATASET, f"{metric_id}: {problem}", series, index))
+                continue
+            stamps.append(series["timestamps"])
+            values.append(series["values"])
+            entities.append(entity)
+            names.append(series["dimensionMap"].get(SERVICE_DIMENSION + ".name"))
+            metrics.append(column)
+            factors.append(factor)
+            lengths.append(len(series["timestamps"]))
+    if not lengths:
+        return POINT_SCHEMA.empty_table(), rejects
+    try:
+        ts = pa.array(list(chain.from_iterable(stamps)), pa.int64())
+        raw = pa.array(list(chain.from_iterable(values)), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return _points_slowly(stamps, values, entities, names, metrics, factors, rejects)
+    return _points_table(ts, raw, entities, names, metrics, factors, lengths, step), rejects
+
+
+def _points_table(
+    ts: pa.Array,
+    raw: pa.Array,
+    entities: list[str],
+    names: list[str | None],
+    metrics: list[str],
+    factors: list[float],
+    lengths: list[int],
+    step: int | None,
+) -> pa.Table:
+    take = _series_index(lengths)
+    scale = pa.array(factors, pa.float64()).take(take)
+    starts = pc.subtract(ts, step) if step is not None else ts
+    return pa.Table.from_arrays(
+        [
+            pa.array(entities, pa.string()).take(take),
+            pa.array(names, pa.string()).take(take),
+            starts.cast(UTC_MS),
+            pa.array(metrics, pa.string()).take(take),
+            pc.multiply(raw, scale),
+        ],
+        schema=POINT_SCHEMA,
+    )
+
+
+def _series_index(lengths: list[int]) -> pa.Array:
+    """For each point, the index of its series: [2, 3] -> [0, 0, 1, 1, 1]."""
+    offsets = [0]
+    for n in lengths:
+        offsets.append(offsets[-1] + n)
+    spans = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pa.nulls(offsets[-1], pa.null()))
+    return pc.list_parent_indices(spans)
+
+
+def _points_slowly(
+    stamps: list[list[Any]],
+    values: list[list[Any]],
+    entities: list[str],
+    names: list[str | None],
+    metrics: list[str],
+    factors: list[float],
+    rejects: list[Reject],
+) -> tuple[pa.Table, list[Reject]]:
+    """Series by series, so that one series with a wrongly typed value is rejected alone."""
+    keep: list[int] = []
+    for i, (s, v) in enumerate(zip(stamps, values, strict=True)):
+        bad = next((x for x in s if isinstance(x, bool) or not isinstance(x, int)), None)
+        bad = (
+            bad
+            if bad is not None
+            else next((x for x in v if x is not None and (isinstance(x, bool) or not isinstance(x, int | float))), None)
+        )
+        if bad is not None:
+            rejects.append(
+                Reject(
+                    METRICS_DATASET,
+                    f"non-numeric value {bad!r} in a series",
+                    {"entity": entities[i], "metric": metrics[i], "timestamps": s, "values": v},
+                    i,
+                )
+            )
+        else:
+            keep.append(i)
+    if not keep:
+        return POINT_SCHEMA.empty_table(), rejects
+    ts = pa.array(list(chain.from_iterable(stamps[i] for i in keep)), pa.int64())
+    raw = pa.array(list(chain.from_iterable(values[i] for i in keep)), pa.float64())
+    table = _points_table(
+        ts,
+        raw,
+        [entities[i] for i in keep],
+        [names[i] for i in keep],
+        [metrics[i] for i in keep],
+        [factors[i] for i in keep],
+        [len(stamps[i]) for i in keep],
+        None,
+    )
+    return table, rejects
+
+
+def _series_problem(series: Any) -> str | None:
+    if not isinstance(series, dict) or not isinstance(series.get("dimensionMap"), dict):
+        return "series without dimensionMap"
+    ts, vs = series.get("timestamps"), series.get("values")
+    if not isinstance(ts, list) or not isinstance(vs, list):
+        return "timestamps and values must be lists"
+    if len(ts) != len(vs):
+        return f"{len(ts)} timestamps but {len(vs)} values"
+    return None
+
+
+def parse_metrics_page(page: Mapping[str, Any], context: Mapping[str, Any] | None = None) -> ParseResult:
+    """Hourly rows (sparse: a page may hold only some metrics); `combine_hourly` merges them across pages.
+
+    Only 1h pages fit the dataset; the hour is the slot start. Hours outside the context's window are left out
+    (the last slot can reach into the future).
+    """
+    step = page.get("resolution")
+    if step != "1h":
+        return ParseResult(rejects=[Reject(METRICS_DATASET, f"resolution {step!r}, expected 1h", _brief(page))])
+    points, rejects = metric_points(page, context)
+    ctx = context or {}
+    if "since_ms" in ctx and points.num_rows:
+        hour_ms = points.column("slot_start").cast(pa.int64())
+        inside = pc.and_(
+            pc.greater_equal(hour_ms, ctx["since_ms"]), pc.less_equal(pc.add(hour_ms, HOUR_MS), ctx["until_ms"])
+        )
+        points = points.filter(inside)
+    return ParseResult({METRICS_DATASET: pivot_hourly(points)}, rejects)
+
+
+def pivot_hourly(points: pa.Table) -> pa.Table:
+    """Long points to one row per (entity, hour) with a column per metric; rows with no value at all are dropped."""
+    if points.num_rows == 0:
+        return table_of(METRICS_DATASET, {})
+    metric = points.column("metric")
+    value = points.column("value")
+    none = pa.scalar(None, pa.float64())
+    wide = {
+        "entity_id": points.column("entity_id"),
+        "hour": points.column("slot_start"),
+        "entity_name": points.column("entity_name"),
+    }
+    for column in METRIC_COLUMNS:
+        wide[column] = pc.if_else(pc.equal(metric, column), value, none)
+    return combine_hourly(pa.table(wide))
+
+
+def combine_hourly(table: pa.Table) -> pa.Table:
+    """One row per (entity_id, hour): each metric from whichever page carried it."""
+    if table.num_rows == 0:
+        return table_of(METRICS_DATASET, {})
+    grouped = table.group_by(["entity_id", "hour"], use_threads=False).aggregate(
+        [("entity_name", "max"), *[(c, "max") for c in METRIC_COLUMNS]]
+    )
+    columns = {
+        "entity_id": grouped.column("entity_id"),
+        "hour": grouped.column("hour"),
+        "entity_name": grouped.column("entity_name_max"),
+    }
+    columns |= {c: grouped.column(f"{c}_max") for c in METRIC_COLUMNS}
+    out = table_of(METRICS_DATASET, columns)
+    valid = pc.is_valid(out.column(METRIC_COLUMNS[0]))
+    for c in METRIC_COLUMNS[1:]:
+        valid = pc.or_(valid, pc.is_valid(out.column(c)))
+    return out.filter(valid)
+
+
+# --- problems ---------------------------------------------------------------------------------------------------
+def parse_problems_page(page: Mapping[str, Any], context: Mapping[str, Any] | None = None) -> ParseResult:
+    rows, rejects = [], []
+    for index, problem in enumerate(page.get("problems") or []):
+        try:
+            rows.append(_problem_row(problem))
+        except (KeyError, TypeError, ValueError) as exc:
+            rejects.append(Reject(PROBLEMS_DATASET, _reason(exc), problem, index))
+    return ParseResult({PROBLEMS_DATASET: rows_table(PROBLEMS_DATASET, rows)}, rejects)
+
+
+def parse_problem(problem: Mapping[str, Any]) -> dict[str, Any]:
+    """One problem object (list item or GET /problems/{id}) to a row."""
+    return _problem_row(problem)
+
+
+def _problem_row(p: Mapping[str, Any]) -> dict[str, Any]:
+    start, end = p["startTime"], p.get("endTime")
+    for name, value in (("startTime", start), ("endTime", end)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ValueError(f"{name} should be epoch milliseconds, got {value!r}")
+    for name in ("problemId", "displayId", "title", "status"):
+        if not isinstance(p.get(name), str):
+            raise ValueError(f"{name} should be a string, got {type(p.get(name)).__name__}")
+    root = p.get("rootCauseEntity")
+    return {
+        "problem_id": p["problemId"],
+        "display_id": p["displayId"],
+        "title": p["title"],
+        "status": p["status"],
+        "severity_level": p.get("severityLevel"),
+        "impact_level": p.get("impactLevel"),
+        "start_time": ms_to_datetime(start),
+        # -1 means still open: never a timestamp.
+        "end_time": None if end is None or end < 0 else ms_to_datetime(end),
+        "root_cause_entity_id": root["entityId"]["id"] if root else None,
+        "affected_entity_ids": [e["entityId"]["id"] for e in p.get("affectedEntities") or []],
+        "impacted_entity_ids": [e["entityId"]["id"] for e in p.get("impactedEntities") or []],
+        "management_zones": [z["name"] for z in p.get("managementZones") or []],
+        "entity_tags": [t["stringRepresentation"] for t in p.get("entityTags") or []],
+    }
+
+
+# --- entities ---------------------------------------------------------------------------------------------------
+def parse_entities_page(page: Mapping[str, Any], context: Mapping[str, Any] | None = None) -> ParseResult:
+    """Entities listed on a day: `context["seen_on_ms"]` is midnight UTC of that day."""
+    seen_on = ms_to_datetime(int((context or {})["seen_on_ms"]))
+    rows, rejects = [], []
+    for index, entity in enumerate(page.get("entities") or []):
+        try:
+            if not isinstance(entity.get("entityId"), str):
+                raise ValueError("entityId should be a string")
+            rows.append(
+                {
+                    "entity_id": entity["entityId"],
+                    "entity_type": entity.get("type"),
+                    "display_name": entity.get("displayName"),
+                    "tags": [t["stringRepresentation"] for t in entity.get("tags") or []],
+                    "management_zones": [z["name"] for z in entity.get("managementZones") or []],
+                    "seen_on": seen_on,
+                }
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            rejects.append(Reject(ENTITIES_DATASET, _reason(exc), entity, index))
+    return ParseResult({ENTITIES_DATASET: rows_table(ENTITIES_DATASET, rows)}, rejects)
+
+
+def containers_of(page: Mapping[str, Any]) -> dict[str, str]:
+    """container id -> service id from services listed with `fromRelationships` (runsOn)."""
+    found: dict[str, str] = {}
+    for entity in page.get("entities") or []:
+        if not isinstance(entity, dict) or not isinstance(entity.get("entityId"), str):
+            continue
+        for target in (entity.get("fromRelationships") or {}).get("runsOn") or []:
+            if isinstance(target, dict) and target.get("type") == "CONTAINER_GROUP_INSTANCE":
+                found[str(target.get("id"))] = entity["entityId"]
+    return found
+
+
+def _reason(exc: BaseException) -> str:
+    return f"missing field {exc}" if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
+
+
+def _brief(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: v for k, v in node.items() if k not in ("data", "result")}
+    return node

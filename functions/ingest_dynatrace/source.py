@@ -1,0 +1,93 @@
+"""What ingest_dynatrace fetches for a window: golden signals of the mapped services, problems, entities."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+from functions.ingest_dynatrace import parse
+from functions.ingest_dynatrace.client import DynatraceClient
+from lakehouse.ingest.config import IngestSettings
+from lakehouse.ingest.mapping_pivots import current_entries, dynatrace_service_selectors
+from lakehouse.ingest.run import Page, SourcePlan, Stream
+from lakehouse.ingest.window import HOUR, Window, floor
+from lakehouse.storage import Lake
+
+SOURCE = "dynatrace"
+FUNCTION = "ingest_dynatrace"
+DATASETS = (parse.METRICS_DATASET, parse.PROBLEMS_DATASET, parse.ENTITIES_DATASET)
+ALIGN: timedelta | None = HOUR
+# Open problems that started this long before the window are re-read so that their end is caught.
+OPEN_PROBLEM_LOOKBACK = timedelta(days=30)
+
+
+def overlap(settings: IngestSettings) -> timedelta:
+    return timedelta(hours=settings.overlap_hours)
+
+
+def default_datasets(settings: IngestSettings) -> tuple[str, ...]:
+    return DATASETS if settings.dynatrace_entities_enabled else DATASETS[:2]
+
+
+def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: tuple[str, ...]) -> SourcePlan:
+    settings.require("dynatrace_url", "dynatrace_token")
+    assert settings.dynatrace_url and settings.dynatrace_token
+    client = DynatraceClient(settings.dynatrace_url, settings.dynatrace_token, **settings.client_options())
+    plan = SourcePlan(SOURCE, FUNCTION, [], clients=[client])
+    since_ms, until_ms = _ms(window)
+    if parse.METRICS_DATASET in datasets:
+        selectors = dynatrace_service_selectors(current_entries(lake), settings.dynatrace_entities_per_query)
+        with_entities = parse.ENTITIES_DATASET in datasets
+        seen_on_ms = int(floor(window.until - timedelta(milliseconds=1), timedelta(days=1)).timestamp() * 1000)
+
+        def metric_pages() -> Iterator[Page]:
+            context = {"since_ms": since_ms, "until_ms": until_ms}
+            for selector in selectors:
+                containers: dict[str, str] = {}
+                fields = "+fromRelationships,+tags,+managementZones"
+                for topology in client.entities(selector, since_ms, until_ms, settings.dynatrace_page_size, fields):
+                    containers |= parse.containers_of(topology.body)
+                    if with_entities:
+                        yield Page(parse.ENTITIES_DATASET, topology.body, {"seen_on_ms": seen_on_ms})
+                for page in client.metrics(list(parse.SERVICE_METRICS), selector, since_ms, until_ms):
+                    yield Page(parse.METRICS_DATASET, page.body, context)
+                if containers:
+                    ids = ",".join(f'"{c}"' for c in sorted(containers))
+                    container_selector = f"type(CONTAINER_GROUP_INSTANCE),entityId({ids})"
+                    for page in client.metrics(list(parse.CONTAINER_METRICS), container_selector, since_ms, until_ms):
+                        yield Page(parse.METRICS_DATASET, page.body, {**context, "service_of_container": containers})
+
+        produced = (parse.METRICS_DATASET, parse.ENTITIES_DATASET) if with_entities else (parse.METRICS_DATASET,)
+        plan.streams.append(
+            Stream(
+                "metrics",
+                produced,
+                metric_pages,
+                {parse.METRICS_DATASET: parse.parse_metrics_page, parse.ENTITIES_DATASET: parse.parse_entities_page},
+                client,
+                combine={parse.METRICS_DATASET: parse.combine_hourly},
+            )
+        )
+    if parse.PROBLEMS_DATASET in datasets:
+
+        def problem_pages() -> Iterator[Page]:
+            for page in client.problems(since_ms, until_ms, settings.dynatrace_page_size):
+                yield Page(parse.PROBLEMS_DATASET, page.body)
+            lookback_ms = since_ms - int(OPEN_PROBLEM_LOOKBACK.total_seconds() * 1000)
+            for page in client.problems(lookback_ms, until_ms, settings.dynatrace_page_size, 'status("open")'):
+                yield Page(parse.PROBLEMS_DATASET, page.body)
+
+        plan.streams.append(
+            Stream(
+                "problems",
+                (parse.PROBLEMS_DATASET,),
+                problem_pages,
+                {parse.PROBLEMS_DATASET: parse.parse_problems_page},
+                client,
+            )
+        )
+    return plan
+
+
+def _ms(window: Window) -> tuple[int, int]:
+    return int(window.since.timestamp() * 1000), int(window.until.timestamp() * 1000)

@@ -1,0 +1,73 @@
+"""Elasticsearch `_search` with a composite aggregation paged by `after_key`; basic auth or an API key."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+from pydantic import SecretStr
+
+from functions.ingest_logs.parse import AGGREGATION
+from lakehouse.ingest.client import ApiResponse, PageRequest, SourceClient
+from lakehouse.ingest.paginators import CompositeAfterKeyPaginator
+
+LEVELS = ("ERROR", "WARN")
+
+
+def log_counts_query(since_ms: int, until_ms: int, page_size: int) -> dict[str, Any]:
+    """Counts per service, environment, level and hour; `filter` (not `must`): no scoring, cacheable."""
+    return {
+        "size": 0,
+        "track_total_hits": False,
+        "query": {
+            "bool": {
+                "filter": [
+                    {"range": {"@timestamp": {"gte": since_ms, "lt": until_ms, "format": "epoch_millis"}}},
+                    {"terms": {"log.level": list(LEVELS)}},
+                ]
+            }
+        },
+        "aggs": {
+            AGGREGATION: {
+                "composite": {
+                    "size": page_size,
+                    "sources": [
+                        {"service": {"terms": {"field": "service.name"}}},
+                        {"environment": {"terms": {"field": "deployment.environment"}}},
+                        {"level": {"terms": {"field": "log.level"}}},
+                        {"hour": {"date_histogram": {"field": "@timestamp", "fixed_interval": "1h"}}},
+                    ],
+                },
+                "aggs": {"exceptions": {"filter": {"exists": {"field": "error.type"}}}},
+            }
+        },
+    }
+
+
+class ElasticsearchClient(SourceClient):
+    source = "elasticsearch"
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        user: str | None = None,
+        password: SecretStr | None = None,
+        api_key: SecretStr | None = None,
+        **options: Any,
+    ) -> None:
+        if api_key is not None:
+            header = SecretStr(f"ApiKey {api_key.get_secret_value()}")
+            super().__init__(base_url, headers={"Authorization": header}, **options)
+        else:
+            auth = (user, password) if user and password else None
+            super().__init__(base_url, auth=auth, **options)
+
+    def log_counts(self, index_pattern: str, since_ms: int, until_ms: int, page_size: int) -> Iterator[ApiResponse]:
+        request = PageRequest(
+            f"/{quote(index_pattern, safe='*,-_.')}/_search",
+            json=log_counts_query(since_ms, until_ms, page_size),
+            method="POST",
+        )
+        return self.pages(request, CompositeAfterKeyPaginator(AGGREGATION, self.source))

@@ -1,0 +1,76 @@
+"""Elasticsearch composite-aggregation pages to hourly log counts. Bucket keys are hour STARTS. Pure functions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pyarrow as pa
+
+from lakehouse.ingest.records import ParseResult, Reject, ms_to_datetime, rows_table
+from lakehouse.schemas import get_dataset
+
+DATASET = "elasticsearch/log_counts_hourly"
+AGGREGATION = "logs"
+EXCEPTION = "EXCEPTION"
+
+
+def parse_log_counts_page(page: Mapping[str, Any], context: Mapping[str, Any] | None = None) -> ParseResult:
+    """One `_search` answer: a bucket per (service, environment, level, hour) with a sub-count of documents that
+    carry an exception (`error.type`); the latter are summed into level EXCEPTION per (service, environment, hour)."""
+    index_pattern = str((context or {})["index_pattern"])
+    if page.get("timed_out") or ((page.get("_shards") or {}).get("failed") or 0) > 0:
+        # Partial answers would be stored as if complete: refuse the page.
+        return ParseResult(rejects=[Reject(DATASET, "search timed out or shards failed", _brief(page))])
+    buckets = (((page.get("aggregations") or {}).get(AGGREGATION)) or {}).get("buckets") or []
+    rows: dict[tuple[str, str, str, int], int] = {}
+    rejects: list[Reject] = []
+    for index, bucket in enumerate(buckets):
+        try:
+            key = bucket["key"]
+            service, environment, level, hour = key["service"], key["environment"], key["level"], key["hour"]
+            count, exceptions = bucket["doc_count"], (bucket.get("exceptions") or {}).get("doc_count", 0)
+            for name, value in (("service", service), ("environment", environment), ("level", level)):
+                if not isinstance(value, str) or not value:
+                    raise ValueError(f"{name} should be a non-empty string, got {value!r}")
+            for name, number in (("hour", hour), ("doc_count", count), ("exceptions", exceptions)):
+                if isinstance(number, bool) or not isinstance(number, int):
+                    raise ValueError(f"{name} should be an integer, got {number!r}")
+        except (KeyError, TypeError, ValueError) as exc:
+            reason = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+            rejects.append(Reject(DATASET, reason, bucket, index))
+            continue
+        rows[(service, environment, level.upper(), hour)] = (
+            rows.get((service, environment, level.upper(), hour), 0) + count
+        )
+        if exceptions:
+            k = (service, environment, EXCEPTION, hour)
+            rows[k] = rows.get(k, 0) + exceptions
+    table = rows_table(
+        DATASET,
+        (
+            {
+                "index_pattern": index_pattern,
+                "service_name": s,
+                "environment": e,
+                "level": lvl,
+                "hour": ms_to_datetime(h),
+                "count": c,
+            }
+            for (s, e, lvl, h), c in rows.items()
+        ),
+    )
+    return ParseResult({DATASET: table}, rejects)
+
+
+def combine_counts(table: pa.Table) -> pa.Table:
+    """EXCEPTION counts of one hour can come from buckets on two pages (ERROR and WARN): add them up."""
+    grouped = table.group_by(["index_pattern", "service_name", "environment", "level", "hour"], use_threads=False)
+    summed = grouped.aggregate([("count", "sum")]).rename_columns(
+        ["index_pattern", "service_name", "environment", "level", "hour", "count"]
+    )
+    return get_dataset(DATASET).conform(summed)
+
+
+def _brief(page: Mapping[str, Any]) -> Any:
+    return {k: v for k, v in page.items() if k != "aggregations"}

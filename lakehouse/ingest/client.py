@@ -1,0 +1,295 @@
+"""One HTTP client for every source: timeouts, retries with backoff and jitter, a request budget, counters."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import SecretStr
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+
+from lakehouse.ingest.errors import BudgetExhausted, Retriable, SourceRefused, SourceUnavailable
+
+# Anything above this is an epoch second, not a delay in seconds (GitLab's RateLimit-Reset is epoch).
+_EPOCH_THRESHOLD = 1_000_000_000
+MAX_TEXT_KEPT = 64_000
+
+
+class Clock(Protocol):
+    def now(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    def now(self) -> float:
+        return time.time()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to insist. Waits are full-jitter exponential unless the server names one."""
+
+    attempts: int = 6
+    backoff_base_s: float = 0.5
+    backoff_max_s: float = 30.0
+    # A server may ask for an hour (ServiceNow resets limits hourly); a scheduled run will not wait that long.
+    max_server_wait_s: float = 60.0
+
+
+@dataclass
+class Counters:
+    """What a client did during a run; the run log and the metrics read these."""
+
+    requests: int = 0
+    retries: int = 0
+    pages: int = 0
+    rate_limited: int = 0
+    malformed_pages: list[MalformedPage] = field(default_factory=list)
+
+    def snapshot(self) -> tuple[int, int, int]:
+        return self.requests, self.retries, self.pages
+
+
+@dataclass(frozen=True)
+class MalformedPage:
+    """A 200 answer whose body was not JSON: kept as a reject, then requested again."""
+
+    url: str
+    reason: str
+    text: str
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """One request a paginator asks for; `url` is a path under the base URL or an absolute URL."""
+
+    url: str
+    params: Mapping[str, Any] | None = None
+    json: Any = None
+    method: str = "GET"
+
+    def with_params(self, params: Mapping[str, Any]) -> PageRequest:
+        return PageRequest(self.url, params, self.json, self.method)
+
+    def with_json(self, body: Any) -> PageRequest:
+        return PageRequest(self.url, self.params, body, self.method)
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    status: int
+    headers: httpx.Headers
+    body: Any
+    request: PageRequest
+
+
+class RequestBudget:
+    """Requests a run may make, retries included; shared by the clients of one run."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def take(self, source: str) -> None:
+        if self.used >= self.limit:
+            raise BudgetExhausted(source, f"request budget of {self.limit} used up; the next run continues")
+        self.used += 1
+
+
+def server_wait_seconds(headers: Mapping[str, str], now: float) -> float | None:
+    """The wait a server asks for: Retry-After (seconds or HTTP date), else RateLimit-Reset, else X-RateLimit-Reset."""
+    retry_after = headers.get("retry-after")
+    if retry_after:
+        value = retry_after.strip()
+        if value.replace(".", "", 1).isdigit():
+            return float(value)
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - now)
+        except (TypeError, ValueError):
+            pass
+    for name in ("ratelimit-reset", "x-ratelimit-reset"):
+        reset = headers.get(name)
+        if reset and reset.strip().replace(".", "", 1).isdigit():
+            number = float(reset)
+            return max(0.0, number - now) if number > _EPOCH_THRESHOLD else number
+    return None
+
+
+def backoff_seconds(attempt: int, policy: RetryPolicy, rng: random.Random) -> float:
+    """Full jitter: uniform in [0, min(max, base * 2^(attempt-1))]."""
+    ceiling = min(policy.backoff_max_s, policy.backoff_base_s * (2 ** max(0, attempt - 1)))
+    return rng.uniform(0.0, ceiling)
+
+
+def wait_for(error: BaseException | None, attempt: int, policy: RetryPolicy, rng: random.Random) -> float:
+    """What the retry loop sleeps after a failed attempt: the server's wish (capped) or jittered backoff."""
+    if isinstance(error, Retriable) and error.retry_after is not None:
+        return min(error.retry_after, policy.max_server_wait_s)
+    return backoff_seconds(attempt, policy, rng)
+
+
+def _error_message(body: Any) -> str:
+    """The sources' error shapes, read loosely: {"error":{"message"}}, {"message":...}, {"error":"..."}."""
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict):
+            for key in ("message", "reason", "detail"):
+                if isinstance(error.get(key), str):
+                    return str(error[key])
+        if isinstance(error, str):
+            return error
+        message = body.get("message")
+        if isinstance(message, str):
+            return message
+        if isinstance(message, dict):
+            return str(message.get("error") or message)
+    return ""
+
+
+class SourceClient:
+    """Base of every source client. Subclasses give the auth headers; pages come through `pages()`."""
+
+    source = "source"
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        headers: Mapping[str, SecretStr | str] | None = None,
+        auth: tuple[str, SecretStr] | None = None,
+        timeout_s: float = 30.0,
+        connect_timeout_s: float = 5.0,
+        policy: RetryPolicy | None = None,
+        budget: RequestBudget | None = None,
+        clock: Clock | None = None,
+        transport: httpx.BaseTransport | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.policy = policy or RetryPolicy()
+        self.budget = budget or RequestBudget(100_000)
+        self.clock = clock or SystemClock()
+        self.counters = Counters()
+        self._rng = rng or random.Random()
+        plain = {k: (v.get_secret_value() if isinstance(v, SecretStr) else v) for k, v in (headers or {}).items()}
+        basic = httpx.BasicAuth(auth[0], auth[1].get_secret_value()) if auth else None
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            headers={"Accept": "application/json", **plain},
+            auth=basic,
+            timeout=httpx.Timeout(timeout_s, connect=connect_timeout_s),
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> SourceClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- one request, with retries ----------------------------------------------------------------------
+    def send(self, request: PageRequest) -> ApiResponse:
+        """Send with retries on 429/5xx/timeouts/connection errors/non-JSON bodies; raise a clear error otherwise."""
+        retrying = Retrying(
+            stop=stop_after_attempt(self.policy.attempts),
+            wait=self._wait,
+            retry=retry_if_exception_type(Retriable),
+            sleep=self.clock.sleep,
+            before_sleep=self._count_retry,
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    return self._attempt(request)
+        except Retriable as exc:
+            raise SourceUnavailable(
+                self.source, f"{exc.reason} on {self._where(request)}, still after {self.policy.attempts} attempts"
+            ) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _wait(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        return wait_for(error, state.attempt_number, self.policy, self._rng)
+
+    def _count_retry(self, state: RetryCallState) -> None:
+        self.counters.retries += 1
+
+    def _attempt(self, request: PageRequest) -> ApiResponse:
+        self.budget.take(self.source)
+        self.counters.requests += 1
+        try:
+            response = self._http.request(request.method, request.url, params=request.params, json=request.json)
+        except httpx.TimeoutException as exc:
+            raise Retriable(f"timeout ({type(exc).__name__})") from None
+        except httpx.TransportError as exc:
+            raise Retriable(f"connection failed ({type(exc).__name__})") from None
+        status = response.status_code
+        if status == 429 or status >= 500:
+            if status == 429:
+                self.counters.rate_limited += 1
+            wait = server_wait_seconds(response.headers, self.clock.now()) if status in (429, 503) else None
+            raise Retriable(f"HTTP {status}", retry_after=wait, status=status)
+        if status >= 400:
+            detail = _error_message(_json_or_none(response.text))[:200]
+            raise SourceRefused(
+                self.source, f"HTTP {status} on {self._where(request)}" + (f": {detail}" if detail else ""), status
+            )
+        if status == 204 or not response.content:
+            return ApiResponse(status, response.headers, None, request)
+        try:
+            body = json.loads(response.content)
+        except ValueError as exc:
+            self.counters.malformed_pages.append(
+                MalformedPage(self._where(request), f"page was not valid JSON ({exc})", response.text[:MAX_TEXT_KEPT])
+            )
+            raise Retriable("page was not valid JSON") from None
+        return ApiResponse(status, response.headers, body, request)
+
+    def _where(self, request: PageRequest) -> str:
+        # Path only: query strings can be long and are not needed to act on the error.
+        path = urlsplit(request.url).path if "://" in request.url else request.url
+        return f"{request.method} {path}"
+
+    # --- pages ------------------------------------------------------------------------------------------
+    def pages(self, first: PageRequest, paginator: Paginator) -> Iterator[ApiResponse]:
+        """Follow a paginator from its first request; each yielded response is one page."""
+        request: PageRequest | None = paginator.start(first)
+        while request is not None:
+            response = self.send(request)
+            self.counters.pages += 1
+            yield response
+            request = paginator.next_request(response)
+
+
+class Paginator(Protocol):
+    """A small state machine: shape the first request, then read each response and shape the next."""
+
+    def start(self, first: PageRequest) -> PageRequest: ...
+
+    def next_request(self, response: ApiResponse) -> PageRequest | None: ...
+
+
+def _json_or_none(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+PaginatorFactory = Callable[[], Paginator]

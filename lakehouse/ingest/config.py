@@ -1,0 +1,123 @@
+"""Ingestion settings from ROSETTA_* variables; in AWS, secrets come from Secrets Manager or SSM via Powertools."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from lakehouse.errors import RosettaError
+from lakehouse.ingest.client import RequestBudget, RetryPolicy
+
+# Each secret may come as a value, a Secrets Manager ARN/name (`*_SECRET_ARN`) or an SSM parameter (`*_PARAMETER`).
+SECRET_FIELDS = (
+    "dynatrace_token",
+    "servicenow_password",
+    "argocd_token",
+    "gitlab_token",
+    "elasticsearch_password",
+    "elasticsearch_api_key",
+)
+
+
+class IngestSettings(BaseSettings):
+    """Where the sources are, how to authenticate, and how patient to be with them."""
+
+    model_config = SettingsConfigDict(env_prefix="ROSETTA_", extra="ignore")
+
+    dynatrace_url: str | None = Field(default=None, description="e.g. https://abc123.live.dynatrace.com")
+    dynatrace_token: SecretStr | None = None
+    dynatrace_token_secret_arn: str | None = None
+    dynatrace_token_parameter: str | None = None
+    dynatrace_entities_enabled: bool = Field(default=False, description="Also list service entities each run.")
+
+    servicenow_url: str | None = Field(default=None, description="e.g. https://acme.service-now.com")
+    servicenow_user: str | None = None
+    servicenow_password: SecretStr | None = None
+    servicenow_password_secret_arn: str | None = None
+    servicenow_password_parameter: str | None = None
+    servicenow_overlap_minutes: int = Field(default=15, ge=0, description="Re-scan this much before the watermark.")
+    servicenow_page_size: int = Field(default=1000, ge=1, le=10000)
+
+    argocd_url: str | None = None
+    argocd_token: SecretStr | None = None
+    argocd_token_secret_arn: str | None = None
+    argocd_token_parameter: str | None = None
+
+    gitlab_url: str | None = None
+    gitlab_token: SecretStr | None = None
+    gitlab_token_secret_arn: str | None = None
+    gitlab_token_parameter: str | None = None
+    gitlab_per_page: int = Field(default=100, ge=1, le=100)
+
+    elasticsearch_url: str | None = None
+    elasticsearch_user: str | None = None
+    elasticsearch_password: SecretStr | None = None
+    elasticsearch_password_secret_arn: str | None = None
+    elasticsearch_password_parameter: str | None = None
+    elasticsearch_api_key: SecretStr | None = None
+    elasticsearch_api_key_secret_arn: str | None = None
+    elasticsearch_api_key_parameter: str | None = None
+    elasticsearch_page_size: int = Field(default=1000, ge=1, le=10000)
+
+    dynatrace_page_size: int = Field(default=500, ge=1, le=5000, description="Problems and entities per page.")
+    dynatrace_entities_per_query: int = Field(default=100, ge=1, le=5000)
+    http_timeout_s: float = Field(default=30.0, gt=0)
+    http_connect_timeout_s: float = Field(default=5.0, gt=0)
+    http_attempts: int = Field(default=6, ge=1, le=20)
+    http_backoff_base_s: float = Field(default=0.5, ge=0)
+    http_backoff_max_s: float = Field(default=30.0, ge=0)
+    http_max_server_wait_s: float = Field(default=60.0, ge=0, description="Cap on a Retry-After or reset wait.")
+    request_budget: int = Field(default=50_000, ge=1, description="Requests one run may make, retries included.")
+    overlap_hours: int = Field(default=2, ge=0, description="Re-read this much before the watermark (not ServiceNow).")
+    initial_lookback_hours: int = Field(default=24, ge=1, description="Window of a first run without a watermark.")
+    backfill_concurrency: int = Field(default=2, ge=1, le=16)
+
+    def policy(self) -> RetryPolicy:
+        return RetryPolicy(
+            attempts=self.http_attempts,
+            backoff_base_s=self.http_backoff_base_s,
+            backoff_max_s=self.http_backoff_max_s,
+            max_server_wait_s=self.http_max_server_wait_s,
+        )
+
+    def budget(self) -> RequestBudget:
+        return RequestBudget(self.request_budget)
+
+    def client_options(self) -> dict[str, Any]:
+        return {
+            "timeout_s": self.http_timeout_s,
+            "connect_timeout_s": self.http_connect_timeout_s,
+            "policy": self.policy(),
+            "budget": self.budget(),
+        }
+
+    def resolved(self) -> IngestSettings:
+        """A copy where every secret given by reference is fetched (Powertools parameters, cached)."""
+        updates: dict[str, SecretStr] = {}
+        for name in SECRET_FIELDS:
+            arn = getattr(self, f"{name}_secret_arn")
+            parameter = getattr(self, f"{name}_parameter")
+            if arn or parameter:
+                updates[name] = SecretStr(_fetch_secret(name, arn, parameter))
+        return self.model_copy(update=updates) if updates else self
+
+    def require(self, *names: str) -> None:
+        """Fail with one line naming the missing variables (never their values)."""
+        missing = [f"ROSETTA_{n.upper()}" for n in names if not getattr(self, n)]
+        if missing:
+            raise RosettaError(f"missing settings: {', '.join(missing)}")
+
+
+def _fetch_secret(name: str, arn: str | None, parameter: str | None) -> str:
+    from aws_lambda_powertools.utilities import parameters
+
+    try:
+        value = parameters.get_secret(arn) if arn else parameters.get_parameter(parameter or "", decrypt=True)
+    except Exception as exc:  # the parameters utility wraps boto errors in its own types
+        where = "Secrets Manager" if arn else "SSM"
+        raise RosettaError(f"cannot read {name} from {where}: {type(exc).__name__}") from None
+    if not isinstance(value, str) or not value:
+        raise RosettaError(f"{name}: the referenced secret is empty or not a string")
+    return value

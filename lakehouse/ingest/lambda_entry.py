@@ -1,0 +1,86 @@
+"""What every ingestion handler does once its Powertools decorators are in place: read the event, run, report."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+from lakehouse.ingest.config import IngestSettings
+from lakehouse.ingest.run import IngestionFailed, RunOutcome
+from lakehouse.ingest.sources import ingest, run_backfill
+from lakehouse.ingest.window import backfill_window, window_from_event
+from lakehouse.runlog import new_run_id
+from lakehouse.settings import Settings
+from lakehouse.storage import Lake
+
+
+def handle_scheduled_event(
+    source: str, event: dict[str, Any] | None, *, logger: Logger, metrics: Metrics, now: datetime | None = None
+) -> dict[str, Any]:
+    """Run the source for the event's window, its backfill days, or since the watermark; raise if any dataset failed.
+
+    Event: {"window": {"since": ISO, "until": ISO}} | {"backfill_days": N} | {} ; optional "datasets": [...].
+    """
+    event = event or {}
+    moment = now or datetime.now(UTC)
+    invocation = new_run_id(moment)
+    logger.set_correlation_id(invocation)
+    # Built here, never at import: a warm container must see configuration changes.
+    lake = Lake.from_settings(Settings())
+    settings = IngestSettings().resolved()
+    datasets = event.get("datasets")
+    if event.get("backfill_days"):
+        outcomes = run_backfill(
+            source,
+            lake,
+            settings,
+            window=backfill_window(int(event["backfill_days"]), moment),
+            datasets=datasets,
+            now=moment,
+            logger=logger,
+        )
+        trigger = "backfill"
+    else:
+        outcomes = [
+            ingest(
+                source, lake, settings, window=window_from_event(event), datasets=datasets, now=moment, logger=logger
+            )
+        ]
+        trigger = "schedule"
+    _emit(metrics, source, outcomes, moment)
+    summary = {
+        "invocation": invocation,
+        "source": source,
+        "trigger": trigger,
+        "runs": [o.summary() for o in outcomes],
+    }
+    logger.info("ingestion finished", extra={"summary": _totals(outcomes)})
+    failed = [o for o in outcomes if o.failed]
+    if failed:
+        raise IngestionFailed(failed[0])
+    return summary
+
+
+def _totals(outcomes: list[RunOutcome]) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for o in outcomes:
+        for k, v in o.totals().items():
+            totals[k] = totals.get(k, 0) + v
+    return totals
+
+
+def _emit(metrics: Metrics, source: str, outcomes: list[RunOutcome], now: datetime) -> None:
+    metrics.add_dimension(name="source", value=source)
+    totals = _totals(outcomes)
+    metrics.add_metric(name="RowsWritten", unit=MetricUnit.Count, value=totals.get("rows", 0))
+    metrics.add_metric(name="Pages", unit=MetricUnit.Count, value=totals.get("pages", 0))
+    metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=totals.get("requests", 0))
+    metrics.add_metric(name="Retries", unit=MetricUnit.Count, value=totals.get("retries", 0))
+    metrics.add_metric(name="Rejects", unit=MetricUnit.Count, value=totals.get("rejects", 0))
+    metrics.add_metric(name="FailedDatasets", unit=MetricUnit.Count, value=totals.get("failed_datasets", 0))
+    if outcomes:
+        newest = max(o.window.until for o in outcomes)
+        metrics.add_metric(name="LagSeconds", unit=MetricUnit.Seconds, value=max(0.0, (now - newest).total_seconds()))

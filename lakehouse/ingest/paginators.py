@@ -1,0 +1,144 @@
+"""Paginators, one per style the sources use; each refuses to follow a token it has already followed."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from lakehouse.ingest.client import ApiResponse, PageRequest
+from lakehouse.ingest.errors import LoopDetected
+
+_LINK_PART = re.compile(r"<?\s*([^<>;\s]+)\s*>?\s*;\s*rel=\"?([a-zA-Z]+)\"?")
+
+
+def link_targets(header: str | None) -> dict[str, str]:
+    """rel -> URL from a Link header; tolerant of the missing '<' seen in ServiceNow's own docs."""
+    if not header:
+        return {}
+    found: dict[str, str] = {}
+    for part in header.split(","):
+        match = _LINK_PART.search(part)
+        if match:
+            found.setdefault(match.group(2).lower(), match.group(1))
+    return found
+
+
+class NextPageKeyPaginator:
+    """Dynatrace: follow `nextPageKey`; the follow-up request carries that key and nothing else."""
+
+    def __init__(self, source: str = "dynatrace") -> None:
+        self.source = source
+        self._seen: set[str] = set()
+        self._first: PageRequest | None = None
+
+    def start(self, first: PageRequest) -> PageRequest:
+        self._first = first
+        return first
+
+    def next_request(self, response: ApiResponse) -> PageRequest | None:
+        key = response.body.get("nextPageKey") if isinstance(response.body, dict) else None
+        if not key:
+            return None
+        if key in self._seen:
+            raise LoopDetected(self.source, "loop detected: the same nextPageKey came back twice")
+        self._seen.add(key)
+        assert self._first is not None
+        # Any other parameter next to nextPageKey is answered with 400 "Constraints violated".
+        return PageRequest(self._first.url, {"nextPageKey": key})
+
+
+class OffsetLinkPaginator:
+    """ServiceNow: offset paging announced by `Link rel="next"`; stop when there is no next, not on a short page."""
+
+    def __init__(self, source: str = "servicenow") -> None:
+        self.source = source
+        self._request: PageRequest | None = None
+        self._offsets: set[int] = set()
+
+    def start(self, first: PageRequest) -> PageRequest:
+        self._request = first
+        self._offsets = {int((first.params or {}).get("sysparm_offset", 0))}
+        return first
+
+    def next_request(self, response: ApiResponse) -> PageRequest | None:
+        target = link_targets(response.headers.get("link")).get("next")
+        if not target:
+            return None
+        query = parse_qs(urlsplit(target).query)
+        try:
+            offset = int(query["sysparm_offset"][0])
+        except (KeyError, ValueError, IndexError):
+            return None
+        if offset in self._offsets:
+            raise LoopDetected(self.source, f"loop detected: rel=next points back to offset {offset}")
+        self._offsets.add(offset)
+        assert self._request is not None
+        params = dict(self._request.params or {})
+        params["sysparm_offset"] = offset
+        if "sysparm_limit" in query:
+            params["sysparm_limit"] = int(query["sysparm_limit"][0])
+        return self._request.with_params(params)
+
+
+class NextPagePaginator:
+    """GitLab: offset paging through `x-next-page` (empty on the last page), else `Link rel="next"` verbatim."""
+
+    def __init__(self, source: str = "gitlab") -> None:
+        self.source = source
+        self._request: PageRequest | None = None
+        self._seen: set[str] = set()
+
+    def start(self, first: PageRequest) -> PageRequest:
+        self._request = first
+        self._seen = {str((first.params or {}).get("page", 1))}
+        return first
+
+    def next_request(self, response: ApiResponse) -> PageRequest | None:
+        assert self._request is not None
+        next_page = (response.headers.get("x-next-page") or "").strip()
+        if next_page:
+            if next_page in self._seen:
+                raise LoopDetected(self.source, f"loop detected: x-next-page {next_page} already fetched")
+            self._seen.add(next_page)
+            return self._request.with_params({**(self._request.params or {}), "page": next_page})
+        target = link_targets(response.headers.get("link")).get("next")
+        if target:
+            # Keyset links carry an opaque cursor: follow them as given.
+            if target in self._seen:
+                raise LoopDetected(self.source, "loop detected: rel=next link already followed")
+            self._seen.add(target)
+            return PageRequest(target)
+        return None
+
+
+class CompositeAfterKeyPaginator:
+    """Elasticsearch: a composite aggregation pages with `after_key`; the next body repeats the query with `after`."""
+
+    def __init__(self, aggregation: str, source: str = "elasticsearch") -> None:
+        self.aggregation = aggregation
+        self.source = source
+        self._request: PageRequest | None = None
+        self._seen: set[str] = set()
+
+    def start(self, first: PageRequest) -> PageRequest:
+        self._request = first
+        return first
+
+    def next_request(self, response: ApiResponse) -> PageRequest | None:
+        assert self._request is not None
+        agg: Any = ((response.body or {}).get("aggregations") or {}).get(self.aggregation) or {}
+        after = agg.get("after_key")
+        if not after or not agg.get("buckets"):
+            return None
+        token = repr(sorted(after.items()))
+        if token in self._seen:
+            raise LoopDetected(self.source, "loop detected: the same after_key came back twice")
+        self._seen.add(token)
+        body = dict(self._request.json)
+        aggs = dict(body["aggs"])
+        composite = dict(aggs[self.aggregation])
+        composite["composite"] = {**composite["composite"], "after": after}
+        aggs[self.aggregation] = composite
+        body["aggs"] = aggs
+        return self._request.with_json(body)

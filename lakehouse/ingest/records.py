@@ -1,0 +1,106 @@
+"""What parsers return: typed rows of a declared dataset and the records they had to reject, with reasons."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow as pa
+
+from lakehouse.schemas import get_dataset
+
+
+@dataclass(frozen=True)
+class Reject:
+    """A record that could not be parsed: why, the record as received, and where it sat in its page."""
+
+    dataset: str
+    reason: str
+    raw: Any
+    index: int | None = None
+
+
+@dataclass
+class ParseResult:
+    """One page parsed: rows for each dataset it feeds, and its rejects."""
+
+    tables: dict[str, pa.Table] = field(default_factory=dict)
+    rejects: list[Reject] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return sum(t.num_rows for t in self.tables.values())
+
+
+def table_of(dataset_id: str, columns: Mapping[str, Sequence[Any] | pa.Array]) -> pa.Table:
+    """A table of the dataset's declared schema from column lists (missing columns are all null)."""
+    schema = get_dataset(dataset_id).schema
+    length = next((len(v) for v in columns.values()), 0)
+    arrays = []
+    for f in schema:
+        values = columns.get(f.name)
+        if values is None:
+            arrays.append(pa.nulls(length, f.type))
+        elif isinstance(values, pa.Array | pa.ChunkedArray):
+            arrays.append(values if values.type.equals(f.type) else values.cast(f.type))
+        else:
+            arrays.append(pa.array(values, type=f.type))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def rows_table(dataset_id: str, rows: Iterable[Mapping[str, Any]]) -> pa.Table:
+    """A table of the dataset's declared schema from row dicts (low-volume datasets)."""
+    return pa.Table.from_pylist(list(rows), schema=get_dataset(dataset_id).schema)
+
+
+def ms_to_datetime(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def parse_instant(value: Any) -> datetime | None:
+    """ISO 8601 / RFC 3339 with a zone (Z or an offset) to a UTC datetime; None for null or empty.
+
+    Raises ValueError for a zoneless or unreadable value: an instant without a zone is ambiguous.
+    """
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"expected an ISO 8601 string, got {type(value).__name__}")
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError(f"instant without a time zone: {value!r}")
+    return moment.astimezone(UTC)
+
+
+def require_str(record: Mapping[str, Any], key: str) -> str:
+    value = record.get(key)
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{key} is {'missing' if value is None else type(value).__name__ + ' ' + repr(value)[:40]}")
+    return value
+
+
+def optional_str(record: Mapping[str, Any], key: str) -> str | None:
+    value = record.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"{key} should be a string, got {type(value).__name__}")
+    return value
+
+
+def require_int(record: Mapping[str, Any], key: str) -> int:
+    value = record.get(key)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{key} should be an integer, got {type(value).__name__}")
+    return value
+
+
+def optional_int(record: Mapping[str, Any], key: str) -> int | None:
+    value = record.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{key} should be an integer, got {type(value).__name__}")
+    return value

@@ -1,0 +1,364 @@
+"""One ingestion run: pages to landing/, parsed rows to day partitions, rejects aside, run log, then watermarks."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pyarrow as pa
+
+from lakehouse.errors import RosettaError
+from lakehouse.ingest.client import SourceClient
+from lakehouse.ingest.records import ParseResult, Reject
+from lakehouse.ingest.window import DAY, Window
+from lakehouse.runlog import RunLog, RunRecord, Watermarks, describe_error
+from lakehouse.schemas import Dataset, get_dataset, rejects_dataset
+from lakehouse.storage import Lake, PartitionWrite
+
+Parser = Callable[[Any, Mapping[str, Any]], ParseResult]
+MAX_RAW_TEXT = 64_000
+COMBINE_EVERY_ROWS = 400_000
+
+
+@dataclass(frozen=True)
+class Page:
+    """One API answer body, the dataset it feeds, and what the parser needs to know that the body does not say."""
+
+    dataset: str
+    body: Any
+    context: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Stream:
+    """Pages from one client feeding one or more datasets (one ArgoCD listing feeds three)."""
+
+    name: str
+    datasets: tuple[str, ...]
+    fetch: Callable[[], Iterator[Page]]
+    parsers: Mapping[str, Parser]
+    client: SourceClient | None = None
+    # Rows of one key spread over several pages (a metric per page) are merged by these, per dataset.
+    combine: Mapping[str, Callable[[pa.Table], pa.Table]] = field(default_factory=dict)
+
+
+@dataclass
+class Derived:
+    """A dataset computed from what is already in the lake (the unified deployment events)."""
+
+    dataset: str
+    build: Callable[[Lake, Window], pa.Table]
+
+
+@dataclass
+class SourcePlan:
+    """What one function ingests for one window."""
+
+    source: str
+    function: str
+    streams: list[Stream]
+    derived: list[Derived] = field(default_factory=list)
+    clients: list[SourceClient] = field(default_factory=list)
+
+    @property
+    def datasets(self) -> list[str]:
+        return [d for s in self.streams for d in s.datasets] + [d.dataset for d in self.derived]
+
+    def close(self) -> None:
+        for client in self.clients:
+            client.close()
+
+
+@dataclass
+class DatasetOutcome:
+    dataset: str
+    record: RunRecord
+    pages: int = 0
+    writes: list[PartitionWrite] = field(default_factory=list)
+
+
+@dataclass
+class RunOutcome:
+    source: str
+    window: Window
+    trigger: str
+    outcomes: list[DatasetOutcome] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[DatasetOutcome]:
+        return [o for o in self.outcomes if o.record.status == "failed"]
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "trigger": self.trigger,
+            "window": {"since": self.window.since.isoformat(), "until": self.window.until.isoformat()},
+            "status": "failed" if self.failed else "succeeded",
+            "datasets": {
+                o.dataset: {
+                    "run_id": o.record.run_id,
+                    "status": o.record.status,
+                    "rows_in": o.record.rows_in,
+                    "rows_out": o.record.rows_out,
+                    "rows_rejected": o.record.rows_rejected,
+                    "pages": o.pages,
+                    "requests": o.record.requests,
+                    "retries": o.record.retries,
+                    "days_written": o.record.days_written,
+                    "error": o.record.error,
+                }
+                for o in self.outcomes
+            },
+        }
+
+    def totals(self) -> dict[str, int]:
+        records = [o.record for o in self.outcomes]
+        return {
+            "rows": sum(r.rows_out for r in records),
+            "rejects": sum(r.rows_rejected for r in records),
+            "requests": sum(r.requests for r in records),
+            "retries": sum(r.retries for r in records),
+            "pages": sum(o.pages for o in self.outcomes),
+            "failed_datasets": len(self.failed),
+        }
+
+
+class IngestionFailed(RosettaError):
+    """At least one dataset of the run failed; the others were written and the failure is in the run log."""
+
+    def __init__(self, outcome: RunOutcome) -> None:
+        self.outcome = outcome
+        reasons = "; ".join(f"{o.dataset}: {o.record.error}" for o in outcome.failed)
+        super().__init__(f"{outcome.source} run {outcome.window.label()} failed for {reasons}")
+
+
+def run_plan(
+    plan: SourcePlan,
+    lake: Lake,
+    window: Window,
+    *,
+    trigger: str = "schedule",
+    advance_watermarks: bool = True,
+    logger: logging.Logger | Any | None = None,
+) -> RunOutcome:
+    """Run every stream of the plan, then the derived datasets. Never raises for a dataset: see `outcome.failed`."""
+    log = logger or logging.getLogger("rosetta.ingest")
+    outcome = RunOutcome(plan.source, window, trigger)
+    runlog = RunLog(lake)
+    for stream in plan.streams:
+        outcome.outcomes += _run_stream(plan, stream, lake, runlog, window, trigger, advance_watermarks, log)
+    for derived in plan.derived:
+        outcome.outcomes.append(_run_derived(plan, derived, lake, runlog, window, trigger, advance_watermarks, log))
+    return outcome
+
+
+def _run_stream(
+    plan: SourcePlan,
+    stream: Stream,
+    lake: Lake,
+    runlog: RunLog,
+    window: Window,
+    trigger: str,
+    advance: bool,
+    log: Any,
+) -> list[DatasetOutcome]:
+    datasets = {d: get_dataset(d) for d in stream.datasets}
+    outcomes = {
+        d: DatasetOutcome(
+            d, runlog.start(plan.function, ds.source, d, window=(window.since, window.until), trigger=trigger)
+        )
+        for d, ds in datasets.items()
+    }
+    tables: dict[str, list[pa.Table]] = {d: [] for d in datasets}
+    rejects: dict[str, list[tuple[str, Reject]]] = {d: [] for d in datasets}
+    combined: dict[str, int] = {}
+    client = stream.client
+    malformed_seen = len(client.counters.malformed_pages) if client else 0
+    last = client.counters.snapshot() if client else (0, 0, 0)
+    try:
+        for page in stream.fetch():
+            target = outcomes[page.dataset]
+            target.pages += 1
+            if client:
+                now = client.counters.snapshot()
+                target.record.requests += now[0] - last[0]
+                target.record.retries += now[1] - last[1]
+                last = now
+            ds = datasets[page.dataset]
+            lake.put_landing(ds.source, ds.name, target.record.run_id, target.pages, page.body, window.first_day)
+            result = stream.parsers[page.dataset](page.body, page.context)
+            for d, table in result.tables.items():
+                tables[d].append(table)
+                buffered = sum(t.num_rows for t in tables[d])
+                # Combine when the buffer has doubled since the last time: memory stays bounded, work stays linear.
+                if d in stream.combine and buffered > max(COMBINE_EVERY_ROWS, 2 * combined.get(d, 0)):
+                    tables[d] = [stream.combine[d](pa.concat_tables(tables[d]))]
+                    combined[d] = tables[d][0].num_rows
+            for r in result.rejects:
+                where = f"page {target.pages}" + (f" record {r.index}" if r.index is not None else "")
+                rejects[r.dataset].append((where, r))
+        if client:
+            first = outcomes[stream.datasets[0]]
+            now = client.counters.snapshot()
+            first.record.requests += now[0] - last[0]
+            first.record.retries += now[1] - last[1]
+            for bad in client.counters.malformed_pages[malformed_seen:]:
+                rejects[stream.datasets[0]].append((bad.url, Reject(stream.datasets[0], bad.reason, bad.text)))
+    except Exception as exc:
+        log.error("stream failed", extra={"stream": stream.name, "error": describe_error(exc)})
+        for o in outcomes.values():
+            runlog.finish(o.record, "failed", error=exc)
+        return list(outcomes.values())
+
+    for d, ds in datasets.items():
+        o = outcomes[d]
+        try:
+            table = pa.concat_tables(tables[d]) if tables[d] else ds.schema.empty_table()
+            if d in stream.combine and table.num_rows:
+                table = stream.combine[d](table)
+            o.writes = lake.write_days(ds, table)
+            _write_rejects(lake, ds, o.record, rejects[d])
+        except Exception as exc:
+            log.error("write failed", extra={"dataset": d, "error": describe_error(exc)})
+            runlog.finish(o.record, "failed", error=exc)
+            continue
+        _finish(runlog, o, table.num_rows, len(rejects[d]), advance, window, lake, log)
+    return list(outcomes.values())
+
+
+def _run_derived(
+    plan: SourcePlan,
+    derived: Derived,
+    lake: Lake,
+    runlog: RunLog,
+    window: Window,
+    trigger: str,
+    advance: bool,
+    log: Any,
+) -> DatasetOutcome:
+    ds = get_dataset(derived.dataset)
+    record = runlog.start(plan.function, ds.source, ds.id, window=(window.since, window.until), trigger=trigger)
+    o = DatasetOutcome(ds.id, record)
+    try:
+        table = derived.build(lake, window)
+        o.writes = lake.write_days(ds, table)
+    except Exception as exc:
+        log.error("derived dataset failed", extra={"dataset": ds.id, "error": describe_error(exc)})
+        runlog.finish(record, "failed", error=exc)
+        return o
+    _finish(runlog, o, table.num_rows, 0, advance, window, lake, log)
+    return o
+
+
+def _finish(
+    runlog: RunLog, o: DatasetOutcome, rows: int, rejected: int, advance: bool, window: Window, lake: Lake, log: Any
+) -> None:
+    record = o.record
+    record.rows_in = rows + rejected
+    record.rows_out = rows
+    record.rows_rejected = rejected
+    record.days_written = [w.day.isoformat() for w in o.writes]
+    runlog.finish(record, "partial" if rejected else "succeeded")
+    ds = get_dataset(o.dataset)
+    if advance:
+        # Only now is everything up to `until` durable in raw/.
+        Watermarks(lake).advance(ds.source, ds.name, window.until, run_id=record.run_id)
+    log.info(
+        "dataset ingested",
+        extra={"dataset": o.dataset, "rows": rows, "rejected": rejected, "pages": o.pages, "days": len(o.writes)},
+    )
+
+
+def _write_rejects(lake: Lake, ds: Dataset, record: RunRecord, found: list[tuple[str, Reject]]) -> None:
+    if not found:
+        return
+    stamp = record.started_at.astimezone(UTC)
+    rows = [
+        {
+            "dataset": ds.id,
+            "run_id": record.run_id,
+            "location": where,
+            "reason": r.reason[:1000],
+            "raw_text": _raw_text(r.raw),
+            "rejected_at": stamp,
+        }
+        for where, r in found
+    ]
+    target = rejects_dataset(ds.source)
+    lake.write_days(target, pa.Table.from_pylist(rows, schema=target.schema))
+
+
+def _raw_text(raw: Any) -> str:
+    text = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False, default=str)
+    return text[:MAX_RAW_TEXT]
+
+
+# --- windows from watermarks, and backfills --------------------------------------------------------------------
+def default_window(
+    lake: Lake,
+    datasets: list[str],
+    *,
+    now: datetime,
+    overlap: timedelta,
+    initial_lookback: timedelta,
+) -> Window:
+    """Since the oldest watermark of the datasets minus the overlap (or the initial lookback), until now."""
+    marks = Watermarks(lake)
+    values = []
+    for d in datasets:
+        ds = get_dataset(d)
+        mark = marks.get(ds.source, ds.name)
+        values.append(mark.value if mark else None)
+    if not values or any(v is None for v in values):
+        since = now - initial_lookback
+    else:
+        since = min(v for v in values if v is not None) - overlap
+    return Window(since, now)
+
+
+def backfill_marker_key(lake: Lake, source: str, scope: str, day: Window) -> str:
+    """state/<source>/backfill/<scope>/<day>.json: one marker per finished day and set of datasets."""
+    return lake.state_key(source, f"backfill/{scope}/{day.first_day.isoformat()}")
+
+
+def backfill(
+    source: str,
+    scope: str,
+    make_plan: Callable[[Window], SourcePlan],
+    lake: Lake,
+    days: list[Window],
+    *,
+    concurrency: int,
+    force: bool = False,
+    now: datetime | None = None,
+    logger: Any | None = None,
+) -> list[RunOutcome]:
+    """Run day windows with bounded concurrency. A finished whole day leaves a marker; markers are skipped unless
+    `force`, so a crashed backfill resumes where it stopped."""
+    log = logger or logging.getLogger("rosetta.ingest")
+    moment = now or datetime.now(UTC)
+    todo = [d for d in days if force or lake.get_json(backfill_marker_key(lake, source, scope, d)) is None]
+    skipped = len(days) - len(todo)
+    if skipped:
+        log.info("backfill resumes", extra={"source": source, "days_already_done": skipped})
+
+    def one_day(day: Window) -> RunOutcome:
+        plan = make_plan(day)
+        try:
+            outcome = run_plan(plan, lake, day, trigger="backfill", advance_watermarks=False, logger=log)
+        finally:
+            plan.close()
+        complete = day.until - day.since >= DAY and day.until <= moment
+        if not outcome.failed and complete:
+            lake.put_json(
+                backfill_marker_key(lake, source, scope, day), {"done_at": moment.isoformat(), **outcome.totals()}
+            )
+        return outcome
+
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        return list(pool.map(one_day, todo))

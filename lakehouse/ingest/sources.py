@@ -1,0 +1,121 @@
+"""The sources the ingestion knows, by the name the CLI and the handlers use, and how to run one."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from datetime import UTC, datetime, timedelta
+from types import ModuleType
+from typing import Any
+
+from lakehouse.errors import RosettaError
+from lakehouse.ingest.config import IngestSettings
+from lakehouse.ingest.run import RunOutcome, SourcePlan, backfill, default_window, run_plan
+from lakehouse.ingest.window import Window
+from lakehouse.storage import Lake
+
+# name -> module with SOURCE, FUNCTION, DATASETS, ALIGN, overlap(), default_datasets(), build_plan()
+SOURCE_MODULES = {
+    "dynatrace": "functions.ingest_dynatrace.source",
+    "servicenow": "functions.ingest_servicenow.source",
+    "deploys": "functions.ingest_deploys.source",
+    "logs": "functions.ingest_logs.source",
+}
+ALIASES = {"elasticsearch": "logs", "argocd": "deploys", "gitlab": "deploys"}
+
+
+def source_module(name: str) -> ModuleType:
+    key = ALIASES.get(name, name)
+    if key not in SOURCE_MODULES:
+        raise RosettaError(f"unknown source {name!r}; known: {', '.join(sorted(SOURCE_MODULES))}")
+    return importlib.import_module(SOURCE_MODULES[key])
+
+
+def select_datasets(module: ModuleType, settings: IngestSettings, wanted: list[str] | None) -> tuple[str, ...]:
+    if not wanted:
+        chosen: tuple[str, ...] = module.default_datasets(settings)
+        return chosen
+    unknown = [d for d in wanted if d not in module.DATASETS]
+    if unknown:
+        raise RosettaError(f"{module.SOURCE} does not ingest {unknown[0]!r}; it ingests {', '.join(module.DATASETS)}")
+    return tuple(wanted)
+
+
+def resolve_window(
+    module: ModuleType,
+    settings: IngestSettings,
+    lake: Lake,
+    datasets: tuple[str, ...],
+    window: Window | None,
+    now: datetime,
+) -> Window:
+    """The explicit window, else since the watermark minus the overlap; hourly sources keep whole hours."""
+    if window is None:
+        window = default_window(
+            lake,
+            list(datasets),
+            now=now,
+            overlap=module.overlap(settings),
+            initial_lookback=timedelta(hours=settings.initial_lookback_hours),
+        )
+    align: timedelta | None = module.ALIGN
+    return window.aligned(align) if align else window
+
+
+def ingest(
+    name: str,
+    lake: Lake,
+    settings: IngestSettings,
+    *,
+    window: Window | None = None,
+    datasets: list[str] | None = None,
+    trigger: str = "schedule",
+    now: datetime | None = None,
+    logger: logging.Logger | Any | None = None,
+) -> RunOutcome:
+    """One run of a source over a window (default: since its watermark). Failures are in `outcome.failed`."""
+    module = source_module(name)
+    chosen = select_datasets(module, settings, datasets)
+    moment = now or datetime.now(UTC)
+    run_window = resolve_window(module, settings, lake, chosen, window, moment)
+    plan: SourcePlan = module.build_plan(settings, lake, run_window, chosen)
+    try:
+        return run_plan(plan, lake, run_window, trigger=trigger, advance_watermarks=True, logger=logger)
+    finally:
+        plan.close()
+
+
+def run_backfill(
+    name: str,
+    lake: Lake,
+    settings: IngestSettings,
+    *,
+    window: Window,
+    datasets: list[str] | None = None,
+    concurrency: int | None = None,
+    force: bool = False,
+    now: datetime | None = None,
+    logger: logging.Logger | Any | None = None,
+) -> list[RunOutcome]:
+    """Day by day over `window`, `concurrency` days at a time; finished days are skipped when run again."""
+    module = source_module(name)
+    chosen = select_datasets(module, settings, datasets)
+    align: timedelta | None = module.ALIGN
+    days = [d.aligned(align) if align else d for d in window.days()]
+
+    def make_plan(day: Window) -> SourcePlan:
+        plan: SourcePlan = module.build_plan(settings, lake, day, chosen)
+        return plan
+
+    scope = "+".join(sorted(d.split("/", 1)[1] for d in chosen))
+    return backfill(
+        module.SOURCE,
+        scope,
+        make_plan,
+        lake,
+        days,
+        concurrency=concurrency or settings.backfill_concurrency,
+        force=force,
+        now=now,
+        logger=logger,
+    )

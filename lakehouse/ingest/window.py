@@ -1,0 +1,83 @@
+"""Run windows: what a scheduled event, a CLI call or a backfill asks for, in UTC."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from lakehouse.errors import RosettaError
+
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Window:
+    """[since, until) in UTC."""
+
+    since: datetime
+    until: datetime
+
+    def __post_init__(self) -> None:
+        if self.since.tzinfo is None or self.until.tzinfo is None:
+            raise RosettaError("window bounds must carry a time zone (UTC)")
+        if self.until <= self.since:
+            raise RosettaError(f"empty window: until {self.until.isoformat()} is not after since")
+
+    @property
+    def first_day(self) -> date:
+        return self.since.astimezone(UTC).date()
+
+    def aligned(self, step: timedelta) -> Window:
+        """Whole steps only: since rounded down, until rounded down (a partial last step is left for later)."""
+        since, until = floor(self.since, step), floor(self.until, step)
+        return Window(since, until if until > since else since + step)
+
+    def days(self) -> list[Window]:
+        """Split into UTC day windows (the unit of a backfill)."""
+        out = []
+        start = floor(self.since, DAY)
+        while start < self.until:
+            out.append(Window(max(start, self.since), min(start + DAY, self.until)))
+            start += DAY
+        return out
+
+    def label(self) -> str:
+        return f"{self.since.isoformat()}..{self.until.isoformat()}"
+
+
+def floor(moment: datetime, step: timedelta) -> datetime:
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    seconds = int((moment - epoch).total_seconds())
+    size = int(step.total_seconds())
+    return epoch + timedelta(seconds=seconds - seconds % size)
+
+
+def parse_moment(text: str) -> datetime:
+    """ISO 8601; a date alone is midnight; no zone means UTC (as Dynatrace and the CLI document)."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise RosettaError(f"not an ISO 8601 instant: {text!r}") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def backfill_window(days: int, now: datetime) -> Window:
+    """The last `days` whole UTC days plus today so far."""
+    if days < 1:
+        raise RosettaError("backfill needs --days 1 or more")
+    today = floor(now, DAY)
+    return Window(today - days * DAY, max(now, today + HOUR))
+
+
+def window_from_event(event: dict[str, Any] | None) -> Window | None:
+    """The explicit window of a scheduled event {"window": {"since": ..., "until": ...}}, if any."""
+    spec = (event or {}).get("window")
+    if not spec:
+        return None
+    if not isinstance(spec, dict) or "since" not in spec:
+        raise RosettaError('event "window" needs "since" (and optionally "until"), as ISO 8601')
+    since = parse_moment(str(spec["since"]))
+    until = parse_moment(str(spec["until"])) if spec.get("until") else datetime.now(UTC)
+    return Window(since, until)
