@@ -750,7 +750,8 @@ def build_tables(estate: Estate) -> dict[str, Table]:
         sys_id: Callable[[Any], str] = getters["sys_id"]
         return Table(name, label, fields, rows, getters, constants, sys_id, display, class_name)
 
-    ci_getters = dict_getters(CI_FIELDS)
+    # Fields the records do not carry (sys_updated_on, ...) come from the constants, not from an empty getter.
+    ci_getters = dict_getters([f for f in CI_FIELDS if f not in ci_constants])
     business_apps = [c for c in cis if c["sys_class_name"] == "cmdb_ci_business_app"]
     tables = [
         table(
