@@ -76,6 +76,14 @@ def _parser() -> argparse.ArgumentParser:
     # Listed for --help; main() hands everything after the word to the simulators' own parser.
     sub.add_parser("simulators", help="start the five source simulators on loopback (see: simulators --help)")
 
+    scheduler = sub.add_parser(
+        "scheduler", help="fire the scheduled ingestion and build events locally (what EventBridge does in AWS)"
+    )
+    scheduler.add_argument("--minutes", type=float, default=60.0, help="period between rounds")
+    scheduler.add_argument("--source", action="append", help="only these sources (repeatable; default: all)")
+    scheduler.add_argument("--now", action="store_true", help="run a round at once, then every period")
+    scheduler.set_defaults(handler=_scheduler)
+
     check = sub.add_parser("check", help="check that the lake is reachable and writable")
     check.set_defaults(handler=_check)
 
@@ -167,6 +175,18 @@ def _build(args: argparse.Namespace) -> int:
         f"{result.mode} build as of {result.as_of.isoformat()}: days {result.day_from} to {result.day_to}, "
         f"{len(result.tables)} tables, {result.objects_written} mart objects written, run {result.run_id}"
     )
+    return 0
+
+
+def _scheduler(args: argparse.Namespace) -> int:
+    from lakehouse.scheduler import INGESTION, run_schedule, tick
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+
+    sources = tuple(args.source or INGESTION)
+    last_daily = tick(sources, None, say) if args.now else None
+    run_schedule(args.minutes, say, sources=sources, last_daily=last_daily)
     return 0
 
 

@@ -26,21 +26,11 @@ import httpx
 from lakehouse.duckdb_session import open_duckdb
 from lakehouse.local_s3 import EmbeddedS3
 from lakehouse.mappings import MappingStore, from_catalog
+from lakehouse.scheduler import INGESTION, LambdaContext, handler_for, run_schedule
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 
-INGESTION = ("dynatrace", "servicenow", "deploys", "logs")
 ENV_FILE = Path(".rosetta/demo.env")
-
-
-@dataclass
-class LambdaContext:
-    """What Lambda passes as context; Powertools reads these fields."""
-
-    function_name: str
-    memory_limit_in_mb: int = 2048
-    invoked_function_arn: str = "arn:aws:lambda:local:000000000000:function:rosetta-demo"
-    aws_request_id: str = "demo"
 
 
 @dataclass(frozen=True)
@@ -54,13 +44,6 @@ class DemoOptions:
     port: int = 8000
     serve: bool = True
     schedule_minutes: float = 15.0
-
-
-def handler_for(name: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """The Lambda handler of a function folder, imported late so the environment is set first."""
-    module = __import__(f"functions.{name}.handler", fromlist=["handler"])
-    handler: Callable[[dict[str, Any], Any], dict[str, Any]] = module.handler
-    return handler
 
 
 def run_demo(options: DemoOptions, *, say: Callable[[str], None] = print) -> int:
@@ -236,20 +219,11 @@ def _write_env(key: str, base: str) -> None:
 
 
 def _schedule(minutes: float, say: Callable[[str], None]) -> None:
-    """Fire the scheduled events EventBridge would: every ingestion since its watermark, then an hourly build."""
     if minutes <= 0:
         say("Serving until Ctrl-C (local scheduler off).")
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
         return
-    say(f"Serving until Ctrl-C; the local scheduler runs ingestion and an hourly build every {minutes:g} minutes.")
-    stop = threading.Event()
+    say(f"Serving until Ctrl-C; the local scheduler runs ingestion and a build every {minutes:g} minutes.")
     with contextlib.suppress(KeyboardInterrupt):
-        while not stop.wait(minutes * 60):
-            for source in INGESTION:
-                try:
-                    handler_for(f"ingest_{source}")({}, LambdaContext(f"ingest_{source}"))
-                except Exception as exc:  # a failed scheduled run is logged in runs/; the demo keeps serving
-                    say(f"scheduled ingestion of {source} failed: {exc}")
-            built = handler_for("build_aggregates")({"mode": "hourly"}, LambdaContext("build"))
-            say(f"scheduled {built['mode']} build done: run {built['run_id']}")
+        run_schedule(minutes, say, last_daily=datetime.now(UTC).date())
