@@ -34,6 +34,9 @@ SELECTOR_PART = re.compile(
     r"^(type|entityId|tag|mzId|mzName|entityName(\.\w+)*|healthState|"
     r"(from|to)Relationships?\.\w+|databaseName|not)\(.*\)$"
 )
+ENTITY_ID_CALL = re.compile(r"entityId\(([^)]*)\)")
+TAG_CALL = re.compile(r"\btag\(([^)]*)\)")
+QUOTED_ARGUMENT = re.compile(r'"((?:[^"~]|~.)*)"')
 TEMPLATE_FIELDS = {"entity", "component", "application", "environment", "name"}
 
 # The pivots as the design note names them, and the field each fills.
@@ -174,6 +177,25 @@ def _split_selector(selector: str) -> list[str] | None:
         return None
     parts.append(selector[start:].strip())
     return parts
+
+
+def selector_entity_ids(selector: str) -> list[str]:
+    """`type(SERVICE),entityId("A","B")` -> ["A", "B"]."""
+    return _call_arguments(ENTITY_ID_CALL, selector)
+
+
+def selector_tags(selector: str) -> list[str]:
+    """`type(SERVICE),tag("app:pay")` -> ["app:pay"]."""
+    return _call_arguments(TAG_CALL, selector)
+
+
+def _call_arguments(call: re.Pattern[str], selector: str) -> list[str]:
+    # Arguments are quoted (Dynatrace escapes a quote inside with ~) or, leniently, bare.
+    values: list[str] = []
+    for arguments in call.findall(selector):
+        quoted = [m.replace("~", "") for m in QUOTED_ARGUMENT.findall(arguments)]
+        values += quoted or [p.strip() for p in arguments.split(",") if p.strip()]
+    return values
 
 
 def validate_entries(raw: Iterable[Mapping[str, Any]]) -> tuple[list[MappingEntry], list[str]]:

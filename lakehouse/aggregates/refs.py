@@ -6,15 +6,9 @@ equality joins: `ref_pivots(pivot_kind, value, entity_id, environment)`.
 
 from __future__ import annotations
 
-import re
-
 import pyarrow as pa
 
-from lakehouse.mappings import MappingEntry
-
-ENTITY_ID_CALL = re.compile(r"entityId\(([^)]*)\)")
-TAG_CALL = re.compile(r"\btag\(([^)]*)\)")
-QUOTED = re.compile(r'"((?:[^"~]|~.)*)"')
+from lakehouse.mappings import MappingEntry, selector_entity_ids, selector_tags
 
 ENTITIES_SCHEMA = pa.schema(
     [
@@ -90,18 +84,3 @@ def pivots_table(entries: tuple[MappingEntry, ...] | list[MappingEntry]) -> pa.T
             # Log lines carry service.name = the component id (the query template's {component}).
             add("elisa_service", f"{e.elisa_index}|{e.entity_id}", e)
     return pa.Table.from_pylist(rows, schema=PIVOTS_SCHEMA)
-
-
-def selector_entity_ids(selector: str) -> list[str]:
-    """`type(SERVICE),entityId("A","B")` -> ["A", "B"] (Dynatrace escapes quotes with ~)."""
-    ids: list[str] = []
-    for call in ENTITY_ID_CALL.findall(selector):
-        ids += [m.replace("~", "") for m in QUOTED.findall(call)] or [p.strip() for p in call.split(",") if p.strip()]
-    return ids
-
-
-def selector_tags(selector: str) -> list[str]:
-    tags: list[str] = []
-    for call in TAG_CALL.findall(selector):
-        tags += [m.replace("~", "") for m in QUOTED.findall(call)] or [p.strip() for p in call.split(",") if p.strip()]
-    return tags

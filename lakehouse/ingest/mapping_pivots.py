@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 from lakehouse.ingest.errors import NoMappingError
-from lakehouse.mappings import MappingEntry, MappingStore
+from lakehouse.mappings import MappingEntry, MappingStore, selector_entity_ids
 from lakehouse.storage import Lake
 
-_ENTITY_IDS_ONLY = re.compile(r'^(type\(\s*"?SERVICE"?\s*\)\s*,\s*)?entityId\((?P<ids>[^()]*)\)$')
+# Selectors that only list service ids can be merged into a few batched selectors.
+_ENTITY_IDS_ONLY = re.compile(r'^(type\(\s*"?SERVICE"?\s*\)\s*,\s*)?entityId\([^()]*\)$')
 
 
 def current_entries(lake: Lake) -> tuple[MappingEntry, ...]:
@@ -26,9 +27,8 @@ def dynatrace_service_selectors(entries: tuple[MappingEntry, ...], batch: int) -
     for e in entries:
         selector = e.dynatrace_entity_selector
         if selector:
-            match = _ENTITY_IDS_ONLY.match(selector.strip())
-            if match:
-                ids.extend(i.strip().strip('"') for i in match.group("ids").split(",") if i.strip())
+            if _ENTITY_IDS_ONLY.match(selector.strip()):
+                ids.extend(selector_entity_ids(selector))
             else:
                 others.append(selector)
         elif e.dynatrace_tag:
