@@ -1,4 +1,4 @@
-"""`rosetta-monitoring serve`: the API under uvicorn. The lead wires `register` into lakehouse/cli.py."""
+"""`rosetta-monitoring serve` (the API under uvicorn) and `rosetta-monitoring openapi` (its contract as JSON)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     parser.set_defaults(func=serve)
 
+    openapi = subparsers.add_parser("openapi", help="print the API's OpenAPI document (JSON), as docs/openapi.json")
+    openapi.set_defaults(func=print_openapi)
+
 
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
@@ -19,6 +22,24 @@ def serve(args: argparse.Namespace) -> int:
     from functions.api.main import create_app
 
     uvicorn.run(create_app(), host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    return 0
+
+
+def openapi_document() -> str:
+    """The served OpenAPI document, rendered stably (sorted keys) so the committed copy diffs cleanly."""
+    import json
+
+    from functions.api.main import create_app
+    from functions.api.settings import ApiSettings
+
+    app = create_app(ApiSettings(_env_file=None))
+    return json.dumps(app.openapi(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def print_openapi(args: argparse.Namespace) -> int:
+    import sys
+
+    sys.stdout.write(openapi_document())
     return 0
 
 

@@ -1,4 +1,4 @@
-"""The `ingest` and `backfill` commands as the lead wires them into rosetta-monitoring."""
+"""The `ingest` and `backfill` commands as wired into rosetta-monitoring."""
 
 from __future__ import annotations
 

@@ -1,0 +1,42 @@
+"""The committed OpenAPI document (what Backstage's API entity and the plugin's types read) is the one the app serves."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from functions.api.cli import openapi_document
+
+DOC = Path(__file__).resolve().parents[3] / "docs" / "openapi.json"
+
+
+def test_committed_openapi_document_is_the_served_one() -> None:
+    assert DOC.read_text(encoding="utf-8") == openapi_document(), (
+        "docs/openapi.json is stale: run `rosetta-monitoring openapi > docs/openapi.json`"
+    )
+
+
+def test_document_names_every_route_of_the_contract_with_a_response_schema() -> None:
+    doc = json.loads(DOC.read_text(encoding="utf-8"))
+    expected = {
+        "/monitoring/overview",
+        "/monitoring/applications/{app_id}/summary",
+        "/monitoring/applications/{app_id}/timeseries",
+        "/monitoring/applications/{app_id}/incidents",
+        "/monitoring/applications/{app_id}/changes",
+        "/monitoring/applications/{app_id}/deployments",
+        "/monitoring/applications/{app_id}/logs/link",
+        "/monitoring/kpis/slo",
+        "/monitoring/kpis/dora",
+        "/monitoring/risk/top",
+        "/monitoring/admin/batch-runs",
+        "/monitoring/admin/mappings",
+        "/monitoring/admin/batch/trigger",
+        "/monitoring/admin/config/sources",
+    }
+    assert expected <= set(doc["paths"])
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            ok = next((r for code, r in operation["responses"].items() if code.startswith("2")), None)
+            assert ok is not None, f"{method.upper()} {path} has no success response"
+            assert "$ref" in json.dumps(ok["content"]["application/json"]["schema"]), f"{method.upper()} {path}"
