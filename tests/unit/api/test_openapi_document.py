@@ -1,4 +1,4 @@
-"""The committed OpenAPI document (what Backstage's API entity and the plugin's types read) is the one the app serves."""
+"""The committed OpenAPI document (read by the Backstage API entity and the plugin types) is the one served."""
 
 from __future__ import annotations
 
