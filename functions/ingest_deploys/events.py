@@ -2,9 +2,11 @@
 
 Only deployments to the environment the mapping names for each ArgoCD app or GitLab project are kept. A
 deployment is a rollback when it replaces the running revision with an older one: one deployed before, or, for
-GitLab, one that ships no merge request (GitLab links to a deployment the merge requests merged since the
-previous deployment; going back to an older commit links none, even when that commit's first deployment is
-older than our history).
+GitLab, one that ships no merge request. A GitLab deployment ships changes when its commit is the merge (or
+squash) commit of a request merged after the previous successful deployment of that environment, read from the
+project's merged list (one request per page), or when GitLab's per-deployment list links it (one request per
+deployment, fetched only when that dataset is asked for). Going back to an older commit ships nothing, even when
+that commit's first deployment is older than our history.
 """
 
 from __future__ import annotations
@@ -65,7 +67,8 @@ def build_events(lake: Lake, since: datetime, entries: Iterable[MappingEntry]) -
                     "automated" if row["automated"] else row["initiated_by"],
                 )
             )
-    shipped = {row["deployment_id"] for row in _rows(lake, "gitlab/deployment_merge_requests", first_day)}
+    linked = {row["deployment_id"] for row in _rows(lake, "gitlab/deployment_merge_requests", first_day)}
+    merged = _merge_commits(_rows(lake, "gitlab/merge_requests", first_day))
     for row in _rows(lake, "gitlab/deployments", first_day):
         wanted = gitlab_env.get(row["project_id"], set())
         status = {"success": "succeeded", "failed": "failed"}.get(row["status"])
@@ -81,12 +84,13 @@ def build_events(lake: Lake, since: datetime, entries: Iterable[MappingEntry]) -
                     row["finished_at"],
                     status,
                     row["user_username"],
-                    ships_changes=row["deployment_id"] in shipped,
+                    linked=row["deployment_id"] in linked,
+                    merged_at=merged.get((row["project_id"], row["sha"])),
                 )
             )
     _flag_rollbacks(events)
     cutoff = since - REWRITE
-    kept = [{k: v for k, v in e.items() if k != "_ships_changes"} for e in events if e["finished_at"] >= cutoff]
+    kept = [{k: v for k, v in e.items() if not k.startswith("_")} for e in events if e["finished_at"] >= cutoff]
     return pa.Table.from_pylist(kept, schema=get_dataset(EVENTS).schema)
 
 
@@ -100,10 +104,13 @@ def _event(
     finished: datetime,
     status: str,
     initiated_by: str | None,
-    ships_changes: bool | None = None,
+    linked: bool | None = None,
+    merged_at: datetime | None = None,
 ) -> dict[str, Any]:
+    """`linked`/`merged_at` are known for GitLab only (None for ArgoCD): see `_ships_changes`."""
     return {
-        "_ships_changes": ships_changes,
+        "_linked": linked,
+        "_merged_at": merged_at,
         "deployment_key": key,
         "origin": origin,
         "source_ref": ref,
@@ -126,14 +133,34 @@ def _flag_rollbacks(events: list[dict[str, Any]]) -> None:
     for deployments in series.values():
         deployments.sort(key=lambda e: (e["finished_at"], e["deployment_key"]))
         seen: set[str] = set()
-        previous: str | None = None
+        previous: dict[str, Any] | None = None
         for e in deployments:
             revision = e["revision"]
-            older = revision in seen or e["_ships_changes"] is False
-            e["is_rollback"] = bool(revision and previous and revision != previous and older)
+            older = revision in seen or _ships_changes(e, previous) is False
+            e["is_rollback"] = bool(revision and previous and revision != previous["revision"] and older)
             if revision:
                 seen.add(revision)
-                previous = revision
+                previous = e
+
+
+def _ships_changes(event: dict[str, Any], previous: dict[str, Any] | None) -> bool | None:
+    """None when the origin cannot tell (ArgoCD); for GitLab, whether a request merged since `previous` ships."""
+    if event["_linked"] is None:
+        return None
+    if event["_linked"]:
+        return True
+    merged_at = event["_merged_at"]
+    return merged_at is not None and (previous is None or merged_at > previous["finished_at"])
+
+
+def _merge_commits(requests: Iterable[dict[str, Any]]) -> dict[tuple[int, str], datetime]:
+    """(project, merge or squash commit) -> when that request was merged."""
+    commits: dict[tuple[int, str], datetime] = {}
+    for r in requests:
+        for sha in (r["merge_commit_sha"], r["squash_commit_sha"]):
+            if sha:
+                commits[(r["project_id"], sha)] = r["merged_at"]
+    return commits
 
 
 def _rows(lake: Lake, dataset_id: str, first_day: date) -> Iterable[dict[str, Any]]:

@@ -1,5 +1,9 @@
-"""What ingest_deploys fetches: ArgoCD status, operations and history; GitLab deployments, pipelines and the
-merge requests each production deployment shipped; then the unified deployment events."""
+"""What ingest_deploys fetches: ArgoCD status, operations and history; GitLab deployments, pipelines and merged
+requests; then the unified deployment events.
+
+GitLab's per-deployment merge request list costs one request per deployment, so it is fetched only when its
+dataset is named (a backfill that wants GitLab's exact links); lead time and rollbacks read the merged list,
+whose requests grow with pages, not with deployments."""
 
 from __future__ import annotations
 
@@ -29,7 +33,7 @@ def overlap(settings: IngestSettings) -> timedelta:
 
 
 def default_datasets(settings: IngestSettings) -> tuple[str, ...]:
-    return DATASETS
+    return tuple(d for d in DATASETS if d != parse.DEPLOYMENT_MRS)
 
 
 def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: tuple[str, ...]) -> SourcePlan:
@@ -74,7 +78,9 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
                 context = {"project_id": project_id}
                 for response in gitlab.deployments(project_id, window.since, window.until, per_page):
                     yield Page(parse.DEPLOYMENTS, response.body, context)
-                    # Merge requests only for successful deployments to a mapped environment (DORA lead time).
+                    if parse.DEPLOYMENT_MRS not in datasets:
+                        continue
+                    # Merge requests only for successful deployments to a mapped environment.
                     for d in response.body if isinstance(response.body, list) else []:
                         env = (d.get("environment") or {}).get("name") if isinstance(d, dict) else None
                         if d.get("status") == "success" and env in environments[project_id] and d.get("id"):
@@ -89,7 +95,7 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
         plan.streams.append(
             Stream(
                 "gitlab",
-                GITLAB_DATASETS,
+                tuple(d for d in GITLAB_DATASETS if d != parse.DEPLOYMENT_MRS or d in datasets),
                 gitlab_pages,
                 {
                     parse.DEPLOYMENTS: parse.parse_deployments_page,

@@ -21,7 +21,7 @@ from simulators.estate import Estate
 from simulators.serve import RunningSimulators
 
 from .conftest import closed_port_url, import_catalog, invoke, scheduled_event
-from .truth import check_deploys, check_dynatrace, check_logs, check_servicenow, rows
+from .truth import check_deploys, check_deployment_links, check_dynatrace, check_logs, check_servicenow, rows
 
 pytestmark = pytest.mark.simulators
 Point = Callable[[RunningSimulators, Settings], None]
@@ -86,6 +86,29 @@ def test_all_sources_then_rerun_changes_no_byte(
     }
     argocd_apps = sum(1 for c in sims.estate.components if c.deploy_tool == "argocd")
     assert len(rows(lake, "argocd/app_status")) == 2 * argocd_apps  # one snapshot per app and run
+
+
+def test_gitlab_requests_grow_with_pages_and_exact_links_come_on_request(
+    local_settings: Settings, sims: RunningSimulators, point: Point
+) -> None:
+    point(sims, local_settings)
+    lake = Lake.from_settings(local_settings)
+    import_catalog(lake, sims.estate)
+    event = scheduled_event(deploys_handler.__file__, windows(sims.estate)["deploys"])
+    (run,) = invoke(deploys_handler, event)["runs"]
+    gitlab = {d: v for d, v in run["datasets"].items() if d.startswith("gitlab/")}
+    assert "gitlab/deployment_merge_requests" not in gitlab
+    # Every request returned a page (no request per deployment): requests grow with pages, not with records.
+    assert sum(v["requests"] for v in gitlab.values()) == sum(v["pages"] for v in gitlab.values())
+    assert rows(lake, "gitlab/deployment_merge_requests") == []
+    check_deploys(lake, sims.estate)
+
+    (linked,) = invoke(deploys_handler, {**event, "datasets": ["gitlab/deployment_merge_requests"]})["runs"]
+    stats = linked["datasets"]["gitlab/deployment_merge_requests"]
+    successful = [d for d in sims.estate.truth.deployments if d.origin == "gitlab" and not d.failed]
+    assert stats["requests"] >= len(successful)  # the price of exact links: one request per deployment
+    check_deployment_links(lake, sims.estate)
+    check_deploys(lake, sims.estate)
 
 
 def partition_bytes(lake: Lake) -> dict[str, bytes]:

@@ -104,10 +104,13 @@ def check_deploys(lake: Lake, estate: Estate) -> None:
         assert event["is_rollback"] == d.rollback
         assert event["finished_at"] == d.time.replace(microsecond=event["finished_at"].microsecond)
     assert sum(1 for k in events if k.startswith("gitlab:")) == len(production)
-    shipped: dict[int, set[int]] = {}
-    for r in rows(lake, "gitlab/deployment_merge_requests"):
-        shipped.setdefault(r["deployment_id"], set()).add(r["mr_id"])
-    assert shipped == {d.id: set(d.merge_request_ids) for d in production if not d.failed and d.merge_request_ids}
+    merged = {r["mr_id"]: r for r in rows(lake, "gitlab/merge_requests")}
+    gitlab_projects = {c.gitlab_project_id for c in estate.components}
+    assert set(merged) == {m.id for m in estate.merge_requests if m.project_id in gitlab_projects}
+    for m in estate.merge_requests:
+        stored = merged[m.id]["merged_at"]
+        assert stored == m.merged_at.replace(microsecond=stored.microsecond)  # the API adds milliseconds
+        assert merged[m.id]["merge_commit_sha"] == m.merge_sha
     history = {(r["app_name"], r["history_id"]) for r in rows(lake, "argocd/deployment_history")}
     by_app: dict[str, list[Any]] = {}
     for d in estate.truth.deployments:
@@ -120,6 +123,15 @@ def check_deploys(lake: Lake, estate: Estate) -> None:
             event = events[f"argocd:{app}:{d.history_id}"]
             if i >= 2:  # the revision it returns to must be in sight
                 assert event["is_rollback"] == d.rollback
+
+
+def check_deployment_links(lake: Lake, estate: Estate) -> None:
+    """GitLab's per-deployment lists, when asked for: each successful production deployment and what it shipped."""
+    production = [d for d in estate.truth.deployments if d.origin == "gitlab"]
+    shipped: dict[int, set[int]] = {}
+    for r in rows(lake, "gitlab/deployment_merge_requests"):
+        shipped.setdefault(r["deployment_id"], set()).add(r["mr_id"])
+    assert shipped == {d.id: set(d.merge_request_ids) for d in production if not d.failed and d.merge_request_ids}
 
 
 def check_logs(lake: Lake, estate: Estate) -> None:
