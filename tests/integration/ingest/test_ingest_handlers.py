@@ -21,7 +21,7 @@ from simulators.estate import Estate
 from simulators.serve import RunningSimulators
 
 from .conftest import closed_port_url, import_catalog, invoke, scheduled_event
-from .truth import check_deploys, check_deployment_links, check_dynatrace, check_logs, check_servicenow, rows
+from .truth import check_deployment_links, check_deploys, check_dynatrace, check_logs, check_servicenow, rows
 
 pytestmark = pytest.mark.simulators
 Point = Callable[[RunningSimulators, Settings], None]
