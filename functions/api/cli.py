@@ -32,7 +32,7 @@ def openapi_document() -> str:
     from functions.api.main import create_app
     from functions.api.settings import ApiSettings
 
-    app = create_app(ApiSettings(_env_file=None))
+    app = create_app(ApiSettings())
     return json.dumps(app.openapi(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
