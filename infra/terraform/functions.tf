@@ -64,10 +64,10 @@ locals {
   # Lake sources each ingestion writes (the `source` of its datasets in lakehouse/schemas.py), and the
   # `source` dimension its metrics carry (the handler's SOURCE).
   ingest = {
-    ingest_dynatrace  = { lake_sources = ["dynatrace"], metric_source = "dynatrace" }
-    ingest_servicenow = { lake_sources = ["servicenow"], metric_source = "servicenow" }
-    ingest_deploys    = { lake_sources = ["argocd", "gitlab", "deploys"], metric_source = "deploys" }
-    ingest_logs       = { lake_sources = ["elasticsearch"], metric_source = "logs" }
+    ingest_dynatrace  = { lake_sources = ["dynatrace"], source_name = "dynatrace" }
+    ingest_servicenow = { lake_sources = ["servicenow"], source_name = "servicenow" }
+    ingest_deploys    = { lake_sources = ["argocd", "gitlab", "deploys"], source_name = "deploys" }
+    ingest_logs       = { lake_sources = ["elasticsearch"], source_name = "logs" }
   }
 
   # Prefixes relative to the lake root; write implies read (merges read the object they replace).
@@ -128,7 +128,7 @@ locals {
       ROSETTA_API_TRIGGER_MODE             = "lambda"
       ROSETTA_API_TRIGGER_FUNCTIONS = jsonencode(merge(
         { build = local.function_names.build_aggregates },
-        { for key, spec in local.ingest : "ingest:${spec.metric_source}" => local.function_names[key] },
+        { for key, spec in local.ingest : "ingest:${spec.source_name}" => local.function_names[key] },
       ))
     }
   }
@@ -168,7 +168,7 @@ locals {
     for key, spec in local.ingest : key => {
       metric_name         = "LagSeconds"
       namespace           = "RosettaMonitoring"
-      dimensions          = { service = key, source = spec.metric_source }
+      dimensions          = { service = key }
       statistic           = "Minimum"
       comparison_operator = "GreaterThanThreshold"
       threshold           = local.functions[key].max_lag_hours * 3600

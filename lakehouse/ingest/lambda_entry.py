@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,13 +17,16 @@ from lakehouse.runlog import new_run_id
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 
+TRIGGER_TAG = re.compile(r"[a-z]{1,16}(:[A-Za-z0-9_-]{1,64})?")
+
 
 def handle_scheduled_event(
     source: str, event: dict[str, Any] | None, *, logger: Logger, metrics: Metrics, now: datetime | None = None
 ) -> dict[str, Any]:
     """Run the source for the event's window, its backfill days, or since the watermark; raise if any dataset failed.
 
-    Event: {"window": {"since": ISO, "until": ISO}} | {"backfill_days": N} | {} ; optional "datasets": [...].
+    Event: {"window": {"since": ISO, "until": ISO}} | {"backfill_days": N} | {} ; optional "datasets": [...] and
+    "trigger" (who asked: the API's batch trigger sends "api:<id>" and finds its runs in the run log by it).
     """
     event = event or {}
     moment = now or datetime.now(UTC)
@@ -44,13 +48,20 @@ def handle_scheduled_event(
         )
         trigger = "backfill"
     else:
+        trigger = trigger_of(event)
         outcomes = [
             ingest(
-                source, lake, settings, window=window_from_event(event), datasets=datasets, now=moment, logger=logger
+                source,
+                lake,
+                settings,
+                window=window_from_event(event),
+                datasets=datasets,
+                trigger=trigger,
+                now=moment,
+                logger=logger,
             )
         ]
-        trigger = "schedule"
-    _emit(metrics, source, outcomes, moment)
+    _emit(metrics, outcomes, moment)
     summary = {
         "invocation": invocation,
         "source": source,
@@ -64,6 +75,14 @@ def handle_scheduled_event(
     return summary
 
 
+def trigger_of(event: dict[str, Any]) -> str:
+    """The event's trigger tag when it is a plain `word` or `word:id`, else "schedule" (it lands in logs)."""
+    tag = event.get("trigger")
+    if isinstance(tag, str) and TRIGGER_TAG.fullmatch(tag):
+        return tag
+    return "schedule"
+
+
 def _totals(outcomes: list[RunOutcome]) -> dict[str, int]:
     totals: dict[str, int] = {}
     for o in outcomes:
@@ -72,8 +91,9 @@ def _totals(outcomes: list[RunOutcome]) -> dict[str, int]:
     return totals
 
 
-def _emit(metrics: Metrics, source: str, outcomes: list[RunOutcome], now: datetime) -> None:
-    metrics.add_dimension(name="source", value=source)
+def _emit(metrics: Metrics, outcomes: list[RunOutcome], now: datetime) -> None:
+    # One function per source: the `service` dimension already names it. (Powertools keeps dimensions in
+    # process-wide state, so a second dimension added by handlers run side by side locally would collide.)
     totals = _totals(outcomes)
     metrics.add_metric(name="RowsWritten", unit=MetricUnit.Count, value=totals.get("rows", 0))
     metrics.add_metric(name="Pages", unit=MetricUnit.Count, value=totals.get("pages", 0))

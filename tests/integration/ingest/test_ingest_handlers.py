@@ -188,6 +188,14 @@ def test_without_a_window_the_run_starts_at_the_watermark(
     invoke(logs_handler, scheduled_event(logs_handler.__file__, spans["logs"]))
     mark = Watermarks(lake).get("elasticsearch", "log_counts_hourly")
     assert mark is not None and mark.value == sims.estate.end
-    summary = invoke(logs_handler, scheduled_event(logs_handler.__file__, None))
+    # The API's batch trigger names itself in the event and finds its runs in the run log by that tag.
+    summary = invoke(logs_handler, {**scheduled_event(logs_handler.__file__, None), "trigger": "api:3f2a9c"})
     window = summary["runs"][0]["window"]
     assert window["since"] == (sims.estate.end - timedelta(hours=2)).isoformat()  # watermark minus the overlap
+    assert summary["trigger"] == "api:3f2a9c"
+    run_ids = {r["run_id"] for r in summary["runs"][0]["datasets"].values()}
+    records = RunLog(lake).list(since=sims.estate.end.date() - timedelta(days=1000), limit=100)
+    assert {r.run_id for r in records if r.trigger == "api:3f2a9c"} == run_ids
+    # A tag that is not a plain word (it would land in logs) is not taken.
+    odd = invoke(logs_handler, {"trigger": "api:x\nforged log line"})
+    assert odd["trigger"] == "schedule"
