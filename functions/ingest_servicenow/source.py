@@ -1,21 +1,31 @@
-"""What ingest_servicenow fetches: every version of incidents, changes, problems, task SLAs and CIs, incrementally."""
+"""What ingest_servicenow fetches: every version of incidents, changes, problems, task SLAs and CIs, incrementally.
+
+CIs also get a full read every `servicenow_cmdb_snapshot_hours`: a CI nobody edits has no recent `sys_updated_on`,
+so an incremental read alone would never bring it. Rows keep their own `sys_updated_on` day, so the full read
+rewrites nothing that was already there.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from functions.ingest_servicenow import parse
 from functions.ingest_servicenow.client import ServiceNowClient
 from lakehouse.ingest.config import IngestSettings
 from lakehouse.ingest.run import Page, SourcePlan, Stream
 from lakehouse.ingest.window import Window
+from lakehouse.runlog import Watermarks
 from lakehouse.storage import Lake
 
 SOURCE = "servicenow"
 FUNCTION = "ingest_servicenow"
 DATASETS = tuple(parse.TABLES)
 ALIGN: timedelta | None = None
+CMDB = "servicenow/cmdb_ci"
+# State entry (beside the watermarks) holding when CIs were last read whole.
+CMDB_SNAPSHOT = "cmdb_ci_full_read"
+BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def overlap(settings: IngestSettings) -> timedelta:
@@ -36,16 +46,32 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
     plan = SourcePlan(SOURCE, FUNCTION, [], clients=[client])
     for dataset in datasets:
         table, _ = parse.TABLES[dataset]
-        plan.streams.append(
-            Stream(
-                dataset.split("/")[1],
-                (dataset,),
-                _pages(client, dataset, table, window, settings),
-                {dataset: parse.PARSERS[dataset]},
-                client,
-            )
+        stream = Stream(
+            dataset.split("/")[1],
+            (dataset,),
+            _pages(client, dataset, table, window, settings),
+            {dataset: parse.PARSERS[dataset]},
+            client,
         )
+        now = datetime.now(UTC)
+        if dataset == CMDB and cmdb_snapshot_due(lake, settings, now):
+            # Wall-clock time, not the window: the days of a backfill must not each read every CI again.
+            stream.name = "cmdb_ci (full read)"
+            stream.fetch = _pages(client, dataset, table, Window(BEGINNING, window.until), settings)
+            stream.after_success = lambda lake, run_id, now=now: _remember_snapshot(lake, now, run_id)
+        plan.streams.append(stream)
     return plan
+
+
+def cmdb_snapshot_due(lake: Lake, settings: IngestSettings, now: datetime) -> bool:
+    if settings.servicenow_cmdb_snapshot_hours == 0:
+        return False
+    last = Watermarks(lake).get(SOURCE, CMDB_SNAPSHOT)
+    return last is None or now - last.value >= timedelta(hours=settings.servicenow_cmdb_snapshot_hours)
+
+
+def _remember_snapshot(lake: Lake, when: datetime, run_id: str) -> None:
+    Watermarks(lake).advance(SOURCE, CMDB_SNAPSHOT, when, run_id=run_id)
 
 
 def _pages(

@@ -39,6 +39,12 @@ class IngestSettings(BaseSettings):
     servicenow_password_parameter: str | None = None
     servicenow_overlap_minutes: int = Field(default=15, ge=0, description="Re-scan this much before the watermark.")
     servicenow_page_size: int = Field(default=1000, ge=1, le=10000)
+    servicenow_cmdb_snapshot_hours: int = Field(
+        default=24,
+        ge=0,
+        description="Read every CI again when the last full read is older than this (0: only incremental). CIs "
+        "that never change would otherwise never reach the lake.",
+    )
 
     argocd_url: str | None = None
     argocd_token: SecretStr | None = None

@@ -45,6 +45,8 @@ class Stream:
     client: SourceClient | None = None
     # Rows of one key spread over several pages (a metric per page) are merged by these, per dataset.
     combine: Mapping[str, Callable[[pa.Table], pa.Table]] = field(default_factory=dict)
+    # Called once every dataset of the stream is durable (e.g. to remember that a full snapshot was taken).
+    after_success: Callable[[Lake, str], None] | None = None  # (lake, run id)
 
 
 @dataclass
@@ -215,6 +217,7 @@ def _run_stream(
             runlog.finish(o.record, "failed", error=exc)
         return list(outcomes.values())
 
+    written = 0
     for d, ds in datasets.items():
         o = outcomes[d]
         try:
@@ -228,6 +231,9 @@ def _run_stream(
             runlog.finish(o.record, "failed", error=exc)
             continue
         _finish(runlog, o, table.num_rows, len(rejects[d]), advance, window, lake, log)
+        written += 1
+    if stream.after_success and advance and written == len(datasets):
+        stream.after_success(lake, outcomes[stream.datasets[0]].record.run_id)
     return list(outcomes.values())
 
 

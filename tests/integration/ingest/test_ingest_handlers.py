@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -56,6 +56,30 @@ def test_servicenow_every_version_once(settings: Settings, sims: RunningSimulato
     # Requests grow with pages, not records: one more per table counts the window to check nothing was missed.
     for stats in run["datasets"].values():
         assert stats["requests"] == stats["pages"] + 1
+
+
+def test_cis_nobody_edits_arrive_through_the_daily_full_read(
+    local_settings: Settings, sims: RunningSimulators, point: Point
+) -> None:
+    point(sims, local_settings)
+    lake = Lake.from_settings(local_settings)
+    cis = sims.apis["servicenow"].tables["cmdb_ci"]
+    every_ci = {cis.sys_id(r) for r in cis.rows}
+    stamps = sorted(cis.value(r, "sys_updated_on") for r in cis.rows)
+    # A window after the last CI edit: an incremental read alone would bring none of them.
+    last_edit = datetime.fromisoformat(stamps[-1]).replace(tzinfo=UTC)
+    window = {
+        "since": (last_edit + timedelta(hours=1)).isoformat(),
+        "until": (last_edit + timedelta(hours=3)).isoformat(),
+    }
+    event = {**scheduled_event(servicenow_handler.__file__, window), "datasets": ["servicenow/cmdb_ci"]}
+    (first,) = invoke(servicenow_handler, event)["runs"]
+    assert {r["sys_id"] for r in rows(lake, "servicenow/cmdb_ci")} == every_ci
+    assert first["datasets"]["servicenow/cmdb_ci"]["rows_out"] == len(every_ci)
+    # Within the next 24 hours the read is incremental again: nothing new in that window.
+    (second,) = invoke(servicenow_handler, event)["runs"]
+    assert second["datasets"]["servicenow/cmdb_ci"]["rows_out"] == 0
+    assert {r["sys_id"] for r in rows(lake, "servicenow/cmdb_ci")} == every_ci
 
 
 def test_all_sources_then_rerun_changes_no_byte(
