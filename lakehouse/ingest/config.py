@@ -78,6 +78,12 @@ class IngestSettings(BaseSettings):
     request_budget: int = Field(default=50_000, ge=1, description="Requests one run may make, retries included.")
     overlap_hours: int = Field(default=2, ge=0, description="Re-read this much before the watermark (not ServiceNow).")
     initial_lookback_hours: int = Field(default=24, ge=1, description="Window of a first run without a watermark.")
+    catch_up_hours: int = Field(
+        default=48,
+        ge=0,
+        description="Longest window of a run that starts at the watermark (0: no limit). Far behind, each "
+        "scheduled run catches up this much; `backfill` is the way to load long periods.",
+    )
     backfill_concurrency: int = Field(default=2, ge=1, le=16)
 
     def policy(self) -> RetryPolicy:

@@ -312,8 +312,11 @@ def default_window(
     now: datetime,
     overlap: timedelta,
     initial_lookback: timedelta,
+    catch_up: timedelta | None = None,
 ) -> Window:
-    """Since the oldest watermark of the datasets minus the overlap (or the initial lookback), until now."""
+    """Since the oldest watermark of the datasets minus the overlap (or the initial lookback), until now, or
+    until `catch_up` after the start when the source is far behind: a run after a long outage then takes one
+    bounded step (memory and run time stay those of a normal run) and the next scheduled runs take the rest."""
     marks = Watermarks(lake)
     values = []
     for d in datasets:
@@ -321,9 +324,10 @@ def default_window(
         mark = marks.get(ds.source, ds.name)
         values.append(mark.value if mark else None)
     if not values or any(v is None for v in values):
-        since = now - initial_lookback
-    else:
-        since = min(v for v in values if v is not None) - overlap
+        return Window(now - initial_lookback, now)
+    since = min(v for v in values if v is not None) - overlap
+    if catch_up is not None and now - since > catch_up:
+        return Window(since, since + catch_up)
     return Window(since, now)
 
 

@@ -57,6 +57,7 @@ def resolve_window(
             now=now,
             overlap=module.overlap(settings),
             initial_lookback=timedelta(hours=settings.initial_lookback_hours),
+            catch_up=timedelta(hours=settings.catch_up_hours) if settings.catch_up_hours else None,
         )
     align: timedelta | None = module.ALIGN
     return window.aligned(align) if align else window

@@ -12,7 +12,7 @@ import pytest
 
 from lakehouse.ingest.errors import SourceUnavailable
 from lakehouse.ingest.records import ParseResult, Reject, rows_table
-from lakehouse.ingest.run import Page, SourcePlan, Stream, backfill, run_plan
+from lakehouse.ingest.run import Page, SourcePlan, Stream, backfill, default_window, run_plan
 from lakehouse.ingest.window import Window
 from lakehouse.runlog import RunLog, Watermarks
 from lakehouse.schemas import get_dataset
@@ -131,3 +131,26 @@ def test_rejected_rows_of_several_pages_do_not_collide(local_lake: Lake) -> None
         "page 2 record 0",
     ]
     assert isinstance(rejects, pa.Table)
+
+
+def test_far_behind_a_run_catches_up_one_bounded_step_at_a_time(local_lake: Lake) -> None:
+    marks = Watermarks(local_lake)
+    marks.advance("servicenow", "cmdb_ci", T0, run_id="r0")
+    now = T0 + timedelta(days=5)
+    step = timedelta(hours=48)
+    overlap = timedelta(minutes=15)
+    first = default_window(
+        local_lake, [CIS], now=now, overlap=overlap, initial_lookback=timedelta(hours=24), catch_up=step
+    )
+    assert (first.since, first.until) == (T0 - overlap, T0 - overlap + step)
+    run_plan(plan_of([{"result": []}]), local_lake, first)
+    second = default_window(
+        local_lake, [CIS], now=now, overlap=overlap, initial_lookback=timedelta(hours=24), catch_up=step
+    )
+    assert second.since == first.until - overlap  # the next run starts where the step ended
+    # Close to now, the window simply ends now.
+    marks.advance("servicenow", "cmdb_ci", now - timedelta(hours=3), run_id="r1")
+    recent = default_window(
+        local_lake, [CIS], now=now, overlap=overlap, initial_lookback=timedelta(hours=24), catch_up=step
+    )
+    assert (recent.since, recent.until) == (now - timedelta(hours=3) - overlap, now)
