@@ -20,13 +20,14 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from lakehouse.errors import ConcurrentWriteError, LakeConfigError, SchemaMismatchError
@@ -265,11 +266,9 @@ def partition_days(dataset: Dataset, table: pa.Table) -> dict[date, pa.Table]:
     column = table.column(dataset.partition_column)
     if column.null_count:
         raise SchemaMismatchError(f"{dataset.id}: partition column {dataset.partition_column!r} has nulls")
-    days = [_utc_day(v) for v in column.to_pylist()]
-    out: dict[date, list[int]] = {}
-    for i, d in enumerate(days):
-        out.setdefault(d, []).append(i)
-    return {d: table.take(pa.array(idx)) for d, idx in sorted(out.items())}
+    # Vectorised: millions of rows must not become millions of Python datetimes.
+    days = _utc_days(column)
+    return {d: table.filter(pc.equal(days, pa.scalar(d, pa.date32()))) for d in sorted(pc.unique(days).to_pylist())}
 
 
 def to_parquet(table: pa.Table) -> bytes:
@@ -279,15 +278,19 @@ def to_parquet(table: pa.Table) -> bytes:
 
 
 def _check_day(dataset: Dataset, day: date, table: pa.Table) -> None:
-    for value in table.column(dataset.partition_column).to_pylist():
-        if value is None or _utc_day(value) != day:
-            raise SchemaMismatchError(
-                f"{dataset.id}: a row with {dataset.partition_column}={value} does not belong to day={day}"
-            )
+    column = table.column(dataset.partition_column)
+    outside = pc.or_kleene(pc.is_null(column), pc.not_equal(_utc_days(column), pa.scalar(day, pa.date32())))
+    if pc.any(outside).as_py():
+        value = column.filter(pc.fill_null(outside, True))[0].as_py()
+        raise SchemaMismatchError(
+            f"{dataset.id}: a row with {dataset.partition_column}={value} does not belong to day={day}"
+        )
 
 
-def _utc_day(value: datetime) -> date:
-    return value.astimezone(UTC).date()
+def _utc_days(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """The UTC day of each instant (Arrow takes the day in the column's own zone, so name UTC first)."""
+    unit = column.type.unit if pa.types.is_timestamp(column.type) else "us"
+    return pc.cast(pc.cast(column, pa.timestamp(unit, tz="UTC")), pa.date32())
 
 
 def _q(identifier: str | None) -> str:

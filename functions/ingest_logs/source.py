@@ -55,5 +55,6 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
         {parse.DATASET: parse.parse_log_counts_page},
         client,
         combine={parse.DATASET: parse.combine_counts},
+        combine_scope="index_pattern",
     )
     return SourcePlan(SOURCE, FUNCTION, [stream], clients=[client])

@@ -45,6 +45,9 @@ class Stream:
     client: SourceClient | None = None
     # Rows of one key spread over several pages (a metric per page) are merged by these, per dataset.
     combine: Mapping[str, Callable[[pa.Table], pa.Table]] = field(default_factory=dict)
+    # A page context entry that is part of the key (the index pattern of log counts): when it changes, the rows
+    # buffered so far are combined once and set aside, so combining never works over the whole window.
+    combine_scope: str | None = None
     # Called once every dataset of the stream is durable (e.g. to remember that a full snapshot was taken).
     after_success: Callable[[Lake, str], None] | None = None  # (lake, run id)
 
@@ -177,6 +180,8 @@ def _run_stream(
         for d, ds in datasets.items()
     }
     tables: dict[str, list[pa.Table]] = {d: [] for d in datasets}
+    sealed: dict[str, list[pa.Table]] = {d: [] for d in datasets}  # combined already, never touched again
+    scope: Any = None
     rejects: dict[str, list[tuple[str, Reject]]] = {d: [] for d in datasets}
     combined: dict[str, int] = {}
     client = stream.client
@@ -191,6 +196,9 @@ def _run_stream(
                 target.record.requests += now[0] - last[0]
                 target.record.retries += now[1] - last[1]
                 last = now
+            if stream.combine_scope and page.context.get(stream.combine_scope) != scope:
+                scope = page.context.get(stream.combine_scope)
+                _seal(stream, tables, sealed, combined)
             ds = datasets[page.dataset]
             lake.put_landing(ds.source, ds.name, target.record.run_id, target.pages, page.body, window.first_day)
             result = stream.parsers[page.dataset](page.body, page.context)
@@ -221,9 +229,9 @@ def _run_stream(
     for d, ds in datasets.items():
         o = outcomes[d]
         try:
-            table = pa.concat_tables(tables[d]) if tables[d] else ds.schema.empty_table()
-            if d in stream.combine and table.num_rows:
-                table = stream.combine[d](table)
+            _seal(stream, tables, sealed, combined)
+            parts = sealed[d] + tables[d]
+            table = pa.concat_tables(parts) if parts else ds.schema.empty_table()
             o.writes = lake.write_days(ds, table)
             _write_rejects(lake, ds, o.record, rejects[d])
         except Exception as exc:
@@ -235,6 +243,17 @@ def _run_stream(
     if stream.after_success and advance and written == len(datasets):
         stream.after_success(lake, outcomes[stream.datasets[0]].record.run_id)
     return list(outcomes.values())
+
+
+def _seal(
+    stream: Stream, tables: dict[str, list[pa.Table]], sealed: dict[str, list[pa.Table]], combined: dict[str, int]
+) -> None:
+    """Combine what is buffered and set it aside: later pages cannot share a key with it (see `combine_scope`)."""
+    for d, combine in stream.combine.items():
+        if tables[d]:
+            sealed[d].append(combine(pa.concat_tables(tables[d])))
+            tables[d] = []
+            combined[d] = 0
 
 
 def _run_derived(
