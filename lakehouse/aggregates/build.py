@@ -101,10 +101,13 @@ def build(
         _register_inputs(con, lake, mapping.entries, build_params)
         for sql_file in files:
             _run(con, sql_file)
-            result.tables[sql_file.table] = _count(con, sql_file.table)
+            if sql_file.materialize == "table":
+                result.tables[sql_file.table] = _count(con, sql_file.table)
         for sql_file in files:
             if sql_file.is_mart:
-                result.objects_written += _write(con, lake, sql_file, build_params)
+                objects, rows = _write(con, lake, sql_file, build_params)
+                result.objects_written += objects
+                result.tables.setdefault(sql_file.table, rows)
     except BaseException as exc:
         runs.finish(run, "failed", error=exc)
         raise
@@ -177,7 +180,7 @@ def _register_raw(con: duckdb.DuckDBPyConnection, lake: Lake, dataset: Dataset, 
 def _run(con: duckdb.DuckDBPyConnection, sql_file: SqlFile) -> None:
     # The file text is kept whole (its header comment included) so DuckDB's line numbers match the file.
     try:
-        con.execute(f"create table {sql_file.table} as {sql_file.text}")
+        con.execute(f"create {sql_file.materialize} {sql_file.table} as {sql_file.text}")
     except duckdb.Error as exc:
         message = str(exc).splitlines()
         line = next((m for m in (re.search(r"LINE (\d+)", x) for x in message) if m), None)
@@ -190,26 +193,35 @@ def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
     return int(row[0]) if row else 0
 
 
-def _write(con: duckdb.DuckDBPyConnection, lake: Lake, sql_file: SqlFile, params: BuildParams) -> int:
+def _write(con: duckdb.DuckDBPyConnection, lake: Lake, sql_file: SqlFile, params: BuildParams) -> tuple[int, int]:
+    """Objects and rows written."""
     if sql_file.partitioned_by != "day":
         table = con.execute(f"select * from {sql_file.table}").to_arrow_table()  # noqa: S608
         lake.put_table(lake.mart_key(sql_file.table), table)
-        return 1
+        return 1, table.num_rows
     # Day tables live in month objects; rebuilt days replace their rows, other days are kept. One month is
-    # taken out of DuckDB at a time, so memory holds a month, not the whole table.
+    # taken out of DuckDB at a time, so memory holds a month, not the whole table (for a view, such as the
+    # hourly golden signals, the table is never held whole: each month is computed as it is written).
     rebuilt = _days(params.day_from, params.day_to)
     columns = [r[0] for r in con.execute(f"describe {sql_file.table}").fetchall()]
     # Sorted by application first: the API reads one application at a time, and row-group statistics on
     # app_id then let DuckDB skip the rest of the month.
     order = ", ".join(c for c in ("app_id", "environment", "day", "hour") if c in columns)
-    written = 0
+    written = rows = 0
     for year, month in sorted({(d.year, d.month) for d in rebuilt}):
         key = lake.mart_month_key(sql_file.table, year, month)
+        first = date(year, month, 1)
+        after = date(year + month // 12, month % 12 + 1, 1)
+        bounds = {"first": first, "after": after}
+        where = "day >= $first and day < $after"
+        if "hour" in columns:
+            where += " and hour >= $first_hour and hour < $after_hour"
+            bounds |= {"first_hour": _midnight(first), "after_hour": _midnight(after)}
         fresh = con.execute(
-            f"select * from {sql_file.table} where year(day) = $year and month(day) = $month "  # noqa: S608
-            f"order by {order}",
-            {"year": year, "month": month},
+            f"select * from {sql_file.table} where {where} order by {order}",  # noqa: S608
+            bounds,
         ).to_arrow_table()
+        rows += fresh.num_rows
         old = lake.get_table(key)
         if old is not None and old.num_rows:
             keep = pc.invert(pc.is_in(old["day"], value_set=pa.array(rebuilt, pa.date32())))
@@ -217,7 +229,7 @@ def _write(con: duckdb.DuckDBPyConnection, lake: Lake, sql_file: SqlFile, params
             fresh = fresh.sort_by([(c.strip(), "ascending") for c in order.split(",")])
         lake.put_table(key, fresh)
         written += 1
-    return written
+    return written, rows
 
 
 def _days(first: date, last: date) -> list[date]:

@@ -5,6 +5,8 @@
     -- reads: stg_incidents, build_params
     -- partitioned by: day            (optional; day tables are written per month and rebuilt per day)
     -- refresh: hourly                (hourly: every build; daily: daily and full builds only)
+    -- materialize: view              (optional; default table. A view is computed where it is read: for the
+                                        large hourly steps, whose tables would not fit the memory limit)
 
 Files run in name order; a test checks that every table a file reads is built by an earlier file or is
 one of the inputs the runner provides (raw_*, ref_*, build_params).
@@ -18,7 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
-HEADER_LINE = re.compile(r"^--\s*(table|grain|reads|partitioned by|refresh):\s*(.*?)\s*$")
+HEADER_LINE = re.compile(r"^--\s*(table|grain|reads|partitioned by|refresh|materialize):\s*(.*?)\s*$")
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class SqlFile:
     partitioned_by: str | None
     refresh: Literal["hourly", "daily"]
     text: str
+    materialize: Literal["table", "view"] = "table"
 
     @property
     def is_mart(self) -> bool:
@@ -61,6 +64,9 @@ def parse_sql_file(path: Path) -> SqlFile:
     refresh = fields["refresh"]
     if refresh not in ("hourly", "daily"):
         raise ValueError(f"{path.name}: refresh must be hourly or daily, not {refresh!r}")
+    materialize = fields.get("materialize", "table")
+    if materialize not in ("table", "view"):
+        raise ValueError(f"{path.name}: materialize must be table or view, not {materialize!r}")
     reads = tuple(r.strip() for r in fields["reads"].split(",") if r.strip() and r.strip() != "none")
     return SqlFile(
         path=path,
@@ -70,4 +76,5 @@ def parse_sql_file(path: Path) -> SqlFile:
         partitioned_by=fields.get("partitioned by") or None,
         refresh=refresh,  # type: ignore[arg-type]
         text=text,
+        materialize=materialize,  # type: ignore[arg-type]
     )

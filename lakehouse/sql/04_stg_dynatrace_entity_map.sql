@@ -4,7 +4,8 @@
 -- refresh: hourly
 --
 -- A Dynatrace service belongs to the mapped entity whose entitySelector names it (entityId(...)); failing
--- that, to the entity whose tag it carries, as listed by the Entities API.
+-- that, to the entity whose tag it carries, as listed by the Entities API. services_of_entity says how
+-- many services stand for the same entity (usually one: then its rows need no adding up).
 with direct as (
     select value as dynatrace_entity_id, entity_id, environment, 1 as priority
     from ref_pivots
@@ -21,8 +22,15 @@ candidates as (
     select * from direct
     union all
     select * from tagged
+),
+
+chosen as (
+    select dynatrace_entity_id, entity_id, environment
+    from candidates
+    qualify row_number() over (partition by dynatrace_entity_id order by priority, entity_id) = 1
 )
 
-select dynatrace_entity_id, entity_id, environment
-from candidates
-qualify row_number() over (partition by dynatrace_entity_id order by priority, entity_id) = 1
+select
+    *,
+    count(*) over (partition by entity_id, environment) as services_of_entity
+from chosen
