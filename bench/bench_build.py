@@ -51,15 +51,37 @@ DAYS = {
 }
 
 SUBSET: dict[str, str] = {
-    # 04 (direct entity ids) + 05 (Dynatrace part; the lake has no log counts) + 06
+    # 04 (direct entity ids) + 05 (Dynatrace part; the lake has no log counts) + 06. As in 05, a service that
+    # is its entity's only one keeps its rows as they are; only shared entities are grouped per hour.
     "bench_app_signals_hourly": """
 with entity_map as (
-    select value as dynatrace_entity_id, entity_id, environment
+    select
+        value as dynatrace_entity_id,
+        entity_id,
+        environment,
+        count(*) over (partition by entity_id, environment) as services_of_entity
     from ref_pivots
     where pivot_kind = 'dynatrace_entity'
 ),
 
-signals as (
+single_service as (
+    select
+        map.entity_id,
+        map.environment,
+        m.hour,
+        m.request_count as requests,
+        m.error_count as errors,
+        m.latency_p50_ms,
+        m.latency_p95_ms,
+        m.latency_p99_ms,
+        m.cpu_usage_pct,
+        m.memory_usage_pct
+    from raw_dynatrace_service_metrics_hourly as m
+    inner join entity_map as map on m.entity_id = map.dynatrace_entity_id
+    where map.services_of_entity = 1
+),
+
+several_services as (
     select
         map.entity_id,
         map.environment,
@@ -73,7 +95,14 @@ signals as (
         max(m.memory_usage_pct) as memory_usage_pct
     from raw_dynatrace_service_metrics_hourly as m
     inner join entity_map as map on m.entity_id = map.dynatrace_entity_id
+    where map.services_of_entity > 1
     group by map.entity_id, map.environment, m.hour
+),
+
+signals as (
+    select * from single_service
+    union all
+    select * from several_services
 )
 
 select
@@ -92,7 +121,9 @@ from signals as s
 inner join ref_entities as e on s.entity_id = e.entity_id and s.environment = e.environment
 group by e.app_id, s.environment, s.hour
 """,
-    # 10 (latest version, attribution) + 31 (duration) + 07 (spine) + 33
+    # 10 (latest version, attribution) + 31 (duration) + 07 (spine) + 33: equality joins on the day, the
+    # backlog as a running sum of daily changes. 33 reads the running sum with an ASOF join, which
+    # PostgreSQL lacks; here the sum runs over the spine from what was open before its first day.
     "bench_incidents_app_day": """
 with params as (
     select day_from, day_to from build_params
@@ -128,12 +159,71 @@ incidents as (
         i.priority,
         i.opened_at,
         coalesce(i.resolved_at, i.closed_at) as restored_at,
+        cast(i.opened_at as date) as opened_day,
+        cast(greatest(coalesce(i.resolved_at, i.closed_at), i.opened_at) as date) as backlog_exit_day,
         (cast(extract(epoch from coalesce(i.resolved_at, i.closed_at)) as double precision)
             - cast(extract(epoch from i.opened_at) as double precision)) / 3600.0 as duration_hours
     from latest as i
     inner join candidates as c on i.sys_id = c.sys_id and c.pick = 1
     inner join ref_entities as e on c.entity_id = e.entity_id and c.environment = e.environment
     where not coalesce(i.state = 8, false)
+),
+
+opened as (
+    select
+        app_id,
+        environment,
+        opened_day as day,
+        count(*) as opened,
+        count(*) filter (where priority <= 2) as opened_p1_p2
+    from incidents
+    group by app_id, environment, opened_day
+),
+
+restored as (
+    select
+        app_id,
+        environment,
+        cast(restored_at as date) as day,
+        count(*) as restored,
+        avg(duration_hours) as mttr_mean_hours,
+        percentile_cont(0.5) within group (order by duration_hours) as mttr_median_hours
+    from incidents
+    where restored_at is not null
+    group by app_id, environment, cast(restored_at as date)
+),
+
+changes as (
+    select
+        app_id,
+        environment,
+        opened_day as day,
+        1 as open_delta,
+        case when priority <= 2 then 1 else 0 end as p1_p2_delta
+    from incidents
+    union all
+    select
+        app_id,
+        environment,
+        backlog_exit_day,
+        -1,
+        case when priority <= 2 then -1 else 0 end
+    from incidents
+    where restored_at is not null
+),
+
+daily as (
+    select app_id, environment, day, sum(open_delta) as open_delta, sum(p1_p2_delta) as p1_p2_delta
+    from changes
+    group by app_id, environment, day
+),
+
+before_spine as (
+    select d.app_id, d.environment, sum(d.open_delta) as open_delta, sum(d.p1_p2_delta) as p1_p2_delta
+    from daily as d
+    cross join params as p
+    where d.day < p.day_from
+    group by d.app_id, d.environment
 ),
 
 spine as (
@@ -147,30 +237,22 @@ select
     s.app_id,
     s.environment,
     s.day,
-    count(i.sys_id) filter (where cast(i.opened_at as date) = s.day) as opened,
-    count(i.sys_id) filter (where cast(i.opened_at as date) = s.day and i.priority <= 2) as opened_p1_p2,
-    count(i.sys_id) filter (where cast(i.restored_at as date) = s.day) as restored,
-    count(i.sys_id) filter (
-        where i.opened_at < s.day + interval '1 day'
-        and (i.restored_at is null or i.restored_at >= s.day + interval '1 day')
-    ) as open_end_of_day,
-    count(i.sys_id) filter (
-        where i.priority <= 2 and i.opened_at < s.day + interval '1 day'
-        and (i.restored_at is null or i.restored_at >= s.day + interval '1 day')
-    ) as open_p1_p2_end_of_day,
-    avg(i.duration_hours) filter (where cast(i.restored_at as date) = s.day) as mttr_mean_hours,
-    percentile_cont(0.5) within group (order by i.duration_hours) filter (where cast(i.restored_at as date) = s.day)
-        as mttr_median_hours
+    coalesce(o.opened, 0) as opened,
+    coalesce(o.opened_p1_p2, 0) as opened_p1_p2,
+    coalesce(r.restored, 0) as restored,
+    cast(coalesce(b.open_delta, 0) + sum(coalesce(d.open_delta, 0)) over w as bigint) as open_end_of_day,
+    cast(coalesce(b.p1_p2_delta, 0) + sum(coalesce(d.p1_p2_delta, 0)) over w as bigint) as open_p1_p2_end_of_day,
+    r.mttr_mean_hours,
+    r.mttr_median_hours
 from spine as s
-left join incidents as i
-    on
-        s.app_id = i.app_id
-        and s.environment = i.environment
-        and i.opened_at < s.day + interval '1 day'
-        and (i.restored_at is null or i.restored_at >= s.day)
-group by s.app_id, s.environment, s.day
+left join opened as o on s.app_id = o.app_id and s.environment = o.environment and s.day = o.day
+left join restored as r on s.app_id = r.app_id and s.environment = r.environment and s.day = r.day
+left join daily as d on s.app_id = d.app_id and s.environment = d.environment and s.day = d.day
+left join before_spine as b on s.app_id = b.app_id and s.environment = b.environment
+window w as (partition by s.app_id, s.environment order by s.day)
 """,
-    # 35: the signals rolled up per application and day, on the incident spine
+    # 35: the signals rolled up per application and day (the UTC day by arithmetic, as 35 does), on the
+    # incident spine
     "bench_app_day_summary": """
 with params as (
     select day_from, day_to, latency_p95_threshold_ms from build_params
@@ -182,11 +264,16 @@ apps as (
     group by app_id, environment
 ),
 
+hours as (
+    select *, date '1970-01-01' + cast(floor(extract(epoch from hour) / 86400) as integer) as day
+    from bench_app_signals_hourly
+),
+
 signals as (
     select
         s.app_id,
         s.environment,
-        cast(s.hour as date) as day,
+        s.day,
         sum(s.requests) filter (where s.requests > 0) as requests,
         sum(s.errors) filter (where s.requests > 0) as errors,
         count(*) filter (where s.requests > 0) as measured_hours,
@@ -196,10 +283,10 @@ signals as (
             as latency_p95_good_hours,
         max(s.cpu_usage_pct) as cpu_usage_max_pct,
         max(s.memory_usage_pct) as memory_usage_max_pct
-    from bench_app_signals_hourly as s
+    from hours as s
     cross join params as p
-    where cast(s.hour as date) between p.day_from and p.day_to
-    group by s.app_id, s.environment, cast(s.hour as date)
+    where s.day between p.day_from and p.day_to
+    group by s.app_id, s.environment, s.day
 )
 
 select
