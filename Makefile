@@ -1,7 +1,7 @@
 # Two commands do all the set-up on a fresh machine:
 #   make demo   installs the project in .venv and runs the demo
-#   make test   installs the project and its dev tools in .venv, then lints, type-checks, runs the tests
-#               and checks the infrastructure code
+#   make test   installs the project and its dev tools in .venv, then lints, type-checks, runs the tests,
+#               checks the infrastructure code and checks the Backstage plugin (npm ci, jest, e2e in Chromium)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -11,7 +11,7 @@ CONSTRAINTS := constraints.txt
 IAC_VENV ?= .venv-iac
 IAC_BIN := $(IAC_VENV)/bin
 
-.PHONY: demo test lint typecheck pytest install install-dev dictionary iac clean
+.PHONY: demo test lint typecheck pytest install install-dev dictionary openapi iac plugin clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,7 +41,7 @@ typecheck: install-dev
 pytest: install-dev
 	$(BIN)/pytest
 
-test: lint typecheck pytest iac
+test: lint typecheck pytest iac plugin
 
 # Infrastructure checks in a venv of their own (checkov's dependencies must not touch the runtime set):
 # Terraform parses, every handler it names exists, the Glue tables are current, checkov is clean.
@@ -58,5 +58,13 @@ iac: install $(IAC_VENV)/.installed
 dictionary: install
 	$(BIN)/rosetta-monitoring dictionary > docs/data-dictionary.md
 
+openapi: install
+	$(BIN)/rosetta-monitoring openapi > docs/openapi.json
+
+# The Backstage plugin: npm ci (pinned lockfile), type-check, API types current with docs/openapi.json, jest,
+# build, then the dev app against the demo's API in headless Chromium (Debian's, installed when missing).
+plugin: install-dev
+	bash plugins/rosetta-monitoring/scripts/ci.sh
+
 clean:
-	rm -rf $(VENV) $(IAC_VENV) .rosetta .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(IAC_VENV) .rosetta .pytest_cache .mypy_cache .ruff_cache plugins/*/node_modules

@@ -1,0 +1,36 @@
+// Stands in for the Backstage backend's proxy: forwards /api/proxy/rosetta/* to the monitoring
+// API and adds the API key header, so the browser never holds the key.
+const http = require('node:http');
+
+function startProxy({ port, target, apiKey, allowOrigin }) {
+  const prefix = '/api/proxy/rosetta/';
+  const server = http.createServer((req, res) => {
+    const cors = {
+      'Access-Control-Allow-Origin': allowOrigin,
+      'Access-Control-Allow-Headers': 'Accept, Content-Type, Authorization',
+      'Access-Control-Allow-Methods': 'GET, OPTIONS',
+    };
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, cors);
+      res.end();
+      return;
+    }
+    if (!req.url.startsWith(prefix) || req.method !== 'GET') {
+      res.writeHead(404, cors);
+      res.end();
+      return;
+    }
+    const url = new URL(req.url.slice(prefix.length - 1), target);
+    const upstream = http.get(url, { headers: { Accept: 'application/json', 'X-API-Key': apiKey } }, answer => {
+      res.writeHead(answer.statusCode, { ...cors, 'Content-Type': answer.headers['content-type'] ?? 'application/json' });
+      answer.pipe(res);
+    });
+    upstream.on('error', error => {
+      res.writeHead(502, cors);
+      res.end(String(error));
+    });
+  });
+  return new Promise(resolve => server.listen(port, () => resolve(server)));
+}
+
+module.exports = { startProxy };

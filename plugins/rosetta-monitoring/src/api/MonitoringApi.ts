@@ -1,0 +1,37 @@
+import { createApiRef } from '@backstage/core-plugin-api';
+import type {
+  ChangeList,
+  ChangeStatus,
+  DeploymentList,
+  DoraReport,
+  GroupBy,
+  IncidentList,
+  IncidentStatus,
+  LogsLink,
+  Metric,
+  MonitoredEntity,
+  Overview,
+  Period,
+  RiskReport,
+  SloReport,
+  Summary,
+  Timeseries,
+} from './types';
+
+/** The monitoring API as the plugin's widgets use it. */
+export interface MonitoringApi {
+  getSummary(entity: MonitoredEntity): Promise<Summary>;
+  getTimeseries(entity: MonitoredEntity, metric: Metric, period: Period): Promise<Timeseries>;
+  getIncidents(entity: MonitoredEntity, status: IncidentStatus, period: Period): Promise<IncidentList>;
+  getChanges(entity: MonitoredEntity, status: ChangeStatus, period: Period): Promise<ChangeList>;
+  getDeployments(entity: MonitoredEntity, mode: 'history' | 'live', period: Period): Promise<DeploymentList>;
+  getLogsLink(entity: MonitoredEntity): Promise<LogsLink>;
+  getOverview(period: Period): Promise<Overview>;
+  getDora(groupBy: GroupBy, period: Period): Promise<DoraReport>;
+  getSlo(groupBy: GroupBy, period: Period): Promise<SloReport>;
+  getTopRisks(limit: number): Promise<RiskReport>;
+}
+
+export const monitoringApiRef = createApiRef<MonitoringApi>({
+  id: 'plugin.rosetta-monitoring.api',
+});

@@ -1,0 +1,40 @@
+import { http, HttpResponse } from 'msw';
+import { ResponseError } from '@backstage/errors';
+import { MonitoringClient } from './MonitoringClient';
+import { PROXY, problem, registerServer, server, testClient } from '../testing/monitoringServer';
+import { summaryBillingApi } from '../testing/fixtures';
+
+describe('MonitoringClient', () => {
+  registerServer();
+
+  it('calls the API through the Backstage proxy with the entity ref as id', async () => {
+    let seen = '';
+    server.use(
+      http.get(`${PROXY}/rosetta/monitoring/components/:id/summary`, ({ request }) => {
+        seen = request.url;
+        return HttpResponse.json(summaryBillingApi);
+      }),
+    );
+    const summary = await testClient().getSummary({ level: 'components', id: 'component:default/billing-api' });
+    expect(summary.entity.id).toBe('billing-api');
+    expect(seen).toBe(`${PROXY}/rosetta/monitoring/components/component%3Adefault%2Fbilling-api/summary`);
+  });
+
+  it('uses the configured proxy path', async () => {
+    server.use(http.get(`${PROXY}/monitoring-gw/monitoring/overview`, () => HttpResponse.json({ ok: true })));
+    const client = new MonitoringClient({
+      discoveryApi: { getBaseUrl: async () => PROXY },
+      fetchApi: { fetch: (input, init) => fetch(input, init) },
+      proxyPath: 'monitoring-gw/',
+    });
+    await expect(client.getOverview('last_30d')).resolves.toEqual({ ok: true });
+  });
+
+  it('raises a ResponseError carrying the problem details', async () => {
+    server.use(problem('/overview', 503, 'Lake unavailable', 'the lake cannot be read'));
+    const error = await testClient().getOverview('last_30d').catch(e => e);
+    expect(error).toBeInstanceOf(ResponseError);
+    expect(error.statusCode).toBe(503);
+    expect(error.body.error.message).toContain('the lake cannot be read');
+  });
+});

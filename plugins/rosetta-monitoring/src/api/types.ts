@@ -1,0 +1,39 @@
+import type { components } from './schema.generated';
+
+type Schemas = components['schemas'];
+
+export type Summary = Schemas['Summary'];
+export type GoldenSignals = Schemas['GoldenSignals'];
+export type SloStatus = Schemas['SloStatus'];
+export type Freshness = Schemas['Freshness'];
+export type Timeseries = Schemas['Timeseries'];
+export type IncidentList = Schemas['IncidentList'];
+export type Incident = Schemas['Incident'];
+export type ChangeList = Schemas['ChangeList'];
+export type Change = Schemas['Change'];
+export type DeploymentList = Schemas['DeploymentList'];
+export type Deployment = Schemas['Deployment'];
+export type LiveComponent = Schemas['LiveComponent'];
+export type LogsLink = Schemas['LogsLink'];
+export type Overview = Schemas['Overview'];
+export type HealthLevel = Schemas['HealthLevel'];
+export type DoraReport = Schemas['DoraReport'];
+export type DoraRow = Schemas['DoraRow'];
+export type SloReport = Schemas['SloReport'];
+export type RiskReport = Schemas['RiskReport'];
+export type RiskRow = Schemas['RiskRow'];
+
+/** Which family of routes serves an entity. */
+export type EntityLevel = 'applications' | 'components';
+
+/** The monitoring API's id for a catalog entity and the routes that serve it. */
+export interface MonitoredEntity {
+  level: EntityLevel;
+  id: string;
+}
+
+export type Period = 'last_24h' | 'last_7d' | 'last_30d' | 'last_90d';
+export type IncidentStatus = 'open' | 'closed' | 'all';
+export type ChangeStatus = 'upcoming' | 'recent' | 'all';
+export type GroupBy = 'app' | 'team' | 'group' | 'domain';
+export type Metric = string;

@@ -1,0 +1,51 @@
+
+import { Table, TableColumn } from '@backstage/core-components';
+import type { Change, MonitoredEntity, Period } from '../api/types';
+import { useMonitoringData } from './common/useMonitoringData';
+import { Widget } from './common/WidgetState';
+import { when } from './common/format';
+
+const COLUMNS: TableColumn<Change>[] = [
+  { title: 'Number', field: 'number' },
+  { title: 'State', field: 'stateLabel' },
+  { title: 'Risk', field: 'risk' },
+  { title: 'Description', field: 'shortDescription' },
+  { title: 'Start', render: c => when(c.changeStart ?? c.plannedStart) },
+  { title: 'Outcome', render: c => (c.isFailed ? 'failed' : c.closeCode ?? '–') },
+];
+
+/** Upcoming changes and the recent ones of the period. */
+export function ChangesCard({ entity, period }: { entity: MonitoredEntity; period: Period }) {
+  const state = useMonitoringData(
+    api => Promise.all([api.getChanges(entity, 'upcoming', period), api.getChanges(entity, 'recent', period)]),
+    [entity.level, entity.id, period],
+  );
+  return (
+    <Widget
+      title="Changes"
+      what="changes"
+      state={state}
+      isEmpty={([up, recent]) => up.items.length + recent.items.length === 0}
+      freshness={([up]) => up.freshness}
+    >
+      {([upcoming, recent]) => (
+        <>
+          <Table<Change>
+            title={`Upcoming (${upcoming.items.length})`}
+            options={{ paging: false, search: false, padding: 'dense' }}
+            columns={COLUMNS}
+            data={upcoming.items}
+            emptyContent={<p style={{ padding: 8 }}>No upcoming change.</p>}
+          />
+          <Table<Change>
+            title={`Recent (${recent.items.length})`}
+            options={{ paging: false, search: false, padding: 'dense' }}
+            columns={COLUMNS}
+            data={recent.items.slice(0, 10)}
+            emptyContent={<p style={{ padding: 8 }}>No change in the period.</p>}
+          />
+        </>
+      )}
+    </Widget>
+  );
+}

@@ -1,0 +1,87 @@
+
+import { Link, Table, TableColumn } from '@backstage/core-components';
+import { StatusDot } from './common/StatusDot';
+import type { LiveComponent, MonitoredEntity, Period } from '../api/types';
+import { useMonitoringData } from './common/useMonitoringData';
+import { Widget } from './common/WidgetState';
+import { when } from './common/format';
+import { useMonitoringOptions } from '../options';
+
+function ArgoStatus({ live }: { live: LiveComponent }) {
+  const label = `${live.syncStatus ?? 'unknown'} / ${live.healthStatus ?? 'unknown'}`;
+  if (live.syncStatus === 'Synced' && live.healthStatus === 'Healthy') return <StatusDot colour="green">{label}</StatusDot>;
+  if (live.healthStatus === 'Degraded' || live.healthStatus === 'Missing') return <StatusDot colour="red">{label}</StatusDot>;
+  if (live.healthStatus === 'Progressing') return <StatusDot colour="blue">{label}</StatusDot>;
+  return <StatusDot colour="orange">{label}</StatusDot>;
+}
+
+/** Live deployment status per component (ArgoCD sync and health, last pipeline) and the period's deployments. */
+export function DeploymentsCard({ entity, period }: { entity: MonitoredEntity; period: Period }) {
+  const { argocdBaseUrl } = useMonitoringOptions();
+  const state = useMonitoringData(
+    api => Promise.all([api.getDeployments(entity, 'live', period), api.getDeployments(entity, 'history', period)]),
+    [entity.level, entity.id, period],
+  );
+  const columns: TableColumn<LiveComponent>[] = [
+    { title: 'Component', field: 'componentId' },
+    {
+      title: 'ArgoCD (sync / health)',
+      render: live => (
+        <>
+          <ArgoStatus live={live} />
+          {live.argocdApp && argocdBaseUrl && (
+            <>
+              {' '}
+              <Link to={`${argocdBaseUrl.replace(/\/$/, '')}/applications/${live.argocdApp}`}>{live.argocdApp}</Link>
+            </>
+          )}
+          {live.argocdApp && !argocdBaseUrl && <> {live.argocdApp}</>}
+        </>
+      ),
+    },
+    { title: 'Revision', render: live => live.revision?.slice(0, 8) ?? '–' },
+    { title: 'Last deployed', render: live => when(live.lastDeployedAt) },
+    {
+      title: 'Last pipeline',
+      render: live =>
+        live.lastPipelineUrl ? (
+          <Link to={live.lastPipelineUrl}>
+            {live.lastPipelineStatus ?? 'pipeline'} ({live.lastPipelineRef ?? '–'})
+          </Link>
+        ) : (
+          live.lastPipelineStatus ?? '–'
+        ),
+    },
+    { title: 'Live answer', render: live => (live.stale ? `stale: ${live.staleReason ?? 'source unreachable'}` : 'live') },
+  ];
+  return (
+    <Widget
+      title="Deployments"
+      what="deployments"
+      state={state}
+      isEmpty={([live, history]) => (live.live ?? []).length + (history.items ?? []).length === 0}
+      freshness={([, history]) => history.freshness}
+    >
+      {([live, history]) => (
+        <>
+          {(live.live ?? []).some(l => l.stale) && (
+            <p role="status" style={{ color: '#b06000' }}>
+              Stale live answer: {(live.live ?? []).filter(l => l.stale).map(l => `${l.componentId} (${l.staleReason ?? 'unknown'})`).join(', ')}
+            </p>
+          )}
+          <Table<LiveComponent>
+            title="Live status"
+            options={{ paging: false, search: false, padding: 'dense' }}
+            columns={columns}
+            data={live.live ?? []}
+            emptyContent={<p style={{ padding: 8 }}>No live status for this entity.</p>}
+          />
+          <p>
+            <strong data-testid="deployments-count">{(history.items ?? []).length}</strong> deployments in the period
+            {history.items?.[0] && <>; last: {history.items![0].componentId} {history.items![0].status} at {when(history.items![0].finishedAt)}</>}
+          </p>
+        </>
+      )}
+    </Widget>
+  );
+}

@@ -1,0 +1,190 @@
+import { screen } from '@testing-library/react';
+import { answer, problem, registerServer, renderWithApi, server } from '../testing/monitoringServer';
+import * as f from '../testing/fixtures';
+import type { MonitoredEntity } from '../api/types';
+import { GoldenSignalsCard } from './GoldenSignalsCard';
+import { SloCard } from './SloCard';
+import { IncidentsCard } from './IncidentsCard';
+import { ChangesCard } from './ChangesCard';
+import { DeploymentsCard } from './DeploymentsCard';
+import { LogsLinkCard } from './LogsLinkCard';
+import { EntityDoraCard } from './EntityDoraCard';
+
+const profiles: MonitoredEntity = { level: 'applications', id: 'system:default/profiles' };
+const base = '/applications/:id';
+const emptyList = (from: any) => ({ ...from, items: [] });
+
+describe('entity widgets', () => {
+  registerServer();
+
+  describe('golden signals', () => {
+    it('shows the period maximum of p95 latency', async () => {
+      server.use(answer(`${base}/timeseries`, f.timeseriesProfilesP95));
+      await renderWithApi(<GoldenSignalsCard entity={profiles} period="last_7d" />);
+      const max = Math.max(...f.timeseriesProfilesP95.points.map(p => p.v ?? 0));
+      expect(await screen.findByTestId('signal-latency_p95')).toHaveTextContent(`${Math.round(max)} ms`);
+      expect(screen.getByText('Saturation (CPU %)')).toBeInTheDocument();
+    });
+    it('says when the period has no points', async () => {
+      server.use(answer(`${base}/timeseries`, { ...f.timeseriesProfilesP95, points: [] }));
+      await renderWithApi(<GoldenSignalsCard entity={profiles} period="last_7d" />);
+      expect(await screen.findByText('No golden signals in the period')).toBeInTheDocument();
+    });
+    it('names a missing mapping', async () => {
+      server.use(problem(`${base}/timeseries`, 404, 'Unknown application', "no application 'x' in the mapping"));
+      await renderWithApi(<GoldenSignalsCard entity={profiles} period="last_7d" />);
+      expect(await screen.findByText('No mapping for this entity')).toBeInTheDocument();
+    });
+  });
+
+  describe('SLO', () => {
+    it('shows target, achieved and error budget remaining', async () => {
+      server.use(answer(`${base}/summary`, f.summaryProfiles));
+      await renderWithApi(<SloCard entity={profiles} />);
+      expect(await screen.findByText('99.50%')).toBeInTheDocument();
+      expect(screen.getByText('99.923%')).toBeInTheDocument();
+      expect(screen.getByText('84.5%')).toBeInTheDocument();
+    });
+    it('says when the entity has no SLO', async () => {
+      server.use(answer(`${base}/summary`, { ...f.summaryProfiles, slo: null }));
+      await renderWithApi(<SloCard entity={profiles} />);
+      expect(await screen.findByText('No SLO in the period')).toBeInTheDocument();
+    });
+    it('shows an error panel when the API fails', async () => {
+      server.use(problem(`${base}/summary`, 500, 'Internal error', 'boom'));
+      await renderWithApi(<SloCard entity={profiles} />);
+      expect(await screen.findByText(/Could not load SLO/)).toBeInTheDocument();
+    });
+  });
+
+  describe('incidents', () => {
+    it('counts the open incidents and lists them', async () => {
+      server.use(answer(`${base}/incidents`, f.incidentsProfiles, { status: 'all' }));
+      await renderWithApi(<IncidentsCard entity={profiles} period="last_7d" />);
+      expect(await screen.findByTestId('open-incidents')).toHaveTextContent('2');
+      expect(screen.getByText('INC0010003')).toBeInTheDocument();
+      expect(screen.getByText('INC0010002')).toBeInTheDocument();
+    });
+    it('says when there is no incident in the period', async () => {
+      server.use(answer(`${base}/incidents`, emptyList(f.incidentsProfiles)));
+      await renderWithApi(<IncidentsCard entity={profiles} period="last_7d" />);
+      expect(await screen.findByText('No incidents in the period')).toBeInTheDocument();
+    });
+    it('shows an error panel when the API fails', async () => {
+      server.use(problem(`${base}/incidents`, 502, 'Bad gateway', 'upstream'));
+      await renderWithApi(<IncidentsCard entity={profiles} period="last_7d" />);
+      expect(await screen.findByText(/Could not load incidents/)).toBeInTheDocument();
+    });
+    it('marks figures older than the staleness threshold', async () => {
+      const old = { ...f.incidentsProfiles, freshness: { ...f.incidentsProfiles.freshness, lagSeconds: 36000 } };
+      server.use(answer(`${base}/incidents`, old));
+      await renderWithApi(<IncidentsCard entity={profiles} period="last_7d" />);
+      expect(await screen.findByText(/Stale: figures are 10.0 h old/)).toBeInTheDocument();
+    });
+  });
+
+  describe('changes', () => {
+    it('lists upcoming and recent changes', async () => {
+      server.use(
+        answer(`${base}/changes`, f.changesUpcomingProfiles, { status: 'upcoming' }),
+        answer(`${base}/changes`, f.changesRecentProfiles, { status: 'recent' }),
+      );
+      await renderWithApi(<ChangesCard entity={profiles} period="last_7d" />);
+      expect(await screen.findByText('Upcoming (1)')).toBeInTheDocument();
+      expect(screen.getByText(f.changesUpcomingProfiles.items[0].number!)).toBeInTheDocument();
+    });
+    it('says when there is no change', async () => {
+      server.use(answer(`${base}/changes`, emptyList(f.changesRecentProfiles)));
+      await renderWithApi(<ChangesCard entity={profiles} period="last_7d" />);
+      expect(await screen.findByText('No changes in the period')).toBeInTheDocument();
+    });
+    it('shows an error panel when the API fails', async () => {
+      server.use(problem(`${base}/changes`, 500, 'Internal error', 'boom'));
+      await renderWithApi(<ChangesCard entity={profiles} period="last_7d" />);
+      expect(await screen.findByText(/Could not load changes/)).toBeInTheDocument();
+    });
+  });
+
+  describe('deployments', () => {
+    it('shows ArgoCD sync and health, the last pipeline and the period count', async () => {
+      server.use(
+        answer(`${base}/deployments`, f.deploymentsLiveProfiles, { mode: 'live' }),
+        answer(`${base}/deployments`, f.deploymentsHistoryProfiles, { mode: 'history' }),
+      );
+      await renderWithApi(<DeploymentsCard entity={profiles} period="last_7d" />);
+      expect(await screen.findByTestId('deployments-count')).toHaveTextContent(
+        String(f.deploymentsHistoryProfiles.items.length),
+      );
+      for (const live of f.deploymentsLiveProfiles.live!) {
+        expect(screen.getAllByText(live.componentId).length).toBeGreaterThan(0);
+        const argo = `${live.syncStatus ?? 'unknown'} / ${live.healthStatus ?? 'unknown'}`;
+        expect(screen.getAllByText(argo).length).toBeGreaterThan(0);
+      }
+      const pipeline = screen.getAllByRole('link').find(a => a.getAttribute('href') === f.deploymentsLiveProfiles.live![0].lastPipelineUrl);
+      expect(pipeline).toBeDefined();
+    });
+    it('shows that a live answer is stale', async () => {
+      const stale = {
+        ...f.deploymentsLiveProfiles,
+        live: f.deploymentsLiveProfiles.live!.map(l => ({ ...l, stale: true, staleReason: 'ArgoCD timed out' })),
+      };
+      server.use(
+        answer(`${base}/deployments`, stale, { mode: 'live' }),
+        answer(`${base}/deployments`, f.deploymentsHistoryProfiles, { mode: 'history' }),
+      );
+      await renderWithApi(<DeploymentsCard entity={profiles} period="last_7d" />);
+      expect(await screen.findByText(/Stale live answer/)).toHaveTextContent('ArgoCD timed out');
+    });
+    it('says when there is no deployment', async () => {
+      server.use(answer(`${base}/deployments`, { ...f.deploymentsHistoryProfiles, items: [], live: [] }));
+      await renderWithApi(<DeploymentsCard entity={profiles} period="last_7d" />);
+      expect(await screen.findByText('No deployments in the period')).toBeInTheDocument();
+    });
+    it('shows an error panel when the API fails', async () => {
+      server.use(problem(`${base}/deployments`, 500, 'Internal error', 'boom'));
+      await renderWithApi(<DeploymentsCard entity={profiles} period="last_7d" />);
+      expect(await screen.findByText(/Could not load deployments/)).toBeInTheDocument();
+    });
+  });
+
+  describe('logs link', () => {
+    it('links to Kibana pre-filtered on the application', async () => {
+      server.use(answer(`${base}/logs/link`, f.logsProfiles));
+      await renderWithApi(<LogsLinkCard entity={profiles} />);
+      const link = await screen.findByText('Open the logs in Kibana');
+      expect(link.closest('a')).toHaveAttribute('href', f.logsProfiles.url);
+      expect(screen.getByText(f.logsProfiles.query)).toBeInTheDocument();
+    });
+    it('says when Kibana is not configured', async () => {
+      server.use(problem(`${base}/logs/link`, 503, 'Kibana not configured', 'no Kibana URL is configured'));
+      await renderWithApi(<LogsLinkCard entity={profiles} />);
+      expect(await screen.findByText('Source not configured')).toBeInTheDocument();
+    });
+    it('shows an error panel when the API fails', async () => {
+      server.use(problem(`${base}/logs/link`, 500, 'Internal error', 'boom'));
+      await renderWithApi(<LogsLinkCard entity={profiles} />);
+      expect(await screen.findByText(/Could not load logs link/)).toBeInTheDocument();
+    });
+  });
+
+  describe('DORA', () => {
+    it("shows the application's four keys with their level", async () => {
+      server.use(answer(`${base}/summary`, f.summaryProfiles), answer('/kpis/dora', f.doraApp));
+      await renderWithApi(<EntityDoraCard entity={profiles} period="last_7d" />);
+      const row = f.doraApp.items.find(r => r.id === 'profiles')!;
+      expect(await screen.findByText('profiles')).toBeInTheDocument();
+      expect(screen.getByText(new RegExp(`· ${row.deploymentFrequencyLevel}`))).toBeInTheDocument();
+      expect(screen.queryByText('billing')).not.toBeInTheDocument();
+    });
+    it('says when the application has no DORA row', async () => {
+      server.use(answer(`${base}/summary`, f.summaryProfiles), answer('/kpis/dora', emptyList(f.doraApp)));
+      await renderWithApi(<EntityDoraCard entity={profiles} period="last_7d" />);
+      expect(await screen.findByText('No DORA figures in the period')).toBeInTheDocument();
+    });
+    it('shows an error panel when the API fails', async () => {
+      server.use(answer(`${base}/summary`, f.summaryProfiles), problem('/kpis/dora', 500, 'Internal error', 'boom'));
+      await renderWithApi(<EntityDoraCard entity={profiles} period="last_7d" />);
+      expect(await screen.findByText(/Could not load DORA figures/)).toBeInTheDocument();
+    });
+  });
+});

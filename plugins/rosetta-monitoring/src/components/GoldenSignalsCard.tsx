@@ -1,0 +1,59 @@
+
+import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { MonitoredEntity, Period, Timeseries } from '../api/types';
+import { useMonitoringData } from './common/useMonitoringData';
+import { Widget } from './common/WidgetState';
+import { count, ms, percent } from './common/format';
+
+const SIGNALS = [
+  { metric: 'latency_p95', label: 'Latency p95', figure: (s: number[]) => ms(max(s)) },
+  { metric: 'latency_p99', label: 'Latency p99', figure: (s: number[]) => ms(max(s)) },
+  { metric: 'error_rate', label: 'Error rate', figure: (s: number[]) => percent(mean(s)) },
+  { metric: 'requests', label: 'Traffic (requests)', figure: (s: number[]) => count(sum(s)) },
+  { metric: 'cpu', label: 'Saturation (CPU %)', figure: (s: number[]) => (s.length ? `${max(s)!.toFixed(1)}%` : '–') },
+] as const;
+
+function values(series: Timeseries): number[] {
+  return series.points.map(p => p.v).filter((v): v is number => v !== null && v !== undefined);
+}
+const max = (s: number[]) => (s.length ? Math.max(...s) : null);
+const sum = (s: number[]) => (s.length ? s.reduce((a, b) => a + b, 0) : null);
+const mean = (s: number[]) => (s.length ? sum(s)! / s.length : null);
+
+/** Golden signals over the chosen period: one headline figure and one chart per signal. */
+export function GoldenSignalsCard({ entity, period }: { entity: MonitoredEntity; period: Period }) {
+  const state = useMonitoringData(
+    api => Promise.all(SIGNALS.map(s => api.getTimeseries(entity, s.metric, period))),
+    [entity.level, entity.id, period],
+  );
+  return (
+    <Widget
+      title="Golden signals"
+      what="golden signals"
+      state={state}
+      isEmpty={all => all.every(series => values(series).length === 0)}
+      freshness={all => all[0]?.freshness}
+    >
+      {all => (
+        <div style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(220px, 1fr))', gap: 16 }}>
+          {SIGNALS.map((signal, i) => (
+            <figure key={signal.metric} style={{ margin: 0 }} aria-label={signal.label}>
+              <figcaption>
+                <strong>{signal.label}</strong>: <span data-testid={`signal-${signal.metric}`}>{signal.figure(values(all[i]))}</span>
+              </figcaption>
+              <ResponsiveContainer width="100%" height={120}>
+                <LineChart data={all[i].points}>
+                  <CartesianGrid strokeDasharray="3 3" />
+                  <XAxis dataKey="t" hide />
+                  <YAxis width={48} />
+                  <Tooltip />
+                  <Line type="monotone" dataKey="v" dot={false} stroke="#1f5493" isAnimationActive={false} />
+                </LineChart>
+              </ResponsiveContainer>
+            </figure>
+          ))}
+        </div>
+      )}
+    </Widget>
+  );
+}

@@ -1,0 +1,42 @@
+
+import { StatusDot } from './common/StatusDot';
+import { useMonitoringData } from './common/useMonitoringData';
+import { Widget } from './common/WidgetState';
+import { useMonitoredEntity } from './common/EntityContext';
+import { healthOf } from './health';
+import { useMonitoringOptions } from '../options';
+
+const DOT = { green: 'green', orange: 'orange', red: 'red', unknown: 'grey' } as const;
+
+/** Entity overview card: red/orange/green and the reasons behind it. */
+export function HealthCard() {
+  const entity = useMonitoredEntity();
+  const { thresholds } = useMonitoringOptions();
+  const state = useMonitoringData(api => api.getSummary(entity), [entity.level, entity.id]);
+  return (
+    <Widget title="Monitoring health" what="health" state={state} freshness={s => s.freshness}>
+      {summary => {
+        const verdict = healthOf(summary, thresholds);
+        return (
+          <>
+            <p>
+              <StatusDot colour={DOT[verdict.colour]}>
+                <strong data-testid="health-colour">{verdict.colour}</strong>
+              </StatusDot>{' '}
+              {summary.entity.name ?? summary.entity.id} ({summary.entity.kind}, team {summary.entity.team ?? '–'})
+            </p>
+            <ul>
+              {verdict.reasons.map(reason => (
+                <li key={reason}>{reason}</li>
+              ))}
+            </ul>
+            <p>
+              Open incidents: <strong data-testid="health-open-incidents">{summary.incidents.open}</strong> (P1/P2:{' '}
+              {summary.incidents.openP1P2}, SLA breached: {summary.incidents.slaBreached})
+            </p>
+          </>
+        );
+      }}
+    </Widget>
+  );
+}

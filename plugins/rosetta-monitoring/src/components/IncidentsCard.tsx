@@ -1,0 +1,50 @@
+
+import { Table, TableColumn } from '@backstage/core-components';
+import type { Incident, MonitoredEntity, Period } from '../api/types';
+import { useMonitoringData } from './common/useMonitoringData';
+import { Widget } from './common/WidgetState';
+import { hours, when } from './common/format';
+
+const COLUMNS: TableColumn<Incident>[] = [
+  { title: 'Number', field: 'number' },
+  { title: 'P', field: 'priority' },
+  { title: 'State', field: 'stateLabel' },
+  { title: 'Description', field: 'shortDescription' },
+  { title: 'Opened', render: i => when(i.openedAt) },
+  { title: 'Duration / age', render: i => hours(i.durationHours ?? i.openAgeHours) },
+  { title: 'SLA', render: i => (i.slaBreached ? 'breached' : 'ok') },
+];
+
+/** Open incidents first, then a short history of the period. */
+export function IncidentsCard({ entity, period }: { entity: MonitoredEntity; period: Period }) {
+  const state = useMonitoringData(api => api.getIncidents(entity, 'all', period), [entity.level, entity.id, period]);
+  return (
+    <Widget title="Incidents" what="incidents" state={state} isEmpty={l => l.items.length === 0} freshness={l => l.freshness}>
+      {list => {
+        const open = list.items.filter(i => i.isOpen);
+        const history = list.items.filter(i => !i.isOpen).slice(0, 10);
+        return (
+          <>
+            <p>
+              <strong data-testid="open-incidents">{open.length}</strong> open, {list.items.length} in the period
+            </p>
+            <Table<Incident>
+              title="Open"
+              options={{ paging: false, search: false, padding: 'dense' }}
+              columns={COLUMNS}
+              data={open}
+              emptyContent={<p style={{ padding: 8 }}>No open incident.</p>}
+            />
+            <Table<Incident>
+              title="Recent history"
+              options={{ paging: false, search: false, padding: 'dense' }}
+              columns={COLUMNS}
+              data={history}
+              emptyContent={<p style={{ padding: 8 }}>No closed incident in the period.</p>}
+            />
+          </>
+        );
+      }}
+    </Widget>
+  );
+}

@@ -1,0 +1,29 @@
+
+import { Link } from '@backstage/core-components';
+import type { MonitoredEntity } from '../api/types';
+import { useMonitoringData } from './common/useMonitoringData';
+import { Widget } from './common/WidgetState';
+import { useMonitoringOptions } from '../options';
+
+/** Rebases the API's Kibana link on the configured Kibana base URL, keeping path and query. */
+export function kibanaUrl(url: string, kibanaBaseUrl?: string): string {
+  if (!kibanaBaseUrl) return url;
+  const parsed = new URL(url);
+  return `${kibanaBaseUrl.replace(/\/$/, '')}${parsed.pathname}${parsed.search}${parsed.hash}`;
+}
+
+/** The Kibana Discover link pre-filtered on the entity. */
+export function LogsLinkCard({ entity }: { entity: MonitoredEntity }) {
+  const { kibanaBaseUrl } = useMonitoringOptions();
+  const state = useMonitoringData(api => api.getLogsLink(entity), [entity.level, entity.id]);
+  return (
+    <Widget title="Logs" what="logs link" state={state} isEmpty={l => !l.url}>
+      {link => (
+        <p>
+          <Link to={kibanaUrl(link.url, kibanaBaseUrl)}>Open the logs in Kibana</Link> ({link.indexPattern}:{' '}
+          <code>{link.query}</code>, {link.timeFrom} → {link.timeTo})
+        </p>
+      )}
+    </Widget>
+  );
+}

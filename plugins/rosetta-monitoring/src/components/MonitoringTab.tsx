@@ -1,0 +1,33 @@
+import { useState } from 'react';
+import type { Period } from '../api/types';
+import { useMonitoredEntity } from './common/EntityContext';
+import { PeriodPicker } from './PeriodPicker';
+import { GoldenSignalsCard } from './GoldenSignalsCard';
+import { SloCard } from './SloCard';
+import { IncidentsCard } from './IncidentsCard';
+import { ChangesCard } from './ChangesCard';
+import { DeploymentsCard } from './DeploymentsCard';
+import { LogsLinkCard } from './LogsLinkCard';
+import { EntityDoraCard } from './EntityDoraCard';
+import { HealthCard } from './HealthCard';
+
+/** The entity's "Monitoring" tab. */
+export function MonitoringTab() {
+  const entity = useMonitoredEntity();
+  const [period, setPeriod] = useState<Period>('last_7d');
+  return (
+    <div style={{ display: 'grid', gap: 16 }}>
+      <PeriodPicker period={period} onChange={setPeriod} />
+      <div style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(360px, 1fr))', gap: 16 }}>
+        <HealthCard />
+        <SloCard entity={entity} />
+        <LogsLinkCard entity={entity} />
+      </div>
+      <GoldenSignalsCard entity={entity} period={period} />
+      <DeploymentsCard entity={entity} period={period} />
+      <IncidentsCard entity={entity} period={period} />
+      <ChangesCard entity={entity} period={period} />
+      <EntityDoraCard entity={entity} period={period} />
+    </div>
+  );
+}

@@ -1,0 +1,36 @@
+
+import { Meter } from './common/StatusDot';
+import type { MonitoredEntity } from '../api/types';
+import { useMonitoringData } from './common/useMonitoringData';
+import { Widget } from './common/WidgetState';
+import { decimal, percent } from './common/format';
+
+/** SLO target against achieved availability, error budget remaining and burn rate. */
+export function SloCard({ entity }: { entity: MonitoredEntity }) {
+  const state = useMonitoringData(api => api.getSummary(entity), [entity.level, entity.id]);
+  return (
+    <Widget title="SLO" what="SLO" state={state} isEmpty={s => !s.slo} freshness={s => s.freshness}>
+      {({ slo }) => (
+        <div>
+          <dl style={{ display: 'grid', gridTemplateColumns: 'auto auto', gap: 4 }}>
+            <dt>Availability target</dt>
+            <dd>{percent(slo!.availabilityTarget)}</dd>
+            <dt>Achieved ({slo!.period})</dt>
+            <dd>{percent(slo!.availability, 3)}</dd>
+            <dt>Error budget remaining</dt>
+            <dd>{percent(slo!.errorBudgetRemaining, 1)}</dd>
+            <dt>Burn rate (period / 1 h)</dt>
+            <dd>
+              {decimal(slo!.burnRatePeriod)} / {decimal(slo!.burnRate1H)}
+            </dd>
+            <dt>Burn-rate alert</dt>
+            <dd>{slo!.burnRateAlert ?? '–'}</dd>
+          </dl>
+          {typeof slo!.errorBudgetRemaining === 'number' && (
+            <Meter ratio={slo!.errorBudgetRemaining} label="error budget remaining" />
+          )}
+        </div>
+      )}
+    </Widget>
+  );
+}

@@ -1,0 +1,20 @@
+
+import { WarningPanel } from '@backstage/core-components';
+import type { Freshness } from '../../api/types';
+import { useMonitoringOptions } from '../../options';
+
+/** Warns when historized figures are older than the configured staleness threshold. */
+export function StaleNotice({ freshness }: { freshness: Freshness }) {
+  const { thresholds } = useMonitoringOptions();
+  const lag = freshness.lagSeconds;
+  if (lag === null || lag === undefined || lag <= thresholds.staleAfterSeconds) {
+    return null;
+  }
+  const hours = (lag / 3600).toFixed(1);
+  return (
+    <WarningPanel
+      severity="warning"
+      title={`Stale: figures are ${hours} h old (as of ${freshness.asOf ?? 'unknown'})`}
+    />
+  );
+}

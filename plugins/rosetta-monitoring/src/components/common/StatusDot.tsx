@@ -1,0 +1,34 @@
+import { ReactNode } from 'react';
+
+export type StatusColour = 'green' | 'orange' | 'red' | 'grey' | 'blue';
+
+const COLOURS: Record<StatusColour, string> = {
+  green: '#2e7d32',
+  orange: '#ef6c00',
+  red: '#c62828',
+  grey: '#757575',
+  blue: '#1565c0',
+};
+
+/** A coloured status dot followed by its label, readable without the colour. */
+export function StatusDot({ colour, children }: { colour: StatusColour; children: ReactNode }) {
+  return (
+    <span data-status={colour} style={{ display: 'inline-flex', alignItems: 'center', gap: 6 }}>
+      <span aria-hidden style={{ width: 12, height: 12, borderRadius: 6, background: COLOURS[colour] }} />
+      {children}
+    </span>
+  );
+}
+
+/** A horizontal bar filled to `ratio` (0..1). */
+export function Meter({ ratio, label }: { ratio: number; label: string }) {
+  const clamped = Math.max(0, Math.min(1, ratio));
+  const colour = clamped < 0.2 ? COLOURS.red : clamped < 0.5 ? COLOURS.orange : COLOURS.green;
+  return (
+    <div role="meter" aria-label={label} aria-valuenow={Math.round(clamped * 100)} aria-valuemin={0} aria-valuemax={100}>
+      <div style={{ height: 10, background: '#e0e0e0', borderRadius: 5 }}>
+        <div style={{ width: `${clamped * 100}%`, height: 10, background: colour, borderRadius: 5 }} />
+      </div>
+    </div>
+  );
+}

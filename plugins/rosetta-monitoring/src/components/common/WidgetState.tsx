@@ -1,0 +1,75 @@
+import { ReactNode } from 'react';
+import { EmptyState, InfoCard, Progress, ResponseErrorPanel } from '@backstage/core-components';
+import type { DataState } from './useMonitoringData';
+import { missingFrom } from './problems';
+import { StaleNotice } from './StaleNotice';
+import type { Freshness } from '../../api/types';
+
+export interface WidgetProps<T> {
+  title: string;
+  state: DataState<T>;
+  /** What the widget shows, for the "no data in the period" message, e.g. "incidents". */
+  what: string;
+  isEmpty?: (value: T) => boolean;
+  freshness?: (value: T) => Freshness | undefined;
+  children: (value: T) => ReactNode;
+  deepLink?: { title: string; link: string };
+}
+
+/** One dashboard widget: a card with its own loading, empty, error and stale states. */
+export function Widget<T>(props: WidgetProps<T>) {
+  const { title, state, what, isEmpty, freshness, children, deepLink } = props;
+  return (
+    <InfoCard title={title} deepLink={deepLink}>
+      <WidgetBody state={state} what={what} isEmpty={isEmpty} freshness={freshness}>
+        {children}
+      </WidgetBody>
+    </InfoCard>
+  );
+}
+
+export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>) {
+  const { state, what, isEmpty, freshness, children } = props;
+  if (state.status === 'loading') {
+    return <Progress />;
+  }
+  if (state.status === 'error') {
+    const missing = missingFrom(state.error);
+    if (missing?.kind === 'mapping') {
+      return (
+        <EmptyState
+          missing="field"
+          title="No mapping for this entity"
+          description={`The monitoring API has no mapping for this entity (${missing.detail.replace(/^.*?, /, '')}). Add it to the mapping table, or set the rosetta.io/monitoring-id annotation.`}
+        />
+      );
+    }
+    if (missing?.kind === 'source') {
+      return (
+        <EmptyState
+          missing="info"
+          title="Source not configured"
+          description={`The monitoring API cannot answer: ${missing.detail.replace(/^.*?, /, '')}`}
+        />
+      );
+    }
+    return <ResponseErrorPanel error={state.error} title={`Could not load ${what}`} />;
+  }
+  const value = state.value;
+  if (isEmpty?.(value)) {
+    return (
+      <EmptyState
+        missing="data"
+        title={`No ${what} in the period`}
+        description={`The monitoring API has no ${what} for this period.`}
+      />
+    );
+  }
+  const fresh = freshness?.(value);
+  return (
+    <>
+      {fresh && <StaleNotice freshness={fresh} />}
+      {children(value)}
+    </>
+  );
+}

@@ -1,0 +1,40 @@
+import type { Summary } from '../api/types';
+import type { HealthThresholds } from '../options';
+import { ms, percent } from './common/format';
+
+export type HealthColour = 'red' | 'orange' | 'green' | 'unknown';
+
+export interface HealthVerdict {
+  colour: HealthColour;
+  reasons: string[];
+}
+
+/**
+ * The entity's health: the API's own verdict (applications) when there is one, otherwise
+ * the golden signals and open incidents held against the configured thresholds (components).
+ */
+export function healthOf(summary: Summary, t: HealthThresholds): HealthVerdict {
+  const risk = summary.risk;
+  if (risk?.health) {
+    const colour = (['red', 'orange', 'green'].includes(risk.health) ? risk.health : 'unknown') as HealthColour;
+    return { colour, reasons: risk.reasons?.length ? risk.reasons : ['no reason reported'] };
+  }
+  const g = summary.goldenSignals;
+  const red: string[] = [];
+  const orange: string[] = [];
+  if (g.errorRate !== null && g.errorRate !== undefined) {
+    if (g.errorRate >= t.errorRateCritical) red.push(`error rate ${percent(g.errorRate)} ≥ ${percent(t.errorRateCritical)}`);
+    else if (g.errorRate >= t.errorRateWarning) orange.push(`error rate ${percent(g.errorRate)} ≥ ${percent(t.errorRateWarning)}`);
+  }
+  const p95 = g.latencyP95MaxMs;
+  if (p95 !== null && p95 !== undefined) {
+    if (p95 >= t.latencyP95CriticalMs) red.push(`latency p95 ${ms(p95)} ≥ ${ms(t.latencyP95CriticalMs)}`);
+    else if (p95 >= t.latencyP95WarningMs) orange.push(`latency p95 ${ms(p95)} ≥ ${ms(t.latencyP95WarningMs)}`);
+  }
+  if (summary.incidents.openP1P2 > 0) red.push(`${summary.incidents.openP1P2} open P1/P2 incident(s)`);
+  else if (summary.incidents.open > 0) orange.push(`${summary.incidents.open} open incident(s)`);
+  if (red.length) return { colour: 'red', reasons: [...red, ...orange] };
+  if (orange.length) return { colour: 'orange', reasons: orange };
+  if (g.measuredHours === 0) return { colour: 'unknown', reasons: ['no measurement in the last 24 h'] };
+  return { colour: 'green', reasons: ['within thresholds, no open incident'] };
+}

@@ -1,0 +1,60 @@
+import {
+  configApiRef,
+  createApiFactory,
+  createComponentExtension,
+  createPlugin,
+  createRoutableExtension,
+  discoveryApiRef,
+  fetchApiRef,
+} from '@backstage/core-plugin-api';
+import { convertLegacyRouteRef } from '@backstage/core-compat-api';
+import { monitoringApiRef } from './api/MonitoringApi';
+import { MonitoringClient } from './api/MonitoringClient';
+import { rootRouteRef } from './routes';
+
+/** Rosetta Monitoring for apps on the old frontend system; same components and API client. */
+export const rosettaMonitoringPlugin = createPlugin({
+  id: 'rosetta-monitoring',
+  apis: [
+    createApiFactory({
+      api: monitoringApiRef,
+      deps: { discoveryApi: discoveryApiRef, fetchApi: fetchApiRef, configApi: configApiRef },
+      factory: ({ discoveryApi, fetchApi, configApi }) =>
+        new MonitoringClient({
+          discoveryApi,
+          fetchApi,
+          proxyPath: configApi.getOptionalString('rosettaMonitoring.proxyPath'),
+        }),
+    }),
+  ],
+  routes: { root: convertLegacyRouteRef(rootRouteRef) },
+});
+
+/** The global page (dashboard, SRE/DORA, run views). */
+export const RosettaMonitoringPage = rosettaMonitoringPlugin.provide(
+  createRoutableExtension({
+    name: 'RosettaMonitoringPage',
+    component: () => import('./legacyComponents').then(m => m.LegacyMonitoringPage),
+    mountPoint: convertLegacyRouteRef(rootRouteRef),
+  }),
+);
+
+/** The entity "Monitoring" tab content. */
+export const EntityRosettaMonitoringContent = rosettaMonitoringPlugin.provide(
+  createComponentExtension({
+    name: 'EntityRosettaMonitoringContent',
+    component: { lazy: () => import('./legacyComponents').then(m => m.LegacyMonitoringTab) },
+  }),
+);
+
+/** The entity overview health card. */
+export const EntityRosettaHealthCard = rosettaMonitoringPlugin.provide(
+  createComponentExtension({
+    name: 'EntityRosettaHealthCard',
+    component: { lazy: () => import('./legacyComponents').then(m => m.LegacyHealthCard) },
+  }),
+);
+
+export { monitoringApiRef, MonitoringClient };
+export { isRosettaMonitoringAvailable, MONITORING_ID_ANNOTATION } from './entityId';
+export type { MonitoringOptions, HealthThresholds } from './options';

@@ -1,0 +1,86 @@
+
+import { Table, TableColumn } from '@backstage/core-components';
+import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { HealthLevel, RiskRow } from '../api/types';
+import { useMonitoringData } from '../components/common/useMonitoringData';
+import { Widget } from '../components/common/WidgetState';
+import { DoraTable } from '../components/DoraLevels';
+import { percent } from '../components/common/format';
+
+const HEALTH_COLUMNS: TableColumn<HealthLevel>[] = [
+  { title: 'Level', field: 'level' },
+  { title: 'Name', field: 'levelId' },
+  { title: 'Health', field: 'health' },
+  { title: 'Applications', field: 'applications' },
+  { title: 'Red', field: 'red' },
+  { title: 'Orange', field: 'orange' },
+  { title: 'Green', field: 'green' },
+  { title: 'Reasons', render: h => (h.reasons ?? []).join('; ') },
+];
+
+const RISK_COLUMNS: TableColumn<RiskRow>[] = [
+  { title: 'Rank', field: 'rank' },
+  { title: 'Application', render: r => r.appName ?? r.appId },
+  { title: 'Team', field: 'team' },
+  { title: 'Health', field: 'health' },
+  { title: 'Score', field: 'riskScore' },
+  { title: 'Availability 7d', render: r => percent(r.availability7D, 3) },
+  { title: 'Reasons', render: r => (r.reasons ?? []).join('; ') },
+];
+
+const dense = { paging: false, search: false, padding: 'dense' as const };
+
+/** Estate-wide dashboard: health by domain and team, trends, top risks, DORA per group. */
+export function DashboardPage() {
+  const overview = useMonitoringData(api => api.getOverview('last_30d'), []);
+  const dora = useMonitoringData(api => api.getDora('group', 'last_30d'), []);
+  return (
+    <div style={{ display: 'grid', gap: 16 }}>
+      <Widget title="Health by domain and team" what="health figures" state={overview} isEmpty={o => o.health.length === 0} freshness={o => o.freshness}>
+        {o => (
+          <>
+            <p data-testid="health-totals">
+              {Object.entries(o.applicationsByHealth)
+                .map(([colour, n]) => `${n} ${colour}`)
+                .join(', ')}
+            </p>
+            <Table<HealthLevel> options={dense} columns={HEALTH_COLUMNS} data={o.health} />
+          </>
+        )}
+      </Widget>
+      <Widget title="Trends (30 days)" what="trend days" state={overview} isEmpty={o => o.trend.length === 0}>
+        {o => (
+          <div style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(360px, 1fr))', gap: 16 }}>
+            <ResponsiveContainer width="100%" height={200}>
+              <BarChart data={o.trend}>
+                <CartesianGrid strokeDasharray="3 3" />
+                <XAxis dataKey="day" />
+                <YAxis allowDecimals={false} />
+                <Tooltip />
+                <Legend />
+                <Bar dataKey="deployments" fill="#1f5493" isAnimationActive={false} />
+                <Bar dataKey="incidentsOpened" fill="#c62828" isAnimationActive={false} />
+              </BarChart>
+            </ResponsiveContainer>
+            <ResponsiveContainer width="100%" height={200}>
+              <LineChart data={o.trend}>
+                <CartesianGrid strokeDasharray="3 3" />
+                <XAxis dataKey="day" />
+                <YAxis />
+                <Tooltip />
+                <Legend />
+                <Line dataKey="errorRate" stroke="#c62828" dot={false} isAnimationActive={false} />
+              </LineChart>
+            </ResponsiveContainer>
+          </div>
+        )}
+      </Widget>
+      <Widget title="Top risks" what="risks" state={overview} isEmpty={o => o.topRisks.length === 0}>
+        {o => <Table<RiskRow> options={dense} columns={RISK_COLUMNS} data={o.topRisks} />}
+      </Widget>
+      <Widget title="DORA per group (30 days)" what="DORA figures" state={dora} isEmpty={d => d.items.length === 0} freshness={d => d.freshness}>
+        {d => <DoraTable rows={d.items} />}
+      </Widget>
+    </div>
+  );
+}

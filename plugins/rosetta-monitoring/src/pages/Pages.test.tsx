@@ -1,0 +1,81 @@
+import { screen } from '@testing-library/react';
+import { answer, problem, registerServer, renderWithApi, server } from '../testing/monitoringServer';
+import * as f from '../testing/fixtures';
+import { DashboardPage } from './DashboardPage';
+import { DoraPage } from './DoraPage';
+import { RunPage } from './RunPage';
+
+describe('pages', () => {
+  registerServer();
+
+  describe('dashboard', () => {
+    it('shows health by domain and team, top risks and DORA per group', async () => {
+      server.use(answer('/overview', f.overview), answer('/kpis/dora', f.doraGroup, { groupBy: 'group' }));
+      await renderWithApi(<DashboardPage />);
+      expect(await screen.findByTestId('health-totals')).toHaveTextContent('2 green, 2 orange');
+      expect(screen.getByText(f.overview.topRisks[0].appName!)).toBeInTheDocument();
+      expect(screen.getAllByText(f.overview.topRisks[0].reasons!.join('; ')).length).toBeGreaterThan(0);
+      expect(await screen.findByText(f.doraGroup.items[0].id)).toBeInTheDocument();
+    });
+    it('says when the estate has no figures', async () => {
+      server.use(
+        answer('/overview', { ...f.overview, health: [], trend: [], topRisks: [] }),
+        answer('/kpis/dora', { ...f.doraGroup, items: [] }),
+      );
+      await renderWithApi(<DashboardPage />);
+      expect(await screen.findByText('No health figures in the period')).toBeInTheDocument();
+      expect(screen.getByText('No risks in the period')).toBeInTheDocument();
+      expect(await screen.findByText('No DORA figures in the period')).toBeInTheDocument();
+    });
+    it('shows an error panel per widget when the API fails', async () => {
+      server.use(problem('/overview', 500, 'Internal error', 'boom'), answer('/kpis/dora', f.doraGroup));
+      await renderWithApi(<DashboardPage />);
+      expect((await screen.findAllByText(/Could not load health figures/)).length).toBe(1);
+      expect(await screen.findByText(f.doraGroup.items[0].id)).toBeInTheDocument();
+    });
+  });
+
+  describe('SRE/DORA view', () => {
+    it('shows each application with its performance levels', async () => {
+      server.use(answer('/kpis/dora', f.doraApp));
+      await renderWithApi(<DoraPage />);
+      for (const row of f.doraApp.items) {
+        expect(await screen.findByText(row.id)).toBeInTheDocument();
+      }
+      expect(screen.getByText('Change failure rate')).toBeInTheDocument();
+    });
+    it('says when there is no DORA figure', async () => {
+      server.use(answer('/kpis/dora', { ...f.doraApp, items: [] }));
+      await renderWithApi(<DoraPage />);
+      expect(await screen.findByText('No DORA figures in the period')).toBeInTheDocument();
+    });
+    it('shows an error panel when the API fails', async () => {
+      server.use(problem('/kpis/dora', 500, 'Internal error', 'boom'));
+      await renderWithApi(<DoraPage />);
+      expect(await screen.findByText(/Could not load DORA figures/)).toBeInTheDocument();
+    });
+  });
+
+  describe('run view', () => {
+    it('shows the backlog per application and the heatmap', async () => {
+      server.use(
+        answer('/risk/top', f.riskTop),
+        answer('/applications/profiles/incidents', f.incidentsProfiles),
+        answer('/applications/:id/incidents', { ...f.incidentsProfiles, items: [] }),
+      );
+      await renderWithApi(<RunPage />);
+      expect((await screen.findAllByText('Profiles')).length).toBe(2);
+      expect(screen.getByRole('table', { name: 'incident heatmap' })).toBeInTheDocument();
+    });
+    it('says when no application is known', async () => {
+      server.use(answer('/risk/top', { ...f.riskTop, items: [] }));
+      await renderWithApi(<RunPage />);
+      expect(await screen.findByText('No applications in the period')).toBeInTheDocument();
+    });
+    it('shows an error panel when the API fails', async () => {
+      server.use(problem('/risk/top', 500, 'Internal error', 'boom'));
+      await renderWithApi(<RunPage />);
+      expect((await screen.findAllByText(/Could not load/)).length).toBe(2);
+    });
+  });
+});

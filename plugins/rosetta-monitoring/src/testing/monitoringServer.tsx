@@ -1,0 +1,66 @@
+import { ReactNode } from 'react';
+import { http, HttpResponse } from 'msw';
+import { setupServer } from 'msw/node';
+import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
+import { EntityProvider } from '@backstage/plugin-catalog-react';
+import type { Entity } from '@backstage/catalog-model';
+import { monitoringApiRef } from '../api/MonitoringApi';
+import { MonitoringClient } from '../api/MonitoringClient';
+
+/** Where the tests' Backstage proxy lives; the client must call the API below it. */
+export const PROXY = 'http://backstage.test/api/proxy';
+export const API = `${PROXY}/rosetta/monitoring`;
+
+export const server = setupServer();
+
+export function registerServer() {
+  beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
+  afterEach(() => server.resetHandlers());
+  afterAll(() => server.close());
+}
+
+/** Answers GET `path` (below /monitoring) with `body`, optionally only when the query matches. */
+export function answer(path: string, body: unknown, query: Record<string, string> = {}) {
+  return http.get(`${API}${path}`, ({ request }) => {
+    const params = new URL(request.url).searchParams;
+    if (Object.entries(query).some(([k, v]) => params.get(k) !== v)) return undefined;
+    return HttpResponse.json(body as any);
+  });
+}
+
+/** Answers GET `path` with an application/problem+json error, as the monitoring API does. */
+export function problem(path: string, status: number, title: string, detail: string) {
+  return http.get(`${API}${path}`, () =>
+    HttpResponse.json({ type: 'about:blank', title, status, detail }, {
+      status,
+      headers: { 'Content-Type': 'application/problem+json' },
+    }),
+  );
+}
+
+export function testClient() {
+  return new MonitoringClient({
+    discoveryApi: { getBaseUrl: async () => PROXY },
+    fetchApi: { fetch: (input, init) => fetch(input, init) },
+  });
+}
+
+export const profilesSystem: Entity = {
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'System',
+  metadata: { name: 'profiles', title: 'Profiles' },
+  spec: { owner: 'group:default/team-egret', domain: 'commerce' },
+};
+
+export const billingApiComponent: Entity = {
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Component',
+  metadata: { name: 'billing-api', annotations: { 'argocd/app-name': 'billing-api-prod' } },
+  spec: { type: 'service', lifecycle: 'production', owner: 'group:default/team-heron', system: 'billing' },
+};
+
+/** Renders UI with the real client against the mocked HTTP API, optionally on an entity page. */
+export function renderWithApi(ui: ReactNode, entity?: Entity) {
+  const content = entity ? <EntityProvider entity={entity}>{ui}</EntityProvider> : ui;
+  return renderInTestApp(<TestApiProvider apis={[[monitoringApiRef, testClient()]]}>{content}</TestApiProvider>);
+}
