@@ -431,7 +431,8 @@ def catalog_entities(estate: Estate) -> list[dict[str, Any]]:
                             "rosetta.io/dynatrace-tag": f"app:{app.id}",
                             "rosetta.io/servicenow-ci-id": comp.ci_sys_id,
                             "rosetta.io/cmdb-ci-name": comp.ci_name,
-                            "argocd/app-name": comp.argo_app,
+                            # Only components that ArgoCD deploys have an ArgoCD application.
+                            **({"argocd/app-name": comp.argo_app} if comp.deploy_tool == "argocd" else {}),
                             "gitlab.com/project-id": str(comp.gitlab_project_id),
                             "rosetta.io/elisa-index": f"logs-{app.id}-*",
                             "rosetta.io/kibana-query-template": KIBANA_QUERY_TEMPLATE,

@@ -124,7 +124,11 @@ def test_catalog_follows_the_mapping_conventions(estate: Estate) -> None:
         assert re.fullmatch(r"SERVICE-[0-9A-F]{16}", notes["dynatrace.com/dynatrace-entity-id"])
         assert notes["rosetta.io/dynatrace-tag"] == f"app:{app}"
         assert re.fullmatch(r"[0-9a-f]{32}", notes["rosetta.io/servicenow-ci-id"])
-        assert notes["argocd/app-name"] == f"{component['metadata']['name']}-prod"
+        # An ArgoCD application only where ArgoCD deploys the component (GitLab-deployed ones have none).
+        if "argocd" in component["metadata"]["tags"]:
+            assert notes["argocd/app-name"] == f"{component['metadata']['name']}-prod"
+        else:
+            assert "argocd/app-name" not in notes
         assert isinstance(notes["gitlab.com/project-id"], str) and notes["gitlab.com/project-id"].isdigit()
         assert notes["rosetta.io/elisa-index"] == f"logs-{app}-*"
         assert notes["rosetta.io/environment"] == "production"
