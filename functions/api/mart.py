@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow.parquet as pq
 
 from functions.api.ids import Directory
 from functions.api.problems import Problem
@@ -59,8 +60,9 @@ TABLES = (
     "mv_monitoring_top_risks",
     "mv_health",
 )
-# Tables read one application at a time: the mirror keeps them sorted by application, in small row groups, so
-# a query reads the few row groups whose min/max bracket the application instead of the whole object.
+# Tables read one application at a time: the mirror keeps them sorted by application, so a query reads the few
+# row groups whose min/max bracket the application instead of the whole object. The build writes month objects
+# already sorted by application; those are mirrored as they are (see _sorted_by_app), older ones are re-sorted.
 SORTED_BY = {
     HOURLY: "app_id, level, component_id, environment, hour",
     "mv_incidents": "app_id, opened_at",
@@ -74,6 +76,28 @@ RETRY_AFTER_FAILURE_S = 30.0
 
 def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+def _sorted_by_app(path: Path) -> bool:
+    """True when the file's row groups are already ordered by app_id (each one starts at or after the end of the
+    previous one), so row-group statistics skip the other applications without a re-sort. Only the footer is
+    read."""
+    meta = pq.ParquetFile(path).metadata
+    if meta.num_row_groups == 1 and meta.num_rows > ROW_GROUP:
+        return False  # one large group: statistics cannot skip anything, so sort it into small ones
+    names = [meta.schema.column(i).name for i in range(meta.num_columns)]
+    if "app_id" not in names:
+        return False
+    column = names.index("app_id")
+    previous_max = None
+    for group in range(meta.num_row_groups):
+        stats = meta.row_group(group).column(column).statistics
+        if stats is None or not stats.has_min_max:
+            return False
+        if previous_max is not None and stats.min < previous_max:
+            return False
+        previous_max = stats.max
+    return True
 
 
 @dataclass
@@ -206,12 +230,12 @@ class ServingMart:
         return Directory.of(mapping.version, mapping.entries) if mapping else Directory()
 
     def _local_path(self, folder: Path, key: str) -> Path:
-        """Where `key` is read from: a mirror fetched once (re-sorted for per-application tables); a local lake's
-        own file when it needs no sorting."""
+        """Where `key` is read from: a mirror fetched once (per-application tables re-sorted unless the build
+        already sorted them by application); a local lake's own file when it needs no sorting."""
         match = MART_KEY.match(key)
         order = SORTED_BY.get(match.group("table")) if match else None
         local_lake = isinstance(self.lake.store, LocalStore)
-        if local_lake and order is None:
+        if local_lake and (order is None or _sorted_by_app(Path(self.lake.url_of(key)))):
             return Path(self.lake.url_of(key))
         target = folder / key
         if target.exists():
@@ -229,7 +253,7 @@ class ServingMart:
                     raise Problem(503, "a mart object vanished; a new build is landing", title="Data unavailable")
                 source = partial.with_suffix(".src")
                 source.write_bytes(found.data)
-            if order is None:
+            if order is None or (not local_lake and _sorted_by_app(source)):
                 source.replace(partial)
             else:
                 self._sorted_copy(source, partial, order)
