@@ -231,8 +231,10 @@ class Lake:
         return self.store.list(prefix)
 
     # --- whole tables (mart, ref) -------------------------------------------------------------
-    def put_table(self, key: str, table: pa.Table, *, if_match: str | None = None) -> None:
-        self.store.put(key, to_parquet(table), if_match=if_match)
+    def put_table(
+        self, key: str, table: pa.Table, *, if_match: str | None = None, row_group_size: int = 256_000
+    ) -> None:
+        self.store.put(key, to_parquet(table, row_group_size=row_group_size), if_match=if_match)
 
     def get_table(self, key: str) -> pa.Table | None:
         obj = self.store.get(key)
@@ -271,9 +273,9 @@ def partition_days(dataset: Dataset, table: pa.Table) -> dict[date, pa.Table]:
     return {d: table.filter(pc.equal(days, pa.scalar(d, pa.date32()))) for d in sorted(pc.unique(days).to_pylist())}
 
 
-def to_parquet(table: pa.Table) -> bytes:
+def to_parquet(table: pa.Table, *, row_group_size: int = 256_000) -> bytes:
     buf = io.BytesIO()
-    pq.write_table(table, buf, compression="zstd", row_group_size=256_000)
+    pq.write_table(table, buf, compression="zstd", row_group_size=row_group_size)
     return buf.getvalue()
 
 
