@@ -44,22 +44,21 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
         settings.servicenow_url, settings.servicenow_user, settings.servicenow_password, **settings.client_options()
     )
     plan = SourcePlan(SOURCE, FUNCTION, [], clients=[client])
+    now = datetime.now(UTC)
     for dataset in datasets:
         table, _ = parse.TABLES[dataset]
-        stream = Stream(
-            dataset.split("/")[1],
-            (dataset,),
-            _pages(client, dataset, table, window, settings),
-            {dataset: parse.PARSERS[dataset]},
-            client,
+        # Wall-clock time, not the window: the days of a backfill must not each read every CI again.
+        full_read = dataset == CMDB and cmdb_snapshot_due(lake, settings, now)
+        plan.streams.append(
+            Stream(
+                dataset.split("/")[1] + (" (full read)" if full_read else ""),
+                (dataset,),
+                _pages(client, dataset, table, Window(BEGINNING, window.until) if full_read else window, settings),
+                {dataset: parse.PARSERS[dataset]},
+                client,
+                after_success=(lambda lake, run_id: _remember_snapshot(lake, now, run_id)) if full_read else None,
+            )
         )
-        now = datetime.now(UTC)
-        if dataset == CMDB and cmdb_snapshot_due(lake, settings, now):
-            # Wall-clock time, not the window: the days of a backfill must not each read every CI again.
-            stream.name = "cmdb_ci (full read)"
-            stream.fetch = _pages(client, dataset, table, Window(BEGINNING, window.until), settings)
-            stream.after_success = lambda lake, run_id, now=now: _remember_snapshot(lake, now, run_id)
-        plan.streams.append(stream)
     return plan
 
 
