@@ -70,6 +70,7 @@ SORTED_BY = {
     "mv_deployments": "app_id, finished_at",
 }
 ROW_GROUP = 16_384
+IN_MEMORY_ROWS = 100_000
 MART_KEY = re.compile(r"^mart/(?P<table>mv_[a-z0-9_]+)/(?:month=(?P<month>\d{4}-\d{2})/)?data\.parquet$")
 RETRY_AFTER_FAILURE_S = 30.0
 
@@ -301,9 +302,15 @@ class ServingMart:
         # Footers of the local files are read once, not per query.
         con.execute("set parquet_metadata_cache = true")
         for table, table_keys in sorted(by_table.items()):
-            files = ", ".join(_sql_string(str(local[k])) for k in sorted(table_keys))
+            paths = [local[k] for k in sorted(table_keys)]
+            files = ", ".join(_sql_string(str(path)) for path in paths)
+            # Small tables (periods, health, risks) are held in memory: a query then costs well under a
+            # millisecond instead of opening and scanning Parquet files on every request.
+            kind = (
+                "table" if sum(pq.ParquetFile(path).metadata.num_rows for path in paths) <= IN_MEMORY_ROWS else "view"
+            )
             # Names come from TABLES and the key pattern; paths are ours, quoted as SQL strings.
-            con.execute(f"create view {table} as select * from read_parquet([{files}], union_by_name = true)")  # noqa: S608
+            con.execute(f"create {kind} {table} as select * from read_parquet([{files}], union_by_name = true)")  # noqa: S608
         log.info(
             "mart copy ready",
             extra={
