@@ -38,6 +38,9 @@ from lakehouse.settings import Settings
 PARTITION_FILE = "data.parquet"
 MAX_MERGE_ATTEMPTS = 8
 
+# Rows per Parquet row group unless a writer asks for smaller ones.
+ROW_GROUP_ROWS = 256_000
+
 
 @dataclass(frozen=True)
 class PartitionWrite:
@@ -232,7 +235,7 @@ class Lake:
 
     # --- whole tables (mart, ref) -------------------------------------------------------------
     def put_table(
-        self, key: str, table: pa.Table, *, if_match: str | None = None, row_group_size: int = 256_000
+        self, key: str, table: pa.Table, *, if_match: str | None = None, row_group_size: int = ROW_GROUP_ROWS
     ) -> None:
         self.store.put(key, to_parquet(table, row_group_size=row_group_size), if_match=if_match)
 
@@ -273,7 +276,7 @@ def partition_days(dataset: Dataset, table: pa.Table) -> dict[date, pa.Table]:
     return {d: table.filter(pc.equal(days, pa.scalar(d, pa.date32()))) for d in sorted(pc.unique(days).to_pylist())}
 
 
-def to_parquet(table: pa.Table, *, row_group_size: int = 256_000) -> bytes:
+def to_parquet(table: pa.Table, *, row_group_size: int = ROW_GROUP_ROWS) -> bytes:
     buf = io.BytesIO()
     pq.write_table(table, buf, compression="zstd", row_group_size=row_group_size)
     return buf.getvalue()

@@ -27,7 +27,7 @@ from lakehouse.mappings import MappingStore
 from lakehouse.runlog import RunLog
 from lakehouse.schemas import REGISTRY, Dataset
 from lakehouse.settings import Settings
-from lakehouse.storage import Lake
+from lakehouse.storage import ROW_GROUP_ROWS, Lake
 
 BuildMode = Literal["full", "hourly", "daily"]
 STATE_KEY = "state/build/aggregates.json"
@@ -200,16 +200,15 @@ def _write(con: duckdb.DuckDBPyConnection, lake: Lake, sql_file: SqlFile, params
     """Objects and rows written."""
     columns = [r[0] for r in con.execute(f"describe {sql_file.table}").fetchall()]
     if sql_file.partitioned_by != "day":
-        if "app_id" not in columns:
-            table = con.execute(f"select * from {sql_file.table}").to_arrow_table()  # noqa: S608
-            lake.put_table(lake.mart_key(sql_file.table), table)
-            return 1, table.num_rows
-        # Event tables are read one application at a time: sorted by application (then time) in small row
-        # groups, a reader's row-group statistics skip every other application, with no sort of its own.
-        when = next((c for c in EVENT_TIME_COLUMNS if c in columns), None)
-        order = "app_id" + (f", {when}" if when else "")
-        table = con.execute(f"select * from {sql_file.table} order by {order}").to_arrow_table()  # noqa: S608
-        lake.put_table(lake.mart_key(sql_file.table), table, row_group_size=PER_APPLICATION_ROW_GROUP)
+        # Tables with an app_id are read one application at a time: sorted by application (then time) in small
+        # row groups, a reader's row-group statistics skip every other application, with no sort of its own.
+        order, row_group = "", ROW_GROUP_ROWS
+        if "app_id" in columns:
+            when = next((c for c in EVENT_TIME_COLUMNS if c in columns), None)
+            order = "order by app_id" + (f", {when}" if when else "")
+            row_group = PER_APPLICATION_ROW_GROUP
+        table = con.execute(f"select * from {sql_file.table} {order}").to_arrow_table()  # noqa: S608
+        lake.put_table(lake.mart_key(sql_file.table), table, row_group_size=row_group)
         return 1, table.num_rows
     # Day tables live in month objects; rebuilt days replace their rows, other days are kept. One month is
     # taken out of DuckDB at a time, so memory holds a month, not the whole table (for a view, such as the
