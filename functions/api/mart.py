@@ -57,6 +57,8 @@ TABLES = (
     "mv_slo_group_period",
     "mv_dora_app_period",
     "mv_dora_group_period",
+    "mv_dora_bands",
+    "mv_dora_scopes",
     "mv_monitoring_top_risks",
     "mv_health",
 )

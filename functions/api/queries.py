@@ -12,6 +12,8 @@ from typing import Any
 
 import duckdb
 
+from lakehouse.aggregates.sqlfiles import load_sql_files
+
 PARAM = re.compile(r"\$([a-z_]+)")
 
 # metric name in the API -> column of mv_golden_signals_hourly
@@ -377,6 +379,67 @@ def dora(
     if group_by == "app":
         return fetch(con, DORA_APPS_SQL, params)
     return fetch(con, DORA_GROUPS_SQL, params | {"level": GROUP_LEVELS[group_by]})
+
+
+
+
+def _dora_range_sql() -> str:
+    """DORA for an explicit range: the build's own SQL (43, 44), run over the one requested period and scope.
+
+    The definitions stay in one place; only the inputs the build would give it are replaced: a one-row
+    stg_periods for the range, and the scopes and bands the build published (mv_dora_scopes, mv_dora_bands).
+    """
+    steps = {f.table: f.text.strip().rstrip(";") for f in load_sql_files()}
+    return f"""
+with stg_periods as (
+    select
+        'range' as period,
+        cast($start as timestamptz) as period_start,
+        cast($end as timestamptz) as period_end,
+        (epoch(cast($end as timestamptz)) - epoch(cast($start as timestamptz))) / 86400.0 as period_days
+),
+stg_dora_scopes as (select * from mv_dora_scopes where level = $level and environment = $env),
+stg_dora_bands as (select * from mv_dora_bands where band_set = $bands),
+stg_dora_facts as (
+{steps["stg_dora_facts"]}
+),
+stg_dora_levels as (
+{steps["stg_dora_levels"]}
+)
+select level_id as id, * exclude (level)
+from stg_dora_levels
+where correlation_mode = $mode and ($after is null or level_id > $after)
+order by level_id
+limit $limit
+"""
+
+
+DORA_RANGE_SQL = _dora_range_sql()
+
+
+def dora_range(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    group_by: str,
+    start: datetime,
+    end: datetime,
+    environment: str,
+    mode: str,
+    band_set: str,
+    limit: int,
+    after: str | None,
+) -> list[dict[str, Any]]:
+    params: dict[str, Any] = {
+        "level": "application" if group_by == "app" else GROUP_LEVELS[group_by],
+        "start": start,
+        "end": end,
+        "env": environment,
+        "mode": mode,
+        "bands": band_set,
+        "limit": limit,
+        "after": after,
+    }
+    return fetch(con, DORA_RANGE_SQL, params)
 
 
 TOP_RISKS_SQL = "select * from mv_monitoring_top_risks order by rank limit $limit"

@@ -156,6 +156,14 @@ select * from read_parquet(getvariable('lake') || '/mart/mv_dora_app_period/data
 create or replace view mv_dora_group_period as
 select * from read_parquet(getvariable('lake') || '/mart/mv_dora_group_period/data.parquet');
 
+-- one row per band set, DORA metric and performance level
+create or replace view mv_dora_bands as
+select * from read_parquet(getvariable('lake') || '/mart/mv_dora_bands/data.parquet');
+
+-- one row per DORA scope (an application, or a team, group or domain) and application in it
+create or replace view mv_dora_scopes as
+select * from read_parquet(getvariable('lake') || '/mart/mv_dora_scopes/data.parquet');
+
 -- one row per application in production, ranked by risk score (1 = riskiest), with its health
 create or replace view mv_monitoring_top_risks as
 select * from read_parquet(getvariable('lake') || '/mart/mv_monitoring_top_risks/data.parquet');

@@ -114,6 +114,8 @@ def kpis_dora(
     ctx: ContextDep,
     mart: MartDep,
     period: PeriodParam = None,
+    start: FromParam = None,
+    end: ToParam = None,
     group_by: GroupBy = "app",
     mode: Annotated[Literal["full", "light"], Query(description="Incident correlation mode.")] = "full",
     band_set: Annotated[Literal["2023", "2024"], Query(alias="bandSet")] = "2023",
@@ -123,28 +125,42 @@ def kpis_dora(
 ) -> DoraReport:
     p = periods.resolve(
         period,
-        None,
-        None,
+        start,
+        end,
         anchor=anchor(mart),
         default="last_90d",
         max_days=ctx.api.max_period_days,
         allowed=periods.BUILT_PERIODS,
     )
-    assert p.name is not None
     after = decode_cursor(cursor, (str,))
-    rows = [
-        _row_id(r, group_by)
-        for r in queries.dora(
+    after_id = after[0] if after else None
+    if p.name is not None:
+        rows = [
+            _row_id(r, group_by)
+            for r in queries.dora(
+                mart.con,
+                group_by=group_by,
+                period=p.name,
+                environment=environment,
+                mode=mode,
+                band_set=band_set,
+                limit=limit + 1,
+                after=after_id,
+            )
+        ]
+    else:
+        # An explicit range is computed on request from the mart's deployments, lead times and incidents.
+        rows = queries.dora_range(
             mart.con,
             group_by=group_by,
-            period=p.name,
+            start=p.start,
+            end=p.end,
             environment=environment,
             mode=mode,
             band_set=band_set,
             limit=limit + 1,
-            after=after[0] if after else None,
+            after=after_id,
         )
-    ]
     return DoraReport(
         **envelope(mart.snap),
         group_by=group_by,

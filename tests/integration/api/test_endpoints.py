@@ -139,6 +139,33 @@ def test_dora_kpis(client: TestClient) -> None:
     assert (team["t2"]["changeFailureNumerator"], team["t2"]["changeFailureDenominator"]) == (2, 2)
 
 
+def test_dora_for_an_explicit_range(client: TestClient) -> None:
+    day = get(client, "/monitoring/kpis/dora?from=2026-11-18&to=2026-11-19&groupBy=app")
+    assert day["period"]["name"] is None and day["period"]["start"] == "2026-11-18T00:00:00Z"
+    shop = next(r for r in day["items"] if r["id"] == "shop")
+    # On the 18th in production: G1 failed at 07:00, G2 succeeded at 08:30 (the staging deploy does not count).
+    assert (shop["deploymentFrequencyNumerator"], shop["changeFailureDenominator"]) == (1, 2)
+    assert shop["deploymentFrequencyPerDay"] == pytest.approx(1.0) and shop["deploymentFrequencyLevel"] == "elite"
+    assert (shop["changeFailureNumerator"], shop["changeFailureRate"]) == (1, pytest.approx(0.5))
+    # MR3 merged 06:00, shipped by G2 at 08:30; G1 recovered by G2 after 1.5 h; no incident restored that day.
+    assert (shop["leadTimeSample"], shop["leadTimeMedianHours"]) == (1, pytest.approx(2.5))
+    assert (shop["recoverySample"], shop["recoveryMedianHours"]) == (1, pytest.approx(1.5))
+    assert shop["mttrState"] == "no incidents restored" and shop["mttrSample"] == 0
+    # The same bounds as the build's last_30d give the build's figures.
+    named = get(client, "/monitoring/kpis/dora?period=last_30d&groupBy=team&bandSet=2024&mode=light")
+    bounds = named["period"]
+    assert len(named["items"]) >= 2
+    ranged = get(
+        client,
+        f"/monitoring/kpis/dora?from={bounds['start']}&to={bounds['end']}&groupBy=team&bandSet=2024&mode=light",
+    )
+    strip = {"period", "periodStart", "periodEnd"}
+    assert [{k: v for k, v in r.items() if k not in strip} for r in ranged["items"]] == [
+        {k: v for k, v in r.items() if k not in strip} for r in named["items"]
+    ]
+    assert client.get("/monitoring/kpis/dora?period=last_30d&from=2026-11-18", headers=READER).status_code == 422
+
+
 def test_risk_top(client: TestClient) -> None:
     risk = get(client, "/monitoring/risk/top?metric=risk&limit=2")
     assert risk["items"][0]["appId"] == "shop" and len(risk["items"]) == 2

@@ -2892,6 +2892,10 @@ export interface operations {
             query?: {
                 /** @description One of last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
                 period?: string | null;
+                /** @description ISO 8601 instant (UTC). */
+                from?: string | null;
+                /** @description ISO 8601 instant (UTC). */
+                to?: string | null;
                 groupBy?: "app" | "team" | "group" | "domain";
                 /** @description Incident correlation mode. */
                 mode?: "full" | "light";
