@@ -381,8 +381,6 @@ def dora(
     return fetch(con, DORA_GROUPS_SQL, params | {"level": GROUP_LEVELS[group_by]})
 
 
-
-
 def _dora_range_sql() -> str:
     """DORA for an explicit range: the build's own SQL (43, 44), run over the one requested period and scope.
 
@@ -390,7 +388,12 @@ def _dora_range_sql() -> str:
     stg_periods for the range, and the scopes and bands the build published (mv_dora_scopes, mv_dora_bands).
     """
     steps = {f.table: f.text.strip().rstrip(";") for f in load_sql_files()}
-    return f"""
+    return DORA_RANGE_TEMPLATE.replace("{stg_dora_facts}", steps["stg_dora_facts"]).replace(
+        "{stg_dora_levels}", steps["stg_dora_levels"]
+    )
+
+
+DORA_RANGE_TEMPLATE = """
 with stg_periods as (
     select
         'range' as period,
@@ -401,10 +404,10 @@ with stg_periods as (
 stg_dora_scopes as (select * from mv_dora_scopes where level = $level and environment = $env),
 stg_dora_bands as (select * from mv_dora_bands where band_set = $bands),
 stg_dora_facts as (
-{steps["stg_dora_facts"]}
+{stg_dora_facts}
 ),
 stg_dora_levels as (
-{steps["stg_dora_levels"]}
+{stg_dora_levels}
 )
 select level_id as id, * exclude (level)
 from stg_dora_levels
@@ -412,8 +415,6 @@ where correlation_mode = $mode and ($after is null or level_id > $after)
 order by level_id
 limit $limit
 """
-
-
 DORA_RANGE_SQL = _dora_range_sql()
 
 
