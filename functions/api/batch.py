@@ -14,9 +14,6 @@ from typing import Any, Protocol
 
 from functions.api.problems import Problem
 from functions.api.settings import ApiSettings
-from lakehouse.aggregates.build import build
-from lakehouse.ingest.config import IngestSettings
-from lakehouse.ingest.sources import ALIASES, ingest
 from lakehouse.runlog import RunRecord
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
@@ -56,6 +53,8 @@ class Trigger:
 
     def start(self, kind: str, source: str | None, mode: str) -> Triggered:
         if kind == "ingest":
+            from lakehouse.ingest.sources import ALIASES  # see _run: kept off the cold start
+
             if source is None:
                 raise Problem(422, "an ingest trigger needs a source", title="Invalid source")
             target = f"ingest:{ALIASES.get(source, source)}"
@@ -97,6 +96,11 @@ class Trigger:
         return Triggered(trigger_id, kind, target, "started", self._wait_for_runs(f"api:{trigger_id}", started))
 
     def _run(self, trigger_id: str, kind: str, target: str, mode: str) -> None:
+        # Imported here: a local run is rare, and the API's cold start should not pay for the build's modules.
+        from lakehouse.aggregates.build import build
+        from lakehouse.ingest.config import IngestSettings
+        from lakehouse.ingest.sources import ingest
+
         tag = f"api:{trigger_id}"
         try:
             if kind == "build":

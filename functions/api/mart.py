@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 
 from functions.api.ids import Directory
 from functions.api.problems import Problem
+from functions.api.queries import RECENT_HOURLY
 from functions.api.settings import ApiSettings
 from lakehouse.aggregates.build import STATE_KEY
 from lakehouse.duckdb_session import open_duckdb
@@ -72,6 +73,9 @@ SORTED_BY = {
     "mv_deployments": "app_id, finished_at",
 }
 ROW_GROUP = 16_384
+# The summary and the default timeseries read the last day: the hours before as_of are held in memory, sorted by
+# application, so those answers scan one small in-memory row group instead of a month's Parquet.
+RECENT_HOURS = 48
 IN_MEMORY_ROWS = 100_000
 MART_KEY = re.compile(r"^mart/(?P<table>mv_[a-z0-9_]+)/(?:month=(?P<month>\d{4}-\d{2})/)?data\.parquet$")
 RETRY_AFTER_FAILURE_S = 30.0
@@ -115,6 +119,7 @@ class Snapshot:
     folder: Path | None = None
     hourly_keys: dict[str, str] = field(default_factory=dict)  # "YYYY-MM" -> key
     fetch: Any = None  # (key) -> local path, fetching it if needed
+    recent_from: datetime | None = None  # hours from here on are in memory (mv_golden_signals_recent)
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
@@ -126,6 +131,12 @@ class Snapshot:
         if self.con is None:
             raise Problem(503, "the mart has not been built yet: run a build first", title="No data yet")
         return self.con.cursor()
+
+    def hourly_source(self, start: datetime, end: datetime) -> list[str] | None:
+        """None when [start, end) lies within the recent hours held in memory, else the month files to read."""
+        if self.recent_from is not None and start >= self.recent_from:
+            return None
+        return self.hourly_files(start.date(), (end - timedelta(microseconds=1)).date())
 
     def hourly_files(self, first: date, last: date) -> list[str]:
         """Local paths of the hourly table's months that overlap [first, last], fetched on first use."""
@@ -147,7 +158,8 @@ class ServingMart:
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
         self._checking = threading.Lock()
-        self._fetching = threading.Lock()
+        self._fetching: dict[str, threading.Lock] = {}  # one per object: different objects download in parallel
+        self._fetching_guard = threading.Lock()
         self._checked_at = 0.0
         self._failed_at = 0.0
 
@@ -243,7 +255,9 @@ class ServingMart:
         target = folder / key
         if target.exists():
             return target
-        with self._fetching:
+        with self._fetching_guard:
+            key_lock = self._fetching.setdefault(str(target), threading.Lock())
+        with key_lock:
             if target.exists():
                 return target
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -313,6 +327,8 @@ class ServingMart:
             )
             # Names come from TABLES and the key pattern; paths are ours, quoted as SQL strings.
             con.execute(f"create {kind} {table} as select * from read_parquet([{files}], union_by_name = true)")  # noqa: S608
+        snap = Snapshot(con, directory, build, marker, frozenset(by_table), folder, hourly, fetch)
+        self._hold_recent_hours(snap)
         log.info(
             "mart copy ready",
             extra={
@@ -321,4 +337,19 @@ class ServingMart:
                 "build": build.get("run_id"),
             },
         )
-        return Snapshot(con, directory, build, marker, frozenset(by_table), folder, hourly, fetch)
+        return snap
+
+    def _hold_recent_hours(self, snap: Snapshot) -> None:
+        as_of = snap.as_of
+        if as_of is None or snap.con is None:
+            return
+        start = as_of - timedelta(hours=RECENT_HOURS)
+        files = snap.hourly_files(start.date(), as_of.date())
+        if not files:
+            return
+        snap.con.execute(
+            f"create table {RECENT_HOURLY} as select * from read_parquet($files, union_by_name = true) "  # noqa: S608
+            f"where hour >= $start order by {SORTED_BY[HOURLY]}",
+            {"files": files, "start": start},
+        )
+        snap.recent_from = start

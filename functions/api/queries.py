@@ -91,30 +91,47 @@ select
     cast(sum(log_errors) as double) as log_errors,
     count(*) filter (where requests > 0) as measured_hours,
     max(hour) as last_hour
-from read_parquet($files, union_by_name = true)
+from {hourly}
 where app_id = $app and level = $level and component_id is not distinct from $component
     and environment = $env and hour >= $start and hour < $end
 """
 
 
+# Where hourly rows are read: the serving copy's in-memory recent hours, or the month objects `$files`.
+RECENT_HOURLY = "mv_golden_signals_recent"
+MONTH_FILES = "read_parquet($files, union_by_name = true)"
+
+
+def _hourly_source(files: list[str] | None) -> str:
+    return RECENT_HOURLY if files is None else MONTH_FILES
+
+
 def golden_signals(
-    con: duckdb.DuckDBPyConnection, *, files: list[str], scope: Scope, start: datetime, end: datetime
+    con: duckdb.DuckDBPyConnection, *, files: list[str] | None, scope: Scope, start: datetime, end: datetime
 ) -> dict[str, Any]:
-    """Over the hourly table's month objects `files` (local paths); the hour filter prunes row groups."""
-    if not files:
+    """Over the hourly table's month objects `files` (local paths; the hour filter prunes row groups), or over
+    the recent hours held in memory when `files` is None."""
+    if files == []:
         return {}
-    row = fetch_one(con, GOLDEN_SIGNALS_SQL, scope.params() | {"files": files, "start": start, "end": end})
+    sql = GOLDEN_SIGNALS_SQL.replace("{hourly}", _hourly_source(files))
+    row = fetch_one(con, sql, scope.params() | {"files": files, "start": start, "end": end})
     return row or {}
 
 
 def timeseries(
-    con: duckdb.DuckDBPyConnection, *, files: list[str], scope: Scope, metric: str, start: datetime, end: datetime
+    con: duckdb.DuckDBPyConnection,
+    *,
+    files: list[str] | None,
+    scope: Scope,
+    metric: str,
+    start: datetime,
+    end: datetime,
 ) -> list[tuple[datetime, float | None]]:
     column = TIMESERIES_METRICS[metric]  # KeyError for anything outside the allow-list
-    if not files:
+    if files == []:
         return []
     sql = (
-        f"select hour, cast({column} as double) from read_parquet($files, union_by_name = true) "  # noqa: S608
+        f"select hour, cast({column} as double) from {_hourly_source(files)} "  # noqa: S608
         "where app_id = $app and level = $level and component_id is not distinct from $component "
         "and environment = $env and hour >= $start and hour < $end order by hour"
     )

@@ -132,7 +132,7 @@ def _summary(mart: Mart, scope: Scope) -> Summary:
     end = anchor(mart)
     start = end - timedelta(hours=24)
     con = mart.con
-    files = mart.snap.hourly_files(start.date(), end.date())
+    files = mart.snap.hourly_source(start, end)
     signals = queries.golden_signals(con, files=files, scope=scope, start=start, end=end)
     slo = None
     risk = None
@@ -163,7 +163,7 @@ def _timeseries(
     ctx: ContextDep, mart: Mart, scope: Scope, metric: str, period: str | None, start: str | None, end: str | None
 ) -> Timeseries:
     p = _period(ctx, mart, period, start, end, "last_24h")
-    files = mart.snap.hourly_files(p.first_day, p.last_day)
+    files = mart.snap.hourly_source(p.start, p.end)
     points = queries.timeseries(mart.con, files=files, scope=scope, metric=metric, start=p.start, end=p.end)
     return Timeseries(
         **envelope(mart.snap),
