@@ -52,6 +52,7 @@ TABLES = (
     "mv_incidents",
     "mv_changes",
     "mv_deployments",
+    "mv_deployments_latest",
     "mv_incident_links",
     "mv_lead_times",
     "mv_slo_app_period",

@@ -248,12 +248,9 @@ def deployments(
 
 
 LAST_DEPLOYMENTS_SQL = """
-select component_id, arg_max(deployment_key, finished_at) as deployment_key, max(finished_at) as finished_at,
-    arg_max(status, finished_at) as status, arg_max(revision, finished_at) as revision,
-    arg_max(origin, finished_at) as origin
-from mv_deployments
+select component_id, deployment_key, finished_at, status, revision, origin
+from mv_deployments_latest
 where app_id = $app and ($component is null or component_id = $component) and environment = $env
-group by component_id
 order by component_id
 """
 

@@ -112,6 +112,10 @@ select * from read_parquet(getvariable('lake') || '/mart/mv_deployments/data.par
 create or replace view mv_lead_times as
 select * from read_parquet(getvariable('lake') || '/mart/mv_lead_times/data.parquet');
 
+-- one row per application, component and environment: its latest deployment attempt
+create or replace view mv_deployments_latest as
+select * from read_parquet(getvariable('lake') || '/mart/mv_deployments_latest/data.parquet');
+
 -- one row per level (component or application), entity, environment and hour, for the days rebuilt
 create or replace view mv_golden_signals_hourly as
 select * from read_parquet(getvariable('lake') || '/mart/mv_golden_signals_hourly/*/data.parquet');
