@@ -121,6 +121,7 @@ def endpoints(app: str) -> dict[str, str]:
         "kpis/slo app": "/monitoring/kpis/slo?period=last_30d&groupBy=app&limit=100",
         "kpis/slo domain from/to": "/monitoring/kpis/slo?groupBy=domain&from=2025-06-01&to=2025-09-01",
         "kpis/dora team": "/monitoring/kpis/dora?period=last_90d&groupBy=team&limit=100",
+        "kpis/dora team from/to": "/monitoring/kpis/dora?groupBy=team&from=2025-06-01&to=2025-09-01&limit=100",
         "risk/top": "/monitoring/risk/top?metric=risk&limit=10",
         "risk/top error_rate 90d": "/monitoring/risk/top?metric=error_rate&period=last_90d",
     }

@@ -82,15 +82,25 @@ class Mart:
     con: duckdb.DuckDBPyConnection
 
 
-def get_mart(ctx: ContextDep) -> Iterator[Mart]:
-    with ctx.mart.cursor() as (snap, con):
+def _mart(ctx: Context, *, complete: bool) -> Iterator[Mart]:
+    with ctx.mart.cursor(complete=complete) as (snap, con):
         try:
             yield Mart(snap, con)
         except duckdb.CatalogException:
             raise Problem(503, "a mart table this answer needs has not been built yet", title="No data yet") from None
 
 
+def get_mart(ctx: ContextDep) -> Iterator[Mart]:
+    yield from _mart(ctx, complete=True)
+
+
+def get_summary_mart(ctx: ContextDep) -> Iterator[Mart]:
+    """For the summary routes: they read only mart.SUMMARY_TABLES, so they answer before the rest is loaded."""
+    yield from _mart(ctx, complete=False)
+
+
 MartDep = Annotated[Mart, Depends(get_mart)]
+SummaryMartDep = Annotated[Mart, Depends(get_summary_mart)]
 
 
 def anchor(mart: Mart) -> datetime:

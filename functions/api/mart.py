@@ -10,6 +10,7 @@ copy serves until the new one is ready.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import re
@@ -17,6 +18,7 @@ import shutil
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -73,10 +75,25 @@ SORTED_BY = {
     "mv_changes": "app_id, change_start",
     "mv_deployments": "app_id, finished_at",
 }
+# What an application's summary reads (the entity tab and the health card call it first): these tables come in
+# before the first answer; the others arrive in the background and the other routes wait for them.
+SUMMARY_TABLES = ("mv_slo_app_period", "mv_monitoring_top_risks", "mv_incidents", "mv_deployments_latest")
 ROW_GROUP = 16_384
 # The summary and the default timeseries read the last day: the hours before as_of are held in memory, sorted by
 # application, so those answers scan one small in-memory row group instead of a month's Parquet.
 RECENT_HOURS = 48
+PREFETCH_DAYS = 90
+LOAD_WAIT_S = 120.0
+# Background loaders still defining tables; waited for at exit (DuckDB aborts if a query runs while Python exits).
+_LOADERS: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
+
+
+@atexit.register
+def _wait_for_loaders() -> None:
+    for loader in list(_LOADERS):
+        loader.join(timeout=30)
+
+
 IN_MEMORY_ROWS = 100_000
 MART_KEY = re.compile(r"^mart/(?P<table>mv_[a-z0-9_]+)/(?:month=(?P<month>\d{4}-\d{2})/)?data\.parquet$")
 RETRY_AFTER_FAILURE_S = 30.0
@@ -121,6 +138,7 @@ class Snapshot:
     hourly_keys: dict[str, str] = field(default_factory=dict)  # "YYYY-MM" -> key
     fetch: Any = None  # (key) -> local path, fetching it if needed
     recent_from: datetime | None = None  # hours from here on are in memory (mv_golden_signals_recent)
+    complete: threading.Event = field(default_factory=threading.Event)  # every table is defined
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
@@ -183,7 +201,7 @@ class ServingMart:
         if time.monotonic() - self._failed_at < RETRY_AFTER_FAILURE_S:
             raise Problem(503, "the mart copy could not be loaded; retrying shortly", title="Data unavailable")
         try:
-            self._snapshot = self._load(*self._markers())
+            self._snapshot = self._load(*self._markers(), wait=False)
             self._checked_at = time.monotonic()
         except Problem:
             raise
@@ -195,8 +213,11 @@ class ServingMart:
             ) from None
 
     @contextmanager
-    def cursor(self) -> Iterator[tuple[Snapshot, duckdb.DuckDBPyConnection]]:
+    def cursor(self, *, complete: bool = True) -> Iterator[tuple[Snapshot, duckdb.DuckDBPyConnection]]:
+        """A cursor on the current copy; with `complete`, once every table is defined (else only the summary's)."""
         snap = self.snapshot()
+        if complete and not snap.complete.wait(timeout=LOAD_WAIT_S):
+            raise Problem(503, "the mart copy is still loading; retry shortly", title="Data unavailable")
         cur = snap.cursor()
         try:
             yield snap, cur
@@ -215,7 +236,7 @@ class ServingMart:
                     return False
                 fresh = replace(current, directory=self._directory(version))
             else:
-                fresh = self._load(marker, build, version)
+                fresh = self._load(marker, build, version, wait=True)
             with self._lock:
                 old, self._snapshot = self._snapshot, fresh
             if old is not None and old.folder is not None and old.folder != fresh.folder:
@@ -291,10 +312,15 @@ class ServingMart:
         finally:
             con.close()
 
-    def _load(self, marker: str | None, build: dict[str, Any], version: int) -> Snapshot:
+    def _load(self, marker: str | None, build: dict[str, Any], version: int, *, wait: bool) -> Snapshot:
+        """A copy of the build: the summary's tables before returning, the others in a background thread
+        (`Snapshot.complete` is set when they are defined); `wait` returns only once all are (a reload, while the
+        previous copy serves)."""
         directory = self._directory(version)
         if not build:
-            return Snapshot(None, directory, {}, marker)
+            empty = Snapshot(None, directory, {}, marker)
+            empty.complete.set()  # nothing to wait for: requests get "not built yet" at once
+            return empty
         started = time.monotonic()
         by_table: dict[str, list[str]] = {}
         hourly: dict[str, str] = {}
@@ -312,13 +338,60 @@ class ServingMart:
         def fetch(key: str) -> Path:
             return self._local_path(folder, key)
 
-        keys = [k for ks in by_table.values() for k in ks]
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            local = dict(zip(keys, pool.map(fetch, keys), strict=True))
         con = open_duckdb(self.settings)
         # Footers of the local files are read once, not per query.
         con.execute("set parquet_metadata_cache = true")
-        for table, table_keys in sorted(by_table.items()):
+        snap = Snapshot(con, directory, build, marker, frozenset(by_table), folder, hourly, fetch)
+        first = {t: keys for t, keys in by_table.items() if t in SUMMARY_TABLES}
+        self._define_tables(con, first, fetch)
+        self._hold_recent_hours(snap)
+        log.info("mart summary tables ready", extra={"seconds": round(time.monotonic() - started, 3)})
+        rest = {t: keys for t, keys in by_table.items() if t not in SUMMARY_TABLES}
+        failure: list[BaseException] = []
+        loader = threading.Thread(
+            target=self._define_rest, args=(snap, rest, con.cursor(), failure, started), name="mart-load", daemon=True
+        )
+        loader.start()
+        _LOADERS.add(loader)
+        if wait:
+            loader.join()
+            if failure:
+                raise failure[0]
+        return snap
+
+    def _define_rest(
+        self,
+        snap: Snapshot,
+        tables: dict[str, list[str]],
+        con: duckdb.DuckDBPyConnection,
+        failure: list[BaseException],
+        started: float,
+    ) -> None:
+        try:
+            self._define_tables(con, tables, snap.fetch)
+            # The months a 30- or 90-day timeseries reads, so its first request does not wait for them.
+            if snap.as_of is not None:
+                snap.hourly_files((snap.as_of - timedelta(days=PREFETCH_DAYS)).date(), snap.as_of.date())
+            log.info(
+                "mart copy ready",
+                extra={
+                    "tables": len(snap.tables),
+                    "seconds": round(time.monotonic() - started, 3),
+                    "build": snap.build.get("run_id"),
+                },
+            )
+        except BaseException as exc:
+            failure.append(exc)
+            log.exception("loading the mart failed; routes needing the missing tables answer 503")
+        finally:
+            snap.complete.set()
+            con.close()
+
+    def _define_tables(self, con: duckdb.DuckDBPyConnection, tables: dict[str, list[str]], fetch: Any) -> None:
+        keys = [k for ks in tables.values() for k in ks]
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            local = dict(zip(keys, pool.map(fetch, keys), strict=True))
+        for table, table_keys in sorted(tables.items()):
             paths = [local[k] for k in sorted(table_keys)]
             files = ", ".join(_sql_string(str(path)) for path in paths)
             # Small tables (periods, health, risks) are held in memory: a query then costs well under a
@@ -328,17 +401,6 @@ class ServingMart:
             )
             # Names come from TABLES and the key pattern; paths are ours, quoted as SQL strings.
             con.execute(f"create {kind} {table} as select * from read_parquet([{files}], union_by_name = true)")  # noqa: S608
-        snap = Snapshot(con, directory, build, marker, frozenset(by_table), folder, hourly, fetch)
-        self._hold_recent_hours(snap)
-        log.info(
-            "mart copy ready",
-            extra={
-                "tables": len(by_table),
-                "seconds": round(time.monotonic() - started, 3),
-                "build": build.get("run_id"),
-            },
-        )
-        return snap
 
     def _hold_recent_hours(self, snap: Snapshot) -> None:
         as_of = snap.as_of

@@ -15,6 +15,7 @@ from functions.api.deps import (
     Limit,
     Mart,
     MartDep,
+    SummaryMartDep,
     anchor,
     decode_cursor,
     envelope,
@@ -366,7 +367,7 @@ TimeRange = Annotated[str | None, Query(alias="timeRange", max_length=40, descri
 
 
 @router.get("/applications/{app_id:path}/summary", response_model=Summary, summary="Application summary")
-def app_summary(mart: MartDep, app_id: AppId, environment: Environment = "production") -> Summary:
+def app_summary(mart: SummaryMartDep, app_id: AppId, environment: Environment = "production") -> Summary:
     return _summary(mart, _app_scope(mart, app_id, environment))
 
 
@@ -446,7 +447,9 @@ def app_logs_link(
 
 
 @router.get("/components/{component_id:path}/summary", response_model=Summary, summary="Component summary")
-def component_summary(mart: MartDep, component_id: ComponentId, environment: Environment = "production") -> Summary:
+def component_summary(
+    mart: SummaryMartDep, component_id: ComponentId, environment: Environment = "production"
+) -> Summary:
     return _summary(mart, _component_scope(mart, component_id, environment))
 
 
