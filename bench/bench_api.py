@@ -227,6 +227,8 @@ def main() -> None:
                 f"first answer on the server (serving copy loaded from S3): {time.monotonic() - t:.2f} s "
                 f"({first_answer.status_code})"
             )
+            # Warm means loaded: a route other than the summary waits until the whole copy is defined.
+            httpx.get(f"{base}/monitoring/overview", headers={"X-API-Key": KEY}, timeout=300)
             rows = []
             with httpx.Client(base_url=base, headers={"X-API-Key": KEY}, timeout=30) as client:
                 for name, _ in endpoints("app-0000").items():

@@ -369,7 +369,8 @@ class ServingMart:
     ) -> None:
         try:
             self._define_tables(con, tables, snap.fetch)
-            # The months a 30- or 90-day timeseries reads, so its first request does not wait for them.
+            snap.complete.set()
+            # Then the months a 30- or 90-day timeseries reads, so its first request does not wait for them.
             if snap.as_of is not None:
                 snap.hourly_files((snap.as_of - timedelta(days=PREFETCH_DAYS)).date(), snap.as_of.date())
             log.info(
