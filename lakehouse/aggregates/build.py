@@ -154,14 +154,28 @@ def _register_inputs(con: duckdb.DuckDBPyConnection, lake: Lake, entries: Iterab
     values = {k: v for k, v in params.__dict__.items()}
     columns = ", ".join(f"${name} as {name}" for name in values)
     con.execute(f"create table build_params as select {columns}", values)
-    heavy_from = params.day_from - timedelta(days=HOURLY_LOOKBACK_DAYS)
-    if params.mode != "hourly":
-        heavy_from = min(heavy_from, params.day_to - timedelta(days=PERIOD_LOOKBACK_DAYS))
+    heavy_from = _hourly_first_day(params)
+    _bound_hourly_days(con, heavy_from, params.day_to)
     for dataset in REGISTRY.values():
         if dataset.name == "rejects":
             continue
         days = _days(heavy_from, params.day_to) if dataset.id in HOURLY_DATASETS else None
         _register_raw(con, lake, dataset, days)
+
+
+def _hourly_first_day(params: BuildParams) -> date:
+    first = params.day_from - timedelta(days=HOURLY_LOOKBACK_DAYS)
+    if params.mode != "hourly":
+        first = min(first, params.day_to - timedelta(days=PERIOD_LOOKBACK_DAYS))
+    return first
+
+
+def _bound_hourly_days(con: duckdb.DuckDBPyConnection, first: date, last: date) -> None:
+    """The day partitions of the hourly datasets the next query reads. A view over them (the hourly golden
+    signals) is written a month at a time: bounding its raw input to that month skips the other days' files,
+    which no filter on the view's output could do (it passes through a full outer join and a group by)."""
+    con.execute("set variable hourly_first_day = $first", {"first": first})
+    con.execute("set variable hourly_last_day = $last", {"last": last})
 
 
 def _register_raw(con: duckdb.DuckDBPyConnection, lake: Lake, dataset: Dataset, days: list[date] | None) -> None:
@@ -174,9 +188,14 @@ def _register_raw(con: duckdb.DuckDBPyConnection, lake: Lake, dataset: Dataset, 
         return
     # The file list is a bound value held in a variable; the view reads it from there.
     con.execute(f"set variable {view}_files = $files", {"files": urls})
+    bound = (
+        " where day between getvariable('hourly_first_day') and getvariable('hourly_last_day')"
+        if dataset.id in HOURLY_DATASETS
+        else ""
+    )
     con.execute(
         f"create view {view} as select * exclude (day) "  # noqa: S608
-        f"from read_parquet(getvariable('{view}_files'), hive_partitioning = true)"
+        f"from read_parquet(getvariable('{view}_files'), hive_partitioning = true){bound}"
     )
 
 
@@ -227,6 +246,9 @@ def _write(con: duckdb.DuckDBPyConnection, lake: Lake, sql_file: SqlFile, params
         if "hour" in columns:
             where += " and hour >= $first_hour and hour < $after_hour"
             bounds |= {"first_hour": _midnight(first), "after_hour": _midnight(after)}
+        if sql_file.materialize == "view":
+            # A day either side: the partitions hold whole UTC days, the margin only guards the edges.
+            _bound_hourly_days(con, first - timedelta(days=1), after)
         fresh = con.execute(
             f"select * from {sql_file.table} where {where} order by {order}",  # noqa: S608
             bounds,
@@ -239,6 +261,8 @@ def _write(con: duckdb.DuckDBPyConnection, lake: Lake, sql_file: SqlFile, params
             fresh = fresh.sort_by([(c.strip(), "ascending") for c in order.split(",")])
         lake.put_table(key, fresh)
         written += 1
+    if sql_file.materialize == "view":
+        _bound_hourly_days(con, _hourly_first_day(params), params.day_to)
     return written, rows
 
 

@@ -16,8 +16,11 @@ select
     max(latency_p99_ms) as latency_p99_ms,
     max(cpu_usage_pct) as cpu_usage_pct,
     max(memory_usage_pct) as memory_usage_pct,
-    sum(log_errors) as log_errors,
-    sum(log_exceptions) as log_exceptions,
+    cast(sum(log_errors) as bigint) as log_errors,
+    cast(sum(log_exceptions) as bigint) as log_exceptions,
     count(requests) as components_reporting
 from stg_signals_hourly
 group by app_id, environment, hour
+-- Stored in hour order: the hourly golden signals read it a month at a time, and the table's min/max per block
+-- then skip the other months (unordered, every month's read scanned the whole year).
+order by hour
