@@ -100,6 +100,8 @@ def build(
     result = BuildResult(mode, as_of, day_from, build_params.day_to, mapping.version, run_id=run.run_id)
     files = [f for f in load_sql_files() if mode != "hourly" or f.refresh == "hourly"]
     con = open_duckdb(settings, lake)
+    # The same day files are read by several steps (and the hourly ones once per month written).
+    con.execute("set parquet_metadata_cache = true")
     try:
         _register_inputs(con, lake, mapping.entries, build_params)
         for sql_file in files:
