@@ -344,7 +344,6 @@ class ServingMart:
         snap = Snapshot(con, directory, build, marker, frozenset(by_table), folder, hourly, fetch)
         first = {t: keys for t, keys in by_table.items() if t in SUMMARY_TABLES}
         self._define_tables(con, first, fetch)
-        self._hold_recent_hours(snap)
         log.info("mart summary tables ready", extra={"seconds": round(time.monotonic() - started, 3)})
         rest = {t: keys for t, keys in by_table.items() if t not in SUMMARY_TABLES}
         failure: list[BaseException] = []
@@ -368,6 +367,8 @@ class ServingMart:
         started: float,
     ) -> None:
         try:
+            # Until the recent hours are in memory, the summary reads them from the month object (a few ms more).
+            self._hold_recent_hours(snap, con)
             self._define_tables(con, tables, snap.fetch)
             snap.complete.set()
             # Then the months a 30- or 90-day timeseries reads, so its first request does not wait for them.
@@ -403,15 +404,15 @@ class ServingMart:
             # Names come from TABLES and the key pattern; paths are ours, quoted as SQL strings.
             con.execute(f"create {kind} {table} as select * from read_parquet([{files}], union_by_name = true)")  # noqa: S608
 
-    def _hold_recent_hours(self, snap: Snapshot) -> None:
+    def _hold_recent_hours(self, snap: Snapshot, con: duckdb.DuckDBPyConnection) -> None:
         as_of = snap.as_of
-        if as_of is None or snap.con is None:
+        if as_of is None:
             return
         start = as_of - timedelta(hours=RECENT_HOURS)
         files = snap.hourly_files(start.date(), as_of.date())
         if not files:
             return
-        snap.con.execute(
+        con.execute(
             f"create table {RECENT_HOURLY} as select * from read_parquet($files, union_by_name = true) "  # noqa: S608
             f"where hour >= $start order by {SORTED_BY[HOURLY]}",
             {"files": files, "start": start},
