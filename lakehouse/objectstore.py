@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import boto3
 import botocore.config
 import botocore.exceptions
+import botocore.session
 
 from lakehouse.errors import LakeAccessError, LakeConfigError
 
@@ -135,9 +135,10 @@ class S3Store:
         self.prefix = prefix.strip("/")
         self.endpoint_url = endpoint_url
         self.conditional_writes = conditional_writes
-        session = boto3.session.Session(
-            aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key, region_name=region
-        )
+        # botocore alone: boto3 would add its transfer manager to every cold start for nothing used here.
+        session = botocore.session.get_session()
+        if access_key_id and secret_access_key:
+            session.set_credentials(access_key_id, secret_access_key)
         self.session = session
         config = botocore.config.Config(
             s3={"addressing_style": "path" if url_style == "path" else "virtual"},
@@ -145,7 +146,7 @@ class S3Store:
             connect_timeout=5,
             read_timeout=60,
         )
-        self.client: Any = session.client("s3", endpoint_url=endpoint_url, config=config)
+        self.client: Any = session.create_client("s3", region_name=region, endpoint_url=endpoint_url, config=config)
 
     def _key(self, key: str) -> str:
         return f"{self.prefix}/{key}" if self.prefix else key
