@@ -403,7 +403,8 @@ class MappingStore:
         if table is None:
             return None
         rows = table.to_pylist()
-        entries = tuple(MappingEntry.model_validate({k: r[k] for k in MappingEntry.model_fields}) for r in rows)
+        # Every entry was validated when its version was applied; reading it back (each API cold start) trusts it.
+        entries = tuple(MappingEntry.model_construct(**{k: r[k] for k in MappingEntry.model_fields}) for r in rows)
         first = rows[0] if rows else None
         meta = {(r["entity_id"], r["environment"]): (r["row_updated_by"], r["row_updated_at"]) for r in rows}
         empty_meta = ("", datetime.fromtimestamp(0, UTC), None)
