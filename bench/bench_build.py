@@ -455,7 +455,7 @@ def child_profile(task: dict[str, Any]) -> dict[str, Any]:
         for sql_file in files:
             if sql_file.is_mart:
                 started = time.perf_counter()
-                objects = runner._write(con, lake, sql_file, params)
+                objects = runner._write(con, lake, sql_file, params, settings.duckdb_temp_directory)
                 steps.append(
                     {"step": f"write {sql_file.table}", "seconds": time.perf_counter() - started, "rows": objects}
                 )

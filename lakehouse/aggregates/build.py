@@ -13,11 +13,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Literal
 
 import duckdb
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from lakehouse.aggregates.refs import entities_table, pivots_table
 from lakehouse.aggregates.sqlfiles import SqlFile, load_sql_files
@@ -110,7 +109,7 @@ def build(
                 result.tables[sql_file.table] = _count(con, sql_file.table)
         for sql_file in files:
             if sql_file.is_mart:
-                objects, rows = _write(con, lake, sql_file, build_params)
+                objects, rows = _write(con, lake, sql_file, build_params, settings.duckdb_temp_directory)
                 result.objects_written += objects
                 result.tables.setdefault(sql_file.table, rows)
     except BaseException as exc:
@@ -217,8 +216,11 @@ def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
     return int(row[0]) if row else 0
 
 
-def _write(con: duckdb.DuckDBPyConnection, lake: Lake, sql_file: SqlFile, params: BuildParams) -> tuple[int, int]:
-    """Objects and rows written."""
+def _write(
+    con: duckdb.DuckDBPyConnection, lake: Lake, sql_file: SqlFile, params: BuildParams, scratch: Path
+) -> tuple[int, int]:
+    """Objects and rows written (for a day table, the rows of the month objects written, kept days included).
+    `scratch` is a local folder for the files DuckDB writes before they are put."""
     columns = [r[0] for r in con.execute(f"describe {sql_file.table}").fetchall()]
     if sql_file.partitioned_by != "day":
         # Tables with an app_id are read one application at a time: sorted by application (then time) in small
@@ -231,19 +233,21 @@ def _write(con: duckdb.DuckDBPyConnection, lake: Lake, sql_file: SqlFile, params
         table = con.execute(f"select * from {sql_file.table} {order}").to_arrow_table()  # noqa: S608
         lake.put_table(lake.mart_key(sql_file.table), table, row_group_size=row_group)
         return 1, table.num_rows
-    # Day tables live in month objects; rebuilt days replace their rows, other days are kept. One month is
-    # taken out of DuckDB at a time, so memory holds a month, not the whole table (for a view, such as the
-    # hourly golden signals, the table is never held whole: each month is computed as it is written).
+    # Day tables live in month objects; rebuilt days replace their rows, other days are kept. DuckDB merges the
+    # kept rows with the rebuilt ones, sorts and writes the month to a local file, which is then put whole: no
+    # month passes through Python (for a view, such as the hourly golden signals, the table is never held whole
+    # either: each month is computed as it is written).
     rebuilt = _days(params.day_from, params.day_to)
     # Sorted by application first: the API reads one application at a time, and row-group statistics on
     # app_id then let DuckDB skip the rest of the month.
     order = ", ".join(c for c in ("app_id", "environment", "day", "hour") if c in columns)
+    existing = set(lake.list_keys(f"mart/{sql_file.table}/"))
     written = rows = 0
     for year, month in sorted({(d.year, d.month) for d in rebuilt}):
         key = lake.mart_month_key(sql_file.table, year, month)
         first = date(year, month, 1)
         after = date(year + month // 12, month % 12 + 1, 1)
-        bounds = {"first": first, "after": after}
+        bounds: dict[str, object] = {"first": first, "after": after}
         where = "day >= $first and day < $after"
         if "hour" in columns:
             where += " and hour >= $first_hour and hour < $after_hour"
@@ -251,17 +255,28 @@ def _write(con: duckdb.DuckDBPyConnection, lake: Lake, sql_file: SqlFile, params
         if sql_file.materialize == "view":
             # A day either side: the partitions hold whole UTC days, the margin only guards the edges.
             _bound_hourly_days(con, first - timedelta(days=1), after)
-        fresh = con.execute(
-            f"select * from {sql_file.table} where {where} order by {order}",  # noqa: S608
-            bounds,
-        ).to_arrow_table()
-        rows += fresh.num_rows
-        old = lake.get_table(key)
-        if old is not None and old.num_rows:
-            keep = pc.invert(pc.is_in(old["day"], value_set=pa.array(rebuilt, pa.date32())))
-            fresh = pa.concat_tables([old.filter(keep).cast(fresh.schema), fresh])
-            fresh = fresh.sort_by([(c.strip(), "ascending") for c in order.split(",")])
-        lake.put_table(key, fresh)
+        month_rows = f"select * from {sql_file.table} where {where}"  # noqa: S608 - names from our headers
+        if key in existing:
+            # Names come from our headers; values are bound.
+            kept = (
+                "select * from read_parquet($kept_object, hive_partitioning = false) "
+                "where not list_contains($rebuilt, day)"
+            )
+            month_rows = f"{kept} union all by name {month_rows}"
+            bounds |= {"kept_object": lake.url_of(key), "rebuilt": rebuilt}
+        target = scratch / f"{sql_file.table}-{year:04d}-{month:02d}.parquet"
+        try:
+            # The target path is ours (quoted); the row-group size is a constant; values are bound.
+            path = str(target).replace("'", "''")
+            copied = con.execute(
+                f"copy (select * from ({month_rows}) order by {order}) to '{path}' "  # noqa: S608
+                f"(format parquet, compression zstd, row_group_size {ROW_GROUP_ROWS})",
+                bounds,
+            ).fetchone()
+            lake.store.put(key, target.read_bytes())
+        finally:
+            target.unlink(missing_ok=True)
+        rows += int(copied[0]) if copied else 0
         written += 1
     if sql_file.materialize == "view":
         _bound_hourly_days(con, _hourly_first_day(params), params.day_to)
