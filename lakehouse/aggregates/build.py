@@ -10,6 +10,7 @@ Every SQL file runs before anything is written: a failing file leaves the whole 
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -230,9 +231,8 @@ def _write(
             when = next((c for c in EVENT_TIME_COLUMNS if c in columns), None)
             order = "order by app_id" + (f", {when}" if when else "")
             row_group = PER_APPLICATION_ROW_GROUP
-        table = con.execute(f"select * from {sql_file.table} {order}").to_arrow_table()  # noqa: S608
-        lake.put_table(lake.mart_key(sql_file.table), table, row_group_size=row_group)
-        return 1, table.num_rows
+        query = f"select * from {sql_file.table} {order}"  # noqa: S608 - the name and columns come from our files
+        return 1, _copy_to_store(con, lake, lake.mart_key(sql_file.table), query, {}, scratch, row_group)
     # Day tables live in month objects; rebuilt days replace their rows, other days are kept. DuckDB merges the
     # kept rows with the rebuilt ones, sorts and writes the month to a local file, which is then put whole: no
     # month passes through Python (for a view, such as the hourly golden signals, the table is never held whole
@@ -264,23 +264,38 @@ def _write(
             )
             month_rows = f"{kept} union all by name {month_rows}"
             bounds |= {"kept_object": lake.url_of(key), "rebuilt": rebuilt}
-        target = scratch / f"{sql_file.table}-{year:04d}-{month:02d}.parquet"
-        try:
-            # The target path is ours (quoted); the row-group size is a constant; values are bound.
-            path = str(target).replace("'", "''")
-            copied = con.execute(
-                f"copy (select * from ({month_rows}) order by {order}) to '{path}' "  # noqa: S608
-                f"(format parquet, compression zstd, row_group_size {ROW_GROUP_ROWS})",
-                bounds,
-            ).fetchone()
-            lake.store.put(key, target.read_bytes())
-        finally:
-            target.unlink(missing_ok=True)
-        rows += int(copied[0]) if copied else 0
+        query = f"select * from ({month_rows}) order by {order}"  # noqa: S608 - as above
+        rows += _copy_to_store(con, lake, key, query, bounds, scratch, ROW_GROUP_ROWS)
         written += 1
     if sql_file.materialize == "view":
         _bound_hourly_days(con, _hourly_first_day(params), params.day_to)
     return written, rows
+
+
+def _copy_to_store(
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    key: str,
+    query: str,
+    params: dict[str, object],
+    scratch: Path,
+    row_group: int,
+) -> int:
+    """DuckDB writes the query's rows as Parquet to a local file, which is put whole under `key`; rows written.
+    No table passes through Python, and the store's put keeps each object replaced atomically."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    target = scratch / f"{uuid.uuid4().hex}.parquet"
+    quoted = str(target).replace("'", "''")
+    try:
+        # The query is built from our headers' names; the target path is ours; values are bound.
+        copied = con.execute(
+            f"copy ({query}) to '{quoted}' (format parquet, compression zstd, row_group_size {row_group})",
+            params,
+        ).fetchone()
+        lake.store.put(key, target.read_bytes())
+    finally:
+        target.unlink(missing_ok=True)
+    return int(copied[0]) if copied else 0
 
 
 def _days(first: date, last: date) -> list[date]:
