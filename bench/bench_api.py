@@ -77,6 +77,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (its threads included), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int) -> tuple[float, float]:
     fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
@@ -246,10 +252,13 @@ def main() -> None:
             for name, p50, p95, p99 in rows:
                 print(f"| {name} | {p50:.1f} | {p95:.1f} | {p99:.1f} |")
             mix = [endpoints(f"app-{i:04d}")[k] for i in range(0, args.apps, 7) for k in ("summary", "timeseries 24h")]
+            cpu_before = cpu_seconds(server.pid)
             done, errors, elapsed = asyncio.run(load(base, mix, args.concurrency, args.seconds))
+            server_cpu = cpu_seconds(server.pid) - cpu_before
             print(
                 f"\nthroughput: {done / elapsed:.0f} req/s over {elapsed:.1f} s, {args.concurrency} concurrent "
-                f"clients, summary+timeseries mix, {errors} errors"
+                f"clients, summary+timeseries mix, {errors} errors; server CPU {server_cpu / elapsed:.2f} cores, "
+                f"{server_cpu / max(done, 1) * 1000:.1f} ms of CPU per request (the client runs on the same 2 cores)"
             )
             rss, peak = rss_mb(server.pid)
             print(f"server RSS {rss:.0f} MB, peak {peak:.0f} MB (one uvicorn process)")

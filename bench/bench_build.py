@@ -876,8 +876,9 @@ def render(report: dict[str, Any]) -> str:
         ]
     lines += [
         "",
-        f"Peak RSS is each measurement's own child process (`ru_maxrss`), Python and the Arrow tables the runner "
-        f"writes included; the 2 GB memory target is {verdict(rss_ok)} across (a)–(c).",
+        f"Peak RSS is each measurement's own child process (`ru_maxrss`), Python, DuckDB (its "
+        f"1 GB limit) and each object's bytes on their way to the store included; "
+        f"the 2 GB memory target is {verdict(rss_ok)} across (a)–(c).",
         "Incremental runs: one more day ({}) of metrics and events was ingested through `Lake.write_partition` "
         "and recorded in the run log as `days_written = {}`; the build found it there.".format(
             (spec.end + timedelta(days=1)).isoformat(), report.get("days_written")
