@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 
 from functions.api.ids import Directory
 from functions.api.problems import Problem
-from functions.api.queries import RECENT_HOURLY
+from functions.api.queries import LAST_DAY_CREATE_SQL, RECENT_HOURLY
 from functions.api.settings import ApiSettings
 from lakehouse.aggregates.build import STATE_KEY
 from lakehouse.duckdb_session import open_duckdb
@@ -417,4 +417,5 @@ class ServingMart:
             f"where hour >= $start order by {SORTED_BY[HOURLY]}",
             {"files": files, "start": start},
         )
+        con.execute(LAST_DAY_CREATE_SQL, {"start": as_of - timedelta(hours=24), "end": as_of})
         snap.recent_from = start

@@ -78,8 +78,7 @@ def fetch_one(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] |
 
 
 # --- golden signals -----------------------------------------------------------------------------------------
-GOLDEN_SIGNALS_SQL = """
-select
+GOLDEN_SIGNALS_AGGREGATES = """
     sum(requests) as requests,
     sum(errors) as errors,
     sum(errors) / nullif(sum(requests), 0) as error_rate,
@@ -90,11 +89,33 @@ select
     max(memory_usage_pct) as memory_max_pct,
     cast(sum(log_errors) as double) as log_errors,
     count(*) filter (where requests > 0) as measured_hours,
-    max(hour) as last_hour
+    max(hour) as last_hour"""
+GOLDEN_SIGNALS_SQL = (
+    "select"
+    + GOLDEN_SIGNALS_AGGREGATES
+    + """
 from {hourly}
 where app_id = $app and level = $level and component_id is not distinct from $component
     and environment = $env and hour >= $start and hour < $end
 """
+)
+# The summary's window (the 24 hours before the build's as_of) aggregated once per entity when the copy loads.
+LAST_DAY = "mv_golden_signals_last_24h"
+LAST_DAY_CREATE_SQL = (
+    f"create table {LAST_DAY} as select app_id, level, component_id, environment,"
+    + GOLDEN_SIGNALS_AGGREGATES
+    + """
+from mv_golden_signals_recent
+where hour >= $start and hour < $end
+group by app_id, level, component_id, environment
+order by app_id
+"""
+)
+LAST_DAY_SQL = f"""
+select * exclude (app_id, level, component_id, environment)
+from {LAST_DAY}
+where app_id = $app and level = $level and component_id is not distinct from $component and environment = $env
+"""  # noqa: S608 - constant names
 
 
 # Where hourly rows are read: the serving copy's in-memory recent hours, or the month objects `$files`.
@@ -107,10 +128,19 @@ def _hourly_source(files: list[str] | None) -> str:
 
 
 def golden_signals(
-    con: duckdb.DuckDBPyConnection, *, files: list[str] | None, scope: Scope, start: datetime, end: datetime
+    con: duckdb.DuckDBPyConnection,
+    *,
+    files: list[str] | None,
+    scope: Scope,
+    start: datetime,
+    end: datetime,
+    last_day: bool = False,
 ) -> dict[str, Any]:
-    """Over the hourly table's month objects `files` (local paths; the hour filter prunes row groups), or over
-    the recent hours held in memory when `files` is None."""
+    """Over the hourly table's month objects `files` (local paths; the hour filter prunes row groups), over the
+    recent hours held in memory when `files` is None, or, with `last_day`, from the copy's precomputed 24 hours
+    before as_of (the same aggregates; an entity without rows there has no row, hence empty signals)."""
+    if last_day:
+        return fetch_one(con, LAST_DAY_SQL, scope.params()) or {}
     if files == []:
         return {}
     sql = GOLDEN_SIGNALS_SQL.replace("{hourly}", _hourly_source(files))

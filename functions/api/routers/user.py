@@ -134,7 +134,9 @@ def _summary(mart: Mart, scope: Scope) -> Summary:
     start = end - timedelta(hours=24)
     con = mart.con
     files = mart.snap.hourly_source(start, end)
-    signals = queries.golden_signals(con, files=files, scope=scope, start=start, end=end)
+    # The window is the build's last day: precomputed once the recent hours are in memory.
+    last_day = mart.snap.recent_from is not None
+    signals = queries.golden_signals(con, files=files, scope=scope, start=start, end=end, last_day=last_day)
     slo = None
     risk = None
     if scope.component_id is None:

@@ -39,6 +39,8 @@ def test_the_summary_answers_before_the_rest_of_the_copy_is_loaded(
             assert body["lastDeployments"][0]["deploymentKey"] == "argocd:shop-api-prod:3"
             component = client.get("/monitoring/components/shop-db/summary", headers=READER)
             assert component.status_code == 200 and component.json()["incidents"]["open"] == 1
+            # shop-db served 500 requests an hour for 14 of the 24 hours before as_of.
+            assert component.json()["goldenSignals"]["requests"] == 14 * 500
             # Other routes wait for the rest; past the wait they say so rather than answer from half a copy.
             waiting = client.get("/monitoring/applications/shop/changes", headers=READER)
             assert waiting.status_code == 503
@@ -47,6 +49,13 @@ def test_the_summary_answers_before_the_rest_of_the_copy_is_loaded(
             monkeypatch.setattr(serving, "LOAD_WAIT_S", 30.0)
             changes = client.get("/monitoring/applications/shop/changes", headers=READER)
             assert changes.status_code == 200, changes.text
+            # Loaded: the last day's signals now come from the copy's precomputed table, and agree.
+            for route, first in (
+                ("/monitoring/applications/shop/summary", summary),
+                ("/monitoring/components/shop-db/summary", component),
+            ):
+                again = client.get(route, headers=READER).json()["goldenSignals"]
+                assert again == first.json()["goldenSignals"]
     finally:
         release.set()
 
