@@ -12,6 +12,7 @@ from typing import Any
 
 import duckdb
 
+from functions.api.periods import Period
 from lakehouse.aggregates.sqlfiles import load_sql_files
 
 PARAM = re.compile(r"\$([a-z_]+)")
@@ -392,41 +393,17 @@ def slo_range(
 
 
 DORA_APPS_SQL = """
-select * from mv_dora_app_period
+select app_id as id, * from mv_dora_app_period
 where period = $period and environment = $env and correlation_mode = $mode and band_set = $bands
     and ($after is null or app_id > $after)
 order by app_id limit $limit
 """
 DORA_GROUPS_SQL = """
-select * from mv_dora_group_period
+select level_id as id, * from mv_dora_group_period
 where period = $period and environment = $env and correlation_mode = $mode and band_set = $bands
     and level = $level and ($after is null or level_id > $after)
 order by level_id limit $limit
 """
-
-
-def dora(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    group_by: str,
-    period: str,
-    environment: str,
-    mode: str,
-    band_set: str,
-    limit: int,
-    after: str | None,
-) -> list[dict[str, Any]]:
-    params: dict[str, Any] = {
-        "period": period,
-        "env": environment,
-        "mode": mode,
-        "bands": band_set,
-        "limit": limit,
-        "after": after,
-    }
-    if group_by == "app":
-        return fetch(con, DORA_APPS_SQL, params)
-    return fetch(con, DORA_GROUPS_SQL, params | {"level": GROUP_LEVELS[group_by]})
 
 
 def _dora_range_sql() -> str:
@@ -466,29 +443,25 @@ limit $limit
 DORA_RANGE_SQL = _dora_range_sql()
 
 
-def dora_range(
+def dora(
     con: duckdb.DuckDBPyConnection,
     *,
     group_by: str,
-    start: datetime,
-    end: datetime,
+    period: Period,
     environment: str,
     mode: str,
     band_set: str,
     limit: int,
     after: str | None,
 ) -> list[dict[str, Any]]:
-    params: dict[str, Any] = {
-        "level": "application" if group_by == "app" else GROUP_LEVELS[group_by],
-        "start": start,
-        "end": end,
-        "env": environment,
-        "mode": mode,
-        "bands": band_set,
-        "limit": limit,
-        "after": after,
-    }
-    return fetch(con, DORA_RANGE_SQL, params)
+    """DORA rows with their `id`: a named period from the build's tables, an explicit range computed here."""
+    params: dict[str, Any] = {"env": environment, "mode": mode, "bands": band_set, "limit": limit, "after": after}
+    if period.name is None:
+        level = "application" if group_by == "app" else GROUP_LEVELS[group_by]
+        return fetch(con, DORA_RANGE_SQL, params | {"level": level, "start": period.start, "end": period.end})
+    if group_by == "app":
+        return fetch(con, DORA_APPS_SQL, params | {"period": period.name})
+    return fetch(con, DORA_GROUPS_SQL, params | {"period": period.name, "level": GROUP_LEVELS[group_by]})
 
 
 TOP_RISKS_SQL = "select * from mv_monitoring_top_risks order by rank limit $limit"

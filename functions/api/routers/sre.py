@@ -133,34 +133,16 @@ def kpis_dora(
         allowed=periods.BUILT_PERIODS,
     )
     after = decode_cursor(cursor, (str,))
-    after_id = after[0] if after else None
-    if p.name is not None:
-        rows = [
-            _row_id(r, group_by)
-            for r in queries.dora(
-                mart.con,
-                group_by=group_by,
-                period=p.name,
-                environment=environment,
-                mode=mode,
-                band_set=band_set,
-                limit=limit + 1,
-                after=after_id,
-            )
-        ]
-    else:
-        # An explicit range is computed on request from the mart's deployments, lead times and incidents.
-        rows = queries.dora_range(
-            mart.con,
-            group_by=group_by,
-            start=p.start,
-            end=p.end,
-            environment=environment,
-            mode=mode,
-            band_set=band_set,
-            limit=limit + 1,
-            after=after_id,
-        )
+    rows = queries.dora(
+        mart.con,
+        group_by=group_by,
+        period=p,
+        environment=environment,
+        mode=mode,
+        band_set=band_set,
+        limit=limit + 1,
+        after=after[0] if after else None,
+    )
     return DoraReport(
         **envelope(mart.snap),
         group_by=group_by,
