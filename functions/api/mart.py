@@ -1,11 +1,13 @@
 """The serving copy: mart objects mirrored to local disk and read there, refreshed when a new build lands.
 
 Requests never list or read S3: a glob over mart/ would LIST the whole prefix on every query. One LIST per build
-finds the objects; the whole tables (a few MB each) are fetched when a build is first seen, the hourly table's
-month objects (tens of MB each) only when a request first needs that month. Queries read the local Parquet
-through views, so memory stays bounded by DuckDB's limit rather than by the size of the mart. A new build is
-noticed by its state record (one small GET, at most every `mart_check_interval_s`, in the background); the old
-copy serves until the new one is ready.
+finds the objects. When a build is first seen, the tables an application summary reads are fetched first (the
+summary answers then); a background thread holds the last hours of golden signals in memory, fetches the other
+whole tables (a few MB each; the other routes wait for them) and then the hourly table's months of the last 90
+days (tens of MB each; older months are fetched when a request first needs them). Queries read the local Parquet
+through views (small tables are copied into memory), so memory stays bounded by DuckDB's limit rather than by the
+size of the mart. A new build is noticed by its state record (one small GET, at most every
+`mart_check_interval_s`, in the background); the old copy serves until the new one is wholly loaded.
 """
 
 from __future__ import annotations
@@ -83,7 +85,10 @@ ROW_GROUP = 16_384
 # application, so those answers scan one small in-memory row group instead of a month's Parquet.
 RECENT_HOURS = 48
 PREFETCH_DAYS = 90
-LOAD_WAIT_S = 120.0
+LOAD_WAIT_S = 120.0  # how long a route waits for the rest of a copy being loaded
+IN_MEMORY_ROWS = 100_000
+MART_KEY = re.compile(r"^mart/(?P<table>mv_[a-z0-9_]+)/(?:month=(?P<month>\d{4}-\d{2})/)?data\.parquet$")
+RETRY_AFTER_FAILURE_S = 30.0
 # Background loaders still defining tables; waited for at exit (DuckDB aborts if a query runs while Python exits).
 _LOADERS: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
 
@@ -92,11 +97,6 @@ _LOADERS: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
 def _wait_for_loaders() -> None:
     for loader in list(_LOADERS):
         loader.join(timeout=30)
-
-
-IN_MEMORY_ROWS = 100_000
-MART_KEY = re.compile(r"^mart/(?P<table>mv_[a-z0-9_]+)/(?:month=(?P<month>\d{4}-\d{2})/)?data\.parquet$")
-RETRY_AFTER_FAILURE_S = 30.0
 
 
 def _sql_string(value: str) -> str:
@@ -405,6 +405,7 @@ class ServingMart:
             con.execute(f"create {kind} {table} as select * from read_parquet([{files}], union_by_name = true)")  # noqa: S608
 
     def _hold_recent_hours(self, snap: Snapshot, con: duckdb.DuckDBPyConnection) -> None:
+        """The last RECENT_HOURS of golden signals in memory, and the summary's last 24 hours per entity."""
         as_of = snap.as_of
         if as_of is None:
             return
