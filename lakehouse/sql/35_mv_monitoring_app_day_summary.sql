@@ -34,8 +34,9 @@ signals as (
         count(*) filter (where s.requests > 0 and s.latency_p95_ms <= p.latency_p95_threshold_ms) as latency_p95_good_hours,
         max(s.cpu_usage_pct) as cpu_usage_max_pct,
         max(s.memory_usage_pct) as memory_usage_max_pct,
-        sum(s.log_errors) as log_errors,
-        sum(s.log_exceptions) as log_exceptions
+        -- Counts stay BIGINT: sum() widens to HUGEINT, which Parquet writers store as a double or a decimal.
+        cast(sum(s.log_errors) as bigint) as log_errors,
+        cast(sum(s.log_exceptions) as bigint) as log_exceptions
     from hours as s
     cross join params as p
     where s.day between p.day_from and p.day_to

@@ -16,14 +16,15 @@ select
     sum(errors) as errors,
     case when sum(requests) > 0 then sum(errors) / sum(requests) end as error_rate,
     case when sum(requests) > 0 then 1 - sum(errors) / sum(requests) end as availability,
-    sum(log_errors) as log_errors,
-    sum(incidents_opened) as incidents_opened,
-    sum(incidents_opened_p1_p2) as incidents_opened_p1_p2,
-    sum(incidents_open_end_of_day) as incidents_open_end_of_day,
-    sum(sla_breaches) as sla_breaches,
-    sum(changes_implemented) as changes_implemented,
-    sum(changes_unsuccessful) as changes_unsuccessful,
-    sum(deployments) as deployments,
-    sum(deployment_change_failures) as deployment_change_failures
+    -- Counts stay BIGINT (sum() would widen them to HUGEINT).
+    cast(sum(log_errors) as bigint) as log_errors,
+    cast(sum(incidents_opened) as bigint) as incidents_opened,
+    cast(sum(incidents_opened_p1_p2) as bigint) as incidents_opened_p1_p2,
+    cast(sum(incidents_open_end_of_day) as bigint) as incidents_open_end_of_day,
+    cast(sum(sla_breaches) as bigint) as sla_breaches,
+    cast(sum(changes_implemented) as bigint) as changes_implemented,
+    cast(sum(changes_unsuccessful) as bigint) as changes_unsuccessful,
+    cast(sum(deployments) as bigint) as deployments,
+    cast(sum(deployment_change_failures) as bigint) as deployment_change_failures
 from mv_monitoring_app_day_summary
 group by coalesce(domain, '(none)'), environment, day

@@ -40,7 +40,7 @@ select
         as error_budget_consumed,
     case when sum(error_budget_allowed) > 0 then 1 - sum(bad_requests) / sum(error_budget_allowed) end
         as error_budget_remaining,
-    sum(measured_hours) as measured_hours,
+    cast(sum(measured_hours) as bigint) as measured_hours,  -- a count: BIGINT, not sum()'s HUGEINT
     sum(expected_hours) as expected_hours,
     sum(measured_hours) / nullif(sum(expected_hours), 0) as coverage,
     case when sum(latency_measured_hours) > 0 then sum(latency_p95_good_hours) / sum(latency_measured_hours) end

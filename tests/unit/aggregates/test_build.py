@@ -136,3 +136,20 @@ def test_day_tables_are_written_per_month(lake_and_settings: tuple[Lake, Setting
     table = pq.read_table(f"{lake.url}/{keys[0]}")
     # Days 1..20 of November (the earliest raw partition is the 1st) for shop, quiet, broken in production.
     assert table.num_rows == 20 * 3
+
+
+def test_counts_are_written_as_integers(lake_and_settings: tuple[Lake, Settings]) -> None:
+    """Summed counts stay BIGINT in the mart's Parquet: DuckDB's sum() widens them to HUGEINT, which Parquet
+    writers store as a double or a 38-digit decimal, and analysts and the Glue catalog would see that."""
+    lake, settings = lake_and_settings
+    build(lake, settings, mode="full", as_of=AS_OF)
+    counts = {
+        "mv_monitoring_app_day_summary": ("log_errors", "log_exceptions", "measured_hours", "incidents_opened"),
+        "mv_monitoring_domain_day_summary": ("incidents_opened", "sla_breaches", "deployments", "log_errors"),
+        "mv_slo_group_period": ("measured_hours",),
+        "mv_golden_signals_hourly": ("log_errors", "log_exceptions"),
+    }
+    for table, columns in counts.items():
+        key = next(k for k in lake.list_keys(f"mart/{table}/"))
+        schema = pq.read_schema(f"{lake.url}/{key}")
+        assert {c: str(schema.field(c).type) for c in columns} == dict.fromkeys(columns, "int64"), table
