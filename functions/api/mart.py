@@ -339,23 +339,32 @@ class ServingMart:
             return self._local_path(folder, key)
 
         con = open_duckdb(self.settings)
-        # Footers of the local files are read once, not per query.
-        con.execute("set parquet_metadata_cache = true")
-        snap = Snapshot(con, directory, build, marker, frozenset(by_table), folder, hourly, fetch)
-        first = {t: keys for t, keys in by_table.items() if t in SUMMARY_TABLES}
-        self._define_tables(con, first, fetch)
-        log.info("mart summary tables ready", extra={"seconds": round(time.monotonic() - started, 3)})
-        rest = {t: keys for t, keys in by_table.items() if t not in SUMMARY_TABLES}
-        failure: list[BaseException] = []
-        loader = threading.Thread(
-            target=self._define_rest, args=(snap, rest, con.cursor(), failure, started), name="mart-load", daemon=True
-        )
-        loader.start()
-        _LOADERS.add(loader)
-        if wait:
-            loader.join()
-            if failure:
-                raise failure[0]
+        try:
+            # Footers of the local files are read once, not per query.
+            con.execute("set parquet_metadata_cache = true")
+            snap = Snapshot(con, directory, build, marker, frozenset(by_table), folder, hourly, fetch)
+            first = {t: keys for t, keys in by_table.items() if t in SUMMARY_TABLES}
+            self._define_tables(con, first, fetch)
+            log.info("mart summary tables ready", extra={"seconds": round(time.monotonic() - started, 3)})
+            rest = {t: keys for t, keys in by_table.items() if t not in SUMMARY_TABLES}
+            failure: list[BaseException] = []
+            loader = threading.Thread(
+                target=self._define_rest,
+                args=(snap, rest, con.cursor(), failure, started),
+                name="mart-load",
+                daemon=True,
+            )
+            loader.start()
+            _LOADERS.add(loader)
+            if wait:
+                loader.join()
+                if failure:
+                    raise failure[0]
+        except BaseException:
+            # A copy that could not be loaded is dropped whole; the previous one, if any, keeps serving.
+            con.close()
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
         return snap
 
     def _define_rest(

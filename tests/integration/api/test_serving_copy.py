@@ -10,8 +10,11 @@ from fastapi.testclient import TestClient
 
 from functions.api import mart as serving
 from functions.api.main import create_app
+from lakehouse.aggregates.build import build
 from lakehouse.settings import Settings
+from lakehouse.storage import Lake
 from tests.integration.api.conftest import READER, api_settings, down_sources
+from tests.unit.aggregates.estate import AS_OF, write_estate
 
 
 def test_the_summary_answers_before_the_rest_of_the_copy_is_loaded(
@@ -67,3 +70,40 @@ def test_before_any_build_every_route_says_so_at_once(tmp_path: Path) -> None:
         for route in ("/monitoring/applications/shop/summary", "/monitoring/kpis/dora"):
             answer = client.get(route, headers=READER)
             assert answer.status_code == 503 and answer.json()["title"] == "No data yet"
+
+
+def test_a_new_build_is_served_once_loaded_and_a_failed_load_keeps_the_old_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    first_run = build(lake, settings, mode="full", as_of=AS_OF).run_id
+    app = create_app(api_settings(tmp_path), settings, down_sources())
+    serving_mart = app.state.context.mart
+    with TestClient(app, raise_server_exceptions=False) as client:
+
+        def served_build() -> str:
+            answer = client.get("/monitoring/applications/shop/incidents", headers=READER)
+            assert answer.status_code == 200, answer.text
+            return str(answer.json()["freshness"]["buildRunId"])
+
+        assert served_build() == first_run
+        old_folders = set((tmp_path / "api").iterdir())
+        # A build lands whose copy cannot be loaded: the old copy keeps serving and the failed one is dropped.
+        second_run = build(lake, settings, mode="full", as_of=AS_OF).run_id
+
+        def broken(self: serving.ServingMart, *args: object) -> None:
+            raise OSError("disk full")
+
+        # In the first stage (the summary's tables) and in the background one (the rest).
+        for step in ("_define_tables", "_hold_recent_hours"):
+            with monkeypatch.context() as patch:
+                patch.setattr(serving.ServingMart, step, broken)
+                assert serving_mart.refresh(force=True) is False
+            assert served_build() == first_run
+            assert set((tmp_path / "api").iterdir()) == old_folders
+        # Loaded for real, the new build is served and the old copy's folder is removed.
+        assert serving_mart.refresh(force=True) is True
+        assert served_build() == second_run
+        assert not old_folders & set((tmp_path / "api").iterdir())
