@@ -85,7 +85,7 @@ ROW_GROUP = 16_384
 # application, so those answers scan one small in-memory row group instead of a month's Parquet.
 RECENT_HOURS = 48
 PREFETCH_DAYS = 90
-LOAD_WAIT_S = 120.0  # how long a route waits for the rest of a copy being loaded
+LOAD_WAIT_S = 25.0  # a route waits this long for the rest of a copy: under API Gateway's 29 s timeout
 IN_MEMORY_ROWS = 100_000
 MART_KEY = re.compile(r"^mart/(?P<table>mv_[a-z0-9_]+)/(?:month=(?P<month>\d{4}-\d{2})/)?data\.parquet$")
 RETRY_AFTER_FAILURE_S = 30.0
