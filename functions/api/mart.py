@@ -85,6 +85,7 @@ ROW_GROUP = 16_384
 # application, so those answers scan one small in-memory row group instead of a month's Parquet.
 RECENT_HOURS = 48
 PREFETCH_DAYS = 90
+RETIRE_AFTER_S = 60.0  # an old copy outlives its replacement by this much (requests last under 30 s)
 LOAD_WAIT_S = 25.0  # a route waits this long for the rest of a copy: under API Gateway's 29 s timeout
 IN_MEMORY_ROWS = 100_000
 MART_KEY = re.compile(r"^mart/(?P<table>mv_[a-z0-9_]+)/(?:month=(?P<month>\d{4}-\d{2})/)?data\.parquet$")
@@ -97,6 +98,14 @@ _LOADERS: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
 def _wait_for_loaders() -> None:
     for loader in list(_LOADERS):
         loader.join(timeout=30)
+
+
+def _retire(snap: Snapshot) -> None:
+    """Close a replaced copy's connection (its in-memory tables go with it) and remove its folder."""
+    if snap.con is not None:
+        snap.con.close()
+    if snap.folder is not None:
+        shutil.rmtree(snap.folder, ignore_errors=True)
 
 
 def _sql_string(value: str) -> str:
@@ -240,8 +249,10 @@ class ServingMart:
             with self._lock:
                 old, self._snapshot = self._snapshot, fresh
             if old is not None and old.folder is not None and old.folder != fresh.folder:
-                # Open files stay readable until their readers close them (POSIX unlink semantics).
-                shutil.rmtree(old.folder, ignore_errors=True)
+                # Requests that took the old copy just before the swap still open its files: it is retired later.
+                retire = threading.Timer(RETIRE_AFTER_S, _retire, args=(old,))
+                retire.daemon = True
+                retire.start()
             return True
         except Exception:
             log.exception("reloading the mart failed; the previous copy keeps serving")

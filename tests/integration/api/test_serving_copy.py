@@ -103,7 +103,14 @@ def test_a_new_build_is_served_once_loaded_and_a_failed_load_keeps_the_old_copy(
                 assert serving_mart.refresh(force=True) is False
             assert served_build() == first_run
             assert set((tmp_path / "api").iterdir()) == old_folders
-        # Loaded for real, the new build is served and the old copy's folder is removed.
+        # Loaded for real, the new build is served. A request that took the old copy just before the swap can
+        # still read it; the old copy is retired a while later (RETIRE_AFTER_S).
+        old = serving_mart.snapshot()
         assert serving_mart.refresh(force=True) is True
         assert served_build() == second_run
+        cursor = old.cursor()
+        assert cursor.execute("select count(*) from mv_changes").fetchone() is not None
+        cursor.close()
+        assert old_folders <= set((tmp_path / "api").iterdir())
+        serving._retire(old)
         assert not old_folders & set((tmp_path / "api").iterdir())
