@@ -100,13 +100,16 @@ where app_id = $app and level = $level and component_id is not distinct from $co
     and environment = $env and hour >= $start and hour < $end
 """
 )
+# Where hourly rows are read: the serving copy's in-memory recent hours, or the month objects `$files`.
+RECENT_HOURLY = "mv_golden_signals_recent"
+MONTH_FILES = "read_parquet($files, union_by_name = true)"
 # The summary's window (the 24 hours before the build's as_of) aggregated once per entity when the copy loads.
 LAST_DAY = "mv_golden_signals_last_24h"
 LAST_DAY_CREATE_SQL = (
     f"create table {LAST_DAY} as select app_id, level, component_id, environment,"
     + GOLDEN_SIGNALS_AGGREGATES
-    + """
-from mv_golden_signals_recent
+    + f"""
+from {RECENT_HOURLY}
 where hour >= $start and hour < $end
 group by app_id, level, component_id, environment
 order by app_id
@@ -117,11 +120,6 @@ select * exclude (app_id, level, component_id, environment)
 from {LAST_DAY}
 where app_id = $app and level = $level and component_id is not distinct from $component and environment = $env
 """  # noqa: S608 - constant names
-
-
-# Where hourly rows are read: the serving copy's in-memory recent hours, or the month objects `$files`.
-RECENT_HOURLY = "mv_golden_signals_recent"
-MONTH_FILES = "read_parquet($files, union_by_name = true)"
 
 
 def _hourly_source(files: list[str] | None) -> str:
