@@ -22,10 +22,19 @@ function startProxy({ port, target, apiKey, allowOrigin }) {
     }
     const url = new URL(req.url.slice(prefix.length - 1), target);
     const upstream = http.get(url, { headers: { Accept: 'application/json', 'X-API-Key': apiKey } }, answer => {
+      if (answer.statusCode >= 400) {
+        // Shown in the check's output, so a failed view can be traced to the API's answer.
+        let body = '';
+        answer.on('data', chunk => {
+          body += chunk;
+        });
+        answer.on('end', () => console.log(`proxy: ${answer.statusCode} for ${url.pathname}${url.search}: ${body.slice(0, 300)}`));
+      }
       res.writeHead(answer.statusCode, { ...cors, 'Content-Type': answer.headers['content-type'] ?? 'application/json' });
       answer.pipe(res);
     });
     upstream.on('error', error => {
+      console.log(`proxy: ${url.pathname}${url.search} failed: ${error}`);
       res.writeHead(502, cors);
       res.end(String(error));
     });
