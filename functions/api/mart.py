@@ -34,8 +34,9 @@ import pyarrow.parquet as pq
 
 from functions.api.ids import Directory
 from functions.api.problems import Problem
-from functions.api.queries import LAST_DAY_CREATE_SQL, RECENT_HOURLY
+from functions.api.queries import RECENT_HOURLY
 from functions.api.settings import ApiSettings
+from functions.api.summary_index import SummaryIndex
 from lakehouse.aggregates.build import STATE_KEY
 from lakehouse.duckdb_session import open_duckdb
 from lakehouse.mappings import MappingStore
@@ -147,6 +148,7 @@ class Snapshot:
     hourly_keys: dict[str, str] = field(default_factory=dict)  # "YYYY-MM" -> key
     fetch: Any = None  # (key) -> local path, fetching it if needed
     recent_from: datetime | None = None  # hours from here on are in memory (mv_golden_signals_recent)
+    summary_index: SummaryIndex | None = None  # set once the summary's tables are defined
     complete: threading.Event = field(default_factory=threading.Event)  # every table is defined
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
@@ -159,6 +161,12 @@ class Snapshot:
         if self.con is None:
             raise Problem(503, "the mart has not been built yet: run a build first", title="No data yet")
         return self.con.cursor()
+
+    @property
+    def summary(self) -> SummaryIndex:
+        if self.summary_index is None:
+            raise Problem(503, "the mart has not been built yet: run a build first", title="No data yet")
+        return self.summary_index
 
     def hourly_source(self, start: datetime, end: datetime) -> list[str] | None:
         """None when [start, end) lies within the recent hours held in memory, else the month files to read."""
@@ -356,6 +364,7 @@ class ServingMart:
             snap = Snapshot(con, directory, build, marker, frozenset(by_table), folder, hourly, fetch)
             first = {t: keys for t, keys in by_table.items() if t in SUMMARY_TABLES}
             self._define_tables(con, first, fetch)
+            snap.summary_index = SummaryIndex.build(con)
             log.info("mart summary tables ready", extra={"seconds": round(time.monotonic() - started, 3)})
             rest = {t: keys for t, keys in by_table.items() if t not in SUMMARY_TABLES}
             failure: list[BaseException] = []
@@ -425,7 +434,7 @@ class ServingMart:
             con.execute(f"create {kind} {table} as select * from read_parquet([{files}], union_by_name = true)")  # noqa: S608
 
     def _hold_recent_hours(self, snap: Snapshot, con: duckdb.DuckDBPyConnection) -> None:
-        """The last RECENT_HOURS of golden signals in memory, and the summary's last 24 hours per entity."""
+        """The last RECENT_HOURS of golden signals in memory, and the summary's last 24 hours of every entity."""
         as_of = snap.as_of
         if as_of is None:
             return
@@ -438,5 +447,5 @@ class ServingMart:
             f"where hour >= $start order by {SORTED_BY[HOURLY]}",
             {"files": files, "start": start},
         )
-        con.execute(LAST_DAY_CREATE_SQL, {"start": as_of - timedelta(hours=24), "end": as_of})
+        snap.summary_index = snap.summary.with_signals(con, as_of - timedelta(hours=24), as_of)
         snap.recent_from = start

@@ -5,7 +5,10 @@ The only identifiers that vary (a metric's column, a KPI's table and id column) 
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.util
 import re
+import sys
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -16,6 +19,27 @@ from functions.api.periods import Period
 from lakehouse.aggregates.sqlfiles import load_sql_files
 
 PARAM = re.compile(r"\$([a-z_]+)")
+
+
+class _Absent(importlib.abc.MetaPathFinder):
+    """Says at once that a module known to be missing is missing."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def find_spec(self, fullname: str, path: object = None, target: object = None) -> None:
+        if fullname == self.name:
+            raise ModuleNotFoundError(f"No module named {fullname!r}", name=fullname)
+
+
+def _answer_pandas_probes_at_once() -> None:
+    """DuckDB tries to import pandas twice for every parameter it binds. pandas is not installed, and each failed
+    try walks sys.path under the import lock: about 0.1 ms, 28 tries for a summary, worse under concurrent load."""
+    if importlib.util.find_spec("pandas") is None and not any(isinstance(f, _Absent) for f in sys.meta_path):
+        sys.meta_path.insert(0, _Absent("pandas"))
+
+
+_answer_pandas_probes_at_once()
 
 # metric name in the API -> column of mv_golden_signals_hourly
 TIMESERIES_METRICS: dict[str, str] = {
@@ -103,23 +127,19 @@ where app_id = $app and level = $level and component_id is not distinct from $co
 # Where hourly rows are read: the serving copy's in-memory recent hours, or the month objects `$files`.
 RECENT_HOURLY = "mv_golden_signals_recent"
 MONTH_FILES = "read_parquet($files, union_by_name = true)"
-# The summary's window (the 24 hours before the build's as_of) aggregated once per entity when the copy loads.
-LAST_DAY = "mv_golden_signals_last_24h"
-LAST_DAY_CREATE_SQL = (
-    f"create table {LAST_DAY} as select app_id, level, component_id, environment,"
+# The summary's window (the 24 hours before the build's as_of) aggregated per entity once, when the copy loads
+# (summary_index.py): the same aggregates, keyed by entity.
+SIGNALS_KEY = ("app_id", "level", "component_id", "environment")
+SUMMARY_SIGNALS_SQL = (
+    "select app_id, level, component_id, environment,"
     + GOLDEN_SIGNALS_AGGREGATES
     + f"""
 from {RECENT_HOURLY}
 where hour >= $start and hour < $end
 group by app_id, level, component_id, environment
-order by app_id
+order by app_id, level, component_id, environment
 """
 )
-LAST_DAY_SQL = f"""
-select * exclude (app_id, level, component_id, environment)
-from {LAST_DAY}
-where app_id = $app and level = $level and component_id is not distinct from $component and environment = $env
-"""  # noqa: S608 - constant names
 
 
 def _hourly_source(files: list[str] | None) -> str:
@@ -133,13 +153,9 @@ def golden_signals(
     scope: Scope,
     start: datetime,
     end: datetime,
-    last_day: bool = False,
 ) -> dict[str, Any]:
-    """Over the hourly table's month objects `files` (local paths; the hour filter prunes row groups), over the
-    recent hours held in memory when `files` is None, or, with `last_day`, from the copy's precomputed 24 hours
-    before as_of (the same aggregates; an entity without rows there has no row, hence empty signals)."""
-    if last_day:
-        return fetch_one(con, LAST_DAY_SQL, scope.params()) or {}
+    """Over the hourly table's month objects `files` (local paths; the hour filter prunes row groups), or over the
+    recent hours held in memory when `files` is None."""
     if files == []:
         return {}
     sql = GOLDEN_SIGNALS_SQL.replace("{hourly}", _hourly_source(files))
@@ -203,16 +219,19 @@ def incidents(
     return fetch(con, INCIDENTS_SQL, params)
 
 
-OPEN_INCIDENTS_SQL = """
-select count(*) as open, count(*) filter (where priority <= 2) as open_p1_p2,
-    count(*) filter (where sla_breached) as sla_breached
-from mv_incidents
-where app_id = $app and ($component is null or component_id = $component) and environment = $env and is_open
-"""
-
-
-def open_incidents(con: duckdb.DuckDBPyConnection, *, scope: Scope) -> dict[str, Any]:
-    return fetch_one(con, OPEN_INCIDENTS_SQL, scope.params()) or {}
+# Open incidents of every application, and of every component, for the summary index (summary_index.py).
+OPEN_INCIDENTS_COUNTS = """count(*) as open, count(*) filter (where priority <= 2) as open_p1_p2,
+    count(*) filter (where sla_breached) as sla_breached"""
+SUMMARY_OPEN_BY_APP_SQL = f"""
+select app_id, environment, {OPEN_INCIDENTS_COUNTS}
+from mv_incidents where is_open
+group by app_id, environment order by app_id, environment
+"""  # noqa: S608 - constant text
+SUMMARY_OPEN_BY_COMPONENT_SQL = f"""
+select app_id, environment, component_id, {OPEN_INCIDENTS_COUNTS}
+from mv_incidents where is_open and component_id is not null
+group by app_id, environment, component_id order by app_id, environment, component_id
+"""  # noqa: S608 - constant text
 
 
 # --- changes and deployments ----------------------------------------------------------------------------------
@@ -276,38 +295,25 @@ def deployments(
     return fetch(con, DEPLOYMENTS_SQL, params)
 
 
-LAST_DEPLOYMENTS_SQL = """
-select component_id, deployment_key, finished_at, status, revision, origin
+# The latest deployment of each component, from history; a scope's rows ordered by component.
+LAST_DEPLOYMENT_COLUMNS = ("component_id", "deployment_key", "finished_at", "status", "revision", "origin")
+SUMMARY_LATEST_SQL = f"""
+select app_id, environment, {", ".join(LAST_DEPLOYMENT_COLUMNS)}
 from mv_deployments_latest
-where app_id = $app and ($component is null or component_id = $component) and environment = $env
-order by component_id
-"""
-
-
-def last_deployments(con: duckdb.DuckDBPyConnection, *, scope: Scope) -> list[dict[str, Any]]:
-    """The latest deployment of each component, from history."""
-    return fetch(con, LAST_DEPLOYMENTS_SQL, scope.params())
+order by app_id, environment, component_id
+"""  # noqa: S608 - constant names
 
 
 # --- SLO, health, risk ------------------------------------------------------------------------------------------
-# The summary's columns only: converting the period table's 30-odd columns cost a millisecond per request.
-SLO_APP_SQL = """
-select period, availability, availability_target, availability_status, error_budget_remaining,
-    error_budget_consumed, burn_rate_period, burn_rate_1h, burn_rate_alert, latency_p95_sli, latency_p95_status,
-    coverage
-from mv_slo_app_period where period = $period and environment = $env and app_id = $app
+# What a summary shows of each application's SLO (last 30 days) and risk.
+SUMMARY_SLO_SQL = """
+select app_id, environment, period, availability, availability_target, availability_status,
+    error_budget_remaining, error_budget_consumed, burn_rate_period, burn_rate_1h, burn_rate_alert, latency_p95_sli,
+    latency_p95_status, coverage
+from mv_slo_app_period where period = 'last_30d'
+order by app_id, environment
 """
-
-
-def app_slo(con: duckdb.DuckDBPyConnection, *, app_id: str, environment: str, period: str) -> dict[str, Any] | None:
-    return fetch_one(con, SLO_APP_SQL, {"period": period, "env": environment, "app": app_id})
-
-
-RISK_APP_SQL = "select rank, risk_score, health, reasons from mv_monitoring_top_risks where app_id = $app"
-
-
-def app_risk(con: duckdb.DuckDBPyConnection, *, app_id: str) -> dict[str, Any] | None:
-    return fetch_one(con, RISK_APP_SQL, {"app": app_id})
+SUMMARY_RISK_SQL = "select app_id, rank, risk_score, health, reasons from mv_monitoring_top_risks order by app_id"
 
 
 SLO_APPS_SQL = """

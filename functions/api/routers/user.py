@@ -132,19 +132,20 @@ def _summary(mart: Mart, scope: Scope) -> Summary:
     info = _entity(mart, scope)
     end = anchor(mart)
     start = end - timedelta(hours=24)
-    con = mart.con
-    files = mart.snap.hourly_source(start, end)
-    # The window is the build's last day: precomputed once the recent hours are in memory.
-    last_day = mart.snap.recent_from is not None
-    signals = queries.golden_signals(con, files=files, scope=scope, start=start, end=end, last_day=last_day)
+    index = mart.snap.summary
+    # The window is the build's last day: indexed once the recent hours are in memory, read from the month before.
+    signals = index.last_day_signals(scope)
+    if signals is None:
+        files = mart.snap.hourly_source(start, end)
+        signals = queries.golden_signals(mart.con, files=files, scope=scope, start=start, end=end)
     slo = None
     risk = None
     if scope.component_id is None:
-        row = queries.app_slo(con, app_id=scope.app_id, environment=scope.environment, period="last_30d")
+        row = index.slo_last_30d(scope)
         slo = SloStatus.model_validate(row) if row else None
-        risk_row = queries.app_risk(con, app_id=scope.app_id) if scope.environment == "production" else None
+        risk_row = index.app_risk(scope.app_id) if scope.environment == "production" else None
         risk = RiskInfo.model_validate(risk_row) if risk_row else None
-    open_now = queries.open_incidents(con, scope=scope)
+    open_now = index.open_incidents(scope)
     return Summary(
         **envelope(mart.snap),
         entity=info,
@@ -157,7 +158,7 @@ def _summary(mart: Mart, scope: Scope) -> Summary:
             sla_breached=open_now.get("sla_breached") or 0,
         ),
         slo=slo,
-        last_deployments=[LastDeployment.model_validate(r) for r in queries.last_deployments(con, scope=scope)],
+        last_deployments=[LastDeployment.model_validate(r) for r in index.latest_deployments(scope)],
         risk=risk,
     )
 
@@ -275,7 +276,7 @@ def _live(ctx: ContextDep, mart: Mart, scope: Scope) -> list[LiveComponent]:
         components = [entry] if entry else []
     else:
         components = sorted(directory.components_of(scope.app_id, scope.environment), key=lambda e: e.entity_id)
-    history = {r["component_id"]: r for r in queries.last_deployments(mart.con, scope=scope)}
+    history = {r["component_id"]: r for r in mart.snap.summary.latest_deployments(scope)}
     out = []
     for comp in components:
         item = LiveComponent(

@@ -1,0 +1,126 @@
+"""The summary's figures for every entity, indexed when a copy loads: a summary is a few lookups, not five queries.
+
+A summary reads one row or a handful from each of five small tables. Run per request, each query costs about a
+millisecond of planning, binding and conversion whatever its size, which bounds the throughput of one process.
+The copy is immutable until the next build, so each table is read once, sorted by its key, and every entity's
+rows are a contiguous slice of it. Every entity is indexed the same way, whether it is asked for or not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from functions.api import queries
+from functions.api.queries import Scope
+
+
+@dataclass(frozen=True)
+class Keyed:
+    """A table's rows grouped by key columns: the table is sorted by them, so a key's rows are one slice."""
+
+    table: pa.Table
+    spans: dict[tuple[Hashable, ...], tuple[int, int]]
+
+    @classmethod
+    def of(cls, table: pa.Table, key: Sequence[str], columns: Sequence[str]) -> Keyed:
+        """`table` sorted by `key`; `columns`, the ones a lookup returns."""
+        keys = list(zip(*(table.column(name).to_pylist() for name in key), strict=True))
+        spans: dict[tuple[Hashable, ...], tuple[int, int]] = {}
+        start = 0
+        for i in range(1, len(keys) + 1):
+            if i == len(keys) or keys[i] != keys[start]:
+                if keys[start] in spans:
+                    raise ValueError(f"rows are not sorted by {', '.join(key)}")
+                spans[keys[start]] = (start, i - start)
+                start = i
+        return cls(table.select(list(columns)), spans)
+
+    def rows(self, *key: Hashable) -> list[dict[str, Any]]:
+        span = self.spans.get(key)
+        if span is None:
+            return []
+        found: list[dict[str, Any]] = self.table.slice(*span).to_pylist()
+        return found
+
+    def row(self, *key: Hashable) -> dict[str, Any] | None:
+        found = self.rows(*key)
+        return found[0] if found else None
+
+
+def _read(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
+    return con.execute(sql, params).to_arrow_table()
+
+
+def _without(table: pa.Table, key: Sequence[str]) -> list[str]:
+    return [name for name in table.column_names if name not in key]
+
+
+def _keyed(con: duckdb.DuckDBPyConnection, sql: str, key: Sequence[str], params: dict[str, Any] | None = None) -> Keyed:
+    table = _read(con, sql, params)
+    return Keyed.of(table, key, _without(table, key))
+
+
+@dataclass(frozen=True)
+class SummaryIndex:
+    """SLO, risk, open incidents and latest deployments of every entity; the last day's golden signals once the
+    recent hours are in memory (`with_signals`)."""
+
+    slo: Keyed
+    risk: Keyed
+    open_by_app: Keyed
+    open_by_component: Keyed
+    latest_by_app: Keyed
+    latest_by_component: Keyed
+    signals: Keyed | None = None
+
+    @classmethod
+    def build(cls, con: duckdb.DuckDBPyConnection) -> SummaryIndex:
+        latest = _read(con, queries.SUMMARY_LATEST_SQL)
+        columns = list(queries.LAST_DEPLOYMENT_COLUMNS)
+        return cls(
+            slo=_keyed(con, queries.SUMMARY_SLO_SQL, ("app_id", "environment")),
+            risk=_keyed(con, queries.SUMMARY_RISK_SQL, ("app_id",)),
+            open_by_app=_keyed(con, queries.SUMMARY_OPEN_BY_APP_SQL, ("app_id", "environment")),
+            open_by_component=_keyed(
+                con, queries.SUMMARY_OPEN_BY_COMPONENT_SQL, ("app_id", "environment", "component_id")
+            ),
+            latest_by_app=Keyed.of(latest, ("app_id", "environment"), columns),
+            latest_by_component=Keyed.of(latest, ("app_id", "environment", "component_id"), columns),
+        )
+
+    def with_signals(self, con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> SummaryIndex:
+        """The same index with each entity's golden signals over [start, end), read from the recent hours held in
+        memory (mv_golden_signals_recent)."""
+        signals = _keyed(con, queries.SUMMARY_SIGNALS_SQL, queries.SIGNALS_KEY, {"start": start, "end": end})
+        return SummaryIndex(**{**self.__dict__, "signals": signals})
+
+    def last_day_signals(self, scope: Scope) -> dict[str, Any] | None:
+        """None until the recent hours are in memory; {} for an entity with no hour in the window."""
+        if self.signals is None:
+            return None
+        return self.signals.row(scope.app_id, scope.level, scope.component_id, scope.environment) or {}
+
+    def slo_last_30d(self, scope: Scope) -> dict[str, Any] | None:
+        return self.slo.row(scope.app_id, scope.environment)
+
+    def app_risk(self, app_id: str) -> dict[str, Any] | None:
+        return self.risk.row(app_id)
+
+    def open_incidents(self, scope: Scope) -> dict[str, Any]:
+        if scope.component_id is None:
+            found = self.open_by_app.row(scope.app_id, scope.environment)
+        else:
+            found = self.open_by_component.row(scope.app_id, scope.environment, scope.component_id)
+        return found or {}
+
+    def latest_deployments(self, scope: Scope) -> list[dict[str, Any]]:
+        """The latest deployment of each component, from history, ordered by component."""
+        if scope.component_id is None:
+            return self.latest_by_app.rows(scope.app_id, scope.environment)
+        return self.latest_by_component.rows(scope.app_id, scope.environment, scope.component_id)
