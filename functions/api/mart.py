@@ -32,11 +32,11 @@ from typing import Any
 import duckdb
 import pyarrow.parquet as pq
 
+from functions.api.entity_index import RecentHours, SummaryIndex
 from functions.api.ids import Directory
 from functions.api.problems import Problem
 from functions.api.queries import RECENT_HOURLY
 from functions.api.settings import ApiSettings
-from functions.api.summary_index import SummaryIndex
 from lakehouse.aggregates.build import STATE_KEY
 from lakehouse.duckdb_session import open_duckdb
 from lakehouse.mappings import MappingStore
@@ -147,8 +147,8 @@ class Snapshot:
     folder: Path | None = None
     hourly_keys: dict[str, str] = field(default_factory=dict)  # "YYYY-MM" -> key
     fetch: Any = None  # (key) -> local path, fetching it if needed
-    recent_from: datetime | None = None  # hours from here on are in memory (mv_golden_signals_recent)
     summary_index: SummaryIndex | None = None  # set once the summary's tables are defined
+    recent: RecentHours | None = None  # the last RECENT_HOURS, once in memory
     complete: threading.Event = field(default_factory=threading.Event)  # every table is defined
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
@@ -168,10 +168,8 @@ class Snapshot:
             raise Problem(503, "the mart has not been built yet: run a build first", title="No data yet")
         return self.summary_index
 
-    def hourly_source(self, start: datetime, end: datetime) -> list[str] | None:
-        """None when [start, end) lies within the recent hours held in memory, else the month files to read."""
-        if self.recent_from is not None and start >= self.recent_from:
-            return None
+    def month_files(self, start: datetime, end: datetime) -> list[str]:
+        """Local paths of the hourly table's months that overlap [start, end)."""
         return self.hourly_files(start.date(), (end - timedelta(microseconds=1)).date())
 
     def hourly_files(self, first: date, last: date) -> list[str]:
@@ -442,10 +440,16 @@ class ServingMart:
         files = snap.hourly_files(start.date(), as_of.date())
         if not files:
             return
-        con.execute(
-            f"create table {RECENT_HOURLY} as select * from read_parquet($files, union_by_name = true) "  # noqa: S608
-            f"where hour >= $start order by {SORTED_BY[HOURLY]}",
+        # Held as Arrow, sorted by entity and hour: a last-day series is a slice of it (entity_index.RecentHours).
+        order = SORTED_BY[HOURLY]
+        recent = con.execute(
+            f"select * from read_parquet($files, union_by_name = true) where hour >= $start order by {order}",  # noqa: S608
             {"files": files, "start": start},
-        )
-        snap.summary_index = snap.summary.with_signals(con, as_of - timedelta(hours=24), as_of)
-        snap.recent_from = start
+        ).to_arrow_table()
+        con.register(RECENT_HOURLY, recent)
+        try:
+            summary = snap.summary.with_signals(con, as_of - timedelta(hours=24), as_of)
+        finally:
+            con.unregister(RECENT_HOURLY)
+        snap.summary_index = summary
+        snap.recent = RecentHours.of(recent, start)

@@ -119,16 +119,15 @@ GOLDEN_SIGNALS_SQL = (
     "select"
     + GOLDEN_SIGNALS_AGGREGATES
     + """
-from {hourly}
+from read_parquet($files, union_by_name = true)
 where app_id = $app and level = $level and component_id is not distinct from $component
     and environment = $env and hour >= $start and hour < $end
 """
 )
-# Where hourly rows are read: the serving copy's in-memory recent hours, or the month objects `$files`.
+# The recent hours a copy holds in memory, as the loader names them while it aggregates the summary's window.
 RECENT_HOURLY = "mv_golden_signals_recent"
-MONTH_FILES = "read_parquet($files, union_by_name = true)"
 # The summary's window (the 24 hours before the build's as_of) aggregated per entity once, when the copy loads
-# (summary_index.py): the same aggregates, keyed by entity.
+# (entity_index.py): the same aggregates, keyed by entity.
 SIGNALS_KEY = ("app_id", "level", "component_id", "environment")
 SUMMARY_SIGNALS_SQL = (
     "select app_id, level, component_id, environment,"
@@ -142,41 +141,36 @@ order by app_id, level, component_id, environment
 )
 
 
-def _hourly_source(files: list[str] | None) -> str:
-    return RECENT_HOURLY if files is None else MONTH_FILES
-
-
 def golden_signals(
     con: duckdb.DuckDBPyConnection,
     *,
-    files: list[str] | None,
+    files: list[str],
     scope: Scope,
     start: datetime,
     end: datetime,
 ) -> dict[str, Any]:
-    """Over the hourly table's month objects `files` (local paths; the hour filter prunes row groups), or over the
-    recent hours held in memory when `files` is None."""
-    if files == []:
+    """Over the hourly table's month objects `files` (local paths; the hour filter prunes row groups)."""
+    if not files:
         return {}
-    sql = GOLDEN_SIGNALS_SQL.replace("{hourly}", _hourly_source(files))
-    row = fetch_one(con, sql, scope.params() | {"files": files, "start": start, "end": end})
+    row = fetch_one(con, GOLDEN_SIGNALS_SQL, scope.params() | {"files": files, "start": start, "end": end})
     return row or {}
 
 
 def timeseries(
     con: duckdb.DuckDBPyConnection,
     *,
-    files: list[str] | None,
+    files: list[str],
     scope: Scope,
     metric: str,
     start: datetime,
     end: datetime,
 ) -> list[tuple[datetime, float | None]]:
+    """One entity's metric per hour over the month objects `files` (entity_index.RecentHours for the last hours)."""
     column = TIMESERIES_METRICS[metric]  # KeyError for anything outside the allow-list
-    if files == []:
+    if not files:
         return []
     sql = (
-        f"select hour, cast({column} as double) from {_hourly_source(files)} "  # noqa: S608
+        f"select hour, cast({column} as double) from read_parquet($files, union_by_name = true) "  # noqa: S608
         "where app_id = $app and level = $level and component_id is not distinct from $component "
         "and environment = $env and hour >= $start and hour < $end order by hour"
     )
@@ -219,7 +213,7 @@ def incidents(
     return fetch(con, INCIDENTS_SQL, params)
 
 
-# Open incidents of every application, and of every component, for the summary index (summary_index.py).
+# Open incidents of every application, and of every component, for the summary index (entity_index.py).
 OPEN_INCIDENTS_COUNTS = """count(*) as open, count(*) filter (where priority <= 2) as open_p1_p2,
     count(*) filter (where sla_breached) as sla_breached"""
 SUMMARY_OPEN_BY_APP_SQL = f"""

@@ -136,7 +136,7 @@ def _summary(mart: Mart, scope: Scope) -> Summary:
     # The window is the build's last day: indexed once the recent hours are in memory, read from the month before.
     signals = index.last_day_signals(scope)
     if signals is None:
-        files = mart.snap.hourly_source(start, end)
+        files = mart.snap.month_files(start, end)
         signals = queries.golden_signals(mart.con, files=files, scope=scope, start=start, end=end)
     slo = None
     risk = None
@@ -167,8 +167,12 @@ def _timeseries(
     ctx: ContextDep, mart: Mart, scope: Scope, metric: str, period: str | None, start: str | None, end: str | None
 ) -> Timeseries:
     p = _period(ctx, mart, period, start, end, "last_24h")
-    files = mart.snap.hourly_source(p.start, p.end)
-    points = queries.timeseries(mart.con, files=files, scope=scope, metric=metric, start=p.start, end=p.end)
+    recent = mart.snap.recent
+    if recent is not None and recent.covers(p.start):
+        points = recent.series(scope, metric, p.start, p.end)
+    else:
+        files = mart.snap.month_files(p.start, p.end)
+        points = queries.timeseries(mart.con, files=files, scope=scope, metric=metric, start=p.start, end=p.end)
     return Timeseries(
         **envelope(mart.snap),
         entity_id=scope.component_id or scope.app_id,

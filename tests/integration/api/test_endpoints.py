@@ -61,6 +61,12 @@ def test_timeseries(client: TestClient) -> None:
     # data is the 19th, so both must give the same hours.
     longer = get(client, "/monitoring/applications/shop/timeseries?metric=errors&from=2026-11-01&to=2026-11-20")
     assert longer["points"] == body["points"]
+    # A window of a few hours inside the recent ones keeps exactly those hours, start included and end left out.
+    hours = get(
+        client,
+        "/monitoring/applications/shop/timeseries?metric=errors&from=2026-11-19T05:00:00Z&to=2026-11-19T09:00:00Z",
+    )
+    assert hours["points"] == body["points"][5:9]
     comp = get(client, "/monitoring/components/shop-api/timeseries?metric=latency_p95&from=2026-11-19&to=2026-11-20")
     assert max(p["v"] for p in comp["points"]) == 800 and comp["unit"] == "ms" and comp["level"] == "component"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from functions.api.summary_index import Keyed
+from functions.api.entity_index import Keyed
 
 
 def test_each_key_gets_its_own_rows_in_table_order() -> None:

@@ -1,13 +1,16 @@
-"""The summary's figures for every entity, indexed when a copy loads: a summary is a few lookups, not five queries.
+"""What the busiest routes read, indexed per entity when a copy loads: a summary or a last-day series is a few
+lookups, not queries.
 
-A summary reads one row or a handful from each of five small tables. Run per request, each query costs about a
-millisecond of planning, binding and conversion whatever its size, which bounds the throughput of one process.
-The copy is immutable until the next build, so each table is read once, sorted by its key, and every entity's
-rows are a contiguous slice of it. Every entity is indexed the same way, whether it is asked for or not.
+A summary reads one row or a handful from each of five small tables, the default timeseries a day of one entity's
+hours. Run per request, each query costs about a millisecond of planning, binding and conversion whatever its size,
+which bounds the throughput of one process. A copy is immutable until the next build, so each table is read once,
+sorted by its key, and every entity's rows are a contiguous slice of it. Every entity is indexed the same way,
+whether it is asked for or not.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -124,3 +127,32 @@ class SummaryIndex:
         if scope.component_id is None:
             return self.latest_by_app.rows(scope.app_id, scope.environment)
         return self.latest_by_component.rows(scope.app_id, scope.environment, scope.component_id)
+
+
+@dataclass(frozen=True)
+class RecentHours:
+    """The last hours of golden signals (mv_golden_signals_hourly's rows from `start` on), by entity and hour."""
+
+    start: datetime
+    hours: Keyed
+
+    @classmethod
+    def of(cls, table: pa.Table, start: datetime) -> RecentHours:
+        """`table` sorted by entity, then hour."""
+        columns = ["hour", *queries.TIMESERIES_METRICS.values()]
+        return cls(start, Keyed.of(table.combine_chunks(), queries.SIGNALS_KEY, columns))
+
+    def covers(self, start: datetime) -> bool:
+        return start >= self.start
+
+    def series(self, scope: Scope, metric: str, start: datetime, end: datetime) -> list[tuple[datetime, float | None]]:
+        """One entity's metric per hour in [start, end), as queries.timeseries gives it from the month objects."""
+        column = queries.TIMESERIES_METRICS[metric]  # KeyError for anything outside the allow-list
+        span = self.hours.spans.get((scope.app_id, scope.level, scope.component_id, scope.environment))
+        if span is None:
+            return []
+        rows = self.hours.table.slice(*span)
+        hours = rows.column("hour").to_pylist()
+        first, stop = bisect_left(hours, start), bisect_left(hours, end)
+        values = rows.column(column).slice(first, stop - first).to_pylist()
+        return [(h, None if v is None else float(v)) for h, v in zip(hours[first:stop], values, strict=True)]
