@@ -18,6 +18,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from functions.api import queries
 from functions.api.queries import Scope
@@ -33,15 +34,15 @@ class Keyed:
     @classmethod
     def of(cls, table: pa.Table, key: Sequence[str], columns: Sequence[str]) -> Keyed:
         """`table` sorted by `key`; `columns`, the ones a lookup returns."""
-        keys = list(zip(*(table.column(name).to_pylist() for name in key), strict=True))
+        starts = _run_starts(table, key)
+        ends = [*starts[1:], table.num_rows]
         spans: dict[tuple[Hashable, ...], tuple[int, int]] = {}
-        start = 0
-        for i in range(1, len(keys) + 1):
-            if i == len(keys) or keys[i] != keys[start]:
-                if keys[start] in spans:
-                    raise ValueError(f"rows are not sorted by {', '.join(key)}")
-                spans[keys[start]] = (start, i - start)
-                start = i
+        first_rows = table.take(pa.array(starts, pa.int64())).select(list(key)).to_pylist()
+        for start, end, row in zip(starts, ends, first_rows, strict=True):
+            value = tuple(row[name] for name in key)
+            if value in spans:
+                raise ValueError(f"rows are not sorted by {', '.join(key)}")
+            spans[value] = (start, end - start)
         return cls(table.select(list(columns)), spans)
 
     def rows(self, *key: Hashable) -> list[dict[str, Any]]:
@@ -54,6 +55,21 @@ class Keyed:
     def row(self, *key: Hashable) -> dict[str, Any] | None:
         found = self.rows(*key)
         return found[0] if found else None
+
+
+def _run_starts(table: pa.Table, key: Sequence[str]) -> list[int]:
+    """Where each run of equal keys starts (a null equals a null), computed in Arrow: only one row per run is
+    turned into Python objects, not the 200,000 rows of the recent hours."""
+    if table.num_rows == 0:
+        return []
+    changed = None
+    for name in key:
+        column = table.column(name)
+        before, after = column.slice(0, table.num_rows - 1), column.slice(1)
+        one_null = pc.xor(pc.is_null(before), pc.is_null(after))
+        differs = pc.or_(pc.fill_null(pc.not_equal(before, after), False), one_null)
+        changed = differs if changed is None else pc.or_(changed, differs)
+    return [0, *(i + 1 for i in pc.indices_nonzero(changed).to_pylist())]
 
 
 def _read(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
@@ -140,7 +156,7 @@ class RecentHours:
     def of(cls, table: pa.Table, start: datetime) -> RecentHours:
         """`table` sorted by entity, then hour."""
         columns = ["hour", *queries.TIMESERIES_METRICS.values()]
-        return cls(start, Keyed.of(table.combine_chunks(), queries.SIGNALS_KEY, columns))
+        return cls(start, Keyed.of(table, queries.SIGNALS_KEY, columns))
 
     def covers(self, start: datetime) -> bool:
         return start >= self.start

@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 from functions.api.entity_index import RecentHours, SummaryIndex
 from functions.api.ids import Directory
 from functions.api.problems import Problem
-from functions.api.queries import RECENT_HOURLY
+from functions.api.queries import RECENT_COLUMNS, RECENT_HOURLY
 from functions.api.settings import ApiSettings
 from lakehouse.aggregates.build import STATE_KEY
 from lakehouse.duckdb_session import open_duckdb
@@ -441,9 +441,9 @@ class ServingMart:
         if not files:
             return
         # Held as Arrow, sorted by entity and hour: a last-day series is a slice of it (entity_index.RecentHours).
-        order = SORTED_BY[HOURLY]
+        columns, order = ", ".join(RECENT_COLUMNS), SORTED_BY[HOURLY]
         recent = con.execute(
-            f"select * from read_parquet($files, union_by_name = true) where hour >= $start order by {order}",  # noqa: S608
+            f"select {columns} from read_parquet($files, union_by_name = true) where hour >= $start order by {order}",  # noqa: S608
             {"files": files, "start": start},
         ).to_arrow_table()
         con.register(RECENT_HOURLY, recent)
