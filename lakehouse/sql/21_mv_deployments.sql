@@ -28,17 +28,21 @@ rolled as (
 ),
 
 next_success as (
+    -- the first successful deployment of the same component finished after this one (an ASOF join: the
+    -- nearest match per row, not every later deployment of the component)
     select
         a.deployment_key,
-        min(b.finished_at) as next_success_at
+        b.finished_at as next_success_at
     from stg_deployments as a
-    inner join stg_deployments as b
+    asof inner join (
+        select component_id, environment, finished_at
+        from stg_deployments
+        where status = 'succeeded' and component_id is not null
+    ) as b
         on
             a.component_id = b.component_id
             and a.environment = b.environment
-            and b.status = 'succeeded'
             and b.finished_at > a.finished_at
-    group by a.deployment_key
 ),
 
 incident_links as (
