@@ -1,7 +1,7 @@
 import type { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
 import type { MonitoringApi } from './MonitoringApi';
-import type { MonitoredEntity } from './types';
+import type { KpiWindow, MonitoredEntity } from './types';
 
 export const DEFAULT_PROXY_PATH = '/rosetta';
 
@@ -55,8 +55,8 @@ export class MonitoringClient implements MonitoringApi {
     return this.get('/overview', { period });
   }
 
-  getDora(groupBy: string, period: string) {
-    return this.get('/kpis/dora', { groupBy, period });
+  getDora(groupBy: string, window: KpiWindow) {
+    return this.get('/kpis/dora', { groupBy, ...window });
   }
 
   getSlo(groupBy: string, period: string) {

@@ -1,6 +1,6 @@
 import type { components } from './schema.generated';
 
-type Schemas = components['schemas'];
+export type Schemas = components['schemas'];
 
 export type Summary = Schemas['Summary'];
 export type GoldenSignals = Schemas['GoldenSignals'];
@@ -33,6 +33,17 @@ export interface MonitoredEntity {
 }
 
 export type Period = 'last_24h' | 'last_7d' | 'last_30d' | 'last_90d';
+/** The periods the KPI tables are built for. */
+export type KpiPeriod =
+  | 'last_7d'
+  | 'last_30d'
+  | 'last_90d'
+  | 'month'
+  | 'quarter'
+  | 'previous_month'
+  | 'previous_quarter';
+/** A named KPI period, or an explicit range of UTC days: `from` included, `to` left out (ISO dates). */
+export type KpiWindow = { period: KpiPeriod } | { from: string; to: string };
 export type IncidentStatus = 'open' | 'closed' | 'all';
 export type ChangeStatus = 'upcoming' | 'recent' | 'all';
 export type GroupBy = 'app' | 'team' | 'group' | 'domain';

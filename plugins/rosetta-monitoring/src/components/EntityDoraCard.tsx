@@ -9,7 +9,7 @@ export function EntityDoraCard({ entity, period }: { entity: MonitoredEntity; pe
   const state = useMonitoringData(
     async api => {
       const summary = await api.getSummary(entity);
-      const report = await api.getDora('app', period === 'last_24h' ? 'last_7d' : period);
+      const report = await api.getDora('app', { period: period === 'last_24h' ? 'last_7d' : period });
       return { report, rows: report.items.filter(r => r.id === summary.entity.applicationId) };
     },
     [entity.level, entity.id, period],

@@ -33,7 +33,7 @@ const dense = { paging: false, search: false, padding: 'dense' as const };
 /** Estate-wide dashboard: health by domain and team, trends, top risks, DORA per group. */
 export function DashboardPage() {
   const overview = useMonitoringData(api => api.getOverview('last_30d'), []);
-  const dora = useMonitoringData(api => api.getDora('group', 'last_30d'), []);
+  const dora = useMonitoringData(api => api.getDora('group', { period: 'last_30d' }), []);
   return (
     <div style={{ display: 'grid', gap: 16 }}>
       <Widget title="Health by domain and team" what="health figures" state={overview} isEmpty={o => o.health.length === 0} freshness={o => o.freshness}>

@@ -1,4 +1,4 @@
-import { screen } from '@testing-library/react';
+import { fireEvent, screen } from '@testing-library/react';
 import { answer, problem, registerServer, renderWithApi, server } from '../testing/monitoringServer';
 import * as f from '../testing/fixtures';
 import { DashboardPage } from './DashboardPage';
@@ -43,6 +43,32 @@ describe('pages', () => {
         expect(await screen.findByText(row.id)).toBeInTheDocument();
       }
       expect(screen.getByText('Change failure rate')).toBeInTheDocument();
+      // The days the figures cover, from the answer's period (last_7d ending 2026-11-28 08:00 UTC).
+      expect(screen.getByText(/^2026-11-21 to 2026-11-28, bands 2023/)).toBeInTheDocument();
+    });
+    it('asks for a custom range with its last day included', async () => {
+      const summer = { ...f.doraApp, period: { name: null, start: '2025-06-01T00:00:00Z', end: '2025-09-01T00:00:00Z' } };
+      server.use(
+        // The API's `to` leaves its day out: the last day picked, 31 August, means to=2025-09-01.
+        answer('/kpis/dora', summer, { groupBy: 'app', from: '2025-06-01', to: '2025-09-01' }),
+        answer('/kpis/dora', f.doraApp, { groupBy: 'app', period: 'last_30d' }),
+      );
+      await renderWithApi(<DoraPage />);
+      expect(await screen.findByText(/^2026-11-21 to 2026-11-28/)).toBeInTheDocument();
+      fireEvent.change(screen.getByLabelText('First day'), { target: { value: '2025-06-01' } });
+      fireEvent.change(screen.getByLabelText('Last day'), { target: { value: '2025-08-31' } });
+      fireEvent.click(screen.getByRole('button', { name: 'Show range' }));
+      expect(await screen.findByText(/^2025-06-01 to 2025-08-31, bands 2023/)).toBeInTheDocument();
+    });
+    it('refuses a range whose last day comes before its first', async () => {
+      server.use(answer('/kpis/dora', f.doraApp, { groupBy: 'app', period: 'last_30d' }));
+      await renderWithApi(<DoraPage />);
+      await screen.findByText(/^2026-11-21 to 2026-11-28/);
+      fireEvent.change(screen.getByLabelText('First day'), { target: { value: '2025-09-01' } });
+      fireEvent.change(screen.getByLabelText('Last day'), { target: { value: '2025-06-01' } });
+      fireEvent.click(screen.getByRole('button', { name: 'Show range' }));
+      expect(screen.getByRole('alert')).toHaveTextContent('the first on or before the last');
+      expect(screen.getByText(/^2026-11-21 to 2026-11-28/)).toBeInTheDocument();
     });
     it('says when there is no DORA figure', async () => {
       server.use(answer('/kpis/dora', { ...f.doraApp, items: [] }));
