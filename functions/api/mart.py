@@ -109,6 +109,10 @@ def _retire(snap: Snapshot) -> None:
         shutil.rmtree(snap.folder, ignore_errors=True)
 
 
+def _not_built() -> Problem:
+    return Problem(503, "the mart has not been built yet: run a build first", title="No data yet")
+
+
 def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -159,13 +163,13 @@ class Snapshot:
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         if self.con is None:
-            raise Problem(503, "the mart has not been built yet: run a build first", title="No data yet")
+            raise _not_built()
         return self.con.cursor()
 
     @property
     def summary(self) -> SummaryIndex:
         if self.summary_index is None:
-            raise Problem(503, "the mart has not been built yet: run a build first", title="No data yet")
+            raise _not_built()
         return self.summary_index
 
     def month_files(self, start: datetime, end: datetime) -> list[str]:

@@ -124,21 +124,23 @@ where app_id = $app and level = $level and component_id is not distinct from $co
     and environment = $env and hour >= $start and hour < $end
 """
 )
+# The key of an entity's hourly rows.
+SIGNALS_KEY = ("app_id", "level", "component_id", "environment")
 # The recent hours a copy holds in memory, as the loader names them while it aggregates the summary's window,
 # and the columns it keeps of them (what the series and the summary's aggregates read).
 RECENT_HOURLY = "mv_golden_signals_recent"
-RECENT_COLUMNS = ("app_id", "level", "component_id", "environment", "hour", *TIMESERIES_METRICS.values())
+RECENT_COLUMNS = (*SIGNALS_KEY, "hour", *TIMESERIES_METRICS.values())
 # The summary's window (the 24 hours before the build's as_of) aggregated per entity once, when the copy loads
 # (entity_index.py): the same aggregates, keyed by entity.
-SIGNALS_KEY = ("app_id", "level", "component_id", "environment")
+_SIGNALS_KEY_COLUMNS = ", ".join(SIGNALS_KEY)
 SUMMARY_SIGNALS_SQL = (
-    "select app_id, level, component_id, environment,"
+    f"select {_SIGNALS_KEY_COLUMNS},"
     + GOLDEN_SIGNALS_AGGREGATES
     + f"""
 from {RECENT_HOURLY}
 where hour >= $start and hour < $end
-group by app_id, level, component_id, environment
-order by app_id, level, component_id, environment
+group by {_SIGNALS_KEY_COLUMNS}
+order by {_SIGNALS_KEY_COLUMNS}
 """
 )
 
