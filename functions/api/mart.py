@@ -24,7 +24,7 @@ import weakref
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -253,12 +253,14 @@ class ServingMart:
             if current is not None and current.marker == marker:
                 if current.directory.version == version:
                     return False
-                fresh = replace(current, directory=self._directory(version))
-            else:
-                fresh = self._load(marker, build, version, wait=True)
+                # Same tables, new mapping: swapped in place, so what the loader is still adding to this copy
+                # (the recent hours, the rest of the tables) reaches the requests that follow.
+                current.directory = self._directory(version)
+                return True
+            fresh = self._load(marker, build, version, wait=True)
             with self._lock:
                 old, self._snapshot = self._snapshot, fresh
-            if old is not None and old.folder is not None and old.folder != fresh.folder:
+            if old is not None:
                 # Requests that took the old copy just before the swap still open its files: it is retired later.
                 retire = threading.Timer(RETIRE_AFTER_S, _retire, args=(old,))
                 retire.daemon = True

@@ -13,7 +13,7 @@ from functions.api.main import create_app
 from lakehouse.aggregates.build import build
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
-from tests.integration.api.conftest import READER, api_settings, down_sources
+from tests.integration.api.conftest import ADMIN, READER, api_settings, down_sources
 from tests.unit.aggregates.estate import AS_OF, write_estate
 
 
@@ -48,6 +48,9 @@ def test_the_summary_answers_before_the_rest_of_the_copy_is_loaded(
             waiting = client.get("/monitoring/applications/shop/changes", headers=READER)
             assert waiting.status_code == 503
             assert waiting.headers["content-type"] == "application/problem+json"
+            # A mapping change lands while the copy is still loading: the copy keeps what the loader adds next.
+            onboarding = {"entries": [{"entity_id": "newapp", "kind": "application", "team": "t9"}]}
+            assert client.post("/monitoring/admin/mappings", headers=ADMIN, json=onboarding).status_code == 201
             release.set()
             monkeypatch.setattr(serving, "LOAD_WAIT_S", 30.0)
             changes = client.get("/monitoring/applications/shop/changes", headers=READER)
@@ -59,6 +62,8 @@ def test_the_summary_answers_before_the_rest_of_the_copy_is_loaded(
             ):
                 again = client.get(route, headers=READER).json()["goldenSignals"]
                 assert again == first.json()["goldenSignals"]
+            served = app.state.context.mart.snapshot()
+            assert served.directory.version == 3 and served.recent is not None and served.summary.signals is not None
     finally:
         release.set()
 
