@@ -339,9 +339,8 @@ class ServingMart:
         """A copy of the build: the summary's tables before returning, the others in a background thread
         (`Snapshot.complete` is set when they are defined); `wait` returns only once all are (a reload, while the
         previous copy serves)."""
-        directory = self._directory(version)
         if not build:
-            empty = Snapshot(None, directory, {}, marker)
+            empty = Snapshot(None, self._directory(version), {}, marker)
             empty.complete.set()  # nothing to wait for: requests get "not built yet" at once
             return empty
         started = time.monotonic()
@@ -363,12 +362,17 @@ class ServingMart:
 
         con = open_duckdb(self.settings)
         try:
-            # Footers of the local files are read once, not per query.
-            con.execute("set parquet_metadata_cache = true")
+            # The mapping is read while the summary's tables come in (both are on the first answer's path).
+            with ThreadPoolExecutor(max_workers=1) as beside:
+                reading = beside.submit(self._directory, version)
+                # Footers of the local files are read once, not per query.
+                con.execute("set parquet_metadata_cache = true")
+                first = {t: keys for t, keys in by_table.items() if t in SUMMARY_TABLES}
+                self._define_tables(con, first, fetch)
+                summary = SummaryIndex.build(con)
+                directory = reading.result()
             snap = Snapshot(con, directory, build, marker, frozenset(by_table), folder, hourly, fetch)
-            first = {t: keys for t, keys in by_table.items() if t in SUMMARY_TABLES}
-            self._define_tables(con, first, fetch)
-            snap.summary_index = SummaryIndex.build(con)
+            snap.summary_index = summary
             log.info("mart summary tables ready", extra={"seconds": round(time.monotonic() - started, 3)})
             rest = {t: keys for t, keys in by_table.items() if t not in SUMMARY_TABLES}
             failure: list[BaseException] = []
