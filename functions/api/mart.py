@@ -421,7 +421,11 @@ class ServingMart:
             )
         except BaseException as exc:
             failure.append(exc)
-            log.exception("loading the mart failed; routes needing the missing tables answer 503")
+            if threading.main_thread().is_alive():
+                log.exception("loading the mart failed; routes needing the missing tables answer 503")
+            else:
+                # The process is exiting (Python then refuses new work to thread pools): nothing to report.
+                log.info("mart load stopped: the process is exiting")
         finally:
             snap.complete.set()
             con.close()

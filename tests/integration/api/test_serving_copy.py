@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -119,3 +122,45 @@ def test_a_new_build_is_served_once_loaded_and_a_failed_load_keeps_the_old_copy(
         assert old_folders <= set((tmp_path / "api").iterdir())
         serving._retire(old)
         assert not old_folders & set((tmp_path / "api").iterdir())
+
+
+# A process whose copy is still loading when it exits: the loader is held back half a second, then finds Python
+# refusing new work to thread pools.
+EXITING_WHILE_LOADING = """
+import sys, time
+from pathlib import Path
+from functions.api import mart as serving
+from functions.api.settings import ApiSettings
+from lakehouse.settings import Settings
+from lakehouse.storage import Lake
+
+root = Path(sys.argv[1])
+settings = Settings(lake_url=str(root / "lake"), duckdb_temp_directory=root / "duckdb")
+hold = serving.ServingMart._hold_recent_hours
+
+def held(self, *args):
+    time.sleep(0.5)
+    hold(self, *args)
+
+serving.ServingMart._hold_recent_hours = held
+serving.ServingMart(Lake.from_settings(settings), settings, ApiSettings(local_dir=root / "api")).snapshot()
+print("summary tables loaded")
+"""
+
+
+def test_a_process_exiting_while_its_copy_loads_reports_no_failure(tmp_path: Path) -> None:
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    build(lake, settings, mode="full", as_of=AS_OF)
+    root = Path(__file__).resolve().parents[3]
+    done = subprocess.run(
+        [sys.executable, "-c", EXITING_WHILE_LOADING, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=root,
+        env=os.environ | {"PYTHONPATH": str(root)},
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "summary tables loaded"
+    assert "loading the mart failed" not in done.stderr and "Traceback" not in done.stderr, done.stderr
