@@ -65,8 +65,6 @@ TIMESERIES_UNITS = {
     "log_errors": "lines/hour",
 }
 GROUP_LEVELS = {"team": "team", "group": "group", "domain": "domain"}
-# column of mv_monitoring_app_day_summary holding each group level
-DAY_GROUP_COLUMNS = {"team": "team", "group": "group_id", "domain": "domain"}
 
 
 @dataclass(frozen=True)
