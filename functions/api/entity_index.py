@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -117,7 +117,7 @@ class SummaryIndex:
         """The same index with each entity's golden signals over [start, end), read from the recent hours held in
         memory (mv_golden_signals_recent)."""
         signals = _keyed(con, queries.SUMMARY_SIGNALS_SQL, queries.SIGNALS_KEY, {"start": start, "end": end})
-        return SummaryIndex(**{**self.__dict__, "signals": signals})
+        return replace(self, signals=signals)
 
     def last_day_signals(self, scope: Scope) -> dict[str, Any] | None:
         """None until the recent hours are in memory; {} for an entity with no hour in the window."""

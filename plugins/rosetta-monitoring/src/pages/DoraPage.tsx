@@ -28,7 +28,7 @@ function dayAfter(isoDay: string): string {
 }
 
 /** "2025-06-01 to 2025-08-31": the first and the last day the figures cover (UTC). */
-export function coveredDays(period: Schemas['PeriodOut']): string {
+function coveredDays(period: Schemas['PeriodOut']): string {
   const last = new Date(Date.parse(period.end) - 1).toISOString().slice(0, 10);
   return `${period.start.slice(0, 10)} to ${last}`;
 }
