@@ -10,8 +10,10 @@ Every SQL file runs before anything is written: a failing file leaves the whole 
 from __future__ import annotations
 
 import re
+import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -62,6 +64,15 @@ class BuildParams:
     full_min_confidence: float = 0.7
     min_coverage: float = 0.5
 
+    @property
+    def hours_from(self) -> datetime:
+        """The first hour of hourly signals the build reads: the days rebuilt plus HOURLY_LOOKBACK_DAYS, and in
+        daily and full builds enough for the period tables too."""
+        first = self.day_from - timedelta(days=HOURLY_LOOKBACK_DAYS)
+        if self.mode != "hourly":
+            first = min(first, self.day_to - timedelta(days=PERIOD_LOOKBACK_DAYS))
+        return _midnight(first)
+
 
 @dataclass
 class BuildResult:
@@ -73,6 +84,17 @@ class BuildResult:
     tables: dict[str, int] = field(default_factory=dict)
     objects_written: int = 0
     run_id: str | None = None
+    # Seconds per step ("06_stg_app_signals_hourly.sql", "write mv_incidents"), in the order they ran.
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MonthObject:
+    """A month of a mart table written to a local file during the SQL phase, put in the write phase."""
+
+    key: str
+    path: Path
+    rows: int
 
 
 def build(
@@ -99,18 +121,30 @@ def build(
     run = runs.start("build_aggregates", "mart", mode, window=(_midnight(day_from), as_of), trigger=trigger)
     result = BuildResult(mode, as_of, day_from, build_params.day_to, mapping.version, run_id=run.run_id)
     files = [f for f in load_sql_files() if mode != "hourly" or f.refresh == "hourly"]
+    monthly = _monthly_steps(files)
+    scratch = settings.duckdb_temp_directory
+    written: list[MonthObject] = []
     con = open_duckdb(settings, lake)
-    # The same day files are read by several steps (and the hourly ones once per month written).
+    # The same day files are read by several steps.
     con.execute("set parquet_metadata_cache = true")
     try:
         _register_inputs(con, lake, mapping.entries, build_params)
         for sql_file in files:
-            _run(con, sql_file)
+            if sql_file in monthly:
+                if sql_file is monthly[0]:
+                    _run_monthly(con, lake, monthly, build_params, scratch, result, written)
+                continue
+            with _timed(result, sql_file.path.name):
+                _run(con, sql_file)
             if sql_file.materialize == "table":
                 result.tables[sql_file.table] = _count(con, sql_file.table)
+        for month_object in written:
+            lake.store.put(month_object.key, month_object.path.read_bytes())
+            result.objects_written += 1
         for sql_file in files:
-            if sql_file.is_mart:
-                objects, rows = _write(con, lake, sql_file, build_params, settings.duckdb_temp_directory)
+            if sql_file.is_mart and sql_file not in monthly:
+                with _timed(result, f"write {sql_file.table}"):
+                    objects, rows = _write(con, lake, sql_file, build_params, scratch)
                 result.objects_written += objects
                 result.tables.setdefault(sql_file.table, rows)
     except BaseException as exc:
@@ -118,6 +152,8 @@ def build(
         raise
     finally:
         con.close()
+        for month_object in written:
+            month_object.path.unlink(missing_ok=True)
     run.rows_out = sum(result.tables.values())
     run.days_written = [d.isoformat() for d in _days(day_from, build_params.day_to)]
     runs.finish(run, "succeeded")
@@ -153,10 +189,10 @@ def _register_inputs(con: duckdb.DuckDBPyConnection, lake: Lake, entries: Iterab
     con.execute("create table ref_entities as select * from ref_entities_arrow")
     con.register("ref_pivots_arrow", pivots_table(entries))
     con.execute("create table ref_pivots as select * from ref_pivots_arrow")
-    values = {k: v for k, v in params.__dict__.items()}
+    values = {k: v for k, v in params.__dict__.items()} | {"hours_from": params.hours_from}
     columns = ", ".join(f"${name} as {name}" for name in values)
     con.execute(f"create table build_params as select {columns}", values)
-    heavy_from = _hourly_first_day(params)
+    heavy_from = params.hours_from.date()
     _bound_hourly_days(con, heavy_from, params.day_to)
     for dataset in REGISTRY.values():
         if dataset.name == "rejects":
@@ -165,17 +201,9 @@ def _register_inputs(con: duckdb.DuckDBPyConnection, lake: Lake, entries: Iterab
         _register_raw(con, lake, dataset, days)
 
 
-def _hourly_first_day(params: BuildParams) -> date:
-    first = params.day_from - timedelta(days=HOURLY_LOOKBACK_DAYS)
-    if params.mode != "hourly":
-        first = min(first, params.day_to - timedelta(days=PERIOD_LOOKBACK_DAYS))
-    return first
-
-
 def _bound_hourly_days(con: duckdb.DuckDBPyConnection, first: date, last: date) -> None:
-    """The day partitions of the hourly datasets the next query reads. A view over them (the hourly golden
-    signals) is written a month at a time: bounding its raw input to that month skips the other days' files,
-    which no filter on the view's output could do (it passes through a full outer join and a group by)."""
+    """The day partitions of the hourly datasets the next query reads. The hourly signals are computed a month
+    at a time: bounding the raw input to that month skips the other days' files."""
     con.execute("set variable hourly_first_day = $first", {"first": first})
     con.execute("set variable hourly_last_day = $last", {"last": last})
 
@@ -201,10 +229,80 @@ def _register_raw(con: duckdb.DuckDBPyConnection, lake: Lake, dataset: Dataset, 
     )
 
 
+def _monthly_steps(files: list[SqlFile]) -> list[SqlFile]:
+    """The files computed a month at a time: each `materialize: month` file and every file that reads one.
+    They run together where the first of them stands in the file order, so they may read only what is built
+    before it (a test checks the files keep to this)."""
+    month_tables = {f.table for f in files if f.materialize == "month"}
+    return [f for f in files if f.table in month_tables or month_tables.intersection(f.reads)]
+
+
+def _run_monthly(
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    steps: list[SqlFile],
+    params: BuildParams,
+    scratch: Path,
+    result: BuildResult,
+    written: list[MonthObject],
+) -> None:
+    """The hourly signals, one month after another over the hourly lookback. A month file's table holds that
+    month alone; a table that reads it gains the month's rows; a mart table that reads it writes the month to a
+    local file (only for the months being rebuilt), put with the other objects once every SQL file has run.
+
+    A year of hourly rows grouped at once is tens of millions of rows under the memory limit, then a sort;
+    a month at a time, each step works on what fits in memory, and the month's component rows are computed
+    once for both the application rollup and the mart."""
+    first_hour = params.hours_from
+    rebuilt = {(d.year, d.month) for d in _days(params.day_from, params.day_to)}
+    existing = {step.table: set(lake.list_keys(f"mart/{step.table}/")) for step in steps if step.is_mart}
+    created: set[str] = set()
+    for year, month in sorted({(d.year, d.month) for d in _days(first_hour.date(), params.day_to)}):
+        first, after = _month_bounds(year, month)
+        # A day either side: the partitions hold whole UTC days, the margin only guards the edges.
+        _bound_hourly_days(con, first - timedelta(days=1), after)
+        hours = {"month_first_hour": max(first_hour, _midnight(first)), "month_after_hour": _midnight(after)}
+        for step in steps:
+            with _timed(result, step.path.name):
+                if step.materialize == "month":
+                    # The name comes from our header; the hours are bound.
+                    statement = (
+                        f"create or replace table {step.table} as select * from ({step.text}\n) "  # noqa: S608
+                        "where hour >= $month_first_hour and hour < $month_after_hour"
+                    )
+                    _execute(con, step, statement, hours)
+                elif step.table not in created:
+                    _run(con, step)
+                    created.add(step.table)
+                elif step.materialize == "table":
+                    _execute(con, step, f"insert into {step.table} {step.text}")
+            if step.is_mart and (year, month) in rebuilt:
+                with _timed(result, f"write {step.table}"):
+                    month_object = _write_month_file(
+                        con, lake, step, params, year, month, scratch, existing[step.table]
+                    )
+                    written.append(month_object)
+    for step in steps:
+        if step.is_mart:
+            result.tables[step.table] = sum(o.rows for o in written if o.key.startswith(f"mart/{step.table}/"))
+        elif step.materialize == "table":
+            result.tables[step.table] = _count(con, step.table)
+        elif step.materialize == "month":
+            # Only this loop reads it; the memory goes back to the steps that follow.
+            con.execute(f"drop table if exists {step.table}")
+
+
 def _run(con: duckdb.DuckDBPyConnection, sql_file: SqlFile) -> None:
-    # The file text is kept whole (its header comment included) so DuckDB's line numbers match the file.
+    _execute(con, sql_file, f"create {sql_file.materialize} {sql_file.table} as {sql_file.text}")
+
+
+def _execute(
+    con: duckdb.DuckDBPyConnection, sql_file: SqlFile, statement: str, params: Mapping[str, object] | None = None
+) -> None:
+    """Runs a statement built around the file's text. The text is kept whole (its header comment included) and
+    starts on the statement's first line, so DuckDB's line numbers match the file."""
     try:
-        con.execute(f"create {sql_file.materialize} {sql_file.table} as {sql_file.text}")
+        con.execute(statement, params or {})
     except duckdb.Error as exc:
         message = str(exc).splitlines()
         line = next((m for m in (re.search(r"LINE (\d+)", x) for x in message) if m), None)
@@ -222,8 +320,8 @@ def _write(
 ) -> tuple[int, int]:
     """Objects and rows written (for a day table, the rows of the month objects written, kept days included).
     `scratch` is a local folder for the files DuckDB writes before they are put."""
-    columns = [r[0] for r in con.execute(f"describe {sql_file.table}").fetchall()]
     if sql_file.partitioned_by != "day":
+        columns = _columns(con, sql_file.table)
         # Tables with an app_id are read one application at a time: sorted by application (then time) in small
         # row groups, a reader's row-group statistics skip every other application, with no sort of its own.
         order, row_group = "", ROW_GROUP_ROWS
@@ -232,70 +330,99 @@ def _write(
             order = "order by app_id" + (f", {when}" if when else "")
             row_group = PER_APPLICATION_ROW_GROUP
         query = f"select * from {sql_file.table} {order}"  # noqa: S608 - the name and columns come from our files
-        return 1, _copy_to_store(con, lake, lake.mart_key(sql_file.table), query, {}, scratch, row_group)
-    # Day tables live in month objects; rebuilt days replace their rows, other days are kept. DuckDB merges the
-    # kept rows with the rebuilt ones, sorts and writes the month to a local file, which is then put whole: no
-    # month passes through Python (for a view, such as the hourly golden signals, the table is never held whole
-    # either: each month is computed as it is written).
-    rebuilt = _days(params.day_from, params.day_to)
-    # Sorted by application first: the API reads one application at a time, and row-group statistics on
-    # app_id then let DuckDB skip the rest of the month.
-    order = ", ".join(c for c in ("app_id", "environment", "day", "hour") if c in columns)
+        path, rows = _copy_to_file(con, query, {}, scratch, row_group)
+        _put(lake, lake.mart_key(sql_file.table), path)
+        return 1, rows
     existing = set(lake.list_keys(f"mart/{sql_file.table}/"))
     written = rows = 0
-    for year, month in sorted({(d.year, d.month) for d in rebuilt}):
-        key = lake.mart_month_key(sql_file.table, year, month)
-        first = date(year, month, 1)
-        after = date(year + month // 12, month % 12 + 1, 1)
-        bounds: dict[str, object] = {"first": first, "after": after}
-        where = "day >= $first and day < $after"
-        if "hour" in columns:
-            where += " and hour >= $first_hour and hour < $after_hour"
-            bounds |= {"first_hour": _midnight(first), "after_hour": _midnight(after)}
-        if sql_file.materialize == "view":
-            # A day either side: the partitions hold whole UTC days, the margin only guards the edges.
-            _bound_hourly_days(con, first - timedelta(days=1), after)
-        month_rows = f"select * from {sql_file.table} where {where}"  # noqa: S608 - names from our headers
-        if key in existing:
-            # Names come from our headers; values are bound.
-            kept = (
-                "select * from read_parquet($kept_object, hive_partitioning = false) "
-                "where not list_contains($rebuilt, day)"
-            )
-            month_rows = f"{kept} union all by name {month_rows}"
-            bounds |= {"kept_object": lake.url_of(key), "rebuilt": rebuilt}
-        query = f"select * from ({month_rows}) order by {order}"  # noqa: S608 - as above
-        rows += _copy_to_store(con, lake, key, query, bounds, scratch, ROW_GROUP_ROWS)
+    for year, month in sorted({(d.year, d.month) for d in _days(params.day_from, params.day_to)}):
+        month_object = _write_month_file(con, lake, sql_file, params, year, month, scratch, existing)
+        _put(lake, month_object.key, month_object.path)
+        rows += month_object.rows
         written += 1
-    if sql_file.materialize == "view":
-        _bound_hourly_days(con, _hourly_first_day(params), params.day_to)
     return written, rows
 
 
-def _copy_to_store(
+def _write_month_file(
     con: duckdb.DuckDBPyConnection,
     lake: Lake,
-    key: str,
-    query: str,
-    params: dict[str, object],
+    sql_file: SqlFile,
+    params: BuildParams,
+    year: int,
+    month: int,
     scratch: Path,
-    row_group: int,
-) -> int:
-    """DuckDB writes the query's rows as Parquet to a local file, which is put whole under `key`; rows written.
-    No table passes through Python, and the store's put keeps each object replaced atomically."""
+    existing: set[str],
+) -> MonthObject:
+    """A month of a day table in a local file: its rebuilt days computed, its other days kept from the object
+    already in the store (`existing` lists the table's objects). DuckDB merges and sorts them, so no month
+    passes through Python."""
+    columns = _columns(con, sql_file.table)
+    # Sorted by application first: the API reads one application at a time, and row-group statistics on
+    # app_id then let DuckDB skip the rest of the month.
+    order = ", ".join(c for c in ("app_id", "environment", "day", "hour") if c in columns)
+    key = lake.mart_month_key(sql_file.table, year, month)
+    first, after = _month_bounds(year, month)
+    bounds: dict[str, object] = {"first": first, "after": after}
+    where = "day >= $first and day < $after"
+    if "hour" in columns:
+        where += " and hour >= $first_hour and hour < $after_hour"
+        bounds |= {"first_hour": _midnight(first), "after_hour": _midnight(after)}
+    month_rows = f"select * from {sql_file.table} where {where}"  # noqa: S608 - names from our headers
+    if key in existing:
+        # Names come from our headers; values are bound.
+        kept = (
+            "select * from read_parquet($kept_object, hive_partitioning = false) where not list_contains($rebuilt, day)"
+        )
+        month_rows = f"{kept} union all by name {month_rows}"
+        bounds |= {"kept_object": lake.url_of(key), "rebuilt": _days(params.day_from, params.day_to)}
+    query = f"select * from ({month_rows}) order by {order}"  # noqa: S608 - as above
+    path, rows = _copy_to_file(con, query, bounds, scratch, ROW_GROUP_ROWS)
+    return MonthObject(key, path, rows)
+
+
+def _copy_to_file(
+    con: duckdb.DuckDBPyConnection, query: str, params: dict[str, object], scratch: Path, row_group: int
+) -> tuple[Path, int]:
+    """DuckDB writes the query's rows as Parquet to a new local file (no table passes through Python); the
+    file and the rows written."""
     scratch.mkdir(parents=True, exist_ok=True)
     target = scratch / f"{uuid.uuid4().hex}.parquet"
     quoted = str(target).replace("'", "''")
     try:
         # The query is built from our headers' names; the target path is ours; values are bound.
         copied = con.execute(
-            f"copy ({query}) to '{quoted}' (format parquet, compression zstd, row_group_size {row_group})",
-            params,
+            f"copy ({query}) to '{quoted}' (format parquet, compression zstd, row_group_size {row_group})", params
         ).fetchone()
-        lake.store.put(key, target.read_bytes())
-    finally:
+    except BaseException:
         target.unlink(missing_ok=True)
-    return int(copied[0]) if copied else 0
+        raise
+    return target, int(copied[0]) if copied else 0
+
+
+def _put(lake: Lake, key: str, path: Path) -> None:
+    """Puts a local file whole under `key` (the store replaces each object atomically), then removes it."""
+    try:
+        lake.store.put(key, path.read_bytes())
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return [r[0] for r in con.execute(f"describe {table}").fetchall()]
+
+
+@contextmanager
+def _timed(result: BuildResult, step: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        result.seconds[step] = result.seconds.get(step, 0.0) + time.perf_counter() - started
+
+
+def _month_bounds(year: int, month: int) -> tuple[date, date]:
+    """The month's first day and the first day of the next."""
+    return date(year, month, 1), date(year + month // 12, month % 12 + 1, 1)
 
 
 def _days(first: date, last: date) -> list[date]:

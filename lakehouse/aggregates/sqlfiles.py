@@ -5,8 +5,10 @@
     -- reads: stg_incidents, build_params
     -- partitioned by: day            (optional; day tables are written per month and rebuilt per day)
     -- refresh: hourly                (hourly: every build; daily: daily and full builds only)
-    -- materialize: view              (optional; default table. A view is computed where it is read: for the
-                                        large hourly steps, whose tables would not fit the memory limit)
+    -- materialize: view              (optional; default table. A view is computed where it is read.
+                                        month: a table computed one month at a time and holding only that
+                                        month; the files that read it run month by month with it, a table
+                                        among them gaining each month's rows, a mart table writing its months)
 
 Files run in name order; a test checks that every table a file reads is built by an earlier file or is
 one of the inputs the runner provides (raw_*, ref_*, build_params).
@@ -32,7 +34,7 @@ class SqlFile:
     partitioned_by: str | None
     refresh: Literal["hourly", "daily"]
     text: str
-    materialize: Literal["table", "view"] = "table"
+    materialize: Literal["table", "view", "month"] = "table"
 
     @property
     def is_mart(self) -> bool:
@@ -65,8 +67,8 @@ def parse_sql_file(path: Path) -> SqlFile:
     if refresh not in ("hourly", "daily"):
         raise ValueError(f"{path.name}: refresh must be hourly or daily, not {refresh!r}")
     materialize = fields.get("materialize", "table")
-    if materialize not in ("table", "view"):
-        raise ValueError(f"{path.name}: materialize must be table or view, not {materialize!r}")
+    if materialize not in ("table", "view", "month"):
+        raise ValueError(f"{path.name}: materialize must be table, view or month, not {materialize!r}")
     reads = tuple(r.strip() for r in fields["reads"].split(",") if r.strip() and r.strip() != "none")
     return SqlFile(
         path=path,

@@ -1,7 +1,7 @@
 -- table: stg_periods
 -- grain: one row per reporting period ending at the build's as_of instant
 -- reads: build_params
--- refresh: daily
+-- refresh: hourly
 --
 -- Rolling periods end at as_of (the start of the current hour, excluded); calendar periods run from the
 -- start of the month or quarter to as_of; previous_* periods are the last complete month or quarter.

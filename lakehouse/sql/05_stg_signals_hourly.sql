@@ -2,7 +2,7 @@
 -- grain: one row per mapped entity (component, or application mapped directly), environment and hour
 -- reads: raw_dynatrace_service_metrics_hourly, raw_elasticsearch_log_counts_hourly, stg_dynatrace_entity_map, ref_pivots, ref_entities
 -- refresh: hourly
--- materialize: view
+-- materialize: month
 --
 -- hour is the start of the hour (Dynatrace slot ends were shifted at ingestion; Elasticsearch keys buckets
 -- by their start). Several Dynatrace services mapped to one entity add their counts; for latency and

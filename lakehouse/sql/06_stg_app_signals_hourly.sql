@@ -2,6 +2,10 @@
 -- grain: one row per application, environment and hour
 -- reads: stg_signals_hourly
 -- refresh: hourly
+-- materialize: month
+--
+-- Computed a month at a time with stg_signals_hourly and never kept whole: what later steps need from it
+-- is summed per day (stg_app_signals_daily) and per window (stg_app_signals_windows) while the month is here.
 --
 -- Requests, errors and log counts add up over the application's components. Latency and saturation are
 -- the worst component's: an application is as slow as its slowest part, and percentiles do not add.
@@ -17,10 +21,6 @@ select
     max(cpu_usage_pct) as cpu_usage_pct,
     max(memory_usage_pct) as memory_usage_pct,
     cast(sum(log_errors) as bigint) as log_errors,
-    cast(sum(log_exceptions) as bigint) as log_exceptions,
-    count(requests) as components_reporting
+    cast(sum(log_exceptions) as bigint) as log_exceptions
 from stg_signals_hourly
 group by app_id, environment, hour
--- Stored in hour order: the hourly golden signals read it a month at a time, and the table's min/max per block
--- then skip the other months (unordered, every month's read scanned the whole year).
-order by hour

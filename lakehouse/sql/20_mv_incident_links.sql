@@ -21,15 +21,17 @@ with params as (
     select * from build_params
 ),
 
-incidents as (
+-- The three inputs below are read by several rules: not materialized, each rule filters the staged table
+-- itself (half a million deployments copied once per build cost more than filtering them again).
+incidents as not materialized (
     select * from stg_incidents where app_id is not null and not is_canceled
 ),
 
-deployments as (
+deployments as not materialized (
     select * from stg_deployments where status = 'succeeded'
 ),
 
-change_deployments as (
+change_deployments as not materialized (
     select * from stg_change_deployments where deployment_status = 'succeeded'
 ),
 

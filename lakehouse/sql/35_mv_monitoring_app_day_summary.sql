@@ -1,6 +1,6 @@
 -- table: mv_monitoring_app_day_summary
 -- grain: one row per application, environment and day rebuilt (zero-filled for events, null where no data)
--- reads: stg_app_signals_hourly, mv_incidents_app_day, mv_changes_app_day, mv_deployments, stg_problems, stg_apps, build_params
+-- reads: stg_app_signals_daily, mv_incidents_app_day, mv_changes_app_day, mv_deployments, stg_problems, stg_apps, build_params
 -- partitioned by: day
 -- refresh: hourly
 --
@@ -9,38 +9,14 @@
 -- latency: the worst hourly p95/p99 of the day, and latency_p95_good_hours = hours whose p95 met the
 -- threshold (a daily latency figure is never an average of hourly percentiles).
 with params as (
-    select day_from, day_to, latency_p95_threshold_ms from build_params
-),
-
-hours as (
-    select
-        *,
-        -- The UTC day by arithmetic: the same as cast(hour as date) in a UTC session, without a time-zone
-        -- lookup per row (8.8 M application hours in a full build).
-        date '1970-01-01' + cast(floor(epoch(hour) / 86400) as integer) as day
-    from stg_app_signals_hourly
+    select day_from, day_to from build_params
 ),
 
 signals as (
-    select
-        s.app_id,
-        s.environment,
-        s.day,
-        sum(s.requests) filter (where s.requests > 0) as requests,
-        sum(s.errors) filter (where s.requests > 0) as errors,
-        count(*) filter (where s.requests > 0) as measured_hours,
-        max(s.latency_p95_ms) as latency_p95_worst_hour_ms,
-        max(s.latency_p99_ms) as latency_p99_worst_hour_ms,
-        count(*) filter (where s.requests > 0 and s.latency_p95_ms <= p.latency_p95_threshold_ms) as latency_p95_good_hours,
-        max(s.cpu_usage_pct) as cpu_usage_max_pct,
-        max(s.memory_usage_pct) as memory_usage_max_pct,
-        -- Counts stay BIGINT: sum() widens to HUGEINT, which Parquet writers store as a double or a decimal.
-        cast(sum(s.log_errors) as bigint) as log_errors,
-        cast(sum(s.log_exceptions) as bigint) as log_exceptions
-    from hours as s
+    select s.*
+    from stg_app_signals_daily as s
     cross join params as p
     where s.day between p.day_from and p.day_to
-    group by s.app_id, s.environment, s.day
 ),
 
 deployments as (

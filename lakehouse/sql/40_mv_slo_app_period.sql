@@ -1,6 +1,6 @@
 -- table: mv_slo_app_period
 -- grain: one row per application, environment and reporting period (see stg_periods)
--- reads: stg_app_signals_hourly, stg_apps, stg_periods, build_params
+-- reads: stg_app_signals_windows, stg_apps, stg_periods, build_params
 -- refresh: daily
 --
 -- Availability SLO (occurrences): SLI = good / valid requests = (requests - errors) / requests, summed
@@ -21,8 +21,20 @@ with params as (
     select * from build_params
 ),
 
-hours as (
-    select * from stg_app_signals_hourly where requests > 0
+-- The month parts of each period's sums, added up (counts kept BIGINT: sum() would widen them to HUGEINT).
+period_sums as (
+    select
+        app_id,
+        environment,
+        window_name as period,
+        sum(requests) as requests,
+        sum(errors) as errors,
+        cast(sum(measured_hours) as bigint) as measured_hours,
+        cast(sum(latency_measured_hours) as bigint) as latency_measured_hours,
+        cast(sum(latency_p95_good_hours) as bigint) as latency_p95_good_hours,
+        cast(sum(latency_p99_good_hours) as bigint) as latency_p99_good_hours
+    from stg_app_signals_windows
+    group by app_id, environment, window_name
 ),
 
 per_period as (
@@ -33,40 +45,32 @@ per_period as (
         p.period_start,
         p.period_end,
         p.period_hours,
-        sum(h.requests) as requests,
-        sum(h.errors) as errors,
-        count(h.hour) as measured_hours,
-        count(h.latency_p95_ms) as latency_measured_hours,
-        count(h.hour) filter (where h.latency_p95_ms <= bp.latency_p95_threshold_ms) as latency_p95_good_hours,
-        count(h.hour) filter (where h.latency_p99_ms <= bp.latency_p99_threshold_ms) as latency_p99_good_hours
+        s.requests,
+        s.errors,
+        coalesce(s.measured_hours, 0) as measured_hours,
+        coalesce(s.latency_measured_hours, 0) as latency_measured_hours,
+        coalesce(s.latency_p95_good_hours, 0) as latency_p95_good_hours,
+        coalesce(s.latency_p99_good_hours, 0) as latency_p99_good_hours
     from stg_apps as a
     cross join stg_periods as p
-    cross join params as bp
-    left join hours as h
-        on
-            a.app_id = h.app_id
-            and a.environment = h.environment
-            and h.hour >= p.period_start
-            and h.hour < p.period_end
-    group by a.app_id, a.environment, p.period, p.period_start, p.period_end, p.period_hours
+    left join period_sums as s on a.app_id = s.app_id and a.environment = s.environment and p.period = s.period
 ),
 
 burn as (
     select
-        h.app_id,
-        h.environment,
-        sum(h.errors) filter (where h.hour >= bp.as_of - interval 1 hour) as errors_1h,
-        sum(h.requests) filter (where h.hour >= bp.as_of - interval 1 hour) as requests_1h,
-        sum(h.errors) filter (where h.hour >= bp.as_of - interval 6 hour) as errors_6h,
-        sum(h.requests) filter (where h.hour >= bp.as_of - interval 6 hour) as requests_6h,
-        sum(h.errors) filter (where h.hour >= bp.as_of - interval 24 hour) as errors_24h,
-        sum(h.requests) filter (where h.hour >= bp.as_of - interval 24 hour) as requests_24h,
-        sum(h.errors) as errors_3d,
-        sum(h.requests) as requests_3d
-    from hours as h
-    cross join params as bp
-    where h.hour >= bp.as_of - interval 3 day and h.hour < bp.as_of
-    group by h.app_id, h.environment
+        app_id,
+        environment,
+        sum(errors) filter (where window_name = 'last_1h') as errors_1h,
+        sum(requests) filter (where window_name = 'last_1h') as requests_1h,
+        sum(errors) filter (where window_name = 'last_6h') as errors_6h,
+        sum(requests) filter (where window_name = 'last_6h') as requests_6h,
+        sum(errors) filter (where window_name = 'last_24h') as errors_24h,
+        sum(requests) filter (where window_name = 'last_24h') as requests_24h,
+        sum(errors) filter (where window_name = 'last_3d') as errors_3d,
+        sum(requests) filter (where window_name = 'last_3d') as requests_3d
+    from stg_app_signals_windows
+    where window_name in ('last_1h', 'last_6h', 'last_24h', 'last_3d')
+    group by app_id, environment
 ),
 
 measured as (

@@ -1,6 +1,6 @@
 -- table: mv_monitoring_top_risks
 -- grain: one row per application in production, ranked by risk score (1 = riskiest), with its health
--- reads: stg_app_signals_hourly, mv_incidents, mv_deployments, mv_changes, stg_apps, build_params
+-- reads: stg_app_signals_windows, mv_incidents, mv_deployments, mv_changes, stg_apps, build_params
 -- refresh: hourly
 --
 -- Risk score (0-100, capped), from evidence of the last 7 days before as_of:
@@ -23,20 +23,19 @@ apps as (
 
 traffic as (
     select
-        h.app_id,
-        sum(h.requests) filter (where h.hour >= bp.as_of - interval 7 day) as requests_7d,
-        sum(h.errors) filter (where h.hour >= bp.as_of - interval 7 day) as errors_7d,
-        sum(h.requests) filter (where h.hour < bp.as_of - interval 7 day) as requests_prev_7d,
-        sum(h.errors) filter (where h.hour < bp.as_of - interval 7 day) as errors_prev_7d,
-        sum(h.requests) filter (where h.hour >= bp.as_of - interval 1 hour) as requests_1h,
-        sum(h.errors) filter (where h.hour >= bp.as_of - interval 1 hour) as errors_1h,
-        sum(h.requests) filter (where h.hour >= bp.as_of - interval 6 hour) as requests_6h,
-        sum(h.errors) filter (where h.hour >= bp.as_of - interval 6 hour) as errors_6h
-    from stg_app_signals_hourly as h
-    cross join params as bp
-    where h.environment = 'production' and h.requests > 0
-      and h.hour >= bp.as_of - interval 14 day and h.hour < bp.as_of
-    group by h.app_id
+        app_id,
+        sum(requests) filter (where window_name = 'last_7d') as requests_7d,
+        sum(errors) filter (where window_name = 'last_7d') as errors_7d,
+        sum(requests) filter (where window_name = 'previous_7d') as requests_prev_7d,
+        sum(errors) filter (where window_name = 'previous_7d') as errors_prev_7d,
+        sum(requests) filter (where window_name = 'last_1h') as requests_1h,
+        sum(errors) filter (where window_name = 'last_1h') as errors_1h,
+        sum(requests) filter (where window_name = 'last_6h') as requests_6h,
+        sum(errors) filter (where window_name = 'last_6h') as errors_6h
+    from stg_app_signals_windows
+    -- last_14d holds the others: an application has a row when it had traffic in the 14 days.
+    where environment = 'production' and window_name in ('last_14d', 'last_7d', 'previous_7d', 'last_1h', 'last_6h')
+    group by app_id
 ),
 
 incidents as (

@@ -34,8 +34,11 @@ MART_TABLES = {
 
 def test_every_file_reads_only_what_is_built_before_it() -> None:
     built: set[str] = set()
+    daily_only: set[str] = set()
     raw = {"raw_" + d.replace("/", "_") for d in build_module.REGISTRY}
-    for sql_file in load_sql_files():
+    files = load_sql_files()
+    monthly = build_module._monthly_steps(files)
+    for sql_file in files:
         # Named after its table, with a number prefix that sets the order.
         prefix, _, rest = sql_file.path.name.partition("_")
         assert prefix.isdigit() and rest == f"{sql_file.table}.sql", sql_file.path.name
@@ -44,6 +47,17 @@ def test_every_file_reads_only_what_is_built_before_it() -> None:
         body = sql_file.text.lower()
         for name in sql_file.reads:
             assert name in body.split("-- refresh")[1], f"{sql_file.path.name} declares {name} but never uses it"
+        # An hourly build runs only the hourly files: they cannot read what a daily file builds.
+        if sql_file.refresh == "hourly":
+            assert not daily_only.intersection(sql_file.reads), f"{sql_file.path.name} reads a daily-only table"
+        else:
+            daily_only.add(sql_file.table)
+        # The monthly steps all run where the first of them stands.
+        if sql_file in monthly:
+            before = {f.table for f in files[: files.index(monthly[0])]}
+            month_group = {f.table for f in monthly}
+            outside = set(sql_file.reads) - before - month_group - PROVIDED - raw
+            assert not outside, f"{sql_file.path.name} runs with the monthly steps but reads {outside}"
         assert sql_file.table not in built, f"{sql_file.table} built twice"
         built.add(sql_file.table)
     assert built >= MART_TABLES
@@ -64,25 +78,41 @@ def lake_and_settings(tmp_path: Path) -> tuple[Lake, Settings]:
     return lake, settings
 
 
+@pytest.mark.parametrize(
+    ("file_name", "needle", "replacement"),
+    [
+        # Inside the monthly loop: the file fails on its first month.
+        ("08_stg_app_signals_daily.sql", "sum(s.requests)", "sum(s.no_such_column)"),
+        # After it: the hourly golden signals' months are already written to local files, and must not be put.
+        ("35_mv_monitoring_app_day_summary.sql", "p.day_from and p.day_to", "p.no_such_column and p.day_to"),
+    ],
+)
 def test_a_failing_sql_file_names_file_and_line_and_keeps_the_previous_mart(
-    lake_and_settings: tuple[Lake, Settings], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    lake_and_settings: tuple[Lake, Settings],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    file_name: str,
+    needle: str,
+    replacement: str,
 ) -> None:
     lake, settings = lake_and_settings
     build(lake, settings, mode="full", as_of=AS_OF)
     before = {k: lake.store.get(k) for k in lake.list_keys("mart/")}
     broken = tmp_path / "sql"
     shutil.copytree(SQL_DIR, broken)
-    target = broken / "35_mv_monitoring_app_day_summary.sql"
+    target = broken / file_name
     lines = target.read_text(encoding="utf-8").splitlines()
-    line_no = next(i for i, line in enumerate(lines, start=1) if "sum(s.requests)" in line)
-    lines[line_no - 1] = lines[line_no - 1].replace("s.requests", "s.no_such_column")
+    line_no = next(i for i, line in enumerate(lines, start=1) if needle in line)
+    lines[line_no - 1] = lines[line_no - 1].replace(needle, replacement)
     target.write_text("\n".join(lines), encoding="utf-8")
     monkeypatch.setattr(build_module, "load_sql_files", lambda: load_sql_files(broken))
-    with pytest.raises(BuildError, match=rf"^35_mv_monitoring_app_day_summary.sql line {line_no}: Binder Error"):
+    with pytest.raises(BuildError, match=rf"^{file_name} line {line_no}: Binder Error"):
         build(lake, settings, mode="full", as_of=AS_OF + timedelta(hours=1))
     after = {k: lake.store.get(k) for k in lake.list_keys("mart/")}
     assert after == before
     assert RunLog(lake).list(since=t(19).date())[0].status == "failed"
+    # No local file of the failed build is left behind.
+    assert not list(settings.duckdb_temp_directory.glob("*.parquet"))
 
 
 def mart_snapshot(lake: Lake) -> dict[str, list[dict]]:

@@ -1,0 +1,51 @@
+-- table: stg_app_signals_windows
+-- grain: one row per application, environment, window and month of hours (the month's part of the sums)
+-- reads: stg_app_signals_hourly, stg_periods, build_params
+-- refresh: hourly
+--
+-- An application's hours with traffic summed over time windows, while each month of hours is computed (the
+-- hours are never kept whole): the SLO periods of stg_periods, and the short windows of the burn rates and
+-- of the risk trend (last_1h, last_6h, last_24h, last_3d, last_14d, and previous_7d, the 7 days before the
+-- last 7). Each month adds its part and readers add the parts up: sums and counts add, and latency counts
+-- good hours, so no percentile is ever averaged. A window that starts before the first hour this build reads
+-- (hours_from) is left out rather than summed in part.
+with params as (
+    select * from build_params
+),
+
+short_windows as (
+    select * from (
+        values
+            ('last_1h', interval 1 hour, interval 0 hour),
+            ('last_6h', interval 6 hour, interval 0 hour),
+            ('last_24h', interval 24 hour, interval 0 hour),
+            ('last_3d', interval 3 day, interval 0 hour),
+            ('last_14d', interval 14 day, interval 0 hour),
+            ('previous_7d', interval 14 day, interval 7 day)
+    ) as w (window_name, starts_before, ends_before)
+),
+
+windows as (
+    select period as window_name, period_start as window_start, period_end as window_end
+    from stg_periods
+    union all
+    select w.window_name, bp.as_of - w.starts_before, bp.as_of - w.ends_before
+    from short_windows as w
+    cross join params as bp
+)
+
+select
+    h.app_id,
+    h.environment,
+    w.window_name,
+    sum(h.requests) as requests,
+    sum(h.errors) as errors,
+    count(*) as measured_hours,
+    count(h.latency_p95_ms) as latency_measured_hours,
+    count(*) filter (where h.latency_p95_ms <= bp.latency_p95_threshold_ms) as latency_p95_good_hours,
+    count(*) filter (where h.latency_p99_ms <= bp.latency_p99_threshold_ms) as latency_p99_good_hours
+from stg_app_signals_hourly as h
+cross join params as bp
+inner join windows as w on h.hour >= w.window_start and h.hour < w.window_end
+where h.requests > 0 and w.window_start >= bp.hours_from
+group by h.app_id, h.environment, w.window_name
