@@ -115,8 +115,7 @@ select
     max(s.latency_p95_ms) as latency_p95_ms,
     max(s.latency_p99_ms) as latency_p99_ms,
     max(s.cpu_usage_pct) as cpu_usage_pct,
-    max(s.memory_usage_pct) as memory_usage_pct,
-    count(s.requests) as components_reporting
+    max(s.memory_usage_pct) as memory_usage_pct
 from signals as s
 inner join ref_entities as e on s.entity_id = e.entity_id and s.environment = e.environment
 group by e.app_id, s.environment, s.hour
@@ -419,49 +418,21 @@ def child_build(task: dict[str, Any]) -> dict[str, Any]:
         lake, settings, mode=task["mode"], as_of=datetime.fromisoformat(task["as_of"]), trigger="bench"
     )
     seconds = time.perf_counter() - started
+    tables = {f.path.name: f.table for f in load_sql_files()}
+    steps = [
+        {"step": step, "seconds": spent, "rows": result.tables.get(tables.get(step, ""))}
+        for step, spent in result.seconds.items()
+    ]
     return {
         "seconds": seconds,
         "peak_rss_mb": peak_rss_mb(),
+        "steps": steps,
         "mode": result.mode,
         "day_from": result.day_from.isoformat(),
         "day_to": result.day_to.isoformat(),
         "objects_written": result.objects_written,
         "rows": sum(result.tables.values()),
     }
-
-
-def child_profile(task: dict[str, Any]) -> dict[str, Any]:
-    """The runner's steps one by one, timed: inputs, each SQL file (create + count), each mart write."""
-    lake, settings = lake_at(Path(task["lake"]), Path(task["scratch"]))
-    mode = task["mode"]
-    as_of = datetime.fromisoformat(task["as_of"])
-    params = runner.BuildParams(
-        as_of=as_of, day_from=date.fromisoformat(task["day_from"]), day_to=as_of.date(), mode=mode
-    )
-    mapping = MappingStore(lake).current()
-    assert mapping is not None
-    files = [f for f in load_sql_files() if mode != "hourly" or f.refresh == "hourly"]
-    steps: list[dict[str, Any]] = []
-    con = open_duckdb(settings, lake)
-    try:
-        started = time.perf_counter()
-        runner._register_inputs(con, lake, mapping.entries, params)
-        steps.append({"step": "register inputs", "seconds": time.perf_counter() - started, "rows": None})
-        for sql_file in files:
-            started = time.perf_counter()
-            runner._run(con, sql_file)
-            rows = runner._count(con, sql_file.table)
-            steps.append({"step": sql_file.path.name, "seconds": time.perf_counter() - started, "rows": rows})
-        for sql_file in files:
-            if sql_file.is_mart:
-                started = time.perf_counter()
-                objects = runner._write(con, lake, sql_file, params, settings.duckdb_temp_directory)
-                steps.append(
-                    {"step": f"write {sql_file.table}", "seconds": time.perf_counter() - started, "rows": objects}
-                )
-    finally:
-        con.close()
-    return {"steps": steps, "peak_rss_mb": peak_rss_mb()}
 
 
 def subset_connection(task: dict[str, Any]) -> duckdb.DuckDBPyConnection:
@@ -517,7 +488,6 @@ def _plain(value: Any) -> Any:
 
 CHILDREN = {
     "build": child_build,
-    "profile": child_profile,
     "duckdb_subset": child_duckdb_subset,
     "export": child_export,
 }
@@ -725,7 +695,6 @@ def main() -> None:
     parser.add_argument("--logs", action="store_true", help="include elasticsearch/log_counts_hourly")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "rosetta-bench-cache")
     parser.add_argument("--skip-postgres", action="store_true")
-    parser.add_argument("--profile", choices=("auto", "always", "never"), default="auto")
     parser.add_argument("--results", type=Path, help=f"append the figures here (default {RESULTS} at 1,000 x 365)")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -786,22 +755,6 @@ def main() -> None:
                 m["pg_subset"] = pg_subset(server)
                 print(f"  {m['pg_subset']['seconds']:.1f} s", flush=True)
 
-        missed = m["full"]["seconds"] > TARGET_FULL_S or m["hourly"]["seconds"] > TARGET_INCREMENTAL_S
-        if args.profile == "always" or (args.profile == "auto" and missed):
-            print("profiling the full build per SQL file ...", flush=True)
-            link_copy(source, work / "profile-full")
-            m["profile_full"] = run_child(
-                "profile",
-                lake=work / "profile-full",
-                scratch=scratch,
-                mode="full",
-                as_of=as_of_full,
-                day_from=spec.start,
-            )
-            print("profiling the hourly build per SQL file ...", flush=True)
-            m["profile_hourly"] = run_child(
-                "profile", lake=work / "hourly", scratch=scratch, mode="hourly", as_of=as_of_new, day_from=new_day
-            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -930,18 +883,16 @@ def render(report: dict[str, Any]) -> str:
             f"new day costs a full refresh): {hourly['seconds']:.1f} s vs {pg['seconds']:.1f} s = "
             f"{pg['seconds'] / hourly['seconds']:.1f}×.",
         ]
-    for key, title in (("profile_full", "full build"), ("profile_hourly", "hourly build")):
-        profile = m.get(key)
-        if not profile:
-            continue
+    for key, title in (("full", "full build (a)"), ("hourly", "hourly build (b)")):
+        profile = m[key]
         steps = profile["steps"]
         total = sum(s["seconds"] for s in steps)
         lines += [
             "",
-            f"### Where the time goes: {title} (steps timed one by one, {total:.1f} s in all, "
-            f"peak {profile['peak_rss_mb']:,.0f} MB)",
+            f"### Where the time goes: {title}, as the build timed its own steps ({total:.1f} s of "
+            f"{profile['seconds']:.1f} s; the rest is listing the lake, registering inputs and the run log)",
             "",
-            "| step | seconds | share | rows (objects for writes) |",
+            "| step | seconds | share | rows |",
             "|---|---:|---:|---:|",
         ]
         for s in sorted(steps, key=lambda s: -s["seconds"])[:15]:

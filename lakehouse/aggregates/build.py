@@ -358,8 +358,9 @@ def _write_month_file(
     passes through Python."""
     columns = _columns(con, sql_file.table)
     # Sorted by application first: the API reads one application at a time, and row-group statistics on
-    # app_id then let DuckDB skip the rest of the month.
-    order = ", ".join(c for c in ("app_id", "environment", "day", "hour") if c in columns)
+    # app_id then let DuckDB skip the rest of the month. The hour, where there is one, gives the day too.
+    when = "hour" if "hour" in columns else "day"
+    order = ", ".join(c for c in ("app_id", "environment", when) if c in columns)
     key = lake.mart_month_key(sql_file.table, year, month)
     first, after = _month_bounds(year, month)
     bounds: dict[str, object] = {"first": first, "after": after}
