@@ -13,15 +13,15 @@ with latest as (
     qualify row_number() over (partition by sys_id order by sys_updated_on desc) = 1
 ),
 
+-- One equality join per field (an `in (a, b)` join condition is evaluated as a nested loop over every pair).
 candidates as (
-    select
-        i.sys_id,
-        p.entity_id,
-        p.environment,
-        case when p.value = i.cmdb_ci_sys_id then 1 else 2 end as match_rank
+    select i.sys_id, p.entity_id, p.environment, 1 as match_rank
     from latest as i
-    inner join ref_pivots as p
-        on p.pivot_kind = 'servicenow_ci' and p.value in (i.cmdb_ci_sys_id, i.business_service_sys_id)
+    inner join ref_pivots as p on p.pivot_kind = 'servicenow_ci' and p.value = i.cmdb_ci_sys_id
+    union all
+    select i.sys_id, p.entity_id, p.environment, 2 as match_rank
+    from latest as i
+    inner join ref_pivots as p on p.pivot_kind = 'servicenow_ci' and p.value = i.business_service_sys_id
 ),
 
 attribution as (

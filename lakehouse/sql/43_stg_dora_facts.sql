@@ -31,12 +31,15 @@ deployments as (
     cross join modes as m
 ),
 
+-- Each event joins the few periods that contain it first (a range join on a seven-row table), then the
+-- scopes of its application: joining scopes to every event of the application before the period filter
+-- would pair each event with every period.
 deploys as (
     select
         s.level,
         s.level_id,
         s.environment,
-        p.period,
+        d.period,
         d.correlation_mode,
         count(d.deployment_key) filter (where d.status = 'succeeded') as deployments,
         count(distinct d.day) filter (where d.status = 'succeeded') as deploy_days,
@@ -46,15 +49,13 @@ deploys as (
         median((epoch(d.recovered_at) - epoch(d.finished_at)) / 3600.0) filter (where d.is_change_failure)
             as recovery_median_hours,
         count(d.deployment_key) filter (where d.is_change_failure and d.recovered_at is not null) as recoveries
-    from stg_dora_scopes as s
-    cross join stg_periods as p
-    inner join deployments as d
-        on
-            s.app_id = d.app_id
-            and s.environment = d.environment
-            and d.finished_at >= p.period_start
-            and d.finished_at < p.period_end
-    group by s.level, s.level_id, s.environment, p.period, d.correlation_mode
+    from (
+        select d.*, p.period
+        from deployments as d
+        inner join stg_periods as p on d.finished_at >= p.period_start and d.finished_at < p.period_end
+    ) as d
+    inner join stg_dora_scopes as s on s.app_id = d.app_id and s.environment = d.environment
+    group by s.level, s.level_id, s.environment, d.period, d.correlation_mode
 ),
 
 lead_times as (
@@ -62,19 +63,17 @@ lead_times as (
         s.level,
         s.level_id,
         s.environment,
-        p.period,
+        l.period,
         count(l.mr_id) as changes,
         median(l.lead_time_hours) as lead_time_median_hours,
         quantile_cont(l.lead_time_hours, 0.9) as lead_time_p90_hours
-    from stg_dora_scopes as s
-    cross join stg_periods as p
-    inner join mv_lead_times as l
-        on
-            s.app_id = l.app_id
-            and s.environment = l.environment
-            and l.deployed_at >= p.period_start
-            and l.deployed_at < p.period_end
-    group by s.level, s.level_id, s.environment, p.period
+    from (
+        select l.*, p.period
+        from mv_lead_times as l
+        inner join stg_periods as p on l.deployed_at >= p.period_start and l.deployed_at < p.period_end
+    ) as l
+    inner join stg_dora_scopes as s on s.app_id = l.app_id and s.environment = l.environment
+    group by s.level, s.level_id, s.environment, l.period
 ),
 
 restores as (
@@ -82,19 +81,17 @@ restores as (
         s.level,
         s.level_id,
         s.environment,
-        p.period,
+        i.period,
         count(i.sys_id) as incidents_restored,
         median(i.duration_hours) as mttr_median_hours
-    from stg_dora_scopes as s
-    cross join stg_periods as p
-    inner join mv_incidents as i
-        on
-            s.app_id = i.app_id
-            and s.environment = i.environment
-            and not i.is_canceled
-            and i.restored_at >= p.period_start
-            and i.restored_at < p.period_end
-    group by s.level, s.level_id, s.environment, p.period
+    from (
+        select i.*, p.period
+        from mv_incidents as i
+        inner join stg_periods as p on i.restored_at >= p.period_start and i.restored_at < p.period_end
+        where not i.is_canceled
+    ) as i
+    inner join stg_dora_scopes as s on s.app_id = i.app_id and s.environment = i.environment
+    group by s.level, s.level_id, s.environment, i.period
 )
 
 select
