@@ -40,6 +40,8 @@ from lakehouse.storage import Lake
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "RESULTS.md"
+# The build function's DuckDB memory limit (duckdb_memory_mb of build_aggregates in infra/terraform/functions.tf).
+BUILD_MEMORY_LIMIT = "1536MB"
 TARGET_FULL_S, TARGET_INCREMENTAL_S, TARGET_RSS_MB, TARGET_RATIO = 30.0, 3.0, 2048.0, 10.0
 
 # --- the PostgreSQL subset: the same SQL text runs in both engines -----------------------------------
@@ -381,7 +383,7 @@ PG_TYPES = {
     "BOOLEAN": "boolean",
     "DATE": "date",
 }
-# A benchmark-only server: durability off (it is thrown away), memory well above DuckDB's 1 GB limit.
+# A benchmark-only server: durability off (it is thrown away), memory well above DuckDB's limit.
 PG_SETTINGS = {
     "listen_addresses": "''",
     "shared_buffers": "'4GB'",
@@ -406,8 +408,10 @@ def peak_rss_mb() -> float:
 
 
 def lake_at(folder: Path, scratch: Path) -> tuple[Lake, Settings]:
-    # Defaults otherwise: 2 threads and a 1 GB DuckDB memory limit, as the build runs in production.
-    settings = Settings(lake_url=str(folder), duckdb_temp_directory=scratch)
+    # 2 threads and the DuckDB memory limit infra/terraform/functions.tf gives the build function.
+    settings = Settings(
+        lake_url=str(folder), duckdb_temp_directory=scratch, duckdb_threads=2, duckdb_memory_limit=BUILD_MEMORY_LIMIT
+    )
     return Lake.from_settings(settings), settings
 
 
@@ -781,8 +785,9 @@ def render(report: dict[str, Any]) -> str:
     lines = [
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `bench/bench_build.py`. Machine: {mach['nproc']} cores "
         f"({mach['cpu']}), {mach['memory']}, Python {mach['python']}, DuckDB {mach['duckdb']}, "
-        f"PostgreSQL {mach.get('postgres', 'not run')}. Build settings: the defaults (DuckDB 2 threads, "
-        "memory_limit 1 GB), local-folder lake on the same disk.",
+        f"PostgreSQL {mach.get('postgres', 'not run')}. Build settings: as deployed (DuckDB 2 threads, "
+        f"memory_limit {BUILD_MEMORY_LIMIT}, the build function's in infra/terraform/functions.tf), local-folder "
+        "lake on the same disk.",
         "",
         f"Lake: {spec.apps:,} applications × 3 components, {spec.days} days ending {spec.end} (seed {spec.seed}): "
         "hourly Dynatrace service metrics, ServiceNow incidents and changes, ArgoCD/GitLab deployment events, GitLab "
@@ -830,7 +835,7 @@ def render(report: dict[str, Any]) -> str:
     lines += [
         "",
         f"Peak RSS is each measurement's own child process (`ru_maxrss`), Python, DuckDB (its "
-        f"1 GB limit) and each object's bytes on their way to the store included; "
+        f"{BUILD_MEMORY_LIMIT} limit) and each object's bytes on their way to the store included; "
         f"the 2 GB memory target is {verdict(rss_ok)} across (a)–(c).",
         "Incremental runs: one more day ({}) of metrics and events was ingested through `Lake.write_partition` "
         "and recorded in the run log as `days_written = {}`; the build found it there.".format(
@@ -857,7 +862,7 @@ def render(report: dict[str, Any]) -> str:
             + ", ".join(f"{k}={v}" for k, v in PG_SETTINGS.items() if k not in ("listen_addresses", "timezone"))
             + ". "
             "DuckDB: the runner's own input registration (`read_parquet` over the day files) and the same four "
-            "queries as `CREATE TABLE`, limited to 2 threads and 1 GB.",
+            f"queries as `CREATE TABLE`, limited to 2 threads and {BUILD_MEMORY_LIMIT}.",
             "",
             "| table | DuckDB | PostgreSQL | ratio | rows (both) | check (both engines agree) |",
             "|---|---:|---:|---:|---:|---|",

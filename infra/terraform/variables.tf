@@ -128,6 +128,7 @@ variable "function_overrides" {
     ephemeral_storage_mb           = optional(number)
     reserved_concurrent_executions = optional(number)
     duckdb_threads                 = optional(number)
+    duckdb_memory_mb               = optional(number)
     max_lag_hours                  = optional(number)
   }))
   default = {}

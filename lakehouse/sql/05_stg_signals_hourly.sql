@@ -2,8 +2,10 @@
 -- grain: one row per mapped entity (component, or application mapped directly), environment and hour
 -- reads: raw_dynatrace_service_metrics_hourly, raw_elasticsearch_log_counts_hourly, stg_dynatrace_entity_map, ref_pivots, ref_entities
 -- refresh: hourly
--- materialize: month
+-- materialize: view
 --
+-- A view: it is read a month at a time (the raw hourly files are bounded to the month being computed), by
+-- stg_app_signals_hourly and by the hourly golden signals; computing it twice costs less than storing it.
 -- hour is the start of the hour (Dynatrace slot ends were shifted at ingestion; Elasticsearch keys buckets
 -- by their start). Several Dynatrace services mapped to one entity add their counts; for latency and
 -- saturation the worst service stands for the entity, since percentiles cannot be added. An entity with a

@@ -4,8 +4,8 @@
 -- refresh: hourly
 -- materialize: month
 --
--- Computed a month at a time with stg_signals_hourly and never kept whole: what later steps need from it
--- is summed per day (stg_app_signals_daily) and per window (stg_app_signals_windows) while the month is here.
+-- Computed a month at a time and never kept whole: what later steps need from it is summed per day
+-- (stg_app_signals_daily) and per window (stg_app_signals_windows) while the month is here.
 --
 -- Requests, errors and log counts add up over the application's components. Latency and saturation are
 -- the worst component's: an application is as slow as its slowest part, and percentiles do not add.
