@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +12,10 @@ import pytest
 
 from lakehouse.aggregates.build import build
 from lakehouse.duckdb_session import open_duckdb
+from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
-from tests.unit.aggregates.estate import AS_OF, CI_WRONG, write_estate
+from tests.unit.aggregates.estate import AS_OF, CI_WRONG, rows, write_estate
 
 
 @pytest.fixture(scope="module")
@@ -196,3 +197,77 @@ def test_a_corrected_mapping_reattributes_history(tmp_path: Path) -> None:
     assert (inc2["app_id"], inc2["component_id"]) == ("shop", "shop-db")
     backlog = one(mart((lake, con), "mv_incidents_app_day", "app_id = 'shop' and day = $d", d=date(2026, 11, 18)))
     assert backlog["open_end_of_day"] == 1
+
+
+def test_hourly_signals_across_a_month_boundary(tmp_path: Path) -> None:
+    """The hourly signals are computed a month at a time: hours on both sides of a month's end land in their
+    own month object, and the day and window sums that span the boundary add both months' parts."""
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    october_end, november_start = datetime(2026, 10, 31, 23, tzinfo=UTC), datetime(2026, 11, 1, 0, tzinfo=UTC)
+    extra = [
+        # shop-api and shop-db in the last hour of October and the first of November.
+        {
+            "entity_id": "SERVICE-A",
+            "hour": october_end,
+            "request_count": 300.0,
+            "error_count": 3.0,
+            "latency_p95_ms": 250.0,
+        },
+        {
+            "entity_id": "SERVICE-B",
+            "hour": october_end,
+            "request_count": 200.0,
+            "error_count": 0.0,
+            "latency_p95_ms": 700.0,
+        },
+        {
+            "entity_id": "SERVICE-A",
+            "hour": november_start,
+            "request_count": 100.0,
+            "error_count": 1.0,
+            "latency_p95_ms": 150.0,
+        },
+    ]
+    lake.write_days(get_dataset("dynatrace/service_metrics_hourly"), rows("dynatrace/service_metrics_hourly", *extra))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    con = open_duckdb(settings, lake)
+    try:
+
+        def read(key: str, where: str, **params: Any) -> list[dict]:
+            rel = con.execute(f"select * from read_parquet($url) where {where}", {"url": lake.url_of(key), **params})
+            return rel.to_arrow_table().to_pylist()
+
+        october = "mart/mv_golden_signals_hourly/month=2026-10/data.parquet"
+        november = "mart/mv_golden_signals_hourly/month=2026-11/data.parquet"
+        # October's object holds its one hour: two component rows and the application's.
+        assert len(read(october, "true")) == 3
+        app = one(read(october, "level = 'application' and app_id = 'shop'"))
+        # Requests and errors add up over the components; latency is the worst component's.
+        assert (app["requests"], app["errors"], app["latency_p95_ms"]) == (500, 3, 700)
+        first = one(read(november, "level = 'application' and app_id = 'shop' and hour = $h", h=november_start))
+        assert (first["requests"], first["errors"]) == (100, 1)
+
+        def day_summary(day: date) -> dict:
+            return one(
+                read(
+                    f"mart/mv_monitoring_app_day_summary/month={day:%Y-%m}/data.parquet",
+                    "app_id = 'shop' and day = $d",
+                    d=day,
+                )
+            )
+
+        assert (day_summary(date(2026, 10, 31))["requests"], day_summary(date(2026, 11, 1))["requests"]) == (500, 100)
+        slo = one(
+            read(
+                "mart/mv_slo_app_period/data.parquet",
+                "app_id = 'shop' and period = 'last_30d' and environment = 'production'",
+            )
+        )
+        # The estate's 34,000 requests and 124 errors on the 19th, plus 500 + 100 and 3 + 1 on either side of
+        # the month's end, all within the 30 days before as_of.
+        assert (slo["availability_denominator"], slo["bad_requests"]) == (34_600, 128)
+        assert slo["measured_hours"] == 24 + 2
+    finally:
+        con.close()
