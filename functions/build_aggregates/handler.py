@@ -18,6 +18,7 @@ metrics = Metrics(namespace="RosettaMonitoring", service="build_aggregates")
 tracer = Tracer(service="build_aggregates")
 
 MODES = ("hourly", "daily", "full")
+SLOWEST_STEPS = 5
 
 
 @logger.inject_lambda_context
@@ -38,7 +39,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     lake.check()
     result = build(lake, settings, mode=mode, as_of=as_of, trigger=str(event.get("trigger", "schedule")))
     logger.append_keys(run_id=result.run_id)
-    logger.info("aggregates built", extra={"mode": result.mode, "tables": len(result.tables)})
+    # The slowest steps (SQL files and mart writes) say where a build that grew slow spends its time.
+    slowest = dict(sorted(result.seconds.items(), key=lambda step: -step[1])[:SLOWEST_STEPS])
+    slowest = {step: round(seconds, 3) for step, seconds in slowest.items()}
+    logger.info("aggregates built", extra={"mode": result.mode, "tables": len(result.tables), "slowest_steps": slowest})
     metrics.add_metric(name="TablesBuilt", unit=MetricUnit.Count, value=len(result.tables))
     metrics.add_metric(name="MartObjectsWritten", unit=MetricUnit.Count, value=result.objects_written)
     metrics.add_metric(name="DaysRebuilt", unit=MetricUnit.Count, value=(result.day_to - result.day_from).days + 1)
@@ -51,4 +55,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         "mapping_version": result.mapping_version,
         "tables": result.tables,
         "objects_written": result.objects_written,
+        "slowest_steps": slowest,
     }

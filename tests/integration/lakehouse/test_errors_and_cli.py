@@ -12,6 +12,7 @@ from lakehouse.errors import LakeAccessError, LakeConfigError
 from lakehouse.local_s3 import S3Endpoint
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
+from tests.unit.aggregates.estate import AS_OF, write_estate
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -130,3 +131,20 @@ def test_endpoint_without_scheme_is_explained(s3_endpoint: S3Endpoint, tmp_path:
 def test_secrets_stay_out_of_settings_repr(s3_endpoint: S3Endpoint) -> None:
     settings: Settings = s3_endpoint.settings("x")
     assert s3_endpoint.secret_access_key not in repr(settings) and s3_endpoint.secret_access_key not in str(settings)
+
+
+def test_build_reports_what_it_wrote_and_its_slowest_steps(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ROSETTA_DUCKDB_TEMP_DIRECTORY", str(tmp_path / "duckdb"))
+    url = str(tmp_path / "lake")
+    lake = Lake.from_settings(Settings(lake_url=url))
+    write_estate(lake)
+    code, out, err = run_cli(capsys, "--lake-url", url, "build", "--mode", "full", "--as-of", AS_OF.isoformat())
+    assert (code, err) == (0, "")
+    summary, slowest = out.splitlines()
+    objects = len(lake.list_keys("mart/"))
+    assert summary.startswith("full build as of 2026-11-20T10:00:00+00:00: days 2026-11-01 to 2026-11-20, ")
+    assert f", {objects} mart objects written, run " in summary
+    steps = slowest.removeprefix("slowest steps: ").split(", ")
+    assert len(steps) == 5 and all(step.endswith(" s") for step in steps)
