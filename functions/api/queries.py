@@ -5,10 +5,7 @@ The only identifiers that vary (a metric's column, a KPI's table and id column) 
 
 from __future__ import annotations
 
-import importlib.abc
-import importlib.util
 import re
-import sys
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -20,26 +17,6 @@ from lakehouse.aggregates.sqlfiles import load_sql_files
 
 PARAM = re.compile(r"\$([a-z_]+)")
 
-
-class _Absent(importlib.abc.MetaPathFinder):
-    """Says at once that a module known to be missing is missing."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def find_spec(self, fullname: str, path: object = None, target: object = None) -> None:
-        if fullname == self.name:
-            raise ModuleNotFoundError(f"No module named {fullname!r}", name=fullname)
-
-
-def _answer_pandas_probes_at_once() -> None:
-    """DuckDB tries to import pandas twice for every parameter it binds. pandas is not installed, and each failed
-    try walks sys.path under the import lock: about 0.1 ms, 28 tries for a summary, worse under concurrent load."""
-    if importlib.util.find_spec("pandas") is None and not any(isinstance(f, _Absent) for f in sys.meta_path):
-        sys.meta_path.insert(0, _Absent("pandas"))
-
-
-_answer_pandas_probes_at_once()
 
 # metric name in the API -> column of mv_golden_signals_hourly
 TIMESERIES_METRICS: dict[str, str] = {
