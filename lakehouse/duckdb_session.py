@@ -48,7 +48,9 @@ class _Absent(importlib.abc.MetaPathFinder):
 def _answer_pandas_probes_at_once() -> None:
     """DuckDB tries to import pandas twice for every parameter it binds. pandas is not installed, and each failed
     try walks sys.path under the import lock: about 0.1 ms each, 28 tries for an API summary, thousands in a build."""
-    if importlib.util.find_spec("pandas") is None and not any(isinstance(f, _Absent) for f in sys.meta_path):
+    if any(isinstance(f, _Absent) for f in sys.meta_path):
+        return  # already answered (asking find_spec again would now raise)
+    if importlib.util.find_spec("pandas") is None:
         sys.meta_path.insert(0, _Absent("pandas"))
 
 
