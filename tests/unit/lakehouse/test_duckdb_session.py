@@ -1,0 +1,46 @@
+"""Opening DuckDB: connections can be opened again and again, and bound parameters never look for pandas."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.abc
+import importlib.metadata
+import sys
+from pathlib import Path
+
+import pytest
+
+from lakehouse.duckdb_session import open_duckdb
+from lakehouse.settings import Settings
+
+
+def test_connections_bind_parameters_without_searching_for_pandas(tmp_path: Path) -> None:
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    searched: list[str] = []
+
+    class Witness(importlib.abc.MetaPathFinder):
+        """Sits behind whatever answers first, and notes every search for pandas that gets this far."""
+
+        def find_spec(self, fullname: str, path: object = None, target: object = None) -> None:
+            if fullname.split(".")[0] == "pandas":
+                searched.append(fullname)
+
+    open_duckdb(settings).close()  # the first connection checks once whether pandas is there
+    sys.meta_path.append(Witness())
+    try:
+        for _ in range(3):
+            con = open_duckdb(settings)
+            assert con.execute("select $a + $b", {"a": 1, "b": 2}).fetchone() == (3,)
+            con.close()
+    finally:
+        sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, Witness)]
+    try:
+        importlib.metadata.distribution("pandas")
+    except importlib.metadata.PackageNotFoundError:
+        # Not installed, as in the pinned set: DuckDB's probes are answered before any search of sys.path,
+        # and an import still fails as it should.
+        assert searched == []
+        with pytest.raises(ModuleNotFoundError):
+            importlib.import_module("pandas")
+    else:
+        pytest.fail("pandas is installed, which the pinned set does not do; this test checks the set as pinned")
