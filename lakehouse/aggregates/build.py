@@ -139,7 +139,7 @@ def build(
             if sql_file.materialize == "table":
                 result.tables[sql_file.table] = _count(con, sql_file.table)
         for month_object in written:
-            lake.store.put(month_object.key, month_object.path.read_bytes())
+            _put(lake, month_object.key, month_object.path)
             result.objects_written += 1
         for sql_file in files:
             if sql_file.is_mart and sql_file not in monthly:
