@@ -17,7 +17,7 @@ from botocore.awsrequest import AWSRequest
 
 from lakehouse.duckdb_session import open_duckdb
 from lakehouse.errors import SchemaMismatchError
-from lakehouse.objectstore import LocalStore, S3Store
+from lakehouse.objectstore import LocalStore, PreconditionFailed, S3Store
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
@@ -204,3 +204,29 @@ def _put_truncated(store: S3Store, key: str, *, declared: int, sent: int) -> Non
     with socket.create_connection((target.hostname, target.port)) as sock:
         sock.sendall(head.encode() + b"PAR1" + b"\0" * (sent - 4))
     time.sleep(0.5)  # let the server notice the short body
+
+
+def test_a_conditional_put_lets_one_of_racing_writers_win(lake: Lake) -> None:
+    """The compare-and-swap under write_partition: writers that all read the same version and put at once with
+    If-Match on it must not all succeed. Exactly one does; the others are told to merge again."""
+    key = "raw/race/object.bin"
+    lake.store.put(key, b"v0")
+    current = lake.store.get(key)
+    assert current is not None
+    start = threading.Barrier(16)
+    outcomes: list[str] = []
+
+    def writer(n: int) -> None:
+        start.wait()
+        try:
+            lake.store.put(key, bytes([n]) * 100_000, if_match=current.etag)
+            outcomes.append("won")
+        except PreconditionFailed:
+            outcomes.append("lost")
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["lost"] * 15 + ["won"]
