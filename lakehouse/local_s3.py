@@ -113,11 +113,32 @@ def _read_line(stream: IO[str] | None, timeout: float) -> str:
     return result[0].strip() if result else ""
 
 
+def _compute_etags_under_the_object_lock() -> None:
+    """moto computes an object's ETag lazily by reading the object's buffer without the lock its reads of the
+    body take. A GET racing the first computation moves the other's read position: the GET can return an empty
+    or partial body, and the ETag, cached for good, can be the MD5 of part of the body. Two versions can then
+    share an ETag and a stale If-Match pass, and the lake's merge-on-write relies on that check, so here the
+    ETag is computed under the object's lock."""
+    from moto.s3.models import FakeKey
+
+    etag: property = FakeKey.__dict__["etag"]
+    compute = etag.fget
+    assert compute is not None
+
+    def etag_under_lock(key: FakeKey) -> str:
+        with key.lock:
+            return compute(key)
+
+    FakeKey.etag = property(etag_under_lock)  # type: ignore[method-assign,assignment]
+
+
 def serve(bucket: str, host: str, port: int) -> tuple[Any, S3Endpoint]:
     """Start moto's S3 in this process with authentication on. Returns (server, endpoint)."""
     import boto3
     from moto import settings as moto_settings
     from moto.server import ThreadedMotoServer
+
+    _compute_etags_under_the_object_lock()
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
