@@ -39,9 +39,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     lake.check()
     result = build(lake, settings, mode=mode, as_of=as_of, trigger=str(event.get("trigger", "schedule")))
     logger.append_keys(run_id=result.run_id)
-    # The slowest steps (SQL files and mart writes) say where a build that grew slow spends its time.
-    slowest = dict(sorted(result.seconds.items(), key=lambda step: -step[1])[:SLOWEST_STEPS])
-    slowest = {step: round(seconds, 3) for step, seconds in slowest.items()}
+    slowest = {step: round(seconds, 3) for step, seconds in result.slowest_steps(SLOWEST_STEPS).items()}
     logger.info("aggregates built", extra={"mode": result.mode, "tables": len(result.tables), "slowest_steps": slowest})
     metrics.add_metric(name="TablesBuilt", unit=MetricUnit.Count, value=len(result.tables))
     metrics.add_metric(name="MartObjectsWritten", unit=MetricUnit.Count, value=result.objects_written)

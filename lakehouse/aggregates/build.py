@@ -87,6 +87,10 @@ class BuildResult:
     # Seconds per step ("06_stg_app_signals_hourly.sql", "write mv_incidents"), in the order they ran.
     seconds: dict[str, float] = field(default_factory=dict)
 
+    def slowest_steps(self, count: int = 5) -> dict[str, float]:
+        """The slowest steps, slowest first: where a build that grew slow spends its time."""
+        return dict(sorted(self.seconds.items(), key=lambda step: -step[1])[:count])
+
 
 @dataclass(frozen=True)
 class MonthObject:
