@@ -47,6 +47,11 @@ class ObjectStore(Protocol):
 
     def list(self, prefix: str) -> list[str]: ...
 
+    def versions(self, prefix: str) -> dict[str, str]:
+        """Each key under `prefix` with a tag that changes whenever the object is replaced, from the listing
+        alone (no object is read)."""
+        ...
+
     def delete(self, key: str) -> None: ...
 
 
@@ -110,6 +115,17 @@ class LocalStore:
             if path.is_file() and not path.name.startswith("."):
                 keys.append(path.relative_to(self.root).as_posix())
         return sorted(keys)
+
+    def versions(self, prefix: str) -> dict[str, str]:
+        # A replace writes a new file (os.replace), so its modification time moves; the size is a second check.
+        tags = {}
+        for key in self.list(prefix):
+            try:
+                stat = self._path(key).stat()
+            except FileNotFoundError:
+                continue  # removed since it was listed
+            tags[key] = f"{stat.st_mtime_ns:x}-{stat.st_size:x}"
+        return tags
 
     def delete(self, key: str) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -176,17 +192,21 @@ class S3Store:
             raise self._explain(exc) from None
 
     def list(self, prefix: str) -> list[str]:
+        return sorted(self.versions(prefix))
+
+    def versions(self, prefix: str) -> dict[str, str]:
+        # A listing carries each object's ETag: one request per thousand keys, no object read.
         full = self._key(prefix)
-        keys: list[str] = []
+        tags: dict[str, str] = {}
         try:
             for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=full):
-                keys.extend(item["Key"] for item in page.get("Contents", []))
+                tags.update((item["Key"], item["ETag"]) for item in page.get("Contents", []))
         except botocore.exceptions.ClientError as exc:
             raise self._explain(exc) from None
         except botocore.exceptions.BotoCoreError as exc:
             raise self._explain(exc) from None
         cut = len(self.prefix) + 1 if self.prefix else 0
-        return sorted(k[cut:] for k in keys)
+        return {k[cut:]: tag for k, tag in tags.items()}
 
     def delete(self, key: str) -> None:
         try:

@@ -9,6 +9,7 @@ Layout under the lake root (a local folder or s3://bucket/prefix):
     ref/mappings/vNNNNNN/mappings.parquet                                   the mapping table, every version
     runs/day=YYYY-MM-DD/<run_id>.json                                       one record per batch run
     state/<source>/<dataset>.json                                           watermarks and cursors
+    state/build/history/<source>/<dataset>.parquet                          the build's copy of a raw dataset's days
 
 A day partition is one object, written whole: readers see the old day or the new one, never half.
 """
@@ -182,13 +183,17 @@ class Lake:
         return dataset.conform(pq.read_table(io.BytesIO(current.data)))
 
     def list_partitions(self, dataset: Dataset) -> list[date]:
+        return list(self.partition_versions(dataset))
+
+    def partition_versions(self, dataset: Dataset) -> dict[date, str]:
+        """Each day partition with a tag that changes whenever the day is rewritten (from the listing alone)."""
         prefix = f"raw/{dataset.source}/{dataset.name}/"
-        days = set()
-        for key in self.store.list(prefix):
+        days = {}
+        for key, tag in self.store.versions(prefix).items():
             part = key[len(prefix) :].split("/")
             if len(part) == 2 and part[0].startswith("day=") and part[1] == PARTITION_FILE:
-                days.add(date.fromisoformat(part[0][4:]))
-        return sorted(days)
+                days[date.fromisoformat(part[0][4:])] = tag
+        return dict(sorted(days.items()))
 
     def partition_urls(self, dataset: Dataset, days: Iterable[date] | None = None) -> list[str]:
         """URLs of existing partitions, optionally only some days: narrow paths instead of a glob."""

@@ -21,6 +21,7 @@ from typing import Literal
 
 import duckdb
 
+from lakehouse.aggregates import history
 from lakehouse.aggregates.refs import entities_table, pivots_table
 from lakehouse.aggregates.sqlfiles import SqlFile, load_sql_files
 from lakehouse.duckdb_session import open_duckdb
@@ -93,8 +94,9 @@ class BuildResult:
 
 
 @dataclass(frozen=True)
-class MonthObject:
-    """A month of a mart table written to a local file during the SQL phase, put in the write phase."""
+class LocalObject:
+    """An object written to a local file during the SQL phase (a mart table's month, a dataset's history copy),
+    put in the write phase."""
 
     key: str
     path: Path
@@ -127,12 +129,14 @@ def build(
     files = [f for f in load_sql_files() if mode != "hourly" or f.refresh == "hourly"]
     monthly = _monthly_steps(files)
     scratch = settings.duckdb_temp_directory
-    written: list[MonthObject] = []
+    written: list[LocalObject] = []
+    copies: list[LocalObject] = []
     con = open_duckdb(settings, lake)
     # The same day files are read by several steps.
     con.execute("set parquet_metadata_cache = true")
     try:
-        _register_inputs(con, lake, mapping.entries, build_params)
+        with _timed(result, "read inputs"):
+            copies = _register_inputs(con, lake, mapping.entries, build_params, scratch)
         for sql_file in files:
             if sql_file in monthly:
                 if sql_file is monthly[0]:
@@ -151,13 +155,16 @@ def build(
                     objects, rows = _write(con, lake, sql_file, build_params, scratch)
                 result.objects_written += objects
                 result.tables.setdefault(sql_file.table, rows)
+        # The history copies last: a build that fails before them leaves the previous copies, still valid.
+        for copy in copies:
+            _put(lake, copy.key, copy.path)
     except BaseException as exc:
         runs.finish(run, "failed", error=exc)
         raise
     finally:
         con.close()
-        for month_object in written:
-            month_object.path.unlink(missing_ok=True)
+        for local in [*written, *copies]:
+            local.path.unlink(missing_ok=True)
     run.rows_out = sum(result.tables.values())
     run.days_written = [d.isoformat() for d in _days(day_from, build_params.day_to)]
     runs.finish(run, "succeeded")
@@ -187,7 +194,11 @@ def _first_day_to_rebuild(lake: Lake, mode: BuildMode, previous: dict | None, as
     return min(touched)
 
 
-def _register_inputs(con: duckdb.DuckDBPyConnection, lake: Lake, entries: Iterable, params: BuildParams) -> None:
+def _register_inputs(
+    con: duckdb.DuckDBPyConnection, lake: Lake, entries: Iterable, params: BuildParams, scratch: Path
+) -> list[LocalObject]:
+    """The mapping, the parameters and one view per raw dataset. Returns the event datasets' history copies
+    written to local files (see lakehouse.aggregates.history), to be put once the build has succeeded."""
     entries = list(entries)
     con.register("ref_entities_arrow", entities_table(entries))
     con.execute("create table ref_entities as select * from ref_entities_arrow")
@@ -198,11 +209,45 @@ def _register_inputs(con: duckdb.DuckDBPyConnection, lake: Lake, entries: Iterab
     con.execute(f"create table build_params as select {columns}", values)
     heavy_from = params.hours_from.date()
     _bound_hourly_days(con, heavy_from, params.day_to)
+    stored = set(lake.list_keys(f"{history.HISTORY_PREFIX}/"))
+    copies = []
     for dataset in REGISTRY.values():
         if dataset.name == "rejects":
             continue
-        days = _days(heavy_from, params.day_to) if dataset.id in HOURLY_DATASETS else None
-        _register_raw(con, lake, dataset, days)
+        if dataset.id in HOURLY_DATASETS:
+            _register_raw(con, lake, dataset, _days(heavy_from, params.day_to))
+            continue
+        copy = _register_history(con, lake, dataset, stored, hourly=params.mode == "hourly", scratch=scratch)
+        if copy is not None:
+            copies.append(copy)
+    return copies
+
+
+def _register_history(
+    con: duckdb.DuckDBPyConnection, lake: Lake, dataset: Dataset, stored: set[str], *, hourly: bool, scratch: Path
+) -> LocalObject | None:
+    """An event dataset's view over its history copy and the days since; a new copy when that is due."""
+    view = f"raw_{dataset.source}_{dataset.name}"
+    days = history.plan(con, lake, dataset, stored)
+    if not days.versions:
+        _register_empty(con, dataset, view)
+        return None
+    history.register(con, lake, view, days)
+    copy = None
+    if days.needs_rewrite(hourly):
+        scratch.mkdir(parents=True, exist_ok=True)
+        path = scratch / f"{uuid.uuid4().hex}.parquet"
+        try:
+            rows = history.write_copy(con, view, days, path)
+            # The build reads the new copy, so the stale partitions are read once.
+            history.register(con, lake, view, history.DatasetHistory(dataset, days.versions, days.versions), str(path))
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        copy = LocalObject(days.key, path, rows)
+    # The view name comes from the dataset registry, never from input.
+    con.execute(f"create view {view} as select * exclude (day) from {view}_days")  # noqa: S608
+    return copy
 
 
 def _bound_hourly_days(con: duckdb.DuckDBPyConnection, first: date, last: date) -> None:
@@ -217,8 +262,7 @@ def _register_raw(con: duckdb.DuckDBPyConnection, lake: Lake, dataset: Dataset, 
     view = f"raw_{dataset.source}_{dataset.name}"
     urls = lake.partition_urls(dataset, days)
     if not urls:
-        con.register(f"{view}_empty", dataset.schema.empty_table())
-        con.execute(f"create view {view} as select * from {view}_empty")  # noqa: S608
+        _register_empty(con, dataset, view)
         return
     # The file list is a bound value held in a variable; the view reads it from there.
     con.execute(f"set variable {view}_files = $files", {"files": urls})
@@ -231,6 +275,11 @@ def _register_raw(con: duckdb.DuckDBPyConnection, lake: Lake, dataset: Dataset, 
         f"create view {view} as select * exclude (day) "  # noqa: S608
         f"from read_parquet(getvariable('{view}_files'), hive_partitioning = true){bound}"
     )
+
+
+def _register_empty(con: duckdb.DuckDBPyConnection, dataset: Dataset, view: str) -> None:
+    con.register(f"{view}_empty", dataset.schema.empty_table())
+    con.execute(f"create view {view} as select * from {view}_empty")  # noqa: S608
 
 
 def _monthly_steps(files: list[SqlFile]) -> list[SqlFile]:
@@ -248,7 +297,7 @@ def _run_monthly(
     params: BuildParams,
     scratch: Path,
     result: BuildResult,
-    written: list[MonthObject],
+    written: list[LocalObject],
 ) -> None:
     """The hourly signals, one month after another over the hourly lookback. A month file's table holds that
     month alone; a table that reads it gains the month's rows; a mart table that reads it writes the month to a
@@ -356,7 +405,7 @@ def _write_month_file(
     month: int,
     scratch: Path,
     existing: set[str],
-) -> MonthObject:
+) -> LocalObject:
     """A month of a day table in a local file: its rebuilt days computed, its other days kept from the object
     already in the store (`existing` lists the table's objects). DuckDB merges and sorts them, so no month
     passes through Python."""
@@ -382,7 +431,7 @@ def _write_month_file(
         bounds |= {"kept_object": lake.url_of(key), "rebuilt": _days(params.day_from, params.day_to)}
     query = f"select * from ({month_rows}) order by {order}"  # noqa: S608 - as above
     path, rows = _copy_to_file(con, query, bounds, scratch, ROW_GROUP_ROWS)
-    return MonthObject(key, path, rows)
+    return LocalObject(key, path, rows)
 
 
 def _copy_to_file(

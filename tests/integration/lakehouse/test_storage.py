@@ -122,6 +122,21 @@ def test_write_days_splits_by_utc_day_and_partitions_are_listed(lake: Lake) -> N
     assert lake.list_partitions(INCIDENTS) == []
 
 
+def test_a_partition_version_changes_when_the_day_is_rewritten_and_only_then(lake: Lake) -> None:
+    lake.write_days(LOGS, log_counts("api", [1] * 30, start=datetime(2026, 11, 1, 20, tzinfo=UTC)))
+    before = lake.partition_versions(LOGS)
+    assert list(before) == [date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)]
+    time.sleep(0.01)  # a local file's tag includes its modification time
+    lake.write_days(LOGS, log_counts("web", [5], start=datetime(2026, 11, 2, 9, tzinfo=UTC)))
+    after = lake.partition_versions(LOGS)
+    assert after[date(2026, 11, 2)] != before[date(2026, 11, 2)]
+    assert {d: v for d, v in after.items() if d != date(2026, 11, 2)} == {
+        d: v for d, v in before.items() if d != date(2026, 11, 2)
+    }
+    lake.store.delete(lake.partition_key(LOGS, date(2026, 11, 3)))
+    assert list(lake.partition_versions(LOGS)) == [date(2026, 11, 1), date(2026, 11, 2)]
+
+
 def test_racing_writers_on_one_day_lose_no_rows(lake: Lake) -> None:
     """Eight writers merge into the same day at once; compare-and-swap makes every row land."""
     errors: list[BaseException] = []
