@@ -144,8 +144,9 @@ def mart_table(name: str, schema: pa.Schema, grain: str, partitioned_by: str | N
         "partition_format": None,
         "partition_unit": None,
     }
-    if partitioned_by == "day":
-        # Day tables are stored one object per month: mart/<table>/month=YYYY-MM/data.parquet.
+    if partitioned_by:
+        # Tables partitioned by day, or by month of a column, are stored one object per month:
+        # mart/<table>/month=YYYY-MM/data.parquet.
         table |= {"partition_key": "month", "partition_format": "yyyy-MM", "partition_unit": "MONTHS"}
     return table
 

@@ -9,6 +9,7 @@ Every SQL file runs before anything is written: a failing file leaves the whole 
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 import uuid
@@ -42,6 +43,8 @@ HOURLY_DATASETS = ("dynatrace/service_metrics_hourly", "elasticsearch/log_counts
 # Whole-history tables with an app_id are written sorted by it, then by the first of these they have.
 EVENT_TIME_COLUMNS = ("opened_at", "change_start", "finished_at", "merged_at", "day", "hour")
 PER_APPLICATION_ROW_GROUP = 16_384
+# The footer key of a month object's fingerprint (tables stored by month of a column).
+FINGERPRINT_KEY = "rosetta_rows"
 
 
 class BuildError(RosettaError):
@@ -373,6 +376,8 @@ def _write(
 ) -> tuple[int, int]:
     """Objects and rows written (for a day table, the rows of the month objects written, kept days included).
     `scratch` is a local folder for the files DuckDB writes before they are put."""
+    if sql_file.month_column:
+        return _write_changed_months(con, lake, sql_file, scratch)
     if sql_file.partitioned_by != "day":
         columns = _columns(con, sql_file.table)
         # Tables with an app_id are read one application at a time: sorted by application (then time) in small
@@ -394,6 +399,69 @@ def _write(
         rows += month_object.rows
         written += 1
     return written, rows
+
+
+def _write_changed_months(
+    con: duckdb.DuckDBPyConnection, lake: Lake, sql_file: SqlFile, scratch: Path
+) -> tuple[int, int]:
+    """A whole-history table stored one object per month of its month column. Every month is computed, but an
+    object is replaced only when its rows changed, told by a fingerprint of the rows kept in the object's footer,
+    and removed when its month has no rows left. So an hourly build writes the month or two a new day touched,
+    not the whole history. Objects written and the table's rows."""
+    table, column = sql_file.table, sql_file.month_column
+    assert column is not None
+    described = con.execute(f"describe {table}").fetchall()  # the name comes from our header
+    schema = hashlib.sha256(repr([(r[0], r[1]) for r in described]).encode()).hexdigest()[:16]
+    month = f"strftime({column}, '%Y-%m')"
+    # The row hashes are summed, not combined in order: the fingerprint does not depend on how rows were read.
+    months = con.execute(
+        f"select {month}, count(*), sum(hash({table})::hugeint) from {table} group by all"  # noqa: S608 - as above
+    ).fetchall()
+    unplaced = sum(count for name, count, _ in months if name is None)
+    if unplaced:
+        raise BuildError(f"{sql_file.path.name}: {unplaced} rows have no {column}, so no month to be stored in")
+    existing = lake.list_keys(f"mart/{table}/")
+    stored = _fingerprints(con, lake, existing)
+    names = [r[0] for r in described]
+    order = ", ".join(c for c in ("app_id", column) if c in names)
+    wanted: set[str] = set()
+    written = 0
+    # An empty table is one empty object without a month, so that readers still find the table and its columns.
+    for name, count, total in sorted(months) or [(None, 0, 0)]:
+        key = lake.mart_month_key(table, int(name[:4]), int(name[5:])) if name else lake.mart_key(table)
+        wanted.add(key)
+        fingerprint = f"{schema}:{count}:{total}"
+        if stored.get(key) == fingerprint:
+            continue
+        query = f"select * from {table} where {month} is not distinct from $month order by {order}"  # noqa: S608
+        path, _ = _copy_to_file(
+            con, query, {"month": name}, scratch, PER_APPLICATION_ROW_GROUP, {FINGERPRINT_KEY: fingerprint}
+        )
+        _put(lake, key, path)
+        written += 1
+    # A month left without rows; the empty table's object once there are rows; the table's single object from
+    # before it was stored by month.
+    for key in existing:
+        if key not in wanted:
+            lake.store.delete(key)
+    return written, sum(count for _, count, _ in months)
+
+
+def _fingerprints(con: duckdb.DuckDBPyConnection, lake: Lake, keys: list[str]) -> dict[str, str]:
+    """The fingerprint in each object's footer (only footers are read). An object without one, or whose footer
+    cannot be read, is rewritten."""
+    found = {}
+    for key in keys:
+        try:
+            row = con.execute(
+                "select decode(value) from parquet_kv_metadata($url) where decode(key) = $key",
+                {"url": lake.url_of(key), "key": FINGERPRINT_KEY},
+            ).fetchone()
+        except duckdb.Error:
+            continue
+        if row is not None:
+            found[key] = row[0]
+    return found
 
 
 def _write_month_file(
@@ -435,18 +503,26 @@ def _write_month_file(
 
 
 def _copy_to_file(
-    con: duckdb.DuckDBPyConnection, query: str, params: dict[str, object], scratch: Path, row_group: int
+    con: duckdb.DuckDBPyConnection,
+    query: str,
+    params: dict[str, object],
+    scratch: Path,
+    row_group: int,
+    footer: dict[str, str] | None = None,
 ) -> tuple[Path, int]:
-    """DuckDB writes the query's rows as Parquet to a new local file (no table passes through Python); the
-    file and the rows written."""
+    """DuckDB writes the query's rows as Parquet to a new local file (no table passes through Python), with
+    `footer` as key-value metadata; the file and the rows written."""
     scratch.mkdir(parents=True, exist_ok=True)
     target = scratch / f"{uuid.uuid4().hex}.parquet"
     quoted = str(target).replace("'", "''")
+    # COPY options take no bound values; the footer holds our own keys and fingerprints, quoted as literals.
+    metadata = ", ".join(f"'{k}': '{v.replace(chr(39), chr(39) * 2)}'" for k, v in (footer or {}).items())
+    options = f"format parquet, compression zstd, row_group_size {row_group}"
+    if metadata:
+        options += f", kv_metadata {{{metadata}}}"
     try:
         # The query is built from our headers' names; the target path is ours; values are bound.
-        copied = con.execute(
-            f"copy ({query}) to '{quoted}' (format parquet, compression zstd, row_group_size {row_group})", params
-        ).fetchone()
+        copied = con.execute(f"copy ({query}) to '{quoted}' ({options})", params).fetchone()
     except BaseException:
         target.unlink(missing_ok=True)
         raise

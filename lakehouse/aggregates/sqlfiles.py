@@ -3,7 +3,10 @@
     -- table: mv_incidents_app_day
     -- grain: one row per application, environment and day
     -- reads: stg_incidents, build_params
-    -- partitioned by: day            (optional; day tables are written per month and rebuilt per day)
+    -- partitioned by: day            (optional; day tables are written per month and rebuilt per day.
+                                        `month of <column>`: a whole-history table, computed whole, stored
+                                        one object per month of that column, an object replaced only when
+                                        its rows changed)
     -- refresh: hourly                (hourly: every build; daily: daily and full builds only)
     -- materialize: view              (optional; default table. A view is computed where it is read.
                                         month: a table computed one month at a time and holding only that
@@ -22,6 +25,7 @@ from pathlib import Path
 from typing import Literal
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+MONTH_OF = re.compile(r"^month of ([a-z_][a-z0-9_]*)$")
 HEADER_LINE = re.compile(r"^--\s*(table|grain|reads|partitioned by|refresh|materialize):\s*(.*?)\s*$")
 
 
@@ -35,6 +39,12 @@ class SqlFile:
     refresh: Literal["hourly", "daily"]
     text: str
     materialize: Literal["table", "view", "month"] = "table"
+
+    @property
+    def month_column(self) -> str | None:
+        """For `partitioned by: month of <column>`: the column whose month places a row in an object."""
+        match = MONTH_OF.match(self.partitioned_by or "")
+        return match.group(1) if match else None
 
     @property
     def is_mart(self) -> bool:
@@ -69,13 +79,16 @@ def parse_sql_file(path: Path) -> SqlFile:
     materialize = fields.get("materialize", "table")
     if materialize not in ("table", "view", "month"):
         raise ValueError(f"{path.name}: materialize must be table, view or month, not {materialize!r}")
+    partitioned_by = fields.get("partitioned by") or None
+    if partitioned_by not in (None, "day") and not MONTH_OF.match(partitioned_by):
+        raise ValueError(f"{path.name}: partitioned by must be day or month of <column>, not {partitioned_by!r}")
     reads = tuple(r.strip() for r in fields["reads"].split(",") if r.strip() and r.strip() != "none")
     return SqlFile(
         path=path,
         table=fields["table"],
         grain=fields["grain"],
         reads=reads,
-        partitioned_by=fields.get("partitioned by") or None,
+        partitioned_by=partitioned_by,
         refresh=refresh,  # type: ignore[arg-type]
         text=text,
         materialize=materialize,  # type: ignore[arg-type]

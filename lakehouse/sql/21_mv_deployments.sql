@@ -1,6 +1,7 @@
 -- table: mv_deployments
 -- grain: one row per deployment attempt of a mapped component, with its DORA flags in both correlation modes
 -- reads: stg_deployments, mv_incident_links, stg_change_deployments
+-- partitioned by: month of finished_at
 -- refresh: hourly
 --
 -- A deployment attempt is a change failure when it failed, when it was rolled back (the next successful

@@ -1,6 +1,7 @@
 -- table: mv_lead_times
 -- grain: one row per merged merge request and environment, with the deployment that shipped it
 -- reads: stg_merge_requests, stg_deployments
+-- partitioned by: month of merged_at
 -- refresh: hourly
 --
 -- Change lead time = shipping deployment finished_at - merged_at, where the shipping deployment is the

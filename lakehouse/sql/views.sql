@@ -102,15 +102,15 @@ select * from read_json(getvariable('lake') || '/runs/*/*.json', union_by_name =
 -- Aggregate tables (mart/).
 -- one row per incident and correlation mode, for incidents linked to a deployment
 create or replace view mv_incident_links as
-select * from read_parquet(getvariable('lake') || '/mart/mv_incident_links/data.parquet');
+select * from read_parquet(getvariable('lake') || '/mart/mv_incident_links/**/data.parquet');
 
 -- one row per deployment attempt of a mapped component, with its DORA flags in both correlation modes
 create or replace view mv_deployments as
-select * from read_parquet(getvariable('lake') || '/mart/mv_deployments/data.parquet');
+select * from read_parquet(getvariable('lake') || '/mart/mv_deployments/**/data.parquet');
 
 -- one row per merged merge request and environment, with the deployment that shipped it
 create or replace view mv_lead_times as
-select * from read_parquet(getvariable('lake') || '/mart/mv_lead_times/data.parquet');
+select * from read_parquet(getvariable('lake') || '/mart/mv_lead_times/**/data.parquet');
 
 -- one row per application, component and environment: its latest deployment attempt
 create or replace view mv_deployments_latest as
@@ -122,11 +122,11 @@ select * from read_parquet(getvariable('lake') || '/mart/mv_golden_signals_hourl
 
 -- one row per attributed ServiceNow incident (latest version), with its duration and deployment link
 create or replace view mv_incidents as
-select * from read_parquet(getvariable('lake') || '/mart/mv_incidents/data.parquet');
+select * from read_parquet(getvariable('lake') || '/mart/mv_incidents/**/data.parquet');
 
 -- one row per attributed ServiceNow change request (latest version): the change calendar
 create or replace view mv_changes as
-select * from read_parquet(getvariable('lake') || '/mart/mv_changes/data.parquet');
+select * from read_parquet(getvariable('lake') || '/mart/mv_changes/**/data.parquet');
 
 -- one row per application, environment and day rebuilt (every day, zero-filled): the incident heatmap
 create or replace view mv_incidents_app_day as

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from lakehouse.runlog import RunLog
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
-from tests.unit.aggregates.estate import AS_OF, metrics, rows, t, write_estate
+from tests.unit.aggregates.estate import AS_OF, deployment, metrics, rows, t, write_estate
 
 PROVIDED = {"build_params", "ref_entities", "ref_pivots"}
 MART_TABLES = {
@@ -191,3 +192,59 @@ def test_counts_are_written_as_integers(lake_and_settings: tuple[Lake, Settings]
         key = next(k for k in lake.list_keys(f"mart/{table}/"))
         schema = pq.read_schema(f"{lake.url}/{key}")
         assert {c: str(schema.field(c).type) for c in columns} == dict.fromkeys(columns, "int64"), table
+
+
+def test_whole_history_tables_rewrite_only_the_months_whose_rows_changed(
+    lake_and_settings: tuple[Lake, Settings],
+) -> None:
+    lake, settings = lake_and_settings
+    deploys = get_dataset("deploys/deployment_events")
+    # A deployment in October besides the estate's November ones, and an object left by an older layout.
+    lake.write_days(
+        deploys,
+        rows(
+            deploys.id,
+            deployment(
+                "argocd:shop-api-prod:0", "argocd", "shop-api-prod", t(1) - timedelta(days=20), "succeeded", "r0"
+            ),
+        ),
+    )
+    lake.put_table("mart/mv_deployments/data.parquet", rows(deploys.id))  # the layout before months
+    build(lake, settings, mode="full", as_of=AS_OF)
+    october, november = (
+        "mart/mv_deployments/month=2026-10/data.parquet",
+        "mart/mv_deployments/month=2026-11/data.parquet",
+    )
+    assert lake.list_keys("mart/mv_deployments/") == [october, november]
+    before = lake.store.versions("mart/mv_deployments/")
+
+    time.sleep(0.01)  # a local object's version includes its modification time
+    lake.write_days(
+        deploys,
+        rows(
+            deploys.id,
+            deployment(
+                "argocd:shop-api-prod:9", "argocd", "shop-api-prod", AS_OF + timedelta(minutes=30), "succeeded", "r9"
+            ),
+        ),
+    )
+    build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1))
+    after = lake.store.versions("mart/mv_deployments/")
+    assert after[october] == before[october]  # its rows did not change: not rewritten
+    assert after[november] != before[november]
+    keys = {r["deployment_key"] for r in lake.get_table(november).to_pylist()}  # type: ignore[union-attr]
+    assert "argocd:shop-api-prod:9" in keys and "argocd:shop-api-prod:0" not in keys
+
+
+def test_a_whole_history_table_left_without_rows_is_one_empty_object(lake_and_settings: tuple[Lake, Settings]) -> None:
+    lake, settings = lake_and_settings
+    build(lake, settings, mode="full", as_of=AS_OF)
+    assert lake.list_keys("mart/mv_incident_links/") == ["mart/mv_incident_links/month=2026-11/data.parquet"]
+    incidents = get_dataset("servicenow/incidents")
+    for day in lake.list_partitions(incidents):
+        lake.store.delete(lake.partition_key(incidents, day))
+    build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1))
+    # No incident, no link: the month's object is gone and one empty object keeps the table's columns.
+    assert lake.list_keys("mart/mv_incident_links/") == ["mart/mv_incident_links/data.parquet"]
+    empty = lake.get_table("mart/mv_incident_links/data.parquet")
+    assert empty is not None and empty.num_rows == 0 and "counts_as_change_failure" in empty.column_names

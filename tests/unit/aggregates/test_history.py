@@ -36,9 +36,12 @@ def built(settings: Settings) -> tuple[Lake, Settings]:
 
 
 def open_incidents(lake: Lake) -> dict[str, bool]:
-    table = lake.get_table("mart/mv_incidents/data.parquet")
-    assert table is not None
-    return {r["number"]: r["is_open"] for r in table.to_pylist()}
+    found = {}
+    for key in lake.list_keys("mart/mv_incidents/"):
+        table = lake.get_table(key)
+        assert table is not None
+        found |= {r["number"]: r["is_open"] for r in table.to_pylist()}
+    return found
 
 
 def test_a_full_build_copies_every_day_with_its_version(built: tuple[Lake, Settings]) -> None:
