@@ -21,14 +21,22 @@ with attributed as (
             )
 ),
 
-successful as (
-    select
-        deployment_key,
-        revision,
-        lag(revision) over w as previous_revision,
-        lag(revision, 2) over w as revision_before_previous
+successes as (
+    -- A successful attempt's revision in a struct: null for the other attempts, which the window skips, while
+    -- a success without a revision still counts.
+    select *, case when status = 'succeeded' then {'revision': revision} end as success
     from attributed
-    where status = 'succeeded'
+),
+
+with_previous as (
+    -- For a successful deployment, the revisions of the component's two successful deployments before it:
+    -- one window over every attempt instead of a window over the successes joined back.
+    select
+        *,
+        case when success is not null then (lag(success ignore nulls) over w).revision end as previous_revision,
+        case when success is not null then (lag(success, 2 ignore nulls) over w).revision end
+            as revision_before_previous
+    from successes
     window w as (partition by entity_id, mapped_environment order by finished_at, deployment_key)
 )
 
@@ -40,13 +48,12 @@ select
     e.component_id,
     a.mapped_environment as environment,
     a.revision,
-    s.previous_revision,
+    a.previous_revision,
     a.started_at,
     a.finished_at,
     a.status,
     coalesce(a.is_rollback, false)
-    or coalesce(s.revision = s.revision_before_previous and s.revision <> s.previous_revision, false) as is_rollback,
+    or coalesce(a.revision = a.revision_before_previous and a.revision <> a.previous_revision, false) as is_rollback,
     a.initiated_by
-from attributed as a
+from with_previous as a
 inner join ref_entities as e on a.entity_id = e.entity_id and a.mapped_environment = e.environment
-left join successful as s on a.deployment_key = s.deployment_key

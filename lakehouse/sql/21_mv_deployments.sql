@@ -11,39 +11,21 @@
 -- link, when the incident was restored (the later of the two when both apply). Null while not recovered.
 -- Rework (DORA's fifth metric): an unplanned deployment made to fix production: a rollback, or a
 -- deployment covered by an emergency change.
-with successful as (
+with sequence as (
+    -- Each attempt with what follows it among the component's successful deployments:
     select
-        deployment_key,
-        is_rollback,
-        lead(is_rollback) over (
+        *,
+        -- a successful deployment whose next successful deployment is a rollback was rolled back
+        status = 'succeeded' and not is_rollback
+        and coalesce((lead(case when status = 'succeeded' then {'is_rollback': is_rollback} end ignore nulls) over (
             partition by component_id, environment order by finished_at, deployment_key
-        ) as next_is_rollback
+        )).is_rollback, false) as rolled_back,
+        -- the first successful deployment finished after this one
+        case when component_id is not null then min(case when status = 'succeeded' then finished_at end) over (
+            partition by component_id, environment order by finished_at
+            range between interval 1 microsecond following and unbounded following
+        ) end as next_success_at
     from stg_deployments
-    where status = 'succeeded'
-),
-
-rolled as (
-    -- a successful deployment replaced by a rollback was rolled back
-    select deployment_key, coalesce(next_is_rollback, false) and not is_rollback as rolled_back
-    from successful
-),
-
-next_success as (
-    -- the first successful deployment of the same component finished after this one (an ASOF join: the
-    -- nearest match per row, not every later deployment of the component)
-    select
-        a.deployment_key,
-        b.finished_at as next_success_at
-    from stg_deployments as a
-    asof inner join (
-        select component_id, environment, finished_at
-        from stg_deployments
-        where status = 'succeeded' and component_id is not null
-    ) as b
-        on
-            a.component_id = b.component_id
-            and a.environment = b.environment
-            and b.finished_at > a.finished_at
 ),
 
 incident_links as (
@@ -83,36 +65,34 @@ select
     d.status,
     d.is_rollback,
     d.initiated_by,
-    coalesce(r.rolled_back, false) as rolled_back,
+    coalesce(d.rolled_back, false) as rolled_back,
     coalesce(c.change_unsuccessful, false) as change_unsuccessful,
     c.change_numbers,
     coalesce(lf.caused_incident, false) as caused_incident_full,
     coalesce(ll.caused_incident, false) as caused_incident_light,
     lf.incident_numbers as incident_numbers_full,
     ll.incident_numbers as incident_numbers_light,
-    d.status = 'failed' or coalesce(r.rolled_back, false) or coalesce(c.change_unsuccessful, false) as failed_without_incident,
-    d.status = 'failed' or coalesce(r.rolled_back, false) or coalesce(c.change_unsuccessful, false)
+    d.status = 'failed' or coalesce(d.rolled_back, false) or coalesce(c.change_unsuccessful, false) as failed_without_incident,
+    d.status = 'failed' or coalesce(d.rolled_back, false) or coalesce(c.change_unsuccessful, false)
     or coalesce(lf.caused_incident, false) as is_change_failure_full,
-    d.status = 'failed' or coalesce(r.rolled_back, false) or coalesce(c.change_unsuccessful, false)
+    d.status = 'failed' or coalesce(d.rolled_back, false) or coalesce(c.change_unsuccessful, false)
     or coalesce(ll.caused_incident, false) as is_change_failure_light,
     case
         when lf.caused_incident and not lf.incidents_restored then null
         else greatest(
-            case when d.status = 'failed' or coalesce(r.rolled_back, false) then n.next_success_at end,
+            case when d.status = 'failed' or coalesce(d.rolled_back, false) then d.next_success_at end,
             case when lf.caused_incident then lf.incident_restored_at end
         )
     end as recovered_at_full,
     case
         when ll.caused_incident and not ll.incidents_restored then null
         else greatest(
-            case when d.status = 'failed' or coalesce(r.rolled_back, false) then n.next_success_at end,
+            case when d.status = 'failed' or coalesce(d.rolled_back, false) then d.next_success_at end,
             case when ll.caused_incident then ll.incident_restored_at end
         )
     end as recovered_at_light,
     d.is_rollback or coalesce(c.emergency_change, false) as is_rework
-from stg_deployments as d
-left join rolled as r on d.deployment_key = r.deployment_key
-left join next_success as n on d.deployment_key = n.deployment_key
+from sequence as d
 left join change_cover as c on d.deployment_key = c.deployment_key
 left join incident_links as lf on d.deployment_key = lf.deployment_key and lf.correlation_mode = 'full'
 left join incident_links as ll on d.deployment_key = ll.deployment_key and ll.correlation_mode = 'light'
