@@ -433,10 +433,15 @@ def _write_changed_months(
         fingerprint = f"{schema}:{count}:{total}"
         if stored.get(key) == fingerprint:
             continue
-        query = f"select * from {table} where {month} is not distinct from $month order by {order}"  # noqa: S608
-        path, _ = _copy_to_file(
-            con, query, {"month": name}, scratch, PER_APPLICATION_ROW_GROUP, {FINGERPRINT_KEY: fingerprint}
-        )
+        # A range on the column itself, not its month's text: the scan's statistics can skip the other months.
+        where = "true"
+        bounds: dict[str, object] = {}
+        if name:
+            first, after = _month_bounds(int(name[:4]), int(name[5:]))
+            where = f"{column} >= $first and {column} < $after"
+            bounds = {"first": _midnight(first), "after": _midnight(after)}
+        query = f"select * from {table} where {where} order by {order}"  # noqa: S608 - names from our headers
+        path, _ = _copy_to_file(con, query, bounds, scratch, PER_APPLICATION_ROW_GROUP, {FINGERPRINT_KEY: fingerprint})
         _put(lake, key, path)
         written += 1
     # A month left without rows; the empty table's object once there are rows; the table's single object from
