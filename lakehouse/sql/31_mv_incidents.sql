@@ -1,7 +1,6 @@
 -- table: mv_incidents
 -- grain: one row per attributed ServiceNow incident (latest version), with its duration and deployment link
 -- reads: stg_incidents, mv_incident_links, raw_servicenow_task_slas, build_params
--- partitioned by: month of opened_at
 -- refresh: hourly
 --
 -- duration_hours = restored_at - opened_at (resolved, else closed); an open incident's age runs to as_of.

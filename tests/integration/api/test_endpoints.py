@@ -262,4 +262,5 @@ def test_served_from_s3_through_a_local_mirror(s3_settings: Settings, tmp_path: 
         p.relative_to(next((tmp_path / "api").iterdir())).as_posix() for p in (tmp_path / "api").rglob("*.parquet")
     }
     assert "mart/mv_golden_signals_hourly/month=2026-11/data.parquet" in mirrored
-    assert "mart/mv_incidents/month=2026-11/data.parquet" in mirrored
+    assert "mart/mv_incidents/data.parquet" in mirrored
+    assert "mart/mv_deployments/month=2026-11/data.parquet" in mirrored

@@ -239,12 +239,12 @@ def test_whole_history_tables_rewrite_only_the_months_whose_rows_changed(
 def test_a_whole_history_table_left_without_rows_is_one_empty_object(lake_and_settings: tuple[Lake, Settings]) -> None:
     lake, settings = lake_and_settings
     build(lake, settings, mode="full", as_of=AS_OF)
-    assert lake.list_keys("mart/mv_incident_links/") == ["mart/mv_incident_links/month=2026-11/data.parquet"]
-    incidents = get_dataset("servicenow/incidents")
-    for day in lake.list_partitions(incidents):
-        lake.store.delete(lake.partition_key(incidents, day))
+    assert lake.list_keys("mart/mv_changes/") == ["mart/mv_changes/month=2026-11/data.parquet"]
+    changes = get_dataset("servicenow/changes")
+    for day in lake.list_partitions(changes):
+        lake.store.delete(lake.partition_key(changes, day))
     build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1))
-    # No incident, no link: the month's object is gone and one empty object keeps the table's columns.
-    assert lake.list_keys("mart/mv_incident_links/") == ["mart/mv_incident_links/data.parquet"]
-    empty = lake.get_table("mart/mv_incident_links/data.parquet")
-    assert empty is not None and empty.num_rows == 0 and "counts_as_change_failure" in empty.column_names
+    # No change left: the month's object is gone and one empty object keeps the table's columns.
+    assert lake.list_keys("mart/mv_changes/") == ["mart/mv_changes/data.parquet"]
+    empty = lake.get_table("mart/mv_changes/data.parquet")
+    assert empty is not None and empty.num_rows == 0 and "covers_deployment" in empty.column_names
