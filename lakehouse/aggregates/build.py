@@ -137,6 +137,9 @@ def build(
     con = open_duckdb(settings, lake)
     # The same day files are read by several steps.
     con.execute("set parquet_metadata_cache = true")
+    # An in-memory database still checkpoints (compressing its tables) once enough has changed: a 1.2 s pause in
+    # a full build, 0.5 s in an hourly one, for tables that live one run.
+    con.execute("set checkpoint_threshold = '100GB'")
     try:
         with _timed(result, "read inputs"):
             copies = _register_inputs(con, lake, mapping.entries, build_params, scratch)
