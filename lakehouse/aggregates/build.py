@@ -22,7 +22,7 @@ from typing import Literal
 
 import duckdb
 
-from lakehouse.aggregates import history
+from lakehouse.aggregates import footers, history
 from lakehouse.aggregates.refs import entities_table, pivots_table
 from lakehouse.aggregates.sqlfiles import SqlFile, load_sql_files
 from lakehouse.duckdb_session import open_duckdb
@@ -244,16 +244,14 @@ def _register_history(
     history.register(con, lake, view, days)
     copy = None
     if days.needs_rewrite(hourly):
-        scratch.mkdir(parents=True, exist_ok=True)
-        path = scratch / f"{uuid.uuid4().hex}.parquet"
-        try:
-            rows = history.write_copy(con, view, days, path)
-            # The build reads the new copy, so the stale partitions are read once.
-            history.register(con, lake, view, history.DatasetHistory(dataset, days.versions, days.versions), str(path))
-        except BaseException:
-            path.unlink(missing_ok=True)
-            raise
+        # The view name comes from the dataset registry; the footer lists the days and versions read.
+        query = f"select * from {view}_days"  # noqa: S608
+        path, rows = _copy_to_file(
+            con, query, {}, scratch, ROW_GROUP_ROWS, {history.MANIFEST_KEY: history.manifest(days)}
+        )
         copy = LocalObject(days.key, path, rows)
+        # The build reads the new copy, so the stale partitions are read once.
+        history.register(con, lake, view, history.DatasetHistory(dataset, days.versions, days.versions), str(path))
     # The view name comes from the dataset registry, never from input.
     con.execute(f"create view {view} as select * exclude (day) from {view}_days")  # noqa: S608
     return copy
@@ -459,19 +457,16 @@ def _write_changed_months(
 
 
 def _fingerprints(con: duckdb.DuckDBPyConnection, lake: Lake, keys: list[str]) -> dict[str, str]:
-    """The fingerprint in each object's footer (only footers are read). An object without one, or whose footer
-    cannot be read, is rewritten."""
+    """The fingerprint in each object's footer. An object without one, or whose footer cannot be read, is
+    rewritten."""
     found = {}
     for key in keys:
         try:
-            row = con.execute(
-                "select decode(value) from parquet_kv_metadata($url) where decode(key) = $key",
-                {"url": lake.url_of(key), "key": FINGERPRINT_KEY},
-            ).fetchone()
+            value = footers.read(con, lake.url_of(key), FINGERPRINT_KEY)
         except duckdb.Error:
             continue
-        if row is not None:
-            found[key] = row[0]
+        if value is not None:
+            found[key] = value
     return found
 
 
@@ -526,11 +521,9 @@ def _copy_to_file(
     scratch.mkdir(parents=True, exist_ok=True)
     target = scratch / f"{uuid.uuid4().hex}.parquet"
     quoted = str(target).replace("'", "''")
-    # COPY options take no bound values; the footer holds our own keys and fingerprints, quoted as literals.
-    metadata = ", ".join(f"'{k}': '{v.replace(chr(39), chr(39) * 2)}'" for k, v in (footer or {}).items())
     options = f"format parquet, compression zstd, row_group_size {row_group}"
-    if metadata:
-        options += f", kv_metadata {{{metadata}}}"
+    if footer:
+        options += ", " + footers.copy_option(footer)
     try:
         # The query is built from our headers' names; the target path is ours; values are bound.
         copied = con.execute(f"copy ({query}) to '{quoted}' ({options})", params).fetchone()

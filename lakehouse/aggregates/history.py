@@ -11,7 +11,8 @@ A build reads from the copy the days whose version is unchanged, and every other
 from its partition; a day removed from raw/ is read from neither. The rows are the same either way: the copy is
 a cache of raw/, never a source. When days had to be read from their partitions, a new copy is written first
 and the build reads that: by daily and full builds as soon as one day is stale, by hourly builds once more than
-STALE_DAYS_BEFORE_REWRITE are (an hourly build reads today's partition, rewritten every hour, for nothing).
+STALE_DAYS_BEFORE_REWRITE are (today's partition changes every hour: reading it costs less than rewriting the
+copy for it every hour).
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import duckdb
 
+from lakehouse.aggregates import footers
 from lakehouse.schemas import Dataset
 from lakehouse.storage import Lake
 
@@ -87,14 +88,10 @@ def plan(con: duckdb.DuckDBPyConnection, lake: Lake, dataset: Dataset, stored: s
 
 
 def _held_days(con: duckdb.DuckDBPyConnection, url: str, dataset: Dataset) -> dict[date, str]:
-    # Only the footer is read (a ranged request on S3).
-    row = con.execute(
-        "select decode(value) from parquet_kv_metadata($url) where decode(key) = $key",
-        {"url": url, "key": MANIFEST_KEY},
-    ).fetchone()
-    if row is None:
+    text = footers.read(con, url, MANIFEST_KEY)
+    if text is None:
         return {}
-    manifest = json.loads(row[0])
+    manifest = json.loads(text)
     if manifest.get("schema") != schema_tag(dataset):
         return {}
     return {date.fromisoformat(d): str(v) for d, v in manifest.get("days", {}).items()}
@@ -122,16 +119,8 @@ def register(
     con.execute(f"create or replace view {view}_days as " + " union all by name ".join(parts))
 
 
-def write_copy(con: duckdb.DuckDBPyConnection, view: str, history: DatasetHistory, target: Path) -> int:
-    """Writes `<view>_days` to a local file, its footer listing the days and versions read; the rows written."""
-    manifest = json.dumps(
-        {"schema": schema_tag(history.dataset), "days": {d.isoformat(): v for d, v in history.versions.items()}}
-    )
-    literal = manifest.replace("'", "''")
-    quoted = str(target).replace("'", "''")
-    # COPY options take no bound values: the manifest is our own JSON (dates and store tags) as a quoted literal.
-    copied = con.execute(
-        f"copy (select * from {view}_days) to '{quoted}' "  # noqa: S608
-        f"(format parquet, compression zstd, kv_metadata {{'{MANIFEST_KEY}': '{literal}'}})"
-    ).fetchone()
-    return int(copied[0]) if copied else 0
+def manifest(history: DatasetHistory) -> str:
+    """What a new copy's footer says it holds: every day now in raw/, with its version when it was listed (a day
+    rewritten after that reads as changed next time, so the copy is never trusted past what it holds)."""
+    days = {d.isoformat(): v for d, v in history.versions.items()}
+    return json.dumps({"schema": schema_tag(history.dataset), "days": days})

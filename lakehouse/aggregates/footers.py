@@ -1,0 +1,25 @@
+"""Key-value metadata in the footers of the Parquet files the build writes: what the build keeps beside the rows
+(a history copy's days and versions, a month object's fingerprint), read back without reading the rows."""
+
+from __future__ import annotations
+
+import duckdb
+
+
+def read(con: duckdb.DuckDBPyConnection, url: str, key: str) -> str | None:
+    """The value under `key` in the footer of the Parquet file at `url` (a ranged read on S3), or None."""
+    row = con.execute(
+        "select decode(value) from parquet_kv_metadata($url) where decode(key) = $key", {"url": url, "key": key}
+    ).fetchone()
+    return str(row[0]) if row is not None else None
+
+
+def copy_option(footer: dict[str, str]) -> str:
+    """The `kv_metadata` option of a COPY ... TO (format parquet) that writes `footer`. COPY options take no
+    bound values, so keys and values are quoted as SQL literals."""
+    pairs = ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in footer.items())
+    return f"kv_metadata {{{pairs}}}"
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
