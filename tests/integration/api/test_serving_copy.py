@@ -124,6 +124,31 @@ def test_a_new_build_is_served_once_loaded_and_a_failed_load_keeps_the_old_copy(
         assert not old_folders & set((tmp_path / "api").iterdir())
 
 
+def test_month_objects_written_under_different_schemas_are_read_by_column_name(tmp_path: Path) -> None:
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    build(lake, settings, mode="full", as_of=AS_OF)
+    november = lake.get_table("mart/mv_deployments/month=2026-11/data.parquet")
+    assert november is not None
+    # A month written before is_rework existed, its columns in another order.
+    older = november.drop_columns(["is_rework"]).select(
+        list(reversed(november.drop_columns(["is_rework"]).column_names))
+    )
+    lake.put_table("mart/mv_deployments/month=2026-09/data.parquet", older)
+    app = create_app(api_settings(tmp_path), settings, down_sources())
+    with TestClient(app) as client:
+        assert client.get("/monitoring/applications/shop/deployments", headers=READER).status_code == 200
+        snap = app.state.context.mart.snapshot()
+        snap.complete.wait(10)
+        cursor = snap.cursor()
+        counted = cursor.execute(
+            "select count(*), count(is_rework), count(distinct deployment_key) from mv_deployments"
+        ).fetchone()
+        cursor.close()
+    assert counted == (2 * november.num_rows, november.num_rows, november.num_rows)
+
+
 # A process whose copy is still loading when it exits: the loader is held back half a second, then finds Python
 # refusing new work to thread pools.
 EXITING_WHILE_LOADING = """
