@@ -78,6 +78,9 @@ SORTED_BY = {
     "mv_changes": "app_id, change_start",
     "mv_deployments": "app_id, finished_at",
 }
+# Tables stored one object per month of the time their range queries filter on (the build's `partitioned by:
+# month of finished_at`): a range reads only its months' objects (Snapshot.table_months).
+READ_BY_MONTH = ("mv_deployments",)
 # What an application's summary reads (the entity tab and the health card call it first): these tables come in
 # before the first answer; the others arrive in the background and the other routes wait for them.
 SUMMARY_TABLES = ("mv_slo_app_period", "mv_monitoring_top_risks", "mv_incidents", "mv_deployments_latest")
@@ -150,6 +153,8 @@ class Snapshot:
     tables: frozenset[str] = frozenset()
     folder: Path | None = None
     hourly_keys: dict[str, str] = field(default_factory=dict)  # "YYYY-MM" -> key
+    # Other tables stored one object per month: table -> "YYYY-MM" -> key.
+    month_keys: dict[str, dict[str, str]] = field(default_factory=dict)
     fetch: Any = None  # (key) -> local path, fetching it if needed
     summary_index: SummaryIndex | None = None  # set once the summary's tables are defined
     recent: RecentHours | None = None  # the last RECENT_HOURS, once in memory
@@ -178,14 +183,29 @@ class Snapshot:
 
     def hourly_files(self, first: date, last: date) -> list[str]:
         """Local paths of the hourly table's months that overlap [first, last], fetched on first use."""
-        wanted = []
-        year, month = first.year, first.month
-        while (year, month) <= (last.year, last.month):
-            key = self.hourly_keys.get(f"{year:04d}-{month:02d}")
-            if key is not None:
-                wanted.append(key)
-            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-        return [str(self.fetch(k)) for k in wanted]
+        return [str(self.fetch(k)) for k in _overlapping(self.hourly_keys, first, last)]
+
+    def table_months(self, table: str, start: datetime, end: datetime) -> list[str] | None:
+        """Local paths of a table's month objects that overlap [start, end), when the table is stored by month
+        of the time a query filters on; None when it is one object (read it through its view). A range then
+        opens only its months: the range filter prunes row groups inside an object, not whole objects."""
+        months = self.month_keys.get(table)
+        if months is None:
+            return None
+        first, last = start.date(), (end - timedelta(microseconds=1)).date()
+        return [str(self.fetch(k)) for k in _overlapping(months, first, last)]
+
+
+def _overlapping(months: dict[str, str], first: date, last: date) -> list[str]:
+    """The keys of the months ("YYYY-MM" -> key) from first's month to last's, in order."""
+    wanted = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        key = months.get(f"{year:04d}-{month:02d}")
+        if key is not None:
+            wanted.append(key)
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return wanted
 
 
 class ServingMart:
@@ -346,6 +366,7 @@ class ServingMart:
         started = time.monotonic()
         by_table: dict[str, list[str]] = {}
         hourly: dict[str, str] = {}
+        months: dict[str, dict[str, str]] = {}
         for key in self.lake.list_keys("mart/"):
             match = MART_KEY.match(key)
             if not match or match.group("table") not in TABLES:
@@ -354,6 +375,8 @@ class ServingMart:
                 hourly[match.group("month")] = key
             else:
                 by_table.setdefault(match.group("table"), []).append(key)
+                if match.group("table") in READ_BY_MONTH and match.group("month"):
+                    months.setdefault(match.group("table"), {})[match.group("month")] = key
         folder = self.api.local_dir / f"mart-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         folder.mkdir(parents=True, exist_ok=True)
 
@@ -371,7 +394,7 @@ class ServingMart:
                 self._define_tables(con, first, fetch)
                 summary = SummaryIndex.build(con)
                 directory = reading.result()
-            snap = Snapshot(con, directory, build, marker, frozenset(by_table), folder, hourly, fetch)
+            snap = Snapshot(con, directory, build, marker, frozenset(by_table), folder, hourly, months, fetch)
             snap.summary_index = summary
             log.info("mart summary tables ready", extra={"seconds": round(time.monotonic() - started, 3)})
             rest = {t: keys for t, keys in by_table.items() if t not in SUMMARY_TABLES}

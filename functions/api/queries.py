@@ -245,7 +245,7 @@ DEPLOYMENTS_SQL = """
 select deployment_key, origin, source_ref, app_id, component_id, environment, revision, previous_revision,
     started_at, finished_at, status, is_rollback, initiated_by, rolled_back, change_numbers,
     is_change_failure_full, is_change_failure_light, incident_numbers_full, recovered_at_full, is_rework
-from mv_deployments
+from {source}
 where app_id = $app and ($component is null or component_id = $component) and environment = $env
     and finished_at >= $start and finished_at < $end
     and ($after_at is null or (finished_at, deployment_key) < ($after_at, $after_id))
@@ -262,10 +262,18 @@ def deployments(
     end: datetime,
     limit: int,
     after: tuple[datetime, str] | None,
+    files: list[str] | None = None,
 ) -> list[dict[str, Any]]:
+    """`files`: the month objects that overlap the range (Snapshot.table_months); None reads the table's view."""
     params = scope.params() | {"start": start, "end": end, "limit": limit}
     params |= {"after_at": after[0] if after else None, "after_id": after[1] if after else None}
-    return fetch(con, DEPLOYMENTS_SQL, params)
+    if files is None:
+        return fetch(con, DEPLOYMENTS_SQL.format(source="mv_deployments"), params)
+    if not files:
+        return []  # no deployment finished in the range's months
+    return fetch(
+        con, DEPLOYMENTS_SQL.format(source="read_parquet($files, union_by_name = true)"), params | {"files": files}
+    )
 
 
 # The latest deployment of each component, from history; a scope's rows ordered by component.

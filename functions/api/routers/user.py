@@ -261,7 +261,10 @@ def _deployments(
         )
     p = _period(ctx, mart, period, start, end, "last_30d")
     after = decode_cursor(cursor, (datetime, str))
-    rows = queries.deployments(mart.con, scope=scope, start=p.start, end=p.end, limit=limit + 1, after=after)
+    files = mart.snap.table_months("mv_deployments", p.start, p.end)
+    rows = queries.deployments(
+        mart.con, scope=scope, start=p.start, end=p.end, limit=limit + 1, after=after, files=files
+    )
     return DeploymentList(
         **envelope(mart.snap),
         entity_id=entity_id,

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,10 +15,11 @@ from fastapi.testclient import TestClient
 from functions.api import mart as serving
 from functions.api.main import create_app
 from lakehouse.aggregates.build import build
+from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from tests.integration.api.conftest import ADMIN, READER, api_settings, down_sources
-from tests.unit.aggregates.estate import AS_OF, write_estate
+from tests.unit.aggregates.estate import AS_OF, deployment, rows, t, write_estate
 
 
 def test_the_summary_answers_before_the_rest_of_the_copy_is_loaded(
@@ -147,6 +149,33 @@ def test_month_objects_written_under_different_schemas_are_read_by_column_name(t
         ).fetchone()
         cursor.close()
     assert counted == (2 * november.num_rows, november.num_rows, november.num_rows)
+
+
+def test_a_deployment_range_reads_the_months_it_overlaps(tmp_path: Path) -> None:
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    deploys = get_dataset("deploys/deployment_events")
+    october = deployment(
+        "argocd:shop-api-prod:0", "argocd", "shop-api-prod", t(1) - timedelta(days=20), "succeeded", "r0"
+    )
+    lake.write_days(deploys, rows(deploys.id, october))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    app = create_app(api_settings(tmp_path), settings, down_sources())
+    with TestClient(app) as client:
+
+        def keys(query: str) -> set[str]:
+            answer = client.get(f"/monitoring/applications/shop/deployments?{query}", headers=READER)
+            assert answer.status_code == 200, answer.text
+            return {d["deploymentKey"] for d in answer.json()["items"]}
+
+        snap = app.state.context.mart.snapshot()
+        months = snap.table_months("mv_deployments", t(1) - timedelta(days=31), t(1))
+        assert [Path(m).parent.name for m in months] == ["month=2026-10"]
+        assert keys("from=2026-10-01&to=2026-10-31") == {"argocd:shop-api-prod:0"}
+        both = keys("from=2026-10-01&to=2026-11-20")
+        assert "argocd:shop-api-prod:0" in both and "argocd:shop-api-prod:2" in both
+        assert keys("from=2026-08-01&to=2026-08-31") == set()  # no month object: nothing read
 
 
 # A process whose copy is still loading when it exits: the loader is held back half a second, then finds Python
