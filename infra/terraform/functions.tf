@@ -78,13 +78,15 @@ locals {
   lake_access = merge(
     {
       for key, spec in local.ingest : key => {
-        read  = ["ref/"]
-        write = concat(flatten([for s in spec.lake_sources : ["landing/${s}/", "raw/${s}/", "state/${s}/"]]), ["runs/"])
+        read   = ["ref/"]
+        write  = concat(flatten([for s in spec.lake_sources : ["landing/${s}/", "raw/${s}/", "state/${s}/"]]), ["runs/"])
+        delete = []
       }
     },
     {
-      build_aggregates = { read = ["raw/", "ref/", "runs/", "state/"], write = ["mart/", "runs/", "state/build/"] }
-      api              = { read = ["mart/", "ref/", "runs/", "state/"], write = ["ref/mappings/"] }
+      # The build deletes the mart objects a table no longer has (a month left without rows).
+      build_aggregates = { read = ["raw/", "ref/", "runs/", "state/"], write = ["mart/", "runs/", "state/build/"], delete = ["mart/"] }
+      api              = { read = ["mart/", "ref/", "runs/", "state/"], write = ["ref/mappings/"], delete = [] }
     },
   )
 

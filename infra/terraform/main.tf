@@ -63,6 +63,7 @@ module "functions" {
   lake_root        = local.lake_root
   read_prefixes    = local.lake_access[each.key].read
   write_prefixes   = local.lake_access[each.key].write
+  delete_prefixes  = local.lake_access[each.key].delete
   lake_kms_key_arn = module.keys["lake"].key_arn
 
   secret_arns          = [for name in local.secrets_by_function[each.key] : module.secrets.secret_arns[name]]

@@ -27,7 +27,7 @@ resource "aws_athena_workgroup" "this" {
 # What an analyst role needs to query the lake through this workgroup (attach it to their role or group).
 data "aws_iam_policy_document" "analyst" {
   statement {
-    sid       = "UseWorkgroup"
+    sid = "UseWorkgroup"
     actions = [
       "athena:StartQueryExecution",
       "athena:GetQueryExecution",

@@ -9,16 +9,16 @@ locals {
     DAYS   = var.projection_start_day
     MONTHS = substr(var.projection_start_day, 0, 7)
   }
-  # Athena partition projection per partitioned table: day=YYYY-MM-DD (raw) or month=YYYY-MM (mart day tables).
+  # Athena partition projection per partitioned table: day=YYYY-MM-DD (raw) or month=YYYY-MM (mart tables stored by month).
   projection = {
     for key, t in local.tables : key => t.partition_key == null ? tomap({}) : tomap({
-      "projection.enabled"                         = "true"
+      "projection.enabled"                          = "true"
       "projection.${t.partition_key}.type"          = "date"
       "projection.${t.partition_key}.format"        = t.partition_format
       "projection.${t.partition_key}.range"         = "${local.projection_start[t.partition_unit]},NOW"
       "projection.${t.partition_key}.interval"      = "1"
       "projection.${t.partition_key}.interval.unit" = t.partition_unit
-      "storage.location.template"                  = "${local.location}${t.prefix}${t.partition_key}=$${${t.partition_key}}/"
+      "storage.location.template"                   = "${local.location}${t.prefix}${t.partition_key}=$${${t.partition_key}}/"
     })
   }
   parquet = {

@@ -8,11 +8,13 @@ locals {
   readable_prefixes = distinct(concat(var.read_prefixes, var.write_prefixes))
   readable_objects  = [for p in local.readable_prefixes : "${var.bucket_arn}/${var.lake_root}${p}*"]
   writable_objects  = [for p in var.write_prefixes : "${var.bucket_arn}/${var.lake_root}${p}*"]
+  deletable_objects = [for p in var.delete_prefixes : "${var.bucket_arn}/${var.lake_root}${p}*"]
   listable_prefixes = [for p in local.readable_prefixes : "${var.lake_root}${p}*"]
   optional_statements = {
     secrets = length(var.secret_arns) > 0
     invoke  = length(var.invoke_function_arns) > 0
     write   = length(var.write_prefixes) > 0
+    delete  = length(var.delete_prefixes) > 0
   }
 }
 
@@ -89,6 +91,16 @@ data "aws_iam_policy_document" "this" {
     content {
       sid       = "WriteLakePrefixes"
       actions   = ["s3:PutObject"]
+      resources = statement.value
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.optional_statements.delete ? [local.deletable_objects] : []
+
+    content {
+      sid       = "DeleteLakePrefixes"
+      actions   = ["s3:DeleteObject"]
       resources = statement.value
     }
   }

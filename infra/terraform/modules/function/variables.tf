@@ -94,6 +94,12 @@ variable "write_prefixes" {
   default     = []
 }
 
+variable "delete_prefixes" {
+  description = "Lake prefixes under which the function may delete objects (the build removes mart objects a table no longer has). The lake bucket is versioned, so a delete can be undone."
+  type        = list(string)
+  default     = []
+}
+
 variable "lake_kms_key_arn" {
   description = "KMS key of the lake bucket."
   type        = string
