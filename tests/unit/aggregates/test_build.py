@@ -239,12 +239,12 @@ def test_whole_history_tables_rewrite_only_the_months_whose_rows_changed(
 def test_a_whole_history_table_left_without_rows_is_one_empty_object(lake_and_settings: tuple[Lake, Settings]) -> None:
     lake, settings = lake_and_settings
     build(lake, settings, mode="full", as_of=AS_OF)
-    assert lake.list_keys("mart/mv_changes/") == ["mart/mv_changes/month=2026-11/data.parquet"]
-    changes = get_dataset("servicenow/changes")
-    for day in lake.list_partitions(changes):
-        lake.store.delete(lake.partition_key(changes, day))
+    assert lake.list_keys("mart/mv_lead_times/") == ["mart/mv_lead_times/month=2026-11/data.parquet"]
+    merge_requests = get_dataset("gitlab/merge_requests")
+    for day in lake.list_partitions(merge_requests):
+        lake.store.delete(lake.partition_key(merge_requests, day))
     build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1))
-    # No change left: the month's object is gone and one empty object keeps the table's columns.
-    assert lake.list_keys("mart/mv_changes/") == ["mart/mv_changes/data.parquet"]
-    empty = lake.get_table("mart/mv_changes/data.parquet")
-    assert empty is not None and empty.num_rows == 0 and "covers_deployment" in empty.column_names
+    # No merge request left: the month's object is gone and one empty object keeps the table's columns.
+    assert lake.list_keys("mart/mv_lead_times/") == ["mart/mv_lead_times/data.parquet"]
+    empty = lake.get_table("mart/mv_lead_times/data.parquet")
+    assert empty is not None and empty.num_rows == 0 and "lead_time_hours" in empty.column_names
