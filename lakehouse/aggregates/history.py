@@ -88,13 +88,16 @@ def plan(con: duckdb.DuckDBPyConnection, lake: Lake, dataset: Dataset, stored: s
 
 
 def _held_days(con: duckdb.DuckDBPyConnection, url: str, dataset: Dataset) -> dict[date, str]:
-    text = footers.read(con, url, MANIFEST_KEY)
-    if text is None:
+    """The days a copy holds; none when it cannot be read or was made under another schema (the copy is only a
+    cache: every day is then read from raw/, and the next daily build writes a new copy)."""
+    try:
+        text = footers.read(con, url, MANIFEST_KEY)
+        manifest = json.loads(text) if text is not None else {}
+        if manifest.get("schema") != schema_tag(dataset):
+            return {}
+        return {date.fromisoformat(d): str(v) for d, v in manifest.get("days", {}).items()}
+    except (duckdb.Error, ValueError, AttributeError):
         return {}
-    manifest = json.loads(text)
-    if manifest.get("schema") != schema_tag(dataset):
-        return {}
-    return {date.fromisoformat(d): str(v) for d, v in manifest.get("days", {}).items()}
 
 
 def register(

@@ -80,3 +80,12 @@ def test_a_day_removed_from_raw_is_not_read_from_the_copy(built: tuple[Lake, Set
     assert sorted(held_days(lake)) == ["2026-11-18", "2026-11-19"]
     copy = lake.get_table(history_key(INCIDENTS))
     assert copy is not None and sorted(copy.column("number").to_pylist()) == ["INC1", "INC2"]
+
+
+def test_an_unreadable_copy_is_ignored_and_replaced(built: tuple[Lake, Settings]) -> None:
+    lake, settings = built
+    lake.store.put(history_key(INCIDENTS), b"not a parquet file")
+    build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1))
+    assert sorted(open_incidents(lake)) == ["INC1", "INC2", "INC3"]
+    build(lake, settings, mode="daily", as_of=AS_OF + timedelta(hours=2))
+    assert held_days(lake) == {d.isoformat(): v for d, v in lake.partition_versions(INCIDENTS).items()}
