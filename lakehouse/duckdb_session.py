@@ -16,6 +16,12 @@ from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 
 
+def sql_literal(text: str) -> str:
+    """`text` as a quoted SQL string, for the few places DuckDB takes no bound value (file paths in COPY, LOAD
+    and view definitions, COPY options)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def httpfs_extension_path() -> Path:
     """The httpfs binary shipped by the duckdb-extension-httpfs wheel, matching the installed duckdb."""
     try:
@@ -83,8 +89,7 @@ def open_duckdb(
 
 
 def _configure_s3(con: duckdb.DuckDBPyConnection, settings: Settings, store: S3Store) -> None:
-    path = str(httpfs_extension_path()).replace("'", "''")
-    con.execute(f"LOAD '{path}'")
+    con.execute(f"LOAD {sql_literal(str(httpfs_extension_path()))}")
     credentials = store.session.get_credentials()
     if credentials is None:
         raise LakeAccessError(

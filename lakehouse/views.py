@@ -10,6 +10,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from lakehouse.aggregates.sqlfiles import load_sql_files
+from lakehouse.duckdb_session import sql_literal
 from lakehouse.schemas import REGISTRY, Dataset
 from lakehouse.storage import Lake
 
@@ -41,7 +42,7 @@ qualify row_number() over (partition by sys_id order by sys_updated_on desc) = 1
 
 def render_views(lake: Lake | None = None) -> str:
     """The script; with a lake, paths are inlined and missing datasets become empty typed views."""
-    base = "getvariable('lake')" if lake is None else _literal(lake.url)
+    base = "getvariable('lake')" if lake is None else sql_literal(lake.url)
     parts = [HEADER]
     for dataset in sorted(REGISTRY.values(), key=lambda d: d.id):
         view = f"raw_{dataset.source}_{dataset.name}"
@@ -102,7 +103,3 @@ def _duck_type(t: pa.DataType) -> str:
     if pa.types.is_floating(t):
         return "double"
     return "varchar"
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

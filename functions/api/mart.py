@@ -38,7 +38,7 @@ from functions.api.problems import Problem
 from functions.api.queries import RECENT_COLUMNS, RECENT_HOURLY
 from functions.api.settings import ApiSettings
 from lakehouse.aggregates.build import STATE_KEY
-from lakehouse.duckdb_session import open_duckdb
+from lakehouse.duckdb_session import open_duckdb, sql_literal
 from lakehouse.mappings import MappingStore
 from lakehouse.objectstore import LocalStore
 from lakehouse.settings import Settings
@@ -114,10 +114,6 @@ def _retire(snap: Snapshot) -> None:
 
 def _not_built() -> Problem:
     return Problem(503, "the mart has not been built yet: run a build first", title="No data yet")
-
-
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _sorted_by_app(path: Path) -> bool:
@@ -349,8 +345,8 @@ class ServingMart:
         try:
             # The sort order is a constant from SORTED_BY; the paths are ours.
             con.execute(
-                f"copy (select * from read_parquet({_sql_string(str(source))}) order by {order}) "  # noqa: S608
-                f"to {_sql_string(str(target))} (format parquet, compression zstd, row_group_size {ROW_GROUP})"
+                f"copy (select * from read_parquet({sql_literal(str(source))}) order by {order}) "  # noqa: S608
+                f"to {sql_literal(str(target))} (format parquet, compression zstd, row_group_size {ROW_GROUP})"
             )
         finally:
             con.close()
@@ -459,7 +455,7 @@ class ServingMart:
             local = dict(zip(keys, pool.map(fetch, keys), strict=True))
         for table, table_keys in sorted(tables.items()):
             paths = [local[k] for k in sorted(table_keys)]
-            files = ", ".join(_sql_string(str(path)) for path in paths)
+            files = ", ".join(sql_literal(str(path)) for path in paths)
             footers = [pq.ParquetFile(path) for path in paths]
             # Small tables (periods, health, risks) are held in memory: a query then costs well under a
             # millisecond instead of opening and scanning Parquet files on every request.

@@ -25,7 +25,7 @@ import duckdb
 from lakehouse.aggregates import footers, history
 from lakehouse.aggregates.refs import entities_table, pivots_table
 from lakehouse.aggregates.sqlfiles import SqlFile, load_sql_files
-from lakehouse.duckdb_session import open_duckdb
+from lakehouse.duckdb_session import open_duckdb, sql_literal
 from lakehouse.errors import RosettaError
 from lakehouse.mappings import MappingStore
 from lakehouse.runlog import RunLog
@@ -520,13 +520,12 @@ def _copy_to_file(
     `footer` as key-value metadata; the file and the rows written."""
     scratch.mkdir(parents=True, exist_ok=True)
     target = scratch / f"{uuid.uuid4().hex}.parquet"
-    quoted = str(target).replace("'", "''")
     options = f"format parquet, compression zstd, row_group_size {row_group}"
     if footer:
         options += ", " + footers.copy_option(footer)
     try:
         # The query is built from our headers' names; the target path is ours; values are bound.
-        copied = con.execute(f"copy ({query}) to '{quoted}' ({options})", params).fetchone()
+        copied = con.execute(f"copy ({query}) to {sql_literal(str(target))} ({options})", params).fetchone()
     except BaseException:
         target.unlink(missing_ok=True)
         raise

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import duckdb
 
+from lakehouse.duckdb_session import sql_literal
+
 
 def read(con: duckdb.DuckDBPyConnection, url: str, key: str) -> str | None:
     """The value under `key` in the footer of the Parquet file at `url` (a ranged read on S3), or None."""
@@ -17,9 +19,5 @@ def read(con: duckdb.DuckDBPyConnection, url: str, key: str) -> str | None:
 def copy_option(footer: dict[str, str]) -> str:
     """The `kv_metadata` option of a COPY ... TO (format parquet) that writes `footer`. COPY options take no
     bound values, so keys and values are quoted as SQL literals."""
-    pairs = ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in footer.items())
+    pairs = ", ".join(f"{sql_literal(k)}: {sql_literal(v)}" for k, v in footer.items())
     return f"kv_metadata {{{pairs}}}"
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
