@@ -24,7 +24,7 @@ import duckdb
 
 from lakehouse.aggregates import footers, history
 from lakehouse.aggregates.refs import entities_table, pivots_table
-from lakehouse.aggregates.sqlfiles import SqlFile, load_sql_files
+from lakehouse.aggregates.sqlfiles import SqlFile, files_version, load_sql_files
 from lakehouse.duckdb_session import open_duckdb, sql_literal
 from lakehouse.errors import RosettaError
 from lakehouse.mappings import MappingStore
@@ -124,15 +124,22 @@ def build(
         raise BuildError("no mapping: import one with `rosetta-monitoring mappings import` before building")
     state = lake.get_json(STATE_KEY)
     previous = state[0] if state else None
-    if previous is None or previous.get("mapping_version") != mapping.version:
-        mode = "full"  # a new mapping re-attributes every day
+    all_files = load_sql_files()
+    sql_version = files_version(all_files)
+    # A new mapping re-attributes every day. New SQL changes what every day holds, and a month's kept days must
+    # have the columns and types of its rebuilt ones.
+    if previous is None or (previous.get("mapping_version"), previous.get("sql_version")) != (
+        mapping.version,
+        sql_version,
+    ):
+        mode = "full"
     day_from = _first_day_to_rebuild(lake, mode, previous, as_of)
     build_params = BuildParams(as_of=as_of, day_from=day_from, day_to=as_of.date(), mode=mode, **(params or {}))  # type: ignore[arg-type]
 
     runs = RunLog(lake)
     run = runs.start("build_aggregates", "mart", mode, window=(_midnight(day_from), as_of), trigger=trigger)
     result = BuildResult(mode, as_of, day_from, build_params.day_to, mapping.version, run_id=run.run_id)
-    files = [f for f in load_sql_files() if mode != "hourly" or f.refresh == "hourly"]
+    files = [f for f in all_files if mode != "hourly" or f.refresh == "hourly"]
     monthly = _monthly_steps(files)
     scratch = settings.duckdb_temp_directory
     written: list[LocalObject] = []
@@ -181,6 +188,7 @@ def build(
         STATE_KEY,
         {
             "mapping_version": mapping.version,
+            "sql_version": sql_version,
             "as_of": as_of.isoformat(),
             "run_id": run.run_id,
             "started_at": run.started_at.isoformat(),
@@ -483,11 +491,12 @@ def _write_month_file(
     """A month of a day table in a local file: its rebuilt days computed, its other days kept from the object
     already in the store (`existing` lists the table's objects). DuckDB merges and sorts them, so no month
     passes through Python."""
-    columns = _columns(con, sql_file.table)
-    # Sorted by application first: the API reads one application at a time, and row-group statistics on
-    # app_id then let DuckDB skip the rest of the month. The hour, where there is one, gives the day too.
-    when = "hour" if "hour" in columns else "day"
-    order = ", ".join(c for c in ("app_id", "environment", when) if c in columns)
+    described = con.execute(f"describe {sql_file.table}").fetchall()  # the name comes from our header
+    columns = [r[0] for r in described]
+    # Sorted by application: the API reads one application at a time, and row-group statistics on app_id then
+    # let DuckDB skip the rest of the month. Only the application: a month of hourly signals fits an
+    # application in one or two row groups, and each further key made the sort slower (0.35 s a month).
+    order = "app_id" if "app_id" in columns else ", ".join(c for c in ("environment", "day") if c in columns)
     key = lake.mart_month_key(sql_file.table, year, month)
     first, after = _month_bounds(year, month)
     bounds: dict[str, object] = {"first": first, "after": after}
@@ -496,14 +505,18 @@ def _write_month_file(
         where += " and hour >= $first_hour and hour < $after_hour"
         bounds |= {"first_hour": _midnight(first), "after_hour": _midnight(after)}
     month_rows = f"select * from {sql_file.table} where {where}"  # noqa: S608 - names from our headers
-    if key in existing:
-        # Names come from our headers; values are bound.
+    if key in existing and (first < params.day_from or after - timedelta(days=1) > params.day_to):
+        # Some days of the month are not rebuilt: they are kept from its object. Names come from our headers;
+        # values are bound.
         kept = (
             "select * from read_parquet($kept_object, hive_partitioning = false) where not list_contains($rebuilt, day)"
         )
         month_rows = f"{kept} union all by name {month_rows}"
         bounds |= {"kept_object": lake.url_of(key), "rebuilt": _days(params.day_from, params.day_to)}
-    query = f"select * from ({month_rows}) order by {order}"  # noqa: S608 - as above
+    # The columns and types the SQL gives now: kept rows from an object an older release wrote (a sum then
+    # stored as a 38-digit decimal, say) would otherwise widen the month's column for good.
+    typed = ", ".join(f"cast({name} as {kind}) as {name}" for name, kind, *_ in described)
+    query = f"select {typed} from ({month_rows}) order by {order}"  # noqa: S608 - as above
     path, rows = _copy_to_file(con, query, bounds, scratch, MONTH_ROW_GROUP)
     return LocalObject(key, path, rows)
 

@@ -19,6 +19,7 @@ one of the inputs the runner provides (raw_*, ref_*, build_params).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +60,15 @@ def load_sql_files(folder: Path = SQL_DIR) -> list[SqlFile]:
             continue  # the analysts' views, not a build step
         files.append(parse_sql_file(path))
     return files
+
+
+def files_version(files: list[SqlFile]) -> str:
+    """A digest of the files' names and texts: it changes whenever a file does, so a build can tell that the
+    mart was made by other SQL."""
+    digest = hashlib.sha256()
+    for sql_file in files:
+        digest.update(f"{sql_file.path.name}\0{sql_file.text}\0".encode())
+    return digest.hexdigest()[:16]
 
 
 def parse_sql_file(path: Path) -> SqlFile:

@@ -7,6 +7,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -248,3 +249,58 @@ def test_a_whole_history_table_left_without_rows_is_one_empty_object(lake_and_se
     assert lake.list_keys("mart/mv_lead_times/") == ["mart/mv_lead_times/data.parquet"]
     empty = lake.get_table("mart/mv_lead_times/data.parquet")
     assert empty is not None and empty.num_rows == 0 and "lead_time_hours" in empty.column_names
+
+
+def test_new_sql_makes_the_next_build_a_full_rebuild(
+    lake_and_settings: tuple[Lake, Settings], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lake, settings = lake_and_settings
+    build(lake, settings, mode="full", as_of=AS_OF)
+    assert build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1)).mode == "hourly"
+    # A release changes one definition: every day must be rebuilt with it, not only the days touched since.
+    changed = tmp_path / "sql"
+    shutil.copytree(SQL_DIR, changed)
+    target = changed / "33_mv_incidents_app_day.sql"
+    target.write_text(target.read_text(encoding="utf-8") + "\n-- a changed definition\n", encoding="utf-8")
+    monkeypatch.setattr(build_module, "load_sql_files", lambda: load_sql_files(changed))
+    result = build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=2))
+    assert (result.mode, result.day_from) == ("full", t(1).date())
+    # The SQL the mart was built with is recorded: the next build is incremental again.
+    assert build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=3)).mode == "hourly"
+
+
+def test_a_mart_from_a_release_that_did_not_record_its_sql_is_rebuilt_in_full(
+    lake_and_settings: tuple[Lake, Settings],
+) -> None:
+    lake, settings = lake_and_settings
+    build(lake, settings, mode="full", as_of=AS_OF)
+    state = lake.get_json(build_module.STATE_KEY)
+    assert state is not None
+    lake.put_json(build_module.STATE_KEY, {k: v for k, v in state[0].items() if k != "sql_version"})
+    assert build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1)).mode == "full"
+
+
+def test_days_kept_from_an_older_object_take_the_types_the_sql_gives_now(
+    lake_and_settings: tuple[Lake, Settings],
+) -> None:
+    lake, settings = lake_and_settings
+    build(lake, settings, mode="full", as_of=AS_OF)
+    key = "mart/mv_golden_signals_hourly/month=2026-11/data.parquet"
+    before = lake.get_table(key)
+    assert before is not None
+    # The month as an older release wrote it: summed log counts as 38-digit decimals.
+    column = before.schema.get_field_index("log_errors")
+    older = before.set_column(column, "log_errors", before["log_errors"].cast(pa.decimal128(38, 0)))
+    sink = pa.BufferOutputStream()
+    pq.write_table(older, sink)
+    lake.store.put(key, sink.getvalue().to_pybytes())
+    result = build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1))
+    assert result.day_from == t(20).date()
+    after = lake.get_table(key)
+    assert after is not None
+    assert str(after.schema.field("log_errors").type) == "int64"
+
+    def kept(table: pa.Table) -> list[dict]:
+        return sorted((r for r in table.to_pylist() if r["day"] < t(20).date()), key=repr)
+
+    assert kept(after) == kept(before)
