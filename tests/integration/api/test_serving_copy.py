@@ -9,18 +9,20 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
 
 from functions.api import mart as serving
 from functions.api.main import create_app
+from lakehouse.aggregates import build as build_module
 from lakehouse.aggregates.build import build
 from lakehouse.aggregates.sqlfiles import load_sql_files
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from tests.integration.api.conftest import ADMIN, READER, api_settings, down_sources
-from tests.unit.aggregates.estate import AS_OF, deployment, rows, t, write_estate
+from tests.unit.aggregates.estate import AS_OF, deployment, metrics, rows, t, write_estate
 
 
 def test_the_summary_answers_before_the_rest_of_the_copy_is_loaded(
@@ -180,6 +182,33 @@ def test_a_deployment_range_reads_the_months_it_overlaps(tmp_path: Path) -> None
         both = keys("from=2026-10-01&to=2026-11-20")
         assert "argocd:shop-api-prod:0" in both and "argocd:shop-api-prod:2" in both
         assert keys("from=2026-08-01&to=2026-08-31") == set()  # no month object: nothing read
+
+
+def test_the_hourly_months_the_build_writes_need_no_sort_in_the_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The build sorts each month by application, so the copy mirrors it as it is: every row group starts at or
+    after the application the one before ends with. Small row groups stand in for a year's months."""
+    monkeypatch.setattr(build_module, "MONTH_ROW_GROUP", 1000)
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    # The estate's day of metrics (the 19th) again on every other day of November: enough hours for two groups.
+    signals = get_dataset("dynatrace/service_metrics_hourly")
+    day = metrics().to_pylist()
+    others = [row | {"hour": row["hour"] + timedelta(days=shift)} for shift in range(-18, 12) if shift for row in day]
+    lake.write_days(signals, rows(signals.id, *others))
+    end = AS_OF + timedelta(days=10)
+    build(lake, settings, mode="full", as_of=end)
+    # An hourly build rewrites November: its kept days and its rebuilt ones in one order.
+    assert build(lake, settings, mode="hourly", as_of=end + timedelta(hours=1)).mode == "hourly"
+    months = lake.list_keys("mart/mv_golden_signals_hourly/")
+    assert months == ["mart/mv_golden_signals_hourly/month=2026-11/data.parquet"]
+    path = Path(lake.url_of(months[0]))
+    groups = pq.ParquetFile(path).metadata.num_row_groups
+    apps = pq.read_table(path, columns=["app_id"])["app_id"].to_pylist()
+    assert groups >= 2 and set(apps) == {"shop", "quiet"}
+    assert serving._sorted_by_app(path)
 
 
 # A process whose copy is still loading when it exits: the loader is held back half a second, then finds Python
