@@ -53,21 +53,25 @@ DAYS = {
 }
 
 SUBSET: dict[str, str] = {
-    # 04 (direct entity ids) + 05 (Dynatrace part; the lake has no log counts) + 06. As in 05, a service that
-    # is its entity's only one keeps its rows as they are; only shared entities are grouped per hour.
+    # 04 (direct entity ids, with their application) + 05 (Dynatrace part; the lake has no log counts) + 06. As
+    # in 05, a service that is its entity's only one keeps its rows as they are; only shared entities are
+    # grouped per hour.
     "bench_app_signals_hourly": """
 with entity_map as (
     select
-        value as dynatrace_entity_id,
-        entity_id,
-        environment,
-        count(*) over (partition by entity_id, environment) as services_of_entity
-    from ref_pivots
-    where pivot_kind = 'dynatrace_entity'
+        p.value as dynatrace_entity_id,
+        p.entity_id,
+        p.environment,
+        e.app_id,
+        count(*) over (partition by p.entity_id, p.environment) as services_of_entity
+    from ref_pivots as p
+    inner join ref_entities as e on p.entity_id = e.entity_id and p.environment = e.environment
+    where p.pivot_kind = 'dynatrace_entity'
 ),
 
 single_service as (
     select
+        map.app_id,
         map.entity_id,
         map.environment,
         m.hour,
@@ -85,6 +89,7 @@ single_service as (
 
 several_services as (
     select
+        map.app_id,
         map.entity_id,
         map.environment,
         m.hour,
@@ -98,7 +103,7 @@ several_services as (
     from raw_dynatrace_service_metrics_hourly as m
     inner join entity_map as map on m.entity_id = map.dynatrace_entity_id
     where map.services_of_entity > 1
-    group by map.entity_id, map.environment, m.hour
+    group by map.app_id, map.entity_id, map.environment, m.hour
 ),
 
 signals as (
@@ -108,7 +113,7 @@ signals as (
 )
 
 select
-    e.app_id,
+    s.app_id,
     s.environment,
     s.hour,
     sum(s.requests) as requests,
@@ -119,8 +124,7 @@ select
     max(s.cpu_usage_pct) as cpu_usage_pct,
     max(s.memory_usage_pct) as memory_usage_pct
 from signals as s
-inner join ref_entities as e on s.entity_id = e.entity_id and s.environment = e.environment
-group by e.app_id, s.environment, s.hour
+group by s.app_id, s.environment, s.hour
 """,
     # 10 (latest version, attribution) + 31 (duration) + 07 (spine) + 33: equality joins on the day, the
     # backlog as a running sum of daily changes. 33 reads the running sum with an ASOF join, which

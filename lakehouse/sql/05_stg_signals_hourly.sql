@@ -13,6 +13,8 @@
 -- A null means no data for that hour, never zero.
 with single_service as (
     select
+        map.app_id,
+        map.component_id,
         map.entity_id,
         map.environment,
         m.hour,
@@ -30,6 +32,8 @@ with single_service as (
 
 several_services as (
     select
+        map.app_id,
+        map.component_id,
         map.entity_id,
         map.environment,
         m.hour,
@@ -43,7 +47,7 @@ several_services as (
     from raw_dynatrace_service_metrics_hourly as m
     inner join stg_dynatrace_entity_map as map on m.entity_id = map.dynatrace_entity_id
     where map.services_of_entity > 1
-    group by map.entity_id, map.environment, m.hour
+    group by map.app_id, map.component_id, map.entity_id, map.environment, m.hour
 ),
 
 metrics as (
@@ -54,6 +58,8 @@ metrics as (
 
 logs as (
     select
+        e.app_id,
+        e.component_id,
         p.entity_id,
         p.environment,
         l.hour,
@@ -67,11 +73,14 @@ logs as (
             p.pivot_kind = 'elisa_service'
             and p.value = l.index_pattern || '|' || l.service_name
             and p.environment = l.environment
-    group by p.entity_id, p.environment, l.hour
+    inner join ref_entities as e on p.entity_id = e.entity_id and p.environment = e.environment
+    group by e.app_id, e.component_id, p.entity_id, p.environment, l.hour
 ),
 
 joined as (
     select
+        coalesce(m.app_id, l.app_id) as app_id,
+        coalesce(m.component_id, l.component_id) as component_id,
         coalesce(m.entity_id, l.entity_id) as entity_id,
         coalesce(m.environment, l.environment) as environment,
         coalesce(m.hour, l.hour) as hour,
@@ -89,9 +98,4 @@ joined as (
     full outer join logs as l on m.entity_id = l.entity_id and m.environment = l.environment and m.hour = l.hour
 )
 
-select
-    e.app_id,
-    e.component_id,
-    j.*
-from joined as j
-inner join ref_entities as e on j.entity_id = e.entity_id and j.environment = e.environment
+select * from joined
