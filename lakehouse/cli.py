@@ -175,6 +175,8 @@ def _build(args: argparse.Namespace) -> int:
         f"{result.mode} build as of {result.as_of.isoformat()}: days {result.day_from} to {result.day_to}, "
         f"{len(result.tables)} tables, {result.objects_written} mart objects written, run {result.run_id}"
     )
+    if result.full_because:
+        print(f"every day rebuilt: {result.full_because}")
     slowest = result.slowest_steps().items()
     print("slowest steps: " + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in slowest))
     return 0

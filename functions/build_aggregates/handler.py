@@ -40,13 +40,22 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     result = build(lake, settings, mode=mode, as_of=as_of, trigger=str(event.get("trigger", "schedule")))
     logger.append_keys(run_id=result.run_id)
     slowest = {step: round(seconds, 3) for step, seconds in result.slowest_steps(SLOWEST_STEPS).items()}
-    logger.info("aggregates built", extra={"mode": result.mode, "tables": len(result.tables), "slowest_steps": slowest})
+    logger.info(
+        "aggregates built",
+        extra={
+            "mode": result.mode,
+            "full_because": result.full_because,
+            "tables": len(result.tables),
+            "slowest_steps": slowest,
+        },
+    )
     metrics.add_metric(name="TablesBuilt", unit=MetricUnit.Count, value=len(result.tables))
     metrics.add_metric(name="MartObjectsWritten", unit=MetricUnit.Count, value=result.objects_written)
     metrics.add_metric(name="DaysRebuilt", unit=MetricUnit.Count, value=(result.day_to - result.day_from).days + 1)
     return {
         "run_id": result.run_id,
         "mode": result.mode,
+        "full_because": result.full_because,
         "as_of": result.as_of.isoformat(),
         "day_from": result.day_from.isoformat(),
         "day_to": result.day_to.isoformat(),

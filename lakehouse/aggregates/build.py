@@ -91,6 +91,8 @@ class BuildResult:
     tables: dict[str, int] = field(default_factory=dict)
     objects_written: int = 0
     run_id: str | None = None
+    # Why every day was rebuilt ("the SQL files changed", "asked for"); None for an incremental build.
+    full_because: str | None = None
     # Seconds per step ("06_stg_app_signals_hourly.sql", "write mv_incidents"), in the order they ran.
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -126,19 +128,19 @@ def build(
     previous = state[0] if state else None
     all_files = load_sql_files()
     sql_version = files_version(all_files)
-    # A new mapping re-attributes every day. New SQL changes what every day holds, and a month's kept days must
-    # have the columns and types of its rebuilt ones.
-    if previous is None or (previous.get("mapping_version"), previous.get("sql_version")) != (
-        mapping.version,
-        sql_version,
-    ):
+    full_because = _why_full(previous, mapping.version, sql_version)
+    if full_because:
         mode = "full"
+    elif mode == "full":
+        full_because = "asked for"
     day_from = _first_day_to_rebuild(lake, mode, previous, as_of)
     build_params = BuildParams(as_of=as_of, day_from=day_from, day_to=as_of.date(), mode=mode, **(params or {}))  # type: ignore[arg-type]
 
     runs = RunLog(lake)
     run = runs.start("build_aggregates", "mart", mode, window=(_midnight(day_from), as_of), trigger=trigger)
-    result = BuildResult(mode, as_of, day_from, build_params.day_to, mapping.version, run_id=run.run_id)
+    result = BuildResult(
+        mode, as_of, day_from, build_params.day_to, mapping.version, run_id=run.run_id, full_because=full_because
+    )
     files = [f for f in all_files if mode != "hourly" or f.refresh == "hourly"]
     monthly = _monthly_steps(files)
     scratch = settings.duckdb_temp_directory
@@ -196,6 +198,19 @@ def build(
         },
     )
     return result
+
+
+def _why_full(previous: dict | None, mapping_version: int, sql_version: str) -> str | None:
+    """Why this build must rebuild every day whatever mode was asked, or None. A new mapping re-attributes every
+    day. New SQL changes what every day holds, and a month's kept days must have the columns and types of its
+    rebuilt ones."""
+    if previous is None:
+        return "no build before"
+    if previous.get("mapping_version") != mapping_version:
+        return f"mapping version {mapping_version} (was {previous.get('mapping_version')})"
+    if previous.get("sql_version") != sql_version:
+        return "the SQL files changed"
+    return None
 
 
 def _first_day_to_rebuild(lake: Lake, mode: BuildMode, previous: dict | None, as_of: datetime) -> date:

@@ -142,7 +142,8 @@ def test_build_reports_what_it_wrote_and_its_slowest_steps(
     write_estate(lake)
     code, out, err = run_cli(capsys, "--lake-url", url, "build", "--mode", "full", "--as-of", AS_OF.isoformat())
     assert (code, err) == (0, "")
-    summary, slowest = out.splitlines()
+    summary, because, slowest = out.splitlines()
+    assert because == "every day rebuilt: no build before"
     objects = len(lake.list_keys("mart/"))
     assert summary.startswith("full build as of 2026-11-20T10:00:00+00:00: days 2026-11-01 to 2026-11-20, ")
     assert f", {objects} mart objects written, run " in summary

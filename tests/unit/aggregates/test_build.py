@@ -264,7 +264,7 @@ def test_new_sql_makes_the_next_build_a_full_rebuild(
     target.write_text(target.read_text(encoding="utf-8") + "\n-- a changed definition\n", encoding="utf-8")
     monkeypatch.setattr(build_module, "load_sql_files", lambda: load_sql_files(changed))
     result = build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=2))
-    assert (result.mode, result.day_from) == ("full", t(1).date())
+    assert (result.mode, result.day_from, result.full_because) == ("full", t(1).date(), "the SQL files changed")
     # The SQL the mart was built with is recorded: the next build is incremental again.
     assert build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=3)).mode == "hourly"
 
@@ -277,7 +277,8 @@ def test_a_mart_from_a_release_that_did_not_record_its_sql_is_rebuilt_in_full(
     state = lake.get_json(build_module.STATE_KEY)
     assert state is not None
     lake.put_json(build_module.STATE_KEY, {k: v for k, v in state[0].items() if k != "sql_version"})
-    assert build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1)).mode == "full"
+    result = build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1))
+    assert (result.mode, result.full_because) == ("full", "the SQL files changed")
 
 
 def test_days_kept_from_an_older_object_take_the_types_the_sql_gives_now(

@@ -35,6 +35,7 @@ def test_daily_event_builds_the_mart(tmp_path: Path, monkeypatch: pytest.MonkeyP
     summary = handler(event, LambdaContext())
     # The first build is always full (no earlier build state), whatever the event asks.
     assert summary["mode"] == "full" and summary["as_of"] == "2026-11-20T10:00:00+00:00"
+    assert summary["full_because"] == "no build before"
     assert summary["tables"]["mv_dora_app_period"] > 0
     assert lake.list_keys("mart/mv_dora_app_period/") == ["mart/mv_dora_app_period/data.parquet"]
     # The five slowest steps, slowest first, each the reading of the inputs, a SQL file of the build or a mart
@@ -46,6 +47,7 @@ def test_daily_event_builds_the_mart(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert list(steps.values()) == sorted(steps.values(), reverse=True)
     second = handler(json.loads((EVENTS / "daily.json").read_text()), LambdaContext())
     assert second["mode"] == "daily" and second["day_from"] == "2026-11-20"  # nothing ingested since: today only
+    assert second["full_because"] is None
 
 
 def test_unknown_mode_fails_loudly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

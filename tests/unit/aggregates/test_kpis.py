@@ -192,7 +192,8 @@ def test_a_corrected_mapping_reattributes_history(tmp_path: Path) -> None:
     assert "INC2" not in incidents
     write_estate(lake, db_ci="b" * 32)  # corrected: a new mapping version
     result = build(lake, settings, mode="hourly", as_of=AS_OF)
-    assert result.mode == "full"  # a new mapping version forces a full rebuild
+    # A new mapping version forces a full rebuild.
+    assert (result.mode, result.full_because) == ("full", "mapping version 2 (was 1)")
     inc2 = one(mart((lake, con), "mv_incidents", "number = 'INC2'"))
     assert (inc2["app_id"], inc2["component_id"]) == ("shop", "shop-db")
     backlog = one(mart((lake, con), "mv_incidents_app_day", "app_id = 'shop' and day = $d", d=date(2026, 11, 18)))
