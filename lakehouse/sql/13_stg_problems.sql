@@ -1,6 +1,6 @@
 -- table: stg_problems
 -- grain: one row per Dynatrace problem and mapped entity it concerns (root cause first, else affected)
--- reads: raw_dynatrace_problems, stg_dynatrace_entity_map, ref_entities
+-- reads: raw_dynatrace_problems, stg_dynatrace_entity_map
 -- refresh: hourly
 --
 -- An open problem has no end_time (Dynatrace sends -1; ingestion stores null).
@@ -14,10 +14,10 @@ with concerned as (
 ),
 
 mapped as (
-    select c.problem_id, m.entity_id, m.environment, bool_or(c.is_root_cause) as is_root_cause
+    select c.problem_id, m.app_id, m.component_id, m.environment, bool_or(c.is_root_cause) as is_root_cause
     from concerned as c
     inner join stg_dynatrace_entity_map as m on c.dynatrace_entity_id = m.dynatrace_entity_id
-    group by c.problem_id, m.entity_id, m.environment
+    group by c.problem_id, m.entity_id, m.app_id, m.component_id, m.environment
 )
 
 select
@@ -30,9 +30,8 @@ select
     p.start_time,
     p.end_time,
     m.is_root_cause,
-    e.app_id,
-    e.component_id,
+    m.app_id,
+    m.component_id,
     m.environment
 from raw_dynatrace_problems as p
 inner join mapped as m on p.problem_id = m.problem_id
-inner join ref_entities as e on m.entity_id = e.entity_id and m.environment = e.environment
