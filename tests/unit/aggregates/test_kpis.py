@@ -15,7 +15,7 @@ from lakehouse.duckdb_session import open_duckdb
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
-from tests.unit.aggregates.estate import AS_OF, CI_WRONG, rows, write_estate
+from tests.unit.aggregates.estate import AS_OF, CI_Q, CI_WRONG, deployment, incident, rows, t, write_estate
 
 
 @pytest.fixture(scope="module")
@@ -198,6 +198,57 @@ def test_a_corrected_mapping_reattributes_history(tmp_path: Path) -> None:
     assert (inc2["app_id"], inc2["component_id"]) == ("shop", "shop-db")
     backlog = one(mart((lake, con), "mv_incidents_app_day", "app_id = 'shop' and day = $d", d=date(2026, 11, 18)))
     assert backlog["open_end_of_day"] == 1
+
+
+def test_a_dynatrace_root_cause_links_an_incident_to_the_deployment_just_before_the_problem(tmp_path: Path) -> None:
+    """quiet-svc (Dynatrace SERVICE-Q) is deployed at 08:00 on the 15th; a problem rooted in it starts at 10:00,
+    within the 4-hour window, and an incident on its CI opens at 11:00 while the problem is open. Another problem
+    rooted in it starts on the 17th, two days after that deployment: its incident is linked to nothing."""
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    deploys = get_dataset("deploys/deployment_events")
+    lake.write_days(
+        deploys,
+        rows(deploys.id, deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(15, 8), "succeeded", "q1")),
+    )
+
+    def problem(problem_id: str, start: datetime, end: datetime) -> dict[str, Any]:
+        return {
+            "problem_id": problem_id,
+            "display_id": f"P-{problem_id}",
+            "title": "Failure rate increase",
+            "status": "CLOSED",
+            "severity_level": "ERROR",
+            "impact_level": "SERVICE",
+            "start_time": start,
+            "end_time": end,
+            "root_cause_entity_id": "SERVICE-Q",
+            "affected_entity_ids": ["SERVICE-Q"],
+        }
+
+    problems = get_dataset("dynatrace/problems")
+    lake.write_days(problems, rows(problems.id, problem("1", t(15, 10), t(15, 12)), problem("2", t(17, 9), t(17, 11))))
+    incidents = get_dataset("servicenow/incidents")
+    lake.write_days(
+        incidents,
+        rows(
+            incidents.id,
+            incident("i9" * 16, "INC9", CI_Q, t(15, 11), 2, 6, t(15, 13)),
+            incident("ia" * 16, "INC10", CI_Q, t(17, 10), 2, 6, t(17, 12)),
+        ),
+    )
+    build(lake, settings, mode="full", as_of=AS_OF)
+    con = open_duckdb(settings, lake)
+    try:
+        links = mart((lake, con), "mv_incident_links", "correlation_mode = 'full' and app_id = 'quiet'")
+    finally:
+        con.close()
+    # The same-component window (0.50) holds too; full mode keeps the more confident root cause (0.80).
+    assert [(r["incident_number"], r["rule"], r["confidence"], r["deployment_key"]) for r in links] == [
+        ("INC9", "dynatrace_root_cause", 0.80, "argocd:quiet-prod:1")
+    ]
+    assert links[0]["hours_after_deployment"] == pytest.approx(3.0)
 
 
 def test_hourly_signals_across_a_month_boundary(tmp_path: Path) -> None:
