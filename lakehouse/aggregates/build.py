@@ -406,7 +406,7 @@ def _write(
     if sql_file.month_column:
         return _write_changed_months(con, lake, sql_file, scratch)
     if sql_file.partitioned_by != "day":
-        columns = _columns(con, sql_file.table)
+        columns = [name for name, _ in _column_types(con, sql_file.table)]
         # Tables with an app_id are read one application at a time: sorted by application (then time) in small
         # row groups, a reader's row-group statistics skip every other application, with no sort of its own.
         order, row_group = "", ROW_GROUP_ROWS
@@ -437,8 +437,8 @@ def _write_changed_months(
     not the whole history. Objects written and the table's rows."""
     table, column = sql_file.table, sql_file.month_column
     assert column is not None
-    described = con.execute(f"describe {table}").fetchall()  # the name comes from our header
-    schema = hashlib.sha256(repr([(r[0], r[1]) for r in described]).encode()).hexdigest()[:16]
+    described = _column_types(con, table)
+    schema = hashlib.sha256(repr(described).encode()).hexdigest()[:16]
     month = f"strftime({column}, '%Y-%m')"
     # The row hashes are summed, not combined in order: the fingerprint does not depend on how rows were read.
     months = con.execute(
@@ -449,7 +449,7 @@ def _write_changed_months(
         raise BuildError(f"{sql_file.path.name}: {unplaced} rows have no {column}, so no month to be stored in")
     existing = lake.list_keys(f"mart/{table}/")
     stored = _fingerprints(con, lake, existing)
-    names = [r[0] for r in described]
+    names = [name for name, _ in described]
     order = ", ".join(c for c in ("app_id", column) if c in names)
     wanted: set[str] = set()
     written = 0
@@ -506,8 +506,8 @@ def _write_month_file(
     """A month of a day table in a local file: its rebuilt days computed, its other days kept from the object
     already in the store (`existing` lists the table's objects). DuckDB merges and sorts them, so no month
     passes through Python."""
-    described = con.execute(f"describe {sql_file.table}").fetchall()  # the name comes from our header
-    columns = [r[0] for r in described]
+    described = _column_types(con, sql_file.table)
+    columns = [name for name, _ in described]
     # Sorted by application: the API reads one application at a time, and row-group statistics on app_id then
     # let DuckDB skip the rest of the month. Only the application: a month of hourly signals fits an
     # application in one or two row groups, and each further key made the sort slower (0.35 s a month).
@@ -530,7 +530,7 @@ def _write_month_file(
         bounds |= {"kept_object": lake.url_of(key), "rebuilt": _days(params.day_from, params.day_to)}
     # The columns and types the SQL gives now: kept rows from an object an older release wrote (a sum then
     # stored as a 38-digit decimal, say) would otherwise widen the month's column for good.
-    typed = ", ".join(f"cast({name} as {kind}) as {name}" for name, kind, *_ in described)
+    typed = ", ".join(f"cast({name} as {kind}) as {name}" for name, kind in described)
     query = f"select {typed} from ({month_rows}) order by {order}"  # noqa: S608 - as above
     path, rows = _copy_to_file(con, query, bounds, scratch, MONTH_ROW_GROUP)
     return LocalObject(key, path, rows)
@@ -568,8 +568,9 @@ def _put(lake: Lake, key: str, path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    return [r[0] for r in con.execute(f"describe {table}").fetchall()]
+def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
+    """The table's columns and their DuckDB types, in order. The name comes from our headers."""
+    return [(row[0], row[1]) for row in con.execute(f"describe {table}").fetchall()]
 
 
 @contextmanager
