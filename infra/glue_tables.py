@@ -127,7 +127,7 @@ def mart_schemas() -> dict[str, pa.Schema]:
         for sql_file in load_sql_files():
             if not sql_file.is_mart:
                 continue
-            files = sorted((mart / sql_file.table).rglob("data.parquet"))
+            files = sorted((mart / sql_file.table).rglob("*.parquet"))
             if not files:
                 raise SystemExit(f"the build wrote no object for {sql_file.table}")
             schemas[sql_file.table] = pq.read_schema(files[0])
@@ -145,8 +145,8 @@ def mart_table(name: str, schema: pa.Schema, grain: str, partitioned_by: str | N
         "partition_unit": None,
     }
     if partitioned_by:
-        # Tables partitioned by day, or by month of a column, are stored one object per month:
-        # mart/<table>/month=YYYY-MM/data.parquet.
+        # Tables partitioned by day, or by month of a column, are stored by month: mart/<table>/month=YYYY-MM/
+        # holds data.parquet and, for a day table, the objects of the days written since (day-YYYY-MM-DD.parquet).
         table |= {"partition_key": "month", "partition_format": "yyyy-MM", "partition_unit": "MONTHS"}
     return table
 

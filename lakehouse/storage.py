@@ -122,6 +122,22 @@ class Lake:
         return f"mart/{table}/month={year:04d}-{month:02d}/{PARTITION_FILE}"
 
     @staticmethod
+    def mart_day_key(table: str, day: date) -> str:
+        """A day table's day written on its own beside its month's object (see lakehouse.aggregates.build)."""
+        return f"mart/{table}/month={day.year:04d}-{day.month:02d}/day-{day.isoformat()}.parquet"
+
+    @staticmethod
+    def mart_day_of(key: str) -> date | None:
+        """The day of a key made by mart_day_key, else None."""
+        name = key.rsplit("/", 1)[-1]
+        if not (name.startswith("day-") and name.endswith(".parquet")):
+            return None
+        try:
+            return date.fromisoformat(name[4:-8])
+        except ValueError:
+            return None
+
+    @staticmethod
     def landing_key(source: str, dataset: str, day: date, run_id: str, page: int) -> str:
         return f"landing/{source}/{dataset}/day={day.isoformat()}/{run_id}/page-{page:05d}.json.gz"
 

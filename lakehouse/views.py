@@ -74,11 +74,11 @@ def render_views(lake: Lake | None = None) -> str:
         if lake is not None and not lake.list_keys(f"mart/{sql_file.table}/"):
             parts.append(f"-- {sql_file.table}: not built yet\n")
             continue
-        # Tables partitioned by day or by month of a column are stored one object per month; an empty table
-        # partitioned by month of a column is one object without a month.
+        # Tables partitioned by month of a column are stored one object per month (an empty one is one object
+        # without a month); day tables one folder per month, its object and those of the days written since.
         pattern = "/data.parquet"
         if sql_file.partitioned_by:
-            pattern = "/**/data.parquet" if sql_file.month_column else "/*/data.parquet"
+            pattern = "/**/data.parquet" if sql_file.month_column else "/*/*.parquet"
         parts.append(
             f"-- {sql_file.grain}\ncreate or replace view {sql_file.table} as\n"
             f"select * from read_parquet({base} || '/mart/{sql_file.table}{pattern}');\n"

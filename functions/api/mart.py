@@ -92,7 +92,11 @@ PREFETCH_DAYS = 90
 RETIRE_AFTER_S = 60.0  # an old copy outlives its replacement by this much (requests last under 30 s)
 LOAD_WAIT_S = 25.0  # a route waits this long for the rest of a copy: under API Gateway's 29 s timeout
 IN_MEMORY_ROWS = 100_000
-MART_KEY = re.compile(r"^mart/(?P<table>mv_[a-z0-9_]+)/(?:month=(?P<month>\d{4}-\d{2})/)?data\.parquet$")
+# A table's object, a month's object, or one of a month's days written on its own beside it (the days of a month's
+# objects never overlap: a month's rows are all its objects' rows).
+MART_KEY = re.compile(
+    r"^mart/(?P<table>mv_[a-z0-9_]+)/(?:month=(?P<month>\d{4}-\d{2})/)?(?:data|day-\d{4}-\d{2}-\d{2})\.parquet$"
+)
 RETRY_AFTER_FAILURE_S = 30.0
 # Background loaders still defining tables; waited for at exit (DuckDB aborts if a query runs while Python exits).
 _LOADERS: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
@@ -148,9 +152,9 @@ class Snapshot:
     marker: str | None = None
     tables: frozenset[str] = frozenset()
     folder: Path | None = None
-    hourly_keys: dict[str, str] = field(default_factory=dict)  # "YYYY-MM" -> key
-    # Other tables stored one object per month: table -> "YYYY-MM" -> key.
-    month_keys: dict[str, dict[str, str]] = field(default_factory=dict)
+    hourly_keys: dict[str, list[str]] = field(default_factory=dict)  # "YYYY-MM" -> the month's keys
+    # Other tables stored by month: table -> "YYYY-MM" -> the month's keys.
+    month_keys: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     fetch: Any = None  # (key) -> local path, fetching it if needed
     summary_index: SummaryIndex | None = None  # set once the summary's tables are defined
     recent: RecentHours | None = None  # the last RECENT_HOURS, once in memory
@@ -192,14 +196,12 @@ class Snapshot:
         return [str(self.fetch(k)) for k in _overlapping(months, first, last)]
 
 
-def _overlapping(months: dict[str, str], first: date, last: date) -> list[str]:
-    """The keys of the months ("YYYY-MM" -> key) from first's month to last's, in order."""
+def _overlapping(months: dict[str, list[str]], first: date, last: date) -> list[str]:
+    """The keys of the months ("YYYY-MM" -> keys) from first's month to last's, in order."""
     wanted = []
     year, month = first.year, first.month
     while (year, month) <= (last.year, last.month):
-        key = months.get(f"{year:04d}-{month:02d}")
-        if key is not None:
-            wanted.append(key)
+        wanted += sorted(months.get(f"{year:04d}-{month:02d}", []))
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return wanted
 
@@ -361,18 +363,18 @@ class ServingMart:
             return empty
         started = time.monotonic()
         by_table: dict[str, list[str]] = {}
-        hourly: dict[str, str] = {}
-        months: dict[str, dict[str, str]] = {}
+        hourly: dict[str, list[str]] = {}
+        months: dict[str, dict[str, list[str]]] = {}
         for key in self.lake.list_keys("mart/"):
             match = MART_KEY.match(key)
             if not match or match.group("table") not in TABLES:
                 continue
             if match.group("table") == HOURLY and match.group("month"):
-                hourly[match.group("month")] = key
+                hourly.setdefault(match.group("month"), []).append(key)
             else:
                 by_table.setdefault(match.group("table"), []).append(key)
                 if match.group("table") in READ_BY_MONTH and match.group("month"):
-                    months.setdefault(match.group("table"), {})[match.group("month")] = key
+                    months.setdefault(match.group("table"), {}).setdefault(match.group("month"), []).append(key)
         folder = self.api.local_dir / f"mart-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         folder.mkdir(parents=True, exist_ok=True)
 

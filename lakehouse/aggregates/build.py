@@ -48,6 +48,8 @@ PER_APPLICATION_ROW_GROUP = 16_384
 MONTH_ROW_GROUP = 122_880
 # The footer key of a month object's fingerprint (tables stored by month of a column).
 FINGERPRINT_KEY = "rosetta_rows"
+# In a day table's month object: the last day it holds; the month's later days are objects of their own.
+DAYS_THROUGH_KEY = "rosetta_days_through"
 
 
 class BuildError(RosettaError):
@@ -145,6 +147,7 @@ def build(
     monthly = _monthly_steps(files)
     scratch = settings.duckdb_temp_directory
     written: list[LocalObject] = []
+    stale: list[str] = []
     copies: list[LocalObject] = []
     con = open_duckdb(settings, lake)
     # The same day files are read by several steps.
@@ -158,7 +161,7 @@ def build(
         for sql_file in files:
             if sql_file in monthly:
                 if sql_file is monthly[0]:
-                    _run_monthly(con, lake, monthly, build_params, scratch, result, written)
+                    _run_monthly(con, lake, monthly, build_params, scratch, result, written, stale)
                 continue
             with _timed(result, sql_file.path.name):
                 _run(con, sql_file)
@@ -167,6 +170,9 @@ def build(
         for month_object in written:
             _put(lake, month_object.key, month_object.path)
             result.objects_written += 1
+        # Day objects a month object has taken in go once it is in place: a reader never misses a day.
+        for key in stale:
+            lake.store.delete(key)
         for sql_file in files:
             if sql_file.is_mart and sql_file not in monthly:
                 with _timed(result, f"write {sql_file.table}"):
@@ -328,6 +334,7 @@ def _run_monthly(
     scratch: Path,
     result: BuildResult,
     written: list[LocalObject],
+    stale: list[str],
 ) -> None:
     """The hourly signals, one month after another over the hourly lookback. A month file's table holds that
     month alone; a table that reads it gains the month's rows; a mart table that reads it writes the month to a
@@ -361,10 +368,9 @@ def _run_monthly(
                     _execute(con, step, f"insert into {step.table} {step.text}")
             if step.is_mart and (year, month) in rebuilt:
                 with _timed(result, f"write {step.table}"):
-                    month_object = _write_month_file(
-                        con, lake, step, params, year, month, scratch, existing[step.table]
-                    )
-                    written.append(month_object)
+                    month_write = _write_month(con, lake, step, params, year, month, scratch, existing[step.table])
+                written.extend(month_write.objects)
+                stale.extend(month_write.stale)
     for step in steps:
         if step.is_mart:
             result.tables[step.table] = sum(o.rows for o in written if o.key.startswith(f"mart/{step.table}/"))
@@ -421,10 +427,13 @@ def _write(
     existing = set(lake.list_keys(f"mart/{sql_file.table}/"))
     written = rows = 0
     for year, month in sorted({(d.year, d.month) for d in _days(params.day_from, params.day_to)}):
-        month_object = _write_month_file(con, lake, sql_file, params, year, month, scratch, existing)
-        _put(lake, month_object.key, month_object.path)
-        rows += month_object.rows
-        written += 1
+        month_write = _write_month(con, lake, sql_file, params, year, month, scratch, existing)
+        for local in month_write.objects:
+            _put(lake, local.key, local.path)
+            rows += local.rows
+            written += 1
+        for key in month_write.stale:
+            lake.store.delete(key)
     return written, rows
 
 
@@ -493,7 +502,15 @@ def _fingerprints(con: duckdb.DuckDBPyConnection, lake: Lake, keys: list[str]) -
     return found
 
 
-def _write_month_file(
+@dataclass(frozen=True)
+class MonthWrite:
+    """What writing a day table's month gives: the objects to put, then the keys to delete once they are."""
+
+    objects: list[LocalObject]
+    stale: list[str]
+
+
+def _write_month(
     con: duckdb.DuckDBPyConnection,
     lake: Lake,
     sql_file: SqlFile,
@@ -502,38 +519,110 @@ def _write_month_file(
     month: int,
     scratch: Path,
     existing: set[str],
-) -> LocalObject:
-    """A month of a day table in a local file: its rebuilt days computed, its other days kept from the object
-    already in the store (`existing` lists the table's objects). DuckDB merges and sorts them, so no month
-    passes through Python."""
+) -> MonthWrite:
+    """A day table's month in local files (`existing` lists the table's objects in the store).
+
+    A month is a folder: one object holding its days up to a date kept in its footer, and one object for each
+    later day. The days never overlap, so a reader takes every object of the folder. An hourly build whose rebuilt
+    days all come after the month object's writes only those days' objects: a day of hourly signals instead of the
+    whole month, read back, merged, sorted and encoded again (about 1 s). Any other build compacts: the month
+    object then holds every complete day (those before the build's own), merged by DuckDB from the month object,
+    the day objects and the rebuilt rows, and the day objects it took in are removed once it is put."""
+    first, after = _month_bounds(year, month)
+    last = after - timedelta(days=1)
+    rebuilt = [d for d in _days(params.day_from, params.day_to) if first <= d <= last]
+    month_key = lake.mart_month_key(sql_file.table, year, month)
+    folder = month_key.rsplit("/", 1)[0] + "/"
+    day_objects = {day: k for k in existing if k.startswith(folder) and (day := lake.mart_day_of(k)) is not None}
+    through = _days_through(con, lake, month_key, last) if month_key in existing else None
+    # A day object the month object also holds is left by a build that stopped between its puts and its deletes.
+    stale = [k for day, k in day_objects.items() if through is not None and day <= through]
+    day_objects = {day: k for day, k in day_objects.items() if through is None or day > through}
+    if params.mode != "hourly" or (through is not None and rebuilt[0] <= through):
+        new_through = min(last, params.as_of.date() - timedelta(days=1))
+        if through is not None:
+            new_through = max(new_through, through)
+    else:
+        new_through = None
     described = _column_types(con, sql_file.table)
+    objects = []
+    if new_through is not None and new_through >= first:
+        absorbed = {day: k for day, k in day_objects.items() if day <= new_through}
+        kept = [lake.url_of(k) for day, k in sorted(absorbed.items()) if day not in rebuilt]
+        if month_key in existing:
+            kept.insert(0, lake.url_of(month_key))
+        footer = {DAYS_THROUGH_KEY: new_through.isoformat()}
+        objects.append(
+            _write_days(con, sql_file, described, month_key, first, new_through, rebuilt, kept, scratch, footer)
+        )
+        stale += list(absorbed.values())
+    for day in rebuilt:
+        if new_through is not None and day <= new_through:
+            continue
+        key = lake.mart_day_key(sql_file.table, day)
+        written = _write_days(con, sql_file, described, key, day, day, [], [], scratch)
+        if written.rows:
+            objects.append(written)
+        else:
+            # A day left without rows: no object, and none from before.
+            written.path.unlink(missing_ok=True)
+            if day in day_objects:
+                stale.append(day_objects[day])
+    return MonthWrite(objects, stale)
+
+
+def _days_through(con: duckdb.DuckDBPyConnection, lake: Lake, month_key: str, last: date) -> date:
+    """The last day a month object holds, from its footer. An object without one (an older release's) is taken to
+    hold its whole month, so the next build compacts it."""
+    try:
+        value = footers.read(con, lake.url_of(month_key), DAYS_THROUGH_KEY)
+    except duckdb.Error:
+        value = None
+    return date.fromisoformat(value) if value else last
+
+
+def _write_days(
+    con: duckdb.DuckDBPyConnection,
+    sql_file: SqlFile,
+    described: list[tuple[str, str]],
+    key: str,
+    first: date,
+    last: date,
+    rebuilt: list[date],
+    kept: list[str],
+    scratch: Path,
+    footer: dict[str, str] | None = None,
+) -> LocalObject:
+    """The rows of days first..last in a local file: the table's rows of those days, or, when `kept` lists objects
+    to keep days from, those objects' rows of the days not in `rebuilt` with the table's rows of the rebuilt ones.
+    DuckDB merges and sorts them, so no rows pass through Python."""
     columns = [name for name, _ in described]
     # Sorted by application: the API reads one application at a time, and row-group statistics on app_id then
     # let DuckDB skip the rest of the month. Only the application: a month of hourly signals fits an
     # application in one or two row groups, and each further key made the sort slower (0.35 s a month).
     order = "app_id" if "app_id" in columns else ", ".join(c for c in ("environment", "day") if c in columns)
-    key = lake.mart_month_key(sql_file.table, year, month)
-    first, after = _month_bounds(year, month)
+    after = last + timedelta(days=1)
     bounds: dict[str, object] = {"first": first, "after": after}
     where = "day >= $first and day < $after"
     if "hour" in columns:
         where += " and hour >= $first_hour and hour < $after_hour"
         bounds |= {"first_hour": _midnight(first), "after_hour": _midnight(after)}
-    month_rows = f"select * from {sql_file.table} where {where}"  # noqa: S608 - names from our headers
-    if key in existing and (first < params.day_from or after - timedelta(days=1) > params.day_to):
-        # Some days of the month are not rebuilt: they are kept from its object. Names come from our headers;
-        # values are bound.
-        kept = (
-            "select * from read_parquet($kept_object, hive_partitioning = false) where not list_contains($rebuilt, day)"
+    rows = f"select * from {sql_file.table} where {where}"  # noqa: S608 - names from our headers
+    if kept:
+        # Names come from our headers; values are bound.
+        rows = (
+            "select * from read_parquet($kept, hive_partitioning = false, union_by_name = true) "  # noqa: S608
+            f"where not list_contains($rebuilt, day) and day >= $first and day < $after union all by name {rows}"
         )
-        month_rows = f"{kept} union all by name {month_rows}"
-        bounds |= {"kept_object": lake.url_of(key), "rebuilt": _days(params.day_from, params.day_to)}
+        bounds |= {"kept": kept, "rebuilt": rebuilt}
     # The columns and types the SQL gives now: kept rows from an object an older release wrote (a sum then
     # stored as a 38-digit decimal, say) would otherwise widen the month's column for good.
     typed = ", ".join(f"cast({name} as {kind}) as {name}" for name, kind in described)
-    query = f"select {typed} from ({month_rows}) order by {order}"  # noqa: S608 - as above
-    path, rows = _copy_to_file(con, query, bounds, scratch, MONTH_ROW_GROUP)
-    return LocalObject(key, path, rows)
+    query = f"select {typed} from ({rows}) order by {order}"  # noqa: S608 - as above
+    # A day object is small: row groups of the per-application size keep it readable one application at a time.
+    row_group = MONTH_ROW_GROUP if first != last or footer else PER_APPLICATION_ROW_GROUP
+    path, count = _copy_to_file(con, query, bounds, scratch, row_group, footer)
+    return LocalObject(key, path, count)
 
 
 def _copy_to_file(

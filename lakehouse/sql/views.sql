@@ -118,7 +118,7 @@ select * from read_parquet(getvariable('lake') || '/mart/mv_deployments_latest/d
 
 -- one row per level (component or application), entity, environment and hour, for the days rebuilt
 create or replace view mv_golden_signals_hourly as
-select * from read_parquet(getvariable('lake') || '/mart/mv_golden_signals_hourly/*/data.parquet');
+select * from read_parquet(getvariable('lake') || '/mart/mv_golden_signals_hourly/*/*.parquet');
 
 -- one row per attributed ServiceNow incident (latest version), with its duration and deployment link
 create or replace view mv_incidents as
@@ -130,19 +130,19 @@ select * from read_parquet(getvariable('lake') || '/mart/mv_changes/data.parquet
 
 -- one row per application, environment and day rebuilt (every day, zero-filled): the incident heatmap
 create or replace view mv_incidents_app_day as
-select * from read_parquet(getvariable('lake') || '/mart/mv_incidents_app_day/*/data.parquet');
+select * from read_parquet(getvariable('lake') || '/mart/mv_incidents_app_day/*/*.parquet');
 
 -- one row per application, environment and day rebuilt (zero-filled): the change calendar by day
 create or replace view mv_changes_app_day as
-select * from read_parquet(getvariable('lake') || '/mart/mv_changes_app_day/*/data.parquet');
+select * from read_parquet(getvariable('lake') || '/mart/mv_changes_app_day/*/*.parquet');
 
 -- one row per application, environment and day rebuilt (zero-filled for events, null where no data)
 create or replace view mv_monitoring_app_day_summary as
-select * from read_parquet(getvariable('lake') || '/mart/mv_monitoring_app_day_summary/*/data.parquet');
+select * from read_parquet(getvariable('lake') || '/mart/mv_monitoring_app_day_summary/*/*.parquet');
 
 -- one row per domain, environment and day rebuilt
 create or replace view mv_monitoring_domain_day_summary as
-select * from read_parquet(getvariable('lake') || '/mart/mv_monitoring_domain_day_summary/*/data.parquet');
+select * from read_parquet(getvariable('lake') || '/mart/mv_monitoring_domain_day_summary/*/*.parquet');
 
 -- one row per application, environment and reporting period (see stg_periods)
 create or replace view mv_slo_app_period as

@@ -18,6 +18,7 @@ from functions.api.main import create_app
 from lakehouse.aggregates import build as build_module
 from lakehouse.aggregates.build import build
 from lakehouse.aggregates.sqlfiles import load_sql_files
+from lakehouse.runlog import RunLog
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
@@ -200,15 +201,38 @@ def test_the_hourly_months_the_build_writes_need_no_sort_in_the_copy(
     lake.write_days(signals, rows(signals.id, *others))
     end = AS_OF + timedelta(days=10)
     build(lake, settings, mode="full", as_of=end)
-    # An hourly build rewrites November: its kept days and its rebuilt ones in one order.
+    # An hourly build writes the 30th again as an object of its own; a late 29th makes it rewrite November's object
+    # too, its kept days and its rebuilt ones in one order.
     assert build(lake, settings, mode="hourly", as_of=end + timedelta(hours=1)).mode == "hourly"
-    months = lake.list_keys("mart/mv_golden_signals_hourly/")
-    assert months == ["mart/mv_golden_signals_hourly/month=2026-11/data.parquet"]
-    path = Path(lake.url_of(months[0]))
-    groups = pq.ParquetFile(path).metadata.num_row_groups
-    apps = pq.read_table(path, columns=["app_id"])["app_id"].to_pylist()
-    assert groups >= 2 and set(apps) == {"shop", "quiet"}
-    assert serving._sorted_by_app(path)
+    runs = RunLog(lake)
+    run = runs.start("ingest_dynatrace", "dynatrace", signals.id)
+    run.days_written = ["2026-11-29"]
+    runs.finish(run, "succeeded")
+    assert build(lake, settings, mode="hourly", as_of=end + timedelta(hours=2)).day_from == t(29).date()
+    objects = lake.list_keys("mart/mv_golden_signals_hourly/")
+    assert objects == [
+        "mart/mv_golden_signals_hourly/month=2026-11/data.parquet",
+        "mart/mv_golden_signals_hourly/month=2026-11/day-2026-11-30.parquet",
+    ]
+    for key in objects:
+        path = Path(lake.url_of(key))
+        apps = pq.read_table(path, columns=["app_id"])["app_id"].to_pylist()
+        assert set(apps) == {"shop", "quiet"}
+        assert serving._sorted_by_app(path), key
+    assert pq.ParquetFile(lake.url_of(objects[0])).metadata.num_row_groups >= 2
+
+    # The API reads the month from both objects: SERVICE-A's requests (1000 an hour) on the 29th from the month
+    # object and on the 30th from the day object, each hour once.
+    app = create_app(api_settings(tmp_path), settings, down_sources())
+    with TestClient(app) as client:
+        answer = client.get(
+            "/monitoring/components/shop-api/timeseries?metric=requests&from=2026-11-29T00:00:00Z"
+            "&to=2026-12-01T00:00:00Z",
+            headers=READER,
+        )
+    assert answer.status_code == 200, answer.text
+    points = answer.json()["points"]
+    assert len(points) == 48 and {p["v"] for p in points} == {1000.0}
 
 
 # A process whose copy is still loading when it exits: the loader is held back half a second, then finds Python

@@ -118,12 +118,13 @@ def test_a_failing_sql_file_names_file_and_line_and_keeps_the_previous_mart(
 
 
 def mart_snapshot(lake: Lake) -> dict[str, list[dict]]:
-    out = {}
+    """Each mart table's rows, whatever objects hold them (a month object and day objects, say)."""
+    out: dict[str, list[dict]] = {}
     for key in lake.list_keys("mart/"):
         table = lake.get_table(key)
         assert table is not None
-        out[key] = sorted(table.to_pylist(), key=repr)
-    return out
+        out.setdefault(key.split("/")[1], []).extend(table.to_pylist())
+    return {name: sorted(found, key=repr) for name, found in out.items()}
 
 
 @pytest.mark.parametrize("mode", ["daily", "hourly"])
@@ -162,9 +163,9 @@ def test_incremental_builds_give_the_same_mart_as_a_full_rebuild(tmp_path: Path,
     if mode == "hourly":
         # An hourly build leaves the daily tables (SLO, DORA periods) as the last daily or full build made them.
         hourly = {f.table for f in load_sql_files() if f.refresh == "hourly" and f.is_mart}
-        incremental = {k: v for k, v in incremental.items() if k.split("/")[1] in hourly}
-        full = {k: v for k, v in full.items() if k.split("/")[1] in hourly}
-        assert "mart/mv_golden_signals_hourly/month=2026-11/data.parquet" in full
+        incremental = {k: v for k, v in incremental.items() if k in hourly}
+        full = {k: v for k, v in full.items() if k in hourly}
+        assert full["mv_golden_signals_hourly"]
     assert incremental == full
 
 
@@ -172,10 +173,16 @@ def test_day_tables_are_written_per_month(lake_and_settings: tuple[Lake, Setting
     lake, settings = lake_and_settings
     build(lake, settings, mode="full", as_of=AS_OF)
     keys = [k for k in lake.list_keys("mart/mv_monitoring_app_day_summary/")]
-    assert keys == ["mart/mv_monitoring_app_day_summary/month=2026-11/data.parquet"]
-    table = pq.read_table(f"{lake.url}/{keys[0]}")
-    # Days 1..20 of November (the earliest raw partition is the 1st) for shop, quiet, broken in production.
-    assert table.num_rows == 20 * 3
+    # The month object holds the complete days; the build's own day (20 November, 10:00) is an object of its own.
+    assert keys == [
+        "mart/mv_monitoring_app_day_summary/month=2026-11/data.parquet",
+        "mart/mv_monitoring_app_day_summary/month=2026-11/day-2026-11-20.parquet",
+    ]
+    month = pq.read_table(f"{lake.url}/{keys[0]}")
+    # Days 1..19 of November (the earliest raw partition is the 1st) for shop, quiet, broken in production.
+    assert month.num_rows == 19 * 3
+    assert pq.read_metadata(f"{lake.url}/{keys[0]}").metadata[b"rosetta_days_through"] == b"2026-11-19"
+    assert pq.read_table(f"{lake.url}/{keys[1]}").column("day").to_pylist() == [t(20).date()] * 3
 
 
 def test_counts_are_written_as_integers(lake_and_settings: tuple[Lake, Settings]) -> None:
@@ -289,9 +296,11 @@ def test_days_kept_from_an_older_object_take_the_types_the_sql_gives_now(
     key = "mart/mv_golden_signals_hourly/month=2026-11/data.parquet"
     before = lake.get_table(key)
     assert before is not None
-    # The month as an older release wrote it: summed log counts as 38-digit decimals.
+    # The month as an older release wrote it: summed log counts as 38-digit decimals, and no footer saying which
+    # days it holds (so it is taken to hold the whole month and rewritten by the next build).
     column = before.schema.get_field_index("log_errors")
     older = before.set_column(column, "log_errors", before["log_errors"].cast(pa.decimal128(38, 0)))
+    older = older.replace_schema_metadata(None)
     sink = pa.BufferOutputStream()
     pq.write_table(older, sink)
     lake.store.put(key, sink.getvalue().to_pybytes())
@@ -305,3 +314,91 @@ def test_days_kept_from_an_older_object_take_the_types_the_sql_gives_now(
         return sorted((r for r in table.to_pylist() if r["day"] < t(20).date()), key=repr)
 
     assert kept(after) == kept(before)
+
+
+def ingest_metrics(lake: Lake, shift: timedelta, **changes: float) -> None:
+    """The estate's day of metrics moved by `shift` (and with `changes`), recorded in the run log as an ingest."""
+    runs = RunLog(lake)
+    run = runs.start("ingest_dynatrace", "dynatrace", "dynatrace/service_metrics_hourly")
+    moved = [row | {"hour": row["hour"] + shift} | changes for row in metrics().to_pylist()]
+    writes = lake.write_days(
+        get_dataset("dynatrace/service_metrics_hourly"), rows("dynatrace/service_metrics_hourly", *moved)
+    )
+    run.days_written = [w.day.isoformat() for w in writes]
+    runs.finish(run, "succeeded")
+
+
+def hourly_keys(lake: Lake) -> list[str]:
+    return lake.list_keys("mart/mv_golden_signals_hourly/")
+
+
+def days_through(lake: Lake, key: str) -> bytes:
+    return pq.read_metadata(lake.url_of(key)).metadata[b"rosetta_days_through"]
+
+
+def test_an_hourly_build_writes_its_days_beside_the_month_object_and_a_daily_build_folds_them_in(
+    lake_and_settings: tuple[Lake, Settings],
+) -> None:
+    lake, settings = lake_and_settings
+    month_key = "mart/mv_golden_signals_hourly/month=2026-11/data.parquet"
+    build(lake, settings, mode="full", as_of=AS_OF)
+    # The estate's signals are on the 19th; the full build of the 20th, 10:00 holds them in the month object.
+    assert hourly_keys(lake) == [month_key]
+    month_before = lake.store.get(month_key)
+    assert month_before is not None and days_through(lake, month_key) == b"2026-11-19"
+
+    # A day of signals for the 20th arrives; the hourly build just after midnight rebuilds the 20th and 21st.
+    ingest_metrics(lake, timedelta(days=1))
+    build(lake, settings, mode="hourly", as_of=t(21, 0))
+    day_key = "mart/mv_golden_signals_hourly/month=2026-11/day-2026-11-20.parquet"
+    # The month object is left as it was; the 20th is an object of its own; the 21st has no rows, so no object.
+    assert hourly_keys(lake) == [month_key, day_key]
+    month_after = lake.store.get(month_key)
+    assert month_after is not None and month_after.data == month_before.data
+    day = lake.get_table(day_key)
+    assert day is not None
+    # 24 hours of shop's two components, quiet's one, and the two applications: 24 x 5 rows.
+    assert set(day.column("day").to_pylist()) == {t(20).date()} and day.num_rows == 24 * 5
+    assert day.num_rows == pq.read_table(lake.url_of(month_key)).num_rows
+
+    # The daily build folds the complete 20th into the month object and removes its day object.
+    build(lake, settings, mode="daily", as_of=t(21, 1))
+    assert hourly_keys(lake) == [month_key]
+    assert days_through(lake, month_key) == b"2026-11-20"
+    month = lake.get_table(month_key)
+    assert month is not None
+    assert sorted(month.column("day").to_pylist()) == [t(19).date()] * (24 * 5) + [t(20).date()] * (24 * 5)
+
+
+def test_late_rows_for_a_day_the_month_object_holds_are_merged_into_it(
+    lake_and_settings: tuple[Lake, Settings],
+) -> None:
+    lake, settings = lake_and_settings
+    month_key = "mart/mv_golden_signals_hourly/month=2026-11/data.parquet"
+    build(lake, settings, mode="full", as_of=AS_OF)
+    # A corrected 19th arrives (twice the requests): that day is in the month object, so the hourly build
+    # rewrites it, with its other days kept.
+    ingest_metrics(lake, timedelta(0), request_count=2000.0)
+    result = build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1))
+    assert result.day_from == t(19).date()
+    assert hourly_keys(lake) == [month_key]
+    month = lake.get_table(month_key)
+    assert month is not None
+    components = [r for r in month.to_pylist() if r["level"] == "component"]
+    # Each of the three components' 24 hours once, with the corrected count.
+    assert len(components) == 72 and {r["requests"] for r in components} == {2000.0}
+    assert days_through(lake, month_key) == b"2026-11-19"
+
+
+def test_a_day_object_the_month_object_also_holds_is_removed(lake_and_settings: tuple[Lake, Settings]) -> None:
+    """A build that stopped after putting a month object and before removing the day objects it took in leaves
+    those days twice; the next build removes the day objects."""
+    lake, settings = lake_and_settings
+    month_key = "mart/mv_golden_signals_hourly/month=2026-11/data.parquet"
+    build(lake, settings, mode="full", as_of=AS_OF)
+    month = lake.store.get(month_key)
+    assert month is not None
+    left = "mart/mv_golden_signals_hourly/month=2026-11/day-2026-11-19.parquet"
+    lake.store.put(left, month.data)
+    build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1))
+    assert hourly_keys(lake) == [month_key]
