@@ -619,8 +619,9 @@ def _write_days(
     # stored as a 38-digit decimal, say) would otherwise widen the month's column for good.
     typed = ", ".join(f"cast({name} as {kind}) as {name}" for name, kind in described)
     query = f"select {typed} from ({rows}) order by {order}"  # noqa: S608 - as above
-    # A day object is small: row groups of the per-application size keep it readable one application at a time.
-    row_group = MONTH_ROW_GROUP if first != last or footer else PER_APPLICATION_ROW_GROUP
+    # A day object (no footer) is small: row groups of the per-application size keep it readable one application
+    # at a time.
+    row_group = MONTH_ROW_GROUP if footer else PER_APPLICATION_ROW_GROUP
     path, count = _copy_to_file(con, query, bounds, scratch, row_group, footer)
     return LocalObject(key, path, count)
 
