@@ -15,7 +15,7 @@ from lakehouse.duckdb_session import open_duckdb
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
-from tests.unit.aggregates.estate import AS_OF, CI_Q, CI_WRONG, deployment, incident, rows, t, write_estate
+from tests.unit.aggregates.estate import AS_OF, CI_DB, CI_Q, CI_WRONG, deployment, incident, rows, t, write_estate
 
 
 @pytest.fixture(scope="module")
@@ -249,6 +249,34 @@ def test_a_dynatrace_root_cause_links_an_incident_to_the_deployment_just_before_
         ("INC9", "dynatrace_root_cause", 0.80, "argocd:quiet-prod:1")
     ]
     assert links[0]["hours_after_deployment"] == pytest.approx(3.0)
+
+
+def test_light_and_full_modes_count_change_failures_each_by_its_own_links(tmp_path: Path) -> None:
+    """INC4 opens on shop-db's CI at 14:00 on the 19th, an hour after shop-api's rollback D3 and 29.5 hours after
+    shop-db's last deployment G2. Full mode needs the same component within 4 hours: no link. Light mode takes
+    the application's last deployment within 24 hours: D3, which becomes a change failure in light mode only."""
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    incidents = get_dataset("servicenow/incidents")
+    lake.write_days(incidents, rows(incidents.id, incident("i4" * 16, "INC4", CI_DB, t(19, 14), 3, 6, t(19, 15))))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    con = open_duckdb(settings, lake)
+    try:
+        full, light = dora((lake, con), "shop", "full"), dora((lake, con), "shop", "light")
+    finally:
+        con.close()
+    # Full: D2 (INC1 through CHG1, and rolled back) and G1 (failed), of five attempts, as without INC4.
+    assert (full["change_failure_numerator"], full["change_failure_denominator"]) == (2, 5)
+    # Recovery: G1 -> G2 1.5 h, D2 -> 3 h.
+    assert full["recovery_sample"] == 2 and full["recovery_median_hours"] == pytest.approx(2.25)
+    # Light: D3 too; it recovers when INC4 is restored, 2 h after it. Median of 1.5, 3 and 2 hours.
+    assert (light["change_failure_numerator"], light["change_failure_denominator"]) == (3, 5)
+    assert light["change_failure_rate"] == pytest.approx(0.6)
+    assert light["recovery_sample"] == 3 and light["recovery_median_hours"] == pytest.approx(2.0)
+    # Time to restore counts every restored incident whatever the mode: INC1 2 h, INC3 1 h, INC4 1 h.
+    for figures in (full, light):
+        assert figures["mttr_sample"] == 3 and figures["mttr_median_hours"] == pytest.approx(1.0)
 
 
 def test_hourly_signals_across_a_month_boundary(tmp_path: Path) -> None:
