@@ -20,42 +20,34 @@ scopes as (
     group by level, level_id, environment
 ),
 
-deployments as (
-    select
-        d.*,
-        m.correlation_mode,
-        case when m.correlation_mode = 'full' then d.is_change_failure_full else d.is_change_failure_light end
-            as is_change_failure,
-        case when m.correlation_mode = 'full' then d.recovered_at_full else d.recovered_at_light end as recovered_at
-    from mv_deployments as d
-    cross join modes as m
-),
-
--- Each event joins the few periods that contain it first (a range join on a seven-row table), then the
--- scopes of its application: joining scopes to every event of the application before the period filter
--- would pair each event with every period.
 deploys as (
+    -- One pass for both correlation modes: only the change failures and their recovery differ between them.
     select
         s.level,
         s.level_id,
         s.environment,
         d.period,
-        d.correlation_mode,
         count(d.deployment_key) filter (where d.status = 'succeeded') as deployments,
         count(distinct d.day) filter (where d.status = 'succeeded') as deploy_days,
         count(d.deployment_key) as attempts,
-        count(d.deployment_key) filter (where d.is_change_failure) as change_failures,
         count(d.deployment_key) filter (where d.status = 'succeeded' and d.is_rework) as rework_deployments,
-        median((epoch(d.recovered_at) - epoch(d.finished_at)) / 3600.0) filter (where d.is_change_failure)
-            as recovery_median_hours,
-        count(d.deployment_key) filter (where d.is_change_failure and d.recovered_at is not null) as recoveries
+        count(d.deployment_key) filter (where d.is_change_failure_full) as change_failures_full,
+        count(d.deployment_key) filter (where d.is_change_failure_light) as change_failures_light,
+        median((epoch(d.recovered_at_full) - epoch(d.finished_at)) / 3600.0) filter (where d.is_change_failure_full)
+            as recovery_median_hours_full,
+        median((epoch(d.recovered_at_light) - epoch(d.finished_at)) / 3600.0)
+            filter (where d.is_change_failure_light) as recovery_median_hours_light,
+        count(d.deployment_key) filter (where d.is_change_failure_full and d.recovered_at_full is not null)
+            as recoveries_full,
+        count(d.deployment_key) filter (where d.is_change_failure_light and d.recovered_at_light is not null)
+            as recoveries_light
     from (
         select d.*, p.period
-        from deployments as d
+        from mv_deployments as d
         inner join stg_periods as p on d.finished_at >= p.period_start and d.finished_at < p.period_end
     ) as d
     inner join stg_dora_scopes as s on s.app_id = d.app_id and s.environment = d.environment
-    group by s.level, s.level_id, s.environment, d.period, d.correlation_mode
+    group by s.level, s.level_id, s.environment, d.period
 ),
 
 lead_times as (
@@ -107,10 +99,15 @@ select
     coalesce(d.deployments, 0) as deployments,
     coalesce(d.deploy_days, 0) as deploy_days,
     coalesce(d.attempts, 0) as attempts,
-    coalesce(d.change_failures, 0) as change_failures,
+    coalesce(
+        case when m.correlation_mode = 'full' then d.change_failures_full else d.change_failures_light end, 0
+    ) as change_failures,
     coalesce(d.rework_deployments, 0) as rework_deployments,
-    d.recovery_median_hours,
-    coalesce(d.recoveries, 0) as recoveries,
+    case
+        when m.correlation_mode = 'full' then d.recovery_median_hours_full else d.recovery_median_hours_light
+    end as recovery_median_hours,
+    coalesce(case when m.correlation_mode = 'full' then d.recoveries_full else d.recoveries_light end, 0)
+        as recoveries,
     coalesce(l.changes, 0) as changes,
     l.lead_time_median_hours,
     l.lead_time_p90_hours,
@@ -121,8 +118,7 @@ cross join stg_periods as p
 cross join modes as m
 left join deploys as d
     on
-        s.level = d.level and s.level_id = d.level_id and s.environment = d.environment
-        and p.period = d.period and m.correlation_mode = d.correlation_mode
+        s.level = d.level and s.level_id = d.level_id and s.environment = d.environment and p.period = d.period
 left join lead_times as l
     on s.level = l.level and s.level_id = l.level_id and s.environment = l.environment and p.period = l.period
 left join restores as r
