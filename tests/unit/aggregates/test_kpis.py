@@ -15,7 +15,17 @@ from lakehouse.duckdb_session import open_duckdb
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
-from tests.unit.aggregates.estate import AS_OF, CI_DB, CI_Q, CI_WRONG, deployment, incident, rows, t, write_estate
+from tests.unit.aggregates.estate import (
+    AS_OF,
+    CI_DB,
+    CI_Q,
+    CI_WRONG,
+    deployment,
+    incident,
+    rows,
+    t,
+    write_estate,
+)
 
 
 @pytest.fixture(scope="module")
@@ -277,6 +287,35 @@ def test_light_and_full_modes_count_change_failures_each_by_its_own_links(tmp_pa
     # Time to restore counts every restored incident whatever the mode: INC1 2 h, INC3 1 h, INC4 1 h.
     for figures in (full, light):
         assert figures["mttr_sample"] == 3 and figures["mttr_median_hours"] == pytest.approx(1.0)
+
+
+def test_of_two_deployments_finished_at_the_same_instant_an_incident_links_to_the_smaller_key(tmp_path: Path) -> None:
+    """Two quiet-prod deployments finish at 08:00 on the 15th; INC6 opens on quiet-svc at 09:00. Its window links,
+    in both modes, go to one deployment, the same in every build: the smaller key."""
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    deploys = get_dataset("deploys/deployment_events")
+    lake.write_days(
+        deploys,
+        rows(
+            deploys.id,
+            deployment("argocd:quiet-prod:b", "argocd", "quiet-prod", t(15, 8), "succeeded", "q2"),
+            deployment("argocd:quiet-prod:a", "argocd", "quiet-prod", t(15, 8), "succeeded", "q1"),
+        ),
+    )
+    incidents = get_dataset("servicenow/incidents")
+    lake.write_days(incidents, rows(incidents.id, incident("i6" * 16, "INC6", CI_Q, t(15, 9), 3, 6, t(15, 10))))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    con = open_duckdb(settings, lake)
+    try:
+        links = mart((lake, con), "mv_incident_links", "incident_number = 'INC6' order by correlation_mode")
+    finally:
+        con.close()
+    assert [(r["correlation_mode"], r["rule"], r["deployment_key"]) for r in links] == [
+        ("full", "same_component_window", "argocd:quiet-prod:a"),
+        ("light", "same_app_window", "argocd:quiet-prod:a"),
+    ]
 
 
 def test_hourly_signals_across_a_month_boundary(tmp_path: Path) -> None:
