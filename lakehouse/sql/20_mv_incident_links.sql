@@ -75,41 +75,36 @@ by_change_ci as (
 
 -- The window rules take the last deployment finished at or before the incident opened (an ASOF join, one
 -- lookup per incident rather than every deployment of the component or application), then check the
--- window. Of deployments finished at the same instant, the smallest key stands for them.
-component_deployments as (
-    select component_id, environment, finished_at, min(deployment_key) as deployment_key
-    from deployments
-    group by component_id, environment, finished_at
-),
-
-app_deployments as (
-    select app_id, environment, finished_at, min(deployment_key) as deployment_key
-    from deployments
-    group by app_id, environment, finished_at
-),
-
+-- window. Of deployments finished at the same instant, the smallest key stands for them: the ASOF join would
+-- take any of them, so the match is joined back to its instant's deployments.
 by_component_window as (
-    select i.sys_id as incident_sys_id, d.deployment_key, null as change_sys_id, 'same_component_window' as rule, 0.50::double as confidence
+    select i.sys_id as incident_sys_id, min(tied.deployment_key) as deployment_key, null as change_sys_id, 'same_component_window' as rule, 0.50::double as confidence
     from incidents as i
     cross join params as bp
-    asof inner join component_deployments as d
+    asof inner join deployments as d
         on
             i.component_id = d.component_id
             and i.environment = d.environment
             and i.opened_at >= d.finished_at
+    inner join deployments as tied
+        on tied.component_id = d.component_id and tied.environment = d.environment and tied.finished_at = d.finished_at
     where i.opened_at <= d.finished_at + to_hours(bp.full_window_hours)
+    group by i.sys_id
 ),
 
 by_app_window as (
-    select i.sys_id as incident_sys_id, d.deployment_key, null as change_sys_id, 'same_app_window' as rule, 0.50::double as confidence
+    select i.sys_id as incident_sys_id, min(tied.deployment_key) as deployment_key, null as change_sys_id, 'same_app_window' as rule, 0.50::double as confidence
     from incidents as i
     cross join params as bp
-    asof inner join app_deployments as d
+    asof inner join deployments as d
         on
             i.app_id = d.app_id
             and i.environment = d.environment
             and i.opened_at >= d.finished_at
+    inner join deployments as tied
+        on tied.app_id = d.app_id and tied.environment = d.environment and tied.finished_at = d.finished_at
     where i.opened_at <= d.finished_at + to_hours(bp.light_window_hours)
+    group by i.sys_id
 ),
 
 full_links as (
