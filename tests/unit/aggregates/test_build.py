@@ -21,6 +21,7 @@ from lakehouse.storage import Lake
 from tests.unit.aggregates.estate import AS_OF, deployment, metrics, rows, t, write_estate
 
 PROVIDED = {"build_params", "ref_entities", "ref_pivots"}
+GOLDEN_NOVEMBER = "mart/mv_golden_signals_hourly/month=2026-11/data.parquet"
 MART_TABLES = {
     "mv_monitoring_app_day_summary",
     "mv_monitoring_domain_day_summary",
@@ -293,7 +294,7 @@ def test_days_kept_from_an_older_object_take_the_types_the_sql_gives_now(
 ) -> None:
     lake, settings = lake_and_settings
     build(lake, settings, mode="full", as_of=AS_OF)
-    key = "mart/mv_golden_signals_hourly/month=2026-11/data.parquet"
+    key = GOLDEN_NOVEMBER
     before = lake.get_table(key)
     assert before is not None
     # The month as an older release wrote it: summed log counts as 38-digit decimals, and no footer saying which
@@ -340,32 +341,31 @@ def test_an_hourly_build_writes_its_days_beside_the_month_object_and_a_daily_bui
     lake_and_settings: tuple[Lake, Settings],
 ) -> None:
     lake, settings = lake_and_settings
-    month_key = "mart/mv_golden_signals_hourly/month=2026-11/data.parquet"
     build(lake, settings, mode="full", as_of=AS_OF)
     # The estate's signals are on the 19th; the full build of the 20th, 10:00 holds them in the month object.
-    assert hourly_keys(lake) == [month_key]
-    month_before = lake.store.get(month_key)
-    assert month_before is not None and days_through(lake, month_key) == b"2026-11-19"
+    assert hourly_keys(lake) == [GOLDEN_NOVEMBER]
+    month_before = lake.store.get(GOLDEN_NOVEMBER)
+    assert month_before is not None and days_through(lake, GOLDEN_NOVEMBER) == b"2026-11-19"
 
     # A day of signals for the 20th arrives; the hourly build just after midnight rebuilds the 20th and 21st.
     ingest_metrics(lake, timedelta(days=1))
     build(lake, settings, mode="hourly", as_of=t(21, 0))
     day_key = "mart/mv_golden_signals_hourly/month=2026-11/day-2026-11-20.parquet"
     # The month object is left as it was; the 20th is an object of its own; the 21st has no rows, so no object.
-    assert hourly_keys(lake) == [month_key, day_key]
-    month_after = lake.store.get(month_key)
+    assert hourly_keys(lake) == [GOLDEN_NOVEMBER, day_key]
+    month_after = lake.store.get(GOLDEN_NOVEMBER)
     assert month_after is not None and month_after.data == month_before.data
     day = lake.get_table(day_key)
     assert day is not None
     # 24 hours of shop's two components, quiet's one, and the two applications: 24 x 5 rows.
     assert set(day.column("day").to_pylist()) == {t(20).date()} and day.num_rows == 24 * 5
-    assert day.num_rows == pq.read_table(lake.url_of(month_key)).num_rows
+    assert day.num_rows == pq.read_table(lake.url_of(GOLDEN_NOVEMBER)).num_rows
 
     # The daily build folds the complete 20th into the month object and removes its day object.
     build(lake, settings, mode="daily", as_of=t(21, 1))
-    assert hourly_keys(lake) == [month_key]
-    assert days_through(lake, month_key) == b"2026-11-20"
-    month = lake.get_table(month_key)
+    assert hourly_keys(lake) == [GOLDEN_NOVEMBER]
+    assert days_through(lake, GOLDEN_NOVEMBER) == b"2026-11-20"
+    month = lake.get_table(GOLDEN_NOVEMBER)
     assert month is not None
     assert sorted(month.column("day").to_pylist()) == [t(19).date()] * (24 * 5) + [t(20).date()] * (24 * 5)
 
@@ -374,31 +374,29 @@ def test_late_rows_for_a_day_the_month_object_holds_are_merged_into_it(
     lake_and_settings: tuple[Lake, Settings],
 ) -> None:
     lake, settings = lake_and_settings
-    month_key = "mart/mv_golden_signals_hourly/month=2026-11/data.parquet"
     build(lake, settings, mode="full", as_of=AS_OF)
     # A corrected 19th arrives (twice the requests): that day is in the month object, so the hourly build
     # rewrites it, with its other days kept.
     ingest_metrics(lake, timedelta(0), request_count=2000.0)
     result = build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1))
     assert result.day_from == t(19).date()
-    assert hourly_keys(lake) == [month_key]
-    month = lake.get_table(month_key)
+    assert hourly_keys(lake) == [GOLDEN_NOVEMBER]
+    month = lake.get_table(GOLDEN_NOVEMBER)
     assert month is not None
     components = [r for r in month.to_pylist() if r["level"] == "component"]
     # Each of the three components' 24 hours once, with the corrected count.
     assert len(components) == 72 and {r["requests"] for r in components} == {2000.0}
-    assert days_through(lake, month_key) == b"2026-11-19"
+    assert days_through(lake, GOLDEN_NOVEMBER) == b"2026-11-19"
 
 
 def test_a_day_object_the_month_object_also_holds_is_removed(lake_and_settings: tuple[Lake, Settings]) -> None:
     """A build that stopped after putting a month object and before removing the day objects it took in leaves
     those days twice; the next build removes the day objects."""
     lake, settings = lake_and_settings
-    month_key = "mart/mv_golden_signals_hourly/month=2026-11/data.parquet"
     build(lake, settings, mode="full", as_of=AS_OF)
-    month = lake.store.get(month_key)
+    month = lake.store.get(GOLDEN_NOVEMBER)
     assert month is not None
     left = "mart/mv_golden_signals_hourly/month=2026-11/day-2026-11-19.parquet"
     lake.store.put(left, month.data)
     build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1))
-    assert hourly_keys(lake) == [month_key]
+    assert hourly_keys(lake) == [GOLDEN_NOVEMBER]

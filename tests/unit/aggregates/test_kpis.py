@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,24 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lake, duck
     con = open_duckdb(settings, lake)
     yield lake, con
     con.close()
+
+
+def estate_lake(tmp_path: Path, **estate: Any) -> tuple[Lake, Settings]:
+    """A lake of its own holding the hand-made estate, for a test that adds to it."""
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake, **estate)
+    return lake, settings
+
+
+@contextmanager
+def reading(lake: Lake, settings: Settings) -> Iterator[tuple[Lake, duckdb.DuckDBPyConnection]]:
+    """What `mart` reads with, on a lake of the test's own."""
+    con = open_duckdb(settings, lake)
+    try:
+        yield lake, con
+    finally:
+        con.close()
 
 
 def mart(built: tuple[Lake, duckdb.DuckDBPyConnection], table: str, where: str = "true", **params: Any) -> list[dict]:
@@ -193,30 +212,26 @@ def test_group_rollups_are_weighted_by_events(built) -> None:
 
 
 def test_a_corrected_mapping_reattributes_history(tmp_path: Path) -> None:
-    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
-    lake = Lake.from_settings(settings)
-    write_estate(lake, db_ci=CI_WRONG)  # shop-db mapped to the wrong CI at first
+    lake, settings = estate_lake(tmp_path, db_ci=CI_WRONG)  # shop-db mapped to the wrong CI at first
     build(lake, settings, mode="full", as_of=AS_OF)
-    con = open_duckdb(settings, lake)
-    incidents = {r["number"] for r in mart((lake, con), "mv_incidents")}
-    assert "INC2" not in incidents
-    write_estate(lake, db_ci="b" * 32)  # corrected: a new mapping version
-    result = build(lake, settings, mode="hourly", as_of=AS_OF)
-    # A new mapping version forces a full rebuild.
-    assert (result.mode, result.full_because) == ("full", "mapping version 2 (was 1)")
-    inc2 = one(mart((lake, con), "mv_incidents", "number = 'INC2'"))
-    assert (inc2["app_id"], inc2["component_id"]) == ("shop", "shop-db")
-    backlog = one(mart((lake, con), "mv_incidents_app_day", "app_id = 'shop' and day = $d", d=date(2026, 11, 18)))
-    assert backlog["open_end_of_day"] == 1
+    with reading(lake, settings) as built:
+        incidents = {r["number"] for r in mart(built, "mv_incidents")}
+        assert "INC2" not in incidents
+        write_estate(lake, db_ci="b" * 32)  # corrected: a new mapping version
+        result = build(lake, settings, mode="hourly", as_of=AS_OF)
+        # A new mapping version forces a full rebuild.
+        assert (result.mode, result.full_because) == ("full", "mapping version 2 (was 1)")
+        inc2 = one(mart(built, "mv_incidents", "number = 'INC2'"))
+        assert (inc2["app_id"], inc2["component_id"]) == ("shop", "shop-db")
+        backlog = one(mart(built, "mv_incidents_app_day", "app_id = 'shop' and day = $d", d=date(2026, 11, 18)))
+        assert backlog["open_end_of_day"] == 1
 
 
 def test_a_dynatrace_root_cause_links_an_incident_to_the_deployment_just_before_the_problem(tmp_path: Path) -> None:
     """quiet-svc (Dynatrace SERVICE-Q) is deployed at 08:00 on the 15th; a problem rooted in it starts at 10:00,
     within the 4-hour window, and an incident on its CI opens at 11:00 while the problem is open. Another problem
     rooted in it starts on the 17th, two days after that deployment: its incident is linked to nothing."""
-    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
-    lake = Lake.from_settings(settings)
-    write_estate(lake)
+    lake, settings = estate_lake(tmp_path)
     deploys = get_dataset("deploys/deployment_events")
     lake.write_days(
         deploys,
@@ -249,11 +264,8 @@ def test_a_dynatrace_root_cause_links_an_incident_to_the_deployment_just_before_
         ),
     )
     build(lake, settings, mode="full", as_of=AS_OF)
-    con = open_duckdb(settings, lake)
-    try:
-        links = mart((lake, con), "mv_incident_links", "correlation_mode = 'full' and app_id = 'quiet'")
-    finally:
-        con.close()
+    with reading(lake, settings) as built:
+        links = mart(built, "mv_incident_links", "correlation_mode = 'full' and app_id = 'quiet'")
     # The same-component window (0.50) holds too; full mode keeps the more confident root cause (0.80).
     assert [(r["incident_number"], r["rule"], r["confidence"], r["deployment_key"]) for r in links] == [
         ("INC9", "dynatrace_root_cause", 0.80, "argocd:quiet-prod:1")
@@ -265,17 +277,12 @@ def test_light_and_full_modes_count_change_failures_each_by_its_own_links(tmp_pa
     """INC4 opens on shop-db's CI at 14:00 on the 19th, an hour after shop-api's rollback D3 and 29.5 hours after
     shop-db's last deployment G2. Full mode needs the same component within 4 hours: no link. Light mode takes
     the application's last deployment within 24 hours: D3, which becomes a change failure in light mode only."""
-    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
-    lake = Lake.from_settings(settings)
-    write_estate(lake)
+    lake, settings = estate_lake(tmp_path)
     incidents = get_dataset("servicenow/incidents")
     lake.write_days(incidents, rows(incidents.id, incident("i4" * 16, "INC4", CI_DB, t(19, 14), 3, 6, t(19, 15))))
     build(lake, settings, mode="full", as_of=AS_OF)
-    con = open_duckdb(settings, lake)
-    try:
-        full, light = dora((lake, con), "shop", "full"), dora((lake, con), "shop", "light")
-    finally:
-        con.close()
+    with reading(lake, settings) as built:
+        full, light = dora(built, "shop", "full"), dora(built, "shop", "light")
     # Full: D2 (INC1 through CHG1, and rolled back) and G1 (failed), of five attempts, as without INC4.
     assert (full["change_failure_numerator"], full["change_failure_denominator"]) == (2, 5)
     # Recovery: G1 -> G2 1.5 h, D2 -> 3 h.
@@ -292,9 +299,7 @@ def test_light_and_full_modes_count_change_failures_each_by_its_own_links(tmp_pa
 def test_of_two_deployments_finished_at_the_same_instant_an_incident_links_to_the_smaller_key(tmp_path: Path) -> None:
     """Two quiet-prod deployments finish at 08:00 on the 15th; INC6 opens on quiet-svc at 09:00. Its window links,
     in both modes, go to one deployment, the same in every build: the smaller key."""
-    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
-    lake = Lake.from_settings(settings)
-    write_estate(lake)
+    lake, settings = estate_lake(tmp_path)
     deploys = get_dataset("deploys/deployment_events")
     lake.write_days(
         deploys,
@@ -307,11 +312,8 @@ def test_of_two_deployments_finished_at_the_same_instant_an_incident_links_to_th
     incidents = get_dataset("servicenow/incidents")
     lake.write_days(incidents, rows(incidents.id, incident("i6" * 16, "INC6", CI_Q, t(15, 9), 3, 6, t(15, 10))))
     build(lake, settings, mode="full", as_of=AS_OF)
-    con = open_duckdb(settings, lake)
-    try:
-        links = mart((lake, con), "mv_incident_links", "incident_number = 'INC6' order by correlation_mode")
-    finally:
-        con.close()
+    with reading(lake, settings) as built:
+        links = mart(built, "mv_incident_links", "incident_number = 'INC6' order by correlation_mode")
     assert [(r["correlation_mode"], r["rule"], r["deployment_key"]) for r in links] == [
         ("full", "same_component_window", "argocd:quiet-prod:a"),
         ("light", "same_app_window", "argocd:quiet-prod:a"),
@@ -321,9 +323,7 @@ def test_of_two_deployments_finished_at_the_same_instant_an_incident_links_to_th
 def test_hourly_signals_across_a_month_boundary(tmp_path: Path) -> None:
     """The hourly signals are computed a month at a time: hours on both sides of a month's end land in their
     own month object, and the day and window sums that span the boundary add both months' parts."""
-    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
-    lake = Lake.from_settings(settings)
-    write_estate(lake)
+    lake, settings = estate_lake(tmp_path)
     october_end, november_start = datetime(2026, 10, 31, 23, tzinfo=UTC), datetime(2026, 11, 1, 0, tzinfo=UTC)
     extra = [
         # shop-api and shop-db in the last hour of October and the first of November.
