@@ -344,8 +344,8 @@ def _run_monthly(
     a month at a time, each step works on what fits in memory, and the month's component rows are computed
     once for both the application rollup and the mart."""
     first_hour = params.hours_from
-    rebuilt = {(d.year, d.month) for d in _days(params.day_from, params.day_to)}
     existing = {step.table: set(lake.list_keys(f"mart/{step.table}/")) for step in steps if step.is_mart}
+    to_write = {table: _months_to_write(params, keys) for table, keys in existing.items()}
     created: set[str] = set()
     for year, month in sorted({(d.year, d.month) for d in _days(first_hour.date(), params.day_to)}):
         first, after = _month_bounds(year, month)
@@ -366,7 +366,7 @@ def _run_monthly(
                     created.add(step.table)
                 elif step.materialize == "table":
                     _execute(con, step, f"insert into {step.table} {step.text}")
-            if step.is_mart and (year, month) in rebuilt:
+            if step.is_mart and (year, month) in to_write[step.table]:
                 with _timed(result, f"write {step.table}"):
                     month_write = _write_month(con, lake, step, params, year, month, scratch, existing[step.table])
                 written.extend(month_write.objects)
@@ -426,7 +426,7 @@ def _write(
         return 1, rows
     existing = set(lake.list_keys(f"mart/{sql_file.table}/"))
     written = rows = 0
-    for year, month in sorted({(d.year, d.month) for d in _days(params.day_from, params.day_to)}):
+    for year, month in sorted(_months_to_write(params, existing)):
         month_write = _write_month(con, lake, sql_file, params, year, month, scratch, existing)
         for local in month_write.objects:
             _put(lake, local.key, local.path)
@@ -500,6 +500,17 @@ def _fingerprints(con: duckdb.DuckDBPyConnection, lake: Lake, keys: list[str]) -
         if value is not None:
             found[key] = value
     return found
+
+
+def _months_to_write(params: BuildParams, keys: Iterable[str]) -> set[tuple[int, int]]:
+    """The months of a day table a build writes: those with rebuilt days and, in daily and full builds, those
+    still holding day objects of complete days, to fold them into their month objects. Without that, a month whose
+    last days were written by hourly builds keeps them apart when no later build rebuilds them."""
+    months = {(d.year, d.month) for d in _days(params.day_from, params.day_to)}
+    if params.mode != "hourly":
+        today = params.as_of.date()
+        months |= {(d.year, d.month) for k in keys if (d := Lake.mart_day_of(k)) is not None and d < today}
+    return months
 
 
 @dataclass(frozen=True)
@@ -610,11 +621,13 @@ def _write_days(
     rows = f"select * from {sql_file.table} where {where}"  # noqa: S608 - names from our headers
     if kept:
         # Names come from our headers; values are bound.
-        rows = (
-            "select * from read_parquet($kept, hive_partitioning = false, union_by_name = true) "  # noqa: S608
-            f"where not list_contains($rebuilt, day) and day >= $first and day < $after union all by name {rows}"
-        )
-        bounds |= {"kept": kept, "rebuilt": rebuilt}
+        kept_rows = "select * from read_parquet($kept, hive_partitioning = false, union_by_name = true) "
+        kept_rows += "where day >= $first and day < $after"
+        bounds["kept"] = kept
+        if rebuilt:
+            kept_rows += " and not list_contains($rebuilt, day)"
+            bounds["rebuilt"] = rebuilt
+        rows = f"{kept_rows} union all by name {rows}"
     # The columns and types the SQL gives now: kept rows from an object an older release wrote (a sum then
     # stored as a 38-digit decimal, say) would otherwise widen the month's column for good.
     typed = ", ".join(f"cast({name} as {kind}) as {name}" for name, kind in described)

@@ -400,3 +400,27 @@ def test_a_day_object_the_month_object_also_holds_is_removed(lake_and_settings: 
     lake.store.put(left, month.data)
     build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1))
     assert hourly_keys(lake) == [GOLDEN_NOVEMBER]
+
+
+def test_a_daily_build_folds_in_the_day_objects_of_a_month_it_does_not_rebuild(
+    lake_and_settings: tuple[Lake, Settings],
+) -> None:
+    """The full build of 30 November, 10:00 leaves the 30th as an object of its own. A daily build on 2 December
+    rebuilds only that day, yet November's 30th, complete since, goes into November's object: for a table
+    written after the SQL (the day summary) and for the hourly signals, written month by month with it."""
+    lake, settings = lake_and_settings
+    ingest_metrics(lake, timedelta(days=11))  # the estate's day of signals again on the 30th
+    build(lake, settings, mode="full", as_of=t(30, 10))
+    tables = ("mv_monitoring_app_day_summary", "mv_golden_signals_hourly")
+    for table in tables:
+        folder = f"mart/{table}/month=2026-11/"
+        assert lake.list_keys(folder) == [f"{folder}data.parquet", f"{folder}day-2026-11-30.parquet"]
+    before = mart_snapshot(lake)
+    result = build(lake, settings, mode="daily", as_of=t(30, 10) + timedelta(days=2))
+    assert (result.day_from, result.day_to) == (t(30).date() + timedelta(days=2),) * 2
+    after = mart_snapshot(lake)
+    for table in tables:
+        folder = f"mart/{table}/month=2026-11/"
+        assert lake.list_keys(folder) == [f"{folder}data.parquet"]
+        assert days_through(lake, f"{folder}data.parquet") == b"2026-11-30"
+        assert [r for r in after[table] if r["day"].month == 11] == before[table]
