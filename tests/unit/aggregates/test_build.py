@@ -118,6 +118,18 @@ def test_a_failing_sql_file_names_file_and_line_and_keeps_the_previous_mart(
     assert not list(settings.duckdb_temp_directory.glob("*.parquet"))
 
 
+def ingest_metrics(lake: Lake, shift: timedelta, **changes: float) -> None:
+    """The estate's day of metrics moved by `shift` (and with `changes`), recorded in the run log as an ingest."""
+    runs = RunLog(lake)
+    run = runs.start("ingest_dynatrace", "dynatrace", "dynatrace/service_metrics_hourly")
+    moved = [row | {"hour": row["hour"] + shift} | changes for row in metrics().to_pylist()]
+    writes = lake.write_days(
+        get_dataset("dynatrace/service_metrics_hourly"), rows("dynatrace/service_metrics_hourly", *moved)
+    )
+    run.days_written = [w.day.isoformat() for w in writes]
+    runs.finish(run, "succeeded")
+
+
 def mart_snapshot(lake: Lake) -> dict[str, list[dict]]:
     """Each mart table's rows, whatever objects hold them (a month object and day objects, say)."""
     out: dict[str, list[dict]] = {}
@@ -139,25 +151,14 @@ def test_incremental_builds_give_the_same_mart_as_a_full_rebuild(tmp_path: Path,
     lake = Lake.from_settings(settings)
     write_estate(lake)
     build(lake, settings, mode="full", as_of=AS_OF)
-    runs = RunLog(lake)
-    run = runs.start("ingest_dynatrace", "dynatrace", "dynatrace/service_metrics_hourly")
-    shifted = metrics().to_pylist()
-    for row in shifted:
-        row["hour"] += timedelta(days=1)
-    writes = lake.write_days(
-        get_dataset("dynatrace/service_metrics_hourly"), rows("dynatrace/service_metrics_hourly", *shifted)
-    )
-    run.days_written = [w.day.isoformat() for w in writes]
-    runs.finish(run, "succeeded")
+    ingest_metrics(lake, timedelta(days=1))
     result = build(lake, settings, mode=mode, as_of=AS_OF + timedelta(hours=14))  # type: ignore[arg-type]
     assert result.mode == mode and result.day_from == t(20).date()
 
     # Full: the same raw data, built once.
     full_lake, full_settings = fresh("full")
     write_estate(full_lake)
-    full_lake.write_days(
-        get_dataset("dynatrace/service_metrics_hourly"), rows("dynatrace/service_metrics_hourly", *shifted)
-    )
+    ingest_metrics(full_lake, timedelta(days=1))
     build(full_lake, full_settings, mode="full", as_of=AS_OF + timedelta(hours=14))
 
     incremental, full = mart_snapshot(lake), mart_snapshot(full_lake)
@@ -315,18 +316,6 @@ def test_days_kept_from_an_older_object_take_the_types_the_sql_gives_now(
         return sorted((r for r in table.to_pylist() if r["day"] < t(20).date()), key=repr)
 
     assert kept(after) == kept(before)
-
-
-def ingest_metrics(lake: Lake, shift: timedelta, **changes: float) -> None:
-    """The estate's day of metrics moved by `shift` (and with `changes`), recorded in the run log as an ingest."""
-    runs = RunLog(lake)
-    run = runs.start("ingest_dynatrace", "dynatrace", "dynatrace/service_metrics_hourly")
-    moved = [row | {"hour": row["hour"] + shift} | changes for row in metrics().to_pylist()]
-    writes = lake.write_days(
-        get_dataset("dynatrace/service_metrics_hourly"), rows("dynatrace/service_metrics_hourly", *moved)
-    )
-    run.days_written = [w.day.isoformat() for w in writes]
-    runs.finish(run, "succeeded")
 
 
 def hourly_keys(lake: Lake) -> list[str]:
