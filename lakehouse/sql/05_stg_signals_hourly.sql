@@ -11,7 +11,20 @@
 -- saturation the worst service stands for the entity, since percentiles cannot be added. An entity with a
 -- single service takes its rows as they are (the same result without a GROUP BY over every hour).
 -- A null means no data for that hour, never zero.
-with single_service as (
+-- Application, component and environment are ENUM types over the mapping's values (created by the build):
+-- the month's rows are grouped, sorted and written on them, and DuckDB handles an ENUM as a small integer.
+with entity_map as (
+    select
+        dynatrace_entity_id,
+        entity_id,
+        cast(app_id as mapped_app_id) as app_id,
+        cast(component_id as mapped_component_id) as component_id,
+        cast(environment as mapped_environment) as environment,
+        services_of_entity
+    from stg_dynatrace_entity_map
+),
+
+single_service as (
     select
         map.app_id,
         map.component_id,
@@ -26,7 +39,7 @@ with single_service as (
         m.cpu_usage_pct,
         m.memory_usage_pct
     from raw_dynatrace_service_metrics_hourly as m
-    inner join stg_dynatrace_entity_map as map on m.entity_id = map.dynatrace_entity_id
+    inner join entity_map as map on m.entity_id = map.dynatrace_entity_id
     where map.services_of_entity = 1
 ),
 
@@ -45,7 +58,7 @@ several_services as (
         max(m.cpu_usage_pct) as cpu_usage_pct,
         max(m.memory_usage_pct) as memory_usage_pct
     from raw_dynatrace_service_metrics_hourly as m
-    inner join stg_dynatrace_entity_map as map on m.entity_id = map.dynatrace_entity_id
+    inner join entity_map as map on m.entity_id = map.dynatrace_entity_id
     where map.services_of_entity > 1
     group by map.app_id, map.component_id, map.entity_id, map.environment, m.hour
 ),
@@ -58,10 +71,10 @@ metrics as (
 
 logs as (
     select
-        e.app_id,
-        e.component_id,
+        cast(e.app_id as mapped_app_id) as app_id,
+        cast(e.component_id as mapped_component_id) as component_id,
         p.entity_id,
-        p.environment,
+        cast(p.environment as mapped_environment) as environment,
         l.hour,
         -- Line counts of an hour fit a BIGINT; sum() would widen them to HUGEINT, slow to write and read.
         cast(sum(l.count) filter (where l.level = 'ERROR') as bigint) as log_errors,

@@ -21,8 +21,9 @@ hours as (
 )
 
 select
-    s.app_id,
-    s.environment,
+    -- Text again (grouped on the hourly rows' ENUM keys): the tables joined to this one key on text.
+    cast(s.app_id as varchar) as app_id,
+    cast(s.environment as varchar) as environment,
     s.day,
     sum(s.requests) filter (where s.requests > 0) as requests,
     sum(s.errors) filter (where s.requests > 0) as errors,

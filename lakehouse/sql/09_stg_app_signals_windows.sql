@@ -35,8 +35,9 @@ windows as (
 )
 
 select
-    h.app_id,
-    h.environment,
+    -- Text again (grouped on the hourly rows' ENUM keys): the tables joined to this one key on text.
+    cast(h.app_id as varchar) as app_id,
+    cast(h.environment as varchar) as environment,
     w.window_name,
     sum(h.requests) as requests,
     sum(h.errors) as errors,

@@ -187,6 +187,21 @@ def test_day_tables_are_written_per_month(lake_and_settings: tuple[Lake, Setting
     assert pq.read_table(f"{lake.url}/{keys[1]}").column("day").to_pylist() == [t(20).date()] * 3
 
 
+def test_hourly_signals_are_sorted_by_application_as_text_and_keep_text_keys(
+    lake_and_settings: tuple[Lake, Settings],
+) -> None:
+    """The build keys the hourly rows on ENUMs made from the mapping, which lists shop before quiet. The month
+    object must still be sorted as text (quiet first: the API reads it by application) and store plain text."""
+    lake, settings = lake_and_settings
+    build(lake, settings, mode="full", as_of=AS_OF)
+    month = pq.read_table(f"{lake.url}/{GOLDEN_NOVEMBER}")
+    apps = month.column("app_id").to_pylist()
+    # The 19th's 24 hours: quiet's service and application, then shop's two services and application.
+    assert apps == ["quiet"] * (24 * 2) + ["shop"] * (24 * 3)
+    for column in ("level", "app_id", "component_id", "environment"):
+        assert month.schema.field(column).type == pa.string(), column
+
+
 def test_counts_are_written_as_integers(lake_and_settings: tuple[Lake, Settings]) -> None:
     """Summed counts stay BIGINT in the mart's Parquet: DuckDB's sum() widens them to HUGEINT, which Parquet
     writers store as a double or a 38-digit decimal, and analysts and the Glue catalog would see that."""
