@@ -61,8 +61,8 @@ with entity_map as (
     select
         p.value as dynatrace_entity_id,
         p.entity_id,
-        p.environment,
-        e.app_id,
+        cast(p.environment as mapped_environment) as environment,
+        cast(e.app_id as mapped_app_id) as app_id,
         count(*) over (partition by p.entity_id, p.environment) as services_of_entity
     from ref_pivots as p
     inner join ref_entities as e on p.entity_id = e.entity_id and p.environment = e.environment
@@ -283,8 +283,8 @@ hours as (
 
 signals as (
     select
-        s.app_id,
-        s.environment,
+        cast(s.app_id as varchar) as app_id,
+        cast(s.environment as varchar) as environment,
         s.day,
         sum(s.requests) filter (where s.requests > 0) as requests,
         sum(s.errors) filter (where s.requests > 0) as errors,
@@ -334,14 +334,17 @@ with bp as (
 
 per_app as (
     select
-        a.app_id,
-        a.environment,
+        cast(a.app_id as varchar) as app_id,
+        cast(a.environment as varchar) as environment,
         sum(h.requests) as requests,
         sum(h.errors) as errors,
         count(h.hour) as measured_hours,
         count(h.latency_p95_ms) as latency_measured_hours,
         count(h.hour) filter (where h.latency_p95_ms <= bp.latency_p95_threshold_ms) as latency_p95_good_hours
-    from (select distinct app_id, environment from ref_entities) as a
+    from (
+        select distinct cast(app_id as mapped_app_id) as app_id, cast(environment as mapped_environment) as environment
+        from ref_entities
+    ) as a
     cross join bp
     left join bench_app_signals_hourly as h
         on
@@ -394,6 +397,14 @@ PG_TYPES = {
     "BOOLEAN": "boolean",
     "DATE": "date",
 }
+# The ENUM types the build makes from the mapping (build.ENUM_KEYS), made the same way: the mapping's values,
+# sorted, so that an ENUM orders as its text does (the server's locale is C, DuckDB's order is bytewise).
+PG_ENUM_TYPES = "".join(
+    f"do $$ begin execute (select format('create type {kind} as enum (%s)', "
+    f"string_agg(quote_literal({column}), ', ' order by {column})) "
+    f"from (select distinct {column} from ref_entities where {column} is not null) as v); end $$;\n"
+    for column, kind in runner.ENUM_KEYS.items()
+)
 # A benchmark-only server: durability off (it is thrown away), memory well above DuckDB's limit.
 PG_SETTINGS = {
     "listen_addresses": "''",
@@ -626,6 +637,7 @@ def pg_load(server: Postgres, export: dict[str, Any]) -> float:
         columns = ", ".join(f'"{c}" {PG_TYPES.get(t, "text")}' for c, t in table["columns"])
         server.psql(f"create table {name} ({columns});\n\\copy {name} from '{table['csv']}' with (format csv)\n")
     server.psql("vacuum analyze;")
+    server.psql(PG_ENUM_TYPES)
     return time.perf_counter() - started
 
 
