@@ -570,7 +570,9 @@ def _write_month(
     if new_through is not None and new_through >= first:
         absorbed = {day: k for day, k in day_objects.items() if day <= new_through}
         kept = [lake.url_of(k) for day, k in sorted(absorbed.items()) if day not in rebuilt]
-        if month_key in existing:
+        # The month object, unless every day it holds is rebuilt (a full rebuild): then it has nothing to give,
+        # and reading it would also turn the month's ENUM keys back into text, slower to sort and write.
+        if through is not None and not set(_days(first, min(through, new_through))) <= set(rebuilt):
             kept.insert(0, lake.url_of(month_key))
         footer = {DAYS_THROUGH_KEY: new_through.isoformat()}
         objects.append(
