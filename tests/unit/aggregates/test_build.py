@@ -190,16 +190,27 @@ def test_day_tables_are_written_per_month(lake_and_settings: tuple[Lake, Setting
 def test_hourly_signals_are_sorted_by_application_as_text_and_keep_text_keys(
     lake_and_settings: tuple[Lake, Settings],
 ) -> None:
-    """The build keys the hourly rows on ENUMs made from the mapping, which lists shop before quiet. The month
-    object must still be sorted as text (quiet first: the API reads it by application) and store plain text."""
+    """The build keys the hourly rows on ENUMs made from the mapping, which lists shop before quiet (and broken,
+    which has no metrics). The month object must still be sorted as text (quiet first: the API reads it by
+    application), store plain text, and give the row group the minimum and maximum of its own rows: a reader
+    skips row groups by them."""
     lake, settings = lake_and_settings
     build(lake, settings, mode="full", as_of=AS_OF)
-    month = pq.read_table(f"{lake.url}/{GOLDEN_NOVEMBER}")
+    path = f"{lake.url}/{GOLDEN_NOVEMBER}"
+    month = pq.read_table(path)
     apps = month.column("app_id").to_pylist()
     # The 19th's 24 hours: quiet's service and application, then shop's two services and application.
     assert apps == ["quiet"] * (24 * 2) + ["shop"] * (24 * 3)
     for column in ("level", "app_id", "component_id", "environment"):
         assert month.schema.field(column).type == pa.string(), column
+    metadata = pq.read_metadata(path)
+    assert metadata.num_row_groups == 1
+    names = metadata.schema.names
+    ranges = {}
+    for column in ("app_id", "component_id"):
+        stats = metadata.row_group(0).column(names.index(column)).statistics
+        ranges[column] = (stats.min, stats.max)
+    assert ranges == {"app_id": ("quiet", "shop"), "component_id": ("quiet-svc", "shop-db")}
 
 
 def test_counts_are_written_as_integers(lake_and_settings: tuple[Lake, Settings]) -> None:
