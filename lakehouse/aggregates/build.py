@@ -50,9 +50,9 @@ MONTH_ROW_GROUP = 122_880
 FINGERPRINT_KEY = "rosetta_rows"
 # In a day table's month object: the last day it holds; the month's later days are objects of their own.
 DAYS_THROUGH_KEY = "rosetta_days_through"
-# The hourly signals' keys as ENUM types over the mapping's values: tens of millions of rows a year are grouped,
-# sorted and written on them, and an ENUM is a small integer to DuckDB (its Parquet writer stores the dictionary
-# it already has). Sorted by value, so that an ENUM orders as its text does.
+# The hourly signals' keys as ENUM types over the mapping's values: tens of millions of rows a year are grouped
+# and sorted on them, and an ENUM is a small integer to DuckDB (see _typed for how they are written). Sorted by
+# value, so that an ENUM orders as its text does.
 ENUM_KEYS = {"app_id": "mapped_app_id", "component_id": "mapped_component_id", "environment": "mapped_environment"}
 # The columns a reader of a day table skips row groups by, with their min/max statistics.
 SKIPPED_BY = ("app_id", "component_id")

@@ -12,7 +12,7 @@
 -- single service takes its rows as they are (the same result without a GROUP BY over every hour).
 -- A null means no data for that hour, never zero.
 -- Application, component and environment are ENUM types over the mapping's values (created by the build):
--- the month's rows are grouped, sorted and written on them, and DuckDB handles an ENUM as a small integer.
+-- the month's rows are grouped and sorted on them, and DuckDB handles an ENUM as a small integer.
 with entity_map as (
     select
         dynatrace_entity_id,
