@@ -35,6 +35,7 @@ attribution as (
 select
     i.sys_id,
     i.number,
+    a.entity_id,
     e.app_id,
     e.component_id,
     a.environment,

@@ -21,6 +21,7 @@ attribution as (
 select
     c.sys_id,
     c.number,
+    a.entity_id,
     e.app_id,
     e.component_id,
     a.environment,

@@ -1,5 +1,6 @@
 -- table: stg_deployments
--- grain: one row per deployment attempt of a mapped component (ArgoCD or GitLab), in any environment
+-- grain: one row per deployment attempt of a mapped entity (ArgoCD or GitLab), in any environment, with its place
+--        in the entity's deployment sequence
 -- reads: raw_deploys_deployment_events, ref_pivots, ref_entities
 -- refresh: hourly
 --
@@ -7,8 +8,12 @@
 -- GitLab deployments), never from pipelines: a green pipeline is not a deployment.
 -- An ArgoCD application name identifies one environment; a GitLab project serves several, so its events
 -- are matched on the environment name too.
+-- entity_id is the mapped entity deployed: a component, or an application mapped directly (no component).
+-- Its deployment sequence, per environment, is ordered by finished_at, then deployment_key.
 -- A rollback redeploys the revision that ran before the one it replaces (flagged at ingestion, or seen
 -- here as revision = the revision two successful deployments back).
+-- A successful deployment that is not a rollback was rolled back when the next successful deployment in
+-- the sequence is a rollback. next_success_at: when the next successful deployment in the sequence finished.
 with attributed as (
     select d.*, p.entity_id, p.environment as mapped_environment
     from raw_deploys_deployment_events as d
@@ -22,20 +27,26 @@ with attributed as (
 ),
 
 successes as (
-    -- A successful attempt's revision in a struct: null for the other attempts, which the window skips, while
-    -- a success without a revision still counts.
-    select *, case when status = 'succeeded' then {'revision': revision} end as success
+    -- A successful attempt in a struct: null for the other attempts, which the windows skip, while a success
+    -- without a revision still counts.
+    select
+        *,
+        case
+            when status = 'succeeded'
+                then {'revision': revision, 'flagged_rollback': coalesce(is_rollback, false), 'finished_at': finished_at}
+        end as success
     from attributed
 ),
 
-with_previous as (
-    -- For a successful deployment, the revisions of the component's two successful deployments before it:
-    -- one window over every attempt instead of a window over the successes joined back.
+sequence as (
+    -- One window over every attempt: the entity's two successful deployments before each attempt, and the
+    -- next one after it.
     select
         *,
         case when success is not null then (lag(success ignore nulls) over w).revision end as previous_revision,
         case when success is not null then (lag(success, 2 ignore nulls) over w).revision end
-            as revision_before_previous
+            as revision_before_previous,
+        lead(success ignore nulls) over w as next_success
     from successes
     window w as (partition by entity_id, mapped_environment order by finished_at, deployment_key)
 )
@@ -44,6 +55,7 @@ select
     a.deployment_key,
     a.origin,
     a.source_ref,
+    a.entity_id,
     e.app_id,
     e.component_id,
     a.mapped_environment as environment,
@@ -54,6 +66,18 @@ select
     a.status,
     coalesce(a.is_rollback, false)
     or coalesce(a.revision = a.revision_before_previous and a.revision <> a.previous_revision, false) as is_rollback,
+    -- The next success is a rollback when flagged, or when it redeploys this deployment's previous revision
+    -- (its own "revision two successes back") and that differs from this one's.
+    a.status = 'succeeded'
+    and not (
+        coalesce(a.is_rollback, false)
+        or coalesce(a.revision = a.revision_before_previous and a.revision <> a.previous_revision, false)
+    )
+    and (
+        coalesce(a.next_success.flagged_rollback, false)
+        or coalesce(a.next_success.revision = a.previous_revision and a.next_success.revision <> a.revision, false)
+    ) as rolled_back,
+    a.next_success.finished_at as next_success_at,
     a.initiated_by
-from with_previous as a
+from sequence as a
 inner join ref_entities as e on a.entity_id = e.entity_id and a.mapped_environment = e.environment

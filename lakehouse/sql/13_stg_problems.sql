@@ -14,7 +14,7 @@ with concerned as (
 ),
 
 mapped as (
-    select c.problem_id, m.app_id, m.component_id, m.environment, bool_or(c.is_root_cause) as is_root_cause
+    select c.problem_id, m.entity_id, m.app_id, m.component_id, m.environment, bool_or(c.is_root_cause) as is_root_cause
     from concerned as c
     inner join stg_dynatrace_entity_map as m on c.dynatrace_entity_id = m.dynatrace_entity_id
     group by c.problem_id, m.entity_id, m.app_id, m.component_id, m.environment
@@ -30,6 +30,7 @@ select
     p.start_time,
     p.end_time,
     m.is_root_cause,
+    m.entity_id,
     m.app_id,
     m.component_id,
     m.environment

@@ -4,7 +4,8 @@
 -- refresh: hourly
 --
 -- Merge requests come from the project's merged list and from the deployments that shipped them; the
--- same request seen twice counts once. A project maps to its component in production.
+-- same request seen twice counts once. A project maps to its entity (a component, or an application mapped
+-- directly) in each environment it is mapped in.
 with merged as (
     select mr_id, project_id, merged_at, merge_commit_sha, 1 as origin_rank
     from raw_gitlab_merge_requests
@@ -24,10 +25,10 @@ select
     m.project_id,
     m.merged_at,
     m.merge_commit_sha,
+    p.entity_id,
     e.app_id,
     e.component_id,
     e.environment
 from distinct_requests as m
 inner join ref_pivots as p on p.pivot_kind = 'gitlab_project' and p.value = cast(m.project_id as varchar)
 inner join ref_entities as e on p.entity_id = e.entity_id and p.environment = e.environment
-where e.component_id is not null

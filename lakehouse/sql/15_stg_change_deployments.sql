@@ -1,11 +1,12 @@
 -- table: stg_change_deployments
--- grain: one row per change request that covers a deployment attempt of its component
+-- grain: one row per change request that covers a deployment attempt of its entity
 -- reads: stg_changes, stg_deployments
 -- refresh: hourly
 --
--- A change covers the attempt of the same component and environment that finished closest to the
--- change's end, within its work window widened by one hour on each side. One attempt per change, so a
--- retry shortly after a failed attempt is not covered by the failed attempt's change.
+-- A change covers the attempt of the same entity (its component, or its application when mapped directly)
+-- and environment that finished closest to the change's end, within its work window widened by one hour on
+-- each side. One attempt per change, so a retry shortly after a failed attempt is not covered by the failed
+-- attempt's change.
 select
     c.sys_id as change_sys_id,
     c.number as change_number,
@@ -18,7 +19,7 @@ select
 from stg_changes as c
 inner join stg_deployments as d
     on
-        c.component_id = d.component_id
+        c.entity_id = d.entity_id
         and c.environment = d.environment
         and d.finished_at between c.change_start - interval 1 hour and c.change_end + interval 1 hour
 qualify row_number() over (

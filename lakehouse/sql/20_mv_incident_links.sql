@@ -4,15 +4,17 @@
 -- refresh: hourly
 --
 -- An incident is linked to a deployment only by these rules, each with a stated confidence:
---   change_caused_by       0.95  the incident's caused_by change covers a deployment of the same component
+--   change_caused_by       0.95  the incident's caused_by change covers a deployment of the same entity
 --                                (deployment finished within the change's work window, +/- 1 hour)
---   dynatrace_root_cause   0.80  a Dynatrace problem whose root cause is the incident's component started
+--   dynatrace_root_cause   0.80  a Dynatrace problem whose root cause is the incident's entity started
 --                                within full_window_hours after a deployment of it, and the incident opened
 --                                while the problem was open (or up to 1 hour after it closed)
 --   change_ci_window       0.70  a change on the incident's CI, covering a deployment, ended within
 --                                full_window_hours before the incident opened
---   same_component_window  0.50  the incident opened within full_window_hours after a deployment of its component
+--   same_component_window  0.50  the incident opened within full_window_hours after a deployment of its entity
 --   same_app_window        0.50  (light mode only) within light_window_hours after a deployment of its application
+-- The incident's entity is its component, or its application when the application is mapped directly (its
+-- own CI and deployments, no components).
 -- Full mode keeps the most confident link; it counts as a change failure from full_min_confidence up.
 -- Light mode ("DORA light") uses the application window alone and counts it. The window is always
 -- bounded: an incident long after the last deployment is not a change failure. Incidents with no link
@@ -48,13 +50,13 @@ by_root_cause as (
     inner join stg_problems as pr
         on
             pr.is_root_cause
-            and i.component_id = pr.component_id
+            and i.entity_id = pr.entity_id
             and i.environment = pr.environment
             and i.opened_at >= pr.start_time
             and i.opened_at <= coalesce(pr.end_time, i.opened_at) + interval 1 hour
     inner join deployments as d
         on
-            i.component_id = d.component_id
+            i.entity_id = d.entity_id
             and i.environment = d.environment
             and pr.start_time >= d.finished_at
             and pr.start_time <= d.finished_at + to_hours(bp.full_window_hours)
@@ -83,11 +85,11 @@ by_component_window as (
     cross join params as bp
     asof inner join deployments as d
         on
-            i.component_id = d.component_id
+            i.entity_id = d.entity_id
             and i.environment = d.environment
             and i.opened_at >= d.finished_at
     inner join deployments as tied
-        on tied.component_id = d.component_id and tied.environment = d.environment and tied.finished_at = d.finished_at
+        on tied.entity_id = d.entity_id and tied.environment = d.environment and tied.finished_at = d.finished_at
     where i.opened_at <= d.finished_at + to_hours(bp.full_window_hours)
     group by i.sys_id
 ),

@@ -1,34 +1,18 @@
 -- table: mv_deployments
--- grain: one row per deployment attempt of a mapped component, with its DORA flags in both correlation modes
+-- grain: one row per deployment attempt of a mapped entity, with its DORA flags in both correlation modes
 -- reads: stg_deployments, mv_incident_links, stg_change_deployments
 -- partitioned by: month of finished_at
 -- refresh: hourly
 --
--- A deployment attempt is a change failure when it failed, when it was rolled back (the next successful
--- deployment of the component is a rollback), when it is linked to an incident that counts (see
+-- A deployment attempt is a change failure when it failed, when it was rolled back (see stg_deployments),
+-- when it is linked to an incident that counts (see
 -- mv_incident_links), or when the change covering it closed 'unsuccessful'.
--- recovered_at: for a failed or rolled-back attempt, the next successful deployment; for an incident
--- link, when the incident was restored (the later of the two when both apply). Null while not recovered.
+-- recovered_at: for a failed or rolled-back attempt, the next successful deployment in the entity's sequence
+-- (see stg_deployments); for an incident link, when the incident was restored (the later of the two when
+-- both apply). Null while not recovered.
 -- Rework (DORA's fifth metric): an unplanned deployment made to fix production: a rollback, or a
 -- deployment covered by an emergency change.
-with sequence as (
-    -- Each attempt with what follows it among the component's successful deployments:
-    select
-        *,
-        -- a successful deployment whose next successful deployment is a rollback was rolled back
-        status = 'succeeded' and not is_rollback
-        and coalesce((lead(case when status = 'succeeded' then {'is_rollback': is_rollback} end ignore nulls) over (
-            partition by component_id, environment order by finished_at, deployment_key
-        )).is_rollback, false) as rolled_back,
-        -- the first successful deployment finished after this one
-        case when component_id is not null then min(case when status = 'succeeded' then finished_at end) over (
-            partition by component_id, environment order by finished_at
-            range between interval 1 microsecond following and unbounded following
-        ) end as next_success_at
-    from stg_deployments
-),
-
-incident_links as (
+with incident_links as (
     select
         deployment_key,
         correlation_mode,
@@ -92,7 +76,7 @@ select
         )
     end as recovered_at_light,
     d.is_rollback or coalesce(c.emergency_change, false) as is_rework
-from sequence as d
+from stg_deployments as d
 left join change_cover as c on d.deployment_key = c.deployment_key
 left join incident_links as lf on d.deployment_key = lf.deployment_key and lf.correlation_mode = 'full'
 left join incident_links as ll on d.deployment_key = ll.deployment_key and ll.correlation_mode = 'light'

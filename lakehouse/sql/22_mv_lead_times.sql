@@ -5,8 +5,8 @@
 -- refresh: hourly
 --
 -- Change lead time = shipping deployment finished_at - merged_at, where the shipping deployment is the
--- first successful, non-rollback deployment of the request's component in that environment that finished
--- at or after the merge. Requests not deployed yet have no row.
+-- first successful, non-rollback deployment of the request's entity (its component, or its application when
+-- mapped directly) in that environment that finished at or after the merge. Requests not deployed yet have no row.
 with deployments as (
     select * from stg_deployments where status = 'succeeded' and not is_rollback
 )
@@ -24,6 +24,6 @@ select
 from stg_merge_requests as m
 asof inner join deployments as d
     on
-        m.component_id = d.component_id
+        m.entity_id = d.entity_id
         and m.environment = d.environment
         and m.merged_at <= d.finished_at

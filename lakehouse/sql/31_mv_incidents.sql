@@ -24,7 +24,7 @@ slas as (
 )
 
 select
-    i.*,
+    i.* exclude (entity_id),
     (epoch(i.restored_at) - epoch(i.opened_at)) / 3600.0 as duration_hours,
     case when i.is_open then (epoch(p.as_of) - epoch(i.opened_at)) / 3600.0 end as open_age_hours,
     coalesce(s.sla_breached, false) as sla_breached,

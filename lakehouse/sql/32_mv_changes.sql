@@ -6,7 +6,7 @@
 -- Upcoming changes have a planned window after as_of; a change covering no deployment is kept (not all
 -- changes deploy software) and flagged.
 select
-    c.*,
+    c.* exclude (entity_id),
     cd.deployment_key,
     cd.deployment_key is not null as covers_deployment
 from stg_changes as c

@@ -104,7 +104,7 @@ select * from read_json(getvariable('lake') || '/runs/*/*.json', union_by_name =
 create or replace view mv_incident_links as
 select * from read_parquet(getvariable('lake') || '/mart/mv_incident_links/data.parquet');
 
--- one row per deployment attempt of a mapped component, with its DORA flags in both correlation modes
+-- one row per deployment attempt of a mapped entity, with its DORA flags in both correlation modes
 create or replace view mv_deployments as
 select * from read_parquet(getvariable('lake') || '/mart/mv_deployments/**/data.parquet');
 

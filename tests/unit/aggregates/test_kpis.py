@@ -13,6 +13,7 @@ import pytest
 
 from lakehouse.aggregates.build import build
 from lakehouse.duckdb_session import open_duckdb
+from lakehouse.mappings import MappingStore
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
@@ -23,6 +24,7 @@ from tests.unit.aggregates.estate import (
     CI_WRONG,
     deployment,
     incident,
+    mapping,
     rows,
     t,
     write_estate,
@@ -318,6 +320,66 @@ def test_of_two_deployments_finished_at_the_same_instant_an_incident_links_to_th
         ("full", "same_component_window", "argocd:quiet-prod:a"),
         ("light", "same_app_window", "argocd:quiet-prod:a"),
     ]
+
+
+def test_applications_mapped_directly_each_have_their_own_deployment_sequence(tmp_path: Path) -> None:
+    """Two applications mapped directly (no components): mono (ArgoCD mono-prod) and solo (ArgoCD solo-prod,
+    GitLab project 21). On the 5th: M1 09:00 (mono), S1 09:30 (solo), M2 10:00 (mono, a rollback); on the 6th:
+    S2 08:00 fails, S3 09:00 succeeds. MR 7 on project 21 is merged at 09:00 on the 5th.
+    Each application's sequence is its own: M2 rolls back M1, not S1, which only stands between them in time."""
+    lake, settings = estate_lake(tmp_path)
+    direct = [
+        {"entity_id": "mono", "kind": "application", "team": "t3", "domain": "d3", "argocd_app_name": "mono-prod"},
+        {
+            "entity_id": "solo",
+            "kind": "application",
+            "team": "t3",
+            "domain": "d3",
+            "argocd_app_name": "solo-prod",
+            "gitlab_project_id": 21,
+        },
+    ]
+    MappingStore(lake).apply([*mapping(), *direct], actor="test", replace=True)
+    deploys = get_dataset("deploys/deployment_events")
+    lake.write_days(
+        deploys,
+        rows(
+            deploys.id,
+            deployment("argocd:mono-prod:1", "argocd", "mono-prod", t(5, 9), "succeeded", "m1"),
+            deployment("argocd:solo-prod:1", "argocd", "solo-prod", t(5, 9, 30), "succeeded", "s1"),
+            deployment("argocd:mono-prod:2", "argocd", "mono-prod", t(5, 10), "succeeded", "m0", rollback=True),
+            deployment("argocd:solo-prod:2", "argocd", "solo-prod", t(6, 8), "failed", "s2"),
+            deployment("argocd:solo-prod:3", "argocd", "solo-prod", t(6, 9), "succeeded", "s2"),
+        ),
+    )
+    requests = get_dataset("gitlab/merge_requests")
+    lake.write_days(
+        requests,
+        rows(requests.id, {"mr_id": 7, "project_id": 21, "merged_at": t(5, 9), "updated_at": t(5, 9)}),
+    )
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        flags = {
+            r["deployment_key"]: (r["rolled_back"], r["recovered_at_full"])
+            for r in mart(built, "mv_deployments", "app_id in ('mono', 'solo')")
+        }
+        lead = one(mart(built, "mv_lead_times", "mr_id = 7"))
+        mono, solo = dora(built, "mono"), dora(built, "solo")
+    assert flags == {
+        "argocd:mono-prod:1": (True, t(5, 10)),  # rolled back by M2, which recovers it
+        "argocd:mono-prod:2": (False, None),
+        "argocd:solo-prod:1": (False, None),
+        "argocd:solo-prod:2": (False, t(6, 9)),  # failed; S3 recovers it an hour later
+        "argocd:solo-prod:3": (False, None),
+    }
+    # MR 7 ships with solo's first deployment after its merge: S1, half an hour later.
+    assert (lead["deployment_key"], lead["lead_time_hours"]) == ("argocd:solo-prod:1", pytest.approx(0.5))
+    # mono: M1 of two attempts failed, recovered in 1 h. solo: S2 of three, recovered in 1 h.
+    assert (mono["change_failure_numerator"], mono["change_failure_denominator"]) == (1, 2)
+    assert (solo["change_failure_numerator"], solo["change_failure_denominator"]) == (1, 3)
+    for figures in (mono, solo):
+        assert figures["recovery_sample"] == 1 and figures["recovery_median_hours"] == pytest.approx(1.0)
+    assert solo["lead_time_sample"] == 1 and solo["lead_time_median_hours"] == pytest.approx(0.5)
 
 
 def test_hourly_signals_across_a_month_boundary(tmp_path: Path) -> None:
