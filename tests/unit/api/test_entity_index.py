@@ -33,3 +33,10 @@ def test_rows_out_of_key_order_are_refused() -> None:
     table = pa.table({"app_id": ["shop", "billing", "shop"], "revision": ["r1", "r2", "r3"]})
     with pytest.raises(ValueError, match="not sorted by app_id"):
         Keyed.of(table, ("app_id",), ("revision",))
+
+
+def test_a_table_without_rows_finds_nothing() -> None:
+    """No incident open anywhere: the open-incident counts are an empty table, and every lookup finds nothing."""
+    table = pa.table({"app_id": pa.array([], pa.string()), "open": pa.array([], pa.int64())})
+    open_by_app = Keyed.of(table, ("app_id",), ("open",))
+    assert open_by_app.rows("shop") == [] and open_by_app.row("shop") is None
