@@ -1,6 +1,7 @@
 -- table: mv_incident_links
 -- grain: one row per incident and correlation mode, for incidents linked to a deployment
 -- reads: stg_incidents, stg_deployments, stg_change_deployments, stg_problems, build_params
+-- partitioned by: month of opened_at
 -- refresh: hourly
 --
 -- An incident is linked to a deployment only by these rules, each with a stated confidence:

@@ -102,7 +102,7 @@ select * from read_json(getvariable('lake') || '/runs/*/*.json', union_by_name =
 -- Aggregate tables (mart/).
 -- one row per incident and correlation mode, for incidents linked to a deployment
 create or replace view mv_incident_links as
-select * from read_parquet(getvariable('lake') || '/mart/mv_incident_links/data.parquet');
+select * from read_parquet(getvariable('lake') || '/mart/mv_incident_links/**/data.parquet');
 
 -- one row per deployment attempt of a mapped entity, with its DORA flags in both correlation modes
 create or replace view mv_deployments as
@@ -126,7 +126,7 @@ select * from read_parquet(getvariable('lake') || '/mart/mv_incidents/data.parqu
 
 -- one row per attributed ServiceNow change request (latest version): the change calendar
 create or replace view mv_changes as
-select * from read_parquet(getvariable('lake') || '/mart/mv_changes/data.parquet');
+select * from read_parquet(getvariable('lake') || '/mart/mv_changes/**/data.parquet');
 
 -- one row per application, environment and day rebuilt (every day, zero-filled): the incident heatmap
 create or replace view mv_incidents_app_day as
