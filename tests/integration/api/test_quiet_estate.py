@@ -1,0 +1,69 @@
+"""An estate with golden signals and nothing else: no incident, change, deployment or merge request yet, as on
+the day a platform team connects Dynatrace first. Every read route answers, with empty lists and stated
+states, never a 5xx."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from functions.api.main import create_app
+from lakehouse.aggregates.build import build
+from lakehouse.mappings import MappingStore
+from lakehouse.schemas import get_dataset
+from lakehouse.settings import Settings
+from lakehouse.storage import Lake
+from tests.integration.api.conftest import READER, api_settings, down_sources
+from tests.unit.aggregates.estate import AS_OF, mapping, metrics
+
+READ_ROUTES = [
+    "/monitoring/overview",
+    "/monitoring/applications/shop/summary",
+    "/monitoring/applications/shop/timeseries",
+    "/monitoring/applications/shop/incidents",
+    "/monitoring/applications/shop/changes",
+    "/monitoring/applications/shop/deployments",
+    "/monitoring/components/shop-api/summary",
+    "/monitoring/components/shop-api/timeseries",
+    "/monitoring/components/shop-api/incidents",
+    "/monitoring/components/shop-api/changes",
+    "/monitoring/components/shop-api/deployments",
+    "/monitoring/kpis/slo",
+    "/monitoring/kpis/dora",
+    "/monitoring/risk/top",
+]
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    root = tmp_path_factory.mktemp("quiet-estate")
+    settings = Settings(lake_url=str(root / "lake"), duckdb_temp_directory=root / "duckdb")
+    lake = Lake.from_settings(settings)
+    MappingStore(lake).apply(mapping(), actor="test", replace=True)
+    lake.write_days(get_dataset("dynatrace/service_metrics_hourly"), metrics())
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with TestClient(create_app(api_settings(root), settings, down_sources()), raise_server_exceptions=False) as c:
+        yield c
+
+
+@pytest.mark.parametrize("route", READ_ROUTES)
+def test_every_read_route_answers(client: TestClient, route: str) -> None:
+    response = client.get(route, headers=READER)
+    assert response.status_code == 200, response.text
+
+
+def test_the_summary_has_signals_and_no_events(client: TestClient) -> None:
+    body = client.get("/monitoring/applications/shop/summary", headers=READER).json()
+    # The same 24 hours of signals as in the full estate: shop-api 14 h x 1000, shop-db 14 h x 500.
+    assert body["goldenSignals"]["requests"] == 14 * 1000 + 14 * 500
+    assert body["incidents"] == {"open": 0, "openP1P2": 0, "slaBreached": 0}
+    assert body["lastDeployments"] == []
+
+
+def test_dora_says_no_deployments_rather_than_zero(client: TestClient) -> None:
+    items = client.get("/monitoring/kpis/dora?period=last_30d&groupBy=app", headers=READER).json()["items"]
+    shop = next(r for r in items if r["id"] == "shop")
+    assert shop["deploymentFrequencyState"] == "no deployments"
+    assert shop["changeFailureRate"] is None
