@@ -1,7 +1,6 @@
 -- table: mv_changes
 -- grain: one row per attributed ServiceNow change request (latest version): the change calendar
 -- reads: stg_changes, stg_change_deployments
--- partitioned by: month of sys_created_on
 -- refresh: hourly
 --
 -- Upcoming changes have a planned window after as_of; a change covering no deployment is kept (not all

@@ -126,7 +126,7 @@ select * from read_parquet(getvariable('lake') || '/mart/mv_incidents/data.parqu
 
 -- one row per attributed ServiceNow change request (latest version): the change calendar
 create or replace view mv_changes as
-select * from read_parquet(getvariable('lake') || '/mart/mv_changes/**/data.parquet');
+select * from read_parquet(getvariable('lake') || '/mart/mv_changes/data.parquet');
 
 -- one row per application, environment and day rebuilt (every day, zero-filled): the incident heatmap
 create or replace view mv_incidents_app_day as
