@@ -316,10 +316,14 @@ def test_of_two_deployments_finished_at_the_same_instant_an_incident_links_to_th
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         links = mart(built, "mv_incident_links", "incident_number = 'INC6' order by correlation_mode")
+        latest = one(mart(built, "mv_deployments_latest", "component_id = 'quiet-svc'"))
     assert [(r["correlation_mode"], r["rule"], r["deployment_key"]) for r in links] == [
         ("full", "same_component_window", "argocd:quiet-prod:a"),
         ("light", "same_app_window", "argocd:quiet-prod:a"),
     ]
+    # The latest attempt is the last in the component's sequence (finish time, then key): b, with b's own
+    # revision, never one field from each.
+    assert (latest["deployment_key"], latest["revision"]) == ("argocd:quiet-prod:b", "q2")
 
 
 def test_applications_mapped_directly_each_have_their_own_deployment_sequence(tmp_path: Path) -> None:
