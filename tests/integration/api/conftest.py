@@ -24,6 +24,25 @@ READER_KEY = "reader-key-0123456789"
 ADMIN_KEY = "admin-key-0123456789"
 READER = {"X-API-Key": READER_KEY}
 ADMIN = {"X-API-Key": ADMIN_KEY}
+# The read routes, as Backstage calls them for the estate's shop application and its shop-api component.
+READ_ROUTES = [
+    "/monitoring/overview",
+    "/monitoring/applications/shop/summary",
+    "/monitoring/applications/shop/timeseries",
+    "/monitoring/applications/shop/incidents",
+    "/monitoring/applications/shop/changes",
+    "/monitoring/applications/shop/deployments",
+    "/monitoring/applications/shop/logs/link",
+    "/monitoring/components/shop-api/summary",
+    "/monitoring/components/shop-api/timeseries",
+    "/monitoring/components/shop-api/incidents",
+    "/monitoring/components/shop-api/changes",
+    "/monitoring/components/shop-api/deployments",
+    "/monitoring/components/shop-api/logs/link",
+    "/monitoring/kpis/slo",
+    "/monitoring/kpis/dora",
+    "/monitoring/risk/top",
+]
 
 
 def closed_port() -> int:
