@@ -1,6 +1,5 @@
 -- table: stg_deployments
--- grain: one row per deployment attempt of a mapped entity (ArgoCD or GitLab), in any environment, with its place
---        in the entity's deployment sequence
+-- grain: one row per deployment attempt of a mapped entity (ArgoCD or GitLab), in any environment
 -- reads: raw_deploys_deployment_events, ref_pivots, ref_entities
 -- refresh: hourly
 --
@@ -49,6 +48,14 @@ sequence as (
         lead(success ignore nulls) over w as next_success
     from successes
     window w as (partition by entity_id, mapped_environment order by finished_at, deployment_key)
+),
+
+placed as (
+    select
+        *,
+        coalesce(is_rollback, false)
+        or coalesce(revision = revision_before_previous and revision <> previous_revision, false) as seen_as_rollback
+    from sequence
 )
 
 select
@@ -64,20 +71,16 @@ select
     a.started_at,
     a.finished_at,
     a.status,
-    coalesce(a.is_rollback, false)
-    or coalesce(a.revision = a.revision_before_previous and a.revision <> a.previous_revision, false) as is_rollback,
+    a.seen_as_rollback as is_rollback,
     -- The next success is a rollback when flagged, or when it redeploys this deployment's previous revision
     -- (its own "revision two successes back") and that differs from this one's.
     a.status = 'succeeded'
-    and not (
-        coalesce(a.is_rollback, false)
-        or coalesce(a.revision = a.revision_before_previous and a.revision <> a.previous_revision, false)
-    )
+    and not a.seen_as_rollback
     and (
         coalesce(a.next_success.flagged_rollback, false)
         or coalesce(a.next_success.revision = a.previous_revision and a.next_success.revision <> a.revision, false)
     ) as rolled_back,
     a.next_success.finished_at as next_success_at,
     a.initiated_by
-from sequence as a
+from placed as a
 inner join ref_entities as e on a.entity_id = e.entity_id and a.mapped_environment = e.environment

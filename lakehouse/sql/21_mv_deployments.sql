@@ -5,8 +5,8 @@
 -- refresh: hourly
 --
 -- A deployment attempt is a change failure when it failed, when it was rolled back (see stg_deployments),
--- when it is linked to an incident that counts (see
--- mv_incident_links), or when the change covering it closed 'unsuccessful'.
+-- when it is linked to an incident that counts (see mv_incident_links), or when the change covering it
+-- closed 'unsuccessful'.
 -- recovered_at: for a failed or rolled-back attempt, the next successful deployment in the entity's sequence
 -- (see stg_deployments); for an incident link, when the incident was restored (the later of the two when
 -- both apply). Null while not recovered.
