@@ -35,7 +35,7 @@ class Keyed:
     def of(cls, table: pa.Table, key: Sequence[str], columns: Sequence[str]) -> Keyed:
         """`table` sorted by `key`; `columns`, the ones a lookup returns."""
         starts = _run_starts(table, key)
-        ends = starts[1:] + [table.num_rows] if starts else []
+        ends = [*starts[1:], table.num_rows] if starts else []
         spans: dict[tuple[Hashable, ...], tuple[int, int]] = {}
         first_rows = table.take(pa.array(starts, pa.int64())).select(list(key)).to_pylist()
         for start, end, row in zip(starts, ends, first_rows, strict=True):
