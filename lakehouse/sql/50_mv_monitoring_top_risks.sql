@@ -8,10 +8,12 @@
 --   burn rate         +30  1h burn rate > 14.4, else +20 when the 6h burn rate > 6
 --   open P1/P2        +20  per open priority 1-2 incident, at most +40
 --   recurring         +15  3 or more incidents opened in 7 days
---   failed changes    +10  per change failure (deployment) or unsuccessful change, at most +20
+--   failed changes    +10  per change failure (deployment) or unsuccessful change covering no deployment, at
+--                          most +20 (an unsuccessful change covering a deployment is that deployment's failure)
 --   error-rate trend  +10  error rate of the last 7 days more than twice the 7 days before (and > 0.1 %)
 -- Health: red when the score reaches 50 or a P1 incident is open; orange from 20; green below;
--- 'no data' when the application had neither traffic nor events in the 14 days.
+-- 'no data' when the application had neither traffic nor events in the 14 days and has no open P1/P2 incident
+-- nor failed change: evidence of trouble is never hidden behind 'no data'.
 -- reasons lists the sentences that produced the score, in the order above.
 with params as (
     select * from build_params
@@ -54,16 +56,17 @@ incidents as (
 failures as (
     select
         d.app_id,
-        count(*) filter (where d.is_change_failure_full) as change_failures_7d,
+        count(*) filter (where d.is_change_failure_full and d.finished_at >= bp.as_of - interval 7 day)
+            as change_failures_7d,
         count(*) as deployments_14d
     from mv_deployments as d
     cross join params as bp
-    where d.environment = 'production' and d.finished_at >= bp.as_of - interval 7 day and d.finished_at < bp.as_of
+    where d.environment = 'production' and d.finished_at >= bp.as_of - interval 14 day and d.finished_at < bp.as_of
     group by d.app_id
 ),
 
 changes as (
-    select c.app_id, count(*) filter (where c.is_failed) as unsuccessful_changes_7d
+    select c.app_id, count(*) filter (where c.is_failed and not c.covers_deployment) as unsuccessful_changes_7d
     from mv_changes as c
     cross join params as bp
     where c.environment = 'production' and c.change_end >= bp.as_of - interval 7 day and c.change_end < bp.as_of
@@ -91,7 +94,9 @@ evidence as (
         coalesce(i.open_p1, 0) as open_p1,
         coalesce(i.opened_7d, 0) as incidents_7d,
         coalesce(f.change_failures_7d, 0) + coalesce(c.unsuccessful_changes_7d, 0) as failed_changes_7d,
-        t.app_id is not null or coalesce(i.opened_14d, 0) > 0 or coalesce(f.deployments_14d, 0) > 0 as has_data
+        t.app_id is not null or coalesce(i.opened_14d, 0) > 0 or coalesce(f.deployments_14d, 0) > 0
+        or coalesce(i.open_p1_p2, 0) > 0 or coalesce(f.change_failures_7d, 0) + coalesce(c.unsuccessful_changes_7d, 0) > 0
+            as has_data
     from apps as a
     cross join params as bp
     left join traffic as t on a.app_id = t.app_id

@@ -177,19 +177,44 @@ def test_top_risks_and_health_with_reasons(built) -> None:
     risks = mart(built, "mv_monitoring_top_risks", "true order by rank")
     assert next(r["app_id"] for r in risks) == "shop"
     shop = risks[0]
-    # open P1/P2: +20; failed changes in 7 days: D2, G1 and CHG2 = 3, capped at +20; error-rate trend
+    # open P1/P2: +20; failed changes in 7 days: D2 and G1 = 2 (CHG2 closed unsuccessful, but it covers G1: one
+    # failure, not two), +20; error-rate trend
     # 124/34000 = 0.36 % against nothing the week before: +10. Availability 99.64 % meets 99.5 %.
     assert (shop["score_open_incidents"], shop["score_failed_changes"], shop["score_trend"]) == (20, 20, 10)
     assert shop["score_slo"] == 0 and shop["risk_score"] == 50 and shop["health"] == "red"
     assert shop["reasons"] == [
         "1 open P1/P2 incident(s)",
-        "3 failed change(s) in 7 days",
+        "2 failed change(s) in 7 days",
         "error rate 0.36% is more than twice the previous week's",
     ]
     health = {(r["level"], r["level_id"]): r for r in mart(built, "mv_health")}
     assert health[("application", "quiet")]["health"] == "no data"
     # d1 holds shop (red) and quiet (no data): one of one application with data is red.
     assert health[("domain", "d1")]["health"] == "red" and health[("domain", "d1")]["reasons"] == ["shop is red"]
+
+
+def test_an_open_p1_or_a_deployment_in_14_days_is_evidence_not_no_data(tmp_path: Path) -> None:
+    """quiet has no traffic and, in the hand-made estate, no events: 'no data'. A P1 on quiet-svc opened on the 1st
+    (19 days before as_of) and still open makes it red; alone, a deployment of quiet-prod 10 days before as_of
+    makes it green."""
+    lake, settings = estate_lake(tmp_path)
+    incidents = get_dataset("servicenow/incidents")
+    lake.write_days(incidents, rows(incidents.id, incident("i7" * 16, "INC7", CI_Q, t(1, 9), 1, 2)))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        quiet = one(mart(built, "mv_monitoring_top_risks", "app_id = 'quiet'"))
+    assert (quiet["health"], quiet["reasons"]) == ("red", ["1 open P1/P2 incident(s)"])
+
+    lake, settings = estate_lake(tmp_path / "deployed")
+    deploys = get_dataset("deploys/deployment_events")
+    lake.write_days(
+        deploys,
+        rows(deploys.id, deployment("argocd:quiet-prod:x", "argocd", "quiet-prod", t(10, 9), "succeeded", "q1")),
+    )
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        quiet = one(mart(built, "mv_monitoring_top_risks", "app_id = 'quiet'"))
+    assert (quiet["health"], quiet["risk_score"]) == ("green", 0)
 
 
 def test_group_rollups_are_weighted_by_events(built) -> None:
