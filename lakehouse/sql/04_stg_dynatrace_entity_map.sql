@@ -4,7 +4,9 @@
 -- refresh: hourly
 --
 -- A Dynatrace service belongs to the mapped entity whose entitySelector names it (entityId(...)); failing
--- that, to the entity whose tag it carries, as listed by the Entities API. services_of_entity says how
+-- that, to the entity whose tag it carries, as listed by the Entities API. An entity mapped in several
+-- environments under the same tag takes the service in production first, then by environment name: the same
+-- one in every build. services_of_entity says how
 -- many services stand for the same entity (usually one: then its rows need no adding up). The entity's
 -- application and component come with it here, on a few thousand rows, so that the hourly signals (tens of
 -- millions of rows a year) need no join of their own to find them.
@@ -29,7 +31,9 @@ candidates as (
 chosen as (
     select dynatrace_entity_id, entity_id, environment
     from candidates
-    qualify row_number() over (partition by dynatrace_entity_id order by priority, entity_id) = 1
+    qualify row_number() over (
+        partition by dynatrace_entity_id order by priority, entity_id, (environment = 'production') desc, environment
+    ) = 1
 )
 
 select

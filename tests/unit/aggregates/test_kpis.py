@@ -411,6 +411,40 @@ def test_applications_mapped_directly_each_have_their_own_deployment_sequence(tm
     assert solo["lead_time_sample"] == 1 and solo["lead_time_median_hours"] == pytest.approx(0.5)
 
 
+def test_a_service_tagged_for_an_entity_mapped_in_two_environments_goes_to_production(tmp_path: Path) -> None:
+    """tagged-svc is mapped in production and in staging by the same selector, tag("app:tagged"); SERVICE-T
+    carries the tag. Both entries match it equally: its hours go to production, in every build."""
+    lake, settings = estate_lake(tmp_path)
+    selector = 'type(SERVICE),tag("app:tagged")'
+    twins = [
+        {
+            "entity_id": "tagged-svc",
+            "kind": "component",
+            "application_id": "quiet",
+            "dynatrace_entity_selector": selector,
+        }
+        | ({"environment": environment} if environment else {})
+        for environment in (None, "staging")
+    ]
+    MappingStore(lake).apply([*mapping(), *twins], actor="test", replace=True)
+    entities = get_dataset("dynatrace/entities")
+    lake.write_days(
+        entities,
+        rows(
+            entities.id, {"entity_id": "SERVICE-T", "entity_type": "SERVICE", "tags": ["app:tagged"], "seen_on": t(19)}
+        ),
+    )
+    metrics = get_dataset("dynatrace/service_metrics_hourly")
+    lake.write_days(
+        metrics,
+        rows(metrics.id, {"entity_id": "SERVICE-T", "hour": t(19, 9), "request_count": 70.0, "error_count": 0.0}),
+    )
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        hours = mart(built, "mv_golden_signals_hourly", "component_id = 'tagged-svc'")
+    assert [(r["environment"], r["requests"]) for r in hours] == [("production", 70.0)]
+
+
 def test_hourly_signals_across_a_month_boundary(tmp_path: Path) -> None:
     """The hourly signals are computed a month at a time: hours on both sides of a month's end land in their
     own month object, and the day and window sums that span the boundary add both months' parts."""
