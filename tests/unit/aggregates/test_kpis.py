@@ -445,6 +445,28 @@ def test_a_service_tagged_for_an_entity_mapped_in_two_environments_goes_to_produ
     assert [(r["environment"], r["requests"]) for r in hours] == [("production", 70.0)]
 
 
+def test_an_application_known_only_by_its_components_takes_the_first_components_team(tmp_path: Path) -> None:
+    """lone is mapped only through two staging components that name different teams: lone-b (team tb) and
+    lone-a (team ta). The application's staging row takes the first component's by id, ta, in every build."""
+    lake, settings = estate_lake(tmp_path)
+    components = [
+        {
+            "entity_id": f"lone-{x}",
+            "kind": "component",
+            "application_id": "lone",
+            "environment": "staging",
+            "team": f"t{x}",
+        }
+        for x in ("b", "a")
+    ]
+    lone = {"entity_id": "lone", "kind": "application", "team": "t-prod", "domain": "d1"}
+    MappingStore(lake).apply([*mapping(), lone, *components], actor="test", replace=True)
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        scopes = mart(built, "mv_dora_scopes", "app_id = 'lone' and environment = 'staging' and level = 'team'")
+    assert [r["level_id"] for r in scopes] == ["ta"]
+
+
 def test_hourly_signals_across_a_month_boundary(tmp_path: Path) -> None:
     """The hourly signals are computed a month at a time: hours on both sides of a month's end land in their
     own month object, and the day and window sums that span the boundary add both months' parts."""
