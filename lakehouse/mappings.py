@@ -36,6 +36,7 @@ SELECTOR_PART = re.compile(
 )
 ENTITY_ID_CALL = re.compile(r"entityId\(([^)]*)\)")
 TAG_CALL = re.compile(r"\btag\(([^)]*)\)")
+ZONE_CALL = re.compile(r"\bmzName\(([^)]*)\)")
 QUOTED_ARGUMENT = re.compile(r'"((?:[^"~]|~.)*)"')
 TEMPLATE_FIELDS = {"entity", "component", "application", "environment", "name"}
 
@@ -187,6 +188,11 @@ def selector_entity_ids(selector: str) -> list[str]:
 def selector_tags(selector: str) -> list[str]:
     """`type(SERVICE),tag("app:pay")` -> ["app:pay"]."""
     return _call_arguments(TAG_CALL, selector)
+
+
+def selector_zones(selector: str) -> list[str]:
+    """`type(SERVICE),mzName("Payments")` -> ["Payments"]."""
+    return _call_arguments(ZONE_CALL, selector)
 
 
 def _call_arguments(call: re.Pattern[str], selector: str) -> list[str]:

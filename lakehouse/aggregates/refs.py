@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from lakehouse.mappings import MappingEntry, selector_entity_ids, selector_tags
+from lakehouse.mappings import MappingEntry, selector_entity_ids, selector_tags, selector_zones
 
 ENTITIES_SCHEMA = pa.schema(
     [
@@ -66,14 +66,19 @@ def pivots_table(entries: tuple[MappingEntry, ...] | list[MappingEntry]) -> pa.T
         entity_ids = selector_entity_ids(e.dynatrace_entity_selector or "")
         for entity in entity_ids:
             add("dynatrace_entity", entity, e)
-        # A tag only identifies services when the entry names none: an application tag shared by its
-        # components (and by their staging twins) must not pull every tagged service into one entity.
+        # Tags and management zones only identify services when the entry names none: an application tag
+        # shared by its components (and by their staging twins) must not pull every tagged service into one
+        # entity. They are criteria a service must meet all of, as Dynatrace reads a selector: the selector's
+        # own, or else the entry's tag pivot (ingestion fetches by the selector when there is one).
         if not entity_ids:
-            for tag in [
-                *selector_tags(e.dynatrace_entity_selector or ""),
-                *([e.dynatrace_tag] if e.dynatrace_tag else []),
-            ]:
+            selector = e.dynatrace_entity_selector or ""
+            tags, zones = set(selector_tags(selector)), set(selector_zones(selector))
+            if not tags and not zones and e.dynatrace_tag:
+                tags = {e.dynatrace_tag}
+            for tag in sorted(tags):
                 add("dynatrace_tag", tag, e)
+            for zone in sorted(zones):
+                add("dynatrace_zone", zone, e)
         if e.servicenow_ci_id:
             add("servicenow_ci", e.servicenow_ci_id, e)
         if e.argocd_app_name:

@@ -4,9 +4,11 @@
 -- refresh: hourly
 --
 -- A Dynatrace service belongs to the mapped entity whose entitySelector names it (entityId(...)); failing
--- that, to the entity whose tag it carries, as listed by the Entities API. An entity mapped in several
--- environments under the same tag takes the service in production first, then by environment name: the same
--- one in every build. services_of_entity says how
+-- that, to an entity whose selector's criteria it meets, as listed by the Entities API. A selector's criteria
+-- all apply, as in Dynatrace: every tag(...) it names, and every management zone (mzName(...)), must be on
+-- one listing of the service. Of several entities a service meets in full, the one with the most criteria
+-- (the most specific) takes it; then the entity id, then production before other environments, then the
+-- environment's name: the same one in every build. services_of_entity says how
 -- many services stand for the same entity (usually one: then its rows need no adding up). The entity's
 -- application and component come with it here, on a few thousand rows, so that the hourly signals (tens of
 -- millions of rows a year) need no join of their own to find them.
@@ -16,23 +18,43 @@ with direct as (
     where pivot_kind = 'dynatrace_entity'
 ),
 
-tagged as (
-    select distinct e.entity_id as dynatrace_entity_id, p.entity_id, p.environment, 2 as priority
-    from raw_dynatrace_entities as e
-    inner join ref_pivots as p on p.pivot_kind = 'dynatrace_tag' and list_contains(e.tags, p.value)
+criteria as (
+    select pivot_kind, value, entity_id, environment, count(*) over (partition by entity_id, environment) as needed
+    from ref_pivots
+    where pivot_kind in ('dynatrace_tag', 'dynatrace_zone')
+),
+
+-- Each distinct listing of a service (its tags and zones on some day), one row per label it carries.
+listings as (
+    select distinct entity_id, tags, management_zones from raw_dynatrace_entities
+),
+
+labels as (
+    select entity_id, tags, management_zones, 'dynatrace_tag' as pivot_kind, unnest(tags) as value from listings
+    union all
+    select entity_id, tags, management_zones, 'dynatrace_zone', unnest(management_zones) from listings
+),
+
+selected as (
+    select l.entity_id as dynatrace_entity_id, c.entity_id, c.environment, 2 as priority, any_value(c.needed) as met
+    from labels as l
+    inner join criteria as c on l.pivot_kind = c.pivot_kind and l.value = c.value
+    group by l.entity_id, l.tags, l.management_zones, c.entity_id, c.environment
+    having count(distinct (l.pivot_kind, l.value)) = any_value(c.needed)
 ),
 
 candidates as (
-    select * from direct
+    select *, 0 as met from direct
     union all
-    select * from tagged
+    select * from selected
 ),
 
 chosen as (
     select dynatrace_entity_id, entity_id, environment
     from candidates
     qualify row_number() over (
-        partition by dynatrace_entity_id order by priority, entity_id, (environment = 'production') desc, environment
+        partition by dynatrace_entity_id
+        order by priority, met desc, entity_id, (environment = 'production') desc, environment
     ) = 1
 )
 

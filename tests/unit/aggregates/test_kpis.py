@@ -445,6 +445,61 @@ def test_a_service_tagged_for_an_entity_mapped_in_two_environments_goes_to_produ
     assert [(r["environment"], r["requests"]) for r in hours] == [("production", 70.0)]
 
 
+def test_a_service_belongs_to_an_entity_whose_selector_criteria_it_meets_all_of(tmp_path: Path) -> None:
+    """Dynatrace applies every criterion of a selector. tagged-api is mapped in production by
+    tag("app:tagged"),tag("environment:production") and in staging by the same with environment:staging;
+    tagged-zdb adds tag("tier:db") in production; tagged-zone selects mzName("Checkout").
+    SERVICE-S carries app:tagged and environment:staging: staging's, not production's. SERVICE-O carries
+    environment:production alone: nobody's. SERVICE-D carries all three production tags: both tagged-api and
+    tagged-zdb are met in full, and the more specific, tagged-zdb, takes it. SERVICE-Z is in the zone."""
+    lake, settings = estate_lake(tmp_path)
+
+    def entry(entity: str, selector: str, environment: str = "production") -> dict[str, Any]:
+        return {
+            "entity_id": entity,
+            "kind": "component",
+            "application_id": "quiet",
+            "environment": environment,
+            "dynatrace_entity_selector": f"type(SERVICE),{selector}",
+        }
+
+    entries = [
+        entry("tagged-api", 'tag("app:tagged"),tag("environment:production")'),
+        entry("tagged-api", 'tag("app:tagged"),tag("environment:staging")', "staging"),
+        entry("tagged-zdb", 'tag("app:tagged"),tag("environment:production"),tag("tier:db")'),
+        entry("tagged-zone", 'mzName("Checkout")'),
+    ]
+    MappingStore(lake).apply([*mapping(), *entries], actor="test", replace=True)
+    services = {
+        "SERVICE-P": (["app:tagged", "environment:production"], [], 10.0),
+        "SERVICE-S": (["app:tagged", "environment:staging"], [], 20.0),
+        "SERVICE-D": (["app:tagged", "environment:production", "tier:db"], [], 40.0),
+        "SERVICE-O": (["environment:production"], [], 80.0),
+        "SERVICE-Z": ([], ["Checkout"], 160.0),
+    }
+    entities = get_dataset("dynatrace/entities")
+    listed = [
+        {"entity_id": s, "entity_type": "SERVICE", "tags": tags, "management_zones": zones, "seen_on": t(19)}
+        for s, (tags, zones, _) in services.items()
+    ]
+    lake.write_days(entities, rows(entities.id, *listed))
+    metrics = get_dataset("dynatrace/service_metrics_hourly")
+    hours = [
+        {"entity_id": s, "hour": t(19, 9), "request_count": requests, "error_count": 0.0}
+        for s, (_, _, requests) in services.items()
+    ]
+    lake.write_days(metrics, rows(metrics.id, *hours))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        found = mart(built, "mv_golden_signals_hourly", "component_id like 'tagged-%'")
+    assert sorted((r["component_id"], r["environment"], r["requests"]) for r in found) == [
+        ("tagged-api", "production", 10.0),
+        ("tagged-api", "staging", 20.0),
+        ("tagged-zdb", "production", 40.0),
+        ("tagged-zone", "production", 160.0),
+    ]
+
+
 def test_an_application_known_only_by_its_components_takes_the_first_components_team(tmp_path: Path) -> None:
     """lone is mapped only through two staging components that name different teams: lone-b (team tb) and
     lone-a (team ta). The application's staging row takes the first component's by id, ta, in every build."""
