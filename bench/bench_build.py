@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 from lake_generator import DEFAULT_END, LakeSpec, append_day, generate
 
 from lakehouse.aggregates import build as runner
@@ -35,6 +36,7 @@ from lakehouse.aggregates.sqlfiles import load_sql_files
 from lakehouse.duckdb_session import open_duckdb
 from lakehouse.mappings import MappingStore
 from lakehouse.runlog import RunLog
+from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 
@@ -43,6 +45,8 @@ RESULTS = REPO / "bench" / "RESULTS.md"
 # The build function's DuckDB memory limit (duckdb_memory_mb of build_aggregates in infra/terraform/functions.tf).
 BUILD_MEMORY_LIMIT = "1400MB"
 TARGET_FULL_S, TARGET_INCREMENTAL_S, TARGET_RSS_MB, TARGET_RATIO = 30.0, 3.0, 2048.0, 10.0
+# (b2): an incident opened this many days before the new day is resolved on it, as happens every day.
+LATE_INCIDENT_DAYS = 40
 
 # --- the PostgreSQL subset: the same SQL text runs in both engines -----------------------------------
 # Inputs are named as the runner names them (raw_*, ref_*, build_params). Only the day spine differs:
@@ -702,6 +706,25 @@ def ingest_one_day(folder: Path, spec: LakeSpec, day: date) -> list[str]:
     return record.days_written
 
 
+def resolve_an_old_incident(folder: Path, day: date, days_before: int) -> list[str]:
+    """An incident opened `days_before` days before `day` gets a new version, resolved at 09:00 that day, as an
+    ingest of ServiceNow would write it: into its opening day's partition, recorded in the run log."""
+    lake = Lake.from_settings(Settings(lake_url=str(folder)))
+    incidents = get_dataset("servicenow/incidents")
+    opened_on = day - timedelta(days=days_before)
+    versions = lake.read_partition(incidents, opened_on)
+    assert versions is not None and versions.num_rows, f"no incident opened on {opened_on}"
+    row = min(versions.to_pylist(), key=lambda r: (r["sys_id"], r["sys_updated_on"]))
+    resolved = datetime(day.year, day.month, day.day, 9, tzinfo=UTC)
+    row |= {"state": 6, "state_label": "Resolved", "resolved_at": resolved, "sys_updated_on": resolved}
+    runs = RunLog(lake)
+    record = runs.start("ingest_servicenow", "servicenow", incidents.id, trigger="bench")
+    write = lake.write_partition(incidents, opened_on, pa.Table.from_pylist([row], schema=versions.schema))
+    record.days_written = [write.day.isoformat()]
+    runs.finish(record, "succeeded")
+    return record.days_written
+
+
 def machine() -> dict[str, str]:
     cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
     cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if "model name" in line), platform.processor())
@@ -763,6 +786,16 @@ def main() -> None:
             print(f"{mode} build after ingesting {new_day} ...", flush=True)
             m[mode] = run_child("build", lake=folder, scratch=scratch, mode=mode, as_of=as_of_new)
             print(f"  {m[mode]['seconds']:.1f} s, peak {m[mode]['peak_rss_mb']:.0f} MB", flush=True)
+
+        # (b2) the same day, and an incident opened weeks before resolved on it, as happens every day: its
+        # opening day's partition is written again, so the incident tables are rebuilt from there.
+        folder = work / "hourly-late"
+        link_copy(work / "full", folder)
+        ingest_one_day(folder, spec, new_day)
+        report["late_days_written"] = resolve_an_old_incident(folder, new_day, LATE_INCIDENT_DAYS)
+        print(f"hourly build after ingesting {new_day} and an incident of {report['late_days_written']} ...")
+        m["hourly_late"] = run_child("build", lake=folder, scratch=scratch, mode="hourly", as_of=as_of_new)
+        print(f"  {m['hourly_late']['seconds']:.1f} s, peak {m['hourly_late']['peak_rss_mb']:.0f} MB", flush=True)
 
         # (d) the subset: DuckDB over the Parquet, then PostgreSQL tables + REFRESH MATERIALIZED VIEW
         # On the fully built lake: its inputs are read as the build reads them (the event history copies).
@@ -832,8 +865,8 @@ def render(report: dict[str, Any]) -> str:
         "| measurement | wall time | peak RSS | target | verdict |",
         "|---|---:|---:|---|---|",
     ]
-    full, hourly, daily = m["full"], m["hourly"], m["daily"]
-    rss_ok = max(full["peak_rss_mb"], hourly["peak_rss_mb"], daily["peak_rss_mb"]) <= TARGET_RSS_MB
+    full, hourly, daily, late = m["full"], m["hourly"], m["daily"], m["hourly_late"]
+    rss_ok = max(m[k]["peak_rss_mb"] for k in ("full", "hourly", "hourly_late", "daily")) <= TARGET_RSS_MB
     lines += [
         f'| (a) full rebuild, `mode="full"` ({full["day_from"]} … {full["day_to"]}, {full["objects_written"]} mart '
         f"objects) | {full['seconds']:.1f} s | {full['peak_rss_mb']:,.0f} MB | ≤ 30 s, ≤ 2 GB | "
@@ -841,6 +874,9 @@ def render(report: dict[str, Any]) -> str:
         f'| (b) incremental one day, `mode="hourly"` (rebuilds {hourly["day_from"]}, {hourly["objects_written"]} '
         f"objects) | {hourly['seconds']:.1f} s | {hourly['peak_rss_mb']:,.0f} MB | ≤ 3 s, ≤ 2 GB | "
         f"{verdict(hourly['seconds'] <= TARGET_INCREMENTAL_S)} / {verdict(hourly['peak_rss_mb'] <= TARGET_RSS_MB)} |",
+        f"| (b2) the same day, and an incident opened {LATE_INCIDENT_DAYS} days before resolved on it, "
+        f'`mode="hourly"` (rebuilds {late["day_from"]}, {late["objects_written"]} objects) | {late["seconds"]:.1f} s | '
+        f"{late['peak_rss_mb']:,.0f} MB | | (what an hourly build costs in operation) |",
         f'| (c) the same day, `mode="daily"` (period tables too, {daily["objects_written"]} objects) | '
         f"{daily['seconds']:.1f} s | {daily['peak_rss_mb']:,.0f} MB | ≤ 3 s, ≤ 2 GB | "
         f"{verdict(daily['seconds'] <= TARGET_INCREMENTAL_S)} / {verdict(daily['peak_rss_mb'] <= TARGET_RSS_MB)} |",
@@ -867,6 +903,9 @@ def render(report: dict[str, Any]) -> str:
         "and recorded in the run log as `days_written = {}`; the build found it there.".format(
             (spec.end + timedelta(days=1)).isoformat(), report.get("days_written")
         ),
+        "In (b2) an incident opened {} days before that day was resolved on it as well: ServiceNow's ingest wrote "
+        "its opening day's partition again (`days_written = {}`), so the incident tables are rebuilt from there "
+        "and the hourly signals only for the new day.".format(LATE_INCIDENT_DAYS, report.get("late_days_written")),
     ]
     if pg:
         lines += ["", "### PostgreSQL comparison", ""]

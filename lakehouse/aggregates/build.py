@@ -40,6 +40,8 @@ STATE_KEY = "state/build/aggregates.json"
 HOURLY_LOOKBACK_DAYS = 14
 PERIOD_LOOKBACK_DAYS = 200
 HOURLY_DATASETS = ("dynatrace/service_metrics_hourly", "elasticsearch/log_counts_hourly")
+# The datasets the hourly signals are computed from: days they wrote are the days whose signals are rebuilt.
+SIGNAL_DATASETS = (*HOURLY_DATASETS, "dynatrace/entities")
 # Whole-history tables with an app_id are written sorted by it, then by the first of these they have.
 EVENT_TIME_COLUMNS = ("opened_at", "change_start", "finished_at", "merged_at", "day", "hour")
 PER_APPLICATION_ROW_GROUP = 16_384
@@ -70,6 +72,9 @@ class BuildParams:
     day_from: date
     day_to: date
     mode: BuildMode
+    # The first day whose hourly signals are rebuilt: day_from unless only events reached further back (an
+    # incident opened weeks ago and resolved today rewrites its opening day, not that day's signals).
+    signals_from: date | None = None
     availability_target: float = 0.995
     latency_p95_threshold_ms: float = 500.0
     latency_p99_threshold_ms: float = 1500.0
@@ -78,6 +83,10 @@ class BuildParams:
     full_window_hours: int = 4
     full_min_confidence: float = 0.7
     min_coverage: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.signals_from is None:
+            object.__setattr__(self, "signals_from", self.day_from)
 
     @property
     def hours_from(self) -> datetime:
@@ -141,8 +150,15 @@ def build(
         mode = "full"
     elif mode == "full":
         full_because = "asked for"
-    day_from = _first_day_to_rebuild(lake, mode, previous, as_of)
-    build_params = BuildParams(as_of=as_of, day_from=day_from, day_to=as_of.date(), mode=mode, **(params or {}))  # type: ignore[arg-type]
+    day_from, signals_from = _first_days_to_rebuild(lake, mode, previous, as_of)
+    build_params = BuildParams(
+        as_of=as_of,
+        day_from=day_from,
+        day_to=as_of.date(),
+        mode=mode,
+        signals_from=signals_from,
+        **(params or {}),  # type: ignore[arg-type]
+    )
 
     runs = RunLog(lake)
     run = runs.start("build_aggregates", "mart", mode, window=(_midnight(day_from), as_of), trigger=trigger)
@@ -225,17 +241,25 @@ def _why_full(previous: dict | None, mapping_version: int, sql_version: str) -> 
     return None
 
 
-def _first_day_to_rebuild(lake: Lake, mode: BuildMode, previous: dict | None, as_of: datetime) -> date:
+def _first_days_to_rebuild(lake: Lake, mode: BuildMode, previous: dict | None, as_of: datetime) -> tuple[date, date]:
+    """The first day to rebuild, and the first day whose hourly signals are rebuilt: the earliest day any
+    ingest run wrote since the last build, and the earliest a run of the hourly signals (or of the entities
+    their attribution reads) wrote. A run that names no dataset counts for both."""
     if mode == "full" or previous is None:
         earliest = [d for ds in REGISTRY.values() if ds.name != "rejects" for d in lake.list_partitions(ds)[:1]]
-        return min([*earliest, as_of.date()])
+        first = min([*earliest, as_of.date()])
+        return first, first
     since = datetime.fromisoformat(previous["started_at"])
     touched = {as_of.date(), (as_of - timedelta(hours=1)).date()}
+    signals = set(touched)
     for record in RunLog(lake).list(since=since.date(), limit=100_000):
         if record.function == "build_aggregates" or record.finished_at is None or record.finished_at < since:
             continue
-        touched |= {date.fromisoformat(d) for d in record.days_written if d}
-    return min(touched)
+        days = {date.fromisoformat(d) for d in record.days_written if d}
+        touched |= days
+        if record.dataset is None or record.dataset in SIGNAL_DATASETS:
+            signals |= days
+    return min(touched), min(signals)
 
 
 def _register_inputs(
@@ -356,8 +380,11 @@ def _run_monthly(
     a month at a time, each step works on what fits in memory, and the month's component rows are computed
     once for both the application rollup and the mart."""
     first_hour = params.hours_from
+    # The day tables computed here read the hourly signals alone: their rebuilt days are those with new signals.
+    # The loop still covers the other rebuilt days, whose daily signals the later day tables read.
+    first_day = params.signals_from or params.day_from
     existing = {step.table: set(lake.list_keys(f"mart/{step.table}/")) for step in steps if step.is_mart}
-    to_write = {table: _months_to_write(params, keys) for table, keys in existing.items()}
+    to_write = {table: _months_to_write(params, keys, first_day) for table, keys in existing.items()}
     created: set[str] = set()
     for year, month in sorted({(d.year, d.month) for d in _days(first_hour.date(), params.day_to)}):
         first, after = _month_bounds(year, month)
@@ -380,7 +407,9 @@ def _run_monthly(
                     _execute(con, step, f"insert into {step.table} {step.text}")
             if step.is_mart and (year, month) in to_write[step.table]:
                 with _timed(result, f"write {step.table}"):
-                    month_write = _write_month(con, lake, step, params, year, month, scratch, existing[step.table])
+                    month_write = _write_month(
+                        con, lake, step, params, first_day, (year, month), scratch, existing[step.table]
+                    )
                 written.extend(month_write.objects)
                 stale.extend(month_write.stale)
     for step in steps:
@@ -438,8 +467,8 @@ def _write(
         return 1, rows
     existing = set(lake.list_keys(f"mart/{sql_file.table}/"))
     written = rows = 0
-    for year, month in sorted(_months_to_write(params, existing)):
-        month_write = _write_month(con, lake, sql_file, params, year, month, scratch, existing)
+    for year_month in sorted(_months_to_write(params, existing, params.day_from)):
+        month_write = _write_month(con, lake, sql_file, params, params.day_from, year_month, scratch, existing)
         for local in month_write.objects:
             _put(lake, local.key, local.path)
             rows += local.rows
@@ -514,11 +543,11 @@ def _fingerprints(con: duckdb.DuckDBPyConnection, lake: Lake, keys: list[str]) -
     return found
 
 
-def _months_to_write(params: BuildParams, keys: Iterable[str]) -> set[tuple[int, int]]:
-    """The months of a day table a build writes: those with rebuilt days and, in daily and full builds, those
-    still holding day objects of complete days, to fold them into their month objects. Without that, a month whose
-    last days were written by hourly builds keeps them apart when no later build rebuilds them."""
-    months = {(d.year, d.month) for d in _days(params.day_from, params.day_to)}
+def _months_to_write(params: BuildParams, keys: Iterable[str], first_day: date) -> set[tuple[int, int]]:
+    """The months of a day table a build writes: those with rebuilt days (from first_day) and, in daily and full
+    builds, those still holding day objects of complete days, to fold them into their month objects. Without that,
+    a month whose last days were written by hourly builds keeps them apart when no later build rebuilds them."""
+    months = {(d.year, d.month) for d in _days(first_day, params.day_to)}
     if params.mode != "hourly":
         today = params.as_of.date()
         months |= {(d.year, d.month) for k in keys if (d := Lake.mart_day_of(k)) is not None and d < today}
@@ -538,8 +567,8 @@ def _write_month(
     lake: Lake,
     sql_file: SqlFile,
     params: BuildParams,
-    year: int,
-    month: int,
+    first_day: date,
+    year_month: tuple[int, int],
     scratch: Path,
     existing: set[str],
 ) -> MonthWrite:
@@ -551,9 +580,10 @@ def _write_month(
     whole month, read back, merged, sorted and encoded again (about 1 s). Any other build compacts: the month
     object then holds every complete day (those before the build's own), merged by DuckDB from the month object,
     the day objects and the rebuilt rows, and the day objects it took in are removed once it is put."""
+    year, month = year_month
     first, after = _month_bounds(year, month)
     last = after - timedelta(days=1)
-    rebuilt = [d for d in _days(params.day_from, params.day_to) if first <= d <= last]
+    rebuilt = [d for d in _days(first_day, params.day_to) if first <= d <= last]
     month_key = lake.mart_month_key(sql_file.table, year, month)
     folder = month_key.rsplit("/", 1)[0] + "/"
     day_objects = {day: k for k in existing if k.startswith(folder) and (day := lake.mart_day_of(k)) is not None}

@@ -8,9 +8,10 @@
 -- The timeseries behind the golden signals: traffic (requests/hour), errors and error rate
 -- (errors / requests, hours without traffic have no rate), latency p50/p95/p99 in ms, CPU and memory
 -- saturation in percent, error and exception log lines. At application level counts add up and latency
--- and saturation are the worst component's.
+-- and saturation are the worst component's. The days rebuilt are those from signals_from: days an ingest
+-- of the hourly signals (or of the entities they are attributed by) wrote, not days only events reached.
 with params as (
-    select day_from, day_to from build_params
+    select signals_from, day_to from build_params
 ),
 
 components as (
@@ -72,4 +73,4 @@ select
     b.day
 from both_levels as b
 cross join params as p
-where b.day between p.day_from and p.day_to
+where b.day between p.signals_from and p.day_to

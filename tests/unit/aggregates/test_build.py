@@ -18,7 +18,7 @@ from lakehouse.runlog import RunLog
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
-from tests.unit.aggregates.estate import AS_OF, deployment, metrics, rows, t, write_estate
+from tests.unit.aggregates.estate import AS_OF, CI_DB, deployment, incident, metrics, rows, t, write_estate
 
 PROVIDED = {"build_params", "ref_entities", "ref_pivots"}
 GOLDEN_NOVEMBER = "mart/mv_golden_signals_hourly/month=2026-11/data.parquet"
@@ -161,7 +161,11 @@ def test_incremental_builds_give_the_same_mart_as_a_full_rebuild(tmp_path: Path,
     ingest_metrics(full_lake, timedelta(days=1))
     build(full_lake, full_settings, mode="full", as_of=AS_OF + timedelta(hours=14))
 
-    incremental, full = mart_snapshot(lake), mart_snapshot(full_lake)
+    assert_same_mart(lake, full_lake, mode)
+
+
+def assert_same_mart(incremental_lake: Lake, full_lake: Lake, mode: str) -> None:
+    incremental, full = mart_snapshot(incremental_lake), mart_snapshot(full_lake)
     if mode == "hourly":
         # An hourly build leaves the daily tables (SLO, DORA periods) as the last daily or full build made them.
         hourly = {f.table for f in load_sql_files() if f.refresh == "hourly" and f.is_mart}
@@ -169,6 +173,45 @@ def test_incremental_builds_give_the_same_mart_as_a_full_rebuild(tmp_path: Path,
         full = {k: v for k, v in full.items() if k in hourly}
         assert full["mv_golden_signals_hourly"]
     assert incremental == full
+
+
+def resolve_old_incident(lake: Lake) -> None:
+    """INC2, opened on the 18th, resolved on the 20th: an ingest writes its opening day's partition again."""
+    runs = RunLog(lake)
+    run = runs.start("ingest_servicenow", "servicenow", "servicenow/incidents")
+    resolved = incident("i2" * 16, "INC2", CI_DB, t(18, 8), 1, 6, t(20, 9))
+    writes = lake.write_days(get_dataset("servicenow/incidents"), rows("servicenow/incidents", resolved))
+    run.days_written = [w.day.isoformat() for w in writes]
+    runs.finish(run, "succeeded")
+
+
+def test_an_incident_resolved_today_rebuilds_its_days_but_not_the_signals_of_those_days(tmp_path: Path) -> None:
+    """The incident tables are rebuilt from INC2's opening day, the 18th; the hourly signals only for the 20th,
+    the day their ingest wrote. November's month object of signals, which holds the 18th and 19th, is left as
+    it was, and the mart is the same as a full rebuild of the same data."""
+    settings = Settings(lake_url=str(tmp_path / "incremental"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    build(lake, settings, mode="full", as_of=AS_OF)
+    before = lake.store.versions("mart/mv_golden_signals_hourly/")
+    time.sleep(0.01)  # a local object's version includes its modification time
+    ingest_metrics(lake, timedelta(days=1))
+    resolve_old_incident(lake)
+    result = build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=14))
+    assert result.day_from == t(18).date()
+    after = lake.store.versions("mart/mv_golden_signals_hourly/")
+    assert after[GOLDEN_NOVEMBER] == before[GOLDEN_NOVEMBER]
+    incidents = pa.concat_tables(lake.get_table(k) for k in lake.list_keys("mart/mv_incidents/"))  # type: ignore[misc]
+    inc2 = next(r for r in incidents.to_pylist() if r["number"] == "INC2")
+    assert inc2["restored_at"] == t(20, 9) and not inc2["is_open"]
+
+    full_settings = settings.model_copy(update={"lake_url": str(tmp_path / "full")})
+    full_lake = Lake.from_settings(full_settings)
+    write_estate(full_lake)
+    ingest_metrics(full_lake, timedelta(days=1))
+    resolve_old_incident(full_lake)
+    build(full_lake, full_settings, mode="full", as_of=AS_OF + timedelta(hours=14))
+    assert_same_mart(lake, full_lake, "hourly")
 
 
 def test_day_tables_are_written_per_month(lake_and_settings: tuple[Lake, Settings]) -> None:
