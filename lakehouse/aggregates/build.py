@@ -42,6 +42,8 @@ PERIOD_LOOKBACK_DAYS = 200
 HOURLY_DATASETS = ("dynatrace/service_metrics_hourly", "elasticsearch/log_counts_hourly")
 # The datasets the hourly signals are computed from: days they wrote are the days whose signals are rebuilt.
 SIGNAL_DATASETS = (*HOURLY_DATASETS, "dynatrace/entities")
+# The pivots by which a mapping finds Dynatrace services through the Entities API's listings.
+SELECTED_BY = {"dynatrace_tag", "dynatrace_zone"}
 # Whole-history tables with an app_id are written sorted by it, then by the first of these they have.
 EVENT_TIME_COLUMNS = ("opened_at", "change_start", "finished_at", "merged_at", "day", "hour")
 PER_APPLICATION_ROW_GROUP = 16_384
@@ -145,7 +147,8 @@ def build(
     previous = state[0] if state else None
     all_files = load_sql_files()
     sql_version = files_version(all_files)
-    full_because = _why_full(previous, mapping.version, sql_version)
+    entity_map = _entity_map_digest(lake, settings, mapping.entries, all_files)
+    full_because = _why_full(previous, mapping.version, sql_version, entity_map)
     if full_because:
         mode = "full"
     elif mode == "full":
@@ -219,6 +222,7 @@ def build(
         {
             "mapping_version": mapping.version,
             "sql_version": sql_version,
+            "entity_map": entity_map,
             "as_of": as_of.isoformat(),
             "run_id": run.run_id,
             "started_at": run.started_at.isoformat(),
@@ -228,17 +232,48 @@ def build(
     return result
 
 
-def _why_full(previous: dict | None, mapping_version: int, sql_version: str) -> str | None:
+def _why_full(previous: dict | None, mapping_version: int, sql_version: str, entity_map: str | None) -> str | None:
     """Why this build must rebuild every day whatever mode was asked, or None. A new mapping re-attributes every
-    day. New SQL changes what every day holds, and a month's kept days must have the columns and types of its
-    rebuilt ones."""
+    day, and so does a service re-tagged into another entity. New SQL changes what every day holds, and a month's
+    kept days must have the columns and types of its rebuilt ones."""
     if previous is None:
         return "no build before"
     if previous.get("mapping_version") != mapping_version:
         return f"mapping version {mapping_version} (was {previous.get('mapping_version')})"
     if previous.get("sql_version") != sql_version:
         return "the SQL files changed"
+    if previous.get("entity_map") != entity_map:
+        return "the Dynatrace services' tags or zones moved a service to another entity"
     return None
+
+
+def _entity_map_digest(lake: Lake, settings: Settings, entries: Iterable, files: list[SqlFile]) -> str | None:
+    """Which Dynatrace service goes to which mapped entity, as a digest, when the mapping finds services by tag or
+    management zone: the Entities API's latest listings then decide it, and a service re-tagged must move with its
+    history, as for a corrected mapping. None when the mapping names its services by id: the mapping's version
+    then says it all, and nothing is read."""
+    entries = list(entries)
+    if not set(pivots_table(entries).column("pivot_kind").to_pylist()) & SELECTED_BY:
+        return None
+    entity_map = next(f for f in files if f.table == "stg_dynatrace_entity_map")
+    con = open_duckdb(settings, lake)
+    stored = set(lake.list_keys(f"{history.HISTORY_PREFIX}/"))
+    copy = None
+    try:
+        _register_refs(con, entries)
+        dataset = REGISTRY["dynatrace/entities"]
+        # A copy made here is not kept: the build proper writes its own.
+        copy = _register_history(con, lake, dataset, stored, hourly=True, scratch=settings.duckdb_temp_directory)
+        _run(con, entity_map)
+        row = con.execute(
+            "select md5(coalesce(string_agg(concat_ws('|', dynatrace_entity_id, entity_id, environment), ',' "
+            "order by dynatrace_entity_id, entity_id, environment), '')) from stg_dynatrace_entity_map"
+        ).fetchone()
+    finally:
+        con.close()
+        if copy is not None:
+            copy.path.unlink(missing_ok=True)
+    return str(row[0]) if row else None
 
 
 def _first_days_to_rebuild(lake: Lake, mode: BuildMode, previous: dict | None, as_of: datetime) -> tuple[date, date]:
@@ -268,10 +303,7 @@ def _register_inputs(
     """The mapping, the parameters and one view per raw dataset. Returns the event datasets' history copies
     written to local files (see lakehouse.aggregates.history), to be put once the build has succeeded."""
     entries = list(entries)
-    con.register("ref_entities_arrow", entities_table(entries))
-    con.execute("create table ref_entities as select * from ref_entities_arrow")
-    con.register("ref_pivots_arrow", pivots_table(entries))
-    con.execute("create table ref_pivots as select * from ref_pivots_arrow")
+    _register_refs(con, entries)
     for column, kind in ENUM_KEYS.items():
         # Names are constants; the members are the mapping's own values, read by DuckDB.
         con.execute(
@@ -295,6 +327,14 @@ def _register_inputs(
         if copy is not None:
             copies.append(copy)
     return copies
+
+
+def _register_refs(con: duckdb.DuckDBPyConnection, entries: list) -> None:
+    """The mapping as the SQL joins on it: `ref_entities` and `ref_pivots`."""
+    con.register("ref_entities_arrow", entities_table(entries))
+    con.execute("create table ref_entities as select * from ref_entities_arrow")
+    con.register("ref_pivots_arrow", pivots_table(entries))
+    con.execute("create table ref_pivots as select * from ref_pivots_arrow")
 
 
 def _register_history(

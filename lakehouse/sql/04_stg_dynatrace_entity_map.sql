@@ -4,9 +4,10 @@
 -- refresh: hourly
 --
 -- A Dynatrace service belongs to the mapped entity whose entitySelector names it (entityId(...)); failing
--- that, to an entity whose selector's criteria it meets, as listed by the Entities API. A selector's criteria
--- all apply, as in Dynatrace: every tag(...) it names, and every management zone (mzName(...)), must be on
--- one listing of the service. Of several entities a service meets in full, the one with the most criteria
+-- that, to an entity whose selector's criteria it meets, as the Entities API listed it last. A selector's
+-- criteria all apply, as in Dynatrace: every tag(...) it names, and every management zone (mzName(...)), must
+-- be on the service. A service re-tagged moves with its history: the build then rebuilds every day, as for a
+-- corrected mapping. Of several entities a service meets in full, the one with the most criteria
 -- (the most specific) takes it; then the entity id, then production before other environments, then the
 -- environment's name: the same one in every build. services_of_entity says how
 -- many services stand for the same entity (usually one: then its rows need no adding up). The entity's
@@ -24,22 +25,24 @@ criteria as (
     where pivot_kind in ('dynatrace_tag', 'dynatrace_zone')
 ),
 
--- Each distinct listing of a service (its tags and zones on some day), one row per label it carries.
+-- Each service's latest listing, one row per label it carries.
 listings as (
-    select distinct entity_id, tags, management_zones from raw_dynatrace_entities
+    select entity_id, tags, management_zones
+    from raw_dynatrace_entities
+    qualify row_number() over (partition by entity_id order by seen_on desc) = 1
 ),
 
 labels as (
-    select entity_id, tags, management_zones, 'dynatrace_tag' as pivot_kind, unnest(tags) as value from listings
+    select entity_id, 'dynatrace_tag' as pivot_kind, unnest(tags) as value from listings
     union all
-    select entity_id, tags, management_zones, 'dynatrace_zone', unnest(management_zones) from listings
+    select entity_id, 'dynatrace_zone', unnest(management_zones) from listings
 ),
 
 selected as (
     select l.entity_id as dynatrace_entity_id, c.entity_id, c.environment, 2 as priority, any_value(c.needed) as met
     from labels as l
     inner join criteria as c on l.pivot_kind = c.pivot_kind and l.value = c.value
-    group by l.entity_id, l.tags, l.management_zones, c.entity_id, c.environment
+    group by l.entity_id, c.entity_id, c.environment
     having count(distinct (l.pivot_kind, l.value)) = any_value(c.needed)
 ),
 

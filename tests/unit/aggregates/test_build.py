@@ -14,11 +14,22 @@ import pytest
 from lakehouse.aggregates import build as build_module
 from lakehouse.aggregates.build import BuildError, build
 from lakehouse.aggregates.sqlfiles import SQL_DIR, load_sql_files, parse_sql_file
+from lakehouse.mappings import MappingStore
 from lakehouse.runlog import RunLog
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
-from tests.unit.aggregates.estate import AS_OF, CI_DB, deployment, incident, metrics, rows, t, write_estate
+from tests.unit.aggregates.estate import (
+    AS_OF,
+    CI_DB,
+    deployment,
+    incident,
+    mapping,
+    metrics,
+    rows,
+    t,
+    write_estate,
+)
 
 PROVIDED = {"build_params", "ref_entities", "ref_pivots"}
 GOLDEN_NOVEMBER = "mart/mv_golden_signals_hourly/month=2026-11/data.parquet"
@@ -482,3 +493,45 @@ def test_a_daily_build_folds_in_the_day_objects_of_a_month_it_does_not_rebuild(
         assert lake.list_keys(folder) == [f"{folder}data.parquet"]
         assert days_through(lake, f"{folder}data.parquet") == b"2026-11-30"
         assert [r for r in after[table] if r["day"].month == 11] == before[table]
+
+
+def list_service(lake: Lake, tags: list[str], seen_on_day: int) -> None:
+    """The Entities API lists SERVICE-R with these tags on that day, recorded in the run log as an ingest."""
+    entities = get_dataset("dynatrace/entities")
+    runs = RunLog(lake)
+    run = runs.start("ingest_dynatrace", "dynatrace", entities.id)
+    listing = {"entity_id": "SERVICE-R", "entity_type": "SERVICE", "tags": tags, "seen_on": t(seen_on_day)}
+    writes = lake.write_days(entities, rows(entities.id, listing))
+    run.days_written = [w.day.isoformat() for w in writes]
+    runs.finish(run, "succeeded")
+
+
+def test_a_service_retagged_into_another_entity_moves_with_its_history(
+    lake_and_settings: tuple[Lake, Settings],
+) -> None:
+    """retag-a takes the services tagged app:ra, retag-b those tagged app:rb. SERVICE-R, listed with app:ra on
+    the 19th, has 70 requests that day: retag-a's. On the 20th it is listed with app:rb: the next build, though
+    hourly, rebuilds every day, and the 19th's requests are retag-b's, as a full rebuild would have them."""
+    lake, settings = lake_and_settings
+    selected = [
+        {"entity_id": f"retag-{x}", "kind": "component", "application_id": "quiet", "dynatrace_tag": f"app:r{x}"}
+        for x in ("a", "b")
+    ]
+    MappingStore(lake).apply([*mapping(), *selected], actor="test", replace=True)
+    list_service(lake, ["app:ra"], 19)
+    metrics = get_dataset("dynatrace/service_metrics_hourly")
+    hour = {"entity_id": "SERVICE-R", "hour": t(19, 9), "request_count": 70.0, "error_count": 0.0}
+    lake.write_days(metrics, rows(metrics.id, hour))
+
+    def owner() -> list[tuple[str, float]]:
+        golden = pa.concat_tables(lake.get_table(k) for k in hourly_keys(lake)).to_pylist()  # type: ignore[misc]
+        return [(r["component_id"], r["requests"]) for r in golden if str(r["component_id"]).startswith("retag")]
+
+    build(lake, settings, mode="full", as_of=AS_OF)
+    assert owner() == [("retag-a", 70.0)]
+    assert build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1)).full_because is None
+
+    list_service(lake, ["app:rb"], 20)
+    result = build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=2))
+    assert result.mode == "full" and "tags" in (result.full_because or "")
+    assert owner() == [("retag-b", 70.0)]
