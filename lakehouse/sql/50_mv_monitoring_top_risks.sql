@@ -10,7 +10,8 @@
 --   recurring         +15  3 or more incidents opened in 7 days
 --   failed changes    +10  per change failure (deployment) or unsuccessful change covering no deployment, at
 --                          most +20 (an unsuccessful change covering a deployment is that deployment's failure)
---   error-rate trend  +10  error rate of the last 7 days more than twice the 7 days before (and > 0.1 %)
+--   error-rate trend  +10  error rate of the last 7 days more than twice the 7 days before (and > 0.1 %); only
+--                          with traffic the week before: without it there is nothing to compare with
 -- Health: red when the score reaches 50 or a P1 incident is open; orange from 20; green below;
 -- 'no data' when the application had neither traffic nor events in the 14 days and has no open P1/P2 incident
 -- nor failed change: evidence of trouble is never hidden behind 'no data'.
@@ -114,7 +115,7 @@ scored as (
         case when incidents_7d >= 3 then 15 else 0 end as score_recurring,
         least(failed_changes_7d * 10, 20) as score_failed_changes,
         case
-            when error_rate_7d > 0.001 and error_rate_7d > 2 * coalesce(error_rate_prev_7d, 0) then 10 else 0
+            when error_rate_7d > 0.001 and error_rate_7d > 2 * error_rate_prev_7d then 10 else 0
         end as score_trend
     from evidence
 ),
@@ -133,8 +134,9 @@ totals as (
                 case when score_open_incidents > 0 then format('{} open P1/P2 incident(s)', open_p1_p2) end,
                 case when score_recurring > 0 then format('{} incidents in 7 days', incidents_7d) end,
                 case when score_failed_changes > 0 then format('{} failed change(s) in 7 days', failed_changes_7d) end,
-                case when score_trend > 0 then format('error rate {:.2f}% is more than twice the previous week''s',
-                    100 * error_rate_7d) end
+                case when score_trend > 0 then format(
+                    'error rate {:.2f}% is more than twice the previous week''s {:.2f}%',
+                    100 * error_rate_7d, 100 * error_rate_prev_7d) end
             ],
             x -> x is not null
         ) as reasons

@@ -39,7 +39,8 @@ def test_summary_of_shop(client: TestClient) -> None:
     slo = body["slo"]
     assert slo["availabilityStatus"] == "insufficient data"
     assert slo["errorBudgetConsumed"] == pytest.approx(124 / 170)
-    assert body["risk"]["riskScore"] == 50 and body["risk"]["health"] == "red"
+    # Open P1 +20, two failed changes +20, no trend (no traffic the week before); the open P1 makes it red.
+    assert body["risk"]["riskScore"] == 40 and body["risk"]["health"] == "red"
     last = {d["componentId"]: d for d in body["lastDeployments"]}
     assert last["shop-api"]["deploymentKey"] == "argocd:shop-api-prod:3"
 

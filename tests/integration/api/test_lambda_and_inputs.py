@@ -105,7 +105,7 @@ def test_http_api_v2_event(lambda_handler: Any) -> None:
     )
     assert answer["statusCode"] == 200
     body = json.loads(answer["body"])
-    assert body["incidents"]["open"] == 1 and body["risk"]["riskScore"] == 50
+    assert body["incidents"]["open"] == 1 and body["risk"]["riskScore"] == 40
     series = lambda_handler(
         http_api_v2(
             "/monitoring/applications/shop/timeseries",

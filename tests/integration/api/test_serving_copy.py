@@ -47,7 +47,7 @@ def test_the_summary_answers_before_the_rest_of_the_copy_is_loaded(
             body = summary.json()
             # The same figures as with the whole copy (test_endpoints.test_summary_of_shop).
             assert body["goldenSignals"]["requests"] == 14 * 1000 + 14 * 500
-            assert body["incidents"]["openP1P2"] == 1 and body["risk"]["riskScore"] == 50
+            assert body["incidents"]["openP1P2"] == 1 and body["risk"]["riskScore"] == 40
             assert body["lastDeployments"][0]["deploymentKey"] == "argocd:shop-api-prod:3"
             component = client.get("/monitoring/components/shop-db/summary", headers=READER)
             assert component.status_code == 200 and component.json()["incidents"]["open"] == 1

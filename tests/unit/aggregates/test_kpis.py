@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from tests.unit.aggregates.estate import (
     deployment,
     incident,
     mapping,
+    metrics,
     rows,
     t,
     write_estate,
@@ -178,19 +179,33 @@ def test_top_risks_and_health_with_reasons(built) -> None:
     assert next(r["app_id"] for r in risks) == "shop"
     shop = risks[0]
     # open P1/P2: +20; failed changes in 7 days: D2 and G1 = 2 (CHG2 closed unsuccessful, but it covers G1: one
-    # failure, not two), +20; error-rate trend
-    # 124/34000 = 0.36 % against nothing the week before: +10. Availability 99.64 % meets 99.5 %.
-    assert (shop["score_open_incidents"], shop["score_failed_changes"], shop["score_trend"]) == (20, 20, 10)
-    assert shop["score_slo"] == 0 and shop["risk_score"] == 50 and shop["health"] == "red"
-    assert shop["reasons"] == [
-        "1 open P1/P2 incident(s)",
-        "2 failed change(s) in 7 days",
-        "error rate 0.36% is more than twice the previous week's",
-    ]
+    # failure, not two), +20; no error-rate trend: 124/34000 = 0.36 % with no traffic the week before, nothing
+    # to compare with. Availability 99.64 % meets 99.5 %. INC2 is an open P1: red.
+    assert (shop["score_open_incidents"], shop["score_failed_changes"], shop["score_trend"]) == (20, 20, 0)
+    assert shop["score_slo"] == 0 and shop["risk_score"] == 40 and shop["health"] == "red"
+    assert shop["reasons"] == ["1 open P1/P2 incident(s)", "2 failed change(s) in 7 days"]
     health = {(r["level"], r["level_id"]): r for r in mart(built, "mv_health")}
     assert health[("application", "quiet")]["health"] == "no data"
     # d1 holds shop (red) and quiet (no data): one of one application with data is red.
     assert health[("domain", "d1")]["health"] == "red" and health[("domain", "d1")]["reasons"] == ["shop is red"]
+
+
+def test_the_error_rate_trend_compares_with_a_previous_week_that_had_traffic(tmp_path: Path) -> None:
+    """shop's week before (the 12th, in 7-day window [6th 10:00, 13th 10:00)) had the same traffic at 0.1 %
+    errors; this week's 124/34000 = 0.36 % is more than twice that: +10, with both rates in the reason."""
+    lake, settings = estate_lake(tmp_path)
+    week_before = [
+        row | {"hour": row["hour"] - timedelta(days=7), "error_count": (row["request_count"] or 0.0) * 0.001}
+        for row in metrics().to_pylist()
+    ]
+    dataset = get_dataset("dynatrace/service_metrics_hourly")
+    lake.write_days(dataset, rows(dataset.id, *week_before))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        shop = one(mart(built, "mv_monitoring_top_risks", "app_id = 'shop'"))
+    assert shop["error_rate_prev_7d"] == pytest.approx(0.001)
+    assert shop["score_trend"] == 10 and shop["risk_score"] == 50
+    assert shop["reasons"][-1] == "error rate 0.36% is more than twice the previous week's 0.10%"
 
 
 def test_an_open_p1_or_a_deployment_in_14_days_is_evidence_not_no_data(tmp_path: Path) -> None:
