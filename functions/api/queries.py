@@ -310,7 +310,8 @@ order by level_id limit $limit
 # An explicit from/to is summed from the day table (whole UTC days), by events like the period tables.
 SLO_RANGE_SQL = """
 with days as (
-    select app_id, team, group_id, domain, requests, errors, measured_hours, latency_p95_good_hours
+    select app_id, team, group_id, domain, requests, errors, measured_hours, latency_measured_hours,
+        latency_p95_good_hours
     from mv_monitoring_app_day_summary
     where environment = $env and day >= $first_day and day <= $last_day
 ),
@@ -336,7 +337,7 @@ select
     sum(availability_target * requests) / nullif(sum(requests), 0) as availability_target,
     sum((1 - availability_target) * requests) as error_budget_allowed,
     sum(measured_hours) as measured_hours,
-    cast(sum(latency_p95_good_hours) as double) / nullif(sum(measured_hours), 0) as latency_p95_sli
+    cast(sum(latency_p95_good_hours) as double) / nullif(sum(latency_measured_hours), 0) as latency_p95_sli
 from keyed
 where id is not null and ($after is null or id > $after)
 group by id

@@ -16,7 +16,7 @@ from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from tests.integration.api.conftest import READ_ROUTES, READER, api_settings, down_sources
-from tests.unit.aggregates.estate import AS_OF, mapping, metrics
+from tests.unit.aggregates.estate import AS_OF, mapping, metrics, rows, t
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +26,13 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     lake = Lake.from_settings(settings)
     MappingStore(lake).apply(mapping(), actor="test", replace=True)
     lake.write_days(get_dataset("dynatrace/service_metrics_hourly"), metrics())
+    # quiet-svc has traffic on the 19th from 00:00 to 20:00: a p95 of 100 ms for ten hours, none for ten.
+    quiet = [
+        {"entity_id": "SERVICE-Q", "hour": t(19, h), "request_count": 100.0, "error_count": 0.0}
+        | ({"latency_p95_ms": 100.0} if h < 10 else {})
+        for h in range(20)
+    ]
+    lake.write_days(get_dataset("dynatrace/service_metrics_hourly"), rows("dynatrace/service_metrics_hourly", *quiet))
     build(lake, settings, mode="full", as_of=AS_OF)
     with TestClient(create_app(api_settings(root), settings, down_sources()), raise_server_exceptions=False) as c:
         yield c
@@ -54,3 +61,13 @@ def test_dora_says_no_deployments_rather_than_zero(client: TestClient) -> None:
     shop = next(r for r in items if r["id"] == "shop")
     assert shop["deploymentFrequencyState"] == "no deployments"
     assert shop["changeFailureRate"] is None
+
+
+def test_a_latency_sli_leaves_out_hours_with_traffic_but_no_latency(client: TestClient) -> None:
+    """quiet's 20 hours with traffic: ten with a p95 of 100 ms (good), ten with none reported. Its latency SLI is
+    10 good of 10 measured hours, over the 30-day period and over an explicit range of that day alike."""
+    period = client.get("/monitoring/kpis/slo?period=last_30d&groupBy=app", headers=READER).json()["items"]
+    assert next(r for r in period if r["id"] == "quiet")["latencyP95Sli"] == 1.0
+    day = client.get("/monitoring/kpis/slo?groupBy=app&from=2026-11-19&to=2026-11-20", headers=READER).json()
+    quiet = next(r for r in day["items"] if r["id"] == "quiet")
+    assert quiet["latencyP95Sli"] == 1.0 and quiet["measuredHours"] == 20
