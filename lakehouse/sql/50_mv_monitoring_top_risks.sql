@@ -9,7 +9,8 @@
 --   open P1/P2        +20  per open priority 1-2 incident, at most +40
 --   recurring         +15  3 or more incidents opened in 7 days
 --   failed changes    +10  per change failure (deployment) or unsuccessful change covering no deployment, at
---                          most +20 (an unsuccessful change covering a deployment is that deployment's failure)
+--                          most +20 (an unsuccessful change covering a deployment is that deployment's failure,
+--                          counted with the change when the deployment finished before the 7 days)
 --   error-rate trend  +10  error rate of the last 7 days more than twice the 7 days before (and > 0.1 %); only
 --                          with traffic the week before: without it there is nothing to compare with
 -- Health: red when the score reaches 50 or a P1 incident is open; orange from 20; green below;
@@ -66,10 +67,17 @@ failures as (
     group by d.app_id
 ),
 
+-- An unsuccessful change counts here unless the deployment it covers is counted above: one that finished in
+-- the 7 days. A change ending in them over a deployment that finished just before still counts, once.
 changes as (
-    select c.app_id, count(*) filter (where c.is_failed and not c.covers_deployment) as unsuccessful_changes_7d
+    select
+        c.app_id,
+        count(*) filter (
+            where c.is_failed and (not c.covers_deployment or d.finished_at < bp.as_of - interval 7 day)
+        ) as unsuccessful_changes_7d
     from mv_changes as c
     cross join params as bp
+    left join mv_deployments as d on c.deployment_key = d.deployment_key
     where c.environment = 'production' and c.change_end >= bp.as_of - interval 7 day and c.change_end < bp.as_of
     group by c.app_id
 ),

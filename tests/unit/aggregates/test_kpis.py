@@ -208,6 +208,37 @@ def test_the_error_rate_trend_compares_with_a_previous_week_that_had_traffic(tmp
     assert shop["reasons"][-1] == "error rate 0.36% is more than twice the previous week's 0.10%"
 
 
+def test_an_unsuccessful_change_over_a_deployment_before_the_7_days_counts_once(tmp_path: Path) -> None:
+    """CHG9, unsuccessful, covers quiet-prod's deployment Q1, which finished 20 minutes before the 7 days of top
+    risks began; the change ended 10 minutes inside them. Q1 is not a failure of the 7 days, so the change is:
+    one failed change, +10."""
+    lake, settings = estate_lake(tmp_path)
+    edge = AS_OF - timedelta(days=7)
+    deploys = get_dataset("deploys/deployment_events")
+    q1 = deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", edge - timedelta(minutes=20), "succeeded", "q1")
+    lake.write_days(deploys, rows(deploys.id, q1))
+    changes = get_dataset("servicenow/changes")
+    chg9 = {
+        "sys_id": "9" * 32,
+        "number": "CHG9",
+        "type": "normal",
+        "state": 3,
+        "cmdb_ci_sys_id": CI_Q,
+        "work_start": edge - timedelta(hours=1),
+        "work_end": edge + timedelta(minutes=10),
+        "close_code": "unsuccessful",
+        "sys_created_on": edge - timedelta(days=1),
+        "sys_updated_on": edge + timedelta(hours=1),
+    }
+    lake.write_days(changes, rows(changes.id, chg9))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        assert one(mart(built, "mv_changes", "number = 'CHG9'"))["deployment_key"] == "argocd:quiet-prod:1"
+        quiet = one(mart(built, "mv_monitoring_top_risks", "app_id = 'quiet'"))
+    assert (quiet["failed_changes_7d"], quiet["score_failed_changes"]) == (1, 10)
+    assert quiet["reasons"] == ["1 failed change(s) in 7 days"]
+
+
 def test_an_open_p1_or_a_deployment_in_14_days_is_evidence_not_no_data(tmp_path: Path) -> None:
     """quiet has no traffic and, in the hand-made estate, no events: 'no data'. A P1 on quiet-svc opened on the 1st
     (19 days before as_of) and still open makes it red; alone, a deployment of quiet-prod 10 days before as_of
