@@ -196,9 +196,15 @@ def selector_zones(selector: str) -> list[str]:
 
 
 def _call_arguments(call: re.Pattern[str], selector: str) -> list[str]:
+    # Criteria at the top level only: inside a relationship, fromRelationships.runsOnHost(tag("dc:east")) say,
+    # a tag or an id is the related entity's, not the service's.
     # Arguments are quoted (Dynatrace escapes a quote inside with ~) or, leniently, bare.
     values: list[str] = []
-    for arguments in call.findall(selector):
+    for part in _split_selector(selector) or []:
+        match = call.fullmatch(part)
+        if match is None:
+            continue
+        arguments = match.group(1)
         quoted = [m.replace("~", "") for m in QUOTED_ARGUMENT.findall(arguments)]
         values += quoted or [p.strip() for p in arguments.split(",") if p.strip()]
     return values

@@ -147,7 +147,12 @@ def build(
     previous = state[0] if state else None
     all_files = load_sql_files()
     sql_version = files_version(all_files)
-    entity_map = _entity_map_digest(lake, settings, mapping.entries, all_files)
+    runs = RunLog(lake)
+    try:
+        entity_map = _entity_map_digest(lake, settings, mapping.entries, all_files)
+    except BaseException as exc:
+        runs.finish(runs.start("build_aggregates", "mart", mode, trigger=trigger), "failed", error=exc)
+        raise
     full_because = _why_full(previous, mapping.version, sql_version, entity_map)
     if full_because:
         mode = "full"
@@ -163,7 +168,6 @@ def build(
         **(params or {}),  # type: ignore[arg-type]
     )
 
-    runs = RunLog(lake)
     run = runs.start("build_aggregates", "mart", mode, window=(_midnight(day_from), as_of), trigger=trigger)
     result = BuildResult(
         mode, as_of, day_from, build_params.day_to, mapping.version, run_id=run.run_id, full_because=full_because
@@ -258,12 +262,12 @@ def _entity_map_digest(lake: Lake, settings: Settings, entries: Iterable, files:
     entity_map = next(f for f in files if f.table == "stg_dynatrace_entity_map")
     con = open_duckdb(settings, lake)
     stored = set(lake.list_keys(f"{history.HISTORY_PREFIX}/"))
-    copy = None
     try:
         _register_refs(con, entries)
-        dataset = REGISTRY["dynatrace/entities"]
-        # A copy made here is not kept: the build proper writes its own.
-        copy = _register_history(con, lake, dataset, stored, hourly=True, scratch=settings.duckdb_temp_directory)
+        # No new history copy here: the build proper writes one when it is due.
+        _register_history(
+            con, lake, REGISTRY["dynatrace/entities"], stored, hourly=True, scratch=None, may_rewrite=False
+        )
         _run(con, entity_map)
         row = con.execute(
             "select md5(coalesce(string_agg(concat_ws('|', dynatrace_entity_id, entity_id, environment), ',' "
@@ -271,8 +275,6 @@ def _entity_map_digest(lake: Lake, settings: Settings, entries: Iterable, files:
         ).fetchone()
     finally:
         con.close()
-        if copy is not None:
-            copy.path.unlink(missing_ok=True)
     return str(row[0]) if row else None
 
 
@@ -338,9 +340,17 @@ def _register_refs(con: duckdb.DuckDBPyConnection, entries: list) -> None:
 
 
 def _register_history(
-    con: duckdb.DuckDBPyConnection, lake: Lake, dataset: Dataset, stored: set[str], *, hourly: bool, scratch: Path
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    dataset: Dataset,
+    stored: set[str],
+    *,
+    hourly: bool,
+    scratch: Path | None,
+    may_rewrite: bool = True,
 ) -> LocalObject | None:
-    """An event dataset's view over its history copy and the days since; a new copy when that is due."""
+    """An event dataset's view over its history copy and the days since; a new copy (in `scratch`) when that is
+    due and allowed."""
     view = f"raw_{dataset.source}_{dataset.name}"
     days = history.plan(con, lake, dataset, stored)
     if not days.versions:
@@ -348,7 +358,7 @@ def _register_history(
         return None
     history.register(con, lake, view, days)
     copy = None
-    if days.needs_rewrite(hourly):
+    if may_rewrite and scratch is not None and days.needs_rewrite(hourly):
         # The view name comes from the dataset registry; the footer lists the days and versions read.
         query = f"select * from {view}_days"  # noqa: S608
         path, rows = _copy_to_file(

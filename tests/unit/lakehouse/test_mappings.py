@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from lakehouse.mappings import MappingEntry, from_catalog, load_file, validate_entries
+from lakehouse.mappings import (
+    MappingEntry,
+    from_catalog,
+    load_file,
+    selector_entity_ids,
+    selector_tags,
+    selector_zones,
+    validate_entries,
+)
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "lakehouse" / "examples" / "mappings.yaml"
 CI_A = "3c1e8a8f1b2a4c5d9e0f1a2b3c4d5e6f"
@@ -197,3 +205,15 @@ def test_catalog_with_bad_annotation_reports_the_entity() -> None:
     entries, problems = from_catalog(docs)
     assert [e.entity_id for e in entries] == ["checkout"]
     assert len(problems) == 1 and problems[0].startswith("entry 2 (checkout-api): argocd_app_name:")
+
+
+def test_a_selectors_criteria_are_read_at_its_top_level_only() -> None:
+    """A tag or an id inside a relationship criterion is the related entity's, not the service's."""
+    selector = (
+        'type(SERVICE),tag("app:pay","tier:db"),mzName("Payments"),'
+        'fromRelationships.runsOnHost(tag("dc:east")),toRelationships.calls(entityId("SERVICE-X"))'
+    )
+    assert selector_tags(selector) == ["app:pay", "tier:db"]
+    assert selector_zones(selector) == ["Payments"]
+    assert selector_entity_ids(selector) == []
+    assert selector_entity_ids('type(SERVICE),entityId("SERVICE-A","SERVICE-B")') == ["SERVICE-A", "SERVICE-B"]
