@@ -42,6 +42,8 @@ PERIOD_LOOKBACK_DAYS = 200
 HOURLY_DATASETS = ("dynatrace/service_metrics_hourly", "elasticsearch/log_counts_hourly")
 # The datasets the hourly signals are computed from: days they wrote are the days whose signals are rebuilt.
 SIGNAL_DATASETS = (*HOURLY_DATASETS, "dynatrace/entities")
+# The application hours (a month at a time) and the hourly mart that keeps them, level = 'application'.
+APPLICATION_HOURS, HOURLY_MART = "stg_app_signals_hourly", "mv_golden_signals_hourly"
 # The pivots by which a mapping finds Dynatrace services through the Entities API's listings.
 SELECTED_BY = {"dynatrace_tag", "dynatrace_zone"}
 # Whole-history tables with an app_id are written sorted by it, then by the first of these they have.
@@ -441,7 +443,12 @@ def _run_monthly(
         # A day either side: the partitions hold whole UTC days, the margin only guards the edges.
         _bound_hourly_days(con, first - timedelta(days=1), after)
         hours = {"month_first_hour": max(first_hour, _midnight(first)), "month_after_hour": _midnight(after)}
+        kept = _kept_application_hours(lake, params, existing, first_day, (year, month))
         for step in steps:
+            if kept and step.table == APPLICATION_HOURS:
+                with _timed(result, "read back application hours"):
+                    _read_back(con, step, [lake.url_of(k) for k in kept], hours)
+                continue
             with _timed(result, step.path.name):
                 if step.materialize == "month":
                     # The name comes from our header; the hours are bound.
@@ -470,6 +477,35 @@ def _run_monthly(
         elif step.materialize == "month":
             # Only this loop reads it; the memory goes back to the steps that follow.
             con.execute(f"drop table if exists {step.table}")
+
+
+def _kept_application_hours(
+    lake: Lake, params: BuildParams, existing: dict[str, set[str]], first_day: date, year_month: tuple[int, int]
+) -> list[str]:
+    """The hourly mart's objects of a month none of whose days has new signals, in an incremental build: their
+    application rows are what the application rollup would give again, made by the same SQL from the same inputs
+    (new SQL, a new mapping or a service moved to another entity make the build a full one). Empty when the month
+    must be rolled up from the component hours."""
+    _, after = _month_bounds(*year_month)
+    if params.mode == "full" or after > first_day or HOURLY_MART not in existing:
+        return []
+    folder = lake.mart_month_key(HOURLY_MART, *year_month).rsplit("/", 1)[0] + "/"
+    return sorted(k for k in existing[HOURLY_MART] if k.startswith(folder))
+
+
+def _read_back(con: duckdb.DuckDBPyConnection, step: SqlFile, urls: list[str], hours: Mapping[str, object]) -> None:
+    """The application hours of a month read back from the hourly mart, in the table's own columns and types
+    (its keys are ENUMs again, as the rollup gives them)."""
+    # The name and text come from our SQL file.
+    _execute(con, step, f"create or replace table {step.table} as select * from ({step.text}\n) limit 0")  # noqa: S608
+    columns = ", ".join(name for name, _ in _column_types(con, step.table))
+    # Names come from our headers and the table's own columns; values are bound.
+    con.execute(
+        f"insert into {step.table} by name select {columns} "  # noqa: S608
+        "from read_parquet($urls, hive_partitioning = false, union_by_name = true) "
+        "where level = 'application' and hour >= $month_first_hour and hour < $month_after_hour",
+        {"urls": urls, **hours},
+    )
 
 
 def _run(con: duckdb.DuckDBPyConnection, sql_file: SqlFile) -> None:

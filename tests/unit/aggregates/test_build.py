@@ -535,3 +535,30 @@ def test_a_service_retagged_into_another_entity_moves_with_its_history(
     result = build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=2))
     assert result.mode == "full" and "tags" in (result.full_because or "")
     assert owner() == [("retag-b", 70.0)]
+
+
+def test_a_daily_build_reads_back_the_application_hours_of_months_without_new_signals(tmp_path: Path) -> None:
+    """The estate's day of signals also on 20 October. After a full build, a day of signals arrives for 20
+    November: the daily build rolls November up again and reads October's application hours back from the
+    hourly mart. Its mart, the quarter's SLO (which counts 20 October) included, is a full rebuild's."""
+
+    def lake_with_october(name: str) -> tuple[Lake, Settings]:
+        settings = Settings(lake_url=str(tmp_path / name), duckdb_temp_directory=tmp_path / "duckdb")
+        lake = Lake.from_settings(settings)
+        write_estate(lake)
+        ingest_metrics(lake, -timedelta(days=30))
+        return lake, settings
+
+    lake, settings = lake_with_october("incremental")
+    build(lake, settings, mode="full", as_of=AS_OF)
+    ingest_metrics(lake, timedelta(days=1))
+    result = build(lake, settings, mode="daily", as_of=AS_OF + timedelta(hours=14))
+    assert result.full_because is None and "read back application hours" in result.seconds
+
+    full_lake, full_settings = lake_with_october("full")
+    ingest_metrics(full_lake, timedelta(days=1))
+    build(full_lake, full_settings, mode="full", as_of=AS_OF + timedelta(hours=14))
+    quarter = [r for r in mart_snapshot(full_lake)["mv_slo_app_period"] if r["period"] == "quarter"]
+    shop = next(r for r in quarter if r["app_id"] == "shop" and r["environment"] == "production")
+    assert shop["availability_denominator"] == 3 * 34_000  # 20 Oct, 19 and 20 Nov
+    assert_same_mart(lake, full_lake, "daily")
