@@ -7,9 +7,9 @@
 -- A deployment attempt is a change failure when it failed, when it was rolled back (see stg_deployments),
 -- when it is linked to an incident that counts (see mv_incident_links), or when the change covering it
 -- closed 'unsuccessful'.
--- recovered_at: for a failed or rolled-back attempt, the next successful deployment in the entity's sequence
--- (see stg_deployments); for an incident link, when the incident was restored (the later of the two when
--- both apply). Null while not recovered.
+-- recovered_at: for a failed or rolled-back attempt, or one whose change closed 'unsuccessful', the next
+-- successful deployment in the entity's sequence (see stg_deployments); for an incident link, when the
+-- incident was restored (the later of the two when both apply). Null while not recovered.
 -- Rework (DORA's fifth metric): an unplanned deployment made to fix production: a rollback, or a
 -- deployment covered by an emergency change.
 with incident_links as (
@@ -64,14 +64,14 @@ select
     case
         when lf.caused_incident and not lf.incidents_restored then null
         else greatest(
-            case when d.status = 'failed' or coalesce(d.rolled_back, false) then d.next_success_at end,
+            case when failed_without_incident then d.next_success_at end,
             case when lf.caused_incident then lf.incident_restored_at end
         )
     end as recovered_at_full,
     case
         when ll.caused_incident and not ll.incidents_restored then null
         else greatest(
-            case when d.status = 'failed' or coalesce(d.rolled_back, false) then d.next_success_at end,
+            case when failed_without_incident then d.next_success_at end,
             case when ll.caused_incident then ll.incident_restored_at end
         )
     end as recovered_at_light,

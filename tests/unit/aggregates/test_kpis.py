@@ -239,6 +239,38 @@ def test_an_unsuccessful_change_over_a_deployment_before_the_7_days_counts_once(
     assert quiet["reasons"] == ["1 failed change(s) in 7 days"]
 
 
+def test_a_deployment_failed_by_its_unsuccessful_change_recovers_with_the_next_success(tmp_path: Path) -> None:
+    """quiet-prod's Q1 succeeded on the 10th at 12:00, but CHG3, covering it, closed unsuccessful: a change failure.
+    Q2 succeeded on the 12th at 12:00: Q1 recovered 48 hours later. DORA for quiet over 30 days: 1 failure of 2
+    deployments, one recovery of 48 h."""
+    lake, settings = estate_lake(tmp_path)
+    deploys = get_dataset("deploys/deployment_events")
+    q1 = deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(10, 12), "succeeded", "q1")
+    q2 = deployment("argocd:quiet-prod:2", "argocd", "quiet-prod", t(12, 12), "succeeded", "q2")
+    lake.write_days(deploys, rows(deploys.id, q1, q2))
+    changes = get_dataset("servicenow/changes")
+    chg3 = {
+        "sys_id": "3" * 32,
+        "number": "CHG3",
+        "type": "normal",
+        "state": 3,
+        "cmdb_ci_sys_id": CI_Q,
+        "work_start": t(10, 11, 30),
+        "work_end": t(10, 12, 30),
+        "close_code": "unsuccessful",
+        "sys_created_on": t(9),
+        "sys_updated_on": t(10, 13),
+    }
+    lake.write_days(changes, rows(changes.id, chg3))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        first = one(mart(built, "mv_deployments", "deployment_key = 'argocd:quiet-prod:1'"))
+        quiet = dora(built, "quiet")
+    assert first["is_change_failure_full"] and first["recovered_at_full"] == t(12, 12)
+    assert (quiet["change_failure_numerator"], quiet["change_failure_denominator"]) == (1, 2)
+    assert quiet["recovery_sample"] == 1 and quiet["recovery_median_hours"] == pytest.approx(48.0)
+
+
 def test_an_open_p1_or_a_deployment_in_14_days_is_evidence_not_no_data(tmp_path: Path) -> None:
     """quiet has no traffic and, in the hand-made estate, no events: 'no data'. A P1 on quiet-svc opened on the 1st
     (19 days before as_of) and still open makes it red; alone, a deployment of quiet-prod 10 days before as_of
