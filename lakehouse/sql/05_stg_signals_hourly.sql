@@ -10,7 +10,8 @@
 -- by their start). Several Dynatrace services mapped to one entity add their counts; for latency and
 -- saturation the worst service stands for the entity, since percentiles cannot be added. An entity with a
 -- single service takes its rows as they are (the same result without a GROUP BY over every hour).
--- A null means no data for that hour, never zero.
+-- A null means no data for that hour, never zero, but for the errors of an hour with traffic: Dynatrace leaves
+-- an error count's slot empty when no error occurred, so there they are 0.
 -- Application, component and environment are ENUM types over the mapping's values (created by the build):
 -- the month's rows are grouped and sorted on them, and DuckDB handles an ENUM as a small integer.
 with entity_map as (
@@ -32,7 +33,7 @@ single_service as (
         map.environment,
         m.hour,
         m.request_count as requests,
-        m.error_count as errors,
+        case when m.request_count > 0 then coalesce(m.error_count, 0) else m.error_count end as errors,
         m.latency_p50_ms,
         m.latency_p95_ms,
         m.latency_p99_ms,
@@ -51,7 +52,7 @@ several_services as (
         map.environment,
         m.hour,
         sum(m.request_count) as requests,
-        sum(m.error_count) as errors,
+        case when sum(m.request_count) > 0 then coalesce(sum(m.error_count), 0) else sum(m.error_count) end as errors,
         max(m.latency_p50_ms) as latency_p50_ms,
         max(m.latency_p95_ms) as latency_p95_ms,
         max(m.latency_p99_ms) as latency_p99_ms,

@@ -271,6 +271,25 @@ def test_a_deployment_failed_by_its_unsuccessful_change_recovers_with_the_next_s
     assert quiet["recovery_sample"] == 1 and quiet["recovery_median_hours"] == pytest.approx(48.0)
 
 
+def test_an_hour_with_traffic_and_no_error_count_had_no_errors(tmp_path: Path) -> None:
+    """Dynatrace leaves an error count's slot empty when no error occurred. quiet-svc served 1,000 requests an
+    hour for the five days before as_of, every error count empty: 100 % available over 7 days, 'met'. Domain
+    d1, with shop's 34,000 requests and 124 errors, is (154,000 - 124) / 154,000."""
+    lake, settings = estate_lake(tmp_path)
+    metrics_dataset = get_dataset("dynatrace/service_metrics_hourly")
+    hours = [
+        {"entity_id": "SERVICE-Q", "hour": AS_OF - timedelta(hours=h), "request_count": 1000.0} for h in range(1, 121)
+    ]
+    lake.write_days(metrics_dataset, rows(metrics_dataset.id, *hours))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        where = "period = 'last_7d' and environment = 'production'"
+        quiet = one(mart(built, "mv_slo_app_period", f"{where} and app_id = 'quiet'"))
+        d1 = one(mart(built, "mv_slo_group_period", f"{where} and level = 'domain' and level_id = 'd1'"))
+    assert (quiet["availability"], quiet["availability_status"]) == (1.0, "met")
+    assert d1["availability"] == pytest.approx((154_000 - 124) / 154_000)
+
+
 def test_an_open_p1_or_a_deployment_in_14_days_is_evidence_not_no_data(tmp_path: Path) -> None:
     """quiet has no traffic and, in the hand-made estate, no events: 'no data'. A P1 on quiet-svc opened on the 1st
     (19 days before as_of) and still open makes it red; alone, a deployment of quiet-prod 10 days before as_of
