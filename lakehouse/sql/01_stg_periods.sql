@@ -30,6 +30,7 @@ select
     period,
     period_start,
     period_end,
-    (epoch(period_end) - epoch(period_start)) / 86400.0 as period_days,
-    (epoch(period_end) - epoch(period_start)) / 3600.0 as period_hours
+    -- Null for a period that has not begun (the month at its first hour): nothing is divided by zero.
+    nullif(epoch(period_end) - epoch(period_start), 0) / 86400.0 as period_days,
+    nullif(epoch(period_end) - epoch(period_start), 0) / 3600.0 as period_hours
 from periods

@@ -13,7 +13,7 @@ with facts as (
     select
         f.*,
         s.band_set,
-        f.deployments / f.period_days as deployment_frequency_per_day,
+        coalesce(f.deployments / f.period_days, 0) as deployment_frequency_per_day,
         case when f.attempts > 0 then f.change_failures / f.attempts end as change_failure_rate,
         case when f.deployments > 0 then f.rework_deployments / f.deployments end as rework_rate
     from stg_dora_facts as f

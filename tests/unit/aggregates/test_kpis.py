@@ -290,6 +290,24 @@ def test_an_hour_with_traffic_and_no_error_count_had_no_errors(tmp_path: Path) -
     assert d1["availability"] == pytest.approx((154_000 - 124) / 154_000)
 
 
+def test_a_month_at_its_first_hour_is_no_data_not_a_division_by_zero(tmp_path: Path) -> None:
+    """Built at 1 December 00:00, the month (and the quarter, since 1 October) have not begun: the month's SLO is
+    'no data' with no coverage, and its DORA frequency is 0 with 'no deployments'; nothing is NaN."""
+    lake, settings = estate_lake(tmp_path)
+    build(lake, settings, mode="full", as_of=datetime(2026, 12, 1, tzinfo=UTC))
+    with reading(lake, settings) as built:
+        slo = one(
+            mart(built, "mv_slo_app_period", "period = 'month' and app_id = 'shop' and environment = 'production'")
+        )
+        shop = dora(built, "shop", period="month")
+        nans = mart(built, "mv_slo_app_period", "isnan(coverage)") + mart(
+            built, "mv_dora_app_period", "isnan(deployment_frequency_per_day)"
+        )
+    assert (slo["coverage"], slo["availability_status"]) == (None, "no data")
+    assert (shop["deployment_frequency_per_day"], shop["deployment_frequency_state"]) == (0.0, "no deployments")
+    assert nans == []
+
+
 def test_an_open_p1_or_a_deployment_in_14_days_is_evidence_not_no_data(tmp_path: Path) -> None:
     """quiet has no traffic and, in the hand-made estate, no events: 'no data'. A P1 on quiet-svc opened on the 1st
     (19 days before as_of) and still open makes it red; alone, a deployment of quiet-prod 10 days before as_of
