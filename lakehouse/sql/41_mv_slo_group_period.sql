@@ -1,11 +1,14 @@
 -- table: mv_slo_group_period
 -- grain: one row per rollup level (team, group, domain), its id, environment and period
--- reads: mv_slo_app_period, stg_apps
+-- reads: mv_slo_app_period, stg_apps, build_params
 -- refresh: daily
 --
 -- Rolled up by events: availability = sum(good) / sum(requests) over the applications, budgets likewise;
 -- latency SLIs = sum(good hours) / sum(measured hours). Never an average of the applications' percentages.
--- The target is the requests-weighted mean of the applications' targets.
+-- The target is the requests-weighted mean of the applications' targets. coverage = hours with traffic /
+-- hours in the period, over the applications that had traffic in it (an idle application adds to neither
+-- side). The statuses follow the applications' rules: 'no data' without traffic (without a latency measured),
+-- 'insufficient data' under min_coverage, else 'met' or 'breached'.
 with apps as (
     select s.*, a.team, a.group_id, a.domain
     from mv_slo_app_period as s
@@ -18,32 +21,54 @@ levels as (
     select 'group' as level, group_id as level_id, * from apps where group_id is not null
     union all
     select 'domain' as level, domain as level_id, * from apps where domain is not null
+),
+
+rolled as (
+    select
+        level,
+        level_id,
+        environment,
+        period,
+        any_value(period_start) as period_start,
+        any_value(period_end) as period_end,
+        count(*) as applications,
+        count(*) filter (where availability_status = 'breached') as applications_breached,
+        sum(availability_denominator) as availability_denominator,
+        sum(availability_numerator) as availability_numerator,
+        case when sum(availability_denominator) > 0 then sum(availability_numerator) / sum(availability_denominator) end
+            as availability,
+        sum(availability_target * availability_denominator) / nullif(sum(availability_denominator), 0)
+            as availability_target,
+        sum(error_budget_allowed) as error_budget_allowed,
+        case when sum(error_budget_allowed) > 0 then sum(bad_requests) / sum(error_budget_allowed) end
+            as error_budget_consumed,
+        case when sum(error_budget_allowed) > 0 then 1 - sum(bad_requests) / sum(error_budget_allowed) end
+            as error_budget_remaining,
+        cast(sum(measured_hours) as bigint) as measured_hours,  -- a count: BIGINT, not sum()'s HUGEINT
+        sum(expected_hours) as expected_hours,
+        sum(measured_hours) / nullif(sum(expected_hours) filter (where measured_hours > 0), 0) as coverage,
+        cast(sum(latency_measured_hours) as bigint) as latency_measured_hours,
+        case when sum(latency_measured_hours) > 0 then sum(latency_p95_good_hours) / sum(latency_measured_hours) end
+            as latency_p95_sli,
+        case when sum(latency_measured_hours) > 0 then sum(latency_p99_good_hours) / sum(latency_measured_hours) end
+            as latency_p99_sli
+    from levels
+    group by level, level_id, environment, period
 )
 
 select
-    level,
-    level_id,
-    environment,
-    period,
-    any_value(period_start) as period_start,
-    any_value(period_end) as period_end,
-    count(*) as applications,
-    count(*) filter (where availability_status = 'breached') as applications_breached,
-    sum(availability_denominator) as availability_denominator,
-    sum(availability_numerator) as availability_numerator,
-    case when sum(availability_denominator) > 0 then sum(availability_numerator) / sum(availability_denominator) end
-        as availability,
-    sum(availability_target * availability_denominator) / nullif(sum(availability_denominator), 0)
-        as availability_target,
-    sum(error_budget_allowed) as error_budget_allowed,
-    case when sum(error_budget_allowed) > 0 then sum(bad_requests) / sum(error_budget_allowed) end
-        as error_budget_consumed,
-    case when sum(error_budget_allowed) > 0 then 1 - sum(bad_requests) / sum(error_budget_allowed) end
-        as error_budget_remaining,
-    cast(sum(measured_hours) as bigint) as measured_hours,  -- a count: BIGINT, not sum()'s HUGEINT
-    sum(expected_hours) as expected_hours,
-    sum(measured_hours) / nullif(sum(expected_hours), 0) as coverage,
-    case when sum(latency_measured_hours) > 0 then sum(latency_p95_good_hours) / sum(latency_measured_hours) end
-        as latency_p95_sli
-from levels
-group by level, level_id, environment, period
+    r.*,
+    case
+        when coalesce(r.availability_denominator, 0) = 0 then 'no data'
+        when r.coverage < bp.min_coverage then 'insufficient data'
+        when r.availability >= r.availability_target then 'met'
+        else 'breached'
+    end as availability_status,
+    case
+        when coalesce(r.latency_measured_hours, 0) = 0 then 'no data'
+        when r.coverage < bp.min_coverage then 'insufficient data'
+        when r.latency_p95_sli >= bp.latency_target then 'met'
+        else 'breached'
+    end as latency_p95_status
+from rolled as r
+cross join build_params as bp

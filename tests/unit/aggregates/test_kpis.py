@@ -332,6 +332,17 @@ def test_an_open_p1_or_a_deployment_in_14_days_is_evidence_not_no_data(tmp_path:
     assert (quiet["health"], quiet["risk_score"]) == ("green", 0)
 
 
+def test_group_slo_rows_carry_the_states_of_their_applications(built) -> None:
+    """Over 30 days: team t1 (shop, 24 hours with traffic of 720) is 'insufficient data'; team t2 (quiet, no
+    traffic) is 'no data'. Domain d1 holds both: quiet, idle, adds to neither side of the coverage, 24 / 720."""
+    rows_ = mart(built, "mv_slo_group_period", "period = 'last_30d' and environment = 'production'")
+    groups = {(r["level"], r["level_id"]): r for r in rows_}
+    t1, t2, d1 = groups[("team", "t1")], groups[("team", "t2")], groups[("domain", "d1")]
+    assert (t1["availability_status"], t1["latency_p95_status"]) == ("insufficient data", "insufficient data")
+    assert (t2["availability_status"], t2["latency_p95_status"]) == ("no data", "no data")
+    assert d1["coverage"] == pytest.approx(24 / 720) and d1["availability_status"] == "insufficient data"
+
+
 def test_group_rollups_are_weighted_by_events(built) -> None:
     team = one(
         mart(
