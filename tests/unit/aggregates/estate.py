@@ -118,6 +118,34 @@ def incident(
     }
 
 
+def change(
+    sys_id: str,
+    number: str,
+    ci: str,
+    work: tuple[datetime, datetime],
+    close_code: str,
+    created: datetime,
+    updated: datetime,
+    change_type: str = "normal",
+    planned: tuple[datetime, datetime] | None = None,
+) -> dict[str, Any]:
+    """A closed change request (state 3) on a CI, with its work window (and planned one, when given)."""
+    return {
+        "sys_id": sys_id,
+        "number": number,
+        "type": change_type,
+        "state": 3,
+        "cmdb_ci_sys_id": ci,
+        "planned_start": planned[0] if planned else None,
+        "planned_end": planned[1] if planned else None,
+        "work_start": work[0],
+        "work_end": work[1],
+        "close_code": close_code,
+        "sys_created_on": created,
+        "sys_updated_on": updated,
+    }
+
+
 def deployment(
     key: str,
     origin: str,
@@ -160,34 +188,27 @@ def write_estate(lake: Lake, *, db_ci: str = CI_DB) -> None:
         get_dataset("servicenow/changes"),
         rows(
             "servicenow/changes",
-            {
-                "sys_id": CHG1,
-                "number": "CHG1",
-                "type": "standard",
-                "state": 3,
-                "cmdb_ci_sys_id": CI_API,
-                "planned_start": t(19, 9, 30),
-                "planned_end": t(19, 11),
-                "work_start": t(19, 9, 58),
-                "work_end": t(19, 10),
-                "close_code": "successful_issues",
-                "sys_created_on": t(18),
-                "sys_updated_on": t(19, 14),
-            },
-            {
-                "sys_id": CHG2,
-                "number": "CHG2",
-                "type": "normal",
-                "state": 3,
-                "cmdb_ci_sys_id": CI_DB,
-                "planned_start": t(18, 6, 30),
-                "planned_end": t(18, 8),
-                "work_start": t(18, 6, 58),
-                "work_end": t(18, 7),
-                "close_code": "unsuccessful",
-                "sys_created_on": t(17),
-                "sys_updated_on": t(18, 9),
-            },
+            change(
+                CHG1,
+                "CHG1",
+                CI_API,
+                (t(19, 9, 58), t(19, 10)),
+                "successful_issues",
+                t(18),
+                t(19, 14),
+                change_type="standard",
+                planned=(t(19, 9, 30), t(19, 11)),
+            ),
+            change(
+                CHG2,
+                "CHG2",
+                CI_DB,
+                (t(18, 6, 58), t(18, 7)),
+                "unsuccessful",
+                t(17),
+                t(18, 9),
+                planned=(t(18, 6, 30), t(18, 8)),
+            ),
         ),
     )
     lake.write_days(

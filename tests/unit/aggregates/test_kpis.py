@@ -22,6 +22,7 @@ from tests.unit.aggregates.estate import (
     CI_DB,
     CI_Q,
     CI_WRONG,
+    change,
     deployment,
     incident,
     mapping,
@@ -218,18 +219,8 @@ def test_an_unsuccessful_change_over_a_deployment_before_the_7_days_counts_once(
     q1 = deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", edge - timedelta(minutes=20), "succeeded", "q1")
     lake.write_days(deploys, rows(deploys.id, q1))
     changes = get_dataset("servicenow/changes")
-    chg9 = {
-        "sys_id": "9" * 32,
-        "number": "CHG9",
-        "type": "normal",
-        "state": 3,
-        "cmdb_ci_sys_id": CI_Q,
-        "work_start": edge - timedelta(hours=1),
-        "work_end": edge + timedelta(minutes=10),
-        "close_code": "unsuccessful",
-        "sys_created_on": edge - timedelta(days=1),
-        "sys_updated_on": edge + timedelta(hours=1),
-    }
+    window = (edge - timedelta(hours=1), edge + timedelta(minutes=10))
+    chg9 = change("9" * 32, "CHG9", CI_Q, window, "unsuccessful", edge - timedelta(days=1), edge + timedelta(hours=1))
     lake.write_days(changes, rows(changes.id, chg9))
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
@@ -249,18 +240,7 @@ def test_a_deployment_failed_by_its_unsuccessful_change_recovers_with_the_next_s
     q2 = deployment("argocd:quiet-prod:2", "argocd", "quiet-prod", t(12, 12), "succeeded", "q2")
     lake.write_days(deploys, rows(deploys.id, q1, q2))
     changes = get_dataset("servicenow/changes")
-    chg3 = {
-        "sys_id": "3" * 32,
-        "number": "CHG3",
-        "type": "normal",
-        "state": 3,
-        "cmdb_ci_sys_id": CI_Q,
-        "work_start": t(10, 11, 30),
-        "work_end": t(10, 12, 30),
-        "close_code": "unsuccessful",
-        "sys_created_on": t(9),
-        "sys_updated_on": t(10, 13),
-    }
+    chg3 = change("3" * 32, "CHG3", CI_Q, (t(10, 11, 30), t(10, 12, 30)), "unsuccessful", t(9), t(10, 13))
     lake.write_days(changes, rows(changes.id, chg3))
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
