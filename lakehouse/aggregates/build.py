@@ -267,9 +267,7 @@ def _entity_map_digest(lake: Lake, settings: Settings, entries: Iterable, files:
     try:
         _register_refs(con, entries)
         # No new history copy here: the build proper writes one when it is due.
-        _register_history(
-            con, lake, REGISTRY["dynatrace/entities"], stored, hourly=True, scratch=None, may_rewrite=False
-        )
+        _register_history(con, lake, REGISTRY["dynatrace/entities"], stored, hourly=True, scratch=None)
         _run(con, entity_map)
         row = con.execute(
             "select md5(coalesce(string_agg(concat_ws('|', dynatrace_entity_id, entity_id, environment), ',' "
@@ -349,10 +347,9 @@ def _register_history(
     *,
     hourly: bool,
     scratch: Path | None,
-    may_rewrite: bool = True,
 ) -> LocalObject | None:
     """An event dataset's view over its history copy and the days since; a new copy (in `scratch`) when that is
-    due and allowed."""
+    due, unless there is no scratch folder to write it in."""
     view = f"raw_{dataset.source}_{dataset.name}"
     days = history.plan(con, lake, dataset, stored)
     if not days.versions:
@@ -360,7 +357,7 @@ def _register_history(
         return None
     history.register(con, lake, view, days)
     copy = None
-    if may_rewrite and scratch is not None and days.needs_rewrite(hourly):
+    if scratch is not None and days.needs_rewrite(hourly):
         # The view name comes from the dataset registry; the footer lists the days and versions read.
         query = f"select * from {view}_days"  # noqa: S608
         path, rows = _copy_to_file(
