@@ -362,6 +362,7 @@ class SloRow(ApiModel):
     latency_p95_sli: float | None = None
     latency_p99_sli: float | None = None
     latency_p95_status: str | None = None
+    latency_p99_status: str | None = None
     burn_rate_1h: float | None = None
     burn_rate_6h: float | None = None
     burn_rate_24h: float | None = None

@@ -43,6 +43,7 @@ select
     sum(h.errors) as errors,
     count(*) as measured_hours,
     count(h.latency_p95_ms) as latency_measured_hours,
+    count(h.latency_p99_ms) as latency_p99_measured_hours,
     count(*) filter (where h.latency_p95_ms <= bp.latency_p95_threshold_ms) as latency_p95_good_hours,
     count(*) filter (where h.latency_p99_ms <= bp.latency_p99_threshold_ms) as latency_p99_good_hours
 from stg_app_signals_hourly as h

@@ -9,8 +9,8 @@
 --   allowed_bad = B * requests; consumed = errors / allowed_bad; remaining = 1 - consumed (negative when
 --   overspent); burn_rate = (errors / requests) / B (1 = spending exactly the budget over the period).
 -- Latency SLOs (time slices of one hour, the finest the hourly data allows): an hour is good when the
--- application's p95 (p99) is at or under the threshold; SLI = good hours / measured hours, target
--- latency_target. A 30-day latency figure is never an average of hourly p95s.
+-- application's p95 (p99) is at or under the threshold; SLI = good hours / hours with traffic and that
+-- percentile reported, target latency_target. A 30-day latency figure is never an average of hourly p95s.
 -- coverage = measured hours / hours in the period. status: 'no data' without traffic, 'insufficient data'
 -- under min_coverage, else 'met' or 'breached' (availability).
 -- Multi-window burn rates at as_of (Google SRE workbook, 30-day budget): 1h, 6h, 24h and 3d error ratio
@@ -32,7 +32,8 @@ period_sums as (
         cast(sum(measured_hours) as bigint) as measured_hours,
         cast(sum(latency_measured_hours) as bigint) as latency_measured_hours,
         cast(sum(latency_p95_good_hours) as bigint) as latency_p95_good_hours,
-        cast(sum(latency_p99_good_hours) as bigint) as latency_p99_good_hours
+        cast(sum(latency_p99_good_hours) as bigint) as latency_p99_good_hours,
+        cast(sum(latency_p99_measured_hours) as bigint) as latency_p99_measured_hours
     from stg_app_signals_windows
     group by app_id, environment, window_name
 ),
@@ -50,7 +51,8 @@ per_period as (
         coalesce(s.measured_hours, 0) as measured_hours,
         coalesce(s.latency_measured_hours, 0) as latency_measured_hours,
         coalesce(s.latency_p95_good_hours, 0) as latency_p95_good_hours,
-        coalesce(s.latency_p99_good_hours, 0) as latency_p99_good_hours
+        coalesce(s.latency_p99_good_hours, 0) as latency_p99_good_hours,
+        coalesce(s.latency_p99_measured_hours, 0) as latency_p99_measured_hours
     from stg_apps as a
     cross join stg_periods as p
     left join period_sums as s on a.app_id = s.app_id and a.environment = s.environment and p.period = s.period
@@ -86,7 +88,7 @@ measured as (
         case when pp.requests > 0 then (pp.requests - pp.errors) / pp.requests end as availability,
         case when pp.latency_measured_hours > 0 then pp.latency_p95_good_hours / pp.latency_measured_hours end
             as latency_p95_sli,
-        case when pp.latency_measured_hours > 0 then pp.latency_p99_good_hours / pp.latency_measured_hours end
+        case when pp.latency_p99_measured_hours > 0 then pp.latency_p99_good_hours / pp.latency_p99_measured_hours end
             as latency_p99_sli
     from per_period as pp
     cross join params as bp
@@ -130,6 +132,13 @@ select
         when m.latency_p95_sli >= m.latency_target then 'met'
         else 'breached'
     end as latency_p95_status,
+    m.latency_p99_measured_hours,
+    case
+        when m.latency_p99_measured_hours = 0 then 'no data'
+        when m.coverage < m.min_coverage then 'insufficient data'
+        when m.latency_p99_sli >= m.latency_target then 'met'
+        else 'breached'
+    end as latency_p99_status,
     case when b.requests_1h > 0 then (b.errors_1h / b.requests_1h) / m.budget_ratio end as burn_rate_1h,
     case when b.requests_6h > 0 then (b.errors_6h / b.requests_6h) / m.budget_ratio end as burn_rate_6h,
     case when b.requests_24h > 0 then (b.errors_24h / b.requests_24h) / m.budget_ratio end as burn_rate_24h,

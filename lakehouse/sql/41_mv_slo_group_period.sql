@@ -50,8 +50,10 @@ rolled as (
         cast(sum(latency_measured_hours) as bigint) as latency_measured_hours,
         case when sum(latency_measured_hours) > 0 then sum(latency_p95_good_hours) / sum(latency_measured_hours) end
             as latency_p95_sli,
-        case when sum(latency_measured_hours) > 0 then sum(latency_p99_good_hours) / sum(latency_measured_hours) end
-            as latency_p99_sli
+        cast(sum(latency_p99_measured_hours) as bigint) as latency_p99_measured_hours,
+        case
+            when sum(latency_p99_measured_hours) > 0 then sum(latency_p99_good_hours) / sum(latency_p99_measured_hours)
+        end as latency_p99_sli
     from levels
     group by level, level_id, environment, period
 )
@@ -69,6 +71,12 @@ select
         when r.coverage < bp.min_coverage then 'insufficient data'
         when r.latency_p95_sli >= bp.latency_target then 'met'
         else 'breached'
-    end as latency_p95_status
+    end as latency_p95_status,
+    case
+        when coalesce(r.latency_p99_measured_hours, 0) = 0 then 'no data'
+        when r.coverage < bp.min_coverage then 'insufficient data'
+        when r.latency_p99_sli >= bp.latency_target then 'met'
+        else 'breached'
+    end as latency_p99_status
 from rolled as r
 cross join build_params as bp

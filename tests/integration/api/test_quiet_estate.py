@@ -64,10 +64,14 @@ def test_dora_says_no_deployments_rather_than_zero(client: TestClient) -> None:
 
 
 def test_a_latency_sli_leaves_out_hours_with_traffic_but_no_latency(client: TestClient) -> None:
-    """quiet's 20 hours with traffic: ten with a p95 of 100 ms (good), ten with none reported. Its latency SLI is
-    10 good of 10 measured hours, over the 30-day period and over an explicit range of that day alike."""
+    """quiet's 20 hours with traffic: ten with a p95 of 100 ms (good), ten with none reported, and no p99 ever.
+    Its p95 SLI is 10 good of 10 measured hours, over the 30-day period and over an explicit range of that day
+    alike; its p99 SLI has no hour to count."""
     period = client.get("/monitoring/kpis/slo?period=last_30d&groupBy=app", headers=READER).json()["items"]
-    assert next(r for r in period if r["id"] == "quiet")["latencyP95Sli"] == 1.0
+    quiet_30d = next(r for r in period if r["id"] == "quiet")
+    assert quiet_30d["latencyP95Sli"] == 1.0
+    # No p99 was reported at all: that SLI is no data, not 0 of 10 hours.
+    assert (quiet_30d["latencyP99Sli"], quiet_30d["latencyP99Status"]) == (None, "no data")
     day = client.get("/monitoring/kpis/slo?groupBy=app&from=2026-11-19&to=2026-11-20", headers=READER).json()
     quiet = next(r for r in day["items"] if r["id"] == "quiet")
     assert quiet["latencyP95Sli"] == 1.0 and quiet["measuredHours"] == 20

@@ -1211,6 +1211,8 @@ export interface components {
             latencyP95Status?: string | null;
             /** Latencyp99Sli */
             latencyP99Sli?: number | null;
+            /** Latencyp99Status */
+            latencyP99Status?: string | null;
             /** Measuredhours */
             measuredHours?: number | null;
         };
