@@ -405,6 +405,7 @@ class DoraRow(ApiModel):
     mttr_sample: int | None = None
     mttr_median_hours: float | None = None
     mttr_state: str | None = None
+    mttr_level: str | None = None
     rework_numerator: int | None = None
     rework_denominator: int | None = None
     rework_rate: float | None = None

@@ -40,7 +40,11 @@ levels as (
         ) as change_failure_level,
         arg_min(b.level, b.level_rank) filter (
             where b.metric = 'recovery_time' and f.recovery_median_hours < b.bound
-        ) as recovery_level
+        ) as recovery_level,
+        -- MTTR on the same bands as the failed deployment recovery time (see stg_dora_bands).
+        arg_min(b.level, b.level_rank) filter (
+            where b.metric = 'recovery_time' and f.mttr_median_hours < b.bound
+        ) as mttr_level
     from facts as f
     inner join stg_dora_bands as b on f.band_set = b.band_set
     group by f.level, f.level_id, f.environment, f.period, f.correlation_mode, f.band_set
@@ -83,6 +87,7 @@ select
     f.incidents_restored as mttr_sample,
     f.mttr_median_hours,
     case when f.incidents_restored > 0 then 'ok' else 'no incidents restored' end as mttr_state,
+    l.mttr_level,
     f.rework_deployments as rework_numerator,
     f.deployments as rework_denominator,
     f.rework_rate

@@ -138,6 +138,7 @@ def test_dora_for_shop(built) -> None:
     assert d["recovery_level"] == "high"
     # MTTR over incidents restored in the period: INC1 2 h, INC3 1 h; INC2 is still open.
     assert d["mttr_sample"] == 2 and d["mttr_median_hours"] == pytest.approx(1.5)
+    assert d["mttr_level"] == "high"  # 1.5 h: under a day, not under an hour
     # Rework: the rollback D3, of 4 successful deployments.
     assert (d["rework_numerator"], d["rework_denominator"]) == (1, 4)
 

@@ -562,6 +562,8 @@ export interface components {
             leadTimeSample?: number | null;
             /** Leadtimestate */
             leadTimeState?: string | null;
+            /** Mttrlevel */
+            mttrLevel?: string | null;
             /** Mttrmedianhours */
             mttrMedianHours?: number | null;
             /** Mttrsample */
