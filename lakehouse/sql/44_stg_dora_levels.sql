@@ -8,7 +8,8 @@
 --   deployment frequency: 'no deployments' when none succeeded (the value is then 0 and no level is given)
 --   lead time: 'insufficient data' without a deployed merge request
 --   change failure rate: 'insufficient data' without a deployment attempt
---   recovery time: 'no change failures' / 'not recovered'; MTTR: 'no incidents restored'
+--   recovery time: 'insufficient data' without a deployment attempt, 'no change failures' / 'not recovered';
+--   MTTR: 'no incidents restored'
 with facts as (
     select
         f.*,
@@ -79,6 +80,7 @@ select
     f.recoveries as recovery_sample,
     f.recovery_median_hours,
     case
+        when f.attempts = 0 then 'insufficient data'
         when f.change_failures = 0 then 'no change failures'
         when f.recoveries = 0 then 'not recovered'
         else 'ok'

@@ -157,6 +157,8 @@ def test_no_deploys_and_all_deploys_failed_are_states_not_zeros(built) -> None:
     assert quiet["deployment_frequency_state"] == "no deployments" and quiet["deployment_frequency_level"] is None
     assert quiet["change_failure_state"] == "insufficient data" and quiet["change_failure_rate"] is None
     assert quiet["lead_time_state"] == "insufficient data" and quiet["lead_time_median_hours"] is None
+    # Without an attempt there is nothing to recover from, nor evidence of no failures.
+    assert quiet["recovery_state"] == "insufficient data"
     broken = dora(built, "broken")
     assert (broken["change_failure_numerator"], broken["change_failure_denominator"]) == (2, 2)
     assert broken["change_failure_rate"] == 1.0 and broken["change_failure_level"] == "low"
