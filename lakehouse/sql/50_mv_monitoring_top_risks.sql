@@ -12,8 +12,7 @@
 --                          most +20 (an unsuccessful change covering a deployment is that deployment's failure,
 --                          counted with the change when the deployment finished before the 7 days)
 --   error-rate trend  +10  error rate of the last 7 days more than twice the 7 days before (and > 0.1 %); only
---                          with an error rate the week before (traffic, errors reported): else nothing to
---                          compare with
+--                          with traffic the week before: without it there is nothing to compare with
 -- Health: red when the score reaches 50 or a P1 incident is open; orange from 20; green below;
 -- 'no data' when the application had neither traffic nor events in the 14 days and has no open P1/P2 incident
 -- nor failed change: evidence of trouble is never hidden behind 'no data'.
