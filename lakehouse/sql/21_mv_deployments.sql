@@ -57,10 +57,9 @@ select
     lf.incident_numbers as incident_numbers_full,
     ll.incident_numbers as incident_numbers_light,
     d.status = 'failed' or coalesce(d.rolled_back, false) or coalesce(c.change_unsuccessful, false) as failed_without_incident,
-    d.status = 'failed' or coalesce(d.rolled_back, false) or coalesce(c.change_unsuccessful, false)
-    or coalesce(lf.caused_incident, false) as is_change_failure_full,
-    d.status = 'failed' or coalesce(d.rolled_back, false) or coalesce(c.change_unsuccessful, false)
-    or coalesce(ll.caused_incident, false) as is_change_failure_light,
+    -- failed_without_incident is the column just above (DuckDB reads a select list's aliases in order).
+    failed_without_incident or coalesce(lf.caused_incident, false) as is_change_failure_full,
+    failed_without_incident or coalesce(ll.caused_incident, false) as is_change_failure_light,
     case
         when lf.caused_incident and not lf.incidents_restored then null
         else greatest(
