@@ -50,15 +50,15 @@ LATE_INCIDENT_DAYS = 40
 
 # --- the PostgreSQL subset: the same SQL text runs in both engines -----------------------------------
 # Inputs are named as the runner names them (raw_*, ref_*, build_params). Only the day spine differs:
-# DuckDB unnests a generated list (as 07_stg_app_days.sql does), PostgreSQL calls a set-returning function.
+# DuckDB unnests a generated list (as 28_stg_app_days.sql does), PostgreSQL calls a set-returning function.
 DAYS = {
     "duckdb": "unnest(generate_series(p.day_from, p.day_to, interval 1 day)) as d (day)",
     "postgres": "generate_series(p.day_from::timestamp, p.day_to::timestamp, interval '1 day') as d (day)",
 }
 
 SUBSET: dict[str, str] = {
-    # 04 (direct entity ids, with their application) + 05 (Dynatrace part; the lake has no log counts) + 06. As
-    # in 05, a service that is its entity's only one keeps its rows as they are; only shared entities are
+    # 04 (direct entity ids, with their application) + 26 (Dynatrace part; the lake has no log counts) + 27. As
+    # in 26, a service that is its entity's only one keeps its rows as they are; only shared entities are
     # grouped per hour.
     "bench_app_signals_hourly": """
 with entity_map as (
@@ -130,7 +130,7 @@ select
 from signals as s
 group by s.app_id, s.environment, s.hour
 """,
-    # 10 (latest version, attribution) + 31 (duration) + 07 (spine) + 33: equality joins on the day, the
+    # 10 (latest version, attribution) + 24 (duration) + 28 (spine) + 33: equality joins on the day, the
     # backlog as a running sum of daily changes. 33 reads the running sum with an ASOF join, which
     # PostgreSQL lacks; here the sum runs over the spine from what was open before its first day.
     "bench_incidents_app_day": """
@@ -912,8 +912,8 @@ def render(report: dict[str, Any]) -> str:
         lines += [
             "The subset is the heavy part of the build, written once and run unchanged by both engines (only the "
             "day spine differs: `unnest(generate_series(...))` in DuckDB, the set-returning `generate_series` in "
-            "PostgreSQL): `bench_app_signals_hourly` (04 direct entity ids + 05 + 06: hourly signals per "
-            "application), `bench_incidents_app_day` (10 latest version and attribution + 07 spine + 33: opened, "
+            "PostgreSQL): `bench_app_signals_hourly` (04 direct entity ids + 26 + 27: hourly signals per "
+            "application), `bench_incidents_app_day` (10 latest version and attribution + 28 spine + 33: opened, "
             "restored, open backlog at end of day, MTTR), `bench_app_day_summary` (35's signals part: requests, "
             "errors, error rate, availability, worst hourly p95/p99, good-latency hours, on the incident spine) and "
             "`bench_slo_app_30d` (40, availability over the last 30 days, budget, burn rate, status). The SQL is "

@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Literal
@@ -35,6 +35,8 @@ from lakehouse.storage import ROW_GROUP_ROWS, Lake
 
 BuildMode = Literal["full", "hourly", "daily"]
 STATE_KEY = "state/build/aggregates.json"
+# Per whole-history table counted by day, and day: its rows as the last build left them (see _reach_event_days).
+EVENT_DAYS_KEY = "state/build/event_days.parquet"
 # Hourly facts are the only large inputs; they are read for the days being rebuilt plus this much history
 # (the risk trend compares two weeks; the period tables go back two calendar quarters).
 HOURLY_LOOKBACK_DAYS = 14
@@ -114,7 +116,7 @@ class BuildResult:
     run_id: str | None = None
     # Why every day was rebuilt ("the SQL files changed", "asked for"); None for an incremental build.
     full_because: str | None = None
-    # Seconds per step ("06_stg_app_signals_hourly.sql", "write mv_incidents"), in the order they ran.
+    # Seconds per step ("27_stg_app_signals_hourly.sql", "write mv_incidents"), in the order they ran.
     seconds: dict[str, float] = field(default_factory=dict)
 
     def slowest_steps(self, count: int = 5) -> dict[str, float]:
@@ -192,6 +194,11 @@ def build(
         for sql_file in files:
             if sql_file in monthly:
                 if sql_file is monthly[0]:
+                    # The event tables are built: the days their changes reach are rebuilt too.
+                    with _timed(result, "days the events reach"):
+                        build_params, event_days = _reach_event_days(con, lake, files, build_params, scratch)
+                    copies.append(event_days)
+                    result.day_from = build_params.day_from
                     _run_monthly(con, lake, monthly, build_params, scratch, result, written, stale)
                 continue
             with _timed(result, sql_file.path.name):
@@ -221,7 +228,8 @@ def build(
         for local in [*written, *copies]:
             local.path.unlink(missing_ok=True)
     run.rows_out = sum(result.tables.values())
-    run.days_written = [d.isoformat() for d in _days(day_from, build_params.day_to)]
+    run.window_start = _midnight(result.day_from)
+    run.days_written = [d.isoformat() for d in _days(result.day_from, build_params.day_to)]
     runs.finish(run, "succeeded")
     lake.put_json(
         STATE_KEY,
@@ -315,20 +323,24 @@ def _register_inputs(
     values = {k: v for k, v in params.__dict__.items()} | {"hours_from": params.hours_from}
     columns = ", ".join(f"${name} as {name}" for name in values)
     con.execute(f"create table build_params as select {columns}", values)
-    heavy_from = params.hours_from.date()
-    _bound_hourly_days(con, heavy_from, params.day_to)
+    _register_hourly(con, lake, params)
     stored = set(lake.list_keys(f"{history.HISTORY_PREFIX}/"))
     copies = []
     for dataset in REGISTRY.values():
-        if dataset.name == "rejects":
-            continue
-        if dataset.id in HOURLY_DATASETS:
-            _register_raw(con, lake, dataset, _days(heavy_from, params.day_to))
+        if dataset.name == "rejects" or dataset.id in HOURLY_DATASETS:
             continue
         copy = _register_history(con, lake, dataset, stored, hourly=params.mode == "hourly", scratch=scratch)
         if copy is not None:
             copies.append(copy)
     return copies
+
+
+def _register_hourly(con: duckdb.DuckDBPyConnection, lake: Lake, params: BuildParams) -> None:
+    """The hourly datasets' day partitions from the first hour the build reads."""
+    heavy_from = params.hours_from.date()
+    _bound_hourly_days(con, heavy_from, params.day_to)
+    for dataset_id in HOURLY_DATASETS:
+        _register_raw(con, lake, REGISTRY[dataset_id], _days(heavy_from, params.day_to))
 
 
 def _register_refs(con: duckdb.DuckDBPyConnection, entries: list) -> None:
@@ -393,14 +405,74 @@ def _register_raw(con: duckdb.DuckDBPyConnection, lake: Lake, dataset: Dataset, 
         else ""
     )
     con.execute(
-        f"create view {view} as select * exclude (day) "  # noqa: S608
+        f"create or replace view {view} as select * exclude (day) "  # noqa: S608
         f"from read_parquet(getvariable('{view}_files'), hive_partitioning = true){bound}"
     )
 
 
 def _register_empty(con: duckdb.DuckDBPyConnection, dataset: Dataset, view: str) -> None:
     con.register(f"{view}_empty", dataset.schema.empty_table())
-    con.execute(f"create view {view} as select * from {view}_empty")  # noqa: S608
+    con.execute(f"create or replace view {view} as select * from {view}_empty")  # noqa: S608
+
+
+def _reach_event_days(
+    con: duckdb.DuckDBPyConnection, lake: Lake, files: list[SqlFile], params: BuildParams, scratch: Path
+) -> tuple[BuildParams, LocalObject]:
+    """The build's parameters with day_from moved back to the earliest day on which a changed event row is
+    counted, and the event days to store for the next build.
+
+    A day table counts a whole-history table's rows on their days (header `counted on days of`): a deployment on
+    the day it finished, a change on its planned and end days. Such a row can change long after its day, while
+    the run log names only the days ingests wrote: a rollback today makes yesterday's deployment a change failure,
+    an emergency change recorded today covers work done last week, an SLA breach lands in its own day's partition.
+    So the build keeps, per table and day, the count and the summed hashes of the rows counted on it; the days
+    whose rows differ from the last build's are rebuilt, from the earliest."""
+    _event_days(con, files)
+    stored = lake.get_table(EVENT_DAYS_KEY)
+    if stored is None:
+        # No record of the last build's events: every day they are counted on is rebuilt.
+        row = con.execute("select min(day) from build_event_days").fetchone()
+    else:
+        con.register("stored_event_days_arrow", stored)
+        row = con.execute(
+            "select min(coalesce(n.day, s.day)) from build_event_days as n "
+            "full join stored_event_days_arrow as s on n.table_name = s.table_name and n.day = s.day "
+            "where n.rows is distinct from s.rows or n.row_hashes is distinct from s.row_hashes"
+        ).fetchone()
+    first = row[0] if row else None
+    if first is not None and first < params.day_from:
+        params = replace(params, day_from=first)
+        con.execute(
+            "update build_params set day_from = $day_from, hours_from = $hours_from",
+            {"day_from": first, "hours_from": params.hours_from},
+        )
+        _register_hourly(con, lake, params)
+    path = scratch / f"event-days-{uuid.uuid4().hex}.parquet"
+    con.execute("copy (select * from build_event_days order by all) to $path (format parquet)", {"path": str(path)})
+    rows = _count(con, "build_event_days")
+    return params, LocalObject(EVENT_DAYS_KEY, path, rows)
+
+
+def _event_days(con: duckdb.DuckDBPyConnection, files: list[SqlFile]) -> None:
+    """`build_event_days`: for each table counted by day and each day, its rows counted on that day (on the
+    earliest of their days: every later day is rebuilt with it) and the sum of their hashes as text, columns
+    that move with as_of left out."""
+    con.execute(
+        "create or replace table build_event_days (table_name varchar, day date, rows bigint, row_hashes varchar)"
+    )
+    for sql_file in files:
+        if not sql_file.counted_on:
+            continue
+        day = f"cast(least({', '.join(sql_file.counted_on)}) as date)"
+        kept = f"* exclude ({', '.join(sql_file.moves_with_as_of)})" if sql_file.moves_with_as_of else "*"
+        # Table and column names come from our headers (checked to be names); the table's name is bound.
+        con.execute(
+            "insert into build_event_days "  # noqa: S608
+            "select $table, counted_day, count(*), cast(sum(hash(r)::hugeint) as varchar) "
+            f"from (select {day} as counted_day, {kept} from {sql_file.table}) as r "
+            "where counted_day is not null group by counted_day",
+            {"table": sql_file.table},
+        )
 
 
 def _monthly_steps(files: list[SqlFile]) -> list[SqlFile]:

@@ -12,6 +12,11 @@
                                         month: a table computed one month at a time and holding only that
                                         month; the files that read it run month by month with it, a table
                                         among them gaining each month's rows, a mart table writing its months)
+    -- counted on days of: opened_at  (optional, whole-history tables: the day tables count each row on the
+                                        days of these columns, so a row changed in the past has its days
+                                        rebuilt, the earliest of them first)
+    -- moves with as_of: open_age_hours  (optional: columns that change at every build whatever the inputs,
+                                        left out when telling whether a counted row changed)
 
 Files run in name order; a test checks that every table a file reads is built by an earlier file or is
 one of the inputs the runner provides (raw_*, ref_*, build_params).
@@ -27,7 +32,10 @@ from typing import Literal
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 MONTH_OF = re.compile(r"^month of ([a-z_][a-z0-9_]*)$")
-HEADER_LINE = re.compile(r"^--\s*(table|grain|reads|partitioned by|refresh|materialize):\s*(.*?)\s*$")
+COLUMN = re.compile(r"^[a-z_][a-z0-9_]*$")
+HEADER_LINE = re.compile(
+    r"^--\s*(table|grain|reads|partitioned by|refresh|materialize|counted on days of|moves with as_of):\s*(.*?)\s*$"
+)
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,8 @@ class SqlFile:
     refresh: Literal["hourly", "daily"]
     text: str
     materialize: Literal["table", "view", "month"] = "table"
+    counted_on: tuple[str, ...] = ()
+    moves_with_as_of: tuple[str, ...] = ()
 
     @property
     def month_column(self) -> str | None:
@@ -92,7 +102,13 @@ def parse_sql_file(path: Path) -> SqlFile:
     partitioned_by = fields.get("partitioned by") or None
     if partitioned_by not in (None, "day") and not MONTH_OF.match(partitioned_by):
         raise ValueError(f"{path.name}: partitioned by must be day or month of <column>, not {partitioned_by!r}")
-    reads = tuple(r.strip() for r in fields["reads"].split(",") if r.strip() and r.strip() != "none")
+    reads = _names(fields["reads"])
+    counted_on = _names(fields.get("counted on days of", ""))
+    moves_with_as_of = _names(fields.get("moves with as_of", ""))
+    for name in (*counted_on, *moves_with_as_of):
+        # They are written into the build's queries.
+        if not COLUMN.match(name):
+            raise ValueError(f"{path.name}: {name!r} is not a column name")
     return SqlFile(
         path=path,
         table=fields["table"],
@@ -102,4 +118,10 @@ def parse_sql_file(path: Path) -> SqlFile:
         refresh=refresh,  # type: ignore[arg-type]
         text=text,
         materialize=materialize,  # type: ignore[arg-type]
+        counted_on=counted_on,
+        moves_with_as_of=moves_with_as_of,
     )
+
+
+def _names(listed: str) -> tuple[str, ...]:
+    return tuple(n.strip() for n in listed.split(",") if n.strip() and n.strip() != "none")

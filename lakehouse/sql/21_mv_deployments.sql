@@ -3,6 +3,7 @@
 -- reads: stg_deployments, mv_incident_links, stg_change_deployments
 -- partitioned by: month of finished_at
 -- refresh: hourly
+-- counted on days of: finished_at
 --
 -- A deployment attempt is a change failure when it failed, when it was rolled back (see stg_deployments),
 -- when it is linked to an incident that counts (see mv_incident_links), or when the change covering it

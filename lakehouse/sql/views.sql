@@ -116,10 +116,6 @@ select * from read_parquet(getvariable('lake') || '/mart/mv_lead_times/**/data.p
 create or replace view mv_deployments_latest as
 select * from read_parquet(getvariable('lake') || '/mart/mv_deployments_latest/data.parquet');
 
--- one row per level (component or application), entity, environment and hour, for the days rebuilt
-create or replace view mv_golden_signals_hourly as
-select * from read_parquet(getvariable('lake') || '/mart/mv_golden_signals_hourly/*/*.parquet');
-
 -- one row per attributed ServiceNow incident (latest version), with its duration and deployment link
 create or replace view mv_incidents as
 select * from read_parquet(getvariable('lake') || '/mart/mv_incidents/data.parquet');
@@ -127,6 +123,10 @@ select * from read_parquet(getvariable('lake') || '/mart/mv_incidents/data.parqu
 -- one row per attributed ServiceNow change request (latest version): the change calendar
 create or replace view mv_changes as
 select * from read_parquet(getvariable('lake') || '/mart/mv_changes/data.parquet');
+
+-- one row per level (component or application), entity, environment and hour, for the days rebuilt
+create or replace view mv_golden_signals_hourly as
+select * from read_parquet(getvariable('lake') || '/mart/mv_golden_signals_hourly/*/*.parquet');
 
 -- one row per application, environment and day rebuilt (every day, zero-filled): the incident heatmap
 create or replace view mv_incidents_app_day as

@@ -22,6 +22,8 @@ from lakehouse.storage import Lake
 from tests.unit.aggregates.estate import (
     AS_OF,
     CI_DB,
+    CI_Q,
+    change,
     deployment,
     incident,
     mapping,
@@ -77,6 +79,17 @@ def test_every_file_reads_only_what_is_built_before_it() -> None:
     assert built >= MART_TABLES
 
 
+def test_the_days_events_reach_are_known_before_any_file_works_by_day() -> None:
+    """The build learns on which earlier days changed event rows are counted where the hourly signals' loop
+    begins: every table counted by day must be built before it, every file working on the days rebuilt after."""
+    files = load_sql_files()
+    first_monthly = files.index(build_module._monthly_steps(files)[0])
+    counted = [i for i, f in enumerate(files) if f.counted_on]
+    by_day = [i for i, f in enumerate(files) if f.partitioned_by == "day" or "day_from" in f.text]
+    assert counted and by_day
+    assert max(counted) < first_monthly <= min(by_day)
+
+
 def test_a_header_without_grain_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "99_mv_x.sql"
     path.write_text("-- table: mv_x\n-- reads: build_params\n-- refresh: hourly\nselect 1\n", encoding="utf-8")
@@ -96,7 +109,7 @@ def lake_and_settings(tmp_path: Path) -> tuple[Lake, Settings]:
     ("file_name", "needle", "replacement"),
     [
         # Inside the monthly loop: the file fails on its first month.
-        ("08_stg_app_signals_daily.sql", "sum(s.requests)", "sum(s.no_such_column)"),
+        ("29_stg_app_signals_daily.sql", "sum(s.requests)", "sum(s.no_such_column)"),
         # After it: the hourly golden signals' months are already written to local files, and must not be put.
         ("35_mv_monitoring_app_day_summary.sql", "p.day_from and p.day_to", "p.no_such_column and p.day_to"),
     ],
@@ -562,3 +575,99 @@ def test_a_daily_build_reads_back_the_application_hours_of_months_without_new_si
     shop = next(r for r in quarter if r["app_id"] == "shop" and r["environment"] == "production")
     assert shop["availability_denominator"] == 3 * 34_000  # 20 Oct, 19 and 20 Nov
     assert_same_mart(lake, full_lake, "daily")
+
+
+def ingest(lake: Lake, dataset_id: str, *items: dict) -> None:
+    """Rows arriving through an ingest run, recorded in the run log with the days it wrote."""
+    runs = RunLog(lake)
+    run = runs.start("ingest", dataset_id.split("/")[0], dataset_id)
+    writes = lake.write_days(get_dataset(dataset_id), rows(dataset_id, *items))
+    run.days_written = [w.day.isoformat() for w in writes]
+    runs.finish(run, "succeeded")
+
+
+QUIET_DEPLOYED = [
+    deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(18, 9), "succeeded", "q1"),
+    deployment("argocd:quiet-prod:2", "argocd", "quiet-prod", t(19, 9), "succeeded", "q2"),
+]
+SLA_BREACHED = {
+    "sys_id": "s" * 32,
+    "task_sys_id": "i2" * 16,
+    "task_number": "INC2",
+    "stage": "in_progress",
+    "has_breached": True,
+    "start_time": t(19, 1),
+    "sys_updated_on": t(20, 11),
+}
+# What arrives on the 20th, and the earlier day of a day table it changes: (table, application, day, column).
+LATE_EVENTS = {
+    # q2 is rolled back: a change failure on the 19th, the day it was deployed.
+    "rollback": (
+        ("deploys/deployment_events", QUIET_DEPLOYED),
+        (
+            "deploys/deployment_events",
+            [
+                QUIET_DEPLOYED[0]
+                | {"deployment_key": "argocd:quiet-prod:3", "finished_at": t(20, 12), "is_rollback": True}
+            ],
+        ),
+        ("mv_monitoring_app_day_summary", "quiet", 19, "deployment_change_failures"),
+    ),
+    # An emergency change recorded on the 20th for work done on the 18th.
+    "retroactive change": (
+        None,
+        (
+            "servicenow/changes",
+            [
+                change(
+                    "7" * 32,
+                    "CHG7",
+                    CI_Q,
+                    (t(18, 9), t(18, 10)),
+                    "unsuccessful",
+                    t(20, 10),
+                    t(20, 11),
+                    change_type="emergency",
+                    planned=(t(18, 9), t(18, 10)),
+                )
+            ],
+        ),
+        ("mv_changes_app_day", "quiet", 18, "emergency"),
+    ),
+    # INC2, opened on the 18th, breaches an SLA that started on the 19th: the SLA's partition is the 19th's.
+    "sla breach": (
+        None,
+        ("servicenow/task_slas", [SLA_BREACHED]),
+        ("mv_incidents_app_day", "shop", 18, "sla_breaches"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", LATE_EVENTS)
+def test_an_event_arriving_today_rebuilds_the_earlier_day_it_is_counted_on(tmp_path: Path, case: str) -> None:
+    """The run log names only the days ingests wrote; a row counted on an earlier day has that day rebuilt."""
+    known, late, (table, app_id, day, column) = LATE_EVENTS[case]
+
+    def counted(lake: Lake) -> int:
+        found = mart_snapshot(lake)[table]
+        return next(r[column] for r in found if r["app_id"] == app_id and r["day"] == t(day).date())
+
+    settings = Settings(lake_url=str(tmp_path / "incremental"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    if known:
+        lake.write_days(get_dataset(known[0]), rows(known[0], *known[1]))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    assert counted(lake) == 0
+    ingest(lake, late[0], *late[1])
+    result = build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=14))
+    assert result.day_from == t(day).date()
+    assert counted(lake) == 1
+
+    full_settings = settings.model_copy(update={"lake_url": str(tmp_path / "full")})
+    full_lake = Lake.from_settings(full_settings)
+    write_estate(full_lake)
+    for dataset_id, items in (known, late) if known else (late,):
+        full_lake.write_days(get_dataset(dataset_id), rows(dataset_id, *items))
+    build(full_lake, full_settings, mode="full", as_of=AS_OF + timedelta(hours=14))
+    assert_same_mart(lake, full_lake, "hourly")

@@ -2,6 +2,7 @@
 -- grain: one row per attributed ServiceNow change request (latest version): the change calendar
 -- reads: stg_changes, stg_change_deployments
 -- refresh: hourly
+-- counted on days of: planned_start, change_end
 --
 -- Upcoming changes have a planned window after as_of; a change covering no deployment is kept (not all
 -- changes deploy software) and flagged.
