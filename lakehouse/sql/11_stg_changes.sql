@@ -3,7 +3,8 @@
 -- reads: raw_servicenow_changes, ref_pivots, ref_entities
 -- refresh: hourly
 --
--- A change failed when it closed with close_code 'unsuccessful'. Its time is the actual work window when
+-- Closed (state 3) and Canceled (4) are its final states: a canceled change was never implemented, so it is
+-- not closed and covers no deployment. A change failed when it closed with close_code 'unsuccessful'. Its time is the actual work window when
 -- known, else the planned one.
 with latest as (
     select *
@@ -38,7 +39,8 @@ select
     coalesce(c.work_end, c.planned_end) as change_end,
     nullif(c.close_code, '') as close_code,
     c.close_code = 'unsuccessful' as is_failed,
-    coalesce(c.state in (3, 4), false) as is_closed,
+    coalesce(c.state = 3, false) as is_closed,
+    coalesce(c.state = 4, false) as is_canceled,
     c.cmdb_ci_sys_id,
     c.cmdb_ci_name,
     c.assignment_group_name,

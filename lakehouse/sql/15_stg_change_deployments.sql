@@ -6,7 +6,7 @@
 -- A change covers the attempt of the same entity (its component, or its application when mapped directly)
 -- and environment that finished closest to the change's end, within its work window widened by one hour on
 -- each side. One attempt per change, so a retry shortly after a failed attempt is not covered by the failed
--- attempt's change.
+-- attempt's change. A canceled change covers nothing.
 select
     c.sys_id as change_sys_id,
     c.number as change_number,
@@ -15,13 +15,15 @@ select
     c.is_failed as change_unsuccessful,
     c.type = 'emergency' as emergency_change,
     d.deployment_key,
-    d.status as deployment_status
+    d.status as deployment_status,
+    d.finished_at as deployed_at
 from stg_changes as c
 inner join stg_deployments as d
     on
         c.entity_id = d.entity_id
         and c.environment = d.environment
         and d.finished_at between c.change_start - interval 1 hour and c.change_end + interval 1 hour
+where not c.is_canceled
 qualify row_number() over (
     partition by c.sys_id order by abs(epoch(d.finished_at) - epoch(c.change_end)), d.deployment_key
 ) = 1

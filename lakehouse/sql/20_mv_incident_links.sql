@@ -5,8 +5,9 @@
 -- refresh: hourly
 --
 -- An incident is linked to a deployment only by these rules, each with a stated confidence:
---   change_caused_by       0.95  the incident's caused_by change covers a deployment of the same entity
---                                (deployment finished within the change's work window, +/- 1 hour)
+--   change_caused_by       0.95  the incident's caused_by change covers a deployment of the change's entity
+--                                (deployment finished within the change's work window, +/- 1 hour), which may
+--                                be another application's: the incident names the change that caused it
 --   dynatrace_root_cause   0.80  a Dynatrace problem whose root cause is the incident's entity started
 --                                within full_window_hours after a deployment of it, and the incident opened
 --                                while the problem was open (or up to 1 hour after it closed)
@@ -16,6 +17,7 @@
 --   same_app_window        0.50  (light mode only) within light_window_hours after a deployment of its application
 -- The incident's entity is its component, or its application when the application is mapped directly (its
 -- own CI and deployments, no components).
+-- Every rule takes a deployment finished at or before the incident opened: a later one did not cause it.
 -- Full mode keeps the most confident link; it counts as a change failure from full_min_confidence up.
 -- Light mode ("DORA light") uses the application window alone and counts it. The window is always
 -- bounded: an incident long after the last deployment is not a change failure. Incidents with no link
@@ -41,7 +43,7 @@ change_deployments as not materialized (
 by_change as (
     select i.sys_id as incident_sys_id, cd.deployment_key, cd.change_sys_id, 'change_caused_by' as rule, 0.95::double as confidence
     from incidents as i
-    inner join change_deployments as cd on i.caused_by_change_sys_id = cd.change_sys_id
+    inner join change_deployments as cd on i.caused_by_change_sys_id = cd.change_sys_id and cd.deployed_at <= i.opened_at
 ),
 
 by_root_cause as (
@@ -72,6 +74,7 @@ by_change_ci as (
         on
             i.cmdb_ci_sys_id = cd.cmdb_ci_sys_id
             and cd.change_end <= i.opened_at
+            and cd.deployed_at <= i.opened_at
             and cd.change_end >= i.opened_at - to_hours(bp.full_window_hours)
     qualify row_number() over (partition by i.sys_id order by cd.change_end desc, cd.deployment_key) = 1
 ),

@@ -4,7 +4,8 @@
 -- refresh: hourly
 --
 -- Risk score (0-100, capped), from evidence of the last 7 days before as_of:
---   SLO breach        +30  availability over 7 days below the target
+--   SLO breach        +30  availability over 7 days below the target, with hours of traffic covering at least
+--                          min_coverage of the 7 days (below it the SLO says 'insufficient data', and so does this)
 --   burn rate         +30  1h burn rate > 14.4, else +20 when the 6h burn rate > 6
 --   open P1/P2        +20  per open priority 1-2 incident, at most +40
 --   recurring         +15  3 or more incidents opened in 7 days
@@ -30,6 +31,7 @@ traffic as (
         app_id,
         sum(requests) filter (where window_name = 'last_7d') as requests_7d,
         sum(errors) filter (where window_name = 'last_7d') as errors_7d,
+        sum(measured_hours) filter (where window_name = 'last_7d') as measured_hours_7d,
         sum(requests) filter (where window_name = 'previous_7d') as requests_prev_7d,
         sum(errors) filter (where window_name = 'previous_7d') as errors_prev_7d,
         sum(requests) filter (where window_name = 'last_1h') as requests_1h,
@@ -93,6 +95,7 @@ evidence as (
         t.requests_7d,
         t.errors_7d,
         case when t.requests_7d > 0 then 1 - t.errors_7d / t.requests_7d end as availability_7d,
+        coalesce(t.measured_hours_7d, 0) / (7 * 24) >= bp.min_coverage as slo_covered_7d,
         case when t.requests_7d > 0 then t.errors_7d / t.requests_7d end as error_rate_7d,
         case when t.requests_prev_7d > 0 then t.errors_prev_7d / t.requests_prev_7d end as error_rate_prev_7d,
         case when t.requests_1h > 0 then (t.errors_1h / t.requests_1h) / (1 - bp.availability_target) end
@@ -117,7 +120,7 @@ evidence as (
 scored as (
     select
         *,
-        case when availability_7d < availability_target then 30 else 0 end as score_slo,
+        case when slo_covered_7d and availability_7d < availability_target then 30 else 0 end as score_slo,
         case when burn_rate_1h > 14.4 then 30 when burn_rate_6h > 6 then 20 else 0 end as score_burn,
         least(open_p1_p2 * 20, 40) as score_open_incidents,
         case when incidents_7d >= 3 then 15 else 0 end as score_recurring,

@@ -701,3 +701,106 @@ def test_hourly_signals_across_a_month_boundary(tmp_path: Path) -> None:
         assert slo["measured_hours"] == 24 + 2
     finally:
         con.close()
+
+
+@pytest.mark.parametrize(("hours", "status", "score"), [(24, "insufficient data", 0), (100, "breached", 30)])
+def test_top_risks_see_an_slo_breach_only_where_the_slo_has_the_coverage_it_asks_for(
+    tmp_path: Path, hours: int, status: str, score: int
+) -> None:
+    """quiet-svc served 1,000 requests an hour at 50 % errors for the `hours` before as_of. Over 7 days (168 h)
+    that covers 24/168 = 14 % of the hours, under min_coverage 50 %: the SLO says 'insufficient data' and top
+    risks add nothing for it; 100/168 = 60 % is a breach for both, +30."""
+    lake, settings = estate_lake(tmp_path)
+    metrics_dataset = get_dataset("dynatrace/service_metrics_hourly")
+    served = [
+        {"entity_id": "SERVICE-Q", "hour": AS_OF - timedelta(hours=h), "request_count": 1000.0, "error_count": 500.0}
+        for h in range(1, hours + 1)
+    ]
+    lake.write_days(metrics_dataset, rows(metrics_dataset.id, *served))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        where = "period = 'last_7d' and environment = 'production' and app_id = 'quiet'"
+        slo = one(mart(built, "mv_slo_app_period", where))
+        quiet = one(mart(built, "mv_monitoring_top_risks", "app_id = 'quiet'"))
+    assert (slo["availability"], slo["availability_status"]) == (0.5, status)
+    assert quiet["score_slo"] == score
+    assert any(r.startswith("availability 50.000% over 7 days") for r in quiet["reasons"]) == (score > 0)
+
+
+def test_a_canceled_change_was_not_implemented_and_covers_no_deployment(tmp_path: Path) -> None:
+    """CHG5, an emergency change on quiet's CI planned for the 5th 09:30-10:30, was canceled. quiet-prod deployed
+    at 10:00 and INC5 opened on quiet at 12:00. CHG5 implemented nothing on the 5th and covers nothing, so INC5's
+    best link is the 4-hour component window (0.50), under the 0.70 that counts: no change failure, no rework."""
+    lake, settings = estate_lake(tmp_path)
+    deploys, changes = get_dataset("deploys/deployment_events"), get_dataset("servicenow/changes")
+    incidents = get_dataset("servicenow/incidents")
+    lake.write_days(
+        deploys,
+        rows(deploys.id, deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(5, 10), "succeeded", "q1")),
+    )
+    planned = (t(5, 9, 30), t(5, 10, 30))
+    chg5 = change("5" * 32, "CHG5", CI_Q, planned, "", t(4), t(5, 11), change_type="emergency", planned=planned)
+    canceled = chg5 | {"state": 4, "work_start": None, "work_end": None, "close_code": None}
+    lake.write_days(changes, rows(changes.id, canceled))
+    lake.write_days(incidents, rows(incidents.id, incident("i5" * 16, "INC5", CI_Q, t(5, 12), 3, 2)))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        day = one(mart(built, "mv_changes_app_day", "app_id = 'quiet' and day = $day", day=t(5).date()))
+        chg = one(mart(built, "mv_changes", "number = 'CHG5'"))
+        link = one(mart(built, "mv_incident_links", "incident_number = 'INC5' and correlation_mode = 'full'"))
+        deployed = one(mart(built, "mv_deployments", "deployment_key = 'argocd:quiet-prod:1'"))
+    assert (day["planned"], day["implemented"]) == (1, 0)
+    assert chg["is_canceled"] and not chg["is_closed"] and not chg["covers_deployment"]
+    assert (link["rule"], link["counts_as_change_failure"]) == ("same_component_window", False)
+    assert not deployed["is_change_failure_full"] and not deployed["is_rework"]
+
+
+def test_a_deployment_finished_after_an_incident_opened_did_not_cause_it(tmp_path: Path) -> None:
+    """CHG6 on quiet's CI worked 09:00-10:00 on the 5th and covers quiet-prod's deployment at 10:50 (within its
+    window's hour of slack). INC6 opened at 10:30, INC7 too, naming CHG6 as its cause: the deployment came 20
+    minutes after both opened, so neither is linked to it, by the change's CI nor by the change named."""
+    lake, settings = estate_lake(tmp_path)
+    deploys, changes = get_dataset("deploys/deployment_events"), get_dataset("servicenow/changes")
+    incidents = get_dataset("servicenow/incidents")
+    lake.write_days(
+        deploys,
+        rows(deploys.id, deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(5, 10, 50), "succeeded", "q1")),
+    )
+    chg6 = change("6" * 32, "CHG6", CI_Q, (t(5, 9), t(5, 10)), "successful", t(4), t(5, 11))
+    lake.write_days(changes, rows(changes.id, chg6))
+    opened = t(5, 10, 30)
+    lake.write_days(
+        incidents,
+        rows(
+            incidents.id,
+            incident("i6" * 16, "INC6", CI_Q, opened, 3, 2),
+            incident("i7" * 16, "INC7", CI_Q, opened, 3, 2, caused_by="6" * 32),
+        ),
+    )
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        assert one(mart(built, "mv_changes", "number = 'CHG6'"))["deployment_key"] == "argocd:quiet-prod:1"
+        assert mart(built, "mv_incident_links", "incident_number in ('INC6', 'INC7')") == []
+
+
+def test_a_closed_incident_without_its_timestamps_leaves_the_backlog_at_its_last_update(tmp_path: Path) -> None:
+    """INC8 opened on quiet on the 3rd at 09:00 and was last updated, to Closed, on the 4th at 09:00, with neither
+    resolved_at nor closed_at: open at the end of the 3rd, restored on the 4th after 24 hours, then gone."""
+    lake, settings = estate_lake(tmp_path)
+    incidents = get_dataset("servicenow/incidents")
+    closed = incident("i8" * 16, "INC8", CI_Q, t(3, 9), 3, 7) | {"sys_updated_on": t(4, 9)}
+    lake.write_days(incidents, rows(incidents.id, closed))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        days = {
+            r["day"].day: r
+            for r in mart(
+                built,
+                "mv_incidents_app_day",
+                "app_id = 'quiet' and environment = 'production' and day between $a and $b",
+                a=t(3).date(),
+                b=t(10).date(),
+            )
+        }
+    assert [days[d]["open_end_of_day"] for d in (3, 4, 10)] == [1, 0, 0]
+    assert (days[4]["restored"], days[4]["mttr_mean_hours"]) == (1, 24.0)
