@@ -425,8 +425,9 @@ def _reach_event_days(
     the day it finished, a change on its planned and end days. Such a row can change long after its day, while
     the run log names only the days ingests wrote: a rollback today makes yesterday's deployment a change failure,
     an emergency change recorded today covers work done last week, an SLA breach lands in its own day's partition.
-    So the build keeps, per table and day, the count and the summed hashes of the rows counted on it; the days
-    whose rows differ from the last build's are rebuilt, from the earliest."""
+    So the build keeps, per table and day, the count of the rows counted on it and the summed hashes of what the
+    day tables read of them (header `counted with`); the days that differ from the last build's are rebuilt, from
+    the earliest. A change the day tables do not read (a failure's recovery time) reaches back no day."""
     _event_days(con, files)
     stored = lake.get_table(EVENT_DAYS_KEY)
     if stored is None:
@@ -455,8 +456,8 @@ def _reach_event_days(
 
 def _event_days(con: duckdb.DuckDBPyConnection, files: list[SqlFile]) -> None:
     """`build_event_days`: for each table counted by day and each day, its rows counted on that day (on the
-    earliest of their days: every later day is rebuilt with it) and the sum of their hashes as text, columns
-    that move with as_of left out."""
+    earliest of their days: every later day is rebuilt with it) and the sum of the hashes of what the day tables
+    read of them, as text."""
     con.execute(
         "create or replace table build_event_days (table_name varchar, day date, rows bigint, row_hashes varchar)"
     )
@@ -464,7 +465,7 @@ def _event_days(con: duckdb.DuckDBPyConnection, files: list[SqlFile]) -> None:
         if not sql_file.counted_on:
             continue
         day = f"cast(least({', '.join(sql_file.counted_on)}) as date)"
-        kept = f"* exclude ({', '.join(sql_file.moves_with_as_of)})" if sql_file.moves_with_as_of else "*"
+        kept = ", ".join((*sql_file.counted_on, *sql_file.counted_with))
         # Table and column names come from our headers (checked to be names); the table's name is bound.
         con.execute(
             "insert into build_event_days "  # noqa: S608

@@ -14,9 +14,9 @@
                                         among them gaining each month's rows, a mart table writing its months)
     -- counted on days of: opened_at  (optional, whole-history tables: the day tables count each row on the
                                         days of these columns, so a row changed in the past has its days
-                                        rebuilt, the earliest of them first)
-    -- moves with as_of: open_age_hours  (optional: columns that change at every build whatever the inputs,
-                                        left out when telling whether a counted row changed)
+                                        rebuilt, from the earliest)
+    -- counted with: app_id, priority (with `counted on days of`: the other columns the day tables read; a row
+                                        changed in them is a changed row, a change elsewhere is not)
 
 Files run in name order; a test checks that every table a file reads is built by an earlier file or is
 one of the inputs the runner provides (raw_*, ref_*, build_params).
@@ -34,7 +34,7 @@ SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 MONTH_OF = re.compile(r"^month of ([a-z_][a-z0-9_]*)$")
 COLUMN = re.compile(r"^[a-z_][a-z0-9_]*$")
 HEADER_LINE = re.compile(
-    r"^--\s*(table|grain|reads|partitioned by|refresh|materialize|counted on days of|moves with as_of):\s*(.*?)\s*$"
+    r"^--\s*(table|grain|reads|partitioned by|refresh|materialize|counted on days of|counted with):\s*(.*?)\s*$"
 )
 
 
@@ -49,7 +49,7 @@ class SqlFile:
     text: str
     materialize: Literal["table", "view", "month"] = "table"
     counted_on: tuple[str, ...] = ()
-    moves_with_as_of: tuple[str, ...] = ()
+    counted_with: tuple[str, ...] = ()
 
     @property
     def month_column(self) -> str | None:
@@ -104,8 +104,10 @@ def parse_sql_file(path: Path) -> SqlFile:
         raise ValueError(f"{path.name}: partitioned by must be day or month of <column>, not {partitioned_by!r}")
     reads = _names(fields["reads"])
     counted_on = _names(fields.get("counted on days of", ""))
-    moves_with_as_of = _names(fields.get("moves with as_of", ""))
-    for name in (*counted_on, *moves_with_as_of):
+    counted_with = _names(fields.get("counted with", ""))
+    if counted_with and not counted_on:
+        raise ValueError(f"{path.name}: counted with needs counted on days of")
+    for name in (*counted_on, *counted_with):
         # They are written into the build's queries.
         if not COLUMN.match(name):
             raise ValueError(f"{path.name}: {name!r} is not a column name")
@@ -119,7 +121,7 @@ def parse_sql_file(path: Path) -> SqlFile:
         text=text,
         materialize=materialize,  # type: ignore[arg-type]
         counted_on=counted_on,
-        moves_with_as_of=moves_with_as_of,
+        counted_with=counted_with,
     )
 
 

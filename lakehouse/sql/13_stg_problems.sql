@@ -2,7 +2,6 @@
 -- grain: one row per Dynatrace problem and mapped entity it concerns (root cause first, else affected)
 -- reads: raw_dynatrace_problems, stg_dynatrace_entity_map
 -- refresh: hourly
--- counted on days of: start_time
 --
 -- An open problem has no end_time (Dynatrace sends -1; ingestion stores null).
 with concerned as (

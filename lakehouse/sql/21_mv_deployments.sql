@@ -4,6 +4,7 @@
 -- partitioned by: month of finished_at
 -- refresh: hourly
 -- counted on days of: finished_at
+-- counted with: app_id, environment, day, status, is_change_failure_full
 --
 -- A deployment attempt is a change failure when it failed, when it was rolled back (see stg_deployments),
 -- when it is linked to an incident that counts (see mv_incident_links), or when the change covering it

@@ -3,7 +3,7 @@
 -- reads: stg_incidents, mv_incident_links, raw_servicenow_task_slas, build_params
 -- refresh: hourly
 -- counted on days of: opened_at
--- moves with as_of: open_age_hours
+-- counted with: app_id, environment, is_canceled, priority, sla_breached, restored_at, duration_hours
 --
 -- duration_hours = restored_at - opened_at (resolved, else closed); an open incident's age runs to as_of.
 -- sla_breached: any non-cancelled task SLA of the incident has breached.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from datetime import timedelta
@@ -575,6 +576,26 @@ def test_a_daily_build_reads_back_the_application_hours_of_months_without_new_si
     shop = next(r for r in quarter if r["app_id"] == "shop" and r["environment"] == "production")
     assert shop["availability_denominator"] == 3 * 34_000  # 20 Oct, 19 and 20 Nov
     assert_same_mart(lake, full_lake, "daily")
+
+
+def test_a_table_counted_by_day_names_every_column_its_day_tables_read(
+    lake_and_settings: tuple[Lake, Settings],
+) -> None:
+    """A column a day table reads but the counted table's header leaves out would change unseen: the day it is
+    counted on would keep its old figure. Every column of a counted table that a day table reading it names
+    must be in the header's `counted on days of` or `counted with`."""
+    lake, settings = lake_and_settings
+    build(lake, settings, mode="full", as_of=AS_OF)
+    files = load_sql_files()
+    counted = [f for f in files if f.counted_on]
+    assert {f.table for f in counted} == {"mv_deployments", "mv_incidents", "mv_changes"}
+    for table in counted:
+        columns = lake.get_table(lake.list_keys(f"mart/{table.table}/")[0]).column_names  # type: ignore[union-attr]
+        listed = {*table.counted_on, *table.counted_with}
+        assert listed <= set(columns), table.table
+        for day_table in (f for f in files if f.partitioned_by == "day" and table.table in f.reads):
+            named = {c for c in columns if re.search(rf"\b{c}\b", day_table.text.split("\n--\n", 1)[-1])}
+            assert named <= listed, (day_table.path.name, table.table, named - listed)
 
 
 def ingest(lake: Lake, dataset_id: str, *items: dict) -> None:
