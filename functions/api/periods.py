@@ -50,6 +50,13 @@ class Period:
         """The last day the interval touches (its end is excluded)."""
         return (self.end - timedelta(microseconds=1)).date()
 
+    def whole_days(self, data_end: datetime) -> Period:
+        """The window a sum of day rows covers: every whole UTC day the interval touches, up to data_end (the
+        mart's last hour) when that comes first. What a report summed from day rows says it covers."""
+        start = datetime.combine(self.first_day, time(), UTC)
+        end = min(datetime.combine(self.last_day + timedelta(days=1), time(), UTC), max(data_end, start))
+        return Period(start, end, self.name)
+
 
 def parse_instant(name: str, text: str) -> datetime:
     """ISO 8601 date or date-time; without an offset it is read as UTC (every instant here is UTC)."""

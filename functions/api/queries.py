@@ -307,43 +307,67 @@ select * from mv_slo_group_period
 where period = $period and environment = $env and level = $level and ($after is null or level_id > $after)
 order by level_id limit $limit
 """
-# An explicit from/to is summed from the day table (whole UTC days), by events like the period tables.
-SLO_RANGE_SQL = """
-with days as (
-    select app_id, team, group_id, domain, requests, errors, measured_hours, latency_measured_hours,
-        latency_p95_good_hours
-    from mv_monitoring_app_day_summary
-    where environment = $env and day >= $first_day and day <= $last_day
-),
-targets as (
-    select app_id, any_value(availability_target) as availability_target
-    from mv_slo_app_period where environment = $env group by app_id
-),
-keyed as (
+
+
+def _slo_range_sql(group_by: str) -> str:
+    """SLO for an explicit range: the build's own SQL (40, and 41 for teams, groups and domains), over the whole UTC
+    days the range touches. Only its inputs are replaced: the day table's sums for those days stand for the hourly
+    windows, its applications for stg_apps, and the targets and thresholds are those the build used."""
+    steps = {f.table: f.text.strip().rstrip(";") for f in load_sql_files()}
+    sql = SLO_RANGE_TEMPLATE.replace("{mv_slo_app_period}", steps["mv_slo_app_period"])
+    if group_by == "app":
+        return sql + SLO_RANGE_APPS
+    return sql + SLO_RANGE_GROUPS.replace("{mv_slo_group_period}", steps["mv_slo_group_period"])
+
+
+SLO_RANGE_TEMPLATE = """
+with build_params as (
     select
-        case $level when 'app' then d.app_id when 'team' then d.team when 'group' then d.group_id
-            else coalesce(d.domain, '(none)') end as id,
-        d.*,
-        coalesce(t.availability_target, $default_target) as availability_target
-    from days as d left join targets as t using (app_id)
-)
-select
-    id,
-    count(distinct app_id) as applications,
-    sum(requests) as availability_denominator,
-    sum(requests) - sum(errors) as availability_numerator,
-    sum(errors) as bad_requests,
-    (sum(requests) - sum(errors)) / nullif(sum(requests), 0) as availability,
-    sum(availability_target * requests) / nullif(sum(requests), 0) as availability_target,
-    sum((1 - availability_target) * requests) as error_budget_allowed,
-    sum(measured_hours) as measured_hours,
-    cast(sum(latency_p95_good_hours) as double) / nullif(sum(latency_measured_hours), 0) as latency_p95_sli
-from keyed
-where id is not null and ($after is null or id > $after)
-group by id
-order by id
-limit $limit
+        any_value(availability_target) as availability_target,
+        any_value(latency_p95_threshold_ms) as latency_p95_threshold_ms,
+        any_value(latency_p99_threshold_ms) as latency_p99_threshold_ms,
+        any_value(latency_target) as latency_target,
+        any_value(min_coverage) as min_coverage
+    from mv_slo_app_period
+),
+stg_periods as (
+    select
+        'range' as period,
+        cast($start as timestamptz) as period_start,
+        cast($end as timestamptz) as period_end,
+        (epoch(cast($end as timestamptz)) - epoch(cast($start as timestamptz))) / 3600.0 as period_hours
+),
+day_rows as (
+    select * from mv_monitoring_app_day_summary where environment = $env and day >= $first_day and day <= $last_day
+),
+stg_apps as (
+    select app_id, environment, any_value(team) as team, any_value(group_id) as group_id, any_value(domain) as domain
+    from day_rows
+    group by app_id, environment
+),
+stg_app_signals_windows as (
+    select
+        app_id, environment, 'range' as window_name, requests, errors, measured_hours, latency_measured_hours,
+        latency_p95_good_hours, latency_p99_good_hours, latency_p99_measured_hours
+    from day_rows
+),
+mv_slo_app_period as (
+{mv_slo_app_period}
+)"""
+SLO_RANGE_APPS = """
+select app_id as id, * from mv_slo_app_period
+where $after is null or app_id > $after
+order by app_id limit $limit
 """
+SLO_RANGE_GROUPS = """,
+mv_slo_group_period as (
+{mv_slo_group_period}
+)
+select level_id as id, * from mv_slo_group_period
+where level = $level and ($after is null or level_id > $after)
+order by level_id limit $limit
+"""
+SLO_RANGE_SQL = {group_by: _slo_range_sql(group_by) for group_by in ("app", *GROUP_LEVELS)}
 
 
 def slo_named(
@@ -359,23 +383,24 @@ def slo_range(
     con: duckdb.DuckDBPyConnection,
     *,
     group_by: str,
-    first_day: date,
-    last_day: date,
+    period: Period,
     environment: str,
     limit: int,
     after: str | None,
-    default_target: float,
 ) -> list[dict[str, Any]]:
+    """SLO rows with their `id` over `period`, whole UTC days (see Period.whole_days)."""
     params = {
-        "level": group_by,
         "env": environment,
-        "first_day": first_day,
-        "last_day": last_day,
+        "start": period.start,
+        "end": period.end,
+        "first_day": period.first_day,
+        "last_day": period.last_day,
         "limit": limit,
         "after": after,
-        "default_target": default_target,
     }
-    return fetch(con, SLO_RANGE_SQL, params)
+    if group_by != "app":
+        params["level"] = GROUP_LEVELS[group_by]
+    return fetch(con, SLO_RANGE_SQL[group_by], params)
 
 
 DORA_APPS_SQL = """
@@ -465,7 +490,8 @@ select
     sum(s.incidents_opened) as incidents,
     sum(s.requests) as requests
 from mv_monitoring_app_day_summary as s
-left join mv_monitoring_top_risks as r using (app_id)
+-- Risk scores and health are production's: another environment's ranking has none.
+left join mv_monitoring_top_risks as r on r.app_id = s.app_id and s.environment = 'production'
 where s.environment = $env and s.day >= $first_day and s.day <= $last_day
 group by s.app_id
 """

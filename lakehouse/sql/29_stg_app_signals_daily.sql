@@ -7,9 +7,9 @@
 -- kept whole). requests, errors and measured_hours count hours with traffic only; latency and saturation are
 -- the day's worst hour; latency_p95_good_hours = hours with traffic whose p95 met the threshold, out of
 -- latency_measured_hours = hours with traffic and a p95 (a daily latency figure is never an average of hourly
--- percentiles, and an hour whose latency was not reported is neither good nor bad).
+-- percentiles, and an hour whose latency was not reported is neither good nor bad); the same for the p99.
 with params as (
-    select day_from, day_to, latency_p95_threshold_ms from build_params
+    select day_from, day_to, latency_p95_threshold_ms, latency_p99_threshold_ms from build_params
 ),
 
 hours as (
@@ -33,6 +33,8 @@ select
     max(s.latency_p99_ms) as latency_p99_worst_hour_ms,
     count(s.latency_p95_ms) filter (where s.requests > 0) as latency_measured_hours,
     count(*) filter (where s.requests > 0 and s.latency_p95_ms <= p.latency_p95_threshold_ms) as latency_p95_good_hours,
+    count(s.latency_p99_ms) filter (where s.requests > 0) as latency_p99_measured_hours,
+    count(*) filter (where s.requests > 0 and s.latency_p99_ms <= p.latency_p99_threshold_ms) as latency_p99_good_hours,
     max(s.cpu_usage_pct) as cpu_usage_max_pct,
     max(s.memory_usage_pct) as memory_usage_max_pct,
     -- Counts stay BIGINT: sum() widens to HUGEINT, which Parquet writers store as a double or a decimal.

@@ -8,7 +8,8 @@
 -- (occurrences, hours without traffic count on neither side); measured_hours = hours with traffic;
 -- latency: the worst hourly p95/p99 of the day, and latency_p95_good_hours = hours whose p95 met the
 -- threshold, out of latency_measured_hours = hours with traffic and a p95 (a daily latency figure is never an
--- average of hourly percentiles; an hour with traffic but no latency reported counts on neither side).
+-- average of hourly percentiles; an hour with traffic but no latency reported counts on neither side); the
+-- same for the p99 (latency_p99_good_hours of latency_p99_measured_hours).
 with params as (
     select day_from, day_to from build_params
 ),
@@ -53,6 +54,8 @@ select
     s.latency_p99_worst_hour_ms,
     coalesce(s.latency_measured_hours, 0) as latency_measured_hours,
     coalesce(s.latency_p95_good_hours, 0) as latency_p95_good_hours,
+    coalesce(s.latency_p99_measured_hours, 0) as latency_p99_measured_hours,
+    coalesce(s.latency_p99_good_hours, 0) as latency_p99_good_hours,
     s.cpu_usage_max_pct,
     s.memory_usage_max_pct,
     s.log_errors,

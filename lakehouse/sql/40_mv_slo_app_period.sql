@@ -121,6 +121,7 @@ select
     m.latency_p95_threshold_ms,
     m.latency_p99_threshold_ms,
     m.latency_target,
+    m.min_coverage,
     m.latency_p95_good_hours,
     m.latency_p99_good_hours,
     m.latency_measured_hours,

@@ -39,7 +39,6 @@ GroupBy = Annotated[Literal["app", "team", "group", "domain"], Query(alias="grou
 PeriodParam = Annotated[str | None, Query(max_length=40, description=f"One of {', '.join(periods.BUILT_PERIODS)}.")]
 FromParam = Annotated[str | None, Query(alias="from", max_length=40, description="ISO 8601 instant (UTC).")]
 ToParam = Annotated[str | None, Query(alias="to", max_length=40, description="ISO 8601 instant (UTC).")]
-DEFAULT_TARGET = 0.995  # the build's default availability target, for apps without an SLO row
 
 
 def _row_id(row: dict, group_by: str) -> dict:
@@ -77,20 +76,11 @@ def kpis_slo(
             )
         ]
     else:
+        # A range is summed from day rows: over the whole days it touches, which the report says.
+        p = p.whole_days(anchor(mart))
         rows = queries.slo_range(
-            mart.con,
-            group_by=group_by,
-            first_day=p.first_day,
-            last_day=p.last_day,
-            environment=environment,
-            limit=limit + 1,
-            after=after_id,
-            default_target=DEFAULT_TARGET,
+            mart.con, group_by=group_by, period=p, environment=environment, limit=limit + 1, after=after_id
         )
-        for r in rows:
-            allowed = r["error_budget_allowed"]
-            r["error_budget_consumed"] = r["bad_requests"] / allowed if allowed else None
-            r["error_budget_remaining"] = 1 - r["error_budget_consumed"] if allowed else None
     items = [SloRow.model_validate(r) for r in rows[:limit]]
     nxt = queries_cursor(rows, limit)
     return SloReport(
@@ -186,6 +176,8 @@ def risk_top(
         rows = queries.ranked(
             mart.con, metric=metric, environment=environment, first_day=p.first_day, last_day=p.last_day, limit=limit
         )
+        # Ranked from day rows: the report says which days it summed.
+        p = p.whole_days(anchor(mart))
     return RiskReport(
         **envelope(mart.snap),
         metric=metric,

@@ -1,0 +1,103 @@
+"""Reports summed from the day rows (SLO over a from/to range, rankings by error rate or incidents): they say
+which whole days they summed, and outside production they carry no production risk score."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from functions.api.main import create_app
+from lakehouse.aggregates.build import build
+from lakehouse.mappings import MappingStore
+from lakehouse.schemas import get_dataset
+from lakehouse.settings import Settings
+from lakehouse.storage import Lake
+from tests.integration.api.conftest import READER, api_settings, down_sources
+from tests.unit.aggregates.estate import AS_OF, mapping, rows, t, write_estate
+
+STAGING = [
+    {"entity_id": "shop", "kind": "application", "team": "t1", "group": "g1", "domain": "d1", "environment": "staging"},
+    {
+        "entity_id": "shop-api",
+        "kind": "component",
+        "application_id": "shop",
+        "environment": "staging",
+        "dynatrace_entity_selector": 'entityId("SERVICE-S")',
+    },
+]
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """The hand-made estate, with shop also in staging: 100 requests an hour on the 19th, 10 of them failed."""
+    root = tmp_path_factory.mktemp("day-row-reports")
+    settings = Settings(lake_url=str(root / "lake"), duckdb_temp_directory=root / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    MappingStore(lake).apply(mapping() + STAGING, actor="test", replace=True)
+    staging = [
+        {"entity_id": "SERVICE-S", "hour": t(19, h), "request_count": 100.0, "error_count": 10.0} for h in range(24)
+    ]
+    lake.write_days(get_dataset("dynatrace/service_metrics_hourly"), rows("dynatrace/service_metrics_hourly", *staging))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with TestClient(create_app(api_settings(root), settings, down_sources()), raise_server_exceptions=False) as c:
+        yield c
+
+
+def get(client: TestClient, url: str) -> dict:
+    response = client.get(url, headers=READER)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+@pytest.mark.parametrize("report", ["/monitoring/kpis/slo?groupBy=app", "/monitoring/risk/top?metric=error_rate"])
+def test_a_report_summed_from_day_rows_says_the_whole_days_it_summed(client: TestClient, report: str) -> None:
+    """Asked for the 19th from 12:00 to 13:00, the report sums shop's whole 19th (34,000 requests, 124 failed:
+    1,000 an hour from shop-api, 500 an hour from shop-db's 20 busy hours) and says so: the 19th, midnight to
+    midnight."""
+    body = get(client, f"{report}&from=2026-11-19T12:00:00Z&to=2026-11-19T13:00:00Z")
+    assert (body["period"]["start"], body["period"]["end"]) == ("2026-11-19T00:00:00Z", "2026-11-20T00:00:00Z")
+    shop = next(r for r in body["items"] if r["appId" if "risk" in report else "id"] == "shop")
+    requests = shop["requests"] if "risk" in report else shop["availabilityDenominator"]
+    assert requests == 34_000
+
+
+def test_a_named_ranking_says_the_days_it_summed_up_to_the_last_build(client: TestClient) -> None:
+    """last_7d ends at as_of (the 20th at 10:00) and starts on the 13th at 10:00: summed from day rows, that is
+    the 13th from midnight to the 20th at 10:00."""
+    body = get(client, "/monitoring/risk/top?metric=incidents&period=last_7d")
+    assert body["period"]["name"] == "last_7d"
+    assert (body["period"]["start"], body["period"]["end"]) == ("2026-11-13T00:00:00Z", "2026-11-20T10:00:00Z")
+
+
+def test_a_ranking_outside_production_carries_no_production_risk_score(client: TestClient) -> None:
+    """Risk scores and health are computed for production. shop in staging ranks by its own error rate, 10 %,
+    without production's score (40) or health (red)."""
+    items = get(client, "/monitoring/risk/top?metric=error_rate&period=last_7d&environment=staging")["items"]
+    shop = next(r for r in items if r["appId"] == "shop")
+    assert shop["errorRate"] == pytest.approx(0.1)
+    assert (shop["riskScore"], shop["health"]) == (None, None)
+
+
+def test_an_slo_over_a_range_carries_states_and_coverage_as_a_named_period_does(client: TestClient) -> None:
+    """From the 13th at midnight to as_of (the 20th at 10:00): 178 hours. shop had traffic in 24 of them (the
+    19th): coverage 24/178, under the 50 % asked for, so 'insufficient data', though its 34,000 requests and
+    124 errors are there (124 of a 170-request budget). quiet had none: 'no data', coverage 0. Domain d1 holds
+    both; quiet adds no hours, so it is shop's figures again."""
+    query = "from=2026-11-13T00:00:00Z&to=2026-11-20T10:00:00Z"
+    apps = {r["id"]: r for r in get(client, f"/monitoring/kpis/slo?groupBy=app&{query}")["items"]}
+    shop, quiet = apps["shop"], apps["quiet"]
+    assert (shop["availabilityStatus"], shop["coverage"]) == ("insufficient data", pytest.approx(24 / 178))
+    assert shop["availability"] == pytest.approx(1 - 124 / 34_000)
+    assert shop["errorBudgetConsumed"] == pytest.approx(124 / 170)
+    # shop's p99 is its worst component's, 900 ms, under 1,500 ms in each of its 24 hours.
+    assert (shop["latencyP99Sli"], shop["latencyP99Status"]) == (1.0, "insufficient data")
+    assert (quiet["availabilityStatus"], quiet["coverage"], quiet["expectedHours"]) == ("no data", 0.0, 178.0)
+    d1 = next(r for r in get(client, f"/monitoring/kpis/slo?groupBy=domain&{query}")["items"] if r["id"] == "d1")
+    assert (d1["availabilityStatus"], d1["coverage"], d1["applications"]) == (
+        "insufficient data",
+        pytest.approx(24 / 178),
+        2,
+    )
