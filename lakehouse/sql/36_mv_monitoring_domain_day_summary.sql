@@ -5,7 +5,8 @@
 -- refresh: hourly
 --
 -- Rolled up by events, never by averaging percentages: error_rate = sum(errors) / sum(requests) over the
--- domain's applications; incidents, changes and deployments are sums. Applications without a domain are
+-- domain's applications, over measured_hours (their hours with traffic, the sample behind it); incidents,
+-- changes and deployments are sums. Applications without a domain are
 -- grouped under '(none)'.
 select
     coalesce(domain, '(none)') as domain,
@@ -16,6 +17,7 @@ select
     sum(errors) as errors,
     case when sum(requests) > 0 then sum(errors) / sum(requests) end as error_rate,
     case when sum(requests) > 0 then 1 - sum(errors) / sum(requests) end as availability,
+    cast(sum(measured_hours) as bigint) as measured_hours,
     -- Counts stay BIGINT (sum() would widen them to HUGEINT).
     cast(sum(log_errors) as bigint) as log_errors,
     cast(sum(incidents_opened) as bigint) as incidents_opened,

@@ -35,6 +35,7 @@ rolled as (
         count(*) filter (where availability_status = 'breached') as applications_breached,
         sum(availability_denominator) as availability_denominator,
         sum(availability_numerator) as availability_numerator,
+        sum(bad_requests) as bad_requests,
         case when sum(availability_denominator) > 0 then sum(availability_numerator) / sum(availability_denominator) end
             as availability,
         sum(availability_target * availability_denominator) / nullif(sum(availability_denominator), 0)

@@ -70,12 +70,15 @@ failures as (
 ),
 
 -- An unsuccessful change counts here unless the deployment it covers is counted above: one that finished in
--- the 7 days. A change ending in them over a deployment that finished just before still counts, once.
+-- the 7 days. A change ending in them over a deployment that finished just before still counts, once; so does
+-- one over a deployment that finished after as_of (ingested ahead of the build's hour).
 changes as (
     select
         c.app_id,
         count(*) filter (
-            where c.is_failed and (not c.covers_deployment or d.finished_at < bp.as_of - interval 7 day)
+            where c.is_failed and (
+                not c.covers_deployment or d.finished_at < bp.as_of - interval 7 day or d.finished_at >= bp.as_of
+            )
         ) as unsuccessful_changes_7d
     from mv_changes as c
     cross join params as bp

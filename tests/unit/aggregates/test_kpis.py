@@ -345,6 +345,10 @@ def test_group_rollups_are_weighted_by_events(built) -> None:
         )
     )
     assert domain["availability_denominator"] == 34_000 and domain["availability"] == pytest.approx(1 - 124 / 34_000)
+    assert domain["bad_requests"] == 124
+    # The domain's day: shop's 24 hours with traffic on the 19th (quiet had none) are the sample behind it.
+    day = one(mart(built, "mv_monitoring_domain_day_summary", "domain = 'd1' and day = $day", day=t(19).date()))
+    assert (day["requests"], day["errors"], day["measured_hours"]) == (34_000, 124, 24)
 
 
 def test_a_corrected_mapping_reattributes_history(tmp_path: Path) -> None:
@@ -804,3 +808,21 @@ def test_a_closed_incident_without_its_timestamps_leaves_the_backlog_at_its_last
         }
     assert [days[d]["open_end_of_day"] for d in (3, 4, 10)] == [1, 0, 0]
     assert (days[4]["restored"], days[4]["mttr_mean_hours"]) == (1, 24.0)
+
+
+def test_an_unsuccessful_change_over_a_deployment_after_as_of_still_counts(tmp_path: Path) -> None:
+    """CHG8, unsuccessful, worked 09:00-09:50 on the 20th; it covers quiet-prod's failed attempt at 10:20, already
+    ingested when the build of 10:00 runs. The attempt is after as_of, so not among the 7 days' deployments: the
+    change is the failure that counts, once: +10, green."""
+    lake, settings = estate_lake(tmp_path)
+    deploys, changes = get_dataset("deploys/deployment_events"), get_dataset("servicenow/changes")
+    attempt = deployment("argocd:quiet-prod:9", "argocd", "quiet-prod", AS_OF + timedelta(minutes=20), "failed", "q9")
+    lake.write_days(deploys, rows(deploys.id, attempt))
+    window = (AS_OF - timedelta(hours=1), AS_OF - timedelta(minutes=10))
+    chg8 = change("8" * 32, "CHG8", CI_Q, window, "unsuccessful", t(19), AS_OF - timedelta(minutes=5))
+    lake.write_days(changes, rows(changes.id, chg8))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        assert one(mart(built, "mv_changes", "number = 'CHG8'"))["deployment_key"] == "argocd:quiet-prod:9"
+        quiet = one(mart(built, "mv_monitoring_top_risks", "app_id = 'quiet'"))
+    assert (quiet["failed_changes_7d"], quiet["score_failed_changes"], quiet["health"]) == (1, 10, "green")
