@@ -464,13 +464,14 @@ def _event_days(con: duckdb.DuckDBPyConnection, files: list[SqlFile]) -> None:
     for sql_file in files:
         if not sql_file.counted_on:
             continue
-        day = f"cast(least({', '.join(sql_file.counted_on)}) as date)"
-        kept = ", ".join((*sql_file.counted_on, *sql_file.counted_with))
+        # The UTC day by arithmetic: a cast to date would look the time zone up for every row.
+        day = f"date '1970-01-01' + cast(floor(epoch(least({', '.join(sql_file.counted_on)})) / 86400) as integer)"
+        read = ", ".join((*sql_file.counted_on, *sql_file.counted_with))
         # Table and column names come from our headers (checked to be names); the table's name is bound.
         con.execute(
             "insert into build_event_days "  # noqa: S608
-            "select $table, counted_day, count(*), cast(sum(hash(r)::hugeint) as varchar) "
-            f"from (select {day} as counted_day, {kept} from {sql_file.table}) as r "
+            f"select $table, counted_day, count(*), cast(sum(hash({read})::hugeint) as varchar) "
+            f"from (select {day} as counted_day, * from {sql_file.table}) "
             "where counted_day is not null group by counted_day",
             {"table": sql_file.table},
         )
