@@ -167,6 +167,18 @@ candidates as (
     from matches
 ),
 
+-- As 10: an active incident (New, In Progress, On Hold) is not restored, whatever time it carries; a Resolved or
+-- Closed one without either time is restored at its last update.
+restorations as (
+    select
+        *,
+        case
+            when state not in (1, 2, 3) or state is null
+                then coalesce(resolved_at, closed_at, case when state in (6, 7) then sys_updated_on end)
+        end as restored_at
+    from latest
+),
+
 incidents as (
     select
         e.app_id,
@@ -174,12 +186,12 @@ incidents as (
         i.sys_id,
         i.priority,
         i.opened_at,
-        coalesce(i.resolved_at, i.closed_at) as restored_at,
+        i.restored_at,
         cast(i.opened_at as date) as opened_day,
-        cast(greatest(coalesce(i.resolved_at, i.closed_at), i.opened_at) as date) as backlog_exit_day,
-        (cast(extract(epoch from coalesce(i.resolved_at, i.closed_at)) as double precision)
+        cast(greatest(i.restored_at, i.opened_at) as date) as backlog_exit_day,
+        (cast(extract(epoch from i.restored_at) as double precision)
             - cast(extract(epoch from i.opened_at) as double precision)) / 3600.0 as duration_hours
-    from latest as i
+    from restorations as i
     inner join candidates as c on i.sys_id = c.sys_id and c.pick = 1
     inner join ref_entities as e on c.entity_id = e.entity_id and c.environment = e.environment
     where not coalesce(i.state = 8, false)

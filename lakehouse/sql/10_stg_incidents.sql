@@ -6,7 +6,9 @@
 -- Attribution: the incident's configuration item, else its business service, matched on the mapping's
 -- servicenow_ci pivot (production first when a CI is mapped in several environments).
 -- restored_at = resolved_at, else closed_at, else (Resolved or Closed without either) its last update, so
--- that it leaves the backlog. Open = not restored and not in a final state (6 Resolved, 7 Closed, 8 Canceled).
+-- that it leaves the backlog; none while the incident is active (1 New, 2 In Progress, 3 On Hold), so that one
+-- reopened after a resolution is open again, whatever resolution time it still carries. Open = not restored
+-- and not in a final state (6 Resolved, 7 Closed, 8 Canceled).
 -- Canceled incidents are kept but flagged and left out of KPIs.
 with latest as (
     select *
@@ -49,8 +51,12 @@ select
     i.opened_at,
     i.resolved_at,
     i.closed_at,
-    coalesce(i.resolved_at, i.closed_at, case when i.state in (6, 7) then i.sys_updated_on end) as restored_at,
-    coalesce(i.resolved_at, i.closed_at) is null and coalesce(i.state, 1) not in (6, 7, 8) as is_open,
+    case
+        when i.state not in (1, 2, 3) or i.state is null
+            then coalesce(i.resolved_at, i.closed_at, case when i.state in (6, 7) then i.sys_updated_on end)
+    end as restored_at,
+    -- restored_at is the column just above (DuckDB reads a select list's aliases in order).
+    restored_at is null and coalesce(i.state, 1) not in (6, 7, 8) as is_open,
     coalesce(i.state = 8, false) as is_canceled,
     i.cmdb_ci_sys_id,
     i.cmdb_ci_name,

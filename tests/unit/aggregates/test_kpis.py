@@ -826,3 +826,29 @@ def test_an_unsuccessful_change_over_a_deployment_after_as_of_still_counts(tmp_p
         assert one(mart(built, "mv_changes", "number = 'CHG8'"))["deployment_key"] == "argocd:quiet-prod:9"
         quiet = one(mart(built, "mv_monitoring_top_risks", "app_id = 'quiet'"))
     assert (quiet["failed_changes_7d"], quiet["score_failed_changes"], quiet["health"]) == (1, 10, "green")
+
+
+def test_an_incident_reopened_after_its_resolution_is_open_again(tmp_path: Path) -> None:
+    """INC9 opened on quiet on the 5th at 09:00, was resolved on the 6th at 09:00, then reopened (In Progress)
+    on the 7th, still carrying its resolution time. It is open, in the backlog at the end of every day from the
+    5th, and no MTTR counts its first resolution."""
+    lake, settings = estate_lake(tmp_path)
+    incidents = get_dataset("servicenow/incidents")
+    reopened = incident("i9" * 16, "INC9", CI_Q, t(5, 9), 3, 2, resolved=t(6, 9)) | {"sys_updated_on": t(7, 9)}
+    lake.write_days(incidents, rows(incidents.id, reopened))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        inc9 = one(mart(built, "mv_incidents", "number = 'INC9'"))
+        days = {
+            r["day"].day: r
+            for r in mart(
+                built,
+                "mv_incidents_app_day",
+                "app_id = 'quiet' and environment = 'production' and day between $a and $b",
+                a=t(5).date(),
+                b=t(20).date(),
+            )
+        }
+    assert inc9["is_open"] and inc9["restored_at"] is None
+    assert [days[d]["open_end_of_day"] for d in (5, 6, 7, 20)] == [1, 1, 1, 1]
+    assert days[6]["restored"] == 0
