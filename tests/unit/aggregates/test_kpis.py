@@ -787,6 +787,12 @@ def test_a_deployment_finished_after_an_incident_opened_did_not_cause_it(tmp_pat
         assert mart(built, "mv_incident_links", "incident_number in ('INC6', 'INC7')") == []
 
 
+def quiet_incident_days(built: tuple[Lake, duckdb.DuckDBPyConnection], first: int, last: int) -> dict[int, dict]:
+    """quiet's production incident days from the `first` to the `last` of November, by day of the month."""
+    where = "app_id = 'quiet' and environment = 'production' and day between $a and $b"
+    return {r["day"].day: r for r in mart(built, "mv_incidents_app_day", where, a=t(first).date(), b=t(last).date())}
+
+
 def test_a_closed_incident_without_its_timestamps_leaves_the_backlog_at_its_last_update(tmp_path: Path) -> None:
     """INC8 opened on quiet on the 3rd at 09:00 and was last updated, to Closed, on the 4th at 09:00, with neither
     resolved_at nor closed_at: open at the end of the 3rd, restored on the 4th after 24 hours, then gone."""
@@ -796,16 +802,7 @@ def test_a_closed_incident_without_its_timestamps_leaves_the_backlog_at_its_last
     lake.write_days(incidents, rows(incidents.id, closed))
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
-        days = {
-            r["day"].day: r
-            for r in mart(
-                built,
-                "mv_incidents_app_day",
-                "app_id = 'quiet' and environment = 'production' and day between $a and $b",
-                a=t(3).date(),
-                b=t(10).date(),
-            )
-        }
+        days = quiet_incident_days(built, 3, 10)
     assert [days[d]["open_end_of_day"] for d in (3, 4, 10)] == [1, 0, 0]
     assert (days[4]["restored"], days[4]["mttr_mean_hours"]) == (1, 24.0)
 
@@ -839,16 +836,7 @@ def test_an_incident_reopened_after_its_resolution_is_open_again(tmp_path: Path)
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         inc9 = one(mart(built, "mv_incidents", "number = 'INC9'"))
-        days = {
-            r["day"].day: r
-            for r in mart(
-                built,
-                "mv_incidents_app_day",
-                "app_id = 'quiet' and environment = 'production' and day between $a and $b",
-                a=t(5).date(),
-                b=t(20).date(),
-            )
-        }
+        days = quiet_incident_days(built, 5, 20)
     assert inc9["is_open"] and inc9["restored_at"] is None
     assert [days[d]["open_end_of_day"] for d in (5, 6, 7, 20)] == [1, 1, 1, 1]
     assert days[6]["restored"] == 0
