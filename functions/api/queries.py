@@ -308,16 +308,18 @@ where period = $period and environment = $env and level = $level and ($after is 
 order by level_id limit $limit
 """
 
+# The build's SQL by table: explicit ranges run it over inputs of their own (see _slo_range_sql, _dora_range_sql).
+BUILD_SQL = {f.table: f.text.strip().rstrip(";") for f in load_sql_files()}
+
 
 def _slo_range_sql(group_by: str) -> str:
     """SLO for an explicit range: the build's own SQL (40, and 41 for teams, groups and domains), over the whole UTC
     days the range touches. Only its inputs are replaced: the day table's sums for those days stand for the hourly
     windows, its applications for stg_apps, and the targets and thresholds are those the build used."""
-    steps = {f.table: f.text.strip().rstrip(";") for f in load_sql_files()}
-    sql = SLO_RANGE_TEMPLATE.replace("{mv_slo_app_period}", steps["mv_slo_app_period"])
+    sql = SLO_RANGE_TEMPLATE.replace("{mv_slo_app_period}", BUILD_SQL["mv_slo_app_period"])
     if group_by == "app":
         return sql + SLO_RANGE_APPS
-    return sql + SLO_RANGE_GROUPS.replace("{mv_slo_group_period}", steps["mv_slo_group_period"])
+    return sql + SLO_RANGE_GROUPS.replace("{mv_slo_group_period}", BUILD_SQL["mv_slo_group_period"])
 
 
 SLO_RANGE_TEMPLATE = """
@@ -423,9 +425,8 @@ def _dora_range_sql() -> str:
     The definitions stay in one place; only the inputs the build would give it are replaced: a one-row
     stg_periods for the range, and the scopes and bands the build published (mv_dora_scopes, mv_dora_bands).
     """
-    steps = {f.table: f.text.strip().rstrip(";") for f in load_sql_files()}
-    return DORA_RANGE_TEMPLATE.replace("{stg_dora_facts}", steps["stg_dora_facts"]).replace(
-        "{stg_dora_levels}", steps["stg_dora_levels"]
+    return DORA_RANGE_TEMPLATE.replace("{stg_dora_facts}", BUILD_SQL["stg_dora_facts"]).replace(
+        "{stg_dora_levels}", BUILD_SQL["stg_dora_levels"]
     )
 
 
