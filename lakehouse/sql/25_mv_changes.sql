@@ -2,7 +2,7 @@
 -- grain: one row per attributed ServiceNow change request (latest version): the change calendar
 -- reads: stg_changes, stg_change_deployments
 -- refresh: hourly
--- counted on days of: planned_start, change_end
+-- counted on days of: planned_start, change_start, change_end
 -- counted with: app_id, environment, type, is_closed, close_code
 --
 -- Upcoming changes have a planned window after as_of; a change covering no deployment is kept (not all

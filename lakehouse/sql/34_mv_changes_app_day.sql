@@ -5,16 +5,28 @@
 -- refresh: hourly
 --
 -- planned: changes whose planned start falls on the day; implemented: whose work ended that day, split by
--- close code; change_failure_rate = unsuccessful / closed with a close code that day (null without any).
+-- close code; change_failure_rate = unsuccessful / closed with a close code that day (null without any);
+-- emergency: emergency changes that started that day (planned start, else work start: an emergency change is
+-- often recorded after the work, without a plan).
 with planned as (
     select
         app_id,
         environment,
         cast(planned_start as date) as day,
-        count(*) as planned,
-        count(*) filter (where type = 'emergency') as emergency
+        count(*) as planned
     from mv_changes
     group by app_id, environment, cast(planned_start as date)
+),
+
+emergencies as (
+    select
+        app_id,
+        environment,
+        cast(coalesce(planned_start, change_start) as date) as day,
+        count(*) as emergency
+    from mv_changes
+    where type = 'emergency'
+    group by app_id, environment, cast(coalesce(planned_start, change_start) as date)
 ),
 
 ended as (
@@ -31,8 +43,8 @@ ended as (
     group by app_id, environment, cast(change_end as date)
 ),
 
--- equality joins on (application, environment, day): each change is counted on its planned day and on
--- the day its work ended, without a join that could match every day
+-- equality joins on (application, environment, day): each change is counted on its planned day, on the day
+-- its work ended (and an emergency on its start), without a join that could match every day
 by_day as (
     select
         s.app_id,
@@ -44,10 +56,11 @@ by_day as (
         coalesce(e.successful_with_issues, 0) as successful_with_issues,
         coalesce(e.unsuccessful, 0) as unsuccessful,
         coalesce(e.closed_with_code, 0) as closed_with_code,
-        coalesce(p.emergency, 0) as emergency
+        coalesce(em.emergency, 0) as emergency
     from stg_app_days as s
     left join planned as p on s.app_id = p.app_id and s.environment = p.environment and s.day = p.day
     left join ended as e on s.app_id = e.app_id and s.environment = e.environment and s.day = e.day
+    left join emergencies as em on s.app_id = em.app_id and s.environment = em.environment and s.day = em.day
 )
 
 select

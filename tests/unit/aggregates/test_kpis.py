@@ -840,3 +840,22 @@ def test_an_incident_reopened_after_its_resolution_is_open_again(tmp_path: Path)
     assert inc9["is_open"] and inc9["restored_at"] is None
     assert [days[d]["open_end_of_day"] for d in (5, 6, 7, 20)] == [1, 1, 1, 1]
     assert days[6]["restored"] == 0
+
+
+def test_an_emergency_change_without_a_plan_counts_on_the_day_its_work_started(tmp_path: Path) -> None:
+    """CHG10, an emergency change on quiet's CI, was recorded after the work (the 8th, 22:00 to the 9th, 01:00)
+    with no planned window: an emergency on the 8th, implemented on the 9th, planned on no day."""
+    lake, settings = estate_lake(tmp_path)
+    changes = get_dataset("servicenow/changes")
+    chg10 = change(
+        "a" * 32, "CHG10", CI_Q, (t(8, 22), t(9, 1)), "successful", t(9, 2), t(9, 3), change_type="emergency"
+    )
+    lake.write_days(changes, rows(changes.id, chg10))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        where = "app_id = 'quiet' and environment = 'production' and day between $a and $b"
+        days = {r["day"].day: r for r in mart(built, "mv_changes_app_day", where, a=t(8).date(), b=t(9).date())}
+    assert [(days[d]["emergency"], days[d]["implemented"], days[d]["planned"]) for d in (8, 9)] == [
+        (1, 0, 0),
+        (0, 1, 0),
+    ]
