@@ -251,6 +251,8 @@ def _validate_set(entries: list[MappingEntry], problems: list[str]) -> tuple[lis
     accepted: list[MappingEntry] = []
     seen: dict[tuple[str, str], MappingEntry] = {}
     claimed: dict[tuple[str, str, str], str] = {}
+    # An ArgoCD application deploys to one environment, and its deployments are matched on its name alone.
+    argocd_environments: dict[str, str] = {}
     applications = {e.entity_id for e in entries if e.kind == "application"}
     for e in entries:
         label = f"{e.entity_id} [{e.environment}]"
@@ -266,6 +268,12 @@ def _validate_set(entries: list[MappingEntry], problems: list[str]) -> tuple[lis
             owner = claimed.get((e.environment, pivot, str(value))) if value is not None else None
             if owner is not None and owner != e.entity_id:
                 reasons.append(f"{pivot} {value!r} is already mapped to {owner}")
+        mapped_in = argocd_environments.get(e.argocd_app_name or "", e.environment)
+        if mapped_in != e.environment:
+            reasons.append(
+                f"argocd_app_name {e.argocd_app_name!r} is already mapped in {mapped_in}: "
+                "an ArgoCD application deploys to one environment"
+            )
         if reasons:
             problems.extend(f"{label}: {r}" for r in reasons)
             continue
@@ -274,6 +282,8 @@ def _validate_set(entries: list[MappingEntry], problems: list[str]) -> tuple[lis
             value = getattr(e, pivot)
             if value is not None:
                 claimed[(e.environment, pivot, str(value))] = e.entity_id
+        if e.argocd_app_name:
+            argocd_environments[e.argocd_app_name] = e.environment
         accepted.append(e)
     return accepted, problems
 

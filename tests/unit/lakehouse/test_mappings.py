@@ -89,6 +89,18 @@ def test_a_pivot_claimed_twice_is_rejected_for_the_second_entity() -> None:
     assert problems == [f"worker [production]: servicenow_ci_id '{CI_A}' is already mapped to api"]
 
 
+def test_an_argocd_application_is_mapped_in_one_environment_only() -> None:
+    """Its deployments are matched on its name alone: mapped in staging too, each would count twice."""
+    entries, problems = validate_entries(
+        [app(), comp("api", argocd_app_name="api"), comp("api", environment="staging", argocd_app_name="api")]
+    )
+    assert [(e.entity_id, e.environment) for e in entries] == [("payments", "production"), ("api", "production")]
+    assert problems == [
+        "api [staging]: argocd_app_name 'api' is already mapped in production: "
+        "an ArgoCD application deploys to one environment"
+    ]
+
+
 def test_same_pivot_in_two_environments_of_one_entity_is_fine() -> None:
     entries, problems = validate_entries(
         [app(), comp("api", gitlab_project_id=7), comp("api", environment="staging", gitlab_project_id=7)]
