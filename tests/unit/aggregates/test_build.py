@@ -143,16 +143,19 @@ def test_a_failing_sql_file_names_file_and_line_and_keeps_the_previous_mart(
     assert not list(settings.duckdb_temp_directory.glob("*.parquet"))
 
 
-def ingest_metrics(lake: Lake, shift: timedelta, **changes: float) -> None:
-    """The estate's day of metrics moved by `shift` (and with `changes`), recorded in the run log as an ingest."""
+def ingest(lake: Lake, dataset_id: str, *items: dict) -> None:
+    """Rows arriving through an ingest run, recorded in the run log with the days it wrote."""
     runs = RunLog(lake)
-    run = runs.start("ingest_dynatrace", "dynatrace", "dynatrace/service_metrics_hourly")
-    moved = [row | {"hour": row["hour"] + shift} | changes for row in metrics().to_pylist()]
-    writes = lake.write_days(
-        get_dataset("dynatrace/service_metrics_hourly"), rows("dynatrace/service_metrics_hourly", *moved)
-    )
+    run = runs.start("ingest", dataset_id.split("/")[0], dataset_id)
+    writes = lake.write_days(get_dataset(dataset_id), rows(dataset_id, *items))
     run.days_written = [w.day.isoformat() for w in writes]
     runs.finish(run, "succeeded")
+
+
+def ingest_metrics(lake: Lake, shift: timedelta, **changes: float) -> None:
+    """The estate's day of metrics moved by `shift` (and with `changes`), recorded in the run log as an ingest."""
+    moved = [row | {"hour": row["hour"] + shift} | changes for row in metrics().to_pylist()]
+    ingest(lake, "dynatrace/service_metrics_hourly", *moved)
 
 
 def mart_snapshot(lake: Lake) -> dict[str, list[dict]]:
@@ -202,12 +205,7 @@ def assert_same_mart(incremental_lake: Lake, full_lake: Lake, mode: str) -> None
 
 def resolve_old_incident(lake: Lake) -> None:
     """INC2, opened on the 18th, resolved on the 20th: an ingest writes its opening day's partition again."""
-    runs = RunLog(lake)
-    run = runs.start("ingest_servicenow", "servicenow", "servicenow/incidents")
-    resolved = incident("i2" * 16, "INC2", CI_DB, t(18, 8), 1, 6, t(20, 9))
-    writes = lake.write_days(get_dataset("servicenow/incidents"), rows("servicenow/incidents", resolved))
-    run.days_written = [w.day.isoformat() for w in writes]
-    runs.finish(run, "succeeded")
+    ingest(lake, "servicenow/incidents", incident("i2" * 16, "INC2", CI_DB, t(18, 8), 1, 6, t(20, 9)))
 
 
 def test_an_incident_resolved_today_rebuilds_its_days_but_not_the_signals_of_those_days(tmp_path: Path) -> None:
@@ -511,13 +509,8 @@ def test_a_daily_build_folds_in_the_day_objects_of_a_month_it_does_not_rebuild(
 
 def list_service(lake: Lake, tags: list[str], seen_on_day: int) -> None:
     """The Entities API lists SERVICE-R with these tags on that day, recorded in the run log as an ingest."""
-    entities = get_dataset("dynatrace/entities")
-    runs = RunLog(lake)
-    run = runs.start("ingest_dynatrace", "dynatrace", entities.id)
     listing = {"entity_id": "SERVICE-R", "entity_type": "SERVICE", "tags": tags, "seen_on": t(seen_on_day)}
-    writes = lake.write_days(entities, rows(entities.id, listing))
-    run.days_written = [w.day.isoformat() for w in writes]
-    runs.finish(run, "succeeded")
+    ingest(lake, "dynatrace/entities", listing)
 
 
 def test_a_service_retagged_into_another_entity_moves_with_its_history(
@@ -596,15 +589,6 @@ def test_a_table_counted_by_day_names_every_column_its_day_tables_read(
         for day_table in (f for f in files if f.partitioned_by == "day" and table.table in f.reads):
             named = {c for c in columns if re.search(rf"\b{c}\b", day_table.text.split("\n--\n", 1)[-1])}
             assert named <= listed, (day_table.path.name, table.table, named - listed)
-
-
-def ingest(lake: Lake, dataset_id: str, *items: dict) -> None:
-    """Rows arriving through an ingest run, recorded in the run log with the days it wrote."""
-    runs = RunLog(lake)
-    run = runs.start("ingest", dataset_id.split("/")[0], dataset_id)
-    writes = lake.write_days(get_dataset(dataset_id), rows(dataset_id, *items))
-    run.days_written = [w.day.isoformat() for w in writes]
-    runs.finish(run, "succeeded")
 
 
 QUIET_DEPLOYED = [
