@@ -81,7 +81,7 @@ def render_views(lake: Lake | None = None) -> str:
             pattern = "/**/data.parquet" if sql_file.month_column else "/*/*.parquet"
         parts.append(
             f"-- {sql_file.grain}\ncreate or replace view {sql_file.table} as\n"
-            f"select * from read_parquet({base} || '/mart/{sql_file.table}{pattern}');\n"
+            f"select {sql_file.read_columns()} from read_parquet({base} || '/mart/{sql_file.table}{pattern}');\n"
         )
     return "\n".join(parts)
 

@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 from functions.api.entity_index import RecentHours, SummaryIndex
 from functions.api.ids import Directory
 from functions.api.problems import Problem
-from functions.api.queries import RECENT_COLUMNS, RECENT_HOURLY
+from functions.api.queries import RECENT_HOURLY, RECENT_SELECT
 from functions.api.settings import ApiSettings
 from lakehouse.aggregates.build import STATE_KEY
 from lakehouse.duckdb_session import open_duckdb, sql_literal
@@ -479,9 +479,10 @@ class ServingMart:
         if not files:
             return
         # Held as Arrow, sorted by entity and hour: a last-day series is a slice of it (entity_index.RecentHours).
-        columns, order = ", ".join(RECENT_COLUMNS), SORTED_BY[HOURLY]
+        # The columns and the order come from our own constants; values are bound.
+        query = f"select {RECENT_SELECT} from read_parquet($files, union_by_name = true) where hour >= $start"  # noqa: S608
         recent = con.execute(
-            f"select {columns} from read_parquet($files, union_by_name = true) where hour >= $start order by {order}",  # noqa: S608
+            f"{query} order by {SORTED_BY[HOURLY]}",
             {"files": files, "start": start},
         ).to_arrow_table()
         con.register(RECENT_HOURLY, recent)

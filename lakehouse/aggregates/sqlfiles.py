@@ -17,6 +17,9 @@
                                         rebuilt, from the earliest)
     -- counted with: app_id, priority (with `counted on days of`: the other columns the day tables read; a row
                                         changed in them is a changed row, a change elsewhere is not)
+    -- derived on read: error_rate = errors / requests
+                                       (optional, mart tables: a column not stored, which readers compute
+                                        from the stored ones with this expression)
 
 Files run in name order; a test checks that every table a file reads is built by an earlier file or is
 one of the inputs the runner provides (raw_*, ref_*, build_params).
@@ -33,9 +36,8 @@ from typing import Literal
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 MONTH_OF = re.compile(r"^month of ([a-z_][a-z0-9_]*)$")
 COLUMN = re.compile(r"^[a-z_][a-z0-9_]*$")
-HEADER_LINE = re.compile(
-    r"^--\s*(table|grain|reads|partitioned by|refresh|materialize|counted on days of|counted with):\s*(.*?)\s*$"
-)
+HEADER_KEYS = "table|grain|reads|partitioned by|refresh|materialize|counted on days of|counted with|derived on read"
+HEADER_LINE = re.compile(rf"^--\s*({HEADER_KEYS}):\s*(.*?)\s*$")
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class SqlFile:
     materialize: Literal["table", "view", "month"] = "table"
     counted_on: tuple[str, ...] = ()
     counted_with: tuple[str, ...] = ()
+    derived: tuple[tuple[str, str], ...] = ()
 
     @property
     def month_column(self) -> str | None:
@@ -61,6 +64,10 @@ class SqlFile:
     def is_mart(self) -> bool:
         """mv_* tables are written to mart/; the others are intermediate steps."""
         return self.table.startswith("mv_")
+
+    def read_columns(self) -> str:
+        """The stored columns and the derived ones, as a select list over the table's objects."""
+        return ", ".join(["*", *(f"{expression} as {name}" for name, expression in self.derived)])
 
 
 def load_sql_files(folder: Path = SQL_DIR) -> list[SqlFile]:
@@ -111,6 +118,12 @@ def parse_sql_file(path: Path) -> SqlFile:
         # They are written into the build's queries.
         if not COLUMN.match(name):
             raise ValueError(f"{path.name}: {name!r} is not a column name")
+    derived: tuple[tuple[str, str], ...] = ()
+    if "derived on read" in fields:
+        name, _, expression = fields["derived on read"].partition("=")
+        if not COLUMN.match(name.strip()) or not expression.strip():
+            raise ValueError(f"{path.name}: derived on read must be <column> = <expression>")
+        derived = ((name.strip(), expression.strip()),)
     return SqlFile(
         path=path,
         table=fields["table"],
@@ -122,6 +135,7 @@ def parse_sql_file(path: Path) -> SqlFile:
         materialize=materialize,  # type: ignore[arg-type]
         counted_on=counted_on,
         counted_with=counted_with,
+        derived=derived,
     )
 
 

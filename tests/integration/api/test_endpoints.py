@@ -72,6 +72,22 @@ def test_timeseries(client: TestClient) -> None:
     assert max(p["v"] for p in comp["points"]) == 800 and comp["unit"] == "ms" and comp["level"] == "component"
 
 
+@pytest.mark.parametrize(
+    "days",
+    ["from=2026-11-19&to=2026-11-20", "from=2026-11-01&to=2026-11-20"],
+    ids=["recent hours in memory", "month objects"],
+)
+def test_the_error_rate_series_is_errors_over_requests_and_none_without_traffic(client: TestClient, days: str) -> None:
+    # shop-api: 1,000 requests an hour, 1 error (101 at 10:00); shop-db: no request before 04:00, then 500 an
+    # hour and no error. The error rate is derived from the stored counts, as the stored rate was.
+    shop = get(client, f"/monitoring/applications/shop/timeseries?metric=error_rate&{days}")
+    by_hour = [p["v"] for p in shop["points"]]
+    expected = [1 / 1000] * 4 + [1 / 1500] * 6 + [101 / 1500] + [1 / 1500] * 13
+    assert by_hour == [pytest.approx(v) for v in expected] and shop["unit"] == "ratio"
+    db = [p["v"] for p in get(client, f"/monitoring/components/shop-db/timeseries?metric=error_rate&{days}")["points"]]
+    assert db == [None] * 4 + [0.0] * 20
+
+
 def test_incidents_and_pagination(client: TestClient) -> None:
     open_ = get(client, "/monitoring/applications/shop/incidents?status=open")
     assert [i["number"] for i in open_["items"]] == ["INC2"]

@@ -98,6 +98,14 @@ def test_a_header_without_grain_is_refused(tmp_path: Path) -> None:
         parse_sql_file(path)
 
 
+def test_a_derived_column_needs_a_name_and_an_expression(tmp_path: Path) -> None:
+    path = tmp_path / "99_mv_x.sql"
+    header = "-- table: mv_x\n-- grain: one row\n-- reads: build_params\n-- refresh: hourly\n"
+    path.write_text(header + "-- derived on read: error rate = errors / requests\nselect 1\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="derived on read must be <column> = <expression>"):
+        parse_sql_file(path)
+
+
 @pytest.fixture
 def lake_and_settings(tmp_path: Path) -> tuple[Lake, Settings]:
     settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from lakehouse.aggregates.build import build
 from lakehouse.settings import Settings
@@ -40,6 +42,14 @@ def test_static_views_work_on_a_built_lake_with_a_variable(tmp_path: Path) -> No
         "shop",
     )
     assert con.execute("select max(version) from ref_mappings").fetchone() == (1,)
+    # The hourly table stores counts; its view derives the error rate: shop at 10:00 had 101 errors in 1,500
+    # requests (shop-api 1,000, shop-db 500), and shop-db had no traffic before 04:00.
+    rate = "select error_rate from mv_golden_signals_hourly where app_id = $app and level = $level and hour = $hour"
+    shop = {"app": "shop", "level": "application", "hour": datetime(2026, 11, 19, 10, tzinfo=UTC)}
+    assert con.execute(rate, shop).fetchone() == (pytest.approx(101 / 1500),)
+    rate += " and component_id = 'shop-db'"
+    db = {"app": "shop", "level": "component", "hour": datetime(2026, 11, 19, 3, tzinfo=UTC)}
+    assert con.execute(rate, db).fetchone() == (None,)
 
 
 def test_per_lake_script_gives_every_view_even_for_empty_datasets(tmp_path: Path) -> None:
