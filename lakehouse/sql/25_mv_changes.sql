@@ -3,7 +3,7 @@
 -- reads: stg_changes, stg_change_deployments
 -- refresh: hourly
 -- counted on days of: planned_start, change_start, change_end
--- counted with: app_id, environment, type, is_closed, close_code
+-- counted with: app_id, environment, type, is_closed, is_canceled, close_code
 --
 -- Upcoming changes have a planned window after as_of; a change covering no deployment is kept (not all
 -- changes deploy software) and flagged.

@@ -4,16 +4,18 @@
 -- partitioned by: day
 -- refresh: hourly
 --
--- planned: changes whose planned start falls on the day; implemented: whose work ended that day, split by
--- close code; change_failure_rate = unsuccessful / closed with a close code that day (null without any);
--- emergency: emergency changes that started that day (planned start, else work start: an emergency change is
--- often recorded after the work, without a plan).
+-- planned: changes whose planned start falls on the day, but those canceled (counted apart, as canceled:
+-- they will not happen); implemented: whose work ended that day, split by close code; change_failure_rate =
+-- unsuccessful / closed with a close code that day (null without any); emergency: emergency changes, not
+-- canceled, that started that day (planned start, else work start: an emergency change is often recorded
+-- after the work, without a plan).
 with planned as (
     select
         app_id,
         environment,
         cast(planned_start as date) as day,
-        count(*) as planned
+        count(*) filter (where not is_canceled) as planned,
+        count(*) filter (where is_canceled) as canceled
     from mv_changes
     group by app_id, environment, cast(planned_start as date)
 ),
@@ -25,7 +27,7 @@ emergencies as (
         cast(coalesce(planned_start, change_start) as date) as day,
         count(*) as emergency
     from mv_changes
-    where type = 'emergency'
+    where type = 'emergency' and not is_canceled
     group by app_id, environment, cast(coalesce(planned_start, change_start) as date)
 ),
 
@@ -51,6 +53,7 @@ by_day as (
         s.environment,
         s.day,
         coalesce(p.planned, 0) as planned,
+        coalesce(p.canceled, 0) as canceled,
         coalesce(e.implemented, 0) as implemented,
         coalesce(e.successful, 0) as successful,
         coalesce(e.successful_with_issues, 0) as successful_with_issues,

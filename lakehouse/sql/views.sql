@@ -126,7 +126,7 @@ select * from read_parquet(getvariable('lake') || '/mart/mv_changes/data.parquet
 
 -- one row per level (component or application), entity, environment and hour, for the days rebuilt
 create or replace view mv_golden_signals_hourly as
-select * from read_parquet(getvariable('lake') || '/mart/mv_golden_signals_hourly/*/*.parquet');
+select *, case when requests > 0 then errors / requests end as error_rate from read_parquet(getvariable('lake') || '/mart/mv_golden_signals_hourly/*/*.parquet');
 
 -- one row per application, environment and day rebuilt (every day, zero-filled): the incident heatmap
 create or replace view mv_incidents_app_day as

@@ -734,7 +734,8 @@ def test_top_risks_see_an_slo_breach_only_where_the_slo_has_the_coverage_it_asks
 def test_a_canceled_change_was_not_implemented_and_covers_no_deployment(tmp_path: Path) -> None:
     """CHG5, an emergency change on quiet's CI planned for the 5th 09:30-10:30, was canceled. quiet-prod deployed
     at 10:00 and INC5 opened on quiet at 12:00. CHG5 implemented nothing on the 5th and covers nothing, so INC5's
-    best link is the 4-hour component window (0.50), under the 0.70 that counts: no change failure, no rework."""
+    best link is the 4-hour component window (0.50), under the 0.70 that counts: no change failure, no rework. The
+    change calendar shows it canceled on the 5th, not planned nor an emergency."""
     lake, settings = estate_lake(tmp_path)
     deploys, changes = get_dataset("deploys/deployment_events"), get_dataset("servicenow/changes")
     incidents = get_dataset("servicenow/incidents")
@@ -753,7 +754,8 @@ def test_a_canceled_change_was_not_implemented_and_covers_no_deployment(tmp_path
         chg = one(mart(built, "mv_changes", "number = 'CHG5'"))
         link = one(mart(built, "mv_incident_links", "incident_number = 'INC5' and correlation_mode = 'full'"))
         deployed = one(mart(built, "mv_deployments", "deployment_key = 'argocd:quiet-prod:1'"))
-    assert (day["planned"], day["implemented"]) == (1, 0)
+    # Nor is it planned any more, nor an emergency: the calendar counts it apart.
+    assert (day["planned"], day["canceled"], day["emergency"], day["implemented"]) == (0, 1, 0, 0)
     assert chg["is_canceled"] and not chg["is_closed"] and not chg["covers_deployment"]
     assert (link["rule"], link["counts_as_change_failure"]) == ("same_component_window", False)
     assert not deployed["is_change_failure_full"] and not deployed["is_rework"]
