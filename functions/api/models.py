@@ -424,6 +424,9 @@ class DoraReport(Envelope):
 class RiskReport(Envelope):
     metric: str
     period: PeriodOut
+    min_requests: int | None = Field(
+        default=None, description="metric=error_rate: the least traffic an application needed to be ranked."
+    )
     items: list[RiskRow]
 
 

@@ -18,6 +18,17 @@ from lakehouse.aggregates.sqlfiles import load_sql_files
 PARAM = re.compile(r"\$([a-z_]+)")
 
 
+SQL_FILES = {f.table: f for f in load_sql_files()}
+# Columns of the hourly table its SQL header says readers derive (the error rate): name -> expression.
+HOURLY_DERIVED = dict(SQL_FILES["mv_golden_signals_hourly"].derived)
+
+
+def hourly_column(name: str) -> str:
+    """A column of mv_golden_signals_hourly as a select item: stored, or derived from the stored ones."""
+    expression = HOURLY_DERIVED.get(name)
+    return f"{expression} as {name}" if expression else name
+
+
 # metric name in the API -> column of mv_golden_signals_hourly
 TIMESERIES_METRICS: dict[str, str] = {
     "latency_p50": "latency_p50_ms",
@@ -105,6 +116,7 @@ SIGNALS_KEY = ("app_id", "level", "component_id", "environment")
 # and the columns it keeps of them (what the series and the summary's aggregates read).
 RECENT_HOURLY = "mv_golden_signals_recent"
 RECENT_COLUMNS = (*SIGNALS_KEY, "hour", *TIMESERIES_METRICS.values())
+RECENT_SELECT = ", ".join(hourly_column(c) for c in RECENT_COLUMNS)
 # The summary's window (the 24 hours before the build's as_of) aggregated per entity once, when the copy loads
 # (entity_index.py): the same aggregates, keyed by entity.
 _SIGNALS_KEY_COLUMNS = ", ".join(SIGNALS_KEY)
@@ -148,8 +160,9 @@ def timeseries(
     column = TIMESERIES_METRICS[metric]  # KeyError for anything outside the allow-list
     if not files:
         return []
+    value = HOURLY_DERIVED.get(column, column)
     sql = (
-        f"select hour, cast({column} as double) from read_parquet($files, union_by_name = true) "  # noqa: S608
+        f"select hour, cast({value} as double) from read_parquet($files, union_by_name = true) "  # noqa: S608
         "where app_id = $app and level = $level and component_id is not distinct from $component "
         "and environment = $env and hour >= $start and hour < $end order by hour"
     )
@@ -309,7 +322,7 @@ order by level_id limit $limit
 """
 
 # The build's SQL by table: explicit ranges run it over inputs of their own (see _slo_range_sql, _dora_range_sql).
-BUILD_SQL = {f.table: f.text.strip().rstrip(";") for f in load_sql_files()}
+BUILD_SQL = {table: f.text.strip().rstrip(";") for table, f in SQL_FILES.items()}
 
 
 def _slo_range_sql(group_by: str) -> str:
@@ -496,6 +509,8 @@ left join mv_monitoring_top_risks as r on r.app_id = s.app_id and s.environment 
 where s.environment = $env and s.day >= $first_day and s.day <= $last_day
 group by s.app_id
 """
+# An error-rate ranking leaves out applications with fewer requests in the period than this, by default.
+MIN_RANKED_REQUESTS = 100
 RANK_ORDER = {
     "error_rate": "error_rate desc nulls last, app_id",
     "incidents": "incidents desc nulls last, app_id",
@@ -512,11 +527,28 @@ def top_burn(con: duckdb.DuckDBPyConnection, *, limit: int) -> list[dict[str, An
 
 
 def ranked(
-    con: duckdb.DuckDBPyConnection, *, metric: str, environment: str, first_day: date, last_day: date, limit: int
+    con: duckdb.DuckDBPyConnection,
+    *,
+    metric: str,
+    environment: str,
+    first_day: date,
+    last_day: date,
+    limit: int,
+    min_requests: int | None = None,
 ) -> list[dict[str, Any]]:
+    """Applications ranked by `metric` over the days; with `min_requests`, only those with that much traffic."""
     order = RANK_ORDER[metric]  # allow-listed
-    sql = f"select * from ({RANK_RANGE_SQL}) order by {order} limit $limit"  # noqa: S608 - constant text
-    params = {"env": environment, "first_day": first_day, "last_day": last_day, "limit": limit}
+    sql = (
+        f"select * from ({RANK_RANGE_SQL}) "  # noqa: S608 - constant text
+        f"where $min_requests is null or requests >= $min_requests order by {order} limit $limit"
+    )
+    params = {
+        "env": environment,
+        "first_day": first_day,
+        "last_day": last_day,
+        "limit": limit,
+        "min_requests": min_requests,
+    }
     return fetch(con, sql, params)
 
 

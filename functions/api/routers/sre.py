@@ -155,6 +155,15 @@ def risk_top(
     end: ToParam = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     environment: Environment = "production",
+    min_requests: Annotated[
+        int,
+        Query(
+            alias="minRequests",
+            ge=0,
+            description="metric=error_rate: applications with fewer requests in the period are left out, since a "
+            "handful of requests gives a rate that says nothing (one failed request of one is 100 %).",
+        ),
+    ] = queries.MIN_RANKED_REQUESTS,
 ) -> RiskReport:
     p = periods.resolve(period, start, end, anchor=anchor(mart), default="last_7d", max_days=ctx.api.max_period_days)
     if metric in ("risk", "burn_rate"):
@@ -174,7 +183,13 @@ def risk_top(
         ]
     else:
         rows = queries.ranked(
-            mart.con, metric=metric, environment=environment, first_day=p.first_day, last_day=p.last_day, limit=limit
+            mart.con,
+            metric=metric,
+            environment=environment,
+            first_day=p.first_day,
+            last_day=p.last_day,
+            limit=limit,
+            min_requests=min_requests if metric == "error_rate" else None,
         )
         # Ranked from day rows: the report says which days it summed.
         p = p.whole_days(anchor(mart))
@@ -182,5 +197,6 @@ def risk_top(
         **envelope(mart.snap),
         metric=metric,
         period=PeriodOut(name=p.name, start=p.start, end=p.end),
+        min_requests=min_requests if metric == "error_rate" else None,
         items=[RiskRow.model_validate(r) for r in rows],
     )

@@ -26,12 +26,21 @@ STAGING = [
         "environment": "staging",
         "dynatrace_entity_selector": 'entityId("SERVICE-S")',
     },
+    {"entity_id": "tiny", "kind": "application", "team": "t2", "group": "g2", "domain": "d2", "environment": "staging"},
+    {
+        "entity_id": "tiny-api",
+        "kind": "component",
+        "application_id": "tiny",
+        "environment": "staging",
+        "dynatrace_entity_selector": 'entityId("SERVICE-T")',
+    },
 ]
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    """The hand-made estate, with shop also in staging: 100 requests an hour on the 19th, 10 of them failed."""
+    """The hand-made estate, with shop also in staging: 100 requests an hour on the 19th, 10 of them failed; and
+    tiny, in staging only: 2 requests an hour from 09:00 to 12:00 on the 19th, one of them failed."""
     root = tmp_path_factory.mktemp("day-row-reports")
     settings = Settings(lake_url=str(root / "lake"), duckdb_temp_directory=root / "duckdb")
     lake = Lake.from_settings(settings)
@@ -39,7 +48,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     MappingStore(lake).apply(mapping() + STAGING, actor="test", replace=True)
     staging = [
         {"entity_id": "SERVICE-S", "hour": t(19, h), "request_count": 100.0, "error_count": 10.0} for h in range(24)
-    ]
+    ] + [{"entity_id": "SERVICE-T", "hour": t(19, h), "request_count": 2.0, "error_count": 1.0} for h in (9, 10, 11)]
     lake.write_days(get_dataset("dynatrace/service_metrics_hourly"), rows("dynatrace/service_metrics_hourly", *staging))
     build(lake, settings, mode="full", as_of=AS_OF)
     with TestClient(create_app(api_settings(root), settings, down_sources()), raise_server_exceptions=False) as c:
@@ -79,6 +88,22 @@ def test_a_ranking_outside_production_carries_no_production_risk_score(client: T
     shop = next(r for r in items if r["appId"] == "shop")
     assert shop["errorRate"] == pytest.approx(0.1)
     assert (shop["riskScore"], shop["health"]) == (None, None)
+
+
+def test_an_error_rate_ranking_leaves_out_applications_with_too_little_traffic(client: TestClient) -> None:
+    """In staging on the 19th, tiny failed 3 of its 6 requests (50 %), shop 240 of 2,400 (10 %). Ranked with
+    the default least traffic (100 requests), tiny is left out; asked for any traffic, it comes first."""
+    ranking = "/monitoring/risk/top?metric=error_rate&from=2026-11-19&to=2026-11-20&environment=staging"
+    by_default = get(client, ranking)
+    assert [r["appId"] for r in by_default["items"]] == ["shop"] and by_default["minRequests"] == 100
+    everyone = get(client, ranking + "&minRequests=1")
+    assert [(r["appId"], r["requests"]) for r in everyone["items"]] == [("tiny", 6), ("shop", 2_400)]
+    assert everyone["items"][0]["errorRate"] == pytest.approx(0.5)
+    # The least traffic is a rate's alone: a ranking by incidents keeps every application and says none.
+    incidents = get(client, "/monitoring/risk/top?metric=incidents&from=2026-11-19&to=2026-11-20&environment=staging")
+    assert {r["appId"] for r in incidents["items"]} == {"shop", "tiny"} and incidents["minRequests"] is None
+    response = client.get(ranking + "&minRequests=-1", headers=READER)
+    assert response.status_code == 422 and response.headers["content-type"] == "application/problem+json"
 
 
 def test_an_slo_over_a_range_carries_states_and_coverage_as_a_named_period_does(client: TestClient) -> None:

@@ -1046,6 +1046,11 @@ export interface components {
             items: components["schemas"]["RiskRow"][];
             /** Metric */
             metric: string;
+            /**
+             * Minrequests
+             * @description metric=error_rate: the least traffic an application needed to be ranked.
+             */
+            minRequests?: number | null;
             period: components["schemas"]["PeriodOut"];
         };
         /** RiskRow */
@@ -3134,6 +3139,8 @@ export interface operations {
                 limit?: number;
                 /** @description Mapping environment. */
                 environment?: string;
+                /** @description metric=error_rate: applications with fewer requests in the period are left out, since a handful of requests gives a rate that says nothing (one failed request of one is 100 %). */
+                minRequests?: number;
             };
             header?: never;
             path?: never;
