@@ -32,6 +32,7 @@ import pyarrow as pa
 from lake_generator import DEFAULT_END, LakeSpec, append_day, generate
 
 from lakehouse.aggregates import build as runner
+from lakehouse.aggregates import history
 from lakehouse.aggregates.sqlfiles import load_sql_files
 from lakehouse.duckdb_session import open_duckdb
 from lakehouse.mappings import MappingStore
@@ -488,7 +489,8 @@ def subset_connection(task: dict[str, Any]) -> duckdb.DuckDBPyConnection:
     assert mapping is not None
     con = open_duckdb(settings, lake)
     # The full build has left current history copies: none is written here (a stale one would be removed).
-    for copy in runner._register_inputs(con, lake, mapping.entries, params, settings.duckdb_temp_directory):
+    stored = set(lake.list_keys(f"{history.HISTORY_PREFIX}/"))
+    for copy in runner._register_inputs(con, lake, mapping.entries, params, settings.duckdb_temp_directory, stored):
         copy.path.unlink()
     return con
 

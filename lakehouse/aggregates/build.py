@@ -152,8 +152,10 @@ def build(
     all_files = load_sql_files()
     sql_version = files_version(all_files)
     runs = RunLog(lake)
+    # The history copies, listed once: the entity map's digest and the build both read them.
+    stored = set(lake.list_keys(f"{history.HISTORY_PREFIX}/"))
     try:
-        entity_map = _entity_map_digest(lake, settings, mapping.entries, all_files)
+        entity_map = _entity_map_digest(lake, settings, mapping.entries, all_files, stored)
     except BaseException as exc:
         runs.finish(runs.start("build_aggregates", "mart", mode, trigger=trigger), "failed", error=exc)
         raise
@@ -190,7 +192,7 @@ def build(
     con.execute("set checkpoint_threshold = '100GB'")
     try:
         with _timed(result, "read inputs"):
-            copies = _register_inputs(con, lake, mapping.entries, build_params, scratch)
+            copies = _register_inputs(con, lake, mapping.entries, build_params, scratch, stored)
         for sql_file in files:
             if sql_file in monthly:
                 if sql_file is monthly[0]:
@@ -261,7 +263,9 @@ def _why_full(previous: dict | None, mapping_version: int, sql_version: str, ent
     return None
 
 
-def _entity_map_digest(lake: Lake, settings: Settings, entries: Iterable, files: list[SqlFile]) -> str | None:
+def _entity_map_digest(
+    lake: Lake, settings: Settings, entries: Iterable, files: list[SqlFile], stored: set[str]
+) -> str | None:
     """Which Dynatrace service goes to which mapped entity, as a digest, when the mapping finds services by tag or
     management zone: the Entities API's latest listings then decide it, and a service re-tagged must move with its
     history, as for a corrected mapping. None when the mapping names its services by id: the mapping's version
@@ -271,7 +275,6 @@ def _entity_map_digest(lake: Lake, settings: Settings, entries: Iterable, files:
         return None
     entity_map = next(f for f in files if f.table == "stg_dynatrace_entity_map")
     con = open_duckdb(settings, lake)
-    stored = set(lake.list_keys(f"{history.HISTORY_PREFIX}/"))
     try:
         _register_refs(con, entries)
         # No new history copy here: the build proper writes one when it is due.
@@ -308,10 +311,16 @@ def _first_days_to_rebuild(lake: Lake, mode: BuildMode, previous: dict | None, a
 
 
 def _register_inputs(
-    con: duckdb.DuckDBPyConnection, lake: Lake, entries: Iterable, params: BuildParams, scratch: Path
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    entries: Iterable,
+    params: BuildParams,
+    scratch: Path,
+    stored: set[str],
 ) -> list[LocalObject]:
-    """The mapping, the parameters and one view per raw dataset. Returns the event datasets' history copies
-    written to local files (see lakehouse.aggregates.history), to be put once the build has succeeded."""
+    """The mapping, the parameters and one view per raw dataset (`stored`: the history copies' keys). Returns the
+    event datasets' history copies written to local files (see lakehouse.aggregates.history), to be put once the
+    build has succeeded."""
     entries = list(entries)
     _register_refs(con, entries)
     for column, kind in ENUM_KEYS.items():
@@ -324,7 +333,6 @@ def _register_inputs(
     columns = ", ".join(f"${name} as {name}" for name in values)
     con.execute(f"create table build_params as select {columns}", values)
     _register_hourly(con, lake, params)
-    stored = set(lake.list_keys(f"{history.HISTORY_PREFIX}/"))
     copies = []
     for dataset in REGISTRY.values():
         if dataset.name == "rejects" or dataset.id in HOURLY_DATASETS:
