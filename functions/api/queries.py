@@ -19,15 +19,8 @@ PARAM = re.compile(r"\$([a-z_]+)")
 
 
 SQL_FILES = {f.table: f for f in load_sql_files()}
-# Columns of the hourly table its SQL header says readers derive (the error rate): name -> expression.
-HOURLY_DERIVED = dict(SQL_FILES["mv_golden_signals_hourly"].derived)
-
-
-def hourly_column(name: str) -> str:
-    """A column of mv_golden_signals_hourly as a select item: stored, or derived from the stored ones."""
-    expression = HOURLY_DERIVED.get(name)
-    return f"{expression} as {name}" if expression else name
-
+# Its header names the columns readers derive from the stored ones (the error rate).
+HOURLY_FILE = SQL_FILES["mv_golden_signals_hourly"]
 
 # metric name in the API -> column of mv_golden_signals_hourly
 TIMESERIES_METRICS: dict[str, str] = {
@@ -116,7 +109,7 @@ SIGNALS_KEY = ("app_id", "level", "component_id", "environment")
 # and the columns it keeps of them (what the series and the summary's aggregates read).
 RECENT_HOURLY = "mv_golden_signals_recent"
 RECENT_COLUMNS = (*SIGNALS_KEY, "hour", *TIMESERIES_METRICS.values())
-RECENT_SELECT = ", ".join(hourly_column(c) for c in RECENT_COLUMNS)
+RECENT_SELECT = ", ".join(f"{HOURLY_FILE.expression(c)} as {c}" for c in RECENT_COLUMNS)
 # The summary's window (the 24 hours before the build's as_of) aggregated per entity once, when the copy loads
 # (entity_index.py): the same aggregates, keyed by entity.
 _SIGNALS_KEY_COLUMNS = ", ".join(SIGNALS_KEY)
@@ -160,7 +153,7 @@ def timeseries(
     column = TIMESERIES_METRICS[metric]  # KeyError for anything outside the allow-list
     if not files:
         return []
-    value = HOURLY_DERIVED.get(column, column)
+    value = HOURLY_FILE.expression(column)
     sql = (
         f"select hour, cast({value} as double) from read_parquet($files, union_by_name = true) "  # noqa: S608
         "where app_id = $app and level = $level and component_id is not distinct from $component "

@@ -65,9 +65,13 @@ class SqlFile:
         """mv_* tables are written to mart/; the others are intermediate steps."""
         return self.table.startswith("mv_")
 
+    def expression(self, column: str) -> str:
+        """How a reader of the table's objects gets `column`: its name, or the expression it is derived by."""
+        return dict(self.derived).get(column, column)
+
     def read_columns(self) -> str:
         """The stored columns and the derived ones, as a select list over the table's objects."""
-        return ", ".join(["*", *(f"{expression} as {name}" for name, expression in self.derived)])
+        return ", ".join(["*", *(f"{self.expression(name)} as {name}" for name, _ in self.derived)])
 
 
 def load_sql_files(folder: Path = SQL_DIR) -> list[SqlFile]:
