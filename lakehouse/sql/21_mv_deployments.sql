@@ -11,7 +11,8 @@
 -- closed 'unsuccessful'.
 -- recovered_at: for a failed or rolled-back attempt, or one whose change closed 'unsuccessful', the next
 -- successful deployment in the entity's sequence (see stg_deployments); for an incident link, when the
--- incident was restored (the later of the two when both apply). Null while not recovered.
+-- incident was restored (the later of the two when both apply: neither alone recovers it). Null while not
+-- recovered.
 -- Rework (DORA's fifth metric): an unplanned deployment made to fix production: a rollback, or a
 -- deployment covered by an emergency change.
 with incident_links as (
@@ -64,6 +65,7 @@ select
     failed_without_incident or coalesce(ll.caused_incident, false) as is_change_failure_light,
     case
         when lf.caused_incident and not lf.incidents_restored then null
+        when failed_without_incident and d.next_success_at is null then null
         else greatest(
             case when failed_without_incident then d.next_success_at end,
             case when lf.caused_incident then lf.incident_restored_at end
@@ -71,6 +73,7 @@ select
     end as recovered_at_full,
     case
         when ll.caused_incident and not ll.incidents_restored then null
+        when failed_without_incident and d.next_success_at is null then null
         else greatest(
             case when failed_without_incident then d.next_success_at end,
             case when ll.caused_incident then ll.incident_restored_at end

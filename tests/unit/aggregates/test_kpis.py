@@ -233,6 +233,34 @@ def test_an_unsuccessful_change_over_a_deployment_before_the_7_days_counts_once(
     assert quiet["reasons"] == ["1 failed change(s) in 7 days"]
 
 
+def test_a_failure_by_its_change_and_an_incident_is_not_recovered_until_a_deployment_follows(tmp_path: Path) -> None:
+    """quiet-prod's Q1 succeeded on the 10th at 12:00; CHG3, covering it, closed unsuccessful, and INC9, caused by
+    CHG3, opened at 13:00 and was restored at 15:00. No deployment follows Q1: restoring the incident does not
+    recover the deployment, which needs the next successful one too. DORA for quiet: 1 change failure of 1, not
+    recovered."""
+    lake, settings = estate_lake(tmp_path)
+    deploys = get_dataset("deploys/deployment_events")
+    q1 = deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(10, 12), "succeeded", "q1")
+    lake.write_days(deploys, rows(deploys.id, q1))
+    changes, incidents = get_dataset("servicenow/changes"), get_dataset("servicenow/incidents")
+    chg3 = change("3" * 32, "CHG3", CI_Q, (t(10, 11, 30), t(10, 12, 30)), "unsuccessful", t(9), t(10, 13))
+    lake.write_days(changes, rows(changes.id, chg3))
+    inc9 = incident("i9" * 16, "INC9", CI_Q, t(10, 13), 2, 6, resolved=t(10, 15), caused_by="3" * 32)
+    lake.write_days(incidents, rows(incidents.id, inc9))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        first = one(mart(built, "mv_deployments", "deployment_key = 'argocd:quiet-prod:1'"))
+        quiet = dora(built, "quiet")
+    assert first["is_change_failure_full"] and first["incident_numbers_full"] == ["INC9"]
+    assert (first["recovered_at_full"], first["recovered_at_light"]) == (None, None)
+    assert (quiet["change_failure_numerator"], quiet["change_failure_denominator"]) == (1, 1)
+    assert (quiet["recovery_state"], quiet["recovery_median_hours"], quiet["recovery_level"]) == (
+        "not recovered",
+        None,
+        None,
+    )
+
+
 def test_a_deployment_failed_by_its_unsuccessful_change_recovers_with_the_next_success(tmp_path: Path) -> None:
     """quiet-prod's Q1 succeeded on the 10th at 12:00, but CHG3, covering it, closed unsuccessful: a change failure.
     Q2 succeeded on the 12th at 12:00: Q1 recovered 48 hours later. DORA for quiet over 30 days: 1 failure of 2
