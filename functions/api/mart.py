@@ -61,6 +61,7 @@ TABLES = (
     "mv_incident_links",
     "mv_lead_times",
     "mv_slo_app_period",
+    "mv_slo_burn_rates",
     "mv_slo_group_period",
     "mv_dora_app_period",
     "mv_dora_group_period",
@@ -83,7 +84,13 @@ SORTED_BY = {
 READ_BY_MONTH = ("mv_deployments",)
 # What an application's summary reads (the entity tab and the health card call it first): these tables come in
 # before the first answer; the others arrive in the background and the other routes wait for them.
-SUMMARY_TABLES = ("mv_slo_app_period", "mv_monitoring_top_risks", "mv_incidents", "mv_deployments_latest")
+SUMMARY_TABLES = (
+    "mv_slo_app_period",
+    "mv_slo_burn_rates",
+    "mv_monitoring_top_risks",
+    "mv_incidents",
+    "mv_deployments_latest",
+)
 ROW_GROUP = 16_384
 # The summary and the default timeseries read the last day: the hours before as_of are held in memory, sorted by
 # application, so those answers scan one small in-memory row group instead of a month's Parquet.

@@ -293,21 +293,27 @@ order by app_id, environment, component_id
 
 # --- SLO, health, risk ------------------------------------------------------------------------------------------
 # What a summary shows of each application's SLO (last 30 days) and risk.
-SUMMARY_SLO_SQL = """
-select app_id, environment, period, availability, availability_target, availability_status,
-    error_budget_remaining, error_budget_consumed, burn_rate_period, burn_rate_1h, burn_rate_alert, latency_p95_sli,
-    latency_p95_status, coverage
-from mv_slo_app_period where period = 'last_30d'
-order by app_id, environment
-"""
+# The burn rates are at the last build's hour (mv_slo_burn_rates, hourly); the periods' figures are daily.
+BURN_RATES = "b.burn_rate_1h, b.burn_rate_6h, b.burn_rate_24h, b.burn_rate_3d, b.burn_rate_alert"
+BURN_RATES_JOIN = "left join mv_slo_burn_rates as b on s.app_id = b.app_id and s.environment = b.environment"
+SUMMARY_SLO_SQL = f"""
+select s.app_id, s.environment, s.period, s.availability, s.availability_target, s.availability_status,
+    s.error_budget_remaining, s.error_budget_consumed, s.burn_rate_period, b.burn_rate_1h, b.burn_rate_alert,
+    s.latency_p95_sli, s.latency_p95_status, s.coverage
+from mv_slo_app_period as s
+{BURN_RATES_JOIN}
+where s.period = 'last_30d'
+order by s.app_id, s.environment
+"""  # noqa: S608 - constant text
 SUMMARY_RISK_SQL = "select app_id, rank, risk_score, health, reasons from mv_monitoring_top_risks order by app_id"
 
 
-SLO_APPS_SQL = """
-select * from mv_slo_app_period
-where period = $period and environment = $env and ($after is null or app_id > $after)
-order by app_id limit $limit
-"""
+SLO_APPS_SQL = f"""
+select s.*, {BURN_RATES} from mv_slo_app_period as s
+{BURN_RATES_JOIN}
+where s.period = $period and s.environment = $env and ($after is null or s.app_id > $after)
+order by s.app_id limit $limit
+"""  # noqa: S608 - constant text
 SLO_GROUPS_SQL = """
 select * from mv_slo_group_period
 where period = $period and environment = $env and level = $level and ($after is null or level_id > $after)
@@ -362,11 +368,12 @@ stg_app_signals_windows as (
 mv_slo_app_period as (
 {mv_slo_app_period}
 )"""
-SLO_RANGE_APPS = """
-select app_id as id, * from mv_slo_app_period
-where $after is null or app_id > $after
-order by app_id limit $limit
-"""
+SLO_RANGE_APPS = f"""
+select s.app_id as id, s.*, {BURN_RATES} from mv_slo_app_period as s
+{BURN_RATES_JOIN}
+where $after is null or s.app_id > $after
+order by s.app_id limit $limit
+"""  # noqa: S608 - constant text
 SLO_RANGE_GROUPS = """,
 mv_slo_group_period as (
 {mv_slo_group_period}

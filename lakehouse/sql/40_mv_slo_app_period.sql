@@ -13,10 +13,7 @@
 -- percentile reported, target latency_target. A 30-day latency figure is never an average of hourly p95s.
 -- coverage = measured hours / hours in the period. status: 'no data' without traffic, 'insufficient data'
 -- under min_coverage, else 'met' or 'breached' (availability).
--- Multi-window burn rates at as_of (Google SRE workbook, 30-day budget): 1h, 6h, 24h and 3d error ratio
--- over B. Alerts: page when 1h > 14.4 (2 % of budget in an hour; the workbook's 5-minute confirmation
--- window is below the hourly resolution, so the 1h window confirms itself), page when 6h > 6 and 1h > 6,
--- ticket when 3d > 1 and 6h > 1.
+-- The multi-window burn rates at as_of are mv_slo_burn_rates', refreshed by every build (this table is daily).
 with params as (
     select * from build_params
 ),
@@ -56,23 +53,6 @@ per_period as (
     from stg_apps as a
     cross join stg_periods as p
     left join period_sums as s on a.app_id = s.app_id and a.environment = s.environment and p.period = s.period
-),
-
-burn as (
-    select
-        app_id,
-        environment,
-        sum(errors) filter (where window_name = 'last_1h') as errors_1h,
-        sum(requests) filter (where window_name = 'last_1h') as requests_1h,
-        sum(errors) filter (where window_name = 'last_6h') as errors_6h,
-        sum(requests) filter (where window_name = 'last_6h') as requests_6h,
-        sum(errors) filter (where window_name = 'last_24h') as errors_24h,
-        sum(requests) filter (where window_name = 'last_24h') as requests_24h,
-        sum(errors) filter (where window_name = 'last_3d') as errors_3d,
-        sum(requests) filter (where window_name = 'last_3d') as requests_3d
-    from stg_app_signals_windows
-    where window_name in ('last_1h', 'last_6h', 'last_24h', 'last_3d')
-    group by app_id, environment
 ),
 
 measured as (
@@ -139,22 +119,5 @@ select
         when m.coverage < m.min_coverage then 'insufficient data'
         when m.latency_p99_sli >= m.latency_target then 'met'
         else 'breached'
-    end as latency_p99_status,
-    case when b.requests_1h > 0 then (b.errors_1h / b.requests_1h) / m.budget_ratio end as burn_rate_1h,
-    case when b.requests_6h > 0 then (b.errors_6h / b.requests_6h) / m.budget_ratio end as burn_rate_6h,
-    case when b.requests_24h > 0 then (b.errors_24h / b.requests_24h) / m.budget_ratio end as burn_rate_24h,
-    case when b.requests_3d > 0 then (b.errors_3d / b.requests_3d) / m.budget_ratio end as burn_rate_3d,
-    case
-        when (b.errors_1h / nullif(b.requests_1h, 0)) / m.budget_ratio > 14.4 then 'page'
-        when
-            (b.errors_6h / nullif(b.requests_6h, 0)) / m.budget_ratio > 6
-            and (b.errors_1h / nullif(b.requests_1h, 0)) / m.budget_ratio > 6
-            then 'page'
-        when
-            (b.errors_3d / nullif(b.requests_3d, 0)) / m.budget_ratio > 1
-            and (b.errors_6h / nullif(b.requests_6h, 0)) / m.budget_ratio > 1
-            then 'ticket'
-        else 'none'
-    end as burn_rate_alert
+    end as latency_p99_status
 from measured as m
-left join burn as b on m.app_id = b.app_id and m.environment = b.environment

@@ -1,12 +1,12 @@
 -- table: mv_monitoring_top_risks
 -- grain: one row per application in production, ranked by risk score (1 = riskiest), with its health
--- reads: stg_app_signals_windows, mv_incidents, mv_deployments, mv_changes, stg_apps, build_params
+-- reads: stg_app_signals_windows, mv_slo_burn_rates, mv_incidents, mv_deployments, mv_changes, stg_apps, build_params
 -- refresh: hourly
 --
 -- Risk score (0-100, capped), from evidence of the last 7 days before as_of:
 --   SLO breach        +30  availability over 7 days below the target, with hours of traffic covering at least
 --                          min_coverage of the 7 days (below it the SLO says 'insufficient data', and so does this)
---   burn rate         +30  1h burn rate > 14.4, else +20 when the 6h burn rate > 6
+--   burn rate         +30  1h burn rate > 14.4, else +20 when the 6h burn rate > 6 (mv_slo_burn_rates)
 --   open P1/P2        +20  per open priority 1-2 incident, at most +40
 --   recurring         +15  3 or more incidents opened in 7 days
 --   failed changes    +10  per change failure (deployment) or unsuccessful change covering no deployment, at
@@ -33,14 +33,10 @@ traffic as (
         sum(errors) filter (where window_name = 'last_7d') as errors_7d,
         sum(measured_hours) filter (where window_name = 'last_7d') as measured_hours_7d,
         sum(requests) filter (where window_name = 'previous_7d') as requests_prev_7d,
-        sum(errors) filter (where window_name = 'previous_7d') as errors_prev_7d,
-        sum(requests) filter (where window_name = 'last_1h') as requests_1h,
-        sum(errors) filter (where window_name = 'last_1h') as errors_1h,
-        sum(requests) filter (where window_name = 'last_6h') as requests_6h,
-        sum(errors) filter (where window_name = 'last_6h') as errors_6h
+        sum(errors) filter (where window_name = 'previous_7d') as errors_prev_7d
     from stg_app_signals_windows
     -- last_14d holds the others: an application has a row when it had traffic in the 14 days.
-    where environment = 'production' and window_name in ('last_14d', 'last_7d', 'previous_7d', 'last_1h', 'last_6h')
+    where environment = 'production' and window_name in ('last_14d', 'last_7d', 'previous_7d')
     group by app_id
 ),
 
@@ -101,10 +97,8 @@ evidence as (
         coalesce(t.measured_hours_7d, 0) / (7 * 24) >= bp.min_coverage as slo_covered_7d,
         case when t.requests_7d > 0 then t.errors_7d / t.requests_7d end as error_rate_7d,
         case when t.requests_prev_7d > 0 then t.errors_prev_7d / t.requests_prev_7d end as error_rate_prev_7d,
-        case when t.requests_1h > 0 then (t.errors_1h / t.requests_1h) / (1 - bp.availability_target) end
-            as burn_rate_1h,
-        case when t.requests_6h > 0 then (t.errors_6h / t.requests_6h) / (1 - bp.availability_target) end
-            as burn_rate_6h,
+        b.burn_rate_1h,
+        b.burn_rate_6h,
         coalesce(i.open_p1_p2, 0) as open_p1_p2,
         coalesce(i.open_p1, 0) as open_p1,
         coalesce(i.opened_7d, 0) as incidents_7d,
@@ -115,6 +109,7 @@ evidence as (
     from apps as a
     cross join params as bp
     left join traffic as t on a.app_id = t.app_id
+    left join mv_slo_burn_rates as b on a.app_id = b.app_id and b.environment = 'production'
     left join incidents as i on a.app_id = i.app_id
     left join failures as f on a.app_id = f.app_id
     left join changes as c on a.app_id = c.app_id

@@ -144,6 +144,10 @@ select * from read_parquet(getvariable('lake') || '/mart/mv_monitoring_app_day_s
 create or replace view mv_monitoring_domain_day_summary as
 select * from read_parquet(getvariable('lake') || '/mart/mv_monitoring_domain_day_summary/*/*.parquet');
 
+-- one row per application and environment known to the mapping: its error budget's burn rates at as_of
+create or replace view mv_slo_burn_rates as
+select * from read_parquet(getvariable('lake') || '/mart/mv_slo_burn_rates/data.parquet');
+
 -- one row per application, environment and reporting period (see stg_periods)
 create or replace view mv_slo_app_period as
 select * from read_parquet(getvariable('lake') || '/mart/mv_slo_app_period/data.parquet');

@@ -1,0 +1,64 @@
+-- table: mv_slo_burn_rates
+-- grain: one row per application and environment known to the mapping: its error budget's burn rates at as_of
+-- reads: stg_app_signals_windows, stg_apps, build_params
+-- refresh: hourly
+--
+-- Multi-window burn rates at as_of (Google SRE workbook, 30-day budget), refreshed by every build, hourly ones
+-- included: an alert on the last hour is worth little a day late. burn_rate_<w> = (errors / requests over the
+-- window) / B, B = 1 - availability target; 1h, 6h, 24h and 3d windows, each with its requests and errors (no
+-- rate without traffic). Alerts: page when 1h > 14.4 (2 % of a 30-day budget in an hour; the workbook's 5-minute
+-- confirmation window is below the hourly resolution, so the 1h window confirms itself), page when 6h > 6 and
+-- 1h > 6, ticket when 3d > 1 and 6h > 1, else none. The SLO periods (mv_slo_app_period) are computed daily.
+with windows as (
+    select
+        app_id,
+        environment,
+        sum(errors) filter (where window_name = 'last_1h') as errors_1h,
+        sum(requests) filter (where window_name = 'last_1h') as requests_1h,
+        sum(errors) filter (where window_name = 'last_6h') as errors_6h,
+        sum(requests) filter (where window_name = 'last_6h') as requests_6h,
+        sum(errors) filter (where window_name = 'last_24h') as errors_24h,
+        sum(requests) filter (where window_name = 'last_24h') as requests_24h,
+        sum(errors) filter (where window_name = 'last_3d') as errors_3d,
+        sum(requests) filter (where window_name = 'last_3d') as requests_3d
+    from stg_app_signals_windows
+    where window_name in ('last_1h', 'last_6h', 'last_24h', 'last_3d')
+    group by app_id, environment
+),
+
+rates as (
+    select
+        a.app_id,
+        a.environment,
+        bp.as_of,
+        bp.availability_target,
+        w.requests_1h,
+        w.errors_1h,
+        w.requests_6h,
+        w.errors_6h,
+        w.requests_24h,
+        w.errors_24h,
+        w.requests_3d,
+        w.errors_3d,
+        case when w.requests_1h > 0 then (w.errors_1h / w.requests_1h) / (1 - bp.availability_target) end
+            as burn_rate_1h,
+        case when w.requests_6h > 0 then (w.errors_6h / w.requests_6h) / (1 - bp.availability_target) end
+            as burn_rate_6h,
+        case when w.requests_24h > 0 then (w.errors_24h / w.requests_24h) / (1 - bp.availability_target) end
+            as burn_rate_24h,
+        case when w.requests_3d > 0 then (w.errors_3d / w.requests_3d) / (1 - bp.availability_target) end
+            as burn_rate_3d
+    from stg_apps as a
+    cross join build_params as bp
+    left join windows as w on a.app_id = w.app_id and a.environment = w.environment
+)
+
+select
+    *,
+    case
+        when burn_rate_1h > 14.4 then 'page'
+        when burn_rate_6h > 6 and burn_rate_1h > 6 then 'page'
+        when burn_rate_3d > 1 and burn_rate_6h > 1 then 'ticket'
+        else 'none'
+    end as burn_rate_alert
+from rates
