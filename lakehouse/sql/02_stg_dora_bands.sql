@@ -5,7 +5,8 @@
 --
 -- Performance levels as named, versioned band sets. A value gets the best level whose bound it meets:
 --   deployment frequency (successful production deployments per day, higher is better):
---     elite >= 1/day (on demand), high >= 1/week, medium >= 1/month, low below.
+--     elite >= 1/day (on demand), high >= 1/week, medium >= 1/month, low below; a period meets a cadence
+--     with one deployment per whole cadence in it (see stg_dora_levels).
 --   change lead time (hours from merge to production, median, lower is better):
 --     elite < 24 h, high < 1 week, medium < 1 month (720 h), low above.
 --   change failure rate (ratio, lower is better):

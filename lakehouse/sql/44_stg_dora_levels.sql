@@ -5,7 +5,11 @@
 --
 -- Each metric carries its numerator, denominator and sample size, a state, and its performance level in
 -- the band set (see stg_dora_bands). Too little data is a state, never a zero:
---   deployment frequency: 'no deployments' when none succeeded (the value is then 0 and no level is given)
+--   deployment frequency: 'no deployments' when none succeeded (the value is then 0 and no level is given).
+--   Its level is a cadence (daily, weekly, monthly), met when the period holds a deployment for each whole
+--   cadence that fits in it: 4 in the last 30 days is weekly (4 whole weeks), though 4 / 30 a day is under
+--   1/7; 1 in a 31-day month and 3 in a 92-day quarter are monthly. A fixed rate would grade a strictly weekly
+--   deployer 'medium' in 5 of every 7 thirty-day windows.
 --   lead time: 'insufficient data' without a deployed merge request
 --   change failure rate: 'insufficient data' without a deployment attempt
 --   recovery time: 'insufficient data' without a deployment attempt, 'no change failures' / 'not recovered';
@@ -30,8 +34,12 @@ levels as (
         f.period,
         f.correlation_mode,
         f.band_set,
+        -- A cadence is met when the period holds at least one deployment per whole cadence that fits in it (the
+        -- small epsilon keeps 28 * (1/7) from flooring to 3).
         arg_min(b.level, b.level_rank) filter (
-            where b.metric = 'deployment_frequency' and f.deployments > 0 and f.deployment_frequency_per_day >= b.bound
+            where
+                b.metric = 'deployment_frequency' and f.deployments > 0
+                and f.deployments >= floor(f.period_days * b.bound + 1e-9)
         ) as deployment_frequency_level,
         arg_min(b.level, b.level_rank) filter (
             where b.metric = 'lead_time' and f.lead_time_median_hours < b.bound

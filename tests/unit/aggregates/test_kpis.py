@@ -124,7 +124,8 @@ def test_dora_for_shop(built) -> None:
     # Attempts: D1, D2, D3 (rollback), G1 (failed), G2; the staging deployment and the pipeline do not count.
     assert (d["deployment_frequency_numerator"], d["change_failure_denominator"]) == (4, 5)
     assert d["deployment_frequency_per_day"] == pytest.approx(4 / 30)
-    assert d["deployment_frequency_level"] == "medium"  # 0.133/day < 1/7
+    # 4 deployments in 30 days: one per whole week that fits (4), so weekly, 'high', though 0.133/day < 1/7.
+    assert d["deployment_frequency_level"] == "high"
     # Failures: D2 (caused INC1 through CHG1, and rolled back by D3) and G1 (failed). D1 is not blamed for
     # INC3, nine days later.
     assert d["change_failure_numerator"] == 2 and d["change_failure_rate"] == pytest.approx(0.4)
@@ -231,6 +232,45 @@ def test_an_unsuccessful_change_over_a_deployment_before_the_7_days_counts_once(
         quiet = one(mart(built, "mv_monitoring_top_risks", "app_id = 'quiet'"))
     assert (quiet["failed_changes_7d"], quiet["score_failed_changes"]) == (1, 10)
     assert quiet["reasons"] == ["1 failed change(s) in 7 days"]
+
+
+def quiet_deploys_on(tmp_path: Path, *days: datetime) -> tuple[Lake, Settings]:
+    """The estate, with quiet-prod deploying once at noon on each of `days`, then built at AS_OF."""
+    lake, settings = estate_lake(tmp_path)
+    deploys = get_dataset("deploys/deployment_events")
+    noon = [day.replace(hour=12) for day in days]
+    made = [
+        deployment(f"argocd:quiet-prod:{i}", "argocd", "quiet-prod", at, "succeeded", f"q{i}")
+        for i, at in enumerate(noon)
+    ]
+    lake.write_days(deploys, rows(deploys.id, *made))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    return lake, settings
+
+
+def test_a_weekly_deployer_is_graded_weekly_over_30_days(tmp_path: Path) -> None:
+    """quiet deploys every Friday: 23 and 30 October, 6 and 13 November. The last 30 days (from 21 October at
+    10:00) hold four whole weeks and four deployments: once a week, 'high', though 4 / 30 = 0.133 a day is under
+    1/7 (a strictly weekly deployer has 4 deployments in 5 of every 7 such windows)."""
+    fridays = [datetime(2026, 10, 23, tzinfo=UTC) + timedelta(weeks=w) for w in range(4)]
+    lake, settings = quiet_deploys_on(tmp_path, *fridays)
+    with reading(lake, settings) as built:
+        quiet = dora(built, "quiet")
+    assert quiet["deployment_frequency_numerator"] == 4
+    assert quiet["deployment_frequency_per_day"] == pytest.approx(4 / 30)
+    assert quiet["deployment_frequency_level"] == "high"
+
+
+def test_a_monthly_deployer_is_graded_monthly_in_long_months_and_quarters(tmp_path: Path) -> None:
+    """quiet deploys on the 15th of July, August, September and October. October (31 days) holds one deployment
+    and the third quarter (92 days) three: once a month, 'medium', though 1/31 and 3/92 a day are under 1/30."""
+    lake, settings = quiet_deploys_on(tmp_path, *[datetime(2026, m, 15, tzinfo=UTC) for m in (7, 8, 9, 10)])
+    with reading(lake, settings) as built:
+        month, quarter = dora(built, "quiet", period="previous_month"), dora(built, "quiet", period="previous_quarter")
+    assert (month["deployment_frequency_numerator"], quarter["deployment_frequency_numerator"]) == (1, 3)
+    assert month["deployment_frequency_per_day"] == pytest.approx(1 / 31)
+    assert quarter["deployment_frequency_per_day"] == pytest.approx(3 / 92)
+    assert (month["deployment_frequency_level"], quarter["deployment_frequency_level"]) == ("medium", "medium")
 
 
 def test_a_failure_by_its_change_and_an_incident_is_not_recovered_until_a_deployment_follows(tmp_path: Path) -> None:
