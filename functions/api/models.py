@@ -361,6 +361,12 @@ class SloRow(ApiModel):
     coverage: float | None = None
     latency_p95_sli: float | None = None
     latency_p99_sli: float | None = None
+    latency_coverage: float | None = Field(
+        default=None, description="Hours with traffic and a p95 reported / hours in the period."
+    )
+    latency_p99_coverage: float | None = Field(
+        default=None, description="Hours with traffic and a p99 reported / hours in the period."
+    )
     latency_p95_status: str | None = None
     latency_p99_status: str | None = None
     burn_rate_1h: float | None = None

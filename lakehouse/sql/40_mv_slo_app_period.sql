@@ -12,7 +12,9 @@
 -- application's p95 (p99) is at or under the threshold; SLI = good hours / hours with traffic and that
 -- percentile reported, target latency_target. A 30-day latency figure is never an average of hourly p95s.
 -- coverage = measured hours / hours in the period. status: 'no data' without traffic, 'insufficient data'
--- under min_coverage, else 'met' or 'breached' (availability).
+-- under min_coverage, else 'met' or 'breached' (availability). The latency SLIs have their own coverage
+-- (latency_coverage, latency_p99_coverage: hours with traffic and that percentile reported / hours in the
+-- period): an hour of latency in a month of traffic is not enough to call the month's latency met.
 -- The multi-window burn rates at as_of are mv_slo_burn_rates', refreshed by every build (this table is daily).
 with params as (
     select * from build_params
@@ -65,6 +67,8 @@ measured as (
         bp.latency_target,
         bp.min_coverage,
         pp.measured_hours / pp.period_hours as coverage,
+        pp.latency_measured_hours / pp.period_hours as latency_coverage,
+        pp.latency_p99_measured_hours / pp.period_hours as latency_p99_coverage,
         case when pp.requests > 0 then (pp.requests - pp.errors) / pp.requests end as availability,
         case when pp.latency_measured_hours > 0 then pp.latency_p95_good_hours / pp.latency_measured_hours end
             as latency_p95_sli,
@@ -105,18 +109,20 @@ select
     m.latency_p95_good_hours,
     m.latency_p99_good_hours,
     m.latency_measured_hours,
+    m.latency_coverage,
     m.latency_p95_sli,
     m.latency_p99_sli,
     case
         when m.latency_measured_hours = 0 then 'no data'
-        when m.coverage < m.min_coverage then 'insufficient data'
+        when m.latency_coverage < m.min_coverage then 'insufficient data'
         when m.latency_p95_sli >= m.latency_target then 'met'
         else 'breached'
     end as latency_p95_status,
     m.latency_p99_measured_hours,
+    m.latency_p99_coverage,
     case
         when m.latency_p99_measured_hours = 0 then 'no data'
-        when m.coverage < m.min_coverage then 'insufficient data'
+        when m.latency_p99_coverage < m.min_coverage then 'insufficient data'
         when m.latency_p99_sli >= m.latency_target then 'met'
         else 'breached'
     end as latency_p99_status

@@ -7,8 +7,9 @@
 -- latency SLIs = sum(good hours) / sum(measured hours). Never an average of the applications' percentages.
 -- The target is the requests-weighted mean of the applications' targets. coverage = hours with traffic /
 -- hours in the period, over the applications that had traffic in it (an idle application adds to neither
--- side). The statuses follow the applications' rules: 'no data' without traffic (without a latency measured),
--- 'insufficient data' under min_coverage, else 'met' or 'breached'.
+-- side); the latency coverages likewise, over the applications that reported that percentile. The statuses
+-- follow the applications' rules: 'no data' without traffic (without a latency measured), 'insufficient data'
+-- under min_coverage (the latency coverage for a latency SLI), else 'met' or 'breached'.
 with apps as (
     select s.*, a.team, a.group_id, a.domain
     from mv_slo_app_period as s
@@ -49,9 +50,13 @@ rolled as (
         sum(expected_hours) as expected_hours,
         sum(measured_hours) / nullif(sum(expected_hours) filter (where measured_hours > 0), 0) as coverage,
         cast(sum(latency_measured_hours) as bigint) as latency_measured_hours,
+        sum(latency_measured_hours) / nullif(sum(expected_hours) filter (where latency_measured_hours > 0), 0)
+            as latency_coverage,
         case when sum(latency_measured_hours) > 0 then sum(latency_p95_good_hours) / sum(latency_measured_hours) end
             as latency_p95_sli,
         cast(sum(latency_p99_measured_hours) as bigint) as latency_p99_measured_hours,
+        sum(latency_p99_measured_hours) / nullif(sum(expected_hours) filter (where latency_p99_measured_hours > 0), 0)
+            as latency_p99_coverage,
         case
             when sum(latency_p99_measured_hours) > 0 then sum(latency_p99_good_hours) / sum(latency_p99_measured_hours)
         end as latency_p99_sli
@@ -69,13 +74,13 @@ select
     end as availability_status,
     case
         when coalesce(r.latency_measured_hours, 0) = 0 then 'no data'
-        when r.coverage < bp.min_coverage then 'insufficient data'
+        when r.latency_coverage < bp.min_coverage then 'insufficient data'
         when r.latency_p95_sli >= bp.latency_target then 'met'
         else 'breached'
     end as latency_p95_status,
     case
         when coalesce(r.latency_p99_measured_hours, 0) = 0 then 'no data'
-        when r.coverage < bp.min_coverage then 'insufficient data'
+        when r.latency_p99_coverage < bp.min_coverage then 'insufficient data'
         when r.latency_p99_sli >= bp.latency_target then 'met'
         else 'breached'
     end as latency_p99_status

@@ -234,6 +234,29 @@ def test_an_unsuccessful_change_over_a_deployment_before_the_7_days_counts_once(
     assert quiet["reasons"] == ["1 failed change(s) in 7 days"]
 
 
+def test_a_latency_slo_needs_hours_of_latency_not_only_of_traffic(tmp_path: Path) -> None:
+    """quiet-svc served 100 requests an hour, none failed, through the 7 days before AS_OF, but reported a p95
+    (200 ms, under the threshold) and a p99 for one hour only. Its availability has the coverage it needs (168 of
+    168 hours): met. Its latency SLIs rest on 1 hour of 168: 'insufficient data', for quiet and for its team t2
+    (broken, the other application, reported no latency)."""
+    lake, settings = estate_lake(tmp_path)
+    metrics = get_dataset("dynatrace/service_metrics_hourly")
+    hours = [AS_OF - timedelta(hours=h) for h in range(1, 169)]
+    week = [{"entity_id": "SERVICE-Q", "hour": at, "request_count": 100.0, "error_count": 0.0} for at in hours]
+    week[0] |= {"latency_p95_ms": 200.0, "latency_p99_ms": 300.0}
+    lake.write_days(metrics, rows(metrics.id, *week))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    where = "period = 'last_7d' and environment = 'production'"
+    with reading(lake, settings) as built:
+        quiet = one(mart(built, "mv_slo_app_period", f"{where} and app_id = 'quiet'"))
+        team = one(mart(built, "mv_slo_group_period", f"{where} and level = 'team' and level_id = 't2'"))
+    assert (quiet["availability_status"], quiet["coverage"]) == ("met", 1.0)
+    assert (quiet["latency_p95_sli"], quiet["latency_coverage"]) == (1.0, pytest.approx(1 / 168))
+    assert (quiet["latency_p95_status"], quiet["latency_p99_status"]) == ("insufficient data", "insufficient data")
+    assert team["latency_coverage"] == pytest.approx(1 / 168)
+    assert (team["latency_p95_status"], team["latency_p99_status"]) == ("insufficient data", "insufficient data")
+
+
 def quiet_deploys_on(tmp_path: Path, *days: datetime) -> tuple[Lake, Settings]:
     """The estate, with quiet-prod deploying once at noon on each of `days`, then built at AS_OF."""
     lake, settings = estate_lake(tmp_path)

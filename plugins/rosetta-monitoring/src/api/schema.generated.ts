@@ -1212,10 +1212,20 @@ export interface components {
              * @description Application, team, group or domain id.
              */
             id: string;
+            /**
+             * Latencycoverage
+             * @description Hours with traffic and a p95 reported / hours in the period.
+             */
+            latencyCoverage?: number | null;
             /** Latencyp95Sli */
             latencyP95Sli?: number | null;
             /** Latencyp95Status */
             latencyP95Status?: string | null;
+            /**
+             * Latencyp99Coverage
+             * @description Hours with traffic and a p99 reported / hours in the period.
+             */
+            latencyP99Coverage?: number | null;
             /** Latencyp99Sli */
             latencyP99Sli?: number | null;
             /** Latencyp99Status */
