@@ -415,6 +415,7 @@ class DoraRow(ApiModel):
     rework_numerator: int | None = None
     rework_denominator: int | None = None
     rework_rate: float | None = None
+    rework_state: str | None = None
 
 
 class DoraReport(Envelope):

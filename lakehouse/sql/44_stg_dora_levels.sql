@@ -14,6 +14,7 @@
 --   change failure rate: 'insufficient data' without a deployment attempt
 --   recovery time: 'insufficient data' without a deployment attempt, 'no change failures' / 'not recovered';
 --   MTTR: 'no incidents restored'
+--   rework rate: 'no deployments' when none succeeded (no rate, never 0 %)
 with facts as (
     select
         f.*,
@@ -100,7 +101,8 @@ select
     l.mttr_level,
     f.rework_deployments as rework_numerator,
     f.deployments as rework_denominator,
-    f.rework_rate
+    f.rework_rate,
+    case when f.deployments > 0 then 'ok' else 'no deployments' end as rework_state
 from facts as f
 inner join levels as l
     on

@@ -141,7 +141,7 @@ def test_dora_for_shop(built) -> None:
     assert d["mttr_sample"] == 2 and d["mttr_median_hours"] == pytest.approx(1.5)
     assert d["mttr_level"] == "high"  # 1.5 h: under a day, not under an hour
     # Rework: the rollback D3, of 4 successful deployments.
-    assert (d["rework_numerator"], d["rework_denominator"]) == (1, 4)
+    assert (d["rework_numerator"], d["rework_denominator"], d["rework_state"]) == (1, 4, "ok")
 
 
 def test_incident_links_carry_rule_and_confidence_and_stay_bounded(built) -> None:
@@ -160,11 +160,14 @@ def test_no_deploys_and_all_deploys_failed_are_states_not_zeros(built) -> None:
     assert quiet["lead_time_state"] == "insufficient data" and quiet["lead_time_median_hours"] is None
     # Without an attempt there is nothing to recover from, nor evidence of no failures.
     assert quiet["recovery_state"] == "insufficient data"
+    # Rework is a share of successful deployments: none, so no rate.
+    assert (quiet["rework_state"], quiet["rework_rate"]) == ("no deployments", None)
     broken = dora(built, "broken")
     assert (broken["change_failure_numerator"], broken["change_failure_denominator"]) == (2, 2)
     assert broken["change_failure_rate"] == 1.0 and broken["change_failure_level"] == "low"
     assert broken["recovery_state"] == "not recovered" and broken["recovery_median_hours"] is None
     assert broken["deployment_frequency_state"] == "no deployments"
+    assert (broken["rework_state"], broken["rework_denominator"]) == ("no deployments", 0)
 
 
 def test_open_incident_spanning_the_period_end(built) -> None:

@@ -584,6 +584,8 @@ export interface components {
             reworkNumerator?: number | null;
             /** Reworkrate */
             reworkRate?: number | null;
+            /** Reworkstate */
+            reworkState?: string | null;
         };
         /** EntityInfo */
         EntityInfo: {
