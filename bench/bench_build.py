@@ -99,7 +99,10 @@ several_services as (
         map.environment,
         m.hour,
         sum(m.request_count) as requests,
-        case when sum(m.request_count) > 0 then coalesce(sum(m.error_count), 0) else sum(m.error_count) end as errors,
+        case
+            when sum(m.request_count) > 0 then coalesce(sum(m.error_count) filter (where m.request_count > 0), 0)
+            else sum(m.error_count)
+        end as errors,
         max(m.latency_p50_ms) as latency_p50_ms,
         max(m.latency_p95_ms) as latency_p95_ms,
         max(m.latency_p99_ms) as latency_p99_ms,
@@ -122,7 +125,8 @@ select
     s.environment,
     s.hour,
     sum(s.requests) as requests,
-    sum(s.errors) as errors,
+    case when sum(s.requests) > 0 then coalesce(sum(s.errors) filter (where s.requests > 0), 0) else sum(s.errors) end
+        as errors,
     max(s.latency_p50_ms) as latency_p50_ms,
     max(s.latency_p95_ms) as latency_p95_ms,
     max(s.latency_p99_ms) as latency_p99_ms,

@@ -52,7 +52,12 @@ several_services as (
         map.environment,
         m.hour,
         sum(m.request_count) as requests,
-        case when sum(m.request_count) > 0 then coalesce(sum(m.error_count), 0) else sum(m.error_count) end as errors,
+        -- Errors of a service without requests that hour stay out of an entity's hour that had traffic: they
+        -- would count on the error side of a ratio whose requests side they are not on.
+        case
+            when sum(m.request_count) > 0 then coalesce(sum(m.error_count) filter (where m.request_count > 0), 0)
+            else sum(m.error_count)
+        end as errors,
         max(m.latency_p50_ms) as latency_p50_ms,
         max(m.latency_p95_ms) as latency_p95_ms,
         max(m.latency_p99_ms) as latency_p99_ms,

@@ -7,14 +7,18 @@
 -- Computed a month at a time and never kept whole: what later steps need from it is summed per day
 -- (stg_app_signals_daily) and per window (stg_app_signals_windows) while the month is here.
 --
--- Requests, errors and log counts add up over the application's components. Latency and saturation are
--- the worst component's: an application is as slow as its slowest part, and percentiles do not add.
+-- Requests, errors and log counts add up over the application's components (errors over those with traffic
+-- that hour, as the requests are). Latency and saturation are the worst component's: an application is as slow
+-- as its slowest part, and percentiles do not add.
 select
     app_id,
     environment,
     hour,
     sum(requests) as requests,
-    sum(errors) as errors,
+    -- The errors of the components that had requests: a component's errors without traffic that hour would
+    -- count on the error side of the application's ratio and not on its requests side.
+    case when sum(requests) > 0 then coalesce(sum(errors) filter (where requests > 0), 0) else sum(errors) end
+        as errors,
     max(latency_p50_ms) as latency_p50_ms,
     max(latency_p95_ms) as latency_p95_ms,
     max(latency_p99_ms) as latency_p99_ms,

@@ -237,6 +237,34 @@ def test_an_unsuccessful_change_over_a_deployment_before_the_7_days_counts_once(
     assert quiet["reasons"] == ["1 failed change(s) in 7 days"]
 
 
+def test_errors_without_requests_stay_out_of_an_hour_that_had_traffic(tmp_path: Path) -> None:
+    """On the 19th at 02:00, shop-db (no request before 04:00) reports 7 errors, and SERVICE-A2, a second service
+    of shop-api, reports 3 errors without a request, beside SERVICE-A's 1,000 requests and 1 error. Those 10
+    errors have no requests behind them: shop-api's hour has 1 error, shop's hour 1 in 1,000, and shop's day keeps
+    the estate's 124 errors in 34,000 requests."""
+    lake, settings = estate_lake(tmp_path)
+    entries = mapping()
+    api = next(e for e in entries if e["entity_id"] == "shop-api")
+    api["dynatrace_entity_selector"] = 'entityId("SERVICE-A","SERVICE-A2")'
+    MappingStore(lake).apply(entries, actor="test", replace=True)
+    metrics_dataset = get_dataset("dynatrace/service_metrics_hourly")
+    at = t(19, 2)
+    without_requests = [
+        {"entity_id": "SERVICE-B", "hour": at, "request_count": 0.0, "error_count": 7.0},
+        {"entity_id": "SERVICE-A2", "hour": at, "request_count": 0.0, "error_count": 3.0},
+    ]
+    lake.write_days(metrics_dataset, rows(metrics_dataset.id, *without_requests))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        hours = mart(built, "mv_golden_signals_hourly", "app_id = 'shop' and hour = $at", at=at)
+        day = one(mart(built, "mv_monitoring_app_day_summary", "app_id = 'shop' and day = $day", day=t(19).date()))
+    by_level = {(h["level"], h["component_id"]): (h["requests"], h["errors"]) for h in hours}
+    assert by_level[("component", "shop-api")] == (1000, 1)
+    assert by_level[("application", None)] == (1000, 1)
+    assert (day["requests"], day["errors"]) == (34_000, 124)
+    assert day["availability"] == pytest.approx(1 - 124 / 34_000)
+
+
 def test_a_latency_slo_needs_hours_of_latency_not_only_of_traffic(tmp_path: Path) -> None:
     """quiet-svc served 100 requests an hour, none failed, through the 7 days before AS_OF, but reported a p95
     (200 ms, under the threshold) and a p99 for one hour only. Its availability has the coverage it needs (168 of
