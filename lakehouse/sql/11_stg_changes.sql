@@ -4,8 +4,9 @@
 -- refresh: hourly
 --
 -- Closed (state 3) and Canceled (4) are its final states: a canceled change was never implemented, so it is
--- not closed and covers no deployment. A change failed when it closed with close_code 'unsuccessful'. Its time is the actual work window when
--- known, else the planned one.
+-- not closed and covers no deployment. A change failed when it closed (state 3) with close_code 'unsuccessful',
+-- whatever code a change not closed carries. Its time is the actual work window when known, else the planned
+-- one.
 with latest as (
     select *
     from raw_servicenow_changes
@@ -38,7 +39,7 @@ select
     coalesce(c.work_start, c.planned_start) as change_start,
     coalesce(c.work_end, c.planned_end) as change_end,
     nullif(c.close_code, '') as close_code,
-    c.close_code = 'unsuccessful' as is_failed,
+    c.close_code = 'unsuccessful' and coalesce(c.state = 3, false) as is_failed,
     coalesce(c.state = 3, false) as is_closed,
     coalesce(c.state = 4, false) as is_canceled,
     c.cmdb_ci_sys_id,

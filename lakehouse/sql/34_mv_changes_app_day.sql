@@ -5,8 +5,9 @@
 -- refresh: hourly
 --
 -- planned: changes whose planned start falls on the day, but those canceled (counted apart, as canceled:
--- they will not happen); implemented: whose work ended that day, split by close code; change_failure_rate =
--- unsuccessful / closed with a close code that day (null without any); emergency: emergency changes, not
+-- they will not happen); implemented: closed changes whose work ended that day, split by close code (a close
+-- code on a change not closed counts nowhere); change_failure_rate = unsuccessful / closed with a close code
+-- that day (null without any); emergency: emergency changes, not
 -- canceled, that started that day (planned start, else work start: an emergency change is often recorded
 -- after the work, without a plan).
 with planned as (
@@ -37,10 +38,10 @@ ended as (
         environment,
         cast(change_end as date) as day,
         count(*) filter (where is_closed) as implemented,
-        count(*) filter (where close_code = 'successful') as successful,
-        count(*) filter (where close_code = 'successful_issues') as successful_with_issues,
-        count(*) filter (where close_code = 'unsuccessful') as unsuccessful,
-        count(*) filter (where close_code is not null) as closed_with_code
+        count(*) filter (where is_closed and close_code = 'successful') as successful,
+        count(*) filter (where is_closed and close_code = 'successful_issues') as successful_with_issues,
+        count(*) filter (where is_closed and close_code = 'unsuccessful') as unsuccessful,
+        count(*) filter (where is_closed and close_code is not null) as closed_with_code
     from mv_changes
     group by app_id, environment, cast(change_end as date)
 ),

@@ -883,6 +883,24 @@ def test_a_canceled_change_was_not_implemented_and_covers_no_deployment(tmp_path
     assert not deployed["is_change_failure_full"] and not deployed["is_rework"]
 
 
+def test_a_close_code_on_a_change_not_closed_is_no_failure(tmp_path: Path) -> None:
+    """CHG8 on quiet's CI worked on the 18th, 09:00-10:00, and was canceled carrying close code 'unsuccessful'. A
+    canceled change was not implemented: it is no failed change, in the calendar of the 18th (no change failure
+    rate, nothing closed with a code) nor in quiet's top-risk evidence."""
+    lake, settings = estate_lake(tmp_path)
+    changes = get_dataset("servicenow/changes")
+    chg8 = change("8" * 32, "CHG8", CI_Q, (t(18, 9), t(18, 10)), "unsuccessful", t(17), t(18, 11)) | {"state": 4}
+    lake.write_days(changes, rows(changes.id, chg8))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        day = one(mart(built, "mv_changes_app_day", "app_id = 'quiet' and day = $day", day=t(18).date()))
+        chg = one(mart(built, "mv_changes", "number = 'CHG8'"))
+        quiet = one(mart(built, "mv_monitoring_top_risks", "app_id = 'quiet'"))
+    assert chg["is_canceled"] and not chg["is_failed"]
+    assert (day["unsuccessful"], day["closed_with_code"], day["change_failure_rate"]) == (0, 0, None)
+    assert (quiet["failed_changes_7d"], quiet["score_failed_changes"]) == (0, 0)
+
+
 def test_a_deployment_finished_after_an_incident_opened_did_not_cause_it(tmp_path: Path) -> None:
     """CHG6 on quiet's CI worked 09:00-10:00 on the 5th and covers quiet-prod's deployment at 10:50 (within its
     window's hour of slack). INC6 opened at 10:30, INC7 too, naming CHG6 as its cause: the deployment came 20
