@@ -166,6 +166,8 @@ def risk_top(
     ] = queries.MIN_RANKED_REQUESTS,
 ) -> RiskReport:
     p = periods.resolve(period, start, end, anchor=anchor(mart), default="last_7d", max_days=ctx.api.max_period_days)
+    # The least traffic matters to a rate only: a ranking by incident count keeps every application.
+    floor = min_requests if metric == "error_rate" else None
     if metric in ("risk", "burn_rate"):
         if p.name != "last_7d":
             raise invalid("period", f"metric={metric} is computed over the last 7 days only", ["last_7d"])
@@ -189,7 +191,7 @@ def risk_top(
             first_day=p.first_day,
             last_day=p.last_day,
             limit=limit,
-            min_requests=min_requests if metric == "error_rate" else None,
+            min_requests=floor,
         )
         # Ranked from day rows: the report says which days it summed.
         p = p.whole_days(anchor(mart))
@@ -197,6 +199,6 @@ def risk_top(
         **envelope(mart.snap),
         metric=metric,
         period=PeriodOut(name=p.name, start=p.start, end=p.end),
-        min_requests=min_requests if metric == "error_rate" else None,
+        min_requests=floor,
         items=[RiskRow.model_validate(r) for r in rows],
     )
