@@ -646,6 +646,53 @@ def test_applications_mapped_directly_each_have_their_own_deployment_sequence(tm
     assert solo["lead_time_sample"] == 1 and solo["lead_time_median_hours"] == pytest.approx(0.5)
 
 
+def test_a_merge_request_ships_with_the_deployment_gitlab_lists_it_in(tmp_path: Path) -> None:
+    """shop-db (GitLab project 12) on the 19th: MR 4 and MR 5 merged at 07:00, MR 6 at 06:00. G4 at 08:00 deploys
+    an older revision and GitLab lists MR 6 only; G5 at 12:00 lists MR 4; G6 at 13:00 lists nothing (its list was
+    not fetched). MR 4 ships with G5: 5 h, though G4 came first. MR 5 is in no list: the first deployment after
+    its merge whose list is unknown is G6, 6 h (G4 and G5 list other requests). MR 6 ships with G4: 2 h."""
+    lake, settings = estate_lake(tmp_path)
+    deploys = get_dataset("deploys/deployment_events")
+    lake.write_days(
+        deploys,
+        rows(
+            deploys.id,
+            deployment("gitlab:104", "gitlab", "12", t(19, 8), "succeeded", "s0"),
+            deployment("gitlab:105", "gitlab", "12", t(19, 12), "succeeded", "s4"),
+            deployment("gitlab:106", "gitlab", "12", t(19, 13), "succeeded", "s5"),
+        ),
+    )
+    requests = get_dataset("gitlab/merge_requests")
+    merged = {4: t(19, 7), 5: t(19, 7), 6: t(19, 6)}
+    lake.write_days(
+        requests,
+        rows(
+            requests.id,
+            *({"mr_id": i, "project_id": 12, "merged_at": at, "updated_at": at} for i, at in merged.items()),
+        ),
+    )
+    links = get_dataset("gitlab/deployment_merge_requests")
+    lake.write_days(
+        links,
+        rows(
+            links.id,
+            {"deployment_id": 104, "project_id": 12, "mr_id": 6, "merged_at": merged[6]},
+            {"deployment_id": 105, "project_id": 12, "mr_id": 4, "merged_at": merged[4]},
+        ),
+    )
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        leads = {
+            r["mr_id"]: (r["deployment_key"], r["lead_time_hours"], r["match_rule"])
+            for r in mart(built, "mv_lead_times", "mr_id in (4, 5, 6)")
+        }
+    assert leads == {
+        4: ("gitlab:105", pytest.approx(5.0), "deployment link"),
+        5: ("gitlab:106", pytest.approx(6.0), "first deployment after merge"),
+        6: ("gitlab:104", pytest.approx(2.0), "deployment link"),
+    }
+
+
 def test_a_service_tagged_for_an_entity_mapped_in_two_environments_goes_to_production(tmp_path: Path) -> None:
     """tagged-svc is mapped in production and in staging by the same selector, tag("app:tagged"); SERVICE-T
     carries the tag. Both entries match it equally: its hours go to production, in every build."""
