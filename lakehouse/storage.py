@@ -192,6 +192,30 @@ class Lake:
         days = partition_days(dataset, conformed)
         return [self.write_partition(dataset, day, part) for day, part in days.items()]
 
+    def replace_days(self, dataset: Dataset, rows: pa.Table, first: date) -> list[PartitionWrite]:
+        """Make every day from `first` on hold exactly its `rows`, for a dataset computed whole from that day (the
+        deployment events): a row can move to another day between two computations (a deployment's finish time
+        given again), and a merge would keep it in both. A day left without rows is removed. Rows before `first`
+        are merged as `write_days` does."""
+        conformed = dataset.conform(rows)
+        days = partition_days(dataset, conformed) if conformed.num_rows else {}
+        writes = [self.write_partition(dataset, day, part) for day, part in days.items() if day < first]
+        replaced = {day for day in days if day >= first} | {d for d in self.list_partitions(dataset) if d >= first}
+        for day in sorted(replaced):
+            key = self.partition_key(dataset, day)
+            before = self.read_partition(dataset, day)
+            rows_before = before.num_rows if before is not None else 0
+            part = days.get(day)
+            if part is None:
+                self.store.delete(key)
+                writes.append(PartitionWrite(dataset.id, day, 0, rows_before, 0, key))
+                continue
+            _check_day(dataset, day, part)
+            merged = merge_rows(dataset, None, part)
+            self.store.put(key, to_parquet(merged))
+            writes.append(PartitionWrite(dataset.id, day, part.num_rows, rows_before, merged.num_rows, key))
+        return writes
+
     def read_partition(self, dataset: Dataset, day: date) -> pa.Table | None:
         current = self.store.get(self.partition_key(dataset, day))
         if current is None:

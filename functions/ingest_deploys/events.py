@@ -12,7 +12,7 @@ that commit's first deployment is older than our history.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pyarrow as pa
@@ -22,7 +22,7 @@ from lakehouse.schemas import get_dataset
 from lakehouse.storage import Lake
 
 EVENTS = "deploys/deployment_events"
-# History older than this is not read; events are rewritten from `REWRITE` before the window on.
+# History older than this is not read; events are rewritten whole from the day `REWRITE` before the window on.
 LOOKBACK = timedelta(days=120)
 REWRITE = timedelta(days=30)
 FAILED_PHASES = {"Failed", "Error"}
@@ -89,9 +89,14 @@ def build_events(lake: Lake, since: datetime, entries: Iterable[MappingEntry]) -
                 )
             )
     _flag_rollbacks(events)
-    cutoff = since - REWRITE
+    cutoff = datetime.combine(whole_from(since), time(), UTC)
     kept = [{k: v for k, v in e.items() if not k.startswith("_")} for e in events if e["finished_at"] >= cutoff]
     return pa.Table.from_pylist(kept, schema=get_dataset(EVENTS).schema)
+
+
+def whole_from(since: datetime) -> date:
+    """The first day whose events `build_events` gives whole: they replace what the lake held for it and after."""
+    return (since - REWRITE).date()
 
 
 def _event(

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
@@ -58,6 +58,8 @@ class Derived:
 
     dataset: str
     build: Callable[[Lake, Window], pa.Table]
+    # The first day the build computes whole for a window: from there its rows replace the lake's days.
+    whole_from: Callable[[Window], date]
 
 
 @dataclass
@@ -271,7 +273,7 @@ def _run_derived(
     o = DatasetOutcome(ds.id, record)
     try:
         table = derived.build(lake, window)
-        o.writes = lake.write_days(ds, table)
+        o.writes = lake.replace_days(ds, table, derived.whole_from(window))
     except Exception as exc:
         log.error("derived dataset failed", extra={"dataset": ds.id, "error": describe_error(exc)})
         runlog.finish(record, "failed", error=exc)

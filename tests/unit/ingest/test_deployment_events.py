@@ -7,8 +7,12 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from functions.ingest_deploys import parse as deploys_parse
 from functions.ingest_deploys.events import EVENTS, build_events
-from lakehouse.mappings import MappingEntry
+from lakehouse.ingest.config import IngestSettings
+from lakehouse.ingest.sources import ingest
+from lakehouse.ingest.window import Window
+from lakehouse.mappings import MappingEntry, MappingStore
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
@@ -143,3 +147,46 @@ def test_events_from_both_tools_with_rollbacks(tmp_path: Path) -> None:
     assert failed["status"] == "failed" and failed["finished_at"] == at(9)
     assert events["gitlab:10"]["source_ref"] == "7" and events["gitlab:10"]["status"] == "succeeded"
     assert get_dataset(EVENTS).conform(table).num_rows == 6
+
+
+def gitlab_deployment(updated_at: str) -> dict:
+    """A successful GitLab deployment made through the API: no job, so it finished when it was last updated."""
+    return {
+        "id": 7001,
+        "iid": 1,
+        "ref": "main",
+        "sha": "abc",
+        "status": "success",
+        "created_at": "2024-03-04T10:00:00.000Z",
+        "updated_at": updated_at,
+        "user": {"username": "ann"},
+        "environment": {"id": 1, "name": "production"},
+        "deployable": None,
+    }
+
+
+def test_a_deployment_whose_finish_moves_to_another_day_is_one_event(tmp_path: Path) -> None:
+    """GitLab deployment 7001 first reads as finished on the 4th, then (updated) on the 6th. The second run's
+    events replace the days they are computed whole for, so the deployment is one event, on the 6th, and the
+    4th, left with no event, is gone and named among the days written (the build rebuilds from it)."""
+    lake = Lake.from_settings(Settings(lake_url=str(tmp_path)))
+    MappingStore(lake).apply(
+        [{"entity_id": "shop", "kind": "application", "gitlab_project_id": 11}], actor="test", replace=True
+    )
+    events = get_dataset(EVENTS)
+    written = []
+    for updated, run_day in (("2024-03-04T10:05:00.000Z", 4), ("2024-03-06T08:00:00.000Z", 6)):
+        page = deploys_parse.parse_deployments_page([gitlab_deployment(updated)], {"project_id": 11})
+        lake.write_days(get_dataset(deploys_parse.DEPLOYMENTS), page.tables[deploys_parse.DEPLOYMENTS])
+        since = datetime(2024, 3, run_day, tzinfo=UTC)
+        outcome = ingest(
+            "deploys", lake, IngestSettings(), window=Window(since, since + timedelta(days=1)), datasets=[EVENTS]
+        )
+        (run,) = outcome.outcomes
+        written.append(run.record.days_written)
+    stored = {
+        d.isoformat(): lake.read_partition(events, d).column("deployment_key").to_pylist()
+        for d in lake.list_partitions(events)
+    }  # type: ignore[union-attr]
+    assert stored == {"2024-03-06": ["gitlab:7001"]}
+    assert written == [["2024-03-04"], ["2024-03-04", "2024-03-06"]]
