@@ -81,6 +81,8 @@ def pivots_table(entries: tuple[MappingEntry, ...] | list[MappingEntry]) -> pa.T
                 add("dynatrace_zone", zone, e)
         if e.servicenow_ci_id:
             add("servicenow_ci", e.servicenow_ci_id, e)
+        if e.cmdb_ci_name:
+            add("servicenow_ci_name", e.cmdb_ci_name, e)
         if e.argocd_app_name:
             add("argocd_app", e.argocd_app_name, e)
         if e.gitlab_project_id:

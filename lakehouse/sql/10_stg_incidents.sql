@@ -3,8 +3,9 @@
 -- reads: raw_servicenow_incidents, ref_pivots, ref_entities
 -- refresh: hourly
 --
--- Attribution: the incident's configuration item, else its business service, matched on the mapping's
--- servicenow_ci pivot (production first when a CI is mapped in several environments).
+-- Attribution: the incident's configuration item by its id (the mapping's servicenow_ci pivot), else by its
+-- name (servicenow_ci_name, the CI's display value on the record), else its business service by id; production
+-- first when a CI is mapped in several environments.
 -- restored_at = resolved_at, else closed_at, else (Resolved or Closed without either) its last update, so
 -- that it leaves the backlog; none while the incident is active (1 New, 2 In Progress, 3 On Hold), so that one
 -- reopened after a resolution is open again, whatever resolution time it still carries. Open = not restored
@@ -23,6 +24,10 @@ candidates as (
     inner join ref_pivots as p on p.pivot_kind = 'servicenow_ci' and p.value = i.cmdb_ci_sys_id
     union all
     select i.sys_id, p.entity_id, p.environment, 2 as match_rank
+    from latest as i
+    inner join ref_pivots as p on p.pivot_kind = 'servicenow_ci_name' and p.value = i.cmdb_ci_name
+    union all
+    select i.sys_id, p.entity_id, p.environment, 3 as match_rank
     from latest as i
     inner join ref_pivots as p on p.pivot_kind = 'servicenow_ci' and p.value = i.business_service_sys_id
 ),

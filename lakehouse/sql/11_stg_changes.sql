@@ -1,5 +1,5 @@
 -- table: stg_changes
--- grain: one row per ServiceNow change request (its latest version), attributed through its CI
+-- grain: one row per ServiceNow change request (its latest version), attributed through its CI (id, else name)
 -- reads: raw_servicenow_changes, ref_pivots, ref_entities
 -- refresh: hourly
 --
@@ -13,11 +13,23 @@ with latest as (
     qualify row_number() over (partition by sys_id order by sys_updated_on desc) = 1
 ),
 
-attribution as (
-    select c.sys_id, p.entity_id, p.environment
+-- One equality join per field, as in stg_incidents.
+candidates as (
+    select c.sys_id, p.entity_id, p.environment, 1 as match_rank
     from latest as c
     inner join ref_pivots as p on p.pivot_kind = 'servicenow_ci' and p.value = c.cmdb_ci_sys_id
-    qualify row_number() over (partition by c.sys_id order by (p.environment = 'production') desc, p.entity_id) = 1
+    union all
+    select c.sys_id, p.entity_id, p.environment, 2 as match_rank
+    from latest as c
+    inner join ref_pivots as p on p.pivot_kind = 'servicenow_ci_name' and p.value = c.cmdb_ci_name
+),
+
+attribution as (
+    select sys_id, entity_id, environment
+    from candidates
+    qualify row_number() over (
+        partition by sys_id order by match_rank, (environment = 'production') desc, entity_id
+    ) = 1
 )
 
 select

@@ -693,6 +693,40 @@ def test_a_merge_request_ships_with_the_deployment_gitlab_lists_it_in(tmp_path: 
     }
 
 
+def test_an_entity_mapped_by_its_ci_name_gets_the_incidents_and_changes_of_that_ci(tmp_path: Path) -> None:
+    """legacy is mapped by CI name only (cmdb.ciName 'Legacy ERP'). INC7 and CHG7 name that CI; INC8 names it too
+    but its CI id is shop-db's, and the id goes first. So legacy has INC7 and CHG7, shop-db keeps INC8."""
+    lake, settings = estate_lake(tmp_path)
+    legacy = {"entity_id": "legacy", "kind": "application", "team": "t4", "cmdb_ci_name": "Legacy ERP"}
+    MappingStore(lake).apply([*mapping(), legacy], actor="test", replace=True)
+    unknown_ci = "f" * 32
+    incidents = get_dataset("servicenow/incidents")
+    lake.write_days(
+        incidents,
+        rows(
+            incidents.id,
+            incident("7" * 32, "INC7", unknown_ci, t(19, 8), 3, 2) | {"cmdb_ci_name": "Legacy ERP"},
+            incident("8" * 32, "INC8", CI_DB, t(19, 9), 3, 2) | {"cmdb_ci_name": "Legacy ERP"},
+        ),
+    )
+    changes = get_dataset("servicenow/changes")
+    lake.write_days(
+        changes,
+        rows(
+            changes.id,
+            change("7" * 32, "CHG7", unknown_ci, (t(19, 6), t(19, 7)), "successful", t(18), t(19, 7))
+            | {"cmdb_ci_name": "Legacy ERP"},
+        ),
+    )
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        owners = {r["number"]: r["app_id"] for r in mart(built, "mv_incidents", "number in ('INC7', 'INC8')")}
+        owners |= {r["number"]: r["app_id"] for r in mart(built, "mv_changes", "number = 'CHG7'")}
+        opened = one(mart(built, "mv_incidents_app_day", "app_id = 'legacy' and day = $d", d=date(2026, 11, 19)))
+    assert owners == {"INC7": "legacy", "INC8": "shop", "CHG7": "legacy"}
+    assert opened["opened"] == 1
+
+
 def test_a_service_tagged_for_an_entity_mapped_in_two_environments_goes_to_production(tmp_path: Path) -> None:
     """tagged-svc is mapped in production and in staging by the same selector, tag("app:tagged"); SERVICE-T
     carries the tag. Both entries match it equally: its hours go to production, in every build."""
