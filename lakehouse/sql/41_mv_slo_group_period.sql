@@ -11,7 +11,15 @@
 -- follow the applications' rules: 'no data' without traffic (without a latency measured), 'insufficient data'
 -- under min_coverage (the latency coverage for a latency SLI), else 'met' or 'breached'.
 with apps as (
-    select s.*, a.team, a.group_id, a.domain
+    -- The budgets and target weights are fractions of requests: summed as exact decimals, a group's figures do
+    -- not move in their last digits with the order the build's threads add them in.
+    select
+        s.*,
+        a.team,
+        a.group_id,
+        a.domain,
+        cast(s.error_budget_allowed as decimal(38, 12)) as budget_allowed_exact,
+        cast(s.availability_target * s.availability_denominator as decimal(38, 12)) as target_weight_exact
     from mv_slo_app_period as s
     inner join stg_apps as a on s.app_id = a.app_id and s.environment = a.environment
 ),
@@ -39,13 +47,13 @@ rolled as (
         sum(bad_requests) as bad_requests,
         case when sum(availability_denominator) > 0 then sum(availability_numerator) / sum(availability_denominator) end
             as availability,
-        sum(availability_target * availability_denominator) / nullif(sum(availability_denominator), 0)
-            as availability_target,
-        sum(error_budget_allowed) as error_budget_allowed,
-        case when sum(error_budget_allowed) > 0 then sum(bad_requests) / sum(error_budget_allowed) end
+        cast(sum(target_weight_exact) as double) / nullif(sum(availability_denominator), 0) as availability_target,
+        cast(sum(budget_allowed_exact) as double) as error_budget_allowed,
+        case when sum(budget_allowed_exact) > 0 then sum(bad_requests) / cast(sum(budget_allowed_exact) as double) end
             as error_budget_consumed,
-        case when sum(error_budget_allowed) > 0 then 1 - sum(bad_requests) / sum(error_budget_allowed) end
-            as error_budget_remaining,
+        case
+            when sum(budget_allowed_exact) > 0 then 1 - sum(bad_requests) / cast(sum(budget_allowed_exact) as double)
+        end as error_budget_remaining,
         cast(sum(measured_hours) as bigint) as measured_hours,  -- a count: BIGINT, not sum()'s HUGEINT
         sum(expected_hours) as expected_hours,
         sum(measured_hours) / nullif(sum(expected_hours) filter (where measured_hours > 0), 0) as coverage,
