@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
@@ -43,6 +44,7 @@ from functions.api.models import (
 )
 from functions.api.problems import Problem
 from functions.api.queries import Scope
+from lakehouse.mappings import MappingEntry
 
 router = APIRouter(
     prefix="/monitoring",
@@ -326,6 +328,35 @@ def _live(ctx: ContextDep, mart: Mart, scope: Scope) -> list[LiveComponent]:
     return out
 
 
+# The placeholders by which a query template names the entity it is filled for.
+ENTITY_PLACEHOLDERS = {"entity", "component", "name"}
+
+
+def _logs_query(scope: Scope, entry: MappingEntry | None, app_entry: MappingEntry | None) -> str:
+    """The entity's own template; else, on a component's link, its application's filled for the component; else
+    a filter on the entity."""
+    own = entry.kibana_query() if entry else None
+    if own:
+        return own
+    field = "service.name" if scope.component_id else "labels.application"
+    default = f'{field}:"{scope.component_id or scope.app_id}"'
+    template = app_entry.kibana_query_template if app_entry else None
+    if scope.component_id is None or not template:
+        return default
+    component = MappingEntry(
+        entity_id=scope.component_id,
+        kind="component",
+        name=entry.name if entry else None,
+        application_id=scope.app_id,
+        environment=scope.environment,
+        kibana_query_template=template,
+    )
+    query = component.kibana_query() or default
+    # A template naming no entity filters on the whole application: the component's link narrows it.
+    placeholders = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    return query if placeholders & ENTITY_PLACEHOLDERS else f"{default} and ({query})"
+
+
 def _logs_link(
     ctx: ContextDep, mart: Mart, scope: Scope, time_range: str | None, start: str | None, end: str | None
 ) -> LogsLink:
@@ -341,10 +372,7 @@ def _logs_link(
             index = index or comp.elisa_index
     if index is None:
         raise Problem(404, f"{entity_id!r} has no elisa.index in the mapping", title="No log index mapped")
-    query = (entry.kibana_query() if entry else None) or (app_entry.kibana_query() if app_entry else None)
-    if query is None:
-        field = "service.name" if scope.component_id else "labels.application"
-        query = f'{field}:"{entity_id}"'
+    query = _logs_query(scope, entry, app_entry)
     time_from, time_to = periods.kibana_range(
         time_range, start, end, now=datetime.now(UTC), max_days=ctx.api.max_period_days
     )

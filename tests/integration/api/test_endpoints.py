@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,10 +11,12 @@ from fastapi.testclient import TestClient
 
 from functions.api.main import create_app
 from lakehouse.aggregates.build import build
+from lakehouse.mappings import MappingStore
+from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from tests.integration.api.conftest import ADMIN, READER, api_settings, down_sources
-from tests.unit.aggregates.estate import AS_OF, write_estate
+from tests.unit.aggregates.estate import AS_OF, deployment, rows, t, write_estate
 
 
 def get(client: TestClient, url: str, headers: dict[str, str] = READER) -> dict:
@@ -22,6 +25,62 @@ def get(client: TestClient, url: str, headers: dict[str, str] = READER) -> dict:
     body = r.json()
     assert "generatedAt" in body and body["freshness"]["asOf"] == "2026-11-20T10:00:00Z"
     return body
+
+
+@pytest.fixture(scope="module")
+def other_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """The estate with the mappings the conftest's leaves out: an application without components, an application
+    template naming the component, a component without a log index, a component mapped in staging only."""
+    root = tmp_path_factory.mktemp("api-other-mappings")
+    settings = Settings(lake_url=str(root / "lake"), duckdb_temp_directory=root / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    MappingStore(lake).apply(
+        [
+            # mono is mapped directly: its own ArgoCD application and GitLab project, no components.
+            {
+                "entity_id": "mono",
+                "kind": "application",
+                "team": "t3",
+                "argocd_app_name": "mono-prod",
+                "gitlab_project_id": 77,
+            },
+            # shop (mapped in production only) with a template naming the component.
+            {
+                "entity_id": "shop",
+                "kind": "application",
+                "team": "t1",
+                "group": "g1",
+                "domain": "d1",
+                "elisa_index": "logs-shop-*",
+                "kibana_query_template": 'service.name:"{component}" and labels.application:"{application}"',
+            },
+            # duo has no log index; duo-a has one of its own, duo-b none.
+            {"entity_id": "duo", "kind": "application", "team": "t3"},
+            {"entity_id": "duo-a", "kind": "component", "application_id": "duo", "elisa_index": "logs-duo-a-*"},
+            {"entity_id": "duo-b", "kind": "component", "application_id": "duo"},
+            # shop-api's staging twin: staging has a component of shop's, not shop itself.
+            {
+                "entity_id": "shop-api",
+                "kind": "component",
+                "application_id": "shop",
+                "environment": "staging",
+                "dynatrace_entity_selector": 'entityId("SERVICE-S")',
+                "argocd_app_name": "shop-api-stg",
+            },
+        ],
+        actor="test",
+    )
+    # The staging twin serves 10 requests an hour on the 19th; mono was last deployed on the 19th at 08:00.
+    staging = [
+        {"entity_id": "SERVICE-S", "hour": t(19, h), "request_count": 10.0, "error_count": 0.0} for h in range(24)
+    ]
+    lake.write_days(get_dataset("dynatrace/service_metrics_hourly"), rows("dynatrace/service_metrics_hourly", *staging))
+    mono = deployment("argocd:mono-prod:1", "argocd", "mono-prod", t(19, 8), "succeeded", "m1")
+    lake.write_days(get_dataset("deploys/deployment_events"), rows("deploys/deployment_events", mono))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with TestClient(create_app(api_settings(root), settings, down_sources()), raise_server_exceptions=False) as c:
+        yield c
 
 
 def test_health_needs_no_credential(client: TestClient) -> None:
@@ -134,6 +193,16 @@ def test_logs_link(client: TestClient) -> None:
     assert body["url"].startswith("http://kibana.example.org:5601/app/discover#/?_g=")
     comp = get(client, "/monitoring/components/shop-api/logs/link?from=2026-11-19T00:00:00Z&to=2026-11-19T06:00:00Z")
     assert comp["timeFrom"] == "2026-11-19T00:00:00.000Z" and comp["indexPattern"] == "logs-shop-*"
+    # shop's template names no component: shop-api's link shows shop-api's errors, not the whole of shop's.
+    assert comp["query"] == 'service.name:"shop-api" and (labels.application:"shop" and log.level:error)'
+
+
+def test_a_component_logs_link_fills_its_application_template_for_the_component(other_client: TestClient) -> None:
+    """shop's template is service.name:"{component}" and labels.application:"{application}": on shop-api's link
+    {component} is shop-api and {application} shop. duo has no template: duo-a's link filters on duo-a."""
+    body = get(other_client, "/monitoring/components/shop-api/logs/link?timeRange=now-1h")
+    assert body["query"] == 'service.name:"shop-api" and labels.application:"shop"'
+    assert get(other_client, "/monitoring/components/duo-a/logs/link")["query"] == 'service.name:"duo-a"'
 
 
 def test_overview(client: TestClient) -> None:
