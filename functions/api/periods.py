@@ -74,10 +74,10 @@ def parse_instant(name: str, text: str) -> datetime:
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
+    # Compared before the move to UTC, which an offset can take out of the years a datetime holds (1 to 9999).
     if not EARLIEST <= moment <= LATEST:
         raise invalid(name, f"{name} must lie between 2000 and 2100")
-    return moment
+    return moment.astimezone(UTC)
 
 
 def named_period(name: str, anchor: datetime) -> Period:

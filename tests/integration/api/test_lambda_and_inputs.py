@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -210,6 +211,20 @@ def test_hostile_query_strings_are_4xx_problems(client: TestClient) -> None:
             if r.status_code >= 400:
                 assert r.headers["content-type"] == "application/problem+json"
                 assert r.json()["detail"]
+
+
+@pytest.mark.parametrize("instant", ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+23:59"])
+def test_an_instant_its_offset_takes_past_the_calendar_is_a_422(client: TestClient, instant: str) -> None:
+    """9999-12-31T23:59:59-23:59 is 10000-01-01T23:58:59 in UTC, 0001-01-01T00:00:00+23:59 is 0000-12-31T00:01:
+    years no date has. As from or to, the user gets the 422 any instant outside 2000-2100 gets, on every route
+    that takes a period (the summaries take none)."""
+    for route in READ_ROUTES:
+        if route.endswith("/summary"):
+            continue
+        for query in (f"from={quote(instant)}", f"from=2026-11-19&to={quote(instant)}"):
+            r = client.get(f"{route}?{query}", headers=READER)
+            assert r.status_code == 422, (route, query, r.status_code, r.text[:300])
+            assert r.headers["content-type"] == "application/problem+json" and "2100" in r.json()["detail"]
 
 
 def test_hostile_bodies(client: TestClient) -> None:

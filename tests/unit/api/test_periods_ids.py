@@ -43,6 +43,9 @@ def test_explicit_range_is_utc_and_capped() -> None:
         (None, "yesterday", None),
         (None, "1' or 1=1 --", None),
         (None, "9999-01-01", None),
+        # Out of datetime's range once the offset is applied (years 10000 and 0 in UTC).
+        (None, "9999-12-31T23:59:59-23:59", None),
+        (None, "0001-01-01T00:00:00+23:59", None),
         (None, None, "2026-11-01"),
     ],
 )
