@@ -276,7 +276,10 @@ class DeploymentList(Envelope):
     mode: Literal["live", "history"]
     period: PeriodOut | None
     items: list[Deployment] = Field(default_factory=list, description="History mode.")
-    live: list[LiveComponent] = Field(default_factory=list, description="Live mode, one entry per component.")
+    live: list[LiveComponent] = Field(
+        default_factory=list,
+        description="Live mode, one entry per component (an application without components is its own entry).",
+    )
     page: Page | None = None
 
 

@@ -277,17 +277,24 @@ def _deployments(
     )
 
 
-def _live(ctx: ContextDep, mart: Mart, scope: Scope) -> list[LiveComponent]:
-    """Each component's ArgoCD status and last GitLab pipeline; a failing source falls back to history."""
+def _deployed(mart: Mart, scope: Scope) -> list[MappingEntry]:
+    """The component, or the application's components; an application without any is its own component, as the
+    build counts it (its own ArgoCD application and GitLab project)."""
     directory = mart.snap.directory
     if scope.component_id:
         entry = directory.entry(scope.component_id, scope.environment)
-        components = [entry] if entry else []
-    else:
-        components = sorted(directory.components_of(scope.app_id, scope.environment), key=lambda e: e.entity_id)
-    history = {r["component_id"]: r for r in mart.snap.summary.latest_deployments(scope)}
+        return [entry] if entry else []
+    components = sorted(directory.components_of(scope.app_id, scope.environment), key=lambda e: e.entity_id)
+    app = directory.entry(scope.app_id, scope.environment)
+    return components or ([app] if app else [])
+
+
+def _live(ctx: ContextDep, mart: Mart, scope: Scope) -> list[LiveComponent]:
+    """Each component's ArgoCD status and last GitLab pipeline; a failing source falls back to history."""
+    # An application's own deployments are historized without a component.
+    history = {r["component_id"] or scope.app_id: r for r in mart.snap.summary.latest_deployments(scope)}
     out = []
-    for comp in components:
+    for comp in _deployed(mart, scope):
         item = LiveComponent(
             component_id=comp.entity_id,
             stale=False,

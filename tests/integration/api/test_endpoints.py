@@ -187,6 +187,16 @@ def test_live_deployments_fall_back_to_history_when_sources_are_down(client: Tes
     assert api["lastDeployedAt"] == "2026-11-19T13:00:00Z" and api["revision"] == "r1"
 
 
+def test_live_deployments_of_an_application_mapped_directly(other_client: TestClient) -> None:
+    """mono has no components: live mode reports mono itself, its ArgoCD application and GitLab project. The
+    sources are down, so it falls back to mono's last deployment (m1, the 19th at 08:00)."""
+    body = get(other_client, "/monitoring/applications/mono/deployments?mode=live")
+    [mono] = body["live"]
+    assert (mono["componentId"], mono["argocdApp"], mono["gitlabProjectId"]) == ("mono", "mono-prod", 77)
+    assert mono["stale"] is True and "argocd" in mono["staleReason"] and "gitlab" in mono["staleReason"]
+    assert mono["lastDeployedAt"] == "2026-11-19T08:00:00Z" and mono["revision"] == "m1"
+
+
 def test_logs_link(client: TestClient) -> None:
     body = get(client, "/monitoring/applications/shop/logs/link?timeRange=now-1h")
     assert body["dataViewId"] == "0f8c7d2e-shop" and body["query"] == 'labels.application:"shop" and log.level:error'

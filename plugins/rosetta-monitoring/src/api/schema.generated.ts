@@ -492,7 +492,7 @@ export interface components {
             items?: components["schemas"]["Deployment"][];
             /**
              * Live
-             * @description Live mode, one entry per component.
+             * @description Live mode, one entry per component (an application without components is its own entry).
              */
             live?: components["schemas"]["LiveComponent"][];
             /**
