@@ -108,15 +108,16 @@ def _component_scope(mart: Mart, component_id: str, environment: str) -> Scope:
 def _entity(mart: Mart, scope: Scope) -> EntityInfo:
     directory = mart.snap.directory
     entity_id = scope.component_id or scope.app_id
-    entry = directory.entry(entity_id, scope.environment)
-    if entry is None:
-        raise Problem(404, f"{entity_id!r} is not mapped in environment {scope.environment!r}", title="Unknown entity")
     app = directory.entry(scope.app_id, scope.environment) or directory.entry(scope.app_id, "production")
     components = (
         []
         if scope.component_id
         else sorted(c.entity_id for c in directory.components_of(scope.app_id, scope.environment))
     )
+    # An application is in every environment one of its components is mapped in: the build gives it rows there.
+    entry = directory.entry(entity_id, scope.environment) or (app if components else None)
+    if entry is None:
+        raise Problem(404, f"{entity_id!r} is not mapped in environment {scope.environment!r}", title="Unknown entity")
     return EntityInfo(
         id=entity_id,
         kind=entry.kind,

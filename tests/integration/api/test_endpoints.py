@@ -104,6 +104,17 @@ def test_summary_of_shop(client: TestClient) -> None:
     assert last["shop-api"]["deploymentKey"] == "argocd:shop-api-prod:3"
 
 
+def test_an_application_summary_where_only_its_components_are_mapped(other_client: TestClient) -> None:
+    """shop is mapped in production only, shop-api in staging too: shop's staging tab shows its staging component
+    and its signals, as its staging series do; an application with nothing in staging stays unknown there."""
+    body = get(other_client, "/monitoring/applications/shop/summary?environment=staging")
+    assert body["entity"]["components"] == ["shop-api"] and body["entity"]["team"] == "t1"
+    # The 24 hours before as_of (19th 10:00 -> 20th 10:00): 14 hours x 10 requests of the staging twin.
+    assert body["goldenSignals"]["requests"] == 14 * 10
+    r = other_client.get("/monitoring/applications/mono/summary?environment=staging", headers=READER)
+    assert r.status_code == 404 and r.json()["title"] == "Unknown entity"
+
+
 def test_refs_resolve_like_plain_ids(client: TestClient) -> None:
     plain = get(client, "/monitoring/applications/shop/summary")
     for ref in ("system:default/shop", "component:default/shop-api", "SHOP"):
