@@ -375,7 +375,8 @@ def _logs_link(
     entry = directory.entry(entity_id, scope.environment)
     app_entry = directory.entry(scope.app_id, scope.environment)
     index = (entry.elisa_index if entry else None) or (app_entry.elisa_index if app_entry else None)
-    if index is None:
+    if index is None and scope.component_id is None:
+        # An application's logs are in its components' index; a component's are not in its siblings'.
         for comp in directory.components_of(scope.app_id, scope.environment):
             index = index or comp.elisa_index
     if index is None:

@@ -226,6 +226,15 @@ def test_a_component_logs_link_fills_its_application_template_for_the_component(
     assert get(other_client, "/monitoring/components/duo-a/logs/link")["query"] == 'service.name:"duo-a"'
 
 
+def test_only_an_application_link_borrows_a_component_log_index(other_client: TestClient) -> None:
+    """duo has no log index and duo-a has one: duo's link opens duo-a's index, where duo's logs are. duo-b has
+    none, nor has duo: its logs are not in duo-a's index, so its link is the 404 of any entity without one."""
+    assert get(other_client, "/monitoring/applications/duo/logs/link")["indexPattern"] == "logs-duo-a-*"
+    assert get(other_client, "/monitoring/components/duo-a/logs/link")["indexPattern"] == "logs-duo-a-*"
+    r = other_client.get("/monitoring/components/duo-b/logs/link", headers=READER)
+    assert r.status_code == 404 and r.json()["title"] == "No log index mapped", r.text
+
+
 def test_overview(client: TestClient) -> None:
     body = get(client, "/monitoring/overview?period=last_7d")
     assert body["topRisks"][0]["appId"] == "shop"
