@@ -125,7 +125,7 @@ def metric_points(page: Mapping[str, Any], context: Mapping[str, Any] | None = N
         ts = pa.array(list(chain.from_iterable(stamps)), pa.int64())
         raw = pa.array(list(chain.from_iterable(values)), pa.float64())
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
-        return _points_slowly(stamps, values, entities, names, metrics, factors, rejects)
+        return _points_slowly(stamps, values, entities, names, metrics, factors, step, rejects)
     return _points_table(ts, raw, entities, names, metrics, factors, lengths, step), rejects
 
 
@@ -170,6 +170,7 @@ def _points_slowly(
     names: list[str | None],
     metrics: list[str],
     factors: list[float],
+    step: int | None,
     rejects: list[Reject],
 ) -> tuple[pa.Table, list[Reject]]:
     """Series by series, so that one series with a wrongly typed value is rejected alone."""
@@ -204,7 +205,7 @@ def _points_slowly(
         [metrics[i] for i in keep],
         [factors[i] for i in keep],
         [len(stamps[i]) for i in keep],
-        None,
+        step,
     )
     return table, rejects
 

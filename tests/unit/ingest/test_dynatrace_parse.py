@@ -128,6 +128,15 @@ def test_a_series_with_a_text_value_is_rejected_alone() -> None:
     assert rows[0]["request_count"] == 1200 and rows[0]["latency_p95_ms"] is None
 
 
+def test_a_bad_series_does_not_shift_the_pages_other_series_by_an_hour() -> None:
+    """A text value in the p95 series put the 1200 requests of 00:00 at 01:00, the end of their slot."""
+    page = _hourly_page()
+    page["result"][1]["data"][0]["values"] = ["931", 29712]
+    rows = parse.parse_metrics_page(page).tables[parse.METRICS_DATASET].to_pylist()
+    # Slot end 1664326800000 is 01:00, so the hour 00:00; the 02:00 slot has no request count left, no row.
+    assert [(r["hour"], r["request_count"]) for r in rows] == [(datetime(2022, 9, 28, 0, tzinfo=UTC), 1200)]
+
+
 def test_closed_problem_times_and_entities() -> None:
     result = parse.parse_problems_page(load("problems_v2__list_one_closed.json"))
     (row,) = result.tables[parse.PROBLEMS_DATASET].to_pylist()
