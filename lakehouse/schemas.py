@@ -498,7 +498,7 @@ DATASETS: tuple[Dataset, ...] = (
 _REJECT_COLUMNS = (
     _key("dataset", STR, "Dataset the record was meant for"),
     _key("run_id", STR, "Run that met it"),
-    _key("location", STR, "Where in the run: page and record index"),
+    _key("location", STR, "Where in the run: page and record index, then #2, #3... for more rejects met there"),
     _key("reason", STR, "Why it was rejected"),
     _c("raw_text", pa.large_string(), "The record as received (JSON text)"),
     _key("rejected_at", UTC_MS, "When it was rejected", "UTC"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -314,10 +315,21 @@ def _write_rejects(lake: Lake, ds: Dataset, record: RunRecord, found: list[tuple
             "raw_text": _raw_text(r.raw),
             "rejected_at": stamp,
         }
-        for where, r in found
+        for where, (_, r) in zip(_unique_locations([w for w, _ in found]), found, strict=True)
     ]
     target = rejects_dataset(ds.source)
     lake.write_days(target, pa.Table.from_pylist(rows, schema=target.schema))
+
+
+def _unique_locations(locations: list[str]) -> list[str]:
+    """The location is the rejects' key, yet two rejects can meet at one: series are numbered within their metric,
+    invalid JSON pages are located by their path. From the second on, '#2', '#3'... keeps every one of them."""
+    seen: Counter[str] = Counter()
+    unique = []
+    for where in locations:
+        seen[where] += 1
+        unique.append(where if seen[where] == 1 else f"{where} #{seen[where]}")
+    return unique
 
 
 def _raw_text(raw: Any) -> str:

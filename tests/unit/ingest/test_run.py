@@ -10,6 +10,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from functions.ingest_dynatrace import parse as dt
 from lakehouse.ingest.errors import SourceUnavailable
 from lakehouse.ingest.records import ParseResult, Reject, rows_table
 from lakehouse.ingest.run import Page, SourcePlan, Stream, backfill, default_window, run_plan
@@ -131,6 +132,30 @@ def test_rejected_rows_of_several_pages_do_not_collide(local_lake: Lake) -> None
         "page 2 record 0",
     ]
     assert isinstance(rejects, pa.Table)
+
+
+def test_every_reject_of_a_page_is_kept_even_at_one_location(local_lake: Lake) -> None:
+    """Two unknown metrics on one Dynatrace page: the run said 2 rejected, but the rejects kept only one."""
+    page = {
+        "resolution": "1h",
+        "result": [{"metricId": "builtin:unknown.one", "data": []}, {"metricId": "builtin:unknown.two", "data": []}],
+    }
+
+    def fetch() -> Iterator[Page]:
+        yield Page(dt.METRICS_DATASET, page)
+
+    stream = Stream("metrics", (dt.METRICS_DATASET,), fetch, {dt.METRICS_DATASET: dt.parse_metrics_page})
+    outcome = run_plan(SourcePlan("dynatrace", "ingest_dynatrace", [stream]), local_lake, WINDOW)
+    record = outcome.outcomes[0].record
+    assert record.rows_rejected == 2
+    rejects = local_lake.read_partition(get_dataset("dynatrace/rejects"), record.started_at.date())
+    assert rejects is not None
+    # Neither metric has a record index: both are met at "page 1".
+    kept = sorted((r["location"], r["reason"]) for r in rejects.to_pylist())
+    assert kept == [
+        ("page 1", "unknown metric 'builtin:unknown.one'"),
+        ("page 1 #2", "unknown metric 'builtin:unknown.two'"),
+    ]
 
 
 def test_far_behind_a_run_catches_up_one_bounded_step_at_a_time(local_lake: Lake) -> None:
