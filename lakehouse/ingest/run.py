@@ -49,7 +49,8 @@ class Stream:
     # A page context entry that is part of the key (the index pattern of log counts): when it changes, the rows
     # buffered so far are combined once and set aside, so combining never works over the whole window.
     combine_scope: str | None = None
-    # Called once every dataset of the stream is durable (e.g. to remember that a full snapshot was taken).
+    # Called once every dataset of the stream is durable (e.g. to remember that a full snapshot was taken),
+    # in backfills too: they leave watermarks alone, not what their runs have done.
     after_success: Callable[[Lake, str], None] | None = None  # (lake, run id)
 
 
@@ -243,7 +244,7 @@ def _run_stream(
             continue
         _finish(runlog, o, table.num_rows, len(rejects[d]), advance, window, lake, log)
         written += 1
-    if stream.after_success and advance and written == len(datasets):
+    if stream.after_success and written == len(datasets):
         stream.after_success(lake, outcomes[stream.datasets[0]].record.run_id)
     return list(outcomes.values())
 
@@ -403,5 +404,8 @@ def backfill(
             )
         return outcome
 
+    # The first day runs alone: what a run does once for many days (the CMDB full read) is then done and
+    # remembered before the other days are planned.
+    first = [one_day(day) for day in todo[:1]]
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        return list(pool.map(one_day, todo))
+        return first + list(pool.map(one_day, todo[1:]))

@@ -11,9 +11,13 @@ import pyarrow as pa
 import pytest
 
 from functions.ingest_dynatrace import parse as dt
+from functions.ingest_servicenow import source as servicenow
+from functions.ingest_servicenow.client import ServiceNowClient
+from lakehouse.ingest.config import IngestSettings
 from lakehouse.ingest.errors import SourceUnavailable
 from lakehouse.ingest.records import ParseResult, Reject, rows_table
 from lakehouse.ingest.run import Page, SourcePlan, Stream, backfill, default_window, run_plan
+from lakehouse.ingest.sources import run_backfill
 from lakehouse.ingest.window import Window
 from lakehouse.runlog import RunLog, Watermarks
 from lakehouse.schemas import get_dataset
@@ -120,6 +124,26 @@ def test_backfill_skips_days_already_done(local_lake: Lake) -> None:
     backfill("servicenow", "cmdb_ci", make, local_lake, days, concurrency=2, now=now)
     assert built == [days[1]]  # only the day that failed is fetched again
     assert Watermarks(local_lake).get("servicenow", "cmdb_ci") is None  # backfills leave watermarks alone
+
+
+def test_a_servicenow_backfill_reads_every_ci_whole_once(local_lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 3-day backfill of the CIs read the whole CMDB three times, once per day, instead of once."""
+    reads: list[Window] = []
+
+    def updated_records(self: Any, table: str, fields: Any, since: datetime, until: datetime, size: int) -> Any:
+        reads.append(Window(since, until))
+        return iter(())
+
+    monkeypatch.setattr(ServiceNowClient, "updated_records", updated_records)
+    settings = IngestSettings(servicenow_url="https://sn.example", servicenow_user="u", servicenow_password="p")
+    days = Window(T0, T0 + timedelta(days=3))
+    run_backfill("servicenow", local_lake, settings, window=days, datasets=[CIS], concurrency=2, now=days.until)
+    # The first day reads from the beginning of time, the other two their own day only.
+    assert sorted(reads, key=lambda w: w.since) == [
+        Window(servicenow.BEGINNING, T0 + timedelta(days=1)),
+        Window(T0 + timedelta(days=1), T0 + timedelta(days=2)),
+        Window(T0 + timedelta(days=2), T0 + timedelta(days=3)),
+    ]
 
 
 def test_rejected_rows_of_several_pages_do_not_collide(local_lake: Lake) -> None:
