@@ -4,7 +4,10 @@ Offset paging over a table that changes while we read it skips and repeats rows.
 are merged on (sys_id, sys_updated_on). Skips are caught by re-scanning: when a record comes back with a newer
 version (it moved to the end, so everything after its old place slid back by one) the table is read again
 from the old version's time; when the total count drops (a record left the window), or when the source counts
-more records in the window than were read, it is read again whole, with large pages.
+more records in the window than were read or hidden, it is read again whole, with large pages.
+
+X-Total-Count also counts the records ACLs hide from the integration user: they are dropped after the count and
+the limit, so a page bringing fewer records than were counted for it tells how many were hidden there.
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ class ServiceNowClient(SourceClient):
             rescan_from: datetime | None = None
             seen: dict[str, str] = {}
             total: int | None = None
+            hidden = 0
             for response in self._pass(table, fields, start, until, size):
                 yield response
                 count = response.headers.get("x-total-count")
@@ -69,6 +73,7 @@ class ServiceNowClient(SourceClient):
                     if total is not None and int(count) < total:
                         rescan_from = start
                     total = int(count)
+                    hidden += _hidden_rows(response, total)
                 for record in (response.body or {}).get("result") or []:
                     if not isinstance(record, dict):
                         continue
@@ -80,7 +85,7 @@ class ServiceNowClient(SourceClient):
                             rescan_from = max(moved, start)
                     seen[sys_id] = stamp
                     latest[sys_id] = max(stamp, latest.get(sys_id, ""))
-            if rescan_from is None and self._complete(table, since, until, latest):
+            if rescan_from is None and self._complete(table, start, until, latest, hidden):
                 return
             self.rescans += 1
             start = rescan_from or since
@@ -89,9 +94,12 @@ class ServiceNowClient(SourceClient):
             self.source, f"{table}: records kept moving while being paged ({MAX_PASSES} scans); run again later"
         )
 
-    def _complete(self, table: str, since: datetime, until: datetime | None, latest: dict[str, str]) -> bool:
-        """One cheap request: does the source count as many records in the window as we hold? A record that moved
-        behind the read position leaves no other trace."""
+    def _complete(
+        self, table: str, since: datetime, until: datetime | None, latest: dict[str, str], hidden: int
+    ) -> bool:
+        """One cheap request: does the source count as many records in the window as we hold, or saw hidden by
+        ACLs in the last pass (which read [since, until))? A record that moved behind the read position leaves
+        no other trace."""
         params = {"sysparm_query": updated_query(since, until), "sysparm_fields": "sys_id", "sysparm_limit": 1}
         response = self.send(PageRequest(f"/api/now/table/{table}", params))
         count = response.headers.get("x-total-count")
@@ -100,7 +108,7 @@ class ServiceNowClient(SourceClient):
         low = f"{since.astimezone(UTC):%Y-%m-%d %H:%M:%S}"
         high = f"{until.astimezone(UTC):%Y-%m-%d %H:%M:%S}" if until else "9999"
         held = sum(1 for stamp in latest.values() if low <= stamp < high)
-        return held >= int(count)
+        return held + hidden >= int(count)
 
     def _pass(
         self, table: str, fields: list[str], since: datetime, until: datetime | None, page_size: int
@@ -114,6 +122,14 @@ class ServiceNowClient(SourceClient):
             "sysparm_offset": 0,
         }
         return self.pages(PageRequest(f"/api/now/table/{table}", params), OffsetLinkPaginator(self.source))
+
+
+def _hidden_rows(response: ApiResponse, total: int) -> int:
+    """Records the page was counted to hold but did not bring: ACLs drop them after `sysparm_limit` is applied."""
+    params = response.request.params or {}
+    offset, limit = int(params.get("sysparm_offset", 0)), int(params.get("sysparm_limit", 10_000))
+    records = (response.body or {}).get("result") or []
+    return max(0, min(limit, total - offset) - len(records))
 
 
 def _parse(stamp: str) -> datetime | None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
+from functions.ingest_servicenow.client import ServiceNowClient
 from lakehouse.ingest.client import ApiResponse, PageRequest
 from lakehouse.ingest.errors import LoopDetected
 from lakehouse.ingest.paginators import (
@@ -16,7 +19,10 @@ from lakehouse.ingest.paginators import (
     OffsetLinkPaginator,
     link_targets,
 )
+from lakehouse.ingest.window import Window
 from tests.conftest import FIXTURES
+
+DAY = Window(datetime(2024, 3, 4, tzinfo=UTC), datetime(2024, 3, 5, tzinfo=UTC))
 
 
 def answer(body: object, request: PageRequest, headers: dict[str, str] | None = None) -> ApiResponse:
@@ -57,6 +63,49 @@ def test_servicenow_pages_on_next_link_not_on_page_size() -> None:
     assert paginator.next_request(answer({"result": [{}, {}]}, follow, {"Link": '<x>;rel="first"'})) is None
     with pytest.raises(LoopDetected):
         paginator.next_request(answer({"result": []}, follow, {"Link": link}))
+
+
+def servicenow_incidents(records: list[dict[str, Any]], hidden: set[int], requests: list[httpx.Request]) -> Any:
+    """A ServiceNow table on offset paging that counts every record, then drops the `hidden` ones (ACLs)."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        offset, limit = int(request.url.params.get("sysparm_offset", 0)), int(request.url.params["sysparm_limit"])
+        page = [r for i, r in enumerate(records[offset : offset + limit], offset) if i not in hidden]
+        headers = {"X-Total-Count": str(len(records))}
+        if offset + limit < len(records):
+            headers["Link"] = f'<https://i/api/now/table/incident?sysparm_offset={offset + limit}>;rel="next"'
+        return httpx.Response(200, json={"result": page}, headers=headers)
+
+    return ServiceNowClient("https://i", "svc", SecretStr("pw"), transport=httpx.MockTransport(handle))
+
+
+def incident(hour: int) -> dict[str, Any]:
+    return {"sys_id": {"value": f"{hour:032d}"}, "sys_updated_on": {"value": f"2024-03-04 {hour:02d}:00:00"}}
+
+
+def test_servicenow_records_hidden_by_acls_do_not_fail_the_read() -> None:
+    """A table with an incident the integration user may not see failed every run after 8 scans."""
+    requests: list[httpx.Request] = []
+    client = servicenow_incidents([incident(h) for h in range(5)], {2}, requests)
+    pages = list(client.updated_records("incident", ["sys_id", "sys_updated_on"], DAY.since, DAY.until, 2))
+    # Five counted, the third hidden after the limit of two: the pages bring 2, 1 and 1 records.
+    assert [len(p.body["result"]) for p in pages] == [2, 1, 1]
+    assert client.rescans == 0 and len(requests) == 4  # three pages, then the count
+
+
+def test_servicenow_a_record_counted_after_the_read_is_read_again() -> None:
+    """Held or hidden, not fewer than counted: one more record in the window after the read is still fetched."""
+    records = [incident(1), incident(2)]
+    requests: list[httpx.Request] = []
+    client = servicenow_incidents(records, set(), requests)
+    pages = []
+    for page in client.updated_records("incident", ["sys_id", "sys_updated_on"], DAY.since, DAY.until, 10):
+        pages.append(page)
+        if len(pages) == 1:
+            records.append(incident(3))  # it arrives once the only page of the first scan is read
+    assert [len(p.body["result"]) for p in pages] == [2, 3]
+    assert client.rescans == 1
 
 
 def test_gitlab_next_page_header_then_link_then_stop() -> None:
