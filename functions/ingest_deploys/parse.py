@@ -26,7 +26,8 @@ DEPLOYMENT_MRS = "gitlab/deployment_merge_requests"
 MERGE_REQUESTS = "gitlab/merge_requests"
 ARGOCD_DATASETS = (APP_STATUS, SYNC_OPERATIONS, HISTORY)
 
-_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
+# What reading a malformed record raises: the record is rejected, the page goes on.
+RECORD_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
 
 
 def _reason(exc: BaseException) -> str:
@@ -51,7 +52,7 @@ def parse_applications_page(page: Mapping[str, Any], context: Mapping[str, Any] 
             if wanted is not None and name not in wanted:
                 continue
             status_row, operation_row, history_rows = _application_rows(app, name, observed_at)
-        except _ERRORS as exc:
+        except RECORD_ERRORS as exc:
             rejects.append(Reject(APP_STATUS, _reason(exc), app, index))
             continue
         statuses.append(status_row)
@@ -142,7 +143,7 @@ def parse_deployments_page(page: Any, context: Mapping[str, Any] | None = None) 
     for index, d in enumerate(page if isinstance(page, list) else []):
         try:
             rows.append(deployment_row(d, project_id))
-        except _ERRORS as exc:
+        except RECORD_ERRORS as exc:
             rejects.append(Reject(DEPLOYMENTS, _reason(exc), d, index))
     return ParseResult({DEPLOYMENTS: rows_table(DEPLOYMENTS, rows)}, rejects)
 
@@ -198,7 +199,7 @@ def parse_pipelines_page(page: Any, context: Mapping[str, Any] | None = None) ->
                     "web_url": optional_str(p, "web_url"),
                 }
             )
-        except _ERRORS as exc:
+        except RECORD_ERRORS as exc:
             rejects.append(Reject(PIPELINES, _reason(exc), p, index))
     return ParseResult({PIPELINES: rows_table(PIPELINES, rows)}, rejects)
 
@@ -225,7 +226,7 @@ def parse_deployment_merge_requests_page(page: Any, context: Mapping[str, Any] |
                     "merge_commit_sha": optional_str(mr, "merge_commit_sha") or optional_str(mr, "squash_commit_sha"),
                 }
             )
-        except _ERRORS as exc:
+        except RECORD_ERRORS as exc:
             rejects.append(Reject(DEPLOYMENT_MRS, _reason(exc), mr, index))
     return ParseResult({DEPLOYMENT_MRS: rows_table(DEPLOYMENT_MRS, rows)}, rejects)
 
@@ -254,6 +255,6 @@ def parse_merge_requests_page(page: Any, context: Mapping[str, Any] | None = Non
                     "updated_at": parse_instant(mr.get("updated_at")) or merged_at,
                 }
             )
-        except _ERRORS as exc:
+        except RECORD_ERRORS as exc:
             rejects.append(Reject(MERGE_REQUESTS, _reason(exc), mr, index))
     return ParseResult({MERGE_REQUESTS: rows_table(MERGE_REQUESTS, rows)}, rejects)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pyarrow as pa
 
@@ -80,12 +81,9 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
                     yield Page(parse.DEPLOYMENTS, response.body, context)
                     if parse.DEPLOYMENT_MRS not in datasets:
                         continue
-                    # Merge requests only for successful deployments to a mapped environment.
-                    for d in response.body if isinstance(response.body, list) else []:
-                        env = (d.get("environment") or {}).get("name") if isinstance(d, dict) else None
-                        if d.get("status") == "success" and env in environments[project_id] and d.get("id"):
-                            for mrs in gitlab.deployment_merge_requests(project_id, int(d["id"]), per_page):
-                                yield Page(parse.DEPLOYMENT_MRS, mrs.body, {**context, "deployment_id": d["id"]})
+                    for deployment_id in _shipping(response.body, project_id, environments[project_id]):
+                        for mrs in gitlab.deployment_merge_requests(project_id, deployment_id, per_page):
+                            yield Page(parse.DEPLOYMENT_MRS, mrs.body, {**context, "deployment_id": deployment_id})
                 for response in gitlab.pipelines(project_id, window.since, window.until, per_page):
                     yield Page(parse.PIPELINES, response.body, context)
                 if parse.MERGE_REQUESTS in datasets:
@@ -113,3 +111,15 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
 
         plan.derived.append(Derived(EVENTS, events, lambda run_window: whole_from(run_window.since)))
     return plan
+
+
+def _shipping(page: Any, project_id: int, environments: set[str]) -> Iterator[int]:
+    """Ids of a page's successful deployments to a mapped environment: the ones whose merge requests are wanted.
+    A deployment the parser rejects is skipped here; it is counted among the deployments' rejects."""
+    for d in page if isinstance(page, list) else []:
+        try:
+            row = parse.deployment_row(d, project_id)
+        except parse.RECORD_ERRORS:
+            continue
+        if row["status"] == "success" and row["environment"] in environments:
+            yield row["deployment_id"]

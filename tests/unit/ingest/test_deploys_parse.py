@@ -1,12 +1,26 @@
-"""ArgoCD and GitLab parsers on real payloads: history ids and times, operations, deployable finish times."""
+"""ArgoCD and GitLab parsers on real payloads: history ids and times, operations, deployable finish times; what a
+GitLab run fetches from those pages."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+import pytest
+from pydantic import SecretStr
+
 from functions.ingest_deploys import parse
+from functions.ingest_deploys.client import GitLabClient
+from lakehouse.ingest.config import IngestSettings
+from lakehouse.ingest.sources import ingest
+from lakehouse.ingest.window import Window
+from lakehouse.mappings import MappingStore
+from lakehouse.settings import Settings
+from lakehouse.storage import Lake
 from tests.conftest import FIXTURES
 
 OBSERVED = datetime(2024, 3, 5, 8, 0, tzinfo=UTC)
@@ -92,3 +106,48 @@ def test_gitlab_merge_requests_shipped_keep_merged_at() -> None:
         {"project_id": 278964, "deployment_id": 2},
     )
     assert real.rows == 0 and real.rejects == []
+
+
+@pytest.fixture
+def gitlab_lake(tmp_path: Path) -> Lake:
+    """A lake mapping GitLab project 5 in production."""
+    lake = Lake.from_settings(Settings(lake_url=str(tmp_path / "lake")))
+    entry = {"entity_id": "shop", "kind": "application", "gitlab_project_id": 5}
+    MappingStore(lake).apply([entry], actor="test", replace=True)
+    return lake
+
+
+def gitlab_run(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch, deployments: list[Any], datasets: list[str]
+) -> tuple[dict[str, Any], list[str]]:
+    """One GitLab run over 2016-08-11, the day of the fixtures; the run log's records and what was fetched."""
+    fetched: list[str] = []
+
+    def pages(name: str, bodies: list[Any]) -> Any:
+        def fetch(self: GitLabClient, *args: Any) -> Iterator[SimpleNamespace]:
+            fetched.append(name if name != "deployment_merge_requests" else f"{name} {args[1]}")
+            return iter([SimpleNamespace(body=b) for b in bodies])
+
+        return fetch
+
+    monkeypatch.setattr(GitLabClient, "deployments", pages("deployments", [deployments]))
+    monkeypatch.setattr(GitLabClient, "pipelines", pages("pipelines", []))
+    monkeypatch.setattr(GitLabClient, "merged_requests", pages("merged_requests", []))
+    monkeypatch.setattr(GitLabClient, "deployment_merge_requests", pages("deployment_merge_requests", []))
+    settings = IngestSettings(gitlab_url="https://gitlab.example", gitlab_token=SecretStr("glpat-x"))
+    day = datetime(2016, 8, 11, tzinfo=UTC)
+    outcome = ingest("deploys", lake, settings, window=Window(day, day + timedelta(days=1)), datasets=datasets)
+    return {o.dataset: o.record for o in outcome.outcomes}, fetched
+
+
+def test_a_malformed_gitlab_deployment_does_not_fail_the_run_that_links_merge_requests(
+    gitlab_lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deployment listed as text, or with a text id, failed the whole GitLab run when its links were asked."""
+    good = load("gitlab/deployment__single_docs.json")  # id 42, successful, to production
+    page = [good, "not a deployment", {**good, "id": "43"}]
+    records, fetched = gitlab_run(gitlab_lake, monkeypatch, page, [parse.DEPLOYMENTS, parse.DEPLOYMENT_MRS])
+    deployments = records[parse.DEPLOYMENTS]
+    assert (deployments.status, deployments.rows_out, deployments.rows_rejected) == ("partial", 1, 2)
+    assert records[parse.DEPLOYMENT_MRS].status == "succeeded"
+    assert [f for f in fetched if f.startswith("deployment_merge_requests")] == ["deployment_merge_requests 42"]
