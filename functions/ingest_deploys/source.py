@@ -74,18 +74,27 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
                 environments.setdefault(e.gitlab_project_id, set()).add(e.environment)
         per_page = settings.gitlab_per_page
 
+        def deployment_pages(project_id: int, context: dict[str, Any]) -> Iterator[Page]:
+            """The deployments, and the merge requests of each when asked: those need the deployments read even when
+            the deployments themselves are not asked for."""
+            for response in gitlab.deployments(project_id, window.since, window.until, per_page):
+                if parse.DEPLOYMENTS in datasets:
+                    yield Page(parse.DEPLOYMENTS, response.body, context)
+                if parse.DEPLOYMENT_MRS not in datasets:
+                    continue
+                for deployment_id in _shipping(response.body, project_id, environments[project_id]):
+                    for mrs in gitlab.deployment_merge_requests(project_id, deployment_id, per_page):
+                        yield Page(parse.DEPLOYMENT_MRS, mrs.body, {**context, "deployment_id": deployment_id})
+
         def gitlab_pages() -> Iterator[Page]:
+            # Only what was asked is fetched: a dataset declared by the stream is recorded, its watermark moved.
             for project_id in gitlab_projects(entries):
                 context = {"project_id": project_id}
-                for response in gitlab.deployments(project_id, window.since, window.until, per_page):
-                    yield Page(parse.DEPLOYMENTS, response.body, context)
-                    if parse.DEPLOYMENT_MRS not in datasets:
-                        continue
-                    for deployment_id in _shipping(response.body, project_id, environments[project_id]):
-                        for mrs in gitlab.deployment_merge_requests(project_id, deployment_id, per_page):
-                            yield Page(parse.DEPLOYMENT_MRS, mrs.body, {**context, "deployment_id": deployment_id})
-                for response in gitlab.pipelines(project_id, window.since, window.until, per_page):
-                    yield Page(parse.PIPELINES, response.body, context)
+                if parse.DEPLOYMENTS in datasets or parse.DEPLOYMENT_MRS in datasets:
+                    yield from deployment_pages(project_id, context)
+                if parse.PIPELINES in datasets:
+                    for response in gitlab.pipelines(project_id, window.since, window.until, per_page):
+                        yield Page(parse.PIPELINES, response.body, context)
                 if parse.MERGE_REQUESTS in datasets:
                     for response in gitlab.merged_requests(project_id, window.since, window.until, per_page):
                         yield Page(parse.MERGE_REQUESTS, response.body, context)
@@ -93,7 +102,7 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
         plan.streams.append(
             Stream(
                 "gitlab",
-                tuple(d for d in GITLAB_DATASETS if d != parse.DEPLOYMENT_MRS or d in datasets),
+                tuple(wanted_gitlab),
                 gitlab_pages,
                 {
                     parse.DEPLOYMENTS: parse.parse_deployments_page,

@@ -19,6 +19,7 @@ from lakehouse.ingest.config import IngestSettings
 from lakehouse.ingest.sources import ingest
 from lakehouse.ingest.window import Window
 from lakehouse.mappings import MappingStore
+from lakehouse.runlog import Watermarks
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from tests.conftest import FIXTURES
@@ -151,3 +152,16 @@ def test_a_malformed_gitlab_deployment_does_not_fail_the_run_that_links_merge_re
     assert (deployments.status, deployments.rows_out, deployments.rows_rejected) == ("partial", 1, 2)
     assert records[parse.DEPLOYMENT_MRS].status == "succeeded"
     assert [f for f in fetched if f.startswith("deployment_merge_requests")] == ["deployment_merge_requests 42"]
+
+
+def test_a_run_asked_for_gitlab_deployments_fetches_and_records_nothing_else(
+    gitlab_lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Asked for deployments only, a run recorded merge requests and pipelines as done with 0 rows, watermarks moved."""
+    page = [load("gitlab/deployment__single_docs.json")]
+    records, fetched = gitlab_run(gitlab_lake, monkeypatch, page, [parse.DEPLOYMENTS])
+    assert fetched == ["deployments"]
+    assert list(records) == [parse.DEPLOYMENTS] and records[parse.DEPLOYMENTS].rows_out == 1
+    marks = Watermarks(gitlab_lake)
+    assert marks.get("gitlab", "deployments") is not None
+    assert marks.get("gitlab", "merge_requests") is None and marks.get("gitlab", "pipelines") is None
