@@ -9,6 +9,7 @@ from typing import Any
 from lakehouse.ingest.records import (
     ParseResult,
     Reject,
+    checked_row,
     optional_int,
     optional_str,
     parse_instant,
@@ -75,53 +76,62 @@ def _application_rows(
     source = spec.get("source") or (spec.get("sources") or [{}])[0]
     destination = spec.get("destination") or {}
     operation = status.get("operationState")
-    status_row = {
-        "app_name": name,
-        "project": spec.get("project"),
-        "dest_server": destination.get("server") or destination.get("name"),
-        "dest_namespace": destination.get("namespace"),
-        "repo_url": source.get("repoURL"),
-        "target_revision": source.get("targetRevision"),
-        "sync_status": (status.get("sync") or {}).get("status"),
-        "sync_revision": _revision(status.get("sync") or {}),
-        "health_status": (status.get("health") or {}).get("status"),
-        "operation_phase": operation.get("phase") if operation else None,
-        "operation_started_at": parse_instant(operation.get("startedAt")) if operation else None,
-        "operation_finished_at": parse_instant(operation.get("finishedAt")) if operation else None,
-        "operation_message": operation.get("message") if operation else None,
-        "reconciled_at": parse_instant(status.get("reconciledAt")),
-        "observed_at": observed_at,
-    }
+    status_row = checked_row(
+        APP_STATUS,
+        {
+            "app_name": name,
+            "project": spec.get("project"),
+            "dest_server": destination.get("server") or destination.get("name"),
+            "dest_namespace": destination.get("namespace"),
+            "repo_url": source.get("repoURL"),
+            "target_revision": source.get("targetRevision"),
+            "sync_status": (status.get("sync") or {}).get("status"),
+            "sync_revision": _revision(status.get("sync") or {}),
+            "health_status": (status.get("health") or {}).get("status"),
+            "operation_phase": operation.get("phase") if operation else None,
+            "operation_started_at": parse_instant(operation.get("startedAt")) if operation else None,
+            "operation_finished_at": parse_instant(operation.get("finishedAt")) if operation else None,
+            "operation_message": operation.get("message") if operation else None,
+            "reconciled_at": parse_instant(status.get("reconciledAt")),
+            "observed_at": observed_at,
+        },
+    )
     operation_row = None
     if operation and operation.get("startedAt"):
         initiated = (operation.get("operation") or {}).get("initiatedBy") or {}
         sync = (operation.get("operation") or {}).get("sync") or {}
         result = operation.get("syncResult") or {}
-        operation_row = {
-            "app_name": name,
-            "started_at": parse_instant(operation["startedAt"]),
-            "finished_at": parse_instant(operation.get("finishedAt")),
-            "phase": operation.get("phase"),
-            "revision": _revision(result) or _revision(sync),
-            "message": operation.get("message"),
-            "initiated_by": initiated.get("username") or "",
-            "automated": bool(initiated.get("automated", False)),
-        }
+        operation_row = checked_row(
+            SYNC_OPERATIONS,
+            {
+                "app_name": name,
+                "started_at": parse_instant(operation["startedAt"]),
+                "finished_at": parse_instant(operation.get("finishedAt")),
+                "phase": operation.get("phase"),
+                "revision": _revision(result) or _revision(sync),
+                "message": operation.get("message"),
+                "initiated_by": initiated.get("username") or "",
+                "automated": bool(initiated.get("automated", False)),
+            },
+        )
     history_rows = []
     for entry in status.get("history") or []:
         initiated = entry.get("initiatedBy") or {}
         entry_source = entry.get("source") or (entry.get("sources") or [{}])[0]
         history_rows.append(
-            {
-                "app_name": name,
-                "history_id": require_int(entry, "id"),
-                "revision": _revision(entry),
-                "deploy_started_at": parse_instant(entry.get("deployStartedAt")),
-                "deployed_at": parse_instant(require_str(entry, "deployedAt")),
-                "initiated_by": initiated.get("username") or "",
-                "automated": bool(initiated.get("automated", False)),
-                "repo_url": entry_source.get("repoURL"),
-            }
+            checked_row(
+                HISTORY,
+                {
+                    "app_name": name,
+                    "history_id": require_int(entry, "id"),
+                    "revision": _revision(entry),
+                    "deploy_started_at": parse_instant(entry.get("deployStartedAt")),
+                    "deployed_at": parse_instant(require_str(entry, "deployedAt")),
+                    "initiated_by": initiated.get("username") or "",
+                    "automated": bool(initiated.get("automated", False)),
+                    "repo_url": entry_source.get("repoURL"),
+                },
+            )
         )
     return status_row, operation_row, history_rows
 
@@ -156,7 +166,7 @@ def deployment_row(d: Mapping[str, Any], project_id: int) -> dict[str, Any]:
     if finished is None and status == "success":
         finished = updated_at
     pipeline = (job or {}).get("pipeline") or {}
-    return {
+    row = {
         "deployment_id": require_int(d, "id"),
         "project_id": project_id,
         "iid": optional_int(d, "iid"),
@@ -171,6 +181,7 @@ def deployment_row(d: Mapping[str, Any], project_id: int) -> dict[str, Any]:
         "job_id": optional_int(job, "id") if job else None,
         "pipeline_id": optional_int(pipeline, "id") if pipeline else None,
     }
+    return checked_row(DEPLOYMENTS, row)
 
 
 def parse_pipelines_page(page: Any, context: Mapping[str, Any] | None = None) -> ParseResult:
@@ -184,20 +195,23 @@ def parse_pipelines_page(page: Any, context: Mapping[str, Any] | None = None) ->
             if duration is not None and (isinstance(duration, bool) or not isinstance(duration, int | float)):
                 raise ValueError(f"duration should be a number, got {duration!r}")
             rows.append(
-                {
-                    "pipeline_id": require_int(p, "id"),
-                    "project_id": int(p.get("project_id") or project_id),
-                    "ref": optional_str(p, "ref"),
-                    "sha": optional_str(p, "sha"),
-                    "status": optional_str(p, "status"),
-                    "source": optional_str(p, "source"),
-                    "created_at": parse_instant(require_str(p, "created_at")),
-                    "updated_at": parse_instant(require_str(p, "updated_at")),
-                    "started_at": parse_instant(p.get("started_at")),
-                    "finished_at": parse_instant(p.get("finished_at")),
-                    "duration_s": float(duration) if duration is not None else None,
-                    "web_url": optional_str(p, "web_url"),
-                }
+                checked_row(
+                    PIPELINES,
+                    {
+                        "pipeline_id": require_int(p, "id"),
+                        "project_id": int(p.get("project_id") or project_id),
+                        "ref": optional_str(p, "ref"),
+                        "sha": optional_str(p, "sha"),
+                        "status": optional_str(p, "status"),
+                        "source": optional_str(p, "source"),
+                        "created_at": parse_instant(require_str(p, "created_at")),
+                        "updated_at": parse_instant(require_str(p, "updated_at")),
+                        "started_at": parse_instant(p.get("started_at")),
+                        "finished_at": parse_instant(p.get("finished_at")),
+                        "duration_s": float(duration) if duration is not None else None,
+                        "web_url": optional_str(p, "web_url"),
+                    },
+                )
             )
         except RECORD_ERRORS as exc:
             rejects.append(Reject(PIPELINES, _reason(exc), p, index))
@@ -214,17 +228,21 @@ def parse_deployment_merge_requests_page(page: Any, context: Mapping[str, Any] |
             if merged_at is None:
                 continue  # not merged (yet): nothing was shipped
             rows.append(
-                {
-                    "deployment_id": int(ctx["deployment_id"]),
-                    "project_id": int(ctx["project_id"]),
-                    "mr_id": require_int(mr, "id"),
-                    "mr_iid": optional_int(mr, "iid"),
-                    "title": optional_str(mr, "title"),
-                    "target_branch": optional_str(mr, "target_branch"),
-                    "created_at": parse_instant(mr.get("created_at")),
-                    "merged_at": merged_at,
-                    "merge_commit_sha": optional_str(mr, "merge_commit_sha") or optional_str(mr, "squash_commit_sha"),
-                }
+                checked_row(
+                    DEPLOYMENT_MRS,
+                    {
+                        "deployment_id": int(ctx["deployment_id"]),
+                        "project_id": int(ctx["project_id"]),
+                        "mr_id": require_int(mr, "id"),
+                        "mr_iid": optional_int(mr, "iid"),
+                        "title": optional_str(mr, "title"),
+                        "target_branch": optional_str(mr, "target_branch"),
+                        "created_at": parse_instant(mr.get("created_at")),
+                        "merged_at": merged_at,
+                        "merge_commit_sha": optional_str(mr, "merge_commit_sha")
+                        or optional_str(mr, "squash_commit_sha"),
+                    },
+                )
             )
         except RECORD_ERRORS as exc:
             rejects.append(Reject(DEPLOYMENT_MRS, _reason(exc), mr, index))
@@ -241,19 +259,22 @@ def parse_merge_requests_page(page: Any, context: Mapping[str, Any] | None = Non
             if merged_at is None:
                 continue  # listed as merged but without a merge time: nothing to measure
             rows.append(
-                {
-                    "mr_id": require_int(mr, "id"),
-                    "project_id": int(mr.get("project_id") or ctx["project_id"]),
-                    "mr_iid": optional_int(mr, "iid"),
-                    "title": optional_str(mr, "title"),
-                    "state": optional_str(mr, "state"),
-                    "target_branch": optional_str(mr, "target_branch"),
-                    "created_at": parse_instant(mr.get("created_at")),
-                    "merged_at": merged_at,
-                    "merge_commit_sha": optional_str(mr, "merge_commit_sha"),
-                    "squash_commit_sha": optional_str(mr, "squash_commit_sha"),
-                    "updated_at": parse_instant(mr.get("updated_at")) or merged_at,
-                }
+                checked_row(
+                    MERGE_REQUESTS,
+                    {
+                        "mr_id": require_int(mr, "id"),
+                        "project_id": int(mr.get("project_id") or ctx["project_id"]),
+                        "mr_iid": optional_int(mr, "iid"),
+                        "title": optional_str(mr, "title"),
+                        "state": optional_str(mr, "state"),
+                        "target_branch": optional_str(mr, "target_branch"),
+                        "created_at": parse_instant(mr.get("created_at")),
+                        "merged_at": merged_at,
+                        "merge_commit_sha": optional_str(mr, "merge_commit_sha"),
+                        "squash_commit_sha": optional_str(mr, "squash_commit_sha"),
+                        "updated_at": parse_instant(mr.get("updated_at")) or merged_at,
+                    },
+                )
             )
         except RECORD_ERRORS as exc:
             rejects.append(Reject(MERGE_REQUESTS, _reason(exc), mr, index))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from itertools import chain
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lakehouse.ingest.records import ParseResult, Reject, ms_to_datetime, rows_table, table_of
+from lakehouse.ingest.records import ParseResult, Reject, checked_row, ms_to_datetime, rows_table, table_of
 from lakehouse.schemas import UTC_MS
 
 METRICS_DATASET = "dynatrace/service_metrics_hourly"
@@ -303,7 +304,7 @@ def _problem_row(p: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(p.get(name), str):
             raise ValueError(f"{name} should be a string, got {type(p.get(name)).__name__}")
     root = p.get("rootCauseEntity")
-    return {
+    row = {
         "problem_id": p["problemId"],
         "display_id": p["displayId"],
         "title": p["title"],
@@ -319,6 +320,7 @@ def _problem_row(p: Mapping[str, Any]) -> dict[str, Any]:
         "management_zones": [z["name"] for z in p.get("managementZones") or []],
         "entity_tags": [t["stringRepresentation"] for t in p.get("entityTags") or []],
     }
+    return checked_row(PROBLEMS_DATASET, row)
 
 
 # --- entities ---------------------------------------------------------------------------------------------------
@@ -328,21 +330,24 @@ def parse_entities_page(page: Mapping[str, Any], context: Mapping[str, Any] | No
     rows, rejects = [], []
     for index, entity in enumerate(page.get("entities") or []):
         try:
-            if not isinstance(entity.get("entityId"), str):
-                raise ValueError("entityId should be a string")
-            rows.append(
-                {
-                    "entity_id": entity["entityId"],
-                    "entity_type": entity.get("type"),
-                    "display_name": entity.get("displayName"),
-                    "tags": [t["stringRepresentation"] for t in entity.get("tags") or []],
-                    "management_zones": [z["name"] for z in entity.get("managementZones") or []],
-                    "seen_on": seen_on,
-                }
-            )
+            rows.append(_entity_row(entity, seen_on))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             rejects.append(Reject(ENTITIES_DATASET, _reason(exc), entity, index))
     return ParseResult({ENTITIES_DATASET: rows_table(ENTITIES_DATASET, rows)}, rejects)
+
+
+def _entity_row(entity: Mapping[str, Any], seen_on: datetime) -> dict[str, Any]:
+    if not isinstance(entity.get("entityId"), str):
+        raise ValueError("entityId should be a string")
+    row = {
+        "entity_id": entity["entityId"],
+        "entity_type": entity.get("type"),
+        "display_name": entity.get("displayName"),
+        "tags": [t["stringRepresentation"] for t in entity.get("tags") or []],
+        "management_zones": [z["name"] for z in entity.get("managementZones") or []],
+        "seen_on": seen_on,
+    }
+    return checked_row(ENTITIES_DATASET, row)
 
 
 def containers_of(page: Mapping[str, Any]) -> dict[str, str]:

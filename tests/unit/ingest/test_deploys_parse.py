@@ -65,6 +65,19 @@ def test_argocd_keeps_only_mapped_apps_and_rejects_broken_ones() -> None:
     assert len(result.rejects) == 1 and "time zone" in result.rejects[0].reason
 
 
+def test_argocd_an_app_with_a_wrongly_typed_field_is_rejected_alone() -> None:
+    """An application whose health status came as a number failed the listing: every app's status was lost."""
+    app = load("argocd/application__live_velero-test__converted.json")
+    broken = json.loads(json.dumps(app))
+    broken["metadata"]["name"] = "broken"
+    broken["status"]["health"]["status"] = 1
+    result = parse.parse_applications_page({"items": [app, broken]}, {"observed_at": OBSERVED})
+    assert result.tables[parse.APP_STATUS].column("app_name").to_pylist() == ["velero-test"]
+    assert len(result.tables[parse.HISTORY]) == 10  # ids 14..23 of the one app kept
+    (reject,) = result.rejects
+    assert reject.index == 1 and "health_status should be string" in reject.reason
+
+
 def test_gitlab_deployment_finish_is_the_deploying_job() -> None:
     result = parse.parse_deployments_page(load("gitlab/deployments__list_docs.json"), {"project_id": 1})
     first = result.tables[parse.DEPLOYMENTS].to_pylist()[0]
@@ -80,6 +93,16 @@ def test_gitlab_deployment_without_job_uses_updated_at_when_successful() -> None
     row = parse.deployment_row(single, 5)
     assert row["finished_at"] == datetime(2016, 8, 11, 11, 34, 1, 123000, tzinfo=UTC)
     assert row["job_id"] is None and row["pipeline_id"] is None
+
+
+def test_gitlab_deployment_with_a_wrongly_typed_environment_is_rejected_alone() -> None:
+    """A deployment whose environment name came as a number failed its page: the other deployments were lost."""
+    good = load("gitlab/deployment__single_docs.json")
+    bad = {**good, "id": 43, "environment": {"id": 9, "name": 42}}
+    result = parse.parse_deployments_page([good, bad], {"project_id": 5})
+    assert result.tables[parse.DEPLOYMENTS].column("deployment_id").to_pylist() == [42]
+    (reject,) = result.rejects
+    assert reject.index == 1 and reject.reason == "ValueError: environment should be string, got int 42"
 
 
 def test_gitlab_pipeline_single_and_list() -> None:

@@ -163,6 +163,24 @@ def test_a_problem_with_a_numeric_display_id_is_rejected_with_its_text() -> None
     assert "displayId" in result.rejects[0].reason and result.rejects[0].raw["problemId"].endswith("V2")
 
 
+def test_a_problem_with_a_wrongly_typed_field_is_rejected_alone() -> None:
+    """A problem whose severityLevel came as a number failed its whole page: the good problem beside it was lost."""
+    good = load("problem_v2__open_endTime_minus1_with_evidence.json")
+    bad = {**good, "problemId": "X_1V2", "severityLevel": 5}
+    result = parse.parse_problems_page({"problems": [good, bad]})
+    assert result.tables[parse.PROBLEMS_DATASET].column("problem_id").to_pylist() == [good["problemId"]]
+    (reject,) = result.rejects
+    assert reject.index == 1 and reject.reason == "ValueError: severity_level should be string, got int 5"
+
+
+def test_an_entity_with_a_wrongly_typed_name_is_rejected_alone() -> None:
+    """An entity whose displayName came as a number failed its whole page of entities."""
+    page = load("entities_v2__list.json")
+    page["entities"][1]["displayName"] = 42
+    result = parse.parse_entities_page(page, {"seen_on_ms": 1654041600000})
+    assert result.rows == 3 and [r.index for r in result.rejects] == [1]
+
+
 def test_empty_problem_page() -> None:
     result = parse.parse_problems_page(load("problems_v2__list_empty_page.json"))
     assert result.rows == 0 and result.rejects == []
