@@ -333,10 +333,10 @@ def from_catalog(documents: Iterable[Mapping[str, Any]]) -> tuple[list[MappingEn
         domain = _ref_name((system or {}).get("spec", {}).get("domain")) if system else None
         raw.append(
             {
-                "entity_id": notes.get("rosetta.io/app-id") or meta.get("name"),
+                "entity_id": _catalog_entity_id(d),
                 "kind": "application" if kind == "System" else "component",
                 "name": meta.get("title") or meta.get("name"),
-                "application_id": _ref_name(spec.get("system")) if kind == "Component" else None,
+                "application_id": _application_id(spec.get("system"), systems) if kind == "Component" else None,
                 "team": team,
                 "group": parents.get(team) if team else None,
                 "domain": domain,
@@ -345,6 +345,18 @@ def from_catalog(documents: Iterable[Mapping[str, Any]]) -> tuple[list[MappingEn
             }
         )
     return validate_entries(raw)
+
+
+def _catalog_entity_id(doc: Mapping[str, Any]) -> Any:
+    """The entity's name, unless the `rosetta.io/app-id` annotation gives it another id."""
+    meta = doc.get("metadata", {}) or {}
+    return (meta.get("annotations", {}) or {}).get("rosetta.io/app-id") or meta.get("name")
+
+
+def _application_id(system_ref: Any, systems: Mapping[str | None, Mapping[str, Any]]) -> Any:
+    """A component's application: the id its System is mapped under, which the System's annotation may set."""
+    system = systems.get(_ref_name(system_ref))
+    return _catalog_entity_id(system) if system else _ref_name(system_ref)
 
 
 def _pivots_from_annotations(notes: Mapping[str, Any]) -> dict[str, Any]:

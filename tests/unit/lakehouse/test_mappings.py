@@ -210,6 +210,19 @@ def test_catalog_annotations_become_entries(tmp_path: Path) -> None:
     assert component.kibana_query() == 'service.name:"checkout-api"'
 
 
+def test_a_component_belongs_to_the_id_its_system_is_mapped_under() -> None:
+    """A System given another id by rosetta.io/app-id lost its components: they named an unknown application."""
+    import yaml
+
+    renamed = CATALOG.replace("    rosetta.io/cmdb-ci-name: Checkout\n", "    rosetta.io/app-id: checkout-app\n", 1)
+    entries, problems = from_catalog(list(yaml.safe_load_all(renamed)))
+    assert problems == []
+    assert [(e.entity_id, e.application_id) for e in entries] == [
+        ("checkout-app", None),
+        ("checkout-api", "checkout-app"),
+    ]
+
+
 def test_catalog_with_bad_annotation_reports_the_entity() -> None:
     import yaml
 
