@@ -263,11 +263,10 @@ def _validate_set(entries: list[MappingEntry], problems: list[str]) -> tuple[lis
             reasons.append("an application cannot belong to another application")
         if e.kind == "component" and e.application_id and e.application_id not in applications:
             reasons.append(f"application_id {e.application_id!r} is not a known application")
-        for pivot in UNIQUE_PIVOTS:
-            value = getattr(e, pivot)
-            owner = claimed.get((e.environment, pivot, str(value))) if value is not None else None
+        for (pivot, value), said in _claims(e):
+            owner = claimed.get((e.environment, pivot, value))
             if owner is not None and owner != e.entity_id:
-                reasons.append(f"{pivot} {value!r} is already mapped to {owner}")
+                reasons.append(f"{said} is already mapped to {owner}")
         mapped_in = argocd_environments.get(e.argocd_app_name or "", e.environment)
         if mapped_in != e.environment:
             reasons.append(
@@ -278,14 +277,26 @@ def _validate_set(entries: list[MappingEntry], problems: list[str]) -> tuple[lis
             problems.extend(f"{label}: {r}" for r in reasons)
             continue
         seen[e.key] = e
-        for pivot in UNIQUE_PIVOTS:
-            value = getattr(e, pivot)
-            if value is not None:
-                claimed[(e.environment, pivot, str(value))] = e.entity_id
+        for (pivot, value), _ in _claims(e):
+            claimed[(e.environment, pivot, value)] = e.entity_id
         if e.argocd_app_name:
             argocd_environments[e.argocd_app_name] = e.environment
         accepted.append(e)
     return accepted, problems
+
+
+def _claims(e: MappingEntry) -> list[tuple[tuple[str, str], str]]:
+    """What the entry's unique pivots hold, each with how to name it in a clash. A selector holds the services
+    it names, however it is written (entityId("A") and type(SERVICE),entityId("A") select one service), else
+    its text."""
+    claims = []
+    for pivot in UNIQUE_PIVOTS:
+        value = getattr(e, pivot)
+        ids = selector_entity_ids(value) if pivot == "dynatrace_entity_selector" and value else []
+        claims += [(("dynatrace_entity", i), f"{pivot}'s entity {i!r}") for i in ids]
+        if value is not None and not ids:
+            claims.append(((pivot, str(value)), f"{pivot} {value!r}"))
+    return claims
 
 
 # --- loading from files -------------------------------------------------------------------------

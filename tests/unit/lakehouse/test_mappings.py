@@ -89,6 +89,19 @@ def test_a_pivot_claimed_twice_is_rejected_for_the_second_entity() -> None:
     assert problems == [f"worker [production]: servicenow_ci_id '{CI_A}' is already mapped to api"]
 
 
+def test_one_dynatrace_service_selected_by_two_entities_is_refused_to_the_second() -> None:
+    """Written two ways, selectors naming one service were both accepted: its metrics went to two entities."""
+    entries, problems = validate_entries(
+        [
+            app(),
+            comp("api", dynatrace_entity_selector='entityId("SERVICE-A")'),
+            comp("web", dynatrace_entity_selector='type(SERVICE),entityId("SERVICE-B","SERVICE-A")'),
+        ]
+    )
+    assert [e.entity_id for e in entries] == ["payments", "api"]
+    assert problems == ["web [production]: dynatrace_entity_selector's entity 'SERVICE-A' is already mapped to api"]
+
+
 def test_an_argocd_application_is_mapped_in_one_environment_only() -> None:
     """Its deployments are matched on its name alone: mapped in staging too, each would count twice."""
     entries, problems = validate_entries(
