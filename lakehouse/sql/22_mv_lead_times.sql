@@ -12,7 +12,13 @@
 --   ArgoCD sync, a GitLab deployment with no list). A GitLab deployment that lists other requests did not
 --   ship this one. Requests not deployed yet have no row.
 with deployments as (
-    select * from stg_deployments where status = 'succeeded' and not is_rollback
+    select deployment_key, entity_id, environment, finished_at
+    from stg_deployments
+    where status = 'succeeded' and not is_rollback
+),
+
+requests as (
+    select mr_id, project_id, app_id, component_id, entity_id, environment, merged_at from stg_merge_requests
 ),
 
 -- GitLab deployments are keyed 'gitlab:<deployment id>' by the deployment events' ingest.
@@ -23,12 +29,11 @@ links as (
 
 linked as (
     select
-        m.mr_id,
-        m.entity_id,
-        m.environment,
-        arg_min(d.deployment_key, (d.finished_at, d.deployment_key)) as deployment_key,
-        min(d.finished_at) as deployed_at
-    from stg_merge_requests as m
+        m.*,
+        d.deployment_key,
+        d.finished_at as deployed_at,
+        'deployment link' as match_rule
+    from requests as m
     inner join links as l on m.mr_id = l.mr_id
     inner join deployments as d
         on
@@ -36,22 +41,23 @@ linked as (
             and m.entity_id = d.entity_id
             and m.environment = d.environment
             and m.merged_at <= d.finished_at
-    group by m.mr_id, m.entity_id, m.environment
+    qualify row_number() over (
+        partition by m.mr_id, m.entity_id, m.environment order by d.finished_at, d.deployment_key
+    ) = 1
 ),
 
 unlisted as (
-    select * from deployments
-    where deployment_key not in (select deployment_key from links)
+    select d.* from deployments as d
+    anti join links as l on d.deployment_key = l.deployment_key
 ),
 
 after_merge as (
     select
-        m.mr_id,
-        m.entity_id,
-        m.environment,
+        m.*,
         d.deployment_key,
-        d.finished_at as deployed_at
-    from stg_merge_requests as m
+        d.finished_at as deployed_at,
+        'first deployment after merge' as match_rule
+    from requests as m
     asof inner join unlisted as d
         on
             m.entity_id = d.entity_id
@@ -59,15 +65,15 @@ after_merge as (
             and m.merged_at <= d.finished_at
 ),
 
+-- The few requests a deployment lists are probed against every request shipped after its merge.
 shipped as (
-    select
-        m.*,
-        coalesce(l.deployment_key, a.deployment_key) as deployment_key,
-        coalesce(l.deployed_at, a.deployed_at) as deployed_at,
-        case when l.mr_id is not null then 'deployment link' else 'first deployment after merge' end as match_rule
-    from stg_merge_requests as m
-    left join linked as l on m.mr_id = l.mr_id and m.entity_id = l.entity_id and m.environment = l.environment
-    left join after_merge as a on m.mr_id = a.mr_id and m.entity_id = a.entity_id and m.environment = a.environment
+    select * from linked
+    union all
+    select * from after_merge as a
+    where not exists (
+        select 1 from linked as l
+        where l.mr_id = a.mr_id and l.entity_id = a.entity_id and l.environment = a.environment
+    )
 )
 
 select
@@ -82,4 +88,3 @@ select
     (epoch(deployed_at) - epoch(merged_at)) / 3600.0 as lead_time_hours,
     match_rule
 from shipped
-where deployment_key is not null
