@@ -3,6 +3,11 @@ import { answer, billingApiComponent, problem, profilesSystem, registerServer, r
 import * as f from '../testing/fixtures';
 import { HealthCard } from './HealthCard';
 
+const annotated = (annotations: Record<string, string>) => ({
+  ...profilesSystem,
+  metadata: { ...profilesSystem.metadata, annotations },
+});
+
 describe('HealthCard', () => {
   registerServer();
 
@@ -31,13 +36,24 @@ describe('HealthCard', () => {
     expect(screen.getByText(/error rate 20.00% ≥ 5.00%/)).toBeInTheDocument();
   });
 
-  it('uses the annotation to find the entity in the API', async () => {
-    server.use(answer('/applications/profiles-legacy/summary', f.summaryProfiles));
-    const annotated = {
-      ...profilesSystem,
-      metadata: { ...profilesSystem.metadata, annotations: { 'rosetta.io/monitoring-id': 'profiles-legacy' } },
-    };
-    await renderWithApi(<HealthCard />, annotated);
+  // A catalog entity named differently from its mapping entry, with the rosetta.io/app-id annotation the mapping
+  // import reads, shows its health instead of "No mapping for this entity".
+  it('uses the rosetta.io/app-id annotation to find the entity in the API', async () => {
+    server.use(
+      answer('/applications/profiles-legacy/summary', f.summaryProfiles),
+      problem('/applications/:id/summary', 404, 'Unknown application', "no application 'profiles' in the mapping"),
+    );
+    await renderWithApi(<HealthCard />, annotated({ 'rosetta.io/app-id': 'profiles-legacy' }));
+    expect(await screen.findByTestId('health-colour')).toHaveTextContent('orange');
+  });
+
+  // An entity still annotated with the plugin's former rosetta.io/monitoring-id keeps working.
+  it('still reads the former rosetta.io/monitoring-id annotation', async () => {
+    server.use(
+      answer('/applications/profiles-legacy/summary', f.summaryProfiles),
+      problem('/applications/:id/summary', 404, 'Unknown application', "no application 'profiles-old' in the mapping"),
+    );
+    await renderWithApi(<HealthCard />, annotated({ 'rosetta.io/monitoring-id': 'profiles-legacy' }));
     expect(await screen.findByTestId('health-colour')).toHaveTextContent('orange');
   });
 
