@@ -56,5 +56,5 @@ export const EntityRosettaHealthCard = rosettaMonitoringPlugin.provide(
 );
 
 export { monitoringApiRef, MonitoringClient };
-export { APP_ID_ANNOTATION, isRosettaMonitoringAvailable, MONITORING_ID_ANNOTATION } from './entityId';
+export { APP_ID_ANNOTATION, ENVIRONMENT_ANNOTATION, isRosettaMonitoringAvailable, MONITORING_ID_ANNOTATION } from './entityId';
 export type { MonitoringOptions, HealthThresholds } from './options';

@@ -28,7 +28,7 @@ export interface MonitoringApi {
   getDeployments(entity: MonitoredEntity, mode: 'history' | 'live', period: Period): Promise<DeploymentList>;
   getLogsLink(entity: MonitoredEntity): Promise<LogsLink>;
   getOverview(period: Period): Promise<Overview>;
-  getDora(groupBy: GroupBy, window: KpiWindow): Promise<DoraReport>;
+  getDora(groupBy: GroupBy, window: KpiWindow, environment?: string): Promise<DoraReport>;
   getSlo(groupBy: GroupBy, period: Period): Promise<SloReport>;
   getTopRisks(limit: number): Promise<RiskReport>;
 }

@@ -24,19 +24,19 @@ export class MonitoringClient implements MonitoringApi {
   }
 
   getSummary(entity: MonitoredEntity) {
-    return this.get(`${entityPath(entity)}/summary`);
+    return this.get(`${entityPath(entity)}/summary`, { environment: entity.environment });
   }
 
   getTimeseries(entity: MonitoredEntity, metric: string, period: string) {
-    return this.get(`${entityPath(entity)}/timeseries`, { metric, period });
+    return this.get(`${entityPath(entity)}/timeseries`, { metric, period, environment: entity.environment });
   }
 
   getIncidents(entity: MonitoredEntity, status: string, period: string) {
-    return this.get(`${entityPath(entity)}/incidents`, { status, period, limit: 100 });
+    return this.get(`${entityPath(entity)}/incidents`, { status, period, limit: 100, environment: entity.environment });
   }
 
   getChanges(entity: MonitoredEntity, status: string, period: string) {
-    return this.get(`${entityPath(entity)}/changes`, { status, period, limit: 100 });
+    return this.get(`${entityPath(entity)}/changes`, { status, period, limit: 100, environment: entity.environment });
   }
 
   getDeployments(entity: MonitoredEntity, mode: string, period: string) {
@@ -44,19 +44,20 @@ export class MonitoringClient implements MonitoringApi {
       mode,
       period: mode === 'live' ? undefined : period,
       limit: 100,
+      environment: entity.environment,
     });
   }
 
   getLogsLink(entity: MonitoredEntity) {
-    return this.get(`${entityPath(entity)}/logs/link`);
+    return this.get(`${entityPath(entity)}/logs/link`, { environment: entity.environment });
   }
 
   getOverview(period: string) {
     return this.get('/overview', { period });
   }
 
-  getDora(groupBy: string, window: KpiWindow) {
-    return this.get('/kpis/dora', { groupBy, ...window });
+  getDora(groupBy: string, window: KpiWindow, environment?: string) {
+    return this.get('/kpis/dora', { groupBy, ...window, environment });
   }
 
   getSlo(groupBy: string, period: string) {

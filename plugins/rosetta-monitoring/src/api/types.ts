@@ -30,6 +30,8 @@ export type EntityLevel = 'applications' | 'components';
 export interface MonitoredEntity {
   level: EntityLevel;
   id: string;
+  /** The mapping environment the entity is asked for in; the API's default (production) when left out. */
+  environment?: string;
 }
 
 export type Period = 'last_24h' | 'last_7d' | 'last_30d' | 'last_90d';

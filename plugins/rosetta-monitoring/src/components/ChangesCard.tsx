@@ -18,7 +18,7 @@ const COLUMNS: TableColumn<Change>[] = [
 export function ChangesCard({ entity, period }: { entity: MonitoredEntity; period: Period }) {
   const state = useMonitoringData(
     api => Promise.all([api.getChanges(entity, 'upcoming', period), api.getChanges(entity, 'recent', period)]),
-    [entity.level, entity.id, period],
+    [entity.level, entity.id, entity.environment, period],
   );
   return (
     <Widget

@@ -9,10 +9,10 @@ export function EntityDoraCard({ entity, period }: { entity: MonitoredEntity; pe
   const state = useMonitoringData(
     async api => {
       const summary = await api.getSummary(entity);
-      const report = await api.getDora('app', { period: period === 'last_24h' ? 'last_7d' : period });
+      const report = await api.getDora('app', { period: period === 'last_24h' ? 'last_7d' : period }, entity.environment);
       return { report, rows: report.items.filter(r => r.id === summary.entity.applicationId) };
     },
-    [entity.level, entity.id, period],
+    [entity.level, entity.id, entity.environment, period],
   );
   return (
     <Widget title="DORA" what="DORA figures" state={state} isEmpty={d => d.rows.length === 0} freshness={d => d.report.freshness}>

@@ -1,5 +1,6 @@
-import { screen } from '@testing-library/react';
-import { answer, problem, registerServer, renderWithApi, server } from '../testing/monitoringServer';
+import { screen, waitFor } from '@testing-library/react';
+import { http, HttpResponse } from 'msw';
+import { API, answer, problem, profilesSystem, registerServer, renderWithApi, server } from '../testing/monitoringServer';
 import * as f from '../testing/fixtures';
 import type { MonitoredEntity } from '../api/types';
 import { GoldenSignalsCard } from './GoldenSignalsCard';
@@ -9,6 +10,7 @@ import { ChangesCard } from './ChangesCard';
 import { DeploymentsCard } from './DeploymentsCard';
 import { LogsLinkCard } from './LogsLinkCard';
 import { EntityDoraCard } from './EntityDoraCard';
+import { MonitoringTab } from './MonitoringTab';
 
 const profiles: MonitoredEntity = { level: 'applications', id: 'system:default/profiles' };
 const base = '/applications/:id';
@@ -185,6 +187,47 @@ describe('entity widgets', () => {
       server.use(answer(`${base}/summary`, f.summaryProfiles), problem('/kpis/dora', 500, 'Internal error', 'boom'));
       await renderWithApi(<EntityDoraCard entity={profiles} period="last_7d" />);
       expect(await screen.findByText(/Could not load DORA figures/)).toBeInTheDocument();
+    });
+  });
+
+  describe('monitoring tab', () => {
+    /** Answers the summary, fails every other call, and records the URL of every call. */
+    function recordCalls(): URL[] {
+      const calls: URL[] = [];
+      server.use(
+        http.get(`${API}/*`, ({ request }) => {
+          const url = new URL(request.url);
+          calls.push(url);
+          if (url.pathname.endsWith('/summary')) return HttpResponse.json(f.summaryProfiles);
+          return HttpResponse.json({ title: 'Internal error', status: 500, detail: 'boom' }, { status: 500 });
+        }),
+      );
+      return calls;
+    }
+
+    // On a staging entity every widget of the tab shows its staging figures (the DORA row too), none asks for production.
+    it("asks for the entity's environment on every call", async () => {
+      const calls = recordCalls();
+      const staging = {
+        ...profilesSystem,
+        metadata: { ...profilesSystem.metadata, annotations: { 'rosetta.io/environment': 'staging' } },
+      };
+      await renderWithApi(<MonitoringTab />, staging);
+      await waitFor(() => expect(calls.some(url => url.pathname.endsWith('/kpis/dora'))).toBe(true));
+      await screen.findByText(/Could not load DORA figures/);
+      const routes = calls.map(url => url.pathname.replace(/^.*\/monitoring/, ''));
+      expect(routes).toEqual(expect.arrayContaining([
+        expect.stringMatching(/\/summary$/),
+        expect.stringMatching(/\/timeseries$/),
+        expect.stringMatching(/\/incidents$/),
+        expect.stringMatching(/\/changes$/),
+        expect.stringMatching(/\/deployments$/),
+        expect.stringMatching(/\/logs\/link$/),
+        '/kpis/dora',
+      ]));
+      for (const url of calls) {
+        expect(`${url.pathname} environment=${url.searchParams.get('environment')}`).toBe(`${url.pathname} environment=staging`);
+      }
     });
   });
 });

@@ -24,7 +24,7 @@ const mean = (s: number[]) => (s.length ? sum(s)! / s.length : null);
 export function GoldenSignalsCard({ entity, period }: { entity: MonitoredEntity; period: Period }) {
   const state = useMonitoringData(
     api => Promise.all(SIGNALS.map(s => api.getTimeseries(entity, s.metric, period))),
-    [entity.level, entity.id, period],
+    [entity.level, entity.id, entity.environment, period],
   );
   return (
     <Widget

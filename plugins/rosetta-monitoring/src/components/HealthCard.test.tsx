@@ -57,6 +57,17 @@ describe('HealthCard', () => {
     expect(await screen.findByTestId('health-colour')).toHaveTextContent('orange');
   });
 
+  // An entity annotated rosetta.io/environment: staging shows its staging figures, not "No mapping for this entity"
+  // (it is mapped in staging only).
+  it('asks for the environment named by the rosetta.io/environment annotation', async () => {
+    server.use(
+      answer('/applications/:id/summary', f.summaryProfiles, { environment: 'staging' }),
+      problem('/applications/:id/summary', 404, 'Unknown entity', "'profiles' is not mapped in environment 'production'"),
+    );
+    await renderWithApi(<HealthCard />, annotated({ 'rosetta.io/environment': 'staging' }));
+    expect(await screen.findByTestId('health-colour')).toHaveTextContent('orange');
+  });
+
   it('says the entity has no mapping', async () => {
     server.use(problem('/applications/:id/summary', 404, 'Unknown application', "no application 'profiles' in the mapping"));
     await renderWithApi(<HealthCard />, profilesSystem);

@@ -12,7 +12,7 @@ const DOT = { green: 'green', orange: 'orange', red: 'red', unknown: 'grey' } as
 export function HealthCard() {
   const entity = useMonitoredEntity();
   const { thresholds } = useMonitoringOptions();
-  const state = useMonitoringData(api => api.getSummary(entity), [entity.level, entity.id]);
+  const state = useMonitoringData(api => api.getSummary(entity), [entity.level, entity.id, entity.environment]);
   return (
     <Widget title="Monitoring health" what="health" state={state} freshness={s => s.freshness}>
       {summary => {

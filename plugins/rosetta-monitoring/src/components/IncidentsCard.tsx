@@ -17,7 +17,7 @@ const COLUMNS: TableColumn<Incident>[] = [
 
 /** Open incidents first, then a short history of the period. */
 export function IncidentsCard({ entity, period }: { entity: MonitoredEntity; period: Period }) {
-  const state = useMonitoringData(api => api.getIncidents(entity, 'all', period), [entity.level, entity.id, period]);
+  const state = useMonitoringData(api => api.getIncidents(entity, 'all', period), [entity.level, entity.id, entity.environment, period]);
   return (
     <Widget title="Incidents" what="incidents" state={state} isEmpty={l => l.items.length === 0} freshness={l => l.freshness}>
       {list => {

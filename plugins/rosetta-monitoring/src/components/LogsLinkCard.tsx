@@ -15,7 +15,7 @@ export function kibanaUrl(url: string, kibanaBaseUrl?: string): string {
 /** The Kibana Discover link pre-filtered on the entity. */
 export function LogsLinkCard({ entity }: { entity: MonitoredEntity }) {
   const { kibanaBaseUrl } = useMonitoringOptions();
-  const state = useMonitoringData(api => api.getLogsLink(entity), [entity.level, entity.id]);
+  const state = useMonitoringData(api => api.getLogsLink(entity), [entity.level, entity.id, entity.environment]);
   return (
     <Widget title="Logs" what="logs link" state={state} isEmpty={l => !l.url}>
       {link => (

@@ -7,7 +7,7 @@ import { decimal, percent } from './common/format';
 
 /** SLO target against achieved availability, error budget remaining and burn rate. */
 export function SloCard({ entity }: { entity: MonitoredEntity }) {
-  const state = useMonitoringData(api => api.getSummary(entity), [entity.level, entity.id]);
+  const state = useMonitoringData(api => api.getSummary(entity), [entity.level, entity.id, entity.environment]);
   return (
     <Widget title="SLO" what="SLO" state={state} isEmpty={s => !s.slo} freshness={s => s.freshness}>
       {({ slo }) => (

@@ -40,7 +40,7 @@ export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>)
         <EmptyState
           missing="field"
           title="No mapping for this entity"
-          description={`The monitoring API has no mapping for this entity (${missing.detail.replace(/^.*?, /, '')}). Add it to the mapping table, or set the rosetta.io/app-id annotation.`}
+          description={`The monitoring API has no mapping for this entity (${missing.detail.replace(/^.*?, /, '')}). Add it to the mapping table, or set the rosetta.io/app-id or rosetta.io/environment annotation.`}
         />
       );
     }
