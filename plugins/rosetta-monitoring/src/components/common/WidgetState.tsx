@@ -56,16 +56,19 @@ export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>)
     return <ResponseErrorPanel error={state.error} title={`Could not load ${what}`} />;
   }
   const value = state.value;
+  const fresh = freshness?.(value);
   if (isEmpty?.(value)) {
     return (
-      <EmptyState
-        missing="data"
-        title={`No ${what} in the period`}
-        description={`The monitoring API has no ${what} for this period.`}
-      />
+      <>
+        {fresh && <StaleNotice freshness={fresh} />}
+        <EmptyState
+          missing="data"
+          title={`No ${what} in the period`}
+          description={`The monitoring API has no ${what} for this period.`}
+        />
+      </>
     );
   }
-  const fresh = freshness?.(value);
   return (
     <>
       {fresh && <StaleNotice freshness={fresh} />}
