@@ -30,6 +30,21 @@ describe('MonitoringClient', () => {
     await expect(client.getOverview('last_30d')).resolves.toEqual({ ok: true });
   });
 
+  it('follows the pages of a list route, and stops after 20 pages', async () => {
+    const cursors: (string | null)[] = [];
+    server.use(
+      http.get(`${PROXY}/rosetta/monitoring/kpis/dora`, ({ request }) => {
+        const cursor = new URL(request.url).searchParams.get('cursor');
+        cursors.push(cursor);
+        return HttpResponse.json({ items: [{ id: `row-${cursors.length}` }], page: { limit: 500, nextCursor: `c${cursors.length}` } });
+      }),
+    );
+    const report = await testClient().getDora('app', { period: 'last_30d' });
+    expect(cursors).toEqual([null, ...Array.from({ length: 19 }, (_, i) => `c${i + 1}`)]);
+    expect(report.items).toHaveLength(20);
+    expect(report.page.nextCursor).toBe('c20');
+  });
+
   it('raises a ResponseError carrying the problem details', async () => {
     server.use(problem('/overview', 503, 'Lake unavailable', 'the lake cannot be read'));
     const error = await testClient().getOverview('last_30d').catch(e => e);

@@ -7,6 +7,10 @@ export const DEFAULT_PROXY_PATH = '/rosetta';
 
 type Query = Record<string, string | number | undefined>;
 
+/** List routes are read page after page to their end: PAGE_SIZE items a page (the API's most), MAX_PAGES pages at most. */
+const PAGE_SIZE = 500;
+const MAX_PAGES = 20;
+
 /**
  * Calls the monitoring API through the Backstage proxy. The proxy entry adds the
  * API key, so no credential of the monitoring API ever reaches the browser.
@@ -32,20 +36,18 @@ export class MonitoringClient implements MonitoringApi {
   }
 
   getIncidents(entity: MonitoredEntity, status: string, period: string) {
-    return this.get(`${entityPath(entity)}/incidents`, { status, period, limit: 100, environment: entity.environment });
+    return this.getAll(`${entityPath(entity)}/incidents`, { status, period, environment: entity.environment });
   }
 
   getChanges(entity: MonitoredEntity, status: string, period: string) {
-    return this.get(`${entityPath(entity)}/changes`, { status, period, limit: 100, environment: entity.environment });
+    return this.getAll(`${entityPath(entity)}/changes`, { status, period, environment: entity.environment });
   }
 
   getDeployments(entity: MonitoredEntity, mode: string, period: string) {
-    return this.get(`${entityPath(entity)}/deployments`, {
-      mode,
-      period: mode === 'live' ? undefined : period,
-      limit: 100,
-      environment: entity.environment,
-    });
+    if (mode === 'live') {
+      return this.get(`${entityPath(entity)}/deployments`, { mode, environment: entity.environment });
+    }
+    return this.getAll(`${entityPath(entity)}/deployments`, { mode, period, environment: entity.environment });
   }
 
   getLogsLink(entity: MonitoredEntity) {
@@ -57,15 +59,31 @@ export class MonitoringClient implements MonitoringApi {
   }
 
   getDora(groupBy: string, window: KpiWindow, environment?: string) {
-    return this.get('/kpis/dora', { groupBy, ...window, environment });
+    return this.getAll('/kpis/dora', { groupBy, ...window, environment });
   }
 
   getSlo(groupBy: string, period: string) {
-    return this.get('/kpis/slo', { groupBy, period });
+    return this.getAll('/kpis/slo', { groupBy, period });
   }
 
   getTopRisks(limit: number) {
     return this.get('/risk/top', { limit });
+  }
+
+  /**
+   * A list route's items over all its pages, following `page.nextCursor`, with the first page's envelope. Its
+   * `page.nextCursor` is still set when MAX_PAGES pages did not reach the end.
+   */
+  private async getAll(path: string, query: Query): Promise<any> {
+    const first = await this.get(path, { ...query, limit: PAGE_SIZE });
+    const items = [...(first.items ?? [])];
+    let page = first.page;
+    for (let pages = 1; page?.nextCursor && pages < MAX_PAGES; pages++) {
+      const next = await this.get(path, { ...query, limit: PAGE_SIZE, cursor: page.nextCursor });
+      items.push(...(next.items ?? []));
+      page = next.page;
+    }
+    return { ...first, items, page };
   }
 
   private async get(path: string, query: Query = {}): Promise<any> {

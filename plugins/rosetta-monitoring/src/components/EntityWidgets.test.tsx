@@ -15,6 +15,12 @@ import { MonitoringTab } from './MonitoringTab';
 const profiles: MonitoredEntity = { level: 'applications', id: 'system:default/profiles' };
 const base = '/applications/:id';
 const emptyList = (from: any) => ({ ...from, items: [] });
+/** The recorded incidents answer as status=open or status=closed gives it, on one page. */
+const incidents = (status: 'open' | 'closed') => ({
+  ...f.incidentsProfiles,
+  status,
+  items: f.incidentsProfiles.items.filter(i => i.isOpen === (status === 'open')),
+});
 
 describe('entity widgets', () => {
   registerServer();
@@ -61,11 +67,27 @@ describe('entity widgets', () => {
 
   describe('incidents', () => {
     it('counts the open incidents and lists them', async () => {
-      server.use(answer(`${base}/incidents`, f.incidentsProfiles, { status: 'all' }));
+      server.use(
+        answer(`${base}/incidents`, incidents('open'), { status: 'open' }),
+        answer(`${base}/incidents`, incidents('closed'), { status: 'closed' }),
+      );
       await renderWithApi(<IncidentsCard entity={profiles} period="last_7d" />);
       expect(await screen.findByTestId('open-incidents')).toHaveTextContent('2');
+      expect(screen.getByText(/open, 3 in the period/)).toBeInTheDocument();
       expect(screen.getByText('INC0010003')).toBeInTheDocument();
       expect(screen.getByText('INC0010002')).toBeInTheDocument();
+    });
+    // An application with more open incidents than one page of the API shows them all, the oldest included.
+    it('counts the open incidents of every page', async () => {
+      const older = { ...f.incidentsProfiles.items[0], sysId: 'old', number: 'INC0000001', openedAt: '2026-10-01T00:00:00Z' };
+      server.use(
+        answer(`${base}/incidents`, { ...incidents('open'), items: [older] }, { status: 'open', cursor: 'p2' }),
+        answer(`${base}/incidents`, { ...incidents('open'), page: { limit: 500, nextCursor: 'p2' } }, { status: 'open' }),
+        answer(`${base}/incidents`, incidents('closed'), { status: 'closed' }),
+      );
+      await renderWithApi(<IncidentsCard entity={profiles} period="last_7d" />);
+      expect(await screen.findByTestId('open-incidents')).toHaveTextContent('3');
+      expect(screen.getByText('INC0000001')).toBeInTheDocument();
     });
     it('says when there is no incident in the period', async () => {
       server.use(answer(`${base}/incidents`, emptyList(f.incidentsProfiles)));
@@ -185,6 +207,18 @@ describe('entity widgets', () => {
       expect(await screen.findByText('profiles')).toBeInTheDocument();
       expect(screen.getByText(new RegExp(`· ${row.deploymentFrequencyLevel}`))).toBeInTheDocument();
       expect(screen.queryByText('billing')).not.toBeInTheDocument();
+    });
+    // In an estate with more applications than one page of the DORA report, the card still finds its application.
+    it("finds the application's row on a later page of the report", async () => {
+      const row = f.doraApp.items.find(r => r.id === 'profiles')!;
+      const others = f.doraApp.items.filter(r => r.id !== 'profiles');
+      server.use(
+        answer(`${base}/summary`, f.summaryProfiles),
+        answer('/kpis/dora', { ...f.doraApp, items: [row], page: { limit: 500, nextCursor: null } }, { cursor: 'p2' }),
+        answer('/kpis/dora', { ...f.doraApp, items: others, page: { limit: 500, nextCursor: 'p2' } }),
+      );
+      await renderWithApi(<EntityDoraCard entity={profiles} period="last_7d" />);
+      expect(await screen.findByText('profiles')).toBeInTheDocument();
     });
     it('says when the application has no DORA row', async () => {
       server.use(answer(`${base}/summary`, f.summaryProfiles), answer('/kpis/dora', emptyList(f.doraApp)));

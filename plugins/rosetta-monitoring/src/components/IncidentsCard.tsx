@@ -15,18 +15,29 @@ const COLUMNS: TableColumn<Incident>[] = [
   { title: 'SLA', render: i => (i.slaBreached ? 'breached' : 'ok') },
 ];
 
-/** Open incidents first, then a short history of the period. */
+/** Open incidents first (however old), then a short history of the period. */
 export function IncidentsCard({ entity, period }: { entity: MonitoredEntity; period: Period }) {
-  const state = useMonitoringData(api => api.getIncidents(entity, 'all', period), [entity.level, entity.id, entity.environment, period]);
+  const state = useMonitoringData(
+    api => Promise.all([api.getIncidents(entity, 'open', period), api.getIncidents(entity, 'closed', period)]),
+    [entity.level, entity.id, entity.environment, period],
+  );
   return (
-    <Widget title="Incidents" what="incidents" state={state} isEmpty={l => l.items.length === 0} freshness={l => l.freshness}>
-      {list => {
-        const open = list.items.filter(i => i.isOpen);
-        const history = list.items.filter(i => !i.isOpen).slice(0, 10);
+    <Widget
+      title="Incidents"
+      what="incidents"
+      state={state}
+      isEmpty={([open, closed]) => open.items.length + closed.items.length === 0}
+      freshness={([openList]) => openList.freshness}
+    >
+      {([openList, closedList]) => {
+        const open = openList.items.filter(i => i.isOpen);
+        const closed = closedList.items.filter(i => !i.isOpen);
+        const history = closed.slice(0, 10);
         return (
           <>
             <p>
-              <strong data-testid="open-incidents">{open.length}</strong> open, {list.items.length} in the period
+              <strong data-testid="open-incidents">{open.length}</strong> open, {open.length + closed.length} in the
+              period
             </p>
             <Table<Incident>
               title="Open"

@@ -17,6 +17,19 @@ describe('pages', () => {
       expect(screen.getAllByText(f.overview.topRisks[0].reasons!.join('; ')).length).toBeGreaterThan(0);
       expect(await screen.findByText(f.doraGroup.items[0].id)).toBeInTheDocument();
     });
+    // Every group is listed in "DORA per group", not only those of the report's first page.
+    it('lists the DORA groups of every page', async () => {
+      const [first, ...rest] = f.doraGroup.items;
+      server.use(
+        answer('/overview', f.overview),
+        answer('/kpis/dora', { ...f.doraGroup, items: rest, page: { limit: 500, nextCursor: null } }, { cursor: 'p2' }),
+        answer('/kpis/dora', { ...f.doraGroup, items: [first], page: { limit: 500, nextCursor: 'p2' } }),
+      );
+      await renderWithApi(<DashboardPage />);
+      for (const row of f.doraGroup.items) {
+        expect(await screen.findByText(row.id)).toBeInTheDocument();
+      }
+    });
     it('says when the estate has no figures', async () => {
       server.use(
         answer('/overview', { ...f.overview, health: [], trend: [], topRisks: [] }),
@@ -69,6 +82,18 @@ describe('pages', () => {
       fireEvent.click(screen.getByRole('button', { name: 'Show range' }));
       expect(screen.getByRole('alert')).toHaveTextContent('the first on or before the last');
       expect(screen.getByText(/^2026-11-21 to 2026-11-28/)).toBeInTheDocument();
+    });
+    // Every application of a large estate is listed, not only those of the report's first page.
+    it('lists the rows of every page of the report', async () => {
+      const [first, ...rest] = f.doraApp.items;
+      server.use(
+        answer('/kpis/dora', { ...f.doraApp, items: rest, page: { limit: 500, nextCursor: null } }, { cursor: 'p2' }),
+        answer('/kpis/dora', { ...f.doraApp, items: [first], page: { limit: 500, nextCursor: 'p2' } }),
+      );
+      await renderWithApi(<DoraPage />);
+      for (const row of f.doraApp.items) {
+        expect(await screen.findByText(row.id)).toBeInTheDocument();
+      }
     });
     it('says when there is no DORA figure', async () => {
       server.use(answer('/kpis/dora', { ...f.doraApp, items: [] }));
