@@ -43,6 +43,22 @@ describe('entity widgets', () => {
       await renderWithApi(<GoldenSignalsCard entity={profiles} period="last_7d" />);
       expect(await screen.findByText('No mapping for this entity')).toBeInTheDocument();
     });
+    // The empty state quotes what the API said (its problem's detail), not the raw application/problem+json body.
+    it("quotes the problem's detail in the missing mapping", async () => {
+      server.use(problem(`${base}/timeseries`, 404, 'Unknown application', "no application 'x' in the mapping"));
+      await renderWithApi(<GoldenSignalsCard entity={profiles} period="last_7d" />);
+      await screen.findByText('No mapping for this entity');
+      expect(screen.getByText(/^The monitoring API has no mapping for this entity/)).toHaveTextContent(
+        "The monitoring API has no mapping for this entity (no application 'x' in the mapping). Add it to the mapping table",
+      );
+      expect(screen.queryByText(/"status":404/)).not.toBeInTheDocument();
+    });
+    it('names an entity not mapped in its environment', async () => {
+      server.use(problem(`${base}/timeseries`, 404, 'Unknown entity', "'profiles' is not mapped in environment 'staging'"));
+      await renderWithApi(<GoldenSignalsCard entity={profiles} period="last_7d" />);
+      expect(await screen.findByText('No mapping for this entity')).toBeInTheDocument();
+      expect(screen.getByText(/is not mapped in environment 'staging'\)/)).toBeInTheDocument();
+    });
   });
 
   describe('SLO', () => {
@@ -133,7 +149,8 @@ describe('entity widgets', () => {
     it('shows an error panel when the API fails', async () => {
       server.use(problem(`${base}/changes`, 500, 'Internal error', 'boom'));
       await renderWithApi(<ChangesCard entity={profiles} period="last_7d" />);
-      expect(await screen.findByText(/Could not load changes/)).toBeInTheDocument();
+      // The panel's title says what the API said went wrong.
+      expect(await screen.findByText(/Could not load changes/)).toHaveTextContent(/^Error: Could not load changes: boom$/);
     });
   });
 
@@ -191,6 +208,7 @@ describe('entity widgets', () => {
       server.use(problem(`${base}/logs/link`, 503, 'Kibana not configured', 'no Kibana URL is configured'));
       await renderWithApi(<LogsLinkCard entity={profiles} />);
       expect(await screen.findByText('Source not configured')).toBeInTheDocument();
+      expect(screen.getByText('The monitoring API cannot answer: no Kibana URL is configured')).toBeInTheDocument();
     });
     it('shows an error panel when the API fails', async () => {
       server.use(problem(`${base}/logs/link`, 500, 'Internal error', 'boom'));

@@ -1,7 +1,7 @@
 import { ReactNode } from 'react';
 import { EmptyState, InfoCard, Progress, ResponseErrorPanel } from '@backstage/core-components';
 import type { DataState } from './useMonitoringData';
-import { missingFrom } from './problems';
+import { detailOf, missingFrom } from './problems';
 import { StaleNotice } from './StaleNotice';
 import type { Freshness } from '../../api/types';
 
@@ -40,7 +40,7 @@ export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>)
         <EmptyState
           missing="field"
           title="No mapping for this entity"
-          description={`The monitoring API has no mapping for this entity (${missing.detail.replace(/^.*?, /, '')}). Add it to the mapping table, or set the rosetta.io/app-id or rosetta.io/environment annotation.`}
+          description={`The monitoring API has no mapping for this entity (${missing.detail}). Add it to the mapping table, or set the rosetta.io/app-id or rosetta.io/environment annotation.`}
         />
       );
     }
@@ -49,11 +49,11 @@ export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>)
         <EmptyState
           missing="info"
           title="Source not configured"
-          description={`The monitoring API cannot answer: ${missing.detail.replace(/^.*?, /, '')}`}
+          description={`The monitoring API cannot answer: ${missing.detail}`}
         />
       );
     }
-    return <ResponseErrorPanel error={state.error} title={`Could not load ${what}`} />;
+    return <ResponseErrorPanel error={state.error} title={`Could not load ${what}: ${detailOf(state.error)}`} />;
   }
   const value = state.value;
   const fresh = freshness?.(value);

@@ -3,23 +3,52 @@ export type Missing =
   | { kind: 'mapping'; detail: string }
   | { kind: 'source'; detail: string };
 
+interface ProblemDetail {
+  title?: string;
+  detail?: string;
+}
+
 function statusOf(error: any): number | undefined {
   return error?.statusCode ?? error?.response?.status;
 }
 
-function detailOf(error: any): string {
+/**
+ * The API's application/problem+json body. ResponseError parses only application/json bodies, and keeps any
+ * other as text after "Request failed with status …, " in its message.
+ */
+function problemOf(error: any): ProblemDetail | undefined {
+  const type = error?.response?.headers?.get?.('content-type') ?? '';
+  const message = error?.body?.error?.message;
+  if (!type.startsWith('application/problem+json') || typeof message !== 'string' || !message.includes('{')) {
+    return undefined;
+  }
+  try {
+    const problem = JSON.parse(message.slice(message.indexOf('{')));
+    return problem && typeof problem === 'object' ? problem : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What the API said went wrong: the problem's detail (or title), else the error's message without its prefix. */
+export function detailOf(error: any): string {
+  const problem = problemOf(error);
+  if (problem?.detail || problem?.title) {
+    return String(problem.detail ?? problem.title);
+  }
   const body = error?.body;
   const fromBody = body?.error?.message ?? body?.detail;
-  return String(fromBody ?? error?.message ?? '');
+  return String(fromBody ?? error?.message ?? '').replace(/^Request failed with status \d+[^,]*, /, '');
 }
 
 export function missingFrom(error: Error): Missing | undefined {
   const status = statusOf(error);
   const detail = detailOf(error);
-  if (status === 404 && /mapping|unknown/i.test(detail)) {
+  const said = `${problemOf(error)?.title ?? ''} ${detail}`;
+  if (status === 404 && /mapping|mapped|unknown/i.test(said)) {
     return { kind: 'mapping', detail };
   }
-  if (status === 503 && /not configured/i.test(detail)) {
+  if (status === 503 && /not configured/i.test(said)) {
     return { kind: 'source', detail };
   }
   return undefined;
