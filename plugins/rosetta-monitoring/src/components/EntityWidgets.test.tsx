@@ -33,6 +33,24 @@ describe('entity widgets', () => {
       expect(await screen.findByTestId('signal-latency_p95')).toHaveTextContent(`${Math.round(max)} ms`);
       expect(screen.getByText('Saturation (CPU %)')).toBeInTheDocument();
     });
+    // A quiet hour with a high error ratio does not inflate the headline: it is the period's errors over its requests.
+    it("shows the period's error rate, errors over requests", async () => {
+      const series = (metric: string, vs: number[]) => ({
+        ...f.timeseriesProfilesP95,
+        metric,
+        points: vs.map((v, i) => ({ t: `2026-11-27T0${i}:00:00Z`, v })),
+      });
+      server.use(
+        answer(`${base}/timeseries`, series('error_rate', [0.5, 0.001]), { metric: 'error_rate' }),
+        answer(`${base}/timeseries`, series('errors', [5, 100]), { metric: 'errors' }),
+        answer(`${base}/timeseries`, series('requests', [10, 100000]), { metric: 'requests' }),
+        answer(`${base}/timeseries`, f.timeseriesProfilesP95),
+      );
+      await renderWithApi(<GoldenSignalsCard entity={profiles} period="last_7d" />);
+      // 105 errors out of 100010 requests: 0.10 %, where the mean of the hourly ratios would say 25.05 %.
+      expect(await screen.findByTestId('signal-error_rate')).toHaveTextContent('0.10%');
+      expect(screen.getByTestId('signal-requests')).toHaveTextContent('100,010');
+    });
     it('says when the period has no points', async () => {
       server.use(answer(`${base}/timeseries`, { ...f.timeseriesProfilesP95, points: [] }));
       await renderWithApi(<GoldenSignalsCard entity={profiles} period="last_7d" />);

@@ -5,25 +5,36 @@ import { useMonitoringData } from './common/useMonitoringData';
 import { Widget } from './common/WidgetState';
 import { count, ms, percent } from './common/format';
 
+/** A signal's series over the period, by metric. */
+type Series = (metric: string) => number[];
+
 const SIGNALS = [
-  { metric: 'latency_p95', label: 'Latency p95', figure: (s: number[]) => ms(max(s)) },
-  { metric: 'latency_p99', label: 'Latency p99', figure: (s: number[]) => ms(max(s)) },
-  { metric: 'error_rate', label: 'Error rate', figure: (s: number[]) => percent(mean(s)) },
-  { metric: 'requests', label: 'Traffic (requests)', figure: (s: number[]) => count(sum(s)) },
-  { metric: 'cpu', label: 'Saturation (CPU %)', figure: (s: number[]) => (s.length ? `${max(s)!.toFixed(1)}%` : '–') },
+  { metric: 'latency_p95', label: 'Latency p95', figure: (s: Series) => ms(max(s('latency_p95'))) },
+  { metric: 'latency_p99', label: 'Latency p99', figure: (s: Series) => ms(max(s('latency_p99'))) },
+  // Errors over requests of the whole period (as the API's summary computes it), not a mean of hourly ratios.
+  { metric: 'error_rate', label: 'Error rate', figure: (s: Series) => percent(ratio(sum(s('errors')), sum(s('requests')))) },
+  { metric: 'requests', label: 'Traffic (requests)', figure: (s: Series) => count(sum(s('requests'))) },
+  {
+    metric: 'cpu',
+    label: 'Saturation (CPU %)',
+    figure: (s: Series) => (s('cpu').length ? `${max(s('cpu'))!.toFixed(1)}%` : '–'),
+  },
 ] as const;
+/** Series read for the headline figures only, not charted. */
+const FIGURE_ONLY = ['errors'];
+const METRICS = [...SIGNALS.map(s => s.metric), ...FIGURE_ONLY];
 
 function values(series: Timeseries): number[] {
   return series.points.map(p => p.v).filter((v): v is number => v !== null && v !== undefined);
 }
 const max = (s: number[]) => (s.length ? Math.max(...s) : null);
 const sum = (s: number[]) => (s.length ? s.reduce((a, b) => a + b, 0) : null);
-const mean = (s: number[]) => (s.length ? sum(s)! / s.length : null);
+const ratio = (part: number | null, whole: number | null) => (part !== null && whole ? part / whole : null);
 
 /** Golden signals over the chosen period: one headline figure and one chart per signal. */
 export function GoldenSignalsCard({ entity, period }: { entity: MonitoredEntity; period: Period }) {
   const state = useMonitoringData(
-    api => Promise.all(SIGNALS.map(s => api.getTimeseries(entity, s.metric, period))),
+    api => Promise.all(METRICS.map(metric => api.getTimeseries(entity, metric, period))),
     [entity.level, entity.id, entity.environment, period],
   );
   return (
@@ -34,26 +45,29 @@ export function GoldenSignalsCard({ entity, period }: { entity: MonitoredEntity;
       isEmpty={all => all.every(series => values(series).length === 0)}
       freshness={all => all[0]?.freshness}
     >
-      {all => (
-        <div style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(220px, 1fr))', gap: 16 }}>
-          {SIGNALS.map((signal, i) => (
-            <figure key={signal.metric} style={{ margin: 0 }} aria-label={signal.label}>
-              <figcaption>
-                <strong>{signal.label}</strong>: <span data-testid={`signal-${signal.metric}`}>{signal.figure(values(all[i]))}</span>
-              </figcaption>
-              <ResponsiveContainer width="100%" height={120}>
-                <LineChart data={all[i].points}>
-                  <CartesianGrid strokeDasharray="3 3" />
-                  <XAxis dataKey="t" hide />
-                  <YAxis width={48} />
-                  <Tooltip />
-                  <Line type="monotone" dataKey="v" dot={false} stroke="#1f5493" isAnimationActive={false} />
-                </LineChart>
-              </ResponsiveContainer>
-            </figure>
-          ))}
-        </div>
-      )}
+      {all => {
+        const series: Series = metric => values(all[METRICS.indexOf(metric)]);
+        return (
+          <div style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(220px, 1fr))', gap: 16 }}>
+            {SIGNALS.map((signal, i) => (
+              <figure key={signal.metric} style={{ margin: 0 }} aria-label={signal.label}>
+                <figcaption>
+                  <strong>{signal.label}</strong>: <span data-testid={`signal-${signal.metric}`}>{signal.figure(series)}</span>
+                </figcaption>
+                <ResponsiveContainer width="100%" height={120}>
+                  <LineChart data={all[i].points}>
+                    <CartesianGrid strokeDasharray="3 3" />
+                    <XAxis dataKey="t" hide />
+                    <YAxis width={48} />
+                    <Tooltip />
+                    <Line type="monotone" dataKey="v" dot={false} stroke="#1f5493" isAnimationActive={false} />
+                  </LineChart>
+                </ResponsiveContainer>
+              </figure>
+            ))}
+          </div>
+        );
+      }}
     </Widget>
   );
 }
