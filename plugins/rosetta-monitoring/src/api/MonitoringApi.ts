@@ -26,7 +26,7 @@ export interface MonitoringApi {
   getIncidents(entity: MonitoredEntity, status: IncidentStatus, period: Period): Promise<IncidentList>;
   getChanges(entity: MonitoredEntity, status: ChangeStatus, period: Period): Promise<ChangeList>;
   getDeployments(entity: MonitoredEntity, mode: 'history' | 'live', period: Period): Promise<DeploymentList>;
-  getLogsLink(entity: MonitoredEntity): Promise<LogsLink>;
+  getLogsLink(entity: MonitoredEntity, period: Period): Promise<LogsLink>;
   getOverview(period: Period): Promise<Overview>;
   getDora(groupBy: GroupBy, window: KpiWindow, environment?: string): Promise<DoraReport>;
   getSlo(groupBy: GroupBy, period: Period): Promise<SloReport>;

@@ -50,8 +50,9 @@ export class MonitoringClient implements MonitoringApi {
     return this.getAll(`${entityPath(entity)}/deployments`, { mode, period, environment: entity.environment });
   }
 
-  getLogsLink(entity: MonitoredEntity) {
-    return this.get(`${entityPath(entity)}/logs/link`, { environment: entity.environment });
+  getLogsLink(entity: MonitoredEntity, period: string) {
+    // The link route names its period timeRange; it takes the period names (last_7d, ...) as they are.
+    return this.get(`${entityPath(entity)}/logs/link`, { timeRange: period, environment: entity.environment });
   }
 
   getOverview(period: string) {

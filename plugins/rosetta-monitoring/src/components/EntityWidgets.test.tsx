@@ -1,4 +1,4 @@
-import { screen, waitFor } from '@testing-library/react';
+import { fireEvent, screen, waitFor } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
 import { API, answer, problem, profilesSystem, registerServer, renderWithApi, server } from '../testing/monitoringServer';
 import * as f from '../testing/fixtures';
@@ -217,20 +217,20 @@ describe('entity widgets', () => {
   describe('logs link', () => {
     it('links to Kibana pre-filtered on the application', async () => {
       server.use(answer(`${base}/logs/link`, f.logsProfiles));
-      await renderWithApi(<LogsLinkCard entity={profiles} />);
+      await renderWithApi(<LogsLinkCard entity={profiles} period="last_7d" />);
       const link = await screen.findByText('Open the logs in Kibana');
       expect(link.closest('a')).toHaveAttribute('href', f.logsProfiles.url);
       expect(screen.getByText(f.logsProfiles.query)).toBeInTheDocument();
     });
     it('says when Kibana is not configured', async () => {
       server.use(problem(`${base}/logs/link`, 503, 'Kibana not configured', 'no Kibana URL is configured'));
-      await renderWithApi(<LogsLinkCard entity={profiles} />);
+      await renderWithApi(<LogsLinkCard entity={profiles} period="last_7d" />);
       expect(await screen.findByText('Source not configured')).toBeInTheDocument();
       expect(screen.getByText('The monitoring API cannot answer: no Kibana URL is configured')).toBeInTheDocument();
     });
     it('shows an error panel when the API fails', async () => {
       server.use(problem(`${base}/logs/link`, 500, 'Internal error', 'boom'));
-      await renderWithApi(<LogsLinkCard entity={profiles} />);
+      await renderWithApi(<LogsLinkCard entity={profiles} period="last_7d" />);
       expect(await screen.findByText(/Could not load logs link/)).toBeInTheDocument();
     });
   });
@@ -269,6 +269,24 @@ describe('entity widgets', () => {
   });
 
   describe('monitoring tab', () => {
+    // "Open the logs in Kibana" opens Discover on the period the tab shows, and follows the period picker.
+    it("links to Kibana over the tab's period", async () => {
+      const ranges: (string | null)[] = [];
+      server.use(
+        http.get(`${API}/applications/:id/logs/link`, ({ request }) => {
+          ranges.push(new URL(request.url).searchParams.get('timeRange'));
+          return HttpResponse.json(f.logsProfiles);
+        }),
+        http.get(`${API}/*`, () => HttpResponse.json({ title: 'Internal error', status: 500, detail: 'boom' }, { status: 500 })),
+      );
+      await renderWithApi(<MonitoringTab />, profilesSystem);
+      await screen.findByText('Open the logs in Kibana');
+      expect(ranges).toEqual(['last_7d']);
+      fireEvent.mouseDown(screen.getByRole('button', { name: /Last 7 days/ }));
+      fireEvent.click(await screen.findByRole('option', { name: 'Last 30 days' }));
+      await waitFor(() => expect(ranges).toEqual(['last_7d', 'last_30d']));
+    });
+
     /** Answers the summary, fails every other call, and records the URL of every call. */
     function recordCalls(): URL[] {
       const calls: URL[] = [];

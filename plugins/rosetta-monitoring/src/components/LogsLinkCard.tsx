@@ -1,6 +1,6 @@
 
 import { Link } from '@backstage/core-components';
-import type { MonitoredEntity } from '../api/types';
+import type { MonitoredEntity, Period } from '../api/types';
 import { useMonitoringData } from './common/useMonitoringData';
 import { Widget } from './common/WidgetState';
 import { useMonitoringOptions } from '../options';
@@ -12,10 +12,13 @@ export function kibanaUrl(url: string, kibanaBaseUrl?: string): string {
   return `${kibanaBaseUrl.replace(/\/$/, '')}${parsed.pathname}${parsed.search}${parsed.hash}`;
 }
 
-/** The Kibana Discover link pre-filtered on the entity. */
-export function LogsLinkCard({ entity }: { entity: MonitoredEntity }) {
+/** The Kibana Discover link pre-filtered on the entity, over the chosen period. */
+export function LogsLinkCard({ entity, period }: { entity: MonitoredEntity; period: Period }) {
   const { kibanaBaseUrl } = useMonitoringOptions();
-  const state = useMonitoringData(api => api.getLogsLink(entity), [entity.level, entity.id, entity.environment]);
+  const state = useMonitoringData(
+    api => api.getLogsLink(entity, period),
+    [entity.level, entity.id, entity.environment, period],
+  );
   return (
     <Widget title="Logs" what="logs link" state={state} isEmpty={l => !l.url}>
       {link => (

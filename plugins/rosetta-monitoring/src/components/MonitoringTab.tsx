@@ -21,7 +21,7 @@ export function MonitoringTab() {
       <div style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(360px, 1fr))', gap: 16 }}>
         <HealthCard />
         <SloCard entity={entity} />
-        <LogsLinkCard entity={entity} />
+        <LogsLinkCard entity={entity} period={period} />
       </div>
       <GoldenSignalsCard entity={entity} period={period} />
       <DeploymentsCard entity={entity} period={period} />
