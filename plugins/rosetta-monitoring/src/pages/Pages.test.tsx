@@ -1,4 +1,4 @@
-import { fireEvent, screen } from '@testing-library/react';
+import { fireEvent, screen, within } from '@testing-library/react';
 import { answer, problem, registerServer, renderWithApi, server } from '../testing/monitoringServer';
 import * as f from '../testing/fixtures';
 import { DashboardPage } from './DashboardPage';
@@ -117,6 +117,22 @@ describe('pages', () => {
       await renderWithApi(<RunPage />);
       expect((await screen.findAllByText('Profiles')).length).toBe(2);
       expect(screen.getByRole('table', { name: 'incident heatmap' })).toBeInTheDocument();
+    });
+    // One application whose incidents cannot be read is marked as such; the backlog and heatmap of the others stay.
+    it('keeps the other applications when one cannot be read', async () => {
+      const failing = f.riskTop.items.find(app => app.appId !== 'profiles')!;
+      server.use(
+        answer('/risk/top', f.riskTop),
+        answer('/applications/profiles/incidents', f.incidentsProfiles),
+        problem(`/applications/${failing.appId}/incidents`, 503, 'No data yet', 'a mart table this answer needs has not been built yet'),
+        answer('/applications/:id/incidents', { ...f.incidentsProfiles, items: [] }),
+      );
+      await renderWithApi(<RunPage />);
+      expect((await screen.findAllByText('Profiles')).length).toBe(2);
+      expect(screen.getByText('incidents unavailable: a mart table this answer needs has not been built yet')).toBeInTheDocument();
+      const heatmap = screen.getByRole('table', { name: 'incident heatmap' });
+      expect(within(heatmap).getByText('incidents unavailable')).toBeInTheDocument();
+      expect(screen.queryByText(/Could not load/)).not.toBeInTheDocument();
     });
     it('says when no application is known', async () => {
       server.use(answer('/risk/top', { ...f.riskTop, items: [] }));
