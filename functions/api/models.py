@@ -339,11 +339,16 @@ class TrendDay(ApiModel):
 
 
 class Overview(Envelope):
-    period: PeriodOut
-    applications_by_health: dict[str, int]
-    health: list[HealthLevel]
-    top_risks: list[RiskRow]
-    trend: list[TrendDay]
+    period: PeriodOut = Field(description="The period asked for: the trend's days.")
+    applications_by_health: dict[str, int] = Field(
+        description="Production's applications by health colour as of the last build, whatever period and "
+        "environment are asked for (health is judged on production)."
+    )
+    health: list[HealthLevel] = Field(
+        description="Health per team, group and domain: production, as of the last build."
+    )
+    top_risks: list[RiskRow] = Field(description="The ten riskiest production applications as of the last build.")
+    trend: list[TrendDay] = Field(description="One row per day of the period, in the environment asked for.")
 
 
 class SloRow(ApiModel):

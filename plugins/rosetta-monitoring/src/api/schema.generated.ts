@@ -943,7 +943,10 @@ export interface components {
         };
         /** Overview */
         Overview: {
-            /** Applicationsbyhealth */
+            /**
+             * Applicationsbyhealth
+             * @description Production's applications by health colour as of the last build, whatever period and environment are asked for (health is judged on production).
+             */
             applicationsByHealth: {
                 [key: string]: number;
             };
@@ -953,12 +956,22 @@ export interface components {
              * Format: date-time
              */
             generatedAt: string;
-            /** Health */
+            /**
+             * Health
+             * @description Health per team, group and domain: production, as of the last build.
+             */
             health: components["schemas"]["HealthLevel"][];
+            /** @description The period asked for: the trend's days. */
             period: components["schemas"]["PeriodOut"];
-            /** Toprisks */
+            /**
+             * Toprisks
+             * @description The ten riskiest production applications as of the last build.
+             */
             topRisks: components["schemas"]["RiskRow"][];
-            /** Trend */
+            /**
+             * Trend
+             * @description One row per day of the period, in the environment asked for.
+             */
             trend: components["schemas"]["TrendDay"][];
         };
         /** Page */
