@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from lakehouse.runlog import describe_error
+
 INGESTION = ("dynatrace", "servicenow", "deploys", "logs")
 
 
@@ -39,10 +41,14 @@ def tick(sources: Iterable[str], last_daily: date | None, say: Callable[[str], N
         try:
             handler_for(f"ingest_{source}")({}, LambdaContext(f"ingest_{source}"))
         except Exception as exc:  # the failure is in the run log; the other sources and the build still run
-            say(f"scheduled ingestion of {source} failed: {exc}")
+            say(f"scheduled ingestion of {source} failed: {describe_error(exc)}")
     today = datetime.now(UTC).date()
     mode = "daily" if last_daily != today else "hourly"
-    built = handler_for("build_aggregates")({"mode": mode, "trigger": "scheduler"}, LambdaContext("build"))
+    try:
+        built = handler_for("build_aggregates")({"mode": mode, "trigger": "scheduler"}, LambdaContext("build"))
+    except Exception as exc:  # the schedule goes on; the daily build is not counted done, so the next tick retries it
+        say(f"scheduled {mode} build failed: {describe_error(exc)}")
+        return last_daily
     say(f"scheduled {built['mode']} build done: run {built['run_id']}")
     return today if mode == "daily" else last_daily
 

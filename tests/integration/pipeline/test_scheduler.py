@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import yaml
 
+from lakehouse import scheduler
 from lakehouse.mappings import MappingStore, from_catalog
 from lakehouse.runlog import RunLog
 from lakehouse.scheduler import tick
@@ -42,3 +45,28 @@ def test_a_round_ingests_then_builds_daily_once_a_day(tmp_path: Path, monkeypatc
     ingested = [r for r in runs if r.source == "servicenow" and r.status == "succeeded"]
     assert ingested and all(r.trigger == "schedule" for r in ingested)
     assert any(line.startswith("scheduled full build done") for line in said)
+
+
+def test_a_failed_build_is_logged_and_the_schedule_goes_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build that fails (the lake briefly unreachable) prints one line and the scheduler keeps running:
+    the demo and the scheduler service stay up, and the next round retries the daily build."""
+    builds: list[str] = []
+    stop = threading.Event()
+
+    def build(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        builds.append(event["mode"])
+        if len(builds) == 1:
+            raise RuntimeError("the lake was briefly unreachable")
+        stop.set()
+        return {"mode": event["mode"], "run_id": "r2"}
+
+    monkeypatch.setattr(scheduler, "handler_for", lambda name: build)
+    said: list[str] = []
+    worker = threading.Thread(
+        target=scheduler.run_schedule, args=(0.001, said.append), kwargs={"sources": (), "stop": stop}, daemon=True
+    )
+    worker.start()
+    worker.join(timeout=5)
+    stop.set()
+    assert builds == ["daily", "daily"], builds
+    assert said[0] == "scheduled daily build failed: RuntimeError: the lake was briefly unreachable"
