@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from functions.api.problems import Problem
 from functions.api.settings import ApiSettings
+from lakehouse.errors import LakeAccessError, RosettaError
 from lakehouse.runlog import RunRecord
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
@@ -83,19 +84,26 @@ class Trigger:
 
     # --- local --------------------------------------------------------------------------------------------
     def _local(self, trigger_id: str, kind: str, target: str, mode: str) -> Triggered:
+        failure: list[BaseException] = []
         with self._lock:
             running = self._running.get(target)
             if running is not None and running.is_alive():
                 raise Problem(409, f"a {target} run started here is still running", title="Already running")
             started = datetime.now(UTC)
             thread = threading.Thread(
-                target=self._run, args=(trigger_id, kind, target, mode), name=f"trigger-{target}", daemon=True
+                target=self._run,
+                args=(trigger_id, kind, target, mode, failure),
+                name=f"trigger-{target}",
+                daemon=True,
             )
             self._running[target] = thread
             thread.start()
-        return Triggered(trigger_id, kind, target, "started", self._wait_for_runs(f"api:{trigger_id}", started))
+        run_ids = self._wait_for_runs(f"api:{trigger_id}", started, thread)
+        if failure and not thread.is_alive():
+            raise _run_failed(target, failure[0], run_ids)
+        return Triggered(trigger_id, kind, target, "started", run_ids)
 
-    def _run(self, trigger_id: str, kind: str, target: str, mode: str) -> None:
+    def _run(self, trigger_id: str, kind: str, target: str, mode: str, failure: list[BaseException]) -> None:
         # Imported here: a local run is rare, and the API's cold start should not pay for the build's modules.
         from lakehouse.aggregates.build import build
         from lakehouse.ingest.config import IngestSettings
@@ -108,16 +116,18 @@ class Trigger:
             else:
                 ingest(target.split(":", 1)[1], self.lake, IngestSettings().resolved(), trigger=tag)
         except Exception as exc:
-            # The run log holds the failure for the admin; here it is only noted.
+            # Kept for the answer when the run fails before it is given; later failures are in the run log.
+            failure.append(exc)
             log.warning("triggered run failed", extra={"target": target, "error": type(exc).__name__})
 
-    def _wait_for_runs(self, tag: str, started: datetime) -> list[str]:
-        """Run records carrying our trigger tag, once the run has written its first record (or the wait ends)."""
+    def _wait_for_runs(self, tag: str, started: datetime, thread: threading.Thread) -> list[str]:
+        """Run records carrying our trigger tag, once the run has written one or ended (or the wait ends)."""
         deadline = time.monotonic() + self.api.trigger_wait_s
         days = sorted({started.date(), (started + timedelta(seconds=self.api.trigger_wait_s + 1)).date()})
         seen: set[str] = set()
         found: list[str] = []
         while time.monotonic() < deadline:
+            ended = not thread.is_alive()  # read before the scan: an ended run has written all its records
             for day in days:
                 for key in self.lake.list_keys(f"runs/day={day.isoformat()}/"):
                     if key in seen:
@@ -126,10 +136,26 @@ class Trigger:
                     record = self.lake.get_json(key)
                     if record and record[0].get("trigger") == tag:
                         found.append(RunRecord.from_json(record[0]).run_id)
-            if found:
+            if found or ended:
                 return sorted(found)
             time.sleep(POLL_S)
         return found
+
+
+def _run_failed(target: str, exc: BaseException, run_ids: list[str]) -> Problem:
+    """A run that failed before the answer: its kind, and a detail only where it is written for people."""
+    kind = type(exc).__name__
+    if isinstance(exc, LakeAccessError):
+        status = 503  # the lake is unreachable: try again later
+    elif isinstance(exc, RosettaError):
+        status = 409  # the lake or the settings are not ready for this run (no mapping, source not configured)
+    else:
+        status = 500
+    # Other errors may quote what they were given (a URL, a header): only their kind is sent.
+    reason = str(exc) if isinstance(exc, RosettaError) else "see the API log"
+    return Problem(
+        status, f"the {target} run failed ({kind}): {reason}", title="Run failed", errorKind=kind, runIds=run_ids
+    )
 
 
 def _boto_lambda() -> LambdaInvoker:

@@ -137,6 +137,10 @@ def post_mappings(ctx: ContextDep, principal: PrincipalDep, change: MappingChang
 
 @router.post("/batch/trigger", response_model=TriggerOut, status_code=202, summary="Start an ingestion or a build")
 def trigger(ctx: ContextDep, request: TriggerRequest) -> TriggerOut:
+    """Run here (local mode): the answer waits briefly for the run's ids. A run that has already failed by then
+    answers a problem naming the failure's kind (`errorKind`): 409 when the lake or the settings are not ready
+    (no mapping yet, source not configured), 503 when the lake is unreachable. On AWS the run is queued (accepted).
+    """
     started = ctx.trigger.start(request.kind, request.source, request.mode)
     return TriggerOut(
         trigger_id=started.trigger_id,

@@ -354,6 +354,27 @@ def test_batch_trigger_runs_a_build_and_returns_its_run_id(client: TestClient) -
     assert bad.status_code == 422
 
 
+def test_a_trigger_whose_run_fails_at_once_answers_a_problem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An admin who triggers a run that cannot start (no mapping yet, a source not configured) is told so at once,
+    with the failure's kind, instead of a 202 "started" for a run that is nowhere in the run log."""
+    monkeypatch.delenv("ROSETTA_SERVICENOW_URL", raising=False)
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    Lake.from_settings(settings)  # an empty lake: no mapping yet
+    api = api_settings(tmp_path).model_copy(update={"trigger_wait_s": 5.0})
+    with TestClient(create_app(api, settings, down_sources())) as c:
+        started = time.monotonic()
+        build_run = c.post("/monitoring/admin/batch/trigger", headers=ADMIN, json={"kind": "build"})
+        waited = time.monotonic() - started
+        ingest_run = c.post(
+            "/monitoring/admin/batch/trigger", headers=ADMIN, json={"kind": "ingest", "source": "servicenow"}
+        )
+    assert build_run.status_code == 409 and build_run.headers["content-type"] == "application/problem+json"
+    assert build_run.json()["errorKind"] == "BuildError" and "no mapping" in build_run.json()["detail"]
+    assert waited < 4  # the answer comes when the run ends, not when the wait does
+    assert ingest_run.status_code == 409, ingest_run.text
+    assert "ROSETTA_SERVICENOW_URL" in ingest_run.json()["detail"]
+
+
 def test_cors_preflight(client: TestClient) -> None:
     r = client.options(
         "/monitoring/overview",
