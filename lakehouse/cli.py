@@ -232,11 +232,12 @@ def _mappings_validate(args: argparse.Namespace) -> int:
 
 
 def _mappings_import(args: argparse.Namespace) -> int:
-    from lakehouse.mappings import MappingStore, load_file
+    from lakehouse.mappings import MappingStore, read_file
 
-    entries, problems = load_file(args.file)
+    entries, problems = read_file(args.file)
     if problems:
         raise MappingValidationError(problems)
+    # Validated by the store merged with the current mapping (alone with --replace), as the API's changes are.
     version = MappingStore(_lake(args)).apply(entries, actor=args.actor, note=args.note, replace=args.replace)
     print(f"mapping version {version.version}: {len(version.entries)} entries, by {version.changed_by}")
     return 0

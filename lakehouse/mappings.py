@@ -301,17 +301,26 @@ def _claims(e: MappingEntry) -> list[tuple[tuple[str, str], str]]:
 
 # --- loading from files -------------------------------------------------------------------------
 def load_file(path: Path) -> tuple[list[MappingEntry], list[str]]:
-    """Read a mapping YAML/CSV file or a Backstage catalog-info.yaml; returns (accepted, problems)."""
+    """Read a mapping YAML/CSV file or a Backstage catalog-info.yaml as a whole mapping: (accepted, problems)."""
+    raw, problems = read_file(path)
+    return validate_entries(raw) if not problems else ([], problems)
+
+
+def read_file(path: Path) -> tuple[list[Any], list[str]]:
+    """The raw entries of a mapping YAML/CSV file or a Backstage catalog-info.yaml, or why the file holds none.
+
+    Not validated: an upsert is checked merged with the current mapping (`MappingStore.apply`), not alone.
+    """
     text = path.read_text(encoding="utf-8")
     if path.suffix.lower() == ".csv":
-        return validate_entries(_rows_from_csv(text))
+        return _rows_from_csv(text), []
     documents = [d for d in yaml.safe_load_all(text) if d is not None]
     if documents and all(isinstance(d, Mapping) and "apiVersion" in d and "kind" in d for d in documents):
-        return from_catalog(documents)
+        return catalog_entries(documents), []
     if len(documents) == 1 and isinstance(documents[0], Mapping) and "mappings" in documents[0]:
-        return validate_entries(documents[0]["mappings"] or [])
+        return list(documents[0]["mappings"] or []), []
     if len(documents) == 1 and isinstance(documents[0], list):
-        return validate_entries(documents[0])
+        return documents[0], []
     return [], [f"{path}: expected a list of entries, a 'mappings:' list, or Backstage catalog entities"]
 
 
@@ -320,7 +329,12 @@ def _rows_from_csv(text: str) -> list[dict[str, Any]]:
 
 
 def from_catalog(documents: Iterable[Mapping[str, Any]]) -> tuple[list[MappingEntry], list[str]]:
-    """Entries from Backstage entities: System = application, Component = component.
+    """Entries from Backstage entities, validated as a whole mapping; returns (accepted, problems)."""
+    return validate_entries(catalog_entries(documents))
+
+
+def catalog_entries(documents: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Raw entries from Backstage entities: System = application, Component = component.
 
     Team = the owner group, group = that team's parent group, domain = the system's domain. Pivots come
     from annotations (community keys where one exists, rosetta.io/* otherwise).
@@ -355,7 +369,7 @@ def from_catalog(documents: Iterable[Mapping[str, Any]]) -> tuple[list[MappingEn
                 **_pivots_from_annotations(notes),
             }
         )
-    return validate_entries(raw)
+    return raw
 
 
 def _catalog_entity_id(doc: Mapping[str, Any]) -> Any:
@@ -474,7 +488,8 @@ class MappingStore:
         """
         if not actor or not actor.strip():
             raise MappingValidationError(["a change needs the name of who makes it"])
-        given = [c.model_dump() if isinstance(c, MappingEntry) else dict(c) for c in changes]
+        # Not dict(c): a malformed item (from a file) is reported by the validation, not raised here.
+        given = [c.model_dump() if isinstance(c, MappingEntry) else c for c in changes]
         incoming, problems = _validate_each(given)
         keys = [e.key for e in incoming]
         problems += [f"{k[0]} [{k[1]}]: given twice in one change" for k in sorted(set(keys)) if keys.count(k) > 1]

@@ -105,6 +105,22 @@ def test_mapping_import_and_list(capsys: pytest.CaptureFixture[str], tmp_path: P
     assert code == 0 and len(out.splitlines()) == 4 and '"argocd_app_name": "payments-api-staging"' in out
 
 
+def test_mapping_import_upserts_into_the_current_mapping(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """An admin adds a component of an application already mapped, as through the API: the file is checked merged
+    with the current mapping, not alone; with --replace the file alone becomes the mapping, so it is refused."""
+    lake = str(tmp_path / "lake")
+    first = tmp_path / "apps.yaml"
+    first.write_text("- {entity_id: pay, kind: application}\n", encoding="utf-8")
+    assert run_cli(capsys, "--lake-url", lake, "mappings", "import", str(first))[0] == 0
+    more = tmp_path / "components.yaml"
+    more.write_text("- {entity_id: pay-api, kind: component, application_id: pay}\n", encoding="utf-8")
+    code, out, err = run_cli(capsys, "--lake-url", lake, "mappings", "import", str(more))
+    assert (code, err) == (0, ""), err
+    assert out.startswith("mapping version 2: 2 entries")
+    code, _, err = run_cli(capsys, "--lake-url", lake, "mappings", "import", str(more), "--replace")
+    assert code == 2 and "application_id 'pay' is not a known application" in err
+
+
 def test_httpfs_loads_from_the_installed_wheel_without_network(s3_endpoint: S3Endpoint, tmp_path: Path) -> None:
     settings = s3_endpoint.settings("duck", duckdb_temp_directory=tmp_path / "duckdb")
     con = open_duckdb(settings, Lake.from_settings(settings))
