@@ -48,7 +48,7 @@ def authenticate(request: Request, settings: ApiSettings) -> Principal:
 
 def _authenticate(request: Request, settings: ApiSettings) -> Principal:
     if settings.trust_gateway_authorizer:
-        gateway = _gateway_principal(request)
+        gateway = _gateway_principal(request, settings)
         if gateway is not None:
             return gateway
     key = request.headers.get(settings.api_key_header)
@@ -110,16 +110,26 @@ def _jwt_principal(token: str, settings: ApiSettings) -> Principal:
     return Principal(str(claims["sub"]), _roles(claims, settings.jwt_roles_claim), "jwt")
 
 
-def _gateway_principal(request: Request) -> Principal | None:
-    """Claims from API Gateway's authorizer (HTTP API v2 `jwt.claims` or `lambda`; REST v1 `claims` or context)."""
+def _gateway_principal(request: Request, settings: ApiSettings) -> Principal | None:
+    """Claims from API Gateway's authorizer (HTTP API v2 `jwt.claims` or `lambda`; REST v1 `claims` or context).
+
+    Roles are read from the claim the settings name, as for a bearer token the API verifies itself."""
     event = request.scope.get("aws.event")
     if not isinstance(event, dict):
         return None
     authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
-    claims = (authorizer.get("jwt") or {}).get("claims") or authorizer.get("claims") or authorizer.get("lambda")
+    claims = _gateway_claims(authorizer) if isinstance(authorizer, dict) else None
     if not isinstance(claims, dict) or not claims.get("sub"):
         return None
-    return Principal(str(claims["sub"]), _roles(claims, "roles"), "gateway")
+    return Principal(str(claims["sub"]), _roles(claims, settings.jwt_roles_claim), "gateway")
+
+
+def _gateway_claims(authorizer: dict[str, Any]) -> Any:
+    claims = (authorizer.get("jwt") or {}).get("claims") or authorizer.get("claims") or authorizer.get("lambda")
+    if claims is None and authorizer.get("principalId"):
+        # REST API v1 puts a Lambda authorizer's context beside its principalId, straight under the authorizer.
+        claims = {**authorizer, "sub": authorizer.get("sub") or authorizer["principalId"]}
+    return claims
 
 
 def _roles(claims: dict[str, Any], path: str) -> frozenset[str]:

@@ -33,7 +33,10 @@ class ApiSettings(BaseSettings):
     jwt_algorithms: list[str] = Field(default_factory=lambda: ["RS256", "ES256", "HS256"])
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
-    jwt_roles_claim: str = Field(default="roles", description="Claim holding the roles; dots walk nested claims.")
+    jwt_roles_claim: str = Field(
+        default="roles",
+        description="Claim holding the roles (in a bearer token or gateway claims); dots walk nested claims.",
+    )
     jwt_leeway_s: int = Field(default=30, ge=0, le=300)
     trust_gateway_authorizer: bool = Field(
         default=False,

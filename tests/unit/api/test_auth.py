@@ -117,6 +117,32 @@ def test_gateway_claims_only_when_trusted() -> None:
     assert who.subject == "bob" and who.is_admin and who.method == "gateway"
 
 
+def test_gateway_claims_use_the_configured_roles_claim() -> None:
+    """With roles in a claim of the operator's choosing (Cognito groups), an admin is an admin behind API Gateway
+    as with a bearer token the API verifies itself, instead of a 403 on every admin endpoint."""
+    configured = settings().model_copy(update={"jwt_roles_claim": "cognito:groups", "trust_gateway_authorizer": True})
+    direct = authenticate(request({"Authorization": f"Bearer {token(**{'cognito:groups': ['admin']})}"}), configured)
+    assert direct.is_admin
+    event = {"requestContext": {"authorizer": {"jwt": {"claims": {"sub": "alice", "cognito:groups": "[admin]"}}}}}
+    behind_gateway = authenticate(request({}, event), configured)
+    assert behind_gateway.subject == "alice" and behind_gateway.is_admin, behind_gateway.roles
+    # The default claim no longer grants roles when the settings name another one.
+    elsewhere = {"requestContext": {"authorizer": {"jwt": {"claims": {"sub": "eve", "roles": "[admin]"}}}}}
+    assert not authenticate(request({}, elsewhere), configured).roles
+
+
+def test_rest_api_lambda_authorizer_context_is_read() -> None:
+    """Behind a REST API (v1) with a Lambda authorizer, whose context sits straight under requestContext.authorizer,
+    the caller is the authorizer's principal with its roles, instead of a 401."""
+    trusted = settings().model_copy(update={"trust_gateway_authorizer": True})
+    event = {"requestContext": {"authorizer": {"principalId": "bob", "roles": "admin", "integrationLatency": 12}}}
+    who = authenticate(request({}, event), trusted)
+    assert who.subject == "bob" and who.is_admin and who.method == "gateway"
+    with_sub = {"requestContext": {"authorizer": {"principalId": "user|42", "sub": "carol", "roles": "reader"}}}
+    who = authenticate(request({}, with_sub), trusted)
+    assert who.subject == "carol" and who.roles == {"reader"}
+
+
 def test_denials_are_logged_without_the_secret(caplog: pytest.LogCaptureFixture) -> None:
     secret = "sk-live-very-secret-value"
     with caplog.at_level("WARNING"), pytest.raises(Problem):
