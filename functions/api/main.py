@@ -95,7 +95,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     global _handler
     if _handler is None:
         from mangum import Mangum
+        from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 
-        _handler = Mangum(create_app(), lifespan="off", api_gateway_base_path="/")
+        # Errors are problem+json, which Mangum would send base64-encoded (a REST API passes that on as it is).
+        text_types = [*DEFAULT_TEXT_MIME_TYPES, problems.PROBLEM_JSON]
+        _handler = Mangum(create_app(), lifespan="off", api_gateway_base_path="/", text_mime_types=text_types)
     result: dict[str, Any] = _handler(event, context)
     return result

@@ -136,6 +136,16 @@ def test_rest_api_v1_event(lambda_handler: Any) -> None:
     assert unknown["statusCode"] == 404
 
 
+def test_problems_through_lambda_are_plain_text(lambda_handler: Any) -> None:
+    """A caller behind API Gateway reads an error as JSON, as the other answers: a REST API without
+    binaryMediaTypes would hand on a base64-encoded problem+json body as it is."""
+    for event in (rest_api_v1("/monitoring/overview"), http_api_v2("/monitoring/overview")):
+        denied = lambda_handler(event, Context())
+        assert denied["statusCode"] == 401
+        assert denied["isBase64Encoded"] is False, denied["body"][:60]
+        assert json.loads(denied["body"])["status"] == 401
+
+
 ADMIN_ROUTES = ["/monitoring/admin/batch-runs", "/monitoring/admin/mappings", "/monitoring/admin/config/sources"]
 
 
