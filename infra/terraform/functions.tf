@@ -65,13 +65,14 @@ locals {
     for key, name in local.function_names : key => "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${name}"
   }
 
-  # Lake sources each ingestion writes (the `source` of its datasets in lakehouse/schemas.py), and the
-  # `source` dimension its metrics carry (the handler's SOURCE).
+  # Lake sources each ingestion writes (the `source` of its datasets in lakehouse/schemas.py), the `source`
+  # dimension its metrics carry (the handler's SOURCE), and what it deletes: the deployment events replace their
+  # recent days, and remove a day left without events (Lake.replace_days).
   ingest = {
-    ingest_dynatrace  = { lake_sources = ["dynatrace"], source_name = "dynatrace" }
-    ingest_servicenow = { lake_sources = ["servicenow"], source_name = "servicenow" }
-    ingest_deploys    = { lake_sources = ["argocd", "gitlab", "deploys"], source_name = "deploys" }
-    ingest_logs       = { lake_sources = ["elasticsearch"], source_name = "logs" }
+    ingest_dynatrace  = { lake_sources = ["dynatrace"], source_name = "dynatrace", deletes = [] }
+    ingest_servicenow = { lake_sources = ["servicenow"], source_name = "servicenow", deletes = [] }
+    ingest_deploys    = { lake_sources = ["argocd", "gitlab", "deploys"], source_name = "deploys", deletes = ["raw/deploys/deployment_events/"] }
+    ingest_logs       = { lake_sources = ["elasticsearch"], source_name = "logs", deletes = [] }
   }
 
   # Prefixes relative to the lake root; write implies read (merges read the object they replace).
@@ -80,7 +81,7 @@ locals {
       for key, spec in local.ingest : key => {
         read   = ["ref/"]
         write  = concat(flatten([for s in spec.lake_sources : ["landing/${s}/", "raw/${s}/", "state/${s}/"]]), ["runs/"])
-        delete = []
+        delete = spec.deletes
       }
     },
     {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -190,3 +191,32 @@ def test_a_deployment_whose_finish_moves_to_another_day_is_one_event(tmp_path: P
     }  # type: ignore[union-attr]
     assert stored == {"2024-03-06": ["gitlab:7001"]}
     assert written == [["2024-03-04"], ["2024-03-04", "2024-03-06"]]
+
+
+def test_the_deploys_ingest_is_allowed_to_remove_the_event_days_it_empties(tmp_path: Path) -> None:
+    """An event day left without rows is deleted (the test above): in AWS the ingest_deploys function may delete only
+    under the prefixes infra/terraform grants it, or its runs fail and the events stay stale."""
+    lake = Lake.from_settings(Settings(lake_url=str(tmp_path)))
+    events = get_dataset(EVENTS)
+    moved = {
+        "deployment_key": "gitlab:7001",
+        "origin": "gitlab",
+        "source_ref": "11",
+        "environment": "production",
+        "revision": "abc",
+        "status": "succeeded",
+    }
+    lake.replace_days(events, pa.Table.from_pylist([moved | {"finished_at": at(1)}], schema=events.schema), T0.date())
+    deleted = [
+        w.key
+        for w in lake.replace_days(
+            events, pa.Table.from_pylist([moved | {"finished_at": at(30)}], schema=events.schema), T0.date()
+        )
+        if w.rows_after == 0
+    ]
+    assert deleted == ["raw/deploys/deployment_events/day=2024-03-01/data.parquet"]
+    terraform = (Path(__file__).resolve().parents[3] / "infra" / "terraform" / "functions.tf").read_text()
+    grant = re.search(r"^\s*ingest_deploys\s*=\s*\{.*deletes\s*=\s*\[([^\]]*)\]", terraform, re.M)
+    assert grant is not None
+    allowed = re.findall(r'"([^"]+)"', grant.group(1))
+    assert all(any(key.startswith(prefix) for prefix in allowed) for key in deleted), allowed
