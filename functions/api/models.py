@@ -436,6 +436,39 @@ class DoraReport(Envelope):
     page: Page
 
 
+class IncidentDay(ApiModel):
+    day: date
+    opened: int = Field(description="Incidents opened that day (UTC).")
+
+
+class IncidentsRow(ApiModel):
+    id: str = Field(description="Application, team, group or domain id.")
+    team: str | None = Field(default=None, description="The application's team (application rows only).")
+    applications: int = Field(description="Applications summed: 1 for an application row.")
+    opened: int = Field(description="Incidents opened in the period (cancelled ones left out).")
+    opened_p1_p2: int = Field(description="Of them, priority 1 or 2.")
+    restored: int = Field(description="Incidents restored in the period, whenever they were opened.")
+    sla_breaches: int = Field(description="Incidents opened in the period with a breached task SLA.")
+    open_end_of_period: int = Field(
+        description="The backlog at the end of the period's last day: opened before its end and not restored."
+    )
+    open_p1_p2_end_of_period: int = Field(description="Of that backlog, priority 1 or 2.")
+    mttr_mean_hours: float | None = Field(
+        description="Mean hours from opening to restore of the incidents restored in the period (each day's mean "
+        "weighted by its restores); null without a restore. Medians do not roll up from days or applications: "
+        "none is given, for groups or for an application over several days."
+    )
+    days: list[IncidentDay] = Field(description="The heatmap: incidents opened on every day of the period.")
+
+
+class IncidentsReport(Envelope):
+    group_by: str
+    environment: str
+    period: PeriodOut = Field(description="The whole UTC days summed, up to the build's as-of hour.")
+    items: list[IncidentsRow]
+    page: Page
+
+
 class RiskReport(Envelope):
     metric: str
     period: PeriodOut

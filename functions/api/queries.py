@@ -489,6 +489,90 @@ def dora(
     return fetch(con, DORA_GROUPS_SQL, params | {"period": period.name, "level": GROUP_LEVELS[group_by]})
 
 
+# The incidents report: mv_incidents_app_day's days summed per application, or per team, group or domain (sums of
+# the applications' events), with each row's incidents opened per day (the heatmap). The applications and their
+# team, group and domain are the day table's, as the SLO range rollups take them (stg_apps in SLO_RANGE_TEMPLATE).
+# $level picks the id a row is summed by: 'app', 'team', 'group' or 'domain'.
+INCIDENTS_REPORT_SQL = """
+with day_rows as (
+    select * from mv_incidents_app_day where environment = $env and day >= $first_day and day <= $last_day
+),
+apps as (
+    select app_id, any_value(team) as team, any_value(group_id) as group_id, any_value(domain) as domain
+    from mv_monitoring_app_day_summary
+    where environment = $env and day >= $first_day and day <= $last_day
+    group by app_id
+),
+scoped as (
+    select
+        case $level when 'app' then d.app_id when 'team' then a.team when 'group' then a.group_id
+            else a.domain end as id,
+        a.team,
+        d.*
+    from day_rows as d
+    left join apps as a on d.app_id = a.app_id
+),
+totals as (
+    select
+        id,
+        case when $level = 'app' then any_value(team) end as team,
+        count(distinct app_id) as applications,
+        cast(sum(opened) as bigint) as opened,
+        cast(sum(opened_p1_p2) as bigint) as opened_p1_p2,
+        cast(sum(restored) as bigint) as restored,
+        cast(sum(sla_breaches) as bigint) as sla_breaches,
+        cast(coalesce(sum(open_end_of_day) filter (where day = $last_day), 0) as bigint) as open_end_of_period,
+        cast(coalesce(sum(open_p1_p2_end_of_day) filter (where day = $last_day), 0) as bigint)
+            as open_p1_p2_end_of_period,
+        sum(mttr_mean_hours * restored) / nullif(sum(restored), 0) as mttr_mean_hours
+    from scoped
+    where id is not null
+    group by id
+),
+page as (
+    select * from totals where $after is null or id > $after order by id limit $limit
+),
+calendar as (
+    select cast(d.day as date) as day
+    from unnest(generate_series(cast($first_day as date), cast($last_day as date), interval 1 day)) as d (day)
+),
+heat as (
+    select p.id, c.day, cast(coalesce(sum(s.opened), 0) as bigint) as opened
+    from page as p
+    cross join calendar as c
+    left join scoped as s on s.id = p.id and s.day = c.day
+    group by p.id, c.day
+)
+select p.*, (select list({'day': h.day, 'opened': h.opened} order by h.day) from heat as h where h.id = p.id) as days
+from page as p
+order by p.id
+"""
+INCIDENTS_LEVELS = ("app", *GROUP_LEVELS)
+
+
+def incidents_report(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    group_by: str,
+    period: Period,
+    environment: str,
+    limit: int,
+    after: str | None,
+) -> list[dict[str, Any]]:
+    """Incident rows with their `id` and heatmap `days` over `period`, whole UTC days (see Period.whole_days)."""
+    if group_by not in INCIDENTS_LEVELS:
+        raise KeyError(group_by)
+    params = {
+        "env": environment,
+        "level": group_by,
+        "first_day": period.first_day,
+        "last_day": period.last_day,
+        "limit": limit,
+        "after": after,
+    }
+    return fetch(con, INCIDENTS_REPORT_SQL, params)
+
+
 TOP_RISKS_SQL = "select * from mv_monitoring_top_risks order by rank limit $limit"
 # For another metric or period than the 7-day risk score: ranked from the day table.
 RANK_RANGE_SQL = """

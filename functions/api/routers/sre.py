@@ -1,4 +1,4 @@
-"""SRE and management routes: SLO and DORA KPIs by application, team, group or domain, and the top risks."""
+"""SRE and management routes: SLO, DORA and incident KPIs by application, team, group or domain, and the top risks."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ from functions.api.deps import (
 from functions.api.models import (
     DoraReport,
     DoraRow,
+    IncidentsReport,
+    IncidentsRow,
     Page,
     PeriodOut,
     RiskReport,
@@ -141,6 +143,50 @@ def kpis_dora(
         band_set=band_set,
         period=PeriodOut(name=p.name, start=p.start, end=p.end),
         items=[DoraRow.model_validate(r) for r in rows[:limit]],
+        page=Page(limit=limit, next_cursor=queries_cursor(rows, limit)),
+    )
+
+
+@router.get("/kpis/incidents", response_model=IncidentsReport, summary="Incident backlog, SLA breaches and heatmap")
+def kpis_incidents(
+    ctx: ContextDep,
+    mart: MartDep,
+    period: PeriodParam = None,
+    start: FromParam = None,
+    end: ToParam = None,
+    group_by: GroupBy = "app",
+    environment: Environment = "production",
+    limit: Limit = 100,
+    cursor: CursorParam = None,
+) -> IncidentsReport:
+    """Incidents opened, restored and breaching an SLA in the period, the backlog at its end and the mean time to
+    restore, with the incidents opened per day, by application or summed over a team's, group's or domain's."""
+    p = periods.resolve(
+        period,
+        start,
+        end,
+        anchor=anchor(mart),
+        default="last_30d",
+        max_days=ctx.api.max_period_days,
+        allowed=periods.BUILT_PERIODS,
+    )
+    # Summed from day rows, named period or range alike: over the whole days it touches, which the report says.
+    p = p.whole_days(anchor(mart))
+    after = decode_cursor(cursor, (str,))
+    rows = queries.incidents_report(
+        mart.con,
+        group_by=group_by,
+        period=p,
+        environment=environment,
+        limit=limit + 1,
+        after=after[0] if after else None,
+    )
+    return IncidentsReport(
+        **envelope(mart.snap),
+        group_by=group_by,
+        environment=environment,
+        period=PeriodOut(name=p.name, start=p.start, end=p.end),
+        items=[IncidentsRow.model_validate(r) for r in rows[:limit]],
         page=Page(limit=limit, next_cursor=queries_cursor(rows, limit)),
     )
 

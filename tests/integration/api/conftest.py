@@ -41,6 +41,7 @@ READ_ROUTES = [
     "/monitoring/components/shop-api/logs/link",
     "/monitoring/kpis/slo",
     "/monitoring/kpis/dora",
+    "/monitoring/kpis/incidents",
     "/monitoring/risk/top",
 ]
 

@@ -1,0 +1,192 @@
+"""The incidents report (/monitoring/kpis/incidents): the day table's incidents summed by application, team, group or
+domain, with the backlog at the end of the period and the heatmap of incidents opened per day.
+
+The hand-made estate (tests/unit/aggregates/estate.py, as_of the 20th at 10:00 UTC), with one task SLA breached
+and two more incidents, so that every application and rollup has something to sum:
+
+    INC1  shop    P2  opened 19th 10:30, restored 19th 12:30 (2 h), its task SLA breached
+    INC2  shop    P1  opened 18th 08:00, still open
+    INC3  shop    P3  opened 10th 09:00, closed 10th 10:00 (1 h)
+    INC4  quiet   P2  opened 19th 14:00, resolved 19th 18:00 (4 h)
+    INC5  broken  P3  opened 20th 08:00, still open
+
+shop is team t1, group g1, domain d1; quiet is t2, g1, d1; broken is t2, no group, d2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from functions.api.main import create_app
+from lakehouse.aggregates.build import build
+from lakehouse.schemas import get_dataset
+from lakehouse.settings import Settings
+from lakehouse.storage import Lake
+from tests.integration.api.conftest import READER, api_settings, down_sources
+from tests.unit.aggregates.estate import AS_OF, CI_BROKEN, CI_Q, incident, rows, t, write_estate
+
+ROUTE = "/monitoring/kpis/incidents"
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    root = tmp_path_factory.mktemp("incidents-report")
+    settings = Settings(lake_url=str(root / "lake"), duckdb_temp_directory=root / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    incidents = get_dataset("servicenow/incidents")
+    lake.write_days(
+        incidents,
+        rows(
+            incidents.id,
+            incident("i4" * 16, "INC4", CI_Q, t(19, 14), 2, 6, t(19, 18)),
+            incident("i5" * 16, "INC5", CI_BROKEN, t(20, 8), 3, 2),
+        ),
+    )
+    sla = {
+        "sys_id": "s" * 32,
+        "task_sys_id": "i1" * 16,
+        "task_number": "INC1",
+        "stage": "completed",
+        "has_breached": True,
+        "start_time": t(19, 10, 30),
+        "sys_updated_on": t(19, 12, 30),
+    }
+    lake.write_days(get_dataset("servicenow/task_slas"), rows("servicenow/task_slas", sla))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with TestClient(create_app(api_settings(root), settings, down_sources()), raise_server_exceptions=False) as c:
+        yield c
+
+
+def get(client: TestClient, query: str) -> dict:
+    response = client.get(f"{ROUTE}?{query}", headers=READER)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def by_id(body: dict) -> dict[str, dict]:
+    return {r["id"]: r for r in body["items"]}
+
+
+def figures(row: dict) -> tuple:
+    return (
+        row["opened"],
+        row["openedP1P2"],
+        row["restored"],
+        row["slaBreaches"],
+        row["openEndOfPeriod"],
+        row["openP1P2EndOfPeriod"],
+        row["mttrMeanHours"],
+    )
+
+
+def opened_days(row: dict) -> dict[str, int]:
+    return {d["day"]: d["opened"] for d in row["days"] if d["opened"]}
+
+
+def test_an_application_over_a_named_period(client: TestClient) -> None:
+    """last_7d ends at as_of (20th 10:00) and starts on the 13th at 10:00: summed from day rows, the 13th from
+    midnight to as_of. shop: INC2 (P1, 18th) and INC1 (P2, 19th) opened, INC1 restored after 2 h with its SLA
+    breached, INC2 still open at the end of the 20th; INC3 (the 10th) is before the period. quiet: INC4 opened and
+    restored after 4 h. broken: INC5 (P3) opened on the 20th and open at its end."""
+    body = get(client, "period=last_7d")
+    assert body["groupBy"] == "app" and body["environment"] == "production"
+    assert body["period"] == {"name": "last_7d", "start": "2026-11-13T00:00:00Z", "end": "2026-11-20T10:00:00Z"}
+    rows_ = by_id(body)
+    assert list(rows_) == ["broken", "quiet", "shop"]
+    shop = rows_["shop"]
+    assert (shop["team"], shop["applications"]) == ("t1", 1)
+    #                       opened  P1/P2  restored  SLA  open at end  P1/P2 at end  mean hours to restore
+    assert figures(shop) == (2, 2, 1, 1, 1, 1, 2.0)
+    assert figures(rows_["quiet"]) == (1, 1, 1, 0, 0, 0, 4.0)
+    assert figures(rows_["broken"]) == (1, 0, 0, 0, 1, 0, None)
+    assert rows_["broken"]["team"] == "t2"
+
+
+def test_a_team_sums_its_applications(client: TestClient) -> None:
+    """Over last_30d (21 October to the 20th at 10:00). t1 is shop alone: INC3, INC2 and INC1 opened (two P1/P2),
+    INC3 (1 h) and INC1 (2 h) restored: a mean of 1.5 h; INC2 open at the end. t2 is quiet and broken: INC4 and
+    INC5 opened (INC4 a P2), INC4 restored after 4 h, INC5 (P3) open at the end. A team row names no team."""
+    rows_ = by_id(get(client, "period=last_30d&groupBy=team"))
+    assert list(rows_) == ["t1", "t2"]
+    assert figures(rows_["t1"]) == (3, 2, 2, 1, 1, 1, 1.5)
+    assert (rows_["t2"]["applications"], rows_["t2"]["team"]) == (2, None)
+    assert figures(rows_["t2"]) == (2, 1, 1, 0, 1, 0, 4.0)
+
+
+def test_a_group_weights_each_mean_by_its_restores(client: TestClient) -> None:
+    """g1 is shop and quiet (broken has no group): INC1-INC4 opened, INC1, INC2 and INC4 P1/P2; INC3 (1 h), INC1
+    (2 h) and INC4 (4 h) restored: (1 + 2 + 4) / 3 = 7/3 h, not the mean of the applications' means (1.5 and 4:
+    2.75). d2 is broken alone: INC5, open."""
+    groups = by_id(get(client, "period=last_30d&groupBy=group"))
+    assert list(groups) == ["g1"]
+    assert figures(groups["g1"])[:6] == (4, 3, 3, 1, 1, 1)
+    assert groups["g1"]["mttrMeanHours"] == pytest.approx(7 / 3)
+    domains = by_id(get(client, "period=last_30d&groupBy=domain"))
+    assert list(domains) == ["d1", "d2"]
+    assert figures(domains["d2"]) == (1, 0, 0, 0, 1, 0, None)
+
+
+def test_the_heatmap_has_every_day_of_the_period_and_each_incident_on_its_day(client: TestClient) -> None:
+    """last_7d is the 13th to the 20th: eight days, zero-filled. shop's INC2 on the 18th and INC1 on the 19th; t2's
+    INC4 (quiet) on the 19th and INC5 (broken) on the 20th. Over last_30d, 21 October to 20 November (31 days),
+    shop's INC3 on the 10th comes in."""
+    shop = by_id(get(client, "period=last_7d"))["shop"]
+    assert [d["day"] for d in shop["days"]] == [f"2026-11-{d}" for d in range(13, 21)]
+    assert [d["opened"] for d in shop["days"]] == [0, 0, 0, 0, 0, 1, 1, 0]
+    t2 = by_id(get(client, "period=last_7d&groupBy=team"))["t2"]
+    assert opened_days(t2) == {"2026-11-19": 1, "2026-11-20": 1}
+    shop_30d = by_id(get(client, "period=last_30d"))["shop"]
+    assert len(shop_30d["days"]) == 31
+    assert (shop_30d["days"][0]["day"], shop_30d["days"][-1]["day"]) == ("2026-10-21", "2026-11-20")
+    assert opened_days(shop_30d) == {"2026-11-10": 1, "2026-11-18": 1, "2026-11-19": 1}
+
+
+def test_a_from_to_range_sums_the_whole_days_it_touches(client: TestClient) -> None:
+    """12:00 to 13:00 on the 19th is summed as the whole 19th: shop's INC1 opened, restored after 2 h, its SLA
+    breached; INC2 (opened the 18th) is the backlog at the end of the 19th. The 10th alone: INC3 (P3) opened and
+    restored after 1 h, nothing open at the end of the day (INC2 is not opened yet)."""
+    body = get(client, "from=2026-11-19T12:00:00Z&to=2026-11-19T13:00:00Z")
+    assert body["period"] == {"name": None, "start": "2026-11-19T00:00:00Z", "end": "2026-11-20T00:00:00Z"}
+    shop = by_id(body)["shop"]
+    assert figures(shop) == (1, 1, 1, 1, 1, 1, 2.0)
+    assert shop["days"] == [{"day": "2026-11-19", "opened": 1}]
+    tenth = by_id(get(client, "from=2026-11-10&to=2026-11-11"))["shop"]
+    assert figures(tenth) == (1, 0, 1, 0, 0, 0, 1.0)
+
+
+def test_pages_follow_the_ids(client: TestClient) -> None:
+    """Three applications, two a page: broken and quiet, then shop with its figures and heatmap, and no next page."""
+    first = get(client, "period=last_7d&limit=2")
+    assert [r["id"] for r in first["items"]] == ["broken", "quiet"]
+    assert first["page"]["limit"] == 2 and first["page"]["nextCursor"]
+    second = get(client, f"period=last_7d&limit=2&cursor={first['page']['nextCursor']}")
+    assert [r["id"] for r in second["items"]] == ["shop"]
+    assert second["page"]["nextCursor"] is None
+    assert figures(second["items"][0]) == (2, 2, 1, 1, 1, 1, 2.0)
+    assert opened_days(second["items"][0]) == {"2026-11-18": 1, "2026-11-19": 1}
+
+
+def test_an_environment_without_applications_has_no_rows(client: TestClient) -> None:
+    assert get(client, "period=last_7d&environment=staging")["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [
+        ("groupBy=product", "groupBy"),
+        ("period=last_24h", "period"),  # the day tables are summed by whole days: no 24-hour period
+        ("period=yesterday", "period"),
+        ("period=last_7d&from=2026-11-19", "period"),
+        ("from=2026-11-19&to=2026-11-18", "to"),
+        ("cursor=bm90IGEgY3Vyc29y", "cursor"),
+    ],
+)
+def test_bad_parameters_are_422_problems(client: TestClient, query: str, parameter: str) -> None:
+    response = client.get(f"{ROUTE}?{query}", headers=READER)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert [e["parameter"] for e in response.json()["errors"]] == [parameter]
