@@ -6,6 +6,7 @@ import type {
   DoraReport,
   GroupBy,
   IncidentList,
+  IncidentsReport,
   IncidentStatus,
   KpiWindow,
   LogsLink,
@@ -30,6 +31,8 @@ export interface MonitoringApi {
   getOverview(period: Period): Promise<Overview>;
   getDora(groupBy: GroupBy, window: KpiWindow, environment?: string): Promise<DoraReport>;
   getSlo(groupBy: GroupBy, period: Period): Promise<SloReport>;
+  /** Incidents opened, restored and breaching an SLA, the backlog at the end and the heatmap, every page read. */
+  getIncidentsReport(groupBy: GroupBy, window: KpiWindow, environment?: string): Promise<IncidentsReport>;
   getTopRisks(limit: number): Promise<RiskReport>;
 }
 

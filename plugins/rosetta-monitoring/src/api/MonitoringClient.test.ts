@@ -45,6 +45,25 @@ describe('MonitoringClient', () => {
     expect(report.page.nextCursor).toBe('c20');
   });
 
+  it('reads every page of the incidents report, for a named period or a range of days', async () => {
+    const seen: string[] = [];
+    server.use(
+      http.get(`${PROXY}/rosetta/monitoring/kpis/incidents`, ({ request }) => {
+        const params = new URL(request.url).searchParams;
+        seen.push(params.toString());
+        const last = params.get('cursor') === 'c1';
+        return HttpResponse.json({ items: [{ id: last ? 't2' : 't1' }], page: { limit: 500, nextCursor: last ? null : 'c1' } });
+      }),
+    );
+    const report = await testClient().getIncidentsReport('team', { from: '2026-11-01', to: '2026-11-08' });
+    expect(report.items.map((r: { id: string }) => r.id)).toEqual(['t1', 't2']);
+    expect(report.page.nextCursor).toBeNull();
+    expect(seen).toEqual([
+      'groupBy=team&from=2026-11-01&to=2026-11-08&limit=500',
+      'groupBy=team&from=2026-11-01&to=2026-11-08&limit=500&cursor=c1',
+    ]);
+  });
+
   it('raises a ResponseError carrying the problem details', async () => {
     server.use(problem('/overview', 503, 'Lake unavailable', 'the lake cannot be read'));
     const error = await testClient().getOverview('last_30d').catch(e => e);

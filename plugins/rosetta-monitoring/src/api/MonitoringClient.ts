@@ -67,6 +67,10 @@ export class MonitoringClient implements MonitoringApi {
     return this.getAll('/kpis/slo', { groupBy, period });
   }
 
+  getIncidentsReport(groupBy: string, window: KpiWindow, environment?: string) {
+    return this.getAll('/kpis/incidents', { groupBy, ...window, environment });
+  }
+
   getTopRisks(limit: number) {
     return this.get('/risk/top', { limit });
   }

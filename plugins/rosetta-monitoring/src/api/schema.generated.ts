@@ -316,6 +316,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/monitoring/kpis/incidents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Incident backlog, SLA breaches and heatmap
+         * @description Incidents opened, restored and breaching an SLA in the period, the backlog at its end and the mean time to
+         *     restore, with the incidents opened per day, by application or summed over a team's, group's or domain's.
+         */
+        get: operations["kpis_incidents_monitoring_kpis_incidents_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/monitoring/kpis/slo": {
         parameters: {
             query?: never;
@@ -770,6 +791,19 @@ export interface components {
             /** Urgency */
             urgency: number | null;
         };
+        /** IncidentDay */
+        IncidentDay: {
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /**
+             * Opened
+             * @description Incidents opened that day (UTC).
+             */
+            opened: number;
+        };
         /** IncidentList */
         IncidentList: {
             /** Entityid */
@@ -786,6 +820,82 @@ export interface components {
             period: components["schemas"]["PeriodOut"];
             /** Status */
             status: string;
+        };
+        /** IncidentsReport */
+        IncidentsReport: {
+            /** Environment */
+            environment: string;
+            freshness: components["schemas"]["Freshness"];
+            /**
+             * Generatedat
+             * Format: date-time
+             */
+            generatedAt: string;
+            /** Groupby */
+            groupBy: string;
+            /** Items */
+            items: components["schemas"]["IncidentsRow"][];
+            page: components["schemas"]["Page"];
+            /** @description The whole UTC days summed, up to the build's as-of hour. */
+            period: components["schemas"]["PeriodOut"];
+        };
+        /** IncidentsRow */
+        IncidentsRow: {
+            /**
+             * Applications
+             * @description Applications summed: 1 for an application row.
+             */
+            applications: number;
+            /**
+             * Days
+             * @description The heatmap: incidents opened on every day of the period.
+             */
+            days: components["schemas"]["IncidentDay"][];
+            /**
+             * Id
+             * @description Application, team, group or domain id.
+             */
+            id: string;
+            /**
+             * Mttrmeanhours
+             * @description Mean hours from opening to restore of the incidents restored in the period (each day's mean weighted by its restores); null without a restore. Medians do not roll up from days or applications: none is given, for groups or for an application over several days.
+             */
+            mttrMeanHours: number | null;
+            /**
+             * Openendofperiod
+             * @description The backlog at the end of the period's last day: opened before its end and not restored.
+             */
+            openEndOfPeriod: number;
+            /**
+             * Openp1P2Endofperiod
+             * @description Of that backlog, priority 1 or 2.
+             */
+            openP1P2EndOfPeriod: number;
+            /**
+             * Opened
+             * @description Incidents opened in the period (cancelled ones left out).
+             */
+            opened: number;
+            /**
+             * Openedp1P2
+             * @description Of them, priority 1 or 2.
+             */
+            openedP1P2: number;
+            /**
+             * Restored
+             * @description Incidents restored in the period, whenever they were opened.
+             */
+            restored: number;
+            /**
+             * Slabreaches
+             * @description Incidents opened in the period with a breached task SLA.
+             */
+            slaBreaches: number;
+            /**
+             * Team
+             * @description The application's team (application rows only).
+             */
+            team?: string | null;
         };
         /** LastDeployment */
         LastDeployment: {
@@ -2959,6 +3069,80 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DoraReport"];
+                };
+            };
+            /** @description Problem details */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetail"];
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Problem details */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetail"];
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Problem details */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetail"];
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Problem details */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetail"];
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
+    kpis_incidents_monitoring_kpis_incidents_get: {
+        parameters: {
+            query?: {
+                /** @description One of last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
+                period?: string | null;
+                /** @description ISO 8601 instant (UTC). */
+                from?: string | null;
+                /** @description ISO 8601 instant (UTC). */
+                to?: string | null;
+                groupBy?: "app" | "team" | "group" | "domain";
+                /** @description Mapping environment. */
+                environment?: string;
+                /** @description Items per page. */
+                limit?: number;
+                /** @description `nextCursor` of the previous page. */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentsReport"];
                 };
             };
             /** @description Problem details */

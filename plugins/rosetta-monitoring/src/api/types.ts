@@ -22,6 +22,9 @@ export type DoraRow = Schemas['DoraRow'];
 export type SloReport = Schemas['SloReport'];
 export type RiskReport = Schemas['RiskReport'];
 export type RiskRow = Schemas['RiskRow'];
+export type IncidentsReport = Schemas['IncidentsReport'];
+export type IncidentsRow = Schemas['IncidentsRow'];
+export type IncidentDay = Schemas['IncidentDay'];
 
 /** Which family of routes serves an entity. */
 export type EntityLevel = 'applications' | 'components';
