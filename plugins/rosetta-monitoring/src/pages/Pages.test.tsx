@@ -108,41 +108,112 @@ describe('pages', () => {
   });
 
   describe('run view', () => {
-    it('shows the backlog per application and the heatmap', async () => {
+    /** The cells of each body row of the table whose header has `column`, as their text. */
+    function rowsOf(column: string): string[][] {
+      const table = screen.getByRole('columnheader', { name: column }).closest('table')!;
+      return within(table)
+        .getAllByRole('row')
+        .slice(1)
+        .map(row => within(row).queryAllByRole('cell').map(cell => cell.textContent ?? ''));
+    }
+
+    it('shows the backlog by application and by team from the incidents report, in two calls', async () => {
+      const calls: string[] = [];
+      const seen = ({ request }: { request: Request }) => {
+        const url = new URL(request.url);
+        calls.push(`${url.pathname.replace(/.*\/monitoring/, '')}?${url.searchParams}`);
+      };
+      server.events.on('request:start', seen);
       server.use(
-        answer('/risk/top', f.riskTop),
-        answer('/applications/profiles/incidents', f.incidentsProfiles),
-        answer('/applications/:id/incidents', { ...f.incidentsProfiles, items: [] }),
+        answer('/kpis/incidents', f.incidentsReportApp, { groupBy: 'app', period: 'last_30d' }),
+        answer('/kpis/incidents', f.incidentsReportTeam, { groupBy: 'team', period: 'last_30d' }),
       );
       await renderWithApi(<RunPage />);
-      expect((await screen.findAllByText('Profiles')).length).toBe(2);
-      expect(screen.getByRole('table', { name: 'incident heatmap' })).toBeInTheDocument();
+      await screen.findByRole('columnheader', { name: 'Application' });
+      await screen.findByRole('columnheader', { name: 'Applications' });
+      // The largest backlog first: profiles has a P1 open, search a P3 open (opened before the period),
+      // partners none open but one opened; billing nothing.
+      expect(rowsOf('Application')).toEqual([
+        ['profiles', 'team-egret', '1', '1', '1', '3', '1.5 h'],
+        ['search', 'team-egret', '1', '0', '0', '0', '–'],
+        ['partners', 'team-heron', '0', '0', '0', '1', '3.0 h'],
+        ['billing', 'team-heron', '0', '0', '0', '0', '–'],
+      ]);
+      // team-egret: profiles and search, 2 open at the end of the period (one P1/P2), 3 opened.
+      expect(rowsOf('Applications')).toEqual([
+        ['team-egret', '2', '2', '1', '1', '3', '1.5 h'],
+        ['team-heron', '2', '0', '0', '0', '1', '3.0 h'],
+      ]);
+      expect(calls.sort()).toEqual([
+        '/kpis/incidents?groupBy=app&period=last_30d&limit=500',
+        '/kpis/incidents?groupBy=team&period=last_30d&limit=500',
+      ]);
+      server.events.removeListener('request:start', seen);
     });
-    // One application whose incidents cannot be read is marked as such; the backlog and heatmap of the others stay.
-    it('keeps the other applications when one cannot be read', async () => {
-      const failing = f.riskTop.items.find(app => app.appId !== 'profiles')!;
+    it('shows the heatmap: every day of the period, a row per application that opened an incident', async () => {
       server.use(
-        answer('/risk/top', f.riskTop),
-        answer('/applications/profiles/incidents', f.incidentsProfiles),
-        problem(`/applications/${failing.appId}/incidents`, 503, 'No data yet', 'a mart table this answer needs has not been built yet'),
-        answer('/applications/:id/incidents', { ...f.incidentsProfiles, items: [] }),
+        answer('/kpis/incidents', f.incidentsReportApp, { groupBy: 'app' }),
+        answer('/kpis/incidents', f.incidentsReportTeam, { groupBy: 'team' }),
       );
       await renderWithApi(<RunPage />);
-      expect((await screen.findAllByText('Profiles')).length).toBe(2);
-      expect(screen.getByText('incidents unavailable: a mart table this answer needs has not been built yet')).toBeInTheDocument();
+      const heatmap = await screen.findByRole('table', { name: 'incident heatmap' });
+      const [header, ...rows] = within(heatmap).getAllByRole('row');
+      const days = within(header).getAllByRole('columnheader').map(th => th.textContent);
+      // 29 October to 28 November: 31 days, after the corner cell.
+      expect(days).toHaveLength(32);
+      expect([days[1], days[31]]).toEqual(['10-29', '11-28']);
+      // search opened nothing in the period (its open incident is older), billing nothing at all.
+      expect(rows.map(r => within(r).getByRole('rowheader').textContent)).toEqual(['partners', 'profiles']);
+      const profiles = within(rows[1]).getAllByRole('cell');
+      expect(profiles).toHaveLength(31);
+      // 26 November is the 29th day, 27 November the 30th.
+      expect(profiles.map(td => td.textContent).filter(Boolean)).toEqual(['2', '1']);
+      expect(profiles[28]).toHaveAttribute('title', '2026-11-26: 2');
+      expect(profiles[29]).toHaveAttribute('title', '2026-11-27: 1');
+      expect(within(rows[0]).getByTitle('2026-11-20: 1')).toHaveTextContent('1');
+    });
+    // Every application of a large estate is listed, not only those of the report's first page.
+    it('lists the applications of every page of the report', async () => {
+      const [billing, partners, profiles, search] = f.incidentsReportApp.items;
+      const page = (items: typeof billing[], nextCursor: string | null) => ({
+        ...f.incidentsReportApp,
+        items,
+        page: { limit: 500, nextCursor },
+      });
+      server.use(
+        answer('/kpis/incidents', page([profiles, search], null), { groupBy: 'app', cursor: 'p2' }),
+        answer('/kpis/incidents', page([billing, partners], 'p2'), { groupBy: 'app' }),
+        answer('/kpis/incidents', f.incidentsReportTeam, { groupBy: 'team' }),
+      );
+      await renderWithApi(<RunPage />);
+      await screen.findByRole('columnheader', { name: 'Application' });
+      expect(rowsOf('Application').map(r => r[0])).toEqual(['profiles', 'search', 'partners', 'billing']);
       const heatmap = screen.getByRole('table', { name: 'incident heatmap' });
-      expect(within(heatmap).getByText('incidents unavailable')).toBeInTheDocument();
-      expect(screen.queryByText(/Could not load/)).not.toBeInTheDocument();
+      expect(within(heatmap).getAllByRole('rowheader').map(th => th.textContent)).toEqual(['partners', 'profiles']);
+    });
+    it('warns when the figures are stale', async () => {
+      const stale = { ...f.incidentsReportApp.freshness, lagSeconds: 3 * 3600 };
+      server.use(
+        answer('/kpis/incidents', { ...f.incidentsReportApp, freshness: stale }, { groupBy: 'app' }),
+        answer('/kpis/incidents', f.incidentsReportTeam, { groupBy: 'team' }),
+      );
+      await renderWithApi(<RunPage />);
+      await screen.findByRole('table', { name: 'incident heatmap' });
+      // The backlog by application and the heatmap read the stale answer; the team answer is 21 minutes old.
+      expect(screen.getAllByText(/Stale: figures are 3.0 h old \(as of 2026-11-28T08:00:00Z\)/)).toHaveLength(2);
     });
     it('says when no application is known', async () => {
-      server.use(answer('/risk/top', { ...f.riskTop, items: [] }));
+      server.use(answer('/kpis/incidents', { ...f.incidentsReportApp, items: [] }));
       await renderWithApi(<RunPage />);
       expect(await screen.findByText('No applications in the period')).toBeInTheDocument();
+      expect(await screen.findByText('No teams in the period')).toBeInTheDocument();
+      expect(screen.getByText('No incidents in the period')).toBeInTheDocument();
     });
-    it('shows an error panel when the API fails', async () => {
-      server.use(problem('/risk/top', 500, 'Internal error', 'boom'));
+    it('shows an error panel per widget when the API fails', async () => {
+      server.use(problem('/kpis/incidents', 500, 'Internal error', 'boom'));
       await renderWithApi(<RunPage />);
-      expect((await screen.findAllByText(/Could not load/)).length).toBe(2);
+      expect(await screen.findByText(/Could not load teams/)).toBeInTheDocument();
+      expect(screen.getAllByText(/Could not load (applications|incidents)/)).toHaveLength(2);
     });
   });
 });

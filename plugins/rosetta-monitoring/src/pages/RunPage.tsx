@@ -1,34 +1,33 @@
-
 import { Table, TableColumn } from '@backstage/core-components';
+import type { KpiWindow } from '../api/types';
 import { useMonitoringData } from '../components/common/useMonitoringData';
 import { Widget } from '../components/common/WidgetState';
-import { detailOf } from '../components/common/problems';
-import { NONE } from '../components/common/format';
-import { AppIncidents, backlogOf, BacklogRow, heatmapOf } from './runFigures';
+import { hours } from '../components/common/format';
+import { backlogOf, BacklogRow, heatmapOf } from './runFigures';
 
-const UNAVAILABLE = { color: '#b06000' };
+/** The run view's period: the heatmap's days and the incidents counted. */
+const WINDOW: KpiWindow = { period: 'last_30d' };
 
-/** A count column; "–" for an application whose incidents could not be read. */
-function figure(title: string, field: 'open' | 'openP1P2' | 'slaBreached' | 'total'): TableColumn<BacklogRow> {
-  return { title, field, render: r => r[field] ?? NONE };
+function figure(title: string, field: 'open' | 'openP1P2' | 'slaBreaches' | 'opened'): TableColumn<BacklogRow> {
+  return { title, field, type: 'numeric' };
 }
 
-const COLUMNS: TableColumn<BacklogRow>[] = [
-  {
-    title: 'Application',
-    field: 'id',
-    render: r => (
-      <>
-        {r.id}
-        {r.unavailable && <div style={UNAVAILABLE}>incidents unavailable: {r.unavailable}</div>}
-      </>
-    ),
-  },
-  { title: 'Team', field: 'team' },
+const FIGURES: TableColumn<BacklogRow>[] = [
   figure('Open', 'open'),
   figure('Open P1/P2', 'openP1P2'),
-  figure('SLA breaches', 'slaBreached'),
-  figure('Incidents (30 days)', 'total'),
+  figure('SLA breaches', 'slaBreaches'),
+  figure('Incidents (30 days)', 'opened'),
+  { title: 'Mean time to restore', field: 'mttrMeanHours', type: 'numeric', render: r => hours(r.mttrMeanHours) },
+];
+const APP_COLUMNS: TableColumn<BacklogRow>[] = [
+  { title: 'Application', field: 'id' },
+  { title: 'Team', field: 'team' },
+  ...FIGURES,
+];
+const TEAM_COLUMNS: TableColumn<BacklogRow>[] = [
+  { title: 'Team', field: 'id' },
+  { title: 'Applications', field: 'applications', type: 'numeric' },
+  ...FIGURES,
 ];
 
 function shade(n: number, max: number): string {
@@ -36,37 +35,37 @@ function shade(n: number, max: number): string {
   return `rgba(198, 40, 40, ${0.2 + (0.8 * n) / Math.max(1, max)})`;
 }
 
-/** Run view: incident backlog by application and team, SLA breaches, incident heatmap. */
+/**
+ * Run view: incident backlog by application and team, SLA breaches, incident heatmap. One report by application
+ * (every page of it) feeds the backlog and the heatmap; one by team feeds the team table.
+ */
 export function RunPage() {
-  const state = useMonitoringData(async api => {
-    const risks = await api.getTopRisks(100);
-    // An application whose incidents cannot be read is marked on its row; the others are still shown.
-    const incidents = await Promise.all(
-      risks.items.map(
-        (app): Promise<AppIncidents> =>
-          api.getIncidents({ level: 'applications', id: app.appId }, 'all', 'last_30d').then(
-            l => l.items,
-            error => ({ unavailable: detailOf(error) }),
-          ),
-      ),
-    );
-    return { apps: risks.items, incidents, freshness: risks.freshness };
-  }, []);
+  const apps = useMonitoringData(api => api.getIncidentsReport('app', WINDOW), []);
+  const teams = useMonitoringData(api => api.getIncidentsReport('team', WINDOW), []);
   return (
     <div style={{ display: 'grid', gap: 16 }}>
-      <Widget title="Incident backlog" what="applications" state={state} isEmpty={s => s.apps.length === 0} freshness={s => s.freshness}>
-        {s => (
+      <Widget title="Incident backlog by application" what="applications" state={apps} isEmpty={r => r.items.length === 0} freshness={r => r.freshness}>
+        {r => (
           <Table<BacklogRow>
             options={{ paging: false, search: false, padding: 'dense' }}
-            columns={COLUMNS}
-            data={backlogOf(s.apps, s.incidents)}
+            columns={APP_COLUMNS}
+            data={backlogOf(r.items)}
           />
         )}
       </Widget>
-      <Widget title="Incident heatmap (opened per day)" what="incidents" state={state} isEmpty={s => s.incidents.every(l => Array.isArray(l) && l.length === 0)}>
-        {s => {
-          const map = heatmapOf(s.apps, s.incidents);
-          const max = Math.max(0, ...map.rows.flatMap(r => r.counts ?? []));
+      <Widget title="Incident backlog by team" what="teams" state={teams} isEmpty={r => r.items.length === 0} freshness={r => r.freshness}>
+        {r => (
+          <Table<BacklogRow>
+            options={{ paging: false, search: false, padding: 'dense' }}
+            columns={TEAM_COLUMNS}
+            data={backlogOf(r.items)}
+          />
+        )}
+      </Widget>
+      <Widget title="Incident heatmap (opened per day)" what="incidents" state={apps} isEmpty={r => r.items.every(row => row.opened === 0)} freshness={r => r.freshness}>
+        {r => {
+          const map = heatmapOf(r.items);
+          const max = Math.max(0, ...map.rows.flatMap(row => row.counts));
           return (
             <table aria-label="incident heatmap" style={{ borderCollapse: 'collapse' }}>
               <thead>
@@ -78,20 +77,14 @@ export function RunPage() {
                 </tr>
               </thead>
               <tbody>
-                {map.rows.map(r => (
-                  <tr key={r.app}>
-                    <th style={{ textAlign: 'left', paddingRight: 8 }}>{r.app}</th>
-                    {r.counts ? (
-                      r.counts.map((n, i) => (
-                        <td key={map.days[i]} title={`${n}`} style={{ background: shade(n, max), width: 24, height: 20, textAlign: 'center', border: '1px solid #eee' }}>
-                          {n || ''}
-                        </td>
-                      ))
-                    ) : (
-                      <td colSpan={Math.max(1, map.days.length)} style={UNAVAILABLE}>
-                        incidents unavailable
+                {map.rows.map(row => (
+                  <tr key={row.app}>
+                    <th scope="row" style={{ textAlign: 'left', paddingRight: 8 }}>{row.app}</th>
+                    {row.counts.map((n, i) => (
+                      <td key={map.days[i]} title={`${map.days[i]}: ${n}`} style={{ background: shade(n, max), width: 24, height: 20, textAlign: 'center', border: '1px solid #eee' }}>
+                        {n || ''}
                       </td>
-                    )}
+                    ))}
                   </tr>
                 ))}
               </tbody>

@@ -1,55 +1,48 @@
-import type { Incident, RiskRow } from '../api/types';
-
-/** One application's incidents, or why they could not be read. */
-export type AppIncidents = Incident[] | { unavailable: string };
+import type { IncidentsRow } from '../api/types';
 
 export interface BacklogRow {
   id: string;
+  /** The application's team ("–" for a team row). */
   team: string;
-  /** Why the application's incidents could not be read; its figures are then null. */
-  unavailable?: string;
-  open: number | null;
-  openP1P2: number | null;
-  slaBreached: number | null;
-  total: number | null;
+  /** The applications a row sums: 1 for an application. */
+  applications: number;
+  open: number;
+  openP1P2: number;
+  slaBreaches: number;
+  opened: number;
+  mttrMeanHours: number | null;
 }
 
-/** Open-incident backlog per application, with SLA breaches, from each application's incidents. */
-export function backlogOf(apps: RiskRow[], incidents: AppIncidents[]): BacklogRow[] {
-  return apps.map((app, i) => {
-    const items = incidents[i];
-    const id = app.appName ?? app.appId;
-    const team = app.team ?? '–';
-    if (!Array.isArray(items)) {
-      return { id, team, unavailable: items.unavailable, open: null, openP1P2: null, slaBreached: null, total: null };
-    }
-    const open = items.filter(x => x.isOpen);
-    return {
-      id,
-      team,
-      open: open.length,
-      openP1P2: open.filter(x => (x.priority ?? 5) <= 2).length,
-      slaBreached: items.filter(x => x.slaBreached).length,
-      total: items.length,
-    };
-  });
+/** The backlog table's rows, the largest backlog first: open P1/P2, then open, then opened in the period. */
+export function backlogOf(rows: IncidentsRow[]): BacklogRow[] {
+  return rows
+    .map(r => ({
+      id: r.id,
+      team: r.team ?? '–',
+      applications: r.applications,
+      open: r.openEndOfPeriod,
+      openP1P2: r.openP1P2EndOfPeriod,
+      slaBreaches: r.slaBreaches,
+      opened: r.opened,
+      mttrMeanHours: r.mttrMeanHours ?? null,
+    }))
+    .sort(
+      (a, b) =>
+        b.openP1P2 - a.openP1P2 || b.open - a.open || b.opened - a.opened || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+    );
 }
 
-/** Incidents opened per application and day: the heatmap's cells (null for an application that could not be read). */
-export function heatmapOf(
-  apps: RiskRow[],
-  incidents: AppIncidents[],
-): { days: string[]; rows: { app: string; counts: number[] | null }[] } {
-  const read = incidents.filter((items): items is Incident[] => Array.isArray(items));
-  const days = Array.from(
-    new Set(read.flat().map(x => x.openedAt?.slice(0, 10)).filter((d): d is string => !!d)),
-  ).sort();
-  const rows = apps.map((app, i) => {
-    const items = incidents[i];
-    return {
-      app: app.appName ?? app.appId,
-      counts: Array.isArray(items) ? days.map(day => items.filter(x => x.openedAt?.startsWith(day)).length) : null,
-    };
-  });
-  return { days, rows };
+/**
+ * The heatmap's cells: every day of the period (as the report gives them, zero-filled) and, for each application
+ * that opened at least one incident in it, its incidents opened per day.
+ */
+export function heatmapOf(rows: IncidentsRow[]): { days: string[]; rows: { app: string; counts: number[] }[] } {
+  const days = Array.from(new Set(rows.flatMap(r => r.days.map(d => d.day)))).sort();
+  const cells = rows
+    .filter(r => r.opened > 0)
+    .map(r => {
+      const opened = new Map(r.days.map(d => [d.day, d.opened]));
+      return { app: r.id, counts: days.map(day => opened.get(day) ?? 0) };
+    });
+  return { days, rows: cells };
 }

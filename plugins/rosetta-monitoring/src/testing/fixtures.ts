@@ -1,3 +1,5 @@
+import type { IncidentsReport, IncidentsRow } from '../api/types';
+
 // Answers recorded from the demo estate's API (seed 42, 4 applications, 10 days).
 export { default as summaryProfiles } from '../__fixtures__/summary-profiles.json';
 export { default as summaryBillingApi } from '../__fixtures__/summary-billing-api.json';
@@ -12,3 +14,91 @@ export { default as overview } from '../__fixtures__/overview.json';
 export { default as doraGroup } from '../__fixtures__/dora-group.json';
 export { default as doraApp } from '../__fixtures__/dora-app.json';
 export { default as riskTop } from '../__fixtures__/risk-top.json';
+
+/** The 31 days of last_30d ending 2026-11-28 08:00 UTC, summed by whole days: 29 October to 28 November. */
+const RUN_DAYS = Array.from({ length: 31 }, (_, i) => new Date(Date.UTC(2026, 9, 29 + i)).toISOString().slice(0, 10));
+
+function incidentsRow(
+  id: string,
+  team: string | null,
+  applications: number,
+  figures: Omit<IncidentsRow, 'id' | 'team' | 'applications' | 'days'>,
+  opened: Record<string, number>,
+): IncidentsRow {
+  return { id, team, applications, ...figures, days: RUN_DAYS.map(day => ({ day, opened: opened[day] ?? 0 })) };
+}
+
+function incidentsReport(groupBy: string, items: IncidentsRow[]): IncidentsReport {
+  return {
+    generatedAt: '2026-11-28T08:20:45Z',
+    freshness: {
+      asOf: '2026-11-28T08:00:00Z',
+      builtAt: '2026-11-28T08:11:26Z',
+      buildRunId: '20261128T081126Z-7aad24cf',
+      mappingVersion: 1,
+      lagSeconds: 1245,
+    },
+    groupBy,
+    environment: 'production',
+    period: { name: 'last_30d', start: '2026-10-29T00:00:00Z', end: '2026-11-28T08:00:00Z' },
+    items,
+    page: { limit: 500, nextCursor: null },
+  };
+}
+
+/*
+ * The run view's incidents report, made by hand over last_30d:
+ *   profiles (team-egret): on 26 November a P1 (its SLA breached, still open) and a P3 restored after 1 h; on the
+ *     27th a P3 restored after 2 h. Opened 3, one P1/P2, restored 2 in a mean 1.5 h, 1 open (a P1/P2) at the end.
+ *   search (team-egret): a P3 opened on 1 October, before the period, still open: opened 0, 1 open at the end.
+ *   partners (team-heron): a P2 on 20 November restored after 3 h.
+ *   billing (team-heron): no incident.
+ */
+export const incidentsReportApp = incidentsReport('app', [
+  incidentsRow(
+    'billing',
+    'team-heron',
+    1,
+    { opened: 0, openedP1P2: 0, restored: 0, slaBreaches: 0, openEndOfPeriod: 0, openP1P2EndOfPeriod: 0, mttrMeanHours: null },
+    {},
+  ),
+  incidentsRow(
+    'partners',
+    'team-heron',
+    1,
+    { opened: 1, openedP1P2: 1, restored: 1, slaBreaches: 0, openEndOfPeriod: 0, openP1P2EndOfPeriod: 0, mttrMeanHours: 3 },
+    { '2026-11-20': 1 },
+  ),
+  incidentsRow(
+    'profiles',
+    'team-egret',
+    1,
+    { opened: 3, openedP1P2: 1, restored: 2, slaBreaches: 1, openEndOfPeriod: 1, openP1P2EndOfPeriod: 1, mttrMeanHours: 1.5 },
+    { '2026-11-26': 2, '2026-11-27': 1 },
+  ),
+  incidentsRow(
+    'search',
+    'team-egret',
+    1,
+    { opened: 0, openedP1P2: 0, restored: 0, slaBreaches: 0, openEndOfPeriod: 1, openP1P2EndOfPeriod: 0, mttrMeanHours: null },
+    {},
+  ),
+]);
+
+/** The same incidents by team: team-egret sums profiles and search, team-heron partners and billing. */
+export const incidentsReportTeam = incidentsReport('team', [
+  incidentsRow(
+    'team-egret',
+    null,
+    2,
+    { opened: 3, openedP1P2: 1, restored: 2, slaBreaches: 1, openEndOfPeriod: 2, openP1P2EndOfPeriod: 1, mttrMeanHours: 1.5 },
+    { '2026-11-26': 2, '2026-11-27': 1 },
+  ),
+  incidentsRow(
+    'team-heron',
+    null,
+    2,
+    { opened: 1, openedP1P2: 1, restored: 1, slaBreaches: 0, openEndOfPeriod: 0, openP1P2EndOfPeriod: 0, mttrMeanHours: 3 },
+    { '2026-11-20': 1 },
+  ),
+]);
