@@ -443,6 +443,7 @@ class IncidentDay(ApiModel):
 
 class IncidentsRow(ApiModel):
     id: str = Field(description="Application, team, group or domain id.")
+    name: str | None = Field(default=None, description="The application's name in the mapping (application rows only).")
     team: str | None = Field(default=None, description="The application's team (application rows only).")
     applications: int = Field(description="Applications summed: 1 for an application row.")
     opened: int = Field(description="Incidents opened in the period (cancelled ones left out).")

@@ -12,6 +12,7 @@ from functions.api.deps import (
     CursorParam,
     Environment,
     Limit,
+    Mart,
     MartDep,
     anchor,
     decode_cursor,
@@ -186,9 +187,21 @@ def kpis_incidents(
         group_by=group_by,
         environment=environment,
         period=PeriodOut(name=p.name, start=p.start, end=p.end),
-        items=[IncidentsRow.model_validate(r) for r in rows[:limit]],
+        items=[
+            IncidentsRow.model_validate(
+                r | {"name": _app_name(mart, r["id"], environment) if group_by == "app" else None}
+            )
+            for r in rows[:limit]
+        ],
         page=Page(limit=limit, next_cursor=queries_cursor(rows, limit)),
     )
+
+
+def _app_name(mart: Mart, app_id: str, environment: str) -> str | None:
+    """An application's name in the mapping: its entry in the environment, else in production."""
+    directory = mart.snap.directory
+    entry = directory.entry(app_id, environment) or directory.entry(app_id, "production")
+    return entry.name if entry else None
 
 
 @router.get("/risk/top", response_model=RiskReport, summary="The riskiest applications")

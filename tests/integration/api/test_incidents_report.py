@@ -10,7 +10,7 @@ and two more incidents, so that every application and rollup has something to su
     INC4  quiet   P2  opened 19th 14:00, resolved 19th 18:00 (4 h)
     INC5  broken  P3  opened 20th 08:00, still open
 
-shop is team t1, group g1, domain d1; quiet is t2, g1, d1; broken is t2, no group, d2.
+shop ("Shop" in the mapping) is team t1, group g1, domain d1; quiet is t2, g1, d1; broken is t2, no group, d2.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 
 from functions.api.main import create_app
 from lakehouse.aggregates.build import build
+from lakehouse.mappings import MappingStore
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
@@ -37,6 +38,9 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     settings = Settings(lake_url=str(root / "lake"), duckdb_temp_directory=root / "duckdb")
     lake = Lake.from_settings(settings)
     write_estate(lake)
+    # shop's entry with a display name, as a Backstage System's title gives one.
+    shop = {"entity_id": "shop", "kind": "application", "name": "Shop", "team": "t1", "group": "g1", "domain": "d1"}
+    MappingStore(lake).apply([shop], actor="test")
     incidents = get_dataset("servicenow/incidents")
     lake.write_days(
         incidents,
@@ -104,6 +108,8 @@ def test_an_application_over_a_named_period(client: TestClient) -> None:
     assert figures(rows_["quiet"]) == (1, 1, 1, 0, 0, 0, 4.0)
     assert figures(rows_["broken"]) == (1, 0, 0, 0, 1, 0, None)
     assert rows_["broken"]["team"] == "t2"
+    # Application rows carry the mapping's name where it gives one.
+    assert (shop["name"], rows_["quiet"]["name"]) == ("Shop", None)
 
 
 def test_a_team_sums_its_applications(client: TestClient) -> None:
@@ -113,7 +119,7 @@ def test_a_team_sums_its_applications(client: TestClient) -> None:
     rows_ = by_id(get(client, "period=last_30d&groupBy=team"))
     assert list(rows_) == ["t1", "t2"]
     assert figures(rows_["t1"]) == (3, 2, 2, 1, 1, 1, 1.5)
-    assert (rows_["t2"]["applications"], rows_["t2"]["team"]) == (2, None)
+    assert (rows_["t2"]["applications"], rows_["t2"]["team"], rows_["t2"]["name"]) == (2, None, None)
     assert figures(rows_["t2"]) == (2, 1, 1, 0, 1, 0, 4.0)
 
 

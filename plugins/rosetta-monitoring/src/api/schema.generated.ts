@@ -862,6 +862,11 @@ export interface components {
              */
             mttrMeanHours: number | null;
             /**
+             * Name
+             * @description The application's name in the mapping (application rows only).
+             */
+            name?: string | null;
+            /**
              * Openendofperiod
              * @description The backlog at the end of the period's last day: opened before its end and not restored.
              */

@@ -131,10 +131,10 @@ describe('pages', () => {
       await renderWithApi(<RunPage />);
       await screen.findByRole('columnheader', { name: 'Application' });
       await screen.findByRole('columnheader', { name: 'Applications' });
-      // The largest backlog first: profiles has a P1 open, search a P3 open (opened before the period),
+      // The largest backlog first, by name where the mapping gives one: profiles has a P1 open, search a P3 open (opened before the period),
       // partners none open but one opened; billing nothing.
       expect(rowsOf('Application')).toEqual([
-        ['profiles', 'team-egret', '1', '1', '1', '3', '1.5 h'],
+        ['Profiles', 'team-egret', '1', '1', '1', '3', '1.5 h'],
         ['search', 'team-egret', '1', '0', '0', '0', '–'],
         ['partners', 'team-heron', '0', '0', '0', '1', '3.0 h'],
         ['billing', 'team-heron', '0', '0', '0', '0', '–'],
@@ -163,7 +163,7 @@ describe('pages', () => {
       expect(days).toHaveLength(32);
       expect([days[1], days[31]]).toEqual(['10-29', '11-28']);
       // search opened nothing in the period (its open incident is older), billing nothing at all.
-      expect(rows.map(r => within(r).getByRole('rowheader').textContent)).toEqual(['partners', 'profiles']);
+      expect(rows.map(r => within(r).getByRole('rowheader').textContent)).toEqual(['partners', 'Profiles']);
       const profiles = within(rows[1]).getAllByRole('cell');
       expect(profiles).toHaveLength(31);
       // 26 November is the 29th day, 27 November the 30th.
@@ -187,9 +187,9 @@ describe('pages', () => {
       );
       await renderWithApi(<RunPage />);
       await screen.findByRole('columnheader', { name: 'Application' });
-      expect(rowsOf('Application').map(r => r[0])).toEqual(['profiles', 'search', 'partners', 'billing']);
+      expect(rowsOf('Application').map(r => r[0])).toEqual(['Profiles', 'search', 'partners', 'billing']);
       const heatmap = screen.getByRole('table', { name: 'incident heatmap' });
-      expect(within(heatmap).getAllByRole('rowheader').map(th => th.textContent)).toEqual(['partners', 'profiles']);
+      expect(within(heatmap).getAllByRole('rowheader').map(th => th.textContent)).toEqual(['partners', 'Profiles']);
     });
     it('warns when the figures are stale', async () => {
       const stale = { ...f.incidentsReportApp.freshness, lagSeconds: 3 * 3600 };

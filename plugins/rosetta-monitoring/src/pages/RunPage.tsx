@@ -20,7 +20,7 @@ const FIGURES: TableColumn<BacklogRow>[] = [
   { title: 'Mean time to restore', field: 'mttrMeanHours', type: 'numeric', render: r => hours(r.mttrMeanHours) },
 ];
 const APP_COLUMNS: TableColumn<BacklogRow>[] = [
-  { title: 'Application', field: 'id' },
+  { title: 'Application', field: 'name' },
   { title: 'Team', field: 'team' },
   ...FIGURES,
 ];
@@ -79,7 +79,7 @@ export function RunPage() {
               <tbody>
                 {map.rows.map(row => (
                   <tr key={row.app}>
-                    <th scope="row" style={{ textAlign: 'left', paddingRight: 8 }}>{row.app}</th>
+                    <th scope="row" style={{ textAlign: 'left', paddingRight: 8 }}>{row.name}</th>
                     {row.counts.map((n, i) => (
                       <td key={map.days[i]} title={`${map.days[i]}: ${n}`} style={{ background: shade(n, max), width: 24, height: 20, textAlign: 'center', border: '1px solid #eee' }}>
                         {n || ''}

@@ -2,6 +2,8 @@ import type { IncidentsRow } from '../api/types';
 
 export interface BacklogRow {
   id: string;
+  /** The application's name in the mapping, else its id (a team row: the team). */
+  name: string;
   /** The application's team ("–" for a team row). */
   team: string;
   /** The applications a row sums: 1 for an application. */
@@ -18,6 +20,7 @@ export function backlogOf(rows: IncidentsRow[]): BacklogRow[] {
   return rows
     .map(r => ({
       id: r.id,
+      name: r.name ?? r.id,
       team: r.team ?? '–',
       applications: r.applications,
       open: r.openEndOfPeriod,
@@ -36,13 +39,16 @@ export function backlogOf(rows: IncidentsRow[]): BacklogRow[] {
  * The heatmap's cells: every day of the period (as the report gives them, zero-filled) and, for each application
  * that opened at least one incident in it, its incidents opened per day.
  */
-export function heatmapOf(rows: IncidentsRow[]): { days: string[]; rows: { app: string; counts: number[] }[] } {
+export function heatmapOf(rows: IncidentsRow[]): {
+  days: string[];
+  rows: { app: string; name: string; counts: number[] }[];
+} {
   const days = Array.from(new Set(rows.flatMap(r => r.days.map(d => d.day)))).sort();
   const cells = rows
     .filter(r => r.opened > 0)
     .map(r => {
       const opened = new Map(r.days.map(d => [d.day, d.opened]));
-      return { app: r.id, counts: days.map(day => opened.get(day) ?? 0) };
+      return { app: r.id, name: r.name ?? r.id, counts: days.map(day => opened.get(day) ?? 0) };
     });
   return { days, rows: cells };
 }

@@ -48,7 +48,7 @@ function incidentsReport(groupBy: string, items: IncidentsRow[]): IncidentsRepor
 
 /*
  * The run view's incidents report, made by hand over last_30d:
- *   profiles (team-egret): on 26 November a P1 (its SLA breached, still open) and a P3 restored after 1 h; on the
+ *   profiles ('Profiles' in the mapping, team-egret): on 26 November a P1 (its SLA breached, still open) and a P3 restored after 1 h; on the
  *     27th a P3 restored after 2 h. Opened 3, one P1/P2, restored 2 in a mean 1.5 h, 1 open (a P1/P2) at the end.
  *   search (team-egret): a P3 opened on 1 October, before the period, still open: opened 0, 1 open at the end.
  *   partners (team-heron): a P2 on 20 November restored after 3 h.
@@ -69,13 +69,16 @@ export const incidentsReportApp = incidentsReport('app', [
     { opened: 1, openedP1P2: 1, restored: 1, slaBreaches: 0, openEndOfPeriod: 0, openP1P2EndOfPeriod: 0, mttrMeanHours: 3 },
     { '2026-11-20': 1 },
   ),
-  incidentsRow(
-    'profiles',
-    'team-egret',
-    1,
-    { opened: 3, openedP1P2: 1, restored: 2, slaBreaches: 1, openEndOfPeriod: 1, openP1P2EndOfPeriod: 1, mttrMeanHours: 1.5 },
-    { '2026-11-26': 2, '2026-11-27': 1 },
-  ),
+  {
+    ...incidentsRow(
+      'profiles',
+      'team-egret',
+      1,
+      { opened: 3, openedP1P2: 1, restored: 2, slaBreaches: 1, openEndOfPeriod: 1, openP1P2EndOfPeriod: 1, mttrMeanHours: 1.5 },
+      { '2026-11-26': 2, '2026-11-27': 1 },
+    ),
+    name: 'Profiles',
+  },
   incidentsRow(
     'search',
     'team-egret',
