@@ -1,4 +1,5 @@
-"""Static checks of infra/: Terraform parses, named handlers exist, module conventions hold, Glue tables are current."""
+"""Static checks of infra/: Terraform parses, named handlers exist, module conventions hold, the API function gets
+what it reads, Glue tables are current."""
 
 from __future__ import annotations
 
@@ -269,6 +270,53 @@ def check_references(report: Report, parsed: dict[Path, dict[str, Any]]) -> None
         report.fail(f"{rel(example)} is missing")
 
 
+# What the API function must be given (functions.tf, local.source_environment.api), and why.
+API_ENVIRONMENT = {
+    "ROSETTA_API_TRUST_GATEWAY_AUTHORIZER": "callers are authenticated by the API Gateway JWT authorizer",
+    "ROSETTA_API_ADMIN_SCOPE": "the scope the gateway requires on admin routes makes a caller admin",
+}
+
+
+def source_environment(parsed: dict[Path, dict[str, Any]], function: str) -> dict[str, Any] | None:
+    """locals.source_environment[function] of the root module, or None."""
+    for path, document in parsed.items():
+        if path.parent != TERRAFORM or path.suffix != ".tf":
+            continue
+        for block in document.get("locals", []):
+            environments = unwrap(block.get("source_environment"))
+            if isinstance(environments, dict):
+                found = unwrap(environments.get(function))
+                return found if isinstance(found, dict) else None
+    return None
+
+
+def module_argument(parsed: dict[Path, dict[str, Any]], module: str, argument: str) -> Any:
+    for path, document in parsed.items():
+        if path.parent == TERRAFORM:
+            for name, body in blocks(document, "module"):
+                if name == module:
+                    return unwrap(body.get(argument))
+    return None
+
+
+def check_api_environment(report: Report, parsed: dict[Path, dict[str, Any]]) -> None:
+    """The API function gets the settings its routes read, and the admin scope the gateway checks."""
+    environment = source_environment(parsed, "api")
+    if environment is None:
+        report.fail("functions.tf: no local.source_environment.api")
+        return
+    for name, why in API_ENVIRONMENT.items():
+        if name not in environment:
+            report.fail(f"functions.tf: the api function is not given {name} ({why})")
+    gateway_scope = module_argument(parsed, "api", "admin_scope")
+    function_scope = environment.get("ROSETTA_API_ADMIN_SCOPE")
+    if function_scope is not None and function_scope != gateway_scope:
+        report.fail(
+            f"functions.tf: ROSETTA_API_ADMIN_SCOPE is {function_scope!r}, "
+            f"but module.api checks the admin scope {gateway_scope!r}"
+        )
+
+
 def check_glue_tables(report: Report, python: Path | None) -> None:
     """The committed Glue table file equals what infra/glue_tables.py generates now."""
     if python is None:
@@ -317,6 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     report.note(f"handlers named: {', '.join(sorted(handlers))}")
     check_conventions(report, parsed)
     check_references(report, parsed)
+    check_api_environment(report, parsed)
     check_glue_tables(report, python)
 
     for note in report.notes:

@@ -113,7 +113,9 @@ def _jwt_principal(token: str, settings: ApiSettings) -> Principal:
 def _gateway_principal(request: Request, settings: ApiSettings) -> Principal | None:
     """Claims from API Gateway's authorizer (HTTP API v2 `jwt.claims` or `lambda`; REST v1 `claims` or context).
 
-    Roles are read from the claim the settings name, as for a bearer token the API verifies itself."""
+    The gateway admits a caller only with a valid token, and lets it through to admin routes only with the admin
+    scope: so an admitted caller may read, and the admin scope (`scope`, space-separated, or `scp`) or the admin
+    role in the claim the settings name makes it admin."""
     event = request.scope.get("aws.event")
     if not isinstance(event, dict):
         return None
@@ -121,7 +123,10 @@ def _gateway_principal(request: Request, settings: ApiSettings) -> Principal | N
     claims = _gateway_claims(authorizer) if isinstance(authorizer, dict) else None
     if not isinstance(claims, dict) or not claims.get("sub"):
         return None
-    return Principal(str(claims["sub"]), _roles(claims, settings.jwt_roles_claim), "gateway")
+    roles = {"reader"} | _roles(claims, settings.jwt_roles_claim)
+    if settings.admin_scope and settings.admin_scope in _scopes(claims):
+        roles.add("admin")
+    return Principal(str(claims["sub"]), frozenset(roles), "gateway")
 
 
 def _gateway_claims(authorizer: dict[str, Any]) -> Any:
@@ -132,18 +137,25 @@ def _gateway_claims(authorizer: dict[str, Any]) -> Any:
     return claims
 
 
+def _scopes(claims: dict[str, Any]) -> set[str]:
+    """OAuth scopes of the token: `scope` (RFC 8693, space-separated) and `scp` (a list or a string)."""
+    return set(_items(claims.get("scope"))) | set(_items(claims.get("scp")))
+
+
+def _items(value: Any) -> list[str]:
+    if isinstance(value, str):
+        # Gateways flatten arrays to "[a b]" or "a,b".
+        return value.strip("[]").replace(",", " ").split()
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return []
+
+
 def _roles(claims: dict[str, Any], path: str) -> frozenset[str]:
     value: Any = claims
     for part in path.split("."):
         value = value.get(part) if isinstance(value, dict) else None
-    if isinstance(value, str):
-        # Gateways flatten arrays to "[a b]" or "a,b".
-        items = value.strip("[]").replace(",", " ").split()
-    elif isinstance(value, list):
-        items = [str(v) for v in value]
-    else:
-        items = []
-    roles = {r for r in items if r in ROLES}
+    roles = {r for r in _items(value) if r in ROLES}
     if "admin" in roles:
         roles.add("reader")
     return frozenset(roles)

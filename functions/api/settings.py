@@ -40,7 +40,13 @@ class ApiSettings(BaseSettings):
     jwt_leeway_s: int = Field(default=30, ge=0, le=300)
     trust_gateway_authorizer: bool = Field(
         default=False,
-        description="In AWS, accept the claims API Gateway's JWT/Lambda authorizer already verified.",
+        description="In AWS, accept the claims API Gateway's JWT/Lambda authorizer already verified: a caller it "
+        "admitted may read, and the admin scope or the admin role makes it admin.",
+    )
+    admin_scope: str | None = Field(
+        default="rosetta/admin",
+        description="Behind a trusted gateway, the OAuth scope (scope/scp claim) that makes a caller admin, as the "
+        "gateway requires it on admin routes.",
     )
     cors_origins: list[str] = Field(default_factory=list, description='e.g. ["https://backstage.example.org"]')
 

@@ -132,6 +132,7 @@ locals {
       ROSETTA_API_TRUST_GATEWAY_AUTHORIZER = "true"
       ROSETTA_API_JWT_ISSUER               = var.jwt_issuer
       ROSETTA_API_JWT_AUDIENCE             = try(var.jwt_audience[0], null)
+      ROSETTA_API_ADMIN_SCOPE              = var.admin_scope
       ROSETTA_API_TRIGGER_MODE             = "lambda"
       ROSETTA_API_TRIGGER_FUNCTIONS = jsonencode(merge(
         { build = local.function_names.build_aggregates },

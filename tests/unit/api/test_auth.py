@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.requests import Request
 
-from functions.api.auth import authenticate, key_digest, require_admin_role
+from functions.api.auth import authenticate, key_digest, require_admin_role, require_reader
 from functions.api.problems import Problem
 from functions.api.settings import ApiKey, ApiSettings
 
@@ -126,9 +126,60 @@ def test_gateway_claims_use_the_configured_roles_claim() -> None:
     event = {"requestContext": {"authorizer": {"jwt": {"claims": {"sub": "alice", "cognito:groups": "[admin]"}}}}}
     behind_gateway = authenticate(request({}, event), configured)
     assert behind_gateway.subject == "alice" and behind_gateway.is_admin, behind_gateway.roles
-    # The default claim no longer grants roles when the settings name another one.
+    # The default claim no longer grants the admin role when the settings name another one.
     elsewhere = {"requestContext": {"authorizer": {"jwt": {"claims": {"sub": "eve", "roles": "[admin]"}}}}}
-    assert not authenticate(request({}, elsewhere), configured).roles
+    assert authenticate(request({}, elsewhere), configured).roles == {"reader"}
+
+
+def gateway_event(claims: dict[str, Any]) -> dict[str, Any]:
+    """An HTTP API (v2) event as the JWT authorizer passes it on (infra/terraform/modules/api)."""
+    return {"requestContext": {"authorizer": {"jwt": {"claims": claims, "scopes": None}}}}
+
+
+def test_any_token_the_gateway_admits_may_read() -> None:
+    """Behind the gateway, which admits any valid token of the issuer and audience on reader routes, a token with
+    neither roles nor scopes reads the monitoring routes instead of getting 403 on every one of them."""
+    trusted = settings().model_copy(update={"trust_gateway_authorizer": True})
+    claims = {"sub": "backstage", "iss": "https://idp.example.org", "aud": "rosetta-monitoring"}
+    who = authenticate(request({}, gateway_event(claims)), trusted)
+    require_reader(who)
+    assert who.subject == "backstage" and not who.is_admin
+    with pytest.raises(Problem) as denied:
+        require_admin_role(who)
+    assert denied.value.status == 403
+
+
+@pytest.mark.parametrize(
+    "scopes",
+    [
+        {"scope": "openid rosetta/admin"},
+        {"scp": ["openid", "rosetta/admin"]},
+        {"scp": "[openid rosetta/admin]"},  # a list claim as the HTTP API authorizer flattens it
+    ],
+)
+def test_gateway_admin_scope_makes_an_admin(scopes: dict[str, Any]) -> None:
+    """A token with the admin scope, which the gateway lets through to /monitoring/admin/*, is admin there instead
+    of getting 403; another scope is not."""
+    trusted = settings().model_copy(update={"trust_gateway_authorizer": True})
+    who = authenticate(request({}, gateway_event({"sub": "ops"} | scopes)), trusted)
+    require_admin_role(who)
+    require_reader(who)
+    assert who.method == "gateway"
+    other = authenticate(request({}, gateway_event({"sub": "ops", "scope": "openid rosetta/read"})), trusted)
+    assert not other.is_admin
+    renamed = trusted.model_copy(update={"admin_scope": "monitoring.admin"})
+    assert not authenticate(request({}, gateway_event({"sub": "ops"} | scopes)), renamed).is_admin
+    assert authenticate(request({}, gateway_event({"sub": "ops", "scope": "monitoring.admin"})), renamed).is_admin
+
+
+def test_direct_bearer_tokens_still_need_roles() -> None:
+    """Without the gateway, the API checks bearer tokens itself: the roles claim decides, not the scopes."""
+    trusted = settings().model_copy(update={"trust_gateway_authorizer": True})
+    scoped = token(roles=[], scope="openid rosetta/admin")
+    who = authenticate(request({"Authorization": f"Bearer {scoped}"}), trusted)
+    assert who.method == "jwt" and not who.roles
+    with pytest.raises(Problem):
+        require_reader(who)
 
 
 def test_rest_api_lambda_authorizer_context_is_read() -> None:
