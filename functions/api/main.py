@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,9 +18,12 @@ from functions.api.mart import ServingMart
 from functions.api.models import Health
 from functions.api.routers import admin, sre, user
 from functions.api.settings import ApiSettings
+from lakehouse.errors import RosettaError
 from lakehouse.ingest.config import IngestSettings
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
+
+log = logging.getLogger("rosetta.api")
 
 VERSION = "1.0.0"
 DESCRIPTION = """Observability and delivery KPIs per application, component, team, group and domain, served from the
@@ -38,7 +42,7 @@ def create_app(
     """Everything is built here, from the environment unless given: nothing happens at import."""
     api = api or ApiSettings()
     settings = settings or Settings()
-    sources = sources or IngestSettings()
+    sources = sources or _live_sources()
     lake = Lake.from_settings(settings)
     live = LiveSources(api, sources)
     context = Context(
@@ -85,6 +89,18 @@ def create_app(
     app.include_router(sre.router)
     app.include_router(admin.router)
     return app
+
+
+def _live_sources() -> IngestSettings:
+    """Source settings for live mode, with the secrets given by reference (`*_SECRET_ARN`, `*_PARAMETER`) fetched
+    once, as the ingestion functions fetch them. A secret that cannot be read leaves live mode unconfigured (the
+    reason is logged, never the value) rather than keeping the API from serving the lake."""
+    sources = IngestSettings()
+    try:
+        return sources.resolved()
+    except RosettaError as exc:
+        log.warning("live mode runs without the source secrets: %s", exc)
+        return sources
 
 
 _handler: Any = None

@@ -14,6 +14,8 @@ from fastapi.testclient import TestClient
 
 from functions.api import main
 from functions.api.auth import key_digest
+from lakehouse.errors import RosettaError
+from lakehouse.ingest import config
 from lakehouse.settings import Settings
 from tests.integration.api.conftest import ADMIN, READ_ROUTES, READER, READER_KEY
 
@@ -147,6 +149,46 @@ def test_problems_through_lambda_are_plain_text(lambda_handler: Any) -> None:
 
 
 ADMIN_ROUTES = ["/monitoring/admin/batch-runs", "/monitoring/admin/mappings", "/monitoring/admin/config/sources"]
+
+
+def test_source_secrets_given_by_arn_are_fetched_once_at_start_up(
+    lambda_handler: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a source secret given by ARN (Terraform's source_secrets with "api" in its functions), live mode uses
+    the token from Secrets Manager instead of answering that ArgoCD is not configured."""
+    fetched: list[tuple[str, str | None]] = []
+
+    def fetch(name: str, arn: str | None, parameter: str | None) -> str:
+        fetched.append((name, arn))
+        return "token-from-secrets-manager"
+
+    monkeypatch.setattr(config, "_fetch_secret", fetch)
+    arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rosetta-argocd-token"
+    monkeypatch.setenv("ROSETTA_ARGOCD_URL", "https://argocd.example.org")
+    monkeypatch.setenv("ROSETTA_ARGOCD_TOKEN_SECRET_ARN", arn)
+    for _ in range(2):
+        assert lambda_handler(http_api_v2("/monitoring/health"), Context())["statusCode"] == 200
+    sources = main._handler.app.state.context.sources
+    assert sources.argocd_token is not None
+    assert sources.argocd_token.get_secret_value() == "token-from-secrets-manager"
+    assert fetched == [("argocd_token", arn)]
+
+
+def test_an_unreadable_source_secret_leaves_live_mode_off_not_the_api(
+    lambda_handler: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A secret the API cannot read (no value put yet) is logged; the API still serves the lake."""
+
+    def fail(name: str, arn: str | None, parameter: str | None) -> str:
+        raise RosettaError(f"{name}: the referenced secret is empty or not a string")
+
+    monkeypatch.setattr(config, "_fetch_secret", fail)
+    monkeypatch.setenv("ROSETTA_ARGOCD_TOKEN_SECRET_ARN", "arn:aws:secretsmanager:eu-west-1:1:secret:argocd")
+    with caplog.at_level(logging.WARNING, logger="rosetta.api"):
+        answer = lambda_handler(http_api_v2("/monitoring/health"), Context())
+    assert answer["statusCode"] == 200
+    assert main._handler.app.state.context.sources.argocd_token is None
+    assert any("argocd_token" in r.getMessage() for r in caplog.records)
 
 
 def test_every_route_needs_a_credential_and_admin_needs_the_role(
