@@ -274,20 +274,28 @@ def check_references(report: Report, parsed: dict[Path, dict[str, Any]]) -> None
 API_ENVIRONMENT = {
     "ROSETTA_API_TRUST_GATEWAY_AUTHORIZER": "callers are authenticated by the API Gateway JWT authorizer",
     "ROSETTA_API_ADMIN_SCOPE": "the scope the gateway requires on admin routes makes a caller admin",
+    "ROSETTA_ARGOCD_URL": "live deployments and config/sources call ArgoCD",
+    "ROSETTA_GITLAB_URL": "live deployments and config/sources call GitLab",
+    "ROSETTA_API_KIBANA_URL": "logs/link answers 503 without a Kibana URL",
 }
 
 
-def source_environment(parsed: dict[Path, dict[str, Any]], function: str) -> dict[str, Any] | None:
-    """locals.source_environment[function] of the root module, or None."""
+def source_environments(parsed: dict[Path, dict[str, Any]]) -> dict[str, Any] | None:
+    """locals.source_environment of the root module, or None."""
     for path, document in parsed.items():
         if path.parent != TERRAFORM or path.suffix != ".tf":
             continue
         for block in document.get("locals", []):
             environments = unwrap(block.get("source_environment"))
             if isinstance(environments, dict):
-                found = unwrap(environments.get(function))
-                return found if isinstance(found, dict) else None
+                return environments
     return None
+
+
+def source_environment(parsed: dict[Path, dict[str, Any]], function: str) -> dict[str, Any] | None:
+    """locals.source_environment[function] of the root module, or None."""
+    found = unwrap((source_environments(parsed) or {}).get(function))
+    return found if isinstance(found, dict) else None
 
 
 def module_argument(parsed: dict[Path, dict[str, Any]], module: str, argument: str) -> Any:
@@ -300,7 +308,8 @@ def module_argument(parsed: dict[Path, dict[str, Any]], module: str, argument: s
 
 
 def check_api_environment(report: Report, parsed: dict[Path, dict[str, Any]]) -> None:
-    """The API function gets the settings its routes read, and the admin scope the gateway checks."""
+    """The API function gets the settings its routes read and the admin scope the gateway checks; every source
+    setting a function is given is declared."""
     environment = source_environment(parsed, "api")
     if environment is None:
         report.fail("functions.tf: no local.source_environment.api")
@@ -308,6 +317,15 @@ def check_api_environment(report: Report, parsed: dict[Path, dict[str, Any]]) ->
     for name, why in API_ENVIRONMENT.items():
         if name not in environment:
             report.fail(f"functions.tf: the api function is not given {name} ({why})")
+    # Every var.sources.<field> a function is given is declared in the variable's object type.
+    declared = set(re.findall(r"'(\w+)': '\$\{optional", str(root_variables(parsed).get("sources", {}).get("type"))))
+    for function, body in (source_environments(parsed) or {}).items():
+        for name, value in (unwrap(body) or {}).items():
+            for field in re.findall(r"var\.sources\.(\w+)", str(value)):
+                if field not in declared:
+                    report.fail(
+                        f"functions.tf: {function} {name} reads var.sources.{field}, not declared in variables.tf"
+                    )
     gateway_scope = module_argument(parsed, "api", "admin_scope")
     function_scope = environment.get("ROSETTA_API_ADMIN_SCOPE")
     if function_scope is not None and function_scope != gateway_scope:

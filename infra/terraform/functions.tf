@@ -128,12 +128,16 @@ locals {
       ROSETTA_ELASTICSEARCH_USER = var.sources.elasticsearch_user
     }
     build_aggregates = {}
+    # Live mode reads the ArgoCD and GitLab URLs (their tokens: add "api" to source_secrets); logs/link, Kibana's.
     api = {
       ROSETTA_API_TRUST_GATEWAY_AUTHORIZER = "true"
       ROSETTA_API_JWT_ISSUER               = var.jwt_issuer
       ROSETTA_API_JWT_AUDIENCE             = try(var.jwt_audience[0], null)
       ROSETTA_API_ADMIN_SCOPE              = var.admin_scope
       ROSETTA_API_TRIGGER_MODE             = "lambda"
+      ROSETTA_ARGOCD_URL                   = var.sources.argocd_url
+      ROSETTA_GITLAB_URL                   = var.sources.gitlab_url
+      ROSETTA_API_KIBANA_URL               = var.sources.kibana_url
       ROSETTA_API_TRIGGER_FUNCTIONS = jsonencode(merge(
         { build = local.function_names.build_aggregates },
         { for key, spec in local.ingest : "ingest:${spec.source_name}" => local.function_names[key] },

@@ -167,7 +167,7 @@ variable "vpc_security_group_ids" {
 # --- sources ---------------------------------------------------------------------------------------
 
 variable "sources" {
-  description = "Non-secret source settings: base URLs and user names (secrets go to Secrets Manager)."
+  description = "Non-secret source settings: base URLs and user names (secrets go to Secrets Manager); kibana_url is where the API's logs links point."
   type = object({
     dynatrace_url      = optional(string)
     servicenow_url     = optional(string)
@@ -176,6 +176,7 @@ variable "sources" {
     gitlab_url         = optional(string)
     elasticsearch_url  = optional(string)
     elasticsearch_user = optional(string)
+    kibana_url         = optional(string)
   })
   default = {}
 }
