@@ -17,15 +17,21 @@ with latest as (
     qualify row_number() over (partition by sys_id order by sys_updated_on desc) = 1
 ),
 
--- One equality join per field (an `in (a, b)` join condition is evaluated as a nested loop over every pair).
-candidates as (
+-- One equality join per field (an `in (a, b)` join condition is evaluated as a nested loop over every pair). The
+-- CI's name is looked up only for incidents whose CI id is not mapped.
+by_ci_id as (
     select i.sys_id, p.entity_id, p.environment, 1 as match_rank
     from latest as i
     inner join ref_pivots as p on p.pivot_kind = 'servicenow_ci' and p.value = i.cmdb_ci_sys_id
+),
+
+candidates as (
+    select * from by_ci_id
     union all
     select i.sys_id, p.entity_id, p.environment, 2 as match_rank
     from latest as i
     inner join ref_pivots as p on p.pivot_kind = 'servicenow_ci_name' and p.value = i.cmdb_ci_name
+    anti join by_ci_id as c on i.sys_id = c.sys_id
     union all
     select i.sys_id, p.entity_id, p.environment, 3 as match_rank
     from latest as i

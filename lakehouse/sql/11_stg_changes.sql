@@ -13,15 +13,20 @@ with latest as (
     qualify row_number() over (partition by sys_id order by sys_updated_on desc) = 1
 ),
 
--- One equality join per field, as in stg_incidents.
-candidates as (
+-- One equality join per field, as in stg_incidents; the CI's name is looked up only when its id is not mapped.
+by_id as (
     select c.sys_id, p.entity_id, p.environment, 1 as match_rank
     from latest as c
     inner join ref_pivots as p on p.pivot_kind = 'servicenow_ci' and p.value = c.cmdb_ci_sys_id
+),
+
+candidates as (
+    select * from by_id
     union all
     select c.sys_id, p.entity_id, p.environment, 2 as match_rank
     from latest as c
     inner join ref_pivots as p on p.pivot_kind = 'servicenow_ci_name' and p.value = c.cmdb_ci_name
+    anti join by_id as i on c.sys_id = i.sys_id
 ),
 
 attribution as (
