@@ -196,24 +196,29 @@ class Lake:
         """Make every day from `first` on hold exactly its `rows`, for a dataset computed whole from that day (the
         deployment events): a row can move to another day between two computations (a deployment's finish time
         given again), and a merge would keep it in both. A day left without rows is removed. Rows before `first`
-        are merged as `write_days` does."""
+        are merged as `write_days` does.
+
+        Every day that keeps rows is written before any is removed: a run failing halfway leaves a moved row in
+        both its days (the next run mends that), never in neither."""
         conformed = dataset.conform(rows)
         days = partition_days(dataset, conformed) if conformed.num_rows else {}
         writes = [self.write_partition(dataset, day, part) for day, part in days.items() if day < first]
-        replaced = {day for day in days if day >= first} | {d for d in self.list_partitions(dataset) if d >= first}
-        for day in sorted(replaced):
+        emptied = [d for d in self.list_partitions(dataset) if d >= first and d not in days]
+        for day in sorted(d for d in days if d >= first):
             key = self.partition_key(dataset, day)
             before = self.read_partition(dataset, day)
-            rows_before = before.num_rows if before is not None else 0
-            part = days.get(day)
-            if part is None:
-                self.store.delete(key)
-                writes.append(PartitionWrite(dataset.id, day, 0, rows_before, 0, key))
-                continue
+            part = days[day]
             _check_day(dataset, day, part)
             merged = merge_rows(dataset, None, part)
             self.store.put(key, to_parquet(merged))
-            writes.append(PartitionWrite(dataset.id, day, part.num_rows, rows_before, merged.num_rows, key))
+            writes.append(
+                PartitionWrite(dataset.id, day, part.num_rows, before.num_rows if before else 0, merged.num_rows, key)
+            )
+        for day in emptied:
+            key = self.partition_key(dataset, day)
+            before = self.read_partition(dataset, day)
+            self.store.delete(key)
+            writes.append(PartitionWrite(dataset.id, day, 0, before.num_rows if before else 0, 0, key))
         return writes
 
     def read_partition(self, dataset: Dataset, day: date) -> pa.Table | None:

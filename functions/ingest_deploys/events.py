@@ -22,6 +22,10 @@ from lakehouse.schemas import get_dataset
 from lakehouse.storage import Lake
 
 EVENTS = "deploys/deployment_events"
+# What the events are computed from.
+HISTORY, OPERATIONS = "argocd/deployment_history", "argocd/sync_operations"
+DEPLOYMENTS, LINKS, MERGE_REQUESTS = "gitlab/deployments", "gitlab/deployment_merge_requests", "gitlab/merge_requests"
+INPUTS = (HISTORY, OPERATIONS, DEPLOYMENTS, LINKS, MERGE_REQUESTS)
 # History older than this is not read; events are rewritten whole from the day `REWRITE` before the window on.
 LOOKBACK = timedelta(days=120)
 REWRITE = timedelta(days=30)
@@ -37,7 +41,7 @@ def build_events(lake: Lake, since: datetime, entries: Iterable[MappingEntry]) -
             gitlab_env.setdefault(e.gitlab_project_id, set()).add(e.environment)
     first_day = (since - LOOKBACK).date()
     events: list[dict[str, Any]] = []
-    for row in _rows(lake, "argocd/deployment_history", first_day):
+    for row in _rows(lake, HISTORY, first_day):
         if row["app_name"] in argo_env:
             events.append(
                 _event(
@@ -52,7 +56,7 @@ def build_events(lake: Lake, since: datetime, entries: Iterable[MappingEntry]) -
                     "automated" if row["automated"] else row["initiated_by"],
                 )
             )
-    for row in _rows(lake, "argocd/sync_operations", first_day):
+    for row in _rows(lake, OPERATIONS, first_day):
         if row["app_name"] in argo_env and row["phase"] in FAILED_PHASES and row["finished_at"] is not None:
             events.append(
                 _event(
@@ -67,9 +71,9 @@ def build_events(lake: Lake, since: datetime, entries: Iterable[MappingEntry]) -
                     "automated" if row["automated"] else row["initiated_by"],
                 )
             )
-    linked = {row["deployment_id"] for row in _rows(lake, "gitlab/deployment_merge_requests", first_day)}
-    merged = _merge_commits(_rows(lake, "gitlab/merge_requests", first_day))
-    for row in _rows(lake, "gitlab/deployments", first_day):
+    linked = {row["deployment_id"] for row in _rows(lake, LINKS, first_day)}
+    merged = _merge_commits(_rows(lake, MERGE_REQUESTS, first_day))
+    for row in _rows(lake, DEPLOYMENTS, first_day):
         wanted = gitlab_env.get(row["project_id"], set())
         status = {"success": "succeeded", "failed": "failed"}.get(row["status"])
         if row["environment"] in wanted and status and row["finished_at"] is not None:

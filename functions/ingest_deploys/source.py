@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from functions.ingest_deploys import parse
 from functions.ingest_deploys.client import ArgoCDClient, GitLabClient
-from functions.ingest_deploys.events import EVENTS, build_events, whole_from
+from functions.ingest_deploys.events import EVENTS, INPUTS, build_events, whole_from
 from lakehouse.ingest.config import IngestSettings
 from lakehouse.ingest.mapping_pivots import argocd_apps, current_entries, gitlab_projects
 from lakehouse.ingest.run import Derived, Page, SourcePlan, Stream
@@ -118,7 +118,7 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
         def events(lake: Lake, run_window: Window) -> pa.Table:
             return build_events(lake, run_window.since, entries)
 
-        plan.derived.append(Derived(EVENTS, events, lambda run_window: whole_from(run_window.since)))
+        plan.derived.append(Derived(EVENTS, events, lambda run_window: whole_from(run_window.since), INPUTS))
     return plan
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from lakehouse.errors import RosettaError
+from lakehouse.errors import ConcurrentWriteError, RosettaError
 from lakehouse.ingest.client import SourceClient
 from lakehouse.ingest.records import ParseResult, Reject
 from lakehouse.ingest.window import DAY, Window
@@ -23,6 +23,8 @@ from lakehouse.storage import Lake, PartitionWrite
 
 Parser = Callable[[Any, Mapping[str, Any]], ParseResult]
 MAX_RAW_TEXT = 64_000
+# Computations of a derived dataset whose inputs another run keeps changing, before the run gives up.
+MAX_DERIVED_ATTEMPTS = 4
 COMBINE_EVERY_ROWS = 400_000
 
 
@@ -62,6 +64,8 @@ class Derived:
     build: Callable[[Lake, Window], pa.Table]
     # The first day the build computes whole for a window: from there its rows replace the lake's days.
     whole_from: Callable[[Window], date]
+    # The datasets it is computed from: when another run writes one of them meanwhile, it is computed again.
+    inputs: tuple[str, ...] = ()
 
 
 @dataclass
@@ -274,14 +278,34 @@ def _run_derived(
     record = runlog.start(plan.function, ds.source, ds.id, window=(window.since, window.until), trigger=trigger)
     o = DatasetOutcome(ds.id, record)
     try:
-        table = derived.build(lake, window)
-        o.writes = lake.replace_days(ds, table, derived.whole_from(window))
+        table = _build_derived(lake, derived, window, o)
     except Exception as exc:
         log.error("derived dataset failed", extra={"dataset": ds.id, "error": describe_error(exc)})
         runlog.finish(record, "failed", error=exc)
         return o
     _finish(runlog, o, table.num_rows, 0, advance, window, lake, log)
     return o
+
+
+def _build_derived(lake: Lake, derived: Derived, window: Window, o: DatasetOutcome) -> pa.Table:
+    """Compute and write the derived dataset until its inputs stood still the whole time: a run that read them
+    before another run wrote new rows would otherwise replace the other run's result with an older one."""
+    ds = get_dataset(derived.dataset)
+    written: dict[date, PartitionWrite] = {}
+    for _ in range(MAX_DERIVED_ATTEMPTS):
+        before = _versions(lake, derived.inputs)
+        table = derived.build(lake, window)
+        written |= {w.day: w for w in lake.replace_days(ds, table, derived.whole_from(window))}
+        o.writes = [written[d] for d in sorted(written)]
+        if _versions(lake, derived.inputs) == before:
+            return table
+    raise ConcurrentWriteError(
+        f"{ds.id}: its inputs changed while it was computed, {MAX_DERIVED_ATTEMPTS} times in a row; retry the run"
+    )
+
+
+def _versions(lake: Lake, datasets: tuple[str, ...]) -> dict[str, dict[date, str]]:
+    return {d: lake.partition_versions(get_dataset(d)) for d in datasets}
 
 
 def _finish(

@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
+import pytest
 
 from functions.ingest_deploys import parse as deploys_parse
-from functions.ingest_deploys.events import EVENTS, build_events
+from functions.ingest_deploys.events import EVENTS, INPUTS, build_events, whole_from
 from lakehouse.ingest.config import IngestSettings
+from lakehouse.ingest.run import Derived, SourcePlan, run_plan
 from lakehouse.ingest.sources import ingest
 from lakehouse.ingest.window import Window
 from lakehouse.mappings import MappingEntry, MappingStore
@@ -220,3 +223,85 @@ def test_the_deploys_ingest_is_allowed_to_remove_the_event_days_it_empties(tmp_p
     assert grant is not None
     allowed = re.findall(r'"([^"]+)"', grant.group(1))
     assert all(any(key.startswith(prefix) for prefix in allowed) for key in deleted), allowed
+
+
+def shop_on_gitlab(lake: Lake) -> list[MappingEntry]:
+    MappingStore(lake).apply(
+        [{"entity_id": "shop", "kind": "application", "gitlab_project_id": 11}], actor="test", replace=True
+    )
+    mapping = MappingStore(lake).current()
+    assert mapping is not None
+    return list(mapping.entries)
+
+
+def ingest_gitlab_deployment(lake: Lake, deployment_id: int, updated_at: str) -> None:
+    page = deploys_parse.parse_deployments_page(
+        [gitlab_deployment(updated_at) | {"id": deployment_id}], {"project_id": 11}
+    )
+    lake.write_days(get_dataset(deploys_parse.DEPLOYMENTS), page.tables[deploys_parse.DEPLOYMENTS])
+
+
+def stored_keys(lake: Lake) -> list[str]:
+    events = get_dataset(EVENTS)
+    return sorted(
+        key
+        for day in lake.list_partitions(events)
+        for key in lake.read_partition(events, day).column("deployment_key").to_pylist()  # type: ignore[union-attr]
+    )
+
+
+class FailingPuts:
+    """The lake's store, but writing `failing` fails (the store times out, say)."""
+
+    def __init__(self, store: Any, failing: str) -> None:
+        self.store, self.failing = store, failing
+
+    def put(self, key: str, *args: Any, **kwargs: Any) -> Any:
+        if self.failing in key:
+            raise OSError(f"{key}: the store timed out")
+        return self.store.put(key, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+
+def test_a_run_failing_while_it_moves_a_deployment_keeps_it(tmp_path: Path) -> None:
+    """7001 is stored on the 4th; GitLab then gives it a finish on the 6th, and writing the 6th fails. The run
+    fails, and 7001 is still stored (on the 4th): the emptied day is removed only after the others are written."""
+    lake = Lake.from_settings(Settings(lake_url=str(tmp_path)))
+    entries = shop_on_gitlab(lake)
+    events = get_dataset(EVENTS)
+    since = datetime(2024, 3, 6, tzinfo=UTC)
+    ingest_gitlab_deployment(lake, 7001, "2024-03-04T10:05:00.000Z")
+    lake.replace_days(events, build_events(lake, since, entries), whole_from(since))
+    ingest_gitlab_deployment(lake, 7001, "2024-03-06T08:00:00.000Z")
+    lake.store = FailingPuts(lake.store, "deployment_events/day=2024-03-06")  # type: ignore[assignment]
+    with pytest.raises(OSError):
+        lake.replace_days(events, build_events(lake, since, entries), whole_from(since))
+    assert stored_keys(lake) == ["gitlab:7001"]
+
+
+def test_events_computed_while_another_run_ingests_are_computed_again(tmp_path: Path) -> None:
+    """Run A computes the events from 7001 alone; before it writes them, run B ingests 7002 (and writes its own
+    events). Written as A computed them, they would drop 7002. A sees that its inputs changed and computes again:
+    both deployments are stored, and A's run says so."""
+    lake = Lake.from_settings(Settings(lake_url=str(tmp_path)))
+    entries = shop_on_gitlab(lake)
+    ingest_gitlab_deployment(lake, 7001, "2024-03-04T10:05:00.000Z")
+    calls = []
+
+    def events_of_run_a(lake: Lake, window: Window) -> pa.Table:
+        table = build_events(lake, window.since, entries)
+        if not calls:  # run B ingests while run A computes, the first time only
+            ingest_gitlab_deployment(lake, 7002, "2024-03-05T10:05:00.000Z")
+            lake.replace_days(get_dataset(EVENTS), build_events(lake, window.since, entries), whole_from(window.since))
+        calls.append(table.num_rows)
+        return table
+
+    derived = Derived(EVENTS, events_of_run_a, lambda w: whole_from(w.since), INPUTS)
+    since = datetime(2024, 3, 5, tzinfo=UTC)
+    outcome = run_plan(
+        SourcePlan("deploys", "ingest_deploys", [], [derived]), lake, Window(since, since + timedelta(days=1))
+    )
+    assert not outcome.failed and calls == [1, 2]
+    assert stored_keys(lake) == ["gitlab:7001", "gitlab:7002"]
