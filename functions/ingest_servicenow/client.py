@@ -7,7 +7,9 @@ from the old version's time; when the total count drops (a record left the windo
 more records in the window than were read or hidden, it is read again whole, with large pages.
 
 X-Total-Count also counts the records ACLs hide from the integration user: they are dropped after the count and
-the limit, so a page bringing fewer records than were counted for it tells how many were hidden there.
+the limit, so a page bringing fewer records than were counted for it tells how many were hidden there. A hidden
+record that moves is never seen twice, so a pass that hid records over several pages is only taken once a second
+pass over the same window agrees with it.
 """
 
 from __future__ import annotations
@@ -61,13 +63,15 @@ class ServiceNowClient(SourceClient):
         """Pages of records updated in [since, until), read again from where drift may have hidden some."""
         start, size = since, page_size
         latest: dict[str, str] = {}
+        previous: tuple[datetime, int, frozenset[tuple[str, str]]] | None = None
         for _ in range(MAX_PASSES):
             rescan_from: datetime | None = None
             seen: dict[str, str] = {}
             total: int | None = None
-            hidden = 0
+            hidden = pages = 0
             for response in self._pass(table, fields, start, until, size):
                 yield response
+                pages += 1
                 count = response.headers.get("x-total-count")
                 if count is not None and count.isdigit():
                     if total is not None and int(count) < total:
@@ -85,8 +89,17 @@ class ServiceNowClient(SourceClient):
                             rescan_from = max(moved, start)
                     seen[sys_id] = stamp
                     latest[sys_id] = max(stamp, latest.get(sys_id, ""))
+            # A hidden record that moves during the pass is never seen twice: counted hidden twice, it stands in for
+            # the visible record its move shifted over a page boundary, and the count check passes. So a pass that
+            # hid records over several pages is trusted only when it agrees with the pass before it over the same
+            # window (same records, as many hidden); otherwise that whole window is read again, since a hidden
+            # move does not tell where it skipped. A single page cannot shift under itself.
+            this = (start, hidden, frozenset(seen.items()))
+            if hidden and pages > 1 and this != previous:
+                rescan_from = start
             if rescan_from is None and self._complete(table, start, until, latest, hidden):
                 return
+            previous = this
             self.rescans += 1
             start = rescan_from or since
             size = max(page_size, RESCAN_PAGE_SIZE)

@@ -66,12 +66,13 @@ def test_servicenow_pages_on_next_link_not_on_page_size() -> None:
 
 
 def servicenow_incidents(records: list[dict[str, Any]], hidden: set[int], requests: list[httpx.Request]) -> Any:
-    """A ServiceNow table on offset paging that counts every record, then drops the `hidden` ones (ACLs)."""
+    """A ServiceNow table on offset paging that counts every record, then drops the `hidden` ones (ACLs, by the
+    hour of `incident`)."""
 
     def handle(request: httpx.Request) -> httpx.Response:
         requests.append(request)
         offset, limit = int(request.url.params.get("sysparm_offset", 0)), int(request.url.params["sysparm_limit"])
-        page = [r for i, r in enumerate(records[offset : offset + limit], offset) if i not in hidden]
+        page = [r for r in records[offset : offset + limit] if int(r["sys_id"]["value"]) not in hidden]
         headers = {"X-Total-Count": str(len(records))}
         if offset + limit < len(records):
             headers["Link"] = f'<https://i/api/now/table/incident?sysparm_offset={offset + limit}>;rel="next"'
@@ -89,9 +90,33 @@ def test_servicenow_records_hidden_by_acls_do_not_fail_the_read() -> None:
     requests: list[httpx.Request] = []
     client = servicenow_incidents([incident(h) for h in range(5)], {2}, requests)
     pages = list(client.updated_records("incident", ["sys_id", "sys_updated_on"], DAY.since, DAY.until, 2))
-    # Five counted, the third hidden after the limit of two: the pages bring 2, 1 and 1 records.
-    assert [len(p.body["result"]) for p in pages] == [2, 1, 1]
-    assert client.rescans == 0 and len(requests) == 4  # three pages, then the count
+    # Five counted, the third hidden after the limit of two: the pages bring 2, 1 and 1 records. Hidden over several
+    # pages, they are read once more, in one large page, and the two reads agree.
+    assert [len(p.body["result"]) for p in pages] == [2, 1, 1, 4]
+    assert client.rescans == 1 and len(requests) == 5  # three pages, one more, then the count
+    # Read in a single page, nothing can have slid past a page boundary: no second read.
+    requests.clear()
+    client = servicenow_incidents([incident(h) for h in range(5)], {2}, requests)
+    pages = list(client.updated_records("incident", ["sys_id", "sys_updated_on"], DAY.since, DAY.until, 10))
+    assert [len(p.body["result"]) for p in pages] == [4]
+    assert client.rescans == 0 and len(requests) == 2  # the page, then the count
+
+
+def test_servicenow_a_hidden_record_moving_during_the_read_does_not_hide_a_visible_one() -> None:
+    """An incident updated while the integration user could not see a neighbour of it was never ingested, and the
+    watermark moved past it: 1 (hidden by ACLs), 2, 3, 4, two a page. Once the first page is read, 1 is updated: it
+    moves to the end and 2, 3, 4 slide back by one, so the second page (offset 2) brings 4, and 3 is not read. 1 is
+    hidden on both pages: counted hidden twice, it stood in for 3 and the read was taken as complete."""
+    records = [incident(h) for h in range(1, 5)]
+    requests: list[httpx.Request] = []
+    client = servicenow_incidents(records, {1}, requests)
+    read: set[int] = set()
+    for page in client.updated_records("incident", ["sys_id", "sys_updated_on"], DAY.since, DAY.until, 2):
+        read |= {int(r["sys_id"]["value"]) for r in page.body["result"]}
+        if len(requests) == 1:
+            records.append(records.pop(0) | {"sys_updated_on": {"value": "2024-03-04 05:00:00"}})
+    assert read == {2, 3, 4}
+    assert client.rescans == 1
 
 
 def test_servicenow_a_record_counted_after_the_read_is_read_again() -> None:
