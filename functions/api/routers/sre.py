@@ -48,6 +48,27 @@ def _row_id(row: dict, group_by: str) -> dict:
     return row | {"id": row["app_id"] if group_by == "app" else row["level_id"]}
 
 
+def _report_period(
+    ctx: ContextDep, mart: Mart, period: str | None, start: str | None, end: str | None, default: str
+) -> periods.Period:
+    """The period of a KPI report: a period the build keeps tables for, or a from/to range."""
+    return periods.resolve(
+        period,
+        start,
+        end,
+        anchor=anchor(mart),
+        default=default,
+        max_days=ctx.api.max_period_days,
+        allowed=periods.BUILT_PERIODS,
+    )
+
+
+def _after_id(cursor: str | None) -> str | None:
+    """The id a report's page starts after."""
+    after = decode_cursor(cursor, (str,))
+    return after[0] if after else None
+
+
 @router.get("/kpis/slo", response_model=SloReport, summary="SLO attainment and error budgets")
 def kpis_slo(
     ctx: ContextDep,
@@ -60,17 +81,8 @@ def kpis_slo(
     limit: Limit = 100,
     cursor: CursorParam = None,
 ) -> SloReport:
-    p = periods.resolve(
-        period,
-        start,
-        end,
-        anchor=anchor(mart),
-        default="last_30d",
-        max_days=ctx.api.max_period_days,
-        allowed=periods.BUILT_PERIODS,
-    )
-    after = decode_cursor(cursor, (str,))
-    after_id = after[0] if after else None
+    p = _report_period(ctx, mart, period, start, end, default="last_30d")
+    after_id = _after_id(cursor)
     if p.name is not None:
         rows = [
             _row_id(r, group_by)
@@ -116,16 +128,8 @@ def kpis_dora(
     limit: Limit = 100,
     cursor: CursorParam = None,
 ) -> DoraReport:
-    p = periods.resolve(
-        period,
-        start,
-        end,
-        anchor=anchor(mart),
-        default="last_90d",
-        max_days=ctx.api.max_period_days,
-        allowed=periods.BUILT_PERIODS,
-    )
-    after = decode_cursor(cursor, (str,))
+    p = _report_period(ctx, mart, period, start, end, default="last_90d")
+    after_id = _after_id(cursor)
     rows = queries.dora(
         mart.con,
         group_by=group_by,
@@ -134,7 +138,7 @@ def kpis_dora(
         mode=mode,
         band_set=band_set,
         limit=limit + 1,
-        after=after[0] if after else None,
+        after=after_id,
     )
     return DoraReport(
         **envelope(mart.snap),
@@ -162,25 +166,16 @@ def kpis_incidents(
 ) -> IncidentsReport:
     """Incidents opened, restored and breaching an SLA in the period, the backlog at its end and the mean time to
     restore, with the incidents opened per day, by application or summed over a team's, group's or domain's."""
-    p = periods.resolve(
-        period,
-        start,
-        end,
-        anchor=anchor(mart),
-        default="last_30d",
-        max_days=ctx.api.max_period_days,
-        allowed=periods.BUILT_PERIODS,
-    )
     # Summed from day rows, named period or range alike: over the whole days it touches, which the report says.
-    p = p.whole_days(anchor(mart))
-    after = decode_cursor(cursor, (str,))
+    p = _report_period(ctx, mart, period, start, end, default="last_30d").whole_days(anchor(mart))
+    after_id = _after_id(cursor)
     rows = queries.incidents_report(
         mart.con,
         group_by=group_by,
         period=p,
         environment=environment,
         limit=limit + 1,
-        after=after[0] if after else None,
+        after=after_id,
     )
     return IncidentsReport(
         **envelope(mart.snap),
