@@ -65,6 +65,10 @@ class Directory:
         found = self.entries.get(entity_id, [])
         return next((e for e in found if e.environment == environment), None)
 
+    def entry_or_production(self, entity_id: str, environment: str) -> MappingEntry | None:
+        """The entity's entry in the environment, else its production one."""
+        return self.entry(entity_id, environment) or self.entry(entity_id, "production")
+
     def components_of(self, app_id: str, environment: str | None = None) -> list[MappingEntry]:
         return [
             e

@@ -194,8 +194,7 @@ def kpis_incidents(
 
 def _app_name(mart: Mart, app_id: str, environment: str) -> str | None:
     """An application's name in the mapping: its entry in the environment, else in production."""
-    directory = mart.snap.directory
-    entry = directory.entry(app_id, environment) or directory.entry(app_id, "production")
+    entry = mart.snap.directory.entry_or_production(app_id, environment)
     return entry.name if entry else None
 
 

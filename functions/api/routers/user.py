@@ -108,7 +108,7 @@ def _component_scope(mart: Mart, component_id: str, environment: str) -> Scope:
 def _entity(mart: Mart, scope: Scope) -> EntityInfo:
     directory = mart.snap.directory
     entity_id = scope.component_id or scope.app_id
-    app = directory.entry(scope.app_id, scope.environment) or directory.entry(scope.app_id, "production")
+    app = directory.entry_or_production(scope.app_id, scope.environment)
     components = (
         []
         if scope.component_id
