@@ -145,7 +145,9 @@ async function main() {
     log('monitoring tab shows the estate figures');
 
     await page.goto(`${APP}/health-card`);
-    await page.getByTestId('health-colour').first().waitFor({ timeout: 60_000 });
+    // Two cards (the system, then its API component) load independently: wait for both, or the first to
+    // answer (the component's) would be read as the system's.
+    await page.getByTestId('health-colour').nth(1).waitFor({ timeout: 60_000 });
     assert.equal(await page.getByTestId('health-colour').first().innerText(), expected.health);
     await page.screenshot({ path: path.join(SHOTS, 'health-card.png'), fullPage: true });
     log('health card shows the estate figures');
