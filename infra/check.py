@@ -277,6 +277,9 @@ API_ENVIRONMENT = {
     "ROSETTA_ARGOCD_URL": "live deployments and config/sources call ArgoCD",
     "ROSETTA_GITLAB_URL": "live deployments and config/sources call GitLab",
     "ROSETTA_API_KIBANA_URL": "logs/link answers 503 without a Kibana URL",
+    "ROSETTA_DYNATRACE_URL": "config/sources reports Dynatrace not configured without it",
+    "ROSETTA_SERVICENOW_URL": "config/sources reports ServiceNow not configured without it",
+    "ROSETTA_ELASTICSEARCH_URL": "config/sources reports Elasticsearch not configured without it",
 }
 
 

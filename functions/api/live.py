@@ -157,6 +157,10 @@ class LiveSources:
 
         return self.cached(f"probe:{source}", call)
 
+    def can_probe(self, source: str) -> bool:
+        """Whether the API holds what a probe of the source needs: its URL and its credentials."""
+        return self._probe_target(source) is not None
+
     def _probe_target(self, source: str) -> tuple[str, str, dict[str, str], tuple[str, str] | None] | None:
         s = self.sources
         if source == "dynatrace" and s.dynatrace_url and s.dynatrace_token:

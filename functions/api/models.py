@@ -559,7 +559,9 @@ class SourceState(ApiModel):
     name: str
     configured: bool
     url: str | None = None
-    reachable: bool | None = Field(description="null when not configured.")
+    reachable: bool | None = Field(
+        description="null when not configured, or when the API is not given the source's credentials to probe it."
+    )
     authenticated: bool | None = None
     probe_error: str | None = None
     last_success: datetime | None = None

@@ -128,7 +128,8 @@ locals {
       ROSETTA_ELASTICSEARCH_USER = var.sources.elasticsearch_user
     }
     build_aggregates = {}
-    # Live mode reads the ArgoCD and GitLab URLs (their tokens: add "api" to source_secrets); logs/link, Kibana's.
+    # Live mode reads the ArgoCD and GitLab URLs (their tokens: add "api" to source_secrets); logs/link, Kibana's;
+    # admin/config/sources, every source's (it probes those whose credentials the API may read).
     api = {
       ROSETTA_API_TRUST_GATEWAY_AUTHORIZER = "true"
       ROSETTA_API_JWT_ISSUER               = var.jwt_issuer
@@ -138,6 +139,11 @@ locals {
       ROSETTA_ARGOCD_URL                   = var.sources.argocd_url
       ROSETTA_GITLAB_URL                   = var.sources.gitlab_url
       ROSETTA_API_KIBANA_URL               = var.sources.kibana_url
+      ROSETTA_DYNATRACE_URL                = var.sources.dynatrace_url
+      ROSETTA_SERVICENOW_URL               = var.sources.servicenow_url
+      ROSETTA_SERVICENOW_USER              = var.sources.servicenow_user
+      ROSETTA_ELASTICSEARCH_URL            = var.sources.elasticsearch_url
+      ROSETTA_ELASTICSEARCH_USER           = var.sources.elasticsearch_user
       ROSETTA_API_TRIGGER_FUNCTIONS = jsonencode(merge(
         { build = local.function_names.build_aggregates },
         { for key, spec in local.ingest : "ingest:${spec.source_name}" => local.function_names[key] },

@@ -159,7 +159,8 @@ def config_sources(ctx: ContextDep) -> SourcesOut:
     items = []
     for source in SOURCES:
         url = getattr(ctx.sources, f"{source}_url", None)
-        probe = ctx.live.probe(source) if url else None
+        # A URL without credentials is configured for ingestion elsewhere; the API cannot tell if it answers.
+        probe = ctx.live.probe(source) if url and ctx.live.can_probe(source) else None
         datasets = {
             ds.name: (m.value if (m := marks.get(ds.source, ds.name)) else None)
             for ds in REGISTRY.values()
@@ -178,7 +179,7 @@ def config_sources(ctx: ContextDep) -> SourcesOut:
                 authenticated=None
                 if probe is None or probe.error
                 else bool(probe.value and probe.value["authenticated"]),
-                probe_error=probe.error if probe else None,
+                probe_error=probe.error if probe else ("no credentials to probe it with" if url else None),
                 last_success=success,
                 last_run_status=runs[0].status if runs else None,
                 freshness=oldest,

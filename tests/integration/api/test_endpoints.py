@@ -313,6 +313,20 @@ def test_admin_endpoints(client: TestClient) -> None:
     assert sources["dynatrace"]["configured"] is False and sources["dynatrace"]["reachable"] is None
 
 
+def test_a_source_whose_credentials_the_api_lacks_is_configured_with_its_reachability_unknown(
+    estate_lake: tuple[Settings, Path],
+) -> None:
+    settings, root = estate_lake
+    # The ingest function holds the ServiceNow password; the API is given the URL and user only (as on AWS).
+    sources = down_sources().model_copy(update={"servicenow_url": "https://acme.service-now.com"})
+    sources = sources.model_copy(update={"servicenow_user": "rosetta"})
+    with TestClient(create_app(api_settings(root), settings, sources), raise_server_exceptions=False) as c:
+        state = {s["name"]: s for s in get(c, "/monitoring/admin/config/sources", ADMIN)["items"]}["servicenow"]
+    assert state["configured"] is True and state["url"] == "https://acme.service-now.com"
+    assert state["reachable"] is None and state["authenticated"] is None
+    assert state["probeError"] == "no credentials to probe it with"
+
+
 def test_mapping_post_validates_versions_and_reattributes(client: TestClient) -> None:
     bad = client.post(
         "/monitoring/admin/mappings",

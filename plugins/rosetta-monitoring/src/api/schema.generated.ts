@@ -1422,7 +1422,7 @@ export interface components {
             probeError?: string | null;
             /**
              * Reachable
-             * @description null when not configured.
+             * @description null when not configured, or when the API is not given the source's credentials to probe it.
              */
             reachable: boolean | null;
             /** Url */
