@@ -94,6 +94,15 @@ describe('pages', () => {
       for (const row of f.doraApp.items) {
         expect(await screen.findByText(row.id)).toBeInTheDocument();
       }
+      expect(screen.queryByText(/Only the first/)).not.toBeInTheDocument();
+    });
+    // The client reads 20 pages at most: a report longer than that says its table is not the whole estate.
+    it('says when the report has more pages than it read', async () => {
+      const [first] = f.doraApp.items;
+      const endless = { ...f.doraApp, items: [first], page: { limit: 500, nextCursor: 'p2' } };
+      server.use(answer('/kpis/dora', endless, { cursor: 'p2' }), answer('/kpis/dora', endless));
+      await renderWithApi(<DoraPage />);
+      expect(await screen.findByText(/Only the first 20 rows are shown/)).toBeInTheDocument();
     });
     it('says when there is no DORA figure', async () => {
       server.use(answer('/kpis/dora', { ...f.doraApp, items: [] }));

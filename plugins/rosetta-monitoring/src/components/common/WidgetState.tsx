@@ -3,6 +3,7 @@ import { EmptyState, InfoCard, Progress, ResponseErrorPanel } from '@backstage/c
 import type { DataState } from './useMonitoringData';
 import { detailOf, missingFrom } from './problems';
 import { StaleNotice } from './StaleNotice';
+import { TruncatedNotice } from './TruncatedNotice';
 import type { Freshness } from '../../api/types';
 
 export interface WidgetProps<T> {
@@ -72,6 +73,7 @@ export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>)
   return (
     <>
       {fresh && <StaleNotice freshness={fresh} />}
+      <TruncatedNotice value={value} />
       {children(value)}
     </>
   );

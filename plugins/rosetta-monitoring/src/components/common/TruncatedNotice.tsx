@@ -1,0 +1,30 @@
+import { WarningPanel } from '@backstage/core-components';
+
+interface Listing {
+  items?: unknown[];
+  page?: { nextCursor?: string | null };
+}
+
+/**
+ * The lists in a widget's value (one list, or several fetched together) that still had pages when the
+ * client stopped reading (see MonitoringClient.getAll): their shown rows, or null when every list is whole.
+ */
+export function shownOfTruncated(value: unknown): number | null {
+  const lists = (Array.isArray(value) ? value : [value]) as (Listing | null | undefined)[];
+  const truncated = lists.filter(list => list?.page?.nextCursor);
+  return truncated.length ? truncated.reduce((rows, list) => rows + (list?.items?.length ?? 0), 0) : null;
+}
+
+/** Says that a list shows only its first rows, so that a total read off it is not taken for the whole. */
+export function TruncatedNotice({ value }: { value: unknown }) {
+  const shown = shownOfTruncated(value);
+  if (shown === null) {
+    return null;
+  }
+  return (
+    <WarningPanel
+      severity="info"
+      title={`Only the first ${shown.toLocaleString('en')} rows are shown: narrow the period or the grouping to see the rest`}
+    />
+  );
+}
