@@ -512,6 +512,18 @@ scoped as (
     from day_rows as d
     left join apps as a on d.app_id = a.app_id
 ),
+-- Medians do not roll up from day rows: taken over the incidents themselves, those the restored counts count.
+restores as (
+    select
+        case $level when 'app' then i.app_id when 'team' then a.team when 'group' then a.group_id
+            else a.domain end as id,
+        i.duration_hours
+    from mv_incidents as i
+    inner join apps as a on i.app_id = a.app_id
+    where
+        i.environment = $env and not i.is_canceled and i.restored_at is not null
+        and cast(i.restored_at as date) >= $first_day and cast(i.restored_at as date) <= $last_day
+),
 totals as (
     select
         id,
@@ -543,7 +555,10 @@ heat as (
     left join scoped as s on s.id = p.id and s.day = c.day
     group by p.id, c.day
 )
-select p.*, (select list({'day': h.day, 'opened': h.opened} order by h.day) from heat as h where h.id = p.id) as days
+select
+    p.*,
+    (select median(r.duration_hours) from restores as r where r.id = p.id) as mttr_median_hours,
+    (select list({'day': h.day, 'opened': h.opened} order by h.day) from heat as h where h.id = p.id) as days
 from page as p
 order by p.id
 """

@@ -107,6 +107,8 @@ def test_an_application_over_a_named_period(client: TestClient) -> None:
     assert figures(shop) == (2, 2, 1, 1, 1, 1, 2.0)
     assert figures(rows_["quiet"]) == (1, 1, 1, 0, 0, 0, 4.0)
     assert figures(rows_["broken"]) == (1, 0, 0, 0, 1, 0, None)
+    # INC3, restored on the 10th, is before the period: shop's median is INC1's 2 h alone; none without a restore.
+    assert (shop["mttrMedianHours"], rows_["broken"]["mttrMedianHours"]) == (2.0, None)
     assert rows_["broken"]["team"] == "t2"
     # Application rows carry the mapping's name where it gives one.
     assert (shop["name"], rows_["quiet"]["name"]) == ("Shop", None)
@@ -121,6 +123,8 @@ def test_a_team_sums_its_applications(client: TestClient) -> None:
     assert figures(rows_["t1"]) == (3, 2, 2, 1, 1, 1, 1.5)
     assert (rows_["t2"]["applications"], rows_["t2"]["team"], rows_["t2"]["name"]) == (2, None, None)
     assert figures(rows_["t2"]) == (2, 1, 1, 0, 1, 0, 4.0)
+    # The median of 1 h and 2 h; of INC4's 4 h alone.
+    assert (rows_["t1"]["mttrMedianHours"], rows_["t2"]["mttrMedianHours"]) == (1.5, 4.0)
 
 
 def test_a_group_weights_each_mean_by_its_restores(client: TestClient) -> None:
@@ -131,6 +135,8 @@ def test_a_group_weights_each_mean_by_its_restores(client: TestClient) -> None:
     assert list(groups) == ["g1"]
     assert figures(groups["g1"])[:6] == (4, 3, 3, 1, 1, 1)
     assert groups["g1"]["mttrMeanHours"] == pytest.approx(7 / 3)
+    # The median is taken over the three incidents (1, 2 and 4 h): 2 h, neither the mean nor a median of medians.
+    assert groups["g1"]["mttrMedianHours"] == 2.0
     domains = by_id(get(client, "period=last_30d&groupBy=domain"))
     assert list(domains) == ["d1", "d2"]
     assert figures(domains["d2"]) == (1, 0, 0, 0, 1, 0, None)

@@ -858,9 +858,14 @@ export interface components {
             id: string;
             /**
              * Mttrmeanhours
-             * @description Mean hours from opening to restore of the incidents restored in the period (each day's mean weighted by its restores); null without a restore. Medians do not roll up from days or applications: none is given, for groups or for an application over several days.
+             * @description Mean hours from opening to restore of the incidents restored in the period (each day's mean weighted by its restores); null without a restore.
              */
             mttrMeanHours: number | null;
+            /**
+             * Mttrmedianhours
+             * @description Median hours from opening to restore of the same incidents, taken over the incidents themselves (medians do not roll up from days or applications); null without a restore.
+             */
+            mttrMedianHours: number | null;
             /**
              * Name
              * @description The application's name in the mapping (application rows only).

@@ -143,15 +143,15 @@ describe('pages', () => {
       // The largest backlog first, by name where the mapping gives one: profiles has a P1 open, search a P3 open (opened before the period),
       // partners none open but one opened; billing nothing.
       expect(rowsOf('Application')).toEqual([
-        ['Profiles', 'team-egret', '1', '1', '1', '3', '1.5 h'],
-        ['search', 'team-egret', '1', '0', '0', '0', '–'],
-        ['partners', 'team-heron', '0', '0', '0', '1', '3.0 h'],
-        ['billing', 'team-heron', '0', '0', '0', '0', '–'],
+        ['Profiles', 'team-egret', '1', '1', '1', '3', '4.0 h', '2.0 h'],
+        ['search', 'team-egret', '1', '0', '0', '0', '–', '–'],
+        ['partners', 'team-heron', '0', '0', '0', '1', '3.0 h', '3.0 h'],
+        ['billing', 'team-heron', '0', '0', '0', '0', '–', '–'],
       ]);
       // team-egret: profiles and search, 2 open at the end of the period (one P1/P2), 3 opened.
       expect(rowsOf('Applications')).toEqual([
-        ['team-egret', '2', '2', '1', '1', '3', '1.5 h'],
-        ['team-heron', '2', '0', '0', '0', '1', '3.0 h'],
+        ['team-egret', '2', '2', '1', '1', '3', '4.0 h', '2.0 h'],
+        ['team-heron', '2', '0', '0', '0', '1', '3.0 h', '3.0 h'],
       ]);
       expect(calls.sort()).toEqual([
         '/kpis/incidents?groupBy=app&period=last_30d&limit=500',

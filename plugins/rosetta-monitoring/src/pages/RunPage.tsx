@@ -18,6 +18,7 @@ const FIGURES: TableColumn<BacklogRow>[] = [
   figure('SLA breaches', 'slaBreaches'),
   figure('Incidents (30 days)', 'opened'),
   { title: 'Mean time to restore', field: 'mttrMeanHours', type: 'numeric', render: r => hours(r.mttrMeanHours) },
+  { title: 'Median time to restore', field: 'mttrMedianHours', type: 'numeric', render: r => hours(r.mttrMedianHours) },
 ];
 const APP_COLUMNS: TableColumn<BacklogRow>[] = [
   { title: 'Application', field: 'name' },

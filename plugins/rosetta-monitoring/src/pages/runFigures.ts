@@ -13,6 +13,7 @@ export interface BacklogRow {
   slaBreaches: number;
   opened: number;
   mttrMeanHours: number | null;
+  mttrMedianHours: number | null;
 }
 
 /** The backlog table's rows, the largest backlog first: open P1/P2, then open, then opened in the period. */
@@ -28,6 +29,7 @@ export function backlogOf(rows: IncidentsRow[]): BacklogRow[] {
       slaBreaches: r.slaBreaches,
       opened: r.opened,
       mttrMeanHours: r.mttrMeanHours ?? null,
+      mttrMedianHours: r.mttrMedianHours ?? null,
     }))
     .sort(
       (a, b) =>

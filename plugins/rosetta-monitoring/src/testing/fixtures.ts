@@ -49,7 +49,8 @@ function incidentsReport(groupBy: string, items: IncidentsRow[]): IncidentsRepor
 /*
  * The run view's incidents report, made by hand over last_30d:
  *   profiles ('Profiles' in the mapping, team-egret): on 26 November a P1 (its SLA breached, still open) and a P3 restored after 1 h; on the
- *     27th a P3 restored after 2 h. Opened 3, one P1/P2, restored 2 in a mean 1.5 h, 1 open (a P1/P2) at the end.
+ *     27th a P3 restored after 2 h; a P4 opened on 28 October at 21:00, before the period, restored on the 29th at 06:00 (9 h).
+ *     Opened 3, one P1/P2, restored 3 in a mean of 4 h (1 + 2 + 9 over 3) and a median of 2 h, 1 open (a P1/P2) at the end.
  *   search (team-egret): a P3 opened on 1 October, before the period, still open: opened 0, 1 open at the end.
  *   partners (team-heron): a P2 on 20 November restored after 3 h.
  *   billing (team-heron): no incident.
@@ -59,14 +60,14 @@ export const incidentsReportApp = incidentsReport('app', [
     'billing',
     'team-heron',
     1,
-    { opened: 0, openedP1P2: 0, restored: 0, slaBreaches: 0, openEndOfPeriod: 0, openP1P2EndOfPeriod: 0, mttrMeanHours: null },
+    { opened: 0, openedP1P2: 0, restored: 0, slaBreaches: 0, openEndOfPeriod: 0, openP1P2EndOfPeriod: 0, mttrMeanHours: null, mttrMedianHours: null },
     {},
   ),
   incidentsRow(
     'partners',
     'team-heron',
     1,
-    { opened: 1, openedP1P2: 1, restored: 1, slaBreaches: 0, openEndOfPeriod: 0, openP1P2EndOfPeriod: 0, mttrMeanHours: 3 },
+    { opened: 1, openedP1P2: 1, restored: 1, slaBreaches: 0, openEndOfPeriod: 0, openP1P2EndOfPeriod: 0, mttrMeanHours: 3, mttrMedianHours: 3 },
     { '2026-11-20': 1 },
   ),
   {
@@ -74,7 +75,7 @@ export const incidentsReportApp = incidentsReport('app', [
       'profiles',
       'team-egret',
       1,
-      { opened: 3, openedP1P2: 1, restored: 2, slaBreaches: 1, openEndOfPeriod: 1, openP1P2EndOfPeriod: 1, mttrMeanHours: 1.5 },
+      { opened: 3, openedP1P2: 1, restored: 3, slaBreaches: 1, openEndOfPeriod: 1, openP1P2EndOfPeriod: 1, mttrMeanHours: 4, mttrMedianHours: 2 },
       { '2026-11-26': 2, '2026-11-27': 1 },
     ),
     name: 'Profiles',
@@ -83,7 +84,7 @@ export const incidentsReportApp = incidentsReport('app', [
     'search',
     'team-egret',
     1,
-    { opened: 0, openedP1P2: 0, restored: 0, slaBreaches: 0, openEndOfPeriod: 1, openP1P2EndOfPeriod: 0, mttrMeanHours: null },
+    { opened: 0, openedP1P2: 0, restored: 0, slaBreaches: 0, openEndOfPeriod: 1, openP1P2EndOfPeriod: 0, mttrMeanHours: null, mttrMedianHours: null },
     {},
   ),
 ]);
@@ -94,14 +95,14 @@ export const incidentsReportTeam = incidentsReport('team', [
     'team-egret',
     null,
     2,
-    { opened: 3, openedP1P2: 1, restored: 2, slaBreaches: 1, openEndOfPeriod: 2, openP1P2EndOfPeriod: 1, mttrMeanHours: 1.5 },
+    { opened: 3, openedP1P2: 1, restored: 3, slaBreaches: 1, openEndOfPeriod: 2, openP1P2EndOfPeriod: 1, mttrMeanHours: 4, mttrMedianHours: 2 },
     { '2026-11-26': 2, '2026-11-27': 1 },
   ),
   incidentsRow(
     'team-heron',
     null,
     2,
-    { opened: 1, openedP1P2: 1, restored: 1, slaBreaches: 0, openEndOfPeriod: 0, openP1P2EndOfPeriod: 0, mttrMeanHours: 3 },
+    { opened: 1, openedP1P2: 1, restored: 1, slaBreaches: 0, openEndOfPeriod: 0, openP1P2EndOfPeriod: 0, mttrMeanHours: 3, mttrMedianHours: 3 },
     { '2026-11-20': 1 },
   ),
 ]);
