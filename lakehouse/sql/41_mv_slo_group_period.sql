@@ -7,9 +7,10 @@
 -- latency SLIs = sum(good hours) / sum(measured hours). Never an average of the applications' percentages.
 -- The target is the requests-weighted mean of the applications' targets. coverage = hours with traffic /
 -- hours in the period, over the applications that had traffic in it (an idle application adds to neither
--- side); the latency coverages likewise, over the applications that reported that percentile. The statuses
--- follow the applications' rules: 'no data' without traffic (without a latency measured), 'insufficient data'
--- under min_coverage (the latency coverage for a latency SLI), else 'met' or 'breached'.
+-- side: expected_hours are those applications' hours); the latency coverages likewise, over the applications
+-- that reported that percentile. The statuses follow the applications' rules: 'no data' without traffic
+-- (without a latency measured), 'insufficient data' under min_coverage (the latency coverage for a latency
+-- SLI), else 'met' or 'breached'.
 with apps as (
     -- The budgets and target weights are fractions of requests: summed as exact decimals, a group's figures do
     -- not move in their last digits with the order the build's threads add them in.
@@ -55,7 +56,7 @@ rolled as (
             when sum(budget_allowed_exact) > 0 then 1 - sum(bad_requests) / cast(sum(budget_allowed_exact) as double)
         end as error_budget_remaining,
         cast(sum(measured_hours) as bigint) as measured_hours,  -- a count: BIGINT, not sum()'s HUGEINT
-        sum(expected_hours) as expected_hours,
+        sum(expected_hours) filter (where measured_hours > 0) as expected_hours,
         sum(measured_hours) / nullif(sum(expected_hours) filter (where measured_hours > 0), 0) as coverage,
         cast(sum(latency_measured_hours) as bigint) as latency_measured_hours,
         sum(latency_measured_hours) / nullif(sum(expected_hours) filter (where latency_measured_hours > 0), 0)

@@ -448,6 +448,21 @@ def test_group_slo_rows_carry_the_states_of_their_applications(built) -> None:
     assert d1["coverage"] == pytest.approx(24 / 720) and d1["availability_status"] == "insufficient data"
 
 
+def test_a_group_slo_shows_the_hours_its_coverage_is_the_share_of(built) -> None:
+    """Over 30 days, domain d1 holds shop (24 hours with traffic) and quiet (idle). Its coverage is 24 / 720: quiet
+    adds to neither side, so the row's expected hours are shop's 720, not 2 x 720, and measured / expected is the
+    coverage shown beside them."""
+    d1 = one(
+        mart(
+            built,
+            "mv_slo_group_period",
+            "level = 'domain' and level_id = 'd1' and period = 'last_30d' and environment = 'production'",
+        )
+    )
+    assert (d1["measured_hours"], d1["expected_hours"]) == (24, 720)
+    assert d1["coverage"] == pytest.approx(d1["measured_hours"] / d1["expected_hours"])
+
+
 def test_group_rollups_are_weighted_by_events(built) -> None:
     team = one(
         mart(
