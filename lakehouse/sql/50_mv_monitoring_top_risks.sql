@@ -15,8 +15,9 @@
 --   error-rate trend  +10  error rate of the last 7 days more than twice the 7 days before (and > 0.1 %); only
 --                          with traffic the week before: without it there is nothing to compare with
 -- Health: red when the score reaches 50 or a P1 incident is open; orange from 20; green below;
--- 'no data' when the application had neither traffic nor events in the 14 days and has no open P1/P2 incident
--- nor failed change: evidence of trouble is never hidden behind 'no data'.
+-- 'no data' when the application had neither traffic nor events (incidents opened, deployments, changes ended)
+-- in the 14 days and has no open P1/P2 incident nor failed change: evidence of trouble is never hidden behind
+-- 'no data'.
 -- reasons lists the sentences that produced the score, in the order above.
 with params as (
     select * from build_params
@@ -67,19 +68,21 @@ failures as (
 
 -- An unsuccessful change counts here unless the deployment it covers is counted above: one that finished in
 -- the 7 days. A change ending in them over a deployment that finished just before still counts, once; so does
--- one over a deployment that finished after as_of (ingested ahead of the build's hour).
+-- one over a deployment that finished after as_of (ingested ahead of the build's hour). A change not canceled
+-- that ended in the 14 days is an event of them.
 changes as (
     select
         c.app_id,
         count(*) filter (
-            where c.is_failed and (
+            where c.is_failed and c.change_end >= bp.as_of - interval 7 day and (
                 not c.covers_deployment or d.finished_at < bp.as_of - interval 7 day or d.finished_at >= bp.as_of
             )
-        ) as unsuccessful_changes_7d
+        ) as unsuccessful_changes_7d,
+        count(*) filter (where not c.is_canceled) as changes_14d
     from mv_changes as c
     cross join params as bp
     left join mv_deployments as d on c.deployment_key = d.deployment_key
-    where c.environment = 'production' and c.change_end >= bp.as_of - interval 7 day and c.change_end < bp.as_of
+    where c.environment = 'production' and c.change_end >= bp.as_of - interval 14 day and c.change_end < bp.as_of
     group by c.app_id
 ),
 
@@ -104,7 +107,7 @@ evidence as (
         coalesce(i.opened_7d, 0) as incidents_7d,
         coalesce(f.change_failures_7d, 0) + coalesce(c.unsuccessful_changes_7d, 0) as failed_changes_7d,
         t.app_id is not null or coalesce(i.opened_14d, 0) > 0 or coalesce(f.deployments_14d, 0) > 0
-        or coalesce(i.open_p1_p2, 0) > 0 or coalesce(f.change_failures_7d, 0) + coalesce(c.unsuccessful_changes_7d, 0) > 0
+        or coalesce(c.changes_14d, 0) > 0 or coalesce(i.open_p1_p2, 0) > 0 or coalesce(f.change_failures_7d, 0) + coalesce(c.unsuccessful_changes_7d, 0) > 0
             as has_data
     from apps as a
     cross join params as bp

@@ -437,6 +437,20 @@ def test_an_open_p1_or_a_deployment_in_14_days_is_evidence_not_no_data(tmp_path:
     assert (quiet["health"], quiet["risk_score"]) == ("green", 0)
 
 
+def test_a_change_implemented_in_14_days_is_evidence_not_no_data(tmp_path: Path) -> None:
+    """quiet has no traffic, no incident and no deployment, but CHG7, a successful standard change on quiet-svc,
+    was implemented 3 days before as_of (the 17th, 09:00 to 10:00): an event in the 14 days, and no evidence of
+    trouble, so green with a score of 0, not 'no data'."""
+    lake, settings = estate_lake(tmp_path)
+    changes = get_dataset("servicenow/changes")
+    chg7 = change("7" * 32, "CHG7", CI_Q, (t(17, 9), t(17, 10)), "successful", t(16), t(17, 11), "standard")
+    lake.write_days(changes, rows(changes.id, chg7))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        quiet = one(mart(built, "mv_monitoring_top_risks", "app_id = 'quiet'"))
+    assert (quiet["health"], quiet["risk_score"], quiet["reasons"]) == ("green", 0, [])
+
+
 def test_group_slo_rows_carry_the_states_of_their_applications(built) -> None:
     """Over 30 days: team t1 (shop, 24 hours with traffic of 720) is 'insufficient data'; team t2 (quiet, no
     traffic) is 'no data'. Domain d1 holds both: quiet, idle, adds to neither side of the coverage, 24 / 720."""
