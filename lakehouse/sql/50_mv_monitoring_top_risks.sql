@@ -139,8 +139,10 @@ totals as (
             as risk_score,
         list_filter(
             [
+                -- The availability cut, not rounded, at the third decimal: one just under the target never reads as
+                -- the target (the 1e-6 only absorbs binary error, 0.99 being a hair under 99000 / 100000).
                 case when score_slo > 0 then format('availability {:.3f}% over 7 days is below the {:.3f}% target',
-                    100 * availability_7d, 100 * availability_target) end,
+                    floor(100000 * availability_7d + 1e-6) / 1000, 100 * availability_target) end,
                 case when score_burn = 30 then format('error budget burning {:.1f}x over the last hour', burn_rate_1h)
                     when score_burn = 20 then format('error budget burning {:.1f}x over 6 hours', burn_rate_6h) end,
                 case when score_open_incidents > 0 then format('{} open P1/P2 incident(s)', open_p1_p2) end,

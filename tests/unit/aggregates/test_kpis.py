@@ -939,6 +939,29 @@ def test_hourly_signals_across_a_month_boundary(tmp_path: Path) -> None:
         con.close()
 
 
+def test_an_availability_just_under_the_target_never_reads_as_the_target(tmp_path: Path) -> None:
+    """quiet-svc served 10,000 requests an hour through the 7 days before as_of (1,680,000), 8,401 of them failed:
+    availability 1 - 8,401 / 1,680,000 = 99.49994 %, under the 99.5 % target, +30. Rounded to three decimals it
+    would read 99.500 %, the target itself; the reason shows it cut at the third decimal, 99.499 %."""
+    lake, settings = estate_lake(tmp_path)
+    metrics_dataset = get_dataset("dynatrace/service_metrics_hourly")
+    served = [
+        {
+            "entity_id": "SERVICE-Q",
+            "hour": AS_OF - timedelta(hours=h),
+            "request_count": 10_000.0,
+            "error_count": 51.0 if h == 1 else 50.0,
+        }
+        for h in range(1, 169)
+    ]
+    lake.write_days(metrics_dataset, rows(metrics_dataset.id, *served))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        quiet = one(mart(built, "mv_monitoring_top_risks", "app_id = 'quiet'"))
+    assert (quiet["requests_7d"], quiet["score_slo"]) == (1_680_000, 30)
+    assert quiet["reasons"][0] == "availability 99.499% over 7 days is below the 99.500% target"
+
+
 @pytest.mark.parametrize(("hours", "status", "score"), [(24, "insufficient data", 0), (100, "breached", 30)])
 def test_top_risks_see_an_slo_breach_only_where_the_slo_has_the_coverage_it_asks_for(
     tmp_path: Path, hours: int, status: str, score: int
