@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import pyarrow as pa
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from lakehouse.errors import ConcurrentWriteError, MappingValidationError
 from lakehouse.objectstore import ABSENT, PreconditionFailed
@@ -52,6 +52,14 @@ PIVOT_ALIASES = {
     "kibana.queryTemplate": "kibana_query_template",
 }
 PIVOTS = tuple(PIVOT_ALIASES.values())
+SLO_FIELDS = ("slo_availability_target", "slo_latency_p95_ms", "slo_latency_p99_ms", "slo_latency_target")
+# Backstage annotations of a System that set its SLO targets.
+SLO_ANNOTATIONS = {
+    "rosetta.io/slo-availability-target": "slo_availability_target",
+    "rosetta.io/slo-latency-p95-ms": "slo_latency_p95_ms",
+    "rosetta.io/slo-latency-p99-ms": "slo_latency_p99_ms",
+    "rosetta.io/slo-latency-target": "slo_latency_target",
+}
 # Pivots that identify one entity per environment: two entities claiming one value would make attribution
 # ambiguous. Tags and index patterns may be shared (an application tag on all its components).
 UNIQUE_PIVOTS = (
@@ -84,10 +92,29 @@ class MappingEntry(BaseModel):
     gitlab_project_id: int | None = Field(default=None, gt=0)
     elisa_index: str | None = None
     kibana_query_template: str | None = None
+    # SLO targets of an application; the build's defaults where not set.
+    slo_availability_target: float | None = Field(
+        default=None, gt=0, lt=1, description="Availability SLO target of an application, e.g. 0.999"
+    )
+    slo_latency_p95_ms: float | None = Field(
+        default=None, gt=0, description="Latency SLO: an hour is good when its p95 is at or under this many ms"
+    )
+    slo_latency_p99_ms: float | None = Field(
+        default=None, gt=0, description="Latency SLO: an hour is good when its p99 is at or under this many ms"
+    )
+    slo_latency_target: float | None = Field(
+        default=None, gt=0, le=1, description="Latency SLO target: the share of good hours, e.g. 0.95"
+    )
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.entity_id, self.environment)
+
+    @model_validator(mode="after")
+    def _slo_targets_are_an_applications(self) -> MappingEntry:
+        if self.kind == "component" and any(getattr(self, name) is not None for name in SLO_FIELDS):
+            raise ValueError("SLO targets are an application's: set them on the application's entry")
+        return self
 
     @field_validator("*", mode="before")
     @classmethod
@@ -367,6 +394,7 @@ def catalog_entries(documents: Iterable[Mapping[str, Any]]) -> list[dict[str, An
                 "domain": domain,
                 "environment": notes.get("rosetta.io/environment") or "production",
                 **_pivots_from_annotations(notes),
+                **{field: notes[note] for note, field in SLO_ANNOTATIONS.items() if note in notes},
             }
         )
     return raw
@@ -420,7 +448,7 @@ VERSION_COLUMNS = (
 ENTRY_COLUMNS = tuple(
     Column(
         name,
-        pa.int64() if name == "gitlab_project_id" else pa.string(),
+        pa.int64() if name == "gitlab_project_id" else pa.float64() if name in SLO_FIELDS else pa.string(),
         (MappingEntry.model_fields[name].description or name.replace("_", " ")),
         nullable=name not in ("entity_id", "kind", "environment"),
     )
@@ -463,7 +491,8 @@ class MappingStore:
             return None
         rows = table.to_pylist()
         # Every entry was validated when its version was applied; reading it back (each API cold start) trusts it.
-        entries = tuple(MappingEntry.model_construct(**{k: r[k] for k in MappingEntry.model_fields}) for r in rows)
+        # A version written before a field existed reads it as unset.
+        entries = tuple(MappingEntry.model_construct(**{k: r.get(k) for k in MappingEntry.model_fields}) for r in rows)
         first = rows[0] if rows else None
         meta = {(r["entity_id"], r["environment"]): (r["row_updated_by"], r["row_updated_at"]) for r in rows}
         empty_meta = ("", datetime.fromtimestamp(0, UTC), None)

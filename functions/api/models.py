@@ -377,6 +377,22 @@ class SloRow(ApiModel):
     )
     latency_p95_status: str | None = None
     latency_p99_status: str | None = None
+    latency_p95_threshold_ms: float | None = Field(
+        default=None, description="An hour is good when its p95 is at or under this (application rows)."
+    )
+    latency_p99_threshold_ms: float | None = Field(
+        default=None, description="An hour is good when its p99 is at or under this (application rows)."
+    )
+    latency_target: float | None = Field(
+        default=None,
+        description="Target of the p95 SLI: the application's; for a rollup, its applications' targets weighted by "
+        "their hours with a p95 measured.",
+    )
+    latency_p99_target: float | None = Field(
+        default=None,
+        description="Target of the p99 SLI: the application's (the same as latency_target); for a rollup, weighted "
+        "by their hours with a p99 measured.",
+    )
     burn_rate_1h: float | None = None
     burn_rate_6h: float | None = None
     burn_rate_24h: float | None = None

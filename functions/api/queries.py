@@ -309,7 +309,7 @@ SUMMARY_RISK_SQL = "select app_id, rank, risk_score, health, reasons from mv_mon
 
 
 SLO_APPS_SQL = f"""
-select s.*, {BURN_RATES} from mv_slo_app_period as s
+select s.*, s.latency_target as latency_p99_target, {BURN_RATES} from mv_slo_app_period as s
 {BURN_RATES_JOIN}
 where s.period = $period and s.environment = $env and ($after is null or s.app_id > $after)
 order by s.app_id limit $limit
@@ -336,13 +336,20 @@ def _slo_range_sql(group_by: str) -> str:
 
 SLO_RANGE_TEMPLATE = """
 with build_params as (
+    select any_value(min_coverage) as min_coverage from mv_slo_app_period
+),
+-- Each application's targets, as the build resolved them (its mapping's, else the build's defaults).
+app_targets as (
     select
+        app_id,
+        environment,
         any_value(availability_target) as availability_target,
         any_value(latency_p95_threshold_ms) as latency_p95_threshold_ms,
         any_value(latency_p99_threshold_ms) as latency_p99_threshold_ms,
-        any_value(latency_target) as latency_target,
-        any_value(min_coverage) as min_coverage
+        any_value(latency_target) as latency_target
     from mv_slo_app_period
+    where environment = $env
+    group by app_id, environment
 ),
 stg_periods as (
     select
@@ -355,9 +362,19 @@ day_rows as (
     select * from mv_monitoring_app_day_summary where environment = $env and day >= $first_day and day <= $last_day
 ),
 stg_apps as (
-    select app_id, environment, any_value(team) as team, any_value(group_id) as group_id, any_value(domain) as domain
-    from day_rows
-    group by app_id, environment
+    select
+        d.app_id,
+        d.environment,
+        any_value(d.team) as team,
+        any_value(d.group_id) as group_id,
+        any_value(d.domain) as domain,
+        any_value(t.availability_target) as availability_target,
+        any_value(t.latency_p95_threshold_ms) as latency_p95_threshold_ms,
+        any_value(t.latency_p99_threshold_ms) as latency_p99_threshold_ms,
+        any_value(t.latency_target) as latency_target
+    from day_rows as d
+    inner join app_targets as t on d.app_id = t.app_id and d.environment = t.environment
+    group by d.app_id, d.environment
 ),
 stg_app_signals_windows as (
     select
@@ -369,7 +386,7 @@ mv_slo_app_period as (
 {mv_slo_app_period}
 )"""
 SLO_RANGE_APPS = f"""
-select s.app_id as id, s.*, {BURN_RATES} from mv_slo_app_period as s
+select s.app_id as id, s.*, s.latency_target as latency_p99_target, {BURN_RATES} from mv_slo_app_period as s
 {BURN_RATES_JOIN}
 where $after is null or s.app_id > $after
 order by s.app_id limit $limit

@@ -23,6 +23,11 @@ ENTITIES_SCHEMA = pa.schema(
         ("domain", pa.string()),
         ("kibana_query", pa.string()),
         ("elisa_index", pa.string()),
+        # An application's SLO targets where its mapping sets them (else null: the build's defaults apply).
+        ("availability_target", pa.float64()),
+        ("latency_p95_threshold_ms", pa.float64()),
+        ("latency_p99_threshold_ms", pa.float64()),
+        ("latency_target", pa.float64()),
     ]
 )
 PIVOTS_SCHEMA = pa.schema(
@@ -31,7 +36,9 @@ PIVOTS_SCHEMA = pa.schema(
 
 
 def entities_table(entries: tuple[MappingEntry, ...] | list[MappingEntry]) -> pa.Table:
-    """One row per entity and environment; a component inherits team, group and domain from its application."""
+    """One row per entity and environment; a component inherits team, group and domain from its application. An
+    application's SLO targets are its entry's, else its production entry's (targets are the application's in every
+    environment unless an environment sets its own)."""
     apps = {e.entity_id: e for e in entries if e.kind == "application" and e.environment == "production"}
     apps |= {e.entity_id: e for e in entries if e.kind == "application" and e.entity_id not in apps}
     rows = []
@@ -51,9 +58,26 @@ def entities_table(entries: tuple[MappingEntry, ...] | list[MappingEntry]) -> pa
                 "domain": e.domain or (parent.domain if parent else None),
                 "kibana_query": e.kibana_query(),
                 "elisa_index": e.elisa_index,
+                **_slo_targets(e, parent),
             }
         )
     return pa.Table.from_pylist(rows, schema=ENTITIES_SCHEMA)
+
+
+def _slo_targets(e: MappingEntry, parent: MappingEntry | None) -> dict[str, float | None]:
+    if e.kind != "application":
+        return {}
+
+    def target(field: str) -> float | None:
+        own = getattr(e, field)
+        return own if own is not None else (getattr(parent, field) if parent else None)
+
+    return {
+        "availability_target": target("slo_availability_target"),
+        "latency_p95_threshold_ms": target("slo_latency_p95_ms"),
+        "latency_p99_threshold_ms": target("slo_latency_p99_ms"),
+        "latency_target": target("slo_latency_target"),
+    }
 
 
 def pivots_table(entries: tuple[MappingEntry, ...] | list[MappingEntry]) -> pa.Table:

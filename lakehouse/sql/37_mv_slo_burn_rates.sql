@@ -5,8 +5,8 @@
 --
 -- Multi-window burn rates at as_of (Google SRE workbook, 30-day budget), refreshed by every build, hourly ones
 -- included: an alert on the last hour is worth little a day late. burn_rate_<w> = (errors / requests over the
--- window) / B, B = 1 - availability target; 1h, 6h, 24h and 3d windows, each with its requests and errors (no
--- rate without traffic). Alerts: page when 1h > 14.4 (2 % of a 30-day budget in an hour; the workbook's 5-minute
+-- window) / B, B = 1 - the application's availability target (stg_apps); 1h, 6h, 24h and 3d windows, each with
+-- its requests and errors (no rate without traffic). Alerts: page when 1h > 14.4 (2 % of a 30-day budget in an hour; the workbook's 5-minute
 -- confirmation window is below the hourly resolution, so the 1h window confirms itself), page when 6h > 6 and
 -- 1h > 6, ticket when 3d > 1 and 6h > 1, else none. The SLO periods (mv_slo_app_period) are computed daily.
 with windows as (
@@ -31,7 +31,7 @@ rates as (
         a.app_id,
         a.environment,
         bp.as_of,
-        bp.availability_target,
+        a.availability_target,
         w.requests_1h,
         w.errors_1h,
         w.requests_6h,
@@ -40,13 +40,13 @@ rates as (
         w.errors_24h,
         w.requests_3d,
         w.errors_3d,
-        case when w.requests_1h > 0 then (w.errors_1h / w.requests_1h) / (1 - bp.availability_target) end
+        case when w.requests_1h > 0 then (w.errors_1h / w.requests_1h) / (1 - a.availability_target) end
             as burn_rate_1h,
-        case when w.requests_6h > 0 then (w.errors_6h / w.requests_6h) / (1 - bp.availability_target) end
+        case when w.requests_6h > 0 then (w.errors_6h / w.requests_6h) / (1 - a.availability_target) end
             as burn_rate_6h,
-        case when w.requests_24h > 0 then (w.errors_24h / w.requests_24h) / (1 - bp.availability_target) end
+        case when w.requests_24h > 0 then (w.errors_24h / w.requests_24h) / (1 - a.availability_target) end
             as burn_rate_24h,
-        case when w.requests_3d > 0 then (w.errors_3d / w.requests_3d) / (1 - bp.availability_target) end
+        case when w.requests_3d > 0 then (w.errors_3d / w.requests_3d) / (1 - a.availability_target) end
             as burn_rate_3d
     from stg_apps as a
     cross join build_params as bp

@@ -5,12 +5,12 @@
 --
 -- Availability SLO (occurrences): SLI = good / valid requests = (requests - errors) / requests, summed
 -- over the period's hours; hours without traffic count on neither side.
---   target T (default build_params.availability_target), budget ratio B = 1 - T
+--   target T (the application's, see stg_apps: its mapping's, else the build's default), budget ratio B = 1 - T
 --   allowed_bad = B * requests; consumed = errors / allowed_bad; remaining = 1 - consumed (negative when
 --   overspent); burn_rate = (errors / requests) / B (1 = spending exactly the budget over the period).
 -- Latency SLOs (time slices of one hour, the finest the hourly data allows): an hour is good when the
--- application's p95 (p99) is at or under the threshold; SLI = good hours / hours with traffic and that
--- percentile reported, target latency_target. A 30-day latency figure is never an average of hourly p95s.
+-- application's p95 (p99) is at or under its threshold; SLI = good hours / hours with traffic and that
+-- percentile reported, target latency_target (thresholds and target are the application's, see stg_apps). A 30-day latency figure is never an average of hourly p95s.
 -- coverage = measured hours / hours in the period. status: 'no data' without traffic, 'insufficient data'
 -- under min_coverage, else 'met' or 'breached' (availability). The latency SLIs have their own coverage
 -- (latency_coverage, latency_p99_coverage: hours with traffic and that percentile reported / hours in the
@@ -45,6 +45,10 @@ per_period as (
         p.period_start,
         p.period_end,
         p.period_hours,
+        a.availability_target,
+        a.latency_p95_threshold_ms,
+        a.latency_p99_threshold_ms,
+        a.latency_target,
         s.requests,
         s.errors,
         coalesce(s.measured_hours, 0) as measured_hours,
@@ -60,11 +64,7 @@ per_period as (
 measured as (
     select
         pp.*,
-        bp.availability_target,
-        1 - bp.availability_target as budget_ratio,
-        bp.latency_p95_threshold_ms,
-        bp.latency_p99_threshold_ms,
-        bp.latency_target,
+        1 - pp.availability_target as budget_ratio,
         bp.min_coverage,
         pp.measured_hours / pp.period_hours as coverage,
         pp.latency_measured_hours / pp.period_hours as latency_coverage,

@@ -5,7 +5,9 @@
 --
 -- Rolled up by events: availability = sum(good) / sum(requests) over the applications, budgets likewise;
 -- latency SLIs = sum(good hours) / sum(measured hours). Never an average of the applications' percentages.
--- The target is the requests-weighted mean of the applications' targets. coverage = hours with traffic /
+-- The target is the requests-weighted mean of the applications' targets; a latency SLI's, the mean of the
+-- applications' latency targets weighted by their measured hours of that percentile (good hours are held
+-- against the good hours each application's target asks for). coverage = hours with traffic /
 -- hours in the period, over the applications that had traffic in it (an idle application adds to neither
 -- side: expected_hours are those applications' hours); the latency coverages likewise, over the applications
 -- that reported that percentile. The statuses follow the applications' rules: 'no data' without traffic
@@ -20,7 +22,9 @@ with apps as (
         a.group_id,
         a.domain,
         cast(s.error_budget_allowed as decimal(38, 12)) as budget_allowed_exact,
-        cast(s.availability_target * s.availability_denominator as decimal(38, 12)) as target_weight_exact
+        cast(s.availability_target * s.availability_denominator as decimal(38, 12)) as target_weight_exact,
+        cast(s.latency_target * s.latency_measured_hours as decimal(38, 12)) as latency_target_weight_exact,
+        cast(s.latency_target * s.latency_p99_measured_hours as decimal(38, 12)) as latency_p99_target_weight_exact
     from mv_slo_app_period as s
     inner join stg_apps as a on s.app_id = a.app_id and s.environment = a.environment
 ),
@@ -63,12 +67,15 @@ rolled as (
             as latency_coverage,
         case when sum(latency_measured_hours) > 0 then sum(latency_p95_good_hours) / sum(latency_measured_hours) end
             as latency_p95_sli,
+        cast(sum(latency_target_weight_exact) as double) / nullif(sum(latency_measured_hours), 0) as latency_target,
         cast(sum(latency_p99_measured_hours) as bigint) as latency_p99_measured_hours,
         sum(latency_p99_measured_hours) / nullif(sum(expected_hours) filter (where latency_p99_measured_hours > 0), 0)
             as latency_p99_coverage,
         case
             when sum(latency_p99_measured_hours) > 0 then sum(latency_p99_good_hours) / sum(latency_p99_measured_hours)
-        end as latency_p99_sli
+        end as latency_p99_sli,
+        cast(sum(latency_p99_target_weight_exact) as double) / nullif(sum(latency_p99_measured_hours), 0)
+            as latency_p99_target
     from levels
     group by level, level_id, environment, period
 )
@@ -84,13 +91,13 @@ select
     case
         when coalesce(r.latency_measured_hours, 0) = 0 then 'no data'
         when r.latency_coverage < bp.min_coverage then 'insufficient data'
-        when r.latency_p95_sli >= bp.latency_target then 'met'
+        when r.latency_p95_sli >= r.latency_target then 'met'
         else 'breached'
     end as latency_p95_status,
     case
         when coalesce(r.latency_p99_measured_hours, 0) = 0 then 'no data'
         when r.latency_p99_coverage < bp.min_coverage then 'insufficient data'
-        when r.latency_p99_sli >= bp.latency_target then 'met'
+        when r.latency_p99_sli >= r.latency_p99_target then 'met'
         else 'breached'
     end as latency_p99_status
 from rolled as r

@@ -4,7 +4,7 @@
 -- refresh: hourly
 --
 -- Risk score (0-100, capped), from evidence of the last 7 days before as_of:
---   SLO breach        +30  availability over 7 days below the target, with hours of traffic covering at least
+--   SLO breach        +30  availability over 7 days below the application's target, with traffic covering at least
 --                          min_coverage of the 7 days (below it the SLO says 'insufficient data', and so does this)
 --   burn rate         +30  1h burn rate > 14.4, else +20 when the 6h burn rate > 6 (mv_slo_burn_rates)
 --   open P1/P2        +20  per open priority 1-2 incident, at most +40
@@ -93,7 +93,7 @@ evidence as (
         a.team,
         a.group_id,
         a.domain,
-        bp.availability_target,
+        a.availability_target,
         t.requests_7d,
         t.errors_7d,
         case when t.requests_7d > 0 then 1 - t.errors_7d / t.requests_7d end as availability_7d,

@@ -1134,3 +1134,83 @@ def test_an_emergency_change_without_a_plan_counts_on_the_day_its_work_started(t
         (1, 0, 0),
         (0, 1, 0),
     ]
+
+
+def with_shop_targets(lake: Lake, **targets: float) -> None:
+    """shop's entry with SLO targets of its own, as a mapping (or a System's annotations) sets them."""
+    entries = [e | targets if e["entity_id"] == "shop" else e for e in mapping()]
+    MappingStore(lake).apply(entries, actor="test", replace=True)
+
+
+def test_an_applications_own_slo_targets_replace_the_build_defaults(tmp_path: Path) -> None:
+    """shop asks for 99.9 % availability, a p95 under 850 ms and a p99 under 850 ms; quiet keeps the defaults
+    (99.5 %, 500 ms, 1,500 ms, 95 %). shop's hours on the 19th (the estate): 34,000 requests, 124 errors; its p95
+    is 800 ms at 12:00 and 13:00 and 200 ms otherwise, its p99 900 ms every hour.
+    Availability: 0.1 % of 34,000 = 34 bad requests allowed; 124 spent = 124/34 of the budget.
+    Latency: all 24 hours are good under 850 ms (22 under the default 500 ms); no hour's p99 is under 850 ms.
+    Burn rate over the last 24 h (the 19th from 10:00 to 23:00): 14,000 + 7,000 requests, 101 + 13 errors:
+    (114 / 21,000) / 0.001."""
+    lake, settings = estate_lake(tmp_path)
+    with_shop_targets(
+        lake, slo_availability_target=0.999, slo_latency_p95_ms=850, slo_latency_p99_ms=850, slo_latency_target=0.9
+    )
+    build(lake, settings, mode="full", as_of=AS_OF)
+    where = "period = 'last_30d' and environment = 'production'"
+    with reading(lake, settings) as built:
+        shop = one(mart(built, "mv_slo_app_period", f"{where} and app_id = 'shop'"))
+        quiet = one(mart(built, "mv_slo_app_period", f"{where} and app_id = 'quiet'"))
+        burn = one(mart(built, "mv_slo_burn_rates", "app_id = 'shop' and environment = 'production'"))
+        day = one(mart(built, "mv_monitoring_app_day_summary", "app_id = 'shop' and day = $d", d=date(2026, 11, 19)))
+    assert (shop["availability_target"], shop["latency_target"]) == (0.999, 0.9)
+    assert (shop["latency_p95_threshold_ms"], shop["latency_p99_threshold_ms"]) == (850, 850)
+    assert shop["error_budget_allowed"] == pytest.approx(34)
+    assert shop["error_budget_consumed"] == pytest.approx(124 / 34)
+    assert shop["burn_rate_period"] == pytest.approx((124 / 34_000) / 0.001)
+    assert (shop["latency_p95_good_hours"], shop["latency_p99_good_hours"], shop["latency_measured_hours"]) == (
+        24,
+        0,
+        24,
+    )
+    assert day["latency_p95_good_hours"] == 24 and day["latency_p99_good_hours"] == 0
+    assert burn["availability_target"] == 0.999
+    assert burn["burn_rate_24h"] == pytest.approx((114 / 21_000) / 0.001)
+    assert (quiet["availability_target"], quiet["latency_target"]) == (0.995, 0.95)
+    assert (quiet["latency_p95_threshold_ms"], quiet["latency_p99_threshold_ms"]) == (500, 1500)
+
+
+def test_a_groups_slo_targets_weigh_its_applications_own(tmp_path: Path) -> None:
+    """Over the last 7 days, g1 is shop (34,000 requests on the 19th, 124 bad; 24 hours with a p95 and a p99) and
+    quiet (100 requests an hour for 168 hours, none bad; a 200 ms p95 and a 300 ms p99 every hour). shop asks for
+    99.9 %, a p99 under 850 ms (its p99 is 900 ms: 0 good hours) and a latency target of 20 %; quiet keeps 99.5 %
+    and 95 %.
+    Availability target: (0.999 x 34,000 + 0.995 x 16,800) / 50,800; budget allowed 34 + 84 = 118.
+    p99: 168 good hours of 192; the target asks for 0.2 x 24 + 0.95 x 168 = 164.4 good hours, a target of
+    164.4 / 192 = 0.85625: met (at the default 95 % it would be breached). p95, shop at the default 500 ms: 22 good
+    hours, quiet 168: 190 of 192 against the same 0.85625, met."""
+    lake, settings = estate_lake(tmp_path)
+    with_shop_targets(lake, slo_availability_target=0.999, slo_latency_p99_ms=850, slo_latency_target=0.2)
+    metrics = get_dataset("dynatrace/service_metrics_hourly")
+    week = [
+        {
+            "entity_id": "SERVICE-Q",
+            "hour": AS_OF - timedelta(hours=h),
+            "request_count": 100.0,
+            "error_count": 0.0,
+            "latency_p95_ms": 200.0,
+            "latency_p99_ms": 300.0,
+        }
+        for h in range(1, 169)
+    ]
+    lake.write_days(metrics, rows(metrics.id, *week))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    where = "period = 'last_7d' and environment = 'production' and level = 'group' and level_id = 'g1'"
+    with reading(lake, settings) as built:
+        g1 = one(mart(built, "mv_slo_group_period", where))
+    assert g1["availability_target"] == pytest.approx((0.999 * 34_000 + 0.995 * 16_800) / 50_800)
+    assert g1["error_budget_allowed"] == pytest.approx(118)
+    assert g1["error_budget_consumed"] == pytest.approx(124 / 118)
+    assert g1["latency_p99_sli"] == pytest.approx(168 / 192)
+    assert g1["latency_p99_target"] == pytest.approx(164.4 / 192)
+    assert g1["latency_p99_status"] == "met"
+    assert g1["latency_p95_sli"] == pytest.approx(190 / 192)
+    assert (g1["latency_target"], g1["latency_p95_status"]) == (pytest.approx(164.4 / 192), "met")

@@ -255,3 +255,60 @@ def test_a_selectors_criteria_are_read_at_its_top_level_only() -> None:
     assert selector_zones(selector) == ["Payments"]
     assert selector_entity_ids(selector) == []
     assert selector_entity_ids('type(SERVICE),entityId("SERVICE-A","SERVICE-B")') == ["SERVICE-A", "SERVICE-B"]
+
+
+def test_a_systems_slo_annotations_set_its_targets() -> None:
+    import yaml
+
+    annotated = CATALOG.replace(
+        "    rosetta.io/cmdb-ci-name: Checkout\n",
+        "    rosetta.io/cmdb-ci-name: Checkout\n"
+        "    rosetta.io/slo-availability-target: '0.999'\n"
+        "    rosetta.io/slo-latency-p95-ms: '300'\n"
+        "    rosetta.io/slo-latency-target: '0.9'\n",
+    )
+    entries, problems = from_catalog(list(yaml.safe_load_all(annotated)))
+    assert problems == []
+    system = entries[0]
+    assert (system.slo_availability_target, system.slo_latency_p95_ms, system.slo_latency_target) == (0.999, 300, 0.9)
+    assert system.slo_latency_p99_ms is None  # the build's default applies
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("slo_availability_target", 1, "less than 1"),  # no budget to spend: every error would breach it
+        ("slo_availability_target", 99.9, "less than 1"),  # a percentage where a fraction is meant
+        ("slo_latency_p95_ms", 0, "greater than 0"),
+        ("slo_latency_target", 1.5, "less than or equal to 1"),
+    ],
+)
+def test_slo_targets_out_of_range_are_rejected_with_a_reason(field: str, value: float, reason: str) -> None:
+    entries, problems = validate_entries([app(**{field: value})])
+    assert entries == [] and len(problems) == 1
+    assert problems[0].startswith(f"entry 1 (payments): {field}: ") and reason in problems[0]
+
+
+def test_slo_targets_are_set_on_the_application_not_on_a_component() -> None:
+    entries, problems = validate_entries([app(), comp("api", slo_availability_target=0.999)])
+    assert [e.entity_id for e in entries] == ["payments"]
+    assert len(problems) == 1 and "SLO targets are an application's" in problems[0]
+
+
+def test_a_version_stored_before_the_slo_fields_reads_them_as_unset(tmp_path: Path) -> None:
+    from lakehouse.mappings import MAPPING_SCHEMA, SLO_FIELDS, MappingStore
+    from lakehouse.settings import Settings
+    from lakehouse.storage import Lake
+
+    lake = Lake.from_settings(Settings(lake_url=str(tmp_path / "lake")))
+    store = MappingStore(lake)
+    store.apply([app(team="payments-team")], actor="test")
+    key = lake.mapping_version_key(1)
+    stored = lake.get_table(key)
+    assert stored is not None and set(SLO_FIELDS) <= set(stored.column_names)
+    # The same version as an earlier release wrote it: without the SLO columns.
+    older = stored.select([f.name for f in MAPPING_SCHEMA if f.name not in SLO_FIELDS])
+    lake.put_table(key, older)
+    current = store.current()
+    assert current is not None and current.entries[0].team == "payments-team"
+    assert all(getattr(current.entries[0], name) is None for name in SLO_FIELDS)

@@ -1362,6 +1362,11 @@ export interface components {
             /** Latencyp95Status */
             latencyP95Status?: string | null;
             /**
+             * Latencyp95Thresholdms
+             * @description An hour is good when its p95 is at or under this (application rows).
+             */
+            latencyP95ThresholdMs?: number | null;
+            /**
              * Latencyp99Coverage
              * @description Hours with traffic and a p99 reported / hours in the period.
              */
@@ -1370,6 +1375,21 @@ export interface components {
             latencyP99Sli?: number | null;
             /** Latencyp99Status */
             latencyP99Status?: string | null;
+            /**
+             * Latencyp99Target
+             * @description Target of the p99 SLI: the application's (the same as latency_target); for a rollup, weighted by their hours with a p99 measured.
+             */
+            latencyP99Target?: number | null;
+            /**
+             * Latencyp99Thresholdms
+             * @description An hour is good when its p99 is at or under this (application rows).
+             */
+            latencyP99ThresholdMs?: number | null;
+            /**
+             * Latencytarget
+             * @description Target of the p95 SLI: the application's; for a rollup, its applications' targets weighted by their hours with a p95 measured.
+             */
+            latencyTarget?: number | null;
             /** Measuredhours */
             measuredHours?: number | null;
         };
