@@ -292,13 +292,16 @@ def _entity_map_digest(
 def _first_days_to_rebuild(lake: Lake, mode: BuildMode, previous: dict | None, as_of: datetime) -> tuple[date, date]:
     """The first day to rebuild, and the first day whose hourly signals are rebuilt: the earliest day any
     ingest run wrote since the last build, and the earliest a run of the hourly signals (or of the entities
-    their attribution reads) wrote. A run that names no dataset counts for both."""
+    their attribution reads) wrote. A run that names no dataset counts for both. The days after the last build's
+    own day are new to the mart whatever was ingested: a day no build ran on still has its (zero-filled) rows."""
     if mode == "full" or previous is None:
         earliest = [d for ds in REGISTRY.values() if ds.name != "rejects" for d in lake.list_partitions(ds)[:1]]
         first = min([*earliest, as_of.date()])
         return first, first
     since = datetime.fromisoformat(previous["started_at"])
     touched = {as_of.date(), (as_of - timedelta(hours=1)).date()}
+    if previous.get("as_of"):
+        touched |= set(_days(datetime.fromisoformat(previous["as_of"]).date() + timedelta(days=1), as_of.date()))
     signals = set(touched)
     for record in RunLog(lake).list(since=since.date(), limit=100_000):
         if record.function == "build_aggregates" or record.finished_at is None or record.finished_at < since:

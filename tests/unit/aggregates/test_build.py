@@ -495,8 +495,9 @@ def test_a_daily_build_folds_in_the_day_objects_of_a_month_it_does_not_rebuild(
     lake_and_settings: tuple[Lake, Settings],
 ) -> None:
     """The full build of 30 November, 10:00 leaves the 30th as an object of its own. A daily build on 2 December
-    rebuilds only that day, yet November's 30th, complete since, goes into November's object: for a table
-    written after the SQL (the day summary) and for the hourly signals, written month by month with it."""
+    rebuilds only December's days (the 1st, on which no build ran, and the 2nd), yet November's 30th, complete
+    since, goes into November's object: for a table written after the SQL (the day summary) and for the hourly
+    signals, written month by month with it."""
     lake, settings = lake_and_settings
     ingest_metrics(lake, timedelta(days=11))  # the estate's day of signals again on the 30th
     build(lake, settings, mode="full", as_of=t(30, 10))
@@ -506,7 +507,7 @@ def test_a_daily_build_folds_in_the_day_objects_of_a_month_it_does_not_rebuild(
         assert lake.list_keys(folder) == [f"{folder}data.parquet", f"{folder}day-2026-11-30.parquet"]
     before = mart_snapshot(lake)
     result = build(lake, settings, mode="daily", as_of=t(30, 10) + timedelta(days=2))
-    assert (result.day_from, result.day_to) == (t(30).date() + timedelta(days=2),) * 2
+    assert (result.day_from, result.day_to) == (t(30).date() + timedelta(days=1), t(30).date() + timedelta(days=2))
     after = mart_snapshot(lake)
     for table in tables:
         folder = f"mart/{table}/month=2026-11/"
@@ -688,4 +689,29 @@ def test_an_event_arriving_today_rebuilds_the_earlier_day_it_is_counted_on(tmp_p
     for dataset_id, items in (known, late) if known else (late,):
         full_lake.write_days(get_dataset(dataset_id), rows(dataset_id, *items))
     build(full_lake, full_settings, mode="full", as_of=AS_OF + timedelta(hours=14))
+    assert_same_mart(lake, full_lake, "hourly")
+
+
+def test_an_hourly_build_two_days_after_the_last_builds_the_day_between(tmp_path: Path) -> None:
+    """The full build of the 20th, 10:00, then no build (and no ingest) until the 22nd, 10:00. The 21st was
+    built by neither, yet a full rebuild has a row for it in every day table: the hourly build must build it.
+    On the 21st shop's backlog is INC2 alone (opened on the 18th, never restored; INC1 and INC3 were restored
+    on the 19th and 10th); quiet and broken have none."""
+    settings = Settings(lake_url=str(tmp_path / "incremental"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    build(lake, settings, mode="full", as_of=AS_OF)
+    result = build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(days=2))
+    assert result.day_from == t(21).date()
+    backlog = {
+        r["app_id"]: r["open_end_of_day"]
+        for r in mart_snapshot(lake)["mv_incidents_app_day"]
+        if r["day"] == t(21).date() and r["environment"] == "production"
+    }
+    assert backlog == {"shop": 1, "quiet": 0, "broken": 0}
+
+    full_settings = settings.model_copy(update={"lake_url": str(tmp_path / "full")})
+    full_lake = Lake.from_settings(full_settings)
+    write_estate(full_lake)
+    build(full_lake, full_settings, mode="full", as_of=AS_OF + timedelta(days=2))
     assert_same_mart(lake, full_lake, "hourly")
