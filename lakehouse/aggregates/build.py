@@ -303,7 +303,9 @@ def _first_days_to_rebuild(lake: Lake, mode: BuildMode, previous: dict | None, a
     if previous.get("as_of"):
         touched |= set(_days(datetime.fromisoformat(previous["as_of"]).date() + timedelta(days=1), as_of.date()))
     signals = set(touched)
-    for record in RunLog(lake).list(since=since.date(), limit=100_000):
+    # The run log files a run under the day it started: one that started the day before the last build and
+    # finished after the build started (an ingest over midnight) is listed too.
+    for record in RunLog(lake).list(since=since.date() - timedelta(days=1), limit=100_000):
         if record.function == "build_aggregates" or record.finished_at is None or record.finished_at < since:
             continue
         days = {date.fromisoformat(d) for d in record.days_written if d}

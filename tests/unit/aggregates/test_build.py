@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 import shutil
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+import lakehouse.runlog as runlog_module
 from lakehouse.aggregates import build as build_module
 from lakehouse.aggregates.build import BuildError, build
 from lakehouse.aggregates.sqlfiles import SQL_DIR, load_sql_files, parse_sql_file
@@ -35,6 +36,7 @@ from tests.unit.aggregates.estate import (
 )
 
 PROVIDED = {"build_params", "ref_entities", "ref_pivots"}
+HOURLY_MART = "mv_golden_signals_hourly"
 GOLDEN_NOVEMBER = "mart/mv_golden_signals_hourly/month=2026-11/data.parquet"
 MART_TABLES = {
     "mv_monitoring_app_day_summary",
@@ -714,4 +716,47 @@ def test_an_hourly_build_two_days_after_the_last_builds_the_day_between(tmp_path
     full_lake = Lake.from_settings(full_settings)
     write_estate(full_lake)
     build(full_lake, full_settings, mode="full", as_of=AS_OF + timedelta(days=2))
+    assert_same_mart(lake, full_lake, "hourly")
+
+
+class RunLogClock(datetime):
+    """The run log's clock, set by the test: the time runs (builds included) start and finish at."""
+
+    at = AS_OF
+
+    @classmethod
+    def now(cls, tz: tzinfo | None = None) -> RunLogClock:
+        return cls.at  # type: ignore[return-value]
+
+
+def test_an_ingest_started_before_midnight_and_finished_after_a_build_is_seen_by_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ingest starts at 23:50 on the 20th and finishes at 00:10 on the 21st, rewriting the 19th: shop-api's
+    hours corrected from 1,000 to 2,000 requests. The build of 00:05 read the run log while it ran. The next build,
+    at 01:05, must rebuild the 19th: shop-api's 24 hours of the 19th then carry 2,000 requests each, and the
+    mart is a full rebuild's."""
+    monkeypatch.setattr(runlog_module, "datetime", RunLogClock)
+    settings = Settings(lake_url=str(tmp_path / "incremental"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    RunLogClock.at = t(21, 0, 5)
+    build(lake, settings, mode="full", as_of=t(21))
+    signals = get_dataset("dynatrace/service_metrics_hourly")
+    corrected = [r | {"request_count": 2000.0} for r in metrics().to_pylist() if r["entity_id"] == "SERVICE-A"]
+    runs = RunLog(lake)
+    run = runs.start("ingest", "dynatrace", signals.id, now=t(20, 23, 50))
+    run.days_written = [w.day.isoformat() for w in lake.write_days(signals, rows(signals.id, *corrected))]
+    runs.finish(run, "succeeded", now=t(21, 0, 10))
+    RunLogClock.at = t(21, 1, 5)
+    result = build(lake, settings, mode="hourly", as_of=t(21, 1))
+    assert result.day_from == t(19).date()
+    shop_api = [r["requests"] for r in mart_snapshot(lake)[HOURLY_MART] if r["component_id"] == "shop-api"]
+    assert shop_api == [2000.0] * 24
+
+    full_settings = settings.model_copy(update={"lake_url": str(tmp_path / "full")})
+    full_lake = Lake.from_settings(full_settings)
+    write_estate(full_lake)
+    full_lake.write_days(signals, rows(signals.id, *corrected))
+    build(full_lake, full_settings, mode="full", as_of=t(21, 1))
     assert_same_mart(lake, full_lake, "hourly")
