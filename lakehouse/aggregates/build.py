@@ -527,7 +527,7 @@ def _run_monthly(
         # A day either side: the partitions hold whole UTC days, the margin only guards the edges.
         _bound_hourly_days(con, first - timedelta(days=1), after)
         hours = {"month_first_hour": max(first_hour, _midnight(first)), "month_after_hour": _midnight(after)}
-        kept = _kept_application_hours(lake, params, existing, first_day, (year, month))
+        kept = _kept_application_hours(con, lake, params, existing, first_day, (year, month))
         for step in steps:
             if kept and step.table == APPLICATION_HOURS:
                 with _timed(result, "read back application hours"):
@@ -564,17 +564,28 @@ def _run_monthly(
 
 
 def _kept_application_hours(
-    lake: Lake, params: BuildParams, existing: dict[str, set[str]], first_day: date, year_month: tuple[int, int]
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    params: BuildParams,
+    existing: dict[str, set[str]],
+    first_day: date,
+    year_month: tuple[int, int],
 ) -> list[str]:
     """The hourly mart's objects of a month none of whose days has new signals, in an incremental build: their
     application rows are what the application rollup would give again, made by the same SQL from the same inputs
     (new SQL, a new mapping or a service moved to another entity make the build a full one). Empty when the month
-    must be rolled up from the component hours."""
+    must be rolled up from the component hours. A day object the month object also holds (left by a build that
+    stopped between its puts and its deletes) is left out: its hours would count twice."""
     _, after = _month_bounds(*year_month)
     if params.mode == "full" or after > first_day or HOURLY_MART not in existing:
         return []
-    folder = lake.mart_month_key(HOURLY_MART, *year_month).rsplit("/", 1)[0] + "/"
-    return sorted(k for k in existing[HOURLY_MART] if k.startswith(folder))
+    month_key = lake.mart_month_key(HOURLY_MART, *year_month)
+    folder = month_key.rsplit("/", 1)[0] + "/"
+    keys = sorted(k for k in existing[HOURLY_MART] if k.startswith(folder))
+    if month_key not in keys:
+        return keys
+    through = _days_through(con, lake, month_key, after - timedelta(days=1))
+    return [k for k in keys if (day := lake.mart_day_of(k)) is None or day > through]
 
 
 def _read_back(con: duckdb.DuckDBPyConnection, step: SqlFile, urls: list[str], hours: Mapping[str, object]) -> None:

@@ -760,3 +760,26 @@ def test_an_ingest_started_before_midnight_and_finished_after_a_build_is_seen_by
     full_lake.write_days(signals, rows(signals.id, *corrected))
     build(full_lake, full_settings, mode="full", as_of=t(21, 1))
     assert_same_mart(lake, full_lake, "hourly")
+
+
+def test_application_hours_read_back_leave_out_a_day_object_the_month_object_also_holds(tmp_path: Path) -> None:
+    """The estate's day of signals also on 20 October. A build stopped between putting October's month object
+    and removing the 20th's day object it took in, leaving the 20th twice in October's folder. Then a day of
+    signals arrives for 20 November and a daily build reads October's application hours back from the hourly
+    mart: the 20th once. Shop's quarter counts 34,000 requests a day (24 hours x 1,000 on shop-api, 20 x 500 on
+    shop-db) on 20 October, 19 and 20 November: 102,000."""
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    ingest_metrics(lake, -timedelta(days=30))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    october = lake.store.get("mart/mv_golden_signals_hourly/month=2026-10/data.parquet")
+    assert october is not None
+    # October's object holds the 20th alone: as its day object, the same rows.
+    lake.store.put("mart/mv_golden_signals_hourly/month=2026-10/day-2026-10-20.parquet", october.data)
+    ingest_metrics(lake, timedelta(days=1))
+    result = build(lake, settings, mode="daily", as_of=AS_OF + timedelta(hours=14))
+    assert "read back application hours" in result.seconds
+    quarter = [r for r in mart_snapshot(lake)["mv_slo_app_period"] if r["period"] == "quarter"]
+    shop = next(r for r in quarter if r["app_id"] == "shop" and r["environment"] == "production")
+    assert shop["availability_denominator"] == 3 * 34_000
