@@ -164,17 +164,23 @@ def build(
         mode = "full"
     elif mode == "full":
         full_because = "asked for"
-    day_from, signals_from = _first_days_to_rebuild(lake, mode, previous, as_of)
-    build_params = BuildParams(
-        as_of=as_of,
-        day_from=day_from,
-        day_to=as_of.date(),
-        mode=mode,
-        signals_from=signals_from,
-        **(params or {}),  # type: ignore[arg-type]
-    )
-
-    run = runs.start("build_aggregates", "mart", mode, window=(_midnight(day_from), as_of), trigger=trigger)
+    # The build's run starts before the run log is read: the next build reads every run that finished after this
+    # start, so an ingest finishing while the run log is read is not missed by both.
+    run = runs.start("build_aggregates", "mart", mode, window=(_midnight(as_of.date()), as_of), trigger=trigger)
+    try:
+        day_from, signals_from = _first_days_to_rebuild(lake, mode, previous, as_of)
+        build_params = BuildParams(
+            as_of=as_of,
+            day_from=day_from,
+            day_to=as_of.date(),
+            mode=mode,
+            signals_from=signals_from,
+            **(params or {}),  # type: ignore[arg-type]
+        )
+    except BaseException as exc:
+        runs.finish(run, "failed", error=exc)
+        raise
+    run.window_start = _midnight(day_from)
     result = BuildResult(
         mode, as_of, day_from, build_params.day_to, mapping.version, run_id=run.run_id, full_because=full_because
     )

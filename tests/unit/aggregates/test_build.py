@@ -783,3 +783,29 @@ def test_application_hours_read_back_leave_out_a_day_object_the_month_object_als
     quarter = [r for r in mart_snapshot(lake)["mv_slo_app_period"] if r["period"] == "quarter"]
     shop = next(r for r in quarter if r["app_id"] == "shop" and r["environment"] == "production")
     assert shop["availability_denominator"] == 3 * 34_000
+
+
+def test_an_ingest_finishing_while_a_build_reads_the_run_log_is_seen_by_the_next(
+    lake_and_settings: tuple[Lake, Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ingest rewriting the 19th (shop-api's hours corrected from 1,000 to 2,000 requests) finishes just after
+    an hourly build has read the run log, so that build rebuilds only the 20th. The next build must rebuild the
+    19th: shop-api's 24 hours of the 19th then carry 2,000 requests each."""
+    lake, settings = lake_and_settings
+    build(lake, settings, mode="full", as_of=AS_OF)
+    corrected = [r | {"request_count": 2000.0} for r in metrics().to_pylist() if r["entity_id"] == "SERVICE-A"]
+    pending = [lambda: ingest(lake, "dynatrace/service_metrics_hourly", *corrected)]
+    read_run_log = RunLog.list
+
+    def read_then_ingest(self: RunLog, **kwargs: object) -> list:
+        found = read_run_log(self, **kwargs)  # type: ignore[arg-type]
+        while pending:
+            pending.pop()()
+        return found
+
+    monkeypatch.setattr(RunLog, "list", read_then_ingest)
+    assert build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1)).day_from == t(20).date()
+    result = build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=2))
+    assert result.day_from == t(19).date()
+    shop_api = [r["requests"] for r in mart_snapshot(lake)[HOURLY_MART] if r["component_id"] == "shop-api"]
+    assert shop_api == [2000.0] * 24
