@@ -64,6 +64,8 @@ DAYS_THROUGH_KEY = "rosetta_days_through"
 ENUM_KEYS = {"app_id": "mapped_app_id", "component_id": "mapped_component_id", "environment": "mapped_environment"}
 # The columns a reader of a day table skips row groups by, with their min/max statistics.
 SKIPPED_BY = ("app_id", "component_id")
+# The header lines that name columns of the file's own query.
+NAMING_COLUMNS = re.compile(r"^--\s*(partitioned by|counted on days of|counted with):")
 
 
 class BuildError(RosettaError):
@@ -211,6 +213,7 @@ def build(
                 continue
             with _timed(result, sql_file.path.name):
                 _run(con, sql_file)
+                _check_header_columns(con, sql_file)
             if sql_file.materialize == "table":
                 result.tables[sql_file.table] = _count(con, sql_file.table)
         for month_object in written:
@@ -625,6 +628,19 @@ def _execute(
         line = next((m for m in (re.search(r"LINE (\d+)", x) for x in message) if m), None)
         where = f"{sql_file.path.name} line {line.group(1)}" if line else sql_file.path.name
         raise BuildError(f"{where}: {message[0]}") from None
+
+
+def _check_header_columns(con: duckdb.DuckDBPyConnection, sql_file: SqlFile) -> None:
+    """The columns a file's header names (the month its rows are stored by, the days they are counted on and
+    with) are columns its query gives. The build writes them into queries of its own, one of which runs only once
+    the mart is being written: a wrong name must fail the build here, naming the file and the header's line."""
+    named = [c for c in (sql_file.month_column, *sql_file.counted_on, *sql_file.counted_with) if c]
+    columns = {name for name, _ in _column_types(con, sql_file.table)} if named else set()
+    for column in named:
+        if column not in columns:
+            lines = enumerate(sql_file.text.splitlines(), start=1)
+            line = next(n for n, text in lines if NAMING_COLUMNS.match(text) and re.search(rf"\b{column}\b", text))
+            raise BuildError(f"{sql_file.path.name} line {line}: the header names {column}, not a column of its query")
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:

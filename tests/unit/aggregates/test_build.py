@@ -809,3 +809,39 @@ def test_an_ingest_finishing_while_a_build_reads_the_run_log_is_seen_by_the_next
     assert result.day_from == t(19).date()
     shop_api = [r["requests"] for r in mart_snapshot(lake)[HOURLY_MART] if r["component_id"] == "shop-api"]
     assert shop_api == [2000.0] * 24
+
+
+@pytest.mark.parametrize(
+    ("needle", "replacement"),
+    [
+        # The column whose month places a row in an object: used only once the mart is being written.
+        ("-- partitioned by: month of finished_at", "-- partitioned by: month of finish_at"),
+        # A column the day tables read of the table's rows: used where the hourly signals' loop begins.
+        ("-- counted with: app_id,", "-- counted with: app,"),
+    ],
+)
+def test_a_header_naming_a_column_the_query_lacks_names_file_and_line_and_keeps_the_previous_mart(
+    lake_and_settings: tuple[Lake, Settings],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    needle: str,
+    replacement: str,
+) -> None:
+    """21_mv_deployments.sql's header names a column its query does not give. The build fails naming the file
+    and the header's line, and the mart is the one before it, though a day of new signals was waiting."""
+    lake, settings = lake_and_settings
+    build(lake, settings, mode="full", as_of=AS_OF)
+    ingest_metrics(lake, timedelta(days=1))
+    before = {k: lake.store.get(k) for k in lake.list_keys("mart/")}
+    broken = tmp_path / "sql"
+    shutil.copytree(SQL_DIR, broken)
+    target = broken / "21_mv_deployments.sql"
+    lines = target.read_text(encoding="utf-8").splitlines()
+    line_no = next(i for i, line in enumerate(lines, start=1) if line.startswith(needle))
+    lines[line_no - 1] = lines[line_no - 1].replace(needle, replacement)
+    target.write_text("\n".join(lines), encoding="utf-8")
+    monkeypatch.setattr(build_module, "load_sql_files", lambda: load_sql_files(broken))
+    with pytest.raises(BuildError, match=rf"^21_mv_deployments.sql line {line_no}: "):
+        build(lake, settings, mode="full", as_of=AS_OF + timedelta(hours=14))
+    after = {k: lake.store.get(k) for k in lake.list_keys("mart/")}
+    assert after == before
