@@ -42,6 +42,24 @@ windows as (
     select w.window_name, bp.as_of - w.starts_before, bp.as_of - w.ends_before
     from short_windows as w
     cross join params as bp
+),
+
+-- Each hour with traffic, with its good flags against its application's thresholds, before the windows join: the
+-- thresholds are looked up once an hour, not once an hour and window.
+hours as (
+    select
+        h.app_id,
+        h.environment,
+        h.hour,
+        h.requests,
+        h.errors,
+        h.latency_p95_ms,
+        h.latency_p99_ms,
+        h.latency_p95_ms <= t.latency_p95_threshold_ms as p95_good,
+        h.latency_p99_ms <= t.latency_p99_threshold_ms as p99_good
+    from stg_app_signals_hourly as h
+    inner join thresholds as t on h.app_id = t.app_id and h.environment = t.environment
+    where h.requests > 0
 )
 
 select
@@ -54,11 +72,10 @@ select
     count(*) as measured_hours,
     count(h.latency_p95_ms) as latency_measured_hours,
     count(h.latency_p99_ms) as latency_p99_measured_hours,
-    count(*) filter (where h.latency_p95_ms <= t.latency_p95_threshold_ms) as latency_p95_good_hours,
-    count(*) filter (where h.latency_p99_ms <= t.latency_p99_threshold_ms) as latency_p99_good_hours
-from stg_app_signals_hourly as h
+    count(*) filter (where h.p95_good) as latency_p95_good_hours,
+    count(*) filter (where h.p99_good) as latency_p99_good_hours
+from hours as h
 cross join params as bp
-inner join thresholds as t on h.app_id = t.app_id and h.environment = t.environment
 inner join windows as w on h.hour >= w.window_start and h.hour < w.window_end
-where h.requests > 0 and w.window_start >= bp.hours_from
+where w.window_start >= bp.hours_from
 group by h.app_id, h.environment, w.window_name
