@@ -13,14 +13,16 @@ _LINK_PART = re.compile(r"<?\s*([^<>;\s]+)\s*>?\s*;\s*rel=\"?([a-zA-Z]+)\"?")
 
 
 def link_targets(header: str | None) -> dict[str, str]:
-    """rel -> URL from a Link header; tolerant of the missing '<' seen in ServiceNow's own docs."""
+    """rel -> URL from a Link header; tolerant of the missing '<' seen in ServiceNow's own docs.
+
+    Not split on commas: a real ServiceNow writes the `sysparm_fields` list in its links with bare commas.
+    """
     if not header:
         return {}
     found: dict[str, str] = {}
-    for part in header.split(","):
-        match = _LINK_PART.search(part)
-        if match:
-            found.setdefault(match.group(2).lower(), match.group(1))
+    for match in _LINK_PART.finditer(header):
+        # Without '<', the comma that separates two links is read as the start of the next URL.
+        found.setdefault(match.group(2).lower(), match.group(1).lstrip(","))
     return found
 
 

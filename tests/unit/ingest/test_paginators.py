@@ -163,3 +163,25 @@ def test_composite_after_key() -> None:
     assert paginator.next_request(answer({"aggregations": {"logs": {"buckets": []}}}, follow)) is None
     with pytest.raises(LoopDetected):
         paginator.next_request(answer(page, follow))
+
+
+def test_servicenow_next_link_whose_fields_list_keeps_its_commas() -> None:
+    """A real instance's Link header (ServiceNowITOM/ansible-sn-inventory issue 15) writes the sysparm_fields list
+    with bare commas, the same character that separates the links: the next link was cut at the first field and
+    paging stopped after page one. The header below is that one, its next and last links completed in the same
+    shape; by hand, the next page starts at offset 10000 with limit 10000."""
+    url = (
+        "https://xxxxxx.service-now.com/api/now/table/cmdb_ci_server?sysparm_exclude_reference_link=true"
+        "&sysparm_query=sys_class_nameINcmdb_ci_linux_server%2Ccmdb_ci_win_server&sysparm_display_value=true"
+        "&sysparm_fields=sys_class_name,name,os,fqdn,os_version,host_name,ip_address,manufacturer"
+    )
+    header = (
+        f'<{url}&sysparm_offset=0&sysparm_limit=10000>;rel="first",'
+        f'<{url}&sysparm_offset=10000&sysparm_limit=10000>;rel="next",'
+        f'<{url}&sysparm_offset=20000&sysparm_limit=10000>;rel="last"'
+    )
+    assert link_targets(header)["next"] == f"{url}&sysparm_offset=10000&sysparm_limit=10000"
+    first = PageRequest("/api/now/table/cmdb_ci_server", {"sysparm_limit": 10000, "sysparm_offset": 0})
+    paginator = OffsetLinkPaginator()
+    follow = paginator.next_request(answer({"result": [{}]}, paginator.start(first), {"Link": header}))
+    assert follow is not None and follow.params == {"sysparm_limit": 10000, "sysparm_offset": 10000}
