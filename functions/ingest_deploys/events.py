@@ -3,10 +3,10 @@
 Only deployments to the environment the mapping names for each ArgoCD app or GitLab project are kept. A
 deployment is a rollback when it replaces the running revision with an older one: one deployed before, or, for
 GitLab, one that ships no merge request. A GitLab deployment ships changes when its commit is the merge (or
-squash) commit of a request merged after the previous successful deployment of that environment, read from the
-project's merged list (one request per page), or when GitLab's per-deployment list links it (one request per
-deployment, fetched only when that dataset is asked for). Going back to an older commit ships nothing, even when
-that commit's first deployment is older than our history.
+squash, or for a fast-forward merge the head) commit of a request merged after the previous successful deployment
+of that environment, read from the project's merged list (one request per page), or when GitLab's per-deployment
+list links it (one request per deployment, fetched only when that dataset is asked for). Going back to an older
+commit ships nothing, even when that commit's first deployment is older than our history.
 """
 
 from __future__ import annotations

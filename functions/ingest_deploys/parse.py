@@ -218,6 +218,14 @@ def parse_pipelines_page(page: Any, context: Mapping[str, Any] | None = None) ->
     return ParseResult({PIPELINES: rows_table(PIPELINES, rows)}, rejects)
 
 
+def _fast_forwarded(mr: Mapping[str, Any]) -> str | None:
+    """A merged request with neither a merge nor a squash commit was fast-forwarded: its head `sha` is the commit
+    it put on the target branch."""
+    if optional_str(mr, "merge_commit_sha") or optional_str(mr, "squash_commit_sha"):
+        return None
+    return optional_str(mr, "sha")
+
+
 def parse_deployment_merge_requests_page(page: Any, context: Mapping[str, Any] | None = None) -> ParseResult:
     """GET /projects/:id/deployments/:deployment_id/merge_requests; only merged ones count for lead time."""
     ctx = context or {}
@@ -240,7 +248,8 @@ def parse_deployment_merge_requests_page(page: Any, context: Mapping[str, Any] |
                         "created_at": parse_instant(mr.get("created_at")),
                         "merged_at": merged_at,
                         "merge_commit_sha": optional_str(mr, "merge_commit_sha")
-                        or optional_str(mr, "squash_commit_sha"),
+                        or optional_str(mr, "squash_commit_sha")
+                        or _fast_forwarded(mr),
                     },
                 )
             )
@@ -270,7 +279,7 @@ def parse_merge_requests_page(page: Any, context: Mapping[str, Any] | None = Non
                         "target_branch": optional_str(mr, "target_branch"),
                         "created_at": parse_instant(mr.get("created_at")),
                         "merged_at": merged_at,
-                        "merge_commit_sha": optional_str(mr, "merge_commit_sha"),
+                        "merge_commit_sha": optional_str(mr, "merge_commit_sha") or _fast_forwarded(mr),
                         "squash_commit_sha": optional_str(mr, "squash_commit_sha"),
                         "updated_at": parse_instant(mr.get("updated_at")) or merged_at,
                     },

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +21,7 @@ from lakehouse.mappings import MappingEntry, MappingStore
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
+from tests.conftest import FIXTURES
 
 T0 = datetime(2024, 3, 1, 9, tzinfo=UTC)
 
@@ -305,3 +307,32 @@ def test_events_computed_while_another_run_ingests_are_computed_again(tmp_path: 
     )
     assert not outcome.failed and calls == [1, 2]
     assert stored_keys(lake) == ["gitlab:7001", "gitlab:7002"]
+
+
+def test_a_deployment_of_a_fast_forward_merged_request_is_not_a_rollback(tmp_path: Path) -> None:
+    """GitLab's own merged-list example (project 3) is a request merged without a merge commit: merge_commit_sha and
+    squash_commit_sha are null, as for every fast-forward merge, and the commit it put on the branch is its head
+    `sha` 8888…. Deployed at 12:00 after 7777… at 10:00, that commit was read as shipping no request, so as a
+    rollback (and left out of lead time). By hand: 8888… was merged at 11:16:17 and never deployed before, so the
+    12:00 deployment ships new changes; neither deployment is a rollback."""
+    lake = Lake.from_settings(Settings(lake_url=str(tmp_path)))
+    MappingStore(lake).apply(
+        [{"entity_id": "shop", "kind": "application", "gitlab_project_id": 3}], actor="test", replace=True
+    )
+    merged = json.loads((FIXTURES / "gitlab" / "merge_requests__project_list_merged_docs.json").read_text())
+    page = deploys_parse.parse_merge_requests_page(merged, {"project_id": 3})
+    lake.write_days(get_dataset(deploys_parse.MERGE_REQUESTS), page.tables[deploys_parse.MERGE_REQUESTS])
+    deployments = [
+        gitlab_deployment(finished) | {"id": number, "sha": sha, "created_at": finished}
+        for number, sha, finished in (
+            (1, "7" * 40, "2018-09-07T10:00:00.000Z"),
+            (2, "8" * 40, "2018-09-07T12:00:00.000Z"),
+        )
+    ]
+    shipped = deploys_parse.parse_deployments_page(deployments, {"project_id": 3})
+    lake.write_days(get_dataset(deploys_parse.DEPLOYMENTS), shipped.tables[deploys_parse.DEPLOYMENTS])
+    mapping = MappingStore(lake).current()
+    assert mapping is not None
+    table = build_events(lake, datetime(2018, 9, 8, tzinfo=UTC), mapping.entries)
+    rollbacks = {e["deployment_key"]: e["is_rollback"] for e in table.to_pylist()}
+    assert rollbacks == {"gitlab:1": False, "gitlab:2": False}
