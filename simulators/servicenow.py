@@ -8,7 +8,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 from fastapi import FastAPI
 from starlette.requests import Request
@@ -249,7 +249,11 @@ class ServiceNowSimulator:
     def _links(url: str, params: dict[str, str], offset: int, limit: int, total: int) -> str:
         def link(at_offset: int, rel: str) -> str:
             query = {**params, "sysparm_offset": str(at_offset), "sysparm_limit": str(limit)}
-            return f'<{url}?{urlencode(query)}>;rel="{rel}"'
+            # A real instance writes the fields list with bare commas, the query's own commas encoded.
+            text = "&".join(
+                f"{quote_plus(k)}={quote_plus(v, safe=',' if k == 'sysparm_fields' else '')}" for k, v in query.items()
+            )
+            return f'<{url}?{text}>;rel="{rel}"'
 
         last = max(0, ((total - 1) // limit) * limit) if limit > 0 and total else 0
         links = [link(0, "first")]

@@ -1,5 +1,6 @@
 """Paging as each API really does it, including the rules connectors trip over."""
 
+import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -64,12 +65,13 @@ def _sn_pages(sn: httpx.Client, params: dict[str, str]) -> tuple[list[dict[str, 
         response = sn.get(url, params=query)
         responses.append(response)
         records += response.json()["result"]
-        links = {
-            part.split(";rel=")[1].strip('"'): part.split(";")[0].strip("<>")
-            for part in response.headers["Link"].split(",")
-        }
-        url, query = links.get("next"), None
+        url, query = _sn_links(response.headers["Link"]).get("next"), None
     return records, responses
+
+
+def _sn_links(header: str) -> dict[str, str]:
+    """rel -> URL; the URLs themselves hold commas (the sysparm_fields list), so the header is not split on them."""
+    return {rel: url for url, rel in re.findall(r'<([^<>]+)>;rel="(\w+)"', header)}
 
 
 def test_servicenow_link_header_and_total_count(client: Client, estate: Estate) -> None:
@@ -85,8 +87,23 @@ def test_servicenow_link_header_and_total_count(client: Client, estate: Estate) 
     assert [r["sys_updated_on"] for r in records] == sorted(r["sys_updated_on"] for r in records)
     first_links = responses[0].headers["Link"]
     assert 'rel="first"' in first_links and 'rel="last"' in first_links and 'rel="prev"' not in first_links
-    last = parse_qs(urlparse(first_links.split(",")[-1].split(";")[0].strip("<>")).query)
+    last = parse_qs(urlparse(_sn_links(first_links)["last"]).query)
     assert int(last["sysparm_offset"][0]) == (len(estate.incidents) - 1) // 7 * 7
+
+
+def test_servicenow_links_write_the_fields_list_with_bare_commas(client: Client, estate: Estate) -> None:
+    """A real instance's Link header (ServiceNowITOM/ansible-sn-inventory issue 15) repeats sysparm_fields with its
+    commas as they are, `sysparm_fields=sys_class_name,name,os,...`, while the query's own commas come encoded (%2C):
+    a client that splits the header on commas must fail here as it would on a real instance."""
+    params = {
+        "sysparm_query": "stateIN1,2,3,6,7,8^ORDERBYsys_updated_on",
+        "sysparm_limit": "7",
+        "sysparm_fields": "sys_id,number,sys_updated_on",
+    }
+    response = client("servicenow").get("/api/now/table/incident", params=params)
+    next_url = _sn_links(response.headers["Link"])["next"]
+    assert "&sysparm_fields=sys_id,number,sys_updated_on&" in next_url
+    assert "sysparm_query=stateIN1%2C2%2C3%2C6%2C7%2C8" in next_url
 
 
 def test_servicenow_records_updated_while_paging_make_offset_paging_skip(
