@@ -746,7 +746,7 @@ class _Builder:
         iid = self.project_iid(project, "mr")
         branch = f"feature/change-{iid}"
         head = hashing.git_sha(self.seed, comp.name, "head", iid)
-        merge_sha = hashing.git_sha(self.seed, comp.name, "merge", iid)
+        merge_sha = head if comp.fast_forward else hashing.git_sha(self.seed, comp.name, "merge", iid)
         author = rng.choice(team_users)
         mr_pipe_s = created_s + int((merged_s - created_s) * rng.uniform(0.5, 0.95))
         mr_pipeline = self.pipeline(rng, comp, branch, head, "merge_request_event", mr_pipe_s, author)

@@ -480,7 +480,8 @@ class GitLabSimulator:
             "merge_status": "can_be_merged",
             "detailed_merge_status": "not_open",
             "sha": mr.head_sha,
-            "merge_commit_sha": mr.merge_sha,
+            # A fast-forward merge makes no merge commit (GitLab's own merged-list example has none).
+            "merge_commit_sha": None if comp.fast_forward else mr.merge_sha,
             "squash_commit_sha": None,
             "discussion_locked": None,
             "should_remove_source_branch": True,

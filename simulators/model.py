@@ -94,6 +94,11 @@ class Component:
         return f"{self.name}-prod"
 
     @property
+    def fast_forward(self) -> bool:
+        """Its GitLab project merges by fast-forward: no merge commit, a request's head commit lands on main."""
+        return self.index % 3 == 2
+
+    @property
     def argo_staging_app(self) -> str | None:
         return f"{self.name}-staging" if self.has_staging else None
 

@@ -160,3 +160,25 @@ def test_dynatrace_tags_and_catalog_annotations_agree(client: Client, estate: Es
     assert {e["entityId"] for e in entities} == {c.service_id for c in app.components}
     staging = dt.get("/api/v2/entities", params={"entitySelector": f'type(SERVICE),tag("app:{app.id}")'}).json()
     assert staging["totalCount"] == sum(len(c.environments()) for c in app.components)
+
+
+def test_gitlab_fast_forward_merges_come_without_a_merge_commit(client: Client, estate: Estate) -> None:
+    """GitLab's own merged-list example has merge_commit_sha and squash_commit_sha null: a project merging by
+    fast-forward puts the request's head commit on the branch as it is. Such projects exist in the estate, and a
+    deployment of theirs ships the head `sha` of one of the requests GitLab links to it (a merge commit elsewhere)."""
+    gl = client("gitlab")
+    fast_forward, checked = 0, 0
+    for comp in (c for c in estate.components if c.deploy_tool == "gitlab"):
+        project = f"/api/v4/projects/{comp.gitlab_project_id}"
+        merged = _all_pages(gl, f"{project}/merge_requests", {"state": "merged"})
+        without = [m for m in merged if m["merge_commit_sha"] is None and m["squash_commit_sha"] is None]
+        assert without in ([], merged)  # a project merges one way
+        fast_forward += bool(without)
+        shipped = _all_pages(gl, f"{project}/deployments", {"environment": "production", "status": "success"})
+        for deployment in shipped:
+            listed = _all_pages(gl, f"{project}/deployments/{deployment['id']}/merge_requests", {})
+            if listed:
+                landed = {m["sha"] if without else m["merge_commit_sha"] for m in listed}
+                assert deployment["sha"] in landed
+                checked += 1
+    assert fast_forward > 0 and checked > 0
