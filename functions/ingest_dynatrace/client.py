@@ -11,6 +11,8 @@ from lakehouse.ingest.client import ApiResponse, PageRequest, SourceClient
 from lakehouse.ingest.errors import SourceRefused
 from lakehouse.ingest.paginators import NextPageKeyPaginator
 
+MAX_PROBLEMS_PAGE_SIZE = 500
+
 
 class DynatraceClient(SourceClient):
     source = "dynatrace"
@@ -56,7 +58,9 @@ class DynatraceClient(SourceClient):
     def problems(
         self, since_ms: int, until_ms: int, page_size: int, problem_selector: str | None = None
     ) -> Iterator[ApiResponse]:
-        params: dict[str, Any] = {"from": str(since_ms), "to": str(until_ms), "pageSize": page_size}
+        # The Problems API refuses more than 500 a page (400 Constraints violated).
+        size = min(page_size, MAX_PROBLEMS_PAGE_SIZE)
+        params: dict[str, Any] = {"from": str(since_ms), "to": str(until_ms), "pageSize": size}
         if problem_selector:
             params["problemSelector"] = problem_selector
         return self.listing("/api/v2/problems", params)

@@ -67,7 +67,9 @@ class IngestSettings(BaseSettings):
     elasticsearch_api_key_parameter: str | None = None
     elasticsearch_page_size: int = Field(default=1000, ge=1, le=10000)
 
-    dynatrace_page_size: int = Field(default=500, ge=1, le=5000, description="Problems and entities per page.")
+    dynatrace_page_size: int = Field(
+        default=500, ge=1, le=5000, description="Problems (at most 500, the API's maximum) and entities per page."
+    )
     dynatrace_entities_per_query: int = Field(default=100, ge=1, le=5000)
     http_timeout_s: float = Field(default=30.0, gt=0)
     http_connect_timeout_s: float = Field(default=5.0, gt=0)

@@ -223,3 +223,24 @@ def test_without_a_window_the_run_starts_at_the_watermark(
     # A tag that is not a plain word (it would land in logs) is not taken.
     odd = invoke(logs_handler, {"trigger": "api:x\nforged log line"})
     assert odd["trigger"] == "schedule"
+
+
+def test_problems_are_read_with_a_page_size_above_the_api_maximum(
+    local_settings: Settings, sims: RunningSimulators, point: Point, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The settings take up to 5000 problems and entities a page, but the Problems API answers 400 above 500 (its
+    documented maximum, the simulator's too): with 1000 set, every problems run failed. By hand: the run must
+    bring every problem of the estate, as with the default size."""
+    point(sims, local_settings)
+    monkeypatch.setenv("ROSETTA_DYNATRACE_PAGE_SIZE", "1000")
+    lake = Lake.from_settings(local_settings)
+    import_catalog(lake, sims.estate)
+    event = {
+        **scheduled_event(dynatrace_handler.__file__, windows(sims.estate)["dynatrace"]),
+        "datasets": ["dynatrace/problems"],
+    }
+    (run,) = invoke(dynatrace_handler, event)["runs"]
+    assert run["status"] == "succeeded"
+    assert {r["problem_id"] for r in rows(lake, "dynatrace/problems")} == {
+        p.problem_id for p in sims.estate.dynatrace_problems
+    }
