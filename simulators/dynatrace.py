@@ -21,6 +21,8 @@ from simulators.dynatrace_metrics import (
     build_entities,
     entity_filter,
     parse_metric_selector,
+    process_group_id,
+    process_instance_id,
     resolve_resolution,
     split_top_level,
     unquote,
@@ -471,14 +473,28 @@ class DynatraceSimulator:
             body["managementZones"] = [{"id": self.zone_ids[entity.domain], "name": entity.domain}]
         if "properties" in fields:
             body["properties"] = {"serviceType": "WEB_REQUEST", "environment": entity.environment}
-        other = (
+        # Dynatrace's topology: SERVICE runsOnProcessGroupInstance PROCESS_GROUP_INSTANCE isPgiOfCgi
+        # CONTAINER_GROUP_INSTANCE; a service runsOn its PROCESS_GROUP, never a container.
+        service = entity.component.service_id_for(entity.environment)
+        container = (
             entity.component.container_id if entity.environment == PRODUCTION else entity.component.staging_container_id
         )
-        if entity.type == "SERVICE" and "fromRelationships" in fields:
-            body["fromRelationships"] = {"runsOn": [{"id": other, "type": "CONTAINER_GROUP_INSTANCE"}]}
-        if entity.type == "CONTAINER_GROUP_INSTANCE" and "toRelationships" in fields:
-            service = entity.component.service_id_for(entity.environment)
-            body["toRelationships"] = {"runsOn": [{"id": service, "type": "SERVICE"}]}
+        assert service is not None and container is not None
+        process = {"id": process_instance_id(container), "type": "PROCESS_GROUP_INSTANCE"}
+        group = {"id": process_group_id(service), "type": "PROCESS_GROUP"}
+        relationships: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+            "SERVICE": ({"runsOn": [group], "runsOnProcessGroupInstance": [process]}, {}),
+            "PROCESS_GROUP_INSTANCE": (
+                {"isInstanceOf": [group], "isPgiOfCgi": [{"id": container, "type": "CONTAINER_GROUP_INSTANCE"}]},
+                {"runsOnProcessGroupInstance": [{"id": service, "type": "SERVICE"}]},
+            ),
+            "CONTAINER_GROUP_INSTANCE": ({}, {"isPgiOfCgi": [process]}),
+        }
+        outgoing, incoming = relationships[entity.type]
+        if "fromRelationships" in fields:
+            body["fromRelationships"] = outgoing
+        if "toRelationships" in fields:
+            body["toRelationships"] = incoming
         return body
 
     async def entities_list(self, request: Request) -> Response:

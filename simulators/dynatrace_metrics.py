@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from simulators import hashing
 from simulators.model import PRODUCTION, Component
 from simulators.timeseries import SlotStats, Telemetry
 
@@ -33,8 +34,19 @@ class Entity:
         return [f"{k}:{v}" if v is not None else k for _, k, v in self.tags]
 
 
+def process_group_id(service_id: str) -> str:
+    """The process group a service runs on (SERVICE runsOn PROCESS_GROUP)."""
+    return hashing.dynatrace_entity_id("PROCESS_GROUP", service_id)
+
+
+def process_instance_id(container_id: str) -> str:
+    """The process group instance inside a container (PROCESS_GROUP_INSTANCE isPgiOfCgi CONTAINER_GROUP_INSTANCE)."""
+    return hashing.dynatrace_entity_id("PROCESS_GROUP_INSTANCE", container_id)
+
+
 def build_entities(components: Iterable[tuple[Component, str, str, str]], first_seen_ms: int) -> list[Entity]:
-    """SERVICE and CONTAINER_GROUP_INSTANCE entities per (component, team, domain, app) and environment."""
+    """SERVICE, PROCESS_GROUP_INSTANCE and CONTAINER_GROUP_INSTANCE entities per (component, team, domain, app) and
+    environment: a service runs on a process group instance, which runs in a container, as Dynatrace links them."""
     entities: list[Entity] = []
     for comp, team, domain, app in components:
         for env in comp.environments():
@@ -48,6 +60,20 @@ def build_entities(components: Iterable[tuple[Component, str, str, str]], first_
             container_id = comp.container_id if env == PRODUCTION else comp.staging_container_id
             assert service_id is not None and container_id is not None
             entities.append(Entity(service_id, "SERVICE", comp.name, comp, env, app, team, domain, tags, first_seen_ms))
+            entities.append(
+                Entity(
+                    process_instance_id(container_id),
+                    "PROCESS_GROUP_INSTANCE",
+                    f"{comp.name} ({comp.name}-{env})",
+                    comp,
+                    env,
+                    app,
+                    team,
+                    domain,
+                    tags,
+                    first_seen_ms,
+                )
+            )
             entities.append(
                 Entity(
                     container_id,

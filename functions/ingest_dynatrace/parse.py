@@ -350,16 +350,31 @@ def _entity_row(entity: Mapping[str, Any], seen_on: datetime) -> dict[str, Any]:
     return checked_row(ENTITIES_DATASET, row)
 
 
-def containers_of(page: Mapping[str, Any]) -> dict[str, str]:
-    """container id -> service id from services listed with `fromRelationships` (runsOn)."""
+def _related(page: Mapping[str, Any], relationship: str, target_type: str) -> dict[str, str]:
+    """target id -> listed entity id, through one `fromRelationships` relationship."""
     found: dict[str, str] = {}
     for entity in page.get("entities") or []:
         if not isinstance(entity, dict) or not isinstance(entity.get("entityId"), str):
             continue
-        for target in (entity.get("fromRelationships") or {}).get("runsOn") or []:
-            if isinstance(target, dict) and target.get("type") == "CONTAINER_GROUP_INSTANCE":
+        for target in (entity.get("fromRelationships") or {}).get(relationship) or []:
+            if isinstance(target, dict) and target.get("type") == target_type:
                 found[str(target.get("id"))] = entity["entityId"]
     return found
+
+
+def processes_of(page: Mapping[str, Any]) -> dict[str, str]:
+    """process group instance id -> service id, from services listed with `fromRelationships`
+    (runsOnProcessGroupInstance; a service's `runsOn` leads to its process group, never to a container)."""
+    return _related(page, "runsOnProcessGroupInstance", "PROCESS_GROUP_INSTANCE")
+
+
+def containers_of(page: Mapping[str, Any], service_of_process: Mapping[str, str]) -> dict[str, str]:
+    """container id -> service id, from process group instances listed with `fromRelationships` (isPgiOfCgi)."""
+    return {
+        container: service_of_process[process]
+        for container, process in _related(page, "isPgiOfCgi", "CONTAINER_GROUP_INSTANCE").items()
+        if process in service_of_process
+    }
 
 
 def _reason(exc: BaseException) -> str:

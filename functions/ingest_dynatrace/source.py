@@ -43,14 +43,24 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
         def metric_pages() -> Iterator[Page]:
             context = {"since_ms": since_ms, "until_ms": until_ms}
             for selector in selectors:
-                containers: dict[str, str] = {}
+                processes: dict[str, str] = {}
                 fields = "+fromRelationships,+tags,+managementZones"
                 for topology in client.entities(selector, since_ms, until_ms, settings.dynatrace_page_size, fields):
-                    containers |= parse.containers_of(topology.body)
+                    processes |= parse.processes_of(topology.body)
                     if with_entities:
                         yield Page(parse.ENTITIES_DATASET, topology.body, {"seen_on_ms": seen_on_ms})
                 for page in client.metrics(list(parse.SERVICE_METRICS), selector, since_ms, until_ms):
                     yield Page(parse.METRICS_DATASET, page.body, context)
+                # Containers are two hops away: service -> process group instance -> container.
+                containers: dict[str, str] = {}
+                found = sorted(processes)
+                for start in range(0, len(found), settings.dynatrace_entities_per_query):
+                    batch = ",".join(f'"{p}"' for p in found[start : start + settings.dynatrace_entities_per_query])
+                    process_selector = f"type(PROCESS_GROUP_INSTANCE),entityId({batch})"
+                    for instances in client.entities(
+                        process_selector, since_ms, until_ms, settings.dynatrace_page_size, "+fromRelationships"
+                    ):
+                        containers |= parse.containers_of(instances.body, processes)
                 if containers:
                     ids = ",".join(f'"{c}"' for c in sorted(containers))
                     container_selector = f"type(CONTAINER_GROUP_INSTANCE),entityId({ids})"

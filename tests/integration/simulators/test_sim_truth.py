@@ -182,3 +182,31 @@ def test_gitlab_fast_forward_merges_come_without_a_merge_commit(client: Client, 
                 assert deployment["sha"] in landed
                 checked += 1
     assert fast_forward > 0 and checked > 0
+
+
+def test_dynatrace_services_reach_their_containers_through_process_instances(client: Client, estate: Estate) -> None:
+    """Dynatrace links a service to the process group instances it runs on (runsOnProcessGroupInstance, the
+    relationship keptn selects them by in requests__real_query_strings.txt), and a process group instance to its
+    container (isPgiOfCgi); a service runsOn its process group, never a container. Followed hop by hop, each
+    production service ends at its component's container, as the estate knows it."""
+    dt = client("dynatrace")
+    services = dt.get(
+        "/api/v2/entities", params={"entitySelector": "type(SERVICE)", "fields": "+fromRelationships", "pageSize": 500}
+    ).json()["entities"]
+    reached = {}
+    for service in services:
+        outgoing = service["fromRelationships"]
+        assert {t["type"] for t in outgoing["runsOn"]} == {"PROCESS_GROUP"}
+        (process,) = outgoing["runsOnProcessGroupInstance"]
+        assert process["type"] == "PROCESS_GROUP_INSTANCE"
+        instance = dt.get(
+            "/api/v2/entities",
+            params={
+                "entitySelector": f'type(PROCESS_GROUP_INSTANCE),entityId("{process["id"]}")',
+                "fields": "+fromRelationships",
+            },
+        ).json()["entities"]
+        (container,) = instance[0]["fromRelationships"]["isPgiOfCgi"]
+        reached[service["entityId"]] = container["id"]
+    for comp in estate.components:
+        assert reached[comp.service_id] == comp.container_id

@@ -1,15 +1,27 @@
-"""The Dynatrace listing: follow-ups carry only nextPageKey; an expired key restarts the query once."""
+"""The Dynatrace listing: follow-ups carry only nextPageKey; an expired key restarts the query once; the topology
+followed from services to their containers."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from pydantic import SecretStr
 
+from functions.ingest_dynatrace import source as dynatrace_source
 from functions.ingest_dynatrace.client import DynatraceClient
+from lakehouse.ingest.config import IngestSettings
 from lakehouse.ingest.errors import SourceRefused
+from lakehouse.ingest.sources import ingest
+from lakehouse.ingest.window import Window
+from lakehouse.mappings import MappingStore
+from lakehouse.schemas import get_dataset
+from lakehouse.settings import Settings
+from lakehouse.storage import Lake
 from tests.conftest import FIXTURES
 
 CONSTRAINTS = json.loads((FIXTURES / "dynatrace" / "error__400_constraints_violated.json").read_text())
@@ -52,3 +64,80 @@ def test_a_second_expiry_or_a_400_on_the_first_page_is_an_error() -> None:
     ]
     with pytest.raises(SourceRefused):
         list(client(answers, []).problems(1, 2, 50))
+
+
+SERVICE = "SERVICE-504937D81F10F081"
+PROCESS = "PROCESS_GROUP_INSTANCE-95C5FBF859599282"  # a real instance id, entities_v2__list.json
+CONTAINER = "CONTAINER_GROUP_INSTANCE-6D3E2F1A0B9C8D7E"
+
+
+def tenant(request: httpx.Request) -> httpx.Response:
+    """A tenant in Dynatrace's own topology: the service runsOn its PROCESS_GROUP and runsOnProcessGroupInstance
+    its process, which isPgiOfCgi its container (a service is never linked to a container directly)."""
+    params = request.url.params
+    selector = params.get("entitySelector", "")
+    if request.url.path == "/api/v2/entities" and selector.startswith("type(SERVICE)"):
+        outgoing = {
+            "runsOn": [{"id": "PROCESS_GROUP-1A2B3C4D5E6F7081", "type": "PROCESS_GROUP"}],
+            "runsOnProcessGroupInstance": [{"id": PROCESS, "type": "PROCESS_GROUP_INSTANCE"}],
+        }
+        entity = {"entityId": SERVICE, "type": "SERVICE", "displayName": "checkout", "fromRelationships": outgoing}
+        return httpx.Response(200, json={"totalCount": 1, "pageSize": 50, "entities": [entity]})
+    if request.url.path == "/api/v2/entities" and selector.startswith("type(PROCESS_GROUP_INSTANCE)"):
+        found = PROCESS in selector and "+fromRelationships" in params.get("fields", "")
+        outgoing = {"isPgiOfCgi": [{"id": CONTAINER, "type": "CONTAINER_GROUP_INSTANCE"}]}
+        entity = {"entityId": PROCESS, "type": "PROCESS_GROUP_INSTANCE", "displayName": "checkout (pod)"}
+        entities = [entity | {"fromRelationships": outgoing}] if found else []
+        return httpx.Response(200, json={"totalCount": len(entities), "pageSize": 50, "entities": entities})
+    assert request.url.path == "/api/v2/metrics/query"
+    containers = "builtin:containers" in params["metricSelector"]
+    ends = [1664326800000, 1664330400000]  # slot ends 01:00 and 02:00 UTC, 2022-09-28
+    if containers and CONTAINER not in selector:
+        return httpx.Response(200, json={"totalCount": 0, "nextPageKey": None, "resolution": "1h", "result": []})
+    dimension = {"dt.entity.container_group_instance": CONTAINER} if containers else {"dt.entity.service": SERVICE}
+    values = {
+        "builtin:containers.cpu.usagePercent": [37.5, 41.0],
+        "builtin:containers.memory.usagePercent": [61.0, 62.5],
+        "builtin:service.requestCount.total:names": [1200, 900],
+    }
+    result = [
+        {"metricId": metric, "data": [{"dimensions": [], "dimensionMap": dimension, "timestamps": ends, "values": v}]}
+        for metric, v in values.items()
+        if metric in params["metricSelector"].split(",")
+    ]
+    return httpx.Response(200, json={"totalCount": 1, "nextPageKey": None, "resolution": "1h", "result": result})
+
+
+def test_saturation_comes_from_the_containers_behind_the_service_process_instances(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Container CPU and memory were looked for under the service's `runsOn` relationships, which on a real tenant
+    lead to its process group only: every service's saturation stayed empty. By hand: the container behind the
+    service's process instance reads 37.5 % CPU and 61 % memory in the hour 00:00-01:00 (slot end 01:00), 41 % and
+    62.5 % in the next; those are the service's saturation in those hours."""
+    lake = Lake.from_settings(Settings(lake_url=str(tmp_path)))
+    MappingStore(lake).apply(
+        [
+            {
+                "entity_id": "shop",
+                "kind": "application",
+                "dynatrace_entity_selector": f'type(SERVICE),entityId("{SERVICE}")',
+            }
+        ],
+        actor="test",
+        replace=True,
+    )
+
+    def with_tenant(base_url: str, token: SecretStr, **options: Any) -> DynatraceClient:
+        return DynatraceClient(base_url, token, transport=httpx.MockTransport(tenant), **options)
+
+    monkeypatch.setattr(dynatrace_source, "DynatraceClient", with_tenant)
+    settings = IngestSettings(dynatrace_url="https://abc.live.dynatrace.com", dynatrace_token=SecretStr("dt0c01.A.B"))
+    since = datetime(2022, 9, 28, tzinfo=UTC)
+    window = Window(since, since + timedelta(hours=2))
+    outcome = ingest("dynatrace", lake, settings, window=window, datasets=["dynatrace/service_metrics_hourly"])
+    assert not outcome.failed
+    table = lake.read_partition(get_dataset("dynatrace/service_metrics_hourly"), since.date())
+    assert table is not None
+    rows = [(r["hour"].hour, r["request_count"], r["cpu_usage_pct"], r["memory_usage_pct"]) for r in table.to_pylist()]
+    assert rows == [(0, 1200, 37.5, 61.0), (1, 900, 41.0, 62.5)]
