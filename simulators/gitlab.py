@@ -394,19 +394,22 @@ class GitLabSimulator:
         for name in ("ref", "sha", "status", "source"):
             if params.get(name):
                 pipes = [p for p in pipes if getattr(p, name) == params[name]]
-        for name, attr, after in (
-            ("updated_after", "finished_s", True),
-            ("updated_before", "finished_s", False),
-            ("created_after", "created_s", True),
-            ("created_before", "created_s", False),
+        # On the times the pipelines show (render_pipeline), milliseconds included.
+        shown: dict[str, Callable[[Pipeline], int]] = {
+            "updated": lambda p: self.millis(p.finished_s, 5),
+            "created": lambda p: self.millis(p.created_s, 4),
+        }
+        for name, time_of, after in (
+            ("updated_after", shown["updated"], True),
+            ("updated_before", shown["updated"], False),
+            ("created_after", shown["created"], True),
+            ("created_before", shown["created"], False),
         ):
             bound = self._time_filter(params, name)
             if isinstance(bound, Response):
                 return bound
             if bound is not None:
-                pipes = [
-                    p for p in pipes if (getattr(p, attr) * 1000 > bound if after else getattr(p, attr) * 1000 < bound)
-                ]
+                pipes = [p for p in pipes if (time_of(p) > bound if after else time_of(p) < bound)]
         order_by = params.get("order_by", "id")
         keys: dict[str, Callable[[Pipeline], Any]] = {
             "id": lambda p: p.id,

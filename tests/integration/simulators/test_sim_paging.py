@@ -175,3 +175,30 @@ def test_elasticsearch_composite_after_key_pages_cover_every_bucket(client: Clie
     assert keys == sorted(keys) and len(keys) == len(set(keys))
     total = es.post(f"/logs-{app}-*/_count", json={"query": query}).json()["count"]
     assert sum(b["doc_count"] for b in buckets) == total > 0
+
+
+def test_gitlab_pipelines_are_filtered_on_the_times_they_show(client: Client, estate: Estate) -> None:
+    """GitLab filters pipelines on their updated_at and created_at (strictly after / before the bound). With the
+    bound set to a pipeline's own updated_at, that pipeline is neither updated before nor after it; by hand, the
+    two listings leave it out, and every other pipeline of the project is in exactly one of them."""
+    comp = max(estate.components, key=lambda c: sum(p.project_id == c.gitlab_project_id for p in estate.pipelines))
+    gl = client("gitlab")
+    path = f"/api/v4/projects/{comp.gitlab_project_id}/pipelines"
+
+    def ids(params: dict[str, str]) -> list[int]:
+        found, page = [], "1"
+        while page:
+            response = gl.get(path, params={**params, "per_page": "100", "page": page})
+            found += [p["id"] for p in response.json()]
+            page = response.headers["x-next-page"]
+        return found
+
+    every = gl.get(path, params={"per_page": "100"}).json()
+    probe = next(p for p in every if not p["updated_at"].endswith(".000Z"))
+    before = ids({"updated_before": probe["updated_at"]})
+    after = ids({"updated_after": probe["updated_at"]})
+    assert probe["id"] not in before and probe["id"] not in after
+    assert sorted(before + after) == sorted(set(ids({})) - {probe["id"]})
+    created = next(p for p in every if not p["created_at"].endswith(".000Z"))
+    assert created["id"] not in ids({"created_before": created["created_at"]})
+    assert created["id"] not in ids({"created_after": created["created_at"]})
