@@ -10,6 +10,7 @@ from pydantic import SecretStr
 
 from functions.ingest_logs.parse import AGGREGATION
 from lakehouse.ingest.client import ApiResponse, PageRequest, SourceClient
+from lakehouse.ingest.errors import Retriable
 from lakehouse.ingest.paginators import CompositeAfterKeyPaginator
 
 LEVELS = ("ERROR", "WARN")
@@ -63,6 +64,15 @@ class ElasticsearchClient(SourceClient):
         else:
             auth = (user, password) if user and password else None
             super().__init__(base_url, auth=auth, **options)
+
+    def _attempt(self, request: PageRequest) -> ApiResponse:
+        """A 200 from only some shards (a shard failed, or the search timed out) holds part of the buckets: it is
+        asked again like a 5xx, and fails the run if it stays partial, rather than be set aside and skipped."""
+        response = super()._attempt(request)
+        body = response.body if isinstance(response.body, dict) else {}
+        if body.get("timed_out") or (body.get("_shards") or {}).get("failed"):
+            raise Retriable("search answered by only some shards (timed out or shards failed)")
+        return response
 
     def log_counts(self, index_pattern: str, since_ms: int, until_ms: int, page_size: int) -> Iterator[ApiResponse]:
         request = PageRequest(

@@ -5,7 +5,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import httpx
+from pydantic import SecretStr
+
 from functions.ingest_logs import parse
+from functions.ingest_logs.client import ElasticsearchClient
+from lakehouse.ingest.client import RetryPolicy
 from tests.conftest import FIXTURES
 
 
@@ -71,3 +76,48 @@ def test_counts_combined_across_pages_keep_the_declared_schema() -> None:
     counts = {r["level"]: r["count"] for r in combined.to_pylist()}
     assert counts == {"ERROR": 5, "WARN": 2, "EXCEPTION": 6}
     pa.concat_tables([combined, tables[0]])  # a later page appends to a combined buffer
+
+
+class NoSleep:
+    def now(self) -> float:
+        return 0.0
+
+    def sleep(self, seconds: float) -> None:
+        pass
+
+
+def test_a_search_answered_by_only_some_shards_is_asked_again() -> None:
+    """Elasticsearch answers 200 when a shard fails, with `_shards.failed` set and the buckets of the shards that
+    answered. That page was set aside as a reject and the next page followed, so the run ended as done (watermark
+    moved) without the counts of that hour, which no later run re-read. By hand: asked again, the cluster answers
+    whole, 12 ERROR and 3 WARN lines of checkout-api in the hour 2015-10-01T00:00Z."""
+    hour = 1443657600000
+    whole = [bucket("checkout-api", "ERROR", hour, 12, 0), bucket("checkout-api", "WARN", hour, 3, 0)]
+    shards = {"total": 5, "successful": 5, "skipped": 0, "failed": 0}
+    partial_shards = {"total": 5, "successful": 4, "skipped": 0, "failed": 1, "failures": [{"shard": 2}]}
+    answers = [
+        {"timed_out": False, "_shards": partial_shards, "aggregations": {"logs": {"buckets": whole[:1]}}},
+        {"timed_out": False, "_shards": shards, "aggregations": {"logs": {"buckets": whole}}},
+    ]
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if "after" in json.loads(request.content)["aggs"]["logs"]["composite"]:
+            return httpx.Response(200, json={"timed_out": False, "_shards": shards, "aggregations": {"logs": {}}})
+        body = answers.pop(0)
+        body["aggregations"]["logs"]["after_key"] = body["aggregations"]["logs"]["buckets"][-1]["key"]
+        return httpx.Response(200, json=body)
+
+    client = ElasticsearchClient(
+        "https://es.example",
+        user="reader",
+        password=SecretStr("pw"),
+        transport=httpx.MockTransport(handle),
+        clock=NoSleep(),
+        policy=RetryPolicy(attempts=3),
+    )
+    results = [
+        parse.parse_log_counts_page(p.body, {"index_pattern": "logs-*"}) for p in client.log_counts("logs-*", 0, 1, 10)
+    ]
+    assert [r.rejects for r in results if r.rejects] == []
+    counts = {row["level"]: row["count"] for r in results for row in r.tables[parse.DATASET].to_pylist()}
+    assert counts == {"ERROR": 12, "WARN": 3}
