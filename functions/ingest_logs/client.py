@@ -8,12 +8,14 @@ from urllib.parse import quote
 
 from pydantic import SecretStr
 
-from functions.ingest_logs.parse import AGGREGATION
+from functions.ingest_logs.parse import AGGREGATION, LEVEL_SPELLINGS
 from lakehouse.ingest.client import ApiResponse, PageRequest, SourceClient
 from lakehouse.ingest.errors import Retriable
 from lakehouse.ingest.paginators import CompositeAfterKeyPaginator
 
-LEVELS = ("ERROR", "WARN")
+# log.level is a keyword, matched exactly, and loggers spell levels their own way: ECS loggers for Python, Go and
+# Node write "error" and "warn", Log4j "ERROR" and "WARN", others "warning". Every spelling the parser folds is asked.
+LEVELS = tuple(sorted(LEVEL_SPELLINGS))
 
 
 def log_counts_query(since_ms: int, until_ms: int, page_size: int) -> dict[str, Any]:

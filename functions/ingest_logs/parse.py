@@ -13,6 +13,15 @@ from lakehouse.schemas import get_dataset
 DATASET = "elasticsearch/log_counts_hourly"
 AGGREGATION = "logs"
 EXCEPTION = "EXCEPTION"
+# The spellings of the two levels counted, as loggers write them in log.level, and the level each counts as.
+LEVEL_SPELLINGS = {
+    spelling: level
+    for level, spellings in (
+        ("ERROR", ("ERROR", "Error", "error")),
+        ("WARN", ("WARN", "Warn", "warn", "WARNING", "Warning", "warning")),
+    )
+    for spelling in spellings
+}
 
 
 def parse_log_counts_page(page: Mapping[str, Any], context: Mapping[str, Any] | None = None) -> ParseResult:
@@ -40,9 +49,8 @@ def parse_log_counts_page(page: Mapping[str, Any], context: Mapping[str, Any] | 
             reason = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
             rejects.append(Reject(DATASET, reason, bucket, index))
             continue
-        rows[(service, environment, level.upper(), hour)] = (
-            rows.get((service, environment, level.upper(), hour), 0) + count
-        )
+        level = LEVEL_SPELLINGS.get(level, level.upper())
+        rows[(service, environment, level, hour)] = rows.get((service, environment, level, hour), 0) + count
         if exceptions:
             k = (service, environment, EXCEPTION, hour)
             rows[k] = rows.get(k, 0) + exceptions

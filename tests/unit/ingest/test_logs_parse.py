@@ -121,3 +121,31 @@ def test_a_search_answered_by_only_some_shards_is_asked_again() -> None:
     assert [r.rejects for r in results if r.rejects] == []
     counts = {row["level"]: row["count"] for r in results for row in r.tables[parse.DATASET].to_pylist()}
     assert counts == {"ERROR": 12, "WARN": 3}
+
+
+def test_levels_count_however_the_logger_spells_them() -> None:
+    """ECS loggers for Python, Go and Node write log.level "error" and "warn"; others "warning" or "ERROR". The
+    search asks for each spelling (log.level is matched exactly), and each counts on its level: in this hour 5 error
+    lines (4 "error" + 1 "ERROR") and 9 warnings (2 "warn" + 3 "warning" + 4 "WARN")."""
+    from functions.ingest_logs.client import log_counts_query
+
+    asked = next(f["terms"]["log.level"] for f in log_counts_query(0, 1, 10)["query"]["bool"]["filter"] if "terms" in f)
+    assert {"error", "ERROR", "warn", "warning", "WARN"} <= set(asked) and "info" not in asked
+    hour = 1443657600000
+    page = {
+        "timed_out": False,
+        "_shards": {"failed": 0},
+        "aggregations": {
+            "logs": {
+                "buckets": [
+                    bucket("checkout-api", "error", hour, 4, 1),
+                    bucket("checkout-api", "ERROR", hour, 1, 0),
+                    bucket("checkout-api", "warn", hour, 2, 0),
+                    bucket("checkout-api", "warning", hour, 3, 0),
+                    bucket("checkout-api", "WARN", hour, 4, 0),
+                ]
+            }
+        },
+    }
+    rows = parse.parse_log_counts_page(page, {"index_pattern": "logs-checkout-*"}).tables[parse.DATASET].to_pylist()
+    assert {r["level"]: r["count"] for r in rows} == {"ERROR": 5, "WARN": 9, "EXCEPTION": 1}
