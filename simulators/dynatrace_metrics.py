@@ -60,34 +60,12 @@ def build_entities(components: Iterable[tuple[Component, str, str, str]], first_
             container_id = comp.container_id if env == PRODUCTION else comp.staging_container_id
             assert service_id is not None and container_id is not None
             entities.append(Entity(service_id, "SERVICE", comp.name, comp, env, app, team, domain, tags, first_seen_ms))
-            entities.append(
-                Entity(
-                    process_instance_id(container_id),
-                    "PROCESS_GROUP_INSTANCE",
-                    f"{comp.name} ({comp.name}-{env})",
-                    comp,
-                    env,
-                    app,
-                    team,
-                    domain,
-                    tags,
-                    first_seen_ms,
-                )
-            )
-            entities.append(
-                Entity(
-                    container_id,
-                    "CONTAINER_GROUP_INSTANCE",
-                    f"{comp.name}-{env}",
-                    comp,
-                    env,
-                    app,
-                    team,
-                    domain,
-                    tags,
-                    first_seen_ms,
-                )
-            )
+            # The service runs on a process group instance, which runs in the container.
+            for entity_id, kind, name in (
+                (process_instance_id(container_id), "PROCESS_GROUP_INSTANCE", f"{comp.name} ({comp.name}-{env})"),
+                (container_id, "CONTAINER_GROUP_INSTANCE", f"{comp.name}-{env}"),
+            ):
+                entities.append(Entity(entity_id, kind, name, comp, env, app, team, domain, tags, first_seen_ms))
     return entities
 
 

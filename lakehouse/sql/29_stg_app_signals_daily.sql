@@ -1,6 +1,6 @@
 -- table: stg_app_signals_daily
 -- grain: one row per application, environment and day rebuilt
--- reads: stg_app_signals_hourly, stg_apps, build_params
+-- reads: stg_app_signals_hourly, stg_app_thresholds, build_params
 -- refresh: hourly
 --
 -- An application's day of golden signals, summed while its month of hours is computed (the hours are never
@@ -8,20 +8,9 @@
 -- the day's worst hour; latency_p95_good_hours = hours with traffic whose p95 met the threshold, out of
 -- latency_measured_hours = hours with traffic and a p95 (a daily latency figure is never an average of hourly
 -- percentiles, and an hour whose latency was not reported is neither good nor bad); the same for the p99. The
--- thresholds are the application's (stg_apps).
+-- thresholds are the application's (stg_app_thresholds).
 with params as (
     select day_from, day_to from build_params
-),
-
--- Keyed on the hourly rows' ENUM types: the join compares small integers. Every application with hours is in
--- stg_apps (both come from the mapping).
-thresholds as (
-    select
-        cast(app_id as mapped_app_id) as app_id,
-        cast(environment as mapped_environment) as environment,
-        latency_p95_threshold_ms,
-        latency_p99_threshold_ms
-    from stg_apps
 ),
 
 hours as (
@@ -54,6 +43,6 @@ select
     cast(sum(s.log_exceptions) as bigint) as log_exceptions
 from hours as s
 cross join params as p
-inner join thresholds as t on s.app_id = t.app_id and s.environment = t.environment
+inner join stg_app_thresholds as t on s.app_id = t.app_id and s.environment = t.environment
 where s.day between p.day_from and p.day_to
 group by s.app_id, s.environment, s.day

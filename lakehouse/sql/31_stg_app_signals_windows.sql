@@ -1,6 +1,6 @@
 -- table: stg_app_signals_windows
 -- grain: one row per application, environment, window and month of hours (the month's part of the sums)
--- reads: stg_app_signals_hourly, stg_periods, stg_apps, build_params
+-- reads: stg_app_signals_hourly, stg_periods, stg_app_thresholds, build_params
 -- refresh: hourly
 --
 -- An application's hours with traffic summed over time windows, while each month of hours is computed (the
@@ -8,19 +8,10 @@
 -- of the risk trend (last_1h, last_6h, last_24h, last_3d, last_14d, and previous_7d, the 7 days before the
 -- last 7). Each month adds its part and readers add the parts up: sums and counts add, and latency counts
 -- good hours, so no percentile is ever averaged. A window that starts before the first hour this build reads
--- (hours_from) is left out rather than summed in part. The latency thresholds are the application's (stg_apps).
+-- (hours_from) is left out rather than summed in part. The latency thresholds are the application's
+-- (stg_app_thresholds).
 with params as (
     select * from build_params
-),
-
--- Keyed on the hourly rows' ENUM types, as in stg_app_signals_daily.
-thresholds as (
-    select
-        cast(app_id as mapped_app_id) as app_id,
-        cast(environment as mapped_environment) as environment,
-        latency_p95_threshold_ms,
-        latency_p99_threshold_ms
-    from stg_apps
 ),
 
 short_windows as (
@@ -58,7 +49,7 @@ hours as (
         h.latency_p95_ms <= t.latency_p95_threshold_ms as p95_good,
         h.latency_p99_ms <= t.latency_p99_threshold_ms as p99_good
     from stg_app_signals_hourly as h
-    inner join thresholds as t on h.app_id = t.app_id and h.environment = t.environment
+    inner join stg_app_thresholds as t on h.app_id = t.app_id and h.environment = t.environment
     where h.requests > 0
 )
 
