@@ -16,7 +16,9 @@ import pyarrow as pa
 from functions.ingest_deploys import parse
 from functions.ingest_deploys.client import ArgoCDClient, GitLabClient
 from functions.ingest_deploys.events import EVENTS, INPUTS, build_events, whole_from
+from lakehouse.ingest.client import SetAside
 from lakehouse.ingest.config import IngestSettings
+from lakehouse.ingest.errors import SourceRefused
 from lakehouse.ingest.mapping_pivots import argocd_apps, current_entries, gitlab_projects
 from lakehouse.ingest.run import Derived, Page, SourcePlan, Stream
 from lakehouse.ingest.window import Window
@@ -27,6 +29,8 @@ FUNCTION = "ingest_deploys"
 GITLAB_DATASETS = (parse.DEPLOYMENTS, parse.PIPELINES, parse.DEPLOYMENT_MRS, parse.MERGE_REQUESTS)
 DATASETS = (*parse.ARGOCD_DATASETS, *GITLAB_DATASETS, EVENTS)
 ALIGN: timedelta | None = None
+# GitLab's answers for a project that is gone or hidden from the token (it answers 404 to hide a private project).
+PROJECT_GONE = (403, 404)
 
 
 def overlap(settings: IngestSettings) -> timedelta:
@@ -86,18 +90,35 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
                     for mrs in gitlab.deployment_merge_requests(project_id, deployment_id, per_page):
                         yield Page(parse.DEPLOYMENT_MRS, mrs.body, {**context, "deployment_id": deployment_id})
 
-        def gitlab_pages() -> Iterator[Page]:
+        def project_pages(project_id: int) -> Iterator[Page]:
             # Only what was asked is fetched: a dataset declared by the stream is recorded, its watermark moved.
+            context = {"project_id": project_id}
+            if parse.DEPLOYMENTS in datasets or parse.DEPLOYMENT_MRS in datasets:
+                yield from deployment_pages(project_id, context)
+            if parse.PIPELINES in datasets:
+                for response in gitlab.pipelines(project_id, window.since, window.until, per_page):
+                    yield Page(parse.PIPELINES, response.body, context)
+            if parse.MERGE_REQUESTS in datasets:
+                for response in gitlab.merged_requests(project_id, window.since, window.until, per_page):
+                    yield Page(parse.MERGE_REQUESTS, response.body, context)
+
+        def gitlab_pages() -> Iterator[Page]:
             for project_id in gitlab_projects(entries):
-                context = {"project_id": project_id}
-                if parse.DEPLOYMENTS in datasets or parse.DEPLOYMENT_MRS in datasets:
-                    yield from deployment_pages(project_id, context)
-                if parse.PIPELINES in datasets:
-                    for response in gitlab.pipelines(project_id, window.since, window.until, per_page):
-                        yield Page(parse.PIPELINES, response.body, context)
-                if parse.MERGE_REQUESTS in datasets:
-                    for response in gitlab.merged_requests(project_id, window.since, window.until, per_page):
-                        yield Page(parse.MERGE_REQUESTS, response.body, context)
+                try:
+                    yield from project_pages(project_id)
+                except SourceRefused as refused:
+                    if refused.status not in PROJECT_GONE:
+                        raise
+                    # One project deleted, moved or closed to the token must not stop every other project's
+                    # deployments: the run goes on, the refusal is kept as a reject of the run (status partial).
+                    gitlab.counters.set_aside.append(
+                        SetAside(
+                            f"GitLab project {project_id}",
+                            f"{refused}; the other projects were read: check the mapping's gitlab_project_id "
+                            "and the token's access to the project",
+                            "",
+                        )
+                    )
 
         plan.streams.append(
             Stream(

@@ -55,15 +55,16 @@ class Counters:
     retries: int = 0
     pages: int = 0
     rate_limited: int = 0
-    malformed_pages: list[MalformedPage] = field(default_factory=list)
+    set_aside: list[SetAside] = field(default_factory=list)
 
     def snapshot(self) -> tuple[int, int, int]:
         return self.requests, self.retries, self.pages
 
 
 @dataclass(frozen=True)
-class MalformedPage:
-    """A 200 answer whose body was not JSON: kept as a reject, then requested again."""
+class SetAside:
+    """An answer kept as a reject of the run: a 200 whose body was not JSON (then requested again), or a refusal the
+    run went on without (a project the mapping names that the source no longer serves)."""
 
     url: str
     reason: str
@@ -255,8 +256,8 @@ class SourceClient:
         try:
             body = json.loads(response.content)
         except ValueError as exc:
-            self.counters.malformed_pages.append(
-                MalformedPage(self._where(request), f"page was not valid JSON ({exc})", response.text[:MAX_TEXT_KEPT])
+            self.counters.set_aside.append(
+                SetAside(self._where(request), f"page was not valid JSON ({exc})", response.text[:MAX_TEXT_KEPT])
             )
             raise Retriable("page was not valid JSON") from None
         return ApiResponse(status, response.headers, body, request)

@@ -193,7 +193,7 @@ def _run_stream(
     rejects: dict[str, list[tuple[str, Reject]]] = {d: [] for d in datasets}
     combined: dict[str, int] = {}
     client = stream.client
-    malformed_seen = len(client.counters.malformed_pages) if client else 0
+    set_aside_seen = len(client.counters.set_aside) if client else 0
     last = client.counters.snapshot() if client else (0, 0, 0)
     try:
         for page in stream.fetch():
@@ -225,7 +225,7 @@ def _run_stream(
             now = client.counters.snapshot()
             first.record.requests += now[0] - last[0]
             first.record.retries += now[1] - last[1]
-            for bad in client.counters.malformed_pages[malformed_seen:]:
+            for bad in client.counters.set_aside[set_aside_seen:]:
                 rejects[stream.datasets[0]].append((bad.url, Reject(stream.datasets[0], bad.reason, bad.text)))
     except Exception as exc:
         log.error("stream failed", extra={"stream": stream.name, "error": describe_error(exc)})

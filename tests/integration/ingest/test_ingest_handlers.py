@@ -244,3 +244,26 @@ def test_problems_are_read_with_a_page_size_above_the_api_maximum(
     assert {r["problem_id"] for r in rows(lake, "dynatrace/problems")} == {
         p.problem_id for p in sims.estate.dynatrace_problems
     }
+
+
+def test_a_project_gitlab_no_longer_serves_is_set_aside_and_the_others_are_read(
+    local_settings: Settings, sims: RunningSimulators, point: Point
+) -> None:
+    """The mapping still names project 999999, deleted from GitLab (it answers 404 Project Not Found): every other
+    project's deployments, pipelines and merged requests arrive; the refusal is one reject naming the project, and
+    the run says partial."""
+    from lakehouse.mappings import MappingStore
+
+    point(sims, local_settings)
+    lake = Lake.from_settings(local_settings)
+    import_catalog(lake, sims.estate)
+    retired = {"entity_id": "retired-app", "kind": "application", "gitlab_project_id": 999999}
+    MappingStore(lake).apply([retired], actor="tests")
+    event = scheduled_event(deploys_handler.__file__, windows(sims.estate)["deploys"])
+    (run,) = invoke(deploys_handler, event)["runs"]
+    check_deploys(lake, sims.estate)
+    gitlab = {d: v for d, v in run["datasets"].items() if d.startswith("gitlab/")}
+    assert gitlab["gitlab/deployments"]["status"] == "partial"
+    assert gitlab["gitlab/deployments"]["rows_rejected"] == 1
+    (reject,) = rows(lake, "gitlab/rejects")
+    assert "GitLab project 999999" in reject["location"] and "HTTP 404" in reject["reason"]

@@ -123,7 +123,7 @@ def test_other_4xx_fail_at_once_naming_the_status() -> None:
 def test_a_truncated_json_page_is_kept_then_asked_again() -> None:
     client, _ = client_for([httpx.Response(200, content=b'{"result": [{"sys_id": "ab'), httpx.Response(200, json={})])
     assert client.send(PageRequest("/api/now/table/incident")).body == {}
-    (bad,) = client.counters.malformed_pages
+    (bad,) = client.counters.set_aside
     assert "not valid JSON" in bad.reason and bad.text == '{"result": [{"sys_id": "ab'
 
 
