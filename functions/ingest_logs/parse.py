@@ -39,6 +39,8 @@ def parse_log_counts_page(page: Mapping[str, Any], context: Mapping[str, Any] | 
             key = bucket["key"]
             service, environment, level, hour = key["service"], key["environment"], key["level"], key["hour"]
             count, exceptions = bucket["doc_count"], (bucket.get("exceptions") or {}).get("doc_count", 0)
+            if environment is None:
+                raise ValueError(f"{count} log lines without deployment.environment: no environment to count them in")
             for name, value in (("service", service), ("environment", environment), ("level", level)):
                 if not isinstance(value, str) or not value:
                     raise ValueError(f"{name} should be a non-empty string, got {value!r}")

@@ -149,3 +149,26 @@ def test_levels_count_however_the_logger_spells_them() -> None:
     }
     rows = parse.parse_log_counts_page(page, {"index_pattern": "logs-checkout-*"}).tables[parse.DATASET].to_pylist()
     assert {r["level"]: r["count"] for r in rows} == {"ERROR": 5, "WARN": 9, "EXCEPTION": 1}
+
+
+def test_lines_without_an_environment_are_set_aside_not_lost() -> None:
+    """The search keeps lines that lack deployment.environment as a bucket with a null environment (composite
+    missing_bucket); they cannot be attributed to an environment, so they are a reject saying so, counted in the run,
+    and the page's other buckets are read."""
+    from functions.ingest_logs.client import log_counts_query
+
+    sources = log_counts_query(0, 1, 10)["aggs"]["logs"]["composite"]["sources"]
+    (environment,) = [s["environment"] for s in sources if "environment" in s]
+    assert environment["terms"] == {"field": "deployment.environment", "missing_bucket": True}
+    hour = 1443657600000
+    orphan = bucket("checkout-api", "ERROR", hour, 7, 0)
+    orphan["key"]["environment"] = None
+    page = {
+        "timed_out": False,
+        "_shards": {"failed": 0},
+        "aggregations": {"logs": {"buckets": [orphan, bucket("checkout-api", "ERROR", hour, 2, 0)]}},
+    }
+    result = parse.parse_log_counts_page(page, {"index_pattern": "logs-checkout-*"})
+    assert [(r["environment"], r["count"]) for r in result.tables[parse.DATASET].to_pylist()] == [("production", 2)]
+    (reject,) = result.rejects
+    assert "7 log lines without deployment.environment" in reject.reason
