@@ -5,7 +5,7 @@
 --
 -- An application's hours with traffic summed over time windows, while each month of hours is computed (the
 -- hours are never kept whole): the SLO periods of stg_periods, and the short windows of the burn rates and
--- of the risk trend (last_1h, last_6h, last_24h, last_3d, last_14d, and previous_7d, the 7 days before the
+-- of the risk trend (last_1h, last_2h, last_6h, last_24h, last_3d, last_14d, and previous_7d, the 7 days before the
 -- last 7). Each month adds its part and readers add the parts up: sums and counts add, and latency counts
 -- good hours, so no percentile is ever averaged. A window that starts before the first hour this build reads
 -- (hours_from) is left out rather than summed in part. The latency thresholds are the application's
@@ -18,6 +18,7 @@ short_windows as (
     select * from (
         values
             ('last_1h', interval 1 hour, interval 0 hour),
+            ('last_2h', interval 2 hour, interval 0 hour),
             ('last_6h', interval 6 hour, interval 0 hour),
             ('last_24h', interval 24 hour, interval 0 hour),
             ('last_3d', interval 3 day, interval 0 hour),

@@ -5,16 +5,19 @@
 --
 -- Multi-window burn rates at as_of (Google SRE workbook, 30-day budget), refreshed by every build, hourly ones
 -- included: an alert on the last hour is worth little a day late. burn_rate_<w> = (errors / requests over the
--- window) / B, B = 1 - the application's availability target (stg_apps); 1h, 6h, 24h and 3d windows, each with
--- its requests and errors (no rate without traffic). Alerts: page when 1h > 14.4 (2 % of a 30-day budget in an hour; the workbook's 5-minute
--- confirmation window is below the hourly resolution, so the 1h window confirms itself), page when 6h > 6 and
--- 1h > 6, ticket when 3d > 1 and 6h > 1, else none. The SLO periods (mv_slo_app_period) are computed daily.
+-- window) / B, B = 1 - the application's availability target (stg_apps); 1h, 2h, 6h, 24h and 3d windows, each
+-- with its requests and errors (no rate without traffic). Alerts, in this order: page when 1h > 14.4 (2 % of a
+-- 30-day budget in an hour; the workbook's 5-minute confirmation window is below the hourly resolution, so the
+-- 1h window confirms itself), page when 6h > 6 and 1h > 6, ticket when 24h > 3 and 2h > 3 (10 % of the budget
+-- in a day), ticket when 3d > 1 and 6h > 1, else none. The SLO periods (mv_slo_app_period) are computed daily.
 with windows as (
     select
         app_id,
         environment,
         sum(errors) filter (where window_name = 'last_1h') as errors_1h,
         sum(requests) filter (where window_name = 'last_1h') as requests_1h,
+        sum(errors) filter (where window_name = 'last_2h') as errors_2h,
+        sum(requests) filter (where window_name = 'last_2h') as requests_2h,
         sum(errors) filter (where window_name = 'last_6h') as errors_6h,
         sum(requests) filter (where window_name = 'last_6h') as requests_6h,
         sum(errors) filter (where window_name = 'last_24h') as errors_24h,
@@ -22,7 +25,7 @@ with windows as (
         sum(errors) filter (where window_name = 'last_3d') as errors_3d,
         sum(requests) filter (where window_name = 'last_3d') as requests_3d
     from stg_app_signals_windows
-    where window_name in ('last_1h', 'last_6h', 'last_24h', 'last_3d')
+    where window_name in ('last_1h', 'last_2h', 'last_6h', 'last_24h', 'last_3d')
     group by app_id, environment
 ),
 
@@ -34,6 +37,8 @@ rates as (
         a.availability_target,
         w.requests_1h,
         w.errors_1h,
+        w.requests_2h,
+        w.errors_2h,
         w.requests_6h,
         w.errors_6h,
         w.requests_24h,
@@ -42,6 +47,8 @@ rates as (
         w.errors_3d,
         case when w.requests_1h > 0 then (w.errors_1h / w.requests_1h) / (1 - a.availability_target) end
             as burn_rate_1h,
+        case when w.requests_2h > 0 then (w.errors_2h / w.requests_2h) / (1 - a.availability_target) end
+            as burn_rate_2h,
         case when w.requests_6h > 0 then (w.errors_6h / w.requests_6h) / (1 - a.availability_target) end
             as burn_rate_6h,
         case when w.requests_24h > 0 then (w.errors_24h / w.requests_24h) / (1 - a.availability_target) end
@@ -58,6 +65,7 @@ select
     case
         when burn_rate_1h > 14.4 then 'page'
         when burn_rate_6h > 6 and burn_rate_1h > 6 then 'page'
+        when burn_rate_24h > 3 and burn_rate_2h > 3 then 'ticket'
         when burn_rate_3d > 1 and burn_rate_6h > 1 then 'ticket'
         else 'none'
     end as burn_rate_alert

@@ -1214,3 +1214,37 @@ def test_a_groups_slo_targets_weigh_its_applications_own(tmp_path: Path) -> None
     assert g1["latency_p99_status"] == "met"
     assert g1["latency_p95_sli"] == pytest.approx(190 / 192)
     assert (g1["latency_target"], g1["latency_p95_status"]) == (pytest.approx(164.4 / 192), "met")
+
+
+def with_quiet_burning(lake: Lake) -> None:
+    """quiet (no traffic in the estate) fails half of its 100 requests an hour on the 19th from 20:00 to 23:00, serves
+    1,000 requests an hour without an error on the 20th from 04:00 to 07:00, then fails 2 of 100 at 08:00 and 09:00:
+    a burn that goes on while a busy morning hides it from the 6-hour window."""
+    metrics = get_dataset("dynatrace/service_metrics_hourly")
+    hours = [(t(19, h), 100.0, 50.0) for h in range(20, 24)]
+    hours += [(t(20, h), 1000.0, 0.0) for h in range(4, 8)]
+    hours += [(t(20, h), 100.0, 2.0) for h in (8, 9)]
+    items = [{"entity_id": "SERVICE-Q", "hour": at, "request_count": r, "error_count": e} for at, r, e in hours]
+    lake.write_days(metrics, rows(metrics.id, *items))
+
+
+def test_a_burn_over_24_hours_still_going_in_the_last_2_opens_a_ticket(tmp_path: Path) -> None:
+    """The workbook's second ticket: 24 h and 2 h both over 3. quiet (see with_quiet_burning; a 99.5 % target,
+    a budget ratio of 0.005) at 10:00 on the 20th:
+    - 1 h: 2 / 100 = 0.02, 4x; 2 h: 4 / 200, 4x (neither pages: 1 h is not over 14.4, nor over 6);
+    - 6 h (04:00 to 10:00): 4 / 4,200, 0.19x, so the 3 d and 6 h ticket does not hold;
+    - 24 h (the 19th from 10:00): 400 + 4,000 + 200 requests, 200 + 4 errors: (204 / 4,600) / 0.005, 8.9x;
+    - 3 d: the same hours, the same 8.9x.
+    24 h > 3 and 2 h > 3: a ticket (before the 2 h window, the alert was none)."""
+    lake, settings = estate_lake(tmp_path)
+    with_quiet_burning(lake)
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        quiet = one(mart(built, "mv_slo_burn_rates", "app_id = 'quiet' and environment = 'production'"))
+    assert (quiet["requests_2h"], quiet["errors_2h"]) == (200, 4)
+    assert quiet["burn_rate_1h"] == pytest.approx(4)
+    assert quiet["burn_rate_2h"] == pytest.approx(4)
+    assert quiet["burn_rate_6h"] == pytest.approx((4 / 4_200) / 0.005)
+    assert quiet["burn_rate_24h"] == pytest.approx((204 / 4_600) / 0.005)
+    assert quiet["burn_rate_3d"] == pytest.approx((204 / 4_600) / 0.005)
+    assert quiet["burn_rate_alert"] == "ticket"
