@@ -148,6 +148,10 @@ select * from read_parquet(getvariable('lake') || '/mart/mv_monitoring_domain_da
 create or replace view mv_slo_burn_rates as
 select * from read_parquet(getvariable('lake') || '/mart/mv_slo_burn_rates/data.parquet');
 
+-- one row per rollup level (team, group, domain), its id and environment: its error budget's burn rates at as_of
+create or replace view mv_slo_group_burn_rates as
+select * from read_parquet(getvariable('lake') || '/mart/mv_slo_group_burn_rates/data.parquet');
+
 -- one row per application, environment and reporting period (see stg_periods)
 create or replace view mv_slo_app_period as
 select * from read_parquet(getvariable('lake') || '/mart/mv_slo_app_period/data.parquet');

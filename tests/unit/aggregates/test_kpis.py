@@ -1248,3 +1248,46 @@ def test_a_burn_over_24_hours_still_going_in_the_last_2_opens_a_ticket(tmp_path:
     assert quiet["burn_rate_24h"] == pytest.approx((204 / 4_600) / 0.005)
     assert quiet["burn_rate_3d"] == pytest.approx((204 / 4_600) / 0.005)
     assert quiet["burn_rate_alert"] == "ticket"
+
+
+def test_a_groups_burn_rates_hold_its_errors_against_its_applications_own_budgets(tmp_path: Path) -> None:
+    """g1 is shop (a 99.9 % target of its own: B = 0.001) and quiet (the default 99.5 %: B = 0.005, burning as in
+    with_quiet_burning). At 10:00 on the 20th:
+    - shop had no traffic in the last 1, 2 and 6 hours; over 24 h (the 19th from 10:00) 21,000 requests, 114
+      errors, a budget of 0.001 x 21,000 = 21; over 3 d (the whole 19th) 34,000 requests, 124 errors, a budget of 34;
+    - quiet: 1 h 100 requests, 2 errors, budget 0.5; 2 h 200, 4, budget 1; 6 h 4,200, 4, budget 21; 24 h and 3 d
+      4,600, 204, budget 23.
+    g1: 1 h 2 / 0.5 = 4; 2 h 4 / 1 = 4; 6 h 4 / 21; 24 h (114 + 204) / (21 + 23) = 318 / 44, 7.2x;
+    3 d (124 + 204) / (34 + 23) = 328 / 57. 24 h > 3 and 2 h > 3: a ticket. (At one budget ratio of 0.005 for
+    both, the 24 h rate would be (318 / 25,600) / 0.005, 2.5x, and no ticket: shop's stricter target counts.)
+    t1 is shop alone: 24 h 114 / 21, 3 d 124 / 34, no rate over 1, 2 or 6 h, so no alert. d2 is broken, which has
+    no traffic: no sums, no rates, no alert."""
+    lake, settings = estate_lake(tmp_path)
+    with_shop_targets(lake, slo_availability_target=0.999)
+    with_quiet_burning(lake)
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        levels = {
+            (r["level"], r["level_id"]): r for r in mart(built, "mv_slo_group_burn_rates", "environment = 'production'")
+        }
+    g1, t1, d2 = levels["group", "g1"], levels["team", "t1"], levels["domain", "d2"]
+    assert g1["applications"] == 2
+    assert (g1["requests_1h"], g1["errors_1h"], g1["requests_2h"], g1["errors_2h"]) == (100, 2, 200, 4)
+    assert (g1["requests_6h"], g1["errors_6h"]) == (4_200, 4)
+    assert (g1["requests_24h"], g1["errors_24h"], g1["requests_3d"], g1["errors_3d"]) == (25_600, 318, 38_600, 328)
+    assert g1["burn_rate_1h"] == pytest.approx(4)
+    assert g1["burn_rate_2h"] == pytest.approx(4)
+    assert g1["burn_rate_6h"] == pytest.approx(4 / 21)
+    assert g1["burn_rate_24h"] == pytest.approx(318 / 44)
+    assert g1["burn_rate_3d"] == pytest.approx(328 / 57)
+    assert g1["burn_rate_alert"] == "ticket"
+    assert (t1["burn_rate_1h"], t1["burn_rate_2h"], t1["burn_rate_6h"]) == (None, None, None)
+    assert t1["burn_rate_24h"] == pytest.approx(114 / 21)
+    assert t1["burn_rate_3d"] == pytest.approx(124 / 34)
+    assert t1["burn_rate_alert"] == "none"
+    assert (d2["applications"], d2["requests_24h"], d2["burn_rate_24h"], d2["burn_rate_alert"]) == (
+        1,
+        None,
+        None,
+        "none",
+    )
