@@ -62,6 +62,7 @@ TABLES = (
     "mv_lead_times",
     "mv_slo_app_period",
     "mv_slo_burn_rates",
+    "mv_slo_group_burn_rates",
     "mv_slo_group_period",
     "mv_dora_app_period",
     "mv_dora_group_period",

@@ -363,7 +363,12 @@ class SloRow(ApiModel):
     error_budget_allowed: float | None = None
     error_budget_consumed: float | None = None
     error_budget_remaining: float | None = None
-    burn_rate_period: float | None = None
+    burn_rate_period: float | None = Field(
+        default=None,
+        description="Bad requests / error budget allowed over the period (1 = spending exactly the budget): for a "
+        "rollup, its applications' bad requests over the sum of the budgets their own targets allow, which is its "
+        "error ratio over its requests-weighted budget ratio (1 - target).",
+    )
     measured_hours: float | None = None
     expected_hours: float | None = None
     coverage: float | None = None
@@ -393,11 +398,19 @@ class SloRow(ApiModel):
         description="Target of the p99 SLI: the application's (the same as latency_target); for a rollup, weighted "
         "by their hours with a p99 measured.",
     )
-    burn_rate_1h: float | None = None
+    burn_rate_1h: float | None = Field(
+        default=None,
+        description="Burn rates at the last build's hour over 1 h, 2 h, 6 h, 24 h and 3 d: errors / the error budget "
+        "allowed over the window; for a rollup, its applications' errors over the budgets their own targets allow.",
+    )
+    burn_rate_2h: float | None = None
     burn_rate_6h: float | None = None
     burn_rate_24h: float | None = None
     burn_rate_3d: float | None = None
-    burn_rate_alert: str | None = None
+    burn_rate_alert: str | None = Field(
+        default=None,
+        description="page (1 h > 14.4, or 6 h and 1 h > 6), ticket (24 h and 2 h > 3, or 3 d and 6 h > 1), or none.",
+    )
     applications_breached: int | None = None
 
 

@@ -293,9 +293,14 @@ order by app_id, environment, component_id
 
 # --- SLO, health, risk ------------------------------------------------------------------------------------------
 # What a summary shows of each application's SLO (last 30 days) and risk.
-# The burn rates are at the last build's hour (mv_slo_burn_rates, hourly); the periods' figures are daily.
-BURN_RATES = "b.burn_rate_1h, b.burn_rate_6h, b.burn_rate_24h, b.burn_rate_3d, b.burn_rate_alert"
+# The burn rates are at the last build's hour (mv_slo_burn_rates and mv_slo_group_burn_rates, hourly); the periods'
+# figures are daily.
+BURN_RATES = "b.burn_rate_1h, b.burn_rate_2h, b.burn_rate_6h, b.burn_rate_24h, b.burn_rate_3d, b.burn_rate_alert"
 BURN_RATES_JOIN = "left join mv_slo_burn_rates as b on s.app_id = b.app_id and s.environment = b.environment"
+GROUP_BURN_RATES_JOIN = (
+    "left join mv_slo_group_burn_rates as b on s.level = b.level and s.level_id = b.level_id "
+    "and s.environment = b.environment"
+)
 SUMMARY_SLO_SQL = f"""
 select s.app_id, s.environment, s.period, s.availability, s.availability_target, s.availability_status,
     s.error_budget_remaining, s.error_budget_consumed, s.burn_rate_period, b.burn_rate_1h, b.burn_rate_alert,
@@ -314,11 +319,12 @@ select s.*, s.latency_target as latency_p99_target, {BURN_RATES} from mv_slo_app
 where s.period = $period and s.environment = $env and ($after is null or s.app_id > $after)
 order by s.app_id limit $limit
 """  # noqa: S608 - constant text
-SLO_GROUPS_SQL = """
-select * from mv_slo_group_period
-where period = $period and environment = $env and level = $level and ($after is null or level_id > $after)
-order by level_id limit $limit
-"""
+SLO_GROUPS_SQL = f"""
+select s.*, {BURN_RATES} from mv_slo_group_period as s
+{GROUP_BURN_RATES_JOIN}
+where s.period = $period and s.environment = $env and s.level = $level and ($after is null or s.level_id > $after)
+order by s.level_id limit $limit
+"""  # noqa: S608 - constant text
 
 # The build's SQL by table: explicit ranges run it over inputs of their own (see _slo_range_sql, _dora_range_sql).
 BUILD_SQL = {table: f.text.strip().rstrip(";") for table, f in SQL_FILES.items()}
@@ -391,14 +397,15 @@ select s.app_id as id, s.*, s.latency_target as latency_p99_target, {BURN_RATES}
 where $after is null or s.app_id > $after
 order by s.app_id limit $limit
 """  # noqa: S608 - constant text
-SLO_RANGE_GROUPS = """,
+SLO_RANGE_GROUPS = f""",
 mv_slo_group_period as (
-{mv_slo_group_period}
+{{mv_slo_group_period}}
 )
-select level_id as id, * from mv_slo_group_period
-where level = $level and ($after is null or level_id > $after)
-order by level_id limit $limit
-"""
+select s.level_id as id, s.*, {BURN_RATES} from mv_slo_group_period as s
+{GROUP_BURN_RATES_JOIN}
+where s.level = $level and ($after is null or s.level_id > $after)
+order by s.level_id limit $limit
+"""  # noqa: S608 - constant text
 SLO_RANGE_SQL = {group_by: _slo_range_sql(group_by) for group_by in ("app", *GROUP_LEVELS)}
 
 

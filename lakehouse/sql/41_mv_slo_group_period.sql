@@ -4,6 +4,8 @@
 -- refresh: daily
 --
 -- Rolled up by events: availability = sum(good) / sum(requests) over the applications, budgets likewise;
+-- burn_rate_period = sum(bad) / sum(budget allowed), the applications' own budgets (B_i x requests_i): the
+-- group's error ratio over its requests-weighted budget ratio (the same figure as error_budget_consumed);
 -- latency SLIs = sum(good hours) / sum(measured hours). Never an average of the applications' percentages.
 -- The target is the requests-weighted mean of the applications' targets; a latency SLI's, the mean of the
 -- applications' latency targets weighted by their measured hours of that percentile (good hours are held
@@ -59,6 +61,8 @@ rolled as (
         case
             when sum(budget_allowed_exact) > 0 then 1 - sum(bad_requests) / cast(sum(budget_allowed_exact) as double)
         end as error_budget_remaining,
+        case when sum(budget_allowed_exact) > 0 then sum(bad_requests) / cast(sum(budget_allowed_exact) as double) end
+            as burn_rate_period,
         cast(sum(measured_hours) as bigint) as measured_hours,  -- a count: BIGINT, not sum()'s HUGEINT
         sum(expected_hours) filter (where measured_hours > 0) as expected_hours,
         sum(measured_hours) / nullif(sum(expected_hours) filter (where measured_hours > 0), 0) as coverage,

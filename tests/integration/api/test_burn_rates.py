@@ -16,6 +16,7 @@ from lakehouse.storage import Lake
 from tests.integration.api.conftest import READER, api_settings, down_sources
 from tests.unit.aggregates.estate import AS_OF, write_estate
 from tests.unit.aggregates.test_build import ingest
+from tests.unit.aggregates.test_kpis import with_quiet_burning, with_shop_targets
 
 
 def get(client: TestClient, url: str) -> dict:
@@ -52,3 +53,36 @@ def test_an_hourly_build_brings_the_burn_rates_of_its_hour(tmp_path: Path) -> No
     assert shop["burnRate24H"] == pytest.approx((513 / 20_500) / 0.005)
     assert shop["burnRate3D"] == pytest.approx((624 / 35_000) / 0.005)
     assert risks[0]["appId"] == "shop" and risks[0]["burnRate1H"] == pytest.approx(100.0)
+
+
+def test_a_groups_slo_rows_carry_its_burn_rates_and_its_period_burn_rate(tmp_path: Path) -> None:
+    """g1 and d1 are shop (a 99.9 % target of its own) and quiet (99.5 %, burning as in with_quiet_burning); t1 is
+    shop alone. At the build's hour (10:00 on the 20th), as in the build's own test: g1 burns 4x over 2 h (4 errors
+    of a budget of 0.005 x 200 = 1), 318 / 44 over 24 h (shop 114 errors of a budget of 0.001 x 21,000 = 21, quiet
+    204 of 0.005 x 4,600 = 23) and 328 / 57 over 3 d: a ticket. Over the last 30 days, and over the 19th and the
+    20th asked as a range, g1 had 124 + 204 bad requests of a budget of 0.001 x 34,000 + 0.005 x 4,600 = 57: a
+    period burn rate of 328 / 57, the same as (328 / 38,600) / (57 / 38,600), its error ratio over its
+    requests-weighted budget ratio. t1 (shop): 124 / 34 over the period, 114 / 21 over 24 h, no alert."""
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    with_shop_targets(lake, slo_availability_target=0.999)
+    with_quiet_burning(lake)
+    build(lake, settings, mode="full", as_of=AS_OF)
+
+    range_ = "from=2026-11-19T00:00:00Z&to=2026-11-20T10:00:00Z"
+    with TestClient(create_app(api_settings(tmp_path), settings, down_sources())) as client:
+        named = {r["id"]: r for r in get(client, "/monitoring/kpis/slo?groupBy=group")["items"]}
+        ranged = {r["id"]: r for r in get(client, f"/monitoring/kpis/slo?groupBy=group&{range_}")["items"]}
+        domains = {r["id"]: r for r in get(client, "/monitoring/kpis/slo?groupBy=domain")["items"]}
+        teams = {r["id"]: r for r in get(client, f"/monitoring/kpis/slo?groupBy=team&{range_}")["items"]}
+    for g1 in (named["g1"], ranged["g1"], domains["d1"]):
+        assert g1["burnRatePeriod"] == pytest.approx(328 / 57)
+        assert (g1["burnRate1H"], g1["burnRate2H"]) == (pytest.approx(4), pytest.approx(4))
+        assert g1["burnRate6H"] == pytest.approx(4 / 21)
+        assert g1["burnRate24H"] == pytest.approx(318 / 44)
+        assert g1["burnRate3D"] == pytest.approx(328 / 57)
+        assert g1["burnRateAlert"] == "ticket"
+    t1 = teams["t1"]
+    assert t1["burnRatePeriod"] == pytest.approx(124 / 34)
+    assert (t1["burnRate1H"], t1["burnRate24H"], t1["burnRateAlert"]) == (None, pytest.approx(114 / 21), "none")

@@ -1325,17 +1325,28 @@ export interface components {
             availabilityTarget?: number | null;
             /** Badrequests */
             badRequests?: number | null;
-            /** Burnrate1H */
+            /**
+             * Burnrate1H
+             * @description Burn rates at the last build's hour over 1 h, 2 h, 6 h, 24 h and 3 d: errors / the error budget allowed over the window; for a rollup, its applications' errors over the budgets their own targets allow.
+             */
             burnRate1H?: number | null;
             /** Burnrate24H */
             burnRate24H?: number | null;
+            /** Burnrate2H */
+            burnRate2H?: number | null;
             /** Burnrate3D */
             burnRate3D?: number | null;
             /** Burnrate6H */
             burnRate6H?: number | null;
-            /** Burnratealert */
+            /**
+             * Burnratealert
+             * @description page (1 h > 14.4, or 6 h and 1 h > 6), ticket (24 h and 2 h > 3, or 3 d and 6 h > 1), or none.
+             */
             burnRateAlert?: string | null;
-            /** Burnrateperiod */
+            /**
+             * Burnrateperiod
+             * @description Bad requests / error budget allowed over the period (1 = spending exactly the budget): for a rollup, its applications' bad requests over the sum of the budgets their own targets allow, which is its error ratio over its requests-weighted budget ratio (1 - target).
+             */
             burnRatePeriod?: number | null;
             /** Coverage */
             coverage?: number | null;
