@@ -87,6 +87,7 @@ async function expectedFigures(base, apiKey) {
   const incidents = await get('/applications/profiles/incidents?status=all&period=last_7d&limit=100');
   const deployments = await get('/applications/profiles/deployments?mode=history&period=last_7d&limit=100');
   const overview = await get('/overview?period=last_30d');
+  const slo = await get('/kpis/slo?groupBy=team&period=last_30d&limit=100');
   return {
     name: summary.entity.name,
     health: summary.risk.health,
@@ -95,6 +96,7 @@ async function expectedFigures(base, apiKey) {
     deployments: deployments.items.length,
     totals: Object.entries(overview.applicationsByHealth).map(([c, n]) => `${n} ${c}`).join(', '),
     topRisk: overview.topRisks[0].appName,
+    sloTeams: slo.items.map(r => r.id),
   };
 }
 
@@ -160,10 +162,14 @@ async function main() {
     await page.getByRole('tab', { name: 'SRE / DORA' }).click();
     await page.getByText('Change failure rate').first().waitFor({ timeout: 30_000 });
     await page.screenshot({ path: path.join(SHOTS, 'dora.png'), fullPage: true });
+    await page.getByRole('tab', { name: 'SLO', exact: true }).click();
+    await page.getByRole('columnheader', { name: 'Error budget left' }).waitFor({ timeout: 30_000 });
+    for (const team of expected.sloTeams) await page.getByRole('cell', { name: team, exact: true }).waitFor();
+    await page.screenshot({ path: path.join(SHOTS, 'slo.png'), fullPage: true });
     await page.getByRole('tab', { name: 'Run' }).click();
     await page.getByRole('table', { name: 'incident heatmap' }).waitFor({ timeout: 30_000 });
     await page.screenshot({ path: path.join(SHOTS, 'run.png'), fullPage: true });
-    log('dashboard, DORA and run views show the estate figures');
+    log('dashboard, DORA, SLO and run views show the estate figures');
 
     assert.deepEqual(seenKey, [], 'the browser must never send the API key');
   } catch (error) {

@@ -30,7 +30,7 @@ export interface MonitoringApi {
   getLogsLink(entity: MonitoredEntity, period: Period): Promise<LogsLink>;
   getOverview(period: Period): Promise<Overview>;
   getDora(groupBy: GroupBy, window: KpiWindow, environment?: string): Promise<DoraReport>;
-  getSlo(groupBy: GroupBy, period: Period): Promise<SloReport>;
+  getSlo(groupBy: GroupBy, window: KpiWindow, environment?: string): Promise<SloReport>;
   /** Incidents opened, restored and breaching an SLA, the backlog at the end and the heatmap, every page read. */
   getIncidentsReport(groupBy: GroupBy, window: KpiWindow, environment?: string): Promise<IncidentsReport>;
   getTopRisks(limit: number): Promise<RiskReport>;

@@ -63,8 +63,8 @@ export class MonitoringClient implements MonitoringApi {
     return this.getAll('/kpis/dora', { groupBy, ...window, environment });
   }
 
-  getSlo(groupBy: string, period: string) {
-    return this.getAll('/kpis/slo', { groupBy, period });
+  getSlo(groupBy: string, window: KpiWindow, environment?: string) {
+    return this.getAll('/kpis/slo', { groupBy, ...window, environment });
   }
 
   getIncidentsReport(groupBy: string, window: KpiWindow, environment?: string) {

@@ -20,6 +20,7 @@ export type HealthLevel = Schemas['HealthLevel'];
 export type DoraReport = Schemas['DoraReport'];
 export type DoraRow = Schemas['DoraRow'];
 export type SloReport = Schemas['SloReport'];
+export type SloRow = Schemas['SloRow'];
 export type RiskReport = Schemas['RiskReport'];
 export type RiskRow = Schemas['RiskRow'];
 export type IncidentsReport = Schemas['IncidentsReport'];

@@ -1,65 +1,9 @@
-import { FormEvent, useState } from 'react';
-import { Select } from '@backstage/core-components';
-import type { GroupBy, KpiPeriod, KpiWindow, Schemas } from '../api/types';
+import { useState } from 'react';
+import type { GroupBy, KpiWindow } from '../api/types';
 import { useMonitoringData } from '../components/common/useMonitoringData';
 import { Widget } from '../components/common/WidgetState';
 import { DoraTable } from '../components/DoraLevels';
-
-const GROUPS = [
-  { label: 'Application', value: 'app' },
-  { label: 'Team', value: 'team' },
-  { label: 'Group', value: 'group' },
-  { label: 'Domain', value: 'domain' },
-];
-const PERIODS: { label: string; value: KpiPeriod }[] = [
-  { label: 'Last 7 days', value: 'last_7d' },
-  { label: 'Last 30 days', value: 'last_30d' },
-  { label: 'Last 90 days', value: 'last_90d' },
-  { label: 'This month', value: 'month' },
-  { label: 'This quarter', value: 'quarter' },
-  { label: 'Previous month', value: 'previous_month' },
-  { label: 'Previous quarter', value: 'previous_quarter' },
-];
-const DAY_MS = 86_400_000;
-
-/** The day after an ISO date: the API's `to` leaves its day out, the form's last day is included. */
-function dayAfter(isoDay: string): string {
-  return new Date(Date.parse(`${isoDay}T00:00:00Z`) + DAY_MS).toISOString().slice(0, 10);
-}
-
-/** "2025-06-01 to 2025-08-31": the first and the last day the figures cover (UTC). */
-function coveredDays(period: Schemas['PeriodOut']): string {
-  const last = new Date(Date.parse(period.end) - 1).toISOString().slice(0, 10);
-  return `${period.start.slice(0, 10)} to ${last}`;
-}
-
-/** A first and a last day (both included), applied together. */
-function RangeForm({ onApply }: { onApply: (window: KpiWindow) => void }) {
-  const [first, setFirst] = useState('');
-  const [last, setLast] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    if (!first || !last || first > last) {
-      setError('Pick a first and a last day, the first on or before the last.');
-      return;
-    }
-    setError(null);
-    onApply({ from: first, to: dayAfter(last) });
-  };
-  return (
-    <form onSubmit={submit} aria-label="custom range" style={{ display: 'flex', gap: 8, alignItems: 'center' }}>
-      <label>
-        First day <input type="date" value={first} onChange={e => setFirst(e.target.value)} />
-      </label>
-      <label>
-        Last day <input type="date" value={last} onChange={e => setLast(e.target.value)} />
-      </label>
-      <button type="submit">Show range</button>
-      {error && <span role="alert">{error}</span>}
-    </form>
-  );
-}
+import { coveredDays, KpiControls } from './KpiControls';
 
 /** SRE/DORA view: the four keys with their performance level, grouped as chosen, over a named period or a range. */
 export function DoraPage() {
@@ -68,17 +12,7 @@ export function DoraPage() {
   const state = useMonitoringData(api => api.getDora(groupBy, window), [groupBy, window]);
   return (
     <div style={{ display: 'grid', gap: 16 }}>
-      <div style={{ display: 'flex', gap: 16, alignItems: 'flex-end' }}>
-        <Select label="Group by" items={GROUPS} selected={groupBy} onChange={v => setGroupBy(v as GroupBy)} />
-        <Select
-          label="Period"
-          placeholder="Custom range"
-          items={PERIODS}
-          selected={'period' in window ? window.period : ''}
-          onChange={v => setWindow({ period: v as KpiPeriod })}
-        />
-        <RangeForm onApply={setWindow} />
-      </div>
+      <KpiControls groupBy={groupBy} onGroupBy={setGroupBy} window={window} onWindow={setWindow} />
       <Widget title="DORA" what="DORA figures" state={state} isEmpty={d => d.items.length === 0} freshness={d => d.freshness}>
         {d => (
           <>

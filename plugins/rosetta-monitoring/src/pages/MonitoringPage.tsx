@@ -2,14 +2,16 @@ import { useState } from 'react';
 import { DashboardPage } from './DashboardPage';
 import { DoraPage } from './DoraPage';
 import { RunPage } from './RunPage';
+import { SloPage } from './SloPage';
 
 const VIEWS = [
   { id: 'dashboard', label: 'Dashboard', view: DashboardPage },
   { id: 'dora', label: 'SRE / DORA', view: DoraPage },
+  { id: 'slo', label: 'SLO', view: SloPage },
   { id: 'run', label: 'Run', view: RunPage },
 ];
 
-/** The plugin's page: the global dashboard, the SRE/DORA view and the run view. */
+/** The plugin's page: the global dashboard, the SRE/DORA view, the SLO view and the run view. */
 export function MonitoringPage() {
   const [current, setCurrent] = useState('dashboard');
   const View = VIEWS.find(v => v.id === current)!.view;

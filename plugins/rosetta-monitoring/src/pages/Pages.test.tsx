@@ -4,6 +4,7 @@ import * as f from '../testing/fixtures';
 import { DashboardPage } from './DashboardPage';
 import { DoraPage } from './DoraPage';
 import { RunPage } from './RunPage';
+import { SloPage } from './SloPage';
 
 describe('pages', () => {
   registerServer();
@@ -113,6 +114,39 @@ describe('pages', () => {
       server.use(problem('/kpis/dora', 500, 'Internal error', 'boom'));
       await renderWithApi(<DoraPage />);
       expect(await screen.findByText(/Could not load DORA figures/)).toBeInTheDocument();
+    });
+  });
+
+  describe('SLO view', () => {
+    function cellsOf(table: HTMLElement): string[][] {
+      return within(table)
+        .getAllByRole('row')
+        .slice(1)
+        .map(row => within(row).queryAllByRole('cell').map(cell => cell.textContent ?? ''));
+    }
+
+    it('shows each team against its own targets, with its error budget and burn rates', async () => {
+      server.use(answer('/kpis/slo', f.sloTeam, { groupBy: 'team', period: 'last_30d' }));
+      await renderWithApi(<SloPage />);
+      await screen.findByText('team-heron');
+      const table = screen.getByRole('columnheader', { name: 'Error budget left' }).closest('table')!;
+      expect(cellsOf(table)).toEqual([
+        ['team-egret', '99.812% · met', '99.50%', '62.4%', '0.38 / 0.20', 'none', '97.0% · met', '100%'],
+        ['team-heron', '99.010% · breached', '99.90%', '-890.0%', '9.90 / 16.20', 'page', '– (no data)', '40%'],
+      ]);
+      expect(screen.getByText(/^2026-10-29 to 2026-11-28, environment production/)).toBeInTheDocument();
+    });
+    it('asks for the grouping and the range of days chosen', async () => {
+      server.use(
+        answer('/kpis/slo', { ...f.sloTeam, items: [] }, { groupBy: 'team', period: 'last_30d' }),
+        answer('/kpis/slo', f.sloTeam, { groupBy: 'team', from: '2026-11-01', to: '2026-11-08' }),
+      );
+      await renderWithApi(<SloPage />);
+      expect(await screen.findByText('No SLO figures in the period')).toBeInTheDocument();
+      fireEvent.change(screen.getByLabelText('First day'), { target: { value: '2026-11-01' } });
+      fireEvent.change(screen.getByLabelText('Last day'), { target: { value: '2026-11-07' } });
+      fireEvent.click(screen.getByRole('button', { name: 'Show range' }));
+      expect(await screen.findByText('team-egret')).toBeInTheDocument();
     });
   });
 

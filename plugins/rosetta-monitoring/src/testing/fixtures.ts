@@ -1,4 +1,4 @@
-import type { IncidentsReport, IncidentsRow } from '../api/types';
+import type { IncidentsReport, IncidentsRow, SloReport } from '../api/types';
 
 // Answers recorded from the demo estate's API (seed 42, 4 applications, 10 days).
 export { default as summaryProfiles } from '../__fixtures__/summary-profiles.json';
@@ -106,3 +106,55 @@ export const incidentsReportTeam = incidentsReport('team', [
     { '2026-11-20': 1 },
   ),
 ]);
+
+/*
+ * The SLO view's report by team over last_30d, made by hand:
+ *   team-egret: 99.812 % available against a 99.5 % target (met), 62.4 % of its error budget left, burning it at
+ *     0.38 over the period and 0.2 in the last hour; 97 % of its hours under the p95 threshold (met); full coverage.
+ *   team-heron: 99.01 % against its applications' 99.9 % (breached), its budget overspent 9.9 times (-890 % left),
+ *     burning at 16.2 in the last hour: a page; no latency reported; traffic in 40 % of the hours.
+ */
+export const sloTeam: SloReport = {
+  generatedAt: '2026-11-28T08:20:45Z',
+  freshness: {
+    asOf: '2026-11-28T08:00:00Z',
+    builtAt: '2026-11-28T08:11:26Z',
+    buildRunId: '20261128T081126Z-7aad24cf',
+    mappingVersion: 1,
+    lagSeconds: 1245,
+  },
+  groupBy: 'team',
+  environment: 'production',
+  period: { name: 'last_30d', start: '2026-10-29T08:00:00Z', end: '2026-11-28T08:00:00Z' },
+  items: [
+    {
+      id: 'team-egret',
+      applications: 2,
+      availability: 0.99812,
+      availabilityTarget: 0.995,
+      availabilityStatus: 'met',
+      errorBudgetRemaining: 0.624,
+      burnRatePeriod: 0.376,
+      burnRate1H: 0.2,
+      burnRateAlert: 'none',
+      latencyP95Sli: 0.97,
+      latencyP95Status: 'met',
+      coverage: 1,
+    },
+    {
+      id: 'team-heron',
+      applications: 2,
+      availability: 0.9901,
+      availabilityTarget: 0.999,
+      availabilityStatus: 'breached',
+      errorBudgetRemaining: -8.9,
+      burnRatePeriod: 9.9,
+      burnRate1H: 16.2,
+      burnRateAlert: 'page',
+      latencyP95Sli: null,
+      latencyP95Status: 'no data',
+      coverage: 0.4,
+    },
+  ],
+  page: { limit: 500, nextCursor: null },
+};

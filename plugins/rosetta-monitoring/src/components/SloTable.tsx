@@ -1,0 +1,27 @@
+import { Table, TableColumn } from '@backstage/core-components';
+import type { SloRow } from '../api/types';
+import { decimal, percent } from './common/format';
+
+/** A figure and its state: the state alone when it is not judged ("no data", "insufficient data"). */
+function judged(value: string, status: string | null | undefined) {
+  if (!status) return value;
+  return status === 'met' || status === 'breached' ? `${value} · ${status}` : `${value} (${status})`;
+}
+
+export const SLO_COLUMNS: TableColumn<SloRow>[] = [
+  { title: 'Id', field: 'id' },
+  { title: 'Availability', render: r => judged(percent(r.availability, 3), r.availabilityStatus) },
+  { title: 'Target', render: r => percent(r.availabilityTarget, 2) },
+  { title: 'Error budget left', render: r => percent(r.errorBudgetRemaining, 1) },
+  { title: 'Burn rate (period / 1 h)', render: r => `${decimal(r.burnRatePeriod)} / ${decimal(r.burnRate1H)}` },
+  { title: 'Burn alert', render: r => r.burnRateAlert ?? '–' },
+  { title: 'Latency p95', render: r => judged(percent(r.latencyP95Sli, 1), r.latencyP95Status) },
+  { title: 'Coverage', render: r => percent(r.coverage, 0) },
+];
+
+/** SLOs and error budgets, one row per application or group; a group's are summed from its applications' events. */
+export function SloTable({ rows }: { rows: SloRow[] }) {
+  return (
+    <Table<SloRow> options={{ paging: false, search: false, padding: 'dense' }} columns={SLO_COLUMNS} data={rows} />
+  );
+}

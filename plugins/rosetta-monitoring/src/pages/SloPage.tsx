@@ -1,0 +1,29 @@
+import { useState } from 'react';
+import type { GroupBy, KpiWindow } from '../api/types';
+import { useMonitoringData } from '../components/common/useMonitoringData';
+import { Widget } from '../components/common/WidgetState';
+import { SloTable } from '../components/SloTable';
+import { coveredDays, KpiControls } from './KpiControls';
+
+/** SLO view: availability and latency against each application's targets, error budgets and burn rates, by team
+ * (or application, group, domain), over a named period or a range. */
+export function SloPage() {
+  const [groupBy, setGroupBy] = useState<GroupBy>('team');
+  const [window, setWindow] = useState<KpiWindow>({ period: 'last_30d' });
+  const state = useMonitoringData(api => api.getSlo(groupBy, window), [groupBy, window]);
+  return (
+    <div style={{ display: 'grid', gap: 16 }}>
+      <KpiControls groupBy={groupBy} onGroupBy={setGroupBy} window={window} onWindow={setWindow} />
+      <Widget title="SLOs and error budgets" what="SLO figures" state={state} isEmpty={d => d.items.length === 0} freshness={d => d.freshness}>
+        {d => (
+          <>
+            <p>
+              {coveredDays(d.period)}, environment {d.environment}; burn rates and alerts at the last build's hour
+            </p>
+            <SloTable rows={d.items} />
+          </>
+        )}
+      </Widget>
+    </div>
+  );
+}
