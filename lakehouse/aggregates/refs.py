@@ -23,7 +23,8 @@ ENTITIES_SCHEMA = pa.schema(
         ("domain", pa.string()),
         ("kibana_query", pa.string()),
         ("elisa_index", pa.string()),
-        # An application's SLO targets where its mapping sets them (else null: the build's defaults apply).
+        # An application's SLO targets where its mapping sets them, on its components too (else null: the build's
+        # defaults apply).
         ("availability_target", pa.float64()),
         ("latency_p95_threshold_ms", pa.float64()),
         ("latency_p99_threshold_ms", pa.float64()),
@@ -38,7 +39,7 @@ PIVOTS_SCHEMA = pa.schema(
 def entities_table(entries: tuple[MappingEntry, ...] | list[MappingEntry]) -> pa.Table:
     """One row per entity and environment; a component inherits team, group and domain from its application. An
     application's SLO targets are its entry's, else its production entry's (targets are the application's in every
-    environment unless an environment sets its own)."""
+    environment unless an environment sets its own); a component carries its application's."""
     apps = {e.entity_id: e for e in entries if e.kind == "application" and e.environment == "production"}
     apps |= {e.entity_id: e for e in entries if e.kind == "application" and e.entity_id not in apps}
     rows = []
@@ -65,12 +66,13 @@ def entities_table(entries: tuple[MappingEntry, ...] | list[MappingEntry]) -> pa
 
 
 def _slo_targets(e: MappingEntry, parent: MappingEntry | None) -> dict[str, float | None]:
-    if e.kind != "application":
-        return {}
+    # A component carries its application's targets: where only components are mapped, the application is held
+    # to them too.
+    own = e if e.kind == "application" else None
 
     def target(field: str) -> float | None:
-        own = getattr(e, field)
-        return own if own is not None else (getattr(parent, field) if parent else None)
+        value = getattr(own, field) if own else None
+        return value if value is not None else (getattr(parent, field) if parent else None)
 
     return {
         "availability_target": target("slo_availability_target"),

@@ -1178,6 +1178,36 @@ def test_an_applications_own_slo_targets_replace_the_build_defaults(tmp_path: Pa
     assert (quiet["latency_p95_threshold_ms"], quiet["latency_p99_threshold_ms"]) == (500, 1500)
 
 
+def test_an_application_mapped_in_staging_only_through_a_component_keeps_its_targets(tmp_path: Path) -> None:
+    """shop asks for 99.9 % in its (production) entry; in staging only its shop-api component is mapped, by
+    SERVICE-S: 100 requests an hour on the 19th, 10 of them failed. shop in staging is the same application, held
+    to its 99.9 %, not to the build's 99.5 %: 0.1 % of 2,400 requests = 2.4 bad requests allowed, 240 spent."""
+    lake, settings = estate_lake(tmp_path)
+    staging_api = {
+        "entity_id": "shop-api",
+        "kind": "component",
+        "application_id": "shop",
+        "environment": "staging",
+        "dynatrace_entity_selector": 'entityId("SERVICE-S")',
+    }
+    entries = [e | {"slo_availability_target": 0.999} if e["entity_id"] == "shop" else e for e in mapping()]
+    MappingStore(lake).apply([*entries, staging_api], actor="test", replace=True)
+    metrics = get_dataset("dynatrace/service_metrics_hourly")
+    staging = [
+        {"entity_id": "SERVICE-S", "hour": t(19, h), "request_count": 100.0, "error_count": 10.0} for h in range(24)
+    ]
+    lake.write_days(metrics, rows(metrics.id, *staging))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    where = "period = 'last_30d' and environment = 'staging' and app_id = 'shop'"
+    with reading(lake, settings) as built:
+        shop = one(mart(built, "mv_slo_app_period", where))
+        burn = one(mart(built, "mv_slo_burn_rates", "app_id = 'shop' and environment = 'staging'"))
+    assert shop["availability_target"] == 0.999
+    assert shop["error_budget_allowed"] == pytest.approx(2.4)
+    assert shop["error_budget_consumed"] == pytest.approx(240 / 2.4)
+    assert burn["availability_target"] == 0.999
+
+
 def test_a_groups_slo_targets_weigh_its_applications_own(tmp_path: Path) -> None:
     """Over the last 7 days, g1 is shop (34,000 requests on the 19th, 124 bad; 24 hours with a p95 and a p99) and
     quiet (100 requests an hour for 168 hours, none bad; a 200 ms p95 and a 300 ms p99 every hour). shop asks for
