@@ -30,7 +30,7 @@ from functions.api.models import (
     TriggerRequest,
     problem_responses,
 )
-from functions.api.problems import Problem
+from functions.api.problems import Problem, invalid
 from lakehouse.errors import MappingValidationError
 from lakehouse.mappings import MappingStore
 from lakehouse.runlog import RunLog, RunRecord, Watermarks
@@ -89,15 +89,21 @@ def get_mappings(
 ) -> MappingOut:
     store = MappingStore(ctx.lake)
     versions = store.versions()
+    # A cursor holds the version its first page was read from: the next pages are of that version, not of one an
+    # admin wrote in between (whose entries would shift under the offset).
+    after = decode_cursor(cursor, (str, str))
+    paged = int(after[0]) if after and after[0].isdigit() else None
+    if after and (paged is None or not after[1].isdigit() or (version is not None and version != paged)):
+        raise invalid("cursor", "cursor is not one this API gave out for this version; start again without it")
+    version = version or paged
     chosen = version or (versions[-1] if versions else None)
     if version is not None and version not in versions:
         raise Problem(404, f"no mapping version {version}; versions: {versions[-20:]}", title="Unknown mapping version")
     mapping = store.read(chosen) if chosen else None
     entries = [e.model_dump(exclude_none=True) for e in (mapping.entries if mapping else ())]
-    after = decode_cursor(cursor, (str,))
-    start = int(after[0]) if after and after[0].isdigit() else 0
+    start = int(after[1]) if after else 0
     page = entries[start : start + limit]
-    nxt = encode_cursor(str(start + limit)) if start + limit < len(entries) else None
+    nxt = encode_cursor(str(chosen), str(start + limit)) if start + limit < len(entries) else None
     return MappingOut(
         **envelope(ctx.mart.snapshot()),
         version=mapping.version if mapping else 0,

@@ -351,6 +351,33 @@ def test_mapping_post_validates_versions_and_reattributes(client: TestClient) ->
     assert client.get("/monitoring/applications/newapp/summary", headers=READER).status_code == 404
 
 
+def test_the_mapping_read_page_by_page_stays_on_the_version_its_first_page_came_from(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The estate's mapping (version 1) holds seven production entries, in key order: broken, broken-svc, quiet,
+    quiet-svc, shop, shop-api, shop-db. Read 3 at a time, the first page is broken, broken-svc, quiet; an admin then
+    adds an application 'alpha' (version 2, sorted first). The second page is still version 1's next three
+    (quiet-svc, shop, shop-api): neither 'quiet' again nor a page of another version."""
+    root = tmp_path_factory.mktemp("mapping-pages")
+    settings = Settings(lake_url=str(root / "lake"), duckdb_temp_directory=root / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with TestClient(create_app(api_settings(root), settings, down_sources()), raise_server_exceptions=False) as c:
+        first = get(c, "/monitoring/admin/mappings?limit=3", ADMIN)
+        assert [e["entity_id"] for e in first["entries"]] == ["broken", "broken-svc", "quiet"]
+        added = c.post(
+            "/monitoring/admin/mappings",
+            headers=ADMIN,
+            json={"entries": [{"entity_id": "alpha", "kind": "application", "team": "t9"}]},
+        )
+        assert added.status_code == 201 and added.json()["version"] == 2
+        cursor = first["page"]["nextCursor"]
+        second = get(c, f"/monitoring/admin/mappings?limit=3&cursor={cursor}", ADMIN)
+    assert second["version"] == 1
+    assert [e["entity_id"] for e in second["entries"]] == ["quiet-svc", "shop", "shop-api"]
+
+
 def test_batch_trigger_runs_a_build_and_returns_its_run_id(client: TestClient) -> None:
     r = client.post("/monitoring/admin/batch/trigger", headers=ADMIN, json={"kind": "build", "mode": "hourly"})
     assert r.status_code == 202, r.text
