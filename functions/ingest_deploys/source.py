@@ -103,11 +103,16 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
                     yield Page(parse.MERGE_REQUESTS, response.body, context)
 
         def gitlab_pages() -> Iterator[Page]:
-            for project_id in gitlab_projects(entries):
+            projects = gitlab_projects(entries)
+            refusals = 0
+            for project_id in projects:
                 try:
                     yield from project_pages(project_id)
                 except SourceRefused as refused:
-                    if refused.status not in PROJECT_GONE:
+                    refusals += 1
+                    # Every project refused is no project gone but GitLab refusing the token (a missing scope, a
+                    # revoked access): the run fails and its window is read again, as for any other refusal.
+                    if refused.status not in PROJECT_GONE or refusals == len(projects):
                         raise
                     # One project deleted, moved or closed to the token must not stop every other project's
                     # deployments: the run goes on, the refusal is kept as a reject of the run (status partial).

@@ -336,3 +336,42 @@ def test_a_deployment_of_a_fast_forward_merged_request_is_not_a_rollback(tmp_pat
     table = build_events(lake, datetime(2018, 9, 8, tzinfo=UTC), mapping.entries)
     rollbacks = {e["deployment_key"]: e["is_rollback"] for e in table.to_pylist()}
     assert rollbacks == {"gitlab:1": False, "gitlab:2": False}
+
+
+def test_a_gitlab_token_every_project_refuses_fails_the_run_and_keeps_the_window(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The mapping names GitLab projects 11 and 12; the token lacks the read_api scope, so GitLab answers 403
+    insufficient_scope for both. No project was read: that is no project gone but GitLab refusing the run, which
+    fails (as any refusal did before projects were set aside one by one) and leaves the watermark where it was, so
+    the window is read again once the token is fixed."""
+    from functions.ingest_deploys import source
+    from lakehouse.runlog import Watermarks
+
+    lake = Lake.from_settings(Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb"))
+    MappingStore(lake).apply(
+        [
+            {"entity_id": "shop", "kind": "application", "gitlab_project_id": 11},
+            {"entity_id": "quiet", "kind": "application", "gitlab_project_id": 12},
+        ],
+        actor="test",
+    )
+
+    def refuse(request: Any) -> Any:
+        import httpx
+
+        return httpx.Response(403, json={"error": "insufficient_scope"})
+
+    class RefusedGitLab(source.GitLabClient):
+        def __init__(self, base_url: str, token: Any, **options: Any) -> None:
+            import httpx
+
+            super().__init__(base_url, token, **options, transport=httpx.MockTransport(refuse))
+
+    monkeypatch.setattr(source, "GitLabClient", RefusedGitLab)
+    settings = IngestSettings(gitlab_url="https://gitlab.example", gitlab_token="t")  # type: ignore[arg-type]
+    window = Window(at(0), at(1))
+    plan = source.build_plan(settings, lake, window, (deploys_parse.DEPLOYMENTS,))
+    outcome = run_plan(plan, lake, window)
+    assert [o.record.status for o in outcome.outcomes] == ["failed"]
+    assert Watermarks(lake).get("gitlab", "deployments") is None
