@@ -97,10 +97,16 @@ class MappingEntry(BaseModel):
         default=None, gt=0, lt=1, description="Availability SLO target of an application, e.g. 0.999"
     )
     slo_latency_p95_ms: float | None = Field(
-        default=None, gt=0, description="Latency SLO: an hour is good when its p95 is at or under this many ms"
+        default=None,
+        gt=0,
+        allow_inf_nan=False,
+        description="Latency SLO: an hour is good when its p95 is at or under this many ms",
     )
     slo_latency_p99_ms: float | None = Field(
-        default=None, gt=0, description="Latency SLO: an hour is good when its p99 is at or under this many ms"
+        default=None,
+        gt=0,
+        allow_inf_nan=False,
+        description="Latency SLO: an hour is good when its p99 is at or under this many ms",
     )
     slo_latency_target: float | None = Field(
         default=None, gt=0, le=1, description="Latency SLO target: the share of good hours, e.g. 0.95"

@@ -378,6 +378,27 @@ def test_the_mapping_read_page_by_page_stays_on_the_version_its_first_page_came_
     assert [e["entity_id"] for e in second["entries"]] == ["quiet-svc", "shop", "shop-api"]
 
 
+def test_an_infinite_latency_threshold_is_refused(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """A threshold is a number of milliseconds: 'inf' (as a CSV or a careless change may write it) is refused with
+    a problem naming the field, and nothing is written. Stored, it held every hour of shop good while the mapping
+    read back through the API showed no threshold at all (JSON has no infinity: it reads as null), and posting that
+    back set the default 500 ms."""
+    root = tmp_path_factory.mktemp("mapping-inf")
+    settings = Settings(lake_url=str(root / "lake"), duckdb_temp_directory=root / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with TestClient(create_app(api_settings(root), settings, down_sources()), raise_server_exceptions=False) as c:
+        change = {"entries": [{"entity_id": "shop", "kind": "application", "team": "t1", "slo_latency_p95_ms": "inf"}]}
+        refused = c.post("/monitoring/admin/mappings", headers=ADMIN, json=change)
+        assert refused.status_code == 422, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert any("slo_latency_p95_ms" in e for e in refused.json()["errors"])
+        assert get(c, "/monitoring/admin/mappings", ADMIN)["version"] == 1
+
+
 def test_batch_trigger_runs_a_build_and_returns_its_run_id(client: TestClient) -> None:
     r = client.post("/monitoring/admin/batch/trigger", headers=ADMIN, json={"kind": "build", "mode": "hourly"})
     assert r.status_code == 202, r.text
