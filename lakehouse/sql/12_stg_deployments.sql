@@ -10,7 +10,8 @@
 -- entity_id is the mapped entity deployed: a component, or an application mapped directly (no component).
 -- Its deployment sequence, per environment, is ordered by finished_at, then deployment_key.
 -- A rollback redeploys the revision that ran before the one it replaces (flagged at ingestion, or seen
--- here as revision = the revision two successful deployments back).
+-- here as revision = the revision that ran before the previous successful deployment's, a redeploy of the
+-- same revision changing nothing that ran).
 -- A successful deployment that is not a rollback was rolled back when the next successful deployment in
 -- the sequence is a rollback. next_success_at: when the next successful deployment in the sequence finished.
 with attributed as (
@@ -32,21 +33,38 @@ successes as (
         *,
         case
             when status = 'succeeded'
-                then {'revision': revision, 'flagged_rollback': coalesce(is_rollback, false), 'finished_at': finished_at}
+                then {'revision': revision, 'finished_at': finished_at}
         end as success
     from attributed
 ),
 
 sequence as (
-    -- One window over every attempt: the entity's two successful deployments before each attempt, and the
-    -- next one after it.
+    -- One window over every attempt: the entity's successful deployment before each attempt, and the next one
+    -- after it.
     select
         *,
         case when success is not null then (lag(success ignore nulls) over w).revision end as previous_revision,
-        case when success is not null then (lag(success, 2 ignore nulls) over w).revision end
-            as revision_before_previous,
         lead(success ignore nulls) over w as next_success
     from successes
+    window w as (partition by entity_id, mapped_environment order by finished_at, deployment_key)
+),
+
+revisions as (
+    -- The successful deployments that changed the revision running (a redeploy of the same one did not): the
+    -- second last of them before an attempt put in the revision that ran before the previous one.
+    select
+        *,
+        case
+            when success is not null
+                then (lag(revision_change, 2 ignore nulls) over w).revision
+        end as revision_before_previous
+    from (
+        select
+            *,
+            case when success is not null and revision is distinct from previous_revision then success end
+                as revision_change
+        from sequence
+    )
     window w as (partition by entity_id, mapped_environment order by finished_at, deployment_key)
 ),
 
@@ -55,7 +73,17 @@ placed as (
         *,
         coalesce(is_rollback, false)
         or coalesce(revision = revision_before_previous and revision <> previous_revision, false) as seen_as_rollback
-    from sequence
+    from revisions
+),
+
+followed as (
+    -- Whether the next successful deployment in the sequence is a rollback.
+    select
+        *,
+        lead(case when success is not null then seen_as_rollback end ignore nulls) over (
+            partition by entity_id, mapped_environment order by finished_at, deployment_key
+        ) as next_success_is_rollback
+    from placed
 )
 
 select
@@ -72,15 +100,8 @@ select
     a.finished_at,
     a.status,
     a.seen_as_rollback as is_rollback,
-    -- The next success is a rollback when flagged, or when it redeploys this deployment's previous revision
-    -- (its own "revision two successes back") and that differs from this one's.
-    a.status = 'succeeded'
-    and not a.seen_as_rollback
-    and (
-        coalesce(a.next_success.flagged_rollback, false)
-        or coalesce(a.next_success.revision = a.previous_revision and a.next_success.revision <> a.revision, false)
-    ) as rolled_back,
+    a.status = 'succeeded' and not a.seen_as_rollback and coalesce(a.next_success_is_rollback, false) as rolled_back,
     a.next_success.finished_at as next_success_at,
     a.initiated_by
-from placed as a
+from followed as a
 inner join ref_entities as e on a.entity_id = e.entity_id and a.mapped_environment = e.environment

@@ -1321,3 +1321,33 @@ def test_a_groups_burn_rates_hold_its_errors_against_its_applications_own_budget
         None,
         "none",
     )
+
+
+def test_a_rollback_after_a_redeploy_of_the_same_revision_is_still_a_rollback(tmp_path: Path) -> None:
+    """quiet-prod: Q1 deploys q1 on the 5th, Q2 q2 on the 6th, Q3 redeploys q2 (a resync) on the 7th, and Q4 puts
+    q1 back on the 8th, not flagged at ingestion. q1 ran before q2, the revision Q4 replaces: Q4 is a rollback
+    and Q3, the deployment it replaces, was rolled back. By hand: 4 attempts, 1 change failure (Q3), recovered
+    by Q4 24 hours later; 1 rework deployment (Q4) of 4 successes."""
+    lake, settings = estate_lake(tmp_path)
+    deploys = get_dataset("deploys/deployment_events")
+    lake.write_days(
+        deploys,
+        rows(
+            deploys.id,
+            deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(5, 9), "succeeded", "q1"),
+            deployment("argocd:quiet-prod:2", "argocd", "quiet-prod", t(6, 9), "succeeded", "q2"),
+            deployment("argocd:quiet-prod:3", "argocd", "quiet-prod", t(7, 9), "succeeded", "q2"),
+            deployment("argocd:quiet-prod:4", "argocd", "quiet-prod", t(8, 9), "succeeded", "q1"),
+        ),
+    )
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        flags = {
+            r["deployment_key"][-1]: (r["is_rollback"], r["rolled_back"])
+            for r in mart(built, "mv_deployments", "app_id = 'quiet'")
+        }
+        quiet = dora(built, "quiet")
+    assert flags == {"1": (False, False), "2": (False, False), "3": (False, True), "4": (True, False)}
+    assert (quiet["change_failure_numerator"], quiet["change_failure_denominator"]) == (1, 4)
+    assert quiet["recovery_sample"] == 1 and quiet["recovery_median_hours"] == pytest.approx(24.0)
+    assert (quiet["rework_numerator"], quiet["rework_denominator"]) == (1, 4)
