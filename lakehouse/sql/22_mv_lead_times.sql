@@ -10,9 +10,10 @@
 --   'deployment link': the earliest one GitLab lists the request among the merge requests it shipped;
 --   'first deployment after merge': else the first one after the merge whose merge requests are unknown (an
 --   ArgoCD sync, a GitLab deployment with no list). A GitLab deployment that lists other requests did not
---   ship this one. Requests not deployed yet have no row.
+--   ship this one, nor did a redeploy of the revision already running (the previous successful deployment's).
+--   Requests not deployed yet have no row.
 with deployments as (
-    select deployment_key, entity_id, environment, finished_at
+    select deployment_key, entity_id, environment, finished_at, revision, previous_revision
     from stg_deployments
     where status = 'succeeded' and not is_rollback
 ),
@@ -49,6 +50,7 @@ linked as (
 unlisted as (
     select d.* from deployments as d
     anti join links as l on d.deployment_key = l.deployment_key
+    where not coalesce(d.revision = d.previous_revision, false)
 ),
 
 after_merge as (

@@ -1351,3 +1351,32 @@ def test_a_rollback_after_a_redeploy_of_the_same_revision_is_still_a_rollback(tm
     assert (quiet["change_failure_numerator"], quiet["change_failure_denominator"]) == (1, 4)
     assert quiet["recovery_sample"] == 1 and quiet["recovery_median_hours"] == pytest.approx(24.0)
     assert (quiet["rework_numerator"], quiet["rework_denominator"]) == (1, 4)
+
+
+def test_a_redeploy_of_the_revision_already_running_ships_no_merge_request(tmp_path: Path) -> None:
+    """shop-api (ArgoCD shop-api-prod, GitLab project 11) runs r1 since D1 on the 1st. MR 8 is merged at 09:00 on
+    the 5th; at 10:00 ArgoCD syncs r1 again (a resync of what already runs: nothing new goes out), and at 12:00
+    deploys r5. MR 8 first runs in production with r5: lead time 12:00 - 09:00 = 3 hours, not the resync's 1."""
+    lake, settings = estate_lake(tmp_path)
+    deploys = get_dataset("deploys/deployment_events")
+    lake.write_days(
+        deploys,
+        rows(
+            deploys.id,
+            deployment("argocd:shop-api-prod:1b", "argocd", "shop-api-prod", t(5, 10), "succeeded", "r1"),
+            deployment("argocd:shop-api-prod:1c", "argocd", "shop-api-prod", t(5, 12), "succeeded", "r5"),
+        ),
+    )
+    requests = get_dataset("gitlab/merge_requests")
+    lake.write_days(
+        requests,
+        rows(requests.id, {"mr_id": 8, "project_id": 11, "merged_at": t(5, 9), "updated_at": t(5, 9)}),
+    )
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        lead = one(mart(built, "mv_lead_times", "mr_id = 8"))
+    assert (lead["deployment_key"], lead["lead_time_hours"], lead["match_rule"]) == (
+        "argocd:shop-api-prod:1c",
+        pytest.approx(3.0),
+        "first deployment after merge",
+    )
