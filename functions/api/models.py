@@ -596,7 +596,9 @@ class SourceState(ApiModel):
     )
     authenticated: bool | None = None
     probe_error: str | None = None
-    last_success: datetime | None = None
+    last_success: datetime | None = Field(
+        default=None, description="When the last run that wrote the source's data ended (succeeded, or partial)."
+    )
     last_run_status: str | None = None
     freshness: datetime | None = Field(description="Oldest watermark of the source's datasets.")
     lag_seconds: float | None = None

@@ -175,7 +175,8 @@ def config_sources(ctx: ContextDep) -> SourcesOut:
         known = [v for v in datasets.values() if v is not None]
         oldest = min(known) if known else None
         runs = [r for r in recent if r.source == source]
-        success = next((r.finished_at for r in runs if r.status == "succeeded"), None)
+        # A partial run wrote its data too, its rejects set aside (a GitLab project gone, a malformed record).
+        success = next((r.finished_at for r in runs if r.status in ("succeeded", "partial")), None)
         items.append(
             SourceState(
                 name=source,

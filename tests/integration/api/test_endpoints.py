@@ -327,6 +327,30 @@ def test_a_source_whose_credentials_the_api_lacks_is_configured_with_its_reachab
     assert state["probeError"] == "no credentials to probe it with"
 
 
+def test_a_partial_run_counts_as_the_sources_last_success(tmp_path: Path) -> None:
+    """GitLab's runs two hours and one hour ago: one succeeded, then one that read every project but a retired one
+    (partial, its reject kept aside). The data arrived an hour ago, so that is the last success, and the last run
+    is partial. (The run log is read over the last 7 days.)"""
+    from datetime import UTC, datetime, timedelta
+
+    from lakehouse.runlog import RunLog
+
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    build(lake, settings, mode="full", as_of=AS_OF)
+    runs = RunLog(lake)
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    for hours_ago, status in ((2, "succeeded"), (1, "partial")):
+        at = hour - timedelta(hours=hours_ago)
+        record = runs.start("ingest_deploys", "gitlab", "gitlab/deployments", now=at)
+        runs.finish(record, status, now=at + timedelta(minutes=5))  # type: ignore[arg-type]
+    with TestClient(create_app(api_settings(tmp_path), settings, down_sources()), raise_server_exceptions=False) as c:
+        gitlab = {s["name"]: s for s in get(c, "/monitoring/admin/config/sources", ADMIN)["items"]}["gitlab"]
+    partial_ended = (hour - timedelta(minutes=55)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert (gitlab["lastSuccess"], gitlab["lastRunStatus"]) == (partial_ended, "partial")
+
+
 def test_mapping_post_validates_versions_and_reattributes(client: TestClient) -> None:
     bad = client.post(
         "/monitoring/admin/mappings",

@@ -1450,7 +1450,10 @@ export interface components {
             lagSeconds?: number | null;
             /** Lastrunstatus */
             lastRunStatus?: string | null;
-            /** Lastsuccess */
+            /**
+             * Lastsuccess
+             * @description When the last run that wrote the source's data ended (succeeded, or partial).
+             */
             lastSuccess?: string | null;
             /** Name */
             name: string;
