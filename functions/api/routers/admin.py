@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated
+from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import APIRouter, Depends, Query
 
@@ -181,7 +182,7 @@ def config_sources(ctx: ContextDep) -> SourcesOut:
             SourceState(
                 name=source,
                 configured=bool(url),
-                url=url,
+                url=_without_credentials(url),
                 reachable=None if probe is None else probe.error is None,
                 authenticated=None
                 if probe is None or probe.error
@@ -195,3 +196,13 @@ def config_sources(ctx: ContextDep) -> SourcesOut:
             )
         )
     return SourcesOut(**envelope(ctx.mart.snapshot()), items=items)
+
+
+def _without_credentials(url: str | None) -> str | None:
+    """The URL as configured, less any user and password written into it: they are secrets."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from functions.api.main import create_app
 from lakehouse.aggregates.build import build
@@ -15,7 +16,7 @@ from lakehouse.mappings import MappingStore
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
-from tests.integration.api.conftest import ADMIN, READER, api_settings, down_sources
+from tests.integration.api.conftest import ADMIN, READER, api_settings, closed_port, down_sources
 from tests.unit.aggregates.estate import AS_OF, deployment, rows, t, write_estate
 
 
@@ -325,6 +326,18 @@ def test_a_source_whose_credentials_the_api_lacks_is_configured_with_its_reachab
     assert state["configured"] is True and state["url"] == "https://acme.service-now.com"
     assert state["reachable"] is None and state["authenticated"] is None
     assert state["probeError"] == "no credentials to probe it with"
+
+
+def test_a_source_url_is_shown_without_the_credentials_written_into_it(estate_lake: tuple[Settings, Path]) -> None:
+    settings, root = estate_lake
+    # With an API key the URL is probed too: its failure must not quote the URL either.
+    url = f"http://rosetta:s3cret@127.0.0.1:{closed_port()}/"
+    sources = down_sources().model_copy(update={"elasticsearch_url": url, "elasticsearch_api_key": SecretStr("k")})
+    with TestClient(create_app(api_settings(root), settings, sources), raise_server_exceptions=False) as c:
+        response = c.get("/monitoring/admin/config/sources", headers=ADMIN)
+    assert response.status_code == 200 and "s3cret" not in response.text
+    state = {s["name"]: s for s in response.json()["items"]}["elasticsearch"]
+    assert (state["configured"], state["url"], state["reachable"]) == (True, url.replace("rosetta:s3cret@", ""), False)
 
 
 def test_a_partial_run_counts_as_the_sources_last_success(tmp_path: Path) -> None:
