@@ -87,8 +87,21 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
                 if parse.DEPLOYMENT_MRS not in datasets:
                     continue
                 for deployment_id in _shipping(response.body, project_id, environments[project_id]):
-                    for mrs in gitlab.deployment_merge_requests(project_id, deployment_id, per_page):
-                        yield Page(parse.DEPLOYMENT_MRS, mrs.body, {**context, "deployment_id": deployment_id})
+                    try:
+                        for mrs in gitlab.deployment_merge_requests(project_id, deployment_id, per_page):
+                            yield Page(parse.DEPLOYMENT_MRS, mrs.body, {**context, "deployment_id": deployment_id})
+                    except SourceRefused as refused:
+                        if refused.status != 404:
+                            raise
+                        # A deployment deleted since it was listed: its links are a reject, the project goes on.
+                        gitlab.counters.set_aside.append(
+                            SetAside(
+                                f"GitLab project {project_id} deployment {deployment_id}",
+                                f"{refused}; its merge requests were not read",
+                                "",
+                                parse.DEPLOYMENT_MRS,
+                            )
+                        )
 
         def project_pages(project_id: int) -> Iterator[Page]:
             # Only what was asked is fetched: a dataset declared by the stream is recorded, its watermark moved.

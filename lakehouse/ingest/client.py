@@ -69,6 +69,8 @@ class SetAside:
     url: str
     reason: str
     text: str
+    # The dataset whose reject it is; the stream's first dataset when not said.
+    dataset: str | None = None
 
 
 @dataclass(frozen=True)

@@ -226,7 +226,8 @@ def _run_stream(
             first.record.requests += now[0] - last[0]
             first.record.retries += now[1] - last[1]
             for bad in client.counters.set_aside[set_aside_seen:]:
-                rejects[stream.datasets[0]].append((bad.url, Reject(stream.datasets[0], bad.reason, bad.text)))
+                dataset = bad.dataset if bad.dataset in rejects else stream.datasets[0]
+                rejects[dataset].append((bad.url, Reject(dataset, bad.reason, bad.text)))
     except Exception as exc:
         log.error("stream failed", extra={"stream": stream.name, "error": describe_error(exc)})
         for o in outcomes.values():

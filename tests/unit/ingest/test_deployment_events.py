@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -375,3 +375,42 @@ def test_a_gitlab_token_every_project_refuses_fails_the_run_and_keeps_the_window
     outcome = run_plan(plan, lake, window)
     assert [o.record.status for o in outcome.outcomes] == ["failed"]
     assert Watermarks(lake).get("gitlab", "deployments") is None
+
+
+def test_a_deployment_deleted_since_it_was_listed_loses_its_links_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Project 11 lists deployments 7001 and 7002; by the time their merge requests are asked, 7001 is deleted
+    (GitLab answers 404 Deployment Not Found). 7002's merge request 55 is read, both deployments are stored, and
+    7001's links are one reject of the merge-request links, which end partial; the deployments succeed."""
+    import httpx
+
+    from functions.ingest_deploys import source
+
+    lake = Lake.from_settings(Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb"))
+    MappingStore(lake).apply([{"entity_id": "shop", "kind": "application", "gitlab_project_id": 11}], actor="test")
+    listed = [gitlab_deployment("2024-03-04T10:05:00.000Z"), gitlab_deployment("2024-03-04T11:05:00.000Z")]
+    listed[1] |= {"id": 7002, "iid": 2, "sha": "def"}
+    request_55 = {"id": 955, "iid": 55, "project_id": 11, "state": "merged", "sha": "def"}
+    request_55 |= {"merge_commit_sha": "def", "merged_at": "2024-03-04T09:00:00.000Z"}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/deployments/7001/merge_requests"):
+            return httpx.Response(404, json={"message": "404 Deployment Not Found"})
+        if request.url.path.endswith("/deployments/7002/merge_requests"):
+            return httpx.Response(200, json=[request_55])
+        return httpx.Response(200, json=listed if request.url.path.endswith("/deployments") else [])
+
+    class OneDeploymentGone(source.GitLabClient):
+        def __init__(self, base_url: str, token: Any, **options: Any) -> None:
+            super().__init__(base_url, token, **options, transport=httpx.MockTransport(answer))
+
+    monkeypatch.setattr(source, "GitLabClient", OneDeploymentGone)
+    settings = IngestSettings(gitlab_url="https://gitlab.example", gitlab_token="t")  # type: ignore[arg-type]
+    window = Window(datetime(2024, 3, 4, tzinfo=UTC), datetime(2024, 3, 5, tzinfo=UTC))
+    datasets = (deploys_parse.DEPLOYMENTS, deploys_parse.DEPLOYMENT_MRS)
+    outcome = run_plan(source.build_plan(settings, lake, window, datasets), lake, window)
+    status = {o.dataset: (o.record.status, o.record.rows_out, o.record.rows_rejected) for o in outcome.outcomes}
+    assert status == {deploys_parse.DEPLOYMENTS: ("succeeded", 2, 0), deploys_parse.DEPLOYMENT_MRS: ("partial", 1, 1)}
+    links = lake.read_partition(get_dataset(deploys_parse.DEPLOYMENT_MRS), date(2024, 3, 4))
+    assert links is not None and links.column("deployment_id").to_pylist() == [7002]
