@@ -164,8 +164,9 @@ def kpis_incidents(
     limit: Limit = 100,
     cursor: CursorParam = None,
 ) -> IncidentsReport:
-    """Incidents opened, restored and breaching an SLA in the period, the backlog at its end and the mean time to
-    restore, with the incidents opened per day, by application or summed over a team's, group's or domain's."""
+    """Incidents opened, restored and breaching an SLA in the period, the backlog at its end and the mean and median
+    time to restore, with the incidents opened per day, by application or summed over a team's, group's or
+    domain's."""
     # Summed from day rows, named period or range alike: over the whole days it touches, which the report says.
     p = _report_period(ctx, mart, period, start, end, default="last_30d").whole_days(anchor(mart))
     after_id = _after_id(cursor)

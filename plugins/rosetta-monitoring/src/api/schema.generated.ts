@@ -325,8 +325,9 @@ export interface paths {
         };
         /**
          * Incident backlog, SLA breaches and heatmap
-         * @description Incidents opened, restored and breaching an SLA in the period, the backlog at its end and the mean time to
-         *     restore, with the incidents opened per day, by application or summed over a team's, group's or domain's.
+         * @description Incidents opened, restored and breaching an SLA in the period, the backlog at its end and the mean and median
+         *     time to restore, with the incidents opened per day, by application or summed over a team's, group's or
+         *     domain's.
          */
         get: operations["kpis_incidents_monitoring_kpis_incidents_get"];
         put?: never;
