@@ -36,9 +36,9 @@ def log_counts_query(since_ms: int, until_ms: int, page_size: int) -> dict[str, 
                 "composite": {
                     "size": page_size,
                     "sources": [
-                        {"service": {"terms": {"field": "service.name"}}},
-                        # Lines without the field come as a null key, which the parser sets aside as rejects,
+                        # Lines without a field come as a null key, which the parser sets aside as rejects,
                         # rather than vanishing from the counts.
+                        {"service": {"terms": {"field": "service.name", "missing_bucket": True}}},
                         {"environment": {"terms": {"field": "deployment.environment", "missing_bucket": True}}},
                         {"level": {"terms": {"field": "log.level"}}},
                         {"hour": {"date_histogram": {"field": "@timestamp", "fixed_interval": "1h"}}},

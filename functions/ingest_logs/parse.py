@@ -39,6 +39,8 @@ def parse_log_counts_page(page: Mapping[str, Any], context: Mapping[str, Any] | 
             key = bucket["key"]
             service, environment, level, hour = key["service"], key["environment"], key["level"], key["hour"]
             count, exceptions = bucket["doc_count"], (bucket.get("exceptions") or {}).get("doc_count", 0)
+            if service is None:
+                raise ValueError(f"{count} log lines without service.name: no service to attribute them to")
             if environment is None:
                 raise ValueError(f"{count} log lines without deployment.environment: no environment to count them in")
             for name, value in (("service", service), ("environment", environment), ("level", level)):

@@ -172,3 +172,26 @@ def test_lines_without_an_environment_are_set_aside_not_lost() -> None:
     assert [(r["environment"], r["count"]) for r in result.tables[parse.DATASET].to_pylist()] == [("production", 2)]
     (reject,) = result.rejects
     assert "7 log lines without deployment.environment" in reject.reason
+
+
+def test_lines_without_a_service_are_set_aside_not_lost() -> None:
+    """Lines without service.name come back as a bucket with a null service (composite missing_bucket), not dropped
+    by the search; no application can be found for them, so they are a reject saying how many lines it holds, and
+    the page's other buckets are read."""
+    from functions.ingest_logs.client import log_counts_query
+
+    sources = log_counts_query(0, 1, 10)["aggs"]["logs"]["composite"]["sources"]
+    (service,) = [s["service"] for s in sources if "service" in s]
+    assert service["terms"] == {"field": "service.name", "missing_bucket": True}
+    hour = 1443657600000
+    orphan = bucket("checkout-api", "WARN", hour, 5, 0)
+    orphan["key"]["service"] = None
+    page = {
+        "timed_out": False,
+        "_shards": {"failed": 0},
+        "aggregations": {"logs": {"buckets": [orphan, bucket("checkout-api", "WARN", hour, 3, 0)]}},
+    }
+    result = parse.parse_log_counts_page(page, {"index_pattern": "logs-checkout-*"})
+    assert [(r["service_name"], r["count"]) for r in result.tables[parse.DATASET].to_pylist()] == [("checkout-api", 3)]
+    (reject,) = result.rejects
+    assert "5 log lines without service.name" in reject.reason
