@@ -502,6 +502,42 @@ class IncidentsReport(Envelope):
     page: Page
 
 
+class ChangeDay(ApiModel):
+    day: date
+    planned: int = Field(description="Changes planned to start that day (UTC), canceled ones left out.")
+    implemented: int = Field(description="Changes closed whose work ended that day.")
+    unsuccessful: int = Field(description="Of them, closed with close code unsuccessful.")
+    emergency: int = Field(description="Emergency changes, not canceled, started that day.")
+
+
+class ChangesRow(ApiModel):
+    id: str = Field(description="Application, team, group or domain id.")
+    name: str | None = Field(default=None, description="The application's name in the mapping (application rows only).")
+    team: str | None = Field(default=None, description="The application's team (application rows only).")
+    applications: int = Field(description="Applications summed: 1 for an application row.")
+    planned: int = Field(description="Changes planned to start in the period, canceled ones left out.")
+    canceled: int = Field(description="Canceled changes whose planned start fell in the period.")
+    emergency: int = Field(description="Emergency changes, not canceled, started in the period.")
+    implemented: int = Field(description="Changes closed whose work ended in the period.")
+    successful: int = Field(description="Of them, closed with close code successful.")
+    successful_with_issues: int = Field(description="Of them, closed with close code successful_issues.")
+    unsuccessful: int = Field(description="Of them, closed with close code unsuccessful.")
+    closed_with_code: int = Field(description="Changes closed in the period with any close code.")
+    change_failure_rate: float | None = Field(
+        description="unsuccessful / closed_with_code over the period (weighted by changes, not a mean of days or "
+        "applications); null without a change closed with a code."
+    )
+    days: list[ChangeDay] = Field(description="The change calendar: every day of the period.")
+
+
+class ChangesReport(Envelope):
+    group_by: str
+    environment: str
+    period: PeriodOut = Field(description="The whole UTC days summed, up to the build's as-of hour.")
+    items: list[ChangesRow]
+    page: Page
+
+
 class RiskReport(Envelope):
     metric: str
     period: PeriodOut

@@ -612,6 +612,102 @@ def incidents_report(
     return fetch(con, INCIDENTS_REPORT_SQL, params)
 
 
+CHANGES_REPORT_SQL = """
+with day_rows as (
+    select * from mv_changes_app_day where environment = $env and day >= $first_day and day <= $last_day
+),
+apps as (
+    select app_id, any_value(team) as team, any_value(group_id) as group_id, any_value(domain) as domain
+    from mv_monitoring_app_day_summary
+    where environment = $env and day >= $first_day and day <= $last_day
+    group by app_id
+),
+scoped as (
+    select
+        case $level when 'app' then d.app_id when 'team' then a.team when 'group' then a.group_id
+            else a.domain end as id,
+        a.team,
+        d.*
+    from day_rows as d
+    left join apps as a on d.app_id = a.app_id
+),
+totals as (
+    select
+        id,
+        case when $level = 'app' then any_value(team) end as team,
+        count(distinct app_id) as applications,
+        cast(sum(planned) as bigint) as planned,
+        cast(sum(canceled) as bigint) as canceled,
+        cast(sum(emergency) as bigint) as emergency,
+        cast(sum(implemented) as bigint) as implemented,
+        cast(sum(successful) as bigint) as successful,
+        cast(sum(successful_with_issues) as bigint) as successful_with_issues,
+        cast(sum(unsuccessful) as bigint) as unsuccessful,
+        cast(sum(closed_with_code) as bigint) as closed_with_code,
+        -- Weighted by changes: the unsuccessful over every change closed with a code, not a mean of day rates.
+        sum(unsuccessful) / nullif(sum(closed_with_code), 0) as change_failure_rate
+    from scoped
+    where id is not null
+    group by id
+),
+page as (
+    select * from totals where $after is null or id > $after order by id limit $limit
+),
+calendar as (
+    select cast(d.day as date) as day
+    from unnest(generate_series(cast($first_day as date), cast($last_day as date), interval 1 day)) as d (day)
+),
+by_day as (
+    select
+        p.id,
+        c.day,
+        cast(coalesce(sum(s.planned), 0) as bigint) as planned,
+        cast(coalesce(sum(s.implemented), 0) as bigint) as implemented,
+        cast(coalesce(sum(s.unsuccessful), 0) as bigint) as unsuccessful,
+        cast(coalesce(sum(s.emergency), 0) as bigint) as emergency
+    from page as p
+    cross join calendar as c
+    left join scoped as s on s.id = p.id and s.day = c.day
+    group by p.id, c.day
+)
+select
+    p.*,
+    (
+        select list(
+            {'day': b.day, 'planned': b.planned, 'implemented': b.implemented, 'unsuccessful': b.unsuccessful,
+                'emergency': b.emergency}
+            order by b.day
+        )
+        from by_day as b where b.id = p.id
+    ) as days
+from page as p
+order by p.id
+"""
+
+
+def changes_report(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    group_by: str,
+    period: Period,
+    environment: str,
+    limit: int,
+    after: str | None,
+) -> list[dict[str, Any]]:
+    """Change rows with their `id` and calendar `days` over `period`, whole UTC days (see Period.whole_days)."""
+    if group_by not in INCIDENTS_LEVELS:
+        raise KeyError(group_by)
+    params = {
+        "env": environment,
+        "level": group_by,
+        "first_day": period.first_day,
+        "last_day": period.last_day,
+        "limit": limit,
+        "after": after,
+    }
+    return fetch(con, CHANGES_REPORT_SQL, params)
+
+
 TOP_RISKS_SQL = "select * from mv_monitoring_top_risks order by rank limit $limit"
 # For another metric or period than the 7-day risk score: ranked from the day table.
 RANK_RANGE_SQL = """

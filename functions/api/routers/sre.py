@@ -20,6 +20,8 @@ from functions.api.deps import (
     reader,
 )
 from functions.api.models import (
+    ChangesReport,
+    ChangesRow,
     DoraReport,
     DoraRow,
     IncidentsReport,
@@ -185,6 +187,46 @@ def kpis_incidents(
         period=PeriodOut(name=p.name, start=p.start, end=p.end),
         items=[
             IncidentsRow.model_validate(
+                r | {"name": _app_name(mart, r["id"], environment) if group_by == "app" else None}
+            )
+            for r in rows[:limit]
+        ],
+        page=Page(limit=limit, next_cursor=queries_cursor(rows, limit)),
+    )
+
+
+@router.get("/kpis/changes", response_model=ChangesReport, summary="Change calendar and change failure rate")
+def kpis_changes(
+    ctx: ContextDep,
+    mart: MartDep,
+    period: PeriodParam = None,
+    start: FromParam = None,
+    end: ToParam = None,
+    group_by: GroupBy = "app",
+    environment: Environment = "production",
+    limit: Limit = 100,
+    cursor: CursorParam = None,
+) -> ChangesReport:
+    """Changes planned, canceled, emergency and implemented in the period, by close code, with the change failure
+    rate (unsuccessful over closed with a close code) and the calendar of every day, by application or summed over
+    a team's, group's or domain's."""
+    # Summed from day rows, named period or range alike: over the whole days it touches, which the report says.
+    p = _report_period(ctx, mart, period, start, end, default="last_30d").whole_days(anchor(mart))
+    rows = queries.changes_report(
+        mart.con,
+        group_by=group_by,
+        period=p,
+        environment=environment,
+        limit=limit + 1,
+        after=_after_id(cursor),
+    )
+    return ChangesReport(
+        **envelope(mart.snap),
+        group_by=group_by,
+        environment=environment,
+        period=PeriodOut(name=p.name, start=p.start, end=p.end),
+        items=[
+            ChangesRow.model_validate(
                 r | {"name": _app_name(mart, r["id"], environment) if group_by == "app" else None}
             )
             for r in rows[:limit]

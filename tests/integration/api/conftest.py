@@ -42,6 +42,7 @@ READ_ROUTES = [
     "/monitoring/kpis/slo",
     "/monitoring/kpis/dora",
     "/monitoring/kpis/incidents",
+    "/monitoring/kpis/changes",
     "/monitoring/risk/top",
 ]
 

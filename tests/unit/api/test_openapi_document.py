@@ -29,6 +29,7 @@ def test_document_names_every_route_of_the_contract_with_a_response_schema() -> 
         "/monitoring/kpis/slo",
         "/monitoring/kpis/dora",
         "/monitoring/kpis/incidents",
+        "/monitoring/kpis/changes",
         "/monitoring/risk/top",
         "/monitoring/admin/batch-runs",
         "/monitoring/admin/mappings",

@@ -299,6 +299,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/monitoring/kpis/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Change calendar and change failure rate
+         * @description Changes planned, canceled, emergency and implemented in the period, by close code, with the change failure
+         *     rate (unsuccessful over closed with a close code) and the calendar of every day, by application or summed over
+         *     a team's, group's or domain's.
+         */
+        get: operations["kpis_changes_monitoring_kpis_changes_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/monitoring/kpis/dora": {
         parameters: {
             query?: never;
@@ -442,6 +464,34 @@ export interface components {
             /** Workstart */
             workStart: string | null;
         };
+        /** ChangeDay */
+        ChangeDay: {
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /**
+             * Emergency
+             * @description Emergency changes, not canceled, started that day.
+             */
+            emergency: number;
+            /**
+             * Implemented
+             * @description Changes closed whose work ended that day.
+             */
+            implemented: number;
+            /**
+             * Planned
+             * @description Changes planned to start that day (UTC), canceled ones left out.
+             */
+            planned: number;
+            /**
+             * Unsuccessful
+             * @description Of them, closed with close code unsuccessful.
+             */
+            unsuccessful: number;
+        };
         /** ChangeList */
         ChangeList: {
             /** Entityid */
@@ -458,6 +508,97 @@ export interface components {
             period: components["schemas"]["PeriodOut"];
             /** Status */
             status: string;
+        };
+        /** ChangesReport */
+        ChangesReport: {
+            /** Environment */
+            environment: string;
+            freshness: components["schemas"]["Freshness"];
+            /**
+             * Generatedat
+             * Format: date-time
+             */
+            generatedAt: string;
+            /** Groupby */
+            groupBy: string;
+            /** Items */
+            items: components["schemas"]["ChangesRow"][];
+            page: components["schemas"]["Page"];
+            /** @description The whole UTC days summed, up to the build's as-of hour. */
+            period: components["schemas"]["PeriodOut"];
+        };
+        /** ChangesRow */
+        ChangesRow: {
+            /**
+             * Applications
+             * @description Applications summed: 1 for an application row.
+             */
+            applications: number;
+            /**
+             * Canceled
+             * @description Canceled changes whose planned start fell in the period.
+             */
+            canceled: number;
+            /**
+             * Changefailurerate
+             * @description unsuccessful / closed_with_code over the period (weighted by changes, not a mean of days or applications); null without a change closed with a code.
+             */
+            changeFailureRate: number | null;
+            /**
+             * Closedwithcode
+             * @description Changes closed in the period with any close code.
+             */
+            closedWithCode: number;
+            /**
+             * Days
+             * @description The change calendar: every day of the period.
+             */
+            days: components["schemas"]["ChangeDay"][];
+            /**
+             * Emergency
+             * @description Emergency changes, not canceled, started in the period.
+             */
+            emergency: number;
+            /**
+             * Id
+             * @description Application, team, group or domain id.
+             */
+            id: string;
+            /**
+             * Implemented
+             * @description Changes closed whose work ended in the period.
+             */
+            implemented: number;
+            /**
+             * Name
+             * @description The application's name in the mapping (application rows only).
+             */
+            name?: string | null;
+            /**
+             * Planned
+             * @description Changes planned to start in the period, canceled ones left out.
+             */
+            planned: number;
+            /**
+             * Successful
+             * @description Of them, closed with close code successful.
+             */
+            successful: number;
+            /**
+             * Successfulwithissues
+             * @description Of them, closed with close code successful_issues.
+             */
+            successfulWithIssues: number;
+            /**
+             * Team
+             * @description The application's team (application rows only).
+             */
+            team?: string | null;
+            /**
+             * Unsuccessful
+             * @description Of them, closed with close code unsuccessful.
+             */
+            unsuccessful: number;
         };
         /** Deployment */
         Deployment: {
@@ -3077,6 +3218,80 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    kpis_changes_monitoring_kpis_changes_get: {
+        parameters: {
+            query?: {
+                /** @description One of last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
+                period?: string | null;
+                /** @description ISO 8601 instant (UTC). */
+                from?: string | null;
+                /** @description ISO 8601 instant (UTC). */
+                to?: string | null;
+                groupBy?: "app" | "team" | "group" | "domain";
+                /** @description Mapping environment. */
+                environment?: string;
+                /** @description Items per page. */
+                limit?: number;
+                /** @description `nextCursor` of the previous page. */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangesReport"];
+                };
+            };
+            /** @description Problem details */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetail"];
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Problem details */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetail"];
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Problem details */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetail"];
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Problem details */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetail"];
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
                 };
             };
         };
