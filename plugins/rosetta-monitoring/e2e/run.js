@@ -88,6 +88,7 @@ async function expectedFigures(base, apiKey) {
   const deployments = await get('/applications/profiles/deployments?mode=history&period=last_7d&limit=100');
   const overview = await get('/overview?period=last_30d');
   const slo = await get('/kpis/slo?groupBy=team&period=last_30d&limit=100');
+  const changes = await get('/kpis/changes?groupBy=team&period=last_30d&limit=100');
   return {
     name: summary.entity.name,
     health: summary.risk.health,
@@ -97,6 +98,7 @@ async function expectedFigures(base, apiKey) {
     totals: Object.entries(overview.applicationsByHealth).map(([c, n]) => `${n} ${c}`).join(', '),
     topRisk: overview.topRisks[0].appName,
     sloTeams: slo.items.map(r => r.id),
+    changeTeams: changes.items.map(r => r.id),
   };
 }
 
@@ -168,6 +170,9 @@ async function main() {
     await page.screenshot({ path: path.join(SHOTS, 'slo.png'), fullPage: true });
     await page.getByRole('tab', { name: 'Run' }).click();
     await page.getByRole('table', { name: 'incident heatmap' }).waitFor({ timeout: 30_000 });
+    const calendar = page.getByRole('table', { name: 'change calendar' });
+    await calendar.waitFor({ timeout: 30_000 });
+    assert.deepEqual(await calendar.getByRole('rowheader').allInnerTexts(), expected.changeTeams);
     await page.screenshot({ path: path.join(SHOTS, 'run.png'), fullPage: true });
     log('dashboard, DORA, SLO and run views show the estate figures');
 

@@ -1,6 +1,7 @@
 import { createApiRef } from '@backstage/core-plugin-api';
 import type {
   ChangeList,
+  ChangesReport,
   ChangeStatus,
   DeploymentList,
   DoraReport,
@@ -33,6 +34,8 @@ export interface MonitoringApi {
   getSlo(groupBy: GroupBy, window: KpiWindow, environment?: string): Promise<SloReport>;
   /** Incidents opened, restored and breaching an SLA, the backlog at the end and the heatmap, every page read. */
   getIncidentsReport(groupBy: GroupBy, window: KpiWindow, environment?: string): Promise<IncidentsReport>;
+  /** Changes planned, implemented and failed, with the change failure rate and the calendar, every page read. */
+  getChangesReport(groupBy: GroupBy, window: KpiWindow, environment?: string): Promise<ChangesReport>;
   getTopRisks(limit: number): Promise<RiskReport>;
 }
 

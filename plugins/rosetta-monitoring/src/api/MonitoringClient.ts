@@ -71,6 +71,10 @@ export class MonitoringClient implements MonitoringApi {
     return this.getAll('/kpis/incidents', { groupBy, ...window, environment });
   }
 
+  getChangesReport(groupBy: string, window: KpiWindow, environment?: string) {
+    return this.getAll('/kpis/changes', { groupBy, ...window, environment });
+  }
+
   getTopRisks(limit: number) {
     return this.get('/risk/top', { limit });
   }

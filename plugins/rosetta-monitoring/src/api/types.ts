@@ -26,6 +26,8 @@ export type RiskRow = Schemas['RiskRow'];
 export type IncidentsReport = Schemas['IncidentsReport'];
 export type IncidentsRow = Schemas['IncidentsRow'];
 export type IncidentDay = Schemas['IncidentDay'];
+export type ChangesReport = Schemas['ChangesReport'];
+export type ChangesRow = Schemas['ChangesRow'];
 
 /** Which family of routes serves an entity. */
 export type EntityLevel = 'applications' | 'components';

@@ -160,7 +160,7 @@ describe('pages', () => {
         .map(row => within(row).queryAllByRole('cell').map(cell => cell.textContent ?? ''));
     }
 
-    it('shows the backlog by application and by team from the incidents report, in two calls', async () => {
+    it('shows the backlog by application and by team from the incidents report, and the changes, in three calls', async () => {
       const calls: string[] = [];
       const seen = ({ request }: { request: Request }) => {
         const url = new URL(request.url);
@@ -170,6 +170,7 @@ describe('pages', () => {
       server.use(
         answer('/kpis/incidents', f.incidentsReportApp, { groupBy: 'app', period: 'last_30d' }),
         answer('/kpis/incidents', f.incidentsReportTeam, { groupBy: 'team', period: 'last_30d' }),
+        answer('/kpis/changes', f.changesReportTeam, { groupBy: 'team', period: 'last_30d' }),
       );
       await renderWithApi(<RunPage />);
       await screen.findByRole('columnheader', { name: 'Application' });
@@ -188,6 +189,7 @@ describe('pages', () => {
         ['team-heron', '2', '0', '0', '0', '1', '3.0 h', '3.0 h'],
       ]);
       expect(calls.sort()).toEqual([
+        '/kpis/changes?groupBy=team&period=last_30d&limit=500',
         '/kpis/incidents?groupBy=app&period=last_30d&limit=500',
         '/kpis/incidents?groupBy=team&period=last_30d&limit=500',
       ]);
@@ -197,6 +199,7 @@ describe('pages', () => {
       server.use(
         answer('/kpis/incidents', f.incidentsReportApp, { groupBy: 'app' }),
         answer('/kpis/incidents', f.incidentsReportTeam, { groupBy: 'team' }),
+        answer('/kpis/changes', f.changesReportTeam),
       );
       await renderWithApi(<RunPage />);
       const heatmap = await screen.findByRole('table', { name: 'incident heatmap' });
@@ -227,6 +230,7 @@ describe('pages', () => {
         answer('/kpis/incidents', page([profiles, search], null), { groupBy: 'app', cursor: 'p2' }),
         answer('/kpis/incidents', page([billing, partners], 'p2'), { groupBy: 'app' }),
         answer('/kpis/incidents', f.incidentsReportTeam, { groupBy: 'team' }),
+        answer('/kpis/changes', f.changesReportTeam),
       );
       await renderWithApi(<RunPage />);
       await screen.findByRole('columnheader', { name: 'Application' });
@@ -239,6 +243,7 @@ describe('pages', () => {
       server.use(
         answer('/kpis/incidents', { ...f.incidentsReportApp, freshness: stale }, { groupBy: 'app' }),
         answer('/kpis/incidents', f.incidentsReportTeam, { groupBy: 'team' }),
+        answer('/kpis/changes', f.changesReportTeam),
       );
       await renderWithApi(<RunPage />);
       await screen.findByRole('table', { name: 'incident heatmap' });
@@ -246,17 +251,48 @@ describe('pages', () => {
       expect(screen.getAllByText(/Stale: figures are 3.0 h old \(as of 2026-11-28T08:00:00Z\)/)).toHaveLength(2);
     });
     it('says when no application is known', async () => {
-      server.use(answer('/kpis/incidents', { ...f.incidentsReportApp, items: [] }));
+      server.use(
+        answer('/kpis/incidents', { ...f.incidentsReportApp, items: [] }),
+        answer('/kpis/changes', { ...f.changesReportTeam, items: [] }),
+      );
       await renderWithApi(<RunPage />);
       expect(await screen.findByText('No applications in the period')).toBeInTheDocument();
       expect(await screen.findByText('No teams in the period')).toBeInTheDocument();
       expect(screen.getByText('No incidents in the period')).toBeInTheDocument();
+      expect(await screen.findByText('No changes in the period')).toBeInTheDocument();
     });
     it('shows an error panel per widget when the API fails', async () => {
-      server.use(problem('/kpis/incidents', 500, 'Internal error', 'boom'));
+      server.use(problem('/kpis/incidents', 500, 'Internal error', 'boom'), answer('/kpis/changes', f.changesReportTeam));
       await renderWithApi(<RunPage />);
       expect(await screen.findByText(/Could not load teams/)).toBeInTheDocument();
       expect(screen.getAllByText(/Could not load (applications|incidents)/)).toHaveLength(2);
+      // The changes come from their own report, which answered.
+      expect(await screen.findByRole('table', { name: 'change calendar' })).toBeInTheDocument();
+    });
+    it('shows the changes by team with their failure rate, and the change calendar', async () => {
+      server.use(
+        answer('/kpis/incidents', f.incidentsReportApp, { groupBy: 'app' }),
+        answer('/kpis/incidents', f.incidentsReportTeam, { groupBy: 'team' }),
+        answer('/kpis/changes', f.changesReportTeam, { groupBy: 'team' }),
+      );
+      await renderWithApi(<RunPage />);
+      await screen.findByRole('columnheader', { name: 'Change failure rate' });
+      // team-egret: 1 unsuccessful of 5 closed with a code, 20.0 %; team-heron closed none: no rate, not 0 %.
+      expect(rowsOf('Change failure rate')).toEqual([
+        ['team-egret', '6', '1', '5', '1', '20.0%', '1'],
+        ['team-heron', '0', '0', '0', '0', '–', '0'],
+      ]);
+      const calendar = screen.getByRole('table', { name: 'change calendar' });
+      const [header, ...rows] = within(calendar).getAllByRole('row');
+      // The corner cell and the 31 days of the period, 29 October to 28 November.
+      expect(within(header).getAllByRole('columnheader')).toHaveLength(32);
+      expect(rows.map(r => within(r).getByRole('rowheader').textContent)).toEqual(['team-egret', 'team-heron']);
+      const egret = within(rows[0]).getAllByRole('cell');
+      // 26 November is the 29th day: 2 implemented, one unsuccessful; 27 November the emergency.
+      expect(egret.map(td => td.textContent).filter(Boolean)).toEqual(['2', '1']);
+      expect(egret[28]).toHaveAttribute('title', '2026-11-26: 2 planned, 2 implemented, 1 unsuccessful, 0 emergency');
+      expect(egret[29]).toHaveAttribute('title', '2026-11-27: 0 planned, 1 implemented, 0 unsuccessful, 1 emergency');
+      expect(within(rows[1]).getAllByRole('cell').every(td => td.textContent === '')).toBe(true);
     });
   });
 });

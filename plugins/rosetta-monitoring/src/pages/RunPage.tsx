@@ -1,8 +1,8 @@
 import { Table, TableColumn } from '@backstage/core-components';
-import type { KpiWindow } from '../api/types';
+import type { ChangesRow, KpiWindow } from '../api/types';
 import { useMonitoringData } from '../components/common/useMonitoringData';
 import { Widget } from '../components/common/WidgetState';
-import { hours } from '../components/common/format';
+import { hours, percent } from '../components/common/format';
 import { backlogOf, BacklogRow, heatmapOf } from './runFigures';
 
 /** The run view's period: the heatmap's days and the incidents counted. */
@@ -31,18 +31,45 @@ const TEAM_COLUMNS: TableColumn<BacklogRow>[] = [
   ...FIGURES,
 ];
 
+function changeFigure(title: string, field: keyof ChangesRow): TableColumn<ChangesRow> {
+  return { title, field, type: 'numeric' };
+}
+
+const CHANGE_COLUMNS: TableColumn<ChangesRow>[] = [
+  { title: 'Team', field: 'id' },
+  changeFigure('Planned', 'planned'),
+  changeFigure('Emergency', 'emergency'),
+  changeFigure('Implemented', 'implemented'),
+  changeFigure('Unsuccessful', 'unsuccessful'),
+  {
+    title: 'Change failure rate',
+    field: 'changeFailureRate',
+    type: 'numeric',
+    render: r => percent(r.changeFailureRate, 1),
+  },
+  changeFigure('Canceled', 'canceled'),
+];
+
 function shade(n: number, max: number): string {
   if (n === 0) return 'transparent';
   return `rgba(198, 40, 40, ${0.2 + (0.8 * n) / Math.max(1, max)})`;
 }
 
+/** A day of the change calendar: red where a change failed, blue where changes were implemented. */
+function changeShade(implemented: number, unsuccessful: number): string {
+  if (unsuccessful > 0) return 'rgba(198, 40, 40, 0.6)';
+  return implemented > 0 ? 'rgba(25, 118, 210, 0.35)' : 'transparent';
+}
+
 /**
- * Run view: incident backlog by application and team, SLA breaches, incident heatmap. One report by application
- * (every page of it) feeds the backlog and the heatmap; one by team feeds the team table.
+ * Run view: incident backlog by application and team, SLA breaches, incident heatmap, and the change calendar with
+ * the change failure rate by team. One incidents report by application (every page of it) feeds the backlog and
+ * the heatmap; one by team feeds the team table; the changes report by team feeds the changes table and calendar.
  */
 export function RunPage() {
   const apps = useMonitoringData(api => api.getIncidentsReport('app', WINDOW), []);
   const teams = useMonitoringData(api => api.getIncidentsReport('team', WINDOW), []);
+  const changes = useMonitoringData(api => api.getChangesReport('team', WINDOW), []);
   return (
     <div style={{ display: 'grid', gap: 16 }}>
       <Widget title="Incident backlog by application" what="applications" state={apps} isEmpty={r => r.items.length === 0} freshness={r => r.freshness}>
@@ -92,6 +119,43 @@ export function RunPage() {
             </table>
           );
         }}
+      </Widget>
+      <Widget title="Changes by team (30 days)" what="changes" state={changes} isEmpty={r => r.items.length === 0} freshness={r => r.freshness}>
+        {r => (
+          <>
+            <Table<ChangesRow>
+              options={{ paging: false, search: false, padding: 'dense' }}
+              columns={CHANGE_COLUMNS}
+              data={r.items.map(row => ({ ...row }))}
+            />
+            <table aria-label="change calendar" style={{ borderCollapse: 'collapse', marginTop: 16 }}>
+              <thead>
+                <tr>
+                  <th />
+                  {(r.items[0]?.days ?? []).map(d => (
+                    <th key={d.day} style={{ fontSize: 10, padding: 2 }}>{d.day.slice(5)}</th>
+                  ))}
+                </tr>
+              </thead>
+              <tbody>
+                {r.items.map(row => (
+                  <tr key={row.id}>
+                    <th scope="row" style={{ textAlign: 'left', paddingRight: 8 }}>{row.id}</th>
+                    {row.days.map(d => (
+                      <td
+                        key={d.day}
+                        title={`${d.day}: ${d.planned} planned, ${d.implemented} implemented, ${d.unsuccessful} unsuccessful, ${d.emergency} emergency`}
+                        style={{ background: changeShade(d.implemented, d.unsuccessful), width: 24, height: 20, textAlign: 'center', border: '1px solid #eee' }}
+                      >
+                        {d.implemented || ''}
+                      </td>
+                    ))}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </>
+        )}
       </Widget>
     </div>
   );
