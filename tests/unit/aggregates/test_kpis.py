@@ -1280,6 +1280,31 @@ def test_a_burn_over_24_hours_still_going_in_the_last_2_opens_a_ticket(tmp_path:
     assert quiet["burn_rate_alert"] == "ticket"
 
 
+@pytest.mark.parametrize(
+    ("last_hour_errors", "score", "reasons"), [(1, 0, []), (5, 20, ["error budget burning 18.3x over 6 hours"])]
+)
+def test_top_risks_count_a_6_hour_burn_only_while_the_last_hour_confirms_it(
+    tmp_path: Path, last_hour_errors: int, score: int, reasons: list[str]
+) -> None:
+    """The risk follows the page alert: a 6 h burn over 6 counts only when the 1 h burn is over 6 too. quiet (a
+    99.5 % target, B = 0.005) serves 100 requests an hour on the 20th from 04:00 to 09:00 and fails 10 of them an
+    hour up to 08:00, then `last_hour_errors` at 09:00. At 10:00:
+    - 1 error: 1 h 1 / 100 / 0.005 = 2x; 6 h 51 / 600 / 0.005 = 17x. The burn has stopped: no page, no points;
+    - 5 errors: 1 h 5 / 100 / 0.005 = 10x (not over 14.4); 6 h 55 / 600 / 0.005 = 18.3x: a page, +20.
+    Nothing else scores: 6 hours of 168 is under min_coverage, and there was no traffic the week before."""
+    lake, settings = estate_lake(tmp_path)
+    metrics = get_dataset("dynatrace/service_metrics_hourly")
+    hours = [(t(20, h), 10.0) for h in range(4, 9)] + [(t(20, 9), float(last_hour_errors))]
+    items = [{"entity_id": "SERVICE-Q", "hour": at, "request_count": 100.0, "error_count": e} for at, e in hours]
+    lake.write_days(metrics, rows(metrics.id, *items))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        quiet = one(mart(built, "mv_monitoring_top_risks", "app_id = 'quiet'"))
+    assert quiet["burn_rate_1h"] == pytest.approx(last_hour_errors / 100 / 0.005)
+    assert quiet["burn_rate_6h"] == pytest.approx((50 + last_hour_errors) / 600 / 0.005)
+    assert (quiet["score_burn"], quiet["risk_score"], quiet["reasons"]) == (score, score, reasons)
+
+
 def test_a_groups_burn_rates_hold_its_errors_against_its_applications_own_budgets(tmp_path: Path) -> None:
     """g1 is shop (a 99.9 % target of its own: B = 0.001) and quiet (the default 99.5 %: B = 0.005, burning as in
     with_quiet_burning). At 10:00 on the 20th:
