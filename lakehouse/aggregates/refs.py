@@ -39,9 +39,10 @@ PIVOTS_SCHEMA = pa.schema(
 def entities_table(entries: tuple[MappingEntry, ...] | list[MappingEntry]) -> pa.Table:
     """One row per entity and environment; a component inherits team, group and domain from its application. An
     application's SLO targets are its entry's, else its production entry's (targets are the application's in every
-    environment unless an environment sets its own); a component carries its application's."""
-    apps = {e.entity_id: e for e in entries if e.kind == "application" and e.environment == "production"}
-    apps |= {e.entity_id: e for e in entries if e.kind == "application" and e.entity_id not in apps}
+    environment unless an environment sets its own; without a production entry, the build's defaults, never another
+    environment's); a component carries its application's production targets."""
+    production = {e.entity_id: e for e in entries if e.kind == "application" and e.environment == "production"}
+    apps = production | {e.entity_id: e for e in entries if e.kind == "application" and e.entity_id not in production}
     rows = []
     for e in entries:
         app_id = e.entity_id if e.kind == "application" else (e.application_id or e.entity_id)
@@ -59,20 +60,20 @@ def entities_table(entries: tuple[MappingEntry, ...] | list[MappingEntry]) -> pa
                 "domain": e.domain or (parent.domain if parent else None),
                 "kibana_query": e.kibana_query(),
                 "elisa_index": e.elisa_index,
-                **_slo_targets(e, parent),
+                **_slo_targets(e, production.get(app_id)),
             }
         )
     return pa.Table.from_pylist(rows, schema=ENTITIES_SCHEMA)
 
 
-def _slo_targets(e: MappingEntry, parent: MappingEntry | None) -> dict[str, float | None]:
-    # A component carries its application's targets: where only components are mapped, the application is held
-    # to them too.
+def _slo_targets(e: MappingEntry, production: MappingEntry | None) -> dict[str, float | None]:
+    # A component carries its application's production targets: where only components are mapped, the application
+    # is held to them too. Only production's are the application's everywhere: staging's targets are staging's.
     own = e if e.kind == "application" else None
 
     def target(field: str) -> float | None:
         value = getattr(own, field) if own else None
-        return value if value is not None else (getattr(parent, field) if parent else None)
+        return value if value is not None else (getattr(production, field) if production else None)
 
     return {
         "availability_target": target("slo_availability_target"),

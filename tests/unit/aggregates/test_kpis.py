@@ -1208,6 +1208,40 @@ def test_an_application_mapped_in_staging_only_through_a_component_keeps_its_tar
     assert burn["availability_target"] == 0.999
 
 
+def test_an_application_without_a_production_entry_takes_the_build_defaults_where_an_environment_sets_none(
+    tmp_path: Path,
+) -> None:
+    """lab is mapped in staging, asking for 99.9 % and a p95 under 850 ms, and in dev, asking for nothing; in qa
+    only its component lab-svc is mapped. It has no production entry, so dev and qa have no production targets to
+    take: they are held to the build's defaults (99.5 %, 500 ms), not to staging's."""
+    lake, settings = estate_lake(tmp_path)
+    lab = [
+        {
+            "entity_id": "lab",
+            "kind": "application",
+            "environment": "staging",
+            "team": "t3",
+            "slo_availability_target": 0.999,
+            "slo_latency_p95_ms": 850,
+        },
+        {"entity_id": "lab", "kind": "application", "environment": "dev"},
+        {"entity_id": "lab-svc", "kind": "component", "application_id": "lab", "environment": "qa"},
+    ]
+    MappingStore(lake).apply([*mapping(), *lab], actor="test", replace=True)
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        where = "period = 'last_30d' and app_id = 'lab'"
+        slos = {r["environment"]: r for r in mart(built, "mv_slo_app_period", where)}
+        burns = {r["environment"]: r for r in mart(built, "mv_slo_burn_rates", "app_id = 'lab'")}
+    targets = {env: (r["availability_target"], r["latency_p95_threshold_ms"]) for env, r in slos.items()}
+    assert targets == {"staging": (0.999, 850), "dev": (0.995, 500), "qa": (0.995, 500)}
+    assert {env: r["availability_target"] for env, r in burns.items()} == {
+        "staging": 0.999,
+        "dev": 0.995,
+        "qa": 0.995,
+    }
+
+
 def test_a_groups_slo_targets_weigh_its_applications_own(tmp_path: Path) -> None:
     """Over the last 7 days, g1 is shop (34,000 requests on the 19th, 124 bad; 24 hours with a p95 and a p99) and
     quiet (100 requests an hour for 168 hours, none bad; a 200 ms p95 and a 300 ms p99 every hour). shop asks for
