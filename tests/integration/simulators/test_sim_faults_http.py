@@ -1,12 +1,16 @@
 """Each fault kind is observable over real HTTP, on the request the schedule names."""
 
 import json
+import random
 import time
 from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
+from functions.ingest_logs.client import ElasticsearchClient
+from lakehouse.ingest.client import PageRequest, RetryPolicy
 from simulators.serve import RunningSimulators
 
 pytestmark = pytest.mark.simulators
@@ -30,6 +34,44 @@ def test_rate_limits_with_and_without_retry_after(faulty: Any, connect: Any) -> 
     assert dt.get("/api/v2/slo").status_code == 200
     assert dt.get("/api/v2/slo").status_code == 429
     assert dt.get("/api/v2/slo").status_code == 200
+
+
+class FakeClock:
+    """Records the client's waits instead of sleeping them."""
+
+    def __init__(self) -> None:
+        self.sleeps: list[float] = []
+
+    def now(self) -> float:
+        return time.time()
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+
+
+def test_elasticsearch_rejects_without_retry_after_and_the_ingestion_backs_off(faulty: Any, connect: Any) -> None:
+    """Elasticsearch answers an overload with 429 es_rejected_execution_exception and no Retry-After (nor any
+    rate-limit header), even where the fault settings' retry_after (1 s by default) would give one to the other
+    APIs. The ingestion client then backs off on its own: one jittered wait within its first ceiling of 0.5 s
+    (base 0.5 s x 2^0), not the 1 s a Retry-After would have asked, and the retry is answered."""
+    running = faulty({"elasticsearch": {"schedule": {"1": "rate_limit", "2": "rate_limit"}}})
+    rejected = connect(running, "elasticsearch").get("/")
+    assert rejected.status_code == 429 and "Retry-After" not in rejected.headers
+    assert (rejected.json()["status"], rejected.json()["error"]["type"]) == (429, "es_rejected_execution_exception")
+    credentials = running.credentials["elasticsearch"]
+    clock = FakeClock()
+    policy = RetryPolicy(attempts=3, backoff_base_s=0.5, backoff_max_s=4.0, max_server_wait_s=60.0)
+    with ElasticsearchClient(
+        running.urls["elasticsearch"],
+        user=credentials["user"],
+        password=SecretStr(credentials["password"]),
+        policy=policy,
+        clock=clock,
+        rng=random.Random(1),
+    ) as client:
+        assert client.send(PageRequest("/")).status == 200
+    assert (client.counters.rate_limited, len(clock.sleeps)) == (1, 1)
+    assert 0.0 <= clock.sleeps[0] <= 0.5
 
 
 def test_server_error_bursts_are_consecutive(faulty: Any, connect: Any) -> None:
