@@ -517,9 +517,25 @@ def dora(
 # the applications' events), with each row's incidents opened per day (the heatmap). The applications and their
 # team, group and domain are the day table's, as the SLO range rollups take them (stg_apps in SLO_RANGE_TEMPLATE).
 # $level picks the id a row is summed by: 'app', 'team', 'group' or 'domain'.
-INCIDENTS_REPORT_SQL = """
+
+# Between a day report's totals and its days: the page of totals asked for, and every day of the period.
+PAGE_AND_CALENDAR = """
+page as (
+    select * from totals where $after is null or id > $after order by id limit $limit
+),
+calendar as (
+    select cast(d.day as date) as day
+    from unnest(generate_series(cast($first_day as date), cast($last_day as date), interval 1 day)) as d (day)
+),
+"""
+
+
+def _scoped_day_rows(day_table: str) -> str:
+    """The opening of a report summed from a day table: `scoped`, its rows of the environment and days with the
+    `id` they are summed under (the application, or its team, group or domain), and `apps`, each application's."""
+    return f"""
 with day_rows as (
-    select * from mv_incidents_app_day where environment = $env and day >= $first_day and day <= $last_day
+    select * from {day_table} where environment = $env and day >= $first_day and day <= $last_day
 ),
 apps as (
     select app_id, any_value(team) as team, any_value(group_id) as group_id, any_value(domain) as domain
@@ -536,6 +552,11 @@ scoped as (
     from day_rows as d
     left join apps as a on d.app_id = a.app_id
 ),
+"""  # noqa: S608 - the table name is one of ours
+
+
+# The incidents report's totals and, after PAGE_AND_CALENDAR, its heatmap.
+INCIDENTS_TOTALS_SQL = """
 -- Medians do not roll up from day rows: taken over the incidents themselves, those the restored counts count.
 restores as (
     select
@@ -565,13 +586,8 @@ totals as (
     where id is not null
     group by id
 ),
-page as (
-    select * from totals where $after is null or id > $after order by id limit $limit
-),
-calendar as (
-    select cast(d.day as date) as day
-    from unnest(generate_series(cast($first_day as date), cast($last_day as date), interval 1 day)) as d (day)
-),
+"""
+INCIDENTS_DAYS_SQL = """
 heat as (
     select p.id, c.day, cast(coalesce(sum(s.opened), 0) as bigint) as opened
     from page as p
@@ -586,51 +602,10 @@ select
 from page as p
 order by p.id
 """
-INCIDENTS_LEVELS = ("app", *GROUP_LEVELS)
 
 
-def incidents_report(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    group_by: str,
-    period: Period,
-    environment: str,
-    limit: int,
-    after: str | None,
-) -> list[dict[str, Any]]:
-    """Incident rows with their `id` and heatmap `days` over `period`, whole UTC days (see Period.whole_days)."""
-    if group_by not in INCIDENTS_LEVELS:
-        raise KeyError(group_by)
-    params = {
-        "env": environment,
-        "level": group_by,
-        "first_day": period.first_day,
-        "last_day": period.last_day,
-        "limit": limit,
-        "after": after,
-    }
-    return fetch(con, INCIDENTS_REPORT_SQL, params)
-
-
-CHANGES_REPORT_SQL = """
-with day_rows as (
-    select * from mv_changes_app_day where environment = $env and day >= $first_day and day <= $last_day
-),
-apps as (
-    select app_id, any_value(team) as team, any_value(group_id) as group_id, any_value(domain) as domain
-    from mv_monitoring_app_day_summary
-    where environment = $env and day >= $first_day and day <= $last_day
-    group by app_id
-),
-scoped as (
-    select
-        case $level when 'app' then d.app_id when 'team' then a.team when 'group' then a.group_id
-            else a.domain end as id,
-        a.team,
-        d.*
-    from day_rows as d
-    left join apps as a on d.app_id = a.app_id
-),
+# The changes report's totals and, after PAGE_AND_CALENDAR, its calendar.
+CHANGES_TOTALS_SQL = """
 totals as (
     select
         id,
@@ -650,13 +625,8 @@ totals as (
     where id is not null
     group by id
 ),
-page as (
-    select * from totals where $after is null or id > $after order by id limit $limit
-),
-calendar as (
-    select cast(d.day as date) as day
-    from unnest(generate_series(cast($first_day as date), cast($last_day as date), interval 1 day)) as d (day)
-),
+"""
+CHANGES_DAYS_SQL = """
 by_day as (
     select
         p.id,
@@ -684,9 +654,17 @@ from page as p
 order by p.id
 """
 
+# The reports summed from a day table: incident rows with their heatmap, change rows with their calendar.
+DAY_REPORTS = {
+    "incidents": ("mv_incidents_app_day", INCIDENTS_TOTALS_SQL, INCIDENTS_DAYS_SQL),
+    "changes": ("mv_changes_app_day", CHANGES_TOTALS_SQL, CHANGES_DAYS_SQL),
+}
+DAY_REPORT_LEVELS = ("app", *GROUP_LEVELS)
 
-def changes_report(
+
+def day_report(
     con: duckdb.DuckDBPyConnection,
+    report: str,
     *,
     group_by: str,
     period: Period,
@@ -694,8 +672,9 @@ def changes_report(
     limit: int,
     after: str | None,
 ) -> list[dict[str, Any]]:
-    """Change rows with their `id` and calendar `days` over `period`, whole UTC days (see Period.whole_days)."""
-    if group_by not in INCIDENTS_LEVELS:
+    """A day report's rows (see DAY_REPORTS) with their `id` and `days` over `period`, whole UTC days (see
+    Period.whole_days)."""
+    if group_by not in DAY_REPORT_LEVELS:
         raise KeyError(group_by)
     params = {
         "env": environment,
@@ -705,7 +684,8 @@ def changes_report(
         "limit": limit,
         "after": after,
     }
-    return fetch(con, CHANGES_REPORT_SQL, params)
+    day_table, totals, days = DAY_REPORTS[report]
+    return fetch(con, _scoped_day_rows(day_table) + totals + PAGE_AND_CALENDAR + days, params)
 
 
 TOP_RISKS_SQL = "select * from mv_monitoring_top_risks order by rank limit $limit"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
@@ -21,11 +21,9 @@ from functions.api.deps import (
 )
 from functions.api.models import (
     ChangesReport,
-    ChangesRow,
     DoraReport,
     DoraRow,
     IncidentsReport,
-    IncidentsRow,
     Page,
     PeriodOut,
     RiskReport,
@@ -169,30 +167,8 @@ def kpis_incidents(
     """Incidents opened, restored and breaching an SLA in the period, the backlog at its end and the mean and median
     time to restore, with the incidents opened per day, by application or summed over a team's, group's or
     domain's."""
-    # Summed from day rows, named period or range alike: over the whole days it touches, which the report says.
-    p = _report_period(ctx, mart, period, start, end, default="last_30d").whole_days(anchor(mart))
-    after_id = _after_id(cursor)
-    rows = queries.incidents_report(
-        mart.con,
-        group_by=group_by,
-        period=p,
-        environment=environment,
-        limit=limit + 1,
-        after=after_id,
-    )
-    return IncidentsReport(
-        **envelope(mart.snap),
-        group_by=group_by,
-        environment=environment,
-        period=PeriodOut(name=p.name, start=p.start, end=p.end),
-        items=[
-            IncidentsRow.model_validate(
-                r | {"name": _app_name(mart, r["id"], environment) if group_by == "app" else None}
-            )
-            for r in rows[:limit]
-        ],
-        page=Page(limit=limit, next_cursor=queries_cursor(rows, limit)),
-    )
+    report = _day_report(ctx, mart, "incidents", (period, start, end), group_by, environment, limit, cursor)
+    return IncidentsReport.model_validate(report)
 
 
 @router.get("/kpis/changes", response_model=ChangesReport, summary="Change calendar and change failure rate")
@@ -210,29 +186,36 @@ def kpis_changes(
     """Changes planned, canceled, emergency and implemented in the period, by close code, with the change failure
     rate (unsuccessful over closed with a close code) and the calendar of every day, by application or summed over
     a team's, group's or domain's."""
+    report = _day_report(ctx, mart, "changes", (period, start, end), group_by, environment, limit, cursor)
+    return ChangesReport.model_validate(report)
+
+
+def _day_report(
+    ctx: ContextDep,
+    mart: Mart,
+    report: str,
+    when: tuple[str | None, str | None, str | None],
+    group_by: str,
+    environment: str,
+    limit: int,
+    cursor: str | None,
+) -> dict[str, Any]:
+    """A report summed from a day table (queries.DAY_REPORTS), its fields as the report's model takes them."""
     # Summed from day rows, named period or range alike: over the whole days it touches, which the report says.
-    p = _report_period(ctx, mart, period, start, end, default="last_30d").whole_days(anchor(mart))
-    rows = queries.changes_report(
-        mart.con,
-        group_by=group_by,
-        period=p,
-        environment=environment,
-        limit=limit + 1,
-        after=_after_id(cursor),
+    p = _report_period(ctx, mart, *when, default="last_30d").whole_days(anchor(mart))
+    rows = queries.day_report(
+        mart.con, report, group_by=group_by, period=p, environment=environment, limit=limit + 1, after=_after_id(cursor)
     )
-    return ChangesReport(
+    return {
         **envelope(mart.snap),
-        group_by=group_by,
-        environment=environment,
-        period=PeriodOut(name=p.name, start=p.start, end=p.end),
-        items=[
-            ChangesRow.model_validate(
-                r | {"name": _app_name(mart, r["id"], environment) if group_by == "app" else None}
-            )
-            for r in rows[:limit]
+        "group_by": group_by,
+        "environment": environment,
+        "period": PeriodOut(name=p.name, start=p.start, end=p.end),
+        "items": [
+            r | {"name": _app_name(mart, r["id"], environment) if group_by == "app" else None} for r in rows[:limit]
         ],
-        page=Page(limit=limit, next_cursor=queries_cursor(rows, limit)),
-    )
+        "page": Page(limit=limit, next_cursor=queries_cursor(rows, limit)),
+    }
 
 
 def _app_name(mart: Mart, app_id: str, environment: str) -> str | None:

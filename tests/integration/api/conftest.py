@@ -116,3 +116,15 @@ def app(estate_lake: tuple[Settings, Path]) -> FastAPI:
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
+
+
+def get_json(client: TestClient, url: str) -> dict:
+    """A read route's 200 answer, as a reader calls it."""
+    response = client.get(url, headers=READER)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def by_id(body: dict) -> dict[str, dict]:
+    """A report's rows by their id."""
+    return {r["id"]: r for r in body["items"]}

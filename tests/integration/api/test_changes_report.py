@@ -26,7 +26,7 @@ from lakehouse.aggregates.build import build
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
-from tests.integration.api.conftest import READER, api_settings, down_sources
+from tests.integration.api.conftest import READER, api_settings, by_id, down_sources, get_json
 from tests.unit.aggregates.estate import AS_OF, CI_BROKEN, CI_DB, CI_Q, change, rows, t, write_estate
 
 ROUTE = "/monitoring/kpis/changes"
@@ -64,13 +64,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
 
 
 def get(client: TestClient, query: str) -> dict:
-    response = client.get(f"{ROUTE}?{query}", headers=READER)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def by_id(body: dict) -> dict[str, dict]:
-    return {r["id"]: r for r in body["items"]}
+    return get_json(client, f"{ROUTE}?{query}")
 
 
 def figures(row: dict) -> tuple:

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 
 import httpx
+import pytest
 from pydantic import SecretStr
 
 from functions.ingest_logs import parse
@@ -151,47 +152,28 @@ def test_levels_count_however_the_logger_spells_them() -> None:
     assert {r["level"]: r["count"] for r in rows} == {"ERROR": 5, "WARN": 9, "EXCEPTION": 1}
 
 
-def test_lines_without_an_environment_are_set_aside_not_lost() -> None:
-    """The search keeps lines that lack deployment.environment as a bucket with a null environment (composite
-    missing_bucket); they cannot be attributed to an environment, so they are a reject saying so, counted in the run,
-    and the page's other buckets are read."""
+@pytest.mark.parametrize(
+    ("key", "field", "count"), [("environment", "deployment.environment", 7), ("service", "service.name", 5)]
+)
+def test_lines_without_a_service_or_an_environment_are_set_aside_not_lost(key: str, field: str, count: int) -> None:
+    """The search keeps lines that lack service.name or deployment.environment as a bucket with a null key (composite
+    missing_bucket), not dropped; they cannot be attributed to an application or an environment, so they are a reject
+    saying how many lines it holds, counted in the run, and the page's other buckets are read."""
     from functions.ingest_logs.client import log_counts_query
 
     sources = log_counts_query(0, 1, 10)["aggs"]["logs"]["composite"]["sources"]
-    (environment,) = [s["environment"] for s in sources if "environment" in s]
-    assert environment["terms"] == {"field": "deployment.environment", "missing_bucket": True}
+    (source,) = [s[key] for s in sources if key in s]
+    assert source["terms"] == {"field": field, "missing_bucket": True}
     hour = 1443657600000
-    orphan = bucket("checkout-api", "ERROR", hour, 7, 0)
-    orphan["key"]["environment"] = None
+    orphan = bucket("checkout-api", "ERROR", hour, count, 0)
+    orphan["key"][key] = None
     page = {
         "timed_out": False,
         "_shards": {"failed": 0},
         "aggregations": {"logs": {"buckets": [orphan, bucket("checkout-api", "ERROR", hour, 2, 0)]}},
     }
     result = parse.parse_log_counts_page(page, {"index_pattern": "logs-checkout-*"})
-    assert [(r["environment"], r["count"]) for r in result.tables[parse.DATASET].to_pylist()] == [("production", 2)]
+    counted = [(r["service_name"], r["environment"], r["count"]) for r in result.tables[parse.DATASET].to_pylist()]
+    assert counted == [("checkout-api", "production", 2)]
     (reject,) = result.rejects
-    assert "7 log lines without deployment.environment" in reject.reason
-
-
-def test_lines_without_a_service_are_set_aside_not_lost() -> None:
-    """Lines without service.name come back as a bucket with a null service (composite missing_bucket), not dropped
-    by the search; no application can be found for them, so they are a reject saying how many lines it holds, and
-    the page's other buckets are read."""
-    from functions.ingest_logs.client import log_counts_query
-
-    sources = log_counts_query(0, 1, 10)["aggs"]["logs"]["composite"]["sources"]
-    (service,) = [s["service"] for s in sources if "service" in s]
-    assert service["terms"] == {"field": "service.name", "missing_bucket": True}
-    hour = 1443657600000
-    orphan = bucket("checkout-api", "WARN", hour, 5, 0)
-    orphan["key"]["service"] = None
-    page = {
-        "timed_out": False,
-        "_shards": {"failed": 0},
-        "aggregations": {"logs": {"buckets": [orphan, bucket("checkout-api", "WARN", hour, 3, 0)]}},
-    }
-    result = parse.parse_log_counts_page(page, {"index_pattern": "logs-checkout-*"})
-    assert [(r["service_name"], r["count"]) for r in result.tables[parse.DATASET].to_pylist()] == [("checkout-api", 3)]
-    (reject,) = result.rejects
-    assert "5 log lines without service.name" in reject.reason
+    assert f"{count} log lines without {field}" in reject.reason
