@@ -11,7 +11,9 @@
 --   'first deployment after merge': else the first one after the merge whose merge requests are unknown (an
 --   ArgoCD sync, a GitLab deployment with no list). A GitLab deployment that lists other requests did not
 --   ship this one, nor did a redeploy of the revision already running (the previous successful deployment's).
---   Requests not deployed yet have no row.
+-- Of deployments finished at the same instant, the one first in the deployment sequence (the smallest
+-- deployment_key, as stg_deployments orders ties) ships the request, so that every build picks the same one.
+-- Requests not deployed yet have no row.
 with deployments as (
     select deployment_key, entity_id, environment, finished_at, revision, previous_revision
     from stg_deployments
@@ -56,8 +58,8 @@ unlisted as (
 after_merge as (
     select
         m.*,
-        d.deployment_key,
-        d.finished_at as deployed_at,
+        tied.deployment_key,
+        tied.finished_at as deployed_at,
         'first deployment after merge' as match_rule
     from requests as m
     asof inner join unlisted as d
@@ -65,6 +67,11 @@ after_merge as (
             m.entity_id = d.entity_id
             and m.environment = d.environment
             and m.merged_at <= d.finished_at
+    -- The ASOF join takes any of the deployments finished at its match's instant: joined back to them all, the
+    -- first in the sequence is kept.
+    inner join unlisted as tied
+        on tied.entity_id = d.entity_id and tied.environment = d.environment and tied.finished_at = d.finished_at
+    qualify row_number() over (partition by m.mr_id, m.entity_id, m.environment order by tied.deployment_key) = 1
 ),
 
 -- The few requests a deployment lists are probed against every request shipped after its merge.
