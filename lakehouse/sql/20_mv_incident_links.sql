@@ -5,9 +5,10 @@
 -- refresh: hourly
 --
 -- An incident is linked to a deployment only by these rules, each with a stated confidence:
---   change_caused_by       0.95  the incident's caused_by change covers a deployment of the change's entity
---                                (deployment finished within the change's work window, +/- 1 hour), which may
---                                be another application's: the incident names the change that caused it
+--   change_caused_by       0.95  the incident's caused_by change covers a deployment attempt of the change's
+--                                entity (see stg_change_deployments), which may be another application's, and
+--                                may have failed: the incident names the change that caused it, whatever the
+--                                attempt did
 --   dynatrace_root_cause   0.80  a Dynatrace problem whose root cause is the incident's entity started
 --                                within full_window_hours after a deployment of it, and the incident opened
 --                                while the problem was open (or up to 1 hour after it closed)
@@ -26,7 +27,8 @@ with params as (
     select * from build_params
 ),
 
--- The three inputs below are read by several rules: not materialized, each rule filters the staged table
+-- The inputs below are read by several rules (the change window rule takes successful attempts only, the
+-- change named by an incident any): not materialized, each rule filters the staged table
 -- itself (half a million deployments copied once per build cost more than filtering them again).
 incidents as not materialized (
     select * from stg_incidents where app_id is not null and not is_canceled
@@ -43,7 +45,9 @@ change_deployments as not materialized (
 by_change as (
     select i.sys_id as incident_sys_id, cd.deployment_key, cd.change_sys_id, 'change_caused_by' as rule, 0.95::double as confidence
     from incidents as i
-    inner join change_deployments as cd on i.caused_by_change_sys_id = cd.change_sys_id and cd.deployed_at <= i.opened_at
+    -- Every attempt a change covers, a failed one too: the evidence is the incident's own record.
+    inner join stg_change_deployments as cd
+        on i.caused_by_change_sys_id = cd.change_sys_id and cd.deployed_at <= i.opened_at
 ),
 
 by_root_cause as (
@@ -153,4 +157,5 @@ select
 from links as l
 cross join params as bp
 inner join incidents as i on l.incident_sys_id = i.sys_id
-inner join deployments as d on l.deployment_key = d.deployment_key
+-- Every attempt: a change named by the incident may cover a failed one.
+inner join stg_deployments as d on l.deployment_key = d.deployment_key

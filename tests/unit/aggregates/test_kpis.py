@@ -1469,3 +1469,44 @@ def test_of_two_deployments_shipping_a_merge_request_at_the_same_instant_the_sma
         pytest.approx(2.0),
         "first deployment after merge",
     )
+
+
+def test_an_incident_naming_its_change_is_linked_to_it_though_the_attempt_the_change_covers_failed(
+    tmp_path: Path,
+) -> None:
+    """CHG3 on quiet's CI worked 09:00-10:00 on the 10th. quiet-prod's attempt Q1 failed at 10:00, the one closest
+    to the change's end, so the one the change covers; the retry Q2 succeeded at 10:20. INC9 opened at 11:00 naming
+    CHG3 as its cause and was restored at 13:00. The incident's own record names the change: in full mode it is
+    linked to the change's attempt Q1 at 0.95, and counts. Q1, failed, was already a change failure: the link
+    adds the incident, and Q1 recovers when both Q2 has succeeded (10:20) and INC9 is restored (13:00): at 13:00,
+    3 hours after it. DORA for quiet: 1 change failure (Q1) of 2 attempts; recovery 3 h."""
+    lake, settings = estate_lake(tmp_path)
+    deploys = get_dataset("deploys/deployment_events")
+    lake.write_days(
+        deploys,
+        rows(
+            deploys.id,
+            deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(10, 10), "failed", "q1"),
+            deployment("argocd:quiet-prod:2", "argocd", "quiet-prod", t(10, 10, 20), "succeeded", "q1"),
+        ),
+    )
+    changes, incidents = get_dataset("servicenow/changes"), get_dataset("servicenow/incidents")
+    chg3 = change("3" * 32, "CHG3", CI_Q, (t(10, 9), t(10, 10)), "successful", t(9), t(10, 11))
+    lake.write_days(changes, rows(changes.id, chg3))
+    inc9 = incident("i9" * 16, "INC9", CI_Q, t(10, 11), 2, 6, resolved=t(10, 13), caused_by="3" * 32)
+    lake.write_days(incidents, rows(incidents.id, inc9))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        link = one(mart(built, "mv_incident_links", "incident_number = 'INC9' and correlation_mode = 'full'"))
+        first = one(mart(built, "mv_deployments", "deployment_key = 'argocd:quiet-prod:1'"))
+        quiet = dora(built, "quiet")
+    assert (link["rule"], link["deployment_key"], link["confidence"], link["counts_as_change_failure"]) == (
+        "change_caused_by",
+        "argocd:quiet-prod:1",
+        0.95,
+        True,
+    )
+    assert link["hours_after_deployment"] == pytest.approx(1.0)
+    assert first["incident_numbers_full"] == ["INC9"] and first["recovered_at_full"] == t(10, 13)
+    assert (quiet["change_failure_numerator"], quiet["change_failure_denominator"]) == (1, 2)
+    assert quiet["recovery_sample"] == 1 and quiet["recovery_median_hours"] == pytest.approx(3.0)
