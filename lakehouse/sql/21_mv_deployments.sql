@@ -1,6 +1,6 @@
 -- table: mv_deployments
 -- grain: one row per deployment attempt of a mapped entity, with its DORA flags in both correlation modes
--- reads: stg_deployments, mv_incident_links, stg_change_deployments
+-- reads: stg_deployments, mv_incident_links, stg_change_deployments, build_params
 -- partitioned by: month of finished_at
 -- refresh: hourly
 -- counted on days of: finished_at
@@ -12,19 +12,34 @@
 -- recovered_at: for a failed or rolled-back attempt, or one whose change closed 'unsuccessful', the next
 -- successful deployment in the entity's sequence (see stg_deployments); for an incident link, when the
 -- incident was restored (the later of the two when both apply: neither alone recovers it). Null while not
--- recovered.
+-- recovered at as_of: a success or a restoration after as_of, ingested ahead of the build, has not happened
+-- yet (as MTTR counts only incidents restored before as_of).
 -- Rework (DORA's fifth metric): an unplanned deployment made to fix production: a rollback, or a
 -- deployment covered by an emergency change.
-with incident_links as (
+with params as (
+    select as_of from build_params
+),
+
+deployments as (
+    -- A failure is recovered only by a success before as_of (see incidents_restored below for restorations).
+    select d.* replace (case when d.next_success_at < p.as_of then d.next_success_at end as next_success_at)
+    from stg_deployments as d
+    cross join params as p
+),
+
+incident_links as (
     select
-        deployment_key,
-        correlation_mode,
-        bool_or(counts_as_change_failure) as caused_incident,
-        max(restored_at) filter (where counts_as_change_failure) as incident_restored_at,
-        bool_and(restored_at is not null) filter (where counts_as_change_failure) as incidents_restored,
-        list(incident_number order by incident_number) filter (where counts_as_change_failure) as incident_numbers
-    from mv_incident_links
-    group by deployment_key, correlation_mode
+        l.deployment_key,
+        l.correlation_mode,
+        bool_or(l.counts_as_change_failure) as caused_incident,
+        max(l.restored_at) filter (where l.counts_as_change_failure) as incident_restored_at,
+        bool_and(coalesce(l.restored_at < p.as_of, false)) filter (where l.counts_as_change_failure)
+            as incidents_restored,
+        list(l.incident_number order by l.incident_number) filter (where l.counts_as_change_failure)
+            as incident_numbers
+    from mv_incident_links as l
+    cross join params as p
+    group by l.deployment_key, l.correlation_mode
 ),
 
 change_cover as (
@@ -80,7 +95,7 @@ select
         )
     end as recovered_at_light,
     d.is_rollback or coalesce(c.emergency_change, false) as is_rework
-from stg_deployments as d
+from deployments as d
 left join change_cover as c on d.deployment_key = c.deployment_key
 left join incident_links as lf on d.deployment_key = lf.deployment_key and lf.correlation_mode = 'full'
 left join incident_links as ll on d.deployment_key = ll.deployment_key and ll.correlation_mode = 'light'

@@ -1510,3 +1510,57 @@ def test_an_incident_naming_its_change_is_linked_to_it_though_the_attempt_the_ch
     assert first["incident_numbers_full"] == ["INC9"] and first["recovered_at_full"] == t(10, 13)
     assert (quiet["change_failure_numerator"], quiet["change_failure_denominator"]) == (1, 2)
     assert quiet["recovery_sample"] == 1 and quiet["recovery_median_hours"] == pytest.approx(3.0)
+
+
+def test_a_failed_attempt_recovered_after_as_of_is_not_recovered_yet(tmp_path: Path) -> None:
+    """quiet-prod's Q1 failed on the 20th at 09:00; Q2 succeeded at 10:20, already ingested when the build of 10:00
+    (as_of) runs. At as_of Q2 has not happened, as an incident restored after as_of is not yet counted by MTTR: Q1
+    is not recovered. DORA for quiet over 30 days: 1 change failure (Q1) of 1 attempt (Q2 is after the period),
+    not recovered, rather than recovered in 1 h 20."""
+    lake, settings = estate_lake(tmp_path)
+    deploys = get_dataset("deploys/deployment_events")
+    lake.write_days(
+        deploys,
+        rows(
+            deploys.id,
+            deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(20, 9), "failed", "q1"),
+            deployment("argocd:quiet-prod:2", "argocd", "quiet-prod", AS_OF + timedelta(minutes=20), "succeeded", "q1"),
+        ),
+    )
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        first = one(mart(built, "mv_deployments", "deployment_key = 'argocd:quiet-prod:1'"))
+        quiet = dora(built, "quiet")
+    assert first["is_change_failure_full"]
+    assert (first["recovered_at_full"], first["recovered_at_light"]) == (None, None)
+    assert (quiet["change_failure_numerator"], quiet["change_failure_denominator"]) == (1, 1)
+    assert (quiet["recovery_state"], quiet["recovery_sample"], quiet["recovery_median_hours"]) == (
+        "not recovered",
+        0,
+        None,
+    )
+
+
+def test_a_deployment_whose_incident_is_restored_after_as_of_is_not_recovered_yet(tmp_path: Path) -> None:
+    """quiet-prod's Q1 succeeded on the 20th at 08:00, covered by CHG3 (worked 07:30-08:00). INC9 opened at 08:30
+    naming CHG3, and was resolved at 10:30, already ingested when the build of 10:00 (as_of) runs. Q1 is a change
+    failure in both modes (the change named, 0.95; the application's window). At as_of INC9 is not restored yet:
+    MTTR leaves it out (no incident restored), and Q1 is not recovered, rather than recovered in 2 h 30."""
+    lake, settings = estate_lake(tmp_path)
+    deploys = get_dataset("deploys/deployment_events")
+    q1 = deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(20, 8), "succeeded", "q1")
+    lake.write_days(deploys, rows(deploys.id, q1))
+    changes, incidents = get_dataset("servicenow/changes"), get_dataset("servicenow/incidents")
+    chg3 = change("3" * 32, "CHG3", CI_Q, (t(20, 7, 30), t(20, 8)), "successful", t(19), t(20, 8))
+    lake.write_days(changes, rows(changes.id, chg3))
+    inc9 = incident("i9" * 16, "INC9", CI_Q, t(20, 8, 30), 2, 6, resolved=t(20, 10, 30), caused_by="3" * 32)
+    lake.write_days(incidents, rows(incidents.id, inc9))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        first = one(mart(built, "mv_deployments", "deployment_key = 'argocd:quiet-prod:1'"))
+        quiet = dora(built, "quiet")
+    assert first["incident_numbers_full"] == first["incident_numbers_light"] == ["INC9"]
+    assert (first["recovered_at_full"], first["recovered_at_light"]) == (None, None)
+    assert (quiet["change_failure_numerator"], quiet["change_failure_denominator"]) == (1, 1)
+    assert (quiet["recovery_state"], quiet["recovery_sample"]) == ("not recovered", 0)
+    assert (quiet["mttr_state"], quiet["mttr_sample"]) == ("no incidents restored", 0)
