@@ -49,17 +49,21 @@ linked as (
     ) = 1
 ),
 
+-- One per instant: of deployments finished at the same instant, the first in the sequence (an ASOF join would take
+-- any of them).
 unlisted as (
-    select d.* from deployments as d
+    select d.entity_id, d.environment, d.finished_at, min(d.deployment_key) as deployment_key
+    from deployments as d
     anti join links as l on d.deployment_key = l.deployment_key
     where not coalesce(d.revision = d.previous_revision, false)
+    group by d.entity_id, d.environment, d.finished_at
 ),
 
 after_merge as (
     select
         m.*,
-        tied.deployment_key,
-        tied.finished_at as deployed_at,
+        d.deployment_key,
+        d.finished_at as deployed_at,
         'first deployment after merge' as match_rule
     from requests as m
     asof inner join unlisted as d
@@ -67,11 +71,6 @@ after_merge as (
             m.entity_id = d.entity_id
             and m.environment = d.environment
             and m.merged_at <= d.finished_at
-    -- The ASOF join takes any of the deployments finished at its match's instant: joined back to them all, the
-    -- first in the sequence is kept.
-    inner join unlisted as tied
-        on tied.entity_id = d.entity_id and tied.environment = d.environment and tied.finished_at = d.finished_at
-    qualify row_number() over (partition by m.mr_id, m.entity_id, m.environment order by tied.deployment_key) = 1
 ),
 
 -- The few requests a deployment lists are probed against every request shipped after its merge.
