@@ -9,9 +9,10 @@
 -- are matched on the environment name too.
 -- entity_id is the mapped entity deployed: a component, or an application mapped directly (no component).
 -- Its deployment sequence, per environment, is ordered by finished_at, then deployment_key.
--- A rollback redeploys the revision that ran before the one it replaces (flagged at ingestion, or seen
--- here as revision = the revision that ran before the previous successful deployment's, a redeploy of the
--- same revision changing nothing that ran).
+-- A rollback puts back a revision older than the one it replaces (flagged at ingestion, or seen here: a
+-- successful deployment of another revision than the previous successful one's, whose first successful
+-- deployment in the sequence came before that revision's). Putting back the revision a rollback left is a
+-- roll forward, not a rollback; a redeploy of the same revision changes nothing that ran.
 -- A successful deployment that is not a rollback was rolled back when the next successful deployment in
 -- the sequence is a rollback. next_success_at: when the next successful deployment in the sequence finished.
 with attributed as (
@@ -26,16 +27,29 @@ with attributed as (
             )
 ),
 
-successes as (
-    -- A successful attempt in a struct: null for the other attempts, which the windows skip, while a success
-    -- without a revision still counts.
-    select
-        *,
-        case
-            when status = 'succeeded'
-                then {'revision': revision, 'finished_at': finished_at}
-        end as success
+first_deployed as (
+    -- When each revision first ran: its first successful deployment in the sequence.
+    select entity_id, mapped_environment, revision, min(finished_at) as first_finished_at
     from attributed
+    where status = 'succeeded' and revision is not null
+    group by entity_id, mapped_environment, revision
+),
+
+successes as (
+    -- A successful attempt in a struct, with when its revision first ran: null for the other attempts, which the
+    -- windows skip, while a success without a revision still counts.
+    select
+        a.*,
+        case
+            when a.status = 'succeeded'
+                then {'revision': a.revision, 'finished_at': a.finished_at, 'first_finished_at': f.first_finished_at}
+        end as success
+    from attributed as a
+    left join first_deployed as f
+        on
+            a.entity_id = f.entity_id
+            and a.mapped_environment = f.mapped_environment
+            and a.revision = f.revision
 ),
 
 sequence as (
@@ -43,37 +57,23 @@ sequence as (
     -- after it.
     select
         *,
-        case when success is not null then (lag(success ignore nulls) over w).revision end as previous_revision,
+        case when success is not null then lag(success ignore nulls) over w end as previous_success,
         lead(success ignore nulls) over w as next_success
     from successes
-    window w as (partition by entity_id, mapped_environment order by finished_at, deployment_key)
-),
-
-revisions as (
-    -- The successful deployments that changed the revision running (a redeploy of the same one did not): the
-    -- second last of them before an attempt put in the revision that ran before the previous one.
-    select
-        *,
-        case
-            when success is not null
-                then (lag(revision_change, 2 ignore nulls) over w).revision
-        end as revision_before_previous
-    from (
-        select
-            *,
-            case when success is not null and revision is distinct from previous_revision then success end
-                as revision_change
-        from sequence
-    )
     window w as (partition by entity_id, mapped_environment order by finished_at, deployment_key)
 ),
 
 placed as (
     select
         *,
+        previous_success.revision as previous_revision,
         coalesce(is_rollback, false)
-        or coalesce(revision = revision_before_previous and revision <> previous_revision, false) as seen_as_rollback
-    from revisions
+        or coalesce(
+            revision <> previous_success.revision
+            and success.first_finished_at < previous_success.first_finished_at,
+            false
+        ) as seen_as_rollback
+    from sequence
 ),
 
 followed as (

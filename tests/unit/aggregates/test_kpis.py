@@ -1412,6 +1412,51 @@ def test_a_rollback_after_a_redeploy_of_the_same_revision_is_still_a_rollback(tm
     assert (quiet["rework_numerator"], quiet["rework_denominator"]) == (1, 4)
 
 
+@pytest.mark.parametrize(
+    ("revisions", "flags", "rework"),
+    [
+        # q2 is put back after the rollback from it: a roll forward. Q3 (back to q1, first run on the 5th, before
+        # q2 on the 6th) is the rollback and Q2 the deployment rolled back; Q4 is not a rollback.
+        (
+            ["q1", "q2", "q1", "q2"],
+            {"1": (False, False), "2": (False, True), "3": (True, False), "4": (False, False)},
+            1,
+        ),
+        # q1, first run on the 5th, put back over q3, first run on the 7th: a rollback two revisions back.
+        (
+            ["q1", "q2", "q3", "q1"],
+            {"1": (False, False), "2": (False, False), "3": (False, True), "4": (True, False)},
+            1,
+        ),
+    ],
+    ids=["roll forward", "two back"],
+)
+def test_a_rollback_puts_back_an_older_revision(
+    tmp_path: Path, revisions: list[str], flags: dict[str, tuple[bool, bool]], rework: int
+) -> None:
+    """quiet-prod deploys the revisions in turn at 09:00 on the 5th to the 8th, none flagged at ingestion. A rollback
+    is a revision first run before the one it replaces. By hand, in both cases: 4 attempts, 1 change failure (the
+    deployment rolled back), recovered 24 hours later by the rollback, and 1 rework deployment of 4."""
+    lake, settings = estate_lake(tmp_path)
+    deploys = get_dataset("deploys/deployment_events")
+    attempts = [
+        deployment(f"argocd:quiet-prod:{n}", "argocd", "quiet-prod", t(4 + n, 9), "succeeded", revision)
+        for n, revision in enumerate(revisions, start=1)
+    ]
+    lake.write_days(deploys, rows(deploys.id, *attempts))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        seen = {
+            r["deployment_key"][-1]: (r["is_rollback"], r["rolled_back"])
+            for r in mart(built, "mv_deployments", "app_id = 'quiet'")
+        }
+        quiet = dora(built, "quiet")
+    assert seen == flags
+    assert (quiet["change_failure_numerator"], quiet["change_failure_denominator"]) == (1, 4)
+    assert quiet["recovery_sample"] == 1 and quiet["recovery_median_hours"] == pytest.approx(24.0)
+    assert (quiet["rework_numerator"], quiet["rework_denominator"]) == (rework, 4)
+
+
 def test_a_redeploy_of_the_revision_already_running_ships_no_merge_request(tmp_path: Path) -> None:
     """shop-api (ArgoCD shop-api-prod, GitLab project 11) runs r1 since D1 on the 1st. MR 8 is merged at 09:00 on
     the 5th; at 10:00 ArgoCD syncs r1 again (a resync of what already runs: nothing new goes out), and at 12:00
