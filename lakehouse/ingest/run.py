@@ -320,8 +320,10 @@ def _finish(
     runlog.finish(record, "partial" if rejected else "succeeded")
     ds = get_dataset(o.dataset)
     if advance:
-        # Only now is everything up to `until` durable in raw/.
-        Watermarks(lake).advance(ds.source, ds.name, window.until, run_id=record.run_id)
+        # Only now is everything up to `until` durable in raw/, and only up to when the run started reading: a
+        # window ending in the future (`--until tomorrow`) has not read what will change until then.
+        reached = min(window.until, record.started_at)
+        Watermarks(lake).advance(ds.source, ds.name, reached, run_id=record.run_id)
     log.info(
         "dataset ingested",
         extra={"dataset": o.dataset, "rows": rows, "rejected": rejected, "pages": o.pages, "days": len(o.writes)},

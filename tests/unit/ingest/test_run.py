@@ -203,3 +203,27 @@ def test_far_behind_a_run_catches_up_one_bounded_step_at_a_time(local_lake: Lake
         local_lake, [CIS], now=now, overlap=overlap, initial_lookback=timedelta(hours=24), catch_up=step
     )
     assert (recent.since, recent.until) == (now - timedelta(hours=3) - overlap, now)
+
+
+def test_a_window_ending_in_the_future_moves_the_watermark_only_to_when_the_run_read(local_lake: Lake) -> None:
+    """`ingest --since today --until tomorrow` at 15:00 moved the watermark to tomorrow 00:00: records updated
+    between 15:00 and tomorrow 00:00 minus the overlap were never read by a scheduled run, and every scheduled run
+    before then failed on an empty window (since after now)."""
+    before = datetime.now(UTC)
+    window = Window(before - timedelta(hours=15), before + timedelta(hours=9))
+    outcome = run_plan(plan_of([{"result": [{"sys_id": "a", "name": "web", "h": 1}]}]), local_lake, window)
+    after = datetime.now(UTC)
+    assert not outcome.failed
+    mark = Watermarks(local_lake).get("servicenow", "cmdb_ci")
+    # Up to when the run started reading, not 9 hours ahead of it.
+    assert mark is not None and before <= mark.value <= after
+    # Fifteen minutes later the scheduled run starts at the watermark minus its overlap, before now. (With the
+    # watermark 9 hours ahead, its window would have started 8h45 after now.)
+    later = default_window(
+        local_lake,
+        [CIS],
+        now=after + timedelta(minutes=15),
+        overlap=timedelta(minutes=15),
+        initial_lookback=timedelta(hours=24),
+    )
+    assert (later.since, later.until) == (mark.value - timedelta(minutes=15), after + timedelta(minutes=15))
