@@ -63,8 +63,8 @@ class Counters:
 
 @dataclass(frozen=True)
 class SetAside:
-    """An answer kept as a reject of the run: a 200 whose body was not JSON (then requested again), or a refusal the
-    run went on without (a project the mapping names that the source no longer serves)."""
+    """An answer kept as a reject of the run: a 200 whose body was empty or not JSON (then requested again), or a
+    refusal the run went on without (a project the mapping names that the source no longer serves)."""
 
     url: str
     reason: str
@@ -207,7 +207,8 @@ class SourceClient:
 
     # --- one request, with retries ----------------------------------------------------------------------
     def send(self, request: PageRequest) -> ApiResponse:
-        """Send with retries on 429/5xx/timeouts/connection errors/non-JSON bodies; raise a clear error otherwise."""
+        """Send with retries on 429/5xx/timeouts/connection errors/empty or non-JSON bodies; raise a clear error
+        otherwise."""
         retrying = Retrying(
             stop=stop_after_attempt(self.policy.attempts),
             wait=self._wait,
@@ -253,8 +254,12 @@ class SourceClient:
             raise SourceRefused(
                 self.source, f"HTTP {status} on {self._where(request)}" + (f": {detail}" if detail else ""), status
             )
-        if status == 204 or not response.content:
+        if status == 204:
             return ApiResponse(status, response.headers, None, request)
+        if not response.content:
+            # Every page the sources answer is JSON, an empty list at least: an empty body is a cut answer.
+            self.counters.set_aside.append(SetAside(self._where(request), "page was empty", ""))
+            raise Retriable("page was empty")
         try:
             body = json.loads(response.content)
         except ValueError as exc:

@@ -127,6 +127,16 @@ def test_a_truncated_json_page_is_kept_then_asked_again() -> None:
     assert "not valid JSON" in bad.reason and bad.text == '{"result": [{"sys_id": "ab'
 
 
+def test_an_empty_page_is_kept_then_asked_again() -> None:
+    """A 200 without a body (an answer cut by a proxy) came back as an empty page: the ServiceNow, Dynatrace, ArgoCD
+    and Elasticsearch parsers failed the run on it, the GitLab ones read it as a page of no records."""
+    client, _ = client_for([httpx.Response(200, content=b""), httpx.Response(200, json={"result": []})])
+    assert client.send(PageRequest("/api/now/table/incident")).body == {"result": []}
+    (bad,) = client.counters.set_aside
+    assert (bad.url, bad.reason, bad.text) == ("GET /api/now/table/incident", "page was empty", "")
+    assert (client.counters.requests, client.counters.retries) == (2, 1)
+
+
 def test_budget_counts_retries_and_stops_the_run() -> None:
     budget = RequestBudget(2)
     client, _ = client_for([httpx.Response(500), httpx.Response(500), httpx.Response(200, json={})], budget=budget)
