@@ -15,19 +15,21 @@ pass over the same window agrees with it.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import SecretStr
 
 from lakehouse.ingest.client import ApiResponse, PageRequest, SourceClient
-from lakehouse.ingest.errors import SourceUnavailable
+from lakehouse.ingest.errors import SourceError, SourceUnavailable
 from lakehouse.ingest.paginators import OffsetLinkPaginator
 
 MAX_PASSES = 8
 # Re-scans cover rows already read once: big pages make them short, and a record can only be skipped when it
 # moves between two pages of the same scan.
 RESCAN_PAGE_SIZE = 10_000
+# Time zones are at most 14 hours from UTC: a larger difference is another date format, not a zone.
+MAX_ZONE_OFFSET = timedelta(hours=14)
 
 
 def date_literal(moment: datetime) -> str:
@@ -82,6 +84,14 @@ class ServiceNowClient(SourceClient):
                     if not isinstance(record, dict):
                         continue
                     sys_id, stamp = _stamp(record.get("sys_id")), _stamp(record.get("sys_updated_on"))
+                    shown = _shown_in_another_zone(record.get("sys_updated_on"))
+                    if shown:
+                        raise SourceError(
+                            self.source,
+                            f"{table}: the integration user sees times in another time zone than UTC ({shown}), and "
+                            "the window's bounds are read in it, so records would be skipped: set the user's time "
+                            "zone to UTC",
+                        )
                     before = seen.get(sys_id)
                     if before is not None and before != stamp:
                         moved = _parse(min(before, stamp))
@@ -143,6 +153,20 @@ def _hidden_rows(response: ApiResponse, total: int) -> int:
     offset, limit = int(params.get("sysparm_offset", 0)), int(params.get("sysparm_limit", 10_000))
     records = (response.body or {}).get("result") or []
     return max(0, min(limit, total - offset) - len(records))
+
+
+def _shown_in_another_zone(cell: Any) -> str | None:
+    """'<value> UTC is shown as <display value>' when the user sees a stored time shifted by a zone's offset, else
+    None (display values not asked for, or written in another format: nothing to compare)."""
+    if not isinstance(cell, dict):
+        return None
+    value, shown = cell.get("value"), cell.get("display_value")
+    if not isinstance(value, str) or not isinstance(shown, str):
+        return None
+    stored, seen = _parse(value), _parse(shown)
+    if stored is None or seen is None or stored == seen or abs(seen - stored) > MAX_ZONE_OFFSET:
+        return None
+    return f"{value} UTC is shown as {shown}"
 
 
 def _parse(stamp: str) -> datetime | None:

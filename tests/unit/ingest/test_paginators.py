@@ -11,7 +11,7 @@ from pydantic import SecretStr
 
 from functions.ingest_servicenow.client import ServiceNowClient
 from lakehouse.ingest.client import ApiResponse, PageRequest
-from lakehouse.ingest.errors import LoopDetected
+from lakehouse.ingest.errors import LoopDetected, SourceError
 from lakehouse.ingest.paginators import (
     CompositeAfterKeyPaginator,
     NextPageKeyPaginator,
@@ -185,3 +185,26 @@ def test_servicenow_next_link_whose_fields_list_keeps_its_commas() -> None:
     paginator = OffsetLinkPaginator()
     follow = paginator.next_request(answer({"result": [{}]}, paginator.start(first), {"Link": header}))
     assert follow is not None and follow.params == {"sysparm_limit": 10000, "sysparm_offset": 10000}
+
+
+def test_servicenow_a_user_reading_times_in_another_zone_stops_the_read() -> None:
+    """The window's bounds are read in the integration user's time zone. The docs' change request shows its update
+    at 11:59:27 for a stored 18:59:27 (UTC): a user on UTC-7. Asked for sys_updated_on >= 10:00, such a user reads
+    from 17:00 UTC, so every run after the first asked 7 hours past its watermark, read nothing new, and moved the
+    watermark on: the incremental reads never brought a record again."""
+    la = {
+        "sys_id": {"value": f"{1:032d}", "display_value": f"{1:032d}"},
+        "sys_updated_on": {"value": "2024-03-04 18:59:27", "display_value": "2024-03-04 11:59:27"},
+    }
+    client = servicenow_incidents([la], set(), [])
+    with pytest.raises(SourceError, match="time zone") as caught:
+        list(client.updated_records("incident", ["sys_id", "sys_updated_on"], DAY.since, DAY.until, 10))
+    assert "2024-03-04 18:59:27 UTC is shown as 2024-03-04 11:59:27" in str(caught.value)
+    # A user on UTC sees the stored value itself, and so does any user without display values asked for; a user
+    # writing dates day first (yyyy-dd-MM) shows another date, a month away, not a zone's offset.
+    utc = la | {"sys_updated_on": {"value": "2024-03-04 18:59:27", "display_value": "2024-03-04 18:59:27"}}
+    day_first = la | {"sys_updated_on": {"value": "2024-03-04 18:59:27", "display_value": "2024-04-03 18:59:27"}}
+    for record in (utc, incident(3), day_first):
+        client = servicenow_incidents([record], set(), [])
+        pages = list(client.updated_records("incident", ["sys_id", "sys_updated_on"], DAY.since, DAY.until, 10))
+        assert [len(p.body["result"]) for p in pages] == [1]
