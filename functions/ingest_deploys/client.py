@@ -9,7 +9,11 @@ from typing import Any
 from pydantic import SecretStr
 
 from lakehouse.ingest.client import ApiResponse, PageRequest, SourceClient
+from lakehouse.ingest.errors import SourceUnavailable
 from lakehouse.ingest.paginators import NextPagePaginator
+
+# Reads of one listing before a run gives up on records that keep moving while they are paged.
+MAX_READS = 4
 
 
 class ArgoCDClient(SourceClient):
@@ -36,13 +40,34 @@ class GitLabClient(SourceClient):
 
     def __init__(self, base_url: str, token: SecretStr, **options: Any) -> None:
         super().__init__(base_url, headers={"PRIVATE-TOKEN": token}, **options)
+        self.rereads = 0
 
     def _listing(self, path: str, params: dict[str, Any]) -> Iterator[ApiResponse]:
         return self.pages(PageRequest(path, params), NextPagePaginator(self.source))
 
+    def _updated_listing(self, path: str, params: dict[str, Any]) -> Iterator[ApiResponse]:
+        """Offset pages of what was updated in the window, by update time. A record updated while it is paged leaves
+        the window (its new time is past `updated_before`): the ones after it slide back one place, and the first
+        of the next page is never read. GitLab counts the listing on every page (x-total, up to 10,000 records):
+        when the count falls during a read, the listing is read again (rows read twice are merged on their key)."""
+        for _ in range(MAX_READS):
+            counts: list[int] = []
+            for response in self._listing(path, params):
+                yield response
+                total = (response.headers.get("x-total") or "").strip()
+                if total.isdigit():
+                    counts.append(int(total))
+            if not counts or min(counts) >= counts[0]:
+                return
+            self.rereads += 1
+        raise SourceUnavailable(
+            self.source,
+            f"{path}: records kept leaving the window while being paged ({MAX_READS} reads); run again later",
+        )
+
     def deployments(self, project_id: int, since: datetime, until: datetime, per_page: int) -> Iterator[ApiResponse]:
         """Deployments updated in [since, until): GitLab's bounds are exclusive, hence the millisecond."""
-        return self._listing(
+        return self._updated_listing(
             f"/api/v4/projects/{project_id}/deployments",
             {
                 "updated_after": _iso(since - timedelta(milliseconds=1)),
@@ -62,7 +87,7 @@ class GitLabClient(SourceClient):
         self, project_id: int, since: datetime, until: datetime, per_page: int
     ) -> Iterator[ApiResponse]:
         """Merged requests updated in [since, until): lead time for deployments that list none (ArgoCD)."""
-        return self._listing(
+        return self._updated_listing(
             f"/api/v4/projects/{project_id}/merge_requests",
             {
                 "state": "merged",
@@ -75,7 +100,7 @@ class GitLabClient(SourceClient):
         )
 
     def pipelines(self, project_id: int, since: datetime, until: datetime, per_page: int) -> Iterator[ApiResponse]:
-        return self._listing(
+        return self._updated_listing(
             f"/api/v4/projects/{project_id}/pipelines",
             {
                 "updated_after": _iso(since - timedelta(milliseconds=1)),

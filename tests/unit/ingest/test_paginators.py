@@ -9,9 +9,10 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from functions.ingest_deploys.client import GitLabClient
 from functions.ingest_servicenow.client import ServiceNowClient
 from lakehouse.ingest.client import ApiResponse, PageRequest
-from lakehouse.ingest.errors import LoopDetected, SourceError
+from lakehouse.ingest.errors import LoopDetected, SourceError, SourceUnavailable
 from lakehouse.ingest.paginators import (
     CompositeAfterKeyPaginator,
     NextPageKeyPaginator,
@@ -208,3 +209,44 @@ def test_servicenow_a_user_reading_times_in_another_zone_stops_the_read() -> Non
         client = servicenow_incidents([record], set(), [])
         pages = list(client.updated_records("incident", ["sys_id", "sys_updated_on"], DAY.since, DAY.until, 10))
         assert [len(p.body["result"]) for p in pages] == [1]
+
+
+def gitlab_deployments(records: list[dict[str, Any]], requests: list[httpx.Request]) -> GitLabClient:
+    """GitLab's offset pages over deployments updated before `updated_before`, by update time, counted (x-total)."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        page, size = int(request.url.params.get("page", 1)), int(request.url.params["per_page"])
+        before = request.url.params["updated_before"]
+        listed = sorted((r for r in records if r["updated_at"] < before), key=lambda r: r["updated_at"])
+        more = page * size < len(listed)
+        headers = {"x-total": str(len(listed)), "x-next-page": str(page + 1) if more else ""}
+        return httpx.Response(200, json=listed[(page - 1) * size : page * size], headers=headers)
+
+    return GitLabClient("https://gitlab.example", SecretStr("glpat-x"), transport=httpx.MockTransport(handle))
+
+
+def test_gitlab_a_deployment_updated_while_paged_does_not_hide_the_next_one() -> None:
+    """Deployments 1..5 updated at 01:00..05:00 on the day read, two a page. Once the first page (1, 2) is read,
+    1 is updated again, the next day: it leaves the day, 3, 4, 5 slide back one place, and the second page
+    (places 3 and 4) brings 4 and 5. 3 was never read, and the watermark moved past it."""
+    records = [{"id": i, "updated_at": f"2024-03-04T0{i}:00:00.000Z"} for i in range(1, 6)]
+    requests: list[httpx.Request] = []
+    client = gitlab_deployments(records, requests)
+    read: set[int] = set()
+    for page in client.deployments(5, DAY.since, DAY.until, 2):
+        read |= {d["id"] for d in page.body}
+        if len(requests) == 1:
+            records[0] = {"id": 1, "updated_at": "2024-03-05T06:00:00.000Z"}
+    # The count fell from 5 to 4 while the pages were read: the day is read again (2, 3 then 4, 5).
+    assert read == {1, 2, 3, 4, 5}
+    assert len(requests) == 2 + 2 and client.rereads == 1
+    # One leaving at every read: after 4 reads the run fails, and its window is read again by the next run.
+    records = [{"id": i, "updated_at": f"2024-03-04T0{i}:00:00.000Z"} for i in range(1, 10)]
+    requests.clear()
+    client = gitlab_deployments(records, requests)
+    with pytest.raises(SourceUnavailable, match="kept leaving the window"):
+        for _ in client.deployments(5, DAY.since, DAY.until, 2):
+            if int(requests[-1].url.params.get("page", 1)) == 1:
+                records.pop(0)
+    assert sum(r.url.params.get("page", "1") == "1" for r in requests) == 4
