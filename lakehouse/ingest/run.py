@@ -191,6 +191,7 @@ def _run_stream(
     sealed: dict[str, list[pa.Table]] = {d: [] for d in datasets}  # combined already, never touched again
     scope: Any = None
     rejects: dict[str, list[tuple[str, Reject]]] = {d: [] for d in datasets}
+    met: set[tuple[str, str, str, str]] = set()
     combined: dict[str, int] = {}
     client = stream.client
     set_aside_seen = len(client.counters.set_aside) if client else 0
@@ -217,7 +218,14 @@ def _run_stream(
                 if d in stream.combine and buffered > max(COMBINE_EVERY_ROWS, 2 * combined.get(d, 0)):
                     tables[d] = [stream.combine[d](pa.concat_tables(tables[d]))]
                     combined[d] = tables[d][0].num_rows
+            # A page read again (a re-scan, a restarted listing) rejects its records again: kept once. The context
+            # tells apart the same text met in two places (a bucket without a service in two index patterns).
+            place = json.dumps(page.context, sort_keys=True, default=str) if result.rejects else ""
             for r in result.rejects:
+                again = (r.dataset, r.reason, _raw_text(r.raw), place)
+                if again in met:
+                    continue
+                met.add(again)
                 where = f"page {target.pages}" + (f" record {r.index}" if r.index is not None else "")
                 rejects[r.dataset].append((where, r))
         if client:
@@ -247,11 +255,19 @@ def _run_stream(
             log.error("write failed", extra={"dataset": d, "error": describe_error(exc)})
             runlog.finish(o.record, "failed", error=exc)
             continue
-        _finish(runlog, o, table.num_rows, len(rejects[d]), advance, window, lake, log)
+        _finish(runlog, o, _distinct_rows(ds, table), len(rejects[d]), advance, window, lake, log)
         written += 1
     if stream.after_success and written == len(datasets):
         stream.after_success(lake, outcomes[stream.datasets[0]].record.run_id)
     return list(outcomes.values())
+
+
+def _distinct_rows(ds: Dataset, table: pa.Table) -> int:
+    """Rows once per natural key: a record read twice (a re-scan, a restarted listing) is one row of the lake."""
+    if table.num_rows == 0:
+        return 0
+    keys = list(ds.natural_key)
+    return table.select(keys).group_by(keys, use_threads=False).aggregate([]).num_rows
 
 
 def _seal(

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pytest
 
 from functions.ingest_dynatrace import parse as dt
+from functions.ingest_logs import parse as logs
 from functions.ingest_servicenow import source as servicenow
 from functions.ingest_servicenow.client import ServiceNowClient
 from lakehouse.ingest.config import IngestSettings
@@ -25,6 +26,7 @@ from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 
 CIS = "servicenow/cmdb_ci"
+LOGS = "elasticsearch/log_counts_hourly"
 T0 = datetime(2024, 3, 4, tzinfo=UTC)
 WINDOW = Window(T0, T0 + timedelta(days=1))
 
@@ -227,3 +229,31 @@ def test_a_window_ending_in_the_future_moves_the_watermark_only_to_when_the_run_
         initial_lookback=timedelta(hours=24),
     )
     assert (later.since, later.until) == (mark.value - timedelta(minutes=15), after + timedelta(minutes=15))
+
+
+def test_a_page_read_twice_counts_its_records_once(local_lake: Lake) -> None:
+    """A ServiceNow re-scan (records moved while paged) hands the run the same page again: CI a (good) and b (name
+    is a number). The lake kept a once, but the run log said 2 rows out and 2 rejected, and the rejects held b twice.
+    Read twice, the page still holds 1 row and 1 reject: rows in 2, out 1, rejected 1."""
+    page = {"result": [{"sys_id": "a", "name": "web", "h": 1}, {"sys_id": "b", "name": 7, "h": 2}]}
+    outcome = run_plan(plan_of([page, page]), local_lake, WINDOW)
+    record = outcome.outcomes[0].record
+    assert (record.status, record.rows_in, record.rows_out, record.rows_rejected) == ("partial", 2, 1, 1)
+    table = local_lake.read_partition(get_dataset(CIS), T0.date())
+    assert table is not None and table.column("sys_id").to_pylist() == ["a"]
+    rejects = local_lake.read_partition(get_dataset("servicenow/rejects"), record.started_at.date())
+    assert rejects is not None and [r["location"] for r in rejects.to_pylist()] == ["page 1 record 1"]
+
+
+def test_the_same_rejected_text_met_in_two_places_is_kept_twice(local_lake: Lake) -> None:
+    """Log lines without a service in two index patterns, the same hour and count: two rejects, not one read twice."""
+    bucket = {"key": {"service": None, "environment": "prod", "level": "ERROR", "hour": 0}, "doc_count": 3}
+    body = {"aggregations": {"logs": {"buckets": [bucket]}}}
+
+    def fetch() -> Iterator[Page]:
+        for pattern in ("logs-pay-*", "logs-shop-*"):
+            yield Page(LOGS, body, {"index_pattern": pattern})
+
+    stream = Stream("log_counts", (LOGS,), fetch, {LOGS: logs.parse_log_counts_page})
+    outcome = run_plan(SourcePlan("elasticsearch", "ingest_logs", [stream]), local_lake, WINDOW)
+    assert outcome.outcomes[0].record.rows_rejected == 2
