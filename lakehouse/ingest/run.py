@@ -251,11 +251,11 @@ def _run_stream(
             table = pa.concat_tables(parts) if parts else ds.schema.empty_table()
             o.writes = lake.write_days(ds, table)
             _write_rejects(lake, ds, o.record, rejects[d])
+            _finish(runlog, o, _distinct_rows(ds, table), len(rejects[d]), advance, window, lake, log)
         except Exception as exc:
             log.error("write failed", extra={"dataset": d, "error": describe_error(exc)})
             runlog.finish(o.record, "failed", error=exc)
             continue
-        _finish(runlog, o, _distinct_rows(ds, table), len(rejects[d]), advance, window, lake, log)
         written += 1
     if stream.after_success and written == len(datasets):
         stream.after_success(lake, outcomes[stream.datasets[0]].record.run_id)
@@ -296,11 +296,10 @@ def _run_derived(
     o = DatasetOutcome(ds.id, record)
     try:
         table = _build_derived(lake, derived, window, o)
+        _finish(runlog, o, table.num_rows, 0, advance, window, lake, log)
     except Exception as exc:
         log.error("derived dataset failed", extra={"dataset": ds.id, "error": describe_error(exc)})
         runlog.finish(record, "failed", error=exc)
-        return o
-    _finish(runlog, o, table.num_rows, 0, advance, window, lake, log)
     return o
 
 

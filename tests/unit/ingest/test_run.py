@@ -257,3 +257,20 @@ def test_the_same_rejected_text_met_in_two_places_is_kept_twice(local_lake: Lake
     stream = Stream("log_counts", (LOGS,), fetch, {LOGS: logs.parse_log_counts_page})
     outcome = run_plan(SourcePlan("elasticsearch", "ingest_logs", [stream]), local_lake, WINDOW)
     assert outcome.outcomes[0].record.rows_rejected == 2
+
+
+def test_a_watermark_that_cannot_be_saved_fails_the_run_in_the_run_log(
+    local_lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store refusing the watermark's write escaped the run: its record said succeeded for a window the next run
+    reads again, and the stream's other datasets were neither written nor finished (left running)."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError("store unreachable")
+
+    monkeypatch.setattr(Watermarks, "advance", refuse)
+    outcome = run_plan(plan_of([{"result": [{"sys_id": "a", "name": "web", "h": 1}]}]), local_lake, WINDOW)
+    (failed,) = outcome.failed
+    assert failed.record.status == "failed" and "store unreachable" in (failed.record.error or "")
+    (logged,) = RunLog(local_lake).list(since=failed.record.started_at.date())
+    assert logged.status == "failed"
