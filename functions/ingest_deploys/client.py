@@ -37,6 +37,7 @@ def _iso(moment: datetime) -> str:
 
 class GitLabClient(SourceClient):
     source = "gitlab"
+    page_shape = list
 
     def __init__(self, base_url: str, token: SecretStr, **options: Any) -> None:
         super().__init__(base_url, headers={"PRIVATE-TOKEN": token}, **options)

@@ -63,8 +63,9 @@ class Counters:
 
 @dataclass(frozen=True)
 class SetAside:
-    """An answer kept as a reject of the run: a 200 whose body was empty or not JSON (then requested again), or a
-    refusal the run went on without (a project the mapping names that the source no longer serves)."""
+    """An answer kept as a reject of the run: a 200 whose body was empty, not JSON or not the API's shape (then
+    requested again), or a refusal the run went on without (a project the mapping names that the source no longer
+    serves)."""
 
     url: str
     reason: str
@@ -142,6 +143,18 @@ def wait_for(error: BaseException | None, attempt: int, policy: RetryPolicy, rng
     return backoff_seconds(attempt, policy, rng)
 
 
+_JSON_KINDS: dict[type, str] = {
+    dict: "object",
+    list: "list",
+    str: "string",
+    int: "number",
+    float: "number",
+    bool: "boolean",
+    type(None): "null",
+}
+_SHAPES: dict[type, str] = {dict: "an object", list: "a list"}
+
+
 def _error_message(body: Any) -> str:
     """The sources' error shapes, read loosely: {"error":{"message"}}, {"message":...}, {"error":"..."}."""
     if isinstance(body, dict):
@@ -164,6 +177,8 @@ class SourceClient:
     """Base of every source client. Subclasses give the auth headers; pages come through `pages()`."""
 
     source = "source"
+    # What every page of the source is: an object, or a list (GitLab's listings).
+    page_shape: type = dict
 
     def __init__(
         self,
@@ -207,8 +222,8 @@ class SourceClient:
 
     # --- one request, with retries ----------------------------------------------------------------------
     def send(self, request: PageRequest) -> ApiResponse:
-        """Send with retries on 429/5xx/timeouts/connection errors/empty or non-JSON bodies; raise a clear error
-        otherwise."""
+        """Send with retries on 429/5xx/timeouts/connection errors/empty, non-JSON or wrongly shaped bodies; raise a
+        clear error otherwise."""
         retrying = Retrying(
             stop=stop_after_attempt(self.policy.attempts),
             wait=self._wait,
@@ -267,6 +282,11 @@ class SourceClient:
                 SetAside(self._where(request), f"page was not valid JSON ({exc})", response.text[:MAX_TEXT_KEPT])
             )
             raise Retriable("page was not valid JSON") from None
+        if not isinstance(body, self.page_shape):
+            # The JSON of another answer than the API's (a proxy's, a gateway's): as good as unreadable.
+            reason = f"page was a JSON {_JSON_KINDS.get(type(body), 'value')}, not {_SHAPES[self.page_shape]}"
+            self.counters.set_aside.append(SetAside(self._where(request), reason, response.text[:MAX_TEXT_KEPT]))
+            raise Retriable(reason)
         return ApiResponse(status, response.headers, body, request)
 
     def _where(self, request: PageRequest) -> str:

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from functions.ingest_deploys.client import GitLabClient
 from lakehouse.ingest.client import (
     PageRequest,
     RequestBudget,
@@ -35,8 +36,7 @@ class FakeClock:
         self.t += seconds
 
 
-def client_for(answers: list[httpx.Response | Exception], **kwargs: object) -> tuple[SourceClient, FakeClock]:
-    clock = FakeClock()
+def mock(answers: list[httpx.Response | Exception]) -> httpx.MockTransport:
     queue = list(answers)
 
     def handle(request: httpx.Request) -> httpx.Response:
@@ -45,13 +45,18 @@ def client_for(answers: list[httpx.Response | Exception], **kwargs: object) -> t
             raise answer
         return answer
 
+    return httpx.MockTransport(handle)
+
+
+def client_for(answers: list[httpx.Response | Exception], **kwargs: object) -> tuple[SourceClient, FakeClock]:
+    clock = FakeClock()
     options: dict[str, object] = {
         "policy": RetryPolicy(attempts=4, backoff_base_s=1.0, backoff_max_s=8.0, max_server_wait_s=120.0)
     }
     options.update(kwargs)
     client = SourceClient(
         "https://tenant.example",
-        transport=httpx.MockTransport(handle),
+        transport=mock(answers),
         clock=clock,
         rng=random.Random(1),
         headers={"Authorization": SecretStr("Api-Token dt0c01.SECRET")},
@@ -135,6 +140,21 @@ def test_an_empty_page_is_kept_then_asked_again() -> None:
     (bad,) = client.counters.set_aside
     assert (bad.url, bad.reason, bad.text) == ("GET /api/now/table/incident", "page was empty", "")
     assert (client.counters.requests, client.counters.retries) == (2, 1)
+
+
+def test_a_page_of_another_json_shape_is_kept_then_asked_again() -> None:
+    """A 200 whose JSON is a list where the API answers an object failed the run with "AttributeError: 'list' object
+    has no attribute 'get'"; GitLab's object where it answers a list was read as a page of no records."""
+    listed = b'[{"sys_id": "a"}]'
+    client, _ = client_for([httpx.Response(200, content=listed), httpx.Response(200, json={"result": []})])
+    assert client.send(PageRequest("/api/now/table/incident")).body == {"result": []}
+    (bad,) = client.counters.set_aside
+    assert (bad.reason, bad.text) == ("page was a JSON list, not an object", '[{"sys_id": "a"}]')
+    answers = [httpx.Response(200, json={"message": "x"}), httpx.Response(200, json=[])]
+    gitlab = GitLabClient("https://gitlab.example", SecretStr("glpat-x"), transport=mock(answers), clock=FakeClock())
+    assert gitlab.send(PageRequest("/api/v4/projects/5/pipelines")).body == []
+    (bad,) = gitlab.counters.set_aside
+    assert bad.reason == "page was a JSON object, not a list"
 
 
 def test_budget_counts_retries_and_stops_the_run() -> None:
