@@ -264,6 +264,11 @@ class SourceClient:
                 self.counters.rate_limited += 1
             wait = server_wait_seconds(response.headers, self.clock.now()) if status in (429, 503) else None
             raise Retriable(f"HTTP {status}", retry_after=wait, status=status)
+        if 300 <= status < 400:
+            # Redirects are not followed (they could carry the credentials elsewhere): a wrong URL, said once.
+            raise SourceRefused(
+                self.source, f"HTTP {status} on {self._where(request)}: redirected; check the source's URL", status
+            )
         if status >= 400:
             detail = _error_message(_json_or_none(response.text))[:200]
             raise SourceRefused(

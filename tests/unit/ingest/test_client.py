@@ -157,6 +157,16 @@ def test_a_page_of_another_json_shape_is_kept_then_asked_again() -> None:
     assert bad.reason == "page was a JSON object, not a list"
 
 
+def test_a_redirect_fails_at_once_saying_so() -> None:
+    """A redirect (an http:// URL sent on to https://) was read as a page of no body: asked again and again, then
+    failed as an empty page, with the reason hidden."""
+    client, clock = client_for([httpx.Response(301, headers={"Location": "https://tenant.example/api/v2/problems"})])
+    with pytest.raises(SourceRefused) as caught:
+        client.send(PageRequest("/api/v2/problems"))
+    assert str(caught.value) == "source: HTTP 301 on GET /api/v2/problems: redirected; check the source's URL"
+    assert client.counters.set_aside == [] and clock.sleeps == []
+
+
 def test_budget_counts_retries_and_stops_the_run() -> None:
     budget = RequestBudget(2)
     client, _ = client_for([httpx.Response(500), httpx.Response(500), httpx.Response(200, json={})], budget=budget)
