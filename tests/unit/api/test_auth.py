@@ -8,7 +8,7 @@ from typing import Any
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from starlette.requests import Request
 
 from functions.api.auth import authenticate, key_digest, require_admin_role, require_reader
@@ -106,6 +106,16 @@ def test_jwt_tampered_or_algorithm_confusion() -> None:
         authenticate(request({"Authorization": f"Bearer {unsigned}"}), settings())
     with pytest.raises(Problem):
         authenticate(request({"Authorization": "Bearer not.a.jwt"}), settings())
+
+
+def test_jwt_of_an_accepted_algorithm_the_key_does_not_fit_is_a_401() -> None:
+    """ES256 is accepted by default, and the configured public key is an RSA one: a token signed with an EC key is
+    refused with a 401 problem, as any other token the API cannot verify, not answered with a 500."""
+    claims = {"sub": "mallory", "iss": "https://idp.example.org", "aud": "rosetta-monitoring", "roles": ["admin"]}
+    ec_token = jwt.encode(claims | {"exp": int(time.time()) + 300}, ec.generate_private_key(ec.SECP256R1()), "ES256")
+    with pytest.raises(Problem) as err:
+        authenticate(request({"Authorization": f"Bearer {ec_token}"}), settings())
+    assert err.value.status == 401 and "ES256" in err.value.detail
 
 
 def test_gateway_claims_only_when_trusted() -> None:
