@@ -120,6 +120,20 @@ def test_http_api_v2_event(lambda_handler: Any) -> None:
     assert sum(p["v"] for p in json.loads(series["body"])["points"]) == 124
 
 
+def test_http_api_v2_event_on_a_named_stage(lambda_handler: Any) -> None:
+    """An HTTP API stage other than $default puts its name in front of the path (/prod/monitoring/...): the
+    request reaches the route, as on the default stage, instead of a 404. The shop summary has its 1 open incident."""
+    event = http_api_v2("/prod/monitoring/applications/shop/summary", headers={"x-api-key": READER_KEY})
+    event["requestContext"]["stage"] = "prod"
+    answer = lambda_handler(event, Context())
+    assert answer["statusCode"] == 200, answer["body"][:200]
+    assert json.loads(answer["body"])["incidents"]["open"] == 1
+    # A path of the same name without the stage in front is left as it is.
+    event = http_api_v2("/monitoring/applications/shop/summary", headers={"x-api-key": READER_KEY})
+    event["requestContext"]["stage"] = "prod"
+    assert lambda_handler(event, Context())["statusCode"] == 200
+
+
 def test_rest_api_v1_event(lambda_handler: Any) -> None:
     answer = lambda_handler(
         rest_api_v1("/monitoring/kpis/slo", {"period": "last_30d", "groupBy": "domain"}, {"X-API-Key": READER_KEY}),
