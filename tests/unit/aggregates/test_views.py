@@ -9,12 +9,14 @@ import duckdb
 import pytest
 
 from lakehouse.aggregates.build import build
+from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from lakehouse.views import render_views
-from tests.unit.aggregates.estate import AS_OF, write_estate
+from tests.unit.aggregates.estate import AS_OF, rows, t, write_estate
 
-VIEWS_SQL = Path(__file__).resolve().parents[3] / "lakehouse" / "sql" / "views.sql"
+ROOT = Path(__file__).resolve().parents[3]
+VIEWS_SQL = ROOT / "lakehouse" / "sql" / "views.sql"
 
 
 def test_committed_views_sql_is_generated() -> None:
@@ -67,3 +69,22 @@ def test_per_lake_script_gives_every_view_even_for_empty_datasets(tmp_path: Path
         "select sum(requests) from mv_monitoring_domain_day_summary where domain = 'd1' and day = date '2026-11-19'"
     ).fetchone()
     assert d1 == (34_000,)
+
+
+def test_readme_local_lake_query_counts_error_lines(tmp_path: Path) -> None:
+    """The README's first DuckDB example sums a service's error log lines per day. The log counts keep ERROR, WARN
+    and EXCEPTION lines side by side; errors are the ERROR ones, as the mart's log_errors counts them.
+
+    shop-api on 19 November: 09:00 has 5 ERROR, 7 WARN and 2 EXCEPTION lines, 10:00 has 3 ERROR: 5 + 3 = 8 errors
+    (summing every level would say 17)."""
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    line = {"index_pattern": "logs-shop-*", "service_name": "shop-api", "environment": "production"}
+    counts = [("ERROR", 9, 5), ("WARN", 9, 7), ("EXCEPTION", 9, 2), ("ERROR", 10, 3)]
+    logs = [line | {"level": level, "hour": t(19, hour), "count": n} for level, hour, n in counts]
+    lake.write_days(get_dataset("elasticsearch/log_counts_hourly"), rows("elasticsearch/log_counts_hourly", *logs))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = readme.split("### Query it with DuckDB", 1)[1].split("```sql", 1)[1].split(";", 1)[0]
+    assert "-- a local lake" in example
+    answer = duckdb.connect().execute(example.replace(".rosetta/lake", lake.url)).fetchall()
+    assert [(str(day), service, errors) for day, service, errors in answer] == [("2026-11-19", "shop-api", 8)]
