@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import urlsplit, urlunsplit
@@ -46,6 +47,7 @@ router = APIRouter(
 
 SOURCES = ("dynatrace", "servicenow", "argocd", "gitlab", "elasticsearch")
 RUN_KEY_DAY = 1  # runs/day=YYYY-MM-DD/<run_id>.json
+CURSOR_NUMBER = re.compile(r"[0-9]{1,9}")
 
 
 @router.get("/batch-runs", response_model=RunList, summary="Batch runs, newest first")
@@ -93,8 +95,8 @@ def get_mappings(
     # A cursor holds the version its first page was read from: the next pages are of that version, not of one an
     # admin wrote in between (whose entries would shift under the offset).
     after = decode_cursor(cursor, (str, str))
-    paged = int(after[0]) if after and after[0].isdigit() else None
-    if after and (paged is None or not after[1].isdigit() or (version is not None and version != paged)):
+    paged, offset = (_cursor_number(after[0]), _cursor_number(after[1])) if after else (None, None)
+    if after and (paged is None or offset is None or (version is not None and version != paged)):
         raise invalid("cursor", "cursor is not one this API gave out for this version; start again without it")
     version = version or paged
     chosen = version or (versions[-1] if versions else None)
@@ -102,7 +104,7 @@ def get_mappings(
         raise Problem(404, f"no mapping version {version}; versions: {versions[-20:]}", title="Unknown mapping version")
     mapping = store.read(chosen) if chosen else None
     entries = [e.model_dump(exclude_none=True) for e in (mapping.entries if mapping else ())]
-    start = int(after[1]) if after else 0
+    start = offset or 0
     page = entries[start : start + limit]
     nxt = encode_cursor(str(chosen), str(start + limit)) if start + limit < len(entries) else None
     return MappingOut(
@@ -115,6 +117,11 @@ def get_mappings(
         entries=page,
         page=Page(limit=limit, next_cursor=nxt),
     )
+
+
+def _cursor_number(text: str) -> int | None:
+    """A number a mapping cursor carries, written in ASCII digits (str.isdigit also takes '²', which int refuses)."""
+    return int(text) if CURSOR_NUMBER.fullmatch(text) else None
 
 
 @router.post("/mappings", response_model=MappingChanged, status_code=201, summary="Change the mapping (a new version)")

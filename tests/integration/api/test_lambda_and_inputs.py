@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from collections.abc import Iterator
@@ -291,6 +292,16 @@ def test_an_instant_its_offset_takes_past_the_calendar_is_a_422(client: TestClie
             r = client.get(f"{route}?{query}", headers=READER)
             assert r.status_code == 422, (route, query, r.status_code, r.text[:300])
             assert r.headers["content-type"] == "application/problem+json" and "2100" in r.json()["detail"]
+
+
+@pytest.mark.parametrize("values", [["\u00b2", "0"], ["1", "\u00b2"], ["1", "-3"], ["x", "0"]])
+def test_a_tampered_mapping_cursor_is_a_422(client: TestClient, values: list[str]) -> None:
+    """A mapping cursor carries the version and the offset as decimal digits ("1", "3"). A superscript two is a
+    digit to str.isdigit but no number: the admin gets the 422 any other cursor the API did not give out gets."""
+    cursor = base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+    r = client.get(f"/monitoring/admin/mappings?cursor={cursor}", headers=ADMIN)
+    assert r.status_code == 422, (values, r.status_code, r.text[:200])
+    assert r.headers["content-type"] == "application/problem+json" and r.json()["errors"][0]["parameter"] == "cursor"
 
 
 def test_hostile_bodies(client: TestClient) -> None:
