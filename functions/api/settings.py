@@ -23,7 +23,11 @@ class ApiKey(BaseModel):
 class ApiSettings(BaseSettings):
     """Build with `ApiSettings()` when the app starts, never at import."""
 
-    model_config = SettingsConfigDict(env_prefix="ROSETTA_API_", extra="ignore", populate_by_name=True)
+    # Values stay out of validation errors: a key written where its digest belongs would be quoted in the start-up
+    # error the runtime logs.
+    model_config = SettingsConfigDict(
+        env_prefix="ROSETTA_API_", extra="ignore", populate_by_name=True, hide_input_in_errors=True
+    )
 
     # --- credentials ------------------------------------------------------------------------------
     api_keys: list[ApiKey] = Field(default_factory=list, description="JSON list of {name, sha256, roles}.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -9,6 +10,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from pydantic import ValidationError
 from starlette.requests import Request
 
 from functions.api.auth import authenticate, key_digest, require_admin_role, require_reader
@@ -214,3 +216,21 @@ def test_denials_are_logged_without_the_secret(caplog: pytest.LogCaptureFixture)
     text = " ".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
     assert "request denied" in text
     assert secret not in text and bad_token not in text
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "sk-live-raw-key-in-place-of-its-digest",  # the key itself where its SHA-256 belongs
+        key_digest("reader-key").upper(),  # a digest in capitals, as some tools print it
+    ],
+)
+def test_a_misconfigured_key_is_named_without_its_value(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An API key written where its digest belongs stops the API at start-up with an error naming the entry, which
+    the Lambda runtime logs: the key (or the digest) itself is never in it."""
+    monkeypatch.setenv("ROSETTA_API_API_KEYS", json.dumps([{"name": "backstage", "sha256": value}]))
+    with pytest.raises(ValidationError) as err:
+        ApiSettings()
+    assert "api_keys.0.sha256" in str(err.value)
+    # Not even its first characters (a long value is shortened in such messages).
+    assert value[:12].lower() not in str(err.value).lower()
