@@ -120,10 +120,13 @@ def resolve(
         raise invalid("from", "from is required with to")
     begin = parse_instant("from", start)
     finish = parse_instant("to", end) if end is not None else anchor.astimezone(UTC)
+    # Without to, the range ends at the anchor: only from can be wrong, and the problem names it.
+    if finish <= begin and end is None:
+        raise invalid("from", f"from must be before {_iso(finish)}, where the range ends when to is not given")
     if finish <= begin:
         raise invalid("to", "to must be after from")
     if finish - begin > timedelta(days=max_days):
-        raise invalid("to", f"the range from/to is longer than {max_days} days")
+        raise invalid("to" if end is not None else "from", f"the range from/to is longer than {max_days} days")
     return Period(begin, finish)
 
 

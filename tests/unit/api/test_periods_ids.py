@@ -55,6 +55,24 @@ def test_bad_periods_are_422_naming_the_parameter(period: str | None, start: str
     assert err.value.status == 422 and err.value.extra["errors"][0]["parameter"] in ("period", "from", "to")
 
 
+@pytest.mark.parametrize(
+    ("start", "why"),
+    [
+        # The data ends at 2026-11-20 10:00: a range from the 21st has nothing before its end.
+        ("2026-11-21", "before 2026-11-20T10:00"),
+        # From 2025-01-01 to the data's end is 688 days, over the 400 allowed.
+        ("2025-01-01", "400 days"),
+    ],
+)
+def test_a_from_alone_that_cannot_start_a_range_is_named(start: str, why: str) -> None:
+    """With from alone the range ends at the data's last hour: a from after it, or too far before it, is the
+    parameter the caller gave and must change, so the problem names from, not the to it never sent."""
+    with pytest.raises(Problem) as err:
+        periods.resolve(None, start, None, anchor=ANCHOR, default="last_30d", max_days=400)
+    assert err.value.status == 422 and err.value.extra["errors"][0]["parameter"] == "from"
+    assert why in err.value.detail
+
+
 def test_period_error_lists_the_allowed_values() -> None:
     with pytest.raises(Problem) as err:
         periods.resolve("fortnight", None, None, anchor=ANCHOR, default="last_30d", max_days=400)
