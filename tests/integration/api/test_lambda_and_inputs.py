@@ -224,6 +224,20 @@ def test_every_route_needs_a_credential_and_admin_needs_the_role(
     assert "request denied" in logged and secret not in logged and READER["X-API-Key"] not in logged
 
 
+@pytest.mark.parametrize("route", ["/monitoring/admin/mappings", "/monitoring/admin/batch/trigger"])
+def test_a_body_is_read_only_for_a_caller_with_the_admin_role(client: TestClient, route: str) -> None:
+    """A malformed body posted without a credential gets the 401 every request without one gets, and with a
+    reader key the 403 of any admin route: what the body holds is looked at for admins only."""
+    json_type = {"content-type": "application/json"}
+    anonymous = client.post(route, content="{not json", headers=json_type)
+    assert anonymous.status_code == 401, anonymous.text[:200]
+    assert anonymous.headers["content-type"] == "application/problem+json"
+    reader = client.post(route, content="{not json", headers=json_type | READER)
+    assert reader.status_code == 403, reader.text[:200]
+    admin = client.post(route, content="{not json", headers=json_type | ADMIN)
+    assert admin.status_code == 422 and admin.headers["content-type"] == "application/problem+json"
+
+
 HOSTILE_IDS = [
     "shop' or '1'='1",
     "shop; drop table mv_incidents; --",
