@@ -68,6 +68,9 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
         name = ".".join(loc[1:]) or where
         item: dict[str, Any] = {"parameter": name, "in": where, "detail": str(err.get("msg", "invalid value"))}
         ctx = err.get("ctx") or {}
+        if err.get("type") == "json_invalid":
+            # Its location is the body and the character where parsing stopped, which is no parameter's name.
+            item |= {"parameter": "body", "detail": f"not JSON at position {loc[-1]}: {ctx.get('error', 'invalid')}"}
         expected = ctx.get("expected")
         if isinstance(expected, str):
             # pydantic writes literals as "'a', 'b' or 'c'": give them back as a list.

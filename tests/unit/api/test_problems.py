@@ -6,8 +6,13 @@ from typing import Literal
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import BaseModel
 
 from functions.api import problems
+
+
+class Thing(BaseModel):
+    name: str
 
 
 def app() -> FastAPI:
@@ -21,6 +26,10 @@ def app() -> FastAPI:
         if n == 3:
             raise RuntimeError("database password is hunter2")
         return {"metric": metric}
+
+    @application.post("/things")
+    def add(thing: Thing) -> dict[str, str]:
+        return {"name": thing.name}
 
     return application
 
@@ -38,3 +47,14 @@ def test_shapes() -> None:
     crash = client.get("/thing?n=3")
     assert crash.status_code == 500 and "hunter2" not in crash.text
     assert crash.headers["content-type"] == "application/problem+json"
+
+
+def test_a_body_that_is_no_json_is_named_body() -> None:
+    """`{"name": "x"` (no closing brace) is 12 characters: the parser wants a delimiter at position 12, past them.
+    The problem names the body, where it broke and why, not a parameter called "12"."""
+    client = TestClient(app(), raise_server_exceptions=False)
+    bad = client.post("/things", content='{"name": "x"', headers={"content-type": "application/json"})
+    assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
+    error = bad.json()["errors"][0]
+    assert (error["parameter"], error["in"]) == ("body", "body")
+    assert "position 12" in error["detail"] and "delimiter" in error["detail"]
