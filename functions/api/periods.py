@@ -141,7 +141,9 @@ def kibana_range(
     match = RELATIVE.match(value)
     if match:
         seconds = int(match.group(1)) * UNIT_SECONDS[match.group(2)]
-        if seconds <= 0 or seconds > max_days * 86400:
+        if seconds <= 0:
+            raise invalid("timeRange", f"timeRange {value} is empty: reach back at least 1s, e.g. now-15m")
+        if seconds > max_days * 86400:
             raise invalid("timeRange", f"timeRange must be at most {max_days} days")
         return value, "now"
     relative = {

@@ -118,3 +118,12 @@ def test_a_component_resolves_to_its_application() -> None:
         with pytest.raises(Problem) as err:
             call(arg)
         assert err.value.status == 404
+
+
+def test_an_empty_kibana_range_is_not_called_too_long() -> None:
+    """now-0m reaches back 0 minutes: an empty range, which the problem says, instead of that it is longer than the
+    400 days allowed."""
+    with pytest.raises(Problem) as err:
+        periods.kibana_range("now-0m", None, None, now=ANCHOR, max_days=400)
+    assert err.value.extra["errors"][0]["parameter"] == "timeRange"
+    assert "400 days" not in err.value.detail and "empty" in err.value.detail
