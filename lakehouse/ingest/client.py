@@ -250,6 +250,11 @@ class SourceClient:
         self.counters.retries += 1
 
     def _attempt(self, request: PageRequest) -> ApiResponse:
+        if "://" in request.url and _origin(request.url) != _origin(self.base_url):
+            # A next link to another host (or from https to http) would carry the credentials there.
+            raise SourceRefused(
+                self.source, f"a page links to {_origin(request.url)}, not {_origin(self.base_url)}: not followed", 0
+            )
         self.budget.take(self.source)
         self.counters.requests += 1
         try:
@@ -326,3 +331,10 @@ def _json_or_none(text: str) -> Any:
 
 
 PaginatorFactory = Callable[[], Paginator]
+
+
+def _origin(url: str) -> str:
+    """scheme://host[:port] of a URL, without its user and password."""
+    parts = urlsplit(url)
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme.lower()}://{(parts.hostname or '').lower()}{port}"

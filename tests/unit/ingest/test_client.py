@@ -19,6 +19,7 @@ from lakehouse.ingest.client import (
     server_wait_seconds,
 )
 from lakehouse.ingest.errors import BudgetExhausted, SourceRefused, SourceUnavailable
+from lakehouse.ingest.paginators import NextPagePaginator
 
 NOW = 1_580_393_657.0  # 60 s before the RateLimit-Reset of the real GitLab 429 fixture
 
@@ -182,3 +183,37 @@ def test_server_wait_is_capped() -> None:
     )
     client.send(PageRequest("/x"))
     assert clock.sleeps == [5.0]
+
+
+def test_a_next_link_to_another_host_is_not_followed_with_the_credentials() -> None:
+    """GitLab's keyset pages follow the Link header's next URL as given. One naming another host, or the same host
+    over plain http, would carry the token there: the run fails saying where the link went, and no request leaves
+    for it. A link on the source's own origin is followed."""
+    seen: list[httpx.Request] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.params.get("cursor") == "2":
+            return httpx.Response(200, json=[{"id": 2}])
+        return httpx.Response(200, json=[{"id": 1}], headers={"Link": f'<{next_url}>; rel="next"'})
+
+    for next_url, followed in [
+        ("https://gitlab.example/api/v4/projects/1/deployments?cursor=2", True),
+        ("https://attacker.example/api/v4/projects/1/deployments?cursor=2", False),
+        ("http://gitlab.example/api/v4/projects/1/deployments?cursor=2", False),
+    ]:
+        seen.clear()
+        client = GitLabClient(
+            "https://gitlab.example/api/v4", SecretStr("glpat-SECRET"), transport=httpx.MockTransport(handle)
+        )
+        first = PageRequest("/projects/1/deployments", {"pagination": "keyset"})
+        if followed:
+            assert [r.body for r in client.pages(first, NextPagePaginator())] == [[{"id": 1}], [{"id": 2}]]
+            assert [r.url.host for r in seen] == ["gitlab.example", "gitlab.example"]
+            continue
+        with pytest.raises(SourceRefused) as refused:
+            list(client.pages(first, NextPagePaginator()))
+        origin = next_url.split("/api")[0]
+        assert f"a page links to {origin}, not https://gitlab.example: not followed" in str(refused.value)
+        assert "glpat-SECRET" not in str(refused.value)
+        assert [r.url.host for r in seen] == ["gitlab.example"]
