@@ -54,6 +54,7 @@ def _stamp(cell: Any) -> str:
 
 class ServiceNowClient(SourceClient):
     source = "servicenow"
+    listed_under = "result"
 
     def __init__(self, base_url: str, user: str, password: SecretStr, **options: Any) -> None:
         super().__init__(base_url, auth=(user, password), **options)

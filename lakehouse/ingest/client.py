@@ -179,6 +179,8 @@ class SourceClient:
     source = "source"
     # What every page of the source is: an object, or a list (GitLab's listings).
     page_shape: type = dict
+    # The key under which every page lists its records, where the source always writes one (ServiceNow's result).
+    listed_under: str | None = None
 
     def __init__(
         self,
@@ -295,6 +297,11 @@ class SourceClient:
         if not isinstance(body, self.page_shape):
             # The JSON of another answer than the API's (a proxy's, a gateway's): as good as unreadable.
             reason = f"page was a JSON {_JSON_KINDS.get(type(body), 'value')}, not {_SHAPES[self.page_shape]}"
+            self.counters.set_aside.append(SetAside(self._where(request), reason, response.text[:MAX_TEXT_KEPT]))
+            raise Retriable(reason)
+        if self.listed_under and not (isinstance(body, dict) and isinstance(body.get(self.listed_under), list)):
+            # An error or another answer sent with a 200: reading it as no records would lose the page's.
+            reason = f"page has no {self.listed_under} list"
             self.counters.set_aside.append(SetAside(self._where(request), reason, response.text[:MAX_TEXT_KEPT]))
             raise Retriable(reason)
         return ApiResponse(status, response.headers, body, request)

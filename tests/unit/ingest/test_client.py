@@ -10,6 +10,7 @@ import pytest
 from pydantic import SecretStr
 
 from functions.ingest_deploys.client import GitLabClient
+from functions.ingest_servicenow.client import ServiceNowClient
 from lakehouse.ingest.client import (
     PageRequest,
     RequestBudget,
@@ -156,6 +157,30 @@ def test_a_page_of_another_json_shape_is_kept_then_asked_again() -> None:
     assert gitlab.send(PageRequest("/api/v4/projects/5/pipelines")).body == []
     (bad,) = gitlab.counters.set_aside
     assert bad.reason == "page was a JSON object, not a list"
+
+
+def test_a_servicenow_page_without_its_result_list_is_kept_then_asked_again() -> None:
+    """Every Table API page lists its records under `result`. A 200 without it (an error body, a gateway's JSON) was
+    read as a page of no records, so the window moved past records never read: it is set aside and asked again, and
+    when every attempt answers so the run fails and keeps its window."""
+    error = {"error": {"message": "Transaction cancelled: maximum execution time exceeded"}, "status": "failure"}
+    answers = [httpx.Response(200, json=error), httpx.Response(200, json={"result": [{"sys_id": "a"}]})]
+    clock = FakeClock()
+    servicenow = ServiceNowClient("https://i.example", "u", SecretStr("pw"), transport=mock(answers), clock=clock)
+    assert servicenow.send(PageRequest("/api/now/table/incident")).body == {"result": [{"sys_id": "a"}]}
+    (bad,) = servicenow.counters.set_aside
+    assert (bad.url, bad.reason) == ("GET /api/now/table/incident", "page has no result list")
+    assert "maximum execution time exceeded" in bad.text
+    always = ServiceNowClient(
+        "https://i.example",
+        "u",
+        SecretStr("pw"),
+        transport=mock([httpx.Response(200, json=error)] * 4),
+        clock=FakeClock(),
+        policy=RetryPolicy(attempts=4, backoff_base_s=1.0, backoff_max_s=8.0),
+    )
+    with pytest.raises(SourceUnavailable, match="page has no result list on GET /api/now/table/incident"):
+        always.send(PageRequest("/api/now/table/incident"))
 
 
 def test_a_redirect_fails_at_once_saying_so() -> None:
