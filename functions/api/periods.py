@@ -57,6 +57,11 @@ class Period:
         end = min(datetime.combine(self.last_day + timedelta(days=1), time(), UTC), max(data_end, start))
         return Period(start, end, self.name)
 
+    def up_to(self, data_end: datetime) -> Period:
+        """The part of the interval that has happened by data_end (the build's as_of): an event ingested ahead of
+        the build has not happened yet, and days to come hold no deployments. Empty when it all lies after."""
+        return Period(self.start, min(self.end, max(data_end, self.start)), self.name)
+
 
 def parse_instant(name: str, text: str) -> datetime:
     """ISO 8601 date or date-time; without an offset it is read as UTC (every instant here is UTC)."""

@@ -473,7 +473,8 @@ with stg_periods as (
         'range' as period,
         cast($start as timestamptz) as period_start,
         cast($end as timestamptz) as period_end,
-        (epoch(cast($end as timestamptz)) - epoch(cast($start as timestamptz))) / 86400.0 as period_days
+        -- Null for a range with nothing before as_of, as stg_periods has it for a period not begun.
+        nullif(epoch(cast($end as timestamptz)) - epoch(cast($start as timestamptz)), 0) / 86400.0 as period_days
 ),
 stg_dora_scopes as (select * from mv_dora_scopes where level = $level and environment = $env),
 stg_dora_bands as (select * from mv_dora_bands where band_set = $bands),

@@ -129,6 +129,9 @@ def kpis_dora(
     cursor: CursorParam = None,
 ) -> DoraReport:
     p = _report_period(ctx, mart, period, start, end, default="last_90d")
+    if p.name is None:
+        # A range is counted up to as_of, as a named period is (the report says where it stopped).
+        p = p.up_to(anchor(mart))
     after_id = _after_id(cursor)
     rows = queries.dora(
         mart.con,

@@ -17,7 +17,7 @@ from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from tests.integration.api.conftest import ADMIN, READER, api_settings, closed_port, down_sources
-from tests.unit.aggregates.estate import AS_OF, deployment, rows, t, write_estate
+from tests.unit.aggregates.estate import AS_OF, CI_Q, deployment, incident, rows, t, write_estate
 
 
 def get(client: TestClient, url: str, headers: dict[str, str] = READER) -> dict:
@@ -291,6 +291,36 @@ def test_dora_for_an_explicit_range(client: TestClient) -> None:
         {k: v for k, v in r.items() if k not in strip} for r in named["items"]
     ]
     assert client.get("/monitoring/kpis/dora?period=last_30d&from=2026-11-18", headers=READER).status_code == 422
+
+
+def test_a_dora_range_reaching_past_as_of_stops_at_it(tmp_path: Path) -> None:
+    """The build ran at 10:00 on the 20th. Ingested ahead of it: quiet-prod deployed at 12:00, and INC9, opened on
+    quiet at 09:00, was restored at 11:00. Neither has happened at as_of. Asked from the 19th to the 21st, the range
+    stops at as_of: 34 hours (1 day 10 h = 34 / 24 days), in which quiet has no deployment and no incident
+    restored. shop deployed D2 (19th 10:00) and D3 (19th 13:00) in it: 2 / (34 / 24) a day, elite (at least one
+    for each of its 1 whole day). A range lying wholly after as_of holds nothing."""
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    ahead = deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(20, 12), "succeeded", "q1")
+    lake.write_days(get_dataset("deploys/deployment_events"), rows("deploys/deployment_events", ahead))
+    inc9 = incident("i9" * 16, "INC9", CI_Q, t(20, 9), 3, 6, resolved=t(20, 11))
+    lake.write_days(get_dataset("servicenow/incidents"), rows("servicenow/incidents", inc9))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with TestClient(create_app(api_settings(tmp_path), settings, down_sources())) as c:
+        ranged = get(c, "/monitoring/kpis/dora?from=2026-11-19&to=2026-11-21&groupBy=app")
+        later = get(c, "/monitoring/kpis/dora?from=2026-11-21&to=2026-11-22&groupBy=app")
+    assert (ranged["period"]["start"], ranged["period"]["end"]) == ("2026-11-19T00:00:00Z", "2026-11-20T10:00:00Z")
+    rows_ = {r["id"]: r for r in ranged["items"]}
+    quiet, shop = rows_["quiet"], rows_["shop"]
+    assert (quiet["deploymentFrequencyNumerator"], quiet["deploymentFrequencyState"]) == (0, "no deployments")
+    assert quiet["deploymentFrequencyDenominatorDays"] == pytest.approx(34 / 24)
+    assert (quiet["mttrSample"], quiet["mttrState"]) == (0, "no incidents restored")
+    assert shop["deploymentFrequencyPerDay"] == pytest.approx(2 / (34 / 24))
+    assert shop["deploymentFrequencyLevel"] == "elite"
+    empty = {r["id"]: r for r in later["items"]}["quiet"]
+    assert (empty["deploymentFrequencyNumerator"], empty["deploymentFrequencyState"]) == (0, "no deployments")
+    assert empty["deploymentFrequencyLevel"] is None
 
 
 def test_risk_top(client: TestClient) -> None:
