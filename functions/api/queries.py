@@ -456,6 +456,16 @@ order by level_id limit $limit
 """
 
 
+DORA_PERIOD_SQL = "select period_start, period_end from mv_dora_app_period where period = $period limit 1"
+
+
+def dora_period(con: duckdb.DuckDBPyConnection, period: Period) -> Period:
+    """The bounds a named period's DORA figures cover: the period tables are the daily build's, which the hourly
+    builds since (and the API's as_of with them) have not moved. `period` itself when the tables hold no row."""
+    found = fetch_one(con, DORA_PERIOD_SQL, {"period": period.name})
+    return Period(found["period_start"], found["period_end"], period.name) if found else period
+
+
 def _dora_range_sql() -> str:
     """DORA for an explicit range: the build's own SQL (43, 44), run over the one requested period and scope.
 

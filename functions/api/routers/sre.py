@@ -129,9 +129,9 @@ def kpis_dora(
     cursor: CursorParam = None,
 ) -> DoraReport:
     p = _report_period(ctx, mart, period, start, end, default="last_90d")
-    if p.name is None:
-        # A range is counted up to as_of, as a named period is (the report says where it stopped).
-        p = p.up_to(anchor(mart))
+    # A range is counted up to as_of, as a named period is (the report says where it stopped); a named period
+    # says the days the daily build's figures cover, though an hourly build has run since.
+    p = p.up_to(anchor(mart)) if p.name is None else queries.dora_period(mart.con, p)
     after_id = _after_id(cursor)
     rows = queries.dora(
         mart.con,

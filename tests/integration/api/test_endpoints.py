@@ -323,6 +323,33 @@ def test_a_dora_range_reaching_past_as_of_stops_at_it(tmp_path: Path) -> None:
     assert empty["deploymentFrequencyLevel"] is None
 
 
+def test_a_named_dora_period_says_the_days_of_its_figures_after_an_hourly_build(tmp_path: Path) -> None:
+    """The daily figures are built at 10:00 on the 20th: last_30d runs from 21 October 10:00 to then. quiet-prod
+    deploys at 12:00 and an hourly build runs at 13:00, which leaves the period tables as they were. The last_30d
+    report says the period its figures cover (to 10:00, where quiet had no deployment), not one ending at 13:00;
+    and a range over the bounds it gives has its figures (quiet 0 deployments, shop 4 over 30 days)."""
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    build(lake, settings, mode="full", as_of=AS_OF)
+    noon = deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(20, 12), "succeeded", "q1")
+    lake.write_days(get_dataset("deploys/deployment_events"), rows("deploys/deployment_events", noon))
+    assert build(lake, settings, mode="hourly", as_of=t(20, 13)).mode == "hourly"
+    with TestClient(create_app(api_settings(tmp_path), settings, down_sources())) as c:
+        named = c.get("/monitoring/kpis/dora?period=last_30d&groupBy=app", headers=READER).json()
+        bounds = named["period"]
+        url = f"/monitoring/kpis/dora?from={bounds['start']}&to={bounds['end']}&groupBy=app"
+        ranged = c.get(url, headers=READER).json()
+    assert (bounds["start"], bounds["end"]) == ("2026-10-21T10:00:00Z", "2026-11-20T10:00:00Z")
+    figures = [
+        (r["id"], r["deploymentFrequencyNumerator"], r["deploymentFrequencyDenominatorDays"]) for r in named["items"]
+    ]
+    assert figures == [("broken", 0, 30.0), ("quiet", 0, 30.0), ("shop", 4, 30.0)]
+    assert [
+        (r["id"], r["deploymentFrequencyNumerator"], r["deploymentFrequencyDenominatorDays"]) for r in ranged["items"]
+    ] == figures
+
+
 def test_risk_top(client: TestClient) -> None:
     risk = get(client, "/monitoring/risk/top?metric=risk&limit=2")
     assert risk["items"][0]["appId"] == "shop" and len(risk["items"]) == 2
