@@ -456,13 +456,15 @@ order by level_id limit $limit
 """
 
 
-DORA_PERIOD_SQL = "select period_start, period_end from mv_dora_app_period where period = $period limit 1"
+# The daily build's period tables, whose rows say the bounds of their named periods.
+PERIOD_TABLES = {"dora": "mv_dora_app_period", "slo": "mv_slo_app_period"}
 
 
-def dora_period(con: duckdb.DuckDBPyConnection, period: Period) -> Period:
-    """The bounds a named period's DORA figures cover: the period tables are the daily build's, which the hourly
-    builds since (and the API's as_of with them) have not moved. `period` itself when the tables hold no row."""
-    found = fetch_one(con, DORA_PERIOD_SQL, {"period": period.name})
+def named_period(con: duckdb.DuckDBPyConnection, kpi: str, period: Period) -> Period:
+    """The bounds a named period's figures cover: the period tables are the daily build's, which the hourly builds
+    since (and the API's as_of with them) have not moved. `period` itself when the table holds no row."""
+    sql = f"select period_start, period_end from {PERIOD_TABLES[kpi]} where period = $period limit 1"  # noqa: S608
+    found = fetch_one(con, sql, {"period": period.name})
     return Period(found["period_start"], found["period_end"], period.name) if found else period
 
 

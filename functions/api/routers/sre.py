@@ -84,10 +84,13 @@ def kpis_slo(
     p = _report_period(ctx, mart, period, start, end, default="last_30d")
     after_id = _after_id(cursor)
     if p.name is not None:
+        name = p.name
+        # The days the daily build's figures cover, though an hourly build has run since.
+        p = queries.named_period(mart.con, "slo", p)
         rows = [
             _row_id(r, group_by)
             for r in queries.slo_named(
-                mart.con, group_by=group_by, period=p.name, environment=environment, limit=limit + 1, after=after_id
+                mart.con, group_by=group_by, period=name, environment=environment, limit=limit + 1, after=after_id
             )
         ]
     else:
@@ -131,7 +134,7 @@ def kpis_dora(
     p = _report_period(ctx, mart, period, start, end, default="last_90d")
     # A range is counted up to as_of, as a named period is (the report says where it stopped); a named period
     # says the days the daily build's figures cover, though an hourly build has run since.
-    p = p.up_to(anchor(mart)) if p.name is None else queries.dora_period(mart.con, p)
+    p = p.up_to(anchor(mart)) if p.name is None else queries.named_period(mart.con, "dora", p)
     after_id = _after_id(cursor)
     rows = queries.dora(
         mart.con,

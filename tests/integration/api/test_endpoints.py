@@ -350,6 +350,20 @@ def test_a_named_dora_period_says_the_days_of_its_figures_after_an_hourly_build(
     ] == figures
 
 
+def test_a_named_slo_period_says_the_days_of_its_figures_after_an_hourly_build(tmp_path: Path) -> None:
+    """As for DORA: the SLO period tables are the daily build's, made at 10:00 on the 20th, and an hourly build runs at
+    13:00. last_7d says it runs from the 13th 10:00 to the 20th 10:00, the days its figures cover, not to 13:00; a
+    range over the whole days of those bounds is summed from the day rows (the 13th to the 20th)."""
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    build(lake, settings, mode="full", as_of=AS_OF)
+    assert build(lake, settings, mode="hourly", as_of=t(20, 13)).mode == "hourly"
+    with TestClient(create_app(api_settings(tmp_path), settings, down_sources())) as c:
+        named = c.get("/monitoring/kpis/slo?period=last_7d&groupBy=app", headers=READER).json()
+    assert named["period"] == {"name": "last_7d", "start": "2026-11-13T10:00:00Z", "end": "2026-11-20T10:00:00Z"}
+
+
 def test_risk_top(client: TestClient) -> None:
     risk = get(client, "/monitoring/risk/top?metric=risk&limit=2")
     assert risk["items"][0]["appId"] == "shop" and len(risk["items"]) == 2
