@@ -228,6 +228,14 @@ describe('entity widgets', () => {
       expect(await screen.findByText('Source not configured')).toBeInTheDocument();
       expect(screen.getByText('The monitoring API cannot answer: no Kibana URL is configured')).toBeInTheDocument();
     });
+    // The entity is mapped (every other widget shows its figures); only its log index is missing from the mapping.
+    it('says when the mapping names no log index, without calling the entity unmapped', async () => {
+      server.use(problem(`${base}/logs/link`, 404, 'No log index mapped', "'profiles' has no elisa.index in the mapping"));
+      await renderWithApi(<LogsLinkCard entity={profiles} period="last_7d" />);
+      expect(await screen.findByText('No log index mapped')).toBeInTheDocument();
+      expect(screen.getByText(/'profiles' has no elisa.index in the mapping/)).toHaveTextContent(/rosetta.io\/elisa-index/);
+      expect(screen.queryByText('No mapping for this entity')).not.toBeInTheDocument();
+    });
     it('shows an error panel when the API fails', async () => {
       server.use(problem(`${base}/logs/link`, 500, 'Internal error', 'boom'));
       await renderWithApi(<LogsLinkCard entity={profiles} period="last_7d" />);

@@ -45,6 +45,15 @@ export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>)
         />
       );
     }
+    if (missing?.kind === 'pivot') {
+      return (
+        <EmptyState
+          missing="field"
+          title={missing.title}
+          description={`The entity is mapped, but ${missing.detail}. Add it to the entity's mapping entry (for the logs, the rosetta.io/elisa-index annotation).`}
+        />
+      );
+    }
     if (missing?.kind === 'source') {
       return (
         <EmptyState

@@ -1,6 +1,7 @@
 /** What an API error means for a widget: a missing mapping or source is an empty state, not a failure. */
 export type Missing =
   | { kind: 'mapping'; detail: string }
+  | { kind: 'pivot'; title: string; detail: string }
   | { kind: 'source'; detail: string };
 
 interface ProblemDetail {
@@ -44,7 +45,12 @@ export function detailOf(error: any): string {
 export function missingFrom(error: Error): Missing | undefined {
   const status = statusOf(error);
   const detail = detailOf(error);
-  const said = `${problemOf(error)?.title ?? ''} ${detail}`;
+  const title = problemOf(error)?.title;
+  const said = `${title ?? ''} ${detail}`;
+  // The entity is mapped, but its entry lacks what this widget needs ("'x' has no elisa.index in the mapping").
+  if (status === 404 && /has no \S+ in the mapping/i.test(detail)) {
+    return { kind: 'pivot', title: title ?? 'Not in the mapping', detail };
+  }
   if (status === 404 && /mapping|mapped|unknown/i.test(said)) {
     return { kind: 'mapping', detail };
   }
