@@ -105,6 +105,25 @@ describe('pages', () => {
       await renderWithApi(<DoraPage />);
       expect(await screen.findByText(/Only the first 20 rows are shown/)).toBeInTheDocument();
     });
+    // An elite team's durations are minutes: a 3-minute lead time must not read "0.0 h", as if it were none.
+    it('shows durations under an hour in minutes', async () => {
+      const fast = {
+        ...f.doraApp.items[0],
+        id: 'fast-app',
+        leadTimeMedianHours: 0.05, // 0.05 h x 60 = 3 min
+        leadTimeLevel: 'elite',
+        leadTimeState: 'ok',
+        recoveryMedianHours: 0.5, // 0.5 h x 60 = 30 min
+        recoveryLevel: 'elite',
+        recoveryState: 'ok',
+      };
+      server.use(answer('/kpis/dora', { ...f.doraApp, items: [fast] }));
+      await renderWithApi(<DoraPage />);
+      const row = (await screen.findByText('fast-app')).closest('tr')!;
+      const cells = within(row).getAllByRole('cell').map(cell => cell.textContent);
+      expect(cells[2]).toBe('3 min · elite');
+      expect(cells[4]).toBe('30 min · elite');
+    });
     it('says when there is no DORA figure', async () => {
       server.use(answer('/kpis/dora', { ...f.doraApp, items: [] }));
       await renderWithApi(<DoraPage />);

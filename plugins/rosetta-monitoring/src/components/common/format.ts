@@ -13,8 +13,11 @@ export function count(value: number | null | undefined): string {
   return value === null || value === undefined ? NONE : Math.round(value).toLocaleString('en-US');
 }
 
+/** A duration given in hours; under an hour in whole minutes, so that a few minutes do not read "0.0 h". */
 export function hours(value: number | null | undefined): string {
-  return value === null || value === undefined ? NONE : `${value.toFixed(1)} h`;
+  if (value === null || value === undefined) return NONE;
+  const minutes = Math.round(value * 60);
+  return minutes < 60 ? `${minutes} min` : `${value.toFixed(1)} h`;
 }
 
 export function decimal(value: number | null | undefined, digits = 2): string {
