@@ -11,6 +11,8 @@ import { DeploymentsCard } from './DeploymentsCard';
 import { LogsLinkCard } from './LogsLinkCard';
 import { EntityDoraCard } from './EntityDoraCard';
 import { MonitoringTab } from './MonitoringTab';
+import { WithOptions } from './WithOptions';
+import { monitoringOptions } from '../options';
 
 const profiles: MonitoredEntity = { level: 'applications', id: 'system:default/profiles' };
 const base = '/applications/:id';
@@ -138,6 +140,17 @@ describe('entity widgets', () => {
       server.use(answer(`${base}/incidents`, old));
       await renderWithApi(<IncidentsCard entity={profiles} period="last_7d" />);
       expect(await screen.findByText(/Stale: figures are 10.0 h old/)).toBeInTheDocument();
+    });
+    // With hourly builds and staleAfterSeconds at 30 minutes, a 2,700 s lag is 2700 / 60 = 45 minutes, not "0.8 h".
+    it('gives a lag under an hour in minutes', async () => {
+      const old = { ...f.incidentsProfiles, freshness: { ...f.incidentsProfiles.freshness, lagSeconds: 2700 } };
+      server.use(answer(`${base}/incidents`, old));
+      await renderWithApi(
+        <WithOptions options={monitoringOptions({ thresholds: { staleAfterSeconds: 1800 } })}>
+          <IncidentsCard entity={profiles} period="last_7d" />
+        </WithOptions>,
+      );
+      expect(await screen.findByText(/Stale: figures are 45 min old/)).toBeInTheDocument();
     });
     // "No incidents in the period" from a build 10 hours old may be wrong by now: the card says so.
     it('marks stale figures even when the period has no incident', async () => {

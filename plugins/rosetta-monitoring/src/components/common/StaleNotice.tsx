@@ -2,6 +2,7 @@
 import { WarningPanel } from '@backstage/core-components';
 import type { Freshness } from '../../api/types';
 import { useMonitoringOptions } from '../../options';
+import { hours } from './format';
 
 /** Warns when historized figures are older than the configured staleness threshold. */
 export function StaleNotice({ freshness }: { freshness: Freshness }) {
@@ -10,11 +11,10 @@ export function StaleNotice({ freshness }: { freshness: Freshness }) {
   if (lag === null || lag === undefined || lag <= thresholds.staleAfterSeconds) {
     return null;
   }
-  const hours = (lag / 3600).toFixed(1);
   return (
     <WarningPanel
       severity="warning"
-      title={`Stale: figures are ${hours} h old (as of ${freshness.asOf ?? 'unknown'})`}
+      title={`Stale: figures are ${hours(lag / 3600)} old (as of ${freshness.asOf ?? 'unknown'})`}
     />
   );
 }
