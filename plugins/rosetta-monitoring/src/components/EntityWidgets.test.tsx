@@ -277,6 +277,17 @@ describe('entity widgets', () => {
       await renderWithApi(<EntityDoraCard entity={profiles} period="last_7d" />);
       expect(await screen.findByText('profiles')).toBeInTheDocument();
     });
+    // DORA is not computed over 24 hours: with the tab on "Last 24 hours" the card shows last_7d's figures, and says
+    // so. last_7d ends at 2026-11-28 08:00 UTC and starts 7 days before, so its days are 21 to 28 November.
+    it('says which days its figures cover when the tab period has no DORA', async () => {
+      server.use(
+        answer(`${base}/summary`, f.summaryProfiles),
+        answer('/kpis/dora', f.doraApp, { period: 'last_7d' }),
+      );
+      await renderWithApi(<EntityDoraCard entity={profiles} period="last_24h" />);
+      expect(await screen.findByText('profiles')).toBeInTheDocument();
+      expect(screen.getByText(/^DORA over the last 7 days: 2026-11-21 to 2026-11-28/)).toBeInTheDocument();
+    });
     it('says when the application has no DORA row', async () => {
       server.use(answer(`${base}/summary`, f.summaryProfiles), answer('/kpis/dora', emptyList(f.doraApp)));
       await renderWithApi(<EntityDoraCard entity={profiles} period="last_7d" />);
