@@ -14,7 +14,14 @@ const COLUMNS: TableColumn<Change>[] = [
   { title: 'Outcome', render: c => (c.isFailed ? 'failed' : c.closeCode ?? '–') },
 ];
 
-/** Upcoming changes and the recent ones of the period. */
+const startOf = (c: Change) => c.changeStart ?? c.plannedStart ?? '';
+
+/** The API lists changes latest first; the next change to come heads the upcoming list. */
+function soonestFirst(changes: Change[]): Change[] {
+  return [...changes].sort((a, b) => (startOf(a) < startOf(b) ? -1 : startOf(a) > startOf(b) ? 1 : 0));
+}
+
+/** Upcoming changes (soonest first) and the recent ones of the period (latest first). */
 export function ChangesCard({ entity, period }: { entity: MonitoredEntity; period: Period }) {
   const state = useMonitoringData(
     api => Promise.all([api.getChanges(entity, 'upcoming', period), api.getChanges(entity, 'recent', period)]),
@@ -34,7 +41,7 @@ export function ChangesCard({ entity, period }: { entity: MonitoredEntity; perio
             title={`Upcoming (${upcoming.items.length})`}
             options={{ paging: false, search: false, padding: 'dense' }}
             columns={COLUMNS}
-            data={upcoming.items}
+            data={soonestFirst(upcoming.items)}
             emptyContent={<p style={{ padding: 8 }}>No upcoming change.</p>}
           />
           <Table<Change>

@@ -172,6 +172,21 @@ describe('entity widgets', () => {
       expect(await screen.findByText('Upcoming (1)')).toBeInTheDocument();
       expect(screen.getByText(f.changesUpcomingProfiles.items[0].number!)).toBeInTheDocument();
     });
+    // The API lists changes latest first; the next change to come (1 December) heads the upcoming list, the one
+    // planned for 15 December comes after it.
+    it('lists the upcoming changes soonest first', async () => {
+      const [next] = f.changesUpcomingProfiles.items;
+      const later = { ...next, sysId: 'later', number: 'CHG0039999', plannedStart: '2026-12-15T01:00:00Z', changeStart: '2026-12-15T01:00:00Z' };
+      server.use(
+        answer(`${base}/changes`, { ...f.changesUpcomingProfiles, items: [later, next] }, { status: 'upcoming' }),
+        answer(`${base}/changes`, f.changesRecentProfiles, { status: 'recent' }),
+      );
+      await renderWithApi(<ChangesCard entity={profiles} period="last_7d" />);
+      await screen.findByText('Upcoming (2)');
+      const upcoming = [next.number, 'CHG0039999'];
+      const shown = screen.getAllByRole('cell').map(cell => cell.textContent).filter(text => upcoming.includes(text!));
+      expect(shown).toEqual([next.number, 'CHG0039999']);
+    });
     it('says when there is no change', async () => {
       server.use(answer(`${base}/changes`, emptyList(f.changesRecentProfiles)));
       await renderWithApi(<ChangesCard entity={profiles} period="last_7d" />);
