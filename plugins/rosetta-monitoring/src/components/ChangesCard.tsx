@@ -14,6 +14,9 @@ const COLUMNS: TableColumn<Change>[] = [
   { title: 'Outcome', render: c => (c.isFailed ? 'failed' : c.closeCode ?? '–') },
 ];
 
+/** The recent changes shown: the latest of the period. */
+const RECENT_SHOWN = 10;
+
 const startOf = (c: Change) => c.changeStart ?? c.plannedStart ?? '';
 
 /** The API lists changes latest first; the next change to come heads the upcoming list. */
@@ -45,10 +48,10 @@ export function ChangesCard({ entity, period }: { entity: MonitoredEntity; perio
             emptyContent={<p style={{ padding: 8 }}>No upcoming change.</p>}
           />
           <Table<Change>
-            title={`Recent (${recent.items.length})`}
+            title={recent.items.length > RECENT_SHOWN ? `Recent (latest ${RECENT_SHOWN} of ${recent.items.length})` : `Recent (${recent.items.length})`}
             options={{ paging: false, search: false, padding: 'dense' }}
             columns={COLUMNS}
-            data={recent.items.slice(0, 10)}
+            data={recent.items.slice(0, RECENT_SHOWN)}
             emptyContent={<p style={{ padding: 8 }}>No change in the period.</p>}
           />
         </>

@@ -187,6 +187,18 @@ describe('entity widgets', () => {
       const shown = screen.getAllByRole('cell').map(cell => cell.textContent).filter(text => upcoming.includes(text!));
       expect(shown).toEqual([next.number, 'CHG0039999']);
     });
+    // 12 recent changes in the period: the table shows the latest 10 and its title says so, not "Recent (12)" over 10 rows.
+    it('says the recent table shows only the latest 10 of the period', async () => {
+      const [first] = f.changesRecentProfiles.items;
+      const twelve = Array.from({ length: 12 }, (_, i) => ({ ...first, sysId: `s${i}`, number: `CHG00400${10 + i}` }));
+      server.use(
+        answer(`${base}/changes`, emptyList(f.changesUpcomingProfiles), { status: 'upcoming' }),
+        answer(`${base}/changes`, { ...f.changesRecentProfiles, items: twelve }, { status: 'recent' }),
+      );
+      await renderWithApi(<ChangesCard entity={profiles} period="last_7d" />);
+      expect(await screen.findByText('Recent (latest 10 of 12)')).toBeInTheDocument();
+      expect(screen.getAllByText(/^CHG00400\d\d$/)).toHaveLength(10);
+    });
     it('says when there is no change', async () => {
       server.use(answer(`${base}/changes`, emptyList(f.changesRecentProfiles)));
       await renderWithApi(<ChangesCard entity={profiles} period="last_7d" />);
