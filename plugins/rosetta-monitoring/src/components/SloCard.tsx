@@ -4,6 +4,7 @@ import type { MonitoredEntity } from '../api/types';
 import { useMonitoringData } from './common/useMonitoringData';
 import { Widget } from './common/WidgetState';
 import { decimal, percent } from './common/format';
+import { judged } from './SloTable';
 
 /** SLO target against achieved availability, error budget remaining and burn rate. */
 export function SloCard({ entity }: { entity: MonitoredEntity }) {
@@ -16,7 +17,7 @@ export function SloCard({ entity }: { entity: MonitoredEntity }) {
             <dt>Availability target</dt>
             <dd>{percent(slo!.availabilityTarget)}</dd>
             <dt>Achieved ({slo!.period})</dt>
-            <dd>{percent(slo!.availability, 3)}</dd>
+            <dd>{judged(percent(slo!.availability, 3), slo!.availabilityStatus)}</dd>
             <dt>Error budget remaining</dt>
             <dd>{percent(slo!.errorBudgetRemaining, 1)}</dd>
             <dt>Burn rate (period / 1 h)</dt>

@@ -3,7 +3,7 @@ import type { SloRow } from '../api/types';
 import { decimal, percent } from './common/format';
 
 /** A figure and its state: the state alone when it is not judged ("no data", "insufficient data"). */
-function judged(value: string, status: string | null | undefined) {
+export function judged(value: string, status: string | null | undefined) {
   if (!status) return value;
   return status === 'met' || status === 'breached' ? `${value} · ${status}` : `${value} (${status})`;
 }
