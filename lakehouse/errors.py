@@ -9,6 +9,10 @@ class LakeConfigError(RosettaError):
     """The lake URL or its settings cannot work as given."""
 
 
+class SettingsError(RosettaError):
+    """An environment variable holds a value that cannot be read (a word where a number belongs, an unknown mode)."""
+
+
 class LakeAccessError(RosettaError):
     """The store answered, but refused or lacks what we need (bucket, credentials, permissions)."""
 

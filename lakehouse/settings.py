@@ -4,13 +4,37 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from lakehouse.errors import SettingsError
 
-class Settings(BaseSettings):
+
+class EnvironmentSettings(BaseSettings):
+    """Settings read from environment variables: a value that cannot be read stops the process with one line naming
+    the variable as it is set (not the field behind it), never quoting the value, which may be a misplaced secret."""
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise SettingsError(describe_invalid(exc, self.model_config.get("env_prefix", ""))) from None
+
+
+def describe_invalid(exc: ValidationError, prefix: str) -> str:
+    """`ROSETTA_DUCKDB_THREADS: Input should be a valid integer, ...`: pydantic's reasons without the input values."""
+    problems = []
+    for error in exc.errors(include_input=False, include_url=False):
+        field, *inside = [str(part) for part in error["loc"]] or ["?"]
+        variable = field if field.isupper() else f"{prefix}{field}".upper()
+        where = f" ({'.'.join(inside)})" if inside else ""
+        problems.append(f"{variable}{where}: {error['msg']}")
+    return "; ".join(problems)
+
+
+class Settings(EnvironmentSettings):
     """Where the lake is and how to reach it. Build it with `Settings()` at start-up, never at import."""
 
     model_config = SettingsConfigDict(env_prefix="ROSETTA_", extra="ignore")

@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from lakehouse.settings import EnvironmentSettings
 
 Role = Literal["reader", "admin"]
 
@@ -20,7 +22,7 @@ class ApiKey(BaseModel):
     roles: list[Role] = Field(default_factory=lambda: list[Role](["reader"]))
 
 
-class ApiSettings(BaseSettings):
+class ApiSettings(EnvironmentSettings):
     """Build with `ApiSettings()` when the app starts, never at import."""
 
     # Values stay out of validation errors: a key written where its digest belongs would be quoted in the start-up

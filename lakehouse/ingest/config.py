@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from lakehouse.errors import RosettaError
 from lakehouse.ingest.client import RequestBudget, RetryPolicy
+from lakehouse.settings import EnvironmentSettings
 
 # Each secret may come as a value, a Secrets Manager ARN/name (`*_SECRET_ARN`) or an SSM parameter (`*_PARAMETER`).
 SECRET_FIELDS = (
@@ -21,7 +22,7 @@ SECRET_FIELDS = (
 )
 
 
-class IngestSettings(BaseSettings):
+class IngestSettings(EnvironmentSettings):
     """Where the sources are, how to authenticate, and how patient to be with them."""
 
     model_config = SettingsConfigDict(env_prefix="ROSETTA_", extra="ignore")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from functions.api.settings import ApiSettings
 from lakehouse.cli import main
 from lakehouse.duckdb_session import httpfs_extension_path, open_duckdb
-from lakehouse.errors import LakeAccessError, LakeConfigError
+from lakehouse.errors import LakeAccessError, LakeConfigError, SettingsError
+from lakehouse.ingest.config import IngestSettings
 from lakehouse.local_s3 import S3Endpoint
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
@@ -142,6 +145,46 @@ def test_endpoint_without_scheme_is_explained(s3_endpoint: S3Endpoint, tmp_path:
         lake = Lake.from_settings(settings)
         lake.check()
         open_duckdb(settings, lake)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("ROSETTA_DUCKDB_THREADS", "two", "ROSETTA_DUCKDB_THREADS: Input should be a valid integer"),
+        ("ROSETTA_S3_URL_STYLE", "virtual", "ROSETTA_S3_URL_STYLE: Input should be 'path' or 'vhost'"),
+        ("ROSETTA_S3_CONDITIONAL_WRITES", "maybe", "ROSETTA_S3_CONDITIONAL_WRITES: Input should be a valid boolean"),
+    ],
+)
+def test_a_bad_setting_is_named_in_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    """A value that cannot be read fails at start-up with one line naming the variable as it is set, not the
+    field behind it, and without a traceback."""
+    monkeypatch.setenv(variable, value)
+    code, _, err = run_cli(capsys, "runs")
+    assert code == 2
+    assert err.startswith(f"error: {message}")
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: Settings(),
+        lambda: IngestSettings(),
+        lambda: ApiSettings(),
+    ],
+)
+def test_a_bad_setting_never_quotes_a_value(monkeypatch: pytest.MonkeyPatch, build: Callable[[], object]) -> None:
+    """A secret pasted into the wrong variable (here a token where a number belongs) stops the process with the
+    variable's name; the value itself is never in the message the runtime logs."""
+    token = "glpat-Zq8sec7Tok3n"
+    for variable in ("ROSETTA_DUCKDB_THREADS", "ROSETTA_HTTP_TIMEOUT_S", "ROSETTA_API_LIVE_TIMEOUT_S"):
+        monkeypatch.setenv(variable, token)
+    with pytest.raises(SettingsError) as err:
+        build()
+    assert "ROSETTA_" in str(err.value)
+    assert "Zq8sec" not in str(err.value)
 
 
 def test_secrets_stay_out_of_settings_repr(s3_endpoint: S3Endpoint) -> None:
