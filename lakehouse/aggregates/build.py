@@ -14,7 +14,7 @@ import re
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -28,6 +28,7 @@ from lakehouse.aggregates.sqlfiles import SqlFile, files_version, load_sql_files
 from lakehouse.duckdb_session import open_duckdb, sql_literal
 from lakehouse.errors import RosettaError
 from lakehouse.mappings import MappingStore
+from lakehouse.objectstore import ABSENT, PreconditionFailed
 from lakehouse.runlog import RunLog
 from lakehouse.schemas import REGISTRY, Dataset
 from lakehouse.settings import Settings
@@ -35,6 +36,11 @@ from lakehouse.storage import ROW_GROUP_ROWS, Lake
 
 BuildMode = Literal["full", "hourly", "daily"]
 STATE_KEY = "state/build/aggregates.json"
+# One build at a time per lake: the builds' puts and deletes interleaved could leave a day both in a month object and
+# in a day object. A build stopped where it cannot let go (a Lambda timeout, a killed process) holds the lease until it
+# runs out: longer than the build Lambda's 15-minute limit.
+LEASE_KEY = "state/build/lease.json"
+BUILD_LEASE = timedelta(minutes=30)
 # Per whole-history table counted by day, and day: its rows as the last build left them (see _reach_event_days).
 EVENT_DAYS_KEY = "state/build/event_days.parquet"
 # Hourly facts are the only large inputs; they are read for the days being rebuilt plus this much history
@@ -144,6 +150,70 @@ def build(
     as_of: datetime | None = None,
     trigger: str = "schedule",
     params: dict[str, float | int] | None = None,
+) -> BuildResult:
+    """One build at a time per lake: a build started while another holds the lake's lease stops before reading or
+    writing anything (BuildError naming the running one)."""
+    lease = _take_lease(lake, trigger)
+    try:
+        return _build(lake, settings, mode=mode, as_of=as_of, trigger=trigger, params=params)
+    finally:
+        _release_lease(lake, lease)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _take_lease(lake: Lake, trigger: str) -> tuple[str, str]:
+    """Writes the lease (compare-and-swap: of two builds starting together, one gets it); returns (holder, etag)."""
+    now = _now()
+    found = lake.get_json(LEASE_KEY)
+    if found is not None:
+        held = found[0]
+        if held.get("holder") and datetime.fromisoformat(held["expires_at"]) > now:
+            raise _lease_held(held)
+    holder = uuid.uuid4().hex
+    record = {
+        "holder": holder,
+        "trigger": trigger,
+        "started_at": now.isoformat(),
+        "expires_at": (now + BUILD_LEASE).isoformat(),
+    }
+    try:
+        lake.put_json(LEASE_KEY, record, if_match=found[1] if found is not None else ABSENT)
+    except PreconditionFailed:
+        taken = lake.get_json(LEASE_KEY)
+        raise _lease_held(taken[0] if taken is not None else record) from None
+    mine = lake.get_json(LEASE_KEY)
+    if mine is None or mine[0].get("holder") != holder:  # a store without conditional writes: the last put won
+        raise _lease_held(mine[0] if mine is not None else record)
+    return holder, mine[1]
+
+
+def _release_lease(lake: Lake, lease: tuple[str, str]) -> None:
+    holder, etag = lease
+    # Taken over after it ran out, or the lake unreachable now: the lease runs out by itself.
+    with suppress(PreconditionFailed, RosettaError):
+        lake.put_json(
+            LEASE_KEY, {"holder": None, "released_by": holder, "released_at": _now().isoformat()}, if_match=etag
+        )
+
+
+def _lease_held(held: Mapping[str, object]) -> BuildError:
+    return BuildError(
+        f"another build ({held.get('trigger')}, started {held.get('started_at')}) is running on this lake; this one "
+        f"did not start (the lease ends with that build, or at {held.get('expires_at')} if it was stopped)"
+    )
+
+
+def _build(
+    lake: Lake,
+    settings: Settings,
+    *,
+    mode: BuildMode,
+    as_of: datetime | None,
+    trigger: str,
+    params: dict[str, float | int] | None,
 ) -> BuildResult:
     as_of = (as_of or datetime.now(UTC)).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     mapping = MappingStore(lake).current()

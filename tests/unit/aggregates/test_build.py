@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import time
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
 import pyarrow as pa
@@ -14,7 +14,7 @@ import pytest
 
 import lakehouse.runlog as runlog_module
 from lakehouse.aggregates import build as build_module
-from lakehouse.aggregates.build import BuildError, build
+from lakehouse.aggregates.build import BuildError, BuildResult, build
 from lakehouse.aggregates.sqlfiles import SQL_DIR, load_sql_files, parse_sql_file
 from lakehouse.mappings import MappingStore
 from lakehouse.runlog import RunLog
@@ -845,3 +845,53 @@ def test_a_header_naming_a_column_the_query_lacks_names_file_and_line_and_keeps_
         build(lake, settings, mode="full", as_of=AS_OF + timedelta(hours=14))
     after = {k: lake.store.get(k) for k in lake.list_keys("mart/")}
     assert after == before
+
+
+def test_a_second_build_on_the_same_lake_is_refused_while_one_runs(
+    lake_and_settings: tuple[Lake, Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo's scheduler and the API's batch trigger (or the scheduler service and a `build` by hand) can start
+    builds on one lake together; two builds interleaving their puts and deletes can leave a day in a month object and
+    in a day object at once. A build started while another runs stops before touching anything, naming the one
+    running; the running build ends normally and the next build after it runs."""
+    lake, settings = lake_and_settings
+    register = build_module._register_inputs
+    second: list[BaseException | BuildResult] = []
+    asked: list[bool] = []
+
+    def register_then_build_again(*args: object, **kwargs: object) -> object:
+        if not asked:
+            asked.append(True)
+            try:
+                second.append(build(lake, settings, mode="daily", as_of=AS_OF, trigger="api:second"))
+            except BuildError as exc:
+                second.append(exc)
+        return register(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(build_module, "_register_inputs", register_then_build_again)
+    first = build(lake, settings, mode="full", as_of=AS_OF, trigger="scheduler")
+    assert isinstance(second[0], BuildError), second[0]
+    assert str(second[0]).startswith("another build (scheduler, started ")
+    # The refused build wrote no run record: one build ran, and it succeeded.
+    builds = [r for r in RunLog(lake).list(limit=10) if r.function == "build_aggregates"]
+    assert [(r.run_id, r.status) for r in builds] == [(first.run_id, "succeeded")]
+    monkeypatch.setattr(build_module, "_register_inputs", register)
+    assert build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1)).mode == "hourly"
+
+
+def test_a_build_stopped_without_ending_holds_the_lake_only_until_its_lease_runs_out(
+    lake_and_settings: tuple[Lake, Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build killed where it cannot let go (a Lambda timeout, kill -9) leaves its lease: builds are refused for
+    its 30 minutes, then run. Lease taken at 10:00; at 10:29 a build is refused, at 10:31 one runs."""
+    lake, settings = lake_and_settings
+    taken = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+    monkeypatch.setattr(build_module, "_release_lease", lambda lake, lease: None)  # the killed build never lets go
+    monkeypatch.setattr(build_module, "_now", lambda: taken)
+    build(lake, settings, mode="full", as_of=AS_OF)
+    monkeypatch.undo()
+    monkeypatch.setattr(build_module, "_now", lambda: taken + timedelta(minutes=29))
+    with pytest.raises(BuildError, match="another build"):
+        build(lake, settings, mode="hourly", as_of=AS_OF)
+    monkeypatch.setattr(build_module, "_now", lambda: taken + timedelta(minutes=31))
+    assert build(lake, settings, mode="hourly", as_of=AS_OF).mode == "hourly"
