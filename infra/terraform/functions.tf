@@ -181,7 +181,8 @@ locals {
 # --- alarms --------------------------------------------------------------------------------------
 
 locals {
-  # Ingestion emits LagSeconds (now minus the end of the window it loaded) after every run that got that far.
+  # Ingestion emits LagSeconds (now minus the end of the window it loaded) after every run that loaded its window: a
+  # failed run reports none, so a source down for max_lag_hours raises this alarm as well as the failed-runs one.
   ingest_freshness = {
     for key, spec in local.ingest : key => {
       metric_name         = "LagSeconds"

@@ -101,6 +101,9 @@ def _emit(metrics: Metrics, outcomes: list[RunOutcome], now: datetime) -> None:
     metrics.add_metric(name="Retries", unit=MetricUnit.Count, value=totals.get("retries", 0))
     metrics.add_metric(name="Rejects", unit=MetricUnit.Count, value=totals.get("rejects", 0))
     metrics.add_metric(name="FailedDatasets", unit=MetricUnit.Count, value=totals.get("failed_datasets", 0))
-    if outcomes:
-        newest = max(o.window.until for o in outcomes)
+    # Lag only from runs that loaded their window: a failed run reporting its window's end would keep the data-lag
+    # alarm quiet for as long as a source is down.
+    loaded = [o for o in outcomes if not o.failed]
+    if loaded:
+        newest = max(o.window.until for o in loaded)
         metrics.add_metric(name="LagSeconds", unit=MetricUnit.Seconds, value=max(0.0, (now - newest).total_seconds()))

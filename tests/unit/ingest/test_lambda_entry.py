@@ -1,0 +1,62 @@
+"""What an ingestion handler reports to CloudWatch after a run: the data-lag alarm reads LagSeconds."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lakehouse.ingest import lambda_entry
+from lakehouse.ingest.run import DatasetOutcome, IngestionFailed, RunOutcome
+from lakehouse.ingest.window import Window
+from lakehouse.runlog import RunRecord
+
+NOW = datetime(2026, 11, 20, 10, 5, tzinfo=UTC)
+
+
+class RecordedMetrics:
+    def __init__(self) -> None:
+        self.values: dict[str, float] = {}
+
+    def add_metric(self, name: str, unit: Any, value: float) -> None:
+        self.values[name] = value
+
+
+class QuietLogger:
+    def set_correlation_id(self, value: str) -> None: ...
+
+    def info(self, *args: Any, **kwargs: Any) -> None: ...
+
+
+def run_ending(status: str, since: datetime, until: datetime) -> RunOutcome:
+    record = RunRecord("r1", "ingest_dynatrace", "dynatrace", "dynatrace/problems", since, until, NOW, status=status)  # type: ignore[arg-type]
+    return RunOutcome("dynatrace", Window(since, until), "schedule", [DatasetOutcome("dynatrace/problems", record)])
+
+
+@pytest.fixture(autouse=True)
+def lake_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ROSETTA_LAKE_URL", str(tmp_path / "lake"))
+
+
+def test_a_run_that_loaded_its_window_reports_its_lag(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run loading 07:00-09:00 at 10:05 is 65 minutes behind: LagSeconds = 65 x 60 = 3,900."""
+    loaded = run_ending("succeeded", NOW - timedelta(hours=3, minutes=5), NOW - timedelta(minutes=65))
+    monkeypatch.setattr(lambda_entry, "ingest", lambda *args, **kwargs: loaded)
+    metrics = RecordedMetrics()
+    lambda_entry.handle_scheduled_event("dynatrace", {}, logger=QuietLogger(), metrics=metrics, now=NOW)  # type: ignore[arg-type]
+    assert metrics.values["LagSeconds"] == 3900.0
+
+
+def test_a_failed_run_reports_no_lag(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dynatrace down: the 08:00-10:00 run fails and loads nothing. Reporting 10:05 - 10:00 = 300 s of lag would
+    keep the data-lag alarm quiet for as long as the outage lasts; without a LagSeconds point the alarm (missing
+    data is breaching) fires once no run has loaded data for its hours. The failure itself is raised."""
+    failed = run_ending("failed", NOW - timedelta(hours=2, minutes=5), NOW - timedelta(minutes=5))
+    monkeypatch.setattr(lambda_entry, "ingest", lambda *args, **kwargs: failed)
+    metrics = RecordedMetrics()
+    with pytest.raises(IngestionFailed):
+        lambda_entry.handle_scheduled_event("dynatrace", {}, logger=QuietLogger(), metrics=metrics, now=NOW)  # type: ignore[arg-type]
+    assert "LagSeconds" not in metrics.values
+    assert metrics.values["FailedDatasets"] == 1
