@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -21,6 +22,17 @@ class EnvironmentSettings(BaseSettings):
             super().__init__(**values)
         except ValidationError as exc:
             raise SettingsError(describe_invalid(exc, self.model_config.get("env_prefix", ""))) from None
+
+
+def base_url(value: str | None) -> str | None:
+    """A source's base URL: scheme and host, else a start-up error (never quoting it: it may carry a password).
+    Empty is unset."""
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("give the whole base URL, with its scheme, like https://host[:port]")
+    return value
 
 
 def describe_invalid(exc: ValidationError, prefix: str) -> str:

@@ -6,10 +6,10 @@ import tempfile
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from lakehouse.settings import EnvironmentSettings
+from lakehouse.settings import EnvironmentSettings, base_url
 
 Role = Literal["reader", "admin"]
 
@@ -66,6 +66,8 @@ class ApiSettings(EnvironmentSettings):
     kibana_url: str | None = Field(
         default=None, validation_alias=AliasChoices("ROSETTA_API_KIBANA_URL", "ROSETTA_KIBANA_URL")
     )
+    # Without its scheme, every logs link would be a path relative to the page showing it.
+    _kibana_url = field_validator("kibana_url", mode="before")(base_url)
     kibana_space: str | None = None
     kibana_data_views: dict[str, str] = Field(
         default_factory=dict, description="Index pattern -> data view id, when Kibana's own list is not reachable."

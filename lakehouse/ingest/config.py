@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from lakehouse.errors import RosettaError
 from lakehouse.ingest.client import RequestBudget, RetryPolicy
-from lakehouse.settings import EnvironmentSettings
+from lakehouse.settings import EnvironmentSettings, base_url
 
 # Each secret may come as a value, a Secrets Manager ARN/name (`*_SECRET_ARN`) or an SSM parameter (`*_PARAMETER`).
 SECRET_FIELDS = (
@@ -88,6 +88,11 @@ class IngestSettings(EnvironmentSettings):
         "scheduled run catches up this much; `backfill` is the way to load long periods.",
     )
     backfill_concurrency: int = Field(default=2, ge=1, le=16)
+
+    # A URL without its scheme would fail every request of every run ("unsupported protocol"), after retries.
+    _base_urls = field_validator(
+        "dynatrace_url", "servicenow_url", "argocd_url", "gitlab_url", "elasticsearch_url", mode="before"
+    )(base_url)
 
     def policy(self) -> RetryPolicy:
         return RetryPolicy(

@@ -6,9 +6,12 @@ import re
 from pathlib import Path
 from urllib.parse import unquote
 
+import pytest
 import rison
 
 from functions.api.kibana import discover_url
+from functions.api.settings import ApiSettings
+from lakehouse.errors import SettingsError
 
 FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "kibana"
 
@@ -63,3 +66,10 @@ def test_same_structure_as_the_real_urls() -> None:
         g, a = state(url)
         assert set(g) <= set(ours_g) | {"query"} and set(g["time"]) == set(ours_g["time"])
         assert {"filters", "interval"} <= set(a) and {"filters", "interval"} <= set(ours_a)
+
+
+def test_a_kibana_url_without_its_scheme_fails_at_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`kibana.example.org` would make every logs link a path relative to Backstage's own page."""
+    monkeypatch.setenv("ROSETTA_API_KIBANA_URL", "kibana.example.org")
+    with pytest.raises(SettingsError, match=r"^ROSETTA_API_KIBANA_URL: .*https://"):
+        ApiSettings()

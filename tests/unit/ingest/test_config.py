@@ -6,7 +6,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from lakehouse.errors import RosettaError
+from lakehouse.errors import RosettaError, SettingsError
 from lakehouse.ingest.config import IngestSettings
 
 
@@ -43,3 +43,34 @@ def test_a_missing_secret_fails_in_one_line_without_values(monkeypatch: pytest.M
             IngestSettings().resolved()
     with pytest.raises(RosettaError, match="missing settings: ROSETTA_ELASTICSEARCH_URL"):
         IngestSettings(elasticsearch_url=None).require("elasticsearch_url")
+
+
+@pytest.mark.parametrize(
+    "variable",
+    [
+        "ROSETTA_DYNATRACE_URL",
+        "ROSETTA_SERVICENOW_URL",
+        "ROSETTA_ARGOCD_URL",
+        "ROSETTA_GITLAB_URL",
+        "ROSETTA_ELASTICSEARCH_URL",
+    ],
+)
+def test_a_source_url_without_its_scheme_fails_at_start_up_naming_the_variable(
+    variable: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`abc.live.dynatrace.com` instead of `https://abc.live.dynatrace.com` stops the function before any request
+    (each run used to retry it six times and fail on an "unsupported protocol"), naming the variable to fix; a
+    value carrying a password is never quoted."""
+    monkeypatch.setenv(variable, "svc:Pa55-s3cr3t@source.example.org:9200")
+    with pytest.raises(SettingsError, match=rf"^{variable}: .*https://") as err:
+        IngestSettings()
+    assert "s3cr3t" not in str(err.value)
+    monkeypatch.setenv(variable, "https://svc@source.example.org:9200/")
+    assert IngestSettings()
+
+
+def test_an_empty_source_url_is_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ROSETTA_GITLAB_URL=` (a line left empty in .env) means no GitLab, as before."""
+    monkeypatch.setenv("ROSETTA_GITLAB_URL", "")
+    with pytest.raises(RosettaError, match="missing settings: ROSETTA_GITLAB_URL"):
+        IngestSettings().require("gitlab_url")
