@@ -64,6 +64,7 @@ class RunLog:
     def __init__(self, lake: Lake) -> None:
         self.lake = lake
         self._clock: dict[str, float] = {}  # monotonic start per run, for an exact duration
+        self._open: dict[str, RunRecord] = {}  # started here, not finished yet
 
     def start(
         self,
@@ -87,6 +88,7 @@ class RunLog:
             trigger=trigger,
         )
         self._clock[record.run_id] = time.monotonic()
+        self._open[record.run_id] = record
         self._write(record)
         return record
 
@@ -101,6 +103,7 @@ class RunLog:
         record.status = status
         record.finished_at = now or datetime.now(UTC)
         t0 = self._clock.pop(record.run_id, None)
+        self._open.pop(record.run_id, None)
         record.duration_s = round(
             time.monotonic() - t0 if t0 is not None else (record.finished_at - record.started_at).total_seconds(), 3
         )
@@ -108,6 +111,12 @@ class RunLog:
             record.error = describe_error(error)
         self._write(record)
         return record
+
+    def stopped(self, reason: BaseException) -> None:
+        """Ends as failed every run started here and still running: a process stopped (Ctrl-C) mid-run must not leave
+        records saying "running" for ever."""
+        for record in list(self._open.values()):
+            self.finish(record, "failed", error=f"stopped ({type(reason).__name__})")
 
     def _write(self, record: RunRecord) -> None:
         self.lake.put_json(self.lake.run_key(record.run_id, record.started_at), record.to_json())

@@ -163,10 +163,14 @@ def run_plan(
     log = logger or logging.getLogger("rosetta.ingest")
     outcome = RunOutcome(plan.source, window, trigger)
     runlog = RunLog(lake)
-    for stream in plan.streams:
-        outcome.outcomes += _run_stream(plan, stream, lake, runlog, window, trigger, advance_watermarks, log)
-    for derived in plan.derived:
-        outcome.outcomes.append(_run_derived(plan, derived, lake, runlog, window, trigger, advance_watermarks, log))
+    try:
+        for stream in plan.streams:
+            outcome.outcomes += _run_stream(plan, stream, lake, runlog, window, trigger, advance_watermarks, log)
+        for derived in plan.derived:
+            outcome.outcomes.append(_run_derived(plan, derived, lake, runlog, window, trigger, advance_watermarks, log))
+    except BaseException as stop:  # Ctrl-C, a process told to exit: the stop goes on, the run log says so
+        runlog.stopped(stop)
+        raise
     return outcome
 
 

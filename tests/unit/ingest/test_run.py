@@ -92,6 +92,28 @@ def test_a_source_that_is_down_fails_its_run_and_keeps_the_last_good_data(local_
     assert RunLog(local_lake).list(since=T0.date())[0].status in ("failed", "succeeded")
 
 
+def test_a_run_stopped_with_ctrl_c_is_recorded_as_failed_and_moves_no_watermark(local_lake: Lake) -> None:
+    """Ctrl-C in the demo or `rosetta-monitoring scheduler` while a page is read: the stop goes through, the run
+    record says the run failed (it would otherwise say "running" for ever, in `runs` and admin/batch-runs), the
+    partition and the watermark stay as the last good run left them."""
+    run_plan(plan_of([{"result": [{"sys_id": "a", "name": "web", "h": 1}]}]), local_lake, WINDOW)
+    before = Watermarks(local_lake).get("servicenow", "cmdb_ci")
+
+    def stopped() -> Iterator[Page]:
+        yield Page(CIS, {"result": [{"sys_id": "a", "name": "web-renamed", "h": 25}]})
+        raise KeyboardInterrupt
+
+    plan = SourcePlan("servicenow", "ingest_servicenow", [Stream("cis", (CIS,), stopped, {CIS: parse_cis})])
+    with pytest.raises(KeyboardInterrupt):
+        run_plan(plan, local_lake, Window(WINDOW.until, WINDOW.until + timedelta(hours=1)))
+    records = RunLog(local_lake).list(since=T0.date())
+    assert [r.status for r in records] == ["failed", "succeeded"]
+    assert records[0].error == "stopped (KeyboardInterrupt)"
+    table = local_lake.read_partition(get_dataset(CIS), T0.date())
+    assert table is not None and table.column("sys_id").to_pylist() == ["a"]
+    assert Watermarks(local_lake).get("servicenow", "cmdb_ci") == before
+
+
 def test_no_watermark_when_the_write_fails(local_lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object) -> None:
         raise OSError("disk full")
