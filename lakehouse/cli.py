@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -29,7 +30,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return handler(args)
+        with _lake_options_in_environment(args):
+            return handler(args)
     except MappingValidationError as exc:
         print(f"error: {len(exc.problems)} mapping problem(s), nothing written:", file=sys.stderr)
         for problem in exc.problems:
@@ -40,6 +42,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+@contextlib.contextmanager
+def _lake_options_in_environment(args: argparse.Namespace) -> Iterator[None]:
+    """--lake-url and --s3-endpoint as ROSETTA_* variables while the command runs: the scheduler's handlers and the
+    API read their settings from the environment, as in Lambda. The caller's environment comes back afterwards."""
+    given = {"ROSETTA_LAKE_URL": args.lake_url, "ROSETTA_S3_ENDPOINT_URL": args.s3_endpoint}
+    saved = {name: os.environ.get(name) for name in given}
+    os.environ.update({name: value for name, value in given.items() if value})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _parser() -> argparse.ArgumentParser:

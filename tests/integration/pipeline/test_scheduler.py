@@ -70,3 +70,32 @@ def test_a_failed_build_is_logged_and_the_schedule_goes_on(monkeypatch: pytest.M
     stop.set()
     assert builds == ["daily", "daily"], builds
     assert said[0] == "scheduled daily build failed: RuntimeError: the lake was briefly unreachable"
+
+
+def test_the_scheduler_and_the_api_use_the_lake_given_on_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`rosetta-monitoring --lake-url <folder> scheduler` (or `serve`) works on that lake, as every other command
+    does, not on $ROSETTA_LAKE_URL; the environment is the caller's again once the command returns."""
+    import uvicorn
+
+    import functions.api.main as api_main
+    from lakehouse.cli import main
+
+    given = tmp_path / "given-lake"
+    monkeypatch.setenv("ROSETTA_LAKE_URL", str(tmp_path / "environment-lake"))
+    seen: list[str] = []
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        seen.append(Settings().lake_url)
+        return {"mode": event.get("mode"), "run_id": "r1"}
+
+    monkeypatch.setattr(scheduler, "handler_for", lambda name: handler)
+    monkeypatch.setattr(scheduler, "run_schedule", lambda *args, **kwargs: None)
+    assert main(["--lake-url", str(given), "scheduler", "--now", "--source", "logs"]) == 0
+    monkeypatch.setattr(api_main, "create_app", lambda *args: seen.append(Settings().lake_url))
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)
+    assert main(["--lake-url", str(given), "serve"]) == 0
+    # The ingestion of logs and the build, then the API.
+    assert seen == [str(given)] * 3
+    assert Settings().lake_url == str(tmp_path / "environment-lake")
