@@ -1461,16 +1461,23 @@ def test_a_redeploy_of_the_revision_already_running_ships_no_merge_request(tmp_p
     """shop-api (ArgoCD shop-api-prod, GitLab project 11) runs r1 since D1 on the 1st. MR 8 is merged at 09:00 on
     the 5th; at 10:00 ArgoCD syncs r1 again (a resync of what already runs: nothing new goes out), and at 12:00
     deploys r5. MR 8 first runs in production with r5: lead time 12:00 - 09:00 = 3 hours, not the resync's 1."""
+    attempts = [
+        deployment("argocd:shop-api-prod:1b", "argocd", "shop-api-prod", t(5, 10), "succeeded", "r1"),
+        deployment("argocd:shop-api-prod:1c", "argocd", "shop-api-prod", t(5, 12), "succeeded", "r5"),
+    ]
+    assert shipping_of_a_request_merged_at_9_on_the_5th(tmp_path, attempts) == (
+        "argocd:shop-api-prod:1c",
+        pytest.approx(3.0),
+        "first deployment after merge",
+    )
+
+
+def shipping_of_a_request_merged_at_9_on_the_5th(tmp_path: Path, attempts: list[dict]) -> tuple:
+    """The deployment, lead time and rule of MR 8 (shop-api's project 11, merged at 09:00 on the 5th) once the
+    estate has these deployment attempts too."""
     lake, settings = estate_lake(tmp_path)
     deploys = get_dataset("deploys/deployment_events")
-    lake.write_days(
-        deploys,
-        rows(
-            deploys.id,
-            deployment("argocd:shop-api-prod:1b", "argocd", "shop-api-prod", t(5, 10), "succeeded", "r1"),
-            deployment("argocd:shop-api-prod:1c", "argocd", "shop-api-prod", t(5, 12), "succeeded", "r5"),
-        ),
-    )
+    lake.write_days(deploys, rows(deploys.id, *attempts))
     requests = get_dataset("gitlab/merge_requests")
     lake.write_days(
         requests,
@@ -1479,37 +1486,23 @@ def test_a_redeploy_of_the_revision_already_running_ships_no_merge_request(tmp_p
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         lead = one(mart(built, "mv_lead_times", "mr_id = 8"))
-    assert (lead["deployment_key"], lead["lead_time_hours"], lead["match_rule"]) == (
-        "argocd:shop-api-prod:1c",
-        pytest.approx(3.0),
-        "first deployment after merge",
-    )
+    return lead["deployment_key"], lead["lead_time_hours"], lead["match_rule"]
 
 
 @pytest.mark.parametrize("order", ["a first", "b first"])
 def test_of_two_deployments_shipping_a_merge_request_at_the_same_instant_the_smaller_key_ships_it(
     tmp_path: Path, order: str
 ) -> None:
-    """shop-api (ArgoCD shop-api-prod, GitLab project 11) runs r1 since D1 on the 1st. MR 9 is merged at 09:00 on
+    """shop-api (ArgoCD shop-api-prod, GitLab project 11) runs r1 since D1 on the 1st. MR 8 is merged at 09:00 on
     the 5th; two syncs, A (r6) and B (r7), both finish at 11:00, GitLab listing neither. The first deployment after
     the merge is whichever of the two comes first in the deployment sequence (finish time, then key): A, whatever
     order their events were written in. Lead time 11:00 - 09:00 = 2 hours."""
-    lake, settings = estate_lake(tmp_path)
-    deploys = get_dataset("deploys/deployment_events")
     tied = [
         deployment("argocd:shop-api-prod:5a", "argocd", "shop-api-prod", t(5, 11), "succeeded", "r6"),
         deployment("argocd:shop-api-prod:5b", "argocd", "shop-api-prod", t(5, 11), "succeeded", "r7"),
     ]
-    lake.write_days(deploys, rows(deploys.id, *(tied if order == "a first" else reversed(tied))))
-    requests = get_dataset("gitlab/merge_requests")
-    lake.write_days(
-        requests,
-        rows(requests.id, {"mr_id": 9, "project_id": 11, "merged_at": t(5, 9), "updated_at": t(5, 9)}),
-    )
-    build(lake, settings, mode="full", as_of=AS_OF)
-    with reading(lake, settings) as built:
-        lead = one(mart(built, "mv_lead_times", "mr_id = 9"))
-    assert (lead["deployment_key"], lead["lead_time_hours"], lead["match_rule"]) == (
+    attempts = tied if order == "a first" else tied[::-1]
+    assert shipping_of_a_request_merged_at_9_on_the_5th(tmp_path, attempts) == (
         "argocd:shop-api-prod:5a",
         pytest.approx(2.0),
         "first deployment after merge",
