@@ -88,6 +88,8 @@ describe('entity widgets', () => {
       expect(await screen.findByText('99.50%')).toBeInTheDocument();
       expect(screen.getByText(/^99.923%/)).toBeInTheDocument();
       expect(screen.getByText('84.5%')).toBeInTheDocument();
+      // The period the figures are achieved over, as a person reads it (the API names it last_30d).
+      expect(screen.getByText('Achieved (last 30 days)')).toBeInTheDocument();
     });
     // The recorded profiles summary measured 33 % of the period's hours, under the build's minimum coverage: the API
     // calls its availability "insufficient data", and the card must not let 99.923 % against 99.50 % read as met.

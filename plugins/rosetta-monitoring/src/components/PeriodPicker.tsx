@@ -1,13 +1,10 @@
 
 import { Select } from '@backstage/core-components';
 import type { Period } from '../api/types';
+import { PERIOD_LABELS } from './common/format';
 
-const PERIODS: { label: string; value: Period }[] = [
-  { label: 'Last 24 hours', value: 'last_24h' },
-  { label: 'Last 7 days', value: 'last_7d' },
-  { label: 'Last 30 days', value: 'last_30d' },
-  { label: 'Last 90 days', value: 'last_90d' },
-];
+const ENTITY_PERIODS: Period[] = ['last_24h', 'last_7d', 'last_30d', 'last_90d'];
+const PERIODS = ENTITY_PERIODS.map(value => ({ label: PERIOD_LABELS[value], value }));
 
 export function PeriodPicker({ period, onChange }: { period: Period; onChange: (p: Period) => void }) {
   return <Select label="Period" items={PERIODS} selected={period} onChange={v => onChange(v as Period)} />;

@@ -3,7 +3,7 @@ import { Meter } from './common/StatusDot';
 import type { MonitoredEntity } from '../api/types';
 import { useMonitoringData } from './common/useMonitoringData';
 import { Widget } from './common/WidgetState';
-import { decimal, percent } from './common/format';
+import { decimal, percent, periodLabel } from './common/format';
 import { judged } from './SloTable';
 
 /** SLO target against achieved availability, error budget remaining and burn rate. */
@@ -16,7 +16,7 @@ export function SloCard({ entity }: { entity: MonitoredEntity }) {
           <dl style={{ display: 'grid', gridTemplateColumns: 'auto auto', gap: 4 }}>
             <dt>Availability target</dt>
             <dd>{percent(slo!.availabilityTarget)}</dd>
-            <dt>Achieved ({slo!.period})</dt>
+            <dt>Achieved ({periodLabel(slo!.period).toLowerCase()})</dt>
             <dd>{judged(percent(slo!.availability, 3), slo!.availabilityStatus)}</dd>
             <dt>Error budget remaining</dt>
             <dd>{percent(slo!.errorBudgetRemaining, 1)}</dd>

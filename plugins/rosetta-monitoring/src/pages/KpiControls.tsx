@@ -1,6 +1,7 @@
 import { FormEvent, useState } from 'react';
 import { Select } from '@backstage/core-components';
 import type { GroupBy, KpiPeriod, KpiWindow, Schemas } from '../api/types';
+import { PERIOD_LABELS } from '../components/common/format';
 
 const GROUPS = [
   { label: 'Application', value: 'app' },
@@ -8,15 +9,8 @@ const GROUPS = [
   { label: 'Group', value: 'group' },
   { label: 'Domain', value: 'domain' },
 ];
-const PERIODS: { label: string; value: KpiPeriod }[] = [
-  { label: 'Last 7 days', value: 'last_7d' },
-  { label: 'Last 30 days', value: 'last_30d' },
-  { label: 'Last 90 days', value: 'last_90d' },
-  { label: 'This month', value: 'month' },
-  { label: 'This quarter', value: 'quarter' },
-  { label: 'Previous month', value: 'previous_month' },
-  { label: 'Previous quarter', value: 'previous_quarter' },
-];
+const KPI_PERIODS: KpiPeriod[] = ['last_7d', 'last_30d', 'last_90d', 'month', 'quarter', 'previous_month', 'previous_quarter'];
+const PERIODS = KPI_PERIODS.map(value => ({ label: PERIOD_LABELS[value], value }));
 const DAY_MS = 86_400_000;
 
 /** The day after an ISO date: the API's `to` leaves its day out, the form's last day is included. */

@@ -267,7 +267,7 @@ describe('pages', () => {
       await renderWithApi(<RunPage />);
       await screen.findByRole('table', { name: 'incident heatmap' });
       // The backlog by application and the heatmap read the stale answer; the team answer is 21 minutes old.
-      expect(screen.getAllByText(/Stale: figures are 3.0 h old \(as of 2026-11-28T08:00:00Z\)/)).toHaveLength(2);
+      expect(screen.getAllByText(/Stale: figures are 3.0 h old \(as of 2026-11-28 08:00:00 UTC\)/)).toHaveLength(2);
     });
     it('says when no application is known', async () => {
       server.use(

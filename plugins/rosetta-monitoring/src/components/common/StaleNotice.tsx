@@ -2,7 +2,7 @@
 import { WarningPanel } from '@backstage/core-components';
 import type { Freshness } from '../../api/types';
 import { useMonitoringOptions } from '../../options';
-import { hours } from './format';
+import { hours, when } from './format';
 
 /** Warns when historized figures are older than the configured staleness threshold. */
 export function StaleNotice({ freshness }: { freshness: Freshness }) {
@@ -14,7 +14,7 @@ export function StaleNotice({ freshness }: { freshness: Freshness }) {
   return (
     <WarningPanel
       severity="warning"
-      title={`Stale: figures are ${hours(lag / 3600)} old (as of ${freshness.asOf ?? 'unknown'})`}
+      title={`Stale: figures are ${hours(lag / 3600)} old (as of ${freshness.asOf ? when(freshness.asOf) : 'unknown'})`}
     />
   );
 }

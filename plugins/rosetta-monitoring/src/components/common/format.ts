@@ -27,3 +27,19 @@ export function decimal(value: number | null | undefined, digits = 2): string {
 export function when(value: string | null | undefined): string {
   return value ? value.replace('T', ' ').replace(/(:\d\d)(\.\d+)?Z$/, '$1 UTC') : NONE;
 }
+
+/** The API's named periods as a person reads them. */
+export const PERIOD_LABELS: Record<string, string> = {
+  last_24h: 'Last 24 hours',
+  last_7d: 'Last 7 days',
+  last_30d: 'Last 30 days',
+  last_90d: 'Last 90 days',
+  month: 'This month',
+  quarter: 'This quarter',
+  previous_month: 'Previous month',
+  previous_quarter: 'Previous quarter',
+};
+
+export function periodLabel(name: string | null | undefined): string {
+  return name ? PERIOD_LABELS[name] ?? name : NONE;
+}
