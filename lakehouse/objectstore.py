@@ -187,6 +187,9 @@ class S3Store:
         except botocore.exceptions.ClientError as exc:
             if _code(exc) in ("PreconditionFailed", "ConditionalRequestConflict", "412", "409"):
                 raise PreconditionFailed(key) from None
+            # S3 answers a replace (If-Match) of an object removed since it was read with 404, not 412.
+            if "IfMatch" in extra and _code(exc) in ("NoSuchKey", "404"):
+                raise PreconditionFailed(key) from None
             raise self._explain(exc) from None
         except botocore.exceptions.BotoCoreError as exc:
             raise self._explain(exc) from None

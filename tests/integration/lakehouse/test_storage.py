@@ -18,7 +18,7 @@ from botocore.awsrequest import AWSRequest
 
 from lakehouse.duckdb_session import open_duckdb
 from lakehouse.errors import SchemaMismatchError
-from lakehouse.objectstore import LocalStore, PreconditionFailed, S3Store
+from lakehouse.objectstore import LocalStore, PreconditionFailed, S3Store, StoredObject
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
@@ -181,6 +181,33 @@ def test_a_failed_write_leaves_the_previous_day_readable(lake: Lake, monkeypatch
         _put_truncated(store, lake.partition_key(LOGS, DAY), declared=10_000, sent=100)
     stored = lake.read_partition(LOGS, DAY)
     assert stored is not None and stored.column("count").to_pylist() == [1, 2]
+
+
+def test_a_day_removed_while_a_writer_merges_is_written_again_with_the_new_rows(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The day holds api at 09:00 and 10:00 (counts 1, 2). A writer reads it; before it puts its merge, another
+    run removes the day (replace_days empties it). The writer's replace names a version that no longer exists: it
+    must read again, find no day, and create it with its own row only (api at 09:00, count 7)."""
+    lake.write_partition(LOGS, DAY, log_counts("api", [1, 2]))
+    key = lake.partition_key(LOGS, DAY)
+    store = lake.store
+    real_get = store.get
+    reads = 0
+
+    def get_then_removed(k: str) -> StoredObject | None:
+        nonlocal reads
+        got = real_get(k)
+        reads += 1
+        if k == key and reads == 1:
+            store.delete(key)
+        return got
+
+    monkeypatch.setattr(store, "get", get_then_removed)
+    write = lake.write_partition(LOGS, DAY, log_counts("api", [7]))
+    assert (write.rows_before, write.rows_after) == (0, 1)
+    stored = lake.read_partition(LOGS, DAY)
+    assert stored is not None and stored.column("count").to_pylist() == [7]
 
 
 def test_duckdb_reads_what_was_written(lake: Lake, settings: Settings) -> None:
