@@ -216,6 +216,8 @@ class S3Store:
             self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
         except botocore.exceptions.ClientError as exc:
             raise self._explain(exc) from None
+        except botocore.exceptions.BotoCoreError as exc:
+            raise self._explain(exc) from None
 
     def check(self) -> None:
         """Fail early, with one clear line, if the bucket is missing or the credentials are refused."""

@@ -73,6 +73,28 @@ def test_unreachable_endpoint(
     assert "cannot connect to the S3 endpoint" in err and "ROSETTA_S3_ENDPOINT_URL" in err
 
 
+@pytest.mark.parametrize("operation", ["get", "put", "list", "delete"])
+def test_every_operation_on_an_unreachable_endpoint_names_it(
+    s3_endpoint: S3Endpoint, tmp_path: Path, operation: str
+) -> None:
+    """Removing an emptied day is an S3 request like any other: a dead endpoint is named, never a botocore trace."""
+    settings = s3_endpoint.settings("lake", s3_endpoint_url="http://127.0.0.1:9", duckdb_temp_directory=tmp_path)
+    store = Lake.from_settings(settings).store
+    calls = {
+        "get": lambda: store.get("runs/x.json"),
+        "put": lambda: store.put("runs/x.json", b"{}"),
+        "list": lambda: store.list("runs/"),
+        "delete": lambda: store.delete("runs/x.json"),
+    }
+    with pytest.raises(LakeAccessError) as error:
+        calls[operation]()
+    assert str(error.value) == (
+        f"cannot connect to the S3 endpoint for s3://{s3_endpoint.bucket} at http://127.0.0.1:9: "
+        "check ROSETTA_S3_ENDPOINT_URL"
+    )
+    assert s3_endpoint.secret_access_key not in str(error.value)
+
+
 def test_check_succeeds_on_a_good_lake(capsys: pytest.CaptureFixture[str], s3_env: S3Endpoint) -> None:
     code, out, _ = run_cli(capsys, "check")
     assert code == 0 and out == f"ok: s3://{s3_env.bucket}/cli is reachable and writable\n"
