@@ -82,10 +82,11 @@ def fetch_one(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] |
 
 
 # --- golden signals -----------------------------------------------------------------------------------------
+# Errors count in hours with traffic only, as in the day summary: an hour without a request has no error rate.
 GOLDEN_SIGNALS_AGGREGATES = """
     sum(requests) as requests,
-    sum(errors) as errors,
-    sum(errors) / nullif(sum(requests), 0) as error_rate,
+    sum(errors) filter (where requests > 0) as errors,
+    sum(errors) filter (where requests > 0) / nullif(sum(requests), 0) as error_rate,
     max(latency_p50_ms) as latency_p50_max_ms,
     max(latency_p95_ms) as latency_p95_max_ms,
     max(latency_p99_ms) as latency_p99_max_ms,

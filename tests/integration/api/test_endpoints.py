@@ -105,6 +105,25 @@ def test_summary_of_shop(client: TestClient) -> None:
     assert last["shop-api"]["deploymentKey"] == "argocd:shop-api-prod:3"
 
 
+def test_the_summary_leaves_out_errors_of_hours_without_traffic(tmp_path: Path) -> None:
+    """quiet-svc serves 100 requests an hour with 1 error on the 19th from 12:00 to 21:00 (10 hours), then
+    reports 5 errors without a request at 03:00 on the 20th, all in the summary's 24 hours (19th 10:00 -> 20th
+    10:00). Those 5 have no request behind them, as in the day summary: 1,000 requests, 10 errors, a 1 % error
+    rate over 10 measured hours (not 15 errors, 1.5 %)."""
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    served = [(t(19, h), 100.0, 1.0) for h in range(12, 22)] + [(t(20, 3), 0.0, 5.0)]
+    hours = [{"entity_id": "SERVICE-Q", "hour": at, "request_count": r, "error_count": e} for at, r, e in served]
+    lake.write_days(get_dataset("dynatrace/service_metrics_hourly"), rows("dynatrace/service_metrics_hourly", *hours))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with TestClient(create_app(api_settings(tmp_path), settings, down_sources())) as c:
+        for route in ("applications/quiet", "components/quiet-svc"):
+            signals = get(c, f"/monitoring/{route}/summary")["goldenSignals"]
+            assert (signals["requests"], signals["errors"], signals["measuredHours"]) == (1000, 10, 10), route
+            assert signals["errorRate"] == pytest.approx(0.01), route
+
+
 def test_an_application_summary_where_only_its_components_are_mapped(other_client: TestClient) -> None:
     """shop is mapped in production only, shop-api in staging too: shop's staging tab shows its staging component
     and its signals, as its staging series do; an application with nothing in staging stays unknown there."""
