@@ -15,6 +15,7 @@
 --                          counted with the change when the deployment finished before the 7 days)
 --   error-rate trend  +10  error rate of the last 7 days more than twice the 7 days before (and > 0.1 %); only
 --                          with traffic the week before: without it there is nothing to compare with
+--                          (its reason shows this week's rate rounded up, the week before's cut, at the third decimal)
 -- Health: red when the score reaches 50 or a P1 incident is open; orange from 20; green below;
 -- 'no data' when the application had neither traffic nor events (incidents opened, deployments, changes ended)
 -- in the 14 days and has no open P1/P2 incident nor failed change: evidence of trouble is never hidden behind
@@ -151,9 +152,11 @@ totals as (
                 case when score_open_incidents > 0 then format('{} open P1/P2 incident(s)', open_p1_p2) end,
                 case when score_recurring > 0 then format('{} incidents in 7 days', incidents_7d) end,
                 case when score_failed_changes > 0 then format('{} failed change(s) in 7 days', failed_changes_7d) end,
+                -- This week's rate rounded up, the week before's cut, at the third decimal: the sentence holds as
+                -- the figures read (0.20042 % over 0.1 % would round to 0.20 % over 0.10 %, not more than twice).
                 case when score_trend > 0 then format(
-                    'error rate {:.2f}% is more than twice the previous week''s {:.2f}%',
-                    100 * error_rate_7d, 100 * error_rate_prev_7d) end
+                    'error rate {:.3f}% is more than twice the previous week''s {:.3f}%',
+                    ceil(100000 * error_rate_7d - 1e-6) / 1000, floor(100000 * error_rate_prev_7d + 1e-6) / 1000) end
             ],
             x -> x is not null
         ) as reasons

@@ -200,7 +200,8 @@ def test_top_risks_and_health_with_reasons(built) -> None:
 
 def test_the_error_rate_trend_compares_with_a_previous_week_that_had_traffic(tmp_path: Path) -> None:
     """shop's week before (the 12th, in 7-day window [6th 10:00, 13th 10:00)) had the same traffic at 0.1 %
-    errors; this week's 124/34000 = 0.36 % is more than twice that: +10, with both rates in the reason."""
+    errors; this week's 124/34000 = 0.3647 % is more than twice that: +10, with both rates in the reason (this
+    week's rounded up to 0.365 %)."""
     lake, settings = estate_lake(tmp_path)
     week_before = [
         row | {"hour": row["hour"] - timedelta(days=7), "error_count": (row["request_count"] or 0.0) * 0.001}
@@ -213,7 +214,33 @@ def test_the_error_rate_trend_compares_with_a_previous_week_that_had_traffic(tmp
         shop = one(mart(built, "mv_monitoring_top_risks", "app_id = 'shop'"))
     assert shop["error_rate_prev_7d"] == pytest.approx(0.001)
     assert shop["score_trend"] == 10 and shop["risk_score"] == 50
-    assert shop["reasons"][-1] == "error rate 0.36% is more than twice the previous week's 0.10%"
+    assert shop["reasons"][-1] == "error rate 0.365% is more than twice the previous week's 0.100%"
+
+
+def test_an_error_rate_just_over_twice_the_previous_weeks_never_reads_as_twice_it(tmp_path: Path) -> None:
+    """quiet-svc served 10,000 requests an hour through the 14 days before as_of. The week before, 10 errors an
+    hour: 1,680 / 1,680,000 = 0.1 %. This week, 20 an hour and 27 in one hour: 3,367 / 1,680,000 = 0.20042 %, more
+    than twice 0.1 % (and over 0.1 %): +10. Rounded to two decimals the reason would say 0.20 % is more than twice
+    0.10 %, which it is not; this week's rate shows rounded up, the week before's cut, at the third decimal."""
+    lake, settings = estate_lake(tmp_path)
+    metrics_dataset = get_dataset("dynatrace/service_metrics_hourly")
+    served = [
+        {
+            "entity_id": "SERVICE-Q",
+            "hour": AS_OF - timedelta(hours=h),
+            "request_count": 10_000.0,
+            "error_count": 10.0 if h > 168 else (27.0 if h == 100 else 20.0),
+        }
+        for h in range(1, 337)
+    ]
+    lake.write_days(metrics_dataset, rows(metrics_dataset.id, *served))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        quiet = one(mart(built, "mv_monitoring_top_risks", "app_id = 'quiet'"))
+    assert quiet["error_rate_7d"] == pytest.approx(3_367 / 1_680_000)
+    assert quiet["error_rate_prev_7d"] == pytest.approx(0.001)
+    assert (quiet["score_trend"], quiet["risk_score"]) == (10, 10)
+    assert quiet["reasons"] == ["error rate 0.201% is more than twice the previous week's 0.100%"]
 
 
 def test_an_unsuccessful_change_over_a_deployment_before_the_7_days_counts_once(tmp_path: Path) -> None:
