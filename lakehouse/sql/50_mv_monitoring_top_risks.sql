@@ -8,6 +8,7 @@
 --                          min_coverage of the 7 days (below it the SLO says 'insufficient data', and so does this)
 --   burn rate         +30  1h burn rate > 14.4, else +20 when the 6h and 1h burn rates both > 6 (mv_slo_burn_rates):
 --                          the page alert's rules; a 6h burn the last hour no longer confirms has stopped
+--                          (its reason rounds the rate to one decimal, never down to the threshold it passed)
 --   open P1/P2        +20  per open priority 1-2 incident, at most +40
 --   recurring         +15  3 or more incidents opened in 7 days
 --   failed changes    +10  per change failure (deployment) or unsuccessful change covering no deployment, at
@@ -147,8 +148,11 @@ totals as (
                 -- the target (the 1e-6 only absorbs binary error, 0.99 being a hair under 99000 / 100000).
                 case when score_slo > 0 then format('availability {:.3f}% over 7 days is below the {:.3f}% target',
                     floor(100000 * availability_7d + 1e-6) / 1000, 100 * availability_target) end,
-                case when score_burn = 30 then format('error budget burning {:.1f}x over the last hour', burn_rate_1h)
-                    when score_burn = 20 then format('error budget burning {:.1f}x over 6 hours', burn_rate_6h) end,
+                -- Rounded, but never down to the threshold it passed (14.42x is over 14.4x: it reads 14.5x).
+                case when score_burn = 30 then format('error budget burning {:.1f}x over the last hour',
+                    greatest(round(burn_rate_1h, 1), 14.5))
+                    when score_burn = 20 then format('error budget burning {:.1f}x over 6 hours',
+                    greatest(round(burn_rate_6h, 1), 6.1)) end,
                 case when score_open_incidents > 0 then format('{} open P1/P2 incident(s)', open_p1_p2) end,
                 case when score_recurring > 0 then format('{} incidents in 7 days', incidents_7d) end,
                 case when score_failed_changes > 0 then format('{} failed change(s) in 7 days', failed_changes_7d) end,

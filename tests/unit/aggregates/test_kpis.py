@@ -1366,6 +1366,48 @@ def test_top_risks_count_a_6_hour_burn_only_while_the_last_hour_confirms_it(
     assert (quiet["score_burn"], quiet["risk_score"], quiet["reasons"]) == (score, score, reasons)
 
 
+@pytest.mark.parametrize(
+    ("errors", "reason"),
+    [
+        (721, "error budget burning 14.5x over the last hour"),
+        (725, "error budget burning 14.5x over the last hour"),
+        (1_000, "error budget burning 20.0x over the last hour"),
+    ],
+)
+def test_a_burn_rate_just_over_the_page_threshold_never_reads_as_the_threshold(
+    tmp_path: Path, errors: int, reason: str
+) -> None:
+    """quiet (a 99.5 % target, B = 0.005) fails `errors` of 10,000 requests in the hour before as_of, its only
+    traffic: a 1 h burn rate of errors / 10,000 / 0.005. 721 errors burn 14.42x, over 14.4: +30. Rounded to one
+    decimal the reason would say 14.4x, the threshold it passed; it reads 14.5x. 725 errors burn 14.5x and 1,000
+    burn 20x, which read as they are."""
+    lake, settings = estate_lake(tmp_path)
+    metrics = get_dataset("dynatrace/service_metrics_hourly")
+    hour = {"entity_id": "SERVICE-Q", "hour": AS_OF - timedelta(hours=1), "request_count": 10_000.0}
+    lake.write_days(metrics, rows(metrics.id, hour | {"error_count": float(errors)}))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        quiet = one(mart(built, "mv_monitoring_top_risks", "app_id = 'quiet'"))
+    assert quiet["burn_rate_1h"] == pytest.approx(errors / 10_000 / 0.005)
+    assert (quiet["score_burn"], quiet["reasons"]) == (30, [reason])
+
+
+def test_a_6_hour_burn_just_over_6_never_reads_as_6(tmp_path: Path) -> None:
+    """quiet (B = 0.005) fails 144 of 4,900 requests two hours before as_of and 7 of 100 in the last hour: 1 h
+    7 / 100 / 0.005 = 14x (over 6, not over 14.4), 6 h 151 / 5,000 / 0.005 = 6.04x, over 6: +20. Rounded to one
+    decimal the reason would say 6.0x; it reads 6.1x."""
+    lake, settings = estate_lake(tmp_path)
+    metrics = get_dataset("dynatrace/service_metrics_hourly")
+    served = [(AS_OF - timedelta(hours=2), 4_900.0, 144.0), (AS_OF - timedelta(hours=1), 100.0, 7.0)]
+    hours = [{"entity_id": "SERVICE-Q", "hour": at, "request_count": r, "error_count": e} for at, r, e in served]
+    lake.write_days(metrics, rows(metrics.id, *hours))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        quiet = one(mart(built, "mv_monitoring_top_risks", "app_id = 'quiet'"))
+    assert quiet["burn_rate_6h"] == pytest.approx(6.04)
+    assert (quiet["score_burn"], quiet["reasons"]) == (20, ["error budget burning 6.1x over 6 hours"])
+
+
 def test_a_groups_burn_rates_hold_its_errors_against_its_applications_own_budgets(tmp_path: Path) -> None:
     """g1 is shop (a 99.9 % target of its own: B = 0.001) and quiet (the default 99.5 %: B = 0.005, burning as in
     with_quiet_burning). At 10:00 on the 20th:
