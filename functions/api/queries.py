@@ -768,7 +768,7 @@ def ranked(
 # --- overview ---------------------------------------------------------------------------------------------------
 HEALTH_SQL = """
 select level, level_id, applications, red, orange, green, no_data, max_risk_score, health, reasons
-from mv_health where level in ('domain', 'team') order by level, level_id
+from mv_health where level in ('domain', 'group', 'team') order by level, level_id
 """
 HEALTH_COUNTS_SQL = """
 select health, count(*) as applications from mv_health where level = 'application' group by health order by health

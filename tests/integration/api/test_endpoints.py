@@ -261,6 +261,11 @@ def test_overview(client: TestClient) -> None:
     assert body["applicationsByHealth"]["red"] >= 1
     d1 = next(h for h in body["health"] if h["level"] == "domain" and h["levelId"] == "d1")
     assert d1["health"] == "red" and d1["reasons"] == ["shop is red"]
+    # Every team, group and domain, as the answer's description says: g1 is shop (red) and quiet.
+    levels = {(h["level"], h["levelId"]) for h in body["health"]}
+    assert levels == {("domain", "d1"), ("domain", "d2"), ("group", "g1"), ("team", "t1"), ("team", "t2")}
+    g1 = next(h for h in body["health"] if h["level"] == "group")
+    assert (g1["applications"], g1["red"], g1["health"], g1["reasons"]) == (2, 1, "red", ["shop is red"])
     assert sum(day["errors"] or 0 for day in body["trend"]) == 124
 
 

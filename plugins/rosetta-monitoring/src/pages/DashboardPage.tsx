@@ -30,13 +30,13 @@ const RISK_COLUMNS: TableColumn<RiskRow>[] = [
 
 const dense = { paging: false, search: false, padding: 'dense' as const };
 
-/** Estate-wide dashboard: health by domain and team, trends, top risks, DORA per group. */
+/** Estate-wide dashboard: health by domain, group and team, trends, top risks, DORA per group. */
 export function DashboardPage() {
   const overview = useMonitoringData(api => api.getOverview('last_30d'), []);
   const dora = useMonitoringData(api => api.getDora('group', { period: 'last_30d' }), []);
   return (
     <div style={{ display: 'grid', gap: 16 }}>
-      <Widget title="Health by domain and team" what="health figures" state={overview} isEmpty={o => o.health.length === 0} freshness={o => o.freshness}>
+      <Widget title="Health by domain, group and team" what="health figures" state={overview} isEmpty={o => o.health.length === 0} freshness={o => o.freshness}>
         {o => (
           <>
             <p data-testid="health-totals">

@@ -10,7 +10,7 @@ describe('pages', () => {
   registerServer();
 
   describe('dashboard', () => {
-    it('shows health by domain and team, top risks and DORA per group', async () => {
+    it('shows health by domain, group and team, top risks and DORA per group', async () => {
       server.use(answer('/overview', f.overview), answer('/kpis/dora', f.doraGroup, { groupBy: 'group' }));
       await renderWithApi(<DashboardPage />);
       expect(await screen.findByTestId('health-totals')).toHaveTextContent('2 green, 2 orange');
