@@ -1,4 +1,8 @@
 
+import { ReactNode } from 'react';
+import { EmptyState, InfoCard } from '@backstage/core-components';
+import { useEntity } from '@backstage/plugin-catalog-react';
+import { isRosettaMonitoringAvailable } from './entityId';
 import { HealthThresholds, monitoringOptions } from './options';
 import { WithOptions } from './components/WithOptions';
 import { MonitoringTab } from './components/MonitoringTab';
@@ -12,19 +16,43 @@ export interface LegacyOptionsProps {
   thresholds?: Partial<HealthThresholds>;
 }
 
+/**
+ * The legacy entity components are placed by hand on entity pages, where nothing filters them (the new system's
+ * extensions are filtered by kind): on a kind the API does not serve, they say so instead of asking it.
+ */
+function MonitoredKindsOnly({ title, children }: { title: string; children: ReactNode }) {
+  const { entity } = useEntity();
+  if (isRosettaMonitoringAvailable(entity)) {
+    return <>{children}</>;
+  }
+  return (
+    <InfoCard title={title}>
+      <EmptyState
+        missing="info"
+        title="Not monitored"
+        description={`Rosetta Monitoring covers Components and Systems, not ${entity.kind} entities.`}
+      />
+    </InfoCard>
+  );
+}
+
 export function LegacyMonitoringTab(props: LegacyOptionsProps) {
   return (
-    <WithOptions options={monitoringOptions(props)}>
-      <MonitoringTab />
-    </WithOptions>
+    <MonitoredKindsOnly title="Monitoring">
+      <WithOptions options={monitoringOptions(props)}>
+        <MonitoringTab />
+      </WithOptions>
+    </MonitoredKindsOnly>
   );
 }
 
 export function LegacyHealthCard(props: LegacyOptionsProps) {
   return (
-    <WithOptions options={monitoringOptions(props)}>
-      <HealthCard />
-    </WithOptions>
+    <MonitoredKindsOnly title="Monitoring health">
+      <WithOptions options={monitoringOptions(props)}>
+        <HealthCard />
+      </WithOptions>
+    </MonitoredKindsOnly>
   );
 }
 

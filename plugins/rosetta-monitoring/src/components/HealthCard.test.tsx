@@ -2,6 +2,7 @@ import { screen } from '@testing-library/react';
 import { answer, billingApiComponent, problem, profilesSystem, registerServer, renderWithApi, server } from '../testing/monitoringServer';
 import * as f from '../testing/fixtures';
 import { HealthCard } from './HealthCard';
+import { LegacyHealthCard, LegacyMonitoringTab } from '../legacyComponents';
 
 const annotated = (annotations: Record<string, string>) => ({
   ...profilesSystem,
@@ -78,5 +79,30 @@ describe('HealthCard', () => {
     server.use(problem('/applications/:id/summary', 500, 'Internal error', 'boom'));
     await renderWithApi(<HealthCard />, profilesSystem);
     expect(await screen.findByText(/Could not load health/)).toBeInTheDocument();
+  });
+});
+
+// The legacy card is placed by hand on entity pages, with nothing filtering it by kind: on an API entity it says the
+// kind is not monitored, without asking the API (an unanswered request fails the test).
+describe('legacy entity components on a kind the API does not serve', () => {
+  registerServer();
+
+  const api = { ...profilesSystem, kind: 'API', metadata: { name: 'profiles-api' } };
+
+  it('says the health card has nothing to show', async () => {
+    await renderWithApi(<LegacyHealthCard />, api);
+    expect(await screen.findByText('Not monitored')).toBeInTheDocument();
+    expect(screen.getByText('Rosetta Monitoring covers Components and Systems, not API entities.')).toBeInTheDocument();
+  });
+
+  it('says the tab has nothing to show', async () => {
+    await renderWithApi(<LegacyMonitoringTab />, api);
+    expect(await screen.findByText('Not monitored')).toBeInTheDocument();
+  });
+
+  it('still shows a system', async () => {
+    server.use(answer('/applications/:id/summary', f.summaryProfiles));
+    await renderWithApi(<LegacyHealthCard />, profilesSystem);
+    expect(await screen.findByTestId('health-colour')).toHaveTextContent('orange');
   });
 });
