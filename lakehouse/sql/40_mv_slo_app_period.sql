@@ -7,7 +7,9 @@
 -- over the period's hours; hours without traffic count on neither side.
 --   target T (the application's, see stg_apps: its mapping's, else the build's default), budget ratio B = 1 - T
 --   allowed_bad = B * requests; consumed = errors / allowed_bad; remaining = 1 - consumed (negative when
---   overspent); burn_rate = (errors / requests) / B (1 = spending exactly the budget over the period).
+--   overspent); burn_rate = (errors / requests) / B (1 = spending exactly the budget over the period). B and
+--   allowed_bad are exact decimals: 1 - 0.9995 in binary floating point is a hair under 0.0005, and a budget spent
+--   to the last request would read as overspent while the SLO is met.
 -- Latency SLOs (time slices of one hour, the finest the hourly data allows): an hour is good when the
 -- application's p95 (p99) is at or under its threshold; SLI = good hours / hours with traffic and that
 -- percentile reported, target latency_target (thresholds and target are the application's, see stg_apps). A 30-day latency figure is never an average of hourly p95s.
@@ -64,7 +66,10 @@ per_period as (
 measured as (
     select
         pp.*,
-        1 - pp.availability_target as budget_ratio,
+        -- The target as the decimal it was written as (0.9995, not the nearest binary fraction).
+        cast(
+            (1 - cast(pp.availability_target as decimal(18, 12))) * cast(pp.requests as decimal(38, 6)) as double
+        ) as budget_allowed,
         bp.min_coverage,
         pp.measured_hours / pp.period_hours as coverage,
         pp.latency_measured_hours / pp.period_hours as latency_coverage,
@@ -89,10 +94,11 @@ select
     m.errors as bad_requests,
     m.availability,
     m.availability_target,
-    m.budget_ratio * m.requests as error_budget_allowed,
-    case when m.requests > 0 then m.errors / (m.budget_ratio * m.requests) end as error_budget_consumed,
-    case when m.requests > 0 then 1 - m.errors / (m.budget_ratio * m.requests) end as error_budget_remaining,
-    case when m.requests > 0 then (m.errors / m.requests) / m.budget_ratio end as burn_rate_period,
+    m.budget_allowed as error_budget_allowed,
+    case when m.requests > 0 then m.errors / m.budget_allowed end as error_budget_consumed,
+    case when m.requests > 0 then 1 - m.errors / m.budget_allowed end as error_budget_remaining,
+    -- (errors / requests) / B, the same as the budget consumed.
+    case when m.requests > 0 then m.errors / m.budget_allowed end as burn_rate_period,
     m.measured_hours,
     m.period_hours as expected_hours,
     m.coverage,

@@ -1205,6 +1205,36 @@ def test_an_applications_own_slo_targets_replace_the_build_defaults(tmp_path: Pa
     assert (quiet["latency_p95_threshold_ms"], quiet["latency_p99_threshold_ms"]) == (500, 1500)
 
 
+def test_a_budget_spent_to_the_last_request_leaves_nothing_not_a_rounding(tmp_path: Path) -> None:
+    """quiet asks for 99.95 %. quiet-svc served 20 requests an hour for the 100 hours before as_of, one of them
+    failed: 2,000 requests, coverage 100 / 168 over 7 days. Budget: 0.05 % of 2,000 = 1 bad request allowed, 1
+    spent: consumed 1, remaining 0 (not overspent), burn rate 1, availability 1,999 / 2,000 = 99.95 %, met.
+    1 - 0.9995 in binary floating point is 0.00049999999999994, which would leave -0.00000000000011 of the
+    budget: overspent while met."""
+    lake, settings = estate_lake(tmp_path)
+    entries = [e | {"slo_availability_target": 0.9995} if e["entity_id"] == "quiet" else e for e in mapping()]
+    MappingStore(lake).apply(entries, actor="test", replace=True)
+    metrics_dataset = get_dataset("dynatrace/service_metrics_hourly")
+    hours = [
+        {"entity_id": "SERVICE-Q", "hour": AS_OF - timedelta(hours=h), "request_count": 20.0, "error_count": 0.0}
+        for h in range(2, 101)
+    ]
+    hours.append(
+        {"entity_id": "SERVICE-Q", "hour": AS_OF - timedelta(hours=1), "request_count": 20.0, "error_count": 1.0}
+    )
+    lake.write_days(metrics_dataset, rows(metrics_dataset.id, *hours))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        quiet = one(
+            mart(built, "mv_slo_app_period", "period = 'last_7d' and app_id = 'quiet' and environment = 'production'")
+        )
+    assert (quiet["availability_denominator"], quiet["bad_requests"]) == (2000, 1)
+    assert quiet["error_budget_allowed"] == 1
+    assert (quiet["error_budget_consumed"], quiet["error_budget_remaining"]) == (1, 0)
+    assert quiet["burn_rate_period"] == 1
+    assert quiet["availability_status"] == "met"
+
+
 def test_an_application_mapped_in_staging_only_through_a_component_keeps_its_targets(tmp_path: Path) -> None:
     """shop asks for 99.9 % in its (production) entry; in staging only its shop-api component is mapped, by
     SERVICE-S: 100 requests an hour on the 19th, 10 of them failed. shop in staging is the same application, held
