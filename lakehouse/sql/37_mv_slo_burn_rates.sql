@@ -6,10 +6,11 @@
 -- Multi-window burn rates at as_of (Google SRE workbook, 30-day budget), refreshed by every build, hourly ones
 -- included: an alert on the last hour is worth little a day late. burn_rate_<w> = (errors / requests over the
 -- window) / B, B = 1 - the application's availability target (stg_apps); 1h, 2h, 6h, 24h and 3d windows, each
--- with its requests and errors (no rate without traffic). Alerts, in this order: page when 1h > 14.4 (2 % of a
--- 30-day budget in an hour; the workbook's 5-minute confirmation window is below the hourly resolution, so the
--- 1h window confirms itself), page when 6h > 6 and 1h > 6, ticket when 24h > 3 and 2h > 3 (10 % of the budget
--- in a day), ticket when 3d > 1 and 6h > 1, else none. The SLO periods (mv_slo_app_period) are computed daily.
+-- with its requests and errors (no rate without traffic), worked out as errors / (B x requests) with B an exact
+-- decimal (1 - 0.9995 in binary floating point is a hair under 0.0005: a rate exactly at a threshold would pass
+-- it). Alerts, in this order: page when 1h > 14.4 (2 % of a 30-day budget in an hour; the workbook's 5-minute
+-- confirmation window is below the hourly resolution, so the 1h window confirms itself), page when 6h > 6 and
+-- 1h > 6, ticket when 24h > 3 and 2h > 3 (10 % of the budget in a day), ticket when 3d > 1 and 6h > 1, else none. The SLO periods (mv_slo_app_period) are computed daily.
 with windows as (
     select
         app_id,
@@ -45,17 +46,30 @@ rates as (
         w.errors_24h,
         w.requests_3d,
         w.errors_3d,
-        case when w.requests_1h > 0 then (w.errors_1h / w.requests_1h) / (1 - a.availability_target) end
-            as burn_rate_1h,
-        case when w.requests_2h > 0 then (w.errors_2h / w.requests_2h) / (1 - a.availability_target) end
-            as burn_rate_2h,
-        case when w.requests_6h > 0 then (w.errors_6h / w.requests_6h) / (1 - a.availability_target) end
-            as burn_rate_6h,
-        case when w.requests_24h > 0 then (w.errors_24h / w.requests_24h) / (1 - a.availability_target) end
-            as burn_rate_24h,
-        case when w.requests_3d > 0 then (w.errors_3d / w.requests_3d) / (1 - a.availability_target) end
-            as burn_rate_3d
-    from stg_apps as a
+        case
+            when w.requests_1h > 0
+                then w.errors_1h / cast(a.budget_ratio_exact * cast(w.requests_1h as decimal(38, 6)) as double)
+        end as burn_rate_1h,
+        case
+            when w.requests_2h > 0
+                then w.errors_2h / cast(a.budget_ratio_exact * cast(w.requests_2h as decimal(38, 6)) as double)
+        end as burn_rate_2h,
+        case
+            when w.requests_6h > 0
+                then w.errors_6h / cast(a.budget_ratio_exact * cast(w.requests_6h as decimal(38, 6)) as double)
+        end as burn_rate_6h,
+        case
+            when w.requests_24h > 0
+                then w.errors_24h / cast(a.budget_ratio_exact * cast(w.requests_24h as decimal(38, 6)) as double)
+        end as burn_rate_24h,
+        case
+            when w.requests_3d > 0
+                then w.errors_3d / cast(a.budget_ratio_exact * cast(w.requests_3d as decimal(38, 6)) as double)
+        end as burn_rate_3d
+    from (
+        -- B as the decimal the target was written as.
+        select *, 1 - cast(availability_target as decimal(18, 12)) as budget_ratio_exact from stg_apps
+    ) as a
     cross join build_params as bp
     left join windows as w on a.app_id = w.app_id and a.environment = w.environment
 )

@@ -12,17 +12,23 @@
 -- and 2h > 3, ticket when 3d > 1 and 6h > 1, else none.
 with apps as (
     -- The budgets are fractions of requests: summed as exact decimals (as mv_slo_group_period's), a group's rates do
-    -- not move in their last digits with the order the build's threads add them in.
+    -- not move in their last digits with the order the build's threads add them in; B_i is the decimal the target was
+    -- written as (1 - 0.9995 in binary floating point is a hair under 0.0005).
     select
         b.*,
         a.team,
         a.group_id,
         a.domain,
-        cast((1 - b.availability_target) * b.requests_1h as decimal(38, 12)) as budget_1h_exact,
-        cast((1 - b.availability_target) * b.requests_2h as decimal(38, 12)) as budget_2h_exact,
-        cast((1 - b.availability_target) * b.requests_6h as decimal(38, 12)) as budget_6h_exact,
-        cast((1 - b.availability_target) * b.requests_24h as decimal(38, 12)) as budget_24h_exact,
-        cast((1 - b.availability_target) * b.requests_3d as decimal(38, 12)) as budget_3d_exact
+        cast((1 - cast(b.availability_target as decimal(18, 12))) * cast(b.requests_1h as decimal(38, 6)) as decimal(38, 12))
+            as budget_1h_exact,
+        cast((1 - cast(b.availability_target as decimal(18, 12))) * cast(b.requests_2h as decimal(38, 6)) as decimal(38, 12))
+            as budget_2h_exact,
+        cast((1 - cast(b.availability_target as decimal(18, 12))) * cast(b.requests_6h as decimal(38, 6)) as decimal(38, 12))
+            as budget_6h_exact,
+        cast((1 - cast(b.availability_target as decimal(18, 12))) * cast(b.requests_24h as decimal(38, 6)) as decimal(38, 12))
+            as budget_24h_exact,
+        cast((1 - cast(b.availability_target as decimal(18, 12))) * cast(b.requests_3d as decimal(38, 6)) as decimal(38, 12))
+            as budget_3d_exact
     from mv_slo_burn_rates as b
     inner join stg_apps as a on b.app_id = a.app_id and b.environment = a.environment
 ),

@@ -1438,6 +1438,36 @@ def test_a_6_hour_burn_just_over_6_never_reads_as_6(tmp_path: Path) -> None:
     assert (quiet["score_burn"], quiet["reasons"]) == (20, ["error budget burning 6.1x over 6 hours"])
 
 
+def test_a_burn_rate_exactly_at_the_page_threshold_does_not_page(tmp_path: Path) -> None:
+    """quiet asks for 99.95 % (B = 0.0005). quiet-svc failed 144 of 20,000 requests in the hour before as_of and
+    none of 10,000 in each of the five hours before: 1 h 144 / (0.0005 x 20,000) = 144 / 10 = 14.4x, not over
+    14.4; 6 h 144 / (0.0005 x 70,000) = 4.11x, not over 6; 2 h 144 / 15 = 9.6x and 24 h 4.11x, both over 3: a
+    ticket, not a page. Team t2 is quiet alone: the same rates. 1 - 0.9995 in binary floating point is a hair
+    under 0.0005, which made the 1 h rate 14.4000000000016, a page."""
+    lake, settings = estate_lake(tmp_path)
+    entries = [e | {"slo_availability_target": 0.9995} if e["entity_id"] == "quiet" else e for e in mapping()]
+    MappingStore(lake).apply(entries, actor="test", replace=True)
+    metrics = get_dataset("dynatrace/service_metrics_hourly")
+    hours = [
+        {"entity_id": "SERVICE-Q", "hour": AS_OF - timedelta(hours=h), "request_count": 10_000.0, "error_count": 0.0}
+        for h in range(2, 7)
+    ]
+    hours.append(
+        {"entity_id": "SERVICE-Q", "hour": AS_OF - timedelta(hours=1), "request_count": 20_000.0, "error_count": 144.0}
+    )
+    lake.write_days(metrics, rows(metrics.id, *hours))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        quiet = one(mart(built, "mv_slo_burn_rates", "app_id = 'quiet' and environment = 'production'"))
+        t2 = one(
+            mart(built, "mv_slo_group_burn_rates", "level = 'team' and level_id = 't2' and environment = 'production'")
+        )
+    for burn in (quiet, t2):
+        assert (burn["burn_rate_1h"], burn["burn_rate_2h"]) == (14.4, 9.6)
+        assert burn["burn_rate_6h"] == pytest.approx(144 / 35)
+        assert burn["burn_rate_alert"] == "ticket"
+
+
 def test_a_groups_burn_rates_hold_its_errors_against_its_applications_own_budgets(tmp_path: Path) -> None:
     """g1 is shop (a 99.9 % target of its own: B = 0.001) and quiet (the default 99.5 %: B = 0.005, burning as in
     with_quiet_burning). At 10:00 on the 20th:
