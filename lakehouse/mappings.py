@@ -89,7 +89,8 @@ class MappingEntry(BaseModel):
     servicenow_ci_id: str | None = None
     cmdb_ci_name: str | None = None
     argocd_app_name: str | None = None
-    gitlab_project_id: int | None = Field(default=None, gt=0)
+    # Stored as a 64-bit integer: a larger id could not be written.
+    gitlab_project_id: int | None = Field(default=None, gt=0, le=2**63 - 1)
     elisa_index: str | None = None
     kibana_query_template: str | None = None
     # SLO targets of an application; the build's defaults where not set.

@@ -531,6 +531,22 @@ def test_an_infinite_latency_threshold_is_refused(
         assert get(c, "/monitoring/admin/mappings", ADMIN)["version"] == 1
 
 
+def test_a_gitlab_project_id_too_large_to_store_is_refused(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The mapping keeps a GitLab project id as a 64-bit integer (at most 2**63 - 1 = 9223372036854775807): an id
+    one past that passed the validation and failed when the version was written, a 500 for the admin. It is refused
+    with a problem naming the field, and nothing is written (the mapping stays at version 1)."""
+    root = tmp_path_factory.mktemp("mapping-gitlab-id")
+    settings = Settings(lake_url=str(root / "lake"), duckdb_temp_directory=root / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    with TestClient(create_app(api_settings(root), settings, down_sources()), raise_server_exceptions=False) as c:
+        change = {"entries": [{"entity_id": "shop", "kind": "application", "gitlab_project_id": 9223372036854775808}]}
+        refused = c.post("/monitoring/admin/mappings", headers=ADMIN, json=change)
+        assert refused.status_code == 422, refused.text
+        assert any("gitlab_project_id" in e for e in refused.json()["errors"])
+        assert c.get("/monitoring/admin/mappings", headers=ADMIN).json()["version"] == 1
+
+
 def test_batch_trigger_runs_a_build_and_returns_its_run_id(client: TestClient) -> None:
     r = client.post("/monitoring/admin/batch/trigger", headers=ADMIN, json={"kind": "build", "mode": "hourly"})
     assert r.status_code == 202, r.text
