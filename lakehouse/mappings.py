@@ -172,12 +172,17 @@ class MappingEntry(BaseModel):
         if value is None:
             return value
         try:
-            fields = {f for _, f, _, _ in string.Formatter().parse(value) if f is not None}
+            fields = _template_fields(value)
         except ValueError as exc:
             raise ValueError(f"bad template: {exc}") from None
         unknown = fields - TEMPLATE_FIELDS
         if unknown:
             raise ValueError(f"unknown placeholder(s) {sorted(unknown)}; allowed: {sorted(TEMPLATE_FIELDS)}")
+        # Known placeholders may still carry a format a name cannot take ({component:d}): fill it as a build would.
+        try:
+            value.format(**dict.fromkeys(TEMPLATE_FIELDS, "x"))
+        except ValueError as exc:
+            raise ValueError(f"bad template: {exc}") from None
         return value
 
     def kibana_query(self) -> str | None:
@@ -191,6 +196,17 @@ class MappingEntry(BaseModel):
             environment=self.environment,
             name=self.name or self.entity_id,
         )
+
+
+def _template_fields(template: str) -> set[str]:
+    """The placeholders of a template, those nested in a format ({entity:>{width}}) too."""
+    fields: set[str] = set()
+    for _, field, spec, _ in string.Formatter().parse(template):
+        if field is not None:
+            fields.add(field)
+        if spec:
+            fields |= _template_fields(spec)
+    return fields
 
 
 def _split_selector(selector: str) -> list[str] | None:

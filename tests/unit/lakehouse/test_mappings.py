@@ -81,6 +81,22 @@ def test_malformed_pivots_are_rejected_with_a_reason(field: str, value: str, rea
     assert problems[0].startswith(f"entry 2 (api): {field}: ") and reason in problems[0]
 
 
+@pytest.mark.parametrize(
+    ("template", "reason"),
+    [
+        ('service.name:"{component:d}"', "bad template"),
+        ('service.name:"{component:>{width}}"', "unknown placeholder"),
+    ],
+)
+def test_a_query_template_that_cannot_be_filled_is_rejected(template: str, reason: str) -> None:
+    """Every placeholder was a known one, but a number format on a name, or a placeholder inside a format, cannot be
+    filled: accepted, the template failed every build and the logs link. Refused, the application stays alone."""
+    entries, problems = validate_entries([app(), comp("api", kibana_query_template=template)])
+    assert [e.entity_id for e in entries] == ["payments"]
+    assert len(problems) == 1
+    assert problems[0].startswith("entry 2 (api): kibana_query_template: ") and reason in problems[0]
+
+
 def test_a_pivot_claimed_twice_is_rejected_for_the_second_entity() -> None:
     entries, problems = validate_entries(
         [app(), comp("api", servicenow_ci_id=CI_A), comp("worker", servicenow_ci_id=CI_A, argocd_app_name="w")]
