@@ -542,20 +542,20 @@ class MappingStore:
             raise MappingValidationError(["a change needs the name of who makes it"])
         # Not dict(c): a malformed item (from a file) is reported by the validation, not raised here.
         given = [c.model_dump() if isinstance(c, MappingEntry) else c for c in changes]
-        incoming, problems = _validate_each(given)
+        incoming, entry_problems = _validate_each(given)
         keys = [e.key for e in incoming]
-        problems += [f"{k[0]} [{k[1]}]: given twice in one change" for k in sorted(set(keys)) if keys.count(k) > 1]
-        if problems:
-            raise MappingValidationError(problems)
+        entry_problems += [
+            f"{k[0]} [{k[1]}]: given twice in one change" for k in sorted(set(keys)) if keys.count(k) > 1
+        ]
         removed = set(remove)
         for _ in range(8):
             current = self.current()
             base = {} if (replace or current is None) else {e.key: e for e in current.entries}
             missing = [k for k in removed if k not in base]
-            if missing:
-                raise MappingValidationError([f"{k[0]} [{k[1]}]: not in the current mapping" for k in missing])
+            problems = entry_problems + [f"{k[0]} [{k[1]}]: not in the current mapping" for k in missing]
+            # Well-formed entries are checked against the rest too: the admin hears of every problem at once.
             merged = {k: v for k, v in base.items() if k not in removed} | {e.key: e for e in incoming}
-            accepted, problems = _validate_set(list(merged.values()), [])
+            accepted, problems = _validate_set(list(merged.values()), problems)
             if problems:
                 raise MappingValidationError(problems)
             version = (current.version if current else 0) + 1

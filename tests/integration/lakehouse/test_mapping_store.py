@@ -54,6 +54,20 @@ def test_a_rejected_change_writes_nothing(lake: Lake) -> None:
     assert store.versions() == [1]
 
 
+def test_every_problem_of_a_change_is_reported_at_once(lake: Lake) -> None:
+    """A change of two entries: 'Web' is no id (upper case), and db claims ArgoCD's api-prod, which api holds. Both are
+    reported in one answer; before, the admin saw the id alone, fixed it, and only then heard of the clash."""
+    store = MappingStore(lake)
+    store.apply([APP, API], actor="alice")
+    web = {"entity_id": "Web", "kind": "component", "application_id": "payments"}
+    with pytest.raises(MappingValidationError) as caught:
+        store.apply([web, {**DB, "argocd_app_name": "api-prod"}], actor="bob")
+    assert len(caught.value.problems) == 2
+    assert caught.value.problems[0].startswith("entry 1 (Web): entity_id: ")
+    assert caught.value.problems[1] == "db [production]: argocd_app_name 'api-prod' is already mapped to api"
+    assert store.versions() == [1]
+
+
 def test_remove_and_replace(lake: Lake) -> None:
     store = MappingStore(lake)
     store.apply([APP, API, DB], actor="alice")
