@@ -303,12 +303,22 @@ def _validate_set(entries: list[MappingEntry], problems: list[str]) -> tuple[lis
     claimed: dict[tuple[str, str, str], str] = {}
     # An ArgoCD application deploys to one environment, and its deployments are matched on its name alone.
     argocd_environments: dict[str, str] = {}
+    # An id names one Backstage entity, a System or a Component: the API asks an entity's kind once, whatever the
+    # environment.
+    kinds: dict[str, MappingEntry] = {}
     applications = {e.entity_id for e in entries if e.kind == "application"}
     for e in entries:
         label = f"{e.entity_id} [{e.environment}]"
         reasons = []
         if e.key in seen:
             reasons.append("duplicate entity for this environment")
+        other = kinds.get(e.entity_id)
+        if other is not None and other.kind != e.kind:
+            article = "an" if other.kind == "application" else "a"
+            reasons.append(
+                f"{e.entity_id} is {article} {other.kind} in {other.environment}: "
+                "an entity is of one kind in every environment"
+            )
         if e.kind == "application" and e.application_id not in (None, e.entity_id):
             reasons.append("an application cannot belong to another application")
         if e.kind == "component" and e.application_id and e.application_id not in applications:
@@ -327,6 +337,7 @@ def _validate_set(entries: list[MappingEntry], problems: list[str]) -> tuple[lis
             problems.extend(f"{label}: {r}" for r in reasons)
             continue
         seen[e.key] = e
+        kinds.setdefault(e.entity_id, e)
         for (pivot, value), _ in _claims(e):
             claimed[(e.environment, pivot, value)] = e.entity_id
         if e.argocd_app_name:

@@ -151,6 +151,16 @@ def test_component_of_an_unknown_application_is_rejected() -> None:
     assert problems == ["api [production]: application_id 'billing' is not a known application"]
 
 
+def test_an_entity_is_an_application_or_a_component_in_every_environment() -> None:
+    """api is a component of payments in production; mapped as an application in staging too, the API (which asks
+    an entity's kind once) sent /applications/api to payments, and staging's application api could not be read."""
+    entries, problems = validate_entries([app(), comp("api"), app("api", environment="staging")])
+    assert [(e.entity_id, e.environment) for e in entries] == [("payments", "production"), ("api", "production")]
+    assert problems == [
+        "api [staging]: api is a component in production: an entity is of one kind in every environment"
+    ]
+
+
 def test_csv_with_dotted_headers(tmp_path: Path) -> None:
     path = tmp_path / "map.csv"
     path.write_text(
