@@ -529,9 +529,8 @@ class MappingStore:
         entries = tuple(MappingEntry.model_construct(**{k: r.get(k) for k in MappingEntry.model_fields}) for r in rows)
         first = rows[0] if rows else None
         meta = {(r["entity_id"], r["environment"]): (r["row_updated_by"], r["row_updated_at"]) for r in rows}
-        empty_meta = ("", datetime.fromtimestamp(0, UTC), None)
         changed_by, changed_at, note = (
-            (first["changed_by"], first["changed_at"], first["change_note"]) if first else empty_meta
+            (first["changed_by"], first["changed_at"], first["change_note"]) if first else _change_of(table)
         )
         return MappingVersion(version, entries, changed_by, changed_at, note, meta)
 
@@ -606,4 +605,16 @@ class MappingStore:
                     "row_updated_at": at,
                 }
             )
-        return pa.Table.from_pylist(rows, schema=MAPPING_SCHEMA)
+        # The change is in the file's metadata too: a version that removed every entry has no row to carry it.
+        change = {"changed_by": actor, "changed_at": stamp.isoformat(timespec="milliseconds")}
+        schema = MAPPING_SCHEMA.with_metadata(change | ({"change_note": note} if note is not None else {}))
+        return pa.Table.from_pylist(rows, schema=schema)
+
+
+def _change_of(table: pa.Table) -> tuple[str, datetime, str | None]:
+    """Who, when and why of a version without rows, from its file's metadata (unknown in a version written before
+    the metadata was)."""
+    found = {k.decode(): v.decode() for k, v in (table.schema.metadata or {}).items()}
+    if "changed_by" not in found:
+        return "", datetime.fromtimestamp(0, UTC), None
+    return found["changed_by"], datetime.fromisoformat(found["changed_at"]), found.get("change_note")

@@ -79,6 +79,23 @@ def test_remove_and_replace(lake: Lake) -> None:
     assert [e.entity_id for e in replaced.entries] == ["payments"]
 
 
+def test_a_version_that_removes_the_last_entry_keeps_who_when_and_why(lake: Lake) -> None:
+    """Alice maps payments alone (version 1); bob retires it on 3 November at 17:00 (version 2, no entries). The
+    history must say bob, T2, "payments retired": it said nobody, 1 January 1970, no note."""
+    store = MappingStore(lake)
+    store.apply([APP], actor="alice", now=T1)
+    emptied = store.apply([], actor="bob", remove=[("payments", "production")], note="payments retired", now=T2)
+    assert emptied.entries == ()
+    assert (emptied.version, emptied.changed_by, emptied.changed_at, emptied.change_note) == (
+        2,
+        "bob",
+        T2,
+        "payments retired",
+    )
+    old = store.read(1)
+    assert old is not None and (old.changed_by, old.changed_at) == ("alice", T1)
+
+
 def test_concurrent_admins_each_get_their_own_version(lake: Lake) -> None:
     store = MappingStore(lake)
     store.apply([APP], actor="alice")
