@@ -372,7 +372,7 @@ def read_file(path: Path) -> tuple[list[Any], list[str]]:
 
     Not validated: an upsert is checked merged with the current mapping (`MappingStore.apply`), not alone.
     """
-    text = path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8-sig")  # a spreadsheet's "CSV UTF-8" opens with a byte order mark
     if path.suffix.lower() == ".csv":
         return _rows_from_csv(text), []
     documents = [d for d in yaml.safe_load_all(text) if d is not None]

@@ -182,6 +182,16 @@ def test_csv_with_dotted_headers(tmp_path: Path) -> None:
     )
 
 
+def test_csv_saved_with_a_byte_order_mark(tmp_path: Path) -> None:
+    """A spreadsheet's "CSV UTF-8" starts with a byte order mark: its first header read as an unknown key and every
+    row lacked its entity_id. The one row loads as payments, team pay."""
+    path = tmp_path / "map.csv"
+    path.write_text("entity_id,kind,team\npayments,application,pay\n", encoding="utf-8-sig")
+    entries, problems = load_file(path)
+    assert problems == []
+    assert entries == [MappingEntry(entity_id="payments", kind="application", team="pay")]
+
+
 CATALOG = f"""
 apiVersion: backstage.io/v1alpha1
 kind: Group
