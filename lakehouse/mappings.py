@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import pyarrow as pa
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from lakehouse.errors import ConcurrentWriteError, MappingValidationError
 from lakehouse.objectstore import ABSENT, PreconditionFailed
@@ -125,8 +125,11 @@ class MappingEntry(BaseModel):
 
     @field_validator("*", mode="before")
     @classmethod
-    def _blank_is_none(cls, value: Any) -> Any:
-        return None if isinstance(value, str) and not value.strip() else value
+    def _blank_is_none(cls, value: Any, info: ValidationInfo) -> Any:
+        blank = value is None or (isinstance(value, str) and not value.strip())
+        if blank and info.field_name == "environment":
+            return "production"  # a blank cell is an unset field, as if the key were left out
+        return None if blank else value
 
     @field_validator("dynatrace_entity_selector")
     @classmethod

@@ -192,6 +192,16 @@ def test_csv_saved_with_a_byte_order_mark(tmp_path: Path) -> None:
     assert entries == [MappingEntry(entity_id="payments", kind="application", team="pay")]
 
 
+def test_a_blank_environment_is_production(tmp_path: Path) -> None:
+    """A blank cell is an unset field, and an unset environment is production: payments' first row (environment left
+    blank) was refused as "Input should be a valid string". The file maps payments in production and in staging."""
+    path = tmp_path / "map.csv"
+    path.write_text("entity_id,kind,environment\npayments,application,\npayments,application,staging\n")
+    entries, problems = load_file(path)
+    assert problems == []
+    assert [e.key for e in entries] == [("payments", "production"), ("payments", "staging")]
+
+
 CATALOG = f"""
 apiVersion: backstage.io/v1alpha1
 kind: Group
