@@ -114,7 +114,8 @@ def pivots_table(entries: tuple[MappingEntry, ...] | list[MappingEntry]) -> pa.T
             add("argocd_app", e.argocd_app_name, e)
         if e.gitlab_project_id:
             add("gitlab_project", e.gitlab_project_id, e)
-        if e.elisa_index and e.kind == "component":
-            # Log lines carry service.name = the component id (the query template's {component}).
+        if e.elisa_index:
+            # Log lines carry service.name = the entity's id (the query template's {component}): a component's, or
+            # an application's mapped directly.
             add("elisa_service", f"{e.elisa_index}|{e.entity_id}", e)
     return pa.Table.from_pylist(rows, schema=PIVOTS_SCHEMA)

@@ -1731,3 +1731,19 @@ def test_a_deployment_whose_incident_is_restored_after_as_of_is_not_recovered_ye
     assert (quiet["change_failure_numerator"], quiet["change_failure_denominator"]) == (1, 1)
     assert (quiet["recovery_state"], quiet["recovery_sample"]) == ("not recovered", 0)
     assert (quiet["mttr_state"], quiet["mttr_sample"]) == ("no incidents restored", 0)
+
+
+def test_an_application_mapped_directly_counts_its_own_error_logs(tmp_path: Path) -> None:
+    """solo is an application mapped directly (no component) with its index: its services log as service.name =
+    solo, as its Kibana query reads them. On 19 November it logged 4 ERROR lines at 09:00 and 2 at 10:00: 6 errors
+    that day (they were ingested but counted for no one)."""
+    lake, settings = estate_lake(tmp_path)
+    solo = {"entity_id": "solo", "kind": "application", "team": "t3", "elisa_index": "logs-solo-*"}
+    MappingStore(lake).apply([solo], actor="test")
+    line = {"index_pattern": "logs-solo-*", "service_name": "solo", "environment": "production", "level": "ERROR"}
+    logs = [line | {"hour": t(19, 9), "count": 4}, line | {"hour": t(19, 10), "count": 2}]
+    lake.write_days(get_dataset("elasticsearch/log_counts_hourly"), rows("elasticsearch/log_counts_hourly", *logs))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        day = one(mart(built, "mv_monitoring_app_day_summary", "app_id = 'solo' and day = $d", d=date(2026, 11, 19)))
+    assert day["log_errors"] == 6
