@@ -217,7 +217,8 @@ def _build(
 ) -> BuildResult:
     as_of = (as_of or datetime.now(UTC)).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     mapping = MappingStore(lake).current()
-    if mapping is None:
+    # A mapping whose last change removed every entry maps nothing, as ingestion reads it too.
+    if mapping is None or not mapping.entries:
         raise BuildError("no mapping: import one with `rosetta-monitoring mappings import` before building")
     state = lake.get_json(STATE_KEY)
     previous = state[0] if state else None

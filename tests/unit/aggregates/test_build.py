@@ -153,6 +153,20 @@ def test_a_failing_sql_file_names_file_and_line_and_keeps_the_previous_mart(
     assert not list(settings.duckdb_temp_directory.glob("*.parquet"))
 
 
+def test_a_mapping_emptied_by_its_last_change_is_no_mapping_to_build_with(
+    lake_and_settings: tuple[Lake, Settings],
+) -> None:
+    """An admin removes all seven entries of the estate's mapping. The next build says there is no mapping to build
+    with, as ingestion does, and keeps the mart as it was; it failed on an ENUM of no values, a DuckDB binder error."""
+    lake, settings = lake_and_settings
+    build(lake, settings, mode="full", as_of=AS_OF)
+    before = {k: lake.store.get(k) for k in lake.list_keys("mart/")}
+    MappingStore(lake).apply([], actor="ops", remove=[(e["entity_id"], "production") for e in mapping()])
+    with pytest.raises(BuildError, match=r"^no mapping"):
+        build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1))
+    assert {k: lake.store.get(k) for k in lake.list_keys("mart/")} == before
+
+
 def ingest(lake: Lake, dataset_id: str, *items: dict) -> None:
     """Rows arriving through an ingest run, recorded in the run log with the days it wrote."""
     runs = RunLog(lake)
