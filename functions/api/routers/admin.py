@@ -37,7 +37,7 @@ from functions.api.models import (
     problem_responses,
 )
 from functions.api.problems import Problem, invalid
-from lakehouse.errors import MappingValidationError
+from lakehouse.errors import ConcurrentWriteError, MappingValidationError
 from lakehouse.mappings import MappingStore
 from lakehouse.runlog import RunLog, RunRecord, Watermarks
 from lakehouse.schemas import REGISTRY
@@ -164,6 +164,9 @@ def post_mappings(ctx: ContextDep, principal: PrincipalDep, change: MappingChang
             title="Mapping rejected",
             errors=exc.problems[:200],
         ) from None
+    except ConcurrentWriteError as exc:
+        # Other admins kept taking the next version first: nothing was written, and the same change may be sent again.
+        raise Problem(409, str(exc), title="Mapping changed meanwhile") from None
     ctx.mart.mapping_changed()
     return MappingChanged(
         version=result.version, changed_by=result.changed_by, changed_at=result.changed_at, entries=len(result.entries)

@@ -13,6 +13,7 @@ from pydantic import SecretStr
 from functions.api.main import create_app
 from lakehouse.aggregates.build import build
 from lakehouse.mappings import MappingStore
+from lakehouse.objectstore import PreconditionFailed
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
@@ -544,6 +545,29 @@ def test_a_gitlab_project_id_too_large_to_store_is_refused(tmp_path_factory: pyt
         refused = c.post("/monitoring/admin/mappings", headers=ADMIN, json=change)
         assert refused.status_code == 422, refused.text
         assert any("gitlab_project_id" in e for e in refused.json()["errors"])
+        assert c.get("/monitoring/admin/mappings", headers=ADMIN).json()["version"] == 1
+
+
+def test_a_mapping_change_outrun_by_other_admins_is_a_conflict_to_retry(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every version number this change tries is taken first by another admin (the store refuses each write): after
+    its eight rebases the admin is told to retry, a 409 problem, not a 500; the mapping stays at version 1."""
+    root = tmp_path_factory.mktemp("mapping-outrun")
+    settings = Settings(lake_url=str(root / "lake"), duckdb_temp_directory=root / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+
+    def taken(self: Lake, key: str, *args: object, **kwargs: object) -> None:
+        raise PreconditionFailed(key)
+
+    with TestClient(create_app(api_settings(root), settings, down_sources()), raise_server_exceptions=False) as c:
+        monkeypatch.setattr(Lake, "put_table", taken)
+        change = {"entries": [{"entity_id": "newapp", "kind": "application", "team": "t9"}]}
+        outrun = c.post("/monitoring/admin/mappings", headers=ADMIN, json=change)
+        monkeypatch.undo()
+        assert outrun.status_code == 409, outrun.text
+        assert outrun.headers["content-type"] == "application/problem+json" and "retry" in outrun.json()["detail"]
         assert c.get("/monitoring/admin/mappings", headers=ADMIN).json()["version"] == 1
 
 
