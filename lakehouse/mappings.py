@@ -563,8 +563,9 @@ class MappingStore:
         removed = set(remove)
         for _ in range(8):
             current = self.current()
-            base = {} if (replace or current is None) else {e.key: e for e in current.entries}
-            missing = [k for k in removed if k not in base]
+            existing = {e.key: e for e in current.entries} if current else {}
+            base = {} if replace else existing
+            missing = [k for k in sorted(removed) if k not in existing]
             problems = entry_problems + [f"{k[0]} [{k[1]}]: not in the current mapping" for k in missing]
             # Well-formed entries are checked against the rest too: the admin hears of every problem at once.
             merged = {k: v for k, v in base.items() if k not in removed} | {e.key: e for e in incoming}

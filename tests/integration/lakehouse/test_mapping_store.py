@@ -96,6 +96,19 @@ def test_a_version_that_removes_the_last_entry_keeps_who_when_and_why(lake: Lake
     assert old is not None and (old.changed_by, old.changed_at) == ("alice", T1)
 
 
+def test_a_replace_may_name_the_entries_it_drops(lake: Lake) -> None:
+    """The mapping holds payments, api and db; a replace with payments and api that also names db to remove drops db.
+    It was refused as "db: not in the current mapping", though db was in it; a key that is not still is refused."""
+    store = MappingStore(lake)
+    store.apply([APP, API, DB], actor="alice")
+    replaced = store.apply([APP, API], actor="bob", replace=True, remove=[("db", "production")])
+    assert sorted(e.entity_id for e in replaced.entries) == ["api", "payments"]
+    with pytest.raises(
+        MappingValidationError, match=r"^1 mapping problem\(s\): web \[production\]: not in the current"
+    ):
+        store.apply([APP], actor="bob", replace=True, remove=[("web", "production")])
+
+
 def test_concurrent_admins_each_get_their_own_version(lake: Lake) -> None:
     store = MappingStore(lake)
     store.apply([APP], actor="alice")
