@@ -254,6 +254,9 @@ def _mappings_import(args: argparse.Namespace) -> int:
     from lakehouse.mappings import MappingStore, read_file
 
     entries, problems = read_file(args.file)
+    if not entries and not problems:
+        # As the API refuses an empty change: a new version the same as the last, or with --replace none at all.
+        problems = [f"{args.file}: no entries to import (a catalog needs a System or a Component)"]
     if problems:
         raise MappingValidationError(problems)
     # Validated by the store merged with the current mapping (alone with --replace), as the API's changes are.

@@ -146,6 +146,27 @@ def test_mapping_import_upserts_into_the_current_mapping(capsys: pytest.CaptureF
     assert code == 2 and "application_id 'pay' is not a known application" in err
 
 
+def test_a_file_without_entries_is_refused_by_import(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A catalog-info.yaml that only points at other files (a Location) holds no System or Component. Imported, it
+    wrote a version 2 the same as version 1, and with --replace it emptied the mapping; the API refuses such an
+    empty change. It is refused here too: the history keeps version 1 alone."""
+    lake = str(tmp_path / "lake")
+    first = tmp_path / "apps.yaml"
+    first.write_text("- {entity_id: pay, kind: application}\n", encoding="utf-8")
+    assert run_cli(capsys, "--lake-url", lake, "mappings", "import", str(first))[0] == 0
+    location = tmp_path / "catalog-info.yaml"
+    location.write_text(
+        "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: {name: estate}\n"
+        "spec: {targets: [./payments/catalog-info.yaml]}\n",
+        encoding="utf-8",
+    )
+    for extra in ([], ["--replace"]):
+        code, _, err = run_cli(capsys, "--lake-url", lake, "mappings", "import", str(location), *extra)
+        assert code == 2 and "no entries" in err
+    _, history, _ = run_cli(capsys, "--lake-url", lake, "mappings", "history")
+    assert len(history.splitlines()) == 1
+
+
 def test_httpfs_loads_from_the_installed_wheel_without_network(s3_endpoint: S3Endpoint, tmp_path: Path) -> None:
     settings = s3_endpoint.settings("duck", duckdb_temp_directory=tmp_path / "duckdb")
     con = open_duckdb(settings, Lake.from_settings(settings))
