@@ -487,6 +487,7 @@ ENTRY_COLUMNS = tuple(
         name,
         pa.int64() if name == "gitlab_project_id" else pa.float64() if name in SLO_FIELDS else pa.string(),
         (MappingEntry.model_fields[name].description or name.replace("_", " ")),
+        "ms" if name.endswith("_ms") else "",
         nullable=name not in ("entity_id", "kind", "environment"),
     )
     for name in MappingEntry.model_fields

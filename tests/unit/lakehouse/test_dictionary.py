@@ -24,3 +24,5 @@ def test_dictionary_documents_every_dataset_column_and_unit() -> None:
             assert f"| `{column.name}` |" in text
     assert "| `latency_p95_ms` | double | ms |" in text
     assert "`ref/mappings`" in text
+    # The mapping's latency thresholds are milliseconds too, as their names say.
+    assert "| `slo_latency_p95_ms` | double | ms |" in text and "| `slo_latency_p99_ms` | double | ms |" in text
