@@ -569,7 +569,9 @@ class MappingStore:
             missing = [k for k in sorted(removed) if k not in existing]
             problems = entry_problems + [f"{k[0]} [{k[1]}]: not in the current mapping" for k in missing]
             # Well-formed entries are checked against the rest too: the admin hears of every problem at once.
-            merged = {k: v for k, v in base.items() if k not in removed} | {e.key: e for e in incoming}
+            # The entries kept first, then the change's: a clash is reported on the entry the change gives.
+            changed = {e.key: e for e in incoming}
+            merged = {k: v for k, v in base.items() if k not in removed and k not in changed} | changed
             accepted, problems = _validate_set(list(merged.values()), problems)
             if problems:
                 raise MappingValidationError(problems)

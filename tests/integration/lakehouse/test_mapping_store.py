@@ -68,6 +68,16 @@ def test_every_problem_of_a_change_is_reported_at_once(lake: Lake) -> None:
     assert store.versions() == [1]
 
 
+def test_a_clash_is_reported_on_the_entry_the_change_gives(lake: Lake) -> None:
+    """api holds ArgoCD's api-prod and db holds db-prod. Bob corrects api to db-prod: his entry is the one refused,
+    api's, not db's, which nobody touched (api sorts first, and was blamed on db)."""
+    store = MappingStore(lake)
+    store.apply([APP, API, DB], actor="alice")
+    with pytest.raises(MappingValidationError) as caught:
+        store.apply([{**API, "argocd_app_name": "db-prod"}], actor="bob")
+    assert caught.value.problems == ["api [production]: argocd_app_name 'db-prod' is already mapped to db"]
+
+
 def test_remove_and_replace(lake: Lake) -> None:
     store = MappingStore(lake)
     store.apply([APP, API, DB], actor="alice")
