@@ -1205,25 +1205,29 @@ def test_an_applications_own_slo_targets_replace_the_build_defaults(tmp_path: Pa
     assert (quiet["latency_p95_threshold_ms"], quiet["latency_p99_threshold_ms"]) == (500, 1500)
 
 
+def quiet_asking_99_95_percent(tmp_path: Path, hours: dict[int, tuple[float, float]]) -> tuple[Lake, Settings]:
+    """The estate with quiet's target at 99.95 % and quiet-svc's (requests, errors) in the hours that many hours
+    before as_of, built in full."""
+    lake, settings = estate_lake(tmp_path)
+    entries = [e | {"slo_availability_target": 0.9995} if e["entity_id"] == "quiet" else e for e in mapping()]
+    MappingStore(lake).apply(entries, actor="test", replace=True)
+    metrics = get_dataset("dynatrace/service_metrics_hourly")
+    served = [
+        {"entity_id": "SERVICE-Q", "hour": AS_OF - timedelta(hours=h), "request_count": n, "error_count": e}
+        for h, (n, e) in sorted(hours.items())
+    ]
+    lake.write_days(metrics, rows(metrics.id, *served))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    return lake, settings
+
+
 def test_a_budget_spent_to_the_last_request_leaves_nothing_not_a_rounding(tmp_path: Path) -> None:
     """quiet asks for 99.95 %. quiet-svc served 20 requests an hour for the 100 hours before as_of, one of them
     failed: 2,000 requests, coverage 100 / 168 over 7 days. Budget: 0.05 % of 2,000 = 1 bad request allowed, 1
     spent: consumed 1, remaining 0 (not overspent), burn rate 1, availability 1,999 / 2,000 = 99.95 %, met.
     1 - 0.9995 in binary floating point is 0.00049999999999994, which would leave -0.00000000000011 of the
     budget: overspent while met."""
-    lake, settings = estate_lake(tmp_path)
-    entries = [e | {"slo_availability_target": 0.9995} if e["entity_id"] == "quiet" else e for e in mapping()]
-    MappingStore(lake).apply(entries, actor="test", replace=True)
-    metrics_dataset = get_dataset("dynatrace/service_metrics_hourly")
-    hours = [
-        {"entity_id": "SERVICE-Q", "hour": AS_OF - timedelta(hours=h), "request_count": 20.0, "error_count": 0.0}
-        for h in range(2, 101)
-    ]
-    hours.append(
-        {"entity_id": "SERVICE-Q", "hour": AS_OF - timedelta(hours=1), "request_count": 20.0, "error_count": 1.0}
-    )
-    lake.write_days(metrics_dataset, rows(metrics_dataset.id, *hours))
-    build(lake, settings, mode="full", as_of=AS_OF)
+    lake, settings = quiet_asking_99_95_percent(tmp_path, {h: (20.0, 0.0) for h in range(2, 101)} | {1: (20.0, 1.0)})
     with reading(lake, settings) as built:
         quiet = one(
             mart(built, "mv_slo_app_period", "period = 'last_7d' and app_id = 'quiet' and environment = 'production'")
@@ -1444,19 +1448,9 @@ def test_a_burn_rate_exactly_at_the_page_threshold_does_not_page(tmp_path: Path)
     14.4; 6 h 144 / (0.0005 x 70,000) = 4.11x, not over 6; 2 h 144 / 15 = 9.6x and 24 h 4.11x, both over 3: a
     ticket, not a page. Team t2 is quiet alone: the same rates. 1 - 0.9995 in binary floating point is a hair
     under 0.0005, which made the 1 h rate 14.4000000000016, a page."""
-    lake, settings = estate_lake(tmp_path)
-    entries = [e | {"slo_availability_target": 0.9995} if e["entity_id"] == "quiet" else e for e in mapping()]
-    MappingStore(lake).apply(entries, actor="test", replace=True)
-    metrics = get_dataset("dynatrace/service_metrics_hourly")
-    hours = [
-        {"entity_id": "SERVICE-Q", "hour": AS_OF - timedelta(hours=h), "request_count": 10_000.0, "error_count": 0.0}
-        for h in range(2, 7)
-    ]
-    hours.append(
-        {"entity_id": "SERVICE-Q", "hour": AS_OF - timedelta(hours=1), "request_count": 20_000.0, "error_count": 144.0}
+    lake, settings = quiet_asking_99_95_percent(
+        tmp_path, {h: (10_000.0, 0.0) for h in range(2, 7)} | {1: (20_000.0, 144.0)}
     )
-    lake.write_days(metrics, rows(metrics.id, *hours))
-    build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         quiet = one(mart(built, "mv_slo_burn_rates", "app_id = 'quiet' and environment = 'production'"))
         t2 = one(
