@@ -53,6 +53,13 @@ def estate_lake(tmp_path: Path, **estate: Any) -> tuple[Lake, Settings]:
     return lake, settings
 
 
+def served_by_quiet(lake: Lake, hours: list[tuple[datetime, float, float]]) -> None:
+    """quiet-svc's (hour, requests, errors), written as Dynatrace's hourly service metrics of SERVICE-Q."""
+    metrics = get_dataset("dynatrace/service_metrics_hourly")
+    served = [{"entity_id": "SERVICE-Q", "hour": at, "request_count": n, "error_count": e} for at, n, e in hours]
+    lake.write_days(metrics, rows(metrics.id, *served))
+
+
 @contextmanager
 def reading(lake: Lake, settings: Settings) -> Iterator[tuple[Lake, duckdb.DuckDBPyConnection]]:
     """What `mart` reads with, on a lake of the test's own."""
@@ -223,17 +230,8 @@ def test_an_error_rate_just_over_twice_the_previous_weeks_never_reads_as_twice_i
     than twice 0.1 % (and over 0.1 %): +10. Rounded to two decimals the reason would say 0.20 % is more than twice
     0.10 %, which it is not; this week's rate shows rounded up, the week before's cut, at the third decimal."""
     lake, settings = estate_lake(tmp_path)
-    metrics_dataset = get_dataset("dynatrace/service_metrics_hourly")
-    served = [
-        {
-            "entity_id": "SERVICE-Q",
-            "hour": AS_OF - timedelta(hours=h),
-            "request_count": 10_000.0,
-            "error_count": 10.0 if h > 168 else (27.0 if h == 100 else 20.0),
-        }
-        for h in range(1, 337)
-    ]
-    lake.write_days(metrics_dataset, rows(metrics_dataset.id, *served))
+    errors = {h: 10.0 if h > 168 else (27.0 if h == 100 else 20.0) for h in range(1, 337)}
+    served_by_quiet(lake, [(AS_OF - timedelta(hours=h), 10_000.0, e) for h, e in errors.items()])
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         quiet = one(mart(built, "mv_monitoring_top_risks", "app_id = 'quiet'"))
@@ -1211,12 +1209,7 @@ def quiet_asking_99_95_percent(tmp_path: Path, hours: dict[int, tuple[float, flo
     lake, settings = estate_lake(tmp_path)
     entries = [e | {"slo_availability_target": 0.9995} if e["entity_id"] == "quiet" else e for e in mapping()]
     MappingStore(lake).apply(entries, actor="test", replace=True)
-    metrics = get_dataset("dynatrace/service_metrics_hourly")
-    served = [
-        {"entity_id": "SERVICE-Q", "hour": AS_OF - timedelta(hours=h), "request_count": n, "error_count": e}
-        for h, (n, e) in sorted(hours.items())
-    ]
-    lake.write_days(metrics, rows(metrics.id, *served))
+    served_by_quiet(lake, [(AS_OF - timedelta(hours=h), n, e) for h, (n, e) in sorted(hours.items())])
     build(lake, settings, mode="full", as_of=AS_OF)
     return lake, settings
 
@@ -1345,12 +1338,10 @@ def with_quiet_burning(lake: Lake) -> None:
     """quiet (no traffic in the estate) fails half of its 100 requests an hour on the 19th from 20:00 to 23:00, serves
     1,000 requests an hour without an error on the 20th from 04:00 to 07:00, then fails 2 of 100 at 08:00 and 09:00:
     a burn that goes on while a busy morning hides it from the 6-hour window."""
-    metrics = get_dataset("dynatrace/service_metrics_hourly")
     hours = [(t(19, h), 100.0, 50.0) for h in range(20, 24)]
     hours += [(t(20, h), 1000.0, 0.0) for h in range(4, 8)]
     hours += [(t(20, h), 100.0, 2.0) for h in (8, 9)]
-    items = [{"entity_id": "SERVICE-Q", "hour": at, "request_count": r, "error_count": e} for at, r, e in hours]
-    lake.write_days(metrics, rows(metrics.id, *items))
+    served_by_quiet(lake, hours)
 
 
 def test_a_burn_over_24_hours_still_going_in_the_last_2_opens_a_ticket(tmp_path: Path) -> None:
@@ -1388,10 +1379,8 @@ def test_top_risks_count_a_6_hour_burn_only_while_the_last_hour_confirms_it(
     - 5 errors: 1 h 5 / 100 / 0.005 = 10x (not over 14.4); 6 h 55 / 600 / 0.005 = 18.3x: a page, +20.
     Nothing else scores: 6 hours of 168 is under min_coverage, and there was no traffic the week before."""
     lake, settings = estate_lake(tmp_path)
-    metrics = get_dataset("dynatrace/service_metrics_hourly")
     hours = [(t(20, h), 10.0) for h in range(4, 9)] + [(t(20, 9), float(last_hour_errors))]
-    items = [{"entity_id": "SERVICE-Q", "hour": at, "request_count": 100.0, "error_count": e} for at, e in hours]
-    lake.write_days(metrics, rows(metrics.id, *items))
+    served_by_quiet(lake, [(at, 100.0, e) for at, e in hours])
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         quiet = one(mart(built, "mv_monitoring_top_risks", "app_id = 'quiet'"))
@@ -1416,9 +1405,7 @@ def test_a_burn_rate_just_over_the_page_threshold_never_reads_as_the_threshold(
     decimal the reason would say 14.4x, the threshold it passed; it reads 14.5x. 725 errors burn 14.5x and 1,000
     burn 20x, which read as they are."""
     lake, settings = estate_lake(tmp_path)
-    metrics = get_dataset("dynatrace/service_metrics_hourly")
-    hour = {"entity_id": "SERVICE-Q", "hour": AS_OF - timedelta(hours=1), "request_count": 10_000.0}
-    lake.write_days(metrics, rows(metrics.id, hour | {"error_count": float(errors)}))
+    served_by_quiet(lake, [(AS_OF - timedelta(hours=1), 10_000.0, float(errors))])
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         quiet = one(mart(built, "mv_monitoring_top_risks", "app_id = 'quiet'"))
@@ -1431,10 +1418,7 @@ def test_a_6_hour_burn_just_over_6_never_reads_as_6(tmp_path: Path) -> None:
     7 / 100 / 0.005 = 14x (over 6, not over 14.4), 6 h 151 / 5,000 / 0.005 = 6.04x, over 6: +20. Rounded to one
     decimal the reason would say 6.0x; it reads 6.1x."""
     lake, settings = estate_lake(tmp_path)
-    metrics = get_dataset("dynatrace/service_metrics_hourly")
-    served = [(AS_OF - timedelta(hours=2), 4_900.0, 144.0), (AS_OF - timedelta(hours=1), 100.0, 7.0)]
-    hours = [{"entity_id": "SERVICE-Q", "hour": at, "request_count": r, "error_count": e} for at, r, e in served]
-    lake.write_days(metrics, rows(metrics.id, *hours))
+    served_by_quiet(lake, [(AS_OF - timedelta(hours=2), 4_900.0, 144.0), (AS_OF - timedelta(hours=1), 100.0, 7.0)])
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         quiet = one(mart(built, "mv_monitoring_top_risks", "app_id = 'quiet'"))
