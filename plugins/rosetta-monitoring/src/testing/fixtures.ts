@@ -18,6 +18,18 @@ export { default as riskTop } from '../__fixtures__/risk-top.json';
 /** The 31 days of last_30d ending 2026-11-28 08:00 UTC, summed by whole days: 29 October to 28 November. */
 const RUN_DAYS = Array.from({ length: 31 }, (_, i) => new Date(Date.UTC(2026, 9, 29 + i)).toISOString().slice(0, 10));
 
+/** The answers' envelope: built 11 minutes after as_of, read 21 minutes after it (a fresh lag). */
+const REPORT_ENVELOPE = {
+  generatedAt: '2026-11-28T08:20:45Z',
+  freshness: {
+    asOf: '2026-11-28T08:00:00Z',
+    builtAt: '2026-11-28T08:11:26Z',
+    buildRunId: '20261128T081126Z-7aad24cf',
+    mappingVersion: 1,
+    lagSeconds: 1245,
+  },
+};
+
 function incidentsRow(
   id: string,
   team: string | null,
@@ -30,14 +42,7 @@ function incidentsRow(
 
 function incidentsReport(groupBy: string, items: IncidentsRow[]): IncidentsReport {
   return {
-    generatedAt: '2026-11-28T08:20:45Z',
-    freshness: {
-      asOf: '2026-11-28T08:00:00Z',
-      builtAt: '2026-11-28T08:11:26Z',
-      buildRunId: '20261128T081126Z-7aad24cf',
-      mappingVersion: 1,
-      lagSeconds: 1245,
-    },
+    ...REPORT_ENVELOPE,
     groupBy,
     environment: 'production',
     period: { name: 'last_30d', start: '2026-10-29T00:00:00Z', end: '2026-11-28T08:00:00Z' },
@@ -115,14 +120,7 @@ export const incidentsReportTeam = incidentsReport('team', [
  *     burning at 16.2 in the last hour: a page; no latency reported; traffic in 40 % of the hours.
  */
 export const sloTeam: SloReport = {
-  generatedAt: '2026-11-28T08:20:45Z',
-  freshness: {
-    asOf: '2026-11-28T08:00:00Z',
-    builtAt: '2026-11-28T08:11:26Z',
-    buildRunId: '20261128T081126Z-7aad24cf',
-    mappingVersion: 1,
-    lagSeconds: 1245,
-  },
+  ...REPORT_ENVELOPE,
   groupBy: 'team',
   environment: 'production',
   period: { name: 'last_30d', start: '2026-10-29T08:00:00Z', end: '2026-11-28T08:00:00Z' },
