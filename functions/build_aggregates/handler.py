@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -37,7 +37,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = Settings()
     lake = Lake.from_settings(settings)
     lake.check()
-    result = build(lake, settings, mode=mode, as_of=as_of, trigger=str(event.get("trigger", "schedule")))
+    # The lease lasts as long as this invocation can: a build Lambda stops at its timeout, and the retry that follows
+    # must find the lake free.
+    lease_for = timedelta(milliseconds=context.get_remaining_time_in_millis())
+    trigger = str(event.get("trigger", "schedule"))
+    result = build(lake, settings, mode=mode, as_of=as_of, trigger=trigger, lease_for=lease_for)
     logger.append_keys(run_id=result.run_id)
     slowest = {step: round(seconds, 3) for step, seconds in result.slowest_steps(SLOWEST_STEPS).items()}
     logger.info(

@@ -38,7 +38,8 @@ BuildMode = Literal["full", "hourly", "daily"]
 STATE_KEY = "state/build/aggregates.json"
 # One build at a time per lake: the builds' puts and deletes interleaved could leave a day both in a month object and
 # in a day object. A build stopped where it cannot let go (a Lambda timeout, a killed process) holds the lease until it
-# runs out: longer than the build Lambda's 15-minute limit.
+# runs out: by default longer than the build Lambda's 15-minute limit; the Lambda handler passes the time its
+# invocation has left, so the lease of a timed-out build is over when Lambda retries it.
 LEASE_KEY = "state/build/lease.json"
 BUILD_LEASE = timedelta(minutes=30)
 # Per whole-history table counted by day, and day: its rows as the last build left them (see _reach_event_days).
@@ -150,10 +151,12 @@ def build(
     as_of: datetime | None = None,
     trigger: str = "schedule",
     params: dict[str, float | int] | None = None,
+    lease_for: timedelta = BUILD_LEASE,
 ) -> BuildResult:
     """One build at a time per lake: a build started while another holds the lake's lease stops before reading or
-    writing anything (BuildError naming the running one)."""
-    lease = _take_lease(lake, trigger)
+    writing anything (BuildError naming the running one). `lease_for`: the longest this build can run; a build
+    stopped without letting go holds the lake that long."""
+    lease = _take_lease(lake, trigger, lease_for)
     try:
         return _build(lake, settings, mode=mode, as_of=as_of, trigger=trigger, params=params)
     finally:
@@ -164,7 +167,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _take_lease(lake: Lake, trigger: str) -> tuple[str, str]:
+def _take_lease(lake: Lake, trigger: str, lease_for: timedelta) -> tuple[str, str]:
     """Writes the lease (compare-and-swap: of two builds starting together, one gets it); returns (holder, etag)."""
     now = _now()
     found = lake.get_json(LEASE_KEY)
@@ -177,7 +180,7 @@ def _take_lease(lake: Lake, trigger: str) -> tuple[str, str]:
         "holder": holder,
         "trigger": trigger,
         "started_at": now.isoformat(),
-        "expires_at": (now + BUILD_LEASE).isoformat(),
+        "expires_at": (now + lease_for).isoformat(),
     }
     try:
         lake.put_json(LEASE_KEY, record, if_match=found[1] if found is not None else ABSENT)

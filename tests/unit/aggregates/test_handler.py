@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from functions.build_aggregates.handler import handler
+from lakehouse.aggregates import build as build_module
+from lakehouse.aggregates.build import BuildError
 from lakehouse.aggregates.sqlfiles import SQL_DIR
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
@@ -23,6 +26,10 @@ class LambdaContext:
     memory_limit_in_mb: int = 2048
     invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:build_aggregates"
     aws_request_id: str = "req-1"
+    remaining_ms: int = 900_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
 
 
 def test_daily_event_builds_the_mart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -55,3 +62,25 @@ def test_unknown_mode_fails_loudly(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     with pytest.raises(ValueError, match="mode must be one of hourly, daily, full"):
         handler({"mode": "weekly"}, LambdaContext())
+
+
+def test_a_timed_out_build_leaves_the_lake_free_for_lambdas_retry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lambda stops a build at its 15-minute timeout, where it cannot let go of the lake's lease, and retries the
+    event a minute or two later. The invocation started at 10:00 with 900 s left, so its lease ends at 10:15: the
+    retry at 10:16 builds. A build asked for at 10:14, while the first could still be running, is refused."""
+    monkeypatch.setenv("ROSETTA_LAKE_URL", str(tmp_path / "lake"))
+    monkeypatch.setenv("ROSETTA_DUCKDB_TEMP_DIRECTORY", str(tmp_path / "duckdb"))
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    write_estate(Lake.from_settings(Settings()))
+    event = json.loads((EVENTS / "daily.json").read_text())
+    started = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+    monkeypatch.setattr(build_module, "_release_lease", lambda lake, lease: None)  # stopped by the timeout
+    monkeypatch.setattr(build_module, "_now", lambda: started)
+    handler(event, LambdaContext(remaining_ms=900_000))
+    monkeypatch.setattr(build_module, "_now", lambda: started + timedelta(minutes=14))
+    with pytest.raises(BuildError, match="another build"):
+        handler(event, LambdaContext(remaining_ms=900_000))
+    monkeypatch.setattr(build_module, "_now", lambda: started + timedelta(minutes=16))
+    assert handler(event, LambdaContext(remaining_ms=900_000))["mode"] == "daily"
