@@ -380,7 +380,8 @@ def read_file(path: Path) -> tuple[list[Any], list[str]]:
         return _rows_from_csv(text), []
     documents = [d for d in yaml.safe_load_all(text) if d is not None]
     if documents and all(isinstance(d, Mapping) and "apiVersion" in d and "kind" in d for d in documents):
-        return catalog_entries(documents), []
+        problems = catalog_problems(documents)
+        return (catalog_entries(documents), []) if not problems else ([], problems)
     if len(documents) == 1 and isinstance(documents[0], Mapping) and "mappings" in documents[0]:
         return list(documents[0]["mappings"] or []), []
     if len(documents) == 1 and isinstance(documents[0], list):
@@ -394,14 +395,46 @@ def _rows_from_csv(text: str) -> list[dict[str, Any]]:
 
 def from_catalog(documents: Iterable[Mapping[str, Any]]) -> tuple[list[MappingEntry], list[str]]:
     """Entries from Backstage entities, validated as a whole mapping; returns (accepted, problems)."""
-    return validate_entries(catalog_entries(documents))
+    docs = list(documents)
+    problems = catalog_problems(docs)
+    return validate_entries(catalog_entries(docs)) if not problems else ([], problems)
+
+
+# The kinds whose entities the mapping reads: a System, a Component, and a Group for a team's parent group.
+CATALOG_KINDS = ("Group", "System", "Component")
+
+
+def catalog_problems(documents: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Why entities the mapping reads cannot be read, one line per problem naming the entity by its position in the
+    file and its kind: a catalog with such an entity is refused as a whole, as a file with a malformed entry is."""
+    problems = []
+    for position, d in enumerate(documents, start=1):
+        kind = d.get("kind")
+        if kind not in CATALOG_KINDS:
+            continue
+        meta, spec = d.get("metadata"), d.get("spec", {})
+        name = meta.get("name") if isinstance(meta, Mapping) else None
+        notes = meta.get("annotations") or {} if isinstance(meta, Mapping) else {}
+        label = f"document {position} ({kind}{f' {name}' if name else ''})"
+        if meta is not None and not isinstance(meta, Mapping):
+            problems.append(f"{label}: metadata is a {type(meta).__name__}, not a mapping of fields")
+        elif not name:
+            problems.append(f"{label}: metadata.name is missing")
+        elif not isinstance(notes, Mapping):
+            problems.append(f"{label}: metadata.annotations is a {type(notes).__name__}, not a mapping")
+        if spec is None:
+            problems.append(f"{label}: spec is empty: expected the entity's fields")
+        elif not isinstance(spec, Mapping):
+            problems.append(f"{label}: spec is a {type(spec).__name__}, not a mapping of fields")
+    return problems
 
 
 def catalog_entries(documents: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Raw entries from Backstage entities: System = application, Component = component.
 
     Team = the owner group, group = that team's parent group, domain = the system's domain. Pivots come
-    from annotations (community keys where one exists, rosetta.io/* otherwise).
+    from annotations (community keys where one exists, rosetta.io/* otherwise). The entities are well formed
+    (`catalog_problems` finds nothing).
     """
     docs = list(documents)
     parents = {

@@ -167,6 +167,35 @@ def test_a_file_without_entries_is_refused_by_import(capsys: pytest.CaptureFixtu
     assert len(history.splitlines()) == 1
 
 
+def test_a_catalog_entity_without_spec_or_name_is_named_in_the_refusal(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A catalog of three entities: the System checkout with `spec:` left empty (null), a Component without
+    metadata.name, and a well-formed Component. Imported, it stopped on a Python traceback; now the file is refused
+    as a whole, as a file with a malformed entry is, with one line per bad entity naming its position and kind, and
+    nothing is written (the history stays empty). Validating it names the same two problems."""
+    lake = str(tmp_path / "lake")
+    catalog = tmp_path / "catalog-info.yaml"
+    catalog.write_text(
+        "apiVersion: backstage.io/v1alpha1\nkind: System\nmetadata: {name: checkout}\nspec:\n"
+        "---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {title: Checkout API}\n"
+        "spec: {owner: payments-team, system: checkout}\n"
+        "---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: checkout-web}\n"
+        "spec: {owner: payments-team, system: checkout}\n",
+        encoding="utf-8",
+    )
+    problems = [
+        "  - document 1 (System checkout): spec is empty: expected the entity's fields",
+        "  - document 2 (Component): metadata.name is missing",
+    ]
+    code, _, err = run_cli(capsys, "--lake-url", lake, "mappings", "import", str(catalog))
+    assert code == 2
+    assert err.splitlines() == ["error: 2 mapping problem(s), nothing written:", *problems]
+    assert run_cli(capsys, "--lake-url", lake, "mappings", "history")[1] == ""
+    code, _, err = run_cli(capsys, "--lake-url", lake, "mappings", "validate", str(catalog))
+    assert (code, err.splitlines()) == (2, problems)
+
+
 def test_httpfs_loads_from_the_installed_wheel_without_network(s3_endpoint: S3Endpoint, tmp_path: Path) -> None:
     settings = s3_endpoint.settings("duck", duckdb_temp_directory=tmp_path / "duckdb")
     con = open_duckdb(settings, Lake.from_settings(settings))
