@@ -595,6 +595,10 @@ class MappingStore:
             f"{k[0]} [{k[1]}]: given twice in one change" for k in sorted(set(keys)) if keys.count(k) > 1
         ]
         removed = set(remove)
+        # Upserted and removed at once, which was meant cannot be told: refused, as a key given twice is.
+        entry_problems += [
+            f"{k[0]} [{k[1]}]: both upserted and removed in one change" for k in sorted(set(keys) & removed)
+        ]
         for _ in range(8):
             current = self.current()
             existing = {e.key: e for e in current.entries} if current else {}

@@ -548,6 +548,28 @@ def test_a_gitlab_project_id_too_large_to_store_is_refused(tmp_path_factory: pyt
         assert c.get("/monitoring/admin/mappings", headers=ADMIN).json()["version"] == 1
 
 
+def test_a_change_that_upserts_and_removes_one_key_is_refused(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """One change gives shop (production) with team t9 and also asks to remove shop (production): which was meant
+    cannot be told. The upsert was kept without a word (version 2, shop of t9); it is a 422 problem naming the key,
+    as a key given twice is, and nothing is written (the mapping stays at version 1, shop of t1)."""
+    root = tmp_path_factory.mktemp("mapping-upsert-remove")
+    settings = Settings(lake_url=str(root / "lake"), duckdb_temp_directory=root / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    with TestClient(create_app(api_settings(root), settings, down_sources()), raise_server_exceptions=False) as c:
+        change = {
+            "entries": [{"entity_id": "shop", "kind": "application", "team": "t9"}],
+            "remove": [{"entity_id": "shop", "environment": "production"}],
+        }
+        refused = c.post("/monitoring/admin/mappings", headers=ADMIN, json=change)
+        assert refused.status_code == 422, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["errors"] == ["shop [production]: both upserted and removed in one change"]
+        mapping = c.get("/monitoring/admin/mappings", headers=ADMIN).json()
+    assert mapping["version"] == 1
+    assert {e["entity_id"]: e.get("team") for e in mapping["entries"]}["shop"] == "t1"
+
+
 def test_a_mapping_change_outrun_by_other_admins_is_a_conflict_to_retry(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
