@@ -79,7 +79,9 @@ class MappingEntry(BaseModel):
     entity_id: str = Field(pattern=SLUG, description="Backstage-style name, e.g. payments-api")
     kind: Literal["application", "component"]
     name: str | None = None
-    application_id: str | None = Field(default=None, pattern=SLUG, description="Parent application of a component")
+    application_id: str | None = Field(
+        default=None, pattern=SLUG, description="Parent application of a component, the same in every environment"
+    )
     team: str | None = Field(default=None, pattern=SLUG)
     group: str | None = Field(default=None, pattern=SLUG)
     domain: str | None = Field(default=None, pattern=SLUG)
@@ -307,7 +309,7 @@ def _validate_set(entries: list[MappingEntry], problems: list[str]) -> tuple[lis
     # An ArgoCD application deploys to one environment, and its deployments are matched on its name alone.
     argocd_environments: dict[str, str] = {}
     # An id names one Backstage entity, a System or a Component: the API asks an entity's kind once, whatever the
-    # environment.
+    # environment, and a component's application once too.
     kinds: dict[str, MappingEntry] = {}
     applications = {e.entity_id for e in entries if e.kind == "application"}
     for e in entries:
@@ -321,6 +323,14 @@ def _validate_set(entries: list[MappingEntry], problems: list[str]) -> tuple[lis
             reasons.append(
                 f"{e.entity_id} is {article} {other.kind} in {other.environment}: "
                 "an entity is of one kind in every environment"
+            )
+        if other is not None and other.kind == e.kind == "component" and other.application_id != e.application_id:
+            # The API asks a component's application once, whatever the environment, as it asks its kind.
+            said = f"application_id {e.application_id!r}" if e.application_id else "no application_id"
+            parent = repr(other.application_id) if other.application_id else "no application"
+            reasons.append(
+                f"{said}, but {e.entity_id} belongs to {parent} in {other.environment}: "
+                "a component belongs to one application in every environment"
             )
         if e.kind == "application" and e.application_id not in (None, e.entity_id):
             reasons.append("an application cannot belong to another application")

@@ -161,6 +161,27 @@ def test_an_entity_is_an_application_or_a_component_in_every_environment() -> No
     ]
 
 
+@pytest.mark.parametrize(
+    ("staging_application", "said"),
+    [("billing", "application_id 'billing'"), (None, "no application_id")],
+)
+def test_a_component_belongs_to_one_application_in_every_environment(
+    staging_application: str | None, said: str
+) -> None:
+    """api is a component of payments in production; mapped under billing in staging (or under no application, when
+    it stands for itself), the build filed staging's hours under billing (or api) while the API, which asks a
+    component's application once, looked for them under payments: /components/api in staging showed nothing. The
+    staging entry is refused, naming both environments and both applications."""
+    entries, problems = validate_entries(
+        [app(), app("billing"), comp("api"), comp("api", environment="staging", application_id=staging_application)]
+    )
+    assert [e.key for e in entries] == [("payments", "production"), ("billing", "production"), ("api", "production")]
+    assert problems == [
+        f"api [staging]: {said}, but api belongs to 'payments' in production: "
+        "a component belongs to one application in every environment"
+    ]
+
+
 def test_csv_with_dotted_headers(tmp_path: Path) -> None:
     path = tmp_path / "map.csv"
     path.write_text(
