@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from lakehouse.errors import MappingValidationError, RosettaError
 from lakehouse.settings import Settings
@@ -110,8 +111,11 @@ def _parser() -> argparse.ArgumentParser:
     msub = mappings.add_subparsers(title="mapping commands")
     m_list = msub.add_parser("list", help="print the current mapping as JSON lines")
     m_list.set_defaults(handler=_mappings_list)
-    m_validate = msub.add_parser("validate", help="check a YAML/CSV/catalog-info.yaml file without writing")
+    m_validate = msub.add_parser(
+        "validate", help="check that importing a YAML/CSV/catalog-info.yaml file would succeed, without writing"
+    )
     m_validate.add_argument("file", type=Path)
+    m_validate.add_argument("--replace", action="store_true", help="check the file as the whole mapping, as import's")
     m_validate.set_defaults(handler=_mappings_validate)
     m_import = msub.add_parser("import", help="upsert the entries of a file as a new mapping version")
     m_import.add_argument("file", type=Path)
@@ -241,28 +245,46 @@ def _mappings_list(args: argparse.Namespace) -> int:
 
 
 def _mappings_validate(args: argparse.Namespace) -> int:
-    from lakehouse.mappings import load_file
+    from lakehouse.mappings import MappingStore
 
-    entries, problems = load_file(args.file)
-    for problem in problems:
-        print(f"  - {problem}", file=sys.stderr)
-    print(f"{len(entries)} valid entr{'y' if len(entries) == 1 else 'ies'}, {len(problems)} problem(s)")
-    return 0 if not problems else 2
+    # What import would answer: the file merged with the stored mapping (alone with --replace), written nowhere.
+    try:
+        entries = _file_entries(args.file)
+        current, after = MappingStore(_lake(args)).check(entries, replace=args.replace)
+    except MappingValidationError as exc:
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s): importing this file would write nothing")
+        return 2
+    version = (current.version if current else 0) + 1
+    print(
+        f"{len(entries)} valid entr{'y' if len(entries) == 1 else 'ies'}: "
+        f"importing this file would write mapping version {version} of {len(after)} entries"
+    )
+    return 0
 
 
 def _mappings_import(args: argparse.Namespace) -> int:
-    from lakehouse.mappings import MappingStore, read_file
+    from lakehouse.mappings import MappingStore
 
-    entries, problems = read_file(args.file)
-    if not entries and not problems:
-        # As the API refuses an empty change: a new version the same as the last, or with --replace none at all.
-        problems = [f"{args.file}: no entries to import (a catalog needs a System or a Component)"]
-    if problems:
-        raise MappingValidationError(problems)
+    entries = _file_entries(args.file)
     # Validated by the store merged with the current mapping (alone with --replace), as the API's changes are.
     version = MappingStore(_lake(args)).apply(entries, actor=args.actor, note=args.note, replace=args.replace)
     print(f"mapping version {version.version}: {len(version.entries)} entries, by {version.changed_by}")
     return 0
+
+
+def _file_entries(path: Path) -> list[Any]:
+    """The raw entries of a file to import; MappingValidationError when the file holds none to import."""
+    from lakehouse.mappings import read_file
+
+    entries, problems = read_file(path)
+    if not entries and not problems:
+        # As the API refuses an empty change: a new version the same as the last, or with --replace none at all.
+        problems = [f"{path}: no entries to import (a catalog needs a System or a Component)"]
+    if problems:
+        raise MappingValidationError(problems)
+    return entries
 
 
 def _mappings_history(args: argparse.Namespace) -> int:

@@ -597,31 +597,11 @@ class MappingStore:
         """
         if not actor or not actor.strip():
             raise MappingValidationError(["a change needs the name of who makes it"])
-        # Not dict(c): a malformed item (from a file) is reported by the validation, not raised here.
-        given = [c.model_dump() if isinstance(c, MappingEntry) else c for c in changes]
-        incoming, entry_problems = _validate_each(given)
-        keys = [e.key for e in incoming]
-        entry_problems += [
-            f"{k[0]} [{k[1]}]: given twice in one change" for k in sorted(set(keys)) if keys.count(k) > 1
-        ]
         removed = set(remove)
-        # Upserted and removed at once, which was meant cannot be told: refused, as a key given twice is.
-        entry_problems += [
-            f"{k[0]} [{k[1]}]: both upserted and removed in one change" for k in sorted(set(keys) & removed)
-        ]
+        incoming, entry_problems = _change_entries(changes, removed)
         for _ in range(8):
             current = self.current()
-            existing = {e.key: e for e in current.entries} if current else {}
-            base = {} if replace else existing
-            missing = [k for k in sorted(removed) if k not in existing]
-            problems = entry_problems + [f"{k[0]} [{k[1]}]: not in the current mapping" for k in missing]
-            # Well-formed entries are checked against the rest too: the admin hears of every problem at once.
-            # The entries kept first, then the change's: a clash is reported on the entry the change gives.
-            changed = {e.key: e for e in incoming}
-            merged = {k: v for k, v in base.items() if k not in removed and k not in changed} | changed
-            accepted, problems = _validate_set(list(merged.values()), problems)
-            if problems:
-                raise MappingValidationError(problems)
+            accepted = _merged(current, incoming, entry_problems, replace=replace, removed=removed)
             version = (current.version if current else 0) + 1
             stamp = now or datetime.now(UTC)
             table = self._table(accepted, current, version, actor, stamp, note)
@@ -633,6 +613,22 @@ class MappingStore:
             assert result is not None
             return result
         raise ConcurrentWriteError("the mapping table kept changing under this update; retry")
+
+    def check(
+        self,
+        changes: Iterable[MappingEntry | Mapping[str, Any]],
+        *,
+        replace: bool = False,
+        remove: Iterable[tuple[str, str]] = (),
+    ) -> tuple[MappingVersion | None, list[MappingEntry]]:
+        """What `apply` would make of this change, without writing: the current version and the entries of the next.
+
+        Raises MappingValidationError with every reason `apply` would refuse the change for.
+        """
+        removed = set(remove)
+        incoming, entry_problems = _change_entries(changes, removed)
+        current = self.current()
+        return current, _merged(current, incoming, entry_problems, replace=replace, removed=removed)
 
     @staticmethod
     def _table(
@@ -663,6 +659,44 @@ class MappingStore:
         change = {"changed_by": actor, "changed_at": stamp.isoformat(timespec="milliseconds")}
         schema = MAPPING_SCHEMA.with_metadata(change | ({"change_note": note} if note is not None else {}))
         return pa.Table.from_pylist(rows, schema=schema)
+
+
+def _change_entries(
+    changes: Iterable[MappingEntry | Mapping[str, Any]], removed: set[tuple[str, str]]
+) -> tuple[list[MappingEntry], list[str]]:
+    """A change's well-formed entries, and the problems of the change alone."""
+    # Not dict(c): a malformed item (from a file) is reported by the validation, not raised here.
+    given = [c.model_dump() if isinstance(c, MappingEntry) else c for c in changes]
+    incoming, problems = _validate_each(given)
+    keys = [e.key for e in incoming]
+    problems += [f"{k[0]} [{k[1]}]: given twice in one change" for k in sorted(set(keys)) if keys.count(k) > 1]
+    # Upserted and removed at once, which was meant cannot be told: refused, as a key given twice is.
+    problems += [f"{k[0]} [{k[1]}]: both upserted and removed in one change" for k in sorted(set(keys) & removed)]
+    return incoming, problems
+
+
+def _merged(
+    current: MappingVersion | None,
+    incoming: list[MappingEntry],
+    entry_problems: list[str],
+    *,
+    replace: bool,
+    removed: set[tuple[str, str]],
+) -> list[MappingEntry]:
+    """The mapping a change makes of the current one, validated as a whole; MappingValidationError with every
+    reason otherwise."""
+    existing = {e.key: e for e in current.entries} if current else {}
+    base = {} if replace else existing
+    missing = [k for k in sorted(removed) if k not in existing]
+    problems = entry_problems + [f"{k[0]} [{k[1]}]: not in the current mapping" for k in missing]
+    # Well-formed entries are checked against the rest too: the admin hears of every problem at once.
+    # The entries kept first, then the change's: a clash is reported on the entry the change gives.
+    changed = {e.key: e for e in incoming}
+    merged = {k: v for k, v in base.items() if k not in removed and k not in changed} | changed
+    accepted, problems = _validate_set(list(merged.values()), problems)
+    if problems:
+        raise MappingValidationError(problems)
+    return accepted
 
 
 def _change_of(table: pa.Table) -> tuple[str, datetime, str | None]:

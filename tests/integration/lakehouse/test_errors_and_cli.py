@@ -146,6 +146,53 @@ def test_mapping_import_upserts_into_the_current_mapping(capsys: pytest.CaptureF
     assert code == 2 and "application_id 'pay' is not a known application" in err
 
 
+def test_mapping_validate_answers_whether_import_would_succeed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The lake maps pay and its pay-api (ArgoCD's pay-api-prod), version 1. clash.yaml maps pay and a pay-web that
+    also claims pay-api-prod: alone it is fine, and validate said so, yet its import is refused. more.yaml adds
+    pay-db to pay: alone its application is unknown, and validate refused what imports. Validate now checks the file
+    merged with the stored mapping, as import does: clash.yaml gets import's very problem, more.yaml passes and
+    would make version 2 of 3 entries (pay, pay-api stored + pay-db), and with --replace (the file alone becomes
+    the mapping) more.yaml is refused as its import would be. Validating writes nothing: the history keeps one
+    version until more.yaml is imported as version 2 of 3 entries."""
+    lake = str(tmp_path / "lake")
+    stored = tmp_path / "stored.yaml"
+    stored.write_text(
+        "- {entity_id: pay, kind: application}\n"
+        "- {entity_id: pay-api, kind: component, application_id: pay, argocd_app_name: pay-api-prod}\n",
+        encoding="utf-8",
+    )
+    assert run_cli(capsys, "--lake-url", lake, "mappings", "import", str(stored))[0] == 0
+    clash = tmp_path / "clash.yaml"
+    clash.write_text(
+        "- {entity_id: pay, kind: application}\n"
+        "- {entity_id: pay-web, kind: component, application_id: pay, argocd_app_name: pay-api-prod}\n",
+        encoding="utf-8",
+    )
+    problem = "pay-web [production]: argocd_app_name 'pay-api-prod' is already mapped to pay-api"
+    code, out, err = run_cli(capsys, "--lake-url", lake, "mappings", "validate", str(clash))
+    assert (code, err, out) == (2, f"  - {problem}\n", "1 problem(s): importing this file would write nothing\n")
+    code, _, err = run_cli(capsys, "--lake-url", lake, "mappings", "import", str(clash))
+    assert (code, err.splitlines()[1:]) == (2, [f"  - {problem}"])
+
+    more = tmp_path / "more.yaml"
+    more.write_text(
+        "- {entity_id: pay-db, kind: component, application_id: pay, argocd_app_name: pay-db-prod}\n", encoding="utf-8"
+    )
+    code, out, err = run_cli(capsys, "--lake-url", lake, "mappings", "validate", str(more))
+    assert (code, err, out) == (
+        0,
+        "",
+        "1 valid entry: importing this file would write mapping version 2 of 3 entries\n",
+    )
+    code, _, err = run_cli(capsys, "--lake-url", lake, "mappings", "validate", str(more), "--replace")
+    assert (code, err) == (2, "  - pay-db [production]: application_id 'pay' is not a known application\n")
+    assert len(run_cli(capsys, "--lake-url", lake, "mappings", "history")[1].splitlines()) == 1
+    code, out, _ = run_cli(capsys, "--lake-url", lake, "mappings", "import", str(more))
+    assert (code, out.split(",")[0]) == (0, "mapping version 2: 3 entries")
+
+
 def test_a_file_without_entries_is_refused_by_import(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """A catalog-info.yaml that only points at other files (a Location) holds no System or Component. Imported, it
     wrote a version 2 the same as version 1, and with --replace it emptied the mapping; the API refuses such an
