@@ -237,30 +237,48 @@ def _run_stream(
             now = client.counters.snapshot()
             first.record.requests += now[0] - last[0]
             first.record.retries += now[1] - last[1]
-            for bad in client.counters.set_aside[set_aside_seen:]:
-                dataset = bad.dataset if bad.dataset in rejects else stream.datasets[0]
-                rejects[dataset].append((bad.url, Reject(dataset, bad.reason, bad.text)))
-    except Exception as exc:
+    except BaseException as exc:
+        # What the run met before failing is kept and counted all the same: the next run may never meet it again
+        # (the source changed meanwhile, or that run fails too). No row is written and no watermark moves.
+        if client:
+            _take_set_aside(stream, client, set_aside_seen, rejects)
+        for d, o in outcomes.items():
+            _keep_rejects_of_failed(lake, datasets[d], o.record, rejects[d], log)
+        if not isinstance(exc, Exception):
+            raise  # Ctrl-C: the stop goes on, and run_plan ends these runs as stopped
         log.error("stream failed", extra={"stream": stream.name, "error": describe_error(exc)})
         for o in outcomes.values():
             runlog.finish(o.record, "failed", error=exc)
         return list(outcomes.values())
+    if client:
+        _take_set_aside(stream, client, set_aside_seen, rejects)
 
     written = 0
-    for d, ds in datasets.items():
-        o = outcomes[d]
-        try:
-            _seal(stream, tables, sealed, combined)
-            parts = sealed[d] + tables[d]
-            table = pa.concat_tables(parts) if parts else ds.schema.empty_table()
-            o.writes = lake.write_days(ds, table)
-            _write_rejects(lake, ds, o.record, rejects[d])
-            _finish(runlog, o, _distinct_rows(ds, table), len(rejects[d]), advance, window, lake, log)
-        except Exception as exc:
-            log.error("write failed", extra={"dataset": d, "error": describe_error(exc)})
-            runlog.finish(o.record, "failed", error=exc)
-            continue
-        written += 1
+    kept: set[str] = set()  # datasets whose rejects are stored
+    try:
+        for d, ds in datasets.items():
+            o = outcomes[d]
+            try:
+                _seal(stream, tables, sealed, combined)
+                parts = sealed[d] + tables[d]
+                table = pa.concat_tables(parts) if parts else ds.schema.empty_table()
+                o.writes = lake.write_days(ds, table)
+                _write_rejects(lake, ds, o.record, rejects[d])
+                kept.add(d)
+                _finish(runlog, o, _distinct_rows(ds, table), len(rejects[d]), advance, window, lake, log)
+            except Exception as exc:
+                log.error("write failed", extra={"dataset": d, "error": describe_error(exc)})
+                if d not in kept:
+                    _keep_rejects_of_failed(lake, ds, o.record, rejects[d], log)
+                    kept.add(d)
+                runlog.finish(o.record, "failed", error=exc)
+                continue
+            written += 1
+    except BaseException:
+        for d, ds in datasets.items():  # Ctrl-C while writing: the datasets not reached keep their rejects too
+            if d not in kept:
+                _keep_rejects_of_failed(lake, ds, outcomes[d].record, rejects[d], log)
+        raise
     if stream.after_success and written == len(datasets):
         stream.after_success(lake, outcomes[stream.datasets[0]].record.run_id)
     return list(outcomes.values())
@@ -347,6 +365,27 @@ def _finish(
         "dataset ingested",
         extra={"dataset": o.dataset, "rows": rows, "rejected": rejected, "pages": o.pages, "days": len(o.writes)},
     )
+
+
+def _take_set_aside(
+    stream: Stream, client: SourceClient, seen: int, rejects: dict[str, list[tuple[str, Reject]]]
+) -> None:
+    """The answers the client set aside since the stream started (pages that were not JSON...), as rejects."""
+    for bad in client.counters.set_aside[seen:]:
+        dataset = bad.dataset if bad.dataset in rejects else stream.datasets[0]
+        rejects[dataset].append((bad.url, Reject(dataset, bad.reason, bad.text)))
+
+
+def _keep_rejects_of_failed(
+    lake: Lake, ds: Dataset, record: RunRecord, found: list[tuple[str, Reject]], log: Any
+) -> None:
+    """Store and count the rejects of a dataset whose run failed. A store that refuses them too is logged, not
+    raised: the run's own failure is what its record says."""
+    record.rows_rejected = len(found)
+    try:
+        _write_rejects(lake, ds, record, found)
+    except Exception as exc:
+        log.error("rejects not kept", extra={"dataset": ds.id, "rejects": len(found), "error": describe_error(exc)})
 
 
 def _write_rejects(lake: Lake, ds: Dataset, record: RunRecord, found: list[tuple[str, Reject]]) -> None:

@@ -18,7 +18,8 @@ from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from simulators.estate import Estate
-from simulators.serve import RunningSimulators
+from simulators.faults import FaultConfig
+from simulators.serve import RunningSimulators, start_simulators
 
 from .conftest import closed_port_url, import_catalog, invoke, scheduled_event
 from .truth import check_deployment_links, check_deploys, check_dynatrace, check_logs, check_servicenow, rows
@@ -267,3 +268,51 @@ def test_a_project_gitlab_no_longer_serves_is_set_aside_and_the_others_are_read(
     assert gitlab["gitlab/deployments"]["rows_rejected"] == 1
     (reject,) = rows(lake, "gitlab/rejects")
     assert "GitLab project 999999" in reject["location"] and "HTTP 404" in reject["reason"]
+
+
+def test_a_run_failing_after_a_malformed_record_keeps_it_and_counts_it(
+    local_settings: Settings, estate: Estate, point: Point
+) -> None:
+    """One incident of the window comes with reassignment_count "many", on the first page; ServiceNow then answers
+    503 to every try of the second page. The failed run kept nothing of that record: the next run may read the
+    window after the record was mended, or fail too. By hand: the failed run says 1 reject and keeps it with its
+    reason, writes no incident and leaves the watermark where the last good run put it; the next run over the
+    window meets the record again and keeps it once more, under its own run: 2 rejects counted, 2 kept."""
+    with start_simulators(estate, faults=FaultConfig.from_dict({"servicenow": {"server_error_burst": 5}})) as own:
+        point(own, local_settings)  # ROSETTA_HTTP_ATTEMPTS=5: a burst of 5 fails the page for good
+        lake = Lake.from_settings(local_settings)
+        event = {
+            **scheduled_event(servicenow_handler.__file__, windows(estate)["servicenow"]),
+            "datasets": ["servicenow/incidents"],
+        }
+        invoke(servicenow_handler, event)
+        incidents = get_dataset("servicenow/incidents")
+        kept = {d: lake.read_partition(incidents, d) for d in lake.list_partitions(incidents)}
+        mark = Watermarks(lake).get("servicenow", "incidents")
+
+        table = own.apis["servicenow"].tables["incident"]
+        first = min(table.rows, key=lambda r: (table.value(r, "sys_updated_on"), table.sys_id(r)))
+        broken = table.sys_id(first)
+        count = table.getters["reassignment_count"]
+        table.getters["reassignment_count"] = lambda r: "many" if table.sys_id(r) == broken else count(r)
+        injector = own.injectors["servicenow"]
+        injector.faults.schedule[injector.request_count + 2] = ["server_error"]  # the second page
+
+        with pytest.raises(IngestionFailed) as caught:
+            invoke(servicenow_handler, event)
+        (failed,) = caught.value.outcome.outcomes
+        assert failed.pages == 1 and failed.record.status == "failed" and failed.record.rows_rejected == 1
+        (reject,) = rows(lake, "servicenow/rejects")
+        assert reject["run_id"] == failed.record.run_id
+        assert reject["reason"] == "reassignment_count: expected an integer, got 'many'"
+        assert reject["location"] == "page 1 record 0" and broken in reject["raw_text"]
+        assert {d: lake.read_partition(incidents, d) for d in lake.list_partitions(incidents)} == kept
+        assert Watermarks(lake).get("servicenow", "incidents") == mark
+
+        (run,) = invoke(servicenow_handler, event)["runs"]
+        stats = run["datasets"]["servicenow/incidents"]
+        assert (stats["status"], stats["rows_rejected"]) == ("partial", 1)
+        again = [r for r in rows(lake, "servicenow/rejects") if r["run_id"] == stats["run_id"]]
+        assert [(r["reason"], r["location"]) for r in again] == [(reject["reason"], "page 1 record 0")]
+        records = RunLog(lake).list(since=estate.end.date() - timedelta(days=1000), limit=100)
+        assert sum(r.rows_rejected for r in records) == len(rows(lake, "servicenow/rejects")) == 2

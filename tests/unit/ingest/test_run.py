@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ from functions.ingest_dynatrace import parse as dt
 from functions.ingest_logs import parse as logs
 from functions.ingest_servicenow import source as servicenow
 from functions.ingest_servicenow.client import ServiceNowClient
+from lakehouse.ingest.client import SetAside, SourceClient
 from lakehouse.ingest.config import IngestSettings
 from lakehouse.ingest.errors import SourceUnavailable
 from lakehouse.ingest.records import ParseResult, Reject, rows_table
@@ -112,6 +114,80 @@ def test_a_run_stopped_with_ctrl_c_is_recorded_as_failed_and_moves_no_watermark(
     table = local_lake.read_partition(get_dataset(CIS), T0.date())
     assert table is not None and table.column("sys_id").to_pylist() == ["a"]
     assert Watermarks(local_lake).get("servicenow", "cmdb_ci") == before
+
+
+def test_a_run_stopped_with_ctrl_c_keeps_and_counts_the_rejects_it_met(local_lake: Lake) -> None:
+    """Ctrl-C after a page holding CI a (good) and b (name is a number): b was read once and is kept once, with its
+    reason, and the stopped run says 1 rejected; a is not written and no watermark moves."""
+
+    def stopped() -> Iterator[Page]:
+        yield Page(CIS, {"result": [{"sys_id": "a", "name": "web", "h": 1}, {"sys_id": "b", "name": 7, "h": 2}]})
+        raise KeyboardInterrupt
+
+    plan = SourcePlan("servicenow", "ingest_servicenow", [Stream("cis", (CIS,), stopped, {CIS: parse_cis})])
+    with pytest.raises(KeyboardInterrupt):
+        run_plan(plan, local_lake, WINDOW)
+    (record,) = RunLog(local_lake).list(since=T0.date())
+    assert (record.status, record.error, record.rows_rejected) == ("failed", "stopped (KeyboardInterrupt)", 1)
+    rejects = local_lake.read_partition(get_dataset("servicenow/rejects"), record.started_at.date())
+    assert rejects is not None
+    (reject,) = rejects.to_pylist()
+    assert (reject["run_id"], reject["location"], reject["reason"]) == (
+        record.run_id,
+        "page 1 record 1",
+        "name should be a string",
+    )
+    assert local_lake.list_partitions(get_dataset(CIS)) == []
+    assert Watermarks(local_lake).get("servicenow", "cmdb_ci") is None
+
+
+@pytest.mark.parametrize(
+    ("refusal", "error"),
+    [(OSError("disk full"), "OSError: disk full"), (KeyboardInterrupt(), "stopped (KeyboardInterrupt)")],
+)
+def test_a_run_whose_rows_cannot_be_written_keeps_and_counts_its_rejects(
+    local_lake: Lake, monkeypatch: pytest.MonkeyPatch, refusal: BaseException, error: str
+) -> None:
+    """The CI partition's write fails (disk full, or Ctrl-C while it is written) but the rejects' does not: b (name
+    is a number) is kept and the failed run says 1 rejected; no watermark moves."""
+    write_days = local_lake.write_days
+
+    def refuse_cis(dataset: Any, rows: pa.Table) -> Any:
+        if dataset.id == CIS:
+            raise refusal
+        return write_days(dataset, rows)
+
+    monkeypatch.setattr(local_lake, "write_days", refuse_cis)
+    page = {"result": [{"sys_id": "a", "name": "web", "h": 1}, {"sys_id": "b", "name": 7, "h": 2}]}
+    with contextlib.suppress(KeyboardInterrupt):
+        run_plan(plan_of([page]), local_lake, WINDOW)
+    (record,) = RunLog(local_lake).list(since=T0.date())
+    assert (record.status, record.error, record.rows_rejected) == ("failed", error, 1)
+    rejects = local_lake.read_partition(get_dataset("servicenow/rejects"), record.started_at.date())
+    assert rejects is not None
+    assert [(r["run_id"], r["location"]) for r in rejects.to_pylist()] == [(record.run_id, "page 1 record 1")]
+    assert Watermarks(local_lake).get("servicenow", "cmdb_ci") is None
+
+
+def test_a_page_set_aside_before_the_source_failed_is_kept(local_lake: Lake) -> None:
+    """The second answer was not JSON (set aside, asked again), then the source stayed down: that answer is the
+    failed run's 1 reject, located by its request."""
+    client = SourceClient("https://sn.example")
+
+    def fetch() -> Iterator[Page]:
+        yield Page(CIS, {"result": [{"sys_id": "a", "name": "web", "h": 1}]})
+        client.counters.set_aside.append(SetAside("GET /api/now/table/cmdb_ci", "page was not valid JSON", '{"res'))
+        raise SourceUnavailable("servicenow", "HTTP 503 on GET /api/now/table/cmdb_ci, still after 6 attempts")
+
+    stream = Stream("cis", (CIS,), fetch, {CIS: parse_cis}, client)
+    (failed,) = run_plan(SourcePlan("servicenow", "ingest_servicenow", [stream]), local_lake, WINDOW).failed
+    assert failed.record.rows_rejected == 1
+    rejects = local_lake.read_partition(get_dataset("servicenow/rejects"), failed.record.started_at.date())
+    assert rejects is not None
+    assert [(r["location"], r["reason"], r["raw_text"]) for r in rejects.to_pylist()] == [
+        ("GET /api/now/table/cmdb_ci", "page was not valid JSON", '{"res')
+    ]
+    assert local_lake.list_partitions(get_dataset(CIS)) == []
 
 
 def test_no_watermark_when_the_write_fails(local_lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
