@@ -107,7 +107,10 @@ class RequestBudget:
 
     def take(self, source: str) -> None:
         if self.used >= self.limit:
-            raise BudgetExhausted(source, f"request budget of {self.limit} used up; the next run continues")
+            # The stream fails: no row of its window is written nor its watermark moved, the next run starts it over.
+            raise BudgetExhausted(
+                source, f"request budget of {self.limit} used up; the next run reads the window again"
+            )
         self.used += 1
 
 

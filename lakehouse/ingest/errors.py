@@ -26,7 +26,7 @@ class SourceRefused(SourceError):
 
 
 class BudgetExhausted(SourceError):
-    """The run used up its request budget; the rest is left for the next run."""
+    """The run used up its request budget; the next run reads its window again, from the start."""
 
 
 class LoopDetected(SourceError):

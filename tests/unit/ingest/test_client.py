@@ -194,11 +194,14 @@ def test_a_redirect_fails_at_once_saying_so() -> None:
 
 
 def test_budget_counts_retries_and_stops_the_run() -> None:
+    """Two requests allowed, two 500s: the third try is refused. The run then writes nothing and moves no watermark,
+    so the message must not promise that the next run continues where this one stopped."""
     budget = RequestBudget(2)
     client, _ = client_for([httpx.Response(500), httpx.Response(500), httpx.Response(200, json={})], budget=budget)
     with pytest.raises(BudgetExhausted) as caught:
         client.send(PageRequest("/x"))
-    assert "request budget of 2 used up" in str(caught.value) and budget.used == 2
+    assert str(caught.value) == "source: request budget of 2 used up; the next run reads the window again"
+    assert budget.used == 2
 
 
 def test_server_wait_is_capped() -> None:
