@@ -12,6 +12,9 @@ from typing import Annotated, Any
 
 import duckdb
 from fastapi import Depends, Query, Request, Security
+from fastapi._compat import field_annotation_is_sequence
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from functions.api.auth import Principal, authenticate, require_admin_role, require_reader
@@ -74,6 +77,34 @@ def reader(principal: PrincipalDep) -> Principal:
 def require_admin(principal: PrincipalDep) -> Principal:
     require_admin_role(principal)
     return principal
+
+
+def one_value_each(request: Request) -> None:
+    """A 422 for a one-valued query parameter given more than once (`period=last_7d&period=last_30d`), which
+    would otherwise be read as its last value. Lists, and parameters the route does not read, may repeat."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    query = request.query_params
+    errors = [
+        {"parameter": name, "in": "query", "detail": f"given {count} times; give it once"}
+        for name in sorted(_one_valued(route))
+        if (count := len(query.getlist(name))) > 1
+    ]
+    if errors:
+        detail = "; ".join(f"{e['parameter']}: {e['detail']}" for e in errors)
+        raise Problem(422, detail, title="Repeated parameter", errors=errors)
+
+
+def _one_valued(route: APIRoute) -> set[str]:
+    """The query parameters the route and its dependencies read as one value, as FastAPI tells them from lists."""
+    names: set[str] = set()
+    pending: list[Dependant] = [route.dependant]
+    while pending:
+        dependant = pending.pop()
+        pending.extend(dependant.dependencies)
+        names |= {f.alias for f in dependant.query_params if not field_annotation_is_sequence(f.field_info.annotation)}
+    return names
 
 
 @dataclass

@@ -21,6 +21,7 @@ from functions.api.deps import (
     encode_cursor,
     envelope,
     get_context,
+    one_value_each,
     require_admin,
 )
 from functions.api.models import (
@@ -62,7 +63,7 @@ router = APIRouter(
     tags=["admin"],
     responses=problem_responses(401, 403, 404, 409, 422, 502, 503),
     # The dependency checks again (cheaply), declares the credentials in the OpenAPI document and gives the principal.
-    dependencies=[Depends(require_admin)],
+    dependencies=[Depends(require_admin), Depends(one_value_each)],
     route_class=AdminRoute,
 )
 

@@ -17,6 +17,7 @@ from functions.api.deps import (
     anchor,
     decode_cursor,
     envelope,
+    one_value_each,
     reader,
 )
 from functions.api.models import (
@@ -35,7 +36,10 @@ from functions.api.models import (
 from functions.api.problems import invalid
 
 router = APIRouter(
-    prefix="/monitoring", tags=["sre"], responses=problem_responses(401, 403, 422, 503), dependencies=[Depends(reader)]
+    prefix="/monitoring",
+    tags=["sre"],
+    responses=problem_responses(401, 403, 422, 503),
+    dependencies=[Depends(reader), Depends(one_value_each)],
 )
 
 GroupBy = Annotated[Literal["app", "team", "group", "domain"], Query(alias="groupBy")]

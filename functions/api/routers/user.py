@@ -21,6 +21,7 @@ from functions.api.deps import (
     decode_cursor,
     envelope,
     next_cursor,
+    one_value_each,
     reader,
 )
 from functions.api.models import (
@@ -50,7 +51,8 @@ router = APIRouter(
     prefix="/monitoring",
     tags=["user"],
     responses=problem_responses(401, 403, 404, 422, 503),
-    dependencies=[Depends(reader)],
+    # Checked after the credential: a caller without one gets its 401 whatever the query holds.
+    dependencies=[Depends(reader), Depends(one_value_each)],
 )
 
 PeriodParam = Annotated[str | None, Query(max_length=40, description=f"One of {', '.join(periods.NAMED_PERIODS)}.")]

@@ -342,3 +342,38 @@ def test_period_errors_name_the_allowed_values(client: TestClient) -> None:
     assert r.status_code == 422 and "latency_p95" in r.json()["errors"][0]["allowed"]
     r = client.get("/monitoring/risk/top?metric=risk&period=last_30d", headers=READER)
     assert r.status_code == 422 and r.json()["errors"][0]["allowed"] == ["last_7d"]
+
+
+def test_a_repeated_parameter_is_a_422_naming_it(client: TestClient) -> None:
+    """`period=last_7d&period=last_30d` asks for two periods at once: the reader gets a 422 naming period, not the
+    last 30 days' figures. The same for any one-valued parameter, on the read and the admin routes."""
+    for route, query, name in [
+        ("/monitoring/kpis/slo", "period=last_7d&period=last_30d", "period"),
+        ("/monitoring/applications/shop/timeseries", "metric=errors&from=2026-11-19&from=2026-11-01", "from"),
+        ("/monitoring/risk/top", "metric=risk&limit=5&limit=50", "limit"),
+    ]:
+        r = client.get(f"{route}?{query}", headers=READER)
+        assert r.status_code == 422, (route, r.status_code, r.text[:200])
+        assert r.headers["content-type"] == "application/problem+json"
+        body = r.json()
+        assert [e["parameter"] for e in body["errors"]] == [name] and name in body["detail"]
+    r = client.get("/monitoring/admin/batch-runs?status=failed&status=succeeded", headers=ADMIN)
+    assert r.status_code == 422 and r.json()["errors"][0]["parameter"] == "status"
+    # Each once is fine; so is a parameter no route reads; and a caller without a credential still gets the 401.
+    assert client.get("/monitoring/kpis/slo?period=last_7d&groupBy=domain", headers=READER).status_code == 200
+    assert client.get("/monitoring/kpis/slo?unused=1&unused=2", headers=READER).status_code == 200
+    assert client.get("/monitoring/kpis/slo?period=last_7d&period=last_30d").status_code == 401
+
+
+def test_a_repeated_parameter_through_api_gateway_is_a_422(lambda_handler: Any) -> None:
+    """API Gateway hands a repeated parameter on in its own way: an HTTP API (v2) joins it with a comma in
+    queryStringParameters and keeps the raw query string; a REST API (v1) keeps the last value in
+    queryStringParameters and all of them in multiValueQueryStringParameters. Both are a 422 naming period."""
+    v2 = http_api_v2("/monitoring/kpis/slo", headers={"x-api-key": READER_KEY})
+    v2 |= {"rawQueryString": "period=last_7d&period=last_30d", "queryStringParameters": {"period": "last_7d,last_30d"}}
+    v1 = rest_api_v1("/monitoring/kpis/slo", {"period": "last_30d"}, {"X-API-Key": READER_KEY})
+    v1["multiValueQueryStringParameters"] = {"period": ["last_7d", "last_30d"]}
+    for event in (v2, v1):
+        answer = lambda_handler(event, Context())
+        assert answer["statusCode"] == 422, answer["body"][:200]
+        assert json.loads(answer["body"])["errors"][0]["parameter"] == "period"

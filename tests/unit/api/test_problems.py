@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Query
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
 from functions.api import problems
+from functions.api.deps import one_value_each
 
 
 class Thing(BaseModel):
@@ -58,3 +59,20 @@ def test_a_body_that_is_no_json_is_named_body() -> None:
     error = bad.json()["errors"][0]
     assert (error["parameter"], error["in"]) == ("body", "body")
     assert "position 12" in error["detail"] and "delimiter" in error["detail"]
+
+
+def test_a_list_parameter_may_be_repeated_a_single_one_not() -> None:
+    """The check against repeated parameters reads each route's parameters: `tag` is a list and takes both values,
+    `n` takes one (a 422 naming n when given twice)."""
+    application = FastAPI(dependencies=[Depends(one_value_each)])
+    problems.install(application)
+
+    @application.get("/tagged")
+    def tagged(tag: Annotated[list[str], Query()], n: int = 1) -> dict[str, object]:
+        return {"tags": tag, "n": n}
+
+    client = TestClient(application, raise_server_exceptions=False)
+    assert client.get("/tagged?tag=a&tag=b&n=2").json() == {"tags": ["a", "b"], "n": 2}
+    twice = client.get("/tagged?tag=a&n=1&n=2")
+    assert twice.status_code == 422 and twice.headers["content-type"] == "application/problem+json"
+    assert twice.json()["errors"] == [{"parameter": "n", "in": "query", "detail": "given 2 times; give it once"}]
