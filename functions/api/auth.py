@@ -87,7 +87,8 @@ def _jwt_principal(token: str, settings: ApiSettings) -> Principal:
         key: Any = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
     else:
         key = settings.jwt_public_key
-    if not key:
+    # The settings refuse a key without an audience; settings built in code are held to it here too.
+    if not key or not settings.jwt_audience:
         raise Problem(401, "bearer tokens are not configured for this algorithm")
     try:
         claims = jwt.decode(
@@ -97,7 +98,7 @@ def _jwt_principal(token: str, settings: ApiSettings) -> Principal:
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
             leeway=settings.jwt_leeway_s,
-            options={"require": ["exp", "sub"], "verify_aud": settings.jwt_audience is not None},
+            options={"require": ["exp", "sub", "aud"]},
         )
     except jwt.ExpiredSignatureError:
         raise Problem(401, "the bearer token has expired") from None

@@ -6,7 +6,7 @@ import tempfile
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from lakehouse.settings import EnvironmentSettings, base_url
@@ -38,7 +38,11 @@ class ApiSettings(EnvironmentSettings):
     jwt_public_key: str | None = Field(default=None, description="PEM public key for RS256/ES256 tokens.")
     jwt_algorithms: list[str] = Field(default_factory=lambda: ["RS256", "ES256", "HS256"])
     jwt_issuer: str | None = None
-    jwt_audience: str | None = None
+    jwt_audience: str | None = Field(
+        default=None,
+        validate_default=True,
+        description="The audience (aud claim) bearer tokens must be issued for; required with a JWT secret or key.",
+    )
     jwt_roles_claim: str = Field(
         default="roles",
         description="Claim holding the roles (in a bearer token or gateway claims); dots walk nested claims.",
@@ -55,6 +59,26 @@ class ApiSettings(EnvironmentSettings):
         "gateway requires it on admin routes.",
     )
     cors_origins: list[str] = Field(default_factory=list, description='e.g. ["https://backstage.example.org"]')
+
+    @field_validator("jwt_audience")
+    @classmethod
+    def _audience_with_tokens(cls, audience: str | None, info: ValidationInfo) -> str | None:
+        # Without one, a token the identity provider issued for any of its services would be taken here.
+        secret, public_key = info.data.get("jwt_secret"), info.data.get("jwt_public_key")
+        keys = [
+            name
+            for name, given in (
+                ("ROSETTA_API_JWT_SECRET", secret and secret.get_secret_value()),
+                ("ROSETTA_API_JWT_PUBLIC_KEY", public_key),
+            )
+            if given
+        ]
+        if keys and not audience:
+            verb = "are" if len(keys) > 1 else "is"
+            raise ValueError(
+                f"set the audience (aud claim) bearer tokens must be issued for: {' and '.join(keys)} {verb} set"
+            )
+        return audience or None
 
     # --- serving copy of the mart -----------------------------------------------------------------
     mart_check_interval_s: float = Field(default=30.0, ge=0, description="How often to look for a new build.")

@@ -234,3 +234,44 @@ def test_a_misconfigured_key_is_named_without_its_value(value: str, monkeypatch:
     assert str(err.value).startswith("ROSETTA_API_API_KEYS (0.sha256): String should match pattern")
     # Not even its first characters (a long value is shortened in such messages).
     assert value[:12].lower() not in str(err.value).lower()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("ROSETTA_API_JWT_PUBLIC_KEY", PUBLIC_PEM),
+        ("ROSETTA_API_JWT_SECRET", "hs-secret-for-tests-0123456789abcdef"),
+    ],
+)
+@pytest.mark.parametrize("audience", [None, ""])
+def test_bearer_tokens_without_an_audience_stop_the_start(
+    variable: str, value: str, audience: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A key to verify tokens with and no audience would take a token the identity provider issued for any of its
+    services (one minted for billing, replayed here): the API does not start, and says which variable to set
+    without quoting the key."""
+    monkeypatch.setenv(variable, value)
+    if audience is not None:
+        monkeypatch.setenv("ROSETTA_API_JWT_AUDIENCE", audience)
+    with pytest.raises(SettingsError) as err:
+        ApiSettings()
+    message = str(err.value)
+    assert message.startswith("ROSETTA_API_JWT_AUDIENCE: ") and variable in message and "\n" not in message
+    assert value not in message and value[30:50] not in message
+
+
+def test_an_audience_is_needed_only_with_bearer_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
+    """API keys alone need no audience; with one, a token issued for it is taken and one for billing refused."""
+    assert ApiSettings().jwt_audience is None
+    monkeypatch.setenv("ROSETTA_API_JWT_PUBLIC_KEY", PUBLIC_PEM)
+    monkeypatch.setenv("ROSETTA_API_JWT_AUDIENCE", "rosetta-monitoring")
+    configured = ApiSettings()
+    assert authenticate(request({"Authorization": f"Bearer {token()}"}), configured).subject == "alice"
+    with pytest.raises(Problem) as err:
+        authenticate(request({"Authorization": f"Bearer {token(aud='billing')}"}), configured)
+    assert err.value.status == 401 and "audience" in err.value.detail
+    # Settings built in code without the check are held to it when a token comes.
+    unchecked = configured.model_copy(update={"jwt_audience": None})
+    with pytest.raises(Problem) as err:
+        authenticate(request({"Authorization": f"Bearer {token(aud='billing')}"}), unchecked)
+    assert err.value.status == 401
