@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 import uuid
@@ -11,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.api.problems import Problem
 from functions.api.settings import ApiSettings
@@ -21,6 +24,7 @@ from lakehouse.storage import Lake
 
 log = logging.getLogger("rosetta.api.batch")
 POLL_S = 0.05
+ERROR_CODE = re.compile(r"[A-Za-z0-9.]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -76,10 +80,13 @@ class Trigger:
         payload: dict[str, Any] = {"trigger": f"api:{trigger_id}"}
         if kind == "build":
             payload["mode"] = mode
-        client = self._lambda_client() if self._lambda_client else _boto_lambda()
-        answer = client.invoke(FunctionName=function, InvocationType="Event", Payload=json.dumps(payload).encode())
-        if int(answer.get("StatusCode", 0)) != 202:
-            raise Problem(502, f"Lambda {function} did not accept the run", title="Trigger failed")
+        try:
+            client = self._lambda_client() if self._lambda_client else _boto_lambda()
+            answer = client.invoke(FunctionName=function, InvocationType="Event", Payload=json.dumps(payload).encode())
+        except (BotoCoreError, ClientError) as exc:
+            raise _invoke_failed(function, target, exc) from None
+        if int(answer.get("StatusCode", 0)) != 202 or answer.get("FunctionError"):
+            raise Problem(502, f"Lambda {function} did not accept the {target} run", title="Trigger failed")
         return Triggered(trigger_id, kind, target, "accepted", [])
 
     # --- local --------------------------------------------------------------------------------------------
@@ -156,6 +163,40 @@ def _run_failed(target: str, exc: BaseException, run_ids: list[str]) -> Problem:
     return Problem(
         status, f"the {target} run failed ({kind}): {reason}", title="Run failed", errorKind=kind, runIds=run_ids
     )
+
+
+def _invoke_failed(function: str, target: str, exc: BotoCoreError | ClientError) -> Problem:
+    """Why Lambda did not take the run, by the error's code or kind only: AWS messages quote ARNs and account ids,
+    and a connection error its endpoint. A throttled invoke is worth retrying (503), anything else is Lambda's (502)."""
+    if isinstance(exc, ClientError):
+        code = str(exc.response.get("Error", {}).get("Code") or "")
+        # AWS's codes are names (ResourceNotFoundException); anything else a proxy made up is not passed on.
+        kind = code if ERROR_CODE.fullmatch(code) else "ClientError"
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    else:
+        kind, status = type(exc).__name__, 0
+    log.warning("trigger invoke failed", extra={"function": function, "target": target, "error": kind})
+    if kind == "TooManyRequestsException" or status == 429:
+        wait = _retry_after(exc)
+        return Problem(
+            503,
+            f"Lambda {function} is throttled and did not start the {target} run; try again later",
+            title="Trigger throttled",
+            errorKind=kind,
+            headers={"Retry-After": wait} if wait else None,
+        )
+    return Problem(
+        502, f"Lambda {function} could not start the {target} run ({kind})", title="Trigger failed", errorKind=kind
+    )
+
+
+def _retry_after(exc: BotoCoreError | ClientError) -> str | None:
+    """Lambda's Retry-After for a throttled invoke, when it gave a plain number of seconds."""
+    if not isinstance(exc, ClientError):
+        return None
+    headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+    wait = str(exc.response.get("retryAfterSeconds") or headers.get("retry-after") or "")
+    return wait if wait.isascii() and wait.isdigit() and int(wait) <= 3600 else None
 
 
 def _boto_lambda() -> LambdaInvoker:

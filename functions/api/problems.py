@@ -33,11 +33,14 @@ TITLES = {
 class Problem(Exception):
     """An error with a status, a short title and a detail a caller can act on."""
 
-    def __init__(self, status: int, detail: str, *, title: str | None = None, **extra: Any) -> None:
+    def __init__(
+        self, status: int, detail: str, *, title: str | None = None, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.title = title or TITLES.get(status, "Error")
         self.detail = detail
+        self.headers = headers or {}
         self.extra = extra
 
 
@@ -82,8 +85,8 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return problem_response(request, exc.status, exc.title, exc.detail, headers, **exc.extra)
+        headers = exc.headers | ({"WWW-Authenticate": "Bearer"} if exc.status == 401 else {})
+        return problem_response(request, exc.status, exc.title, exc.detail, headers or None, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

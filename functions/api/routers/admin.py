@@ -178,7 +178,9 @@ def post_mappings(ctx: ContextDep, principal: PrincipalDep, change: MappingChang
 def trigger(ctx: ContextDep, request: TriggerRequest) -> TriggerOut:
     """Run here (local mode): the answer waits briefly for the run's ids. A run that has already failed by then
     answers a problem naming the failure's kind (`errorKind`): 409 when the lake or the settings are not ready
-    (no mapping yet, source not configured), 503 when the lake is unreachable. On AWS the run is queued (accepted).
+    (no mapping yet, source not configured), 503 when the lake is unreachable. On AWS the run is queued (accepted);
+    when its Lambda cannot be invoked the answer is a 502 naming the function (503, with Retry-After when Lambda
+    gives one, when Lambda throttles it).
     """
     started = ctx.trigger.start(request.kind, request.source, request.mode)
     return TriggerOut(

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import boto3
+import botocore.session
 import pytest
+from botocore.config import Config
+from botocore.stub import Stubber
 from fastapi.testclient import TestClient
+from moto import mock_aws
 from pydantic import SecretStr
 
+from functions.api.batch import Trigger
 from functions.api.main import create_app
 from lakehouse.aggregates.build import build
 from lakehouse.mappings import MappingStore
@@ -629,6 +636,71 @@ def test_a_trigger_whose_run_fails_at_once_answers_a_problem(tmp_path: Path, mon
     assert waited < 4  # the answer comes when the run ends, not when the wait does
     assert ingest_run.status_code == 409, ingest_run.text
     assert "ROSETTA_SERVICENOW_URL" in ingest_run.json()["detail"]
+
+
+def lambda_trigger_app(tmp_path: Path, client: Callable[[], Any] | None = None) -> TestClient:
+    """The API on AWS: triggers invoke the ingestion and build functions named in the settings."""
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    functions = {"build": "rosetta-build", "ingest:servicenow": "rosetta-ingest-servicenow"}
+    api = api_settings(tmp_path).model_copy(update={"trigger_mode": "lambda", "trigger_functions": functions})
+    trigger = Trigger(api, settings, Lake.from_settings(settings), lambda_client=client)
+    return TestClient(create_app(api, settings, down_sources(), trigger=trigger), raise_server_exceptions=False)
+
+
+def test_a_trigger_whose_lambda_is_not_there_is_a_502_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """rosetta-ingest-servicenow was never deployed in this account: the admin gets a 502 naming it and the kind of
+    failure, not a 500, and not Lambda's own message (which quotes the function's ARN, account id included)."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws(), lambda_trigger_app(tmp_path) as c:
+        r = c.post("/monitoring/admin/batch/trigger", headers=ADMIN, json={"kind": "ingest", "source": "servicenow"})
+    assert r.status_code == 502, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    body = r.json()
+    assert "rosetta-ingest-servicenow" in body["detail"] and body["errorKind"] == "ResourceNotFoundException"
+    assert "arn:aws" not in r.text and "123456789012" not in r.text
+
+
+def test_a_throttled_trigger_is_a_503_with_retry_after(tmp_path: Path) -> None:
+    """Lambda refuses the invoke with a 429 TooManyRequestsException and Retry-After: 7 (its reserved concurrency is
+    used up): the admin gets a 503 naming the function, with Retry-After: 7, and no word of Lambda's message."""
+    lam = botocore.session.get_session().create_client(
+        "lambda", region_name="eu-west-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
+    stub = Stubber(lam)
+    stub.add_client_error(
+        "invoke",
+        service_error_code="TooManyRequestsException",
+        service_message="Rate exceeded for token sk-do-not-echo",
+        http_status_code=429,
+        modeled_fields={"retryAfterSeconds": "7", "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"},
+    )
+    with stub, lambda_trigger_app(tmp_path, lambda: lam) as c:
+        r = c.post("/monitoring/admin/batch/trigger", headers=ADMIN, json={"kind": "ingest", "source": "servicenow"})
+    assert r.status_code == 503, r.text
+    assert r.headers["content-type"] == "application/problem+json" and r.headers["retry-after"] == "7"
+    assert "rosetta-ingest-servicenow" in r.json()["detail"] and "sk-do-not-echo" not in r.text
+
+
+def test_a_trigger_that_cannot_reach_lambda_is_a_502(tmp_path: Path) -> None:
+    """Lambda's endpoint does not answer (nobody listens on the port): a 502 naming the function, not a 500."""
+    endpoint = f"http://127.0.0.1:{closed_port()}"
+    lam = boto3.client(
+        "lambda",
+        region_name="eu-west-1",
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"max_attempts": 1}, connect_timeout=1),
+    )
+    with lambda_trigger_app(tmp_path, lambda: lam) as c:
+        r = c.post("/monitoring/admin/batch/trigger", headers=ADMIN, json={"kind": "build"})
+    assert r.status_code == 502, r.text
+    assert "rosetta-build" in r.json()["detail"] and r.json()["errorKind"] == "EndpointConnectionError"
+    assert endpoint not in r.text
 
 
 def test_cors_preflight(client: TestClient) -> None:
