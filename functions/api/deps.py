@@ -8,11 +8,11 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import duckdb
 from fastapi import Depends, Query, Request, Security
-from fastapi._compat import field_annotation_is_sequence
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -103,8 +103,16 @@ def _one_valued(route: APIRoute) -> set[str]:
     while pending:
         dependant = pending.pop()
         pending.extend(dependant.dependencies)
-        names |= {f.alias for f in dependant.query_params if not field_annotation_is_sequence(f.field_info.annotation)}
+        names |= {f.alias for f in dependant.query_params if not _is_list(f.field_info.annotation)}
     return names
+
+
+def _is_list(annotation: object) -> bool:
+    """A parameter FastAPI reads as several values: a list, tuple or set, possibly optional."""
+    origin = get_origin(annotation)
+    if origin in (Union, UnionType):
+        return any(_is_list(arg) for arg in get_args(annotation))
+    return (origin or annotation) in (list, tuple, set, frozenset)
 
 
 @dataclass
