@@ -6,6 +6,7 @@ Layout under the lake root (a local folder or s3://bucket/prefix):
     raw/<source>/<dataset>/day=YYYY-MM-DD/data.parquet                      typed rows, one object per day
     mart/<table>/data.parquet                                               aggregate tables
     mart/<table>/month=YYYY-MM/data.parquet                                 aggregate tables by day, one object a month
+    mart/<table>/month=YYYY-MM/day-YYYY-MM-DD.parquet                       and the month's later days, one object each
     ref/mappings/vNNNNNN/mappings.parquet                                   the mapping table, every version
     runs/day=YYYY-MM-DD/<run_id>.json                                       one record per batch run
     state/<source>/<dataset>.json                                           watermarks and cursors
@@ -19,9 +20,9 @@ from __future__ import annotations
 import gzip
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -136,6 +137,29 @@ class Lake:
             return date.fromisoformat(name[4:-8])
         except ValueError:
             return None
+
+    @staticmethod
+    def mart_days_held_twice(keys: Iterable[str], days_through: Callable[[str], date | None]) -> set[str]:
+        """The day objects among a mart table's keys whose day their month's object also holds. A day table's month
+        object holds its days through a date kept in its footer, the month's later days are objects of their own;
+        a build stopped between putting a month object and deleting the day objects it took in leaves both, and
+        every reader must then skip these day objects (the next build deletes them). `days_through(month_key)` gives
+        a month object's date; it is asked only for months with day objects, and None (an object from before there
+        were day objects) means the whole month."""
+        keys = set(keys)
+        through: dict[str, date] = {}
+        twice = set()
+        for key in sorted(keys):
+            day = Lake.mart_day_of(key)
+            month_key = f"{key.rsplit('/', 1)[0]}/{PARTITION_FILE}"
+            if day is None or month_key not in keys:
+                continue
+            if month_key not in through:
+                last = (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+                through[month_key] = days_through(month_key) or last
+            if day <= through[month_key]:
+                twice.add(key)
+        return twice
 
     @staticmethod
     def landing_key(source: str, dataset: str, day: date, run_id: str, page: int) -> str:

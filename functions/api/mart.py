@@ -37,7 +37,8 @@ from functions.api.ids import Directory
 from functions.api.problems import Problem
 from functions.api.queries import RECENT_HOURLY, RECENT_SELECT
 from functions.api.settings import ApiSettings
-from lakehouse.aggregates.build import STATE_KEY
+from lakehouse.aggregates import footers
+from lakehouse.aggregates.build import DAYS_THROUGH_KEY, STATE_KEY
 from lakehouse.duckdb_session import open_duckdb, sql_literal
 from lakehouse.mappings import MappingStore
 from lakehouse.objectstore import LocalStore
@@ -100,8 +101,8 @@ PREFETCH_DAYS = 90
 RETIRE_AFTER_S = 60.0  # an old copy outlives its replacement by this much (requests last under 30 s)
 LOAD_WAIT_S = 25.0  # a route waits this long for the rest of a copy: under API Gateway's 29 s timeout
 IN_MEMORY_ROWS = 100_000
-# A table's object, a month's object, or one of a month's days written on its own beside it (the days of a month's
-# objects never overlap: a month's rows are all its objects' rows).
+# A table's object, a month's object, or one of a month's days written on its own beside it (a month's rows are its
+# objects' rows, less a day object whose day the month object also holds: see _read_paths).
 MART_KEY = re.compile(
     r"^mart/(?P<table>mv_[a-z0-9_]+)/(?:month=(?P<month>\d{4}-\d{2})/)?(?:data|day-\d{4}-\d{2}-\d{2})\.parquet$"
 )
@@ -191,7 +192,7 @@ class Snapshot:
 
     def hourly_files(self, first: date, last: date) -> list[str]:
         """Local paths of the hourly table's months that overlap [first, last], fetched on first use."""
-        return [str(self.fetch(k)) for k in _overlapping(self.hourly_keys, first, last)]
+        return _read_paths(_overlapping(self.hourly_keys, first, last), self.fetch)
 
     def table_months(self, table: str, start: datetime, end: datetime) -> list[str] | None:
         """Local paths of a table's month objects that overlap [start, end), when the table is stored by month
@@ -201,7 +202,20 @@ class Snapshot:
         if months is None:
             return None
         first, last = start.date(), (end - timedelta(microseconds=1)).date()
-        return [str(self.fetch(k)) for k in _overlapping(months, first, last)]
+        return _read_paths(_overlapping(months, first, last), self.fetch)
+
+
+def _read_paths(keys: list[str], fetch: Any) -> list[str]:
+    """Local paths of the objects a query reads, in the keys' order: all but a day object whose day its month's
+    object also holds (left by a build stopped before its deletes), which would count the day twice."""
+    twice = Lake.mart_days_held_twice(keys, lambda month_key: _days_through(fetch(month_key)))
+    return [str(fetch(k)) for k in keys if k not in twice]
+
+
+def _days_through(path: Path) -> date | None:
+    """The last day a month object holds, from its footer."""
+    value = (pq.read_metadata(path).metadata or {}).get(DAYS_THROUGH_KEY.encode())
+    return date.fromisoformat(value.decode()) if value else None
 
 
 def _overlapping(months: dict[str, list[str]], first: date, last: date) -> list[str]:
@@ -351,12 +365,17 @@ class ServingMart:
         return target
 
     def _sorted_copy(self, source: Path, target: Path, order: str) -> None:
+        options = f"format parquet, compression zstd, row_group_size {ROW_GROUP}"
+        # A month object's last day goes with it: the copy's readers skip the day objects it holds by it.
+        through = _days_through(source)
+        if through is not None:
+            options += ", " + footers.copy_option({DAYS_THROUGH_KEY: through.isoformat()})
         con = open_duckdb(self.settings)
         try:
             # The sort order is a constant from SORTED_BY; the paths are ours.
             con.execute(
                 f"copy (select * from read_parquet({sql_literal(str(source))}) order by {order}) "  # noqa: S608
-                f"to {sql_literal(str(target))} (format parquet, compression zstd, row_group_size {ROW_GROUP})"
+                f"to {sql_literal(str(target))} ({options})"
             )
         finally:
             con.close()
@@ -464,15 +483,15 @@ class ServingMart:
         with ThreadPoolExecutor(max_workers=4) as pool:
             local = dict(zip(keys, pool.map(fetch, keys), strict=True))
         for table, table_keys in sorted(tables.items()):
-            paths = [local[k] for k in sorted(table_keys)]
+            paths = _read_paths(sorted(table_keys), local.__getitem__)
             files = ", ".join(sql_literal(str(path)) for path in paths)
-            footers = [pq.ParquetFile(path) for path in paths]
+            opened = [pq.ParquetFile(path) for path in paths]
             # Small tables (periods, health, risks) are held in memory: a query then costs well under a
             # millisecond instead of opening and scanning Parquet files on every request.
-            kind = "table" if sum(f.metadata.num_rows for f in footers) <= IN_MEMORY_ROWS else "view"
+            kind = "table" if sum(f.metadata.num_rows for f in opened) <= IN_MEMORY_ROWS else "view"
             # Objects written under one schema (the usual case) need no matching by name, which costs a view over
             # a table's months about a millisecond a query.
-            same = all(f.schema_arrow == footers[0].schema_arrow for f in footers)
+            same = all(f.schema_arrow == opened[0].schema_arrow for f in opened)
             union = "" if same else ", union_by_name = true"
             # Names come from TABLES and the key pattern; paths are ours, quoted as SQL strings.
             con.execute(f"create {kind} {table} as select * from read_parquet([{files}]{union})")  # noqa: S608

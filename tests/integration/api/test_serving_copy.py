@@ -6,9 +6,10 @@ import os
 import subprocess
 import sys
 import threading
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
@@ -22,7 +23,7 @@ from lakehouse.runlog import RunLog
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
-from tests.integration.api.conftest import ADMIN, READER, api_settings, down_sources
+from tests.integration.api.conftest import ADMIN, READER, api_settings, by_id, down_sources, get_json
 from tests.unit.aggregates.estate import AS_OF, deployment, metrics, rows, t, write_estate
 
 
@@ -233,6 +234,54 @@ def test_the_hourly_months_the_build_writes_need_no_sort_in_the_copy(
     assert answer.status_code == 200, answer.text
     points = answer.json()["points"]
     assert len(points) == 48 and {p["v"] for p in points} == {1000.0}
+
+
+def leave_day_twice(lake: Lake, table: str, day: date) -> None:
+    """What a build stopped between putting a month object and deleting the day objects it took in leaves: the
+    day's own object beside the month object that also holds it (its footer says through the 19th)."""
+    month = lake.get_table(lake.mart_month_key(table, day.year, day.month))
+    assert month is not None and day in month.column("day").to_pylist()
+    lake.put_table(lake.mart_day_key(table, day), month.filter(pc.equal(month["day"], day)))
+
+
+@pytest.mark.parametrize("resorted", [False, True])
+def test_a_day_object_its_month_object_also_holds_is_read_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, resorted: bool
+) -> None:
+    """The hand-made estate with its day of signals also on the 20th, built at the 20th, 10:00: November's month
+    objects hold the 1st to the 19th, the 20th is an object of its own. A build stopped before its deletes left the
+    19th's day objects of the day summary, the incidents per day and the hourly signals beside them. A freshly
+    loaded copy counts the 19th once:
+    - shop's SLO over the 19th sums 24 h x 1,000 requests (shop-api) + 20 h x 500 (shop-db) = 34,000, not 68,000;
+    - shop's incidents opened on the 19th: INC1 alone, 1, not 2 (INC2 was opened on the 18th);
+    - shop-api's requests per hour on the 19th and 20th: 48 points of 1,000, not the 19th's hours twice (72).
+    Re-sorted in the copy (as a month object in one large row group is), the month object still says its last day:
+    the 20th's object is read."""
+    if resorted:
+        monkeypatch.setattr(serving, "ROW_GROUP", 10)
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    signals = get_dataset("dynatrace/service_metrics_hourly")
+    next_day = [row | {"hour": row["hour"] + timedelta(days=1)} for row in metrics().to_pylist()]
+    lake.write_days(signals, rows(signals.id, *next_day))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    for table in ("mv_monitoring_app_day_summary", "mv_incidents_app_day", "mv_golden_signals_hourly"):
+        leave_day_twice(lake, table, t(19).date())
+    the_19th = "from=2026-11-19T00:00:00Z&to=2026-11-20T00:00:00Z"
+    two_days = "from=2026-11-19T00:00:00Z&to=2026-11-21T00:00:00Z"
+    app = create_app(api_settings(tmp_path), settings, down_sources())
+    with TestClient(app) as client:
+        slo = get_json(client, f"/monitoring/kpis/slo?groupBy=app&{the_19th}")
+        incidents = get_json(client, f"/monitoring/kpis/incidents?{the_19th}")
+        series = get_json(client, f"/monitoring/components/shop-api/timeseries?metric=requests&{two_days}")
+        hourly = app.state.context.mart.snapshot().hourly_files(t(19).date(), t(20).date())
+    assert by_id(slo)["shop"]["availabilityDenominator"] == 34_000
+    shop = by_id(incidents)["shop"]
+    assert shop["opened"] == 1 and [d["opened"] for d in shop["days"]] == [1]
+    assert [p["v"] for p in series["points"]] == [1000.0] * 48
+    assert [Path(f).name for f in hourly] == ["data.parquet", "day-2026-11-20.parquet"]
+    assert (str(tmp_path / "api") in hourly[0]) is resorted
 
 
 # A process whose copy is still loading when it exits: the loader is held back half a second, then finds Python
