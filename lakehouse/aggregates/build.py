@@ -273,6 +273,8 @@ def _build(
     # a full build, 0.5 s in an hourly one, for tables that live one run.
     con.execute("set checkpoint_threshold = '100GB'")
     try:
+        with _timed(result, "remove days held twice"):
+            _remove_days_held_twice(con, lake)
         with _timed(result, "read inputs"):
             copies = _register_inputs(con, lake, mapping.entries, build_params, scratch, stored)
         for sql_file in files:
@@ -293,7 +295,10 @@ def _build(
         for month_object in written:
             _put(lake, month_object.key, month_object.path)
             result.objects_written += 1
-        # Day objects a month object has taken in go once it is in place: a reader never misses a day.
+        # Day objects a month object has taken in go once it is in place. No order of a put and deletes is safe
+        # from a stop in between: deleting first would lose the days until the next build, and no reader could get
+        # them back; putting first leaves the days twice, which readers recognize by the month object's last day
+        # (Lake.mart_days_held_twice) and the next build removes.
         for key in stale:
             lake.store.delete(key)
         for sql_file in files:
@@ -610,7 +615,7 @@ def _run_monthly(
         # A day either side: the partitions hold whole UTC days, the margin only guards the edges.
         _bound_hourly_days(con, first - timedelta(days=1), after)
         hours = {"month_first_hour": max(first_hour, _midnight(first)), "month_after_hour": _midnight(after)}
-        kept = _kept_application_hours(con, lake, params, existing, first_day, (year, month))
+        kept = _kept_application_hours(lake, params, existing, first_day, (year, month))
         for step in steps:
             if kept and step.table == APPLICATION_HOURS:
                 with _timed(result, "read back application hours"):
@@ -647,7 +652,6 @@ def _run_monthly(
 
 
 def _kept_application_hours(
-    con: duckdb.DuckDBPyConnection,
     lake: Lake,
     params: BuildParams,
     existing: dict[str, set[str]],
@@ -657,18 +661,13 @@ def _kept_application_hours(
     """The hourly mart's objects of a month none of whose days has new signals, in an incremental build: their
     application rows are what the application rollup would give again, made by the same SQL from the same inputs
     (new SQL, a new mapping or a service moved to another entity make the build a full one). Empty when the month
-    must be rolled up from the component hours. A day object the month object also holds (left by a build that
-    stopped between its puts and its deletes) is left out: its hours would count twice."""
+    must be rolled up from the component hours. No day object the month object also holds is among them: the
+    build began by removing those."""
     _, after = _month_bounds(*year_month)
     if params.mode == "full" or after > first_day or HOURLY_MART not in existing:
         return []
-    month_key = lake.mart_month_key(HOURLY_MART, *year_month)
-    folder = month_key.rsplit("/", 1)[0] + "/"
-    keys = sorted(k for k in existing[HOURLY_MART] if k.startswith(folder))
-    if month_key not in keys:
-        return keys
-    through = _days_through(con, lake, month_key, after - timedelta(days=1))
-    return [k for k in keys if (day := lake.mart_day_of(k)) is None or day > through]
+    folder = lake.mart_month_key(HOURLY_MART, *year_month).rsplit("/", 1)[0] + "/"
+    return sorted(k for k in existing[HOURLY_MART] if k.startswith(folder))
 
 
 def _read_back(con: duckdb.DuckDBPyConnection, step: SqlFile, urls: list[str], hours: Mapping[str, object]) -> None:
@@ -863,11 +862,10 @@ def _write_month(
     rebuilt = [d for d in _days(first_day, params.day_to) if first <= d <= last]
     month_key = lake.mart_month_key(sql_file.table, year, month)
     folder = month_key.rsplit("/", 1)[0] + "/"
+    # Every day object is after the month object's days: the build began by removing any other.
     day_objects = {day: k for k in existing if k.startswith(folder) and (day := lake.mart_day_of(k)) is not None}
     through = _days_through(con, lake, month_key, last) if month_key in existing else None
-    # A day object the month object also holds is left by a build that stopped between its puts and its deletes.
-    stale = [k for day, k in day_objects.items() if through is not None and day <= through]
-    day_objects = {day: k for day, k in day_objects.items() if through is None or day > through}
+    stale: list[str] = []
     if params.mode != "hourly" or (through is not None and rebuilt[0] <= through):
         new_through = min(last, params.as_of.date() - timedelta(days=1))
         if through is not None:
@@ -906,11 +904,24 @@ def _write_month(
 def _days_through(con: duckdb.DuckDBPyConnection, lake: Lake, month_key: str, last: date) -> date:
     """The last day a month object holds, from its footer. An object without one (an older release's) is taken to
     hold its whole month, so the next build compacts it."""
+    return _footer_days_through(con, lake, month_key) or last
+
+
+def _footer_days_through(con: duckdb.DuckDBPyConnection, lake: Lake, month_key: str) -> date | None:
     try:
         value = footers.read(con, lake.url_of(month_key), DAYS_THROUGH_KEY)
     except duckdb.Error:
         value = None
-    return date.fromisoformat(value) if value else last
+    return date.fromisoformat(value) if value else None
+
+
+def _remove_days_held_twice(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
+    """Deletes the day objects whose day their month's object also holds, left by a build stopped between its puts
+    and its deletes, in every month (not only those this build writes). Readers skip them already, so this changes
+    nothing they see, even if this build fails later; the steps below then never meet them."""
+    keys = lake.list_keys("mart/")
+    for key in sorted(lake.mart_days_held_twice(keys, lambda month_key: _footer_days_through(con, lake, month_key))):
+        lake.store.delete(key)
 
 
 def _write_days(

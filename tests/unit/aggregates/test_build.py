@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -505,6 +506,34 @@ def test_a_day_object_the_month_object_also_holds_is_removed(lake_and_settings: 
     lake.store.put(left, month.data)
     build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1))
     assert hourly_keys(lake) == [GOLDEN_NOVEMBER]
+
+
+def test_a_day_object_the_month_object_also_holds_is_removed_from_a_month_the_build_does_not_write(
+    tmp_path: Path,
+) -> None:
+    """The estate's day of signals also on 20 October; the full build of 20 November, 10:00 gives October's
+    month objects, which hold its days through the 31st. A build stopped before its deletes left the 20th's day
+    objects beside them. The next build is hourly: it rebuilds only November's last days and writes no October
+    object, yet removes those day objects, for the hourly signals and for a day table written after the SQL."""
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    ingest_metrics(lake, -timedelta(days=30))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    tables = (HOURLY_MART, "mv_monitoring_app_day_summary")
+    for table in tables:
+        october = lake.get_table(f"mart/{table}/month=2026-10/data.parquet")
+        assert october is not None
+        the_20th = october.filter(pc.equal(october["day"], t(20).date() - timedelta(days=31)))
+        assert the_20th.num_rows > 0
+        lake.put_table(f"mart/{table}/month=2026-10/day-2026-10-20.parquet", the_20th)
+    before = lake.store.versions("mart/")
+    result = build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1))
+    assert result.day_from == t(20).date()
+    for table in tables:
+        assert lake.list_keys(f"mart/{table}/month=2026-10/") == [f"mart/{table}/month=2026-10/data.parquet"]
+        october_key = f"mart/{table}/month=2026-10/data.parquet"
+        assert lake.store.versions(october_key)[october_key] == before[october_key]
 
 
 def test_a_daily_build_folds_in_the_day_objects_of_a_month_it_does_not_rebuild(
