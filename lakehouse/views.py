@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from lakehouse.aggregates.build import DAYS_THROUGH_KEY
 from lakehouse.aggregates.sqlfiles import load_sql_files
 from lakehouse.duckdb_session import sql_literal
 from lakehouse.schemas import REGISTRY, Dataset
@@ -76,14 +77,44 @@ def render_views(lake: Lake | None = None) -> str:
             continue
         # Tables partitioned by month of a column are stored one object per month (an empty one is one object
         # without a month); day tables one folder per month, its object and those of the days written since.
-        pattern = "/data.parquet"
-        if sql_file.partitioned_by:
-            pattern = "/**/data.parquet" if sql_file.month_column else "/*/*.parquet"
+        folder = f"{base} || '/mart/{sql_file.table}"
+        if sql_file.partitioned_by and not sql_file.month_column:
+            reader = _day_table_reader(folder)
+        else:
+            pattern = "/**/data.parquet" if sql_file.partitioned_by else "/data.parquet"
+            reader = f"read_parquet({folder}{pattern}')"
         parts.append(
             f"-- {sql_file.grain}\ncreate or replace view {sql_file.table} as\n"
-            f"select {sql_file.read_columns()} from read_parquet({base} || '/mart/{sql_file.table}{pattern}');\n"
+            f"select {sql_file.read_columns()} from {reader};\n"
         )
     return "\n".join(parts)
+
+
+def _day_table_reader(folder: str) -> str:
+    """A day table's objects, less a day object whose day its month's object also holds (left by a build stopped
+    between putting the month object and deleting the day objects it took in; see Lake.mart_days_held_twice). The
+    month object's last day is read from its footer, the day objects' days from their names, so the rows are not
+    read twice to find them; the footer glob is the rows' own, so it matches whenever they do. (A month object
+    without the footer, from before there were day objects, never has day objects beside it.)"""
+    # The folder is the lake's URL (or the lake variable) and a table name from our headers.
+    return (
+        "(\n"  # noqa: S608
+        "    with days_through as (\n"
+        "        select parse_dirpath(file_name) as folder, cast(decode(value) as date) as last_day\n"
+        f"        from parquet_kv_metadata({folder}/*/*.parquet')\n"
+        f"        where decode(key) = '{DAYS_THROUGH_KEY}'\n"
+        "    ),\n"
+        "    held_twice as (\n"
+        "        select g.file\n"
+        f"        from glob({folder}/*/day-*.parquet') as g\n"
+        "        inner join days_through as m on parse_dirpath(g.file) = m.folder\n"
+        "        where cast(regexp_extract(parse_filename(g.file), '^day-(.+)[.]parquet$', 1) as date) <= m.last_day\n"
+        "    )\n"
+        "    select * exclude (filename)\n"
+        f"    from read_parquet({folder}/*/*.parquet', filename = true)\n"
+        "    where filename not in (select file from held_twice)\n"
+        ")"
+    )
 
 
 def _empty_select(dataset: Dataset) -> str:

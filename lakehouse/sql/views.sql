@@ -126,23 +126,98 @@ select * from read_parquet(getvariable('lake') || '/mart/mv_changes/data.parquet
 
 -- one row per level (component or application), entity, environment and hour, for the days rebuilt
 create or replace view mv_golden_signals_hourly as
-select *, case when requests > 0 then errors / requests end as error_rate from read_parquet(getvariable('lake') || '/mart/mv_golden_signals_hourly/*/*.parquet');
+select *, case when requests > 0 then errors / requests end as error_rate from (
+    with days_through as (
+        select parse_dirpath(file_name) as folder, cast(decode(value) as date) as last_day
+        from parquet_kv_metadata(getvariable('lake') || '/mart/mv_golden_signals_hourly/*/*.parquet')
+        where decode(key) = 'rosetta_days_through'
+    ),
+    held_twice as (
+        select g.file
+        from glob(getvariable('lake') || '/mart/mv_golden_signals_hourly/*/day-*.parquet') as g
+        inner join days_through as m on parse_dirpath(g.file) = m.folder
+        where cast(regexp_extract(parse_filename(g.file), '^day-(.+)[.]parquet$', 1) as date) <= m.last_day
+    )
+    select * exclude (filename)
+    from read_parquet(getvariable('lake') || '/mart/mv_golden_signals_hourly/*/*.parquet', filename = true)
+    where filename not in (select file from held_twice)
+);
 
 -- one row per application, environment and day rebuilt (every day, zero-filled): the incident heatmap
 create or replace view mv_incidents_app_day as
-select * from read_parquet(getvariable('lake') || '/mart/mv_incidents_app_day/*/*.parquet');
+select * from (
+    with days_through as (
+        select parse_dirpath(file_name) as folder, cast(decode(value) as date) as last_day
+        from parquet_kv_metadata(getvariable('lake') || '/mart/mv_incidents_app_day/*/*.parquet')
+        where decode(key) = 'rosetta_days_through'
+    ),
+    held_twice as (
+        select g.file
+        from glob(getvariable('lake') || '/mart/mv_incidents_app_day/*/day-*.parquet') as g
+        inner join days_through as m on parse_dirpath(g.file) = m.folder
+        where cast(regexp_extract(parse_filename(g.file), '^day-(.+)[.]parquet$', 1) as date) <= m.last_day
+    )
+    select * exclude (filename)
+    from read_parquet(getvariable('lake') || '/mart/mv_incidents_app_day/*/*.parquet', filename = true)
+    where filename not in (select file from held_twice)
+);
 
 -- one row per application, environment and day rebuilt (zero-filled): the change calendar by day
 create or replace view mv_changes_app_day as
-select * from read_parquet(getvariable('lake') || '/mart/mv_changes_app_day/*/*.parquet');
+select * from (
+    with days_through as (
+        select parse_dirpath(file_name) as folder, cast(decode(value) as date) as last_day
+        from parquet_kv_metadata(getvariable('lake') || '/mart/mv_changes_app_day/*/*.parquet')
+        where decode(key) = 'rosetta_days_through'
+    ),
+    held_twice as (
+        select g.file
+        from glob(getvariable('lake') || '/mart/mv_changes_app_day/*/day-*.parquet') as g
+        inner join days_through as m on parse_dirpath(g.file) = m.folder
+        where cast(regexp_extract(parse_filename(g.file), '^day-(.+)[.]parquet$', 1) as date) <= m.last_day
+    )
+    select * exclude (filename)
+    from read_parquet(getvariable('lake') || '/mart/mv_changes_app_day/*/*.parquet', filename = true)
+    where filename not in (select file from held_twice)
+);
 
 -- one row per application, environment and day rebuilt (zero-filled for events, null where no data)
 create or replace view mv_monitoring_app_day_summary as
-select * from read_parquet(getvariable('lake') || '/mart/mv_monitoring_app_day_summary/*/*.parquet');
+select * from (
+    with days_through as (
+        select parse_dirpath(file_name) as folder, cast(decode(value) as date) as last_day
+        from parquet_kv_metadata(getvariable('lake') || '/mart/mv_monitoring_app_day_summary/*/*.parquet')
+        where decode(key) = 'rosetta_days_through'
+    ),
+    held_twice as (
+        select g.file
+        from glob(getvariable('lake') || '/mart/mv_monitoring_app_day_summary/*/day-*.parquet') as g
+        inner join days_through as m on parse_dirpath(g.file) = m.folder
+        where cast(regexp_extract(parse_filename(g.file), '^day-(.+)[.]parquet$', 1) as date) <= m.last_day
+    )
+    select * exclude (filename)
+    from read_parquet(getvariable('lake') || '/mart/mv_monitoring_app_day_summary/*/*.parquet', filename = true)
+    where filename not in (select file from held_twice)
+);
 
 -- one row per domain, environment and day rebuilt
 create or replace view mv_monitoring_domain_day_summary as
-select * from read_parquet(getvariable('lake') || '/mart/mv_monitoring_domain_day_summary/*/*.parquet');
+select * from (
+    with days_through as (
+        select parse_dirpath(file_name) as folder, cast(decode(value) as date) as last_day
+        from parquet_kv_metadata(getvariable('lake') || '/mart/mv_monitoring_domain_day_summary/*/*.parquet')
+        where decode(key) = 'rosetta_days_through'
+    ),
+    held_twice as (
+        select g.file
+        from glob(getvariable('lake') || '/mart/mv_monitoring_domain_day_summary/*/day-*.parquet') as g
+        inner join days_through as m on parse_dirpath(g.file) = m.folder
+        where cast(regexp_extract(parse_filename(g.file), '^day-(.+)[.]parquet$', 1) as date) <= m.last_day
+    )
+    select * exclude (filename)
+    from read_parquet(getvariable('lake') || '/mart/mv_monitoring_domain_day_summary/*/*.parquet', filename = true)
+    where filename not in (select file from held_twice)
+);
 
 -- one row per application and environment known to the mapping: its error budget's burn rates at as_of
 create or replace view mv_slo_burn_rates as

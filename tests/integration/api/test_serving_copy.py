@@ -6,10 +6,9 @@ import os
 import subprocess
 import sys
 import threading
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
@@ -24,7 +23,7 @@ from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from tests.integration.api.conftest import ADMIN, READER, api_settings, by_id, down_sources, get_json
-from tests.unit.aggregates.estate import AS_OF, deployment, metrics, rows, t, write_estate
+from tests.unit.aggregates.estate import AS_OF, deployment, leave_day_twice, metrics, rows, t, write_estate
 
 
 def test_the_summary_answers_before_the_rest_of_the_copy_is_loaded(
@@ -234,14 +233,6 @@ def test_the_hourly_months_the_build_writes_need_no_sort_in_the_copy(
     assert answer.status_code == 200, answer.text
     points = answer.json()["points"]
     assert len(points) == 48 and {p["v"] for p in points} == {1000.0}
-
-
-def leave_day_twice(lake: Lake, table: str, day: date) -> None:
-    """What a build stopped between putting a month object and deleting the day objects it took in leaves: the
-    day's own object beside the month object that also holds it (its footer says through the 19th)."""
-    month = lake.get_table(lake.mart_month_key(table, day.year, day.month))
-    assert month is not None and day in month.column("day").to_pylist()
-    lake.put_table(lake.mart_day_key(table, day), month.filter(pc.equal(month["day"], day)))
 
 
 @pytest.mark.parametrize("resorted", [False, True])

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from lakehouse.mappings import MappingStore
 from lakehouse.schemas import get_dataset
@@ -252,3 +253,11 @@ def write_estate(lake: Lake, *, db_ci: str = CI_DB) -> None:
             },
         ),
     )
+
+
+def leave_day_twice(lake: Lake, table: str, day: date) -> None:
+    """What a build stopped between putting a month object and deleting the day objects it took in leaves: the
+    day's own object, its rows as the month object holds them, beside that month object."""
+    month = lake.get_table(lake.mart_month_key(table, day.year, day.month))
+    assert month is not None and day in month.column("day").to_pylist()
+    lake.put_table(lake.mart_day_key(table, day), month.filter(pc.equal(month["day"], day)))

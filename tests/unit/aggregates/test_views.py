@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -13,7 +13,7 @@ from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from lakehouse.views import render_views
-from tests.unit.aggregates.estate import AS_OF, rows, t, write_estate
+from tests.unit.aggregates.estate import AS_OF, leave_day_twice, metrics, rows, t, write_estate
 
 ROOT = Path(__file__).resolve().parents[3]
 VIEWS_SQL = ROOT / "lakehouse" / "sql" / "views.sql"
@@ -69,6 +69,48 @@ def test_per_lake_script_gives_every_view_even_for_empty_datasets(tmp_path: Path
         "select sum(requests) from mv_monitoring_domain_day_summary where domain = 'd1' and day = date '2026-11-19'"
     ).fetchone()
     assert d1 == (34_000,)
+
+
+@pytest.mark.parametrize("per_lake", [False, True])
+def test_a_day_object_its_month_object_also_holds_is_read_once(tmp_path: Path, per_lake: bool) -> None:
+    """The estate with its day of signals also on the 20th, built at the 20th, 10:00: November's month objects hold
+    the 1st to the 19th, the 20th is an object of its own. A build stopped before its deletes left the 19th's day
+    objects beside the month objects. The views count the 19th once, and still read the 20th:
+    - shop's requests on the 19th: 24 h x 1,000 (shop-api) + 20 h x 500 (shop-db) = 34,000, not 68,000; the 20th
+      the same 34,000;
+    - shop's incidents opened on the 19th: INC1 alone, 1, not 2;
+    - shop-api's hours on the 19th: 24 of 1,000 requests, 24,000, not 48 hours and 48,000."""
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    signals = get_dataset("dynatrace/service_metrics_hourly")
+    next_day = [row | {"hour": row["hour"] + timedelta(days=1)} for row in metrics().to_pylist()]
+    lake.write_days(signals, rows(signals.id, *next_day))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    for table in ("mv_monitoring_app_day_summary", "mv_incidents_app_day", "mv_golden_signals_hourly"):
+        leave_day_twice(lake, table, t(19).date())
+    con = duckdb.connect()
+    if per_lake:
+        con.execute(render_views(lake))
+    else:
+        con.execute("set variable lake = $url", {"url": lake.url})
+        for statement in VIEWS_SQL.read_text(encoding="utf-8").split(";\n"):
+            try:
+                con.execute(statement)
+            except duckdb.IOException as exc:
+                assert "No files found" in str(exc)
+    requests = con.execute(
+        "select day, sum(requests) from mv_monitoring_app_day_summary where app_id = 'shop' and day >= '2026-11-19' "
+        "group by day order by day"
+    ).fetchall()
+    assert [(str(day), total) for day, total in requests] == [("2026-11-19", 34_000), ("2026-11-20", 34_000)]
+    opened = "select sum(opened) from mv_incidents_app_day where app_id = 'shop' and day = '2026-11-19'"
+    assert con.execute(opened).fetchone() == (1,)
+    hours = con.execute(
+        "select count(*), sum(requests) from mv_golden_signals_hourly "
+        "where component_id = 'shop-api' and day = '2026-11-19'"
+    ).fetchone()
+    assert hours == (24, 24_000)
 
 
 def test_readme_local_lake_query_counts_error_lines(tmp_path: Path) -> None:
