@@ -108,8 +108,11 @@ class RequestBudget:
     def take(self, source: str) -> None:
         if self.used >= self.limit:
             # The stream fails: no row of its window is written nor its watermark moved, the next run starts it over.
+            # A window that always needs more would fail every run the same way: the message says what to change.
             raise BudgetExhausted(
-                source, f"request budget of {self.limit} used up; the next run reads the window again"
+                source,
+                f"request budget of {self.limit} used up; the next run reads the window again (if every run stops "
+                "here, raise ROSETTA_REQUEST_BUDGET or lower ROSETTA_CATCH_UP_HOURS)",
             )
         self.used += 1
 

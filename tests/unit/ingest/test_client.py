@@ -200,7 +200,10 @@ def test_budget_counts_retries_and_stops_the_run() -> None:
     client, _ = client_for([httpx.Response(500), httpx.Response(500), httpx.Response(200, json={})], budget=budget)
     with pytest.raises(BudgetExhausted) as caught:
         client.send(PageRequest("/x"))
-    assert str(caught.value) == "source: request budget of 2 used up; the next run reads the window again"
+    assert str(caught.value) == (
+        "source: request budget of 2 used up; the next run reads the window again (if every run stops here, raise "
+        "ROSETTA_REQUEST_BUDGET or lower ROSETTA_CATCH_UP_HOURS)"
+    )
     assert budget.used == 2
 
 
