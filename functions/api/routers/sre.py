@@ -259,7 +259,11 @@ def risk_top(
     floor = min_requests if metric == "error_rate" else None
     if metric in ("risk", "burn_rate"):
         if p.name != "last_7d":
-            raise invalid("period", f"metric={metric} is computed over the last 7 days only", ["last_7d"])
+            # A from/to range is named as given, so the caller sees which parameter to drop.
+            given = "period" if p.name else "from"
+            raise invalid(
+                given, f"metric={metric} is computed over the last 7 days only: give period=last_7d", ["last_7d"]
+            )
         if environment != "production":
             raise invalid("environment", f"metric={metric} is computed for production only", ["production"])
         rows = queries.top_risks(mart.con, limit=limit) if metric == "risk" else queries.top_burn(mart.con, limit=limit)

@@ -407,6 +407,20 @@ def test_risk_top(client: TestClient) -> None:
     assert get(client, "/monitoring/risk/top?metric=incidents&period=last_30d")["items"][0]["incidents"] == 3
 
 
+@pytest.mark.parametrize(
+    ("query", "named"),
+    [("period=last_30d", "period"), ("from=2026-11-13&to=2026-11-20", "from")],
+)
+def test_the_risk_score_over_another_period_names_the_parameter_given(
+    client: TestClient, query: str, named: str
+) -> None:
+    """The risk score is computed over the last 7 days only. Asked over a from/to range, the problem names `from`,
+    the parameter the caller sent, not `period`, which it did not."""
+    r = client.get(f"/monitoring/risk/top?metric=risk&{query}", headers=READER)
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    assert [(e["parameter"], e["allowed"]) for e in r.json()["errors"]] == [(named, ["last_7d"])]
+
+
 def test_admin_endpoints(client: TestClient) -> None:
     runs = get(client, "/monitoring/admin/batch-runs?limit=1", ADMIN)
     assert runs["items"][0]["function"] == "build_aggregates" and runs["items"][0]["status"] == "succeeded"
