@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from lakehouse.aggregates.build import BUILD_LEASE
 from lakehouse.runlog import describe_error
 
 INGESTION = ("dynatrace", "servicenow", "deploys", "logs")
@@ -26,6 +27,10 @@ class LambdaContext:
     memory_limit_in_mb: int = 2048
     invoked_function_arn: str = "arn:aws:lambda:local:000000000000:function:rosetta-local"
     aws_request_id: str = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        """No timeout runs here: a build's lease lasts as long as one run by hand would hold the lake."""
+        return int(BUILD_LEASE.total_seconds() * 1000)
 
 
 def handler_for(name: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:

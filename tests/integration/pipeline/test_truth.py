@@ -47,6 +47,9 @@ class Context:
     invoked_function_arn: str = "arn:aws:lambda:local:000000000000:function:test"
     aws_request_id: str = "test"
 
+    def get_remaining_time_in_millis(self) -> int:
+        return 900_000  # the build function's timeout, as Lambda tells it at the start
+
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Estate, duckdb.DuckDBPyConnection, str]]:
