@@ -384,7 +384,7 @@ DATASETS: tuple[Dataset, ...] = (
             _c("sha", STR, "Commit SHA"),
             _key("created_at", UTC_MS, "When the deployment was created", "UTC"),
             _key("updated_at", UTC_MS, "Last update", "UTC"),
-            _c("finished_at", UTC_MS, "deployable.finished_at, else updated_at of a successful deployment", "UTC"),
+            _c("finished_at", UTC_MS, "deployable.finished_at, else updated_at once the deployment ended", "UTC"),
             _c("user_username", STR, "Who deployed"),
             _c("job_id", INT, "Deploying job (deployable) id"),
             _c("pipeline_id", INT, "Pipeline of the deploying job"),

@@ -27,6 +27,9 @@ DEPLOYMENT_MRS = "gitlab/deployment_merge_requests"
 MERGE_REQUESTS = "gitlab/merge_requests"
 ARGOCD_DATASETS = (APP_STATUS, SYNC_OPERATIONS, HISTORY)
 
+# GitLab deployment statuses that end a deployment.
+FINISHED_STATUSES = ("success", "failed", "canceled")
+
 # What reading a malformed record raises: the record is rejected, the page goes on.
 RECORD_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
 
@@ -147,7 +150,7 @@ def _revision(node: Mapping[str, Any]) -> str | None:
 # --- GitLab -----------------------------------------------------------------------------------------------------
 def parse_deployments_page(page: Any, context: Mapping[str, Any] | None = None) -> ParseResult:
     """GET /projects/:id/deployments. There is no top-level finished_at: the deploying job's finished_at is used,
-    else updated_at of a successful deployment (deployments created through the API have no job)."""
+    else updated_at of a finished deployment (deployments created through the API have no job)."""
     project_id = int((context or {})["project_id"])
     rows, rejects = [], []
     for index, d in enumerate(page if isinstance(page, list) else []):
@@ -163,7 +166,8 @@ def deployment_row(d: Mapping[str, Any], project_id: int) -> dict[str, Any]:
     updated_at = parse_instant(require_str(d, "updated_at"))
     job = d.get("deployable") or None
     finished = parse_instant(job.get("finished_at")) if job else None
-    if finished is None and status == "success":
+    if finished is None and status in FINISHED_STATUSES:
+        # The status was last changed when the deployment finished: a failure reported through the API counts too.
         finished = updated_at
     pipeline = (job or {}).get("pipeline") or {}
     row = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -15,11 +15,13 @@ from pydantic import SecretStr
 
 from functions.ingest_deploys import parse
 from functions.ingest_deploys.client import GitLabClient
+from functions.ingest_deploys.events import EVENTS
 from lakehouse.ingest.config import IngestSettings
 from lakehouse.ingest.sources import ingest
 from lakehouse.ingest.window import Window
 from lakehouse.mappings import MappingStore
 from lakehouse.runlog import Watermarks
+from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from tests.conftest import FIXTURES
@@ -188,3 +190,18 @@ def test_a_run_asked_for_gitlab_deployments_fetches_and_records_nothing_else(
     marks = Watermarks(gitlab_lake)
     assert marks.get("gitlab", "deployments") is not None
     assert marks.get("gitlab", "merge_requests") is None and marks.get("gitlab", "pipelines") is None
+
+
+def test_a_failed_gitlab_deployment_reported_through_the_api_counts_as_a_failed_deployment(
+    gitlab_lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deployment created through the API has no job; when it failed it had no finish and was left out of the
+    deployment events, so the change failure rate never saw it. The fixture's deployment 42, marked failed without a
+    job: its status last changed at updated_at 2016-08-11T11:34:01.123Z, which is when it finished."""
+    failed = {**load("gitlab/deployment__single_docs.json"), "status": "failed", "deployable": None}
+    gitlab_run(gitlab_lake, monkeypatch, [failed], [parse.DEPLOYMENTS, EVENTS])
+    events = gitlab_lake.read_partition(get_dataset(EVENTS), date(2016, 8, 11))
+    assert events is not None
+    (event,) = events.to_pylist()
+    assert (event["deployment_key"], event["status"]) == ("gitlab:42", "failed")
+    assert event["finished_at"] == datetime(2016, 8, 11, 11, 34, 1, 123000, tzinfo=UTC)
