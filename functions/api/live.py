@@ -16,6 +16,7 @@ from pydantic import SecretStr
 
 from functions.api.settings import ApiSettings
 from functions.ingest_deploys.client import ArgoCDClient, GitLabClient
+from functions.ingest_deploys.parse import revision_of
 from lakehouse.ingest.client import PageRequest, RetryPolicy
 from lakehouse.ingest.config import IngestSettings
 from lakehouse.ingest.errors import SourceError
@@ -209,7 +210,8 @@ def _argocd_status(body: Any) -> dict[str, Any]:
     return {
         "sync_status": (status.get("sync") or {}).get("status"),
         "health_status": (status.get("health") or {}).get("status"),
-        "revision": (status.get("sync") or {}).get("revision") or last.get("revision"),
+        # A multi-source application lists one revision per source (`revisions`), as the history does.
+        "revision": revision_of(status.get("sync") or {}) or revision_of(last),
         "last_deployed_at": last.get("deployedAt"),
         "operation_phase": operation.get("phase"),
     }

@@ -89,7 +89,7 @@ def _application_rows(
             "repo_url": source.get("repoURL"),
             "target_revision": source.get("targetRevision"),
             "sync_status": (status.get("sync") or {}).get("status"),
-            "sync_revision": _revision(status.get("sync") or {}),
+            "sync_revision": revision_of(status.get("sync") or {}),
             "health_status": (status.get("health") or {}).get("status"),
             "operation_phase": operation.get("phase") if operation else None,
             "operation_started_at": parse_instant(operation.get("startedAt")) if operation else None,
@@ -111,7 +111,7 @@ def _application_rows(
                 "started_at": parse_instant(operation["startedAt"]),
                 "finished_at": parse_instant(operation.get("finishedAt")),
                 "phase": operation.get("phase"),
-                "revision": _revision(result) or _revision(sync),
+                "revision": revision_of(result) or revision_of(sync),
                 "message": operation.get("message"),
                 "initiated_by": initiated.get("username") or "",
                 "automated": bool(initiated.get("automated", False)),
@@ -127,7 +127,7 @@ def _application_rows(
                 {
                     "app_name": name,
                     "history_id": require_int(entry, "id"),
-                    "revision": _revision(entry),
+                    "revision": revision_of(entry),
                     "deploy_started_at": parse_instant(entry.get("deployStartedAt")),
                     "deployed_at": parse_instant(require_str(entry, "deployedAt")),
                     "initiated_by": initiated.get("username") or "",
@@ -139,7 +139,7 @@ def _application_rows(
     return status_row, operation_row, history_rows
 
 
-def _revision(node: Mapping[str, Any]) -> str | None:
+def revision_of(node: Mapping[str, Any]) -> str | None:
     """One SHA, or the SHAs of a multi-source app joined with ','."""
     if node.get("revision"):
         return str(node["revision"])

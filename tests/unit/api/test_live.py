@@ -1,0 +1,62 @@
+"""Live calls to the sources, on the real payloads: what the deployments panel shows of an ArgoCD application."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from functions.api.live import LiveSources
+from functions.api.settings import ApiSettings
+from functions.ingest_deploys.client import ArgoCDClient
+from lakehouse.ingest.client import ApiResponse, PageRequest
+from lakehouse.ingest.config import IngestSettings
+from tests.conftest import FIXTURES
+
+SHA = "ea8759964626a583667a2bfd08f334ec2070040a"
+
+
+def live_status(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, application: dict[str, Any]) -> dict[str, Any]:
+    """The ArgoCD part of a live answer, the source answering `application`."""
+
+    def send(self: ArgoCDClient, request: PageRequest) -> ApiResponse:
+        return ApiResponse(200, httpx.Headers(), application, request)
+
+    monkeypatch.setattr(ArgoCDClient, "send", send)
+    sources = IngestSettings(argocd_url="https://argocd.example.org", argocd_token=SecretStr("t"))
+    live = LiveSources(ApiSettings(local_dir=tmp_path), sources)
+    try:
+        result = live.argocd_app("velero-test")
+    finally:
+        live.close()
+    assert result.error is None
+    value: dict[str, Any] = result.value
+    return value
+
+
+def test_a_multi_source_application_shows_the_revisions_it_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An application with `spec.sources` reports `status.sync.revisions` and history `revisions` (one per source,
+    no `revision`): the live panel showed no revision at all. The fixture's application turned into a two-source one
+    (its chart at SHA, a values repository at v1.4.2) shows both, joined as the history dataset stores them."""
+    app = json.loads((FIXTURES / "argocd/application__live_velero-test__converted.json").read_text())
+    status = app["status"]
+    del status["sync"]["revision"]
+    status["sync"]["revisions"] = [SHA, "v1.4.2"]
+    for entry in status["history"]:
+        entry["revisions"] = [entry.pop("revision"), "v1.4.2"]
+    shown = live_status(tmp_path, monkeypatch, app)
+    assert shown["revision"] == f"{SHA},v1.4.2"
+    assert shown["last_deployed_at"] == "2024-03-05T07:33:04Z"  # the last history entry (id 23)
+
+
+def test_a_single_source_application_shows_its_synced_revision(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = json.loads((FIXTURES / "argocd/application__live_velero-test__converted.json").read_text())
+    shown = live_status(tmp_path, monkeypatch, app)
+    # status.sync.revision of the live fixture, as found
+    assert (shown["revision"], shown["sync_status"], shown["health_status"]) == ("rev1", "Synced", "Healthy")
