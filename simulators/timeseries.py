@@ -92,7 +92,8 @@ class Telemetry:
         env_code = _ENV_CODE[environment]
         noise = 1.0 + 0.08 * hashing.normal(self._seed, comp.index, env_code, hour_s // HOUR, 11)
         scale = 1.0 if environment == PRODUCTION else 0.03
-        requests = max(1.0, profile.requests_per_minute * 60 * rhythm * noise * scale)
+        # Requests are counted: an hour holds a whole number of them, as Dynatrace's Count metrics do.
+        requests = float(max(1, round(profile.requests_per_minute * 60 * rhythm * noise * scale)))
         return requests, rhythm
 
     def _stats(

@@ -340,3 +340,22 @@ def test_the_shape_check_itself_catches_differences() -> None:
 def test_fixture_folder_is_the_shared_one(fixtures_dir: Path) -> None:
     assert (FIXTURES / "SOURCES.md").is_file()
     assert FIXTURES.resolve() == fixtures_dir.resolve()
+
+
+@pytest.mark.parametrize("resolution", ["10m", "1h", "1d"])
+def test_request_counts_are_whole_numbers_at_every_resolution(client: Client, resolution: str) -> None:
+    """builtin:service.requestCount.total is a Count (descriptor unit Count): every slot holds a whole number of
+    requests, as in the real 10m answer. Hourly slots came as 3721.79 requests, and so did the hours a user reads."""
+    real = json.loads((FIXTURES / "dynatrace/metrics_query__request_count_total_10m.json").read_text())
+    real_values = [v for series in real["result"][0]["data"] for v in series["values"] if v is not None]
+    assert real_values and all(float(v).is_integer() for v in real_values)
+    params = {
+        "metricSelector": "builtin:service.requestCount.total",
+        "entitySelector": "type(SERVICE)",
+        "resolution": resolution,
+        "from": "now-3d",
+    }
+    body = client("dynatrace").get("/api/v2/metrics/query", params=params).json()
+    values = [v for series in body["result"][0]["data"] for v in series["values"] if v is not None]
+    assert values
+    assert [v for v in values if not float(v).is_integer()] == []
