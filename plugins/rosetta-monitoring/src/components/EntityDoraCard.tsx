@@ -1,4 +1,5 @@
-import type { KpiPeriod, MonitoredEntity, Period } from '../api/types';
+import { WarningPanel } from '@backstage/core-components';
+import type { DoraReport, KpiPeriod, MonitoredEntity, Period } from '../api/types';
 import { useMonitoringData } from './common/useMonitoringData';
 import { Widget } from './common/WidgetState';
 import { DoraTable } from './DoraLevels';
@@ -23,17 +24,33 @@ export function EntityDoraCard({ entity, period }: { entity: MonitoredEntity; pe
     },
     [entity.level, entity.id, entity.environment, dora.period],
   );
+  // A report the client stopped reading (see MonitoringClient.getAll) may hold the application's row past the cut:
+  // its absence from the rows read is no sign that it has no figures.
+  const cutOff = (d: { report: DoraReport }) => Boolean(d.report.page?.nextCursor);
   return (
-    <Widget title="DORA" what="DORA figures" state={state} isEmpty={d => d.rows.length === 0} freshness={d => d.report.freshness}>
-      {d => (
-        <>
-          <p>
-            DORA over the {dora.label}: {coveredDays(d.report.period)}
-            {dora.note}
-          </p>
-          <DoraTable rows={d.rows} />
-        </>
-      )}
+    <Widget
+      title="DORA"
+      what="DORA figures"
+      state={state}
+      isEmpty={d => d.rows.length === 0 && !cutOff(d)}
+      freshness={d => d.report.freshness}
+    >
+      {d =>
+        d.rows.length === 0 ? (
+          <WarningPanel
+            severity="warning"
+            title={`DORA report cut off: this application is not among its first ${d.report.items.length.toLocaleString('en')} rows read`}
+          />
+        ) : (
+          <>
+            <p>
+              DORA over the {dora.label}: {coveredDays(d.report.period)}
+              {dora.note}
+            </p>
+            <DoraTable rows={d.rows} />
+          </>
+        )
+      }
     </Widget>
   );
 }

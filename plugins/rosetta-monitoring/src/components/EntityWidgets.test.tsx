@@ -330,6 +330,19 @@ describe('entity widgets', () => {
       expect(await screen.findByText('profiles')).toBeInTheDocument();
       expect(screen.getByText(/^DORA over the last 7 days: 2026-11-21 to 2026-11-28/)).toBeInTheDocument();
     });
+    // The client reads 20 pages at most. Here every page holds billing alone and names a next one, so the 20 pages
+    // read hold 20 rows (20 x 1), none of them profiles: its row may lie past the cut, so "no DORA figures" would
+    // be a guess. The card says the report was cut off instead.
+    it('says the report was cut off before its application, rather than that it has no figures', async () => {
+      const billing = f.doraApp.items.find(r => r.id === 'billing')!;
+      const endless = { ...f.doraApp, items: [billing], page: { limit: 500, nextCursor: 'p2' } };
+      server.use(answer(`${base}/summary`, f.summaryProfiles), answer('/kpis/dora', endless));
+      await renderWithApi(<EntityDoraCard entity={profiles} period="last_7d" />);
+      expect(
+        await screen.findByText(/DORA report cut off: this application is not among its first 20 rows read$/),
+      ).toBeInTheDocument();
+      expect(screen.queryByText('No DORA figures in the period')).not.toBeInTheDocument();
+    });
     it('says when the application has no DORA row', async () => {
       server.use(answer(`${base}/summary`, f.summaryProfiles), answer('/kpis/dora', emptyList(f.doraApp)));
       await renderWithApi(<EntityDoraCard entity={profiles} period="last_7d" />);
