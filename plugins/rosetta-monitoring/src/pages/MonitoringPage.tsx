@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { HeaderTabs } from '@backstage/core-components';
 import { DashboardPage } from './DashboardPage';
 import { DoraPage } from './DoraPage';
 import { RunPage } from './RunPage';
@@ -11,26 +12,27 @@ const VIEWS = [
   { id: 'run', label: 'Run', view: RunPage },
 ];
 
+const tabId = (view: string) => `rosetta-monitoring-tab-${view}`;
+const panelId = (view: string) => `rosetta-monitoring-panel-${view}`;
+
+/** The tab bar's tabs, each naming the panel it shows so that a screen reader can tell which view is open. */
+const TABS = VIEWS.map(v => ({ id: v.id, label: v.label, tabProps: { id: tabId(v.id), 'aria-controls': panelId(v.id) } }));
+
 /** The plugin's page: the global dashboard, the SRE/DORA view, the SLO view and the run view. */
 export function MonitoringPage() {
-  const [current, setCurrent] = useState('dashboard');
-  const View = VIEWS.find(v => v.id === current)!.view;
+  const [current, setCurrent] = useState(0);
   return (
     <div style={{ padding: 24, display: 'grid', gap: 16 }}>
-      <nav role="tablist" style={{ display: 'flex', gap: 8 }}>
-        {VIEWS.map(v => (
-          <button
-            key={v.id}
-            role="tab"
-            aria-selected={v.id === current}
-            onClick={() => setCurrent(v.id)}
-            style={{ padding: '6px 12px', fontWeight: v.id === current ? 'bold' : 'normal' }}
-          >
-            {v.label}
-          </button>
-        ))}
-      </nav>
-      <View />
+      {/* Wrapped: the tab bar places itself in a Backstage page's "pageSubheader" grid area, which this grid lacks. */}
+      <div>
+        <HeaderTabs tabs={TABS} selectedIndex={current} onChange={setCurrent} />
+      </div>
+      {/* Every tab's panel is there for its aria-controls; only the shown one holds its view, so only it calls the API. */}
+      {VIEWS.map(({ id, view: View }, index) => (
+        <div key={id} role="tabpanel" id={panelId(id)} aria-labelledby={tabId(id)} hidden={index !== current}>
+          {index === current && <View />}
+        </div>
+      ))}
     </div>
   );
 }

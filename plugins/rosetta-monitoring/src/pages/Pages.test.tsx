@@ -3,6 +3,7 @@ import { answer, problem, registerServer, renderWithApi, server } from '../testi
 import * as f from '../testing/fixtures';
 import { DashboardPage } from './DashboardPage';
 import { DoraPage } from './DoraPage';
+import { MonitoringPage } from './MonitoringPage';
 import { RunPage } from './RunPage';
 import { SloPage } from './SloPage';
 
@@ -312,6 +313,35 @@ describe('pages', () => {
       expect(egret[28]).toHaveAttribute('title', '2026-11-26: 2 planned, 2 implemented, 1 unsuccessful, 0 emergency');
       expect(egret[29]).toHaveAttribute('title', '2026-11-27: 0 planned, 1 implemented, 0 unsuccessful, 1 emergency');
       expect(within(rows[1]).getAllByRole('cell').every(td => td.textContent === '')).toBe(true);
+    });
+  });
+
+  describe('page tabs', () => {
+    // A screen reader says which view a tab shows: each tab names its panel, and the panel shown is named by its tab.
+    it('ties each tab to the panel it shows', async () => {
+      // The dashboard's calls fail (its error panels are enough to tell its panel), the DORA view's answers.
+      server.use(
+        problem('/overview', 500, 'Internal error', 'boom'),
+        problem('/kpis/dora', 500, 'Internal error', 'boom'),
+      );
+      await renderWithApi(<MonitoringPage />);
+      const tabs = screen.getAllByRole('tab');
+      expect(tabs.map(tab => tab.textContent)).toEqual(['Dashboard', 'SRE / DORA', 'SLO', 'Run']);
+      for (const tab of tabs) {
+        const panel = document.getElementById(tab.getAttribute('aria-controls') ?? '');
+        expect(panel).toHaveAttribute('role', 'tabpanel');
+        expect(panel).toHaveAttribute('aria-labelledby', tab.id);
+      }
+      const dashboard = screen.getByRole('tabpanel', { name: 'Dashboard' });
+      expect(await within(dashboard).findByText(/Could not load health figures/)).toBeInTheDocument();
+
+      server.use(answer('/kpis/dora', f.doraApp, { groupBy: 'app' }));
+      fireEvent.click(screen.getByRole('tab', { name: 'SRE / DORA' }));
+      expect(screen.getByRole('tab', { name: 'SRE / DORA' })).toHaveAttribute('aria-selected', 'true');
+      const dora = screen.getByRole('tabpanel', { name: 'SRE / DORA' });
+      expect(await within(dora).findByText(/^2026-11-21 to 2026-11-28, bands 2023/)).toBeInTheDocument();
+      // Only the panel shown is exposed: the dashboard's is hidden.
+      expect(screen.getAllByRole('tabpanel')).toEqual([dora]);
     });
   });
 });
