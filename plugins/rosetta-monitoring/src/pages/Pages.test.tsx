@@ -171,9 +171,12 @@ describe('pages', () => {
   });
 
   describe('run view', () => {
-    /** The cells of each body row of the table whose header has `column`, as their text. */
+    /**
+     * The cells of each body row of the first table whose header has `column`, as their text (the heatmap's corner
+     * names its rows too, after the backlog table).
+     */
     function rowsOf(column: string): string[][] {
-      const table = screen.getByRole('columnheader', { name: column }).closest('table')!;
+      const table = screen.getAllByRole('columnheader', { name: column })[0].closest('table')!;
       return within(table)
         .getAllByRole('row')
         .slice(1)
@@ -193,7 +196,7 @@ describe('pages', () => {
         answer('/kpis/changes', f.changesReportTeam, { groupBy: 'team', period: 'last_30d' }),
       );
       await renderWithApi(<RunPage />);
-      await screen.findByRole('columnheader', { name: 'Application' });
+      await screen.findAllByRole('columnheader', { name: 'Application' });
       await screen.findByRole('columnheader', { name: 'Applications' });
       // The largest backlog first, by name where the mapping gives one: profiles has a P1 open, search a P3 open (opened before the period),
       // partners none open but one opened; billing nothing.
@@ -238,6 +241,30 @@ describe('pages', () => {
       expect(profiles[29]).toHaveAttribute('title', '2026-11-27: 1');
       expect(within(rows[0]).getByTitle('2026-11-20: 1')).toHaveTextContent('1');
     });
+    // The corner names what the rows are. A day the answer gives no figure for is no data, not zero: profiles' row
+    // here stops at 26 November, so its 28 days before (29 to 31 October, 3, and 1 to 25 November, 25) read "–",
+    // then 2 opened on the 26th, 1 on the 27th and none (a blank) on the 28th: 28 + 3 = 31 cells.
+    it("names the heatmap's corner, and shows a day without figures as no data", async () => {
+      const [, partners, profiles] = f.incidentsReportApp.items;
+      const late = { ...profiles, days: profiles.days.filter(d => d.day >= '2026-11-26') };
+      server.use(
+        answer('/kpis/incidents', { ...f.incidentsReportApp, items: [partners, late] }, { groupBy: 'app' }),
+        answer('/kpis/incidents', f.incidentsReportTeam, { groupBy: 'team' }),
+        answer('/kpis/changes', f.changesReportTeam),
+      );
+      await renderWithApi(<RunPage />);
+      const heatmap = await screen.findByRole('table', { name: 'incident heatmap' });
+      const [header, partnersRow, profilesRow] = within(heatmap).getAllByRole('row');
+      expect(within(header).getAllByRole('columnheader')[0]).toHaveTextContent(/^Application$/);
+      const cells = within(profilesRow).getAllByRole('cell');
+      expect(cells.map(td => td.textContent)).toEqual([...Array(28).fill('–'), '2', '1', '']);
+      expect(within(profilesRow).getAllByRole('cell', { name: 'no data' })).toHaveLength(28);
+      expect(cells[0]).toHaveAttribute('title', '2026-10-29: no data');
+      // partners has every day: no cell of its row is without data.
+      expect(within(partnersRow).queryAllByRole('cell', { name: 'no data' })).toHaveLength(0);
+      const calendar = screen.getByRole('table', { name: 'change calendar' });
+      expect(within(calendar).getAllByRole('columnheader')[0]).toHaveTextContent(/^Team$/);
+    });
     // Every application of a large estate is listed, not only those of the report's first page.
     it('lists the applications of every page of the report', async () => {
       const [billing, partners, profiles, search] = f.incidentsReportApp.items;
@@ -253,7 +280,7 @@ describe('pages', () => {
         answer('/kpis/changes', f.changesReportTeam),
       );
       await renderWithApi(<RunPage />);
-      await screen.findByRole('columnheader', { name: 'Application' });
+      await screen.findAllByRole('columnheader', { name: 'Application' });
       expect(rowsOf('Application').map(r => r[0])).toEqual(['Profiles', 'search', 'partners', 'billing']);
       const heatmap = screen.getByRole('table', { name: 'incident heatmap' });
       expect(within(heatmap).getAllByRole('rowheader').map(th => th.textContent)).toEqual(['partners', 'Profiles']);

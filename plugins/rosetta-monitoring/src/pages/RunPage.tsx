@@ -2,7 +2,7 @@ import { Table, TableColumn } from '@backstage/core-components';
 import type { ChangesRow, KpiWindow } from '../api/types';
 import { useMonitoringData } from '../components/common/useMonitoringData';
 import { Widget } from '../components/common/WidgetState';
-import { hours, percent } from '../components/common/format';
+import { hours, NONE, percent } from '../components/common/format';
 import { backlogOf, BacklogRow, heatmapOf } from './runFigures';
 
 /** The run view's period: the heatmap's days and the incidents counted. */
@@ -93,12 +93,12 @@ export function RunPage() {
       <Widget title="Incident heatmap (opened per day)" what="incidents" state={apps} isEmpty={r => r.items.every(row => row.opened === 0)} freshness={r => r.freshness}>
         {r => {
           const map = heatmapOf(r.items);
-          const max = Math.max(0, ...map.rows.flatMap(row => row.counts));
+          const max = Math.max(0, ...map.rows.flatMap(row => row.counts.map(n => n ?? 0)));
           return (
             <table aria-label="incident heatmap" style={{ borderCollapse: 'collapse' }}>
               <thead>
                 <tr>
-                  <th />
+                  <th scope="col" style={{ textAlign: 'left' }}>Application</th>
                   {map.days.map(d => (
                     <th key={d} style={{ fontSize: 10, padding: 2 }}>{d.slice(5)}</th>
                   ))}
@@ -108,11 +108,17 @@ export function RunPage() {
                 {map.rows.map(row => (
                   <tr key={row.app}>
                     <th scope="row" style={{ textAlign: 'left', paddingRight: 8 }}>{row.name}</th>
-                    {row.counts.map((n, i) => (
-                      <td key={map.days[i]} title={`${map.days[i]}: ${n}`} style={{ background: shade(n, max), width: 24, height: 20, textAlign: 'center', border: '1px solid #eee' }}>
-                        {n || ''}
-                      </td>
-                    ))}
+                    {row.counts.map((n, i) =>
+                      n === null ? (
+                        <td key={map.days[i]} title={`${map.days[i]}: no data`} aria-label="no data" style={{ width: 24, height: 20, textAlign: 'center', border: '1px solid #eee', color: '#888' }}>
+                          {NONE}
+                        </td>
+                      ) : (
+                        <td key={map.days[i]} title={`${map.days[i]}: ${n}`} style={{ background: shade(n, max), width: 24, height: 20, textAlign: 'center', border: '1px solid #eee' }}>
+                          {n || ''}
+                        </td>
+                      ),
+                    )}
                   </tr>
                 ))}
               </tbody>
@@ -131,7 +137,7 @@ export function RunPage() {
             <table aria-label="change calendar" style={{ borderCollapse: 'collapse', marginTop: 16 }}>
               <thead>
                 <tr>
-                  <th />
+                  <th scope="col" style={{ textAlign: 'left' }}>Team</th>
                   {(r.items[0]?.days ?? []).map(d => (
                     <th key={d.day} style={{ fontSize: 10, padding: 2 }}>{d.day.slice(5)}</th>
                   ))}

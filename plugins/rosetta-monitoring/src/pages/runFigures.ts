@@ -39,18 +39,19 @@ export function backlogOf(rows: IncidentsRow[]): BacklogRow[] {
 
 /**
  * The heatmap's cells: every day of the period (as the report gives them, zero-filled) and, for each application
- * that opened at least one incident in it, its incidents opened per day.
+ * that opened at least one incident in it, its incidents opened per day; null on a day its row gives no figure for
+ * (no data, which is not zero).
  */
 export function heatmapOf(rows: IncidentsRow[]): {
   days: string[];
-  rows: { app: string; name: string; counts: number[] }[];
+  rows: { app: string; name: string; counts: (number | null)[] }[];
 } {
   const days = Array.from(new Set(rows.flatMap(r => r.days.map(d => d.day)))).sort();
   const cells = rows
     .filter(r => r.opened > 0)
     .map(r => {
       const opened = new Map(r.days.map(d => [d.day, d.opened]));
-      return { app: r.id, name: r.name ?? r.id, counts: days.map(day => opened.get(day) ?? 0) };
+      return { app: r.id, name: r.name ?? r.id, counts: days.map(day => opened.get(day) ?? null) };
     });
   return { days, rows: cells };
 }
