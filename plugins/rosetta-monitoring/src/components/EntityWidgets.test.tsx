@@ -124,9 +124,50 @@ describe('entity widgets', () => {
       );
       await renderWithApi(<IncidentsCard entity={profiles} period="last_7d" />);
       expect(await screen.findByTestId('open-incidents')).toHaveTextContent('2');
-      expect(screen.getByText(/open, 3 in the period/)).toBeInTheDocument();
+      // The three recorded incidents were opened on 22, 25 and 28 November, all in last_7d (21 to 28 November).
+      expect(screen.getByTestId('opened-in-period')).toHaveTextContent('3');
       expect(screen.getByText('INC0010003')).toBeInTheDocument();
       expect(screen.getByText('INC0010002')).toBeInTheDocument();
+    });
+    /*
+     * last_7d runs from 2026-11-21 08:00 to 2026-11-28 08:00 UTC. Open now: A, opened on 1 October (before the
+     * period), and B, opened on 25 November. Closed, opened in the period: C on 22 November, restored, and D on
+     * 23 November, cancelled. The backlog is A + B = 2; opened in the period are B + C = 2: A was opened before it
+     * and a cancelled incident is not counted as opened (as in the run view). Not 2 open + 2 closed = 4.
+     */
+    it('counts the incidents opened in the period apart from the open backlog', async () => {
+      const [recorded] = f.incidentsProfiles.items;
+      const incident = (number: string, openedAt: string, isOpen: boolean, isCanceled = false) => ({
+        ...recorded,
+        sysId: number,
+        number,
+        openedAt,
+        isOpen,
+        isCanceled,
+      });
+      server.use(
+        answer(
+          `${base}/incidents`,
+          {
+            ...incidents('open'),
+            items: [incident('INC-B', '2026-11-25T10:00:00Z', true), incident('INC-A', '2026-10-01T10:00:00Z', true)],
+          },
+          { status: 'open' },
+        ),
+        answer(
+          `${base}/incidents`,
+          {
+            ...incidents('closed'),
+            items: [incident('INC-D', '2026-11-23T10:00:00Z', false, true), incident('INC-C', '2026-11-22T10:00:00Z', false)],
+          },
+          { status: 'closed' },
+        ),
+      );
+      await renderWithApi(<IncidentsCard entity={profiles} period="last_7d" />);
+      expect(await screen.findByTestId('open-incidents')).toHaveTextContent(/^2$/);
+      expect(screen.getByTestId('opened-in-period')).toHaveTextContent(/^2$/);
+      expect(screen.getByText(/open now, however old/)).toBeInTheDocument();
+      expect(screen.getByText(/opened in the period/)).toBeInTheDocument();
     });
     // An application with more open incidents than one page of the API shows them all, the oldest included.
     it('counts the open incidents of every page', async () => {
