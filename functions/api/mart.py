@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 from functions.api.entity_index import RecentHours, SummaryIndex
 from functions.api.ids import Directory
 from functions.api.problems import Problem
-from functions.api.queries import RECENT_HOURLY, RECENT_SELECT
+from functions.api.queries import BUILD_MACROS, RECENT_HOURLY, RECENT_SELECT
 from functions.api.settings import ApiSettings
 from lakehouse.aggregates import footers
 from lakehouse.aggregates.build import DAYS_THROUGH_KEY, STATE_KEY
@@ -410,6 +410,8 @@ class ServingMart:
 
         con = open_duckdb(self.settings)
         try:
+            # The SLO ranges run the build's SQL, which uses its macros; the cursors of the copy share them.
+            con.execute(BUILD_MACROS)
             # The mapping is read while the summary's tables come in (both are on the first answer's path).
             with ThreadPoolExecutor(max_workers=1) as beside:
                 reading = beside.submit(self._directory, version)

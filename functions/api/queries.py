@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 
 from functions.api.periods import Period
-from lakehouse.aggregates.sqlfiles import load_sql_files
+from lakehouse.aggregates.sqlfiles import load_macros, load_sql_files
 
 PARAM = re.compile(r"\$([a-z_]+)")
 
@@ -327,8 +327,10 @@ where s.period = $period and s.environment = $env and s.level = $level and ($aft
 order by s.level_id limit $limit
 """  # noqa: S608 - constant text
 
-# The build's SQL by table: explicit ranges run it over inputs of their own (see _slo_range_sql, _dora_range_sql).
+# The build's SQL by table: explicit ranges run it over inputs of their own (see _slo_range_sql, _dora_range_sql),
+# on a connection that has defined the macros it uses, as the build's has (the copy's connection: mart.py).
 BUILD_SQL = {table: f.text.strip().rstrip(";") for table, f in SQL_FILES.items()}
+BUILD_MACROS = load_macros()
 
 
 def _slo_range_sql(group_by: str) -> str:

@@ -24,7 +24,7 @@ import duckdb
 
 from lakehouse.aggregates import footers, history
 from lakehouse.aggregates.refs import entities_table, pivots_table
-from lakehouse.aggregates.sqlfiles import SqlFile, files_version, load_sql_files
+from lakehouse.aggregates.sqlfiles import SqlFile, files_version, load_macros, load_sql_files
 from lakehouse.duckdb_session import open_duckdb, sql_literal
 from lakehouse.errors import RosettaError
 from lakehouse.mappings import MappingStore
@@ -226,12 +226,13 @@ def _build(
     state = lake.get_json(STATE_KEY)
     previous = state[0] if state else None
     all_files = load_sql_files()
-    sql_version = files_version(all_files)
+    macros = load_macros()
+    sql_version = files_version(all_files, macros)
     runs = RunLog(lake)
     # The history copies, listed once: the entity map's digest and the build both read them.
     stored = set(lake.list_keys(f"{history.HISTORY_PREFIX}/"))
     try:
-        entity_map = _entity_map_digest(lake, settings, mapping.entries, all_files, stored)
+        entity_map = _entity_map_digest(lake, settings, mapping.entries, all_files, macros, stored)
     except BaseException as exc:
         runs.finish(runs.start("build_aggregates", "mart", mode, trigger=trigger), "failed", error=exc)
         raise
@@ -266,7 +267,7 @@ def _build(
     written: list[LocalObject] = []
     stale: list[str] = []
     copies: list[LocalObject] = []
-    con = open_duckdb(settings, lake)
+    con = _open(settings, lake, macros)
     # The same day files are read by several steps.
     con.execute("set parquet_metadata_cache = true")
     # An in-memory database still checkpoints (compressing its tables) once enough has changed: a 1.2 s pause in
@@ -352,7 +353,7 @@ def _why_full(previous: dict | None, mapping_version: int, sql_version: str, ent
 
 
 def _entity_map_digest(
-    lake: Lake, settings: Settings, entries: Iterable, files: list[SqlFile], stored: set[str]
+    lake: Lake, settings: Settings, entries: Iterable, files: list[SqlFile], macros: str, stored: set[str]
 ) -> str | None:
     """Which Dynatrace service goes to which mapped entity, as a digest, when the mapping finds services by tag or
     management zone: the Entities API's latest listings then decide it, and a service re-tagged must move with its
@@ -362,7 +363,7 @@ def _entity_map_digest(
     if not set(pivots_table(entries).column("pivot_kind").to_pylist()) & SELECTED_BY:
         return None
     entity_map = next(f for f in files if f.table == "stg_dynatrace_entity_map")
-    con = open_duckdb(settings, lake)
+    con = _open(settings, lake, macros)
     try:
         _register_refs(con, entries)
         # No new history copy here: the build proper writes one when it is due.
@@ -683,6 +684,13 @@ def _read_back(con: duckdb.DuckDBPyConnection, step: SqlFile, urls: list[str], h
         "where level = 'application' and hour >= $month_first_hour and hour < $month_after_hour",
         {"urls": urls, **hours},
     )
+
+
+def _open(settings: Settings, lake: Lake, macros: str) -> duckdb.DuckDBPyConnection:
+    """A connection to run the SQL files on: the macros they use are defined first."""
+    con = open_duckdb(settings, lake)
+    con.execute(macros)
+    return con
 
 
 def _run(con: duckdb.DuckDBPyConnection, sql_file: SqlFile) -> None:

@@ -22,7 +22,8 @@
                                         from the stored ones with this expression)
 
 Files run in name order; a test checks that every table a file reads is built by an earlier file or is
-one of the inputs the runner provides (raw_*, ref_*, build_params).
+one of the inputs the runner provides (raw_*, ref_*, build_params). Rules several files apply are DuckDB macros in
+macros.sql, which every connection running the files defines first.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from pathlib import Path
 from typing import Literal
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+MACROS = "macros.sql"
 MONTH_OF = re.compile(r"^month of ([a-z_][a-z0-9_]*)$")
 COLUMN = re.compile(r"^[a-z_][a-z0-9_]*$")
 HEADER_KEYS = "table|grain|reads|partitioned by|refresh|materialize|counted on days of|counted with|derived on read"
@@ -77,18 +79,24 @@ class SqlFile:
 def load_sql_files(folder: Path = SQL_DIR) -> list[SqlFile]:
     files = []
     for path in sorted(folder.glob("*.sql")):
-        if path.name == "views.sql":
-            continue  # the analysts' views, not a build step
+        if path.name in ("views.sql", MACROS):
+            continue  # the analysts' views and the files' macros, not build steps
         files.append(parse_sql_file(path))
     return files
 
 
-def files_version(files: list[SqlFile]) -> str:
-    """A digest of the files' names and texts: it changes whenever a file does, so a build can tell that the
-    mart was made by other SQL."""
+def load_macros(folder: Path = SQL_DIR) -> str:
+    """The macros the files use, as statements to run on a connection before any file."""
+    return (folder / MACROS).read_text(encoding="utf-8")
+
+
+def files_version(files: list[SqlFile], macros: str) -> str:
+    """A digest of the files' names and texts and of their macros: it changes whenever a file or a macro does, so
+    a build can tell that the mart was made by other SQL."""
     digest = hashlib.sha256()
     for sql_file in files:
         digest.update(f"{sql_file.path.name}\0{sql_file.text}\0".encode())
+    digest.update(f"{MACROS}\0{macros}\0".encode())
     return digest.hexdigest()[:16]
 
 

@@ -10,7 +10,10 @@
 -- decimal (1 - 0.9995 in binary floating point is a hair under 0.0005: a rate exactly at a threshold would pass
 -- it). Alerts, in this order: page when 1h > 14.4 (2 % of a 30-day budget in an hour; the workbook's 5-minute
 -- confirmation window is below the hourly resolution, so the 1h window confirms itself), page when 6h > 6 and
--- 1h > 6, ticket when 24h > 3 and 2h > 3 (10 % of the budget in a day), ticket when 3d > 1 and 6h > 1, else none. The SLO periods (mv_slo_app_period) are computed daily.
+-- 1h > 6, ticket when 24h > 3 and 2h > 3 (10 % of the budget in a day), ticket when 3d > 1 and 6h > 1, else none.
+-- The rate and the alert are written once, as macros (burn_rate, error_budget, burn_rate_alert in macros.sql),
+-- which mv_slo_group_burn_rates and mv_monitoring_top_risks apply too. The SLO periods (mv_slo_app_period) are
+-- computed daily.
 with windows as (
     select
         app_id,
@@ -46,41 +49,17 @@ rates as (
         w.errors_24h,
         w.requests_3d,
         w.errors_3d,
-        case
-            when w.requests_1h > 0
-                then w.errors_1h / cast(a.budget_ratio_exact * cast(w.requests_1h as decimal(38, 6)) as double)
-        end as burn_rate_1h,
-        case
-            when w.requests_2h > 0
-                then w.errors_2h / cast(a.budget_ratio_exact * cast(w.requests_2h as decimal(38, 6)) as double)
-        end as burn_rate_2h,
-        case
-            when w.requests_6h > 0
-                then w.errors_6h / cast(a.budget_ratio_exact * cast(w.requests_6h as decimal(38, 6)) as double)
-        end as burn_rate_6h,
-        case
-            when w.requests_24h > 0
-                then w.errors_24h / cast(a.budget_ratio_exact * cast(w.requests_24h as decimal(38, 6)) as double)
-        end as burn_rate_24h,
-        case
-            when w.requests_3d > 0
-                then w.errors_3d / cast(a.budget_ratio_exact * cast(w.requests_3d as decimal(38, 6)) as double)
-        end as burn_rate_3d
-    from (
-        -- B as the decimal the target was written as.
-        select *, 1 - cast(availability_target as decimal(18, 12)) as budget_ratio_exact from stg_apps
-    ) as a
+        burn_rate(w.errors_1h, error_budget(a.availability_target, w.requests_1h)) as burn_rate_1h,
+        burn_rate(w.errors_2h, error_budget(a.availability_target, w.requests_2h)) as burn_rate_2h,
+        burn_rate(w.errors_6h, error_budget(a.availability_target, w.requests_6h)) as burn_rate_6h,
+        burn_rate(w.errors_24h, error_budget(a.availability_target, w.requests_24h)) as burn_rate_24h,
+        burn_rate(w.errors_3d, error_budget(a.availability_target, w.requests_3d)) as burn_rate_3d
+    from stg_apps as a
     cross join build_params as bp
     left join windows as w on a.app_id = w.app_id and a.environment = w.environment
 )
 
 select
     *,
-    case
-        when burn_rate_1h > 14.4 then 'page'
-        when burn_rate_6h > 6 and burn_rate_1h > 6 then 'page'
-        when burn_rate_24h > 3 and burn_rate_2h > 3 then 'ticket'
-        when burn_rate_3d > 1 and burn_rate_6h > 1 then 'ticket'
-        else 'none'
-    end as burn_rate_alert
+    burn_rate_alert(burn_rate_1h, burn_rate_2h, burn_rate_6h, burn_rate_24h, burn_rate_3d) as burn_rate_alert
 from rates

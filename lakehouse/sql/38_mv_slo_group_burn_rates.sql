@@ -9,7 +9,8 @@
 -- against the budget the applications' own targets allow over the window (the group's error ratio over its
 -- requests-weighted budget ratio; never an average of the applications' rates). No rate without traffic. Alerts,
 -- the applications' rules in their order: page when 1h > 14.4, page when 6h > 6 and 1h > 6, ticket when 24h > 3
--- and 2h > 3, ticket when 3d > 1 and 6h > 1, else none.
+-- and 2h > 3, ticket when 3d > 1 and 6h > 1, else none. The budget, the rate and the alert are the applications'
+-- macros (error_budget, burn_rate, burn_rate_alert in macros.sql).
 with apps as (
     -- The budgets are fractions of requests: summed as exact decimals (as mv_slo_group_period's), a group's rates do
     -- not move in their last digits with the order the build's threads add them in; B_i is the decimal the target was
@@ -19,16 +20,11 @@ with apps as (
         a.team,
         a.group_id,
         a.domain,
-        cast((1 - cast(b.availability_target as decimal(18, 12))) * cast(b.requests_1h as decimal(38, 6)) as decimal(38, 12))
-            as budget_1h_exact,
-        cast((1 - cast(b.availability_target as decimal(18, 12))) * cast(b.requests_2h as decimal(38, 6)) as decimal(38, 12))
-            as budget_2h_exact,
-        cast((1 - cast(b.availability_target as decimal(18, 12))) * cast(b.requests_6h as decimal(38, 6)) as decimal(38, 12))
-            as budget_6h_exact,
-        cast((1 - cast(b.availability_target as decimal(18, 12))) * cast(b.requests_24h as decimal(38, 6)) as decimal(38, 12))
-            as budget_24h_exact,
-        cast((1 - cast(b.availability_target as decimal(18, 12))) * cast(b.requests_3d as decimal(38, 6)) as decimal(38, 12))
-            as budget_3d_exact
+        cast(error_budget(b.availability_target, b.requests_1h) as decimal(38, 12)) as budget_1h_exact,
+        cast(error_budget(b.availability_target, b.requests_2h) as decimal(38, 12)) as budget_2h_exact,
+        cast(error_budget(b.availability_target, b.requests_6h) as decimal(38, 12)) as budget_6h_exact,
+        cast(error_budget(b.availability_target, b.requests_24h) as decimal(38, 12)) as budget_24h_exact,
+        cast(error_budget(b.availability_target, b.requests_3d) as decimal(38, 12)) as budget_3d_exact
     from mv_slo_burn_rates as b
     inner join stg_apps as a on b.app_id = a.app_id and b.environment = a.environment
 ),
@@ -58,27 +54,16 @@ rolled as (
         sum(errors_24h) as errors_24h,
         sum(requests_3d) as requests_3d,
         sum(errors_3d) as errors_3d,
-        case when sum(budget_1h_exact) > 0 then sum(errors_1h) / cast(sum(budget_1h_exact) as double) end
-            as burn_rate_1h,
-        case when sum(budget_2h_exact) > 0 then sum(errors_2h) / cast(sum(budget_2h_exact) as double) end
-            as burn_rate_2h,
-        case when sum(budget_6h_exact) > 0 then sum(errors_6h) / cast(sum(budget_6h_exact) as double) end
-            as burn_rate_6h,
-        case when sum(budget_24h_exact) > 0 then sum(errors_24h) / cast(sum(budget_24h_exact) as double) end
-            as burn_rate_24h,
-        case when sum(budget_3d_exact) > 0 then sum(errors_3d) / cast(sum(budget_3d_exact) as double) end
-            as burn_rate_3d
+        burn_rate(sum(errors_1h), sum(budget_1h_exact)) as burn_rate_1h,
+        burn_rate(sum(errors_2h), sum(budget_2h_exact)) as burn_rate_2h,
+        burn_rate(sum(errors_6h), sum(budget_6h_exact)) as burn_rate_6h,
+        burn_rate(sum(errors_24h), sum(budget_24h_exact)) as burn_rate_24h,
+        burn_rate(sum(errors_3d), sum(budget_3d_exact)) as burn_rate_3d
     from levels
     group by level, level_id, environment
 )
 
 select
     *,
-    case
-        when burn_rate_1h > 14.4 then 'page'
-        when burn_rate_6h > 6 and burn_rate_1h > 6 then 'page'
-        when burn_rate_24h > 3 and burn_rate_2h > 3 then 'ticket'
-        when burn_rate_3d > 1 and burn_rate_6h > 1 then 'ticket'
-        else 'none'
-    end as burn_rate_alert
+    burn_rate_alert(burn_rate_1h, burn_rate_2h, burn_rate_6h, burn_rate_24h, burn_rate_3d) as burn_rate_alert
 from rolled

@@ -16,7 +16,9 @@
 -- coverage = measured hours / hours in the period. status: 'no data' without traffic, 'insufficient data'
 -- under min_coverage, else 'met' or 'breached' (availability). The latency SLIs have their own coverage
 -- (latency_coverage, latency_p99_coverage: hours with traffic and that percentile reported / hours in the
--- period): an hour of latency in a month of traffic is not enough to call the month's latency met.
+-- period): an hour of latency in a month of traffic is not enough to call the month's latency met. The status
+-- rule and the exact budget are written once, as macros (slo_status, error_budget in macros.sql): the API runs
+-- this file again over from/to ranges, and mv_slo_group_period's statuses follow the same rule.
 -- The multi-window burn rates at as_of are mv_slo_burn_rates', refreshed by every build (this table is daily).
 with params as (
     select * from build_params
@@ -66,10 +68,8 @@ per_period as (
 measured as (
     select
         pp.*,
-        -- The target as the decimal it was written as (0.9995, not the nearest binary fraction).
-        cast(
-            (1 - cast(pp.availability_target as decimal(18, 12))) * cast(pp.requests as decimal(38, 6)) as double
-        ) as budget_allowed,
+        -- Exact: the target as the decimal it was written as (0.9995, not the nearest binary fraction).
+        cast(error_budget(pp.availability_target, pp.requests) as double) as budget_allowed,
         bp.min_coverage,
         pp.measured_hours / pp.period_hours as coverage,
         pp.latency_measured_hours / pp.period_hours as latency_coverage,
@@ -102,12 +102,7 @@ select
     m.measured_hours,
     m.period_hours as expected_hours,
     m.coverage,
-    case
-        when coalesce(m.requests, 0) = 0 then 'no data'
-        when m.coverage < m.min_coverage then 'insufficient data'
-        when m.availability >= m.availability_target then 'met'
-        else 'breached'
-    end as availability_status,
+    slo_status(m.requests, m.coverage, m.min_coverage, m.availability, m.availability_target) as availability_status,
     m.latency_p95_threshold_ms,
     m.latency_p99_threshold_ms,
     m.latency_target,
@@ -118,18 +113,11 @@ select
     m.latency_coverage,
     m.latency_p95_sli,
     m.latency_p99_sli,
-    case
-        when m.latency_measured_hours = 0 then 'no data'
-        when m.latency_coverage < m.min_coverage then 'insufficient data'
-        when m.latency_p95_sli >= m.latency_target then 'met'
-        else 'breached'
-    end as latency_p95_status,
+    slo_status(m.latency_measured_hours, m.latency_coverage, m.min_coverage, m.latency_p95_sli, m.latency_target)
+        as latency_p95_status,
     m.latency_p99_measured_hours,
     m.latency_p99_coverage,
-    case
-        when m.latency_p99_measured_hours = 0 then 'no data'
-        when m.latency_p99_coverage < m.min_coverage then 'insufficient data'
-        when m.latency_p99_sli >= m.latency_target then 'met'
-        else 'breached'
-    end as latency_p99_status
+    slo_status(
+        m.latency_p99_measured_hours, m.latency_p99_coverage, m.min_coverage, m.latency_p99_sli, m.latency_target
+    ) as latency_p99_status
 from measured as m

@@ -12,9 +12,9 @@
 -- against the good hours each application's target asks for). coverage = hours with traffic /
 -- hours in the period, over the applications that had traffic in it (an idle application adds to neither
 -- side: expected_hours are those applications' hours); the latency coverages likewise, over the applications
--- that reported that percentile. The statuses follow the applications' rules: 'no data' without traffic
--- (without a latency measured), 'insufficient data' under min_coverage (the latency coverage for a latency
--- SLI), else 'met' or 'breached'.
+-- that reported that percentile. The statuses follow the applications' rule (slo_status in macros.sql): 'no data'
+-- without traffic (without a latency measured), 'insufficient data' under min_coverage (the latency coverage for a
+-- latency SLI), else 'met' or 'breached'.
 with apps as (
     -- The budgets and target weights are fractions of requests: summed as exact decimals, a group's figures do
     -- not move in their last digits with the order the build's threads add them in.
@@ -86,23 +86,12 @@ rolled as (
 
 select
     r.*,
-    case
-        when coalesce(r.availability_denominator, 0) = 0 then 'no data'
-        when r.coverage < bp.min_coverage then 'insufficient data'
-        when r.availability >= r.availability_target then 'met'
-        else 'breached'
-    end as availability_status,
-    case
-        when coalesce(r.latency_measured_hours, 0) = 0 then 'no data'
-        when r.latency_coverage < bp.min_coverage then 'insufficient data'
-        when r.latency_p95_sli >= r.latency_target then 'met'
-        else 'breached'
-    end as latency_p95_status,
-    case
-        when coalesce(r.latency_p99_measured_hours, 0) = 0 then 'no data'
-        when r.latency_p99_coverage < bp.min_coverage then 'insufficient data'
-        when r.latency_p99_sli >= r.latency_p99_target then 'met'
-        else 'breached'
-    end as latency_p99_status
+    slo_status(r.availability_denominator, r.coverage, bp.min_coverage, r.availability, r.availability_target)
+        as availability_status,
+    slo_status(r.latency_measured_hours, r.latency_coverage, bp.min_coverage, r.latency_p95_sli, r.latency_target)
+        as latency_p95_status,
+    slo_status(
+        r.latency_p99_measured_hours, r.latency_p99_coverage, bp.min_coverage, r.latency_p99_sli, r.latency_p99_target
+    ) as latency_p99_status
 from rolled as r
 cross join build_params as bp

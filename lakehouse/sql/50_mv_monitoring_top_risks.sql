@@ -7,7 +7,8 @@
 --   SLO breach        +30  availability over 7 days below the application's target, with traffic covering at least
 --                          min_coverage of the 7 days (below it the SLO says 'insufficient data', and so does this)
 --   burn rate         +30  1h burn rate > 14.4, else +20 when the 6h and 1h burn rates both > 6 (mv_slo_burn_rates):
---                          the page alert's rules; a 6h burn the last hour no longer confirms has stopped
+--                          the page alert's rules (pages_on_1h, pages_on_6h in macros.sql); a 6h burn the last
+--                          hour no longer confirms has stopped
 --                          (its reason rounds the rate to one decimal, never down to the threshold it passed)
 --   open P1/P2        +20  per open priority 1-2 incident, at most +40
 --   recurring         +15  3 or more incidents opened in 7 days
@@ -126,7 +127,7 @@ scored as (
         *,
         case when slo_covered_7d and availability_7d < availability_target then 30 else 0 end as score_slo,
         case
-            when burn_rate_1h > 14.4 then 30 when burn_rate_6h > 6 and burn_rate_1h > 6 then 20 else 0
+            when pages_on_1h(burn_rate_1h) then 30 when pages_on_6h(burn_rate_6h, burn_rate_1h) then 20 else 0
         end as score_burn,
         least(open_p1_p2 * 20, 40) as score_open_incidents,
         case when incidents_7d >= 3 then 15 else 0 end as score_recurring,

@@ -16,7 +16,7 @@ import pytest
 import lakehouse.runlog as runlog_module
 from lakehouse.aggregates import build as build_module
 from lakehouse.aggregates.build import BuildError, BuildResult, build
-from lakehouse.aggregates.sqlfiles import SQL_DIR, load_sql_files, parse_sql_file
+from lakehouse.aggregates.sqlfiles import MACROS, SQL_DIR, load_macros, load_sql_files, parse_sql_file
 from lakehouse.mappings import MappingStore
 from lakehouse.runlog import RunLog
 from lakehouse.schemas import get_dataset
@@ -393,6 +393,33 @@ def test_new_sql_makes_the_next_build_a_full_rebuild(
     assert (result.mode, result.day_from, result.full_because) == ("full", t(1).date(), "the SQL files changed")
     # The SQL the mart was built with is recorded: the next build is incremental again.
     assert build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=3)).mode == "hourly"
+
+
+def test_a_changed_macro_makes_the_next_build_a_full_rebuild(
+    lake_and_settings: tuple[Lake, Settings], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lake, settings = lake_and_settings
+    build(lake, settings, mode="full", as_of=AS_OF)
+    assert build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1)).mode == "hourly"
+    assert "none" in burn_rate_alerts(lake)
+    # A release changes a rule several files share (macros.sql): every day is rebuilt with it, as for a changed file.
+    changed = tmp_path / "sql"
+    shutil.copytree(SQL_DIR, changed)
+    macros = changed / MACROS
+    macros.write_text(macros.read_text(encoding="utf-8").replace("else 'none'", "else 'calm'"), encoding="utf-8")
+    monkeypatch.setattr(build_module, "load_macros", lambda: load_macros(changed))
+    result = build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=2))
+    assert (result.mode, result.day_from, result.full_because) == ("full", t(1).date(), "the SQL files changed")
+    # The build applied the rule it recorded: an application with nothing to alert on now reads 'calm'.
+    alerts = burn_rate_alerts(lake)
+    assert "calm" in alerts and "none" not in alerts
+    assert build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=3)).mode == "hourly"
+
+
+def burn_rate_alerts(lake: Lake) -> set[str]:
+    table = lake.get_table("mart/mv_slo_burn_rates/data.parquet")
+    assert table is not None
+    return set(table.column("burn_rate_alert").to_pylist())
 
 
 def test_a_mart_from_a_release_that_did_not_record_its_sql_is_rebuilt_in_full(

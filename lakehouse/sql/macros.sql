@@ -1,0 +1,43 @@
+-- Rules that several aggregate files apply, each written once. They are macros because the same SQL runs in more
+-- than one place: the build (lakehouse/aggregates/build.py) and the API, which runs 40 and 41 again over from/to
+-- ranges (functions/api/queries.py). Both define these macros on their connection before running any file. This
+-- file counts in the SQL version a build records: changing a rule here makes the next build a full rebuild.
+
+-- The error budget of `requests` under an availability target T: B x requests, B = 1 - T as the decimal the target
+-- was written as, exact (1 - 0.9995 in binary floating point is a hair under 0.0005: a burn rate exactly at a
+-- threshold would pass it, and a budget spent to the last request would read as overspent).
+create or replace macro error_budget(availability_target, requests) as
+    (1 - cast(availability_target as decimal(18, 12))) * cast(requests as decimal(38, 6));
+
+-- A burn rate: errors / the error budget of the same requests (1 = spending exactly the budget). No rate without
+-- a budget, that is without traffic.
+create or replace macro burn_rate(errors, budget) as
+    case when budget > 0 then errors / cast(budget as double) end;
+
+-- The page alert's two rules (Google SRE workbook, 30-day budget): 2 % of the budget in an hour (the workbook's
+-- 5-minute confirmation window is below the hourly resolution, so the 1h window confirms itself), and 5 % in six
+-- hours that the last hour still confirms. mv_monitoring_top_risks scores them apart.
+create or replace macro pages_on_1h(burn_rate_1h) as burn_rate_1h > 14.4;
+create or replace macro pages_on_6h(burn_rate_6h, burn_rate_1h) as burn_rate_6h > 6 and burn_rate_1h > 6;
+
+-- The multi-window burn-rate alert, the first rule that holds: page (the two rules above), ticket when 24h > 3 and
+-- 2h > 3 (10 % of the budget in a day), ticket when 3d > 1 and 6h > 1, else none.
+create or replace macro burn_rate_alert(burn_rate_1h, burn_rate_2h, burn_rate_6h, burn_rate_24h, burn_rate_3d) as
+    case
+        when pages_on_1h(burn_rate_1h) then 'page'
+        when pages_on_6h(burn_rate_6h, burn_rate_1h) then 'page'
+        when burn_rate_24h > 3 and burn_rate_2h > 3 then 'ticket'
+        when burn_rate_3d > 1 and burn_rate_6h > 1 then 'ticket'
+        else 'none'
+    end;
+
+-- An SLO's status over a period: 'no data' without a measurement (`measured`: its requests, or its hours with that
+-- latency percentile reported), 'insufficient data' when its coverage is under min_coverage, else 'met' when the
+-- SLI reaches the target, else 'breached'.
+create or replace macro slo_status(measured, coverage, min_coverage, sli, target) as
+    case
+        when coalesce(measured, 0) = 0 then 'no data'
+        when coverage < min_coverage then 'insufficient data'
+        when sli >= target then 'met'
+        else 'breached'
+    end;
