@@ -381,8 +381,9 @@ def _entity_map_digest(
 def _first_days_to_rebuild(lake: Lake, mode: BuildMode, previous: dict | None, as_of: datetime) -> tuple[date, date]:
     """The first day to rebuild, and the first day whose hourly signals are rebuilt: the earliest day any
     ingest run wrote since the last build, and the earliest a run of the hourly signals (or of the entities
-    their attribution reads) wrote. A run that names no dataset counts for both. The days after the last build's
-    own day are new to the mart whatever was ingested: a day no build ran on still has its (zero-filled) rows."""
+    their attribution reads) wrote. A run that names no dataset counts for both. The days from the last build's
+    own day on are rebuilt whatever was ingested: that build counted its day only up to its as_of, and a day no
+    build ran on still has its (zero-filled) rows."""
     if mode == "full" or previous is None:
         earliest = [d for ds in REGISTRY.values() if ds.name != "rejects" for d in lake.list_partitions(ds)[:1]]
         first = min([*earliest, as_of.date()])
@@ -390,7 +391,7 @@ def _first_days_to_rebuild(lake: Lake, mode: BuildMode, previous: dict | None, a
     since = datetime.fromisoformat(previous["started_at"])
     touched = {as_of.date(), (as_of - timedelta(hours=1)).date()}
     if previous.get("as_of"):
-        touched |= set(_days(datetime.fromisoformat(previous["as_of"]).date() + timedelta(days=1), as_of.date()))
+        touched |= set(_days(datetime.fromisoformat(previous["as_of"]).date(), as_of.date()))
     signals = set(touched)
     # The run log files a run under the day it started: one that started the day before the last build and
     # finished after the build started (an ingest over midnight) is listed too.

@@ -9,8 +9,11 @@
 -- latency_measured_hours = hours with traffic and a p95 (a daily latency figure is never an average of hourly
 -- percentiles, and an hour whose latency was not reported is neither good nor bad); the same for the p99. The
 -- thresholds are the application's (stg_app_thresholds).
+-- Only the hours before as_of count, as in the SLO periods (stg_periods, stg_app_signals_windows): the hour
+-- starting at as_of is still under way, and the hours after it are to come, though Dynatrace may have been read
+-- for them already. The as_of day's row is then that day up to as_of; a later build rebuilds it whole.
 with params as (
-    select day_from, day_to from build_params
+    select day_from, day_to, as_of from build_params
 ),
 
 hours as (
@@ -44,5 +47,5 @@ select
 from hours as s
 cross join params as p
 inner join stg_app_thresholds as t on s.app_id = t.app_id and s.environment = t.environment
-where s.day between p.day_from and p.day_to
+where s.day between p.day_from and p.day_to and s.hour < p.as_of
 group by s.app_id, s.environment, s.day

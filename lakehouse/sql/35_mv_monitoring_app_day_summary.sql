@@ -4,7 +4,8 @@
 -- partitioned by: day
 -- refresh: hourly
 --
--- requests, errors: sums over the day's hours; error_rate = errors / requests; availability = 1 - error_rate
+-- requests, errors: sums over the day's hours (on the as_of day, those before as_of: the hour starting at as_of
+-- is under way, see stg_app_signals_daily); error_rate = errors / requests; availability = 1 - error_rate
 -- (occurrences, hours without traffic count on neither side); measured_hours = hours with traffic;
 -- latency: the worst hourly p95/p99 of the day, and latency_p95_good_hours = hours whose p95 met the
 -- threshold, out of latency_measured_hours = hours with traffic and a p95 (a daily latency figure is never an

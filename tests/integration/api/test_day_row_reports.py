@@ -14,7 +14,7 @@ from lakehouse.mappings import MappingStore
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
-from tests.integration.api.conftest import READER, api_settings, down_sources
+from tests.integration.api.conftest import READER, api_settings, by_id, down_sources
 from tests.unit.aggregates.estate import AS_OF, mapping, rows, t, write_estate
 
 STAGING = [
@@ -126,3 +126,38 @@ def test_an_slo_over_a_range_carries_states_and_coverage_as_a_named_period_does(
         pytest.approx(24 / 178),
         2,
     )
+
+
+@pytest.fixture(scope="module")
+def served_past_as_of(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """The hand-made estate, built as of the 20th at 10:00, with quiet-svc's hours of the 20th ingested up to
+    11:00: 100 requests an hour from midnight, none failed before 10:00, 500 failed in each of 10:00 (the hour the
+    build stands at, still under way) and 11:00 (to come)."""
+    root = tmp_path_factory.mktemp("served-past-as-of")
+    settings = Settings(lake_url=str(root / "lake"), duckdb_temp_directory=root / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    quiet = [
+        {"entity_id": "SERVICE-Q", "hour": t(20, h), "request_count": 100.0, "error_count": 500.0 if h >= 10 else 0.0}
+        for h in range(12)
+    ]
+    lake.write_days(get_dataset("dynatrace/service_metrics_hourly"), rows("dynatrace/service_metrics_hourly", *quiet))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with TestClient(create_app(api_settings(root), settings, down_sources()), raise_server_exceptions=False) as c:
+        yield c
+
+
+def test_an_slo_over_a_range_counts_the_hours_before_as_of_as_a_named_period_does(
+    served_past_as_of: TestClient,
+) -> None:
+    """quiet-svc's hours of the 20th before as_of (10:00): 10 hours of 100 requests, none failed. Over the last 7
+    days quiet had no other traffic, so last_7d counts 1,000 requests, 0 errors in 10 hours, and so must a range
+    over the same days, from the 13th to the 21st (which the report says stops at as_of): the hours of 10:00 and
+    11:00, ingested ahead of the build, with their 1,000 errors, have not been counted yet."""
+    named = by_id(get(served_past_as_of, "/monitoring/kpis/slo?groupBy=app&period=last_7d"))["quiet"]
+    body = get(served_past_as_of, "/monitoring/kpis/slo?groupBy=app&from=2026-11-13&to=2026-11-21")
+    assert (body["period"]["start"], body["period"]["end"]) == ("2026-11-13T00:00:00Z", "2026-11-20T10:00:00Z")
+    ranged = by_id(body)["quiet"]
+    for quiet in (named, ranged):
+        assert (quiet["availabilityDenominator"], quiet["badRequests"], quiet["measuredHours"]) == (1_000, 0, 10)
+        assert quiet["availability"] == 1.0

@@ -566,13 +566,15 @@ def test_a_day_object_the_month_object_also_holds_is_removed_from_a_month_the_bu
 def test_a_daily_build_folds_in_the_day_objects_of_a_month_it_does_not_rebuild(
     lake_and_settings: tuple[Lake, Settings],
 ) -> None:
-    """The full build of 30 November, 10:00 leaves the 30th as an object of its own. A daily build on 2 December
-    rebuilds only December's days (the 1st, on which no build ran, and the 2nd), yet November's 30th, complete
-    since, goes into November's object: for a table written after the SQL (the day summary) and for the hourly
-    signals, written month by month with it."""
+    """The full build of 30 November, 10:00 leaves the 30th as an object of its own, and so does the hourly
+    build of 1 December, 01:00, which counts the 30th's hours after 10:00. A daily build on 2 December rebuilds
+    only December's days (the 1st and the 2nd), yet November's 30th, complete since, goes into November's
+    object: for a table written after the SQL (the day summary) and for the hourly signals, written month by
+    month with it."""
     lake, settings = lake_and_settings
     ingest_metrics(lake, timedelta(days=11))  # the estate's day of signals again on the 30th
     build(lake, settings, mode="full", as_of=t(30, 10))
+    build(lake, settings, mode="hourly", as_of=t(30, 10) + timedelta(hours=15))
     tables = ("mv_monitoring_app_day_summary", "mv_golden_signals_hourly")
     for table in tables:
         folder = f"mart/{table}/month=2026-11/"
@@ -585,7 +587,7 @@ def test_a_daily_build_folds_in_the_day_objects_of_a_month_it_does_not_rebuild(
         folder = f"mart/{table}/month=2026-11/"
         assert lake.list_keys(folder) == [f"{folder}data.parquet"]
         assert days_through(lake, f"{folder}data.parquet") == b"2026-11-30"
-        assert [r for r in after[table] if r["day"].month == 11] == before[table]
+        assert [r for r in after[table] if r["day"].month == 11] == [r for r in before[table] if r["day"].month == 11]
 
 
 def list_service(lake: Lake, tags: list[str], seen_on_day: int) -> None:
@@ -766,7 +768,8 @@ def test_an_event_arriving_today_rebuilds_the_earlier_day_it_is_counted_on(tmp_p
 
 def test_an_hourly_build_two_days_after_the_last_builds_the_day_between(tmp_path: Path) -> None:
     """The full build of the 20th, 10:00, then no build (and no ingest) until the 22nd, 10:00. The 21st was
-    built by neither, yet a full rebuild has a row for it in every day table: the hourly build must build it.
+    built by neither, yet a full rebuild has a row for it in every day table: the hourly build must build it,
+    and the 20th again, which the first build counted up to 10:00 only.
     On the 21st shop's backlog is INC2 alone (opened on the 18th, never restored; INC1 and INC3 were restored
     on the 19th and 10th); quiet and broken have none."""
     settings = Settings(lake_url=str(tmp_path / "incremental"), duckdb_temp_directory=tmp_path / "duckdb")
@@ -774,7 +777,7 @@ def test_an_hourly_build_two_days_after_the_last_builds_the_day_between(tmp_path
     write_estate(lake)
     build(lake, settings, mode="full", as_of=AS_OF)
     result = build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(days=2))
-    assert result.day_from == t(21).date()
+    assert result.day_from == t(20).date()
     backlog = {
         r["app_id"]: r["open_end_of_day"]
         for r in mart_snapshot(lake)["mv_incidents_app_day"]
@@ -786,6 +789,36 @@ def test_an_hourly_build_two_days_after_the_last_builds_the_day_between(tmp_path
     full_lake = Lake.from_settings(full_settings)
     write_estate(full_lake)
     build(full_lake, full_settings, mode="full", as_of=AS_OF + timedelta(days=2))
+    assert_same_mart(lake, full_lake, "hourly")
+
+
+def test_a_build_after_midnight_completes_the_last_builds_day_though_nothing_was_ingested(tmp_path: Path) -> None:
+    """The estate's hours of the 19th are all in the lake. Built at 22:00 on the 19th, shop's day counts the 22
+    hours before 22:00: shop-api 22 x 1,000 requests, shop-db 18 x 500 (none before 04:00) = 31,000, with 21
+    errors and the 101 of 10:00 = 122. Nothing is ingested until the next build, at 01:00 on the 20th; the 19th
+    then holds its 24 hours, 34,000 requests and 124 errors, as a full rebuild at 01:00 gives."""
+    settings = Settings(lake_url=str(tmp_path / "incremental"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+
+    def shop_on_the_19th() -> tuple[int, float, float]:
+        day = next(
+            r
+            for r in mart_snapshot(lake)["mv_monitoring_app_day_summary"]
+            if (r["app_id"], r["environment"], r["day"]) == ("shop", "production", t(19).date())
+        )
+        return day["measured_hours"], day["requests"], day["errors"]
+
+    build(lake, settings, mode="full", as_of=t(19, 22))
+    assert shop_on_the_19th() == (22, 31_000, 122)
+    result = build(lake, settings, mode="hourly", as_of=t(20, 1))
+    assert shop_on_the_19th() == (24, 34_000, 124)
+    assert result.day_from == t(19).date()
+
+    full_settings = settings.model_copy(update={"lake_url": str(tmp_path / "full")})
+    full_lake = Lake.from_settings(full_settings)
+    write_estate(full_lake)
+    build(full_lake, full_settings, mode="full", as_of=t(20, 1))
     assert_same_mart(lake, full_lake, "hourly")
 
 
