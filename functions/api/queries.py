@@ -573,7 +573,8 @@ scoped as (
 
 # The incidents report's totals and, after PAGE_AND_CALENDAR, its heatmap.
 INCIDENTS_TOTALS_SQL = """
--- Medians do not roll up from day rows: taken over the incidents themselves, those the restored counts count.
+-- Medians do not roll up from day rows: taken over the incidents themselves, those the restored counts count (up to
+-- the period's end, the build's as_of on its day: a restoration after it has not happened yet).
 restores as (
     select
         case $level when 'app' then i.app_id when 'team' then a.team when 'group' then a.group_id
@@ -584,6 +585,7 @@ restores as (
     where
         i.environment = $env and not i.is_canceled and i.restored_at is not null
         and cast(i.restored_at as date) >= $first_day and cast(i.restored_at as date) <= $last_day
+        and i.restored_at < $end
 ),
 totals as (
     select
@@ -697,6 +699,7 @@ def day_report(
         "level": group_by,
         "first_day": period.first_day,
         "last_day": period.last_day,
+        "end": period.end,
         "limit": limit,
         "after": after,
     }

@@ -1,16 +1,28 @@
 -- table: mv_incidents_app_day
 -- grain: one row per application, environment and day rebuilt (every day, zero-filled): the incident heatmap
--- reads: mv_incidents, stg_app_days
+-- reads: mv_incidents, stg_app_days, build_params
 -- partitioned by: day
 -- refresh: hourly
 --
 -- opened: incidents opened that day; restored: restored that day; open_end_of_day: the backlog at
 -- midnight ending the day (opened before it, not restored before it); mttr_*_hours: over the incidents
 -- restored that day (restored - opened). Cancelled incidents are left out.
-with incidents as (
+-- Only what happened before as_of counts, as in the periods: an opening or a restoration after as_of, ingested
+-- ahead of the build, has not happened yet. The as_of day counts up to as_of (its backlog is the one at as_of).
+with params as (
+    select as_of from build_params
+),
+
+happened as (
+    select i.* replace (case when i.restored_at < p.as_of then i.restored_at end as restored_at)
+    from mv_incidents as i
+    cross join params as p
+    where not i.is_canceled and i.opened_at < p.as_of
+),
+
+incidents as (
     select *, cast(greatest(restored_at, opened_at) as date) as backlog_exit_day
-    from mv_incidents
-    where not is_canceled
+    from happened
 ),
 
 opened as (

@@ -1,6 +1,6 @@
 -- table: mv_changes_app_day
 -- grain: one row per application, environment and day rebuilt (zero-filled): the change calendar by day
--- reads: mv_changes, stg_app_days
+-- reads: mv_changes, stg_app_days, build_params
 -- partitioned by: day
 -- refresh: hourly
 --
@@ -10,7 +10,14 @@
 -- that day (null without any); emergency: emergency changes, not
 -- canceled, that started that day (planned start, else work start: an emergency change is often recorded
 -- after the work, without a plan).
-with planned as (
+-- A change counts as implemented once its work has ended before as_of, as in the periods: an end after as_of,
+-- ingested ahead of the build, has not happened yet. Planned changes are counted on their planned day, the as_of
+-- day's later hours included: the plan is known.
+with params as (
+    select as_of from build_params
+),
+
+planned as (
     select
         app_id,
         environment,
@@ -43,6 +50,7 @@ ended as (
         count(*) filter (where is_closed and close_code = 'unsuccessful') as unsuccessful,
         count(*) filter (where is_closed and close_code is not null) as closed_with_code
     from mv_changes
+    where change_end < (select as_of from params)
     group by app_id, environment, cast(change_end as date)
 ),
 

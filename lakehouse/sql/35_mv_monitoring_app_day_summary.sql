@@ -11,8 +11,10 @@
 -- threshold, out of latency_measured_hours = hours with traffic and a p95 (a daily latency figure is never an
 -- average of hourly percentiles; an hour with traffic but no latency reported counts on neither side); the
 -- same for the p99 (latency_p99_good_hours of latency_p99_measured_hours).
+-- deployments and problems_opened count those finished (started) before as_of, as incidents and changes do (see
+-- mv_incidents_app_day, mv_changes_app_day).
 with params as (
-    select day_from, day_to from build_params
+    select day_from, day_to, as_of from build_params
 ),
 
 signals as (
@@ -30,12 +32,14 @@ deployments as (
         count(*) filter (where status = 'succeeded') as deployments,
         count(*) filter (where is_change_failure_full) as change_failures
     from mv_deployments
+    where finished_at < (select as_of from params)
     group by app_id, environment, day
 ),
 
 problems as (
     select app_id, environment, cast(start_time as date) as day, count(distinct problem_id) as problems_opened
     from stg_problems
+    where start_time < (select as_of from params)
     group by app_id, environment, cast(start_time as date)
 )
 

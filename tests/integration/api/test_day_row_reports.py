@@ -15,7 +15,7 @@ from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from tests.integration.api.conftest import READER, api_settings, by_id, down_sources
-from tests.unit.aggregates.estate import AS_OF, mapping, rows, t, write_estate
+from tests.unit.aggregates.estate import AS_OF, CI_Q, change, deployment, incident, mapping, rows, t, write_estate
 
 STAGING = [
     {"entity_id": "shop", "kind": "application", "team": "t1", "group": "g1", "domain": "d1", "environment": "staging"},
@@ -132,7 +132,9 @@ def test_an_slo_over_a_range_carries_states_and_coverage_as_a_named_period_does(
 def served_past_as_of(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     """The hand-made estate, built as of the 20th at 10:00, with quiet-svc's hours of the 20th ingested up to
     11:00: 100 requests an hour from midnight, none failed before 10:00, 500 failed in each of 10:00 (the hour the
-    build stands at, still under way) and 11:00 (to come)."""
+    build stands at, still under way) and 11:00 (to come). On quiet that day, also read ahead of the build: INC9
+    (P3) opened at 09:00 and restored at 11:00, INC10 (P3) opened at 11:00, CHG9 closed successful with its work
+    ended at 11:00, and quiet-prod deployed at 12:00."""
     root = tmp_path_factory.mktemp("served-past-as-of")
     settings = Settings(lake_url=str(root / "lake"), duckdb_temp_directory=root / "duckdb")
     lake = Lake.from_settings(settings)
@@ -142,6 +144,15 @@ def served_past_as_of(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Test
         for h in range(12)
     ]
     lake.write_days(get_dataset("dynatrace/service_metrics_hourly"), rows("dynatrace/service_metrics_hourly", *quiet))
+    incidents = [
+        incident("i9" * 16, "INC9", CI_Q, t(20, 9), 3, 6, resolved=t(20, 11)),
+        incident("ia" * 16, "INC10", CI_Q, t(20, 11), 3, 2),
+    ]
+    lake.write_days(get_dataset("servicenow/incidents"), rows("servicenow/incidents", *incidents))
+    chg9 = change("9" * 32, "CHG9", CI_Q, (t(20, 10, 30), t(20, 11)), "successful", t(19), t(20, 11))
+    lake.write_days(get_dataset("servicenow/changes"), rows("servicenow/changes", chg9))
+    noon = deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(20, 12), "succeeded", "q1")
+    lake.write_days(get_dataset("deploys/deployment_events"), rows("deploys/deployment_events", noon))
     build(lake, settings, mode="full", as_of=AS_OF)
     with TestClient(create_app(api_settings(root), settings, down_sources()), raise_server_exceptions=False) as c:
         yield c
@@ -161,3 +172,21 @@ def test_an_slo_over_a_range_counts_the_hours_before_as_of_as_a_named_period_doe
     for quiet in (named, ranged):
         assert (quiet["availabilityDenominator"], quiet["badRequests"], quiet["measuredHours"]) == (1_000, 0, 10)
         assert quiet["availability"] == 1.0
+
+
+def test_reports_summed_from_day_rows_count_the_events_before_as_of(served_past_as_of: TestClient) -> None:
+    """On the 20th up to as_of (10:00), quiet had INC9 opened at 09:00 and still open: 1 incident opened, none
+    restored (INC9's restoration at 11:00 is to come, so no time to restore either), 1 open at the end. INC10,
+    CHG9's end and quiet-prod's deployment come later. The day's trend for production counts the same: 1 incident
+    opened, no change implemented, no deployment (the estate has none of its own on the 20th)."""
+    day = "from=2026-11-20&to=2026-11-21"
+    incidents = get(served_past_as_of, f"/monitoring/kpis/incidents?groupBy=app&{day}")
+    assert incidents["period"]["end"] == "2026-11-20T10:00:00Z"
+    quiet = by_id(incidents)["quiet"]
+    assert (quiet["opened"], quiet["restored"], quiet["openEndOfPeriod"]) == (1, 0, 1)
+    assert (quiet["mttrMeanHours"], quiet["mttrMedianHours"]) == (None, None)
+    assert by_id(get(served_past_as_of, f"/monitoring/kpis/changes?groupBy=app&{day}"))["quiet"]["implemented"] == 0
+    trend = get(served_past_as_of, f"/monitoring/overview?{day}")["trend"]
+    assert [(d["day"], d["incidentsOpened"], d["changesImplemented"], d["deployments"]) for d in trend] == [
+        ("2026-11-20", 1, 0, 0)
+    ]
