@@ -25,6 +25,9 @@ FAR_PAST = -(2**62)
 FAR_FUTURE = 2**62
 MAX_BUCKETS = 65_536
 Intervals = list[tuple[int, int]]
+# Where a log line says its environment: OpenTelemetry's resource attribute, Elastic Common Schema's field. An
+# estate's loggers write one or the other (or both, as the default estate does).
+ENVIRONMENT_FIELDS = ("deployment.environment", "service.environment")
 
 
 class SearchError(Exception):
@@ -60,17 +63,18 @@ class Stream:
     environment: str
     level: str
     error_type: str | None
+    environment_fields: tuple[str, ...] = ENVIRONMENT_FIELDS
 
     @property
     def index(self) -> str:
         return f"logs-{self.app}-{self.environment}"
 
     def field(self, name: str) -> Any:
+        if name in ENVIRONMENT_FIELDS:
+            return self.environment if name in self.environment_fields else None
         status = {"ERROR": 500, "WARN": 429, "INFO": 200}[self.level]
         return {
             "service.name": self.component.name,
-            "service.environment": self.environment,
-            "deployment.environment": self.environment,
             "log.level": self.level,
             "error.type": self.error_type,
             "event.dataset": f"{self.app}.log",
@@ -126,6 +130,11 @@ def _normalise(intervals: Intervals) -> Intervals:
 
 ALWAYS: Intervals = [(FAR_PAST, FAR_FUTURE)]
 QueryFn = Callable[[Stream], Intervals]
+
+
+def _nulls_first(value: Any) -> tuple[int, Any]:
+    """A composite key value made comparable, the null key before every other."""
+    return (0, 0) if value is None else (1, value)
 
 
 # --- intervals and time zones -------------------------------------------------------------------------------------
@@ -266,7 +275,18 @@ def bucketing(spec: dict[str, Any], agg_name: str) -> Bucketing:
 
 # --- the simulator ------------------------------------------------------------------------------------------------
 class ElasticsearchSimulator:
-    def __init__(self, estate: Estate, telemetry: Telemetry, user: str, password: str, api_key: str) -> None:
+    def __init__(
+        self,
+        estate: Estate,
+        telemetry: Telemetry,
+        user: str,
+        password: str,
+        api_key: str,
+        environment_fields: tuple[str, ...] = ENVIRONMENT_FIELDS,
+    ) -> None:
+        unknown = set(environment_fields) - set(ENVIRONMENT_FIELDS)
+        if not environment_fields or unknown:
+            raise ValueError(f"environment fields are among {ENVIRONMENT_FIELDS}, got {environment_fields}")
         self.estate = estate
         self.telemetry = telemetry
         self.user = user
@@ -277,7 +297,7 @@ class ElasticsearchSimulator:
             for env in comp.environments():
                 for level in LOG_LEVELS:
                     for error_type in ERROR_TYPES if level == "ERROR" else (None,):
-                        self.streams.append(Stream(comp, comp.app, env, level, error_type))
+                        self.streams.append(Stream(comp, comp.app, env, level, error_type, environment_fields))
         self.indices = sorted({s.index for s in self.streams})
         self.app = self._build_app()
 
@@ -674,8 +694,7 @@ class ElasticsearchSimulator:
                 else f"GET /api/{comp.suffix} {status}"
             ),
             "log": {"level": stream.level},
-            "service": {"name": comp.name, "environment": stream.environment},
-            "deployment": {"environment": stream.environment},
+            "service": {"name": comp.name},
             "event": {"dataset": f"{stream.app}.log", "duration": duration_ns},
             "http": {
                 "request": {"method": "GET"},
@@ -685,6 +704,10 @@ class ElasticsearchSimulator:
             "source": {"ip": f"10.{comp.index % 250}.{i % 250}.{(t_ms // 1000) % 250}"},
             "user": {"id": f"svc-{comp.name}"},
         }
+        if stream.field("service.environment"):
+            source["service"]["environment"] = stream.environment
+        if stream.field("deployment.environment"):
+            source["deployment"] = {"environment": stream.environment}
         if stream.error_type:
             source["error"] = {"type": stream.error_type, "message": "request failed"}
         hit: dict[str, Any] = {
@@ -850,8 +873,8 @@ class ElasticsearchSimulator:
         def walk(level: int, key: dict[str, Any], subset: list[tuple[Stream, Intervals]]) -> bool:
             """Depth-first over source values in key order; returns False once `size` buckets are collected."""
             if level == len(sources):
-                if after is not None and tuple(key[n] for n, _, _ in sources) <= tuple(
-                    after.get(n) for n, _, _ in sources
+                if after is not None and tuple(_nulls_first(key[n]) for n, _, _ in sources) <= tuple(
+                    _nulls_first(after.get(n)) for n, _, _ in sources
                 ):
                     return True
                 count = sum(self.count_docs(s, iv) for s, iv in subset)
@@ -860,14 +883,17 @@ class ElasticsearchSimulator:
                 return len(buckets) < size
             source_name, kind, body = sources[level]
             if kind == "terms":
+                # Documents without the field make no bucket, unless missing_bucket asks for one keyed null.
+                missing = bool(body.get("missing_bucket", False))
                 groups: dict[Any, list[tuple[Stream, Intervals]]] = {}
                 for stream, intervals in subset:
                     value = stream.field(body.get("field", ""))
-                    if value is not None:
+                    if value is not None or missing:
                         groups.setdefault(value, []).append((stream, intervals))
-                # Keys come in ascending order (the default "order": "asc"; "desc" is not simulated).
-                for value in sorted(groups):
-                    if after is not None and level == 0 and value < after.get(source_name):
+                # Keys come in ascending order, the null key first (the defaults "order": "asc" and
+                # "missing_order": "default"; others are not simulated).
+                for value in sorted(groups, key=_nulls_first):
+                    if after is not None and level == 0 and _nulls_first(value) < _nulls_first(after.get(source_name)):
                         continue
                     if not walk(level + 1, {**key, source_name: value}, groups[value]):
                         return False

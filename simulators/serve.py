@@ -23,7 +23,7 @@ from simulators.argocd import shape_error as argocd_error
 from simulators.catalog import CatalogSimulator
 from simulators.dynatrace import DynatraceSimulator
 from simulators.dynatrace import shape_error as dynatrace_error
-from simulators.elasticsearch import ElasticsearchSimulator
+from simulators.elasticsearch import ENVIRONMENT_FIELDS, ElasticsearchSimulator
 from simulators.elasticsearch import shape_error as elasticsearch_error
 from simulators.estate import Estate, generate_estate
 from simulators.faults import ASGIApp, ErrorShaper, FaultConfig, FaultInjector, FaultMiddleware
@@ -152,12 +152,19 @@ def _serve(name: str, app: ASGIApp, host: str) -> _Server:
 
 
 def start_simulators(
-    estate: Estate, *, host: str = "127.0.0.1", faults: FaultConfig | None = None, dynatrace_page_size: int = 100
+    estate: Estate,
+    *,
+    host: str = "127.0.0.1",
+    faults: FaultConfig | None = None,
+    dynatrace_page_size: int = 100,
+    telemetry: Telemetry | None = None,
+    log_environment_fields: tuple[str, ...] = ENVIRONMENT_FIELDS,
 ) -> RunningSimulators:
-    """Start each API as its own HTTP server on a free port; returns once all accept connections."""
+    """Start each API as its own HTTP server on a free port; returns once all accept connections. The log
+    documents carry their environment in `log_environment_fields` (deployment.environment, service.environment)."""
     faults = faults or FaultConfig()
     credentials = make_credentials(estate.seed)
-    telemetry = Telemetry(estate)
+    telemetry = telemetry or Telemetry(estate)
     es = credentials["elasticsearch"]
     apis: dict[str, Any] = {
         "dynatrace": DynatraceSimulator(
@@ -170,7 +177,9 @@ def start_simulators(
             estate, credentials["argocd"]["token"], credentials["argocd"]["username"], credentials["argocd"]["password"]
         ),
         "gitlab": GitLabSimulator(estate, credentials["gitlab"]["private_token"]),
-        "elasticsearch": ElasticsearchSimulator(estate, telemetry, es["user"], es["password"], es["api_key"]),
+        "elasticsearch": ElasticsearchSimulator(
+            estate, telemetry, es["user"], es["password"], es["api_key"], log_environment_fields
+        ),
         "kibana": KibanaSimulator(estate, es["user"], es["password"], es["api_key"]),
         "catalog": CatalogSimulator(estate),
     }
@@ -216,6 +225,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--faults", default="none", help="profile (none, flaky, rate-limited, chaos) or JSON file")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--truth", type=Path, default=None, help="write the estate's truth as JSON to this file")
+    parser.add_argument(
+        "--log-environment-field",
+        choices=(*ENVIRONMENT_FIELDS, "both"),
+        default="both",
+        help="the field log documents name their environment in: deployment.environment (OpenTelemetry), "
+        "service.environment (Elastic Common Schema loggers), or both (default)",
+    )
     args = parser.parse_args(argv)
     try:
         faults = FaultConfig.load(args.faults)
@@ -226,7 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     estate = generate_estate(seed=args.seed, apps=args.apps, days=args.days, end=args.end)
     if args.truth:
         args.truth.write_text(estate.truth.to_json(indent=2))
-    running = start_simulators(estate, host=args.host, faults=faults)
+    fields = ENVIRONMENT_FIELDS if args.log_environment_field == "both" else (args.log_environment_field,)
+    running = start_simulators(estate, host=args.host, faults=faults, log_environment_fields=fields)
     out = sys.stdout
     print(
         f"Estate: seed {estate.seed}, {len(estate.applications)} applications, {len(estate.components)} "

@@ -9,7 +9,9 @@ import httpx
 import pytest
 
 from simulators.estate import Estate
-from simulators.serve import RunningSimulators
+from simulators.serve import RunningSimulators, start_simulators
+
+from .conftest import make_client
 
 pytestmark = pytest.mark.simulators
 Client = Callable[[str], httpx.Client]
@@ -175,6 +177,64 @@ def test_elasticsearch_composite_after_key_pages_cover_every_bucket(client: Clie
     assert keys == sorted(keys) and len(keys) == len(set(keys))
     total = es.post(f"/logs-{app}-*/_count", json={"query": query}).json()["count"]
     assert sum(b["doc_count"] for b in buckets) == total > 0
+
+
+def test_elasticsearch_lines_without_a_composite_field_come_as_a_null_key_only_when_asked(estate: Estate) -> None:
+    """An estate whose loggers follow Elastic Common Schema: documents carry service.environment, not
+    deployment.environment. A composite terms source on the field they lack makes a bucket keyed null with
+    missing_bucket (first in ascending order, paged through by after_key like any other), and no bucket without it;
+    on service.environment the keys are the environments. Either way the buckets hold every line of the query."""
+    with (
+        start_simulators(estate, log_environment_fields=("service.environment",)) as ecs,
+        make_client(ecs, "elasticsearch") as es,
+    ):
+        app = estate.applications[0]
+        end_ms = estate.end_s * 1000
+        query = {
+            "bool": {
+                "filter": [
+                    {"range": {"@timestamp": {"gte": end_ms - 3 * 3_600_000, "lt": end_ms, "format": "epoch_millis"}}},
+                    {"terms": {"log.level": ["ERROR", "WARN"]}},
+                ]
+            }
+        }
+        total = es.post(f"/logs-{app.id}-*/_count", json={"query": query}).json()["count"]
+
+        def buckets(field: str, missing: bool) -> list[dict[str, Any]]:
+            environment: dict[str, Any] = {"field": field}
+            if missing:
+                environment["missing_bucket"] = True
+            composite: dict[str, Any] = {
+                "size": 2,
+                "sources": [
+                    {"environment": {"terms": environment}},
+                    {"service": {"terms": {"field": "service.name"}}},
+                ],
+            }
+            found: list[dict[str, Any]] = []
+            while True:
+                body = {"size": 0, "query": query, "aggs": {"c": {"composite": composite}}}
+                agg = es.post(f"/logs-{app.id}-*/_search", json=body).json()["aggregations"]["c"]
+                found += agg["buckets"]
+                if "after_key" not in agg:
+                    return found
+                composite = {**composite, "after": agg["after_key"]}
+
+        orphans = buckets("deployment.environment", missing=True)
+        assert {b["key"]["environment"] for b in orphans} == {None}
+        services = [b["key"]["service"] for b in orphans]
+        assert services == sorted(set(services)) and set(services) <= {c.name for c in app.components}
+        assert sum(b["doc_count"] for b in orphans) == total > 0
+        assert buckets("deployment.environment", missing=False) == []
+        counted = buckets("service.environment", missing=True)
+        assert {b["key"]["environment"] for b in counted} <= {"production", "staging"}
+        assert None not in {b["key"]["environment"] for b in counted}
+        assert sum(b["doc_count"] for b in counted) == total
+        hit = es.post(f"/logs-{app.id}-*/_search", json={"size": 1, "query": query}).json()["hits"]["hits"][0]
+        assert "deployment" not in hit["_source"] and hit["_source"]["service"]["environment"] in {
+            "production",
+            "staging",
+        }
 
 
 def test_gitlab_pipelines_are_filtered_on_the_times_they_show(client: Client, estate: Estate) -> None:
