@@ -280,6 +280,7 @@ API_ENVIRONMENT = {
     "ROSETTA_DYNATRACE_URL": "config/sources reports Dynatrace not configured without it",
     "ROSETTA_SERVICENOW_URL": "config/sources reports ServiceNow not configured without it",
     "ROSETTA_ELASTICSEARCH_URL": "config/sources reports Elasticsearch not configured without it",
+    "ROSETTA_ELASTICSEARCH_ENVIRONMENT_FIELD": "logs/link filters on the environment field the log counts come from",
 }
 
 

@@ -485,7 +485,12 @@ DATASETS: tuple[Dataset, ...] = (
         columns=(
             _key("index_pattern", STR, "Index pattern queried, e.g. logs-payments-*"),
             _key("service_name", STR, "service.name in the logs"),
-            _key("environment", STR, "deployment.environment in the logs"),
+            _key(
+                "environment",
+                STR,
+                "The logs' environment field (ROSETTA_ELASTICSEARCH_ENVIRONMENT_FIELD: deployment.environment, "
+                "or service.environment for Elastic Common Schema loggers)",
+            ),
             _key("level", STR, "Log level (ERROR, WARN) or EXCEPTION for logs carrying an exception"),
             _key("hour", UTC_MS, "Bucket start (Elasticsearch keys buckets by their start)", "UTC"),
             _key("count", INT, "Documents in the bucket", "log lines/hour"),

@@ -10,6 +10,7 @@ from pydantic import SecretStr
 
 from functions.ingest_logs.parse import AGGREGATION, LEVEL_SPELLINGS
 from lakehouse.ingest.client import ApiResponse, PageRequest, SourceClient
+from lakehouse.ingest.config import DEFAULT_ENVIRONMENT_FIELD
 from lakehouse.ingest.errors import Retriable
 from lakehouse.ingest.paginators import CompositeAfterKeyPaginator
 
@@ -18,8 +19,12 @@ from lakehouse.ingest.paginators import CompositeAfterKeyPaginator
 LEVELS = tuple(sorted(LEVEL_SPELLINGS))
 
 
-def log_counts_query(since_ms: int, until_ms: int, page_size: int) -> dict[str, Any]:
-    """Counts per service, environment, level and hour; `filter` (not `must`): no scoring, cacheable."""
+def log_counts_query(
+    since_ms: int, until_ms: int, page_size: int, environment_field: str = DEFAULT_ENVIRONMENT_FIELD
+) -> dict[str, Any]:
+    """Counts per service, environment, level and hour; `filter` (not `must`): no scoring, cacheable. The
+    environment is read from `environment_field`: deployment.environment (OpenTelemetry) or service.environment
+    (Elastic Common Schema), as the estate's loggers write it."""
     return {
         "size": 0,
         "track_total_hits": False,
@@ -39,7 +44,7 @@ def log_counts_query(since_ms: int, until_ms: int, page_size: int) -> dict[str, 
                         # Lines without a field come as a null key, which the parser sets aside as rejects,
                         # rather than vanishing from the counts.
                         {"service": {"terms": {"field": "service.name", "missing_bucket": True}}},
-                        {"environment": {"terms": {"field": "deployment.environment", "missing_bucket": True}}},
+                        {"environment": {"terms": {"field": environment_field, "missing_bucket": True}}},
                         {"level": {"terms": {"field": "log.level"}}},
                         {"hour": {"date_histogram": {"field": "@timestamp", "fixed_interval": "1h"}}},
                     ],
@@ -78,10 +83,17 @@ class ElasticsearchClient(SourceClient):
             raise Retriable("search answered by only some shards (timed out or shards failed)")
         return response
 
-    def log_counts(self, index_pattern: str, since_ms: int, until_ms: int, page_size: int) -> Iterator[ApiResponse]:
+    def log_counts(
+        self,
+        index_pattern: str,
+        since_ms: int,
+        until_ms: int,
+        page_size: int,
+        environment_field: str = DEFAULT_ENVIRONMENT_FIELD,
+    ) -> Iterator[ApiResponse]:
         request = PageRequest(
             f"/{quote(index_pattern, safe='*,-_.')}/_search",
-            json=log_counts_query(since_ms, until_ms, page_size),
+            json=log_counts_query(since_ms, until_ms, page_size, environment_field),
             method="POST",
         )
         return self.pages(request, CompositeAfterKeyPaginator(AGGREGATION, self.source))

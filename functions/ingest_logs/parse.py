@@ -7,6 +7,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from lakehouse.ingest.config import DEFAULT_ENVIRONMENT_FIELD
 from lakehouse.ingest.records import ParseResult, Reject, ms_to_datetime, rows_table
 from lakehouse.schemas import get_dataset
 
@@ -26,8 +27,10 @@ LEVEL_SPELLINGS = {
 
 def parse_log_counts_page(page: Mapping[str, Any], context: Mapping[str, Any] | None = None) -> ParseResult:
     """One `_search` answer: a bucket per (service, environment, level, hour) with a sub-count of documents that
-    carry an exception (`error.type`); the latter are summed into level EXCEPTION per (service, environment, hour)."""
+    carry an exception (`error.type`); the latter are summed into level EXCEPTION per (service, environment, hour).
+    The context names the index pattern asked and the field the environment was read from."""
     index_pattern = str((context or {})["index_pattern"])
+    environment_field = str((context or {}).get("environment_field") or DEFAULT_ENVIRONMENT_FIELD)
     if page.get("timed_out") or ((page.get("_shards") or {}).get("failed") or 0) > 0:
         # Partial answers would be stored as if complete: refuse the page.
         return ParseResult(rejects=[Reject(DATASET, "search timed out or shards failed", _brief(page))])
@@ -42,7 +45,7 @@ def parse_log_counts_page(page: Mapping[str, Any], context: Mapping[str, Any] | 
             if service is None:
                 raise ValueError(f"{count} log lines without service.name: no service to attribute them to")
             if environment is None:
-                raise ValueError(f"{count} log lines without deployment.environment: no environment to count them in")
+                raise ValueError(f"{count} log lines without {environment_field}: no environment to count them in")
             for name, value in (("service", service), ("environment", environment), ("level", level)):
                 if not isinstance(value, str) or not value:
                     raise ValueError(f"{name} should be a non-empty string, got {value!r}")

@@ -42,11 +42,13 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
     patterns = elasticsearch_indices(current_entries(lake))
     since_ms, until_ms = int(window.since.timestamp() * 1000), int(window.until.timestamp() * 1000)
 
+    field = settings.elasticsearch_environment_field
+
     def pages() -> Iterator[Page]:
         # One query per index pattern; the composite aggregation pages through its services.
         for pattern in patterns:
-            for response in client.log_counts(pattern, since_ms, until_ms, settings.elasticsearch_page_size):
-                yield Page(parse.DATASET, response.body, {"index_pattern": pattern})
+            for response in client.log_counts(pattern, since_ms, until_ms, settings.elasticsearch_page_size, field):
+                yield Page(parse.DATASET, response.body, {"index_pattern": pattern, "environment_field": field})
 
     stream = Stream(
         "log_counts",

@@ -124,26 +124,29 @@ locals {
       ROSETTA_GITLAB_URL = var.sources.gitlab_url
     }
     ingest_logs = {
-      ROSETTA_ELASTICSEARCH_URL  = var.sources.elasticsearch_url
-      ROSETTA_ELASTICSEARCH_USER = var.sources.elasticsearch_user
+      ROSETTA_ELASTICSEARCH_URL               = var.sources.elasticsearch_url
+      ROSETTA_ELASTICSEARCH_USER              = var.sources.elasticsearch_user
+      ROSETTA_ELASTICSEARCH_ENVIRONMENT_FIELD = var.sources.elasticsearch_environment_field
     }
     build_aggregates = {}
     # Live mode reads the ArgoCD and GitLab URLs (their tokens: add "api" to source_secrets); logs/link, Kibana's;
-    # admin/config/sources, every source's (it probes those whose credentials the API may read).
+    # admin/config/sources, every source's (it probes those whose credentials the API may read). The logs links
+    # filter on the environment field the log counts are read from.
     api = {
-      ROSETTA_API_TRUST_GATEWAY_AUTHORIZER = "true"
-      ROSETTA_API_JWT_ISSUER               = var.jwt_issuer
-      ROSETTA_API_JWT_AUDIENCE             = try(var.jwt_audience[0], null)
-      ROSETTA_API_ADMIN_SCOPE              = var.admin_scope
-      ROSETTA_API_TRIGGER_MODE             = "lambda"
-      ROSETTA_ARGOCD_URL                   = var.sources.argocd_url
-      ROSETTA_GITLAB_URL                   = var.sources.gitlab_url
-      ROSETTA_API_KIBANA_URL               = var.sources.kibana_url
-      ROSETTA_DYNATRACE_URL                = var.sources.dynatrace_url
-      ROSETTA_SERVICENOW_URL               = var.sources.servicenow_url
-      ROSETTA_SERVICENOW_USER              = var.sources.servicenow_user
-      ROSETTA_ELASTICSEARCH_URL            = var.sources.elasticsearch_url
-      ROSETTA_ELASTICSEARCH_USER           = var.sources.elasticsearch_user
+      ROSETTA_API_TRUST_GATEWAY_AUTHORIZER    = "true"
+      ROSETTA_API_JWT_ISSUER                  = var.jwt_issuer
+      ROSETTA_API_JWT_AUDIENCE                = try(var.jwt_audience[0], null)
+      ROSETTA_API_ADMIN_SCOPE                 = var.admin_scope
+      ROSETTA_API_TRIGGER_MODE                = "lambda"
+      ROSETTA_ARGOCD_URL                      = var.sources.argocd_url
+      ROSETTA_GITLAB_URL                      = var.sources.gitlab_url
+      ROSETTA_API_KIBANA_URL                  = var.sources.kibana_url
+      ROSETTA_DYNATRACE_URL                   = var.sources.dynatrace_url
+      ROSETTA_SERVICENOW_URL                  = var.sources.servicenow_url
+      ROSETTA_SERVICENOW_USER                 = var.sources.servicenow_user
+      ROSETTA_ELASTICSEARCH_URL               = var.sources.elasticsearch_url
+      ROSETTA_ELASTICSEARCH_USER              = var.sources.elasticsearch_user
+      ROSETTA_ELASTICSEARCH_ENVIRONMENT_FIELD = var.sources.elasticsearch_environment_field
       ROSETTA_API_TRIGGER_FUNCTIONS = jsonencode(merge(
         { build = local.function_names.build_aggregates },
         { for key, spec in local.ingest : "ingest:${spec.source_name}" => local.function_names[key] },

@@ -167,18 +167,24 @@ variable "vpc_security_group_ids" {
 # --- sources ---------------------------------------------------------------------------------------
 
 variable "sources" {
-  description = "Non-secret source settings: base URLs and user names (secrets go to Secrets Manager); kibana_url is where the API's logs links point."
+  description = "Non-secret source settings: base URLs and user names (secrets go to Secrets Manager); kibana_url is where the API's logs links point; elasticsearch_environment_field is the log field naming the environment (unset: deployment.environment; service.environment for Elastic Common Schema loggers), read by ingest_logs and the logs links."
   type = object({
-    dynatrace_url      = optional(string)
-    servicenow_url     = optional(string)
-    servicenow_user    = optional(string)
-    argocd_url         = optional(string)
-    gitlab_url         = optional(string)
-    elasticsearch_url  = optional(string)
-    elasticsearch_user = optional(string)
-    kibana_url         = optional(string)
+    dynatrace_url                   = optional(string)
+    servicenow_url                  = optional(string)
+    servicenow_user                 = optional(string)
+    argocd_url                      = optional(string)
+    gitlab_url                      = optional(string)
+    elasticsearch_url               = optional(string)
+    elasticsearch_user              = optional(string)
+    elasticsearch_environment_field = optional(string)
+    kibana_url                      = optional(string)
   })
   default = {}
+
+  validation {
+    condition     = var.sources.elasticsearch_environment_field == null || can(regex("^[A-Za-z0-9_@-]+([.][A-Za-z0-9_@-]+)*$", var.sources.elasticsearch_environment_field))
+    error_message = "sources.elasticsearch_environment_field is a field name of letters, digits and _ - @ joined by dots, like service.environment."
+  }
 }
 
 variable "source_secrets" {

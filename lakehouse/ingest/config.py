@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import Field, SecretStr, field_validator
@@ -20,6 +21,10 @@ SECRET_FIELDS = (
     "elasticsearch_password",
     "elasticsearch_api_key",
 )
+# An Elasticsearch field name as loggers write them (log.level, service.environment, @timestamp): it goes into the
+# search and into Kibana's KQL, where anything else (a space, a quote, a colon) would change what is asked.
+FIELD_NAME = re.compile(r"[A-Za-z0-9_@-]+(\.[A-Za-z0-9_@-]+)*")
+DEFAULT_ENVIRONMENT_FIELD = "deployment.environment"
 
 
 class IngestSettings(EnvironmentSettings):
@@ -67,6 +72,12 @@ class IngestSettings(EnvironmentSettings):
     elasticsearch_api_key_secret_arn: str | None = None
     elasticsearch_api_key_parameter: str | None = None
     elasticsearch_page_size: int = Field(default=1000, ge=1, le=10000)
+    elasticsearch_environment_field: str = Field(
+        default=DEFAULT_ENVIRONMENT_FIELD,
+        description="The field of a log line that names its environment: deployment.environment (the "
+        "OpenTelemetry resource attribute), or service.environment for loggers following Elastic Common Schema. "
+        "Lines without it are set aside as rejects; the API's logs links filter on it too.",
+    )
 
     dynatrace_page_size: int = Field(
         default=500, ge=1, le=5000, description="Problems (at most 500, the API's maximum) and entities per page."
@@ -93,6 +104,15 @@ class IngestSettings(EnvironmentSettings):
     _base_urls = field_validator(
         "dynatrace_url", "servicenow_url", "argocd_url", "gitlab_url", "elasticsearch_url", mode="before"
     )(base_url)
+
+    @field_validator("elasticsearch_environment_field", mode="before")
+    @classmethod
+    def _field_name(cls, value: Any) -> Any:
+        if value is None or value == "":
+            return DEFAULT_ENVIRONMENT_FIELD
+        if isinstance(value, str) and not FIELD_NAME.fullmatch(value):
+            raise ValueError("give a field name of letters, digits and _ - @ joined by dots, like service.environment")
+        return value
 
     def policy(self) -> RetryPolicy:
         return RetryPolicy(

@@ -342,14 +342,17 @@ def _live(ctx: ContextDep, mart: Mart, scope: Scope) -> list[LiveComponent]:
 ENTITY_PLACEHOLDERS = {"entity", "component", "name"}
 
 
-def _logs_query(scope: Scope, entry: MappingEntry | None, app_entry: MappingEntry | None) -> str:
+def _logs_query(
+    scope: Scope, entry: MappingEntry | None, app_entry: MappingEntry | None, environment_field: str
+) -> str:
     """The entity's own template; else, on a component's link, its application's filled for the component; else
-    a filter on the entity."""
+    a filter on the entity and its environment, read from the field the log counts are read from (a link
+    without it would show the lines of every environment)."""
     own = entry.kibana_query() if entry else None
     if own:
         return own
     field = "service.name" if scope.component_id else "labels.application"
-    default = f'{field}:"{scope.component_id or scope.app_id}"'
+    default = f'{field}:"{scope.component_id or scope.app_id}" and {environment_field}:"{scope.environment}"'
     template = app_entry.kibana_query_template if app_entry else None
     if scope.component_id is None or not template:
         return default
@@ -383,7 +386,7 @@ def _logs_link(
             index = index or comp.elisa_index
     if index is None:
         raise Problem(404, f"{entity_id!r} has no elisa.index in the mapping", title="No log index mapped")
-    query = _logs_query(scope, entry, app_entry)
+    query = _logs_query(scope, entry, app_entry, ctx.sources.elasticsearch_environment_field)
     time_from, time_to = periods.kibana_range(
         time_range, start, end, now=datetime.now(UTC), max_days=ctx.api.max_period_days
     )

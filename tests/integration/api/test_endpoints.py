@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import boto3
 import botocore.session
@@ -242,16 +243,23 @@ def test_logs_link(client: TestClient) -> None:
     assert body["url"].startswith("http://kibana.example.org:5601/app/discover#/?_g=")
     comp = get(client, "/monitoring/components/shop-api/logs/link?from=2026-11-19T00:00:00Z&to=2026-11-19T06:00:00Z")
     assert comp["timeFrom"] == "2026-11-19T00:00:00.000Z" and comp["indexPattern"] == "logs-shop-*"
-    # shop's template names no component: shop-api's link shows shop-api's errors, not the whole of shop's.
-    assert comp["query"] == 'service.name:"shop-api" and (labels.application:"shop" and log.level:error)'
+    # shop's template names no component: shop-api's link shows shop-api's errors in production (the
+    # environment asked, in deployment.environment, the field the log counts are read from by default), not the
+    # whole of shop's.
+    assert comp["query"] == (
+        'service.name:"shop-api" and deployment.environment:"production" '
+        'and (labels.application:"shop" and log.level:error)'
+    )
 
 
 def test_a_component_logs_link_fills_its_application_template_for_the_component(other_client: TestClient) -> None:
     """shop's template is service.name:"{component}" and labels.application:"{application}": on shop-api's link
-    {component} is shop-api and {application} shop. duo has no template: duo-a's link filters on duo-a."""
+    {component} is shop-api and {application} shop. duo has no template: duo-a's link filters on duo-a and the
+    environment asked (production)."""
     body = get(other_client, "/monitoring/components/shop-api/logs/link?timeRange=now-1h")
     assert body["query"] == 'service.name:"shop-api" and labels.application:"shop"'
-    assert get(other_client, "/monitoring/components/duo-a/logs/link")["query"] == 'service.name:"duo-a"'
+    duo_a = get(other_client, "/monitoring/components/duo-a/logs/link")
+    assert duo_a["query"] == 'service.name:"duo-a" and deployment.environment:"production"'
 
 
 def test_only_an_application_link_borrows_a_component_log_index(other_client: TestClient) -> None:
@@ -261,6 +269,24 @@ def test_only_an_application_link_borrows_a_component_log_index(other_client: Te
     assert get(other_client, "/monitoring/components/duo-a/logs/link")["indexPattern"] == "logs-duo-a-*"
     r = other_client.get("/monitoring/components/duo-b/logs/link", headers=READER)
     assert r.status_code == 404 and r.json()["title"] == "No log index mapped", r.text
+
+
+def test_a_logs_link_filters_on_the_environment_field_the_counts_are_read_from(
+    estate_lake: tuple[Settings, Path],
+) -> None:
+    """An estate whose loggers follow Elastic Common Schema, counted from service.environment
+    (ROSETTA_ELASTICSEARCH_ENVIRONMENT_FIELD): shop-api's production link filters on service.environment too, in
+    its KQL and so in the Discover URL, never on deployment.environment, which those lines do not carry."""
+    settings, root = estate_lake
+    sources = down_sources().model_copy(update={"elasticsearch_environment_field": "service.environment"})
+    with TestClient(create_app(api_settings(root), settings, sources), raise_server_exceptions=False) as c:
+        body = get(c, "/monitoring/components/shop-api/logs/link?timeRange=now-1h")
+    assert body["query"] == (
+        'service.name:"shop-api" and service.environment:"production" '
+        'and (labels.application:"shop" and log.level:error)'
+    )
+    discover = unquote(body["url"])
+    assert 'service.environment:"production"' in discover and "deployment.environment" not in discover
 
 
 def test_overview(client: TestClient) -> None:

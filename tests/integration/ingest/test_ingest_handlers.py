@@ -17,12 +17,14 @@ from lakehouse.runlog import RunLog, Watermarks
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
-from simulators.estate import Estate
+from simulators.estate import Estate, generate_estate
 from simulators.faults import FaultConfig
+from simulators.model import PRODUCTION, Component
 from simulators.serve import RunningSimulators, start_simulators
+from simulators.timeseries import ERROR_TYPES, Telemetry
 
-from .conftest import closed_port_url, import_catalog, invoke, scheduled_event
-from .truth import check_deployment_links, check_deploys, check_dynatrace, check_logs, check_servicenow, rows
+from .conftest import END, closed_port_url, import_catalog, invoke, scheduled_event
+from .truth import check_deployment_links, check_deploys, check_dynatrace, check_logs, check_servicenow, epoch, rows
 
 pytestmark = pytest.mark.simulators
 Point = Callable[[RunningSimulators, Settings], None]
@@ -316,3 +318,60 @@ def test_a_run_failing_after_a_malformed_record_keeps_it_and_counts_it(
         assert [(r["reason"], r["location"]) for r in again] == [(reject["reason"], "page 1 record 0")]
         records = RunLog(lake).list(since=estate.end.date() - timedelta(days=1000), limit=100)
         assert sum(r.rows_rejected for r in records) == len(rows(lake, "servicenow/rejects")) == 2
+
+
+class HandCountedLogs(Telemetry):
+    """Log lines the test counts itself: those given, and no other."""
+
+    def __init__(self, estate: Estate, counts: dict[tuple[str, str, str, str | None, int], int]) -> None:
+        super().__init__(estate)
+        self.counts = counts
+
+    def hour_log_count(self, comp: Component, environment: str, level: str, error_type: str | None, hour_s: int) -> int:
+        return self.counts.get((comp.name, environment, level, error_type, hour_s), 0)
+
+
+def test_logs_of_elastic_common_schema_loggers_count_once_their_environment_field_is_set(
+    local_settings: Settings, point: Point, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An estate whose loggers follow Elastic Common Schema: its lines name their environment in
+    service.environment, never deployment.environment. By hand, one service in production: 3 ERROR lines (each with
+    an exception) in the hour 3 h before the end, 2 WARN lines in the next hour. Read from deployment.environment
+    (the default), every line lacks the field: the two buckets (3 and 2 lines) are set aside as 2 rejects saying
+    why, and nothing is counted. With ROSETTA_ELASTICSEARCH_ENVIRONMENT_FIELD=service.environment the same window
+    gives ERROR 3 and EXCEPTION 3 for the first hour, WARN 2 for the next, in production, and no reject."""
+    estate = generate_estate(seed=16, apps=1, days=1, end=END)
+    service = estate.components[0].name
+    first = estate.end_s - 3 * 3600
+    counts = {
+        (service, PRODUCTION, "ERROR", ERROR_TYPES[0], first): 3,
+        (service, PRODUCTION, "WARN", None, first + 3600): 2,
+    }
+    logs = HandCountedLogs(estate, counts)
+    window = {"since": (END - timedelta(hours=4)).isoformat(), "until": END.isoformat()}
+    with start_simulators(estate, telemetry=logs, log_environment_fields=("service.environment",)) as ecs:
+        point(ecs, local_settings)
+        lake = Lake.from_settings(local_settings)
+        import_catalog(lake, estate)
+
+        (default,) = invoke(logs_handler, scheduled_event(logs_handler.__file__, window))["runs"]
+        assert default["datasets"]["elasticsearch/log_counts_hourly"]["rows_rejected"] == 2
+        assert rows(lake, "elasticsearch/log_counts_hourly") == []
+        reasons = sorted(r["reason"] for r in rows(lake, "elasticsearch/rejects"))
+        assert reasons == [
+            "2 log lines without deployment.environment: no environment to count them in",
+            "3 log lines without deployment.environment: no environment to count them in",
+        ]
+
+        monkeypatch.setenv("ROSETTA_ELASTICSEARCH_ENVIRONMENT_FIELD", "service.environment")
+        (ecs_run,) = invoke(logs_handler, scheduled_event(logs_handler.__file__, window))["runs"]
+        assert ecs_run["datasets"]["elasticsearch/log_counts_hourly"]["rows_rejected"] == 0
+        counted = {
+            (r["service_name"], r["environment"], r["level"], epoch(r["hour"])): r["count"]
+            for r in rows(lake, "elasticsearch/log_counts_hourly")
+        }
+        assert counted == {
+            (service, PRODUCTION, "ERROR", first): 3,
+            (service, PRODUCTION, "EXCEPTION", first): 3,
+            (service, PRODUCTION, "WARN", first + 3600): 2,
+        }

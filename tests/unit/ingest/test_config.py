@@ -74,3 +74,31 @@ def test_an_empty_source_url_is_unset(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ROSETTA_GITLAB_URL", "")
     with pytest.raises(RosettaError, match="missing settings: ROSETTA_GITLAB_URL"):
         IngestSettings().require("gitlab_url")
+
+
+@pytest.mark.parametrize(
+    ("value", "read"),
+    [
+        ("service.environment", "service.environment"),
+        ("labels.deploy-env", "labels.deploy-env"),
+        ("", "deployment.environment"),  # a line left empty in .env: the default
+    ],
+)
+def test_the_log_environment_field_is_a_plain_field_name(
+    value: str, read: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ROSETTA_ELASTICSEARCH_ENVIRONMENT_FIELD", value)
+    assert IngestSettings().elasticsearch_environment_field == read
+
+
+@pytest.mark.parametrize(
+    "value", ['env" or *', "service.environment:production", "service environment", "service..environment", "."]
+)
+def test_a_log_environment_field_that_is_not_a_field_name_fails_at_start_up(
+    value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It is written into the search and into the logs links' KQL: quotes, colons or spaces would ask for
+    something else than a field."""
+    monkeypatch.setenv("ROSETTA_ELASTICSEARCH_ENVIRONMENT_FIELD", value)
+    with pytest.raises(SettingsError, match=r"^ROSETTA_ELASTICSEARCH_ENVIRONMENT_FIELD: .*service\.environment"):
+        IngestSettings()
