@@ -784,9 +784,12 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="rosetta-bench-", dir=tempfile.gettempdir()))
     work.chmod(0o755)  # the PostgreSQL account must reach its folder inside
     scratch = work / "duckdb-tmp"
-    as_of_full = datetime(spec.end.year, spec.end.month, spec.end.day, 23, tzinfo=UTC)
+    # The full build runs at midnight after the lake's last day, so that day is complete in it (a build counts the
+    # hours before its as-of, and the next build completes the day of the last one's): the incremental builds at
+    # 23:00 the next day then rebuild that one new day.
     new_day = spec.end + timedelta(days=1)
-    as_of_new = as_of_full + timedelta(days=1)
+    as_of_full = datetime(new_day.year, new_day.month, new_day.day, tzinfo=UTC)
+    as_of_new = as_of_full + timedelta(hours=23)
     report: dict[str, Any] = {"spec": spec, "machine": machine(), "measurements": {}}
     m = report["measurements"]
     try:
@@ -817,7 +820,9 @@ def main() -> None:
 
         # (d) the subset: DuckDB over the Parquet, then PostgreSQL tables + REFRESH MATERIALIZED VIEW
         # On the fully built lake: its inputs are read as the build reads them (the event history copies).
-        subset_task = {"lake": work / "full", "scratch": scratch, "as_of": as_of_full, "day_from": spec.start}
+        # As of the lake's last hour, as in every earlier run: the subset's day spine ends on the lake's last day.
+        subset_as_of = as_of_full - timedelta(hours=1)
+        subset_task = {"lake": work / "full", "scratch": scratch, "as_of": subset_as_of, "day_from": spec.start}
         print("DuckDB subset ...", flush=True)
         m["duckdb_subset"] = run_child("duckdb_subset", **subset_task)
         print(f"  {m['duckdb_subset']['seconds']:.1f} s", flush=True)
