@@ -76,8 +76,8 @@ def test_a_day_object_its_month_object_also_holds_is_read_once(tmp_path: Path, p
     """The estate with its day of signals also on the 20th, built at the 20th, 10:00: November's month objects hold
     the 1st to the 19th, the 20th is an object of its own. A build stopped before its deletes left the 19th's day
     objects beside the month objects. The views count the 19th once, and still read the 20th:
-    - shop's requests on the 19th: 24 h x 1,000 (shop-api) + 20 h x 500 (shop-db) = 34,000, not 68,000; the 20th
-      the same 34,000;
+    - shop's requests on the 19th: 24 h x 1,000 (shop-api) + 20 h x 500 (shop-db) = 34,000, not 68,000; on the
+      20th, the hours before the build's as-of (10:00): 10 h x 1,000 + 6 h x 500 (04:00-09:00) = 13,000;
     - shop's incidents opened on the 19th: INC1 alone, 1, not 2;
     - shop-api's hours on the 19th: 24 of 1,000 requests, 24,000, not 48 hours and 48,000."""
     settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
@@ -103,7 +103,7 @@ def test_a_day_object_its_month_object_also_holds_is_read_once(tmp_path: Path, p
         "select day, sum(requests) from mv_monitoring_app_day_summary where app_id = 'shop' and day >= '2026-11-19' "
         "group by day order by day"
     ).fetchall()
-    assert [(str(day), total) for day, total in requests] == [("2026-11-19", 34_000), ("2026-11-20", 34_000)]
+    assert [(str(day), total) for day, total in requests] == [("2026-11-19", 34_000), ("2026-11-20", 13_000)]
     opened = "select sum(opened) from mv_incidents_app_day where app_id = 'shop' and day = '2026-11-19'"
     assert con.execute(opened).fetchone() == (1,)
     hours = con.execute(
