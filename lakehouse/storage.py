@@ -10,6 +10,8 @@ Layout under the lake root (a local folder or s3://bucket/prefix):
     ref/mappings/vNNNNNN/mappings.parquet                                   the mapping table, every version
     runs/day=YYYY-MM-DD/<run_id>.json                                       one record per batch run
     state/<source>/<dataset>.json                                           watermarks and cursors
+    state/<source>/backfill/<scope>/YYYY-MM-DD.json                         one marker per day a backfill finished
+    state/build/aggregates.json, lease.json, event_days.parquet             the build's state, lease and event days
     state/build/history/<source>/<dataset>.parquet                          the build's copy of a raw dataset's days
 
 A day partition is one object, written whole: readers see the old day or the new one, never half.
