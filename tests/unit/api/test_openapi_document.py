@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from functions.api.cli import openapi_document
@@ -42,3 +43,29 @@ def test_document_names_every_route_of_the_contract_with_a_response_schema() -> 
             ok = next((r for code, r in operation["responses"].items() if code.startswith("2")), None)
             assert ok is not None, f"{method.upper()} {path} has no success response"
             assert "$ref" in json.dumps(ok["content"]["application/json"]["schema"]), f"{method.upper()} {path}"
+
+
+def readme_routes() -> set[str]:
+    """The routes the README's Monitoring API section lists, as paths under /monitoring with `{id}` for ids:
+    "`overview`, `applications/{id}/…` and `components/{id}/…` (`summary`, ...), ..., and admin `batch-runs`, ..."."""
+    readme = (DOC.parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Monitoring API\n", 1)[1].split("\n## ", 1)[0]
+    listing = section.split("Routes under `/monitoring`: ", 1)[1].split(". ", 1)[0]
+    public, _, admin = listing.partition(" and admin ")
+    entity_routes = public[public.index("(") + 1 : public.index(")")]
+    routes = {"health"} if "`/monitoring/health`" in section else set()
+    prefixes = []
+    for name in re.findall(r"`([^`]+)`", public.replace(entity_routes, "")):
+        if name.endswith("/{id}/…"):
+            prefixes.append(name.removesuffix("/…"))
+        else:
+            routes.add(name)
+    routes |= {f"{p}/{name.split('?')[0]}" for p in prefixes for name in re.findall(r"`([^`]+)`", entity_routes)}
+    routes |= {f"admin/{name}" for name in re.findall(r"`([^`]+)`", admin)}
+    return routes
+
+
+def test_readme_lists_exactly_the_documented_routes() -> None:
+    doc = json.loads(DOC.read_text(encoding="utf-8"))
+    documented = {re.sub(r"\{[a-z_]+\}", "{id}", path.removeprefix("/monitoring/")) for path in doc["paths"]}
+    assert readme_routes() == documented
