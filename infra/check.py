@@ -1,5 +1,5 @@
 """Static checks of infra/: Terraform parses, named handlers exist, module conventions hold, the API function gets
-what it reads, Glue tables are current."""
+what it reads, the README names existing Terraform variables and outputs, Glue tables are current."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 TERRAFORM = ROOT / "infra" / "terraform"
 DOCKERFILE = ROOT / "infra" / "docker" / "Dockerfile"
 GLUE_SCRIPT = ROOT / "infra" / "glue_tables.py"
+README = ROOT / "README.md"
+# A Terraform name as the README writes it: `image_tag`, `schedules_enabled = true`, `sources.kibana_url`.
+README_NAME = re.compile(r"(sources\.)?([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?: = \S+)?")
 HANDLER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 # Top-level keys of the function map and every key that names a handler.
 HANDLER_KEYS = ("handler",)
@@ -339,6 +342,41 @@ def check_api_environment(report: Report, parsed: dict[Path, dict[str, Any]]) ->
         )
 
 
+def check_readme_names(report: Report, parsed: dict[Path, dict[str, Any]]) -> None:
+    """Every variable, `sources.` attribute, secret, function and output the README's deployment section names
+    exists."""
+    section = README.read_text(encoding="utf-8").split("\n## Deploy to AWS\n", 1)[1].split("\n## ", 1)[0]
+    variables = root_variables(parsed)
+    outputs = {
+        name
+        for path, document in parsed.items()
+        if path.parent == TERRAFORM and path.suffix == ".tf"
+        for name, _ in blocks(document, "output")
+    }
+    source_type = str(variables.get("sources", {}).get("type", ""))
+    source_attributes = set(re.findall(r"'([a-z_]+)': '\$\{optional", source_type))
+    secrets = set(unwrap(variables.get("source_secrets", {}).get("default", {})) or {})
+    functions = function_keys(parsed)
+    names = [m for m in map(README_NAME.fullmatch, re.findall(r"`([^`]+)`", section)) if m]
+    unknown = sorted(
+        {
+            match.group(0)
+            for match in names
+            if (match.group(2) not in source_attributes if match.group(1) else match.group(2) not in variables)
+            and (match.group(1) or match.group(2) not in outputs | secrets | functions)
+        }
+    )
+    for name in re.findall(r"terraform output (?:-raw )?([a-z_]+)", section):
+        if name not in outputs:
+            unknown.append(f"terraform output {name}")
+    if unknown:
+        report.fail(
+            f"README.md, Deploy to AWS: no such Terraform variable, source, secret, function or output: {unknown}"
+        )
+    else:
+        report.note(f"README's deployment section names {len(names)} existing Terraform names")
+
+
 def check_glue_tables(report: Report, python: Path | None) -> None:
     """The committed Glue table file equals what infra/glue_tables.py generates now."""
     if python is None:
@@ -388,6 +426,7 @@ def main(argv: list[str] | None = None) -> int:
     check_conventions(report, parsed)
     check_references(report, parsed)
     check_api_environment(report, parsed)
+    check_readme_names(report, parsed)
     check_glue_tables(report, python)
 
     for note in report.notes:
