@@ -23,7 +23,15 @@ from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from tests.integration.api.conftest import ADMIN, READER, api_settings, by_id, down_sources, get_json
-from tests.unit.aggregates.estate import AS_OF, deployment, leave_day_twice, metrics, rows, t, write_estate
+from tests.unit.aggregates.estate import (
+    AS_OF,
+    build_stopped_before_its_deletes,
+    deployment,
+    metrics,
+    rows,
+    t,
+    write_estate,
+)
 
 
 def test_the_summary_answers_before_the_rest_of_the_copy_is_loaded(
@@ -252,13 +260,7 @@ def test_a_day_object_its_month_object_also_holds_is_read_once(
         monkeypatch.setattr(serving, "ROW_GROUP", 10)
     settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
     lake = Lake.from_settings(settings)
-    write_estate(lake)
-    signals = get_dataset("dynatrace/service_metrics_hourly")
-    next_day = [row | {"hour": row["hour"] + timedelta(days=1)} for row in metrics().to_pylist()]
-    lake.write_days(signals, rows(signals.id, *next_day))
-    build(lake, settings, mode="full", as_of=AS_OF)
-    for table in ("mv_monitoring_app_day_summary", "mv_incidents_app_day", "mv_golden_signals_hourly"):
-        leave_day_twice(lake, table, t(19).date())
+    build_stopped_before_its_deletes(lake, settings)
     the_19th = "from=2026-11-19T00:00:00Z&to=2026-11-20T00:00:00Z"
     two_days = "from=2026-11-19T00:00:00Z&to=2026-11-21T00:00:00Z"
     app = create_app(api_settings(tmp_path), settings, down_sources())

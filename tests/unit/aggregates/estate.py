@@ -8,8 +8,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from lakehouse.aggregates.build import build
 from lakehouse.mappings import MappingStore
 from lakehouse.schemas import get_dataset
+from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 
 AS_OF = datetime(2026, 11, 20, 10, tzinfo=UTC)
@@ -261,3 +263,16 @@ def leave_day_twice(lake: Lake, table: str, day: date) -> None:
     month = lake.get_table(lake.mart_month_key(table, day.year, day.month))
     assert month is not None and day in month.column("day").to_pylist()
     lake.put_table(lake.mart_day_key(table, day), month.filter(pc.equal(month["day"], day)))
+
+
+def build_stopped_before_its_deletes(lake: Lake, settings: Settings) -> None:
+    """The estate with its day of signals also on the 20th, built at AS_OF: November's month objects hold the 1st to
+    the 19th, the 20th is an object of its own. Then what a build stopped before its deletes leaves: the 19th's day
+    objects of the day summary, the incidents per day and the hourly signals beside their month objects."""
+    write_estate(lake)
+    signals = get_dataset("dynatrace/service_metrics_hourly")
+    next_day = [row | {"hour": row["hour"] + timedelta(days=1)} for row in metrics().to_pylist()]
+    lake.write_days(signals, rows(signals.id, *next_day))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    for table in ("mv_monitoring_app_day_summary", "mv_incidents_app_day", "mv_golden_signals_hourly"):
+        leave_day_twice(lake, table, t(19).date())

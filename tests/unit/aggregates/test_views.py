@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -14,7 +14,7 @@ from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from lakehouse.views import render_views
-from tests.unit.aggregates.estate import AS_OF, leave_day_twice, metrics, rows, t, write_estate
+from tests.unit.aggregates.estate import AS_OF, build_stopped_before_its_deletes, rows, t, write_estate
 
 ROOT = Path(__file__).resolve().parents[3]
 VIEWS_SQL = ROOT / "lakehouse" / "sql" / "views.sql"
@@ -26,19 +26,24 @@ def test_committed_views_sql_is_generated() -> None:
     )
 
 
+def load_static_views(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
+    """views.sql as an analyst runs it, the lake's URL in its variable. Datasets the estate does not fill cannot get
+    a static view; the per-lake script covers them."""
+    con.execute("set variable lake = $url", {"url": lake.url})
+    for statement in VIEWS_SQL.read_text(encoding="utf-8").split(";\n"):
+        try:
+            con.execute(statement)
+        except duckdb.IOException as exc:
+            assert "No files found" in str(exc)
+
+
 def test_static_views_work_on_a_built_lake_with_a_variable(tmp_path: Path) -> None:
     settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
     lake = Lake.from_settings(settings)
     write_estate(lake)
     build(lake, settings, mode="full", as_of=AS_OF)
     con = duckdb.connect()
-    con.execute("set variable lake = $url", {"url": lake.url})
-    # Datasets the estate does not fill cannot get a static view; the per-lake script covers them.
-    for statement in VIEWS_SQL.read_text(encoding="utf-8").split(";\n"):
-        try:
-            con.execute(statement)
-        except duckdb.IOException as exc:
-            assert "No files found" in str(exc)
+    load_static_views(con, lake)
     assert con.execute("select count(*) from servicenow_incidents_latest").fetchone() == (3,)
     assert con.execute("select rank, app_id from mv_monitoring_top_risks order by rank limit 1").fetchone() == (
         1,
@@ -83,23 +88,12 @@ def test_a_day_object_its_month_object_also_holds_is_read_once(tmp_path: Path, p
     - shop-api's hours on the 19th: 24 of 1,000 requests, 24,000, not 48 hours and 48,000."""
     settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
     lake = Lake.from_settings(settings)
-    write_estate(lake)
-    signals = get_dataset("dynatrace/service_metrics_hourly")
-    next_day = [row | {"hour": row["hour"] + timedelta(days=1)} for row in metrics().to_pylist()]
-    lake.write_days(signals, rows(signals.id, *next_day))
-    build(lake, settings, mode="full", as_of=AS_OF)
-    for table in ("mv_monitoring_app_day_summary", "mv_incidents_app_day", "mv_golden_signals_hourly"):
-        leave_day_twice(lake, table, t(19).date())
+    build_stopped_before_its_deletes(lake, settings)
     con = duckdb.connect()
     if per_lake:
         con.execute(render_views(lake))
     else:
-        con.execute("set variable lake = $url", {"url": lake.url})
-        for statement in VIEWS_SQL.read_text(encoding="utf-8").split(";\n"):
-            try:
-                con.execute(statement)
-            except duckdb.IOException as exc:
-                assert "No files found" in str(exc)
+        load_static_views(con, lake)
     requests = con.execute(
         "select day, sum(requests) from mv_monitoring_app_day_summary where app_id = 'shop' and day >= '2026-11-19' "
         "group by day order by day"
