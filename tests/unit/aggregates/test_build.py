@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
@@ -384,10 +385,7 @@ def test_new_sql_makes_the_next_build_a_full_rebuild(
     build(lake, settings, mode="full", as_of=AS_OF)
     assert build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1)).mode == "hourly"
     # A release changes one definition: every day must be rebuilt with it, not only the days touched since.
-    changed = tmp_path / "sql"
-    shutil.copytree(SQL_DIR, changed)
-    target = changed / "33_mv_incidents_app_day.sql"
-    target.write_text(target.read_text(encoding="utf-8") + "\n-- a changed definition\n", encoding="utf-8")
+    changed = release_with(tmp_path, "33_mv_incidents_app_day.sql", lambda sql: sql + "\n-- a changed definition\n")
     monkeypatch.setattr(build_module, "load_sql_files", lambda: load_sql_files(changed))
     result = build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=2))
     assert (result.mode, result.day_from, result.full_because) == ("full", t(1).date(), "the SQL files changed")
@@ -403,10 +401,7 @@ def test_a_changed_macro_makes_the_next_build_a_full_rebuild(
     assert build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1)).mode == "hourly"
     assert "none" in burn_rate_alerts(lake)
     # A release changes a rule several files share (macros.sql): every day is rebuilt with it, as for a changed file.
-    changed = tmp_path / "sql"
-    shutil.copytree(SQL_DIR, changed)
-    macros = changed / MACROS
-    macros.write_text(macros.read_text(encoding="utf-8").replace("else 'none'", "else 'calm'"), encoding="utf-8")
+    changed = release_with(tmp_path, MACROS, lambda sql: sql.replace("else 'none'", "else 'calm'"))
     monkeypatch.setattr(build_module, "load_macros", lambda: load_macros(changed))
     result = build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=2))
     assert (result.mode, result.day_from, result.full_because) == ("full", t(1).date(), "the SQL files changed")
@@ -414,6 +409,15 @@ def test_a_changed_macro_makes_the_next_build_a_full_rebuild(
     alerts = burn_rate_alerts(lake)
     assert "calm" in alerts and "none" not in alerts
     assert build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=3)).mode == "hourly"
+
+
+def release_with(tmp_path: Path, file_name: str, change: Callable[[str], str]) -> Path:
+    """The SQL folder as a release would ship it, one file's text changed."""
+    folder = tmp_path / "sql"
+    shutil.copytree(SQL_DIR, folder)
+    target = folder / file_name
+    target.write_text(change(target.read_text(encoding="utf-8")), encoding="utf-8")
+    return folder
 
 
 def burn_rate_alerts(lake: Lake) -> set[str]:
