@@ -24,6 +24,12 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, s
     return code, out, err
 
 
+def imported(capsys: pytest.CaptureFixture[str], lake: str, path: Path, text: str) -> None:
+    """A mapping file written and imported, as a platform engineer does before the case under test."""
+    path.write_text(text, encoding="utf-8")
+    assert run_cli(capsys, "--lake-url", lake, "mappings", "import", str(path))[0] == 0
+
+
 @pytest.fixture
 def s3_env(s3_endpoint: S3Endpoint, monkeypatch: pytest.MonkeyPatch) -> S3Endpoint:
     for name, value in s3_endpoint.environment("cli").items():
@@ -134,9 +140,7 @@ def test_mapping_import_upserts_into_the_current_mapping(capsys: pytest.CaptureF
     """An admin adds a component of an application already mapped, as through the API: the file is checked merged
     with the current mapping, not alone; with --replace the file alone becomes the mapping, so it is refused."""
     lake = str(tmp_path / "lake")
-    first = tmp_path / "apps.yaml"
-    first.write_text("- {entity_id: pay, kind: application}\n", encoding="utf-8")
-    assert run_cli(capsys, "--lake-url", lake, "mappings", "import", str(first))[0] == 0
+    imported(capsys, lake, tmp_path / "apps.yaml", "- {entity_id: pay, kind: application}\n")
     more = tmp_path / "components.yaml"
     more.write_text("- {entity_id: pay-api, kind: component, application_id: pay}\n", encoding="utf-8")
     code, out, err = run_cli(capsys, "--lake-url", lake, "mappings", "import", str(more))
@@ -157,13 +161,13 @@ def test_mapping_validate_answers_whether_import_would_succeed(
     the mapping) more.yaml is refused as its import would be. Validating writes nothing: the history keeps one
     version until more.yaml is imported as version 2 of 3 entries."""
     lake = str(tmp_path / "lake")
-    stored = tmp_path / "stored.yaml"
-    stored.write_text(
+    imported(
+        capsys,
+        lake,
+        tmp_path / "stored.yaml",
         "- {entity_id: pay, kind: application}\n"
         "- {entity_id: pay-api, kind: component, application_id: pay, argocd_app_name: pay-api-prod}\n",
-        encoding="utf-8",
     )
-    assert run_cli(capsys, "--lake-url", lake, "mappings", "import", str(stored))[0] == 0
     clash = tmp_path / "clash.yaml"
     clash.write_text(
         "- {entity_id: pay, kind: application}\n"
@@ -198,9 +202,7 @@ def test_a_file_without_entries_is_refused_by_import(capsys: pytest.CaptureFixtu
     wrote a version 2 the same as version 1, and with --replace it emptied the mapping; the API refuses such an
     empty change. It is refused here too: the history keeps version 1 alone."""
     lake = str(tmp_path / "lake")
-    first = tmp_path / "apps.yaml"
-    first.write_text("- {entity_id: pay, kind: application}\n", encoding="utf-8")
-    assert run_cli(capsys, "--lake-url", lake, "mappings", "import", str(first))[0] == 0
+    imported(capsys, lake, tmp_path / "apps.yaml", "- {entity_id: pay, kind: application}\n")
     location = tmp_path / "catalog-info.yaml"
     location.write_text(
         "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: {name: estate}\n"
