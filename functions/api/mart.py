@@ -165,6 +165,8 @@ class Snapshot:
     # Other tables stored by month: table -> "YYYY-MM" -> the month's keys.
     month_keys: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     fetch: Any = None  # (key) -> local path, fetching it if needed
+    # A month object's last day, from its footer: read once per copy, not per request (see read_paths).
+    days_through: dict[str, date | None] = field(default_factory=dict)
     summary_index: SummaryIndex | None = None  # set once the summary's tables are defined
     recent: RecentHours | None = None  # the last RECENT_HOURS, once in memory
     complete: threading.Event = field(default_factory=threading.Event)  # every table is defined
@@ -192,7 +194,7 @@ class Snapshot:
 
     def hourly_files(self, first: date, last: date) -> list[str]:
         """Local paths of the hourly table's months that overlap [first, last], fetched on first use."""
-        return _read_paths(_overlapping(self.hourly_keys, first, last), self.fetch)
+        return self.read_paths(_overlapping(self.hourly_keys, first, last))
 
     def table_months(self, table: str, start: datetime, end: datetime) -> list[str] | None:
         """Local paths of a table's month objects that overlap [start, end), when the table is stored by month
@@ -202,13 +204,24 @@ class Snapshot:
         if months is None:
             return None
         first, last = start.date(), (end - timedelta(microseconds=1)).date()
-        return _read_paths(_overlapping(months, first, last), self.fetch)
+        return self.read_paths(_overlapping(months, first, last))
+
+    def read_paths(self, keys: list[str]) -> list[str]:
+        """Local paths of the objects a query reads, in the keys' order (see _read_paths)."""
+
+        def through(month_key: str) -> date | None:
+            if month_key not in self.days_through:
+                self.days_through[month_key] = _days_through(self.fetch(month_key))
+            return self.days_through[month_key]
+
+        return _read_paths(keys, self.fetch, through)
 
 
-def _read_paths(keys: list[str], fetch: Any) -> list[str]:
+def _read_paths(keys: list[str], fetch: Any, through: Any = None) -> list[str]:
     """Local paths of the objects a query reads, in the keys' order: all but a day object whose day its month's
-    object also holds (left by a build stopped before its deletes), which would count the day twice."""
-    twice = Lake.mart_days_held_twice(keys, lambda month_key: _days_through(fetch(month_key)))
+    object also holds (left by a build stopped before its deletes), which would count the day twice. `through`
+    gives a month object's last day (by default read from the fetched object's footer)."""
+    twice = Lake.mart_days_held_twice(keys, through or (lambda month_key: _days_through(fetch(month_key))))
     return [str(fetch(k)) for k in keys if k not in twice]
 
 
