@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -170,6 +171,14 @@ def deployment(
         "status": status,
         "is_rollback": rollback,
     }
+
+
+def estate_lake(tmp_path: Path, **estate: Any) -> tuple[Lake, Settings]:
+    """A lake of its own holding the hand-made estate, for a test that adds to it."""
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake, **estate)
+    return lake, settings
 
 
 def write_estate(lake: Lake, *, db_ci: str = CI_DB) -> None:

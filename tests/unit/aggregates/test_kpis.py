@@ -24,6 +24,7 @@ from tests.unit.aggregates.estate import (
     CI_WRONG,
     change,
     deployment,
+    estate_lake,
     incident,
     mapping,
     metrics,
@@ -43,14 +44,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lake, duck
     con = open_duckdb(settings, lake)
     yield lake, con
     con.close()
-
-
-def estate_lake(tmp_path: Path, **estate: Any) -> tuple[Lake, Settings]:
-    """A lake of its own holding the hand-made estate, for a test that adds to it."""
-    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
-    lake = Lake.from_settings(settings)
-    write_estate(lake, **estate)
-    return lake, settings
 
 
 def served_by_quiet(lake: Lake, hours: list[tuple[datetime, float, float]]) -> None:
@@ -1506,17 +1499,23 @@ def test_a_rollback_after_a_redeploy_of_the_same_revision_is_still_a_rollback(tm
             deployment("argocd:quiet-prod:4", "argocd", "quiet-prod", t(8, 9), "succeeded", "q1"),
         ),
     )
+    flags, quiet = quiet_rollbacks(lake, settings)
+    assert flags == {"1": (False, False), "2": (False, False), "3": (False, True), "4": (True, False)}
+    assert (quiet["change_failure_numerator"], quiet["change_failure_denominator"]) == (1, 4)
+    assert quiet["recovery_sample"] == 1 and quiet["recovery_median_hours"] == pytest.approx(24.0)
+    assert (quiet["rework_numerator"], quiet["rework_denominator"]) == (1, 4)
+
+
+def quiet_rollbacks(lake: Lake, settings: Settings) -> tuple[dict[str, tuple[bool, bool]], dict[str, Any]]:
+    """A full build; then quiet's deployments as (is_rollback, rolled_back) by their key's last character, and
+    quiet's DORA row."""
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         flags = {
             r["deployment_key"][-1]: (r["is_rollback"], r["rolled_back"])
             for r in mart(built, "mv_deployments", "app_id = 'quiet'")
         }
-        quiet = dora(built, "quiet")
-    assert flags == {"1": (False, False), "2": (False, False), "3": (False, True), "4": (True, False)}
-    assert (quiet["change_failure_numerator"], quiet["change_failure_denominator"]) == (1, 4)
-    assert quiet["recovery_sample"] == 1 and quiet["recovery_median_hours"] == pytest.approx(24.0)
-    assert (quiet["rework_numerator"], quiet["rework_denominator"]) == (1, 4)
+        return flags, dora(built, "quiet")
 
 
 @pytest.mark.parametrize(
@@ -1551,13 +1550,7 @@ def test_a_rollback_puts_back_an_older_revision(
         for n, revision in enumerate(revisions, start=1)
     ]
     lake.write_days(deploys, rows(deploys.id, *attempts))
-    build(lake, settings, mode="full", as_of=AS_OF)
-    with reading(lake, settings) as built:
-        seen = {
-            r["deployment_key"][-1]: (r["is_rollback"], r["rolled_back"])
-            for r in mart(built, "mv_deployments", "app_id = 'quiet'")
-        }
-        quiet = dora(built, "quiet")
+    seen, quiet = quiet_rollbacks(lake, settings)
     assert seen == flags
     assert (quiet["change_failure_numerator"], quiet["change_failure_denominator"]) == (1, 4)
     assert quiet["recovery_sample"] == 1 and quiet["recovery_median_hours"] == pytest.approx(24.0)

@@ -14,7 +14,7 @@ from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from lakehouse.views import render_views
-from tests.unit.aggregates.estate import AS_OF, build_stopped_before_its_deletes, rows, t, write_estate
+from tests.unit.aggregates.estate import AS_OF, build_stopped_before_its_deletes, estate_lake, rows, t
 
 ROOT = Path(__file__).resolve().parents[3]
 VIEWS_SQL = ROOT / "lakehouse" / "sql" / "views.sql"
@@ -38,9 +38,7 @@ def load_static_views(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
 
 
 def test_static_views_work_on_a_built_lake_with_a_variable(tmp_path: Path) -> None:
-    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
-    lake = Lake.from_settings(settings)
-    write_estate(lake)
+    lake, settings = estate_lake(tmp_path)
     build(lake, settings, mode="full", as_of=AS_OF)
     con = duckdb.connect()
     load_static_views(con, lake)
@@ -61,9 +59,7 @@ def test_static_views_work_on_a_built_lake_with_a_variable(tmp_path: Path) -> No
 
 
 def test_per_lake_script_gives_every_view_even_for_empty_datasets(tmp_path: Path) -> None:
-    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
-    lake = Lake.from_settings(settings)
-    write_estate(lake)
+    lake, settings = estate_lake(tmp_path)
     build(lake, settings, mode="full", as_of=AS_OF)
     con = duckdb.connect()
     con.execute(render_views(lake))
@@ -142,9 +138,7 @@ def test_every_readme_duckdb_example_runs_on_a_built_lake(tmp_path: Path) -> Non
     - incidents: the estate's INC1, INC2 and INC3, 3 rows;
     - the current mapping: version 1, the estate's 7 entries (shop, shop-api, shop-db, quiet, quiet-svc, broken,
       broken-svc)."""
-    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
-    lake = Lake.from_settings(settings)
-    write_estate(lake)
+    lake, settings = estate_lake(tmp_path)
     line = {"index_pattern": "logs-shop-*", "service_name": "shop-api", "environment": "production"}
     logs = [line | {"level": level, "hour": t(19, 9), "count": n} for level, n in (("ERROR", 5), ("WARN", 7))]
     lake.write_days(get_dataset("elasticsearch/log_counts_hourly"), rows("elasticsearch/log_counts_hourly", *logs))
