@@ -36,13 +36,19 @@ first_deployed as (
 ),
 
 successes as (
-    -- A successful attempt in a struct, with when its revision first ran: null for the other attempts, which the
-    -- windows skip, while a success without a revision still counts.
+    -- A successful attempt in a struct, with when its revision first ran and whether ingestion flagged it a
+    -- rollback: null for the other attempts, which the window skips, while a success without a revision still
+    -- counts.
     select
         a.*,
         case
             when a.status = 'succeeded'
-                then {'revision': a.revision, 'finished_at': a.finished_at, 'first_finished_at': f.first_finished_at}
+                then {
+                    'revision': a.revision,
+                    'finished_at': a.finished_at,
+                    'first_finished_at': f.first_finished_at,
+                    'is_rollback': coalesce(a.is_rollback, false)
+                }
         end as success
     from attributed as a
     left join first_deployed as f
@@ -53,37 +59,35 @@ successes as (
 ),
 
 sequence as (
-    -- One window over every attempt: the entity's successful deployment before each attempt, and the next one
-    -- after it.
+    -- One window over every attempt: the last successful deployment before it, and the next one after it.
     select
         *,
-        case when success is not null then lag(success ignore nulls) over w end as previous_success,
+        lag(success ignore nulls) over w as success_before,
         lead(success ignore nulls) over w as next_success
     from successes
     window w as (partition by entity_id, mapped_environment order by finished_at, deployment_key)
 ),
 
-placed as (
+followed as (
+    -- The next success's own previous success is the last success at or before this attempt (none lies
+    -- between them), so whether it is a rollback is known here without a second window. A success is compared
+    -- with the one before it (for any other attempt `success` is null, and so is the comparison).
     select
         *,
-        previous_success.revision as previous_revision,
+        case when success is not null then success_before.revision end as previous_revision,
         coalesce(is_rollback, false)
         or coalesce(
-            revision <> previous_success.revision
-            and success.first_finished_at < previous_success.first_finished_at,
+            revision <> success_before.revision
+            and success.first_finished_at < success_before.first_finished_at,
             false
-        ) as seen_as_rollback
-    from sequence
-),
-
-followed as (
-    -- Whether the next successful deployment in the sequence is a rollback.
-    select
-        *,
-        lead(case when success is not null then seen_as_rollback end ignore nulls) over (
-            partition by entity_id, mapped_environment order by finished_at, deployment_key
+        ) as seen_as_rollback,
+        next_success.is_rollback
+        or coalesce(
+            next_success.revision <> coalesce(success, success_before).revision
+            and next_success.first_finished_at < coalesce(success, success_before).first_finished_at,
+            false
         ) as next_success_is_rollback
-    from placed
+    from sequence
 )
 
 select
