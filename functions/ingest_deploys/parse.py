@@ -222,6 +222,19 @@ def parse_pipelines_page(page: Any, context: Mapping[str, Any] | None = None) ->
     return ParseResult({PIPELINES: rows_table(PIPELINES, rows)}, rejects)
 
 
+def _merged_at(mr: Mapping[str, Any]) -> datetime | None:
+    """When the request was merged; None when it is not merged (nothing shipped). GitLab reads merged_at from the
+    request's merge metrics, which requests merged before GitLab kept them (or imported without them) lack: such a
+    request says "merged" with merged_at null, and is rejected saying so rather than dropped unseen."""
+    merged_at = parse_instant(mr.get("merged_at"))
+    if merged_at is None and mr.get("state") == "merged":
+        raise ValueError(
+            "merged without merged_at: GitLab kept no merge time for this request (merged before it recorded "
+            "merge metrics, or imported without one), so its lead time cannot be measured"
+        )
+    return merged_at
+
+
 def _fast_forwarded(mr: Mapping[str, Any]) -> str | None:
     """A merged request with neither a merge nor a squash commit was fast-forwarded: its head `sha` is the commit
     it put on the target branch."""
@@ -236,7 +249,7 @@ def parse_deployment_merge_requests_page(page: Any, context: Mapping[str, Any] |
     rows, rejects = [], []
     for index, mr in enumerate(page if isinstance(page, list) else []):
         try:
-            merged_at = parse_instant(mr.get("merged_at"))
+            merged_at = _merged_at(mr)
             if merged_at is None:
                 continue  # not merged (yet): nothing was shipped
             rows.append(
@@ -268,9 +281,9 @@ def parse_merge_requests_page(page: Any, context: Mapping[str, Any] | None = Non
     rows, rejects = [], []
     for index, mr in enumerate(page if isinstance(page, list) else []):
         try:
-            merged_at = parse_instant(mr.get("merged_at"))
+            merged_at = _merged_at(mr)
             if merged_at is None:
-                continue  # listed as merged but without a merge time: nothing to measure
+                continue  # not merged: the list was asked for merged requests only
             rows.append(
                 checked_row(
                     MERGE_REQUESTS,

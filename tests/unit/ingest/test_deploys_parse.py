@@ -134,6 +134,29 @@ def test_gitlab_merge_requests_shipped_keep_merged_at() -> None:
     assert real.rows == 0 and real.rejects == []
 
 
+def test_a_merged_request_without_merge_time_is_a_reject_saying_why() -> None:
+    """GitLab reads merged_at from the request's merge metrics, which requests merged before GitLab kept them (or
+    imported without them) lack: such a request is listed as merged with merged_at null. Its lead time cannot be
+    measured, and the run says so instead of dropping it unseen. Open requests are simply not shipped."""
+    listed = load("gitlab/merge_requests__project_list_merged_docs.json")
+    without_time = {**listed[0], "id": 2, "iid": 2, "merged_at": None}
+    result = parse.parse_merge_requests_page([listed[0], without_time], {"project_id": 3})
+    assert result.tables[parse.MERGE_REQUESTS].column("mr_id").to_pylist() == [1]
+    (reject,) = result.rejects
+    assert reject.index == 1 and reject.dataset == parse.MERGE_REQUESTS
+    assert "merged_at" in reject.reason and "lead time" in reject.reason
+
+    # Among a deployment's requests: the open ones of the real gitlab.com payload are no rejects, the merged one
+    # without a time is.
+    real = load("gitlab/deployment_merge_requests__gitlab_com_real_go-gitlab.json")
+    shipped = parse.parse_deployment_merge_requests_page(
+        [*real, {**real[0], "id": 7, "state": "merged"}], {"project_id": 278964, "deployment_id": 2}
+    )
+    assert shipped.rows == 0
+    (reject,) = shipped.rejects
+    assert reject.index == 3 and reject.dataset == parse.DEPLOYMENT_MRS and "lead time" in reject.reason
+
+
 @pytest.fixture
 def gitlab_lake(tmp_path: Path) -> Lake:
     """A lake mapping GitLab project 5 in production."""
