@@ -39,6 +39,13 @@ def _bad_request(message: str) -> Response:
     return json_response({"error": message}, status=400)
 
 
+def _within(moment: int, bound: int, after: bool, inclusive: bool) -> bool:
+    """Whether a time passes an `*_after` (after=True) or `*_before` filter's bound."""
+    if moment == bound:
+        return inclusive
+    return moment > bound if after else moment < bound
+
+
 class GitLabSimulator:
     def __init__(self, estate: Estate, token: str) -> None:
         self.estate = estate
@@ -294,15 +301,16 @@ class GitLabSimulator:
         def finished_ms(d: Deployment) -> int:
             return self.millis(d.finished_s, 3)
 
-        for name, getter, after in (
-            ("updated_after", updated_ms, True),
-            ("updated_before", updated_ms, False),
-            ("finished_after", finished_ms, True),
-            ("finished_before", finished_ms, False),
+        # GitLab's updated_at filters include their bounds (UpdatedAtFilterable: >= and <=).
+        for name, getter, after, inclusive in (
+            ("updated_after", updated_ms, True, True),
+            ("updated_before", updated_ms, False, True),
+            ("finished_after", finished_ms, True, False),
+            ("finished_before", finished_ms, False, False),
         ):
             bound = bounds[name]
             if bound is not None:
-                deployments = [d for d in deployments if (getter(d) > bound if after else getter(d) < bound)]
+                deployments = [d for d in deployments if _within(getter(d), bound, after, inclusive)]
         keys: dict[str, Callable[[Deployment], Any]] = {
             "id": lambda d: d.id,
             "iid": lambda d: d.gitlab_iid or 0,
@@ -399,17 +407,18 @@ class GitLabSimulator:
             "updated": lambda p: self.millis(p.finished_s, 5),
             "created": lambda p: self.millis(p.created_s, 4),
         }
-        for name, time_of, after in (
-            ("updated_after", shown["updated"], True),
-            ("updated_before", shown["updated"], False),
-            ("created_after", shown["created"], True),
-            ("created_before", shown["created"], False),
+        # updated_at bounds are included (UpdatedAtFilterable: >= and <=), created_at ones are not.
+        for name, time_of, after, inclusive in (
+            ("updated_after", shown["updated"], True, True),
+            ("updated_before", shown["updated"], False, True),
+            ("created_after", shown["created"], True, False),
+            ("created_before", shown["created"], False, False),
         ):
             bound = self._time_filter(params, name)
             if isinstance(bound, Response):
                 return bound
             if bound is not None:
-                pipes = [p for p in pipes if (time_of(p) > bound if after else time_of(p) < bound)]
+                pipes = [p for p in pipes if _within(time_of(p), bound, after, inclusive)]
         order_by = params.get("order_by", "id")
         keys: dict[str, Callable[[Pipeline], Any]] = {
             "id": lambda p: p.id,

@@ -67,7 +67,9 @@ class GitLabClient(SourceClient):
         )
 
     def deployments(self, project_id: int, since: datetime, until: datetime, per_page: int) -> Iterator[ApiResponse]:
-        """Deployments updated in [since, until): GitLab's bounds are exclusive, hence the millisecond."""
+        """Deployments updated in [since, until]. GitLab includes both bounds (updated_at >= updated_after and <=
+        updated_before), so nothing at a bound is missed: a record updated exactly at `until` is read again by the
+        next run, and the millisecond before `since` is a record read twice at most, merged on its key."""
         return self._updated_listing(
             f"/api/v4/projects/{project_id}/deployments",
             {

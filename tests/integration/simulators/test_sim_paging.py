@@ -238,9 +238,10 @@ def test_elasticsearch_lines_without_a_composite_field_come_as_a_null_key_only_w
 
 
 def test_gitlab_pipelines_are_filtered_on_the_times_they_show(client: Client, estate: Estate) -> None:
-    """GitLab filters pipelines on their updated_at and created_at (strictly after / before the bound). With the
-    bound set to a pipeline's own updated_at, that pipeline is neither updated before nor after it; by hand, the
-    two listings leave it out, and every other pipeline of the project is in exactly one of them."""
+    """GitLab filters pipelines on the updated_at they show, bounds included (its UpdatedAtFilterable: updated_at
+    >= updated_after, <= updated_before), and on created_at strictly after / before. With the bound set to a
+    pipeline's own updated_at, that pipeline is in both listings, and every other pipeline of the project is in
+    exactly one of them; with a bound on its created_at, it is in neither."""
     comp = max(estate.components, key=lambda c: sum(p.project_id == c.gitlab_project_id for p in estate.pipelines))
     gl = client("gitlab")
     path = f"/api/v4/projects/{comp.gitlab_project_id}/pipelines"
@@ -257,8 +258,27 @@ def test_gitlab_pipelines_are_filtered_on_the_times_they_show(client: Client, es
     probe = next(p for p in every if not p["updated_at"].endswith(".000Z"))
     before = ids({"updated_before": probe["updated_at"]})
     after = ids({"updated_after": probe["updated_at"]})
-    assert probe["id"] not in before and probe["id"] not in after
-    assert sorted(before + after) == sorted(set(ids({})) - {probe["id"]})
+    assert probe["id"] in before and probe["id"] in after
+    assert sorted(before + after) == sorted([*ids({}), probe["id"]])
     created = next(p for p in every if not p["created_at"].endswith(".000Z"))
     assert created["id"] not in ids({"created_before": created["created_at"]})
     assert created["id"] not in ids({"created_after": created["created_at"]})
+
+
+def test_gitlab_deployments_updated_at_a_bound_are_listed(client: Client, estate: Estate) -> None:
+    """Deployments too are filtered with both bounds included: a deployment updated exactly at updated_after, or
+    exactly at updated_before, is listed. Every deployment of the project is in exactly one of the two listings
+    bounded by the probe's updated_at, the probe in both: one more than the project holds."""
+    comp = max(
+        estate.components,
+        key=lambda c: sum(d.component == c.name and d.origin == "gitlab" for d in estate.deployments),
+    )
+    gl = client("gitlab")
+    path = f"/api/v4/projects/{comp.gitlab_project_id}/deployments"
+    every = gl.get(path, params={"per_page": "100", "order_by": "updated_at"}).json()
+    assert 2 < len(every) < 100
+    probe = every[len(every) // 2]
+    after = gl.get(path, params={"per_page": "100", "updated_after": probe["updated_at"]}).json()
+    before = gl.get(path, params={"per_page": "100", "updated_before": probe["updated_at"]}).json()
+    assert probe["id"] in {d["id"] for d in after} and probe["id"] in {d["id"] for d in before}
+    assert len(after) + len(before) == len(every) + 1
