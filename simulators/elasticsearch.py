@@ -28,6 +28,11 @@ Intervals = list[tuple[int, int]]
 # Where a log line says its environment: OpenTelemetry's resource attribute, Elastic Common Schema's field. An
 # estate's loggers write one or the other (or both, as the default estate does).
 ENVIRONMENT_FIELDS = ("deployment.environment", "service.environment")
+# Where a log line says its level: Elastic Common Schema loggers write log.level (and an exception's type in
+# error.type); an OpenTelemetry exporter in its own mapping writes severity_text and severity_number (and
+# exception.type), and no log.level.
+LEVEL_FIELDS = ("log.level", "severity_text")
+SEVERITY_NUMBERS = {"ERROR": 17, "WARN": 13, "INFO": 9}
 
 
 class SearchError(Exception):
@@ -64,6 +69,11 @@ class Stream:
     level: str
     error_type: str | None
     environment_fields: tuple[str, ...] = ENVIRONMENT_FIELDS
+    level_field: str = "log.level"
+
+    @property
+    def otel(self) -> bool:
+        return self.level_field == "severity_text"
 
     @property
     def index(self) -> str:
@@ -75,8 +85,11 @@ class Stream:
         status = {"ERROR": 500, "WARN": 429, "INFO": 200}[self.level]
         return {
             "service.name": self.component.name,
-            "log.level": self.level,
-            "error.type": self.error_type,
+            "log.level": None if self.otel else self.level,
+            "severity_text": self.level if self.otel else None,
+            "severity_number": SEVERITY_NUMBERS[self.level] if self.otel else None,
+            "error.type": None if self.otel else self.error_type,
+            "exception.type": self.error_type if self.otel else None,
             "event.dataset": f"{self.app}.log",
             "labels.app": self.app,
             "user.id": f"svc-{self.component.name}",
@@ -283,10 +296,13 @@ class ElasticsearchSimulator:
         password: str,
         api_key: str,
         environment_fields: tuple[str, ...] = ENVIRONMENT_FIELDS,
+        level_field: str = "log.level",
     ) -> None:
         unknown = set(environment_fields) - set(ENVIRONMENT_FIELDS)
         if not environment_fields or unknown:
             raise ValueError(f"environment fields are among {ENVIRONMENT_FIELDS}, got {environment_fields}")
+        if level_field not in LEVEL_FIELDS:
+            raise ValueError(f"the level field is one of {LEVEL_FIELDS}, got {level_field}")
         self.estate = estate
         self.telemetry = telemetry
         self.user = user
@@ -297,7 +313,9 @@ class ElasticsearchSimulator:
             for env in comp.environments():
                 for level in LOG_LEVELS:
                     for error_type in ERROR_TYPES if level == "ERROR" else (None,):
-                        self.streams.append(Stream(comp, comp.app, env, level, error_type, environment_fields))
+                        self.streams.append(
+                            Stream(comp, comp.app, env, level, error_type, environment_fields, level_field)
+                        )
         self.indices = sorted({s.index for s in self.streams})
         self.app = self._build_app()
 
@@ -693,7 +711,6 @@ class ElasticsearchSimulator:
                 if stream.level == "ERROR"
                 else f"GET /api/{comp.suffix} {status}"
             ),
-            "log": {"level": stream.level},
             "service": {"name": comp.name},
             "event": {"dataset": f"{stream.app}.log", "duration": duration_ns},
             "http": {
@@ -708,7 +725,14 @@ class ElasticsearchSimulator:
             source["service"]["environment"] = stream.environment
         if stream.field("deployment.environment"):
             source["deployment"] = {"environment": stream.environment}
-        if stream.error_type:
+        if stream.otel:
+            source["severity_text"] = stream.level
+            source["severity_number"] = SEVERITY_NUMBERS[stream.level]
+        else:
+            source["log"] = {"level": stream.level}
+        if stream.error_type and stream.otel:
+            source["exception"] = {"type": stream.error_type, "message": "request failed"}
+        elif stream.error_type:
             source["error"] = {"type": stream.error_type, "message": "request failed"}
         hit: dict[str, Any] = {
             "_index": stream.index,

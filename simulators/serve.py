@@ -159,9 +159,12 @@ def start_simulators(
     dynatrace_page_size: int = 100,
     telemetry: Telemetry | None = None,
     log_environment_fields: tuple[str, ...] = ENVIRONMENT_FIELDS,
+    log_level_field: str = "log.level",
 ) -> RunningSimulators:
     """Start each API as its own HTTP server on a free port; returns once all accept connections. The log
-    documents carry their environment in `log_environment_fields` (deployment.environment, service.environment)."""
+    documents carry their environment in `log_environment_fields` (deployment.environment, service.environment)
+    and their level in `log_level_field` (log.level as ECS loggers write it, severity_text as an OpenTelemetry
+    exporter does)."""
     faults = faults or FaultConfig()
     credentials = make_credentials(estate.seed)
     telemetry = telemetry or Telemetry(estate)
@@ -178,7 +181,7 @@ def start_simulators(
         ),
         "gitlab": GitLabSimulator(estate, credentials["gitlab"]["private_token"]),
         "elasticsearch": ElasticsearchSimulator(
-            estate, telemetry, es["user"], es["password"], es["api_key"], log_environment_fields
+            estate, telemetry, es["user"], es["password"], es["api_key"], log_environment_fields, log_level_field
         ),
         "kibana": KibanaSimulator(estate, es["user"], es["password"], es["api_key"]),
         "catalog": CatalogSimulator(estate),

@@ -17,14 +17,22 @@ from lakehouse.ingest.paginators import CompositeAfterKeyPaginator
 # log.level is a keyword, matched exactly, and loggers spell levels their own way: ECS loggers for Python, Go and
 # Node write "error" and "warn", Log4j "ERROR" and "WARN", others "warning". Every spelling the parser folds is asked.
 LEVELS = tuple(sorted(LEVEL_SPELLINGS))
+# An OpenTelemetry exporter in its own mapping writes the level in severity_text, not log.level, and an exception's
+# type in exception.type, not error.type: lines of either kind are counted.
+LEVEL_FIELDS = ("log.level", "severity_text")
+EXCEPTION_FIELDS = ("error.type", "exception.type")
+
+
+def _any_of(clauses: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"bool": {"should": clauses, "minimum_should_match": 1}}
 
 
 def log_counts_query(
     since_ms: int, until_ms: int, page_size: int, environment_field: str = DEFAULT_ENVIRONMENT_FIELD
 ) -> dict[str, Any]:
-    """Counts per service, environment, level and hour; `filter` (not `must`): no scoring, cacheable. The
-    environment is read from `environment_field`: deployment.environment (OpenTelemetry) or service.environment
-    (Elastic Common Schema), as the estate's loggers write it."""
+    """Counts per service, environment, level (log.level or severity_text) and hour; `filter` (not `must`): no
+    scoring, cacheable. The environment is read from `environment_field`: deployment.environment (OpenTelemetry) or
+    service.environment (Elastic Common Schema), as the estate's loggers write it."""
     return {
         "size": 0,
         "track_total_hits": False,
@@ -32,7 +40,7 @@ def log_counts_query(
             "bool": {
                 "filter": [
                     {"range": {"@timestamp": {"gte": since_ms, "lt": until_ms, "format": "epoch_millis"}}},
-                    {"terms": {"log.level": list(LEVELS)}},
+                    _any_of([{"terms": {field: list(LEVELS)}} for field in LEVEL_FIELDS]),
                 ]
             }
         },
@@ -45,11 +53,13 @@ def log_counts_query(
                         # rather than vanishing from the counts.
                         {"service": {"terms": {"field": "service.name", "missing_bucket": True}}},
                         {"environment": {"terms": {"field": environment_field, "missing_bucket": True}}},
-                        {"level": {"terms": {"field": "log.level"}}},
+                        # One of the two is null for a line that has only the other.
+                        {"level": {"terms": {"field": "log.level", "missing_bucket": True}}},
+                        {"severity": {"terms": {"field": "severity_text", "missing_bucket": True}}},
                         {"hour": {"date_histogram": {"field": "@timestamp", "fixed_interval": "1h"}}},
                     ],
                 },
-                "aggs": {"exceptions": {"filter": {"exists": {"field": "error.type"}}}},
+                "aggs": {"exceptions": {"filter": _any_of([{"exists": {"field": f}} for f in EXCEPTION_FIELDS])}},
             }
         },
     }

@@ -26,8 +26,9 @@ LEVEL_SPELLINGS = {
 
 
 def parse_log_counts_page(page: Mapping[str, Any], context: Mapping[str, Any] | None = None) -> ParseResult:
-    """One `_search` answer: a bucket per (service, environment, level, hour) with a sub-count of documents that
-    carry an exception (`error.type`); the latter are summed into level EXCEPTION per (service, environment, hour).
+    """One `_search` answer: a bucket per (service, environment, log.level, severity_text, hour) with a sub-count of
+    documents that carry an exception (`error.type` or `exception.type`); the latter are summed into level EXCEPTION
+    per (service, environment, hour).
     The context names the index pattern asked and the field the environment was read from."""
     index_pattern = str((context or {})["index_pattern"])
     environment_field = str((context or {}).get("environment_field") or DEFAULT_ENVIRONMENT_FIELD)
@@ -40,7 +41,8 @@ def parse_log_counts_page(page: Mapping[str, Any], context: Mapping[str, Any] | 
     for index, bucket in enumerate(buckets):
         try:
             key = bucket["key"]
-            service, environment, level, hour = key["service"], key["environment"], key["level"], key["hour"]
+            service, environment, hour = key["service"], key["environment"], key["hour"]
+            level = _level(key["level"], key.get("severity"))
             count, exceptions = bucket["doc_count"], (bucket.get("exceptions") or {}).get("doc_count", 0)
             if service is None:
                 raise ValueError(f"{count} log lines without service.name: no service to attribute them to")
@@ -76,6 +78,15 @@ def parse_log_counts_page(page: Mapping[str, Any], context: Mapping[str, Any] | 
         ),
     )
     return ParseResult({DATASET: table}, rejects)
+
+
+def _level(log_level: Any, severity_text: Any) -> Any:
+    """The level a line is counted at: its log.level (ECS loggers) or its severity_text (OpenTelemetry exporters),
+    whichever is a counted spelling when a line has both."""
+    for spelling in (log_level, severity_text):
+        if isinstance(spelling, str) and spelling in LEVEL_SPELLINGS:
+            return spelling
+    return log_level if log_level is not None else severity_text
 
 
 def combine_counts(table: pa.Table) -> pa.Table:

@@ -375,3 +375,38 @@ def test_logs_of_elastic_common_schema_loggers_count_once_their_environment_fiel
             (service, PRODUCTION, "EXCEPTION", first): 3,
             (service, PRODUCTION, "WARN", first + 3600): 2,
         }
+
+
+def test_logs_of_opentelemetry_exporters_count_by_their_severity_text(local_settings: Settings, point: Point) -> None:
+    """Logs an OpenTelemetry exporter writes in its own mapping carry the level in severity_text (no log.level)
+    and an exception's type in exception.type (no error.type). By hand, one service in production: 3 ERROR lines
+    (each with an exception) in the hour 3 h before the end, 2 WARN lines in the next hour. Read with the default
+    settings (environment in deployment.environment), they count as ERROR 3 and EXCEPTION 3 for the first hour and
+    WARN 2 for the next, with no reject: the same figures as the log.level lines of an ECS logger."""
+    estate = generate_estate(seed=16, apps=1, days=1, end=END)
+    service = estate.components[0].name
+    first = estate.end_s - 3 * 3600
+    counts = {
+        (service, PRODUCTION, "ERROR", ERROR_TYPES[0], first): 3,
+        (service, PRODUCTION, "WARN", None, first + 3600): 2,
+    }
+    logs = HandCountedLogs(estate, counts)
+    window = {"since": (END - timedelta(hours=4)).isoformat(), "until": END.isoformat()}
+    with start_simulators(
+        estate, telemetry=logs, log_environment_fields=("deployment.environment",), log_level_field="severity_text"
+    ) as otel:
+        point(otel, local_settings)
+        lake = Lake.from_settings(local_settings)
+        import_catalog(lake, estate)
+
+        (run,) = invoke(logs_handler, scheduled_event(logs_handler.__file__, window))["runs"]
+        assert run["datasets"]["elasticsearch/log_counts_hourly"]["rows_rejected"] == 0
+        counted = {
+            (r["service_name"], r["environment"], r["level"], epoch(r["hour"])): r["count"]
+            for r in rows(lake, "elasticsearch/log_counts_hourly")
+        }
+        assert counted == {
+            (service, PRODUCTION, "ERROR", first): 3,
+            (service, PRODUCTION, "EXCEPTION", first): 3,
+            (service, PRODUCTION, "WARN", first + 3600): 2,
+        }

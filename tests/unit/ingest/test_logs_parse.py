@@ -130,8 +130,11 @@ def test_levels_count_however_the_logger_spells_them() -> None:
     lines (4 "error" + 1 "ERROR") and 9 warnings (2 "warn" + 3 "warning" + 4 "WARN")."""
     from functions.ingest_logs.client import log_counts_query
 
-    asked = next(f["terms"]["log.level"] for f in log_counts_query(0, 1, 10)["query"]["bool"]["filter"] if "terms" in f)
-    assert {"error", "ERROR", "warn", "warning", "WARN"} <= set(asked) and "info" not in asked
+    (levels,) = [f["bool"] for f in log_counts_query(0, 1, 10)["query"]["bool"]["filter"] if "bool" in f]
+    asked = {field: spellings for clause in levels["should"] for field, spellings in clause["terms"].items()}
+    assert set(asked) == {"log.level", "severity_text"} and levels["minimum_should_match"] == 1
+    for spellings in asked.values():
+        assert {"error", "ERROR", "warn", "warning", "WARN"} <= set(spellings) and "info" not in spellings
     hour = 1443657600000
     page = {
         "timed_out": False,
