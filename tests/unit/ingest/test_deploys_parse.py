@@ -119,6 +119,20 @@ def test_gitlab_pipeline_single_and_list() -> None:
     assert [r["pipeline_id"] for r in rows] == [47, 48] and rows[0]["finished_at"] is None
 
 
+def test_gitlab_pipeline_times_the_list_lacks_are_described_as_empty() -> None:
+    """GitLab's pipeline list (its docs' example: pipelines 47 and 48) gives no started_at, finished_at or duration;
+    the ingestion reads the list, so those three columns stay empty for every pipeline, and the data dictionary
+    says so instead of promising a start, an end and a duration."""
+    listed = load("gitlab/pipelines__list_docs.json")
+    assert [p["id"] for p in listed] == [47, 48]
+    assert all({"started_at", "finished_at", "duration"}.isdisjoint(p) for p in listed)
+    rows = parse.parse_pipelines_page(listed, {"project_id": 1}).tables[parse.PIPELINES].to_pylist()
+    assert [(r["started_at"], r["finished_at"], r["duration_s"]) for r in rows] == [(None, None, None)] * 2
+    described = {c.name: c.description for c in get_dataset(parse.PIPELINES).columns}
+    for name in ("started_at", "finished_at", "duration_s"):
+        assert "empty" in described[name] and "pipeline list" in described[name], name
+
+
 def test_gitlab_merge_requests_shipped_keep_merged_at() -> None:
     result = parse.parse_deployment_merge_requests_page(
         load("gitlab/merge_requests__project_list_merged_docs.json"), {"project_id": 3, "deployment_id": 42}
