@@ -14,6 +14,7 @@ pass over the same window agrees with it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,6 +31,9 @@ MAX_PASSES = 8
 RESCAN_PAGE_SIZE = 10_000
 # Time zones are at most 14 hours from UTC: a larger difference is another date format, not a zone.
 MAX_ZONE_OFFSET = timedelta(hours=14)
+# The time a display value ends with, whatever the user's date format: HH:mm:ss, or hh:mm:ss with AM/PM.
+TIME_OF_DAY = re.compile(r"(\d{1,2}):(\d{2}):(\d{2})(?:\s*([AaPp])\.?[Mm]\.?)?$")
+DAY_SECONDS = 86_400
 
 
 def date_literal(moment: datetime) -> str:
@@ -158,16 +162,39 @@ def _hidden_rows(response: ApiResponse, total: int) -> int:
 
 def _shown_in_another_zone(cell: Any) -> str | None:
     """'<value> UTC is shown as <display value>' when the user sees a stored time shifted by a zone's offset, else
-    None (display values not asked for, or written in another format: nothing to compare)."""
+    None (display values not asked for, or nothing to compare). A user may write dates its own way (dd.MM.yyyy,
+    MM-dd-yyyy hh:mm:ss a...): then the time of day it shows is compared, which a zone moves by whole quarters of
+    an hour."""
     if not isinstance(cell, dict):
         return None
     value, shown = cell.get("value"), cell.get("display_value")
     if not isinstance(value, str) or not isinstance(shown, str):
         return None
     stored, seen = _parse(value), _parse(shown)
-    if stored is None or seen is None or stored == seen or abs(seen - stored) > MAX_ZONE_OFFSET:
+    if stored is None:
         return None
-    return f"{value} UTC is shown as {shown}"
+    if seen is not None:
+        shifted = stored != seen and abs(seen - stored) <= MAX_ZONE_OFFSET
+    else:
+        clock = _time_of_day(shown)
+        moved = None if clock is None else (clock - (stored.hour * 3600 + stored.minute * 60 + stored.second))
+        shifted = moved is not None and moved % DAY_SECONDS != 0 and moved % 900 == 0
+    return f"{value} UTC is shown as {shown}" if shifted else None
+
+
+def _time_of_day(shown: str) -> int | None:
+    """Seconds since midnight of the time a display value ends with, or None."""
+    match = TIME_OF_DAY.search(shown.strip())
+    if match is None:
+        return None
+    hours, minutes, seconds = (int(match.group(i)) for i in (1, 2, 3))
+    if match.group(4):
+        if not 1 <= hours <= 12:
+            return None
+        hours = hours % 12 + (12 if match.group(4).lower() == "p" else 0)
+    if hours > 23 or minutes > 59 or seconds > 59:
+        return None
+    return hours * 3600 + minutes * 60 + seconds
 
 
 def _parse(stamp: str) -> datetime | None:

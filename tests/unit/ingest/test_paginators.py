@@ -211,6 +211,37 @@ def test_servicenow_a_user_reading_times_in_another_zone_stops_the_read() -> Non
         assert [len(p.body["result"]) for p in pages] == [1]
 
 
+@pytest.mark.parametrize(
+    ("shown", "shifted"),
+    [
+        ("03-04-2024 11:59:27 AM", True),  # MM-dd-yyyy hh:mm:ss a, on UTC-7
+        ("04.03.2024 19:59:27", True),  # dd.MM.yyyy HH:mm:ss, on UTC+1
+        ("05-03-2024 00:29:27", True),  # dd-MM-yyyy HH:mm:ss, on UTC+5:30, the next day
+        ("03-04-2024 06:59:27 PM", False),  # MM-dd-yyyy hh:mm:ss a, on UTC
+    ],
+)
+def test_servicenow_a_user_in_another_zone_is_caught_whatever_its_date_format(shown: str, shifted: bool) -> None:
+    """A user's date format is its own (ServiceNow lets each user pick one), so a display value need not read as
+    yyyy-MM-dd. The stored 2024-03-04 18:59:27 (UTC) shown at 11:59:27 AM, 19:59:27 or 00:29:27 is a user 7 hours
+    behind, 1 hour ahead or 5 h 30 ahead of UTC, whose window bounds are shifted as much: the read stops saying so.
+    Shown at 06:59:27 PM (18:59:27) it is the stored time in another format: the read goes on."""
+    record = {
+        "sys_id": {"value": f"{1:032d}", "display_value": f"{1:032d}"},
+        "sys_updated_on": {"value": "2024-03-04 18:59:27", "display_value": shown},
+    }
+    client = servicenow_incidents([record], set(), [])
+
+    def read() -> list[Any]:
+        return list(client.updated_records("incident", ["sys_id", "sys_updated_on"], DAY.since, DAY.until, 10))
+
+    if shifted:
+        with pytest.raises(SourceError, match="time zone") as caught:
+            read()
+        assert f"2024-03-04 18:59:27 UTC is shown as {shown}" in str(caught.value)
+    else:
+        assert [len(p.body["result"]) for p in read()] == [1]
+
+
 def gitlab_deployments(records: list[dict[str, Any]], requests: list[httpx.Request]) -> GitLabClient:
     """GitLab's offset pages over deployments updated before `updated_before`, by update time, counted (x-total)."""
 
