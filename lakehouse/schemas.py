@@ -284,8 +284,10 @@ DATASETS: tuple[Dataset, ...] = (
             _c("has_breached", BOOL, "Whether the SLA is breached"),
             _key("start_time", UTC_MS, "SLA start", "UTC"),
             _c("end_time", UTC_MS, "SLA end", "UTC"),
-            _c("planned_end_time", UTC_MS, "Deadline", "UTC"),
-            _c("breach_time", UTC_MS, "When it breached or will", "UTC"),
+            _c(
+                "planned_end_time", UTC_MS, "Breach time (ServiceNow's label): when it breaches, moved by pauses", "UTC"
+            ),
+            _c("breach_time", UTC_MS, "The breach time first computed (original_breach_time), before any pause", "UTC"),
             _c("business_percentage", FLOAT, "Business time elapsed as a percentage of the SLA", "percent"),
             _key("sys_updated_on", UTC_MS, "Version time of this row", "UTC"),
         ),

@@ -95,3 +95,17 @@ def test_an_empty_page_is_an_empty_table() -> None:
     for dataset in parse.TABLES:
         result = parse.parse_table_page(dataset, {"result": []})
         assert result.rows == 0 and result.rejects == []
+
+
+def test_task_sla_breach_times_say_which_one_pauses_move() -> None:
+    """ServiceNow's task_sla has two breach times: planned_end_time, labelled "Breach time", moved by every pause,
+    and original_breach_time, the breach time first computed. The breach_time column is read from the latter, so
+    the dictionary must not call it the time the SLA breached or will (that is planned_end_time)."""
+    from lakehouse.schemas import get_dataset
+
+    read_from = {f.column: f.source for f in parse.TABLES["servicenow/task_slas"][1]}
+    assert read_from["breach_time"] == "original_breach_time"
+    assert read_from["planned_end_time"] == "planned_end_time"
+    described = {c.name: c.description for c in get_dataset("servicenow/task_slas").columns}
+    assert "original_breach_time" in described["breach_time"] and "before" in described["breach_time"]
+    assert "Breach time" in described["planned_end_time"] and "pause" in described["planned_end_time"]
