@@ -6,6 +6,8 @@ from urllib.parse import quote
 
 import rison
 
+from lakehouse.settings import without_credentials
+
 # Every character outside letters, digits and `_.-~` is percent-encoded, rison punctuation included, as
 # elastalert2 does; Kibana decodes either form, and the link stays intact in HTML, Markdown or chat.
 SAFE = ""
@@ -22,7 +24,8 @@ def discover_url(
     language: str = "kuery",
 ) -> str:
     """`{kibana}[/s/{space}]/app/discover#/?_g=(...)&_a=(...)` with the data view id, a KQL query and a time range."""
-    base = kibana_url.rstrip("/")
+    # Every reader gets the link: a user and password written into the configured URL stay out of it.
+    base = str(without_credentials(kibana_url)).rstrip("/")
     if space and space != "default":
         base += f"/s/{quote(space, safe='')}"
     global_state = {

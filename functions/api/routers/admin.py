@@ -6,7 +6,6 @@ import re
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Annotated, Any
-from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.routing import APIRoute
@@ -42,6 +41,7 @@ from lakehouse.errors import ConcurrentWriteError, MappingValidationError
 from lakehouse.mappings import MappingStore
 from lakehouse.runlog import RunLog, RunRecord, Watermarks
 from lakehouse.schemas import REGISTRY
+from lakehouse.settings import without_credentials
 
 
 class AdminRoute(APIRoute):
@@ -216,7 +216,7 @@ def config_sources(ctx: ContextDep) -> SourcesOut:
             SourceState(
                 name=source,
                 configured=bool(url),
-                url=_without_credentials(url),
+                url=without_credentials(url),
                 reachable=None if probe is None else probe.error is None,
                 authenticated=None
                 if probe is None or probe.error
@@ -230,13 +230,3 @@ def config_sources(ctx: ContextDep) -> SourcesOut:
             )
         )
     return SourcesOut(**envelope(ctx.mart.snapshot()), items=items)
-
-
-def _without_credentials(url: str | None) -> str | None:
-    """The URL as configured, less any user and password written into it: they are secrets."""
-    if not url:
-        return url
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))

@@ -252,6 +252,19 @@ def test_logs_link(client: TestClient) -> None:
     )
 
 
+def test_a_logs_link_never_carries_the_kibana_url_s_user_and_password(estate_lake: tuple[Settings, Path]) -> None:
+    """A Kibana URL configured with a user and password in it: every reader gets the link, so it points at
+    https://kibana.example.org:5601 alone, as config/sources shows a source's URL, and the password is nowhere in
+    the answer."""
+    settings, root = estate_lake
+    api = api_settings(root).model_copy(update={"kibana_url": "https://viewer:kb-pass-0123@kibana.example.org:5601"})
+    with TestClient(create_app(api, settings, down_sources()), raise_server_exceptions=False) as c:
+        r = c.get("/monitoring/applications/shop/logs/link?timeRange=now-1h", headers=READER)
+    assert r.status_code == 200, r.text
+    assert r.json()["url"].startswith("https://kibana.example.org:5601/app/discover#/?_g=")
+    assert "kb-pass-0123" not in r.text and "viewer" not in r.text
+
+
 def test_a_component_logs_link_fills_its_application_template_for_the_component(other_client: TestClient) -> None:
     """shop's template is service.name:"{component}" and labels.application:"{application}": on shop-api's link
     {component} is shop-api and {application} shop. duo has no template: duo-a's link filters on duo-a and the
