@@ -108,9 +108,10 @@ def _jwt_principal(token: str, settings: ApiSettings) -> Principal:
         raise Problem(401, "the bearer token comes from an unknown issuer") from None
     except jwt.InvalidTokenError as exc:
         raise Problem(401, f"the bearer token is not valid ({type(exc).__name__})") from None
-    except jwt.InvalidKeyError:
+    except (jwt.InvalidKeyError, ValueError):
         # One public key serves the asymmetric algorithms: a token of another family (ES256 for an RSA key) or a
         # key that does not parse cannot be verified. The cause is the settings' or the caller's, never a 500.
+        # (PyJWT says InvalidKeyError for an RSA key that does not parse, but lets an EC key's ValueError through.)
         log.warning("bearer token of algorithm %s does not fit the configured key", algorithm)
         raise Problem(401, f"the configured key cannot verify {algorithm} bearer tokens") from None
     return Principal(str(claims["sub"]), _roles(claims, settings.jwt_roles_claim), "jwt")

@@ -5,12 +5,16 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from fastapi.testclient import TestClient
 
 from functions.api import main
@@ -19,6 +23,8 @@ from lakehouse.errors import RosettaError
 from lakehouse.ingest import config
 from lakehouse.settings import Settings
 from tests.integration.api.conftest import ADMIN, READ_ROUTES, READER, READER_KEY
+
+PRIVATE_RSA = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 @pytest.fixture
@@ -377,3 +383,24 @@ def test_a_repeated_parameter_through_api_gateway_is_a_422(lambda_handler: Any) 
         answer = lambda_handler(event, Context())
         assert answer["statusCode"] == 422, answer["body"][:200]
         assert json.loads(answer["body"])["errors"][0]["parameter"] == "period"
+
+
+def test_a_bearer_token_the_configured_key_cannot_be_read_for_is_a_401_for_every_accepted_algorithm(
+    lambda_handler: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ROSETTA_API_JWT_PUBLIC_KEY written on one line with literal \\n between its lines, as an environment file
+    often carries a PEM: no key can be read from it. A bearer token of any accepted algorithm (RS256 and ES256 by
+    default) is then a 401 problem with its Bearer challenge, the answer a caller gets for any token the API cannot
+    verify, never a 500 that anyone could cause by naming ES256 in a token's header."""
+    public = PRIVATE_RSA.public_key()
+    pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    monkeypatch.setenv("ROSETTA_API_JWT_PUBLIC_KEY", pem.decode().strip().replace("\n", "\\n"))
+    monkeypatch.setenv("ROSETTA_API_JWT_AUDIENCE", "rosetta-monitoring")
+    claims = {"sub": "mallory", "aud": "rosetta-monitoring", "exp": int(time.time()) + 300, "roles": ["admin"]}
+    for algorithm, key in (("RS256", PRIVATE_RSA), ("ES256", ec.generate_private_key(ec.SECP256R1()))):
+        bearer = {"authorization": f"Bearer {jwt.encode(claims, key, algorithm=algorithm)}"}
+        answer = lambda_handler(http_api_v2("/monitoring/overview", headers=bearer), Context())
+        assert answer["statusCode"] == 401, (algorithm, answer["body"][:200])
+        assert answer["headers"]["content-type"] == "application/problem+json"
+        assert answer["headers"]["www-authenticate"] == "Bearer"
+        assert algorithm in json.loads(answer["body"])["detail"]
