@@ -137,7 +137,12 @@ def _gateway_principal(request: Request, settings: ApiSettings) -> Principal | N
 
 
 def _gateway_claims(authorizer: dict[str, Any]) -> Any:
-    claims = (authorizer.get("jwt") or {}).get("claims") or authorizer.get("claims") or authorizer.get("lambda")
+    # A REST API Lambda authorizer's context holds strings only, under any names, jwt and claims included: only an
+    # object is an authorizer's claims.
+    jwt_authorizer = authorizer.get("jwt")
+    found = [jwt_authorizer.get("claims") if isinstance(jwt_authorizer, dict) else None]
+    found += [authorizer.get("claims"), authorizer.get("lambda")]
+    claims = next((c for c in found if isinstance(c, dict) and c), None)
     if claims is None and authorizer.get("principalId"):
         # REST API v1 puts a Lambda authorizer's context beside its principalId, straight under the authorizer.
         claims = {**authorizer, "sub": authorizer.get("sub") or authorizer["principalId"]}

@@ -404,3 +404,29 @@ def test_a_bearer_token_the_configured_key_cannot_be_read_for_is_a_401_for_every
         assert answer["headers"]["content-type"] == "application/problem+json"
         assert answer["headers"]["www-authenticate"] == "Bearer"
         assert algorithm in json.loads(answer["body"])["detail"]
+
+
+def test_a_rest_api_lambda_authorizer_context_may_hold_any_string(
+    lambda_handler: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A REST API (v1) Lambda authorizer's context holds strings only, so one passing the token on or its claims as
+    JSON writes them as strings, beside its principalId, under names the other authorizers give objects (jwt,
+    claims). The caller is still the authorizer's principal with its roles: bob (admin) reads the run log, carol
+    (reader) gets the 403 of a reader there and her summary, instead of a 500 or a 401 on every request."""
+    monkeypatch.setenv("ROSETTA_API_TRUST_GATEWAY_AUTHORIZER", "true")
+
+    def as_principal(path: str, context: dict[str, Any]) -> dict[str, Any]:
+        event = rest_api_v1(path)
+        event["requestContext"]["authorizer"] = context | {"integrationLatency": 12}
+        answer: dict[str, Any] = lambda_handler(event, Context())
+        return answer
+
+    bob = {"principalId": "bob", "roles": "admin", "jwt": "eyJhbGciOiJSUzI1NiJ9.e30.c2ln"}
+    answer = as_principal("/monitoring/admin/batch-runs", bob)
+    assert answer["statusCode"] == 200, answer["body"][:200]
+    carol = {"principalId": "carol", "roles": "reader", "claims": '{"sub": "carol", "roles": ["reader"]}'}
+    answer = as_principal("/monitoring/admin/batch-runs", carol)
+    assert answer["statusCode"] == 403, answer["body"][:200]
+    answer = as_principal("/monitoring/applications/shop/summary", carol)
+    assert answer["statusCode"] == 200, answer["body"][:200]
+    assert json.loads(answer["body"])["incidents"]["open"] == 1
