@@ -57,7 +57,12 @@ def _authenticate(request: Request, settings: ApiSettings) -> Principal:
     authorization = request.headers.get("authorization", "")
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() == "bearer" and token.strip():
-        return _jwt_principal(token.strip(), settings)
+        try:
+            return _jwt_principal(token.strip(), settings)
+        except Problem as exc:
+            # RFC 6750: a token sent and refused is named in the challenge, which tells a client to get a new one.
+            exc.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+            raise
     raise Problem(401, f"send an API key in {settings.api_key_header} or a bearer token in Authorization")
 
 

@@ -85,7 +85,7 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        headers = exc.headers | ({"WWW-Authenticate": "Bearer"} if exc.status == 401 else {})
+        headers = ({"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}) | exc.headers
         return problem_response(request, exc.status, exc.title, exc.detail, headers or None, **exc.extra)
 
     @app.exception_handler(RequestValidationError)

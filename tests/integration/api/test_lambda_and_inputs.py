@@ -402,7 +402,7 @@ def test_a_bearer_token_the_configured_key_cannot_be_read_for_is_a_401_for_every
         answer = lambda_handler(http_api_v2("/monitoring/overview", headers=bearer), Context())
         assert answer["statusCode"] == 401, (algorithm, answer["body"][:200])
         assert answer["headers"]["content-type"] == "application/problem+json"
-        assert answer["headers"]["www-authenticate"] == "Bearer"
+        assert answer["headers"]["www-authenticate"] == 'Bearer error="invalid_token"'
         assert algorithm in json.loads(answer["body"])["detail"]
 
 
@@ -430,3 +430,25 @@ def test_a_rest_api_lambda_authorizer_context_may_hold_any_string(
     answer = as_principal("/monitoring/applications/shop/summary", carol)
     assert answer["statusCode"] == 200, answer["body"][:200]
     assert json.loads(answer["body"])["incidents"]["open"] == 1
+
+
+def test_a_refused_bearer_token_is_named_in_the_challenge(lambda_handler: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """RFC 6750, section 3.1: a request that sent a bearer token the API refuses (expired here, an hour ago) is
+    answered with the challenge `Bearer error="invalid_token"`, which tells an OAuth client to get a new token; a
+    request that sent none gets the bare `Bearer` challenge, with no error, as the RFC asks."""
+    public = PRIVATE_RSA.public_key()
+    pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    monkeypatch.setenv("ROSETTA_API_JWT_PUBLIC_KEY", pem.decode())
+    monkeypatch.setenv("ROSETTA_API_JWT_AUDIENCE", "rosetta-monitoring")
+    claims = {"sub": "alice", "aud": "rosetta-monitoring", "exp": int(time.time()) - 3600, "roles": ["reader"]}
+    expired = {"authorization": f"Bearer {jwt.encode(claims, PRIVATE_RSA, algorithm='RS256')}"}
+    for event in (
+        http_api_v2("/monitoring/overview", headers=expired),
+        rest_api_v1("/monitoring/overview", None, expired),
+    ):
+        answer = lambda_handler(event, Context())
+        assert answer["statusCode"] == 401, answer["body"][:200]
+        assert answer["headers"]["www-authenticate"] == 'Bearer error="invalid_token"'
+        assert json.loads(answer["body"])["detail"] == "the bearer token has expired"
+    anonymous = lambda_handler(http_api_v2("/monitoring/overview"), Context())
+    assert anonymous["statusCode"] == 401 and anonymous["headers"]["www-authenticate"] == "Bearer"
