@@ -481,9 +481,11 @@ def catalog_entries(documents: Iterable[Mapping[str, Any]]) -> list[dict[str, An
 
 
 def _catalog_entity_id(doc: Mapping[str, Any]) -> Any:
-    """The entity's name, unless the `rosetta.io/app-id` annotation gives it another id."""
+    """The entity's name, unless the `rosetta.io/app-id` annotation gives it another id; lower-cased, as Backstage
+    compares names and as the plugin sends them."""
     meta = doc.get("metadata", {}) or {}
-    return (meta.get("annotations", {}) or {}).get("rosetta.io/app-id") or meta.get("name")
+    found = (meta.get("annotations", {}) or {}).get("rosetta.io/app-id") or meta.get("name")
+    return found.lower() if isinstance(found, str) else found
 
 
 def _application_id(system_ref: Any, systems: Mapping[str | None, Mapping[str, Any]]) -> Any:
@@ -510,10 +512,10 @@ def _pivots_from_annotations(notes: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _ref_name(ref: Any) -> str | None:
-    """'group:default/payments-team' -> 'payments-team'."""
+    """'group:default/Payments-Team' -> 'payments-team' (Backstage compares refs ignoring case)."""
     if not ref:
         return None
-    return str(ref).split(":", 1)[-1].split("/")[-1]
+    return str(ref).split(":", 1)[-1].split("/")[-1].lower()
 
 
 # --- versions in the lake -----------------------------------------------------------------------

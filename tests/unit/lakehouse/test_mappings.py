@@ -379,3 +379,26 @@ def test_a_version_stored_before_the_slo_fields_reads_them_as_unset(tmp_path: Pa
     current = store.current()
     assert current is not None and current.entries[0].team == "payments-team"
     assert all(getattr(current.entries[0], name) is None for name in SLO_FIELDS)
+
+
+def test_catalog_names_and_refs_are_read_as_backstage_compares_them_lower_cased() -> None:
+    """Backstage names may hold capitals and compares refs ignoring case; the plugin sends an entity's ref lower-cased
+    (component:default/checkout-api). A catalog writing Checkout-API, owned by Payments-Team and part of
+    System:default/Checkout, was refused for its capitals: it maps as checkout-api under checkout, team
+    payments-team (whose parent group is retail)."""
+    import yaml
+
+    shouting = (
+        CATALOG.replace("name: payments-team}", "name: Payments-Team}")
+        .replace("name: checkout-api\n", "name: Checkout-API\n")
+        .replace(
+            "  owner: group:default/payments-team\n  system: checkout",
+            "  owner: Payments-Team\n  system: System:default/Checkout",
+        )
+    )
+    entries, problems = from_catalog(list(yaml.safe_load_all(shouting)))
+    assert problems == []
+    assert [(e.entity_id, e.kind, e.application_id, e.team, e.group) for e in entries] == [
+        ("checkout", "application", None, "payments-team", "retail"),
+        ("checkout-api", "component", "checkout", "payments-team", "retail"),
+    ]
