@@ -417,6 +417,7 @@ CATALOG_KINDS = ("Group", "System", "Component")
 def catalog_problems(documents: Iterable[Mapping[str, Any]]) -> list[str]:
     """Why entities the mapping reads cannot be read, one line per problem naming the entity by its position in the
     file and its kind: a catalog with such an entity is refused as a whole, as a file with a malformed entry is."""
+    documents = list(documents)
     problems = []
     for position, d in enumerate(documents, start=1):
         kind = d.get("kind")
@@ -436,7 +437,34 @@ def catalog_problems(documents: Iterable[Mapping[str, Any]]) -> list[str]:
             problems.append(f"{label}: spec is empty: expected the entity's fields")
         elif not isinstance(spec, Mapping):
             problems.append(f"{label}: spec is a {type(spec).__name__}, not a mapping of fields")
+    return problems or _id_clashes(documents)
+
+
+def _id_clashes(documents: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Two Systems or Components mapped under one id: ids leave out the namespace and the case, so
+    component:team-a/checkout and component:team-b/checkout (or Checkout and checkout) would become one entity."""
+    problems = []
+    first: dict[str, tuple[int, str]] = {}
+    for position, d in enumerate(documents, start=1):
+        if d.get("kind") not in ("System", "Component"):
+            continue
+        entity_id, ref = _catalog_entity_id(d), _catalog_ref(d)
+        if entity_id in first:
+            where, other = first[entity_id]
+            problems.append(
+                f"document {position} ({ref}): mapped as {entity_id}, as document {where} ({other}) is: an id names "
+                "one entity, whatever its namespace or case; give one of them another id with rosetta.io/app-id"
+            )
+        else:
+            first[entity_id] = (position, ref)
     return problems
+
+
+def _catalog_ref(doc: Mapping[str, Any]) -> str:
+    """The entity's ref as Backstage writes it: component:team-a/checkout."""
+    meta = doc.get("metadata", {}) or {}
+    namespace = meta.get("namespace") or "default"
+    return f"{doc.get('kind')}:{namespace}/{meta.get('name')}".lower()
 
 
 def catalog_entries(documents: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:

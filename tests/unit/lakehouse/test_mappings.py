@@ -402,3 +402,55 @@ def test_catalog_names_and_refs_are_read_as_backstage_compares_them_lower_cased(
         ("checkout", "application", None, "payments-team", "retail"),
         ("checkout-api", "component", "checkout", "payments-team", "retail"),
     ]
+
+
+TWO_CHECKOUTS = """
+apiVersion: backstage.io/v1alpha1
+kind: System
+metadata: {name: shop}
+spec: {owner: shop-team}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: checkout, namespace: team-a}
+spec: {type: service, lifecycle: production, owner: shop-team, system: system:default/shop}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: CHECKOUT
+  namespace: team-b
+  annotations: {rosetta.io/environment: staging}
+spec: {type: service, lifecycle: production, owner: shop-team, system: system:default/shop}
+"""
+
+
+@pytest.mark.parametrize(
+    ("second", "second_ref"),
+    [
+        ("namespace: team-b", "component:team-b/checkout"),  # same name in another namespace
+        ("namespace: team-a", "component:team-a/checkout"),  # CHECKOUT: the same name once lower-cased
+    ],
+)
+def test_two_catalog_entities_on_one_id_are_refused_naming_both(second: str, second_ref: str) -> None:
+    """Two Backstage entities whose names are one id once the namespace is dropped or the case ignored were mapped as
+    one component (here in production and staging: the second's staging figures would show on the first's page);
+    the catalog is refused, naming both refs and how to keep them apart."""
+    import yaml
+
+    docs = list(yaml.safe_load_all(TWO_CHECKOUTS.replace("namespace: team-b", second)))
+    entries, problems = from_catalog(docs)
+    assert entries == []
+    assert problems == [
+        f"document 3 ({second_ref}): mapped as checkout, as document 2 (component:team-a/checkout) is: an id names "
+        "one entity, whatever its namespace or case; give one of them another id with rosetta.io/app-id"
+    ]
+
+
+def test_two_catalog_entities_kept_apart_by_an_app_id_are_both_mapped() -> None:
+    import yaml
+
+    renamed = TWO_CHECKOUTS.replace("annotations: {", "annotations: {rosetta.io/app-id: checkout-b, ")
+    entries, problems = from_catalog(list(yaml.safe_load_all(renamed)))
+    assert problems == []
+    assert [e.key for e in entries] == [("shop", "production"), ("checkout", "production"), ("checkout-b", "staging")]
