@@ -475,12 +475,13 @@ def catalog_entries(documents: Iterable[Mapping[str, Any]]) -> list[dict[str, An
     (`catalog_problems` finds nothing).
     """
     docs = list(documents)
+    # Groups and Systems by (namespace, name): a ref without a namespace is read in the referring entity's own.
     parents = {
-        _ref_name(d["metadata"]["name"]): _ref_name(d.get("spec", {}).get("parent"))
+        _self_ref(d): _ref_key(d.get("spec", {}).get("parent"), _namespace(d))
         for d in docs
         if d.get("kind") == "Group" and d.get("metadata", {}).get("name")
     }
-    systems = {_ref_name(d["metadata"]["name"]): d for d in docs if d.get("kind") == "System"}
+    systems = {_self_ref(d): d for d in docs if d.get("kind") == "System"}
     raw: list[dict[str, Any]] = []
     for d in docs:
         kind = d.get("kind")
@@ -488,17 +489,19 @@ def catalog_entries(documents: Iterable[Mapping[str, Any]]) -> list[dict[str, An
             continue
         meta, spec = d.get("metadata", {}), d.get("spec", {}) or {}
         notes: Mapping[str, Any] = meta.get("annotations", {}) or {}
-        team = _ref_name(spec.get("owner"))
-        system = systems.get(_ref_name(spec.get("system"))) if kind == "Component" else d
+        owner = _ref_key(spec.get("owner"), _namespace(d))
+        system_ref = _ref_key(spec.get("system"), _namespace(d)) if kind == "Component" else None
+        system = (systems.get(system_ref) if system_ref else None) if kind == "Component" else d
         domain = _ref_name((system or {}).get("spec", {}).get("domain")) if system else None
+        parent = parents.get(owner) if owner else None
         raw.append(
             {
                 "entity_id": _catalog_entity_id(d),
                 "kind": "application" if kind == "System" else "component",
                 "name": meta.get("title") or meta.get("name"),
-                "application_id": _application_id(spec.get("system"), systems) if kind == "Component" else None,
-                "team": team,
-                "group": parents.get(team) if team else None,
+                "application_id": _application_id(system, system_ref) if kind == "Component" else None,
+                "team": owner[1] if owner else None,
+                "group": parent[1] if parent else None,
                 "domain": domain,
                 "environment": notes.get("rosetta.io/environment") or "production",
                 **_pivots_from_annotations(notes),
@@ -516,10 +519,9 @@ def _catalog_entity_id(doc: Mapping[str, Any]) -> Any:
     return found.lower() if isinstance(found, str) else found
 
 
-def _application_id(system_ref: Any, systems: Mapping[str | None, Mapping[str, Any]]) -> Any:
+def _application_id(system: Mapping[str, Any] | None, system_ref: tuple[str, str] | None) -> Any:
     """A component's application: the id its System is mapped under, which the System's annotation may set."""
-    system = systems.get(_ref_name(system_ref))
-    return _catalog_entity_id(system) if system else _ref_name(system_ref)
+    return _catalog_entity_id(system) if system else (system_ref[1] if system_ref else None)
 
 
 def _pivots_from_annotations(notes: Mapping[str, Any]) -> dict[str, Any]:
@@ -537,6 +539,25 @@ def _pivots_from_annotations(notes: Mapping[str, Any]) -> dict[str, Any]:
         "elisa_index": notes.get("rosetta.io/elisa-index"),
         "kibana_query_template": notes.get("rosetta.io/kibana-query-template"),
     }
+
+
+def _namespace(doc: Mapping[str, Any]) -> str:
+    return str((doc.get("metadata", {}) or {}).get("namespace") or "default").lower()
+
+
+def _self_ref(doc: Mapping[str, Any]) -> tuple[str, str]:
+    """(namespace, name) of an entity of the file."""
+    return (_namespace(doc), str(doc["metadata"]["name"]).lower())
+
+
+def _ref_key(ref: Any, namespace: str) -> tuple[str, str] | None:
+    """'group:team-a/Shop-Team' -> ('team-a', 'shop-team'); without a namespace, the given one (the referring
+    entity's, as Backstage reads spec.owner, spec.system and spec.parent)."""
+    if not ref:
+        return None
+    path = str(ref).split(":", 1)[-1].lower()
+    found, _, name = path.rpartition("/")
+    return (found or namespace, name)
 
 
 def _ref_name(ref: Any) -> str | None:

@@ -454,3 +454,44 @@ def test_two_catalog_entities_kept_apart_by_an_app_id_are_both_mapped() -> None:
     entries, problems = from_catalog(list(yaml.safe_load_all(renamed)))
     assert problems == []
     assert [e.key for e in entries] == [("shop", "production"), ("checkout", "production"), ("checkout-b", "staging")]
+
+
+def test_a_catalog_ref_without_namespace_is_read_in_the_entitys_own() -> None:
+    """Backstage reads `system: shop` and `owner: shop-team` on an entity of namespace team-b as team-b's shop and
+    shop-team. The import looked them up by name alone and took the last one of that name in the file: team-b's
+    checkout went under team-a's shop (mapped as shop) and team-a's shop-team's parent group (retail-a)."""
+    import yaml
+
+    catalog = """
+apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata: {name: shop-team, namespace: team-b}
+spec: {type: team, parent: retail-b, children: []}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata: {name: shop-team, namespace: team-a}
+spec: {type: team, parent: retail-a, children: []}
+---
+apiVersion: backstage.io/v1alpha1
+kind: System
+metadata: {name: shop, namespace: team-b, annotations: {rosetta.io/app-id: shop-b}}
+spec: {owner: shop-team}
+---
+apiVersion: backstage.io/v1alpha1
+kind: System
+metadata: {name: shop, namespace: team-a}
+spec: {owner: shop-team}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: checkout, namespace: team-b}
+spec: {type: service, lifecycle: production, owner: shop-team, system: shop}
+"""
+    entries, problems = from_catalog(list(yaml.safe_load_all(catalog)))
+    assert problems == []
+    assert [(e.entity_id, e.application_id, e.group) for e in entries] == [
+        ("shop-b", None, "retail-b"),
+        ("shop", None, "retail-a"),
+        ("checkout", "shop-b", "retail-b"),
+    ]
