@@ -86,6 +86,11 @@ class MappingEntry(BaseModel):
     group: str | None = Field(default=None, pattern=SLUG)
     domain: str | None = Field(default=None, pattern=SLUG)
     environment: str = Field(default="production", pattern=SLUG)
+    namespace: str = Field(
+        default="default",
+        pattern=SLUG,
+        description="Backstage namespace of the entity (its metadata.namespace), the same in every environment",
+    )
     dynatrace_entity_selector: str | None = None
     dynatrace_tag: str | None = None
     servicenow_ci_id: str | None = None
@@ -131,6 +136,8 @@ class MappingEntry(BaseModel):
         blank = value is None or (isinstance(value, str) and not value.strip())
         if blank and info.field_name == "environment":
             return "production"  # a blank cell is an unset field, as if the key were left out
+        if blank and info.field_name == "namespace":
+            return "default"
         return None if blank else value
 
     @field_validator("dynatrace_entity_selector")
@@ -332,6 +339,12 @@ def _validate_set(entries: list[MappingEntry], problems: list[str]) -> tuple[lis
                 f"{said}, but {e.entity_id} belongs to {parent} in {other.environment}: "
                 "a component belongs to one application in every environment"
             )
+        if other is not None and other.namespace != e.namespace:
+            # A Backstage ref names the entity of its namespace: the API checks the ref's against the entity's.
+            reasons.append(
+                f"{e.entity_id} is in namespace {other.namespace} in {other.environment}: "
+                "an entity is in one namespace in every environment"
+            )
         if e.kind == "application" and e.application_id not in (None, e.entity_id):
             reasons.append("an application cannot belong to another application")
         if e.kind == "component" and e.application_id and e.application_id not in applications:
@@ -504,6 +517,7 @@ def catalog_entries(documents: Iterable[Mapping[str, Any]]) -> list[dict[str, An
                 "group": parent[1] if parent else None,
                 "domain": domain,
                 "environment": notes.get("rosetta.io/environment") or "production",
+                "namespace": _namespace(d),
                 **_pivots_from_annotations(notes),
                 **{field: notes[note] for note, field in SLO_ANNOTATIONS.items() if note in notes},
             }
@@ -623,8 +637,11 @@ class MappingStore:
             return None
         rows = table.to_pylist()
         # Every entry was validated when its version was applied; reading it back (each API cold start) trusts it.
-        # A version written before a field existed reads it as unset.
-        entries = tuple(MappingEntry.model_construct(**{k: r.get(k) for k in MappingEntry.model_fields}) for r in rows)
+        # A version written before a field existed reads it as unset (its default: the namespace is Backstage's).
+        entries = tuple(
+            MappingEntry.model_construct(**{k: r[k] for k in MappingEntry.model_fields if r.get(k) is not None})
+            for r in rows
+        )
         first = rows[0] if rows else None
         meta = {(r["entity_id"], r["environment"]): (r["row_updated_by"], r["row_updated_at"]) for r in rows}
         changed_by, changed_at, note = (

@@ -22,6 +22,10 @@ MAX_REF = 255
 class EntityRef:
     kind: str | None  # "application", "component" or None for a plain id
     name: str
+    # The Backstage namespace a ref names (`default` when it gives a kind but none, as Backstage reads it); None for
+    # a plain id, the mapping's own name for an entity.
+    namespace: str | None = None
+    text: str = ""
 
 
 def parse_ref(text: str, parameter: str) -> EntityRef:
@@ -40,7 +44,8 @@ def parse_ref(text: str, parameter: str) -> EntityRef:
     kind = match.group("kind")
     if kind is not None and kind not in KINDS:
         raise invalid(parameter, f"entity kind {kind!r} is not served here", sorted(KINDS))
-    return EntityRef(KINDS[kind] if kind else None, match.group("name"))
+    namespace = match.group("namespace") or ("default" if kind else None)
+    return EntityRef(KINDS[kind] if kind else None, match.group("name"), namespace, value)
 
 
 @dataclass
@@ -60,6 +65,17 @@ class Directory:
     def kind_of(self, entity_id: str) -> str | None:
         found = self.entries.get(entity_id)
         return found[0].kind if found else None
+
+    def _check_namespace(self, ref: EntityRef, what: str) -> None:
+        """A ref names the entity of its namespace: team-b's checkout is not the checkout mapped in team-a."""
+        found = self.entries.get(ref.name)
+        if ref.namespace is None or not found or found[0].namespace == ref.namespace:
+            return
+        raise Problem(
+            404,
+            f"no {what} {ref.text!r} in the mapping ({ref.name} is mapped in namespace {found[0].namespace})",
+            title=f"Unknown {what}",
+        )
 
     def entry(self, entity_id: str, environment: str) -> MappingEntry | None:
         found = self.entries.get(entity_id, [])
@@ -86,6 +102,7 @@ class Directory:
     def resolve_application(self, text: str) -> str:
         """An application id; a component (or its ref) stands for its application."""
         ref = parse_ref(text, "appId")
+        self._check_namespace(ref, "application")
         kind = self.kind_of(ref.name)
         if kind is None or (ref.kind == "application" and kind != "application"):
             raise Problem(404, f"no application {ref.name!r} in the mapping", title="Unknown application")
@@ -98,6 +115,7 @@ class Directory:
     def resolve_component(self, text: str) -> tuple[str, str]:
         """(component id, its application id)."""
         ref = parse_ref(text, "componentId")
+        self._check_namespace(ref, "component")
         kind = self.kind_of(ref.name)
         if kind != "component" or ref.kind == "application":
             hint = " (it is an application: use /monitoring/applications/...)" if kind == "application" else ""

@@ -159,6 +159,47 @@ def test_rest_api_v1_event(lambda_handler: Any) -> None:
     assert unknown["statusCode"] == 404
 
 
+@pytest.mark.parametrize(
+    ("route", "ref"),
+    [
+        ("/monitoring/applications/system:team-b/shop/summary", "system:team-b/shop"),
+        ("/monitoring/components/component:team-b/shop-api/incidents", "component:team-b/shop-api"),
+    ],
+)
+def test_a_ref_in_another_namespace_is_not_the_mapped_entity_of_that_name(
+    client: TestClient, lambda_handler: Any, route: str, ref: str
+) -> None:
+    """The estate maps shop and shop-api in Backstage's default namespace. A Backstage page of team-b's shop (the
+    plugin sends its ref, system:team-b/shop) was shown the default namespace's shop, its 1 open incident
+    included: it is a 404 naming the ref, as any entity the mapping does not know."""
+    for answer in (
+        client.get(route, headers=READER),
+        _as_response(lambda_handler(http_api_v2(route, headers={"x-api-key": READER_KEY}), Context())),
+    ):
+        assert answer.status_code == 404, answer.text[:200]
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert ref in answer.json()["detail"] and "namespace default" in answer.json()["detail"]
+    # The default namespace's own ref, written out or not, is still the mapped entity.
+    for same in (route.replace("team-b", "default"), route.replace("team-b/", "")):
+        assert client.get(same, headers=READER).status_code == 200, same
+
+
+class _Answer:
+    """A Lambda answer read as the test client's response is."""
+
+    def __init__(self, answer: dict[str, Any]) -> None:
+        self.status_code = answer["statusCode"]
+        self.headers = {k.lower(): v for k, v in (answer.get("headers") or {}).items()}
+        self.text = answer["body"]
+
+    def json(self) -> Any:
+        return json.loads(self.text)
+
+
+def _as_response(answer: dict[str, Any]) -> _Answer:
+    return _Answer(answer)
+
+
 def test_problems_through_lambda_are_plain_text(lambda_handler: Any) -> None:
     """A caller behind API Gateway reads an error as JSON, as the other answers: a REST API without
     binaryMediaTypes would hand on a base64-encoded problem+json body as it is."""

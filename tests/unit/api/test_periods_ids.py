@@ -120,6 +120,32 @@ def test_a_component_resolves_to_its_application() -> None:
         assert err.value.status == 404
 
 
+def test_a_ref_names_the_entity_of_its_namespace() -> None:
+    """checkout is mapped as team-a's: component:team-a/checkout (any case) is it, component:team-b/checkout and
+    component:default/checkout (a kind without a namespace is the default namespace, as in Backstage) are not; the
+    plain id is the mapping's own name for it."""
+    directory = Directory.of(
+        1,
+        [
+            MappingEntry(entity_id="shop", kind="application", namespace="team-a"),
+            MappingEntry(entity_id="checkout", kind="component", application_id="shop", namespace="team-a"),
+        ],
+    )
+    assert directory.resolve_component("component:team-a/checkout") == ("checkout", "shop")
+    assert directory.resolve_component("Component:Team-A/Checkout") == ("checkout", "shop")
+    assert directory.resolve_component("checkout") == ("checkout", "shop")
+    assert directory.resolve_application("system:team-a/shop") == "shop"
+    for call, ref in (
+        (directory.resolve_component, "component:team-b/checkout"),
+        (directory.resolve_component, "component:checkout"),
+        (directory.resolve_application, "system:default/shop"),
+        (directory.resolve_application, "component:team-b/checkout"),
+    ):
+        with pytest.raises(Problem) as err:
+            call(ref)
+        assert err.value.status == 404 and "namespace team-a" in err.value.detail, ref
+
+
 def test_an_empty_kibana_range_is_not_called_too_long() -> None:
     """now-0m reaches back 0 minutes: an empty range, which the problem says, instead of that it is longer than the
     400 days allowed."""

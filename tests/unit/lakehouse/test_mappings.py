@@ -495,3 +495,44 @@ spec: {type: service, lifecycle: production, owner: shop-team, system: shop}
         ("shop", None, "retail-a"),
         ("checkout", "shop-b", "retail-b"),
     ]
+
+
+def test_the_mapping_keeps_each_catalog_entitys_namespace() -> None:
+    """The entity's Backstage namespace is kept, so that the API tells component:team-a/checkout from another
+    namespace's checkout; an entry that names none is in Backstage's default namespace."""
+    import yaml
+
+    renamed = TWO_CHECKOUTS.replace("annotations: {", "annotations: {rosetta.io/app-id: checkout-b, ")
+    entries, problems = from_catalog(list(yaml.safe_load_all(renamed)))
+    assert problems == []
+    assert [(e.entity_id, e.namespace) for e in entries] == [
+        ("shop", "default"),
+        ("checkout", "team-a"),
+        ("checkout-b", "team-b"),
+    ]
+    assert validate_entries([app()])[0][0].namespace == "default"
+
+
+def test_an_id_is_in_one_namespace_in_every_environment() -> None:
+    entries, problems = validate_entries([app(namespace="team-a"), app(environment="staging", namespace="team-b")])
+    assert [e.key for e in entries] == [("payments", "production")]
+    assert problems == [
+        "payments [staging]: payments is in namespace team-a in production: an entity is in one namespace in every "
+        "environment"
+    ]
+
+
+def test_a_version_stored_before_the_namespace_reads_it_as_default(tmp_path: Path) -> None:
+    from lakehouse.mappings import MAPPING_SCHEMA, MappingStore
+    from lakehouse.settings import Settings
+    from lakehouse.storage import Lake
+
+    lake = Lake.from_settings(Settings(lake_url=str(tmp_path / "lake")))
+    store = MappingStore(lake)
+    store.apply([app(namespace="team-a")], actor="test")
+    key = lake.mapping_version_key(1)
+    stored = lake.get_table(key)
+    assert stored is not None
+    lake.put_table(key, stored.select([f.name for f in MAPPING_SCHEMA if f.name != "namespace"]))
+    current = store.current()
+    assert current is not None and current.entries[0].namespace == "default"
