@@ -56,9 +56,10 @@ def render_views(lake: Lake | None = None) -> str:
     parts.append(DERIVED)
     if lake is None or lake.list_keys("ref/mappings/"):
         parts.append(
-            "-- The mapping table: every version, and the current one.\n"
+            "-- The mapping table: every version, and the current one (columns by name: a version written before a\n"
+            "-- column existed has it empty).\n"
             f"create or replace view ref_mappings_history as\n"
-            f"select * from read_parquet({base} || '/ref/mappings/*/mappings.parquet');\n\n"
+            f"select * from read_parquet({base} || '/ref/mappings/*/mappings.parquet', union_by_name = true);\n\n"
             "create or replace view ref_mappings as\n"
             "select * from ref_mappings_history\nqualify version = max(version) over ();\n"
         )

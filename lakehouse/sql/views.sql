@@ -87,9 +87,10 @@ create or replace view servicenow_changes_latest as
 select * from raw_servicenow_changes
 qualify row_number() over (partition by sys_id order by sys_updated_on desc) = 1;
 
--- The mapping table: every version, and the current one.
+-- The mapping table: every version, and the current one (columns by name: a version written before a
+-- column existed has it empty).
 create or replace view ref_mappings_history as
-select * from read_parquet(getvariable('lake') || '/ref/mappings/*/mappings.parquet');
+select * from read_parquet(getvariable('lake') || '/ref/mappings/*/mappings.parquet', union_by_name = true);
 
 create or replace view ref_mappings as
 select * from ref_mappings_history

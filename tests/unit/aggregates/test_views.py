@@ -157,3 +157,32 @@ def test_every_readme_duckdb_example_runs_on_a_built_lake(tmp_path: Path) -> Non
     assert con.execute(f"select count(*) from ({incidents_sql})").fetchone() == (3,)
     current = con.execute(f"select count(*), list(distinct version) from ({mapping_sql})").fetchone()
     assert current == (7, [1])
+
+
+@pytest.mark.parametrize("per_lake", [False, True])
+def test_the_mapping_views_show_columns_added_since_the_first_version(tmp_path: Path, per_lake: bool) -> None:
+    """DuckDB reads files of one glob with the first one's columns: a lake whose first mapping version predates the
+    namespace column showed ref_mappings without it, so the current version's team-a read nowhere. Both versions
+    are read by name: version 1 (written without the column) has no namespace, version 2 has team-a."""
+    from lakehouse.mappings import MAPPING_SCHEMA, MappingStore
+
+    lake = Lake.from_settings(Settings(lake_url=str(tmp_path / "lake")))
+    store = MappingStore(lake)
+    store.apply([{"entity_id": "shop", "kind": "application"}], actor="test")
+    first = lake.get_table(lake.mapping_version_key(1))
+    assert first is not None
+    lake.put_table(lake.mapping_version_key(1), first.select([f.name for f in MAPPING_SCHEMA if f.name != "namespace"]))
+    store.apply([{"entity_id": "shop", "kind": "application", "namespace": "team-a"}], actor="test")
+    con = duckdb.connect()
+    if per_lake:
+        con.execute(render_views(lake))
+    else:  # views.sql's mapping views (the lake holds no other data)
+        con.execute("set variable lake = $url", {"url": lake.url})
+        for statement in VIEWS_SQL.read_text(encoding="utf-8").split(";\n"):
+            if "view ref_mappings" in statement:
+                con.execute(statement)
+    assert con.execute("select version, namespace from ref_mappings_history order by version").fetchall() == [
+        (1, None),
+        (2, "team-a"),
+    ]
+    assert con.execute("select entity_id, namespace from ref_mappings").fetchall() == [("shop", "team-a")]
