@@ -73,7 +73,8 @@ class Directory:
             return
         raise Problem(
             404,
-            f"no {what} {ref.text!r} in the mapping ({ref.name} is mapped in namespace {found[0].namespace})",
+            f"no {what} {ref.text!r} in the mapping ({ref.name} is mapped in namespace {found[0].namespace}; "
+            f"if that is this entity, set namespace: {ref.namespace} on its mapping entries)",
             title=f"Unknown {what}",
         )
 

@@ -178,7 +178,8 @@ def test_a_ref_in_another_namespace_is_not_the_mapped_entity_of_that_name(
     ):
         assert answer.status_code == 404, answer.text[:200]
         assert answer.headers["content-type"] == "application/problem+json"
-        assert ref in answer.json()["detail"] and "namespace default" in answer.json()["detail"]
+        detail = answer.json()["detail"]
+        assert ref in detail and "namespace default" in detail and "set namespace: team-b" in detail
     # The default namespace's own ref, written out or not, is still the mapped entity.
     for same in (route.replace("team-b", "default"), route.replace("team-b/", "")):
         assert client.get(same, headers=READER).status_code == 200, same
