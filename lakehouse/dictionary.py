@@ -34,16 +34,23 @@ def _dataset_section(d: Dataset) -> str:
         f"- Path: `raw/{d.source}/{d.name}/day=YYYY-MM-DD/data.parquet`, one object per UTC day of "
         f"`{d.partition_column}`",
         f"- Grain: {d.grain}",
-        f"- Natural key: {', '.join(f'`{k}`' for k in d.natural_key)}"
-        + (
-            f"; among duplicates the greatest `{d.version_column}` wins"
-            if d.version_column
-            else "; the newest write wins"
-        ),
+        f"- Natural key: {', '.join(f'`{k}`' for k in d.natural_key)}" + _versions(d),
     ]
     lines += [f"- {note}" for note in d.notes]
     lines += ["", *_column_table(d.columns), ""]
     return "\n".join(lines)
+
+
+def _versions(d: Dataset) -> str:
+    if d.keeps_versions:
+        record = ", ".join(f"`{k}`" for k in d.natural_key if k != d.version_column)
+        return (
+            f"; every version read is kept, so a record ({record}) has a row per `{d.version_column}`: the view "
+            f"`{d.source}_{d.name}_latest` keeps its newest"
+        )
+    if d.version_column:
+        return f"; among duplicates the greatest `{d.version_column}` wins"
+    return "; the newest write wins"
 
 
 def _mapping_section() -> str:

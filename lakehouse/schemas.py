@@ -42,6 +42,11 @@ class Dataset:
         return f"{self.source}/{self.name}"
 
     @property
+    def keeps_versions(self) -> bool:
+        """A row per version of a record (its version column is part of its natural key), not its latest alone."""
+        return self.version_column is not None and self.version_column in self.natural_key
+
+    @property
     def schema(self) -> pa.Schema:
         return pa.schema([pa.field(c.name, c.type, nullable=c.nullable) for c in self.columns])
 

@@ -29,17 +29,6 @@ HEADER = """-- Named views over a Rosetta Monitoring lake, for analysts using Du
 -- raw_* views keep every version a source gave; *_latest views keep the newest version of each record.
 """
 
-DERIVED = """
--- The latest version of each ServiceNow record.
-create or replace view servicenow_incidents_latest as
-select * from raw_servicenow_incidents
-qualify row_number() over (partition by sys_id order by sys_updated_on desc) = 1;
-
-create or replace view servicenow_changes_latest as
-select * from raw_servicenow_changes
-qualify row_number() over (partition by sys_id order by sys_updated_on desc) = 1;
-"""
-
 
 def render_views(lake: Lake | None = None) -> str:
     """The script; with a lake, paths are inlined and missing datasets become empty typed views."""
@@ -53,7 +42,9 @@ def render_views(lake: Lake | None = None) -> str:
         glob = f"'/raw/{dataset.source}/{dataset.name}/*/*.parquet'"
         reader = f"read_parquet({base} || {glob}, hive_partitioning = true)"
         parts.append(f"create or replace view {view} as\nselect * from {reader};\n")
-    parts.append(DERIVED)
+    parts.append("\n-- The latest version of each record, for the datasets that keep every version read.")
+    for dataset in sorted(REGISTRY.values(), key=lambda d: d.id):
+        parts += [_latest_view(dataset)] if dataset.keeps_versions else []
     if lake is None or lake.list_keys("ref/mappings/"):
         parts.append(
             "-- The mapping table: every version, and the current one (columns by name: a version written before a\n"
@@ -89,6 +80,15 @@ def render_views(lake: Lake | None = None) -> str:
             f"select {sql_file.read_columns()} from {reader};\n"
         )
     return "\n".join(parts)
+
+
+def _latest_view(dataset: Dataset) -> str:
+    record = ", ".join(k for k in dataset.natural_key if k != dataset.version_column)
+    return (
+        f"create or replace view {dataset.source}_{dataset.name}_latest as\n"
+        f"select * from raw_{dataset.source}_{dataset.name}\n"
+        f"qualify row_number() over (partition by {record} order by {dataset.version_column} desc) = 1;\n"
+    )
 
 
 def _day_table_reader(folder: str) -> str:

@@ -78,13 +78,25 @@ create or replace view raw_servicenow_task_slas as
 select * from read_parquet(getvariable('lake') || '/raw/servicenow/task_slas/*/*.parquet', hive_partitioning = true);
 
 
--- The latest version of each ServiceNow record.
+-- The latest version of each record, for the datasets that keep every version read.
+create or replace view servicenow_changes_latest as
+select * from raw_servicenow_changes
+qualify row_number() over (partition by sys_id order by sys_updated_on desc) = 1;
+
+create or replace view servicenow_cmdb_ci_latest as
+select * from raw_servicenow_cmdb_ci
+qualify row_number() over (partition by sys_id order by sys_updated_on desc) = 1;
+
 create or replace view servicenow_incidents_latest as
 select * from raw_servicenow_incidents
 qualify row_number() over (partition by sys_id order by sys_updated_on desc) = 1;
 
-create or replace view servicenow_changes_latest as
-select * from raw_servicenow_changes
+create or replace view servicenow_problems_latest as
+select * from raw_servicenow_problems
+qualify row_number() over (partition by sys_id order by sys_updated_on desc) = 1;
+
+create or replace view servicenow_task_slas_latest as
+select * from raw_servicenow_task_slas
 qualify row_number() over (partition by sys_id order by sys_updated_on desc) = 1;
 
 -- The mapping table: every version, and the current one (columns by name: a version written before a
