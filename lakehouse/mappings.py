@@ -398,10 +398,20 @@ def read_file(path: Path) -> tuple[list[Any], list[str]]:
 
     Not validated: an upsert is checked merged with the current mapping (`MappingStore.apply`), not alone.
     """
-    text = path.read_text(encoding="utf-8-sig")  # a spreadsheet's "CSV UTF-8" opens with a byte order mark
+    try:
+        text = path.read_text(encoding="utf-8-sig")  # a spreadsheet's "CSV UTF-8" opens with a byte order mark
+    except OSError as exc:
+        return [], [f"{path}: cannot be read: {exc.strerror}"]
+    except UnicodeDecodeError as exc:
+        return [], [f"{path}: is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at position {exc.start})"]
     if path.suffix.lower() == ".csv":
         return _rows_from_csv(text), []
-    documents = [d for d in yaml.safe_load_all(text) if d is not None]
+    try:
+        documents = [d for d in yaml.safe_load_all(text) if d is not None]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        return [], [f"{path}: is not valid YAML{where}"]
     if documents and all(isinstance(d, Mapping) and "apiVersion" in d and "kind" in d for d in documents):
         problems = catalog_problems(documents)
         return (catalog_entries(documents), []) if not problems else ([], problems)

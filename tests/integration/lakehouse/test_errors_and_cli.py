@@ -329,3 +329,28 @@ def test_build_reports_what_it_wrote_and_its_slowest_steps(
     assert f", {objects} mart objects written, run " in summary
     steps = slowest.removeprefix("slowest steps: ").split(", ")
     assert len(steps) == 5 and all(step.endswith(" s") for step in steps)
+
+
+@pytest.mark.parametrize("command", ["import", "validate"])
+def test_a_mapping_file_that_cannot_be_read_is_a_problem_not_a_traceback(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str
+) -> None:
+    """A misspelt path, a folder, a file in another encoding and broken YAML each give one problem naming the file,
+    exit 2, and write nothing."""
+    lake = str(tmp_path / "lake")
+    latin1 = tmp_path / "latin1.yaml"
+    latin1.write_bytes("- {entity_id: caf\xe9, kind: application}\n".encode("latin-1"))
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("- {entity_id: pay, kind: application\n", encoding="utf-8")
+    cases = {
+        tmp_path / "missing.yaml": "cannot be read: No such file or directory",
+        tmp_path: "cannot be read: Is a directory",
+        latin1: "is not UTF-8 text (byte 0xe9 at position 17)",
+        broken: "is not valid YAML (line 2, column 1)",
+    }
+    for path, reason in cases.items():
+        code, _, err = run_cli(capsys, "--lake-url", lake, "mappings", command, str(path))
+        assert code == 2
+        assert f"  - {path}: {reason}\n" in err
+        assert "Traceback" not in err
+    assert run_cli(capsys, "--lake-url", lake, "mappings", "history")[1] == ""
