@@ -189,7 +189,13 @@ def _build(args: argparse.Namespace) -> int:
     settings = _settings(args)
     lake = Lake.from_settings(settings)
     lake.check()
-    as_of = datetime.fromisoformat(args.as_of) if args.as_of else None
+    try:
+        as_of = datetime.fromisoformat(args.as_of) if args.as_of else None
+    except ValueError as exc:
+        # Python says "Invalid isoformat string: '...'" for text that is no instant, else what is out of range.
+        reason = "is not an ISO 8601 instant" if str(exc).startswith("Invalid isoformat") else str(exc)
+        print(f"error: --as-of {args.as_of!r} {reason}: give e.g. 2026-11-20T10:00:00+00:00", file=sys.stderr)
+        return 2
     if as_of is not None and as_of.tzinfo is None:
         print("error: --as-of needs a time zone, e.g. 2026-11-20T10:00:00+00:00", file=sys.stderr)
         return 2

@@ -354,3 +354,21 @@ def test_a_mapping_file_that_cannot_be_read_is_a_problem_not_a_traceback(
         assert f"  - {path}: {reason}\n" in err
         assert "Traceback" not in err
     assert run_cli(capsys, "--lake-url", lake, "mappings", "history")[1] == ""
+
+
+@pytest.mark.parametrize(
+    ("as_of", "reason"),
+    [("yesterday", "is not an ISO 8601 instant"), ("2026-13-01T00:00:00+00:00", "month must be in 1..12")],
+)
+def test_build_names_an_as_of_it_cannot_read(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, as_of: str, reason: str
+) -> None:
+    """An --as-of that is no instant, or no date at all (month 13), is named in one line with an example; the build
+    does not start, so the lake keeps no mart and no run record."""
+    url = str(tmp_path / "lake")
+    lake = Lake.from_settings(Settings(lake_url=url))
+    write_estate(lake)
+    code, out, err = run_cli(capsys, "--lake-url", url, "build", "--as-of", as_of)
+    assert (code, out) == (2, "")
+    assert err == f"error: --as-of {as_of!r} {reason}: give e.g. 2026-11-20T10:00:00+00:00\n"
+    assert lake.list_keys("mart/") == [] and lake.list_keys("runs/") == []
