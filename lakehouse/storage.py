@@ -98,7 +98,12 @@ class Lake:
             root = Path(parsed.path if parsed.scheme == "file" else url).expanduser().resolve()
             if root.exists() and not root.is_dir():
                 raise LakeConfigError(f"lake folder {str(root)!r} exists and is not a folder")
-            root.mkdir(parents=True, exist_ok=True)
+            try:
+                root.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise LakeConfigError(
+                    f"lake folder {str(root)!r} cannot be made: {exc.strerror}; fix ROSETTA_LAKE_URL"
+                ) from None
             return cls(LocalStore(root), str(root))
         raise LakeConfigError(f"lake URL {url!r} has scheme {parsed.scheme!r}: use s3://bucket/prefix or a folder")
 

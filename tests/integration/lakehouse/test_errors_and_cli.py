@@ -372,3 +372,12 @@ def test_build_names_an_as_of_it_cannot_read(
     assert (code, out) == (2, "")
     assert err == f"error: --as-of {as_of!r} {reason}: give e.g. 2026-11-20T10:00:00+00:00\n"
     assert lake.list_keys("mart/") == [] and lake.list_keys("runs/") == []
+
+
+def test_a_lake_folder_that_cannot_be_made_is_named(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A lake URL whose parent is a file (a typo in the path) cannot become a folder: one line naming it and why,
+    exit 2, not a traceback."""
+    (tmp_path / "notes.txt").write_text("not a folder", encoding="utf-8")
+    url = tmp_path / "notes.txt" / "lake"
+    code, _, err = run_cli(capsys, "--lake-url", str(url), "check")
+    assert (code, err) == (2, f"error: lake folder '{url}' cannot be made: Not a directory; fix ROSETTA_LAKE_URL\n")
