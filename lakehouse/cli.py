@@ -17,6 +17,9 @@ from lakehouse.errors import MappingValidationError, RosettaError
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 
+# The ingestion functions the scheduler fires (lakehouse.scheduler.INGESTION, which imports the build).
+SCHEDULED_SOURCES = ("dynatrace", "servicenow", "deploys", "logs")
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
@@ -100,7 +103,13 @@ def _parser() -> argparse.ArgumentParser:
         "scheduler", help="fire the scheduled ingestion and build events locally (what EventBridge does in AWS)"
     )
     scheduler.add_argument("--minutes", type=float, default=60.0, help="period between rounds")
-    scheduler.add_argument("--source", action="append", help="only these sources (repeatable; default: all)")
+    scheduler.add_argument(
+        "--source",
+        action="append",
+        choices=SCHEDULED_SOURCES,
+        help="only these ingestion functions (repeatable; default: all; deploys reads ArgoCD and GitLab, logs "
+        "Elasticsearch)",
+    )
     scheduler.add_argument("--now", action="store_true", help="run a round at once, then every period")
     scheduler.set_defaults(handler=_scheduler)
 

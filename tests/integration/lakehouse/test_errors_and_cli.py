@@ -381,3 +381,25 @@ def test_a_lake_folder_that_cannot_be_made_is_named(capsys: pytest.CaptureFixtur
     url = tmp_path / "notes.txt" / "lake"
     code, _, err = run_cli(capsys, "--lake-url", str(url), "check")
     assert (code, err) == (2, f"error: lake folder '{url}' cannot be made: Not a directory; fix ROSETTA_LAKE_URL\n")
+
+
+@pytest.mark.parametrize("source", ["gitlab", "elasticsearch", "nosuch"])
+def test_scheduler_refuses_a_source_it_does_not_schedule(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, source: str
+) -> None:
+    """The scheduler fires the four ingestion functions: dynatrace, servicenow, deploys (ArgoCD and GitLab) and logs
+    (Elasticsearch). Another name (an `ingest` source, a typo) was taken, and every round failed on it forever; it is
+    refused at once, naming the four."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["--lake-url", str(tmp_path / "lake"), "scheduler", "--source", source, "--now"])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument --source: invalid choice: '{source}'" in err
+    assert "'dynatrace', 'servicenow', 'deploys', 'logs'" in err
+
+
+def test_the_scheduler_choices_are_the_functions_it_fires() -> None:
+    from lakehouse.cli import SCHEDULED_SOURCES
+    from lakehouse.scheduler import INGESTION
+
+    assert SCHEDULED_SOURCES == INGESTION
