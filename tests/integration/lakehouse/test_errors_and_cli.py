@@ -403,3 +403,33 @@ def test_the_scheduler_choices_are_the_functions_it_fires() -> None:
     from lakehouse.scheduler import INGESTION
 
     assert SCHEDULED_SOURCES == INGESTION
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "reason"),
+    [
+        ("--apps", "0", "0 is not a whole number of 1 or more"),
+        ("--days", "-3", "-3 is not a whole number of 1 or more"),
+        ("--port", "99999", "99999 is not a port (0 to 65535)"),
+    ],
+)
+def test_demo_refuses_an_estate_or_port_it_cannot_make(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, option: str, value: str, reason: str
+) -> None:
+    """An estate of no applications or no days was a traceback from the estate generator, after the lake was set
+    up; a port above 65535 was not even looked at without serving. Each is refused before anything starts: the lake
+    stays unmade."""
+    lake = tmp_path / "lake"
+    with pytest.raises(SystemExit) as stopped:
+        main(["--lake-url", str(lake), "demo", "--no-serve", option, value])
+    assert stopped.value.code == 2
+    assert f"argument {option}: {reason}" in capsys.readouterr().err
+    assert not lake.exists()
+
+
+def test_local_s3_refuses_a_port_above_65535(capsys: pytest.CaptureFixture[str]) -> None:
+    """The embedded store took port 99999 and listened on a free port of its choosing instead."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["local-s3", "--port", "99999"])
+    assert stopped.value.code == 2
+    assert "argument --port: 99999 is not a port (0 to 65535)" in capsys.readouterr().err
