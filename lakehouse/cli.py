@@ -102,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     scheduler = sub.add_parser(
         "scheduler", help="fire the scheduled ingestion and build events locally (what EventBridge does in AWS)"
     )
-    scheduler.add_argument("--minutes", type=float, default=60.0, help="period between rounds")
+    scheduler.add_argument("--minutes", type=_minutes, default=60.0, help="period between rounds")
     scheduler.add_argument(
         "--source",
         action="append",
@@ -166,6 +166,17 @@ def _at_least_one(text: str) -> int:
         number = 0
     if number < 1:
         raise argparse.ArgumentTypeError(f"{text} is not a whole number of 1 or more")
+    return number
+
+
+def _minutes(text: str) -> float:
+    """The scheduler's period: with none, rounds would follow each other with no pause."""
+    try:
+        number = float(text)
+    except ValueError:
+        number = 0.0
+    if not number > 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a number of minutes above 0")
     return number
 
 

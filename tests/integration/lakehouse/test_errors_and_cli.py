@@ -433,3 +433,15 @@ def test_local_s3_refuses_a_port_above_65535(capsys: pytest.CaptureFixture[str])
         main(["local-s3", "--port", "99999"])
     assert stopped.value.code == 2
     assert "argument --port: 99999 is not a port (0 to 65535)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("minutes", ["0", "-5"])
+def test_scheduler_refuses_a_period_of_no_time(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, minutes: str
+) -> None:
+    """A period of 0 or fewer minutes ran round after round with no pause, calling every source as fast as it
+    answered; it is refused before the first round."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["--lake-url", str(tmp_path / "lake"), "scheduler", "--minutes", minutes, "--source", "logs"])
+    assert stopped.value.code == 2
+    assert f"argument --minutes: {minutes} is not a number of minutes above 0" in capsys.readouterr().err
