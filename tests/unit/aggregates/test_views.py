@@ -14,7 +14,16 @@ from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from lakehouse.views import render_views
-from tests.unit.aggregates.estate import AS_OF, CI_API, build_stopped_before_its_deletes, estate_lake, rows, t
+from tests.unit.aggregates.estate import (
+    AS_OF,
+    CI_API,
+    CI_DB,
+    build_stopped_before_its_deletes,
+    estate_lake,
+    incident,
+    rows,
+    t,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 VIEWS_SQL = ROOT / "lakehouse" / "sql" / "views.sql"
@@ -140,10 +149,14 @@ def test_every_readme_duckdb_example_runs_on_a_built_lake(tmp_path: Path) -> Non
     """Every example of the README's DuckDB section runs against a built lake, its S3 and local URLs pointed at it,
     and gives the rows a reader expects from the estate:
     - log lines: shop-api on 19 November logged 5 ERROR and 7 WARN lines at 09:00, so 5 errors;
-    - incidents: the estate's INC1, INC2 and INC3, 3 rows;
+    - incidents: the estate's INC1, INC2 and INC3, 3 rows, though INC2, read in progress (state 2) when opened at
+      08:00, was read again on hold (state 3) at 09:00: raw keeps both versions, 4 rows; the example gives INC2 once,
+      in its latest state, 3;
     - the current mapping: version 1, the estate's 7 entries (shop, shop-api, shop-db, quiet, quiet-svc, broken,
       broken-svc)."""
     lake, settings = estate_lake(tmp_path)
+    inc2_new = incident("i2" * 16, "INC2", CI_DB, t(18, 8), 1, 3) | {"sys_updated_on": t(18, 9)}
+    lake.write_days(get_dataset("servicenow/incidents"), rows("servicenow/incidents", inc2_new))
     line = {"index_pattern": "logs-shop-*", "service_name": "shop-api", "environment": "production"}
     logs = [line | {"level": level, "hour": t(19, 9), "count": n} for level, n in (("ERROR", 5), ("WARN", 7))]
     lake.write_days(get_dataset("elasticsearch/log_counts_hourly"), rows("elasticsearch/log_counts_hourly", *logs))
@@ -159,7 +172,11 @@ def test_every_readme_duckdb_example_runs_on_a_built_lake(tmp_path: Path) -> Non
     assert [(str(day), service, errors) for day, service, errors in logs_answer] == [("2026-11-19", "shop-api", 5)]
     # The secret names a MinIO endpoint nobody listens on: creating it is all there is to check.
     con.execute(secret_sql)
-    assert con.execute(f"select count(*) from ({incidents_sql})").fetchone() == (3,)
+    assert con.execute(
+        f"select count(*) from read_parquet('{lake.url}/raw/servicenow/incidents/*/*.parquet')"
+    ).fetchone() == (4,)
+    incidents = con.execute(f"select number, state from ({incidents_sql}) order by number").fetchall()
+    assert incidents == [("INC1", 6), ("INC2", 3), ("INC3", 7)]
     current = con.execute(f"select count(*), list(distinct version) from ({mapping_sql})").fetchone()
     assert current == (7, [1])
 
