@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import secrets
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,6 +25,7 @@ from typing import Any
 import httpx
 
 from lakehouse.duckdb_session import open_duckdb
+from lakehouse.errors import RosettaError
 from lakehouse.local_s3 import EmbeddedS3
 from lakehouse.mappings import MappingStore, from_catalog
 from lakehouse.scheduler import INGESTION, LambdaContext, handler_for, run_schedule
@@ -53,6 +55,8 @@ def run_demo(options: DemoOptions, *, say: Callable[[str], None] = print) -> int
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
         os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
         end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+        # The API's port is taken before anything starts: a port in use is told at once, not after the build.
+        sock = stack.enter_context(_listening_socket(options.host, options.port)) if options.serve else None
 
         if options.lake_url:
             os.environ["ROSETTA_LAKE_URL"] = options.lake_url
@@ -108,12 +112,12 @@ def run_demo(options: DemoOptions, *, say: Callable[[str], None] = print) -> int
         for line in summary_lines(lake, settings):
             say("      " + line)
 
-        if not options.serve:
+        if sock is None:
             return 0
         key = secrets.token_urlsafe(24)
         demo_key = {"name": "demo", "sha256": hashlib.sha256(key.encode()).hexdigest(), "roles": ["reader", "admin"]}
         os.environ["ROSETTA_API_API_KEYS"] = json.dumps([demo_key])
-        server, port = _serve_api(options.host, options.port)
+        server, port = _serve_api(sock)
         stack.callback(_stopper(server))
         base = f"http://{options.host}:{port}"
         app_id = sorted(e.entity_id for e in entries if e.kind == "application")[0]
@@ -182,16 +186,24 @@ def _environment() -> Iterator[None]:
         os.environ.update(saved)
 
 
-def _serve_api(host: str, port: int) -> tuple[Any, int]:
-    import socket
+def _listening_socket(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise RosettaError(
+            f"cannot serve the API on {host}:{port}: {exc.strerror}; give another --port (0 picks a free one)"
+        ) from None
+    return sock
 
+
+def _serve_api(sock: socket.socket) -> tuple[Any, int]:
     import uvicorn
 
     from functions.api.main import create_app
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
     config = uvicorn.Config(create_app(), log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -445,3 +445,23 @@ def test_scheduler_refuses_a_period_of_no_time(
         main(["--lake-url", str(tmp_path / "lake"), "scheduler", "--minutes", minutes, "--source", "logs"])
     assert stopped.value.code == 2
     assert f"argument --minutes: {minutes} is not a number of minutes above 0" in capsys.readouterr().err
+
+
+def test_demo_says_its_port_is_taken_before_building_anything(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """With the API's port already taken, the demo ran its whole pipeline, then failed with a traceback from the
+    socket. It now says so in one line, exit 2, before starting the simulators: the lake holds no mapping."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, _, err = run_cli(capsys, "--lake-url", str(tmp_path / "lake"), "demo", "--port", str(port))
+    assert code == 2
+    assert err.endswith(
+        f"error: cannot serve the API on 127.0.0.1:{port}: Address already in use; "
+        "give another --port (0 picks a free one)\n"
+    )
+    assert Lake.from_settings(Settings(lake_url=str(tmp_path / "lake"))).list_keys("ref/") == []
