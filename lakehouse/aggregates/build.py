@@ -507,9 +507,10 @@ def _register_raw(con: duckdb.DuckDBPyConnection, lake: Lake, dataset: Dataset, 
         if dataset.id in HOURLY_DATASETS
         else ""
     )
+    # By name: a day an older release wrote without a column added since reads it as null.
     con.execute(
         f"create or replace view {view} as select * exclude (day) "  # noqa: S608
-        f"from read_parquet(getvariable('{view}_files'), hive_partitioning = true){bound}"
+        f"from read_parquet(getvariable('{view}_files'), hive_partitioning = true, union_by_name = true){bound}"
     )
 
 

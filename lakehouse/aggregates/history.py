@@ -118,7 +118,10 @@ def register(
     if history.stale:
         urls = [lake.url_of(lake.partition_key(history.dataset, d)) for d in history.stale]
         con.execute(f"set variable {view}_files = $files", {"files": urls})
-        parts.append(f"select * from read_parquet(getvariable('{view}_files'), hive_partitioning = true)")  # noqa: S608
+        # By name: a day an older release wrote without a column added since reads it as null.
+        parts.append(
+            f"select * from read_parquet(getvariable('{view}_files'), hive_partitioning = true, union_by_name = true)"  # noqa: S608
+        )
     con.execute(f"create or replace view {view}_days as " + " union all by name ".join(parts))
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -1002,3 +1003,42 @@ def test_a_build_stopped_without_ending_holds_the_lake_only_until_its_lease_runs
         build(lake, settings, mode="hourly", as_of=AS_OF)
     monkeypatch.setattr(build_module, "_now", lambda: taken + timedelta(minutes=31))
     assert build(lake, settings, mode="hourly", as_of=AS_OF).mode == "hourly"
+
+
+@pytest.mark.parametrize("old_day", [10, 19])
+def test_raw_days_an_older_release_wrote_without_a_column_added_since_are_read_with_it_null(
+    tmp_path: Path, old_day: int
+) -> None:
+    """A release adding a column to a raw dataset finds the days earlier releases wrote without it: the build reads
+    every day by column name, the old days' value null. The estate's incidents: INC3 opened on the 10th (restored
+    after an hour), INC1 on the 19th, caused by CHG1 (its change_caused_by link, 0.95). Here one of those two days
+    is rewritten as an older release wrote it, without caused_by_change_sys_id, and a full build must still give
+    both incidents: INC3 restored after 1 hour; INC1 linked by the change it names when its day kept the column,
+    else by CHG1 as the change on its CI that ended half an hour before it opened (change_ci_window, 0.70: the
+    best link a record without the column allows)."""
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    incidents = get_dataset("servicenow/incidents")
+    day = datetime(2026, 11, old_day, tzinfo=UTC).date()
+    written = lake.read_partition(incidents, day)
+    assert written is not None and written.num_rows
+    lake.put_table(lake.partition_key(incidents, day), written.drop_columns(["caused_by_change_sys_id"]))
+
+    build(lake, settings, mode="full", as_of=AS_OF)
+
+    con = duckdb.connect()
+    mart = lambda table: lake.url_of(f"mart/{table}/") + "**/*.parquet"  # noqa: E731
+    by_number = dict(
+        con.execute(
+            "select number, duration_hours from read_parquet($f) where number in ('INC1', 'INC3')",
+            {"f": mart("mv_incidents")},
+        ).fetchall()
+    )
+    assert by_number["INC3"] == pytest.approx(1.0)
+    assert "INC1" in by_number
+    rules = con.execute(
+        "select rule from read_parquet($f) where incident_number = 'INC1' and correlation_mode = 'full'",
+        {"f": mart("mv_incident_links")},
+    ).fetchall()
+    assert rules == [("change_caused_by" if old_day == 10 else "change_ci_window",)]
