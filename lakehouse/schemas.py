@@ -74,6 +74,14 @@ class Dataset:
             arrays.append(array)
         return pa.Table.from_arrays(arrays, schema=self.schema)
 
+    def conform_stored(self, table: pa.Table) -> pa.Table:
+        """A stored day's rows in the declared schema. A day an older release wrote lacks the nullable columns
+        added since: they read as null, so the day can still be read and merged into."""
+        for c in self.columns:
+            if c.nullable and c.name not in table.column_names:
+                table = table.append_column(pa.field(c.name, c.type), pa.nulls(table.num_rows, c.type))
+        return self.conform(table)
+
     def _cast(self, c: Column, array: pa.ChunkedArray) -> pa.ChunkedArray:
         # Safe casts only (int32 -> int64, null -> any, timestamp units without loss); never string -> number.
         allowed = (

@@ -204,7 +204,7 @@ class Lake:
         key = self.partition_key(dataset, day)
         for _ in range(MAX_MERGE_ATTEMPTS):
             current = self.store.get(key)
-            old = dataset.conform(pq.read_table(io.BytesIO(current.data))) if current else None
+            old = dataset.conform_stored(pq.read_table(io.BytesIO(current.data))) if current else None
             merged = merge_rows(dataset, old, new)
             try:
                 self.store.put(key, to_parquet(merged), if_match=current.etag if current else ABSENT)
@@ -256,7 +256,7 @@ class Lake:
         current = self.store.get(self.partition_key(dataset, day))
         if current is None:
             return None
-        return dataset.conform(pq.read_table(io.BytesIO(current.data)))
+        return dataset.conform_stored(pq.read_table(io.BytesIO(current.data)))
 
     def list_partitions(self, dataset: Dataset) -> list[date]:
         return list(self.partition_versions(dataset))

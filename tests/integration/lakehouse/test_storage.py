@@ -311,3 +311,18 @@ def test_reads_racing_writes_see_whole_objects_with_their_own_etag(s3_settings: 
     for t in threads:
         t.join()
     assert reads > 100 and problems == []
+
+
+def test_a_day_an_older_release_wrote_without_a_column_added_since_is_read_and_merged_into(lake: Lake) -> None:
+    """INC…0001 was stored by a release whose incidents had no caused_by_change_sys_id. Reading the day gives it
+    null there; a new version naming its change (CHG 'c'×32) merges into the day: two versions, the old one null."""
+    old = incidents(incident("a" * 28 + "0001", T0, 1)).drop_columns(["caused_by_change_sys_id"])
+    lake.put_table(lake.partition_key(INCIDENTS, DAY), old)
+    stored = lake.read_partition(INCIDENTS, DAY)
+    assert stored is not None and stored.column("caused_by_change_sys_id").to_pylist() == [None]
+    newer = incident("a" * 28 + "0001", T0 + timedelta(hours=1), 2) | {"caused_by_change_sys_id": "c" * 32}
+    write = lake.write_partition(INCIDENTS, DAY, incidents(newer))
+    assert (write.rows_before, write.rows_after) == (1, 2)
+    merged = lake.read_partition(INCIDENTS, DAY)
+    assert merged is not None
+    assert sorted((r["state"], r["caused_by_change_sys_id"]) for r in merged.to_pylist()) == [(1, None), (2, "c" * 32)]
