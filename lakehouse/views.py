@@ -40,7 +40,8 @@ def render_views(lake: Lake | None = None) -> str:
             parts.append(f"create or replace view {view} as\n{_empty_select(dataset)};\n")
             continue
         glob = f"'/raw/{dataset.source}/{dataset.name}/*/*.parquet'"
-        reader = f"read_parquet({base} || {glob}, hive_partitioning = true)"
+        # By name: a day an older release wrote without a column added since reads it as null.
+        reader = f"read_parquet({base} || {glob}, hive_partitioning = true, union_by_name = true)"
         parts.append(f"create or replace view {view} as\nselect * from {reader};\n")
     parts.append("\n-- The latest version of each record, for the datasets that keep every version read.")
     for dataset in sorted(REGISTRY.values(), key=lambda d: d.id):

@@ -12,70 +12,70 @@
 -- raw_* views keep every version a source gave; *_latest views keep the newest version of each record.
 
 create or replace view raw_argocd_app_status as
-select * from read_parquet(getvariable('lake') || '/raw/argocd/app_status/*/*.parquet', hive_partitioning = true);
+select * from read_parquet(getvariable('lake') || '/raw/argocd/app_status/*/*.parquet', hive_partitioning = true, union_by_name = true);
 
 create or replace view raw_argocd_deployment_history as
-select * from read_parquet(getvariable('lake') || '/raw/argocd/deployment_history/*/*.parquet', hive_partitioning = true);
+select * from read_parquet(getvariable('lake') || '/raw/argocd/deployment_history/*/*.parquet', hive_partitioning = true, union_by_name = true);
 
 create or replace view raw_argocd_rejects as
-select * from read_parquet(getvariable('lake') || '/raw/argocd/rejects/*/*.parquet', hive_partitioning = true);
+select * from read_parquet(getvariable('lake') || '/raw/argocd/rejects/*/*.parquet', hive_partitioning = true, union_by_name = true);
 
 create or replace view raw_argocd_sync_operations as
-select * from read_parquet(getvariable('lake') || '/raw/argocd/sync_operations/*/*.parquet', hive_partitioning = true);
+select * from read_parquet(getvariable('lake') || '/raw/argocd/sync_operations/*/*.parquet', hive_partitioning = true, union_by_name = true);
 
 create or replace view raw_deploys_deployment_events as
-select * from read_parquet(getvariable('lake') || '/raw/deploys/deployment_events/*/*.parquet', hive_partitioning = true);
+select * from read_parquet(getvariable('lake') || '/raw/deploys/deployment_events/*/*.parquet', hive_partitioning = true, union_by_name = true);
 
 create or replace view raw_dynatrace_entities as
-select * from read_parquet(getvariable('lake') || '/raw/dynatrace/entities/*/*.parquet', hive_partitioning = true);
+select * from read_parquet(getvariable('lake') || '/raw/dynatrace/entities/*/*.parquet', hive_partitioning = true, union_by_name = true);
 
 create or replace view raw_dynatrace_problems as
-select * from read_parquet(getvariable('lake') || '/raw/dynatrace/problems/*/*.parquet', hive_partitioning = true);
+select * from read_parquet(getvariable('lake') || '/raw/dynatrace/problems/*/*.parquet', hive_partitioning = true, union_by_name = true);
 
 create or replace view raw_dynatrace_rejects as
-select * from read_parquet(getvariable('lake') || '/raw/dynatrace/rejects/*/*.parquet', hive_partitioning = true);
+select * from read_parquet(getvariable('lake') || '/raw/dynatrace/rejects/*/*.parquet', hive_partitioning = true, union_by_name = true);
 
 create or replace view raw_dynatrace_service_metrics_hourly as
-select * from read_parquet(getvariable('lake') || '/raw/dynatrace/service_metrics_hourly/*/*.parquet', hive_partitioning = true);
+select * from read_parquet(getvariable('lake') || '/raw/dynatrace/service_metrics_hourly/*/*.parquet', hive_partitioning = true, union_by_name = true);
 
 create or replace view raw_elasticsearch_log_counts_hourly as
-select * from read_parquet(getvariable('lake') || '/raw/elasticsearch/log_counts_hourly/*/*.parquet', hive_partitioning = true);
+select * from read_parquet(getvariable('lake') || '/raw/elasticsearch/log_counts_hourly/*/*.parquet', hive_partitioning = true, union_by_name = true);
 
 create or replace view raw_elasticsearch_rejects as
-select * from read_parquet(getvariable('lake') || '/raw/elasticsearch/rejects/*/*.parquet', hive_partitioning = true);
+select * from read_parquet(getvariable('lake') || '/raw/elasticsearch/rejects/*/*.parquet', hive_partitioning = true, union_by_name = true);
 
 create or replace view raw_gitlab_deployment_merge_requests as
-select * from read_parquet(getvariable('lake') || '/raw/gitlab/deployment_merge_requests/*/*.parquet', hive_partitioning = true);
+select * from read_parquet(getvariable('lake') || '/raw/gitlab/deployment_merge_requests/*/*.parquet', hive_partitioning = true, union_by_name = true);
 
 create or replace view raw_gitlab_deployments as
-select * from read_parquet(getvariable('lake') || '/raw/gitlab/deployments/*/*.parquet', hive_partitioning = true);
+select * from read_parquet(getvariable('lake') || '/raw/gitlab/deployments/*/*.parquet', hive_partitioning = true, union_by_name = true);
 
 create or replace view raw_gitlab_merge_requests as
-select * from read_parquet(getvariable('lake') || '/raw/gitlab/merge_requests/*/*.parquet', hive_partitioning = true);
+select * from read_parquet(getvariable('lake') || '/raw/gitlab/merge_requests/*/*.parquet', hive_partitioning = true, union_by_name = true);
 
 create or replace view raw_gitlab_pipelines as
-select * from read_parquet(getvariable('lake') || '/raw/gitlab/pipelines/*/*.parquet', hive_partitioning = true);
+select * from read_parquet(getvariable('lake') || '/raw/gitlab/pipelines/*/*.parquet', hive_partitioning = true, union_by_name = true);
 
 create or replace view raw_gitlab_rejects as
-select * from read_parquet(getvariable('lake') || '/raw/gitlab/rejects/*/*.parquet', hive_partitioning = true);
+select * from read_parquet(getvariable('lake') || '/raw/gitlab/rejects/*/*.parquet', hive_partitioning = true, union_by_name = true);
 
 create or replace view raw_servicenow_changes as
-select * from read_parquet(getvariable('lake') || '/raw/servicenow/changes/*/*.parquet', hive_partitioning = true);
+select * from read_parquet(getvariable('lake') || '/raw/servicenow/changes/*/*.parquet', hive_partitioning = true, union_by_name = true);
 
 create or replace view raw_servicenow_cmdb_ci as
-select * from read_parquet(getvariable('lake') || '/raw/servicenow/cmdb_ci/*/*.parquet', hive_partitioning = true);
+select * from read_parquet(getvariable('lake') || '/raw/servicenow/cmdb_ci/*/*.parquet', hive_partitioning = true, union_by_name = true);
 
 create or replace view raw_servicenow_incidents as
-select * from read_parquet(getvariable('lake') || '/raw/servicenow/incidents/*/*.parquet', hive_partitioning = true);
+select * from read_parquet(getvariable('lake') || '/raw/servicenow/incidents/*/*.parquet', hive_partitioning = true, union_by_name = true);
 
 create or replace view raw_servicenow_problems as
-select * from read_parquet(getvariable('lake') || '/raw/servicenow/problems/*/*.parquet', hive_partitioning = true);
+select * from read_parquet(getvariable('lake') || '/raw/servicenow/problems/*/*.parquet', hive_partitioning = true, union_by_name = true);
 
 create or replace view raw_servicenow_rejects as
-select * from read_parquet(getvariable('lake') || '/raw/servicenow/rejects/*/*.parquet', hive_partitioning = true);
+select * from read_parquet(getvariable('lake') || '/raw/servicenow/rejects/*/*.parquet', hive_partitioning = true, union_by_name = true);
 
 create or replace view raw_servicenow_task_slas as
-select * from read_parquet(getvariable('lake') || '/raw/servicenow/task_slas/*/*.parquet', hive_partitioning = true);
+select * from read_parquet(getvariable('lake') || '/raw/servicenow/task_slas/*/*.parquet', hive_partitioning = true, union_by_name = true);
 
 
 -- The latest version of each record, for the datasets that keep every version read.
