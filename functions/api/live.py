@@ -141,7 +141,11 @@ class LiveSources:
             timeout=self.api.live_timeout_s,
         )
         response.raise_for_status()
-        views = response.json().get("data_view", [])
+        body = response.json()
+        views = body.get("data_view") if isinstance(body, dict) else None
+        if not isinstance(views, list):
+            # Read as an unreachable Kibana: the link opens the index pattern itself.
+            raise ValueError("Kibana's data views answer is not {data_view: [...]}")
         return {str(v["title"]): str(v["id"]) for v in views if isinstance(v, dict) and "title" in v and "id" in v}
 
     # --- reachability ---------------------------------------------------------------------------

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import threading
 import time
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -263,6 +267,61 @@ def test_a_logs_link_never_carries_the_kibana_url_s_user_and_password(estate_lak
     assert r.status_code == 200, r.text
     assert r.json()["url"].startswith("https://kibana.example.org:5601/app/discover#/?_g=")
     assert "kb-pass-0123" not in r.text and "viewer" not in r.text
+
+
+@contextlib.contextmanager
+def kibana_answering(body: object) -> Iterator[str]:
+    """A Kibana on loopback whose data views route answers `body` as JSON; its base URL."""
+
+    class DataViews(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            payload = json.dumps(body).encode() if self.path == "/api/data_views" else b"{}"
+            self.send_response(200 if self.path == "/api/data_views" else 404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), DataViews)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def logs_link_with_kibana(estate_lake: tuple[Settings, Path], kibana_url: str) -> Any:
+    """shop's logs link, with no data view configured for logs-shop-*: the API asks Kibana for it."""
+    settings, root = estate_lake
+    api = api_settings(root).model_copy(update={"kibana_url": kibana_url, "kibana_data_views": {}})
+    with TestClient(create_app(api, settings, down_sources()), raise_server_exceptions=False) as c:
+        return c.get("/monitoring/applications/shop/logs/link?timeRange=now-1h", headers=READER)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [[], [{"id": "9f1c-shop", "title": "logs-shop-*"}], "Kibana server is not ready yet", None],
+)
+def test_a_kibana_answering_data_views_in_another_shape_gives_the_link_an_unreachable_one_gives(
+    estate_lake: tuple[Settings, Path], answer: object
+) -> None:
+    """Kibana 8 answers GET /api/data_views with {"data_view": [{"id", "title"}, ...]}. A Kibana answering a list, a
+    string or null is read as one that cannot be reached: shop's link opens its index
+    pattern logs-shop-* as the data view, a 200, never a 500."""
+    with kibana_answering({"data_view": [{"id": "9f1c-shop", "title": "logs-shop-*"}]}) as url:
+        kibana8 = logs_link_with_kibana(estate_lake, url)
+    assert kibana8.status_code == 200 and kibana8.json()["dataViewId"] == "9f1c-shop", kibana8.text
+    unreachable = logs_link_with_kibana(estate_lake, f"http://127.0.0.1:{closed_port()}")
+    assert unreachable.status_code == 200 and unreachable.json()["dataViewId"] == "logs-shop-*", unreachable.text
+    with kibana_answering(answer) as url:
+        odd = logs_link_with_kibana(estate_lake, url)
+    assert odd.status_code == 200, odd.text
+    assert odd.json()["dataViewId"] == "logs-shop-*" and odd.json()["indexPattern"] == "logs-shop-*"
 
 
 def test_a_component_logs_link_fills_its_application_template_for_the_component(other_client: TestClient) -> None:
