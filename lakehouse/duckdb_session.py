@@ -12,7 +12,7 @@ import duckdb
 
 from lakehouse.errors import LakeAccessError, LakeConfigError
 from lakehouse.objectstore import S3Store
-from lakehouse.settings import Settings
+from lakehouse.settings import Settings, without_credentials
 from lakehouse.storage import Lake
 
 
@@ -113,7 +113,8 @@ def _configure_s3(con: duckdb.DuckDBPyConnection, settings: Settings, store: S3S
         endpoint = urlparse(settings.s3_endpoint_url)
         if not endpoint.hostname:
             raise LakeConfigError(
-                f"ROSETTA_S3_ENDPOINT_URL {settings.s3_endpoint_url!r} is not a URL like http://host:port"
+                f"ROSETTA_S3_ENDPOINT_URL {without_credentials(settings.s3_endpoint_url)!r} "
+                "is not a URL like http://host:port"
             )
         params["endpoint"] = endpoint.netloc
         params["use_ssl"] = endpoint.scheme == "https"

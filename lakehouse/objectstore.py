@@ -21,6 +21,7 @@ import botocore.exceptions
 import botocore.session
 
 from lakehouse.errors import LakeAccessError, LakeConfigError
+from lakehouse.settings import without_credentials
 
 # Sentinel for put(): the object must not exist yet.
 ABSENT = "<absent>"
@@ -229,7 +230,8 @@ class S3Store:
             raise self._explain(exc) from None
 
     def _explain(self, exc: Exception) -> Exception:
-        where = f"s3://{self.bucket}" + (f" at {self.endpoint_url}" if self.endpoint_url else "")
+        shown = without_credentials(self.endpoint_url)
+        where = f"s3://{self.bucket}" + (f" at {shown}" if shown else "")
         if isinstance(exc, botocore.exceptions.NoCredentialsError):
             return LakeAccessError(
                 f"no S3 credentials found for {where}: set ROSETTA_S3_ACCESS_KEY_ID/ROSETTA_S3_SECRET_ACCESS_KEY "
@@ -250,7 +252,11 @@ class S3Store:
             if code == "AccessDenied":
                 return LakeAccessError(f"access denied on {where}: the credentials lack permission for this lake")
             return LakeAccessError(f"S3 error {code} on {where}: {exc.response.get('Error', {}).get('Message', '')}")
-        return LakeAccessError(f"S3 request to {where} failed: {type(exc).__name__}: {exc}")
+        # botocore's own message names the request URL, with the endpoint's user and password if it has them.
+        detail = str(exc)
+        if self.endpoint_url and shown != self.endpoint_url:
+            detail = detail.replace(self.endpoint_url.rstrip("/"), str(shown).rstrip("/"))
+        return LakeAccessError(f"S3 request to {where} failed: {type(exc).__name__}: {detail}")
 
 
 def _code(exc: botocore.exceptions.ClientError) -> str:

@@ -37,7 +37,7 @@ import pyarrow.parquet as pq
 from lakehouse.errors import ConcurrentWriteError, LakeConfigError, SchemaMismatchError
 from lakehouse.objectstore import ABSENT, LocalStore, ObjectStore, PreconditionFailed, S3Store
 from lakehouse.schemas import Dataset
-from lakehouse.settings import Settings
+from lakehouse.settings import Settings, without_credentials
 
 PARTITION_FILE = "data.parquet"
 MAX_MERGE_ATTEMPTS = 8
@@ -72,14 +72,22 @@ class Lake:
         if not url:
             raise LakeConfigError("ROSETTA_LAKE_URL is empty: give s3://bucket/prefix or a local folder")
         parsed = urlparse(url)
+        # Either URL may carry a user and password a deployer wrote into it: errors quote them without.
+        shown = without_credentials(url)
         if parsed.scheme in ("s3", "s3a"):
             bucket = parsed.netloc
+            if "@" in bucket:
+                raise LakeConfigError(
+                    f"lake URL {shown!r} has a user or password before its bucket name: give S3 keys in "
+                    "ROSETTA_S3_ACCESS_KEY_ID and ROSETTA_S3_SECRET_ACCESS_KEY, never in the URL"
+                )
             if not bucket or not _valid_bucket(bucket):
-                raise LakeConfigError(f"lake URL {url!r} has no valid bucket name: use s3://bucket/prefix")
+                raise LakeConfigError(f"lake URL {shown!r} has no valid bucket name: use s3://bucket/prefix")
             endpoint = urlparse(settings.s3_endpoint_url) if settings.s3_endpoint_url else None
             if endpoint is not None and (endpoint.scheme not in ("http", "https") or not endpoint.hostname):
                 raise LakeConfigError(
-                    f"ROSETTA_S3_ENDPOINT_URL {settings.s3_endpoint_url!r} is not a URL like http://host:port"
+                    f"ROSETTA_S3_ENDPOINT_URL {without_credentials(settings.s3_endpoint_url)!r} "
+                    "is not a URL like http://host:port"
                 )
             secret = settings.s3_secret_access_key.get_secret_value() if settings.s3_secret_access_key else None
             store = S3Store(
@@ -105,7 +113,7 @@ class Lake:
                     f"lake folder {str(root)!r} cannot be made: {exc.strerror}; fix ROSETTA_LAKE_URL"
                 ) from None
             return cls(LocalStore(root), str(root))
-        raise LakeConfigError(f"lake URL {url!r} has scheme {parsed.scheme!r}: use s3://bucket/prefix or a folder")
+        raise LakeConfigError(f"lake URL {shown!r} has scheme {parsed.scheme!r}: use s3://bucket/prefix or a folder")
 
     def check(self) -> None:
         """Fail with one clear line if the lake cannot be reached (missing bucket, refused credentials)."""

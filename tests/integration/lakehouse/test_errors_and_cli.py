@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import socket
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -99,6 +102,89 @@ def test_every_operation_on_an_unreachable_endpoint_names_it(
         "check ROSETTA_S3_ENDPOINT_URL"
     )
     assert s3_endpoint.secret_access_key not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (
+            "s3://viewer:pass-123@rosetta-lake/x",
+            "lake URL 's3://rosetta-lake/x' has a user or password before its bucket name: give S3 keys in "
+            "ROSETTA_S3_ACCESS_KEY_ID and ROSETTA_S3_SECRET_ACCESS_KEY, never in the URL",
+        ),
+        (
+            "gs://viewer:pass-123@rosetta-lake/x",
+            "lake URL 'gs://rosetta-lake/x' has scheme 'gs': use s3://bucket/prefix or a folder",
+        ),
+    ],
+)
+def test_a_lake_url_s_user_and_password_are_never_quoted(
+    capsys: pytest.CaptureFixture[str], url: str, message: str
+) -> None:
+    """The error quotes the lake URL without the viewer:pass-123@ written into it."""
+    code, _, err = run_cli(capsys, "--lake-url", url, "check")
+    assert (code, err) == (2, f"error: {message}\n")
+    assert "pass-123" not in err
+
+
+def test_an_endpoint_url_s_user_and_password_are_never_quoted(
+    capsys: pytest.CaptureFixture[str], s3_env: S3Endpoint, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """ROSETTA_S3_ENDPOINT_URL with viewer:pass-123@ in it: refused as no http URL, unreachable on a closed port, or
+    reached on a port whose server hangs up (botocore then names the whole request URL), the password is nowhere in
+    the error."""
+    monkeypatch.setenv("ROSETTA_S3_ENDPOINT_URL", "ftp://viewer:pass-123@127.0.0.1:9000")
+    code, _, err = run_cli(capsys, "check")
+    assert (code, err) == (
+        2,
+        "error: ROSETTA_S3_ENDPOINT_URL 'ftp://127.0.0.1:9000' is not a URL like http://host:port\n",
+    )
+    monkeypatch.setenv("ROSETTA_S3_ENDPOINT_URL", "http://viewer:pass-123@127.0.0.1:9")
+    code, _, err = run_cli(capsys, "check")
+    assert (code, err) == (
+        2,
+        f"error: cannot connect to the S3 endpoint for s3://{s3_env.bucket} at http://127.0.0.1:9: "
+        "check ROSETTA_S3_ENDPOINT_URL\n",
+    )
+    with hanging_up_server() as port:
+        monkeypatch.setenv("ROSETTA_S3_ENDPOINT_URL", f"http://viewer:pass-123@127.0.0.1:{port}")
+        code, _, err = run_cli(capsys, "check")
+    assert code == 2 and err.startswith(f"error: S3 request to s3://{s3_env.bucket} at http://127.0.0.1:{port} failed")
+    assert "pass-123" not in err and "viewer" not in err
+    # DuckDB's S3 secret is made from the same setting.
+    lake = Lake.from_settings(s3_env.settings("cli"))
+    bad = s3_env.settings("cli", s3_endpoint_url="http://viewer:pass-123@", duckdb_temp_directory=tmp_path)
+    with pytest.raises(LakeConfigError) as error:
+        open_duckdb(bad, lake)
+    assert str(error.value) == "ROSETTA_S3_ENDPOINT_URL 'http://' is not a URL like http://host:port"
+
+
+@contextlib.contextmanager
+def hanging_up_server() -> Iterator[int]:
+    """A port on loopback whose server reads each request and closes the connection without answering."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    server.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.recv(65536)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield int(server.getsockname()[1])
+    finally:
+        stop.set()
+        thread.join()
+        server.close()
 
 
 def test_check_succeeds_on_a_good_lake(capsys: pytest.CaptureFixture[str], s3_env: S3Endpoint) -> None:
