@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import IO, Any
 
 from lakehouse.errors import LakeConfigError
@@ -32,7 +32,8 @@ class S3Endpoint:
     endpoint_url: str
     bucket: str
     access_key_id: str
-    secret_access_key: str
+    # Out of the repr: pytest prints fixtures of a failing test, and logs print what they are given.
+    secret_access_key: str = field(repr=False)
     region: str = "us-east-1"
 
     def settings(self, prefix: str = "", **overrides: Any) -> Settings:
