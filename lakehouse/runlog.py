@@ -6,6 +6,7 @@ covers are written, so a crashed run is simply re-run from the old watermark.
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -17,6 +18,7 @@ from lakehouse.objectstore import ABSENT, PreconditionFailed
 from lakehouse.storage import Lake
 
 RunStatus = Literal["running", "succeeded", "partial", "failed"]
+TRIGGER_TAG = re.compile(r"[a-z]{1,16}(:[A-Za-z0-9_-]{1,64})?")
 
 
 @dataclass
@@ -58,6 +60,14 @@ class RunRecord:
 def new_run_id(started: datetime) -> str:
     """Sortable by start time, unique across concurrent runs."""
     return f"{started.strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:8]}"
+
+
+def trigger_of(event: dict[str, Any]) -> str:
+    """The event's trigger tag when it is a plain `word` or `word:id`, else "schedule" (it lands in logs)."""
+    tag = event.get("trigger")
+    if isinstance(tag, str) and TRIGGER_TAG.fullmatch(tag):
+        return tag
+    return "schedule"
 
 
 class RunLog:

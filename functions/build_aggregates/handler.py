@@ -10,6 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lakehouse.aggregates.build import build
+from lakehouse.runlog import trigger_of
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 
@@ -26,7 +27,8 @@ SLOWEST_STEPS = 5
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Event (from EventBridge Scheduler): {"mode": "hourly" | "daily" | "full", "as_of": ISO instant, optional,
-    "trigger": who asked, optional (the API's batch trigger sends "api:<id>" to find the run again)}.
+    "trigger": who asked, optional (the API's batch trigger sends "api:<id>" to find the run again; anything but a
+    plain `word` or `word:id` is recorded as "schedule", as ingestion does)}.
 
     A failure raises, so the scheduler's retry policy and the failed-run alarm see it.
     """
@@ -40,7 +42,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # The lease lasts as long as this invocation can: a build Lambda stops at its timeout, and the retry that follows
     # must find the lake free.
     lease_for = timedelta(milliseconds=context.get_remaining_time_in_millis())
-    trigger = str(event.get("trigger", "schedule"))
+    trigger = trigger_of(event)
     result = build(lake, settings, mode=mode, as_of=as_of, trigger=trigger, lease_for=lease_for)
     logger.append_keys(run_id=result.run_id)
     slowest = {step: round(seconds, 3) for step, seconds in result.slowest_steps(SLOWEST_STEPS).items()}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,11 +12,9 @@ from lakehouse.ingest.config import IngestSettings
 from lakehouse.ingest.run import IngestionFailed, RunOutcome
 from lakehouse.ingest.sources import ingest, run_backfill
 from lakehouse.ingest.window import backfill_window, window_from_event
-from lakehouse.runlog import new_run_id
+from lakehouse.runlog import new_run_id, trigger_of
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
-
-TRIGGER_TAG = re.compile(r"[a-z]{1,16}(:[A-Za-z0-9_-]{1,64})?")
 
 
 def handle_scheduled_event(
@@ -73,14 +70,6 @@ def handle_scheduled_event(
     if failed:
         raise IngestionFailed(failed[0])
     return summary
-
-
-def trigger_of(event: dict[str, Any]) -> str:
-    """The event's trigger tag when it is a plain `word` or `word:id`, else "schedule" (it lands in logs)."""
-    tag = event.get("trigger")
-    if isinstance(tag, str) and TRIGGER_TAG.fullmatch(tag):
-        return tag
-    return "schedule"
 
 
 def _totals(outcomes: list[RunOutcome]) -> dict[str, int]:

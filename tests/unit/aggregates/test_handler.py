@@ -11,8 +11,9 @@ import pytest
 
 from functions.build_aggregates.handler import handler
 from lakehouse.aggregates import build as build_module
-from lakehouse.aggregates.build import BuildError
+from lakehouse.aggregates.build import LEASE_KEY, BuildError
 from lakehouse.aggregates.sqlfiles import SQL_DIR
+from lakehouse.runlog import RunLog
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from tests.unit.aggregates.estate import write_estate
@@ -84,3 +85,40 @@ def test_a_timed_out_build_leaves_the_lake_free_for_lambdas_retry(
         handler(event, LambdaContext(remaining_ms=900_000))
     monkeypatch.setattr(build_module, "_now", lambda: started + timedelta(minutes=16))
     assert handler(event, LambdaContext(remaining_ms=900_000))["mode"] == "daily"
+
+
+def test_a_trigger_that_is_no_plain_tag_is_recorded_as_the_schedule(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An EventBridge scheduled event, as a rule delivers it, carrying the daily build's input and a trigger of 5,000
+    characters with a forged log line in it. Like an ingestion run, the build records it as "schedule" in the run log
+    and in the lease it holds; "api:3f2a9c", the API's batch trigger, is kept as it is."""
+    monkeypatch.setenv("ROSETTA_LAKE_URL", str(tmp_path / "lake"))
+    monkeypatch.setenv("ROSETTA_DUCKDB_TEMP_DIRECTORY", str(tmp_path / "duckdb"))
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    lake = Lake.from_settings(Settings())
+    write_estate(lake)
+    monkeypatch.setattr(build_module, "_release_lease", lambda lake, lease: None)  # the lease kept, to be read
+    forged = 'api:x\n{"level": "INFO", "message": "forged"}'
+    hostile = forged + "a" * (5000 - len(forged))
+    event = {
+        "version": "0",
+        "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": "2026-11-20T10:00:00Z",
+        "region": "eu-west-1",
+        "resources": ["arn:aws:events:eu-west-1:123456789012:rule/rosetta-build-daily"],
+        "detail": {},
+        **json.loads((EVENTS / "daily.json").read_text()),
+        "trigger": hostile,
+    }
+    summary = handler(event, LambdaContext())
+    [run] = RunLog(lake).list()
+    assert (run.run_id, run.trigger) == (summary["run_id"], "schedule")
+    assert lake.get_json(LEASE_KEY)[0]["trigger"] == "schedule"  # type: ignore[index]
+    lake.store.delete(LEASE_KEY)  # as the build lets go of it
+    again = handler({**event, "trigger": "api:3f2a9c"}, LambdaContext())
+    assert {r.run_id: r.trigger for r in RunLog(lake).list()}[again["run_id"]] == "api:3f2a9c"
+    assert lake.get_json(LEASE_KEY)[0]["trigger"] == "api:3f2a9c"  # type: ignore[index]
