@@ -116,7 +116,9 @@ def _configure_s3(con: duckdb.DuckDBPyConnection, settings: Settings, store: S3S
                 f"ROSETTA_S3_ENDPOINT_URL {without_credentials(settings.s3_endpoint_url)!r} "
                 "is not a URL like http://host:port"
             )
-        params["endpoint"] = endpoint.netloc
+        # Host and port alone: a user and password written in the URL are not the S3 keys (the lake's client
+        # ignores them too), and in front of the host DuckDB would ask a server of that name.
+        params["endpoint"] = endpoint.netloc.rsplit("@", 1)[-1]
         params["use_ssl"] = endpoint.scheme == "https"
         options += ", ENDPOINT $endpoint, USE_SSL $use_ssl"
     con.execute(f"CREATE OR REPLACE SECRET rosetta_lake (TYPE s3, {options})", params)

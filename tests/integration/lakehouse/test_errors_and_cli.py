@@ -6,8 +6,10 @@ import contextlib
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from functions.api.settings import ApiSettings
@@ -16,6 +18,7 @@ from lakehouse.duckdb_session import httpfs_extension_path, open_duckdb
 from lakehouse.errors import LakeAccessError, LakeConfigError, SettingsError
 from lakehouse.ingest.config import IngestSettings
 from lakehouse.local_s3 import S3Endpoint
+from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from tests.unit.aggregates.estate import AS_OF, write_estate
@@ -551,3 +554,24 @@ def test_demo_says_its_port_is_taken_before_building_anything(
         "give another --port (0 picks a free one)\n"
     )
     assert Lake.from_settings(Settings(lake_url=str(tmp_path / "lake"))).list_keys("ref/") == []
+
+
+def test_duckdb_reaches_an_endpoint_written_with_a_user_and_password(s3_endpoint: S3Endpoint, tmp_path: Path) -> None:
+    """An endpoint URL may carry a user and password (the keys come from their own settings): the lake's S3 client
+    ignores them, and DuckDB must reach the same host and port. It was given them in front of the host and asked a
+    server of that name: no bucket found. One incident written through the lake is read by DuckDB: 1 row."""
+    url = s3_endpoint.endpoint_url.replace("://", "://viewer:pass-123@", 1)
+    settings = s3_endpoint.settings("creds", s3_endpoint_url=url, duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    incidents = get_dataset("servicenow/incidents")
+    row = {c.name: None for c in incidents.columns} | {
+        "sys_id": "a" * 32,
+        "number": "INC1",
+        "state": 1,
+        "opened_at": datetime(2026, 11, 2, 9, tzinfo=UTC),
+        "sys_updated_on": datetime(2026, 11, 2, 9, tzinfo=UTC),
+    }
+    lake.write_days(incidents, pa.Table.from_pylist([row], schema=incidents.schema))
+    con = open_duckdb(settings, lake)
+    count = con.execute("select count(*) from read_parquet($urls)", {"urls": lake.partition_urls(incidents)}).fetchone()
+    assert count == (1,)
