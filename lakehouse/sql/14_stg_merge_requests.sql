@@ -6,18 +6,20 @@
 -- Merge requests come from the project's merged list and from the deployments that shipped them; the
 -- same request seen twice counts once. A project maps to its entity (a component, or an application mapped
 -- directly) in each environment it is mapped in.
-with merged as (
-    select mr_id, project_id, merged_at, merge_commit_sha, 1 as origin_rank
+with listed as (
+    -- The project's merged list gives each request once: its day is its merge's, and a day keeps one row per request.
+    select mr_id, project_id, merged_at, merge_commit_sha
     from raw_gitlab_merge_requests
-    union all
-    select mr_id, project_id, merged_at, merge_commit_sha, 2 as origin_rank
-    from raw_gitlab_deployment_merge_requests
 ),
 
 distinct_requests as (
-    select *
-    from merged
-    qualify row_number() over (partition by mr_id order by origin_rank) = 1
+    select * from listed
+    union all
+    -- A request known only from a deployment that shipped it, once however many deployments list it.
+    select l.mr_id, l.project_id, l.merged_at, l.merge_commit_sha
+    from raw_gitlab_deployment_merge_requests as l
+    anti join listed as m on l.mr_id = m.mr_id
+    qualify row_number() over (partition by l.mr_id order by l.deployment_id) = 1
 )
 
 select

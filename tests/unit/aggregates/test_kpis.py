@@ -740,6 +740,45 @@ def test_a_merge_request_ships_with_the_deployment_gitlab_lists_it_in(tmp_path: 
     }
 
 
+def test_a_merge_request_known_only_from_the_deployments_that_shipped_it_counts_once(tmp_path: Path) -> None:
+    """shop-db (GitLab project 12) on the 19th: MR 7, merged at 07:00, is missing from the project's merged list;
+    GitLab lists it in G4 (08:00) and again in G5 (12:00). It is one request, shipped by G4: 1 h, by its link.
+    MR 8, in the merged list and listed by G5, is there once too: 3 h (merged at 09:00)."""
+    lake, settings = estate_lake(tmp_path)
+    deploys = get_dataset("deploys/deployment_events")
+    lake.write_days(
+        deploys,
+        rows(
+            deploys.id,
+            deployment("gitlab:104", "gitlab", "12", t(19, 8), "succeeded", "s7"),
+            deployment("gitlab:105", "gitlab", "12", t(19, 12), "succeeded", "s8"),
+        ),
+    )
+    requests = get_dataset("gitlab/merge_requests")
+    merged = {"mr_id": 8, "project_id": 12, "merged_at": t(19, 9), "updated_at": t(19, 9)}
+    lake.write_days(requests, rows(requests.id, merged))
+    links = get_dataset("gitlab/deployment_merge_requests")
+    lake.write_days(
+        links,
+        rows(
+            links.id,
+            {"deployment_id": 104, "project_id": 12, "mr_id": 7, "merged_at": t(19, 7)},
+            {"deployment_id": 105, "project_id": 12, "mr_id": 7, "merged_at": t(19, 7)},
+            {"deployment_id": 105, "project_id": 12, "mr_id": 8, "merged_at": t(19, 9)},
+        ),
+    )
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        leads = [
+            (r["mr_id"], r["deployment_key"], r["lead_time_hours"], r["match_rule"])
+            for r in mart(built, "mv_lead_times", "mr_id in (7, 8) order by mr_id")
+        ]
+    assert leads == [
+        (7, "gitlab:104", pytest.approx(1.0), "deployment link"),
+        (8, "gitlab:105", pytest.approx(3.0), "deployment link"),
+    ]
+
+
 def test_an_entity_mapped_by_its_ci_name_gets_the_incidents_and_changes_of_that_ci(tmp_path: Path) -> None:
     """legacy is mapped by CI name only (cmdb.ciName 'Legacy ERP'). INC7 and CHG7 name that CI; INC8 names it too
     but its CI id is shop-db's, and the id goes first. So legacy has INC7 and CHG7, shop-db keeps INC8."""
