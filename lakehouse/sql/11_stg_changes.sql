@@ -7,10 +7,14 @@
 -- not closed and covers no deployment. A change failed when it closed (state 3) with close_code 'unsuccessful',
 -- whatever code a change not closed carries. Its time is the actual work window when known, else the planned
 -- one.
+-- A change's latest version is found on its id and update time alone, then read whole: (sys_id, sys_updated_on)
+-- is the dataset's key, so one row comes back, and ranking the versions with every column is twice as slow.
 with latest as (
-    select *
-    from raw_servicenow_changes
-    qualify row_number() over (partition by sys_id order by sys_updated_on desc) = 1
+    select c.*
+    from raw_servicenow_changes as c
+    semi join (
+        select sys_id, max(sys_updated_on) as sys_updated_on from raw_servicenow_changes group by sys_id
+    ) as l using (sys_id, sys_updated_on)
 ),
 
 -- One equality join per field, as in stg_incidents; the CI's name is looked up only when its id is not mapped.
