@@ -75,7 +75,8 @@ def render_views(lake: Lake | None = None) -> str:
             reader = _day_table_reader(folder)
         else:
             pattern = "/**/data.parquet" if sql_file.partitioned_by else "/data.parquet"
-            reader = f"read_parquet({folder}{pattern}')"
+            # No hive columns: the month in an object's path is not one of the table's columns.
+            reader = f"read_parquet({folder}{pattern}', hive_partitioning = false)"
         parts.append(
             f"-- {sql_file.grain}\ncreate or replace view {sql_file.table} as\n"
             f"select {sql_file.read_columns()} from {reader};\n"
@@ -113,7 +114,7 @@ def _day_table_reader(folder: str) -> str:
         "        where cast(regexp_extract(parse_filename(g.file), '^day-(.+)[.]parquet$', 1) as date) <= m.last_day\n"
         "    )\n"
         "    select * exclude (filename)\n"
-        f"    from read_parquet({folder}/*/*.parquet', filename = true)\n"
+        f"    from read_parquet({folder}/*/*.parquet', filename = true, hive_partitioning = false)\n"
         "    where filename not in (select file from held_twice)\n"
         ")"
     )

@@ -115,27 +115,27 @@ select * from read_json(getvariable('lake') || '/runs/*/*.json', union_by_name =
 -- Aggregate tables (mart/).
 -- one row per incident and correlation mode, for incidents linked to a deployment
 create or replace view mv_incident_links as
-select * from read_parquet(getvariable('lake') || '/mart/mv_incident_links/**/data.parquet');
+select * from read_parquet(getvariable('lake') || '/mart/mv_incident_links/**/data.parquet', hive_partitioning = false);
 
 -- one row per deployment attempt of a mapped entity, with its DORA flags in both correlation modes
 create or replace view mv_deployments as
-select * from read_parquet(getvariable('lake') || '/mart/mv_deployments/**/data.parquet');
+select * from read_parquet(getvariable('lake') || '/mart/mv_deployments/**/data.parquet', hive_partitioning = false);
 
 -- one row per merged merge request and environment, with the deployment that shipped it
 create or replace view mv_lead_times as
-select * from read_parquet(getvariable('lake') || '/mart/mv_lead_times/**/data.parquet');
+select * from read_parquet(getvariable('lake') || '/mart/mv_lead_times/**/data.parquet', hive_partitioning = false);
 
 -- one row per application, component and environment: its latest deployment attempt
 create or replace view mv_deployments_latest as
-select * from read_parquet(getvariable('lake') || '/mart/mv_deployments_latest/data.parquet');
+select * from read_parquet(getvariable('lake') || '/mart/mv_deployments_latest/data.parquet', hive_partitioning = false);
 
 -- one row per attributed ServiceNow incident (latest version), with its duration and deployment link
 create or replace view mv_incidents as
-select * from read_parquet(getvariable('lake') || '/mart/mv_incidents/data.parquet');
+select * from read_parquet(getvariable('lake') || '/mart/mv_incidents/data.parquet', hive_partitioning = false);
 
 -- one row per attributed ServiceNow change request (latest version): the change calendar
 create or replace view mv_changes as
-select * from read_parquet(getvariable('lake') || '/mart/mv_changes/data.parquet');
+select * from read_parquet(getvariable('lake') || '/mart/mv_changes/data.parquet', hive_partitioning = false);
 
 -- one row per level (component or application), entity, environment and hour, for the days rebuilt
 create or replace view mv_golden_signals_hourly as
@@ -152,7 +152,7 @@ select *, case when requests > 0 then errors / requests end as error_rate from (
         where cast(regexp_extract(parse_filename(g.file), '^day-(.+)[.]parquet$', 1) as date) <= m.last_day
     )
     select * exclude (filename)
-    from read_parquet(getvariable('lake') || '/mart/mv_golden_signals_hourly/*/*.parquet', filename = true)
+    from read_parquet(getvariable('lake') || '/mart/mv_golden_signals_hourly/*/*.parquet', filename = true, hive_partitioning = false)
     where filename not in (select file from held_twice)
 );
 
@@ -171,7 +171,7 @@ select * from (
         where cast(regexp_extract(parse_filename(g.file), '^day-(.+)[.]parquet$', 1) as date) <= m.last_day
     )
     select * exclude (filename)
-    from read_parquet(getvariable('lake') || '/mart/mv_incidents_app_day/*/*.parquet', filename = true)
+    from read_parquet(getvariable('lake') || '/mart/mv_incidents_app_day/*/*.parquet', filename = true, hive_partitioning = false)
     where filename not in (select file from held_twice)
 );
 
@@ -190,7 +190,7 @@ select * from (
         where cast(regexp_extract(parse_filename(g.file), '^day-(.+)[.]parquet$', 1) as date) <= m.last_day
     )
     select * exclude (filename)
-    from read_parquet(getvariable('lake') || '/mart/mv_changes_app_day/*/*.parquet', filename = true)
+    from read_parquet(getvariable('lake') || '/mart/mv_changes_app_day/*/*.parquet', filename = true, hive_partitioning = false)
     where filename not in (select file from held_twice)
 );
 
@@ -209,7 +209,7 @@ select * from (
         where cast(regexp_extract(parse_filename(g.file), '^day-(.+)[.]parquet$', 1) as date) <= m.last_day
     )
     select * exclude (filename)
-    from read_parquet(getvariable('lake') || '/mart/mv_monitoring_app_day_summary/*/*.parquet', filename = true)
+    from read_parquet(getvariable('lake') || '/mart/mv_monitoring_app_day_summary/*/*.parquet', filename = true, hive_partitioning = false)
     where filename not in (select file from held_twice)
 );
 
@@ -228,46 +228,46 @@ select * from (
         where cast(regexp_extract(parse_filename(g.file), '^day-(.+)[.]parquet$', 1) as date) <= m.last_day
     )
     select * exclude (filename)
-    from read_parquet(getvariable('lake') || '/mart/mv_monitoring_domain_day_summary/*/*.parquet', filename = true)
+    from read_parquet(getvariable('lake') || '/mart/mv_monitoring_domain_day_summary/*/*.parquet', filename = true, hive_partitioning = false)
     where filename not in (select file from held_twice)
 );
 
 -- one row per application and environment known to the mapping: its error budget's burn rates at as_of
 create or replace view mv_slo_burn_rates as
-select * from read_parquet(getvariable('lake') || '/mart/mv_slo_burn_rates/data.parquet');
+select * from read_parquet(getvariable('lake') || '/mart/mv_slo_burn_rates/data.parquet', hive_partitioning = false);
 
 -- one row per rollup level (team, group, domain), its id and environment: its error budget's burn rates at as_of
 create or replace view mv_slo_group_burn_rates as
-select * from read_parquet(getvariable('lake') || '/mart/mv_slo_group_burn_rates/data.parquet');
+select * from read_parquet(getvariable('lake') || '/mart/mv_slo_group_burn_rates/data.parquet', hive_partitioning = false);
 
 -- one row per application, environment and reporting period (see stg_periods)
 create or replace view mv_slo_app_period as
-select * from read_parquet(getvariable('lake') || '/mart/mv_slo_app_period/data.parquet');
+select * from read_parquet(getvariable('lake') || '/mart/mv_slo_app_period/data.parquet', hive_partitioning = false);
 
 -- one row per rollup level (team, group, domain), its id, environment and period
 create or replace view mv_slo_group_period as
-select * from read_parquet(getvariable('lake') || '/mart/mv_slo_group_period/data.parquet');
+select * from read_parquet(getvariable('lake') || '/mart/mv_slo_group_period/data.parquet', hive_partitioning = false);
 
 -- one row per application, environment, period, correlation mode and band set
 create or replace view mv_dora_app_period as
-select * from read_parquet(getvariable('lake') || '/mart/mv_dora_app_period/data.parquet');
+select * from read_parquet(getvariable('lake') || '/mart/mv_dora_app_period/data.parquet', hive_partitioning = false);
 
 -- one row per rollup level (team, group, domain), its id, environment, period, mode and band set
 create or replace view mv_dora_group_period as
-select * from read_parquet(getvariable('lake') || '/mart/mv_dora_group_period/data.parquet');
+select * from read_parquet(getvariable('lake') || '/mart/mv_dora_group_period/data.parquet', hive_partitioning = false);
 
 -- one row per band set, DORA metric and performance level
 create or replace view mv_dora_bands as
-select * from read_parquet(getvariable('lake') || '/mart/mv_dora_bands/data.parquet');
+select * from read_parquet(getvariable('lake') || '/mart/mv_dora_bands/data.parquet', hive_partitioning = false);
 
 -- one row per DORA scope (an application, or a team, group or domain) and application in it
 create or replace view mv_dora_scopes as
-select * from read_parquet(getvariable('lake') || '/mart/mv_dora_scopes/data.parquet');
+select * from read_parquet(getvariable('lake') || '/mart/mv_dora_scopes/data.parquet', hive_partitioning = false);
 
 -- one row per application in production, ranked by risk score (1 = riskiest), with its health
 create or replace view mv_monitoring_top_risks as
-select * from read_parquet(getvariable('lake') || '/mart/mv_monitoring_top_risks/data.parquet');
+select * from read_parquet(getvariable('lake') || '/mart/mv_monitoring_top_risks/data.parquet', hive_partitioning = false);
 
 -- one row per level (application, team, group, domain) and its id: red/orange/green with reasons
 create or replace view mv_health as
-select * from read_parquet(getvariable('lake') || '/mart/mv_health/data.parquet');
+select * from read_parquet(getvariable('lake') || '/mart/mv_health/data.parquet', hive_partitioning = false);

@@ -286,3 +286,28 @@ def test_a_raw_day_an_older_release_wrote_without_a_column_added_since_reads_it_
         "select number, caused_by_change_sys_id from servicenow_incidents_latest order by number"
     ).fetchall()
     assert causes == [("INC1", CHG1), ("INC2", None), ("INC3", None)]
+
+
+@pytest.mark.parametrize("per_lake", [False, True])
+def test_mart_views_have_the_tables_columns_and_no_month_from_the_objects_paths(tmp_path: Path, per_lake: bool) -> None:
+    """Objects stored by month sit under month=YYYY-MM/: DuckDB read that as a column of its own, so the views of
+    mv_deployments, mv_lead_times, mv_incident_links and every day table had a `month` text column no table has.
+    Each view now has the columns of the objects themselves (and the derived ones its header names)."""
+    lake, settings = estate_lake(tmp_path)
+    build(lake, settings, mode="full", as_of=AS_OF)
+    con = duckdb.connect()
+    if per_lake:
+        con.execute(render_views(lake))
+    else:
+        load_static_views(con, lake)
+    for table in ("mv_deployments", "mv_incident_links", "mv_incidents_app_day", "mv_monitoring_app_day_summary"):
+        viewed = [row[0] for row in con.execute(f"describe {table}").fetchall()]
+        key = next(k for k in lake.list_keys(f"mart/{table}/") if k.endswith(".parquet"))
+        stored = [
+            row[0]
+            for row in con.execute(
+                "describe select * from read_parquet($u, hive_partitioning = false)", {"u": lake.url_of(key)}
+            ).fetchall()
+        ]
+        assert "month" not in viewed, table
+        assert viewed == stored, table
