@@ -74,11 +74,11 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser(
         "demo", help="simulators -> ingestion -> aggregates -> API on localhost, on the embedded S3 store"
     )
-    demo.add_argument("--apps", type=_at_least_one, default=10, help="applications in the synthetic estate")
-    demo.add_argument("--days", type=_at_least_one, default=30, help="days of history")
+    demo.add_argument("--apps", type=at_least_one, default=10, help="applications in the synthetic estate")
+    demo.add_argument("--days", type=at_least_one, default=30, help="days of history")
     demo.add_argument("--seed", type=int, default=42, help="the estate's seed (same seed, same world)")
     demo.add_argument("--host", default="127.0.0.1")
-    demo.add_argument("--port", type=_port, default=8000, help="API port (0 picks a free one)")
+    demo.add_argument("--port", type=tcp_port, default=8000, help="API port (0 picks a free one)")
     demo.add_argument("--no-serve", action="store_true", help="stop after the build and the summary")
     demo.add_argument(
         "--schedule-minutes", type=float, default=15.0, help="local scheduler period while serving (0: off)"
@@ -88,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     local = sub.add_parser("local-s3", help="run the embedded S3-compatible server in the foreground")
     local.add_argument("--bucket", default="rosetta-lake")
     local.add_argument("--host", default="127.0.0.1")
-    local.add_argument("--port", type=_port, default=9000, help="0 picks a free one")
+    local.add_argument("--port", type=tcp_port, default=9000, help="0 picks a free one")
     local.set_defaults(handler=_local_s3)
 
     build_cmd = sub.add_parser("build", help="build the aggregate tables (mart/) from raw/ and the mapping")
@@ -136,8 +136,8 @@ def _parser() -> argparse.ArgumentParser:
     m_history.set_defaults(handler=_mappings_history)
 
     runs = sub.add_parser("runs", help="list recent batch runs from the run log")
-    runs.add_argument("--days", type=int, default=7)
-    runs.add_argument("--limit", type=int, default=50)
+    runs.add_argument("--days", type=at_least_one, default=7, help="how many days back to list")
+    runs.add_argument("--limit", type=at_least_one, default=50, help="runs listed at most")
     runs.set_defaults(handler=_runs)
 
     partitions = sub.add_parser("partitions", help="list the day partitions of a dataset")
@@ -158,8 +158,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _at_least_one(text: str) -> int:
-    """An estate's applications or days: the estate generator has nothing to make of none."""
+def at_least_one(text: str) -> int:
+    """A count that means nothing at zero: an estate's applications or days, the run log's days or runs listed."""
     try:
         number = int(text)
     except ValueError:
@@ -180,7 +180,7 @@ def _minutes(text: str) -> float:
     return number
 
 
-def _port(text: str) -> int:
+def tcp_port(text: str) -> int:
     """A TCP port; beyond 65535 the socket would fail late (or the embedded store pick another one)."""
     try:
         number = int(text)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 
+from lakehouse.cli import tcp_port
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("serve", help="serve the monitoring API over HTTP (uvicorn)")
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    parser.add_argument("--port", type=tcp_port, default=8000, help="port (default 8000)")
     parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     parser.set_defaults(func=serve)
 

@@ -575,3 +575,22 @@ def test_duckdb_reaches_an_endpoint_written_with_a_user_and_password(s3_endpoint
     con = open_duckdb(settings, lake)
     count = con.execute("select count(*) from read_parquet($urls)", {"urls": lake.partition_urls(incidents)}).fetchone()
     assert count == (1,)
+
+
+@pytest.mark.parametrize(("option", "value"), [("--days", "-1"), ("--days", "0"), ("--limit", "0")])
+def test_runs_refuses_a_count_that_lists_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, option: str, value: str
+) -> None:
+    """`runs --days -1` or `--limit 0` printed nothing and exited 0, as if the run log were empty."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["--lake-url", str(tmp_path / "lake"), "runs", option, value])
+    assert stopped.value.code == 2
+    assert f"argument {option}: {value} is not a whole number of 1 or more" in capsys.readouterr().err
+
+
+def test_serve_refuses_a_port_above_65535(capsys: pytest.CaptureFixture[str]) -> None:
+    """The API's server took any integer and failed only once uvicorn tried to bind it."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["serve", "--port", "99999"])
+    assert stopped.value.code == 2
+    assert "argument --port: 99999 is not a port (0 to 65535)" in capsys.readouterr().err
