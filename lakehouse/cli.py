@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from lakehouse.errors import MappingValidationError, RosettaError
+from lakehouse.errors import LakeConfigError, MappingValidationError, RosettaError
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 
@@ -209,6 +209,10 @@ def _lake(args: argparse.Namespace) -> Lake:
 def _demo(args: argparse.Namespace) -> int:
     from lakehouse.demo import DemoOptions, run_demo
 
+    if args.s3_endpoint and not args.lake_url:
+        raise LakeConfigError(
+            "--s3-endpoint names the store of an s3:// --lake-url; give both, or neither for the embedded store"
+        )
     options = DemoOptions(
         apps=args.apps,
         days=args.days,

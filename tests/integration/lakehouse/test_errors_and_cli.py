@@ -594,3 +594,10 @@ def test_serve_refuses_a_port_above_65535(capsys: pytest.CaptureFixture[str]) ->
         main(["serve", "--port", "99999"])
     assert stopped.value.code == 2
     assert "argument --port: 99999 is not a port (0 to 65535)" in capsys.readouterr().err
+
+
+def test_demo_refuses_an_s3_endpoint_without_a_lake_url(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--s3-endpoint` alone was ignored: the demo ran on its embedded store while the user meant MinIO."""
+    code, _, err = run_cli(capsys, "--s3-endpoint", "http://127.0.0.1:9", "demo", "--no-serve")
+    assert code == 2
+    assert "--s3-endpoint names the store of an s3:// --lake-url" in err
