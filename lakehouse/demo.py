@@ -209,8 +209,12 @@ def _serve_api(sock: socket.socket) -> tuple[Any, int]:
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
         time.sleep(0.05)
+    if not server.started:
+        # Never READY for an API that is not there: the server stopped (its error is in the log above), or hangs.
+        server.should_exit = True
+        raise RosettaError("the API did not start (see the server's error above); the pipeline's lake is kept")
     return server, sock.getsockname()[1]
 
 

@@ -15,7 +15,7 @@ import pytest
 from functions.api.settings import ApiSettings
 from lakehouse.cli import main
 from lakehouse.duckdb_session import httpfs_extension_path, open_duckdb
-from lakehouse.errors import LakeAccessError, LakeConfigError, SettingsError
+from lakehouse.errors import LakeAccessError, LakeConfigError, RosettaError, SettingsError
 from lakehouse.ingest.config import IngestSettings
 from lakehouse.local_s3 import S3Endpoint
 from lakehouse.schemas import get_dataset
@@ -601,3 +601,17 @@ def test_demo_refuses_an_s3_endpoint_without_a_lake_url(capsys: pytest.CaptureFi
     code, _, err = run_cli(capsys, "--s3-endpoint", "http://127.0.0.1:9", "demo", "--no-serve")
     assert code == 2
     assert "--s3-endpoint names the store of an s3:// --lake-url" in err
+
+
+# The server's own thread ends with its error, as it would in the demo's console.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_demo_says_its_api_did_not_start_instead_of_ready() -> None:
+    """A server that stops on start (here given a socket already closed) left the demo waiting 30 s and then
+    printing READY for an API that was not there; the demo now says it did not start."""
+    from lakehouse.demo import _serve_api
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.close()
+    with pytest.raises(RosettaError, match="the API did not start"):
+        _serve_api(sock)
