@@ -15,6 +15,20 @@ function ArgoStatus({ live }: { live: LiveComponent }) {
   return <StatusDot colour="orange">{label}</StatusDot>;
 }
 
+/**
+ * The revisions a component runs, as a person reads them: the API joins a multi-source application's revisions
+ * (one per source) with a comma. A commit SHA reads by its first 8 characters; a tag or chart version stays whole.
+ */
+function shortRevisions(revision: string | null | undefined): string {
+  if (!revision) return '–';
+  return revision
+    .split(',')
+    .map(r => r.trim())
+    .filter(Boolean)
+    .map(r => (/^[0-9a-f]{40,64}$/i.test(r) ? r.slice(0, 8) : r))
+    .join(', ');
+}
+
 /** Live deployment status per component (ArgoCD sync and health, last pipeline) and the period's deployments. */
 export function DeploymentsCard({ entity, period }: { entity: MonitoredEntity; period: Period }) {
   const { argocdBaseUrl } = useMonitoringOptions();
@@ -39,7 +53,7 @@ export function DeploymentsCard({ entity, period }: { entity: MonitoredEntity; p
         </>
       ),
     },
-    { title: 'Revision', render: live => live.revision?.slice(0, 8) ?? '–' },
+    { title: 'Revision', render: live => shortRevisions(live.revision) },
     { title: 'Last deployed', render: live => when(live.lastDeployedAt) },
     {
       title: 'Last pipeline',

@@ -298,6 +298,29 @@ describe('entity widgets', () => {
       await renderWithApi(<DeploymentsCard entity={profiles} period="last_7d" />);
       expect(await screen.findByText(/Stale live answer/)).toHaveTextContent('ArgoCD timed out');
     });
+    /*
+     * A two-source ArgoCD application runs one revision per source, which the API joins with a comma: its commit
+     * 80f5551d89f04bb712de097765aced857da13262 and its chart's tag v1.4.2. The commit reads by its first 8 characters,
+     * 80f5551d, the tag as it is: "80f5551d, v1.4.2", not only the commit's first 8 characters. A single-source
+     * application deployed from the tag release-2026.11 shows the whole tag, not "release-".
+     */
+    it('shows every revision a multi-source application runs, and tags whole', async () => {
+      const [api, gateway] = f.deploymentsLiveProfiles.live!;
+      const live = {
+        ...f.deploymentsLiveProfiles,
+        live: [
+          { ...api, revision: '80f5551d89f04bb712de097765aced857da13262,v1.4.2' },
+          { ...gateway, revision: 'release-2026.11' },
+        ],
+      };
+      server.use(
+        answer(`${base}/deployments`, live, { mode: 'live' }),
+        answer(`${base}/deployments`, f.deploymentsHistoryProfiles, { mode: 'history' }),
+      );
+      await renderWithApi(<DeploymentsCard entity={profiles} period="last_7d" />);
+      expect(await screen.findByRole('cell', { name: '80f5551d, v1.4.2' })).toBeInTheDocument();
+      expect(screen.getByRole('cell', { name: 'release-2026.11' })).toBeInTheDocument();
+    });
     it('says when there is no deployment', async () => {
       server.use(answer(`${base}/deployments`, { ...f.deploymentsHistoryProfiles, items: [], live: [] }));
       await renderWithApi(<DeploymentsCard entity={profiles} period="last_7d" />);
