@@ -266,6 +266,19 @@ describe('entity widgets', () => {
       // The panel's title says what the API said went wrong.
       expect(await screen.findByText(/Could not load changes/)).toHaveTextContent(/^Error: Could not load changes: boom$/);
     });
+    // The API's gateway (an API Gateway HTTP API) answers its own errors as application/json {"message": ...}, e.g.
+    // 503 when the function timed out: the panel says "Service Unavailable", not the raw JSON body.
+    it("quotes the gateway's message when the gateway fails", async () => {
+      server.use(
+        http.get(`${API}/applications/:id/changes`, () =>
+          HttpResponse.json({ message: 'Service Unavailable' }, { status: 503 }),
+        ),
+      );
+      await renderWithApi(<ChangesCard entity={profiles} period="last_7d" />);
+      expect(await screen.findByText(/Could not load changes/)).toHaveTextContent(
+        /^Error: Could not load changes: Service Unavailable$/,
+      );
+    });
   });
 
   describe('deployments', () => {

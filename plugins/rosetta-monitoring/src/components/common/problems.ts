@@ -39,7 +39,21 @@ export function detailOf(error: any): string {
   }
   const body = error?.body;
   const fromBody = body?.error?.message ?? body?.detail;
-  return String(fromBody ?? error?.message ?? '').replace(/^Request failed with status \d+[^,]*, /, '');
+  const said = String(fromBody ?? error?.message ?? '').replace(/^Request failed with status \d+[^,]*, /, '');
+  return gatewayMessageOf(said) ?? said;
+}
+
+/** The message of an error the API's gateway answers itself, as application/json {"message": "..."}. */
+function gatewayMessageOf(text: string): string | undefined {
+  if (!text.startsWith('{')) {
+    return undefined;
+  }
+  try {
+    const parsed = JSON.parse(text);
+    return typeof parsed?.message === 'string' && parsed.message ? parsed.message : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function missingFrom(error: Error): Missing | undefined {
