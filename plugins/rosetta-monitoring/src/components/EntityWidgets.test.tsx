@@ -109,6 +109,16 @@ describe('entity widgets', () => {
       await renderWithApi(<SloCard entity={profiles} />);
       expect(await screen.findByText('No SLO in the period')).toBeInTheDocument();
     });
+    // SLOs are set per application: the API's summary of a component has no SLO, whatever its data (its slo is
+    // null). The recorded billing-api component belongs to the billing application; its card names it instead of
+    // saying the period has no SLO.
+    it("says a component's SLO is its application's", async () => {
+      server.use(answer('/components/:id/summary', f.summaryBillingApi));
+      await renderWithApi(<SloCard entity={{ level: 'components', id: 'component:default/billing-api' }} />);
+      expect(await screen.findByText('SLOs are set per application')).toBeInTheDocument();
+      expect(screen.getByText(/belongs to the application billing/)).toBeInTheDocument();
+      expect(screen.queryByText('No SLO in the period')).not.toBeInTheDocument();
+    });
     it('shows an error panel when the API fails', async () => {
       server.use(problem(`${base}/summary`, 500, 'Internal error', 'boom'));
       await renderWithApi(<SloCard entity={profiles} />);
