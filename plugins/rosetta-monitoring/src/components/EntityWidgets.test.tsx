@@ -191,6 +191,19 @@ describe('entity widgets', () => {
       expect(await screen.findByTestId('open-incidents')).toHaveTextContent('3');
       expect(screen.getByText('INC0000001')).toBeInTheDocument();
     });
+    // 12 closed incidents opened in the period: the history shows the latest 10 and its title says so, as the recent
+    // changes do, rather than a "Recent history" that reads as the whole period.
+    it('says the history shows only the latest 10 closed incidents of the period', async () => {
+      const [closed] = incidents('closed').items;
+      const twelve = Array.from({ length: 12 }, (_, i) => ({ ...closed, sysId: `s${i}`, number: `INC00200${10 + i}` }));
+      server.use(
+        answer(`${base}/incidents`, emptyList(incidents('open')), { status: 'open' }),
+        answer(`${base}/incidents`, { ...incidents('closed'), items: twelve }, { status: 'closed' }),
+      );
+      await renderWithApi(<IncidentsCard entity={profiles} period="last_7d" />);
+      expect(await screen.findByText('Recent history (latest 10 of 12)')).toBeInTheDocument();
+      expect(screen.getAllByText(/^INC00200\d\d$/)).toHaveLength(10);
+    });
     it('says when there is no incident in the period', async () => {
       server.use(answer(`${base}/incidents`, emptyList(f.incidentsProfiles)));
       await renderWithApi(<IncidentsCard entity={profiles} period="last_7d" />);

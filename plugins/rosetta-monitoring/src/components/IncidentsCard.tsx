@@ -15,6 +15,9 @@ const COLUMNS: TableColumn<Incident>[] = [
   { title: 'SLA', render: i => (i.slaBreached ? 'breached' : 'ok') },
 ];
 
+/** The closed incidents shown: the latest of the period. */
+const HISTORY_SHOWN = 10;
+
 /**
  * Incidents opened in the period, from both lists: status=open gives every incident open now, however old, and
  * status=closed the closed ones opened in the period. Cancelled incidents are not counted as opened, as in the
@@ -46,7 +49,7 @@ export function IncidentsCard({ entity, period }: { entity: MonitoredEntity; per
       {([openList, closedList]) => {
         const open = openList.items.filter(i => i.isOpen);
         const closed = closedList.items.filter(i => !i.isOpen);
-        const history = closed.slice(0, 10);
+        const history = closed.slice(0, HISTORY_SHOWN);
         return (
           <>
             <p>
@@ -62,7 +65,7 @@ export function IncidentsCard({ entity, period }: { entity: MonitoredEntity; per
               emptyContent={<p style={{ padding: 8 }}>No open incident.</p>}
             />
             <Table<Incident>
-              title="Recent history"
+              title={closed.length > HISTORY_SHOWN ? `Recent history (latest ${HISTORY_SHOWN} of ${closed.length})` : 'Recent history'}
               options={{ paging: false, search: false, padding: 'dense' }}
               columns={COLUMNS}
               data={history}
