@@ -22,6 +22,26 @@ describe('HealthCard', () => {
     expect(screen.getByTestId('health-open-incidents')).toHaveTextContent(String(f.summaryProfiles.incidents.open));
   });
 
+  // The API's verdict comes with the sentences that scored its risk, none for an application with a score of 0 (green)
+  // or with neither traffic nor events over 14 days ('no data'): the card says why, not "no reason reported".
+  it('says why a green application has no reason', async () => {
+    const green = { ...f.summaryProfiles, risk: { rank: 3, riskScore: 0, health: 'green', reasons: [] } };
+    server.use(answer('/applications/:id/summary', green));
+    await renderWithApi(<HealthCard />, profilesSystem);
+    expect(await screen.findByTestId('health-colour')).toHaveTextContent(/^green$/);
+    expect(screen.getByText('no risk found over the last 7 days')).toBeInTheDocument();
+    expect(screen.queryByText('no reason reported')).not.toBeInTheDocument();
+  });
+
+  it("says an application without data has no data, not that it has no reason", async () => {
+    const quiet = { ...f.summaryProfiles, risk: { rank: 4, riskScore: 0, health: 'no data', reasons: [] } };
+    server.use(answer('/applications/:id/summary', quiet));
+    await renderWithApi(<HealthCard />, profilesSystem);
+    expect(await screen.findByTestId('health-colour')).toHaveTextContent(/^no data$/);
+    expect(screen.getByText('no traffic nor events over the last 14 days')).toBeInTheDocument();
+    expect(screen.queryByText('no reason reported')).not.toBeInTheDocument();
+  });
+
   it('judges a component on its signals when the API gives no verdict', async () => {
     server.use(answer('/components/:id/summary', f.summaryBillingApi));
     await renderWithApi(<HealthCard />, billingApiComponent);

@@ -6,7 +6,7 @@ import { useMonitoredEntity } from './common/EntityContext';
 import { healthOf } from './health';
 import { useMonitoringOptions } from '../options';
 
-const DOT = { green: 'green', orange: 'orange', red: 'red', unknown: 'grey' } as const;
+const DOT = { green: 'green', orange: 'orange', red: 'red', 'no data': 'grey', unknown: 'grey' } as const;
 
 /** Entity overview card: red/orange/green and the reasons behind it. */
 export function HealthCard() {

@@ -2,12 +2,21 @@ import type { Summary } from '../api/types';
 import type { HealthThresholds } from '../options';
 import { ms, percent } from './common/format';
 
-export type HealthColour = 'red' | 'orange' | 'green' | 'unknown';
+export type HealthColour = 'red' | 'orange' | 'green' | 'no data' | 'unknown';
 
 export interface HealthVerdict {
   colour: HealthColour;
   reasons: string[];
 }
+
+/** The API's verdicts (mv_monitoring_top_risks). */
+const VERDICTS = ['red', 'orange', 'green', 'no data'];
+
+/** Why a verdict comes without reasons: the API lists only the sentences that scored a risk. */
+const NO_REASON: Record<string, string> = {
+  green: 'no risk found over the last 7 days',
+  'no data': 'no traffic nor events over the last 14 days',
+};
 
 /**
  * The entity's health: the API's own verdict (applications) when there is one, otherwise
@@ -16,8 +25,8 @@ export interface HealthVerdict {
 export function healthOf(summary: Summary, t: HealthThresholds): HealthVerdict {
   const risk = summary.risk;
   if (risk?.health) {
-    const colour = (['red', 'orange', 'green'].includes(risk.health) ? risk.health : 'unknown') as HealthColour;
-    return { colour, reasons: risk.reasons?.length ? risk.reasons : ['no reason reported'] };
+    const colour = (VERDICTS.includes(risk.health) ? risk.health : 'unknown') as HealthColour;
+    return { colour, reasons: risk.reasons?.length ? risk.reasons : [NO_REASON[risk.health] ?? 'no reason reported'] };
   }
   const g = summary.goldenSignals;
   const red: string[] = [];
