@@ -15,6 +15,8 @@ const HEALTH_COLUMNS: TableColumn<HealthLevel>[] = [
   { title: 'Red', field: 'red' },
   { title: 'Orange', field: 'orange' },
   { title: 'Green', field: 'green' },
+  // Applications without traffic nor events over 14 days: with them, the colours add up to the applications.
+  { title: 'No data', field: 'noData' },
   { title: 'Reasons', render: h => (h.reasons ?? []).join('; ') },
 ];
 

@@ -19,6 +19,21 @@ describe('pages', () => {
       expect(screen.getAllByText(f.overview.topRisks[0].reasons!.join('; ')).length).toBeGreaterThan(0);
       expect(await screen.findByText(f.doraGroup.items[0].id)).toBeInTheDocument();
     });
+    // A team of 3 applications, one orange, one green and one without traffic nor events over 14 days: its row reads
+    // 3 = 0 red + 1 orange + 1 green + 1 without data, not 3 applications of which only 2 are counted.
+    it("counts a level's applications without data beside its red, orange and green ones", async () => {
+      const kite = {
+        level: 'team', levelId: 'team-kite', applications: 3, red: 0, orange: 1, green: 1, noData: 1,
+        maxRiskScore: 20, health: 'orange', reasons: ['kite-api is orange'],
+      };
+      server.use(answer('/overview', { ...f.overview, health: [kite] }), answer('/kpis/dora', f.doraGroup));
+      await renderWithApi(<DashboardPage />);
+      const row = (await screen.findByText('team-kite')).closest('tr')!;
+      const headers = screen.getAllByRole('columnheader').map(h => h.textContent);
+      const cells = within(row).getAllByRole('cell').map(c => c.textContent);
+      const figure = (header: string) => cells[headers.indexOf(header)];
+      expect(['Applications', 'Red', 'Orange', 'Green', 'No data'].map(figure)).toEqual(['3', '0', '1', '1', '1']);
+    });
     // Every group is listed in "DORA per group", not only those of the report's first page.
     it('lists the DORA groups of every page', async () => {
       const [first, ...rest] = f.doraGroup.items;
