@@ -53,6 +53,24 @@ describe('entity widgets', () => {
       expect(await screen.findByTestId('signal-error_rate')).toHaveTextContent('0.10%');
       expect(screen.getByTestId('signal-requests')).toHaveTextContent('100,010');
     });
+    // An hour without traffic may still carry errors (Dynatrace reports them for a service with no request counted):
+    // the API's error rate counts errors in hours with traffic only. 50 errors at 00:00 (no requests), 100 errors
+    // out of 100,000 requests at 01:00: 100 / 100,000 = 0.10 %, not 150 / 100,000 = 0.15 %.
+    it('counts the errors of hours with traffic only, as the API does', async () => {
+      const series = (metric: string, vs: (number | null)[]) => ({
+        ...f.timeseriesProfilesP95,
+        metric,
+        points: vs.map((v, i) => ({ t: `2026-11-27T0${i}:00:00Z`, v })),
+      });
+      server.use(
+        answer(`${base}/timeseries`, series('errors', [50, 100]), { metric: 'errors' }),
+        answer(`${base}/timeseries`, series('requests', [null, 100000]), { metric: 'requests' }),
+        answer(`${base}/timeseries`, f.timeseriesProfilesP95),
+      );
+      await renderWithApi(<GoldenSignalsCard entity={profiles} period="last_7d" />);
+      expect(await screen.findByTestId('signal-error_rate')).toHaveTextContent('0.10%');
+      expect(screen.getByTestId('signal-requests')).toHaveTextContent('100,000');
+    });
     it('says when the period has no points', async () => {
       server.use(answer(`${base}/timeseries`, { ...f.timeseriesProfilesP95, points: [] }));
       await renderWithApi(<GoldenSignalsCard entity={profiles} period="last_7d" />);

@@ -5,14 +5,15 @@ import { useMonitoringData } from './common/useMonitoringData';
 import { Widget } from './common/WidgetState';
 import { count, ms, percent } from './common/format';
 
-/** A signal's series over the period, by metric. */
+/** A signal's series over the period, by metric: its values, or its points. */
 type Series = (metric: string) => number[];
+type Points = (metric: string) => Timeseries['points'];
 
 const SIGNALS = [
   { metric: 'latency_p95', label: 'Latency p95', figure: (s: Series) => ms(max(s('latency_p95'))) },
   { metric: 'latency_p99', label: 'Latency p99', figure: (s: Series) => ms(max(s('latency_p99'))) },
   // Errors over requests of the whole period (as the API's summary computes it), not a mean of hourly ratios.
-  { metric: 'error_rate', label: 'Error rate', figure: (s: Series) => percent(ratio(sum(s('errors')), sum(s('requests')))) },
+  { metric: 'error_rate', label: 'Error rate', figure: (_: Series, p: Points) => percent(errorRate(p)) },
   { metric: 'requests', label: 'Traffic (requests)', figure: (s: Series) => count(sum(s('requests'))) },
   {
     metric: 'cpu',
@@ -29,7 +30,19 @@ function values(series: Timeseries): number[] {
 }
 const max = (s: number[]) => (s.length ? Math.max(...s) : null);
 const sum = (s: number[]) => (s.length ? s.reduce((a, b) => a + b, 0) : null);
-const ratio = (part: number | null, whole: number | null) => (part !== null && whole ? part / whole : null);
+
+/**
+ * The period's errors over its requests, counting the errors of hours with traffic only, as the API's summary does:
+ * an hour without requests may still report errors, which are on no request's side of the ratio.
+ */
+function errorRate(points: Points): number | null {
+  const requests = new Map(points('requests').map(p => [p.t, p.v ?? 0]));
+  const errors = points('errors')
+    .filter(p => p.v !== null && p.v !== undefined && (requests.get(p.t) ?? 0) > 0)
+    .map(p => p.v as number);
+  const total = sum([...requests.values()]);
+  return errors.length && total ? sum(errors)! / total : null;
+}
 
 /** Golden signals over the chosen period: one headline figure and one chart per signal. */
 export function GoldenSignalsCard({ entity, period }: { entity: MonitoredEntity; period: Period }) {
@@ -46,13 +59,14 @@ export function GoldenSignalsCard({ entity, period }: { entity: MonitoredEntity;
       freshness={all => all[0]?.freshness}
     >
       {all => {
+        const points: Points = metric => all[METRICS.indexOf(metric)].points;
         const series: Series = metric => values(all[METRICS.indexOf(metric)]);
         return (
           <div style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(220px, 1fr))', gap: 16 }}>
             {SIGNALS.map((signal, i) => (
               <figure key={signal.metric} style={{ margin: 0 }} aria-label={signal.label}>
                 <figcaption>
-                  <strong>{signal.label}</strong>: <span data-testid={`signal-${signal.metric}`}>{signal.figure(series)}</span>
+                  <strong>{signal.label}</strong>: <span data-testid={`signal-${signal.metric}`}>{signal.figure(series, points)}</span>
                 </figcaption>
                 <ResponsiveContainer width="100%" height={120}>
                   <LineChart data={all[i].points}>
