@@ -60,18 +60,19 @@ export function DashboardPage() {
                 <YAxis allowDecimals={false} />
                 <Tooltip />
                 <Legend />
-                <Bar dataKey="deployments" fill="#1f5493" isAnimationActive={false} />
-                <Bar dataKey="incidentsOpened" fill="#c62828" isAnimationActive={false} />
+                <Bar dataKey="deployments" name="Deployments" fill="#1f5493" isAnimationActive={false} />
+                <Bar dataKey="incidentsOpened" name="Incidents opened" fill="#c62828" isAnimationActive={false} />
               </BarChart>
             </ResponsiveContainer>
             <ResponsiveContainer width="100%" height={200}>
               <LineChart data={o.trend}>
                 <CartesianGrid strokeDasharray="3 3" />
                 <XAxis dataKey="day" />
-                <YAxis />
-                <Tooltip />
+                {/* The API gives the error rate as a fraction; it reads in percent, as everywhere else. */}
+                <YAxis width={64} tickFormatter={v => percent(v, 3)} />
+                <Tooltip formatter={v => percent(typeof v === 'number' ? v : null, 3)} />
                 <Legend />
-                <Line dataKey="errorRate" stroke="#c62828" dot={false} isAnimationActive={false} />
+                <Line dataKey="errorRate" name="Error rate" stroke="#c62828" dot={false} isAnimationActive={false} />
               </LineChart>
             </ResponsiveContainer>
           </div>

@@ -1,4 +1,4 @@
-import { fireEvent, screen, within } from '@testing-library/react';
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { answer, problem, registerServer, renderWithApi, server } from '../testing/monitoringServer';
 import * as f from '../testing/fixtures';
 import { DashboardPage } from './DashboardPage';
@@ -33,6 +33,44 @@ describe('pages', () => {
       const cells = within(row).getAllByRole('cell').map(c => c.textContent);
       const figure = (header: string) => cells[headers.indexOf(header)];
       expect(['Applications', 'Red', 'Orange', 'Green', 'No data'].map(figure)).toEqual(['3', '0', '1', '1', '1']);
+    });
+    /*
+     * The trend charts name their series as a person reads them, and the error rate in percent as everywhere else:
+     * the recorded days' error rates run from 0.0889 % (28 November) to 0.1773 % (25 November), so its axis tops at
+     * 0.180 %, not at 0.0018.
+     */
+    it('names the trend series and gives the error rate in percent', async () => {
+      // jsdom lays nothing out: the charts are given a size to draw in.
+      const observer = class {
+        constructor(private readonly callback: ResizeObserverCallback) {}
+        observe(target: Element) {
+          this.callback([{ target, contentRect: { width: 800, height: 200 } } as any], this as any);
+        }
+        unobserve() {}
+        disconnect() {}
+      };
+      const saved = (global as any).ResizeObserver;
+      (global as any).ResizeObserver = observer;
+      const sizes = (['clientWidth', 'offsetWidth'] as const).map(p => jest.spyOn(HTMLElement.prototype, p, 'get').mockReturnValue(800));
+      sizes.push(...(['clientHeight', 'offsetHeight'] as const).map(p => jest.spyOn(HTMLElement.prototype, p, 'get').mockReturnValue(200)));
+      try {
+        server.use(answer('/overview', f.overview), answer('/kpis/dora', f.doraGroup));
+        await renderWithApi(<DashboardPage />);
+        // The error rate's axis: the line chart's, the second of the trends.
+        const rateTicks = () =>
+          Array.from(
+            document.querySelectorAll('.recharts-wrapper')[1]?.querySelectorAll('.recharts-yAxis-tick-labels .recharts-cartesian-axis-tick-value') ?? [],
+          ).map(e => e.textContent);
+        await waitFor(() => expect(rateTicks().length).toBeGreaterThan(0));
+        const legend = Array.from(document.querySelectorAll('.recharts-legend-item-text')).map(e => e.textContent);
+        expect(legend).toEqual(['Deployments', 'Incidents opened', 'Error rate']);
+        const ticks = rateTicks();
+        expect(ticks.every(t => t!.endsWith('%'))).toBe(true);
+        expect(ticks[ticks.length - 1]).toBe('0.180%');
+      } finally {
+        sizes.forEach(spy => spy.mockRestore());
+        (global as any).ResizeObserver = saved;
+      }
     });
     // Every group is listed in "DORA per group", not only those of the report's first page.
     it('lists the DORA groups of every page', async () => {
