@@ -2,6 +2,7 @@ import { fireEvent, screen, waitFor } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
 import { API, answer, problem, profilesSystem, registerServer, renderWithApi, server } from '../testing/monitoringServer';
 import * as f from '../testing/fixtures';
+import { giveChartsASize, valueTicks } from '../testing/charts';
 import type { MonitoredEntity } from '../api/types';
 import { GoldenSignalsCard } from './GoldenSignalsCard';
 import { SloCard } from './SloCard';
@@ -70,6 +71,26 @@ describe('entity widgets', () => {
       await renderWithApi(<GoldenSignalsCard entity={profiles} period="last_7d" />);
       expect(await screen.findByTestId('signal-error_rate')).toHaveTextContent('0.10%');
       expect(screen.getByTestId('signal-requests')).toHaveTextContent('100,000');
+    });
+    // The error rate's chart reads in percent, as its headline does: hourly rates of 0.09 % and 0.18 % put ticks such as
+    // "0.18%" on its axis, not "0.0018".
+    it("gives the error rate chart's axis in percent", async () => {
+      const restore = giveChartsASize();
+      try {
+        const rates = { ...f.timeseriesProfilesP95, metric: 'error_rate', points: [
+          { t: '2026-11-27T00:00:00Z', v: 0.0009 },
+          { t: '2026-11-27T01:00:00Z', v: 0.0018 },
+        ] };
+        server.use(answer(`${base}/timeseries`, rates, { metric: 'error_rate' }), answer(`${base}/timeseries`, f.timeseriesProfilesP95));
+        await renderWithApi(<GoldenSignalsCard entity={profiles} period="last_7d" />);
+        // The charts in the order of the signals: latency p95, latency p99, then the error rate.
+        await waitFor(() => expect(valueTicks(2).length).toBeGreaterThan(0));
+        const ticks = valueTicks(2);
+        expect(ticks.every(t => t!.endsWith('%'))).toBe(true);
+        expect(ticks).toContain('0.18%');
+      } finally {
+        restore();
+      }
     });
     it('says when the period has no points', async () => {
       server.use(answer(`${base}/timeseries`, { ...f.timeseriesProfilesP95, points: [] }));

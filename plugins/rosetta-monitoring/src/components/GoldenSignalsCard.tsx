@@ -13,7 +13,13 @@ const SIGNALS = [
   { metric: 'latency_p95', label: 'Latency p95', figure: (s: Series) => ms(max(s('latency_p95'))) },
   { metric: 'latency_p99', label: 'Latency p99', figure: (s: Series) => ms(max(s('latency_p99'))) },
   // Errors over requests of the whole period (as the API's summary computes it), not a mean of hourly ratios.
-  { metric: 'error_rate', label: 'Error rate', figure: (_: Series, p: Points) => percent(errorRate(p)) },
+  {
+    metric: 'error_rate',
+    label: 'Error rate',
+    figure: (_: Series, p: Points) => percent(errorRate(p)),
+    // The API's series is a fraction; it reads in percent, as the headline does.
+    tick: (v: number | null) => percent(v),
+  },
   { metric: 'requests', label: 'Traffic (requests)', figure: (s: Series) => count(sum(s('requests'))) },
   {
     metric: 'cpu',
@@ -72,8 +78,8 @@ export function GoldenSignalsCard({ entity, period }: { entity: MonitoredEntity;
                   <LineChart data={all[i].points}>
                     <CartesianGrid strokeDasharray="3 3" />
                     <XAxis dataKey="t" hide />
-                    <YAxis width={48} />
-                    <Tooltip />
+                    <YAxis width={48} tickFormatter={'tick' in signal ? signal.tick : undefined} />
+                    <Tooltip formatter={'tick' in signal ? (v: unknown) => signal.tick(typeof v === 'number' ? v : null) : undefined} />
                     <Line type="monotone" dataKey="v" dot={false} stroke="#1f5493" isAnimationActive={false} />
                   </LineChart>
                 </ResponsiveContainer>

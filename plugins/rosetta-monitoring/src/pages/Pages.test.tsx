@@ -1,6 +1,7 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { answer, problem, registerServer, renderWithApi, server } from '../testing/monitoringServer';
 import * as f from '../testing/fixtures';
+import { giveChartsASize, valueTicks } from '../testing/charts';
 import { DashboardPage } from './DashboardPage';
 import { DoraPage } from './DoraPage';
 import { MonitoringPage } from './MonitoringPage';
@@ -40,27 +41,12 @@ describe('pages', () => {
      * 0.180 %, not at 0.0018.
      */
     it('names the trend series and gives the error rate in percent', async () => {
-      // jsdom lays nothing out: the charts are given a size to draw in.
-      const observer = class {
-        constructor(private readonly callback: ResizeObserverCallback) {}
-        observe(target: Element) {
-          this.callback([{ target, contentRect: { width: 800, height: 200 } } as any], this as any);
-        }
-        unobserve() {}
-        disconnect() {}
-      };
-      const saved = (global as any).ResizeObserver;
-      (global as any).ResizeObserver = observer;
-      const sizes = (['clientWidth', 'offsetWidth'] as const).map(p => jest.spyOn(HTMLElement.prototype, p, 'get').mockReturnValue(800));
-      sizes.push(...(['clientHeight', 'offsetHeight'] as const).map(p => jest.spyOn(HTMLElement.prototype, p, 'get').mockReturnValue(200)));
+      const restore = giveChartsASize();
       try {
         server.use(answer('/overview', f.overview), answer('/kpis/dora', f.doraGroup));
         await renderWithApi(<DashboardPage />);
         // The error rate's axis: the line chart's, the second of the trends.
-        const rateTicks = () =>
-          Array.from(
-            document.querySelectorAll('.recharts-wrapper')[1]?.querySelectorAll('.recharts-yAxis-tick-labels .recharts-cartesian-axis-tick-value') ?? [],
-          ).map(e => e.textContent);
+        const rateTicks = () => valueTicks(1);
         await waitFor(() => expect(rateTicks().length).toBeGreaterThan(0));
         const legend = Array.from(document.querySelectorAll('.recharts-legend-item-text')).map(e => e.textContent);
         expect(legend).toEqual(['Deployments', 'Incidents opened', 'Error rate']);
@@ -68,8 +54,7 @@ describe('pages', () => {
         expect(ticks.every(t => t!.endsWith('%'))).toBe(true);
         expect(ticks[ticks.length - 1]).toBe('0.180%');
       } finally {
-        sizes.forEach(spy => spy.mockRestore());
-        (global as any).ResizeObserver = saved;
+        restore();
       }
     });
     // Every group is listed in "DORA per group", not only those of the report's first page.
