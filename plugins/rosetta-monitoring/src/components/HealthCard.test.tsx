@@ -89,6 +89,25 @@ describe('HealthCard', () => {
     expect(await screen.findByTestId('health-colour')).toHaveTextContent('orange');
   });
 
+  // A catalog name is always an id the API takes; an annotation may not be ("Profiles App" has a space): the API
+  // refuses it with 422 "Invalid appId", and the card says which annotation to correct instead of failing.
+  it('says the rosetta.io/app-id annotation is not a valid id', async () => {
+    server.use(
+      problem(
+        '/applications/:id/summary',
+        422,
+        'Invalid appId',
+        'appId is not an entity id or ref like payments-api or component:default/payments-api',
+      ),
+    );
+    await renderWithApi(<HealthCard />, annotated({ 'rosetta.io/app-id': 'Profiles App' }));
+    expect(await screen.findByText('Not a valid entity id')).toBeInTheDocument();
+    expect(screen.getByText(/appId is not an entity id or ref like payments-api/)).toHaveTextContent(
+      /Correct the entity's rosetta\.io\/app-id annotation/,
+    );
+    expect(screen.queryByText(/Could not load health/)).not.toBeInTheDocument();
+  });
+
   it('says the entity has no mapping', async () => {
     server.use(problem('/applications/:id/summary', 404, 'Unknown application', "no application 'profiles' in the mapping"));
     await renderWithApi(<HealthCard />, profilesSystem);

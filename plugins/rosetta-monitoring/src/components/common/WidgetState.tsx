@@ -54,6 +54,15 @@ export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>)
         />
       );
     }
+    if (missing?.kind === 'id') {
+      return (
+        <EmptyState
+          missing="field"
+          title="Not a valid entity id"
+          description={`The monitoring API refuses this entity's id: ${missing.detail}. Correct the entity's rosetta.io/app-id annotation (or the former rosetta.io/monitoring-id) to its id in the mapping.`}
+        />
+      );
+    }
     if (missing?.kind === 'source') {
       return (
         <EmptyState

@@ -2,7 +2,8 @@
 export type Missing =
   | { kind: 'mapping'; detail: string }
   | { kind: 'pivot'; title: string; detail: string }
-  | { kind: 'source'; detail: string };
+  | { kind: 'source'; detail: string }
+  | { kind: 'id'; detail: string };
 
 interface ProblemDetail {
   title?: string;
@@ -67,6 +68,10 @@ export function missingFrom(error: Error): Missing | undefined {
   }
   if (status === 404 && /mapping|mapped|unknown/i.test(said)) {
     return { kind: 'mapping', detail };
+  }
+  // A catalog name is always an id the API takes: an id it refuses comes from an annotation.
+  if (status === 422 && /^Invalid (appId|componentId)$/.test(title ?? '')) {
+    return { kind: 'id', detail };
   }
   if (status === 503 && /not configured/i.test(said)) {
     return { kind: 'source', detail };
