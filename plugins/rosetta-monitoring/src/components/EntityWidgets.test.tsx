@@ -243,6 +243,18 @@ describe('entity widgets', () => {
       expect(await screen.findByText('Recent history (latest 10 of 12)')).toBeInTheDocument();
       expect(screen.getAllByText(/^INC00200\d\d$/)).toHaveLength(10);
     });
+    // A screen reader announces each cell with its column's header: the priority column says "Priority", not "P".
+    it("names the priority column's header in full", async () => {
+      server.use(
+        answer(`${base}/incidents`, incidents('open'), { status: 'open' }),
+        answer(`${base}/incidents`, incidents('closed'), { status: 'closed' }),
+      );
+      await renderWithApi(<IncidentsCard entity={profiles} period="last_7d" />);
+      await screen.findByTestId('open-incidents');
+      const headers = screen.getAllByRole('columnheader').map(h => h.textContent);
+      expect(headers.filter(h => h === 'Priority')).toHaveLength(2);
+      expect(headers).not.toContain('P');
+    });
     it('says when there is no incident in the period', async () => {
       server.use(answer(`${base}/incidents`, emptyList(f.incidentsProfiles)));
       await renderWithApi(<IncidentsCard entity={profiles} period="last_7d" />);

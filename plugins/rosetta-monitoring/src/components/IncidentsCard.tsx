@@ -7,7 +7,7 @@ import { hours, when } from './common/format';
 
 const COLUMNS: TableColumn<Incident>[] = [
   { title: 'Number', field: 'number' },
-  { title: 'P', field: 'priority' },
+  { title: 'Priority', field: 'priority' },
   { title: 'State', field: 'stateLabel' },
   { title: 'Description', field: 'shortDescription' },
   { title: 'Opened', render: i => when(i.openedAt) },
