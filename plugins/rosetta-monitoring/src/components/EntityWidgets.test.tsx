@@ -125,23 +125,33 @@ describe('entity widgets', () => {
       server.use(answer(`${base}/summary`, f.summaryProfiles));
       await renderWithApi(<SloCard entity={profiles} />);
       expect(await screen.findByText('99.50%')).toBeInTheDocument();
-      expect(screen.getByText(/^99.923%/)).toBeInTheDocument();
+      // The recorded 0.9992261… reads 99.922 %, cut at the third decimal.
+      expect(screen.getByText(/^99.922%/)).toBeInTheDocument();
       expect(screen.getByText('84.5%')).toBeInTheDocument();
       // The period the figures are achieved over, as a person reads it (the API names it last_30d).
       expect(screen.getByText('Achieved (last 30 days)')).toBeInTheDocument();
     });
     // The recorded profiles summary measured 33 % of the period's hours, under the build's minimum coverage: the API
-    // calls its availability "insufficient data", and the card must not let 99.923 % against 99.50 % read as met.
+    // calls its availability "insufficient data", and the card must not let 99.922 % against 99.50 % read as met.
     it("says when the API does not judge the availability, as the SLO view does", async () => {
       server.use(answer(`${base}/summary`, f.summaryProfiles));
       await renderWithApi(<SloCard entity={profiles} />);
-      expect(await screen.findByText('99.923% (insufficient data)')).toBeInTheDocument();
+      expect(await screen.findByText('99.922% (insufficient data)')).toBeInTheDocument();
     });
     it('says whether a judged availability met its target', async () => {
       const breached = { ...f.summaryProfiles, slo: { ...f.summaryProfiles.slo!, availability: 0.99, availabilityStatus: 'breached' } };
       server.use(answer(`${base}/summary`, breached));
       await renderWithApi(<SloCard entity={profiles} />);
       expect(await screen.findByText('99.000% · breached')).toBeInTheDocument();
+    });
+    // 99.9499 % against a 99.95 % target is breached; rounded to three decimals it would read 99.950 %, the target
+    // itself. Availability is cut, never rounded up (as the API's own risk reasons do): 99.949 %.
+    it('never rounds a breached availability up to its target', async () => {
+      const slo = { ...f.summaryProfiles.slo!, availability: 0.999499, availabilityTarget: 0.9995, availabilityStatus: 'breached' };
+      server.use(answer(`${base}/summary`, { ...f.summaryProfiles, slo }));
+      await renderWithApi(<SloCard entity={profiles} />);
+      expect(await screen.findByText('99.949% · breached')).toBeInTheDocument();
+      expect(screen.getByText('99.95%')).toBeInTheDocument();
     });
     it('says when the entity has no SLO', async () => {
       server.use(answer(`${base}/summary`, { ...f.summaryProfiles, slo: null }));

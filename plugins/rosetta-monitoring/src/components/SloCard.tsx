@@ -4,7 +4,7 @@ import { Meter } from './common/StatusDot';
 import type { MonitoredEntity, Summary } from '../api/types';
 import { useMonitoringData } from './common/useMonitoringData';
 import { Widget } from './common/WidgetState';
-import { decimal, percent, periodLabel } from './common/format';
+import { availability, decimal, percent, periodLabel } from './common/format';
 import { judged } from './SloTable';
 
 const isComponent = (summary: Summary) => summary.entity.kind === 'component';
@@ -38,7 +38,7 @@ export function SloCard({ entity }: { entity: MonitoredEntity }) {
               <dt>Availability target</dt>
               <dd>{percent(slo.availabilityTarget)}</dd>
               <dt>Achieved ({periodLabel(slo.period).toLowerCase()})</dt>
-              <dd>{judged(percent(slo.availability, 3), slo.availabilityStatus)}</dd>
+              <dd>{judged(availability(slo.availability), slo.availabilityStatus)}</dd>
               <dt>Error budget remaining</dt>
               <dd>{percent(slo.errorBudgetRemaining, 1)}</dd>
               <dt>Burn rate (period / 1 h)</dt>

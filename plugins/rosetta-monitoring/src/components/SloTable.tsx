@@ -1,6 +1,6 @@
 import { Table, TableColumn } from '@backstage/core-components';
 import type { SloRow } from '../api/types';
-import { decimal, percent } from './common/format';
+import { availability, decimal, percent } from './common/format';
 
 /** A figure and its state: the state alone when it is not judged ("no data", "insufficient data"). */
 export function judged(value: string, status: string | null | undefined) {
@@ -10,7 +10,7 @@ export function judged(value: string, status: string | null | undefined) {
 
 export const SLO_COLUMNS: TableColumn<SloRow>[] = [
   { title: 'Id', field: 'id' },
-  { title: 'Availability', render: r => judged(percent(r.availability, 3), r.availabilityStatus) },
+  { title: 'Availability', render: r => judged(availability(r.availability), r.availabilityStatus) },
   { title: 'Target', render: r => percent(r.availabilityTarget, 2) },
   { title: 'Error budget left', render: r => percent(r.errorBudgetRemaining, 1) },
   { title: 'Burn rate (period / 1 h)', render: r => `${decimal(r.burnRatePeriod)} / ${decimal(r.burnRate1H)}` },

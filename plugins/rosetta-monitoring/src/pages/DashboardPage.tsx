@@ -5,7 +5,7 @@ import type { HealthLevel, RiskRow } from '../api/types';
 import { useMonitoringData } from '../components/common/useMonitoringData';
 import { Widget } from '../components/common/WidgetState';
 import { DoraTable } from '../components/DoraLevels';
-import { percent } from '../components/common/format';
+import { availability, percent } from '../components/common/format';
 
 const HEALTH_COLUMNS: TableColumn<HealthLevel>[] = [
   { title: 'Level', field: 'level' },
@@ -26,7 +26,7 @@ const RISK_COLUMNS: TableColumn<RiskRow>[] = [
   { title: 'Team', field: 'team' },
   { title: 'Health', field: 'health' },
   { title: 'Score', field: 'riskScore' },
-  { title: 'Availability 7d', render: r => percent(r.availability7D, 3) },
+  { title: 'Availability 7d', render: r => availability(r.availability7D) },
   { title: 'Reasons', render: r => (r.reasons ?? []).join('; ') },
 ];
 

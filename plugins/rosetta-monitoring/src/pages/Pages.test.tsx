@@ -194,6 +194,16 @@ describe('pages', () => {
       ]);
       expect(screen.getByText(/^2026-10-29 to 2026-11-28, environment production/)).toBeInTheDocument();
     });
+    // 99.9499 % against a 99.95 % target is breached: the row reads 99.949 %, cut, not 99.950 %, the target itself.
+    it('never rounds a breached availability up to its target', async () => {
+      const [egret] = f.sloTeam.items;
+      const row = { ...egret, availability: 0.999499, availabilityTarget: 0.9995, availabilityStatus: 'breached' };
+      server.use(answer('/kpis/slo', { ...f.sloTeam, items: [row] }));
+      await renderWithApi(<SloPage />);
+      await screen.findByText('team-egret');
+      const table = screen.getByRole('columnheader', { name: 'Error budget left' }).closest('table')!;
+      expect(cellsOf(table)[0].slice(0, 3)).toEqual(['team-egret', '99.949% · breached', '99.95%']);
+    });
     it('asks for the grouping and the range of days chosen', async () => {
       server.use(
         answer('/kpis/slo', { ...f.sloTeam, items: [] }, { groupBy: 'team', period: 'last_30d' }),

@@ -5,6 +5,17 @@ export function percent(value: number | null | undefined, digits = 2): string {
   return value === null || value === undefined ? NONE : `${(value * 100).toFixed(digits)}%`;
 }
 
+/**
+ * An availability in percent, cut and never rounded up, as the API's risk reasons give it: 99.9499 % against a
+ * 99.95 % target reads 99.949 %, not the target it missed.
+ */
+export function availability(value: number | null | undefined, digits = 3): string {
+  if (value === null || value === undefined) return NONE;
+  const scale = 10 ** digits;
+  // The nudge keeps a figure such as 0.99812 (99811.999… once scaled) at 99.812.
+  return `${(Math.floor(value * 100 * scale + 1e-6) / scale).toFixed(digits)}%`;
+}
+
 export function ms(value: number | null | undefined): string {
   return value === null || value === undefined ? NONE : `${Math.round(value)} ms`;
 }
