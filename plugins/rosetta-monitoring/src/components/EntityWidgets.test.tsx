@@ -438,6 +438,21 @@ describe('entity widgets', () => {
       expect(link.closest('a')).toHaveAttribute('href', f.logsProfiles.url);
       expect(screen.getByText(f.logsProfiles.query)).toBeInTheDocument();
     });
+    // The API builds its link on its own Kibana URL, which may have a base path (Kibana served under /kibana):
+    // `{kibana}[/s/{space}]/app/discover#...`. kibanaBaseUrl takes that base's place, the space and Discover kept:
+    // https://kibana.example.org/s/payments/app/discover#..., not .../kibana/s/payments/... on the public host.
+    it("rebases the link on kibanaBaseUrl in place of the API's Kibana URL, base path included", async () => {
+      const hash = '#/?_g=(time:(from:now-7d,to:now))';
+      const link = { ...f.logsProfiles, url: `http://kibana.internal:5601/kibana/s/payments/app/discover${hash}` };
+      server.use(answer(`${base}/logs/link`, link));
+      await renderWithApi(
+        <WithOptions options={monitoringOptions({ kibanaBaseUrl: 'https://kibana.example.org/' })}>
+          <LogsLinkCard entity={profiles} period="last_7d" />
+        </WithOptions>,
+      );
+      const anchor = (await screen.findByText('Open the logs in Kibana')).closest('a');
+      expect(anchor).toHaveAttribute('href', `https://kibana.example.org/s/payments/app/discover${hash}`);
+    });
     it('says when Kibana is not configured', async () => {
       server.use(problem(`${base}/logs/link`, 503, 'Kibana not configured', 'no Kibana URL is configured'));
       await renderWithApi(<LogsLinkCard entity={profiles} period="last_7d" />);

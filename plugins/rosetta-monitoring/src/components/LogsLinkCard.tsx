@@ -5,11 +5,16 @@ import { useMonitoringData } from './common/useMonitoringData';
 import { Widget } from './common/WidgetState';
 import { useMonitoringOptions } from '../options';
 
-/** Rebases the API's Kibana link on the configured Kibana base URL, keeping path and query. */
+/**
+ * Rebases the API's Kibana link, `{kibana}[/s/{space}]/app/discover#...`, on the configured Kibana base URL: the
+ * base takes the place of the API's Kibana URL, base path included; the space, Discover and its state are kept.
+ */
 export function kibanaUrl(url: string, kibanaBaseUrl?: string): string {
   if (!kibanaBaseUrl) return url;
   const parsed = new URL(url);
-  return `${kibanaBaseUrl.replace(/\/$/, '')}${parsed.pathname}${parsed.search}${parsed.hash}`;
+  const app = parsed.pathname.search(/(\/s\/[^/]+)?\/app\//);
+  const path = app >= 0 ? parsed.pathname.slice(app) : parsed.pathname;
+  return `${kibanaBaseUrl.replace(/\/$/, '')}${path}${parsed.search}${parsed.hash}`;
 }
 
 /** The Kibana Discover link pre-filtered on the entity, over the chosen period. */
