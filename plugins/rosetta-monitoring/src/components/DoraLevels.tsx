@@ -1,15 +1,16 @@
 
 import { Table, TableColumn } from '@backstage/core-components';
 import type { DoraRow } from '../api/types';
-import { decimal, hours, percent } from './common/format';
+import { decimal, GROUP_LABELS, hours, percent } from './common/format';
 
 function level(value: string, lvl: string | null | undefined, state: string | null | undefined) {
   if (state && state !== 'ok') return `${value} (${state})`;
   return lvl ? `${value} · ${lvl}` : value;
 }
 
-export const DORA_COLUMNS: TableColumn<DoraRow>[] = [
-  { title: 'Id', field: 'id' },
+/** The columns of a DORA report grouped by `groupBy`: the first names the rows (applications, teams, ...). */
+const doraColumns = (groupBy: string): TableColumn<DoraRow>[] => [
+  { title: GROUP_LABELS[groupBy] ?? groupBy, field: 'id' },
   {
     title: 'Deployment frequency',
     render: r => level(`${decimal(r.deploymentFrequencyPerDay)}/day`, r.deploymentFrequencyLevel, r.deploymentFrequencyState),
@@ -23,12 +24,12 @@ export const DORA_COLUMNS: TableColumn<DoraRow>[] = [
 ];
 
 /** DORA metrics with their performance level, one row per app or group. */
-export function DoraTable({ rows, title }: { rows: DoraRow[]; title?: string }) {
+export function DoraTable({ rows, groupBy, title }: { rows: DoraRow[]; groupBy: string; title?: string }) {
   return (
     <Table<DoraRow>
       title={title}
       options={{ paging: false, search: false, padding: 'dense' }}
-      columns={DORA_COLUMNS}
+      columns={doraColumns(groupBy)}
       data={rows}
     />
   );

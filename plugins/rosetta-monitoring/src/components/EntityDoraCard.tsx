@@ -47,7 +47,7 @@ export function EntityDoraCard({ entity, period }: { entity: MonitoredEntity; pe
               DORA over the {dora.label}: {coveredDays(d.report.period)}
               {dora.note}
             </p>
-            <DoraTable rows={d.rows} />
+            <DoraTable rows={d.rows} groupBy={d.report.groupBy} />
           </>
         )
       }

@@ -1,6 +1,6 @@
 import { Table, TableColumn } from '@backstage/core-components';
 import type { SloRow } from '../api/types';
-import { availability, decimal, percent } from './common/format';
+import { availability, decimal, GROUP_LABELS, percent } from './common/format';
 
 /** A figure and its state: the state alone when it is not judged ("no data", "insufficient data"). */
 export function judged(value: string, status: string | null | undefined) {
@@ -8,8 +8,9 @@ export function judged(value: string, status: string | null | undefined) {
   return status === 'met' || status === 'breached' ? `${value} · ${status}` : `${value} (${status})`;
 }
 
-export const SLO_COLUMNS: TableColumn<SloRow>[] = [
-  { title: 'Id', field: 'id' },
+/** The columns of an SLO report grouped by `groupBy`: the first names the rows (applications, teams, ...). */
+const sloColumns = (groupBy: string): TableColumn<SloRow>[] => [
+  { title: GROUP_LABELS[groupBy] ?? groupBy, field: 'id' },
   { title: 'Availability', render: r => judged(availability(r.availability), r.availabilityStatus) },
   { title: 'Target', render: r => percent(r.availabilityTarget, 2) },
   { title: 'Error budget left', render: r => percent(r.errorBudgetRemaining, 1) },
@@ -20,8 +21,12 @@ export const SLO_COLUMNS: TableColumn<SloRow>[] = [
 ];
 
 /** SLOs and error budgets, one row per application or group; a group's are summed from its applications' events. */
-export function SloTable({ rows }: { rows: SloRow[] }) {
+export function SloTable({ rows, groupBy }: { rows: SloRow[]; groupBy: string }) {
   return (
-    <Table<SloRow> options={{ paging: false, search: false, padding: 'dense' }} columns={SLO_COLUMNS} data={rows} />
+    <Table<SloRow>
+      options={{ paging: false, search: false, padding: 'dense' }}
+      columns={sloColumns(groupBy)}
+      data={rows}
+    />
   );
 }

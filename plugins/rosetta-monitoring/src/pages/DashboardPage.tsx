@@ -82,7 +82,7 @@ export function DashboardPage() {
         {o => <Table<RiskRow> options={dense} columns={RISK_COLUMNS} data={o.topRisks} />}
       </Widget>
       <Widget title="DORA per group (30 days)" what="DORA figures" state={dora} isEmpty={d => d.items.length === 0} freshness={d => d.freshness}>
-        {d => <DoraTable rows={d.items} />}
+        {d => <DoraTable rows={d.items} groupBy={d.groupBy} />}
       </Widget>
     </div>
   );

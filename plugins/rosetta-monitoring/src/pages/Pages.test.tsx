@@ -57,6 +57,13 @@ describe('pages', () => {
         restore();
       }
     });
+    it("heads the DORA rows' column Group", async () => {
+      server.use(answer('/overview', f.overview), answer('/kpis/dora', f.doraGroup));
+      await renderWithApi(<DashboardPage />);
+      await screen.findByText(f.doraGroup.items[0].id);
+      const doraTable = screen.getByRole('columnheader', { name: 'Change failure rate' }).closest('table')!;
+      expect(within(doraTable).getAllByRole('columnheader')[0]).toHaveTextContent(/^Group$/);
+    });
     // Every group is listed in "DORA per group", not only those of the report's first page.
     it('lists the DORA groups of every page', async () => {
       const [first, ...rest] = f.doraGroup.items;
@@ -98,6 +105,15 @@ describe('pages', () => {
       expect(screen.getByText('Change failure rate')).toBeInTheDocument();
       // The days the figures cover, from the answer's period (last_7d ending 2026-11-28 08:00 UTC).
       expect(screen.getByText(/^2026-11-21 to 2026-11-28, bands 2023/)).toBeInTheDocument();
+    });
+    // Each row's first cell is announced with its column's header: it names what the rows are (the report's grouping),
+    // not "Id". The application report's rows are applications, the dashboard's DORA rows groups.
+    it("heads the rows' column with the report's grouping", async () => {
+      server.use(answer('/kpis/dora', f.doraApp));
+      await renderWithApi(<DoraPage />);
+      await screen.findByText(f.doraApp.items[0].id);
+      expect(screen.getAllByRole('columnheader')[0]).toHaveTextContent(/^Application$/);
+      expect(screen.queryByRole('columnheader', { name: 'Id' })).not.toBeInTheDocument();
     });
     it('asks for a custom range with its last day included', async () => {
       const summer = { ...f.doraApp, period: { name: null, start: '2025-06-01T00:00:00Z', end: '2025-09-01T00:00:00Z' } };
@@ -203,6 +219,13 @@ describe('pages', () => {
       await screen.findByText('team-egret');
       const table = screen.getByRole('columnheader', { name: 'Error budget left' }).closest('table')!;
       expect(cellsOf(table)[0].slice(0, 3)).toEqual(['team-egret', '99.949% · breached', '99.95%']);
+    });
+    it("heads the rows' column with the report's grouping", async () => {
+      server.use(answer('/kpis/slo', f.sloTeam));
+      await renderWithApi(<SloPage />);
+      await screen.findByText('team-egret');
+      expect(screen.getAllByRole('columnheader')[0]).toHaveTextContent(/^Team$/);
+      expect(screen.queryByRole('columnheader', { name: 'Id' })).not.toBeInTheDocument();
     });
     it('asks for the grouping and the range of days chosen', async () => {
       server.use(

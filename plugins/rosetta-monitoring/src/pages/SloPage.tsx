@@ -20,7 +20,7 @@ export function SloPage() {
             <p>
               {coveredDays(d.period)}, environment {d.environment}; burn rates and alerts at the last build's hour
             </p>
-            <SloTable rows={d.items} />
+            <SloTable rows={d.items} groupBy={d.groupBy} />
           </>
         )}
       </Widget>

@@ -54,3 +54,11 @@ export const PERIOD_LABELS: Record<string, string> = {
 export function periodLabel(name: string | null | undefined): string {
   return name ? PERIOD_LABELS[name] ?? name : NONE;
 }
+
+/** What a KPI report's rows are, by its grouping: the heading of their first column. */
+export const GROUP_LABELS: Record<string, string> = {
+  app: 'Application',
+  team: 'Team',
+  group: 'Group',
+  domain: 'Domain',
+};
