@@ -55,6 +55,10 @@ class Page(ApiModel):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
 
 
+class ReportPage(Page):
+    total: int = Field(description="Rows the report has with these parameters, on every page (limit and cursor aside).")
+
+
 class PeriodOut(ApiModel):
     name: str | None = Field(description="The named period, or null for an explicit from/to.")
     start: datetime
@@ -419,7 +423,7 @@ class SloReport(Envelope):
     environment: str
     period: PeriodOut
     items: list[SloRow]
-    page: Page
+    page: ReportPage
 
 
 class DoraRow(ApiModel):
@@ -462,7 +466,7 @@ class DoraReport(Envelope):
     band_set: str
     period: PeriodOut
     items: list[DoraRow]
-    page: Page
+    page: ReportPage
 
 
 class IncidentDay(ApiModel):
@@ -499,7 +503,7 @@ class IncidentsReport(Envelope):
     environment: str
     period: PeriodOut = Field(description="The whole UTC days summed, up to the build's as-of hour.")
     items: list[IncidentsRow]
-    page: Page
+    page: ReportPage
 
 
 class ChangeDay(ApiModel):
@@ -535,7 +539,7 @@ class ChangesReport(Envelope):
     environment: str
     period: PeriodOut = Field(description="The whole UTC days summed, up to the build's as-of hour.")
     items: list[ChangesRow]
-    page: Page
+    page: ReportPage
 
 
 class RiskReport(Envelope):

@@ -81,6 +81,31 @@ def fetch_one(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] |
     return found[0] if found else None
 
 
+# A KPI report's page and its total: `report` (every row of the report, with its `id`) counted, and the page asked
+# for. Materialized: counted and paged from one computation. The total rides on each row of the page, and on one row
+# of nulls when the page is empty, so that an empty page still says it.
+REPORT_PAGE = """
+select r.*, n.report_total
+from (select count(*) as report_total from report) as n
+left join (select * from report where $after is null or id > $after order by id limit $limit) as r on true
+order by r.id
+"""
+
+
+@dataclass(frozen=True)
+class ReportRows:
+    """A page of a KPI report and how many rows the report has."""
+
+    rows: list[dict[str, Any]]
+    total: int
+
+
+def report_rows(found: list[dict[str, Any]]) -> ReportRows:
+    """The rows of a statement ending with REPORT_PAGE (or its day reports' like), read apart from their total."""
+    total = int(found[0]["report_total"]) if found else 0
+    return ReportRows([r for r in found if r["id"] is not None], total)
+
+
 # --- golden signals -----------------------------------------------------------------------------------------
 # Errors count in hours with traffic only, as in the day summary: an hour without a request has no error rate.
 GOLDEN_SIGNALS_AGGREGATES = """
@@ -314,18 +339,24 @@ order by s.app_id, s.environment
 SUMMARY_RISK_SQL = "select app_id, rank, risk_score, health, reasons from mv_monitoring_top_risks order by app_id"
 
 
-SLO_APPS_SQL = f"""
-select s.*, s.latency_target as latency_p99_target, {BURN_RATES} from mv_slo_app_period as s
-{BURN_RATES_JOIN}
-where s.period = $period and s.environment = $env and ($after is null or s.app_id > $after)
-order by s.app_id limit $limit
-"""  # noqa: S608 - constant text
-SLO_GROUPS_SQL = f"""
-select s.*, {BURN_RATES} from mv_slo_group_period as s
-{GROUP_BURN_RATES_JOIN}
-where s.period = $period and s.environment = $env and s.level = $level and ($after is null or s.level_id > $after)
-order by s.level_id limit $limit
-"""  # noqa: S608 - constant text
+SLO_APPS_SQL = (
+    f"""
+with report as materialized (
+    select s.app_id as id, s.*, s.latency_target as latency_p99_target, {BURN_RATES} from mv_slo_app_period as s
+    {BURN_RATES_JOIN}
+    where s.period = $period and s.environment = $env
+)"""  # noqa: S608 - constant text
+    + REPORT_PAGE
+)
+SLO_GROUPS_SQL = (
+    f"""
+with report as materialized (
+    select s.level_id as id, s.*, {BURN_RATES} from mv_slo_group_period as s
+    {GROUP_BURN_RATES_JOIN}
+    where s.period = $period and s.environment = $env and s.level = $level
+)"""  # noqa: S608 - constant text
+    + REPORT_PAGE
+)
 
 # The build's SQL by table: explicit ranges run it over inputs of their own (see _slo_range_sql, _dora_range_sql),
 # on a connection that has defined the macros it uses, as the build's has (the copy's connection: mart.py).
@@ -394,31 +425,36 @@ stg_app_signals_windows as (
 mv_slo_app_period as (
 {mv_slo_app_period}
 )"""
-SLO_RANGE_APPS = f"""
-select s.app_id as id, s.*, s.latency_target as latency_p99_target, {BURN_RATES} from mv_slo_app_period as s
-{BURN_RATES_JOIN}
-where $after is null or s.app_id > $after
-order by s.app_id limit $limit
-"""  # noqa: S608 - constant text
-SLO_RANGE_GROUPS = f""",
+SLO_RANGE_APPS = (
+    f""",
+report as materialized (
+    select s.app_id as id, s.*, s.latency_target as latency_p99_target, {BURN_RATES} from mv_slo_app_period as s
+    {BURN_RATES_JOIN}
+)"""  # noqa: S608 - constant text
+    + REPORT_PAGE
+)
+SLO_RANGE_GROUPS = (
+    f""",
 mv_slo_group_period as (
 {{mv_slo_group_period}}
+),
+report as materialized (
+    select s.level_id as id, s.*, {BURN_RATES} from mv_slo_group_period as s
+    {GROUP_BURN_RATES_JOIN}
+    where s.level = $level
+)"""  # noqa: S608 - constant text
+    + REPORT_PAGE
 )
-select s.level_id as id, s.*, {BURN_RATES} from mv_slo_group_period as s
-{GROUP_BURN_RATES_JOIN}
-where s.level = $level and ($after is null or s.level_id > $after)
-order by s.level_id limit $limit
-"""  # noqa: S608 - constant text
 SLO_RANGE_SQL = {group_by: _slo_range_sql(group_by) for group_by in ("app", *GROUP_LEVELS)}
 
 
 def slo_named(
     con: duckdb.DuckDBPyConnection, *, group_by: str, period: str, environment: str, limit: int, after: str | None
-) -> list[dict[str, Any]]:
+) -> ReportRows:
     params: dict[str, Any] = {"period": period, "env": environment, "limit": limit, "after": after}
     if group_by == "app":
-        return fetch(con, SLO_APPS_SQL, params)
-    return fetch(con, SLO_GROUPS_SQL, params | {"level": GROUP_LEVELS[group_by]})
+        return report_rows(fetch(con, SLO_APPS_SQL, params))
+    return report_rows(fetch(con, SLO_GROUPS_SQL, params | {"level": GROUP_LEVELS[group_by]}))
 
 
 def slo_range(
@@ -429,7 +465,7 @@ def slo_range(
     environment: str,
     limit: int,
     after: str | None,
-) -> list[dict[str, Any]]:
+) -> ReportRows:
     """SLO rows with their `id` over `period`, whole UTC days (see Period.whole_days)."""
     params = {
         "env": environment,
@@ -442,21 +478,26 @@ def slo_range(
     }
     if group_by != "app":
         params["level"] = GROUP_LEVELS[group_by]
-    return fetch(con, SLO_RANGE_SQL[group_by], params)
+    return report_rows(fetch(con, SLO_RANGE_SQL[group_by], params))
 
 
-DORA_APPS_SQL = """
-select app_id as id, * from mv_dora_app_period
-where period = $period and environment = $env and correlation_mode = $mode and band_set = $bands
-    and ($after is null or app_id > $after)
-order by app_id limit $limit
-"""
-DORA_GROUPS_SQL = """
-select level_id as id, * from mv_dora_group_period
-where period = $period and environment = $env and correlation_mode = $mode and band_set = $bands
-    and level = $level and ($after is null or level_id > $after)
-order by level_id limit $limit
-"""
+DORA_APPS_SQL = (
+    """
+with report as materialized (
+    select app_id as id, * from mv_dora_app_period
+    where period = $period and environment = $env and correlation_mode = $mode and band_set = $bands
+)"""  # noqa: S608 - constant text
+    + REPORT_PAGE
+)
+DORA_GROUPS_SQL = (
+    """
+with report as materialized (
+    select level_id as id, * from mv_dora_group_period
+    where period = $period and environment = $env and correlation_mode = $mode and band_set = $bands
+        and level = $level
+)"""  # noqa: S608 - constant text
+    + REPORT_PAGE
+)
 
 
 # The daily build's period tables, whose rows say the bounds of their named periods.
@@ -498,14 +539,13 @@ stg_dora_facts as (
 ),
 stg_dora_levels as (
 {stg_dora_levels}
-)
-select level_id as id, * exclude (level)
-from stg_dora_levels
-where correlation_mode = $mode and ($after is null or level_id > $after)
-order by level_id
-limit $limit
-"""
-DORA_RANGE_SQL = _dora_range_sql()
+),
+report as materialized (
+    select level_id as id, * exclude (level)
+    from stg_dora_levels
+    where correlation_mode = $mode
+)"""
+DORA_RANGE_SQL = _dora_range_sql() + REPORT_PAGE
 
 
 def dora(
@@ -518,15 +558,17 @@ def dora(
     band_set: str,
     limit: int,
     after: str | None,
-) -> list[dict[str, Any]]:
+) -> ReportRows:
     """DORA rows with their `id`: a named period from the build's tables, an explicit range computed here."""
     params: dict[str, Any] = {"env": environment, "mode": mode, "bands": band_set, "limit": limit, "after": after}
     if period.name is None:
         level = "application" if group_by == "app" else GROUP_LEVELS[group_by]
-        return fetch(con, DORA_RANGE_SQL, params | {"level": level, "start": period.start, "end": period.end})
-    if group_by == "app":
-        return fetch(con, DORA_APPS_SQL, params | {"period": period.name})
-    return fetch(con, DORA_GROUPS_SQL, params | {"period": period.name, "level": GROUP_LEVELS[group_by]})
+        found = fetch(con, DORA_RANGE_SQL, params | {"level": level, "start": period.start, "end": period.end})
+    elif group_by == "app":
+        found = fetch(con, DORA_APPS_SQL, params | {"period": period.name})
+    else:
+        found = fetch(con, DORA_GROUPS_SQL, params | {"period": period.name, "level": GROUP_LEVELS[group_by]})
+    return report_rows(found)
 
 
 # The incidents report: mv_incidents_app_day's days summed per application, or per team, group or domain (sums of
@@ -534,8 +576,12 @@ def dora(
 # team, group and domain are the day table's, as the SLO range rollups take them (stg_apps in SLO_RANGE_TEMPLATE).
 # $level picks the id a row is summed by: 'app', 'team', 'group' or 'domain'.
 
-# Between a day report's totals and its days: the page of totals asked for, and every day of the period.
+# Between a day report's totals and its days: how many rows it has, the page of totals asked for, and every day of
+# the period. Its final select reads the page beside its count, as REPORT_PAGE does.
 PAGE_AND_CALENDAR = """
+counted as (
+    select count(*) as report_total from totals
+),
 page as (
     select * from totals where $after is null or id > $after order by id limit $limit
 ),
@@ -587,7 +633,7 @@ restores as (
         and cast(i.restored_at as date) >= $first_day and cast(i.restored_at as date) <= $last_day
         and i.restored_at < $end
 ),
-totals as (
+totals as materialized (
     select
         id,
         case when $level = 'app' then any_value(team) end as team,
@@ -615,16 +661,18 @@ heat as (
 )
 select
     p.*,
+    n.report_total,
     (select median(r.duration_hours) from restores as r where r.id = p.id) as mttr_median_hours,
     (select list({'day': h.day, 'opened': h.opened} order by h.day) from heat as h where h.id = p.id) as days
-from page as p
+from counted as n
+left join page as p on true
 order by p.id
 """
 
 
 # The changes report's totals and, after PAGE_AND_CALENDAR, its calendar.
 CHANGES_TOTALS_SQL = """
-totals as (
+totals as materialized (
     select
         id,
         case when $level = 'app' then any_value(team) end as team,
@@ -667,8 +715,10 @@ select
             order by b.day
         )
         from by_day as b where b.id = p.id
-    ) as days
-from page as p
+    ) as days,
+    n.report_total
+from counted as n
+left join page as p on true
 order by p.id
 """
 
@@ -689,7 +739,7 @@ def day_report(
     environment: str,
     limit: int,
     after: str | None,
-) -> list[dict[str, Any]]:
+) -> ReportRows:
     """A day report's rows (see DAY_REPORTS) with their `id` and `days` over `period`, whole UTC days (see
     Period.whole_days)."""
     if group_by not in DAY_REPORT_LEVELS:
@@ -704,7 +754,7 @@ def day_report(
         "after": after,
     }
     day_table, totals, days = DAY_REPORTS[report]
-    return fetch(con, _scoped_day_rows(day_table) + totals + PAGE_AND_CALENDAR + days, params)
+    return report_rows(fetch(con, _scoped_day_rows(day_table) + totals + PAGE_AND_CALENDAR + days, params))
 
 
 TOP_RISKS_SQL = "select * from mv_monitoring_top_risks order by rank limit $limit"

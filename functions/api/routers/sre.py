@@ -16,6 +16,7 @@ from functions.api.deps import (
     MartDep,
     anchor,
     decode_cursor,
+    encode_cursor,
     envelope,
     one_value_each,
     reader,
@@ -25,8 +26,8 @@ from functions.api.models import (
     DoraReport,
     DoraRow,
     IncidentsReport,
-    Page,
     PeriodOut,
+    ReportPage,
     RiskReport,
     RiskRow,
     SloReport,
@@ -46,10 +47,6 @@ GroupBy = Annotated[Literal["app", "team", "group", "domain"], Query(alias="grou
 PeriodParam = Annotated[str | None, Query(max_length=40, description=f"One of {', '.join(periods.BUILT_PERIODS)}.")]
 FromParam = Annotated[str | None, Query(alias="from", max_length=40, description="ISO 8601 instant (UTC).")]
 ToParam = Annotated[str | None, Query(alias="to", max_length=40, description="ISO 8601 instant (UTC).")]
-
-
-def _row_id(row: dict, group_by: str) -> dict:
-    return row | {"id": row["app_id"] if group_by == "app" else row["level_id"]}
 
 
 def _report_period(
@@ -91,34 +88,30 @@ def kpis_slo(
         name = p.name
         # The days the daily build's figures cover, though an hourly build has run since.
         p = queries.named_period(mart.con, "slo", p)
-        rows = [
-            _row_id(r, group_by)
-            for r in queries.slo_named(
-                mart.con, group_by=group_by, period=name, environment=environment, limit=limit + 1, after=after_id
-            )
-        ]
+        found = queries.slo_named(
+            mart.con, group_by=group_by, period=name, environment=environment, limit=limit + 1, after=after_id
+        )
     else:
         # A range is summed from day rows: over the whole days it touches, which the report says.
         p = p.whole_days(anchor(mart))
-        rows = queries.slo_range(
+        found = queries.slo_range(
             mart.con, group_by=group_by, period=p, environment=environment, limit=limit + 1, after=after_id
         )
-    items = [SloRow.model_validate(r) for r in rows[:limit]]
-    nxt = queries_cursor(rows, limit)
     return SloReport(
         **envelope(mart.snap),
         group_by=group_by,
         environment=environment,
         period=PeriodOut(name=p.name, start=p.start, end=p.end),
-        items=items,
-        page=Page(limit=limit, next_cursor=nxt),
+        items=[SloRow.model_validate(r) for r in found.rows[:limit]],
+        page=report_page(found, limit),
     )
 
 
-def queries_cursor(rows: list[dict], limit: int) -> str | None:
-    from functions.api.deps import encode_cursor
-
-    return encode_cursor(rows[limit - 1]["id"]) if len(rows) > limit else None
+def report_page(found: queries.ReportRows, limit: int) -> ReportPage:
+    """A report's page: its cursor (the page holds one row more than `limit` when there is a next one) and total."""
+    rows = found.rows
+    nxt = encode_cursor(rows[limit - 1]["id"]) if len(rows) > limit else None
+    return ReportPage(limit=limit, next_cursor=nxt, total=found.total)
 
 
 @router.get("/kpis/dora", response_model=DoraReport, summary="DORA metrics and performance levels")
@@ -140,7 +133,7 @@ def kpis_dora(
     # says the days the daily build's figures cover, though an hourly build has run since.
     p = p.up_to(anchor(mart)) if p.name is None else queries.named_period(mart.con, "dora", p)
     after_id = _after_id(cursor)
-    rows = queries.dora(
+    found = queries.dora(
         mart.con,
         group_by=group_by,
         period=p,
@@ -157,8 +150,8 @@ def kpis_dora(
         mode=mode,
         band_set=band_set,
         period=PeriodOut(name=p.name, start=p.start, end=p.end),
-        items=[DoraRow.model_validate(r) for r in rows[:limit]],
-        page=Page(limit=limit, next_cursor=queries_cursor(rows, limit)),
+        items=[DoraRow.model_validate(r) for r in found.rows[:limit]],
+        page=report_page(found, limit),
     )
 
 
@@ -213,7 +206,7 @@ def _day_report(
     """A report summed from a day table (queries.DAY_REPORTS), its fields as the report's model takes them."""
     # Summed from day rows, named period or range alike: over the whole days it touches, which the report says.
     p = _report_period(ctx, mart, *when, default="last_30d").whole_days(anchor(mart))
-    rows = queries.day_report(
+    found = queries.day_report(
         mart.con, report, group_by=group_by, period=p, environment=environment, limit=limit + 1, after=_after_id(cursor)
     )
     return {
@@ -222,9 +215,10 @@ def _day_report(
         "environment": environment,
         "period": PeriodOut(name=p.name, start=p.start, end=p.end),
         "items": [
-            r | {"name": _app_name(mart, r["id"], environment) if group_by == "app" else None} for r in rows[:limit]
+            r | {"name": _app_name(mart, r["id"], environment) if group_by == "app" else None}
+            for r in found.rows[:limit]
         ],
-        "page": Page(limit=limit, next_cursor=queries_cursor(rows, limit)),
+        "page": report_page(found, limit),
     }
 
 

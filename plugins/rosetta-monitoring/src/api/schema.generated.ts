@@ -525,7 +525,7 @@ export interface components {
             groupBy: string;
             /** Items */
             items: components["schemas"]["ChangesRow"][];
-            page: components["schemas"]["Page"];
+            page: components["schemas"]["ReportPage"];
             /** @description The whole UTC days summed, up to the build's as-of hour. */
             period: components["schemas"]["PeriodOut"];
         };
@@ -691,7 +691,7 @@ export interface components {
             items: components["schemas"]["DoraRow"][];
             /** Mode */
             mode: string;
-            page: components["schemas"]["Page"];
+            page: components["schemas"]["ReportPage"];
             period: components["schemas"]["PeriodOut"];
         };
         /** DoraRow */
@@ -979,7 +979,7 @@ export interface components {
             groupBy: string;
             /** Items */
             items: components["schemas"]["IncidentsRow"][];
-            page: components["schemas"]["Page"];
+            page: components["schemas"]["ReportPage"];
             /** @description The whole UTC days summed, up to the build's as-of hour. */
             period: components["schemas"]["PeriodOut"];
         };
@@ -1307,6 +1307,21 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** ReportPage */
+        ReportPage: {
+            /** Limit */
+            limit: number;
+            /**
+             * Nextcursor
+             * @description Pass as `cursor` for the next page; null on the last page.
+             */
+            nextCursor: string | null;
+            /**
+             * Total
+             * @description Rows the report has with these parameters, on every page (limit and cursor aside).
+             */
+            total: number;
+        };
         /** RiskInfo */
         RiskInfo: {
             /** Health */
@@ -1448,7 +1463,7 @@ export interface components {
             groupBy: string;
             /** Items */
             items: components["schemas"]["SloRow"][];
-            page: components["schemas"]["Page"];
+            page: components["schemas"]["ReportPage"];
             period: components["schemas"]["PeriodOut"];
         };
         /** SloRow */

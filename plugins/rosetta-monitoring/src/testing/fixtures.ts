@@ -47,7 +47,7 @@ function incidentsReport(groupBy: string, items: IncidentsRow[]): IncidentsRepor
     environment: 'production',
     period: { name: 'last_30d', start: '2026-10-29T00:00:00Z', end: '2026-11-28T08:00:00Z' },
     items,
-    page: { limit: 500, nextCursor: null },
+    page: { limit: 500, nextCursor: null, total: items.length },
   };
 }
 
@@ -154,7 +154,7 @@ export const sloTeam: SloReport = {
       coverage: 0.4,
     },
   ],
-  page: { limit: 500, nextCursor: null },
+  page: { limit: 500, nextCursor: null, total: 2 },
 };
 
 type ChangeCounts = { planned: number; implemented: number; unsuccessful: number; emergency: number };
