@@ -86,6 +86,10 @@ class Directory:
         """The entity's entry in the environment, else its production one."""
         return self.entry(entity_id, environment) or self.entry(entity_id, "production")
 
+    def names_level(self, level: str, level_id: str) -> bool:
+        """Whether an entry, in any environment, has `level_id` as its team, group or domain (`level`)."""
+        return any(getattr(e, level) == level_id for found in self.entries.values() for e in found)
+
     def components_of(self, app_id: str, environment: str | None = None) -> list[MappingEntry]:
         return [
             e

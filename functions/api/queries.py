@@ -106,6 +106,61 @@ def report_rows(found: list[dict[str, Any]]) -> ReportRows:
     return ReportRows([r for r in found if r["id"] is not None], total)
 
 
+@dataclass(frozen=True)
+class Under:
+    """The part of the estate a KPI report is restricted to: the applications under a team, a group and a domain,
+    each optional (the whole estate without any)."""
+
+    team: str | None = None
+    group: str | None = None
+    domain: str | None = None
+
+    def params(self, group_by: str) -> dict[str, Any]:
+        return {
+            "under_team": self.team,
+            "under_group": self.group,
+            "under_domain": self.domain,
+            "filtered": any((self.team, self.group, self.domain)),
+            "row_level": group_by,
+        }
+
+
+ESTATE = Under()
+
+
+def _under(apps: str) -> str:
+    """`under`: the applications of `apps` (app_id, team, group_id, domain: a report's own attribution, so that the
+    filter and its rows agree) under the filter, as the ids of the rows holding them at $row_level (the report's
+    groupBy). A report keeps those rows whole (KEPT): a team's row under a domain is the team's, its applications in
+    another domain included, never a part of it."""
+    return f"""
+under as (
+    select
+        case $row_level when 'app' then app_id when 'team' then team when 'group' then group_id else domain end
+            as row_id
+    from {apps}
+    where ($under_team is null or team = $under_team) and ($under_group is null or group_id = $under_group)
+        and ($under_domain is null or domain = $under_domain)
+)"""  # noqa: S608 - the relation's name is one of ours
+
+
+# Whether a report's row (its id) is kept: every row without a filter.
+KEPT = "(not $filtered or {id} in (select row_id from under))"
+# The build's teams, groups and domains of each application (its stg_apps, as the period tables were built with).
+SCOPED_APPS = """
+scoped_apps as (
+    select
+        app_id,
+        any_value(level_id) filter (where level = 'team') as team,
+        any_value(level_id) filter (where level = 'group') as group_id,
+        any_value(level_id) filter (where level = 'domain') as domain
+    from mv_dora_scopes
+    where environment = $env
+    group by app_id
+)"""
+UNDER_SCOPES = SCOPED_APPS + "," + _under("scoped_apps")
+
+
 # --- golden signals -----------------------------------------------------------------------------------------
 # Errors count in hours with traffic only, as in the day summary: an hour without a request has no error rate.
 GOLDEN_SIGNALS_AGGREGATES = """
@@ -341,19 +396,21 @@ SUMMARY_RISK_SQL = "select app_id, rank, risk_score, health, reasons from mv_mon
 
 SLO_APPS_SQL = (
     f"""
-with report as materialized (
+with {UNDER_SCOPES},
+report as materialized (
     select s.app_id as id, s.*, s.latency_target as latency_p99_target, {BURN_RATES} from mv_slo_app_period as s
     {BURN_RATES_JOIN}
-    where s.period = $period and s.environment = $env
+    where s.period = $period and s.environment = $env and {KEPT.format(id="s.app_id")}
 )"""  # noqa: S608 - constant text
     + REPORT_PAGE
 )
 SLO_GROUPS_SQL = (
     f"""
-with report as materialized (
+with {UNDER_SCOPES},
+report as materialized (
     select s.level_id as id, s.*, {BURN_RATES} from mv_slo_group_period as s
     {GROUP_BURN_RATES_JOIN}
-    where s.period = $period and s.environment = $env and s.level = $level
+    where s.period = $period and s.environment = $env and s.level = $level and {KEPT.format(id="s.level_id")}
 )"""  # noqa: S608 - constant text
     + REPORT_PAGE
 )
@@ -426,10 +483,11 @@ mv_slo_app_period as (
 {mv_slo_app_period}
 )"""
 SLO_RANGE_APPS = (
-    f""",
+    f""",{_under("stg_apps")},
 report as materialized (
     select s.app_id as id, s.*, s.latency_target as latency_p99_target, {BURN_RATES} from mv_slo_app_period as s
     {BURN_RATES_JOIN}
+    where {KEPT.format(id="s.app_id")}
 )"""  # noqa: S608 - constant text
     + REPORT_PAGE
 )
@@ -437,11 +495,11 @@ SLO_RANGE_GROUPS = (
     f""",
 mv_slo_group_period as (
 {{mv_slo_group_period}}
-),
+),{_under("stg_apps")},
 report as materialized (
     select s.level_id as id, s.*, {BURN_RATES} from mv_slo_group_period as s
     {GROUP_BURN_RATES_JOIN}
-    where s.level = $level
+    where s.level = $level and {KEPT.format(id="s.level_id")}
 )"""  # noqa: S608 - constant text
     + REPORT_PAGE
 )
@@ -449,9 +507,17 @@ SLO_RANGE_SQL = {group_by: _slo_range_sql(group_by) for group_by in ("app", *GRO
 
 
 def slo_named(
-    con: duckdb.DuckDBPyConnection, *, group_by: str, period: str, environment: str, limit: int, after: str | None
+    con: duckdb.DuckDBPyConnection,
+    *,
+    group_by: str,
+    period: str,
+    environment: str,
+    limit: int,
+    after: str | None,
+    under: Under = ESTATE,
 ) -> ReportRows:
     params: dict[str, Any] = {"period": period, "env": environment, "limit": limit, "after": after}
+    params |= under.params(group_by)
     if group_by == "app":
         return report_rows(fetch(con, SLO_APPS_SQL, params))
     return report_rows(fetch(con, SLO_GROUPS_SQL, params | {"level": GROUP_LEVELS[group_by]}))
@@ -465,9 +531,10 @@ def slo_range(
     environment: str,
     limit: int,
     after: str | None,
+    under: Under = ESTATE,
 ) -> ReportRows:
     """SLO rows with their `id` over `period`, whole UTC days (see Period.whole_days)."""
-    params = {
+    params: dict[str, Any] = {
         "env": environment,
         "start": period.start,
         "end": period.end,
@@ -476,25 +543,29 @@ def slo_range(
         "limit": limit,
         "after": after,
     }
+    params |= under.params(group_by)
     if group_by != "app":
         params["level"] = GROUP_LEVELS[group_by]
     return report_rows(fetch(con, SLO_RANGE_SQL[group_by], params))
 
 
 DORA_APPS_SQL = (
-    """
-with report as materialized (
+    f"""
+with {UNDER_SCOPES},
+report as materialized (
     select app_id as id, * from mv_dora_app_period
     where period = $period and environment = $env and correlation_mode = $mode and band_set = $bands
+        and {KEPT.format(id="app_id")}
 )"""  # noqa: S608 - constant text
     + REPORT_PAGE
 )
 DORA_GROUPS_SQL = (
-    """
-with report as materialized (
+    f"""
+with {UNDER_SCOPES},
+report as materialized (
     select level_id as id, * from mv_dora_group_period
     where period = $period and environment = $env and correlation_mode = $mode and band_set = $bands
-        and level = $level
+        and level = $level and {KEPT.format(id="level_id")}
 )"""  # noqa: S608 - constant text
     + REPORT_PAGE
 )
@@ -518,8 +589,11 @@ def _dora_range_sql() -> str:
     The definitions stay in one place; only the inputs the build would give it are replaced: a one-row
     stg_periods for the range, and the scopes and bands the build published (mv_dora_scopes, mv_dora_bands).
     """
-    return DORA_RANGE_TEMPLATE.replace("{stg_dora_facts}", BUILD_SQL["stg_dora_facts"]).replace(
-        "{stg_dora_levels}", BUILD_SQL["stg_dora_levels"]
+    return (
+        DORA_RANGE_TEMPLATE.replace("{stg_dora_facts}", BUILD_SQL["stg_dora_facts"])
+        .replace("{stg_dora_levels}", BUILD_SQL["stg_dora_levels"])
+        .replace("{under_scopes}", UNDER_SCOPES)
+        .replace("{kept}", KEPT.format(id="level_id"))
     )
 
 
@@ -540,10 +614,11 @@ stg_dora_facts as (
 stg_dora_levels as (
 {stg_dora_levels}
 ),
+{under_scopes},
 report as materialized (
     select level_id as id, * exclude (level)
     from stg_dora_levels
-    where correlation_mode = $mode
+    where correlation_mode = $mode and {kept}
 )"""
 DORA_RANGE_SQL = _dora_range_sql() + REPORT_PAGE
 
@@ -558,9 +633,11 @@ def dora(
     band_set: str,
     limit: int,
     after: str | None,
+    under: Under = ESTATE,
 ) -> ReportRows:
     """DORA rows with their `id`: a named period from the build's tables, an explicit range computed here."""
     params: dict[str, Any] = {"env": environment, "mode": mode, "bands": band_set, "limit": limit, "after": after}
+    params |= under.params(group_by)
     if period.name is None:
         level = "application" if group_by == "app" else GROUP_LEVELS[group_by]
         found = fetch(con, DORA_RANGE_SQL, params | {"level": level, "start": period.start, "end": period.end})
@@ -576,20 +653,22 @@ def dora(
 # team, group and domain are the day table's, as the SLO range rollups take them (stg_apps in SLO_RANGE_TEMPLATE).
 # $level picks the id a row is summed by: 'app', 'team', 'group' or 'domain'.
 
-# Between a day report's totals and its days: how many rows it has, the page of totals asked for, and every day of
-# the period. Its final select reads the page beside its count, as REPORT_PAGE does.
-PAGE_AND_CALENDAR = """
+# Between a day report's totals and its days: the rows kept under the filter, how many they are, the page of them
+# asked for, and every day of the period. Its final select reads the page beside its count, as REPORT_PAGE does.
+PAGE_AND_CALENDAR = f"""
+kept as (
+    select * from totals where {KEPT.format(id="id")}
+),
 counted as (
-    select count(*) as report_total from totals
+    select count(*) as report_total from kept
 ),
 page as (
-    select * from totals where $after is null or id > $after order by id limit $limit
+    select * from kept where $after is null or id > $after order by id limit $limit
 ),
 calendar as (
     select cast(d.day as date) as day
     from unnest(generate_series(cast($first_day as date), cast($last_day as date), interval 1 day)) as d (day)
-),
-"""
+),"""  # noqa: S608 - constant text
 
 
 def _scoped_day_rows(day_table: str) -> str:
@@ -613,7 +692,7 @@ scoped as (
         d.*
     from day_rows as d
     left join apps as a on d.app_id = a.app_id
-),
+),{_under("apps")},
 """  # noqa: S608 - the table name is one of ours
 
 
@@ -739,6 +818,7 @@ def day_report(
     environment: str,
     limit: int,
     after: str | None,
+    under: Under = ESTATE,
 ) -> ReportRows:
     """A day report's rows (see DAY_REPORTS) with their `id` and `days` over `period`, whole UTC days (see
     Period.whole_days)."""
@@ -753,6 +833,7 @@ def day_report(
         "limit": limit,
         "after": after,
     }
+    params |= under.params(group_by)
     day_table, totals, days = DAY_REPORTS[report]
     return report_rows(fetch(con, _scoped_day_rows(day_table) + totals + PAGE_AND_CALENDAR + days, params))
 

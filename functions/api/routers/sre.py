@@ -34,7 +34,7 @@ from functions.api.models import (
     SloRow,
     problem_responses,
 )
-from functions.api.problems import invalid
+from functions.api.problems import invalid, not_found
 
 router = APIRouter(
     prefix="/monitoring",
@@ -47,6 +47,35 @@ GroupBy = Annotated[Literal["app", "team", "group", "domain"], Query(alias="grou
 PeriodParam = Annotated[str | None, Query(max_length=40, description=f"One of {', '.join(periods.BUILT_PERIODS)}.")]
 FromParam = Annotated[str | None, Query(alias="from", max_length=40, description="ISO 8601 instant (UTC).")]
 ToParam = Annotated[str | None, Query(alias="to", max_length=40, description="ISO 8601 instant (UTC).")]
+# A team, group or domain id of the mapping, compared ignoring case as Backstage compares names.
+ESTATE_ID = r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$"
+
+
+def _under_param(level: str) -> Any:
+    return Query(
+        max_length=63,
+        pattern=ESTATE_ID,
+        description=f"Only the rows holding an application of this {level} (its id in the mapping): with groupBy, "
+        f"each row whole, as without it.",
+    )
+
+
+def under(
+    mart: MartDep,
+    team: Annotated[str | None, _under_param("team")] = None,
+    group: Annotated[str | None, _under_param("group")] = None,
+    domain: Annotated[str | None, _under_param("domain")] = None,
+) -> queries.Under:
+    """The part of the estate a report is restricted to; a 404 for an id no entry of the mapping has."""
+    given = {"team": team, "group": group, "domain": domain}
+    ids = {level: value.lower() for level, value in given.items() if value is not None}
+    for level, level_id in ids.items():
+        if not mart.snap.directory.names_level(level, level_id):
+            raise not_found(level, level_id)
+    return queries.Under(**ids)
+
+
+UnderDep = Annotated[queries.Under, Depends(under)]
 
 
 def _report_period(
@@ -70,10 +99,13 @@ def _after_id(cursor: str | None) -> str | None:
     return after[0] if after else None
 
 
-@router.get("/kpis/slo", response_model=SloReport, summary="SLO attainment and error budgets")
+@router.get(
+    "/kpis/slo", response_model=SloReport, summary="SLO attainment and error budgets", responses=problem_responses(404)
+)
 def kpis_slo(
     ctx: ContextDep,
     mart: MartDep,
+    under: UnderDep,
     period: PeriodParam = None,
     start: FromParam = None,
     end: ToParam = None,
@@ -89,13 +121,19 @@ def kpis_slo(
         # The days the daily build's figures cover, though an hourly build has run since.
         p = queries.named_period(mart.con, "slo", p)
         found = queries.slo_named(
-            mart.con, group_by=group_by, period=name, environment=environment, limit=limit + 1, after=after_id
+            mart.con,
+            group_by=group_by,
+            period=name,
+            environment=environment,
+            limit=limit + 1,
+            after=after_id,
+            under=under,
         )
     else:
         # A range is summed from day rows: over the whole days it touches, which the report says.
         p = p.whole_days(anchor(mart))
         found = queries.slo_range(
-            mart.con, group_by=group_by, period=p, environment=environment, limit=limit + 1, after=after_id
+            mart.con, group_by=group_by, period=p, environment=environment, limit=limit + 1, after=after_id, under=under
         )
     return SloReport(
         **envelope(mart.snap),
@@ -114,10 +152,16 @@ def report_page(found: queries.ReportRows, limit: int) -> ReportPage:
     return ReportPage(limit=limit, next_cursor=nxt, total=found.total)
 
 
-@router.get("/kpis/dora", response_model=DoraReport, summary="DORA metrics and performance levels")
+@router.get(
+    "/kpis/dora",
+    response_model=DoraReport,
+    summary="DORA metrics and performance levels",
+    responses=problem_responses(404),
+)
 def kpis_dora(
     ctx: ContextDep,
     mart: MartDep,
+    under: UnderDep,
     period: PeriodParam = None,
     start: FromParam = None,
     end: ToParam = None,
@@ -142,6 +186,7 @@ def kpis_dora(
         band_set=band_set,
         limit=limit + 1,
         after=after_id,
+        under=under,
     )
     return DoraReport(
         **envelope(mart.snap),
@@ -155,10 +200,16 @@ def kpis_dora(
     )
 
 
-@router.get("/kpis/incidents", response_model=IncidentsReport, summary="Incident backlog, SLA breaches and heatmap")
+@router.get(
+    "/kpis/incidents",
+    response_model=IncidentsReport,
+    summary="Incident backlog, SLA breaches and heatmap",
+    responses=problem_responses(404),
+)
 def kpis_incidents(
     ctx: ContextDep,
     mart: MartDep,
+    under: UnderDep,
     period: PeriodParam = None,
     start: FromParam = None,
     end: ToParam = None,
@@ -170,14 +221,20 @@ def kpis_incidents(
     """Incidents opened, restored and breaching an SLA in the period, the backlog at its end and the mean and median
     time to restore, with the incidents opened per day, by application or summed over a team's, group's or
     domain's."""
-    report = _day_report(ctx, mart, "incidents", (period, start, end), group_by, environment, limit, cursor)
+    report = _day_report(ctx, mart, "incidents", (period, start, end), group_by, environment, (limit, cursor), under)
     return IncidentsReport.model_validate(report)
 
 
-@router.get("/kpis/changes", response_model=ChangesReport, summary="Change calendar and change failure rate")
+@router.get(
+    "/kpis/changes",
+    response_model=ChangesReport,
+    summary="Change calendar and change failure rate",
+    responses=problem_responses(404),
+)
 def kpis_changes(
     ctx: ContextDep,
     mart: MartDep,
+    under: UnderDep,
     period: PeriodParam = None,
     start: FromParam = None,
     end: ToParam = None,
@@ -189,7 +246,7 @@ def kpis_changes(
     """Changes planned, canceled, emergency and implemented in the period, by close code, with the change failure
     rate (unsuccessful over closed with a close code) and the calendar of every day, by application or summed over
     a team's, group's or domain's."""
-    report = _day_report(ctx, mart, "changes", (period, start, end), group_by, environment, limit, cursor)
+    report = _day_report(ctx, mart, "changes", (period, start, end), group_by, environment, (limit, cursor), under)
     return ChangesReport.model_validate(report)
 
 
@@ -200,14 +257,22 @@ def _day_report(
     when: tuple[str | None, str | None, str | None],
     group_by: str,
     environment: str,
-    limit: int,
-    cursor: str | None,
+    page: tuple[int, str | None],
+    under: queries.Under,
 ) -> dict[str, Any]:
     """A report summed from a day table (queries.DAY_REPORTS), its fields as the report's model takes them."""
     # Summed from day rows, named period or range alike: over the whole days it touches, which the report says.
     p = _report_period(ctx, mart, *when, default="last_30d").whole_days(anchor(mart))
+    limit, cursor = page
     found = queries.day_report(
-        mart.con, report, group_by=group_by, period=p, environment=environment, limit=limit + 1, after=_after_id(cursor)
+        mart.con,
+        report,
+        group_by=group_by,
+        period=p,
+        environment=environment,
+        limit=limit + 1,
+        after=_after_id(cursor),
+        under=under,
     )
     return {
         **envelope(mart.snap),

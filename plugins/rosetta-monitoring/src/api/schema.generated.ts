@@ -3255,6 +3255,12 @@ export interface operations {
                 limit?: number;
                 /** @description `nextCursor` of the previous page. */
                 cursor?: string | null;
+                /** @description Only the rows holding an application of this team (its id in the mapping): with groupBy, each row whole, as without it. */
+                team?: string | null;
+                /** @description Only the rows holding an application of this group (its id in the mapping): with groupBy, each row whole, as without it. */
+                group?: string | null;
+                /** @description Only the rows holding an application of this domain (its id in the mapping): with groupBy, each row whole, as without it. */
+                domain?: string | null;
             };
             header?: never;
             path?: never;
@@ -3283,6 +3289,16 @@ export interface operations {
             };
             /** @description Problem details */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetail"];
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Problem details */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3332,6 +3348,12 @@ export interface operations {
                 limit?: number;
                 /** @description `nextCursor` of the previous page. */
                 cursor?: string | null;
+                /** @description Only the rows holding an application of this team (its id in the mapping): with groupBy, each row whole, as without it. */
+                team?: string | null;
+                /** @description Only the rows holding an application of this group (its id in the mapping): with groupBy, each row whole, as without it. */
+                group?: string | null;
+                /** @description Only the rows holding an application of this domain (its id in the mapping): with groupBy, each row whole, as without it. */
+                domain?: string | null;
             };
             header?: never;
             path?: never;
@@ -3360,6 +3382,16 @@ export interface operations {
             };
             /** @description Problem details */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetail"];
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Problem details */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3406,6 +3438,12 @@ export interface operations {
                 limit?: number;
                 /** @description `nextCursor` of the previous page. */
                 cursor?: string | null;
+                /** @description Only the rows holding an application of this team (its id in the mapping): with groupBy, each row whole, as without it. */
+                team?: string | null;
+                /** @description Only the rows holding an application of this group (its id in the mapping): with groupBy, each row whole, as without it. */
+                group?: string | null;
+                /** @description Only the rows holding an application of this domain (its id in the mapping): with groupBy, each row whole, as without it. */
+                domain?: string | null;
             };
             header?: never;
             path?: never;
@@ -3434,6 +3472,16 @@ export interface operations {
             };
             /** @description Problem details */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetail"];
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Problem details */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3480,6 +3528,12 @@ export interface operations {
                 limit?: number;
                 /** @description `nextCursor` of the previous page. */
                 cursor?: string | null;
+                /** @description Only the rows holding an application of this team (its id in the mapping): with groupBy, each row whole, as without it. */
+                team?: string | null;
+                /** @description Only the rows holding an application of this group (its id in the mapping): with groupBy, each row whole, as without it. */
+                group?: string | null;
+                /** @description Only the rows holding an application of this domain (its id in the mapping): with groupBy, each row whole, as without it. */
+                domain?: string | null;
             };
             header?: never;
             path?: never;
@@ -3508,6 +3562,16 @@ export interface operations {
             };
             /** @description Problem details */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetail"];
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Problem details */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
