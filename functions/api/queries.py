@@ -838,7 +838,14 @@ def day_report(
     return report_rows(fetch(con, _scoped_day_rows(day_table) + totals + PAGE_AND_CALENDAR + days, params))
 
 
-TOP_RISKS_SQL = "select * from mv_monitoring_top_risks order by rank limit $limit"
+# A ranking's applications under the filter (Under), as its rows attribute them; ranks stay the estate's.
+RANKED_UNDER = """($under_team is null or team = $under_team) and ($under_group is null or group_id = $under_group)
+    and ($under_domain is null or domain = $under_domain)"""
+TOP_RISKS_SQL = f"select * from mv_monitoring_top_risks where {RANKED_UNDER} order by rank limit $limit"  # noqa: S608
+TOP_BURN_SQL = (
+    f"select * from mv_monitoring_top_risks where {RANKED_UNDER} "  # noqa: S608 - constant text
+    "order by burn_rate_1h desc nulls last, app_id limit $limit"
+)
 # For another metric or period than the 7-day risk score: ranked from the day table.
 RANK_RANGE_SQL = """
 select
@@ -866,13 +873,12 @@ RANK_ORDER = {
 }
 
 
-def top_risks(con: duckdb.DuckDBPyConnection, *, limit: int) -> list[dict[str, Any]]:
-    return fetch(con, TOP_RISKS_SQL, {"limit": limit})
+def top_risks(con: duckdb.DuckDBPyConnection, *, limit: int, under: Under = ESTATE) -> list[dict[str, Any]]:
+    return fetch(con, TOP_RISKS_SQL, {"limit": limit} | under.params("app"))
 
 
-def top_burn(con: duckdb.DuckDBPyConnection, *, limit: int) -> list[dict[str, Any]]:
-    sql = "select * from mv_monitoring_top_risks order by burn_rate_1h desc nulls last, app_id limit $limit"
-    return fetch(con, sql, {"limit": limit})
+def top_burn(con: duckdb.DuckDBPyConnection, *, limit: int, under: Under = ESTATE) -> list[dict[str, Any]]:
+    return fetch(con, TOP_BURN_SQL, {"limit": limit} | under.params("app"))
 
 
 def ranked(
@@ -884,12 +890,13 @@ def ranked(
     last_day: date,
     limit: int,
     min_requests: int | None = None,
+    under: Under = ESTATE,
 ) -> list[dict[str, Any]]:
     """Applications ranked by `metric` over the days; with `min_requests`, only those with that much traffic."""
     order = RANK_ORDER[metric]  # allow-listed
     sql = (
         f"select * from ({RANK_RANGE_SQL}) "  # noqa: S608 - constant text
-        f"where $min_requests is null or requests >= $min_requests order by {order} limit $limit"
+        f"where ($min_requests is null or requests >= $min_requests) and {RANKED_UNDER} order by {order} limit $limit"
     )
     params = {
         "env": environment,
@@ -898,7 +905,7 @@ def ranked(
         "limit": limit,
         "min_requests": min_requests,
     }
-    return fetch(con, sql, params)
+    return fetch(con, sql, params | under.params("app"))
 
 
 # --- overview ---------------------------------------------------------------------------------------------------

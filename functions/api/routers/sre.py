@@ -293,10 +293,17 @@ def _app_name(mart: Mart, app_id: str, environment: str) -> str | None:
     return entry.name if entry else None
 
 
-@router.get("/risk/top", response_model=RiskReport, summary="The riskiest applications")
+@router.get(
+    "/risk/top",
+    response_model=RiskReport,
+    summary="The riskiest applications",
+    description="With team, group or domain: the riskiest of their applications, each with its rank in the estate.",
+    responses=problem_responses(404),
+)
 def risk_top(
     ctx: ContextDep,
     mart: MartDep,
+    under: UnderDep,
     metric: Literal["risk", "error_rate", "incidents", "burn_rate"] = "risk",
     period: PeriodParam = None,
     start: FromParam = None,
@@ -325,7 +332,8 @@ def risk_top(
             )
         if environment != "production":
             raise invalid("environment", f"metric={metric} is computed for production only", ["production"])
-        rows = queries.top_risks(mart.con, limit=limit) if metric == "risk" else queries.top_burn(mart.con, limit=limit)
+        ranking = queries.top_risks if metric == "risk" else queries.top_burn
+        rows = ranking(mart.con, limit=limit, under=under)
         rows = [
             r
             | {
@@ -344,6 +352,7 @@ def risk_top(
             last_day=p.last_day,
             limit=limit,
             min_requests=floor,
+            under=under,
         )
         # Ranked from day rows: the report says which days it summed.
         p = p.whole_days(anchor(mart))

@@ -24,6 +24,8 @@ from tests.integration.api.conftest import READER, READER_KEY, by_id, get_json
 from tests.integration.api.test_lambda_and_inputs import Context, http_api_v2, lambda_handler  # noqa: F401
 
 REPORTS = ["/monitoring/kpis/slo", "/monitoring/kpis/dora", "/monitoring/kpis/incidents", "/monitoring/kpis/changes"]
+# The routes that take the filters: the reports, and the ranking of the riskiest applications.
+FILTERED = [*REPORTS, "/monitoring/risk/top"]
 # The rows each filter keeps, by groupBy, worked out from the mapping above.
 KEPT = {
     "team=t1": {"app": ["shop"], "team": ["t1"], "group": ["g1"], "domain": ["d1"]},
@@ -105,7 +107,7 @@ def test_ids_are_compared_ignoring_case(client: TestClient) -> None:
     assert [r["id"] for r in body["items"]] == ["broken", "quiet"]
 
 
-@pytest.mark.parametrize("report", REPORTS)
+@pytest.mark.parametrize("report", FILTERED)
 @pytest.mark.parametrize(
     ("query", "named"),
     [
@@ -123,7 +125,7 @@ def test_an_unknown_id_is_a_404_naming_it(client: TestClient, report: str, query
     assert named in response.json()["detail"]
 
 
-@pytest.mark.parametrize("report", REPORTS)
+@pytest.mark.parametrize("report", FILTERED)
 @pytest.mark.parametrize(
     ("query", "parameter"),
     [("team=t1/x", "team"), ("group=-g1", "group"), ("domain=", "domain"), ("domain=" + "d" * 64, "domain")],
@@ -135,6 +137,29 @@ def test_a_malformed_id_is_a_422_naming_its_parameter(
     assert response.status_code == 422, response.text[:300]
     assert response.headers["content-type"] == "application/problem+json"
     assert [e["parameter"] for e in response.json()["errors"]] == [parameter]
+
+
+def test_the_riskiest_applications_of_a_team(client: TestClient) -> None:
+    """The risk score over the last 7 days (the 13th 10:00 to the 20th 10:00): shop 40 (INC2, an open P1: +20; G1
+    failed and D2 caused INC1: two change failures, +20), broken 20 (its two failed deployments), quiet 0. t2's are
+    broken and quiet, with their ranks in the estate, 2 and 3; d1's first is shop."""
+    t2 = get_json(client, "/monitoring/risk/top?team=t2")["items"]
+    assert [(r["appId"], r["rank"], r["riskScore"]) for r in t2] == [("broken", 2, 20), ("quiet", 3, 0)]
+    assert [r["appId"] for r in get_json(client, "/monitoring/risk/top?domain=d1&limit=1")["items"]] == ["shop"]
+
+
+def test_a_ranking_over_a_period_of_a_team_or_domain(client: TestClient) -> None:
+    """Over last_30d: t1 is shop, INC3, INC2 and INC1 opened; d2 is broken, none. By error rate, d1 is shop alone,
+    124 failed of 34,000: quiet, without a request, is under the 100 requests a rate needs."""
+    t1 = get_json(client, "/monitoring/risk/top?metric=incidents&period=last_30d&team=t1")["items"]
+    assert [(r["appId"], r["incidents"]) for r in t1] == [("shop", 3)]
+    d2 = get_json(client, "/monitoring/risk/top?metric=incidents&period=last_30d&domain=d2")["items"]
+    assert [(r["appId"], r["incidents"]) for r in d2] == [("broken", 0)]
+    d1 = get_json(client, "/monitoring/risk/top?metric=error_rate&period=last_30d&domain=d1")["items"]
+    assert [r["appId"] for r in d1] == ["shop"] and d1[0]["errorRate"] == pytest.approx(124 / 34_000)
+    # The burn rate ranking is production's at the last hour: g1's applications are shop and quiet.
+    g1 = get_json(client, "/monitoring/risk/top?metric=burn_rate&group=g1")["items"]
+    assert sorted(r["appId"] for r in g1) == ["quiet", "shop"]
 
 
 def test_one_team_at_a_time(client: TestClient) -> None:

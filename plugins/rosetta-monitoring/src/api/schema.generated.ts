@@ -403,7 +403,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The riskiest applications */
+        /**
+         * The riskiest applications
+         * @description With team, group or domain: the riskiest of their applications, each with its rank in the estate.
+         */
         get: operations["risk_top_monitoring_risk_top_get"];
         put?: never;
         post?: never;
@@ -3696,6 +3699,12 @@ export interface operations {
                 environment?: string;
                 /** @description metric=error_rate: applications with fewer requests in the period are left out, since a handful of requests gives a rate that says nothing (one failed request of one is 100 %). */
                 minRequests?: number;
+                /** @description Only the rows holding an application of this team (its id in the mapping): with groupBy, each row whole, as without it. */
+                team?: string | null;
+                /** @description Only the rows holding an application of this group (its id in the mapping): with groupBy, each row whole, as without it. */
+                group?: string | null;
+                /** @description Only the rows holding an application of this domain (its id in the mapping): with groupBy, each row whole, as without it. */
+                domain?: string | null;
             };
             header?: never;
             path?: never;
@@ -3724,6 +3733,16 @@ export interface operations {
             };
             /** @description Problem details */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetail"];
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Problem details */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
