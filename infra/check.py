@@ -1,5 +1,6 @@
 """Static checks of infra/: Terraform parses, named handlers exist, module conventions hold, the API function gets
-what it reads, the README names existing Terraform variables and outputs, Glue tables are current."""
+what it reads, the gateway's open routes are the app's, the README names existing Terraform variables and outputs,
+Glue tables are current."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ TERRAFORM = ROOT / "infra" / "terraform"
 DOCKERFILE = ROOT / "infra" / "docker" / "Dockerfile"
 GLUE_SCRIPT = ROOT / "infra" / "glue_tables.py"
 README = ROOT / "README.md"
+OPENAPI = ROOT / "docs" / "openapi.json"
+API_MODULE = TERRAFORM / "modules" / "api"
 # A Terraform name as the README writes it: `image_tag`, `schedules_enabled = true`, `sources.kibana_url`.
 README_NAME = re.compile(r"(sources\.)?([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?: = \S+)?")
 HANDLER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
@@ -342,6 +345,46 @@ def check_api_environment(report: Report, parsed: dict[Path, dict[str, Any]]) ->
         )
 
 
+def public_operations() -> set[str]:
+    """Route keys ("GET /monitoring/health") of the operations the app serves without a credential."""
+    document = json.loads(OPENAPI.read_text(encoding="utf-8"))
+    return {
+        f"{method.upper()} {path}"
+        for path, operations in document.get("paths", {}).items()
+        for method, operation in operations.items()
+        if isinstance(operation, dict) and not operation.get("security")
+    }
+
+
+def check_public_routes(report: Report, parsed: dict[Path, dict[str, Any]]) -> None:
+    """The gateway lets through without a token exactly the routes the app serves without a credential (the health
+    check uptime monitors call), and those routes have no authorizer."""
+    variables = {
+        name: body
+        for path, document in parsed.items()
+        if path.parent == API_MODULE
+        for name, body in blocks(document, "variable")
+    }
+    given = module_argument(parsed, "api", "public_routes")
+    routes = given if given is not None else unwrap(variables.get("public_routes", {}).get("default"))
+    public = set(routes if isinstance(routes, list) else [routes] if isinstance(routes, str) else [])
+    wanted = public_operations()
+    for route in sorted(wanted - public):
+        report.fail(f"modules/api: {route} needs no credential in the app, but the gateway asks a token for it")
+    for route in sorted(public - wanted):
+        report.fail(f"modules/api: {route} is open at the gateway, but the app asks a credential for it")
+    open_routes = [
+        body
+        for path, document in parsed.items()
+        if path.parent == API_MODULE
+        for resources in document.get("resource", [])
+        for name, body in (resources.get("aws_apigatewayv2_route") or {}).items()
+        if "var.public_routes" in str(body.get("for_each"))
+    ]
+    if wanted and not any(unwrap(body.get("authorization_type")) == "NONE" for body in open_routes):
+        report.fail("modules/api: no route over var.public_routes with authorization_type NONE")
+
+
 def check_readme_names(report: Report, parsed: dict[Path, dict[str, Any]]) -> None:
     """Every variable, `sources.` attribute, secret, function and output the README's deployment section names
     exists."""
@@ -426,6 +469,7 @@ def main(argv: list[str] | None = None) -> int:
     check_conventions(report, parsed)
     check_references(report, parsed)
     check_api_environment(report, parsed)
+    check_public_routes(report, parsed)
     check_readme_names(report, parsed)
     check_glue_tables(report, python)
 

@@ -53,6 +53,18 @@ resource "aws_apigatewayv2_route" "this" {
   authorization_scopes = length(each.value) > 0 ? each.value : null
 }
 
+# Routes the app serves without a credential (the health check uptime monitors and load balancers call): a more
+# specific route key than the reader routes, so it wins over GET /monitoring/{proxy+}.
+resource "aws_apigatewayv2_route" "public" {
+  #checkov:skip=CKV_AWS_309:The health check answers without a credential on purpose; it reveals nothing.
+  for_each = toset(var.public_routes)
+
+  api_id             = aws_apigatewayv2_api.this.id
+  route_key          = each.key
+  target             = "integrations/${aws_apigatewayv2_integration.function.id}"
+  authorization_type = "NONE"
+}
+
 resource "aws_lambda_permission" "api" {
   statement_id  = "AllowHttpApi"
   action        = "lambda:InvokeFunction"

@@ -43,6 +43,12 @@ variable "admin_routes" {
   ]
 }
 
+variable "public_routes" {
+  description = "Routes the app answers without a credential (its health check); no token is asked for them."
+  type        = list(string)
+  default     = ["GET /monitoring/health"]
+}
+
 variable "admin_scope" {
   description = "OAuth scope (scope/scp claim) required on admin routes."
   type        = string
