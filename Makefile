@@ -45,7 +45,8 @@ test: lint typecheck pytest iac plugin
 
 # Infrastructure checks in a venv of their own (checkov's dependencies must not touch the runtime set):
 # Terraform parses, every handler it names exists, the API function gets what it reads, the README names existing
-# variables and outputs, the gateway opens only the app's open routes, the Glue tables are current, checkov is clean.
+# variables and outputs, the gateway opens only the app's open routes, the image build suits Lambda, the Glue tables
+# are current, checkov is clean.
 $(IAC_VENV)/.installed: infra/requirements-iac.txt
 	$(PYTHON) -m venv $(IAC_VENV)
 	$(IAC_BIN)/python -m pip install --quiet --upgrade pip==25.3

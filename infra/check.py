@@ -1,6 +1,6 @@
 """Static checks of infra/: Terraform parses, named handlers exist, module conventions hold, the API function gets
-what it reads, the gateway's open routes are the app's, the README names existing Terraform variables and outputs,
-Glue tables are current."""
+what it reads, the gateway's open routes are the app's, the image build gives Lambda one manifest, the README names
+existing Terraform variables and outputs, Glue tables are current."""
 
 from __future__ import annotations
 
@@ -385,6 +385,46 @@ def check_public_routes(report: Report, parsed: dict[Path, dict[str, Any]]) -> N
         report.fail("modules/api: no route over var.public_routes with authorization_type NONE")
 
 
+# Docker's platform name for each Lambda architecture.
+DOCKER_PLATFORMS = {"x86_64": "linux/amd64", "arm64": "linux/arm64"}
+
+
+def option(words: list[str], name: str) -> str | None:
+    """The value of `name value` or `name=value` in a command's words."""
+    for i, word in enumerate(words):
+        if word == name and i + 1 < len(words):
+            return words[i + 1]
+        if word.startswith(f"{name}="):
+            return word.split("=", 1)[1]
+    return None
+
+
+def check_image_build(report: Report, parsed: dict[Path, dict[str, Any]]) -> None:
+    """The image build the README and the Dockerfile give makes an image Lambda takes: one manifest for the
+    functions' architecture. BuildKit (docker build's default) otherwise adds a provenance attestation, which turns
+    the pushed tag into an image index that Lambda refuses, and builds for the machine's own platform (arm64 on an
+    Apple laptop)."""
+    architecture = unwrap(root_variables(parsed).get("architecture", {}).get("default"))
+    platform = DOCKER_PLATFORMS.get(str(architecture))
+    if platform is None:
+        report.fail(f"variables.tf: architecture default {architecture!r} is not one of {sorted(DOCKER_PLATFORMS)}")
+        return
+    section = README.read_text(encoding="utf-8").split("\n## Deploy to AWS\n", 1)[1].split("\n## ", 1)[0]
+    commands = [(rel(README), c) for c in re.findall(r"`(docker build [^`]*)`", section)]
+    if DOCKERFILE.exists():
+        text = DOCKERFILE.read_text(encoding="utf-8")
+        commands += [(rel(DOCKERFILE), c.strip()) for c in re.findall(r"^#\s+(docker build .*)$", text, re.M)]
+    if not any(where == rel(README) for where, _ in commands):
+        report.fail("README.md, Deploy to AWS: no `docker build` command for the function image")
+    for where, command in commands:
+        words = command.split()
+        if "--provenance=false" not in words:
+            report.fail(f"{where}: `{command}` lacks --provenance=false (Lambda refuses the image index it pushes)")
+        if option(words, "--platform") != platform:
+            report.fail(f"{where}: `{command}` lacks --platform {platform} (the functions' default architecture)")
+    report.note(f"{len(commands)} image build commands make one {platform} manifest")
+
+
 def check_readme_names(report: Report, parsed: dict[Path, dict[str, Any]]) -> None:
     """Every variable, `sources.` attribute, secret, function and output the README's deployment section names
     exists."""
@@ -470,6 +510,7 @@ def main(argv: list[str] | None = None) -> int:
     check_references(report, parsed)
     check_api_environment(report, parsed)
     check_public_routes(report, parsed)
+    check_image_build(report, parsed)
     check_readme_names(report, parsed)
     check_glue_tables(report, python)
 
