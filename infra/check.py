@@ -1,6 +1,6 @@
 """Static checks of infra/: Terraform parses, named handlers exist, module conventions hold, the API function gets
-what it reads, the gateway's open routes are the app's, the image build gives Lambda one manifest, the README names
-existing Terraform variables and outputs, Glue tables are current."""
+what it reads, the gateway's open routes are the app's, the image build gives Lambda one manifest, functions wait for
+their role's policies, the README names existing Terraform variables and outputs, Glue tables are current."""
 
 from __future__ import annotations
 
@@ -425,6 +425,28 @@ def check_image_build(report: Report, parsed: dict[Path, dict[str, Any]]) -> Non
     report.note(f"{len(commands)} image build commands make one {platform} manifest")
 
 
+def check_function_waits_for_its_role(report: Report, parsed: dict[Path, dict[str, Any]]) -> None:
+    """Every Lambda function depends on each policy of its module's role. Lambda checks the role when the function is
+    created (SendMessage on its dead-letter queue; the network interfaces in a VPC): a policy Terraform attaches in
+    parallel fails the first apply."""
+    functions: dict[Path, list[tuple[str, str]]] = {}
+    policies: dict[Path, list[str]] = {}
+    for path, document in parsed.items():
+        for resources in document.get("resource", []):
+            for kind, bodies in resources.items():
+                for name, body in bodies.items():
+                    if kind == "aws_lambda_function":
+                        where = f"{rel(path)}: {kind}.{name}"
+                        functions.setdefault(path.parent, []).append((where, str(body.get("depends_on"))))
+                    elif kind in ("aws_iam_role_policy", "aws_iam_role_policy_attachment"):
+                        policies.setdefault(path.parent, []).append(f"{kind}.{name}")
+    for module, found in functions.items():
+        for where, depends_on in found:
+            for policy in policies.get(module, []):
+                if f"${{{policy}}}" not in depends_on:
+                    report.fail(f"{where} does not depend on {policy}, which Lambda checks when it creates it")
+
+
 def check_readme_names(report: Report, parsed: dict[Path, dict[str, Any]]) -> None:
     """Every variable, `sources.` attribute, secret, function and output the README's deployment section names
     exists."""
@@ -511,6 +533,7 @@ def main(argv: list[str] | None = None) -> int:
     check_api_environment(report, parsed)
     check_public_routes(report, parsed)
     check_image_build(report, parsed)
+    check_function_waits_for_its_role(report, parsed)
     check_readme_names(report, parsed)
     check_glue_tables(report, python)
 

@@ -55,9 +55,12 @@ resource "aws_lambda_function" "this" {
     }
   }
 
+  # Lambda checks the role as it creates the function: SendMessage on the dead-letter queue, and in a VPC the
+  # network interface actions of the attached managed policy.
   depends_on = [
     aws_cloudwatch_log_group.this,
     aws_iam_role_policy.this,
+    aws_iam_role_policy_attachment.vpc,
   ]
 }
 
