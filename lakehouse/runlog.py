@@ -148,6 +148,10 @@ def describe_error(error: BaseException | str) -> str:
     """One line for the run log. Our own errors are already written for people; others get their type."""
     if isinstance(error, str):
         return error
+    # A stop (Ctrl-C, Lambda's coming timeout) says so, also when DuckDB turned it into "Query interrupted".
+    stop = error if not isinstance(error, Exception) else error.__cause__ or error.__context__
+    if stop is not None and not isinstance(stop, Exception):
+        return f"stopped ({type(stop).__name__})"
     if isinstance(error, RosettaError):
         return str(error)
     return f"{type(error).__name__}: {error}"

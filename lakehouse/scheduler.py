@@ -29,7 +29,8 @@ class LambdaContext:
     aws_request_id: str = "local"
 
     def get_remaining_time_in_millis(self) -> int:
-        """No timeout runs here: a build's lease lasts as long as one run by hand would hold the lake."""
+        """The build lease's time: a build's lease lasts as long as one run by hand would hold the lake, and a run still
+        going near its end stops as it would near Lambda's timeout (functions.deadline)."""
         return int(BUILD_LEASE.total_seconds() * 1000)
 
 

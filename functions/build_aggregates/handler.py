@@ -9,6 +9,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from functions.deadline import stop_before_timeout
 from lakehouse.aggregates.build import build
 from lakehouse.runlog import trigger_of
 from lakehouse.settings import Settings
@@ -30,7 +31,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     "trigger": who asked, optional (the API's batch trigger sends "api:<id>" to find the run again; anything but a
     plain `word` or `word:id` is recorded as "schedule", as ingestion does)}.
 
-    A failure raises, so the scheduler's retry policy and the failed-run alarm see it.
+    A failure raises, so the scheduler's retry policy and the failed-run alarm see it. A build still running shortly
+    before the Lambda timeout is stopped, ends its run record and gives its lease back (functions.deadline).
     """
     mode = event.get("mode", "hourly")
     if mode not in MODES:
@@ -39,11 +41,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = Settings()
     lake = Lake.from_settings(settings)
     lake.check()
-    # The lease lasts as long as this invocation can: a build Lambda stops at its timeout, and the retry that follows
-    # must find the lake free.
+    # The lease lasts as long as this invocation can: a build killed where it cannot let go (out of memory) holds the
+    # lake no longer than its timeout, and the retry that follows finds the lake free.
     lease_for = timedelta(milliseconds=context.get_remaining_time_in_millis())
     trigger = trigger_of(event)
-    result = build(lake, settings, mode=mode, as_of=as_of, trigger=trigger, lease_for=lease_for)
+    with stop_before_timeout(context):
+        result = build(lake, settings, mode=mode, as_of=as_of, trigger=trigger, lease_for=lease_for)
     logger.append_keys(run_id=result.run_id)
     slowest = {step: round(seconds, 3) for step, seconds in result.slowest_steps(SLOWEST_STEPS).items()}
     logger.info(

@@ -7,6 +7,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from functions.deadline import stop_before_timeout
 from lakehouse.ingest.lambda_entry import handle_scheduled_event
 
 SOURCE = "servicenow"
@@ -19,4 +20,5 @@ tracer = Tracer(service="ingest_servicenow")
 @tracer.capture_lambda_handler
 @metrics.log_metrics(raise_on_empty_metrics=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return handle_scheduled_event(SOURCE, event, logger=logger, metrics=metrics)
+    with stop_before_timeout(context):
+        return handle_scheduled_event(SOURCE, event, logger=logger, metrics=metrics)

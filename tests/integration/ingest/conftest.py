@@ -70,6 +70,10 @@ class LambdaContext:
     memory_limit_in_mb: int = 512
     invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:ingest"
     aws_request_id: str = "52fdfc07-2182-154f-163f-5f0f9a621d72"
+    remaining_ms: int = 900_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
 
 
 @pytest.fixture(scope="session")
@@ -124,8 +128,10 @@ def point(monkeypatch: pytest.MonkeyPatch) -> Callable[[RunningSimulators, Setti
     return apply
 
 
-def invoke(module: Any, event: dict[str, Any]) -> dict[str, Any]:
-    result: dict[str, Any] = module.handler(event, LambdaContext(function_name=module.SOURCE))
+def invoke(module: Any, event: dict[str, Any], *, remaining_ms: int = 900_000) -> dict[str, Any]:
+    result: dict[str, Any] = module.handler(
+        event, LambdaContext(function_name=module.SOURCE, remaining_ms=remaining_ms)
+    )
     return result
 
 

@@ -12,6 +12,7 @@ from functions.ingest_deploys import handler as deploys_handler
 from functions.ingest_dynatrace import handler as dynatrace_handler
 from functions.ingest_logs import handler as logs_handler
 from functions.ingest_servicenow import handler as servicenow_handler
+from lakehouse.errors import RosettaError
 from lakehouse.ingest.run import IngestionFailed
 from lakehouse.runlog import RunLog, Watermarks
 from lakehouse.schemas import get_dataset
@@ -410,3 +411,25 @@ def test_logs_of_opentelemetry_exporters_count_by_their_severity_text(local_sett
             (service, PRODUCTION, "EXCEPTION", first): 3,
             (service, PRODUCTION, "WARN", first + 3600): 2,
         }
+
+
+def test_an_ingestion_near_its_timeout_stops_itself_and_ends_its_run_records(
+    local_settings: Settings, point: Point
+) -> None:
+    """Lambda kills a function at its timeout without a word, leaving run records that say "running" for ever. The
+    handler stops the run 30 s before the timeout instead. ServiceNow answers every page a second late here; invoked
+    with 31.5 s left, the run is stopped 1.5 s in, on its second page: the invocation fails (Lambda counts the error
+    and retries), each of the run's records has ended "failed", "stopped (LambdaTimeout)", and no watermark moved."""
+    faults = FaultConfig.from_dict({"servicenow": {"slow": 1.0, "slow_seconds": 1.0}})
+    with start_simulators(generate_estate(seed=7, apps=2, days=2, end=END), faults=faults) as slow:
+        point(slow, local_settings)
+        lake = Lake.from_settings(local_settings)
+        import_catalog(lake, slow.estate)
+        started = datetime.now(UTC)
+        with pytest.raises(RosettaError, match="stopped 30 s before the Lambda timeout"):
+            invoke(servicenow_handler, {}, remaining_ms=31_500)
+    records = RunLog(lake).list(since=started.date() - timedelta(days=1), limit=100)
+    assert records and {(r.source, r.status, r.error) for r in records} == {
+        ("servicenow", "failed", "stopped (LambdaTimeout)")
+    }
+    assert all(Watermarks(lake).get("servicenow", d.split("/")[1]) is None for d in {r.dataset for r in records})

@@ -13,6 +13,7 @@ from functions.build_aggregates.handler import handler
 from lakehouse.aggregates import build as build_module
 from lakehouse.aggregates.build import LEASE_KEY, BuildError
 from lakehouse.aggregates.sqlfiles import SQL_DIR
+from lakehouse.errors import RosettaError
 from lakehouse.runlog import RunLog
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
@@ -122,3 +123,28 @@ def test_a_trigger_that_is_no_plain_tag_is_recorded_as_the_schedule(
     again = handler({**event, "trigger": "api:3f2a9c"}, LambdaContext())
     assert {r.run_id: r.trigger for r in RunLog(lake).list()}[again["run_id"]] == "api:3f2a9c"
     assert lake.get_json(LEASE_KEY)[0]["trigger"] == "api:3f2a9c"  # type: ignore[index]
+
+
+def test_a_build_near_its_timeout_stops_itself_and_lets_go_of_the_lake(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lambda kills a function at its timeout without a word: the run record would say "running" for ever. The
+    handler stops the build 30 s before the timeout instead. Invoked with 30.3 s left, the build is stopped 0.3 s in
+    (reading its inputs, which take longer than that): the invocation fails (Lambda counts the error and retries), no
+    run record is left running, the lease is given back and no build state is written."""
+    monkeypatch.setenv("ROSETTA_LAKE_URL", str(tmp_path / "lake"))
+    monkeypatch.setenv("ROSETTA_DUCKDB_TEMP_DIRECTORY", str(tmp_path / "duckdb"))
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    lake = Lake.from_settings(Settings())
+    write_estate(lake)
+    event = json.loads((EVENTS / "daily.json").read_text())
+    with pytest.raises(RosettaError, match="stopped 30 s before the Lambda timeout"):
+        handler(event, LambdaContext(remaining_ms=30_300))
+    records = [lake.get_json(key) for key in lake.list_keys("runs/")]
+    assert [r[0]["status"] for r in records if r] == ["failed"]
+    assert records[0] and records[0][0]["error"] == "stopped (LambdaTimeout)"
+    lease = lake.get_json("state/build/lease.json")
+    assert lease is not None and lease[0]["holder"] is None
+    assert lake.get_json("state/build/aggregates.json") is None
+    # The retry that follows builds at once.
+    assert handler(event, LambdaContext(remaining_ms=900_000))["mode"] == "full"

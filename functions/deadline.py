@@ -1,0 +1,57 @@
+"""Stopping a scheduled function before Lambda's timeout does.
+
+Lambda kills a function at its timeout without a word: nothing after that runs, so a run record would say "running"
+for ever and a build would hold the lake's lease until it ran out. The handlers stop their work a little earlier, the
+way Ctrl-C stops a run by hand: the run records end "failed", a build gives its lease back, and the invocation fails
+as a timeout would (Lambda counts the error and retries the event).
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
+
+from lakehouse.errors import RosettaError
+
+# Time left to end the run records and let go of the lease. A signal waits for the call in C it lands in (a DuckDB
+# query, an S3 put) to return, so the margin covers the longest of those too.
+STOP_BEFORE_TIMEOUT_S = 30
+
+
+class LambdaTimeout(BaseException):
+    """Lambda's timeout is near. A BaseException, like KeyboardInterrupt: no `except Exception` keeps the run going."""
+
+
+@contextmanager
+def stop_before_timeout(context: Any) -> Iterator[None]:
+    """Raise LambdaTimeout in the work `STOP_BEFORE_TIMEOUT_S` before the invocation's timeout; the invocation then
+    fails with one line saying so. Only the main thread can take a signal: elsewhere the work runs unguarded."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    seconds = context.get_remaining_time_in_millis() / 1000 - STOP_BEFORE_TIMEOUT_S
+    stopped: list[LambdaTimeout] = []
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        stopped.append(LambdaTimeout(f"Lambda's timeout is {STOP_BEFORE_TIMEOUT_S} s away"))
+        raise stopped[0]
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.001))
+    try:
+        yield
+    except BaseException:
+        if not stopped:
+            raise
+        # Whatever the stop became on its way out (DuckDB turns it into "Query interrupted"), the invocation fails
+        # with an Exception: Lambda reports a BaseException as a crash of its runtime, not as the function's error.
+        raise RosettaError(
+            f"stopped {STOP_BEFORE_TIMEOUT_S} s before the Lambda timeout; the run log says what was done"
+        ) from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
