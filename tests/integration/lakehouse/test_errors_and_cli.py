@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import re
+import shlex
 import socket
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -615,3 +618,25 @@ def test_demo_says_its_api_did_not_start_instead_of_ready() -> None:
     sock.close()
     with pytest.raises(RosettaError, match="the API did not start"):
         _serve_api(sock)
+
+
+def test_the_deployment_steps_import_a_mapping_before_the_schedules_run(
+    capsys: pytest.CaptureFixture[str], s3_env: S3Endpoint
+) -> None:
+    """Without a mapping every scheduled ingestion and build fails ("no mapping: import one ..."), so the README's
+    deployment steps import one into the deployed lake before turning the schedules on. Their command, given the lake
+    URL Terraform outputs, imports the example file's 4 entries (payments; payments-api in production and in
+    staging; ledger) into a lake on S3."""
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Deploy to AWS\n", 1)[1].split("\n## ", 1)[0]
+    commands = [c for c in re.findall(r"`(rosetta-monitoring [^`]*)`", section) if " mappings import " in c]
+    assert len(commands) == 1, commands
+    assert section.index(commands[0]) < section.index("`schedules_enabled = true`")
+    lake = f"s3://{s3_env.bucket}/deployed-{uuid.uuid4().hex[:8]}"
+    example = Path(__file__).resolve().parents[3] / "lakehouse" / "examples" / "mappings.yaml"
+    given = {"$(terraform output -raw lake_url)": lake, "catalog-info.yaml": str(example), "$USER": "ops"}
+    words = [given.get(word, word) for word in shlex.split(commands[0])]
+    assert words[0] == "rosetta-monitoring" and lake in words and str(example) in words
+    code, out, err = run_cli(capsys, *words[1:])
+    assert (code, err) == (0, "")
+    assert out == "mapping version 1: 4 entries, by ops\n"
