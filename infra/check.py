@@ -1,6 +1,7 @@
 """Static checks of infra/: Terraform parses, named handlers exist, module conventions hold, the API function gets
 what it reads, the gateway's open routes are the app's, the image build gives Lambda one manifest, functions wait for
-their role's policies, the README names existing Terraform variables and outputs, Glue tables are current."""
+their role's policies, the API's URL has no trailing slash, the README names existing Terraform variables and outputs,
+Glue tables are current."""
 
 from __future__ import annotations
 
@@ -447,6 +448,18 @@ def check_function_waits_for_its_role(report: Report, parsed: dict[Path, dict[st
                     report.fail(f"{where} does not depend on {policy}, which Lambda checks when it creates it")
 
 
+def check_api_url(report: Report, parsed: dict[Path, dict[str, Any]]) -> None:
+    """The API's URL output takes `/monitoring/...` as the README writes it. Terraform gives the $default stage's
+    invoke_url with a trailing slash (https://host/), which would make https://host//monitoring/..."""
+    for path, document in parsed.items():
+        if path.parent != API_MODULE:
+            continue
+        for name, body in blocks(document, "output"):
+            value = str(unwrap(body.get("value")))
+            if "invoke_url" in value and not re.fullmatch(r'\$\{trimsuffix\([^,]*invoke_url,\s*"/"\)\}', value):
+                report.fail(f"{rel(path)}: output {name} is {value}, with the stage's trailing slash")
+
+
 def check_readme_names(report: Report, parsed: dict[Path, dict[str, Any]]) -> None:
     """Every variable, `sources.` attribute, secret, function and output the README's deployment section names
     exists."""
@@ -534,6 +547,7 @@ def main(argv: list[str] | None = None) -> int:
     check_public_routes(report, parsed)
     check_image_build(report, parsed)
     check_function_waits_for_its_role(report, parsed)
+    check_api_url(report, parsed)
     check_readme_names(report, parsed)
     check_glue_tables(report, python)
 

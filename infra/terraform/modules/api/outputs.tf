@@ -4,8 +4,9 @@ output "api_id" {
 }
 
 output "api_url" {
-  description = "Base URL of the API (routes live under /monitoring)."
-  value       = aws_apigatewayv2_stage.default.invoke_url
+  description = "Base URL of the API, without a trailing slash (routes live under /monitoring)."
+  # The $default stage's invoke_url ends in "/": api_url + "/monitoring/..." would ask for //monitoring/...
+  value = trimsuffix(aws_apigatewayv2_stage.default.invoke_url, "/")
 }
 
 output "access_log_group_name" {
