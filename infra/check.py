@@ -1,7 +1,7 @@
 """Static checks of infra/: Terraform parses, named handlers exist, module conventions hold, the API function gets
 what it reads, the gateway's open routes are the app's, the image build gives Lambda one manifest, functions wait for
-their role's policies, the API's URL has no trailing slash, the README names existing Terraform variables and outputs,
-Glue tables are current."""
+their role's policies, the API's URL has no trailing slash, the Athena analyst policy covers the console and the
+drivers, the README names existing Terraform variables and outputs, Glue tables are current."""
 
 from __future__ import annotations
 
@@ -460,6 +460,42 @@ def check_api_url(report: Report, parsed: dict[Path, dict[str, Any]]) -> None:
                 report.fail(f"{rel(path)}: output {name} is {value}, with the stage's trailing slash")
 
 
+# What an analyst given the Athena policy calls, beyond running a query: the console picks the workgroup from the list
+# (else it runs in `primary`, which the policy does not open) and browses the catalog; the JDBC/ODBC drivers stream
+# results and read table metadata through Athena.
+ANALYST_ACTIONS = {
+    "athena:ListWorkGroups": "the console's workgroup list",
+    "athena:ListDataCatalogs": "the console's data source list",
+    "athena:GetDataCatalog": "the console and the drivers read AwsDataCatalog",
+    "athena:ListDatabases": "the console's database list",
+    "athena:GetDatabase": "the console and the drivers read the database",
+    "athena:ListTableMetadata": "the console's table list and the drivers' getTables",
+    "athena:GetTableMetadata": "the console's and the drivers' column lists",
+    "athena:GetQueryResultsStream": "the JDBC/ODBC drivers fetch results by streaming",
+    "athena:ListQueryExecutions": "the console's recent queries",
+    "athena:BatchGetQueryExecution": "the console's recent queries",
+    "glue:GetDatabases": "Athena's database list reads the Glue catalog",
+}
+
+
+def check_analyst_policy(report: Report, parsed: dict[Path, dict[str, Any]]) -> None:
+    """The Athena analyst policy lets an analyst use the workgroup from the console and the drivers, not only run a
+    query through the API."""
+    granted: set[str] = set()
+    for document in parsed.values():
+        for data in document.get("data", []):
+            body = (data.get("aws_iam_policy_document") or {}).get("analyst")
+            for statement in (body or {}).get("statement", []):
+                actions = unwrap(statement.get("actions")) or []
+                granted |= {actions} if isinstance(actions, str) else {str(a) for a in actions}
+    if not granted:
+        report.fail("modules/catalog: no aws_iam_policy_document.analyst")
+        return
+    for action, why in ANALYST_ACTIONS.items():
+        if action not in granted:
+            report.fail(f"modules/catalog: the analyst policy lacks {action} ({why})")
+
+
 def check_readme_names(report: Report, parsed: dict[Path, dict[str, Any]]) -> None:
     """Every variable, `sources.` attribute, secret, function and output the README's deployment section names
     exists."""
@@ -548,6 +584,7 @@ def main(argv: list[str] | None = None) -> int:
     check_image_build(report, parsed)
     check_function_waits_for_its_role(report, parsed)
     check_api_url(report, parsed)
+    check_analyst_policy(report, parsed)
     check_readme_names(report, parsed)
     check_glue_tables(report, python)
 

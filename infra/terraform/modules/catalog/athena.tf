@@ -26,16 +26,52 @@ resource "aws_athena_workgroup" "this" {
 
 # What an analyst role needs to query the lake through this workgroup (attach it to their role or group).
 data "aws_iam_policy_document" "analyst" {
+  # The console lists the workgroups to pick this one (a query would otherwise run in `primary`, not opened here)
+  # and the data sources; neither list has resource-level permissions.
+  statement {
+    sid       = "ListWorkgroupsAndCatalogs"
+    actions   = ["athena:ListWorkGroups", "athena:ListDataCatalogs"]
+    resources = ["*"]
+  }
+
   statement {
     sid = "UseWorkgroup"
     actions = [
       "athena:StartQueryExecution",
       "athena:GetQueryExecution",
       "athena:GetQueryResults",
+      "athena:GetQueryResultsStream", # the JDBC/ODBC drivers stream results
       "athena:StopQueryExecution",
       "athena:GetWorkGroup",
+      "athena:ListQueryExecutions", # the console's recent queries
+      "athena:BatchGetQueryExecution",
     ]
     resources = [aws_athena_workgroup.this.arn]
+  }
+
+  # The console's database and table lists and the drivers' metadata calls go through Athena's catalog actions.
+  statement {
+    sid = "BrowseCatalog"
+    actions = [
+      "athena:GetDataCatalog",
+      "athena:ListDatabases",
+      "athena:GetDatabase",
+      "athena:ListTableMetadata",
+      "athena:GetTableMetadata",
+    ]
+    resources = [
+      "arn:${data.aws_partition.current.partition}:athena:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:datacatalog/AwsDataCatalog",
+    ]
+  }
+
+  # Listing the databases needs every database the list may return; only names, no data, come with it.
+  statement {
+    sid     = "ListDatabases"
+    actions = ["glue:GetDatabases"]
+    resources = [
+      "arn:${data.aws_partition.current.partition}:glue:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:catalog",
+      "arn:${data.aws_partition.current.partition}:glue:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:database/*",
+    ]
   }
 
   statement {
