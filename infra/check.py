@@ -247,6 +247,18 @@ def function_keys(parsed: dict[Path, dict[str, Any]]) -> set[str]:
     return set()
 
 
+def source_secret_defaults(parsed: dict[Path, dict[str, Any]]) -> dict[str, Any]:
+    """locals.source_secret_defaults of the root module: the source secrets a deployment has unless told otherwise."""
+    for path, document in parsed.items():
+        if path.parent != TERRAFORM:
+            continue
+        for block in document.get("locals", []):
+            found = unwrap(block.get("source_secret_defaults"))
+            if isinstance(found, dict):
+                return found
+    return {}
+
+
 def check_references(report: Report, parsed: dict[Path, dict[str, Any]]) -> None:
     """Default schedules and secrets name known functions; the example tfvars sets declared variables only."""
     variables = root_variables(parsed)
@@ -259,8 +271,7 @@ def check_references(report: Report, parsed: dict[Path, dict[str, Any]]) -> None
         target = unwrap(schedule).get("function")
         if target not in functions:
             report.fail(f"variable schedules: {name} targets unknown function {target!r}")
-    secrets = unwrap(variables.get("source_secrets", {}).get("default")) or {}
-    for name, secret in secrets.items():
+    for name, secret in source_secret_defaults(parsed).items():
         unknown = [f for f in unwrap(secret).get("functions", []) if f not in functions]
         if unknown:
             report.fail(f"variable source_secrets: {name} names unknown function {unknown[0]!r}")
@@ -496,6 +507,21 @@ def check_analyst_policy(report: Report, parsed: dict[Path, dict[str, Any]]) -> 
             report.fail(f"modules/catalog: the analyst policy lacks {action} ({why})")
 
 
+def check_source_secrets_merge(report: Report, parsed: dict[Path, dict[str, Any]]) -> None:
+    """A tfvars naming one source secret (the README adds "api" to argocd_token and gitlab_token) keeps the others: the
+    variable is merged over the defaults, not a map that replaces them whole, which would drop every other secret and
+    leave its ingestion without credentials."""
+    default = unwrap(root_variables(parsed).get("source_secrets", {}).get("default"))
+    if default:
+        report.fail("variables.tf: source_secrets has a default map, which a tfvars naming one secret replaces whole")
+    for path in sorted(TERRAFORM.glob("*.tf")):
+        text = path.read_text(encoding="utf-8")
+        uses = len(re.findall(r"var\.source_secrets\b", text))
+        merged = len(re.findall(r"merge\(\s*local\.source_secret_defaults\s*,\s*var\.source_secrets\s*\)", text))
+        if uses > merged:
+            report.fail(f"{rel(path)}: reads var.source_secrets without merging it over local.source_secret_defaults")
+
+
 def check_readme_names(report: Report, parsed: dict[Path, dict[str, Any]]) -> None:
     """Every variable, `sources.` attribute, secret, function and output the README's deployment section names
     exists."""
@@ -509,7 +535,7 @@ def check_readme_names(report: Report, parsed: dict[Path, dict[str, Any]]) -> No
     }
     source_type = str(variables.get("sources", {}).get("type", ""))
     source_attributes = set(re.findall(r"'([a-z_]+)': '\$\{optional", source_type))
-    secrets = set(unwrap(variables.get("source_secrets", {}).get("default", {})) or {})
+    secrets = set(source_secret_defaults(parsed))
     functions = function_keys(parsed)
     names = [m for m in map(README_NAME.fullmatch, re.findall(r"`([^`]+)`", section)) if m]
     unknown = sorted(
@@ -585,6 +611,7 @@ def main(argv: list[str] | None = None) -> int:
     check_function_waits_for_its_role(report, parsed)
     check_api_url(report, parsed)
     check_analyst_policy(report, parsed)
+    check_source_secrets_merge(report, parsed)
     check_readme_names(report, parsed)
     check_glue_tables(report, python)
 

@@ -96,7 +96,7 @@ locals {
   }
 
   secrets_by_function = {
-    for key in keys(local.function_specs) : key => [for name, s in var.source_secrets : name if contains(s.functions, key)]
+    for key in keys(local.function_specs) : key => [for name, s in local.source_secrets : name if contains(s.functions, key)]
   }
 }
 

@@ -28,3 +28,32 @@ locals {
     images  = { description = "Rosetta function images", allow_cloudwatch_logs = false }
   }
 }
+
+# One Secrets Manager container per source credential. The source_secrets variable is merged over these, so a
+# tfvars that names one secret (to let the API read it) keeps the others.
+locals {
+  source_secret_defaults = {
+    dynatrace_token = {
+      functions   = ["ingest_dynatrace"]
+      description = "Dynatrace API token (metrics.read, problems.read, entities.read)"
+    }
+    servicenow_password = {
+      functions   = ["ingest_servicenow"]
+      description = "Password of the ServiceNow integration user (read on incident, change_request, problem, task_sla, cmdb_ci)"
+    }
+    argocd_token = {
+      functions   = ["ingest_deploys"]
+      description = "ArgoCD API token of a read-only account"
+    }
+    gitlab_token = {
+      functions   = ["ingest_deploys"]
+      description = "GitLab token with read_api"
+    }
+    elasticsearch_api_key = {
+      functions   = ["ingest_logs"]
+      description = "Elasticsearch API key allowed to search the log index patterns"
+    }
+  }
+
+  source_secrets = merge(local.source_secret_defaults, var.source_secrets)
+}

@@ -38,7 +38,7 @@ module "secrets" {
   source = "./modules/secrets"
 
   name_prefix = "${var.name_prefix}/${var.environment}/"
-  secrets     = { for name, s in var.source_secrets : name => s.description }
+  secrets     = { for name, s in local.source_secrets : name => s.description }
   kms_key_arn = module.keys["secrets"].key_arn
   tags        = local.tags
 }

@@ -188,33 +188,12 @@ variable "sources" {
 }
 
 variable "source_secrets" {
-  description = "Secrets Manager containers by setting name (see lakehouse/ingest/config.py SECRET_FIELDS) and the functions allowed to read each; add \"api\" to a list for live mode."
+  description = "Source secrets to add or change, by setting name (lakehouse/ingest/config.py SECRET_FIELDS), with the functions allowed to read each. Merged over local.source_secret_defaults (locals.tf): an entry replaces the default of its name only, e.g. { argocd_token = { functions = [\"ingest_deploys\", \"api\"], description = \"ArgoCD API token\" } } for live mode. A default secret a deployment does not use (elasticsearch_api_key with a user and password) is given functions = []: no function then fetches its empty container."
   type = map(object({
     functions   = list(string)
     description = string
   }))
-  default = {
-    dynatrace_token = {
-      functions   = ["ingest_dynatrace"]
-      description = "Dynatrace API token (metrics.read, problems.read, entities.read)"
-    }
-    servicenow_password = {
-      functions   = ["ingest_servicenow"]
-      description = "Password of the ServiceNow integration user (read on incident, change_request, problem, task_sla, cmdb_ci)"
-    }
-    argocd_token = {
-      functions   = ["ingest_deploys"]
-      description = "ArgoCD API token of a read-only account"
-    }
-    gitlab_token = {
-      functions   = ["ingest_deploys"]
-      description = "GitLab token with read_api"
-    }
-    elasticsearch_api_key = {
-      functions   = ["ingest_logs"]
-      description = "Elasticsearch API key allowed to search the log index patterns"
-    }
-  }
+  default = {}
 }
 
 # --- schedules -------------------------------------------------------------------------------------
