@@ -107,6 +107,8 @@ MART_KEY = re.compile(
     r"^mart/(?P<table>mv_[a-z0-9_]+)/(?:month=(?P<month>\d{4}-\d{2})/)?(?:data|day-\d{4}-\d{2}-\d{2})\.parquet$"
 )
 RETRY_AFTER_FAILURE_S = 30.0
+# The copies this process made (mart-<pid>-<id>): any other under its pid is a dead process's.
+_OWN_COPIES: set[str] = set()
 # Background loaders still defining tables; waited for at exit (DuckDB aborts if a query runs while Python exits).
 _LOADERS: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
 
@@ -123,6 +125,31 @@ def _retire(snap: Snapshot) -> None:
         snap.con.close()
     if snap.folder is not None:
         shutil.rmtree(snap.folder, ignore_errors=True)
+
+
+def _remove_copies_of_ended_processes(local_dir: Path) -> None:
+    """Removes the copies (mart-<pid>-<id>) of processes that ended without removing them. Lambda kills the runtime of
+    a request that reaches the timeout and starts a new one in the same environment, whose /tmp keeps the old copy:
+    one copy more per timeout until the function's storage is full. A copy under this process's pid that this process
+    did not make is a dead process's too (a new runtime often gets the same pid)."""
+    if not local_dir.is_dir():
+        return
+    for folder in local_dir.glob("mart-*-*"):
+        pid = folder.name.split("-")[1]
+        if not pid.isdigit() or folder.name in _OWN_COPIES:
+            continue
+        if int(pid) == os.getpid() or not _running(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 def _not_built() -> Problem:
@@ -270,6 +297,7 @@ class ServingMart:
         return current
 
     def _first_load(self) -> None:
+        _remove_copies_of_ended_processes(self.api.local_dir)
         if time.monotonic() - self._failed_at < RETRY_AFTER_FAILURE_S:
             raise Problem(503, "the mart copy could not be loaded; retrying shortly", title="Data unavailable")
         try:
@@ -416,6 +444,7 @@ class ServingMart:
                 if match.group("table") in READ_BY_MONTH and match.group("month"):
                     months.setdefault(match.group("table"), {}).setdefault(match.group("month"), []).append(key)
         folder = self.api.local_dir / f"mart-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        _OWN_COPIES.add(folder.name)
         folder.mkdir(parents=True, exist_ok=True)
 
         def fetch(key: str) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -317,3 +318,53 @@ def test_a_process_exiting_while_its_copy_loads_reports_no_failure(tmp_path: Pat
     )
     assert done.returncode == 0 and done.stdout.strip() == "summary tables loaded"
     assert "loading the mart failed" not in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+# A process killed while it serves, as Lambda kills its runtime at a request's timeout: no cleanup runs.
+KILLED_WHILE_SERVING = """
+import os, signal, sys
+from pathlib import Path
+from functions.api import mart as serving
+from functions.api.settings import ApiSettings
+from lakehouse.settings import Settings
+from lakehouse.storage import Lake
+
+root = Path(sys.argv[1])
+settings = Settings(lake_url=str(root / "lake"), duckdb_temp_directory=root / "duckdb")
+serving.ServingMart(Lake.from_settings(settings), settings, ApiSettings(local_dir=root / "api")).snapshot()
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_the_copies_of_killed_processes_are_removed_when_a_process_starts(tmp_path: Path) -> None:
+    """Lambda kills the runtime of a request that reaches the timeout and starts a new one in the same environment,
+    whose /tmp keeps the old copy: one more copy left for each timeout, until the function's storage is full. A new
+    process removes the copies of processes that no longer run, including one of a dead process that had its own pid
+    (a new runtime often does), and keeps a running process's copy. Three copies before: the killed process's, the
+    same one under this process's pid, and one of the running test runner's parent; after: that last one and the
+    new process's own."""
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    build(lake, settings, mode="full", as_of=AS_OF)
+    root = Path(__file__).resolve().parents[3]
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_WHILE_SERVING, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=root,
+        env=os.environ | {"PYTHONPATH": str(root)},
+    )
+    assert killed.returncode == -9, killed.stderr
+    copies = tmp_path / "api"
+    (left,) = copies.iterdir()
+    pid, tag = left.name.split("-")[1:]
+    assert pid not in (str(os.getpid()), str(os.getppid()))
+    shutil.copytree(left, copies / f"mart-{os.getpid()}-{tag}")
+    shutil.copytree(left, copies / f"mart-{os.getppid()}-{tag}")
+    serving.ServingMart(lake, settings, api_settings(tmp_path)).snapshot()
+    kept = sorted(p.name for p in copies.iterdir())
+    assert len(kept) == 2 and f"mart-{os.getppid()}-{tag}" in kept
+    (own,) = [name for name in kept if name.startswith(f"mart-{os.getpid()}-")]
+    assert own != f"mart-{os.getpid()}-{tag}"
