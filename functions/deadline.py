@@ -29,11 +29,12 @@ class LambdaTimeout(BaseException):
 @contextmanager
 def stop_before_timeout(context: Any) -> Iterator[None]:
     """Raise LambdaTimeout in the work `STOP_BEFORE_TIMEOUT_S` before the invocation's timeout; the invocation then
-    fails with one line saying so. Only the main thread can take a signal: elsewhere the work runs unguarded."""
-    if threading.current_thread() is not threading.main_thread():
+    fails with one line saying so. Only the main thread can take a signal, and an invocation given less than the
+    margin (a function configured with a short timeout) would stop at once: both run unguarded."""
+    seconds = context.get_remaining_time_in_millis() / 1000 - STOP_BEFORE_TIMEOUT_S
+    if threading.current_thread() is not threading.main_thread() or seconds <= 0:
         yield
         return
-    seconds = context.get_remaining_time_in_millis() / 1000 - STOP_BEFORE_TIMEOUT_S
     stopped: list[LambdaTimeout] = []
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -41,7 +42,7 @@ def stop_before_timeout(context: Any) -> Iterator[None]:
         raise stopped[0]
 
     previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.001))
+    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     except BaseException:

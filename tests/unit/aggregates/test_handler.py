@@ -148,3 +148,16 @@ def test_a_build_near_its_timeout_stops_itself_and_lets_go_of_the_lake(
     assert lake.get_json("state/build/aggregates.json") is None
     # The retry that follows builds at once.
     assert handler(event, LambdaContext(remaining_ms=900_000))["mode"] == "full"
+
+
+def test_a_build_given_less_than_the_stop_margin_runs_unguarded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A function configured with a timeout under the 30 s margin (20 s here) would be stopped before it starts: it
+    runs as Lambda gives it instead, and the small estate's build (a few seconds) ends."""
+    monkeypatch.setenv("ROSETTA_LAKE_URL", str(tmp_path / "lake"))
+    monkeypatch.setenv("ROSETTA_DUCKDB_TEMP_DIRECTORY", str(tmp_path / "duckdb"))
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    write_estate(Lake.from_settings(Settings()))
+    event = json.loads((EVENTS / "daily.json").read_text())
+    assert handler(event, LambdaContext(remaining_ms=20_000))["mode"] == "full"
