@@ -28,7 +28,7 @@ from lakehouse.duckdb_session import open_duckdb
 from lakehouse.errors import RosettaError
 from lakehouse.local_s3 import EmbeddedS3
 from lakehouse.mappings import MappingStore, from_catalog
-from lakehouse.scheduler import INGESTION, LambdaContext, handler_for, run_schedule
+from lakehouse.scheduler import INGESTION, NO_TIMEOUT, LambdaContext, handler_for, run_schedule
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 
@@ -97,7 +97,8 @@ def run_demo(options: DemoOptions, *, say: Callable[[str], None] = print) -> int
         window = {"since": (end - timedelta(days=options.days)).isoformat(), "until": end.isoformat()}
         for source in INGESTION:
             started = time.monotonic()
-            summary = handler_for(f"ingest_{source}")({"window": window}, LambdaContext(f"ingest_{source}"))
+            context = LambdaContext(f"ingest_{source}", time_left=NO_TIMEOUT)
+            summary = handler_for(f"ingest_{source}")({"window": window}, context)
             datasets = [d for run in summary["runs"] for d in run["datasets"].values()]
             rows, requests = sum(d["rows_out"] for d in datasets), sum(d["requests"] for d in datasets)
             rejected = sum(d["rows_rejected"] for d in datasets)

@@ -10,13 +10,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from lakehouse.aggregates.build import BUILD_LEASE
 from lakehouse.runlog import describe_error
 
 INGESTION = ("dynatrace", "servicenow", "deploys", "logs")
+# What an ingestion's context says is left: locally nothing stops it (a first read of a large estate may take long).
+NO_TIMEOUT = timedelta(days=1)
 
 
 @dataclass
@@ -27,11 +29,12 @@ class LambdaContext:
     memory_limit_in_mb: int = 2048
     invoked_function_arn: str = "arn:aws:lambda:local:000000000000:function:rosetta-local"
     aws_request_id: str = "local"
+    # A build's: its lease lasts as long as one run by hand would hold the lake, and a build still going near the end
+    # stops as it would near Lambda's timeout (functions.deadline), before another may take the lake over.
+    time_left: timedelta = BUILD_LEASE
 
     def get_remaining_time_in_millis(self) -> int:
-        """The build lease's time: a build's lease lasts as long as one run by hand would hold the lake, and a run still
-        going near its end stops as it would near Lambda's timeout (functions.deadline)."""
-        return int(BUILD_LEASE.total_seconds() * 1000)
+        return int(self.time_left.total_seconds() * 1000)
 
 
 def handler_for(name: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
@@ -45,7 +48,7 @@ def tick(sources: Iterable[str], last_daily: date | None, say: Callable[[str], N
     """One round of scheduled events; returns the day of the last daily build."""
     for source in sources:
         try:
-            handler_for(f"ingest_{source}")({}, LambdaContext(f"ingest_{source}"))
+            handler_for(f"ingest_{source}")({}, LambdaContext(f"ingest_{source}", time_left=NO_TIMEOUT))
         except Exception as exc:  # the failure is in the run log; the other sources and the build still run
             say(f"scheduled ingestion of {source} failed: {describe_error(exc)}")
     today = datetime.now(UTC).date()

@@ -99,3 +99,18 @@ def test_the_scheduler_and_the_api_use_the_lake_given_on_the_command_line(
     # The ingestion of logs and the build, then the API.
     assert seen == [str(given)] * 3
     assert Settings().lake_url == str(tmp_path / "environment-lake")
+
+
+def test_a_local_round_gives_ingestion_no_timeout_and_the_build_its_lease(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lambda's handlers stop 30 s before the time their context says is left. Locally nothing stops an ingestion (a
+    first read of a large estate may take longer than half an hour), so its context says a day, 86,400,000 ms; the
+    build's says its lease, 30 minutes = 1,800,000 ms, so that no other build takes the lake over while it runs."""
+    left: dict[str, int] = {}
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        left[context.function_name] = context.get_remaining_time_in_millis()
+        return {"mode": event.get("mode"), "run_id": "r1"}
+
+    monkeypatch.setattr(scheduler, "handler_for", lambda name: handler)
+    tick(("servicenow", "logs"), None, lambda line: None)
+    assert left == {"ingest_servicenow": 86_400_000, "ingest_logs": 86_400_000, "build": 1_800_000}
