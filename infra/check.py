@@ -274,7 +274,7 @@ def check_references(report: Report, parsed: dict[Path, dict[str, Any]]) -> None
     for name, secret in source_secret_defaults(parsed).items():
         unknown = [f for f in unwrap(secret).get("functions", []) if f not in functions]
         if unknown:
-            report.fail(f"variable source_secrets: {name} names unknown function {unknown[0]!r}")
+            report.fail(f"locals.tf: source_secret_defaults: {name} names unknown function {unknown[0]!r}")
     example = TERRAFORM / "terraform.tfvars.example"
     if example.exists():
         import hcl2
