@@ -1,7 +1,8 @@
 """Static checks of infra/: Terraform parses, named handlers exist, module conventions hold, the API function gets
 what it reads, the gateway's open routes are the app's, the image build gives Lambda one manifest, functions wait for
 their role's policies, the API's URL has no trailing slash, the Athena analyst policy covers the console and the
-drivers, the README names existing Terraform variables and outputs, Glue tables are current."""
+drivers, source secrets merge over their defaults, the example's bigger functions give DuckDB more, the README names
+existing Terraform variables and outputs, Glue tables are current."""
 
 from __future__ import annotations
 
@@ -522,6 +523,40 @@ def check_source_secrets_merge(report: Report, parsed: dict[Path, dict[str, Any]
             report.fail(f"{rel(path)}: reads var.source_secrets without merging it over local.source_secret_defaults")
 
 
+def duckdb_memory_mb(function: dict[str, Any]) -> int:
+    """The DuckDB limit Terraform gives a function (functions.tf, sizing_environment): its own, else 60 % of memory."""
+    given = function.get("duckdb_memory_mb")
+    return int(given) if given is not None else int(function["memory_size"] * 0.6)
+
+
+def check_example_sizing(report: Report, parsed: dict[Path, dict[str, Any]]) -> None:
+    """An override in the example tfvars that gives a function more memory gives DuckDB more too: a DuckDB limit set
+    for the function's default memory (the build's 1400 MB) would leave the memory added unused, and with more threads,
+    less of it for each."""
+    specs: dict[str, Any] = {}
+    defaults: dict[str, Any] = {}
+    for path, document in parsed.items():
+        if path.parent == TERRAFORM:
+            for block in document.get("locals", []):
+                specs = unwrap(block.get("function_specs")) or specs
+                defaults = unwrap(block.get("function_defaults")) or defaults
+    example = TERRAFORM / "terraform.tfvars.example"
+    if not specs or not defaults or not example.exists():
+        return
+    import hcl2
+
+    with example.open(encoding="utf-8") as handle:
+        overrides = unwrap(hcl2.load(handle).get("function_overrides")) or {}
+    for key, override in overrides.items():
+        base = {**defaults, **(unwrap(specs.get(key)) or {})}
+        given = {**base, **{k: v for k, v in unwrap(override).items() if v is not None}}
+        if given["memory_size"] > base["memory_size"] and duckdb_memory_mb(given) <= duckdb_memory_mb(base):
+            report.fail(
+                f"{rel(example)}: {key} gets {given['memory_size']} MB instead of {base['memory_size']} MB, but DuckDB "
+                f"keeps {duckdb_memory_mb(given)} MB of it (set duckdb_memory_mb too)"
+            )
+
+
 def check_readme_names(report: Report, parsed: dict[Path, dict[str, Any]]) -> None:
     """Every variable, `sources.` attribute, secret, function and output the README's deployment section names
     exists."""
@@ -612,6 +647,7 @@ def main(argv: list[str] | None = None) -> int:
     check_api_url(report, parsed)
     check_analyst_policy(report, parsed)
     check_source_secrets_merge(report, parsed)
+    check_example_sizing(report, parsed)
     check_readme_names(report, parsed)
     check_glue_tables(report, python)
 
