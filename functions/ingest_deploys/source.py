@@ -38,7 +38,15 @@ def overlap(settings: IngestSettings) -> timedelta:
 
 
 def default_datasets(settings: IngestSettings) -> tuple[str, ...]:
-    return tuple(d for d in DATASETS if d != parse.DEPLOYMENT_MRS)
+    """Every dataset of the tools configured: a platform may deploy with GitLab alone, or ArgoCD alone. A tool
+    given half its settings, or neither tool, is asked for all the same, so that the run fails naming the
+    settings to give."""
+    argocd = bool(settings.argocd_url or settings.argocd_token)
+    gitlab = bool(settings.gitlab_url or settings.gitlab_token)
+    tools = (*(parse.ARGOCD_DATASETS if argocd else ()), *(GITLAB_DATASETS if gitlab else ()))
+    if not tools:
+        tools = (*parse.ARGOCD_DATASETS, *GITLAB_DATASETS)
+    return tuple(d for d in (*tools, EVENTS) if d != parse.DEPLOYMENT_MRS)
 
 
 def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: tuple[str, ...]) -> SourcePlan:

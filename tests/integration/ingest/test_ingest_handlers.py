@@ -15,7 +15,7 @@ from functions.ingest_servicenow import handler as servicenow_handler
 from lakehouse.errors import RosettaError
 from lakehouse.ingest.run import IngestionFailed
 from lakehouse.runlog import RunLog, Watermarks
-from lakehouse.schemas import get_dataset
+from lakehouse.schemas import REGISTRY, get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from simulators.estate import Estate, generate_estate
@@ -433,3 +433,41 @@ def test_an_ingestion_near_its_timeout_stops_itself_and_ends_its_run_records(
         ("servicenow", "failed", "stopped (LambdaTimeout)")
     }
     assert all(Watermarks(lake).get("servicenow", d.split("/")[1]) is None for d in {r.dataset for r in records})
+
+
+@pytest.mark.parametrize("unset", ["ARGOCD", "GITLAB"])
+def test_a_shop_with_one_deployment_tool_ingests_its_deployments(
+    local_settings: Settings, sims: RunningSimulators, point: Point, monkeypatch: pytest.MonkeyPatch, unset: str
+) -> None:
+    """A platform with GitLab and no ArgoCD (or the reverse) sets only that tool's URL and token. Every scheduled run
+    of ingest_deploys failed on the missing ArgoCD settings, and GitLab was never read. The run now reads the tool it
+    is given: its datasets, and deployment events of that origin alone, as many as the estate made."""
+    point(sims, local_settings)
+    monkeypatch.delenv(f"ROSETTA_{unset}_URL")
+    monkeypatch.delenv(f"ROSETTA_{unset}_TOKEN")
+    lake = Lake.from_settings(local_settings)
+    import_catalog(lake, sims.estate)
+    event = scheduled_event(deploys_handler.__file__, windows(sims.estate)["deploys"])
+    (run,) = invoke(deploys_handler, event)["runs"]
+    kept, gone = ("gitlab", "argocd") if unset == "ARGOCD" else ("argocd", "gitlab")
+    assert {d.split("/")[0] for d in run["datasets"]} == {kept, "deploys"}
+    assert all(v["status"] == "succeeded" for v in run["datasets"].values()), run["datasets"]
+    origins = {e["origin"] for e in rows(lake, "deploys/deployment_events")}
+    assert origins == {kept}
+    if kept == "gitlab":
+        made = {d.id for d in sims.estate.deployments if d.origin == "gitlab"}
+        assert {r["deployment_id"] for r in rows(lake, "gitlab/deployments")} == made
+    assert not [d for d in REGISTRY.values() if d.source == gone and lake.list_partitions(d)]
+
+
+def test_a_deployment_tool_given_half_its_settings_is_named_not_skipped(
+    local_settings: Settings, sims: RunningSimulators, point: Point, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ArgoCD's token set without its URL is a mistake to name, not a platform without ArgoCD."""
+    point(sims, local_settings)
+    monkeypatch.delenv("ROSETTA_ARGOCD_URL")
+    lake = Lake.from_settings(local_settings)
+    import_catalog(lake, sims.estate)
+    event = scheduled_event(deploys_handler.__file__, windows(sims.estate)["deploys"])
+    with pytest.raises(RosettaError, match=r"missing settings: ROSETTA_ARGOCD_URL$"):
+        invoke(deploys_handler, event)
