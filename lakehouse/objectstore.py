@@ -46,7 +46,10 @@ class ObjectStore(Protocol):
         """Write whole. `if_match` is an etag from get(), ABSENT, or None for an unconditional write."""
         ...
 
-    def list(self, prefix: str) -> list[str]: ...
+    def list(self, prefix: str, *, start_after: str | None = None) -> list[str]:
+        """The keys under `prefix`, sorted; only those after `start_after` when given (a store that lists in key
+        order reads no further back)."""
+        ...
 
     def versions(self, prefix: str) -> dict[str, str]:
         """Each key under `prefix` with a tag that changes whenever the object is replaced, from the listing
@@ -105,7 +108,7 @@ class LocalStore:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def list(self, prefix: str) -> list[str]:
+    def _keys(self, prefix: str) -> list[str]:
         base = self._path(prefix) if prefix else self.root
         if base.is_file():
             return [prefix]
@@ -117,10 +120,14 @@ class LocalStore:
                 keys.append(path.relative_to(self.root).as_posix())
         return sorted(keys)
 
+    def list(self, prefix: str, *, start_after: str | None = None) -> list[str]:
+        keys = self._keys(prefix)
+        return [k for k in keys if k > start_after] if start_after is not None else keys
+
     def versions(self, prefix: str) -> dict[str, str]:
         # A replace writes a new file (os.replace), so its modification time moves; the size is a second check.
         tags = {}
-        for key in self.list(prefix):
+        for key in self._keys(prefix):
             try:
                 stat = self._path(key).stat()
             except FileNotFoundError:
@@ -195,15 +202,21 @@ class S3Store:
         except botocore.exceptions.BotoCoreError as exc:
             raise self._explain(exc) from None
 
-    def list(self, prefix: str) -> list[str]:
-        return sorted(self.versions(prefix))
+    def list(self, prefix: str, *, start_after: str | None = None) -> list[str]:
+        return sorted(self._versions(prefix, start_after))
 
     def versions(self, prefix: str) -> dict[str, str]:
-        # A listing carries each object's ETag: one request per thousand keys, no object read.
+        return self._versions(prefix, None)
+
+    def _versions(self, prefix: str, start_after: str | None) -> dict[str, str]:
+        # A listing carries each object's ETag: one request per thousand keys, no object read. S3 lists in key
+        # order, so StartAfter skips the keys before it without a request for them.
         full = self._key(prefix)
+        after = {"StartAfter": self._key(start_after)} if start_after is not None else {}
         tags: dict[str, str] = {}
         try:
-            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=full):
+            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=full, **after)
+            for page in pages:
                 tags.update((item["Key"], item["ETag"]) for item in page.get("Contents", []))
         except botocore.exceptions.ClientError as exc:
             raise self._explain(exc) from None

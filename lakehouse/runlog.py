@@ -134,7 +134,9 @@ class RunLog:
     def list(self, *, since: date | None = None, limit: int = 100) -> list[RunRecord]:
         """Newest first. Reads only the day folders from `since` on (default: the last 7 days)."""
         since = since or (datetime.now(UTC) - timedelta(days=7)).date()
-        keys = [k for k in self.lake.list_keys("runs/") if _day_of(k) is not None and _day_of(k) >= since]  # type: ignore[operator]
+        # Day folders sort as their days: the listing starts at `since`'s, however long the run log has grown.
+        listed = self.lake.list_keys("runs/", start_after=f"runs/day={since.isoformat()}")
+        keys = [k for k in listed if (day := _day_of(k)) is not None and day >= since]
         records = []
         for key in sorted(keys, reverse=True)[: max(limit * 2, limit)]:
             found = self.lake.get_json(key)

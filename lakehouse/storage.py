@@ -319,8 +319,8 @@ class Lake:
         obj = self.store.get(key)
         return (json.loads(obj.data), obj.etag) if obj else None
 
-    def list_keys(self, prefix: str) -> list[str]:
-        return self.store.list(prefix)
+    def list_keys(self, prefix: str, *, start_after: str | None = None) -> list[str]:
+        return self.store.list(prefix, start_after=start_after)
 
     # --- whole tables (mart, ref) -------------------------------------------------------------
     def put_table(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -68,3 +68,21 @@ def test_watermark_moves_forward_only(lake: Lake) -> None:
 def test_naive_watermarks_are_refused(lake: Lake) -> None:
     with pytest.raises(ValueError, match="UTC"):
         Watermarks(lake).advance("gitlab", "deployments", datetime(2026, 1, 1), run_id="r")  # noqa: DTZ001
+
+
+def test_listing_recent_runs_reads_no_older_part_of_the_run_log(lake: Lake) -> None:
+    """Every build lists the runs since the last one; a year of runs is some 400,000 records. 1,500 runs filed in
+    2025 and two in November 2026: the runs since 1 November are those two, and on S3 one listing request (a page
+    holds 1,000 keys) finds them, not two pages of the older runs before them."""
+    runs = RunLog(lake)
+    for i in range(1500):
+        lake.put_json(f"runs/day=2025-03-{1 + i % 28:02d}/old-{i:04d}.json", {"run_id": f"old-{i:04d}"})
+    recent = [runs.start("f", "gitlab", now=datetime(2026, 11, d, 9, tzinfo=UTC)).run_id for d in (2, 20)]
+    requests: list[str] = []
+    client = getattr(lake.store, "client", None)
+    if client is not None:
+        client.meta.events.register("before-call.s3.ListObjectsV2", lambda **kw: requests.append("list"))
+    listed = runs.list(since=date(2026, 11, 1))
+    assert [r.run_id for r in listed] == recent[::-1]
+    if client is not None:
+        assert requests == ["list"]
