@@ -158,37 +158,30 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _number(text: str, kind: Callable[[str], float], ok: Callable[[float], bool], wanted: str) -> float:
+    """`text` as a number of `kind` that passes `ok`, else argparse's refusal saying what was `wanted`."""
+    try:
+        number: float | None = kind(text)
+    except ValueError:
+        number = None
+    if number is None or not ok(number):
+        raise argparse.ArgumentTypeError(f"{text} is not {wanted}")
+    return number
+
+
 def at_least_one(text: str) -> int:
     """A count that means nothing at zero: an estate's applications or days, the run log's days or runs listed."""
-    try:
-        number = int(text)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{text} is not a whole number of 1 or more")
-    return number
+    return int(_number(text, int, lambda n: n >= 1, "a whole number of 1 or more"))
 
 
 def _minutes(text: str) -> float:
     """The scheduler's period: with none, rounds would follow each other with no pause."""
-    try:
-        number = float(text)
-    except ValueError:
-        number = 0.0
-    if not number > 0:
-        raise argparse.ArgumentTypeError(f"{text} is not a number of minutes above 0")
-    return number
+    return _number(text, float, lambda n: n > 0, "a number of minutes above 0")
 
 
 def tcp_port(text: str) -> int:
     """A TCP port; beyond 65535 the socket would fail late (or the embedded store pick another one)."""
-    try:
-        number = int(text)
-    except ValueError:
-        number = -1
-    if not 0 <= number <= 65535:
-        raise argparse.ArgumentTypeError(f"{text} is not a port (0 to 65535)")
-    return number
+    return int(_number(text, int, lambda n: 0 <= n <= 65535, "a port (0 to 65535)"))
 
 
 def _settings(args: argparse.Namespace) -> Settings:
