@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from collections import Counter
@@ -476,8 +477,19 @@ def backfill(
     if skipped:
         log.info("backfill resumes", extra={"source": source, "days_already_done": skipped})
 
+    stopping: list[BaseException] = []  # the stop the main thread met (Ctrl-C, Lambda's timeout near)
+
+    def stop_if_asked() -> None:
+        # Only the main thread takes a signal: the days running in the pool stop here, between two pages, with a
+        # stop of the same kind, so that their run records say why they ended.
+        if stopping:
+            raise copy.copy(stopping[0])
+
     def one_day(day: Window) -> RunOutcome:
+        stop_if_asked()
         plan = make_plan(day)
+        for stream in plan.streams:
+            stream.fetch = _stoppable(stream.fetch, stop_if_asked)
         try:
             outcome = run_plan(plan, lake, day, trigger="backfill", advance_watermarks=False, logger=log)
         finally:
@@ -492,5 +504,25 @@ def backfill(
     # The first day runs alone: what a run does once for many days (the CMDB full read) is then done and
     # remembered before the other days are planned.
     first = [one_day(day) for day in todo[:1]]
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        return first + list(pool.map(one_day, todo[1:]))
+    pool = ThreadPoolExecutor(max_workers=max(1, concurrency))
+    try:
+        days_run = [pool.submit(one_day, day) for day in todo[1:]]
+        return first + [d.result() for d in days_run]
+    except BaseException as stop:
+        stopping.append(stop)
+        raise
+    finally:
+        # On a stop the days not started are dropped, and the running ones end at their next page.
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _stoppable(fetch: Callable[[], Iterator[Page]], stop_if_asked: Callable[[], None]) -> Callable[[], Iterator[Page]]:
+    """The stream's pages, asking before each one and after the last (the count that checks the listing)."""
+
+    def pages() -> Iterator[Page]:
+        for page in fetch():
+            stop_if_asked()
+            yield page
+        stop_if_asked()
+
+    return pages

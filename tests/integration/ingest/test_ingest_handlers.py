@@ -471,3 +471,33 @@ def test_a_deployment_tool_given_half_its_settings_is_named_not_skipped(
     event = scheduled_event(deploys_handler.__file__, windows(sims.estate)["deploys"])
     with pytest.raises(RosettaError, match=r"missing settings: ROSETTA_ARGOCD_URL$"):
         invoke(deploys_handler, event)
+
+
+def test_a_backfill_near_its_timeout_stops_the_days_it_runs(local_settings: Settings, point: Point) -> None:
+    """A backfill stopped (Lambda's timeout near, or Ctrl-C) dropped the days still queued but waited for the days its
+    thread pool was running to end: a day takes minutes on a real estate, so Lambda killed the run first and left
+    their records "running". ServiceNow answers every request a second late here, and a day of incidents takes two
+    requests (a page and the count), so about two seconds. A backfill of 8 whole days and today (9 days) runs its
+    first day alone, then two at a time; invoked with 33.5 s left, it is stopped 3.5 s in, while the second and third
+    days run. Those two end "failed", "stopped (LambdaTimeout)" at their next request, write no day and leave no
+    marker; the six days still queued never start (no run record); and the invocation fails as a timeout."""
+    faults = FaultConfig.from_dict({"servicenow": {"slow": 1.0, "slow_seconds": 1.0}})
+    with start_simulators(generate_estate(seed=7, apps=2, days=2, end=END), faults=faults) as slow:
+        point(slow, local_settings)
+        lake = Lake.from_settings(local_settings)
+        import_catalog(lake, slow.estate)
+        started = datetime.now(UTC)
+        event = {"backfill_days": 8, "datasets": ["servicenow/incidents"]}
+        with pytest.raises(RosettaError, match="stopped 30 s before the Lambda timeout"):
+            invoke(servicenow_handler, event, remaining_ms=33_500)
+    records = RunLog(lake).list(since=started.date() - timedelta(days=1), limit=100)
+    days_run = {r.window_start for r in records}
+    # The first day alone, then at most the two the pool had started: 3 of 9 days at most, each with one record.
+    assert 1 <= len(days_run) <= 3 and len(records) == len(days_run)
+    stopped = [r for r in records if r.status == "failed"]
+    assert stopped and {r.error for r in stopped} == {"stopped (LambdaTimeout)"}
+    assert all(r.days_written == [] for r in stopped)
+    assert all(r.status == "succeeded" for r in records if r not in stopped)
+    # A marker for each day that ended, none for a stopped one: a resumed backfill runs those again.
+    markers = lake.list_keys("state/servicenow/backfill/")
+    assert len(markers) == len(records) - len(stopped)
