@@ -46,6 +46,10 @@ class ObjectStore(Protocol):
         """Write whole. `if_match` is an etag from get(), ABSENT, or None for an unconditional write."""
         ...
 
+    def folders(self, prefix: str) -> list[str]:
+        """The folders right under `prefix` (which ends in '/'), each ending in '/', sorted; no key is listed."""
+        ...
+
     def list(self, prefix: str, *, start_after: str | None = None) -> list[str]:
         """The keys under `prefix`, sorted; only those after `start_after` when given (a store that lists in key
         order reads no further back)."""
@@ -119,6 +123,12 @@ class LocalStore:
             if path.is_file() and not path.name.startswith("."):
                 keys.append(path.relative_to(self.root).as_posix())
         return sorted(keys)
+
+    def folders(self, prefix: str) -> list[str]:
+        base = self._path(prefix) if prefix else self.root
+        if not base.is_dir():
+            return []
+        return sorted(f"{prefix}{p.name}/" for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
 
     def list(self, prefix: str, *, start_after: str | None = None) -> list[str]:
         keys = self._keys(prefix)
@@ -201,6 +211,22 @@ class S3Store:
             raise self._explain(exc) from None
         except botocore.exceptions.BotoCoreError as exc:
             raise self._explain(exc) from None
+
+    def folders(self, prefix: str) -> list[str]:
+        # With a delimiter S3 answers the folders alone: one request per thousand folders, whatever they hold.
+        found: list[str] = []
+        try:
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=self._key(prefix), Delimiter="/"
+            )
+            for page in pages:
+                found += [p["Prefix"] for p in page.get("CommonPrefixes", [])]
+        except botocore.exceptions.ClientError as exc:
+            raise self._explain(exc) from None
+        except botocore.exceptions.BotoCoreError as exc:
+            raise self._explain(exc) from None
+        cut = len(self.prefix) + 1 if self.prefix else 0
+        return sorted(f[cut:] for f in found)
 
     def list(self, prefix: str, *, start_after: str | None = None) -> list[str]:
         return sorted(self._versions(prefix, start_after))

@@ -322,6 +322,9 @@ class Lake:
     def list_keys(self, prefix: str, *, start_after: str | None = None) -> list[str]:
         return self.store.list(prefix, start_after=start_after)
 
+    def list_folders(self, prefix: str) -> list[str]:
+        return self.store.folders(prefix)
+
     # --- whole tables (mart, ref) -------------------------------------------------------------
     def put_table(
         self, key: str, table: pa.Table, *, if_match: str | None = None, row_group_size: int = ROW_GROUP_ROWS

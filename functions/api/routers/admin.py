@@ -80,23 +80,31 @@ def batch_runs(
     status: Annotated[str | None, Query(pattern="^(running|succeeded|partial|failed)$")] = None,
 ) -> RunList:
     after = decode_cursor(cursor, (str,))
-    # Keys sort by day then by run id (which starts with the start time): newest first without reading bodies.
-    keys = sorted((k for k in ctx.lake.list_keys("runs/") if k.endswith(".json")), reverse=True)
+    # Keys sort by day then by run id (which starts with the start time): newest first without reading bodies. The
+    # day folders are walked from the newest (or the cursor's), each listed once, until the page is full: a year of
+    # runs is some 400,000 records, and a page needs the newest few.
+    days = sorted(ctx.lake.list_folders("runs/"), reverse=True)
     if after:
-        keys = [k for k in keys if k < after[0]]
+        days = [d for d in days if d < after[0]]  # a folder sorts before its keys, and after an older day's
     items: list[RunOut] = []
     last_key = None
-    for key in keys:
+    for day in days:
         if len(items) > limit:
             break
-        found = ctx.lake.get_json(key)
-        if not found:
-            continue
-        record = RunRecord.from_json(found[0])
-        if status and record.status != status:
-            continue
-        items.append(RunOut.model_validate(record.__dict__))
-        last_key = key if len(items) == limit else last_key
+        keys = sorted((k for k in ctx.lake.list_keys(day) if k.endswith(".json")), reverse=True)
+        if after:
+            keys = [k for k in keys if k < after[0]]
+        for key in keys:
+            if len(items) > limit:
+                break
+            found = ctx.lake.get_json(key)
+            if not found:
+                continue
+            record = RunRecord.from_json(found[0])
+            if status and record.status != status:
+                continue
+            items.append(RunOut.model_validate(record.__dict__))
+            last_key = key if len(items) == limit else last_key
     more = len(items) > limit
     return RunList(
         **envelope(ctx.mart.snapshot()),

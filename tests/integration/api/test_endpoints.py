@@ -7,6 +7,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from functions.api.main import create_app
 from lakehouse.aggregates.build import build
 from lakehouse.mappings import MappingStore
 from lakehouse.objectstore import PreconditionFailed
+from lakehouse.runlog import RunLog
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
@@ -841,3 +843,46 @@ def test_served_from_s3_through_a_local_mirror(s3_settings: Settings, tmp_path: 
     assert "mart/mv_golden_signals_hourly/month=2026-11/data.parquet" in mirrored
     assert "mart/mv_incidents/data.parquet" in mirrored
     assert "mart/mv_deployments/month=2026-11/data.parquet" in mirrored
+
+
+def test_batch_runs_are_paged_newest_first_across_day_folders_reading_only_the_newest(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """The run log grows by some 400,000 records a year, and every page of admin/batch-runs listed all of it. Five
+    runs over three day folders, two a page: 20 Nov 10:00 and 09:00, then 19 Nov 08:00 and 2 Nov 17:00, then 2 Nov
+    06:00 alone with no next cursor. With 1,500 more runs filed in March 2025 (two listing pages of a thousand keys on
+    S3), the first page is the same and takes as many listing requests as before them."""
+    lake = Lake.from_settings(settings)
+    runs = RunLog(lake)
+    at = [(20, 10), (20, 9), (19, 8), (2, 17), (2, 6)]
+    ids = [
+        runs.finish(runs.start("f", "gitlab", now=datetime(2026, 11, d, h, tzinfo=UTC)), "succeeded").run_id
+        for d, h in at
+    ]
+
+    def runs_page(c: TestClient, cursor: str | None) -> dict[str, Any]:
+        r = c.get("/monitoring/admin/batch-runs?limit=2" + (f"&cursor={cursor}" if cursor else ""), headers=ADMIN)
+        assert r.status_code == 200, r.text
+        body: dict[str, Any] = r.json()
+        return body
+
+    with TestClient(create_app(api_settings(tmp_path), settings, down_sources())) as c:
+        pages, cursor = [], None
+        while True:
+            body = runs_page(c, cursor)
+            pages.append([r["runId"] for r in body["items"]])
+            cursor = body["page"]["nextCursor"]
+            if not cursor:
+                break
+        assert pages == [ids[0:2], ids[2:4], ids[4:5]]
+
+        requests: list[str] = []
+        client = getattr(c.app.state.context.lake.store, "client", None)  # type: ignore[attr-defined]
+        if client is not None:
+            client.meta.events.register("before-call.s3.ListObjectsV2", lambda **kw: requests.append("list"))
+        first = runs_page(c, None)
+        before = len(requests)
+        for i in range(1500):
+            runs.start("f", "gitlab", now=datetime(2025, 3, 1 + i % 28, 12, tzinfo=UTC))
+        assert runs_page(c, None)["items"] == first["items"]
+        assert len(requests) - before == before
