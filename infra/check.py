@@ -1,8 +1,8 @@
 """Static checks of infra/: Terraform parses, named handlers exist, module conventions hold, the API function gets
 what it reads, the gateway's open routes are the app's, the image build gives Lambda one manifest, functions wait for
 their role's policies, the API's URL has no trailing slash, the Athena analyst policy covers the console and the
-drivers, source secrets merge over their defaults, the example's bigger functions give DuckDB more, the README names
-existing Terraform variables and outputs, Glue tables are current."""
+drivers, source secrets merge over their defaults, landing/ and runs/ expire, the example's bigger functions give
+DuckDB more, the README names existing Terraform variables and outputs, Glue tables are current."""
 
 from __future__ import annotations
 
@@ -523,6 +523,50 @@ def check_source_secrets_merge(report: Report, parsed: dict[Path, dict[str, Any]
             report.fail(f"{rel(path)}: reads var.source_secrets without merging it over local.source_secret_defaults")
 
 
+# Lake prefixes that grow with every run and are read only for a while: each expires after a number of days that a
+# root variable sets (the run log: some 400,000 records a year, which every listing of it would read).
+EXPIRING_PREFIXES = ("landing/", "runs/")
+LAKE_MODULE = TERRAFORM / "modules" / "lake"
+VAR_REFERENCE = re.compile(r"\$\{var\.([a-z0-9_]+)\}")
+
+
+def check_lake_expiry(report: Report, parsed: dict[Path, dict[str, Any]]) -> None:
+    """The lake bucket's lifecycle expires landing/ and runs/, each after the days a root variable with a default
+    gives the lake module: without it they grow for ever."""
+    rules = [
+        unwrap(rule)
+        for path, document in parsed.items()
+        if path.parent == LAKE_MODULE
+        for resources in document.get("resource", [])
+        for body in (resources.get("aws_s3_bucket_lifecycle_configuration") or {}).values()
+        for rule in body.get("rule", [])
+    ]
+    passed: dict[str, Any] = {}
+    for path, document in parsed.items():
+        if path.parent == TERRAFORM:
+            for name, body in blocks(document, "module"):
+                if name == "lake":
+                    passed = {k: unwrap(v) for k, v in body.items()}
+    variables = root_variables(parsed)
+    for prefix in EXPIRING_PREFIXES:
+        expiring = [
+            rule
+            for rule in rules
+            if unwrap(rule.get("status")) == "Enabled"
+            and unwrap((unwrap(rule.get("filter")) or {}).get("prefix")) == f"${{var.lake_root}}{prefix}"
+            and rule.get("expiration")
+        ]
+        if not expiring:
+            report.fail(f"modules/lake: no enabled lifecycle rule expires {prefix}, which grows with every run")
+            continue
+        days = str(unwrap((unwrap(expiring[0]["expiration"]) or {}).get("days")))
+        module_var = VAR_REFERENCE.fullmatch(days)
+        root_var = VAR_REFERENCE.fullmatch(str(passed.get(module_var.group(1)))) if module_var else None
+        default = unwrap(variables.get(root_var.group(1), {}).get("default")) if root_var else None
+        if not isinstance(default, int) or default <= 0:
+            report.fail(f"modules/lake: {prefix} expires after {days} days, not a root variable with a default")
+
+
 def duckdb_memory_mb(function: dict[str, Any]) -> int:
     """The DuckDB limit Terraform gives a function (functions.tf, sizing_environment): its own, else 60 % of memory."""
     given = function.get("duckdb_memory_mb")
@@ -647,6 +691,7 @@ def main(argv: list[str] | None = None) -> int:
     check_api_url(report, parsed)
     check_analyst_policy(report, parsed)
     check_source_secrets_merge(report, parsed)
+    check_lake_expiry(report, parsed)
     check_example_sizing(report, parsed)
     check_readme_names(report, parsed)
     check_glue_tables(report, python)

@@ -18,6 +18,7 @@ module "lake" {
   access_log_bucket_name             = var.access_log_bucket_name
   landing_transition_days            = var.landing_transition_days
   landing_expiration_days            = var.landing_expiration_days
+  run_log_expiration_days            = var.run_log_expiration_days
   noncurrent_version_expiration_days = var.noncurrent_version_expiration_days
   athena_results_prefix              = "athena-results/"
   force_destroy                      = var.force_destroy

@@ -72,6 +72,12 @@ variable "landing_expiration_days" {
   default     = 90
 }
 
+variable "run_log_expiration_days" {
+  description = "Days before run records under runs/ are deleted: a year of run history, and a margin to compare with the year before."
+  type        = number
+  default     = 400
+}
+
 variable "noncurrent_version_expiration_days" {
   description = "Days to keep overwritten versions of lake objects."
   type        = number

@@ -20,6 +20,20 @@ resource "aws_s3_bucket_lifecycle_configuration" "lake" {
     }
   }
 
+  # One record per run and day folder (some 400,000 a year): every listing of the run log reads what is kept.
+  rule {
+    id     = "run-log"
+    status = "Enabled"
+
+    filter {
+      prefix = "${var.lake_root}runs/"
+    }
+
+    expiration {
+      days = var.run_log_expiration_days
+    }
+  }
+
   rule {
     id     = "athena-results"
     status = "Enabled"

@@ -40,6 +40,12 @@ variable "landing_expiration_days" {
   default     = 90
 }
 
+variable "run_log_expiration_days" {
+  description = "Days after which run records under runs/ are deleted."
+  type        = number
+  default     = 400
+}
+
 variable "noncurrent_version_expiration_days" {
   description = "Days to keep overwritten object versions (day partitions are rewritten on every run)."
   type        = number
