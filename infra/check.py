@@ -1,8 +1,8 @@
 """Static checks of infra/: Terraform parses, named handlers exist, module conventions hold, the API function gets
 what it reads, the gateway's open routes are the app's, the image build gives Lambda one manifest, functions wait for
 their role's policies, the API's URL has no trailing slash, the Athena analyst policy covers the console and the
-drivers, source secrets merge over their defaults, landing/ and runs/ expire, the example's bigger functions give
-DuckDB more, the README names existing Terraform variables and outputs, Glue tables are current."""
+drivers, source secrets and schedules merge over their defaults, landing/ and runs/ expire, the example's bigger
+functions give DuckDB more, the README names existing Terraform variables and outputs, Glue tables are current."""
 
 from __future__ import annotations
 
@@ -248,16 +248,21 @@ def function_keys(parsed: dict[Path, dict[str, Any]]) -> set[str]:
     return set()
 
 
-def source_secret_defaults(parsed: dict[Path, dict[str, Any]]) -> dict[str, Any]:
-    """locals.source_secret_defaults of the root module: the source secrets a deployment has unless told otherwise."""
+def root_local(parsed: dict[Path, dict[str, Any]], name: str) -> dict[str, Any]:
+    """A map in the root module's locals (source_secret_defaults, schedule_defaults), or {}."""
     for path, document in parsed.items():
         if path.parent != TERRAFORM:
             continue
         for block in document.get("locals", []):
-            found = unwrap(block.get("source_secret_defaults"))
+            found = unwrap(block.get(name))
             if isinstance(found, dict):
                 return found
     return {}
+
+
+def source_secret_defaults(parsed: dict[Path, dict[str, Any]]) -> dict[str, Any]:
+    """locals.source_secret_defaults of the root module: the source secrets a deployment has unless told otherwise."""
+    return root_local(parsed, "source_secret_defaults")
 
 
 def check_references(report: Report, parsed: dict[Path, dict[str, Any]]) -> None:
@@ -267,11 +272,10 @@ def check_references(report: Report, parsed: dict[Path, dict[str, Any]]) -> None
     if not functions:
         report.fail(f"{rel(TERRAFORM)}: no locals.function_specs found")
         return
-    schedules = unwrap(variables.get("schedules", {}).get("default")) or {}
-    for name, schedule in schedules.items():
+    for name, schedule in root_local(parsed, "schedule_defaults").items():
         target = unwrap(schedule).get("function")
         if target not in functions:
-            report.fail(f"variable schedules: {name} targets unknown function {target!r}")
+            report.fail(f"locals.tf: schedule_defaults: {name} targets unknown function {target!r}")
     for name, secret in source_secret_defaults(parsed).items():
         unknown = [f for f in unwrap(secret).get("functions", []) if f not in functions]
         if unknown:
@@ -508,19 +512,33 @@ def check_analyst_policy(report: Report, parsed: dict[Path, dict[str, Any]]) -> 
             report.fail(f"modules/catalog: the analyst policy lacks {action} ({why})")
 
 
-def check_source_secrets_merge(report: Report, parsed: dict[Path, dict[str, Any]]) -> None:
-    """A tfvars naming one source secret (the README adds "api" to argocd_token and gitlab_token) keeps the others: the
-    variable is merged over the defaults, not a map that replaces them whole, which would drop every other secret and
-    leave its ingestion without credentials."""
-    default = unwrap(root_variables(parsed).get("source_secrets", {}).get("default"))
-    if default:
-        report.fail("variables.tf: source_secrets has a default map, which a tfvars naming one secret replaces whole")
+def check_merged_over_defaults(
+    report: Report, parsed: dict[Path, dict[str, Any]], variable: str, defaults: str
+) -> None:
+    """The variable is merged over a map of defaults in locals.tf: a tfvars naming one entry keeps the others. A
+    variable whose default is the map would be replaced whole by any tfvars that sets it."""
+    if not root_local(parsed, defaults):
+        report.fail(f"locals.tf: no {defaults} for {variable} to be merged over")
+    if unwrap(root_variables(parsed).get(variable, {}).get("default")):
+        report.fail(f"variables.tf: {variable} has a default map, which a tfvars naming one entry replaces whole")
     for path in sorted(TERRAFORM.glob("*.tf")):
         text = path.read_text(encoding="utf-8")
-        uses = len(re.findall(r"var\.source_secrets\b", text))
-        merged = len(re.findall(r"merge\(\s*local\.source_secret_defaults\s*,\s*var\.source_secrets\s*\)", text))
+        uses = len(re.findall(rf"var\.{variable}\b", text))
+        merged = len(re.findall(rf"merge\(\s*local\.{defaults}\s*,\s*var\.{variable}\s*\)", text))
         if uses > merged:
-            report.fail(f"{rel(path)}: reads var.source_secrets without merging it over local.source_secret_defaults")
+            report.fail(f"{rel(path)}: reads var.{variable} without merging it over local.{defaults}")
+
+
+def check_source_secrets_merge(report: Report, parsed: dict[Path, dict[str, Any]]) -> None:
+    """A tfvars naming one source secret (the README adds "api" to argocd_token and gitlab_token) keeps the others,
+    which would otherwise be left without credentials."""
+    check_merged_over_defaults(report, parsed, "source_secrets", "source_secret_defaults")
+
+
+def check_schedules_merge(report: Report, parsed: dict[Path, dict[str, Any]]) -> None:
+    """A tfvars naming one schedule (to run the build more often, or to switch one default off) keeps the others:
+    without them, the ingestions and builds not named would never run again."""
+    check_merged_over_defaults(report, parsed, "schedules", "schedule_defaults")
 
 
 # Lake prefixes that grow with every run and are read only for a while: each expires after a number of days that a
@@ -691,6 +709,7 @@ def main(argv: list[str] | None = None) -> int:
     check_api_url(report, parsed)
     check_analyst_policy(report, parsed)
     check_source_secrets_merge(report, parsed)
+    check_schedules_merge(report, parsed)
     check_lake_expiry(report, parsed)
     check_example_sizing(report, parsed)
     check_readme_names(report, parsed)

@@ -57,3 +57,48 @@ locals {
 
   source_secrets = merge(local.source_secret_defaults, var.source_secrets)
 }
+
+# The ingestion and build schedules. The schedules variable is merged over these, so a tfvars that names one (to run
+# it more often, or null to switch it off) keeps the others.
+locals {
+  schedule_defaults = {
+    ingest-dynatrace-hourly = {
+      function    = "ingest_dynatrace"
+      expression  = "cron(5 * * * ? *)"
+      input       = "{}"
+      description = "Dynatrace golden signals and problems since the watermark (whole hours)"
+    }
+    ingest-servicenow-quarter-hourly = {
+      function    = "ingest_servicenow"
+      expression  = "rate(15 minutes)"
+      input       = "{}"
+      description = "ServiceNow incidents, changes, problems, task SLAs and CIs since the watermark"
+    }
+    ingest-deploys-quarter-hourly = {
+      function    = "ingest_deploys"
+      expression  = "rate(15 minutes)"
+      input       = "{}"
+      description = "ArgoCD and GitLab deployments since the watermark"
+    }
+    ingest-logs-hourly = {
+      function    = "ingest_logs"
+      expression  = "cron(10 * * * ? *)"
+      input       = "{}"
+      description = "Elasticsearch error and warning counts per hour"
+    }
+    build-hourly = {
+      function    = "build_aggregates"
+      expression  = "cron(25 * * * ? *)"
+      input       = "{\"mode\": \"hourly\"}"
+      description = "Aggregates for the days touched since the last build"
+    }
+    build-daily = {
+      function    = "build_aggregates"
+      expression  = "cron(40 2 * * ? *)"
+      input       = "{\"mode\": \"daily\"}"
+      description = "Aggregates including the period tables (SLO, DORA)"
+    }
+  }
+
+  schedules = { for name, s in merge(local.schedule_defaults, var.schedules) : name => s if s != null }
+}

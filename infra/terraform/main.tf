@@ -88,7 +88,7 @@ module "schedules" {
   name    = local.name
   enabled = var.schedules_enabled
   schedules = {
-    for name, s in var.schedules : name => {
+    for name, s in local.schedules : name => {
       function_arn = local.function_arns[s.function]
       expression   = s.expression
       input        = s.input

@@ -205,51 +205,14 @@ variable "source_secrets" {
 # --- schedules -------------------------------------------------------------------------------------
 
 variable "schedules" {
-  description = "EventBridge Scheduler schedules by name: function key, rate()/cron() expression (UTC) and the JSON event."
+  description = "EventBridge Scheduler schedules by name, merged over the default ones (locals.tf): an entry replaces the default of its name only, and null switches that default off."
   type = map(object({
     function    = string
     expression  = string
     input       = string
     description = string
   }))
-  default = {
-    ingest-dynatrace-hourly = {
-      function    = "ingest_dynatrace"
-      expression  = "cron(5 * * * ? *)"
-      input       = "{}"
-      description = "Dynatrace golden signals and problems since the watermark (whole hours)"
-    }
-    ingest-servicenow-quarter-hourly = {
-      function    = "ingest_servicenow"
-      expression  = "rate(15 minutes)"
-      input       = "{}"
-      description = "ServiceNow incidents, changes, problems, task SLAs and CIs since the watermark"
-    }
-    ingest-deploys-quarter-hourly = {
-      function    = "ingest_deploys"
-      expression  = "rate(15 minutes)"
-      input       = "{}"
-      description = "ArgoCD and GitLab deployments since the watermark"
-    }
-    ingest-logs-hourly = {
-      function    = "ingest_logs"
-      expression  = "cron(10 * * * ? *)"
-      input       = "{}"
-      description = "Elasticsearch error and warning counts per hour"
-    }
-    build-hourly = {
-      function    = "build_aggregates"
-      expression  = "cron(25 * * * ? *)"
-      input       = "{\"mode\": \"hourly\"}"
-      description = "Aggregates for the days touched since the last build"
-    }
-    build-daily = {
-      function    = "build_aggregates"
-      expression  = "cron(40 2 * * ? *)"
-      input       = "{\"mode\": \"daily\"}"
-      description = "Aggregates including the period tables (SLO, DORA)"
-    }
-  }
+  default = {}
 }
 
 variable "schedules_enabled" {
