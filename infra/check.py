@@ -2,7 +2,8 @@
 what it reads, the gateway's open routes are the app's, the image build gives Lambda one manifest, functions wait for
 their role's policies, the API's URL has no trailing slash, the Athena analyst policy covers the console and the
 drivers, source secrets and schedules merge over their defaults, landing/ and runs/ expire, the example's bigger
-functions give DuckDB more, the README names existing Terraform variables and outputs, Glue tables are current."""
+functions give DuckDB more, the README names existing Terraform variables and outputs, the plugin's proxy entry sends
+what the gateway admits, Glue tables are current."""
 
 from __future__ import annotations
 
@@ -654,6 +655,28 @@ def check_readme_names(report: Report, parsed: dict[Path, dict[str, Any]]) -> No
         report.note(f"README's deployment section names {len(names)} existing Terraform names")
 
 
+PLUGIN_README = ROOT / "plugins" / "rosetta-monitoring" / "README.md"
+
+
+def check_plugin_proxy(report: Report, parsed: dict[Path, dict[str, Any]]) -> None:
+    """The plugin's README gives a Backstage proxy entry that the deployed gateway admits: its JWT authorizer reads
+    the token from Authorization and answers 401 to anything else (an X-API-Key included) before the API sees it."""
+    sources = [
+        str(unwrap(body.get("identity_sources")))
+        for path, document in parsed.items()
+        if path.parent == API_MODULE
+        for resources in document.get("resource", [])
+        for body in (resources.get("aws_apigatewayv2_authorizer") or {}).values()
+        if unwrap(body.get("authorizer_type")) == "JWT"
+    ]
+    if not sources or not PLUGIN_README.exists():
+        return
+    if "$request.header.Authorization" not in sources[0]:
+        report.fail(f"modules/api: the JWT authorizer reads {sources[0]}; check the plugin's proxy entry against it")
+    elif not re.search(r"^\s+Authorization: Bearer \$\{[A-Z_]+\}$", PLUGIN_README.read_text(encoding="utf-8"), re.M):
+        report.fail(f"{rel(PLUGIN_README)}: no proxy entry sends the gateway's JWT (Authorization: Bearer ...)")
+
+
 def check_glue_tables(report: Report, python: Path | None) -> None:
     """The committed Glue table file equals what infra/glue_tables.py generates now."""
     if python is None:
@@ -713,6 +736,7 @@ def main(argv: list[str] | None = None) -> int:
     check_lake_expiry(report, parsed)
     check_example_sizing(report, parsed)
     check_readme_names(report, parsed)
+    check_plugin_proxy(report, parsed)
     check_glue_tables(report, python)
 
     for note in report.notes:
