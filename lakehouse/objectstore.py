@@ -1,7 +1,7 @@
 """Byte-level object stores behind the lake: a local folder or an S3-compatible bucket.
 
-Both offer the same four operations, with an optional compare-and-swap on put so that two writers
-merging into one object never silently drop each other's rows.
+Both offer the same operations (the ObjectStore protocol below), with an optional compare-and-swap on put so
+that two writers merging into one object never silently drop each other's rows.
 """
 
 from __future__ import annotations

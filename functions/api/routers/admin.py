@@ -68,7 +68,6 @@ router = APIRouter(
 )
 
 SOURCES = ("dynatrace", "servicenow", "argocd", "gitlab", "elasticsearch")
-RUN_KEY_DAY = 1  # runs/day=YYYY-MM-DD/<run_id>.json
 CURSOR_NUMBER = re.compile(r"[0-9]{1,9}")
 
 
