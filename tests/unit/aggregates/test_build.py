@@ -627,7 +627,7 @@ def test_a_service_retagged_into_another_entity_moves_with_its_history(
     # The entity map's digest reads the entities' history copy, as the build does: the copies are listed once.
     listed: list[str] = []
     list_keys = lake.list_keys
-    monkeypatch.setattr(lake, "list_keys", lambda prefix: listed.append(prefix) or list_keys(prefix))
+    monkeypatch.setattr(lake, "list_keys", lambda prefix, **kw: listed.append(prefix) or list_keys(prefix, **kw))
     assert build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1)).full_because is None
     assert listed.count("state/build/history/") == 1
 
