@@ -10,7 +10,7 @@
 --                          the page alert's rules (pages_on_1h, pages_on_6h in macros.sql); a 6h burn the last
 --                          hour no longer confirms has stopped
 --                          (its reason rounds the rate to one decimal, never down to the threshold it passed)
---   open P1/P2        +20  per open priority 1-2 incident, at most +40
+--   open P1/P2        +20  per priority 1-2 incident open at as_of, at most +40
 --   recurring         +15  3 or more incidents opened in 7 days
 --   failed changes    +10  per change failure (deployment) or unsuccessful change covering no deployment, at
 --                          most +20 (an unsuccessful change covering a deployment is that deployment's failure,
@@ -45,14 +45,22 @@ traffic as (
     group by app_id
 ),
 
+-- Open means open at as_of, as the backlog of mv_incidents_app_day: opened before it and not restored before it (an
+-- incident opened after as_of, ingested ahead of the build, has not happened yet; one restored after it still ran).
 incidents as (
     select
         i.app_id,
-        count(*) filter (where i.is_open and i.priority <= 2) as open_p1_p2,
-        count(*) filter (where i.is_open and i.priority = 1) as open_p1,
+        count(*) filter (where i.open_at_as_of and i.priority <= 2) as open_p1_p2,
+        count(*) filter (where i.open_at_as_of and i.priority = 1) as open_p1,
         count(*) filter (where i.opened_at >= bp.as_of - interval 7 day and i.opened_at < bp.as_of) as opened_7d,
         count(*) filter (where i.opened_at >= bp.as_of - interval 14 day and i.opened_at < bp.as_of) as opened_14d
-    from mv_incidents as i
+    from (
+        select
+            i.*,
+            i.opened_at < bp.as_of and (i.restored_at is null or i.restored_at >= bp.as_of) as open_at_as_of
+        from mv_incidents as i
+        cross join params as bp
+    ) as i
     cross join params as bp
     where i.environment = 'production' and not i.is_canceled
     group by i.app_id

@@ -455,6 +455,25 @@ def test_an_open_p1_or_a_deployment_in_14_days_is_evidence_not_no_data(tmp_path:
     assert (quiet["health"], quiet["risk_score"]) == ("green", 0)
 
 
+def test_top_risks_count_the_incidents_open_at_as_of(tmp_path: Path) -> None:
+    """Both read when the build of 10:00 on the 20th runs, ahead of it: INC11, a P1 on quiet-svc opened at 09:00 and
+    resolved at 10:30, was open at as_of; INC12, a P2 opened at 10:30 and still open, had not been opened yet. So
+    quiet has one open P1/P2 at as_of, a P1: +20 and red, as its day of incidents says (one open at the end of the
+    20th, which stops at as_of)."""
+    lake, settings = estate_lake(tmp_path)
+    incidents = get_dataset("servicenow/incidents")
+    inc11 = incident("ib" * 16, "INC11", CI_Q, t(20, 9), 1, 6, resolved=t(20, 10, 30))
+    inc12 = incident("ic" * 16, "INC12", CI_Q, t(20, 10, 30), 2, 2)
+    lake.write_days(incidents, rows(incidents.id, inc11, inc12))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        quiet = one(mart(built, "mv_monitoring_top_risks", "app_id = 'quiet'"))
+        day = one(mart(built, "mv_incidents_app_day", "app_id = 'quiet' and day = $d", d=date(2026, 11, 20)))
+    assert (day["open_end_of_day"], day["open_p1_p2_end_of_day"]) == (1, 1)
+    assert (quiet["open_p1_p2"], quiet["score_open_incidents"], quiet["risk_score"]) == (1, 20, 20)
+    assert (quiet["health"], quiet["reasons"]) == ("red", ["1 open P1/P2 incident(s)"])
+
+
 def test_a_change_implemented_in_14_days_is_evidence_not_no_data(tmp_path: Path) -> None:
     """quiet has no traffic, no incident and no deployment, but CHG7, a successful standard change on quiet-svc,
     was implemented 3 days before as_of (the 17th, 09:00 to 10:00): an event in the 14 days, and no evidence of
