@@ -17,16 +17,24 @@
 -- latency SLI), else 'met' or 'breached'.
 with apps as (
     -- The budgets and target weights are fractions of requests: summed as exact decimals, a group's figures do
-    -- not move in their last digits with the order the build's threads add them in.
+    -- not move in their last digits with the order the build's threads add them in. They are worked out as decimals,
+    -- the target as the one it was written as times the count, never taken from a double: 73,878,750.0 made a
+    -- decimal of 12 places goes through binary floating point and reads 73,878,750.000000008, a target a hair over
+    -- 99.5 % that a budget spent to the last request would breach.
     select
         s.*,
         a.team,
         a.group_id,
         a.domain,
-        cast(s.error_budget_allowed as decimal(38, 12)) as budget_allowed_exact,
-        cast(s.availability_target * s.availability_denominator as decimal(38, 12)) as target_weight_exact,
-        cast(s.latency_target * s.latency_measured_hours as decimal(38, 12)) as latency_target_weight_exact,
-        cast(s.latency_target * s.latency_p99_measured_hours as decimal(38, 12)) as latency_p99_target_weight_exact
+        cast(error_budget(s.availability_target, s.availability_denominator) as decimal(38, 12)) as budget_allowed_exact,
+        cast(
+            cast(s.availability_target as decimal(18, 12)) * cast(s.availability_denominator as decimal(38, 6))
+            as decimal(38, 12)
+        ) as target_weight_exact,
+        cast(cast(s.latency_target as decimal(18, 12)) * s.latency_measured_hours as decimal(38, 12))
+            as latency_target_weight_exact,
+        cast(cast(s.latency_target as decimal(18, 12)) * s.latency_p99_measured_hours as decimal(38, 12))
+            as latency_p99_target_weight_exact
     from mv_slo_app_period as s
     inner join stg_apps as a on s.app_id = a.app_id and s.environment = a.environment
 ),

@@ -539,6 +539,28 @@ def test_group_rollups_are_weighted_by_events(built) -> None:
     assert (day["requests"], day["errors"], day["measured_hours"]) == (34_000, 124, 24)
 
 
+def test_a_group_spending_its_budget_to_the_last_request_meets_its_target(tmp_path: Path) -> None:
+    """g1 over the last 7 days, both applications at the default 99.5 %: shop's 34,000 requests of the 19th, 124
+    bad; quiet 495,000 requests an hour for the 150 hours before as_of, 2,475 bad an hour (0.5 %) and 46 more in
+    the last: 74,250,000 requests, 371,296 bad. g1: 74,284,000 requests, budget 0.005 x 74,284,000 = 371,420 = 124
+    + 371,296 bad: consumed 1, remaining 0, availability 73,912,580 / 74,284,000 = 99.5 % exactly, the target (its
+    applications' 99.5 % whatever their weights), with coverage (24 + 150) / 336 hours: met. quiet's weight
+    0.995 x 74,250,000 = 73,878,750 turned into a 12-decimal number through binary floating point reads
+    73,878,750.000000008, which made the target a hair over 99.5 % and the group breached with nothing overspent."""
+    lake, settings = estate_lake(tmp_path)
+    hours = [(AS_OF - timedelta(hours=h), 495_000.0, 2_475.0 + (46 if h == 1 else 0)) for h in range(1, 151)]
+    served_by_quiet(lake, hours)
+    build(lake, settings, mode="full", as_of=AS_OF)
+    where = "period = 'last_7d' and environment = 'production' and level = 'group' and level_id = 'g1'"
+    with reading(lake, settings) as built:
+        g1 = one(mart(built, "mv_slo_group_period", where))
+    assert (g1["availability_denominator"], g1["bad_requests"], g1["measured_hours"]) == (74_284_000, 371_420, 174)
+    assert g1["error_budget_allowed"] == 371_420
+    assert (g1["error_budget_consumed"], g1["error_budget_remaining"]) == (1, 0)
+    assert (g1["availability"], g1["availability_target"]) == (0.995, 0.995)
+    assert g1["availability_status"] == "met"
+
+
 def test_a_corrected_mapping_reattributes_history(tmp_path: Path) -> None:
     lake, settings = estate_lake(tmp_path, db_ci=CI_WRONG)  # shop-db mapped to the wrong CI at first
     build(lake, settings, mode="full", as_of=AS_OF)
