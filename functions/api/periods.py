@@ -25,6 +25,8 @@ ROLLING = {"last_24h": timedelta(hours=24), "last_7d": timedelta(days=7), "last_
 ROLLING["last_90d"] = timedelta(days=90)
 RELATIVE = re.compile(r"^now-(\d{1,6})([smhdw])$")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+# An offset after a space: what a query string makes of an unencoded `+` (...T10:00:00+02:00 read as ... 02:00).
+SPACED_OFFSET = re.compile(r" (\d{2}(?::?\d{2})?)$")
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
@@ -72,7 +74,7 @@ def parse_instant(name: str, text: str) -> datetime:
         if len(value) == 10:
             moment = datetime.combine(date.fromisoformat(value), time(), tzinfo=UTC)
         else:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+            moment = _date_time(value.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         raise invalid(
             name, f"{name} {value[:40]!r} is not an ISO 8601 date or date-time, e.g. 2026-11-01T00:00:00Z"
@@ -83,6 +85,16 @@ def parse_instant(name: str, text: str) -> datetime:
     if not EARLIEST <= moment <= LATEST:
         raise invalid(name, f"{name} must lie between 2000 and 2100")
     return moment.astimezone(UTC)
+
+
+def _date_time(value: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        # Only once the value is no date-time as it stands: "2026-11-19 10:00" is 10:00, not an offset.
+        if not SPACED_OFFSET.search(value):
+            raise
+        return datetime.fromisoformat(SPACED_OFFSET.sub(r"+\1", value))
 
 
 def named_period(name: str, anchor: datetime) -> Period:

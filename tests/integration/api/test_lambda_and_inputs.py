@@ -494,3 +494,33 @@ def test_a_refused_bearer_token_is_named_in_the_challenge(lambda_handler: Any, m
         assert json.loads(answer["body"])["detail"] == "the bearer token has expired"
     anonymous = lambda_handler(http_api_v2("/monitoring/overview"), Context())
     assert anonymous["statusCode"] == 401 and anonymous["headers"]["www-authenticate"] == "Bearer"
+
+
+def test_an_offset_whose_plus_the_query_string_made_a_space_is_read_as_that_offset(
+    client: TestClient, lambda_handler: Any
+) -> None:
+    """from=2026-11-19T00:00:00+02:00 typed into a URL reaches the API as '2026-11-19T00:00:00 02:00' (a query
+    string's `+` is a space). It is the 18th 22:00 to the 19th 01:00 in UTC, as with the `+` encoded: three hours
+    of which shop-api has the 19th's 00:00 only (the estate's signals are the 19th's), 1000 requests."""
+    query = "metric=requests&from=2026-11-19T00:00:00+02:00&to=2026-11-19T03:00:00+02:00"
+    route = "/monitoring/components/shop-api/timeseries"
+    expected_period = {"name": None, "start": "2026-11-18T22:00:00Z", "end": "2026-11-19T01:00:00Z"}
+    expected_points = [{"t": "2026-11-19T00:00:00Z", "v": 1000.0}]
+    answers = [client.get(f"{route}?{query}", headers=READER).json()]
+    v2 = http_api_v2(route, query, {"x-api-key": READER_KEY})
+    # A REST API (v1) gives the values decoded: the `+` is a space there already.
+    decoded = {"metric": "requests", "from": "2026-11-19T00:00:00 02:00", "to": "2026-11-19T03:00:00 02:00"}
+    v1 = rest_api_v1(route, decoded, {"X-API-Key": READER_KEY})
+    for event in (v2, v1):
+        answer = lambda_handler(event, Context())
+        assert answer["statusCode"] == 200, answer["body"][:300]
+        answers.append(json.loads(answer["body"]))
+    for body in answers:
+        assert body["period"] == expected_period and body["points"] == expected_points
+    # The same on the logs link, whose Kibana range is given in UTC.
+    r = client.get(
+        "/monitoring/applications/shop/logs/link?from=2026-11-19T00:00:00+02:00&to=2026-11-19T03:00:00+02:00",
+        headers=READER,
+    )
+    assert r.status_code == 200, r.text[:300]
+    assert (r.json()["timeFrom"], r.json()["timeTo"]) == ("2026-11-18T22:00:00.000Z", "2026-11-19T01:00:00.000Z")

@@ -34,6 +34,14 @@ def test_explicit_range_is_utc_and_capped() -> None:
     assert too_long.value.status == 422 and "400 days" in too_long.value.detail
 
 
+def test_an_offset_after_a_space_is_the_plus_a_query_string_decoded() -> None:
+    """'2026-11-19T00:00:00 02:00' is 2026-11-19T00:00:00+02:00 with its `+` decoded as a space: the 18th 22:00
+    in UTC; 00:00 at 05:30 ahead is the 18th 18:30. A space between the date and the time stays that separator."""
+    assert periods.parse_instant("from", "2026-11-19T00:00:00 02:00") == datetime(2026, 11, 18, 22, tzinfo=UTC)
+    assert periods.parse_instant("from", "2026-11-19 00:00 0530") == datetime(2026, 11, 18, 18, 30, tzinfo=UTC)
+    assert periods.parse_instant("from", "2026-11-19 02:00") == datetime(2026, 11, 19, 2, tzinfo=UTC)
+
+
 @pytest.mark.parametrize(
     ("period", "start", "end"),
     [
