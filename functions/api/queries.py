@@ -424,8 +424,11 @@ BUILD_MACROS = load_macros()
 def _slo_range_sql(group_by: str) -> str:
     """SLO for an explicit range: the build's own SQL (40, and 41 for teams, groups and domains), over the whole UTC
     days the range touches. Only its inputs are replaced: the day table's sums for those days stand for the hourly
-    windows, its applications for stg_apps, and the targets and thresholds are those the build used."""
-    sql = SLO_RANGE_TEMPLATE.replace("{mv_slo_app_period}", BUILD_SQL["mv_slo_app_period"])
+    windows, the applications are the build's (with their day rows' team, group and domain), and the targets and
+    thresholds are those the build used."""
+    sql = SLO_RANGE_TEMPLATE.replace("{mv_slo_app_period}", BUILD_SQL["mv_slo_app_period"]).replace(
+        "{scoped_apps}", SCOPED_APPS.strip()
+    )
     if group_by == "app":
         return sql + SLO_RANGE_APPS
     return sql + SLO_RANGE_GROUPS.replace("{mv_slo_group_period}", BUILD_SQL["mv_slo_group_period"])
@@ -458,20 +461,24 @@ stg_periods as (
 day_rows as (
     select * from mv_monitoring_app_day_summary where environment = $env and day >= $first_day and day <= $last_day
 ),
+day_apps as (
+    select app_id, any_value(team) as team, any_value(group_id) as group_id, any_value(domain) as domain
+    from day_rows
+    group by app_id
+),
+{scoped_apps},
+-- The build's applications, as a named period has them: one without a day row in the range (a range before the
+-- data held) is there with no data, under the team, group and domain the build gave it; the others under their
+-- day rows', as the day reports have them.
 stg_apps as (
     select
-        d.app_id,
-        d.environment,
-        any_value(d.team) as team,
-        any_value(d.group_id) as group_id,
-        any_value(d.domain) as domain,
-        any_value(t.availability_target) as availability_target,
-        any_value(t.latency_p95_threshold_ms) as latency_p95_threshold_ms,
-        any_value(t.latency_p99_threshold_ms) as latency_p99_threshold_ms,
-        any_value(t.latency_target) as latency_target
-    from day_rows as d
-    inner join app_targets as t on d.app_id = t.app_id and d.environment = t.environment
-    group by d.app_id, d.environment
+        t.*,
+        case when d.app_id is null then s.team else d.team end as team,
+        case when d.app_id is null then s.group_id else d.group_id end as group_id,
+        case when d.app_id is null then s.domain else d.domain end as domain
+    from app_targets as t
+    left join day_apps as d on t.app_id = d.app_id
+    left join scoped_apps as s on t.app_id = s.app_id
 ),
 stg_app_signals_windows as (
     select

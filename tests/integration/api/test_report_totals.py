@@ -52,3 +52,24 @@ def test_the_total_through_api_gateway(lambda_handler: Any) -> None:  # noqa: F8
     body = json.loads(answer["body"])
     assert [r["id"] for r in body["items"]] == ["t1"]
     assert body["page"]["total"] == 2 and body["page"]["nextCursor"]
+
+
+@pytest.mark.parametrize("when", ["period=previous_month", "from=2026-10-01&to=2026-11-01"])
+@pytest.mark.parametrize("group_by", list(ROWS))
+def test_an_slo_range_before_the_data_held_lists_the_estate_with_no_data(
+    client: TestClient, group_by: str, when: str
+) -> None:
+    """October is before the estate's first day (the 1st of November): no day row lies in it. The range
+    2026-10-01 to 2026-11-01 is previous_month, and gives what it gives: every application and rollup, with no data
+    over its 31 x 24 = 744 hours (an application's expected hours; a rollup's count only its applications with
+    traffic, none)."""
+    body = get_json(client, f"/monitoring/kpis/slo?{when}&groupBy={group_by}")
+    assert body["page"]["total"] == ROWS[group_by]
+    assert {r["availabilityStatus"] for r in body["items"]} == {"no data"}
+    assert {r["measuredHours"] for r in body["items"]} == {0}
+    if group_by == "app":
+        assert {r["id"]: (r["expectedHours"], r["coverage"]) for r in body["items"]} == {
+            "broken": (744, 0),
+            "quiet": (744, 0),
+            "shop": (744, 0),
+        }
