@@ -152,6 +152,8 @@ def kibana_range(
 ) -> tuple[str, str]:
     """A Kibana time range: relative (now-1h .. now) kept relative, named periods mapped, from/to as ISO UTC."""
     if start is not None or end is not None:
+        if time_range is not None:
+            raise invalid("timeRange", "give either timeRange or from/to, not both")
         p = resolve(None, start, end, anchor=now, default="last_24h", max_days=max_days)
         return _iso(p.start), _iso(p.end)
     value = (time_range or "now-24h").strip()

@@ -524,3 +524,23 @@ def test_an_offset_whose_plus_the_query_string_made_a_space_is_read_as_that_offs
     )
     assert r.status_code == 200, r.text[:300]
     assert (r.json()["timeFrom"], r.json()["timeTo"]) == ("2026-11-18T22:00:00.000Z", "2026-11-19T01:00:00.000Z")
+
+
+def test_a_logs_link_given_a_time_range_and_from_to_is_a_422(
+    client: TestClient, lambda_handler: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """timeRange=now-1h and from=2026-11-19 ask for two windows: the link opened on the 19th on, and the caller who
+    asked for the last hour never knew. As period with from/to on the other routes, it is a 422 naming timeRange."""
+    monkeypatch.setenv("ROSETTA_API_KIBANA_URL", "http://kibana.example.org:5601")
+    route = "/monitoring/applications/shop/logs/link"
+    query = "timeRange=now-1h&from=2026-11-19"
+    answers = [client.get(f"{route}?{query}", headers=READER)]
+    for event in (
+        http_api_v2(route, query, {"x-api-key": READER_KEY}),
+        rest_api_v1(route, {"timeRange": "now-1h", "from": "2026-11-19"}, {"X-API-Key": READER_KEY}),
+    ):
+        answers.append(_as_response(lambda_handler(event, Context())))
+    for r in answers:
+        assert r.status_code == 422, r.text[:300]
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["errors"][0]["parameter"] == "timeRange"
