@@ -343,7 +343,7 @@ class TrendDay(ApiModel):
 
 
 class Overview(Envelope):
-    period: PeriodOut = Field(description="The period asked for: the trend's days.")
+    period: PeriodOut = Field(description="The period asked for: the trend has the days it touches.")
     applications_by_health: dict[str, int] = Field(
         description="Production's applications by health colour as of the last build, whatever period and "
         "environment are asked for (health is judged on production)."
@@ -352,7 +352,10 @@ class Overview(Envelope):
         description="Health per team, group and domain: production, as of the last build."
     )
     top_risks: list[RiskRow] = Field(description="The ten riskiest production applications as of the last build.")
-    trend: list[TrendDay] = Field(description="One row per day of the period, in the environment asked for.")
+    trend: list[TrendDay] = Field(
+        description="One row per day of the period up to the build's as-of day (later days have not come yet), in "
+        "the environment asked for; a day without traffic has no requests, and counts 0 of each event."
+    )
 
 
 class SloRow(ApiModel):

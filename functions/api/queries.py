@@ -923,14 +923,30 @@ from mv_health where level in ('domain', 'group', 'team') order by level, level_
 HEALTH_COUNTS_SQL = """
 select health, count(*) as applications from mv_health where level = 'application' group by health order by health
 """
+# Every day from $first_day to $last_day: one the day table has no row for (before the data held, or in an
+# environment without applications) had no traffic and counted no event.
 TREND_SQL = """
-select day, sum(requests) as requests, sum(errors) as errors, sum(errors) / nullif(sum(requests), 0) as error_rate,
-    cast(sum(incidents_opened) as bigint) as incidents_opened, cast(sum(deployments) as bigint) as deployments,
-    cast(sum(deployment_change_failures) as bigint) as deployment_change_failures,
-    cast(sum(changes_implemented) as bigint) as changes_implemented
-from mv_monitoring_domain_day_summary
-where environment = $env and day >= $first_day and day <= $last_day
-group by day order by day
+with summed as (
+    select day, sum(requests) as requests, sum(errors) as errors,
+        sum(errors) / nullif(sum(requests), 0) as error_rate,
+        cast(sum(incidents_opened) as bigint) as incidents_opened, cast(sum(deployments) as bigint) as deployments,
+        cast(sum(deployment_change_failures) as bigint) as deployment_change_failures,
+        cast(sum(changes_implemented) as bigint) as changes_implemented
+    from mv_monitoring_domain_day_summary
+    where environment = $env and day >= $first_day and day <= $last_day
+    group by day
+),
+calendar as (
+    select cast(d.day as date) as day
+    from unnest(generate_series(cast($first_day as date), cast($last_day as date), interval 1 day)) as d (day)
+)
+select c.day, s.requests, s.errors, s.error_rate,
+    coalesce(s.incidents_opened, 0) as incidents_opened, coalesce(s.deployments, 0) as deployments,
+    coalesce(s.deployment_change_failures, 0) as deployment_change_failures,
+    coalesce(s.changes_implemented, 0) as changes_implemented
+from calendar as c
+left join summed as s on c.day = s.day
+order by c.day
 """
 
 

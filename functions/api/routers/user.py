@@ -87,13 +87,15 @@ def overview(
 ) -> Overview:
     p = _period(ctx, mart, period, start, end, "last_30d")
     con = mart.con
+    # The trend's days: those the period touches, up to the build's as-of (the days after have not come yet).
+    days = p.whole_days(anchor(mart))
     return Overview(
         **envelope(mart.snap),
         period=_period_out(p),
         applications_by_health=queries.health_counts(con),
         health=queries.health_levels(con),  # type: ignore[arg-type]
         top_risks=queries.top_risks(con, limit=10),  # type: ignore[arg-type]
-        trend=queries.daily_trend(con, environment=environment, first_day=p.first_day, last_day=p.last_day),  # type: ignore[arg-type]
+        trend=queries.daily_trend(con, environment=environment, first_day=days.first_day, last_day=days.last_day),  # type: ignore[arg-type]
     )
 
 

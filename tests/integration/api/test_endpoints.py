@@ -377,6 +377,36 @@ def test_overview(client: TestClient) -> None:
     assert sum(day["errors"] or 0 for day in body["trend"]) == 124
 
 
+def test_the_overview_trend_has_every_day_of_the_period_up_to_as_of(client: TestClient) -> None:
+    """last_30d ends at as_of (the 20th, 10:00) and starts on 2026-10-21 10:00: its trend has the 31 days it
+    touches, October's 21st to 31st (11, before the estate's first day) and November's 1st to 20th (20), as the
+    incidents report's heatmap has them. A day without traffic has no requests and counts no event. The 19th
+    holds the estate's traffic: shop-api's 24 hours of 1,000 requests and shop-db's 20 of 500, 34,000; errors
+    23 x 1 + 101 = 124. A range from the 19th to the 23rd has the days up to as_of's, the 19th and the 20th:
+    the 21st and 22nd have not come yet."""
+    trend = get(client, "/monitoring/overview?period=last_30d")["trend"]
+    days = [d["day"] for d in trend]
+    assert len(days) == 31 and (days[0], days[10], days[11], days[-1]) == (
+        "2026-10-21",
+        "2026-10-31",
+        "2026-11-01",
+        "2026-11-20",
+    )
+    first = trend[0]
+    assert (first["requests"], first["errorRate"], first["incidentsOpened"], first["deployments"]) == (None, None, 0, 0)
+    assert (first["deploymentChangeFailures"], first["changesImplemented"]) == (0, 0)
+    nineteenth = trend[days.index("2026-11-19")]
+    assert (nineteenth["requests"], nineteenth["errors"]) == (34_000, 124)
+    ranged = get(client, "/monitoring/overview?from=2026-11-19&to=2026-11-23")["trend"]
+    assert [d["day"] for d in ranged] == ["2026-11-19", "2026-11-20"]
+    # An environment with nothing mapped: its days, with nothing in them.
+    staging = get(client, "/monitoring/overview?environment=staging&from=2026-11-18&to=2026-11-20")["trend"]
+    assert [(d["day"], d["requests"], d["incidentsOpened"]) for d in staging] == [
+        ("2026-11-18", None, 0),
+        ("2026-11-19", None, 0),
+    ]
+
+
 def test_slo_kpis(client: TestClient) -> None:
     apps = {r["id"]: r for r in get(client, "/monitoring/kpis/slo?period=last_30d&groupBy=app")["items"]}
     assert apps["shop"]["availabilityDenominator"] == 34_000 and apps["shop"]["badRequests"] == 124

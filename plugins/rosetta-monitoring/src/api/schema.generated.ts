@@ -1233,7 +1233,7 @@ export interface components {
              * @description Health per team, group and domain: production, as of the last build.
              */
             health: components["schemas"]["HealthLevel"][];
-            /** @description The period asked for: the trend's days. */
+            /** @description The period asked for: the trend has the days it touches. */
             period: components["schemas"]["PeriodOut"];
             /**
              * Toprisks
@@ -1242,7 +1242,7 @@ export interface components {
             topRisks: components["schemas"]["RiskRow"][];
             /**
              * Trend
-             * @description One row per day of the period, in the environment asked for.
+             * @description One row per day of the period up to the build's as-of day (later days have not come yet), in the environment asked for; a day without traffic has no requests, and counts 0 of each event.
              */
             trend: components["schemas"]["TrendDay"][];
         };
