@@ -164,6 +164,28 @@ def envelope(snap: Snapshot) -> dict[str, Any]:
     }
 
 
+# --- ranges ---------------------------------------------------------------------------------------------------
+# A range is half-open, [from, to), in UTC.
+FromParam = Annotated[
+    str | None,
+    Query(
+        alias="from",
+        max_length=40,
+        description="Start of the range, included: an ISO 8601 date (its 00:00 UTC) or date-time (UTC unless it "
+        "carries an offset, e.g. 2026-11-01T00:00:00+01:00).",
+    ),
+]
+ToParam = Annotated[
+    str | None,
+    Query(
+        alias="to",
+        max_length=40,
+        description="End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time "
+        "as from takes. Without it the range ends at the build's as-of (a logs link's, now).",
+    ),
+]
+
+
 # --- pagination -----------------------------------------------------------------------------------------------
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
 CursorParam = Annotated[str | None, Query(max_length=512, description="`nextCursor` of the previous page.")]

@@ -11,9 +11,11 @@ from functions.api.deps import (
     ContextDep,
     CursorParam,
     Environment,
+    FromParam,
     Limit,
     Mart,
     MartDep,
+    ToParam,
     anchor,
     decode_cursor,
     encode_cursor,
@@ -45,8 +47,6 @@ router = APIRouter(
 
 GroupBy = Annotated[Literal["app", "team", "group", "domain"], Query(alias="groupBy")]
 PeriodParam = Annotated[str | None, Query(max_length=40, description=f"One of {', '.join(periods.BUILT_PERIODS)}.")]
-FromParam = Annotated[str | None, Query(alias="from", max_length=40, description="ISO 8601 instant (UTC).")]
-ToParam = Annotated[str | None, Query(alias="to", max_length=40, description="ISO 8601 instant (UTC).")]
 # A team, group or domain id of the mapping, compared ignoring case as Backstage compares names.
 ESTATE_ID = r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$"
 

@@ -13,10 +13,12 @@ from functions.api.deps import (
     ContextDep,
     CursorParam,
     Environment,
+    FromParam,
     Limit,
     Mart,
     MartDep,
     SummaryMartDep,
+    ToParam,
     anchor,
     decode_cursor,
     envelope,
@@ -56,8 +58,6 @@ router = APIRouter(
 )
 
 PeriodParam = Annotated[str | None, Query(max_length=40, description=f"One of {', '.join(periods.NAMED_PERIODS)}.")]
-FromParam = Annotated[str | None, Query(alias="from", max_length=40, description="ISO 8601 instant (UTC).")]
-ToParam = Annotated[str | None, Query(alias="to", max_length=40, description="ISO 8601 instant (UTC).")]
 AppId = Annotated[str, Path(max_length=300, description="Application id or Backstage ref (system:default/x).")]
 ComponentId = Annotated[str, Path(max_length=300, description="Component id or Backstage ref (component:default/x).")]
 Metric = Literal[

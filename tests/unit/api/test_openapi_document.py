@@ -69,3 +69,20 @@ def test_readme_lists_exactly_the_documented_routes() -> None:
     doc = json.loads(DOC.read_text(encoding="utf-8"))
     documented = {re.sub(r"\{[a-z_]+\}", "{id}", path.removeprefix("/monitoring/")) for path in doc["paths"]}
     assert readme_routes() == documented
+
+
+def test_every_from_and_to_says_which_end_of_the_range_is_in_it() -> None:
+    """Ranges are half-open: from=2026-11-01&to=2026-11-30 is November without its 30th. A caller reads that
+    in the document, on every route that takes the range, with how a date and an offset are read."""
+    doc = json.loads(DOC.read_text(encoding="utf-8"))
+    seen = 0
+    for path, operations in doc["paths"].items():
+        for operation in operations.values():
+            for param in operation.get("parameters", []):
+                if param["name"] == "from":
+                    assert "included" in param["description"] and "offset" in param["description"], path
+                    seen += 1
+                if param["name"] == "to":
+                    assert "excluded" in param["description"] and "2026-12-01" in param["description"], path
+    # overview, the 10 application and component routes that take a period, 4 KPI reports, risk/top
+    assert seen == 16

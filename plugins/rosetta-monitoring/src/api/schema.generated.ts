@@ -2224,9 +2224,9 @@ export interface operations {
                 status?: "upcoming" | "recent" | "all";
                 /** @description One of last_24h, last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
                 period?: string | null;
-                /** @description ISO 8601 instant (UTC). */
+                /** @description Start of the range, included: an ISO 8601 date (its 00:00 UTC) or date-time (UTC unless it carries an offset, e.g. 2026-11-01T00:00:00+01:00). */
                 from?: string | null;
-                /** @description ISO 8601 instant (UTC). */
+                /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
                 /** @description Items per page. */
                 limit?: number;
@@ -2311,9 +2311,9 @@ export interface operations {
                 mode?: "live" | "history";
                 /** @description One of last_24h, last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
                 period?: string | null;
-                /** @description ISO 8601 instant (UTC). */
+                /** @description Start of the range, included: an ISO 8601 date (its 00:00 UTC) or date-time (UTC unless it carries an offset, e.g. 2026-11-01T00:00:00+01:00). */
                 from?: string | null;
-                /** @description ISO 8601 instant (UTC). */
+                /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
                 /** @description Items per page. */
                 limit?: number;
@@ -2398,9 +2398,9 @@ export interface operations {
                 status?: "open" | "closed" | "all";
                 /** @description One of last_24h, last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
                 period?: string | null;
-                /** @description ISO 8601 instant (UTC). */
+                /** @description Start of the range, included: an ISO 8601 date (its 00:00 UTC) or date-time (UTC unless it carries an offset, e.g. 2026-11-01T00:00:00+01:00). */
                 from?: string | null;
-                /** @description ISO 8601 instant (UTC). */
+                /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
                 /** @description Items per page. */
                 limit?: number;
@@ -2484,9 +2484,9 @@ export interface operations {
             query?: {
                 /** @description now-1h, now-24h, last_7d, ... */
                 timeRange?: string | null;
-                /** @description ISO 8601 instant (UTC). */
+                /** @description Start of the range, included: an ISO 8601 date (its 00:00 UTC) or date-time (UTC unless it carries an offset, e.g. 2026-11-01T00:00:00+01:00). */
                 from?: string | null;
-                /** @description ISO 8601 instant (UTC). */
+                /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
                 /** @description Mapping environment. */
                 environment?: string;
@@ -2643,9 +2643,9 @@ export interface operations {
                 metric?: "latency_p95" | "latency_p99" | "latency_p50" | "error_rate" | "requests" | "errors" | "cpu" | "memory" | "log_errors";
                 /** @description One of last_24h, last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
                 period?: string | null;
-                /** @description ISO 8601 instant (UTC). */
+                /** @description Start of the range, included: an ISO 8601 date (its 00:00 UTC) or date-time (UTC unless it carries an offset, e.g. 2026-11-01T00:00:00+01:00). */
                 from?: string | null;
-                /** @description ISO 8601 instant (UTC). */
+                /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
                 /** @description Mapping environment. */
                 environment?: string;
@@ -2726,9 +2726,9 @@ export interface operations {
                 status?: "upcoming" | "recent" | "all";
                 /** @description One of last_24h, last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
                 period?: string | null;
-                /** @description ISO 8601 instant (UTC). */
+                /** @description Start of the range, included: an ISO 8601 date (its 00:00 UTC) or date-time (UTC unless it carries an offset, e.g. 2026-11-01T00:00:00+01:00). */
                 from?: string | null;
-                /** @description ISO 8601 instant (UTC). */
+                /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
                 /** @description Items per page. */
                 limit?: number;
@@ -2813,9 +2813,9 @@ export interface operations {
                 mode?: "live" | "history";
                 /** @description One of last_24h, last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
                 period?: string | null;
-                /** @description ISO 8601 instant (UTC). */
+                /** @description Start of the range, included: an ISO 8601 date (its 00:00 UTC) or date-time (UTC unless it carries an offset, e.g. 2026-11-01T00:00:00+01:00). */
                 from?: string | null;
-                /** @description ISO 8601 instant (UTC). */
+                /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
                 /** @description Items per page. */
                 limit?: number;
@@ -2900,9 +2900,9 @@ export interface operations {
                 status?: "open" | "closed" | "all";
                 /** @description One of last_24h, last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
                 period?: string | null;
-                /** @description ISO 8601 instant (UTC). */
+                /** @description Start of the range, included: an ISO 8601 date (its 00:00 UTC) or date-time (UTC unless it carries an offset, e.g. 2026-11-01T00:00:00+01:00). */
                 from?: string | null;
-                /** @description ISO 8601 instant (UTC). */
+                /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
                 /** @description Items per page. */
                 limit?: number;
@@ -2986,9 +2986,9 @@ export interface operations {
             query?: {
                 /** @description now-1h, now-24h, last_7d, ... */
                 timeRange?: string | null;
-                /** @description ISO 8601 instant (UTC). */
+                /** @description Start of the range, included: an ISO 8601 date (its 00:00 UTC) or date-time (UTC unless it carries an offset, e.g. 2026-11-01T00:00:00+01:00). */
                 from?: string | null;
-                /** @description ISO 8601 instant (UTC). */
+                /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
                 /** @description Mapping environment. */
                 environment?: string;
@@ -3145,9 +3145,9 @@ export interface operations {
                 metric?: "latency_p95" | "latency_p99" | "latency_p50" | "error_rate" | "requests" | "errors" | "cpu" | "memory" | "log_errors";
                 /** @description One of last_24h, last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
                 period?: string | null;
-                /** @description ISO 8601 instant (UTC). */
+                /** @description Start of the range, included: an ISO 8601 date (its 00:00 UTC) or date-time (UTC unless it carries an offset, e.g. 2026-11-01T00:00:00+01:00). */
                 from?: string | null;
-                /** @description ISO 8601 instant (UTC). */
+                /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
                 /** @description Mapping environment. */
                 environment?: string;
@@ -3247,9 +3247,9 @@ export interface operations {
             query?: {
                 /** @description One of last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
                 period?: string | null;
-                /** @description ISO 8601 instant (UTC). */
+                /** @description Start of the range, included: an ISO 8601 date (its 00:00 UTC) or date-time (UTC unless it carries an offset, e.g. 2026-11-01T00:00:00+01:00). */
                 from?: string | null;
-                /** @description ISO 8601 instant (UTC). */
+                /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
                 groupBy?: "app" | "team" | "group" | "domain";
                 /** @description Mapping environment. */
@@ -3337,9 +3337,9 @@ export interface operations {
             query?: {
                 /** @description One of last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
                 period?: string | null;
-                /** @description ISO 8601 instant (UTC). */
+                /** @description Start of the range, included: an ISO 8601 date (its 00:00 UTC) or date-time (UTC unless it carries an offset, e.g. 2026-11-01T00:00:00+01:00). */
                 from?: string | null;
-                /** @description ISO 8601 instant (UTC). */
+                /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
                 groupBy?: "app" | "team" | "group" | "domain";
                 /** @description Incident correlation mode. */
@@ -3430,9 +3430,9 @@ export interface operations {
             query?: {
                 /** @description One of last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
                 period?: string | null;
-                /** @description ISO 8601 instant (UTC). */
+                /** @description Start of the range, included: an ISO 8601 date (its 00:00 UTC) or date-time (UTC unless it carries an offset, e.g. 2026-11-01T00:00:00+01:00). */
                 from?: string | null;
-                /** @description ISO 8601 instant (UTC). */
+                /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
                 groupBy?: "app" | "team" | "group" | "domain";
                 /** @description Mapping environment. */
@@ -3520,9 +3520,9 @@ export interface operations {
             query?: {
                 /** @description One of last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
                 period?: string | null;
-                /** @description ISO 8601 instant (UTC). */
+                /** @description Start of the range, included: an ISO 8601 date (its 00:00 UTC) or date-time (UTC unless it carries an offset, e.g. 2026-11-01T00:00:00+01:00). */
                 from?: string | null;
-                /** @description ISO 8601 instant (UTC). */
+                /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
                 groupBy?: "app" | "team" | "group" | "domain";
                 /** @description Mapping environment. */
@@ -3610,9 +3610,9 @@ export interface operations {
             query?: {
                 /** @description One of last_24h, last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
                 period?: string | null;
-                /** @description ISO 8601 instant (UTC). */
+                /** @description Start of the range, included: an ISO 8601 date (its 00:00 UTC) or date-time (UTC unless it carries an offset, e.g. 2026-11-01T00:00:00+01:00). */
                 from?: string | null;
-                /** @description ISO 8601 instant (UTC). */
+                /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
                 /** @description Mapping environment. */
                 environment?: string;
@@ -3690,9 +3690,9 @@ export interface operations {
                 metric?: "risk" | "error_rate" | "incidents" | "burn_rate";
                 /** @description One of last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
                 period?: string | null;
-                /** @description ISO 8601 instant (UTC). */
+                /** @description Start of the range, included: an ISO 8601 date (its 00:00 UTC) or date-time (UTC unless it carries an offset, e.g. 2026-11-01T00:00:00+01:00). */
                 from?: string | null;
-                /** @description ISO 8601 instant (UTC). */
+                /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
                 limit?: number;
                 /** @description Mapping environment. */
