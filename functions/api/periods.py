@@ -170,13 +170,12 @@ def kibana_range(
         "last_7d": ("now-7d", "now"),
         "last_30d": ("now-30d", "now"),
         "last_90d": ("now-90d", "now"),
-        "month": ("now/M", "now"),
-        "previous_month": ("now-1M/M", "now/M"),
     }
     if value in relative:
         return relative[value]
-    if value in ("quarter", "previous_quarter"):
-        # Kibana date math has no quarter unit: give the instants.
+    if value in NAMED_PERIODS:
+        # Months and quarters are UTC ones: Kibana rounds now/M in the browser's time zone, and has no quarter
+        # unit. Give the instants.
         p = named_period(value, now)
         return _iso(p.start), _iso(p.end)
     raise invalid(

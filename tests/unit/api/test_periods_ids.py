@@ -99,6 +99,20 @@ def test_kibana_ranges() -> None:
             periods.kibana_range(bad, None, None, now=ANCHOR, max_days=400)
 
 
+def test_a_month_in_kibana_is_the_utc_month_the_figures_have() -> None:
+    """The figures' months are UTC ones: on 2026-11-20 10:00, month is from November 1st 00:00 UTC and
+    previous_month October. Kibana rounds now/M in the browser's time zone (November 1st 00:00 in New York is
+    05:00 UTC), so the link gives the instants, as it does for a quarter."""
+    assert periods.kibana_range("month", None, None, now=ANCHOR, max_days=400) == (
+        "2026-11-01T00:00:00.000Z",
+        "2026-11-20T10:00:00.000Z",
+    )
+    assert periods.kibana_range("previous_month", None, None, now=ANCHOR, max_days=400) == (
+        "2026-10-01T00:00:00.000Z",
+        "2026-11-01T00:00:00.000Z",
+    )
+
+
 def test_refs() -> None:
     assert parse_ref("component:default/payments-api", "x").name == "payments-api"
     assert parse_ref("component:default/payments-api", "x").kind == "component"
