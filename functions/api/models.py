@@ -158,7 +158,11 @@ class Timeseries(Envelope):
     metric: str
     unit: str
     period: PeriodOut
-    points: list[Point]
+    points: list[Point] = Field(
+        description="One point an hour, at the hour's start, for the hours starting in the period: an hour the lake "
+        "holds no data for has no point (a gap, never a zero); one whose value is missing, such as the error rate "
+        "of an hour without requests, has v null."
+    )
 
 
 class Incident(ApiModel):

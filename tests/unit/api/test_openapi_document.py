@@ -86,3 +86,11 @@ def test_every_from_and_to_says_which_end_of_the_range_is_in_it() -> None:
                     assert "excluded" in param["description"] and "2026-12-01" in param["description"], path
     # overview, the 10 application and component routes that take a period, 4 KPI reports, risk/top
     assert seen == 16
+
+
+def test_the_timeseries_says_what_an_hour_without_data_gives() -> None:
+    """From the 1st to the 20th, shop's series has the 19th's 24 hours only, and shop-db's error rate is null in the
+    hours it had no request: a chart must tell a gap from a null, and reads which is which in the document."""
+    doc = json.loads(DOC.read_text(encoding="utf-8"))
+    points = doc["components"]["schemas"]["Timeseries"]["properties"]["points"]["description"]
+    assert "no point" in points and "null" in points and "hour's start" in points

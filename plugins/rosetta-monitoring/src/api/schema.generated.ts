@@ -1675,7 +1675,10 @@ export interface components {
             /** Metric */
             metric: string;
             period: components["schemas"]["PeriodOut"];
-            /** Points */
+            /**
+             * Points
+             * @description One point an hour, at the hour's start, for the hours starting in the period: an hour the lake holds no data for has no point (a gap, never a zero); one whose value is missing, such as the error rate of an hour without requests, has v null.
+             */
             points: components["schemas"]["Point"][];
             /** Unit */
             unit: string;
