@@ -49,12 +49,17 @@ class Period:
 
     @property
     def last_day(self) -> date:
-        """The last day the interval touches (its end is excluded)."""
+        """The last day the interval touches (its end is excluded); the day before its first when it is empty."""
+        if self.end <= self.start:
+            return self.first_day - timedelta(days=1)
         return (self.end - timedelta(microseconds=1)).date()
 
     def whole_days(self, data_end: datetime) -> Period:
         """The window a sum of day rows covers: every whole UTC day the interval touches, up to data_end (the
-        mart's last hour) when that comes first. What a report summed from day rows says it covers."""
+        mart's last hour) when that comes first. What a report summed from day rows says it covers. Empty, at
+        its start, when it begins at or after data_end: none of it has happened, nor has a day of it."""
+        if self.start >= data_end:
+            return Period(self.start, self.start, self.name)
         start = datetime.combine(self.first_day, time(), UTC)
         end = min(datetime.combine(self.last_day + timedelta(days=1), time(), UTC), max(data_end, start))
         return Period(start, end, self.name)

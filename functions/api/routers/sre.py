@@ -344,6 +344,8 @@ def risk_top(
             for r in rows
         ]
     else:
+        # Ranked from day rows: the report says which days it summed.
+        p = p.whole_days(anchor(mart))
         rows = queries.ranked(
             mart.con,
             metric=metric,
@@ -354,8 +356,6 @@ def risk_top(
             min_requests=floor,
             under=under,
         )
-        # Ranked from day rows: the report says which days it summed.
-        p = p.whole_days(anchor(mart))
     return RiskReport(
         **envelope(mart.snap),
         metric=metric,

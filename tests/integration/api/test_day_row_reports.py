@@ -190,3 +190,25 @@ def test_reports_summed_from_day_rows_count_the_events_before_as_of(served_past_
     assert [(d["day"], d["incidentsOpened"], d["changesImplemented"], d["deployments"]) for d in trend] == [
         ("2026-11-20", 1, 0, 0)
     ]
+
+
+def test_a_range_that_begins_at_as_of_has_nothing_yet(served_past_as_of: TestClient) -> None:
+    """From the 20th at 10:00 (as_of) to the 21st: none of it has happened. The reports summed from day rows said
+    the 20th's hours before 10:00 instead, which lie before the range: quiet's INC9, opened at 09:00, counted as
+    opened in it, and quiet's 10 hours of 100 requests as its traffic. They now say an empty period at 10:00:
+    no incident, no traffic, no day (the incidents report, without a day row, has no row); and the ranking by
+    incidents has no incident either."""
+    query = "from=2026-11-20T10:00:00Z&to=2026-11-21"
+    empty = {"name": None, "start": "2026-11-20T10:00:00Z", "end": "2026-11-20T10:00:00Z"}
+    incidents = get(served_past_as_of, f"/monitoring/kpis/incidents?groupBy=app&{query}")
+    assert incidents["period"] == empty
+    assert all((r["opened"], r["days"]) == (0, []) for r in incidents["items"])
+    slo = get(served_past_as_of, f"/monitoring/kpis/slo?groupBy=app&{query}")
+    assert slo["period"] == empty
+    assert (by_id(slo)["quiet"]["availabilityDenominator"], by_id(slo)["quiet"]["availabilityStatus"]) == (
+        None,
+        "no data",
+    )
+    ranking = get(served_past_as_of, f"/monitoring/risk/top?metric=incidents&{query}")
+    assert ranking["period"] == empty and all(not r["incidents"] for r in ranking["items"])
+    assert get(served_past_as_of, f"/monitoring/overview?{query}")["trend"] == []
