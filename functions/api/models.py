@@ -61,8 +61,8 @@ class ReportPage(Page):
 
 class PeriodOut(ApiModel):
     name: str | None = Field(description="The named period, or null for an explicit from/to.")
-    start: datetime
-    end: datetime
+    start: datetime = Field(description="Its first instant, included (UTC).")
+    end: datetime = Field(description="Its end, excluded (UTC): a month's is the next month's first midnight.")
 
 
 class Health(ApiModel):

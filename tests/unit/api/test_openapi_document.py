@@ -94,3 +94,11 @@ def test_the_timeseries_says_what_an_hour_without_data_gives() -> None:
     doc = json.loads(DOC.read_text(encoding="utf-8"))
     points = doc["components"]["schemas"]["Timeseries"]["properties"]["points"]["description"]
     assert "no point" in points and "null" in points and "hour's start" in points
+
+
+def test_an_answers_period_says_its_end_is_excluded() -> None:
+    """previous_month on 2026-11-20 answers end 2026-11-01T00:00:00Z: October, without November's first day, which
+    the document says of every answer's period."""
+    doc = json.loads(DOC.read_text(encoding="utf-8"))
+    period = doc["components"]["schemas"]["PeriodOut"]["properties"]
+    assert "included" in period["start"]["description"] and "excluded" in period["end"]["description"]

@@ -1261,6 +1261,7 @@ export interface components {
             /**
              * End
              * Format: date-time
+             * @description Its end, excluded (UTC): a month's is the next month's first midnight.
              */
             end: string;
             /**
@@ -1271,6 +1272,7 @@ export interface components {
             /**
              * Start
              * Format: date-time
+             * @description Its first instant, included (UTC).
              */
             start: string;
         };
