@@ -146,7 +146,8 @@ def resolve(
     if finish <= begin and end is None:
         raise invalid("from", f"from must be before {_iso(finish)}, where the range ends when to is not given")
     if finish <= begin:
-        raise invalid("to", "to must be after from")
+        # A day asked for as from=D&to=D is the common slip: to is excluded, so the day is from=D&to=D+1.
+        raise invalid("to", "to must be after from: to is excluded, so one day D is from=D&to=(D + 1 day)")
     if finish - begin > timedelta(days=max_days):
         raise invalid("to" if end is not None else "from", f"the range from/to is longer than {max_days} days")
     return Period(begin, finish)

@@ -81,6 +81,15 @@ def test_a_from_alone_that_cannot_start_a_range_is_named(start: str, why: str) -
     assert why in err.value.detail
 
 
+def test_a_range_ending_where_it_starts_says_that_to_is_excluded() -> None:
+    """from=2026-11-19&to=2026-11-19, meant as the 19th, was refused as "to must be after from", which does not say
+    why: to is excluded, so the 19th alone is from=2026-11-19&to=2026-11-20."""
+    with pytest.raises(Problem) as err:
+        periods.resolve(None, "2026-11-19", "2026-11-19", anchor=ANCHOR, default="last_30d", max_days=400)
+    assert err.value.status == 422 and err.value.extra["errors"][0]["parameter"] == "to"
+    assert "to is excluded, so one day D is from=D&to=(D + 1 day)" in err.value.detail
+
+
 def test_period_error_lists_the_allowed_values() -> None:
     with pytest.raises(Problem) as err:
         periods.resolve("fortnight", None, None, anchor=ANCHOR, default="last_30d", max_days=400)
