@@ -118,7 +118,7 @@ def _configure_s3(con: duckdb.DuckDBPyConnection, settings: Settings, store: S3S
             )
         # Host and port alone: a user and password written in the URL are not the S3 keys (the lake's client
         # ignores them too), and in front of the host DuckDB would ask a server of that name.
-        params["endpoint"] = endpoint.netloc.rsplit("@", 1)[-1]
+        params["endpoint"] = urlparse(without_credentials(settings.s3_endpoint_url)).netloc
         params["use_ssl"] = endpoint.scheme == "https"
         options += ", ENDPOINT $endpoint, USE_SSL $use_ssl"
     con.execute(f"CREATE OR REPLACE SECRET rosetta_lake (TYPE s3, {options})", params)
