@@ -85,25 +85,26 @@ def batch_runs(
     days = sorted(ctx.lake.list_folders("runs/"), reverse=True)
     if after:
         days = [d for d in days if d < after[0]]  # a folder sorts before its keys, and after an older day's
+    # Each day folder is listed only when the page reaches it.
+    keys = (
+        key
+        for day in days
+        for key in sorted(ctx.lake.list_keys(day), reverse=True)
+        if key.endswith(".json") and (not after or key < after[0])
+    )
     items: list[RunOut] = []
     last_key = None
-    for day in days:
+    for key in keys:
         if len(items) > limit:
             break
-        keys = sorted((k for k in ctx.lake.list_keys(day) if k.endswith(".json")), reverse=True)
-        if after:
-            keys = [k for k in keys if k < after[0]]
-        for key in keys:
-            if len(items) > limit:
-                break
-            found = ctx.lake.get_json(key)
-            if not found:
-                continue
-            record = RunRecord.from_json(found[0])
-            if status and record.status != status:
-                continue
-            items.append(RunOut.model_validate(record.__dict__))
-            last_key = key if len(items) == limit else last_key
+        found = ctx.lake.get_json(key)
+        if not found:
+            continue
+        record = RunRecord.from_json(found[0])
+        if status and record.status != status:
+            continue
+        items.append(RunOut.model_validate(record.__dict__))
+        last_key = key if len(items) == limit else last_key
     more = len(items) > limit
     return RunList(
         **envelope(ctx.mart.snapshot()),
