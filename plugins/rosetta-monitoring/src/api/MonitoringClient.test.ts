@@ -71,4 +71,33 @@ describe('MonitoringClient', () => {
     expect(error.statusCode).toBe(503);
     expect(error.body.error.message).toContain('the lake cannot be read');
   });
+
+  it('sends one request for the same page asked for by several cards at once, and a new one once it is answered', async () => {
+    let requests = 0;
+    server.use(
+      http.get(`${PROXY}/rosetta/monitoring/components/:id/summary`, () => {
+        requests += 1;
+        return HttpResponse.json(summaryBillingApi);
+      }),
+    );
+    const client = testClient();
+    const entity = { level: 'components' as const, id: 'component:default/billing-api' };
+    // The health, SLO and DORA cards of one entity page each ask for its summary as the page opens.
+    const answers = await Promise.all([client.getSummary(entity), client.getSummary(entity), client.getSummary(entity)]);
+    expect(requests).toBe(1);
+    expect(answers.map(a => a.entity.id)).toEqual(['billing-api', 'billing-api', 'billing-api']);
+    // Another environment is another page.
+    await client.getSummary({ ...entity, environment: 'staging' });
+    expect(requests).toBe(2);
+    // Asked again later (a refresh), the summary is fetched again.
+    await client.getSummary(entity);
+    expect(requests).toBe(3);
+  });
+
+  it('gives every card of a failed shared request the error', async () => {
+    server.use(problem('/overview', 503, 'Lake unavailable', 'the lake cannot be read'));
+    const client = testClient();
+    const errors = await Promise.all([client.getOverview('last_30d').catch(e => e), client.getOverview('last_30d').catch(e => e)]);
+    expect(errors.map(e => e.statusCode)).toEqual([503, 503]);
+  });
 });

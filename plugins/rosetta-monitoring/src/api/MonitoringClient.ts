@@ -19,6 +19,8 @@ export class MonitoringClient implements MonitoringApi {
   private readonly discoveryApi: DiscoveryApi;
   private readonly fetchApi: FetchApi;
   private readonly proxyPath: string;
+  /** Requests on their way, by URL: the cards of one page that ask for the same thing share one request. */
+  private readonly inFlight = new Map<string, Promise<any>>();
 
   constructor(options: { discoveryApi: DiscoveryApi; fetchApi: FetchApi; proxyPath?: string }) {
     this.discoveryApi = options.discoveryApi;
@@ -103,6 +105,15 @@ export class MonitoringClient implements MonitoringApi {
     }
     const search = params.toString();
     const url = `${base}${this.proxyPath}/monitoring${path}${search ? `?${search}` : ''}`;
+    const pending = this.inFlight.get(url);
+    if (pending) return pending;
+    // Shared only while on its way: asked again once answered (a refresh), it is fetched again.
+    const request = this.fetchJson(url).finally(() => this.inFlight.delete(url));
+    this.inFlight.set(url, request);
+    return request;
+  }
+
+  private async fetchJson(url: string): Promise<any> {
     const response = await this.fetchApi.fetch(url, { headers: { Accept: 'application/json' } });
     if (!response.ok) {
       throw await ResponseError.fromResponse(response);
