@@ -54,6 +54,21 @@ describe('entity widgets', () => {
       expect(await screen.findByTestId('signal-error_rate')).toHaveTextContent('0.10%');
       expect(screen.getByTestId('signal-requests')).toHaveTextContent('100,010');
     });
+    // 3 errors out of 200,000 requests is 0.0015 %: two decimals would round it to 0.00 %, which reads "no errors".
+    it('shows a rate too small for two decimals as under 0.01 %, never as 0.00 %', async () => {
+      const series = (metric: string, vs: number[]) => ({
+        ...f.timeseriesProfilesP95,
+        metric,
+        points: vs.map((v, i) => ({ t: `2026-11-27T0${i}:00:00Z`, v })),
+      });
+      server.use(
+        answer(`${base}/timeseries`, series('errors', [3, 0]), { metric: 'errors' }),
+        answer(`${base}/timeseries`, series('requests', [100000, 100000]), { metric: 'requests' }),
+        answer(`${base}/timeseries`, f.timeseriesProfilesP95),
+      );
+      await renderWithApi(<GoldenSignalsCard entity={profiles} period="last_7d" />);
+      expect(await screen.findByTestId('signal-error_rate')).toHaveTextContent('< 0.01%');
+    });
     // An hour without traffic may still carry errors (Dynatrace reports them for a service with no request counted):
     // the API's error rate counts errors in hours with traffic only. 50 errors at 00:00 (no requests), 100 errors
     // out of 100,000 requests at 01:00: 100 / 100,000 = 0.10 %, not 150 / 100,000 = 0.15 %.
