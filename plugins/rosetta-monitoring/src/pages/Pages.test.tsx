@@ -333,6 +333,8 @@ describe('pages', () => {
       expect(cells[0]).toHaveAttribute('title', '2026-10-29: no data');
       // partners has every day: no cell of its row is without data.
       expect(within(partnersRow).queryAllByRole('cell', { name: 'no data' })).toHaveLength(0);
+      // A day with none opened is blank to the eye and "0" to a screen reader, which would otherwise read an empty cell.
+      expect(within(profilesRow).getByRole('cell', { name: '0' })).toHaveAttribute('title', '2026-11-28: 0');
       const calendar = screen.getByRole('table', { name: 'change calendar' });
       expect(within(calendar).getAllByRole('columnheader')[0]).toHaveTextContent(/^Team$/);
     });

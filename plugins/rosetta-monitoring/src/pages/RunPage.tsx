@@ -114,7 +114,7 @@ export function RunPage() {
                           {NONE}
                         </td>
                       ) : (
-                        <td key={map.days[i]} title={`${map.days[i]}: ${n}`} style={{ background: shade(n, max), width: 24, height: 20, textAlign: 'center', border: '1px solid #eee' }}>
+                        <td key={map.days[i]} title={`${map.days[i]}: ${n}`} aria-label={n ? undefined : '0'} style={{ background: shade(n, max), width: 24, height: 20, textAlign: 'center', border: '1px solid #eee' }}>
                           {n || ''}
                         </td>
                       ),
