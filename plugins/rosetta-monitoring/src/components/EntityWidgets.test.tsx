@@ -29,6 +29,13 @@ describe('entity widgets', () => {
   registerServer();
 
   describe('golden signals', () => {
+    /** A series of the recorded answer's kind, one value an hour from 27 November 00:00. */
+    const series = (metric: string, vs: (number | null)[]) => ({
+      ...f.timeseriesProfilesP95,
+      metric,
+      points: vs.map((v, i) => ({ t: `2026-11-27T0${i}:00:00Z`, v })),
+    });
+
     it('shows the period maximum of p95 latency', async () => {
       server.use(answer(`${base}/timeseries`, f.timeseriesProfilesP95));
       await renderWithApi(<GoldenSignalsCard entity={profiles} period="last_7d" />);
@@ -38,11 +45,6 @@ describe('entity widgets', () => {
     });
     // A quiet hour with a high error ratio does not inflate the headline: it is the period's errors over its requests.
     it("shows the period's error rate, errors over requests", async () => {
-      const series = (metric: string, vs: number[]) => ({
-        ...f.timeseriesProfilesP95,
-        metric,
-        points: vs.map((v, i) => ({ t: `2026-11-27T0${i}:00:00Z`, v })),
-      });
       server.use(
         answer(`${base}/timeseries`, series('error_rate', [0.5, 0.001]), { metric: 'error_rate' }),
         answer(`${base}/timeseries`, series('errors', [5, 100]), { metric: 'errors' }),
@@ -56,11 +58,6 @@ describe('entity widgets', () => {
     });
     // 3 errors out of 200,000 requests is 0.0015 %: two decimals would round it to 0.00 %, which reads "no errors".
     it('shows a rate too small for two decimals as under 0.01 %, never as 0.00 %', async () => {
-      const series = (metric: string, vs: number[]) => ({
-        ...f.timeseriesProfilesP95,
-        metric,
-        points: vs.map((v, i) => ({ t: `2026-11-27T0${i}:00:00Z`, v })),
-      });
       server.use(
         answer(`${base}/timeseries`, series('errors', [3, 0]), { metric: 'errors' }),
         answer(`${base}/timeseries`, series('requests', [100000, 100000]), { metric: 'requests' }),
@@ -73,11 +70,6 @@ describe('entity widgets', () => {
     // the API's error rate counts errors in hours with traffic only. 50 errors at 00:00 (no requests), 100 errors
     // out of 100,000 requests at 01:00: 100 / 100,000 = 0.10 %, not 150 / 100,000 = 0.15 %.
     it('counts the errors of hours with traffic only, as the API does', async () => {
-      const series = (metric: string, vs: (number | null)[]) => ({
-        ...f.timeseriesProfilesP95,
-        metric,
-        points: vs.map((v, i) => ({ t: `2026-11-27T0${i}:00:00Z`, v })),
-      });
       server.use(
         answer(`${base}/timeseries`, series('errors', [50, 100]), { metric: 'errors' }),
         answer(`${base}/timeseries`, series('requests', [null, 100000]), { metric: 'requests' }),
