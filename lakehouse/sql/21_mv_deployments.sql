@@ -8,7 +8,8 @@
 --
 -- A deployment attempt is a change failure when it failed, when it was rolled back (see stg_deployments),
 -- when it is linked to an incident that counts (see mv_incident_links), or when the change covering it
--- closed 'unsuccessful'.
+-- closed 'unsuccessful'. Each only once it has happened, before as_of: a rollback finished, an incident opened or
+-- a change's work ended after as_of, ingested ahead of the build, has not failed the attempt yet.
 -- recovered_at: for a failed or rolled-back attempt, or one whose change closed 'unsuccessful', the next
 -- successful deployment in the entity's sequence (see stg_deployments); for an incident link, when the
 -- incident was restored (the later of the two when both apply: neither alone recovers it). Null while not
@@ -21,8 +22,13 @@ with params as (
 ),
 
 deployments as (
-    -- A failure is recovered only by a success before as_of (see incidents_restored below for restorations).
-    select d.* replace (case when d.next_success_at < p.as_of then d.next_success_at end as next_success_at)
+    -- A failure is recovered only by a success before as_of (see incidents_restored below for restorations), and
+    -- an attempt is rolled back by a rollback before as_of (the rollback is the next success).
+    select
+        d.* replace (
+            case when d.next_success_at < p.as_of then d.next_success_at end as next_success_at,
+            d.rolled_back and d.next_success_at < p.as_of as rolled_back
+        )
     from stg_deployments as d
     cross join params as p
 ),
@@ -39,13 +45,16 @@ incident_links as (
             as incident_numbers
     from mv_incident_links as l
     cross join params as p
+    where l.opened_at < p.as_of
     group by l.deployment_key, l.correlation_mode
 ),
 
 change_cover as (
     select
         deployment_key,
-        bool_or(change_unsuccessful) as change_unsuccessful,
+        -- Its close code is the change's outcome once its work has ended.
+        coalesce(bool_or(change_unsuccessful) filter (where change_end < (select as_of from params)), false)
+            as change_unsuccessful,
         bool_or(emergency_change) as emergency_change,
         list(change_number order by change_number) as change_numbers
     from stg_change_deployments

@@ -1784,6 +1784,51 @@ def test_a_deployment_whose_incident_is_restored_after_as_of_is_not_recovered_ye
     assert (quiet["mttr_state"], quiet["mttr_sample"]) == ("no incidents restored", 0)
 
 
+@pytest.mark.parametrize("evidence", ["rollback", "incident", "unsuccessful change"])
+def test_a_deployment_failed_by_an_event_after_as_of_has_not_failed_yet(tmp_path: Path, evidence: str) -> None:
+    """quiet-prod deployed q1 on the 10th and q2 on the 20th at 09:50, covered by CHG3 (worked 09:40-09:55). Just
+    after as_of (10:00), already ingested when the build of 10:00 runs: q1 deployed again at 10:10 (a rollback),
+    or INC9 (P3) opened at 10:10 naming CHG3 (a link of 0.95), or CHG3 worked until 10:20 and closed unsuccessful.
+    None of them has happened at as_of: q2 is no change failure yet, as an incident opened after as_of is not open
+    yet. Top risks count no failed change for quiet, the 20th's day row 1 deployment (q2) and no failure, DORA over
+    30 days 0 failures of 2 attempts. The build of 11:00 counts it: q2 a change failure, 1 failed change in 7 days,
+    1 failure on the 20th and over 30 days (the rollback, by then, one more attempt of each)."""
+    lake, settings = estate_lake(tmp_path)
+    deploys = get_dataset("deploys/deployment_events")
+    attempts = [
+        deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(10, 9), "succeeded", "q1"),
+        deployment("argocd:quiet-prod:2", "argocd", "quiet-prod", t(20, 9, 50), "succeeded", "q2"),
+    ]
+    if evidence == "rollback":
+        attempts.append(deployment("argocd:quiet-prod:3", "argocd", "quiet-prod", t(20, 10, 10), "succeeded", "q1"))
+    lake.write_days(deploys, rows(deploys.id, *attempts))
+    unsuccessful = evidence == "unsuccessful change"
+    work_end, close_code = (t(20, 10, 20), "unsuccessful") if unsuccessful else (t(20, 9, 55), "successful")
+    chg3 = change("3" * 32, "CHG3", CI_Q, (t(20, 9, 40), work_end), close_code, t(19), work_end)
+    lake.write_days(get_dataset("servicenow/changes"), rows("servicenow/changes", chg3))
+    if evidence == "incident":
+        inc9 = incident("i9" * 16, "INC9", CI_Q, t(20, 10, 10), 3, 2, caused_by="3" * 32)
+        lake.write_days(get_dataset("servicenow/incidents"), rows("servicenow/incidents", inc9))
+    found = {}
+    for as_of in (AS_OF, AS_OF + timedelta(hours=1)):
+        build(lake, settings, mode="full", as_of=as_of)
+        with reading(lake, settings) as built:
+            q2 = one(mart(built, "mv_deployments", "deployment_key = 'argocd:quiet-prod:2'"))
+            risk = one(mart(built, "mv_monitoring_top_risks", "app_id = 'quiet'"))
+            day = one(mart(built, "mv_monitoring_app_day_summary", "app_id = 'quiet' and day = $d", d=t(20).date()))
+            quiet = dora(built, "quiet")
+        found[as_of.hour] = (
+            q2["is_change_failure_full"],
+            risk["failed_changes_7d"],
+            (day["deployments"], day["deployment_change_failures"]),
+            (quiet["change_failure_numerator"], quiet["change_failure_denominator"]),
+        )
+    # By 11:00 the rollback is one more attempt, on the 20th and in the 30 days.
+    rollback = 1 if evidence == "rollback" else 0
+    assert found[10] == (False, 0, (1, 0), (0, 2))
+    assert found[11] == (True, 1, (1 + rollback, 1), (1, 2 + rollback))
+
+
 def test_an_application_mapped_directly_counts_its_own_error_logs(tmp_path: Path) -> None:
     """solo is an application mapped directly (no component) with its index: its services log as service.name =
     solo, as its Kibana query reads them. On 19 November it logged 4 ERROR lines at 09:00 and 2 at 10:00: 6 errors
