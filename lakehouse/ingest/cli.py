@@ -29,7 +29,9 @@ def register(subparsers: Any) -> None:
         "ingest",
         help="fetch one source into the lake for a window (default: since its watermark)",
         description="Fetch one source into the lake. Without --since, the window starts at the oldest watermark "
-        "of its datasets minus the overlap (or ROSETTA_INITIAL_LOOKBACK_HOURS on a first run) and ends now.",
+        "of its datasets minus the overlap (or ROSETTA_INITIAL_LOOKBACK_HOURS on a first run) and ends now, or "
+        "ROSETTA_CATCH_UP_HOURS after its start when the source is further behind (run again to catch up, or "
+        "backfill).",
     )
     run.add_argument("source", choices=SOURCE_CHOICES)
     run.add_argument("--since", help="window start, ISO 8601 (no zone = UTC)")
