@@ -311,3 +311,44 @@ def test_mart_views_have_the_tables_columns_and_no_month_from_the_objects_paths(
         ]
         assert "month" not in viewed, table
         assert viewed == stored, table
+
+
+def test_readme_and_dictionary_reads_keep_the_columns_a_release_added(tmp_path: Path) -> None:
+    """The README's raw reads and the data dictionary's read over a lake whose first objects an older release wrote,
+    without a column added since. DuckDB takes the first file's columns for the whole glob, so without
+    union_by_name the column vanished:
+    - INC3's day (the 10th, the first incident day) written without caused_by_change_sys_id: INC1 (the 19th) still
+      reads caused by CHG1, INC3 reads null;
+    - mapping version 1 written without namespace, version 2 putting shop in team-a: the current mapping reads
+      shop in team-a."""
+    from lakehouse.mappings import MAPPING_SCHEMA, MappingStore
+
+    lake, _ = estate_lake(tmp_path)
+    incidents = get_dataset("servicenow/incidents")
+    tenth = lake.read_partition(incidents, t(10).date())
+    assert tenth is not None
+    lake.put_table(lake.partition_key(incidents, t(10).date()), tenth.drop_columns(["caused_by_change_sys_id"]))
+    store = MappingStore(lake)
+    first = lake.get_table(lake.mapping_version_key(1))
+    assert first is not None
+    lake.put_table(lake.mapping_version_key(1), first.select([f.name for f in MAPPING_SCHEMA if f.name != "namespace"]))
+    current = store.current()
+    assert current is not None
+    shop = next(e for e in current.entries if e.entity_id == "shop")
+    store.apply([shop.model_dump() | {"namespace": "team-a"}], actor="test")
+
+    _, _, incidents_sql, mapping_sql = (
+        example.replace("s3://rosetta-lake/lake", lake.url) for example in readme_duckdb_examples()
+    )
+    con = duckdb.connect()
+    causes = con.execute(f"select number, caused_by_change_sys_id from ({incidents_sql}) order by number").fetchall()
+    assert causes == [("INC1", CHG1), ("INC2", None), ("INC3", None)]
+    assert con.execute(f"select namespace from ({mapping_sql}) where entity_id = 'shop'").fetchall() == [("team-a",)]
+
+    dictionary = (ROOT / "docs" / "data-dictionary.md").read_text(encoding="utf-8")
+    read = dictionary.split("Read a dataset with DuckDB:\n`", 1)[1].split("`", 1)[0]
+    read = read.replace("<lake>", lake.url).replace("<source>/<dataset>", "servicenow/incidents")
+    dictionary_causes = con.execute(
+        f"select distinct number, caused_by_change_sys_id from ({read}) order by number"
+    ).fetchall()
+    assert dictionary_causes == [("INC1", CHG1), ("INC2", None), ("INC3", None)]
