@@ -44,7 +44,9 @@ def register(subparsers: Any) -> None:
     )
     fill.add_argument("source", choices=SOURCE_CHOICES)
     fill.add_argument("--days", type=int, required=True, help="how many whole days before today")
-    fill.add_argument("--concurrency", type=int, default=None, help="days fetched at once (default 2)")
+    fill.add_argument(
+        "--concurrency", type=int, default=None, help="days fetched at once (default: ROSETTA_BACKFILL_CONCURRENCY, 2)"
+    )
     fill.add_argument("--dataset", action="append", help="only this dataset (repeatable)")
     fill.add_argument("--force", action="store_true", help="fetch days again even if already done")
     fill.set_defaults(handler=_backfill)
