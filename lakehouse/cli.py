@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from lakehouse.errors import LakeConfigError, MappingValidationError, RosettaError
-from lakehouse.settings import Settings
+from lakehouse.settings import Settings, without_credentials
 from lakehouse.storage import Lake
 
 # The ingestion functions the scheduler fires (lakehouse.scheduler.INGESTION, which imports the build).
@@ -371,7 +371,16 @@ def _partitions(args: argparse.Namespace) -> int:
 def _views(args: argparse.Namespace) -> int:
     from lakehouse.views import render_views
 
-    sys.stdout.write(render_views(_lake(args)))
+    lake = _lake(args)
+    if not lake.list_keys("ref/mappings/"):
+        # Every ingestion needs a mapping first: a lake without one is empty, most likely not the one meant (the
+        # demo's embedded store is gone once the demo stops), and the script alone would not tell.
+        print(
+            f"warning: {without_credentials(lake.url)} has no mapping, so nothing was ingested there: "
+            "every view is empty",
+            file=sys.stderr,
+        )
+    sys.stdout.write(render_views(lake))
     return 0
 
 

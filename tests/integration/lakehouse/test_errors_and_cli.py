@@ -228,6 +228,21 @@ def test_mapping_import_and_list(capsys: pytest.CaptureFixture[str], tmp_path: P
     assert code == 0 and len(out.splitlines()) == 4 and '"argocd_app_name": "payments-api-staging"' in out
 
 
+def test_views_of_a_lake_that_holds_nothing_say_so(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """`views` pointed at a lake nothing was ingested into (the default folder after the demo ran on its embedded
+    store, which is gone, or a mistyped URL) printed a script of empty views and said nothing, so every query of the
+    analyst answered no rows. It still prints the script, and says on stderr that the lake has no mapping, which
+    every ingestion needs first; once one is imported it says nothing."""
+    lake = str(tmp_path / "lake")
+    code, out, err = run_cli(capsys, "--lake-url", lake, "views")
+    assert code == 0 and "create or replace view raw_servicenow_incidents as" in out
+    nothing = "has no mapping, so nothing was ingested there: every view is empty"
+    assert err == f"warning: {Path(lake).resolve()} {nothing}\n"
+    imported(capsys, lake, tmp_path / "apps.yaml", "- {entity_id: pay, kind: application}\n")
+    code, out, err = run_cli(capsys, "--lake-url", lake, "views")
+    assert (code, err) == (0, "") and "create or replace view ref_mappings as" in out
+
+
 def test_mapping_import_upserts_into_the_current_mapping(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """An admin adds a component of an application already mapped, as through the API: the file is checked merged
     with the current mapping, not alone; with --replace the file alone becomes the mapping, so it is refused."""
