@@ -35,7 +35,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         with _lake_options_in_environment(args):
-            return handler(args)
+            code = handler(args)
+        sys.stdout.flush()  # here, not at exit: a reader that stopped (`| head`) is then told apart below
+        return code
+    except BrokenPipeError:
+        # The reader took what it wanted and left: no traceback, and nothing more to write. Its end of the pipe is
+        # gone, so what is still buffered goes nowhere; 141 is what a shell reports for a command stopped that way.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except MappingValidationError as exc:
         print(f"error: {len(exc.problems)} mapping problem(s), nothing written:", file=sys.stderr)
         for problem in exc.problems:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import shlex
 import socket
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -655,3 +658,30 @@ def test_the_deployment_steps_import_a_mapping_before_the_schedules_run(
     code, out, err = run_cli(capsys, *words[1:])
     assert (code, err) == (0, "")
     assert out == "mapping version 1: 4 entries, by ops\n"
+
+
+def test_a_listing_piped_into_a_reader_that_stopped_ends_without_a_traceback(tmp_path: Path) -> None:
+    """`rosetta-monitoring mappings list | head -1`: once head has its line it stops reading, and the command's
+    next write (or its last flush, at exit) failed with a BrokenPipeError traceback. The reader is gone before the
+    command writes here (the pipe's read end is closed first): it ends quietly with 141, as a command the pipe's
+    signal stopped does in a shell."""
+    lake = str(tmp_path / "lake")
+    mapping = tmp_path / "apps.yaml"
+    mapping.write_text("- {entity_id: pay, kind: application}\n- {entity_id: shop, kind: application}\n")
+    assert main(["--lake-url", lake, "mappings", "import", str(mapping)]) == 0
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    root = Path(__file__).resolve().parents[3]
+    try:
+        finished = subprocess.run(
+            [sys.executable, "-m", "lakehouse.cli", "--lake-url", lake, "mappings", "list"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=root,
+            env=os.environ | {"PYTHONPATH": str(root)},
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert (finished.returncode, finished.stderr) == (141, "")
