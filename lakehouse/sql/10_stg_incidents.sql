@@ -1,6 +1,6 @@
 -- table: stg_incidents
--- grain: one row per ServiceNow incident (its latest version), attributed to a mapped entity when its CI is mapped
--- reads: raw_servicenow_incidents, ref_pivots, ref_entities
+-- grain: one row per ServiceNow incident (its version at as_of), attributed to a mapped entity when its CI is mapped
+-- reads: raw_servicenow_incidents, ref_pivots, ref_entities, build_params
 -- refresh: hourly
 --
 -- Attribution: the incident's configuration item by its id (the mapping's servicenow_ci pivot), else by its
@@ -11,10 +11,15 @@
 -- reopened after a resolution is open again, whatever resolution time it still carries. Open = not restored
 -- and not in a final state (6 Resolved, 7 Closed, 8 Canceled).
 -- Canceled incidents are kept but flagged and left out of KPIs.
+-- An incident is its latest version updated at or before as_of: one reopened, canceled or restored after as_of
+-- (read ahead of the build) is counted as it was at as_of. One first seen after as_of keeps its latest version.
 with latest as (
-    select *
-    from raw_servicenow_incidents
-    qualify row_number() over (partition by sys_id order by sys_updated_on desc) = 1
+    select i.*
+    from raw_servicenow_incidents as i
+    cross join build_params as bp
+    qualify row_number() over (
+        partition by i.sys_id order by i.sys_updated_on <= bp.as_of desc, i.sys_updated_on desc
+    ) = 1
 ),
 
 -- One equality join per field (an `in (a, b)` join condition is evaluated as a nested loop over every pair). The

@@ -1,5 +1,5 @@
 -- table: mv_incidents
--- grain: one row per attributed ServiceNow incident (latest version), with its duration and deployment link
+-- grain: one row per attributed ServiceNow incident (its version at as_of), with its duration and deployment link
 -- reads: stg_incidents, mv_incident_links, raw_servicenow_task_slas, build_params
 -- refresh: hourly
 -- counted on days of: opened_at

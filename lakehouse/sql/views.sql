@@ -129,7 +129,7 @@ select * from read_parquet(getvariable('lake') || '/mart/mv_lead_times/**/data.p
 create or replace view mv_deployments_latest as
 select * from read_parquet(getvariable('lake') || '/mart/mv_deployments_latest/data.parquet', hive_partitioning = false);
 
--- one row per attributed ServiceNow incident (latest version), with its duration and deployment link
+-- one row per attributed ServiceNow incident (its version at as_of), with its duration and deployment link
 create or replace view mv_incidents as
 select * from read_parquet(getvariable('lake') || '/mart/mv_incidents/data.parquet', hive_partitioning = false);
 

@@ -1843,3 +1843,26 @@ def test_an_application_mapped_directly_counts_its_own_error_logs(tmp_path: Path
     with reading(lake, settings) as built:
         day = one(mart(built, "mv_monitoring_app_day_summary", "app_id = 'solo' and day = $d", d=date(2026, 11, 19)))
     assert day["log_errors"] == 6
+
+
+def test_an_incident_is_counted_as_its_version_at_as_of_left_it(tmp_path: Path) -> None:
+    """Both read when the build of 10:00 on the 20th runs, ahead of it. INC13 on quiet-svc opened on the 19th at
+    09:00 and was resolved at 11:00, then reopened at 10:30 on the 20th: at as_of it was restored, after 2 hours, so
+    quiet's MTTR over 30 days counts it and no backlog holds it after the 19th. INC14, a P1 opened at 08:00 on the
+    20th, was canceled at 10:30: at as_of it was open, so the 20th ends with it in the backlog and quiet is red."""
+    lake, settings = estate_lake(tmp_path)
+    incidents = get_dataset("servicenow/incidents")
+    resolved = incident("id" * 16, "INC13", CI_Q, t(19, 9), 3, 6, resolved=t(19, 11))
+    reopened = resolved | {"state": 2, "sys_updated_on": AS_OF + timedelta(minutes=30)}
+    opened = incident("ie" * 16, "INC14", CI_Q, t(20, 8), 1, 2)
+    canceled = opened | {"state": 8, "sys_updated_on": AS_OF + timedelta(minutes=30)}
+    lake.write_days(incidents, rows(incidents.id, resolved, reopened, opened, canceled))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        quiet = dora(built, "quiet")
+        days = quiet_incident_days(built, 19, 20)
+        risk = one(mart(built, "mv_monitoring_top_risks", "app_id = 'quiet'"))
+    assert (quiet["mttr_sample"], quiet["mttr_median_hours"]) == (1, pytest.approx(2.0))
+    assert (days[19]["restored"], days[19]["open_end_of_day"]) == (1, 0)
+    assert (days[20]["open_end_of_day"], days[20]["open_p1_p2_end_of_day"]) == (1, 1)
+    assert (risk["open_p1_p2"], risk["health"]) == (1, "red")
