@@ -255,7 +255,8 @@ from mv_incidents
 where app_id = $app and ($component is null or component_id = $component) and environment = $env
     and (
         ($status = 'open' and is_open)
-        or ($status = 'closed' and not is_open and opened_at >= $start and opened_at < $end)
+        -- Closed at as_of, as is_open is open at as_of: an incident opened after it is neither.
+        or ($status = 'closed' and not is_open and opened_at < $as_of and opened_at >= $start and opened_at < $end)
         or ($status = 'all' and (is_open or (opened_at >= $start and opened_at < $end)))
     )
     and ($after_at is null or (opened_at, sys_id) < ($after_at, $after_id))
@@ -269,12 +270,13 @@ def incidents(
     *,
     scope: Scope,
     status: str,
+    as_of: datetime,
     start: datetime,
     end: datetime,
     limit: int,
     after: tuple[datetime, str] | None,
 ) -> list[dict[str, Any]]:
-    params = scope.params() | {"status": status, "start": start, "end": end, "limit": limit}
+    params = scope.params() | {"status": status, "as_of": as_of, "start": start, "end": end, "limit": limit}
     params |= {"after_at": after[0] if after else None, "after_id": after[1] if after else None}
     return fetch(con, INCIDENTS_SQL, params)
 

@@ -6,6 +6,9 @@
 -- counted with: app_id, environment, is_canceled, priority, sla_breached, restored_at, duration_hours
 --
 -- duration_hours = restored_at - opened_at (resolved, else closed); an open incident's age runs to as_of.
+-- is_open: open at as_of, as the backlog of mv_incidents_app_day and the top risks count it: opened before it, not
+-- canceled and not restored before it (an incident opened after as_of, ingested ahead of the build, has not
+-- happened yet; one restored after it was still open then).
 -- sla_breached: any non-cancelled task SLA of the incident has breached.
 with params as (
     select as_of from build_params
@@ -23,10 +26,21 @@ slas as (
     )
     where coalesce(stage, '') <> 'cancelled'
     group by task_sys_id
+),
+
+incidents as (
+    select
+        i.* exclude (entity_id) replace (
+            i.opened_at < p.as_of and not i.is_canceled and (i.restored_at is null or i.restored_at >= p.as_of)
+                as is_open
+        )
+    from stg_incidents as i
+    cross join params as p
+    where i.app_id is not null
 )
 
 select
-    i.* exclude (entity_id),
+    i.*,
     (epoch(i.restored_at) - epoch(i.opened_at)) / 3600.0 as duration_hours,
     case when i.is_open then (epoch(p.as_of) - epoch(i.opened_at)) / 3600.0 end as open_age_hours,
     coalesce(s.sla_breached, false) as sla_breached,
@@ -34,9 +48,8 @@ select
     lf.rule as link_rule_full,
     lf.confidence as link_confidence_full,
     ll.deployment_key as linked_deployment_light
-from stg_incidents as i
+from incidents as i
 cross join params as p
 left join slas as s on i.sys_id = s.task_sys_id
 left join mv_incident_links as lf on i.sys_id = lf.incident_sys_id and lf.correlation_mode = 'full'
 left join mv_incident_links as ll on i.sys_id = ll.incident_sys_id and ll.correlation_mode = 'light'
-where i.app_id is not null

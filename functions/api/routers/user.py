@@ -205,7 +205,14 @@ def _incidents(
     p = _period(ctx, mart, period, start, end, "last_30d")
     after = decode_cursor(cursor, (datetime, str))
     rows = queries.incidents(
-        mart.con, scope=scope, status=status, start=p.start, end=p.end, limit=limit + 1, after=after
+        mart.con,
+        scope=scope,
+        status=status,
+        as_of=anchor(mart),
+        start=p.start,
+        end=p.end,
+        limit=limit + 1,
+        after=after,
     )
     return IncidentList(
         **envelope(mart.snap),
@@ -414,7 +421,13 @@ def _logs_link(
 
 
 # --- routes: applications and components share the handlers above -----------------------------------------------
-IncidentStatus = Annotated[Literal["open", "closed", "all"], Query()]
+IncidentStatus = Annotated[
+    Literal["open", "closed", "all"],
+    Query(
+        description="open: open at the build's as-of, whenever opened; closed: opened in the period and closed by "
+        "the as-of; all: the open ones and every one opened in the period."
+    ),
+]
 ChangeStatus = Annotated[Literal["upcoming", "recent", "all"], Query()]
 DeployMode = Annotated[Literal["live", "history"], Query()]
 TimeRange = Annotated[str | None, Query(alias="timeRange", max_length=40, description="now-1h, now-24h, last_7d, ...")]

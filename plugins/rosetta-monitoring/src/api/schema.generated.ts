@@ -2400,6 +2400,7 @@ export interface operations {
     app_incidents_monitoring_applications__app_id__incidents_get: {
         parameters: {
             query?: {
+                /** @description open: open at the build's as-of, whenever opened; closed: opened in the period and closed by the as-of; all: the open ones and every one opened in the period. */
                 status?: "open" | "closed" | "all";
                 /** @description One of last_24h, last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
                 period?: string | null;
@@ -2902,6 +2903,7 @@ export interface operations {
     component_incidents_monitoring_components__component_id__incidents_get: {
         parameters: {
             query?: {
+                /** @description open: open at the build's as-of, whenever opened; closed: opened in the period and closed by the as-of; all: the open ones and every one opened in the period. */
                 status?: "open" | "closed" | "all";
                 /** @description One of last_24h, last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
                 period?: string | null;
