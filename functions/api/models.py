@@ -255,7 +255,9 @@ class Deployment(ApiModel):
     is_change_failure_full: bool | None
     is_change_failure_light: bool | None
     incident_numbers_full: list[str] | None
+    incident_numbers_light: list[str] | None
     recovered_at_full: datetime | None
+    recovered_at_light: datetime | None
     is_rework: bool | None
 
 

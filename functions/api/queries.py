@@ -333,7 +333,8 @@ def changes(
 DEPLOYMENTS_SQL = """
 select deployment_key, origin, source_ref, app_id, component_id, environment, revision, previous_revision,
     started_at, finished_at, status, is_rollback, initiated_by, rolled_back, change_numbers,
-    is_change_failure_full, is_change_failure_light, incident_numbers_full, recovered_at_full, is_rework
+    is_change_failure_full, is_change_failure_light, incident_numbers_full, incident_numbers_light, recovered_at_full,
+    recovered_at_light, is_rework
 from {source}
 where app_id = $app and ($component is null or component_id = $component) and environment = $env
     and finished_at >= $start and finished_at < $end

@@ -225,6 +225,19 @@ def test_changes_and_deployments(client: TestClient) -> None:
     assert get(client, "/monitoring/components/shop-db/deployments?environment=staging")["items"] == []
 
 
+def test_a_deployment_says_its_incidents_and_recovery_in_each_correlation_mode(client: TestClient) -> None:
+    """D2 (shop-api, 19th 10:00) caused INC1 (opened 10:30, restored 12:30): in full mode by CHG1, the change INC1
+    names, and in light mode by shop's 24-hour window. Rolled back by D3 at 13:00, it recovered at the later of the
+    two, 13:00, in both modes. D1 (the 1st) is in no mode's window of an incident."""
+    history = get(client, "/monitoring/applications/shop/deployments?mode=history&period=last_30d")
+    by_key = {d["deploymentKey"]: d for d in history["items"]}
+    d2, d1 = by_key["argocd:shop-api-prod:2"], by_key["argocd:shop-api-prod:1"]
+    assert (d2["isChangeFailureLight"], d2["incidentNumbersLight"]) == (True, ["INC1"])
+    assert (d2["incidentNumbersFull"], d2["incidentNumbersLight"]) == (["INC1"], ["INC1"])
+    assert d2["recoveredAtFull"] == d2["recoveredAtLight"] == "2026-11-19T13:00:00Z"
+    assert (d1["incidentNumbersLight"], d1["recoveredAtLight"]) == (None, None)
+
+
 def test_live_deployments_fall_back_to_history_when_sources_are_down(client: TestClient) -> None:
     body = get(client, "/monitoring/applications/shop/deployments?mode=live")
     live = {c["componentId"]: c for c in body["live"]}

@@ -621,6 +621,8 @@ export interface components {
             finishedAt: string | null;
             /** Incidentnumbersfull */
             incidentNumbersFull: string[] | null;
+            /** Incidentnumberslight */
+            incidentNumbersLight: string[] | null;
             /** Initiatedby */
             initiatedBy: string | null;
             /** Ischangefailurefull */
@@ -637,6 +639,8 @@ export interface components {
             previousRevision: string | null;
             /** Recoveredatfull */
             recoveredAtFull: string | null;
+            /** Recoveredatlight */
+            recoveredAtLight: string | null;
             /** Revision */
             revision: string | null;
             /** Rolledback */
