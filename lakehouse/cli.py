@@ -297,7 +297,7 @@ def _mappings_list(args: argparse.Namespace) -> int:
 
 
 def _mappings_validate(args: argparse.Namespace) -> int:
-    from lakehouse.mappings import MappingStore
+    from lakehouse.mappings import MappingStore, same_entries
 
     # What import would answer: the file merged with the stored mapping (alone with --replace), written nowhere.
     try:
@@ -308,11 +308,12 @@ def _mappings_validate(args: argparse.Namespace) -> int:
             print(f"  - {problem}", file=sys.stderr)
         print(f"{len(exc.problems)} problem(s): importing this file would write nothing")
         return 2
+    valid = f"{len(entries)} valid entr{'y' if len(entries) == 1 else 'ies'}"
+    if current is not None and same_entries(after, current.entries):
+        print(f"{valid}: importing this file would change nothing (mapping version {current.version} stays)")
+        return 0
     version = (current.version if current else 0) + 1
-    print(
-        f"{len(entries)} valid entr{'y' if len(entries) == 1 else 'ies'}: "
-        f"importing this file would write mapping version {version} of {len(after)} entries"
-    )
+    print(f"{valid}: importing this file would write mapping version {version} of {len(after)} entries")
     return 0
 
 
@@ -320,9 +321,14 @@ def _mappings_import(args: argparse.Namespace) -> int:
     from lakehouse.mappings import MappingStore
 
     entries = _file_entries(args.file)
+    store = MappingStore(_lake(args))
+    before = store.versions()
     # Validated by the store merged with the current mapping (alone with --replace), as the API's changes are.
-    version = MappingStore(_lake(args)).apply(entries, actor=args.actor, note=args.note, replace=args.replace)
-    print(f"mapping version {version.version}: {len(version.entries)} entries, by {version.changed_by}")
+    version = store.apply(entries, actor=args.actor, note=args.note, replace=args.replace)
+    if before and version.version == before[-1]:
+        print(f"mapping unchanged: version {version.version} kept, {len(version.entries)} entries")
+    else:
+        print(f"mapping version {version.version}: {len(version.entries)} entries, by {version.changed_by}")
     return 0
 
 

@@ -669,7 +669,8 @@ class MappingStore:
         remove: Iterable[tuple[str, str]] = (),
         now: datetime | None = None,
     ) -> MappingVersion:
-        """Upsert (or replace all with) `changes`, remove keys, validate the whole set, write a new version.
+        """Upsert (or replace all with) `changes`, remove keys, validate the whole set, write a new version. A change
+        that leaves every entry as it is writes nothing and returns the current version.
 
         Raises MappingValidationError with every reason if anything is rejected; nothing is written then.
         """
@@ -680,6 +681,10 @@ class MappingStore:
         for _ in range(8):
             current = self.current()
             accepted = _merged(current, incoming, entry_problems, replace=replace, removed=removed)
+            if current is not None and same_entries(accepted, current.entries):
+                # No change, no version: a catalog imported again as it stands would otherwise make a new version,
+                # and every new version makes the next build a full rebuild.
+                return current
             version = (current.version if current else 0) + 1
             stamp = now or datetime.now(UTC)
             table = self._table(accepted, current, version, actor, stamp, note)
@@ -751,6 +756,13 @@ def _change_entries(
     # Upserted and removed at once, which was meant cannot be told: refused, as a key given twice is.
     problems += [f"{k[0]} [{k[1]}]: both upserted and removed in one change" for k in sorted(set(keys) & removed)]
     return incoming, problems
+
+
+def same_entries(entries: Iterable[MappingEntry], others: Iterable[MappingEntry]) -> bool:
+    def by_key(e: MappingEntry) -> tuple[str, str]:
+        return e.key
+
+    return sorted(entries, key=by_key) == sorted(others, key=by_key)
 
 
 def _merged(

@@ -154,12 +154,24 @@ def _cursor_number(text: str) -> int | None:
     return int(text) if CURSOR_NUMBER.fullmatch(text) else None
 
 
-@router.post("/mappings", response_model=MappingChanged, status_code=201, summary="Change the mapping (a new version)")
-def post_mappings(ctx: ContextDep, principal: PrincipalDep, change: MappingChange) -> MappingChanged:
+@router.post(
+    "/mappings",
+    response_model=MappingChanged,
+    status_code=201,
+    summary="Change the mapping (a new version)",
+    responses={200: {"model": MappingChanged, "description": "Nothing changed: the current version, no new one."}},
+)
+def post_mappings(
+    ctx: ContextDep, principal: PrincipalDep, change: MappingChange, response: Response
+) -> MappingChanged:
+    """A change that leaves every entry as it is (a catalog sent again as it stands) writes no version: the answer
+    is 200 with the current version, where a new version is 201."""
     if not change.entries and not change.remove:
         raise Problem(422, "give entries to upsert or keys to remove", title="Empty change")
+    store = MappingStore(ctx.lake)
+    before = store.versions()
     try:
-        result = MappingStore(ctx.lake).apply(
+        result = store.apply(
             change.entries,
             actor=principal.subject,
             note=change.note,
@@ -176,7 +188,10 @@ def post_mappings(ctx: ContextDep, principal: PrincipalDep, change: MappingChang
     except ConcurrentWriteError as exc:
         # Other admins kept taking the next version first: nothing was written, and the same change may be sent again.
         raise Problem(409, str(exc), title="Mapping changed meanwhile") from None
-    ctx.mart.mapping_changed()
+    if before and result.version == before[-1]:
+        response.status_code = 200
+    else:
+        ctx.mart.mapping_changed()
     return MappingChanged(
         version=result.version, changed_by=result.changed_by, changed_at=result.changed_at, entries=len(result.entries)
     )

@@ -646,6 +646,11 @@ def test_mapping_post_validates_versions_and_reattributes(client: TestClient) ->
     )
     assert removed.status_code == 201 and removed.json()["version"] == 4
     assert client.get("/monitoring/applications/newapp/summary", headers=READER).status_code == 404
+    # An entry sent as it already stands (a catalog imported again) changes nothing: no version 5, a 200.
+    shop = next(e for e in get(client, "/monitoring/admin/mappings", ADMIN)["entries"] if e["entity_id"] == "shop")
+    same = client.post("/monitoring/admin/mappings", headers=ADMIN, json={"entries": [shop]})
+    assert (same.status_code, same.json()["version"]) == (200, 4), same.text
+    assert get(client, "/monitoring/admin/mappings", ADMIN)["versions"] == [1, 2, 3, 4]
 
 
 def test_the_mapping_read_page_by_page_stays_on_the_version_its_first_page_came_from(

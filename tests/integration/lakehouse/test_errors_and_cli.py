@@ -231,6 +231,22 @@ def test_mapping_import_and_list(capsys: pytest.CaptureFixture[str], tmp_path: P
     assert code == 0 and len(out.splitlines()) == 4 and '"argocd_app_name": "payments-api-staging"' in out
 
 
+def test_importing_the_same_file_again_changes_nothing(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """The example file imported twice, as a pipeline that imports its catalog on every run does: the second import
+    writes no version 2 (which would make the next build a full one) and says the mapping is unchanged."""
+    lake = str(tmp_path / "lake")
+    example = Path(__file__).resolve().parents[3] / "lakehouse" / "examples" / "mappings.yaml"
+    run_cli(capsys, "--lake-url", lake, "mappings", "import", str(example), "--actor", "ops")
+    code, out, _ = run_cli(capsys, "--lake-url", lake, "mappings", "validate", str(example))
+    assert (code, out) == (
+        0,
+        "4 valid entries: importing this file would change nothing (mapping version 1 stays)\n",
+    )
+    code, out, _ = run_cli(capsys, "--lake-url", lake, "mappings", "import", str(example), "--actor", "pipeline")
+    assert (code, out) == (0, "mapping unchanged: version 1 kept, 4 entries\n")
+    assert len(run_cli(capsys, "--lake-url", lake, "mappings", "history")[1].splitlines()) == 1
+
+
 def test_views_of_a_lake_that_holds_nothing_say_so(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """`views` pointed at a lake nothing was ingested into (the default folder after the demo ran on its embedded
     store, which is gone, or a mistyped URL) printed a script of empty views and said nothing, so every query of the

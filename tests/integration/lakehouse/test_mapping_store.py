@@ -41,6 +41,22 @@ def test_changes_make_versions_and_keep_who_and_when(lake: Lake) -> None:
     assert old is not None and {e.entity_id: e.argocd_app_name for e in old.entries}["api"] == "api-prod"
 
 
+def test_a_change_that_changes_nothing_writes_no_version(lake: Lake) -> None:
+    """A deployment pipeline imports its catalog on every run. The same entries again are no change: no version 2, so
+    the next build is not made a full rebuild by a new mapping version that attributes nothing differently."""
+    store = MappingStore(lake)
+    store.apply([APP, API], actor="alice", note="initial", now=T1)
+    again = store.apply([API, APP], actor="pipeline", note="nightly import", now=T2)
+    assert store.versions() == [1]
+    assert (again.version, again.changed_by, again.changed_at, again.change_note) == (1, "alice", T1, "initial")
+    # Upserting one entry as it is, or replacing the whole set by the same set, is no change either.
+    assert store.apply([APP], actor="bob", now=T2).version == 1
+    assert store.apply([APP, API], actor="bob", replace=True, now=T2).version == 1
+    # A real change still makes a version.
+    assert store.apply([{**APP, "team": "payments-core"}], actor="bob", now=T2).version == 2
+    assert store.versions() == [1, 2]
+
+
 def test_a_rejected_change_writes_nothing(lake: Lake) -> None:
     store = MappingStore(lake)
     store.apply([APP, API], actor="alice")

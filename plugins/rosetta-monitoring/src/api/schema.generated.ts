@@ -72,7 +72,11 @@ export interface paths {
         /** The mapping table (current or a given version) */
         get: operations["get_mappings_monitoring_admin_mappings_get"];
         put?: never;
-        /** Change the mapping (a new version) */
+        /**
+         * Change the mapping (a new version)
+         * @description A change that leaves every entry as it is (a catalog sent again as it stands) writes no version: the answer
+         *     is 200 with the current version, where a new version is 201.
+         */
         post: operations["post_mappings_monitoring_admin_mappings_post"];
         delete?: never;
         options?: never;
@@ -2146,6 +2150,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Nothing changed: the current version, no new one. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MappingChanged"];
+                };
+            };
             /** @description Successful Response */
             201: {
                 headers: {
