@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from functions.api import problems
 from functions.api.batch import Trigger
@@ -79,6 +80,7 @@ def create_app(
             allow_headers=["Authorization", "Content-Type", api.api_key_header],
             max_age=600,
         )
+    app.add_middleware(HeadAsGet)
 
     @app.get("/monitoring/health", response_model=Health, tags=["health"], summary="Liveness (no credential)")
     def health() -> Health:
@@ -89,6 +91,25 @@ def create_app(
     app.include_router(sre.router)
     app.include_router(admin.router)
     return app
+
+
+class HeadAsGet:
+    """HEAD answered as GET without the body: a server answers HEAD wherever it answers GET (RFC 9110), and uptime
+    checks and `curl -I` ask with it, which FastAPI's routes would answer with a 405."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message: Message) -> None:
+            # The headers stay as GET's, Content-Length included, as HEAD's must.
+            await send({**message, "body": b""} if message["type"] == "http.response.body" else message)
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)
 
 
 def _live_sources() -> IngestSettings:

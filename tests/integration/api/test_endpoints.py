@@ -103,6 +103,23 @@ def test_health_needs_no_credential(client: TestClient) -> None:
     assert client.get("/monitoring/health").json() == {"status": "ok", "version": "1.0.0"}
 
 
+def test_head_is_answered_as_get_without_a_body(client: TestClient) -> None:
+    """Uptime checks and `curl -I` ask with HEAD, which a server answers wherever it answers GET: the health
+    check's 200 without a credential, a read route's 200 with a key and its 401 without one, each without a body."""
+    health = client.head("/monitoring/health")
+    assert (health.status_code, health.headers["content-type"], health.content) == (200, "application/json", b"")
+    # {"status":"ok","version":"1.0.0"} is 33 bytes: the length GET's body has.
+    assert health.headers["content-length"] == "33"
+    summary = client.head("/monitoring/applications/shop/summary", headers=READER)
+    assert (summary.status_code, summary.headers["content-type"], summary.content) == (200, "application/json", b"")
+    denied = client.head("/monitoring/applications/shop/summary")
+    assert (denied.status_code, denied.headers["content-type"], denied.content) == (
+        401,
+        "application/problem+json",
+        b"",
+    )
+
+
 def test_summary_of_shop(client: TestClient) -> None:
     body = get(client, "/monitoring/applications/shop/summary")
     assert body["entity"]["components"] == ["shop-api", "shop-db"] and body["entity"]["team"] == "t1"

@@ -141,6 +141,17 @@ def test_http_api_v2_event_on_a_named_stage(lambda_handler: Any) -> None:
     assert lambda_handler(event, Context())["statusCode"] == 200
 
 
+def test_head_through_api_gateway_has_no_body(lambda_handler: Any) -> None:
+    """An uptime check's HEAD on the health route, through an HTTP API and a REST API: a 200 without a body."""
+    v2 = http_api_v2("/monitoring/health")
+    v2["requestContext"]["http"]["method"] = "HEAD"
+    v1 = rest_api_v1("/monitoring/health")
+    v1["httpMethod"] = v1["requestContext"]["httpMethod"] = "HEAD"
+    for event in (v2, v1):
+        answer = lambda_handler(event, Context())
+        assert (answer["statusCode"], answer["body"]) == (200, ""), answer["body"][:200]
+
+
 def test_rest_api_v1_event(lambda_handler: Any) -> None:
     answer = lambda_handler(
         rest_api_v1("/monitoring/kpis/slo", {"period": "last_30d", "groupBy": "domain"}, {"X-API-Key": READER_KEY}),
