@@ -53,9 +53,21 @@ class AdminRoute(APIRoute):
 
         async def checked(request: Request) -> Response:
             require_admin_role(authenticate(request, get_context(request).api))
+            if request.method == "POST":
+                _require_json(request.headers.get("content-type"))
             return await handle(request)
 
         return checked
+
+
+def _require_json(content_type: str | None) -> None:
+    """A 415 for a body not sent as JSON, which FastAPI would read as bytes and refuse as "not a valid dictionary":
+    `curl -d` sends application/x-www-form-urlencoded unless told otherwise."""
+    media = (content_type or "").partition(";")[0].strip().lower()
+    if media == "application/json" or (media.startswith("application/") and media.endswith("+json")):
+        return
+    given = f"this one was {media[:100]!r}" if media else "this one had none"
+    raise Problem(415, f"send the body as JSON with Content-Type: application/json ({given})")
 
 
 router = APIRouter(
@@ -159,7 +171,10 @@ def _cursor_number(text: str) -> int | None:
     response_model=MappingChanged,
     status_code=201,
     summary="Change the mapping (a new version)",
-    responses={200: {"model": MappingChanged, "description": "Nothing changed: the current version, no new one."}},
+    responses={
+        **problem_responses(415),
+        200: {"model": MappingChanged, "description": "Nothing changed: the current version, no new one."},
+    },
 )
 def post_mappings(
     ctx: ContextDep, principal: PrincipalDep, change: MappingChange, response: Response
@@ -197,7 +212,13 @@ def post_mappings(
     )
 
 
-@router.post("/batch/trigger", response_model=TriggerOut, status_code=202, summary="Start an ingestion or a build")
+@router.post(
+    "/batch/trigger",
+    response_model=TriggerOut,
+    status_code=202,
+    summary="Start an ingestion or a build",
+    responses=problem_responses(415),
+)
 def trigger(ctx: ContextDep, request: TriggerRequest) -> TriggerOut:
     """Run here (local mode): the answer waits briefly for the run's ids. A run that has already failed by then
     answers a problem naming the failure's kind (`errorKind`): 409 when the lake or the settings are not ready

@@ -297,6 +297,23 @@ def test_a_body_is_read_only_for_a_caller_with_the_admin_role(client: TestClient
     assert admin.status_code == 422 and admin.headers["content-type"] == "application/problem+json"
 
 
+@pytest.mark.parametrize("route", ["/monitoring/admin/mappings", "/monitoring/admin/batch/trigger"])
+def test_a_body_not_sent_as_json_is_a_415_saying_how_to_send_it(client: TestClient, route: str) -> None:
+    """`curl -d '{"kind": "build"}'` sends its body as application/x-www-form-urlencoded, and a client may send no
+    Content-Type at all: the admin is told to send Content-Type: application/json (a 415), not that the body is no
+    dictionary (a 422). A caller without the admin role still gets the 403 of any admin route."""
+    body = '{"kind": "build"}'
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    posted = client.post(route, content=body, headers=form | ADMIN)
+    assert posted.status_code == 415, posted.text[:200]
+    assert posted.headers["content-type"] == "application/problem+json"
+    detail = posted.json()["detail"]
+    assert "Content-Type: application/json" in detail and "application/x-www-form-urlencoded" in detail
+    untyped = client.post(route, content=body, headers=ADMIN)
+    assert untyped.status_code == 415, untyped.text[:200]
+    assert client.post(route, content=body, headers=form | READER).status_code == 403
+
+
 HOSTILE_IDS = [
     "shop' or '1'='1",
     "shop; drop table mv_incidents; --",
