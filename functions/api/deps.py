@@ -96,15 +96,44 @@ def one_value_each(request: Request) -> None:
         raise Problem(422, detail, title="Repeated parameter", errors=errors)
 
 
-def _one_valued(route: APIRoute) -> set[str]:
-    """The query parameters the route and its dependencies read as one value, as FastAPI tells them from lists."""
-    names: set[str] = set()
+def no_misnamed_parameters(request: Request) -> None:
+    """A 422 for a query parameter the route reads written another way (`group_by` or `groupby` for groupBy, `start`
+    for from), which would be ignored: the answer would be the default's, looking like the one asked for. Other
+    names the route does not read are left alone."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    params = _query_parameters(route)
+    read = {alias for _, alias, _ in params}
+    meant = {_folded(spelling): alias for name, alias, _ in params for spelling in (name, alias)}
+    errors = [
+        {"parameter": name, "in": "query", "detail": f"{name} is not a parameter of this route: {alias} is"}
+        for name in dict.fromkeys(request.query_params.keys())
+        if name not in read and (alias := meant.get(_folded(name)))
+    ]
+    if errors:
+        detail = "; ".join(e["detail"] for e in errors)
+        raise Problem(422, detail, title="Unknown parameter", errors=errors)
+
+
+def _folded(name: str) -> str:
+    return name.lower().replace("_", "").replace("-", "")
+
+
+def _query_parameters(route: APIRoute) -> list[tuple[str, str, object]]:
+    """The query parameters the route and its dependencies read: (name in Python, name in the query, annotation)."""
+    params: list[tuple[str, str, object]] = []
     pending: list[Dependant] = [route.dependant]
     while pending:
         dependant = pending.pop()
         pending.extend(dependant.dependencies)
-        names |= {f.alias for f in dependant.query_params if not _is_list(f.field_info.annotation)}
-    return names
+        params.extend((f.name, f.alias, f.field_info.annotation) for f in dependant.query_params)
+    return params
+
+
+def _one_valued(route: APIRoute) -> set[str]:
+    """The query parameters the route and its dependencies read as one value, as FastAPI tells them from lists."""
+    return {alias for _, alias, annotation in _query_parameters(route) if not _is_list(annotation)}
 
 
 def _is_list(annotation: object) -> bool:

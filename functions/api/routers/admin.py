@@ -20,6 +20,7 @@ from functions.api.deps import (
     encode_cursor,
     envelope,
     get_context,
+    no_misnamed_parameters,
     one_value_each,
     require_admin,
 )
@@ -75,7 +76,7 @@ router = APIRouter(
     tags=["admin"],
     responses=problem_responses(401, 403, 404, 409, 422, 502, 503),
     # The dependency checks again (cheaply), declares the credentials in the OpenAPI document and gives the principal.
-    dependencies=[Depends(require_admin), Depends(one_value_each)],
+    dependencies=[Depends(require_admin), Depends(one_value_each), Depends(no_misnamed_parameters)],
     route_class=AdminRoute,
 )
 

@@ -20,6 +20,7 @@ from functions.api.deps import (
     decode_cursor,
     encode_cursor,
     envelope,
+    no_misnamed_parameters,
     one_value_each,
     reader,
 )
@@ -42,7 +43,7 @@ router = APIRouter(
     prefix="/monitoring",
     tags=["sre"],
     responses=problem_responses(401, 403, 422, 503),
-    dependencies=[Depends(reader), Depends(one_value_each)],
+    dependencies=[Depends(reader), Depends(one_value_each), Depends(no_misnamed_parameters)],
 )
 
 GroupBy = Annotated[Literal["app", "team", "group", "domain"], Query(alias="groupBy")]

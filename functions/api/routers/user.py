@@ -23,6 +23,7 @@ from functions.api.deps import (
     decode_cursor,
     envelope,
     next_cursor,
+    no_misnamed_parameters,
     one_value_each,
     reader,
 )
@@ -54,7 +55,7 @@ router = APIRouter(
     tags=["user"],
     responses=problem_responses(401, 403, 404, 422, 503),
     # Checked after the credential: a caller without one gets its 401 whatever the query holds.
-    dependencies=[Depends(reader), Depends(one_value_each)],
+    dependencies=[Depends(reader), Depends(one_value_each), Depends(no_misnamed_parameters)],
 )
 
 PeriodParam = Annotated[str | None, Query(max_length=40, description=f"One of {', '.join(periods.NAMED_PERIODS)}.")]

@@ -441,6 +441,27 @@ def test_a_repeated_parameter_is_a_422_naming_it(client: TestClient) -> None:
     assert client.get("/monitoring/kpis/slo?period=last_7d&period=last_30d").status_code == 401
 
 
+def test_a_parameter_written_another_way_is_a_422_naming_the_one_meant(client: TestClient) -> None:
+    """`groupby=domain` or `group_by=domain` for groupBy, or `start`/`end` (their names in Python) for from/to, would
+    be ignored: the SLO report by application, or the last 30 days' incidents, would come back as if asked for.
+    Each is a 422 naming the parameter the route reads; a name the route reads nothing like stays ignored."""
+    for route, query, given, meant in [
+        ("/monitoring/kpis/slo", "groupby=domain", ["groupby"], "groupBy"),
+        ("/monitoring/kpis/dora", "period=last_30d&group_by=team", ["group_by"], "groupBy"),
+        ("/monitoring/applications/shop/incidents", "start=2026-11-01&end=2026-11-10", ["start", "end"], "from"),
+        ("/monitoring/applications/shop/logs/link", "time_range=now-1h", ["time_range"], "timeRange"),
+        ("/monitoring/risk/top", "metric=error_rate&min_requests=1", ["min_requests"], "minRequests"),
+    ]:
+        r = client.get(f"{route}?{query}", headers=READER)
+        assert r.status_code == 422, (route, r.status_code, r.text[:200])
+        assert r.headers["content-type"] == "application/problem+json"
+        body = r.json()
+        assert [e["parameter"] for e in body["errors"]] == given and meant in body["detail"]
+    r = client.get("/monitoring/admin/batch-runs?Status=failed", headers=ADMIN)
+    assert r.status_code == 422 and "status" in r.json()["detail"]
+    assert client.get("/monitoring/kpis/slo?groupBy=domain&_=1795168800", headers=READER).status_code == 200
+
+
 def test_a_repeated_parameter_through_api_gateway_is_a_422(lambda_handler: Any) -> None:
     """API Gateway hands a repeated parameter on in its own way: an HTTP API (v2) joins it with a comma in
     queryStringParameters and keeps the raw query string; a REST API (v1) keeps the last value in
