@@ -96,10 +96,14 @@ def one_value_each(request: Request) -> None:
         raise Problem(422, detail, title="Repeated parameter", errors=errors)
 
 
+# Offset paging's parameters, which a route paged by cursor would ignore.
+OFFSET_PARAMETERS = ("offset", "page")
+
+
 def no_misnamed_parameters(request: Request) -> None:
     """A 422 for a query parameter the route reads written another way (`group_by` or `groupby` for groupBy, `start`
-    for from), which would be ignored: the answer would be the default's, looking like the one asked for. Other
-    names the route does not read are left alone."""
+    for from), or for an offset on a route paged by cursor, which would be ignored: the answer would be the
+    default's, looking like the one asked for. Other names the route does not read are left alone."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
@@ -110,6 +114,17 @@ def no_misnamed_parameters(request: Request) -> None:
         {"parameter": name, "in": "query", "detail": f"{name} is not a parameter of this route: {alias} is"}
         for name in dict.fromkeys(request.query_params.keys())
         if name not in read and (alias := meant.get(_folded(name)))
+    ]
+    # Every "next" page asked for by offset would be the first one again.
+    errors += [
+        {
+            "parameter": name,
+            "in": "query",
+            "detail": f"{name} is not a parameter of this route, which pages by cursor: give the previous page's "
+            "page.nextCursor as cursor",
+        }
+        for name in OFFSET_PARAMETERS
+        if "cursor" in read and name in request.query_params
     ]
     if errors:
         detail = "; ".join(e["detail"] for e in errors)

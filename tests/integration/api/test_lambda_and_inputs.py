@@ -462,6 +462,22 @@ def test_a_parameter_written_another_way_is_a_422_naming_the_one_meant(client: T
     assert client.get("/monitoring/kpis/slo?groupBy=domain&_=1795168800", headers=READER).status_code == 200
 
 
+def test_an_offset_on_a_route_paged_by_cursor_is_a_422_naming_the_cursor(client: TestClient) -> None:
+    """`limit=1&offset=1` asks for the second row of a report paged by cursor, which would answer the first one again
+    (shop's two changes, or the SLO report's first application), so a caller paging by offset would read page one
+    for ever. It is a 422 saying to give page.nextCursor as cursor; risk/top, which has no pages, is left alone."""
+    for route in (
+        "/monitoring/kpis/slo?limit=1&offset=1",
+        "/monitoring/applications/shop/changes?status=all&limit=1&page=2",
+        "/monitoring/admin/mappings?limit=3&offset=3",
+    ):
+        r = client.get(route, headers=ADMIN)
+        assert r.status_code == 422, (route, r.status_code, r.text[:200])
+        assert r.headers["content-type"] == "application/problem+json"
+        assert "page.nextCursor" in r.json()["detail"] and "cursor" in r.json()["detail"]
+    assert client.get("/monitoring/risk/top?limit=5&offset=5", headers=READER).status_code == 200
+
+
 def test_a_repeated_parameter_through_api_gateway_is_a_422(lambda_handler: Any) -> None:
     """API Gateway hands a repeated parameter on in its own way: an HTTP API (v2) joins it with a comma in
     queryStringParameters and keeps the raw query string; a REST API (v1) keeps the last value in
