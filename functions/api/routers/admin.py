@@ -247,16 +247,21 @@ def config_sources(ctx: ContextDep) -> SourcesOut:
         url = getattr(ctx.sources, f"{source}_url", None)
         # A URL without credentials is configured for ingestion elsewhere; the API cannot tell if it answers.
         probe = ctx.live.probe(source) if url and ctx.live.can_probe(source) else None
-        datasets = {
-            ds.name: (m.value if (m := marks.get(ds.source, ds.name)) else None)
+        found = {
+            ds.name: marks.get(ds.source, ds.name)
             for ds in REGISTRY.values()
             if ds.source == source and ds.name not in ("rejects", "entities")
         }
+        datasets = {name: m.value if m else None for name, m in found.items()}
         known = [v for v in datasets.values() if v is not None]
         oldest = min(known) if known else None
         runs = [r for r in recent if r.source == source]
         # A partial run wrote its data too, its rejects set aside (a GitLab project gone, a malformed record).
         success = next((r.finished_at for r in runs if r.status in ("succeeded", "partial")), None)
+        if success is None:
+            # Older than the runs read (some nine hours of them on the default schedules): a run moves a watermark
+            # as it ends, once its data is written, so a source failing since the night still says when it worked.
+            success = max((m.updated_at for m in found.values() if m), default=None)
         items.append(
             SourceState(
                 name=source,

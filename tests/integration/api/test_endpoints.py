@@ -641,6 +641,39 @@ def test_a_partial_run_counts_as_the_sources_last_success(tmp_path: Path) -> Non
     assert (gitlab["lastSuccess"], gitlab["lastRunStatus"]) == (partial_ended, "partial")
 
 
+def test_a_source_failing_for_longer_than_the_runs_read_still_says_when_it_last_worked(tmp_path: Path) -> None:
+    """GitLab's deployments were last written by a run 24 hours ago, which moved its watermark as it ended; every
+    quarter hour since, GitLab's run failed, and ServiceNow's five datasets ran: 96 + 480 newer runs, more than the
+    500 newest the route reads. The last success is still that run's end, 23 hours 55 minutes ago."""
+    from datetime import UTC, datetime, timedelta
+
+    from lakehouse.runlog import RunLog, Watermarks
+
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    build(lake, settings, mode="full", as_of=AS_OF)
+    runs = RunLog(lake)
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    day_ago = hour - timedelta(hours=24)
+    worked = runs.finish(
+        runs.start("ingest_deploys", "gitlab", "gitlab/deployments", now=day_ago),
+        "succeeded",
+        now=day_ago + timedelta(minutes=5),
+    )
+    Watermarks(lake).advance("gitlab", "deployments", day_ago, run_id=worked.run_id, now=worked.finished_at)
+    for quarter in range(1, 97):
+        at = day_ago + timedelta(minutes=15 * quarter)
+        runs.finish(runs.start("ingest_deploys", "gitlab", "gitlab/deployments", now=at), "failed", now=at)
+        for dataset in ("incidents", "changes", "problems", "task_slas", "cmdb_ci"):
+            record = runs.start("ingest_servicenow", "servicenow", f"servicenow/{dataset}", now=at)
+            runs.finish(record, "succeeded", now=at)
+    with TestClient(create_app(api_settings(tmp_path), settings, down_sources()), raise_server_exceptions=False) as c:
+        gitlab = {s["name"]: s for s in get(c, "/monitoring/admin/config/sources", ADMIN)["items"]}["gitlab"]
+    worked_until = (day_ago + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert (gitlab["lastSuccess"], gitlab["lastRunStatus"]) == (worked_until, "failed")
+
+
 def test_mapping_post_validates_versions_and_reattributes(client: TestClient) -> None:
     bad = client.post(
         "/monitoring/admin/mappings",
