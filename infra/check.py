@@ -364,13 +364,15 @@ def check_api_environment(report: Report, parsed: dict[Path, dict[str, Any]]) ->
 
 
 def public_operations() -> set[str]:
-    """Route keys ("GET /monitoring/health") of the operations the app serves without a credential."""
+    """Route keys ("GET /monitoring/health") of the operations the app serves without a credential, with HEAD beside
+    each GET, which the app answers too (uptime checks ask with it)."""
     document = json.loads(OPENAPI.read_text(encoding="utf-8"))
     return {
-        f"{method.upper()} {path}"
+        f"{verb} {path}"
         for path, operations in document.get("paths", {}).items()
         for method, operation in operations.items()
         if isinstance(operation, dict) and not operation.get("security")
+        for verb in ([method.upper(), "HEAD"] if method.upper() == "GET" else [method.upper()])
     }
 
 

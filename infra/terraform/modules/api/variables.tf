@@ -46,7 +46,7 @@ variable "admin_routes" {
 variable "public_routes" {
   description = "Routes the app answers without a credential (its health check); no token is asked for them."
   type        = list(string)
-  default     = ["GET /monitoring/health"]
+  default     = ["GET /monitoring/health", "HEAD /monitoring/health"]
 }
 
 variable "admin_scope" {
