@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from functions.api import periods, queries
 from functions.api.deps import (
+    MAX_LIMIT,
     ContextDep,
     CursorParam,
     Environment,
@@ -48,6 +49,18 @@ router = APIRouter(
 
 GroupBy = Annotated[Literal["app", "team", "group", "domain"], Query(alias="groupBy")]
 PeriodParam = Annotated[str | None, Query(max_length=40, description=f"One of {', '.join(periods.BUILT_PERIODS)}.")]
+# Every row of the day reports carries each day of the period (the heatmap, the calendar). A page holds at most this
+# many days of rows, so that a year's page of 500 applications (some 15 MB) stays within the 6 MB a Lambda answers.
+MAX_PAGE_DAYS = 40_000
+DayReportLimit = Annotated[
+    int,
+    Query(
+        ge=1,
+        le=MAX_LIMIT,
+        description=f"Rows per page, at most {MAX_PAGE_DAYS:,} days of rows (over a year, 109 rows): page.limit "
+        "says how many the page holds.",
+    ),
+]
 # A team, group or domain id of the mapping, compared ignoring case as Backstage compares names.
 ESTATE_ID = r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$"
 
@@ -216,7 +229,7 @@ def kpis_incidents(
     end: ToParam = None,
     group_by: GroupBy = "app",
     environment: Environment = "production",
-    limit: Limit = 100,
+    limit: DayReportLimit = 100,
     cursor: CursorParam = None,
 ) -> IncidentsReport:
     """Incidents opened, restored and breaching an SLA in the period, the backlog at its end and the mean and median
@@ -241,7 +254,7 @@ def kpis_changes(
     end: ToParam = None,
     group_by: GroupBy = "app",
     environment: Environment = "production",
-    limit: Limit = 100,
+    limit: DayReportLimit = 100,
     cursor: CursorParam = None,
 ) -> ChangesReport:
     """Changes planned, canceled, emergency and implemented in the period, by close code, with the change failure
@@ -265,6 +278,7 @@ def _day_report(
     # Summed from day rows, named period or range alike: over the whole days it touches, which the report says.
     p = _report_period(ctx, mart, *when, default="last_30d").whole_days(anchor(mart))
     limit, cursor = page
+    limit = min(limit, max(1, MAX_PAGE_DAYS // max(1, (p.last_day - p.first_day).days + 1)))
     found = queries.day_report(
         mart.con,
         report,

@@ -8,13 +8,21 @@ g1, domain d1), quiet (t2, g1, d1) and broken (t2, no group, d2). So every repor
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from functions.api import main
+from functions.api.auth import key_digest
+from lakehouse.aggregates.build import build
+from lakehouse.mappings import MappingStore
+from lakehouse.settings import Settings
+from lakehouse.storage import Lake
 from tests.integration.api.conftest import READER_KEY, get_json
 from tests.integration.api.test_lambda_and_inputs import Context, http_api_v2, lambda_handler  # noqa: F401
+from tests.unit.aggregates.estate import AS_OF, write_estate
 
 REPORTS = ["/monitoring/kpis/slo", "/monitoring/kpis/dora", "/monitoring/kpis/incidents", "/monitoring/kpis/changes"]
 ROWS = {"app": 3, "team": 2, "group": 1, "domain": 2}
@@ -73,3 +81,43 @@ def test_an_slo_range_before_the_data_held_lists_the_estate_with_no_data(
             "quiet": (744, 0),
             "shop": (744, 0),
         }
+
+
+# What Lambda may answer: 6 MB, the whole response (its JSON, body escaped in it) counted.
+LAMBDA_ANSWER_BYTES = 6 * 1024 * 1024
+
+
+@pytest.mark.parametrize("report", ["/monitoring/kpis/changes", "/monitoring/kpis/incidents"])
+def test_a_year_of_a_day_report_comes_through_api_gateway_page_by_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, report: str
+) -> None:
+    """The hand-made estate with 600 more applications: 603 rows, each with its 364 days from 2025-11-21 to the
+    build's as-of day (2026-11-19, as_of being the 20th at 10:00), some 12 kB a row in the heatmap and 29 kB in the
+    change calendar. Asked for 500 rows a page, as the Backstage plugin asks, a page would be over what Lambda may
+    answer, and API Gateway would give a 500 for it. Each page holds at most 40,000 days of rows, 109 of 364 days;
+    the pages, followed by cursor, have the 603 rows."""
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    more = [{"entity_id": f"app-{i:03d}", "kind": "application", "team": "t9"} for i in range(600)]
+    MappingStore(lake).apply(more, actor="test")
+    build(lake, settings, mode="full", as_of=AS_OF)
+    monkeypatch.setenv("ROSETTA_LAKE_URL", settings.lake_url)
+    monkeypatch.setenv("ROSETTA_DUCKDB_TEMP_DIRECTORY", str(tmp_path / "duckdb"))
+    monkeypatch.setenv("ROSETTA_API_LOCAL_DIR", str(tmp_path / "lambda"))
+    monkeypatch.setenv("ROSETTA_API_API_KEYS", json.dumps([{"name": "backstage", "sha256": key_digest(READER_KEY)}]))
+    monkeypatch.setattr(main, "_handler", None)
+    query, rows, sizes = "from=2025-11-21&to=2026-11-20&limit=500", [], []
+    while query:
+        answer = main.handler(http_api_v2(report, query, {"x-api-key": READER_KEY}), Context())
+        assert answer["statusCode"] == 200, answer["body"][:300]
+        sizes.append(len(json.dumps(answer).encode()))
+        assert sizes[-1] < LAMBDA_ANSWER_BYTES, sizes
+        body = json.loads(answer["body"])
+        assert {len(r["days"]) for r in body["items"]} == {364}
+        assert body["page"]["limit"] == 109 and body["page"]["total"] == 603
+        rows += [r["id"] for r in body["items"]]
+        cursor = body["page"]["nextCursor"]
+        query = f"from=2025-11-21&to=2026-11-20&limit=500&cursor={cursor}" if cursor else ""
+    monkeypatch.setattr(main, "_handler", None)
+    assert len(rows) == len(set(rows)) == 603 and len(sizes) == 6  # 5 pages of 109, then 58

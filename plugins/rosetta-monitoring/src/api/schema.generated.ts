@@ -3298,7 +3298,7 @@ export interface operations {
                 groupBy?: "app" | "team" | "group" | "domain";
                 /** @description Mapping environment. */
                 environment?: string;
-                /** @description Items per page. */
+                /** @description Rows per page, at most 40,000 days of rows (over a year, 109 rows): page.limit says how many the page holds. */
                 limit?: number;
                 /** @description `nextCursor` of the previous page. */
                 cursor?: string | null;
@@ -3481,7 +3481,7 @@ export interface operations {
                 groupBy?: "app" | "team" | "group" | "domain";
                 /** @description Mapping environment. */
                 environment?: string;
-                /** @description Items per page. */
+                /** @description Rows per page, at most 40,000 days of rows (over a year, 109 rows): page.limit says how many the page holds. */
                 limit?: number;
                 /** @description `nextCursor` of the previous page. */
                 cursor?: string | null;
