@@ -225,8 +225,14 @@ def trigger(ctx: ContextDep, request: TriggerRequest) -> TriggerOut:
     answers a problem naming the failure's kind (`errorKind`): 409 when the lake or the settings are not ready
     (no mapping yet, source not configured), 503 when the lake is unreachable. On AWS the run is queued (accepted);
     when its Lambda cannot be invoked the answer is a 502 naming the function (503, with Retry-After when Lambda
-    gives one, when Lambda throttles it).
+    gives one, when Lambda throttles it). `mode` is a build's and `source` an ingestion's: given to the other kind,
+    they are a 422.
     """
+    # A field of the other kind would be ignored, and the run not be the one asked for.
+    if request.kind == "ingest" and "mode" in request.model_fields_set:
+        raise invalid("mode", "mode is a build's (hourly, daily or full): an ingestion reads on from its watermarks")
+    if request.kind == "build" and request.source is not None:
+        raise invalid("source", "source is an ingestion's: a build reads every source")
     started = ctx.trigger.start(request.kind, request.source, request.mode)
     return TriggerOut(
         trigger_id=started.trigger_id,

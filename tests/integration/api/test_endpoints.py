@@ -829,6 +829,24 @@ def test_batch_trigger_runs_a_build_and_returns_its_run_id(client: TestClient) -
     assert bad.status_code == 422
 
 
+def test_a_trigger_field_of_the_other_kind_is_a_422_naming_it(tmp_path: Path) -> None:
+    """An ingestion reads on from its watermarks and a build reads every source: `mode=full` on an ingestion, meant
+    as a re-ingestion of everything, or a source on a build, would be ignored and another run than the one asked
+    for started. Each is a 422 naming the field, and no run starts."""
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    write_estate(Lake.from_settings(settings))
+    with TestClient(create_app(api_settings(tmp_path), settings, down_sources())) as c:
+        for body, field in (
+            ({"kind": "ingest", "source": "servicenow", "mode": "full"}, "mode"),
+            ({"kind": "build", "source": "dynatrace"}, "source"),
+        ):
+            r = c.post("/monitoring/admin/batch/trigger", headers=ADMIN, json=body)
+            assert r.status_code == 422, (body, r.status_code, r.text[:200])
+            assert r.headers["content-type"] == "application/problem+json"
+            assert [e["parameter"] for e in r.json()["errors"]] == [field]
+        assert c.get("/monitoring/admin/batch-runs", headers=ADMIN).json()["items"] == []
+
+
 def test_a_trigger_whose_run_fails_at_once_answers_a_problem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An admin who triggers a run that cannot start (no mapping yet, a source not configured) is told so at once,
     with the failure's kind, instead of a 202 "started" for a run that is nowhere in the run log."""

@@ -36,7 +36,8 @@ export interface paths {
          *     answers a problem naming the failure's kind (`errorKind`): 409 when the lake or the settings are not ready
          *     (no mapping yet, source not configured), 503 when the lake is unreachable. On AWS the run is queued (accepted);
          *     when its Lambda cannot be invoked the answer is a 502 naming the function (503, with Retry-After when Lambda
-         *     gives one, when Lambda throttles it).
+         *     gives one, when Lambda throttles it). `mode` is a build's and `source` an ingestion's: given to the other kind,
+         *     they are a 422.
          */
         post: operations["trigger_monitoring_admin_batch_trigger_post"];
         delete?: never;
