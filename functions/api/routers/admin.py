@@ -40,7 +40,7 @@ from functions.api.models import (
 from functions.api.problems import Problem, invalid
 from lakehouse.errors import ConcurrentWriteError, MappingValidationError
 from lakehouse.mappings import MappingStore
-from lakehouse.runlog import RunLog, RunRecord, Watermarks
+from lakehouse.runlog import RunLog, RunRecord, RunStatus, Watermarks
 from lakehouse.schemas import REGISTRY
 from lakehouse.settings import without_credentials
 
@@ -89,7 +89,7 @@ def batch_runs(
     ctx: ContextDep,
     limit: Limit = 50,
     cursor: CursorParam = None,
-    status: Annotated[str | None, Query(pattern="^(running|succeeded|partial|failed)$")] = None,
+    status: RunStatus | None = None,
 ) -> RunList:
     after = decode_cursor(cursor, (str,))
     # Keys sort by day then by run id (which starts with the start time): newest first without reading bodies. The

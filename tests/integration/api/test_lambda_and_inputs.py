@@ -420,6 +420,15 @@ def test_period_errors_name_the_allowed_values(client: TestClient) -> None:
     assert r.status_code == 422 and r.json()["errors"][0]["allowed"] == ["last_7d"]
 
 
+def test_a_run_status_error_names_the_allowed_statuses(client: TestClient) -> None:
+    """`status=success` on batch-runs is a 422 listing running, succeeded, partial and failed, as every other
+    enumerated parameter's error lists its values, not the regular expression they were checked with."""
+    r = client.get("/monitoring/admin/batch-runs?status=success", headers=ADMIN)
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["errors"][0]["allowed"] == ["running", "succeeded", "partial", "failed"]
+    assert "^(" not in r.json()["detail"]
+
+
 def test_a_repeated_parameter_is_a_422_naming_it(client: TestClient) -> None:
     """`period=last_7d&period=last_30d` asks for two periods at once: the reader gets a 422 naming period, not the
     last 30 days' figures. The same for any one-valued parameter, on the read and the admin routes."""

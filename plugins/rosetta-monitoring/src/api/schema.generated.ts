@@ -1770,7 +1770,7 @@ export interface operations {
                 limit?: number;
                 /** @description `nextCursor` of the previous page. */
                 cursor?: string | null;
-                status?: string | null;
+                status?: ("running" | "succeeded" | "partial" | "failed") | null;
             };
             header?: never;
             path?: never;
