@@ -429,7 +429,14 @@ IncidentStatus = Annotated[
         "the as-of; all: the open ones and every one opened in the period."
     ),
 ]
-ChangeStatus = Annotated[Literal["upcoming", "recent", "all"], Query()]
+ChangeStatus = Annotated[
+    Literal["upcoming", "recent", "all"],
+    Query(
+        description="upcoming: starting at or after the build's as-of, however far ahead (the period does not apply); "
+        "recent: started in the period, before the as-of; all: both. A change starts at its actual start, else its "
+        "planned one."
+    ),
+]
 DeployMode = Annotated[Literal["live", "history"], Query()]
 TimeRange = Annotated[str | None, Query(alias="timeRange", max_length=40, description="now-1h, now-24h, last_7d, ...")]
 
