@@ -86,6 +86,18 @@ class Directory:
         """The entity's entry in the environment, else its production one."""
         return self.entry(entity_id, environment) or self.entry(entity_id, "production")
 
+    def check_environment(self, environment: str) -> None:
+        """A 404 for an environment no entry is mapped in: a typo (prod for production) would otherwise answer
+        empty lists and reports, as if the estate had no data there."""
+        mapped = sorted({e.environment for found in self.entries.values() for e in found})
+        if mapped and environment not in mapped:
+            raise Problem(
+                404,
+                f"no entity is mapped in environment {environment!r}; the mapping's environments are "
+                f"{', '.join(mapped)}",
+                title="Unknown environment",
+            )
+
     def names_level(self, level: str, level_id: str) -> bool:
         """Whether an entry, in any environment, has `level_id` as its team, group or domain (`level`)."""
         return any(getattr(e, level) == level_id for found in self.entries.values() for e in found)

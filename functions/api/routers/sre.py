@@ -128,6 +128,7 @@ def kpis_slo(
     limit: Limit = 100,
     cursor: CursorParam = None,
 ) -> SloReport:
+    mart.snap.directory.check_environment(environment)
     p = _report_period(ctx, mart, period, start, end, default="last_30d")
     after_id = _after_id(cursor)
     if p.name is not None:
@@ -186,6 +187,7 @@ def kpis_dora(
     limit: Limit = 100,
     cursor: CursorParam = None,
 ) -> DoraReport:
+    mart.snap.directory.check_environment(environment)
     p = _report_period(ctx, mart, period, start, end, default="last_90d")
     # A range is counted up to as_of, as a named period is (the report says where it stopped); a named period
     # says the days the daily build's figures cover, though an hourly build has run since.
@@ -275,6 +277,7 @@ def _day_report(
     under: queries.Under,
 ) -> dict[str, Any]:
     """A report summed from a day table (queries.DAY_REPORTS), its fields as the report's model takes them."""
+    mart.snap.directory.check_environment(environment)
     # Summed from day rows, named period or range alike: over the whole days it touches, which the report says.
     p = _report_period(ctx, mart, *when, default="last_30d").whole_days(anchor(mart))
     limit, cursor = page
@@ -335,6 +338,7 @@ def risk_top(
         ),
     ] = queries.MIN_RANKED_REQUESTS,
 ) -> RiskReport:
+    mart.snap.directory.check_environment(environment)
     p = periods.resolve(period, start, end, anchor=anchor(mart), default="last_7d", max_days=ctx.api.max_period_days)
     # The least traffic matters to a rate only: a ranking by incident count keeps every application.
     floor = min_requests if metric == "error_rate" else None

@@ -102,11 +102,14 @@ def overview(
 
 # --- one entity -------------------------------------------------------------------------------------------------
 def _app_scope(mart: Mart, app_id: str, environment: str) -> Scope:
-    return Scope(mart.snap.directory.resolve_application(app_id), environment)
+    app = mart.snap.directory.resolve_application(app_id)
+    mart.snap.directory.check_environment(environment)
+    return Scope(app, environment)
 
 
 def _component_scope(mart: Mart, component_id: str, environment: str) -> Scope:
     component, app = mart.snap.directory.resolve_component(component_id)
+    mart.snap.directory.check_environment(environment)
     return Scope(app, environment, component)
 
 

@@ -167,6 +167,32 @@ def test_an_application_summary_where_only_its_components_are_mapped(other_clien
     assert r.status_code == 404 and r.json()["title"] == "Unknown entity"
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/monitoring/applications/shop/summary?environment=prod",
+        "/monitoring/applications/shop/incidents?environment=prod",
+        "/monitoring/components/shop-api/timeseries?metric=requests&environment=prod",
+        "/monitoring/kpis/slo?groupBy=app&environment=prod",
+        "/monitoring/kpis/dora?groupBy=team&environment=prod",
+        "/monitoring/kpis/incidents?groupBy=app&environment=prod",
+        "/monitoring/kpis/changes?groupBy=team&environment=prod",
+        "/monitoring/risk/top?environment=prod",
+    ],
+)
+def test_an_environment_nothing_is_mapped_in_is_a_404_naming_the_mapped_ones(
+    other_client: TestClient, url: str
+) -> None:
+    """`prod` for `production` answered empty reports and lists, as if the estate had no data there. This estate maps
+    production and staging (shop-api's staging twin): the 404 names both."""
+    response = other_client.get(url, headers=READER)
+    assert response.status_code == 404, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["detail"] == (
+        "no entity is mapped in environment 'prod'; the mapping's environments are production, staging"
+    )
+
+
 def test_refs_resolve_like_plain_ids(client: TestClient) -> None:
     plain = get(client, "/monitoring/applications/shop/summary")
     for ref in ("system:default/shop", "component:default/shop-api", "SHOP"):
@@ -239,7 +265,9 @@ def test_changes_and_deployments(client: TestClient) -> None:
         "gitlab:101",
         "gitlab:102",
     }
-    assert get(client, "/monitoring/components/shop-db/deployments?environment=staging")["items"] == []
+    # Nothing is mapped in staging in this estate: asked for there, shop-db is a 404 naming production.
+    staging = client.get("/monitoring/components/shop-db/deployments?environment=staging", headers=READER)
+    assert staging.status_code == 404 and "environments are production" in staging.json()["detail"]
 
 
 def test_a_deployment_says_its_incidents_and_recovery_in_each_correlation_mode(client: TestClient) -> None:

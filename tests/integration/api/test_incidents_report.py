@@ -176,8 +176,11 @@ def test_pages_follow_the_ids(client: TestClient) -> None:
     assert opened_days(second["items"][0]) == {"2026-11-18": 1, "2026-11-19": 1}
 
 
-def test_an_environment_without_applications_has_no_rows(client: TestClient) -> None:
-    assert get(client, "period=last_7d&environment=staging")["items"] == []
+def test_an_environment_nothing_is_mapped_in_is_a_404_not_an_empty_report(client: TestClient) -> None:
+    """This estate maps production only: staging names no application, which an empty report would hide."""
+    response = client.get(f"{ROUTE}?period=last_7d&environment=staging", headers=READER)
+    assert response.status_code == 404, response.text
+    assert "the mapping's environments are production" in response.json()["detail"]
 
 
 @pytest.mark.parametrize(

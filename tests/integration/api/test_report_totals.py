@@ -8,6 +8,7 @@ g1, domain d1), quiet (t2, g1, d1) and broken (t2, no group, d2). So every repor
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +17,12 @@ from fastapi.testclient import TestClient
 
 from functions.api import main
 from functions.api.auth import key_digest
+from functions.api.main import create_app
 from lakehouse.aggregates.build import build
 from lakehouse.mappings import MappingStore
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
-from tests.integration.api.conftest import READER_KEY, get_json
+from tests.integration.api.conftest import READER_KEY, api_settings, down_sources, get_json
 from tests.integration.api.test_lambda_and_inputs import Context, http_api_v2, lambda_handler  # noqa: F401
 from tests.unit.aggregates.estate import AS_OF, write_estate
 
@@ -45,11 +47,27 @@ def test_every_page_says_how_many_rows_the_report_has(
     assert sum(len(p["items"]) for p in pages) == ROWS[group_by]
 
 
+@pytest.fixture(scope="module")
+def lab_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """The hand-made estate and 'lab', an application of team t9 mapped in staging only."""
+    root = tmp_path_factory.mktemp("lab-estate")
+    settings = Settings(lake_url=str(root / "lake"), duckdb_temp_directory=root / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    lab = {"entity_id": "lab", "kind": "application", "team": "t9", "environment": "staging"}
+    MappingStore(lake).apply([lab], actor="test")
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with TestClient(create_app(api_settings(root), settings, down_sources()), raise_server_exceptions=False) as c:
+        yield c
+
+
 @pytest.mark.parametrize("report", REPORTS)
-def test_a_report_without_rows_says_none(client: TestClient, report: str) -> None:
-    """Nothing is mapped in staging: no row, a total of 0."""
-    body = get_json(client, f"{report}?environment=staging")
+def test_a_report_without_rows_says_none(lab_client: TestClient, report: str) -> None:
+    """Team t9 has no application in production: no row, a total of 0; in staging, lab's row."""
+    body = get_json(lab_client, f"{report}?team=t9")
     assert (body["items"], body["page"]["total"], body["page"]["nextCursor"]) == ([], 0, None)
+    staging = get_json(lab_client, f"{report}?team=t9&environment=staging")
+    assert ([r["id"] for r in staging["items"]], staging["page"]["total"]) == (["lab"], 1)
 
 
 def test_the_total_through_api_gateway(lambda_handler: Any) -> None:  # noqa: F811

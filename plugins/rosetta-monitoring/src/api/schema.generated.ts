@@ -2276,7 +2276,7 @@ export interface operations {
                 limit?: number;
                 /** @description `nextCursor` of the previous page. */
                 cursor?: string | null;
-                /** @description Mapping environment. */
+                /** @description Mapping environment; a 404 for one no entry is mapped in. */
                 environment?: string;
             };
             header?: never;
@@ -2363,7 +2363,7 @@ export interface operations {
                 limit?: number;
                 /** @description `nextCursor` of the previous page. */
                 cursor?: string | null;
-                /** @description Mapping environment. */
+                /** @description Mapping environment; a 404 for one no entry is mapped in. */
                 environment?: string;
             };
             header?: never;
@@ -2451,7 +2451,7 @@ export interface operations {
                 limit?: number;
                 /** @description `nextCursor` of the previous page. */
                 cursor?: string | null;
-                /** @description Mapping environment. */
+                /** @description Mapping environment; a 404 for one no entry is mapped in. */
                 environment?: string;
             };
             header?: never;
@@ -2533,7 +2533,7 @@ export interface operations {
                 from?: string | null;
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
-                /** @description Mapping environment. */
+                /** @description Mapping environment; a 404 for one no entry is mapped in. */
                 environment?: string;
             };
             header?: never;
@@ -2609,7 +2609,7 @@ export interface operations {
     app_summary_monitoring_applications__app_id__summary_get: {
         parameters: {
             query?: {
-                /** @description Mapping environment. */
+                /** @description Mapping environment; a 404 for one no entry is mapped in. */
                 environment?: string;
             };
             header?: never;
@@ -2692,7 +2692,7 @@ export interface operations {
                 from?: string | null;
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
-                /** @description Mapping environment. */
+                /** @description Mapping environment; a 404 for one no entry is mapped in. */
                 environment?: string;
             };
             header?: never;
@@ -2780,7 +2780,7 @@ export interface operations {
                 limit?: number;
                 /** @description `nextCursor` of the previous page. */
                 cursor?: string | null;
-                /** @description Mapping environment. */
+                /** @description Mapping environment; a 404 for one no entry is mapped in. */
                 environment?: string;
             };
             header?: never;
@@ -2867,7 +2867,7 @@ export interface operations {
                 limit?: number;
                 /** @description `nextCursor` of the previous page. */
                 cursor?: string | null;
-                /** @description Mapping environment. */
+                /** @description Mapping environment; a 404 for one no entry is mapped in. */
                 environment?: string;
             };
             header?: never;
@@ -2955,7 +2955,7 @@ export interface operations {
                 limit?: number;
                 /** @description `nextCursor` of the previous page. */
                 cursor?: string | null;
-                /** @description Mapping environment. */
+                /** @description Mapping environment; a 404 for one no entry is mapped in. */
                 environment?: string;
             };
             header?: never;
@@ -3037,7 +3037,7 @@ export interface operations {
                 from?: string | null;
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
-                /** @description Mapping environment. */
+                /** @description Mapping environment; a 404 for one no entry is mapped in. */
                 environment?: string;
             };
             header?: never;
@@ -3113,7 +3113,7 @@ export interface operations {
     component_summary_monitoring_components__component_id__summary_get: {
         parameters: {
             query?: {
-                /** @description Mapping environment. */
+                /** @description Mapping environment; a 404 for one no entry is mapped in. */
                 environment?: string;
             };
             header?: never;
@@ -3196,7 +3196,7 @@ export interface operations {
                 from?: string | null;
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
-                /** @description Mapping environment. */
+                /** @description Mapping environment; a 404 for one no entry is mapped in. */
                 environment?: string;
             };
             header?: never;
@@ -3299,7 +3299,7 @@ export interface operations {
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
                 groupBy?: "app" | "team" | "group" | "domain";
-                /** @description Mapping environment. */
+                /** @description Mapping environment; a 404 for one no entry is mapped in. */
                 environment?: string;
                 /** @description Rows per page, at most 40,000 days of rows (over a year, 109 rows): page.limit says how many the page holds. */
                 limit?: number;
@@ -3392,7 +3392,7 @@ export interface operations {
                 /** @description Incident correlation mode. */
                 mode?: "full" | "light";
                 bandSet?: "2023" | "2024";
-                /** @description Mapping environment. */
+                /** @description Mapping environment; a 404 for one no entry is mapped in. */
                 environment?: string;
                 /** @description Items per page. */
                 limit?: number;
@@ -3482,7 +3482,7 @@ export interface operations {
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
                 groupBy?: "app" | "team" | "group" | "domain";
-                /** @description Mapping environment. */
+                /** @description Mapping environment; a 404 for one no entry is mapped in. */
                 environment?: string;
                 /** @description Rows per page, at most 40,000 days of rows (over a year, 109 rows): page.limit says how many the page holds. */
                 limit?: number;
@@ -3572,7 +3572,7 @@ export interface operations {
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
                 groupBy?: "app" | "team" | "group" | "domain";
-                /** @description Mapping environment. */
+                /** @description Mapping environment; a 404 for one no entry is mapped in. */
                 environment?: string;
                 /** @description Items per page. */
                 limit?: number;
@@ -3661,7 +3661,7 @@ export interface operations {
                 from?: string | null;
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
-                /** @description Mapping environment. */
+                /** @description Mapping environment; a 404 for one no entry is mapped in. */
                 environment?: string;
             };
             header?: never;
@@ -3742,7 +3742,7 @@ export interface operations {
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
                 limit?: number;
-                /** @description Mapping environment. */
+                /** @description Mapping environment; a 404 for one no entry is mapped in. */
                 environment?: string;
                 /** @description metric=error_rate: applications with fewer requests in the period are left out, since a handful of requests gives a rate that says nothing (one failed request of one is 100 %). */
                 minRequests?: number;
