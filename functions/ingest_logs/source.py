@@ -7,7 +7,9 @@ from datetime import timedelta
 
 from functions.ingest_logs import parse
 from functions.ingest_logs.client import ElasticsearchClient
+from lakehouse.ingest.client import SetAside
 from lakehouse.ingest.config import IngestSettings
+from lakehouse.ingest.errors import SourceRefused
 from lakehouse.ingest.mapping_pivots import current_entries, elasticsearch_indices
 from lakehouse.ingest.run import Page, SourcePlan, Stream
 from lakehouse.ingest.window import HOUR, Window
@@ -17,6 +19,8 @@ SOURCE = "elasticsearch"
 FUNCTION = "ingest_logs"
 DATASETS = (parse.DATASET,)
 ALIGN: timedelta | None = HOUR
+# Elasticsearch's answer for a concrete index that does not exist (index_not_found_exception).
+INDEX_GONE = 404
 
 
 def overlap(settings: IngestSettings) -> timedelta:
@@ -46,9 +50,25 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
 
     def pages() -> Iterator[Page]:
         # One query per index pattern; the composite aggregation pages through its services.
+        refusals = 0
         for pattern in patterns:
-            for response in client.log_counts(pattern, since_ms, until_ms, settings.elasticsearch_page_size, field):
-                yield Page(parse.DATASET, response.body, {"index_pattern": pattern, "environment_field": field})
+            try:
+                for response in client.log_counts(pattern, since_ms, until_ms, settings.elasticsearch_page_size, field):
+                    yield Page(parse.DATASET, response.body, {"index_pattern": pattern, "environment_field": field})
+            except SourceRefused as refused:
+                refusals += 1
+                # Every pattern refused is a wrong URL or refused credentials, not indices gone: the run fails.
+                if refused.status != INDEX_GONE or refusals == len(patterns):
+                    raise
+                # An index deleted or renamed (a concrete name, no wildcard) must not stop every other pattern's
+                # counts: the run goes on, the refusal is kept as a reject of the run (status partial).
+                client.counters.set_aside.append(
+                    SetAside(
+                        f"Elasticsearch index {pattern}",
+                        f"{refused}; the other index patterns were read: check the mapping's elisa_index",
+                        "",
+                    )
+                )
 
     stream = Stream(
         "log_counts",

@@ -273,6 +273,28 @@ def test_a_project_gitlab_no_longer_serves_is_set_aside_and_the_others_are_read(
     assert "GitLab project 999999" in reject["location"] and "HTTP 404" in reject["reason"]
 
 
+def test_an_index_elasticsearch_no_longer_has_is_set_aside_and_the_others_are_read(
+    local_settings: Settings, sims: RunningSimulators, point: Point
+) -> None:
+    """The mapping still names the index logs-retired, deleted from Elasticsearch (a search of it answers 404
+    index_not_found_exception): every other index pattern's counts arrive; the refusal is one reject naming the
+    index, and the run says partial."""
+    from lakehouse.mappings import MappingStore
+
+    point(sims, local_settings)
+    lake = Lake.from_settings(local_settings)
+    import_catalog(lake, sims.estate)
+    retired = {"entity_id": "retired-app", "kind": "application", "elisa_index": "logs-retired"}
+    MappingStore(lake).apply([retired], actor="tests")
+    (run,) = invoke(logs_handler, scheduled_event(logs_handler.__file__, windows(sims.estate)["logs"]))["runs"]
+    check_logs(lake, sims.estate)
+    counts = run["datasets"]["elasticsearch/log_counts_hourly"]
+    assert counts["status"] == "partial"
+    assert counts["rows_rejected"] == 1
+    (reject,) = rows(lake, "elasticsearch/rejects")
+    assert "logs-retired" in reject["location"] and "HTTP 404" in reject["reason"]
+
+
 def test_a_run_failing_after_a_malformed_record_keeps_it_and_counts_it(
     local_settings: Settings, estate: Estate, point: Point
 ) -> None:
