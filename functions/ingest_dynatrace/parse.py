@@ -107,9 +107,11 @@ def metric_points(page: Mapping[str, Any], context: Mapping[str, Any] | None = N
             entity = None
             if problem is None:
                 dims = series["dimensionMap"]
-                entity = dims.get(SERVICE_DIMENSION) or services.get(dims.get(CONTAINER_DIMENSION, ""))
-                if not entity:
-                    problem = "series has no service entity in dimensionMap"
+                problem = _dimension_problem(dims)
+                if problem is None:
+                    entity = dims.get(SERVICE_DIMENSION) or services.get(dims.get(CONTAINER_DIMENSION) or "")
+                    if not entity:
+                        problem = "series has no service entity in dimensionMap"
             if problem is not None or entity is None:
                 rejects.append(Reject(METRICS_DATASET, f"{metric_id}: {problem}", series, index))
                 continue
@@ -219,6 +221,15 @@ def _series_problem(series: Any) -> str | None:
         return "timestamps and values must be lists"
     if len(ts) != len(vs):
         return f"{len(ts)} timestamps but {len(vs)} values"
+    return None
+
+
+def _dimension_problem(dims: Mapping[str, Any]) -> str | None:
+    """The dimensions read are ids and names: text, or absent (a name only comes with `:names`)."""
+    for key in (SERVICE_DIMENSION, SERVICE_DIMENSION + ".name", CONTAINER_DIMENSION):
+        value = dims.get(key)
+        if value is not None and not isinstance(value, str):
+            return f"{key} should be a string, got {type(value).__name__} {value!r:.40}"
     return None
 
 

@@ -137,6 +137,18 @@ def test_a_bad_series_does_not_shift_the_pages_other_series_by_an_hour() -> None
     assert [(r["hour"], r["request_count"]) for r in rows] == [(datetime(2022, 9, 28, 0, tzinfo=UTC), 1200)]
 
 
+def test_a_series_whose_entity_or_name_is_not_text_is_rejected_alone() -> None:
+    """The fixture's two services, the first series' dimensionMap spoiled: its service id a number, then its name a
+    number. That series (144 points) is a reject each time; the other keeps its 144 points, 62 of them null."""
+    for key in ("dt.entity.service", "dt.entity.service.name"):
+        page = load("metrics_query__response_time_avg_split_by_service_names_with_nulls_10m.json")
+        page["result"][0]["data"][0]["dimensionMap"][key] = 12345
+        points, rejects = parse.metric_points(page)
+        assert len(rejects) == 1 and key in rejects[0].reason and rejects[0].index == 0
+        assert set(points.column("entity_id").to_pylist()) == {"SERVICE-504937D81F10F081"}
+        assert points.num_rows == 144 and points.column("value").null_count == 62
+
+
 def test_closed_problem_times_and_entities() -> None:
     result = parse.parse_problems_page(load("problems_v2__list_one_closed.json"))
     (row,) = result.tables[parse.PROBLEMS_DATASET].to_pylist()
