@@ -43,7 +43,10 @@ def parse_log_counts_page(page: Mapping[str, Any], context: Mapping[str, Any] | 
             key = bucket["key"]
             service, environment, hour = key["service"], key["environment"], key["hour"]
             level = _level(key["level"], key.get("severity"))
-            count, exceptions = bucket["doc_count"], (bucket.get("exceptions") or {}).get("doc_count", 0)
+            sub = bucket.get("exceptions") or {}
+            if not isinstance(sub, dict):
+                raise ValueError(f"exceptions should be an aggregation object, got {sub!r:.40}")
+            count, exceptions = bucket["doc_count"], sub.get("doc_count", 0)
             if service is None:
                 raise ValueError(f"{count} log lines without service.name: no service to attribute them to")
             if environment is None:

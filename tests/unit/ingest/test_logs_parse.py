@@ -64,6 +64,17 @@ def test_partial_answers_and_bad_buckets_are_rejected() -> None:
     assert result.rows == 1 and result.rejects[0].index == 1
 
 
+def test_a_bucket_whose_exceptions_count_is_not_an_object_is_rejected_alone() -> None:
+    """Two buckets of one hour, the second's exceptions sub-aggregation a bare number instead of {"doc_count": n}:
+    the first counts (ERROR 5, EXCEPTION 5), the second is one reject at index 1."""
+    spoiled = {**bucket("svc", "WARN", 3_600_000, 2, 0), "exceptions": 1}
+    page = {"aggregations": {"logs": {"buckets": [bucket("svc", "ERROR", 3_600_000, 5, 5), spoiled]}}}
+    result = parse.parse_log_counts_page(page, {"index_pattern": "x"})
+    counts = {r["level"]: r["count"] for r in result.tables[parse.DATASET].to_pylist()}
+    assert counts == {"ERROR": 5, "EXCEPTION": 5}
+    assert [r.index for r in result.rejects] == [1]
+
+
 def test_counts_combined_across_pages_keep_the_declared_schema() -> None:
     import pyarrow as pa
 
