@@ -168,7 +168,7 @@ def _error_message(body: Any) -> str:
         if isinstance(error, dict):
             for key in ("message", "reason", "detail"):
                 if isinstance(error.get(key), str):
-                    return str(error[key])
+                    return str(error[key]) + _violations(error.get("constraintViolations"))
         if isinstance(error, str):
             return error
         message = body.get("message")
@@ -177,6 +177,18 @@ def _error_message(body: Any) -> str:
         if isinstance(message, dict):
             return str(message.get("error") or message)
     return ""
+
+
+def _violations(found: Any) -> str:
+    """Dynatrace's 400 says only "Constraints violated." in its message; which parameter and why are listed here."""
+    if not isinstance(found, list):
+        return ""
+    parts = [
+        f"{v.get('path')}: {v.get('message')}" if v.get("path") else str(v.get("message"))
+        for v in found
+        if isinstance(v, dict) and v.get("message")
+    ]
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 class SourceClient:
@@ -283,7 +295,7 @@ class SourceClient:
                 self.source, f"HTTP {status} on {self._where(request)}: redirected; check the source's URL", status
             )
         if status >= 400:
-            detail = _error_message(_json_or_none(response.text))[:200]
+            detail = _error_message(_json_or_none(response.text))[:400]
             raise SourceRefused(
                 self.source, f"HTTP {status} on {self._where(request)}" + (f": {detail}" if detail else ""), status
             )

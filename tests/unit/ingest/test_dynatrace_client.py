@@ -66,6 +66,17 @@ def test_a_second_expiry_or_a_400_on_the_first_page_is_an_error() -> None:
         list(client(answers, []).problems(1, 2, 50))
 
 
+def test_a_refusal_names_the_parameters_dynatrace_says_violate_its_constraints() -> None:
+    """Dynatrace's 400 says "Constraints violated." and lists which parameter and why in constraintViolations: the
+    error carries them, else nobody can tell which parameter to fix."""
+    with pytest.raises(SourceRefused) as refused:
+        list(client([httpx.Response(400, json=CONSTRAINTS)], []).problems(1, 2, 50))
+    assert str(refused.value).endswith(
+        "HTTP 400 on GET /api/v2/problems: Constraints violated. "
+        "(nextPageKey: expected one of nextPageKey or metricSelector to be specified)"
+    )
+
+
 SERVICE = "SERVICE-504937D81F10F081"
 PROCESS = "PROCESS_GROUP_INSTANCE-95C5FBF859599282"  # a real instance id, entities_v2__list.json
 CONTAINER = "CONTAINER_GROUP_INSTANCE-6D3E2F1A0B9C8D7E"
