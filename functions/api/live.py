@@ -10,6 +10,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 from pydantic import SecretStr
@@ -134,8 +135,11 @@ class LiveSources:
         auth = None
         if self.sources.elasticsearch_user and self.sources.elasticsearch_password:
             auth = (self.sources.elasticsearch_user, self.sources.elasticsearch_password.get_secret_value())
+        # Data views belong to a space: the default space's list does not hold those of the space the links open in.
+        space = self.api.kibana_space
+        prefix = f"/s/{quote(space, safe='')}" if space and space != "default" else ""
         response = httpx.get(
-            f"{self.api.kibana_url.rstrip('/')}/api/data_views",
+            f"{self.api.kibana_url.rstrip('/')}{prefix}/api/data_views",
             headers=headers,
             auth=auth,
             timeout=self.api.live_timeout_s,

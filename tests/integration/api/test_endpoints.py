@@ -330,13 +330,13 @@ def test_a_logs_link_never_carries_the_kibana_url_s_user_and_password(estate_lak
 
 
 @contextlib.contextmanager
-def kibana_answering(body: object) -> Iterator[str]:
+def kibana_answering(body: object, route: str = "/api/data_views") -> Iterator[str]:
     """A Kibana on loopback whose data views route answers `body` as JSON; its base URL."""
 
     class DataViews(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            payload = json.dumps(body).encode() if self.path == "/api/data_views" else b"{}"
-            self.send_response(200 if self.path == "/api/data_views" else 404)
+            payload = json.dumps(body).encode() if self.path == route else b"{}"
+            self.send_response(200 if self.path == route else 404)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
@@ -382,6 +382,20 @@ def test_a_kibana_answering_data_views_in_another_shape_gives_the_link_an_unreac
         odd = logs_link_with_kibana(estate_lake, url)
     assert odd.status_code == 200, odd.text
     assert odd.json()["dataViewId"] == "logs-shop-*" and odd.json()["indexPattern"] == "logs-shop-*"
+
+
+def test_a_logs_link_in_a_kibana_space_carries_the_data_view_of_that_space(estate_lake: tuple[Settings, Path]) -> None:
+    """Kibana keeps data views per space: a space's are listed at /s/{space}/api/data_views, /api/data_views lists the
+    default space's alone. With the space sre configured, shop's link opens in /s/sre and carries the id sre lists
+    for logs-shop-*, 5d0a-shop-sre."""
+    settings, root = estate_lake
+    sre_views = {"data_view": [{"id": "5d0a-shop-sre", "title": "logs-shop-*"}]}
+    with kibana_answering(sre_views, route="/s/sre/api/data_views") as url:
+        api = api_settings(root).model_copy(update={"kibana_url": url, "kibana_data_views": {}, "kibana_space": "sre"})
+        with TestClient(create_app(api, settings, down_sources()), raise_server_exceptions=False) as c:
+            r = c.get("/monitoring/applications/shop/logs/link?timeRange=now-1h", headers=READER)
+    assert r.status_code == 200 and r.json()["dataViewId"] == "5d0a-shop-sre", r.text
+    assert r.json()["url"].startswith(f"{url}/s/sre/app/discover#/?_g=")
 
 
 def test_a_component_logs_link_fills_its_application_template_for_the_component(other_client: TestClient) -> None:
