@@ -168,7 +168,8 @@ def _error_message(body: Any) -> str:
         if isinstance(error, dict):
             for key in ("message", "reason", "detail"):
                 if isinstance(error.get(key), str):
-                    return str(error[key]) + _violations(error.get("constraintViolations"))
+                    reason = str(error[key])
+                    return reason + _violations(error.get("constraintViolations")) + _root_causes(error, reason)
         if isinstance(error, str):
             return error
         message = body.get("message")
@@ -189,6 +190,19 @@ def _violations(found: Any) -> str:
         if isinstance(v, dict) and v.get("message")
     ]
     return f" ({'; '.join(parts)})" if parts else ""
+
+
+def _root_causes(error: dict[str, Any], reason: str) -> str:
+    """Elasticsearch's reason can be only "all shards failed"; why each shard failed is in root_cause."""
+    found = error.get("root_cause")
+    if not isinstance(found, list):
+        return ""
+    parts = [
+        f"{c.get('type')}: {c['reason']}"
+        for c in found
+        if isinstance(c, dict) and isinstance(c.get("reason"), str) and c["reason"] != reason
+    ]
+    return f" ({'; '.join(dict.fromkeys(parts))})" if parts else ""
 
 
 class SourceClient:

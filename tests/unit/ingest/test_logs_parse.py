@@ -12,6 +12,7 @@ from pydantic import SecretStr
 from functions.ingest_logs import parse
 from functions.ingest_logs.client import ElasticsearchClient
 from lakehouse.ingest.client import RetryPolicy
+from lakehouse.ingest.errors import SourceRefused
 from tests.conftest import FIXTURES
 
 
@@ -133,6 +134,39 @@ def test_a_search_answered_by_only_some_shards_is_asked_again() -> None:
     assert [r.rejects for r in results if r.rejects] == []
     counts = {row["level"]: row["count"] for r in results for row in r.tables[parse.DATASET].to_pylist()}
     assert counts == {"ERROR": 12, "WARN": 3}
+
+
+def test_a_search_every_shard_refused_says_why_not_only_that_all_shards_failed() -> None:
+    """Elasticsearch's error body: {"error": {"root_cause": [...], "type", "reason", ...}, "status"}. When every
+    shard fails the query, the top reason is only "all shards failed"; why is in root_cause (here the environment
+    field mapped as text, which cannot be aggregated). The refusal carries the root cause's type and reason."""
+    why = (
+        "Text fields are not optimised for operations that require per-document field data like aggregations and "
+        "sorting, so these operations are disabled by default. Please use a keyword field instead."
+    )
+    cause = {"type": "illegal_argument_exception", "reason": why}
+    body = {
+        "error": {
+            "root_cause": [cause],
+            "type": "search_phase_execution_exception",
+            "reason": "all shards failed",
+            "phase": "query",
+            "grouped": True,
+            "caused_by": cause,
+        },
+        "status": 400,
+    }
+    client = ElasticsearchClient(
+        "https://es.example",
+        user="reader",
+        password=SecretStr("pw"),
+        transport=httpx.MockTransport(lambda request: httpx.Response(400, json=body)),
+    )
+    with pytest.raises(SourceRefused) as refused:
+        list(client.log_counts("logs-*", 0, 1, 10))
+    assert str(refused.value).endswith(
+        f"HTTP 400 on POST /logs-*/_search: all shards failed (illegal_argument_exception: {why})"
+    )
 
 
 def test_levels_count_however_the_logger_spells_them() -> None:
