@@ -1,6 +1,6 @@
 
 import { ReactNode } from 'react';
-import { EmptyState, InfoCard } from '@backstage/core-components';
+import { Content, EmptyState, Header, InfoCard, Page } from '@backstage/core-components';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import { isRosettaMonitoringAvailable } from './entityId';
 import { HealthThresholds, monitoringOptions } from './options';
@@ -56,10 +56,17 @@ export function LegacyHealthCard(props: LegacyOptionsProps) {
   );
 }
 
+/** The old system adds no header to a routed page (the new one's page extension does): the page brings its own. */
 export function LegacyMonitoringPage(props: LegacyOptionsProps) {
   return (
-    <WithOptions options={monitoringOptions(props)}>
-      <MonitoringPage />
-    </WithOptions>
+    <Page themeId="tool">
+      <Header title="Monitoring" />
+      {/* The page's own padding is the view's: no second one around it. */}
+      <Content noPadding>
+        <WithOptions options={monitoringOptions(props)}>
+          <MonitoringPage />
+        </WithOptions>
+      </Content>
+    </Page>
   );
 }

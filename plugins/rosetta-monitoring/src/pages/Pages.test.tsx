@@ -7,6 +7,7 @@ import { DoraPage } from './DoraPage';
 import { MonitoringPage } from './MonitoringPage';
 import { RunPage } from './RunPage';
 import { SloPage } from './SloPage';
+import { LegacyMonitoringPage } from '../legacyComponents';
 
 describe('pages', () => {
   registerServer();
@@ -442,6 +443,18 @@ describe('pages', () => {
       expect(await within(dora).findByText(/^2026-11-21 to 2026-11-28, bands 2023/)).toBeInTheDocument();
       // Only the panel shown is exposed: the dashboard's is hidden.
       expect(screen.getAllByRole('tabpanel')).toEqual([dora]);
+    });
+  });
+
+  // An app on the old frontend system mounts the page on a route of its own, where nothing adds the header that the
+  // new system's page extension gets: the page brings its own, as every plugin page of that system does.
+  describe('legacy page', () => {
+    it('has a header with its title above the tabs', async () => {
+      server.use(answer('/overview', f.overview), answer('/kpis/dora', f.doraGroup));
+      await renderWithApi(<LegacyMonitoringPage />);
+      expect(screen.getByRole('heading', { level: 1, name: 'Monitoring' })).toBeInTheDocument();
+      expect(screen.getAllByRole('tab').map(tab => tab.textContent)).toEqual(['Dashboard', 'SRE / DORA', 'SLO', 'Run']);
+      expect(await screen.findByTestId('health-totals')).toHaveTextContent('2 green, 2 orange');
     });
   });
 });
