@@ -108,6 +108,23 @@ describe('HealthCard', () => {
     expect(screen.queryByText(/Could not load health/)).not.toBeInTheDocument();
   });
 
+  // The API takes an environment as the mapping writes it (lower case, no space): "Production" is refused with a
+  // 422 on the environment parameter, and the card says which annotation to correct instead of failing.
+  it('says the rosetta.io/environment annotation is not a valid environment', async () => {
+    const said = "String should match pattern '^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$'";
+    server.use(
+      problem('/applications/:id/summary', 422, 'Invalid request', `environment: ${said}`, {
+        errors: [{ parameter: 'environment', in: 'query', detail: said }],
+      }),
+    );
+    await renderWithApi(<HealthCard />, annotated({ 'rosetta.io/environment': 'Production' }));
+    expect(await screen.findByText('Not a valid environment')).toBeInTheDocument();
+    expect(screen.getByText(/String should match pattern/)).toHaveTextContent(
+      /Correct the entity's rosetta\.io\/environment annotation/,
+    );
+    expect(screen.queryByText(/Could not load health/)).not.toBeInTheDocument();
+  });
+
   it('says the entity has no mapping', async () => {
     server.use(problem('/applications/:id/summary', 404, 'Unknown application', "no application 'profiles' in the mapping"));
     await renderWithApi(<HealthCard />, profilesSystem);

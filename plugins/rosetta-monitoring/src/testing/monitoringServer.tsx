@@ -29,9 +29,9 @@ export function answer(path: string, body: unknown, query: Record<string, string
 }
 
 /** Answers GET `path` with an application/problem+json error, as the monitoring API does. */
-export function problem(path: string, status: number, title: string, detail: string) {
+export function problem(path: string, status: number, title: string, detail: string, extra: object = {}) {
   return http.get(`${API}${path}`, () =>
-    HttpResponse.json({ type: 'about:blank', title, status, detail }, {
+    HttpResponse.json({ type: 'about:blank', title, status, detail, ...extra }, {
       status,
       headers: { 'Content-Type': 'application/problem+json' },
     }),

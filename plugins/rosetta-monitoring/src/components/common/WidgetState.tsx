@@ -63,6 +63,15 @@ export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>)
         />
       );
     }
+    if (missing?.kind === 'environment') {
+      return (
+        <EmptyState
+          missing="field"
+          title="Not a valid environment"
+          description={`The monitoring API refuses this entity's environment: ${missing.detail}. Correct the entity's rosetta.io/environment annotation to an environment of the mapping, in lower case (production when it is not set).`}
+        />
+      );
+    }
     if (missing?.kind === 'source') {
       return (
         <EmptyState

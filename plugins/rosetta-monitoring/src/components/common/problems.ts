@@ -3,11 +3,14 @@ export type Missing =
   | { kind: 'mapping'; detail: string }
   | { kind: 'pivot'; title: string; detail: string }
   | { kind: 'source'; detail: string }
-  | { kind: 'id'; detail: string };
+  | { kind: 'id'; detail: string }
+  | { kind: 'environment'; detail: string };
 
 interface ProblemDetail {
   title?: string;
   detail?: string;
+  /** The parameters a 422 refused. */
+  errors?: { parameter?: string }[];
 }
 
 function statusOf(error: any): number | undefined {
@@ -72,6 +75,10 @@ export function missingFrom(error: Error): Missing | undefined {
   // A catalog name is always an id the API takes: an id it refuses comes from an annotation.
   if (status === 422 && /^Invalid (appId|componentId)$/.test(title ?? '')) {
     return { kind: 'id', detail };
+  }
+  // Only the entity widgets send an environment, the one the rosetta.io/environment annotation names.
+  if (status === 422 && problemOf(error)?.errors?.some(e => e?.parameter === 'environment')) {
+    return { kind: 'environment', detail };
   }
   if (status === 503 && /not configured/i.test(said)) {
     return { kind: 'source', detail };
