@@ -1,5 +1,5 @@
 import { screen } from '@testing-library/react';
-import { createExtensionTester } from '@backstage/frontend-test-utils';
+import { createExtensionTester, renderTestApp } from '@backstage/frontend-test-utils';
 import plugin from './plugin';
 import { answer, billingApiComponent, registerServer, renderWithApi, server } from './testing/monitoringServer';
 import * as f from './testing/fixtures';
@@ -18,6 +18,14 @@ describe('new frontend system plugin', () => {
     ]) {
       expect(extension(id)).toBeDefined();
     }
+  });
+
+  // The app's sidebar lists a page only when it has a title and an icon: without an icon the page is installed but
+  // reachable only by typing its address.
+  it("puts the page in the app's sidebar", async () => {
+    renderTestApp({ features: [plugin] });
+    const link = await screen.findByRole('link', { name: /Monitoring/ });
+    expect(link).toHaveAttribute('href', '/rosetta-monitoring');
   });
 
   it('applies the thresholds from extension config to the health card', async () => {

@@ -84,12 +84,20 @@ const monitoringHealthCard = EntityCardBlueprint.makeWithOverrides({
   },
 });
 
+/** The page's icon (Material's "show chart"): the app's sidebar lists a page only when it has one. */
+const monitoringIcon = (
+  <svg viewBox="0 0 24 24" width="24" height="24" fill="currentColor" aria-hidden="true" focusable="false">
+    <path d="M3.5 18.49l6-6.01 4 4L22 6.92l-1.41-1.41-7.09 7.97-4-4L2 16.99z" />
+  </svg>
+);
+
 const monitoringPage = PageBlueprint.makeWithOverrides({
   configSchema: optionsSchema,
   factory(originalFactory, { config }) {
     return originalFactory({
       path: '/rosetta-monitoring',
       title: 'Monitoring',
+      icon: monitoringIcon,
       routeRef: rootRouteRef,
       loader: () =>
         import('./pages/MonitoringPage').then(m => (
