@@ -118,6 +118,14 @@ export class MonitoringClient implements MonitoringApi {
     if (!response.ok) {
       throw await ResponseError.fromResponse(response);
     }
+    // The API answers JSON only: anything else came from something in front of it (a sign-in page, a wrong target).
+    const type = (response.headers.get('content-type') ?? '').split(';')[0].trim();
+    if (!/[/+]json$/i.test(type)) {
+      throw new Error(
+        `the proxy entry ${this.proxyPath} answered ${type || 'without a content type'}, not JSON: its target is ` +
+          'not the monitoring API, or something in front of the API answered (a sign-in page?)',
+      );
+    }
     return response.json();
   }
 }

@@ -1,5 +1,6 @@
 import { screen } from '@testing-library/react';
-import { answer, billingApiComponent, problem, profilesSystem, registerServer, renderWithApi, server } from '../testing/monitoringServer';
+import { http, HttpResponse } from 'msw';
+import { answer, API, billingApiComponent, problem, profilesSystem, registerServer, renderWithApi, server } from '../testing/monitoringServer';
 import * as f from '../testing/fixtures';
 import { HealthCard } from './HealthCard';
 import { LegacyHealthCard, LegacyMonitoringTab } from '../legacyComponents';
@@ -129,6 +130,20 @@ describe('HealthCard', () => {
     server.use(problem('/applications/:id/summary', 404, 'Unknown application', "no application 'profiles' in the mapping"));
     await renderWithApi(<HealthCard />, profilesSystem);
     expect(await screen.findByText('No mapping for this entity')).toBeInTheDocument();
+  });
+
+  // A proxy entry whose target is not the API (a sign-in page in front of it, a wrong host) answers 200 with HTML:
+  // the card says what answered and where to look, not "Unexpected token '<'".
+  it('says when the proxy entry answers a web page instead of the API', async () => {
+    server.use(
+      http.get(`${API}/applications/:id/summary`, () =>
+        HttpResponse.html('<!DOCTYPE html><html><body><form>Sign in</form></body></html>'),
+      ),
+    );
+    await renderWithApi(<HealthCard />, profilesSystem);
+    const said = await screen.findByText(/Could not load health/);
+    expect(said).toHaveTextContent(/proxy entry \/rosetta answered text\/html, not JSON/);
+    expect(said).not.toHaveTextContent(/Unexpected token/);
   });
 
   it('shows an error panel when the API fails', async () => {
