@@ -9,7 +9,9 @@
 -- is_open: open at as_of, as the backlog of mv_incidents_app_day and the top risks count it: opened before it, not
 -- canceled and not restored before it (an incident opened after as_of, ingested ahead of the build, has not
 -- happened yet; one restored after it was still open then).
--- sla_breached: any non-cancelled task SLA of the incident has breached.
+-- sla_breached: any non-cancelled task SLA of the incident has breached before as_of: its breach time
+-- (planned_end_time) before as_of, as other events count (a breach after as_of, ingested ahead of the build, has not
+-- happened yet); a breached SLA without a breach time counts as breached.
 with params as (
     select as_of from build_params
 ),
@@ -17,7 +19,7 @@ with params as (
 slas as (
     select
         task_sys_id,
-        bool_or(has_breached) as sla_breached,
+        bool_or(has_breached and coalesce(planned_end_time < (select as_of from params), true)) as sla_breached,
         count(*) as slas
     from (
         select *

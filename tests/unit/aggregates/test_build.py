@@ -771,6 +771,48 @@ def test_an_event_arriving_today_rebuilds_the_earlier_day_it_is_counted_on(tmp_p
     assert_same_mart(lake, full_lake, "hourly")
 
 
+# Events ingested ahead of the build of 10:00 that happen after its as_of, counted on an earlier day: (dataset,
+# rows, (table, application, day, column)).
+AFTER_AS_OF = {
+    # INC2's SLA (INC2 opened on the 18th) breaches at 10:20.
+    "sla breach": (
+        "servicenow/task_slas",
+        [SLA_BREACHED | {"planned_end_time": t(20, 10, 20), "sys_updated_on": t(20, 10, 20)}],
+        ("mv_incidents_app_day", "shop", 18, "sla_breaches"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", AFTER_AS_OF)
+def test_an_event_after_as_of_counts_on_its_earlier_day_once_an_hourly_build_passes_it(
+    tmp_path: Path, case: str
+) -> None:
+    """Ingested before the build of 10:00 but happening after 10:00, the event is not counted by it. Nothing is
+    ingested until the build of 11:00, an hourly one: it counts the event on its earlier day, as a full build does."""
+    dataset_id, items, (table, app_id, day, column) = AFTER_AS_OF[case]
+
+    def counted(lake: Lake) -> int:
+        found = mart_snapshot(lake)[table]
+        return next(r[column] for r in found if r["app_id"] == app_id and r["day"] == t(day).date())
+
+    settings = Settings(lake_url=str(tmp_path / "incremental"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    ingest(lake, dataset_id, *items)
+    build(lake, settings, mode="full", as_of=AS_OF)
+    assert counted(lake) == 0
+    result = build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1))
+    assert result.day_from == t(day).date()
+    assert counted(lake) == 1
+
+    full_settings = settings.model_copy(update={"lake_url": str(tmp_path / "full")})
+    full_lake = Lake.from_settings(full_settings)
+    write_estate(full_lake)
+    full_lake.write_days(get_dataset(dataset_id), rows(dataset_id, *items))
+    build(full_lake, full_settings, mode="full", as_of=AS_OF + timedelta(hours=1))
+    assert_same_mart(lake, full_lake, "hourly")
+
+
 def test_an_hourly_build_two_days_after_the_last_builds_the_day_between(tmp_path: Path) -> None:
     """The full build of the 20th, 10:00, then no build (and no ingest) until the 22nd, 10:00. The 21st was
     built by neither, yet a full rebuild has a row for it in every day table: the hourly build must build it,

@@ -1829,6 +1829,41 @@ def test_a_deployment_failed_by_an_event_after_as_of_has_not_failed_yet(tmp_path
     assert found[11] == (True, 1, (1 + rollback, 1), (1, 2 + rollback))
 
 
+def test_an_sla_breaching_after_as_of_has_not_breached_yet(tmp_path: Path) -> None:
+    """INC8 opened on quiet on the 18th at 09:00, its resolution SLA breached that day at 13:00. INC9 opened on the
+    19th at 09:00, its SLA breaching on the 20th at 10:20: after as_of (10:00), yet ingested breached when the build
+    of 10:00 runs. At 10:00 only INC8 has breached: 1 breach on the 18th, none on the 19th. The build of 11:00
+    counts INC9's too: 1 on the 19th."""
+    lake, settings = estate_lake(tmp_path)
+    incidents, slas = get_dataset("servicenow/incidents"), get_dataset("servicenow/task_slas")
+    inc8 = incident("i8" * 16, "INC8", CI_Q, t(18, 9), 3, 2)
+    inc9 = incident("i9" * 16, "INC9", CI_Q, t(19, 9), 3, 2)
+    lake.write_days(incidents, rows(incidents.id, inc8, inc9))
+
+    def breached(sys_id: str, task: dict, at: datetime) -> dict:
+        return {
+            "sys_id": sys_id,
+            "task_sys_id": task["sys_id"],
+            "task_number": task["number"],
+            "stage": "in_progress",
+            "has_breached": True,
+            "start_time": task["opened_at"],
+            "planned_end_time": at,
+            "sys_updated_on": at,
+        }
+
+    lake.write_days(slas, rows(slas.id, breached("s8" * 16, inc8, t(18, 13)), breached("s9" * 16, inc9, t(20, 10, 20))))
+    found = {}
+    for as_of in (AS_OF, AS_OF + timedelta(hours=1)):
+        build(lake, settings, mode="full", as_of=as_of)
+        with reading(lake, settings) as built:
+            flags = {r["number"]: r["sla_breached"] for r in mart(built, "mv_incidents", "app_id = 'quiet'")}
+            days = quiet_incident_days(built, 18, 19)
+        found[as_of.hour] = (flags, days[18]["sla_breaches"], days[19]["sla_breaches"])
+    assert found[10] == ({"INC8": True, "INC9": False}, 1, 0)
+    assert found[11] == ({"INC8": True, "INC9": True}, 1, 1)
+
+
 def test_an_application_mapped_directly_counts_its_own_error_logs(tmp_path: Path) -> None:
     """solo is an application mapped directly (no component) with its index: its services log as service.name =
     solo, as its Kibana query reads them. On 19 November it logged 4 ERROR lines at 09:00 and 2 at 10:00: 6 errors
