@@ -13,8 +13,10 @@
 -- write a sixth faster (tens of millions of rows a year). At application level counts add up and latency
 -- and saturation are the worst component's. The days rebuilt are those from signals_from: days an ingest
 -- of the hourly signals (or of the entities they are attributed by) wrote, not days only events reached.
+-- Only the hours before as_of, as in the day rows (stg_app_signals_daily): the hour starting at as_of is under
+-- way and later ones, which Dynatrace may have been read for already, are to come; the next build adds them.
 with params as (
-    select signals_from, day_to from build_params
+    select signals_from, day_to, as_of from build_params
 ),
 
 components as (
@@ -73,4 +75,4 @@ both_levels as (
 select b.*
 from both_levels as b
 cross join params as p
-where b.day between p.signals_from and p.day_to
+where b.day between p.signals_from and p.day_to and b.hour < p.as_of

@@ -231,7 +231,8 @@ def test_the_hourly_months_the_build_writes_need_no_sort_in_the_copy(
     assert pq.ParquetFile(lake.url_of(objects[0])).metadata.num_row_groups >= 2
 
     # The API reads the month from both objects: SERVICE-A's requests (1000 an hour) on the 29th from the month
-    # object and on the 30th from the day object, each hour once.
+    # object and on the 30th from the day object, each hour once: the 29th's 24 and the 30th's 12 before as_of
+    # (12:00).
     app = create_app(api_settings(tmp_path), settings, down_sources())
     with TestClient(app) as client:
         answer = client.get(
@@ -241,7 +242,7 @@ def test_the_hourly_months_the_build_writes_need_no_sort_in_the_copy(
         )
     assert answer.status_code == 200, answer.text
     points = answer.json()["points"]
-    assert len(points) == 48 and {p["v"] for p in points} == {1000.0}
+    assert len(points) == 24 + 12 and {p["v"] for p in points} == {1000.0}
 
 
 @pytest.mark.parametrize("resorted", [False, True])
@@ -254,7 +255,8 @@ def test_a_day_object_its_month_object_also_holds_is_read_once(
     loaded copy counts the 19th once:
     - shop's SLO over the 19th sums 24 h x 1,000 requests (shop-api) + 20 h x 500 (shop-db) = 34,000, not 68,000;
     - shop's incidents opened on the 19th: INC1 alone, 1, not 2 (INC2 was opened on the 18th);
-    - shop-api's requests per hour on the 19th and 20th: 48 points of 1,000, not the 19th's hours twice (72).
+    - shop-api's requests per hour on the 19th and 20th: the 19th's 24 and the 20th's 10 before as_of, 34 points of
+      1,000, not the 19th's hours twice (58).
     Re-sorted in the copy (as a month object in one large row group is), the month object still says its last day:
     the 20th's object is read."""
     if resorted:
@@ -273,7 +275,7 @@ def test_a_day_object_its_month_object_also_holds_is_read_once(
     assert by_id(slo)["shop"]["availabilityDenominator"] == 34_000
     shop = by_id(incidents)["shop"]
     assert shop["opened"] == 1 and [d["opened"] for d in shop["days"]] == [1]
-    assert [p["v"] for p in series["points"]] == [1000.0] * 48
+    assert [p["v"] for p in series["points"]] == [1000.0] * (24 + 10)
     assert [Path(f).name for f in hourly] == ["data.parquet", "day-2026-11-20.parquet"]
     assert (str(tmp_path / "api") in hourly[0]) is resorted
 

@@ -1864,6 +1864,25 @@ def test_an_sla_breaching_after_as_of_has_not_breached_yet(tmp_path: Path) -> No
     assert found[11] == ({"INC8": True, "INC9": True}, 1, 1)
 
 
+def test_the_hourly_golden_signals_hold_the_hours_before_as_of(tmp_path: Path) -> None:
+    """quiet-svc served 100 requests an hour on the 20th from 08:00 to 11:00, Dynatrace read ahead of the build:
+    the hour of 10:00 is under way at as_of (10:00) and the one of 11:00 to come. The build of 10:00 has quiet's
+    hours of 08:00 and 09:00, for the component and the application; the build of 11:00 adds 10:00."""
+    lake, settings = estate_lake(tmp_path)
+    served_by_quiet(lake, [(t(20, h), 100.0, 0.0) for h in (8, 9, 10, 11)])
+    found = {}
+    for as_of in (AS_OF, AS_OF + timedelta(hours=1)):
+        build(lake, settings, mode="full", as_of=as_of)
+        with reading(lake, settings) as built:
+            hours = mart(built, "mv_golden_signals_hourly", "app_id = 'quiet' and hour >= $d", d=t(20))
+        found[as_of.hour] = sorted((str(r["level"]), r["hour"].hour, r["requests"]) for r in hours)
+    assert found[10] == [("application", 8, 100), ("application", 9, 100), ("component", 8, 100), ("component", 9, 100)]
+    assert found[11] == [
+        *(("application", h, 100) for h in (8, 9, 10)),
+        *(("component", h, 100) for h in (8, 9, 10)),
+    ]
+
+
 def test_an_application_mapped_directly_counts_its_own_error_logs(tmp_path: Path) -> None:
     """solo is an application mapped directly (no component) with its index: its services log as service.name =
     solo, as its Kibana query reads them. On 19 November it logged 4 ERROR lines at 09:00 and 2 at 10:00: 6 errors
