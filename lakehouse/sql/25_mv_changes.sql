@@ -1,16 +1,23 @@
 -- table: mv_changes
 -- grain: one row per attributed ServiceNow change request (latest version): the change calendar
--- reads: stg_changes, stg_change_deployments
+-- reads: stg_changes, stg_change_deployments, build_params
 -- refresh: hourly
 -- counted on days of: planned_start, change_start, change_end
 -- counted with: app_id, environment, type, is_closed, is_canceled, close_code
 --
 -- Upcoming changes have a planned window after as_of; a change covering no deployment is kept (not all
 -- changes deploy software) and flagged.
+-- is_closed and is_failed are the change's at as_of: closed once its work has ended before as_of, as
+-- mv_changes_app_day counts it implemented (a change whose work ends after as_of, ingested closed ahead of the
+-- build, is still under way). A closed change with neither window stays closed: nothing says when it ended.
 select
-    c.* exclude (entity_id),
+    c.* exclude (entity_id) replace (
+        c.is_closed and coalesce(c.change_end < p.as_of, true) as is_closed,
+        c.is_failed and coalesce(c.change_end < p.as_of, true) as is_failed
+    ),
     cd.deployment_key,
     cd.deployment_key is not null as covers_deployment
 from stg_changes as c
+cross join build_params as p
 left join stg_change_deployments as cd on c.sys_id = cd.change_sys_id
 where c.app_id is not null

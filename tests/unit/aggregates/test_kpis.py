@@ -1883,6 +1883,25 @@ def test_the_hourly_golden_signals_hold_the_hours_before_as_of(tmp_path: Path) -
     ]
 
 
+def test_a_change_whose_work_ends_after_as_of_is_not_closed_yet(tmp_path: Path) -> None:
+    """CHG3, on quiet, was worked on the 20th from 09:40 to 10:20 and closed unsuccessful, ingested when the build of
+    10:00 runs. At 10:00 its work is under way: the change calendar lists it neither closed nor failed, as the 20th's
+    day row counts it neither implemented nor unsuccessful. At 11:00 it is closed and failed, and counted so."""
+    lake, settings = estate_lake(tmp_path)
+    changes = get_dataset("servicenow/changes")
+    chg3 = change("3" * 32, "CHG3", CI_Q, (t(20, 9, 40), t(20, 10, 20)), "unsuccessful", t(19), t(20, 10, 20))
+    lake.write_days(changes, rows(changes.id, chg3))
+    found = {}
+    for as_of in (AS_OF, AS_OF + timedelta(hours=1)):
+        build(lake, settings, mode="full", as_of=as_of)
+        with reading(lake, settings) as built:
+            listed = one(mart(built, "mv_changes", "number = 'CHG3'"))
+            day = one(mart(built, "mv_changes_app_day", "app_id = 'quiet' and day = $d", d=t(20).date()))
+        found[as_of.hour] = (listed["is_closed"], listed["is_failed"], day["implemented"], day["unsuccessful"])
+    assert found[10] == (False, False, 0, 0)
+    assert found[11] == (True, True, 1, 1)
+
+
 def test_an_application_mapped_directly_counts_its_own_error_logs(tmp_path: Path) -> None:
     """solo is an application mapped directly (no component) with its index: its services log as service.name =
     solo, as its Kibana query reads them. On 19 November it logged 4 ERROR lines at 09:00 and 2 at 10:00: 6 errors
