@@ -1,11 +1,12 @@
 -- table: mv_deployments_latest
 -- grain: one row per application, component and environment: its latest deployment attempt
--- reads: mv_deployments
+-- reads: mv_deployments, build_params
 -- refresh: hourly
 --
 -- What runs where, as the last attempt left it (a failed attempt included: it is what the team looks at
 -- next). Kept apart from mv_deployments so the summary of an application reads a few rows, not its history.
--- The last attempt in the sequence order (finished_at, then deployment_key), every field from that one row.
+-- The last attempt in the sequence order (finished_at, then deployment_key), every field from that one row, of
+-- those finished before as_of: one finished after it, ingested ahead of the build, had not happened yet.
 with latest as (
     select
         app_id,
@@ -20,10 +21,12 @@ with latest as (
                 'origin': origin
             },
             {'finished_at': finished_at, 'deployment_key': deployment_key}
-        ) filter (where finished_at is not null) as attempt
+        ) filter (where finished_at < (select as_of from build_params)) as attempt
     from mv_deployments
     group by app_id, component_id, environment
 )
 
 select app_id, component_id, environment, unnest(attempt)
 from latest
+-- An entity with no attempt finished before as_of has no row (unnest would give it one of nulls).
+where attempt is not null

@@ -1902,6 +1902,30 @@ def test_a_change_whose_work_ends_after_as_of_is_not_closed_yet(tmp_path: Path) 
     assert found[11] == (True, True, 1, 1)
 
 
+def test_the_latest_deployment_is_the_last_one_finished_before_as_of(tmp_path: Path) -> None:
+    """quiet-prod deployed q1 on the 19th at 09:00 and q2 on the 20th at 10:10, after as_of (10:00), ingested when
+    the build of 10:00 runs. What ran at 10:00 is q1: the latest deployment of quiet-svc (the summary's) is q1 then,
+    q2 from the build of 11:00. Built at 09:00 on the 19th, as q1 finishes, quiet-svc has no deployment yet."""
+    lake, settings = estate_lake(tmp_path)
+    deploys = get_dataset("deploys/deployment_events")
+    attempts = [
+        deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(19, 9), "succeeded", "q1"),
+        deployment("argocd:quiet-prod:2", "argocd", "quiet-prod", t(20, 10, 10), "succeeded", "q2"),
+    ]
+    lake.write_days(deploys, rows(deploys.id, *attempts))
+    found = {}
+    for as_of in (t(19, 9), AS_OF, AS_OF + timedelta(hours=1)):
+        build(lake, settings, mode="full", as_of=as_of)
+        with reading(lake, settings) as built:
+            latest = mart(built, "mv_deployments_latest", "component_id = 'quiet-svc'")
+        found[as_of] = [(r["deployment_key"], r["revision"]) for r in latest]
+    assert found == {
+        t(19, 9): [],
+        AS_OF: [("argocd:quiet-prod:1", "q1")],
+        AS_OF + timedelta(hours=1): [("argocd:quiet-prod:2", "q2")],
+    }
+
+
 def test_an_application_mapped_directly_counts_its_own_error_logs(tmp_path: Path) -> None:
     """solo is an application mapped directly (no component) with its index: its services log as service.name =
     solo, as its Kibana query reads them. On 19 November it logged 4 ERROR lines at 09:00 and 2 at 10:00: 6 errors
