@@ -12,7 +12,8 @@
 -- after the work, without a plan).
 -- A change counts as implemented once its work has ended before as_of, as in the periods: an end after as_of,
 -- ingested ahead of the build, has not happened yet. Planned changes are counted on their planned day, the as_of
--- day's later hours included: the plan is known.
+-- day's later hours included: the plan is known. So is an emergency change's with a plan; one without a plan counts
+-- once its work has started before as_of.
 with params as (
     select as_of from build_params
 ),
@@ -35,7 +36,9 @@ emergencies as (
         cast(coalesce(planned_start, change_start) as date) as day,
         count(*) as emergency
     from mv_changes
-    where type = 'emergency' and not is_canceled
+    where
+        type = 'emergency' and not is_canceled
+        and (planned_start is not null or change_start < (select as_of from params))
     group by app_id, environment, cast(coalesce(planned_start, change_start) as date)
 ),
 

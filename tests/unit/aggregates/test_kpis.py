@@ -1926,6 +1926,25 @@ def test_the_latest_deployment_is_the_last_one_finished_before_as_of(tmp_path: P
     }
 
 
+def test_an_emergency_change_without_a_plan_starting_after_as_of_has_not_started_yet(tmp_path: Path) -> None:
+    """CHG11, an emergency change on quiet's CI with no planned window, had its work start on the 20th at 10:10,
+    after as_of (10:00), and is under way (Implement) when the build of 10:00 reads it. It has not started at 10:00:
+    the 20th counts no emergency then, 1 from the build of 11:00."""
+    lake, settings = estate_lake(tmp_path)
+    changes = get_dataset("servicenow/changes")
+    chg11 = change(
+        "b" * 32, "CHG11", CI_Q, (t(20, 10, 10), t(20, 10, 10)), "", t(20, 10, 12), t(20, 10, 12), "emergency"
+    ) | {"state": -1, "work_end": None}
+    lake.write_days(changes, rows(changes.id, chg11))
+    found = {}
+    for as_of in (AS_OF, AS_OF + timedelta(hours=1)):
+        build(lake, settings, mode="full", as_of=as_of)
+        with reading(lake, settings) as built:
+            day = one(mart(built, "mv_changes_app_day", "app_id = 'quiet' and day = $d", d=t(20).date()))
+        found[as_of.hour] = (day["emergency"], day["planned"])
+    assert found == {10: (0, 0), 11: (1, 0)}
+
+
 def test_an_application_mapped_directly_counts_its_own_error_logs(tmp_path: Path) -> None:
     """solo is an application mapped directly (no component) with its index: its services log as service.name =
     solo, as its Kibana query reads them. On 19 November it logged 4 ERROR lines at 09:00 and 2 at 10:00: 6 errors
