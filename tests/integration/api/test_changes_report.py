@@ -24,10 +24,9 @@ from fastapi.testclient import TestClient
 from functions.api.main import create_app
 from lakehouse.aggregates.build import build
 from lakehouse.schemas import get_dataset
-from lakehouse.settings import Settings
-from lakehouse.storage import Lake
 from tests.integration.api.conftest import READER, api_settings, by_id, down_sources, get_json
-from tests.unit.aggregates.estate import AS_OF, CI_BROKEN, CI_DB, CI_Q, change, rows, t, write_estate
+from tests.unit.aggregates.estate import AS_OF, CI_BROKEN, CI_DB, CI_Q, change, rows, t
+from tests.unit.aggregates.estate import estate_lake as hand_made_lake
 
 ROUTE = "/monitoring/kpis/changes"
 
@@ -35,9 +34,7 @@ ROUTE = "/monitoring/kpis/changes"
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     root = tmp_path_factory.mktemp("changes-report")
-    settings = Settings(lake_url=str(root / "lake"), duckdb_temp_directory=root / "duckdb")
-    lake = Lake.from_settings(settings)
-    write_estate(lake)
+    lake, settings = hand_made_lake(root)
     emergency = change("3" * 32, "CHG3", CI_Q, (t(20, 1), t(20, 2)), "successful", t(20, 3), t(20, 3), "emergency")
     canceled = change("4" * 32, "CHG4", CI_Q, (t(19, 12), t(19, 13)), "", t(17), t(18), planned=(t(19, 12), t(19, 13)))
     canceled |= {"state": 4, "close_code": None, "work_start": None, "work_end": None}

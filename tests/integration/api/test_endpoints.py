@@ -33,6 +33,7 @@ from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from tests.integration.api.conftest import ADMIN, READER, api_settings, closed_port, down_sources
 from tests.unit.aggregates.estate import AS_OF, CI_Q, deployment, incident, rows, t, write_estate
+from tests.unit.aggregates.estate import estate_lake as hand_made_lake
 
 
 def get(client: TestClient, url: str, headers: dict[str, str] = READER) -> dict:
@@ -48,9 +49,7 @@ def other_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClien
     """The estate with the mappings the conftest's leaves out: an application without components, an application
     template naming the component, a component without a log index, a component mapped in staging only."""
     root = tmp_path_factory.mktemp("api-other-mappings")
-    settings = Settings(lake_url=str(root / "lake"), duckdb_temp_directory=root / "duckdb")
-    lake = Lake.from_settings(settings)
-    write_estate(lake)
+    lake, settings = hand_made_lake(root)
     MappingStore(lake).apply(
         [
             # mono is mapped directly: its own ArgoCD application and GitLab project, no components.
@@ -142,9 +141,7 @@ def test_the_summary_leaves_out_errors_of_hours_without_traffic(tmp_path: Path) 
     reports 5 errors without a request at 03:00 on the 20th, all in the summary's 24 hours (19th 10:00 -> 20th
     10:00). Those 5 have no request behind them, as in the day summary: 1,000 requests, 10 errors, a 1 % error
     rate over 10 measured hours (not 15 errors, 1.5 %)."""
-    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
-    lake = Lake.from_settings(settings)
-    write_estate(lake)
+    lake, settings = hand_made_lake(tmp_path)
     served = [(t(19, h), 100.0, 1.0) for h in range(12, 22)] + [(t(20, 3), 0.0, 5.0)]
     hours = [{"entity_id": "SERVICE-Q", "hour": at, "request_count": r, "error_count": e} for at, r, e in served]
     lake.write_days(get_dataset("dynatrace/service_metrics_hourly"), rows("dynatrace/service_metrics_hourly", *hours))
@@ -533,9 +530,7 @@ def test_a_dora_range_reaching_past_as_of_stops_at_it(tmp_path: Path) -> None:
     stops at as_of: 34 hours (1 day 10 h = 34 / 24 days), in which quiet has no deployment and no incident
     restored. shop deployed D2 (19th 10:00) and D3 (19th 13:00) in it: 2 / (34 / 24) a day, elite (at least one
     for each of its 1 whole day). A range lying wholly after as_of holds nothing."""
-    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
-    lake = Lake.from_settings(settings)
-    write_estate(lake)
+    lake, settings = hand_made_lake(tmp_path)
     ahead = deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(20, 12), "succeeded", "q1")
     lake.write_days(get_dataset("deploys/deployment_events"), rows("deploys/deployment_events", ahead))
     inc9 = incident("i9" * 16, "INC9", CI_Q, t(20, 9), 3, 6, resolved=t(20, 11))
@@ -562,9 +557,7 @@ def test_a_named_dora_period_says_the_days_of_its_figures_after_an_hourly_build(
     deploys at 12:00 and an hourly build runs at 13:00, which leaves the period tables as they were. The last_30d
     report says the period its figures cover (to 10:00, where quiet had no deployment), not one ending at 13:00;
     and a range over the bounds it gives has its figures (quiet 0 deployments, shop 4 over 30 days)."""
-    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
-    lake = Lake.from_settings(settings)
-    write_estate(lake)
+    lake, settings = hand_made_lake(tmp_path)
     build(lake, settings, mode="full", as_of=AS_OF)
     noon = deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(20, 12), "succeeded", "q1")
     lake.write_days(get_dataset("deploys/deployment_events"), rows("deploys/deployment_events", noon))
@@ -588,9 +581,7 @@ def test_a_named_slo_period_says_the_days_of_its_figures_after_an_hourly_build(t
     """As for DORA: the SLO period tables are the daily build's, made at 10:00 on the 20th, and an hourly build runs at
     13:00. last_7d says it runs from the 13th 10:00 to the 20th 10:00, the days its figures cover, not to 13:00; a
     range over the whole days of those bounds is summed from the day rows (the 13th to the 20th)."""
-    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
-    lake = Lake.from_settings(settings)
-    write_estate(lake)
+    lake, settings = hand_made_lake(tmp_path)
     build(lake, settings, mode="full", as_of=AS_OF)
     assert build(lake, settings, mode="hourly", as_of=t(20, 13)).mode == "hourly"
     with TestClient(create_app(api_settings(tmp_path), settings, down_sources())) as c:
@@ -667,9 +658,7 @@ def test_a_partial_run_counts_as_the_sources_last_success(tmp_path: Path) -> Non
 
     from lakehouse.runlog import RunLog
 
-    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
-    lake = Lake.from_settings(settings)
-    write_estate(lake)
+    lake, settings = hand_made_lake(tmp_path)
     build(lake, settings, mode="full", as_of=AS_OF)
     runs = RunLog(lake)
     hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
@@ -691,9 +680,7 @@ def test_a_source_failing_for_longer_than_the_runs_read_still_says_when_it_last_
 
     from lakehouse.runlog import RunLog, Watermarks
 
-    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
-    lake = Lake.from_settings(settings)
-    write_estate(lake)
+    lake, settings = hand_made_lake(tmp_path)
     build(lake, settings, mode="full", as_of=AS_OF)
     runs = RunLog(lake)
     hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
@@ -753,9 +740,7 @@ def test_the_mapping_read_page_by_page_stays_on_the_version_its_first_page_came_
     adds an application 'alpha' (version 2, sorted first). The second page is still version 1's next three
     (quiet-svc, shop, shop-api): neither 'quiet' again nor a page of another version."""
     root = tmp_path_factory.mktemp("mapping-pages")
-    settings = Settings(lake_url=str(root / "lake"), duckdb_temp_directory=root / "duckdb")
-    lake = Lake.from_settings(settings)
-    write_estate(lake)
+    lake, settings = hand_made_lake(root)
     build(lake, settings, mode="full", as_of=AS_OF)
     with TestClient(create_app(api_settings(root), settings, down_sources()), raise_server_exceptions=False) as c:
         first = get(c, "/monitoring/admin/mappings?limit=3", ADMIN)
@@ -780,9 +765,7 @@ def test_an_infinite_latency_threshold_is_refused(
     read back through the API showed no threshold at all (JSON has no infinity: it reads as null), and posting that
     back set the default 500 ms."""
     root = tmp_path_factory.mktemp("mapping-inf")
-    settings = Settings(lake_url=str(root / "lake"), duckdb_temp_directory=root / "duckdb")
-    lake = Lake.from_settings(settings)
-    write_estate(lake)
+    lake, settings = hand_made_lake(root)
     build(lake, settings, mode="full", as_of=AS_OF)
     with TestClient(create_app(api_settings(root), settings, down_sources()), raise_server_exceptions=False) as c:
         change = {"entries": [{"entity_id": "shop", "kind": "application", "team": "t1", "slo_latency_p95_ms": "inf"}]}
@@ -798,9 +781,7 @@ def test_a_gitlab_project_id_too_large_to_store_is_refused(tmp_path_factory: pyt
     one past that passed the validation and failed when the version was written, a 500 for the admin. It is refused
     with a problem naming the field, and nothing is written (the mapping stays at version 1)."""
     root = tmp_path_factory.mktemp("mapping-gitlab-id")
-    settings = Settings(lake_url=str(root / "lake"), duckdb_temp_directory=root / "duckdb")
-    lake = Lake.from_settings(settings)
-    write_estate(lake)
+    _, settings = hand_made_lake(root)
     with TestClient(create_app(api_settings(root), settings, down_sources()), raise_server_exceptions=False) as c:
         change = {"entries": [{"entity_id": "shop", "kind": "application", "gitlab_project_id": 9223372036854775808}]}
         refused = c.post("/monitoring/admin/mappings", headers=ADMIN, json=change)
@@ -814,9 +795,7 @@ def test_a_change_that_upserts_and_removes_one_key_is_refused(tmp_path_factory: 
     cannot be told. The upsert was kept without a word (version 2, shop of t9); it is a 422 problem naming the key,
     as a key given twice is, and nothing is written (the mapping stays at version 1, shop of t1)."""
     root = tmp_path_factory.mktemp("mapping-upsert-remove")
-    settings = Settings(lake_url=str(root / "lake"), duckdb_temp_directory=root / "duckdb")
-    lake = Lake.from_settings(settings)
-    write_estate(lake)
+    _, settings = hand_made_lake(root)
     with TestClient(create_app(api_settings(root), settings, down_sources()), raise_server_exceptions=False) as c:
         change = {
             "entries": [{"entity_id": "shop", "kind": "application", "team": "t9"}],
@@ -837,9 +816,7 @@ def test_a_mapping_change_outrun_by_other_admins_is_a_conflict_to_retry(
     """Every version number this change tries is taken first by another admin (the store refuses each write): after
     its eight rebases the admin is told to retry, a 409 problem, not a 500; the mapping stays at version 1."""
     root = tmp_path_factory.mktemp("mapping-outrun")
-    settings = Settings(lake_url=str(root / "lake"), duckdb_temp_directory=root / "duckdb")
-    lake = Lake.from_settings(settings)
-    write_estate(lake)
+    _, settings = hand_made_lake(root)
 
     def taken(self: Lake, key: str, *args: object, **kwargs: object) -> None:
         raise PreconditionFailed(key)

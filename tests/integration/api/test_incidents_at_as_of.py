@@ -17,18 +17,15 @@ from fastapi.testclient import TestClient
 from functions.api.main import create_app
 from lakehouse.aggregates.build import build
 from lakehouse.schemas import get_dataset
-from lakehouse.settings import Settings
-from lakehouse.storage import Lake
 from tests.integration.api.conftest import api_settings, down_sources, get_json
-from tests.unit.aggregates.estate import AS_OF, CI_Q, incident, rows, t, write_estate
+from tests.unit.aggregates.estate import AS_OF, CI_Q, incident, rows, t
+from tests.unit.aggregates.estate import estate_lake as hand_made_lake
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     root = tmp_path_factory.mktemp("incidents-at-as-of")
-    settings = Settings(lake_url=str(root / "lake"), duckdb_temp_directory=root / "duckdb")
-    lake = Lake.from_settings(settings)
-    write_estate(lake)
+    lake, settings = hand_made_lake(root)
     incidents = get_dataset("servicenow/incidents")
     lake.write_days(
         incidents,

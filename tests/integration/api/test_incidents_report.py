@@ -24,10 +24,9 @@ from functions.api.main import create_app
 from lakehouse.aggregates.build import build
 from lakehouse.mappings import MappingStore
 from lakehouse.schemas import get_dataset
-from lakehouse.settings import Settings
-from lakehouse.storage import Lake
 from tests.integration.api.conftest import READER, api_settings, by_id, down_sources, get_json
-from tests.unit.aggregates.estate import AS_OF, CI_BROKEN, CI_Q, incident, rows, t, write_estate
+from tests.unit.aggregates.estate import AS_OF, CI_BROKEN, CI_Q, incident, rows, t
+from tests.unit.aggregates.estate import estate_lake as hand_made_lake
 
 ROUTE = "/monitoring/kpis/incidents"
 
@@ -35,9 +34,7 @@ ROUTE = "/monitoring/kpis/incidents"
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     root = tmp_path_factory.mktemp("incidents-report")
-    settings = Settings(lake_url=str(root / "lake"), duckdb_temp_directory=root / "duckdb")
-    lake = Lake.from_settings(settings)
-    write_estate(lake)
+    lake, settings = hand_made_lake(root)
     # shop's entry with a display name, as a Backstage System's title gives one.
     shop = {"entity_id": "shop", "kind": "application", "name": "Shop", "team": "t1", "group": "g1", "domain": "d1"}
     MappingStore(lake).apply([shop], actor="test")

@@ -20,11 +20,10 @@ from functions.api.auth import key_digest
 from functions.api.main import create_app
 from lakehouse.aggregates.build import build
 from lakehouse.mappings import MappingStore
-from lakehouse.settings import Settings
-from lakehouse.storage import Lake
 from tests.integration.api.conftest import READER_KEY, api_settings, down_sources, get_json
 from tests.integration.api.test_lambda_and_inputs import Context, http_api_v2, lambda_handler  # noqa: F401
-from tests.unit.aggregates.estate import AS_OF, write_estate
+from tests.unit.aggregates.estate import AS_OF
+from tests.unit.aggregates.estate import estate_lake as hand_made_lake
 
 REPORTS = ["/monitoring/kpis/slo", "/monitoring/kpis/dora", "/monitoring/kpis/incidents", "/monitoring/kpis/changes"]
 ROWS = {"app": 3, "team": 2, "group": 1, "domain": 2}
@@ -51,9 +50,7 @@ def test_every_page_says_how_many_rows_the_report_has(
 def lab_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     """The hand-made estate and 'lab', an application of team t9 mapped in staging only."""
     root = tmp_path_factory.mktemp("lab-estate")
-    settings = Settings(lake_url=str(root / "lake"), duckdb_temp_directory=root / "duckdb")
-    lake = Lake.from_settings(settings)
-    write_estate(lake)
+    lake, settings = hand_made_lake(root)
     lab = {"entity_id": "lab", "kind": "application", "team": "t9", "environment": "staging"}
     MappingStore(lake).apply([lab], actor="test")
     build(lake, settings, mode="full", as_of=AS_OF)
@@ -114,9 +111,7 @@ def test_a_year_of_a_day_report_comes_through_api_gateway_page_by_page(
     change calendar. Asked for 500 rows a page, as the Backstage plugin asks, a page would be over what Lambda may
     answer, and API Gateway would give a 500 for it. Each page holds at most 40,000 days of rows, 109 of 364 days;
     the pages, followed by cursor, have the 603 rows."""
-    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
-    lake = Lake.from_settings(settings)
-    write_estate(lake)
+    lake, settings = hand_made_lake(tmp_path)
     more = [{"entity_id": f"app-{i:03d}", "kind": "application", "team": "t9"} for i in range(600)]
     MappingStore(lake).apply(more, actor="test")
     build(lake, settings, mode="full", as_of=AS_OF)

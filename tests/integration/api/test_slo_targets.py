@@ -18,10 +18,9 @@ from functions.api.main import create_app
 from lakehouse.aggregates.build import build
 from lakehouse.mappings import MappingStore
 from lakehouse.schemas import get_dataset
-from lakehouse.settings import Settings
-from lakehouse.storage import Lake
 from tests.integration.api.conftest import READER, api_settings, down_sources
-from tests.unit.aggregates.estate import AS_OF, mapping, rows, t, write_estate
+from tests.unit.aggregates.estate import AS_OF, mapping, rows, t
+from tests.unit.aggregates.estate import estate_lake as hand_made_lake
 
 TARGETS = {"slo_availability_target": 0.999, "slo_latency_p95_ms": 850}
 STAGING = [
@@ -40,9 +39,7 @@ RANGE = "from=2026-11-13T00:00:00Z&to=2026-11-20T10:00:00Z"
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     root = tmp_path_factory.mktemp("slo-targets")
-    settings = Settings(lake_url=str(root / "lake"), duckdb_temp_directory=root / "duckdb")
-    lake = Lake.from_settings(settings)
-    write_estate(lake)
+    lake, settings = hand_made_lake(root)
     entries = [e | TARGETS if e["entity_id"] == "shop" else e for e in mapping()]
     MappingStore(lake).apply(entries + STAGING, actor="test", replace=True)
     staging = [

@@ -30,6 +30,7 @@ from tests.unit.aggregates.estate import (
     CI_Q,
     change,
     deployment,
+    estate_lake,
     incident,
     mapping,
     metrics,
@@ -741,18 +742,22 @@ LATE_EVENTS = {
 }
 
 
+def _counted_on_day(lake: Lake, table: str, app_id: str, day: int, column: str) -> int:
+    """A day table's figure for an application on a day of November."""
+    found = mart_snapshot(lake)[table]
+    return next(r[column] for r in found if r["app_id"] == app_id and r["day"] == t(day).date())
+
+
 @pytest.mark.parametrize("case", LATE_EVENTS)
 def test_an_event_arriving_today_rebuilds_the_earlier_day_it_is_counted_on(tmp_path: Path, case: str) -> None:
     """The run log names only the days ingests wrote; a row counted on an earlier day has that day rebuilt."""
-    known, late, (table, app_id, day, column) = LATE_EVENTS[case]
+    known, late, where = LATE_EVENTS[case]
+    day = where[2]
 
     def counted(lake: Lake) -> int:
-        found = mart_snapshot(lake)[table]
-        return next(r[column] for r in found if r["app_id"] == app_id and r["day"] == t(day).date())
+        return _counted_on_day(lake, *where)
 
-    settings = Settings(lake_url=str(tmp_path / "incremental"), duckdb_temp_directory=tmp_path / "duckdb")
-    lake = Lake.from_settings(settings)
-    write_estate(lake)
+    lake, settings = estate_lake(tmp_path)
     if known:
         lake.write_days(get_dataset(known[0]), rows(known[0], *known[1]))
     build(lake, settings, mode="full", as_of=AS_OF)
@@ -789,15 +794,13 @@ def test_an_event_after_as_of_counts_on_its_earlier_day_once_an_hourly_build_pas
 ) -> None:
     """Ingested before the build of 10:00 but happening after 10:00, the event is not counted by it. Nothing is
     ingested until the build of 11:00, an hourly one: it counts the event on its earlier day, as a full build does."""
-    dataset_id, items, (table, app_id, day, column) = AFTER_AS_OF[case]
+    dataset_id, items, where = AFTER_AS_OF[case]
+    day = where[2]
 
     def counted(lake: Lake) -> int:
-        found = mart_snapshot(lake)[table]
-        return next(r[column] for r in found if r["app_id"] == app_id and r["day"] == t(day).date())
+        return _counted_on_day(lake, *where)
 
-    settings = Settings(lake_url=str(tmp_path / "incremental"), duckdb_temp_directory=tmp_path / "duckdb")
-    lake = Lake.from_settings(settings)
-    write_estate(lake)
+    lake, settings = estate_lake(tmp_path)
     ingest(lake, dataset_id, *items)
     build(lake, settings, mode="full", as_of=AS_OF)
     assert counted(lake) == 0
