@@ -256,9 +256,7 @@ def test_an_incident_resolved_today_rebuilds_its_days_but_not_the_signals_of_tho
     inc2 = next(r for r in incidents.to_pylist() if r["number"] == "INC2")
     assert inc2["restored_at"] == t(20, 9) and not inc2["is_open"]
 
-    full_settings = settings.model_copy(update={"lake_url": str(tmp_path / "full")})
-    full_lake = Lake.from_settings(full_settings)
-    write_estate(full_lake)
+    full_lake, full_settings = estate_lake(tmp_path / "full")
     ingest_metrics(full_lake, timedelta(days=1))
     resolve_old_incident(full_lake)
     build(full_lake, full_settings, mode="full", as_of=AS_OF + timedelta(hours=14))
@@ -767,9 +765,7 @@ def test_an_event_arriving_today_rebuilds_the_earlier_day_it_is_counted_on(tmp_p
     assert result.day_from == t(day).date()
     assert counted(lake) == 1
 
-    full_settings = settings.model_copy(update={"lake_url": str(tmp_path / "full")})
-    full_lake = Lake.from_settings(full_settings)
-    write_estate(full_lake)
+    full_lake, full_settings = estate_lake(tmp_path / "full")
     for dataset_id, items in (known, late) if known else (late,):
         full_lake.write_days(get_dataset(dataset_id), rows(dataset_id, *items))
     build(full_lake, full_settings, mode="full", as_of=AS_OF + timedelta(hours=14))
@@ -808,9 +804,7 @@ def test_an_event_after_as_of_counts_on_its_earlier_day_once_an_hourly_build_pas
     assert result.day_from == t(day).date()
     assert counted(lake) == 1
 
-    full_settings = settings.model_copy(update={"lake_url": str(tmp_path / "full")})
-    full_lake = Lake.from_settings(full_settings)
-    write_estate(full_lake)
+    full_lake, full_settings = estate_lake(tmp_path / "full")
     full_lake.write_days(get_dataset(dataset_id), rows(dataset_id, *items))
     build(full_lake, full_settings, mode="full", as_of=AS_OF + timedelta(hours=1))
     assert_same_mart(lake, full_lake, "hourly")
@@ -835,9 +829,7 @@ def test_an_hourly_build_two_days_after_the_last_builds_the_day_between(tmp_path
     }
     assert backlog == {"shop": 1, "quiet": 0, "broken": 0}
 
-    full_settings = settings.model_copy(update={"lake_url": str(tmp_path / "full")})
-    full_lake = Lake.from_settings(full_settings)
-    write_estate(full_lake)
+    full_lake, full_settings = estate_lake(tmp_path / "full")
     build(full_lake, full_settings, mode="full", as_of=AS_OF + timedelta(days=2))
     assert_same_mart(lake, full_lake, "hourly")
 
@@ -865,9 +857,7 @@ def test_a_build_after_midnight_completes_the_last_builds_day_though_nothing_was
     assert shop_on_the_19th() == (24, 34_000, 124)
     assert result.day_from == t(19).date()
 
-    full_settings = settings.model_copy(update={"lake_url": str(tmp_path / "full")})
-    full_lake = Lake.from_settings(full_settings)
-    write_estate(full_lake)
+    full_lake, full_settings = estate_lake(tmp_path / "full")
     build(full_lake, full_settings, mode="full", as_of=t(20, 1))
     assert_same_mart(lake, full_lake, "hourly")
 
@@ -907,9 +897,7 @@ def test_an_ingest_started_before_midnight_and_finished_after_a_build_is_seen_by
     shop_api = [r["requests"] for r in mart_snapshot(lake)[HOURLY_MART] if r["component_id"] == "shop-api"]
     assert shop_api == [2000.0] * 24
 
-    full_settings = settings.model_copy(update={"lake_url": str(tmp_path / "full")})
-    full_lake = Lake.from_settings(full_settings)
-    write_estate(full_lake)
+    full_lake, full_settings = estate_lake(tmp_path / "full")
     full_lake.write_days(signals, rows(signals.id, *corrected))
     build(full_lake, full_settings, mode="full", as_of=t(21, 1))
     assert_same_mart(lake, full_lake, "hourly")
