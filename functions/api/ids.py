@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from functions.api.problems import Problem, invalid
 from lakehouse.mappings import MappingEntry
@@ -86,10 +87,15 @@ class Directory:
         """The entity's entry in the environment, else its production one."""
         return self.entry(entity_id, environment) or self.entry(entity_id, "production")
 
+    @cached_property
+    def environments(self) -> list[str]:
+        """The environments the mapping's entries are in, sorted (found once: every request checks its own)."""
+        return sorted({e.environment for found in self.entries.values() for e in found})
+
     def check_environment(self, environment: str) -> None:
         """A 404 for an environment no entry is mapped in: a typo (prod for production) would otherwise answer
         empty lists and reports, as if the estate had no data there."""
-        mapped = sorted({e.environment for found in self.entries.values() for e in found})
+        mapped = self.environments
         if mapped and environment not in mapped:
             raise Problem(
                 404,
