@@ -1,6 +1,6 @@
 -- table: mv_lead_times
 -- grain: one row per merged merge request and environment, with the deployment that shipped it
--- reads: stg_merge_requests, stg_deployments, raw_gitlab_deployment_merge_requests
+-- reads: stg_merge_requests, stg_deployments, raw_gitlab_deployment_merge_requests, build_params
 -- partitioned by: month of merged_at
 -- refresh: hourly
 --
@@ -13,11 +13,12 @@
 --   ship this one, nor did a redeploy of the revision already running (the previous successful deployment's).
 -- Of deployments finished at the same instant, the one first in the deployment sequence (the smallest
 -- deployment_key, as stg_deployments orders ties) ships the request, so that every build picks the same one.
--- Requests not deployed yet have no row.
+-- Requests not deployed yet have no row, nor have those shipped by a deployment finished after as_of (ingested
+-- ahead of the build): DORA counts them once they are deployed.
 with deployments as (
     select deployment_key, entity_id, environment, finished_at, revision, previous_revision
     from stg_deployments
-    where status = 'succeeded' and not is_rollback
+    where status = 'succeeded' and not is_rollback and finished_at < (select as_of from build_params)
 ),
 
 requests as (

@@ -1652,6 +1652,30 @@ def test_a_redeploy_of_the_revision_already_running_ships_no_merge_request(tmp_p
     )
 
 
+def test_a_merge_request_shipped_after_as_of_has_no_lead_time_yet(tmp_path: Path) -> None:
+    """MR 9 (shop-api's project 11) is merged at 09:00 on the 20th; ArgoCD deploys r9 to shop-api-prod at 10:10,
+    ingested ahead of the build of 10:00. At 10:00 the request is not deployed yet: no lead time, as DORA counts it.
+    At 11:00 it shipped with that deployment, 1 hour 10 minutes after its merge."""
+    lake, settings = estate_lake(tmp_path)
+    deploys = get_dataset("deploys/deployment_events")
+    shipped = deployment("argocd:shop-api-prod:9", "argocd", "shop-api-prod", t(20, 10, 10), "succeeded", "r9")
+    lake.write_days(deploys, rows(deploys.id, shipped))
+    requests = get_dataset("gitlab/merge_requests")
+    lake.write_days(
+        requests,
+        rows(requests.id, {"mr_id": 9, "project_id": 11, "merged_at": t(20, 9), "updated_at": t(20, 9)}),
+    )
+    found = {}
+    for as_of in (AS_OF, AS_OF + timedelta(hours=1)):
+        build(lake, settings, mode="full", as_of=as_of)
+        with reading(lake, settings) as built:
+            found[as_of.hour] = [
+                (r["deployment_key"], r["lead_time_hours"]) for r in mart(built, "mv_lead_times", "mr_id = 9")
+            ]
+    assert found[10] == []
+    assert found[11] == [("argocd:shop-api-prod:9", pytest.approx(70 / 60))]
+
+
 def shipping_of_a_request_merged_at_9_on_the_5th(tmp_path: Path, attempts: list[dict]) -> tuple:
     """The deployment, lead time and rule of MR 8 (shop-api's project 11, merged at 09:00 on the 5th) once the
     estate has these deployment attempts too."""
