@@ -321,11 +321,10 @@ def _mappings_import(args: argparse.Namespace) -> int:
     from lakehouse.mappings import MappingStore
 
     entries = _file_entries(args.file)
-    store = MappingStore(_lake(args))
-    before = store.versions()
     # Validated by the store merged with the current mapping (alone with --replace), as the API's changes are.
-    version = store.apply(entries, actor=args.actor, note=args.note, replace=args.replace)
-    if before and version.version == before[-1]:
+    store = MappingStore(_lake(args))
+    version, written = store.change(entries, actor=args.actor, note=args.note, replace=args.replace)
+    if not written:
         print(f"mapping unchanged: version {version.version} kept, {len(version.entries)} entries")
     else:
         print(f"mapping version {version.version}: {len(version.entries)} entries, by {version.changed_by}")

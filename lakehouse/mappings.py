@@ -669,8 +669,21 @@ class MappingStore:
         remove: Iterable[tuple[str, str]] = (),
         now: datetime | None = None,
     ) -> MappingVersion:
-        """Upsert (or replace all with) `changes`, remove keys, validate the whole set, write a new version. A change
-        that leaves every entry as it is writes nothing and returns the current version.
+        """The version `change` leaves current, written or not."""
+        return self.change(changes, actor=actor, note=note, replace=replace, remove=remove, now=now)[0]
+
+    def change(
+        self,
+        changes: Iterable[MappingEntry | Mapping[str, Any]],
+        *,
+        actor: str,
+        note: str | None = None,
+        replace: bool = False,
+        remove: Iterable[tuple[str, str]] = (),
+        now: datetime | None = None,
+    ) -> tuple[MappingVersion, bool]:
+        """Upsert (or replace all with) `changes`, remove keys, validate the whole set, write a new version: that
+        version and True. A change that leaves every entry as it is writes nothing: the current version and False.
 
         Raises MappingValidationError with every reason if anything is rejected; nothing is written then.
         """
@@ -684,7 +697,7 @@ class MappingStore:
             if current is not None and same_entries(accepted, current.entries):
                 # No change, no version: a catalog imported again as it stands would otherwise make a new version,
                 # and every new version makes the next build a full rebuild.
-                return current
+                return current, False
             version = (current.version if current else 0) + 1
             stamp = now or datetime.now(UTC)
             table = self._table(accepted, current, version, actor, stamp, note)
@@ -694,7 +707,7 @@ class MappingStore:
                 continue  # another admin wrote this version number first: rebase on theirs
             result = self.read(version)
             assert result is not None
-            return result
+            return result, True
         raise ConcurrentWriteError("the mapping table kept changing under this update; retry")
 
     def check(

@@ -184,10 +184,8 @@ def post_mappings(
     is 200 with the current version, where a new version is 201."""
     if not change.entries and not change.remove:
         raise Problem(422, "give entries to upsert or keys to remove", title="Empty change")
-    store = MappingStore(ctx.lake)
-    before = store.versions()
     try:
-        result = store.apply(
+        result, written = MappingStore(ctx.lake).change(
             change.entries,
             actor=principal.subject,
             note=change.note,
@@ -204,10 +202,10 @@ def post_mappings(
     except ConcurrentWriteError as exc:
         # Other admins kept taking the next version first: nothing was written, and the same change may be sent again.
         raise Problem(409, str(exc), title="Mapping changed meanwhile") from None
-    if before and result.version == before[-1]:
-        response.status_code = 200
-    else:
+    if written:
         ctx.mart.mapping_changed()
+    else:
+        response.status_code = 200
     return MappingChanged(
         version=result.version, changed_by=result.changed_by, changed_at=result.changed_at, entries=len(result.entries)
     )
