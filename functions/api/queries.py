@@ -109,18 +109,20 @@ def report_rows(found: list[dict[str, Any]]) -> ReportRows:
 @dataclass(frozen=True)
 class Under:
     """The part of the estate a KPI report is restricted to: the applications under a team, a group and a domain,
-    each optional (the whole estate without any)."""
+    or one application, each optional (the whole estate without any)."""
 
     team: str | None = None
     group: str | None = None
     domain: str | None = None
+    app: str | None = None
 
     def params(self, group_by: str) -> dict[str, Any]:
         return {
             "under_team": self.team,
             "under_group": self.group,
             "under_domain": self.domain,
-            "filtered": any((self.team, self.group, self.domain)),
+            "under_app": self.app,
+            "filtered": any((self.team, self.group, self.domain, self.app)),
             "row_level": group_by,
         }
 
@@ -140,7 +142,7 @@ under as (
             as row_id
     from {apps}
     where ($under_team is null or team = $under_team) and ($under_group is null or group_id = $under_group)
-        and ($under_domain is null or domain = $under_domain)
+        and ($under_domain is null or domain = $under_domain) and ($under_app is null or app_id = $under_app)
 )"""  # noqa: S608 - the relation's name is one of ours
 
 
@@ -850,7 +852,7 @@ def day_report(
 
 # A ranking's applications under the filter (Under), as its rows attribute them; ranks stay the estate's.
 RANKED_UNDER = """($under_team is null or team = $under_team) and ($under_group is null or group_id = $under_group)
-    and ($under_domain is null or domain = $under_domain)"""
+    and ($under_domain is null or domain = $under_domain) and ($under_app is null or app_id = $under_app)"""
 TOP_RISKS_SQL = f"select * from mv_monitoring_top_risks where {RANKED_UNDER} order by rank limit $limit"  # noqa: S608
 TOP_BURN_SQL = (
     f"select * from mv_monitoring_top_risks where {RANKED_UNDER} "  # noqa: S608 - constant text

@@ -79,6 +79,15 @@ def under(
     team: Annotated[str | None, _under_param("team")] = None,
     group: Annotated[str | None, _under_param("group")] = None,
     domain: Annotated[str | None, _under_param("domain")] = None,
+    app: Annotated[
+        str | None,
+        Query(
+            max_length=63,
+            pattern=ESTATE_ID,
+            description="Only the rows holding this application (its id in the mapping): with groupBy=app, its own "
+            "row, so that a page about one application need not read the estate's report.",
+        ),
+    ] = None,
 ) -> queries.Under:
     """The part of the estate a report is restricted to; a 404 for an id no entry of the mapping has."""
     given = {"team": team, "group": group, "domain": domain}
@@ -86,6 +95,10 @@ def under(
     for level, level_id in ids.items():
         if not mart.snap.directory.names_level(level, level_id):
             raise not_found(level, level_id)
+    if app is not None:
+        ids["app"] = app.lower()
+        if mart.snap.directory.kind_of(ids["app"]) != "application":
+            raise not_found("application", ids["app"])
     return queries.Under(**ids)
 
 

@@ -1,5 +1,5 @@
 """The KPI reports restricted to the applications under a team, group or domain (`team`, `group`, `domain`), as a
-Backstage team's or domain's page asks for them.
+Backstage team's or domain's page asks for them, or to one application (`app`), as an application's page does.
 
 The hand-made estate (tests/unit/aggregates/estate.py, as_of the 20th at 10:00 UTC) maps three applications:
 
@@ -36,6 +36,11 @@ KEPT = {
     "domain=d2": {"app": ["broken"], "team": ["t2"], "group": [], "domain": ["d2"]},
     # Both at once: the applications of t2 in d1.
     "team=t2&domain=d1": {"app": ["quiet"], "team": ["t2"], "group": ["g1"], "domain": ["d1"]},
+    # One application: its own row, and the rows of its team, group and domain, each whole.
+    "app=shop": {"app": ["shop"], "team": ["t1"], "group": ["g1"], "domain": ["d1"]},
+    "app=broken": {"app": ["broken"], "team": ["t2"], "group": [], "domain": ["d2"]},
+    # An application outside the team named: nothing.
+    "app=shop&team=t2": {"app": [], "team": [], "group": [], "domain": []},
 }
 # A named period (each report's default) and a from/to range: the SLO and DORA reports compute a range themselves.
 WHEN = ["", "from=2026-11-18&to=2026-11-20&"]
@@ -102,9 +107,11 @@ def test_pages_under_a_filter_follow_its_rows(client: TestClient) -> None:
 
 
 def test_ids_are_compared_ignoring_case(client: TestClient) -> None:
-    """A Backstage group named T2 is the mapping's t2."""
+    """A Backstage group named T2 is the mapping's t2; an application named Shop is shop."""
     body = get_json(client, "/monitoring/kpis/slo?groupBy=app&team=T2")
     assert [r["id"] for r in body["items"]] == ["broken", "quiet"]
+    body = get_json(client, "/monitoring/kpis/dora?groupBy=app&app=Shop")
+    assert [r["id"] for r in body["items"]] == ["shop"]
 
 
 @pytest.mark.parametrize("report", FILTERED)
@@ -116,6 +123,9 @@ def test_ids_are_compared_ignoring_case(client: TestClient) -> None:
         ("domain=nobody", "domain 'nobody'"),
         # t1 is a team, not a group.
         ("group=t1", "group 't1'"),
+        ("app=nobody", "application 'nobody'"),
+        # shop-api is a component of shop, not an application.
+        ("app=shop-api", "application 'shop-api'"),
     ],
 )
 def test_an_unknown_id_is_a_404_naming_it(client: TestClient, report: str, query: str, named: str) -> None:
@@ -128,7 +138,13 @@ def test_an_unknown_id_is_a_404_naming_it(client: TestClient, report: str, query
 @pytest.mark.parametrize("report", FILTERED)
 @pytest.mark.parametrize(
     ("query", "parameter"),
-    [("team=t1/x", "team"), ("group=-g1", "group"), ("domain=", "domain"), ("domain=" + "d" * 64, "domain")],
+    [
+        ("team=t1/x", "team"),
+        ("group=-g1", "group"),
+        ("domain=", "domain"),
+        ("domain=" + "d" * 64, "domain"),
+        ("app=shop/x", "app"),
+    ],
 )
 def test_a_malformed_id_is_a_422_naming_its_parameter(
     client: TestClient, report: str, query: str, parameter: str
@@ -146,6 +162,9 @@ def test_the_riskiest_applications_of_a_team(client: TestClient) -> None:
     t2 = get_json(client, "/monitoring/risk/top?team=t2")["items"]
     assert [(r["appId"], r["rank"], r["riskScore"]) for r in t2] == [("broken", 2, 20), ("quiet", 3, 0)]
     assert [r["appId"] for r in get_json(client, "/monitoring/risk/top?domain=d1&limit=1")["items"]] == ["shop"]
+    # One application's own rank in the estate.
+    quiet = get_json(client, "/monitoring/risk/top?app=quiet")["items"]
+    assert [(r["appId"], r["rank"], r["riskScore"]) for r in quiet] == [("quiet", 3, 0)]
 
 
 def test_a_ranking_over_a_period_of_a_team_or_domain(client: TestClient) -> None:

@@ -15,6 +15,7 @@ import type {
   MonitoredEntity,
   Overview,
   Period,
+  ReportFilter,
   RiskReport,
   SloReport,
   Summary,
@@ -30,7 +31,7 @@ export interface MonitoringApi {
   getDeployments(entity: MonitoredEntity, mode: 'history' | 'live', period: Period): Promise<DeploymentList>;
   getLogsLink(entity: MonitoredEntity, period: Period): Promise<LogsLink>;
   getOverview(period: Period): Promise<Overview>;
-  getDora(groupBy: GroupBy, window: KpiWindow, environment?: string): Promise<DoraReport>;
+  getDora(groupBy: GroupBy, window: KpiWindow, environment?: string, filter?: ReportFilter): Promise<DoraReport>;
   getSlo(groupBy: GroupBy, window: KpiWindow, environment?: string): Promise<SloReport>;
   /** Incidents opened, restored and breaching an SLA, the backlog at the end and the heatmap, every page read. */
   getIncidentsReport(groupBy: GroupBy, window: KpiWindow, environment?: string): Promise<IncidentsReport>;

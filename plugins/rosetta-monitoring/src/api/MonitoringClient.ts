@@ -1,7 +1,7 @@
 import type { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
 import type { MonitoringApi } from './MonitoringApi';
-import type { KpiWindow, MonitoredEntity } from './types';
+import type { KpiWindow, MonitoredEntity, ReportFilter } from './types';
 
 export const DEFAULT_PROXY_PATH = '/rosetta';
 
@@ -61,8 +61,8 @@ export class MonitoringClient implements MonitoringApi {
     return this.get('/overview', { period });
   }
 
-  getDora(groupBy: string, window: KpiWindow, environment?: string) {
-    return this.getAll('/kpis/dora', { groupBy, ...window, environment });
+  getDora(groupBy: string, window: KpiWindow, environment?: string, filter?: ReportFilter) {
+    return this.getAll('/kpis/dora', { groupBy, ...window, environment, ...filter });
   }
 
   getSlo(groupBy: string, window: KpiWindow, environment?: string) {

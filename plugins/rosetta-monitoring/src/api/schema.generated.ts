@@ -3311,6 +3311,8 @@ export interface operations {
                 group?: string | null;
                 /** @description Only the rows holding an application of this domain (its id in the mapping): with groupBy, each row whole, as without it. */
                 domain?: string | null;
+                /** @description Only the rows holding this application (its id in the mapping): with groupBy=app, its own row, so that a page about one application need not read the estate's report. */
+                app?: string | null;
             };
             header?: never;
             path?: never;
@@ -3404,6 +3406,8 @@ export interface operations {
                 group?: string | null;
                 /** @description Only the rows holding an application of this domain (its id in the mapping): with groupBy, each row whole, as without it. */
                 domain?: string | null;
+                /** @description Only the rows holding this application (its id in the mapping): with groupBy=app, its own row, so that a page about one application need not read the estate's report. */
+                app?: string | null;
             };
             header?: never;
             path?: never;
@@ -3494,6 +3498,8 @@ export interface operations {
                 group?: string | null;
                 /** @description Only the rows holding an application of this domain (its id in the mapping): with groupBy, each row whole, as without it. */
                 domain?: string | null;
+                /** @description Only the rows holding this application (its id in the mapping): with groupBy=app, its own row, so that a page about one application need not read the estate's report. */
+                app?: string | null;
             };
             header?: never;
             path?: never;
@@ -3584,6 +3590,8 @@ export interface operations {
                 group?: string | null;
                 /** @description Only the rows holding an application of this domain (its id in the mapping): with groupBy, each row whole, as without it. */
                 domain?: string | null;
+                /** @description Only the rows holding this application (its id in the mapping): with groupBy=app, its own row, so that a page about one application need not read the estate's report. */
+                app?: string | null;
             };
             header?: never;
             path?: never;
@@ -3752,6 +3760,8 @@ export interface operations {
                 group?: string | null;
                 /** @description Only the rows holding an application of this domain (its id in the mapping): with groupBy, each row whole, as without it. */
                 domain?: string | null;
+                /** @description Only the rows holding this application (its id in the mapping): with groupBy=app, its own row, so that a page about one application need not read the estate's report. */
+                app?: string | null;
             };
             header?: never;
             path?: never;

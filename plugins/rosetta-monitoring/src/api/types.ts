@@ -55,4 +55,6 @@ export type KpiWindow = { period: KpiPeriod } | { from: string; to: string };
 export type IncidentStatus = 'open' | 'closed' | 'all';
 export type ChangeStatus = 'upcoming' | 'recent' | 'all';
 export type GroupBy = 'app' | 'team' | 'group' | 'domain';
+/** The part of the estate a KPI report holds: the rows of one application (its id in the mapping). */
+export type ReportFilter = { app: string };
 export type Metric = string;

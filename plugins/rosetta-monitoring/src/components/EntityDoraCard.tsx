@@ -1,5 +1,4 @@
-import { WarningPanel } from '@backstage/core-components';
-import type { DoraReport, KpiPeriod, MonitoredEntity, Period } from '../api/types';
+import type { KpiPeriod, MonitoredEntity, Period } from '../api/types';
 import { useMonitoringData } from './common/useMonitoringData';
 import { Widget } from './common/WidgetState';
 import { DoraTable } from './DoraLevels';
@@ -13,44 +12,35 @@ const DORA_PERIODS: Record<Period, { period: KpiPeriod; label: string; note?: st
   last_90d: { period: 'last_90d', label: 'last 90 days' },
 };
 
-/** DORA of the entity's application (the API reports DORA per application and per group). */
+/** DORA of the entity's application (the API reports DORA per application and per group): its own row alone. */
 export function EntityDoraCard({ entity, period }: { entity: MonitoredEntity; period: Period }) {
   const dora = DORA_PERIODS[period];
   const state = useMonitoringData(
     async api => {
       const summary = await api.getSummary(entity);
-      const report = await api.getDora('app', { period: dora.period }, entity.environment);
-      return { report, rows: report.items.filter(r => r.id === summary.entity.applicationId) };
+      const app = summary.entity.applicationId;
+      const report = await api.getDora('app', { period: dora.period }, entity.environment, { app });
+      return { report, rows: report.items.filter(r => r.id === app) };
     },
     [entity.level, entity.id, entity.environment, dora.period],
   );
-  // A report the client stopped reading (see MonitoringClient.getAll) may hold the application's row past the cut:
-  // its absence from the rows read is no sign that it has no figures.
-  const cutOff = (d: { report: DoraReport }) => Boolean(d.report.page?.nextCursor);
   return (
     <Widget
       title="DORA"
       what="DORA figures"
       state={state}
-      isEmpty={d => d.rows.length === 0 && !cutOff(d)}
+      isEmpty={d => d.rows.length === 0}
       freshness={d => d.report.freshness}
     >
-      {d =>
-        d.rows.length === 0 ? (
-          <WarningPanel
-            severity="warning"
-            title={`DORA report cut off: this application is not among its first ${d.report.items.length.toLocaleString('en')} rows read`}
-          />
-        ) : (
-          <>
-            <p>
-              DORA over the {dora.label}: {coveredDays(d.report.period)}
-              {dora.note}
-            </p>
-            <DoraTable rows={d.rows} groupBy={d.report.groupBy} />
-          </>
-        )
-      }
+      {d => (
+        <>
+          <p>
+            DORA over the {dora.label}: {coveredDays(d.report.period)}
+            {dora.note}
+          </p>
+          <DoraTable rows={d.rows} groupBy={d.report.groupBy} />
+        </>
+      )}
     </Widget>
   );
 }

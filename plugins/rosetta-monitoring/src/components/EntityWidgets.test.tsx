@@ -490,17 +490,17 @@ describe('entity widgets', () => {
       expect(screen.getByText(new RegExp(`· ${row.deploymentFrequencyLevel}`))).toBeInTheDocument();
       expect(screen.queryByText('billing')).not.toBeInTheDocument();
     });
-    // In an estate with more applications than one page of the DORA report, the card still finds its application.
-    it("finds the application's row on a later page of the report", async () => {
+    // The card asks for its application's row alone: an estate of any size is one small answer, never pages of it.
+    it('asks the report for its application alone', async () => {
       const row = f.doraApp.items.find(r => r.id === 'profiles')!;
-      const others = f.doraApp.items.filter(r => r.id !== 'profiles');
       server.use(
         answer(`${base}/summary`, f.summaryProfiles),
-        answer('/kpis/dora', { ...f.doraApp, items: [row], page: { limit: 500, nextCursor: null } }, { cursor: 'p2' }),
-        answer('/kpis/dora', { ...f.doraApp, items: others, page: { limit: 500, nextCursor: 'p2' } }),
+        answer('/kpis/dora', { ...f.doraApp, items: [row] }, { groupBy: 'app', app: 'profiles' }),
+        problem('/kpis/dora', 400, 'Unexpected request', 'the card asked for more than its application'),
       );
       await renderWithApi(<EntityDoraCard entity={profiles} period="last_7d" />);
       expect(await screen.findByText('profiles')).toBeInTheDocument();
+      expect(screen.queryByText(/Unexpected request/)).not.toBeInTheDocument();
     });
     // DORA is not computed over 24 hours: with the tab on "Last 24 hours" the card shows last_7d's figures, and says
     // so. last_7d ends at 2026-11-28 08:00 UTC and starts 7 days before, so its days are 21 to 28 November.
@@ -512,19 +512,6 @@ describe('entity widgets', () => {
       await renderWithApi(<EntityDoraCard entity={profiles} period="last_24h" />);
       expect(await screen.findByText('profiles')).toBeInTheDocument();
       expect(screen.getByText(/^DORA over the last 7 days: 2026-11-21 to 2026-11-28/)).toBeInTheDocument();
-    });
-    // The client reads 20 pages at most. Here every page holds billing alone and names a next one, so the 20 pages
-    // read hold 20 rows (20 x 1), none of them profiles: its row may lie past the cut, so "no DORA figures" would
-    // be a guess. The card says the report was cut off instead.
-    it('says the report was cut off before its application, rather than that it has no figures', async () => {
-      const billing = f.doraApp.items.find(r => r.id === 'billing')!;
-      const endless = { ...f.doraApp, items: [billing], page: { limit: 500, nextCursor: 'p2' } };
-      server.use(answer(`${base}/summary`, f.summaryProfiles), answer('/kpis/dora', endless));
-      await renderWithApi(<EntityDoraCard entity={profiles} period="last_7d" />);
-      expect(
-        await screen.findByText(/DORA report cut off: this application is not among its first 20 rows read$/),
-      ).toBeInTheDocument();
-      expect(screen.queryByText('No DORA figures in the period')).not.toBeInTheDocument();
     });
     it('says when the application has no DORA row', async () => {
       server.use(answer(`${base}/summary`, f.summaryProfiles), answer('/kpis/dora', emptyList(f.doraApp)));
