@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("rosetta.api")
@@ -104,8 +105,35 @@ def install(app: FastAPI) -> None:
             request, exc.status_code, TITLES.get(exc.status_code, "Error"), detail, dict(exc.headers or {})
         )
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        # The cause goes to the log, never to the caller.
-        log.exception("unhandled error", extra={"path": request.url.path})
-        return problem_response(request, 500, "Internal error", "the server could not answer; see its log")
+    # Not an exception handler for Exception: Starlette runs that one outside every middleware, so its 500 would
+    # lack the CORS headers, and a browser would show a CORS error instead of the problem.
+    app.add_middleware(UnexpectedAsProblem)
+
+
+class UnexpectedAsProblem:
+    """An error no handler turned into an answer becomes a problem+json 500; the cause goes to the log, never to the
+    caller. Installed before the CORS middleware, so inside it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception:
+            if started:
+                raise  # part of an answer is sent: nothing else can be
+            request = Request(scope)
+            log.exception("unhandled error", extra={"path": request.url.path})
+            response = problem_response(request, 500, "Internal error", "the server could not answer; see its log")
+            await response(scope, receive, send)

@@ -960,6 +960,27 @@ def test_cors_preflight(client: TestClient) -> None:
     assert r.headers["access-control-allow-origin"] == "https://backstage.example.org"
 
 
+def test_an_unexpected_error_is_a_problem_the_browser_can_read(
+    estate_lake: tuple[Settings, Path], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug in a query: the answer is a problem+json 500 that carries the CORS headers as every other answer does
+    (without them a browser shows a CORS error instead of the problem), names no cause, and the cause is logged."""
+    settings, root = estate_lake
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("secret-cause-7f3")
+
+    monkeypatch.setattr("functions.api.queries.changes", failing)
+    origin = "https://backstage.example.org"
+    with TestClient(create_app(api_settings(root), settings, down_sources()), raise_server_exceptions=False) as c:
+        r = c.get("/monitoring/applications/shop/changes", headers=READER | {"Origin": origin})
+    assert r.status_code == 500, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.headers["access-control-allow-origin"] == origin
+    assert r.json()["title"] == "Internal error" and "secret-cause-7f3" not in r.text
+    assert any("secret-cause-7f3" in (rec.exc_text or "") for rec in caplog.records)
+
+
 @pytest.mark.s3
 def test_served_from_s3_through_a_local_mirror(s3_settings: Settings, tmp_path: Path) -> None:
     """On S3 the mart objects are fetched once into the local mirror; requests then read only local files."""
