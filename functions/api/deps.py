@@ -170,6 +170,10 @@ def _mart(ctx: Context, *, complete: bool) -> Iterator[Mart]:
         try:
             yield Mart(snap, con)
         except duckdb.CatalogException:
+            if snap.load_failed:
+                raise Problem(
+                    503, "the mart copy could not be loaded whole; retrying shortly", title="Data unavailable"
+                ) from None
             raise Problem(503, "a mart table this answer needs has not been built yet", title="No data yet") from None
 
 

@@ -197,6 +197,8 @@ class Snapshot:
     summary_index: SummaryIndex | None = None  # set once the summary's tables are defined
     recent: RecentHours | None = None  # the last RECENT_HOURS, once in memory
     complete: threading.Event = field(default_factory=threading.Event)  # every table is defined
+    # The background part of the load failed: some tables are missing, and the next check loads the copy again.
+    load_failed: bool = False
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
@@ -331,7 +333,7 @@ class ServingMart:
         try:
             marker, build, version = self._markers()
             current = self._snapshot
-            if current is not None and current.marker == marker:
+            if current is not None and current.marker == marker and not current.load_failed:
                 if current.directory.version == version:
                     return False
                 # Same tables, new mapping: swapped in place, so what the loader is still adding to this copy
@@ -513,6 +515,7 @@ class ServingMart:
             )
         except BaseException as exc:
             failure.append(exc)
+            snap.load_failed = True
             if threading.main_thread().is_alive():
                 log.exception("loading the mart failed; routes needing the missing tables answer 503")
             else:

@@ -139,6 +139,29 @@ def test_a_new_build_is_served_once_loaded_and_a_failed_load_keeps_the_old_copy(
         assert not old_folders & set((tmp_path / "api").iterdir())
 
 
+def test_a_copy_whose_load_failed_half_way_is_loaded_again(tmp_path: Path) -> None:
+    """The summary's tables load, then an object of the rest cannot be read (a fetch that failed, a damaged object):
+    routes needing it say the copy could not be loaded, not that nothing was built, and the next check loads the copy
+    again rather than serving half of it until the next build."""
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    build(lake, settings, mode="full", as_of=AS_OF)
+    changes = next((tmp_path / "lake" / "mart" / "mv_changes").rglob("*.parquet"))
+    good = changes.read_bytes()
+    changes.write_bytes(b"PAR1 damaged PAR1")
+    app = create_app(api_settings(tmp_path), settings, down_sources())
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert client.get("/monitoring/applications/shop/summary", headers=READER).status_code == 200
+        failed = client.get("/monitoring/applications/shop/changes", headers=READER)
+        assert failed.status_code == 503, failed.text
+        assert failed.json()["title"] == "Data unavailable" and "could not be loaded" in failed.json()["detail"]
+        changes.write_bytes(good)
+        assert app.state.context.mart.refresh() is True
+        answer = client.get("/monitoring/applications/shop/changes?status=all", headers=READER)
+        assert answer.status_code == 200, answer.text
+
+
 def test_month_objects_written_under_different_schemas_are_read_by_column_name(tmp_path: Path) -> None:
     settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
     lake = Lake.from_settings(settings)
