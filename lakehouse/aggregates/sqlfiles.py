@@ -71,6 +71,19 @@ class SqlFile:
         """How a reader of the table's objects gets `column`: its name, or the expression it is derived by."""
         return dict(self.derived).get(column, column)
 
+    def definitions(self) -> tuple[str, ...]:
+        """The header's comment lines after its key lines (what the table's figures mean), without the `--` and
+        the blank lines that open them; indented lines keep their indentation."""
+        header = []
+        for line in self.text.splitlines():
+            if not line.startswith("--"):
+                break
+            if not HEADER_LINE.match(line):
+                header.append(line.removeprefix("--").removeprefix(" ").rstrip())
+        while header and not header[0]:
+            header.pop(0)
+        return tuple(header)
+
     def read_columns(self) -> str:
         """The stored columns and the derived ones, as a select list over the table's objects."""
         return ", ".join(["*", *(f"{self.expression(name)} as {name}" for name, _ in self.derived)])

@@ -1,4 +1,4 @@
-"""The committed data dictionary is exactly what the registry generates."""
+"""The committed data dictionary is exactly what the registry and the mart tables generate."""
 
 from __future__ import annotations
 

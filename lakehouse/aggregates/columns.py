@@ -1,0 +1,599 @@
+"""What each column of the mart tables (mv_*) means, with its unit: table -> column -> description.
+
+The words are the SQL files' own (their headers define the KPIs; see lakehouse/sql/). Every stored column of every
+mart table, and every column derived on read, has one, and none names a column its table no longer has: a test
+reads the tables the build writes and checks both. The data dictionary (docs/data-dictionary.md) and the Glue
+tables' column comments (infra/glue_tables.py) print them; a Glue comment keeps its first 255 characters, so the
+first sentence says what the column is.
+"""
+
+from __future__ import annotations
+
+# Columns several tables share.
+APP_ID = "Application (the mapping's entity_id of kind application)"
+COMPONENT_ID = "Component (the mapping's entity_id of kind component); null for an application mapped directly"
+ENVIRONMENT = "Environment, as the mapping names it"
+TEAM = "The application's team in the mapping; null when it has none"
+GROUP_ID = "The application's group in the mapping; null when it has none"
+DOMAIN = "The application's domain in the mapping; null when it has none"
+DAY = "UTC day"
+AS_OF = (
+    "The build's as_of instant (UTC): the start of the current hour, excluded; what happened after it does not count"
+)
+ROLLUP_LEVEL = "Rollup level: team, group or domain"
+ROLLUP_LEVEL_ID = "The team, group or domain, as the mapping names it"
+ROLLUP_APPLICATIONS = "Applications of the team, group or domain in that environment"
+PERIOD = (
+    "Reporting period (see stg_periods): last_7d, last_30d, last_90d (rolling, ending at as_of), month, quarter "
+    "(calendar, from their start to as_of), previous_month, previous_quarter (the last complete ones)"
+)
+PERIOD_START = "Start of the period (UTC, included)"
+PERIOD_END = "End of the period (UTC, excluded): as_of, or the start of the current month or quarter"
+INCIDENT_SYS_ID = "ServiceNow incident sys_id"
+KEY_FORMAT = "argocd:<app>:<history id or operation start> or gitlab:<deployment id>"
+DEPLOYMENT_KEY = f"Deployment attempt: {KEY_FORMAT}"
+CORRELATION_MODE = (
+    "full (the most confident link of the rules, counted from full_min_confidence up) or light "
+    "('DORA light': the application window alone)"
+)
+BAND_SET = "The DORA band set the levels are graded with (2023 or 2024, see mv_dora_bands)"
+REQUESTS = "Requests (Dynatrace service request count)"
+ERRORS = "Failed requests (Dynatrace server-side errors); 0 in an hour with traffic where Dynatrace reported none"
+LOG_ERRORS = "ERROR log lines counted by Elasticsearch"
+LOG_EXCEPTIONS = "Log lines with an exception counted by Elasticsearch"
+AVAILABILITY_TARGET = (
+    "The application's availability target T, ratio 0-1 (its mapping's slo_availability_target, else the build's "
+    "default)"
+)
+APPLICATION_AVAILABILITY_STATUS = (
+    "Availability SLO status: 'no data' without traffic, 'insufficient data' when coverage is under min_coverage, "
+    "else 'met' (availability reaches the target) or 'breached'"
+)
+BURN_WINDOWS = {
+    "1h": "last hour",
+    "2h": "last 2 hours",
+    "6h": "last 6 hours",
+    "24h": "last 24 hours",
+    "3d": "last 3 days",
+}
+
+
+def _app_burn_windows() -> dict[str, str]:
+    described = {}
+    for window, span in BURN_WINDOWS.items():
+        described[f"requests_{window}"] = f"Requests over the {span} before as_of; null without data"
+        described[f"errors_{window}"] = f"Failed requests over the {span} before as_of; null without data"
+    for window, span in BURN_WINDOWS.items():
+        described[f"burn_rate_{window}"] = (
+            f"Burn rate over the {span}: (errors / requests) / B, B = 1 - availability_target (1 = spending exactly "
+            "the budget); null without traffic"
+        )
+    return described
+
+
+def _group_burn_windows() -> dict[str, str]:
+    described = {}
+    for window, span in BURN_WINDOWS.items():
+        described[f"requests_{window}"] = f"Sum of the applications' requests over the {span} before as_of"
+        described[f"errors_{window}"] = f"Sum of the applications' failed requests over the {span} before as_of"
+    for window, span in BURN_WINDOWS.items():
+        described[f"burn_rate_{window}"] = (
+            f"Burn rate over the {span}: sum(errors) / sum(B_i x requests_i), B_i = 1 - application i's availability "
+            "target (never an average of the applications' rates); null without traffic"
+        )
+    return described
+
+
+BURN_RATE_ALERT = (
+    "page when 1h > 14.4, or 6h > 6 and 1h > 6; ticket when 24h > 3 and 2h > 3, or 3d > 1 and 6h > 1; else none "
+    "(burn_rate_alert in macros.sql)"
+)
+
+
+def _dora_metrics(scope: str) -> dict[str, str]:
+    """The DORA columns per application or rollup (definitions in 43_stg_dora_facts.sql, 44_stg_dora_levels.sql)."""
+    events = "of the application" if scope == "application" else "of its applications, counted as events"
+    level = "performance level (elite, high, medium or low, in the band set)"
+    return {
+        "correlation_mode": (
+            "full or light: which incident links make a deployment a change failure (see mv_incident_links)"
+        ),
+        "band_set": BAND_SET,
+        "deployment_frequency_numerator": f"Successful deployments {events} finished in the period",
+        "deployment_frequency_denominator_days": "Days in the period",
+        "deploy_days": "Days of the period with a successful deployment",
+        "deployment_frequency_per_day": (
+            "Deployment frequency: successful deployments / days in the period, per day; 0 with 'no deployments'"
+        ),
+        "deployment_frequency_state": "ok, or 'no deployments' when none succeeded",
+        "deployment_frequency_level": (
+            f"The deployment frequency's {level}: a cadence (daily, weekly, monthly) met by one deployment per "
+            "whole cadence in the period; null with 'no deployments'"
+        ),
+        "lead_time_sample": "Merge requests deployed in the period (mv_lead_times): the lead times' sample",
+        "lead_time_median_hours": (
+            "Change lead time: median hours from merge to the shipping deployment, interpolated (DuckDB median)"
+        ),
+        "lead_time_p90_hours": "90th percentile of the change lead time, in hours, interpolated (quantile_cont)",
+        "lead_time_state": "ok, or 'insufficient data' without a deployed merge request",
+        "lead_time_level": f"The median lead time's {level}; null with 'insufficient data'",
+        "change_failure_numerator": "Change failures (mv_deployments, in this correlation mode) among the attempts",
+        "change_failure_denominator": "Deployment attempts (successful + failed) in the period",
+        "change_failure_rate": (
+            "Change failure rate: change failures / deployment attempts, ratio 0-1; null with 'insufficient data'"
+        ),
+        "change_failure_state": "ok, or 'insufficient data' without a deployment attempt",
+        "change_failure_level": f"The change failure rate's {level}; null with 'insufficient data'",
+        "recovery_sample": "Change failures of the period that recovered (before as_of)",
+        "recovery_median_hours": (
+            "Failed deployment recovery time: median hours from a change failure's deployment to its recovery "
+            "(recovered_at), over those recovered"
+        ),
+        "recovery_state": (
+            "ok; 'insufficient data' without a deployment attempt, 'no change failures', or 'not recovered' when "
+            "none of them recovered"
+        ),
+        "recovery_level": f"The median recovery time's {level}; null unless ok",
+        "mttr_sample": "Incidents restored in the period (every incident, not only change failures)",
+        "mttr_median_hours": "MTTR: median hours from opened to restored over the incidents restored in the period",
+        "mttr_state": "ok, or 'no incidents restored'",
+        "mttr_level": f"The MTTR's {level}, on the recovery time's bands; null with 'no incidents restored'",
+        "rework_numerator": "Rework deployments: successful rollbacks and deployments covered by an emergency change",
+        "rework_denominator": "Successful deployments in the period",
+        "rework_rate": (
+            "Rework rate: rework deployments / successful deployments, ratio 0-1; null with 'no deployments'"
+        ),
+        "rework_state": "ok, or 'no deployments' when none succeeded (no rate, never 0 %)",
+    }
+
+
+def _period_rollup() -> dict[str, str]:
+    return {"period": PERIOD, "period_start": PERIOD_START, "period_end": PERIOD_END}
+
+
+DESCRIPTIONS: dict[str, dict[str, str]] = {
+    "mv_incident_links": {
+        "correlation_mode": CORRELATION_MODE,
+        "incident_sys_id": INCIDENT_SYS_ID,
+        "incident_number": "Incident number (INC...)",
+        "priority": "Incident priority 1 (critical) to 5 (planning)",
+        "deployment_key": f"The deployment attempt linked: {KEY_FORMAT}",
+        "change_sys_id": (
+            "The change covering the deployment, for the change rules (change_caused_by, change_ci_window)"
+        ),
+        "rule": (
+            "The rule that linked them: change_caused_by, dynatrace_root_cause, change_ci_window, "
+            "same_component_window, or same_app_window (light mode only)"
+        ),
+        "confidence": "The rule's stated confidence, ratio 0-1 (0.95, 0.80, 0.70 or 0.50)",
+        "counts_as_change_failure": (
+            "The link makes the deployment a change failure: in light mode always, in full mode from "
+            "full_min_confidence up"
+        ),
+        "app_id": "The incident's application",
+        "component_id": "The incident's component; null when its application is mapped directly",
+        "environment": ENVIRONMENT,
+        "opened_at": "When the incident opened (UTC)",
+        "restored_at": "When the incident was restored (UTC): resolved, else closed; null while it is active",
+        "deployed_at": "When the linked deployment attempt finished (UTC), at or before the incident opened",
+        "hours_after_deployment": "Hours from the deployment's finish to the incident's opening",
+    },
+    "mv_deployments": {
+        "deployment_key": DEPLOYMENT_KEY,
+        "origin": "argocd or gitlab",
+        "source_ref": "The pivot the mapping uses: ArgoCD app name or GitLab project id",
+        "app_id": APP_ID,
+        "component_id": COMPONENT_ID,
+        "environment": ENVIRONMENT,
+        "revision": "Deployed revision (SHA)",
+        "previous_revision": "The revision of the previous successful deployment in the entity's sequence",
+        "started_at": "When the attempt started (UTC)",
+        "finished_at": "When the attempt finished (UTC): the deployment time DORA uses",
+        "day": "UTC day of finished_at",
+        "status": "succeeded or failed",
+        "is_rollback": "Puts back a revision older than the one it replaces (see stg_deployments)",
+        "initiated_by": "User who started it, or 'automated'",
+        "rolled_back": (
+            "Rolled back: the next successful deployment in the sequence is a rollback, finished before as_of"
+        ),
+        "change_unsuccessful": "A change covering it closed 'unsuccessful', its work ended before as_of",
+        "change_numbers": "The change requests (CHG...) covering it; null when none",
+        "caused_incident_full": "Linked to an incident opened before as_of that counts as a change failure, full mode",
+        "caused_incident_light": "Linked to an incident opened before as_of, light mode (application window)",
+        "incident_numbers_full": "The incidents (INC...) that make it a change failure, full mode; null when none",
+        "incident_numbers_light": "The incidents (INC...) that make it a change failure, light mode; null when none",
+        "failed_without_incident": (
+            "Failed, rolled back, or its change closed 'unsuccessful': a change failure in both modes"
+        ),
+        "is_change_failure_full": "Change failure, full mode: failed_without_incident or caused_incident_full",
+        "is_change_failure_light": "Change failure, light mode: failed_without_incident or caused_incident_light",
+        "recovered_at_full": (
+            "When the change failure recovered, full mode (UTC): the next successful deployment (failed, rolled "
+            "back, change unsuccessful), the linked incidents' restoration, the later when both apply; null while "
+            "not recovered at as_of"
+        ),
+        "recovered_at_light": "When the change failure recovered, light mode (UTC), as recovered_at_full",
+        "is_rework": "Rework (DORA's fifth metric): a rollback, or a deployment covered by an emergency change",
+    },
+    "mv_lead_times": {
+        "mr_id": "GitLab merge request id",
+        "project_id": "GitLab project id",
+        "app_id": APP_ID,
+        "component_id": COMPONENT_ID,
+        "environment": ENVIRONMENT,
+        "merged_at": "When the merge request was merged (UTC)",
+        "deployment_key": f"The shipping deployment: {KEY_FORMAT}",
+        "deployed_at": "When the shipping deployment finished (UTC), at or after the merge and before as_of",
+        "lead_time_hours": "Change lead time in hours: deployed_at - merged_at",
+        "match_rule": (
+            "How the shipping deployment was found: 'deployment link' (GitLab lists the request among those it "
+            "shipped) or 'first deployment after merge' (the first one after the merge whose requests are unknown)"
+        ),
+    },
+    "mv_deployments_latest": {
+        "app_id": APP_ID,
+        "component_id": COMPONENT_ID,
+        "environment": ENVIRONMENT,
+        "deployment_key": f"The latest attempt finished before as_of, failed ones included: {KEY_FORMAT}",
+        "finished_at": "When it finished (UTC)",
+        "status": "succeeded or failed",
+        "revision": "Its revision (SHA)",
+        "origin": "argocd or gitlab",
+    },
+    "mv_incidents": {
+        "sys_id": INCIDENT_SYS_ID,
+        "number": "Incident number (INC...)",
+        "app_id": APP_ID,
+        "component_id": COMPONENT_ID,
+        "environment": ENVIRONMENT,
+        "state": "State code at as_of (1 New, 2 In Progress, 3 On Hold, 6 Resolved, 7 Closed, 8 Canceled)",
+        "state_label": "Decoded state",
+        "priority": "Priority 1 (critical) to 5 (planning)",
+        "impact": "Impact 1-3",
+        "urgency": "Urgency 1-3",
+        "short_description": "Short description",
+        "opened_at": "When the incident was opened (UTC)",
+        "resolved_at": "When it was resolved (UTC); null if not yet",
+        "closed_at": "When it was closed (UTC); null if not yet",
+        "restored_at": (
+            "When service was restored (UTC): resolved_at, else closed_at, else (Resolved or Closed without either) "
+            "its last update; null while the incident is active"
+        ),
+        "is_open": "Open at as_of: opened before it, not canceled and not restored before it",
+        "is_canceled": "Canceled: kept but left out of KPIs",
+        "cmdb_ci_sys_id": "Configuration item sys_id",
+        "cmdb_ci_name": "Configuration item display value",
+        "assignment_group_name": "Assignment group display value",
+        "reassignment_count": "Times the incident changed assignment group",
+        "problem_sys_id": "Related problem sys_id",
+        "caused_by_change_sys_id": "Change that caused the incident, when recorded (sys_id)",
+        "sys_updated_on": "Version time of the row used: the latest updated at or before as_of (UTC)",
+        "duration_hours": "Hours from opened_at to restored_at; null without restored_at",
+        "open_age_hours": "Hours from opened_at to as_of for an incident open at as_of; null otherwise",
+        "sla_breached": (
+            "A non-cancelled task SLA of the incident breached before as_of (a breached SLA without a breach time "
+            "counts as breached)"
+        ),
+        "linked_deployment_full": "The deployment attempt the incident is linked to in full mode (mv_incident_links)",
+        "link_rule_full": "The rule of that link (see mv_incident_links.rule)",
+        "link_confidence_full": "The confidence of that link, ratio 0-1",
+        "linked_deployment_light": "The deployment attempt the incident is linked to in light mode",
+    },
+    "mv_changes": {
+        "sys_id": "ServiceNow change request sys_id",
+        "number": "Change number (CHG...)",
+        "app_id": APP_ID,
+        "component_id": COMPONENT_ID,
+        "environment": ENVIRONMENT,
+        "type": "standard, normal or emergency",
+        "state": "State code (-5 New ... 0 Review, 3 Closed, 4 Canceled)",
+        "state_label": "Decoded state",
+        "risk": "Risk label",
+        "short_description": "Short description",
+        "planned_start": "Planned start (UTC)",
+        "planned_end": "Planned end (UTC)",
+        "work_start": "Actual start (UTC)",
+        "work_end": "Actual end (UTC)",
+        "change_start": "The change's start (UTC): work_start when known, else planned_start",
+        "change_end": "The change's end (UTC): work_end when known, else planned_end",
+        "close_code": "successful, successful_issues or unsuccessful; empty while open",
+        "is_failed": "Failed at as_of: closed (work ended before as_of) with close_code 'unsuccessful'",
+        "is_closed": (
+            "Closed (state 3) with its work ended before as_of (a closed change with neither window stays closed)"
+        ),
+        "is_canceled": "Canceled (state 4): never implemented, covers no deployment",
+        "cmdb_ci_sys_id": "Configuration item sys_id",
+        "cmdb_ci_name": "Configuration item display value",
+        "assignment_group_name": "Assignment group display value",
+        "sys_created_on": "When the change was created (UTC)",
+        "deployment_key": "A deployment attempt the change covers (see stg_change_deployments); null when none",
+        "covers_deployment": "The change covers a deployment (not all changes deploy software)",
+    },
+    "mv_golden_signals_hourly": {
+        "level": "component or application",
+        "app_id": APP_ID,
+        "component_id": COMPONENT_ID.replace("an application mapped directly", "a row of level application"),
+        "environment": ENVIRONMENT,
+        "hour": "Start of the hour (UTC), before as_of",
+        "requests": REQUESTS + " in the hour; null without data",
+        "errors": ERRORS,
+        "latency_p50_ms": "Median response time in ms; at application level, the worst component's",
+        "latency_p95_ms": "95th percentile response time in ms; at application level, the worst component's",
+        "latency_p99_ms": "99th percentile response time in ms; at application level, the worst component's",
+        "cpu_usage_pct": "CPU usage in percent (0-100); at application level, the worst component's",
+        "memory_usage_pct": "Memory usage in percent (0-100); at application level, the worst component's",
+        "log_errors": LOG_ERRORS + " in the hour",
+        "log_exceptions": LOG_EXCEPTIONS + " in the hour",
+        "day": "UTC day of hour",
+        "error_rate": "Error rate: errors / requests, ratio 0-1; null in an hour without traffic",
+    },
+    "mv_incidents_app_day": {
+        "app_id": APP_ID,
+        "environment": ENVIRONMENT,
+        "day": DAY,
+        "opened": "Incidents opened that day (before as_of), cancelled ones left out",
+        "opened_p1_p2": "Of those, priority 1 or 2",
+        "restored": "Incidents restored that day (before as_of)",
+        "open_end_of_day": (
+            "Backlog at midnight ending the day (at as_of on the as_of day): opened before it, not restored"
+        ),
+        "open_p1_p2_end_of_day": "Of that backlog, priority 1 or 2",
+        "mttr_mean_hours": "Mean hours from opened to restored over the incidents restored that day; null without any",
+        "mttr_median_hours": (
+            "Median hours from opened to restored over the incidents restored that day; null without any"
+        ),
+        "sla_breaches": "Incidents opened that day whose task SLA breached before as_of",
+    },
+    "mv_changes_app_day": {
+        "app_id": APP_ID,
+        "environment": ENVIRONMENT,
+        "day": DAY,
+        "planned": "Changes whose planned start falls on the day, canceled ones left out",
+        "canceled": "Canceled changes whose planned start falls on the day",
+        "implemented": "Closed changes whose work ended that day (before as_of)",
+        "successful": "Of those, close code successful",
+        "successful_with_issues": "Of those, close code successful_issues",
+        "unsuccessful": "Of those, close code unsuccessful",
+        "closed_with_code": "Of those, with a close code",
+        "emergency": "Emergency changes, not canceled, that started that day (planned start, else work start)",
+        "change_failure_rate": "unsuccessful / closed_with_code, ratio 0-1; null without a change closed with a code",
+    },
+    "mv_monitoring_app_day_summary": {
+        "app_id": APP_ID,
+        "environment": ENVIRONMENT,
+        "day": DAY,
+        "team": TEAM,
+        "group_id": GROUP_ID,
+        "domain": DOMAIN,
+        "requests": "Requests summed over the day's hours (before as_of); null without data",
+        "errors": "Failed requests summed over the day's hours; null without data",
+        "error_rate": "errors / requests, ratio 0-1; null without traffic",
+        "availability": "1 - error_rate, ratio 0-1 (occurrences); null without traffic",
+        "measured_hours": "Hours with traffic",
+        "latency_p95_worst_hour_ms": "The worst hourly p95 response time of the day, in ms",
+        "latency_p99_worst_hour_ms": "The worst hourly p99 response time of the day, in ms",
+        "latency_measured_hours": "Hours with traffic and a p95 reported",
+        "latency_p95_good_hours": "Of latency_measured_hours, those whose p95 met the application's threshold",
+        "latency_p99_measured_hours": "Hours with traffic and a p99 reported",
+        "latency_p99_good_hours": "Of latency_p99_measured_hours, those whose p99 met the application's threshold",
+        "cpu_usage_max_pct": "Highest hourly CPU usage of the day, in percent (0-100)",
+        "memory_usage_max_pct": "Highest hourly memory usage of the day, in percent (0-100)",
+        "log_errors": LOG_ERRORS + " that day",
+        "log_exceptions": LOG_EXCEPTIONS + " that day",
+        "incidents_opened": "Incidents opened that day (mv_incidents_app_day.opened)",
+        "incidents_opened_p1_p2": "Of those, priority 1 or 2",
+        "incidents_open_end_of_day": "Incident backlog at the end of the day (mv_incidents_app_day.open_end_of_day)",
+        "incidents_open_p1_p2_end_of_day": "Of that backlog, priority 1 or 2",
+        "sla_breaches": "Incidents opened that day whose task SLA breached",
+        "changes_planned": "Changes planned to start that day, canceled ones left out (mv_changes_app_day.planned)",
+        "changes_implemented": "Closed changes whose work ended that day",
+        "changes_unsuccessful": "Of those, closed unsuccessful",
+        "deployments": "Successful deployments finished that day (before as_of)",
+        "deployment_change_failures": "Deployment attempts finished that day that are change failures (full mode)",
+        "problems_opened": "Dynatrace problems on the application started that day (before as_of)",
+    },
+    "mv_monitoring_domain_day_summary": {
+        "domain": "Domain, as the mapping names it; '(none)' for applications without one",
+        "environment": ENVIRONMENT,
+        "day": DAY,
+        "applications": "Applications of the domain with a row that day",
+        "requests": "Sum of the applications' requests",
+        "errors": "Sum of the applications' failed requests",
+        "error_rate": "sum(errors) / sum(requests), ratio 0-1 (never an average of percentages); null without traffic",
+        "availability": "1 - error_rate, ratio 0-1; null without traffic",
+        "measured_hours": "Sum of the applications' hours with traffic: the sample behind the rates",
+        "log_errors": "Sum of the applications' ERROR log lines",
+        "incidents_opened": "Sum of the applications' incidents opened that day",
+        "incidents_opened_p1_p2": "Of those, priority 1 or 2",
+        "incidents_open_end_of_day": "Sum of the applications' incident backlogs at the end of the day",
+        "sla_breaches": "Sum of the applications' incidents opened that day whose task SLA breached",
+        "changes_implemented": "Sum of the applications' closed changes whose work ended that day",
+        "changes_unsuccessful": "Of those, closed unsuccessful",
+        "deployments": "Sum of the applications' successful deployments that day",
+        "deployment_change_failures": "Sum of the applications' deployment change failures that day (full mode)",
+    },
+    "mv_slo_burn_rates": {
+        "app_id": APP_ID,
+        "environment": ENVIRONMENT,
+        "as_of": AS_OF,
+        "availability_target": AVAILABILITY_TARGET,
+        **_app_burn_windows(),
+        "burn_rate_alert": "Alert at as_of: " + BURN_RATE_ALERT,
+    },
+    "mv_slo_group_burn_rates": {
+        "level": ROLLUP_LEVEL,
+        "level_id": ROLLUP_LEVEL_ID,
+        "environment": ENVIRONMENT,
+        "as_of": AS_OF,
+        "applications": ROLLUP_APPLICATIONS,
+        **_group_burn_windows(),
+        "burn_rate_alert": "Alert at as_of, the applications' rules: " + BURN_RATE_ALERT,
+    },
+    "mv_slo_app_period": {
+        "app_id": APP_ID,
+        "environment": ENVIRONMENT,
+        **_period_rollup(),
+        "availability_denominator": (
+            "Valid requests over the period's hours (hours without traffic count on neither side)"
+        ),
+        "availability_numerator": "Good requests: requests - errors",
+        "bad_requests": "Failed requests",
+        "availability": "Availability SLI: good / valid requests, ratio 0-1; null without traffic",
+        "availability_target": AVAILABILITY_TARGET,
+        "error_budget_allowed": "Failed requests the budget allows: B x requests, B = 1 - availability_target",
+        "error_budget_consumed": (
+            "Budget consumed: errors / error_budget_allowed, ratio (1 = all of it); null without traffic"
+        ),
+        "error_budget_remaining": "1 - error_budget_consumed, ratio (negative when overspent); null without traffic",
+        "burn_rate_period": (
+            "Burn rate over the period: (errors / requests) / B (1 = spending exactly the budget over the period); "
+            "null without traffic"
+        ),
+        "measured_hours": "Hours with traffic in the period",
+        "expected_hours": "Hours in the period",
+        "coverage": "measured_hours / expected_hours, ratio 0-1",
+        "availability_status": APPLICATION_AVAILABILITY_STATUS,
+        "latency_p95_threshold_ms": "The application's p95 latency threshold in ms: an hour is good at or under it",
+        "latency_p99_threshold_ms": "The application's p99 latency threshold in ms",
+        "latency_target": "The application's latency target: the share of good hours asked for, ratio 0-1",
+        "min_coverage": "The build's min_coverage, ratio 0-1: under it a status is 'insufficient data'",
+        "latency_p95_good_hours": "Hours whose p95 was at or under its threshold",
+        "latency_p99_good_hours": "Hours whose p99 was at or under its threshold",
+        "latency_measured_hours": "Hours with traffic and a p95 reported",
+        "latency_coverage": "latency_measured_hours / hours in the period, ratio 0-1",
+        "latency_p95_sli": "p95 latency SLI: good hours / latency_measured_hours, ratio 0-1",
+        "latency_p99_sli": "p99 latency SLI: good hours / latency_p99_measured_hours, ratio 0-1",
+        "latency_p95_status": (
+            "p95 latency SLO status: 'no data' without a p95 measured, 'insufficient data' when latency_coverage is "
+            "under min_coverage, else 'met' (the SLI reaches latency_target) or 'breached'"
+        ),
+        "latency_p99_measured_hours": "Hours with traffic and a p99 reported",
+        "latency_p99_coverage": "latency_p99_measured_hours / hours in the period, ratio 0-1",
+        "latency_p99_status": (
+            "p99 latency SLO status, as latency_p95_status on latency_p99_coverage and latency_p99_sli"
+        ),
+    },
+    "mv_slo_group_period": {
+        "level": ROLLUP_LEVEL,
+        "level_id": ROLLUP_LEVEL_ID,
+        "environment": ENVIRONMENT,
+        **_period_rollup(),
+        "applications": ROLLUP_APPLICATIONS,
+        "applications_breached": "Applications whose availability_status is 'breached'",
+        "availability_denominator": "Sum of the applications' valid requests",
+        "availability_numerator": "Sum of the applications' good requests",
+        "bad_requests": "Sum of the applications' failed requests",
+        "availability": "sum(good) / sum(requests), ratio 0-1 (never an average of percentages); null without traffic",
+        "availability_target": "The requests-weighted mean of the applications' availability targets, ratio 0-1",
+        "error_budget_allowed": "Sum of the applications' budgets: B_i x requests_i",
+        "error_budget_consumed": "sum(bad) / error_budget_allowed, ratio (1 = all of it); null without traffic",
+        "error_budget_remaining": "1 - error_budget_consumed, ratio (negative when overspent)",
+        "burn_rate_period": "sum(bad) / sum(budget allowed): the same figure as error_budget_consumed",
+        "measured_hours": "Hours with traffic, summed over the applications",
+        "expected_hours": "Hours in the period, summed over the applications that had traffic in it",
+        "coverage": "measured_hours / expected_hours, ratio 0-1 (an idle application adds to neither side)",
+        "latency_measured_hours": "Hours with traffic and a p95 reported, summed over the applications",
+        "latency_coverage": "The p95 coverage, over the applications that reported a p95, ratio 0-1",
+        "latency_p95_sli": "sum(p95 good hours) / sum(latency_measured_hours), ratio 0-1",
+        "latency_target": (
+            "p95 latency target: the applications' latency targets weighted by their hours with a p95, ratio 0-1"
+        ),
+        "latency_p99_measured_hours": "Hours with traffic and a p99 reported, summed over the applications",
+        "latency_p99_coverage": "The p99 coverage, over the applications that reported a p99, ratio 0-1",
+        "latency_p99_sli": "sum(p99 good hours) / sum(latency_p99_measured_hours), ratio 0-1",
+        "latency_p99_target": (
+            "p99 latency target: the applications' latency targets weighted by their hours with a p99, ratio 0-1"
+        ),
+        "availability_status": APPLICATION_AVAILABILITY_STATUS.replace("Availability", "The group's availability"),
+        "latency_p95_status": (
+            "p95 latency SLO status: 'no data' without a latency measured, 'insufficient data' when latency_coverage "
+            "is under min_coverage, else 'met' or 'breached'"
+        ),
+        "latency_p99_status": "p99 latency SLO status, as latency_p95_status on the p99 figures",
+    },
+    "mv_dora_app_period": {
+        "app_id": APP_ID,
+        "environment": ENVIRONMENT + " (production is the tier DORA defines)",
+        **_period_rollup(),
+        **_dora_metrics("application"),
+    },
+    "mv_dora_group_period": {
+        "level": ROLLUP_LEVEL,
+        "level_id": ROLLUP_LEVEL_ID,
+        "environment": ENVIRONMENT + " (production is the tier DORA defines)",
+        "applications": ROLLUP_APPLICATIONS,
+        **_period_rollup(),
+        **_dora_metrics("rollup"),
+    },
+    "mv_dora_bands": {
+        "band_set": "Band set: 2023 or 2024",
+        "metric": "deployment_frequency, lead_time, change_failure_rate or recovery_time (MTTR uses recovery_time's)",
+        "level": "Performance level: elite, high, medium or low",
+        "level_rank": "1 (elite) to 4 (low): a value gets the best level whose bound it meets",
+        "op": "How a value meets the bound: ge (>=), lt (<) or le (<=)",
+        "bound": (
+            "The bound: deployments per day (deployment_frequency), hours (lead_time, recovery_time), ratio 0-1 "
+            "(change_failure_rate)"
+        ),
+    },
+    "mv_dora_scopes": {
+        "level": "The scope's level: application, team, group or domain",
+        "level_id": "The application, team, group or domain, as the mapping names it",
+        "app_id": "An application the scope counts",
+        "environment": ENVIRONMENT,
+    },
+    "mv_monitoring_top_risks": {
+        "rank": "1 = riskiest: by risk_score, then open P1/P2 incidents, then error_rate_7d, then app_id",
+        "app_id": APP_ID,
+        "app_name": "The application's name in the mapping",
+        "team": TEAM,
+        "group_id": GROUP_ID,
+        "domain": DOMAIN,
+        "risk_score": "Risk score 0-100 (capped): the sum of the score_* columns, from the last 7 days before as_of",
+        "health": (
+            "red (risk_score >= 50 or a P1 incident open), orange (from 20), green, or 'no data' (neither traffic nor "
+            "events in 14 days, and no open P1/P2 incident nor failed change)"
+        ),
+        "reasons": "The sentences that produced the score, in the order of the score_* columns",
+        "score_slo": (
+            "+30 when availability_7d is under the target, with traffic covering at least min_coverage of 7 days"
+        ),
+        "score_burn": "+30 when the 1h burn rate > 14.4, else +20 when the 6h and 1h burn rates are both > 6",
+        "score_open_incidents": "+20 per P1/P2 incident open at as_of, at most +40",
+        "score_recurring": "+15 when 3 or more incidents opened in 7 days",
+        "score_failed_changes": "+10 per failed change in 7 days, at most +20",
+        "score_trend": (
+            "+10 when error_rate_7d is more than twice error_rate_prev_7d and > 0.1 %; only with traffic the week "
+            "before"
+        ),
+        "availability_7d": "Availability over the last 7 days: 1 - errors / requests, ratio 0-1; null without traffic",
+        "availability_target": AVAILABILITY_TARGET,
+        "error_rate_7d": "Error rate over the last 7 days: errors / requests, ratio 0-1; null without traffic",
+        "error_rate_prev_7d": "Error rate over the 7 days before those, ratio 0-1; null without traffic",
+        "burn_rate_1h": "Burn rate over the last hour (mv_slo_burn_rates)",
+        "burn_rate_6h": "Burn rate over the last 6 hours (mv_slo_burn_rates)",
+        "open_p1_p2": "Priority 1-2 incidents open at as_of",
+        "incidents_7d": "Incidents opened in the last 7 days",
+        "failed_changes_7d": (
+            "Change failures (deployments, full mode) plus unsuccessful changes covering no deployment, in the last 7 "
+            "days"
+        ),
+        "requests_7d": "Requests over the last 7 days",
+    },
+    "mv_health": {
+        "level": "application, team, group or domain",
+        "level_id": "The application, team, group or domain",
+        "applications": "Applications counted (1 for an application)",
+        "red": "Of those, red",
+        "orange": "Of those, orange",
+        "green": "Of those, green",
+        "no_data": "Of those, 'no data'",
+        "max_risk_score": "Highest risk score of those applications (0-100)",
+        "health": (
+            "An application's is mv_monitoring_top_risks'; a team, group or domain is red when a third or more of its "
+            "applications with data are red, orange when any is red or orange, green otherwise, 'no data' when none "
+            "has data"
+        ),
+        "reasons": "An application's: its risk reasons; a team's, group's or domain's: its red and orange applications",
+    },
+}
