@@ -5,7 +5,7 @@
 --
 -- Availability SLO (occurrences): SLI = good / valid requests = (requests - errors) / requests, summed
 -- over the period's hours; hours without traffic count on neither side.
---   target T (the application's, see stg_apps: its mapping's, else the build's default), budget ratio B = 1 - T
+--   target T (the application's, see stg_apps: its mapping's, else the build's default), budget ratio B = 1 - T;
 --   allowed_bad = B * requests; consumed = errors / allowed_bad; remaining = 1 - consumed (negative when
 --   overspent); burn_rate = (errors / requests) / B (1 = spending exactly the budget over the period). B and
 --   allowed_bad are exact decimals: 1 - 0.9995 in binary floating point is a hair under 0.0005, and a budget spent
