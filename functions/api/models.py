@@ -305,7 +305,10 @@ class LogsLink(Envelope):
 
 # --- overview, KPIs, risk -----------------------------------------------------------------------------------
 class RiskRow(ApiModel):
-    rank: int | None = None
+    rank: int | None = Field(
+        default=None,
+        description="The application's risk rank in the estate (1 = riskiest, production only), whatever the metric.",
+    )
     app_id: str
     app_name: str | None = None
     team: str | None = None

@@ -862,6 +862,7 @@ TOP_BURN_SQL = (
 RANK_RANGE_SQL = """
 select
     s.app_id,
+    any_value(r.rank) as rank,
     any_value(r.app_name) as app_name,
     any_value(s.team) as team,
     any_value(s.group_id) as group_id,

@@ -174,6 +174,8 @@ def test_a_ranking_over_a_period_of_a_team_or_domain(client: TestClient) -> None
     assert [(r["appId"], r["incidents"]) for r in t1] == [("shop", 3)]
     d2 = get_json(client, "/monitoring/risk/top?metric=incidents&period=last_30d&domain=d2")["items"]
     assert [(r["appId"], r["incidents"]) for r in d2] == [("broken", 0)]
+    # Each row carries its risk rank in the estate, as the risk ranking's rows do: shop 1, broken 2.
+    assert (t1[0]["rank"], t1[0]["riskScore"], d2[0]["rank"], d2[0]["riskScore"]) == (1, 40, 2, 20)
     d1 = get_json(client, "/monitoring/risk/top?metric=error_rate&period=last_30d&domain=d1")["items"]
     assert [r["appId"] for r in d1] == ["shop"] and d1[0]["errorRate"] == pytest.approx(124 / 34_000)
     # The burn rate ranking is production's at the last hour: g1's applications are shop and quiet.

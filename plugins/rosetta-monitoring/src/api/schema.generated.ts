@@ -1398,7 +1398,10 @@ export interface components {
             incidents?: number | null;
             /** Openp1P2 */
             openP1P2?: number | null;
-            /** Rank */
+            /**
+             * Rank
+             * @description The application's risk rank in the estate (1 = riskiest, production only), whatever the metric.
+             */
             rank?: number | null;
             /** Reasons */
             reasons?: string[] | null;
