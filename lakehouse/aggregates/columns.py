@@ -566,6 +566,10 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
             "+10 when error_rate_7d is more than twice error_rate_prev_7d and > 0.1 %; only with traffic the week "
             "before"
         ),
+        "score_traffic_lost": (
+            "+20 when no traffic was measured in the last 7 days after requests in the 7 days before (an application "
+            "gone dark)"
+        ),
         "availability_7d": "Availability over the last 7 days: 1 - errors / requests, ratio 0-1; null without traffic",
         "availability_target": AVAILABILITY_TARGET,
         "error_rate_7d": "Error rate over the last 7 days: errors / requests, ratio 0-1; null without traffic",
@@ -579,6 +583,7 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
             "days"
         ),
         "requests_7d": "Requests over the last 7 days",
+        "requests_prev_7d": "Requests over the 7 days before those",
     },
     "mv_health": {
         "level": "application, team, group or domain",

@@ -18,6 +18,8 @@
 --   error-rate trend  +10  error rate of the last 7 days more than twice the 7 days before (and > 0.1 %); only
 --                          with traffic the week before: without it there is nothing to compare with
 --                          (its reason shows this week's rate rounded up, the week before's cut, at the third decimal)
+--   traffic lost      +20  no traffic measured in the last 7 days after requests in the 7 days before: an application
+--                          gone dark (it or its monitoring down) scores nothing else and must not read green
 -- Health: red when the score reaches 50 or a P1 incident is open; orange from 20; green below;
 -- 'no data' when the application had neither traffic nor events (incidents opened, deployments, changes ended)
 -- in the 14 days and has no open P1/P2 incident nor failed change: evidence of trouble is never hidden behind
@@ -112,6 +114,8 @@ evidence as (
         coalesce(t.measured_hours_7d, 0) / (7 * 24) >= bp.min_coverage as slo_covered_7d,
         case when t.requests_7d > 0 then t.errors_7d / t.requests_7d end as error_rate_7d,
         case when t.requests_prev_7d > 0 then t.errors_prev_7d / t.requests_prev_7d end as error_rate_prev_7d,
+        t.requests_prev_7d,
+        coalesce(t.measured_hours_7d, 0) = 0 and t.requests_prev_7d > 0 as traffic_lost,
         b.burn_rate_1h,
         b.burn_rate_6h,
         coalesce(i.open_p1_p2, 0) as open_p1_p2,
@@ -142,15 +146,19 @@ scored as (
         least(failed_changes_7d * 10, 20) as score_failed_changes,
         case
             when error_rate_7d > 0.001 and error_rate_7d > 2 * error_rate_prev_7d then 10 else 0
-        end as score_trend
+        end as score_trend,
+        case when traffic_lost then 20 else 0 end as score_traffic_lost
     from evidence
 ),
 
 totals as (
     select
         *,
-        least(score_slo + score_burn + score_open_incidents + score_recurring + score_failed_changes + score_trend, 100)
-            as risk_score,
+        least(
+            score_slo + score_burn + score_open_incidents + score_recurring + score_failed_changes + score_trend
+            + score_traffic_lost,
+            100
+        ) as risk_score,
         list_filter(
             [
                 -- The availability cut, not rounded, at the third decimal: one just under the target never reads as
@@ -169,7 +177,9 @@ totals as (
                 -- the figures read (0.20042 % over 0.1 % would round to 0.20 % over 0.10 %, not more than twice).
                 case when score_trend > 0 then format(
                     'error rate {:.3f}% is more than twice the previous week''s {:.3f}%',
-                    ceil(100000 * error_rate_7d - 1e-6) / 1000, floor(100000 * error_rate_prev_7d + 1e-6) / 1000) end
+                    ceil(100000 * error_rate_7d - 1e-6) / 1000, floor(100000 * error_rate_prev_7d + 1e-6) / 1000) end,
+                case when score_traffic_lost > 0 then format(
+                    'no traffic measured in the last 7 days ({:,.0f} requests the 7 days before)', requests_prev_7d) end
             ],
             x -> x is not null
         ) as reasons
@@ -197,6 +207,7 @@ select
     score_recurring,
     score_failed_changes,
     score_trend,
+    score_traffic_lost,
     availability_7d,
     availability_target,
     error_rate_7d,
@@ -206,5 +217,6 @@ select
     open_p1_p2,
     incidents_7d,
     failed_changes_7d,
-    requests_7d
+    requests_7d,
+    requests_prev_7d
 from totals

@@ -488,6 +488,37 @@ def test_a_change_implemented_in_14_days_is_evidence_not_no_data(tmp_path: Path)
     assert (quiet["health"], quiet["risk_score"], quiet["reasons"]) == ("green", 0, [])
 
 
+@pytest.mark.parametrize(
+    ("served_days", "expected"),
+    [
+        ((10,), (20, 20, "orange", ["no traffic measured in the last 7 days (24,000 requests the 7 days before)"])),
+        ((10, 17), (0, 0, "green", [])),
+        ((), (0, 0, "no data", [])),
+    ],
+)
+def test_an_application_whose_traffic_stopped_is_orange_not_green(
+    tmp_path: Path, served_days: tuple[int, ...], expected: tuple[int, int, str, list[str]]
+) -> None:
+    """quiet-svc serves 1,000 requests an hour without an error through each of `served_days`. At 10:00 on the 20th
+    the 7 days before the last 7 are [6th 10:00, 13th 10:00), the last 7 days [13th 10:00, 20th 10:00).
+    - the 10th only: 24,000 requests the week before and none measured since; the application went dark, which is
+      no reason for green: traffic lost, +20, orange. Nothing else scores (no SLO without traffic, no burn, no trend);
+    - the 10th and the 17th: traffic in both weeks, 0 errors, 24 hours of 168 under min_coverage: nothing scores;
+    - neither: no traffic nor event in the 14 days, 'no data' as before."""
+    lake, settings = estate_lake(tmp_path)
+    served_by_quiet(lake, [(t(day, h), 1_000.0, 0.0) for day in served_days for h in range(24)])
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        quiet = one(mart(built, "mv_monitoring_top_risks", "app_id = 'quiet'"))
+    lost, score, health, reasons = expected
+    assert (quiet["score_traffic_lost"], quiet["risk_score"], quiet["health"], quiet["reasons"]) == (
+        lost,
+        score,
+        health,
+        reasons,
+    )
+
+
 def test_group_slo_rows_carry_the_states_of_their_applications(built) -> None:
     """Over 30 days: team t1 (shop, 24 hours with traffic of 720) is 'insufficient data'; team t2 (quiet, no
     traffic) is 'no data'. Domain d1 holds both: quiet, idle, adds to neither side of the coverage, 24 / 720."""
