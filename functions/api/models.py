@@ -8,6 +8,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+# The burn-rate alert values (burn_rate_alert in lakehouse/sql/macros.sql), as an SLO row carries them.
+BURN_RATE_ALERT = (
+    "page (1 h > 14.4, or 6 h and 1 h > 6), ticket (24 h and 2 h > 3, or 3 d and 6 h > 1), none (no rule holds on the "
+    "rates there are), or no data (no traffic in any window: no rate says the budget is safe)."
+)
+
 
 class ApiModel(BaseModel):
     """camelCase on the wire, snake_case in Python; rows from the mart validate by their column names."""
@@ -116,7 +122,7 @@ class SloStatus(ApiModel):
     error_budget_consumed: float | None = None
     burn_rate_period: float | None = None
     burn_rate_1h: float | None = None
-    burn_rate_alert: str | None = None
+    burn_rate_alert: str | None = Field(default=None, description=BURN_RATE_ALERT)
     latency_p95_sli: float | None = None
     latency_p95_status: str | None = None
     coverage: float | None = None
@@ -423,10 +429,7 @@ class SloRow(ApiModel):
     burn_rate_6h: float | None = None
     burn_rate_24h: float | None = None
     burn_rate_3d: float | None = None
-    burn_rate_alert: str | None = Field(
-        default=None,
-        description="page (1 h > 14.4, or 6 h and 1 h > 6), ticket (24 h and 2 h > 3, or 3 d and 6 h > 1), or none.",
-    )
+    burn_rate_alert: str | None = Field(default=None, description=BURN_RATE_ALERT)
     applications_breached: int | None = None
 
 

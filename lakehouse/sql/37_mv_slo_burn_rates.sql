@@ -10,7 +10,8 @@
 -- decimal (1 - 0.9995 in binary floating point is a hair under 0.0005: a rate exactly at a threshold would pass
 -- it). Alerts, in this order: page when 1h > 14.4 (2 % of a 30-day budget in an hour; the workbook's 5-minute
 -- confirmation window is below the hourly resolution, so the 1h window confirms itself), page when 6h > 6 and
--- 1h > 6, ticket when 24h > 3 and 2h > 3 (10 % of the budget in a day), ticket when 3d > 1 and 6h > 1, else none.
+-- 1h > 6, ticket when 24h > 3 and 2h > 3 (10 % of the budget in a day), ticket when 3d > 1 and 6h > 1, 'no data'
+-- when no window has a rate (no traffic in any: nothing says the budget is safe), else none.
 -- The rate and the alert are written once, as macros (burn_rate, error_budget, burn_rate_alert in macros.sql),
 -- which mv_slo_group_burn_rates and mv_monitoring_top_risks apply too. The SLO periods (mv_slo_app_period) are
 -- computed daily.

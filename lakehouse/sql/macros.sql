@@ -21,13 +21,15 @@ create or replace macro pages_on_1h(burn_rate_1h) as burn_rate_1h > 14.4;
 create or replace macro pages_on_6h(burn_rate_6h, burn_rate_1h) as burn_rate_6h > 6 and burn_rate_1h > 6;
 
 -- The multi-window burn-rate alert, the first rule that holds: page (the two rules above), ticket when 24h > 3 and
--- 2h > 3 (10 % of the budget in a day), ticket when 3d > 1 and 6h > 1, else none.
+-- 2h > 3 (10 % of the budget in a day), ticket when 3d > 1 and 6h > 1; 'no data' when no window has a rate (no
+-- traffic in any): none would say the budget is safe, which nothing measured says; else none.
 create or replace macro burn_rate_alert(burn_rate_1h, burn_rate_2h, burn_rate_6h, burn_rate_24h, burn_rate_3d) as
     case
         when pages_on_1h(burn_rate_1h) then 'page'
         when pages_on_6h(burn_rate_6h, burn_rate_1h) then 'page'
         when burn_rate_24h > 3 and burn_rate_2h > 3 then 'ticket'
         when burn_rate_3d > 1 and burn_rate_6h > 1 then 'ticket'
+        when coalesce(burn_rate_1h, burn_rate_2h, burn_rate_6h, burn_rate_24h, burn_rate_3d) is null then 'no data'
         else 'none'
     end;
 

@@ -1448,6 +1448,25 @@ def with_quiet_burning(lake: Lake) -> None:
     served_by_quiet(lake, hours)
 
 
+def test_a_burn_rate_alert_without_traffic_in_any_window_is_no_data(built) -> None:
+    """At 10:00 on the 20th (a 99.5 % target, B = 0.005), shop's traffic is the 19th's: nothing over 1, 2 or 6 h;
+    24 h (the 19th from 10:00) 14,000 + 7,000 requests, 101 + 13 errors: 114 / 21,000 / 0.005 = 1.09x; 3 d (the whole
+    19th) 124 / 34,000 / 0.005 = 0.73x. No rule holds on rates it has: none. quiet had no traffic at all: no rate in
+    any window, so nothing says its budget is safe: no data. Team t1 is shop alone, team t2 quiet and broken, neither
+    with traffic: the same alerts."""
+    shop = one(mart(built, "mv_slo_burn_rates", "app_id = 'shop' and environment = 'production'"))
+    quiet = one(mart(built, "mv_slo_burn_rates", "app_id = 'quiet' and environment = 'production'"))
+    team_rows = mart(built, "mv_slo_group_burn_rates", "level = 'team' and environment = 'production'")
+    teams = {r["level_id"]: r for r in team_rows}
+    assert (shop["burn_rate_1h"], shop["burn_rate_2h"], shop["burn_rate_6h"]) == (None, None, None)
+    assert shop["burn_rate_24h"] == pytest.approx(114 / 21_000 / 0.005)
+    assert shop["burn_rate_3d"] == pytest.approx(124 / 34_000 / 0.005)
+    assert (shop["burn_rate_alert"], teams["t1"]["burn_rate_alert"]) == ("none", "none")
+    rates = ("burn_rate_1h", "burn_rate_2h", "burn_rate_6h", "burn_rate_24h", "burn_rate_3d")
+    assert [quiet[r] for r in rates] == [teams["t2"][r] for r in rates] == [None] * 5
+    assert (quiet["burn_rate_alert"], teams["t2"]["burn_rate_alert"]) == ("no data", "no data")
+
+
 def test_a_burn_over_24_hours_still_going_in_the_last_2_opens_a_ticket(tmp_path: Path) -> None:
     """The workbook's second ticket: 24 h and 2 h both over 3. quiet (see with_quiet_burning; a 99.5 % target,
     a budget ratio of 0.005) at 10:00 on the 20th:
@@ -1561,7 +1580,7 @@ def test_a_groups_burn_rates_hold_its_errors_against_its_applications_own_budget
     3 d (124 + 204) / (34 + 23) = 328 / 57. 24 h > 3 and 2 h > 3: a ticket. (At one budget ratio of 0.005 for
     both, the 24 h rate would be (318 / 25,600) / 0.005, 2.5x, and no ticket: shop's stricter target counts.)
     t1 is shop alone: 24 h 114 / 21, 3 d 124 / 34, no rate over 1, 2 or 6 h, so no alert. d2 is broken, which has
-    no traffic: no sums, no rates, no alert."""
+    no traffic: no sums, no rates, and no data rather than no alert."""
     lake, settings = estate_lake(tmp_path)
     with_shop_targets(lake, slo_availability_target=0.999)
     with_quiet_burning(lake)
@@ -1589,7 +1608,7 @@ def test_a_groups_burn_rates_hold_its_errors_against_its_applications_own_budget
         1,
         None,
         None,
-        "none",
+        "no data",
     )
 
 

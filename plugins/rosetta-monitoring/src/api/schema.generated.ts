@@ -1516,7 +1516,7 @@ export interface components {
             burnRate6H?: number | null;
             /**
              * Burnratealert
-             * @description page (1 h > 14.4, or 6 h and 1 h > 6), ticket (24 h and 2 h > 3, or 3 d and 6 h > 1), or none.
+             * @description page (1 h > 14.4, or 6 h and 1 h > 6), ticket (24 h and 2 h > 3, or 3 d and 6 h > 1), none (no rule holds on the rates there are), or no data (no traffic in any window: no rate says the budget is safe).
              */
             burnRateAlert?: string | null;
             /**
@@ -1590,7 +1590,10 @@ export interface components {
             availabilityTarget?: number | null;
             /** Burnrate1H */
             burnRate1H?: number | null;
-            /** Burnratealert */
+            /**
+             * Burnratealert
+             * @description page (1 h > 14.4, or 6 h and 1 h > 6), ticket (24 h and 2 h > 3, or 3 d and 6 h > 1), none (no rule holds on the rates there are), or no data (no traffic in any window: no rate says the budget is safe).
+             */
             burnRateAlert?: string | null;
             /** Burnrateperiod */
             burnRatePeriod?: number | null;
