@@ -85,8 +85,8 @@ def _group_burn_windows() -> dict[str, str]:
 
 
 BURN_RATE_ALERT = (
-    "page when 1h > 14.4, or 6h > 6 and 1h > 6; ticket when 24h > 3 and 2h > 3, or 3d > 1 and 6h > 1; else none "
-    "(burn_rate_alert in macros.sql)"
+    "page when 1h > 14.4, or 6h > 6 and 1h > 6; ticket when 24h > 3 and 2h > 3, or 3d > 1 and 6h > 1; 'no data' "
+    "when no window has a rate; else none (burn_rate_alert in macros.sql)"
 )
 
 
