@@ -6,7 +6,11 @@
 -- Closed (state 3) and Canceled (4) are its final states: a canceled change was never implemented, so it is
 -- not closed and covers no deployment. A change failed when it closed (state 3) with close_code 'unsuccessful',
 -- whatever code a change not closed carries. Its time is the actual work window when known, else the planned
--- one.
+-- one: change_start is the work start, else the planned start. change_end is the work end; a change whose work
+-- has not started ends as planned; one under way (work started, no work end, not closed or canceled) has not
+-- ended: its end is open (null), never its planned end, which may lie before the work even started. A closed or
+-- canceled change without a work end ended at its planned end, or at its work start when that came later: its
+-- window is never inverted.
 -- A change's latest version is found on its id and update time alone, then read whole: (sys_id, sys_updated_on)
 -- is the dataset's key, so one row comes back, and ranking the versions with every column is twice as slow.
 with latest as (
@@ -58,7 +62,11 @@ select
     c.work_start,
     c.work_end,
     coalesce(c.work_start, c.planned_start) as change_start,
-    coalesce(c.work_end, c.planned_end) as change_end,
+    case
+        when c.work_end is not null then c.work_end
+        when c.work_start is null then c.planned_end
+        when c.state in (3, 4) then greatest(c.planned_end, c.work_start)
+    end as change_end,
     nullif(c.close_code, '') as close_code,
     c.close_code = 'unsuccessful' and coalesce(c.state = 3, false) as is_failed,
     coalesce(c.state = 3, false) as is_closed,

@@ -83,7 +83,7 @@ failures as (
 -- An unsuccessful change counts here unless the deployment it covers is counted above: one that finished in
 -- the 7 days. A change ending in them over a deployment that finished just before still counts, once; so does
 -- one over a deployment that finished after as_of (ingested ahead of the build's hour). A change not canceled
--- that ended in the 14 days is an event of them.
+-- that ended in the 14 days is an event of them (one under way, with no end yet, has not ended).
 changes as (
     select
         c.app_id,

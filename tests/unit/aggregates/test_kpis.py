@@ -2056,3 +2056,54 @@ def test_an_incident_is_counted_as_its_version_at_as_of_left_it(tmp_path: Path) 
     assert (days[19]["restored"], days[19]["open_end_of_day"]) == (1, 0)
     assert (days[20]["open_end_of_day"], days[20]["open_p1_p2_end_of_day"]) == (1, 1)
     assert (risk["open_p1_p2"], risk["health"]) == (1, "red")
+
+
+def test_a_change_under_way_past_its_planned_end_has_not_ended(tmp_path: Path) -> None:
+    """CHG12 on quiet's CI was planned for the 19th 06:00-07:00; its work started at 08:00, after the planned end,
+    and is still under way (Implement, no work end) when the build of the 20th 10:00 runs. quiet-prod deployed at
+    09:30, during the work. The change runs from 08:00 and has not ended: its end is open, not 07:00 (before its
+    start), so it covers the 09:30 deployment. The calendar counts it planned on the 19th, implemented on no day."""
+    lake, settings = estate_lake(tmp_path)
+    deploys, changes = get_dataset("deploys/deployment_events"), get_dataset("servicenow/changes")
+    lake.write_days(
+        deploys,
+        rows(deploys.id, deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(19, 9, 30), "succeeded", "q1")),
+    )
+    planned = (t(19, 6), t(19, 7))
+    chg12 = change("c" * 32, "CHG12", CI_Q, (t(19, 8), t(19, 8)), "", t(18), t(19, 8), planned=planned)
+    lake.write_days(changes, rows(changes.id, chg12 | {"state": -1, "work_end": None}))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        chg = one(mart(built, "mv_changes", "number = 'CHG12'"))
+        where = "app_id = 'quiet' and environment = 'production' and day between $a and $b"
+        days = {r["day"].day: r for r in mart(built, "mv_changes_app_day", where, a=t(18).date(), b=t(20).date())}
+    assert (chg["change_start"], chg["change_end"]) == (t(19, 8), None)
+    assert (chg["deployment_key"], chg["is_closed"]) == ("argocd:quiet-prod:1", False)
+    assert [(days[d]["planned"], days[d]["implemented"]) for d in (18, 19, 20)] == [(0, 0), (1, 0), (0, 0)]
+
+
+def test_a_change_closed_without_a_work_end_ends_no_earlier_than_its_work_started(tmp_path: Path) -> None:
+    """CHG13 on quiet's CI was planned for the 5th 22:00-23:00; its work started on the 6th at 01:00 and it was
+    closed successful without a work end. It ended when its work started (the later of its planned end and its
+    work start), not at 23:00 on the 5th, before the work: implemented on the 6th, and it covers quiet-prod's
+    deployment at 01:30 on the 6th (within its window's hour of slack)."""
+    lake, settings = estate_lake(tmp_path)
+    deploys, changes = get_dataset("deploys/deployment_events"), get_dataset("servicenow/changes")
+    lake.write_days(
+        deploys,
+        rows(deploys.id, deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(6, 1, 30), "succeeded", "q1")),
+    )
+    planned = (t(5, 22), t(5, 23))
+    chg13 = change("d" * 32, "CHG13", CI_Q, (t(6, 1), t(6, 1)), "successful", t(4), t(6, 2), planned=planned)
+    lake.write_days(changes, rows(changes.id, chg13 | {"work_end": None}))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        chg = one(mart(built, "mv_changes", "number = 'CHG13'"))
+        where = "app_id = 'quiet' and environment = 'production' and day between $a and $b"
+        days = {r["day"].day: r for r in mart(built, "mv_changes_app_day", where, a=t(5).date(), b=t(6).date())}
+    assert (chg["change_start"], chg["change_end"], chg["is_closed"]) == (t(6, 1), t(6, 1), True)
+    assert chg["deployment_key"] == "argocd:quiet-prod:1"
+    assert [(days[d]["planned"], days[d]["implemented"], days[d]["successful"]) for d in (5, 6)] == [
+        (1, 0, 0),
+        (0, 1, 1),
+    ]
