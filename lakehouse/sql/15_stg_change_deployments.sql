@@ -1,14 +1,32 @@
 -- table: stg_change_deployments
--- grain: one row per change request that covers a deployment attempt of its entity
+-- grain: one row per change request that covers a deployment attempt of its component or application
 -- reads: stg_changes, stg_deployments, build_params
 -- refresh: hourly
 --
--- A change covers the attempt of the same entity (its component, or its application when mapped directly)
--- and environment that finished closest to the change's end, within its work window widened by one hour on
--- each side. One attempt per change, so a retry shortly after a failed attempt is not covered by the failed
--- attempt's change. A canceled change covers nothing. A change under way has no end yet (see stg_changes): its
--- window runs to as_of, without the hour of slack (a later attempt has not finished yet), and it covers the
--- attempt finished closest to as_of, the last so far.
+-- A change covers the attempt of its entity, in its environment, that finished closest to the change's end,
+-- within its work window widened by one hour on each side: a change on a component's CI covers that component's
+-- attempts, one on the application's own CI the application's, whichever of its components deployed (or its own
+-- when the application is mapped directly). One attempt per change, so a retry shortly after a failed attempt is
+-- not covered by the failed attempt's change. A canceled change covers nothing. A change under way has no end yet
+-- (see stg_changes): its window runs to as_of, without the hour of slack (a later attempt has not finished yet),
+-- and it covers the attempt finished closest to as_of, the last so far.
+with changes as (
+    select * from stg_changes where not is_canceled
+),
+
+-- One equality join per kind of change, as an `or` in the join condition would be a nested loop.
+candidates as (
+    select c.*, d.deployment_key, d.status, d.finished_at
+    from changes as c
+    inner join stg_deployments as d on c.entity_id = d.entity_id and c.environment = d.environment
+    where c.component_id is not null
+    union all
+    select c.*, d.deployment_key, d.status, d.finished_at
+    from changes as c
+    inner join stg_deployments as d on c.app_id = d.app_id and c.environment = d.environment
+    where c.component_id is null
+)
+
 select
     c.sys_id as change_sys_id,
     c.number as change_number,
@@ -16,19 +34,15 @@ select
     c.change_end,
     c.is_failed as change_unsuccessful,
     c.type = 'emergency' as emergency_change,
-    d.deployment_key,
-    d.status as deployment_status,
-    d.finished_at as deployed_at
-from stg_changes as c
+    c.deployment_key,
+    c.status as deployment_status,
+    c.finished_at as deployed_at
+from candidates as c
 cross join build_params as bp
-inner join stg_deployments as d
-    on
-        c.entity_id = d.entity_id
-        and c.environment = d.environment
-        and d.finished_at >= c.change_start - interval 1 hour
-        and d.finished_at <= coalesce(c.change_end + interval 1 hour, bp.as_of)
-where not c.is_canceled
+where
+    c.finished_at >= c.change_start - interval 1 hour
+    and c.finished_at <= coalesce(c.change_end + interval 1 hour, bp.as_of)
 qualify row_number() over (
     partition by c.sys_id
-    order by abs(epoch(d.finished_at) - epoch(coalesce(c.change_end, bp.as_of))), d.deployment_key
+    order by abs(epoch(c.finished_at) - epoch(coalesce(c.change_end, bp.as_of))), c.deployment_key
 ) = 1

@@ -17,7 +17,9 @@
 --   same_component_window  0.50  the incident opened within full_window_hours after a deployment of its entity
 --   same_app_window        0.50  (light mode only) within light_window_hours after a deployment of its application
 -- The incident's entity is its component, or its application when the application is mapped directly (its
--- own CI and deployments, no components).
+-- own CI and deployments, no components). An incident on the CI of an application that has components names no
+-- component: the component and root cause rules find no deployment of it, the change rules do (a change on the
+-- application's CI covers its components' attempts, see stg_change_deployments), and light mode's window does.
 -- Every rule takes a deployment finished at or before the incident opened: a later one did not cause it.
 -- Full mode keeps the most confident link; it counts as a change failure from full_min_confidence up.
 -- Light mode ("DORA light") uses the application window alone and counts it. The window is always

@@ -2107,3 +2107,58 @@ def test_a_change_closed_without_a_work_end_ends_no_earlier_than_its_work_starte
         (1, 0, 0),
         (0, 1, 1),
     ]
+
+
+def test_the_applications_own_ci_reaches_the_deployments_of_its_components(tmp_path: Path) -> None:
+    """duo has components duo-a and duo-b, each deployed by its own ArgoCD app, and a ServiceNow CI of its own,
+    mapped to the application itself. On the 5th duo-b deployed at 08:00 and duo-a at 09:00; CHG14, on duo's CI,
+    worked 08:40-09:10 and closed unsuccessful; INC20 opened on duo's CI at 10:00, an hour after duo-a's deployment.
+    On the 7th duo-b deployed at 09:00 and INC21 opened on duo's CI at 10:00, with no change.
+    CHG14 is the application's change: it covers the application's attempt finished closest to its end, duo-a's
+    (10 minutes before it; duo-b's was 70), which its close code fails. INC20 follows a change on its CI that ended
+    50 minutes before it: linked to duo-a's deployment in full mode (0.70); in light mode to the application's last
+    deployment, duo-a's too. INC21 is linked in light mode to duo-b's deployment, the application's last; in full
+    mode it names no component, and the application has no deployment of its own: no link."""
+    lake, settings = estate_lake(tmp_path)
+    duo_ci = "f" * 32
+    duo = [
+        {"entity_id": "duo", "kind": "application", "team": "t3", "domain": "d3", "servicenow_ci_id": duo_ci},
+        {"entity_id": "duo-a", "kind": "component", "application_id": "duo", "argocd_app_name": "duo-a-prod"},
+        {"entity_id": "duo-b", "kind": "component", "application_id": "duo", "argocd_app_name": "duo-b-prod"},
+    ]
+    MappingStore(lake).apply([*mapping(), *duo], actor="test", replace=True)
+    deploys, changes = get_dataset("deploys/deployment_events"), get_dataset("servicenow/changes")
+    incidents = get_dataset("servicenow/incidents")
+    lake.write_days(
+        deploys,
+        rows(
+            deploys.id,
+            deployment("argocd:duo-b-prod:1", "argocd", "duo-b-prod", t(5, 8), "succeeded", "b1"),
+            deployment("argocd:duo-a-prod:1", "argocd", "duo-a-prod", t(5, 9), "succeeded", "a1"),
+            deployment("argocd:duo-b-prod:2", "argocd", "duo-b-prod", t(7, 9), "succeeded", "b2"),
+        ),
+    )
+    chg14 = change("e" * 32, "CHG14", duo_ci, (t(5, 8, 40), t(5, 9, 10)), "unsuccessful", t(4), t(5, 9, 20))
+    lake.write_days(changes, rows(changes.id, chg14))
+    lake.write_days(
+        incidents,
+        rows(
+            incidents.id,
+            incident("k1" * 16, "INC20", duo_ci, t(5, 10), 3, 6, t(5, 11)),
+            incident("k2" * 16, "INC21", duo_ci, t(7, 10), 3, 6, t(7, 11)),
+        ),
+    )
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        chg = one(mart(built, "mv_changes", "number = 'CHG14'"))
+        links = mart(built, "mv_incident_links", "app_id = 'duo' order by incident_number, correlation_mode")
+        failed = {
+            r["deployment_key"]: r["change_unsuccessful"] for r in mart(built, "mv_deployments", "app_id = 'duo'")
+        }
+    assert chg["deployment_key"] == "argocd:duo-a-prod:1"
+    assert failed == {"argocd:duo-a-prod:1": True, "argocd:duo-b-prod:1": False, "argocd:duo-b-prod:2": False}
+    assert [(r["incident_number"], r["correlation_mode"], r["rule"], r["deployment_key"]) for r in links] == [
+        ("INC20", "full", "change_ci_window", "argocd:duo-a-prod:1"),
+        ("INC20", "light", "same_app_window", "argocd:duo-a-prod:1"),
+        ("INC21", "light", "same_app_window", "argocd:duo-b-prod:2"),
+    ]
