@@ -295,7 +295,11 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "work_start": "Actual start (UTC)",
         "work_end": "Actual end (UTC)",
         "change_start": "The change's start (UTC): work_start when known, else planned_start",
-        "change_end": "The change's end (UTC): work_end when known, else planned_end",
+        "change_end": (
+            "The change's end (UTC): work_end when known; planned_end before its work started; null while under way "
+            "(work started, not closed or canceled); for one closed or canceled without a work end, the later of "
+            "planned_end and work_start"
+        ),
         "close_code": "successful, successful_issues or unsuccessful; empty while open",
         "is_failed": "Failed at as_of: closed (work ended before as_of) with close_code 'unsuccessful'",
         "is_closed": (
