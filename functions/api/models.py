@@ -446,7 +446,21 @@ class DoraRow(ApiModel):
     applications: int | None = None
     deployment_frequency_numerator: int | None = None
     deployment_frequency_denominator_days: float | None = None
-    deploy_days: int | None = None
+    deploy_days: int | None = Field(default=None, description="UTC calendar days with a successful deployment.")
+    days_with_deployments: int | None = Field(
+        default=None,
+        description="Days (24 h, counted back from the period's end; a part day at its start is one) holding a "
+        "successful deployment. With weeks_with_deployments and months_with_deployments, the basis of the "
+        "level: a cadence is met when at least as many of its days, weeks or months hold one as whole ones fit in "
+        "the period (deployment_frequency_denominator_days / 1, 7 or 30, rounded down).",
+    )
+    weeks_with_deployments: int | None = Field(
+        default=None, description="Weeks (7 days, counted back from the period's end) holding a successful deployment."
+    )
+    months_with_deployments: int | None = Field(
+        default=None,
+        description="Months (30 days, counted back from the period's end) holding a successful deployment.",
+    )
     deployment_frequency_per_day: float | None = None
     deployment_frequency_state: str | None = None
     deployment_frequency_level: str | None = None

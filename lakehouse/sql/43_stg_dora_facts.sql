@@ -3,7 +3,11 @@
 -- reads: stg_dora_scopes, mv_deployments, mv_lead_times, mv_incidents, stg_periods
 -- refresh: daily
 --
--- deployment frequency = successful deployments / days in the period (deploy_days = days with one).
+-- deployment frequency = successful deployments / days in the period (deploy_days = UTC calendar days with one).
+-- Its level (see stg_dora_levels) counts periods, not deployments: the period is cut back from its end into days
+-- (24 h), weeks (7 days) and months (30-day blocks), the part at its start too short for a whole one being a block
+-- of its own; days_with_deployments, weeks_with_deployments and months_with_deployments are the blocks holding at
+-- least one successful deployment. A scope's blocks are those any of its applications deployed in.
 -- change lead time = median and p90 of mv_lead_times.lead_time_hours for requests deployed in the period.
 -- change failure rate = change failures / deployment attempts (successful + failed) in the period.
 -- failed deployment recovery time = median hours from a change failure's deployment to its recovery,
@@ -31,6 +35,11 @@ deploys as (
         d.period,
         count(d.deployment_key) filter (where d.status = 'succeeded') as deployments,
         count(distinct d.day) filter (where d.status = 'succeeded') as deploy_days,
+        count(distinct floor(d.before_end / 86400)) filter (where d.status = 'succeeded') as days_with_deployments,
+        count(distinct floor(d.before_end / (7 * 86400))) filter (where d.status = 'succeeded')
+            as weeks_with_deployments,
+        count(distinct floor(d.before_end / (30 * 86400))) filter (where d.status = 'succeeded')
+            as months_with_deployments,
         count(d.deployment_key) as attempts,
         count(d.deployment_key) filter (where d.status = 'succeeded' and d.is_rework) as rework_deployments,
         count(d.deployment_key) filter (where d.is_change_failure_full) as change_failures_full,
@@ -44,7 +53,8 @@ deploys as (
         count(d.deployment_key) filter (where d.is_change_failure_light and d.recovered_at_light is not null)
             as recoveries_light
     from (
-        select d.*, p.period
+        -- seconds from the deployment to the period's end: its day, week and month, counted back from the end
+        select d.*, p.period, epoch(p.period_end) - epoch(d.finished_at) as before_end
         from mv_deployments as d
         inner join stg_periods as p on d.finished_at >= p.period_start and d.finished_at < p.period_end
     ) as d
@@ -100,6 +110,9 @@ select
     m.correlation_mode,
     coalesce(d.deployments, 0) as deployments,
     coalesce(d.deploy_days, 0) as deploy_days,
+    coalesce(d.days_with_deployments, 0) as days_with_deployments,
+    coalesce(d.weeks_with_deployments, 0) as weeks_with_deployments,
+    coalesce(d.months_with_deployments, 0) as months_with_deployments,
     coalesce(d.attempts, 0) as attempts,
     coalesce(
         case when m.correlation_mode = 'full' then d.change_failures_full else d.change_failures_light end, 0

@@ -6,10 +6,15 @@
 -- Each metric carries its numerator, denominator and sample size, a state, and its performance level in
 -- the band set (see stg_dora_bands). Too little data is a state, never a zero:
 --   deployment frequency: 'no deployments' when none succeeded (the value is then 0 and no level is given).
---   Its level is a cadence (daily, weekly, monthly), met when the period holds a deployment for each whole
---   cadence that fits in it: 4 in the last 30 days is weekly (4 whole weeks), though 4 / 30 a day is under
---   1/7; 1 in a 31-day month and 3 in a 92-day quarter are monthly. A fixed rate would grade a strictly weekly
---   deployer 'medium' in 5 of every 7 thirty-day windows.
+--   Its level is a cadence (daily, weekly, monthly), met by periods with a deployment, not by deployments:
+--   the period is cut back from its end into days, weeks and 30-day months (stg_dora_facts), and a cadence is
+--   met when at least as many of its blocks hold a successful deployment as whole ones fit in the period
+--   (floor(period_days / 1, 7 or 30); the part block at the start may stand in for a whole one). In the last 30
+--   days: daily needs a deployment in each of the 30 days, weekly in 4 of the weeks, monthly in the one month.
+--   Deployments on a Friday of each of 4 weeks are weekly, though 4 / 30 a day is under 1/7; 1 in a 31-day month
+--   and one a month in a 92-day quarter are monthly; 30 on one day, or 4 in the first week of the 30 days, are
+--   neither daily nor weekly. A team's (group's, domain's) days, weeks and months are those any of its
+--   applications deployed in. With no whole block in the period, one deployment meets the cadence.
 --   lead time: 'insufficient data' without a deployed merge request
 --   change failure rate: 'insufficient data' without a deployment attempt
 --   recovery time: 'insufficient data' without a deployment attempt, 'no change failures' / 'not recovered';
@@ -35,12 +40,20 @@ levels as (
         f.period,
         f.correlation_mode,
         f.band_set,
-        -- A cadence is met when the period holds at least one deployment per whole cadence that fits in it (the
-        -- small epsilon keeps 28 * (1/7) from flooring to 3).
+        -- A cadence (the band's bound is one deployment per 1, 7 or 30 days) is met when as many of the period's
+        -- days, weeks or months hold a deployment as whole ones fit in it; counting blocks, not deployments, keeps
+        -- a burst from standing for a cadence (the small epsilon keeps 28 * (1/7) from flooring to 3).
         arg_min(b.level, b.level_rank) filter (
             where
                 b.metric = 'deployment_frequency' and f.deployments > 0
-                and f.deployments >= floor(f.period_days * b.bound + 1e-9)
+                and (
+                    b.bound = 0
+                    or case round(1 / b.bound)
+                        when 1 then f.days_with_deployments
+                        when 7 then f.weeks_with_deployments
+                        when 30 then f.months_with_deployments
+                    end >= floor(f.period_days * b.bound + 1e-9)
+                )
         ) as deployment_frequency_level,
         arg_min(b.level, b.level_rank) filter (
             where b.metric = 'lead_time' and f.lead_time_median_hours < b.bound
@@ -73,6 +86,9 @@ select
     f.deployments as deployment_frequency_numerator,
     f.period_days as deployment_frequency_denominator_days,
     f.deploy_days,
+    f.days_with_deployments,
+    f.weeks_with_deployments,
+    f.months_with_deployments,
     f.deployment_frequency_per_day,
     case when f.deployments > 0 then 'ok' else 'no deployments' end as deployment_frequency_state,
     l.deployment_frequency_level,

@@ -124,8 +124,10 @@ def test_dora_for_shop(built) -> None:
     # Attempts: D1, D2, D3 (rollback), G1 (failed), G2; the staging deployment and the pipeline do not count.
     assert (d["deployment_frequency_numerator"], d["change_failure_denominator"]) == (4, 5)
     assert d["deployment_frequency_per_day"] == pytest.approx(4 / 30)
-    # 4 deployments in 30 days: one per whole week that fits (4), so weekly, 'high', though 0.133/day < 1/7.
-    assert d["deployment_frequency_level"] == "high"
+    # D1 on the 1st, the others on the 18th and 19th: weeks counted back from as_of, they fill the 3rd and the 1st
+    # of the 4 whole weeks, so not weekly; the one 30-day block holds them: monthly, 'medium'.
+    assert (d["deploy_days"], d["weeks_with_deployments"], d["months_with_deployments"]) == (3, 2, 1)
+    assert d["deployment_frequency_level"] == "medium"
     # Failures: D2 (caused INC1 through CHG1, and rolled back by D3) and G1 (failed). D1 is not blamed for
     # INC3, nine days later.
     assert d["change_failure_numerator"] == 2 and d["change_failure_rate"] == pytest.approx(0.4)
@@ -306,30 +308,114 @@ def test_a_latency_slo_needs_hours_of_latency_not_only_of_traffic(tmp_path: Path
     assert (team["latency_p95_status"], team["latency_p99_status"]) == ("insufficient data", "insufficient data")
 
 
-def quiet_deploys_on(tmp_path: Path, *days: datetime) -> tuple[Lake, Settings]:
-    """The estate, with quiet-prod deploying once at noon on each of `days`, then built at AS_OF."""
+def deploys_at(tmp_path: Path, **instants: list[datetime]) -> tuple[Lake, Settings]:
+    """The estate, with each ArgoCD application named (quiet_prod for quiet-prod) deploying successfully at each
+    of its instants, then built at AS_OF."""
     lake, settings = estate_lake(tmp_path)
     deploys = get_dataset("deploys/deployment_events")
-    noon = [day.replace(hour=12) for day in days]
     made = [
-        deployment(f"argocd:quiet-prod:{i}", "argocd", "quiet-prod", at, "succeeded", f"q{i}")
-        for i, at in enumerate(noon)
+        deployment(f"argocd:{app}:{i}", "argocd", app, at, "succeeded", f"{app}-{i}")
+        for name, ats in instants.items()
+        for app in [name.replace("_", "-")]
+        for i, at in enumerate(ats)
     ]
     lake.write_days(deploys, rows(deploys.id, *made))
     build(lake, settings, mode="full", as_of=AS_OF)
     return lake, settings
 
 
+def quiet_deploys_on(tmp_path: Path, *days: datetime) -> tuple[Lake, Settings]:
+    """The estate, with quiet-prod deploying once at noon on each of `days`, then built at AS_OF."""
+    return deploys_at(tmp_path, quiet_prod=[day.replace(hour=12) for day in days])
+
+
+def dora_group(built, level: str, level_id: str) -> dict:
+    where = (
+        "level = $level and level_id = $id and period = 'last_30d' and correlation_mode = 'full' "
+        "and band_set = '2023' and environment = 'production'"
+    )
+    return one(mart(built, "mv_dora_group_period", where, level=level, id=level_id))
+
+
+def test_thirty_deployments_on_one_day_are_not_daily(tmp_path: Path) -> None:
+    """quiet deploys 30 times on the 19th, from 09:00 a minute apart. The last 30 days (21 October 10:00 to 20
+    November 10:00) hold 30 whole days and 4 whole weeks, counted back from the end: the deployments fill 1 of
+    the days (the second counted back, from the 18th 10:00 to the 19th 10:00) and 1 of the weeks, so neither
+    daily nor weekly; the one 30-day block holds a deployment: monthly, 'medium'. 30 deployments, one a day on
+    average, would have read as daily."""
+    lake, settings = deploys_at(tmp_path, quiet_prod=[t(19, 9, m) for m in range(30)])
+    with reading(lake, settings) as built:
+        quiet = dora(built, "quiet")
+    assert (quiet["deployment_frequency_numerator"], quiet["deploy_days"]) == (30, 1)
+    assert quiet["deployment_frequency_per_day"] == pytest.approx(1.0)
+    assert (quiet["days_with_deployments"], quiet["weeks_with_deployments"], quiet["months_with_deployments"]) == (
+        1,
+        1,
+        1,
+    )
+    assert quiet["deployment_frequency_level"] == "medium"
+
+
+def test_a_deployment_every_day_is_daily(tmp_path: Path) -> None:
+    """quiet deploys at noon on each of the 30 days from 21 October to 19 November. Counted back from the end of
+    the last 30 days (20 November 10:00), each day from 10:00 to 10:00 holds one noon: 30 of 30 days, 'elite'."""
+    noons = [datetime(2026, 10, 21, 12, tzinfo=UTC) + timedelta(days=d) for d in range(30)]
+    lake, settings = deploys_at(tmp_path, quiet_prod=noons)
+    with reading(lake, settings) as built:
+        quiet = dora(built, "quiet")
+    assert (quiet["deployment_frequency_numerator"], quiet["deploy_days"]) == (30, 30)
+    assert (quiet["days_with_deployments"], quiet["weeks_with_deployments"], quiet["months_with_deployments"]) == (
+        30,
+        5,
+        1,
+    )
+    assert quiet["deployment_frequency_level"] == "elite"
+
+
+def test_four_deployments_in_the_first_week_of_30_days_are_not_weekly(tmp_path: Path) -> None:
+    """quiet deploys at noon on 21, 22, 23 and 24 October, the first days of the last 30 days. Weeks counted back
+    from 20 November 10:00: 23 October 10:00 to 30 October 10:00 is the fourth whole week (it holds the 23rd and
+    24th), and the 2 days before it, from 21 October 10:00, a part week (the 21st and 22nd). 2 weeks with a
+    deployment of the 4 whole weeks: not weekly, though 4 deployments are one per whole week; monthly, 'medium'."""
+    lake, settings = quiet_deploys_on(tmp_path, *[datetime(2026, 10, d, tzinfo=UTC) for d in (21, 22, 23, 24)])
+    with reading(lake, settings) as built:
+        quiet = dora(built, "quiet")
+    assert quiet["deployment_frequency_numerator"] == 4
+    assert (quiet["weeks_with_deployments"], quiet["months_with_deployments"]) == (2, 1)
+    assert quiet["deployment_frequency_level"] == "medium"
+
+
+def test_a_groups_deployment_frequency_counts_the_weeks_any_of_its_applications_deployed(tmp_path: Path) -> None:
+    """Weeks counted back from 20 November 10:00: the 1st holds 13 November noon, the 2nd 6 November, the 3rd 30
+    October, the 4th 23 October. quiet deploys on 13 November and 30 October, broken on 6 November and 23 October:
+    each fills 2 of the 4 weeks ('medium'), their team t2 all 4 ('high'). Group g1 holds shop (1 November, in the
+    3rd week, and the 18th and 19th, in the 1st) and quiet: 6 deployments, more than one per whole week, but in the
+    same 2 weeks: 'medium'."""
+    at_noon = [datetime(2026, m, d, 12, tzinfo=UTC) for m, d in ((11, 13), (10, 30), (11, 6), (10, 23))]
+    lake, settings = deploys_at(tmp_path, quiet_prod=at_noon[:2], broken_prod=at_noon[2:])
+    with reading(lake, settings) as built:
+        quiet, broken = dora(built, "quiet"), dora(built, "broken")
+        t2, g1 = dora_group(built, "team", "t2"), dora_group(built, "group", "g1")
+    assert (quiet["weeks_with_deployments"], quiet["deployment_frequency_level"]) == (2, "medium")
+    assert (broken["weeks_with_deployments"], broken["deployment_frequency_level"]) == (2, "medium")
+    assert (t2["deployment_frequency_numerator"], t2["weeks_with_deployments"]) == (4, 4)
+    assert t2["deployment_frequency_level"] == "high"
+    assert (g1["deployment_frequency_numerator"], g1["weeks_with_deployments"]) == (6, 2)
+    assert g1["deployment_frequency_level"] == "medium"
+
+
 def test_a_weekly_deployer_is_graded_weekly_over_30_days(tmp_path: Path) -> None:
     """quiet deploys every Friday: 23 and 30 October, 6 and 13 November. The last 30 days (from 21 October at
-    10:00) hold four whole weeks and four deployments: once a week, 'high', though 4 / 30 = 0.133 a day is under
-    1/7 (a strictly weekly deployer has 4 deployments in 5 of every 7 such windows)."""
+    10:00) hold four whole weeks, counted back from 20 November 10:00, and each holds a Friday: once a week,
+    'high', though 4 / 30 = 0.133 a day is under 1/7 (a strictly weekly deployer has 4 deployments in 5 of every
+    7 such windows)."""
     fridays = [datetime(2026, 10, 23, tzinfo=UTC) + timedelta(weeks=w) for w in range(4)]
     lake, settings = quiet_deploys_on(tmp_path, *fridays)
     with reading(lake, settings) as built:
         quiet = dora(built, "quiet")
     assert quiet["deployment_frequency_numerator"] == 4
     assert quiet["deployment_frequency_per_day"] == pytest.approx(4 / 30)
+    assert quiet["weeks_with_deployments"] == 4
     assert quiet["deployment_frequency_level"] == "high"
 
 

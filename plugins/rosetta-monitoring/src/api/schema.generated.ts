@@ -720,7 +720,15 @@ export interface components {
             changeFailureRate?: number | null;
             /** Changefailurestate */
             changeFailureState?: string | null;
-            /** Deploydays */
+            /**
+             * Dayswithdeployments
+             * @description Days (24 h, counted back from the period's end; a part day at its start is one) holding a successful deployment. With weeks_with_deployments and months_with_deployments, the basis of the level: a cadence is met when at least as many of its days, weeks or months hold one as whole ones fit in the period (deployment_frequency_denominator_days / 1, 7 or 30, rounded down).
+             */
+            daysWithDeployments?: number | null;
+            /**
+             * Deploydays
+             * @description UTC calendar days with a successful deployment.
+             */
             deployDays?: number | null;
             /** Deploymentfrequencydenominatordays */
             deploymentFrequencyDenominatorDays?: number | null;
@@ -744,6 +752,11 @@ export interface components {
             leadTimeSample?: number | null;
             /** Leadtimestate */
             leadTimeState?: string | null;
+            /**
+             * Monthswithdeployments
+             * @description Months (30 days, counted back from the period's end) holding a successful deployment.
+             */
+            monthsWithDeployments?: number | null;
             /** Mttrlevel */
             mttrLevel?: string | null;
             /** Mttrmedianhours */
@@ -768,6 +781,11 @@ export interface components {
             reworkRate?: number | null;
             /** Reworkstate */
             reworkState?: string | null;
+            /**
+             * Weekswithdeployments
+             * @description Weeks (7 days, counted back from the period's end) holding a successful deployment.
+             */
+            weeksWithDeployments?: number | null;
         };
         /** EntityInfo */
         EntityInfo: {
