@@ -101,14 +101,23 @@ def _dora_metrics(scope: str) -> dict[str, str]:
         "band_set": BAND_SET,
         "deployment_frequency_numerator": f"Successful deployments {events} finished in the period",
         "deployment_frequency_denominator_days": "Days in the period",
-        "deploy_days": "Days of the period with a successful deployment",
+        "deploy_days": "UTC calendar days of the period with a successful deployment",
+        "days_with_deployments": (
+            "Days (24 h, counted back from the period's end; a part day at its start is one) holding a successful "
+            "deployment: the daily cadence's basis"
+        ),
+        "weeks_with_deployments": "Weeks (7 days, counted back from the period's end) holding a successful deployment",
+        "months_with_deployments": (
+            "Months (30 days, counted back from the period's end) holding a successful deployment"
+        ),
         "deployment_frequency_per_day": (
             "Deployment frequency: successful deployments / days in the period, per day; 0 with 'no deployments'"
         ),
         "deployment_frequency_state": "ok, or 'no deployments' when none succeeded",
         "deployment_frequency_level": (
-            f"The deployment frequency's {level}: a cadence (daily, weekly, monthly) met by one deployment per "
-            "whole cadence in the period; null with 'no deployments'"
+            f"The deployment frequency's {level}: a cadence met by periods with a deployment, not by deployments: "
+            "daily on 5 of every 7 days, weekly in as many weeks and monthly in as many months as whole ones fit in "
+            "the period; null with 'no deployments'"
         ),
         "lead_time_sample": "Merge requests deployed in the period (mv_lead_times): the lead times' sample",
         "lead_time_median_hours": (

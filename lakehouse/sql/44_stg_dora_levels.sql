@@ -9,8 +9,10 @@
 --   Its level is a cadence (daily, weekly, monthly), met by periods with a deployment, not by deployments:
 --   the period is cut back from its end into days, weeks and 30-day months (stg_dora_facts), and a cadence is
 --   met when at least as many of its blocks hold a successful deployment as whole ones fit in the period
---   (floor(period_days / 1, 7 or 30); the part block at the start may stand in for a whole one). In the last 30
---   days: daily needs a deployment in each of the 30 days, weekly in 4 of the weeks, monthly in the one month.
+--   (floor(period_days / 7 or 30); the part block at the start may stand in for a whole one), and for daily on 5
+--   of every 7 days (floor(period_days * 5 / 7)): a team deploying every working day is daily, its weekends quiet.
+--   In the last 30 days: daily needs a deployment on 21 of the 30 days, weekly in 4 of the weeks, monthly in the
+--   one month.
 --   Deployments on a Friday of each of 4 weeks are weekly, though 4 / 30 a day is under 1/7; 1 in a 31-day month
 --   and one a month in a 92-day quarter are monthly; 30 on one day, or 4 in the first week of the 30 days, are
 --   neither daily nor weekly. A team's (group's, domain's) days, weeks and months are those any of its
@@ -49,10 +51,11 @@ levels as (
                 and (
                     b.bound = 0
                     or case round(1 / b.bound)
-                        when 1 then f.days_with_deployments
-                        when 7 then f.weeks_with_deployments
-                        when 30 then f.months_with_deployments
-                    end >= floor(f.period_days * b.bound + 1e-9)
+                        -- Daily asks for 5 of every 7 days: weekends are not held against a team.
+                        when 1 then f.days_with_deployments >= floor(f.period_days * 5 / 7 + 1e-9)
+                        when 7 then f.weeks_with_deployments >= floor(f.period_days * b.bound + 1e-9)
+                        when 30 then f.months_with_deployments >= floor(f.period_days * b.bound + 1e-9)
+                    end
                 )
         ) as deployment_frequency_level,
         arg_min(b.level, b.level_rank) filter (

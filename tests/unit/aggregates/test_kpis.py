@@ -372,6 +372,19 @@ def test_a_deployment_every_day_is_daily(tmp_path: Path) -> None:
     assert quiet["deployment_frequency_level"] == "elite"
 
 
+def test_a_deployment_every_working_day_is_daily(tmp_path: Path) -> None:
+    """quiet deploys at noon on each working day from Wednesday 21 October to Thursday 19 November: 22 of the 30
+    days, none at a weekend. Daily asks for a deployment on 5 of every 7 days, floor(30 * 5 / 7) = 21 of the 30:
+    'elite', as a team deploying every working day is, though its weekends are quiet."""
+    days = [datetime(2026, 10, 21, 12, tzinfo=UTC) + timedelta(days=d) for d in range(30)]
+    working = [day for day in days if day.weekday() < 5]
+    lake, settings = deploys_at(tmp_path, quiet_prod=working)
+    with reading(lake, settings) as built:
+        quiet = dora(built, "quiet")
+    assert (quiet["deployment_frequency_numerator"], quiet["days_with_deployments"]) == (22, 22)
+    assert quiet["deployment_frequency_level"] == "elite"
+
+
 def test_four_deployments_in_the_first_week_of_30_days_are_not_weekly(tmp_path: Path) -> None:
     """quiet deploys at noon on 21, 22, 23 and 24 October, the first days of the last 30 days. Weeks counted back
     from 20 November 10:00: 23 October 10:00 to 30 October 10:00 is the fourth whole week (it holds the 23rd and

@@ -722,7 +722,7 @@ export interface components {
             changeFailureState?: string | null;
             /**
              * Dayswithdeployments
-             * @description Days (24 h, counted back from the period's end; a part day at its start is one) holding a successful deployment. With weeks_with_deployments and months_with_deployments, the basis of the level: a cadence is met when at least as many of its days, weeks or months hold one as whole ones fit in the period (deployment_frequency_denominator_days / 1, 7 or 30, rounded down).
+             * @description Days (24 h, counted back from the period's end; a part day at its start is one) holding a successful deployment. With weeks_with_deployments and months_with_deployments, the basis of the level: daily is met by a deployment on 5 of every 7 days (deployment_frequency_denominator_days * 5 / 7, rounded down), weekly and monthly when at least as many weeks or months hold one as whole ones fit in the period (deployment_frequency_denominator_days / 7 or 30, rounded down).
              */
             daysWithDeployments?: number | null;
             /**
