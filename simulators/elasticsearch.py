@@ -648,7 +648,8 @@ class ElasticsearchSimulator:
             "hits": hits_body,
         }
         aggs = body.get("aggs", body.get("aggregations"))
-        if aggs:
+        # A search of no shard (a wildcard matching no index) is answered without aggregations, as Elasticsearch does.
+        if aggs and streams:
             result["aggregations"] = self.aggregate(aggs, docset)
         return result
 

@@ -1,4 +1,5 @@
-"""Faults on demand: 429s, 5xx bursts, slowness, dropped connections, malformed pages; deterministic per seed."""
+"""Faults on demand: 429s, 5xx bursts, slowness, dropped connections, malformed pages, pages without their list of
+records; deterministic per seed."""
 
 from __future__ import annotations
 
@@ -27,7 +28,18 @@ FAULT_KINDS = (
     "wrong_type",
     "drift",
     "expired_page_key",
+    # Last: the kinds before it keep the codes their seeded draws are made with.
+    "unlisted",
 )
+# The key under which each API's pages list their records: what the unlisted fault takes out of a 200 (an answer
+# whose shape changed, or an error sent as a 200). GitLab's pages are the list itself: left as they are.
+LISTED_UNDER = {
+    "dynatrace": ("result", "problems", "entities", "slo"),
+    "servicenow": ("result",),
+    "argocd": ("items",),
+    "elasticsearch": ("aggregations",),
+    "gitlab": (),
+}
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -59,6 +71,7 @@ class ApiFaults:
     wrong_type: float = 0.0
     drift: float = 0.0
     expired_page_key: float = 0.0
+    unlisted: float = 0.0
     schedule: dict[int, list[str]] = field(default_factory=dict)
 
     @classmethod
@@ -233,6 +246,13 @@ def corrupt_first_record(payload: Any) -> Any:
     return payload
 
 
+def without_listing(payload: Any, api: str) -> Any:
+    """The page with the key that lists its records taken out, the rest (paging keys, counts) kept."""
+    if not isinstance(payload, dict):
+        return payload
+    return {k: v for k, v in payload.items() if k not in LISTED_UNDER[api]}
+
+
 def _first_record(node: Any) -> dict[str, Any] | None:
     if isinstance(node, list):
         for item in node:
@@ -284,7 +304,7 @@ class FaultMiddleware:
         if "rate_limit" in kinds:
             await self._send_error(send, 429, "Rate limit exceeded", self._rate_limit_headers(faults))
             return
-        if kinds & {"truncate", "malformed", "wrong_type"}:
+        if kinds & {"truncate", "malformed", "wrong_type", "unlisted"}:
             await self._rewrite(scope, receive, send, kinds)
             return
         await self.app(scope, receive, send)
@@ -344,6 +364,9 @@ class FaultMiddleware:
         body = b"".join(chunks)
         headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
         status = int(start.get("status", 200))
+        if status == 200 and "unlisted" in kinds:
+            with contextlib.suppress(ValueError):
+                body = json.dumps(without_listing(json.loads(body), self.injector.api), separators=(",", ":")).encode()
         if status == 200 and "wrong_type" in kinds:
             with contextlib.suppress(ValueError):
                 body = json.dumps(corrupt_first_record(json.loads(body)), separators=(",", ":")).encode()

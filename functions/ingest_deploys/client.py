@@ -14,6 +14,7 @@ from lakehouse.ingest.paginators import NextPagePaginator
 
 # Reads of one listing before a run gives up on records that keep moving while they are paged.
 MAX_READS = 4
+APPLICATIONS = "/api/v1/applications"
 
 
 class ArgoCDClient(SourceClient):
@@ -23,10 +24,14 @@ class ArgoCDClient(SourceClient):
         header = SecretStr(f"Bearer {token.get_secret_value()}")
         super().__init__(base_url, headers={"Authorization": header}, **options)
 
+    def listing_keys(self, request: PageRequest, body: Any) -> tuple[str, ...]:
+        # The listing always has items ([] when no application is visible); one application read by name has none.
+        return ("items",) if request.url == APPLICATIONS else ()
+
     def applications(self) -> ApiResponse:
         """Every application in one answer (ArgoCD does not page). No `fields`: its whitelist drops history, and
         never `refresh`: a collector must not trigger reconciliation."""
-        response = self.send(PageRequest("/api/v1/applications"))
+        response = self.send(PageRequest(APPLICATIONS))
         self.counters.pages += 1
         return response
 

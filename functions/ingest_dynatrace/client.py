@@ -12,6 +12,8 @@ from lakehouse.ingest.errors import SourceRefused
 from lakehouse.ingest.paginators import NextPageKeyPaginator
 
 MAX_PROBLEMS_PAGE_SIZE = 500
+# The key under which each listing read lists its records, on every page (an empty result is an empty list).
+LISTED_UNDER = {"/api/v2/metrics/query": "result", "/api/v2/problems": "problems", "/api/v2/entities": "entities"}
 
 
 class DynatraceClient(SourceClient):
@@ -20,6 +22,10 @@ class DynatraceClient(SourceClient):
     def __init__(self, base_url: str, token: SecretStr, **options: Any) -> None:
         header = SecretStr(f"Api-Token {token.get_secret_value()}")
         super().__init__(base_url, headers={"Authorization": header}, **options)
+
+    def listing_keys(self, request: PageRequest, body: Any) -> tuple[str, ...]:
+        key = LISTED_UNDER.get(request.url)
+        return (key,) if key else ()
 
     def listing(self, path: str, params: dict[str, Any]) -> Iterator[ApiResponse]:
         """Pages of a nextPageKey listing. An expired key (400 on a follow-up page) restarts the query once,

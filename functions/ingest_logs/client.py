@@ -93,6 +93,16 @@ class ElasticsearchClient(SourceClient):
             raise Retriable("search answered by only some shards (timed out or shards failed)")
         return response
 
+    def listing_keys(self, request: PageRequest, body: Any) -> tuple[str, ...]:
+        """A search for the counts always lists its buckets, [] at least; except when it searched no shard (a
+        wildcard matching no index), which Elasticsearch answers without aggregations: no buckets to read."""
+        asked = request.json.get("aggs") if isinstance(request.json, dict) else None
+        shards = body.get("_shards") if isinstance(body, dict) else None
+        searched = shards.get("total") if isinstance(shards, dict) else None
+        if not isinstance(asked, dict) or AGGREGATION not in asked or searched == 0:
+            return ()
+        return ("aggregations", AGGREGATION, "buckets")
+
     def log_counts(
         self,
         index_pattern: str,

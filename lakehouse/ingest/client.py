@@ -211,7 +211,8 @@ class SourceClient:
     source = "source"
     # What every page of the source is: an object, or a list (GitLab's listings).
     page_shape: type = dict
-    # The key under which every page lists its records, where the source always writes one (ServiceNow's result).
+    # The key under which every page lists its records, where the source always writes one (ServiceNow's result);
+    # `listing_keys` says it per request where the endpoints differ.
     listed_under: str | None = None
 
     def __init__(
@@ -331,12 +332,17 @@ class SourceClient:
             reason = f"page was a JSON {_JSON_KINDS.get(type(body), 'value')}, not {_SHAPES[self.page_shape]}"
             self.counters.set_aside.append(SetAside(self._where(request), reason, response.text[:MAX_TEXT_KEPT]))
             raise Retriable(reason)
-        if self.listed_under and not (isinstance(body, dict) and isinstance(body.get(self.listed_under), list)):
+        keys = self.listing_keys(request, body)
+        if keys and not isinstance(_dig(body, keys), list):
             # An error or another answer sent with a 200: reading it as no records would lose the page's.
-            reason = f"page has no {self.listed_under} list"
+            reason = f"page has no {'.'.join(keys)} list"
             self.counters.set_aside.append(SetAside(self._where(request), reason, response.text[:MAX_TEXT_KEPT]))
             raise Retriable(reason)
         return ApiResponse(status, response.headers, body, request)
+
+    def listing_keys(self, request: PageRequest, body: Any) -> tuple[str, ...]:
+        """The keys down to the list of records the answer to `request` always holds; () when none is checked."""
+        return (self.listed_under,) if self.listed_under else ()
 
     def _where(self, request: PageRequest) -> str:
         # Path only: query strings can be long and are not needed to act on the error.
@@ -360,6 +366,15 @@ class Paginator(Protocol):
     def start(self, first: PageRequest) -> PageRequest: ...
 
     def next_request(self, response: ApiResponse) -> PageRequest | None: ...
+
+
+def _dig(body: Any, keys: tuple[str, ...]) -> Any:
+    """body[k1][k2]..., or None where a level is missing or not an object."""
+    for key in keys:
+        if not isinstance(body, dict):
+            return None
+        body = body.get(key)
+    return body
 
 
 def _json_or_none(text: str) -> Any:

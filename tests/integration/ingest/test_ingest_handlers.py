@@ -177,6 +177,36 @@ def test_faults_change_nothing_but_the_rejects_counted(
     )
 
 
+def test_dynatrace_answering_without_its_lists_fails_the_run_and_keeps_the_window(
+    local_settings: Settings, estate: Estate, point: Point
+) -> None:
+    """Dynatrace answers every request 200 but without the list of its records (entities, result, problems): the
+    run read them as pages of no records, wrote nothing and moved its watermarks past the window. By hand: each
+    stream fails at its first request, after its 5 attempts (ROSETTA_HTTP_ATTEMPTS), naming the missing list; the
+    5 answers are kept as rejects; no row is written and no watermark moves."""
+    with start_simulators(estate, faults=FaultConfig.from_dict({"dynatrace": {"unlisted": 1.0}})) as own:
+        point(own, local_settings)
+        lake = Lake.from_settings(local_settings)
+        import_catalog(lake, estate)
+        with pytest.raises(IngestionFailed) as caught:
+            invoke(dynatrace_handler, scheduled_event(dynatrace_handler.__file__, windows(estate)["dynatrace"]))
+        records = {o.dataset: o.record for o in caught.value.outcome.outcomes}
+        assert {d: (r.status, r.rows_out, r.rows_rejected) for d, r in records.items()} == {
+            "dynatrace/service_metrics_hourly": ("failed", 0, 5),
+            "dynatrace/problems": ("failed", 0, 5),
+        }
+        metrics_error = records["dynatrace/service_metrics_hourly"].error or ""
+        assert "dynatrace: page has no entities list on GET /api/v2/entities, still after 5 attempts" in metrics_error
+        problems_error = records["dynatrace/problems"].error or ""
+        assert "dynatrace: page has no problems list on GET /api/v2/problems, still after 5 attempts" in problems_error
+        assert sorted(r["reason"] for r in rows(lake, "dynatrace/rejects")) == (
+            ["page has no entities list"] * 5 + ["page has no problems list"] * 5
+        )
+        for dataset in records:
+            assert lake.list_partitions(get_dataset(dataset)) == []
+            assert Watermarks(lake).get("dynatrace", dataset.split("/")[1]) is None
+
+
 def test_a_source_that_is_down_fails_alone(
     local_settings: Settings, sims: RunningSimulators, point: Point, monkeypatch: pytest.MonkeyPatch
 ) -> None:

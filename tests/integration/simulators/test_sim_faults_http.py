@@ -9,8 +9,12 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from functions.ingest_logs.client import ElasticsearchClient
-from lakehouse.ingest.client import PageRequest, RetryPolicy
+from functions.ingest_deploys.client import ArgoCDClient
+from functions.ingest_dynatrace.client import DynatraceClient
+from functions.ingest_logs.client import ElasticsearchClient, log_counts_query
+from functions.ingest_servicenow.client import ServiceNowClient
+from lakehouse.ingest.client import PageRequest, RetryPolicy, SourceClient
+from lakehouse.ingest.errors import SourceUnavailable
 from simulators.serve import RunningSimulators
 
 pytestmark = pytest.mark.simulators
@@ -138,3 +142,108 @@ def test_faults_are_deterministic_under_a_seed(faulty: Any, connect: Any) -> Non
         argo = connect(faulty(config), "argocd")
         runs.append([argo.get("/api/v1/applications", params={"name": "x"}).status_code for _ in range(25)])
     assert runs[0] == runs[1] and 429 in runs[0]
+
+
+def _clients(running: RunningSimulators, attempts: int) -> dict[str, SourceClient]:
+    """The connectors' own clients on the simulators, waiting on a clock that only records."""
+    c = running.credentials
+    options: dict[str, Any] = {
+        "policy": RetryPolicy(attempts=attempts, backoff_base_s=0.01, backoff_max_s=0.05),
+        "clock": FakeClock(),
+    }
+    return {
+        "dynatrace": DynatraceClient(running.urls["dynatrace"], SecretStr(c["dynatrace"]["api_token"]), **options),
+        "servicenow": ServiceNowClient(
+            running.urls["servicenow"], c["servicenow"]["user"], SecretStr(c["servicenow"]["password"]), **options
+        ),
+        "argocd": ArgoCDClient(running.urls["argocd"], SecretStr(c["argocd"]["token"]), **options),
+        "elasticsearch": ElasticsearchClient(
+            running.urls["elasticsearch"],
+            user=c["elasticsearch"]["user"],
+            password=SecretStr(c["elasticsearch"]["password"]),
+            **options,
+        ),
+    }
+
+
+def _one_page_each(clients: dict[str, SourceClient], start_ms: int, end_ms: int) -> dict[str, Any]:
+    """The first page of each listing the connectors read."""
+    dt = clients["dynatrace"]
+    assert isinstance(dt, DynatraceClient)
+    metric = ["builtin:service.requestCount.total:names"]
+    es = clients["elasticsearch"]
+    assert isinstance(es, ElasticsearchClient)
+    argocd = clients["argocd"]
+    assert isinstance(argocd, ArgoCDClient)
+    return {
+        "metrics": next(iter(dt.metrics(metric, "type(SERVICE)", start_ms, end_ms))).body,
+        "problems": next(iter(dt.problems(start_ms, end_ms, 5))).body,
+        "entities": next(iter(dt.entities("type(SERVICE)", start_ms, end_ms, 5, "+tags"))).body,
+        "servicenow": clients["servicenow"].send(PageRequest("/api/now/table/incident", {"sysparm_limit": 3})).body,
+        "argocd": argocd.applications().body,
+        "elasticsearch": next(iter(es.log_counts("logs-*", start_ms, end_ms, 50))).body,
+    }
+
+
+def test_a_page_without_its_list_of_records_is_set_aside_and_asked_again(faulty: Any) -> None:
+    """A 200 whose list of records is missing (a metrics query without `result`, problems without `problems`,
+    entities without `entities`, a table without `result`, applications without `items`, a search without
+    `aggregations`) was read as a page of no records: the window moved on without them. The first answer of each
+    API comes without its list: each is set aside with the reason, asked again, and the second answer read."""
+    running: RunningSimulators = faulty(
+        {api: {"schedule": {"1": "unlisted"}} for api in ("servicenow", "argocd", "elasticsearch")}
+        | {"dynatrace": {"schedule": {"1": "unlisted", "3": "unlisted", "5": "unlisted"}}}
+    )
+    end_ms = running.estate.end_s * 1000
+    start_ms = end_ms - 6 * 3_600_000
+    clients = _clients(running, attempts=2)
+    pages = _one_page_each(clients, start_ms, end_ms)
+    assert isinstance(pages["metrics"]["result"], list) and pages["problems"]["problems"]
+    assert pages["entities"]["entities"] and pages["servicenow"]["result"] and pages["argocd"]["items"]
+    assert pages["elasticsearch"]["aggregations"]["logs"]["buckets"]
+    kept = [(bad.url, bad.reason) for c in clients.values() for bad in c.counters.set_aside]
+    assert kept == [
+        ("GET /api/v2/metrics/query", "page has no result list"),
+        ("GET /api/v2/problems", "page has no problems list"),
+        ("GET /api/v2/entities", "page has no entities list"),
+        ("GET /api/now/table/incident", "page has no result list"),
+        ("GET /api/v1/applications", "page has no items list"),
+        ("POST /logs-*/_search", "page has no aggregations.logs.buckets list"),
+    ]
+    assert [c.counters.retries for c in clients.values()] == [3, 1, 1, 1]
+
+
+def test_a_page_that_never_comes_with_its_list_fails_naming_it(faulty: Any) -> None:
+    """Every answer without its list: the listing fails after its attempts, saying which list was missing where,
+    rather than ending as if the source had no records."""
+    running: RunningSimulators = faulty({api: {"unlisted": 1.0} for api in ("dynatrace", "servicenow", "argocd")})
+    end_ms = running.estate.end_s * 1000
+    clients = _clients(running, attempts=3)
+    dt = clients["dynatrace"]
+    assert isinstance(dt, DynatraceClient)
+    with pytest.raises(SourceUnavailable) as caught:
+        list(dt.metrics(["builtin:service.requestCount.total:names"], "type(SERVICE)", end_ms - 3_600_000, end_ms))
+    assert str(caught.value) == (
+        "dynatrace: page has no result list on GET /api/v2/metrics/query, still after 3 attempts"
+    )
+    with pytest.raises(SourceUnavailable, match=r"^servicenow: page has no result list on GET /api/now/table/incident"):
+        clients["servicenow"].send(PageRequest("/api/now/table/incident"))
+    argocd = clients["argocd"]
+    assert isinstance(argocd, ArgoCDClient)
+    with pytest.raises(SourceUnavailable, match=r"^argocd: page has no items list on GET /api/v1/applications"):
+        argocd.applications()
+    assert [len(c.counters.set_aside) for c in clients.values()] == [3, 3, 3, 0]
+
+
+def test_a_search_of_no_index_has_no_aggregations(faulty: Any, connect: Any) -> None:
+    """Elasticsearch searches no shard when a wildcard matches no index, and its answer then has no aggregations
+    at all: that is an answer of no buckets, not a page without its list, so it is neither set aside nor retried."""
+    running: RunningSimulators = faulty({})
+    end_ms = running.estate.end_s * 1000
+    query = log_counts_query(end_ms - 3_600_000, end_ms, 50)
+    raw = connect(running, "elasticsearch").post("/nothing-here-*/_search", json=query).json()
+    assert raw["_shards"]["total"] == 0 and "aggregations" not in raw
+    es = _clients(running, attempts=2)["elasticsearch"]
+    assert isinstance(es, ElasticsearchClient)
+    (page,) = es.log_counts("nothing-here-*", end_ms - 3_600_000, end_ms, 50)
+    assert "aggregations" not in page.body and es.counters.set_aside == [] and es.counters.retries == 0

@@ -57,9 +57,9 @@ def test_a_second_expiry_or_a_400_on_the_first_page_is_an_error() -> None:
     with pytest.raises(SourceRefused, match=r"HTTP 400 on GET /api/v2/problems: Constraints violated\."):
         list(client([httpx.Response(400, json=CONSTRAINTS)], seen).problems(1, 2, 50))
     answers = [
-        httpx.Response(200, json={"nextPageKey": "a"}),
+        httpx.Response(200, json={"nextPageKey": "a", "problems": []}),
         httpx.Response(400, json=CONSTRAINTS),
-        httpx.Response(200, json={"nextPageKey": "b"}),
+        httpx.Response(200, json={"nextPageKey": "b", "problems": []}),
         httpx.Response(400, json=CONSTRAINTS),
     ]
     with pytest.raises(SourceRefused):

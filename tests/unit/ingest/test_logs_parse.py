@@ -115,7 +115,9 @@ def test_a_search_answered_by_only_some_shards_is_asked_again() -> None:
 
     def handle(request: httpx.Request) -> httpx.Response:
         if "after" in json.loads(request.content)["aggs"]["logs"]["composite"]:
-            return httpx.Response(200, json={"timed_out": False, "_shards": shards, "aggregations": {"logs": {}}})
+            return httpx.Response(
+                200, json={"timed_out": False, "_shards": shards, "aggregations": {"logs": {"buckets": []}}}
+            )
         body = answers.pop(0)
         body["aggregations"]["logs"]["after_key"] = body["aggregations"]["logs"]["buckets"][-1]["key"]
         return httpx.Response(200, json=body)
