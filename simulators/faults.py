@@ -60,6 +60,8 @@ class ApiFaults:
 
     rate_limit: float = 0.0
     retry_after: int | None = 1
+    # Seconds until the rate-limit window resets (RateLimit-Reset, X-RateLimit-Reset) when there is no retry_after.
+    reset_after: int = 60
     server_error: float = 0.0
     server_error_burst: int = 3
     server_error_status: int = 503
@@ -317,7 +319,7 @@ class FaultMiddleware:
         headers: dict[str, str] = {}
         if faults.retry_after is not None:
             headers["Retry-After"] = str(faults.retry_after)
-        reset = int(time.time()) + (faults.retry_after or 60)
+        reset = int(time.time()) + (faults.retry_after if faults.retry_after is not None else faults.reset_after)
         if self.injector.api == "gitlab":
             headers.update(
                 {

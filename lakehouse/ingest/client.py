@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -15,7 +16,7 @@ import httpx
 from pydantic import SecretStr
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
-from lakehouse.ingest.errors import BudgetExhausted, Retriable, SourceRefused, SourceUnavailable
+from lakehouse.ingest.errors import BudgetExhausted, RateLimited, Retriable, SourceRefused, SourceUnavailable
 
 # Anything above this is an epoch second, not a delay in seconds (GitLab's RateLimit-Reset is epoch).
 _EPOCH_THRESHOLD = 1_000_000_000
@@ -43,7 +44,8 @@ class RetryPolicy:
     attempts: int = 6
     backoff_base_s: float = 0.5
     backoff_max_s: float = 30.0
-    # A server may ask for an hour (ServiceNow resets limits hourly); a scheduled run will not wait that long.
+    # The longest wait a server may ask for (Retry-After, a rate-limit reset) that a run waits. ServiceNow's hourly
+    # rules can ask for an hour: a scheduled run does not wait that long, it stops asking the source.
     max_server_wait_s: float = 60.0
 
 
@@ -143,7 +145,7 @@ def backoff_seconds(attempt: int, policy: RetryPolicy, rng: random.Random) -> fl
 
 
 def wait_for(error: BaseException | None, attempt: int, policy: RetryPolicy, rng: random.Random) -> float:
-    """What the retry loop sleeps after a failed attempt: the server's wish (capped) or jittered backoff."""
+    """What the retry loop sleeps after a failed attempt: the server's wish or jittered backoff."""
     if isinstance(error, Retriable) and error.retry_after is not None:
         return min(error.retry_after, policy.max_server_wait_s)
     return backoff_seconds(attempt, policy, rng)
@@ -234,6 +236,8 @@ class SourceClient:
         self.budget = budget or RequestBudget(100_000)
         self.clock = clock or SystemClock()
         self.counters = Counters()
+        # Set when the source asked for a longer wait than a run waits: no request is sent to it until then.
+        self._rate_limited: RateLimited | None = None
         self._rng = rng or random.Random()
         plain = {k: (v.get_secret_value() if isinstance(v, SecretStr) else v) for k, v in (headers or {}).items()}
         basic = httpx.BasicAuth(auth[0], auth[1].get_secret_value()) if auth else None
@@ -290,6 +294,8 @@ class SourceClient:
             raise SourceRefused(
                 self.source, f"a page links to {_origin(request.url)}, not {_origin(self.base_url)}: not followed", 0
             )
+        if self._rate_limited is not None and self.clock.now() < self._rate_limited.until:
+            raise self._rate_limited
         self.budget.take(self.source)
         self.counters.requests += 1
         try:
@@ -303,6 +309,9 @@ class SourceClient:
             if status == 429:
                 self.counters.rate_limited += 1
             wait = server_wait_seconds(response.headers, self.clock.now()) if status in (429, 503) else None
+            if wait is not None and wait > self.policy.max_server_wait_s:
+                self._rate_limited = self._too_long_a_wait(request, status, wait)
+                raise self._rate_limited
             raise Retriable(f"HTTP {status}", retry_after=wait, status=status)
         if 300 <= status < 400:
             # Redirects are not followed (they could carry the credentials elsewhere): a wrong URL, said once.
@@ -339,6 +348,18 @@ class SourceClient:
             self.counters.set_aside.append(SetAside(self._where(request), reason, response.text[:MAX_TEXT_KEPT]))
             raise Retriable(reason)
         return ApiResponse(status, response.headers, body, request)
+
+    def _too_long_a_wait(self, request: PageRequest, status: int, wait: float) -> RateLimited:
+        """Retrying sooner than the server asked is refused again, and waiting longer than a run can afford would
+        hold every other source's run: the source stops here, saying what wait it asked for."""
+        what = "rate limit" if status == 429 else f"HTTP {status}"
+        return RateLimited(
+            self.source,
+            f"{what} on {self._where(request)}: retry after {math.ceil(wait)} s, longer than a run waits "
+            f"({self.policy.max_server_wait_s:g} s, ROSETTA_HTTP_MAX_SERVER_WAIT_S); the next run reads the window "
+            "again",
+            self.clock.now() + wait,
+        )
 
     def listing_keys(self, request: PageRequest, body: Any) -> tuple[str, ...]:
         """The keys down to the list of records the answer to `request` always holds; () when none is checked."""

@@ -88,7 +88,12 @@ class IngestSettings(EnvironmentSettings):
     http_attempts: int = Field(default=6, ge=1, le=20)
     http_backoff_base_s: float = Field(default=0.5, ge=0)
     http_backoff_max_s: float = Field(default=30.0, ge=0)
-    http_max_server_wait_s: float = Field(default=60.0, ge=0, description="Cap on a Retry-After or reset wait.")
+    http_max_server_wait_s: float = Field(
+        default=60.0,
+        ge=0,
+        description="Longest Retry-After or rate-limit reset a run waits; a source asking for more (ServiceNow's "
+        "hourly limits) is not asked again in that run, which fails for it saying the wait.",
+    )
     request_budget: int = Field(default=50_000, ge=1, description="Requests one run may make, retries included.")
     overlap_hours: int = Field(default=2, ge=0, description="Re-read this much before the watermark (not ServiceNow).")
     initial_lookback_hours: int = Field(default=24, ge=1, description="Window of a first run without a watermark.")

@@ -17,6 +17,15 @@ class SourceUnavailable(SourceError):
     """Retries ran out on timeouts, dropped connections, 429s or 5xx answers: the source is down or overloaded."""
 
 
+class RateLimited(SourceUnavailable):
+    """The source asks to be left alone longer than a run waits (ServiceNow's hourly rate limit): the run does not
+    ask it again, and the next run reads the window."""
+
+    def __init__(self, source: str, message: str, until: float) -> None:
+        self.until = until  # epoch seconds
+        super().__init__(source, message)
+
+
 class SourceRefused(SourceError):
     """A 4xx answer other than 429: retrying the same request cannot help (auth, ACL, bad query)."""
 

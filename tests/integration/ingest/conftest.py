@@ -23,8 +23,9 @@ from simulators.serve import RunningSimulators, start_simulators
 
 END = datetime(2024, 3, 6, tzinfo=UTC)
 REPO = Path(__file__).resolve().parents[3]
-# Every API misbehaves on fixed request numbers: throttled (with and without Retry-After), a 5xx burst, a page
-# of invalid JSON; ServiceNow records move while being paged; a Dynatrace page key expires.
+# Every API misbehaves on fixed request numbers: throttled (with and without Retry-After, GitLab's window resetting
+# at once: a longer wait than the client's would stop the run), a 5xx burst, a page of invalid JSON; ServiceNow
+# records move while being paged; a Dynatrace page key expires.
 FAULTS = {
     "seed": 5,
     "all": {
@@ -35,6 +36,7 @@ FAULTS = {
     "gitlab": {
         "schedule": {"2": "rate_limit", "4": "server_error", "8": "malformed"},
         "retry_after": None,
+        "reset_after": 0,
         "server_error_burst": 2,
     },
     "servicenow": {

@@ -207,6 +207,44 @@ def test_dynatrace_answering_without_its_lists_fails_the_run_and_keeps_the_windo
             assert Watermarks(lake).get("dynatrace", dataset.split("/")[1]) is None
 
 
+def test_servicenow_asking_to_wait_an_hour_stops_the_run_at_once_and_says_so(
+    local_settings: Settings, estate: Estate, point: Point
+) -> None:
+    """ServiceNow's hourly rate-limit rule answers 429 with Retry-After 3600 (and X-RateLimit-Reset an hour on). The
+    client waited its cap (ROSETTA_HTTP_MAX_SERVER_WAIT_S, 0.05 s here, 60 s by default) and asked again, 5 times
+    per page here (6 by default: 5 minutes lost), then failed with "HTTP 429 ... still after 5 attempts", without the
+    wait the server asked for. By hand: after a good run, the next run makes exactly one request, the 429; every
+    table fails naming the rate limit and the 3600 s; no watermark moves. A short Retry-After (0 s) is still waited
+    and the run goes on."""
+    tables = ["servicenow/incidents", "servicenow/changes"]
+    with start_simulators(estate, faults=FaultConfig.from_dict({"servicenow": {"retry_after": 3600}})) as own:
+        point(own, local_settings)
+        lake = Lake.from_settings(local_settings)
+        event = {**scheduled_event(servicenow_handler.__file__, windows(estate)["servicenow"]), "datasets": tables}
+        invoke(servicenow_handler, event)
+        marks = {d: Watermarks(lake).get("servicenow", d.split("/")[1]) for d in tables}
+        assert all(marks.values())
+
+        injector = own.injectors["servicenow"]
+        injector.faults.rate_limit = 1.0
+        before = injector.request_count
+        with pytest.raises(IngestionFailed) as caught:
+            invoke(servicenow_handler, event)
+        assert injector.request_count == before + 1
+        errors = {o.dataset: o.record.error or "" for o in caught.value.outcome.outcomes}
+        assert set(errors) == set(tables)
+        for error in errors.values():
+            assert error.startswith("servicenow: rate limit on GET /api/now/table/incident: retry after 3600 s")
+        assert {d: Watermarks(lake).get("servicenow", d.split("/")[1]) for d in tables} == marks
+
+        injector.faults.rate_limit = 0.0
+        injector.faults.retry_after = 0
+        injector.faults.schedule[injector.request_count + 1] = ["rate_limit"]
+        (run,) = invoke(servicenow_handler, event)["runs"]
+        assert run["status"] == "succeeded"
+        assert run["datasets"]["servicenow/incidents"]["retries"] >= 1
+
+
 def test_a_source_that_is_down_fails_alone(
     local_settings: Settings, sims: RunningSimulators, point: Point, monkeypatch: pytest.MonkeyPatch
 ) -> None:

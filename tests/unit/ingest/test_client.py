@@ -207,13 +207,37 @@ def test_budget_counts_retries_and_stops_the_run() -> None:
     assert budget.used == 2
 
 
-def test_server_wait_is_capped() -> None:
+def test_a_server_wait_up_to_the_longest_a_run_waits_is_waited() -> None:
     client, clock = client_for(
-        [httpx.Response(429, headers={"Retry-After": "3600"}), httpx.Response(200, json={})],
+        [httpx.Response(429, headers={"Retry-After": "5"}), httpx.Response(200, json={})],
         policy=RetryPolicy(attempts=3, max_server_wait_s=5.0),
     )
     client.send(PageRequest("/x"))
     assert clock.sleeps == [5.0]
+
+
+def test_a_server_wait_longer_than_a_run_waits_stops_the_source_at_once_naming_it() -> None:
+    """ServiceNow's hourly rate limit answers 429 with a Retry-After of up to an hour. Each try waited the cap and
+    asked again (6 tries, 5 minutes of a 60 s cap), then failed with "HTTP 429 ... still after 6 attempts", the
+    wait the server asked for said nowhere. By hand: Retry-After 3600 s > the 5 s a run waits, so no sleep and no
+    second request; the error names the wait; a later request of the same client (the next table of the run) is
+    refused without being sent, the source asked for an hour; once the hour has passed, it is sent again."""
+    client, clock = client_for(
+        [httpx.Response(429, headers={"Retry-After": "3600"}), httpx.Response(200, json={})],
+        policy=RetryPolicy(attempts=3, max_server_wait_s=5.0),
+    )
+    with pytest.raises(SourceUnavailable) as caught:
+        client.send(PageRequest("/api/now/table/incident", {"sysparm_limit": 5}))
+    assert str(caught.value) == (
+        "source: rate limit on GET /api/now/table/incident: retry after 3600 s, longer than a run waits (5 s, "
+        "ROSETTA_HTTP_MAX_SERVER_WAIT_S); the next run reads the window again"
+    )
+    assert clock.sleeps == [] and (client.counters.requests, client.counters.retries) == (1, 0)
+    with pytest.raises(SourceUnavailable, match="retry after 3600 s"):
+        client.send(PageRequest("/api/now/table/change_request"))
+    assert client.counters.requests == 1
+    clock.t += 3600
+    assert client.send(PageRequest("/api/now/table/change_request")).body == {}
 
 
 def test_a_next_link_to_another_host_is_not_followed_with_the_credentials() -> None:
