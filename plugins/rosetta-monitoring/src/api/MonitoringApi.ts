@@ -32,12 +32,13 @@ export interface MonitoringApi {
   getLogsLink(entity: MonitoredEntity, period: Period): Promise<LogsLink>;
   getOverview(period: Period): Promise<Overview>;
   getDora(groupBy: GroupBy, window: KpiWindow, environment?: string, filter?: ReportFilter): Promise<DoraReport>;
-  getSlo(groupBy: GroupBy, window: KpiWindow, environment?: string): Promise<SloReport>;
+  getSlo(groupBy: GroupBy, window: KpiWindow, environment?: string, filter?: ReportFilter): Promise<SloReport>;
   /** Incidents opened, restored and breaching an SLA, the backlog at the end and the heatmap, every page read. */
   getIncidentsReport(groupBy: GroupBy, window: KpiWindow, environment?: string): Promise<IncidentsReport>;
   /** Changes planned, implemented and failed, with the change failure rate and the calendar, every page read. */
   getChangesReport(groupBy: GroupBy, window: KpiWindow, environment?: string): Promise<ChangesReport>;
-  getTopRisks(limit: number): Promise<RiskReport>;
+  /** The riskiest applications over the last 7 days, riskiest first, each with its rank in the estate. */
+  getTopRisks(limit: number, filter?: ReportFilter): Promise<RiskReport>;
 }
 
 export const monitoringApiRef = createApiRef<MonitoringApi>({

@@ -64,6 +64,33 @@ describe('MonitoringClient', () => {
     ]);
   });
 
+  // A team's page asks for its part of the estate: the API keeps the rows holding one of its applications.
+  it("asks the SLO and DORA reports and the risk ranking for a team's part of the estate", async () => {
+    const seen: string[] = [];
+    const record = ({ request }: { request: Request }) => {
+      const url = new URL(request.url);
+      seen.push(`${url.pathname.replace(/^.*\/monitoring/, '')}?${url.searchParams}`);
+      return HttpResponse.json({ items: [], page: { limit: 500, nextCursor: null } });
+    };
+    server.use(
+      http.get(`${PROXY}/rosetta/monitoring/kpis/slo`, record),
+      http.get(`${PROXY}/rosetta/monitoring/kpis/dora`, record),
+      http.get(`${PROXY}/rosetta/monitoring/risk/top`, record),
+    );
+    const client = testClient();
+    await client.getSlo('team', { period: 'last_30d' }, undefined, { team: 'team-egret' });
+    await client.getDora('team', { period: 'last_30d' }, undefined, { team: 'team-egret' });
+    await client.getTopRisks(100, { team: 'team-egret' });
+    // Without a filter, the whole estate, as before.
+    await client.getTopRisks(10);
+    expect(seen).toEqual([
+      '/kpis/slo?groupBy=team&period=last_30d&team=team-egret&limit=500',
+      '/kpis/dora?groupBy=team&period=last_30d&team=team-egret&limit=500',
+      '/risk/top?limit=100&team=team-egret',
+      '/risk/top?limit=10',
+    ]);
+  });
+
   it('raises a ResponseError carrying the problem details', async () => {
     server.use(problem('/overview', 503, 'Lake unavailable', 'the lake cannot be read'));
     const error = await testClient().getOverview('last_30d').catch(e => e);

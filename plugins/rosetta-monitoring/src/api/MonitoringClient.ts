@@ -65,8 +65,8 @@ export class MonitoringClient implements MonitoringApi {
     return this.getAll('/kpis/dora', { groupBy, ...window, environment, ...filter });
   }
 
-  getSlo(groupBy: string, window: KpiWindow, environment?: string) {
-    return this.getAll('/kpis/slo', { groupBy, ...window, environment });
+  getSlo(groupBy: string, window: KpiWindow, environment?: string, filter?: ReportFilter) {
+    return this.getAll('/kpis/slo', { groupBy, ...window, environment, ...filter });
   }
 
   getIncidentsReport(groupBy: string, window: KpiWindow, environment?: string) {
@@ -77,8 +77,8 @@ export class MonitoringClient implements MonitoringApi {
     return this.getAll('/kpis/changes', { groupBy, ...window, environment });
   }
 
-  getTopRisks(limit: number) {
-    return this.get('/risk/top', { limit });
+  getTopRisks(limit: number, filter?: ReportFilter) {
+    return this.get('/risk/top', { limit, ...filter });
   }
 
   /**

@@ -55,6 +55,9 @@ export type KpiWindow = { period: KpiPeriod } | { from: string; to: string };
 export type IncidentStatus = 'open' | 'closed' | 'all';
 export type ChangeStatus = 'upcoming' | 'recent' | 'all';
 export type GroupBy = 'app' | 'team' | 'group' | 'domain';
-/** The part of the estate a KPI report holds: the rows of one application (its id in the mapping). */
-export type ReportFilter = { app: string };
+/**
+ * The part of the estate a KPI report or the risk ranking holds: the rows holding an application of this team, group
+ * or domain, or this application (ids in the mapping, compared ignoring case); several together narrow it.
+ */
+export type ReportFilter = { app?: string; team?: string; group?: string; domain?: string };
 export type Metric = string;
