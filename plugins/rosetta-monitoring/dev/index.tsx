@@ -1,8 +1,8 @@
 import { createDevApp } from '@backstage/dev-utils';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { rosettaMonitoringPlugin } from '../src/legacy';
-import { LegacyHealthCard, LegacyMonitoringPage, LegacyMonitoringTab } from '../src/legacyComponents';
-import { profilesApiComponent, profilesSystem } from './entities';
+import { LegacyHealthCard, LegacyMonitoringPage, LegacyMonitoringTab, LegacyTeamCard } from '../src/legacyComponents';
+import { profilesApiComponent, profilesSystem, teamEgretGroup } from './entities';
 
 // Standalone app of the plugin. The API is reached through `${backend.baseUrl}/api/proxy/rosetta`,
 // which the e2e run serves with a small proxy adding the API key (as the Backstage proxy does).
@@ -27,6 +27,17 @@ createDevApp()
         </EntityProvider>
         <EntityProvider entity={profilesApiComponent}>
           <LegacyHealthCard />
+        </EntityProvider>
+      </div>
+    ),
+  })
+  .addPage({
+    path: '/team-card',
+    title: 'Team card (team-egret)',
+    element: (
+      <div style={{ padding: 24 }}>
+        <EntityProvider entity={teamEgretGroup}>
+          <LegacyTeamCard />
         </EntityProvider>
       </div>
     ),

@@ -89,6 +89,8 @@ async function expectedFigures(base, apiKey) {
   const overview = await get('/overview?period=last_30d');
   const slo = await get('/kpis/slo?groupBy=team&period=last_30d&limit=100');
   const changes = await get('/kpis/changes?groupBy=team&period=last_30d&limit=100');
+  // The dev app's team card is team-egret's (dev/entities.ts).
+  const teamRisks = await get('/risk/top?team=team-egret&limit=100');
   return {
     name: summary.entity.name,
     health: summary.risk.health,
@@ -99,6 +101,7 @@ async function expectedFigures(base, apiKey) {
     topRisk: overview.topRisks[0].appName,
     sloTeams: slo.items.map(r => r.id),
     changeTeams: changes.items.map(r => r.id),
+    teamApps: teamRisks.items.map(r => r.appName ?? r.appId),
   };
 }
 
@@ -155,6 +158,19 @@ async function main() {
     assert.equal(await page.getByTestId('health-colour').first().innerText(), expected.health);
     await page.screenshot({ path: path.join(SHOTS, 'health-card.png'), fullPage: true });
     log('health card shows the estate figures');
+
+    await page.goto(`${APP}/team-card`);
+    await page.getByRole('columnheader', { name: 'Error budget left' }).waitFor({ timeout: 60_000 });
+    await page.getByText('Change failure rate').first().waitFor({ timeout: 30_000 });
+    // The team's applications, the riskiest first, in the first table (the SLO and DORA tables name the team).
+    const riskRows = page.getByRole('table').first().getByRole('row');
+    await riskRows.nth(expected.teamApps.length).waitFor({ timeout: 30_000 });
+    for (const [i, name] of expected.teamApps.entries()) {
+      await riskRows.nth(i + 1).getByRole('cell', { name, exact: true }).waitFor();
+    }
+    await page.getByRole('cell', { name: 'team-egret', exact: true }).first().waitFor();
+    await page.screenshot({ path: path.join(SHOTS, 'team-card.png'), fullPage: true });
+    log('team card shows the team figures');
 
     await page.goto(`${APP}/dashboard`);
     await page.getByTestId('health-totals').waitFor({ timeout: 60_000 });

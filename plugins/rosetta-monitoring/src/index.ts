@@ -3,5 +3,12 @@ export { monitoringApiRef } from './api/MonitoringApi';
 export type { MonitoringApi } from './api/MonitoringApi';
 export { MonitoringClient } from './api/MonitoringClient';
 export type * from './api/types';
-export { APP_ID_ANNOTATION, ENVIRONMENT_ANNOTATION, isRosettaMonitoringAvailable, MONITORING_ID_ANNOTATION } from './entityId';
+export {
+  APP_ID_ANNOTATION,
+  ENVIRONMENT_ANNOTATION,
+  isRosettaMonitoringAvailable,
+  isRosettaTeamAvailable,
+  MONITORING_ID_ANNOTATION,
+  TEAM_ID_ANNOTATION,
+} from './entityId';
 export { rootRouteRef } from './routes';

@@ -55,6 +55,21 @@ export const EntityRosettaHealthCard = rosettaMonitoringPlugin.provide(
   }),
 );
 
+/** The card of a team's (catalog Group's) page: its applications' health, its SLO and DORA rows. */
+export const EntityRosettaTeamCard = rosettaMonitoringPlugin.provide(
+  createComponentExtension({
+    name: 'EntityRosettaTeamCard',
+    component: { lazy: () => import('./legacyComponents').then(m => m.LegacyTeamCard) },
+  }),
+);
+
 export { monitoringApiRef, MonitoringClient };
-export { APP_ID_ANNOTATION, ENVIRONMENT_ANNOTATION, isRosettaMonitoringAvailable, MONITORING_ID_ANNOTATION } from './entityId';
+export {
+  APP_ID_ANNOTATION,
+  ENVIRONMENT_ANNOTATION,
+  isRosettaMonitoringAvailable,
+  isRosettaTeamAvailable,
+  MONITORING_ID_ANNOTATION,
+  TEAM_ID_ANNOTATION,
+} from './entityId';
 export type { MonitoringOptions, HealthThresholds } from './options';

@@ -2,11 +2,13 @@
 import { ReactNode } from 'react';
 import { Content, EmptyState, Header, InfoCard, Page } from '@backstage/core-components';
 import { useEntity } from '@backstage/plugin-catalog-react';
-import { isRosettaMonitoringAvailable } from './entityId';
+import type { KpiPeriod } from './api/types';
+import { isRosettaMonitoringAvailable, isRosettaTeamAvailable } from './entityId';
 import { HealthThresholds, monitoringOptions } from './options';
 import { WithOptions } from './components/WithOptions';
 import { MonitoringTab } from './components/MonitoringTab';
 import { HealthCard } from './components/HealthCard';
+import { TeamCard } from './components/TeamCard';
 import { MonitoringPage } from './pages/MonitoringPage';
 
 /** Options the legacy components take as props (the new system reads them from extension config). */
@@ -33,6 +35,27 @@ function MonitoredKindsOnly({ title, children }: { title: string; children: Reac
         description={`Rosetta Monitoring covers Components and Systems, not ${entity.kind} entities.`}
       />
     </InfoCard>
+  );
+}
+
+export function LegacyTeamCard(props: LegacyOptionsProps & { period?: KpiPeriod }) {
+  const { entity } = useEntity();
+  const { period, ...options } = props;
+  if (!isRosettaTeamAvailable(entity)) {
+    return (
+      <InfoCard title="Team monitoring">
+        <EmptyState
+          missing="info"
+          title="Not a team"
+          description={`The team card shows a catalog Group's applications, not a ${entity.kind} entity's.`}
+        />
+      </InfoCard>
+    );
+  }
+  return (
+    <WithOptions options={monitoringOptions(options)}>
+      <TeamCard period={period} />
+    </WithOptions>
   );
 }
 

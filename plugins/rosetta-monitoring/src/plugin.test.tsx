@@ -1,7 +1,9 @@
 import { screen } from '@testing-library/react';
 import { createExtensionTester, renderTestApp } from '@backstage/frontend-test-utils';
+import { EntityCardBlueprint } from '@backstage/plugin-catalog-react/alpha';
+import type { Entity } from '@backstage/catalog-model';
 import plugin from './plugin';
-import { answer, billingApiComponent, registerServer, renderWithApi, server } from './testing/monitoringServer';
+import { answer, billingApiComponent, profilesSystem, registerServer, renderWithApi, server } from './testing/monitoringServer';
 import * as f from './testing/fixtures';
 
 const extension = (id: string) => (plugin as any).getExtension(id);
@@ -14,6 +16,7 @@ describe('new frontend system plugin', () => {
       'api:rosetta-monitoring',
       'entity-content:rosetta-monitoring',
       'entity-card:rosetta-monitoring/health',
+      'entity-card:rosetta-monitoring/team',
       'page:rosetta-monitoring',
     ]) {
       expect(extension(id)).toBeDefined();
@@ -37,5 +40,43 @@ describe('new frontend system plugin', () => {
     await renderWithApi(tester.reactElement(), billingApiComponent);
     expect(await screen.findByTestId('health-colour')).toHaveTextContent('orange');
     expect(screen.getByText(/error rate 20.00% ≥ 1.00%/)).toBeInTheDocument();
+  });
+
+  describe('team card', () => {
+    const team: Entity = {
+      apiVersion: 'backstage.io/v1alpha1',
+      kind: 'Group',
+      metadata: { name: 'team-egret' },
+      spec: { type: 'team', children: [] },
+    };
+
+    // The app places an entity card on the pages of the entities its filter takes: a Group's, and no other kind's.
+    it('is placed on Group pages only', () => {
+      const tester = createExtensionTester(extension('entity-card:rosetta-monitoring/team'));
+      // The tester of a looked-up extension is untyped: the filter is the blueprint's (entity: Entity) => boolean.
+      const filter = tester.get(EntityCardBlueprint.dataRefs.filterFunction) as unknown as (entity: Entity) => boolean;
+      expect(filter(team)).toBe(true);
+      expect(filter({ ...team, kind: 'group' })).toBe(true);
+      expect(filter(profilesSystem)).toBe(false);
+      expect(filter(billingApiComponent)).toBe(false);
+      expect(filter({ ...team, kind: 'User' })).toBe(false);
+    });
+
+    it('reads the SLO and DORA rows over the period its config gives', async () => {
+      const teamOnly = { team: 'team-egret', groupBy: 'team', period: 'last_90d' };
+      server.use(
+        answer('/risk/top', { ...f.riskTop, items: f.riskTop.items.filter(r => r.team === 'team-egret') }, { team: 'team-egret' }),
+        answer('/kpis/slo', { ...f.sloTeam, items: f.sloTeam.items.slice(0, 1) }, teamOnly),
+        answer('/kpis/dora', { ...f.doraGroup, groupBy: 'team', items: [] }, teamOnly),
+      );
+      const tester = createExtensionTester(extension('entity-card:rosetta-monitoring/team'), {
+        config: { period: 'last_90d' },
+      });
+      await renderWithApi(tester.reactElement(), team);
+      expect(await screen.findByText('Team monitoring')).toBeInTheDocument();
+      expect(await screen.findByText('Profiles')).toBeInTheDocument();
+      expect(await screen.findByText('99.812% · met')).toBeInTheDocument();
+      expect(await screen.findByText('No DORA figures in the period')).toBeInTheDocument();
+    });
   });
 });

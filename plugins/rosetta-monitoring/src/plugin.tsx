@@ -10,8 +10,9 @@ import {
 } from '@backstage/frontend-plugin-api';
 import { EntityCardBlueprint, EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
 import { monitoringApiRef } from './api/MonitoringApi';
+import type { KpiPeriod } from './api/types';
 import { MonitoringClient, DEFAULT_PROXY_PATH } from './api/MonitoringClient';
-import { isRosettaMonitoringAvailable } from './entityId';
+import { isRosettaMonitoringAvailable, isRosettaTeamAvailable } from './entityId';
 import { monitoringOptions } from './options';
 import { rootRouteRef } from './routes';
 import { WithOptions } from './components/WithOptions';
@@ -84,6 +85,34 @@ const monitoringHealthCard = EntityCardBlueprint.makeWithOverrides({
   },
 });
 
+/** The KPI periods the team card's SLO and DORA rows may be read over. */
+const KPI_PERIODS = [
+  'last_7d',
+  'last_30d',
+  'last_90d',
+  'month',
+  'quarter',
+  'previous_month',
+  'previous_quarter',
+] as const satisfies readonly KpiPeriod[];
+
+const monitoringTeamCard = EntityCardBlueprint.makeWithOverrides({
+  name: 'team',
+  configSchema: { ...optionsSchema, period: z.enum(KPI_PERIODS).optional() },
+  factory(originalFactory, { config }) {
+    const { period, ...options } = config;
+    return originalFactory({
+      filter: isRosettaTeamAvailable,
+      loader: () =>
+        import('./components/TeamCard').then(m => (
+          <WithOptions options={optionsFrom(options)}>
+            <m.TeamCard period={period} />
+          </WithOptions>
+        )),
+    });
+  },
+});
+
 /** The page's icon (Material's "show chart"): the app's sidebar lists a page only when it has one. */
 const monitoringIcon = (
   <svg viewBox="0 0 24 24" width="24" height="24" fill="currentColor" aria-hidden="true" focusable="false">
@@ -112,7 +141,7 @@ const monitoringPage = PageBlueprint.makeWithOverrides({
 /** Rosetta Monitoring for apps on the new frontend system. */
 const rosettaMonitoringPlugin: FrontendPlugin<{ root: typeof rootRouteRef }> = createFrontendPlugin({
   pluginId: 'rosetta-monitoring',
-  extensions: [monitoringApi, monitoringEntityContent, monitoringHealthCard, monitoringPage],
+  extensions: [monitoringApi, monitoringEntityContent, monitoringHealthCard, monitoringTeamCard, monitoringPage],
   routes: { root: rootRouteRef },
 });
 

@@ -1,11 +1,12 @@
 
 import { Table, TableColumn } from '@backstage/core-components';
 import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import type { HealthLevel, RiskRow } from '../api/types';
+import type { HealthLevel } from '../api/types';
 import { useMonitoringData } from '../components/common/useMonitoringData';
 import { Widget } from '../components/common/WidgetState';
 import { DoraTable } from '../components/DoraLevels';
-import { availability, percent } from '../components/common/format';
+import { percent } from '../components/common/format';
+import { RiskTable } from '../components/RiskTable';
 
 const HEALTH_COLUMNS: TableColumn<HealthLevel>[] = [
   { title: 'Level', field: 'level' },
@@ -18,16 +19,6 @@ const HEALTH_COLUMNS: TableColumn<HealthLevel>[] = [
   // Applications without traffic nor events over 14 days: with them, the colours add up to the applications.
   { title: 'No data', field: 'noData' },
   { title: 'Reasons', render: h => (h.reasons ?? []).join('; ') },
-];
-
-const RISK_COLUMNS: TableColumn<RiskRow>[] = [
-  { title: 'Rank', field: 'rank' },
-  { title: 'Application', render: r => r.appName ?? r.appId },
-  { title: 'Team', field: 'team' },
-  { title: 'Health', field: 'health' },
-  { title: 'Score', field: 'riskScore' },
-  { title: 'Availability 7d', render: r => availability(r.availability7D) },
-  { title: 'Reasons', render: r => (r.reasons ?? []).join('; ') },
 ];
 
 const dense = { paging: false, search: false, padding: 'dense' as const };
@@ -79,7 +70,7 @@ export function DashboardPage() {
         )}
       </Widget>
       <Widget title="Top risks" what="risks" state={overview} isEmpty={o => o.topRisks.length === 0}>
-        {o => <Table<RiskRow> options={dense} columns={RISK_COLUMNS} data={o.topRisks} />}
+        {o => <RiskTable rows={o.topRisks} />}
       </Widget>
       <Widget title="DORA per group (30 days)" what="DORA figures" state={dora} isEmpty={d => d.items.length === 0} freshness={d => d.freshness}>
         {d => <DoraTable rows={d.items} groupBy={d.groupBy} />}

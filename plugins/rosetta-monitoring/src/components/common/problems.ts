@@ -76,6 +76,10 @@ export function missingFrom(error: Error): Missing | undefined {
   if (status === 422 && /^Invalid (appId|componentId)$/.test(title ?? '')) {
     return { kind: 'id', detail };
   }
+  // Only the team card sends a team, the Group's name (always an id the API takes) or its rosetta.io/team-id annotation.
+  if (status === 422 && problemOf(error)?.errors?.some(e => e?.parameter === 'team')) {
+    return { kind: 'id', detail };
+  }
   // Only the entity widgets send an environment, the one the rosetta.io/environment annotation names.
   if (status === 422 && problemOf(error)?.errors?.some(e => e?.parameter === 'environment')) {
     return { kind: 'environment', detail };
