@@ -290,7 +290,8 @@ class ArgoCDSimulator:
                 continue
             items.append(self.application(app_name))
         version = str(100_000 + len(self.estate.deployments))
-        return json_response({"metadata": {"resourceVersion": version}, "items": items})
+        # As ArgoCD's API does, an empty list is written as null.
+        return json_response({"metadata": {"resourceVersion": version}, "items": items or None})
 
     async def get_application(self, name: str) -> Response:
         if name not in self.apps:

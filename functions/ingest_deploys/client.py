@@ -19,13 +19,15 @@ APPLICATIONS = "/api/v1/applications"
 
 class ArgoCDClient(SourceClient):
     source = "argocd"
+    # Its API writes an empty list as null: `"items": null` is a listing of no application.
+    null_list_is_empty = True
 
     def __init__(self, base_url: str, token: SecretStr, **options: Any) -> None:
         header = SecretStr(f"Bearer {token.get_secret_value()}")
         super().__init__(base_url, headers={"Authorization": header}, **options)
 
     def listing_keys(self, request: PageRequest, body: Any) -> tuple[str, ...]:
-        # The listing always has items ([] when no application is visible); one application read by name has none.
+        # The listing always has items (null when no application is visible); one application read by name has none.
         return ("items",) if request.url == APPLICATIONS else ()
 
     def applications(self) -> ApiResponse:

@@ -216,6 +216,8 @@ class SourceClient:
     # The key under which every page lists its records, where the source always writes one (ServiceNow's result);
     # `listing_keys` says it per request where the endpoints differ.
     listed_under: str | None = None
+    # Whether the source writes an empty list as null (ArgoCD's API does): then a null list is one of no records.
+    null_list_is_empty = False
 
     def __init__(
         self,
@@ -342,7 +344,7 @@ class SourceClient:
             self.counters.set_aside.append(SetAside(self._where(request), reason, response.text[:MAX_TEXT_KEPT]))
             raise Retriable(reason)
         keys = self.listing_keys(request, body)
-        if keys and not isinstance(_dig(body, keys), list):
+        if keys and not self._lists_records(body, keys):
             # An error or another answer sent with a 200: reading it as no records would lose the page's.
             reason = f"page has no {'.'.join(keys)} list"
             self.counters.set_aside.append(SetAside(self._where(request), reason, response.text[:MAX_TEXT_KEPT]))
@@ -360,6 +362,13 @@ class SourceClient:
             "again",
             self.clock.now() + wait,
         )
+
+    def _lists_records(self, body: Any, keys: tuple[str, ...]) -> bool:
+        holder = _dig(body, keys[:-1])
+        if not isinstance(holder, dict) or keys[-1] not in holder:
+            return False
+        listed = holder[keys[-1]]
+        return isinstance(listed, list) or (listed is None and self.null_list_is_empty)
 
     def listing_keys(self, request: PageRequest, body: Any) -> tuple[str, ...]:
         """The keys down to the list of records the answer to `request` always holds; () when none is checked."""

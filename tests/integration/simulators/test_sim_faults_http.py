@@ -247,3 +247,14 @@ def test_a_search_of_no_index_has_no_aggregations(faulty: Any, connect: Any) -> 
     assert isinstance(es, ElasticsearchClient)
     (page,) = es.log_counts("nothing-here-*", end_ms - 3_600_000, end_ms, 50)
     assert "aggregations" not in page.body and es.counters.set_aside == [] and es.counters.retries == 0
+
+
+def test_a_listing_of_no_application_is_items_null(faulty: Any, connect: Any) -> None:
+    """ArgoCD writes an empty list as null: a listing no application matches answers `"items": null`. The client
+    reads that as a listing of none, neither set aside nor retried."""
+    running: RunningSimulators = faulty({})
+    raw = connect(running, "argocd").get("/api/v1/applications", params={"name": "no-such-app"}).json()
+    assert raw["items"] is None
+    argocd = _clients(running, attempts=2)["argocd"]
+    page = argocd.send(PageRequest("/api/v1/applications", {"name": "no-such-app"}))
+    assert page.body["items"] is None and argocd.counters.set_aside == [] and argocd.counters.retries == 0

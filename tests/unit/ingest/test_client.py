@@ -9,7 +9,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from functions.ingest_deploys.client import GitLabClient
+from functions.ingest_deploys.client import ArgoCDClient, GitLabClient
 from functions.ingest_servicenow.client import ServiceNowClient
 from lakehouse.ingest.client import (
     PageRequest,
@@ -181,6 +181,19 @@ def test_a_servicenow_page_without_its_result_list_is_kept_then_asked_again() ->
     )
     with pytest.raises(SourceUnavailable, match="page has no result list on GET /api/now/table/incident"):
         always.send(PageRequest("/api/now/table/incident"))
+
+
+def test_an_argocd_listing_of_no_application_is_items_null() -> None:
+    """ArgoCD answers its listing with `"items": null` when no application is visible (its API leaves an empty list
+    out as null): that is a listing of none, not a page without its list. A listing without `items` at all still
+    is one, set aside and asked again."""
+    empty = {"metadata": {"resourceVersion": "12"}, "items": None}
+    argocd = ArgoCDClient("https://argocd.example", SecretStr("t"), transport=mock([httpx.Response(200, json=empty)]))
+    assert argocd.applications().body == empty and argocd.counters.set_aside == []
+    answers = [httpx.Response(200, json={"metadata": {}}), httpx.Response(200, json={"metadata": {}, "items": []})]
+    argocd = ArgoCDClient("https://argocd.example", SecretStr("t"), transport=mock(answers), clock=FakeClock())
+    assert argocd.applications().body == {"metadata": {}, "items": []}
+    assert [a.reason for a in argocd.counters.set_aside] == ["page has no items list"]
 
 
 def test_a_redirect_fails_at_once_saying_so() -> None:
