@@ -206,10 +206,7 @@ def _run_stream(
             target = outcomes[page.dataset]
             target.pages += 1
             if client:
-                now = client.counters.snapshot()
-                target.record.requests += now[0] - last[0]
-                target.record.retries += now[1] - last[1]
-                last = now
+                last = _count_requests(client, target, last)
             if stream.combine_scope and page.context.get(stream.combine_scope) != scope:
                 scope = page.context.get(stream.combine_scope)
                 _seal(stream, tables, sealed, combined)
@@ -234,14 +231,12 @@ def _run_stream(
                 where = f"page {target.pages}" + (f" record {r.index}" if r.index is not None else "")
                 rejects[r.dataset].append((where, r))
         if client:
-            first = outcomes[stream.datasets[0]]
-            now = client.counters.snapshot()
-            first.record.requests += now[0] - last[0]
-            first.record.retries += now[1] - last[1]
+            _count_requests(client, outcomes[stream.datasets[0]], last)
     except BaseException as exc:
         # What the run met before failing is kept and counted all the same: the next run may never meet it again
         # (the source changed meanwhile, or that run fails too). No row is written and no watermark moves.
         if client:
+            _count_requests(client, outcomes[stream.datasets[0]], last)
             _take_set_aside(stream, client, set_aside_seen, rejects)
         for d, o in outcomes.items():
             _keep_rejects_of_failed(lake, datasets[d], o.record, rejects[d], log)
@@ -283,6 +278,15 @@ def _run_stream(
     if stream.after_success and written == len(datasets):
         stream.after_success(lake, outcomes[stream.datasets[0]].record.run_id)
     return list(outcomes.values())
+
+
+def _count_requests(client: SourceClient, outcome: DatasetOutcome, last: tuple[int, int, int]) -> tuple[int, int, int]:
+    """Adds the requests and retries the client made since `last` (its counters' snapshot then) to the outcome's run
+    record; the snapshot now."""
+    now = client.counters.snapshot()
+    outcome.record.requests += now[0] - last[0]
+    outcome.record.retries += now[1] - last[1]
+    return now
 
 
 def _distinct_rows(ds: Dataset, table: pa.Table) -> int:

@@ -235,6 +235,9 @@ def test_servicenow_asking_to_wait_an_hour_stops_the_run_at_once_and_says_so(
         assert set(errors) == set(tables)
         for error in errors.values():
             assert error.startswith("servicenow: rate limit on GET /api/now/table/incident: retry after 3600 s")
+        # The failed runs count what they sent: the incidents' one request, the changes' none (refused unsent).
+        sent = {o.dataset: o.record.requests for o in caught.value.outcome.outcomes}
+        assert sent == {"servicenow/incidents": 1, "servicenow/changes": 0}
         assert {d: Watermarks(lake).get("servicenow", d.split("/")[1]) for d in tables} == marks
 
         injector.faults.rate_limit = 0.0
