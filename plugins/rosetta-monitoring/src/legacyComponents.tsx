@@ -32,7 +32,9 @@ function MonitoredKindsOnly({ title, children }: { title: string; children: Reac
       <EmptyState
         missing="info"
         title="Not monitored"
-        description={`Rosetta Monitoring covers Components and Systems, not ${entity.kind} entities.`}
+        description={`Rosetta Monitoring covers Components and Systems, not ${entity.kind} entities${
+          entity.kind === 'Group' ? ': a team page shows its monitoring with EntityRosettaTeamCard' : ''
+        }.`}
       />
     </InfoCard>
   );

@@ -166,6 +166,17 @@ describe('legacy entity components on a kind the API does not serve', () => {
     expect(screen.getByText('Rosetta Monitoring covers Components and Systems, not API entities.')).toBeInTheDocument();
   });
 
+  it('on a Group, points to the team card', async () => {
+    const team = { ...profilesSystem, kind: 'Group', metadata: { name: 'team-egret' } };
+    await renderWithApi(<LegacyHealthCard />, team);
+    expect(await screen.findByText('Not monitored')).toBeInTheDocument();
+    expect(
+      screen.getByText(
+        'Rosetta Monitoring covers Components and Systems, not Group entities: a team page shows its monitoring with EntityRosettaTeamCard.',
+      ),
+    ).toBeInTheDocument();
+  });
+
   it('says the tab has nothing to show', async () => {
     await renderWithApi(<LegacyMonitoringTab />, api);
     expect(await screen.findByText('Not monitored')).toBeInTheDocument();
