@@ -1,6 +1,6 @@
 -- table: stg_changes
--- grain: one row per ServiceNow change request (its latest version), attributed through its CI (id, else name)
--- reads: raw_servicenow_changes, ref_pivots, ref_entities
+-- grain: one row per ServiceNow change request (its version at as_of), attributed through its CI (id, else name)
+-- reads: raw_servicenow_changes, ref_pivots, ref_entities, build_params
 -- refresh: hourly
 --
 -- Closed (state 3) and Canceled (4) are its final states: a canceled change was never implemented, so it is
@@ -11,20 +11,26 @@
 -- ended: its end is open (null), never its planned end, which may lie before the work even started. A closed or
 -- canceled change without a work end ended at its planned end, or at its work start when that came later: its
 -- window is never inverted.
--- A change's latest version is found on its id and update time alone, then read whole: (sys_id, sys_updated_on)
--- is the dataset's key, so one row comes back, and ranking the versions with every column is twice as slow.
-with latest as (
+-- A change is its latest version updated at or before as_of, as an incident is: one closed, canceled or given
+-- another close code or work window after as_of (read ahead of the build) is counted as it was at as_of. One whose
+-- first version is after as_of (one created after it) does not exist yet: it has no row.
+-- That version is found on its id and update time alone, then read whole: (sys_id, sys_updated_on) is the
+-- dataset's key, so one row comes back, and ranking the versions with every column is twice as slow.
+with at_as_of as (
     select c.*
     from raw_servicenow_changes as c
     semi join (
-        select sys_id, max(sys_updated_on) as sys_updated_on from raw_servicenow_changes group by sys_id
-    ) as l using (sys_id, sys_updated_on)
+        select sys_id, max(sys_updated_on) as sys_updated_on
+        from raw_servicenow_changes
+        where sys_updated_on <= (select as_of from build_params)
+        group by sys_id
+    ) as v using (sys_id, sys_updated_on)
 ),
 
 -- One equality join per field, as in stg_incidents; the CI's name is looked up only when its id is not mapped.
 by_id as (
     select c.sys_id, p.entity_id, p.environment, 1 as match_rank
-    from latest as c
+    from at_as_of as c
     inner join ref_pivots as p on p.pivot_kind = 'servicenow_ci' and p.value = c.cmdb_ci_sys_id
 ),
 
@@ -32,7 +38,7 @@ candidates as (
     select * from by_id
     union all
     select c.sys_id, p.entity_id, p.environment, 2 as match_rank
-    from latest as c
+    from at_as_of as c
     inner join ref_pivots as p on p.pivot_kind = 'servicenow_ci_name' and p.value = c.cmdb_ci_name
     anti join by_id as i on c.sys_id = i.sys_id
 ),
@@ -75,6 +81,6 @@ select
     c.cmdb_ci_name,
     c.assignment_group_name,
     c.sys_created_on
-from latest as c
+from at_as_of as c
 left join attribution as a on c.sys_id = a.sys_id
 left join ref_entities as e on a.entity_id = e.entity_id and a.environment = e.environment

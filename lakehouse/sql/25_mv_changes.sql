@@ -1,5 +1,5 @@
 -- table: mv_changes
--- grain: one row per attributed ServiceNow change request (latest version): the change calendar
+-- grain: one row per attributed ServiceNow change request (its version at as_of): the change calendar
 -- reads: stg_changes, stg_change_deployments, build_params
 -- refresh: hourly
 -- counted on days of: planned_start, change_start, change_end

@@ -133,7 +133,7 @@ select * from read_parquet(getvariable('lake') || '/mart/mv_deployments_latest/d
 create or replace view mv_incidents as
 select * from read_parquet(getvariable('lake') || '/mart/mv_incidents/data.parquet', hive_partitioning = false);
 
--- one row per attributed ServiceNow change request (latest version): the change calendar
+-- one row per attributed ServiceNow change request (its version at as_of): the change calendar
 create or replace view mv_changes as
 select * from read_parquet(getvariable('lake') || '/mart/mv_changes/data.parquet', hive_partitioning = false);
 

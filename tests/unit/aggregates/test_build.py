@@ -263,6 +263,35 @@ def test_an_incident_resolved_today_rebuilds_its_days_but_not_the_signals_of_tho
     assert_same_mart(lake, full_lake, "hourly")
 
 
+def write_change_corrected_after_as_of(lake: Lake) -> None:
+    """CHG12 on quiet-svc, worked on the 18th from 09:00 to 10:00 and closed successful at 11:00; its close code was
+    corrected to unsuccessful at 10:10 on the 20th, ten minutes after as_of, and read ahead of the build of 10:00."""
+    successful = change("c" * 32, "CHG12", CI_Q, (t(18, 9), t(18, 10)), "successful", t(17), t(18, 11))
+    unsuccessful = successful | {"close_code": "unsuccessful", "sys_updated_on": AS_OF + timedelta(minutes=10)}
+    ingest(lake, "servicenow/changes", successful, unsuccessful)
+
+
+def test_a_change_version_that_comes_due_rebuilds_its_days_as_a_full_rebuild_does(tmp_path: Path) -> None:
+    """The build of 10:00 counts CHG12 successful on the 18th; the hourly build of 11:00, with nothing ingested
+    since, reads its unsuccessful version: the 18th is rebuilt, with 1 unsuccessful change, and the mart is the
+    same as a full rebuild at 11:00."""
+    settings = Settings(lake_url=str(tmp_path / "incremental"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    write_change_corrected_after_as_of(lake)
+    build(lake, settings, mode="full", as_of=AS_OF)
+    result = build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1))
+    assert result.mode == "hourly" and result.day_from == t(18).date()
+    days = mart_snapshot(lake)["mv_changes_app_day"]
+    quiet_18th = next(r for r in days if r["app_id"] == "quiet" and r["day"] == t(18).date())
+    assert (quiet_18th["successful"], quiet_18th["unsuccessful"]) == (0, 1)
+
+    full_lake, full_settings = estate_lake(tmp_path / "full")
+    write_change_corrected_after_as_of(full_lake)
+    build(full_lake, full_settings, mode="full", as_of=AS_OF + timedelta(hours=1))
+    assert_same_mart(lake, full_lake, "hourly")
+
+
 def test_day_tables_are_written_per_month(lake_and_settings: tuple[Lake, Settings]) -> None:
     lake, settings = lake_and_settings
     build(lake, settings, mode="full", as_of=AS_OF)

@@ -2057,13 +2057,15 @@ def test_the_hourly_golden_signals_hold_the_hours_before_as_of(tmp_path: Path) -
 
 
 def test_a_change_whose_work_ends_after_as_of_is_not_closed_yet(tmp_path: Path) -> None:
-    """CHG3, on quiet, was worked on the 20th from 09:40 to 10:20 and closed unsuccessful, ingested when the build of
-    10:00 runs. At 10:00 its work is under way: the change calendar lists it neither closed nor failed, as the 20th's
-    day row counts it neither implemented nor unsuccessful. At 11:00 it is closed and failed, and counted so."""
+    """CHG3, on quiet, was under way (Implement) on the 20th from 09:40, as the ingest of 09:45 read it; its work
+    ended at 10:20 and it closed unsuccessful, ingested when the build of 10:00 runs. At 10:00 its work is under way:
+    the change calendar lists it neither closed nor failed, as the 20th's day row counts it neither implemented nor
+    unsuccessful. At 11:00 it is closed and failed, and counted so."""
     lake, settings = estate_lake(tmp_path)
     changes = get_dataset("servicenow/changes")
     chg3 = change("3" * 32, "CHG3", CI_Q, (t(20, 9, 40), t(20, 10, 20)), "unsuccessful", t(19), t(20, 10, 20))
-    lake.write_days(changes, rows(changes.id, chg3))
+    under_way = chg3 | {"state": -1, "work_end": None, "close_code": "", "sys_updated_on": t(20, 9, 40)}
+    lake.write_days(changes, rows(changes.id, under_way, chg3))
     found = {}
     for as_of in (AS_OF, AS_OF + timedelta(hours=1)):
         build(lake, settings, mode="full", as_of=as_of)
@@ -2261,3 +2263,40 @@ def test_the_applications_own_ci_reaches_the_deployments_of_its_components(tmp_p
         ("INC20", "light", "same_app_window", "argocd:duo-a-prod:1"),
         ("INC21", "light", "same_app_window", "argocd:duo-b-prod:2"),
     ]
+
+
+def test_a_change_is_counted_as_its_version_at_as_of_left_it(tmp_path: Path) -> None:
+    """Read when the build of 10:00 on the 20th runs, ahead of it. CHG12 on quiet-svc was worked from 08:00 to 09:00
+    on the 20th and closed successful at 09:10; at 10:10 its close code was corrected to unsuccessful. It covers
+    quiet-prod's Q1, finished at 08:50. CHG13 was created at 10:05, planned for the 21st. At 10:00 CHG12 is closed
+    successful: the 20th counts 1 successful implementation and no unsuccessful one, Q1 is no change failure and
+    quiet has no failed change; CHG13 is not listed. At 11:00 CHG12 is unsuccessful: Q1 is a change failure, the
+    20th counts 1 unsuccessful implementation, quiet 1 failed change (+10); CHG13 is listed, planned."""
+    lake, settings = estate_lake(tmp_path)
+    deploys, changes = get_dataset("deploys/deployment_events"), get_dataset("servicenow/changes")
+    q1 = deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(20, 8, 50), "succeeded", "q1")
+    lake.write_days(deploys, rows(deploys.id, q1))
+    successful = change("c" * 32, "CHG12", CI_Q, (t(20, 8), t(20, 9)), "successful", t(19), t(20, 9, 10))
+    unsuccessful = successful | {"close_code": "unsuccessful", "sys_updated_on": AS_OF + timedelta(minutes=10)}
+    created, window = AS_OF + timedelta(minutes=5), (t(21, 9), t(21, 10))
+    planned = change("d" * 32, "CHG13", CI_Q, window, "", created, created, planned=window)
+    planned |= {"state": -2, "work_start": None, "work_end": None}
+    lake.write_days(changes, rows(changes.id, successful, unsuccessful, planned))
+    found = {}
+    for as_of in (AS_OF, AS_OF + timedelta(hours=1)):
+        build(lake, settings, mode="full", as_of=as_of)
+        with reading(lake, settings) as built:
+            listed = {r["number"]: r for r in mart(built, "mv_changes", "app_id = 'quiet'")}
+            day = one(mart(built, "mv_changes_app_day", "app_id = 'quiet' and day = $d", d=t(20).date()))
+            first = one(mart(built, "mv_deployments", "deployment_key = 'argocd:quiet-prod:1'"))
+            risk = one(mart(built, "mv_monitoring_top_risks", "app_id = 'quiet'"))
+        chg12 = listed["CHG12"]
+        found[as_of.hour] = (
+            sorted(listed),
+            (chg12["close_code"], chg12["is_closed"], chg12["is_failed"]),
+            (day["successful"], day["unsuccessful"]),
+            first["is_change_failure_full"],
+            risk["failed_changes_7d"],
+        )
+    assert found[10] == (["CHG12"], ("successful", True, False), (1, 0), False, 0)
+    assert found[11] == (["CHG12", "CHG13"], ("unsuccessful", True, True), (0, 1), True, 1)
