@@ -6,6 +6,9 @@
 -- counted with: app_id, environment, is_canceled, priority, sla_breached, restored_at, duration_hours
 --
 -- duration_hours = restored_at - opened_at (resolved, else closed); an open incident's age runs to as_of.
+-- resolved_at, closed_at and restored_at are those before as_of: an incident first read after as_of keeps that
+-- version (see stg_incidents), whose resolution after as_of has not happened yet, so one open at as_of shows
+-- neither a restoration nor a duration.
 -- is_open: open at as_of, as the backlog of mv_incidents_app_day and the top risks count it: opened before it, not
 -- canceled and not restored before it (an incident opened after as_of, ingested ahead of the build, has not
 -- happened yet; one restored after it was still open then).
@@ -33,6 +36,9 @@ slas as (
 incidents as (
     select
         i.* exclude (entity_id) replace (
+            case when i.resolved_at < p.as_of then i.resolved_at end as resolved_at,
+            case when i.closed_at < p.as_of then i.closed_at end as closed_at,
+            case when i.restored_at < p.as_of then i.restored_at end as restored_at,
             i.opened_at < p.as_of and not i.is_canceled and (i.restored_at is null or i.restored_at >= p.as_of)
                 as is_open
         )

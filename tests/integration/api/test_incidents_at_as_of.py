@@ -52,6 +52,12 @@ def test_the_open_incidents_are_those_open_at_as_of_with_their_age_then(client: 
     assert [(i["number"], i["isOpen"], i["openAgeHours"]) for i in items] == [("INC15", True, 1.0)]
 
 
+def test_an_incident_open_at_as_of_is_listed_without_its_resolution_after_it(client: TestClient) -> None:
+    """INC15's resolution at 10:30 has not happened at as_of: no resolution, restoration nor duration yet."""
+    (inc15,) = get_json(client, "/monitoring/applications/quiet/incidents?status=open")["items"]
+    assert (inc15["resolvedAt"], inc15["restoredAt"], inc15["durationHours"]) == (None, None, None)
+
+
 def test_the_closed_incidents_are_those_closed_at_as_of_whatever_the_range(client: TestClient) -> None:
     """A range past as_of: INC15 was still open at as_of, and INC16 and INC17 had not been opened."""
     closed = get_json(client, "/monitoring/applications/quiet/incidents?status=closed&from=2026-11-20&to=2026-11-21")

@@ -2300,3 +2300,23 @@ def test_a_change_is_counted_as_its_version_at_as_of_left_it(tmp_path: Path) -> 
         )
     assert found[10] == (["CHG12"], ("successful", True, False), (1, 0), False, 0)
     assert found[11] == (["CHG12", "CHG13"], ("unsuccessful", True, True), (0, 1), True, 1)
+
+
+def test_an_incident_open_at_as_of_shows_no_restoration_after_it(tmp_path: Path) -> None:
+    """INC15, a P2 on quiet-svc opened on the 20th at 08:00, was first read resolved at 10:30, ahead of the build of
+    10:00: its one version is after as_of, so it keeps it. At 10:00 it is open, 2 hours old, and has no resolution
+    nor duration yet (they would end at 10:30, after as_of). At 11:00 it was resolved at 10:30, after 2.5 hours."""
+    lake, settings = estate_lake(tmp_path)
+    incidents = get_dataset("servicenow/incidents")
+    inc15 = incident("if" * 16, "INC15", CI_Q, t(20, 8), 2, 6, resolved=AS_OF + timedelta(minutes=30))
+    lake.write_days(incidents, rows(incidents.id, inc15))
+    found = {}
+    for as_of in (AS_OF, AS_OF + timedelta(hours=1)):
+        build(lake, settings, mode="full", as_of=as_of)
+        with reading(lake, settings) as built:
+            listed = one(mart(built, "mv_incidents", "number = 'INC15'"))
+        found[as_of.hour] = tuple(
+            listed[c] for c in ("is_open", "resolved_at", "restored_at", "duration_hours", "open_age_hours")
+        )
+    assert found[10] == (True, None, None, None, 2.0)
+    assert found[11] == (False, AS_OF + timedelta(minutes=30), AS_OF + timedelta(minutes=30), 2.5, None)
