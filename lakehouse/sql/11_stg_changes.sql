@@ -6,25 +6,30 @@
 -- Closed (state 3) and Canceled (4) are its final states: a canceled change was never implemented, so it is
 -- not closed and covers no deployment. A change failed when it closed (state 3) with close_code 'unsuccessful',
 -- whatever code a change not closed carries. Its time is the actual work window when known, else the planned
--- one: change_start is the work start, else the planned start. change_end is the work end; a change whose work
--- has not started ends as planned; one under way (work started, no work end, not closed or canceled) has not
--- ended: its end is open (null), never its planned end, which may lie before the work even started. A closed or
--- canceled change without a work end ended at its planned end, or at its work start when that came later: its
--- window is never inverted.
+-- one: change_start is the work start, else the planned start.
+-- change_end is the work end; a change whose work has not started ends as planned; one under way (work started,
+-- no work end, not closed or canceled) has not ended: its end is open (null), never its planned end, which may
+-- lie before the work even started. A closed or canceled change without a work end ended at its planned end, or
+-- at its work start when that came later: its window is never inverted.
 -- A change is its latest version updated at or before as_of, as an incident is: one closed, canceled or given
--- another close code or work window after as_of (read ahead of the build) is counted as it was at as_of. One whose
--- first version is after as_of (one created after it) does not exist yet: it has no row.
+-- another close code or work window after as_of (read ahead of the build) is counted as it was at as_of. One created
+-- by as_of whose first version read is after it (edited again before an ingest read it) is that first version, the
+-- nearest to as_of there is; one created after as_of does not exist yet: it has no row.
 -- That version is found on its id and update time alone, then read whole: (sys_id, sys_updated_on) is the
 -- dataset's key, so one row comes back, and ranking the versions with every column is twice as slow.
 with at_as_of as (
     select c.*
     from raw_servicenow_changes as c
     semi join (
-        select sys_id, max(sys_updated_on) as sys_updated_on
+        select
+            sys_id,
+            coalesce(max(sys_updated_on) filter (where sys_updated_on <= p.as_of), min(sys_updated_on))
+                as sys_updated_on
         from raw_servicenow_changes
-        where sys_updated_on <= (select as_of from build_params)
+        cross join build_params as p
         group by sys_id
     ) as v using (sys_id, sys_updated_on)
+    where coalesce(c.sys_created_on, c.sys_updated_on) <= (select as_of from build_params)
 ),
 
 -- One equality join per field, as in stg_incidents; the CI's name is looked up only when its id is not mapped.

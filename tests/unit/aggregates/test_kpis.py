@@ -2320,3 +2320,24 @@ def test_an_incident_open_at_as_of_shows_no_restoration_after_it(tmp_path: Path)
         )
     assert found[10] == (True, None, None, None, 2.0)
     assert found[11] == (False, AS_OF + timedelta(minutes=30), AS_OF + timedelta(minutes=30), 2.5, None)
+
+
+def test_a_change_created_before_as_of_and_first_read_after_it_is_listed(tmp_path: Path) -> None:
+    """CHG16 on quiet-svc was created at 09:58 on the 20th, planned for the 21st 09:00-10:00, and assessed at 10:05,
+    before the next ingest read it: its one stored version is after as_of. It existed at 10:00, so the build of
+    10:00 lists it, as that version (an incident first read after as_of is kept the same way); CHG17, created at
+    10:05, did not exist yet."""
+    lake, settings = estate_lake(tmp_path)
+    changes = get_dataset("servicenow/changes")
+    window = (t(21, 9), t(21, 10))
+    assessed = change("e" * 32, "CHG16", CI_Q, window, "", t(20, 9, 58), t(20, 10, 5), planned=window)
+    assessed |= {"state": -4, "work_start": None, "work_end": None}
+    later = change("f" * 32, "CHG17", CI_Q, window, "", t(20, 10, 5), t(20, 10, 5), planned=window)
+    later |= {"state": -5, "work_start": None, "work_end": None}
+    lake.write_days(changes, rows(changes.id, assessed, later))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        listed = {r["number"]: r for r in mart(built, "mv_changes", "app_id = 'quiet'")}
+    assert sorted(listed) == ["CHG16"]
+    assert (listed["CHG16"]["state"], listed["CHG16"]["change_start"]) == (-4, t(21, 9))
+
