@@ -303,7 +303,7 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "planned_end": "Planned end (UTC)",
         "work_start": "Actual start (UTC)",
         "work_end": "Actual end (UTC)",
-        "change_start": "The change's start (UTC): work_start when known, else planned_start",
+        "change_start": "The change's start (UTC): work_start when known, else planned_start, or work_end when earlier",
         "change_end": (
             "The change's end (UTC): work_end when known; planned_end before its work started; null while under way "
             "(work started, not closed or canceled); for one closed or canceled without a work end, the later of "

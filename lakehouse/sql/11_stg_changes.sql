@@ -6,7 +6,7 @@
 -- Closed (state 3) and Canceled (4) are its final states: a canceled change was never implemented, so it is
 -- not closed and covers no deployment. A change failed when it closed (state 3) with close_code 'unsuccessful',
 -- whatever code a change not closed carries. Its time is the actual work window when known, else the planned
--- one: change_start is the work start, else the planned start.
+-- one: change_start is the work start, else the planned start, or the work end when that came earlier.
 -- change_end is the work end; a change whose work has not started ends as planned; one under way (work started,
 -- no work end, not closed or canceled) has not ended: its end is open (null), never its planned end, which may
 -- lie before the work even started. A closed or canceled change without a work end ended at its planned end, or
@@ -72,7 +72,8 @@ select
     c.planned_end,
     c.work_start,
     c.work_end,
-    coalesce(c.work_start, c.planned_start) as change_start,
+    -- A work end before the planned start, without a work start: the work was done by then, whatever was planned.
+    coalesce(c.work_start, least(c.planned_start, c.work_end)) as change_start,
     case
         when c.work_end is not null then c.work_end
         when c.work_start is null then c.planned_end

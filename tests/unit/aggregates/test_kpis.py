@@ -2341,3 +2341,28 @@ def test_a_change_created_before_as_of_and_first_read_after_it_is_listed(tmp_pat
     assert sorted(listed) == ["CHG16"]
     assert (listed["CHG16"]["state"], listed["CHG16"]["change_start"]) == (-4, t(21, 9))
 
+
+def test_a_change_whose_work_ended_before_its_planned_start_starts_no_later_than_it_ended(tmp_path: Path) -> None:
+    """CHG18 on quiet-svc was planned for the 19th 10:00-11:00, but its work was recorded as ended at 07:30 with no
+    work start (closed successful). Its start was its planned start, 10:00, after its end: an inverted window. It
+    now starts no later than its work ended: at 07:30, a window of no length, counted on the 19th."""
+    lake, settings = estate_lake(tmp_path)
+    changes = get_dataset("servicenow/changes")
+    chg18 = change(
+        "18" * 16,
+        "CHG18",
+        CI_Q,
+        (t(19, 7, 30), t(19, 7, 30)),
+        "successful",
+        t(18),
+        t(19, 8),
+        planned=(t(19, 10), t(19, 11)),
+    )
+    chg18 |= {"work_start": None}
+    lake.write_days(changes, rows(changes.id, chg18))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        listed = one(mart(built, "mv_changes", "number = 'CHG18'"))
+        day = one(mart(built, "mv_changes_app_day", "app_id = 'quiet' and day = $d", d=t(19).date()))
+    assert (listed["change_start"], listed["change_end"]) == (t(19, 7, 30), t(19, 7, 30))
+    assert day["successful"] == 1
