@@ -11,19 +11,36 @@
 -- (see stg_changes): its window runs to as_of, without the hour of slack (a later attempt has not finished yet),
 -- and it covers the attempt finished closest to as_of, the last so far.
 with changes as (
-    select * from stg_changes where not is_canceled
+    -- The window a covered attempt finished in, and the instant it is closest to.
+    select
+        c.*,
+        c.change_start - interval 1 hour as covers_from,
+        coalesce(c.change_end + interval 1 hour, bp.as_of) as covers_to,
+        coalesce(c.change_end, bp.as_of) as closest_to
+    from stg_changes as c
+    cross join build_params as bp
+    where not c.is_canceled
 ),
 
--- One equality join per kind of change, as an `or` in the join condition would be a nested loop.
+-- One equality join per kind of change, as an `or` in the join condition would be a nested loop; the window is in
+-- the join condition, so that only the attempts in it are joined.
 candidates as (
     select c.*, d.deployment_key, d.status, d.finished_at
     from changes as c
-    inner join stg_deployments as d on c.entity_id = d.entity_id and c.environment = d.environment
+    inner join stg_deployments as d
+        on
+            c.entity_id = d.entity_id
+            and c.environment = d.environment
+            and d.finished_at between c.covers_from and c.covers_to
     where c.component_id is not null
     union all
     select c.*, d.deployment_key, d.status, d.finished_at
     from changes as c
-    inner join stg_deployments as d on c.app_id = d.app_id and c.environment = d.environment
+    inner join stg_deployments as d
+        on
+            c.app_id = d.app_id
+            and c.environment = d.environment
+            and d.finished_at between c.covers_from and c.covers_to
     where c.component_id is null
 )
 
@@ -38,11 +55,6 @@ select
     c.status as deployment_status,
     c.finished_at as deployed_at
 from candidates as c
-cross join build_params as bp
-where
-    c.finished_at >= c.change_start - interval 1 hour
-    and c.finished_at <= coalesce(c.change_end + interval 1 hour, bp.as_of)
 qualify row_number() over (
-    partition by c.sys_id
-    order by abs(epoch(c.finished_at) - epoch(coalesce(c.change_end, bp.as_of))), c.deployment_key
+    partition by c.sys_id order by abs(epoch(c.finished_at) - epoch(c.closest_to)), c.deployment_key
 ) = 1
