@@ -58,30 +58,28 @@ BURN_WINDOWS = {
 }
 
 
-def _app_burn_windows() -> dict[str, str]:
+def _burn_windows(requests: str, errors: str, burn_rate: str) -> dict[str, str]:
+    """The requests, errors and burn rate of every burn window, each description a template naming its {span}."""
     described = {}
     for window, span in BURN_WINDOWS.items():
-        described[f"requests_{window}"] = f"Requests over the {span} before as_of; null without data"
-        described[f"errors_{window}"] = f"Failed requests over the {span} before as_of; null without data"
-    for window, span in BURN_WINDOWS.items():
-        described[f"burn_rate_{window}"] = (
-            f"Burn rate over the {span}: (errors / requests) / B, B = 1 - availability_target (1 = spending exactly "
-            "the budget); null without traffic"
-        )
+        described[f"requests_{window}"] = requests.format(span=span)
+        described[f"errors_{window}"] = errors.format(span=span)
+        described[f"burn_rate_{window}"] = burn_rate.format(span=span)
     return described
 
 
-def _group_burn_windows() -> dict[str, str]:
-    described = {}
-    for window, span in BURN_WINDOWS.items():
-        described[f"requests_{window}"] = f"Sum of the applications' requests over the {span} before as_of"
-        described[f"errors_{window}"] = f"Sum of the applications' failed requests over the {span} before as_of"
-    for window, span in BURN_WINDOWS.items():
-        described[f"burn_rate_{window}"] = (
-            f"Burn rate over the {span}: sum(errors) / sum(B_i x requests_i), B_i = 1 - application i's availability "
-            "target (never an average of the applications' rates); null without traffic"
-        )
-    return described
+APP_BURN_WINDOWS = _burn_windows(
+    "Requests over the {span} before as_of; null without data",
+    "Failed requests over the {span} before as_of; null without data",
+    "Burn rate over the {span}: (errors / requests) / B, B = 1 - availability_target (1 = spending exactly the "
+    "budget); null without traffic",
+)
+GROUP_BURN_WINDOWS = _burn_windows(
+    "Sum of the applications' requests over the {span} before as_of",
+    "Sum of the applications' failed requests over the {span} before as_of",
+    "Burn rate over the {span}: sum(errors) / sum(B_i x requests_i), B_i = 1 - application i's availability target "
+    "(never an average of the applications' rates); null without traffic",
+)
 
 
 BURN_RATE_ALERT = (
@@ -430,7 +428,7 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "environment": ENVIRONMENT,
         "as_of": AS_OF,
         "availability_target": AVAILABILITY_TARGET,
-        **_app_burn_windows(),
+        **APP_BURN_WINDOWS,
         "burn_rate_alert": "Alert at as_of: " + BURN_RATE_ALERT,
     },
     "mv_slo_group_burn_rates": {
@@ -439,7 +437,7 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "environment": ENVIRONMENT,
         "as_of": AS_OF,
         "applications": ROLLUP_APPLICATIONS,
-        **_group_burn_windows(),
+        **GROUP_BURN_WINDOWS,
         "burn_rate_alert": "Alert at as_of, the applications' rules: " + BURN_RATE_ALERT,
     },
     "mv_slo_app_period": {
