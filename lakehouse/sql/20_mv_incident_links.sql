@@ -10,16 +10,19 @@
 --                                may have failed: the incident names the change that caused it, whatever the
 --                                attempt did
 --   dynatrace_root_cause   0.80  a Dynatrace problem whose root cause is the incident's entity started
---                                within full_window_hours after a deployment of it, and the incident opened
---                                while the problem was open (or up to 1 hour after it closed)
+--                                within full_window_hours after a deployment of it (of whichever of its
+--                                components deployed, when the entity is an application that has them), and
+--                                the incident opened while the problem was open (or up to 1 hour after it closed)
 --   change_ci_window       0.70  a change on the incident's CI, covering a deployment, ended within
 --                                full_window_hours before the incident opened
 --   same_component_window  0.50  the incident opened within full_window_hours after a deployment of its entity
 --   same_app_window        0.50  (light mode only) within light_window_hours after a deployment of its application
 -- The incident's entity is its component, or its application when the application is mapped directly (its
 -- own CI and deployments, no components). An incident on the CI of an application that has components names no
--- component: the component and root cause rules find no deployment of it, the change rules do (a change on the
--- application's CI covers its components' attempts, see stg_change_deployments), and light mode's window does.
+-- component: the component rule finds no deployment of it; the root cause rule does, through a problem rooted in
+-- the application, as the change rules do (a change on the application's CI covers its components' attempts, see
+-- stg_change_deployments), and light mode's window does. A problem rooted in a component follows that
+-- component's deployments only.
 -- Every rule takes a deployment finished at or before the incident opened: a later one did not cause it.
 -- Full mode keeps the most confident link; it counts as a change failure from full_min_confidence up.
 -- Light mode ("DORA light") uses the application window alone and counts it. The window is always
@@ -52,8 +55,17 @@ by_change as (
         on i.caused_by_change_sys_id = cd.change_sys_id and cd.deployed_at <= i.opened_at
 ),
 
-by_root_cause as (
-    select i.sys_id as incident_sys_id, d.deployment_key, null as change_sys_id, 'dynatrace_root_cause' as rule, 0.80::double as confidence
+-- The problems rooted in an incident's entity and open when it opened, with the window a deployment before them
+-- finished in.
+rooted as (
+    select
+        i.sys_id,
+        i.entity_id,
+        i.app_id,
+        i.component_id,
+        i.environment,
+        pr.start_time,
+        pr.start_time - to_hours(bp.full_window_hours) as deployed_from
     from incidents as i
     cross join params as bp
     inner join stg_problems as pr
@@ -63,13 +75,33 @@ by_root_cause as (
             and i.environment = pr.environment
             and i.opened_at >= pr.start_time
             and i.opened_at <= coalesce(pr.end_time, i.opened_at) + interval 1 hour
-    inner join deployments as d
-        on
-            i.entity_id = d.entity_id
-            and i.environment = d.environment
-            and pr.start_time >= d.finished_at
-            and pr.start_time <= d.finished_at + to_hours(bp.full_window_hours)
-    qualify row_number() over (partition by i.sys_id order by d.finished_at desc, d.deployment_key) = 1
+),
+
+-- A component's problem follows its own deployments, an application's those of whichever of its components
+-- deployed: one equality join per kind, as an `or` in the join condition would be a nested loop; the window is
+-- in the join condition, so that only the deployments in it are joined.
+by_root_cause as (
+    select sys_id as incident_sys_id, deployment_key, null as change_sys_id, 'dynatrace_root_cause' as rule, 0.80::double as confidence
+    from (
+        select r.sys_id, d.deployment_key, d.finished_at
+        from rooted as r
+        inner join deployments as d
+            on
+                r.entity_id = d.entity_id
+                and r.environment = d.environment
+                and d.finished_at between r.deployed_from and r.start_time
+        where r.component_id is not null
+        union all
+        select r.sys_id, d.deployment_key, d.finished_at
+        from rooted as r
+        inner join deployments as d
+            on
+                r.app_id = d.app_id
+                and r.environment = d.environment
+                and d.finished_at between r.deployed_from and r.start_time
+        where r.component_id is null
+    )
+    qualify row_number() over (partition by sys_id order by finished_at desc, deployment_key) = 1
 ),
 
 by_change_ci as (

@@ -707,6 +707,22 @@ def test_a_corrected_mapping_reattributes_history(tmp_path: Path) -> None:
         assert backlog["open_end_of_day"] == 1
 
 
+def problem(problem_id: str, root_cause: str, start: datetime, end: datetime) -> dict[str, Any]:
+    """A closed Dynatrace problem rooted in the Dynatrace entity root_cause, affecting it alone."""
+    return {
+        "problem_id": problem_id,
+        "display_id": f"P-{problem_id}",
+        "title": "Failure rate increase",
+        "status": "CLOSED",
+        "severity_level": "ERROR",
+        "impact_level": "SERVICE",
+        "start_time": start,
+        "end_time": end,
+        "root_cause_entity_id": root_cause,
+        "affected_entity_ids": [root_cause],
+    }
+
+
 def test_a_dynatrace_root_cause_links_an_incident_to_the_deployment_just_before_the_problem(tmp_path: Path) -> None:
     """quiet-svc (Dynatrace SERVICE-Q) is deployed at 08:00 on the 15th; a problem rooted in it starts at 10:00,
     within the 4-hour window, and an incident on its CI opens at 11:00 while the problem is open. Another problem
@@ -717,23 +733,15 @@ def test_a_dynatrace_root_cause_links_an_incident_to_the_deployment_just_before_
         deploys,
         rows(deploys.id, deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(15, 8), "succeeded", "q1")),
     )
-
-    def problem(problem_id: str, start: datetime, end: datetime) -> dict[str, Any]:
-        return {
-            "problem_id": problem_id,
-            "display_id": f"P-{problem_id}",
-            "title": "Failure rate increase",
-            "status": "CLOSED",
-            "severity_level": "ERROR",
-            "impact_level": "SERVICE",
-            "start_time": start,
-            "end_time": end,
-            "root_cause_entity_id": "SERVICE-Q",
-            "affected_entity_ids": ["SERVICE-Q"],
-        }
-
     problems = get_dataset("dynatrace/problems")
-    lake.write_days(problems, rows(problems.id, problem("1", t(15, 10), t(15, 12)), problem("2", t(17, 9), t(17, 11))))
+    lake.write_days(
+        problems,
+        rows(
+            problems.id,
+            problem("1", "SERVICE-Q", t(15, 10), t(15, 12)),
+            problem("2", "SERVICE-Q", t(17, 9), t(17, 11)),
+        ),
+    )
     incidents = get_dataset("servicenow/incidents")
     lake.write_days(
         incidents,
@@ -2366,3 +2374,76 @@ def test_a_change_whose_work_ended_before_its_planned_start_starts_no_later_than
         day = one(mart(built, "mv_changes_app_day", "app_id = 'quiet' and day = $d", d=t(19).date()))
     assert (listed["change_start"], listed["change_end"]) == (t(19, 7, 30), t(19, 7, 30))
     assert day["successful"] == 1
+
+
+def test_a_root_cause_in_an_application_reaches_the_deployments_of_its_components(tmp_path: Path) -> None:
+    """duo has components duo-a and duo-b, each deployed by its own ArgoCD app; duo itself (Dynatrace SERVICE-DUO)
+    and duo-b (SERVICE-DUOB) each have a ServiceNow CI. On the 5th duo-b deployed at 08:00 and duo-a at 09:00.
+    Two problems start at 10:00 and close at 12:00, one rooted in duo, one in duo-b; INC30 opens on duo's CI and
+    INC31 on duo-b's, both at 10:30, while they are open.
+    The problem rooted in the application follows the deployment of whichever of its components deployed last
+    within 4 h: duo-a's, an hour before it, so INC30 is linked to it by the root cause (0.80), 1.5 h after it. The
+    problem rooted in duo-b follows duo-b's deployments only: duo-b's, 2 h before it, not duo-a's, later, so INC31
+    is linked to duo-b's (0.80), 2.5 h after it. In light mode both are linked to the application's last
+    deployment, duo-a's."""
+    lake, settings = estate_lake(tmp_path)
+    duo_ci, duo_b_ci = "f" * 32, "9" * 32
+    duo = [
+        {
+            "entity_id": "duo",
+            "kind": "application",
+            "team": "t3",
+            "domain": "d3",
+            "servicenow_ci_id": duo_ci,
+            "dynatrace_entity_selector": 'entityId("SERVICE-DUO")',
+        },
+        {"entity_id": "duo-a", "kind": "component", "application_id": "duo", "argocd_app_name": "duo-a-prod"},
+        {
+            "entity_id": "duo-b",
+            "kind": "component",
+            "application_id": "duo",
+            "argocd_app_name": "duo-b-prod",
+            "servicenow_ci_id": duo_b_ci,
+            "dynatrace_entity_selector": 'entityId("SERVICE-DUOB")',
+        },
+    ]
+    MappingStore(lake).apply([*mapping(), *duo], actor="test", replace=True)
+    deploys, problems = get_dataset("deploys/deployment_events"), get_dataset("dynatrace/problems")
+    incidents = get_dataset("servicenow/incidents")
+    lake.write_days(
+        deploys,
+        rows(
+            deploys.id,
+            deployment("argocd:duo-b-prod:1", "argocd", "duo-b-prod", t(5, 8), "succeeded", "b1"),
+            deployment("argocd:duo-a-prod:1", "argocd", "duo-a-prod", t(5, 9), "succeeded", "a1"),
+        ),
+    )
+    lake.write_days(
+        problems,
+        rows(
+            problems.id,
+            problem("30", "SERVICE-DUO", t(5, 10), t(5, 12)),
+            problem("31", "SERVICE-DUOB", t(5, 10), t(5, 12)),
+        ),
+    )
+    lake.write_days(
+        incidents,
+        rows(
+            incidents.id,
+            incident("k3" * 16, "INC30", duo_ci, t(5, 10, 30), 3, 6, t(5, 11)),
+            incident("k4" * 16, "INC31", duo_b_ci, t(5, 10, 30), 3, 6, t(5, 11)),
+        ),
+    )
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        links = mart(built, "mv_incident_links", "app_id = 'duo' order by incident_number, correlation_mode")
+    found = [
+        (r["incident_number"], r["correlation_mode"], r["rule"], r["confidence"], r["deployment_key"]) for r in links
+    ]
+    assert found == [
+        ("INC30", "full", "dynatrace_root_cause", 0.80, "argocd:duo-a-prod:1"),
+        ("INC30", "light", "same_app_window", 0.50, "argocd:duo-a-prod:1"),
+        ("INC31", "full", "dynatrace_root_cause", 0.80, "argocd:duo-b-prod:1"),
+        ("INC31", "light", "same_app_window", 0.50, "argocd:duo-a-prod:1"),
+    ]
+    assert [r["hours_after_deployment"] for r in links if r["correlation_mode"] == "full"] == [1.5, 2.5]
