@@ -9,10 +9,34 @@ export const MONITORING_ID_ANNOTATION = 'rosetta.io/monitoring-id';
 export const ENVIRONMENT_ANNOTATION = 'rosetta.io/environment';
 
 /**
+ * Annotation on a catalog Group naming the level of the mapping it is: `team` (the default), `group` or `domain`.
+ * The mapping's teams are its applications' owners, its groups their parents, its domains the Systems' domains; a
+ * Group that is a department or a business unit says which one it is here, nothing guesses it from its spec.type.
+ */
+export const MONITORING_LEVEL_ANNOTATION = 'rosetta.io/monitoring-level';
+
+/**
  * Annotation on a catalog Group that overrides the team id the monitoring API knows it by. By default a team is
  * its Group's name: the mapping import takes an application's team from the name in its `spec.owner`.
  */
 export const TEAM_ID_ANNOTATION = 'rosetta.io/team-id';
+/** The same for a Group at the `group` level (the mapping import takes a team's group from its `spec.parent`). */
+export const GROUP_ID_ANNOTATION = 'rosetta.io/group-id';
+/** The same for a Group at the `domain` level (the mapping import takes an application's from its `spec.domain`). */
+export const DOMAIN_ID_ANNOTATION = 'rosetta.io/domain-id';
+
+/** The levels of the mapping above the applications, each a filter of the API's reports and risk ranking. */
+export type OrgLevel = 'team' | 'group' | 'domain';
+
+/** The annotation that overrides a Group's id at each level: only its level's is read. */
+export const LEVEL_ID_ANNOTATIONS: Record<OrgLevel, string> = {
+  team: TEAM_ID_ANNOTATION,
+  group: GROUP_ID_ANNOTATION,
+  domain: DOMAIN_ID_ANNOTATION,
+};
+
+/** What a Group is in the mapping, or the level annotation's value when it names no level. */
+export type MonitoredGroup = { level: OrgLevel; id: string } | { invalidLevel: string };
 
 /** Catalog kinds the monitoring tab and card apply to (applications are Systems in the catalog). */
 const MONITORED_KINDS = ['component', 'system'];
@@ -30,12 +54,25 @@ export function monitoredEntityOf(entity: Entity): MonitoredEntity {
   return { level, id: override || stringifyEntityRef(entity), environment };
 }
 
-/** The team card applies to catalog Groups, the owners of the mapping's applications. */
+/** The team card applies to catalog Groups: the mapping's teams, or its groups and domains by their level annotation. */
 export function isRosettaTeamAvailable(entity: Entity): boolean {
   return entity.kind.toLocaleLowerCase('en-US') === 'group';
 }
 
-/** The monitoring API's team id for a Group: its name, unless the annotation says otherwise. */
-export function teamIdOf(entity: Entity): string {
-  return entity.metadata.annotations?.[TEAM_ID_ANNOTATION]?.trim() || entity.metadata.name;
+/**
+ * The level and id the monitoring API knows a Group by: a team unless rosetta.io/monitoring-level says otherwise,
+ * its name unless its level's id annotation says otherwise.
+ */
+export function monitoredGroupOf(entity: Entity): MonitoredGroup {
+  const annotations = entity.metadata.annotations ?? {};
+  const said = annotations[MONITORING_LEVEL_ANNOTATION]?.trim();
+  const level = said ? said.toLocaleLowerCase('en-US') : 'team';
+  if (!isOrgLevel(level)) {
+    return { invalidLevel: said ?? '' };
+  }
+  return { level, id: annotations[LEVEL_ID_ANNOTATIONS[level]]?.trim() || entity.metadata.name };
+}
+
+function isOrgLevel(level: string): level is OrgLevel {
+  return level === 'team' || level === 'group' || level === 'domain';
 }

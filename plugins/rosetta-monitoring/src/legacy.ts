@@ -55,7 +55,10 @@ export const EntityRosettaHealthCard = rosettaMonitoringPlugin.provide(
   }),
 );
 
-/** The card of a team's (catalog Group's) page: its applications' health, its SLO and DORA rows. */
+/**
+ * The card of a catalog Group's page, a team, group or domain of the mapping (rosetta.io/monitoring-level): its
+ * applications' health, its SLO and DORA rows.
+ */
 export const EntityRosettaTeamCard = rosettaMonitoringPlugin.provide(
   createComponentExtension({
     name: 'EntityRosettaTeamCard',
@@ -66,10 +69,13 @@ export const EntityRosettaTeamCard = rosettaMonitoringPlugin.provide(
 export { monitoringApiRef, MonitoringClient };
 export {
   APP_ID_ANNOTATION,
+  DOMAIN_ID_ANNOTATION,
   ENVIRONMENT_ANNOTATION,
+  GROUP_ID_ANNOTATION,
   isRosettaMonitoringAvailable,
   isRosettaTeamAvailable,
   MONITORING_ID_ANNOTATION,
+  MONITORING_LEVEL_ANNOTATION,
   TEAM_ID_ANNOTATION,
 } from './entityId';
 export type { MonitoringOptions, HealthThresholds } from './options';

@@ -78,5 +78,26 @@ describe('new frontend system plugin', () => {
       expect(await screen.findByText('99.812% · met')).toBeInTheDocument();
       expect(await screen.findByText('No DORA figures in the period')).toBeInTheDocument();
     });
+
+    // A department annotated as a group of the mapping: the card asks for the group, grouped by group.
+    it('reads a Group at the level its rosetta.io/monitoring-level annotation names', async () => {
+      const department: Entity = {
+        ...team,
+        metadata: { name: 'risk-it', annotations: { 'rosetta.io/monitoring-level': 'group' } },
+        spec: { type: 'department', children: [] },
+      };
+      const groupOnly = { group: 'risk-it', groupBy: 'group', period: 'last_30d' };
+      server.use(
+        answer('/risk/top', { ...f.riskTop, items: f.riskTop.items.filter(r => r.groupId === 'risk-it') }, { group: 'risk-it' }),
+        answer('/kpis/slo', { ...f.sloTeam, groupBy: 'group', items: [] }, groupOnly),
+        answer('/kpis/dora', { ...f.doraGroup, items: f.doraGroup.items.filter(r => r.id === 'risk-it') }, groupOnly),
+      );
+      const tester = createExtensionTester(extension('entity-card:rosetta-monitoring/team'));
+      await renderWithApi(tester.reactElement(), department);
+      expect(await screen.findByText('Group monitoring')).toBeInTheDocument();
+      expect(await screen.findByText('Profiles')).toBeInTheDocument();
+      expect(await screen.findByText('No SLO figures in the period')).toBeInTheDocument();
+      expect(await screen.findByText('0.50/day · high')).toBeInTheDocument();
+    });
   });
 });

@@ -7,11 +7,11 @@ import type { DoraReport, RiskReport, SloReport } from '../api/types';
 import { TeamCard } from './TeamCard';
 import { LegacyTeamCard } from '../legacyComponents';
 
-const group = (name: string, annotations?: Record<string, string>): Entity => ({
+const group = (name: string, annotations?: Record<string, string>, type = 'team'): Entity => ({
   apiVersion: 'backstage.io/v1alpha1',
   kind: 'Group',
   metadata: { name, ...(annotations && { annotations }) },
-  spec: { type: 'team', children: [] },
+  spec: { type, children: [] },
 });
 
 /*
@@ -35,6 +35,42 @@ function answerTeam(team: string, answers: { risks?: unknown; slo?: unknown; dor
     answer('/risk/top', answers.risks ?? egretRisks, { team }),
     answer('/kpis/slo', answers.slo ?? egretSlo, { team, groupBy: 'team', period: 'last_30d' }),
     answer('/kpis/dora', answers.dora ?? egretDora, { team, groupBy: 'team', period: 'last_30d' }),
+  );
+}
+
+/*
+ * The recorded estate's group risk-it and domain commerce hold team-egret alone: their applications are team-egret's
+ * (profiles and booking), their SLO row team-egret's (99.812 % against 99.5 %), their DORA row the recorded risk-it
+ * group's (0.5 deployment a day, high).
+ */
+const riskItRisks: RiskReport = { ...f.riskTop, items: f.riskTop.items.filter(r => r.groupId === 'risk-it') };
+const levelSlo = (level: string, id: string): SloReport => ({
+  ...egretSlo,
+  groupBy: level,
+  items: egretSlo.items.map(r => ({ ...r, id })),
+});
+const levelDora = (level: string, id: string): DoraReport => ({ ...egretDora, groupBy: level, items: [{ ...doraRow, id }] });
+
+const doraGroupRiskIt: DoraReport = { ...f.doraGroup, items: [doraRow], page: { limit: 500, nextCursor: null, total: 1 } };
+
+const LEVELS = ['team', 'group', 'domain'];
+
+/** Answers GET `path` only when asked for `level`=`id` and no other level, with `query` besides. */
+function answerLevel(path: string, body: unknown, level: string, id: string, query: Record<string, string> = {}) {
+  return http.get(`${API}${path}`, ({ request }) => {
+    const params = new URL(request.url).searchParams;
+    if (params.get(level) !== id || LEVELS.some(other => other !== level && params.has(other))) return undefined;
+    if (Object.entries(query).some(([k, v]) => params.get(k) !== v)) return undefined;
+    return HttpResponse.json(body as any);
+  });
+}
+
+/** The card's three questions at `level`, grouped by it. */
+function answerAt(level: string, id: string, answers: { risks: unknown; slo: unknown; dora: unknown }) {
+  server.use(
+    answerLevel('/risk/top', answers.risks, level, id),
+    answerLevel('/kpis/slo', answers.slo, level, id, { groupBy: level, period: 'last_30d' }),
+    answerLevel('/kpis/dora', answers.dora, level, id, { groupBy: level, period: 'last_30d' }),
   );
 }
 
@@ -123,6 +159,95 @@ describe('TeamCard', () => {
     await renderWithApi(<TeamCard />, group('team-egret'));
     expect(await screen.findByText('No DORA figures in the period')).toBeInTheDocument();
     expect(await screen.findByText('99.812% · met')).toBeInTheDocument();
+  });
+
+  it('reads a Group as a group of the mapping when rosetta.io/monitoring-level says so', async () => {
+    answerAt('group', 'risk-it', { risks: riskItRisks, slo: levelSlo('group', 'risk-it'), dora: doraGroupRiskIt });
+    await renderWithApi(<TeamCard />, group('risk-it', { 'rosetta.io/monitoring-level': 'group' }, 'department'));
+    expect(await screen.findByText('Group monitoring')).toBeInTheDocument();
+    expect(screen.getByText('Group risk-it')).toBeInTheDocument();
+    expect(await screen.findByText('Profiles')).toBeInTheDocument();
+    // Above a team, each application says its team.
+    const risks = rowsUnder("Applications' health (last 7 days)");
+    expect(risks).toHaveLength(2);
+    expect(risks[0]).toMatch(/^1Profilesteam-egretorange25/);
+    expect(risks[1]).toMatch(/^4Bookingteam-egretgreen0/);
+    expect(await screen.findByText('99.812% · met')).toBeInTheDocument();
+    expect(rowsUnder('SLO (last 30 days)')[0]).toMatch(/^risk-it/);
+    expect(await screen.findByText('0.50/day · high')).toBeInTheDocument();
+    expect(rowsUnder('DORA (last 30 days)')[0]).toMatch(/^risk-it/);
+    expect(screen.getAllByRole('columnheader', { name: 'Group' })).toHaveLength(2);
+  });
+
+  it("reads a domain by its level's id annotation, the other levels' ignored", async () => {
+    answerAt('domain', 'commerce', { risks: riskItRisks, slo: levelSlo('domain', 'commerce'), dora: levelDora('domain', 'commerce') });
+    const annotations = {
+      'rosetta.io/monitoring-level': ' Domain ',
+      'rosetta.io/domain-id': 'commerce',
+      'rosetta.io/team-id': 'team-egret',
+    };
+    await renderWithApi(<TeamCard />, group('commerce-unit', annotations, 'business-unit'));
+    expect(await screen.findByText('Domain monitoring')).toBeInTheDocument();
+    expect(screen.getByText('Domain commerce')).toBeInTheDocument();
+    expect(await screen.findByText('Profiles')).toBeInTheDocument();
+    expect(await screen.findByText('99.812% · met')).toBeInTheDocument();
+    expect(await screen.findByText('0.50/day · high')).toBeInTheDocument();
+    expect(rowsUnder('DORA (last 30 days)')[0]).toMatch(/^commerce/);
+  });
+
+  it('says once that the group has no mapping, naming rosetta.io/group-id', async () => {
+    for (const path of ['/risk/top', '/kpis/slo', '/kpis/dora']) {
+      server.use(problem(path, 404, 'Unknown group', "no group 'risk' in the mapping"));
+    }
+    await renderWithApi(<TeamCard />, group('risk', { 'rosetta.io/monitoring-level': 'group' }, 'department'));
+    expect(await screen.findByText('No mapping for this group')).toBeInTheDocument();
+    expect(screen.getAllByText('No mapping for this group')).toHaveLength(1);
+    const said = screen.getByText(/does not know this group/);
+    expect(said).toHaveTextContent("(no group 'risk' in the mapping)");
+    expect(said).toHaveTextContent("set the Group's rosetta.io/group-id annotation");
+    expect(said).not.toHaveTextContent('rosetta.io/team-id');
+  });
+
+  // Nothing guesses a level from spec.type: a department is read as a team, and the 404 says how to read it otherwise.
+  it('reads a department without the level annotation as a team, and says how to set its level', async () => {
+    for (const path of ['/risk/top', '/kpis/slo', '/kpis/dora']) {
+      server.use(problem(path, 404, 'Unknown team', "no team 'risk-it' in the mapping"));
+    }
+    await renderWithApi(<TeamCard />, group('risk-it', undefined, 'department'));
+    expect(await screen.findByText('No mapping for this team')).toBeInTheDocument();
+    expect(screen.getByText(/does not know this team/)).toHaveTextContent(
+      'This Group is a department, read as a team: when it is a group or a domain of the mapping, set its rosetta.io/monitoring-level annotation to group or domain.',
+    );
+  });
+
+  it('says when the API refuses the id rosetta.io/domain-id sets', async () => {
+    const refused = { errors: [{ parameter: 'domain', in: 'query', detail: 'String should match pattern' }] };
+    for (const path of ['/risk/top', '/kpis/slo', '/kpis/dora']) {
+      server.use(problem(path, 422, 'Invalid request', 'domain: String should match pattern', refused));
+    }
+    const annotations = { 'rosetta.io/monitoring-level': 'domain', 'rosetta.io/domain-id': 'commerce/eu' };
+    await renderWithApi(<TeamCard />, group('commerce', annotations, 'domain'));
+    expect(await screen.findByText('Not a valid domain id')).toBeInTheDocument();
+    expect(screen.getByText(/refuses this domain's id/)).toHaveTextContent(
+      "Correct the Group's rosetta.io/domain-id annotation to the domain's id in the mapping.",
+    );
+  });
+
+  it('says when the level annotation names no level, without asking the API', async () => {
+    const asked: string[] = [];
+    const record = ({ request }: { request: Request }) => asked.push(request.url);
+    server.events.on('request:start', record);
+    try {
+      await renderWithApi(<TeamCard />, group('risk-it', { 'rosetta.io/monitoring-level': 'department' }, 'department'));
+      expect(await screen.findByText('Not a monitoring level')).toBeInTheDocument();
+      expect(screen.getByText(/monitoring-level annotation says/)).toHaveTextContent(
+        "The Group's rosetta.io/monitoring-level annotation says 'department': it names the level of the mapping this Group is, team, group or domain (team when it is not set).",
+      );
+      expect(screen.queryByText('Team monitoring')).not.toBeInTheDocument();
+      expect(asked).toEqual([]);
+    } finally {
+      server.events.removeListener('request:start', record);
+    }
   });
 
   it('shows a loading state while the API answers', async () => {

@@ -1,27 +1,35 @@
 import { ReactNode } from 'react';
-import { InfoCard } from '@backstage/core-components';
+import { EmptyState, InfoCard } from '@backstage/core-components';
 import { useEntity } from '@backstage/plugin-catalog-react';
+import type { Entity } from '@backstage/catalog-model';
 import type { KpiPeriod } from '../api/types';
-import { teamIdOf } from '../entityId';
+import { LEVEL_ID_ANNOTATIONS, MONITORING_LEVEL_ANNOTATION, monitoredGroupOf, OrgLevel } from '../entityId';
 import { coveredDays } from '../pages/KpiControls';
-import { missingFrom } from './common/problems';
+import { Missing, missingFrom } from './common/problems';
 import { DataState, useMonitoringData } from './common/useMonitoringData';
 import { WidgetBody } from './common/WidgetState';
-import { periodLabel } from './common/format';
+import { GROUP_LABELS, periodLabel } from './common/format';
 import { DoraTable } from './DoraLevels';
 import { RiskTable } from './RiskTable';
 import { SloTable } from './SloTable';
 
-/** The API ranks 100 applications at most: a team's are all of them but in the rarest estates. */
+/** The API ranks 100 applications at most: a team's are all of them but in the rarest estates, a domain's not always. */
 export const TEAM_RISK_LIMIT = 100;
 
+/** What the mapping's teams, groups and domains are, for the card that does not find this Group among them. */
+const LEVEL_SOURCES: Record<OrgLevel, string> = {
+  team: "The mapping's teams are the owners (spec.owner) of its applications",
+  group: "The mapping's groups are the parents (spec.parent) of its applications' teams",
+  domain: "The mapping's domains are the domains (spec.domain) of its applications",
+};
+
 /** A 404 (no such team) or a 422 (an id the API refuses) says the same of every part of the card: said once. */
-function teamIdProblem(states: DataState<unknown>[]): DataState<unknown> | undefined {
-  return states.find(state => {
-    if (state.status !== 'error') return false;
-    const kind = missingFrom(state.error)?.kind;
-    return kind === 'mapping' || kind === 'id';
-  });
+function levelIdProblem(states: DataState<unknown>[]): Missing | undefined {
+  for (const state of states) {
+    const missing = state.status === 'error' ? missingFrom(state.error) : undefined;
+    if (missing?.kind === 'mapping' || missing?.kind === 'id') return missing;
+  }
+  return undefined;
 }
 
 function Section({ title, children }: { title: string; children: ReactNode }) {
@@ -34,28 +42,73 @@ function Section({ title, children }: { title: string; children: ReactNode }) {
 }
 
 /**
- * A team's monitoring on its Group page: the health of its applications, riskiest first, and its SLO and DORA rows
- * over `period` (the team's figures summed over its applications' events). Each part loads on its own.
+ * A Group the API does not know at its level (404), or an id it refuses (422, set by the level's id annotation). A
+ * Group of another spec.type than team is read as a team until its level annotation says otherwise: the 404 says so.
+ */
+function LevelIdProblem({ missing, level, entity }: { missing: Missing; level: OrgLevel; entity: Entity }) {
+  const annotation = LEVEL_ID_ANNOTATIONS[level];
+  if (missing.kind === 'mapping') {
+    const type = typeof entity.spec?.type === 'string' ? entity.spec.type : undefined;
+    const unset = !entity.metadata.annotations?.[MONITORING_LEVEL_ANNOTATION];
+    const levelHint =
+      level === 'team' && unset && type && type !== 'team'
+        ? ` This Group is a ${type}, read as a team: when it is a group or a domain of the mapping, set its ${MONITORING_LEVEL_ANNOTATION} annotation to group or domain.`
+        : '';
+    return (
+      <EmptyState
+        missing="field"
+        title={`No mapping for this ${level}`}
+        description={`The monitoring API does not know this ${level} (${missing.detail}). ${LEVEL_SOURCES[level]}; when this Group is one of them under another id, set the Group's ${annotation} annotation to that id.${levelHint}`}
+      />
+    );
+  }
+  return (
+    <EmptyState
+      missing="field"
+      title={`Not a valid ${level} id`}
+      description={`The monitoring API refuses this ${level}'s id: ${missing.detail}. Correct the Group's ${annotation} annotation to the ${level}'s id in the mapping.`}
+    />
+  );
+}
+
+/**
+ * A Group's monitoring on its page, at the level of the mapping it is (a team unless its rosetta.io/monitoring-level
+ * annotation says group or domain): the health of its applications, riskiest first, and its SLO and DORA rows over
+ * `period` (its figures summed over its applications' events). Each part loads on its own.
  */
 export function TeamCard({ period = 'last_30d' }: { period?: KpiPeriod }) {
   const { entity } = useEntity();
-  const team = teamIdOf(entity);
-  const risks = useMonitoringData(api => api.getTopRisks(TEAM_RISK_LIMIT, { team }), [team]);
-  const slo = useMonitoringData(api => api.getSlo('team', { period }, undefined, { team }), [team, period]);
-  const dora = useMonitoringData(api => api.getDora('team', { period }, undefined, { team }), [team, period]);
-  const problem = teamIdProblem([risks, slo, dora]);
+  const group = monitoredGroupOf(entity);
+  if ('invalidLevel' in group) {
+    return (
+      <InfoCard title="Monitoring">
+        <EmptyState
+          missing="field"
+          title="Not a monitoring level"
+          description={`The Group's ${MONITORING_LEVEL_ANNOTATION} annotation says '${group.invalidLevel}': it names the level of the mapping this Group is, team, group or domain (team when it is not set). Correct it to one of them.`}
+        />
+      </InfoCard>
+    );
+  }
+  return <LevelCard level={group.level} id={group.id} period={period} entity={entity} />;
+}
+
+function LevelCard({ level, id, period, entity }: { level: OrgLevel; id: string; period: KpiPeriod; entity: Entity }) {
+  const filter = { [level]: id };
+  const risks = useMonitoringData(api => api.getTopRisks(TEAM_RISK_LIMIT, filter), [level, id]);
+  const slo = useMonitoringData(api => api.getSlo(level, { period }, undefined, filter), [level, id, period]);
+  const dora = useMonitoringData(api => api.getDora(level, { period }, undefined, filter), [level, id, period]);
+  const problem = levelIdProblem([risks, slo, dora]);
   const over = periodLabel(period).toLowerCase();
+  const label = GROUP_LABELS[level];
   return (
-    <InfoCard title="Team monitoring" subheader={`Team ${team}`}>
+    <InfoCard title={`${label} monitoring`} subheader={`${label} ${id}`}>
       {problem ? (
-        <WidgetBody subject="team" state={problem} what="team figures">
-          {() => null}
-        </WidgetBody>
+        <LevelIdProblem missing={problem} level={level} entity={entity} />
       ) : (
         <>
           <Section title="Applications' health (last 7 days)">
             <WidgetBody
-              subject="team"
               state={risks}
               what="applications"
               isEmpty={r => r.items.length === 0}
@@ -63,15 +116,16 @@ export function TeamCard({ period = 'last_30d' }: { period?: KpiPeriod }) {
             >
               {r => (
                 <>
-                  {r.items.length === TEAM_RISK_LIMIT && <p>The {TEAM_RISK_LIMIT} riskiest applications of the team.</p>}
-                  <RiskTable rows={r.items} withTeam={false} />
+                  {r.items.length === TEAM_RISK_LIMIT && (
+                    <p>The {TEAM_RISK_LIMIT} riskiest applications of the {level}.</p>
+                  )}
+                  <RiskTable rows={r.items} withTeam={level !== 'team'} />
                 </>
               )}
             </WidgetBody>
           </Section>
           <Section title={`SLO (${over})`}>
             <WidgetBody
-              subject="team"
               state={slo}
               what="SLO figures"
               isEmpty={d => d.items.length === 0}
@@ -87,7 +141,6 @@ export function TeamCard({ period = 'last_30d' }: { period?: KpiPeriod }) {
           </Section>
           <Section title={`DORA (${over})`}>
             <WidgetBody
-              subject="team"
               state={dora}
               what="DORA figures"
               isEmpty={d => d.items.length === 0}

@@ -6,12 +6,6 @@ import { StaleNotice } from './StaleNotice';
 import { TruncatedNotice } from './TruncatedNotice';
 import type { Freshness } from '../../api/types';
 
-/**
- * What a widget's figures are about, for the empty states that say how to correct its id: an entity (a System or a
- * Component, the rosetta.io/app-id annotation) or a team (a Group, the rosetta.io/team-id annotation).
- */
-export type Subject = 'entity' | 'team';
-
 export interface WidgetProps<T> {
   title: string;
   state: DataState<T>;
@@ -21,16 +15,14 @@ export interface WidgetProps<T> {
   freshness?: (value: T) => Freshness | undefined;
   children: (value: T) => ReactNode;
   deepLink?: { title: string; link: string };
-  /** An entity's by default. */
-  subject?: Subject;
 }
 
 /** One dashboard widget: a card with its own loading, empty, error and stale states. */
 export function Widget<T>(props: WidgetProps<T>) {
-  const { title, state, what, isEmpty, freshness, children, deepLink, subject } = props;
+  const { title, state, what, isEmpty, freshness, children, deepLink } = props;
   return (
     <InfoCard title={title} deepLink={deepLink}>
-      <WidgetBody state={state} what={what} isEmpty={isEmpty} freshness={freshness} subject={subject}>
+      <WidgetBody state={state} what={what} isEmpty={isEmpty} freshness={freshness}>
         {children}
       </WidgetBody>
     </InfoCard>
@@ -38,15 +30,12 @@ export function Widget<T>(props: WidgetProps<T>) {
 }
 
 export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>) {
-  const { state, what, isEmpty, freshness, children, subject } = props;
+  const { state, what, isEmpty, freshness, children } = props;
   if (state.status === 'loading') {
     return <Progress />;
   }
   if (state.status === 'error') {
     const missing = missingFrom(state.error);
-    if (subject === 'team' && (missing?.kind === 'mapping' || missing?.kind === 'id')) {
-      return <TeamIdProblem missing={missing} />;
-    }
     if (missing?.kind === 'mapping') {
       return (
         <EmptyState
@@ -114,25 +103,5 @@ export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>)
       <TruncatedNotice value={value} />
       {children(value)}
     </>
-  );
-}
-
-/** A team the API does not know (404), or a team id it refuses (422, set by the annotation). */
-function TeamIdProblem({ missing }: { missing: { kind: 'mapping' | 'id'; detail: string } }) {
-  if (missing.kind === 'mapping') {
-    return (
-      <EmptyState
-        missing="field"
-        title="No mapping for this team"
-        description={`The monitoring API does not know this team (${missing.detail}). The mapping's teams are the owners (spec.owner) of its applications; when this Group is one of them under another id, set the Group's rosetta.io/team-id annotation to that id.`}
-      />
-    );
-  }
-  return (
-    <EmptyState
-      missing="field"
-      title="Not a valid team id"
-      description={`The monitoring API refuses this team's id: ${missing.detail}. Correct the Group's rosetta.io/team-id annotation to the team's id in the mapping.`}
-    />
   );
 }

@@ -6,6 +6,9 @@ export type Missing =
   | { kind: 'id'; detail: string }
   | { kind: 'environment'; detail: string };
 
+/** The query parameters of the mapping's levels, each set by the Group card only. */
+const ORG_LEVELS = ['team', 'group', 'domain'];
+
 interface ProblemDetail {
   title?: string;
   detail?: string;
@@ -76,8 +79,9 @@ export function missingFrom(error: Error): Missing | undefined {
   if (status === 422 && /^Invalid (appId|componentId)$/.test(title ?? '')) {
     return { kind: 'id', detail };
   }
-  // Only the team card sends a team, the Group's name (always an id the API takes) or its rosetta.io/team-id annotation.
-  if (status === 422 && problemOf(error)?.errors?.some(e => e?.parameter === 'team')) {
+  // Only the Group card sends a team, group or domain: the Group's name (always an id the API takes) or its level's
+  // id annotation (rosetta.io/team-id, rosetta.io/group-id, rosetta.io/domain-id).
+  if (status === 422 && problemOf(error)?.errors?.some(e => ORG_LEVELS.includes(e?.parameter ?? ''))) {
     return { kind: 'id', detail };
   }
   // Only the entity widgets send an environment, the one the rosetta.io/environment annotation names.
