@@ -250,6 +250,25 @@ describe('TeamCard', () => {
     }
   });
 
+  // Each part's answer carries its freshness; stale, the card says it once, of the oldest: the SLO answer's 10 hours
+  // (36,000 s over the 7,200 s threshold), not the risk ranking's 3 hours, nor the DORA answer's 21 minutes.
+  it('says once for the card that its figures are stale, of the oldest part', async () => {
+    const lagged = (lagSeconds: number) => ({ ...f.riskTop.freshness, lagSeconds });
+    answerTeam('team-egret', {
+      risks: { ...egretRisks, freshness: lagged(3 * 3600) },
+      slo: { ...egretSlo, freshness: lagged(10 * 3600) },
+      dora: { ...egretDora, freshness: lagged(1245) },
+    });
+    await renderWithApi(<TeamCard />, group('team-egret'));
+    expect(await screen.findByText('Profiles')).toBeInTheDocument();
+    expect(await screen.findByText('99.812% · met')).toBeInTheDocument();
+    expect(await screen.findByText('0.50/day · high')).toBeInTheDocument();
+    expect(screen.getAllByText(/Stale: figures are/)).toHaveLength(1);
+    expect(screen.getByText(/Stale: figures are/)).toHaveTextContent(
+      'Stale: figures are 10.0 h old (as of 2026-11-28 08:00:00 UTC)',
+    );
+  });
+
   it('shows a loading state while the API answers', async () => {
     let release: () => void = () => {};
     const held = new Promise<void>(resolve => (release = resolve));

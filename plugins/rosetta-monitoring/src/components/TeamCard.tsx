@@ -2,11 +2,12 @@ import { ReactNode } from 'react';
 import { EmptyState, InfoCard } from '@backstage/core-components';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import type { Entity } from '@backstage/catalog-model';
-import type { KpiPeriod } from '../api/types';
+import type { Freshness, KpiPeriod } from '../api/types';
 import { LEVEL_ID_ANNOTATIONS, MONITORING_LEVEL_ANNOTATION, monitoredGroupOf, OrgLevel } from '../entityId';
 import { coveredDays } from '../pages/KpiControls';
 import { Missing, missingFrom } from './common/problems';
 import { DataState, useMonitoringData } from './common/useMonitoringData';
+import { StaleNotice } from './common/StaleNotice';
 import { WidgetBody } from './common/WidgetState';
 import { GROUP_LABELS, periodLabel } from './common/format';
 import { DoraTable } from './DoraLevels';
@@ -30,6 +31,16 @@ function levelIdProblem(states: DataState<unknown>[]): Missing | undefined {
     if (missing?.kind === 'mapping' || missing?.kind === 'id') return missing;
   }
   return undefined;
+}
+
+/** The freshness of the oldest answer the card shows: one stale warning for the card, not one for each part. */
+function oldestFreshness(states: DataState<{ freshness?: Freshness }>[]): Freshness | undefined {
+  let oldest: Freshness | undefined;
+  for (const state of states) {
+    const freshness = state.status === 'ready' ? state.value.freshness : undefined;
+    if ((freshness?.lagSeconds ?? -1) > (oldest?.lagSeconds ?? -1)) oldest = freshness;
+  }
+  return oldest;
 }
 
 function Section({ title, children }: { title: string; children: ReactNode }) {
@@ -99,6 +110,7 @@ function LevelCard({ level, id, period, entity }: { level: OrgLevel; id: string;
   const slo = useMonitoringData(api => api.getSlo(level, { period }, undefined, filter), [level, id, period]);
   const dora = useMonitoringData(api => api.getDora(level, { period }, undefined, filter), [level, id, period]);
   const problem = levelIdProblem([risks, slo, dora]);
+  const freshness = oldestFreshness([risks, slo, dora]);
   const over = periodLabel(period).toLowerCase();
   const label = GROUP_LABELS[level];
   return (
@@ -107,12 +119,12 @@ function LevelCard({ level, id, period, entity }: { level: OrgLevel; id: string;
         <LevelIdProblem missing={problem} level={level} entity={entity} />
       ) : (
         <>
+          {freshness && <StaleNotice freshness={freshness} />}
           <Section title="Applications' health (last 7 days)">
             <WidgetBody
               state={risks}
               what="applications"
               isEmpty={r => r.items.length === 0}
-              freshness={r => r.freshness}
             >
               {r => (
                 <>
@@ -129,7 +141,6 @@ function LevelCard({ level, id, period, entity }: { level: OrgLevel; id: string;
               state={slo}
               what="SLO figures"
               isEmpty={d => d.items.length === 0}
-              freshness={d => d.freshness}
             >
               {d => (
                 <>
@@ -144,7 +155,6 @@ function LevelCard({ level, id, period, entity }: { level: OrgLevel; id: string;
               state={dora}
               what="DORA figures"
               isEmpty={d => d.items.length === 0}
-              freshness={d => d.freshness}
             >
               {d => (
                 <>
