@@ -24,11 +24,11 @@ const doraColumns = (groupBy: string): TableColumn<DoraRow>[] => [
 ];
 
 /** DORA metrics with their performance level, one row per app or group. */
-export function DoraTable({ rows, groupBy, title }: { rows: DoraRow[]; groupBy: string; title?: string }) {
+export function DoraTable({ rows, groupBy }: { rows: DoraRow[]; groupBy: string }) {
   return (
     <Table<DoraRow>
-      title={title}
-      options={{ paging: false, search: false, padding: 'dense' }}
+      // No title and no search: the toolbar would be an empty strip above the table.
+      options={{ paging: false, toolbar: false, padding: 'dense' }}
       columns={doraColumns(groupBy)}
       data={rows}
     />

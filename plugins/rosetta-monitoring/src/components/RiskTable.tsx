@@ -21,7 +21,8 @@ const columns = (withTeam: boolean): TableColumn<RiskRow>[] => [
 export function RiskTable({ rows, withTeam = true }: { rows: RiskRow[]; withTeam?: boolean }) {
   return (
     <Table<RiskRow>
-      options={{ paging: false, search: false, padding: 'dense' }}
+      // No title and no search: the toolbar would be an empty strip above the table.
+      options={{ paging: false, toolbar: false, padding: 'dense' }}
       columns={columns(withTeam)}
       data={rows}
     />

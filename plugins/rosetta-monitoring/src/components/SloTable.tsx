@@ -24,7 +24,8 @@ const sloColumns = (groupBy: string): TableColumn<SloRow>[] => [
 export function SloTable({ rows, groupBy }: { rows: SloRow[]; groupBy: string }) {
   return (
     <Table<SloRow>
-      options={{ paging: false, search: false, padding: 'dense' }}
+      // No title and no search: the toolbar would be an empty strip above the table.
+      options={{ paging: false, toolbar: false, padding: 'dense' }}
       columns={sloColumns(groupBy)}
       data={rows}
     />

@@ -269,6 +269,18 @@ describe('TeamCard', () => {
     );
   });
 
+  // The tables have no title and no search: a toolbar above each would be an empty strip (MUI's Toolbar, which has no
+  // role to find it by).
+  it('shows its three tables without a toolbar above them', async () => {
+    answerTeam('team-egret');
+    const { container } = await renderWithApi(<TeamCard />, group('team-egret'));
+    expect(await screen.findByText('Profiles')).toBeInTheDocument();
+    expect(await screen.findByText('99.812% · met')).toBeInTheDocument();
+    expect(await screen.findByText('0.50/day · high')).toBeInTheDocument();
+    expect(screen.getAllByRole('table')).toHaveLength(3);
+    expect(container.querySelectorAll('.MuiToolbar-root')).toHaveLength(0);
+  });
+
   it('shows a loading state while the API answers', async () => {
     let release: () => void = () => {};
     const held = new Promise<void>(resolve => (release = resolve));

@@ -9,6 +9,11 @@ import { RunPage } from './RunPage';
 import { SloPage } from './SloPage';
 import { LegacyMonitoringPage } from '../legacyComponents';
 
+/** The toolbar (MUI's, which has no role to find it by) in the card of `table`, if any. */
+function toolbarAbove(table: HTMLElement): Element | null {
+  return table.closest('.MuiCard-root')!.querySelector('.MuiToolbar-root');
+}
+
 describe('pages', () => {
   registerServer();
 
@@ -20,6 +25,16 @@ describe('pages', () => {
       expect(screen.getByText(f.overview.topRisks[0].appName!)).toBeInTheDocument();
       expect(screen.getAllByText(f.overview.topRisks[0].reasons!.join('; ')).length).toBeGreaterThan(0);
       expect(await screen.findByText(f.doraGroup.items[0].id)).toBeInTheDocument();
+    });
+    // Neither the top risks nor the DORA rows have a title or a search: no toolbar, an empty strip, above them.
+    it('shows the top risks and the DORA rows without a toolbar above them', async () => {
+      server.use(answer('/overview', f.overview), answer('/kpis/dora', f.doraGroup, { groupBy: 'group' }));
+      await renderWithApi(<DashboardPage />);
+      expect(await screen.findByText(f.doraGroup.items[0].id)).toBeInTheDocument();
+      for (const header of ['Rank', 'Deployment frequency']) {
+        const table = screen.getByRole('columnheader', { name: header }).closest('table')!;
+        expect(toolbarAbove(table)).toBeNull();
+      }
     });
     // A team of 3 applications, one orange, one green and one without traffic nor events over 14 days: its row reads
     // 3 = 0 red + 1 orange + 1 green + 1 without data, not 3 applications of which only 2 are counted.
@@ -210,6 +225,7 @@ describe('pages', () => {
         ['team-heron', '99.010% · breached', '99.90%', '-890.0%', '9.90 / 16.20', 'page', '– (no data)', '40%'],
       ]);
       expect(screen.getByText(/^2026-10-29 to 2026-11-28, environment production/)).toBeInTheDocument();
+      expect(toolbarAbove(table)).toBeNull();
     });
     // 99.9499 % against a 99.95 % target is breached: the row reads 99.949 %, cut, not 99.950 %, the target itself.
     it('never rounds a breached availability up to its target', async () => {
