@@ -578,8 +578,8 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
             "before"
         ),
         "score_traffic_lost": (
-            "+20 when no traffic was measured in the last 7 days after requests in the 7 days before (an application "
-            "gone dark)"
+            "+20 when no traffic was measured in the last 7 days after traffic in at least min_coverage of the hours "
+            "of the 7 days before (a service gone dark)"
         ),
         "availability_7d": "Availability over the last 7 days: 1 - errors / requests, ratio 0-1; null without traffic",
         "availability_target": AVAILABILITY_TARGET,

@@ -18,8 +18,9 @@
 --   error-rate trend  +10  error rate of the last 7 days more than twice the 7 days before (and > 0.1 %); only
 --                          with traffic the week before: without it there is nothing to compare with
 --                          (its reason shows this week's rate rounded up, the week before's cut, at the third decimal)
---   traffic lost      +20  no traffic measured in the last 7 days after requests in the 7 days before: an application
---                          gone dark (it or its monitoring down) scores nothing else and must not read green
+--   traffic lost      +20  no traffic measured in the last 7 days after traffic in at least min_coverage of the hours
+--                          of the 7 days before: a service gone dark (it or its monitoring down) scores nothing else
+--                          and must not read green; sparse traffic that stopped is not one
 -- Health: red when the score reaches 50 or a P1 incident is open; orange from 20; green below;
 -- 'no data' when the application had neither traffic nor events (incidents opened, deployments, changes ended)
 -- in the 14 days and has no open P1/P2 incident nor failed change: evidence of trouble is never hidden behind
@@ -40,6 +41,7 @@ traffic as (
         sum(errors) filter (where window_name = 'last_7d') as errors_7d,
         sum(measured_hours) filter (where window_name = 'last_7d') as measured_hours_7d,
         sum(requests) filter (where window_name = 'previous_7d') as requests_prev_7d,
+        sum(measured_hours) filter (where window_name = 'previous_7d') as measured_hours_prev_7d,
         sum(errors) filter (where window_name = 'previous_7d') as errors_prev_7d
     from stg_app_signals_windows
     -- last_14d holds the others: an application has a row when it had traffic in the 14 days.
@@ -115,7 +117,8 @@ evidence as (
         case when t.requests_7d > 0 then t.errors_7d / t.requests_7d end as error_rate_7d,
         case when t.requests_prev_7d > 0 then t.errors_prev_7d / t.requests_prev_7d end as error_rate_prev_7d,
         t.requests_prev_7d,
-        coalesce(t.measured_hours_7d, 0) = 0 and t.requests_prev_7d > 0 as traffic_lost,
+        coalesce(t.measured_hours_7d, 0) = 0 and coalesce(t.measured_hours_prev_7d, 0) / (7 * 24) >= bp.min_coverage
+            as traffic_lost,
         b.burn_rate_1h,
         b.burn_rate_6h,
         coalesce(i.open_p1_p2, 0) as open_p1_p2,

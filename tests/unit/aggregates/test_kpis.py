@@ -590,7 +590,11 @@ def test_a_change_implemented_in_14_days_is_evidence_not_no_data(tmp_path: Path)
 @pytest.mark.parametrize(
     ("served_days", "expected"),
     [
-        ((10,), (20, 20, "orange", ["no traffic measured in the last 7 days (24,000 requests the 7 days before)"])),
+        (
+            (7, 8, 9, 10),
+            (20, 20, "orange", ["no traffic measured in the last 7 days (96,000 requests the 7 days before)"]),
+        ),
+        ((10,), (0, 0, "green", [])),
         ((10, 17), (0, 0, "green", [])),
         ((), (0, 0, "no data", [])),
     ],
@@ -600,8 +604,11 @@ def test_an_application_whose_traffic_stopped_is_orange_not_green(
 ) -> None:
     """quiet-svc serves 1,000 requests an hour without an error through each of `served_days`. At 10:00 on the 20th
     the 7 days before the last 7 are [6th 10:00, 13th 10:00), the last 7 days [13th 10:00, 20th 10:00).
-    - the 10th only: 24,000 requests the week before and none measured since; the application went dark, which is
-      no reason for green: traffic lost, +20, orange. Nothing else scores (no SLO without traffic, no burn, no trend);
+    - the 7th to the 10th: 96 hours of 168 with traffic the week before (over min_coverage, 0.5: a service that
+      served), 96,000 requests, and none measured since; the application went dark, which is no reason for green:
+      traffic lost, +20, orange. Nothing else scores (no SLO without traffic, no burn, no trend);
+    - the 10th only: 24 hours of 168 the week before, under min_coverage: sparse traffic that stopped is not a
+      service gone dark, nothing scores, green;
     - the 10th and the 17th: traffic in both weeks, 0 errors, 24 hours of 168 under min_coverage: nothing scores;
     - neither: no traffic nor event in the 14 days, 'no data' as before."""
     lake, settings = estate_lake(tmp_path)
