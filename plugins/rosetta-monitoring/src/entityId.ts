@@ -26,7 +26,8 @@ export const GROUP_ID_ANNOTATION = 'rosetta.io/group-id';
 export const DOMAIN_ID_ANNOTATION = 'rosetta.io/domain-id';
 
 /** The levels of the mapping above the applications, each a filter of the API's reports and risk ranking. */
-export type OrgLevel = 'team' | 'group' | 'domain';
+export const ORG_LEVELS = ['team', 'group', 'domain'] as const;
+export type OrgLevel = (typeof ORG_LEVELS)[number];
 
 /** The annotation that overrides a Group's id at each level: only its level's is read. */
 export const LEVEL_ID_ANNOTATIONS: Record<OrgLevel, string> = {
@@ -73,6 +74,7 @@ export function monitoredGroupOf(entity: Entity): MonitoredGroup {
   return { level, id: annotations[LEVEL_ID_ANNOTATIONS[level]]?.trim() || entity.metadata.name };
 }
 
-function isOrgLevel(level: string): level is OrgLevel {
-  return level === 'team' || level === 'group' || level === 'domain';
+/** Whether `level` names one of the mapping's levels (the query parameter of its filter). */
+export function isOrgLevel(level: string): level is OrgLevel {
+  return (ORG_LEVELS as readonly string[]).includes(level);
 }

@@ -1,3 +1,5 @@
+import { isOrgLevel } from '../../entityId';
+
 /** What an API error means for a widget: a missing mapping or source is an empty state, not a failure. */
 export type Missing =
   | { kind: 'mapping'; detail: string }
@@ -6,8 +8,6 @@ export type Missing =
   | { kind: 'id'; detail: string }
   | { kind: 'environment'; detail: string };
 
-/** The query parameters of the mapping's levels, each set by the Group card only. */
-const ORG_LEVELS = ['team', 'group', 'domain'];
 
 interface ProblemDetail {
   title?: string;
@@ -81,7 +81,7 @@ export function missingFrom(error: Error): Missing | undefined {
   }
   // Only the Group card sends a team, group or domain: the Group's name (always an id the API takes) or its level's
   // id annotation (rosetta.io/team-id, rosetta.io/group-id, rosetta.io/domain-id).
-  if (status === 422 && problemOf(error)?.errors?.some(e => ORG_LEVELS.includes(e?.parameter ?? ''))) {
+  if (status === 422 && problemOf(error)?.errors?.some(e => isOrgLevel(e?.parameter ?? ''))) {
     return { kind: 'id', detail };
   }
   // Only the entity widgets send an environment, the one the rosetta.io/environment annotation names.
