@@ -197,6 +197,10 @@ class Incident(ApiModel):
     linked_deployment_full: str | None
     link_rule_full: str | None
     link_confidence_full: float | None
+    link_counts_as_change_failure_full: bool | None = Field(
+        description="The full-mode link is confident enough to make its deployment a change failure; false for a "
+        "link kept as evidence only, null without a link."
+    )
     linked_deployment_light: str | None
 
 
@@ -258,6 +262,9 @@ class Deployment(ApiModel):
     initiated_by: str | None
     rolled_back: bool | None
     change_numbers: list[str] | None
+    change_unsuccessful: bool | None = Field(
+        description="A change covering the attempt closed unsuccessful, its work ended: a change failure of its own."
+    )
     is_change_failure_full: bool | None
     is_change_failure_light: bool | None
     incident_numbers_full: list[str] | None

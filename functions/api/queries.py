@@ -252,7 +252,7 @@ INCIDENTS_SQL = """
 select sys_id, number, app_id, component_id, environment, state, state_label, priority, impact, urgency,
     short_description, opened_at, resolved_at, closed_at, restored_at, is_open, is_canceled, cmdb_ci_name,
     assignment_group_name, duration_hours, open_age_hours, sla_breached, linked_deployment_full, link_rule_full,
-    link_confidence_full, linked_deployment_light
+    link_confidence_full, link_counts_as_change_failure_full, linked_deployment_light
 from mv_incidents
 where app_id = $app and ($component is null or component_id = $component) and environment = $env
     and (
@@ -334,7 +334,7 @@ def changes(
 
 DEPLOYMENTS_SQL = """
 select deployment_key, origin, source_ref, app_id, component_id, environment, revision, previous_revision,
-    started_at, finished_at, status, is_rollback, initiated_by, rolled_back, change_numbers,
+    started_at, finished_at, status, is_rollback, initiated_by, rolled_back, change_numbers, change_unsuccessful,
     is_change_failure_full, is_change_failure_light, incident_numbers_full, incident_numbers_light, recovered_at_full,
     recovered_at_light, is_rework
 from {source}

@@ -284,6 +284,10 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "linked_deployment_full": "The deployment attempt the incident is linked to in full mode (mv_incident_links)",
         "link_rule_full": "The rule of that link (see mv_incident_links.rule)",
         "link_confidence_full": "The confidence of that link, ratio 0-1",
+        "link_counts_as_change_failure_full": (
+            "That link reaches full_min_confidence, so the deployment counts as a change failure; false for a link "
+            "kept as evidence below it, null without a link"
+        ),
         "linked_deployment_light": "The deployment attempt the incident is linked to in light mode",
     },
     "mv_changes": {

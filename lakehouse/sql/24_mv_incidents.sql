@@ -55,6 +55,7 @@ select
     lf.deployment_key as linked_deployment_full,
     lf.rule as link_rule_full,
     lf.confidence as link_confidence_full,
+    lf.counts_as_change_failure as link_counts_as_change_failure_full,
     ll.deployment_key as linked_deployment_light
 from incidents as i
 cross join params as p

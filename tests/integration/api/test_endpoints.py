@@ -280,6 +280,31 @@ def test_a_deployment_says_its_incidents_and_recovery_in_each_correlation_mode(c
     assert (d1["incidentNumbersLight"], d1["recoveredAtLight"]) == (None, None)
 
 
+def test_an_incident_names_its_deployment_and_whether_that_link_makes_a_change_failure(client: TestClient) -> None:
+    """INC1 names CHG1 as its cause, and CHG1 covers D2: linked to D2 by that rule at 0.95, above the 0.70 that
+    makes D2 a change failure. INC3 opened nine days after shop's last deployment: no link, so nothing to count."""
+    items = get(client, "/monitoring/applications/shop/incidents?status=all")["items"]
+    by_number = {i["number"]: i for i in items}
+    inc1, inc3 = by_number["INC1"], by_number["INC3"]
+    assert (inc1["linkedDeploymentFull"], inc1["linkRuleFull"], inc1["linkConfidenceFull"]) == (
+        "argocd:shop-api-prod:2",
+        "change_caused_by",
+        0.95,
+    )
+    assert inc1["linkCountsAsChangeFailureFull"] is True
+    assert (inc3["linkedDeploymentFull"], inc3["linkCountsAsChangeFailureFull"]) == (None, None)
+
+
+def test_a_deployment_says_when_a_change_covering_it_closed_unsuccessful(client: TestClient) -> None:
+    """G1 (shop-db, the 18th 07:00) is covered by CHG2, whose work ended at 07:00 and which closed 'unsuccessful';
+    D2 is covered by CHG1, closed 'successful_issues'."""
+    history = get(client, "/monitoring/applications/shop/deployments?mode=history&period=last_30d")
+    by_key = {d["deploymentKey"]: d for d in history["items"]}
+    g1, d2 = by_key["gitlab:101"], by_key["argocd:shop-api-prod:2"]
+    assert (g1["changeNumbers"], g1["changeUnsuccessful"]) == (["CHG2"], True)
+    assert (d2["changeNumbers"], d2["changeUnsuccessful"]) == (["CHG1"], False)
+
+
 def test_live_deployments_fall_back_to_history_when_sources_are_down(client: TestClient) -> None:
     body = get(client, "/monitoring/applications/shop/deployments?mode=live")
     live = {c["componentId"]: c for c in body["live"]}

@@ -1252,11 +1252,15 @@ def test_a_canceled_change_was_not_implemented_and_covers_no_deployment(tmp_path
         chg = one(mart(built, "mv_changes", "number = 'CHG5'"))
         link = one(mart(built, "mv_incident_links", "incident_number = 'INC5' and correlation_mode = 'full'"))
         deployed = one(mart(built, "mv_deployments", "deployment_key = 'argocd:quiet-prod:1'"))
+        inc5 = one(mart(built, "mv_incidents", "number = 'INC5'"))
     # Nor is it planned any more, nor an emergency: the calendar counts it apart.
     assert (day["planned"], day["canceled"], day["emergency"], day["implemented"]) == (0, 1, 0, 0)
     assert chg["is_canceled"] and not chg["is_closed"] and not chg["covers_deployment"]
     assert (link["rule"], link["counts_as_change_failure"]) == ("same_component_window", False)
     assert not deployed["is_change_failure_full"] and not deployed["is_rework"]
+    # The incident shows that link as evidence that does not count.
+    assert inc5["linked_deployment_full"] == "argocd:quiet-prod:1"
+    assert inc5["link_counts_as_change_failure_full"] is False
 
 
 def test_a_close_code_on_a_change_not_closed_is_no_failure(tmp_path: Path) -> None:

@@ -616,6 +616,11 @@ export interface components {
             appId: string;
             /** Changenumbers */
             changeNumbers: string[] | null;
+            /**
+             * Changeunsuccessful
+             * @description A change covering the attempt closed unsuccessful, its work ended: a change failure of its own.
+             */
+            changeUnsuccessful: boolean | null;
             /** Componentid */
             componentId: string | null;
             /** Deploymentkey */
@@ -934,6 +939,11 @@ export interface components {
             isOpen: boolean | null;
             /** Linkconfidencefull */
             linkConfidenceFull: number | null;
+            /**
+             * Linkcountsaschangefailurefull
+             * @description The full-mode link is confident enough to make its deployment a change failure; false for a link kept as evidence only, null without a link.
+             */
+            linkCountsAsChangeFailureFull: boolean | null;
             /** Linkrulefull */
             linkRuleFull: string | null;
             /** Linkeddeploymentfull */
