@@ -1,10 +1,10 @@
 
 import { Link, Table, TableColumn } from '@backstage/core-components';
 import { StatusDot } from './common/StatusDot';
-import type { LiveComponent, MonitoredEntity, Period } from '../api/types';
+import type { Deployment, LiveComponent, MonitoredEntity, Period } from '../api/types';
 import { useMonitoringData } from './common/useMonitoringData';
 import { Widget } from './common/WidgetState';
-import { when } from './common/format';
+import { NONE, when } from './common/format';
 import { useMonitoringOptions } from '../options';
 
 function ArgoStatus({ live }: { live: LiveComponent }) {
@@ -28,6 +28,34 @@ function shortRevisions(revision: string | null | undefined): string {
     .map(r => (/^[0-9a-f]{40,64}$/i.test(r) ? r.slice(0, 8) : r))
     .join(', ');
 }
+
+/** The deployments of the period shown: the latest. */
+const HISTORY_SHOWN = 10;
+
+/**
+ * Why a deployment is a change failure in full correlation mode, as the DORA figures count it: it failed, it was
+ * rolled back, a change covering it closed unsuccessful, or it caused an incident.
+ */
+export function changeFailure(d: Deployment): string {
+  if (!d.isChangeFailureFull) return 'no';
+  const why = [
+    d.status === 'failed' && 'failed',
+    d.rolledBack && 'rolled back',
+    d.changeUnsuccessful && 'change closed unsuccessful',
+    d.incidentNumbersFull?.length && `caused ${d.incidentNumbersFull.join(', ')}`,
+  ].filter(Boolean);
+  return why.length ? why.join('; ') : 'yes';
+}
+
+const HISTORY_COLUMNS: TableColumn<Deployment>[] = [
+  { title: 'Finished', render: d => when(d.finishedAt) },
+  { title: 'Component', render: d => d.componentId ?? d.appId },
+  { title: 'Revision', render: d => shortRevisions(d.revision) },
+  { title: 'Status', render: d => (d.isRollback ? `${d.status ?? NONE}, rollback` : d.status ?? NONE) },
+  { title: 'Change failure', render: changeFailure },
+  { title: 'Recovered', render: d => (d.isChangeFailureFull ? (d.recoveredAtFull ? when(d.recoveredAtFull) : 'not yet') : NONE) },
+  { title: 'Changes', render: d => d.changeNumbers?.join(', ') || NONE },
+];
 
 /** Live deployment status per component (ArgoCD sync and health, last pipeline) and the period's deployments. */
 export function DeploymentsCard({ entity, period }: { entity: MonitoredEntity; period: Period }) {
@@ -94,6 +122,14 @@ export function DeploymentsCard({ entity, period }: { entity: MonitoredEntity; p
             <strong data-testid="deployments-count">{(history.items ?? []).length}</strong> deployments in the period
             {history.items?.[0] && <>; last: {history.items![0].componentId} {history.items![0].status} at {when(history.items![0].finishedAt)}</>}
           </p>
+          <Table<Deployment>
+            title={(history.items ?? []).length > HISTORY_SHOWN ? `History (latest ${HISTORY_SHOWN} of ${history.items!.length})` : 'History'}
+            subtitle="Change failures as the DORA figures count them (full correlation)"
+            options={{ paging: false, search: false, padding: 'dense' }}
+            columns={HISTORY_COLUMNS}
+            data={(history.items ?? []).slice(0, HISTORY_SHOWN)}
+            emptyContent={<p style={{ padding: 8 }}>No deployment in the period.</p>}
+          />
         </>
       )}
     </Widget>

@@ -260,6 +260,41 @@ describe('entity widgets', () => {
       expect(await screen.findByText('Recent history (latest 10 of 12)')).toBeInTheDocument();
       expect(screen.getAllByText(/^INC00200\d\d$/)).toHaveLength(10);
     });
+    /*
+     * INC-X names the change that covered deployment 2: linked at 0.95, which counts. INC-Y opened within hours of
+     * deployment 1 on its component: linked at 0.50, kept as evidence, not a change failure. INC-Z has no link.
+     */
+    it('names the deployment each incident is linked to, by which rule, and whether the link counts', async () => {
+      const [recorded] = f.incidentsProfiles.items;
+      const incident = (number: string, link: object) => ({
+        ...recorded,
+        sysId: number,
+        number,
+        isOpen: true,
+        linkedDeploymentFull: null,
+        linkRuleFull: null,
+        linkConfidenceFull: null,
+        linkCountsAsChangeFailureFull: null,
+        ...link,
+      });
+      const open = [
+        incident('INC-X', { linkedDeploymentFull: 'argocd:p:2', linkRuleFull: 'change_caused_by', linkConfidenceFull: 0.95, linkCountsAsChangeFailureFull: true }),
+        incident('INC-Y', { linkedDeploymentFull: 'argocd:p:1', linkRuleFull: 'same_component_window', linkConfidenceFull: 0.5, linkCountsAsChangeFailureFull: false }),
+        incident('INC-Z', {}),
+      ];
+      server.use(
+        answer(`${base}/incidents`, { ...incidents('open'), items: open }, { status: 'open' }),
+        answer(`${base}/incidents`, emptyList(incidents('closed')), { status: 'closed' }),
+      );
+      await renderWithApi(<IncidentsCard entity={profiles} period="last_7d" />);
+      const linkOf = async (number: string) => {
+        const cells = (await screen.findByRole('cell', { name: number })).closest('tr')!.querySelectorAll('td');
+        return cells[cells.length - 1].textContent;
+      };
+      expect(await linkOf('INC-X')).toBe('argocd:p:2 (the change it names, 0.95)');
+      expect(await linkOf('INC-Y')).toBe('argocd:p:1 (same component, within hours, 0.50; evidence only, not a change failure)');
+      expect(await linkOf('INC-Z')).toBe('–');
+    });
     // A screen reader announces each cell with its column's header: the priority column says "Priority", not "P".
     it("names the priority column's header in full", async () => {
       server.use(
@@ -424,6 +459,66 @@ describe('entity widgets', () => {
       await renderWithApi(<DeploymentsCard entity={profiles} period="last_7d" />);
       expect(await screen.findByRole('cell', { name: '80f5551d, v1.4.2' })).toBeInTheDocument();
       expect(screen.getByRole('cell', { name: 'release-2026.11' })).toBeInTheDocument();
+    });
+    /*
+     * Four deployments, latest first. A failed and was recovered by the next success at 10:00 on the 27th. B was
+     * rolled back and caused INC1, which is not restored yet: no recovery. C is covered by a change closed
+     * unsuccessful. D is itself a rollback, which fails nothing: no change failure.
+     */
+    it('lists the deployments of the period with why each is a change failure', async () => {
+      const [recorded] = f.deploymentsHistoryProfiles.items!;
+      const deployment = (key: string, finishedAt: string, overrides: object) => ({
+        ...recorded,
+        deploymentKey: key,
+        finishedAt,
+        isRollback: false,
+        rolledBack: false,
+        changeUnsuccessful: false,
+        changeNumbers: null,
+        incidentNumbersFull: null,
+        isChangeFailureFull: false,
+        recoveredAtFull: null,
+        ...overrides,
+      });
+      const history = {
+        ...f.deploymentsHistoryProfiles,
+        items: [
+          deployment('a', '2026-11-27T09:00:00Z', { status: 'failed', isChangeFailureFull: true, recoveredAtFull: '2026-11-27T10:00:00Z' }),
+          deployment('b', '2026-11-26T09:00:00Z', { rolledBack: true, incidentNumbersFull: ['INC1'], isChangeFailureFull: true }),
+          deployment('c', '2026-11-25T09:00:00Z', { changeUnsuccessful: true, changeNumbers: ['CHG9'], isChangeFailureFull: true, recoveredAtFull: '2026-11-25T12:00:00Z' }),
+          deployment('d', '2026-11-24T09:00:00Z', { isRollback: true }),
+        ],
+      };
+      server.use(
+        answer(`${base}/deployments`, f.deploymentsLiveProfiles, { mode: 'live' }),
+        answer(`${base}/deployments`, history, { mode: 'history' }),
+      );
+      await renderWithApi(<DeploymentsCard entity={profiles} period="last_7d" />);
+      const row = async (finished: string) => (await screen.findByRole('cell', { name: finished })).closest('tr')!;
+      const cells = (tr: Element) => Array.from(tr.querySelectorAll('td')).map(td => td.textContent);
+      expect(cells(await row('2026-11-27 09:00:00 UTC'))).toEqual(
+        expect.arrayContaining(['failed', '2026-11-27 10:00:00 UTC']),
+      );
+      expect(cells(await row('2026-11-26 09:00:00 UTC'))).toEqual(
+        expect.arrayContaining(['rolled back; caused INC1', 'not yet']),
+      );
+      expect(cells(await row('2026-11-25 09:00:00 UTC'))).toEqual(
+        expect.arrayContaining(['change closed unsuccessful', 'CHG9']),
+      );
+      expect(cells(await row('2026-11-24 09:00:00 UTC'))).toEqual(expect.arrayContaining(['succeeded, rollback', 'no']));
+      expect(screen.getByText('History')).toBeInTheDocument();
+    });
+    // 12 deployments in the period: the history shows the latest 10 and its title says so, as the incidents do.
+    it('says the history shows only the latest 10 deployments of the period', async () => {
+      const [recorded] = f.deploymentsHistoryProfiles.items!;
+      const twelve = Array.from({ length: 12 }, (_, i) => ({ ...recorded, deploymentKey: `k${i}`, finishedAt: `2026-11-2${i % 8}T0${i % 10}:00:00Z` }));
+      server.use(
+        answer(`${base}/deployments`, f.deploymentsLiveProfiles, { mode: 'live' }),
+        answer(`${base}/deployments`, { ...f.deploymentsHistoryProfiles, items: twelve }, { mode: 'history' }),
+      );
+      await renderWithApi(<DeploymentsCard entity={profiles} period="last_7d" />);
+      expect(await screen.findByText('History (latest 10 of 12)')).toBeInTheDocument();
+      expect(screen.getByTestId('deployments-count')).toHaveTextContent(/^12$/);
     });
     it('says when there is no deployment', async () => {
       server.use(answer(`${base}/deployments`, { ...f.deploymentsHistoryProfiles, items: [], live: [] }));

@@ -3,7 +3,27 @@ import { Table, TableColumn } from '@backstage/core-components';
 import type { Incident, MonitoredEntity, Period } from '../api/types';
 import { useMonitoringData } from './common/useMonitoringData';
 import { Widget } from './common/WidgetState';
-import { hours, when } from './common/format';
+import { NONE, hours, when } from './common/format';
+
+/** The build's correlation rules (mv_incident_links) as a person reads them. */
+export const LINK_RULES: Record<string, string> = {
+  change_caused_by: 'the change it names',
+  dynatrace_root_cause: 'Dynatrace root cause',
+  change_ci_window: 'a change on its CI',
+  same_component_window: 'same component, within hours',
+};
+
+/**
+ * The deployment full correlation links the incident to, by which rule and how confidently. A link under the
+ * confidence that counts stays as evidence: it does not make the deployment a change failure.
+ */
+export function linkedDeployment(i: Incident): string {
+  if (!i.linkedDeploymentFull) return NONE;
+  const rule = i.linkRuleFull ? LINK_RULES[i.linkRuleFull] ?? i.linkRuleFull : 'unknown rule';
+  const confidence = i.linkConfidenceFull === null || i.linkConfidenceFull === undefined ? '' : `, ${i.linkConfidenceFull.toFixed(2)}`;
+  const counts = i.linkCountsAsChangeFailureFull === false ? '; evidence only, not a change failure' : '';
+  return `${i.linkedDeploymentFull} (${rule}${confidence}${counts})`;
+}
 
 const COLUMNS: TableColumn<Incident>[] = [
   { title: 'Number', field: 'number' },
@@ -13,6 +33,7 @@ const COLUMNS: TableColumn<Incident>[] = [
   { title: 'Opened', render: i => when(i.openedAt) },
   { title: 'Duration / age', render: i => hours(i.durationHours ?? i.openAgeHours) },
   { title: 'SLA', render: i => (i.slaBreached ? 'breached' : 'ok') },
+  { title: 'Linked deployment', render: linkedDeployment },
 ];
 
 /** The closed incidents shown: the latest of the period. */
