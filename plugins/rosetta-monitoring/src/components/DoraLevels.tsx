@@ -2,6 +2,7 @@
 import { Table, TableColumn } from '@backstage/core-components';
 import type { DoraRow } from '../api/types';
 import { decimal, GROUP_LABELS, hours, percent } from './common/format';
+import { NO_TOOLBAR } from './common/tableOptions';
 
 function level(value: string, lvl: string | null | undefined, state: string | null | undefined) {
   if (state && state !== 'ok') return `${value} (${state})`;
@@ -27,8 +28,7 @@ const doraColumns = (groupBy: string): TableColumn<DoraRow>[] => [
 export function DoraTable({ rows, groupBy }: { rows: DoraRow[]; groupBy: string }) {
   return (
     <Table<DoraRow>
-      // No title and no search: the toolbar would be an empty strip above the table.
-      options={{ paging: false, toolbar: false, padding: 'dense' }}
+      options={NO_TOOLBAR}
       columns={doraColumns(groupBy)}
       data={rows}
     />

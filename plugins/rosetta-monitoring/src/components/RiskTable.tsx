@@ -2,6 +2,7 @@ import { Table, TableColumn } from '@backstage/core-components';
 import type { RiskRow } from '../api/types';
 import { availability } from './common/format';
 import { StatusColour, StatusDot } from './common/StatusDot';
+import { NO_TOOLBAR } from './common/tableOptions';
 
 const DOT: Record<string, StatusColour> = { green: 'green', orange: 'orange', red: 'red' };
 
@@ -21,8 +22,7 @@ const columns = (withTeam: boolean): TableColumn<RiskRow>[] => [
 export function RiskTable({ rows, withTeam = true }: { rows: RiskRow[]; withTeam?: boolean }) {
   return (
     <Table<RiskRow>
-      // No title and no search: the toolbar would be an empty strip above the table.
-      options={{ paging: false, toolbar: false, padding: 'dense' }}
+      options={NO_TOOLBAR}
       columns={columns(withTeam)}
       data={rows}
     />

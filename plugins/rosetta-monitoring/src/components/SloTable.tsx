@@ -1,6 +1,7 @@
 import { Table, TableColumn } from '@backstage/core-components';
 import type { SloRow } from '../api/types';
 import { availability, decimal, GROUP_LABELS, percent } from './common/format';
+import { NO_TOOLBAR } from './common/tableOptions';
 
 /** A figure and its state: the state alone when it is not judged ("no data", "insufficient data"). */
 export function judged(value: string, status: string | null | undefined) {
@@ -24,8 +25,7 @@ const sloColumns = (groupBy: string): TableColumn<SloRow>[] => [
 export function SloTable({ rows, groupBy }: { rows: SloRow[]; groupBy: string }) {
   return (
     <Table<SloRow>
-      // No title and no search: the toolbar would be an empty strip above the table.
-      options={{ paging: false, toolbar: false, padding: 'dense' }}
+      options={NO_TOOLBAR}
       columns={sloColumns(groupBy)}
       data={rows}
     />

@@ -7,6 +7,7 @@ import { Widget } from '../components/common/WidgetState';
 import { DoraTable } from '../components/DoraLevels';
 import { percent } from '../components/common/format';
 import { RiskTable } from '../components/RiskTable';
+import { NO_TOOLBAR } from '../components/common/tableOptions';
 
 const HEALTH_COLUMNS: TableColumn<HealthLevel>[] = [
   { title: 'Level', field: 'level' },
@@ -21,7 +22,6 @@ const HEALTH_COLUMNS: TableColumn<HealthLevel>[] = [
   { title: 'Reasons', render: h => (h.reasons ?? []).join('; ') },
 ];
 
-const dense = { paging: false, search: false, padding: 'dense' as const };
 
 /** Estate-wide dashboard: health by domain, group and team, trends, top risks, DORA per group. */
 export function DashboardPage() {
@@ -37,7 +37,7 @@ export function DashboardPage() {
                 .map(([colour, n]) => `${n} ${colour}`)
                 .join(', ')}
             </p>
-            <Table<HealthLevel> options={dense} columns={HEALTH_COLUMNS} data={o.health} />
+            <Table<HealthLevel> options={NO_TOOLBAR} columns={HEALTH_COLUMNS} data={o.health} />
           </>
         )}
       </Widget>

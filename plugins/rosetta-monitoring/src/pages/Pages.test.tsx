@@ -26,12 +26,13 @@ describe('pages', () => {
       expect(screen.getAllByText(f.overview.topRisks[0].reasons!.join('; ')).length).toBeGreaterThan(0);
       expect(await screen.findByText(f.doraGroup.items[0].id)).toBeInTheDocument();
     });
-    // Neither the top risks nor the DORA rows have a title or a search: no toolbar, an empty strip, above them.
-    it('shows the top risks and the DORA rows without a toolbar above them', async () => {
+    // Neither the health levels, the top risks nor the DORA rows have a title or a search: no toolbar, an empty strip,
+    // above them.
+    it('shows the health levels, the top risks and the DORA rows without a toolbar above them', async () => {
       server.use(answer('/overview', f.overview), answer('/kpis/dora', f.doraGroup, { groupBy: 'group' }));
       await renderWithApi(<DashboardPage />);
       expect(await screen.findByText(f.doraGroup.items[0].id)).toBeInTheDocument();
-      for (const header of ['Rank', 'Deployment frequency']) {
+      for (const header of ['Orange', 'Rank', 'Deployment frequency']) {
         const table = screen.getByRole('columnheader', { name: header }).closest('table')!;
         expect(toolbarAbove(table)).toBeNull();
       }
@@ -305,6 +306,23 @@ describe('pages', () => {
         '/kpis/incidents?groupBy=team&period=last_30d&limit=500',
       ]);
       server.events.removeListener('request:start', seen);
+    });
+    // The backlog and change tables take their titles from their cards and have no search: no toolbar, an empty
+    // strip, above them.
+    it('shows the backlog and change tables without a toolbar above them', async () => {
+      server.use(
+        answer('/kpis/incidents', f.incidentsReportApp, { groupBy: 'app', period: 'last_30d' }),
+        answer('/kpis/incidents', f.incidentsReportTeam, { groupBy: 'team', period: 'last_30d' }),
+        answer('/kpis/changes', f.changesReportTeam, { groupBy: 'team', period: 'last_30d' }),
+      );
+      await renderWithApi(<RunPage />);
+      await screen.findByRole('columnheader', { name: 'Applications' });
+      const tables = new Set(
+        ['Application', 'Applications', 'Change failure rate']
+          .map(name => screen.getAllByRole('columnheader', { name })[0].closest('table')!),
+      );
+      expect(tables.size).toBe(3);
+      for (const table of tables) expect(toolbarAbove(table)).toBeNull();
     });
     it('shows the heatmap: every day of the period, a row per application that opened an incident', async () => {
       server.use(

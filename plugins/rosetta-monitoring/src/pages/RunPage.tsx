@@ -4,6 +4,8 @@ import { useMonitoringData } from '../components/common/useMonitoringData';
 import { Widget } from '../components/common/WidgetState';
 import { hours, NONE, percent } from '../components/common/format';
 import { backlogOf, BacklogRow, heatmapOf } from './runFigures';
+import { NO_TOOLBAR } from '../components/common/tableOptions';
+
 
 /** The run view's period: the heatmap's days and the incidents counted. */
 const WINDOW: KpiWindow = { period: 'last_30d' };
@@ -75,7 +77,7 @@ export function RunPage() {
       <Widget title="Incident backlog by application" what="applications" state={apps} isEmpty={r => r.items.length === 0} freshness={r => r.freshness}>
         {r => (
           <Table<BacklogRow>
-            options={{ paging: false, search: false, padding: 'dense' }}
+            options={NO_TOOLBAR}
             columns={APP_COLUMNS}
             data={backlogOf(r.items)}
           />
@@ -84,7 +86,7 @@ export function RunPage() {
       <Widget title="Incident backlog by team" what="teams" state={teams} isEmpty={r => r.items.length === 0} freshness={r => r.freshness}>
         {r => (
           <Table<BacklogRow>
-            options={{ paging: false, search: false, padding: 'dense' }}
+            options={NO_TOOLBAR}
             columns={TEAM_COLUMNS}
             data={backlogOf(r.items)}
           />
@@ -130,7 +132,7 @@ export function RunPage() {
         {r => (
           <>
             <Table<ChangesRow>
-              options={{ paging: false, search: false, padding: 'dense' }}
+              options={NO_TOOLBAR}
               columns={CHANGE_COLUMNS}
               data={r.items.map(row => ({ ...row }))}
             />
