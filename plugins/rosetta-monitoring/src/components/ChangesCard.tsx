@@ -3,15 +3,18 @@ import { Table, TableColumn } from '@backstage/core-components';
 import type { Change, MonitoredEntity, Period } from '../api/types';
 import { useMonitoringData } from './common/useMonitoringData';
 import { Widget } from './common/WidgetState';
-import { when } from './common/format';
+import { NONE, when } from './common/format';
 
 const COLUMNS: TableColumn<Change>[] = [
   { title: 'Number', field: 'number' },
+  { title: 'Type', field: 'type' },
   { title: 'State', field: 'stateLabel' },
   { title: 'Risk', field: 'risk' },
   { title: 'Description', field: 'shortDescription' },
   { title: 'Start', render: c => when(c.changeStart ?? c.plannedStart) },
-  { title: 'Outcome', render: c => (c.isFailed ? 'failed' : c.closeCode ?? '–') },
+  { title: 'Outcome', render: c => (c.isFailed ? 'failed' : c.closeCode ?? NONE) },
+  // The deployment attempt the change covered, as the deployments' history names it.
+  { title: 'Deployment', render: c => c.deploymentKey ?? NONE },
 ];
 
 /** The recent changes shown: the latest of the period. */

@@ -356,6 +356,21 @@ describe('entity widgets', () => {
     });
     // The API lists changes latest first; the next change to come (1 December) heads the upcoming list, the one
     // planned for 15 December comes after it.
+    // The recorded CHG0030015, a normal change, covered deployment 276 of profiles-gateway; CHG0030013, a standard
+    // change closed unsuccessful, covered none.
+    it("shows each change's type and the deployment it covered", async () => {
+      server.use(
+        answer(`${base}/changes`, emptyList(f.changesUpcomingProfiles), { status: 'upcoming' }),
+        answer(`${base}/changes`, f.changesRecentProfiles, { status: 'recent' }),
+      );
+      await renderWithApi(<ChangesCard entity={profiles} period="last_7d" />);
+      const cells = async (number: string) =>
+        Array.from((await screen.findByRole('cell', { name: number })).closest('tr')!.querySelectorAll('td')).map(td => td.textContent);
+      const covered = await cells('CHG0030015');
+      expect([covered[1], covered[covered.length - 1]]).toEqual(['normal', 'argocd:profiles-gateway-prod:276']);
+      const failed = await cells('CHG0030013');
+      expect([failed[1], failed[failed.length - 2], failed[failed.length - 1]]).toEqual(['standard', 'failed', '–']);
+    });
     it('lists the upcoming changes soonest first', async () => {
       const [next] = f.changesUpcomingProfiles.items;
       const later = { ...next, sysId: 'later', number: 'CHG0039999', plannedStart: '2026-12-15T01:00:00Z', changeStart: '2026-12-15T01:00:00Z' };
