@@ -203,10 +203,10 @@ def _listening_socket(host: str, port: int) -> socket.socket:
 def _serve_api(sock: socket.socket) -> tuple[Any, int]:
     import uvicorn
 
+    from functions.api.cli import server_config
     from functions.api.main import create_app
 
-    config = uvicorn.Config(create_app(), log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(server_config(create_app(), log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

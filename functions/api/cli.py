@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from lakehouse.cli import tcp_port
+
+# How long the server keeps an idle connection open. Longer than its clients keep one for reuse (Node's HTTP agent,
+# under the Backstage backend's proxy, 5 s; a load balancer, 60 s): a client reusing a connection just as the server
+# closes it gets a reset, and the page a "socket hang up". uvicorn's own default is 5 s.
+KEEP_ALIVE_SECONDS = 75
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -18,12 +24,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     openapi.set_defaults(func=print_openapi)
 
 
+def server_config(app: Any, *, log_level: str, host: str = "127.0.0.1", port: int = 8000) -> Any:
+    """The API's uvicorn settings, for `serve` and the demo alike."""
+    import uvicorn
+
+    return uvicorn.Config(
+        app, host=host, port=port, log_level=log_level, access_log=False, timeout_keep_alive=KEEP_ALIVE_SECONDS
+    )
+
+
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from functions.api.main import create_app
 
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    uvicorn.Server(server_config(create_app(), log_level=args.log_level, host=args.host, port=args.port)).run()
     return 0
 
 
