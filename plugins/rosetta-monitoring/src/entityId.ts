@@ -37,7 +37,7 @@ export const LEVEL_ID_ANNOTATIONS: Record<OrgLevel, string> = {
 };
 
 /** What a Group is in the mapping, or the level annotation's value when it names no level. */
-export type MonitoredGroup = { level: OrgLevel; id: string } | { invalidLevel: string };
+export type MonitoredGroup = { level: OrgLevel; id: string; environment: string } | { invalidLevel: string };
 
 /** Catalog kinds the monitoring tab and card apply to (applications are Systems in the catalog). */
 const MONITORED_KINDS = ['component', 'system'];
@@ -62,7 +62,8 @@ export function isRosettaTeamAvailable(entity: Entity): boolean {
 
 /**
  * The level and id the monitoring API knows a Group by: a team unless rosetta.io/monitoring-level says otherwise,
- * its name unless its level's id annotation says otherwise.
+ * its name unless its level's id annotation says otherwise; and the environment its card reads, production unless
+ * rosetta.io/environment says otherwise, as for the entity cards.
  */
 export function monitoredGroupOf(entity: Entity): MonitoredGroup {
   const annotations = entity.metadata.annotations ?? {};
@@ -71,7 +72,11 @@ export function monitoredGroupOf(entity: Entity): MonitoredGroup {
   if (!isOrgLevel(level)) {
     return { invalidLevel: said ?? '' };
   }
-  return { level, id: annotations[LEVEL_ID_ANNOTATIONS[level]]?.trim() || entity.metadata.name };
+  return {
+    level,
+    id: annotations[LEVEL_ID_ANNOTATIONS[level]]?.trim() || entity.metadata.name,
+    environment: annotations[ENVIRONMENT_ANNOTATION]?.trim() || 'production',
+  };
 }
 
 /** Whether `level` names one of the mapping's levels (the query parameter of its filter). */

@@ -38,7 +38,7 @@ export interface MonitoringApi {
   /** Changes planned, implemented and failed, with the change failure rate and the calendar, every page read. */
   getChangesReport(groupBy: GroupBy, window: KpiWindow, environment?: string): Promise<ChangesReport>;
   /** The riskiest applications over the last 7 days, riskiest first, each with its rank in the estate. */
-  getTopRisks(limit: number, filter?: ReportFilter): Promise<RiskReport>;
+  getTopRisks(limit: number, filter?: ReportFilter, environment?: string): Promise<RiskReport>;
 }
 
 export const monitoringApiRef = createApiRef<MonitoringApi>({

@@ -77,8 +77,8 @@ export class MonitoringClient implements MonitoringApi {
     return this.getAll('/kpis/changes', { groupBy, ...window, environment });
   }
 
-  getTopRisks(limit: number, filter?: ReportFilter) {
-    return this.get('/risk/top', { limit, ...filter });
+  getTopRisks(limit: number, filter?: ReportFilter, environment?: string) {
+    return this.get('/risk/top', { limit, environment, ...filter });
   }
 
   /**

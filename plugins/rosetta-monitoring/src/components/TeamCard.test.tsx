@@ -87,7 +87,11 @@ describe('TeamCard', () => {
   registerServer();
 
   it("asks for the team by the Group's name and shows its applications' health, riskiest first, its SLO and DORA", async () => {
-    answerTeam('team-egret');
+    server.use(
+      answer('/risk/top', egretRisks, { team: 'team-egret', environment: 'production' }),
+      answer('/kpis/slo', egretSlo, { team: 'team-egret', groupBy: 'team', period: 'last_30d', environment: 'production' }),
+      answer('/kpis/dora', egretDora, { team: 'team-egret', groupBy: 'team', period: 'last_30d', environment: 'production' }),
+    );
     await renderWithApi(<TeamCard />, group('team-egret'));
     expect(await screen.findByText('Profiles')).toBeInTheDocument();
     const risks = rowsUnder("Applications' health (last 7 days)");
@@ -106,6 +110,21 @@ describe('TeamCard', () => {
     expect(await screen.findByText('Profiles')).toBeInTheDocument();
     expect(await screen.findByText('99.812% · met')).toBeInTheDocument();
     expect(await screen.findByText('0.50/day · high')).toBeInTheDocument();
+  });
+
+  // A team whose applications run in staging too reads its staging figures when its Group says so, as an entity's
+  // cards do: the three questions carry environment=staging, and the card says which environment it shows.
+  it('reads the environment the rosetta.io/environment annotation names', async () => {
+    server.use(
+      answer('/risk/top', egretRisks, { team: 'team-egret', environment: 'staging' }),
+      answer('/kpis/slo', egretSlo, { team: 'team-egret', environment: 'staging' }),
+      answer('/kpis/dora', egretDora, { team: 'team-egret', environment: 'staging' }),
+    );
+    await renderWithApi(<TeamCard />, group('team-egret', { 'rosetta.io/environment': 'staging' }));
+    expect(await screen.findByText('Profiles')).toBeInTheDocument();
+    expect(await screen.findByText('99.812% · met')).toBeInTheDocument();
+    expect(await screen.findByText('0.50/day · high')).toBeInTheDocument();
+    expect(screen.getByText('Team team-egret, staging')).toBeInTheDocument();
   });
 
   it('reads the period it is given', async () => {

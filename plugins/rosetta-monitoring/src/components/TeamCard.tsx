@@ -101,20 +101,22 @@ export function TeamCard({ period = 'last_30d' }: { period?: KpiPeriod }) {
       </InfoCard>
     );
   }
-  return <LevelCard level={group.level} id={group.id} period={period} entity={entity} />;
+  return <LevelCard level={group.level} id={group.id} environment={group.environment} period={period} entity={entity} />;
 }
 
-function LevelCard({ level, id, period, entity }: { level: OrgLevel; id: string; period: KpiPeriod; entity: Entity }) {
+type LevelCardProps = { level: OrgLevel; id: string; environment: string; period: KpiPeriod; entity: Entity };
+
+function LevelCard({ level, id, environment, period, entity }: LevelCardProps) {
   const filter = { [level]: id };
-  const risks = useMonitoringData(api => api.getTopRisks(TEAM_RISK_LIMIT, filter), [level, id]);
-  const slo = useMonitoringData(api => api.getSlo(level, { period }, undefined, filter), [level, id, period]);
-  const dora = useMonitoringData(api => api.getDora(level, { period }, undefined, filter), [level, id, period]);
+  const risks = useMonitoringData(api => api.getTopRisks(TEAM_RISK_LIMIT, filter, environment), [level, id, environment]);
+  const slo = useMonitoringData(api => api.getSlo(level, { period }, environment, filter), [level, id, environment, period]);
+  const dora = useMonitoringData(api => api.getDora(level, { period }, environment, filter), [level, id, environment, period]);
   const problem = levelIdProblem([risks, slo, dora]);
   const freshness = oldestFreshness([risks, slo, dora]);
   const over = periodLabel(period).toLowerCase();
   const label = GROUP_LABELS[level];
   return (
-    <InfoCard title={`${label} monitoring`} subheader={`${label} ${id}`}>
+    <InfoCard title={`${label} monitoring`} subheader={environment === 'production' ? `${label} ${id}` : `${label} ${id}, ${environment}`}>
       {problem ? (
         <LevelIdProblem missing={problem} level={level} entity={entity} />
       ) : (
