@@ -253,8 +253,11 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "app_id": APP_ID,
         "component_id": COMPONENT_ID,
         "environment": ENVIRONMENT,
-        "state": "State code at as_of (1 New, 2 In Progress, 3 On Hold, 6 Resolved, 7 Closed, 8 Canceled)",
-        "state_label": "Decoded state",
+        "state": (
+            "State code at as_of (1 New, 2 In Progress, 3 On Hold, 6 Resolved, 7 Closed, 8 Canceled); null for an "
+            "incident open at as_of whose only version read is a later resolution (its state then was not read)"
+        ),
+        "state_label": "Decoded state; null when state is",
         "priority": "Priority 1 (critical) to 5 (planning)",
         "impact": "Impact 1-3",
         "urgency": "Urgency 1-3",

@@ -2324,21 +2324,22 @@ def test_a_change_is_counted_as_its_version_at_as_of_left_it(tmp_path: Path) -> 
 def test_an_incident_open_at_as_of_shows_no_restoration_after_it(tmp_path: Path) -> None:
     """INC15, a P2 on quiet-svc opened on the 20th at 08:00, was first read resolved at 10:30, ahead of the build of
     10:00: its one version is after as_of, so it keeps it. At 10:00 it is open, 2 hours old, and has no resolution
-    nor duration yet (they would end at 10:30, after as_of). At 11:00 it was resolved at 10:30, after 2.5 hours."""
+    nor duration yet (they would end at 10:30, after as_of), nor a state: the one read, Resolved, came after as_of,
+    and what it was at 10:00 was not read. At 11:00 it was resolved at 10:30, after 2.5 hours."""
     lake, settings = estate_lake(tmp_path)
     incidents = get_dataset("servicenow/incidents")
     inc15 = incident("if" * 16, "INC15", CI_Q, t(20, 8), 2, 6, resolved=AS_OF + timedelta(minutes=30))
-    lake.write_days(incidents, rows(incidents.id, inc15))
+    lake.write_days(incidents, rows(incidents.id, inc15 | {"state_label": "Resolved"}))
     found = {}
     for as_of in (AS_OF, AS_OF + timedelta(hours=1)):
         build(lake, settings, mode="full", as_of=as_of)
         with reading(lake, settings) as built:
             listed = one(mart(built, "mv_incidents", "number = 'INC15'"))
-        found[as_of.hour] = tuple(
-            listed[c] for c in ("is_open", "resolved_at", "restored_at", "duration_hours", "open_age_hours")
-        )
-    assert found[10] == (True, None, None, None, 2.0)
-    assert found[11] == (False, AS_OF + timedelta(minutes=30), AS_OF + timedelta(minutes=30), 2.5, None)
+        columns = ("is_open", "state", "state_label", "resolved_at", "restored_at", "duration_hours", "open_age_hours")
+        found[as_of.hour] = tuple(listed[c] for c in columns)
+    assert found[10] == (True, None, None, None, None, None, 2.0)
+    resolved = AS_OF + timedelta(minutes=30)
+    assert found[11] == (False, 6, "Resolved", resolved, resolved, 2.5, None)
 
 
 def test_a_change_created_before_as_of_and_first_read_after_it_is_listed(tmp_path: Path) -> None:
