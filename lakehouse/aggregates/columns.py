@@ -300,8 +300,11 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "component_id": COMPONENT_ID,
         "environment": ENVIRONMENT,
         "type": "standard, normal or emergency",
-        "state": "State code (-5 New ... 0 Review, 3 Closed, 4 Canceled)",
-        "state_label": "Decoded state",
+        "state": (
+            "State code at as_of (-5 New ... 0 Review, 3 Closed, 4 Canceled); null for a change read closed whose work "
+            "ends after as_of (its state then was not read)"
+        ),
+        "state_label": "Decoded state; null when state is",
         "risk": "Risk label",
         "short_description": "Short description",
         "planned_start": "Planned start (UTC)",
@@ -314,7 +317,10 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
             "(work started, not closed or canceled); for one closed or canceled without a work end, the later of "
             "planned_end and work_start"
         ),
-        "close_code": "successful, successful_issues or unsuccessful; empty while open",
+        "close_code": (
+            "successful, successful_issues or unsuccessful; empty while open, and null while the work of a change read "
+            "closed has not ended at as_of"
+        ),
         "is_failed": "Failed at as_of: closed (work ended before as_of) with close_code 'unsuccessful'",
         "is_closed": (
             "Closed (state 3) with its work ended before as_of (a closed change with neither window stays closed)"

@@ -2342,6 +2342,25 @@ def test_an_incident_open_at_as_of_shows_no_restoration_after_it(tmp_path: Path)
     assert found[11] == (False, 6, "Resolved", resolved, resolved, 2.5, None)
 
 
+def test_a_change_closed_after_as_of_shows_no_closed_state_at_as_of(tmp_path: Path) -> None:
+    """CHG18 on quiet-svc was created on the 19th and worked on the 20th from 09:30 to 10:20; it was first read
+    closed successful at 10:25, ahead of the build of 10:00. At 10:00 its work was under way: it is not closed, and
+    its one version's state (Closed) and close code (successful) are not what it was then, which was not read: both
+    are blank. At 11:00 it is closed successful, its state Closed."""
+    lake, settings = estate_lake(tmp_path)
+    changes = get_dataset("servicenow/changes")
+    chg18 = change("a1" * 16, "CHG18", CI_Q, (t(20, 9, 30), t(20, 10, 20)), "successful", t(19), t(20, 10, 25))
+    lake.write_days(changes, rows(changes.id, chg18 | {"state_label": "Closed"}))
+    found = {}
+    for as_of in (AS_OF, AS_OF + timedelta(hours=1)):
+        build(lake, settings, mode="full", as_of=as_of)
+        with reading(lake, settings) as built:
+            listed = one(mart(built, "mv_changes", "number = 'CHG18'"))
+        found[as_of.hour] = tuple(listed[c] for c in ("is_closed", "state", "state_label", "close_code"))
+    assert found[10] == (False, None, None, None)
+    assert found[11] == (True, 3, "Closed", "successful")
+
+
 def test_a_change_created_before_as_of_and_first_read_after_it_is_listed(tmp_path: Path) -> None:
     """CHG16 on quiet-svc was created at 09:58 on the 20th, planned for the 21st 09:00-10:00, and assessed at 10:05,
     before the next ingest read it: its one stored version is after as_of. It existed at 10:00, so the build of
