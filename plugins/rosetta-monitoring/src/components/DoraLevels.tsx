@@ -1,12 +1,19 @@
 
 import { Table, TableColumn } from '@backstage/core-components';
 import type { DoraRow } from '../api/types';
-import { decimal, GROUP_LABELS, hours, percent } from './common/format';
+import { decimal, GROUP_LABELS, hours, NONE, percent } from './common/format';
 import { NO_TOOLBAR } from './common/tableOptions';
 
 function level(value: string, lvl: string | null | undefined, state: string | null | undefined) {
   if (state && state !== 'ok') return `${value} (${state})`;
   return lvl ? `${value} · ${lvl}` : value;
+}
+
+/** Rollbacks and emergency deployments over successful deployments, or the state that stands for the rate. */
+function rework(r: DoraRow): string {
+  if (r.reworkState && r.reworkState !== 'ok') return `${NONE} (${r.reworkState})`;
+  if (r.reworkRate === null || r.reworkRate === undefined) return NONE;
+  return `${percent(r.reworkRate, 1)} (${r.reworkNumerator ?? 0} of ${r.reworkDenominator ?? 0})`;
 }
 
 /** The columns of a DORA report grouped by `groupBy`: the first names the rows (applications, teams, ...). */
@@ -22,6 +29,8 @@ const doraColumns = (groupBy: string): TableColumn<DoraRow>[] => [
     render: r => level(percent(r.changeFailureRate, 1), r.changeFailureLevel, r.changeFailureState),
   },
   { title: 'Recovery time (median)', render: r => level(hours(r.recoveryMedianHours), r.recoveryLevel, r.recoveryState) },
+  // DORA's fifth metric has no published performance bands: the rate and what it counts.
+  { title: 'Rework rate', render: rework },
 ];
 
 /** DORA metrics with their performance level, one row per app or group. */

@@ -123,6 +123,23 @@ describe('pages', () => {
       // The days the figures cover, from the answer's period (last_7d ending 2026-11-28 08:00 UTC).
       expect(screen.getByText(/^2026-11-21 to 2026-11-28, bands 2023/)).toBeInTheDocument();
     });
+    // DORA's fifth metric beside the four: billing made 2 rollbacks or emergency deployments of 20 successful ones,
+    // 10.0 %; booking deployed nothing, so it has no rate, and the state says why rather than a 0 %.
+    it('shows each row\'s rework rate with what it counts, or the state that stands for it', async () => {
+      const [billing, booking] = f.doraApp.items;
+      const rows = [
+        { ...billing, reworkRate: 0.1, reworkNumerator: 2, reworkDenominator: 20, reworkState: 'ok' },
+        { ...booking, reworkRate: null, reworkNumerator: 0, reworkDenominator: 0, reworkState: 'no deployments' },
+      ];
+      server.use(answer('/kpis/dora', { ...f.doraApp, items: rows }));
+      await renderWithApi(<DoraPage />);
+      const rework = async (id: string) => {
+        const cells = (await screen.findByRole('cell', { name: id })).closest('tr')!.querySelectorAll('td');
+        return cells[cells.length - 1].textContent;
+      };
+      expect(await rework(billing.id)).toBe('10.0% (2 of 20)');
+      expect(await rework(booking.id)).toBe('– (no deployments)');
+    });
     // Each row's first cell is announced with its column's header: it names what the rows are (the report's grouping),
     // not "Id". The application report's rows are applications, the dashboard's DORA rows groups.
     it("heads the rows' column with the report's grouping", async () => {
