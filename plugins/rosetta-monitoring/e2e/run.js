@@ -97,6 +97,8 @@ async function expectedFigures(base, apiKey) {
     reasons: summary.risk.reasons,
     openIncidents: incidents.items.filter(i => i.isOpen).length,
     deployments: deployments.items.length,
+    // The latest deployment's finish, as the history table writes a time.
+    lastDeployedAt: deployments.items[0]?.finishedAt.replace('T', ' ').replace(/(:\d\d)(\.\d+)?Z$/, '$1 UTC'),
     totals: Object.entries(overview.applicationsByHealth).map(([c, n]) => `${n} ${c}`).join(', '),
     topRisk: overview.topRisks[0].appName,
     sloTeams: slo.items.map(r => r.id),
@@ -146,6 +148,7 @@ async function main() {
     assert.equal(await page.getByTestId('open-incidents').innerText(), String(expected.openIncidents));
     await page.getByTestId('deployments-count').waitFor();
     assert.equal(await page.getByTestId('deployments-count').innerText(), String(expected.deployments));
+    if (expected.lastDeployedAt) await page.getByRole('cell', { name: expected.lastDeployedAt }).first().waitFor();
     await page.getByText(expected.name, { exact: false }).first().waitFor();
     await page.getByTestId('signal-latency_p95').waitFor();
     await page.screenshot({ path: path.join(SHOTS, 'monitoring-tab.png'), fullPage: true });
