@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import csv
 import json
 import os
+import shutil
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +156,18 @@ def _parser() -> argparse.ArgumentParser:
 
     views = sub.add_parser("views", help="print DuckDB views over this lake for analysts (SQL)")
     views.set_defaults(handler=_views)
+
+    query = sub.add_parser(
+        "query", help="run SQL over this lake's named views (those `views` prints) with DuckDB and print the rows"
+    )
+    query.add_argument("sql", help="one query, e.g. \"select * from mv_health where level = 'team'\"")
+    query.add_argument(
+        "--format",
+        choices=["table", "csv", "json"],
+        default="table",
+        help="table: DuckDB's rendering, long results elided in the middle; csv, json (an object a line): every row",
+    )
+    query.set_defaults(handler=_query)
 
     dictionary = sub.add_parser("dictionary", help="print the data dictionary (Markdown)")
     dictionary.set_defaults(handler=_dictionary)
@@ -384,15 +399,75 @@ def _views(args: argparse.Namespace) -> int:
     from lakehouse.views import render_views
 
     lake = _lake(args)
+    _warn_without_mapping(lake)
+    sys.stdout.write(render_views(lake))
+    return 0
+
+
+def _json_value(value: Any) -> Any:
+    """What json cannot write by itself: instants and days as ISO 8601, exact decimals as numbers."""
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return str(value)
+
+
+def _csv_text(value: Any) -> Any:
+    """A cell: lists and structs as JSON, instants and days as ISO 8601."""
+    if isinstance(value, list | dict):
+        return json.dumps(value, default=_json_value, ensure_ascii=False)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
+
+
+def _warn_without_mapping(lake: Lake) -> None:
+    # Every ingestion needs a mapping first: a lake without one is empty, most likely not the one meant (the demo's
+    # embedded store is gone once the demo stops), and the views alone would not tell.
     if not lake.list_keys("ref/mappings/"):
-        # Every ingestion needs a mapping first: a lake without one is empty, most likely not the one meant (the
-        # demo's embedded store is gone once the demo stops), and the script alone would not tell.
         print(
             f"warning: {without_credentials(lake.url)} has no mapping, so nothing was ingested there: "
             "every view is empty",
             file=sys.stderr,
         )
-    sys.stdout.write(render_views(lake))
+
+
+def _query(args: argparse.Namespace) -> int:
+    """The analyst's shortcut: the views over this lake, DuckDB opened as the build opens it (httpfs loaded offline,
+    the lake's credentials), one query, its rows on stdout."""
+    import duckdb
+
+    from lakehouse.duckdb_session import open_duckdb
+    from lakehouse.views import render_views
+
+    settings = _settings(args)
+    lake = _lake(args)
+    _warn_without_mapping(lake)
+    con = open_duckdb(settings, lake)
+    try:
+        con.execute(render_views(lake))
+        try:
+            relation = con.sql(args.sql)
+            if relation is None:
+                raise RosettaError("the SQL is not a query (it returned no rows to print): give one select")
+            if args.format == "table":
+                relation.show(max_width=shutil.get_terminal_size().columns)
+                return 0
+            # Arrow rather than Python rows: instants come out as UTC text without a time zone library.
+            table = relation.to_arrow_table()
+        except duckdb.Error as exc:
+            raise RosettaError(f"the query failed: {exc}") from None
+        if args.format == "csv":
+            writer = csv.writer(sys.stdout, lineterminator="\n")
+            writer.writerow(table.column_names)
+            for row in table.to_pylist():
+                writer.writerow(["" if v is None else _csv_text(v) for v in row.values()])
+        else:
+            for row in table.to_pylist():
+                print(json.dumps(row, default=_json_value, ensure_ascii=False))
+    finally:
+        con.close()
     return 0
 
 
