@@ -86,6 +86,7 @@ def overview(
     end: ToParam = None,
     environment: Environment = "production",
 ) -> Overview:
+    mart.snap.directory.check_environment(environment)
     p = _period(ctx, mart, period, start, end, "last_30d")
     con = mart.con
     # The trend's days: those the period touches, up to the build's as-of (the days after have not come yet).
