@@ -887,11 +887,20 @@ RANK_ORDER = {
 
 
 def top_risks(con: duckdb.DuckDBPyConnection, *, limit: int, under: Under = ESTATE) -> list[dict[str, Any]]:
-    return fetch(con, TOP_RISKS_SQL, {"limit": limit} | under.params("app"))
+    return _with_period_figures(fetch(con, TOP_RISKS_SQL, {"limit": limit} | under.params("app")))
 
 
 def top_burn(con: duckdb.DuckDBPyConnection, *, limit: int, under: Under = ESTATE) -> list[dict[str, Any]]:
-    return fetch(con, TOP_BURN_SQL, {"limit": limit} | under.params("app"))
+    return _with_period_figures(fetch(con, TOP_BURN_SQL, {"limit": limit} | under.params("app")))
+
+
+def _with_period_figures(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A risk row's error rate, incidents and requests as a ranking's row names them: those of the 7 days the score
+    is judged on (the overview's top risks and risk/top alike)."""
+    return [
+        r | {"error_rate": r.get("error_rate_7d"), "incidents": r.get("incidents_7d"), "requests": r.get("requests_7d")}
+        for r in rows
+    ]
 
 
 def ranked(

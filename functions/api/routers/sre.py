@@ -366,15 +366,6 @@ def risk_top(
             raise invalid("environment", f"metric={metric} is computed for production only", ["production"])
         ranking = queries.top_risks if metric == "risk" else queries.top_burn
         rows = ranking(mart.con, limit=limit, under=under)
-        rows = [
-            r
-            | {
-                "error_rate": r.get("error_rate_7d"),
-                "incidents": r.get("incidents_7d"),
-                "requests": r.get("requests_7d"),
-            }
-            for r in rows
-        ]
     else:
         # Ranked from day rows: the report says which days it summed.
         p = p.whole_days(anchor(mart))

@@ -472,6 +472,16 @@ def test_overview(client: TestClient) -> None:
     assert sum(day["errors"] or 0 for day in body["trend"]) == 124
 
 
+def test_the_overview_top_risks_carry_their_seven_days_figures_as_risk_top_does(client: TestClient) -> None:
+    """The dashboard's top risks are risk/top's ranking: the same rows, with the error rate, incidents and requests of
+    the 7 days the score is judged on. shop's 7 days before as_of (13th 10:00 -> 20th 10:00) hold the 19th's
+    34,000 requests and 124 errors, and INC1 (19th) and INC2 (18th) opened; INC3 (10th) is older."""
+    top = get(client, "/monitoring/overview")["topRisks"]
+    shop = next(r for r in top if r["appId"] == "shop")
+    assert (shop["errorRate"], shop["incidents"], shop["requests"]) == (124 / 34_000, 2, 34_000)
+    assert top == get(client, "/monitoring/risk/top")["items"]
+
+
 def test_the_overview_trend_has_every_day_of_the_period_up_to_as_of(client: TestClient) -> None:
     """last_30d ends at as_of (the 20th, 10:00) and starts on 2026-10-21 10:00: its trend has the 31 days it
     touches, October's 21st to 31st (11, before the estate's first day) and November's 1st to 20th (20), as the
