@@ -80,7 +80,8 @@ class LiveSources:
         except FutureTimeout:
             result = LiveResult(None, f"no answer within {self.api.live_timeout_s:g} s", datetime.now(UTC))
         except SourceError as exc:
-            result = LiveResult(None, str(exc), datetime.now(UTC))
+            # The caller names the source: its error says what went wrong.
+            result = LiveResult(None, str(exc).removeprefix(f"{exc.source}: "), datetime.now(UTC))
         except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
             result = LiveResult(None, f"{type(exc).__name__}: unexpected answer", datetime.now(UTC))
         self.cache.put(key, result)

@@ -314,6 +314,19 @@ def test_live_deployments_fall_back_to_history_when_sources_are_down(client: Tes
     assert api["lastDeployedAt"] == "2026-11-19T13:00:00Z" and api["revision"] == "r1"
 
 
+def test_a_live_fallback_names_each_source_once_in_its_reason(client: TestClient) -> None:
+    """The sources are down (nothing listens on their port): shop-db's reason is GitLab's failure, named once, as
+    shop-api's is ArgoCD's then GitLab's; "gitlab: gitlab: ..." said the source's name twice."""
+    live = {c["componentId"]: c for c in get(client, "/monitoring/applications/shop/deployments?mode=live")["live"]}
+    assert live["shop-db"]["staleReason"] == (
+        "gitlab: connection failed (ConnectError) on GET /api/v4/projects/12/pipelines, still after 1 attempts"
+    )
+    assert live["shop-api"]["staleReason"] == (
+        "argocd: connection failed (ConnectError) on GET /api/v1/applications/shop-api-prod, still after 1 attempts; "
+        "gitlab: connection failed (ConnectError) on GET /api/v4/projects/11/pipelines, still after 1 attempts"
+    )
+
+
 def test_live_deployments_of_an_application_mapped_directly(other_client: TestClient) -> None:
     """mono has no components: live mode reports mono itself, its ArgoCD application and GitLab project. The
     sources are down, so it falls back to mono's last deployment (m1, the 19th at 08:00)."""
