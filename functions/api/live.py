@@ -82,6 +82,9 @@ class LiveSources:
         except SourceError as exc:
             # The caller names the source: its error says what went wrong.
             result = LiveResult(None, str(exc).removeprefix(f"{exc.source}: "), datetime.now(UTC))
+        except httpx.TransportError as exc:
+            # Refused, timed out or cut off: nothing was answered.
+            result = LiveResult(None, f"no answer ({type(exc).__name__})", datetime.now(UTC))
         except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
             result = LiveResult(None, f"{type(exc).__name__}: unexpected answer", datetime.now(UTC))
         self.cache.put(key, result)

@@ -667,6 +667,14 @@ def test_admin_endpoints(client: TestClient) -> None:
     assert sources["dynatrace"]["configured"] is False and sources["dynatrace"]["reachable"] is None
 
 
+def test_a_source_nobody_answers_at_is_said_to_give_no_answer(client: TestClient) -> None:
+    """ArgoCD's and GitLab's port has nobody listening: the probe got no answer at all, which "unexpected answer" said
+    otherwise, as if the source had answered something the API could not read."""
+    sources = {s["name"]: s for s in get(client, "/monitoring/admin/config/sources", ADMIN)["items"]}
+    for name in ("argocd", "gitlab"):
+        assert (sources[name]["reachable"], sources[name]["probeError"]) == (False, "no answer (ConnectError)")
+
+
 def test_a_source_whose_credentials_the_api_lacks_is_configured_with_its_reachability_unknown(
     estate_lake: tuple[Settings, Path],
 ) -> None:
