@@ -399,11 +399,13 @@ order by s.app_id, s.environment
 SUMMARY_RISK_SQL = "select app_id, rank, risk_score, health, reasons from mv_monitoring_top_risks order by app_id"
 
 
+# An application row sums one application (`applications`), as a team's row sums its own.
 SLO_APPS_SQL = (
     f"""
 with {UNDER_SCOPES},
 report as materialized (
-    select s.app_id as id, s.*, s.latency_target as latency_p99_target, {BURN_RATES} from mv_slo_app_period as s
+    select s.app_id as id, 1 as applications, s.*, s.latency_target as latency_p99_target, {BURN_RATES}
+    from mv_slo_app_period as s
     {BURN_RATES_JOIN}
     where s.period = $period and s.environment = $env and {KEPT.format(id="s.app_id")}
 )"""  # noqa: S608 - constant text
@@ -497,7 +499,8 @@ mv_slo_app_period as (
 SLO_RANGE_APPS = (
     f""",{_under("stg_apps")},
 report as materialized (
-    select s.app_id as id, s.*, s.latency_target as latency_p99_target, {BURN_RATES} from mv_slo_app_period as s
+    select s.app_id as id, 1 as applications, s.*, s.latency_target as latency_p99_target, {BURN_RATES}
+    from mv_slo_app_period as s
     {BURN_RATES_JOIN}
     where {KEPT.format(id="s.app_id")}
 )"""  # noqa: S608 - constant text
@@ -565,7 +568,7 @@ DORA_APPS_SQL = (
     f"""
 with {UNDER_SCOPES},
 report as materialized (
-    select app_id as id, * from mv_dora_app_period
+    select app_id as id, 1 as applications, * from mv_dora_app_period
     where period = $period and environment = $env and correlation_mode = $mode and band_set = $bands
         and {KEPT.format(id="app_id")}
 )"""  # noqa: S608 - constant text

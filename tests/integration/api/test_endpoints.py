@@ -519,6 +519,18 @@ def test_the_overview_trend_has_every_day_of_the_period_up_to_as_of(client: Test
     assert [d["day"] for d in ranged] == ["2026-11-19", "2026-11-20"]
 
 
+@pytest.mark.parametrize("report", ["slo", "dora", "incidents", "changes"])
+@pytest.mark.parametrize("when", ["period=last_30d", "from=2026-11-01&to=2026-11-20"])
+def test_an_application_row_counts_one_application_in_every_report(client: TestClient, report: str, when: str) -> None:
+    """A row's `applications` is how many it sums: 1 for each of broken, quiet and shop, as kpis/incidents and
+    kpis/changes say, and as kpis/dora said over a from/to range only (null over a named period, and in every SLO
+    row); team t2 is broken and quiet."""
+    apps = get(client, f"/monitoring/kpis/{report}?groupBy=app&{when}")["items"]
+    assert {(r["id"], r["applications"]) for r in apps} == {("broken", 1), ("quiet", 1), ("shop", 1)}
+    teams = get(client, f"/monitoring/kpis/{report}?groupBy=team&{when}")["items"]
+    assert {(r["id"], r["applications"]) for r in teams} == {("t1", 1), ("t2", 2)}
+
+
 def test_slo_kpis(client: TestClient) -> None:
     apps = {r["id"]: r for r in get(client, "/monitoring/kpis/slo?period=last_30d&groupBy=app")["items"]}
     assert apps["shop"]["availabilityDenominator"] == 34_000 and apps["shop"]["badRequests"] == 124
