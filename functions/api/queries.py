@@ -257,9 +257,9 @@ from mv_incidents
 where app_id = $app and ($component is null or component_id = $component) and environment = $env
     and (
         ($status = 'open' and is_open)
-        -- Closed at as_of, as is_open is open at as_of: an incident opened after it is neither.
+        -- Closed at as_of, as is_open is open at as_of: an incident opened after it is neither, nor listed.
         or ($status = 'closed' and not is_open and opened_at < $as_of and opened_at >= $start and opened_at < $end)
-        or ($status = 'all' and (is_open or (opened_at >= $start and opened_at < $end)))
+        or ($status = 'all' and (is_open or (opened_at < $as_of and opened_at >= $start and opened_at < $end)))
     )
     and ($after_at is null or (opened_at, sys_id) < ($after_at, $after_id))
 order by opened_at desc, sys_id desc

@@ -62,3 +62,10 @@ def test_the_closed_incidents_are_those_closed_at_as_of_whatever_the_range(clien
     """A range past as_of: INC15 was still open at as_of, and INC16 and INC17 had not been opened."""
     closed = get_json(client, "/monitoring/applications/quiet/incidents?status=closed&from=2026-11-20&to=2026-11-21")
     assert closed["items"] == []
+
+
+def test_every_incident_over_a_range_past_as_of_is_one_opened_by_as_of(client: TestClient) -> None:
+    """status=all over a range past as_of: INC15, open at as_of; INC16 (10:30) and INC17 (10:45) had not been opened
+    then, as they are neither open nor closed, and are not listed yet."""
+    every = get_json(client, "/monitoring/applications/quiet/incidents?status=all&from=2026-11-20&to=2026-11-21")
+    assert [(i["number"], i["isOpen"]) for i in every["items"]] == [("INC15", True)]
