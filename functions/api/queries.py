@@ -339,7 +339,8 @@ select deployment_key, origin, source_ref, app_id, component_id, environment, re
     recovered_at_light, is_rework
 from {source}
 where app_id = $app and ($component is null or component_id = $component) and environment = $env
-    and finished_at >= $start and finished_at < $end
+    -- One finished after as_of, read ahead of the build, has not happened yet (as the last deployment has it).
+    and finished_at >= $start and finished_at < $end and finished_at < $as_of
     and ($after_at is null or (finished_at, deployment_key) < ($after_at, $after_id))
 order by finished_at desc, deployment_key desc
 limit $limit
@@ -350,6 +351,7 @@ def deployments(
     con: duckdb.DuckDBPyConnection,
     *,
     scope: Scope,
+    as_of: datetime,
     start: datetime,
     end: datetime,
     limit: int,
@@ -357,7 +359,7 @@ def deployments(
     files: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     """`files`: the month objects that overlap the range (Snapshot.table_months); None reads the table's view."""
-    params = scope.params() | {"start": start, "end": end, "limit": limit}
+    params = scope.params() | {"as_of": as_of, "start": start, "end": end, "limit": limit}
     params |= {"after_at": after[0] if after else None, "after_id": after[1] if after else None}
     if files is None:
         return fetch(con, DEPLOYMENTS_SQL.format(source="mv_deployments"), params)

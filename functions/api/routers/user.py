@@ -282,7 +282,7 @@ def _deployments(
     after = decode_cursor(cursor, (datetime, str))
     files = mart.snap.table_months("mv_deployments", p.start, p.end)
     rows = queries.deployments(
-        mart.con, scope=scope, start=p.start, end=p.end, limit=limit + 1, after=after, files=files
+        mart.con, scope=scope, as_of=anchor(mart), start=p.start, end=p.end, limit=limit + 1, after=after, files=files
     )
     return DeploymentList(
         **envelope(mart.snap),

@@ -268,6 +268,21 @@ def test_changes_and_deployments(client: TestClient) -> None:
     assert staging.status_code == 404 and "environments are production" in staging.json()["detail"]
 
 
+def test_a_deployment_finished_after_as_of_is_not_in_the_history_yet(tmp_path: Path) -> None:
+    """D4, a sync of shop-api finished on the 20th at 11:00, was read ahead of the build (as_of 10:00): it has not
+    happened at as_of, so the summary's last deployment of shop-api is still D3 (19th 13:00), and the history over a
+    range reaching past as_of lists D2 and D3 on the 19th, not D4."""
+    lake, settings = hand_made_lake(tmp_path)
+    ahead = deployment("argocd:shop-api-prod:4", "argocd", "shop-api-prod", t(20, 11), "succeeded", "r4")
+    lake.write_days(get_dataset("deploys/deployment_events"), rows("deploys/deployment_events", ahead))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with TestClient(create_app(api_settings(tmp_path), settings, down_sources())) as c:
+        last = get(c, "/monitoring/components/shop-api/summary")["lastDeployments"]
+        assert [d["deploymentKey"] for d in last] == ["argocd:shop-api-prod:3"]
+        history = get(c, "/monitoring/components/shop-api/deployments?from=2026-11-19&to=2026-11-21")["items"]
+        assert [d["deploymentKey"] for d in history] == ["argocd:shop-api-prod:3", "argocd:shop-api-prod:2"]
+
+
 def test_a_deployment_says_its_incidents_and_recovery_in_each_correlation_mode(client: TestClient) -> None:
     """D2 (shop-api, 19th 10:00) caused INC1 (opened 10:30, restored 12:30): in full mode by CHG1, the change INC1
     names, and in light mode by shop's 24-hour window. Rolled back by D3 at 13:00, it recovered at the later of the
