@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PROBLEM_JSON = "application/problem+json"
@@ -101,13 +103,37 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "Error")
-        return problem_response(
-            request, exc.status_code, TITLES.get(exc.status_code, "Error"), detail, dict(exc.headers or {})
-        )
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405 and (allowed := _allowed_methods(request)):
+            headers["Allow"] = ", ".join(allowed)
+        return problem_response(request, exc.status_code, TITLES.get(exc.status_code, "Error"), detail, headers)
 
     # Not an exception handler for Exception: Starlette runs that one outside every middleware, so its 500 would
     # lack the CORS headers, and a browser would show a CORS error instead of the problem.
     app.add_middleware(UnexpectedAsProblem)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers at the request's path: a path may have a route per method (the mappings'
+    GET and POST), and Starlette's 405 names only the first route's. HEAD is answered wherever GET is."""
+    methods: set[str] = set()
+    for route in _routes(request.app.router.routes):
+        if isinstance(route, Route) and route.methods and route.matches(request.scope)[0] != Match.NONE:
+            methods |= route.methods
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
+def _routes(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
+    """The routes, those of the included routers among them (FastAPI keeps an included router whole, its routes'
+    paths already prefixed)."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from _routes(included.routes)
+        else:
+            yield route
 
 
 class UnexpectedAsProblem:

@@ -119,6 +119,24 @@ def test_head_is_answered_as_get_without_a_body(client: TestClient) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PUT", "/monitoring/admin/mappings", {"GET", "HEAD", "POST"}),
+        ("DELETE", "/monitoring/overview", {"GET", "HEAD"}),
+        ("GET", "/monitoring/admin/batch/trigger", {"POST"}),
+    ],
+)
+def test_a_method_not_allowed_names_every_method_the_route_answers(
+    client: TestClient, method: str, path: str, allowed: set[str]
+) -> None:
+    """The mapping table is read with GET (and HEAD) and changed with POST: a 405 for PUT lists all three, where
+    "Allow: GET" told a client it could not POST there."""
+    r = client.request(method, path, headers=ADMIN)
+    assert r.status_code == 405 and r.headers["content-type"] == "application/problem+json"
+    assert set(r.headers["allow"].split(", ")) == allowed
+
+
 def test_summary_of_shop(client: TestClient) -> None:
     body = get(client, "/monitoring/applications/shop/summary")
     assert body["entity"]["components"] == ["shop-api", "shop-db"] and body["entity"]["team"] == "t1"
