@@ -98,18 +98,22 @@ def one_value_each(request: Request) -> None:
 
 # Offset paging's parameters, which a route paged by cursor would ignore.
 OFFSET_PARAMETERS = ("offset", "page")
+# A period's two names: the logs link reads timeRange (Kibana's), the other routes period. Each is the other's slip.
+PERIOD_NAMES = {"period": "timeRange", "timerange": "period"}
 
 
 def no_misnamed_parameters(request: Request) -> None:
     """A 422 for a query parameter the route reads written another way (`group_by` or `groupby` for groupBy, `start`
-    for from), or for an offset on a route paged by cursor, which would be ignored: the answer would be the
-    default's, looking like the one asked for. Other names the route does not read are left alone."""
+    for from, `period` for the logs link's timeRange), or for an offset on a route paged by cursor, which would be
+    ignored: the answer would be the default's, looking like the one asked for. Other names the route does not read
+    are left alone."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
     params = _query_parameters(route)
     read = {alias for _, alias, _ in params}
     meant = {_folded(spelling): alias for name, alias, _ in params for spelling in (name, alias)}
+    meant |= {given: other for given, other in PERIOD_NAMES.items() if other in read and given not in meant}
     errors = [
         {"parameter": name, "in": "query", "detail": f"{name} is not a parameter of this route: {alias} is"}
         for name in dict.fromkeys(request.query_params.keys())

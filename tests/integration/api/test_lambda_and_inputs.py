@@ -471,6 +471,23 @@ def test_a_parameter_written_another_way_is_a_422_naming_the_one_meant(client: T
     assert client.get("/monitoring/kpis/slo?groupBy=domain&_=1795168800", headers=READER).status_code == 200
 
 
+def test_a_period_given_by_its_name_on_another_route_is_a_422_naming_the_one_meant(client: TestClient) -> None:
+    """The logs link names its period timeRange, the other routes name theirs period: `period=last_7d` on the link
+    (as on the tab's every other route) was ignored and the link covered the default 24 hours, and `timeRange=now-7d`
+    on a series gave its default 24 hours. Each is a 422 naming the parameter the route reads."""
+    for route, query, given, meant in [
+        ("/monitoring/applications/shop/logs/link", "period=last_7d", "period", "timeRange"),
+        ("/monitoring/components/shop-api/logs/link", "period=last_30d", "period", "timeRange"),
+        ("/monitoring/applications/shop/timeseries", "timeRange=now-7d", "timeRange", "period"),
+        ("/monitoring/kpis/slo", "timeRange=last_7d", "timeRange", "period"),
+    ]:
+        r = client.get(f"{route}?{query}", headers=READER)
+        assert r.status_code == 422, (route, r.status_code, r.text[:200])
+        assert r.headers["content-type"] == "application/problem+json"
+        assert [e["parameter"] for e in r.json()["errors"]] == [given]
+        assert r.json()["detail"] == f"{given} is not a parameter of this route: {meant} is"
+
+
 def test_an_offset_on_a_route_paged_by_cursor_is_a_422_naming_the_cursor(client: TestClient) -> None:
     """`limit=1&offset=1` asks for the second row of a report paged by cursor, which would answer the first one again
     (shop's two changes, or the SLO report's first application), so a caller paging by offset would read page one
