@@ -20,7 +20,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from functions.api.auth import Principal, authenticate, require_admin_role, require_reader
 from functions.api.batch import Trigger
 from functions.api.live import LiveSources
-from functions.api.mart import ServingMart, Snapshot
+from functions.api.mart import ServingMart, Snapshot, unavailable
 from functions.api.models import Freshness
 from functions.api.problems import Problem, invalid
 from functions.api.settings import ApiSettings
@@ -175,8 +175,9 @@ def _mart(ctx: Context, *, complete: bool) -> Iterator[Mart]:
             yield Mart(snap, con)
         except duckdb.CatalogException:
             if snap.load_failed:
-                raise Problem(
-                    503, "the mart copy could not be loaded whole; retrying shortly", title="Data unavailable"
+                # It is loaded again at the next check for a new build.
+                raise unavailable(
+                    "the mart copy could not be loaded whole; retrying shortly", ctx.mart.api.mart_check_interval_s
                 ) from None
             raise Problem(503, "a mart table this answer needs has not been built yet", title="No data yet") from None
 

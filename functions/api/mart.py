@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import math
 import os
 import re
 import shutil
@@ -107,6 +108,16 @@ MART_KEY = re.compile(
     r"^mart/(?P<table>mv_[a-z0-9_]+)/(?:month=(?P<month>\d{4}-\d{2})/)?(?:data|day-\d{4}-\d{2}-\d{2})\.parquet$"
 )
 RETRY_AFTER_FAILURE_S = 30.0
+# What a 503 tells a client to wait (Retry-After) while the copy loads, or a new build's objects land.
+RETRY_WHILE_LOADING_S = 5
+
+
+def unavailable(detail: str, retry_after_s: float) -> Problem:
+    """A 503 the client can retry: Retry-After says when (whole seconds, at least one)."""
+    wait = max(1, math.ceil(retry_after_s))
+    return Problem(503, detail, title="Data unavailable", headers={"Retry-After": str(wait)})
+
+
 # The copies this process made (mart-<pid>-<id>): any other under its pid is a dead process's.
 _OWN_COPIES: set[str] = set()
 # Background loaders still defining tables; waited for at exit (DuckDB aborts if a query runs while Python exits).
@@ -300,8 +311,11 @@ class ServingMart:
 
     def _first_load(self) -> None:
         _remove_copies_of_ended_processes(self.api.local_dir)
-        if time.monotonic() - self._failed_at < RETRY_AFTER_FAILURE_S:
-            raise Problem(503, "the mart copy could not be loaded; retrying shortly", title="Data unavailable")
+        since_failure = time.monotonic() - self._failed_at
+        if since_failure < RETRY_AFTER_FAILURE_S:
+            raise unavailable(
+                "the mart copy could not be loaded; retrying shortly", RETRY_AFTER_FAILURE_S - since_failure
+            )
         try:
             self._snapshot = self._load(*self._markers(), wait=False)
             self._checked_at = time.monotonic()
@@ -310,16 +324,14 @@ class ServingMart:
         except Exception:
             self._failed_at = time.monotonic()
             log.exception("loading the mart failed")
-            raise Problem(
-                503, "the mart copy could not be loaded; retrying shortly", title="Data unavailable"
-            ) from None
+            raise unavailable("the mart copy could not be loaded; retrying shortly", RETRY_AFTER_FAILURE_S) from None
 
     @contextmanager
     def cursor(self, *, complete: bool = True) -> Iterator[tuple[Snapshot, duckdb.DuckDBPyConnection]]:
         """A cursor on the current copy; with `complete`, once every table is defined (else only the summary's)."""
         snap = self.snapshot()
         if complete and not snap.complete.wait(timeout=LOAD_WAIT_S):
-            raise Problem(503, "the mart copy is still loading; retry shortly", title="Data unavailable")
+            raise unavailable("the mart copy is still loading; retry shortly", RETRY_WHILE_LOADING_S)
         cur = snap.cursor()
         try:
             yield snap, cur
@@ -395,7 +407,7 @@ class ServingMart:
             else:
                 found = self.lake.store.get(key)
                 if found is None:
-                    raise Problem(503, "a mart object vanished; a new build is landing", title="Data unavailable")
+                    raise unavailable("a mart object vanished; a new build is landing", RETRY_WHILE_LOADING_S)
                 source = partial.with_suffix(".src")
                 source.write_bytes(found.data)
             if order is None or (not local_lake and _sorted_by_app(source)):

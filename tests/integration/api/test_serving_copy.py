@@ -66,6 +66,8 @@ def test_the_summary_answers_before_the_rest_of_the_copy_is_loaded(
             waiting = client.get("/monitoring/applications/shop/changes", headers=READER)
             assert waiting.status_code == 503
             assert waiting.headers["content-type"] == "application/problem+json"
+            # The client is told when to ask again: the copy is loading, in seconds.
+            assert waiting.headers["retry-after"] == str(serving.RETRY_WHILE_LOADING_S)
             # A mapping change lands while the copy is still loading: the copy keeps what the loader adds next.
             onboarding = {"entries": [{"entity_id": "newapp", "kind": "application", "team": "t9"}]}
             assert client.post("/monitoring/admin/mappings", headers=ADMIN, json=onboarding).status_code == 201
@@ -156,6 +158,8 @@ def test_a_copy_whose_load_failed_half_way_is_loaded_again(tmp_path: Path) -> No
         failed = client.get("/monitoring/applications/shop/changes", headers=READER)
         assert failed.status_code == 503, failed.text
         assert failed.json()["title"] == "Data unavailable" and "could not be loaded" in failed.json()["detail"]
+        # Loaded again at the next check for a new build: api_settings checks once an hour.
+        assert failed.headers["retry-after"] == "3600"
         changes.write_bytes(good)
         assert app.state.context.mart.refresh() is True
         answer = client.get("/monitoring/applications/shop/changes?status=all", headers=READER)
