@@ -115,6 +115,11 @@ class OpenIncidents(ApiModel):
 
 class SloStatus(ApiModel):
     period: str
+    period_start: datetime | None = Field(
+        default=None,
+        description="The period the figures cover: the last daily build's (hourly builds leave it as it was).",
+    )
+    period_end: datetime | None = None
     availability: float | None = None
     availability_target: float | None = None
     availability_status: str | None = None

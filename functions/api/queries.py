@@ -390,7 +390,8 @@ GROUP_BURN_RATES_JOIN = (
     "and s.environment = b.environment"
 )
 SUMMARY_SLO_SQL = f"""
-select s.app_id, s.environment, s.period, s.availability, s.availability_target, s.availability_status,
+select s.app_id, s.environment, s.period, s.period_start, s.period_end, s.availability, s.availability_target,
+    s.availability_status,
     s.error_budget_remaining, s.error_budget_consumed, s.burn_rate_period, b.burn_rate_1h, b.burn_rate_alert,
     s.latency_p95_sli, s.latency_p95_status, s.coverage
 from mv_slo_app_period as s

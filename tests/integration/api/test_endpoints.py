@@ -148,6 +148,8 @@ def test_summary_of_shop(client: TestClient) -> None:
     slo = body["slo"]
     assert slo["availabilityStatus"] == "insufficient data"
     assert slo["errorBudgetConsumed"] == pytest.approx(124 / 170)
+    # The 30 days the figures cover, to the build's as-of (20th 10:00): a reader can tell how old they are.
+    assert (slo["periodStart"], slo["periodEnd"]) == ("2026-10-21T10:00:00Z", "2026-11-20T10:00:00Z")
     # Open P1 +20, two failed changes +20, no trend (no traffic the week before); the open P1 makes it red.
     assert body["risk"]["riskScore"] == 40 and body["risk"]["health"] == "red"
     last = {d["componentId"]: d for d in body["lastDeployments"]}

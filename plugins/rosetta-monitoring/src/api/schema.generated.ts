@@ -1637,6 +1637,13 @@ export interface components {
             latencyP95Status?: string | null;
             /** Period */
             period: string;
+            /** Periodend */
+            periodEnd?: string | null;
+            /**
+             * Periodstart
+             * @description The period the figures cover: the last daily build's (hourly builds leave it as it was).
+             */
+            periodStart?: string | null;
         };
         /** SourceState */
         SourceState: {
