@@ -138,6 +138,14 @@ describe('entity widgets', () => {
       // The period the figures are achieved over, as a person reads it (the API names it last_30d).
       expect(screen.getByText('Achieved (last 30 days)')).toBeInTheDocument();
     });
+    // The summary's SLO is the last daily build's: the card says the days it covers (30 days to the 28th, 08:00 UTC,
+    // the last of them the 28th), so figures a day old do not read as today's.
+    it('says which days the SLO figures cover', async () => {
+      const slo = { ...f.summaryProfiles.slo!, periodStart: '2026-10-29T08:00:00Z', periodEnd: '2026-11-28T08:00:00Z' };
+      server.use(answer(`${base}/summary`, { ...f.summaryProfiles, slo }));
+      await renderWithApi(<SloCard entity={profiles} />);
+      expect(await screen.findByText('Achieved (last 30 days, 2026-10-29 to 2026-11-28)')).toBeInTheDocument();
+    });
     // The recorded profiles summary measured 33 % of the period's hours, under the build's minimum coverage: the API
     // calls its availability "insufficient data", and the card must not let 99.922 % against 99.50 % read as met.
     it("says when the API does not judge the availability, as the SLO view does", async () => {

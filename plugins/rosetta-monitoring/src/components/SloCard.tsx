@@ -5,6 +5,7 @@ import type { MonitoredEntity, Summary } from '../api/types';
 import { useMonitoringData } from './common/useMonitoringData';
 import { Widget } from './common/WidgetState';
 import { availability, decimal, percent, periodLabel } from './common/format';
+import { coveredDays } from '../pages/KpiControls';
 import { judged } from './SloTable';
 
 const isComponent = (summary: Summary) => summary.entity.kind === 'component';
@@ -37,7 +38,10 @@ export function SloCard({ entity }: { entity: MonitoredEntity }) {
             <dl style={{ display: 'grid', gridTemplateColumns: 'auto auto', gap: 4 }}>
               <dt>Availability target</dt>
               <dd>{percent(slo.availabilityTarget)}</dd>
-              <dt>Achieved ({periodLabel(slo.period).toLowerCase()})</dt>
+              <dt>
+                Achieved ({periodLabel(slo.period).toLowerCase()}
+                {slo.periodStart && slo.periodEnd && `, ${coveredDays({ name: slo.period, start: slo.periodStart, end: slo.periodEnd })}`})
+              </dt>
               <dd>{judged(availability(slo.availability), slo.availabilityStatus)}</dd>
               <dt>Error budget remaining</dt>
               <dd>{percent(slo.errorBudgetRemaining, 1)}</dd>
