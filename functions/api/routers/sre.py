@@ -379,6 +379,10 @@ def risk_top(
             min_requests=floor,
             under=under,
         )
+        # The name comes with production's ranking row: another environment's rows take it from the mapping, as
+        # production's ranking names an application without one by its id.
+        for r in rows:
+            r["app_name"] = r["app_name"] or _app_name(mart, r["app_id"], environment) or r["app_id"]
     return RiskReport(
         **envelope(mart.snap),
         metric=metric,

@@ -88,6 +88,10 @@ def test_a_ranking_outside_production_carries_no_production_risk_score(client: T
     shop = next(r for r in items if r["appId"] == "shop")
     assert shop["errorRate"] == pytest.approx(0.1)
     assert (shop["riskScore"], shop["health"]) == (None, None)
+    # Its name is its name in every environment: the ranking in production gives it, so does staging's.
+    production = get(client, "/monitoring/risk/top?metric=error_rate&period=last_7d")["items"]
+    named = next(r for r in production if r["appId"] == "shop")["appName"]
+    assert named and shop["appName"] == named
 
 
 def test_an_error_rate_ranking_leaves_out_applications_with_too_little_traffic(client: TestClient) -> None:
