@@ -359,9 +359,14 @@ def risk_top(
         if p.name != "last_7d":
             # A from/to range is named as given, so the caller sees which parameter to drop.
             given = "period" if p.name else "from"
-            raise invalid(
-                given, f"metric={metric} is computed over the last 7 days only: give period=last_7d", ["last_7d"]
+            # The risk score is judged over 7 days; the burn-rate ranking is the build's hour's (its 1-hour rate),
+            # read from the same 7-day ranking rows.
+            computed = (
+                "is computed over the last 7 days only"
+                if metric == "risk"
+                else "ranks by the burn rate over the hour before the build's as-of, with no other period"
             )
+            raise invalid(given, f"metric={metric} {computed}: give period=last_7d or none", ["last_7d"])
         if environment != "production":
             raise invalid("environment", f"metric={metric} is computed for production only", ["production"])
         ranking = queries.top_risks if metric == "risk" else queries.top_burn

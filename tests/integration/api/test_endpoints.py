@@ -702,6 +702,16 @@ def test_the_risk_score_over_another_period_names_the_parameter_given(
     r = client.get(f"/monitoring/risk/top?metric=risk&{query}", headers=READER)
     assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
     assert [(e["parameter"], e["allowed"]) for e in r.json()["errors"]] == [(named, ["last_7d"])]
+    assert "over the last 7 days" in r.json()["detail"]
+
+
+def test_the_burn_rate_ranking_over_a_period_says_it_is_the_last_hours(client: TestClient) -> None:
+    """The burn-rate ranking orders applications by their burn rate over the hour before as_of: asked over 30 days,
+    the problem says that, not that it is computed over 7 days."""
+    r = client.get("/monitoring/risk/top?metric=burn_rate&period=last_30d", headers=READER)
+    assert r.status_code == 422
+    detail = r.json()["detail"]
+    assert "burn rate over the hour before" in detail and "7 days" not in detail
 
 
 def test_admin_endpoints(client: TestClient) -> None:
