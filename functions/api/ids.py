@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from functions.api.problems import Problem, invalid
+from functions.api.problems import Problem, invalid, not_found
 from lakehouse.mappings import MappingEntry
 
 NAME = re.compile(r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$")
@@ -133,6 +133,14 @@ class Directory:
             if ref.kind == "application":
                 raise Problem(404, f"{ref.name!r} is a component, not an application", title="Unknown application")
             return self.application_of(ref.name)
+        return ref.name
+
+    def resolve_application_only(self, text: str, parameter: str) -> str:
+        """An application id from an id or ref given as `parameter`; a component is not one (a 404)."""
+        ref = parse_ref(text, parameter)
+        self._check_namespace(ref, "application")
+        if ref.kind == "component" or self.kind_of(ref.name) != "application":
+            raise not_found("application", ref.name)
         return ref.name
 
     def resolve_component(self, text: str) -> tuple[str, str]:

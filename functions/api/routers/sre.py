@@ -82,10 +82,10 @@ def under(
     app: Annotated[
         str | None,
         Query(
-            max_length=63,
-            pattern=ESTATE_ID,
-            description="Only the rows holding this application (its id in the mapping): with groupBy=app, its own "
-            "row, so that a page about one application need not read the estate's report.",
+            max_length=300,
+            description="Only the rows holding this application (its id in the mapping, or its Backstage ref, "
+            "system:default/x, as the application routes take it): with groupBy=app, its own row, so that a page "
+            "about one application need not read the estate's report.",
         ),
     ] = None,
 ) -> queries.Under:
@@ -96,9 +96,7 @@ def under(
         if not mart.snap.directory.names_level(level, level_id):
             raise not_found(level, level_id)
     if app is not None:
-        ids["app"] = app.lower()
-        if mart.snap.directory.kind_of(ids["app"]) != "application":
-            raise not_found("application", ids["app"])
+        ids["app"] = mart.snap.directory.resolve_application_only(app, "app")
     return queries.Under(**ids)
 
 

@@ -115,6 +115,14 @@ def test_ids_are_compared_ignoring_case(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize("report", FILTERED)
+def test_an_application_is_named_by_its_backstage_ref_as_on_its_routes(client: TestClient, report: str) -> None:
+    """/applications/system:default/shop/... serves shop: the app filter takes the same ref, and gives what app=shop
+    gives."""
+    by_ref = get_json(client, f"{report}?app=system:default/shop")
+    assert by_ref["items"] == get_json(client, f"{report}?app=shop")["items"] and by_ref["items"]
+
+
+@pytest.mark.parametrize("report", FILTERED)
 @pytest.mark.parametrize(
     ("query", "named"),
     [
@@ -124,8 +132,9 @@ def test_ids_are_compared_ignoring_case(client: TestClient) -> None:
         # t1 is a team, not a group.
         ("group=t1", "group 't1'"),
         ("app=nobody", "application 'nobody'"),
-        # shop-api is a component of shop, not an application.
+        # shop-api is a component of shop, not an application, nor is its ref one.
         ("app=shop-api", "application 'shop-api'"),
+        ("app=component:default/shop-api", "application 'shop-api'"),
     ],
 )
 def test_an_unknown_id_is_a_404_naming_it(client: TestClient, report: str, query: str, named: str) -> None:
@@ -143,7 +152,7 @@ def test_an_unknown_id_is_a_404_naming_it(client: TestClient, report: str, query
         ("group=-g1", "group"),
         ("domain=", "domain"),
         ("domain=" + "d" * 64, "domain"),
-        ("app=shop/x", "app"),
+        ("app=shop%20x", "app"),
     ],
 )
 def test_a_malformed_id_is_a_422_naming_its_parameter(

@@ -3352,7 +3352,7 @@ export interface operations {
                 group?: string | null;
                 /** @description Only the rows holding an application of this domain (its id in the mapping): with groupBy, each row whole, as without it. */
                 domain?: string | null;
-                /** @description Only the rows holding this application (its id in the mapping): with groupBy=app, its own row, so that a page about one application need not read the estate's report. */
+                /** @description Only the rows holding this application (its id in the mapping, or its Backstage ref, system:default/x, as the application routes take it): with groupBy=app, its own row, so that a page about one application need not read the estate's report. */
                 app?: string | null;
             };
             header?: never;
@@ -3447,7 +3447,7 @@ export interface operations {
                 group?: string | null;
                 /** @description Only the rows holding an application of this domain (its id in the mapping): with groupBy, each row whole, as without it. */
                 domain?: string | null;
-                /** @description Only the rows holding this application (its id in the mapping): with groupBy=app, its own row, so that a page about one application need not read the estate's report. */
+                /** @description Only the rows holding this application (its id in the mapping, or its Backstage ref, system:default/x, as the application routes take it): with groupBy=app, its own row, so that a page about one application need not read the estate's report. */
                 app?: string | null;
             };
             header?: never;
@@ -3539,7 +3539,7 @@ export interface operations {
                 group?: string | null;
                 /** @description Only the rows holding an application of this domain (its id in the mapping): with groupBy, each row whole, as without it. */
                 domain?: string | null;
-                /** @description Only the rows holding this application (its id in the mapping): with groupBy=app, its own row, so that a page about one application need not read the estate's report. */
+                /** @description Only the rows holding this application (its id in the mapping, or its Backstage ref, system:default/x, as the application routes take it): with groupBy=app, its own row, so that a page about one application need not read the estate's report. */
                 app?: string | null;
             };
             header?: never;
@@ -3631,7 +3631,7 @@ export interface operations {
                 group?: string | null;
                 /** @description Only the rows holding an application of this domain (its id in the mapping): with groupBy, each row whole, as without it. */
                 domain?: string | null;
-                /** @description Only the rows holding this application (its id in the mapping): with groupBy=app, its own row, so that a page about one application need not read the estate's report. */
+                /** @description Only the rows holding this application (its id in the mapping, or its Backstage ref, system:default/x, as the application routes take it): with groupBy=app, its own row, so that a page about one application need not read the estate's report. */
                 app?: string | null;
             };
             header?: never;
@@ -3801,7 +3801,7 @@ export interface operations {
                 group?: string | null;
                 /** @description Only the rows holding an application of this domain (its id in the mapping): with groupBy, each row whole, as without it. */
                 domain?: string | null;
-                /** @description Only the rows holding this application (its id in the mapping): with groupBy=app, its own row, so that a page about one application need not read the estate's report. */
+                /** @description Only the rows holding this application (its id in the mapping, or its Backstage ref, system:default/x, as the application routes take it): with groupBy=app, its own row, so that a page about one application need not read the estate's report. */
                 app?: string | null;
             };
             header?: never;
