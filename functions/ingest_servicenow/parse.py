@@ -13,7 +13,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lakehouse.ingest.records import ParseResult, Reject, table_of
+from lakehouse.ingest.records import INT64, ParseResult, Reject, table_of
 from lakehouse.schemas import UTC_MS, get_dataset
 
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -192,16 +192,20 @@ def _integer(cell: Any, name: str) -> int | None:
         return None
     if isinstance(value, bool):
         raise ValueError(f"{name}: expected an integer, got a boolean")
-    if isinstance(value, int):
-        return value
     if isinstance(value, float) and value.is_integer():  # the Change Management API sends 3.0
-        return int(value)
-    if isinstance(value, str):
+        number = int(value)
+    elif isinstance(value, int):
+        number = value
+    elif isinstance(value, str):
         try:
-            return int(value)
+            number = int(value)
         except ValueError:
             raise ValueError(f"{name}: expected an integer, got {value!r}") from None
-    raise ValueError(f"{name}: expected an integer, got {type(value).__name__}")
+    else:
+        raise ValueError(f"{name}: expected an integer, got {type(value).__name__}")
+    if number not in INT64:
+        raise ValueError(f"{name}: {value!r} is out of range")
+    return number
 
 
 def _number(cell: Any, name: str) -> float | None:
@@ -269,7 +273,7 @@ def parse_table_page(dataset: str, page: Mapping[str, Any]) -> ParseResult:
         cells = cells_of[f.source]
         if f.kind == "ref":
             columns[f"{f.column}_sys_id"] = _column(cells, "str", f, bad)
-            columns[_REF_NAME_COLUMN.get(f.column, f"{f.column}_name")] = _displays(cells)
+            columns[_REF_NAME_COLUMN.get(f.column, f"{f.column}_name")] = _displays(cells, f, bad)
         elif f.kind in ("label", "risk"):
             columns[f.column] = _labels(cells, f, bad)
         else:
@@ -362,15 +366,25 @@ def _times_checked(values: list[Any], f: Field, bad: dict[int, str]) -> pa.Array
     return parsed
 
 
-def _displays(cells: list[Any]) -> list[str | None]:
+def _displays(cells: list[Any], f: Field, bad: dict[int, str]) -> list[str | None]:
+    """Display values ("" as None); one that is not text rejects its record, as a value that is not would."""
     try:
-        return [d if d else None for d in map(_DISPLAY, cells)]
+        shown = list(map(_DISPLAY, cells))
     except (KeyError, TypeError):
-        return [display_of(c) for c in cells]
+        shown = [c.get("display_value") if isinstance(c, dict) else None for c in cells]
+    if set(map(type, shown)) <= {str, type(None)}:
+        return [d if d else None for d in shown]
+    out: list[str | None] = []
+    for row, d in enumerate(shown):
+        if d is not None and not isinstance(d, str):
+            bad.setdefault(row, f"{f.source}: display value should be a string, got {type(d).__name__} {d!r:.40}")
+            d = None
+        out.append(d or None)
+    return out
 
 
 def _labels(cells: list[Any], f: Field, bad: dict[int, str]) -> list[str | None]:
-    shown = _displays(cells)
+    shown = _displays(cells, f, bad)
     if all(shown):
         return shown
     labels = f.labels if f.kind == "label" else CHANGE_RISKS

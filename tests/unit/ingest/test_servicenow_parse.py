@@ -109,3 +109,19 @@ def test_task_sla_breach_times_say_which_one_pauses_move() -> None:
     described = {c.name: c.description for c in get_dataset("servicenow/task_slas").columns}
     assert "original_breach_time" in described["breach_time"] and "before" in described["breach_time"]
     assert "Breach time" in described["planned_end_time"] and "pause" in described["planned_end_time"]
+
+
+def test_a_record_whose_display_value_or_number_does_not_fit_is_rejected_alone() -> None:
+    """A display value that is not text (a number, where an API types its values) or a number past a 64-bit
+    integer is that record's fault: it is a reject naming the field, and the page's other records are kept."""
+    good = load("sn_chg_rest_change__get_by_sys_id_display_value_pairs_docs.json")["result"]
+    numeric_label = {**good, "sys_id": {"display_value": "a1", "value": "a1"}, "risk": {"display_value": 3, "value": 3}}
+    huge_state = {**good, "sys_id": {"display_value": "b2", "value": "b2"}, "state": {"value": "99999999999999999999"}}
+    result = parse.parse_table_page("servicenow/changes", {"result": [numeric_label, good, huge_state]})
+    rows = result.tables["servicenow/changes"].to_pylist()
+    assert [r["number"] for r in rows] == ["CHG0000024"]
+    assert rows[0]["risk"] == "Moderate" and rows[0]["state"] == 3
+    assert [(r.index, r.reason) for r in result.rejects] == [
+        (0, "risk: display value should be a string, got int 3"),
+        (2, "state: '99999999999999999999' is out of range"),
+    ]
