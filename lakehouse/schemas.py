@@ -166,7 +166,7 @@ DATASETS: tuple[Dataset, ...] = (
             _c("title", STR, "Problem title"),
             _c("status", STR, "OPEN or CLOSED"),
             _c("severity_level", STR, "AVAILABILITY, ERROR, PERFORMANCE, RESOURCE_CONTENTION, CUSTOM_ALERT, ..."),
-            _c("impact_level", STR, "APPLICATION, SERVICE, INFRASTRUCTURE or ENVIRONMENT"),
+            _c("impact_level", STR, "APPLICATION, SERVICES, INFRASTRUCTURE or ENVIRONMENT"),
             _key("start_time", UTC_MS, "When the problem started", "UTC"),
             _c("end_time", UTC_MS, "When it ended; null while open (Dynatrace sends -1)", "UTC"),
             _c("root_cause_entity_id", STR, "Entity Dynatrace names as root cause, if any"),

@@ -722,7 +722,7 @@ def problem(problem_id: str, root_cause: str, start: datetime, end: datetime) ->
         "title": "Failure rate increase",
         "status": "CLOSED",
         "severity_level": "ERROR",
-        "impact_level": "SERVICE",
+        "impact_level": "SERVICES",
         "start_time": start,
         "end_time": end,
         "root_cause_entity_id": root_cause,

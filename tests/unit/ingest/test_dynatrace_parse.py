@@ -160,6 +160,23 @@ def test_closed_problem_times_and_entities() -> None:
     assert row["entity_tags"][0] == "[AWS]kubernetes.io/cluster/keptn07:owned"
 
 
+def test_impact_levels_are_the_ones_the_problems_api_v2_writes() -> None:
+    """Problems API v2 names a problem on services SERVICES (SERVICE was API v1's spelling); the level is kept as
+    sent, and the dictionary an analyst filters by lists the four levels as the API writes them."""
+    from lakehouse.schemas import get_dataset
+
+    page = load("problems_v2__list_one_closed.json")
+    page["problems"][0]["impactLevel"] = "SERVICES"
+    (row,) = parse.parse_problems_page(page).tables[parse.PROBLEMS_DATASET].to_pylist()
+    assert row["impact_level"] == "SERVICES"
+    assert parse.parse_problem(load("problem_v2__open_endTime_minus1_with_evidence.json"))["impact_level"] == (
+        "APPLICATION"
+    )
+    described = {c.name: c.description for c in get_dataset(parse.PROBLEMS_DATASET).columns}["impact_level"]
+    levels = set(described.replace(",", " ").split()) - {"or"}
+    assert levels == {"APPLICATION", "SERVICES", "INFRASTRUCTURE", "ENVIRONMENT"}
+
+
 def test_open_problem_has_no_end() -> None:
     row = parse.parse_problem(load("problem_v2__open_endTime_minus1_with_evidence.json"))
     assert row["end_time"] is None  # endTime -1 means still open
