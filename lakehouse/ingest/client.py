@@ -45,8 +45,9 @@ class RetryPolicy:
     backoff_base_s: float = 0.5
     backoff_max_s: float = 30.0
     # The longest wait a server may ask for (Retry-After, a rate-limit reset) that a run waits. ServiceNow's hourly
-    # rules can ask for an hour: a scheduled run does not wait that long, it stops asking the source.
-    max_server_wait_s: float = 60.0
+    # rules can ask for an hour: a scheduled run does not wait that long, it stops asking the source. GitLab
+    # throttles per minute and its reset falls up to 61 s after its answer: that wait is waited.
+    max_server_wait_s: float = 90.0
 
 
 @dataclass

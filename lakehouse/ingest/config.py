@@ -89,10 +89,11 @@ class IngestSettings(EnvironmentSettings):
     http_backoff_base_s: float = Field(default=0.5, ge=0)
     http_backoff_max_s: float = Field(default=30.0, ge=0)
     http_max_server_wait_s: float = Field(
-        default=60.0,
+        default=90.0,
         ge=0,
-        description="Longest Retry-After or rate-limit reset a run waits; a source asking for more (ServiceNow's "
-        "hourly limits) is not asked again in that run, which fails for it saying the wait.",
+        description="Longest Retry-After or rate-limit reset a run waits (GitLab's per-minute throttle asks up to "
+        "61 s); a source asking for more (ServiceNow's hourly limits) is not asked again in that run, which fails "
+        "for it saying the wait.",
     )
     request_budget: int = Field(default=50_000, ge=1, description="Requests one run may make, retries included.")
     overlap_hours: int = Field(default=2, ge=0, description="Re-read this much before the watermark (not ServiceNow).")

@@ -285,3 +285,29 @@ def test_a_next_link_to_another_host_is_not_followed_with_the_credentials() -> N
         assert f"a page links to {origin}, not https://gitlab.example: not followed" in str(refused.value)
         assert "glpat-SECRET" not in str(refused.value)
         assert [r.url.host for r in seen] == ["gitlab.example"]
+
+
+def test_gitlabs_per_minute_throttle_is_waited_with_the_default_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real gitlab.com 429 (fixture, read in place) has no Retry-After and a RateLimit-Reset 61 s after its Date:
+    GitLab throttles per minute and resets on the next whole second. Waited at most 60 s by default, a run stopped
+    GitLab at its first throttle and failed. By hand: answered at Date 14:14:16 GMT = 1580393656, reset 1580393717,
+    so the client sleeps 61 s and asks again, with the settings a deployment runs with."""
+    import os
+    from email.utils import parsedate_to_datetime
+
+    from lakehouse.ingest.config import IngestSettings
+    from tests.conftest import FIXTURES
+
+    lines = (FIXTURES / "gitlab" / "headers__429_rate_limited_real.txt").read_text().splitlines()
+    headers = dict(line.split(": ", 1) for line in lines if ": " in line and not line.startswith("#"))
+    body = lines[-1]
+    for name in list(os.environ):
+        if name.startswith("ROSETTA_"):
+            monkeypatch.delenv(name)
+    client, clock = client_for(
+        [httpx.Response(429, headers=headers, content=body.encode()), httpx.Response(200, json={})],
+        policy=IngestSettings().policy(),
+    )
+    clock.t = parsedate_to_datetime(headers["Date"]).timestamp()
+    assert client.send(PageRequest("/api/v4/projects/1/deployments")).body == {}
+    assert clock.sleeps == [61.0]
