@@ -172,7 +172,12 @@ def _error_message(body: Any) -> str:
             for key in ("message", "reason", "detail"):
                 if isinstance(error.get(key), str):
                     reason = str(error[key])
-                    return reason + _violations(error.get("constraintViolations")) + _root_causes(error, reason)
+                    return (
+                        reason
+                        + _detail(error, reason)
+                        + _violations(error.get("constraintViolations"))
+                        + _root_causes(error, reason)
+                    )
         if isinstance(error, str):
             return error
         message = body.get("message")
@@ -181,6 +186,12 @@ def _error_message(body: Any) -> str:
         if isinstance(message, dict):
             return str(message.get("error") or message)
     return ""
+
+
+def _detail(error: dict[str, Any], reason: str) -> str:
+    """ServiceNow's message names the refusal ("Insufficient rights to query records"); its detail says why."""
+    detail = error.get("detail")
+    return f" ({detail})" if isinstance(detail, str) and detail and detail != reason else ""
 
 
 def _violations(found: Any) -> str:

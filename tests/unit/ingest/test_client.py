@@ -127,6 +127,30 @@ def test_other_4xx_fail_at_once_naming_the_status() -> None:
     assert caught.value.status == 401 and clock.sleeps == []
 
 
+def test_a_servicenow_refusal_says_its_detail_too() -> None:
+    """ServiceNow's error names the refusal in `message` and why in `detail` ({"error": {"message", "detail"},
+    "status": "failure"}); a field ACL on the query's fields reads "Insufficient rights to query records" alone
+    without its detail, which says what to grant."""
+    body = {
+        "error": {
+            "message": "Insufficient rights to query records",
+            "detail": "Field(s) present in the query do not have permission to be read",
+        },
+        "status": "failure",
+    }
+    answers = [httpx.Response(403, json=body), httpx.Response(400, json={"error": {"message": "Invalid table x"}})]
+    servicenow = ServiceNowClient("https://i.example", "u", SecretStr("pw"), transport=mock(answers), clock=FakeClock())
+    with pytest.raises(SourceRefused) as caught:
+        servicenow.send(PageRequest("/api/now/table/incident"))
+    assert str(caught.value) == (
+        "servicenow: HTTP 403 on GET /api/now/table/incident: Insufficient rights to query records (Field(s) present "
+        "in the query do not have permission to be read)"
+    )
+    with pytest.raises(SourceRefused) as caught:
+        servicenow.send(PageRequest("/api/now/table/x"))
+    assert str(caught.value) == "servicenow: HTTP 400 on GET /api/now/table/x: Invalid table x"
+
+
 def test_a_truncated_json_page_is_kept_then_asked_again() -> None:
     client, _ = client_for([httpx.Response(200, content=b'{"result": [{"sys_id": "ab'), httpx.Response(200, json={})])
     assert client.send(PageRequest("/api/now/table/incident")).body == {}
