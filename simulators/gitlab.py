@@ -39,6 +39,11 @@ def _bad_request(message: str) -> Response:
     return json_response({"error": message}, status=400)
 
 
+def _inefficient(message: str) -> Response:
+    """A query GitLab refuses after its parameters were read (bad_request!), not a parameter it cannot read."""
+    return json_response({"message": f"400 Bad request - {message}"}, status=400)
+
+
 def _within(moment: int, bound: int, after: bool, inclusive: bool) -> bool:
     """Whether a time passes an `*_after` (after=True) or `*_before` filter's bound."""
     if moment == bound:
@@ -279,10 +284,15 @@ class GitLabSimulator:
             return _bad_request("order_by does not have a valid value")
         if sort not in ("asc", "desc"):
             return _bad_request("sort does not have a valid value")
-        if (params.get("finished_after") or params.get("finished_before")) and (
-            order_by != "finished_at" or params.get("status") != "success"
-        ):
-            return _bad_request("finished_after and finished_before require order_by=finished_at and status=success")
+        # GitLab's DeploymentsFinder refuses the queries it cannot serve efficiently, with bad_request!'s body.
+        by_updated = bool(params.get("updated_after") or params.get("updated_before"))
+        by_finished = bool(params.get("finished_after") or params.get("finished_before"))
+        if by_updated and by_finished:
+            return _inefficient("Both `updated_at` filter and `finished_at` filter can not be specified")
+        if by_finished != (order_by == "finished_at"):
+            return _inefficient("`finished_at` filter and `finished_at` sorting must be paired")
+        if by_finished and params.get("status") != "success":
+            return _inefficient("`finished_at` filter must be combined with `success` status filter.")
         bounds = {}
         for name in ("updated_after", "updated_before", "finished_after", "finished_before"):
             parsed = self._time_filter(params, name)
@@ -311,15 +321,17 @@ class GitLabSimulator:
             bound = bounds[name]
             if bound is not None:
                 deployments = [d for d in deployments if _within(getter(d), bound, after, inclusive)]
+        # A listing filtered on updated_at is sorted on it whatever order_by says; created_at and iid sort as id
+        # does; updated_at ties go by id.
         keys: dict[str, Callable[[Deployment], Any]] = {
             "id": lambda d: d.id,
-            "iid": lambda d: d.gitlab_iid or 0,
-            "created_at": lambda d: d.started_s,
-            "updated_at": updated_ms,
+            "iid": lambda d: d.id,
+            "created_at": lambda d: d.id,
+            "updated_at": lambda d: (updated_ms(d), d.id),
             "finished_at": finished_ms,
             "ref": lambda d: ("main", d.id),
         }
-        deployments.sort(key=keys[order_by], reverse=sort == "desc")
+        deployments.sort(key=keys["updated_at" if by_updated else order_by], reverse=sort == "desc")
         return self.paginate(request, deployments, self.render_deployment)
 
     def find_deployment(self, comp: Component, deployment_id: str) -> Deployment | None:

@@ -282,3 +282,39 @@ def test_gitlab_deployments_updated_at_a_bound_are_listed(client: Client, estate
     before = gl.get(path, params={"per_page": "100", "updated_before": probe["updated_at"]}).json()
     assert probe["id"] in {d["id"] for d in after} and probe["id"] in {d["id"] for d in before}
     assert len(after) + len(before) == len(every) + 1
+
+
+def test_gitlab_deployments_refuse_finished_at_unpaired_and_sort_on_the_updated_at_filtered(
+    client: Client, estate: Estate
+) -> None:
+    """GitLab's DeploymentsFinder: finished_at filter and sort go together (either alone is a 400), the updated_at and
+    finished_at filters never do, and a listing filtered on updated_at is sorted on updated_at whatever order_by asks,
+    in the direction asked, ties on id. The errors are bad_request!'s {"message": "400 Bad request - ..."}."""
+    comp = max(
+        estate.components,
+        key=lambda c: sum(d.component == c.name and d.origin == "gitlab" for d in estate.deployments),
+    )
+    gl = client("gitlab")
+    path = f"/api/v4/projects/{comp.gitlab_project_id}/deployments"
+    since = "2000-01-01T00:00:00Z"
+    refused = {
+        "`finished_at` filter and `finished_at` sorting must be paired": {"order_by": "finished_at"},
+        "Both `updated_at` filter and `finished_at` filter can not be specified": {
+            "updated_after": since,
+            "finished_after": since,
+            "order_by": "finished_at",
+            "status": "success",
+        },
+        "`finished_at` filter must be combined with `success` status filter.": {
+            "finished_after": since,
+            "order_by": "finished_at",
+        },
+    }
+    for message, params in refused.items():
+        response = gl.get(path, params=params)
+        assert (response.status_code, response.json()) == (400, {"message": f"400 Bad request - {message}"})
+    listed = gl.get(path, params={"per_page": "100", "updated_after": since, "order_by": "id", "sort": "desc"}).json()
+    assert 2 < len(listed) < 100
+    assert [(d["updated_at"], d["id"]) for d in listed] == sorted(
+        ((d["updated_at"], d["id"]) for d in listed), reverse=True
+    )
