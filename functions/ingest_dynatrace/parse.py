@@ -11,7 +11,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lakehouse.ingest.records import ParseResult, Reject, checked_row, ms_to_datetime, rows_table, table_of
+from lakehouse.ingest.records import INT64, ParseResult, Reject, checked_row, ms_to_datetime, rows_table, table_of
 from lakehouse.schemas import UTC_MS
 
 METRICS_DATASET = "dynatrace/service_metrics_hourly"
@@ -127,7 +127,7 @@ def metric_points(page: Mapping[str, Any], context: Mapping[str, Any] | None = N
     try:
         ts = pa.array(list(chain.from_iterable(stamps)), pa.int64())
         raw = pa.array(list(chain.from_iterable(values)), pa.float64())
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
         return _points_slowly(stamps, values, entities, names, metrics, factors, step, rejects)
     return _points_table(ts, raw, entities, names, metrics, factors, lengths, step), rejects
 
@@ -179,17 +179,12 @@ def _points_slowly(
     """Series by series, so that one series with a wrongly typed value is rejected alone."""
     keep: list[int] = []
     for i, (s, v) in enumerate(zip(stamps, values, strict=True)):
-        bad = next((x for x in s if isinstance(x, bool) or not isinstance(x, int)), None)
-        bad = (
-            bad
-            if bad is not None
-            else next((x for x in v if x is not None and (isinstance(x, bool) or not isinstance(x, int | float))), None)
-        )
-        if bad is not None:
+        problem = _unreadable(s, v)
+        if problem is not None:
             rejects.append(
                 Reject(
                     METRICS_DATASET,
-                    f"non-numeric value {bad!r} in a series",
+                    problem,
                     {"entity": entities[i], "metric": metrics[i], "timestamps": s, "values": v},
                     i,
                 )
@@ -211,6 +206,25 @@ def _points_slowly(
         step,
     )
     return table, rejects
+
+
+# Values are doubles: an integer written past 2**53 is no double Dynatrace could have meant exactly.
+EXACT_IN_DOUBLE = range(-(2**53), 2**53 + 1)
+
+
+def _unreadable(stamps: list[Any], values: list[Any]) -> str | None:
+    """Why a series' lists do not fit its columns (64-bit timestamps, doubles), or None."""
+    for x in stamps:
+        if isinstance(x, bool) or not isinstance(x, int):
+            return f"non-numeric value {x!r} in a series"
+        if x not in INT64:
+            return f"timestamp {x} out of range in a series"
+    for x in values:
+        if x is not None and (isinstance(x, bool) or not isinstance(x, int | float)):
+            return f"non-numeric value {x!r} in a series"
+        if isinstance(x, int) and x not in EXACT_IN_DOUBLE:
+            return f"value {x} out of range in a series"
+    return None
 
 
 def _series_problem(series: Any) -> str | None:
@@ -311,6 +325,11 @@ def _problem_row(p: Mapping[str, Any]) -> dict[str, Any]:
     for name, value in (("startTime", start), ("endTime", end)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
             raise ValueError(f"{name} should be epoch milliseconds, got {value!r}")
+        if value is not None and value >= 0:
+            try:
+                ms_to_datetime(value)
+            except (OverflowError, OSError, ValueError):
+                raise ValueError(f"{name} is no time in epoch milliseconds: {value}") from None
     for name in ("problemId", "displayId", "title", "status"):
         if not isinstance(p.get(name), str):
             raise ValueError(f"{name} should be a string, got {type(p.get(name)).__name__}")

@@ -128,6 +128,33 @@ def test_a_series_with_a_text_value_is_rejected_alone() -> None:
     assert rows[0]["request_count"] == 1200 and rows[0]["latency_p95_ms"] is None
 
 
+def test_a_number_too_large_for_its_column_is_a_reject_not_a_failed_run() -> None:
+    """A value or a timestamp past a 64-bit integer in one series, or a problem time past any date, failed the page
+    and with it the run. By hand: the p95 series with 10**20 as a value is a reject, the request count's 1200 at
+    00:00 stays; a problem starting at 2**70 ms is a reject, the good one beside it stays."""
+    # 10**20 is past a 64-bit integer; -2**63 is one, but as a value no double holds it exactly.
+    for spoiled, what, number in (
+        ("values", "value", 10**20),
+        ("timestamps", "timestamp", 10**20),
+        ("values", "value", -(2**63)),
+    ):
+        page = _hourly_page()
+        series = page["result"][1]["data"][0]
+        series[spoiled] = [number, *series[spoiled][1:]]  # the two series share one timestamps list
+        result = parse.parse_metrics_page(page)
+        assert [r.reason for r in result.rejects] == [f"{what} {number} out of range in a series"]
+        rows = result.tables[parse.METRICS_DATASET].to_pylist()
+        assert [(r["hour"], r["request_count"], r["latency_p95_ms"]) for r in rows] == [
+            (datetime(2022, 9, 28, 0, tzinfo=UTC), 1200, None)
+        ]
+    good = load("problems_v2__list_one_closed.json")["problems"][0]
+    bad = {**good, "problemId": "X_1V2", "startTime": 2**70}
+    result = parse.parse_problems_page({"problems": [good, bad]})
+    assert result.tables[parse.PROBLEMS_DATASET].column("problem_id").to_pylist() == [good["problemId"]]
+    (reject,) = result.rejects
+    assert reject.index == 1 and reject.reason == f"ValueError: startTime is no time in epoch milliseconds: {2**70}"
+
+
 def test_a_bad_series_does_not_shift_the_pages_other_series_by_an_hour() -> None:
     """A text value in the p95 series put the 1200 requests of 00:00 at 01:00, the end of their slot."""
     page = _hourly_page()
