@@ -8,7 +8,7 @@ from typing import Any
 import pyarrow as pa
 
 from lakehouse.ingest.config import DEFAULT_ENVIRONMENT_FIELD
-from lakehouse.ingest.records import ParseResult, Reject, ms_to_datetime, rows_table
+from lakehouse.ingest.records import INT64, ParseResult, Reject, ms_to_datetime, rows_table
 from lakehouse.schemas import get_dataset
 
 DATASET = "elasticsearch/log_counts_hourly"
@@ -57,6 +57,12 @@ def parse_log_counts_page(page: Mapping[str, Any], context: Mapping[str, Any] | 
             for name, number in (("hour", hour), ("doc_count", count), ("exceptions", exceptions)):
                 if isinstance(number, bool) or not isinstance(number, int):
                     raise ValueError(f"{name} should be an integer, got {number!r}")
+                if number not in INT64:
+                    raise ValueError(f"{name} {number} is out of range")
+            try:
+                ms_to_datetime(hour)
+            except (OverflowError, OSError, ValueError):
+                raise ValueError(f"hour {hour} is no time in epoch milliseconds") from None
         except (KeyError, TypeError, ValueError) as exc:
             reason = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
             rejects.append(Reject(DATASET, reason, bucket, index))

@@ -76,6 +76,33 @@ def test_a_bucket_whose_exceptions_count_is_not_an_object_is_rejected_alone() ->
     assert [r.index for r in result.rejects] == [1]
 
 
+def test_a_bucket_whose_hour_or_count_is_out_of_range_is_rejected_alone() -> None:
+    """A bucket keyed on an hour no date holds, or counting more lines than a 64-bit integer, failed the page and
+    the run; each is a reject, the good bucket of the page counts (ERROR 5, EXCEPTION 5 at 01:00)."""
+    huge, far = 2**70, 2**62  # past a 64-bit integer; an int64 of ms some million years on
+    page = {
+        "aggregations": {
+            "logs": {
+                "buckets": [
+                    bucket("svc", "ERROR", far, 1, 0),
+                    bucket("svc", "ERROR", 3_600_000, 5, 5),
+                    bucket("svc", "WARN", 3_600_000, huge, 0),
+                ]
+            }
+        }
+    }
+    result = parse.parse_log_counts_page(page, {"index_pattern": "x"})
+    rows = result.tables[parse.DATASET].to_pylist()
+    assert sorted((r["level"], r["hour"], r["count"]) for r in rows) == [
+        ("ERROR", datetime(1970, 1, 1, 1, tzinfo=UTC), 5),
+        ("EXCEPTION", datetime(1970, 1, 1, 1, tzinfo=UTC), 5),
+    ]
+    assert [(r.index, r.reason) for r in result.rejects] == [
+        (0, f"hour {far} is no time in epoch milliseconds"),
+        (2, f"doc_count {huge} is out of range"),
+    ]
+
+
 def test_counts_combined_across_pages_keep_the_declared_schema() -> None:
     import pyarrow as pa
 
