@@ -131,7 +131,10 @@ def parse_instant(value: Any) -> datetime | None:
     moment = datetime.fromisoformat(value)
     if moment.tzinfo is None:
         raise ValueError(f"instant without a time zone: {value!r}")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{value} is outside the dates UTC can hold") from None
 
 
 def require_str(record: Mapping[str, Any], key: str) -> str:

@@ -107,6 +107,26 @@ def test_gitlab_deployment_with_a_wrongly_typed_environment_is_rejected_alone() 
     assert reject.index == 1 and reject.reason == "ValueError: environment should be string, got int 42"
 
 
+def test_a_time_past_the_last_utc_date_is_a_reject_not_a_failed_run() -> None:
+    """An instant whose offset carries it past 9999-12-31 in UTC (9999-12-31T23:00:00-05:00, a "never" some tools
+    write) failed the page when it was turned to UTC: the deployment and the application are rejects, the others
+    are kept."""
+    good = load("gitlab/deployment__single_docs.json")
+    bad = {**good, "id": 43, "updated_at": "9999-12-31T23:00:00.000-05:00"}
+    result = parse.parse_deployments_page([good, bad], {"project_id": 5})
+    assert result.tables[parse.DEPLOYMENTS].column("deployment_id").to_pylist() == [42]
+    (reject,) = result.rejects
+    assert reject.index == 1
+    assert reject.reason == "ValueError: 9999-12-31T23:00:00.000-05:00 is outside the dates UTC can hold"
+    app = load("argocd/application__live_velero-test__converted.json")
+    spoiled = {**app, "metadata": {**app["metadata"], "name": "other"}}
+    spoiled["status"] = {**app["status"], "reconciledAt": "9999-12-31T23:00:00-05:00"}
+    observed = datetime(2024, 3, 6, tzinfo=UTC)
+    apps = parse.parse_applications_page({"items": [app, spoiled]}, {"observed_at": observed})
+    assert apps.tables[parse.APP_STATUS].column("app_name").to_pylist() == ["velero-test"]
+    assert [r.index for r in apps.rejects] == [1]
+
+
 def test_gitlab_pipeline_single_and_list() -> None:
     (row,) = (
         parse.parse_pipelines_page(load("gitlab/pipeline__single_docs.json"), {"project_id": 21})
