@@ -82,6 +82,8 @@ class DynatraceSimulator:
             estate.start_s * 1000 - 30 * 86_400_000,
         )
         self.entity_by_id = {e.entity_id: e for e in self.entities}
+        # Every entity is still monitored: last seen a minute before the estate's end.
+        self.last_seen_ms = self.now_ms - 60_000
         self.evaluator = Evaluator(telemetry, self.entities, lambda e: e.display_name)
         self.zone_ids = {
             d.name: str(hashing.int_hash(estate.seed, i, 77) % (1 << 62)) for i, d in enumerate(estate.domains)
@@ -466,7 +468,7 @@ class DynatraceSimulator:
         if "firstSeenTms" in fields:
             body["firstSeenTms"] = entity.first_seen_ms
         if "lastSeenTms" in fields:
-            body["lastSeenTms"] = self.now_ms - 60_000
+            body["lastSeenTms"] = self.last_seen_ms
         if "tags" in fields:
             body["tags"] = _tags_json(entity)
         if "managementZones" in fields:
@@ -515,8 +517,15 @@ class DynatraceSimulator:
             page_size = int(params.get("pageSize", 50))
         except (SelectorError, ValueError) as exc:
             return _error(400, str(exc))
+        # Only the entities observed within the timeframe are listed (from defaults to now-3d).
+        bounds = self._frame_bounds(params, default_from="now-3d")
+        if isinstance(bounds, Response):
+            return bounds
+        from_ms, to_ms = bounds
         fields = {f.strip().lstrip("+") for f in params.get("fields", "").split(",") if f.strip()}
-        matching = [e for e in self.entities if predicate(e)]
+        matching = [
+            e for e in self.entities if predicate(e) and e.first_seen_ms <= to_ms and self.last_seen_ms >= from_ms
+        ]
         page = matching[offset : offset + page_size]
         body: dict[str, Any] = {"totalCount": len(matching), "pageSize": page_size}
         if offset + page_size < len(matching):

@@ -318,3 +318,23 @@ def test_gitlab_deployments_refuse_finished_at_unpaired_and_sort_on_the_updated_
     assert [(d["updated_at"], d["id"]) for d in listed] == sorted(
         ((d["updated_at"], d["id"]) for d in listed), reverse=True
     )
+
+
+def test_dynatrace_entities_are_those_observed_within_the_timeframe(client: Client) -> None:
+    """The Entities API lists the entities observed within from/to (default now-3d to now): none before an entity was
+    first seen, none after it was last seen. By hand, with one service's firstSeenTms and lastSeenTms: a frame ending
+    a millisecond before it was first seen lists no service; ending when it was first seen, every service (all were
+    first seen together); starting a millisecond after it was last seen, none again."""
+    dt = client("dynatrace")
+    services = {"entitySelector": "type(SERVICE)", "fields": "+firstSeenTms,+lastSeenTms", "pageSize": "500"}
+    every = dt.get("/api/v2/entities", params=services).json()
+    first, last = every["entities"][0]["firstSeenTms"], every["entities"][0]["lastSeenTms"]
+    assert {e["firstSeenTms"] for e in every["entities"]} == {first}
+    cases = {
+        (first - 86_400_000, first - 1): 0,
+        (first - 86_400_000, first): every["totalCount"],
+        (last + 1, last + 60_000): 0,
+    }
+    for (since, until), listed in cases.items():
+        page = dt.get("/api/v2/entities", params={**services, "from": str(since), "to": str(until)}).json()
+        assert (page["totalCount"], len(page["entities"])) == (listed, listed)
