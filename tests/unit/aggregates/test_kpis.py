@@ -2321,6 +2321,19 @@ def test_a_change_is_counted_as_its_version_at_as_of_left_it(tmp_path: Path) -> 
     assert found[11] == (["CHG12", "CHG13"], ("unsuccessful", True, True), (0, 1), True, 1)
 
 
+def one_row_at_10_and_11(
+    lake: Lake, settings: Settings, table: str, where: str, columns: tuple[str, ...]
+) -> dict[int, tuple[Any, ...]]:
+    """`columns` of the one row of `table` that `where` picks, as built at 10:00 (AS_OF) and at 11:00, by hour."""
+    found = {}
+    for as_of in (AS_OF, AS_OF + timedelta(hours=1)):
+        build(lake, settings, mode="full", as_of=as_of)
+        with reading(lake, settings) as built:
+            listed = one(mart(built, table, where))
+        found[as_of.hour] = tuple(listed[c] for c in columns)
+    return found
+
+
 def test_an_incident_open_at_as_of_shows_no_restoration_after_it(tmp_path: Path) -> None:
     """INC15, a P2 on quiet-svc opened on the 20th at 08:00, was first read resolved at 10:30, ahead of the build of
     10:00: its one version is after as_of, so it keeps it. At 10:00 it is open, 2 hours old, and has no resolution
@@ -2330,13 +2343,8 @@ def test_an_incident_open_at_as_of_shows_no_restoration_after_it(tmp_path: Path)
     incidents = get_dataset("servicenow/incidents")
     inc15 = incident("if" * 16, "INC15", CI_Q, t(20, 8), 2, 6, resolved=AS_OF + timedelta(minutes=30))
     lake.write_days(incidents, rows(incidents.id, inc15 | {"state_label": "Resolved"}))
-    found = {}
-    for as_of in (AS_OF, AS_OF + timedelta(hours=1)):
-        build(lake, settings, mode="full", as_of=as_of)
-        with reading(lake, settings) as built:
-            listed = one(mart(built, "mv_incidents", "number = 'INC15'"))
-        columns = ("is_open", "state", "state_label", "resolved_at", "restored_at", "duration_hours", "open_age_hours")
-        found[as_of.hour] = tuple(listed[c] for c in columns)
+    columns = ("is_open", "state", "state_label", "resolved_at", "restored_at", "duration_hours", "open_age_hours")
+    found = one_row_at_10_and_11(lake, settings, "mv_incidents", "number = 'INC15'", columns)
     assert found[10] == (True, None, None, None, None, None, 2.0)
     resolved = AS_OF + timedelta(minutes=30)
     assert found[11] == (False, 6, "Resolved", resolved, resolved, 2.5, None)
@@ -2351,12 +2359,8 @@ def test_a_change_closed_after_as_of_shows_no_closed_state_at_as_of(tmp_path: Pa
     changes = get_dataset("servicenow/changes")
     chg18 = change("a1" * 16, "CHG18", CI_Q, (t(20, 9, 30), t(20, 10, 20)), "successful", t(19), t(20, 10, 25))
     lake.write_days(changes, rows(changes.id, chg18 | {"state_label": "Closed"}))
-    found = {}
-    for as_of in (AS_OF, AS_OF + timedelta(hours=1)):
-        build(lake, settings, mode="full", as_of=as_of)
-        with reading(lake, settings) as built:
-            listed = one(mart(built, "mv_changes", "number = 'CHG18'"))
-        found[as_of.hour] = tuple(listed[c] for c in ("is_closed", "state", "state_label", "close_code"))
+    columns = ("is_closed", "state", "state_label", "close_code")
+    found = one_row_at_10_and_11(lake, settings, "mv_changes", "number = 'CHG18'", columns)
     assert found[10] == (False, None, None, None)
     assert found[11] == (True, 3, "Closed", "successful")
 

@@ -138,12 +138,13 @@ def test_readme_local_lake_query_counts_error_lines(tmp_path: Path) -> None:
     assert [(str(day), service, errors) for day, service, errors in answer] == [("2026-11-19", "shop-api", 8)]
 
 
-def readme_duckdb_examples() -> list[str]:
-    """The statements of the README's DuckDB examples, in order."""
+def readme_duckdb_examples(block: int = 0) -> list[str]:
+    """The statements of the README's DuckDB examples, in order: its DuckDB section's first SQL block (over the raw
+    files), or another (1: over the named views)."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("### Query it with DuckDB", 1)[1].split("\n## ", 1)[0]
-    block = section.split("```sql", 1)[1].split("```", 1)[0]
-    return [statement.strip() for statement in block.split(";") if statement.strip()]
+    sql = section.split("```sql")[block + 1].split("```", 1)[0]
+    return [statement.strip() for statement in sql.split(";") if statement.strip()]
 
 
 def test_every_readme_duckdb_example_runs_on_a_built_lake(tmp_path: Path) -> None:
@@ -354,14 +355,6 @@ def test_readme_and_dictionary_reads_keep_the_columns_a_release_added(tmp_path: 
     assert dictionary_causes == [("INC1", CHG1), ("INC2", None), ("INC3", None)]
 
 
-def readme_view_examples() -> list[str]:
-    """The statements of the README's examples over the named views (its DuckDB section's second block)."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### Query it with DuckDB", 1)[1].split("\n## ", 1)[0]
-    block = section.split("```sql", 2)[2].split("```", 1)[0]
-    return [statement.strip() for statement in block.split(";") if statement.strip()]
-
-
 def test_every_readme_example_over_the_views_runs_on_a_built_lake(tmp_path: Path) -> None:
     """The README's examples over the named views, on the estate built at 10:00 on 20 November (shop for the
     README's application):
@@ -379,7 +372,7 @@ def test_every_readme_example_over_the_views_runs_on_a_built_lake(tmp_path: Path
     # An analyst away from UTC: the day the example asks for is still a UTC day.
     con.execute("set TimeZone = 'Asia/Tokyo'")
     load_static_views(con, lake)
-    dora_sql, links_sql, budgets_sql, hours_sql = readme_view_examples()
+    dora_sql, links_sql, budgets_sql, hours_sql = readme_duckdb_examples(block=1)
     dora = {row[0]: row for row in con.execute(dora_sql).fetchall()}
     assert dora["t1"][4:7] == (2, 5, 0.4)
     # Instants are read as text: DuckDB's Python types for them need a time zone library the project does not use.

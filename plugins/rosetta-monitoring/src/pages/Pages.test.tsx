@@ -289,6 +289,15 @@ describe('pages', () => {
         .map(row => within(row).queryAllByRole('cell').map(cell => cell.textContent ?? ''));
     }
 
+    /** The run view's three reports, as recorded, answered only as the view asks for them. */
+    function answerRunReports() {
+      server.use(
+        answer('/kpis/incidents', f.incidentsReportApp, { groupBy: 'app', period: 'last_30d' }),
+        answer('/kpis/incidents', f.incidentsReportTeam, { groupBy: 'team', period: 'last_30d' }),
+        answer('/kpis/changes', f.changesReportTeam, { groupBy: 'team', period: 'last_30d' }),
+      );
+    }
+
     it('shows the backlog by application and by team from the incidents report, and the changes, in three calls', async () => {
       const calls: string[] = [];
       const seen = ({ request }: { request: Request }) => {
@@ -296,11 +305,7 @@ describe('pages', () => {
         calls.push(`${url.pathname.replace(/.*\/monitoring/, '')}?${url.searchParams}`);
       };
       server.events.on('request:start', seen);
-      server.use(
-        answer('/kpis/incidents', f.incidentsReportApp, { groupBy: 'app', period: 'last_30d' }),
-        answer('/kpis/incidents', f.incidentsReportTeam, { groupBy: 'team', period: 'last_30d' }),
-        answer('/kpis/changes', f.changesReportTeam, { groupBy: 'team', period: 'last_30d' }),
-      );
+      answerRunReports();
       await renderWithApi(<RunPage />);
       await screen.findAllByRole('columnheader', { name: 'Application' });
       await screen.findByRole('columnheader', { name: 'Applications' });
@@ -327,11 +332,7 @@ describe('pages', () => {
     // The backlog and change tables take their titles from their cards and have no search: no toolbar, an empty
     // strip, above them.
     it('shows the backlog and change tables without a toolbar above them', async () => {
-      server.use(
-        answer('/kpis/incidents', f.incidentsReportApp, { groupBy: 'app', period: 'last_30d' }),
-        answer('/kpis/incidents', f.incidentsReportTeam, { groupBy: 'team', period: 'last_30d' }),
-        answer('/kpis/changes', f.changesReportTeam, { groupBy: 'team', period: 'last_30d' }),
-      );
+      answerRunReports();
       await renderWithApi(<RunPage />);
       await screen.findByRole('columnheader', { name: 'Applications' });
       const tables = new Set(
