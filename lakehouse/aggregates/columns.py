@@ -247,6 +247,22 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "revision": "Its revision (SHA)",
         "origin": "argocd or gitlab",
     },
+    "mv_live_status_latest": {
+        "app_id": APP_ID,
+        "component_id": COMPONENT_ID,
+        "environment": ENVIRONMENT,
+        "sync_status": "ArgoCD sync status last read before as_of (Synced, OutOfSync, Unknown); null if none was",
+        "health_status": "ArgoCD health status last read before as_of (Healthy, Progressing, Degraded, ...)",
+        "operation_phase": "Phase of the application's last sync operation, as last read (Succeeded, Failed, ...)",
+        "status_observed_at": "When that ArgoCD status was read (UTC), in the 7 days before as_of",
+        "last_pipeline_status": (
+            "Status of the GitLab project's latest pipeline (highest id, created in the 90 days before as_of) as "
+            "last read before as_of; null when none was read"
+        ),
+        "last_pipeline_ref": "That pipeline's Git ref",
+        "last_pipeline_at": "When that pipeline was last updated, as read (UTC)",
+        "last_pipeline_url": "Link to that pipeline",
+    },
     "mv_incidents": {
         "sys_id": INCIDENT_SYS_ID,
         "number": "Incident number (INC...)",

@@ -156,6 +156,10 @@ select *, case when requests > 0 then errors / requests end as error_rate from (
     where filename not in (select file from held_twice)
 );
 
+-- one row per application, component and environment deployed with ArgoCD or GitLab: the last ArgoCD status and GitLab pipeline read
+create or replace view mv_live_status_latest as
+select * from read_parquet(getvariable('lake') || '/mart/mv_live_status_latest/data.parquet', hive_partitioning = false);
+
 -- one row per application, environment and day rebuilt (every day, zero-filled): the incident heatmap
 create or replace view mv_incidents_app_day as
 select * from (

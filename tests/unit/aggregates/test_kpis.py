@@ -2120,6 +2120,50 @@ def test_the_latest_deployment_is_the_last_one_finished_before_as_of(tmp_path: P
     }
 
 
+def test_the_last_status_and_pipeline_read_before_as_of_are_kept_for_live_mode(tmp_path: Path) -> None:
+    """shop-api-prod (shop-api) was read Synced and Healthy on the 20th at 09:45, then OutOfSync and Degraded at
+    10:05, after as_of (10:00). Project 11 (shop-api) ran pipeline 900 (the estate's: success on main, last read on
+    the 19th at 03:00) and pipeline 901, created at 09:50 but last read at 10:20, after as_of; project 12 (shop-db)
+    ran pipeline 950, failed on fix, read at 09:40. quiet-prod (quiet-svc) was last read on the 12th, over a week
+    before as_of. Live mode's fallback shows shop-api Synced, Healthy as of 09:45 with pipeline 900, shop-db its
+    pipeline 950 and no ArgoCD status (it has no ArgoCD application), and nothing for quiet-svc."""
+    lake, settings = estate_lake(tmp_path)
+    app_status, pipelines = get_dataset("argocd/app_status"), get_dataset("gitlab/pipelines")
+    status = {"sync_status": "Synced", "health_status": "Healthy", "operation_phase": "Succeeded"}
+    snapshots = [
+        {"app_name": "shop-api-prod", "observed_at": t(20, 9, 45)} | status,
+        {"app_name": "shop-api-prod", "observed_at": t(20, 10, 5)}
+        | {"sync_status": "OutOfSync", "health_status": "Degraded", "operation_phase": "Running"},
+        {"app_name": "quiet-prod", "observed_at": t(12, 9)} | status,
+    ]
+    lake.write_days(app_status, rows(app_status.id, *snapshots))
+    url = "https://gitlab.example/shop/db/-/pipelines/950"
+    ran = [
+        {"pipeline_id": 901, "project_id": 11, "status": "success", "ref": "main"}
+        | {"created_at": t(20, 9, 50), "updated_at": t(20, 10, 20)},
+        {"pipeline_id": 950, "project_id": 12, "status": "failed", "ref": "fix", "web_url": url}
+        | {"created_at": t(20, 9, 30), "updated_at": t(20, 9, 40)},
+    ]
+    lake.write_days(pipelines, rows(pipelines.id, *ran))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        found = mart(built, "mv_live_status_latest", "true order by component_id")
+    read = ("sync_status", "health_status", "operation_phase", "status_observed_at")
+    pipeline = ("last_pipeline_status", "last_pipeline_ref", "last_pipeline_at", "last_pipeline_url")
+    assert [(r["app_id"], r["component_id"], r["environment"]) for r in found] == [
+        ("shop", "shop-api", "production"),
+        ("shop", "shop-db", "production"),
+    ]
+    assert [tuple(r[c] for c in read) for r in found] == [
+        ("Synced", "Healthy", "Succeeded", t(20, 9, 45)),
+        (None, None, None, None),
+    ]
+    assert [tuple(r[c] for c in pipeline) for r in found] == [
+        ("success", "main", t(19, 3), None),
+        ("failed", "fix", t(20, 9, 40), url),
+    ]
+
+
 def test_an_emergency_change_without_a_plan_starting_after_as_of_has_not_started_yet(tmp_path: Path) -> None:
     """CHG11, an emergency change on quiet's CI with no planned window, had its work start on the 20th at 10:10,
     after as_of (10:00), and is under way (Implement) when the build of 10:00 reads it. It has not started at 10:00:
