@@ -96,12 +96,16 @@ class SummaryIndex:
     open_by_component: Keyed
     latest_by_app: Keyed
     latest_by_component: Keyed
+    status_by_app: Keyed
+    status_by_component: Keyed
     signals: Keyed | None = None
 
     @classmethod
     def build(cls, con: duckdb.DuckDBPyConnection) -> SummaryIndex:
         latest = _read(con, queries.SUMMARY_LATEST_SQL)
         columns = list(queries.LAST_DEPLOYMENT_COLUMNS)
+        status = _read(con, queries.SUMMARY_LIVE_STATUS_SQL)
+        status_columns = list(queries.LIVE_STATUS_COLUMNS)
         return cls(
             slo=_keyed(con, queries.SUMMARY_SLO_SQL, ("app_id", "environment")),
             risk=_keyed(con, queries.SUMMARY_RISK_SQL, ("app_id",)),
@@ -111,6 +115,8 @@ class SummaryIndex:
             ),
             latest_by_app=Keyed.of(latest, ("app_id", "environment"), columns),
             latest_by_component=Keyed.of(latest, ("app_id", "environment", "component_id"), columns),
+            status_by_app=Keyed.of(status, ("app_id", "environment"), status_columns),
+            status_by_component=Keyed.of(status, ("app_id", "environment", "component_id"), status_columns),
         )
 
     def with_signals(self, con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> SummaryIndex:
@@ -143,6 +149,12 @@ class SummaryIndex:
         if scope.component_id is None:
             return self.latest_by_app.rows(scope.app_id, scope.environment)
         return self.latest_by_component.rows(scope.app_id, scope.environment, scope.component_id)
+
+    def last_statuses(self, scope: Scope) -> list[dict[str, Any]]:
+        """The last ArgoCD status and GitLab pipeline read of each component, from history, ordered by component."""
+        if scope.component_id is None:
+            return self.status_by_app.rows(scope.app_id, scope.environment)
+        return self.status_by_component.rows(scope.app_id, scope.environment, scope.component_id)
 
 
 @dataclass(frozen=True)

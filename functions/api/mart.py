@@ -60,6 +60,7 @@ TABLES = (
     "mv_changes",
     "mv_deployments",
     "mv_deployments_latest",
+    "mv_live_status_latest",
     "mv_incident_links",
     "mv_lead_times",
     "mv_slo_app_period",
@@ -93,6 +94,7 @@ SUMMARY_TABLES = (
     "mv_monitoring_top_risks",
     "mv_incidents",
     "mv_deployments_latest",
+    "mv_live_status_latest",
 )
 ROW_GROUP = 16_384
 # The summary and the default timeseries read the last day: the hours before as_of are held in memory, sorted by

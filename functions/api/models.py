@@ -288,6 +288,10 @@ class LiveComponent(ApiModel):
     argocd_app: str | None = None
     sync_status: str | None = None
     health_status: str | None = None
+    status_observed_at: datetime | None = Field(
+        default=None,
+        description="When the sync and health status were read: live, when fetched; stale, when last ingested.",
+    )
     revision: str | None = None
     last_deployed_at: datetime | None = None
     operation_phase: str | None = None

@@ -379,6 +379,25 @@ order by app_id, environment, component_id
 """  # noqa: S608 - constant names
 
 
+# What live mode falls back to when ArgoCD or GitLab cannot be reached: the last status and pipeline read, by build.
+LIVE_STATUS_COLUMNS = (
+    "component_id",
+    "sync_status",
+    "health_status",
+    "operation_phase",
+    "status_observed_at",
+    "last_pipeline_status",
+    "last_pipeline_ref",
+    "last_pipeline_at",
+    "last_pipeline_url",
+)
+SUMMARY_LIVE_STATUS_SQL = f"""
+select app_id, environment, {", ".join(LIVE_STATUS_COLUMNS)}
+from mv_live_status_latest
+order by app_id, environment, component_id
+"""  # noqa: S608 - constant names
+
+
 # --- SLO, health, risk ------------------------------------------------------------------------------------------
 # What a summary shows of each application's SLO (last 30 days) and risk.
 # The burn rates are at the last build's hour (mv_slo_burn_rates and mv_slo_group_burn_rates, hourly); the periods'

@@ -310,6 +310,7 @@ def _live(ctx: ContextDep, mart: Mart, scope: Scope) -> list[LiveComponent]:
     """Each component's ArgoCD status and last GitLab pipeline; a failing source falls back to history."""
     # An application's own deployments are historized without a component.
     history = {r["component_id"] or scope.app_id: r for r in mart.snap.summary.latest_deployments(scope)}
+    statuses = {r["component_id"] or scope.app_id: r for r in mart.snap.summary.last_statuses(scope)}
     out = []
     for comp in _deployed(mart, scope):
         item = LiveComponent(
@@ -319,13 +320,18 @@ def _live(ctx: ContextDep, mart: Mart, scope: Scope) -> list[LiveComponent]:
             gitlab_project_id=comp.gitlab_project_id,
         )
         reasons = []
+        # What history gives in place of a source that failed: the last values read of it, with when they were.
+        read: dict[str, object] = {}
+        status = statuses.get(comp.entity_id) or {}
         if comp.argocd_app_name:
             argo = ctx.live.argocd_app(comp.argocd_app_name)
             if argo.error is None and isinstance(argo.value, dict):
-                item = item.model_copy(update={k: v for k, v in argo.value.items()} | {"fetched_at": argo.fetched_at})
+                fetched = {"fetched_at": argo.fetched_at, "status_observed_at": argo.fetched_at}
+                item = item.model_copy(update={k: v for k, v in argo.value.items()} | fetched)
                 item = LiveComponent.model_validate(item.model_dump())
             else:
                 reasons.append(f"argocd: {argo.error}")
+                read |= {k: status.get(k) for k in ARGOCD_READ}
         if comp.gitlab_project_id:
             gitlab = ctx.live.gitlab_last_pipeline(comp.gitlab_project_id)
             if gitlab.error is None:
@@ -342,14 +348,20 @@ def _live(ctx: ContextDep, mart: Mart, scope: Scope) -> list[LiveComponent]:
                 )
             else:
                 reasons.append(f"gitlab: {gitlab.error}")
+                read |= {k: status.get(k) for k in GITLAB_READ}
         if reasons:
             last = history.get(comp.entity_id)
-            fallback = {"stale": True, "stale_reason": "; ".join(reasons)}
+            fallback = {"stale": True, "stale_reason": "; ".join(reasons)} | read
             if last and item.last_deployed_at is None:
                 fallback |= {"revision": item.revision or last["revision"], "last_deployed_at": last["finished_at"]}
             item = LiveComponent.model_validate(item.model_dump() | fallback)
         out.append(item)
     return out
+
+
+# What the fallback takes from mv_live_status_latest for each source that failed (the names LiveComponent gives).
+ARGOCD_READ = ("sync_status", "health_status", "operation_phase", "status_observed_at")
+GITLAB_READ = ("last_pipeline_status", "last_pipeline_ref", "last_pipeline_at", "last_pipeline_url")
 
 
 # The placeholders by which a query template names the entity it is filled for.

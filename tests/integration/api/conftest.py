@@ -16,9 +16,10 @@ from functions.api.main import create_app
 from functions.api.settings import ApiKey, ApiSettings
 from lakehouse.aggregates.build import build
 from lakehouse.ingest.config import IngestSettings
+from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
-from tests.unit.aggregates.estate import AS_OF, write_estate
+from tests.unit.aggregates.estate import AS_OF, rows, t, write_estate
 
 READER_KEY = "reader-key-0123456789"
 ADMIN_KEY = "admin-key-0123456789"
@@ -102,6 +103,15 @@ def estate_lake(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Pat
         ],
         actor="test",
     )
+    # shop-api-prod as the ingestion read it: Synced and Healthy at 09:45, Degraded at 10:05 (after as_of).
+    app_status = get_dataset("argocd/app_status")
+    snapshots = [
+        {"app_name": "shop-api-prod", "observed_at": t(20, 9, 45), "sync_status": "Synced", "health_status": "Healthy"}
+        | {"operation_phase": "Succeeded"},
+        {"app_name": "shop-api-prod", "observed_at": t(20, 10, 5), "sync_status": "Synced", "health_status": "Degraded"}
+        | {"operation_phase": "Running"},
+    ]
+    lake.write_days(app_status, rows(app_status.id, *snapshots))
     build(lake, settings, mode="full", as_of=AS_OF)
     return settings, root
 

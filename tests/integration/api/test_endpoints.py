@@ -342,11 +342,22 @@ def test_a_deployment_says_when_a_change_covering_it_closed_unsuccessful(client:
 
 
 def test_live_deployments_fall_back_to_history_when_sources_are_down(client: TestClient) -> None:
+    """ArgoCD and GitLab are down. shop-api's last deployment is r1 (the 19th at 13:00); shop-api-prod was last
+    read Synced and Healthy at 09:45 on the 20th (the Degraded read at 10:05 comes after as_of, 10:00), and
+    project 11's last pipeline read is 900, success on main, updated on the 19th at 03:00. Each shows, with when
+    it was read; so does the component's own route."""
     body = get(client, "/monitoring/applications/shop/deployments?mode=live")
     live = {c["componentId"]: c for c in body["live"]}
-    api = live["shop-api"]
-    assert api["stale"] is True and "argocd" in api["staleReason"] and "gitlab" in api["staleReason"]
-    assert api["lastDeployedAt"] == "2026-11-19T13:00:00Z" and api["revision"] == "r1"
+    component = get(client, "/monitoring/components/shop-api/deployments?mode=live")["live"]
+    for api in (live["shop-api"], *component):
+        assert api["stale"] is True and "argocd" in api["staleReason"] and "gitlab" in api["staleReason"]
+        assert api["lastDeployedAt"] == "2026-11-19T13:00:00Z" and api["revision"] == "r1"
+        argocd = (api["syncStatus"], api["healthStatus"], api["operationPhase"], api["statusObservedAt"])
+        assert argocd == ("Synced", "Healthy", "Succeeded", "2026-11-20T09:45:00Z")
+        pipeline = (api["lastPipelineStatus"], api["lastPipelineRef"], api["lastPipelineAt"], api["lastPipelineUrl"])
+        assert pipeline == ("success", "main", "2026-11-19T03:00:00Z", None)
+    # Project 12 ran no pipeline: shop-db has none to show.
+    assert live["shop-db"]["stale"] is True and live["shop-db"]["lastPipelineStatus"] is None
 
 
 def test_a_live_fallback_names_each_source_once_in_its_reason(client: TestClient) -> None:

@@ -1145,6 +1145,11 @@ export interface components {
             stale: boolean;
             /** Stalereason */
             staleReason?: string | null;
+            /**
+             * Statusobservedat
+             * @description When the sync and health status were read: live, when fetched; stale, when last ingested.
+             */
+            statusObservedAt?: string | null;
             /** Syncstatus */
             syncStatus?: string | null;
         };
