@@ -104,8 +104,13 @@ class SummaryIndex:
     def build(cls, con: duckdb.DuckDBPyConnection) -> SummaryIndex:
         latest = _read(con, queries.SUMMARY_LATEST_SQL)
         columns = list(queries.LAST_DEPLOYMENT_COLUMNS)
-        status = _read(con, queries.SUMMARY_LIVE_STATUS_SQL)
         status_columns = list(queries.LIVE_STATUS_COLUMNS)
+        try:
+            status = _read(con, queries.SUMMARY_LIVE_STATUS_SQL)
+        except duckdb.CatalogException:
+            # A mart built by a release before the table: summaries still answer, and live mode's fallback has no
+            # status to give until the next build (a full one, the SQL having changed) writes it.
+            status = pa.table({name: pa.array([], pa.string()) for name in ("app_id", "environment", *status_columns)})
         return cls(
             slo=_keyed(con, queries.SUMMARY_SLO_SQL, ("app_id", "environment")),
             risk=_keyed(con, queries.SUMMARY_RISK_SQL, ("app_id",)),

@@ -166,6 +166,24 @@ def test_a_copy_whose_load_failed_half_way_is_loaded_again(tmp_path: Path) -> No
         assert answer.status_code == 200, answer.text
 
 
+def test_a_mart_built_before_the_last_status_table_still_serves_summaries_and_live_mode(tmp_path: Path) -> None:
+    """A mart written by a release before mv_live_status_latest (its object removed here): the summary answers, and
+    live mode with the sources down falls back to shop-api's last deployment (r1, the 19th at 13:00) with no status
+    or pipeline, until the next build writes the table."""
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    build(lake, settings, mode="full", as_of=AS_OF)
+    shutil.rmtree(tmp_path / "lake" / "mart" / "mv_live_status_latest")
+    app = create_app(api_settings(tmp_path), settings, down_sources())
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert client.get("/monitoring/applications/shop/summary", headers=READER).status_code == 200
+        live = get_json(client, "/monitoring/components/shop-api/deployments?mode=live")["live"]
+        assert [(c["stale"], c["revision"], c["lastDeployedAt"], c["lastPipelineStatus"]) for c in live] == [
+            (True, "r1", "2026-11-19T13:00:00Z", None)
+        ]
+
+
 def test_month_objects_written_under_different_schemas_are_read_by_column_name(tmp_path: Path) -> None:
     settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
     lake = Lake.from_settings(settings)
