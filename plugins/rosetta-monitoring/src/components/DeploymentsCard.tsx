@@ -15,6 +15,11 @@ function ArgoStatus({ live }: { live: LiveComponent }) {
   return <StatusDot colour="orange">{label}</StatusDot>;
 }
 
+/** How old a stale answer's value is (a source failed, the API gave what history holds): `what` happened `at`. */
+function ReadAt({ live, what, at }: { live: LiveComponent; what: string; at: string | null | undefined }) {
+  return live.stale && at ? <> ({what} {when(at)})</> : null;
+}
+
 /**
  * The revisions a component runs, as a person reads them: the API joins a multi-source application's revisions
  * (one per source) with a comma. A commit SHA reads by its first 8 characters; a tag or chart version stays whole.
@@ -78,6 +83,7 @@ export function DeploymentsCard({ entity, period }: { entity: MonitoredEntity; p
             </>
           )}
           {live.argocdApp && !argocdBaseUrl && <> {live.argocdApp}</>}
+          <ReadAt live={live} what="read" at={live.statusObservedAt} />
         </>
       ),
     },
@@ -85,14 +91,18 @@ export function DeploymentsCard({ entity, period }: { entity: MonitoredEntity; p
     { title: 'Last deployed', render: live => when(live.lastDeployedAt) },
     {
       title: 'Last pipeline',
-      render: live =>
-        live.lastPipelineUrl ? (
-          <Link to={live.lastPipelineUrl}>
-            {live.lastPipelineStatus ?? 'pipeline'} ({live.lastPipelineRef ?? '–'})
-          </Link>
-        ) : (
-          live.lastPipelineStatus ?? '–'
-        ),
+      render: live => (
+        <>
+          {live.lastPipelineUrl ? (
+            <Link to={live.lastPipelineUrl}>
+              {live.lastPipelineStatus ?? 'pipeline'} ({live.lastPipelineRef ?? '–'})
+            </Link>
+          ) : (
+            live.lastPipelineStatus ?? '–'
+          )}
+          <ReadAt live={live} what="updated" at={live.lastPipelineAt} />
+        </>
+      ),
     },
     { title: 'Live answer', render: live => (live.stale ? `stale: ${live.staleReason ?? 'source unreachable'}` : 'live') },
   ];

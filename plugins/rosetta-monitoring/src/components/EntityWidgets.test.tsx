@@ -461,6 +461,24 @@ describe('entity widgets', () => {
       expect(await screen.findByText(/Stale live answer/)).toHaveTextContent('ArgoCD timed out');
     });
     /*
+     * ArgoCD and GitLab are down: the API gives profiles-api's last status read, Synced / Healthy at 09:45 on the
+     * 20th, and its last pipeline read, failed on main, updated at 10:05:51 on the 27th. Each says how old it is.
+     */
+    it('shows how old a stale status and pipeline are', async () => {
+      const [first] = f.deploymentsLiveProfiles.live!;
+      const stale = {
+        ...f.deploymentsLiveProfiles,
+        live: [{ ...first, stale: true, staleReason: 'argocd: no answer', statusObservedAt: '2026-11-20T09:45:00Z' }],
+      };
+      server.use(
+        answer(`${base}/deployments`, stale, { mode: 'live' }),
+        answer(`${base}/deployments`, f.deploymentsHistoryProfiles, { mode: 'history' }),
+      );
+      await renderWithApi(<DeploymentsCard entity={profiles} period="last_7d" />);
+      expect(await screen.findByText(/read 2026-11-20 09:45:00 UTC/)).toBeInTheDocument();
+      expect(screen.getByText(/updated 2026-11-27 10:05:51 UTC/)).toBeInTheDocument();
+    });
+    /*
      * A two-source ArgoCD application runs one revision per source, which the API joins with a comma: its commit
      * 80f5551d89f04bb712de097765aced857da13262 and its chart's tag v1.4.2. The commit reads by its first 8 characters,
      * 80f5551d, the tag as it is: "80f5551d, v1.4.2", not only the commit's first 8 characters. A single-source
