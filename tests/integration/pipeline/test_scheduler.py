@@ -94,7 +94,7 @@ def test_the_scheduler_and_the_api_use_the_lake_given_on_the_command_line(
     monkeypatch.setattr(scheduler, "run_schedule", lambda *args, **kwargs: None)
     assert main(["--lake-url", str(given), "scheduler", "--now", "--source", "logs"]) == 0
     monkeypatch.setattr(api_main, "create_app", lambda *args: seen.append(Settings().lake_url))
-    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)
+    monkeypatch.setattr(uvicorn.Server, "run", lambda *args, **kwargs: None)
     assert main(["--lake-url", str(given), "serve"]) == 0
     # The ingestion of logs and the build, then the API.
     assert seen == [str(given)] * 3
