@@ -494,7 +494,9 @@ def subset_connection(task: dict[str, Any]) -> duckdb.DuckDBPyConnection:
     con = open_duckdb(settings, lake)
     # The full build has left current history copies: none is written here (a stale one would be removed).
     stored = set(lake.list_keys(f"{history.HISTORY_PREFIX}/"))
-    for copy in runner._register_inputs(con, lake, mapping.entries, params, settings.duckdb_temp_directory, stored):
+    read = runner.read_datasets(load_sql_files())
+    scratch = settings.duckdb_temp_directory
+    for copy in runner._register_inputs(con, lake, mapping.entries, params, scratch, stored, read):
         copy.path.unlink()
     return con
 

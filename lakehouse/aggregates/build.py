@@ -226,6 +226,7 @@ def _build(
     state = lake.get_json(STATE_KEY)
     previous = state[0] if state else None
     all_files = load_sql_files()
+    read = read_datasets(all_files)
     macros = load_macros()
     sql_version = files_version(all_files, macros)
     runs = RunLog(lake)
@@ -245,7 +246,7 @@ def _build(
     # start, so an ingest finishing while the run log is read is not missed by both.
     run = runs.start("build_aggregates", "mart", mode, window=(_midnight(as_of.date()), as_of), trigger=trigger)
     try:
-        day_from, signals_from = _first_days_to_rebuild(lake, mode, previous, as_of)
+        day_from, signals_from = _first_days_to_rebuild(lake, mode, previous, as_of, read)
         build_params = BuildParams(
             as_of=as_of,
             day_from=day_from,
@@ -277,7 +278,7 @@ def _build(
         with _timed(result, "remove days held twice"):
             _remove_days_held_twice(con, lake)
         with _timed(result, "read inputs"):
-            copies = _register_inputs(con, lake, mapping.entries, build_params, scratch, stored)
+            copies = _register_inputs(con, lake, mapping.entries, build_params, scratch, stored, read)
         for sql_file in files:
             if sql_file in monthly:
                 if sql_file is monthly[0]:
@@ -378,14 +379,16 @@ def _entity_map_digest(
     return str(row[0]) if row else None
 
 
-def _first_days_to_rebuild(lake: Lake, mode: BuildMode, previous: dict | None, as_of: datetime) -> tuple[date, date]:
-    """The first day to rebuild, and the first day whose hourly signals are rebuilt: the earliest day any
-    ingest run wrote since the last build, and the earliest a run of the hourly signals (or of the entities
-    their attribution reads) wrote. A run that names no dataset counts for both. The days from the last build's
-    own day on are rebuilt whatever was ingested: that build counted its day only up to its as_of, and a day no
-    build ran on still has its (zero-filled) rows."""
+def _first_days_to_rebuild(
+    lake: Lake, mode: BuildMode, previous: dict | None, as_of: datetime, read: list[Dataset]
+) -> tuple[date, date]:
+    """The first day to rebuild, and the first day whose hourly signals are rebuilt: the earliest day an
+    ingest run wrote since the last build in a dataset the SQL reads (`read`), and the earliest a run of the hourly
+    signals (or of the entities their attribution reads) wrote. A run that names no dataset counts for both. The
+    days from the last build's own day on are rebuilt whatever was ingested: that build counted its day only up to
+    its as_of, and a day no build ran on still has its (zero-filled) rows."""
     if mode == "full" or previous is None:
-        earliest = [d for ds in REGISTRY.values() if ds.name != "rejects" for d in lake.list_partitions(ds)[:1]]
+        earliest = [d for ds in read for d in lake.list_partitions(ds)[:1]]
         first = min([*earliest, as_of.date()])
         return first, first
     since = datetime.fromisoformat(previous["started_at"])
@@ -398,11 +401,21 @@ def _first_days_to_rebuild(lake: Lake, mode: BuildMode, previous: dict | None, a
     for record in RunLog(lake).list(since=since.date() - timedelta(days=1), limit=100_000):
         if record.function == "build_aggregates" or record.finished_at is None or record.finished_at < since:
             continue
+        if record.dataset is not None and record.dataset in REGISTRY and REGISTRY[record.dataset] not in read:
+            continue
         days = {date.fromisoformat(d) for d in record.days_written if d}
         touched |= days
         if record.dataset is None or record.dataset in SIGNAL_DATASETS:
             signals |= days
     return min(touched), min(signals)
+
+
+def read_datasets(files: Iterable[SqlFile]) -> list[Dataset]:
+    """The raw datasets the SQL files read (a view `raw_<source>_<name>` in a header's `reads:`). The others (the
+    CMDB's CIs, the sources' own listings a derived dataset is made from, rejects) neither start a build's days nor
+    are registered: a CI stored under the day of its last edit, a year back, would rebuild every day since."""
+    views = {name for f in files for name in f.reads}
+    return [ds for ds in REGISTRY.values() if f"raw_{ds.source}_{ds.name}" in views]
 
 
 def _register_inputs(
@@ -412,10 +425,11 @@ def _register_inputs(
     params: BuildParams,
     scratch: Path,
     stored: set[str],
+    read: list[Dataset],
 ) -> list[LocalObject]:
-    """The mapping, the parameters and one view per raw dataset (`stored`: the history copies' keys). Returns the
-    event datasets' history copies written to local files (see lakehouse.aggregates.history), to be put once the
-    build has succeeded."""
+    """The mapping, the parameters and one view per raw dataset the SQL reads (`stored`: the history copies'
+    keys). Returns the event datasets' history copies written to local files (see lakehouse.aggregates.history),
+    to be put once the build has succeeded."""
     entries = list(entries)
     _register_refs(con, entries)
     for column, kind in ENUM_KEYS.items():
@@ -429,8 +443,8 @@ def _register_inputs(
     con.execute(f"create table build_params as select {columns}", values)
     _register_hourly(con, lake, params)
     copies = []
-    for dataset in REGISTRY.values():
-        if dataset.name == "rejects" or dataset.id in HOURLY_DATASETS:
+    for dataset in read:
+        if dataset.id in HOURLY_DATASETS:
             continue
         copy = _register_history(con, lake, dataset, stored, hourly=params.mode == "hourly", scratch=scratch)
         if copy is not None:

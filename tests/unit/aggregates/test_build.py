@@ -26,6 +26,7 @@ from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from tests.unit.aggregates.estate import (
     AS_OF,
+    CI_API,
     CI_DB,
     CI_Q,
     change,
@@ -861,6 +862,33 @@ def test_an_hourly_build_two_days_after_the_last_builds_the_day_between(tmp_path
     full_lake, full_settings = estate_lake(tmp_path / "full")
     build(full_lake, full_settings, mode="full", as_of=AS_OF + timedelta(days=2))
     assert_same_mart(lake, full_lake, "hourly")
+
+
+def cmdb_ci_edited_long_ago() -> dict:
+    """A CI last edited on 19 October 2025, as a CMDB snapshot stores it: under the day of its last edit."""
+    edited = datetime(2025, 10, 19, 8, tzinfo=UTC)
+    return {"sys_id": CI_API, "name": "shop-api", "sys_class_name": "cmdb_ci_service", "sys_updated_on": edited}
+
+
+def test_a_ci_edited_long_ago_does_not_start_a_full_builds_days(tmp_path: Path) -> None:
+    """No SQL file reads the CMDB's CIs. The estate's earliest day the build reads is 1 November (shop-api's first
+    deployment, merge request 2): the day tables start there, not at the CI's last edit a year before."""
+    lake, settings = estate_lake(tmp_path)
+    ingest(lake, "servicenow/cmdb_ci", cmdb_ci_edited_long_ago())
+    result = build(lake, settings, mode="full", as_of=AS_OF)
+    assert result.day_from == t(1).date()
+    days = {r["day"] for r in mart_snapshot(lake)["mv_incidents_app_day"]}
+    assert min(days) == t(1).date()
+
+
+def test_a_ci_snapshot_rewriting_an_old_day_does_not_send_an_hourly_build_back_to_it(tmp_path: Path) -> None:
+    """The full build of the 20th, 10:00, then a CMDB snapshot writes the day of a CI edited in October 2025. The
+    hourly build of 11:00 rebuilds the 20th alone, as with nothing ingested."""
+    lake, settings = estate_lake(tmp_path)
+    build(lake, settings, mode="full", as_of=AS_OF)
+    ingest(lake, "servicenow/cmdb_ci", cmdb_ci_edited_long_ago())
+    result = build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1))
+    assert result.day_from == t(20).date()
 
 
 def test_a_build_after_midnight_completes_the_last_builds_day_though_nothing_was_ingested(tmp_path: Path) -> None:
