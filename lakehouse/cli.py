@@ -422,6 +422,19 @@ def _csv_text(value: Any) -> Any:
     return value
 
 
+def _distinct_names(names: list[str]) -> list[str]:
+    """Column names as an object's keys, which cannot repeat: a name met again takes _1, _2, ..., as DuckDB names
+    such a column in a subquery."""
+    keys: list[str] = []
+    for name in names:
+        key, n = name, 0
+        while key in keys:
+            n += 1
+            key = f"{name}_{n}"
+        keys.append(key)
+    return keys
+
+
 def _warn_without_mapping(lake: Lake) -> None:
     # Every ingestion needs a mapping first: a lake without one is empty, most likely not the one meant (the demo's
     # embedded store is gone once the demo stops), and the views alone would not tell.
@@ -458,14 +471,17 @@ def _query(args: argparse.Namespace) -> int:
             table = relation.to_arrow_table()
         except duckdb.Error as exc:
             raise RosettaError(f"the query failed: {exc}") from None
+        # By position, not by name: a join's columns may share a name (two deployment_key).
+        rows = zip(*(column.to_pylist() for column in table.columns), strict=True)
         if args.format == "csv":
             writer = csv.writer(sys.stdout, lineterminator="\n")
             writer.writerow(table.column_names)
-            for row in table.to_pylist():
-                writer.writerow(["" if v is None else _csv_text(v) for v in row.values()])
+            for row in rows:
+                writer.writerow(["" if v is None else _csv_text(v) for v in row])
         else:
-            for row in table.to_pylist():
-                print(json.dumps(row, default=_json_value, ensure_ascii=False))
+            keys = _distinct_names(table.column_names)
+            for row in rows:
+                print(json.dumps(dict(zip(keys, row, strict=True)), default=_json_value, ensure_ascii=False))
     finally:
         con.close()
     return 0

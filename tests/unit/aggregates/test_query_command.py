@@ -81,3 +81,39 @@ def test_an_empty_lake_warns_that_every_view_is_empty(tmp_path: Path, capsys: py
     code, out, err = query(capsys, str(tmp_path / "empty"), incidents, "--format", "csv")
     assert (code, out) == (0, "n\n0\n")
     assert "has no mapping" in err
+
+
+ROLLBACKS = (
+    "select r.deployment_key, b.deployment_key, b.finished_at from mv_deployments as r join mv_deployments as b "
+    "on b.component_id = r.component_id and b.revision = r.revision and b.finished_at < r.finished_at "
+    "where r.is_rollback"
+)
+
+
+def test_csv_keeps_every_column_of_a_join_whose_columns_share_a_name(
+    built: Lake, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each rollback beside the deployment whose revision it put back: shop-api's D3 (the 19th, 13:00) put back r1,
+    which D1 deployed on the 1st at 12:00. Both columns are called deployment_key."""
+    code, out, _ = query(capsys, built, ROLLBACKS, "--format", "csv")
+    assert code == 0
+    assert list(csv.reader(io.StringIO(out))) == [
+        ["deployment_key", "deployment_key", "finished_at"],
+        ["argocd:shop-api-prod:3", "argocd:shop-api-prod:1", "2026-11-01T12:00:00+00:00"],
+    ]
+
+
+def test_json_gives_a_column_whose_name_was_taken_the_name_duckdb_gives_it(
+    built: Lake, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An object cannot hold one key twice: the second deployment_key is deployment_key_1, as DuckDB names it in a
+    subquery, rather than lost."""
+    code, out, _ = query(capsys, built, ROLLBACKS, "--format", "json")
+    assert code == 0
+    assert [json.loads(line) for line in out.splitlines()] == [
+        {
+            "deployment_key": "argocd:shop-api-prod:3",
+            "deployment_key_1": "argocd:shop-api-prod:1",
+            "finished_at": "2026-11-01T12:00:00+00:00",
+        }
+    ]
