@@ -405,11 +405,12 @@ def _views(args: argparse.Namespace) -> int:
 
 
 def _json_value(value: Any) -> Any:
-    """What json cannot write by itself: instants and days as ISO 8601, exact decimals as numbers."""
+    """What json cannot write by itself: instants and days as ISO 8601, decimals as numbers."""
     if isinstance(value, date | datetime):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return float(value)
+        # DuckDB's sums of whole numbers (HUGEINT) arrive as decimals without a fraction: whole numbers, exact.
+        return int(value) if value.as_tuple().exponent == 0 else float(value)
     return str(value)
 
 

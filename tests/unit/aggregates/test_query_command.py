@@ -117,3 +117,21 @@ def test_json_gives_a_column_whose_name_was_taken_the_name_duckdb_gives_it(
             "finished_at": "2026-11-01T12:00:00+00:00",
         }
     ]
+
+
+def test_json_writes_a_sum_of_counts_as_a_whole_number(built: Lake, capsys: pytest.CaptureFixture[str]) -> None:
+    """DuckDB sums whole numbers into a 128-bit integer, which reaches Python as a decimal: it was written as a
+    float (3.0, and past 2^53 rounded). shop's incidents: INC3 opened on the 10th, INC2 on the 18th, INC1 on the
+    19th, none canceled: 3; broken and quiet none."""
+    opened = "select app_id, sum(opened) as opened from mv_incidents_app_day group by all order by all"
+    code, out, _ = query(capsys, built, opened, "--format", "json")
+    assert code == 0
+    assert out.splitlines() == [
+        '{"app_id": "broken", "opened": 0}',
+        '{"app_id": "quiet", "opened": 0}',
+        '{"app_id": "shop", "opened": 3}',
+    ]
+    # 2^53 + 1, the first whole number a float cannot hold.
+    big = "select sum(n) as n from (values (9007199254740993)) as t(n)"
+    code, out, _ = query(capsys, built, big, "--format", "json")
+    assert (code, out) == (0, '{"n": 9007199254740993}\n')
