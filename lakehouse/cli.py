@@ -14,11 +14,14 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lakehouse.errors import LakeConfigError, MappingValidationError, RosettaError
 from lakehouse.settings import Settings, without_credentials
 from lakehouse.storage import Lake
+
+if TYPE_CHECKING:
+    import duckdb
 
 # The ingestion functions the scheduler fires (lakehouse.scheduler.INGESTION, which imports the build).
 SCHEDULED_SOURCES = ("dynatrace", "servicenow", "deploys", "logs")
@@ -423,6 +426,22 @@ def _csv_text(value: Any) -> Any:
     return value
 
 
+def _intervals_as_text(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
+    """The relation with its intervals (an instant minus another) as DuckDB writes them, 02:00:00: Arrow gives them as
+    a record of months, days and nanoseconds. Columns by position, since a join's may share a name."""
+    types = [str(t) for t in relation.types]
+    if not any("INTERVAL" in t for t in types):
+        return relation
+    columns = []
+    for position, (name, type_) in enumerate(zip(relation.columns, types, strict=True), start=1):
+        alias = '"' + name.replace('"', '""') + '"'
+        # A list or struct of intervals too: the same type with text in their place.
+        text_type = type_.replace("INTERVAL", "VARCHAR")
+        value = f"cast(#{position} as {text_type})" if text_type != type_ else f"#{position}"
+        columns.append(f"{value} as {alias}")
+    return relation.project(", ".join(columns))
+
+
 def _distinct_names(names: list[str]) -> list[str]:
     """Column names as an object's keys, which cannot repeat: a name met again takes _1, _2, ..., as DuckDB names
     such a column in a subquery."""
@@ -469,7 +488,7 @@ def _query(args: argparse.Namespace) -> int:
                 relation.show(max_width=shutil.get_terminal_size().columns)
                 return 0
             # Arrow rather than Python rows: instants come out as UTC text without a time zone library.
-            table = relation.to_arrow_table()
+            table = _intervals_as_text(relation).to_arrow_table()
         except duckdb.Error as exc:
             raise RosettaError(f"the query failed: {exc}") from None
         # By position, not by name: a join's columns may share a name (two deployment_key).

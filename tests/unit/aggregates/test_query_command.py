@@ -135,3 +135,20 @@ def test_json_writes_a_sum_of_counts_as_a_whole_number(built: Lake, capsys: pyte
     big = "select sum(n) as n from (values (9007199254740993)) as t(n)"
     code, out, _ = query(capsys, built, big, "--format", "json")
     assert (code, out) == (0, '{"n": 9007199254740993}\n')
+
+
+def test_a_duration_is_written_as_duckdb_writes_it(built: Lake, capsys: pytest.CaptureFixture[str]) -> None:
+    """An instant minus another is a DuckDB interval, which came out as Arrow's record of it
+    (MonthDayNano(months=0, days=0, nanoseconds=7200000000000) in csv, a list of three numbers in json). INC1 opened
+    on the 19th at 10:30 and was resolved at 12:30: 2 hours; INC3 opened on the 10th at 09:00, resolved at 10:00."""
+    restored = (
+        "select number, restored_at - opened_at as restored_after from mv_incidents "
+        "where restored_at is not null order by number"
+    )
+    code, out, _ = query(capsys, built, restored, "--format", "csv")
+    assert (code, out.splitlines()) == (0, ["number,restored_after", "INC1,02:00:00", "INC3,01:00:00"])
+    code, out, _ = query(capsys, built, restored, "--format", "json")
+    assert (code, [json.loads(line) for line in out.splitlines()]) == (
+        0,
+        [{"number": "INC1", "restored_after": "02:00:00"}, {"number": "INC3", "restored_after": "01:00:00"}],
+    )
