@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import csv
 import json
+import math
 import os
 import shutil
 import signal
@@ -426,6 +427,18 @@ def _csv_text(value: Any) -> Any:
     return value
 
 
+def _finite(value: Any) -> Any:
+    """A value JSON can hold: NaN (a rate of 0 / 0) and the infinities are not numbers to JSON, and a strict parser
+    refuses the line; they are written null, in lists and structs too."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    return value
+
+
 def _intervals_as_text(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
     """The relation with its intervals (an instant minus another) as DuckDB writes them, 02:00:00: Arrow gives them as
     a record of months, days and nanoseconds. Columns by position, since a join's may share a name."""
@@ -501,7 +514,8 @@ def _query(args: argparse.Namespace) -> int:
         else:
             keys = _distinct_names(table.column_names)
             for row in rows:
-                print(json.dumps(dict(zip(keys, row, strict=True)), default=_json_value, ensure_ascii=False))
+                line = dict(zip(keys, (_finite(v) for v in row), strict=True))
+                print(json.dumps(line, default=_json_value, ensure_ascii=False, allow_nan=False))
     finally:
         con.close()
     return 0

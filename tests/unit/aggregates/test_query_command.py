@@ -152,3 +152,24 @@ def test_a_duration_is_written_as_duckdb_writes_it(built: Lake, capsys: pytest.C
         0,
         [{"number": "INC1", "restored_after": "02:00:00"}, {"number": "INC3", "restored_after": "01:00:00"}],
     )
+
+
+def test_json_writes_a_rate_without_traffic_as_null_which_any_json_parser_reads(
+    built: Lake, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """quiet-svc served no request on the 19th: errors / requests is 0 / 0, NaN to DuckDB, and JSON has no NaN (nor
+    infinities): a strict parser refuses the line. The rate, alone and in a list, is written null."""
+    rate = (
+        "select app_id, sum(errors) / sum(requests) as error_rate, "
+        "[sum(errors) / sum(requests), 'infinity'::double] as rates "
+        "from mv_golden_signals_hourly where app_id = 'quiet' and level = 'application' group by app_id"
+    )
+    code, out, _ = query(capsys, built, rate, "--format", "json")
+    assert code == 0
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"not JSON: {constant}")
+
+    assert [json.loads(line, parse_constant=refuse) for line in out.splitlines()] == [
+        {"app_id": "quiet", "error_rate": None, "rates": [None, None]}
+    ]
