@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 # The ingestion functions the scheduler fires (lakehouse.scheduler.INGESTION, which imports the build).
 SCHEDULED_SOURCES = ("dynatrace", "servicenow", "deploys", "logs")
+# DuckDB types a query may give that Python rows cannot hold as they are: written as DuckDB writes them.
+AS_TEXT = ("INTERVAL", "TIMESTAMP_NS")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -439,17 +441,20 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def _intervals_as_text(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
-    """The relation with its intervals (an instant minus another) as DuckDB writes them, 02:00:00: Arrow gives them as
-    a record of months, days and nanoseconds. Columns by position, since a join's may share a name."""
+def _as_duckdb_text(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
+    """The relation with its intervals (an instant minus another) and nanosecond instants as DuckDB writes them,
+    02:00:00 and 2026-11-20 10:00:00.123456789: Arrow gives an interval as a record of months, days and nanoseconds,
+    and Python's datetime holds microseconds at most. Columns by position, since a join's may share a name."""
     types = [str(t) for t in relation.types]
-    if not any("INTERVAL" in t for t in types):
+    if not any(kind in t for t in types for kind in AS_TEXT):
         return relation
     columns = []
     for position, (name, type_) in enumerate(zip(relation.columns, types, strict=True), start=1):
         alias = '"' + name.replace('"', '""') + '"'
-        # A list or struct of intervals too: the same type with text in their place.
-        text_type = type_.replace("INTERVAL", "VARCHAR")
+        # A list or struct of them too: the same type with text in their place.
+        text_type = type_
+        for kind in AS_TEXT:
+            text_type = text_type.replace(kind, "VARCHAR")
         value = f"cast(#{position} as {text_type})" if text_type != type_ else f"#{position}"
         columns.append(f"{value} as {alias}")
     return relation.project(", ".join(columns))
@@ -501,7 +506,7 @@ def _query(args: argparse.Namespace) -> int:
                 relation.show(max_width=shutil.get_terminal_size().columns)
                 return 0
             # Arrow rather than Python rows: instants come out as UTC text without a time zone library.
-            table = _intervals_as_text(relation).to_arrow_table()
+            table = _as_duckdb_text(relation).to_arrow_table()
         except duckdb.Error as exc:
             raise RosettaError(f"the query failed: {exc}") from None
         # By position, not by name: a join's columns may share a name (two deployment_key).

@@ -173,3 +173,17 @@ def test_json_writes_a_rate_without_traffic_as_null_which_any_json_parser_reads(
     assert [json.loads(line, parse_constant=refuse) for line in out.splitlines()] == [
         {"app_id": "quiet", "error_rate": None, "rates": [None, None]}
     ]
+
+
+@pytest.mark.parametrize("form", ["csv", "json"])
+def test_a_nanosecond_instant_is_written_to_the_nanosecond(
+    built: Lake, capsys: pytest.CaptureFixture[str], form: str
+) -> None:
+    """An instant to the nanosecond (a Parquet file written by another tool may hold some) has no Python datetime:
+    it is written as DuckDB writes it, every digit kept."""
+    instant = "select '2026-11-20 10:00:00.123456789'::timestamp_ns as at"
+    code, out, _ = query(capsys, built, instant, "--format", form)
+    assert code == 0
+    assert out.splitlines()[-1] == (
+        "2026-11-20 10:00:00.123456789" if form == "csv" else '{"at": "2026-11-20 10:00:00.123456789"}'
+    )
