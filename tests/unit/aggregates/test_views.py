@@ -120,22 +120,26 @@ def test_a_day_object_its_month_object_also_holds_is_read_once(tmp_path: Path, p
 
 
 def test_readme_local_lake_query_counts_error_lines(tmp_path: Path) -> None:
-    """The README's first DuckDB example sums a service's error log lines per day. The log counts keep ERROR, WARN
-    and EXCEPTION lines side by side; errors are the ERROR ones, as the mart's log_errors counts them.
+    """The README's first DuckDB example sums a service's error log lines per environment and day. The log counts
+    keep ERROR, WARN and EXCEPTION lines side by side; errors are the ERROR ones, as the mart's log_errors counts them.
 
-    shop-api on 19 November: 09:00 has 5 ERROR, 7 WARN and 2 EXCEPTION lines, 10:00 has 3 ERROR: 5 + 3 = 8 errors
-    (summing every level would say 17)."""
+    shop-api in production on 19 November: 09:00 has 5 ERROR, 7 WARN and 2 EXCEPTION lines, 10:00 has 3 ERROR: 5 + 3
+    = 8 errors (summing every level would say 17); in staging, 4 ERROR at 09:00 (adding the environments, 12)."""
     settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
     lake = Lake.from_settings(settings)
     line = {"index_pattern": "logs-shop-*", "service_name": "shop-api", "environment": "production"}
     counts = [("ERROR", 9, 5), ("WARN", 9, 7), ("EXCEPTION", 9, 2), ("ERROR", 10, 3)]
     logs = [line | {"level": level, "hour": t(19, hour), "count": n} for level, hour, n in counts]
+    logs.append(line | {"environment": "staging", "level": "ERROR", "hour": t(19, 9), "count": 4})
     lake.write_days(get_dataset("elasticsearch/log_counts_hourly"), rows("elasticsearch/log_counts_hourly", *logs))
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     example = readme.split("### Query it with DuckDB", 1)[1].split("```sql", 1)[1].split(";", 1)[0]
     assert "-- a local lake" in example
     answer = duckdb.connect().execute(example.replace(".rosetta/lake", lake.url)).fetchall()
-    assert [(str(day), service, errors) for day, service, errors in answer] == [("2026-11-19", "shop-api", 8)]
+    assert [(str(day), env, service, errors) for day, env, service, errors in answer] == [
+        ("2026-11-19", "production", "shop-api", 8),
+        ("2026-11-19", "staging", "shop-api", 4),
+    ]
 
 
 def readme_duckdb_examples(block: int = 0) -> list[str]:
@@ -171,7 +175,9 @@ def test_every_readme_duckdb_example_runs_on_a_built_lake(tmp_path: Path) -> Non
         example.replace("s3://rosetta-lake/lake", lake.url).replace(".rosetta/lake", lake.url) for example in examples
     )
     logs_answer = con.execute(logs_sql).fetchall()
-    assert [(str(day), service, errors) for day, service, errors in logs_answer] == [("2026-11-19", "shop-api", 5)]
+    assert [(str(day), env, service, errors) for day, env, service, errors in logs_answer] == [
+        ("2026-11-19", "production", "shop-api", 5)
+    ]
     # The secret names a MinIO endpoint nobody listens on: creating it is all there is to check.
     con.execute(secret_sql)
     assert con.execute(
