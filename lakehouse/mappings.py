@@ -29,6 +29,7 @@ from lakehouse.storage import Lake
 SLUG = r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$"
 SYS_ID = re.compile(r"^[0-9a-f]{32}$")
 K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+K8S_NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 INDEX_PATTERN = re.compile(r"^[a-z0-9*][a-z0-9*._:-]*(,[a-z0-9*][a-z0-9*._:-]*)*$")
 SELECTOR_PART = re.compile(
     r"^(type|entityId|tag|mzId|mzName|entityName(\.\w+)*|healthState|"
@@ -47,6 +48,7 @@ PIVOT_ALIASES = {
     "servicenow.ciId": "servicenow_ci_id",
     "cmdb.ciName": "cmdb_ci_name",
     "argocd.appName": "argocd_app_name",
+    "argocd.appNamespace": "argocd_app_namespace",
     "gitlab.projectId": "gitlab_project_id",
     "elisa.index": "elisa_index",
     "kibana.queryTemplate": "kibana_query_template",
@@ -96,6 +98,12 @@ class MappingEntry(BaseModel):
     servicenow_ci_id: str | None = None
     cmdb_ci_name: str | None = None
     argocd_app_name: str | None = None
+    argocd_app_namespace: str | None = Field(
+        default=None,
+        description="Namespace of the ArgoCD application (its metadata.namespace), for an application outside "
+        "ArgoCD's own namespace that shares its name with another; unset, the one in ArgoCD's own namespace, else "
+        "the only one of that name",
+    )
     # Stored as a 64-bit integer: a larger id could not be written.
     gitlab_project_id: int | None = Field(default=None, gt=0, le=2**63 - 1)
     elisa_index: str | None = None
@@ -170,6 +178,19 @@ class MappingEntry(BaseModel):
         if value is not None and not K8S_NAME.match(value):
             raise ValueError("an ArgoCD application name is a lowercase DNS-1123 name")
         return value
+
+    @field_validator("argocd_app_namespace")
+    @classmethod
+    def _argo_namespace(cls, value: str | None) -> str | None:
+        if value is not None and not K8S_NAMESPACE.match(value):
+            raise ValueError("an ArgoCD application's namespace is a lowercase DNS-1123 label")
+        return value
+
+    @model_validator(mode="after")
+    def _argo_namespace_names_an_app(self) -> MappingEntry:
+        if self.argocd_app_namespace and not self.argocd_app_name:
+            raise ValueError("argocd_app_namespace is the namespace of argocd_app_name: give the application's name")
+        return self
 
     @field_validator("elisa_index")
     @classmethod
@@ -559,6 +580,8 @@ def _pivots_from_annotations(notes: Mapping[str, Any]) -> dict[str, Any]:
         "servicenow_ci_id": notes.get("rosetta.io/servicenow-ci-id"),
         "cmdb_ci_name": notes.get("rosetta.io/cmdb-ci-name"),
         "argocd_app_name": notes.get("argocd/app-name"),
+        # Backstage's ArgoCD plugins also read it beside argocd/app-selector, which names no application here.
+        "argocd_app_namespace": notes.get("argocd/app-namespace") if notes.get("argocd/app-name") else None,
         "gitlab_project_id": notes.get("gitlab.com/project-id"),
         "elisa_index": notes.get("rosetta.io/elisa-index"),
         "kibana_query_template": notes.get("rosetta.io/kibana-query-template"),

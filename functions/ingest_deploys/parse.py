@@ -42,18 +42,23 @@ def _reason(exc: BaseException) -> str:
 def parse_applications_page(page: Mapping[str, Any], context: Mapping[str, Any] | None = None) -> ParseResult:
     """GET /api/v1/applications (or one Application) to status snapshots, the last operation and the history.
 
-    Context: `observed_at` (datetime, when the listing was taken) and optionally `apps` (names to keep).
+    Context: `observed_at` (datetime, when the listing was taken) and optionally `apps` (the mapped names to
+    keep, each with the namespace the mapping gives or None).
     """
     ctx = context or {}
     observed_at: datetime = ctx["observed_at"]
-    wanted = ctx.get("apps")
-    items = page.get("items") if "items" in page else [page]
+    wanted: Mapping[str, str | None] | None = ctx.get("apps")
+    items = (page.get("items") if "items" in page else [page]) or []
+    chosen, unclear = _mapped_applications(items, wanted) if wanted is not None else ({}, {})
     statuses, operations, history = [], [], []
     rejects: list[Reject] = []
-    for index, app in enumerate(items or []):
+    for index, app in enumerate(items):
         try:
             name = require_str(app["metadata"], "name")
-            if wanted is not None and name not in wanted:
+            if index in unclear:
+                rejects.append(Reject(APP_STATUS, unclear[index], app, index))
+                continue
+            if wanted is not None and chosen.get(name) != index:
                 continue
             status_row, operation_row, history_rows = _application_rows(app, name, observed_at)
         except RECORD_ERRORS as exc:
@@ -69,6 +74,43 @@ def parse_applications_page(page: Mapping[str, Any], context: Mapping[str, Any] 
         HISTORY: rows_table(HISTORY, history),
     }
     return ParseResult(tables, rejects)
+
+
+def _mapped_applications(items: list[Any], wanted: Mapping[str, str | None]) -> tuple[dict[str, int], dict[int, str]]:
+    """Which listed application each mapped name means (name -> index), and the listed ones left unclear (index ->
+    why). With ArgoCD's applications in any namespace, two applications may share a name: the mapping's namespace
+    picks one; without it, the one in ArgoCD's own namespace, as ArgoCD's API reads a name alone, else the only
+    one of that name. Rows are keyed on the name, so only one application per name may be read as it."""
+    found: dict[str, list[tuple[int, str | None, bool]]] = {}
+    for index, app in enumerate(items):
+        metadata = app.get("metadata") if isinstance(app, Mapping) else None
+        name = metadata.get("name") if isinstance(metadata, Mapping) else None
+        if not isinstance(name, str) or name not in wanted:
+            continue  # a malformed application is rejected by the parser, as one mapped or not
+        namespace = metadata.get("namespace") if isinstance(metadata, Mapping) else None
+        status = app.get("status")
+        controller = status.get("controllerNamespace") if isinstance(status, Mapping) else None
+        # An ArgoCD older than applications in any namespace says nothing: all its applications are its own.
+        own = namespace is None or controller is None or namespace == controller
+        found.setdefault(name, []).append((index, namespace, own))
+    chosen: dict[str, int] = {}
+    unclear: dict[int, str] = {}
+    for name, candidates in found.items():
+        namespace = wanted[name]
+        if namespace is not None:
+            picked = [index for index, ns, _ in candidates if ns == namespace]
+        else:
+            picked = [index for index, _, own in candidates if own] or [index for index, _, _ in candidates]
+        if len(picked) == 1:
+            chosen[name] = picked[0]
+        elif len(picked) > 1:
+            namespaces = ", ".join(sorted(str(ns) for _, ns, _ in candidates))
+            for index in picked:
+                unclear[index] = (
+                    f"ArgoCD application {name!r} is in namespaces {namespaces} and the mapping names none: give the "
+                    "mapping's argocd_app_namespace (Backstage annotation argocd/app-namespace) to say which one"
+                )
+    return chosen, unclear
 
 
 def _application_rows(

@@ -58,7 +58,7 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
         assert settings.argocd_url and settings.argocd_token
         argocd = ArgoCDClient(settings.argocd_url, settings.argocd_token, **settings.client_options())
         plan.clients.append(argocd)
-        apps = set(argocd_apps(entries))
+        apps = argocd_apps(entries)
 
         def application_pages() -> Iterator[Page]:
             observed = datetime.now(UTC)

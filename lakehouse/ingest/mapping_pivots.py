@@ -39,8 +39,10 @@ def dynatrace_service_selectors(entries: tuple[MappingEntry, ...], batch: int) -
     return merged + sorted(set(others))
 
 
-def argocd_apps(entries: tuple[MappingEntry, ...]) -> list[str]:
-    return sorted({e.argocd_app_name for e in entries if e.argocd_app_name})
+def argocd_apps(entries: tuple[MappingEntry, ...]) -> dict[str, str | None]:
+    """Mapped ArgoCD application names -> the namespace the mapping gives (None: ArgoCD's own, see the parser).
+    The mapping names an application once, so each name has one namespace."""
+    return {e.argocd_app_name: e.argocd_app_namespace for e in entries if e.argocd_app_name}
 
 
 def gitlab_projects(entries: tuple[MappingEntry, ...]) -> list[int]:

@@ -17,9 +17,10 @@ from functions.ingest_deploys import parse
 from functions.ingest_deploys.client import GitLabClient
 from functions.ingest_deploys.events import EVENTS
 from lakehouse.ingest.config import IngestSettings
+from lakehouse.ingest.mapping_pivots import argocd_apps
 from lakehouse.ingest.sources import ingest
 from lakehouse.ingest.window import Window
-from lakehouse.mappings import MappingStore
+from lakehouse.mappings import MappingEntry, MappingStore
 from lakehouse.runlog import Watermarks
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
@@ -27,6 +28,7 @@ from lakehouse.storage import Lake
 from tests.conftest import FIXTURES
 
 OBSERVED = datetime(2024, 3, 5, 8, 0, tzinfo=UTC)
+ENTRY = MappingEntry(entity_id="velero", kind="application", argocd_app_name="velero-test")
 
 
 def load(name: str) -> Any:
@@ -61,7 +63,7 @@ def test_argocd_keeps_only_mapped_apps_and_rejects_broken_ones() -> None:
     other = json.loads(json.dumps(app))
     other["metadata"]["name"] = "not-mapped"
     result = parse.parse_applications_page(
-        {"items": [app, broken, other]}, {"observed_at": OBSERVED, "apps": {"velero-test", "broken"}}
+        {"items": [app, broken, other]}, {"observed_at": OBSERVED, "apps": {"velero-test": None, "broken": None}}
     )
     assert result.tables[parse.APP_STATUS].column("app_name").to_pylist() == ["velero-test"]
     assert len(result.rejects) == 1 and "time zone" in result.rejects[0].reason
@@ -78,6 +80,70 @@ def test_argocd_an_app_with_a_wrongly_typed_field_is_rejected_alone() -> None:
     assert len(result.tables[parse.HISTORY]) == 10  # ids 14..23 of the one app kept
     (reject,) = result.rejects
     assert reject.index == 1 and "health_status should be string" in reject.reason
+
+
+def _twin_in(namespace: str) -> dict[str, Any]:
+    """The fixture's application (namespace argo-cd, ArgoCD's own) under the same name in another namespace, with a
+    history of its own: ArgoCD's applications in any namespace lets a team's namespace hold one."""
+    twin = json.loads(json.dumps(load("argocd/application__live_velero-test__converted.json")))
+    twin["metadata"]["namespace"] = namespace
+    twin["status"]["history"] = [{**twin["status"]["history"][-1], "id": 3, "revision": "b" * 40}]
+    return twin
+
+
+def test_argocd_an_app_named_without_namespace_is_the_one_in_argocds_own_namespace() -> None:
+    """Two applications named velero-test, in argo-cd (ArgoCD's own namespace) and team-b: both were kept for the
+    one mapped name, so their histories and statuses mixed under it."""
+    app = load("argocd/application__live_velero-test__converted.json")
+    result = parse.parse_applications_page(
+        {"items": [_twin_in("team-b"), app]}, {"observed_at": OBSERVED, "apps": argocd_apps((ENTRY,))}
+    )
+    assert len(result.tables[parse.APP_STATUS]) == 1
+    history = result.tables[parse.HISTORY].to_pylist()
+    assert [h["history_id"] for h in history] == list(range(14, 24))  # the fixture's own ids, not team-b's 3
+    assert result.rejects == []
+
+
+def test_argocd_the_mappings_namespace_picks_the_app_of_that_name() -> None:
+    app = load("argocd/application__live_velero-test__converted.json")
+    entry = ENTRY.model_copy(update={"argocd_app_namespace": "team-b"})
+    result = parse.parse_applications_page(
+        {"items": [app, _twin_in("team-b")]}, {"observed_at": OBSERVED, "apps": argocd_apps((entry,))}
+    )
+    history = result.tables[parse.HISTORY].to_pylist()
+    assert [(h["history_id"], h["revision"]) for h in history] == [(3, "b" * 40)]
+    assert len(result.tables[parse.APP_STATUS]) == 1 and result.rejects == []
+
+
+def test_argocd_one_name_in_two_team_namespaces_without_the_mappings_namespace_is_a_reject() -> None:
+    """Neither is ArgoCD's own: nothing says which one the mapping means, so neither is read as it."""
+    result = parse.parse_applications_page(
+        {"items": [_twin_in("team-a"), _twin_in("team-b")]},
+        {"observed_at": OBSERVED, "apps": argocd_apps((ENTRY,))},
+    )
+    assert len(result.tables[parse.APP_STATUS]) == 0 and len(result.tables[parse.HISTORY]) == 0
+    assert [r.index for r in result.rejects] == [0, 1]
+    assert "team-a, team-b" in result.rejects[0].reason and "argocd/app-namespace" in result.rejects[0].reason
+
+
+def test_argocd_a_mapped_app_whose_status_is_not_an_object_is_rejected_alone() -> None:
+    """Choosing among same-named applications read each one's status.controllerNamespace before the parser's
+    guard: a status sent as a number failed the whole listing."""
+    app = load("argocd/application__live_velero-test__converted.json")
+    broken = {**_twin_in("team-b"), "metadata": {**app["metadata"], "name": "broken"}, "status": 5}
+    result = parse.parse_applications_page(
+        {"items": [app, broken]}, {"observed_at": OBSERVED, "apps": {"velero-test": None, "broken": None}}
+    )
+    assert result.tables[parse.APP_STATUS].column("app_name").to_pylist() == ["velero-test"]
+    (reject,) = result.rejects
+    assert reject.index == 1 and "AttributeError" in reject.reason
+
+
+def test_argocd_an_app_outside_argocds_namespace_is_found_by_its_name_alone_when_it_is_the_only_one() -> None:
+    result = parse.parse_applications_page(
+        {"items": [_twin_in("team-b")]}, {"observed_at": OBSERVED, "apps": argocd_apps((ENTRY,))}
+    )
+    assert [h["history_id"] for h in result.tables[parse.HISTORY].to_pylist()] == [3]
 
 
 def test_gitlab_deployment_finish_is_the_deploying_job() -> None:

@@ -536,3 +536,37 @@ def test_a_version_stored_before_the_namespace_reads_it_as_default(tmp_path: Pat
     lake.put_table(key, stored.select([f.name for f in MAPPING_SCHEMA if f.name != "namespace"]))
     current = store.current()
     assert current is not None and current.entries[0].namespace == "default"
+
+
+def test_the_argocd_app_namespace_annotation_names_the_applications_namespace() -> None:
+    """argocd/app-namespace was ignored: an application of that name in another namespace was read as this one."""
+    import yaml
+
+    annotated = CATALOG.replace(
+        "    argocd/app-name: checkout-api-prod\n",
+        "    argocd/app-name: checkout-api-prod\n    argocd/app-namespace: team-payments\n",
+        1,
+    )
+    entries, problems = from_catalog(list(yaml.safe_load_all(annotated)))
+    assert problems == []
+    assert [(e.argocd_app_name, e.argocd_app_namespace) for e in entries] == [
+        (None, None),
+        ("checkout-api-prod", "team-payments"),
+    ]
+    # Beside argocd/app-selector (no application named), the namespace alone says nothing.
+    selected = annotated.replace("    argocd/app-name: checkout-api-prod\n", "    argocd/app-selector: app=x\n", 1)
+    entries, problems = from_catalog(list(yaml.safe_load_all(selected)))
+    assert problems == [] and [e.argocd_app_namespace for e in entries] == [None, None]
+
+
+def test_an_argocd_namespace_without_an_application_name_is_refused() -> None:
+    entries, problems = validate_entries(
+        [
+            app(),
+            comp("api", argocd_app_namespace="team-b"),
+            comp("web", argocd_app_name="web", argocd_app_namespace="Team-B"),
+        ]
+    )
+    assert [e.entity_id for e in entries] == ["payments"]
+    assert "argocd_app_namespace is the namespace of argocd_app_name" in problems[0]
+    assert "lowercase DNS-1123 label" in problems[1]
