@@ -95,17 +95,19 @@ class LiveSources:
         return {"timeout_s": timeout, "connect_timeout_s": min(timeout, 1.0), "policy": RetryPolicy(attempts=1)}
 
     # --- ArgoCD and GitLab ------------------------------------------------------------------------
-    def argocd_app(self, name: str) -> LiveResult:
+    def argocd_app(self, name: str, namespace: str | None = None) -> LiveResult:
+        """The application `name` of `namespace`; without one, ArgoCD reads the name in its own namespace."""
         url, token = self.sources.argocd_url, self.sources.argocd_token
         if not url or not token:
             return LiveResult(None, "ArgoCD is not configured (ROSETTA_ARGOCD_URL/ROSETTA_ARGOCD_TOKEN)", _now())
+        params = {"appNamespace": namespace} if namespace else {}
 
         def call() -> dict[str, Any]:
             with ArgoCDClient(url, token, **self._options()) as client:
-                body = client.send(PageRequest(f"/api/v1/applications/{name}")).body
+                body = client.send(PageRequest(f"/api/v1/applications/{name}", params)).body
             return _argocd_status(body)
 
-        return self.cached(f"argocd:{name}", call)
+        return self.cached(f"argocd:{namespace or ''}/{name}", call)
 
     def gitlab_last_pipeline(self, project_id: int) -> LiveResult:
         url, token = self.sources.gitlab_url, self.sources.gitlab_token

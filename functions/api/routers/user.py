@@ -324,7 +324,7 @@ def _live(ctx: ContextDep, mart: Mart, scope: Scope) -> list[LiveComponent]:
         read: dict[str, object] = {}
         status = statuses.get(comp.entity_id) or {}
         if comp.argocd_app_name:
-            argo = ctx.live.argocd_app(comp.argocd_app_name)
+            argo = ctx.live.argocd_app(comp.argocd_app_name, comp.argocd_app_namespace)
             if argo.error is None and isinstance(argo.value, dict):
                 fetched = {"fetched_at": argo.fetched_at, "status_observed_at": argo.fetched_at}
                 item = item.model_copy(update={k: v for k, v in argo.value.items()} | fetched)

@@ -60,3 +60,31 @@ def test_a_single_source_application_shows_its_synced_revision(tmp_path: Path, m
     shown = live_status(tmp_path, monkeypatch, app)
     # status.sync.revision of the live fixture, as found
     assert (shown["revision"], shown["sync_status"], shown["health_status"]) == ("rev1", "Synced", "Healthy")
+
+
+def test_an_application_outside_argocds_namespace_is_asked_for_in_its_namespace(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The live panel asked ArgoCD for the name alone, which ArgoCD reads in its own namespace: a component mapped
+    to velero-test of team-b was shown the status of argo-cd's velero-test (the fixture's)."""
+    app = json.loads((FIXTURES / "argocd/application__live_velero-test__converted.json").read_text())
+    twin = json.loads(json.dumps(app))
+    twin["metadata"]["namespace"] = "team-b"
+    twin["status"]["health"]["status"] = "Degraded"
+    asked: list[Any] = []
+
+    def send(self: ArgoCDClient, request: PageRequest) -> ApiResponse:
+        asked.append(dict(request.params or {}))
+        namespace = (request.params or {}).get("appNamespace")
+        return ApiResponse(200, httpx.Headers(), twin if namespace == "team-b" else app, request)
+
+    monkeypatch.setattr(ArgoCDClient, "send", send)
+    sources = IngestSettings(argocd_url="https://argocd.example.org", argocd_token=SecretStr("t"))
+    live = LiveSources(ApiSettings(local_dir=tmp_path), sources)
+    try:
+        own = live.argocd_app("velero-test")
+        team = live.argocd_app("velero-test", "team-b")
+    finally:
+        live.close()
+    assert own.value["health_status"] == "Healthy" and team.value["health_status"] == "Degraded"
+    assert asked == [{}, {"appNamespace": "team-b"}]
