@@ -143,7 +143,7 @@ def _application_rows(
     )
     operation_row = None
     if operation and operation.get("startedAt"):
-        initiated = (operation.get("operation") or {}).get("initiatedBy") or {}
+        initiated_by, automated = _initiator(operation.get("operation") or {})
         sync = (operation.get("operation") or {}).get("sync") or {}
         result = operation.get("syncResult") or {}
         operation_row = checked_row(
@@ -155,13 +155,13 @@ def _application_rows(
                 "phase": operation.get("phase"),
                 "revision": revision_of(result) or revision_of(sync),
                 "message": operation.get("message"),
-                "initiated_by": initiated.get("username") or "",
-                "automated": bool(initiated.get("automated", False)),
+                "initiated_by": initiated_by,
+                "automated": automated,
             },
         )
     history_rows = []
     for entry in status.get("history") or []:
-        initiated = entry.get("initiatedBy") or {}
+        initiated_by, automated = _initiator(entry)
         entry_source = entry.get("source") or (entry.get("sources") or [{}])[0]
         history_rows.append(
             checked_row(
@@ -172,13 +172,23 @@ def _application_rows(
                     "revision": revision_of(entry),
                     "deploy_started_at": parse_instant(entry.get("deployStartedAt")),
                     "deployed_at": parse_instant(require_str(entry, "deployedAt")),
-                    "initiated_by": initiated.get("username") or "",
-                    "automated": bool(initiated.get("automated", False)),
+                    "initiated_by": initiated_by,
+                    "automated": automated,
                     "repo_url": entry_source.get("repoURL"),
                 },
             )
         )
     return status_row, operation_row, history_rows
+
+
+def _initiator(node: Mapping[str, Any]) -> tuple[str | None, bool | None]:
+    """Who started a sync ("" when automated) and whether it was automated, from the node's `initiatedBy`. Both
+    unknown (None) when ArgoCD does not say: older versions write no initiatedBy in history entries."""
+    initiated = node.get("initiatedBy")
+    if not initiated:
+        return None, None
+    automated = bool(initiated.get("automated", False))
+    return initiated.get("username") or ("" if automated else None), automated
 
 
 def revision_of(node: Mapping[str, Any]) -> str | None:

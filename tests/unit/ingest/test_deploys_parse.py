@@ -55,6 +55,20 @@ def test_argocd_application_history_status_and_operation() -> None:
     assert operation["started_at"] == datetime(2024, 3, 5, 7, 33, 3, tzinfo=UTC)
 
 
+def test_argocd_history_that_does_not_say_who_deployed_is_not_read_as_a_manual_deployment_by_nobody() -> None:
+    """The fixture's ArgoCD writes no initiatedBy in its history entries: each was stored as started by "" and not
+    automated, a claim the source never made (a share of automated deployments read 0 %). Unknown stays unknown;
+    the last operation, which says, keeps its user; an entry that says it was automated is so."""
+    app = load("argocd/application__live_velero-test__converted.json")
+    app["status"]["history"][-1]["initiatedBy"] = {"automated": True}
+    result = parse.parse_applications_page(app, {"observed_at": OBSERVED})
+    history = result.tables[parse.HISTORY].to_pylist()
+    assert {(h["initiated_by"], h["automated"]) for h in history[:-1]} == {(None, None)}
+    assert (history[-1]["initiated_by"], history[-1]["automated"]) == ("", True)
+    (operation,) = result.tables[parse.SYNC_OPERATIONS].to_pylist()
+    assert (operation["initiated_by"], operation["automated"]) == ("foo@example.com", False)
+
+
 def test_argocd_keeps_only_mapped_apps_and_rejects_broken_ones() -> None:
     app = load("argocd/application__live_velero-test__converted.json")
     broken = json.loads(json.dumps(app))
