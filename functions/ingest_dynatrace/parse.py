@@ -102,7 +102,13 @@ def metric_points(page: Mapping[str, Any], context: Mapping[str, Any] | None = N
             rejects.append(Reject(METRICS_DATASET, f"unknown metric {metric_id!r}", _brief(result)))
             continue
         column, factor = known
-        for index, series in enumerate(result.get("data") or []):
+        data = result.get("data") or []
+        if not isinstance(data, list):
+            # Not a list, so not large: the result is kept whole.
+            reason = f"{metric_id}: data should be a list of series, got {data!r:.40}"
+            rejects.append(Reject(METRICS_DATASET, reason, result))
+            continue
+        for index, series in enumerate(data):
             problem = _series_problem(series)
             entity = None
             if problem is None:

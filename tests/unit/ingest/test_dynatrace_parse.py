@@ -155,6 +155,23 @@ def test_a_number_too_large_for_its_column_is_a_reject_not_a_failed_run() -> Non
     assert reject.index == 1 and reject.reason == f"ValueError: startTime is no time in epoch milliseconds: {2**70}"
 
 
+def test_a_metric_whose_data_is_not_a_list_is_one_reject_not_a_failed_run() -> None:
+    """A metric result whose `data` came as a number failed the page (TypeError) and with it the run; as a text it
+    became a reject per character. Either way it is now one reject naming the metric, and the request count's 1200
+    at 00:00 stays."""
+    for data in (7, "oops"):
+        page = _hourly_page()
+        page["result"][1]["data"] = data
+        result = parse.parse_metrics_page(page)
+        assert [r.reason for r in result.rejects] == [
+            f"builtin:service.response.time:percentile(95): data should be a list of series, got {data!r}"
+        ]
+        rows = result.tables[parse.METRICS_DATASET].to_pylist()
+        assert [(r["hour"], r["request_count"], r["latency_p95_ms"]) for r in rows] == [
+            (datetime(2022, 9, 28, 0, tzinfo=UTC), 1200, None)
+        ]
+
+
 def test_a_bad_series_does_not_shift_the_pages_other_series_by_an_hour() -> None:
     """A text value in the p95 series put the 1200 requests of 00:00 at 01:00, the end of their slot."""
     page = _hourly_page()
