@@ -276,13 +276,15 @@ class ArgoCDSimulator:
         params = request.query_params
         projects = set(params.getlist("projects")) | set(params.getlist("project"))
         name = params.get("name")
+        # Every application lives in ArgoCD's own namespace: asked for another, the listing has none.
+        elsewhere = params.get("appNamespace") not in (None, "", NAMESPACE)
         try:
             selector = label_selector(params.get("selector", ""))
         except ValueError as exc:
             return json_response(error_body(str(exc), 3), status=400)
         items = []
         for app_name, (app, comp, environment) in self.apps.items():
-            if name and app_name != name:
+            if elsewhere or (name and app_name != name):
                 continue
             if projects and app.team not in projects:
                 continue
@@ -293,8 +295,9 @@ class ArgoCDSimulator:
         # As ArgoCD's API does, an empty list is written as null.
         return json_response({"metadata": {"resourceVersion": version}, "items": items or None})
 
-    async def get_application(self, name: str) -> Response:
-        if name not in self.apps:
+    async def get_application(self, name: str, request: Request) -> Response:
+        # Without appNamespace ArgoCD reads the name in its own namespace, where every simulated application is.
+        if name not in self.apps or request.query_params.get("appNamespace") not in (None, "", NAMESPACE):
             message = f'applications.argoproj.io "{name}" not found'
             return json_response(error_body(message, 5), status=404)
         return json_response(self.application(name))
