@@ -438,18 +438,23 @@ def default_window(
     initial_lookback: timedelta,
     catch_up: timedelta | None = None,
 ) -> Window:
-    """Since the oldest watermark of the datasets minus the overlap (or the initial lookback), until now, or
-    until `catch_up` after the start when the source is far behind: a run after a long outage then takes one
-    bounded step (memory and run time stay those of a normal run) and the next scheduled runs take the rest."""
+    """Since the oldest watermark of the datasets minus the overlap (or the initial lookback for a dataset never
+    read, when earlier), until now, or until `catch_up` after the start when the source is far behind: a run after
+    a long outage then takes one bounded step (memory and run time stay those of a normal run) and the next
+    scheduled runs take the rest."""
     marks = Watermarks(lake)
     values = []
     for d in datasets:
         ds = get_dataset(d)
         mark = marks.get(ds.source, ds.name)
         values.append(mark.value if mark else None)
-    if not values or any(v is None for v in values):
+    if all(v is None for v in values):
         return Window(now - initial_lookback, now)
     since = min(v for v in values if v is not None) - overlap
+    if any(v is None for v in values):
+        # A dataset never read (newly enabled) gets its first lookback, and the others still start where they
+        # stopped: starting them at the lookback would move their watermarks over what they never read.
+        since = min(since, now - initial_lookback)
     if catch_up is not None and now - since > catch_up:
         return Window(since, since + catch_up)
     return Window(since, now)

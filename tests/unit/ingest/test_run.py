@@ -305,6 +305,27 @@ def test_far_behind_a_run_catches_up_one_bounded_step_at_a_time(local_lake: Lake
     assert (recent.since, recent.until) == (now - timedelta(hours=3) - overlap, now)
 
 
+def test_a_dataset_without_a_watermark_does_not_skip_what_the_others_have_not_read(local_lake: Lake) -> None:
+    """Dynatrace three days behind (its metrics watermark at T0), then its entities enabled: the entities have no
+    watermark, and the window became the last 24 hours for every dataset. The run moved the metrics' watermark to
+    now over three days it never read. The window now starts at the oldest watermark there is (T0 minus the
+    overlap), the new dataset's first read included, and catches up one bounded step from there."""
+    metrics, entities = "dynatrace/service_metrics_hourly", "dynatrace/entities"
+    Watermarks(local_lake).advance("dynatrace", "service_metrics_hourly", T0, run_id="r0")
+    now = T0 + timedelta(days=3)
+    overlap, lookback, step = timedelta(hours=2), timedelta(hours=24), timedelta(hours=48)
+    window = default_window(
+        local_lake, [metrics, entities], now=now, overlap=overlap, initial_lookback=lookback, catch_up=step
+    )
+    assert (window.since, window.until) == (T0 - overlap, T0 - overlap + step)
+    # Watermarks recent, the new dataset still gets its first day.
+    Watermarks(local_lake).advance("dynatrace", "service_metrics_hourly", now - timedelta(hours=1), run_id="r1")
+    window = default_window(
+        local_lake, [metrics, entities], now=now, overlap=overlap, initial_lookback=lookback, catch_up=step
+    )
+    assert (window.since, window.until) == (now - lookback, now)
+
+
 def test_a_window_ending_in_the_future_moves_the_watermark_only_to_when_the_run_read(local_lake: Lake) -> None:
     """`ingest --since today --until tomorrow` at 15:00 moved the watermark to tomorrow 00:00: records updated
     between 15:00 and tomorrow 00:00 minus the overlap were never read by a scheduled run, and every scheduled run
