@@ -61,12 +61,17 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "M": 30
 
 
 def parse_iso_ms(text: str) -> int | None:
-    """Epoch milliseconds of an ISO-8601 string; no zone means UTC."""
+    """Epoch milliseconds of an ISO-8601 string; no zone means UTC; None when it is no instant."""
     match = _ISO_RE.match(text.strip())
     if not match:
         return None
     year, month, day, hour, minute, second, fraction, zone = match.groups()
-    moment = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0), tzinfo=UTC)
+    try:
+        moment = datetime(
+            int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0), tzinfo=UTC
+        )
+    except ValueError:
+        return None  # shaped like a date, yet none (month 13, February 30): unreadable, as the APIs say
     millis = int((fraction or "0").ljust(3, "0")[:3])
     if zone and zone != "Z":
         sign = 1 if zone[0] == "+" else -1
