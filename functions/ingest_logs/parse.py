@@ -14,11 +14,15 @@ from lakehouse.schemas import get_dataset
 DATASET = "elasticsearch/log_counts_hourly"
 AGGREGATION = "logs"
 EXCEPTION = "EXCEPTION"
-# The spellings of the two levels counted, as loggers write them in log.level, and the level each counts as.
+# The spellings of the two levels counted, as loggers write them in log.level, and the level each counts as. The
+# levels above error (Log4j's and OpenTelemetry's FATAL, Python's CRITICAL) are errors too.
 LEVEL_SPELLINGS = {
     spelling: level
     for level, spellings in (
-        ("ERROR", ("ERROR", "Error", "error")),
+        (
+            "ERROR",
+            ("ERROR", "Error", "error", "FATAL", "Fatal", "fatal", "CRITICAL", "Critical", "critical"),
+        ),
         ("WARN", ("WARN", "Warn", "warn", "WARNING", "Warning", "warning")),
     )
     for spelling in spellings

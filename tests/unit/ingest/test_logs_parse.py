@@ -229,6 +229,35 @@ def test_levels_count_however_the_logger_spells_them() -> None:
     assert {r["level"]: r["count"] for r in rows} == {"ERROR": 5, "WARN": 9, "EXCEPTION": 1}
 
 
+def test_fatal_and_critical_lines_count_as_errors() -> None:
+    """Log4j and OpenTelemetry write FATAL, Python's loggers CRITICAL, Go's fatal: the most severe lines were neither
+    asked for nor counted, so a service dying with fatal lines showed no error at all. They count as ERROR: in this
+    hour 2 "ERROR" + 3 "FATAL" + 1 "critical" + 4 "fatal" = 10 error lines, 1 of them with an exception."""
+    from functions.ingest_logs.client import log_counts_query
+
+    (levels,) = [f["bool"] for f in log_counts_query(0, 1, 10)["query"]["bool"]["filter"] if "bool" in f]
+    for clause in levels["should"]:
+        (spellings,) = clause["terms"].values()
+        assert {"FATAL", "fatal", "CRITICAL", "critical"} <= set(spellings)
+    hour = 1443657600000
+    page = {
+        "timed_out": False,
+        "_shards": {"failed": 0},
+        "aggregations": {
+            "logs": {
+                "buckets": [
+                    bucket("checkout-api", "ERROR", hour, 2, 0),
+                    bucket("checkout-api", "FATAL", hour, 3, 1),
+                    bucket("checkout-api", "critical", hour, 1, 0),
+                    bucket("checkout-api", "fatal", hour, 4, 0),
+                ]
+            }
+        },
+    }
+    rows = parse.parse_log_counts_page(page, {"index_pattern": "logs-checkout-*"}).tables[parse.DATASET].to_pylist()
+    assert {r["level"]: r["count"] for r in rows} == {"ERROR": 10, "EXCEPTION": 1}
+
+
 @pytest.mark.parametrize(
     ("key", "field", "count"), [("environment", "deployment.environment", 7), ("service", "service.name", 5)]
 )
