@@ -483,7 +483,7 @@ DATASETS: tuple[Dataset, ...] = (
             _key("deployment_key", STR, "argocd:<app>:<history id or operation start> or gitlab:<deployment id>"),
             _key("origin", STR, "argocd or gitlab"),
             _key("source_ref", STR, "The pivot the mapping uses: ArgoCD app name or GitLab project id"),
-            _c("environment", STR, "Environment name as the source gives it"),
+            _c("environment", STR, "The mapping's environment (GitLab's environment name compared without case)"),
             _c("revision", STR, "Deployed revision (SHA)"),
             _c("started_at", UTC_MS, "Start", "UTC"),
             _key("finished_at", UTC_MS, "End (the deployment time used by DORA)", "UTC"),

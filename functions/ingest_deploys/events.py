@@ -74,15 +74,16 @@ def build_events(lake: Lake, since: datetime, entries: Iterable[MappingEntry]) -
     linked = {row["deployment_id"] for row in _rows(lake, LINKS, first_day)}
     merged = _merge_commits(_rows(lake, MERGE_REQUESTS, first_day))
     for row in _rows(lake, DEPLOYMENTS, first_day):
-        wanted = gitlab_env.get(row["project_id"], set())
+        # GitLab keeps an environment's name as written ("Production"); the mapping's are lower-case.
+        environment = mapped_environment(row["environment"], gitlab_env.get(row["project_id"], set()))
         status = {"success": "succeeded", "failed": "failed"}.get(row["status"])
-        if row["environment"] in wanted and status and row["finished_at"] is not None:
+        if environment and status and row["finished_at"] is not None:
             events.append(
                 _event(
                     f"gitlab:{row['deployment_id']}",
                     "gitlab",
                     str(row["project_id"]),
-                    row["environment"],
+                    environment,
                     row["sha"],
                     row["created_at"],
                     row["finished_at"],
@@ -96,6 +97,12 @@ def build_events(lake: Lake, since: datetime, entries: Iterable[MappingEntry]) -
     cutoff = datetime.combine(whole_from(since), time(), UTC)
     kept = [{k: v for k, v in e.items() if not k.startswith("_")} for e in events if e["finished_at"] >= cutoff]
     return pa.Table.from_pylist(kept, schema=get_dataset(EVENTS).schema)
+
+
+def mapped_environment(gitlab_environment: str | None, mapped: set[str]) -> str | None:
+    """The mapping's environment a GitLab environment is, compared without case (the mapping's are lower-case)."""
+    name = (gitlab_environment or "").lower()
+    return name if name in mapped else None
 
 
 def whole_from(since: datetime) -> date:

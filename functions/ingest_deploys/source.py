@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from functions.ingest_deploys import parse
 from functions.ingest_deploys.client import ArgoCDClient, GitLabClient
-from functions.ingest_deploys.events import EVENTS, INPUTS, build_events, whole_from
+from functions.ingest_deploys.events import EVENTS, INPUTS, build_events, mapped_environment, whole_from
 from lakehouse.ingest.client import SetAside
 from lakehouse.ingest.config import IngestSettings
 from lakehouse.ingest.errors import SourceRefused
@@ -177,5 +177,5 @@ def _shipping(page: Any, project_id: int, environments: set[str]) -> Iterator[in
             row = parse.deployment_row(d, project_id)
         except parse.RECORD_ERRORS:
             continue
-        if row["status"] == "success" and row["environment"] in environments:
+        if row["status"] == "success" and mapped_environment(row["environment"], environments):
             yield row["deployment_id"]

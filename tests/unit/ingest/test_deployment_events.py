@@ -309,6 +309,23 @@ def test_events_computed_while_another_run_ingests_are_computed_again(tmp_path: 
     assert stored_keys(lake) == ["gitlab:7001", "gitlab:7002"]
 
 
+def test_a_gitlab_environment_named_with_capitals_is_the_mappings_environment(tmp_path: Path) -> None:
+    """GitLab keeps an environment's name as written ("Production"); a mapping's environment is lower-case, as every
+    id of the mapping. The deployment was compared as written and dropped without a trace: the project showed no
+    deployment at all. It is the mapping's production, and its event says so, as the build joins on it."""
+    lake = Lake.from_settings(Settings(lake_url=str(tmp_path)))
+    MappingStore(lake).apply(
+        [{"entity_id": "shop", "kind": "application", "gitlab_project_id": 11}], actor="test", replace=True
+    )
+    deployment = gitlab_deployment("2024-03-04T10:05:00.000Z") | {"environment": {"id": 1, "name": "Production"}}
+    page = deploys_parse.parse_deployments_page([deployment], {"project_id": 11})
+    lake.write_days(get_dataset(deploys_parse.DEPLOYMENTS), page.tables[deploys_parse.DEPLOYMENTS])
+    mapping = MappingStore(lake).current()
+    assert mapping is not None
+    table = build_events(lake, datetime(2024, 3, 5, tzinfo=UTC), mapping.entries)
+    assert [(e["deployment_key"], e["environment"]) for e in table.to_pylist()] == [("gitlab:7001", "production")]
+
+
 def test_a_deployment_of_a_fast_forward_merged_request_is_not_a_rollback(tmp_path: Path) -> None:
     """GitLab's own merged-list example (project 3) is a request merged without a merge commit: merge_commit_sha and
     squash_commit_sha are null, as for every fast-forward merge, and the commit it put on the branch is its head
