@@ -68,12 +68,33 @@ def parse_applications_page(page: Mapping[str, Any], context: Mapping[str, Any] 
         if operation_row is not None:
             operations.append(operation_row)
         history.extend(history_rows)
+    rejects += _not_listed(wanted, chosen, items, unclear) if wanted is not None else []
     tables = {
         APP_STATUS: rows_table(APP_STATUS, statuses),
         SYNC_OPERATIONS: rows_table(SYNC_OPERATIONS, operations),
         HISTORY: rows_table(HISTORY, history),
     }
     return ParseResult(tables, rejects)
+
+
+def _not_listed(
+    wanted: Mapping[str, str | None], chosen: Mapping[str, int], items: list[Any], unclear: Mapping[int, str]
+) -> list[Reject]:
+    """A reject for each mapped application the listing lacks: ArgoCD leaves out the applications a token may not
+    see rather than refuse, so a typo, a deleted or renamed application and a missing permission all look alike."""
+    named = {items[i]["metadata"]["name"] for i in unclear}
+    rejects = []
+    for name, namespace in sorted(wanted.items()):
+        if name in chosen or name in named:
+            continue
+        where = f" in namespace {namespace}" if namespace else ""
+        reason = (
+            f"ArgoCD application {name!r} is not in ArgoCD's listing{where}: deleted, renamed or hidden from the "
+            "token; check the mapping's argocd_app_name and the token's projects"
+        )
+        raw = {"argocd_app_name": name} | ({"argocd_app_namespace": namespace} if namespace else {})
+        rejects.append(Reject(APP_STATUS, reason, raw))
+    return rejects
 
 
 def _mapped_applications(items: list[Any], wanted: Mapping[str, str | None]) -> tuple[dict[str, int], dict[int, str]]:

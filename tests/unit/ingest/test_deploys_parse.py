@@ -83,6 +83,22 @@ def test_argocd_keeps_only_mapped_apps_and_rejects_broken_ones() -> None:
     assert len(result.rejects) == 1 and "time zone" in result.rejects[0].reason
 
 
+def test_argocd_a_mapped_app_the_listing_lacks_is_a_reject_naming_it() -> None:
+    """A mapped name ArgoCD does not list (a typo, an application deleted or renamed, or one the token may not see:
+    ArgoCD leaves those out rather than refuse) gave no row and no word: the application showed no deployment,
+    as if it had none. As for a GitLab project gone, it is a reject naming it; the listed one is read."""
+    app = load("argocd/application__live_velero-test__converted.json")
+    wanted = {"velero-test": None, "velero-prod": None, "velero-team": "team-b"}
+    result = parse.parse_applications_page({"items": [app]}, {"observed_at": OBSERVED, "apps": wanted})
+    assert result.tables[parse.APP_STATUS].column("app_name").to_pylist() == ["velero-test"]
+    assert [(r.index, r.raw) for r in result.rejects] == [
+        (None, {"argocd_app_name": "velero-prod"}),
+        (None, {"argocd_app_name": "velero-team", "argocd_app_namespace": "team-b"}),
+    ]
+    assert "'velero-prod' is not in ArgoCD's listing" in result.rejects[0].reason
+    assert "'velero-team' is not in ArgoCD's listing in namespace team-b" in result.rejects[1].reason
+
+
 def test_argocd_an_app_with_a_wrongly_typed_field_is_rejected_alone() -> None:
     """An application whose health status came as a number failed the listing: every app's status was lost."""
     app = load("argocd/application__live_velero-test__converted.json")
