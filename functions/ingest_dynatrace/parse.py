@@ -85,7 +85,7 @@ def metric_points(page: Mapping[str, Any], context: Mapping[str, Any] | None = N
     Values are converted to the column's unit (µs -> ms) and nulls stay null. Built column-wise from the
     `timestamps`/`values` lists, so a page of millions of points never becomes Python objects per point.
     """
-    services: Mapping[str, str] = (context or {}).get("service_of_container") or {}
+    services: Mapping[str, list[str]] = (context or {}).get("service_of_container") or {}
     rejects: list[Reject] = []
     step = resolution_ms(page.get("resolution"))
     stamps: list[list[Any]] = []
@@ -110,24 +110,27 @@ def metric_points(page: Mapping[str, Any], context: Mapping[str, Any] | None = N
             continue
         for index, series in enumerate(data):
             problem = _series_problem(series)
-            entity = None
+            targets: list[str] = []
             if problem is None:
                 dims = series["dimensionMap"]
                 problem = _dimension_problem(dims)
                 if problem is None:
-                    entity = dims.get(SERVICE_DIMENSION) or services.get(dims.get(CONTAINER_DIMENSION) or "")
-                    if not entity:
+                    # A service's own series, or a container's, which counts for every service running on it.
+                    own = dims.get(SERVICE_DIMENSION)
+                    targets = [own] if own else list(services.get(dims.get(CONTAINER_DIMENSION) or "") or ())
+                    if not targets:
                         problem = "series has no service entity in dimensionMap"
-            if problem is not None or entity is None:
+            if problem is not None:
                 rejects.append(Reject(METRICS_DATASET, f"{metric_id}: {problem}", series, index))
                 continue
-            stamps.append(series["timestamps"])
-            values.append(series["values"])
-            entities.append(entity)
-            names.append(series["dimensionMap"].get(SERVICE_DIMENSION + ".name"))
-            metrics.append(column)
-            factors.append(factor)
-            lengths.append(len(series["timestamps"]))
+            for entity in targets:
+                stamps.append(series["timestamps"])
+                values.append(series["values"])
+                entities.append(entity)
+                names.append(series["dimensionMap"].get(SERVICE_DIMENSION + ".name"))
+                metrics.append(column)
+                factors.append(factor)
+                lengths.append(len(series["timestamps"]))
     if not lengths:
         return POINT_SCHEMA.empty_table(), rejects
     try:
@@ -386,31 +389,37 @@ def _entity_row(entity: Mapping[str, Any], seen_on: datetime) -> dict[str, Any]:
     return checked_row(ENTITIES_DATASET, row)
 
 
-def _related(page: Mapping[str, Any], relationship: str, target_type: str) -> dict[str, str]:
-    """target id -> listed entity id, through one `fromRelationships` relationship."""
-    found: dict[str, str] = {}
+def _related(page: Mapping[str, Any], relationship: str, target_type: str) -> dict[str, list[str]]:
+    """target id -> listed entity ids, through one `fromRelationships` relationship."""
+    found: dict[str, list[str]] = {}
     for entity in page.get("entities") or []:
         if not isinstance(entity, dict) or not isinstance(entity.get("entityId"), str):
             continue
         for target in (entity.get("fromRelationships") or {}).get(relationship) or []:
             if isinstance(target, dict) and target.get("type") == target_type:
-                found[str(target.get("id"))] = entity["entityId"]
+                listed = found.setdefault(str(target.get("id")), [])
+                if entity["entityId"] not in listed:
+                    listed.append(entity["entityId"])
     return found
 
 
-def processes_of(page: Mapping[str, Any]) -> dict[str, str]:
-    """process group instance id -> service id, from services listed with `fromRelationships`
-    (runsOnProcessGroupInstance; a service's `runsOn` leads to its process group, never to a container)."""
+def processes_of(page: Mapping[str, Any]) -> dict[str, list[str]]:
+    """process group instance id -> ids of the services running on it (a process may serve several), from services
+    listed with `fromRelationships` (runsOnProcessGroupInstance; a service's `runsOn` leads to its process group,
+    never to a container)."""
     return _related(page, "runsOnProcessGroupInstance", "PROCESS_GROUP_INSTANCE")
 
 
-def containers_of(page: Mapping[str, Any], service_of_process: Mapping[str, str]) -> dict[str, str]:
-    """container id -> service id, from process group instances listed with `fromRelationships` (isPgiOfCgi)."""
-    return {
-        container: service_of_process[process]
-        for container, process in _related(page, "isPgiOfCgi", "CONTAINER_GROUP_INSTANCE").items()
-        if process in service_of_process
-    }
+def containers_of(page: Mapping[str, Any], services_of_process: Mapping[str, list[str]]) -> dict[str, list[str]]:
+    """container id -> ids of the services running in it, from process group instances listed with
+    `fromRelationships` (isPgiOfCgi)."""
+    found: dict[str, list[str]] = {}
+    for container, processes in _related(page, "isPgiOfCgi", "CONTAINER_GROUP_INSTANCE").items():
+        for process in processes:
+            for service in services_of_process.get(process, ()):
+                if service not in found.setdefault(container, []):
+                    found[container].append(service)
+    return {container: services for container, services in found.items() if services}
 
 
 def _reason(exc: BaseException) -> str:

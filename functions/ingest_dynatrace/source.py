@@ -43,16 +43,16 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
         def metric_pages() -> Iterator[Page]:
             context = {"since_ms": since_ms, "until_ms": until_ms}
             for selector in selectors:
-                processes: dict[str, str] = {}
+                processes: dict[str, list[str]] = {}
                 fields = "+fromRelationships,+tags,+managementZones"
                 for topology in client.entities(selector, since_ms, until_ms, settings.dynatrace_page_size, fields):
-                    processes |= parse.processes_of(topology.body)
+                    _gather(processes, parse.processes_of(topology.body))
                     if with_entities:
                         yield Page(parse.ENTITIES_DATASET, topology.body, {"seen_on_ms": seen_on_ms})
                 for page in client.metrics(list(parse.SERVICE_METRICS), selector, since_ms, until_ms):
                     yield Page(parse.METRICS_DATASET, page.body, context)
                 # Containers are two hops away: service -> process group instance -> container.
-                containers: dict[str, str] = {}
+                containers: dict[str, list[str]] = {}
                 found = sorted(processes)
                 for start in range(0, len(found), settings.dynatrace_entities_per_query):
                     batch = ",".join(f'"{p}"' for p in found[start : start + settings.dynatrace_entities_per_query])
@@ -60,7 +60,7 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
                     for instances in client.entities(
                         process_selector, since_ms, until_ms, settings.dynatrace_page_size, "+fromRelationships"
                     ):
-                        containers |= parse.containers_of(instances.body, processes)
+                        _gather(containers, parse.containers_of(instances.body, processes))
                 if containers:
                     ids = ",".join(f'"{c}"' for c in sorted(containers))
                     container_selector = f"type(CONTAINER_GROUP_INSTANCE),entityId({ids})"
@@ -97,6 +97,13 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
             )
         )
     return plan
+
+
+def _gather(found: dict[str, list[str]], more: dict[str, list[str]]) -> None:
+    """Add a page's entity -> services to what earlier pages gave: the services of one entity can span pages."""
+    for entity, services in more.items():
+        listed = found.setdefault(entity, [])
+        listed.extend(s for s in services if s not in listed)
 
 
 def _ms(window: Window) -> tuple[int, int]:

@@ -114,9 +114,58 @@ def test_container_series_are_attributed_to_their_service() -> None:
             }
         ],
     }
-    context = {"service_of_container": {"CONTAINER_GROUP_INSTANCE-1": "SERVICE-A"}}
+    context = {"service_of_container": {"CONTAINER_GROUP_INSTANCE-1": ["SERVICE-A"]}}
     rows = parse.parse_metrics_page(page, context).tables[parse.METRICS_DATASET].to_pylist()
     assert rows[0]["entity_id"] == "SERVICE-A" and rows[0]["cpu_usage_pct"] == 37.5
+
+
+def test_a_container_running_two_services_counts_for_both() -> None:
+    """A process often serves more than one service (a web service and a messaging one in one JVM): SERVICE-A and
+    SERVICE-B both run on PROCESS_GROUP_INSTANCE-1, in container 1. The container's saturation went to whichever
+    service was listed last, the other had none; both run on it, both get its 37.5 % CPU."""
+    services = {
+        "entities": [
+            {
+                "entityId": service,
+                "fromRelationships": {
+                    "runsOnProcessGroupInstance": [{"id": "PROCESS_GROUP_INSTANCE-1", "type": "PROCESS_GROUP_INSTANCE"}]
+                },
+            }
+            for service in ("SERVICE-A", "SERVICE-B")
+        ]
+    }
+    instances = {
+        "entities": [
+            {
+                "entityId": "PROCESS_GROUP_INSTANCE-1",
+                "fromRelationships": {
+                    "isPgiOfCgi": [{"id": "CONTAINER_GROUP_INSTANCE-1", "type": "CONTAINER_GROUP_INSTANCE"}]
+                },
+            }
+        ]
+    }
+    containers = parse.containers_of(instances, parse.processes_of(services))
+    page = {
+        "resolution": "1h",
+        "result": [
+            {
+                "metricId": "builtin:containers.cpu.usagePercent",
+                "data": [
+                    {
+                        "dimensions": ["CONTAINER_GROUP_INSTANCE-1"],
+                        "dimensionMap": {"dt.entity.container_group_instance": "CONTAINER_GROUP_INSTANCE-1"},
+                        "timestamps": [1664326800000],
+                        "values": [37.5],
+                    }
+                ],
+            }
+        ],
+    }
+    rows = parse.parse_metrics_page(page, {"service_of_container": containers}).tables[parse.METRICS_DATASET]
+    assert sorted((r["entity_id"], r["cpu_usage_pct"]) for r in rows.to_pylist()) == [
+        ("SERVICE-A", 37.5),
+        ("SERVICE-B", 37.5),
+    ]
 
 
 def test_a_series_with_a_text_value_is_rejected_alone() -> None:
