@@ -12,6 +12,8 @@
 -- single service takes its rows as they are (the same result without a GROUP BY over every hour).
 -- A null means no data for that hour, never zero, but for the errors of an hour with traffic: Dynatrace leaves
 -- an error count's slot empty when no error occurred, so there they are 0.
+-- Log lines count in the mapping's environment whatever the case their environment field is written in
+-- ("Production"): the mapping's ids are lower-case.
 -- Application, component and environment are ENUM types over the mapping's values (created by the build):
 -- the month's rows are grouped and sorted on them, and DuckDB handles an ENUM as a small integer.
 with entity_map as (
@@ -91,7 +93,7 @@ logs as (
         on
             p.pivot_kind = 'elisa_service'
             and p.value = l.index_pattern || '|' || l.service_name
-            and p.environment = l.environment
+            and p.environment = lower(l.environment)
     inner join ref_entities as e on p.entity_id = e.entity_id and p.environment = e.environment
     group by e.app_id, e.component_id, p.entity_id, p.environment, l.hour
 ),

@@ -2199,6 +2199,25 @@ def test_an_application_mapped_directly_counts_its_own_error_logs(tmp_path: Path
     assert day["log_errors"] == 6
 
 
+def test_logs_whose_environment_is_written_with_capitals_count_for_the_mappings_environment(tmp_path: Path) -> None:
+    """solo's loggers write deployment.environment as "Production"; the mapping, like every mapping id, says
+    production. On 19 November solo logged 4 ERROR lines at 09:00 written "Production" and 2 at 10:00 written
+    "production": 6 errors that day (the first 4 were ingested and counted for no one)."""
+    lake, settings = estate_lake(tmp_path)
+    solo = {"entity_id": "solo", "kind": "application", "team": "t3", "elisa_index": "logs-solo-*"}
+    MappingStore(lake).apply([solo], actor="test")
+    line = {"index_pattern": "logs-solo-*", "service_name": "solo", "level": "ERROR"}
+    logs = [
+        line | {"environment": "Production", "hour": t(19, 9), "count": 4},
+        line | {"environment": "production", "hour": t(19, 10), "count": 2},
+    ]
+    lake.write_days(get_dataset("elasticsearch/log_counts_hourly"), rows("elasticsearch/log_counts_hourly", *logs))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        day = one(mart(built, "mv_monitoring_app_day_summary", "app_id = 'solo' and day = $d", d=date(2026, 11, 19)))
+    assert day["log_errors"] == 6
+
+
 def test_an_incident_is_counted_as_its_version_at_as_of_left_it(tmp_path: Path) -> None:
     """Both read when the build of 10:00 on the 20th runs, ahead of it. INC13 on quiet-svc opened on the 19th at
     09:00 and was resolved at 11:00, then reopened at 10:30 on the 20th: at as_of it was restored, after 2 hours, so
