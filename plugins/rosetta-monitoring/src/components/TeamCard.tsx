@@ -1,8 +1,8 @@
 import { ReactNode } from 'react';
-import { EmptyState, InfoCard } from '@backstage/core-components';
+import { EmptyState, InfoCard, WarningPanel } from '@backstage/core-components';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import type { Entity } from '@backstage/catalog-model';
-import type { Freshness, KpiPeriod } from '../api/types';
+import type { Freshness, KpiPeriod, SloReport } from '../api/types';
 import { LEVEL_ID_ANNOTATIONS, MONITORING_LEVEL_ANNOTATION, monitoredGroupOf, OrgLevel } from '../entityId';
 import { coveredDays } from '../pages/KpiControls';
 import { Missing, missingFrom } from './common/problems';
@@ -14,8 +14,31 @@ import { DoraTable } from './DoraLevels';
 import { RiskTable } from './RiskTable';
 import { SloTable } from './SloTable';
 
-/** The API ranks 100 applications at most: a team's are all of them but in the rarest estates, a domain's not always. */
+/** The API ranks 100 applications at most, with no further page: a domain may hold more. */
 export const TEAM_RISK_LIMIT = 100;
+
+/** How many applications the level holds, as its SLO row counts them (the applications of the level). */
+function applicationsOf(slo: DataState<SloReport>, id: string): number | undefined {
+  if (slo.status !== 'ready') return undefined;
+  const row = slo.value.items.find(r => r.id.toLowerCase() === id.toLowerCase());
+  return row?.applications ?? undefined;
+}
+
+/**
+ * Says that the ranking shows only the riskiest applications when the API's most were ranked and the level holds
+ * more (or may: its SLO row, which counts them, did not come), so that the list is not taken for the whole.
+ */
+function RankingCut({ shown, total, level }: { shown: number; total?: number; level: OrgLevel }) {
+  if (shown < TEAM_RISK_LIMIT || (total !== undefined && total <= shown)) return null;
+  const of = total === undefined ? `applications of the ${level}` : `of the ${level}'s ${total} applications`;
+  const more = total === undefined ? `; the ${level} may hold more` : '';
+  return (
+    <WarningPanel
+      severity="info"
+      title={`Only the ${shown} riskiest ${of} are shown: the API ranks ${TEAM_RISK_LIMIT} at most${more}`}
+    />
+  );
+}
 
 /** What the mapping's teams, groups and domains are, for the card that does not find this Group among them. */
 const LEVEL_SOURCES: Record<OrgLevel, string> = {
@@ -130,9 +153,7 @@ function LevelCard({ level, id, environment, period, entity }: LevelCardProps) {
             >
               {r => (
                 <>
-                  {r.items.length === TEAM_RISK_LIMIT && (
-                    <p>The {TEAM_RISK_LIMIT} riskiest applications of the {level}.</p>
-                  )}
+                  <RankingCut shown={r.items.length} total={applicationsOf(slo, id)} level={level} />
                   <RiskTable rows={r.items} withTeam={level !== 'team'} />
                 </>
               )}
