@@ -113,18 +113,26 @@ describe('TeamCard', () => {
   });
 
   // A team whose applications run in staging too reads its staging figures when its Group says so, as an entity's
-  // cards do: the three questions carry environment=staging, and the card says which environment it shows.
+  // cards do: the SLO and DORA questions carry environment=staging, and the card says which environment it shows.
+  // The API scores risk and health in production only and refuses the ranking elsewhere (422 on environment, as
+  // below): the card says so, and does not call the annotation's environment invalid.
   it('reads the environment the rosetta.io/environment annotation names', async () => {
+    const productionOnly = { errors: [{ parameter: 'environment', detail: 'metric=risk is computed for production only' }] };
     server.use(
-      answer('/risk/top', egretRisks, { team: 'team-egret', environment: 'staging' }),
+      problem('/risk/top', 422, 'Invalid environment', 'metric=risk is computed for production only', productionOnly),
       answer('/kpis/slo', egretSlo, { team: 'team-egret', environment: 'staging' }),
       answer('/kpis/dora', egretDora, { team: 'team-egret', environment: 'staging' }),
     );
     await renderWithApi(<TeamCard />, group('team-egret', { 'rosetta.io/environment': 'staging' }));
-    expect(await screen.findByText('Profiles')).toBeInTheDocument();
     expect(await screen.findByText('99.812% · met')).toBeInTheDocument();
     expect(await screen.findByText('0.50/day · high')).toBeInTheDocument();
     expect(screen.getByText('Team team-egret, staging')).toBeInTheDocument();
+    const health = screen.getByRole('heading', { name: "Applications' health (last 7 days)" }).closest('section')!;
+    expect(await within(health).findByText('Health is judged in production only')).toBeInTheDocument();
+    expect(within(health).getByText(/scores/)).toHaveTextContent(
+      "The monitoring API scores the risk and health of applications in production only, not in staging (the Group's rosetta.io/environment annotation); the SLO and DORA rows below are staging's.",
+    );
+    expect(screen.queryByText('Not a valid environment')).not.toBeInTheDocument();
   });
 
   it('reads the period it is given', async () => {

@@ -3,7 +3,13 @@ import { EmptyState, InfoCard, WarningPanel } from '@backstage/core-components';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import type { Entity } from '@backstage/catalog-model';
 import type { Freshness, KpiPeriod, SloReport } from '../api/types';
-import { LEVEL_ID_ANNOTATIONS, MONITORING_LEVEL_ANNOTATION, monitoredGroupOf, OrgLevel } from '../entityId';
+import {
+  ENVIRONMENT_ANNOTATION,
+  LEVEL_ID_ANNOTATIONS,
+  MONITORING_LEVEL_ANNOTATION,
+  monitoredGroupOf,
+  OrgLevel,
+} from '../entityId';
 import { coveredDays } from '../pages/KpiControls';
 import { Missing, missingFrom } from './common/problems';
 import { DataState, useMonitoringData } from './common/useMonitoringData';
@@ -40,6 +46,9 @@ function RankingCut({ shown, total, level }: { shown: number; total?: number; le
   );
 }
 
+/** The environment the API scores risk and health in. */
+const PRODUCTION = 'production';
+
 /** What the mapping's teams, groups and domains are, for the card that does not find this Group among them. */
 const LEVEL_SOURCES: Record<OrgLevel, string> = {
   team: "The mapping's teams are the owners (spec.owner) of its applications",
@@ -57,10 +66,10 @@ function levelIdProblem(states: DataState<unknown>[]): Missing | undefined {
 }
 
 /** The freshness of the oldest answer the card shows: one stale warning for the card, not one for each part. */
-function oldestFreshness(states: DataState<{ freshness?: Freshness }>[]): Freshness | undefined {
+function oldestFreshness(states: DataState<{ freshness?: Freshness } | null>[]): Freshness | undefined {
   let oldest: Freshness | undefined;
   for (const state of states) {
-    const freshness = state.status === 'ready' ? state.value.freshness : undefined;
+    const freshness = state.status === 'ready' ? state.value?.freshness : undefined;
     if ((freshness?.lagSeconds ?? -1) > (oldest?.lagSeconds ?? -1)) oldest = freshness;
   }
   return oldest;
@@ -131,7 +140,12 @@ type LevelCardProps = { level: OrgLevel; id: string; environment: string; period
 
 function LevelCard({ level, id, environment, period, entity }: LevelCardProps) {
   const filter = { [level]: id };
-  const risks = useMonitoringData(api => api.getTopRisks(TEAM_RISK_LIMIT, filter, environment), [level, id, environment]);
+  // Risk and health are scored in production only: the API refuses the ranking in another environment.
+  const ranked = environment === PRODUCTION;
+  const risks = useMonitoringData(
+    api => (ranked ? api.getTopRisks(TEAM_RISK_LIMIT, filter, environment) : Promise.resolve(null)),
+    [level, id, environment],
+  );
   const slo = useMonitoringData(api => api.getSlo(level, { period }, environment, filter), [level, id, environment, period]);
   const dora = useMonitoringData(api => api.getDora(level, { period }, environment, filter), [level, id, environment, period]);
   const problem = levelIdProblem([risks, slo, dora]);
@@ -139,25 +153,30 @@ function LevelCard({ level, id, environment, period, entity }: LevelCardProps) {
   const over = periodLabel(period).toLowerCase();
   const label = GROUP_LABELS[level];
   return (
-    <InfoCard title={`${label} monitoring`} subheader={environment === 'production' ? `${label} ${id}` : `${label} ${id}, ${environment}`}>
+    <InfoCard title={`${label} monitoring`} subheader={environment === PRODUCTION ? `${label} ${id}` : `${label} ${id}, ${environment}`}>
       {problem ? (
         <LevelIdProblem missing={problem} level={level} entity={entity} />
       ) : (
         <>
           {freshness && <StaleNotice freshness={freshness} />}
           <Section title="Applications' health (last 7 days)">
-            <WidgetBody
-              state={risks}
-              what="applications"
-              isEmpty={r => r.items.length === 0}
-            >
-              {r => (
-                <>
-                  <RankingCut shown={r.items.length} total={applicationsOf(slo, id)} level={level} />
-                  <RiskTable rows={r.items} withTeam={level !== 'team'} />
-                </>
-              )}
-            </WidgetBody>
+            {ranked ? (
+              // Asked in production only: its answer is a ranking.
+              <WidgetBody state={risks} what="applications" isEmpty={r => r!.items.length === 0}>
+                {r => (
+                  <>
+                    <RankingCut shown={r!.items.length} total={applicationsOf(slo, id)} level={level} />
+                    <RiskTable rows={r!.items} withTeam={level !== 'team'} />
+                  </>
+                )}
+              </WidgetBody>
+            ) : (
+              <EmptyState
+                missing="info"
+                title="Health is judged in production only"
+                description={`The monitoring API scores the risk and health of applications in production only, not in ${environment} (the Group's ${ENVIRONMENT_ANNOTATION} annotation); the SLO and DORA rows below are ${environment}'s.`}
+              />
+            )}
           </Section>
           <Section title={`SLO (${over})`}>
             <WidgetBody
