@@ -1,6 +1,6 @@
 import { Table, TableColumn } from '@backstage/core-components';
 import type { SloRow } from '../api/types';
-import { availability, decimal, GROUP_LABELS, percent } from './common/format';
+import { availability, cutPercent, decimal, GROUP_LABELS, percent } from './common/format';
 import { NO_TOOLBAR } from './common/tableOptions';
 
 /** A figure and its state: the state alone when it is not judged ("no data", "insufficient data"). */
@@ -17,7 +17,7 @@ const sloColumns = (groupBy: string): TableColumn<SloRow>[] => [
   { title: 'Error budget left', render: r => percent(r.errorBudgetRemaining, 1) },
   { title: 'Burn rate (period / 1 h)', render: r => `${decimal(r.burnRatePeriod)} / ${decimal(r.burnRate1H)}` },
   { title: 'Burn alert', render: r => r.burnRateAlert ?? '–' },
-  { title: 'Latency p95', render: r => judged(percent(r.latencyP95Sli, 1), r.latencyP95Status) },
+  { title: 'Latency p95', render: r => judged(cutPercent(r.latencyP95Sli, 1), r.latencyP95Status) },
   { title: 'Coverage', render: r => percent(r.coverage, 0) },
 ];
 

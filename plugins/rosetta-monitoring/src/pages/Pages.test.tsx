@@ -255,6 +255,17 @@ describe('pages', () => {
       const table = screen.getByRole('columnheader', { name: 'Error budget left' }).closest('table')!;
       expect(cellsOf(table)[0].slice(0, 3)).toEqual(['team-egret', '99.949% · breached', '99.95%']);
     });
+    // 1,883 good hours of 1,983 measured: 94.957 % of the hours under the p95 threshold, short of the 95 % target, so
+    // breached; to one decimal it reads 94.9 %, cut, not 95.0 %, the target it missed.
+    it('never rounds a breached latency SLI up to its target', async () => {
+      const [egret] = f.sloTeam.items;
+      const row = { ...egret, latencyP95Sli: 1883 / 1983, latencyTarget: 0.95, latencyP95Status: 'breached' };
+      server.use(answer('/kpis/slo', { ...f.sloTeam, items: [row] }));
+      await renderWithApi(<SloPage />);
+      await screen.findByText('team-egret');
+      const table = screen.getByRole('columnheader', { name: 'Error budget left' }).closest('table')!;
+      expect(cellsOf(table)[0][6]).toBe('94.9% · breached');
+    });
     it("heads the rows' column with the report's grouping", async () => {
       server.use(answer('/kpis/slo', f.sloTeam));
       await renderWithApi(<SloPage />);

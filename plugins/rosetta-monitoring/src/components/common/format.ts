@@ -15,6 +15,14 @@ export function percent(value: number | null | undefined, digits = 2): string {
  * 99.95 % target reads 99.949 %, not the target it missed.
  */
 export function availability(value: number | null | undefined, digits = 3): string {
+  return cutPercent(value, digits);
+}
+
+/**
+ * A share judged against a target (an SLI) in percent, cut and never rounded up: 94.96 % of good hours against a
+ * 95 % target reads 94.9 %, not the target it missed.
+ */
+export function cutPercent(value: number | null | undefined, digits: number): string {
   if (value === null || value === undefined) return NONE;
   const scale = 10 ** digits;
   // The nudge keeps a figure such as 0.99812 (99811.999… once scaled) at 99.812.
