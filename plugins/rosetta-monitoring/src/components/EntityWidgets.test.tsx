@@ -168,6 +168,14 @@ describe('entity widgets', () => {
       expect(await screen.findByText('99.949% · breached')).toBeInTheDocument();
       expect(screen.getByText('99.95%')).toBeInTheDocument();
     });
+    // A five-nines target, 99.999 %, rounded to two decimals would read 100.00 %, a target no service can meet.
+    it('shows a target with the decimals it is set with', async () => {
+      const slo = { ...f.summaryProfiles.slo!, availability: 0.999985, availabilityTarget: 0.99999, availabilityStatus: 'breached' };
+      server.use(answer(`${base}/summary`, { ...f.summaryProfiles, slo }));
+      await renderWithApi(<SloCard entity={profiles} />);
+      expect(await screen.findByText('99.998% · breached')).toBeInTheDocument();
+      expect(screen.getByText('99.999%')).toBeInTheDocument();
+    });
     it('says when the entity has no SLO', async () => {
       server.use(answer(`${base}/summary`, { ...f.summaryProfiles, slo: null }));
       await renderWithApi(<SloCard entity={profiles} />);

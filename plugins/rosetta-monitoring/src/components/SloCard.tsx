@@ -4,7 +4,7 @@ import { Meter } from './common/StatusDot';
 import type { MonitoredEntity, Summary } from '../api/types';
 import { useMonitoringData } from './common/useMonitoringData';
 import { Widget } from './common/WidgetState';
-import { availability, decimal, percent, periodLabel } from './common/format';
+import { availability, decimal, percent, periodLabel, target } from './common/format';
 import { coveredDays } from '../pages/KpiControls';
 import { judged } from './SloTable';
 
@@ -37,7 +37,7 @@ export function SloCard({ entity }: { entity: MonitoredEntity }) {
           <div>
             <dl style={{ display: 'grid', gridTemplateColumns: 'auto auto', gap: 4 }}>
               <dt>Availability target</dt>
-              <dd>{percent(slo.availabilityTarget)}</dd>
+              <dd>{target(slo.availabilityTarget)}</dd>
               <dt>
                 Achieved ({periodLabel(slo.period).toLowerCase()}
                 {slo.periodStart && slo.periodEnd && `, ${coveredDays({ name: slo.period, start: slo.periodStart, end: slo.periodEnd })}`})

@@ -1,6 +1,6 @@
 import { Table, TableColumn } from '@backstage/core-components';
 import type { SloRow } from '../api/types';
-import { availability, cutPercent, decimal, GROUP_LABELS, percent } from './common/format';
+import { availability, cutPercent, decimal, GROUP_LABELS, percent, target } from './common/format';
 import { NO_TOOLBAR } from './common/tableOptions';
 
 /** A figure and its state: the state alone when it is not judged ("no data", "insufficient data"). */
@@ -13,7 +13,7 @@ export function judged(value: string, status: string | null | undefined) {
 const sloColumns = (groupBy: string): TableColumn<SloRow>[] => [
   { title: GROUP_LABELS[groupBy] ?? groupBy, field: 'id' },
   { title: 'Availability', render: r => judged(availability(r.availability), r.availabilityStatus) },
-  { title: 'Target', render: r => percent(r.availabilityTarget, 2) },
+  { title: 'Target', render: r => target(r.availabilityTarget) },
   { title: 'Error budget left', render: r => percent(r.errorBudgetRemaining, 1) },
   { title: 'Burn rate (period / 1 h)', render: r => `${decimal(r.burnRatePeriod)} / ${decimal(r.burnRate1H)}` },
   { title: 'Burn alert', render: r => r.burnRateAlert ?? '–' },

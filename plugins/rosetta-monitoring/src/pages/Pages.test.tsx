@@ -255,6 +255,19 @@ describe('pages', () => {
       const table = screen.getByRole('columnheader', { name: 'Error budget left' }).closest('table')!;
       expect(cellsOf(table)[0].slice(0, 3)).toEqual(['team-egret', '99.949% · breached', '99.95%']);
     });
+    // Five nines, 99.999 %, rounded to two decimals would read 100.00 %; a 99.5 % target keeps its two decimals.
+    it('shows each target with the decimals it is set with', async () => {
+      const [egret, heron] = f.sloTeam.items;
+      const fiveNines = { ...egret, availability: 0.999985, availabilityTarget: 0.99999, availabilityStatus: 'breached' };
+      server.use(answer('/kpis/slo', { ...f.sloTeam, items: [fiveNines, heron] }));
+      await renderWithApi(<SloPage />);
+      await screen.findByText('team-egret');
+      const table = screen.getByRole('columnheader', { name: 'Error budget left' }).closest('table')!;
+      expect(cellsOf(table).map(row => row.slice(0, 3))).toEqual([
+        ['team-egret', '99.998% · breached', '99.999%'],
+        ['team-heron', '99.010% · breached', '99.90%'],
+      ]);
+    });
     // 1,883 good hours of 1,983 measured: 94.957 % of the hours under the p95 threshold, short of the 95 % target, so
     // breached; to one decimal it reads 94.9 %, cut, not 95.0 %, the target it missed.
     it('never rounds a breached latency SLI up to its target', async () => {

@@ -11,6 +11,18 @@ export function percent(value: number | null | undefined, digits = 2): string {
 }
 
 /**
+ * A target in percent with the decimals it is set with, two at least: 99.5 % reads 99.50 %, five nines 99.999 %, not
+ * the 100.00 % two decimals would round it to.
+ */
+export function target(value: number | null | undefined): string {
+  if (value === null || value === undefined) return NONE;
+  const scaled = value * 100;
+  let digits = 2;
+  while (digits < 6 && Math.abs(Number(scaled.toFixed(digits)) - scaled) > 1e-9) digits++;
+  return `${scaled.toFixed(digits)}%`;
+}
+
+/**
  * An availability in percent, cut and never rounded up, as the API's risk reasons give it: 99.9499 % against a
  * 99.95 % target reads 99.949 %, not the target it missed.
  */
