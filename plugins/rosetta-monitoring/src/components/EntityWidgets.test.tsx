@@ -119,6 +119,17 @@ describe('entity widgets', () => {
       );
       expect(screen.queryByText(/"status":404/)).not.toBeInTheDocument();
     });
+    // An environment no entry is mapped in (a typo: prod for production) is the annotation's fault, not the mapping's.
+    it('names an environment the mapping does not know', async () => {
+      const unknown = "no entity is mapped in environment 'prod'; the mapping's environments are production";
+      server.use(problem(`${base}/timeseries`, 404, 'Unknown environment', unknown));
+      await renderWithApi(<GoldenSignalsCard entity={profiles} period="last_7d" />);
+      expect(await screen.findByText('Not a valid environment')).toBeInTheDocument();
+      expect(screen.getByText(/refuses this entity's environment/)).toHaveTextContent(
+        `${unknown}. Correct the entity's rosetta.io/environment annotation`,
+      );
+      expect(screen.queryByText('No mapping for this entity')).not.toBeInTheDocument();
+    });
     it('names an entity not mapped in its environment', async () => {
       server.use(problem(`${base}/timeseries`, 404, 'Unknown entity', "'profiles' is not mapped in environment 'staging'"));
       await renderWithApi(<GoldenSignalsCard entity={profiles} period="last_7d" />);

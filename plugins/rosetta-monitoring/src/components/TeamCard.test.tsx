@@ -135,6 +135,22 @@ describe('TeamCard', () => {
     expect(screen.queryByText('Not a valid environment')).not.toBeInTheDocument();
   });
 
+  // An environment no entry of the mapping is in (a typo: prod for production) is a 404 "Unknown environment" of every
+  // question: the card says once that the Group's environment annotation is wrong, not that the team is unknown.
+  it('says once that the environment the annotation names is unknown, naming the annotation', async () => {
+    const unknown = "no entity is mapped in environment 'prod'; the mapping's environments are production, staging";
+    for (const path of ['/risk/top', '/kpis/slo', '/kpis/dora']) {
+      server.use(problem(path, 404, 'Unknown environment', unknown));
+    }
+    await renderWithApi(<TeamCard />, group('team-egret', { 'rosetta.io/environment': 'prod' }));
+    expect(await screen.findByText('Not a valid environment')).toBeInTheDocument();
+    expect(screen.getAllByText('Not a valid environment')).toHaveLength(1);
+    expect(screen.getByText(/refuses this Group's environment/)).toHaveTextContent(
+      `The monitoring API refuses this Group's environment: ${unknown}. Correct the Group's rosetta.io/environment annotation to an environment of the mapping, in lower case (production when it is not set).`,
+    );
+    expect(screen.queryByText('No mapping for this team')).not.toBeInTheDocument();
+  });
+
   it('reads the period it is given', async () => {
     server.use(
       answer('/risk/top', egretRisks, { team: 'team-egret' }),

@@ -56,11 +56,14 @@ const LEVEL_SOURCES: Record<OrgLevel, string> = {
   domain: "The mapping's domains are the domains (spec.domain) of its applications",
 };
 
-/** A 404 (no such team) or a 422 (an id the API refuses) says the same of every part of the card: said once. */
+/**
+ * A 404 (no such team), a 422 (an id the API refuses) or an environment it refuses or does not know says the same of
+ * every part of the card: said once.
+ */
 function levelIdProblem(states: DataState<unknown>[]): Missing | undefined {
   for (const state of states) {
     const missing = state.status === 'error' ? missingFrom(state.error) : undefined;
-    if (missing?.kind === 'mapping' || missing?.kind === 'id') return missing;
+    if (missing?.kind === 'mapping' || missing?.kind === 'id' || missing?.kind === 'environment') return missing;
   }
   return undefined;
 }
@@ -85,10 +88,20 @@ function Section({ title, children }: { title: string; children: ReactNode }) {
 }
 
 /**
- * A Group the API does not know at its level (404), or an id it refuses (422, set by the level's id annotation). A
- * Group of another spec.type than team is read as a team until its level annotation says otherwise: the 404 says so.
+ * A Group the API does not know at its level (404), an id it refuses (422, set by the level's id annotation), or an
+ * environment it refuses or does not know (set by the environment annotation). A Group of another spec.type than
+ * team is read as a team until its level annotation says otherwise: the 404 says so.
  */
 function LevelIdProblem({ missing, level, entity }: { missing: Missing; level: OrgLevel; entity: Entity }) {
+  if (missing.kind === 'environment') {
+    return (
+      <EmptyState
+        missing="field"
+        title="Not a valid environment"
+        description={`The monitoring API refuses this Group's environment: ${missing.detail}. Correct the Group's ${ENVIRONMENT_ANNOTATION} annotation to an environment of the mapping, in lower case (production when it is not set).`}
+      />
+    );
+  }
   const annotation = LEVEL_ID_ANNOTATIONS[level];
   if (missing.kind === 'mapping') {
     const type = typeof entity.spec?.type === 'string' ? entity.spec.type : undefined;

@@ -72,6 +72,10 @@ export function missingFrom(error: Error): Missing | undefined {
   if (status === 404 && /has no \S+ in the mapping/i.test(detail)) {
     return { kind: 'pivot', title: title ?? 'Not in the mapping', detail };
   }
+  // An environment no entry is mapped in (a typo: prod for production) is the environment annotation's, not the mapping's.
+  if (status === 404 && title === 'Unknown environment') {
+    return { kind: 'environment', detail };
+  }
   if (status === 404 && /mapping|mapped|unknown/i.test(said)) {
     return { kind: 'mapping', detail };
   }
@@ -84,7 +88,7 @@ export function missingFrom(error: Error): Missing | undefined {
   if (status === 422 && problemOf(error)?.errors?.some(e => isOrgLevel(e?.parameter ?? ''))) {
     return { kind: 'id', detail };
   }
-  // Only the entity widgets send an environment, the one the rosetta.io/environment annotation names.
+  // The environment sent is the one the rosetta.io/environment annotation names (an entity's or a Group's).
   if (status === 422 && problemOf(error)?.errors?.some(e => e?.parameter === 'environment')) {
     return { kind: 'environment', detail };
   }
