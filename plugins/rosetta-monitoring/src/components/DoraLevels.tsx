@@ -9,6 +9,12 @@ function level(value: string, lvl: string | null | undefined, state: string | nu
   return lvl ? `${value} · ${lvl}` : value;
 }
 
+/** Deployments a day; a rate too small for two decimals reads "< 0.01/day": 0.00 would read as never deploying. */
+function perDay(value: number | null | undefined): string {
+  if (value && value > 0 && value < 0.005) return '< 0.01/day';
+  return `${decimal(value)}/day`;
+}
+
 /** Rollbacks and emergency deployments over successful deployments, or the state that stands for the rate. */
 function rework(r: DoraRow): string {
   if (r.reworkState && r.reworkState !== 'ok') return `${NONE} (${r.reworkState})`;
@@ -21,7 +27,7 @@ const doraColumns = (groupBy: string): TableColumn<DoraRow>[] => [
   { title: GROUP_LABELS[groupBy] ?? groupBy, field: 'id' },
   {
     title: 'Deployment frequency',
-    render: r => level(`${decimal(r.deploymentFrequencyPerDay)}/day`, r.deploymentFrequencyLevel, r.deploymentFrequencyState),
+    render: r => level(perDay(r.deploymentFrequencyPerDay), r.deploymentFrequencyLevel, r.deploymentFrequencyState),
   },
   { title: 'Lead time (median)', render: r => level(hours(r.leadTimeMedianHours), r.leadTimeLevel, r.leadTimeState) },
   {

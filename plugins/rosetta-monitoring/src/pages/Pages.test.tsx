@@ -194,6 +194,23 @@ describe('pages', () => {
       await renderWithApi(<DoraPage />);
       expect(await screen.findByText(/Only the first 20 rows are shown/)).toBeInTheDocument();
     });
+    // One deployment over a year-long range is 1/366 a day: rounded to two decimals it would read 0.00/day, as if
+    // the application never deployed.
+    it('shows a deployment frequency too small for two decimals as under 0.01 a day, never as 0.00', async () => {
+      const rare = {
+        ...f.doraApp.items[0],
+        id: 'rare-app',
+        deploymentFrequencyNumerator: 1,
+        deploymentFrequencyDenominatorDays: 366,
+        deploymentFrequencyPerDay: 1 / 366,
+        deploymentFrequencyLevel: 'low',
+        deploymentFrequencyState: 'ok',
+      };
+      server.use(answer('/kpis/dora', { ...f.doraApp, items: [rare] }));
+      await renderWithApi(<DoraPage />);
+      const row = (await screen.findByText('rare-app')).closest('tr')!;
+      expect(within(row).getAllByRole('cell')[1].textContent).toBe('< 0.01/day · low');
+    });
     // An elite team's durations are minutes: a 3-minute lead time must not read "0.0 h", as if it were none.
     it('shows durations under an hour in minutes', async () => {
       const fast = {
