@@ -99,6 +99,28 @@ describe('entity widgets', () => {
         restore();
       }
     });
+    // Hovering a chart names the signal, gives the hour in UTC and the value in the signal's unit: a p95 of
+    // 86.3208… ms reads "86 ms" at "2026-11-27 05:00:00 UTC", not "v : 86.32087117875597" at the raw instant.
+    it("names the signal, the hour and the value's unit in a chart's tooltip", async () => {
+      const restore = giveChartsASize();
+      const box = { x: 0, y: 0, left: 0, top: 0, width: 800, height: 120, right: 800, bottom: 120, toJSON() {} };
+      const rect = jest.spyOn(HTMLElement.prototype, 'getBoundingClientRect').mockReturnValue(box as DOMRect);
+      try {
+        const p95 = { ...f.timeseriesProfilesP95, points: [{ t: '2026-11-27T05:00:00Z', v: 86.32087117875597 }] };
+        server.use(answer(`${base}/timeseries`, p95));
+        await renderWithApi(<GoldenSignalsCard entity={profiles} period="last_7d" />);
+        await waitFor(() => expect(document.querySelectorAll('.recharts-wrapper')).toHaveLength(5));
+        // The charts in the order of the signals: latency p95 first.
+        fireEvent.mouseMove(document.querySelectorAll('.recharts-wrapper')[0], { clientX: 400, clientY: 60 });
+        await waitFor(() => expect(document.querySelector('.recharts-tooltip-wrapper')?.textContent).toBeTruthy());
+        const tooltip = document.querySelector('.recharts-tooltip-wrapper')!;
+        expect(tooltip.querySelector('.recharts-tooltip-label')?.textContent).toBe('2026-11-27 05:00:00 UTC');
+        expect(tooltip.querySelector('.recharts-tooltip-item')?.textContent).toBe('Latency p95 : 86 ms');
+      } finally {
+        rect.mockRestore();
+        restore();
+      }
+    });
     it('says when the period has no points', async () => {
       server.use(answer(`${base}/timeseries`, { ...f.timeseriesProfilesP95, points: [] }));
       await renderWithApi(<GoldenSignalsCard entity={profiles} period="last_7d" />);

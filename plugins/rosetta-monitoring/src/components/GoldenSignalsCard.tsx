@@ -3,28 +3,34 @@ import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YA
 import type { MonitoredEntity, Period, Timeseries } from '../api/types';
 import { useMonitoringData } from './common/useMonitoringData';
 import { Widget } from './common/WidgetState';
-import { count, ms, percent } from './common/format';
+import { count, ms, NONE, percent, when } from './common/format';
 
 /** A signal's series over the period, by metric: its values, or its points. */
 type Series = (metric: string) => number[];
 type Points = (metric: string) => Timeseries['points'];
 
+/** A figure of a signal, or "–" without one (a gap in the series). */
+const orNone = (format: (v: number) => string) => (v: number | null) => (v === null ? NONE : format(v));
+
+/** Each signal's headline figure over the period, and how one of its hourly values reads, in its unit. */
 const SIGNALS = [
-  { metric: 'latency_p95', label: 'Latency p95', figure: (s: Series) => ms(max(s('latency_p95'))) },
-  { metric: 'latency_p99', label: 'Latency p99', figure: (s: Series) => ms(max(s('latency_p99'))) },
+  { metric: 'latency_p95', label: 'Latency p95', figure: (s: Series) => ms(max(s('latency_p95'))), value: orNone(ms) },
+  { metric: 'latency_p99', label: 'Latency p99', figure: (s: Series) => ms(max(s('latency_p99'))), value: orNone(ms) },
   // Errors over requests of the whole period (as the API's summary computes it), not a mean of hourly ratios.
   {
     metric: 'error_rate',
     label: 'Error rate',
     figure: (_: Series, p: Points) => percent(errorRate(p)),
     // The API's series is a fraction; it reads in percent, as the headline does.
+    value: orNone(v => percent(v)),
     tick: (v: number | null) => percent(v),
   },
-  { metric: 'requests', label: 'Traffic (requests)', figure: (s: Series) => count(sum(s('requests'))) },
+  { metric: 'requests', label: 'Traffic (requests)', figure: (s: Series) => count(sum(s('requests'))), value: orNone(count) },
   {
     metric: 'cpu',
     label: 'Saturation (CPU %)',
     figure: (s: Series) => (s('cpu').length ? `${max(s('cpu'))!.toFixed(1)}%` : '–'),
+    value: orNone(v => `${v.toFixed(1)}%`),
   },
 ] as const;
 /** Series read for the headline figures only, not charted. */
@@ -79,8 +85,12 @@ export function GoldenSignalsCard({ entity, period }: { entity: MonitoredEntity;
                     <CartesianGrid strokeDasharray="3 3" />
                     <XAxis dataKey="t" hide />
                     <YAxis width={48} tickFormatter={'tick' in signal ? signal.tick : undefined} />
-                    <Tooltip formatter={'tick' in signal ? (v: unknown) => signal.tick(typeof v === 'number' ? v : null) : undefined} />
-                    <Line type="monotone" dataKey="v" dot={false} stroke="#1f5493" isAnimationActive={false} />
+                    {/* The hour in UTC, as every instant the plugin shows, and the value in the signal's unit. */}
+                    <Tooltip
+                      labelFormatter={t => when(typeof t === 'string' ? t : null)}
+                      formatter={(v: unknown) => signal.value(typeof v === 'number' ? v : null)}
+                    />
+                    <Line type="monotone" dataKey="v" name={signal.label} dot={false} stroke="#1f5493" isAnimationActive={false} />
                   </LineChart>
                 </ResponsiveContainer>
               </figure>
