@@ -8,6 +8,8 @@ import { NONE, when } from './common/format';
 import { useMonitoringOptions } from '../options';
 
 function ArgoStatus({ live }: { live: LiveComponent }) {
+  // Nothing to warn of: the component is deployed otherwise (a GitLab job, say), ArgoCD has no status for it.
+  if (!live.argocdApp) return <>no ArgoCD application mapped</>;
   const label = `${live.syncStatus ?? 'unknown'} / ${live.healthStatus ?? 'unknown'}`;
   if (live.syncStatus === 'Synced' && live.healthStatus === 'Healthy') return <StatusDot colour="green">{label}</StatusDot>;
   if (live.healthStatus === 'Degraded' || live.healthStatus === 'Missing') return <StatusDot colour="red">{label}</StatusDot>;

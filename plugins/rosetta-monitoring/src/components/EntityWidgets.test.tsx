@@ -1,4 +1,4 @@
-import { fireEvent, screen, waitFor } from '@testing-library/react';
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
 import { API, answer, problem, profilesSystem, registerServer, renderWithApi, server } from '../testing/monitoringServer';
 import * as f from '../testing/fixtures';
@@ -488,6 +488,30 @@ describe('entity widgets', () => {
       }
       const pipeline = screen.getAllByRole('link').find(a => a.getAttribute('href') === f.deploymentsLiveProfiles.live![0].lastPipelineUrl);
       expect(pipeline).toBeDefined();
+    });
+    // A component the mapping gives no ArgoCD application (deployed by a GitLab job, say) has no sync nor health
+    // status: its cell says so, not an orange "unknown / unknown" as if ArgoCD had lost track of it.
+    it('says a component has no ArgoCD application mapped, without a warning colour', async () => {
+      const [first] = f.deploymentsLiveProfiles.live!;
+      const withoutArgo = {
+        ...first,
+        componentId: 'profiles-db',
+        argocdApp: null,
+        syncStatus: null,
+        healthStatus: null,
+        operationPhase: null,
+        statusObservedAt: null,
+      };
+      server.use(
+        answer(`${base}/deployments`, { ...f.deploymentsLiveProfiles, live: [first, withoutArgo] }, { mode: 'live' }),
+        answer(`${base}/deployments`, f.deploymentsHistoryProfiles, { mode: 'history' }),
+      );
+      await renderWithApi(<DeploymentsCard entity={profiles} period="last_7d" />);
+      const row = (await screen.findByText('profiles-db')).closest('tr')!;
+      const argo = within(row).getAllByRole('cell')[1];
+      expect(argo).toHaveTextContent(/^no ArgoCD application mapped$/);
+      expect(argo.querySelector('[data-status="orange"]')).toBeNull();
+      expect(screen.queryByText('unknown / unknown')).not.toBeInTheDocument();
     });
     it('shows that a live answer is stale', async () => {
       const stale = {
