@@ -104,6 +104,21 @@ describe('TeamCard', () => {
     expect(rowsUnder('DORA (last 30 days)')[0]).toMatch(/^team-egret/);
   });
 
+  // An application with neither traffic nor events over 14 days has no data: its score of 0 (the API's sum of no
+  // finding) is no measured risk, and it has no reason listed. Its row says so, as the health card does; a green
+  // application's row says no risk was found, rather than leaving its reasons blank.
+  it("shows an application without data with no score, and says why a row has no reason", async () => {
+    const [profilesRow, bookingRow] = egretRisks.items;
+    const quiet = { ...profilesRow, rank: 7, appId: 'quiet', appName: 'Quiet', riskScore: 0, health: 'no data', reasons: [], availability7D: null };
+    const green = { ...bookingRow, riskScore: 0, health: 'green', reasons: [] };
+    answerTeam('team-egret', { risks: { ...egretRisks, items: [green, quiet] } });
+    await renderWithApi(<TeamCard />, group('team-egret'));
+    expect(await screen.findByText('Quiet')).toBeInTheDocument();
+    const [greenRow, quietRow] = rowsUnder("Applications' health (last 7 days)");
+    expect(greenRow).toMatch(/^4Bookinggreen0.*no risk found over the last 7 days$/);
+    expect(quietRow).toBe('7Quietno data––no traffic nor events over the last 14 days');
+  });
+
   it('asks for the team the rosetta.io/team-id annotation names', async () => {
     answerTeam('team-egret');
     await renderWithApi(<TeamCard />, group('egrets', { 'rosetta.io/team-id': ' team-egret ' }));

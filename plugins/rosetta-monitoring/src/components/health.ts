@@ -13,7 +13,7 @@ export interface HealthVerdict {
 const VERDICTS = ['red', 'orange', 'green', 'no data'];
 
 /** Why a verdict comes without reasons: the API lists only the sentences that scored a risk. */
-const NO_REASON: Record<string, string> = {
+export const NO_REASON: Record<string, string> = {
   green: 'no risk found over the last 7 days',
   'no data': 'no traffic nor events over the last 14 days',
 };
