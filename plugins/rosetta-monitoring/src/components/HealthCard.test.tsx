@@ -58,6 +58,18 @@ describe('HealthCard', () => {
     expect(screen.getByText(/error rate 20.00% ≥ 5.00%/)).toBeInTheDocument();
   });
 
+  // 4.996 % of errors is under the 5 % critical threshold and over the 1 % warning: orange. Rounded, the reason would
+  // read "5.00%", the critical threshold itself, beside an orange dot; cut, it reads 4.99 %. Likewise a p95 of
+  // 999.6 ms, under the 1,000 ms critical threshold, reads 999 ms, not 1000 ms.
+  it('never rounds a figure up to the critical threshold it is under', async () => {
+    const signals = { ...f.summaryBillingApi.goldenSignals, errorRate: 0.04996, latencyP95MaxMs: 999.6 };
+    server.use(answer('/components/:id/summary', { ...f.summaryBillingApi, goldenSignals: signals }));
+    await renderWithApi(<HealthCard />, billingApiComponent);
+    expect(await screen.findByTestId('health-colour')).toHaveTextContent('orange');
+    expect(screen.getByText('error rate 4.99% ≥ 1.00%')).toBeInTheDocument();
+    expect(screen.getByText('latency p95 999 ms ≥ 500 ms')).toBeInTheDocument();
+  });
+
   // A catalog entity named differently from its mapping entry, with the rosetta.io/app-id annotation the mapping
   // import reads, shows its health instead of "No mapping for this entity".
   it('uses the rosetta.io/app-id annotation to find the entity in the API', async () => {

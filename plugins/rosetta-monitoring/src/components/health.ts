@@ -1,6 +1,6 @@
 import type { Summary } from '../api/types';
 import type { HealthThresholds } from '../options';
-import { ms, percent } from './common/format';
+import { cutPercent, ms, percent } from './common/format';
 
 export type HealthColour = 'red' | 'orange' | 'green' | 'no data' | 'unknown';
 
@@ -29,16 +29,19 @@ export function healthOf(summary: Summary, t: HealthThresholds): HealthVerdict {
     return { colour, reasons: risk.reasons?.length ? risk.reasons : [NO_REASON[risk.health] ?? 'no reason reported'] };
   }
   const g = summary.goldenSignals;
+  // Figures held against a threshold are cut, never rounded up to it: 4.996 % under a 5 % threshold reads 4.99 %.
+  const rate = cutPercent(g.errorRate, 2);
+  const p95 = g.latencyP95MaxMs;
+  const latency = ms(p95 === null || p95 === undefined ? p95 : Math.floor(p95));
   const red: string[] = [];
   const orange: string[] = [];
   if (g.errorRate !== null && g.errorRate !== undefined) {
-    if (g.errorRate >= t.errorRateCritical) red.push(`error rate ${percent(g.errorRate)} ≥ ${percent(t.errorRateCritical)}`);
-    else if (g.errorRate >= t.errorRateWarning) orange.push(`error rate ${percent(g.errorRate)} ≥ ${percent(t.errorRateWarning)}`);
+    if (g.errorRate >= t.errorRateCritical) red.push(`error rate ${rate} ≥ ${percent(t.errorRateCritical)}`);
+    else if (g.errorRate >= t.errorRateWarning) orange.push(`error rate ${rate} ≥ ${percent(t.errorRateWarning)}`);
   }
-  const p95 = g.latencyP95MaxMs;
   if (p95 !== null && p95 !== undefined) {
-    if (p95 >= t.latencyP95CriticalMs) red.push(`latency p95 ${ms(p95)} ≥ ${ms(t.latencyP95CriticalMs)}`);
-    else if (p95 >= t.latencyP95WarningMs) orange.push(`latency p95 ${ms(p95)} ≥ ${ms(t.latencyP95WarningMs)}`);
+    if (p95 >= t.latencyP95CriticalMs) red.push(`latency p95 ${latency} ≥ ${ms(t.latencyP95CriticalMs)}`);
+    else if (p95 >= t.latencyP95WarningMs) orange.push(`latency p95 ${latency} ≥ ${ms(t.latencyP95WarningMs)}`);
   }
   if (summary.incidents.openP1P2 > 0) red.push(`${summary.incidents.openP1P2} open P1/P2 incident(s)`);
   else if (summary.incidents.open > 0) orange.push(`${summary.incidents.open} open incident(s)`);
