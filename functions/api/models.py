@@ -198,7 +198,9 @@ class Incident(ApiModel):
     assignment_group_name: str | None
     duration_hours: float | None
     open_age_hours: float | None
-    sla_breached: bool | None
+    sla_breached: bool | None = Field(
+        description="Whether a task SLA of the incident breached before as_of; null when it has no task SLA."
+    )
     linked_deployment_full: str | None
     link_rule_full: str | None
     link_confidence_full: float | None

@@ -298,7 +298,7 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "open_age_hours": "Hours from opened_at to as_of for an incident open at as_of; null otherwise",
         "sla_breached": (
             "A non-cancelled task SLA of the incident breached before as_of (a breached SLA without a breach time "
-            "counts as breached)"
+            "counts as breached); null when the incident has no task SLA (none read, or every one cancelled)"
         ),
         "linked_deployment_full": "The deployment attempt the incident is linked to in full mode (mv_incident_links)",
         "link_rule_full": "The rule of that link (see mv_incident_links.rule)",

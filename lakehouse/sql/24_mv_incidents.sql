@@ -14,7 +14,8 @@
 -- happened yet; one restored after it was still open then).
 -- sla_breached: any non-cancelled task SLA of the incident has breached before as_of: its breach time
 -- (planned_end_time) before as_of, as other events count (a breach after as_of, ingested ahead of the build, has not
--- happened yet); a breached SLA without a breach time counts as breached.
+-- happened yet); a breached SLA without a breach time counts as breached. Null when the incident has no task SLA
+-- (none read, or every one cancelled): it has none to meet, which is not having met one.
 with params as (
     select as_of from build_params
 ),
@@ -55,7 +56,7 @@ select
     i.*,
     (epoch(i.restored_at) - epoch(i.opened_at)) / 3600.0 as duration_hours,
     case when i.is_open then (epoch(p.as_of) - epoch(i.opened_at)) / 3600.0 end as open_age_hours,
-    coalesce(s.sla_breached, false) as sla_breached,
+    s.sla_breached,
     lf.deployment_key as linked_deployment_full,
     lf.rule as link_rule_full,
     lf.confidence as link_confidence_full,

@@ -2021,6 +2021,38 @@ def test_a_deployment_failed_by_an_event_after_as_of_has_not_failed_yet(tmp_path
     assert found[11] == (True, 1, (1 + rollback, 1), (1, 2 + rollback))
 
 
+def test_an_incident_without_a_task_sla_has_no_sla_state_not_a_met_one(tmp_path: Path) -> None:
+    """quiet's incidents at 10:00 on the 20th: INC8 (18th, 09:00) has a resolution SLA still running, not breached;
+    INC9 (19th, 09:00) has one SLA, cancelled; INC10 (19th, 10:00) has none. Only INC8 has an SLA to meet: it has
+    not breached (false). INC9 and INC10 have no SLA state (null), not a met one; no day counts a breach."""
+    lake, settings = estate_lake(tmp_path)
+    incidents, slas = get_dataset("servicenow/incidents"), get_dataset("servicenow/task_slas")
+    inc8 = incident("i8" * 16, "INC8", CI_Q, t(18, 9), 3, 2)
+    inc9 = incident("i9" * 16, "INC9", CI_Q, t(19, 9), 3, 2)
+    inc10 = incident("ia" * 16, "INC10", CI_Q, t(19, 10), 3, 2)
+    lake.write_days(incidents, rows(incidents.id, inc8, inc9, inc10))
+
+    def sla(sys_id: str, task: dict, stage: str) -> dict:
+        return {
+            "sys_id": sys_id,
+            "task_sys_id": task["sys_id"],
+            "task_number": task["number"],
+            "stage": stage,
+            "has_breached": False,
+            "start_time": task["opened_at"],
+            "planned_end_time": t(21, 9),
+            "sys_updated_on": task["opened_at"],
+        }
+
+    lake.write_days(slas, rows(slas.id, sla("s8" * 16, inc8, "in_progress"), sla("s9" * 16, inc9, "cancelled")))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        flags = {r["number"]: r["sla_breached"] for r in mart(built, "mv_incidents", "app_id = 'quiet'")}
+        days = quiet_incident_days(built, 18, 19)
+    assert flags == {"INC8": False, "INC9": None, "INC10": None}
+    assert (days[18]["sla_breaches"], days[19]["sla_breaches"]) == (0, 0)
+
+
 def test_an_sla_breaching_after_as_of_has_not_breached_yet(tmp_path: Path) -> None:
     """INC8 opened on quiet on the 18th at 09:00, its resolution SLA breached that day at 13:00. INC9 opened on the
     19th at 09:00, its SLA breaching on the 20th at 10:20: after as_of (10:00), yet ingested breached when the build

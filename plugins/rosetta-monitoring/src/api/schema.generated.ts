@@ -964,7 +964,10 @@ export interface components {
             restoredAt: string | null;
             /** Shortdescription */
             shortDescription: string | null;
-            /** Slabreached */
+            /**
+             * Slabreached
+             * @description Whether a task SLA of the incident breached before as_of; null when it has no task SLA.
+             */
             slaBreached: boolean | null;
             /** State */
             state: number | null;

@@ -344,6 +344,28 @@ describe('entity widgets', () => {
       expect(await linkOf('INC-Y')).toBe('argocd:p:1 (same component, within hours, 0.50; evidence only, not a change failure)');
       expect(await linkOf('INC-Z')).toBe('–');
     });
+    // INC-A breached its task SLA, INC-B has one still met, INC-C has none (the API's null): "no SLA", never "ok".
+    it('says an incident without a task SLA has none, not that it met one', async () => {
+      const [recorded] = f.incidentsProfiles.items;
+      const open = [
+        { ...recorded, sysId: 'a', number: 'INC-A', isOpen: true, slaBreached: true },
+        { ...recorded, sysId: 'b', number: 'INC-B', isOpen: true, slaBreached: false },
+        { ...recorded, sysId: 'c', number: 'INC-C', isOpen: true, slaBreached: null },
+      ];
+      server.use(
+        answer(`${base}/incidents`, { ...incidents('open'), items: open }, { status: 'open' }),
+        answer(`${base}/incidents`, emptyList(incidents('closed')), { status: 'closed' }),
+      );
+      await renderWithApi(<IncidentsCard entity={profiles} period="last_7d" />);
+      const slaOf = async (number: string) => {
+        const row = (await screen.findByRole('cell', { name: number })).closest('tr')!;
+        const headers = Array.from(row.closest('table')!.querySelectorAll('th')).map(th => th.textContent);
+        return row.querySelectorAll('td')[headers.indexOf('SLA')].textContent;
+      };
+      expect(await slaOf('INC-A')).toBe('breached');
+      expect(await slaOf('INC-B')).toBe('ok');
+      expect(await slaOf('INC-C')).toBe('no SLA');
+    });
     // A screen reader announces each cell with its column's header: the priority column says "Priority", not "P".
     it("names the priority column's header in full", async () => {
       server.use(

@@ -32,7 +32,8 @@ const COLUMNS: TableColumn<Incident>[] = [
   { title: 'Description', field: 'shortDescription' },
   { title: 'Opened', render: i => when(i.openedAt) },
   { title: 'Duration / age', render: i => hours(i.durationHours ?? i.openAgeHours) },
-  { title: 'SLA', render: i => (i.slaBreached ? 'breached' : 'ok') },
+  // null: the incident has no task SLA, which is not having met one.
+  { title: 'SLA', render: i => (i.slaBreached === null || i.slaBreached === undefined ? 'no SLA' : i.slaBreached ? 'breached' : 'ok') },
   { title: 'Linked deployment', render: linkedDeployment },
 ];
 
