@@ -4,7 +4,7 @@ import { Meter } from './common/StatusDot';
 import type { MonitoredEntity, Summary } from '../api/types';
 import { useMonitoringData } from './common/useMonitoringData';
 import { Widget } from './common/WidgetState';
-import { availability, decimal, percent, periodLabel, target } from './common/format';
+import { availability, budgetLeft, decimal, periodLabel, target } from './common/format';
 import { coveredDays } from '../pages/KpiControls';
 import { judged } from './SloTable';
 
@@ -44,7 +44,7 @@ export function SloCard({ entity }: { entity: MonitoredEntity }) {
               </dt>
               <dd>{judged(availability(slo.availability), slo.availabilityStatus)}</dd>
               <dt>Error budget remaining</dt>
-              <dd>{percent(slo.errorBudgetRemaining, 1)}</dd>
+              <dd>{budgetLeft(slo.errorBudgetRemaining)}</dd>
               <dt>Burn rate (period / 1 h)</dt>
               <dd>
                 {decimal(slo.burnRatePeriod)} / {decimal(slo.burnRate1H)}

@@ -1,6 +1,6 @@
 import { Table, TableColumn } from '@backstage/core-components';
 import type { SloRow } from '../api/types';
-import { availability, cutPercent, decimal, GROUP_LABELS, percent, target } from './common/format';
+import { availability, budgetLeft, cutPercent, decimal, GROUP_LABELS, ms, NONE, percent, target } from './common/format';
 import { NO_TOOLBAR } from './common/tableOptions';
 
 /** A figure and its state: the state alone when it is not judged ("no data", "insufficient data"). */
@@ -9,15 +9,22 @@ export function judged(value: string, status: string | null | undefined) {
   return status === 'met' || status === 'breached' ? `${value} · ${status}` : `${value} (${status})`;
 }
 
+/** What the latency SLI is held to: the share of hours whose p95 stays under the threshold. */
+function latencyObjective(r: SloRow): string {
+  if (r.latencyP95ThresholdMs === null || r.latencyP95ThresholdMs === undefined) return NONE;
+  return `p95 ≤ ${ms(r.latencyP95ThresholdMs)} in ${target(r.latencyTarget)} of hours`;
+}
+
 /** The columns of an SLO report grouped by `groupBy`: the first names the rows (applications, teams, ...). */
 const sloColumns = (groupBy: string): TableColumn<SloRow>[] => [
   { title: GROUP_LABELS[groupBy] ?? groupBy, field: 'id' },
   { title: 'Availability', render: r => judged(availability(r.availability), r.availabilityStatus) },
   { title: 'Target', render: r => target(r.availabilityTarget) },
-  { title: 'Error budget left', render: r => percent(r.errorBudgetRemaining, 1) },
+  { title: 'Error budget left', render: r => budgetLeft(r.errorBudgetRemaining) },
   { title: 'Burn rate (period / 1 h)', render: r => `${decimal(r.burnRatePeriod)} / ${decimal(r.burnRate1H)}` },
   { title: 'Burn alert', render: r => r.burnRateAlert ?? '–' },
   { title: 'Latency p95', render: r => judged(cutPercent(r.latencyP95Sli, 1), r.latencyP95Status) },
+  { title: 'Latency objective', render: latencyObjective },
   { title: 'Coverage', render: r => percent(r.coverage, 0) },
 ];
 

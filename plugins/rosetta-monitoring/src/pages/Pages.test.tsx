@@ -256,8 +256,8 @@ describe('pages', () => {
       await screen.findByText('team-heron');
       const table = screen.getByRole('columnheader', { name: 'Error budget left' }).closest('table')!;
       expect(cellsOf(table)).toEqual([
-        ['team-egret', '99.812% · met', '99.50%', '62.4%', '0.38 / 0.20', 'none', '97.0% · met', '100%'],
-        ['team-heron', '99.010% · breached', '99.90%', '-890.0%', '9.90 / 16.20', 'page', '– (no data)', '40%'],
+        ['team-egret', '99.812% · met', '99.50%', '62.4%', '0.38 / 0.20', 'none', '97.0% · met', 'p95 ≤ 500 ms in 95.00% of hours', '100%'],
+        ['team-heron', '99.010% · breached', '99.90%', '-890.0%', '9.90 / 16.20', 'page', '– (no data)', 'p95 ≤ 300 ms in 99.00% of hours', '40%'],
       ]);
       expect(screen.getByText(/^2026-10-29 to 2026-11-28, environment production/)).toBeInTheDocument();
       expect(toolbarAbove(table)).toBeNull();
@@ -295,6 +295,35 @@ describe('pages', () => {
       await screen.findByText('team-egret');
       const table = screen.getByRole('columnheader', { name: 'Error budget left' }).closest('table')!;
       expect(cellsOf(table)[0][6]).toBe('94.9% · breached');
+    });
+    // The latency SLI is a share of hours whose p95 stayed under a threshold: the row says which threshold and which
+    // share it is held to, as the availability's target column does (500 ms, 95 % of the hours).
+    it('says what the latency SLO holds each row to: the p95 threshold and the share of hours', async () => {
+      const [egret] = f.sloTeam.items;
+      const row = { ...egret, latencyP95Sli: 0.97, latencyTarget: 0.95, latencyP95ThresholdMs: 500, latencyP95Status: 'met' };
+      server.use(answer('/kpis/slo', { ...f.sloTeam, items: [row] }));
+      await renderWithApi(<SloPage />);
+      await screen.findByText('team-egret');
+      const table = screen.getByRole('columnheader', { name: 'Latency objective' }).closest('table')!;
+      const headers = Array.from(table.querySelectorAll('th')).map(th => th.textContent);
+      expect(cellsOf(table)[0][headers.indexOf('Latency objective')]).toBe('p95 ≤ 500 ms in 95.00% of hours');
+    });
+    // 99.96 % of the budget left is not the whole budget, and 0.04 % overspent is not 0.0 % left: the figure is cut,
+    // never rounded up to 100.0 % (untouched) or to 0.0 % (spent to the last request).
+    it('never rounds the error budget left up to untouched or up from overspent', async () => {
+      const [egret] = f.sloTeam.items;
+      const rows = [
+        { ...egret, id: 'team-a', errorBudgetRemaining: 0.9996 },
+        { ...egret, id: 'team-b', errorBudgetRemaining: -0.0004 },
+        { ...egret, id: 'team-c', errorBudgetRemaining: 0.0004 },
+      ];
+      server.use(answer('/kpis/slo', { ...f.sloTeam, items: rows }));
+      await renderWithApi(<SloPage />);
+      await screen.findByText('team-a');
+      const table = screen.getByRole('columnheader', { name: 'Error budget left' }).closest('table')!;
+      const headers = Array.from(table.querySelectorAll('th')).map(th => th.textContent);
+      const left = cellsOf(table).map(cells => cells[headers.indexOf('Error budget left')]);
+      expect(left).toEqual(['99.9%', '-0.1%', '< 0.1%']);
     });
     it("heads the rows' column with the report's grouping", async () => {
       server.use(answer('/kpis/slo', f.sloTeam));

@@ -41,6 +41,17 @@ export function cutPercent(value: number | null | undefined, digits: number): st
   return `${(Math.floor(value * 100 * scale + 1e-6) / scale).toFixed(digits)}%`;
 }
 
+/**
+ * The error budget left in percent, cut: 99.96 % left reads 99.9 %, not the untouched 100.0 %, and 0.04 % overspent
+ * reads -0.1 %, not 0.0 % left. A sliver still left reads "< 0.1%", not spent.
+ */
+export function budgetLeft(value: number | null | undefined, digits = 1): string {
+  if (value === null || value === undefined) return NONE;
+  const smallest = 10 ** -digits;
+  if (value > 0 && value * 100 < smallest) return `< ${smallest.toFixed(digits)}%`;
+  return cutPercent(value, digits);
+}
+
 export function ms(value: number | null | undefined): string {
   return value === null || value === undefined ? NONE : `${Math.round(value)} ms`;
 }
