@@ -124,7 +124,7 @@ class Directory:
 
     def resolve_application(self, text: str) -> str:
         """An application id; a component (or its ref) stands for its application."""
-        ref = parse_ref(text, "appId")
+        ref = parse_ref(text, "app_id")
         self._check_namespace(ref, "application")
         kind = self.kind_of(ref.name)
         if kind is None or (ref.kind == "application" and kind != "application"):
@@ -145,7 +145,7 @@ class Directory:
 
     def resolve_component(self, text: str) -> tuple[str, str]:
         """(component id, its application id)."""
-        ref = parse_ref(text, "componentId")
+        ref = parse_ref(text, "component_id")
         self._check_namespace(ref, "component")
         kind = self.kind_of(ref.name)
         if kind != "component" or ref.kind == "application":

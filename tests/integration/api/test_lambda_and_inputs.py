@@ -635,3 +635,19 @@ def test_a_logs_link_given_a_time_range_and_from_to_is_a_422(
         assert r.status_code == 422, r.text[:300]
         assert r.headers["content-type"] == "application/problem+json"
         assert r.json()["errors"][0]["parameter"] == "timeRange"
+
+
+@pytest.mark.parametrize(("kind", "parameter"), [("applications", "app_id"), ("components", "component_id")])
+def test_a_malformed_id_is_named_as_the_path_parameter_it_was_given_as(
+    client: TestClient, kind: str, parameter: str
+) -> None:
+    """The OpenAPI document calls the path parameters app_id and component_id. An id with a space, one of 256
+    characters (a ref is at most 255) and one of 301 (the path takes at most 300) are refused under that name, so a
+    caller matching on it hears of every malformed id, not only of the longest."""
+    for ident in ("Profiles%20App", "a" * 256, "a" * 301):
+        r = client.get(f"/monitoring/{kind}/{ident}/summary", headers=READER)
+        assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+        assert [e["parameter"] for e in r.json()["errors"]] == [parameter], (ident[:20], r.json())
+    assert client.get(f"/monitoring/{kind}/Profiles%20App/summary", headers=READER).json()["title"] == (
+        f"Invalid {parameter}"
+    )

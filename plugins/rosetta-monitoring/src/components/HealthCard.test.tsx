@@ -103,21 +103,33 @@ describe('HealthCard', () => {
   });
 
   // A catalog name is always an id the API takes; an annotation may not be ("Profiles App" has a space): the API
-  // refuses it with 422 "Invalid appId", and the card says which annotation to correct instead of failing.
+  // refuses it with 422 "Invalid app_id", and the card says which annotation to correct instead of failing.
   it('says the rosetta.io/app-id annotation is not a valid id', async () => {
+    const said = 'app_id is not an entity id or ref like payments-api or component:default/payments-api';
     server.use(
-      problem(
-        '/applications/:id/summary',
-        422,
-        'Invalid appId',
-        'appId is not an entity id or ref like payments-api or component:default/payments-api',
-      ),
+      problem('/applications/:id/summary', 422, 'Invalid app_id', said, {
+        errors: [{ parameter: 'app_id', in: 'path', detail: said }],
+      }),
     );
     await renderWithApi(<HealthCard />, annotated({ 'rosetta.io/app-id': 'Profiles App' }));
     expect(await screen.findByText('Not a valid entity id')).toBeInTheDocument();
-    expect(screen.getByText(/appId is not an entity id or ref like payments-api/)).toHaveTextContent(
+    expect(screen.getByText(/app_id is not an entity id or ref like payments-api/)).toHaveTextContent(
       /Correct the entity's rosetta\.io\/app-id annotation/,
     );
+    expect(screen.queryByText(/Could not load health/)).not.toBeInTheDocument();
+  });
+
+  // An annotation longer than the path takes (300 characters) is refused by the request's validation, its title
+  // "Invalid request", under the same parameter name: the card says the same.
+  it('says a rosetta.io/app-id annotation too long for an id is not a valid id', async () => {
+    const said = 'String should have at most 300 characters';
+    server.use(
+      problem('/applications/:id/summary', 422, 'Invalid request', `app_id: ${said}`, {
+        errors: [{ parameter: 'app_id', in: 'path', detail: said }],
+      }),
+    );
+    await renderWithApi(<HealthCard />, annotated({ 'rosetta.io/app-id': 'a'.repeat(301) }));
+    expect(await screen.findByText('Not a valid entity id')).toBeInTheDocument();
     expect(screen.queryByText(/Could not load health/)).not.toBeInTheDocument();
   });
 

@@ -9,6 +9,9 @@ export type Missing =
   | { kind: 'environment'; detail: string };
 
 
+/** The path parameters the API takes an entity's id as (docs/openapi.json). */
+const ENTITY_ID_PARAMETERS = ['app_id', 'component_id'];
+
 interface ProblemDetail {
   title?: string;
   detail?: string;
@@ -79,8 +82,9 @@ export function missingFrom(error: Error): Missing | undefined {
   if (status === 404 && /mapping|mapped|unknown/i.test(said)) {
     return { kind: 'mapping', detail };
   }
-  // A catalog name is always an id the API takes: an id it refuses comes from an annotation.
-  if (status === 422 && /^Invalid (appId|componentId)$/.test(title ?? '')) {
+  // A catalog name is always an id the API takes: an id it refuses comes from an annotation. The refusal names the
+  // path parameter, whether the id is malformed or too long.
+  if (status === 422 && problemOf(error)?.errors?.some(e => ENTITY_ID_PARAMETERS.includes(e?.parameter ?? ''))) {
     return { kind: 'id', detail };
   }
   // Only the Group card sends a team, group or domain: the Group's name (always an id the API takes) or its level's
