@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from functions.api.problems import Problem
+from functions.api.problems import Problem, invalid
 from functions.api.settings import ApiSettings
 from lakehouse.errors import LakeAccessError, RosettaError
 from lakehouse.runlog import RunRecord
@@ -61,7 +61,7 @@ class Trigger:
             from lakehouse.ingest.sources import ALIASES  # see _run: kept off the cold start
 
             if source is None:
-                raise Problem(422, "an ingest trigger needs a source", title="Invalid source")
+                raise invalid("source", "an ingest trigger needs a source", location="body")
             target = f"ingest:{ALIASES.get(source, source)}"
         else:
             target = "build"

@@ -29,22 +29,26 @@ class EntityRef:
     text: str = ""
 
 
-def parse_ref(text: str, parameter: str) -> EntityRef:
-    """`payments-api`, `component:payments-api`, `component:default/payments-api`, `system:default/payments`."""
+def parse_ref(text: str, parameter: str, location: str = "query") -> EntityRef:
+    """`payments-api`, `component:payments-api`, `component:default/payments-api`, `system:default/payments`, given
+    as `parameter` in the query or the path (`location`)."""
     value = text.strip().lower()
     if not value or len(value) > MAX_REF:
         raise invalid(
-            parameter, f"{parameter} must be an entity id or a Backstage entity ref of at most {MAX_REF} chars"
+            parameter,
+            f"{parameter} must be an entity id or a Backstage entity ref of at most {MAX_REF} chars",
+            location=location,
         )
     match = REF.match(value)
     if not match or not NAME.match(match.group("name")):
         raise invalid(
             parameter,
             f"{parameter} is not an entity id or ref like payments-api or component:default/payments-api",
+            location=location,
         )
     kind = match.group("kind")
     if kind is not None and kind not in KINDS:
-        raise invalid(parameter, f"entity kind {kind!r} is not served here", sorted(KINDS))
+        raise invalid(parameter, f"entity kind {kind!r} is not served here", sorted(KINDS), location=location)
     namespace = match.group("namespace") or ("default" if kind else None)
     return EntityRef(KINDS[kind] if kind else None, match.group("name"), namespace, value)
 
@@ -124,7 +128,7 @@ class Directory:
 
     def resolve_application(self, text: str) -> str:
         """An application id; a component (or its ref) stands for its application."""
-        ref = parse_ref(text, "app_id")
+        ref = parse_ref(text, "app_id", "path")
         self._check_namespace(ref, "application")
         kind = self.kind_of(ref.name)
         if kind is None or (ref.kind == "application" and kind != "application"):
@@ -145,7 +149,7 @@ class Directory:
 
     def resolve_component(self, text: str) -> tuple[str, str]:
         """(component id, its application id)."""
-        ref = parse_ref(text, "component_id")
+        ref = parse_ref(text, "component_id", "path")
         self._check_namespace(ref, "component")
         kind = self.kind_of(ref.name)
         if kind != "component" or ref.kind == "application":

@@ -51,11 +51,11 @@ def not_found(what: str, ident: str) -> Problem:
     return Problem(404, f"no {what} {ident!r} in the mapping", title=f"Unknown {what}")
 
 
-def invalid(name: str, detail: str, allowed: list[str] | None = None) -> Problem:
-    extra: dict[str, Any] = {
-        "errors": [{"parameter": name, "detail": detail, **({"allowed": allowed} if allowed else {})}]
-    }
-    return Problem(422, detail, title=f"Invalid {name}", **extra)
+def invalid(name: str, detail: str, allowed: list[str] | None = None, *, location: str = "query") -> Problem:
+    """A 422 for one parameter, its reason shaped as the request validation's: where it was given (query, path or
+    body) too."""
+    error = {"parameter": name, "in": location, "detail": detail, **({"allowed": allowed} if allowed else {})}
+    return Problem(422, detail, title=f"Invalid {name}", errors=[error])
 
 
 def problem_response(

@@ -228,9 +228,13 @@ def trigger(ctx: ContextDep, request: TriggerRequest) -> TriggerOut:
     """
     # A field of the other kind would be ignored, and the run not be the one asked for.
     if request.kind == "ingest" and "mode" in request.model_fields_set:
-        raise invalid("mode", "mode is a build's (hourly, daily or full): an ingestion reads on from its watermarks")
+        raise invalid(
+            "mode",
+            "mode is a build's (hourly, daily or full): an ingestion reads on from its watermarks",
+            location="body",
+        )
     if request.kind == "build" and request.source is not None:
-        raise invalid("source", "source is an ingestion's: a build reads every source")
+        raise invalid("source", "source is an ingestion's: a build reads every source", location="body")
     started = ctx.trigger.start(request.kind, request.source, request.mode)
     return TriggerOut(
         trigger_id=started.trigger_id,

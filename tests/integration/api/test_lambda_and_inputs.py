@@ -651,3 +651,25 @@ def test_a_malformed_id_is_named_as_the_path_parameter_it_was_given_as(
     assert client.get(f"/monitoring/{kind}/Profiles%20App/summary", headers=READER).json()["title"] == (
         f"Invalid {parameter}"
     )
+
+
+def test_every_refused_parameter_says_where_it_was_given(client: TestClient) -> None:
+    """A 422 the request's validation gives names each parameter with where it was given (query, path or body); the
+    API's own checks (a period, an id, a cursor, a trigger's fields) give the same shape, so a caller reads one."""
+    cursor = base64.urlsafe_b64encode(b"[1]").decode().rstrip("=")
+    for method, url, body, expected in [
+        ("GET", "/monitoring/kpis/slo?period=last_1d", None, ("period", "query")),
+        ("GET", "/monitoring/kpis/slo?app=x%20y", None, ("app", "query")),
+        ("GET", f"/monitoring/kpis/slo?cursor={cursor}", None, ("cursor", "query")),
+        ("GET", "/monitoring/applications/shop/timeseries?from=tomorrow", None, ("from", "query")),
+        ("GET", "/monitoring/applications/x%20y/summary", None, ("app_id", "path")),
+        ("GET", "/monitoring/components/x%20y/summary", None, ("component_id", "path")),
+        ("POST", "/monitoring/admin/batch/trigger", {"kind": "build", "source": "gitlab"}, ("source", "body")),
+        ("POST", "/monitoring/admin/batch/trigger", {"kind": "ingest", "mode": "full"}, ("mode", "body")),
+        ("POST", "/monitoring/admin/batch/trigger", {"kind": "ingest"}, ("source", "body")),
+    ]:
+        r = client.request(method, url, headers=ADMIN if method == "POST" else READER, json=body)
+        assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", (url, r.text)
+        errors = r.json().get("errors") or []
+        assert [(e["parameter"], e.get("in")) for e in errors] == [expected], (url, body, errors)
+        assert all(e["detail"] for e in errors)
