@@ -21,6 +21,20 @@ class ApiModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
 
 
+class ProblemError(BaseModel):
+    """One reason a 422 gives: the parameter refused, where it was given, why, and the values it takes if few."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    parameter: str = Field(
+        description="The parameter's name as given (a body field's path, dotted); a mapping change's reasons are "
+        "under entries or remove."
+    )
+    in_: Literal["query", "path", "header", "cookie", "body"] = Field(alias="in")
+    detail: str
+    allowed: list[str] | None = None
+
+
 class ProblemDetail(BaseModel):
     """RFC 9457 problem details, as every error is sent (media type application/problem+json)."""
 
@@ -31,7 +45,7 @@ class ProblemDetail(BaseModel):
     status: int
     detail: str
     instance: str | None = None
-    errors: list[Any] | None = Field(default=None, description="Per-parameter reasons, with allowed values.")
+    errors: list[ProblemError] | None = Field(default=None, description="A 422's reasons, one per parameter refused.")
 
 
 def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:

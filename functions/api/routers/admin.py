@@ -197,7 +197,7 @@ def post_mappings(
             422,
             f"{len(exc.problems)} problem(s): nothing was written",
             title="Mapping rejected",
-            errors=exc.problems[:200],
+            errors=_mapping_errors(change, exc.problems[:200]),
         ) from None
     except ConcurrentWriteError as exc:
         # Other admins kept taking the next version first: nothing was written, and the same change may be sent again.
@@ -209,6 +209,16 @@ def post_mappings(
     return MappingChanged(
         version=result.version, changed_by=result.changed_by, changed_at=result.changed_at, entries=len(result.entries)
     )
+
+
+def _mapping_errors(change: MappingChange, problems: list[str]) -> list[dict[str, str]]:
+    """The reasons a change was refused, shaped as every 422's: a reason about a key given to remove (it names the
+    key as "id [environment]") is under `remove`, any other under `entries`."""
+    removed = tuple(f"{k.entity_id} [{k.environment}]: " for k in change.remove)
+    return [
+        {"parameter": "remove" if removed and p.startswith(removed) else "entries", "in": "body", "detail": p}
+        for p in problems
+    ]
 
 
 @router.post(

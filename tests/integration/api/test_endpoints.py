@@ -829,7 +829,7 @@ def test_mapping_post_validates_versions_and_reattributes(client: TestClient) ->
         json={"entries": [{"entity_id": "Bad Id!", "kind": "application"}]},
     )
     assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
-    assert any("entity_id" in e for e in bad.json()["errors"])
+    assert any("entity_id" in e["detail"] for e in bad.json()["errors"])
     good = client.post(
         "/monitoring/admin/mappings",
         headers=ADMIN,
@@ -891,7 +891,7 @@ def test_an_infinite_latency_threshold_is_refused(
         refused = c.post("/monitoring/admin/mappings", headers=ADMIN, json=change)
         assert refused.status_code == 422, refused.text
         assert refused.headers["content-type"] == "application/problem+json"
-        assert any("slo_latency_p95_ms" in e for e in refused.json()["errors"])
+        assert any("slo_latency_p95_ms" in e["detail"] for e in refused.json()["errors"])
         assert get(c, "/monitoring/admin/mappings", ADMIN)["version"] == 1
 
 
@@ -905,7 +905,7 @@ def test_a_gitlab_project_id_too_large_to_store_is_refused(tmp_path_factory: pyt
         change = {"entries": [{"entity_id": "shop", "kind": "application", "gitlab_project_id": 9223372036854775808}]}
         refused = c.post("/monitoring/admin/mappings", headers=ADMIN, json=change)
         assert refused.status_code == 422, refused.text
-        assert any("gitlab_project_id" in e for e in refused.json()["errors"])
+        assert any("gitlab_project_id" in e["detail"] for e in refused.json()["errors"])
         assert c.get("/monitoring/admin/mappings", headers=ADMIN).json()["version"] == 1
 
 
@@ -923,10 +923,33 @@ def test_a_change_that_upserts_and_removes_one_key_is_refused(tmp_path_factory: 
         refused = c.post("/monitoring/admin/mappings", headers=ADMIN, json=change)
         assert refused.status_code == 422, refused.text
         assert refused.headers["content-type"] == "application/problem+json"
-        assert refused.json()["errors"] == ["shop [production]: both upserted and removed in one change"]
+        assert [e["detail"] for e in refused.json()["errors"]] == [
+            "shop [production]: both upserted and removed in one change"
+        ]
         mapping = c.get("/monitoring/admin/mappings", headers=ADMIN).json()
     assert mapping["version"] == 1
     assert {e["entity_id"]: e.get("team") for e in mapping["entries"]}["shop"] == "t1"
+
+
+def test_a_rejected_mapping_names_each_problem_as_every_422_names_a_parameter(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Every other 422 lists its reasons as objects (parameter, in, detail). A change whose first entry has a kind no
+    entity has and which removes a key the mapping lacks is refused with two of them: the entry's under `entries`,
+    the key's under `remove`, both in the body, each detail the reason as the import command gives it."""
+    root = tmp_path_factory.mktemp("mapping-rejected")
+    _, settings = hand_made_lake(root)
+    with TestClient(create_app(api_settings(root), settings, down_sources()), raise_server_exceptions=False) as c:
+        change = {
+            "entries": [{"entity_id": "newapp", "kind": "service"}],
+            "remove": [{"entity_id": "ghost", "environment": "staging"}],
+        }
+        refused = c.post("/monitoring/admin/mappings", headers=ADMIN, json=change)
+    assert refused.status_code == 422 and refused.headers["content-type"] == "application/problem+json"
+    errors = refused.json()["errors"]
+    assert [(e["parameter"], e["in"]) for e in errors] == [("entries", "body"), ("remove", "body")]
+    assert errors[0]["detail"].startswith("entry 1 (newapp): kind: ")
+    assert errors[1]["detail"] == "ghost [staging]: not in the current mapping"
 
 
 def test_a_mapping_change_outrun_by_other_admins_is_a_conflict_to_retry(

@@ -102,3 +102,11 @@ def test_an_answers_period_says_its_end_is_excluded() -> None:
     doc = json.loads(DOC.read_text(encoding="utf-8"))
     period = doc["components"]["schemas"]["PeriodOut"]["properties"]
     assert "included" in period["start"]["description"] and "excluded" in period["end"]["description"]
+
+
+def test_a_problems_reasons_are_documented_as_objects_naming_the_parameter() -> None:
+    """Every 422 lists its reasons as objects (parameter, in, detail): a typed client reads them from the document."""
+    schemas = json.loads(DOC.read_text(encoding="utf-8"))["components"]["schemas"]
+    items = schemas["ProblemDetail"]["properties"]["errors"]["anyOf"][0]["items"]
+    reason = schemas[items["$ref"].rsplit("/", 1)[1]]
+    assert {"parameter", "in", "detail"} <= set(reason["required"])

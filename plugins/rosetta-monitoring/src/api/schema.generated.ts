@@ -1340,9 +1340,9 @@ export interface components {
             detail: string;
             /**
              * Errors
-             * @description Per-parameter reasons, with allowed values.
+             * @description A 422's reasons, one per parameter refused.
              */
-            errors?: unknown[] | null;
+            errors?: components["schemas"]["ProblemError"][] | null;
             /** Instance */
             instance?: string | null;
             /** Status */
@@ -1354,6 +1354,28 @@ export interface components {
              * @default about:blank
              */
             type: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * ProblemError
+         * @description One reason a 422 gives: the parameter refused, where it was given, why, and the values it takes if few.
+         */
+        ProblemError: {
+            /** Allowed */
+            allowed?: string[] | null;
+            /** Detail */
+            detail: string;
+            /**
+             * In
+             * @enum {string}
+             */
+            in: "query" | "path" | "header" | "cookie" | "body";
+            /**
+             * Parameter
+             * @description The parameter's name as given (a body field's path, dotted); a mapping change's reasons are under entries or remove.
+             */
+            parameter: string;
         } & {
             [key: string]: unknown;
         };
