@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
 import duckdb
-from fastapi import Depends, Query, Request, Security
+from fastapi import Depends, Query, Request, Response, Security
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -193,6 +194,56 @@ def get_summary_mart(ctx: ContextDep) -> Iterator[Mart]:
 
 MartDep = Annotated[Mart, Depends(get_mart)]
 SummaryMartDep = Annotated[Mart, Depends(get_summary_mart)]
+
+
+# --- caching -----------------------------------------------------------------------------------------------------
+# A historized answer changes only with the serving copy (a build, hourly at most, or a mapping change). The caller's
+# own cache may keep it a minute, then ask again with its ETag (a 304 until the copy changes): a minute bounds how long
+# a new build may go unseen, while a page's cards asking for the same answer make one request. Private: the answer
+# needs a credential (an X-API-Key is no Authorization header, which alone keeps a shared cache from storing it).
+# Everything else (admin, live, logs links, errors) is no-store (main.NoStoreByDefault).
+HISTORIZED_CACHE = "private, max-age=60"
+
+
+class NotModified(Exception):
+    """The caller holds the current answer: a 304 with these headers."""
+
+    def __init__(self, headers: dict[str, str]) -> None:
+        super().__init__("not modified")
+        self.headers = headers
+
+
+def copy_etag(snap: Snapshot) -> str:
+    """A weak ETag of the serving copy, which every historized answer is read from: an answer's body differs by its
+    generatedAt, never by its figures."""
+    copy = f"{snap.marker}|{snap.directory.version}"
+    return f'W/"{hashlib.sha256(copy.encode()).hexdigest()[:24]}"'
+
+
+def _held(if_none_match: str | None, etag: str) -> bool:
+    """Whether If-None-Match names the ETag, compared weakly (RFC 9110 13.1.2), or is *."""
+    if not if_none_match:
+        return False
+    given = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in given or etag.removeprefix("W/") in given
+
+
+def historized(request: Request, response: Response, ctx: ContextDep) -> None:
+    """For a route answered from the mart alone (after the caller's checks): the caching headers, or a 304 when the
+    caller already holds the answer of the current copy. An error raised later gets no-store instead."""
+    snap = ctx.mart.snapshot()
+    if not snap.build:
+        return  # nothing built: the route answers 503
+    headers = {"Cache-Control": HISTORIZED_CACHE, "ETag": copy_etag(snap)}
+    if _held(request.headers.get("if-none-match"), headers["ETag"]):
+        raise NotModified(headers)
+    response.headers.update(headers)
+
+
+def historized_unless_live(request: Request, response: Response, ctx: ContextDep) -> None:
+    """`historized` for the deployments, whose live mode reads the sources now (no-store)."""
+    if request.query_params.get("mode") != "live":
+        historized(request, response, ctx)
 
 
 def anchor(mart: Mart) -> datetime:

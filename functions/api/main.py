@@ -7,13 +7,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from functions.api import problems
 from functions.api.batch import Trigger
-from functions.api.deps import Context
+from functions.api.deps import Context, NotModified
 from functions.api.live import LiveSources
 from functions.api.mart import ServingMart
 from functions.api.models import Health
@@ -30,7 +31,10 @@ VERSION = "1.0.0"
 DESCRIPTION = """Observability and delivery KPIs per application, component, team, group and domain, served from the
 Rosetta Monitoring lakehouse. Every route but `/monitoring/health` needs an API key (`X-API-Key`) or a bearer
 JWT; `/monitoring/admin/*` needs the admin role. Errors are `application/problem+json` (RFC 9457).
-Ids accept plain entity ids or Backstage refs (`component:default/payments-api`, `system:default/payments`)."""
+Ids accept plain entity ids or Backstage refs (`component:default/payments-api`, `system:default/payments`).
+Answers read from the mart carry `Cache-Control: private, max-age=60` and a weak ETag of the serving copy: asked again
+with `If-None-Match`, they are a 304 until a new build or mapping change is served. Admin answers, live deployments,
+logs links and errors are `no-store`."""
 
 
 def create_app(
@@ -81,6 +85,11 @@ def create_app(
             max_age=600,
         )
     app.add_middleware(HeadAsGet)
+    app.add_middleware(NoStoreByDefault)
+
+    @app.exception_handler(NotModified)
+    async def _not_modified(request: Request, exc: NotModified) -> Response:
+        return Response(status_code=304, headers=exc.headers)
 
     @app.get("/monitoring/health", response_model=Health, tags=["health"], summary="Liveness (no credential)")
     def health() -> Health:
@@ -91,6 +100,27 @@ def create_app(
     app.include_router(sre.router)
     app.include_router(admin.router)
     return app
+
+
+class NoStoreByDefault:
+    """Cache-Control: no-store on every answer that sets none: admin answers, live ones, logs links and errors are
+    never kept by a cache (the historized routes set their own, deps.historized)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_policy(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, with_policy)
 
 
 class HeadAsGet:

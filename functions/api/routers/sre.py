@@ -21,6 +21,7 @@ from functions.api.deps import (
     decode_cursor,
     encode_cursor,
     envelope,
+    historized,
     no_misnamed_parameters,
     one_value_each,
     reader,
@@ -44,7 +45,8 @@ router = APIRouter(
     prefix="/monitoring",
     tags=["sre"],
     responses=problem_responses(401, 403, 422, 503),
-    dependencies=[Depends(reader), Depends(one_value_each), Depends(no_misnamed_parameters)],
+    # Every report is the mart's alone: cacheable, once the caller and the parameters are checked.
+    dependencies=[Depends(reader), Depends(one_value_each), Depends(no_misnamed_parameters), Depends(historized)],
 )
 
 GroupBy = Annotated[Literal["app", "team", "group", "domain"], Query(alias="groupBy")]

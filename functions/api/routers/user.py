@@ -22,6 +22,8 @@ from functions.api.deps import (
     anchor,
     decode_cursor,
     envelope,
+    historized,
+    historized_unless_live,
     next_cursor,
     no_misnamed_parameters,
     one_value_each,
@@ -77,7 +79,12 @@ def _period(
 
 
 # --- overview ---------------------------------------------------------------------------------------------------
-@router.get("/overview", response_model=Overview, summary="Global health, top risks and daily trends")
+@router.get(
+    "/overview",
+    response_model=Overview,
+    summary="Global health, top risks and daily trends",
+    dependencies=[Depends(historized)],
+)
 def overview(
     ctx: ContextDep,
     mart: MartDep,
@@ -457,12 +464,22 @@ DeployMode = Annotated[Literal["live", "history"], Query()]
 TimeRange = Annotated[str | None, Query(alias="timeRange", max_length=40, description="now-1h, now-24h, last_7d, ...")]
 
 
-@router.get("/applications/{app_id:path}/summary", response_model=Summary, summary="Application summary")
+@router.get(
+    "/applications/{app_id:path}/summary",
+    response_model=Summary,
+    summary="Application summary",
+    dependencies=[Depends(historized)],
+)
 def app_summary(mart: SummaryMartDep, app_id: AppId, environment: Environment = "production") -> Summary:
     return _summary(mart, _app_scope(mart, app_id, environment))
 
 
-@router.get("/applications/{app_id:path}/timeseries", response_model=Timeseries, summary="Application series")
+@router.get(
+    "/applications/{app_id:path}/timeseries",
+    response_model=Timeseries,
+    summary="Application series",
+    dependencies=[Depends(historized)],
+)
 def app_timeseries(
     ctx: ContextDep,
     mart: MartDep,
@@ -476,7 +493,12 @@ def app_timeseries(
     return _timeseries(ctx, mart, _app_scope(mart, app_id, environment), metric, period, start, end)
 
 
-@router.get("/applications/{app_id:path}/incidents", response_model=IncidentList, summary="Application incidents")
+@router.get(
+    "/applications/{app_id:path}/incidents",
+    response_model=IncidentList,
+    summary="Application incidents",
+    dependencies=[Depends(historized)],
+)
 def app_incidents(
     ctx: ContextDep,
     mart: MartDep,
@@ -492,7 +514,12 @@ def app_incidents(
     return _incidents(ctx, mart, _app_scope(mart, app_id, environment), status, period, start, end, limit, cursor)
 
 
-@router.get("/applications/{app_id:path}/changes", response_model=ChangeList, summary="Application changes")
+@router.get(
+    "/applications/{app_id:path}/changes",
+    response_model=ChangeList,
+    summary="Application changes",
+    dependencies=[Depends(historized)],
+)
 def app_changes(
     ctx: ContextDep,
     mart: MartDep,
@@ -508,7 +535,12 @@ def app_changes(
     return _changes(ctx, mart, _app_scope(mart, app_id, environment), status, period, start, end, limit, cursor)
 
 
-@router.get("/applications/{app_id:path}/deployments", response_model=DeploymentList, summary="Application deployments")
+@router.get(
+    "/applications/{app_id:path}/deployments",
+    response_model=DeploymentList,
+    summary="Application deployments",
+    dependencies=[Depends(historized_unless_live)],
+)
 def app_deployments(
     ctx: ContextDep,
     mart: MartDep,
@@ -537,14 +569,24 @@ def app_logs_link(
     return _logs_link(ctx, mart, _app_scope(mart, app_id, environment), time_range, start, end)
 
 
-@router.get("/components/{component_id:path}/summary", response_model=Summary, summary="Component summary")
+@router.get(
+    "/components/{component_id:path}/summary",
+    response_model=Summary,
+    summary="Component summary",
+    dependencies=[Depends(historized)],
+)
 def component_summary(
     mart: SummaryMartDep, component_id: ComponentId, environment: Environment = "production"
 ) -> Summary:
     return _summary(mart, _component_scope(mart, component_id, environment))
 
 
-@router.get("/components/{component_id:path}/timeseries", response_model=Timeseries, summary="Component series")
+@router.get(
+    "/components/{component_id:path}/timeseries",
+    response_model=Timeseries,
+    summary="Component series",
+    dependencies=[Depends(historized)],
+)
 def component_timeseries(
     ctx: ContextDep,
     mart: MartDep,
@@ -558,7 +600,12 @@ def component_timeseries(
     return _timeseries(ctx, mart, _component_scope(mart, component_id, environment), metric, period, start, end)
 
 
-@router.get("/components/{component_id:path}/incidents", response_model=IncidentList, summary="Component incidents")
+@router.get(
+    "/components/{component_id:path}/incidents",
+    response_model=IncidentList,
+    summary="Component incidents",
+    dependencies=[Depends(historized)],
+)
 def component_incidents(
     ctx: ContextDep,
     mart: MartDep,
@@ -575,7 +622,12 @@ def component_incidents(
     return _incidents(ctx, mart, scope, status, period, start, end, limit, cursor)
 
 
-@router.get("/components/{component_id:path}/changes", response_model=ChangeList, summary="Component changes")
+@router.get(
+    "/components/{component_id:path}/changes",
+    response_model=ChangeList,
+    summary="Component changes",
+    dependencies=[Depends(historized)],
+)
 def component_changes(
     ctx: ContextDep,
     mart: MartDep,
@@ -592,7 +644,12 @@ def component_changes(
     return _changes(ctx, mart, scope, status, period, start, end, limit, cursor)
 
 
-@router.get("/components/{component_id:path}/deployments", response_model=DeploymentList, summary="Component deploys")
+@router.get(
+    "/components/{component_id:path}/deployments",
+    response_model=DeploymentList,
+    summary="Component deploys",
+    dependencies=[Depends(historized_unless_live)],
+)
 def component_deployments(
     ctx: ContextDep,
     mart: MartDep,

@@ -673,3 +673,23 @@ def test_every_refused_parameter_says_where_it_was_given(client: TestClient) -> 
         errors = r.json().get("errors") or []
         assert [(e["parameter"], e.get("in")) for e in errors] == [expected], (url, body, errors)
         assert all(e["detail"] for e in errors)
+
+
+def test_a_historized_answer_through_api_gateway_is_revalidated_by_its_etag(lambda_handler: Any) -> None:
+    """Through an HTTP API and a REST API: the summary's 200 carries the private Cache-Control and its ETag; the
+    same request with If-None-Match is a 304 with no body and those headers; an error is never stored."""
+    for event in (http_api_v2, rest_api_v1):
+        path = "/monitoring/applications/shop/summary"
+        first = lambda_handler(event(path, headers={"x-api-key": READER_KEY}), Context())
+        headers = {k.lower(): v for k, v in first["headers"].items()}
+        assert first["statusCode"] == 200 and headers["cache-control"] == "private, max-age=60"
+        tag = headers["etag"]
+        again = lambda_handler(event(path, headers={"x-api-key": READER_KEY, "if-none-match": tag}), Context())
+        again_headers = {k.lower(): v for k, v in again["headers"].items()}
+        assert (again["statusCode"], again["body"]) == (304, "")
+        assert (again_headers["etag"], again_headers["cache-control"]) == (tag, "private, max-age=60")
+        missing = lambda_handler(
+            event("/monitoring/applications/ghost/summary", headers={"x-api-key": READER_KEY}), Context()
+        )
+        assert missing["statusCode"] == 404
+        assert {k.lower(): v for k, v in missing["headers"].items()}["cache-control"] == "no-store"

@@ -1,0 +1,97 @@
+"""Caching: a historized answer may be kept a minute by the caller's own cache and revalidated by its ETag (the serving
+copy's build and mapping version); admin, live and error answers are never stored."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from functions.api.main import create_app
+from lakehouse.aggregates.build import build
+from tests.integration.api.conftest import ADMIN, READ_ROUTES, READER, api_settings, down_sources
+from tests.unit.aggregates.estate import AS_OF
+from tests.unit.aggregates.estate import estate_lake as hand_made_lake
+
+HISTORIZED = "private, max-age=60"
+# The read routes whose answer is the mart's alone: a logs link's range ends now, and live deployments are read now.
+HISTORIZED_ROUTES = [r for r in READ_ROUTES if not r.endswith("/logs/link")]
+
+
+def test_a_historized_answer_may_be_kept_a_minute_and_revalidated_by_its_etag(client: TestClient) -> None:
+    """Each historized read answers with the private Cache-Control and a weak ETag (its body's generatedAt differs
+    from one answer to the next). Asked again with that ETag, the route answers 304 with no body and the same
+    headers; with another ETag, or none, the whole answer."""
+    for route in HISTORIZED_ROUTES:
+        first = client.get(route, headers=READER)
+        assert first.status_code == 200, (route, first.text[:200])
+        assert first.headers["cache-control"] == HISTORIZED, route
+        tag = first.headers["etag"]
+        assert tag.startswith('W/"') and tag.endswith('"'), (route, tag)
+        again = client.get(route, headers=READER | {"If-None-Match": tag})
+        assert (again.status_code, again.content) == (304, b""), route
+        assert (again.headers["etag"], again.headers["cache-control"]) == (tag, HISTORIZED), route
+        # A list of tags holding it, and the tag compared weakly (a cache may send it without W/), match too.
+        listed = client.get(route, headers=READER | {"If-None-Match": f'"other", {tag.removeprefix("W/")}'})
+        assert listed.status_code == 304, route
+        other = client.get(route, headers=READER | {"If-None-Match": 'W/"other"'})
+        assert other.status_code == 200 and other.headers["etag"] == tag, route
+
+
+def test_answers_read_now_admin_answers_and_errors_are_never_stored(client: TestClient) -> None:
+    """no-store, and no ETag: a logs link (its range ends now), live deployments (read from the sources now), the
+    health check and every admin answer, even asked with the historized answers' ETag; and every error (a 401, a
+    404, a 405, a 422)."""
+    tag = client.get("/monitoring/overview", headers=READER).headers["etag"]
+    for route, headers in [
+        ("/monitoring/applications/shop/logs/link", READER),
+        ("/monitoring/components/shop-api/logs/link", READER),
+        ("/monitoring/applications/shop/deployments?mode=live", READER),
+        ("/monitoring/components/shop-api/deployments?mode=live", READER),
+        ("/monitoring/health", {}),
+        ("/monitoring/admin/batch-runs", ADMIN),
+        ("/monitoring/admin/mappings", ADMIN),
+        ("/monitoring/admin/config/sources", ADMIN),
+    ]:
+        r = client.get(route, headers=headers | {"If-None-Match": tag})
+        assert r.status_code == 200, (route, r.text[:200])
+        assert r.headers["cache-control"] == "no-store" and "etag" not in r.headers, route
+    for method, route, headers, status in [
+        ("GET", "/monitoring/overview", {}, 401),
+        ("GET", "/monitoring/overview", {"X-API-Key": "wrong-key-0123456789"}, 401),
+        ("GET", "/monitoring/admin/mappings", READER, 403),
+        ("GET", "/monitoring/applications/ghost/summary", READER, 404),
+        ("GET", "/monitoring/nowhere", READER, 404),
+        ("PUT", "/monitoring/overview", READER, 405),
+        ("GET", "/monitoring/overview?period=last_1d", READER, 422),
+        ("GET", "/monitoring/kpis/dora?groupBy=planet", READER, 422),
+    ]:
+        r = client.request(method, route, headers=headers)
+        assert r.status_code == status, (route, r.status_code)
+        assert r.headers["cache-control"] == "no-store" and "etag" not in r.headers, route
+
+
+def test_a_caller_without_a_credential_gets_its_401_whatever_etag_it_sends(client: TestClient) -> None:
+    tag = client.get("/monitoring/kpis/slo", headers=READER).headers["etag"]
+    assert client.get("/monitoring/kpis/slo", headers={"If-None-Match": tag}).status_code == 401
+
+
+def test_the_etag_changes_with_the_build_and_the_mapping(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The hand-made estate built at its as-of, then again an hour later: the answer of the new build has another
+    ETag, so the previous one no longer revalidates (200, not 304); a mapping change does the same."""
+    root = tmp_path_factory.mktemp("caching")
+    lake, settings = hand_made_lake(root)
+    build(lake, settings, mode="full", as_of=AS_OF)
+    route = "/monitoring/applications/shop/summary"
+    with TestClient(create_app(api_settings(root), settings, down_sources()), raise_server_exceptions=False) as c:
+        first = c.get(route, headers=READER).headers["etag"]
+        build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1))
+        assert c.app.state.context.mart.refresh(force=True)  # type: ignore[attr-defined]
+        rebuilt = c.get(route, headers=READER | {"If-None-Match": first})
+        assert rebuilt.status_code == 200 and rebuilt.headers["etag"] != first
+        change = {"entries": [{"entity_id": "newapp", "kind": "application", "team": "t9"}]}
+        assert c.post("/monitoring/admin/mappings", headers=ADMIN, json=change).status_code == 201
+        remapped = c.get(route, headers=READER | {"If-None-Match": rebuilt.headers["etag"]})
+        assert remapped.status_code == 200
+        assert remapped.headers["etag"] not in (first, rebuilt.headers["etag"])
