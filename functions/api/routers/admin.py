@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 
 from functions.api.auth import authenticate, require_admin_role
 from functions.api.deps import (
+    Context,
     ContextDep,
     CursorParam,
     Limit,
@@ -24,6 +25,8 @@ from functions.api.deps import (
     one_value_each,
     require_admin,
 )
+from functions.api.ids import Directory
+from functions.api.mart import Snapshot
 from functions.api.models import (
     MappingChange,
     MappingChanged,
@@ -84,6 +87,17 @@ SOURCES = ("dynatrace", "servicenow", "argocd", "gitlab", "elasticsearch")
 CURSOR_NUMBER = re.compile(r"[0-9]{1,9}")
 
 
+def _envelope(ctx: Context) -> dict[str, Any]:
+    """An admin answer's envelope: the serving copy's freshness, none while no copy can be loaded. The admin routes
+    read the run log, the mapping and the watermarks, not the mart: a copy that fails to load (a corrupt object)
+    must not hide the runs that say why, nor keep the mapping from being corrected."""
+    try:
+        snap = ctx.mart.snapshot()
+    except Problem:
+        snap = Snapshot(None, Directory())
+    return envelope(snap)
+
+
 @router.get("/batch-runs", response_model=RunList, summary="Batch runs, newest first")
 def batch_runs(
     ctx: ContextDep,
@@ -120,7 +134,7 @@ def batch_runs(
         last_key = key if len(items) == limit else last_key
     more = len(items) > limit
     return RunList(
-        **envelope(ctx.mart.snapshot()),
+        **_envelope(ctx),
         items=items[:limit],
         page=Page(limit=limit, next_cursor=encode_cursor(last_key) if more and last_key else None),
     )
@@ -151,7 +165,7 @@ def get_mappings(
     page = entries[start : start + limit]
     nxt = encode_cursor(str(chosen), str(start + limit)) if start + limit < len(entries) else None
     return MappingOut(
-        **envelope(ctx.mart.snapshot()),
+        **_envelope(ctx),
         version=mapping.version if mapping else 0,
         versions=versions,
         changed_by=mapping.changed_by if mapping else None,
@@ -297,4 +311,4 @@ def config_sources(ctx: ContextDep) -> SourcesOut:
                 datasets=datasets,
             )
         )
-    return SourcesOut(**envelope(ctx.mart.snapshot()), items=items)
+    return SourcesOut(**_envelope(ctx), items=items)

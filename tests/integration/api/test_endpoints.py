@@ -735,6 +735,35 @@ def test_admin_endpoints(client: TestClient) -> None:
     assert sources["dynatrace"]["configured"] is False and sources["dynatrace"]["reachable"] is None
 
 
+def test_the_admin_routes_answer_while_the_mart_copy_cannot_be_loaded(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """A mart object that is no Parquet (mv_incidents', one the summary reads) keeps the copy from loading: the read
+    routes answer 503. The admin routes read the run log, the mapping and the watermarks, not the mart: the admin
+    still sees the runs (the build's, succeeded), the mapping (version 1) and the sources, and can correct the
+    mapping (version 2), instead of a 503 on the very routes that say what went wrong."""
+
+    def admin_json(c: TestClient, url: str) -> dict:
+        r = c.get(url, headers=ADMIN)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    root = tmp_path_factory.mktemp("mart-broken")
+    lake, settings = hand_made_lake(root)
+    build(lake, settings, mode="full", as_of=AS_OF)
+    Path(lake.url_of(lake.list_keys("mart/mv_incidents/")[0])).write_bytes(b"not parquet")
+    with TestClient(create_app(api_settings(root), settings, down_sources()), raise_server_exceptions=False) as c:
+        assert c.get("/monitoring/applications/shop/summary", headers=READER).status_code == 503
+        runs = admin_json(c, "/monitoring/admin/batch-runs")
+        assert [(r["function"], r["status"]) for r in runs["items"]] == [("build_aggregates", "succeeded")]
+        assert runs["freshness"]["asOf"] is None
+        assert admin_json(c, "/monitoring/admin/mappings")["version"] == 1
+        assert len(admin_json(c, "/monitoring/admin/config/sources")["items"]) == 5
+        change = {"entries": [{"entity_id": "newapp", "kind": "application", "team": "t9"}]}
+        corrected = c.post("/monitoring/admin/mappings", headers=ADMIN, json=change)
+        assert corrected.status_code == 201 and corrected.json()["version"] == 2
+
+
 def test_a_source_nobody_answers_at_is_said_to_give_no_answer(client: TestClient) -> None:
     """ArgoCD's and GitLab's port has nobody listening: the probe got no answer at all, which "unexpected answer" said
     otherwise, as if the source had answered something the API could not read."""
