@@ -221,11 +221,11 @@ def copy_etag(snap: Snapshot) -> str:
 
 
 def _held(if_none_match: str | None, etag: str) -> bool:
-    """Whether If-None-Match names the ETag, compared weakly (RFC 9110 13.1.2), or is *."""
+    """Whether If-None-Match names the ETag, compared weakly (RFC 9110 13.1.2). Not `*`, which a cache never sends
+    on a GET: checked before the route looks the entity up, it would answer 304 for an unknown one."""
     if not if_none_match:
         return False
-    given = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-    return "*" in given or etag.removeprefix("W/") in given
+    return etag.removeprefix("W/") in {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
 
 
 def historized(request: Request, response: Response, ctx: ContextDep) -> None:

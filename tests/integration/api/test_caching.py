@@ -72,6 +72,13 @@ def test_answers_read_now_admin_answers_and_errors_are_never_stored(client: Test
         assert r.headers["cache-control"] == "no-store" and "etag" not in r.headers, route
 
 
+def test_an_etag_revalidates_only_the_answer_it_came_with(client: TestClient) -> None:
+    """A caller's cache sends the ETag an answer gave. `If-None-Match: *` (any answer at all) is never sent by one,
+    and is checked before the route finds the application unknown: it gets the route's own answer, here the 404."""
+    r = client.get("/monitoring/applications/ghost/summary", headers=READER | {"If-None-Match": "*"})
+    assert r.status_code == 404 and r.headers["cache-control"] == "no-store"
+
+
 def test_a_caller_without_a_credential_gets_its_401_whatever_etag_it_sends(client: TestClient) -> None:
     tag = client.get("/monitoring/kpis/slo", headers=READER).headers["etag"]
     assert client.get("/monitoring/kpis/slo", headers={"If-None-Match": tag}).status_code == 401
