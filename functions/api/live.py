@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr
 
 from functions.api.settings import ApiSettings
 from functions.ingest_deploys.client import ArgoCDClient, GitLabClient
@@ -25,6 +25,27 @@ from lakehouse.ingest.errors import SourceError
 T = TypeVar("T")
 # A failure is remembered for less time than a success, so a recovered source is seen again quickly.
 FAILURE_TTL_CAP_S = 10.0
+
+
+class ArgoCDStatus(BaseModel):
+    """What live mode reads of an ArgoCD application, its types checked where it is fetched: a value of another type
+    is the source's failure (the page falls back to history), not the page's."""
+
+    sync_status: str | None
+    health_status: str | None
+    revision: str | None
+    last_deployed_at: datetime | None
+    operation_phase: str | None
+
+
+class GitLabPipeline(BaseModel):
+    """What live mode reads of a GitLab pipeline, its types checked as ArgoCDStatus's."""
+
+    status: str | None = None
+    ref: str | None = None
+    updated_at: datetime | None = None
+    created_at: datetime | None = None
+    web_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,7 +106,9 @@ class LiveSources:
         except httpx.TransportError as exc:
             # Refused, timed out or cut off: nothing was answered.
             result = LiveResult(None, f"no answer ({type(exc).__name__})", datetime.now(UTC))
-        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+        except (httpx.HTTPError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+            # An answer of another shape than read (a list for an object, a string for a status): the source has
+            # not given what the page needs, as if it were down. A ValidationError is a ValueError.
             result = LiveResult(None, f"{type(exc).__name__}: unexpected answer", datetime.now(UTC))
         self.cache.put(key, result)
         return result
@@ -105,7 +128,9 @@ class LiveSources:
         def call() -> dict[str, Any]:
             with ArgoCDClient(url, token, **self._options()) as client:
                 body = client.send(PageRequest(f"/api/v1/applications/{name}", params)).body
-            return _argocd_status(body)
+            status = _argocd_status(body)
+            ArgoCDStatus.model_validate(status)
+            return status
 
         return self.cached(f"argocd:{namespace or ''}/{name}", call)
 
@@ -118,7 +143,9 @@ class LiveSources:
             params = {"per_page": 1, "order_by": "id", "sort": "desc"}
             with GitLabClient(url, token, **self._options()) as client:
                 body = client.send(PageRequest(f"/api/v4/projects/{int(project_id)}/pipelines", params)).body
-            return body[0] if isinstance(body, list) and body else None
+            pipeline = body[0] if isinstance(body, list) and body else None
+            GitLabPipeline.model_validate(pipeline or {})
+            return pipeline
 
         return self.cached(f"gitlab:{project_id}", call)
 

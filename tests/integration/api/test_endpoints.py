@@ -25,6 +25,7 @@ from pydantic import SecretStr
 from functions.api.batch import Trigger
 from functions.api.main import create_app
 from lakehouse.aggregates.build import build
+from lakehouse.ingest.config import IngestSettings
 from lakehouse.mappings import MappingStore
 from lakehouse.objectstore import PreconditionFailed
 from lakehouse.runlog import RunLog
@@ -371,6 +372,52 @@ def test_a_live_fallback_names_each_source_once_in_its_reason(client: TestClient
         "argocd: connection failed (ConnectError) on GET /api/v1/applications/shop-api-prod, still after 1 attempts; "
         "gitlab: connection failed (ConnectError) on GET /api/v4/projects/11/pipelines, still after 1 attempts"
     )
+
+
+@contextlib.contextmanager
+def sources_answering(body: object) -> Iterator[IngestSettings]:
+    """ArgoCD and GitLab on loopback answering `body` as JSON to every request: their settings."""
+
+    class Source(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            payload = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Source)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield IngestSettings(argocd_url=url, argocd_token=SecretStr("t"), gitlab_url=url, gitlab_token=SecretStr("t"))
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("answer", [["x"], {"status": "Healthy"}, [{"status": {"code": 1}}]])
+def test_live_deployments_fall_back_when_a_source_answers_in_another_shape(
+    estate_lake: tuple[Settings, Path], answer: object
+) -> None:
+    """ArgoCD answers an application and GitLab a list of pipelines. Sources answering a list of strings, an
+    application whose status is a string, or a pipeline whose status is an object have not answered what live mode
+    reads: shop-api falls back to its last deployment (r1, the 19th at 13:00), stale, ArgoCD's failure named in
+    the reason, as when a source is down, not a 500 for the whole page."""
+    settings, root = estate_lake
+    with (
+        sources_answering(answer) as sources,
+        TestClient(create_app(api_settings(root), settings, sources), raise_server_exceptions=False) as c,
+    ):
+        r = c.get("/monitoring/applications/shop/deployments?mode=live", headers=READER)
+    assert r.status_code == 200, r.text
+    shop_api = {i["componentId"]: i for i in r.json()["live"]}["shop-api"]
+    assert shop_api["stale"] is True and shop_api["staleReason"].startswith("argocd: ")
+    assert (shop_api["revision"], shop_api["lastDeployedAt"]) == ("r1", "2026-11-19T13:00:00Z")
 
 
 def test_live_deployments_of_an_application_mapped_directly(other_client: TestClient) -> None:
