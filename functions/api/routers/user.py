@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import string
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -318,8 +319,20 @@ def _live(ctx: ContextDep, mart: Mart, scope: Scope) -> list[LiveComponent]:
     # An application's own deployments are historized without a component.
     history = {r["component_id"] or scope.app_id: r for r in mart.snap.summary.latest_deployments(scope)}
     statuses = {r["component_id"] or scope.app_id: r for r in mart.snap.summary.last_statuses(scope)}
+    components = _deployed(mart, scope)
+    calls = {
+        ("argocd", c.entity_id): partial(ctx.live.argocd_app, c.argocd_app_name, c.argocd_app_namespace)
+        for c in components
+        if c.argocd_app_name
+    }
+    calls |= {
+        ("gitlab", c.entity_id): partial(ctx.live.gitlab_last_pipeline, c.gitlab_project_id)
+        for c in components
+        if c.gitlab_project_id
+    }
+    answers = dict(zip(calls, ctx.live.side_by_side(list(calls.values())), strict=True))
     out = []
-    for comp in _deployed(mart, scope):
+    for comp in components:
         item = LiveComponent(
             component_id=comp.entity_id,
             stale=False,
@@ -331,7 +344,7 @@ def _live(ctx: ContextDep, mart: Mart, scope: Scope) -> list[LiveComponent]:
         read: dict[str, object] = {}
         status = statuses.get(comp.entity_id) or {}
         if comp.argocd_app_name:
-            argo = ctx.live.argocd_app(comp.argocd_app_name, comp.argocd_app_namespace)
+            argo = answers[("argocd", comp.entity_id)]
             if argo.error is None and isinstance(argo.value, dict):
                 fetched = {"fetched_at": argo.fetched_at, "status_observed_at": argo.fetched_at}
                 item = item.model_copy(update={k: v for k, v in argo.value.items()} | fetched)
@@ -340,7 +353,7 @@ def _live(ctx: ContextDep, mart: Mart, scope: Scope) -> list[LiveComponent]:
                 reasons.append(f"argocd: {argo.error}")
                 read |= {k: status.get(k) for k in ARGOCD_READ}
         if comp.gitlab_project_id:
-            gitlab = ctx.live.gitlab_last_pipeline(comp.gitlab_project_id)
+            gitlab = answers[("gitlab", comp.entity_id)]
             if gitlab.error is None:
                 pipeline = gitlab.value or {}
                 item = LiveComponent.model_validate(

@@ -420,6 +420,60 @@ def test_live_deployments_fall_back_when_a_source_answers_in_another_shape(
     assert (shop_api["revision"], shop_api["lastDeployedAt"]) == ("r1", "2026-11-19T13:00:00Z")
 
 
+def test_live_mode_asks_for_every_component_at_once(estate_lake: tuple[Settings, Path]) -> None:
+    """shop's live page needs three answers: ArgoCD's shop-api-prod, GitLab's projects 11 and 12. Sources that
+    answer only once all three requests have arrived (each waits for the others) are answered in full when live
+    mode asks for them side by side, as it must: asked one after the other, each request waited out its timeout,
+    and a page of a few components against a hanging source outlasted the API gateway's 29 s."""
+    arrived = threading.Barrier(3, timeout=20)
+    argocd = {
+        "status": {
+            "sync": {"status": "Synced", "revision": "r9"},
+            "health": {"status": "Healthy"},
+            "history": [{"revision": "r9", "deployedAt": "2026-11-20T09:00:00Z"}],
+            "operationState": {"phase": "Succeeded"},
+        }
+    }
+    pipeline = {"id": 901, "status": "running", "ref": "main", "updated_at": "2026-11-20T09:30:00Z"}
+
+    class Source(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            try:
+                arrived.wait()
+            except threading.BrokenBarrierError:
+                self.send_response(504)
+                self.end_headers()
+                return
+            payload = json.dumps(argocd if self.path.startswith("/api/v1/") else [pipeline]).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Source)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    sources = IngestSettings(argocd_url=url, argocd_token=SecretStr("t"), gitlab_url=url, gitlab_token=SecretStr("t"))
+    settings, root = estate_lake
+    api = api_settings(root).model_copy(update={"live_timeout_s": 10.0})
+    try:
+        with TestClient(create_app(api, settings, sources), raise_server_exceptions=False) as c:
+            r = c.get("/monitoring/applications/shop/deployments?mode=live", headers=READER)
+    finally:
+        arrived.abort()
+        server.shutdown()
+        server.server_close()
+    assert r.status_code == 200, r.text
+    live = {i["componentId"]: i for i in r.json()["live"]}
+    assert [live[c]["stale"] for c in ("shop-api", "shop-db")] == [False, False], live
+    assert (live["shop-api"]["syncStatus"], live["shop-api"]["revision"]) == ("Synced", "r9")
+    assert [live[c]["lastPipelineStatus"] for c in ("shop-api", "shop-db")] == ["running", "running"]
+
+
 def test_live_deployments_of_an_application_mapped_directly(other_client: TestClient) -> None:
     """mono has no components: live mode reports mono itself, its ArgoCD application and GitLab project. The
     sources are down, so it falls back to mono's last deployment (m1, the 19th at 08:00)."""
