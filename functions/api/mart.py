@@ -370,8 +370,15 @@ class ServingMart:
             self._checking.release()
 
     def mapping_changed(self) -> None:
-        """After an admin change: re-read the mapping now, keep the tables."""
-        self.refresh(force=True)
+        """After an admin change: the copy serving resolves ids with the new mapping at once. A build landed since (or
+        one loading) is taken up beside, as the periodic check takes it up: the admin's answer never waits for a copy
+        to load, which a large mart takes longer than the API gateway waits."""
+        current = self._snapshot
+        if current is not None:
+            versions = MappingStore(self.lake).versions()
+            current.directory = self._directory(versions[-1] if versions else 0)
+        # Forced: after a load under way, which read the mapping before this change, the new copy gets it too.
+        threading.Thread(target=self.refresh, kwargs={"force": True}, name="mart-refresh", daemon=True).start()
 
     # --- loading ----------------------------------------------------------------------------------
     def _markers(self) -> tuple[str | None, dict[str, Any], int]:

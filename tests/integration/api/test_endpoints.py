@@ -7,7 +7,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from pydantic import SecretStr
 
 from functions.api.batch import Trigger
 from functions.api.main import create_app
+from functions.api.mart import ServingMart
 from lakehouse.aggregates.build import build
 from lakehouse.ingest.config import IngestSettings
 from lakehouse.mappings import MappingStore
@@ -1080,6 +1081,40 @@ def test_a_rejected_mapping_names_each_problem_as_every_422_names_a_parameter(
     assert [(e["parameter"], e["in"]) for e in errors] == [("entries", "body"), ("remove", "body")]
     assert errors[0]["detail"].startswith("entry 1 (newapp): kind: ")
     assert errors[1]["detail"] == "ghost [staging]: not in the current mapping"
+
+
+def test_a_mapping_change_answers_without_waiting_for_a_new_build_to_load(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The copy of the estate's build serves; a new build lands, not yet loaded. An admin adds the application
+    newapp: the answer (201) comes before the new build's copy has loaded, which takes the time a large mart takes
+    (here until the test lets it finish), and newapp resolves at once on the copy serving. Waiting for the load, a
+    mapping change could outlast the API gateway's 29 s though the new version was written."""
+    root = tmp_path_factory.mktemp("mapping-while-a-build-lands")
+    lake, settings = hand_made_lake(root)
+    build(lake, settings, mode="full", as_of=AS_OF)
+    order: list[str] = []
+    release = threading.Event()
+    load = ServingMart._load
+
+    def slow_load(self: ServingMart, *args: Any, **kwargs: Any) -> Any:
+        release.wait(timeout=30)
+        order.append("loaded")
+        return load(self, *args, **kwargs)
+
+    with TestClient(create_app(api_settings(root), settings, down_sources()), raise_server_exceptions=False) as c:
+        assert c.get("/monitoring/applications/shop/summary", headers=READER).status_code == 200
+        build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1))
+        monkeypatch.setattr(ServingMart, "_load", slow_load)
+        change = {"entries": [{"entity_id": "newapp", "kind": "application", "team": "t9"}]}
+        added = c.post("/monitoring/admin/mappings", headers=ADMIN, json=change)
+        order.append("answered")
+        newapp = c.get("/monitoring/applications/newapp/summary", headers=READER)
+        release.set()
+        c.app.state.context.mart.refresh(force=True)  # type: ignore[attr-defined]  # once the load has finished
+    assert added.status_code == 201 and added.json()["version"] == 2
+    assert newapp.status_code == 200 and newapp.json()["entity"]["team"] == "t9"
+    assert order[0] == "answered"
 
 
 def test_a_mapping_change_outrun_by_other_admins_is_a_conflict_to_retry(
