@@ -197,7 +197,11 @@ def post_mappings(
     """A change that leaves every entry as it is (a catalog sent again as it stands) writes no version: the answer
     is 200 with the current version, where a new version is 201."""
     if not change.entries and not change.remove:
-        raise Problem(422, "give entries to upsert or keys to remove", title="Empty change")
+        detail = "give entries to upsert or keys to remove"
+        errors = [
+            {"parameter": name, "in": "body", "detail": f"{name} is empty: {detail}"} for name in ("entries", "remove")
+        ]
+        raise Problem(422, detail, title="Empty change", errors=errors)
     try:
         result, written = MappingStore(ctx.lake).change(
             change.entries,

@@ -1117,6 +1117,18 @@ def test_a_mapping_change_answers_without_waiting_for_a_new_build_to_load(
     assert order[0] == "answered"
 
 
+def test_an_empty_mapping_change_names_what_it_lacks_as_every_422_does(client: TestClient) -> None:
+    """A change with neither entries to upsert nor keys to remove changes nothing: its 422 lists the two body
+    fields either of which it needs, as every other 422 lists what it refused, and nothing is written."""
+    versions = get(client, "/monitoring/admin/mappings", ADMIN)["versions"]
+    for change in ({}, {"entries": [], "remove": [], "note": "nothing"}):
+        refused = client.post("/monitoring/admin/mappings", headers=ADMIN, json=change)
+        assert refused.status_code == 422 and refused.headers["content-type"] == "application/problem+json"
+        errors = refused.json().get("errors") or []
+        assert [(e["parameter"], e["in"]) for e in errors] == [("entries", "body"), ("remove", "body")], errors
+    assert get(client, "/monitoring/admin/mappings", ADMIN)["versions"] == versions
+
+
 def test_a_mapping_change_outrun_by_other_admins_is_a_conflict_to_retry(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
