@@ -81,7 +81,9 @@ def create_app(
             CORSMiddleware,
             allow_origins=api.cors_origins,
             allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "Content-Type", api.api_key_header],
+            # A page's script revalidates a historized answer by the ETag it read (deps.historized).
+            allow_headers=["Authorization", "Content-Type", "If-None-Match", api.api_key_header],
+            expose_headers=["ETag"],
             max_age=600,
         )
     app.add_middleware(HeadAsGet)

@@ -102,3 +102,19 @@ def test_the_etag_changes_with_the_build_and_the_mapping(tmp_path_factory: pytes
         remapped = c.get(route, headers=READER | {"If-None-Match": rebuilt.headers["etag"]})
         assert remapped.status_code == 200
         assert remapped.headers["etag"] not in (first, rebuilt.headers["etag"])
+
+
+def test_a_browser_page_of_another_origin_may_revalidate_by_the_etag(client: TestClient) -> None:
+    """A page of an allowed origin calling the API itself reads the ETag an answer gave (exposed to its script) and
+    sends it back in If-None-Match, which its preflight is allowed to ask for: the answer is a 304, as same-origin."""
+    origin = {"Origin": "https://backstage.example.org"}
+    preflight = client.options(
+        "/monitoring/overview",
+        headers=origin | {"Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "if-none-match"},
+    )
+    assert preflight.status_code == 200, preflight.text
+    first = client.get("/monitoring/overview", headers=READER | origin)
+    exposed = {h.strip().lower() for h in first.headers.get("access-control-expose-headers", "").split(",")}
+    assert "etag" in exposed
+    again = client.get("/monitoring/overview", headers=READER | origin | {"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and again.headers["access-control-allow-origin"] == origin["Origin"]
