@@ -81,9 +81,10 @@ def create_app(
             CORSMiddleware,
             allow_origins=api.cors_origins,
             allow_methods=["GET", "POST"],
-            # A page's script revalidates a historized answer by the ETag it read (deps.historized).
+            # A page's script revalidates a historized answer by the ETag it read (deps.historized), and reads when
+            # to ask again after a 503 (Retry-After).
             allow_headers=["Authorization", "Content-Type", "If-None-Match", api.api_key_header],
-            expose_headers=["ETag"],
+            expose_headers=["ETag", "Retry-After"],
             max_age=600,
         )
     app.add_middleware(HeadAsGet)

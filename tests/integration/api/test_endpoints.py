@@ -1279,6 +1279,21 @@ def test_cors_preflight(client: TestClient) -> None:
     assert r.headers["access-control-allow-origin"] == "https://backstage.example.org"
 
 
+def test_a_page_of_an_allowed_origin_reads_when_to_ask_again(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A copy that cannot be loaded (a mart object that is no Parquet) is a 503 whose Retry-After says when to ask
+    again. Cross-origin, a script reads only the headers the answer exposes: Retry-After is one of them."""
+    root = tmp_path_factory.mktemp("retry-after-cross-origin")
+    lake, settings = hand_made_lake(root)
+    build(lake, settings, mode="full", as_of=AS_OF)
+    Path(lake.url_of(lake.list_keys("mart/mv_incidents/")[0])).write_bytes(b"not parquet")
+    origin = "https://backstage.example.org"
+    with TestClient(create_app(api_settings(root), settings, down_sources()), raise_server_exceptions=False) as c:
+        r = c.get("/monitoring/applications/shop/summary", headers=READER | {"Origin": origin})
+    assert r.status_code == 503 and int(r.headers["retry-after"]) >= 1
+    exposed = {h.strip().lower() for h in r.headers.get("access-control-expose-headers", "").split(",")}
+    assert r.headers["access-control-allow-origin"] == origin and "retry-after" in exposed
+
+
 def test_an_unexpected_error_is_a_problem_the_browser_can_read(
     estate_lake: tuple[Settings, Path], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
