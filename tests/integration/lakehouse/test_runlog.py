@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -86,3 +87,23 @@ def test_listing_recent_runs_reads_no_older_part_of_the_run_log(lake: Lake) -> N
     assert [r.run_id for r in listed] == recent[::-1]
     if client is not None:
         assert requests == ["list"]
+
+
+def test_the_runs_listed_are_read_side_by_side(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each run record is an object of its own: on S3 a GET of some tens of milliseconds, and the sources' state
+    reads a thousand of them (`GET /admin/config/sources`), one after another longer than API Gateway waits (29 s).
+    Eight runs of 2 November: their reads meet four at a time at a barrier, which reads made one after another
+    never reach (it breaks after 10 s). All eight are listed, newest first."""
+    runs = RunLog(lake)
+    ids = [runs.start("f", "gitlab", now=datetime(2026, 11, 2, hour, tzinfo=UTC)).run_id for hour in range(8)]
+    meeting = threading.Barrier(4, timeout=10)
+    get = lake.store.get
+
+    def get_side_by_side(key: str) -> object:
+        if key.startswith("runs/"):
+            meeting.wait()
+        return get(key)
+
+    monkeypatch.setattr(lake.store, "get", get_side_by_side)
+    listed = runs.list(since=date(2026, 11, 2))
+    assert [r.run_id for r in listed] == ids[::-1]
