@@ -874,6 +874,57 @@ def test_a_source_nobody_answers_at_is_said_to_give_no_answer(client: TestClient
         assert (sources[name]["reachable"], sources[name]["probeError"]) == (False, "no answer (ConnectError)")
 
 
+def test_the_sources_are_probed_side_by_side(estate_lake: tuple[Settings, Path]) -> None:
+    """All five sources configured with credentials, behind one server that answers a probe only once the five have
+    arrived (each waits for the others): probed side by side, as they must be, every one is reachable. Probed one
+    after the other, each waited out its timeout, and five sources that hang outlasted the API gateway's 29 s."""
+    arrived = threading.Barrier(5, timeout=20)
+
+    class Source(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            try:
+                arrived.wait()
+            except threading.BrokenBarrierError:
+                self.send_response(504)
+            else:
+                self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Source)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    token = SecretStr("t")
+    sources = IngestSettings(
+        dynatrace_url=url,
+        dynatrace_token=token,
+        servicenow_url=url,
+        servicenow_user="rosetta",
+        servicenow_password=token,
+        argocd_url=url,
+        argocd_token=token,
+        gitlab_url=url,
+        gitlab_token=token,
+        elasticsearch_url=url,
+        elasticsearch_api_key=token,
+    )
+    settings, root = estate_lake
+    api = api_settings(root).model_copy(update={"live_timeout_s": 10.0})
+    try:
+        with TestClient(create_app(api, settings, sources), raise_server_exceptions=False) as c:
+            items = get(c, "/monitoring/admin/config/sources", ADMIN)["items"]
+    finally:
+        arrived.abort()
+        server.shutdown()
+        server.server_close()
+    assert {s["name"]: (s["reachable"], s["probeError"]) for s in items} == {
+        name: (True, None) for name in ("dynatrace", "servicenow", "argocd", "gitlab", "elasticsearch")
+    }
+
+
 def test_a_source_whose_credentials_the_api_lacks_is_configured_with_its_reachability_unknown(
     estate_lake: tuple[Settings, Path],
 ) -> None:
