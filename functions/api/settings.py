@@ -85,7 +85,9 @@ class ApiSettings(EnvironmentSettings):
     local_dir: Path = Field(default=Path(tempfile.gettempdir()) / "rosetta-api")
 
     # --- live mode --------------------------------------------------------------------------------
-    live_timeout_s: float = Field(default=2.0, gt=0, le=30)
+    # API Gateway answers 504 after 29 s: a live call is bounded at this and half a second more, then the page reads
+    # the mart, so 25 s is the longest that leaves the page time to fall back to history.
+    live_timeout_s: float = Field(default=2.0, gt=0, le=25)
     live_cache_ttl_s: float = Field(default=30.0, ge=0, le=3600)
     kibana_url: str | None = Field(
         default=None, validation_alias=AliasChoices("ROSETTA_API_KIBANA_URL", "ROSETTA_KIBANA_URL")

@@ -13,6 +13,7 @@ from pydantic import SecretStr
 from functions.api.live import LiveSources
 from functions.api.settings import ApiSettings
 from functions.ingest_deploys.client import ArgoCDClient
+from lakehouse.errors import SettingsError
 from lakehouse.ingest.client import ApiResponse, PageRequest
 from lakehouse.ingest.config import IngestSettings
 from tests.conftest import FIXTURES
@@ -88,3 +89,12 @@ def test_an_application_outside_argocds_namespace_is_asked_for_in_its_namespace(
         live.close()
     assert own.value["health_status"] == "Healthy" and team.value["health_status"] == "Degraded"
     assert asked == [{}, {"appNamespace": "team-b"}]
+
+
+def test_a_live_timeout_the_api_gateway_would_not_wait_out_is_refused() -> None:
+    """API Gateway answers 504 after 29 s. A live call is bounded at its timeout and half a second more, and the
+    page still reads the mart after it: 25 s is the longest timeout that leaves room; 28 s would give a 504 where the
+    page should fall back to history."""
+    assert ApiSettings(live_timeout_s=25).live_timeout_s == 25
+    with pytest.raises(SettingsError, match="ROSETTA_API_LIVE_TIMEOUT_S"):
+        ApiSettings(live_timeout_s=28)
