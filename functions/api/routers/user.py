@@ -283,6 +283,9 @@ def _deployments(
 ) -> DeploymentList:
     entity_id = scope.component_id or scope.app_id
     if mode == "live":
+        # Live mode reads no period nor page, but a value no route could read is still a 422, not silence.
+        _period(ctx, mart, period, start, end, "last_30d")
+        decode_cursor(cursor, (datetime, str))
         return DeploymentList(
             **envelope(mart.snap), entity_id=entity_id, mode="live", period=None, live=_live(ctx, mart, scope)
         )

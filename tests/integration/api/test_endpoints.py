@@ -375,6 +375,21 @@ def test_a_live_fallback_names_each_source_once_in_its_reason(client: TestClient
     )
 
 
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [("period=bogus", "period"), ("from=2026-13-01&to=2026-11-20", "from"), ("cursor=not-a-cursor", "cursor")],
+)
+def test_a_bad_parameter_beside_live_mode_is_refused_as_in_history_mode(
+    client: TestClient, query: str, parameter: str
+) -> None:
+    """Live mode reads no period nor page, but a value no route could read is a mistake all the same: answered 200,
+    the caller would never learn that its period or cursor is wrong. It is the 422 history mode gives."""
+    response = client.get(f"/monitoring/applications/shop/deployments?mode=live&{query}", headers=READER)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert parameter in [e["parameter"] for e in response.json()["errors"]]
+
+
 @contextlib.contextmanager
 def sources_answering(body: object) -> Iterator[IngestSettings]:
     """ArgoCD and GitLab on loopback answering `body` as JSON to every request: their settings."""
