@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
@@ -213,10 +214,23 @@ class NotModified(Exception):
         self.headers = headers
 
 
+def code_version(folder: Path) -> str:
+    """A digest of the API's source (the .py files under `folder`): a release that changes an answer of the same build
+    changes it."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*.py")):
+        digest.update(path.relative_to(folder).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+CODE_VERSION = code_version(Path(__file__).parent)
+
+
 def copy_etag(snap: Snapshot) -> str:
-    """A weak ETag of the serving copy, which every historized answer is read from: an answer's body differs by its
-    generatedAt, never by its figures."""
-    copy = f"{snap.marker}|{snap.directory.version}"
+    """A weak ETag of the serving copy, which every historized answer is read from (an answer's body differs by its
+    generatedAt, never by its figures), and of the code that answers."""
+    copy = f"{snap.marker}|{snap.directory.version}|{CODE_VERSION}"
     return f'W/"{hashlib.sha256(copy.encode()).hexdigest()[:24]}"'
 
 

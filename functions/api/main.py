@@ -32,9 +32,9 @@ DESCRIPTION = """Observability and delivery KPIs per application, component, tea
 Rosetta Monitoring lakehouse. Every route but `/monitoring/health` needs an API key (`X-API-Key`) or a bearer
 JWT; `/monitoring/admin/*` needs the admin role. Errors are `application/problem+json` (RFC 9457).
 Ids accept plain entity ids or Backstage refs (`component:default/payments-api`, `system:default/payments`).
-Answers read from the mart carry `Cache-Control: private, max-age=60` and a weak ETag of the serving copy: asked again
-with `If-None-Match`, they are a 304 until a new build or mapping change is served. Admin answers, live deployments,
-logs links and errors are `no-store`."""
+Answers read from the mart carry `Cache-Control: private, max-age=60` and a weak ETag of the serving copy and the API's
+code: asked again with `If-None-Match`, they are a 304 until a new build, mapping change or release is served. Admin
+answers, live deployments, logs links and errors are `no-store`."""
 
 
 def create_app(

@@ -3,11 +3,14 @@ copy's build and mapping version); admin, live and error answers are never store
 
 from __future__ import annotations
 
+import shutil
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from functions.api import deps
 from functions.api.main import create_app
 from lakehouse.aggregates.build import build
 from tests.integration.api.conftest import ADMIN, READ_ROUTES, READER, api_settings, down_sources
@@ -102,6 +105,27 @@ def test_the_etag_changes_with_the_build_and_the_mapping(tmp_path_factory: pytes
         remapped = c.get(route, headers=READER | {"If-None-Match": rebuilt.headers["etag"]})
         assert remapped.status_code == 200
         assert remapped.headers["etag"] not in (first, rebuilt.headers["etag"])
+
+
+def test_the_etag_changes_with_the_apis_code(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A release may change an answer of the same build (a new field, a fix): a browser holding the answer of the code
+    before gets the new one (200), not a 304 until the next build. The ETag holds the digest of the API's source."""
+    route = "/monitoring/applications/shop/summary"
+    before = client.get(route, headers=READER).headers["etag"]
+    monkeypatch.setattr(deps, "CODE_VERSION", "the next release")
+    released = client.get(route, headers=READER | {"If-None-Match": before})
+    assert released.status_code == 200 and released.headers["etag"] != before
+
+
+def test_the_apis_code_version_is_a_digest_of_its_source(tmp_path: Path) -> None:
+    """Two copies of the API's source have one version; a line changed in one file gives another."""
+    source = Path(deps.__file__).parent
+    for copy in ("a", "b"):
+        shutil.copytree(source, tmp_path / copy, ignore=shutil.ignore_patterns("__pycache__"))
+    assert deps.code_version(tmp_path / "a") == deps.code_version(tmp_path / "b") == deps.code_version(source)
+    queries = tmp_path / "b" / "queries.py"
+    queries.write_text(queries.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    assert deps.code_version(tmp_path / "b") != deps.code_version(tmp_path / "a")
 
 
 def test_a_browser_page_of_another_origin_may_revalidate_by_the_etag(client: TestClient) -> None:
