@@ -249,6 +249,8 @@ DATASETS: tuple[Dataset, ...] = (
             _c("close_code", STR, "successful, successful_issues or unsuccessful; empty while open"),
             _c("cmdb_ci_sys_id", STR, f"Configuration item: {_SN_REF}"),
             _c("cmdb_ci_name", STR, "Configuration item display value"),
+            _c("business_service_sys_id", STR, f"Business service: {_SN_REF}"),
+            _c("business_service_name", STR, "Business service display value"),
             _c("assignment_group_sys_id", STR, f"Assignment group: {_SN_REF}"),
             _c("assignment_group_name", STR, "Assignment group display value"),
             _key("sys_created_on", UTC_MS, "When the change was created", "UTC"),

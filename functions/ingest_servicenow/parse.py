@@ -101,6 +101,7 @@ TABLES: dict[str, tuple[str, tuple[Field, ...]]] = {
             ("work_end", "work_end", "time"),
             ("close_code", "close_code", "str"),
             ("cmdb_ci", "cmdb_ci", "ref"),
+            ("business_service", "business_service", "ref"),
             ("assignment_group", "assignment_group", "ref"),
             ("sys_created_on", "sys_created_on", "time"),
             ("sys_updated_on", "sys_updated_on", "time"),

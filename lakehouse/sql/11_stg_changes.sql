@@ -1,5 +1,6 @@
 -- table: stg_changes
--- grain: one row per ServiceNow change request (its version at as_of), attributed through its CI (id, else name)
+-- grain: one row per ServiceNow change request (its version at as_of), attributed through its CI (id, else name),
+-- else its business service (id), as an incident is
 -- reads: raw_servicenow_changes, ref_pivots, ref_entities, build_params
 -- refresh: hourly
 --
@@ -46,6 +47,10 @@ candidates as (
     from at_as_of as c
     inner join ref_pivots as p on p.pivot_kind = 'servicenow_ci_name' and p.value = c.cmdb_ci_name
     anti join by_id as i on c.sys_id = i.sys_id
+    union all
+    select c.sys_id, p.entity_id, p.environment, 3 as match_rank
+    from at_as_of as c
+    inner join ref_pivots as p on p.pivot_kind = 'servicenow_ci' and p.value = c.business_service_sys_id
 ),
 
 attribution as (

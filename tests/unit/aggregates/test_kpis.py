@@ -965,6 +965,32 @@ def test_a_merge_request_known_only_from_the_deployments_that_shipped_it_counts_
     ]
 
 
+def test_a_change_raised_on_a_business_service_goes_to_the_entity_mapped_on_it(tmp_path: Path) -> None:
+    """ServiceNow changes name a business service as incidents do. CHG20 names no CI, only quiet-svc's as its
+    business service: it is quiet's, as an incident would be. CHG21 names shop-db's CI and quiet-svc's business
+    service: the CI goes first, so it is shop's. The change calendar counts CHG20 planned for quiet on the 19th."""
+    lake, settings = estate_lake(tmp_path)
+    changes = get_dataset("servicenow/changes")
+    on_service = change(
+        "20" * 16, "CHG20", "", (t(19, 6), t(19, 7)), "successful", t(18), t(19, 8), planned=(t(19, 5), t(19, 8))
+    )
+    on_both = change("21" * 16, "CHG21", CI_DB, (t(19, 6), t(19, 7)), "successful", t(18), t(19, 8))
+    lake.write_days(
+        changes,
+        rows(
+            changes.id,
+            on_service | {"cmdb_ci_sys_id": None, "business_service_sys_id": CI_Q},
+            on_both | {"business_service_sys_id": CI_Q},
+        ),
+    )
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        owners = {r["number"]: r["app_id"] for r in mart(built, "mv_changes", "number in ('CHG20', 'CHG21')")}
+        day = one(mart(built, "mv_changes_app_day", "app_id = 'quiet' and day = $d", d=date(2026, 11, 19)))
+    assert owners == {"CHG20": "quiet", "CHG21": "shop"}
+    assert day["planned"] == 1
+
+
 def test_an_entity_mapped_by_its_ci_name_gets_the_incidents_and_changes_of_that_ci(tmp_path: Path) -> None:
     """legacy is mapped by CI name only (cmdb.ciName 'Legacy ERP'). INC7 and CHG7 name that CI; INC8 names it too
     but its CI id is shop-db's, and the id goes first. So legacy has INC7 and CHG7, shop-db keeps INC8."""

@@ -48,6 +48,17 @@ def test_value_and_display_pairs_keep_utc_values_and_labels() -> None:
     assert row["state"] == 3 and row["state_label"] == "Closed"  # "value": 3.0 in this API
     assert row["risk"] == "Moderate" and row["type"] == "standard" and row["close_code"] == "successful"
     assert row["planned_start"] is None and row["cmdb_ci_sys_id"] is None
+    # Its business service is empty ("value": ""): no service, as for an incident.
+    assert row["business_service_sys_id"] is None and row["business_service_name"] is None
+
+
+def test_a_changes_business_service_is_read_as_an_incidents_is() -> None:
+    """The same change with a business service: its sys_id and its display value, for attribution when no CI is."""
+    page = load("sn_chg_rest_change__get_by_sys_id_display_value_pairs_docs.json")
+    service = {"display_value": "Payments", "value": "d" * 32}
+    page["result"] = page["result"] | {"business_service": service}
+    (row,) = parse.parse_table_page("servicenow/changes", page).tables["servicenow/changes"].to_pylist()
+    assert (row["business_service_sys_id"], row["business_service_name"]) == ("d" * 32, "Payments")
 
 
 def test_problem_list_page() -> None:
