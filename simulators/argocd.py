@@ -18,6 +18,8 @@ from simulators.web import iso_seconds, json_response, scheme_token
 
 REVISION_HISTORY_LIMIT = 10
 NAMESPACE = "argocd"
+# What an application's Helm values hold in the simulator: a credential, which must never reach the lake.
+SIMULATED_SECRET = "sim-db-password"
 
 
 def error_body(message: str, code: int) -> dict[str, Any]:
@@ -142,6 +144,8 @@ class ArgoCDSimulator:
                     {"name": "RELEASE_NAME", "value": comp.name},
                     {"name": "CHART_NAME", "value": "service"},
                     {"name": "ENVIRONMENT", "value": environment},
+                    # Helm values handed to the chart, as teams write them: credentials included.
+                    {"name": "HELM_VALUES", "value": f"db:\n  password: {SIMULATED_SECRET}-{comp.name}\n"},
                 ],
                 "name": "cmp-helm-v2",
             },

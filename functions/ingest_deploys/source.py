@@ -16,6 +16,7 @@ import pyarrow as pa
 from functions.ingest_deploys import parse
 from functions.ingest_deploys.client import ArgoCDClient, GitLabClient
 from functions.ingest_deploys.events import EVENTS, INPUTS, build_events, mapped_environment, whole_from
+from functions.ingest_deploys.redact import redact_sources
 from lakehouse.ingest.client import SetAside
 from lakehouse.ingest.config import IngestSettings
 from lakehouse.ingest.errors import SourceRefused
@@ -62,7 +63,9 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
 
         def application_pages() -> Iterator[Page]:
             observed = datetime.now(UTC)
-            yield Page(parse.APP_STATUS, argocd.applications().body, {"observed_at": observed, "apps": apps})
+            # The tools' values (Helm, plugins) may hold credentials: they never reach the lake (see redact).
+            listing = redact_sources(argocd.applications().body)
+            yield Page(parse.APP_STATUS, listing, {"observed_at": observed, "apps": apps})
 
         # The listing is a snapshot: every dataset it feeds is written from it, whichever was asked for.
         plan.streams.append(

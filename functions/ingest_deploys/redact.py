@@ -1,0 +1,68 @@
+"""What an ArgoCD listing must not carry into the lake: the values an application's source hands to its tools.
+
+Helm values and parameters, a config management plugin's environment and parameters, Jsonnet's variables configure
+what is deployed, and teams put credentials there. The listing is landed as it came (landing/, for audit) and
+rejected records keep their text: both would keep those values. None is read: the parser takes the sync, health,
+history and operation. So their names stay and their values are replaced, wherever a source appears (spec.source,
+spec.sources, each history entry, comparedTo, the operation and its result).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+REDACTED = "<redacted>"
+
+
+def redact_sources(node: Any) -> Any:
+    """`node` with every tool's values replaced by REDACTED; anything else as it was."""
+    if isinstance(node, list):
+        return [redact_sources(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    tools = {"helm": _helm, "plugin": _plugin, "jsonnet": _jsonnet}
+    return {
+        key: tools[key](value) if key in tools and isinstance(value, dict) else redact_sources(value)
+        for key, value in node.items()
+    }
+
+
+def _helm(helm: dict[str, Any]) -> dict[str, Any]:
+    out = dict(helm)
+    for key in ("values", "valuesObject"):
+        if out.get(key):
+            out[key] = REDACTED
+    # fileParameters name files of the repository: paths, not values.
+    out["parameters"] = _named_values(helm.get("parameters"), ("value",))
+    return _without_empty(out, helm)
+
+
+def _plugin(plugin: dict[str, Any]) -> dict[str, Any]:
+    out = dict(plugin)
+    out["env"] = _named_values(plugin.get("env"), ("value",))
+    out["parameters"] = _named_values(plugin.get("parameters"), ("string", "array", "map"))
+    return _without_empty(out, plugin)
+
+
+def _jsonnet(jsonnet: dict[str, Any]) -> dict[str, Any]:
+    out = dict(jsonnet)
+    for key in ("extVars", "tlas"):
+        out[key] = _named_values(jsonnet.get(key), ("value",))
+    return _without_empty(out, jsonnet)
+
+
+def _named_values(items: Any, fields: tuple[str, ...]) -> Any:
+    """A list of {name, value...}: each name kept, each value replaced."""
+    if not isinstance(items, list):
+        return items
+    return [
+        {k: REDACTED if k in fields and v not in (None, "") else v for k, v in item.items()}
+        if isinstance(item, dict)
+        else REDACTED
+        for item in items
+    ]
+
+
+def _without_empty(out: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """Only the keys the source gave: a list set to None where there was none is left out again."""
+    return {k: v for k, v in out.items() if k in given}

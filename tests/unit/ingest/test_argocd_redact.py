@@ -1,0 +1,69 @@
+"""An ArgoCD listing keeps in the lake nothing of the values its applications' sources hand to their tools."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from functions.ingest_deploys import parse
+from functions.ingest_deploys.redact import REDACTED, redact_sources
+from tests.conftest import FIXTURES
+
+OBSERVED = datetime(2026, 11, 20, 10, tzinfo=UTC)
+
+
+def velero() -> dict:
+    """The real application: its config management plugin is handed a chart repository and Helm values."""
+    text = (FIXTURES / "argocd" / "application__live_velero-test__converted.json").read_text(encoding="utf-8")
+    app: dict = json.loads(text)
+    return app
+
+
+def test_a_plugins_environment_keeps_its_names_and_loses_its_values_wherever_a_source_is() -> None:
+    """velero-test's plugin is given HELM_VALUES (the cluster's name and class) and five more variables, in its spec
+    and in each of its history entries: none of their values is left, the names are, and an empty one stays empty."""
+    redacted = redact_sources({"items": [velero()]})
+    text = json.dumps(redacted)
+    assert "cluster_name: gke-alpha-01-europe-west1" not in text
+    assert "oci://europe-west1-docker.pkg.dev/foo/charts" not in text
+    env = redacted["items"][0]["spec"]["source"]["plugin"]["env"]
+    names = ["RELEASE_NAME", "CHART_REPOSITORY", "CHART_NAME", "PREVIEW", "HELM_VALUES", "HELM_ARGS"]
+    assert [(e["name"], e["value"]) for e in env] == [(n, "" if n == "HELM_ARGS" else REDACTED) for n in names]
+    for entry in redacted["items"][0]["status"]["history"]:
+        assert {e["value"] for e in entry["source"]["plugin"]["env"]} <= {REDACTED, ""}
+
+
+def test_helm_values_and_parameters_and_jsonnet_variables_lose_their_values() -> None:
+    """A Helm source with inline values, an object of values, parameters and a values file; a Jsonnet directory with
+    an external variable and a top-level argument: every value is replaced, the files named and the names kept."""
+    source = {
+        "helm": {
+            "values": "db:\n  password: hunter2\n",
+            "valuesObject": {"db": {"password": "hunter2"}},
+            "parameters": [{"name": "db.password", "value": "hunter2", "forceString": True}],
+            "fileParameters": [{"name": "ca", "path": "certs/ca.pem"}],
+        },
+        "directory": {
+            "jsonnet": {
+                "extVars": [{"name": "token", "value": "hunter2"}],
+                "tlas": [{"name": "k", "value": "hunter2", "code": False}],
+            }
+        },
+    }
+    redacted = redact_sources({"spec": {"sources": [source]}})
+    assert "hunter2" not in json.dumps(redacted)
+    helm = redacted["spec"]["sources"][0]["helm"]
+    assert (helm["values"], helm["valuesObject"]) == (REDACTED, REDACTED)
+    assert helm["parameters"] == [{"name": "db.password", "value": REDACTED, "forceString": True}]
+    assert helm["fileParameters"] == [{"name": "ca", "path": "certs/ca.pem"}]
+    jsonnet = redacted["spec"]["sources"][0]["directory"]["jsonnet"]
+    assert jsonnet["tlas"] == [{"name": "k", "value": REDACTED, "code": False}]
+
+
+def test_what_the_build_reads_of_a_listing_is_the_same_once_redacted() -> None:
+    """Status snapshots, history and operations parsed from velero-test are the same rows either way."""
+    listing = {"items": [velero()]}
+    before = parse.parse_applications_page(listing, {"observed_at": OBSERVED})
+    after = parse.parse_applications_page(redact_sources(listing), {"observed_at": OBSERVED})
+    assert {d: t.to_pylist() for d, t in after.tables.items()} == {d: t.to_pylist() for d, t in before.tables.items()}
+    assert before.tables and all(t.num_rows for t in before.tables.values())
