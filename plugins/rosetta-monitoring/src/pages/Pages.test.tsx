@@ -368,6 +368,13 @@ describe('pages', () => {
       );
     }
 
+    // The report covers 29 October 00:00 to 28 November 08:00 (the last build's hour), UTC: the view says so, as the
+    // SLO and DORA views do, rather than a '30 days' that leaves which ones to guess.
+    it('says which days and which environment its figures cover', async () => {
+      answerRunReports();
+      await renderWithApi(<RunPage />);
+      expect(await screen.findByText(/^2026-10-29 to 2026-11-28, environment production/)).toBeInTheDocument();
+    });
     it('shows the backlog by application and by team from the incidents report, and the changes, in three calls', async () => {
       const calls: string[] = [];
       const seen = ({ request }: { request: Request }) => {

@@ -1,3 +1,4 @@
+import { coveredDays } from './KpiControls';
 import { Table, TableColumn } from '@backstage/core-components';
 import type { ChangesRow, KpiWindow } from '../api/types';
 import { useMonitoringData } from '../components/common/useMonitoringData';
@@ -76,11 +77,16 @@ export function RunPage() {
     <div style={{ display: 'grid', gap: 16 }}>
       <Widget title="Incident backlog by application" what="applications" state={apps} isEmpty={r => r.items.length === 0} freshness={r => r.freshness}>
         {r => (
-          <Table<BacklogRow>
-            options={NO_TOOLBAR}
-            columns={APP_COLUMNS}
-            data={backlogOf(r.items)}
-          />
+          <>
+            <p>
+              {coveredDays(r.period)}, environment {r.environment}; the backlog at the last build's hour
+            </p>
+            <Table<BacklogRow>
+              options={NO_TOOLBAR}
+              columns={APP_COLUMNS}
+              data={backlogOf(r.items)}
+            />
+          </>
         )}
       </Widget>
       <Widget title="Incident backlog by team" what="teams" state={teams} isEmpty={r => r.items.length === 0} freshness={r => r.freshness}>
