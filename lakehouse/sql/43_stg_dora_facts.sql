@@ -5,9 +5,10 @@
 --
 -- deployment frequency = successful deployments / days in the period (deploy_days = UTC calendar days with one).
 -- Its level (see stg_dora_levels) counts periods, not deployments: the period is cut back from its end into days
--- (24 h), weeks (7 days) and months (30-day blocks), the part at its start too short for a whole one being a block
--- of its own; days_with_deployments, weeks_with_deployments and months_with_deployments are the blocks holding at
--- least one successful deployment. A scope's blocks are those any of its applications deployed in.
+-- (24 h), weeks (7 days) and months (30-day blocks), each holding its first instant and not its last as the period
+-- does, the part at its start too short for a whole one being a block of its own; days_with_deployments,
+-- weeks_with_deployments and months_with_deployments are the blocks holding at least one successful deployment.
+-- A scope's blocks are those any of its applications deployed in.
 -- change lead time = median and p90 of mv_lead_times.lead_time_hours for requests deployed in the period.
 -- change failure rate = change failures / deployment attempts (successful + failed) in the period.
 -- failed deployment recovery time = median hours from a change failure's deployment to its recovery,
@@ -35,10 +36,10 @@ deploys as (
         d.period,
         count(d.deployment_key) filter (where d.status = 'succeeded') as deployments,
         count(distinct d.day) filter (where d.status = 'succeeded') as deploy_days,
-        count(distinct floor(d.before_end / 86400)) filter (where d.status = 'succeeded') as days_with_deployments,
-        count(distinct floor(d.before_end / (7 * 86400))) filter (where d.status = 'succeeded')
+        count(distinct ceil(d.before_end / 86400)) filter (where d.status = 'succeeded') as days_with_deployments,
+        count(distinct ceil(d.before_end / (7 * 86400))) filter (where d.status = 'succeeded')
             as weeks_with_deployments,
-        count(distinct floor(d.before_end / (30 * 86400))) filter (where d.status = 'succeeded')
+        count(distinct ceil(d.before_end / (30 * 86400))) filter (where d.status = 'succeeded')
             as months_with_deployments,
         count(d.deployment_key) as attempts,
         count(d.deployment_key) filter (where d.status = 'succeeded' and d.is_rework) as rework_deployments,
@@ -53,7 +54,10 @@ deploys as (
         count(d.deployment_key) filter (where d.is_change_failure_light and d.recovered_at_light is not null)
             as recoveries_light
     from (
-        -- seconds from the deployment to the period's end: its day, week and month, counted back from the end
+        -- Seconds from the deployment to the period's end: its day, week and month, counted back from the end.
+        -- A block holds its first instant and not its last, as the period does (a deployment at its start is in
+        -- it, one at its end is not): a deployment exactly at the period's start is in the block that starts
+        -- there, not in one of its own.
         select d.*, p.period, epoch(p.period_end) - epoch(d.finished_at) as before_end
         from mv_deployments as d
         inner join stg_periods as p on d.finished_at >= p.period_start and d.finished_at < p.period_end

@@ -444,6 +444,24 @@ def test_a_monthly_deployer_is_graded_monthly_in_long_months_and_quarters(tmp_pa
     assert (month["deployment_frequency_level"], quarter["deployment_frequency_level"]) == ("medium", "medium")
 
 
+def test_a_deployment_at_the_first_instant_of_the_period_is_in_its_first_day(tmp_path: Path) -> None:
+    """quiet deploys on the 13th at 10:00, the first instant of the last 7 days (13 November 10:00 to 20 November
+    10:00), on the 14th at 09:00, and at 08:00 on the 18th, 19th and 20th. Counted back from the end, the days from
+    10:00 to 10:00 holding a deployment are the 19th-20th, 18th-19th, 17th-18th and 13th-14th (both of its
+    deployments): 4 of the 7 days, under the 5 daily asks for; the one whole week holds them all. Weekly, 'high'."""
+    ats = [t(13, 10), t(14, 9), t(18, 8), t(19, 8), t(20, 8)]
+    lake, settings = deploys_at(tmp_path, quiet_prod=ats)
+    with reading(lake, settings) as built:
+        quiet = dora(built, "quiet", period="last_7d")
+    assert (quiet["deployment_frequency_numerator"], quiet["deploy_days"]) == (5, 5)
+    assert (quiet["days_with_deployments"], quiet["weeks_with_deployments"], quiet["months_with_deployments"]) == (
+        4,
+        1,
+        1,
+    )
+    assert quiet["deployment_frequency_level"] == "high"
+
+
 def test_a_failure_by_its_change_and_an_incident_is_not_recovered_until_a_deployment_follows(tmp_path: Path) -> None:
     """quiet-prod's Q1 succeeded on the 10th at 12:00; CHG3, covering it, closed unsuccessful, and INC9, caused by
     CHG3, opened at 13:00 and was restored at 15:00. No deployment follows Q1: restoring the incident does not
