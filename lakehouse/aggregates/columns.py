@@ -623,7 +623,13 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
             "days"
         ),
         "requests_7d": "Requests over the last 7 days",
+        "errors_7d": "Failed requests over the last 7 days, in its hours with traffic",
+        "measured_hours_7d": "Hours with traffic in the last 7 days (of 168): the coverage score_slo asks for",
         "requests_prev_7d": "Requests over the 7 days before those",
+        "errors_prev_7d": "Failed requests over the 7 days before those, in their hours with traffic",
+        "measured_hours_prev_7d": (
+            "Hours with traffic in the 7 days before those (of 168): what score_traffic_lost reads"
+        ),
     },
     "mv_health": {
         "level": "application, team, group or domain",

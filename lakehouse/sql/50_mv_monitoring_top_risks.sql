@@ -25,7 +25,9 @@
 -- 'no data' when the application had neither traffic nor events (incidents opened, deployments, changes ended)
 -- in the 14 days and has no open P1/P2 incident nor failed change: evidence of trouble is never hidden behind
 -- 'no data'.
--- reasons lists the sentences that produced the score, in the order above.
+-- reasons lists the sentences that produced the score, in the order above. Each rate comes with what it counts: the
+-- requests and errors of the 7 days and of the 7 days before, and their hours with traffic (the coverage the SLO
+-- breach and the traffic lost rules read).
 with params as (
     select * from build_params
 ),
@@ -117,6 +119,10 @@ evidence as (
         case when t.requests_7d > 0 then t.errors_7d / t.requests_7d end as error_rate_7d,
         case when t.requests_prev_7d > 0 then t.errors_prev_7d / t.requests_prev_7d end as error_rate_prev_7d,
         t.requests_prev_7d,
+        t.errors_prev_7d,
+        -- Counts: BIGINT, not sum()'s HUGEINT.
+        cast(coalesce(t.measured_hours_7d, 0) as bigint) as measured_hours_7d,
+        cast(coalesce(t.measured_hours_prev_7d, 0) as bigint) as measured_hours_prev_7d,
         coalesce(t.measured_hours_7d, 0) = 0 and coalesce(t.measured_hours_prev_7d, 0) / (7 * 24) >= bp.min_coverage
             as traffic_lost,
         b.burn_rate_1h,
@@ -221,5 +227,9 @@ select
     incidents_7d,
     failed_changes_7d,
     requests_7d,
-    requests_prev_7d
+    errors_7d,
+    measured_hours_7d,
+    requests_prev_7d,
+    errors_prev_7d,
+    measured_hours_prev_7d
 from totals

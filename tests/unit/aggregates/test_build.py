@@ -344,6 +344,7 @@ def test_counts_are_written_as_integers(lake_and_settings: tuple[Lake, Settings]
         "mv_monitoring_app_day_summary": ("log_errors", "log_exceptions", "measured_hours", "incidents_opened"),
         "mv_monitoring_domain_day_summary": ("incidents_opened", "sla_breaches", "deployments", "log_errors"),
         "mv_slo_group_period": ("measured_hours",),
+        "mv_monitoring_top_risks": ("measured_hours_7d", "measured_hours_prev_7d"),
         "mv_golden_signals_hourly": ("log_errors", "log_exceptions"),
     }
     for table, columns in counts.items():

@@ -219,6 +219,27 @@ def test_the_error_rate_trend_compares_with_a_previous_week_that_had_traffic(tmp
     assert shop["reasons"][-1] == "error rate 0.365% is more than twice the previous week's 0.100%"
 
 
+def test_the_top_risks_rates_carry_their_requests_errors_and_hours(tmp_path: Path) -> None:
+    """shop's week: shop-api 24 hours x 1,000 requests with 1 error an hour but 101 at 10:00 (124 errors), shop-db
+    20 hours x 500 without errors: 34,000 requests, 124 errors, in the 24 hours of the 19th with traffic. The week
+    before, the same traffic with 0.1 % errors: 24 errors of shop-api's 24,000 and 10 of shop-db's 10,000, in 24
+    hours. quiet had no traffic: no requests nor errors, 0 hours in both weeks."""
+    lake, settings = estate_lake(tmp_path)
+    week_before = [
+        row | {"hour": row["hour"] - timedelta(days=7), "error_count": (row["request_count"] or 0.0) * 0.001}
+        for row in metrics().to_pylist()
+    ]
+    dataset = get_dataset("dynatrace/service_metrics_hourly")
+    lake.write_days(dataset, rows(dataset.id, *week_before))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        risks = {r["app_id"]: r for r in mart(built, "mv_monitoring_top_risks")}
+    counts = ("requests_7d", "errors_7d", "measured_hours_7d", "requests_prev_7d", "errors_prev_7d")
+    assert [risks["shop"][c] for c in counts] == [34000, pytest.approx(124), 24, 34000, pytest.approx(34)]
+    assert risks["shop"]["measured_hours_prev_7d"] == 24
+    assert [risks["quiet"][c] for c in (*counts, "measured_hours_prev_7d")] == [None, None, 0, None, None, 0]
+
+
 def test_an_error_rate_just_over_twice_the_previous_weeks_never_reads_as_twice_it(tmp_path: Path) -> None:
     """quiet-svc served 10,000 requests an hour through the 14 days before as_of. The week before, 10 errors an
     hour: 1,680 / 1,680,000 = 0.1 %. This week, 20 an hour and 27 in one hour: 3,367 / 1,680,000 = 0.20042 %, more
