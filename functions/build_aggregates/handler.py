@@ -38,6 +38,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     as_of = datetime.fromisoformat(event["as_of"]) if event.get("as_of") else None
+    if as_of is not None and as_of.tzinfo is None:
+        # Local time would be UTC on Lambda and another hour elsewhere: one event, two builds.
+        raise ValueError(f"as_of needs a time zone, e.g. 2026-11-20T10:00:00+00:00, not {event['as_of']!r}")
     settings = Settings()
     lake = Lake.from_settings(settings)
     lake.check()

@@ -156,6 +156,8 @@ def build(
     """One build at a time per lake: a build started while another holds the lake's lease stops before reading or
     writing anything (BuildError naming the running one). `lease_for`: the longest this build can run; a build
     stopped without letting go holds the lake that long."""
+    if as_of is not None and as_of.tzinfo is None:
+        raise BuildError("as_of needs a time zone: without one it is the machine's local time, UTC only on Lambda")
     lease = _take_lease(lake, trigger, lease_for)
     try:
         return _build(lake, settings, mode=mode, as_of=as_of, trigger=trigger, params=params)
