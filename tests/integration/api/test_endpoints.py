@@ -391,13 +391,14 @@ def test_a_bad_parameter_beside_live_mode_is_refused_as_in_history_mode(
 
 
 @contextlib.contextmanager
-def sources_answering(body: object) -> Iterator[IngestSettings]:
-    """ArgoCD and GitLab on loopback answering `body` as JSON to every request: their settings."""
+def source_on_loopback(answer: Callable[[str], tuple[int, object]]) -> Iterator[str]:
+    """A source on loopback answering each GET with `answer(path)`: a status and a body sent as JSON. Its URL."""
 
     class Source(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            status, body = answer(self.path)
             payload = json.dumps(body).encode()
-            self.send_response(200)
+            self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
@@ -408,12 +409,31 @@ def sources_answering(body: object) -> Iterator[IngestSettings]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Source)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}"
     try:
-        yield IngestSettings(argocd_url=url, argocd_token=SecretStr("t"), gitlab_url=url, gitlab_token=SecretStr("t"))
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
+
+
+def met_at(barrier: threading.Barrier, body: Callable[[str], object]) -> Callable[[str], tuple[int, object]]:
+    """An answer given once `barrier`'s parties have all asked (each request waits for the others), else a 504."""
+
+    def answer(path: str) -> tuple[int, object]:
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError:
+            return 504, None
+        return 200, body(path)
+
+    return answer
+
+
+@contextlib.contextmanager
+def sources_answering(body: object) -> Iterator[IngestSettings]:
+    """ArgoCD and GitLab on loopback answering `body` as JSON to every request: their settings."""
+    with source_on_loopback(lambda path: (200, body)) as url:
+        yield IngestSettings(argocd_url=url, argocd_token=SecretStr("t"), gitlab_url=url, gitlab_token=SecretStr("t"))
 
 
 @pytest.mark.parametrize("answer", [["x"], {"status": "Healthy"}, [{"status": {"code": 1}}]])
@@ -452,37 +472,19 @@ def test_live_mode_asks_for_every_component_at_once(estate_lake: tuple[Settings,
     }
     pipeline = {"id": 901, "status": "running", "ref": "main", "updated_at": "2026-11-20T09:30:00Z"}
 
-    class Source(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            try:
-                arrived.wait()
-            except threading.BrokenBarrierError:
-                self.send_response(504)
-                self.end_headers()
-                return
-            payload = json.dumps(argocd if self.path.startswith("/api/v1/") else [pipeline]).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+    def body(path: str) -> object:
+        return argocd if path.startswith("/api/v1/") else [pipeline]
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Source)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}"
-    sources = IngestSettings(argocd_url=url, argocd_token=SecretStr("t"), gitlab_url=url, gitlab_token=SecretStr("t"))
     settings, root = estate_lake
     api = api_settings(root).model_copy(update={"live_timeout_s": 10.0})
-    try:
-        with TestClient(create_app(api, settings, sources), raise_server_exceptions=False) as c:
-            r = c.get("/monitoring/applications/shop/deployments?mode=live", headers=READER)
-    finally:
-        arrived.abort()
-        server.shutdown()
-        server.server_close()
+    with source_on_loopback(met_at(arrived, body)) as url:
+        token = SecretStr("t")
+        sources = IngestSettings(argocd_url=url, argocd_token=token, gitlab_url=url, gitlab_token=token)
+        try:
+            with TestClient(create_app(api, settings, sources), raise_server_exceptions=False) as c:
+                r = c.get("/monitoring/applications/shop/deployments?mode=live", headers=READER)
+        finally:
+            arrived.abort()
     assert r.status_code == 200, r.text
     live = {i["componentId"]: i for i in r.json()["live"]}
     assert [live[c]["stale"] for c in ("shop-api", "shop-db")] == [False, False], live
@@ -531,27 +533,8 @@ def test_a_logs_link_never_carries_the_kibana_url_s_user_and_password(estate_lak
 @contextlib.contextmanager
 def kibana_answering(body: object, route: str = "/api/data_views") -> Iterator[str]:
     """A Kibana on loopback whose data views route answers `body` as JSON; its base URL."""
-
-    class DataViews(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            payload = json.dumps(body).encode() if self.path == route else b"{}"
-            self.send_response(200 if self.path == route else 404)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), DataViews)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with source_on_loopback(lambda path: (200, body) if path == route else (404, {})) as url:
+        yield url
 
 
 def logs_link_with_kibana(estate_lake: tuple[Settings, Path], kibana_url: str) -> Any:
@@ -894,47 +877,28 @@ def test_the_sources_are_probed_side_by_side(estate_lake: tuple[Settings, Path])
     arrived (each waits for the others): probed side by side, as they must be, every one is reachable. Probed one
     after the other, each waited out its timeout, and five sources that hang outlasted the API gateway's 29 s."""
     arrived = threading.Barrier(5, timeout=20)
-
-    class Source(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            try:
-                arrived.wait()
-            except threading.BrokenBarrierError:
-                self.send_response(504)
-            else:
-                self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Source)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}"
-    token = SecretStr("t")
-    sources = IngestSettings(
-        dynatrace_url=url,
-        dynatrace_token=token,
-        servicenow_url=url,
-        servicenow_user="rosetta",
-        servicenow_password=token,
-        argocd_url=url,
-        argocd_token=token,
-        gitlab_url=url,
-        gitlab_token=token,
-        elasticsearch_url=url,
-        elasticsearch_api_key=token,
-    )
     settings, root = estate_lake
     api = api_settings(root).model_copy(update={"live_timeout_s": 10.0})
-    try:
-        with TestClient(create_app(api, settings, sources), raise_server_exceptions=False) as c:
-            items = get(c, "/monitoring/admin/config/sources", ADMIN)["items"]
-    finally:
-        arrived.abort()
-        server.shutdown()
-        server.server_close()
+    with source_on_loopback(met_at(arrived, lambda path: {})) as url:
+        token = SecretStr("t")
+        sources = IngestSettings(
+            dynatrace_url=url,
+            dynatrace_token=token,
+            servicenow_url=url,
+            servicenow_user="rosetta",
+            servicenow_password=token,
+            argocd_url=url,
+            argocd_token=token,
+            gitlab_url=url,
+            gitlab_token=token,
+            elasticsearch_url=url,
+            elasticsearch_api_key=token,
+        )
+        try:
+            with TestClient(create_app(api, settings, sources), raise_server_exceptions=False) as c:
+                items = get(c, "/monitoring/admin/config/sources", ADMIN)["items"]
+        finally:
+            arrived.abort()
     assert {s["name"]: (s["reachable"], s["probeError"]) for s in items} == {
         name: (True, None) for name in ("dynatrace", "servicenow", "argocd", "gitlab", "elasticsearch")
     }
