@@ -200,17 +200,22 @@ def test_top_risks_and_health_with_reasons(built) -> None:
     assert health[("domain", "d1")]["health"] == "red" and health[("domain", "d1")]["reasons"] == ["shop is red"]
 
 
-def test_the_error_rate_trend_compares_with_a_previous_week_that_had_traffic(tmp_path: Path) -> None:
-    """shop's week before (the 12th, in 7-day window [6th 10:00, 13th 10:00)) had the same traffic at 0.1 %
-    errors; this week's 124/34000 = 0.3647 % is more than twice that: +10, with both rates in the reason (this
-    week's rounded up to 0.365 %)."""
-    lake, settings = estate_lake(tmp_path)
+def write_the_week_before_at_a_tenth_of_a_percent(lake: Lake) -> None:
+    """The estate's day of metrics a week earlier, its errors 0.1 % of its requests."""
     week_before = [
         row | {"hour": row["hour"] - timedelta(days=7), "error_count": (row["request_count"] or 0.0) * 0.001}
         for row in metrics().to_pylist()
     ]
     dataset = get_dataset("dynatrace/service_metrics_hourly")
     lake.write_days(dataset, rows(dataset.id, *week_before))
+
+
+def test_the_error_rate_trend_compares_with_a_previous_week_that_had_traffic(tmp_path: Path) -> None:
+    """shop's week before (the 12th, in 7-day window [6th 10:00, 13th 10:00)) had the same traffic at 0.1 %
+    errors; this week's 124/34000 = 0.3647 % is more than twice that: +10, with both rates in the reason (this
+    week's rounded up to 0.365 %)."""
+    lake, settings = estate_lake(tmp_path)
+    write_the_week_before_at_a_tenth_of_a_percent(lake)
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         shop = one(mart(built, "mv_monitoring_top_risks", "app_id = 'shop'"))
@@ -225,12 +230,7 @@ def test_the_top_risks_rates_carry_their_requests_errors_and_hours(tmp_path: Pat
     before, the same traffic with 0.1 % errors: 24 errors of shop-api's 24,000 and 10 of shop-db's 10,000, in 24
     hours. quiet had no traffic: no requests nor errors, 0 hours in both weeks."""
     lake, settings = estate_lake(tmp_path)
-    week_before = [
-        row | {"hour": row["hour"] - timedelta(days=7), "error_count": (row["request_count"] or 0.0) * 0.001}
-        for row in metrics().to_pylist()
-    ]
-    dataset = get_dataset("dynatrace/service_metrics_hourly")
-    lake.write_days(dataset, rows(dataset.id, *week_before))
+    write_the_week_before_at_a_tenth_of_a_percent(lake)
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         risks = {r["app_id"]: r for r in mart(built, "mv_monitoring_top_risks")}
