@@ -24,22 +24,19 @@ def bucket(service: str, level: str, hour: int, count: int, exceptions: int) -> 
     }
 
 
+def page_of(*buckets: dict[str, object]) -> dict[str, object]:
+    """A whole answer (no shard failed, not timed out) of the logs aggregation holding `buckets`."""
+    return {"timed_out": False, "_shards": {"failed": 0}, "aggregations": {"logs": {"buckets": list(buckets)}}}
+
+
 def test_bucket_keys_are_hour_starts() -> None:
     # The docs' UTC day bucket: key 1443657600000 is 2015-10-01T00:00:00Z, the START of its bucket.
     text = (FIXTURES / "elasticsearch" / "date_histogram__time_zone_docs_example.txt").read_text()
     assert '"key":           1443657600000' in text
-    page = {
-        "timed_out": False,
-        "_shards": {"failed": 0},
-        "aggregations": {
-            "logs": {
-                "buckets": [
-                    bucket("checkout-api", "ERROR", 1443657600000, 12, 12),
-                    bucket("checkout-api", "WARN", 1443657600000, 3, 1),
-                ]
-            }
-        },
-    }
+    page = page_of(
+        bucket("checkout-api", "ERROR", 1443657600000, 12, 12),
+        bucket("checkout-api", "WARN", 1443657600000, 3, 1),
+    )
     rows = parse.parse_log_counts_page(page, {"index_pattern": "logs-checkout-*"}).tables[parse.DATASET].to_pylist()
     by_level = {r["level"]: r for r in rows}
     assert by_level["ERROR"]["hour"] == datetime(2015, 10, 1, tzinfo=UTC) and by_level["ERROR"]["count"] == 12
@@ -210,21 +207,13 @@ def test_levels_count_however_the_logger_spells_them() -> None:
     for spellings in asked.values():
         assert {"error", "ERROR", "warn", "warning", "WARN"} <= set(spellings) and "info" not in spellings
     hour = 1443657600000
-    page = {
-        "timed_out": False,
-        "_shards": {"failed": 0},
-        "aggregations": {
-            "logs": {
-                "buckets": [
-                    bucket("checkout-api", "error", hour, 4, 1),
-                    bucket("checkout-api", "ERROR", hour, 1, 0),
-                    bucket("checkout-api", "warn", hour, 2, 0),
-                    bucket("checkout-api", "warning", hour, 3, 0),
-                    bucket("checkout-api", "WARN", hour, 4, 0),
-                ]
-            }
-        },
-    }
+    page = page_of(
+        bucket("checkout-api", "error", hour, 4, 1),
+        bucket("checkout-api", "ERROR", hour, 1, 0),
+        bucket("checkout-api", "warn", hour, 2, 0),
+        bucket("checkout-api", "warning", hour, 3, 0),
+        bucket("checkout-api", "WARN", hour, 4, 0),
+    )
     rows = parse.parse_log_counts_page(page, {"index_pattern": "logs-checkout-*"}).tables[parse.DATASET].to_pylist()
     assert {r["level"]: r["count"] for r in rows} == {"ERROR": 5, "WARN": 9, "EXCEPTION": 1}
 
@@ -240,20 +229,12 @@ def test_fatal_and_critical_lines_count_as_errors() -> None:
         (spellings,) = clause["terms"].values()
         assert {"FATAL", "fatal", "CRITICAL", "critical"} <= set(spellings)
     hour = 1443657600000
-    page = {
-        "timed_out": False,
-        "_shards": {"failed": 0},
-        "aggregations": {
-            "logs": {
-                "buckets": [
-                    bucket("checkout-api", "ERROR", hour, 2, 0),
-                    bucket("checkout-api", "FATAL", hour, 3, 1),
-                    bucket("checkout-api", "critical", hour, 1, 0),
-                    bucket("checkout-api", "fatal", hour, 4, 0),
-                ]
-            }
-        },
-    }
+    page = page_of(
+        bucket("checkout-api", "ERROR", hour, 2, 0),
+        bucket("checkout-api", "FATAL", hour, 3, 1),
+        bucket("checkout-api", "critical", hour, 1, 0),
+        bucket("checkout-api", "fatal", hour, 4, 0),
+    )
     rows = parse.parse_log_counts_page(page, {"index_pattern": "logs-checkout-*"}).tables[parse.DATASET].to_pylist()
     assert {r["level"]: r["count"] for r in rows} == {"ERROR": 10, "EXCEPTION": 1}
 
@@ -273,11 +254,7 @@ def test_lines_without_a_service_or_an_environment_are_set_aside_not_lost(key: s
     hour = 1443657600000
     orphan = bucket("checkout-api", "ERROR", hour, count, 0)
     orphan["key"][key] = None
-    page = {
-        "timed_out": False,
-        "_shards": {"failed": 0},
-        "aggregations": {"logs": {"buckets": [orphan, bucket("checkout-api", "ERROR", hour, 2, 0)]}},
-    }
+    page = page_of(orphan, bucket("checkout-api", "ERROR", hour, 2, 0))
     result = parse.parse_log_counts_page(page, {"index_pattern": "logs-checkout-*"})
     counted = [(r["service_name"], r["environment"], r["count"]) for r in result.tables[parse.DATASET].to_pylist()]
     assert counted == [("checkout-api", "production", 2)]
