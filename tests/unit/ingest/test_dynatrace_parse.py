@@ -97,23 +97,19 @@ def test_metrics_of_one_hour_on_two_pages_are_combined() -> None:
     assert combined[0]["request_count"] == 1200 and combined[0]["latency_p95_ms"] == pytest.approx(0.931)
 
 
-def test_container_series_are_attributed_to_their_service() -> None:
-    page = {
-        "resolution": "1h",
-        "result": [
-            {
-                "metricId": "builtin:containers.cpu.usagePercent",
-                "data": [
-                    {
-                        "dimensions": ["CONTAINER_GROUP_INSTANCE-1"],
-                        "dimensionMap": {"dt.entity.container_group_instance": "CONTAINER_GROUP_INSTANCE-1"},
-                        "timestamps": [1664326800000],
-                        "values": [37.5],
-                    }
-                ],
-            }
-        ],
+def container_cpu_page() -> dict:
+    """The containers' CPU metric: CONTAINER_GROUP_INSTANCE-1 at 37.5 % in the hour of 2022-09-28 01:00 UTC."""
+    series = {
+        "dimensions": ["CONTAINER_GROUP_INSTANCE-1"],
+        "dimensionMap": {"dt.entity.container_group_instance": "CONTAINER_GROUP_INSTANCE-1"},
+        "timestamps": [1664326800000],
+        "values": [37.5],
     }
+    return {"resolution": "1h", "result": [{"metricId": "builtin:containers.cpu.usagePercent", "data": [series]}]}
+
+
+def test_container_series_are_attributed_to_their_service() -> None:
+    page = container_cpu_page()
     context = {"service_of_container": {"CONTAINER_GROUP_INSTANCE-1": ["SERVICE-A"]}}
     rows = parse.parse_metrics_page(page, context).tables[parse.METRICS_DATASET].to_pylist()
     assert rows[0]["entity_id"] == "SERVICE-A" and rows[0]["cpu_usage_pct"] == 37.5
@@ -145,22 +141,7 @@ def test_a_container_running_two_services_counts_for_both() -> None:
         ]
     }
     containers = parse.containers_of(instances, parse.processes_of(services))
-    page = {
-        "resolution": "1h",
-        "result": [
-            {
-                "metricId": "builtin:containers.cpu.usagePercent",
-                "data": [
-                    {
-                        "dimensions": ["CONTAINER_GROUP_INSTANCE-1"],
-                        "dimensionMap": {"dt.entity.container_group_instance": "CONTAINER_GROUP_INSTANCE-1"},
-                        "timestamps": [1664326800000],
-                        "values": [37.5],
-                    }
-                ],
-            }
-        ],
-    }
+    page = container_cpu_page()
     rows = parse.parse_metrics_page(page, {"service_of_container": containers}).tables[parse.METRICS_DATASET]
     assert sorted((r["entity_id"], r["cpu_usage_pct"]) for r in rows.to_pylist()) == [
         ("SERVICE-A", 37.5),
