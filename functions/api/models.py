@@ -292,7 +292,10 @@ class Deployment(ApiModel):
     incident_numbers_light: list[str] | None
     recovered_at_full: datetime | None
     recovered_at_light: datetime | None
-    is_rework: bool | None
+    is_rework: bool | None = Field(
+        description="Rework (DORA): a rollback, a deployment covered by an emergency change, or a fix forward (the "
+        "next success after a change failure whose incident was open when it finished)."
+    )
 
 
 class LiveComponent(ApiModel):

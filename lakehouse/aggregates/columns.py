@@ -145,7 +145,10 @@ def _dora_metrics(scope: str) -> dict[str, str]:
         "mttr_median_hours": "MTTR: median hours from opened to restored over the incidents restored in the period",
         "mttr_state": "ok, or 'no incidents restored'",
         "mttr_level": f"The MTTR's {level}, on the recovery time's bands; null with 'no incidents restored'",
-        "rework_numerator": "Rework deployments: successful rollbacks and deployments covered by an emergency change",
+        "rework_numerator": (
+            "Rework deployments: successful rollbacks, deployments covered by an emergency change, and fixes forward "
+            "(see mv_deployments.is_rework)"
+        ),
         "rework_denominator": "Successful deployments in the period",
         "rework_rate": (
             "Rework rate: rework deployments / successful deployments, ratio 0-1; null with 'no deployments'"
@@ -220,7 +223,11 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
             "not recovered at as_of"
         ),
         "recovered_at_light": "When the change failure recovered, light mode (UTC), as recovered_at_full",
-        "is_rework": "Rework (DORA's fifth metric): a rollback, or a deployment covered by an emergency change",
+        "is_rework": (
+            "Rework (DORA's fifth metric): a rollback, a deployment covered by an emergency change, or a fix forward: "
+            "the next successful deployment after a change failure whose incident (full correlation) was open when it "
+            "finished"
+        ),
     },
     "mv_lead_times": {
         "mr_id": "GitLab merge request id",

@@ -14,7 +14,8 @@
 -- deployment in the sequence came before that revision's). Putting back the revision a rollback left is a
 -- roll forward, not a rollback; a redeploy of the same revision changes nothing that ran.
 -- A successful deployment that is not a rollback was rolled back when the next successful deployment in
--- the sequence is a rollback. next_success_at: when the next successful deployment in the sequence finished.
+-- the sequence is a rollback. next_success_at, next_success_key: when the next successful deployment in the
+-- sequence finished, and which it is.
 with attributed as (
     select d.*, p.entity_id, p.environment as mapped_environment
     from raw_deploys_deployment_events as d
@@ -44,6 +45,7 @@ successes as (
         case
             when a.status = 'succeeded'
                 then {
+                    'deployment_key': a.deployment_key,
                     'revision': a.revision,
                     'finished_at': a.finished_at,
                     'first_finished_at': f.first_finished_at,
@@ -106,6 +108,7 @@ select
     a.seen_as_rollback as is_rollback,
     a.status = 'succeeded' and not a.seen_as_rollback and coalesce(a.next_success_is_rollback, false) as rolled_back,
     a.next_success.finished_at as next_success_at,
+    a.next_success.deployment_key as next_success_key,
     a.initiated_by
 from followed as a
 inner join ref_entities as e on a.entity_id = e.entity_id and a.mapped_environment = e.environment

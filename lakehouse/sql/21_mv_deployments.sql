@@ -15,8 +15,9 @@
 -- incident was restored (the later of the two when both apply: neither alone recovers it). Null while not
 -- recovered at as_of: a success or a restoration after as_of, ingested ahead of the build, has not happened
 -- yet (as MTTR counts only incidents restored before as_of).
--- Rework (DORA's fifth metric): an unplanned deployment made to fix production: a rollback, or a
--- deployment covered by an emergency change.
+-- Rework (DORA's fifth metric): an unplanned deployment made to fix production: a rollback, a deployment covered
+-- by an emergency change, or a fix forward: the next successful deployment after a change failure whose incident
+-- (full correlation) had opened and was not yet restored when it finished, made because of that incident.
 with params as (
     select as_of from build_params
 ),
@@ -27,6 +28,7 @@ deployments as (
     select
         d.* replace (
             case when d.next_success_at < p.as_of then d.next_success_at end as next_success_at,
+            case when d.next_success_at < p.as_of then d.next_success_key end as next_success_key,
             d.rolled_back and d.next_success_at < p.as_of as rolled_back
         )
     from stg_deployments as d
@@ -42,11 +44,24 @@ incident_links as (
         bool_and(coalesce(l.restored_at < p.as_of, false)) filter (where l.counts_as_change_failure)
             as incidents_restored,
         list(l.incident_number order by l.incident_number) filter (where l.counts_as_change_failure)
-            as incident_numbers
+            as incident_numbers,
+        min(l.opened_at) filter (where l.counts_as_change_failure) as first_incident_opened_at
     from mv_incident_links as l
     cross join params as p
     where l.opened_at < p.as_of
     group by l.deployment_key, l.correlation_mode
+),
+
+fixes_forward as (
+    -- The next success after a change failure whose incident was open when it finished (opened before it, restored
+    -- after it or not yet): a deployment made because of that incident.
+    select distinct d.next_success_key as deployment_key
+    from deployments as d
+    inner join incident_links as l on d.deployment_key = l.deployment_key and l.correlation_mode = 'full'
+    where
+        l.caused_incident
+        and l.first_incident_opened_at <= d.next_success_at
+        and (not l.incidents_restored or l.incident_restored_at > d.next_success_at)
 ),
 
 change_cover as (
@@ -103,8 +118,9 @@ select
             case when ll.caused_incident then ll.incident_restored_at end
         )
     end as recovered_at_light,
-    d.is_rollback or coalesce(c.emergency_change, false) as is_rework
+    d.is_rollback or coalesce(c.emergency_change, false) or f.deployment_key is not null as is_rework
 from deployments as d
 left join change_cover as c on d.deployment_key = c.deployment_key
+left join fixes_forward as f on d.deployment_key = f.deployment_key
 left join incident_links as lf on d.deployment_key = lf.deployment_key and lf.correlation_mode = 'full'
 left join incident_links as ll on d.deployment_key = ll.deployment_key and ll.correlation_mode = 'light'

@@ -14,7 +14,8 @@
 -- failed deployment recovery time = median hours from a change failure's deployment to its recovery,
 -- over the change failures of the period that recovered. MTTR = median hours from opened to restored
 -- over the incidents restored in the period (every incident, not only change failures).
--- rework rate = rework deployments (rollbacks, emergency changes) / successful deployments.
+-- rework rate = rework deployments (rollbacks, emergency changes, fixes forward: see mv_deployments) / successful
+-- deployments.
 -- Medians and p90s interpolate between the two nearest values (DuckDB's median and quantile_cont): the median of
 -- 2 h and 4 h is 3 h; the p90 of 1, 2, ..., 10 h is 9.1 h (position 0.9 × 9 = 8.1 from the first).
 with modes as (

@@ -66,11 +66,10 @@ def test_unknown_mode_fails_loudly(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         handler({"mode": "weekly"}, LambdaContext())
 
 
-
 def test_an_as_of_without_a_time_zone_is_refused_before_anything_is_built(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """"2026-11-20T10:00:00" names no instant: read as the machine's local time it is 10:00 UTC on Lambda and
+    """ "2026-11-20T10:00:00" names no instant: read as the machine's local time it is 10:00 UTC on Lambda and
     another hour on a laptop in Paris, so two runs of one event would build two different hours. It is refused, as
     the command line refuses it, and no build runs."""
     monkeypatch.setenv("ROSETTA_LAKE_URL", str(tmp_path / "lake"))
@@ -83,6 +82,7 @@ def test_an_as_of_without_a_time_zone_is_refused_before_anything_is_built(
     with pytest.raises(BuildError, match="as_of needs a time zone"):
         build_module.build(lake, Settings(), mode="full", as_of=naive)
     assert lake.list_keys("mart/") == []
+
 
 def test_a_timed_out_build_leaves_the_lake_free_for_lambdas_retry(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -1819,6 +1819,39 @@ def test_a_rollback_after_a_redeploy_of_the_same_revision_is_still_a_rollback(tm
     assert (quiet["rework_numerator"], quiet["rework_denominator"]) == (1, 4)
 
 
+def test_a_deployment_fixing_forward_an_incident_its_predecessor_caused_is_rework(tmp_path: Path) -> None:
+    """quiet-prod: Q1 deploys q1 on the 5th at 09:00 under CHG30 (a normal change, worked 08:58-09:00). INC30 opens at
+    09:30 naming CHG30 as its cause: Q1 is a change failure. Q2 deploys q2 at 10:30, while INC30 is still open (it is
+    restored at 11:00): an unplanned deployment made because of a production incident, DORA's rework, though no
+    rollback nor emergency change. Q3 deploys q3 at 12:00, after the restoration: planned work again. By hand: 1
+    rework deployment (Q2) of 3 successes."""
+    lake, settings = estate_lake(tmp_path)
+    deploys, changes = get_dataset("deploys/deployment_events"), get_dataset("servicenow/changes")
+    incidents = get_dataset("servicenow/incidents")
+    lake.write_days(
+        deploys,
+        rows(
+            deploys.id,
+            deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(5, 9), "succeeded", "q1"),
+            deployment("argocd:quiet-prod:2", "argocd", "quiet-prod", t(5, 10, 30), "succeeded", "q2"),
+            deployment("argocd:quiet-prod:3", "argocd", "quiet-prod", t(5, 12), "succeeded", "q3"),
+        ),
+    )
+    chg30 = change("30" * 16, "CHG30", CI_Q, (t(5, 8, 58), t(5, 9)), "successful", t(4), t(5, 9, 10))
+    lake.write_days(changes, rows(changes.id, chg30))
+    inc30 = incident("i30" * 10 + "ab", "INC30", CI_Q, t(5, 9, 30), 2, 6, t(5, 11), "30" * 16)
+    lake.write_days(incidents, rows(incidents.id, inc30))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        flags = {
+            r["deployment_key"][-1]: (r["is_change_failure_full"], r["is_rework"])
+            for r in mart(built, "mv_deployments", "app_id = 'quiet'")
+        }
+        quiet = dora(built, "quiet")
+    assert flags == {"1": (True, False), "2": (False, True), "3": (False, False)}
+    assert (quiet["rework_numerator"], quiet["rework_denominator"]) == (1, 3)
+
+
 def quiet_rollbacks(lake: Lake, settings: Settings) -> tuple[dict[str, tuple[bool, bool]], dict[str, Any]]:
     """A full build; then quiet's deployments as (is_rollback, rolled_back) by their key's last character, and
     quiet's DORA row."""

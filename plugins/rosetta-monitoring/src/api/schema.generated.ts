@@ -639,7 +639,10 @@ export interface components {
             isChangeFailureFull: boolean | null;
             /** Ischangefailurelight */
             isChangeFailureLight: boolean | null;
-            /** Isrework */
+            /**
+             * Isrework
+             * @description Rework (DORA): a rollback, a deployment covered by an emergency change, or a fix forward (the next success after a change failure whose incident was open when it finished).
+             */
             isRework: boolean | null;
             /** Isrollback */
             isRollback: boolean | null;
