@@ -4,12 +4,16 @@ Helm values and parameters, a config management plugin's environment and paramet
 what is deployed, and teams put credentials there. The listing is landed as it came (landing/, for audit) and
 rejected records keep their text: both would keep those values. None is read: the parser takes the sync, health,
 history and operation. So their names stay and their values are replaced, wherever a source appears (spec.source,
-spec.sources, each history entry, comparedTo, the operation and its result).
+spec.sources, each history entry, comparedTo, the operation and its result). A repository URL may carry a user and a
+token too (https://deploy:glpat-...@host/...): the repository stays, they do not.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
+
+from lakehouse.settings import without_credentials
 
 REDACTED = "<redacted>"
 
@@ -21,10 +25,24 @@ def redact_sources(node: Any) -> Any:
     if not isinstance(node, dict):
         return node
     tools = {"helm": _helm, "plugin": _plugin, "jsonnet": _jsonnet}
-    return {
-        key: tools[key](value) if key in tools and isinstance(value, dict) else redact_sources(value)
-        for key, value in node.items()
-    }
+    return {key: _redacted(key, value, tools) for key, value in node.items()}
+
+
+def _redacted(key: str, value: Any, tools: dict[str, Any]) -> Any:
+    if key in tools and isinstance(value, dict):
+        return tools[key](value)
+    if key == "repoURL" and isinstance(value, str):
+        return _repository(value)
+    return redact_sources(value)
+
+
+def _repository(url: str) -> str:
+    """The URL without the user and password written into it; an ssh URL's bare user (git@) is no secret and stays."""
+    parts = urlsplit(url)
+    userinfo = parts.netloc.rpartition("@")[0]
+    if not userinfo or (parts.scheme.lower() == "ssh" and ":" not in userinfo):
+        return url
+    return str(without_credentials(url))
 
 
 def _helm(helm: dict[str, Any]) -> dict[str, Any]:

@@ -67,3 +67,30 @@ def test_what_the_build_reads_of_a_listing_is_the_same_once_redacted() -> None:
     after = parse.parse_applications_page(redact_sources(listing), {"observed_at": OBSERVED})
     assert {d: t.to_pylist() for d, t in after.tables.items()} == {d: t.to_pylist() for d, t in before.tables.items()}
     assert before.tables and all(t.num_rows for t in before.tables.values())
+
+
+def test_a_repository_url_loses_the_credentials_written_into_it_wherever_a_source_is() -> None:
+    """A Git URL may carry a user and a token (https://deploy:glpat-...@host/...): the lake keeps the repository, never
+    them. An ssh URL's bare user (git@) is no secret and stays."""
+    listing = {
+        "items": [
+            {
+                "spec": {
+                    "source": {"repoURL": "https://deploy:glpat-s3cr3t@gitlab.example.org/platform/manifests.git"}
+                },
+                "status": {
+                    "history": [{"source": {"repoURL": "https://glpat-s3cr3t@gitlab.example.org/platform/app.git"}}],
+                    "operationState": {
+                        "syncResult": {"sources": [{"repoURL": "ssh://git@gitlab.example.org/platform/manifests.git"}]}
+                    },
+                },
+            }
+        ]
+    }
+    redacted = redact_sources(listing)
+    assert "s3cr3t" not in json.dumps(redacted)
+    app = redacted["items"][0]
+    assert app["spec"]["source"]["repoURL"] == "https://gitlab.example.org/platform/manifests.git"
+    assert app["status"]["history"][0]["source"]["repoURL"] == "https://gitlab.example.org/platform/app.git"
+    ssh = app["status"]["operationState"]["syncResult"]["sources"][0]["repoURL"]
+    assert ssh == "ssh://git@gitlab.example.org/platform/manifests.git"
