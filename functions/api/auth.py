@@ -119,6 +119,9 @@ def _jwt_principal(token: str, settings: ApiSettings) -> Principal:
         # (PyJWT says InvalidKeyError for an RSA key that does not parse, but lets an EC key's ValueError through.)
         log.warning("bearer token of algorithm %s does not fit the configured key", algorithm)
         raise Problem(401, f"the configured key cannot verify {algorithm} bearer tokens") from None
+    # The subject is who reads and who changes the mapping: an empty one names nobody (the gateway's is refused too).
+    if not str(claims["sub"]).strip():
+        raise Problem(401, "the bearer token names no subject (sub)")
     return Principal(str(claims["sub"]), _roles(claims, settings.jwt_roles_claim), "jwt")
 
 

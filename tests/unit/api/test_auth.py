@@ -99,6 +99,16 @@ def test_jwt_refused(claims: dict[str, Any], reason: str) -> None:
     assert err.value.status == 401 and reason in err.value.detail
 
 
+@pytest.mark.parametrize("subject", ["", "   "])
+def test_a_bearer_token_naming_no_subject_is_refused(subject: str) -> None:
+    """The subject names who reads and who changes the mapping: a signed token whose sub is empty names nobody, so it
+    is a 401 that says so, as the gateway's claims without a subject are refused, not a caller called ""."""
+    with pytest.raises(Problem) as err:
+        authenticate(request({"Authorization": f"Bearer {token(sub=subject, roles=['admin'])}"}), settings())
+    assert err.value.status == 401 and "subject" in err.value.detail
+    assert err.value.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+
+
 def test_jwt_tampered_or_algorithm_confusion() -> None:
     forged = jwt.encode({"sub": "x", "exp": int(time.time()) + 60, "roles": ["admin"]}, "guess", algorithm="HS256")
     with pytest.raises(Problem):
