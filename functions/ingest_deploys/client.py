@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import SecretStr
 
-from lakehouse.ingest.client import ApiResponse, PageRequest, SourceClient
+from functions.ingest_deploys.redact import redact_sources
+from lakehouse.ingest.client import MAX_TEXT_KEPT, ApiResponse, PageRequest, SourceClient
 from lakehouse.ingest.errors import SourceUnavailable
 from lakehouse.ingest.paginators import NextPagePaginator
 
@@ -29,6 +31,15 @@ class ArgoCDClient(SourceClient):
     def listing_keys(self, request: PageRequest, body: Any) -> tuple[str, ...]:
         # The listing always has items (null when no application is visible); one application read by name has none.
         return ("items",) if request.url == APPLICATIONS else ()
+
+    def kept_text(self, text: str) -> str:
+        """A listing set aside is kept redacted as the landed one is; one that is not JSON (cut off) cannot be, and is
+        not kept: its tools' values would reach the rejects as they came."""
+        try:
+            body = json.loads(text)
+        except ValueError:
+            return f"<not kept: {len(text)} characters that are not JSON, whose tools' values cannot be redacted>"
+        return json.dumps(redact_sources(body), ensure_ascii=False)[:MAX_TEXT_KEPT]
 
     def applications(self) -> ApiResponse:
         """Every application in one answer (ArgoCD does not page). No `fields`: its whitelist drops history, and

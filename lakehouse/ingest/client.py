@@ -347,19 +347,19 @@ class SourceClient:
             body = json.loads(response.content)
         except ValueError as exc:
             self.counters.set_aside.append(
-                SetAside(self._where(request), f"page was not valid JSON ({exc})", response.text[:MAX_TEXT_KEPT])
+                SetAside(self._where(request), f"page was not valid JSON ({exc})", self.kept_text(response.text))
             )
             raise Retriable("page was not valid JSON") from None
         if not isinstance(body, self.page_shape):
             # The JSON of another answer than the API's (a proxy's, a gateway's): as good as unreadable.
             reason = f"page was a JSON {_JSON_KINDS.get(type(body), 'value')}, not {_SHAPES[self.page_shape]}"
-            self.counters.set_aside.append(SetAside(self._where(request), reason, response.text[:MAX_TEXT_KEPT]))
+            self.counters.set_aside.append(SetAside(self._where(request), reason, self.kept_text(response.text)))
             raise Retriable(reason)
         keys = self.listing_keys(request, body)
         if keys and not self._lists_records(body, keys):
             # An error or another answer sent with a 200: reading it as no records would lose the page's.
             reason = f"page has no {'.'.join(keys)} list"
-            self.counters.set_aside.append(SetAside(self._where(request), reason, response.text[:MAX_TEXT_KEPT]))
+            self.counters.set_aside.append(SetAside(self._where(request), reason, self.kept_text(response.text)))
             raise Retriable(reason)
         return ApiResponse(status, response.headers, body, request)
 
@@ -381,6 +381,10 @@ class SourceClient:
             return False
         listed = holder[keys[-1]]
         return isinstance(listed, list) or (listed is None and self.null_list_is_empty)
+
+    def kept_text(self, text: str) -> str:
+        """What the rejects keep of a page set aside: its text, cut at MAX_TEXT_KEPT."""
+        return text[:MAX_TEXT_KEPT]
 
     def listing_keys(self, request: PageRequest, body: Any) -> tuple[str, ...]:
         """The keys down to the list of records the answer to `request` always holds; () when none is checked."""

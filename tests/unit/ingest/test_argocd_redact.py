@@ -5,9 +5,14 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import httpx
+from pydantic import SecretStr
+
 from functions.ingest_deploys import parse
+from functions.ingest_deploys.client import ArgoCDClient
 from functions.ingest_deploys.redact import REDACTED, redact_sources
 from tests.conftest import FIXTURES
+from tests.unit.ingest.test_client import FakeClock, mock
 
 OBSERVED = datetime(2026, 11, 20, 10, tzinfo=UTC)
 
@@ -94,3 +99,21 @@ def test_a_repository_url_loses_the_credentials_written_into_it_wherever_a_sourc
     assert app["status"]["history"][0]["source"]["repoURL"] == "https://gitlab.example.org/platform/app.git"
     ssh = app["status"]["operationState"]["syncResult"]["sources"][0]["repoURL"]
     assert ssh == "ssh://git@gitlab.example.org/platform/manifests.git"
+
+
+def test_a_listing_set_aside_keeps_none_of_the_tools_values_in_the_rejects() -> None:
+    """A listing cut off in transit (not JSON) and one without its items list are set aside, their text kept as the
+    run's rejects, and asked again: velero-test's plugin values (its HELM_VALUES) are in neither text kept, which
+    the lake would otherwise hold as they came. The listing read afterwards is the one parsed, as before."""
+    whole = json.dumps({"items": [velero()]})
+    misnamed = json.dumps({"item": [velero()]})
+    answers = [httpx.Response(200, text=whole[: len(whole) // 2]), httpx.Response(200, text=misnamed)]
+    answers.append(httpx.Response(200, text=whole))
+    argocd = ArgoCDClient("https://argocd.example", SecretStr("t"), transport=mock(answers), clock=FakeClock())
+    assert argocd.applications().body == json.loads(whole)
+    kept = argocd.counters.set_aside
+    assert [a.reason.split(" (")[0] for a in kept] == ["page was not valid JSON", "page has no items list"]
+    for aside in kept:
+        assert "cluster_name: gke-alpha-01-europe-west1" not in aside.text
+        assert "oci://europe-west1-docker.pkg.dev/foo/charts" not in aside.text
+    assert json.loads(kept[1].text) == redact_sources(json.loads(misnamed))
