@@ -32,6 +32,13 @@ def base_url(value: str | None) -> str | None:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("give the whole base URL, with its scheme, like https://host[:port]")
+    # An @ after the host is a user or password holding / ? or #, which ended the host early: read so, the URL's
+    # "host" is the user and the password stays in the rest, where no redaction finds it (a logs link would carry it).
+    if "@" in value[len(parts.scheme) + 3 + len(parts.netloc) :]:
+        raise ValueError(
+            "a user or password in the URL holds /, ? or # as it is, which ends the host before its @: write them "
+            "percent-encoded (%2F, %3F, %23)"
+        )
     return value
 
 

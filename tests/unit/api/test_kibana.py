@@ -12,6 +12,7 @@ import rison
 from functions.api.kibana import discover_url
 from functions.api.settings import ApiSettings
 from lakehouse.errors import SettingsError
+from lakehouse.ingest.config import IngestSettings
 
 FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "kibana"
 
@@ -73,3 +74,27 @@ def test_a_kibana_url_without_its_scheme_fails_at_start_up(monkeypatch: pytest.M
     monkeypatch.setenv("ROSETTA_API_KIBANA_URL", "kibana.example.org")
     with pytest.raises(SettingsError, match=r"^ROSETTA_API_KIBANA_URL: .*https://"):
         ApiSettings()
+
+
+@pytest.mark.parametrize("password", ["p#ss", "p/ss", "p?ss"])
+def test_a_password_that_would_end_the_host_early_fails_at_start_up(
+    password: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unencoded #, / or ? in the password ends the host before the @: the URL would be read as host `elastic`
+    with the rest of it as its path, and handed whole, password included, to every reader in every logs link. It is
+    refused at start-up, naming the variable and not the value; the source URLs are held to it too."""
+    url = f"https://elastic:{password}@kibana.example.org:5601"
+    monkeypatch.setenv("ROSETTA_API_KIBANA_URL", url)
+    with pytest.raises(SettingsError, match=r"^ROSETTA_API_KIBANA_URL: .*percent-encoded") as err:
+        ApiSettings()
+    assert password not in str(err.value)
+    monkeypatch.setenv("ROSETTA_ELASTICSEARCH_URL", url)
+    with pytest.raises(SettingsError, match=r"^ROSETTA_ELASTICSEARCH_URL: "):
+        IngestSettings()
+
+
+def test_a_percent_encoded_password_stays_out_of_the_links() -> None:
+    kibana = ApiSettings(kibana_url="https://elastic:p%23ss@kibana.example.org:5601").kibana_url
+    assert kibana is not None
+    link = discover_url(kibana, data_view_id="logs", query="q", time_from="now-1h", time_to="now")
+    assert link.startswith("https://kibana.example.org:5601/app/discover#/?") and "p%23ss" not in link
