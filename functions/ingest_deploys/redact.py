@@ -5,7 +5,8 @@ what is deployed, and teams put credentials there. The listing is landed as it c
 rejected records keep their text: both would keep those values. None is read: the parser takes the sync, health,
 history and operation. So their names stay and their values are replaced, wherever a source appears (spec.source,
 spec.sources, each history entry, comparedTo, the operation and its result). A repository URL may carry a user and a
-token too (https://deploy:glpat-...@host/...): the repository stays, they do not.
+token too (https://deploy:glpat-...@host/...): the repository stays, they do not. An application applied with
+kubectl carries its whole manifest, values included, as the text of an annotation: that annotation is replaced whole.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from urllib.parse import urlsplit
 from lakehouse.settings import without_credentials
 
 REDACTED = "<redacted>"
+# kubectl's copy of the manifest it applied (client-side apply, by hand or by a parent app-of-apps), as JSON text.
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 
 def redact_sources(node: Any) -> Any:
@@ -33,6 +36,8 @@ def _redacted(key: str, value: Any, tools: dict[str, Any]) -> Any:
         return tools[key](value)
     if key == "repoURL" and isinstance(value, str):
         return _repository(value)
+    if key == "annotations" and isinstance(value, dict) and value.get(LAST_APPLIED):
+        return {**value, LAST_APPLIED: REDACTED}
     return redact_sources(value)
 
 

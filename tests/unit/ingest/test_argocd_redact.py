@@ -117,3 +117,25 @@ def test_a_listing_set_aside_keeps_none_of_the_tools_values_in_the_rejects() -> 
         assert "cluster_name: gke-alpha-01-europe-west1" not in aside.text
         assert "oci://europe-west1-docker.pkg.dev/foo/charts" not in aside.text
     assert json.loads(kept[1].text) == redact_sources(json.loads(misnamed))
+
+
+def test_the_last_applied_configuration_loses_the_tools_values_it_copies() -> None:
+    """An application created with `kubectl apply` (or synced by a parent app-of-apps with client-side apply) carries
+    its whole manifest as JSON text in the kubectl.kubernetes.io/last-applied-configuration annotation: the Helm
+    values redacted in its spec would be landed there as they came. The annotation is redacted too, the others kept."""
+    manifest = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": "shop", "namespace": "argocd"},
+        "spec": {"source": {"repoURL": "https://git.example.org/shop.git", "helm": {"values": "db:\n  password: x9"}}},
+    }
+    annotations = {
+        "kubectl.kubernetes.io/last-applied-configuration": json.dumps(manifest) + "\n",
+        "argocd.argoproj.io/manifest-generate-paths": ".",
+    }
+    app = {"metadata": {"name": "shop", "annotations": annotations}, "spec": manifest["spec"]}
+    redacted = redact_sources({"items": [app]})
+    assert "password: x9" not in json.dumps(redacted)
+    kept = redacted["items"][0]["metadata"]["annotations"]
+    assert kept["argocd.argoproj.io/manifest-generate-paths"] == "."
+    assert kept["kubectl.kubernetes.io/last-applied-configuration"] == REDACTED
