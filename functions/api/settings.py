@@ -12,6 +12,7 @@ from pydantic_settings import SettingsConfigDict
 from lakehouse.settings import EnvironmentSettings, base_url
 
 Role = Literal["reader", "admin"]
+MIN_SECRET_BYTES = 32
 
 
 class ApiKey(BaseModel):
@@ -59,6 +60,14 @@ class ApiSettings(EnvironmentSettings):
         "gateway requires it on admin routes.",
     )
     cors_origins: list[str] = Field(default_factory=list, description='e.g. ["https://backstage.example.org"]')
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _long_enough(cls, secret: SecretStr | None) -> SecretStr | None:
+        # RFC 7518 3.2: an HS256 key is 256 bits at least. A shorter one is found offline from any token it signed.
+        if secret is not None and 0 < len(secret.get_secret_value().encode()) < MIN_SECRET_BYTES:
+            raise ValueError(f"the HS256 shared secret must be {MIN_SECRET_BYTES} bytes or longer (RFC 7518 3.2)")
+        return secret
 
     @field_validator("jwt_audience")
     @classmethod

@@ -285,3 +285,18 @@ def test_an_audience_is_needed_only_with_bearer_tokens(monkeypatch: pytest.Monke
     with pytest.raises(Problem) as err:
         authenticate(request({"Authorization": f"Bearer {token(aud='billing')}"}), unchecked)
     assert err.value.status == 401
+
+
+def test_a_shared_secret_shorter_than_the_hash_stops_the_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """RFC 7518 3.2: an HS256 key must be 256 bits at least. A shorter secret can be found offline from any token it
+    signed, and with it admin tokens forged: the API does not start, naming the variable, never the secret. One of
+    32 bytes is taken."""
+    monkeypatch.setenv("ROSETTA_API_JWT_AUDIENCE", "rosetta-monitoring")
+    monkeypatch.setenv("ROSETTA_API_JWT_SECRET", "s3cr3t-of-31-characters-exactly")
+    with pytest.raises(SettingsError) as err:
+        ApiSettings()
+    assert str(err.value).startswith("ROSETTA_API_JWT_SECRET: ") and "32 bytes" in str(err.value)
+    assert "s3cr3t" not in str(err.value)
+    monkeypatch.setenv("ROSETTA_API_JWT_SECRET", "s3cr3t-of-32-characters-exactly!")
+    secret = ApiSettings().jwt_secret
+    assert secret is not None and len(secret.get_secret_value()) == 32
