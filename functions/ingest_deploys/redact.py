@@ -1,12 +1,13 @@
 """What an ArgoCD listing must not carry into the lake: the values an application's source hands to its tools.
 
-Helm values and parameters, a config management plugin's environment and parameters, Jsonnet's variables configure
-what is deployed, and teams put credentials there. The listing is landed as it came (landing/, for audit) and
-rejected records keep their text: both would keep those values. None is read: the parser takes the sync, health,
-history and operation. So their names stay and their values are replaced, wherever a source appears (spec.source,
-spec.sources, each history entry, comparedTo, the operation and its result). A repository URL may carry a user and a
-token too (https://deploy:glpat-...@host/...): the repository stays, they do not. An application applied with
-kubectl carries its whole manifest, values included, as the text of an annotation: that annotation is replaced whole.
+Helm values and parameters, a config management plugin's environment and parameters, Jsonnet's variables,
+Kustomize's inline patches and the manifests of a local sync configure what is deployed, and teams put credentials
+there. The listing is landed as it came (landing/, for audit) and rejected records keep their text: both would keep
+those values. None is read: the parser takes the sync, health, history and operation. So their names stay and their
+values are replaced, wherever a source appears (spec.source, spec.sources, each history entry, comparedTo, the
+operation and its result). A repository URL may carry a user and a token too (https://deploy:glpat-...@host/...):
+the repository stays, they do not. An application applied with kubectl carries its whole manifest, values included,
+as the text of an annotation: that annotation is replaced whole.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def redact_sources(node: Any) -> Any:
         return [redact_sources(item) for item in node]
     if not isinstance(node, dict):
         return node
-    tools = {"helm": _helm, "plugin": _plugin, "jsonnet": _jsonnet}
+    tools = {"helm": _helm, "plugin": _plugin, "jsonnet": _jsonnet, "kustomize": _kustomize}
     return {key: _redacted(key, value, tools) for key, value in node.items()}
 
 
@@ -38,6 +39,9 @@ def _redacted(key: str, value: Any, tools: dict[str, Any]) -> Any:
         return _repository(value)
     if key == "annotations" and isinstance(value, dict) and value.get(LAST_APPLIED):
         return {**value, LAST_APPLIED: REDACTED}
+    if key == "manifests" and isinstance(value, list):
+        # A sync of local manifests (argocd app sync --local) keeps them whole, Secrets included.
+        return [REDACTED for _ in value]
     return redact_sources(value)
 
 
@@ -84,6 +88,13 @@ def _named_values(items: Any, fields: tuple[str, ...]) -> Any:
         else REDACTED
         for item in items
     ]
+
+
+def _kustomize(kustomize: dict[str, Any]) -> dict[str, Any]:
+    out = dict(kustomize)
+    # An inline patch is text handed to the tool; a patch file is named by its path, which stays.
+    out["patches"] = _named_values(kustomize.get("patches"), ("patch",))
+    return _without_empty(out, kustomize)
 
 
 def _without_empty(out: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:

@@ -139,3 +139,23 @@ def test_the_last_applied_configuration_loses_the_tools_values_it_copies() -> No
     kept = redacted["items"][0]["metadata"]["annotations"]
     assert kept["argocd.argoproj.io/manifest-generate-paths"] == "."
     assert kept["kubectl.kubernetes.io/last-applied-configuration"] == REDACTED
+
+
+def test_kustomize_inline_patches_and_a_local_syncs_manifests_lose_their_text() -> None:
+    """Kustomize is handed inline patches (an env var's value, a Secret's data), and a sync of local manifests
+    (`argocd app sync --local`) records them whole under the operation: their text is replaced, a patch's target
+    and a file patch's path kept, as Helm's files are."""
+    patch = {"patch": "- op: add\n  path: /data/password\n  value: hunter2", "target": {"kind": "Secret"}}
+    source = {"kustomize": {"patches": [patch, {"path": "patches/replicas.yaml"}], "namePrefix": "shop-"}}
+    secret = "apiVersion: v1\nkind: Secret\nstringData:\n  password: hunter2\n"
+    operation = {"operation": {"sync": {"revision": "abc", "manifests": [secret]}}}
+    app = {"spec": {"source": source}, "status": {"operationState": operation}}
+    redacted = redact_sources({"items": [app]})
+    assert "hunter2" not in json.dumps(redacted)
+    kustomize = redacted["items"][0]["spec"]["source"]["kustomize"]
+    assert kustomize == {
+        "patches": [{"patch": REDACTED, "target": {"kind": "Secret"}}, {"path": "patches/replicas.yaml"}],
+        "namePrefix": "shop-",
+    }
+    sync = redacted["items"][0]["status"]["operationState"]["operation"]["sync"]
+    assert sync == {"revision": "abc", "manifests": [REDACTED]}
