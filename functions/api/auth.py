@@ -172,9 +172,12 @@ def _items(value: Any) -> list[str]:
 
 
 def _roles(claims: dict[str, Any], path: str) -> frozenset[str]:
-    value: Any = claims
-    for part in path.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
+    # A claim named by a URL (Auth0's namespaced https://host/roles) holds dots of its own: the whole name first.
+    value: Any = claims.get(path)
+    if value is None:
+        value = claims
+        for part in path.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
     roles = {r for r in _items(value) if r in ROLES}
     if "admin" in roles:
         roles.add("reader")

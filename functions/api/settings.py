@@ -46,7 +46,8 @@ class ApiSettings(EnvironmentSettings):
     )
     jwt_roles_claim: str = Field(
         default="roles",
-        description="Claim holding the roles (in a bearer token or gateway claims); dots walk nested claims.",
+        description="Claim holding the roles (in a bearer token or gateway claims); dots walk nested claims, unless a "
+        "claim has the whole name (a namespaced https://host/roles).",
     )
     jwt_leeway_s: int = Field(default=30, ge=0, le=300)
     trust_gateway_authorizer: bool = Field(

@@ -300,3 +300,12 @@ def test_a_shared_secret_shorter_than_the_hash_stops_the_start(monkeypatch: pyte
     monkeypatch.setenv("ROSETTA_API_JWT_SECRET", "s3cr3t-of-32-characters-exactly!")
     secret = ApiSettings().jwt_secret
     assert secret is not None and len(secret.get_secret_value()) == 32
+
+
+def test_a_namespaced_roles_claim_is_read_whole() -> None:
+    """Auth0 and others require custom claims named by a URL (https://rosetta.example.org/roles), whose dots are part
+    of the name: read as a walk into nested claims it found nothing, and every caller was refused with a 403."""
+    claim = "https://rosetta.example.org/roles"
+    namespaced = settings().model_copy(update={"jwt_roles_claim": claim})
+    who = authenticate(request({"Authorization": f"Bearer {token(roles=[], **{claim: ['admin']})}"}), namespaced)
+    assert who.roles == {"admin", "reader"}
