@@ -136,7 +136,7 @@ def _gateway_principal(request: Request, settings: ApiSettings) -> Principal | N
         return None
     authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
     claims = _gateway_claims(authorizer) if isinstance(authorizer, dict) else None
-    if not isinstance(claims, dict) or not claims.get("sub"):
+    if not isinstance(claims, dict) or not str(claims.get("sub") or "").strip():
         return None
     roles = {"reader"} | _roles(claims, settings.jwt_roles_claim)
     if settings.admin_scope and settings.admin_scope in _scopes(claims):

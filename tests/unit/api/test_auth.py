@@ -309,3 +309,12 @@ def test_a_namespaced_roles_claim_is_read_whole() -> None:
     namespaced = settings().model_copy(update={"jwt_roles_claim": claim})
     who = authenticate(request({"Authorization": f"Bearer {token(roles=[], **{claim: ['admin']})}"}), namespaced)
     assert who.roles == {"admin", "reader"}
+
+
+def test_gateway_claims_naming_no_subject_are_not_a_caller() -> None:
+    """A subject of blanks names nobody, as an empty one does: the gateway's claims are not taken, and without another
+    credential the request is a 401."""
+    trusted = settings().model_copy(update={"trust_gateway_authorizer": True})
+    with pytest.raises(Problem) as err:
+        authenticate(request({}, gateway_event({"sub": "  ", "roles": ["admin"]})), trusted)
+    assert err.value.status == 401
