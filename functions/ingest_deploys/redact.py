@@ -47,7 +47,12 @@ def _redacted(key: str, value: Any, tools: dict[str, Any]) -> Any:
 
 def _repository(url: str) -> str:
     """The URL without the user and password written into it; an ssh URL's bare user (git@) is no secret and stays."""
-    parts = urlsplit(url)
+    if "@" not in url:
+        return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return REDACTED  # not a URL (a bracket left open): what precedes its @ cannot be told from the rest
     userinfo = parts.netloc.rpartition("@")[0]
     if not userinfo or (parts.scheme.lower() == "ssh" and ":" not in userinfo):
         return url
