@@ -164,6 +164,8 @@ def _fetch_secret(name: str, arn: str | None, parameter: str | None) -> str:
     except Exception as exc:  # the parameters utility wraps boto errors in its own types
         where = "Secrets Manager" if arn else "SSM"
         raise RosettaError(f"cannot read {name} from {where}: {type(exc).__name__}") from None
+    # A secret stored from a file keeps the file's last line end, which no header or password holds.
+    value = value.rstrip("\r\n") if isinstance(value, str) else value
     if not isinstance(value, str) or not value:
         raise RosettaError(f"{name}: the referenced secret is empty or not a string")
     return value

@@ -33,6 +33,25 @@ def test_secret_manager_and_ssm_references_are_resolved(monkeypatch: pytest.Monk
     assert settings.servicenow_password is not None and settings.servicenow_password.get_secret_value() == "sn-pass"
 
 
+def test_a_referenced_secret_loses_the_line_end_its_file_gave_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`aws secretsmanager create-secret --secret-string file://token.txt` stores the file's last line end too. Sent
+    in a header it is refused before any request leaves (h11: illegal header value), every run then failing as if
+    the source could not be reached. The line end goes; anything else in the secret stays."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        secrets = boto3.client("secretsmanager")
+        arn = secrets.create_secret(Name="rosetta/dynatrace-eol", SecretString="dt0c01.A.B\n")["ARN"]
+        boto3.client("ssm").put_parameter(Name="/rosetta/es-eol", Value=" es pass \r\n", Type="SecureString")
+        monkeypatch.setenv("ROSETTA_DYNATRACE_TOKEN_SECRET_ARN", arn)
+        monkeypatch.setenv("ROSETTA_ELASTICSEARCH_PASSWORD_PARAMETER", "/rosetta/es-eol")
+        settings = IngestSettings().resolved()
+    assert settings.dynatrace_token is not None and settings.dynatrace_token.get_secret_value() == "dt0c01.A.B"
+    password = settings.elasticsearch_password
+    assert password is not None and password.get_secret_value() == " es pass "
+
+
 def test_a_missing_secret_fails_in_one_line_without_values(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
