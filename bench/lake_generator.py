@@ -341,13 +341,14 @@ select
     change_sys_id as sys_id, change_number as number, change_type as type, -5 as state, 'New' as state_label,
     'Moderate' as risk, concat('Deploy ', component_id) as short_description, planned_start, planned_end,
     cast(null as timestamptz) as work_start, cast(null as timestamptz) as work_end, '' as close_code,
-    ci as cmdb_ci_sys_id, ci_name as cmdb_ci_name, cast(null as varchar) as assignment_group_sys_id,
+    ci as cmdb_ci_sys_id, ci_name as cmdb_ci_name, cast(null as varchar) as business_service_sys_id,
+    cast(null as varchar) as business_service_name, cast(null as varchar) as assignment_group_sys_id,
     team as assignment_group_name, created_at as sys_created_on, created_at as sys_updated_on
 from changes
 union all
 select
     change_sys_id, change_number, change_type, 3, 'Closed', 'Moderate', concat('Deploy ', component_id),
-    planned_start, planned_end, work_start, work_end, close_code, ci, ci_name, null, team, created_at,
+    planned_start, planned_end, work_start, work_end, close_code, ci, ci_name, null, null, null, team, created_at,
     work_end + interval 1 hour
 from changes
 """
