@@ -498,7 +498,8 @@ def _register_history(
         # The build reads the new copy, so the stale partitions are read once.
         history.register(con, lake, view, history.DatasetHistory(dataset, days.versions, days.versions), str(path))
     # The view name comes from the dataset registry, never from input.
-    con.execute(f"create view {view} as select * exclude (day) from {view}_days")  # noqa: S608
+    declared = _declared(con, dataset, f"{view}_days")
+    con.execute(f"create view {view} as select * exclude (day){declared} from {view}_days")  # noqa: S608
     return copy
 
 
@@ -525,9 +526,24 @@ def _register_raw(con: duckdb.DuckDBPyConnection, lake: Lake, dataset: Dataset, 
     )
     # By name: a day an older release wrote without a column added since reads it as null.
     con.execute(
-        f"create or replace view {view} as select * exclude (day) "  # noqa: S608
+        f"create or replace view {view}_days as select * "  # noqa: S608
         f"from read_parquet(getvariable('{view}_files'), hive_partitioning = true, union_by_name = true){bound}"
     )
+    declared = _declared(con, dataset, f"{view}_days")
+    con.execute(f"create or replace view {view} as select * exclude (day){declared} from {view}_days")  # noqa: S608
+
+
+def _declared(con: duckdb.DuckDBPyConnection, dataset: Dataset, relation: str) -> str:
+    """`, cast(null as <type>) as <column>` for each column the dataset declares and `relation` lacks. Reading by name
+    makes a column an older release did not write null on its days, but only where some day has it: a lake whose every
+    day predates the column (the first build after the release) would otherwise not have it at all."""
+    present = {row[0] for row in con.execute(f"describe select * from {relation}").fetchall()}  # noqa: S608
+    missing = [c.name for c in dataset.columns if c.name not in present]
+    if not missing:
+        return ""
+    con.register(f"{relation}_declared", dataset.schema.empty_table())
+    types = {row[0]: row[1] for row in con.execute(f"describe select * from {relation}_declared").fetchall()}  # noqa: S608
+    return "".join(f", cast(null as {types[name]}) as {name}" for name in missing)
 
 
 def _register_empty(con: duckdb.DuckDBPyConnection, dataset: Dataset, view: str) -> None:

@@ -1133,3 +1133,21 @@ def test_raw_days_an_older_release_wrote_without_a_column_added_since_are_read_w
         {"f": mart("mv_incident_links")},
     ).fetchall()
     assert rules == [("change_caused_by" if old_day == 10 else "change_ci_window",)]
+
+
+def test_a_column_no_day_of_the_lake_has_yet_is_read_as_null(tmp_path: Path) -> None:
+    """The first build after a release that adds a column to a raw dataset finds no day with it: the business
+    service of changes, here, every day of them written as the release before wrote them. The build reads it as
+    null (changes are attributed by their CI, as before) instead of failing: the estate's CHG1 and CHG2 are shop's."""
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    changes = get_dataset("servicenow/changes")
+    for day in lake.list_partitions(changes):
+        written = lake.read_partition(changes, day)
+        assert written is not None
+        older = written.drop_columns(["business_service_sys_id", "business_service_name"])
+        lake.put_table(lake.partition_key(changes, day), older)
+    build(lake, settings, mode="full", as_of=AS_OF)
+    owners = {r["number"]: r["app_id"] for r in mart_snapshot(lake)["mv_changes"]}
+    assert owners == {"CHG1": "shop", "CHG2": "shop"}
