@@ -221,8 +221,9 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings(**overrides)
 
 
-def _lake(args: argparse.Namespace) -> Lake:
-    lake = Lake.from_settings(_settings(args))
+def _lake(args: argparse.Namespace, *, create: bool = False) -> Lake:
+    """The lake of the command line. Only a command that writes (`create`) makes a missing local folder."""
+    lake = Lake.from_settings(_settings(args), create=create)
     lake.check()
     return lake
 
@@ -297,7 +298,7 @@ def _local_s3(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    lake = _lake(args)
+    lake = _lake(args, create=True)
     key = "state/_check.json"
     lake.put_json(key, {"checked_at": datetime.now(UTC).isoformat()})
     lake.store.delete(key)
@@ -323,7 +324,7 @@ def _mappings_validate(args: argparse.Namespace) -> int:
     # What import would answer: the file merged with the stored mapping (alone with --replace), written nowhere.
     try:
         entries = _file_entries(args.file)
-        current, after = MappingStore(_lake(args)).check(entries, replace=args.replace)
+        current, after = MappingStore(_lake(args, create=True)).check(entries, replace=args.replace)
     except MappingValidationError as exc:
         for problem in exc.problems:
             print(f"  - {problem}", file=sys.stderr)
@@ -343,7 +344,7 @@ def _mappings_import(args: argparse.Namespace) -> int:
 
     entries = _file_entries(args.file)
     # Validated by the store merged with the current mapping (alone with --replace), as the API's changes are.
-    store = MappingStore(_lake(args))
+    store = MappingStore(_lake(args, create=True))
     version, written = store.change(entries, actor=args.actor, note=args.note, replace=args.replace)
     if not written:
         print(f"mapping unchanged: version {version.version} kept, {len(version.entries)} entries")

@@ -67,7 +67,9 @@ class Lake:
 
     # --- construction -------------------------------------------------------------------------
     @classmethod
-    def from_settings(cls, settings: Settings) -> Lake:
+    def from_settings(cls, settings: Settings, *, create: bool = True) -> Lake:
+        """The lake the settings name. A local folder is made when missing, unless `create` is off (a command that
+        only reads): then a missing folder is a mistyped URL, not an empty lake."""
         url = settings.lake_url.strip()
         if not url:
             raise LakeConfigError("ROSETTA_LAKE_URL is empty: give s3://bucket/prefix or a local folder")
@@ -106,6 +108,10 @@ class Lake:
             root = Path(parsed.path if parsed.scheme == "file" else url).expanduser().resolve()
             if root.exists() and not root.is_dir():
                 raise LakeConfigError(f"lake folder {str(root)!r} exists and is not a folder")
+            if not create and not root.exists():
+                raise LakeConfigError(
+                    f"no lake at {root}: the folder does not exist; check --lake-url or ROSETTA_LAKE_URL"
+                )
             try:
                 root.mkdir(parents=True, exist_ok=True)
             except OSError as exc:

@@ -249,10 +249,11 @@ def test_importing_the_same_file_again_changes_nothing(capsys: pytest.CaptureFix
 
 def test_views_of_a_lake_that_holds_nothing_say_so(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """`views` pointed at a lake nothing was ingested into (the default folder after the demo ran on its embedded
-    store, which is gone, or a mistyped URL) printed a script of empty views and said nothing, so every query of the
-    analyst answered no rows. It still prints the script, and says on stderr that the lake has no mapping, which
-    every ingestion needs first; once one is imported it says nothing."""
+    store, which is gone) printed a script of empty views and said nothing, so every query of the analyst answered
+    no rows. It still prints the script, and says on stderr that the lake has no mapping, which every ingestion needs
+    first; once one is imported it says nothing."""
     lake = str(tmp_path / "lake")
+    Path(lake).mkdir()
     code, out, err = run_cli(capsys, "--lake-url", lake, "views")
     assert code == 0 and "create or replace view raw_servicenow_incidents as" in out
     nothing = "has no mapping, so nothing was ingested there: every view is empty"
@@ -701,3 +702,34 @@ def test_a_listing_piped_into_a_reader_that_stopped_ends_without_a_traceback(tmp
     finally:
         os.close(write_end)
     assert (finished.returncode, finished.stderr) == (141, "")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["runs"],
+        ["views"],
+        ["query", "select 1"],
+        ["mappings", "list"],
+        ["mappings", "history"],
+        ["partitions", "servicenow/incidents"],
+    ],
+)
+def test_a_reading_command_on_a_mistyped_lake_folder_says_there_is_no_lake(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: list[str]
+) -> None:
+    # A typo in --lake-url must not leave an empty lake folder behind, nor read as a lake with nothing in it.
+    typo = tmp_path / "lakke"
+    code, out, err = run_cli(capsys, "--lake-url", str(typo), *command)
+    assert (code, out) == (2, "")
+    assert err == f"error: no lake at {typo}: the folder does not exist; check --lake-url or ROSETTA_LAKE_URL\n"
+    assert not typo.exists()
+
+
+def test_a_mapping_import_still_starts_a_lake_in_a_new_folder(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    lake = tmp_path / "new" / "lake"
+    imported(capsys, str(lake), tmp_path / "apps.yaml", "- {entity_id: pay, kind: application}\n")
+    code, out, _ = run_cli(capsys, "--lake-url", str(lake), "mappings", "list")
+    assert code == 0 and out.startswith('{"entity_id": "pay"') and out.count("\n") == 1
