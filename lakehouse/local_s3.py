@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -133,12 +134,29 @@ def _compute_etags_under_the_object_lock() -> None:
     FakeKey.etag = property(etag_under_lock)  # type: ignore[method-assign,assignment]
 
 
+def _port_free(host: str, port: int) -> None:
+    """LakeConfigError unless the port can be bound: moto's server, on a port in use, gives up in its own thread and
+    leaves its start waiting for ever."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds it
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise LakeConfigError(
+                f"cannot serve the embedded S3 store on {host}:{port}: {exc.strerror}; "
+                "give another --port (0 picks a free one)"
+            ) from None
+
+
 def serve(bucket: str, host: str, port: int) -> tuple[Any, S3Endpoint]:
     """Start moto's S3 in this process with authentication on. Returns (server, endpoint)."""
     import boto3
     from moto import settings as moto_settings
     from moto.server import ThreadedMotoServer
 
+    _port_free(host, port)
     _compute_etags_under_the_object_lock()
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)

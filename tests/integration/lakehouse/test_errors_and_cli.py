@@ -733,3 +733,27 @@ def test_a_mapping_import_still_starts_a_lake_in_a_new_folder(
     imported(capsys, str(lake), tmp_path / "apps.yaml", "- {entity_id: pay, kind: application}\n")
     code, out, _ = run_cli(capsys, "--lake-url", str(lake), "mappings", "list")
     assert code == 0 and out.startswith('{"entity_id": "pay"') and out.count("\n") == 1
+
+
+def test_local_s3_says_its_port_is_taken(tmp_path: Path) -> None:
+    """On a port another program listens on, the embedded store printed the web server's complaint and then waited
+    for ever for a server that had already given up. It now says so in one line, exit 2."""
+    root = Path(__file__).resolve().parents[3]
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        finished = subprocess.run(
+            [sys.executable, "-m", "lakehouse.cli", "local-s3", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            cwd=root,
+            env=os.environ | {"PYTHONPATH": str(root)},
+            timeout=60,  # only so that the hang it guards against ends the test
+            check=False,
+        )
+    assert (finished.returncode, finished.stdout) == (2, "")
+    assert finished.stderr == (
+        f"error: cannot serve the embedded S3 store on 127.0.0.1:{port}: Address already in use; "
+        "give another --port (0 picks a free one)\n"
+    )
