@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lakehouse.errors import RosettaError
-from lakehouse.ingest.config import IngestSettings
+from lakehouse.ingest.config import MAX_BACKFILL_CONCURRENCY, IngestSettings
 from lakehouse.ingest.run import IngestionFailed, RunOutcome
 from lakehouse.ingest.sources import SOURCE_MODULES, ingest, run_backfill
 from lakehouse.ingest.window import Window, backfill_window, parse_moment
@@ -45,11 +45,25 @@ def register(subparsers: Any) -> None:
     fill.add_argument("source", choices=SOURCE_CHOICES)
     fill.add_argument("--days", type=int, required=True, help="how many whole days before today")
     fill.add_argument(
-        "--concurrency", type=int, default=None, help="days fetched at once (default: ROSETTA_BACKFILL_CONCURRENCY, 2)"
+        "--concurrency",
+        type=_concurrency,
+        default=None,
+        help="days fetched at once (default: ROSETTA_BACKFILL_CONCURRENCY, 2)",
     )
     fill.add_argument("--dataset", action="append", help="only this dataset (repeatable)")
     fill.add_argument("--force", action="store_true", help="fetch days again even if already done")
     fill.set_defaults(handler=_backfill)
+
+
+def _concurrency(text: str) -> int:
+    """Days at once, within the bounds ROSETTA_BACKFILL_CONCURRENCY has: 0 would fall back to the setting."""
+    try:
+        days = int(text)
+    except ValueError:
+        days = 0
+    if not 1 <= days <= MAX_BACKFILL_CONCURRENCY:
+        raise argparse.ArgumentTypeError(f"{text} is not a whole number from 1 to {MAX_BACKFILL_CONCURRENCY}")
+    return days
 
 
 def _lake(args: argparse.Namespace) -> Lake:

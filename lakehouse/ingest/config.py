@@ -25,6 +25,8 @@ SECRET_FIELDS = (
 # search and into Kibana's KQL, where anything else (a space, a quote, a colon) would change what is asked.
 FIELD_NAME = re.compile(r"[A-Za-z0-9_@-]+(\.[A-Za-z0-9_@-]+)*")
 DEFAULT_ENVIRONMENT_FIELD = "deployment.environment"
+# Days a backfill fetches at once, at most: each is a client of the source of its own.
+MAX_BACKFILL_CONCURRENCY = 16
 
 
 class IngestSettings(EnvironmentSettings):
@@ -104,7 +106,7 @@ class IngestSettings(EnvironmentSettings):
         description="Longest window of a run that starts at the watermark (0: no limit). Far behind, each "
         "scheduled run catches up this much; `backfill` is the way to load long periods.",
     )
-    backfill_concurrency: int = Field(default=2, ge=1, le=16)
+    backfill_concurrency: int = Field(default=2, ge=1, le=MAX_BACKFILL_CONCURRENCY)
 
     # A URL without its scheme would fail every request of every run ("unsupported protocol"), after retries.
     _base_urls = field_validator(

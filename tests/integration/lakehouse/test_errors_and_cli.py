@@ -757,3 +757,26 @@ def test_local_s3_says_its_port_is_taken(tmp_path: Path) -> None:
         f"error: cannot serve the embedded S3 store on 127.0.0.1:{port}: Address already in use; "
         "give another --port (0 picks a free one)\n"
     )
+
+
+@pytest.mark.parametrize("concurrency", ["0", "-1", "17"])
+def test_backfill_refuses_a_concurrency_it_would_not_run(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, concurrency: str
+) -> None:
+    """--concurrency 0 ran ROSETTA_BACKFILL_CONCURRENCY's 2 days at once, -1 one day, and 17 seventeen, past the
+    16 the setting allows: each is refused before anything runs, as the setting refuses them."""
+    with pytest.raises(SystemExit) as stopped:
+        main(
+            [
+                "--lake-url",
+                str(tmp_path / "lake"),
+                "backfill",
+                "servicenow",
+                "--days",
+                "2",
+                "--concurrency",
+                concurrency,
+            ]
+        )
+    assert stopped.value.code == 2
+    assert f"argument --concurrency: {concurrency} is not a whole number from 1 to 16" in capsys.readouterr().err
