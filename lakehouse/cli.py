@@ -97,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=tcp_port, default=8000, help="API port (0 picks a free one)")
     demo.add_argument("--no-serve", action="store_true", help="stop after the build and the summary")
     demo.add_argument(
-        "--schedule-minutes", type=float, default=15.0, help="local scheduler period while serving (0: off)"
+        "--schedule-minutes", type=_schedule_minutes, default=15.0, help="local scheduler period while serving (0: off)"
     )
     demo.set_defaults(handler=_demo)
 
@@ -205,6 +205,11 @@ def at_least_one(text: str) -> int:
 def _minutes(text: str) -> float:
     """The scheduler's period: with none, rounds would follow each other with no pause."""
     return _number(text, float, lambda n: n > 0, "a number of minutes above 0")
+
+
+def _schedule_minutes(text: str) -> float:
+    """The demo's scheduler period, 0 turning it off: below 0 is no period, and would turn it off unsaid."""
+    return _number(text, float, lambda n: n >= 0, "a number of minutes of 0 (off) or more")
 
 
 def tcp_port(text: str) -> int:

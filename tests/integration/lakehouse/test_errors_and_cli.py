@@ -780,3 +780,16 @@ def test_backfill_refuses_a_concurrency_it_would_not_run(
         )
     assert stopped.value.code == 2
     assert f"argument --concurrency: {concurrency} is not a whole number from 1 to 16" in capsys.readouterr().err
+
+
+def test_demo_refuses_a_negative_schedule_period(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """--schedule-minutes -5 turned the local scheduler off as 0 does, silently. It is refused before anything
+    starts (here even before the API's port, taken, is looked at)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        with pytest.raises(SystemExit) as stopped:
+            main(["--lake-url", str(tmp_path / "lake"), "demo", "--port", port, "--schedule-minutes", "-5"])
+    assert stopped.value.code == 2
+    assert "argument --schedule-minutes: -5 is not a number of minutes of 0 (off) or more" in capsys.readouterr().err
