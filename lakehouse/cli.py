@@ -260,8 +260,7 @@ def _build(args: argparse.Namespace) -> int:
     from lakehouse.aggregates.build import build
 
     settings = _settings(args)
-    lake = Lake.from_settings(settings)
-    lake.check()
+    lake = _lake(args)  # not made when missing: a build needs a mapping, which a new folder never holds
     try:
         as_of = datetime.fromisoformat(args.as_of) if args.as_of else None
     except ValueError as exc:

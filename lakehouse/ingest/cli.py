@@ -72,7 +72,8 @@ def _lake(args: argparse.Namespace) -> Lake:
         overrides["lake_url"] = args.lake_url
     if getattr(args, "s3_endpoint", None):
         overrides["s3_endpoint_url"] = args.s3_endpoint
-    lake = Lake.from_settings(Settings(**overrides))
+    # Not made when missing: every ingestion needs a mapping first, which a new folder never holds.
+    lake = Lake.from_settings(Settings(**overrides), create=False)
     lake.check()
     return lake
 

@@ -713,9 +713,13 @@ def test_a_listing_piped_into_a_reader_that_stopped_ends_without_a_traceback(tmp
         ["mappings", "list"],
         ["mappings", "history"],
         ["partitions", "servicenow/incidents"],
+        # These write, but only into a lake that holds a mapping: a new folder never does.
+        ["build"],
+        ["ingest", "servicenow"],
+        ["backfill", "servicenow", "--days", "2"],
     ],
 )
-def test_a_reading_command_on_a_mistyped_lake_folder_says_there_is_no_lake(
+def test_a_command_on_a_mistyped_lake_folder_says_there_is_no_lake(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, command: list[str]
 ) -> None:
     # A typo in --lake-url must not leave an empty lake folder behind, nor read as a lake with nothing in it.
