@@ -387,7 +387,9 @@ def _mappings_history(args: argparse.Namespace) -> int:
 def _runs(args: argparse.Namespace) -> int:
     from lakehouse.runlog import RunLog
 
-    since = (datetime.now(UTC) - timedelta(days=args.days)).date()
+    today = datetime.now(UTC).date()
+    # More days than the calendar holds before today: the whole run log.
+    since = today - timedelta(days=min(args.days, (today - date.min).days))
     for r in RunLog(_lake(args)).list(since=since, limit=args.limit):
         print(
             f"{r.started_at.isoformat()}  {r.run_id}  {r.function:<18} {r.source:<13} {r.dataset or '-':<24} "

@@ -68,7 +68,11 @@ def backfill_window(days: int, now: datetime) -> Window:
     if days < 1:
         raise RosettaError("backfill needs --days 1 or more")
     today = floor(now, DAY)
-    return Window(today - days * DAY, max(now, today + HOUR))
+    try:
+        since = today - days * DAY
+    except OverflowError:
+        raise RosettaError(f"backfill --days {days} reaches back before the year 1: give fewer days") from None
+    return Window(since, max(now, today + HOUR))
 
 
 def window_from_event(event: dict[str, Any] | None) -> Window | None:

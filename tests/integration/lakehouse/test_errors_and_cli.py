@@ -797,3 +797,20 @@ def test_demo_refuses_a_negative_schedule_period(capsys: pytest.CaptureFixture[s
             main(["--lake-url", str(tmp_path / "lake"), "demo", "--port", port, "--schedule-minutes", "-5"])
     assert stopped.value.code == 2
     assert "argument --schedule-minutes: -5 is not a number of minutes of 0 (off) or more" in capsys.readouterr().err
+
+
+def test_runs_over_more_days_than_the_calendar_has_lists_them_all(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`runs --days 1000000` (everything) reached back before the year 1: a traceback. It lists the whole run log, here
+    empty."""
+    assert run_cli(capsys, "--lake-url", str(tmp_path), "runs", "--days", "1000000") == (0, "", "")
+
+
+def test_a_backfill_reaching_back_before_the_year_1_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """1,000,000 days back from 2026 is before the year 1, which no date holds: a traceback, now one line."""
+    code, out, err = run_cli(capsys, "--lake-url", str(tmp_path), "backfill", "servicenow", "--days", "1000000")
+    assert (code, out) == (2, "")
+    assert err == "error: backfill --days 1000000 reaches back before the year 1: give fewer days\n"
