@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -43,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        with _lake_options_in_environment(args):
+        with _terminated_as_exit(), _lake_options_in_environment(args):
             code = handler(args)
         sys.stdout.flush()  # here, not at exit: a reader that stopped (`| head`) is then told apart below
         return code
@@ -62,6 +63,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _exit_terminated(*_: object) -> None:
+    sys.exit(143)  # what a shell reports for a command stopped by SIGTERM
+
+
+@contextlib.contextmanager
+def _terminated_as_exit() -> Iterator[None]:
+    """SIGTERM (`docker compose stop`, systemd, kill) stops the command as Ctrl-C does, through its clean-up: a run
+    ends `failed` in the run log, a build lets go of the lake's lease, the demo stops the servers it started. Left to
+    its default, the process would end where it stood (and a container's first process would ignore it)."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set a handler
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _exit_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 @contextlib.contextmanager
@@ -251,8 +271,6 @@ def _demo(args: argparse.Namespace) -> int:
         serve=not args.no_serve,
         schedule_minutes=args.schedule_minutes,
     )
-    # A terminated demo must still stop the embedded store and the simulators it started.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     return run_demo(options, say=lambda line: print(line, flush=True))
 
 

@@ -814,3 +814,32 @@ def test_a_backfill_reaching_back_before_the_year_1_is_refused(
     code, out, err = run_cli(capsys, "--lake-url", str(tmp_path), "backfill", "servicenow", "--days", "1000000")
     assert (code, out) == (2, "")
     assert err == "error: backfill --days 1000000 reaches back before the year 1: give fewer days\n"
+
+
+def test_a_build_terminated_lets_go_of_the_lake(tmp_path: Path) -> None:
+    """`docker compose stop` and systemd stop a command with SIGTERM. Its default action ended the build where it
+    stood, holding the lake's lease (no build could start for the next 30 minutes) and leaving its run `running`;
+    it now stops as Ctrl-C does, through the build's own clean-up: the lease is let go, exit 143, no traceback."""
+    script = (
+        "import os, signal, sys\n"
+        "import lakehouse.aggregates.build as build\n"
+        "from lakehouse.cli import main\n"
+        "def terminated_mid_build(*args, **kwargs):\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    signal.pause()\n"
+        "build._build = terminated_mid_build\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    root = Path(__file__).resolve().parents[3]
+    finished = subprocess.run(
+        [sys.executable, "-c", script, "--lake-url", str(tmp_path), "build"],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env=os.environ | {"PYTHONPATH": str(root)},
+        timeout=60,  # only so that a build left waiting ends the test
+        check=False,
+    )
+    assert (finished.returncode, finished.stderr) == (143, "")
+    lease = Lake.from_settings(Settings(lake_url=str(tmp_path))).get_json("state/build/lease.json")
+    assert lease is not None and lease[0]["holder"] is None
