@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
 
 from lakehouse.errors import LakeConfigError, MappingValidationError, RosettaError
 from lakehouse.settings import Settings, without_credentials
@@ -44,6 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        _refuse_an_endpoint_without_an_s3_lake(args, handler)
         with _terminated_as_exit(), _lake_options_in_environment(args):
             code = handler(args)
         sys.stdout.flush()  # here, not at exit: a reader that stopped (`| head`) is then told apart below
@@ -63,6 +65,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _refuse_an_endpoint_without_an_s3_lake(args: argparse.Namespace, handler: Callable[..., int]) -> None:
+    """--s3-endpoint is where an s3:// lake lives: beside a folder lake it would be ignored, the folder read or
+    written while another store was meant. (The demo without --lake-url says so itself: it uses its own store.)"""
+    if not args.s3_endpoint or (handler is _demo and not args.lake_url):
+        return
+    url = (args.lake_url or os.environ.get("ROSETTA_LAKE_URL") or Settings.model_fields["lake_url"].default).strip()
+    if urlparse(url).scheme in ("", "file"):  # other schemes are refused with the lake URL itself
+        raise LakeConfigError(
+            f"--s3-endpoint names the store of an s3:// lake, and the lake is the folder {url}: "
+            "give --lake-url s3://bucket/prefix, or no --s3-endpoint"
+        )
 
 
 def _exit_terminated(*_: object) -> None:

@@ -843,3 +843,26 @@ def test_a_build_terminated_lets_go_of_the_lake(tmp_path: Path) -> None:
     assert (finished.returncode, finished.stderr) == (143, "")
     lease = Lake.from_settings(Settings(lake_url=str(tmp_path))).get_json("state/build/lease.json")
     assert lease is not None and lease[0]["holder"] is None
+
+
+@pytest.mark.parametrize("command", [["runs"], ["check"], ["demo", "--no-serve"], ["ingest", "logs"]])
+def test_an_s3_endpoint_for_a_lake_folder_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: list[str]
+) -> None:
+    """`--s3-endpoint` names the store of an s3:// lake; with a folder for the lake it was ignored, and the command
+    read or wrote the folder while the user meant MinIO. It is refused before anything is read or written."""
+    code, out, err = run_cli(capsys, "--lake-url", str(tmp_path), "--s3-endpoint", "http://127.0.0.1:9", *command)
+    assert (code, out) == (2, "")
+    assert err == (
+        f"error: --s3-endpoint names the store of an s3:// lake, and the lake is the folder {tmp_path}: "
+        "give --lake-url s3://bucket/prefix, or no --s3-endpoint\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_s3_endpoint_needs_an_s3_lake_from_the_environment_too(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ROSETTA_LAKE_URL", str(tmp_path))
+    code, _, err = run_cli(capsys, "--s3-endpoint", "http://127.0.0.1:9", "runs")
+    assert code == 2 and err.startswith("error: --s3-endpoint names the store of an s3:// lake")
