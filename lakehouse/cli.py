@@ -65,6 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except RuntimeError as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # DuckDB's "Query interrupted" on Ctrl-C
+            return 130
+        raise
 
 
 def _refuse_an_endpoint_without_an_s3_lake(args: argparse.Namespace, handler: Callable[..., int]) -> None:

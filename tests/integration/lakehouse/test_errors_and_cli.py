@@ -866,3 +866,28 @@ def test_an_s3_endpoint_needs_an_s3_lake_from_the_environment_too(
     monkeypatch.setenv("ROSETTA_LAKE_URL", str(tmp_path))
     code, _, err = run_cli(capsys, "--s3-endpoint", "http://127.0.0.1:9", "runs")
     assert code == 2 and err.startswith("error: --s3-endpoint names the store of an s3:// lake")
+
+
+def test_a_query_stopped_by_ctrl_c_ends_without_a_traceback(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C during a long query: DuckDB stops it and raises RuntimeError("Query interrupted") from the
+    KeyboardInterrupt, which came out as a traceback and exit 1. It ends as Ctrl-C ends any command: 130, quietly."""
+    import lakehouse.duckdb_session
+
+    opened = lakehouse.duckdb_session.open_duckdb
+
+    class Interrupted:
+        def __init__(self, *args: object) -> None:
+            self.con = opened(*args)  # type: ignore[arg-type]
+            self.execute, self.close = self.con.execute, self.con.close
+
+        def sql(self, text: str) -> None:
+            try:
+                raise KeyboardInterrupt
+            except KeyboardInterrupt as stop:
+                raise RuntimeError("Query interrupted") from stop
+
+    imported(capsys, str(tmp_path), tmp_path / "apps.yaml", "- {entity_id: pay, kind: application}\n")
+    monkeypatch.setattr(lakehouse.duckdb_session, "open_duckdb", Interrupted)
+    assert run_cli(capsys, "--lake-url", str(tmp_path), "query", "select 1") == (130, "", "")
