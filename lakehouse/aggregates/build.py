@@ -497,9 +497,7 @@ def _register_history(
         copy = LocalObject(days.key, path, rows)
         # The build reads the new copy, so the stale partitions are read once.
         history.register(con, lake, view, history.DatasetHistory(dataset, days.versions, days.versions), str(path))
-    # The view name comes from the dataset registry, never from input.
-    declared = _declared(con, dataset, f"{view}_days")
-    con.execute(f"create view {view} as select * exclude (day){declared} from {view}_days")  # noqa: S608
+    _dataset_view(con, dataset, view)
     return copy
 
 
@@ -529,6 +527,12 @@ def _register_raw(con: duckdb.DuckDBPyConnection, lake: Lake, dataset: Dataset, 
         f"create or replace view {view}_days as select * "  # noqa: S608
         f"from read_parquet(getvariable('{view}_files'), hive_partitioning = true, union_by_name = true){bound}"
     )
+    _dataset_view(con, dataset, view)
+
+
+def _dataset_view(con: duckdb.DuckDBPyConnection, dataset: Dataset, view: str) -> None:
+    """`view`: the rows of `<view>_days` without their day, with every column the dataset declares (see _declared).
+    The view name comes from the dataset registry, never from input."""
     declared = _declared(con, dataset, f"{view}_days")
     con.execute(f"create or replace view {view} as select * exclude (day){declared} from {view}_days")  # noqa: S608
 
