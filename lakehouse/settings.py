@@ -88,6 +88,15 @@ class Settings(EnvironmentSettings):
         description="Use If-Match/If-None-Match on PUT so concurrent merges never drop rows.",
     )
 
+    production_environment: str = Field(
+        default="production",
+        pattern=r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$",
+        description=(
+            "The mapping environment that is the estate's production (as its sources name it, e.g. prod): the one "
+            "DORA and the API read by default, and health and top risks are judged in."
+        ),
+    )
+
     duckdb_threads: int = Field(default=2, ge=1, le=64)
     duckdb_memory_limit: str = "1GB"
     duckdb_temp_directory: Path = Field(default=Path(tempfile.gettempdir()) / "rosetta-duckdb")

@@ -98,6 +98,7 @@ class BuildParams:
     full_window_hours: int = 4
     full_min_confidence: float = 0.7
     min_coverage: float = 0.5
+    production_environment: str = "production"
 
     def __post_init__(self) -> None:
         if self.signals_from is None:
@@ -239,7 +240,7 @@ def _build(
     except BaseException as exc:
         runs.finish(runs.start("build_aggregates", "mart", mode, trigger=trigger), "failed", error=exc)
         raise
-    full_because = _why_full(previous, mapping.version, sql_version, entity_map)
+    full_because = _why_full(previous, mapping.version, sql_version, entity_map, settings.production_environment)
     if full_because:
         mode = "full"
     elif mode == "full":
@@ -255,6 +256,7 @@ def _build(
             day_to=as_of.date(),
             mode=mode,
             signals_from=signals_from,
+            production_environment=settings.production_environment,
             **(params or {}),  # type: ignore[arg-type]
         )
     except BaseException as exc:
@@ -331,6 +333,7 @@ def _build(
             "mapping_version": mapping.version,
             "sql_version": sql_version,
             "entity_map": entity_map,
+            "production_environment": settings.production_environment,
             "as_of": as_of.isoformat(),
             "run_id": run.run_id,
             "started_at": run.started_at.isoformat(),
@@ -340,10 +343,13 @@ def _build(
     return result
 
 
-def _why_full(previous: dict | None, mapping_version: int, sql_version: str, entity_map: str | None) -> str | None:
+def _why_full(
+    previous: dict | None, mapping_version: int, sql_version: str, entity_map: str | None, production: str
+) -> str | None:
     """Why this build must rebuild every day whatever mode was asked, or None. A new mapping re-attributes every
-    day, and so does a service re-tagged into another entity. New SQL changes what every day holds, and a month's
-    kept days must have the columns and types of its rebuilt ones."""
+    day, and so does a service re-tagged into another entity or another production environment (a record mapped in
+    several environments goes to production's). New SQL changes what every day holds, and a month's kept days must
+    have the columns and types of its rebuilt ones."""
     if previous is None:
         return "no build before"
     if previous.get("mapping_version") != mapping_version:
@@ -352,6 +358,11 @@ def _why_full(previous: dict | None, mapping_version: int, sql_version: str, ent
         return "the SQL files changed"
     if previous.get("entity_map") != entity_map:
         return "the Dynatrace services' tags or zones moved a service to another entity"
+    # Builds from before the setting existed built for the environment named production.
+    if previous.get("production_environment", "production") != production:
+        return (
+            f"the production environment is {production} (was {previous.get('production_environment', 'production')})"
+        )
     return None
 
 
@@ -368,7 +379,10 @@ def _entity_map_digest(
     entity_map = next(f for f in files if f.table == "stg_dynatrace_entity_map")
     con = _open(settings, lake, macros)
     try:
-        _register_refs(con, entries)
+        _register_refs(con, entries, settings.production_environment)
+        con.execute(
+            "create table build_params as select $p as production_environment", {"p": settings.production_environment}
+        )
         # No new history copy here: the build proper writes one when it is due.
         _register_history(con, lake, REGISTRY["dynatrace/entities"], stored, hourly=True, scratch=None)
         _run(con, entity_map)
@@ -433,7 +447,7 @@ def _register_inputs(
     keys). Returns the event datasets' history copies written to local files (see lakehouse.aggregates.history),
     to be put once the build has succeeded."""
     entries = list(entries)
-    _register_refs(con, entries)
+    _register_refs(con, entries, params.production_environment)
     for column, kind in ENUM_KEYS.items():
         # Names are constants; the members are the mapping's own values, read by DuckDB.
         con.execute(
@@ -462,9 +476,9 @@ def _register_hourly(con: duckdb.DuckDBPyConnection, lake: Lake, params: BuildPa
         _register_raw(con, lake, REGISTRY[dataset_id], _days(heavy_from, params.day_to))
 
 
-def _register_refs(con: duckdb.DuckDBPyConnection, entries: list) -> None:
+def _register_refs(con: duckdb.DuckDBPyConnection, entries: list, production: str) -> None:
     """The mapping as the SQL joins on it: `ref_entities` and `ref_pivots`."""
-    con.register("ref_entities_arrow", entities_table(entries))
+    con.register("ref_entities_arrow", entities_table(entries, production))
     con.execute("create table ref_entities as select * from ref_entities_arrow")
     con.register("ref_pivots_arrow", pivots_table(entries))
     con.execute("create table ref_pivots as select * from ref_pivots_arrow")

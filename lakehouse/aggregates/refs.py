@@ -36,12 +36,14 @@ PIVOTS_SCHEMA = pa.schema(
 )
 
 
-def entities_table(entries: tuple[MappingEntry, ...] | list[MappingEntry]) -> pa.Table:
+def entities_table(entries: tuple[MappingEntry, ...] | list[MappingEntry], production_environment: str) -> pa.Table:
     """One row per entity and environment; a component inherits team, group and domain from its application. An
     application's SLO targets are its entry's, else its production entry's (targets are the application's in every
     environment unless an environment sets its own; without a production entry, the build's defaults, never another
     environment's); a component carries its application's production targets."""
-    production = {e.entity_id: e for e in entries if e.kind == "application" and e.environment == "production"}
+    production = {
+        e.entity_id: e for e in entries if e.kind == "application" and e.environment == production_environment
+    }
     apps = production | {e.entity_id: e for e in entries if e.kind == "application" and e.entity_id not in production}
     rows = []
     for e in entries:

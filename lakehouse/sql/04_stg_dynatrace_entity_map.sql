@@ -1,6 +1,6 @@
 -- table: stg_dynatrace_entity_map
 -- grain: one row per Dynatrace entity id, with the mapped entity and environment it belongs to
--- reads: ref_pivots, raw_dynatrace_entities, ref_entities
+-- reads: ref_pivots, raw_dynatrace_entities, ref_entities, build_params
 -- refresh: hourly
 --
 -- A Dynatrace service belongs to the mapped entity whose entitySelector names it (entityId(...)); failing
@@ -57,7 +57,12 @@ chosen as (
     from candidates
     qualify row_number() over (
         partition by dynatrace_entity_id
-        order by priority, met desc, entity_id, (environment = 'production') desc, environment
+        order by
+            priority,
+            met desc,
+            entity_id,
+            (environment = (select production_environment from build_params)) desc,
+            environment
     ) = 1
 )
 

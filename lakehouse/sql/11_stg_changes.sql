@@ -57,7 +57,8 @@ attribution as (
     select sys_id, entity_id, environment
     from candidates
     qualify row_number() over (
-        partition by sys_id order by match_rank, (environment = 'production') desc, entity_id
+        partition by sys_id
+        order by match_rank, (environment = (select production_environment from build_params)) desc, entity_id
     ) = 1
 )
 

@@ -1,5 +1,5 @@
 -- table: mv_monitoring_top_risks
--- grain: one row per application in production, ranked by risk score (1 = riskiest), with its health
+-- grain: one row per application in production (the build's production_environment), ranked by risk score (1 = riskiest), with its health
 -- reads: stg_app_signals_windows, mv_slo_burn_rates, mv_incidents, mv_deployments, mv_changes, stg_apps, build_params
 -- refresh: hourly
 --
@@ -33,7 +33,7 @@ with params as (
 ),
 
 apps as (
-    select * from stg_apps where environment = 'production'
+    select a.* from stg_apps as a cross join params as bp where a.environment = bp.production_environment
 ),
 
 traffic as (
@@ -45,9 +45,10 @@ traffic as (
         sum(requests) filter (where window_name = 'previous_7d') as requests_prev_7d,
         sum(measured_hours) filter (where window_name = 'previous_7d') as measured_hours_prev_7d,
         sum(errors) filter (where window_name = 'previous_7d') as errors_prev_7d
-    from stg_app_signals_windows
+    from stg_app_signals_windows as w
+    cross join params as bp
     -- last_14d holds the others: an application has a row when it had traffic in the 14 days.
-    where environment = 'production' and window_name in ('last_14d', 'last_7d', 'previous_7d')
+    where w.environment = bp.production_environment and w.window_name in ('last_14d', 'last_7d', 'previous_7d')
     group by app_id
 ),
 
@@ -68,7 +69,7 @@ incidents as (
         cross join params as bp
     ) as i
     cross join params as bp
-    where i.environment = 'production' and not i.is_canceled
+    where i.environment = bp.production_environment and not i.is_canceled
     group by i.app_id
 ),
 
@@ -80,7 +81,7 @@ failures as (
         count(*) as deployments_14d
     from mv_deployments as d
     cross join params as bp
-    where d.environment = 'production' and d.finished_at >= bp.as_of - interval 14 day and d.finished_at < bp.as_of
+    where d.environment = bp.production_environment and d.finished_at >= bp.as_of - interval 14 day and d.finished_at < bp.as_of
     group by d.app_id
 ),
 
@@ -100,7 +101,7 @@ changes as (
     from mv_changes as c
     cross join params as bp
     left join mv_deployments as d on c.deployment_key = d.deployment_key
-    where c.environment = 'production' and c.change_end >= bp.as_of - interval 14 day and c.change_end < bp.as_of
+    where c.environment = bp.production_environment and c.change_end >= bp.as_of - interval 14 day and c.change_end < bp.as_of
     group by c.app_id
 ),
 
@@ -137,7 +138,7 @@ evidence as (
     from apps as a
     cross join params as bp
     left join traffic as t on a.app_id = t.app_id
-    left join mv_slo_burn_rates as b on a.app_id = b.app_id and b.environment = 'production'
+    left join mv_slo_burn_rates as b on a.app_id = b.app_id and b.environment = bp.production_environment
     left join incidents as i on a.app_id = i.app_id
     left join failures as f on a.app_id = f.app_id
     left join changes as c on a.app_id = c.app_id

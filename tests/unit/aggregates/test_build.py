@@ -409,6 +409,20 @@ def test_a_whole_history_table_left_without_rows_is_one_empty_object(lake_and_se
     assert empty is not None and empty.num_rows == 0 and "lead_time_hours" in empty.column_names
 
 
+def test_another_production_environment_makes_the_next_build_a_full_rebuild(
+    lake_and_settings: tuple[Lake, Settings],
+) -> None:
+    """Records mapped in several environments go to production's, and top risks are production's: naming another
+    environment production re-attributes every day, as a corrected mapping does."""
+    lake, settings = lake_and_settings
+    build(lake, settings, mode="full", as_of=AS_OF)
+    renamed = settings.model_copy(update={"production_environment": "prod"})
+    result = build(lake, renamed, mode="hourly", as_of=AS_OF + timedelta(hours=1))
+    assert (result.mode, result.day_from) == ("full", t(1).date())
+    assert result.full_because == "the production environment is prod (was production)"
+    assert build(lake, renamed, mode="hourly", as_of=AS_OF + timedelta(hours=2)).mode == "hourly"
+
+
 def test_new_sql_makes_the_next_build_a_full_rebuild(
     lake_and_settings: tuple[Lake, Settings], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -19,6 +19,7 @@ from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from tests.unit.aggregates.estate import (
     AS_OF,
+    CI_API,
     CI_DB,
     CI_Q,
     CI_WRONG,
@@ -2675,3 +2676,47 @@ def test_a_root_cause_in_an_application_reaches_the_deployments_of_its_component
         ("INC31", "light", "same_app_window", 0.50, "argocd:duo-a-prod:1"),
     ]
     assert [r["hours_after_deployment"] for r in links if r["correlation_mode"] == "full"] == [1.5, 2.5]
+
+
+def test_an_estate_whose_production_is_named_prod_is_judged_there(tmp_path: Path) -> None:
+    """The hand-made estate with its production environment named `prod` (as its GitLab names it), and
+    ROSETTA_PRODUCTION_ENVIRONMENT=prod. shop-api is also mapped in staging, on the same CI and Dynatrace service.
+    The top risks are prod's: shop as in production (INC2 an open P1: +20; D2 and G1 failed: +20; red). INC1, on a
+    CI both environments map, is prod's, and so are SERVICE-A's hours (24 x 1000 requests with shop-db's 20 x 500)."""
+    settings = Settings(
+        lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb", production_environment="prod"
+    )
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    staging = [
+        {"entity_id": "shop", "kind": "application", "environment": "staging"},
+        {
+            "entity_id": "shop-api",
+            "kind": "component",
+            "application_id": "shop",
+            "environment": "staging",
+            "dynatrace_entity_selector": 'entityId("SERVICE-A")',
+            "servicenow_ci_id": CI_API,
+        },
+    ]
+    prod = {"environment": "prod"}
+    in_prod = [entry | prod for entry in mapping()]
+    MappingStore(lake).apply([*in_prod, *staging], actor="test", replace=True)
+    deploys = get_dataset("deploys/deployment_events")
+    lake.write_days(
+        deploys,
+        rows(
+            deploys.id,
+            deployment("argocd:shop-api-prod:2", "argocd", "shop-api-prod", t(19, 10), "succeeded", "r2", **prod),
+            deployment("gitlab:101", "gitlab", "12", t(18, 7), "failed", "s1", **prod),
+            deployment("gitlab:102", "gitlab", "12", t(18, 8, 30), "succeeded", "s1", **prod),
+        ),
+    )
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        shop = one(mart(built, "mv_monitoring_top_risks", "app_id = 'shop'"))
+        inc1 = one(mart(built, "mv_incidents", "number = 'INC1'"))
+        days = mart(built, "mv_monitoring_app_day_summary", "app_id = 'shop' and day = $d", d=date(2026, 11, 19))
+    assert (shop["score_open_incidents"], shop["score_failed_changes"], shop["health"]) == (20, 20, "red")
+    assert inc1["environment"] == "prod"
+    assert {d["environment"]: d["requests"] for d in days} == {"prod": 24 * 1000 + 20 * 500, "staging": None}
