@@ -308,11 +308,12 @@ ToParam = Annotated[
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
 CursorParam = Annotated[str | None, Query(max_length=512, description="`nextCursor` of the previous page.")]
 Environment = Annotated[
-    str,
+    str | None,
     Query(
         max_length=63,
         pattern=r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$",
-        description="Mapping environment; a 404 for one no entry is mapped in.",
+        description="Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production "
+        "environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set).",
     ),
 ]
 

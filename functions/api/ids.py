@@ -59,13 +59,15 @@ class Directory:
 
     version: int = 0
     entries: dict[str, list[MappingEntry]] = field(default_factory=dict)
+    # The estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT): what a request naming none reads.
+    production: str = "production"
 
     @classmethod
-    def of(cls, version: int, entries: Iterable[MappingEntry]) -> Directory:
+    def of(cls, version: int, entries: Iterable[MappingEntry], production: str = "production") -> Directory:
         out: dict[str, list[MappingEntry]] = {}
         for e in entries:
             out.setdefault(e.entity_id, []).append(e)
-        return cls(version, out)
+        return cls(version, out, production)
 
     def kind_of(self, entity_id: str) -> str | None:
         found = self.entries.get(entity_id)
@@ -89,16 +91,18 @@ class Directory:
 
     def entry_or_production(self, entity_id: str, environment: str) -> MappingEntry | None:
         """The entity's entry in the environment, else its production one."""
-        return self.entry(entity_id, environment) or self.entry(entity_id, "production")
+        return self.entry(entity_id, environment) or self.entry(entity_id, self.production)
 
     @cached_property
     def environments(self) -> list[str]:
         """The environments the mapping's entries are in, sorted (found once: every request checks its own)."""
         return sorted({e.environment for found in self.entries.values() for e in found})
 
-    def check_environment(self, environment: str) -> None:
-        """A 404 for an environment no entry is mapped in: a typo (prod for production) would otherwise answer
-        empty lists and reports, as if the estate had no data there."""
+    def resolve_environment(self, environment: str | None) -> str:
+        """The environment a request reads: the one it names, else production. A 404 for an environment no entry
+        is mapped in: a typo (prod for production) would otherwise answer empty lists and reports, as if the estate
+        had no data there."""
+        environment = environment or self.production
         mapped = self.environments
         if mapped and environment not in mapped:
             raise Problem(
@@ -107,6 +111,7 @@ class Directory:
                 f"{', '.join(mapped)}",
                 title="Unknown environment",
             )
+        return environment
 
     def names_level(self, level: str, level_id: str) -> bool:
         """Whether an entry, in any environment, has `level_id` as its team, group or domain (`level`)."""

@@ -391,7 +391,10 @@ class ServingMart:
 
     def _directory(self, version: int) -> Directory:
         mapping = MappingStore(self.lake).read(version) if version else None
-        return Directory.of(mapping.version, mapping.entries) if mapping else Directory()
+        production = self.settings.production_environment
+        return (
+            Directory.of(mapping.version, mapping.entries, production) if mapping else Directory(production=production)
+        )
 
     def _local_path(self, folder: Path, key: str) -> Path:
         """Where `key` is read from: a mirror fetched once (per-application tables re-sorted unless the build

@@ -899,7 +899,7 @@ select
     sum(s.requests) as requests
 from mv_monitoring_app_day_summary as s
 -- Risk scores and health are production's: another environment's ranking has none.
-left join mv_monitoring_top_risks as r on r.app_id = s.app_id and s.environment = 'production'
+left join mv_monitoring_top_risks as r on r.app_id = s.app_id and s.environment = $production
 where s.environment = $env and s.day >= $first_day and s.day <= $last_day
 group by s.app_id
 """
@@ -933,6 +933,7 @@ def ranked(
     *,
     metric: str,
     environment: str,
+    production: str,
     first_day: date,
     last_day: date,
     limit: int,
@@ -947,6 +948,7 @@ def ranked(
     )
     params = {
         "env": environment,
+        "production": production,
         "first_day": first_day,
         "last_day": last_day,
         "limit": limit,

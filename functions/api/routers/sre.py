@@ -137,11 +137,11 @@ def kpis_slo(
     start: FromParam = None,
     end: ToParam = None,
     group_by: GroupBy = "app",
-    environment: Environment = "production",
+    environment: Environment = None,
     limit: Limit = 100,
     cursor: CursorParam = None,
 ) -> SloReport:
-    mart.snap.directory.check_environment(environment)
+    environment = mart.snap.directory.resolve_environment(environment)
     p = _report_period(ctx, mart, period, start, end, default="last_30d")
     after_id = _after_id(cursor)
     if p.name is not None:
@@ -196,11 +196,11 @@ def kpis_dora(
     group_by: GroupBy = "app",
     mode: Annotated[Literal["full", "light"], Query(description="Incident correlation mode.")] = "full",
     band_set: Annotated[Literal["2023", "2024"], Query(alias="bandSet")] = "2023",
-    environment: Environment = "production",
+    environment: Environment = None,
     limit: Limit = 100,
     cursor: CursorParam = None,
 ) -> DoraReport:
-    mart.snap.directory.check_environment(environment)
+    environment = mart.snap.directory.resolve_environment(environment)
     p = _report_period(ctx, mart, period, start, end, default="last_90d")
     # A range is counted up to as_of, as a named period is (the report says where it stopped); a named period
     # says the days the daily build's figures cover, though an hourly build has run since.
@@ -243,7 +243,7 @@ def kpis_incidents(
     start: FromParam = None,
     end: ToParam = None,
     group_by: GroupBy = "app",
-    environment: Environment = "production",
+    environment: Environment = None,
     limit: DayReportLimit = 100,
     cursor: CursorParam = None,
 ) -> IncidentsReport:
@@ -268,7 +268,7 @@ def kpis_changes(
     start: FromParam = None,
     end: ToParam = None,
     group_by: GroupBy = "app",
-    environment: Environment = "production",
+    environment: Environment = None,
     limit: DayReportLimit = 100,
     cursor: CursorParam = None,
 ) -> ChangesReport:
@@ -285,12 +285,12 @@ def _day_report(
     report: str,
     when: tuple[str | None, str | None, str | None],
     group_by: str,
-    environment: str,
+    environment: str | None,
     page: tuple[int, str | None],
     under: queries.Under,
 ) -> dict[str, Any]:
     """A report summed from a day table (queries.DAY_REPORTS), its fields as the report's model takes them."""
-    mart.snap.directory.check_environment(environment)
+    environment = mart.snap.directory.resolve_environment(environment)
     # Summed from day rows, named period or range alike: over the whole days it touches, which the report says.
     p = _report_period(ctx, mart, *when, default="last_30d").whole_days(anchor(mart))
     limit, cursor = page
@@ -340,7 +340,7 @@ def risk_top(
     start: FromParam = None,
     end: ToParam = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
-    environment: Environment = "production",
+    environment: Environment = None,
     min_requests: Annotated[
         int,
         Query(
@@ -351,7 +351,7 @@ def risk_top(
         ),
     ] = queries.MIN_RANKED_REQUESTS,
 ) -> RiskReport:
-    mart.snap.directory.check_environment(environment)
+    environment = mart.snap.directory.resolve_environment(environment)
     p = periods.resolve(period, start, end, anchor=anchor(mart), default="last_7d", max_days=ctx.api.max_period_days)
     # The least traffic matters to a rate only: a ranking by incident count keeps every application.
     floor = min_requests if metric == "error_rate" else None
@@ -367,8 +367,9 @@ def risk_top(
                 else "ranks by the burn rate over the hour before the build's as-of, with no other period"
             )
             raise invalid(given, f"metric={metric} {computed}: give period=last_7d or none", ["last_7d"])
-        if environment != "production":
-            raise invalid("environment", f"metric={metric} is computed for production only", ["production"])
+        production = mart.snap.directory.production
+        if environment != production:
+            raise invalid("environment", f"metric={metric} is computed for {production} only", [production])
         ranking = queries.top_risks if metric == "risk" else queries.top_burn
         rows = ranking(mart.con, limit=limit, under=under)
     else:
@@ -378,6 +379,7 @@ def risk_top(
             mart.con,
             metric=metric,
             environment=environment,
+            production=mart.snap.directory.production,
             first_day=p.first_day,
             last_day=p.last_day,
             limit=limit,

@@ -92,9 +92,9 @@ def overview(
     period: PeriodParam = None,
     start: FromParam = None,
     end: ToParam = None,
-    environment: Environment = "production",
+    environment: Environment = None,
 ) -> Overview:
-    mart.snap.directory.check_environment(environment)
+    environment = mart.snap.directory.resolve_environment(environment)
     p = _period(ctx, mart, period, start, end, "last_30d")
     con = mart.con
     # The trend's days: those the period touches, up to the build's as-of (the days after have not come yet).
@@ -110,15 +110,15 @@ def overview(
 
 
 # --- one entity -------------------------------------------------------------------------------------------------
-def _app_scope(mart: Mart, app_id: str, environment: str) -> Scope:
+def _app_scope(mart: Mart, app_id: str, environment: str | None) -> Scope:
     app = mart.snap.directory.resolve_application(app_id)
-    mart.snap.directory.check_environment(environment)
+    environment = mart.snap.directory.resolve_environment(environment)
     return Scope(app, environment)
 
 
-def _component_scope(mart: Mart, component_id: str, environment: str) -> Scope:
+def _component_scope(mart: Mart, component_id: str, environment: str | None) -> Scope:
     component, app = mart.snap.directory.resolve_component(component_id)
-    mart.snap.directory.check_environment(environment)
+    environment = mart.snap.directory.resolve_environment(environment)
     return Scope(app, environment, component)
 
 
@@ -163,7 +163,7 @@ def _summary(mart: Mart, scope: Scope) -> Summary:
     if scope.component_id is None:
         row = index.slo_last_30d(scope)
         slo = SloStatus.model_validate(row) if row else None
-        risk_row = index.app_risk(scope.app_id) if scope.environment == "production" else None
+        risk_row = index.app_risk(scope.app_id) if scope.environment == mart.snap.directory.production else None
         risk = RiskInfo.model_validate(risk_row) if risk_row else None
     open_now = index.open_incidents(scope)
     return Summary(
@@ -486,7 +486,7 @@ TimeRange = Annotated[str | None, Query(alias="timeRange", max_length=40, descri
     summary="Application summary",
     dependencies=[Depends(historized)],
 )
-def app_summary(mart: SummaryMartDep, app_id: AppId, environment: Environment = "production") -> Summary:
+def app_summary(mart: SummaryMartDep, app_id: AppId, environment: Environment = None) -> Summary:
     return _summary(mart, _app_scope(mart, app_id, environment))
 
 
@@ -504,7 +504,7 @@ def app_timeseries(
     period: PeriodParam = None,
     start: FromParam = None,
     end: ToParam = None,
-    environment: Environment = "production",
+    environment: Environment = None,
 ) -> Timeseries:
     return _timeseries(ctx, mart, _app_scope(mart, app_id, environment), metric, period, start, end)
 
@@ -525,7 +525,7 @@ def app_incidents(
     end: ToParam = None,
     limit: Limit = 50,
     cursor: CursorParam = None,
-    environment: Environment = "production",
+    environment: Environment = None,
 ) -> IncidentList:
     return _incidents(ctx, mart, _app_scope(mart, app_id, environment), status, period, start, end, limit, cursor)
 
@@ -546,7 +546,7 @@ def app_changes(
     end: ToParam = None,
     limit: Limit = 50,
     cursor: CursorParam = None,
-    environment: Environment = "production",
+    environment: Environment = None,
 ) -> ChangeList:
     return _changes(ctx, mart, _app_scope(mart, app_id, environment), status, period, start, end, limit, cursor)
 
@@ -567,7 +567,7 @@ def app_deployments(
     end: ToParam = None,
     limit: Limit = 50,
     cursor: CursorParam = None,
-    environment: Environment = "production",
+    environment: Environment = None,
 ) -> DeploymentList:
     return _deployments(ctx, mart, _app_scope(mart, app_id, environment), mode, period, start, end, limit, cursor)
 
@@ -580,7 +580,7 @@ def app_logs_link(
     time_range: TimeRange = None,
     start: FromParam = None,
     end: ToParam = None,
-    environment: Environment = "production",
+    environment: Environment = None,
 ) -> LogsLink:
     return _logs_link(ctx, mart, _app_scope(mart, app_id, environment), time_range, start, end)
 
@@ -591,9 +591,7 @@ def app_logs_link(
     summary="Component summary",
     dependencies=[Depends(historized)],
 )
-def component_summary(
-    mart: SummaryMartDep, component_id: ComponentId, environment: Environment = "production"
-) -> Summary:
+def component_summary(mart: SummaryMartDep, component_id: ComponentId, environment: Environment = None) -> Summary:
     return _summary(mart, _component_scope(mart, component_id, environment))
 
 
@@ -611,7 +609,7 @@ def component_timeseries(
     period: PeriodParam = None,
     start: FromParam = None,
     end: ToParam = None,
-    environment: Environment = "production",
+    environment: Environment = None,
 ) -> Timeseries:
     return _timeseries(ctx, mart, _component_scope(mart, component_id, environment), metric, period, start, end)
 
@@ -632,7 +630,7 @@ def component_incidents(
     end: ToParam = None,
     limit: Limit = 50,
     cursor: CursorParam = None,
-    environment: Environment = "production",
+    environment: Environment = None,
 ) -> IncidentList:
     scope = _component_scope(mart, component_id, environment)
     return _incidents(ctx, mart, scope, status, period, start, end, limit, cursor)
@@ -654,7 +652,7 @@ def component_changes(
     end: ToParam = None,
     limit: Limit = 50,
     cursor: CursorParam = None,
-    environment: Environment = "production",
+    environment: Environment = None,
 ) -> ChangeList:
     scope = _component_scope(mart, component_id, environment)
     return _changes(ctx, mart, scope, status, period, start, end, limit, cursor)
@@ -676,7 +674,7 @@ def component_deployments(
     end: ToParam = None,
     limit: Limit = 50,
     cursor: CursorParam = None,
-    environment: Environment = "production",
+    environment: Environment = None,
 ) -> DeploymentList:
     scope = _component_scope(mart, component_id, environment)
     return _deployments(ctx, mart, scope, mode, period, start, end, limit, cursor)
@@ -690,6 +688,6 @@ def component_logs_link(
     time_range: TimeRange = None,
     start: FromParam = None,
     end: ToParam = None,
-    environment: Environment = "production",
+    environment: Environment = None,
 ) -> LogsLink:
     return _logs_link(ctx, mart, _component_scope(mart, component_id, environment), time_range, start, end)

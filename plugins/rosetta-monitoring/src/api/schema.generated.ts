@@ -2350,8 +2350,8 @@ export interface operations {
                 limit?: number;
                 /** @description `nextCursor` of the previous page. */
                 cursor?: string | null;
-                /** @description Mapping environment; a 404 for one no entry is mapped in. */
-                environment?: string;
+                /** @description Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
+                environment?: string | null;
             };
             header?: never;
             path: {
@@ -2437,8 +2437,8 @@ export interface operations {
                 limit?: number;
                 /** @description `nextCursor` of the previous page. */
                 cursor?: string | null;
-                /** @description Mapping environment; a 404 for one no entry is mapped in. */
-                environment?: string;
+                /** @description Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
+                environment?: string | null;
             };
             header?: never;
             path: {
@@ -2525,8 +2525,8 @@ export interface operations {
                 limit?: number;
                 /** @description `nextCursor` of the previous page. */
                 cursor?: string | null;
-                /** @description Mapping environment; a 404 for one no entry is mapped in. */
-                environment?: string;
+                /** @description Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
+                environment?: string | null;
             };
             header?: never;
             path: {
@@ -2607,8 +2607,8 @@ export interface operations {
                 from?: string | null;
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
-                /** @description Mapping environment; a 404 for one no entry is mapped in. */
-                environment?: string;
+                /** @description Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
+                environment?: string | null;
             };
             header?: never;
             path: {
@@ -2683,8 +2683,8 @@ export interface operations {
     app_summary_monitoring_applications__app_id__summary_get: {
         parameters: {
             query?: {
-                /** @description Mapping environment; a 404 for one no entry is mapped in. */
-                environment?: string;
+                /** @description Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
+                environment?: string | null;
             };
             header?: never;
             path: {
@@ -2766,8 +2766,8 @@ export interface operations {
                 from?: string | null;
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
-                /** @description Mapping environment; a 404 for one no entry is mapped in. */
-                environment?: string;
+                /** @description Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
+                environment?: string | null;
             };
             header?: never;
             path: {
@@ -2854,8 +2854,8 @@ export interface operations {
                 limit?: number;
                 /** @description `nextCursor` of the previous page. */
                 cursor?: string | null;
-                /** @description Mapping environment; a 404 for one no entry is mapped in. */
-                environment?: string;
+                /** @description Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
+                environment?: string | null;
             };
             header?: never;
             path: {
@@ -2941,8 +2941,8 @@ export interface operations {
                 limit?: number;
                 /** @description `nextCursor` of the previous page. */
                 cursor?: string | null;
-                /** @description Mapping environment; a 404 for one no entry is mapped in. */
-                environment?: string;
+                /** @description Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
+                environment?: string | null;
             };
             header?: never;
             path: {
@@ -3029,8 +3029,8 @@ export interface operations {
                 limit?: number;
                 /** @description `nextCursor` of the previous page. */
                 cursor?: string | null;
-                /** @description Mapping environment; a 404 for one no entry is mapped in. */
-                environment?: string;
+                /** @description Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
+                environment?: string | null;
             };
             header?: never;
             path: {
@@ -3111,8 +3111,8 @@ export interface operations {
                 from?: string | null;
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
-                /** @description Mapping environment; a 404 for one no entry is mapped in. */
-                environment?: string;
+                /** @description Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
+                environment?: string | null;
             };
             header?: never;
             path: {
@@ -3187,8 +3187,8 @@ export interface operations {
     component_summary_monitoring_components__component_id__summary_get: {
         parameters: {
             query?: {
-                /** @description Mapping environment; a 404 for one no entry is mapped in. */
-                environment?: string;
+                /** @description Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
+                environment?: string | null;
             };
             header?: never;
             path: {
@@ -3270,8 +3270,8 @@ export interface operations {
                 from?: string | null;
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
-                /** @description Mapping environment; a 404 for one no entry is mapped in. */
-                environment?: string;
+                /** @description Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
+                environment?: string | null;
             };
             header?: never;
             path: {
@@ -3373,8 +3373,8 @@ export interface operations {
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
                 groupBy?: "app" | "team" | "group" | "domain";
-                /** @description Mapping environment; a 404 for one no entry is mapped in. */
-                environment?: string;
+                /** @description Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
+                environment?: string | null;
                 /** @description Rows per page, at most 40,000 days of rows (over a year, 109 rows): page.limit says how many the page holds. */
                 limit?: number;
                 /** @description `nextCursor` of the previous page. */
@@ -3468,8 +3468,8 @@ export interface operations {
                 /** @description Incident correlation mode. */
                 mode?: "full" | "light";
                 bandSet?: "2023" | "2024";
-                /** @description Mapping environment; a 404 for one no entry is mapped in. */
-                environment?: string;
+                /** @description Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
+                environment?: string | null;
                 /** @description Items per page. */
                 limit?: number;
                 /** @description `nextCursor` of the previous page. */
@@ -3560,8 +3560,8 @@ export interface operations {
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
                 groupBy?: "app" | "team" | "group" | "domain";
-                /** @description Mapping environment; a 404 for one no entry is mapped in. */
-                environment?: string;
+                /** @description Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
+                environment?: string | null;
                 /** @description Rows per page, at most 40,000 days of rows (over a year, 109 rows): page.limit says how many the page holds. */
                 limit?: number;
                 /** @description `nextCursor` of the previous page. */
@@ -3652,8 +3652,8 @@ export interface operations {
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
                 groupBy?: "app" | "team" | "group" | "domain";
-                /** @description Mapping environment; a 404 for one no entry is mapped in. */
-                environment?: string;
+                /** @description Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
+                environment?: string | null;
                 /** @description Items per page. */
                 limit?: number;
                 /** @description `nextCursor` of the previous page. */
@@ -3743,8 +3743,8 @@ export interface operations {
                 from?: string | null;
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
-                /** @description Mapping environment; a 404 for one no entry is mapped in. */
-                environment?: string;
+                /** @description Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
+                environment?: string | null;
             };
             header?: never;
             path?: never;
@@ -3824,8 +3824,8 @@ export interface operations {
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
                 limit?: number;
-                /** @description Mapping environment; a 404 for one no entry is mapped in. */
-                environment?: string;
+                /** @description Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
+                environment?: string | null;
                 /** @description metric=error_rate: applications with fewer requests in the period are left out, since a handful of requests gives a rate that says nothing (one failed request of one is 100 %). */
                 minRequests?: number;
                 /** @description Only the rows holding an application of this team (its id in the mapping): with groupBy, each row whole, as without it. */
