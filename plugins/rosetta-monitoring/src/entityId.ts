@@ -5,7 +5,10 @@ import type { MonitoredEntity } from './api/types';
 export const APP_ID_ANNOTATION = 'rosetta.io/app-id';
 /** The plugin's former name for the same override, still read when `rosetta.io/app-id` is not set. */
 export const MONITORING_ID_ANNOTATION = 'rosetta.io/monitoring-id';
-/** Annotation naming the mapping environment of an entity (as the mapping import reads it; default production). */
+/**
+ * Annotation naming the mapping environment of an entity. Without it the plugin names none, and the API reads its
+ * production environment (ROSETTA_PRODUCTION_ENVIRONMENT: production unless the estate names it otherwise).
+ */
 export const ENVIRONMENT_ANNOTATION = 'rosetta.io/environment';
 
 /**
@@ -37,7 +40,7 @@ export const LEVEL_ID_ANNOTATIONS: Record<OrgLevel, string> = {
 };
 
 /** What a Group is in the mapping, or the level annotation's value when it names no level. */
-export type MonitoredGroup = { level: OrgLevel; id: string; environment: string } | { invalidLevel: string };
+export type MonitoredGroup = { level: OrgLevel; id: string; environment?: string } | { invalidLevel: string };
 
 /** Catalog kinds the monitoring tab and card apply to (applications are Systems in the catalog). */
 const MONITORED_KINDS = ['component', 'system'];
@@ -51,7 +54,7 @@ export function monitoredEntityOf(entity: Entity): MonitoredEntity {
   const annotations = entity.metadata.annotations ?? {};
   const override = annotations[APP_ID_ANNOTATION]?.trim() || annotations[MONITORING_ID_ANNOTATION]?.trim();
   const level = entity.kind.toLocaleLowerCase('en-US') === 'component' ? 'components' : 'applications';
-  const environment = annotations[ENVIRONMENT_ANNOTATION]?.trim() || 'production';
+  const environment = annotations[ENVIRONMENT_ANNOTATION]?.trim() || undefined;
   return { level, id: override || stringifyEntityRef(entity), environment };
 }
 
@@ -62,8 +65,8 @@ export function isRosettaTeamAvailable(entity: Entity): boolean {
 
 /**
  * The level and id the monitoring API knows a Group by: a team unless rosetta.io/monitoring-level says otherwise,
- * its name unless its level's id annotation says otherwise; and the environment its card reads, production unless
- * rosetta.io/environment says otherwise, as for the entity cards.
+ * its name unless its level's id annotation says otherwise; and the environment its card reads, the API's production
+ * unless rosetta.io/environment says otherwise, as for the entity cards.
  */
 export function monitoredGroupOf(entity: Entity): MonitoredGroup {
   const annotations = entity.metadata.annotations ?? {};
@@ -75,7 +78,7 @@ export function monitoredGroupOf(entity: Entity): MonitoredGroup {
   return {
     level,
     id: annotations[LEVEL_ID_ANNOTATIONS[level]]?.trim() || entity.metadata.name,
-    environment: annotations[ENVIRONMENT_ANNOTATION]?.trim() || 'production',
+    environment: annotations[ENVIRONMENT_ANNOTATION]?.trim() || undefined,
   };
 }
 

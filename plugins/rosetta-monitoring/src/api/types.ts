@@ -36,7 +36,7 @@ export type EntityLevel = 'applications' | 'components';
 export interface MonitoredEntity {
   level: EntityLevel;
   id: string;
-  /** The mapping environment the entity is asked for in; the API's default (production) when left out. */
+  /** The mapping environment the entity is asked for in; the API's production environment when left out. */
   environment?: string;
 }
 

@@ -86,14 +86,24 @@ function rowsUnder(title: string): string[] {
 describe('TeamCard', () => {
   registerServer();
 
+  // Without the environment annotation the card names no environment: the API reads its production, whatever the
+  // estate calls it (ROSETTA_PRODUCTION_ENVIRONMENT).
   it("asks for the team by the Group's name and shows its applications' health, riskiest first, its SLO and DORA", async () => {
+    const asked: URL[] = [];
+    const record = ({ request }: { request: Request }) => asked.push(new URL(request.url));
+    server.events.on('request:start', record);
     server.use(
-      answer('/risk/top', egretRisks, { team: 'team-egret', environment: 'production' }),
-      answer('/kpis/slo', egretSlo, { team: 'team-egret', groupBy: 'team', period: 'last_30d', environment: 'production' }),
-      answer('/kpis/dora', egretDora, { team: 'team-egret', groupBy: 'team', period: 'last_30d', environment: 'production' }),
+      answer('/risk/top', egretRisks, { team: 'team-egret' }),
+      answer('/kpis/slo', egretSlo, { team: 'team-egret', groupBy: 'team', period: 'last_30d' }),
+      answer('/kpis/dora', egretDora, { team: 'team-egret', groupBy: 'team', period: 'last_30d' }),
     );
     await renderWithApi(<TeamCard />, group('team-egret'));
     expect(await screen.findByText('Profiles')).toBeInTheDocument();
+    server.events.removeListener('request:start', record);
+    expect(asked.map(url => url.pathname.replace('/api/proxy/rosetta', '')).sort()).toEqual(
+      ['/monitoring/kpis/dora', '/monitoring/kpis/slo', '/monitoring/risk/top'],
+    );
+    expect(asked.filter(url => url.searchParams.has('environment'))).toEqual([]);
     const risks = rowsUnder("Applications' health (last 7 days)");
     expect(risks).toHaveLength(2);
     expect(risks[0]).toMatch(/^1Profilesorange25.*3 incidents in 7 days; 1 failed change\(s\) in 7 days$/);
@@ -132,7 +142,9 @@ describe('TeamCard', () => {
   // The API scores risk and health in production only and refuses the ranking elsewhere (422 on environment, as
   // below): the card says so, and does not call the annotation's environment invalid.
   it('reads the environment the rosetta.io/environment annotation names', async () => {
-    const productionOnly = { errors: [{ parameter: 'environment', detail: 'metric=risk is computed for production only' }] };
+    const productionOnly = {
+      errors: [{ parameter: 'environment', detail: 'metric=risk is computed for production only', allowed: ['production'] }],
+    };
     server.use(
       problem('/risk/top', 422, 'Invalid environment', 'metric=risk is computed for production only', productionOnly),
       answer('/kpis/slo', egretSlo, { team: 'team-egret', environment: 'staging' }),
@@ -150,6 +162,22 @@ describe('TeamCard', () => {
     expect(screen.queryByText('Not a valid environment')).not.toBeInTheDocument();
   });
 
+  // An estate whose production is named prod (ROSETTA_PRODUCTION_ENVIRONMENT=prod): the API refuses the ranking in
+  // staging naming prod as the one it scores in, and the card says prod, not a name the plugin would have guessed.
+  it('says which environment the API judges health in, as the API names it', async () => {
+    const prodOnly = { errors: [{ parameter: 'environment', detail: 'metric=risk is computed for prod only', allowed: ['prod'] }] };
+    server.use(
+      problem('/risk/top', 422, 'Invalid environment', 'metric=risk is computed for prod only', prodOnly),
+      answer('/kpis/slo', egretSlo, { team: 'team-egret', environment: 'staging' }),
+      answer('/kpis/dora', egretDora, { team: 'team-egret', environment: 'staging' }),
+    );
+    await renderWithApi(<TeamCard />, group('team-egret', { 'rosetta.io/environment': 'staging' }));
+    const health = screen.getByRole('heading', { name: "Applications' health (last 7 days)" }).closest('section')!;
+    expect(await within(health).findByText('Health is judged in prod only')).toBeInTheDocument();
+    expect(await screen.findByText('99.812% · met')).toBeInTheDocument();
+    expect(screen.queryByText('Not a valid environment')).not.toBeInTheDocument();
+  });
+
   // An environment no entry of the mapping is in (a typo: prod for production) is a 404 "Unknown environment" of every
   // question: the card says once that the Group's environment annotation is wrong, not that the team is unknown.
   it('says once that the environment the annotation names is unknown, naming the annotation', async () => {
@@ -161,7 +189,7 @@ describe('TeamCard', () => {
     expect(await screen.findByText('Not a valid environment')).toBeInTheDocument();
     expect(screen.getAllByText('Not a valid environment')).toHaveLength(1);
     expect(screen.getByText(/refuses this Group's environment/)).toHaveTextContent(
-      `The monitoring API refuses this Group's environment: ${unknown}. Correct the Group's rosetta.io/environment annotation to an environment of the mapping, in lower case (production when it is not set).`,
+      `The monitoring API refuses this Group's environment: ${unknown}. Correct the Group's rosetta.io/environment annotation to an environment of the mapping, in lower case (the API's production environment when it is not set).`,
     );
     expect(screen.queryByText('No mapping for this team')).not.toBeInTheDocument();
   });

@@ -11,7 +11,7 @@ import {
   OrgLevel,
 } from '../entityId';
 import { coveredDays } from '../pages/KpiControls';
-import { Missing, missingFrom } from './common/problems';
+import { Missing, missingFrom, scoredOnlyIn } from './common/problems';
 import { DataState, useMonitoringData } from './common/useMonitoringData';
 import { StaleNotice } from './common/StaleNotice';
 import { WidgetBody } from './common/WidgetState';
@@ -45,9 +45,6 @@ function RankingCut({ shown, total, level }: { shown: number; total?: number; le
     />
   );
 }
-
-/** The environment the API scores risk and health in. */
-const PRODUCTION = 'production';
 
 /** What the mapping's teams, groups and domains are, for the card that does not find this Group among them. */
 const LEVEL_SOURCES: Record<OrgLevel, string> = {
@@ -98,7 +95,7 @@ function LevelIdProblem({ missing, level, entity }: { missing: Missing; level: O
       <EmptyState
         missing="field"
         title="Not a valid environment"
-        description={`The monitoring API refuses this Group's environment: ${missing.detail}. Correct the Group's ${ENVIRONMENT_ANNOTATION} annotation to an environment of the mapping, in lower case (production when it is not set).`}
+        description={`The monitoring API refuses this Group's environment: ${missing.detail}. Correct the Group's ${ENVIRONMENT_ANNOTATION} annotation to an environment of the mapping, in lower case (the API's production environment when it is not set).`}
       />
     );
   }
@@ -149,46 +146,43 @@ export function TeamCard({ period = 'last_30d' }: { period?: KpiPeriod }) {
   return <LevelCard level={group.level} id={group.id} environment={group.environment} period={period} entity={entity} />;
 }
 
-type LevelCardProps = { level: OrgLevel; id: string; environment: string; period: KpiPeriod; entity: Entity };
+type LevelCardProps = { level: OrgLevel; id: string; environment?: string; period: KpiPeriod; entity: Entity };
 
 function LevelCard({ level, id, environment, period, entity }: LevelCardProps) {
   const filter = { [level]: id };
-  // Risk and health are scored in production only: the API refuses the ranking in another environment.
-  const ranked = environment === PRODUCTION;
-  const risks = useMonitoringData(
-    api => (ranked ? api.getTopRisks(TEAM_RISK_LIMIT, filter, environment) : Promise.resolve(null)),
-    [level, id, environment],
-  );
+  // Risk and health are scored in production only: the API refuses the ranking in another environment, naming the
+  // estate's production (which the plugin does not know: production unless the estate names it otherwise).
+  const risks = useMonitoringData(api => api.getTopRisks(TEAM_RISK_LIMIT, filter, environment), [level, id, environment]);
+  const scoredIn = risks.status === 'error' ? scoredOnlyIn(risks.error) : undefined;
   const slo = useMonitoringData(api => api.getSlo(level, { period }, environment, filter), [level, id, environment, period]);
   const dora = useMonitoringData(api => api.getDora(level, { period }, environment, filter), [level, id, environment, period]);
-  const problem = levelIdProblem([risks, slo, dora]);
+  const problem = levelIdProblem(scoredIn ? [slo, dora] : [risks, slo, dora]);
   const freshness = oldestFreshness([risks, slo, dora]);
   const over = periodLabel(period).toLowerCase();
   const label = GROUP_LABELS[level];
   return (
-    <InfoCard title={`${label} monitoring`} subheader={environment === PRODUCTION ? `${label} ${id}` : `${label} ${id}, ${environment}`}>
+    <InfoCard title={`${label} monitoring`} subheader={environment ? `${label} ${id}, ${environment}` : `${label} ${id}`}>
       {problem ? (
         <LevelIdProblem missing={problem} level={level} entity={entity} />
       ) : (
         <>
           {freshness && <StaleNotice freshness={freshness} />}
           <Section title="Applications' health (last 7 days)">
-            {ranked ? (
-              // Asked in production only: its answer is a ranking.
-              <WidgetBody state={risks} what="applications" isEmpty={r => r!.items.length === 0}>
+            {scoredIn ? (
+              <EmptyState
+                missing="info"
+                title={`Health is judged in ${scoredIn} only`}
+                description={`The monitoring API scores the risk and health of applications in ${scoredIn} only, not in ${environment} (the Group's ${ENVIRONMENT_ANNOTATION} annotation); the SLO and DORA rows below are ${environment}'s.`}
+              />
+            ) : (
+              <WidgetBody state={risks} what="applications" isEmpty={r => r.items.length === 0}>
                 {r => (
                   <>
-                    <RankingCut shown={r!.items.length} total={applicationsOf(slo, id)} level={level} />
-                    <RiskTable rows={r!.items} withTeam={level !== 'team'} />
+                    <RankingCut shown={r.items.length} total={applicationsOf(slo, id)} level={level} />
+                    <RiskTable rows={r.items} withTeam={level !== 'team'} />
                   </>
                 )}
               </WidgetBody>
-            ) : (
-              <EmptyState
-                missing="info"
-                title="Health is judged in production only"
-                description={`The monitoring API scores the risk and health of applications in production only, not in ${environment} (the Group's ${ENVIRONMENT_ANNOTATION} annotation); the SLO and DORA rows below are ${environment}'s.`}
-              />
             )}
           </Section>
           <Section title={`SLO (${over})`}>

@@ -68,7 +68,7 @@ export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>)
         <EmptyState
           missing="field"
           title="Not a valid environment"
-          description={`The monitoring API refuses this entity's environment: ${missing.detail}. Correct the entity's rosetta.io/environment annotation to an environment of the mapping, in lower case (production when it is not set).`}
+          description={`The monitoring API refuses this entity's environment: ${missing.detail}. Correct the entity's rosetta.io/environment annotation to an environment of the mapping, in lower case (the API's production environment when it is not set).`}
         />
       );
     }

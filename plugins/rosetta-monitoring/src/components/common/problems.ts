@@ -15,8 +15,8 @@ const ENTITY_ID_PARAMETERS = ['app_id', 'component_id'];
 interface ProblemDetail {
   title?: string;
   detail?: string;
-  /** The parameters a 422 refused. */
-  errors?: { parameter?: string }[];
+  /** The parameters a 422 refused, with the values it takes where it lists them. */
+  errors?: { parameter?: string; allowed?: unknown[] }[];
 }
 
 function statusOf(error: any): number | undefined {
@@ -64,6 +64,16 @@ function gatewayMessageOf(text: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The environment the API scores risk and health in, when it refused a ranking asked for in another: a 422 on the
+ * environment that lists the one it takes (the estate's production, whatever its name).
+ */
+export function scoredOnlyIn(error: Error): string | undefined {
+  if (statusOf(error) !== 422) return undefined;
+  const allowed = problemOf(error)?.errors?.find(e => e?.parameter === 'environment')?.allowed;
+  return Array.isArray(allowed) && typeof allowed[0] === 'string' ? allowed[0] : undefined;
 }
 
 export function missingFrom(error: Error): Missing | undefined {
