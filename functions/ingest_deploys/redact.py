@@ -6,16 +6,16 @@ there. The listing is landed as it came (landing/, for audit) and rejected recor
 those values. None is read: the parser takes the sync, health, history and operation. So their names stay and their
 values are replaced, wherever a source appears (spec.source, spec.sources, each history entry, comparedTo, the
 operation and its result). A repository URL may carry a user and a token too (https://deploy:glpat-...@host/...):
-the repository stays, they do not. An application applied with kubectl carries its whole manifest, values included,
-as the text of an annotation: that annotation is replaced whole.
+the repository stays, they do not (nor in any other text of a source: see lakehouse.redact). An application applied
+with kubectl carries its whole manifest, values included, as the text of an annotation: that annotation is replaced
+whole.
 """
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
-from lakehouse.settings import without_credentials
+from lakehouse.redact import text_without_credentials
 
 REDACTED = "<redacted>"
 # kubectl's copy of the manifest it applied (client-side apply, by hand or by a parent app-of-apps), as JSON text.
@@ -36,27 +36,13 @@ def _redacted(key: str, value: Any, tools: dict[str, Any]) -> Any:
     if key in tools and isinstance(value, dict):
         return tools[key](value)
     if key == "repoURL" and isinstance(value, str):
-        return _repository(value)
+        return text_without_credentials(value)
     if key == "annotations" and isinstance(value, dict) and value.get(LAST_APPLIED):
         return {**value, LAST_APPLIED: REDACTED}
     if key == "manifests" and isinstance(value, list):
         # A sync of local manifests (argocd app sync --local) keeps them whole, Secrets included.
         return [REDACTED for _ in value]
     return redact_sources(value)
-
-
-def _repository(url: str) -> str:
-    """The URL without the user and password written into it; an ssh URL's bare user (git@) is no secret and stays."""
-    if "@" not in url:
-        return url
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return REDACTED  # not a URL (a bracket left open): what precedes its @ cannot be told from the rest
-    userinfo = parts.netloc.rpartition("@")[0]
-    if not userinfo or (parts.scheme.lower() == "ssh" and ":" not in userinfo):
-        return url
-    return str(without_credentials(url))
 
 
 def _helm(helm: dict[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from pydantic import SecretStr
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from lakehouse.ingest.errors import BudgetExhausted, RateLimited, Retriable, SourceRefused, SourceUnavailable
+from lakehouse.redact import payload_without_credentials, text_without_credentials
 
 # Anything above this is an epoch second, not a delay in seconds (GitLab's RateLimit-Reset is epoch).
 _EPOCH_THRESHOLD = 1_000_000_000
@@ -361,7 +362,7 @@ class SourceClient:
             reason = f"page has no {'.'.join(keys)} list"
             self.counters.set_aside.append(SetAside(self._where(request), reason, self.kept_text(response.text)))
             raise Retriable(reason)
-        return ApiResponse(status, response.headers, body, request)
+        return ApiResponse(status, response.headers, _without_credentials(response.content, body), request)
 
     def _too_long_a_wait(self, request: PageRequest, status: int, wait: float) -> RateLimited:
         """Retrying sooner than the server asked is refused again, and waiting longer than a run can afford would
@@ -383,8 +384,9 @@ class SourceClient:
         return isinstance(listed, list) or (listed is None and self.null_list_is_empty)
 
     def kept_text(self, text: str) -> str:
-        """What the rejects keep of a page set aside: its text, cut at MAX_TEXT_KEPT."""
-        return text[:MAX_TEXT_KEPT]
+        """What the rejects keep of a page set aside: its text without the credentials of its URLs, cut at
+        MAX_TEXT_KEPT (after: a URL cut before its @ would keep its password)."""
+        return text_without_credentials(text)[:MAX_TEXT_KEPT]
 
     def listing_keys(self, request: PageRequest, body: Any) -> tuple[str, ...]:
         """The keys down to the list of records the answer to `request` always holds; () when none is checked."""
@@ -421,6 +423,15 @@ def _dig(body: Any, keys: tuple[str, ...]) -> Any:
             return None
         body = body.get(key)
     return body
+
+
+def _without_credentials(content: bytes, body: Any) -> Any:
+    """The page without the user and password of any URL in its text (an environment's external URL, an error
+    message quoting a repository): every page goes to landing/, and its records to raw/ or the rejects. A page with
+    no @ at all (most metric pages) is not walked."""
+    if b"@" not in content and b"\\u0040" not in content:
+        return body
+    return payload_without_credentials(body)
 
 
 def _json_or_none(text: str) -> Any:

@@ -99,9 +99,9 @@ def test_a_repository_url_loses_the_credentials_written_into_it_wherever_a_sourc
     assert app["status"]["history"][0]["source"]["repoURL"] == "https://gitlab.example.org/platform/app.git"
     ssh = app["status"]["operationState"]["syncResult"]["sources"][0]["repoURL"]
     assert ssh == "ssh://git@gitlab.example.org/platform/manifests.git"
-    # One URL that does not parse fails nothing: kept without an @, replaced with one.
+    # One URL that does not parse fails nothing, and loses what precedes its @ all the same.
     unparsed = redact_sources([{"repoURL": "https://[gitlab/a.git"}, {"repoURL": "https://u:p@[gitlab/a.git"}])
-    assert unparsed == [{"repoURL": "https://[gitlab/a.git"}, {"repoURL": REDACTED}]
+    assert unparsed == [{"repoURL": "https://[gitlab/a.git"}, {"repoURL": "https://[gitlab/a.git"}]
 
 
 def test_a_listing_set_aside_keeps_none_of_the_tools_values_in_the_rejects() -> None:

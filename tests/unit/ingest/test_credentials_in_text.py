@@ -1,0 +1,184 @@
+"""A user and password written into a URL of a source's free text reach neither landing/, raw/ nor the rejects."""
+
+from __future__ import annotations
+
+import copy
+import gzip
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pyarrow.parquet as pq
+import pytest
+from pydantic import SecretStr
+
+from functions.ingest_deploys import source as deploys
+from functions.ingest_dynatrace import source as dynatrace
+from lakehouse.ingest.config import IngestSettings
+from lakehouse.ingest.sources import ingest
+from lakehouse.ingest.window import Window
+from lakehouse.mappings import MappingStore
+from lakehouse.redact import text_without_credentials
+from lakehouse.schemas import get_dataset
+from lakehouse.settings import Settings
+from lakehouse.storage import Lake
+from tests.conftest import FIXTURES
+
+SECRET = "glpat-s3cr3t"
+Answer = Callable[[httpx.Request], httpx.Response]
+
+
+def fixture(name: str) -> Any:
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+def lake_at(tmp_path: Path, mapping: list[dict[str, Any]]) -> Lake:
+    lake = Lake.from_settings(Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb"))
+    MappingStore(lake).apply(mapping, actor="test")
+    return lake
+
+
+def kept(tmp_path: Path, area: str) -> str:
+    """Every text the lake keeps under `area` (landing pages unzipped, Parquet rows as JSON, run records)."""
+    texts = []
+    for path in sorted((tmp_path / "lake" / area).rglob("*")):
+        if path.name.endswith(".gz"):
+            texts.append(gzip.decompress(path.read_bytes()).decode())
+        elif path.suffix == ".parquet":
+            texts.append(json.dumps(pq.read_table(path).to_pylist(), default=str, ensure_ascii=False))
+        elif path.is_file():
+            texts.append(path.read_text(encoding="utf-8"))
+    return "\n".join(texts)
+
+
+def serve(monkeypatch: pytest.MonkeyPatch, module: Any, client: str, answer: Answer) -> None:
+    """The source's client, as built by its plan, talking to `answer` instead of the network."""
+    real = getattr(module, client)
+
+    def with_answers(base_url: str, token: SecretStr, **options: Any) -> Any:
+        return real(base_url, token, transport=httpx.MockTransport(answer), **options)
+
+    monkeypatch.setattr(module, client, with_answers)
+
+
+def test_a_url_loses_its_user_and_password_wherever_it_is_in_a_text() -> None:
+    """ArgoCD's message quotes the repository as it was given; an ssh remote's git@ and an address are no secret."""
+    message = (
+        "rpc error: code = Unknown desc = failed to list refs: authentication required: "
+        f"'https://deploy:{SECRET}@git.example.com/platform/velero.git', "
+        f"mirror https://{SECRET}@mirror.example.com:8443/velero.git?ref=main, "
+        "from ssh://git@git.example.com/platform/velero.git, mail ops@example.com, see https://status.example.com/a@b"
+    )
+    assert text_without_credentials(message) == (
+        "rpc error: code = Unknown desc = failed to list refs: authentication required: "
+        "'https://git.example.com/platform/velero.git', "
+        "mirror https://mirror.example.com:8443/velero.git?ref=main, "
+        "from ssh://git@git.example.com/platform/velero.git, mail ops@example.com, see https://status.example.com/a@b"
+    )
+    # A password written with a raw @, and a URL inside another one's query: neither keeps anything.
+    nested = f"https://u:p@ss{SECRET}@h.example.com/x?next=https://v:{SECRET}@k.example.com/"
+    assert text_without_credentials(nested) == "https://h.example.com/x?next=https://k.example.com/"
+
+
+def test_a_gitlab_environments_external_url_keeps_no_token_in_the_lake(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GitLab's two documented deployments, their environments' external URLs written with a token (a review app
+    behind basic auth): the first page comes cut in transit (kept as a reject, asked again), the second deployment
+    has lost its status (a rejected record). Landing, raw and rejects keep the review apps' addresses, not the token."""
+    listed = copy.deepcopy(fixture("gitlab/deployments__list_docs.json"))
+    listed[0]["environment"]["external_url"] = f"https://review:{SECRET}@review-7.example.com/app"
+    listed[1]["environment"]["external_url"] = f"https://{SECRET}@review-8.example.com"
+    del listed[1]["status"]
+    whole = json.dumps(listed)
+    answers = [httpx.Response(200, text=whole[: whole.index(SECRET) + 40]), httpx.Response(200, text=whole)]
+
+    def gitlab(request: httpx.Request) -> httpx.Response:
+        return answers.pop(0) if request.url.path == "/api/v4/projects/11/deployments" else httpx.Response(200, json=[])
+
+    serve(monkeypatch, deploys, "GitLabClient", gitlab)
+    lake = lake_at(tmp_path, [{"entity_id": "shop", "kind": "application", "gitlab_project_id": 11}])
+    settings = IngestSettings(gitlab_url="https://gitlab.example", gitlab_token=SecretStr("t"), http_backoff_base_s=0)
+    window = Window(datetime(2016, 8, 11, tzinfo=UTC), datetime(2016, 8, 12, tzinfo=UTC))
+    outcome = ingest("deploys", lake, settings, window=window, datasets=["gitlab/deployments"])
+    (run,) = outcome.outcomes
+    assert (run.record.status, run.record.rows_out, run.record.rows_rejected) == ("partial", 1, 2)
+    assert "https://review-7.example.com/app" in kept(tmp_path, "landing")
+    rejects = kept(tmp_path, "raw/gitlab/rejects")
+    assert "https://review-8.example.com" in rejects and "page was not valid JSON" in rejects
+    assert SECRET not in kept(tmp_path, "")
+
+
+def test_argocd_condition_and_operation_messages_keep_no_token_in_the_lake(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """velero-test cannot reach its repository: ArgoCD's comparison error and its last sync's message quote the
+    repository URL with the deploy token it was given. A second application, whose history entry lost deployedAt,
+    is rejected whole. The operation message is stored without the token; nothing the lake keeps holds it."""
+    message = (
+        "rpc error: code = Unknown desc = failed to list refs: authentication required: "
+        f"https://deploy:{SECRET}@git.example.com/platform/velero.git"
+    )
+    velero = copy.deepcopy(fixture("argocd/application__live_velero-test__converted.json"))
+    velero["status"]["conditions"] = [
+        {"type": "ComparisonError", "message": message, "lastTransitionTime": "2024-03-05T07:40:00Z"}
+    ]
+    velero["status"]["operationState"]["message"] = message
+    broken = copy.deepcopy(velero)
+    broken["metadata"]["name"] = "velero-broken"
+    del broken["status"]["history"][0]["deployedAt"]
+    listing = {"metadata": {}, "items": [velero, broken]}
+
+    serve(monkeypatch, deploys, "ArgoCDClient", lambda request: httpx.Response(200, json=listing))
+    mapping = [
+        {"entity_id": "velero", "kind": "application", "argocd_app_name": "velero-test"},
+        {"entity_id": "broken", "kind": "application", "argocd_app_name": "velero-broken"},
+    ]
+    lake = lake_at(tmp_path, mapping)
+    settings = IngestSettings(argocd_url="https://argocd.example", argocd_token=SecretStr("t"))
+    now = datetime.now(UTC)
+    window = Window(now - timedelta(hours=1), now)
+    outcome = ingest("deploys", lake, settings, window=window, datasets=["argocd/app_status"])
+    status = next(o for o in outcome.outcomes if o.dataset == "argocd/app_status")
+    assert (status.record.rows_out, status.record.rows_rejected) == (1, 1)
+    table = lake.read_partition(get_dataset("argocd/app_status"), now.date())
+    assert table is not None
+    assert table.column("operation_message").to_pylist() == [
+        "rpc error: code = Unknown desc = failed to list refs: authentication required: "
+        "https://git.example.com/platform/velero.git"
+    ]
+    assert "ComparisonError" in kept(tmp_path, "landing") and "velero-broken" in kept(tmp_path, "raw/argocd/rejects")
+    assert SECRET not in kept(tmp_path, "")
+
+
+def test_dynatrace_problem_evidence_keeps_no_password_in_the_lake(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The closed problem of Dynatrace's documented page, given the evidence of the documented open problem, whose
+    event quotes the database it could not reach with the password in its URL; a second problem without a status is
+    rejected. Nothing the lake keeps of either holds the password; the address stays."""
+    page = copy.deepcopy(fixture("dynatrace/problems_v2__list_one_closed.json"))
+    evidence = fixture("dynatrace/problem_v2__open_endTime_minus1_with_evidence.json")["evidenceDetails"]
+    dsn = f"postgres://orders:{SECRET}@db.internal:5432/orders"
+    evidence["details"][0]["data"]["properties"].append({"key": "dt.event.description", "value": f"{dsn} refused"})
+    evidence["details"][0]["displayName"] = f"Connection to {dsn} refused"
+    problem = page["problems"][0]
+    problem["evidenceDetails"] = evidence
+    unread = copy.deepcopy(problem) | {"problemId": "-1_1604628540000V2"}
+    del unread["status"]
+    page["problems"].append(unread)
+
+    serve(monkeypatch, dynatrace, "DynatraceClient", lambda request: httpx.Response(200, json=page))
+    lake = lake_at(tmp_path, [])
+    settings = IngestSettings(dynatrace_url="https://abc.live.dynatrace.com", dynatrace_token=SecretStr("dt0c01.A.B"))
+    start = datetime.fromtimestamp(problem["startTime"] / 1000, UTC).replace(minute=0, second=0, microsecond=0)
+    window = Window(start, start + timedelta(hours=2))
+    outcome = ingest("dynatrace", lake, settings, window=window, datasets=["dynatrace/problems"])
+    (run,) = outcome.outcomes
+    assert (run.record.rows_out, run.record.rows_rejected) == (1, 1)
+    assert "postgres://db.internal:5432/orders refused" in kept(tmp_path, "raw/dynatrace/rejects")
+    assert "Connection to postgres://db.internal:5432/orders refused" in kept(tmp_path, "landing")
+    assert SECRET not in kept(tmp_path, "")
