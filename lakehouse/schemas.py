@@ -374,18 +374,25 @@ DATASETS: tuple[Dataset, ...] = (
         source="argocd",
         name="deployment_history",
         description="ArgoCD deployment history entries (status.history), persisted beyond revisionHistoryLimit.",
-        grain="one row per application and history id",
+        grain="one row per application, history id and deploy time (ids start again at 0 in a recreated application)",
         columns=(
             _key("app_name", STR, "ArgoCD application name"),
-            _key("history_id", INT, "History id, monotonic per application"),
+            _key("history_id", INT, "History id, monotonic per application; from 0 again when it is created again"),
             _c("revision", STR, "Deployed revision (one SHA; joined with ',' for multi-source apps)"),
             _c("deploy_started_at", UTC_MS, "Deploy start; missing on very old entries", "UTC"),
             _key("deployed_at", UTC_MS, "Deploy end", "UTC"),
             _c("initiated_by", STR, "User who started it; empty when automated, null when ArgoCD does not say"),
             _c("automated", BOOL, "Started by automated sync; null when ArgoCD does not say"),
             _c("repo_url", STR, "Source repository"),
+            _c(
+                "app_created_at",
+                UTC_MS,
+                "When the application was created (metadata.creationTimestamp); null in rows stored before it was read",
+                "UTC",
+            ),
         ),
-        natural_key=("app_name", "history_id"),
+        # A recreated application numbers its history from 0 again: an id alone may name two deployments.
+        natural_key=("app_name", "history_id", "deployed_at"),
         partition_column="deployed_at",
     ),
     Dataset(
@@ -482,7 +489,12 @@ DATASETS: tuple[Dataset, ...] = (
         description="Deployment events unified across ArgoCD and GitLab, before mapping to applications.",
         grain="one row per deployment, whatever its origin",
         columns=(
-            _key("deployment_key", STR, "argocd:<app>:<history id or operation start> or gitlab:<deployment id>"),
+            _key(
+                "deployment_key",
+                STR,
+                "argocd:<app>:<history id> (argocd:<app>:<history id>@<creation time> in a recreated application), "
+                "argocd:<app>:op:<operation start> or gitlab:<deployment id>",
+            ),
             _key("origin", STR, "argocd or gitlab"),
             _key("source_ref", STR, "The pivot the mapping uses: ArgoCD app name or GitLab project id"),
             _c("environment", STR, "The mapping's environment (GitLab's environment name compared without case)"),

@@ -7,6 +7,12 @@ squash, or for a fast-forward merge the head) commit of a request merged after t
 of that environment, read from the project's merged list (one request per page), or when GitLab's per-deployment
 list links it (one request per deployment, fetched only when that dataset is asked for). Going back to an older
 commit ships nothing, even when that commit's first deployment is older than our history.
+
+An ArgoCD deployment's key is its application and history id. An application deleted and created again (by its
+ApplicationSet, say) numbers its history from 0 again, so the ids of its new life name deployments of its old one:
+the lake remembers each application's creation time when it first lists it, and the history of any later life is
+keyed with its creation time too (argocd:<app>:<id>@<created>). The keys of the first life the lake met, and of
+every history entry stored before creation times were read, stay as they were.
 """
 
 from __future__ import annotations
@@ -17,7 +23,10 @@ from typing import Any
 
 import pyarrow as pa
 
+from lakehouse.errors import ConcurrentWriteError
+from lakehouse.ingest.records import parse_instant
 from lakehouse.mappings import MappingEntry
+from lakehouse.objectstore import ABSENT, PreconditionFailed
 from lakehouse.schemas import get_dataset
 from lakehouse.storage import Lake
 
@@ -30,6 +39,8 @@ INPUTS = (HISTORY, OPERATIONS, DEPLOYMENTS, LINKS, MERGE_REQUESTS)
 LOOKBACK = timedelta(days=120)
 REWRITE = timedelta(days=30)
 FAILED_PHASES = {"Failed", "Error"}
+# state/argocd/application_lives.json: application name -> its creation time when the lake first listed it.
+LIVES = ("argocd", "application_lives")
 
 
 def build_events(lake: Lake, since: datetime, entries: Iterable[MappingEntry]) -> pa.Table:
@@ -40,12 +51,13 @@ def build_events(lake: Lake, since: datetime, entries: Iterable[MappingEntry]) -
         if e.gitlab_project_id:
             gitlab_env.setdefault(e.gitlab_project_id, set()).add(e.environment)
     first_day = (since - LOOKBACK).date()
+    first_lives = first_created(lake)
     events: list[dict[str, Any]] = []
     for row in _rows(lake, HISTORY, first_day):
         if row["app_name"] in argo_env:
             events.append(
                 _event(
-                    f"argocd:{row['app_name']}:{row['history_id']}",
+                    history_key(row, first_lives.get(row["app_name"])),
                     "argocd",
                     row["app_name"],
                     argo_env[row["app_name"]],
@@ -97,6 +109,49 @@ def build_events(lake: Lake, since: datetime, entries: Iterable[MappingEntry]) -
     cutoff = datetime.combine(whole_from(since), time(), UTC)
     kept = [{k: v for k, v in e.items() if not k.startswith("_")} for e in events if e["finished_at"] >= cutoff]
     return pa.Table.from_pylist(kept, schema=get_dataset(EVENTS).schema)
+
+
+def history_key(row: dict[str, Any], first_created: datetime | None) -> str:
+    """argocd:<app>:<id> for the first life of the application the lake met, @<created> added for a later one."""
+    key = f"argocd:{row['app_name']}:{row['history_id']}"
+    created = row["app_created_at"]
+    if created is None or first_created is None or created <= first_created:
+        return key
+    return f"{key}@{created.isoformat()}"
+
+
+def first_created(lake: Lake) -> dict[str, datetime]:
+    """Each application's creation time when the lake first listed it."""
+    found = lake.get_json(lake.state_key(*LIVES))
+    return {name: datetime.fromisoformat(when) for name, when in (found[0] if found else {}).items()}
+
+
+def remember_first_lives(lake: Lake, listing: Any) -> None:
+    """Keep the creation time of each listed application the lake has not listed before; never change one kept."""
+    listed = {}
+    for app in (listing.get("items") if isinstance(listing, dict) else None) or []:
+        metadata = app.get("metadata") if isinstance(app, dict) else None
+        if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str):
+            continue  # a malformed application is the parser's reject
+        try:
+            created = parse_instant(metadata.get("creationTimestamp"))
+        except ValueError:
+            continue
+        if created is not None:
+            listed[metadata["name"]] = created.isoformat()
+    key = lake.state_key(*LIVES)
+    for _ in range(8):
+        found = lake.get_json(key)
+        known = found[0] if found else {}
+        new = {name: when for name, when in listed.items() if name not in known}
+        if not new:
+            return
+        try:
+            lake.put_json(key, {**known, **new}, if_match=found[1] if found else ABSENT)
+            return
+        except PreconditionFailed:
+            continue
+    raise ConcurrentWriteError(f"{key}: kept changing under this update; retry")
 
 
 def mapped_environment(gitlab_environment: str | None, mapped: set[str]) -> str | None:

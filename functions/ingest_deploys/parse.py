@@ -142,6 +142,8 @@ def _application_rows(
     source = spec.get("source") or (spec.get("sources") or [{}])[0]
     destination = spec.get("destination") or {}
     operation = status.get("operationState")
+    # Which life of the application its history is from: a recreated one numbers its history from 0 again.
+    created_at = parse_instant((app.get("metadata") or {}).get("creationTimestamp"))
     status_row = checked_row(
         APP_STATUS,
         {
@@ -196,6 +198,7 @@ def _application_rows(
                     "initiated_by": initiated_by,
                     "automated": automated,
                     "repo_url": entry_source.get("repoURL"),
+                    "app_created_at": created_at,
                 },
             )
         )

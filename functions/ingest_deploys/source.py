@@ -15,7 +15,14 @@ import pyarrow as pa
 
 from functions.ingest_deploys import parse
 from functions.ingest_deploys.client import ArgoCDClient, GitLabClient
-from functions.ingest_deploys.events import EVENTS, INPUTS, build_events, mapped_environment, whole_from
+from functions.ingest_deploys.events import (
+    EVENTS,
+    INPUTS,
+    build_events,
+    mapped_environment,
+    remember_first_lives,
+    whole_from,
+)
 from functions.ingest_deploys.redact import redact_sources
 from lakehouse.ingest.client import SetAside
 from lakehouse.ingest.config import IngestSettings
@@ -65,6 +72,8 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
             observed = datetime.now(UTC)
             # The tools' values (Helm, plugins) may hold credentials: they never reach the lake (see redact).
             listing = redact_sources(argocd.applications().body)
+            # Before any row of it is stored: a history row of a later life is never keyed as the first's.
+            remember_first_lives(lake, listing)
             yield Page(parse.APP_STATUS, listing, {"observed_at": observed, "apps": apps})
 
         # The listing is a snapshot: every dataset it feeds is written from it, whichever was asked for.

@@ -30,7 +30,10 @@ PERIOD = (
 PERIOD_START = "Start of the period (UTC, included)"
 PERIOD_END = "End of the period (UTC, excluded): as_of, or the start of the current month or quarter"
 INCIDENT_SYS_ID = "ServiceNow incident sys_id"
-KEY_FORMAT = "argocd:<app>:<history id or operation start> or gitlab:<deployment id>"
+KEY_FORMAT = (
+    "argocd:<app>:<history id> (argocd:<app>:<history id>@<creation time> in a recreated application), "
+    "argocd:<app>:op:<operation start> or gitlab:<deployment id>"
+)
 DEPLOYMENT_KEY = f"Deployment attempt: {KEY_FORMAT}"
 CORRELATION_MODE = (
     "full (the most confident link of the rules, counted from full_min_confidence up) or light "

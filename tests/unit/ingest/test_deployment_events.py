@@ -431,3 +431,65 @@ def test_a_deployment_deleted_since_it_was_listed_loses_its_links_alone(
     assert status == {deploys_parse.DEPLOYMENTS: ("succeeded", 2, 0), deploys_parse.DEPLOYMENT_MRS: ("partial", 1, 1)}
     links = lake.read_partition(get_dataset(deploys_parse.DEPLOYMENT_MRS), date(2024, 3, 4))
     assert links is not None and links.column("deployment_id").to_pylist() == [7002]
+
+
+def velero_listing(created: str, history: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """ArgoCD's listing of velero-test (the real application) as created at `created`, with its history or that."""
+    text = (FIXTURES / "argocd" / "application__live_velero-test__converted.json").read_text(encoding="utf-8")
+    app = json.loads(text)
+    app["metadata"]["creationTimestamp"] = created
+    if history is not None:
+        app["status"]["history"] = history
+    return {"metadata": {}, "items": [app]}
+
+
+def test_a_recreated_argocd_application_gives_its_deployments_keys_of_their_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """velero-test as found: created 2024-03-04 21:30:33, history ids 14-23 deployed on the 4th (14-20) and the 5th
+    (21-23). Its ApplicationSet then deletes and creates it again on the 5th at 08:00: ArgoCD numbers its history
+    from 0 again, and after 24 quick syncs lists ids 14-23, deployed from 09:14 to 09:23 the same day. Every id is
+    met in both lives, three of them on one day: the first life's deployments keep the keys they had
+    (argocd:velero-test:14 ...), the second life's are told apart by the application's creation time, and the lake
+    holds the 20 deployments once each."""
+    import httpx
+    from pydantic import SecretStr
+
+    from functions.ingest_deploys import source
+
+    first = velero_listing("2024-03-04T21:30:33Z")
+    template = first["items"][0]["status"]["history"][-1]
+    second_history = [
+        template
+        | {"id": i, "deployStartedAt": f"2024-03-05T09:{i:02d}:00Z", "deployedAt": f"2024-03-05T09:{i:02d}:30Z"}
+        for i in range(14, 24)
+    ]
+    listings = [first, velero_listing("2024-03-05T08:00:00Z", second_history)]
+
+    class ArgoCD(source.ArgoCDClient):
+        def __init__(self, base_url: str, token: Any, **options: Any) -> None:
+            listing = listings.pop(0)
+            answer = httpx.MockTransport(lambda request: httpx.Response(200, json=listing))
+            super().__init__(base_url, token, **options, transport=answer)
+
+    monkeypatch.setattr(source, "ArgoCDClient", ArgoCD)
+    lake = Lake.from_settings(Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb"))
+    MappingStore(lake).apply(
+        [{"entity_id": "velero", "kind": "application", "argocd_app_name": "velero-test"}], actor="test"
+    )
+    settings = IngestSettings(argocd_url="https://argocd.example", argocd_token=SecretStr("t"))
+    datasets = [*deploys_parse.ARGOCD_DATASETS, EVENTS]
+    for until in (datetime(2024, 3, 5, 8, tzinfo=UTC), datetime(2024, 3, 5, 10, tzinfo=UTC)):
+        outcome = ingest("deploys", lake, settings, window=Window(until - timedelta(hours=2), until), datasets=datasets)
+        assert not outcome.failed
+
+    keys = stored_keys(lake)
+    assert len(keys) == len(set(keys)) == 20
+    assert [k for k in keys if "@" not in k] == sorted(f"argocd:velero-test:{i}" for i in range(14, 24))
+    assert [k for k in keys if "@" in k] == sorted(
+        f"argocd:velero-test:{i}@2024-03-05T08:00:00+00:00" for i in range(14, 24)
+    )
+    history = get_dataset("argocd/deployment_history")
+    fifth = lake.read_partition(history, date(2024, 3, 5))
+    assert fifth is not None
+    assert sorted(fifth.column("history_id").to_pylist()) == [14, 15, 16, 17, 18, 19, 20, 21, 21, 22, 22, 23, 23]
