@@ -84,6 +84,7 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
                 application_pages,
                 {parse.APP_STATUS: parse.parse_applications_page},
                 argocd,
+                snapshot=True,
             )
         )
     wanted_gitlab = [d for d in GITLAB_DATASETS if d in datasets]

@@ -55,6 +55,9 @@ class Stream:
     # Called once every dataset of the stream is durable (e.g. to remember that a full snapshot was taken),
     # in backfills too: they leave watermarks alone, not what their runs have done.
     after_success: Callable[[Lake, str], None] | None = None  # (lake, run id)
+    # The source as it is now, whatever the window (ArgoCD's listing): a backfill reads it with its first day only,
+    # where once a day would land the same snapshot and reject the same records once a day.
+    snapshot: bool = False
 
 
 @dataclass
@@ -494,9 +497,14 @@ def backfill(
         if stopping:
             raise copy.copy(stopping[0])
 
+    snapshots_read: list[Window] = []  # the day whose run read the snapshot streams: the first one
+
     def one_day(day: Window) -> RunOutcome:
         stop_if_asked()
         plan = make_plan(day)
+        if snapshots_read:
+            plan.streams = [s for s in plan.streams if not s.snapshot]
+        snapshots_read.append(day)
         for stream in plan.streams:
             stream.fetch = _stoppable(stream.fetch, stop_if_asked)
         try:
@@ -510,8 +518,9 @@ def backfill(
             )
         return outcome
 
-    # The first day runs alone: what a run does once for many days (the CMDB full read) is then done and
-    # remembered before the other days are planned.
+    # The first day runs alone: what a run does once for many days (the CMDB full read, the snapshot streams) is
+    # then done and remembered before the other days are planned. When it fails, it is run again, snapshots
+    # included, by the next backfill over these days (it has no marker).
     first = [one_day(day) for day in todo[:1]]
     pool = ThreadPoolExecutor(max_workers=max(1, concurrency))
     try:

@@ -493,3 +493,51 @@ def test_a_recreated_argocd_application_gives_its_deployments_keys_of_their_own(
     fifth = lake.read_partition(history, date(2024, 3, 5))
     assert fifth is not None
     assert sorted(fifth.column("history_id").to_pylist()) == [14, 15, 16, 17, 18, 19, 20, 21, 21, 22, 22, 23, 23]
+
+
+def test_a_deploys_backfill_reads_the_argocd_listing_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 3-day backfill asked ArgoCD for its listing once per day: the same snapshot landed three times and the
+    mapped application ArgoCD does not list (ghost) was rejected three times. The listing says what ArgoCD holds now,
+    whatever the day: a backfill reads it once, stores velero-test's 10 history entries and rejects ghost once. A
+    scheduled run afterwards reads it again, as every scheduled run does."""
+    import httpx
+    from pydantic import SecretStr
+
+    from functions.ingest_deploys import source
+    from lakehouse.ingest.sources import run_backfill
+
+    text = (FIXTURES / "argocd" / "application__live_velero-test__converted.json").read_text(encoding="utf-8")
+    listing = {"metadata": {}, "items": [json.loads(text)]}
+    asked: list[str] = []
+
+    def argocd(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.path)
+        return httpx.Response(200, json=listing)
+
+    class ArgoCD(source.ArgoCDClient):
+        def __init__(self, base_url: str, token: Any, **options: Any) -> None:
+            super().__init__(base_url, token, **options, transport=httpx.MockTransport(argocd))
+
+    monkeypatch.setattr(source, "ArgoCDClient", ArgoCD)
+    lake = Lake.from_settings(Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb"))
+    mapping = [
+        {"entity_id": "velero", "kind": "application", "argocd_app_name": "velero-test"},
+        {"entity_id": "ghost", "kind": "application", "argocd_app_name": "ghost"},
+    ]
+    MappingStore(lake).apply(mapping, actor="test")
+    settings = IngestSettings(argocd_url="https://argocd.example", argocd_token=SecretStr("t"))
+    datasets = [*deploys_parse.ARGOCD_DATASETS, EVENTS]
+    days = Window(datetime(2024, 3, 3, tzinfo=UTC), datetime(2024, 3, 6, tzinfo=UTC))
+    outcomes = run_backfill("deploys", lake, settings, window=days, datasets=datasets, concurrency=2, now=days.until)
+
+    assert not any(o.failed for o in outcomes) and len(outcomes) == 3
+    assert asked == ["/api/v1/applications"]
+    assert len(list(lake.iter_landing("argocd", "app_status"))) == 1
+    rejects = get_dataset("argocd/rejects")
+    reasons = [r["reason"] for d in lake.list_partitions(rejects) for r in lake.read_partition(rejects, d).to_pylist()]  # type: ignore[union-attr]
+    assert len(reasons) == 1 and "'ghost'" in reasons[0]
+    history = get_dataset("argocd/deployment_history")
+    assert sum(lake.read_partition(history, d).num_rows for d in lake.list_partitions(history)) == 10  # type: ignore[union-attr]
+
+    ingest("deploys", lake, settings, window=Window(days.until, days.until + timedelta(hours=1)), datasets=datasets)
+    assert asked == ["/api/v1/applications"] * 2
