@@ -334,7 +334,8 @@ class SourceClient:
                 self.source, f"HTTP {status} on {self._where(request)}: redirected; check the source's URL", status
             )
         if status >= 400:
-            detail = _error_message(_json_or_none(response.text))[:400]
+            # The source's words go into the error, the run record and the logs: a URL in them loses its password.
+            detail = text_without_credentials(_error_message(_json_or_none(response.text)))[:400]
             raise SourceRefused(
                 self.source, f"HTTP {status} on {self._where(request)}" + (f": {detail}" if detail else ""), status
             )

@@ -182,3 +182,29 @@ def test_dynatrace_problem_evidence_keeps_no_password_in_the_lake(
     assert "postgres://db.internal:5432/orders refused" in kept(tmp_path, "raw/dynatrace/rejects")
     assert "Connection to postgres://db.internal:5432/orders refused" in kept(tmp_path, "landing")
     assert SECRET not in kept(tmp_path, "")
+
+
+def test_a_refusal_quoting_a_repository_url_keeps_no_token_in_the_run_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ArgoCD refuses with its gRPC gateway's error ({error, code, message, details}), whose text quotes the
+    repository URL it was given, token included. The run fails saying why, with the repository named; neither the
+    error it raises nor the run record the lake keeps holds the token."""
+    reason = (
+        "application spec for velero-test is invalid: InvalidSpecError: repository not accessible: "
+        f"https://deploy:{SECRET}@git.example.com/platform/velero.git: authentication required"
+    )
+    refusal = {"error": reason, "code": 3, "message": reason, "details": []}
+    serve(monkeypatch, deploys, "ArgoCDClient", lambda request: httpx.Response(400, json=refusal))
+    lake = lake_at(tmp_path, [{"entity_id": "velero", "kind": "application", "argocd_app_name": "velero-test"}])
+    settings = IngestSettings(argocd_url="https://argocd.example", argocd_token=SecretStr("t"))
+    now = datetime.now(UTC)
+    window = Window(now - timedelta(hours=1), now)
+    outcome = ingest("deploys", lake, settings, window=window, datasets=["argocd/app_status"])
+    errors = {o.record.error for o in outcome.failed}
+    assert errors == {
+        "argocd: HTTP 400 on GET /api/v1/applications: application spec for velero-test is invalid: InvalidSpecError: "
+        "repository not accessible: https://git.example.com/platform/velero.git: authentication required"
+    }
+    assert "https://git.example.com/platform/velero.git" in kept(tmp_path, "runs")
+    assert SECRET not in kept(tmp_path, "")
