@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+REDACTED = "<redacted>"
+
 # A URL's authority up to its last @ (a password written with a raw @ is cut whole): the authority ends at the first
 # / ? # or space, and at a quote or backslash (the text may be JSON). The scheme before it is read only on a match:
 # searching for it everywhere costs every string of every page more than the rest of the work.

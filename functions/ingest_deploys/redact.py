@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from lakehouse.redact import text_without_credentials
+from lakehouse.redact import REDACTED, text_without_credentials
 
-REDACTED = "<redacted>"
 # kubectl's copy of the manifest it applied (client-side apply, by hand or by a parent app-of-apps), as JSON text.
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 

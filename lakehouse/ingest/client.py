@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import random
@@ -17,11 +18,13 @@ from pydantic import SecretStr
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from lakehouse.ingest.errors import BudgetExhausted, RateLimited, Retriable, SourceRefused, SourceUnavailable
-from lakehouse.redact import payload_without_credentials, text_without_credentials
+from lakehouse.redact import REDACTED, payload_without_credentials, text_without_credentials
 
 # Anything above this is an epoch second, not a delay in seconds (GitLab's RateLimit-Reset is epoch).
 _EPOCH_THRESHOLD = 1_000_000_000
 MAX_TEXT_KEPT = 64_000
+# A credential shorter than this is not looked for in the answers: it would replace ordinary words.
+MIN_SECRET = 8
 
 
 class Clock(Protocol):
@@ -254,6 +257,9 @@ class SourceClient:
         # Set when the source asked for a longer wait than a run waits: no request is sent to it until then.
         self._rate_limited: RateLimited | None = None
         self._rng = rng or random.Random()
+        # What an answer may echo of the request (a proxy's error page, a wrong route to an echo service): it is
+        # never kept in the rejects nor quoted in an error.
+        self._secrets = _secret_forms(headers or {}, auth)
         plain = {k: (v.get_secret_value() if isinstance(v, SecretStr) else v) for k, v in (headers or {}).items()}
         basic = httpx.BasicAuth(auth[0], auth[1].get_secret_value()) if auth else None
         self._http = httpx.Client(
@@ -335,7 +341,7 @@ class SourceClient:
             )
         if status >= 400:
             # The source's words go into the error, the run record and the logs: a URL in them loses its password.
-            detail = text_without_credentials(_error_message(_json_or_none(response.text)))[:400]
+            detail = text_without_credentials(_error_message(_json_or_none(self._unechoed(response.text))))[:400]
             raise SourceRefused(
                 self.source, f"HTTP {status} on {self._where(request)}" + (f": {detail}" if detail else ""), status
             )
@@ -348,20 +354,18 @@ class SourceClient:
         try:
             body = json.loads(response.content)
         except ValueError as exc:
-            self.counters.set_aside.append(
-                SetAside(self._where(request), f"page was not valid JSON ({exc})", self.kept_text(response.text))
-            )
+            self._set_aside(request, f"page was not valid JSON ({exc})", response.text)
             raise Retriable("page was not valid JSON") from None
         if not isinstance(body, self.page_shape):
             # The JSON of another answer than the API's (a proxy's, a gateway's): as good as unreadable.
             reason = f"page was a JSON {_JSON_KINDS.get(type(body), 'value')}, not {_SHAPES[self.page_shape]}"
-            self.counters.set_aside.append(SetAside(self._where(request), reason, self.kept_text(response.text)))
+            self._set_aside(request, reason, response.text)
             raise Retriable(reason)
         keys = self.listing_keys(request, body)
         if keys and not self._lists_records(body, keys):
             # An error or another answer sent with a 200: reading it as no records would lose the page's.
             reason = f"page has no {'.'.join(keys)} list"
-            self.counters.set_aside.append(SetAside(self._where(request), reason, self.kept_text(response.text)))
+            self._set_aside(request, reason, response.text)
             raise Retriable(reason)
         return ApiResponse(status, response.headers, _without_credentials(response.content, body), request)
 
@@ -383,6 +387,15 @@ class SourceClient:
             return False
         listed = holder[keys[-1]]
         return isinstance(listed, list) or (listed is None and self.null_list_is_empty)
+
+    def _set_aside(self, request: PageRequest, reason: str, text: str) -> None:
+        self.counters.set_aside.append(SetAside(self._where(request), reason, self.kept_text(self._unechoed(text))))
+
+    def _unechoed(self, text: str) -> str:
+        """`text` with the client's own credentials, where the answer echoes them, replaced by REDACTED."""
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return text
 
     def kept_text(self, text: str) -> str:
         """What the rejects keep of a page set aside: its text without the credentials of its URLs, cut at
@@ -424,6 +437,21 @@ def _dig(body: Any, keys: tuple[str, ...]) -> Any:
             return None
         body = body.get(key)
     return body
+
+
+def _secret_forms(headers: Mapping[str, SecretStr | str], auth: tuple[str, SecretStr] | None) -> tuple[str, ...]:
+    """The client's credentials as an answer echoing its request would write them: each secret header's value and
+    its last word (the token of "Bearer <token>"), the basic auth password and its header's base64. Longest first
+    (a value before the token inside it); none shorter than MIN_SECRET, which would mask ordinary words."""
+    forms: set[str] = set()
+    for value in headers.values():
+        if isinstance(value, SecretStr):
+            secret = value.get_secret_value()
+            forms |= {secret, secret.rsplit(" ", 1)[-1]}
+    if auth:
+        password = auth[1].get_secret_value()
+        forms |= {password, base64.b64encode(f"{auth[0]}:{password}".encode()).decode()}
+    return tuple(sorted((f for f in forms if len(f) >= MIN_SECRET), key=len, reverse=True))
 
 
 def _without_credentials(content: bytes, body: Any) -> Any:

@@ -208,3 +208,52 @@ def test_a_refusal_quoting_a_repository_url_keeps_no_token_in_the_run_record(
     }
     assert "https://git.example.com/platform/velero.git" in kept(tmp_path, "runs")
     assert SECRET not in kept(tmp_path, "")
+
+
+def test_an_answer_echoing_the_request_keeps_neither_token_nor_password_in_the_rejects(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A wrong proxy route sends GitLab's deployments request to an echo service: its 200 answer is the request as
+    it came, PRIVATE-TOKEN header included. It is no list, so it is set aside as a reject and asked again; the
+    documented deployments come next. The reject keeps the echo's text, the token replaced."""
+    token = "glpat-Zx81kQe7Lm2Pq9Rt"
+    listed = fixture("gitlab/deployments__list_docs.json")
+
+    def gitlab(request: httpx.Request) -> httpx.Response:
+        if request.url.path != "/api/v4/projects/11/deployments":
+            return httpx.Response(200, json=[])
+        if not echoed:
+            echoed.append(True)
+            return httpx.Response(200, json={"url": str(request.url), "headers": dict(request.headers)})
+        return httpx.Response(200, json=listed)
+
+    echoed: list[bool] = []
+    serve(monkeypatch, deploys, "GitLabClient", gitlab)
+    lake = lake_at(tmp_path, [{"entity_id": "shop", "kind": "application", "gitlab_project_id": 11}])
+    settings = IngestSettings(gitlab_url="https://gitlab.example", gitlab_token=SecretStr(token), http_backoff_base_s=0)
+    window = Window(datetime(2016, 8, 11, tzinfo=UTC), datetime(2016, 8, 12, tzinfo=UTC))
+    outcome = ingest("deploys", lake, settings, window=window, datasets=["gitlab/deployments"])
+    (run,) = outcome.outcomes
+    assert (run.record.rows_out, run.record.rows_rejected) == (2, 1)
+    rejects = kept(tmp_path, "raw/gitlab/rejects")
+    assert "page was a JSON object, not a list" in rejects and "private-token" in rejects
+    assert token not in kept(tmp_path, "")
+
+
+def test_a_refusal_echoing_the_basic_auth_header_does_not_quote_it() -> None:
+    """A proxy in front of ServiceNow refuses with ServiceNow's error shape and quotes the Authorization header it
+    was sent: the error the run records names the refusal, not the password nor its base64."""
+    from functions.ingest_servicenow.client import ServiceNowClient
+    from lakehouse.ingest.client import PageRequest
+    from lakehouse.ingest.errors import SourceRefused
+
+    basic = "Basic c3ZjLXJvc2V0dGE6VHIwdWJhZG91cjQ3"  # svc-rosetta:Tr0ubadour47
+    body = {"error": {"message": "Proxy refused the request", "detail": f"header Authorization: {basic}"}}
+    transport = httpx.MockTransport(lambda request: httpx.Response(400, json=body))
+    client = ServiceNowClient("https://i.example", "svc-rosetta", SecretStr("Tr0ubadour47"), transport=transport)
+    with pytest.raises(SourceRefused) as refused:
+        client.send(PageRequest("/api/now/table/incident"))
+    assert str(refused.value) == (
+        "servicenow: HTTP 400 on GET /api/now/table/incident: Proxy refused the request "
+        "(header Authorization: Basic <redacted>)"
+    )
