@@ -268,7 +268,7 @@ select * from read_parquet(getvariable('lake') || '/mart/mv_dora_bands/data.parq
 create or replace view mv_dora_scopes as
 select * from read_parquet(getvariable('lake') || '/mart/mv_dora_scopes/data.parquet', hive_partitioning = false);
 
--- one row per application in production, ranked by risk score (1 = riskiest), with its health
+-- one row per application in production (the build's production_environment), ranked by risk score (1 = riskiest), with its health
 create or replace view mv_monitoring_top_risks as
 select * from read_parquet(getvariable('lake') || '/mart/mv_monitoring_top_risks/data.parquet', hive_partitioning = false);
 
