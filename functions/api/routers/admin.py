@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import partial
+from itertools import islice
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -44,9 +46,10 @@ from functions.api.models import (
 from functions.api.problems import Problem, invalid
 from lakehouse.errors import ConcurrentWriteError, MappingValidationError
 from lakehouse.mappings import MappingStore
-from lakehouse.runlog import RunLog, RunRecord, RunStatus, Watermarks
+from lakehouse.runlog import READ_AT_ONCE, RunLog, RunRecord, RunStatus, Watermarks
 from lakehouse.schemas import REGISTRY
 from lakehouse.settings import without_credentials
+from lakehouse.storage import Lake
 
 
 class AdminRoute(APIRoute):
@@ -86,6 +89,10 @@ router = APIRouter(
 
 SOURCES = ("dynatrace", "servicenow", "argocd", "gitlab", "elasticsearch")
 CURSOR_NUMBER = re.compile(r"[0-9]{1,9}")
+# Run records a page of batch-runs reads at most, some ten at once (on S3 a GET each, some tens of milliseconds): a
+# status seldom met (a failed run among a year of records, tens of thousands of them) would otherwise read the whole
+# log for one page, well past the 29 s API Gateway waits.
+RUNS_READ_PER_PAGE = 1000
 
 
 def _envelope(ctx: Context) -> dict[str, Any]:
@@ -107,38 +114,55 @@ def batch_runs(
     status: RunStatus | None = None,
 ) -> RunList:
     after = decode_cursor(cursor, (str,))
-    # Keys sort by day then by run id (which starts with the start time): newest first without reading bodies. The
-    # day folders are walked from the newest (or the cursor's), each listed once, until the page is full: a year of
-    # runs is some 400,000 records, and a page needs the newest few.
-    days = sorted(ctx.lake.list_folders("runs/"), reverse=True)
-    if after:
-        days = [d for d in days if d < after[0]]  # a folder sorts before its keys, and after an older day's
-    # Each day folder is listed only when the page reaches it.
-    keys = (
-        key
-        for day in days
-        for key in sorted(ctx.lake.list_keys(day), reverse=True)
-        if key.endswith(".json") and (not after or key < after[0])
-    )
-    items: list[RunOut] = []
-    last_key = None
-    for key in keys:
-        if len(items) > limit:
-            break
-        found = ctx.lake.get_json(key)
-        if not found:
-            continue
-        record = RunRecord.from_json(found[0])
-        if status and record.status != status:
-            continue
-        items.append(RunOut.model_validate(record.__dict__))
-        last_key = key if len(items) == limit else last_key
-    more = len(items) > limit
+    items, next_key = _runs_page(ctx.lake, _run_keys(ctx.lake, after[0] if after else None), limit, status)
     return RunList(
         **_envelope(ctx),
-        items=items[:limit],
-        page=Page(limit=limit, next_cursor=encode_cursor(last_key) if more and last_key else None),
+        items=items,
+        page=Page(limit=limit, next_cursor=encode_cursor(next_key) if next_key else None),
     )
+
+
+def _run_keys(lake: Lake, after: str | None) -> Iterator[str]:
+    """The run records' keys, newest first, after the cursor's. Keys sort by day then by run id (which starts with the
+    start time): the day folders are walked from the newest (or the cursor's), each listed only when reached, so a
+    page of the newest runs lists a day or two however long the run log has grown."""
+    days = sorted(lake.list_folders("runs/"), reverse=True)
+    if after:
+        days = [d for d in days if d < after]  # a folder sorts before its keys, and after an older day's
+    return (
+        key
+        for day in days
+        for key in sorted(lake.list_keys(day), reverse=True)
+        if key.endswith(".json") and (not after or key < after)
+    )
+
+
+def _runs_page(
+    lake: Lake, keys: Iterator[str], limit: int, status: RunStatus | None
+) -> tuple[list[RunOut], str | None]:
+    """A page of runs with the status asked for, and the key the next page starts after (None on the last page).
+    Reading stops at a page and one run more (there is a next page), at the end of the log, or after
+    RUNS_READ_PER_PAGE records: then the page holds what those records had, maybe fewer runs than `limit` or none,
+    and the next one goes on after the last record read."""
+    found: list[tuple[str, RunOut]] = []
+    read = 0
+    with ThreadPoolExecutor(max_workers=READ_AT_ONCE) as pool:
+        while read < RUNS_READ_PER_PAGE:
+            # Without a filter every record is a run of the page: never more than it still needs (50 runs read 51).
+            wanted = READ_AT_ONCE if status else min(READ_AT_ONCE, limit + 1 - len(found))
+            batch = list(islice(keys, min(wanted, RUNS_READ_PER_PAGE - read)))
+            if not batch:
+                return [run for _, run in found], None
+            read += len(batch)
+            for key, record in zip(batch, pool.map(lake.get_json, batch), strict=True):
+                run = RunRecord.from_json(record[0]) if record else None
+                if run is None or (status and run.status != status):
+                    continue
+                if len(found) == limit:
+                    return [run for _, run in found], found[-1][0]
+                found.append((key, RunOut.model_validate(run.__dict__)))
+    more = next(keys, None) is not None
+    return [run for _, run in found], batch[-1] if more else None
 
 
 @router.get("/mappings", response_model=MappingOut, summary="The mapping table (current or a given version)")

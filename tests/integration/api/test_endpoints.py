@@ -7,6 +7,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -29,7 +30,7 @@ from lakehouse.aggregates.build import build
 from lakehouse.ingest.config import IngestSettings
 from lakehouse.mappings import MappingStore
 from lakehouse.objectstore import PreconditionFailed
-from lakehouse.runlog import RunLog
+from lakehouse.runlog import RunLog, RunRecord, new_run_id
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
@@ -1406,3 +1407,50 @@ def test_batch_runs_are_paged_newest_first_across_day_folders_reading_only_the_n
             runs.start("f", "gitlab", now=datetime(2025, 3, 1 + i % 28, 12, tzinfo=UTC))
         assert runs_page(c, None)["items"] == first["items"]
         assert len(requests) - before == before
+
+
+def test_a_filtered_batch_runs_page_reads_a_bounded_part_of_the_run_log(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twelve days of runs every 15 minutes (10 to 21 November, 1,152 records), three of them failed: 21 Nov 23:45
+    and 12:00, and the oldest, 10 Nov 00:00. `status=failed` read every record of the log before its page, a GET each
+    on S3. Now two failed runs a page: the first two, read from at most 1,000 records, then the last one alone with
+    no next cursor, 152 records on. One failed run a page reads the 48 records from 23:45 back to 12:00 and at most
+    the rest of their batch of ten; three runs without a filter read four records (a page and one more)."""
+    lake = Lake.from_settings(settings)
+    start = datetime(2026, 11, 10, tzinfo=UTC)
+    failed = {datetime(2026, 11, 21, 23, 45, tzinfo=UTC), datetime(2026, 11, 21, 12, tzinfo=UTC), start}
+    runs = [
+        RunRecord(new_run_id(at), "f", "gitlab", None, None, None, at, "failed" if at in failed else "succeeded")
+        for at in (start + timedelta(minutes=15 * i) for i in range(12 * 96))
+    ]
+    with ThreadPoolExecutor(max_workers=10) as pool:  # some seconds on S3, where one after the other takes thirty
+        list(pool.map(lambda run: lake.put_json(lake.run_key(run.run_id, run.started_at), run.to_json()), runs))
+    ids = {run.started_at: run.run_id for run in runs}
+    newest_failed = [ids[at] for at in sorted(failed, reverse=True)]
+
+    with TestClient(create_app(api_settings(tmp_path), settings, down_sources())) as c:
+        store = c.app.state.context.lake.store  # type: ignore[attr-defined]
+        reads: list[str] = []
+        get = store.get
+
+        def counted(key: str) -> object:
+            reads.extend([key] if key.startswith("runs/") else [])
+            return get(key)
+
+        monkeypatch.setattr(store, "get", counted)
+
+        def page(query: str) -> tuple[list[str], str | None, int]:
+            reads.clear()
+            r = c.get(f"/monitoring/admin/batch-runs?{query}", headers=ADMIN)
+            assert r.status_code == 200, r.text
+            return [i["runId"] for i in r.json()["items"]], r.json()["page"]["nextCursor"], len(reads)
+
+        first, cursor, read = page("status=failed&limit=2")
+        assert first == newest_failed[:2] and cursor and read <= 1000
+        last, cursor, read = page(f"status=failed&limit=2&cursor={cursor}")
+        assert (last, cursor, read) == (newest_failed[2:], None, 152)
+
+        one, cursor, read = page("status=failed&limit=1")
+        assert one == newest_failed[:1] and cursor and 48 <= read < 58
+        assert page("limit=3")[0::2] == ([ids[at] for at in sorted(ids, reverse=True)[:3]], 4)
