@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from functions.api import problems
@@ -78,7 +78,7 @@ def create_app(
     problems.install(app)
     if api.cors_origins:
         app.add_middleware(
-            CORSMiddleware,
+            RefusedPreflightAsProblem,
             allow_origins=api.cors_origins,
             allow_methods=["GET", "POST"],
             # A page's script revalidates a historized answer by the ETag it read (deps.historized), and reads when
@@ -103,6 +103,42 @@ def create_app(
     app.include_router(sre.router)
     app.include_router(admin.router)
     return app
+
+
+class RefusedPreflightAsProblem(CORSMiddleware):
+    """CORS as Starlette's, but a refused preflight is a problem+json 400 naming what was refused, as every other error
+    of the API: Starlette answers it as text/plain ("Disallowed CORS origin")."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = Headers(scope=scope) if scope["type"] == "http" else None
+        if (
+            headers is None
+            or scope["method"] != "OPTIONS"
+            or "origin" not in headers
+            or "access-control-request-method" not in headers
+        ):
+            await super().__call__(scope, receive, send)
+            return
+        response = self.preflight_response(request_headers=headers)
+        if response.status_code == 400:
+            response = self._refused(Request(scope), response)
+        await response(scope, receive, send)
+
+    def _refused(self, request: Request, refused: Response) -> Response:
+        what = bytes(refused.body).decode().removeprefix("Disallowed CORS ").split(", ")
+        allowed = {
+            "origin": "set by ROSETTA_API_CORS_ORIGINS",
+            "method": f"methods: {', '.join(self.allow_methods)}",
+            "headers": f"headers: {', '.join(sorted(self.allow_headers))}",
+            "private-network": "no private network access",
+        }
+        detail = (
+            f"this cross-origin request is not allowed: its {', '.join(what)} {'is' if len(what) == 1 else 'are'} not "
+            f"among those the API answers ({'; '.join(allowed.get(w, w) for w in what)})"
+        )
+        # The CORS headers Starlette set stay (Vary, and the origin when only the method or a header was refused).
+        kept = {k: v for k, v in refused.headers.items() if k.startswith("access-control-") or k == "vary"}
+        return problems.problem_response(request, 400, "CORS preflight refused", detail, kept)
 
 
 class NoStoreByDefault:

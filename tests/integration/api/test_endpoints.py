@@ -1308,6 +1308,33 @@ def test_cors_preflight(client: TestClient) -> None:
         headers={"Origin": "https://backstage.example.org", "Access-Control-Request-Method": "GET"},
     )
     assert r.headers["access-control-allow-origin"] == "https://backstage.example.org"
+    assert r.status_code == 200 and "access-control-allow-methods" in r.headers
+
+
+@pytest.mark.parametrize(
+    ("asked", "refused"),
+    [
+        ({"Origin": "https://evil.example.net", "Access-Control-Request-Method": "GET"}, "origin"),
+        (
+            {
+                "Origin": "https://backstage.example.org",
+                "Access-Control-Request-Method": "DELETE",
+                "Access-Control-Request-Headers": "x-debug",
+            },
+            "method, headers",
+        ),
+    ],
+)
+def test_a_refused_cors_preflight_is_a_problem(client: TestClient, asked: dict[str, str], refused: str) -> None:
+    """A page of another origin than Backstage's, or a DELETE with a header the API does not take, is refused at
+    the preflight with Starlette's 400, which answered "Disallowed CORS origin" as text/plain where every other error
+    of the API is problem+json. It is a problem naming what was refused; an origin refused is allowed nothing."""
+    r = client.options("/monitoring/overview", headers=asked)
+    assert r.status_code == 400 and r.headers["content-type"] == "application/problem+json"
+    body = r.json()
+    assert (body["status"], body["title"], body["instance"]) == (400, "CORS preflight refused", "/monitoring/overview")
+    assert body["detail"].startswith(f"this cross-origin request is not allowed: its {refused} ")
+    assert r.headers.get("access-control-allow-origin") == (None if refused == "origin" else asked["Origin"])
 
 
 def test_a_page_of_an_allowed_origin_reads_when_to_ask_again(tmp_path_factory: pytest.TempPathFactory) -> None:

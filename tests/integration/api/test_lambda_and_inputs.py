@@ -222,6 +222,20 @@ def test_problems_through_lambda_are_plain_text(lambda_handler: Any) -> None:
         assert json.loads(denied["body"])["status"] == 401
 
 
+def test_a_refused_preflight_through_a_rest_api_is_a_problem(
+    lambda_handler: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A REST API hands OPTIONS on to the function (an HTTP API with CORS configured answers preflights itself): a
+    page of an origin not allowed is answered the 400 problem+json the app gives, as JSON, not base64."""
+    monkeypatch.setenv("ROSETTA_API_CORS_ORIGINS", '["https://backstage.example.org"]')
+    asked = {"Origin": "https://evil.example.net", "Access-Control-Request-Method": "GET"}
+    event = rest_api_v1("/monitoring/overview", headers=asked)
+    event |= {"httpMethod": "OPTIONS", "requestContext": {**event["requestContext"], "httpMethod": "OPTIONS"}}
+    answer = _as_response(lambda_handler(event, Context()))
+    assert answer.status_code == 400 and answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["title"] == "CORS preflight refused" and "origin" in answer.json()["detail"]
+
+
 ADMIN_ROUTES = ["/monitoring/admin/batch-runs", "/monitoring/admin/mappings", "/monitoring/admin/config/sources"]
 
 
