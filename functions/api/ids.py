@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from functions.api.problems import Problem, invalid, not_found
+from functions.api.problems import Problem, invalid, not_found, too_long
 from lakehouse.mappings import MappingEntry
 
 NAME = re.compile(r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$")
@@ -16,6 +16,7 @@ REF = re.compile(
 )
 # Backstage kinds and what they are here: a System is an application, a Component a component.
 KINDS = {"component": "component", "system": "application", "application": "application"}
+# The longest id or ref taken, in a path, a query or a body: a Backstage ref is at most 255 characters.
 MAX_REF = 255
 
 
@@ -33,12 +34,8 @@ def parse_ref(text: str, parameter: str, location: str = "query") -> EntityRef:
     """`payments-api`, `component:payments-api`, `component:default/payments-api`, `system:default/payments`, given
     as `parameter` in the query or the path (`location`)."""
     value = text.strip().lower()
-    if not value or len(value) > MAX_REF:
-        raise invalid(
-            parameter,
-            f"{parameter} must be an entity id or a Backstage entity ref of at most {MAX_REF} chars",
-            location=location,
-        )
+    if len(value) > MAX_REF:
+        raise invalid(parameter, too_long(parameter, MAX_REF), location=location)
     match = REF.match(value)
     if not match or not NAME.match(match.group("name")):
         raise invalid(

@@ -8,6 +8,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from functions.api.ids import MAX_REF
+
 # The burn-rate alert values (burn_rate_alert in lakehouse/sql/macros.sql), as an SLO row carries them.
 BURN_RATE_ALERT = (
     "page (1 h > 14.4, or 6 h and 1 h > 6), ticket (24 h and 2 h > 3, or 3 d and 6 h > 1), none (no rule holds on the "
@@ -654,8 +656,8 @@ class MappingOut(Envelope):
 
 
 class MappingKey(BaseModel):
-    entity_id: str = Field(max_length=255)
-    environment: str = Field(default="production", max_length=255)
+    entity_id: str = Field(max_length=MAX_REF)
+    environment: str = Field(default="production", max_length=MAX_REF)
 
 
 class MappingChange(BaseModel):

@@ -58,6 +58,10 @@ def invalid(name: str, detail: str, allowed: list[str] | None = None, *, locatio
     return Problem(422, detail, title=f"Invalid {name}", errors=[error])
 
 
+def too_long(name: str, most: int) -> str:
+    return f"{name} is too long: at most {most} characters"
+
+
 def problem_response(
     request: Request, status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
 ) -> JSONResponse:
@@ -77,6 +81,9 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
         if err.get("type") == "json_invalid":
             # Its location is the body and the character where parsing stopped, which is no parameter's name.
             item |= {"parameter": "body", "detail": f"not JSON at position {loc[-1]}: {ctx.get('error', 'invalid')}"}
+        if err.get("type") == "string_too_long":
+            # Worded as the API's own checks word an id too long (ids.parse_ref): one reason, whatever the route.
+            item["detail"] = too_long(name, int(ctx.get("max_length", 0)))
         expected = ctx.get("expected")
         if isinstance(expected, str):
             # pydantic writes literals as "'a', 'b' or 'c'": give them back as a list.
@@ -97,8 +104,12 @@ def install(app: FastAPI) -> None:
         parts = []
         for e in errors:
             allowed = f" (allowed: {', '.join(e['allowed'])})" if e.get("allowed") else ""
-            parts.append(f"{e['parameter']}: {e['detail']}{allowed}")
-        return problem_response(request, 422, "Invalid request", "; ".join(parts)[:2000], errors=errors)
+            named = e["detail"] if e["detail"].startswith(f"{e['parameter']} ") else f"{e['parameter']}: {e['detail']}"
+            parts.append(f"{named}{allowed}")
+        # One parameter refused is titled by its name, as the API's own checks title theirs (`invalid`).
+        names = {e["parameter"] for e in errors}
+        title = f"Invalid {names.pop()}" if len(names) == 1 else "Invalid request"
+        return problem_response(request, 422, title, "; ".join(parts)[:2000], errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -26,6 +26,7 @@ from functions.api.deps import (
     one_value_each,
     reader,
 )
+from functions.api.ids import MAX_REF
 from functions.api.models import (
     ChangesReport,
     DoraReport,
@@ -84,7 +85,7 @@ def under(
     app: Annotated[
         str | None,
         Query(
-            max_length=300,
+            max_length=MAX_REF,
             description="Only the rows holding this application (its id in the mapping, or its Backstage ref, "
             "system:default/x, as the application routes take it): with groupBy=app, its own row, so that a page "
             "about one application need not read the estate's report.",

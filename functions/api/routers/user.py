@@ -30,6 +30,7 @@ from functions.api.deps import (
     one_value_each,
     reader,
 )
+from functions.api.ids import MAX_REF
 from functions.api.models import (
     ChangeList,
     DeploymentList,
@@ -62,8 +63,10 @@ router = APIRouter(
 )
 
 PeriodParam = Annotated[str | None, Query(max_length=40, description=f"One of {', '.join(periods.NAMED_PERIODS)}.")]
-AppId = Annotated[str, Path(max_length=300, description="Application id or Backstage ref (system:default/x).")]
-ComponentId = Annotated[str, Path(max_length=300, description="Component id or Backstage ref (component:default/x).")]
+AppId = Annotated[str, Path(max_length=MAX_REF, description="Application id or Backstage ref (system:default/x).")]
+ComponentId = Annotated[
+    str, Path(max_length=MAX_REF, description="Component id or Backstage ref (component:default/x).")
+]
 Metric = Literal[
     "latency_p95", "latency_p99", "latency_p50", "error_rate", "requests", "errors", "cpu", "memory", "log_errors"
 ]

@@ -667,6 +667,36 @@ def test_a_malformed_id_is_named_as_the_path_parameter_it_was_given_as(
     )
 
 
+LONG_ID = "a" * 300
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body", "parameter", "where", "most"),
+    [
+        ("GET", f"/monitoring/applications/{LONG_ID}/summary", None, "app_id", "path", 255),
+        ("GET", f"/monitoring/applications/{LONG_ID}/timeseries", None, "app_id", "path", 255),
+        ("GET", f"/monitoring/applications/{LONG_ID}/incidents", None, "app_id", "path", 255),
+        ("GET", f"/monitoring/components/{LONG_ID}/summary", None, "component_id", "path", 255),
+        ("GET", f"/monitoring/kpis/slo?app={LONG_ID}", None, "app", "query", 255),
+        ("GET", f"/monitoring/kpis/dora?team={LONG_ID}", None, "team", "query", 63),
+        ("POST", "/monitoring/admin/mappings", {"remove": [{"entity_id": LONG_ID}]}, "remove.0.entity_id", "body", 255),
+    ],
+)
+def test_an_id_too_long_is_the_same_problem_on_every_route(
+    client: TestClient, method: str, url: str, body: Any, parameter: str, where: str, most: int
+) -> None:
+    """An id of 300 characters was "Invalid app_id" on the application routes (a ref is at most 255 characters, the
+    path took 300) but "Invalid request" as a team or a mapping key to remove (the request's validation), each
+    worded its own way. Everywhere it is now the problem of that one parameter: titled by its name, its one error
+    saying where it was given and how long it may be."""
+    r = client.request(method, url, headers=ADMIN, json=body)
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", r.text[:300]
+    problem = r.json()
+    reason = f"{parameter} is too long: at most {most} characters"
+    assert (problem["title"], problem["detail"]) == (f"Invalid {parameter}", reason)
+    assert problem["errors"] == [{"parameter": parameter, "in": where, "detail": reason}]
+
+
 def test_every_refused_parameter_says_where_it_was_given(client: TestClient) -> None:
     """A 422 the request's validation gives names each parameter with where it was given (query, path or body); the
     API's own checks (a period, an id, a cursor, a trigger's fields) give the same shape, so a caller reads one."""

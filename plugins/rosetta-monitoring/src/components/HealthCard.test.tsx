@@ -119,16 +119,16 @@ describe('HealthCard', () => {
     expect(screen.queryByText(/Could not load health/)).not.toBeInTheDocument();
   });
 
-  // An annotation longer than the path takes (300 characters) is refused by the request's validation, its title
-  // "Invalid request", under the same parameter name: the card says the same.
+  // An annotation longer than an id (255 characters) is refused as "Invalid app_id" too, under the same parameter
+  // name: the card says the same.
   it('says a rosetta.io/app-id annotation too long for an id is not a valid id', async () => {
-    const said = 'String should have at most 300 characters';
+    const said = 'app_id is too long: at most 255 characters';
     server.use(
-      problem('/applications/:id/summary', 422, 'Invalid request', `app_id: ${said}`, {
+      problem('/applications/:id/summary', 422, 'Invalid app_id', said, {
         errors: [{ parameter: 'app_id', in: 'path', detail: said }],
       }),
     );
-    await renderWithApi(<HealthCard />, annotated({ 'rosetta.io/app-id': 'a'.repeat(301) }));
+    await renderWithApi(<HealthCard />, annotated({ 'rosetta.io/app-id': 'a'.repeat(256) }));
     expect(await screen.findByText('Not a valid entity id')).toBeInTheDocument();
     expect(screen.queryByText(/Could not load health/)).not.toBeInTheDocument();
   });
@@ -138,7 +138,7 @@ describe('HealthCard', () => {
   it('says the rosetta.io/environment annotation is not a valid environment', async () => {
     const said = "String should match pattern '^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$'";
     server.use(
-      problem('/applications/:id/summary', 422, 'Invalid request', `environment: ${said}`, {
+      problem('/applications/:id/summary', 422, 'Invalid environment', `environment: ${said}`, {
         errors: [{ parameter: 'environment', in: 'query', detail: said }],
       }),
     );

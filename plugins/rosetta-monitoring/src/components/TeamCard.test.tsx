@@ -224,7 +224,7 @@ describe('TeamCard', () => {
   it('says when the API refuses the id the annotation sets', async () => {
     const refused = { errors: [{ parameter: 'team', in: 'query', detail: 'String should match pattern' }] };
     for (const path of ['/risk/top', '/kpis/slo', '/kpis/dora']) {
-      server.use(problem(path, 422, 'Invalid request', 'team: String should match pattern', refused));
+      server.use(problem(path, 422, 'Invalid team', 'team: String should match pattern', refused));
     }
     await renderWithApi(<TeamCard />, group('egrets', { 'rosetta.io/team-id': 'team/egret' }));
     expect(await screen.findByText('Not a valid team id')).toBeInTheDocument();
@@ -309,7 +309,7 @@ describe('TeamCard', () => {
   it('says when the API refuses the id rosetta.io/domain-id sets', async () => {
     const refused = { errors: [{ parameter: 'domain', in: 'query', detail: 'String should match pattern' }] };
     for (const path of ['/risk/top', '/kpis/slo', '/kpis/dora']) {
-      server.use(problem(path, 422, 'Invalid request', 'domain: String should match pattern', refused));
+      server.use(problem(path, 422, 'Invalid domain', 'domain: String should match pattern', refused));
     }
     const annotations = { 'rosetta.io/monitoring-level': 'domain', 'rosetta.io/domain-id': 'commerce/eu' };
     await renderWithApi(<TeamCard />, group('commerce', annotations, 'domain'));
