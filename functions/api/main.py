@@ -65,6 +65,8 @@ def create_app(
         yield
         live.close()
 
+    # /docs and /openapi.json answer without a credential: the contract is public (committed as docs/openapi.json)
+    # and built from the code alone, never from the settings; on AWS, API Gateway routes only /monitoring/*.
     app = FastAPI(
         title="Rosetta Monitoring API",
         version=VERSION,

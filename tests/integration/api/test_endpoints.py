@@ -26,6 +26,7 @@ from pydantic import SecretStr
 from functions.api.batch import Trigger
 from functions.api.main import create_app
 from functions.api.mart import ServingMart
+from functions.api.settings import ApiKey
 from lakehouse.aggregates.build import build
 from lakehouse.ingest.config import IngestSettings
 from lakehouse.mappings import MappingStore
@@ -1335,6 +1336,54 @@ def test_a_refused_cors_preflight_is_a_problem(client: TestClient, asked: dict[s
     assert (body["status"], body["title"], body["instance"]) == (400, "CORS preflight refused", "/monitoring/overview")
     assert body["detail"].startswith(f"this cross-origin request is not allowed: its {refused} ")
     assert r.headers.get("access-control-allow-origin") == (None if refused == "origin" else asked["Origin"])
+
+
+def test_the_served_contract_is_the_committed_one_and_names_nothing_configured(tmp_path: Path) -> None:
+    """/openapi.json and /docs answer without a credential, on purpose: the contract is public (committed as
+    docs/openapi.json, read by the Backstage API entity), and on AWS API Gateway routes only /monitoring/* to the
+    function. So what they serve must come from the code alone: an API configured with a JWT secret, issuer and
+    audience, key names, internal hosts for Kibana, ArgoCD, GitLab and Backstage, a bucket and a Lambda to trigger
+    serves the committed document, naming none of them, and a docs page that reads only that document."""
+    jwt_secret = "jwt-secret-3c9e1f0b7a5d4e2c8b6a"
+    configured = {
+        "jwt": jwt_secret,
+        "issuer": "https://sso.corp.internal/realms/ops",
+        "audience": "rosetta-aud-7d2f",
+        "key name": "ops-admin-4b1e",
+        "kibana": "kibana.corp.internal",
+        "argocd": "argocd.corp.internal",
+        "gitlab": "gitlab.corp.internal",
+        "token": "glpat-5e8a1c9d",
+        "origin": "backstage.corp.internal",
+        "bucket": "rosetta-lake-9f3a",
+        "function": "rosetta-build-2c7e",
+    }
+    api = api_settings(tmp_path).model_copy(
+        update={
+            "jwt_secret": SecretStr(jwt_secret),
+            "jwt_issuer": configured["issuer"],
+            "jwt_audience": configured["audience"],
+            "api_keys": [ApiKey(name=configured["key name"], sha256="0" * 64, roles=["admin"])],
+            "kibana_url": f"https://{configured['kibana']}:5601",
+            "cors_origins": [f"https://{configured['origin']}"],
+            "trigger_mode": "lambda",
+            "trigger_functions": {"build": configured["function"]},
+        }
+    )
+    sources = IngestSettings(
+        argocd_url=f"https://{configured['argocd']}",
+        argocd_token=SecretStr("argocd-token-1f6b"),
+        gitlab_url=f"https://{configured['gitlab']}",
+        gitlab_token=SecretStr(configured["token"]),
+    )
+    settings = Settings(lake_url=f"s3://{configured['bucket']}/lake", duckdb_temp_directory=tmp_path / "duckdb")
+    with TestClient(create_app(api, settings, sources)) as c:
+        document, page = c.get("/openapi.json"), c.get("/docs")
+    assert document.status_code == 200 and page.status_code == 200
+    committed = Path(__file__).parents[3] / "docs" / "openapi.json"
+    assert document.json() == json.loads(committed.read_text(encoding="utf-8"))
+    assert [name for name, value in configured.items() if value in document.text or value in page.text] == []
+    assert "url: '/openapi.json'" in page.text
 
 
 def test_a_page_of_an_allowed_origin_reads_when_to_ask_again(tmp_path_factory: pytest.TempPathFactory) -> None:
