@@ -5,8 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -25,8 +24,8 @@ from lakehouse.ingest.errors import SourceError
 T = TypeVar("T")
 # A failure is remembered for less time than a success, so a recovered source is seen again quickly.
 FAILURE_TTL_CAP_S = 10.0
-# Live calls one page makes at once. Each waits for its answer on the shared pool, where one still queued when its
-# timeout is up counts as unanswered: a page waits one timeout whatever its number of components.
+# Live calls one page makes at once, on threads of its own; more wait for a free one of them, and one not started
+# when the page's timeout is up is not made: a page waits one timeout whatever its number of components.
 SIDE_BY_SIDE = 32
 
 
@@ -56,6 +55,16 @@ class LiveResult:
     value: Any
     error: str | None
     fetched_at: datetime
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One live call to a source, under the key its result is cached by; or its result known without calling (the
+    source is not configured)."""
+
+    key: str
+    call: Callable[[], Any] | None = None
+    known: LiveResult | None = None
 
 
 class TtlCache:
@@ -90,39 +99,56 @@ class LiveSources:
         self.api = api
         self.sources = sources
         self.cache = TtlCache(api.live_cache_ttl_s)
-        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="live")
 
     # --- generic ----------------------------------------------------------------------------------
     def cached(self, key: str, call: Callable[[], T]) -> LiveResult:
         """The call's value, or its failure as one line; bounded by the live timeout even if the call is not."""
-        found = self.cache.get(key)
-        if found is not None:
-            return found
-        future = self._pool.submit(call)
+        return self.side_by_side([Ask(key, call)])[0]
+
+    def side_by_side(self, asks: list[Ask]) -> list[LiveResult]:
+        """The results of live calls, in their order, those not cached made side by side: one after the other, a
+        source that hangs would cost each call its timeout, and a page of a few components would outlast the API
+        gateway's 29 s. The calls run on threads of this page's own, never on a pool other pages share: there a page's
+        calls would queue behind the others' (a hanging source holding each thread its whole timeout), and under load
+        a source answering at once would be "no answer". They are awaited together for the live timeout and half a
+        second more; one still running then is left to end on its own timeout, unawaited."""
+        results: dict[int, LiveResult] = {}
+        pending: list[tuple[int, str, Callable[[], Any]]] = []
+        for i, ask in enumerate(asks):
+            found = ask.known or self.cache.get(ask.key)
+            if found is not None:
+                results[i] = found
+            elif ask.call is not None:
+                pending.append((i, ask.key, ask.call))
+        if pending:
+            pool = ThreadPoolExecutor(max_workers=min(len(pending), SIDE_BY_SIDE), thread_name_prefix="live")
+            try:
+                futures = {i: pool.submit(call) for i, _, call in pending}
+                wait(futures.values(), timeout=self.api.live_timeout_s + 0.5)
+            finally:
+                # Calls not started yet are dropped; those running end on their own timeouts, awaited by nobody.
+                pool.shutdown(wait=False, cancel_futures=True)
+            for i, key, _ in pending:
+                results[i] = self._result(futures[i])
+                self.cache.put(key, results[i])
+        return [results[i] for i in range(len(asks))]
+
+    def _result(self, future: Future[Any]) -> LiveResult:
+        """A call's value, or its failure as one line."""
+        if future.cancelled() or not future.done():
+            return LiveResult(None, f"no answer within {self.api.live_timeout_s:g} s", _now())
         try:
-            result = LiveResult(future.result(timeout=self.api.live_timeout_s + 0.5), None, datetime.now(UTC))
-        except FutureTimeout:
-            result = LiveResult(None, f"no answer within {self.api.live_timeout_s:g} s", datetime.now(UTC))
+            return LiveResult(future.result(), None, _now())
         except SourceError as exc:
             # The caller names the source: its error says what went wrong.
-            result = LiveResult(None, str(exc).removeprefix(f"{exc.source}: "), datetime.now(UTC))
+            return LiveResult(None, str(exc).removeprefix(f"{exc.source}: "), _now())
         except httpx.TransportError as exc:
             # Refused, timed out or cut off: nothing was answered.
-            result = LiveResult(None, f"no answer ({type(exc).__name__})", datetime.now(UTC))
+            return LiveResult(None, f"no answer ({type(exc).__name__})", _now())
         except (httpx.HTTPError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
             # An answer of another shape than read (a list for an object, a string for a status): the source has
             # not given what the page needs, as if it were down. A ValidationError is a ValueError.
-            result = LiveResult(None, f"{type(exc).__name__}: unexpected answer", datetime.now(UTC))
-        self.cache.put(key, result)
-        return result
-
-    def side_by_side(self, calls: list[Callable[[], LiveResult]]) -> list[LiveResult]:
-        """The results of live calls made side by side, in their order. One after the other, a source that hangs
-        would cost each call its timeout, and a page of a few components would outlast the API gateway's 29 s."""
-        if len(calls) <= 1:
-            return [call() for call in calls]
-        with ThreadPoolExecutor(max_workers=min(len(calls), SIDE_BY_SIDE)) as pool:
-            return list(pool.map(lambda call: call(), calls))
+            return LiveResult(None, f"{type(exc).__name__}: unexpected answer", _now())
 
     def _options(self) -> dict[str, Any]:
         timeout = self.api.live_timeout_s
@@ -130,10 +156,14 @@ class LiveSources:
 
     # --- ArgoCD and GitLab ------------------------------------------------------------------------
     def argocd_app(self, name: str, namespace: str | None = None) -> LiveResult:
+        return self.side_by_side([self.ask_argocd_app(name, namespace)])[0]
+
+    def ask_argocd_app(self, name: str, namespace: str | None = None) -> Ask:
         """The application `name` of `namespace`; without one, ArgoCD reads the name in its own namespace."""
+        key = f"argocd:{namespace or ''}/{name}"
         url, token = self.sources.argocd_url, self.sources.argocd_token
         if not url or not token:
-            return LiveResult(None, "ArgoCD is not configured (ROSETTA_ARGOCD_URL/ROSETTA_ARGOCD_TOKEN)", _now())
+            return _known(key, "ArgoCD is not configured (ROSETTA_ARGOCD_URL/ROSETTA_ARGOCD_TOKEN)")
         params = {"appNamespace": namespace} if namespace else {}
 
         def call() -> dict[str, Any]:
@@ -143,12 +173,16 @@ class LiveSources:
             ArgoCDStatus.model_validate(status)
             return status
 
-        return self.cached(f"argocd:{namespace or ''}/{name}", call)
+        return Ask(key, call)
 
     def gitlab_last_pipeline(self, project_id: int) -> LiveResult:
+        return self.side_by_side([self.ask_gitlab_last_pipeline(project_id)])[0]
+
+    def ask_gitlab_last_pipeline(self, project_id: int) -> Ask:
+        key = f"gitlab:{project_id}"
         url, token = self.sources.gitlab_url, self.sources.gitlab_token
         if not url or not token:
-            return LiveResult(None, "GitLab is not configured (ROSETTA_GITLAB_URL/ROSETTA_GITLAB_TOKEN)", _now())
+            return _known(key, "GitLab is not configured (ROSETTA_GITLAB_URL/ROSETTA_GITLAB_TOKEN)")
 
         def call() -> dict[str, Any] | None:
             params = {"per_page": 1, "order_by": "id", "sort": "desc"}
@@ -158,7 +192,7 @@ class LiveSources:
             GitLabPipeline.model_validate(pipeline or {})
             return pipeline
 
-        return self.cached(f"gitlab:{project_id}", call)
+        return Ask(key, call)
 
     # --- Kibana data views ------------------------------------------------------------------------
     def data_view_id(self, index_pattern: str) -> str:
@@ -198,17 +232,21 @@ class LiveSources:
 
     # --- reachability ---------------------------------------------------------------------------
     def probe(self, source: str) -> LiveResult:
+        return self.side_by_side([self.ask_probe(source)])[0]
+
+    def ask_probe(self, source: str) -> Ask:
         """Any HTTP answer means reachable; 401/403 means the credentials are refused."""
+        key = f"probe:{source}"
         target = self._probe_target(source)
         if target is None:
-            return LiveResult(None, "not configured", _now())
+            return _known(key, "not configured")
         url, path, headers, auth = target
 
         def call() -> dict[str, Any]:
             response = httpx.get(url.rstrip("/") + path, headers=headers, auth=auth, timeout=self.api.live_timeout_s)
             return {"status": response.status_code, "authenticated": response.status_code not in (401, 403)}
 
-        return self.cached(f"probe:{source}", call)
+        return Ask(key, call)
 
     def can_probe(self, source: str) -> bool:
         """Whether the API holds what a probe of the source needs: its URL and its credentials."""
@@ -237,9 +275,6 @@ class LiveSources:
                 return s.elasticsearch_url, "/", {}, (s.elasticsearch_user, s.elasticsearch_password.get_secret_value())
         return None
 
-    def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
-
 
 def configured(sources: IngestSettings, source: str) -> tuple[bool, str | None]:
     url = getattr(sources, f"{source}_url", None)
@@ -252,6 +287,10 @@ def _bearer(scheme: str, token: SecretStr) -> dict[str, str]:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _known(key: str, error: str) -> Ask:
+    return Ask(key, known=LiveResult(None, error, _now()))
 
 
 def _argocd_status(body: Any) -> dict[str, Any]:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -60,18 +58,12 @@ def create_app(
         trigger=trigger or Trigger(api, settings, lake),
     )
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        live.close()
-
     # /docs and /openapi.json answer without a credential: the contract is public (committed as docs/openapi.json)
     # and built from the code alone, never from the settings; on AWS, API Gateway routes only /monitoring/*.
     app = FastAPI(
         title="Rosetta Monitoring API",
         version=VERSION,
         description=DESCRIPTION,
-        lifespan=lifespan,
         docs_url="/docs",
         redoc_url=None,
         openapi_url="/openapi.json",

@@ -6,7 +6,6 @@ import re
 from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from functools import partial
 from itertools import islice
 from typing import Annotated, Any
 
@@ -306,7 +305,7 @@ def config_sources(ctx: ContextDep) -> SourcesOut:
     # A URL without credentials is configured for ingestion elsewhere; the API cannot tell if it answers. The others
     # are probed side by side: one after the other, five hanging sources would outlast the API gateway's 29 s.
     probed = [s for s in SOURCES if getattr(ctx.sources, f"{s}_url", None) and ctx.live.can_probe(s)]
-    probes = dict(zip(probed, ctx.live.side_by_side([partial(ctx.live.probe, s) for s in probed]), strict=True))
+    probes = dict(zip(probed, ctx.live.side_by_side([ctx.live.ask_probe(s) for s in probed]), strict=True))
     items = []
     for source in SOURCES:
         url = getattr(ctx.sources, f"{source}_url", None)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import string
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -326,17 +325,17 @@ def _live(ctx: ContextDep, mart: Mart, scope: Scope) -> list[LiveComponent]:
     history = {r["component_id"] or scope.app_id: r for r in mart.snap.summary.latest_deployments(scope)}
     statuses = {r["component_id"] or scope.app_id: r for r in mart.snap.summary.last_statuses(scope)}
     components = _deployed(mart, scope)
-    calls = {
-        ("argocd", c.entity_id): partial(ctx.live.argocd_app, c.argocd_app_name, c.argocd_app_namespace)
+    asks = {
+        ("argocd", c.entity_id): ctx.live.ask_argocd_app(c.argocd_app_name, c.argocd_app_namespace)
         for c in components
         if c.argocd_app_name
     }
-    calls |= {
-        ("gitlab", c.entity_id): partial(ctx.live.gitlab_last_pipeline, c.gitlab_project_id)
+    asks |= {
+        ("gitlab", c.entity_id): ctx.live.ask_gitlab_last_pipeline(c.gitlab_project_id)
         for c in components
         if c.gitlab_project_id
     }
-    answers = dict(zip(calls, ctx.live.side_by_side(list(calls.values())), strict=True))
+    answers = dict(zip(asks, ctx.live.side_by_side(list(asks.values())), strict=True))
     out = []
     for comp in components:
         item = LiveComponent(

@@ -29,11 +29,7 @@ def live_status(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, application: di
 
     monkeypatch.setattr(ArgoCDClient, "send", send)
     sources = IngestSettings(argocd_url="https://argocd.example.org", argocd_token=SecretStr("t"))
-    live = LiveSources(ApiSettings(local_dir=tmp_path), sources)
-    try:
-        result = live.argocd_app("velero-test")
-    finally:
-        live.close()
+    result = LiveSources(ApiSettings(local_dir=tmp_path), sources).argocd_app("velero-test")
     assert result.error is None
     value: dict[str, Any] = result.value
     return value
@@ -82,11 +78,8 @@ def test_an_application_outside_argocds_namespace_is_asked_for_in_its_namespace(
     monkeypatch.setattr(ArgoCDClient, "send", send)
     sources = IngestSettings(argocd_url="https://argocd.example.org", argocd_token=SecretStr("t"))
     live = LiveSources(ApiSettings(local_dir=tmp_path), sources)
-    try:
-        own = live.argocd_app("velero-test")
-        team = live.argocd_app("velero-test", "team-b")
-    finally:
-        live.close()
+    own = live.argocd_app("velero-test")
+    team = live.argocd_app("velero-test", "team-b")
     assert own.value["health_status"] == "Healthy" and team.value["health_status"] == "Degraded"
     assert asked == [{}, {"appNamespace": "team-b"}]
 

@@ -1,0 +1,92 @@
+"""Live mode under load, against the simulators on loopback: many pages at once while one source hangs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from functions.api.main import create_app
+from lakehouse.aggregates.build import build
+from lakehouse.ingest.config import IngestSettings
+from lakehouse.mappings import MappingEntry, MappingStore, from_catalog
+from lakehouse.settings import Settings
+from lakehouse.storage import Lake
+from simulators.estate import generate_estate
+from simulators.faults import FaultConfig
+from simulators.serve import RunningSimulators, start_simulators
+from tests.integration.api.conftest import READER, api_settings
+
+# Far longer than any live timeout: ArgoCD hangs.
+HANGS_S = 60
+# Generous: GitLab answers in milliseconds, but 27 pages at once make some hundred calls on a machine of two cores.
+LIVE_TIMEOUT_S = 5.0
+# A page that never answers would keep the test this long before it fails, not for ever.
+NEVER_S = 60
+
+
+@pytest.fixture(scope="module")
+def hanging_argocd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningSimulators, list[MappingEntry]]]:
+    estate = generate_estate(seed=7, apps=8, days=3, end=datetime(2026, 11, 20, tzinfo=UTC))
+    faults = FaultConfig.from_dict({"argocd": {"slow": 1.0, "slow_seconds": HANGS_S}})
+    with start_simulators(estate, faults=faults) as sims:
+        yield sims, from_catalog(list(yaml.safe_load_all(_get(sims, "catalog", "/catalog-info.yaml").text)))[0]
+
+
+def _get(sims: RunningSimulators, source: str, path: str, **kwargs: Any) -> httpx.Response:
+    response = httpx.get(f"{sims.urls[source]}{path}", timeout=30, **kwargs)
+    response.raise_for_status()
+    return response
+
+
+def test_many_live_pages_at_once_against_a_hanging_source_each_answer_with_the_other_source(
+    hanging_argocd: tuple[RunningSimulators, list[MappingEntry]], tmp_path: Path
+) -> None:
+    """The simulators' eight applications and their nineteen components asked for live at once (27 pages, a live
+    timeout of 5 s), while ArgoCD holds every request for a minute. Each page's calls waited on a shared pool of eight
+    threads, where the calls of the other pages, ArgoCD's holding a thread their whole timeout, were queued ahead of
+    them: GitLab, answering at once, was "no answer within 5 s" for most. Every page now answers, none hangs, every
+    component's ArgoCD status is stale with ArgoCD named as the reason, and every GitLab pipeline is read live: the
+    one GitLab itself gives as the project's last."""
+    sims, entries = hanging_argocd
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    MappingStore(lake).apply([e.model_dump(exclude_none=True) for e in entries], actor="test")
+    build(lake, settings, mode="full")
+    gitlab_token = sims.credentials["gitlab"]["private_token"]
+    sources = IngestSettings(
+        argocd_url=sims.urls["argocd"],
+        argocd_token=SecretStr(sims.credentials["argocd"]["token"]),
+        gitlab_url=sims.urls["gitlab"],
+        gitlab_token=SecretStr(gitlab_token),
+    )
+    api = api_settings(tmp_path).model_copy(update={"live_timeout_s": LIVE_TIMEOUT_S})
+    pages = [f"/monitoring/applications/{e.entity_id}" for e in entries if e.kind == "application"]
+    pages += [f"/monitoring/components/{e.entity_id}" for e in entries if e.kind == "component"]
+    assert len(pages) == 27
+
+    with TestClient(create_app(api, settings, sources)) as c, ThreadPoolExecutor(len(pages)) as pool:
+        asked = [pool.submit(c.get, f"{page}/deployments?mode=live", headers=READER) for page in pages]
+        answers = [a.result(timeout=NEVER_S) for a in asked]
+
+    assert [a.status_code for a in answers] == [200] * len(pages), [a.text[:200] for a in answers]
+    live = [item for a in answers for item in a.json()["live"]]
+    with_argocd = [i for i in live if i["argocdApp"]]
+    assert with_argocd and [i for i in with_argocd if not (i["staleReason"] or "").startswith("argocd: ")] == []
+    with_gitlab = [i for i in live if i["gitlabProjectId"]]
+    assert len(with_gitlab) >= 8 and [i for i in with_gitlab if "gitlab" in (i["staleReason"] or "")] == []
+    gitlab = {"PRIVATE-TOKEN": gitlab_token}
+    for project in {i["gitlabProjectId"] for i in with_gitlab}:
+        query = {"per_page": 1, "order_by": "id", "sort": "desc"}
+        found = _get(sims, "gitlab", f"/api/v4/projects/{project}/pipelines", params=query, headers=gitlab).json()
+        last = found[0] if found else {}  # a project without pipelines is read as such
+        read = {(i["lastPipelineStatus"], i["lastPipelineRef"]) for i in with_gitlab if i["gitlabProjectId"] == project}
+        assert read == {(last.get("status"), last.get("ref"))}, project
