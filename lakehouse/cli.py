@@ -365,7 +365,8 @@ def _mappings_validate(args: argparse.Namespace) -> int:
     # What import would answer: the file merged with the stored mapping (alone with --replace), written nowhere.
     try:
         entries = _file_entries(args.file)
-        current, after = MappingStore(_lake(args, create=True)).check(entries, replace=args.replace)
+        store = MappingStore(_lake(args, create=True), _settings(args).production_environment)
+        current, after = store.check(entries, replace=args.replace)
     except MappingValidationError as exc:
         for problem in exc.problems:
             print(f"  - {problem}", file=sys.stderr)
@@ -385,7 +386,7 @@ def _mappings_import(args: argparse.Namespace) -> int:
 
     entries = _file_entries(args.file)
     # Validated by the store merged with the current mapping (alone with --replace), as the API's changes are.
-    store = MappingStore(_lake(args, create=True))
+    store = MappingStore(_lake(args, create=True), _settings(args).production_environment)
     version, written = store.change(entries, actor=args.actor, note=args.note, replace=args.replace)
     if not written:
         print(f"mapping unchanged: version {version.version} kept, {len(version.entries)} entries")

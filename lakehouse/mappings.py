@@ -293,20 +293,23 @@ def _call_arguments(call: re.Pattern[str], selector: str) -> list[str]:
     return values
 
 
-def validate_entries(raw: Iterable[Mapping[str, Any]]) -> tuple[list[MappingEntry], list[str]]:
-    """Check entries one by one and as a set. Returns the accepted entries and one reason per rejection."""
-    accepted, problems = _validate_each(raw)
+def validate_entries(
+    raw: Iterable[Mapping[str, Any]], production: str = "production"
+) -> tuple[list[MappingEntry], list[str]]:
+    """Check entries one by one and as a set. Returns the accepted entries and one reason per rejection. An entry
+    without an environment is in `production` (the estate's production environment)."""
+    accepted, problems = _validate_each(raw, production)
     return _validate_set(accepted, problems)
 
 
-def _validate_each(raw: Iterable[Mapping[str, Any]]) -> tuple[list[MappingEntry], list[str]]:
+def _validate_each(raw: Iterable[Mapping[str, Any]], production: str) -> tuple[list[MappingEntry], list[str]]:
     accepted: list[MappingEntry] = []
     problems: list[str] = []
     for index, item in enumerate(raw, start=1):
         entity = item.get("entity_id") if isinstance(item, Mapping) else None
         label = f"entry {index}" + (f" ({entity})" if entity else "")
         try:
-            accepted.append(MappingEntry.model_validate(_normalise_keys(item)))
+            accepted.append(MappingEntry.model_validate(_in_production_unless_said(_normalise_keys(item), production)))
         except ValidationError as exc:
             for err in exc.errors():
                 where = ".".join(str(p) for p in err["loc"]) or "entry"
@@ -315,6 +318,14 @@ def _validate_each(raw: Iterable[Mapping[str, Any]]) -> tuple[list[MappingEntry]
         except TypeError as exc:
             problems.append(f"{label}: {exc}")
     return accepted, problems
+
+
+def _in_production_unless_said(item: dict[str, Any], production: str) -> dict[str, Any]:
+    """An entry that names no environment (the key left out, or a blank cell) is in the estate's production."""
+    said = item.get("environment")
+    if said is None or (isinstance(said, str) and not said.strip()):
+        return item | {"environment": production}
+    return item
 
 
 def _normalise_keys(item: Any) -> dict[str, Any]:
@@ -547,7 +558,8 @@ def catalog_entries(documents: Iterable[Mapping[str, Any]]) -> list[dict[str, An
                 "team": owner[1] if owner else None,
                 "group": parent[1] if parent else None,
                 "domain": domain,
-                "environment": notes.get("rosetta.io/environment") or "production",
+                # Without the annotation: the estate's production, given when the entries are validated.
+                "environment": notes.get("rosetta.io/environment") or None,
                 "namespace": _namespace(d),
                 **_pivots_from_annotations(notes),
                 **{field: notes[note] for note, field in SLO_ANNOTATIONS.items() if note in notes},
@@ -647,10 +659,12 @@ class MappingVersion:
 
 
 class MappingStore:
-    """Versions of the mapping table in the lake; a change writes version n+1 and never rewrites n."""
+    """Versions of the mapping table in the lake; a change writes version n+1 and never rewrites n. An entry a
+    change gives without an environment is in `production_environment` (ROSETTA_PRODUCTION_ENVIRONMENT)."""
 
-    def __init__(self, lake: Lake) -> None:
+    def __init__(self, lake: Lake, production_environment: str = "production") -> None:
         self.lake = lake
+        self.production = production_environment
 
     def versions(self) -> list[int]:
         out = []
@@ -713,7 +727,7 @@ class MappingStore:
         if not actor or not actor.strip():
             raise MappingValidationError(["a change needs the name of who makes it"])
         removed = set(remove)
-        incoming, entry_problems = _change_entries(changes, removed)
+        incoming, entry_problems = _change_entries(changes, removed, self.production)
         for _ in range(8):
             current = self.current()
             accepted = _merged(current, incoming, entry_problems, replace=replace, removed=removed)
@@ -745,7 +759,7 @@ class MappingStore:
         Raises MappingValidationError with every reason `apply` would refuse the change for.
         """
         removed = set(remove)
-        incoming, entry_problems = _change_entries(changes, removed)
+        incoming, entry_problems = _change_entries(changes, removed, self.production)
         current = self.current()
         return current, _merged(current, incoming, entry_problems, replace=replace, removed=removed)
 
@@ -781,12 +795,12 @@ class MappingStore:
 
 
 def _change_entries(
-    changes: Iterable[MappingEntry | Mapping[str, Any]], removed: set[tuple[str, str]]
+    changes: Iterable[MappingEntry | Mapping[str, Any]], removed: set[tuple[str, str]], production: str
 ) -> tuple[list[MappingEntry], list[str]]:
     """A change's well-formed entries, and the problems of the change alone."""
     # Not dict(c): a malformed item (from a file) is reported by the validation, not raised here.
     given = [c.model_dump() if isinstance(c, MappingEntry) else c for c in changes]
-    incoming, problems = _validate_each(given)
+    incoming, problems = _validate_each(given, production)
     keys = [e.key for e in incoming]
     problems += [f"{k[0]} [{k[1]}]: given twice in one change" for k in sorted(set(keys)) if keys.count(k) > 1]
     # Upserted and removed at once, which was meant cannot be told: refused, as a key given twice is.

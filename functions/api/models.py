@@ -657,7 +657,9 @@ class MappingOut(Envelope):
 
 class MappingKey(BaseModel):
     entity_id: str = Field(max_length=MAX_REF)
-    environment: str = Field(default="production", max_length=MAX_REF)
+    environment: str | None = Field(
+        default=None, max_length=MAX_REF, description="Without it, the estate's production environment."
+    )
 
 
 class MappingChange(BaseModel):

@@ -227,19 +227,20 @@ def post_mappings(
         ]
         raise Problem(422, detail, title="Empty change", errors=errors)
     try:
-        result, written = MappingStore(ctx.lake).change(
+        production = ctx.settings.production_environment
+        result, written = MappingStore(ctx.lake, production).change(
             change.entries,
             actor=principal.subject,
             note=change.note,
             replace=change.replace,
-            remove=[(k.entity_id, k.environment) for k in change.remove],
+            remove=[(k.entity_id, k.environment or production) for k in change.remove],
         )
     except MappingValidationError as exc:
         raise Problem(
             422,
             f"{len(exc.problems)} problem(s): nothing was written",
             title="Mapping rejected",
-            errors=_mapping_errors(change, exc.problems[:200]),
+            errors=_mapping_errors(change, exc.problems[:200], production),
         ) from None
     except ConcurrentWriteError as exc:
         # Other admins kept taking the next version first: nothing was written, and the same change may be sent again.
@@ -253,10 +254,10 @@ def post_mappings(
     )
 
 
-def _mapping_errors(change: MappingChange, problems: list[str]) -> list[dict[str, str]]:
+def _mapping_errors(change: MappingChange, problems: list[str], production: str) -> list[dict[str, str]]:
     """The reasons a change was refused, shaped as every 422's: a reason about a key given to remove (it names the
     key as "id [environment]") is under `remove`, any other under `entries`."""
-    removed = tuple(f"{k.entity_id} [{k.environment}]: " for k in change.remove)
+    removed = tuple(f"{k.entity_id} [{k.environment or production}]: " for k in change.remove)
     return [
         {"parameter": "remove" if removed and p.startswith(removed) else "entries", "in": "body", "detail": p}
         for p in problems

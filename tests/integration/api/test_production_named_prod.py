@@ -15,7 +15,7 @@ from lakehouse.mappings import MappingStore
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
-from tests.integration.api.conftest import READER, api_settings, down_sources
+from tests.integration.api.conftest import ADMIN, READER, api_settings, down_sources
 from tests.unit.aggregates.estate import AS_OF, deployment, mapping, rows, t, write_estate
 
 
@@ -69,3 +69,17 @@ def test_production_is_an_environment_no_entry_is_mapped_in_here(client: TestCli
     response = client.get("/monitoring/applications/shop/summary?environment=production", headers=READER)
     assert response.status_code == 404
     assert response.json()["title"] == "Unknown environment"
+
+
+def test_an_admin_change_without_an_environment_is_in_prod(client: TestClient) -> None:
+    """An entry posted without an environment is prod's, and a key to remove without one names prod's entry."""
+    added = client.post(
+        "/monitoring/admin/mappings", json={"entries": [{"entity_id": "ledger", "kind": "application"}]}, headers=ADMIN
+    )
+    assert added.status_code == 201, added.text
+    listed = client.get("/monitoring/admin/mappings", headers=ADMIN).json()["entries"]
+    assert [e["environment"] for e in listed if e["entity_id"] == "ledger"] == ["prod"]
+    removed = client.post("/monitoring/admin/mappings", json={"remove": [{"entity_id": "ledger"}]}, headers=ADMIN)
+    assert removed.status_code == 201, removed.text
+    listed = client.get("/monitoring/admin/mappings", headers=ADMIN).json()["entries"]
+    assert [e for e in listed if e["entity_id"] == "ledger"] == []

@@ -223,6 +223,30 @@ def test_a_blank_environment_is_production(tmp_path: Path) -> None:
     assert [e.key for e in entries] == [("payments", "production"), ("payments", "staging")]
 
 
+def test_an_entry_without_an_environment_is_in_the_estates_production(tmp_path: Path) -> None:
+    """With ROSETTA_PRODUCTION_ENVIRONMENT=prod, an entry that names no environment (the key left out, a blank cell,
+    a catalog entity without rosetta.io/environment) is in prod; one naming staging stays there."""
+    from lakehouse.mappings import MappingStore, read_file
+    from lakehouse.settings import Settings
+    from lakehouse.storage import Lake
+
+    catalog = tmp_path / "catalog-info.yaml"
+    catalog.write_text(CATALOG)
+    from_catalog_file, problems = read_file(catalog)
+    assert problems == []
+    store = MappingStore(Lake.from_settings(Settings(lake_url=str(tmp_path / "lake"))), "prod")
+    store.apply([*from_catalog_file, app(), app(environment="staging"), app("ledger", environment=" ")], actor="test")
+    current = store.current()
+    assert current is not None
+    assert sorted(e.key for e in current.entries) == [
+        ("checkout", "prod"),
+        ("checkout-api", "prod"),
+        ("ledger", "prod"),
+        ("payments", "prod"),
+        ("payments", "staging"),
+    ]
+
+
 CATALOG = f"""
 apiVersion: backstage.io/v1alpha1
 kind: Group

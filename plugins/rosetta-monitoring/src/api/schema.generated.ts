@@ -1221,9 +1221,9 @@ export interface components {
             entity_id: string;
             /**
              * Environment
-             * @default production
+             * @description Without it, the estate's production environment.
              */
-            environment: string;
+            environment?: string | null;
         };
         /** MappingOut */
         MappingOut: {
