@@ -153,13 +153,24 @@ def describe_error(error: BaseException | str) -> str:
     """One line for the run log. Our own errors are already written for people; others get their type."""
     if isinstance(error, str):
         return error
-    # A stop (Ctrl-C, Lambda's coming timeout) says so, also when DuckDB turned it into "Query interrupted".
-    stop = error if not isinstance(error, Exception) else error.__cause__ or error.__context__
-    if stop is not None and not isinstance(stop, Exception):
+    # A stop (Ctrl-C, Lambda's coming timeout) says so, also when DuckDB turned it into "Query interrupted" and the
+    # build named the SQL file it stopped in (a BuildError raised while DuckDB's error was handled).
+    stop = _stop_behind(error)
+    if stop is not None:
         return f"stopped ({type(stop).__name__})"
     if isinstance(error, RosettaError):
         return str(error)
     return f"{type(error).__name__}: {error}"
+
+
+def _stop_behind(error: BaseException) -> BaseException | None:
+    """The stop (a BaseException that is no Exception) `error` is, or was raised while handling, if any."""
+    seen: BaseException | None = error
+    for _ in range(8):  # an error's chain is short; a bound keeps a cycle from looping
+        if seen is None or not isinstance(seen, Exception):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _day_of(key: str) -> date | None:

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from functions.build_aggregates.handler import handler
+from functions.deadline import LambdaTimeout
 from lakehouse.aggregates import build as build_module
 from lakehouse.aggregates.build import LEASE_KEY, BuildError
-from lakehouse.aggregates.sqlfiles import SQL_DIR
+from lakehouse.aggregates.sqlfiles import SQL_DIR, load_sql_files
 from lakehouse.errors import RosettaError
 from lakehouse.runlog import RunLog
 from lakehouse.settings import Settings
@@ -141,6 +143,27 @@ def test_a_trigger_that_is_no_plain_tag_is_recorded_as_the_schedule(
     again = handler({**event, "trigger": "api:3f2a9c"}, LambdaContext())
     assert {r.run_id: r.trigger for r in RunLog(lake).list()}[again["run_id"]] == "api:3f2a9c"
     assert lake.get_json(LEASE_KEY)[0]["trigger"] == "api:3f2a9c"  # type: ignore[index]
+
+
+def test_a_stop_met_while_duckdb_runs_a_sql_file_is_recorded_as_a_stop(tmp_path: Path) -> None:
+    """Lambda's coming timeout can land while DuckDB is inside a SQL file: DuckDB then fails the query with an error of
+    its own ("LambdaTimeout: ..."), raised while the stop is handled, and the build names the file it failed in. The
+    run record says the build was stopped, as for a stop between two files, not that 13_stg_problems.sql failed."""
+    lake = Lake.from_settings(Settings(lake_url=str(tmp_path / "lake")))
+    runs = RunLog(lake)
+    run = runs.start("build_aggregates", "mart", "hourly", trigger="schedule")
+    problems = next(f for f in load_sql_files() if f.path.name == "13_stg_problems.sql")
+    con = duckdb.connect()
+    try:
+        try:
+            raise LambdaTimeout("Lambda's timeout is 30 s away")
+        except LambdaTimeout:
+            build_module._execute(con, problems, "select error('LambdaTimeout: Lambda''s timeout is 30 s away')")
+    except BuildError as failed:
+        assert str(failed).startswith("13_stg_problems.sql")
+        runs.finish(run, "failed", error=failed)
+    [record] = RunLog(lake).list()
+    assert (record.status, record.error) == ("failed", "stopped (LambdaTimeout)")
 
 
 def test_a_build_near_its_timeout_stops_itself_and_lets_go_of_the_lake(
