@@ -9,7 +9,6 @@ summary, then serve the API until Ctrl-C while a local scheduler fires the event
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import secrets
@@ -33,6 +32,8 @@ from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 
 ENV_FILE = Path(".rosetta/demo.env")
+READER_KEY = "ROSETTA_DEMO_READER_API_KEY"
+ADMIN_KEY = "ROSETTA_DEMO_ADMIN_API_KEY"
 
 
 @dataclass(frozen=True)
@@ -115,21 +116,59 @@ def run_demo(options: DemoOptions, *, say: Callable[[str], None] = print) -> int
 
         if sock is None:
             return 0
-        key = secrets.token_urlsafe(24)
-        demo_key = {"name": "demo", "sha256": hashlib.sha256(key.encode()).hexdigest(), "roles": ["reader", "admin"]}
-        os.environ["ROSETTA_API_API_KEYS"] = json.dumps([demo_key])
+        keys = new_api_keys()
+        os.environ["ROSETTA_API_API_KEYS"] = api_keys_setting(keys)
         server, port = _serve_api(sock)
         stack.callback(_stopper(server))
         base = f"http://{options.host}:{port}"
         app_id = sorted(e.entity_id for e in entries if e.kind == "application")[0]
-        _write_env(key, base)
-        say(f"[6/6] API on {base} (OpenAPI page: {base}/docs); API key in {ENV_FILE} (mode 600). Try:")
-        say(f'      . {ENV_FILE}; curl -s -H "X-API-Key: $ROSETTA_DEMO_API_KEY" {base}/monitoring/overview')
-        say(f'      curl -s -H "X-API-Key: $ROSETTA_DEMO_API_KEY" {base}/monitoring/applications/{app_id}/summary')
-        say(f'      curl -s -H "X-API-Key: $ROSETTA_DEMO_API_KEY" "{base}/monitoring/kpis/dora?period=last_30d"')
+        _write_env(keys, base)
+        say(
+            f"[6/6] API on {base} (OpenAPI page: {base}/docs); a reader API key ({READER_KEY}, the one for "
+            f"Backstage's proxy entry) and an admin one ({ADMIN_KEY}) in {ENV_FILE} (mode 600). Try:"
+        )
+        for line in try_lines(base, app_id):
+            say("      " + line)
         say(f"READY {base}")
         _schedule(options.schedule_minutes, say)
     return 0
+
+
+@dataclass(frozen=True)
+class DemoKey:
+    """An API key the demo makes: its variable in demo.env, its holder's name in the API, its roles."""
+
+    variable: str
+    name: str
+    roles: tuple[str, ...]
+    value: str
+
+
+def new_api_keys() -> list[DemoKey]:
+    """Two keys: Backstage's proxy forwards any GET for every signed-in user, so the key it holds must be a reader's
+    only (with the admin role they would all read the run log, the mapping table and the connectors' state)."""
+    return [
+        DemoKey(READER_KEY, "demo-reader", ("reader",), secrets.token_urlsafe(24)),
+        DemoKey(ADMIN_KEY, "demo-admin", ("reader", "admin"), secrets.token_urlsafe(24)),
+    ]
+
+
+def api_keys_setting(keys: list[DemoKey]) -> str:
+    """ROSETTA_API_API_KEYS for these keys: their digests, never the keys."""
+    from functions.api.auth import key_digest
+
+    return json.dumps([{"name": k.name, "sha256": key_digest(k.value), "roles": list(k.roles)} for k in keys])
+
+
+def try_lines(base: str, app_id: str) -> list[str]:
+    """The curl lines printed to try the API: the reader key on read routes, the admin key on an admin route only."""
+    reader, admin = f'-H "X-API-Key: ${READER_KEY}"', f'-H "X-API-Key: ${ADMIN_KEY}"'
+    return [
+        f". {ENV_FILE}; curl -s {reader} {base}/monitoring/overview",
+        f"curl -s {reader} {base}/monitoring/applications/{app_id}/summary",
+        f'curl -s {reader} "{base}/monitoring/kpis/dora?period=last_30d"',
+        f"curl -s {admin} {base}/monitoring/admin/batch-runs",
+    ]
 
 
 def summary_lines(lake: Lake, settings: Settings) -> list[str]:
@@ -226,11 +265,11 @@ def _stopper(server: Any) -> Callable[[], None]:
     return stop
 
 
-def _write_env(key: str, base: str) -> None:
+def _write_env(keys: list[DemoKey], base: str) -> None:
     ENV_FILE.parent.mkdir(parents=True, exist_ok=True)
     ENV_FILE.touch(mode=0o600, exist_ok=True)
     ENV_FILE.chmod(0o600)
-    lines = [f"ROSETTA_DEMO_API_KEY={key}", f"ROSETTA_DEMO_API_URL={base}"]
+    lines = [f"{k.variable}={k.value}" for k in keys] + [f"ROSETTA_DEMO_API_URL={base}"]
     lines += [f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith("ROSETTA_") and "API_KEYS" not in k]
     ENV_FILE.write_text("\n".join(lines) + "\n", encoding="utf-8")
 

@@ -73,7 +73,8 @@ async function startDemo() {
   const values = Object.fromEntries(
     fs.readFileSync(path.join(dir, '.rosetta/demo.env'), 'utf8').trim().split('\n').map(l => l.split(/=(.*)/s)),
   );
-  return { base, apiKey: values.ROSETTA_DEMO_API_KEY };
+  // The reader key, as Backstage's proxy entry holds it.
+  return { base, apiKey: values.ROSETTA_DEMO_READER_API_KEY };
 }
 
 /** Expected figures, read from the API directly (not through the UI). */

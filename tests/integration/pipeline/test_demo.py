@@ -58,14 +58,19 @@ def test_demo_serves_the_api_on_the_estate(tmp_path: Path) -> None:
         env_file = tmp_path / ".rosetta" / "demo.env"
         assert env_file.stat().st_mode & 0o777 == 0o600
         values = dict(line.split("=", 1) for line in env_file.read_text().splitlines())
-        key = values["ROSETTA_DEMO_API_KEY"]
-        assert key not in "\n".join(lines)  # the key is in the private file, never on the terminal
+        key, admin_key = values["ROSETTA_DEMO_READER_API_KEY"], values["ROSETTA_DEMO_ADMIN_API_KEY"]
+        # The keys are in the private file, never on the terminal.
+        assert key not in "\n".join(lines) and admin_key not in "\n".join(lines)
         headers = {"X-API-Key": key}
         overview = httpx.get(f"{base}/monitoring/overview", headers=headers, timeout=30)
         assert overview.status_code == 200, overview.text
         dora = httpx.get(f"{base}/monitoring/kpis/dora", params={"period": "last_30d"}, headers=headers, timeout=30)
         assert dora.status_code == 200, dora.text
         assert httpx.get(f"{base}/monitoring/overview", timeout=30).status_code == 401
+        # The reader key, the one for Backstage's proxy entry, is refused the admin routes; the admin key is not.
+        runs = f"{base}/monitoring/admin/batch-runs"
+        assert httpx.get(runs, headers=headers, timeout=30).status_code == 403
+        assert httpx.get(runs, headers={"X-API-Key": admin_key}, timeout=30).status_code == 200
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
