@@ -122,13 +122,18 @@ def run_demo(options: DemoOptions, *, say: Callable[[str], None] = print) -> int
         stack.callback(_stopper(server))
         base = f"http://{options.host}:{port}"
         app_id = sorted(e.entity_id for e in entries if e.kind == "application")[0]
-        _write_env(keys, base)
+        left_out = _write_env(keys, base)
         say(
             f"[6/6] API on {base} (OpenAPI page: {base}/docs); a reader API key ({READER_KEY}, the one for "
             f"Backstage's proxy entry) and an admin one ({ADMIN_KEY}) in {ENV_FILE} (mode 600). Try:"
         )
         for line in try_lines(base, app_id):
             say("      " + line)
+        if left_out:
+            say(
+                f"      not in {ENV_FILE}: {', '.join(left_out)}, whose values hold ${{...}}, or a quote or backslash "
+                "beside $ or `, which sh and python-dotenv would read differently"
+            )
         say(f"READY {base}")
         _schedule(options.schedule_minutes, say)
     return 0
@@ -265,13 +270,37 @@ def _stopper(server: Any) -> Callable[[], None]:
     return stop
 
 
-def _write_env(keys: list[DemoKey], base: str) -> None:
-    ENV_FILE.parent.mkdir(parents=True, exist_ok=True)
-    ENV_FILE.touch(mode=0o600, exist_ok=True)
-    ENV_FILE.chmod(0o600)
-    lines = [f"{k.variable}={k.value}" for k in keys] + [f"ROSETTA_DEMO_API_URL={base}"]
-    lines += [f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith("ROSETTA_") and "API_KEYS" not in k]
-    ENV_FILE.write_text("\n".join(lines) + "\n", encoding="utf-8")
+def _write_env(keys: list[DemoKey], base: str) -> list[str]:
+    values = {k.variable: k.value for k in keys} | {"ROSETTA_DEMO_API_URL": base}
+    values |= {k: v for k, v in sorted(os.environ.items()) if k.startswith("ROSETTA_") and "API_KEYS" not in k}
+    return write_env_file(ENV_FILE, values)
+
+
+def write_env_file(path: Path, values: dict[str, str]) -> list[str]:
+    """`values` as quoted NAME=value lines in `path` (mode 600), which sh's `.` and python-dotenv read alike; the
+    names of the values no quoting gives both, left out (never their values: they may be secrets)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    lines = {name: env_line(name, value) for name, value in values.items()}
+    path.write_text("".join(f"{line}\n" for line in lines.values() if line), encoding="utf-8")
+    return sorted(name for name, line in lines.items() if line is None)
+
+
+def env_line(name: str, value: str) -> str | None:
+    r"""NAME='value', read alike by sh and python-dotenv, or None when no quoting is.
+
+    In single quotes sh takes everything as it is, but dotenv reads \\ and \' as escapes: a value with a quote or a
+    backslash goes in double quotes, \\ and \" escaped, which both read alike, unless it holds $ or ` (sh expands
+    them there, and the backslash that stops it stays in dotenv's reading). dotenv expands ${...} in any quotes."""
+    if "${" in value:
+        return None
+    if "'" not in value and "\\" not in value:
+        return f"{name}='{value}'"
+    if "$" in value or "`" in value:
+        return None
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'{name}="{escaped}"'
 
 
 def _schedule(minutes: float, say: Callable[[str], None]) -> None:

@@ -70,8 +70,10 @@ async function startDemo() {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ROSETTA_')));
   const demo = start(cli, ['demo', '--apps', '4', '--days', '10', '--port', '0', '--schedule-minutes', '0'], { cwd: dir, env });
   const [, base] = await waitForLine(demo, /READY (http:\/\/\S+)/, 400_000, 'demo');
+  // NAME='value' lines: the key and the URL hold no quote or backslash, so they are single-quoted as they are.
   const values = Object.fromEntries(
-    fs.readFileSync(path.join(dir, '.rosetta/demo.env'), 'utf8').trim().split('\n').map(l => l.split(/=(.*)/s)),
+    fs.readFileSync(path.join(dir, '.rosetta/demo.env'), 'utf8').trim().split('\n')
+      .map(l => l.match(/^(\w+)='(.*)'$/s)).filter(Boolean).map(([, name, value]) => [name, value]),
   );
   // The reader key, as Backstage's proxy entry holds it.
   return { base, apiKey: values.ROSETTA_DEMO_READER_API_KEY };

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
+from dotenv import dotenv_values
 
 DEMO = [
     sys.executable,
@@ -57,7 +58,7 @@ def test_demo_serves_the_api_on_the_estate(tmp_path: Path) -> None:
         assert any(line.strip().startswith("applications: 4; health:") for line in lines)
         env_file = tmp_path / ".rosetta" / "demo.env"
         assert env_file.stat().st_mode & 0o777 == 0o600
-        values = dict(line.split("=", 1) for line in env_file.read_text().splitlines())
+        values = dotenv_values(env_file)
         key, admin_key = values["ROSETTA_DEMO_READER_API_KEY"], values["ROSETTA_DEMO_ADMIN_API_KEY"]
         # The keys are in the private file, never on the terminal.
         assert key not in "\n".join(lines) and admin_key not in "\n".join(lines)
