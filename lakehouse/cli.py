@@ -265,9 +265,10 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings(**overrides)
 
 
-def _lake(args: argparse.Namespace, *, create: bool = False) -> Lake:
-    """The lake of the command line. Only a command that writes (`create`) makes a missing local folder."""
-    lake = Lake.from_settings(_settings(args), create=create)
+def _lake(args: argparse.Namespace, *, create: bool = False, missing_is_empty: bool = False) -> Lake:
+    """The lake of the command line. Only a command that writes (`create`) makes a missing local folder; one that
+    tells what a write would do reads it as an empty lake (`missing_is_empty`)."""
+    lake = Lake.from_settings(_settings(args), create=create, missing_is_empty=missing_is_empty)
     lake.check()
     return lake
 
@@ -362,11 +363,12 @@ def _mappings_list(args: argparse.Namespace) -> int:
 def _mappings_validate(args: argparse.Namespace) -> int:
     from lakehouse.mappings import MappingStore, same_entries
 
-    # What import would answer: the file merged with the stored mapping (alone with --replace), written nowhere.
+    # What import would answer: the file merged with the stored mapping (alone with --replace), written nowhere; a
+    # folder not made yet is the empty lake the import would start there, and stays unmade.
+    lake = _lake(args, missing_is_empty=True)
     try:
         entries = _file_entries(args.file)
-        store = MappingStore(_lake(args, create=True), _settings(args).production_environment)
-        current, after = store.check(entries, replace=args.replace)
+        current, after = MappingStore(lake, _settings(args).production_environment).check(entries, replace=args.replace)
     except MappingValidationError as exc:
         for problem in exc.problems:
             print(f"  - {problem}", file=sys.stderr)
@@ -378,6 +380,8 @@ def _mappings_validate(args: argparse.Namespace) -> int:
         return 0
     version = (current.version if current else 0) + 1
     print(f"{valid}: importing this file would write mapping version {version} of {len(after)} entries")
+    if not lake.is_s3 and not Path(lake.url).exists():
+        print(f"no lake at {lake.url} yet: importing this file would start one there")
     return 0
 
 

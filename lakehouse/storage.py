@@ -67,9 +67,10 @@ class Lake:
 
     # --- construction -------------------------------------------------------------------------
     @classmethod
-    def from_settings(cls, settings: Settings, *, create: bool = True) -> Lake:
+    def from_settings(cls, settings: Settings, *, create: bool = True, missing_is_empty: bool = False) -> Lake:
         """The lake the settings name. A local folder is made when missing, unless `create` is off (a command that
-        only reads): then a missing folder is a mistyped URL, not an empty lake."""
+        only reads): then a missing folder is a mistyped URL, not an empty lake, unless `missing_is_empty` (a command
+        that answers what a write would do there, which must make nothing)."""
         url = settings.lake_url.strip()
         if not url:
             raise LakeConfigError("ROSETTA_LAKE_URL is empty: give s3://bucket/prefix or a local folder")
@@ -109,6 +110,8 @@ class Lake:
             if root.exists() and not root.is_dir():
                 raise LakeConfigError(f"lake folder {str(root)!r} exists and is not a folder")
             if not create and not root.exists():
+                if missing_is_empty:
+                    return cls(LocalStore(root), str(root))
                 raise LakeConfigError(
                     f"no lake at {root}: the folder does not exist; check --lake-url or ROSETTA_LAKE_URL"
                 )

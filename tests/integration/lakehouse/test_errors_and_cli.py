@@ -739,6 +739,26 @@ def test_a_mapping_import_still_starts_a_lake_in_a_new_folder(
     assert code == 0 and out.startswith('{"entity_id": "pay"') and out.count("\n") == 1
 
 
+def test_validating_a_mapping_file_makes_no_lake_folder(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """`mappings validate` only answers whether an import would succeed, yet on a folder that did not exist (a new
+    lake, or a typo) it made the folder. It now makes nothing: it checks the file as the first version, as the import
+    would, and says there is no lake there yet; a file it refuses is refused the same way."""
+    lake = tmp_path / "new" / "lake"
+    apps = tmp_path / "apps.yaml"
+    apps.write_text("- {entity_id: pay, kind: application}\n", encoding="utf-8")
+    code, out, err = run_cli(capsys, "--lake-url", str(lake), "mappings", "validate", str(apps))
+    assert (code, err) == (0, "")
+    assert out == (
+        "1 valid entry: importing this file would write mapping version 1 of 1 entries\n"
+        f"no lake at {lake} yet: importing this file would start one there\n"
+    )
+    orphan = tmp_path / "orphan.yaml"
+    orphan.write_text("- {entity_id: pay-api, kind: component, application_id: pay}\n", encoding="utf-8")
+    code, _, err = run_cli(capsys, "--lake-url", str(lake), "mappings", "validate", str(orphan))
+    assert (code, err) == (2, "  - pay-api [production]: application_id 'pay' is not a known application\n")
+    assert not (tmp_path / "new").exists()
+
+
 def test_local_s3_says_its_port_is_taken(tmp_path: Path) -> None:
     """On a port another program listens on, the embedded store printed the web server's complaint and then waited
     for ever for a server that had already given up. It now says so in one line, exit 2."""
