@@ -24,11 +24,11 @@ from typing import Any
 import httpx
 
 from lakehouse.duckdb_session import open_duckdb
-from lakehouse.errors import RosettaError
+from lakehouse.errors import MappingValidationError, RosettaError
 from lakehouse.local_s3 import EmbeddedS3
-from lakehouse.mappings import MappingStore, from_catalog
+from lakehouse.mappings import MappingEntry, MappingStore, from_catalog, same_entries
 from lakehouse.scheduler import INGESTION, NO_TIMEOUT, LambdaContext, handler_for, run_schedule
-from lakehouse.settings import Settings
+from lakehouse.settings import Settings, without_credentials
 from lakehouse.storage import Lake
 
 ENV_FILE = Path(".rosetta/demo.env")
@@ -89,7 +89,10 @@ def run_demo(options: DemoOptions, *, say: Callable[[str], None] = print) -> int
         import yaml
 
         entries, problems = from_catalog(list(yaml.safe_load_all(catalog)))
-        version = MappingStore(lake).apply(entries, actor="demo", note="loaded from the estate's Backstage catalog")
+        store = MappingStore(lake)
+        _refuse_another_estate(lake, store, entries, options)
+        note = f"demo estate of seed {options.seed} with {options.apps} applications, from its Backstage catalog"
+        version = store.apply(entries, actor="demo", note=note)
         say(
             f"[3/6] mapping version {version.version}: {len(entries)} entities from the catalog, "
             f"{len(problems)} rejected"
@@ -137,6 +140,25 @@ def run_demo(options: DemoOptions, *, say: Callable[[str], None] = print) -> int
         say(f"READY {base}")
         _schedule(options.schedule_minutes, say)
     return 0
+
+
+def _refuse_another_estate(lake: Lake, store: MappingStore, entries: list[MappingEntry], options: DemoOptions) -> None:
+    """Before anything is written: a lake whose mapping this estate's catalog would change (an earlier demo of another
+    --seed or --apps, or a lake mapped by hand) is refused. Merged, two estates would make figures of neither;
+    started over, the lake would lose what it holds. The same estate again (another --days, a later hour) goes on."""
+    try:
+        current, after = store.check(entries)
+    except MappingValidationError:
+        current, after = store.current(), None
+    if current is None or (after is not None and same_entries(after, current.entries)):
+        return
+    note = f", {current.change_note!r}" if current.change_note else ""
+    raise RosettaError(
+        f"{without_credentials(lake.url)} already holds a mapping that is not this demo's estate (seed {options.seed}, "
+        f"{options.apps} applications): version {current.version} by {current.changed_by}{note}. One lake holds one "
+        "estate: give --lake-url a folder of its own, or the --seed and --apps of the estate it holds; to start over, "
+        "remove that lake first. Nothing was written"
+    )
 
 
 @dataclass(frozen=True)

@@ -759,6 +759,32 @@ def test_validating_a_mapping_file_makes_no_lake_folder(capsys: pytest.CaptureFi
     assert not (tmp_path / "new").exists()
 
 
+def test_a_demo_of_another_estate_on_a_lake_folder_holding_one_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A second `demo --no-serve` on a lake folder holding an earlier demo of another --seed ended with seven
+    `gitlab_project_id 1000 is already mapped to ...` problems that said nothing of what to do; and an estate whose
+    catalog did not clash (the same seed with more applications, or a lake a user had mapped) would have been mixed
+    into it. Two estates in one lake make figures of neither, and removing the earlier one would lose its history: the
+    demo refuses in one line naming the folder, what it holds and what to do, and leaves the lake as it was. The
+    same estate again (another --days) runs as before."""
+    lake = tmp_path / "lake"
+    demo = ["--lake-url", str(lake), "demo", "--no-serve", "--apps", "2", "--days", "2"]
+    assert run_cli(capsys, *demo, "--seed", "1")[0] == 0
+    before = {path: path.read_bytes() for path in lake.rglob("*") if path.is_file()}
+    code, _, err = run_cli(capsys, *demo, "--seed", "2")
+    assert err == (
+        f"error: {lake} already holds a mapping that is not this demo's estate (seed 2, 2 applications): version 1 "
+        "by demo, 'demo estate of seed 1 with 2 applications, from its Backstage catalog'. One lake holds one "
+        "estate: give --lake-url a folder of its own, or the --seed and --apps of the estate it holds; to start "
+        "over, remove that lake first. Nothing was written\n"
+    )
+    assert code == 2
+    assert {path: path.read_bytes() for path in lake.rglob("*") if path.is_file()} == before
+    code, out, _ = run_cli(capsys, *demo[:-1], "3", "--seed", "1")
+    assert code == 0 and "[3/6] mapping version 1: " in out
+
+
 def test_local_s3_says_its_port_is_taken(tmp_path: Path) -> None:
     """On a port another program listens on, the embedded store printed the web server's complaint and then waited
     for ever for a server that had already given up. It now says so in one line, exit 2."""
