@@ -30,6 +30,13 @@ if TYPE_CHECKING:
 SCHEDULED_SOURCES = ("dynatrace", "servicenow", "deploys", "logs")
 # DuckDB types a query may give that Python rows cannot hold as they are: written as DuckDB writes them.
 AS_TEXT = ("INTERVAL", "TIMESTAMP_NS")
+# A scheduler's longest period: a longer one would never fire while the process lives, and a far longer one (10**12
+# minutes) overflows the clock its wait is counted on.
+MAX_PERIOD_MINUTES = 365 * 24 * 60
+# The years a build's --as-of may fall in: its lookbacks reach some 200 days back and a month's bounds into the next
+# month, which a date before the year 2 or after 9998 cannot hold.
+AS_OF_YEARS = (2, 9998)
+AS_OF_EXAMPLE = "2026-11-20T10:00:00+00:00"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -148,7 +155,9 @@ def _parser() -> argparse.ArgumentParser:
 
     build_cmd = sub.add_parser("build", help="build the aggregate tables (mart/) from raw/ and the mapping")
     build_cmd.add_argument("--mode", choices=["hourly", "daily", "full"], default="full")
-    build_cmd.add_argument("--as-of", help="UTC instant to build as of (default: now, truncated to the hour)")
+    build_cmd.add_argument(
+        "--as-of", type=_as_of, help="UTC instant to build as of (default: now, truncated to the hour)"
+    )
     build_cmd.set_defaults(handler=_build)
 
     # Listed for --help; main() hands everything after the word to the simulators' own parser.
@@ -243,12 +252,42 @@ def at_least_one(text: str) -> int:
 
 def _minutes(text: str) -> float:
     """The scheduler's period: with none, rounds would follow each other with no pause."""
-    return _number(text, float, lambda n: n > 0, "a number of minutes above 0")
+    return _number(
+        text,
+        float,
+        lambda n: 0 < n <= MAX_PERIOD_MINUTES,
+        f"a number of minutes above 0, up to a year ({MAX_PERIOD_MINUTES})",
+    )
 
 
 def _schedule_minutes(text: str) -> float:
     """The demo's scheduler period, 0 turning it off: below 0 is no period, and would turn it off unsaid."""
-    return _number(text, float, lambda n: n >= 0, "a number of minutes of 0 (off) or more")
+    return _number(
+        text,
+        float,
+        lambda n: 0 <= n <= MAX_PERIOD_MINUTES,
+        f"a number of minutes of 0 (off) or more, up to a year ({MAX_PERIOD_MINUTES})",
+    )
+
+
+def _as_of(text: str) -> datetime:
+    """The build's instant, refused before anything runs: text that is no instant, one without a zone (local time
+    would be UTC on Lambda and another hour elsewhere), or one whose periods no date holds."""
+    try:
+        as_of = datetime.fromisoformat(text)
+    except ValueError as exc:
+        # Python says "Invalid isoformat string: '...'" for text that is no instant, else what is out of range.
+        reason = "is not an ISO 8601 instant" if str(exc).startswith("Invalid isoformat") else str(exc)
+        raise argparse.ArgumentTypeError(f"{text!r} {reason}: give e.g. {AS_OF_EXAMPLE}") from None
+    if as_of.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text} needs a time zone, e.g. {AS_OF_EXAMPLE}")
+    first, last = AS_OF_YEARS
+    if not first <= as_of.year <= last:
+        raise argparse.ArgumentTypeError(
+            f"{text} leaves no room for the build's periods around it: give an instant from the year {first} to "
+            f"{last}, e.g. {AS_OF_EXAMPLE}"
+        )
+    return as_of
 
 
 def tcp_port(text: str) -> int:
@@ -299,17 +338,7 @@ def _build(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     lake = _lake(args)  # not made when missing: a build needs a mapping, which a new folder never holds
-    try:
-        as_of = datetime.fromisoformat(args.as_of) if args.as_of else None
-    except ValueError as exc:
-        # Python says "Invalid isoformat string: '...'" for text that is no instant, else what is out of range.
-        reason = "is not an ISO 8601 instant" if str(exc).startswith("Invalid isoformat") else str(exc)
-        print(f"error: --as-of {args.as_of!r} {reason}: give e.g. 2026-11-20T10:00:00+00:00", file=sys.stderr)
-        return 2
-    if as_of is not None and as_of.tzinfo is None:
-        print("error: --as-of needs a time zone, e.g. 2026-11-20T10:00:00+00:00", file=sys.stderr)
-        return 2
-    result = build(lake, settings, mode=args.mode, as_of=as_of, trigger="cli")
+    result = build(lake, settings, mode=args.mode, as_of=args.as_of, trigger="cli")
     print(
         f"{result.mode} build as of {result.as_of.isoformat()}: days {result.day_from} to {result.day_to}, "
         f"{len(result.tables)} tables, {result.objects_written} mart objects written, run {result.run_id}"

@@ -490,15 +490,63 @@ def test_a_mapping_file_that_cannot_be_read_is_a_problem_not_a_traceback(
 def test_build_names_an_as_of_it_cannot_read(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, as_of: str, reason: str
 ) -> None:
-    """An --as-of that is no instant, or no date at all (month 13), is named in one line with an example; the build
-    does not start, so the lake keeps no mart and no run record."""
+    """An --as-of that is no instant, or no date at all (month 13), is named in one line with an example, with the
+    arguments; the build does not start, so the lake keeps no mart and no run record."""
     url = str(tmp_path / "lake")
     lake = Lake.from_settings(Settings(lake_url=url))
     write_estate(lake)
-    code, out, err = run_cli(capsys, "--lake-url", url, "build", "--as-of", as_of)
-    assert (code, out) == (2, "")
-    assert err == f"error: --as-of {as_of!r} {reason}: give e.g. 2026-11-20T10:00:00+00:00\n"
+    with pytest.raises(SystemExit) as stopped:
+        main(["--lake-url", url, "build", "--as-of", as_of])
+    assert stopped.value.code == 2
+    out, err = capsys.readouterr()
+    assert (out, err.splitlines()[-1]) == (
+        "",
+        f"rosetta-monitoring build: error: argument --as-of: {as_of!r} {reason}: give e.g. 2026-11-20T10:00:00+00:00",
+    )
     assert lake.list_keys("mart/") == [] and lake.list_keys("runs/") == []
+
+
+@pytest.mark.parametrize("as_of", ["9999-12-31T23:00:00+00:00", "0001-01-10T00:00:00+00:00"])
+def test_build_refuses_an_as_of_whose_periods_no_calendar_holds(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, as_of: str
+) -> None:
+    """An --as-of at the calendar's end (its month ends in the year 10000) or its start (the hourly lookback reaches
+    before the year 1) ended in a ValueError or OverflowError traceback after the build had started. It is refused
+    with the arguments, in one line: the lake keeps no mart and no run record."""
+    url = str(tmp_path / "lake")
+    lake = Lake.from_settings(Settings(lake_url=url))
+    write_estate(lake)
+    with pytest.raises(SystemExit) as stopped:
+        main(["--lake-url", url, "build", "--as-of", as_of])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == (
+        f"rosetta-monitoring build: error: argument --as-of: {as_of} leaves no room for the build's periods around "
+        "it: give an instant from the year 2 to 9998, e.g. 2026-11-20T10:00:00+00:00"
+    )
+    assert "Traceback" not in err
+    assert lake.list_keys("mart/") == [] and lake.list_keys("runs/") == []
+
+
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [(["scheduler", "--minutes"], "--minutes"), (["demo", "--schedule-minutes"], "--schedule-minutes")],
+)
+@pytest.mark.parametrize("minutes", ["1000000000000", "inf"])
+def test_a_scheduler_period_longer_than_a_year_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: list[str], option: str, minutes: str
+) -> None:
+    """A period of 10**12 minutes ended, once the first wait began (for the demo after its whole pipeline), in an
+    OverflowError traceback: no clock holds that wait. A period longer than a year, which would never fire while the
+    process lives, is refused with the arguments."""
+    lake = tmp_path / "lake"
+    with pytest.raises(SystemExit) as stopped:
+        main(["--lake-url", str(lake), *command, minutes])
+    assert stopped.value.code == 2
+    refusal = capsys.readouterr().err.splitlines()[-1]
+    assert f"argument {option}: {minutes} is not a number of minutes " in refusal
+    assert refusal.endswith(", up to a year (525600)")
+    assert not lake.exists()
 
 
 def test_a_lake_folder_that_cannot_be_made_is_named(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
