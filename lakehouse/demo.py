@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import httpx
 
@@ -27,11 +27,13 @@ from lakehouse.duckdb_session import open_duckdb
 from lakehouse.errors import MappingValidationError, RosettaError
 from lakehouse.local_s3 import EmbeddedS3
 from lakehouse.mappings import MappingEntry, MappingStore, from_catalog, same_entries
-from lakehouse.scheduler import INGESTION, NO_TIMEOUT, LambdaContext, handler_for, run_schedule
+from lakehouse.scheduler import INGESTION, NO_TIMEOUT, LambdaContext, function_output_to, invoke, run_schedule
 from lakehouse.settings import Settings, without_credentials
 from lakehouse.storage import Lake
 
 ENV_FILE = Path(".rosetta/demo.env")
+# The functions' own output (Powertools JSON log lines, metric blobs): the terminal gets a line a run.
+LOG_FILE = Path(".rosetta/demo.log")
 READER_KEY = "ROSETTA_DEMO_READER_API_KEY"
 ADMIN_KEY = "ROSETTA_DEMO_ADMIN_API_KEY"
 
@@ -54,7 +56,7 @@ def run_demo(options: DemoOptions, *, say: Callable[[str], None] = print) -> int
         stack.enter_context(_environment())
         os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-        os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+        os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO")  # into LOG_FILE, not the terminal
         end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
         # The API's port is taken before anything starts: a port in use is told at once, not after the build.
         sock = stack.enter_context(_listening_socket(options.host, options.port)) if options.serve else None
@@ -98,11 +100,13 @@ def run_demo(options: DemoOptions, *, say: Callable[[str], None] = print) -> int
             f"{len(problems)} rejected"
         )
 
+        log = stack.enter_context(function_output_to(LOG_FILE))
+        say(f"      the functions' own logs (Powertools JSON lines) go to {LOG_FILE}")
         window = {"since": (end - timedelta(days=options.days)).isoformat(), "until": end.isoformat()}
         for source in INGESTION:
             started = time.monotonic()
             context = LambdaContext(f"ingest_{source}", time_left=NO_TIMEOUT)
-            summary = handler_for(f"ingest_{source}")({"window": window}, context)
+            summary = invoke(f"ingest_{source}", {"window": window}, context, log)
             datasets = [d for run in summary["runs"] for d in run["datasets"].values()]
             rows, requests = sum(d["rows_out"] for d in datasets), sum(d["requests"] for d in datasets)
             rejected = sum(d["rows_rejected"] for d in datasets)
@@ -112,7 +116,7 @@ def run_demo(options: DemoOptions, *, say: Callable[[str], None] = print) -> int
             )
 
         started = time.monotonic()
-        built = handler_for("build_aggregates")({"mode": "full", "as_of": end.isoformat()}, LambdaContext("build"))
+        built = invoke("build_aggregates", {"mode": "full", "as_of": end.isoformat()}, LambdaContext("build"), log)
         say(f"[5/6] built {len(built['tables'])} tables as of {built['as_of']} ({time.monotonic() - started:.1f} s)")
         for line in summary_lines(lake, settings):
             say("      " + line)
@@ -138,7 +142,7 @@ def run_demo(options: DemoOptions, *, say: Callable[[str], None] = print) -> int
                 "beside $ or `, which sh and python-dotenv would read differently"
             )
         say(f"READY {base}")
-        _schedule(options.schedule_minutes, say)
+        _schedule(options.schedule_minutes, say, log)
     return 0
 
 
@@ -325,12 +329,15 @@ def env_line(name: str, value: str) -> str | None:
     return f'{name}="{escaped}"'
 
 
-def _schedule(minutes: float, say: Callable[[str], None]) -> None:
+def _schedule(minutes: float, say: Callable[[str], None], log: TextIO) -> None:
     if minutes <= 0:
         say("Serving until Ctrl-C (local scheduler off).")
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
         return
-    say(f"Serving until Ctrl-C; the local scheduler runs ingestion and a build every {minutes:g} minutes.")
+    say(
+        f"Serving until Ctrl-C; the local scheduler runs ingestion and a build every {minutes:g} minutes, a line a run "
+        f"here (the functions' logs in {LOG_FILE})."
+    )
     with contextlib.suppress(KeyboardInterrupt):
-        run_schedule(minutes, say, last_daily=datetime.now(UTC).date())
+        run_schedule(minutes, say, last_daily=datetime.now(UTC).date(), log=log)

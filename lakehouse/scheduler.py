@@ -7,16 +7,23 @@ day (the first tick after midnight UTC) a daily build refreshes the period table
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
 import threading
-from collections.abc import Callable, Iterable
+import time
+import warnings
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, TextIO
 
 from lakehouse.aggregates.build import BUILD_LEASE
 from lakehouse.runlog import describe_error
 
 INGESTION = ("dynatrace", "servicenow", "deploys", "logs")
+FUNCTIONS = (*(f"ingest_{source}" for source in INGESTION), "build_aggregates")
 # What an ingestion's context says is left: locally nothing stops it (a first read of a large estate may take long).
 NO_TIMEOUT = timedelta(days=1)
 
@@ -44,22 +51,86 @@ def handler_for(name: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     return handler
 
 
-def tick(sources: Iterable[str], last_daily: date | None, say: Callable[[str], None]) -> date | None:
-    """One round of scheduled events; returns the day of the last daily build."""
-    for source in sources:
+def invoke(name: str, event: dict[str, Any], context: LambdaContext, log: TextIO | None = None) -> dict[str, Any]:
+    """A function's handler run as Lambda runs it; with `log`, what the handler prints itself (EMF metric blobs) and
+    its warnings (Powertools' "no metrics to publish" after a run that failed early) go there, not to the terminal."""
+    handler = handler_for(name)
+    if log is None:
+        return handler(event, context)
+    with contextlib.redirect_stdout(log), warnings.catch_warnings():
+        warnings.showwarning = _warning_writer(log)
+        return handler(event, context)
+
+
+def _warning_writer(log: TextIO) -> Callable[..., None]:
+    def write(message: Warning | str, category: type[Warning], filename: str, lineno: int, *_: object) -> None:
+        log.write(warnings.formatwarning(message, category, filename, lineno))
+
+    return write
+
+
+@contextlib.contextmanager
+def function_output_to(path: Path) -> Iterator[TextIO]:
+    """While open, the functions' Powertools JSON log lines go to `path` (mode 600, appended to), as does what `invoke`
+    is given it for: locally one line per run says enough on the terminal, and the file keeps what Lambda would send
+    to CloudWatch. Each logger's stream is put back afterwards; deployed, nothing changes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with open(fd, "a", encoding="utf-8", buffering=1) as log:
+        # Imported here, as handler_for does, after the caller set the environment Powertools reads at import.
+        handlers = [h for h in (_log_handler(name) for name in FUNCTIONS) if isinstance(h, logging.StreamHandler)]
+        # Swapped, not setStream: that flushes the stream it replaces, which may be closed by now.
+        streams = [h.stream for h in handlers]
+        for h in handlers:
+            h.stream = log
         try:
-            handler_for(f"ingest_{source}")({}, LambdaContext(f"ingest_{source}", time_left=NO_TIMEOUT))
+            yield log
+        finally:
+            for h, stream in zip(handlers, streams, strict=True):
+                h.stream = stream
+
+
+def _log_handler(name: str) -> logging.Handler:
+    module = __import__(f"functions.{name}.handler", fromlist=["logger"])
+    handler: logging.Handler = module.logger.registered_handler
+    return handler
+
+
+def tick(
+    sources: Iterable[str], last_daily: date | None, say: Callable[[str], None], *, log: TextIO | None = None
+) -> date | None:
+    """One round of scheduled events, each run said in one line; returns the day of the last daily build."""
+    for source in sources:
+        name = f"ingest_{source}"
+        started = time.monotonic()
+        try:
+            summary = invoke(name, {}, LambdaContext(name, time_left=NO_TIMEOUT), log)
         except Exception as exc:  # the failure is in the run log; the other sources and the build still run
-            say(f"scheduled ingestion of {source} failed: {describe_error(exc)}")
+            say(f"scheduled {name}: failed after {time.monotonic() - started:.1f} s: {describe_error(exc)}")
+            continue
+        say(f"scheduled {name}: {_ingested(summary)} in {time.monotonic() - started:.1f} s")
     today = datetime.now(UTC).date()
     mode = "daily" if last_daily != today else "hourly"
+    started = time.monotonic()
     try:
-        built = handler_for("build_aggregates")({"mode": mode, "trigger": "scheduler"}, LambdaContext("build"))
+        built = invoke("build_aggregates", {"mode": mode, "trigger": "scheduler"}, LambdaContext("build"), log)
     except Exception as exc:  # the schedule goes on; the daily build is not counted done, so the next tick retries it
-        say(f"scheduled {mode} build failed: {describe_error(exc)}")
+        failed = f"failed after {time.monotonic() - started:.1f} s: {describe_error(exc)}"
+        say(f"scheduled build_aggregates ({mode}): {failed}")
         return last_daily
-    say(f"scheduled {built['mode']} build done: run {built['run_id']}")
+    say(
+        f"scheduled build_aggregates ({built['mode']}): succeeded, {len(built.get('tables', ()))} tables in "
+        f"{time.monotonic() - started:.1f} s, run {built['run_id']}"
+    )
     return today if mode == "daily" else last_daily
+
+
+def _ingested(summary: dict[str, Any]) -> str:
+    """`succeeded, 24 rows`: an ingestion's status and the rows it wrote, from its handler's answer."""
+    runs = summary.get("runs", [])
+    status = "failed" if any(run["status"] == "failed" for run in runs) else "succeeded"
+    rows = sum(dataset["rows_out"] for run in runs for dataset in run["datasets"].values())
+    return f"{status}, {rows} rows"
 
 
 def run_schedule(
@@ -69,9 +140,10 @@ def run_schedule(
     sources: Iterable[str] = INGESTION,
     stop: threading.Event | None = None,
     last_daily: date | None = None,
+    log: TextIO | None = None,
 ) -> None:
     """Tick every `minutes` until `stop` is set (or forever)."""
     stop = stop or threading.Event()
     chosen = tuple(sources)
     while not stop.wait(minutes * 60):
-        last_daily = tick(chosen, last_daily, say)
+        last_daily = tick(chosen, last_daily, say, log=log)

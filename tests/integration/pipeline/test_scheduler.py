@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +16,7 @@ import yaml
 from lakehouse import scheduler
 from lakehouse.mappings import MappingStore, from_catalog
 from lakehouse.runlog import RunLog
-from lakehouse.scheduler import tick
+from lakehouse.scheduler import function_output_to, tick
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from simulators.estate import generate_estate
@@ -44,7 +46,64 @@ def test_a_round_ingests_then_builds_daily_once_a_day(tmp_path: Path, monkeypatc
     assert [(r.dataset, r.trigger) for r in reversed(builds)] == [("full", "scheduler"), ("hourly", "scheduler")]
     ingested = [r for r in runs if r.source == "servicenow" and r.status == "succeeded"]
     assert ingested and all(r.trigger == "schedule" for r in ingested)
-    assert any(line.startswith("scheduled full build done") for line in said)
+    assert any(line.startswith("scheduled build_aggregates (full): succeeded") for line in said)
+
+
+def test_a_round_says_one_line_per_run_and_keeps_the_functions_output_in_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The demo's scheduler printed the functions' Powertools JSON log lines and EMF metric blobs on the terminal,
+    between its own lines. Each run now says one line (function, status, rows or tables, seconds), and what the
+    functions print, as they print it in Lambda, goes to the log file."""
+    end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    estate = generate_estate(seed=5, apps=2, days=2, end=end)
+    with start_simulators(estate) as sims:
+        for name, value in sims.env().items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("ROSETTA_LAKE_URL", str(tmp_path / "lake"))
+        monkeypatch.setenv("ROSETTA_DUCKDB_TEMP_DIRECTORY", str(tmp_path / "duckdb"))
+        monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+        monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")  # the metric blobs Lambda sends CloudWatch
+        lake = Lake.from_settings(Settings())
+        catalog = httpx.get(f"{sims.urls['catalog']}/catalog-info.yaml", timeout=30).text
+        MappingStore(lake).apply(from_catalog(list(yaml.safe_load_all(catalog)))[0], actor="test")
+        capfd.readouterr()
+        said: list[str] = []
+        log_file = tmp_path / ".rosetta" / "demo.log"
+        with function_output_to(log_file) as log:
+            tick(("servicenow", "logs"), None, said.append, log=log)
+    assert capfd.readouterr().out == ""
+    assert len(said) == 3, said
+    assert re.fullmatch(r"scheduled ingest_servicenow: succeeded, [1-9]\d* rows in \d+\.\d s", said[0]), said
+    assert re.fullmatch(r"scheduled ingest_logs: succeeded, [1-9]\d* rows in \d+\.\d s", said[1]), said
+    assert re.fullmatch(r"scheduled build_aggregates \(full\): succeeded, \d+ tables in \d+\.\d s, run \S+", said[2])
+    printed = [json.loads(line) for line in log_file.read_text(encoding="utf-8").splitlines()]
+    metric_blobs = {record["service"] for record in printed if "_aws" in record}
+    assert metric_blobs == {"ingest_servicenow", "ingest_logs", "build_aggregates"}
+
+
+@pytest.mark.filterwarnings("always")
+def test_a_failed_run_says_its_line_and_its_warnings_go_to_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a lake without a mapping every run fails before it counts anything, and Powertools warned on the terminal
+    that it had no metrics to publish, a warning and its source line after the run's own line. Each run says its line;
+    the warning goes to the log file with the rest of the functions' output."""
+    monkeypatch.setenv("ROSETTA_LAKE_URL", str(tmp_path / "lake"))
+    monkeypatch.setenv("ROSETTA_DUCKDB_TEMP_DIRECTORY", str(tmp_path / "duckdb"))
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    Lake.from_settings(Settings())
+    said: list[str] = []
+    log_file = tmp_path / ".rosetta" / "demo.log"
+    with function_output_to(log_file) as log:
+        tick(("servicenow",), None, said.append, log=log)
+    assert [line.split(":")[0] for line in said] == [
+        "scheduled ingest_servicenow",
+        "scheduled build_aggregates (daily)",
+    ]
+    assert all(": failed after " in line for line in said), said
+    assert log_file.read_text(encoding="utf-8").count("UserWarning: No application metrics to publish") == 2
 
 
 def test_a_failed_build_is_logged_and_the_schedule_goes_on(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -69,7 +128,10 @@ def test_a_failed_build_is_logged_and_the_schedule_goes_on(monkeypatch: pytest.M
     worker.join(timeout=5)
     stop.set()
     assert builds == ["daily", "daily"], builds
-    assert said[0] == "scheduled daily build failed: RuntimeError: the lake was briefly unreachable"
+    assert re.fullmatch(
+        r"scheduled build_aggregates \(daily\): failed after \d+\.\d s: RuntimeError: the lake was briefly unreachable",
+        said[0],
+    )
 
 
 def test_the_scheduler_and_the_api_use_the_lake_given_on_the_command_line(
