@@ -11,12 +11,10 @@ from fastapi.testclient import TestClient
 
 from functions.api.main import create_app
 from lakehouse.aggregates.build import build
-from lakehouse.mappings import MappingStore
-from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from tests.integration.api.conftest import ADMIN, READER, api_settings, down_sources
-from tests.unit.aggregates.estate import AS_OF, deployment, mapping, rows, t, write_estate
+from tests.unit.aggregates.estate import AS_OF, write_estate_in
 
 
 @pytest.fixture(scope="module")
@@ -26,19 +24,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
         lake_url=str(root / "lake"), duckdb_temp_directory=root / "duckdb", production_environment="prod"
     )
     lake = Lake.from_settings(settings)
-    write_estate(lake)
-    prod = {"environment": "prod"}
-    MappingStore(lake).apply([entry | prod for entry in mapping()], actor="test", replace=True)
-    deploys = get_dataset("deploys/deployment_events")
-    lake.write_days(
-        deploys,
-        rows(
-            deploys.id,
-            deployment("argocd:shop-api-prod:2", "argocd", "shop-api-prod", t(19, 10), "succeeded", "r2", **prod),
-            deployment("gitlab:101", "gitlab", "12", t(18, 7), "failed", "s1", **prod),
-            deployment("gitlab:102", "gitlab", "12", t(18, 8, 30), "succeeded", "s1", **prod),
-        ),
-    )
+    write_estate_in(lake, "prod")
     build(lake, settings, mode="full", as_of=AS_OF)
     with TestClient(create_app(api_settings(root), settings, down_sources()), raise_server_exceptions=False) as c:
         yield c

@@ -285,3 +285,21 @@ def build_stopped_before_its_deletes(lake: Lake, settings: Settings) -> None:
     build(lake, settings, mode="full", as_of=AS_OF)
     for table in ("mv_monitoring_app_day_summary", "mv_incidents_app_day", "mv_golden_signals_hourly"):
         leave_day_twice(lake, table, t(19).date())
+
+
+def write_estate_in(lake: Lake, environment: str, *extra: dict[str, Any]) -> None:
+    """The estate with its production environment named `environment` (prod, as its GitLab names it): every entry of
+    the mapping in it, beside the `extra` entries, and GitLab's production deployments G1 and G2 deployed to it
+    (ArgoCD's are in the environment their application is mapped in)."""
+    write_estate(lake)
+    in_it = [entry | {"environment": environment} for entry in mapping()]
+    MappingStore(lake).apply([*in_it, *extra], actor="test", replace=True)
+    deploys = get_dataset("deploys/deployment_events")
+    lake.write_days(
+        deploys,
+        rows(
+            deploys.id,
+            deployment("gitlab:101", "gitlab", "12", t(18, 7), "failed", "s1", environment=environment),
+            deployment("gitlab:102", "gitlab", "12", t(18, 8, 30), "succeeded", "s1", environment=environment),
+        ),
+    )

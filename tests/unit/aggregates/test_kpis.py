@@ -32,6 +32,7 @@ from tests.unit.aggregates.estate import (
     rows,
     t,
     write_estate,
+    write_estate_in,
 )
 
 
@@ -2687,7 +2688,6 @@ def test_an_estate_whose_production_is_named_prod_is_judged_there(tmp_path: Path
         lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb", production_environment="prod"
     )
     lake = Lake.from_settings(settings)
-    write_estate(lake)
     staging = [
         {"entity_id": "shop", "kind": "application", "environment": "staging"},
         {
@@ -2699,19 +2699,7 @@ def test_an_estate_whose_production_is_named_prod_is_judged_there(tmp_path: Path
             "servicenow_ci_id": CI_API,
         },
     ]
-    prod = {"environment": "prod"}
-    in_prod = [entry | prod for entry in mapping()]
-    MappingStore(lake).apply([*in_prod, *staging], actor="test", replace=True)
-    deploys = get_dataset("deploys/deployment_events")
-    lake.write_days(
-        deploys,
-        rows(
-            deploys.id,
-            deployment("argocd:shop-api-prod:2", "argocd", "shop-api-prod", t(19, 10), "succeeded", "r2", **prod),
-            deployment("gitlab:101", "gitlab", "12", t(18, 7), "failed", "s1", **prod),
-            deployment("gitlab:102", "gitlab", "12", t(18, 8, 30), "succeeded", "s1", **prod),
-        ),
-    )
+    write_estate_in(lake, "prod", *staging)
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         shop = one(mart(built, "mv_monitoring_top_risks", "app_id = 'shop'"))
