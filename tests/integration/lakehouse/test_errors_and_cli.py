@@ -483,6 +483,17 @@ def test_a_mapping_file_that_cannot_be_read_is_a_problem_not_a_traceback(
     assert run_cli(capsys, "--lake-url", lake, "mappings", "history")[1] == ""
 
 
+def build_refused_at(tmp_path: Path, as_of: str) -> Lake:
+    """`build --as-of <as_of>` on a lake holding the estate, refused with the arguments (exit code 2); the lake."""
+    url = str(tmp_path / "lake")
+    lake = Lake.from_settings(Settings(lake_url=url))
+    write_estate(lake)
+    with pytest.raises(SystemExit) as stopped:
+        main(["--lake-url", url, "build", "--as-of", as_of])
+    assert stopped.value.code == 2
+    return lake
+
+
 @pytest.mark.parametrize(
     ("as_of", "reason"),
     [("yesterday", "is not an ISO 8601 instant"), ("2026-13-01T00:00:00+00:00", "month must be in 1..12")],
@@ -492,12 +503,7 @@ def test_build_names_an_as_of_it_cannot_read(
 ) -> None:
     """An --as-of that is no instant, or no date at all (month 13), is named in one line with an example, with the
     arguments; the build does not start, so the lake keeps no mart and no run record."""
-    url = str(tmp_path / "lake")
-    lake = Lake.from_settings(Settings(lake_url=url))
-    write_estate(lake)
-    with pytest.raises(SystemExit) as stopped:
-        main(["--lake-url", url, "build", "--as-of", as_of])
-    assert stopped.value.code == 2
+    lake = build_refused_at(tmp_path, as_of)
     out, err = capsys.readouterr()
     assert (out, err.splitlines()[-1]) == (
         "",
@@ -513,12 +519,7 @@ def test_build_refuses_an_as_of_whose_periods_no_calendar_holds(
     """An --as-of at the calendar's end (its month ends in the year 10000) or its start (the hourly lookback reaches
     before the year 1) ended in a ValueError or OverflowError traceback after the build had started. It is refused
     with the arguments, in one line: the lake keeps no mart and no run record."""
-    url = str(tmp_path / "lake")
-    lake = Lake.from_settings(Settings(lake_url=url))
-    write_estate(lake)
-    with pytest.raises(SystemExit) as stopped:
-        main(["--lake-url", url, "build", "--as-of", as_of])
-    assert stopped.value.code == 2
+    lake = build_refused_at(tmp_path, as_of)
     err = capsys.readouterr().err
     assert err.splitlines()[-1] == (
         f"rosetta-monitoring build: error: argument --as-of: {as_of} leaves no room for the build's periods around "

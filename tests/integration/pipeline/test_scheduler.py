@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,10 @@ from simulators.estate import generate_estate
 from simulators.serve import start_simulators
 
 
-def test_a_round_ingests_then_builds_daily_once_a_day(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@contextmanager
+def simulated_estate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, metrics: bool) -> Iterator[Lake]:
+    """Two applications over the last two days behind the simulators, the functions' settings pointing at them and
+    at a lake of the test's own, mapped from the estate's catalog."""
     end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     estate = generate_estate(seed=5, apps=2, days=2, end=end)
     with start_simulators(estate) as sims:
@@ -32,10 +37,15 @@ def test_a_round_ingests_then_builds_daily_once_a_day(tmp_path: Path, monkeypatc
         monkeypatch.setenv("ROSETTA_LAKE_URL", str(tmp_path / "lake"))
         monkeypatch.setenv("ROSETTA_DUCKDB_TEMP_DIRECTORY", str(tmp_path / "duckdb"))
         monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-        monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+        monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false" if metrics else "true")
         lake = Lake.from_settings(Settings())
         catalog = httpx.get(f"{sims.urls['catalog']}/catalog-info.yaml", timeout=30).text
         MappingStore(lake).apply(from_catalog(list(yaml.safe_load_all(catalog)))[0], actor="test")
+        yield lake
+
+
+def test_a_round_ingests_then_builds_daily_once_a_day(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with simulated_estate(tmp_path, monkeypatch, metrics=False) as lake:
         said: list[str] = []
         last_daily = tick(("servicenow",), None, said.append)
         tick(("servicenow",), last_daily, said.append)
@@ -55,18 +65,7 @@ def test_a_round_says_one_line_per_run_and_keeps_the_functions_output_in_a_file(
     """The demo's scheduler printed the functions' Powertools JSON log lines and EMF metric blobs on the terminal,
     between its own lines. Each run now says one line (function, status, rows or tables, seconds), and what the
     functions print, as they print it in Lambda, goes to the log file."""
-    end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    estate = generate_estate(seed=5, apps=2, days=2, end=end)
-    with start_simulators(estate) as sims:
-        for name, value in sims.env().items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.setenv("ROSETTA_LAKE_URL", str(tmp_path / "lake"))
-        monkeypatch.setenv("ROSETTA_DUCKDB_TEMP_DIRECTORY", str(tmp_path / "duckdb"))
-        monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-        monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")  # the metric blobs Lambda sends CloudWatch
-        lake = Lake.from_settings(Settings())
-        catalog = httpx.get(f"{sims.urls['catalog']}/catalog-info.yaml", timeout=30).text
-        MappingStore(lake).apply(from_catalog(list(yaml.safe_load_all(catalog)))[0], actor="test")
+    with simulated_estate(tmp_path, monkeypatch, metrics=True):  # the metric blobs Lambda sends CloudWatch
         capfd.readouterr()
         said: list[str] = []
         log_file = tmp_path / ".rosetta" / "demo.log"
