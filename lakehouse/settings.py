@@ -5,12 +5,13 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lakehouse.errors import SettingsError
+from lakehouse.redact import text_without_credentials
 
 
 class EnvironmentSettings(BaseSettings):
@@ -44,12 +45,7 @@ def base_url(value: str | None) -> str | None:
 
 def without_credentials(url: str | None) -> str | None:
     """The URL less any user and password written into it (they are secrets), for showing it to people."""
-    if not url:
-        return url
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+    return text_without_credentials(url) if url else url
 
 
 def describe_invalid(exc: ValidationError, prefix: str) -> str:
