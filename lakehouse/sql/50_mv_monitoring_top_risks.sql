@@ -81,7 +81,10 @@ failures as (
         count(*) as deployments_14d
     from mv_deployments as d
     cross join params as bp
-    where d.environment = bp.production_environment and d.finished_at >= bp.as_of - interval 14 day and d.finished_at < bp.as_of
+    where
+        d.environment = bp.production_environment
+        and d.finished_at >= bp.as_of - interval 14 day
+        and d.finished_at < bp.as_of
     group by d.app_id
 ),
 
@@ -101,7 +104,10 @@ changes as (
     from mv_changes as c
     cross join params as bp
     left join mv_deployments as d on c.deployment_key = d.deployment_key
-    where c.environment = bp.production_environment and c.change_end >= bp.as_of - interval 14 day and c.change_end < bp.as_of
+    where
+        c.environment = bp.production_environment
+        and c.change_end >= bp.as_of - interval 14 day
+        and c.change_end < bp.as_of
     group by c.app_id
 ),
 
