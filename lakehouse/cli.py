@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
+from lakehouse.aggregates.as_of import AS_OF_EXAMPLE, outside_years
 from lakehouse.errors import LakeConfigError, MappingValidationError, RosettaError
 from lakehouse.settings import Settings, without_credentials
 from lakehouse.storage import Lake
@@ -33,10 +34,6 @@ AS_TEXT = ("INTERVAL", "TIMESTAMP_NS")
 # A scheduler's longest period: a longer one would never fire while the process lives, and a far longer one (10**12
 # minutes) overflows the clock its wait is counted on.
 MAX_PERIOD_MINUTES = 365 * 24 * 60
-# The years a build's --as-of may fall in: its lookbacks reach some 200 days back and a month's bounds into the next
-# month, which a date before the year 2 or after 9998 cannot hold.
-AS_OF_YEARS = (2, 9998)
-AS_OF_EXAMPLE = "2026-11-20T10:00:00+00:00"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -281,12 +278,9 @@ def _as_of(text: str) -> datetime:
         raise argparse.ArgumentTypeError(f"{text!r} {reason}: give e.g. {AS_OF_EXAMPLE}") from None
     if as_of.tzinfo is None:
         raise argparse.ArgumentTypeError(f"{text} needs a time zone, e.g. {AS_OF_EXAMPLE}")
-    first, last = AS_OF_YEARS
-    if not first <= as_of.year <= last:
-        raise argparse.ArgumentTypeError(
-            f"{text} leaves no room for the build's periods around it: give an instant from the year {first} to "
-            f"{last}, e.g. {AS_OF_EXAMPLE}"
-        )
+    outside = outside_years(as_of)
+    if outside:
+        raise argparse.ArgumentTypeError(f"{text} {outside}")
     return as_of
 
 

@@ -10,7 +10,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.deadline import stop_before_timeout
-from lakehouse.aggregates.build import build
+from lakehouse.aggregates.as_of import AS_OF_EXAMPLE, outside_years
+from lakehouse.aggregates.build import BuildError, build
 from lakehouse.runlog import trigger_of
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
@@ -37,10 +38,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     mode = event.get("mode", "hourly")
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-    as_of = datetime.fromisoformat(event["as_of"]) if event.get("as_of") else None
-    if as_of is not None and as_of.tzinfo is None:
-        # Local time would be UTC on Lambda and another hour elsewhere: one event, two builds.
-        raise ValueError(f"as_of needs a time zone, e.g. 2026-11-20T10:00:00+00:00, not {event['as_of']!r}")
+    as_of = _as_of(event.get("as_of"))
     settings = Settings()
     lake = Lake.from_settings(settings)
     lake.check()
@@ -76,3 +74,23 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         "objects_written": result.objects_written,
         "slowest_steps": slowest,
     }
+
+
+def _as_of(given: Any) -> datetime | None:
+    """The event's as_of, refused as the command line's --as-of is, before anything is read: text that is no instant,
+    one without a time zone, or one whose periods no date holds (the build would fail halfway, in an OverflowError)."""
+    if not given:
+        return None
+    try:
+        as_of = datetime.fromisoformat(given) if isinstance(given, str) else None
+    except ValueError:
+        as_of = None
+    if as_of is None:
+        raise BuildError(f"as_of {given!r} is not an ISO 8601 instant: give e.g. {AS_OF_EXAMPLE}")
+    if as_of.tzinfo is None:
+        # Local time would be UTC on Lambda and another hour elsewhere: one event, two builds.
+        raise BuildError(f"as_of needs a time zone, e.g. {AS_OF_EXAMPLE}, not {given!r}")
+    outside = outside_years(as_of)
+    if outside:
+        raise BuildError(f"as_of {given} {outside}")
+    return as_of

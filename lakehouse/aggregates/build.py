@@ -23,6 +23,7 @@ from typing import Literal
 import duckdb
 
 from lakehouse.aggregates import footers, history
+from lakehouse.aggregates.as_of import outside_years
 from lakehouse.aggregates.refs import entities_table, pivots_table
 from lakehouse.aggregates.sqlfiles import SqlFile, files_version, load_macros, load_sql_files
 from lakehouse.duckdb_session import open_duckdb, sql_literal
@@ -159,6 +160,9 @@ def build(
     stopped without letting go holds the lake that long."""
     if as_of is not None and as_of.tzinfo is None:
         raise BuildError("as_of needs a time zone: without one it is the machine's local time, UTC only on Lambda")
+    if as_of is not None and (outside := outside_years(as_of)):
+        # Let through, the build would end in an OverflowError halfway.
+        raise BuildError(f"as_of {as_of.isoformat()} {outside}")
     lease = _take_lease(lake, trigger, lease_for)
     try:
         return _build(lake, settings, mode=mode, as_of=as_of, trigger=trigger, params=params)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -78,12 +79,53 @@ def test_an_as_of_without_a_time_zone_is_refused_before_anything_is_built(
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     lake = Lake.from_settings(Settings())
     write_estate(lake)
-    with pytest.raises(ValueError, match="as_of needs a time zone"):
+    with pytest.raises(BuildError, match="as_of needs a time zone"):
         handler({"mode": "full", "as_of": "2026-11-20T10:00:00"}, LambdaContext())
     naive = datetime(2026, 11, 20, 10, tzinfo=UTC).replace(tzinfo=None)
     with pytest.raises(BuildError, match="as_of needs a time zone"):
         build_module.build(lake, Settings(), mode="full", as_of=naive)
     assert lake.list_keys("mart/") == []
+
+
+ROOM = "leaves no room for the build's periods around it: give an instant from the year 2 to 9998"
+
+
+@pytest.mark.parametrize(
+    ("as_of", "refusal"),
+    [
+        # Its month ends in the year 10000, which no date holds.
+        ("9999-12-31T23:00:00+00:00", f"as_of 9999-12-31T23:00:00+00:00 {ROOM}"),
+        # Its hourly lookback reaches before the year 1.
+        ("0001-01-10T00:00:00+00:00", f"as_of 0001-01-10T00:00:00+00:00 {ROOM}"),
+        ("yesterday", "as_of 'yesterday' is not an ISO 8601 instant"),
+        (1764583200, "as_of 1764583200 is not an ISO 8601 instant"),
+    ],
+)
+def test_an_as_of_the_build_cannot_hold_is_refused_naming_the_field(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, as_of: object, refusal: str
+) -> None:
+    """An event's as_of is read as the command line's --as-of is: one outside the years 2 to 9998, or no instant at
+    all, is refused before the build starts, the field named, rather than failing deep in the build."""
+    monkeypatch.setenv("ROSETTA_LAKE_URL", str(tmp_path / "lake"))
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    lake = Lake.from_settings(Settings())
+    write_estate(lake)
+    with pytest.raises(BuildError, match=f"^{re.escape(refusal)}"):
+        handler({"mode": "full", "as_of": as_of}, LambdaContext())
+    assert lake.list_keys("mart/") == []
+    assert RunLog(lake).list() == []
+
+
+def test_the_build_itself_refuses_an_as_of_whose_periods_no_calendar_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whoever calls it (the scheduler, the API's local trigger), the build refuses before taking the lake."""
+    monkeypatch.setenv("ROSETTA_LAKE_URL", str(tmp_path / "lake"))
+    lake = Lake.from_settings(Settings())
+    write_estate(lake)
+    with pytest.raises(BuildError, match=f"^as_of 9999-12-31T23:00:00\\+00:00 {re.escape(ROOM)}"):
+        build_module.build(lake, Settings(), mode="full", as_of=datetime(9999, 12, 31, 23, tzinfo=UTC))
+    assert lake.list_keys("mart/") == [] and lake.get_json(LEASE_KEY) is None
 
 
 def test_a_timed_out_build_leaves_the_lake_free_for_lambdas_retry(
