@@ -27,7 +27,7 @@ log = logging.getLogger("rosetta.api")
 
 VERSION = "1.0.0"
 DESCRIPTION = """Observability and delivery KPIs per application, component, team, group and domain, served from the
-Rosetta Monitoring lakehouse. Every route but `/monitoring/health` needs an API key (`X-API-Key`) or a bearer
+Rosetta Monitoring lakehouse. Every route but `/monitoring/health` needs an API key (`{key_header}`) or a bearer
 JWT; `/monitoring/admin/*` needs the admin role. Errors are `application/problem+json` (RFC 9457).
 Ids accept plain entity ids or Backstage refs (`component:default/payments-api`, `system:default/payments`).
 Answers read from the mart carry `Cache-Control: private, max-age=60` and a weak ETag of the serving copy and the API's
@@ -59,16 +59,18 @@ def create_app(
     )
 
     # /docs and /openapi.json answer without a credential: the contract is public (committed as docs/openapi.json)
-    # and built from the code alone, never from the settings; on AWS, API Gateway routes only /monitoring/*.
+    # and built from the code, never from the settings but the API key's header, which is no secret; on AWS, API
+    # Gateway routes only /monitoring/*.
     app = FastAPI(
         title="Rosetta Monitoring API",
         version=VERSION,
-        description=DESCRIPTION,
+        description=DESCRIPTION.format(key_header=api.api_key_header),
         docs_url="/docs",
         redoc_url=None,
         openapi_url="/openapi.json",
     )
     app.state.context = context
+    _document_key_header(app, api.api_key_header)
     problems.install(app)
     if api.cors_origins:
         app.add_middleware(
@@ -97,6 +99,23 @@ def create_app(
     app.include_router(sre.router)
     app.include_router(admin.router)
     return app
+
+
+def _document_key_header(app: FastAPI, header: str) -> None:
+    """The document names the header auth.py reads the API key from: the security scheme is declared once, at import
+    (deps.API_KEY_SCHEME), with the default header."""
+    build_document = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        first = app.openapi_schema is None
+        document = build_document()  # built once, then kept by FastAPI
+        if first:
+            for scheme in document.get("components", {}).get("securitySchemes", {}).values():
+                if scheme.get("type") == "apiKey":
+                    scheme["name"] = header
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 class RefusedPreflightAsProblem(CORSMiddleware):

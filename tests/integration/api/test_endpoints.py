@@ -1386,6 +1386,25 @@ def test_the_served_contract_is_the_committed_one_and_names_nothing_configured(t
     assert "url: '/openapi.json'" in page.text
 
 
+def test_the_served_contract_names_the_api_key_header_the_api_checks(
+    estate_lake: tuple[Settings, Path], tmp_path: Path
+) -> None:
+    """An API whose keys come in another header (ROSETTA_API_API_KEY_HEADER, behind a gateway that keeps X-API-Key
+    for its own) documents that header: a client generated from the document, or a person reading /docs, sends the
+    key where it is checked. The committed document stays the one of the default header."""
+    settings, _ = estate_lake
+    api = api_settings(tmp_path).model_copy(update={"api_key_header": "X-Rosetta-Key"})
+    with TestClient(create_app(api, settings, down_sources())) as c:
+        document = c.get("/openapi.json").json()
+        schemes = document["components"]["securitySchemes"]
+        keys = [scheme for scheme in schemes.values() if scheme["type"] == "apiKey"]
+        assert [(k["in"], k["name"]) for k in keys] == [("header", "X-Rosetta-Key")]
+        assert "`X-Rosetta-Key`" in document["info"]["description"]
+        assert "X-API-Key" not in json.dumps(document)
+        # The documented header is the one that lets a reader in.
+        assert c.get("/monitoring/overview", headers={keys[0]["name"]: READER["X-API-Key"]}).status_code == 200
+
+
 def test_a_page_of_an_allowed_origin_reads_when_to_ask_again(tmp_path_factory: pytest.TempPathFactory) -> None:
     """A copy that cannot be loaded (a mart object that is no Parquet) is a 503 whose Retry-After says when to ask
     again. Cross-origin, a script reads only the headers the answer exposes: Retry-After is one of them."""
