@@ -8,6 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -17,11 +18,12 @@ from pydantic import BaseModel, SecretStr
 from functions.api.settings import ApiSettings
 from functions.ingest_deploys.client import ArgoCDClient, GitLabClient
 from functions.ingest_deploys.parse import revision_of
-from lakehouse.ingest.client import PageRequest, RetryPolicy
+from lakehouse.ingest.client import PageRequest, RetryPolicy, SourceClient
 from lakehouse.ingest.config import IngestSettings
 from lakehouse.ingest.errors import SourceError
 
 T = TypeVar("T")
+C = TypeVar("C", bound=SourceClient)
 # A failure is remembered for less time than a success, so a recovered source is seen again quickly.
 FAILURE_TTL_CAP_S = 10.0
 # Live calls one page makes at once, on threads of its own; more wait for a free one of them, and one not started
@@ -99,6 +101,37 @@ class LiveSources:
         self.api = api
         self.sources = sources
         self.cache = TtlCache(api.live_cache_ttl_s)
+        # One client per source for the life of the API: building one loads the TLS certificates, some 75 ms of CPU,
+        # most of a live page's. httpx's clients are thread-safe; each call's source client keeps its own state.
+        self._pools: dict[str, SourceClient] = {}
+        self._plain: dict[str, httpx.Client] = {}
+        self._pools_lock = threading.Lock()
+
+    def close(self) -> None:
+        """Close the connections kept to the sources (when the API stops)."""
+        with self._pools_lock:
+            for client in self._pools.values():
+                client.close()
+            for plain in self._plain.values():
+                plain.close()
+            self._pools.clear()
+            self._plain.clear()
+
+    def _client(self, source: str, make: Callable[..., C]) -> C:
+        """A client of `source` for one call, on the connections the source's first client opened."""
+        with self._pools_lock:
+            first = self._pools.get(source)
+            if first is None:
+                first = self._pools[source] = make()
+        return make(pool=first.pool)
+
+    def _http(self, name: str) -> httpx.Client:
+        """The client of the plain calls to `name` (probes, Kibana's data views), kept as the sources' are."""
+        with self._pools_lock:
+            client = self._plain.get(name)
+            if client is None:
+                client = self._plain[name] = httpx.Client(timeout=self.api.live_timeout_s)
+            return client
 
     # --- generic ----------------------------------------------------------------------------------
     def cached(self, key: str, call: Callable[[], T]) -> LiveResult:
@@ -167,7 +200,7 @@ class LiveSources:
         params = {"appNamespace": namespace} if namespace else {}
 
         def call() -> dict[str, Any]:
-            with ArgoCDClient(url, token, **self._options()) as client:
+            with self._client("argocd", partial(ArgoCDClient, url, token, **self._options())) as client:
                 body = client.send(PageRequest(f"/api/v1/applications/{name}", params)).body
             status = _argocd_status(body)
             ArgoCDStatus.model_validate(status)
@@ -186,7 +219,7 @@ class LiveSources:
 
         def call() -> dict[str, Any] | None:
             params = {"per_page": 1, "order_by": "id", "sort": "desc"}
-            with GitLabClient(url, token, **self._options()) as client:
+            with self._client("gitlab", partial(GitLabClient, url, token, **self._options())) as client:
                 body = client.send(PageRequest(f"/api/v4/projects/{int(project_id)}/pipelines", params)).body
             pipeline = body[0] if isinstance(body, list) and body else None
             GitLabPipeline.model_validate(pipeline or {})
@@ -216,7 +249,7 @@ class LiveSources:
         # Data views belong to a space: the default space's list does not hold those of the space the links open in.
         space = self.api.kibana_space
         prefix = f"/s/{quote(space, safe='')}" if space and space != "default" else ""
-        response = httpx.get(
+        response = self._http("kibana").get(
             f"{self.api.kibana_url.rstrip('/')}{prefix}/api/data_views",
             headers=headers,
             auth=auth,
@@ -243,7 +276,9 @@ class LiveSources:
         url, path, headers, auth = target
 
         def call() -> dict[str, Any]:
-            response = httpx.get(url.rstrip("/") + path, headers=headers, auth=auth, timeout=self.api.live_timeout_s)
+            response = self._http(source).get(
+                url.rstrip("/") + path, headers=headers, auth=auth, timeout=self.api.live_timeout_s
+            )
             return {"status": response.status_code, "authenticated": response.status_code not in (401, 403)}
 
         return Ask(key, call)

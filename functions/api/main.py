@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -61,7 +63,13 @@ def create_app(
     # /docs and /openapi.json answer without a credential: the contract is public (committed as docs/openapi.json)
     # and built from the code, never from the settings but the API key's header, which is no secret; on AWS, API
     # Gateway routes only /monitoring/*.
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        live.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Rosetta Monitoring API",
         version=VERSION,
         description=DESCRIPTION.format(key_header=api.api_key_header),

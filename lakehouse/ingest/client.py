@@ -248,7 +248,10 @@ class SourceClient:
         clock: Clock | None = None,
         transport: httpx.BaseTransport | None = None,
         rng: random.Random | None = None,
+        pool: httpx.Client | None = None,
     ) -> None:
+        """`pool`: the connections of another client of the same source, URL, credentials and timeouts, to share
+        (live mode's, for the life of the API); it is left open when this client closes."""
         self.base_url = base_url.rstrip("/")
         self.policy = policy or RetryPolicy()
         self.budget = budget or RequestBudget(100_000)
@@ -262,7 +265,8 @@ class SourceClient:
         self._secrets = _secret_forms(headers or {}, auth)
         plain = {k: (v.get_secret_value() if isinstance(v, SecretStr) else v) for k, v in (headers or {}).items()}
         basic = httpx.BasicAuth(auth[0], auth[1].get_secret_value()) if auth else None
-        self._http = httpx.Client(
+        self._owns_pool = pool is None
+        self._http = pool or httpx.Client(
             base_url=self.base_url,
             headers={"Accept": "application/json", **plain},
             auth=basic,
@@ -271,8 +275,14 @@ class SourceClient:
             follow_redirects=False,
         )
 
+    @property
+    def pool(self) -> httpx.Client:
+        """This client's connections, which another client of the same source and settings may share."""
+        return self._http
+
     def close(self) -> None:
-        self._http.close()
+        if self._owns_pool:
+            self._http.close()
 
     def __enter__(self) -> SourceClient:
         return self

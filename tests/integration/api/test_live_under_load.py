@@ -90,3 +90,74 @@ def test_many_live_pages_at_once_against_a_hanging_source_each_answer_with_the_o
         last = found[0] if found else {}  # a project without pipelines is read as such
         read = {(i["lastPipelineStatus"], i["lastPipelineRef"]) for i in with_gitlab if i["gitlabProjectId"] == project}
         assert read == {(last.get("status"), last.get("ref"))}, project
+
+
+@pytest.fixture(scope="module")
+def answering_sources(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[RunningSimulators, list[MappingEntry]]]:
+    estate = generate_estate(seed=11, apps=2, days=2, end=datetime(2026, 11, 20, tzinfo=UTC))
+    with start_simulators(estate) as sims:
+        yield sims, from_catalog(list(yaml.safe_load_all(_get(sims, "catalog", "/catalog-info.yaml").text)))[0]
+
+
+def test_live_pages_in_a_row_share_one_connection_pool_per_source(
+    answering_sources: tuple[RunningSimulators, list[MappingEntry]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each live call built an HTTP client of its own, loading the TLS certificates every time (some 75 ms of CPU,
+    most of a live page's). Three live pages of every application in a row, uncached, are now served by one client of
+    ArgoCD and one of GitLab, closed when the API stops; and they read what the sources say, as before."""
+    sims, entries = answering_sources
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    MappingStore(lake).apply([e.model_dump(exclude_none=True) for e in entries], actor="test")
+    build(lake, settings, mode="full")
+    argocd_token, gitlab_token = sims.credentials["argocd"]["token"], sims.credentials["gitlab"]["private_token"]
+    sources = IngestSettings(
+        argocd_url=sims.urls["argocd"],
+        argocd_token=SecretStr(argocd_token),
+        gitlab_url=sims.urls["gitlab"],
+        gitlab_token=SecretStr(gitlab_token),
+    )
+    # No cache: every page asks the sources again.
+    api = api_settings(tmp_path).model_copy(update={"live_timeout_s": LIVE_TIMEOUT_S, "live_cache_ttl_s": 0})
+    built: list[httpx.Client] = []
+    build_client = httpx.Client.__init__
+
+    def counted(client: httpx.Client, *args: Any, **kwargs: Any) -> None:
+        build_client(client, *args, **kwargs)
+        built.append(client)
+
+    monkeypatch.setattr(httpx.Client, "__init__", counted)
+    apps = [e.entity_id for e in entries if e.kind == "application"]
+    with TestClient(create_app(api, settings, sources)) as c:
+        answers = [
+            c.get(f"/monitoring/applications/{app}/deployments?mode=live", headers=READER)
+            for _ in range(3)
+            for app in apps
+        ]
+        of_sources = [client for client in built if str(client.base_url).rstrip("/") in sims.urls.values()]
+        assert sorted(str(client.base_url).rstrip("/") for client in of_sources) == sorted(
+            [sims.urls["argocd"], sims.urls["gitlab"]]
+        )
+        assert [client.is_closed for client in of_sources] == [False, False]
+    assert [client.is_closed for client in of_sources] == [True, True]
+
+    assert [a.status_code for a in answers] == [200] * len(answers), [a.text[:200] for a in answers]
+    live = [item for a in answers for item in a.json()["live"]]
+    assert live and [i for i in live if i["stale"]] == []
+    for item in live:
+        if item["argocdApp"]:
+            app = _get(sims, "argocd", f"/api/v1/applications/{item['argocdApp']}", headers=_bearer(argocd_token))
+            status = app.json()["status"]
+            assert (item["syncStatus"], item["healthStatus"]) == (status["sync"]["status"], status["health"]["status"])
+        if item["gitlabProjectId"]:
+            query = {"per_page": 1, "order_by": "id", "sort": "desc"}
+            path = f"/api/v4/projects/{item['gitlabProjectId']}/pipelines"
+            found = _get(sims, "gitlab", path, params=query, headers={"PRIVATE-TOKEN": gitlab_token}).json()
+            last = found[0] if found else {}
+            assert (item["lastPipelineStatus"], item["lastPipelineRef"]) == (last.get("status"), last.get("ref"))
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
