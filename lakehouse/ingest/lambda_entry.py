@@ -8,6 +8,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
+from lakehouse.errors import RosettaError
 from lakehouse.ingest.config import IngestSettings
 from lakehouse.ingest.run import IngestionFailed, RunOutcome
 from lakehouse.ingest.sources import ingest, run_backfill
@@ -38,7 +39,7 @@ def handle_scheduled_event(
             source,
             lake,
             settings,
-            window=backfill_window(int(event["backfill_days"]), moment),
+            window=backfill_window(_backfill_days(event["backfill_days"]), moment),
             datasets=datasets,
             now=moment,
             logger=logger,
@@ -78,6 +79,16 @@ def _totals(outcomes: list[RunOutcome]) -> dict[str, int]:
         for k, v in o.totals().items():
             totals[k] = totals.get(k, 0) + v
     return totals
+
+
+def _backfill_days(given: Any) -> int:
+    """The event's backfill_days, a whole number (in JSON or as text): refused before anything runs otherwise, since
+    int() would read 2.5 or true as another number of days, and fail on other text without naming the field."""
+    if isinstance(given, str) and given.strip().isascii() and given.strip().isdecimal():
+        given = int(given)
+    if not isinstance(given, int) or isinstance(given, bool) or given < 1:
+        raise RosettaError(f"backfill_days must be a whole number of days, 1 or more, not {given!r}")
+    return given
 
 
 def _emit(metrics: Metrics, outcomes: list[RunOutcome], now: datetime) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from lakehouse.errors import RosettaError
 from lakehouse.ingest import lambda_entry
 from lakehouse.ingest.run import DatasetOutcome, IngestionFailed, RunOutcome
 from lakehouse.ingest.window import Window
@@ -60,3 +61,23 @@ def test_a_failed_run_reports_no_lag(monkeypatch: pytest.MonkeyPatch) -> None:
         lambda_entry.handle_scheduled_event("dynatrace", {}, logger=QuietLogger(), metrics=metrics, now=NOW)  # type: ignore[arg-type]
     assert "LagSeconds" not in metrics.values
     assert metrics.values["FailedDatasets"] == 1
+
+
+@pytest.mark.parametrize("days", ["a week", 2.5, True, [3]])
+def test_backfill_days_that_are_no_whole_number_are_refused_naming_the_field(
+    days: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "a week" ended in int()'s ValueError (invalid literal for int() with base 10), [3] in a TypeError, and 2.5 or
+    true were read as 2 or 1 days, another backfill than the one asked for. Each is refused, naming the field, before
+    anything runs."""
+    ran: list[object] = []
+    monkeypatch.setattr(lambda_entry, "run_backfill", lambda *args, **kwargs: ran.append(args) or [])
+    with pytest.raises(RosettaError, match=r"^backfill_days must be a whole number of days, 1 or more, not "):
+        lambda_entry.handle_scheduled_event(
+            "dynatrace",
+            {"backfill_days": days},
+            logger=QuietLogger(),  # type: ignore[arg-type]
+            metrics=RecordedMetrics(),  # type: ignore[arg-type]
+            now=NOW,
+        )
+    assert ran == []
