@@ -60,7 +60,11 @@ def parse_moment(text: str) -> datetime:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
         raise RosettaError(f"not an ISO 8601 instant: {text!r}") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    try:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:
+        # Midnight of the year 1 at +05:00 is in the year 0 in UTC.
+        raise RosettaError(f"{text!r} falls outside the years 1 to 9999 in UTC, which no date holds") from None
 
 
 def backfill_window(days: int, now: datetime) -> Window:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,23 @@ def test_backfill_days_that_are_no_whole_number_are_refused_naming_the_field(
         lambda_entry.handle_scheduled_event(
             "dynatrace",
             {"backfill_days": days},
+            logger=QuietLogger(),  # type: ignore[arg-type]
+            metrics=RecordedMetrics(),  # type: ignore[arg-type]
+            now=NOW,
+        )
+    assert ran == []
+
+
+@pytest.mark.parametrize("since", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:00:00-05:00"])
+def test_a_window_whose_instant_no_utc_date_holds_is_refused(since: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Midnight of the year 1 at +05:00 is the year 0 in UTC, which no date holds: the move to UTC ended in an
+    OverflowError. It is refused with the instant named, before anything runs."""
+    ran: list[object] = []
+    monkeypatch.setattr(lambda_entry, "ingest", lambda *args, **kwargs: ran.append(args))
+    with pytest.raises(RosettaError, match=f"^{re.escape(repr(since))} falls outside the years 1 to 9999 in UTC"):
+        lambda_entry.handle_scheduled_event(
+            "dynatrace",
+            {"window": {"since": since}},
             logger=QuietLogger(),  # type: ignore[arg-type]
             metrics=RecordedMetrics(),  # type: ignore[arg-type]
             now=NOW,
