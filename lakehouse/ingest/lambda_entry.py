@@ -33,7 +33,7 @@ def handle_scheduled_event(
     # Built here, never at import: a warm container must see configuration changes.
     lake = Lake.from_settings(Settings())
     settings = IngestSettings().resolved()
-    datasets = event.get("datasets")
+    datasets = _datasets(event.get("datasets"))
     if event.get("backfill_days"):
         outcomes = run_backfill(
             source,
@@ -79,6 +79,13 @@ def _totals(outcomes: list[RunOutcome]) -> dict[str, int]:
         for k, v in o.totals().items():
             totals[k] = totals.get(k, 0) + v
     return totals
+
+
+def _datasets(given: Any) -> list[str] | None:
+    """The event's datasets, a list of names: one name alone would be read letter by letter, an object as its keys."""
+    if given is None or (isinstance(given, list) and all(isinstance(name, str) for name in given)):
+        return given
+    raise RosettaError(f"datasets must be a list of dataset names, not {given!r}")
 
 
 def _backfill_days(given: Any) -> int:

@@ -99,3 +99,20 @@ def test_a_window_whose_instant_no_utc_date_holds_is_refused(since: str, monkeyp
             now=NOW,
         )
     assert ran == []
+
+
+@pytest.mark.parametrize("datasets", ["dynatrace/problems", 5, {"dynatrace/problems": True}])
+def test_datasets_that_are_no_list_of_names_are_refused(datasets: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One name not in a list was read letter by letter ("dynatrace does not ingest 'd'"), a number ended in a
+    TypeError (not iterable) and an object was read as its keys. Each is refused, naming the field."""
+    ran: list[object] = []
+    monkeypatch.setattr(lambda_entry, "ingest", lambda *args, **kwargs: ran.append(args))
+    with pytest.raises(RosettaError, match=r"^datasets must be a list of dataset names, not "):
+        lambda_entry.handle_scheduled_event(
+            "dynatrace",
+            {"datasets": datasets},
+            logger=QuietLogger(),  # type: ignore[arg-type]
+            metrics=RecordedMetrics(),  # type: ignore[arg-type]
+            now=NOW,
+        )
+    assert ran == []
