@@ -208,9 +208,6 @@ class LiveSources:
 
         return Ask(key, call)
 
-    def gitlab_last_pipeline(self, project_id: int) -> LiveResult:
-        return self.side_by_side([self.ask_gitlab_last_pipeline(project_id)])[0]
-
     def ask_gitlab_last_pipeline(self, project_id: int) -> Ask:
         key = f"gitlab:{project_id}"
         url, token = self.sources.gitlab_url, self.sources.gitlab_token
@@ -264,9 +261,6 @@ class LiveSources:
         return {str(v["title"]): str(v["id"]) for v in views if isinstance(v, dict) and "title" in v and "id" in v}
 
     # --- reachability ---------------------------------------------------------------------------
-    def probe(self, source: str) -> LiveResult:
-        return self.side_by_side([self.ask_probe(source)])[0]
-
     def ask_probe(self, source: str) -> Ask:
         """Any HTTP answer means reachable; 401/403 means the credentials are refused."""
         key = f"probe:{source}"
