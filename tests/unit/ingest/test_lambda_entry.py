@@ -64,6 +64,23 @@ def test_a_failed_run_reports_no_lag(monkeypatch: pytest.MonkeyPatch) -> None:
     assert metrics.values["FailedDatasets"] == 1
 
 
+def assert_refused_before_anything_runs(
+    event: dict[str, object], reason: str, work: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The event is refused with an error matching `reason`, and `work` (the ingestion or the backfill) never runs."""
+    ran: list[object] = []
+    monkeypatch.setattr(lambda_entry, work, lambda *args, **kwargs: ran.append(args) or [])
+    with pytest.raises(RosettaError, match=reason):
+        lambda_entry.handle_scheduled_event(
+            "dynatrace",
+            event,
+            logger=QuietLogger(),  # type: ignore[arg-type]
+            metrics=RecordedMetrics(),  # type: ignore[arg-type]
+            now=NOW,
+        )
+    assert ran == []
+
+
 @pytest.mark.parametrize("days", ["a week", 2.5, True, [3]])
 def test_backfill_days_that_are_no_whole_number_are_refused_naming_the_field(
     days: object, monkeypatch: pytest.MonkeyPatch
@@ -71,48 +88,30 @@ def test_backfill_days_that_are_no_whole_number_are_refused_naming_the_field(
     """ "a week" ended in int()'s ValueError (invalid literal for int() with base 10), [3] in a TypeError, and 2.5 or
     true were read as 2 or 1 days, another backfill than the one asked for. Each is refused, naming the field, before
     anything runs."""
-    ran: list[object] = []
-    monkeypatch.setattr(lambda_entry, "run_backfill", lambda *args, **kwargs: ran.append(args) or [])
-    with pytest.raises(RosettaError, match=r"^backfill_days must be a whole number of days, 1 or more, not "):
-        lambda_entry.handle_scheduled_event(
-            "dynatrace",
-            {"backfill_days": days},
-            logger=QuietLogger(),  # type: ignore[arg-type]
-            metrics=RecordedMetrics(),  # type: ignore[arg-type]
-            now=NOW,
-        )
-    assert ran == []
+    assert_refused_before_anything_runs(
+        {"backfill_days": days},
+        r"^backfill_days must be a whole number of days, 1 or more, not ",
+        "run_backfill",
+        monkeypatch,
+    )
 
 
 @pytest.mark.parametrize("since", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:00:00-05:00"])
 def test_a_window_whose_instant_no_utc_date_holds_is_refused(since: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Midnight of the year 1 at +05:00 is the year 0 in UTC, which no date holds: the move to UTC ended in an
     OverflowError. It is refused with the instant named, before anything runs."""
-    ran: list[object] = []
-    monkeypatch.setattr(lambda_entry, "ingest", lambda *args, **kwargs: ran.append(args))
-    with pytest.raises(RosettaError, match=f"^{re.escape(repr(since))} falls outside the years 1 to 9999 in UTC"):
-        lambda_entry.handle_scheduled_event(
-            "dynatrace",
-            {"window": {"since": since}},
-            logger=QuietLogger(),  # type: ignore[arg-type]
-            metrics=RecordedMetrics(),  # type: ignore[arg-type]
-            now=NOW,
-        )
-    assert ran == []
+    assert_refused_before_anything_runs(
+        {"window": {"since": since}},
+        f"^{re.escape(repr(since))} falls outside the years 1 to 9999 in UTC",
+        "ingest",
+        monkeypatch,
+    )
 
 
 @pytest.mark.parametrize("datasets", ["dynatrace/problems", 5, {"dynatrace/problems": True}])
 def test_datasets_that_are_no_list_of_names_are_refused(datasets: object, monkeypatch: pytest.MonkeyPatch) -> None:
     """One name not in a list was read letter by letter ("dynatrace does not ingest 'd'"), a number ended in a
     TypeError (not iterable) and an object was read as its keys. Each is refused, naming the field."""
-    ran: list[object] = []
-    monkeypatch.setattr(lambda_entry, "ingest", lambda *args, **kwargs: ran.append(args))
-    with pytest.raises(RosettaError, match=r"^datasets must be a list of dataset names, not "):
-        lambda_entry.handle_scheduled_event(
-            "dynatrace",
-            {"datasets": datasets},
-            logger=QuietLogger(),  # type: ignore[arg-type]
-            metrics=RecordedMetrics(),  # type: ignore[arg-type]
-            now=NOW,
-        )
-    assert ran == []
+    assert_refused_before_anything_runs(
+        {"datasets": datasets}, r"^datasets must be a list of dataset names, not ", "ingest", monkeypatch
+    )
