@@ -10,10 +10,9 @@ from typing import Any
 from pydantic import SecretStr
 
 from functions.ingest_deploys.redact import redact_sources
-from lakehouse.ingest.client import MAX_TEXT_KEPT, ApiResponse, PageRequest, SourceClient
+from lakehouse.ingest.client import ApiResponse, PageRequest, SourceClient
 from lakehouse.ingest.errors import SourceUnavailable
 from lakehouse.ingest.paginators import NextPagePaginator
-from lakehouse.redact import text_without_credentials
 
 # Reads of one listing before a run gives up on records that keep moving while they are paged.
 MAX_READS = 4
@@ -40,7 +39,7 @@ class ArgoCDClient(SourceClient):
             body = json.loads(text)
         except ValueError:
             return f"<not kept: {len(text)} characters that are not JSON, whose tools' values cannot be redacted>"
-        return text_without_credentials(json.dumps(redact_sources(body), ensure_ascii=False))[:MAX_TEXT_KEPT]
+        return super().kept_text(json.dumps(redact_sources(body), ensure_ascii=False))
 
     def applications(self) -> ApiResponse:
         """Every application in one answer (ArgoCD does not page). No `fields`: its whitelist drops history, and
