@@ -363,10 +363,9 @@ def _why_full(
     if previous.get("entity_map") != entity_map:
         return "the Dynatrace services' tags or zones moved a service to another entity"
     # Builds from before the setting existed built for the environment named production.
-    if previous.get("production_environment", "production") != production:
-        return (
-            f"the production environment is {production} (was {previous.get('production_environment', 'production')})"
-        )
+    was = previous.get("production_environment", "production")
+    if was != production:
+        return f"the production environment is {production} (was {was})"
     return None
 
 
