@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.deadline import stop_before_timeout
 from lakehouse.aggregates.as_of import AS_OF_EXAMPLE, outside_years
 from lakehouse.aggregates.build import BuildError, build
+from lakehouse.lambda_event import event_object
 from lakehouse.runlog import trigger_of
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
@@ -35,6 +36,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     A failure raises, so the scheduler's retry policy and the failed-run alarm see it. A build still running shortly
     before the Lambda timeout is stopped, ends its run record and gives its lease back (functions.deadline).
     """
+    event = event_object(event, '{"mode": "hourly"}')
     mode = event.get("mode", "hourly")
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")

@@ -13,20 +13,21 @@ from lakehouse.ingest.config import IngestSettings
 from lakehouse.ingest.run import IngestionFailed, RunOutcome
 from lakehouse.ingest.sources import ingest, run_backfill
 from lakehouse.ingest.window import backfill_window, window_from_event
+from lakehouse.lambda_event import event_object
 from lakehouse.runlog import new_run_id, trigger_of
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 
 
 def handle_scheduled_event(
-    source: str, event: dict[str, Any] | None, *, logger: Logger, metrics: Metrics, now: datetime | None = None
+    source: str, event: object, *, logger: Logger, metrics: Metrics, now: datetime | None = None
 ) -> dict[str, Any]:
     """Run the source for the event's window, its backfill days, or since the watermark; raise if any dataset failed.
 
     Event: {"window": {"since": ISO, "until": ISO}} | {"backfill_days": N} | {} ; optional "datasets": [...] and
     "trigger" (who asked: the API's batch trigger sends "api:<id>" and finds its runs in the run log by it).
     """
-    event = event or {}
+    event = event_object(event, '{} or {"backfill_days": 3}')
     moment = now or datetime.now(UTC)
     invocation = new_run_id(moment)
     logger.set_correlation_id(invocation)

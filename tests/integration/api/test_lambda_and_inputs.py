@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -139,6 +140,23 @@ def test_http_api_v2_event_on_a_named_stage(lambda_handler: Any) -> None:
     event = http_api_v2("/monitoring/applications/shop/summary", headers={"x-api-key": READER_KEY})
     event["requestContext"]["stage"] = "prod"
     assert lambda_handler(event, Context())["statusCode"] == 200
+
+
+@pytest.mark.parametrize(
+    ("event", "kind"), [([http_api_v2("/monitoring/health")], "an array"), ("{}", "a string"), (None, "null")]
+)
+def test_an_event_that_is_no_json_object_is_refused_naming_what_the_api_reads(
+    event: object, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The function invoked directly with something else than API Gateway's request object (a list of events, the
+    event's JSON as a string) ended in an AttributeError ('list' object has no attribute 'get'). It is refused naming
+    the event expected, before the app is built: these settings cannot be read, and the error is still the event's."""
+    monkeypatch.setenv("ROSETTA_DUCKDB_THREADS", "many")
+    monkeypatch.setattr(main, "_handler", None)
+    expected = f"the event must be a JSON object, e.g. an API Gateway request (HTTP API or REST API), not {kind}"
+    with pytest.raises(ValueError, match=f"^{re.escape(expected)}$"):
+        main.handler(event, Context())  # type: ignore[arg-type]
+    assert main._handler is None
 
 
 def test_head_through_api_gateway_has_no_body(lambda_handler: Any) -> None:

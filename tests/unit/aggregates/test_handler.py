@@ -69,6 +69,22 @@ def test_unknown_mode_fails_loudly(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         handler({"mode": "weekly"}, LambdaContext())
 
 
+@pytest.mark.parametrize(
+    ("event", "kind"), [(["hourly"], "an array"), ("hourly", "a string"), (None, "null"), (3, "a number")]
+)
+def test_an_event_that_is_no_json_object_is_refused_before_anything_is_read(
+    monkeypatch: pytest.MonkeyPatch, event: object, kind: str
+) -> None:
+    """ "hourly" sent as the whole event, or a list of modes, ended in an AttributeError ('str' object has no attribute
+    'get'). It is refused naming the object expected, before the settings are read: these settings cannot be read,
+    and the error is still the event's."""
+    monkeypatch.setenv("ROSETTA_DUCKDB_THREADS", "many")
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    expected = f'the event must be a JSON object, e.g. {{"mode": "hourly"}}, not {kind}'
+    with pytest.raises(ValueError, match=f"^{re.escape(expected)}$"):
+        handler(event, LambdaContext())  # type: ignore[arg-type]
+
+
 def test_an_as_of_without_a_time_zone_is_refused_before_anything_is_built(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

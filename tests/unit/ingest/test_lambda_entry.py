@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -115,3 +117,34 @@ def test_datasets_that_are_no_list_of_names_are_refused(datasets: object, monkey
     assert_refused_before_anything_runs(
         {"datasets": datasets}, r"^datasets must be a list of dataset names, not ", "ingest", monkeypatch
     )
+
+
+@dataclass
+class LambdaContext:
+    function_name: str = "ingest"
+    memory_limit_in_mb: int = 1024
+    invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:ingest"
+    aws_request_id: str = "req-1"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 900_000
+
+
+@pytest.mark.parametrize("function", ["ingest_dynatrace", "ingest_servicenow", "ingest_deploys", "ingest_logs"])
+@pytest.mark.parametrize(("event", "kind"), [(["dynatrace/problems"], "an array"), ("{}", "a string"), (None, "null")])
+def test_an_event_that_is_no_json_object_is_refused_before_anything_is_read(
+    function: str, event: object, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A list of datasets sent as the whole event, or the event's JSON sent as a string, ended in an AttributeError
+    ('list' object has no attribute 'get') after the lake and the source settings had been read; null ran a whole
+    ingestion as {} does. Each is refused naming the object expected, before the settings are read: these cannot be
+    read, and the error is still the event's."""
+    monkeypatch.setenv("ROSETTA_DUCKDB_THREADS", "many")
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    ran: list[object] = []
+    monkeypatch.setattr(lambda_entry, "ingest", lambda *args, **kwargs: ran.append(args))
+    handler = importlib.import_module(f"functions.{function}.handler").handler
+    expected = f'the event must be a JSON object, e.g. {{}} or {{"backfill_days": 3}}, not {kind}'
+    with pytest.raises(ValueError, match=f"^{re.escape(expected)}$"):
+        handler(event, LambdaContext(function_name=function))
+    assert ran == []
