@@ -29,6 +29,8 @@ FAILURE_TTL_CAP_S = 10.0
 # Live calls one page makes at once, on threads of its own; more wait for a free one of them, and one not started
 # when the page's timeout is up is not made: a page waits one timeout whatever its number of components.
 SIDE_BY_SIDE = 32
+# Why a source is not asked once the app has stopped: its connections are closed, and new ones would stay open.
+STOPPING = "not asked: the API is stopping"
 
 
 class ArgoCDStatus(BaseModel):
@@ -106,10 +108,20 @@ class LiveSources:
         self._pools: dict[str, SourceClient] = {}
         self._plain: dict[str, httpx.Client] = {}
         self._pools_lock = threading.Lock()
+        # Open from the start: on Lambda the app has no lifespan, so nothing would open it.
+        self._closed = False
+
+    def open(self) -> None:
+        """Let live calls open connections again (when the same app starts again), asking every source anew."""
+        with self._pools_lock:
+            self._closed = False
+        self.cache = TtlCache(self.api.live_cache_ttl_s)
 
     def close(self) -> None:
-        """Close the connections kept to the sources (when the API stops)."""
+        """Close the connections kept to the sources (when the API stops); a live call after it is the source's
+        failure, answered from history, rather than a connection nothing would close."""
         with self._pools_lock:
+            self._closed = True
             for client in self._pools.values():
                 client.close()
             for plain in self._plain.values():
@@ -120,6 +132,8 @@ class LiveSources:
     def _client(self, source: str, make: Callable[..., C]) -> C:
         """A client of `source` for one call, on the connections the source's first client opened."""
         with self._pools_lock:
+            if self._closed:
+                raise SourceError(source, STOPPING)
             first = self._pools.get(source)
             if first is None:
                 first = self._pools[source] = make()
@@ -128,6 +142,8 @@ class LiveSources:
     def _http(self, name: str) -> httpx.Client:
         """The client of the plain calls to `name` (probes, Kibana's data views), kept as the sources' are."""
         with self._pools_lock:
+            if self._closed:
+                raise SourceError(name, STOPPING)
             client = self._plain.get(name)
             if client is None:
                 client = self._plain[name] = httpx.Client(timeout=self.api.live_timeout_s)

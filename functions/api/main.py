@@ -66,6 +66,7 @@ def create_app(
     # Gateway routes only /monitoring/*.
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        live.open()
         yield
         live.close()
 

@@ -161,3 +161,40 @@ def test_live_pages_in_a_row_share_one_connection_pool_per_source(
 
 def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def test_a_live_page_asked_once_the_api_stopped_is_read_from_history_without_reopening_connections(
+    answering_sources: tuple[RunningSimulators, list[MappingEntry]], tmp_path: Path
+) -> None:
+    """The app's shutdown closes its connections to the sources. A live page asked after it (a request still arriving
+    while the server stops) opened new ones, which nothing would close. It is now answered from the lake as when a
+    source fails, naming why, and no source is asked; the same app started again reads the sources live again."""
+    sims, entries = answering_sources
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    MappingStore(lake).apply([e.model_dump(exclude_none=True) for e in entries], actor="test")
+    build(lake, settings, mode="full")
+    sources = IngestSettings(
+        argocd_url=sims.urls["argocd"],
+        argocd_token=SecretStr(sims.credentials["argocd"]["token"]),
+        gitlab_url=sims.urls["gitlab"],
+        gitlab_token=SecretStr(sims.credentials["gitlab"]["private_token"]),
+    )
+    api = api_settings(tmp_path).model_copy(update={"live_timeout_s": LIVE_TIMEOUT_S, "live_cache_ttl_s": 0})
+    app = create_app(api, settings, sources)
+    component = next(e for e in entries if e.kind == "component" and e.argocd_app_name and e.gitlab_project_id)
+    page = f"/monitoring/components/{component.entity_id}/deployments?mode=live"
+    with TestClient(app) as running:
+        assert running.get(page, headers=READER).json()["live"][0]["stale"] is False
+
+    asked = [sims.injectors[source].request_count for source in ("argocd", "gitlab")]
+    stopped = TestClient(app).get(page, headers=READER)  # no lifespan: the app's has ended
+    assert stopped.status_code == 200, stopped.text[:200]
+    (item,) = stopped.json()["live"]
+    stopping = "not asked: the API is stopping"
+    assert (item["stale"], item["staleReason"]) == (True, f"argocd: {stopping}; gitlab: {stopping}")
+    assert [sims.injectors[source].request_count for source in ("argocd", "gitlab")] == asked
+
+    with TestClient(app) as again:
+        (item,) = again.get(page, headers=READER).json()["live"]
+    assert (item["stale"], item["staleReason"]) == (False, None)
