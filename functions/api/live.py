@@ -218,9 +218,8 @@ class LiveSources:
         def call() -> dict[str, Any]:
             with self._client("argocd", partial(ArgoCDClient, url, token, **self._options())) as client:
                 body = client.send(PageRequest(f"/api/v1/applications/{name}", params)).body
-            status = _argocd_status(body)
-            ArgoCDStatus.model_validate(status)
-            return status
+            # The checked values, typed: an instant read as text is a datetime from here on.
+            return ArgoCDStatus.model_validate(_argocd_status(body)).model_dump()
 
         return Ask(key, call)
 
@@ -235,8 +234,9 @@ class LiveSources:
             with self._client("gitlab", partial(GitLabClient, url, token, **self._options())) as client:
                 body = client.send(PageRequest(f"/api/v4/projects/{int(project_id)}/pipelines", params)).body
             pipeline = body[0] if isinstance(body, list) and body else None
-            GitLabPipeline.model_validate(pipeline or {})
-            return pipeline
+            if pipeline is None:
+                return None
+            return GitLabPipeline.model_validate(pipeline).model_dump()
 
         return Ask(key, call)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,8 @@ def test_a_multi_source_application_shows_the_revisions_it_runs(
         entry["revisions"] = [entry.pop("revision"), "v1.4.2"]
     shown = live_status(tmp_path, monkeypatch, app)
     assert shown["revision"] == f"{SHA},v1.4.2"
-    assert shown["last_deployed_at"] == "2024-03-05T07:33:04Z"  # the last history entry (id 23)
+    # the last history entry (id 23)
+    assert shown["last_deployed_at"] == datetime(2024, 3, 5, 7, 33, 4, tzinfo=UTC)
 
 
 def test_a_single_source_application_shows_its_synced_revision(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
