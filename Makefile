@@ -39,7 +39,7 @@ typecheck: install-dev
 	$(BIN)/mypy
 
 pytest: install-dev
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 test: lint typecheck pytest iac plugin
 
