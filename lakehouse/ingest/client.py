@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import math
 import random
 import time
@@ -19,6 +20,11 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 
 from lakehouse.ingest.errors import BudgetExhausted, RateLimited, Retriable, SourceRefused, SourceUnavailable
 from lakehouse.redact import REDACTED, payload_without_credentials, text_without_credentials
+
+# httpx logs every request's whole URL at INFO, where a user and password written into a source's base URL (an
+# Elasticsearch behind basic auth) would show as soon as a handler logs at INFO: its lines are kept to warnings.
+for _library in ("httpx", "httpcore"):
+    logging.getLogger(_library).setLevel(logging.WARNING)
 
 # Anything above this is an epoch second, not a delay in seconds (GitLab's RateLimit-Reset is epoch).
 _EPOCH_THRESHOLD = 1_000_000_000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 from email.utils import formatdate
 
@@ -335,3 +336,13 @@ def test_gitlabs_per_minute_throttle_is_waited_with_the_default_settings(monkeyp
     clock.t = parsedate_to_datetime(headers["Date"]).timestamp()
     assert client.send(PageRequest("/api/v4/projects/1/deployments")).body == {}
     assert clock.sleeps == [61.0]
+
+
+def test_a_password_in_the_base_url_reaches_no_log_at_info(caplog: pytest.LogCaptureFixture) -> None:
+    """An Elasticsearch URL written with its user and password: httpx logged each request's whole URL at INFO, so a
+    function logging at INFO wrote the password out with every page."""
+    caplog.set_level(logging.INFO)
+    answers = mock([httpx.Response(200, json={"hits": []})])
+    with SourceClient("https://svc:Pa55-s3cr3t@es.example", transport=answers) as client:
+        assert client.send(PageRequest("/_search", {})).body == {"hits": []}
+    assert "Pa55-s3cr3t" not in caplog.text
