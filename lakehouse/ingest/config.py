@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
@@ -112,6 +113,15 @@ class IngestSettings(EnvironmentSettings):
     _base_urls = field_validator(
         "dynatrace_url", "servicenow_url", "argocd_url", "gitlab_url", "elasticsearch_url", mode="before"
     )(base_url)
+
+    @field_validator("dynatrace_url", "argocd_url")
+    @classmethod
+    def _no_user_beside_a_token(cls, value: str | None) -> str | None:
+        # httpx turns a URL's user and password into a Basic Authorization header, which replaces the token's:
+        # every request would be refused (401) for a reason the run could not name.
+        if value and (urlsplit(value).username or urlsplit(value).password):
+            raise ValueError("this source takes its token alone: leave the user and password out of the URL")
+        return value
 
     @field_validator("elasticsearch_environment_field", mode="before")
     @classmethod

@@ -84,8 +84,26 @@ def test_a_source_url_without_its_scheme_fails_at_start_up_naming_the_variable(
     with pytest.raises(SettingsError, match=rf"^{variable}: .*https://") as err:
         IngestSettings()
     assert "s3cr3t" not in str(err.value)
-    monkeypatch.setenv(variable, "https://svc@source.example.org:9200/")
+    monkeypatch.setenv(variable, "https://source.example.org:9200/")
     assert IngestSettings()
+
+
+@pytest.mark.parametrize("source", ["SERVICENOW", "GITLAB", "ELASTICSEARCH"])
+def test_a_user_in_the_url_of_a_source_that_may_take_it_is_kept(source: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(f"ROSETTA_{source}_URL", "https://svc@source.example.org:9200/")
+    assert getattr(IngestSettings(), f"{source.lower()}_url") == "https://svc@source.example.org:9200/"
+
+
+@pytest.mark.parametrize("source", ["DYNATRACE", "ARGOCD"])
+def test_a_user_in_the_url_of_a_source_that_takes_a_token_fails_at_start_up(
+    source: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dynatrace and ArgoCD read a token from the Authorization header; a user and password in the URL became a
+    Basic header in its place, and every request was refused (401 "Token Authentication failed")."""
+    monkeypatch.setenv(f"ROSETTA_{source}_URL", "https://svc:Pa55-s3cr3t@source.example.org/")
+    with pytest.raises(SettingsError, match=rf"^ROSETTA_{source}_URL: .*token alone") as err:
+        IngestSettings()
+    assert "s3cr3t" not in str(err.value)
 
 
 def test_an_empty_source_url_is_unset(monkeypatch: pytest.MonkeyPatch) -> None:
