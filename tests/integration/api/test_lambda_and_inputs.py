@@ -24,6 +24,7 @@ from lakehouse.errors import RosettaError
 from lakehouse.ingest import config
 from lakehouse.settings import Settings
 from tests.integration.api.conftest import ADMIN, READ_ROUTES, READER, READER_KEY
+from tests.lambda_context import LambdaContext
 
 PRIVATE_RSA = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
@@ -41,11 +42,7 @@ def lambda_handler(estate_lake: tuple[Settings, Path], monkeypatch: pytest.Monke
     monkeypatch.setattr(main, "_handler", None)
 
 
-class Context:
-    function_name = "rosetta-api"
-    memory_limit_in_mb = 1024
-    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:rosetta-api"
-    aws_request_id = "c6af9ac6-7b61-11e6-9a41-93e812345678"
+CONTEXT = LambdaContext(function_name="rosetta-api")
 
 
 def http_api_v2(path: str, query: str = "", headers: dict[str, str] | None = None) -> dict[str, Any]:
@@ -112,7 +109,7 @@ def rest_api_v1(
 
 def test_http_api_v2_event(lambda_handler: Any) -> None:
     answer = lambda_handler(
-        http_api_v2("/monitoring/applications/shop/summary", headers={"x-api-key": READER_KEY}), Context()
+        http_api_v2("/monitoring/applications/shop/summary", headers={"x-api-key": READER_KEY}), CONTEXT
     )
     assert answer["statusCode"] == 200
     body = json.loads(answer["body"])
@@ -123,7 +120,7 @@ def test_http_api_v2_event(lambda_handler: Any) -> None:
             "metric=errors&from=2026-11-19&to=2026-11-20",
             {"x-api-key": READER_KEY},
         ),
-        Context(),
+        CONTEXT,
     )
     assert sum(p["v"] for p in json.loads(series["body"])["points"]) == 124
 
@@ -133,13 +130,13 @@ def test_http_api_v2_event_on_a_named_stage(lambda_handler: Any) -> None:
     request reaches the route, as on the default stage, instead of a 404. The shop summary has its 1 open incident."""
     event = http_api_v2("/prod/monitoring/applications/shop/summary", headers={"x-api-key": READER_KEY})
     event["requestContext"]["stage"] = "prod"
-    answer = lambda_handler(event, Context())
+    answer = lambda_handler(event, CONTEXT)
     assert answer["statusCode"] == 200, answer["body"][:200]
     assert json.loads(answer["body"])["incidents"]["open"] == 1
     # A path of the same name without the stage in front is left as it is.
     event = http_api_v2("/monitoring/applications/shop/summary", headers={"x-api-key": READER_KEY})
     event["requestContext"]["stage"] = "prod"
-    assert lambda_handler(event, Context())["statusCode"] == 200
+    assert lambda_handler(event, CONTEXT)["statusCode"] == 200
 
 
 @pytest.mark.parametrize(
@@ -155,7 +152,7 @@ def test_an_event_that_is_no_json_object_is_refused_naming_what_the_api_reads(
     monkeypatch.setattr(main, "_handler", None)
     expected = f"the event must be a JSON object, e.g. an API Gateway request (HTTP API or REST API), not {kind}"
     with pytest.raises(ValueError, match=f"^{re.escape(expected)}$"):
-        main.handler(event, Context())  # type: ignore[arg-type]
+        main.handler(event, CONTEXT)  # type: ignore[arg-type]
     assert main._handler is None
 
 
@@ -166,24 +163,24 @@ def test_head_through_api_gateway_has_no_body(lambda_handler: Any) -> None:
     v1 = rest_api_v1("/monitoring/health")
     v1["httpMethod"] = v1["requestContext"]["httpMethod"] = "HEAD"
     for event in (v2, v1):
-        answer = lambda_handler(event, Context())
+        answer = lambda_handler(event, CONTEXT)
         assert (answer["statusCode"], answer["body"]) == (200, ""), answer["body"][:200]
 
 
 def test_rest_api_v1_event(lambda_handler: Any) -> None:
     answer = lambda_handler(
         rest_api_v1("/monitoring/kpis/slo", {"period": "last_30d", "groupBy": "domain"}, {"X-API-Key": READER_KEY}),
-        Context(),
+        CONTEXT,
     )
     assert answer["statusCode"] == 200
     d1 = next(r for r in json.loads(answer["body"])["items"] if r["id"] == "d1")
     assert d1["availabilityDenominator"] == 34_000
-    denied = lambda_handler(rest_api_v1("/monitoring/overview"), Context())
+    denied = lambda_handler(rest_api_v1("/monitoring/overview"), CONTEXT)
     assert denied["statusCode"] == 401
     headers = {k.lower(): v for k, v in (denied.get("headers") or {}).items()}
     assert headers["content-type"] == "application/problem+json"
     unknown = lambda_handler(
-        rest_api_v1("/monitoring/applications/ghost/summary", headers={"X-API-Key": READER_KEY}), Context()
+        rest_api_v1("/monitoring/applications/ghost/summary", headers={"X-API-Key": READER_KEY}), CONTEXT
     )
     assert unknown["statusCode"] == 404
 
@@ -203,7 +200,7 @@ def test_a_ref_in_another_namespace_is_not_the_mapped_entity_of_that_name(
     included: it is a 404 naming the ref, as any entity the mapping does not know."""
     for answer in (
         client.get(route, headers=READER),
-        _as_response(lambda_handler(http_api_v2(route, headers={"x-api-key": READER_KEY}), Context())),
+        _as_response(lambda_handler(http_api_v2(route, headers={"x-api-key": READER_KEY}), CONTEXT)),
     ):
         assert answer.status_code == 404, answer.text[:200]
         assert answer.headers["content-type"] == "application/problem+json"
@@ -234,7 +231,7 @@ def test_problems_through_lambda_are_plain_text(lambda_handler: Any) -> None:
     """A caller behind API Gateway reads an error as JSON, as the other answers: a REST API without
     binaryMediaTypes would hand on a base64-encoded problem+json body as it is."""
     for event in (rest_api_v1("/monitoring/overview"), http_api_v2("/monitoring/overview")):
-        denied = lambda_handler(event, Context())
+        denied = lambda_handler(event, CONTEXT)
         assert denied["statusCode"] == 401
         assert denied["isBase64Encoded"] is False, denied["body"][:60]
         assert json.loads(denied["body"])["status"] == 401
@@ -249,7 +246,7 @@ def test_a_refused_preflight_through_a_rest_api_is_a_problem(
     asked = {"Origin": "https://evil.example.net", "Access-Control-Request-Method": "GET"}
     event = rest_api_v1("/monitoring/overview", headers=asked)
     event |= {"httpMethod": "OPTIONS", "requestContext": {**event["requestContext"], "httpMethod": "OPTIONS"}}
-    answer = _as_response(lambda_handler(event, Context()))
+    answer = _as_response(lambda_handler(event, CONTEXT))
     assert answer.status_code == 400 and answer.headers["content-type"] == "application/problem+json"
     assert answer.json()["title"] == "CORS preflight refused" and "origin" in answer.json()["detail"]
 
@@ -273,7 +270,7 @@ def test_source_secrets_given_by_arn_are_fetched_once_at_start_up(
     monkeypatch.setenv("ROSETTA_ARGOCD_URL", "https://argocd.example.org")
     monkeypatch.setenv("ROSETTA_ARGOCD_TOKEN_SECRET_ARN", arn)
     for _ in range(2):
-        assert lambda_handler(http_api_v2("/monitoring/health"), Context())["statusCode"] == 200
+        assert lambda_handler(http_api_v2("/monitoring/health"), CONTEXT)["statusCode"] == 200
     sources = main._handler.app.state.context.sources
     assert sources.argocd_token is not None
     assert sources.argocd_token.get_secret_value() == "token-from-secrets-manager"
@@ -291,7 +288,7 @@ def test_an_unreadable_source_secret_leaves_live_mode_off_not_the_api(
     monkeypatch.setattr(config, "_fetch_secret", fail)
     monkeypatch.setenv("ROSETTA_ARGOCD_TOKEN_SECRET_ARN", "arn:aws:secretsmanager:eu-west-1:1:secret:argocd")
     with caplog.at_level(logging.WARNING, logger="rosetta.api"):
-        answer = lambda_handler(http_api_v2("/monitoring/health"), Context())
+        answer = lambda_handler(http_api_v2("/monitoring/health"), CONTEXT)
     assert answer["statusCode"] == 200
     assert main._handler.app.state.context.sources.argocd_token is None
     assert any("argocd_token" in r.getMessage() for r in caplog.records)
@@ -545,7 +542,7 @@ def test_a_repeated_parameter_through_api_gateway_is_a_422(lambda_handler: Any) 
     v1 = rest_api_v1("/monitoring/kpis/slo", {"period": "last_30d"}, {"X-API-Key": READER_KEY})
     v1["multiValueQueryStringParameters"] = {"period": ["last_7d", "last_30d"]}
     for event in (v2, v1):
-        answer = lambda_handler(event, Context())
+        answer = lambda_handler(event, CONTEXT)
         assert answer["statusCode"] == 422, answer["body"][:200]
         assert json.loads(answer["body"])["errors"][0]["parameter"] == "period"
 
@@ -564,7 +561,7 @@ def test_a_bearer_token_the_configured_key_cannot_be_read_for_is_a_401_for_every
     claims = {"sub": "mallory", "aud": "rosetta-monitoring", "exp": int(time.time()) + 300, "roles": ["admin"]}
     for algorithm, key in (("RS256", PRIVATE_RSA), ("ES256", ec.generate_private_key(ec.SECP256R1()))):
         bearer = {"authorization": f"Bearer {jwt.encode(claims, key, algorithm=algorithm)}"}
-        answer = lambda_handler(http_api_v2("/monitoring/overview", headers=bearer), Context())
+        answer = lambda_handler(http_api_v2("/monitoring/overview", headers=bearer), CONTEXT)
         assert answer["statusCode"] == 401, (algorithm, answer["body"][:200])
         assert answer["headers"]["content-type"] == "application/problem+json"
         assert answer["headers"]["www-authenticate"] == 'Bearer error="invalid_token"'
@@ -583,7 +580,7 @@ def test_a_rest_api_lambda_authorizer_context_may_hold_any_string(
     def as_principal(path: str, context: dict[str, Any]) -> dict[str, Any]:
         event = rest_api_v1(path)
         event["requestContext"]["authorizer"] = context | {"integrationLatency": 12}
-        answer: dict[str, Any] = lambda_handler(event, Context())
+        answer: dict[str, Any] = lambda_handler(event, CONTEXT)
         return answer
 
     bob = {"principalId": "bob", "roles": "admin", "jwt": "eyJhbGciOiJSUzI1NiJ9.e30.c2ln"}
@@ -611,11 +608,11 @@ def test_a_refused_bearer_token_is_named_in_the_challenge(lambda_handler: Any, m
         http_api_v2("/monitoring/overview", headers=expired),
         rest_api_v1("/monitoring/overview", None, expired),
     ):
-        answer = lambda_handler(event, Context())
+        answer = lambda_handler(event, CONTEXT)
         assert answer["statusCode"] == 401, answer["body"][:200]
         assert answer["headers"]["www-authenticate"] == 'Bearer error="invalid_token"'
         assert json.loads(answer["body"])["detail"] == "the bearer token has expired"
-    anonymous = lambda_handler(http_api_v2("/monitoring/overview"), Context())
+    anonymous = lambda_handler(http_api_v2("/monitoring/overview"), CONTEXT)
     assert anonymous["statusCode"] == 401 and anonymous["headers"]["www-authenticate"] == "Bearer"
 
 
@@ -635,7 +632,7 @@ def test_an_offset_whose_plus_the_query_string_made_a_space_is_read_as_that_offs
     decoded = {"metric": "requests", "from": "2026-11-19T00:00:00 02:00", "to": "2026-11-19T03:00:00 02:00"}
     v1 = rest_api_v1(route, decoded, {"X-API-Key": READER_KEY})
     for event in (v2, v1):
-        answer = lambda_handler(event, Context())
+        answer = lambda_handler(event, CONTEXT)
         assert answer["statusCode"] == 200, answer["body"][:300]
         answers.append(json.loads(answer["body"]))
     for body in answers:
@@ -662,7 +659,7 @@ def test_a_logs_link_given_a_time_range_and_from_to_is_a_422(
         http_api_v2(route, query, {"x-api-key": READER_KEY}),
         rest_api_v1(route, {"timeRange": "now-1h", "from": "2026-11-19"}, {"X-API-Key": READER_KEY}),
     ):
-        answers.append(_as_response(lambda_handler(event, Context())))
+        answers.append(_as_response(lambda_handler(event, CONTEXT)))
     for r in answers:
         assert r.status_code == 422, r.text[:300]
         assert r.headers["content-type"] == "application/problem+json"
@@ -742,16 +739,16 @@ def test_a_historized_answer_through_api_gateway_is_revalidated_by_its_etag(lamb
     same request with If-None-Match is a 304 with no body and those headers; an error is never stored."""
     for event in (http_api_v2, rest_api_v1):
         path = "/monitoring/applications/shop/summary"
-        first = lambda_handler(event(path, headers={"x-api-key": READER_KEY}), Context())
+        first = lambda_handler(event(path, headers={"x-api-key": READER_KEY}), CONTEXT)
         headers = {k.lower(): v for k, v in first["headers"].items()}
         assert first["statusCode"] == 200 and headers["cache-control"] == "private, max-age=60"
         tag = headers["etag"]
-        again = lambda_handler(event(path, headers={"x-api-key": READER_KEY, "if-none-match": tag}), Context())
+        again = lambda_handler(event(path, headers={"x-api-key": READER_KEY, "if-none-match": tag}), CONTEXT)
         again_headers = {k.lower(): v for k, v in again["headers"].items()}
         assert (again["statusCode"], again["body"]) == (304, "")
         assert (again_headers["etag"], again_headers["cache-control"]) == (tag, "private, max-age=60")
         missing = lambda_handler(
-            event("/monitoring/applications/ghost/summary", headers={"x-api-key": READER_KEY}), Context()
+            event("/monitoring/applications/ghost/summary", headers={"x-api-key": READER_KEY}), CONTEXT
         )
         assert missing["statusCode"] == 404
         assert {k.lower(): v for k, v in missing["headers"].items()}["cache-control"] == "no-store"

@@ -21,7 +21,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.integration.api.conftest import READER, READER_KEY, by_id, get_json
-from tests.integration.api.test_lambda_and_inputs import Context, http_api_v2, lambda_handler  # noqa: F401
+from tests.integration.api.test_lambda_and_inputs import CONTEXT, http_api_v2, lambda_handler  # noqa: F401
 
 REPORTS = ["/monitoring/kpis/slo", "/monitoring/kpis/dora", "/monitoring/kpis/incidents", "/monitoring/kpis/changes"]
 # The routes that take the filters: the reports, and the ranking of the riskiest applications.
@@ -200,9 +200,9 @@ def test_one_team_at_a_time(client: TestClient) -> None:
 def test_a_domain_page_through_api_gateway(lambda_handler: Any) -> None:  # noqa: F811
     """Backstage behind API Gateway (HTTP API v2): d1's teams are t1 and t2; an unknown domain is a 404 naming it."""
     event = http_api_v2("/monitoring/kpis/slo", "groupBy=team&domain=d1", {"x-api-key": READER_KEY})
-    answer = lambda_handler(event, Context())
+    answer = lambda_handler(event, CONTEXT)
     assert answer["statusCode"] == 200, answer["body"][:300]
     body = json.loads(answer["body"])
     assert [r["id"] for r in body["items"]] == ["t1", "t2"] and body["page"]["total"] == 2
-    unknown = lambda_handler(http_api_v2("/monitoring/kpis/dora", "domain=d9", {"x-api-key": READER_KEY}), Context())
+    unknown = lambda_handler(http_api_v2("/monitoring/kpis/dora", "domain=d9", {"x-api-key": READER_KEY}), CONTEXT)
     assert unknown["statusCode"] == 404 and "domain 'd9'" in json.loads(unknown["body"])["detail"]

@@ -21,7 +21,7 @@ from functions.api.main import create_app
 from lakehouse.aggregates.build import build
 from lakehouse.mappings import MappingStore
 from tests.integration.api.conftest import READER_KEY, api_settings, down_sources, get_json
-from tests.integration.api.test_lambda_and_inputs import Context, http_api_v2, lambda_handler  # noqa: F401
+from tests.integration.api.test_lambda_and_inputs import CONTEXT, http_api_v2, lambda_handler  # noqa: F401
 from tests.unit.aggregates.estate import AS_OF
 from tests.unit.aggregates.estate import estate_lake as hand_made_lake
 
@@ -70,7 +70,7 @@ def test_a_report_without_rows_says_none(lab_client: TestClient, report: str) ->
 def test_the_total_through_api_gateway(lambda_handler: Any) -> None:  # noqa: F811
     """Backstage behind API Gateway: the incidents report by team, one a page, says there are 2 teams."""
     event = http_api_v2("/monitoring/kpis/incidents", "groupBy=team&limit=1", {"x-api-key": READER_KEY})
-    answer = lambda_handler(event, Context())
+    answer = lambda_handler(event, CONTEXT)
     assert answer["statusCode"] == 200, answer["body"][:300]
     body = json.loads(answer["body"])
     assert [r["id"] for r in body["items"]] == ["t1"]
@@ -122,7 +122,7 @@ def test_a_year_of_a_day_report_comes_through_api_gateway_page_by_page(
     monkeypatch.setattr(main, "_handler", None)
     query, rows, sizes = "from=2025-11-21&to=2026-11-20&limit=500", [], []
     while query:
-        answer = main.handler(http_api_v2(report, query, {"x-api-key": READER_KEY}), Context())
+        answer = main.handler(http_api_v2(report, query, {"x-api-key": READER_KEY}), CONTEXT)
         assert answer["statusCode"] == 200, answer["body"][:300]
         sizes.append(len(json.dumps(answer).encode()))
         assert sizes[-1] < LAMBDA_ANSWER_BYTES, sizes

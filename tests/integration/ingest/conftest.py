@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from lakehouse.storage import Lake
 from simulators.estate import Estate, generate_estate
 from simulators.faults import FaultConfig
 from simulators.serve import RunningSimulators, start_simulators
+from tests.lambda_context import LambdaContext
 
 END = datetime(2024, 3, 6, tzinfo=UTC)
 REPO = Path(__file__).resolve().parents[3]
@@ -64,18 +64,6 @@ TUNING = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_NAMESPACE": "RosettaMonitoringTest",
 }
-
-
-@dataclass
-class LambdaContext:
-    function_name: str = "ingest"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:ingest"
-    aws_request_id: str = "52fdfc07-2182-154f-163f-5f0f9a621d72"
-    remaining_ms: int = 900_000
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
 
 
 @pytest.fixture(scope="session")

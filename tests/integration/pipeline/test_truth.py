@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from simulators.estate import Estate, generate_estate
 from simulators.serve import start_simulators
+from tests.lambda_context import LambdaContext
 
 END = datetime(2026, 11, 20, tzinfo=UTC)
 DAYS = 21
@@ -38,17 +38,6 @@ HISTORY_LIMIT = 10
 # shortly before it; the estate does not call that deployment-caused. At most this share of an
 # application's attempts may differ.
 TOLERANCE = 0.10
-
-
-@dataclass
-class Context:
-    function_name: str
-    memory_limit_in_mb: int = 1024
-    invoked_function_arn: str = "arn:aws:lambda:local:000000000000:function:test"
-    aws_request_id: str = "test"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 900_000  # the build function's timeout, as Lambda tells it at the start
 
 
 @pytest.fixture(scope="module")
@@ -70,17 +59,17 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Estate,
         MappingStore(lake).apply(entries, actor="test")
         window = {"window": {"since": START.isoformat(), "until": END.isoformat()}}
         for name in ("ingest_dynatrace", "ingest_servicenow", "ingest_logs"):
-            handler_of(name)(window, Context(name))
+            handler_of(name)(window, LambdaContext(name))
         for poll in POLLS[:-1]:
             sims.set_argocd_clock(poll)
             since = (poll - timedelta(days=1)).isoformat()
             event = {"window": {"since": since, "until": poll.isoformat()}, "datasets": list(ARGOCD_DATASETS)}
-            handler_of("ingest_deploys")(event, Context("ingest_deploys"))
+            handler_of("ingest_deploys")(event, LambdaContext("ingest_deploys"))
         sims.set_argocd_clock(END)
-        handler_of("ingest_deploys")(window, Context("ingest_deploys"))
+        handler_of("ingest_deploys")(window, LambdaContext("ingest_deploys"))
         from functions.build_aggregates.handler import handler as build_handler
 
-        build_handler({"mode": "full", "as_of": END.isoformat()}, Context("build_aggregates"))
+        build_handler({"mode": "full", "as_of": END.isoformat()}, LambdaContext("build_aggregates"))
         con = duckdb.connect()
         yield estate, con, lake.url
         con.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,21 +19,10 @@ from lakehouse.errors import RosettaError
 from lakehouse.runlog import RunLog
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
+from tests.lambda_context import LambdaContext
 from tests.unit.aggregates.estate import write_estate
 
 EVENTS = Path(__file__).resolve().parents[3] / "functions" / "build_aggregates" / "events"
-
-
-@dataclass
-class LambdaContext:
-    function_name: str = "build_aggregates"
-    memory_limit_in_mb: int = 2048
-    invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:build_aggregates"
-    aws_request_id: str = "req-1"
-    remaining_ms: int = 900_000
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
 
 
 def test_daily_event_builds_the_mart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from lakehouse.ingest import lambda_entry
 from lakehouse.ingest.run import DatasetOutcome, IngestionFailed, RunOutcome
 from lakehouse.ingest.window import Window
 from lakehouse.runlog import RunRecord
+from tests.lambda_context import LambdaContext
 
 NOW = datetime(2026, 11, 20, 10, 5, tzinfo=UTC)
 
@@ -117,17 +117,6 @@ def test_datasets_that_are_no_list_of_names_are_refused(datasets: object, monkey
     assert_refused_before_anything_runs(
         {"datasets": datasets}, r"^datasets must be a list of dataset names, not ", "ingest", monkeypatch
     )
-
-
-@dataclass
-class LambdaContext:
-    function_name: str = "ingest"
-    memory_limit_in_mb: int = 1024
-    invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:ingest"
-    aws_request_id: str = "req-1"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 900_000
 
 
 @pytest.mark.parametrize("function", ["ingest_dynatrace", "ingest_servicenow", "ingest_deploys", "ingest_logs"])
