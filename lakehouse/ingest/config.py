@@ -119,7 +119,8 @@ class IngestSettings(EnvironmentSettings):
     def _no_user_beside_a_token(cls, value: str | None) -> str | None:
         # httpx turns a URL's user and password into a Basic Authorization header, which replaces the token's:
         # every request would be refused (401) for a reason the run could not name.
-        if value and (urlsplit(value).username or urlsplit(value).password):
+        parts = urlsplit(value or "")
+        if parts.username or parts.password:
             raise ValueError("this source takes its token alone: leave the user and password out of the URL")
         return value
 
