@@ -48,12 +48,18 @@ def render_views(lake: Lake | None = None) -> str:
         parts += [_latest_view(dataset)] if dataset.keeps_versions else []
     if lake is None or lake.list_keys("ref/mappings/"):
         parts.append(
-            "-- The mapping table: every version, and the current one (columns by name: a version written before a\n"
-            "-- column existed has it empty).\n"
+            # The base is the lake's URL as a literal, or the lake variable.
+            "-- The mapping table: every version, and the current one (columns by name: a version written before a\n"  # noqa: S608
+            "-- column existed has it empty). The current version is the highest object's, told by its path: a change\n"
+            "-- that removed every entry wrote a version without rows.\n"
             f"create or replace view ref_mappings_history as\n"
             f"select * from read_parquet({base} || '/ref/mappings/*/mappings.parquet', union_by_name = true);\n\n"
             "create or replace view ref_mappings as\n"
-            "select * from ref_mappings_history\nqualify version = max(version) over ();\n"
+            "select * from ref_mappings_history\n"
+            "where version = (\n"
+            "    select max(cast(regexp_extract(file, '/v([0-9]+)/mappings[.]parquet$', 1) as bigint))\n"
+            f"    from glob({base} || '/ref/mappings/*/mappings.parquet')\n"
+            ");\n"
         )
     if lake is None or lake.list_keys("runs/"):
         parts.append(

@@ -100,13 +100,17 @@ select * from raw_servicenow_task_slas
 qualify row_number() over (partition by sys_id order by sys_updated_on desc) = 1;
 
 -- The mapping table: every version, and the current one (columns by name: a version written before a
--- column existed has it empty).
+-- column existed has it empty). The current version is the highest object's, told by its path: a change
+-- that removed every entry wrote a version without rows.
 create or replace view ref_mappings_history as
 select * from read_parquet(getvariable('lake') || '/ref/mappings/*/mappings.parquet', union_by_name = true);
 
 create or replace view ref_mappings as
 select * from ref_mappings_history
-qualify version = max(version) over ();
+where version = (
+    select max(cast(regexp_extract(file, '/v([0-9]+)/mappings[.]parquet$', 1) as bigint))
+    from glob(getvariable('lake') || '/ref/mappings/*/mappings.parquet')
+);
 
 -- The run log: one record per batch run.
 create or replace view batch_runs as

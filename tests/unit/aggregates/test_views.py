@@ -219,6 +219,40 @@ def test_the_mapping_views_show_columns_added_since_the_first_version(tmp_path: 
 
 
 @pytest.mark.parametrize("per_lake", [False, True])
+def test_the_current_mapping_is_empty_after_a_change_removed_every_entry(tmp_path: Path, per_lake: bool) -> None:
+    """Version 1 maps shop and shop-api; version 2 removes both, so the current mapping (version 2, as the build and
+    `mappings list` read it) has no entry. Version 2's object has no row to carry its number: the highest version
+    among the rows is still 1, whose 2 entries the current mapping showed. ref_mappings and the README's example
+    give 0 entries; the history keeps version 1's 2."""
+    from lakehouse.mappings import MappingStore
+
+    lake = Lake.from_settings(Settings(lake_url=str(tmp_path / "lake")))
+    store = MappingStore(lake)
+    store.apply(
+        [
+            {"entity_id": "shop", "kind": "application"},
+            {"entity_id": "shop-api", "kind": "component", "application_id": "shop"},
+        ],
+        actor="test",
+    )
+    store.apply([], remove=[("shop", "production"), ("shop-api", "production")], actor="test")
+    current = store.current()
+    assert current is not None and (current.version, current.entries) == (2, ())
+    con = duckdb.connect()
+    if per_lake:
+        con.execute(render_views(lake))
+    else:  # views.sql's mapping views (the lake holds no other data)
+        con.execute("set variable lake = $url", {"url": lake.url})
+        for statement in VIEWS_SQL.read_text(encoding="utf-8").split(";\n"):
+            if "view ref_mappings" in statement:
+                con.execute(statement)
+    assert con.execute("select count(*) from ref_mappings").fetchone() == (0,)
+    assert con.execute("select version, count(*) from ref_mappings_history group by version").fetchall() == [(1, 2)]
+    mapping_sql = readme_duckdb_examples()[3].replace("s3://rosetta-lake/lake", lake.url)
+    assert con.execute(f"select count(*) from ({mapping_sql})").fetchone() == (0,)
+
+
+@pytest.mark.parametrize("per_lake", [False, True])
 def test_every_dataset_keeping_each_version_has_a_latest_view(tmp_path: Path, per_lake: bool) -> None:
     """ServiceNow problems, task SLAs and CIs keep every version they were read in, as incidents and changes do; each
     has a *_latest view with one row per record, its newest version:
