@@ -28,6 +28,8 @@ HEADER = """-- Named views over a Rosetta Monitoring lake, for analysts using Du
 -- yet; `rosetta-monitoring views` prints this script for one lake, with empty typed views in their place.
 -- raw_* views keep every version a source gave; *_latest views keep the newest version of each record.
 """
+# The run log's instants (lakehouse.runlog.RunRecord).
+RUN_INSTANTS = ("window_start", "window_end", "started_at", "finished_at")
 
 
 def render_views(lake: Lake | None = None) -> str:
@@ -62,10 +64,14 @@ def render_views(lake: Lake | None = None) -> str:
             ");\n"
         )
     if lake is None or lake.list_keys("runs/"):
+        # JSON holds instants as text; DuckDB reads them as UTC timestamps without a time zone, which a session in
+        # another one would take for its own time. Cast first: a column whose every value is null is no timestamp.
+        instants = ",\n".join(f"    timezone('UTC', cast({name} as timestamp)) as {name}" for name in RUN_INSTANTS)
         parts.append(
-            "-- The run log: one record per batch run.\n"
+            "-- The run log: one record per batch run, its instants in UTC.\n"
             f"create or replace view batch_runs as\n"
-            f"select * from read_json({base} || '/runs/*/*.json', union_by_name = true);\n"
+            f"select * replace (\n{instants}\n)\n"
+            f"from read_json({base} || '/runs/*/*.json', union_by_name = true);\n"
         )
     parts.append("-- Aggregate tables (mart/).")
     for sql_file in load_sql_files():

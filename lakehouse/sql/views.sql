@@ -112,9 +112,15 @@ where version = (
     from glob(getvariable('lake') || '/ref/mappings/*/mappings.parquet')
 );
 
--- The run log: one record per batch run.
+-- The run log: one record per batch run, its instants in UTC.
 create or replace view batch_runs as
-select * from read_json(getvariable('lake') || '/runs/*/*.json', union_by_name = true);
+select * replace (
+    timezone('UTC', cast(window_start as timestamp)) as window_start,
+    timezone('UTC', cast(window_end as timestamp)) as window_end,
+    timezone('UTC', cast(started_at as timestamp)) as started_at,
+    timezone('UTC', cast(finished_at as timestamp)) as finished_at
+)
+from read_json(getvariable('lake') || '/runs/*/*.json', union_by_name = true);
 
 -- Aggregate tables (mart/).
 -- one row per incident and correlation mode, for incidents linked to a deployment

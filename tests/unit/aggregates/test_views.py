@@ -253,6 +253,40 @@ def test_the_current_mapping_is_empty_after_a_change_removed_every_entry(tmp_pat
 
 
 @pytest.mark.parametrize("per_lake", [False, True])
+def test_the_run_log_view_gives_its_instants_in_utc_to_an_analyst_away_from_it(tmp_path: Path, per_lake: bool) -> None:
+    """A build over the window 2026-11-20 00:00 to 10:00 UTC, started at 10:05 UTC and finished at 10:06 UTC. JSON holds
+    the instants as text; DuckDB read them as timestamps without a time zone, which a session in Tokyo (UTC+9) then
+    took for Tokyo time, 9 hours early. The view gives them with their time zone: window_end equals the build's as_of,
+    10:00 UTC (19:00 in Tokyo); the run started at 10:05 UTC and lasted 1 minute."""
+    from lakehouse.runlog import RunLog
+
+    lake = Lake.from_settings(Settings(lake_url=str(tmp_path / "lake")))
+    log = RunLog(lake)
+    started = datetime(2026, 11, 20, 10, 5, tzinfo=UTC)
+    window = (datetime(2026, 11, 20, tzinfo=UTC), datetime(2026, 11, 20, 10, tzinfo=UTC))
+    record = log.start("build_aggregates", "mart", window=window, now=started)
+    log.finish(record, "succeeded", now=datetime(2026, 11, 20, 10, 6, tzinfo=UTC))
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'Asia/Tokyo'")
+    if per_lake:
+        con.execute(render_views(lake))
+    else:  # views.sql's run log view (the lake holds no other data)
+        con.execute("set variable lake = $url", {"url": lake.url})
+        for statement in VIEWS_SQL.read_text(encoding="utf-8").split(";\n"):
+            if "view batch_runs" in statement:
+                con.execute(statement)
+    as_of = "timestamptz '2026-11-20 10:00:00+00'"
+    instants = con.execute(
+        f"select window_end = {as_of}, strftime(started_at, '%H:%M'), strftime(window_end, '%H:%M'), "
+        "finished_at - started_at from batch_runs"
+    ).fetchone()
+    assert instants is not None
+    matches, started_tokyo, window_end_tokyo, took = instants
+    assert (matches, started_tokyo, window_end_tokyo) == (True, "19:05", "19:00")
+    assert took.total_seconds() == 60
+
+
+@pytest.mark.parametrize("per_lake", [False, True])
 def test_every_dataset_keeping_each_version_has_a_latest_view(tmp_path: Path, per_lake: bool) -> None:
     """ServiceNow problems, task SLAs and CIs keep every version they were read in, as incidents and changes do; each
     has a *_latest view with one row per record, its newest version:
