@@ -1,9 +1,9 @@
 """Static checks of infra/: Terraform parses, named handlers exist, module conventions hold, the API function gets
 what it reads, the gateway's open routes are the app's, the image build gives Lambda one manifest, functions wait for
 their role's policies, the API's URL has no trailing slash, the Athena analyst policy covers the console and the
-drivers, source secrets and schedules merge over their defaults, landing/ and runs/ expire, the example's bigger
-functions give DuckDB more, the README names existing Terraform variables and outputs, the plugin's proxy entry sends
-what the gateway admits, Glue tables are current."""
+drivers, source secrets and schedules merge over their defaults, landing/ and runs/ expire, data-lag alarms watch
+scheduled functions only, the example's bigger functions give DuckDB more, the README names existing Terraform
+variables and outputs, the plugin's proxy entry sends what the gateway admits, Glue tables are current."""
 
 from __future__ import annotations
 
@@ -588,6 +588,36 @@ def check_lake_expiry(report: Report, parsed: dict[Path, dict[str, Any]]) -> Non
             report.fail(f"modules/lake: {prefix} expires after {days} days, not a root variable with a default")
 
 
+def root_local_expression(parsed: dict[Path, dict[str, Any]], name: str) -> str | None:
+    """The expression of a root module local as python-hcl2 gives it (`${...}`), or None."""
+    for path, document in parsed.items():
+        if path.parent != TERRAFORM or path.suffix != ".tf":
+            continue
+        for block in document.get("locals", []):
+            if name in block:
+                return str(unwrap(block[name]))
+    return None
+
+
+def check_freshness_alarms_scheduled(report: Report, parsed: dict[Path, dict[str, Any]]) -> None:
+    """A data-lag alarm watches only a function some schedule runs. A default schedule set to null is switched off on
+    purpose (the README's ingest-logs-hourly on a platform without Elasticsearch): that function then reports no
+    freshness, and an alarm on it, missing data counting as breaching, would stay in ALARM for good."""
+    alarms = root_local_expression(parsed, "freshness_alarms")
+    if alarms is None:
+        report.fail("functions.tf: no local.freshness_alarms")
+        return
+    # local.schedules (the schedules left once the nulls are dropped), or a local made from it.
+    names = {n for path, d in parsed.items() if path.parent == TERRAFORM for b in d.get("locals", []) for n in b}
+    from_schedules = {"schedules"} | {n for n in names if "local.schedules" in str(root_local_expression(parsed, n))}
+    condition = alarms.rpartition(" if ")[2] if " if " in alarms else ""
+    if not any(re.search(rf"local\.{name}\b", condition) for name in from_schedules):
+        report.fail(
+            "functions.tf: local.freshness_alarms gives a data-lag alarm to every function, also to one no schedule "
+            "runs (a default schedule set to null), whose alarm would stay in ALARM for good"
+        )
+
+
 def duckdb_memory_mb(function: dict[str, Any]) -> int:
     """The DuckDB limit Terraform gives a function (functions.tf, sizing_environment): its own, else 60 % of memory."""
     given = function.get("duckdb_memory_mb")
@@ -736,6 +766,7 @@ def main(argv: list[str] | None = None) -> int:
     check_source_secrets_merge(report, parsed)
     check_schedules_merge(report, parsed)
     check_lake_expiry(report, parsed)
+    check_freshness_alarms_scheduled(report, parsed)
     check_example_sizing(report, parsed)
     check_readme_names(report, parsed)
     check_plugin_proxy(report, parsed)

@@ -215,5 +215,10 @@ locals {
     }
   }
 
-  freshness_alarms = merge(local.ingest_freshness, local.build_freshness)
+  # Only a function a schedule runs reports freshness: one whose default schedule is set to null (ingest_logs on a
+  # platform without Elasticsearch) never will, and its alarm would stay in ALARM for good.
+  scheduled_functions = toset([for s in values(local.schedules) : s.function])
+  freshness_alarms = {
+    for key, alarm in merge(local.ingest_freshness, local.build_freshness) : key => alarm if contains(local.scheduled_functions, key)
+  }
 }
