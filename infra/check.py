@@ -308,6 +308,17 @@ API_ENVIRONMENT = {
 }
 
 
+# What the API reads only to check a credential itself (auth.py): behind the gateway's JWT authorizer it takes the
+# claims the gateway verified, and the gateway admits no other credential, so a value given there is read for nothing.
+API_SELF_CHECK_ONLY = (
+    "ROSETTA_API_JWT_ISSUER",
+    "ROSETTA_API_JWT_AUDIENCE",
+    "ROSETTA_API_JWT_SECRET",
+    "ROSETTA_API_JWT_PUBLIC_KEY",
+    "ROSETTA_API_API_KEYS",
+)
+
+
 def source_environments(parsed: dict[Path, dict[str, Any]]) -> dict[str, Any] | None:
     """locals.source_environment of the root module, or None."""
     for path, document in parsed.items():
@@ -345,6 +356,13 @@ def check_api_environment(report: Report, parsed: dict[Path, dict[str, Any]]) ->
     for name, why in API_ENVIRONMENT.items():
         if name not in environment:
             report.fail(f"functions.tf: the api function is not given {name} ({why})")
+    if unwrap(environment.get("ROSETTA_API_TRUST_GATEWAY_AUTHORIZER")) == "true":
+        for name in API_SELF_CHECK_ONLY:
+            if name in environment:
+                report.fail(
+                    f"functions.tf: the api function is given {name}, which it reads only to check a credential "
+                    "itself; behind the gateway's authorizer it checks none"
+                )
     # Every var.sources.<field> a function is given is declared in the variable's object type.
     declared = set(re.findall(r"'(\w+)': '\$\{optional", str(root_variables(parsed).get("sources", {}).get("type"))))
     for function, body in (source_environments(parsed) or {}).items():

@@ -131,11 +131,10 @@ locals {
     build_aggregates = {}
     # Live mode reads the ArgoCD and GitLab URLs (their tokens: add "api" to source_secrets); logs/link, Kibana's;
     # admin/config/sources, every source's (it probes those whose credentials the API may read). The logs links
-    # filter on the environment field the log counts are read from.
+    # filter on the environment field the log counts are read from. The gateway verifies the token (issuer, audience,
+    # admin scope): the function takes the claims it admitted and checks no token itself.
     api = {
       ROSETTA_API_TRUST_GATEWAY_AUTHORIZER    = "true"
-      ROSETTA_API_JWT_ISSUER                  = var.jwt_issuer
-      ROSETTA_API_JWT_AUDIENCE                = try(var.jwt_audience[0], null)
       ROSETTA_API_ADMIN_SCOPE                 = var.admin_scope
       ROSETTA_API_TRIGGER_MODE                = "lambda"
       ROSETTA_ARGOCD_URL                      = var.sources.argocd_url

@@ -235,7 +235,7 @@ variable "jwt_issuer" {
 }
 
 variable "jwt_audience" {
-  description = "Accepted token audiences (aud claim); the first is also checked by the function."
+  description = "Accepted token audiences (aud claim): the gateway admits a token issued for any of them."
   type        = list(string)
   default     = []
 
