@@ -2,8 +2,9 @@
 what it reads, the gateway's open routes are the app's, the image build gives Lambda one manifest, functions wait for
 their role's policies, the API's URL has no trailing slash, the Athena analyst policy covers the console and the
 drivers, source secrets and schedules merge over their defaults, landing/ and runs/ expire, data-lag alarms watch
-scheduled functions only, the example's bigger functions give DuckDB more, the README names existing Terraform
-variables and outputs, the plugin's proxy entry sends what the gateway admits, Glue tables are current."""
+scheduled functions only, the example's bigger functions give DuckDB more, the API's /tmp holds two mart copies, the
+README names existing Terraform variables and outputs, the plugin's proxy entry sends what the gateway admits, Glue
+tables are current."""
 
 from __future__ import annotations
 
@@ -670,6 +671,37 @@ def check_example_sizing(report: Report, parsed: dict[Path, dict[str, Any]]) -> 
             )
 
 
+# The mart of the lake bench/RESULTS.md measures the API on (1,000 applications x 365 days): 651.6 MB, 537 MB of it
+# the hourly months.
+MEASURED_MART_MB = 652
+
+
+def check_api_storage(report: Report, parsed: dict[Path, dict[str, Any]]) -> None:
+    """The API function's /tmp holds two copies of the mart and room for DuckDB to spill: a build's new copy is loaded
+    while the previous one serves, which is removed a minute after (functions/api/mart.py, RETIRE_AFTER_S), and a
+    copy keeps every month of hourly signals a request asked for. Out of room, the new copy fails to load and the
+    routes answer 503."""
+    specs: dict[str, Any] = {}
+    defaults: dict[str, Any] = {}
+    for path, document in parsed.items():
+        if path.parent == TERRAFORM:
+            for block in document.get("locals", []):
+                specs = unwrap(block.get("function_specs")) or specs
+                defaults = unwrap(block.get("function_defaults")) or defaults
+    if "api" not in specs or not defaults:
+        report.fail("functions.tf: no function_specs.api and function_defaults to size the API's /tmp by")
+        return
+    api = {**defaults, **unwrap(specs["api"])}
+    # Two copies of the measured mart, and as much again as DuckDB may hold in memory for what it spills.
+    needed = 2 * MEASURED_MART_MB + duckdb_memory_mb(api)
+    if api["ephemeral_storage_mb"] < needed:
+        report.fail(
+            f"functions.tf: the api function has {api['ephemeral_storage_mb']} MB of /tmp, less than two copies of the "
+            f"measured mart ({MEASURED_MART_MB} MB, bench/RESULTS.md) and DuckDB's {duckdb_memory_mb(api)} MB: "
+            f"{needed} MB"
+        )
+
+
 def check_readme_names(report: Report, parsed: dict[Path, dict[str, Any]]) -> None:
     """Every variable, `sources.` attribute, secret, function and output the README's deployment section names
     exists."""
@@ -786,6 +818,7 @@ def main(argv: list[str] | None = None) -> int:
     check_lake_expiry(report, parsed)
     check_freshness_alarms_scheduled(report, parsed)
     check_example_sizing(report, parsed)
+    check_api_storage(report, parsed)
     check_readme_names(report, parsed)
     check_plugin_proxy(report, parsed)
     check_glue_tables(report, python)

@@ -35,6 +35,10 @@ locals {
       timeout                        = 30
       reserved_concurrent_executions = 20
       duckdb_threads                 = 2
+      # /tmp holds the serving copy of the mart: a build's new copy loads while the previous one serves, and each
+      # keeps the hourly months requests asked for. Two copies of the measured mart (652 MB, bench/RESULTS.md) and
+      # DuckDB's spill (up to its 1228 MB): 2532 MB.
+      ephemeral_storage_mb = 3072
     }
   }
 
