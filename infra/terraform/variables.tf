@@ -286,9 +286,9 @@ variable "glue_database_name" {
 }
 
 variable "projection_start_day" {
-  description = "First day (YYYY-MM-DD) Athena partition projection considers: the first ingested day."
+  description = "First day (YYYY-MM-DD) Athena's tables project partitions from; Athena sees no day before it. Not the first ingested day: a record lies under its own day (a ServiceNow incident under its opening, a CI under its last edit, ArgoCD's and GitLab's history under theirs), years before the first run on tools in use for years; `rosetta-monitoring partitions <dataset>` lists a dataset's days. A query naming no day lists each day of the range."
   type        = string
-  default     = "2024-01-01"
+  default     = "2000-01-01"
 
   validation {
     condition     = can(regex("^\\d{4}-\\d{2}-\\d{2}$", var.projection_start_day))

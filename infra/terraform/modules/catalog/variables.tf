@@ -41,9 +41,9 @@ variable "bytes_scanned_cutoff_per_query" {
 }
 
 variable "projection_start_day" {
-  description = "First day (YYYY-MM-DD) partition projection considers; set it to the first ingested day."
+  description = "First day (YYYY-MM-DD) partition projection considers: the earliest day a record of the lake lies under (its own day, not the day it was read)."
   type        = string
-  default     = "2024-01-01"
+  default     = "2000-01-01"
 }
 
 variable "tags" {
