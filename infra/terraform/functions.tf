@@ -89,8 +89,9 @@ locals {
       }
     },
     {
-      # The build deletes the mart objects a table no longer has (a month left without rows).
-      build_aggregates = { read = ["raw/", "ref/", "runs/", "state/"], write = ["mart/", "runs/", "state/build/"], delete = ["mart/"] }
+      # The build reads no state but its own (state/build/, which it writes), and deletes the mart objects a table no
+      # longer has (a month left without rows).
+      build_aggregates = { read = ["raw/", "ref/", "runs/"], write = ["mart/", "runs/", "state/build/"], delete = ["mart/"] }
       api              = { read = ["mart/", "ref/", "runs/", "state/"], write = ["ref/mappings/"], delete = [] }
     },
   )
