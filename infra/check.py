@@ -1,10 +1,10 @@
 """Static checks of infra/: Terraform parses, named handlers exist, module conventions hold, the API function gets
 what it reads, the gateway's open routes are the app's, the image build gives Lambda one manifest, functions wait for
 their role's policies, the API's URL has no trailing slash, the Athena analyst policy covers the console and the
-drivers, source secrets and schedules merge over their defaults, landing/ and runs/ expire, data-lag alarms watch
-scheduled functions only, the example's bigger functions give DuckDB more, the API's /tmp holds two mart copies, the
-README names existing Terraform variables and outputs, the plugin's proxy entry sends what the gateway admits, Glue
-tables are current."""
+drivers, source secrets and schedules merge over their defaults, landing/ and runs/ expire (and move to IA only when
+kept longer), data-lag alarms watch scheduled functions only, the example's bigger functions give DuckDB more, the
+API's /tmp holds two mart copies, the README names existing Terraform variables and outputs, the plugin's proxy entry
+sends what the gateway admits, Glue tables are current."""
 
 from __future__ import annotations
 
@@ -637,6 +637,38 @@ def check_freshness_alarms_scheduled(report: Report, parsed: dict[Path, dict[str
         )
 
 
+def check_lake_transition_before_expiry(report: Report, parsed: dict[Path, dict[str, Any]]) -> None:
+    """A lifecycle rule moves objects to another storage class only when they are kept longer than that: S3 refuses a
+    rule whose expiration is not later than its transition, so a shorter replay window (landing_expiration_days 30,
+    with landing_transition_days at its 30) failed the apply."""
+    for path, document in parsed.items():
+        if path.parent != LAKE_MODULE:
+            continue
+        for resources in document.get("resource", []):
+            for body in (resources.get("aws_s3_bucket_lifecycle_configuration") or {}).values():
+                for rule in map(unwrap, body.get("rule", [])):
+                    expiry = VAR_REFERENCE.fullmatch(str(unwrap((unwrap(rule.get("expiration")) or {}).get("days"))))
+                    if not expiry:
+                        continue
+                    # A transition block as it is, or a dynamic one with the condition its for_each holds.
+                    transitions = [(unwrap(t), "") for t in rule.get("transition", [])] + [
+                        (unwrap(block.get("content")), str(unwrap(block.get("for_each"))))
+                        for dynamic in rule.get("dynamic", [])
+                        for name, block in dynamic.items()
+                        if name == "transition"
+                    ]
+                    for transition, condition in transitions:
+                        # The variable giving the days, in the block or (through the dynamic's value) its for_each.
+                        given = [
+                            v for v in re.findall(r"var\.(\w+)", f"{transition} {condition}") if v != expiry.group(1)
+                        ]
+                        if given and f"var.{expiry.group(1)} > var.{given[0]}" not in condition:
+                            report.fail(
+                                f"{rel(path)}: rule {unwrap(rule.get('id'))} moves objects after var.{given[0]} days "
+                                f"even when var.{expiry.group(1)} deletes them first, which S3 refuses"
+                            )
+
+
 def duckdb_memory_mb(function: dict[str, Any]) -> int:
     """The DuckDB limit Terraform gives a function (functions.tf, sizing_environment): its own, else 60 % of memory."""
     given = function.get("duckdb_memory_mb")
@@ -816,6 +848,7 @@ def main(argv: list[str] | None = None) -> int:
     check_source_secrets_merge(report, parsed)
     check_schedules_merge(report, parsed)
     check_lake_expiry(report, parsed)
+    check_lake_transition_before_expiry(report, parsed)
     check_freshness_alarms_scheduled(report, parsed)
     check_example_sizing(report, parsed)
     check_api_storage(report, parsed)

@@ -67,7 +67,7 @@ variable "landing_transition_days" {
 }
 
 variable "landing_expiration_days" {
-  description = "Days before raw API pages under landing/ are deleted (the replay window)."
+  description = "Days before raw API pages under landing/ are deleted (the replay window); pages kept no longer than landing_transition_days never move to STANDARD_IA."
   type        = number
   default     = 90
 }

@@ -10,9 +10,14 @@ resource "aws_s3_bucket_lifecycle_configuration" "lake" {
       prefix = "${var.lake_root}landing/"
     }
 
-    transition {
-      days          = var.landing_transition_days
-      storage_class = "STANDARD_IA"
+    # Only pages kept longer than that move: S3 refuses a rule whose expiration is not later than its transition.
+    dynamic "transition" {
+      for_each = var.landing_expiration_days > var.landing_transition_days ? [var.landing_transition_days] : []
+
+      content {
+        days          = transition.value
+        storage_class = "STANDARD_IA"
+      }
     }
 
     expiration {
