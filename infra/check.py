@@ -52,7 +52,8 @@ def rel(path: Path) -> str:
 
 
 def parse_terraform(report: Report) -> dict[Path, dict[str, Any]]:
-    """Every .tf file through python-hcl2 and every .tf.json file through json."""
+    """Every .tf file through the hcl2 module (bc-python-hcl2, the parser checkov uses) and every .tf.json file
+    through json."""
     import hcl2
 
     parsed: dict[Path, dict[str, Any]] = {}
