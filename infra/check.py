@@ -680,13 +680,7 @@ def check_example_sizing(report: Report, parsed: dict[Path, dict[str, Any]]) -> 
     """An override in the example tfvars that gives a function more memory gives DuckDB more too: a DuckDB limit set
     for the function's default memory (the build's 1400 MB) would leave the memory added unused, and with more threads,
     less of it for each."""
-    specs: dict[str, Any] = {}
-    defaults: dict[str, Any] = {}
-    for path, document in parsed.items():
-        if path.parent == TERRAFORM:
-            for block in document.get("locals", []):
-                specs = unwrap(block.get("function_specs")) or specs
-                defaults = unwrap(block.get("function_defaults")) or defaults
+    specs, defaults = root_local(parsed, "function_specs"), root_local(parsed, "function_defaults")
     example = TERRAFORM / "terraform.tfvars.example"
     if not specs or not defaults or not example.exists():
         return
@@ -714,13 +708,7 @@ def check_api_storage(report: Report, parsed: dict[Path, dict[str, Any]]) -> Non
     while the previous one serves, which is removed a minute after (functions/api/mart.py, RETIRE_AFTER_S), and a
     copy keeps every month of hourly signals a request asked for. Out of room, the new copy fails to load and the
     routes answer 503."""
-    specs: dict[str, Any] = {}
-    defaults: dict[str, Any] = {}
-    for path, document in parsed.items():
-        if path.parent == TERRAFORM:
-            for block in document.get("locals", []):
-                specs = unwrap(block.get("function_specs")) or specs
-                defaults = unwrap(block.get("function_defaults")) or defaults
+    specs, defaults = root_local(parsed, "function_specs"), root_local(parsed, "function_defaults")
     if "api" not in specs or not defaults:
         report.fail("functions.tf: no function_specs.api and function_defaults to size the API's /tmp by")
         return

@@ -203,19 +203,25 @@ def test_the_mapping_views_show_columns_added_since_the_first_version(tmp_path: 
     assert first is not None
     lake.put_table(lake.mapping_version_key(1), first.select([f.name for f in MAPPING_SCHEMA if f.name != "namespace"]))
     store.apply([{"entity_id": "shop", "kind": "application", "namespace": "team-a"}], actor="test")
-    con = duckdb.connect()
-    if per_lake:
-        con.execute(render_views(lake))
-    else:  # views.sql's mapping views (the lake holds no other data)
-        con.execute("set variable lake = $url", {"url": lake.url})
-        for statement in VIEWS_SQL.read_text(encoding="utf-8").split(";\n"):
-            if "view ref_mappings" in statement:
-                con.execute(statement)
+    con = mapping_views(lake, per_lake)
     assert con.execute("select version, namespace from ref_mappings_history order by version").fetchall() == [
         (1, None),
         (2, "team-a"),
     ]
     assert con.execute("select entity_id, namespace from ref_mappings").fetchall() == [("shop", "team-a")]
+
+
+def mapping_views(lake: Lake, per_lake: bool) -> duckdb.DuckDBPyConnection:
+    """A connection with the mapping views: the lake's own script, or views.sql's (the lake holds no other data)."""
+    con = duckdb.connect()
+    if per_lake:
+        con.execute(render_views(lake))
+        return con
+    con.execute("set variable lake = $url", {"url": lake.url})
+    for statement in VIEWS_SQL.read_text(encoding="utf-8").split(";\n"):
+        if "view ref_mappings" in statement:
+            con.execute(statement)
+    return con
 
 
 @pytest.mark.parametrize("per_lake", [False, True])
@@ -238,14 +244,7 @@ def test_the_current_mapping_is_empty_after_a_change_removed_every_entry(tmp_pat
     store.apply([], remove=[("shop", "production"), ("shop-api", "production")], actor="test")
     current = store.current()
     assert current is not None and (current.version, current.entries) == (2, ())
-    con = duckdb.connect()
-    if per_lake:
-        con.execute(render_views(lake))
-    else:  # views.sql's mapping views (the lake holds no other data)
-        con.execute("set variable lake = $url", {"url": lake.url})
-        for statement in VIEWS_SQL.read_text(encoding="utf-8").split(";\n"):
-            if "view ref_mappings" in statement:
-                con.execute(statement)
+    con = mapping_views(lake, per_lake)
     assert con.execute("select count(*) from ref_mappings").fetchone() == (0,)
     assert con.execute("select version, count(*) from ref_mappings_history group by version").fetchall() == [(1, 2)]
     mapping_sql = readme_duckdb_examples()[3].replace("s3://rosetta-lake/lake", lake.url)
