@@ -99,6 +99,56 @@ describe('MonitoringClient', () => {
     expect(error.body.error.message).toContain('the lake cannot be read');
   });
 
+  // While its mart copy loads (a cold start) or a new build's objects land, the API answers 503 "Data unavailable"
+  // with Retry-After: the client asks again after that wait, so the card shows the answer, not an error.
+  it('asks again after the wait the Retry-After of a 503 names, and gives the answer', async () => {
+    let requests = 0;
+    server.use(
+      http.get(`${PROXY}/rosetta/monitoring/overview`, () => {
+        requests += 1;
+        if (requests === 1) {
+          return HttpResponse.json(
+            { type: 'about:blank', title: 'Data unavailable', status: 503, detail: 'the mart copy is still loading; retry shortly' },
+            { status: 503, headers: { 'Content-Type': 'application/problem+json', 'Retry-After': '1' } },
+          );
+        }
+        return HttpResponse.json({ ok: true });
+      }),
+    );
+    await expect(testClient().getOverview('last_30d')).resolves.toEqual({ ok: true });
+    // One 503, then the answer: two requests.
+    expect(requests).toBe(2);
+  });
+
+  it('does not wait for a Retry-After longer than half a minute, nor ask again after a 503 without one', async () => {
+    let requests = 0;
+    server.use(
+      http.get(`${PROXY}/rosetta/monitoring/overview`, () => {
+        requests += 1;
+        return HttpResponse.json(
+          { type: 'about:blank', title: 'Data unavailable', status: 503, detail: 'the mart copy could not be loaded whole' },
+          { status: 503, headers: { 'Content-Type': 'application/problem+json', 'Retry-After': '600' } },
+        );
+      }),
+    );
+    const error = await testClient().getOverview('last_30d').catch(e => e);
+    expect(error.statusCode).toBe(503);
+    expect(requests).toBe(1);
+    // A source not configured is a 503 without Retry-After: shown at once, not asked again.
+    let unconfigured = 0;
+    server.use(
+      http.get(`${PROXY}/rosetta/monitoring/overview`, () => {
+        unconfigured += 1;
+        return HttpResponse.json(
+          { type: 'about:blank', title: 'Kibana not configured', status: 503, detail: 'no Kibana URL is configured' },
+          { status: 503, headers: { 'Content-Type': 'application/problem+json' } },
+        );
+      }),
+    );
+    await expect(testClient().getOverview('last_30d')).rejects.toMatchObject({ statusCode: 503 });
+    expect(unconfigured).toBe(1);
+  });
+
   it('sends one request for the same page asked for by several cards at once, and a new one once it is answered', async () => {
     let requests = 0;
     server.use(

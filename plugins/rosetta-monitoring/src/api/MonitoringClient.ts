@@ -12,6 +12,14 @@ const PAGE_SIZE = 500;
 const MAX_PAGES = 20;
 
 /**
+ * A 503 with Retry-After asks to be asked again (the API's mart copy still loading, a new build landing): the client
+ * waits and asks again, MAX_RETRIES times at most and for waits of MAX_RETRY_AFTER_S at most; past them the widget
+ * shows the error.
+ */
+const MAX_RETRIES = 3;
+const MAX_RETRY_AFTER_S = 30;
+
+/**
  * Calls the monitoring API through the Backstage proxy. The proxy entry adds the
  * API key, so no credential of the monitoring API ever reaches the browser.
  */
@@ -114,7 +122,14 @@ export class MonitoringClient implements MonitoringApi {
   }
 
   private async fetchJson(url: string): Promise<any> {
-    const response = await this.fetchApi.fetch(url, { headers: { Accept: 'application/json' } });
+    let response = await this.fetchApi.fetch(url, { headers: { Accept: 'application/json' } });
+    for (let retries = 0; retries < MAX_RETRIES; retries++) {
+      const wait = retryAfterOf(response);
+      if (wait === undefined) break;
+      await response.text();
+      await new Promise(resolve => setTimeout(resolve, wait * 1000));
+      response = await this.fetchApi.fetch(url, { headers: { Accept: 'application/json' } });
+    }
     if (!response.ok) {
       throw await ResponseError.fromResponse(response);
     }
@@ -128,6 +143,14 @@ export class MonitoringClient implements MonitoringApi {
     }
     return response.json();
   }
+}
+
+/** The seconds a 503 asks to wait before asking again (Retry-After, in seconds as the API gives it), when short enough. */
+function retryAfterOf(response: Response): number | undefined {
+  const said = response.status === 503 ? response.headers.get('retry-after')?.trim() : undefined;
+  if (!said || !/^\d+$/.test(said)) return undefined;
+  const seconds = Number(said);
+  return seconds <= MAX_RETRY_AFTER_S ? seconds : undefined;
 }
 
 function entityPath(entity: MonitoredEntity): string {
