@@ -1,7 +1,7 @@
 
 import { Table, TableColumn } from '@backstage/core-components';
 import type { DoraRow } from '../api/types';
-import { decimal, GROUP_LABELS, hours, NONE, percent } from './common/format';
+import { cutHours, decimal, GROUP_LABELS, NONE, percent } from './common/format';
 import { NO_TOOLBAR } from './common/tableOptions';
 
 function level(value: string, lvl: string | null | undefined, state: string | null | undefined) {
@@ -29,12 +29,13 @@ const doraColumns = (groupBy: string): TableColumn<DoraRow>[] => [
     title: 'Deployment frequency',
     render: r => level(perDay(r.deploymentFrequencyPerDay), r.deploymentFrequencyLevel, r.deploymentFrequencyState),
   },
-  { title: 'Lead time (median)', render: r => level(hours(r.leadTimeMedianHours), r.leadTimeLevel, r.leadTimeState) },
+  // Durations are cut: a median just under a level's bound (elite: under 24 h) never reads as the bound itself.
+  { title: 'Lead time (median)', render: r => level(cutHours(r.leadTimeMedianHours), r.leadTimeLevel, r.leadTimeState) },
   {
     title: 'Change failure rate',
     render: r => level(percent(r.changeFailureRate, 1), r.changeFailureLevel, r.changeFailureState),
   },
-  { title: 'Recovery time (median)', render: r => level(hours(r.recoveryMedianHours), r.recoveryLevel, r.recoveryState) },
+  { title: 'Recovery time (median)', render: r => level(cutHours(r.recoveryMedianHours), r.recoveryLevel, r.recoveryState) },
   // DORA's fifth metric has no published performance bands: the rate and what it counts.
   { title: 'Rework rate', render: rework },
 ];

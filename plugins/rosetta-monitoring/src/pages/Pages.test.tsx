@@ -230,6 +230,26 @@ describe('pages', () => {
       expect(cells[2]).toBe('3 min · elite');
       expect(cells[4]).toBe('30 min · elite');
     });
+    // Elite is a lead time under 24 h and a recovery under 1 h: a median just under the bound, rounded, read as the
+    // bound itself beside the level that excludes it ('24.0 h · elite', '1.0 h · elite').
+    it('never rounds a lead time or a recovery time up to the bound of the level it is in', async () => {
+      const justUnder = {
+        ...f.doraApp.items[0],
+        id: 'just-under',
+        leadTimeMedianHours: 23.96, // cut to one decimal: 23.9 h (rounded: 24.0)
+        leadTimeLevel: 'elite',
+        leadTimeState: 'ok',
+        recoveryMedianHours: 0.995, // 0.995 h x 60 = 59.7 min, cut: 59 min (rounded: 60 min, read '1.0 h')
+        recoveryLevel: 'elite',
+        recoveryState: 'ok',
+      };
+      server.use(answer('/kpis/dora', { ...f.doraApp, items: [justUnder] }));
+      await renderWithApi(<DoraPage />);
+      const row = (await screen.findByText('just-under')).closest('tr')!;
+      const cells = within(row).getAllByRole('cell').map(cell => cell.textContent);
+      expect(cells[2]).toBe('23.9 h · elite');
+      expect(cells[4]).toBe('59 min · elite');
+    });
     it('says when there is no DORA figure', async () => {
       server.use(answer('/kpis/dora', { ...f.doraApp, items: [] }));
       await renderWithApi(<DoraPage />);

@@ -67,6 +67,18 @@ export function hours(value: number | null | undefined): string {
   return minutes < 60 ? `${minutes} min` : `${value.toFixed(1)} h`;
 }
 
+/**
+ * A duration held against a performance level's bound (DORA's lead time, `< 24 h` elite, and recovery time, `< 1 h`
+ * elite), cut and never rounded up to the bound it is under: 23.96 h reads 23.9 h, not 24.0 h, and 59.7 minutes
+ * 59 min, not 1.0 h.
+ */
+export function cutHours(value: number | null | undefined): string {
+  if (value === null || value === undefined) return NONE;
+  // The nudge keeps a figure such as 0.05 h (2.9999… minutes once scaled) at 3 min.
+  const minutes = Math.floor(value * 60 + 1e-6);
+  return minutes < 60 ? `${minutes} min` : `${(Math.floor(value * 10 + 1e-6) / 10).toFixed(1)} h`;
+}
+
 export function decimal(value: number | null | undefined, digits = 2): string {
   return value === null || value === undefined ? NONE : value.toFixed(digits);
 }
