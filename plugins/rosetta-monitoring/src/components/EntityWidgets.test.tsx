@@ -106,7 +106,12 @@ describe('entity widgets', () => {
       const box = { x: 0, y: 0, left: 0, top: 0, width: 800, height: 120, right: 800, bottom: 120, toJSON() {} };
       const rect = jest.spyOn(HTMLElement.prototype, 'getBoundingClientRect').mockReturnValue(box as DOMRect);
       try {
-        const p95 = { ...f.timeseriesProfilesP95, points: [{ t: '2026-11-27T05:00:00Z', v: 86.32087117875597 }] };
+        // One hour's period: the chart draws every hour of its period, this one alone.
+        const p95 = {
+          ...f.timeseriesProfilesP95,
+          period: { name: null, start: '2026-11-27T05:00:00Z', end: '2026-11-27T06:00:00Z' },
+          points: [{ t: '2026-11-27T05:00:00Z', v: 86.32087117875597 }],
+        };
         server.use(answer(`${base}/timeseries`, p95));
         await renderWithApi(<GoldenSignalsCard entity={profiles} period="last_7d" />);
         await waitFor(() => expect(document.querySelectorAll('.recharts-wrapper')).toHaveLength(5));
@@ -118,6 +123,27 @@ describe('entity widgets', () => {
         expect(tooltip.querySelector('.recharts-tooltip-item')?.textContent).toBe('Latency p95 : 86 ms');
       } finally {
         rect.mockRestore();
+        restore();
+      }
+    });
+    // An hour the lake holds no data for has no point (a gap, never a zero): the chart breaks its line there. Joined
+    // across, the line drew four hours of an outage of the metrics (02:00 and 03:00 missing) as measured figures.
+    it('breaks a chart where the series has a gap', async () => {
+      const restore = giveChartsASize();
+      try {
+        const gappy = {
+          ...f.timeseriesProfilesP95,
+          period: { name: null, start: '2026-11-27T00:00:00Z', end: '2026-11-27T06:00:00Z' },
+          points: [0, 1, 4, 5].map(h => ({ t: `2026-11-27T0${h}:00:00Z`, v: 80 + h })),
+        };
+        server.use(answer(`${base}/timeseries`, gappy));
+        await renderWithApi(<GoldenSignalsCard entity={profiles} period="last_7d" />);
+        await waitFor(() => expect(document.querySelectorAll('.recharts-line-curve')).toHaveLength(5));
+        // The charts in the order of the signals: latency p95 first. Hours 00:00-01:00 and 04:00-05:00: two segments,
+        // each begun by a move (M) of the path.
+        const line = document.querySelectorAll('.recharts-line-curve')[0].getAttribute('d')!;
+        expect(line.match(/M/g)).toHaveLength(2);
+      } finally {
         restore();
       }
     });

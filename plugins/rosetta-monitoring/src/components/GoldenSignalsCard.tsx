@@ -56,6 +56,22 @@ function errorRate(points: Points): number | null {
   return errors.length && total ? sum(errors)! / total : null;
 }
 
+const HOUR_MS = 3_600_000;
+
+/**
+ * A series as its chart draws it: every hour of the period, an hour the API gives no point for (no data, a gap) with a
+ * null value, so that the line breaks there instead of joining the hours on either side as if they had been measured.
+ */
+function everyHour(series: Timeseries): Timeseries['points'] {
+  const byHour = new Map(series.points.map(p => [Date.parse(p.t), p]));
+  const end = Date.parse(series.period.end);
+  const hours: Timeseries['points'] = [];
+  for (let t = Math.ceil(Date.parse(series.period.start) / HOUR_MS) * HOUR_MS; t < end; t += HOUR_MS) {
+    hours.push(byHour.get(t) ?? { t: new Date(t).toISOString().replace('.000Z', 'Z'), v: null });
+  }
+  return hours;
+}
+
 /** Golden signals over the chosen period: one headline figure and one chart per signal. */
 export function GoldenSignalsCard({ entity, period }: { entity: MonitoredEntity; period: Period }) {
   const state = useMonitoringData(
@@ -81,7 +97,7 @@ export function GoldenSignalsCard({ entity, period }: { entity: MonitoredEntity;
                   <strong>{signal.label}</strong>: <span data-testid={`signal-${signal.metric}`}>{signal.figure(series, points)}</span>
                 </figcaption>
                 <ResponsiveContainer width="100%" height={120}>
-                  <LineChart data={all[i].points}>
+                  <LineChart data={everyHour(all[i])}>
                     <CartesianGrid strokeDasharray="3 3" />
                     <XAxis dataKey="t" hide />
                     <YAxis width={48} tickFormatter={'tick' in signal ? signal.tick : undefined} />
