@@ -15,6 +15,18 @@ function perDay(value: number | null | undefined): string {
   return `${decimal(value)}/day`;
 }
 
+/**
+ * The change failure rate in percent. Its levels' bounds are whole percents (elite at most 5 %, high at most 10 %): a
+ * rate just over one, rounded to one decimal, would read as the bound itself beside the level past it ('5.0% · high'
+ * for 6 failures in 119 deployments, 5.04 %); it reads '> 5.0%'.
+ */
+function failureRate(value: number | null | undefined): string {
+  if (value === null || value === undefined) return NONE;
+  const shown = Number((value * 100).toFixed(1));
+  if (shown >= 1 && Number.isInteger(shown) && value * 100 > shown + 1e-9) return `> ${shown.toFixed(1)}%`;
+  return percent(value, 1);
+}
+
 /** Rollbacks and emergency deployments over successful deployments, or the state that stands for the rate. */
 function rework(r: DoraRow): string {
   if (r.reworkState && r.reworkState !== 'ok') return `${NONE} (${r.reworkState})`;
@@ -33,7 +45,7 @@ const doraColumns = (groupBy: string): TableColumn<DoraRow>[] => [
   { title: 'Lead time (median)', render: r => level(cutHours(r.leadTimeMedianHours), r.leadTimeLevel, r.leadTimeState) },
   {
     title: 'Change failure rate',
-    render: r => level(percent(r.changeFailureRate, 1), r.changeFailureLevel, r.changeFailureState),
+    render: r => level(failureRate(r.changeFailureRate), r.changeFailureLevel, r.changeFailureState),
   },
   { title: 'Recovery time (median)', render: r => level(cutHours(r.recoveryMedianHours), r.recoveryLevel, r.recoveryState) },
   // DORA's fifth metric has no published performance bands: the rate and what it counts.

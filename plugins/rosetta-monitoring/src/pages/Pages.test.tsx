@@ -250,6 +250,33 @@ describe('pages', () => {
       expect(cells[2]).toBe('23.9 h · elite');
       expect(cells[4]).toBe('59 min · elite');
     });
+    // Elite is a change failure rate of at most 5 %: 6 failures in 119 deployments is 6 / 119 = 5.04 %, high, which
+    // rounded to one decimal read '5.0% · high', the bound of elite beside high; 1 in 20 is 5 % exactly, elite.
+    it('never rounds a change failure rate down to the bound of the level above it', async () => {
+      const justOver = {
+        ...f.doraApp.items[0],
+        id: 'just-over',
+        changeFailureNumerator: 6,
+        changeFailureDenominator: 119,
+        changeFailureRate: 6 / 119,
+        changeFailureLevel: 'high',
+        changeFailureState: 'ok',
+      };
+      const atBound = {
+        ...justOver,
+        id: 'at-bound',
+        changeFailureNumerator: 1,
+        changeFailureDenominator: 20,
+        changeFailureRate: 1 / 20,
+        changeFailureLevel: 'elite',
+      };
+      server.use(answer('/kpis/dora', { ...f.doraApp, items: [justOver, atBound] }));
+      await renderWithApi(<DoraPage />);
+      const rate = async (id: string) =>
+        within((await screen.findByText(id)).closest('tr')!).getAllByRole('cell')[3].textContent;
+      expect(await rate('just-over')).toBe('> 5.0% · high');
+      expect(await rate('at-bound')).toBe('5.0% · elite');
+    });
     it('says when there is no DORA figure', async () => {
       server.use(answer('/kpis/dora', { ...f.doraApp, items: [] }));
       await renderWithApi(<DoraPage />);
