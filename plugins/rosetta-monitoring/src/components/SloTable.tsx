@@ -1,6 +1,6 @@
 import { Table, TableColumn } from '@backstage/core-components';
 import type { SloRow } from '../api/types';
-import { availability, budgetLeft, cutPercent, decimal, GROUP_LABELS, ms, NONE, percent, target } from './common/format';
+import { availability, budgetLeft, cutPercent, decimal, GROUP_LABELS, ms, NONE, target } from './common/format';
 import { NO_TOOLBAR } from './common/tableOptions';
 
 /** A figure and its state: the state alone when it is not judged ("no data", "insufficient data"). */
@@ -15,6 +15,16 @@ function latencyObjective(r: SloRow): string {
   return `p95 ≤ ${ms(r.latencyP95ThresholdMs)} in ${target(r.latencyTarget)} of hours`;
 }
 
+/**
+ * The share of the period's hours measured, held against the build's minimum (under it a status is 'insufficient
+ * data'): cut, never rounded up, so that 99.5 % does not read as every hour measured (100 %), nor 49.96 % as the 50 %
+ * it falls short of. A sliver reads '< 1%', not none.
+ */
+function coverage(value: number | null | undefined): string {
+  if (value !== null && value !== undefined && value > 0 && value < 0.01) return '< 1%';
+  return cutPercent(value, 0);
+}
+
 /** The columns of an SLO report grouped by `groupBy`: the first names the rows (applications, teams, ...). */
 const sloColumns = (groupBy: string): TableColumn<SloRow>[] => [
   { title: GROUP_LABELS[groupBy] ?? groupBy, field: 'id' },
@@ -25,7 +35,7 @@ const sloColumns = (groupBy: string): TableColumn<SloRow>[] => [
   { title: 'Burn alert', render: r => r.burnRateAlert ?? '–' },
   { title: 'Latency p95', render: r => judged(cutPercent(r.latencyP95Sli, 1), r.latencyP95Status) },
   { title: 'Latency objective', render: latencyObjective },
-  { title: 'Coverage', render: r => percent(r.coverage, 0) },
+  { title: 'Coverage', render: r => coverage(r.coverage) },
 ];
 
 /** SLOs and error budgets, one row per application or group; a group's are summed from its applications' events. */

@@ -372,6 +372,25 @@ describe('pages', () => {
       const left = cellsOf(table).map(cells => cells[headers.indexOf('Error budget left')]);
       expect(left).toEqual(['99.9%', '-0.1%', '< 0.1%']);
     });
+    // Coverage is the share of the period's hours measured, and under 50 % the status is 'insufficient data':
+    // 99.5 % rounded read 100 %, every hour measured, and 49.96 % read 50 %, the minimum it falls short of. Cut, they
+    // read 99 % and 49 %; a sliver (0.6 %, 4 of 720 hours) reads under 1 %, not 0 %.
+    it('never rounds a coverage up to whole or to the minimum it falls short of', async () => {
+      const [egret] = f.sloTeam.items;
+      const rows = [
+        { ...egret, id: 'team-a', coverage: 0.995 },
+        { ...egret, id: 'team-b', coverage: 0.4996, availabilityStatus: 'insufficient data' },
+        { ...egret, id: 'team-c', coverage: 4 / 720, availabilityStatus: 'insufficient data' },
+        { ...egret, id: 'team-d', coverage: 1 },
+      ];
+      server.use(answer('/kpis/slo', { ...f.sloTeam, items: rows }));
+      await renderWithApi(<SloPage />);
+      await screen.findByText('team-a');
+      const table = screen.getByRole('columnheader', { name: 'Coverage' }).closest('table')!;
+      const headers = Array.from(table.querySelectorAll('th')).map(th => th.textContent);
+      const covered = cellsOf(table).map(cells => cells[headers.indexOf('Coverage')]);
+      expect(covered).toEqual(['99%', '49%', '< 1%', '100%']);
+    });
     it("heads the rows' column with the report's grouping", async () => {
       server.use(answer('/kpis/slo', f.sloTeam));
       await renderWithApi(<SloPage />);
