@@ -307,6 +307,11 @@ class LiveComponent(ApiModel):
     stale: bool = Field(description="True when a source failed and the figures come from history.")
     stale_reason: str | None = None
     argocd_app: str | None = None
+    argocd_app_namespace: str | None = Field(
+        default=None,
+        description="The namespace of argocd_app when the mapping names one (ArgoCD's applications in any "
+        "namespace); ArgoCD's UI shows such an application at /applications/<namespace>/<name>.",
+    )
     sync_status: str | None = None
     health_status: str | None = None
     status_observed_at: datetime | None = Field(

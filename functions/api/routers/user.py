@@ -342,6 +342,7 @@ def _live(ctx: ContextDep, mart: Mart, scope: Scope) -> list[LiveComponent]:
             component_id=comp.entity_id,
             stale=False,
             argocd_app=comp.argocd_app_name,
+            argocd_app_namespace=comp.argocd_app_namespace,
             gitlab_project_id=comp.gitlab_project_id,
         )
         reasons = []

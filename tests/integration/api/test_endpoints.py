@@ -62,6 +62,7 @@ def other_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClien
                 "kind": "application",
                 "team": "t3",
                 "argocd_app_name": "mono-prod",
+                "argocd_app_namespace": "team-m",
                 "gitlab_project_id": 77,
             },
             # shop (mapped in production only) with a template naming the component.
@@ -495,11 +496,13 @@ def test_live_mode_asks_for_every_component_at_once(estate_lake: tuple[Settings,
 
 
 def test_live_deployments_of_an_application_mapped_directly(other_client: TestClient) -> None:
-    """mono has no components: live mode reports mono itself, its ArgoCD application and GitLab project. The
-    sources are down, so it falls back to mono's last deployment (m1, the 19th at 08:00)."""
+    """mono has no components: live mode reports mono itself, its ArgoCD application (mono-prod, of the namespace
+    team-m, where ArgoCD's UI shows it) and GitLab project. The sources are down, so it falls back to mono's last
+    deployment (m1, the 19th at 08:00)."""
     body = get(other_client, "/monitoring/applications/mono/deployments?mode=live")
     [mono] = body["live"]
     assert (mono["componentId"], mono["argocdApp"], mono["gitlabProjectId"]) == ("mono", "mono-prod", 77)
+    assert mono["argocdAppNamespace"] == "team-m"
     assert mono["stale"] is True and "argocd" in mono["staleReason"] and "gitlab" in mono["staleReason"]
     assert mono["lastDeployedAt"] == "2026-11-19T08:00:00Z" and mono["revision"] == "m1"
 

@@ -1119,6 +1119,11 @@ export interface components {
         LiveComponent: {
             /** Argocdapp */
             argocdApp?: string | null;
+            /**
+             * Argocdappnamespace
+             * @description The namespace of argocd_app when the mapping names one (ArgoCD's applications in any namespace); ArgoCD's UI shows such an application at /applications/<namespace>/<name>.
+             */
+            argocdAppNamespace?: string | null;
             /** Componentid */
             componentId: string;
             /**

@@ -17,6 +17,15 @@ function ArgoStatus({ live }: { live: LiveComponent }) {
   return <StatusDot colour="orange">{label}</StatusDot>;
 }
 
+/**
+ * The application's page in ArgoCD's UI. An application of another namespace than ArgoCD's own (applications in any
+ * namespace) is at /applications/<namespace>/<name>; by its name alone the UI looks in its own namespace.
+ */
+function argocdLink(base: string, live: LiveComponent): string {
+  const namespace = live.argocdAppNamespace ? `${encodeURIComponent(live.argocdAppNamespace)}/` : '';
+  return `${base.replace(/\/$/, '')}/applications/${namespace}${encodeURIComponent(live.argocdApp ?? '')}`;
+}
+
 /** How old a stale answer's value is (a source failed, the API gave what history holds): `what` happened `at`. */
 function ReadAt({ live, what, at }: { live: LiveComponent; what: string; at: string | null | undefined }) {
   return live.stale && at ? <> ({what} {when(at)})</> : null;
@@ -81,7 +90,7 @@ export function DeploymentsCard({ entity, period }: { entity: MonitoredEntity; p
           {live.argocdApp && argocdBaseUrl && (
             <>
               {' '}
-              <Link to={`${argocdBaseUrl.replace(/\/$/, '')}/applications/${live.argocdApp}`}>{live.argocdApp}</Link>
+              <Link to={argocdLink(argocdBaseUrl, live)}>{live.argocdApp}</Link>
             </>
           )}
           {live.argocdApp && !argocdBaseUrl && <> {live.argocdApp}</>}

@@ -561,6 +561,32 @@ describe('entity widgets', () => {
       expect(argo.querySelector('[data-status="orange"]')).toBeNull();
       expect(screen.queryByText('unknown / unknown')).not.toBeInTheDocument();
     });
+    // profiles-api-prod is in ArgoCD's own namespace (the mapping names none): its page is /applications/<name>.
+    // The same application of the namespace team-b is at /applications/team-b/<name>, where ArgoCD's UI shows it;
+    // by its name alone the UI would open the one of its own namespace.
+    it("links each application to its page in ArgoCD's UI, in its namespace", async () => {
+      const [first] = f.deploymentsLiveProfiles.live!;
+      const elsewhere = { ...first, componentId: 'profiles-team-b', argocdAppNamespace: 'team-b' };
+      server.use(
+        answer(`${base}/deployments`, { ...f.deploymentsLiveProfiles, live: [first, elsewhere] }, { mode: 'live' }),
+        answer(`${base}/deployments`, f.deploymentsHistoryProfiles, { mode: 'history' }),
+      );
+      await renderWithApi(
+        <WithOptions options={monitoringOptions({ argocdBaseUrl: 'https://argocd.example.org/' })}>
+          <DeploymentsCard entity={profiles} period="last_7d" />
+        </WithOptions>,
+      );
+      const linkIn = async (component: string) =>
+        within((await screen.findByText(component)).closest('tr')!).getByText(first.argocdApp!).closest('a');
+      expect(await linkIn(first.componentId)).toHaveAttribute(
+        'href',
+        `https://argocd.example.org/applications/${first.argocdApp}`,
+      );
+      expect(await linkIn('profiles-team-b')).toHaveAttribute(
+        'href',
+        `https://argocd.example.org/applications/team-b/${first.argocdApp}`,
+      );
+    });
     it('shows that a live answer is stale', async () => {
       const stale = {
         ...f.deploymentsLiveProfiles,
