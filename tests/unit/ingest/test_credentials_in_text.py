@@ -257,3 +257,50 @@ def test_a_refusal_echoing_the_basic_auth_header_does_not_quote_it() -> None:
         "servicenow: HTTP 400 on GET /api/now/table/incident: Proxy refused the request "
         "(header Authorization: Basic <redacted>)"
     )
+
+
+def test_a_refusal_echoing_the_basic_auth_header_with_escaped_slashes_does_not_quote_it() -> None:
+    """Some JSON writers (PHP's, a few Java proxies') escape every / as \\/. A base64 holding a / then reads
+    differently in the raw answer than in its decoded message: the run's error quotes neither."""
+    from functions.ingest_servicenow.client import ServiceNowClient
+    from lakehouse.ingest.client import PageRequest
+    from lakehouse.ingest.errors import SourceRefused
+
+    # base64("svc-rosetta:Pw??>>>12345"): the 12 bytes of "svc-rosetta:" make 16 characters, then "Pw?" is
+    # 50 77 3f, whose 6-bit groups 010100 000111 011100 111111 are 20 7 28 63: U H c / (63 is /).
+    basic = "c3ZjLXJvc2V0dGE6UHc/Pz4+PjEyMzQ1"
+    body = json.dumps({"error": {"message": f"refused: Basic {basic}"}}).replace("/", "\\/")
+    answer = httpx.Response(401, content=body.encode(), headers={"Content-Type": "application/json"})
+    transport = httpx.MockTransport(lambda request: answer)
+    client = ServiceNowClient("https://i.example", "svc-rosetta", SecretStr("Pw??>>>12345"), transport=transport)
+    with pytest.raises(SourceRefused) as refused:
+        client.send(PageRequest("/api/now/table/incident"))
+    assert str(refused.value) == "servicenow: HTTP 401 on GET /api/now/table/incident: refused: Basic <redacted>"
+
+
+@pytest.mark.parametrize(
+    ("character", "written"),
+    [("/", "\\/"), ("+", "\\u002B")],  # PHP's json_encode escapes /; .NET's default encoder writes + as \u002B
+)
+def test_an_answer_echoing_the_basic_auth_header_escaped_keeps_it_out_of_the_rejects(
+    character: str, written: str
+) -> None:
+    """The same echo sent with a 200: no result list, so it is set aside, and what the reject keeps of its text
+    has the header's base64 replaced, escaped characters and all."""
+    from functions.ingest_servicenow.client import ServiceNowClient
+    from lakehouse.ingest.client import PageRequest, RetryPolicy
+    from lakehouse.ingest.errors import SourceUnavailable
+
+    # svc-rosetta:Pw??>>>12345, as in the test above; after "UHc/" comes "?>>", 3f 3e 3e, whose 6-bit groups
+    # 001111 110011 111000 111110 are 15 51 56 62: P z 4 + (62 is +).
+    basic = "c3ZjLXJvc2V0dGE6UHc/Pz4+PjEyMzQ1"
+    body = json.dumps({"headers": {"Authorization": f"Basic {basic}"}}).replace(character, written)
+    answer = httpx.Response(200, content=body.encode(), headers={"Content-Type": "application/json"})
+    transport = httpx.MockTransport(lambda request: answer)
+    client = ServiceNowClient(
+        "https://i.example", "svc-rosetta", SecretStr("Pw??>>>12345"), transport=transport, policy=RetryPolicy(1)
+    )
+    with pytest.raises(SourceUnavailable):
+        client.send(PageRequest("/api/now/table/incident"))
+    (reject,) = client.counters.set_aside
+    assert reject.text == '{"headers": {"Authorization": "Basic <redacted>"}}'
