@@ -65,7 +65,7 @@ def run_demo(options: DemoOptions, *, say: Callable[[str], None] = print) -> int
             os.environ["ROSETTA_LAKE_URL"] = options.lake_url
             if options.s3_endpoint:
                 os.environ["ROSETTA_S3_ENDPOINT_URL"] = options.s3_endpoint
-            say(f"[1/6] lake at {options.lake_url}")
+            say(f"[1/6] lake at {without_credentials(options.lake_url)}")
         else:
             endpoint = stack.enter_context(EmbeddedS3())
             os.environ.update(endpoint.environment("demo"))

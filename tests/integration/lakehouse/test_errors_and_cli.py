@@ -133,6 +133,17 @@ def test_a_lake_url_s_user_and_password_are_never_quoted(
     """The error quotes the lake URL without the viewer:pass-123@ written into it."""
     code, _, err = run_cli(capsys, "--lake-url", url, "check")
     assert (code, err) == (2, f"error: {message}\n")
+
+
+def test_the_demo_names_its_lake_without_the_user_and_password_written_into_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The demo's first line quoted --lake-url as given, viewer:pass-123@ included, just above the error that
+    refuses the URL for holding them; it names the lake as that error does."""
+    url = "s3://viewer:pass-123@rosetta-lake/x"
+    code, out, err = run_cli(capsys, "--lake-url", url, "demo", "--no-serve")
+    assert (code, out) == (2, "[1/6] lake at s3://rosetta-lake/x\n")
+    assert "pass-123" not in out + err
     assert "pass-123" not in err
 
 
