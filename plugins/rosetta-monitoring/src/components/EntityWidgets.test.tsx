@@ -504,6 +504,15 @@ describe('entity widgets', () => {
       // The panel's title says what the API said went wrong.
       expect(await screen.findByText(/Could not load changes/)).toHaveTextContent(/^Error: Could not load changes: boom$/);
     });
+    // A new deployment before its first build answers 503 "No data yet": nothing failed, so the card says the
+    // figures are to come, without an error panel.
+    it('says the figures are to come before the first build, without an error panel', async () => {
+      server.use(problem(`${base}/changes`, 503, 'No data yet', 'the mart has not been built yet: run a build first'));
+      await renderWithApi(<ChangesCard entity={profiles} period="last_7d" />);
+      expect(await screen.findByText('No data yet')).toBeInTheDocument();
+      expect(screen.getByText(/the mart has not been built yet: run a build first/)).toBeInTheDocument();
+      expect(screen.queryByText(/Could not load changes/)).not.toBeInTheDocument();
+    });
     // The API's gateway (an API Gateway HTTP API) answers its own errors as application/json {"message": ...}, e.g.
     // 503 when the function timed out: the panel says "Service Unavailable", not the raw JSON body.
     it("quotes the gateway's message when the gateway fails", async () => {

@@ -72,6 +72,15 @@ export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>)
         />
       );
     }
+    if (missing?.kind === 'notBuilt') {
+      return (
+        <EmptyState
+          missing="data"
+          title="No data yet"
+          description={`The monitoring API has no figures yet (${missing.detail}): they come with its first aggregate build.`}
+        />
+      );
+    }
     if (missing?.kind === 'source') {
       return (
         <EmptyState

@@ -5,6 +5,7 @@ export type Missing =
   | { kind: 'mapping'; detail: string }
   | { kind: 'pivot'; title: string; detail: string }
   | { kind: 'source'; detail: string }
+  | { kind: 'notBuilt'; detail: string }
   | { kind: 'id'; detail: string }
   | { kind: 'environment'; detail: string };
 
@@ -105,6 +106,10 @@ export function missingFrom(error: Error): Missing | undefined {
   // The environment sent is the one the rosetta.io/environment annotation names (an entity's or a Group's).
   if (status === 422 && problemOf(error)?.errors?.some(e => e?.parameter === 'environment')) {
     return { kind: 'environment', detail };
+  }
+  // A new deployment before its first aggregate build: nothing has failed, the figures are to come.
+  if (status === 503 && title === 'No data yet') {
+    return { kind: 'notBuilt', detail };
   }
   if (status === 503 && /not configured/i.test(said)) {
     return { kind: 'source', detail };
