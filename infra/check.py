@@ -3,8 +3,8 @@ what it reads, the gateway's open routes are the app's, the image build gives La
 their role's policies, the API's URL has no trailing slash, the Athena analyst policy covers the console and the
 drivers, source secrets and schedules merge over their defaults, landing/ and runs/ expire (and move to IA only when
 kept longer), data-lag alarms watch scheduled functions only, the example's bigger functions give DuckDB more, the
-API's /tmp holds two mart copies, the README names existing Terraform variables and outputs, the plugin's proxy entry
-sends what the gateway admits, Glue tables are current."""
+API's /tmp holds two mart copies, the README names existing Terraform variables and outputs, the gateway's CORS allows
+and exposes the app's headers, the plugin's proxy entry sends what the gateway admits, Glue tables are current."""
 
 from __future__ import annotations
 
@@ -758,6 +758,44 @@ def check_readme_names(report: Report, parsed: dict[Path, dict[str, Any]]) -> No
         report.note(f"README's deployment section names {len(names)} existing Terraform names")
 
 
+API_APP = ROOT / "functions" / "api" / "main.py"
+
+
+def app_constant(name: str) -> Any:
+    """A literal the API app binds at top level (functions/api/main.py), or None."""
+    for node in ast.parse(API_APP.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            return ast.literal_eval(node.value)
+    return None
+
+
+def check_gateway_cors(report: Report, parsed: dict[Path, dict[str, Any]]) -> None:
+    """The gateway's CORS allows and exposes the headers the app's does: an HTTP API with a CORS configuration
+    answers preflights itself and puts its own CORS headers on every answer, the function's ignored."""
+    configurations = [
+        unwrap(body.get("cors_configuration")) or {}
+        for path, document in parsed.items()
+        if path.parent == API_MODULE
+        for resources in document.get("resource", [])
+        for body in (resources.get("aws_apigatewayv2_api") or {}).values()
+    ]
+    if not configurations:
+        return
+    cors = configurations[0]
+    for setting, constant in (("allow_headers", "CORS_ALLOW_HEADERS"), ("expose_headers", "CORS_EXPOSE_HEADERS")):
+        wanted = app_constant(constant)
+        if wanted is None:
+            report.fail(f"{rel(API_APP)}: no {constant} to check the gateway's CORS {setting} against")
+            continue
+        given = {str(h).lower() for h in unwrap(cors.get(setting)) or []}
+        missing = [h for h in wanted if h.lower() not in given]
+        if missing:
+            report.fail(
+                f"modules/api: the gateway's CORS {setting} lacks {', '.join(missing)}, which the app's has "
+                f"({constant}): on AWS the gateway's CORS answers in the app's stead"
+            )
+
+
 PLUGIN_README = ROOT / "plugins" / "rosetta-monitoring" / "README.md"
 
 
@@ -842,6 +880,7 @@ def main(argv: list[str] | None = None) -> int:
     check_example_sizing(report, parsed)
     check_api_storage(report, parsed)
     check_readme_names(report, parsed)
+    check_gateway_cors(report, parsed)
     check_plugin_proxy(report, parsed)
     check_glue_tables(report, python)
 

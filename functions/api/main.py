@@ -37,6 +37,12 @@ Answers read from the mart carry `Cache-Control: private, max-age=60` and a weak
 code: asked again with `If-None-Match`, they are a 304 until a new build, mapping change or release is served. Admin
 answers, live deployments, logs links and errors are `no-store`."""
 
+# CORS, beside the API key's header: a page's script revalidates a historized answer by the ETag it read
+# (deps.historized), and reads when to ask again after a 503 (Retry-After). On AWS the gateway answers CORS in the
+# app's stead: its cors_configuration (infra/terraform/modules/api) allows and exposes these too (infra/check.py).
+CORS_ALLOW_HEADERS = ("Authorization", "Content-Type", "If-None-Match")
+CORS_EXPOSE_HEADERS = ("ETag", "Retry-After")
+
 
 def create_app(
     api: ApiSettings | None = None,
@@ -87,10 +93,8 @@ def create_app(
             RefusedPreflightAsProblem,
             allow_origins=api.cors_origins,
             allow_methods=["GET", "POST"],
-            # A page's script revalidates a historized answer by the ETag it read (deps.historized), and reads when
-            # to ask again after a 503 (Retry-After).
-            allow_headers=["Authorization", "Content-Type", "If-None-Match", api.api_key_header],
-            expose_headers=["ETag", "Retry-After"],
+            allow_headers=[*CORS_ALLOW_HEADERS, api.api_key_header],
+            expose_headers=list(CORS_EXPOSE_HEADERS),
             max_age=600,
         )
     app.add_middleware(HeadAsGet)

@@ -12,12 +12,15 @@ resource "aws_apigatewayv2_api" "this" {
   description   = "Rosetta Monitoring API for Backstage"
   tags          = var.tags
 
-  # API Gateway answers preflight requests itself and ignores CORS headers from the function.
+  # API Gateway answers preflight requests itself and ignores CORS headers from the function: it allows and exposes
+  # what the app's CORS does (functions/api/main.py), so a page revalidates by the ETag it read (If-None-Match) and
+  # reads when to ask again after a 503 (Retry-After).
   cors_configuration {
-    allow_origins = var.cors_allow_origins
-    allow_methods = ["GET", "POST", "OPTIONS"]
-    allow_headers = ["authorization", "content-type"]
-    max_age       = 3600
+    allow_origins  = var.cors_allow_origins
+    allow_methods  = ["GET", "POST", "OPTIONS"]
+    allow_headers  = ["authorization", "content-type", "if-none-match"]
+    expose_headers = ["etag", "retry-after"]
+    max_age        = 3600
   }
 }
 
