@@ -201,6 +201,12 @@ def _retry_after(exc: BotoCoreError | ClientError) -> str | None:
 
 def _boto_lambda() -> LambdaInvoker:
     import boto3
+    from botocore.config import Config
 
-    client: LambdaInvoker = boto3.client("lambda")
+    # An Event invoke is queued and answered at once. Its waits stay well within the 29 s API Gateway waits for the
+    # function (two attempts of at most 2 + 5 s, and the backoff between them), so an endpoint that cannot be reached
+    # (a function in a VPC without a route to Lambda) is the 502 naming the function: botocore's defaults wait 60 s to
+    # connect and to read, three attempts, and the admin got the gateway's bare 503.
+    config = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 2})
+    client: LambdaInvoker = boto3.client("lambda", config=config)
     return client

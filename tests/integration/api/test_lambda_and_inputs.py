@@ -6,6 +6,8 @@ import base64
 import json
 import logging
 import re
+import socket
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -752,3 +754,55 @@ def test_a_historized_answer_through_api_gateway_is_revalidated_by_its_etag(lamb
         )
         assert missing["statusCode"] == 404
         assert {k.lower(): v for k, v in missing["headers"].items()}["cache-control"] == "no-store"
+
+
+def test_a_trigger_whose_lambda_endpoint_hangs_is_a_502_before_the_gateway_gives_up(
+    lambda_handler: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The API function in a VPC with no route to Lambda's endpoint: an invoke's connection is taken and never
+    answered. The admin who triggers a build through the HTTP API gets the 502 naming the function. botocore's
+    defaults would wait 60 s to read, three attempts, long past the 29 s API Gateway waits: the admin got the
+    gateway's bare 503 and the function ran into its own timeout. Here Lambda's endpoint is a loopback socket that
+    takes each connection and never answers: each attempt opens one, so two attempts (one retry) are two
+    connections, then the 502 (botocore's defaults made three, three minutes)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(0.2)
+    taken: list[socket.socket] = []
+    done = threading.Event()
+
+    def take() -> None:
+        while not done.is_set():
+            try:
+                taken.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+
+    taker = threading.Thread(target=take, daemon=True)
+    taker.start()
+    monkeypatch.setenv("ROSETTA_API_TRUST_GATEWAY_AUTHORIZER", "true")
+    monkeypatch.setenv("ROSETTA_API_TRIGGER_MODE", "lambda")
+    monkeypatch.setenv("ROSETTA_API_TRIGGER_FUNCTIONS", '{"build": "rosetta-build"}')
+    monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", f"http://127.0.0.1:{listener.getsockname()[1]}")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    event = http_api_v2("/monitoring/admin/batch/trigger", headers={"content-type": "application/json"})
+    event["requestContext"]["http"]["method"] = "POST"
+    event["requestContext"]["authorizer"] = {
+        "jwt": {"claims": {"sub": "bob", "scope": "openid rosetta/admin"}, "scopes": ["openid", "rosetta/admin"]}
+    }
+    event |= {"body": json.dumps({"kind": "build"})}
+    try:
+        answer = lambda_handler(event, CONTEXT)
+    finally:
+        done.set()
+        taker.join(timeout=5)
+        for connection in taken:
+            connection.close()
+        listener.close()
+    assert answer["statusCode"] == 502, answer["body"][:300]
+    problem = json.loads(answer["body"])
+    assert "rosetta-build" in problem["detail"] and problem["errorKind"] == "ReadTimeoutError"
+    assert len(taken) == 2
