@@ -171,9 +171,18 @@ class IngestSettings(EnvironmentSettings):
 
 def _fetch_secret(name: str, arn: str | None, parameter: str | None) -> str:
     from aws_lambda_powertools.utilities import parameters
+    from botocore.config import Config
 
+    # Secrets Manager and SSM answer in milliseconds. An endpoint that cannot be reached (a function in a VPC without a
+    # route to it) fails the read within seconds, two attempts of at most 2 + 5 s: botocore's defaults wait 60 s to
+    # connect and to read, three attempts, so the API's cold start ran past API Gateway's 29 s and the function's own
+    # timeout on every request, where a secret it cannot read is to leave live mode off.
+    config = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 2})
     try:
-        value = parameters.get_secret(arn) if arn else parameters.get_parameter(parameter or "", decrypt=True)
+        if arn:
+            value = parameters.SecretsProvider(boto_config=config).get(arn)
+        else:
+            value = parameters.SSMProvider(boto_config=config).get(parameter or "", decrypt=True)
     except Exception as exc:  # the parameters utility wraps boto errors in its own types
         where = "Secrets Manager" if arn else "SSM"
         raise RosettaError(f"cannot read {name} from {where}: {type(exc).__name__}") from None

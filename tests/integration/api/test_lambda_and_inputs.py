@@ -10,6 +10,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -756,15 +757,10 @@ def test_a_historized_answer_through_api_gateway_is_revalidated_by_its_etag(lamb
         assert {k.lower(): v for k, v in missing["headers"].items()}["cache-control"] == "no-store"
 
 
-def test_a_trigger_whose_lambda_endpoint_hangs_is_a_502_before_the_gateway_gives_up(
-    lambda_handler: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The API function in a VPC with no route to Lambda's endpoint: an invoke's connection is taken and never
-    answered. The admin who triggers a build through the HTTP API gets the 502 naming the function. botocore's
-    defaults would wait 60 s to read, three attempts, long past the 29 s API Gateway waits: the admin got the
-    gateway's bare 503 and the function ran into its own timeout. Here Lambda's endpoint is a loopback socket that
-    takes each connection and never answers: each attempt opens one, so two attempts (one retry) are two
-    connections, then the 502 (botocore's defaults made three, three minutes)."""
+@contextmanager
+def silent_endpoint(service_id: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[socket.socket]]:
+    """The endpoint of an AWS service (by its service id, "Secrets Manager") on loopback, taking every connection and
+    never answering, as one behind a network that drops the answers does; yields the connections taken."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
@@ -781,28 +777,61 @@ def test_a_trigger_whose_lambda_endpoint_hangs_is_a_502_before_the_gateway_gives
 
     taker = threading.Thread(target=take, daemon=True)
     taker.start()
-    monkeypatch.setenv("ROSETTA_API_TRUST_GATEWAY_AUTHORIZER", "true")
-    monkeypatch.setenv("ROSETTA_API_TRIGGER_MODE", "lambda")
-    monkeypatch.setenv("ROSETTA_API_TRIGGER_FUNCTIONS", '{"build": "rosetta-build"}')
-    monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", f"http://127.0.0.1:{listener.getsockname()[1]}")
+    variable = f"AWS_ENDPOINT_URL_{service_id.upper().replace(' ', '_')}"
+    monkeypatch.setenv(variable, f"http://127.0.0.1:{listener.getsockname()[1]}")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    event = http_api_v2("/monitoring/admin/batch/trigger", headers={"content-type": "application/json"})
-    event["requestContext"]["http"]["method"] = "POST"
-    event["requestContext"]["authorizer"] = {
-        "jwt": {"claims": {"sub": "bob", "scope": "openid rosetta/admin"}, "scopes": ["openid", "rosetta/admin"]}
-    }
-    event |= {"body": json.dumps({"kind": "build"})}
     try:
-        answer = lambda_handler(event, CONTEXT)
+        yield taken
     finally:
         done.set()
         taker.join(timeout=5)
         for connection in taken:
             connection.close()
         listener.close()
+
+
+def test_a_trigger_whose_lambda_endpoint_hangs_is_a_502_before_the_gateway_gives_up(
+    lambda_handler: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The API function in a VPC with no route to Lambda's endpoint: an invoke's connection is taken and never
+    answered. The admin who triggers a build through the HTTP API gets the 502 naming the function. botocore's
+    defaults would wait 60 s to read, three attempts, long past the 29 s API Gateway waits: the admin got the
+    gateway's bare 503 and the function ran into its own timeout. Here Lambda's endpoint is a loopback socket that
+    takes each connection and never answers: each attempt opens one, so two attempts (one retry) are two
+    connections, then the 502 (botocore's defaults made three, three minutes)."""
+    monkeypatch.setenv("ROSETTA_API_TRUST_GATEWAY_AUTHORIZER", "true")
+    monkeypatch.setenv("ROSETTA_API_TRIGGER_MODE", "lambda")
+    monkeypatch.setenv("ROSETTA_API_TRIGGER_FUNCTIONS", '{"build": "rosetta-build"}')
+    event = http_api_v2("/monitoring/admin/batch/trigger", headers={"content-type": "application/json"})
+    event["requestContext"]["http"]["method"] = "POST"
+    event["requestContext"]["authorizer"] = {
+        "jwt": {"claims": {"sub": "bob", "scope": "openid rosetta/admin"}, "scopes": ["openid", "rosetta/admin"]}
+    }
+    event |= {"body": json.dumps({"kind": "build"})}
+    with silent_endpoint("Lambda", monkeypatch) as taken:
+        answer = lambda_handler(event, CONTEXT)
     assert answer["statusCode"] == 502, answer["body"][:300]
     problem = json.loads(answer["body"])
     assert "rosetta-build" in problem["detail"] and problem["errorKind"] == "ReadTimeoutError"
+    assert len(taken) == 2
+
+
+def test_a_source_secret_whose_endpoint_hangs_leaves_live_mode_off_and_the_api_answers(
+    lambda_handler: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The API function in a VPC with no route to Secrets Manager, ArgoCD's token given by ARN: the read's connection
+    is taken and never answered. botocore's defaults waited 60 s to read, three attempts, on every cold start: past
+    API Gateway's 29 s and the function's 30 s timeout, so no request was ever answered. The read gives up after two
+    attempts (two connections taken); the API serves the lake without live mode, as for any secret it cannot read:
+    the shop summary has its 1 open incident."""
+    monkeypatch.setenv("ROSETTA_ARGOCD_URL", "https://argocd.example.org")
+    monkeypatch.setenv("ROSETTA_ARGOCD_TOKEN_SECRET_ARN", "arn:aws:secretsmanager:eu-west-1:1:secret:argocd")
+    event = http_api_v2("/monitoring/applications/shop/summary", headers={"x-api-key": READER_KEY})
+    with silent_endpoint("Secrets Manager", monkeypatch) as taken:
+        answer = lambda_handler(event, CONTEXT)
+    assert answer["statusCode"] == 200, answer["body"][:300]
+    assert json.loads(answer["body"])["incidents"]["open"] == 1
+    assert main._handler.app.state.context.sources.argocd_token is None
     assert len(taken) == 2
