@@ -120,33 +120,30 @@ describe('MonitoringClient', () => {
     expect(requests).toBe(2);
   });
 
-  it('does not wait for a Retry-After longer than half a minute, nor ask again after a 503 without one', async () => {
-    let requests = 0;
+  /** The overview route answering a 503 problem every time, and how many times it was asked. */
+  function overviewUnavailable(title: string, detail: string, headers: Record<string, string> = {}) {
+    const asked = { requests: 0 };
     server.use(
       http.get(`${PROXY}/rosetta/monitoring/overview`, () => {
-        requests += 1;
+        asked.requests += 1;
         return HttpResponse.json(
-          { type: 'about:blank', title: 'Data unavailable', status: 503, detail: 'the mart copy could not be loaded whole' },
-          { status: 503, headers: { 'Content-Type': 'application/problem+json', 'Retry-After': '600' } },
+          { type: 'about:blank', title, status: 503, detail },
+          { status: 503, headers: { 'Content-Type': 'application/problem+json', ...headers } },
         );
       }),
     );
+    return asked;
+  }
+
+  it('does not wait for a Retry-After longer than half a minute, nor ask again after a 503 without one', async () => {
+    const long = overviewUnavailable('Data unavailable', 'the mart copy could not be loaded whole', { 'Retry-After': '600' });
     const error = await testClient().getOverview('last_30d').catch(e => e);
     expect(error.statusCode).toBe(503);
-    expect(requests).toBe(1);
+    expect(long.requests).toBe(1);
     // A source not configured is a 503 without Retry-After: shown at once, not asked again.
-    let unconfigured = 0;
-    server.use(
-      http.get(`${PROXY}/rosetta/monitoring/overview`, () => {
-        unconfigured += 1;
-        return HttpResponse.json(
-          { type: 'about:blank', title: 'Kibana not configured', status: 503, detail: 'no Kibana URL is configured' },
-          { status: 503, headers: { 'Content-Type': 'application/problem+json' } },
-        );
-      }),
-    );
+    const unconfigured = overviewUnavailable('Kibana not configured', 'no Kibana URL is configured');
     await expect(testClient().getOverview('last_30d')).rejects.toMatchObject({ statusCode: 503 });
-    expect(unconfigured).toBe(1);
+    expect(unconfigured.requests).toBe(1);
   });
 
   it('sends one request for the same page asked for by several cards at once, and a new one once it is answered', async () => {

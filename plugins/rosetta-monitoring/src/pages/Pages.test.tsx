@@ -212,41 +212,32 @@ describe('pages', () => {
       expect(within(row).getAllByRole('cell')[1].textContent).toBe('< 0.01/day · low');
     });
     // An elite team's durations are minutes: a 3-minute lead time must not read "0.0 h", as if it were none.
-    it('shows durations under an hour in minutes', async () => {
-      const fast = {
-        ...f.doraApp.items[0],
-        id: 'fast-app',
-        leadTimeMedianHours: 0.05, // 0.05 h x 60 = 3 min
-        leadTimeLevel: 'elite',
-        leadTimeState: 'ok',
-        recoveryMedianHours: 0.5, // 0.5 h x 60 = 30 min
-        recoveryLevel: 'elite',
-        recoveryState: 'ok',
-      };
-      server.use(answer('/kpis/dora', { ...f.doraApp, items: [fast] }));
+    /** An application's DORA row whose median lead and recovery times, in hours, are both elite. */
+    function eliteTimes(id: string, leadTimeMedianHours: number, recoveryMedianHours: number) {
+      const elite = { leadTimeLevel: 'elite', leadTimeState: 'ok', recoveryLevel: 'elite', recoveryState: 'ok' };
+      return { ...f.doraApp.items[0], ...elite, id, leadTimeMedianHours, recoveryMedianHours };
+    }
+
+    /** The cells of the DORA view's row of `item`, the API answering it alone. */
+    async function doraCellsOf(item: { id: string }): Promise<(string | null)[]> {
+      server.use(answer('/kpis/dora', { ...f.doraApp, items: [item] }));
       await renderWithApi(<DoraPage />);
-      const row = (await screen.findByText('fast-app')).closest('tr')!;
-      const cells = within(row).getAllByRole('cell').map(cell => cell.textContent);
+      const row = (await screen.findByText(item.id)).closest('tr')!;
+      return within(row).getAllByRole('cell').map(cell => cell.textContent);
+    }
+
+    it('shows durations under an hour in minutes', async () => {
+      // 0.05 h x 60 = 3 min; 0.5 h x 60 = 30 min
+      const cells = await doraCellsOf(eliteTimes('fast-app', 0.05, 0.5));
       expect(cells[2]).toBe('3 min · elite');
       expect(cells[4]).toBe('30 min · elite');
     });
     // Elite is a lead time under 24 h and a recovery under 1 h: a median just under the bound, rounded, read as the
     // bound itself beside the level that excludes it ('24.0 h · elite', '1.0 h · elite').
     it('never rounds a lead time or a recovery time up to the bound of the level it is in', async () => {
-      const justUnder = {
-        ...f.doraApp.items[0],
-        id: 'just-under',
-        leadTimeMedianHours: 23.96, // cut to one decimal: 23.9 h (rounded: 24.0)
-        leadTimeLevel: 'elite',
-        leadTimeState: 'ok',
-        recoveryMedianHours: 0.995, // 0.995 h x 60 = 59.7 min, cut: 59 min (rounded: 60 min, read '1.0 h')
-        recoveryLevel: 'elite',
-        recoveryState: 'ok',
-      };
-      server.use(answer('/kpis/dora', { ...f.doraApp, items: [justUnder] }));
-      await renderWithApi(<DoraPage />);
-      const row = (await screen.findByText('just-under')).closest('tr')!;
-      const cells = within(row).getAllByRole('cell').map(cell => cell.textContent);
+      // 23.96 h cut to one decimal: 23.9 h (rounded: 24.0); 0.995 h x 60 = 59.7 min, cut: 59 min (rounded: 60 min,
+      // read '1.0 h')
+      const cells = await doraCellsOf(eliteTimes('just-under', 23.96, 0.995));
       expect(cells[2]).toBe('23.9 h · elite');
       expect(cells[4]).toBe('59 min · elite');
     });
@@ -355,6 +346,16 @@ describe('pages', () => {
       const headers = Array.from(table.querySelectorAll('th')).map(th => th.textContent);
       expect(cellsOf(table)[0][headers.indexOf('Latency objective')]).toBe('p95 ≤ 500 ms in 95.00% of hours');
     });
+    /** The cells of `column` in the SLO view, row by row, the API answering `rows` (the first one's id: team-a). */
+    async function sloColumn(rows: object[], column: string): Promise<string[]> {
+      server.use(answer('/kpis/slo', { ...f.sloTeam, items: rows }));
+      await renderWithApi(<SloPage />);
+      await screen.findByText('team-a');
+      const table = screen.getByRole('columnheader', { name: column }).closest('table')!;
+      const headers = Array.from(table.querySelectorAll('th')).map(th => th.textContent);
+      return cellsOf(table).map(cells => cells[headers.indexOf(column)]);
+    }
+
     // 99.96 % of the budget left is not the whole budget, and 0.04 % overspent is not 0.0 % left: the figure is cut,
     // never rounded up to 100.0 % (untouched) or to 0.0 % (spent to the last request).
     it('never rounds the error budget left up to untouched or up from overspent', async () => {
@@ -364,13 +365,7 @@ describe('pages', () => {
         { ...egret, id: 'team-b', errorBudgetRemaining: -0.0004 },
         { ...egret, id: 'team-c', errorBudgetRemaining: 0.0004 },
       ];
-      server.use(answer('/kpis/slo', { ...f.sloTeam, items: rows }));
-      await renderWithApi(<SloPage />);
-      await screen.findByText('team-a');
-      const table = screen.getByRole('columnheader', { name: 'Error budget left' }).closest('table')!;
-      const headers = Array.from(table.querySelectorAll('th')).map(th => th.textContent);
-      const left = cellsOf(table).map(cells => cells[headers.indexOf('Error budget left')]);
-      expect(left).toEqual(['99.9%', '-0.1%', '< 0.1%']);
+      expect(await sloColumn(rows, 'Error budget left')).toEqual(['99.9%', '-0.1%', '< 0.1%']);
     });
     // Coverage is the share of the period's hours measured, and under 50 % the status is 'insufficient data':
     // 99.5 % rounded read 100 %, every hour measured, and 49.96 % read 50 %, the minimum it falls short of. Cut, they
@@ -383,13 +378,7 @@ describe('pages', () => {
         { ...egret, id: 'team-c', coverage: 4 / 720, availabilityStatus: 'insufficient data' },
         { ...egret, id: 'team-d', coverage: 1 },
       ];
-      server.use(answer('/kpis/slo', { ...f.sloTeam, items: rows }));
-      await renderWithApi(<SloPage />);
-      await screen.findByText('team-a');
-      const table = screen.getByRole('columnheader', { name: 'Coverage' }).closest('table')!;
-      const headers = Array.from(table.querySelectorAll('th')).map(th => th.textContent);
-      const covered = cellsOf(table).map(cells => cells[headers.indexOf('Coverage')]);
-      expect(covered).toEqual(['99%', '49%', '< 1%', '100%']);
+      expect(await sloColumn(rows, 'Coverage')).toEqual(['99%', '49%', '< 1%', '100%']);
     });
     it("heads the rows' column with the report's grouping", async () => {
       server.use(answer('/kpis/slo', f.sloTeam));
