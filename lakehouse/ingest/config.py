@@ -22,6 +22,9 @@ SECRET_FIELDS = (
     "elasticsearch_password",
     "elasticsearch_api_key",
 )
+# Tokens sent as they are in a request header (Authorization, PRIVATE-TOKEN), which httpx encodes as ASCII alone.
+# Passwords go through Basic auth, which encodes them as UTF-8: any character of theirs can be sent.
+HEADER_SECRETS = ("dynatrace_token", "argocd_token", "gitlab_token", "elasticsearch_api_key")
 # An Elasticsearch field name as loggers write them (log.level, service.environment, @timestamp): it goes into the
 # search and into Kibana's KQL, where anything else (a space, a quote, a colon) would change what is asked.
 FIELD_NAME = re.compile(r"[A-Za-z0-9_@-]+(\.[A-Za-z0-9_@-]+)*")
@@ -124,6 +127,14 @@ class IngestSettings(EnvironmentSettings):
             raise ValueError("this source takes its token alone: leave the user and password out of the URL")
         return value
 
+    @field_validator(*HEADER_SECRETS)
+    @classmethod
+    def _sendable_in_a_header(cls, token: SecretStr | None) -> SecretStr | None:
+        problem = header_value_problem(token.get_secret_value()) if token is not None else None
+        if problem:
+            raise ValueError(problem)
+        return token
+
     @field_validator("elasticsearch_environment_field", mode="before")
     @classmethod
     def _field_name(cls, value: Any) -> Any:
@@ -190,4 +201,19 @@ def _fetch_secret(name: str, arn: str | None, parameter: str | None) -> str:
     value = value.rstrip("\r\n") if isinstance(value, str) else value
     if not isinstance(value, str) or not value:
         raise RosettaError(f"{name}: the referenced secret is empty or not a string")
+    problem = header_value_problem(value) if name in HEADER_SECRETS else None
+    if problem:
+        raise RosettaError(f"{name}: the referenced secret cannot be sent: {problem}")
     return value
+
+
+def header_value_problem(value: str) -> str | None:
+    """Why a request header cannot hold this token, without quoting any of it (not even the character); None if
+    it can. Every request would otherwise fail on the encoding, before any left, with a traceback."""
+    position = next((i for i, char in enumerate(value, 1) if not char.isascii()), None)
+    if position is None:
+        return None
+    return (
+        f"character {position} is not ASCII, and a token goes into an HTTP header, which holds ASCII alone "
+        "(a non-breaking space or an accented letter pasted with it?)"
+    )

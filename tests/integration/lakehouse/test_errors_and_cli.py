@@ -426,6 +426,20 @@ def test_a_bad_setting_is_named_in_one_line(
     assert len(err.strip().splitlines()) == 1
 
 
+def test_ingest_with_a_token_pasted_with_a_non_breaking_space_says_so_in_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """It ended in a UnicodeEncodeError traceback from the HTTP client, quoting the character."""
+    monkeypatch.setenv("ROSETTA_GITLAB_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("ROSETTA_GITLAB_TOKEN", "glpat-Zq8sec7Tok3n\u00a0")
+    (tmp_path / "lake").mkdir()
+    code, out, err = run_cli(capsys, "--lake-url", str(tmp_path / "lake"), "ingest", "deploys")
+    assert (code, out) == (2, "")
+    # "glpat-Zq8sec7Tok3n" is 18 characters: the space is the 19th.
+    assert err.startswith("error: ROSETTA_GITLAB_TOKEN: Value error, character 19 is not ASCII")
+    assert len(err.strip().splitlines()) == 1 and "Zq8sec" not in err
+
+
 @pytest.mark.parametrize(
     "build",
     [

@@ -139,3 +139,38 @@ def test_a_log_environment_field_that_is_not_a_field_name_fails_at_start_up(
     monkeypatch.setenv("ROSETTA_ELASTICSEARCH_ENVIRONMENT_FIELD", value)
     with pytest.raises(SettingsError, match=r"^ROSETTA_ELASTICSEARCH_ENVIRONMENT_FIELD: .*service\.environment"):
         IngestSettings()
+
+
+@pytest.mark.parametrize(
+    "variable",
+    ["ROSETTA_DYNATRACE_TOKEN", "ROSETTA_ARGOCD_TOKEN", "ROSETTA_GITLAB_TOKEN", "ROSETTA_ELASTICSEARCH_API_KEY"],
+)
+@pytest.mark.parametrize("pasted", ["\u00e9", "\u00a0"])  # an accented letter, a non-breaking space from a wiki
+def test_a_token_a_header_cannot_hold_fails_at_start_up_naming_the_variable(
+    variable: str, pasted: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """httpx encodes a header as ASCII: such a token crashed every run with a UnicodeEncodeError traceback. It
+    stops the start naming the variable and where the character is; the token is never quoted."""
+    monkeypatch.setenv(variable, f"glpat-Zq8{pasted}Tok3n")
+    with pytest.raises(SettingsError, match=rf"^{variable}: .*character 10 is not ASCII") as err:  # "glpat-Zq8" is 9
+        IngestSettings()
+    assert "Zq8" not in str(err.value) and "Tok3n" not in str(err.value) and pasted not in str(err.value)
+
+
+def test_a_password_keeps_any_character(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Basic auth sends a password as UTF-8: an accented one is sent as it is."""
+    monkeypatch.setenv("ROSETTA_SERVICENOW_PASSWORD", "mot-de-passe-\u00e9t\u00e9")
+    password = IngestSettings().servicenow_password
+    assert password is not None and password.get_secret_value() == "mot-de-passe-\u00e9t\u00e9"
+
+
+def test_a_referenced_token_a_header_cannot_hold_is_refused_without_its_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        boto3.client("ssm").put_parameter(Name="/rosetta/gitlab-nbsp", Value="\u00a0glpat-Zq8", Type="SecureString")
+        monkeypatch.setenv("ROSETTA_GITLAB_TOKEN_PARAMETER", "/rosetta/gitlab-nbsp")
+        with pytest.raises(RosettaError, match=r"^gitlab_token: .*character 1 is not ASCII") as err:
+            IngestSettings().resolved()
+    assert "Zq8" not in str(err.value)
