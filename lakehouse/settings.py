@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import tempfile
 from pathlib import Path
 from typing import Any, Literal
@@ -9,6 +11,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsError as UnreadableSetting
 
 from lakehouse.errors import SettingsError
 from lakehouse.redact import text_without_credentials
@@ -23,6 +26,10 @@ class EnvironmentSettings(BaseSettings):
             super().__init__(**values)
         except ValidationError as exc:
             raise SettingsError(describe_invalid(exc, self.model_config.get("env_prefix", ""))) from None
+        except UnreadableSetting as exc:
+            # A list or mapping setting is JSON, decoded before validation: pydantic-settings names the field in a
+            # traceback of its own, its cause quoting nothing of the value.
+            raise SettingsError(describe_unreadable(exc, self.model_config.get("env_prefix", ""))) from None
 
 
 def base_url(value: str | None) -> str | None:
@@ -57,6 +64,16 @@ def describe_invalid(exc: ValidationError, prefix: str) -> str:
         where = f" ({'.'.join(inside)})" if inside else ""
         problems.append(f"{variable}{where}: {error['msg']}")
     return "; ".join(problems)
+
+
+def describe_unreadable(exc: UnreadableSetting, prefix: str) -> str:
+    """`ROSETTA_API_API_KEYS: not valid JSON (Expecting value: line 1 column 1 (char 0))`, never the value."""
+    named = re.search(r'field "(\w+)"', str(exc))
+    variable = f"{prefix}{named.group(1)}".upper() if named else "a setting"
+    cause = exc.__cause__
+    if isinstance(cause, json.JSONDecodeError):  # it says where the text went wrong (line, column), not what it holds
+        return f"{variable}: not valid JSON ({cause})"
+    return f"{variable}: cannot be read"
 
 
 class Settings(EnvironmentSettings):

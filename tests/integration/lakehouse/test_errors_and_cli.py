@@ -440,6 +440,18 @@ def test_ingest_with_a_token_pasted_with_a_non_breaking_space_says_so_in_one_lin
     assert len(err.strip().splitlines()) == 1 and "Zq8sec" not in err
 
 
+def test_api_keys_that_are_not_json_are_named_in_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`openapi` (and `serve`) build the API's settings: a traceback of pydantic-settings ended them."""
+    monkeypatch.setenv("ROSETTA_API_API_KEYS", '[{"name": "backstage", "sha256": "5e88')
+    code, out, err = run_cli(capsys, "openapi")
+    assert (code, out) == (2, "")
+    # The digest's string never ends; before it: "[{" 2 + '"name": ' 8 + '"backstage", ' 13 + '"sha256": ' 10 = 33.
+    why = "Unterminated string starting at: line 1 column 34 (char 33)"
+    assert err == f"error: ROSETTA_API_API_KEYS: not valid JSON ({why})\n"
+
+
 @pytest.mark.parametrize(
     "build",
     [

@@ -247,6 +247,34 @@ def test_a_misconfigured_key_is_named_without_its_value(value: str, monkeypatch:
 
 
 @pytest.mark.parametrize(
+    ("value", "where"),
+    [
+        # Cut after the key's name: the value it expects would start at the 10th character.
+        ('[{"name":', "line 1 column 10 (char 9)"),
+        ("sk-live-Zq8sec7Tok3n", "line 1 column 1 (char 0)"),  # a key itself, where JSON belongs
+        ("", "line 1 column 1 (char 0)"),  # a line left empty in .env
+    ],
+)
+def test_api_keys_that_are_not_json_stop_the_start_in_one_line_without_the_value(
+    value: str, where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """They ended the start with pydantic-settings' own traceback instead of the settings error every other bad
+    value gives."""
+    monkeypatch.setenv("ROSETTA_API_API_KEYS", value)
+    with pytest.raises(SettingsError) as err:
+        ApiSettings()
+    assert str(err.value) == f"ROSETTA_API_API_KEYS: not valid JSON (Expecting value: {where})"
+    assert "Zq8sec" not in str(err.value)
+
+
+@pytest.mark.parametrize("variable", ["ROSETTA_API_CORS_ORIGINS", "ROSETTA_API_TRIGGER_FUNCTIONS"])
+def test_any_list_or_mapping_setting_that_is_not_json_is_named(variable: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(variable, "https://backstage.example.org")
+    with pytest.raises(SettingsError, match=rf"^{variable}: not valid JSON \("):
+        ApiSettings()
+
+
+@pytest.mark.parametrize(
     ("variable", "value"),
     [
         ("ROSETTA_API_JWT_PUBLIC_KEY", PUBLIC_PEM),
