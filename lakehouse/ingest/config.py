@@ -209,11 +209,17 @@ def _fetch_secret(name: str, arn: str | None, parameter: str | None) -> str:
 
 def header_value_problem(value: str) -> str | None:
     """Why a request header cannot hold this token, without quoting any of it (not even the character); None if
-    it can. Every request would otherwise fail on the encoding, before any left, with a traceback."""
+    it can. Every request would otherwise fail before any left: on the encoding, with a traceback, or refused by
+    the HTTP library and retried as if the source could not be reached."""
     position = next((i for i, char in enumerate(value, 1) if not char.isascii()), None)
-    if position is None:
-        return None
-    return (
-        f"character {position} is not ASCII, and a token goes into an HTTP header, which holds ASCII alone "
-        "(a non-breaking space or an accented letter pasted with it?)"
-    )
+    if position is not None:
+        return (
+            f"character {position} is not ASCII, and a token goes into an HTTP header, which holds ASCII alone "
+            "(a non-breaking space or an accented letter pasted with it?)"
+        )
+    if value != value.strip():
+        return "it begins or ends with a space or a line end, which an HTTP header cannot hold"
+    position = next((i for i, char in enumerate(value, 1) if char != "\t" and not char.isprintable()), None)
+    if position is not None:
+        return f"character {position} is a control character (a line end?), which an HTTP header cannot hold"
+    return None

@@ -174,3 +174,22 @@ def test_a_referenced_token_a_header_cannot_hold_is_refused_without_its_value(mo
         with pytest.raises(RosettaError, match=r"^gitlab_token: .*character 1 is not ASCII") as err:
             IngestSettings().resolved()
     assert "Zq8" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("token", "problem"),
+    [
+        ("glpat-Zq8sec7Tok3n\n", "begins or ends with a space or a line end"),  # an .env line's end kept
+        (" glpat-Zq8sec7Tok3n", "begins or ends with a space or a line end"),
+        ("glpat-Zq8\rsec7Tok3n", "character 10 is a control character"),  # "glpat-Zq8" is 9 characters
+    ],
+)
+def test_a_token_with_a_line_end_or_surrounding_space_fails_at_start_up(
+    token: str, problem: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The HTTP library refused such a header before each request left, and the run retried it six times as a
+    "connection failed", as if the source were down."""
+    monkeypatch.setenv("ROSETTA_GITLAB_TOKEN", token)
+    with pytest.raises(SettingsError, match=rf"^ROSETTA_GITLAB_TOKEN: Value error, .*{problem}") as err:
+        IngestSettings()
+    assert "Zq8" not in str(err.value)
