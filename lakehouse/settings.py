@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import re
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings import SettingsError as UnreadableSetting
 
@@ -76,6 +77,18 @@ def describe_unreadable(exc: UnreadableSetting, prefix: str) -> str:
     return f"{variable}: cannot be read"
 
 
+@lru_cache(maxsize=8)
+def duckdb_reads_memory_limit(value: str) -> bool:
+    """Asked of DuckDB itself, which alone knows its units (KB, MiB, "none"...); once per value in a warm process."""
+    import duckdb  # not at import: most users of the settings have not loaded it yet
+
+    try:
+        duckdb.connect(config={"memory_limit": value}).close()
+    except duckdb.Error:  # its reason may quote the value, which may be a misplaced secret
+        return False
+    return True
+
+
 class Settings(EnvironmentSettings):
     """Where the lake is and how to reach it. Build it with `Settings()` at start-up, never at import."""
 
@@ -113,6 +126,15 @@ class Settings(EnvironmentSettings):
     duckdb_threads: int = Field(default=2, ge=1, le=64)
     duckdb_memory_limit: str = "1GB"
     duckdb_temp_directory: Path = Field(default=Path(tempfile.gettempdir()) / "rosetta-duckdb")
+
+    @field_validator("duckdb_memory_limit")
+    @classmethod
+    def _a_size_duckdb_reads(cls, value: str) -> str:
+        # Read only when DuckDB opens: the build ended in DuckDB's traceback, and the API answered every request
+        # "the mart copy could not be loaded; retrying shortly", for ever.
+        if not duckdb_reads_memory_limit(value):
+            raise ValueError("give a size DuckDB reads, like 1400MB or 2GiB")
+        return value
 
     @property
     def url_style(self) -> Literal["path", "vhost"]:

@@ -412,6 +412,8 @@ def test_endpoint_without_scheme_is_explained(s3_endpoint: S3Endpoint, tmp_path:
         ("ROSETTA_DUCKDB_THREADS", "two", "ROSETTA_DUCKDB_THREADS: Input should be a valid integer"),
         ("ROSETTA_S3_URL_STYLE", "virtual", "ROSETTA_S3_URL_STYLE: Input should be 'path' or 'vhost'"),
         ("ROSETTA_S3_CONDITIONAL_WRITES", "maybe", "ROSETTA_S3_CONDITIONAL_WRITES: Input should be a valid boolean"),
+        ("ROSETTA_DUCKDB_MEMORY_LIMIT", "lots", "ROSETTA_DUCKDB_MEMORY_LIMIT: Value error, give a size DuckDB reads"),
+        ("ROSETTA_DUCKDB_MEMORY_LIMIT", "2XB", "ROSETTA_DUCKDB_MEMORY_LIMIT: Value error, give a size DuckDB reads"),
     ],
 )
 def test_a_bad_setting_is_named_in_one_line(

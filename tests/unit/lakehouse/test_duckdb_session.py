@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from lakehouse.duckdb_session import open_duckdb
+from lakehouse.errors import SettingsError
 from lakehouse.settings import Settings
 
 
@@ -44,3 +45,20 @@ def test_connections_bind_parameters_without_searching_for_pandas(tmp_path: Path
             importlib.import_module("pandas")
     else:
         pytest.fail("pandas is installed, which the pinned set does not do; this test checks the set as pinned")
+
+
+@pytest.mark.parametrize("limit", ["1400MB", "2 GiB", "500kb"])
+def test_a_memory_limit_duckdb_reads_is_taken_as_written(limit: str, tmp_path: Path) -> None:
+    settings = Settings(duckdb_memory_limit=limit, duckdb_temp_directory=tmp_path / "duckdb")
+    assert settings.duckdb_memory_limit == limit
+    open_duckdb(settings).close()
+
+
+@pytest.mark.parametrize("limit", ["", "lots", "1.5 GX", "glpat-Zq8sec7Tok3n"])
+def test_a_memory_limit_duckdb_cannot_read_stops_the_start(limit: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """It was read only when DuckDB opened: the build ended in DuckDB's parser traceback, and the API answered
+    every request 503 "retrying shortly". The value is never quoted (DuckDB's reason quotes its unit)."""
+    monkeypatch.setenv("ROSETTA_DUCKDB_MEMORY_LIMIT", limit)
+    with pytest.raises(SettingsError) as err:
+        Settings()
+    assert str(err.value) == "ROSETTA_DUCKDB_MEMORY_LIMIT: Value error, give a size DuckDB reads, like 1400MB or 2GiB"
