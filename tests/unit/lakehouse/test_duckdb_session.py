@@ -62,3 +62,17 @@ def test_a_memory_limit_duckdb_cannot_read_stops_the_start(limit: str, monkeypat
     with pytest.raises(SettingsError) as err:
         Settings()
     assert str(err.value) == "ROSETTA_DUCKDB_MEMORY_LIMIT: Value error, give a size DuckDB reads, like 1400MB or 2GiB"
+
+
+@pytest.mark.parametrize(
+    ("inside", "reason"),
+    [("", "File exists"), ("duckdb", "Not a directory")],  # the file itself, a folder under the file
+)
+def test_a_temp_directory_that_cannot_be_made_is_named(inside: str, reason: str, tmp_path: Path) -> None:
+    """A file where the folder belongs ended every build and query in a FileExistsError (or NotADirectoryError)
+    traceback, and the API answered every request 503."""
+    (tmp_path / "scratch").write_text("")
+    folder = tmp_path / "scratch" / inside if inside else tmp_path / "scratch"
+    with pytest.raises(SettingsError) as err:
+        open_duckdb(Settings(duckdb_temp_directory=folder))
+    assert str(err.value) == f"ROSETTA_DUCKDB_TEMP_DIRECTORY: cannot make the folder {folder}: {reason}"
