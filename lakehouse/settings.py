@@ -127,6 +127,13 @@ class Settings(EnvironmentSettings):
     duckdb_memory_limit: str = "1GB"
     duckdb_temp_directory: Path = Field(default=Path(tempfile.gettempdir()) / "rosetta-duckdb")
 
+    @field_validator("s3_endpoint_url", mode="before")
+    @classmethod
+    def _empty_endpoint_is_unset(cls, value: Any) -> Any:
+        # `ROSETTA_S3_ENDPOINT_URL=` (a line left empty in .env, for AWS S3) reached botocore as "", which it refuses
+        # with a traceback, while the rest of the code read it as no endpoint.
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("duckdb_memory_limit")
     @classmethod
     def _a_size_duckdb_reads(cls, value: str) -> str:

@@ -406,6 +406,16 @@ def test_endpoint_without_scheme_is_explained(s3_endpoint: S3Endpoint, tmp_path:
         open_duckdb(settings, lake)
 
 
+def test_an_empty_s3_endpoint_is_aws_s3(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ROSETTA_S3_ENDPOINT_URL=` (a line left empty in .env) reached botocore as "", a ValueError traceback."""
+    monkeypatch.setenv("ROSETTA_LAKE_URL", "s3://rosetta-lake/prod")
+    monkeypatch.setenv("ROSETTA_S3_ENDPOINT_URL", "")
+    settings = Settings()
+    lake = Lake.from_settings(settings)
+    assert lake.url == "s3://rosetta-lake/prod"
+    assert (settings.s3_endpoint_url, settings.url_style) == (None, "vhost")
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
