@@ -180,7 +180,12 @@ class S3Store:
             connect_timeout=5,
             read_timeout=60,
         )
-        self.client: Any = session.create_client("s3", region_name=region, endpoint_url=endpoint_url, config=config)
+        try:
+            self.client: Any = session.create_client("s3", region_name=region, endpoint_url=endpoint_url, config=config)
+        except botocore.exceptions.InvalidRegionError:  # its message quotes the value: a misplaced secret, maybe
+            raise LakeConfigError(
+                "ROSETTA_S3_REGION is not a region name: give one like eu-west-1 (letters, digits and inner dashes)"
+            ) from None
 
     def _key(self, key: str) -> str:
         return f"{self.prefix}/{key}" if self.prefix else key

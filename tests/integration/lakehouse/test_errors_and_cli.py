@@ -416,6 +416,21 @@ def test_an_empty_s3_endpoint_is_aws_s3(monkeypatch: pytest.MonkeyPatch) -> None
     assert (settings.s3_endpoint_url, settings.url_style) == (None, "vhost")
 
 
+@pytest.mark.parametrize("region", ["eu west 1", " eu-west-1", "-eu-west-1"])
+def test_an_s3_region_botocore_refuses_is_named_in_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, region: str
+) -> None:
+    """botocore refuses the name when the client is made: every command on an s3:// lake ended in its
+    InvalidRegionError traceback."""
+    monkeypatch.setenv("ROSETTA_LAKE_URL", "s3://rosetta-lake/prod")
+    monkeypatch.setenv("ROSETTA_S3_REGION", region)
+    code, out, err = run_cli(capsys, "runs")
+    assert (code, out) == (2, "")
+    assert err == (
+        "error: ROSETTA_S3_REGION is not a region name: give one like eu-west-1 (letters, digits and inner dashes)\n"
+    )
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
