@@ -31,6 +31,8 @@ FIELD_NAME = re.compile(r"[A-Za-z0-9_@-]+(\.[A-Za-z0-9_@-]+)*")
 DEFAULT_ENVIRONMENT_FIELD = "deployment.environment"
 # Days a backfill fetches at once, at most: each is a client of the source of its own.
 MAX_BACKFILL_CONCURRENCY = 16
+# Longest HTTP timeout, in seconds: a Lambda lives 15 minutes, and no answer is worth waiting an hour for.
+MAX_TIMEOUT_S = 3600
 
 
 class IngestSettings(EnvironmentSettings):
@@ -89,8 +91,10 @@ class IngestSettings(EnvironmentSettings):
         default=500, ge=1, le=5000, description="Problems (at most 500, the API's maximum) and entities per page."
     )
     dynatrace_entities_per_query: int = Field(default=100, ge=1, le=5000)
-    http_timeout_s: float = Field(default=30.0, gt=0)
-    http_connect_timeout_s: float = Field(default=5.0, gt=0)
+    # At most an hour: the socket takes no timeout past about 10^10 s (inf included), and every request failed
+    # on an OverflowError naming no setting.
+    http_timeout_s: float = Field(default=30.0, gt=0, le=MAX_TIMEOUT_S)
+    http_connect_timeout_s: float = Field(default=5.0, gt=0, le=MAX_TIMEOUT_S)
     http_attempts: int = Field(default=6, ge=1, le=20)
     http_backoff_base_s: float = Field(default=0.5, ge=0)
     http_backoff_max_s: float = Field(default=30.0, ge=0)

@@ -193,3 +193,16 @@ def test_a_token_with_a_line_end_or_surrounding_space_fails_at_start_up(
     with pytest.raises(SettingsError, match=rf"^ROSETTA_GITLAB_TOKEN: Value error, .*{problem}") as err:
         IngestSettings()
     assert "Zq8" not in str(err.value)
+
+
+@pytest.mark.parametrize("variable", ["ROSETTA_HTTP_TIMEOUT_S", "ROSETTA_HTTP_CONNECT_TIMEOUT_S"])
+@pytest.mark.parametrize("value", ["inf", "1e400", "1e10"])  # 1e400 is past a float's range: read as infinity
+def test_a_timeout_the_socket_cannot_take_fails_at_start_up(
+    variable: str, value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every request failed with "OverflowError: timestamp out of range for platform time_t", naming no setting."""
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError, match=rf"^{variable}: Input should be less than or equal to 3600$"):
+        IngestSettings()
+    monkeypatch.setenv(variable, "3600")  # an hour, the longest
+    assert IngestSettings()
