@@ -33,6 +33,8 @@ DEFAULT_ENVIRONMENT_FIELD = "deployment.environment"
 MAX_BACKFILL_CONCURRENCY = 16
 # Longest HTTP timeout, in seconds: a Lambda lives 15 minutes, and no answer is worth waiting an hour for.
 MAX_TIMEOUT_S = 3600
+# Longest wait before a retry, in seconds: past a day, a later run would read the window anyway.
+MAX_WAIT_S = 86_400
 
 
 class IngestSettings(EnvironmentSettings):
@@ -97,10 +99,13 @@ class IngestSettings(EnvironmentSettings):
     http_connect_timeout_s: float = Field(default=5.0, gt=0, le=MAX_TIMEOUT_S)
     http_attempts: int = Field(default=6, ge=1, le=20)
     http_backoff_base_s: float = Field(default=0.5, ge=0)
-    http_backoff_max_s: float = Field(default=30.0, ge=0)
+    # The waits are a day at most: a retry slept years (until the function's timeout), or past about 9 * 10^9 s
+    # (inf included) failed the run on an OverflowError naming no setting.
+    http_backoff_max_s: float = Field(default=30.0, ge=0, le=MAX_WAIT_S)
     http_max_server_wait_s: float = Field(
         default=90.0,
         ge=0,
+        le=MAX_WAIT_S,
         description="Longest Retry-After or rate-limit reset a run waits (GitLab's per-minute throttle asks up to "
         "61 s); a source asking for more (ServiceNow's hourly limits) is not asked again in that run, which fails "
         "for it saying the wait.",

@@ -206,3 +206,16 @@ def test_a_timeout_the_socket_cannot_take_fails_at_start_up(
         IngestSettings()
     monkeypatch.setenv(variable, "3600")  # an hour, the longest
     assert IngestSettings()
+
+
+@pytest.mark.parametrize("variable", ["ROSETTA_HTTP_BACKOFF_MAX_S", "ROSETTA_HTTP_MAX_SERVER_WAIT_S"])
+def test_a_retry_wait_the_clock_cannot_take_fails_at_start_up(variable: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the backoff's base as large, a retry slept a random time up to 1e10 s: years, or past about 9.2e9 s
+    (int64 nanoseconds) "OverflowError: timestamp out of range for platform time_t", naming no setting. A day
+    (86400 s) is the longest wait."""
+    monkeypatch.setenv("ROSETTA_HTTP_BACKOFF_BASE_S", "1e10")
+    monkeypatch.setenv(variable, "1e10")
+    with pytest.raises(SettingsError, match=rf"^{variable}: Input should be less than or equal to 86400$"):
+        IngestSettings()
+    monkeypatch.setenv(variable, "86400")
+    assert IngestSettings()
