@@ -31,6 +31,9 @@ FIELD_NAME = re.compile(r"[A-Za-z0-9_@-]+(\.[A-Za-z0-9_@-]+)*")
 DEFAULT_ENVIRONMENT_FIELD = "deployment.environment"
 # Days a backfill fetches at once, at most: each is a client of the source of its own.
 MAX_BACKFILL_CONCURRENCY = 16
+# Longest span of the hours (and minutes) settings: ten years. Far longer ones reach before the year 1 (or past
+# what a timedelta holds), and every run ended in an OverflowError traceback; long periods are for `backfill`.
+MAX_HOURS = 10 * 8760
 # Longest HTTP timeout, in seconds: a Lambda lives 15 minutes, and no answer is worth waiting an hour for.
 MAX_TIMEOUT_S = 3600
 # Longest wait before a retry, in seconds: past a day, a later run would read the window anyway.
@@ -53,11 +56,14 @@ class IngestSettings(EnvironmentSettings):
     servicenow_password: SecretStr | None = None
     servicenow_password_secret_arn: str | None = None
     servicenow_password_parameter: str | None = None
-    servicenow_overlap_minutes: int = Field(default=15, ge=0, description="Re-scan this much before the watermark.")
+    servicenow_overlap_minutes: int = Field(
+        default=15, ge=0, le=MAX_HOURS * 60, description="Re-scan this much before the watermark."
+    )
     servicenow_page_size: int = Field(default=1000, ge=1, le=10000)
     servicenow_cmdb_snapshot_hours: int = Field(
         default=24,
         ge=0,
+        le=MAX_HOURS,
         description="Read every CI again when the last full read is older than this (0: only incremental). CIs "
         "that never change would otherwise never reach the lake.",
     )
@@ -111,11 +117,16 @@ class IngestSettings(EnvironmentSettings):
         "for it saying the wait.",
     )
     request_budget: int = Field(default=50_000, ge=1, description="Requests one run may make, retries included.")
-    overlap_hours: int = Field(default=2, ge=0, description="Re-read this much before the watermark (not ServiceNow).")
-    initial_lookback_hours: int = Field(default=24, ge=1, description="Window of a first run without a watermark.")
+    overlap_hours: int = Field(
+        default=2, ge=0, le=MAX_HOURS, description="Re-read this much before the watermark (not ServiceNow)."
+    )
+    initial_lookback_hours: int = Field(
+        default=24, ge=1, le=MAX_HOURS, description="Window of a first run without a watermark."
+    )
     catch_up_hours: int = Field(
         default=48,
         ge=0,
+        le=MAX_HOURS,
         description="Longest window of a run that starts at the watermark (0: no limit). Far behind, each "
         "scheduled run catches up this much; `backfill` is the way to load long periods.",
     )

@@ -219,3 +219,26 @@ def test_a_retry_wait_the_clock_cannot_take_fails_at_start_up(variable: str, mon
         IngestSettings()
     monkeypatch.setenv(variable, "86400")
     assert IngestSettings()
+
+
+@pytest.mark.parametrize(
+    ("variable", "most"),
+    [
+        ("ROSETTA_OVERLAP_HOURS", 87600),  # ten years of 8760 hours
+        ("ROSETTA_INITIAL_LOOKBACK_HOURS", 87600),
+        ("ROSETTA_CATCH_UP_HOURS", 87600),
+        ("ROSETTA_SERVICENOW_CMDB_SNAPSHOT_HOURS", 87600),
+        ("ROSETTA_SERVICENOW_OVERLAP_MINUTES", 5256000),  # 87600 * 60
+    ],
+)
+def test_a_span_reaching_past_the_calendar_fails_at_start_up(
+    variable: str, most: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """100000000 hours back from now is before the year 1 ("date value out of range"); 99999999999 is more than a
+    timedelta holds ("Python int too large to convert to C int"): each ended the run in a traceback."""
+    for value in ("100000000", "99999999999", "10000000000000"):
+        monkeypatch.setenv(variable, value)
+        with pytest.raises(SettingsError, match=rf"^{variable}: Input should be less than or equal to {most}$"):
+            IngestSettings()
+    monkeypatch.setenv(variable, str(most))
+    assert IngestSettings()
