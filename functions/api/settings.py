@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 from typing import Literal
@@ -13,6 +14,9 @@ from lakehouse.settings import EnvironmentSettings, base_url
 
 Role = Literal["reader", "admin"]
 MIN_SECRET_BYTES = 32
+# An HTTP field name (RFC 9110 5.1, "token"): a name with a space, an accent or nothing at all is one no client can
+# send, and every API key was refused, the 401 asking for the key in that very header.
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
 class ApiKey(BaseModel):
@@ -61,6 +65,13 @@ class ApiSettings(EnvironmentSettings):
         "gateway requires it on admin routes.",
     )
     cors_origins: list[str] = Field(default_factory=list, description='e.g. ["https://backstage.example.org"]')
+
+    @field_validator("api_key_header")
+    @classmethod
+    def _a_header_name(cls, name: str) -> str:
+        if not HEADER_NAME.fullmatch(name):
+            raise ValueError("give a header name a client can send: letters, digits and dashes, like X-API-Key")
+        return name
 
     @field_validator("jwt_secret")
     @classmethod

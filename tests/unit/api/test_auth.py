@@ -246,6 +246,18 @@ def test_a_misconfigured_key_is_named_without_its_value(value: str, monkeypatch:
     assert value[:12].lower() not in str(err.value).lower()
 
 
+@pytest.mark.parametrize("name", ["", "X API Key", "X-Cl\u00e9", "X-API-Key:"])
+def test_an_api_key_header_no_client_can_send_stops_the_start(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No request carries a header of such a name: every API key was refused, the 401 asking for it there."""
+    monkeypatch.setenv("ROSETTA_API_API_KEY_HEADER", name)
+    with pytest.raises(SettingsError) as err:
+        ApiSettings()
+    assert str(err.value) == (
+        "ROSETTA_API_API_KEY_HEADER: Value error, give a header name a client can send: letters, digits and dashes, "
+        "like X-API-Key"
+    )
+
+
 @pytest.mark.parametrize(
     ("value", "where"),
     [
