@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 import tempfile
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationInfo, field_validator
+from pydantic import AfterValidator, AliasChoices, BaseModel, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from lakehouse.settings import EnvironmentSettings, base_url
@@ -17,6 +18,32 @@ MIN_SECRET_BYTES = 32
 # An HTTP field name (RFC 9110 5.1, "token"): a name with a space, an accent or nothing at all is one no client can
 # send, and every API key was refused, the 401 asking for the key in that very header.
 HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def origin(value: str) -> str:
+    """A CORS origin as browsers send it in Origin, the form it is compared in as it is: with a path, a trailing /,
+    capitals or no scheme it never matched, and every cross-origin call was refused for an origin that looked set."""
+    if value == "*" or _browser_origin(value):
+        return value
+    raise ValueError(
+        "give an origin as browsers send it: scheme://host[:port] in lower case, no default port, path nor trailing /"
+    )
+
+
+def _browser_origin(value: str) -> bool:
+    parts = urlsplit(value)
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or out of range
+        return False
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    return (
+        default is not None
+        and bool(parts.hostname)
+        and "@" not in parts.netloc
+        and port != default  # browsers leave the default port out
+        and value == f"{parts.scheme}://{parts.netloc}".lower()
+    )
 
 
 class ApiKey(BaseModel):
@@ -64,7 +91,9 @@ class ApiSettings(EnvironmentSettings):
         description="Behind a trusted gateway, the OAuth scope (scope/scp claim) that makes a caller admin, as the "
         "gateway requires it on admin routes.",
     )
-    cors_origins: list[str] = Field(default_factory=list, description='e.g. ["https://backstage.example.org"]')
+    cors_origins: list[Annotated[str, AfterValidator(origin)]] = Field(
+        default_factory=list, description='e.g. ["https://backstage.example.org"]'
+    )
 
     @field_validator("api_key_header")
     @classmethod

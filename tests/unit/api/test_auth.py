@@ -246,6 +246,34 @@ def test_a_misconfigured_key_is_named_without_its_value(value: str, monkeypatch:
     assert value[:12].lower() not in str(err.value).lower()
 
 
+@pytest.mark.parametrize(
+    ("origins", "at"),
+    [
+        ('["https://backstage.example.org/"]', 0),  # a trailing /
+        ('["https://backstage.example.org", "backstage.example.org"]', 1),  # no scheme
+        ('["https://Backstage.example.org"]', 0),  # capitals: browsers send the host in lower case
+        ('["https://backstage.example.org:443"]', 0),  # the default port, which browsers leave out
+        ('["https://backstage.example.org/catalog"]', 0),  # a page's address
+    ],
+)
+def test_a_cors_origin_no_browser_sends_stops_the_start(origins: str, at: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Origins are compared as they are written with the Origin header: such a one never matched, and every call
+    of the plugin's page was refused "Disallowed CORS origin", its origin looking set."""
+    monkeypatch.setenv("ROSETTA_API_CORS_ORIGINS", origins)
+    with pytest.raises(SettingsError) as err:
+        ApiSettings()
+    assert str(err.value) == (
+        f"ROSETTA_API_CORS_ORIGINS ({at}): Value error, give an origin as browsers send it: scheme://host[:port] in "
+        "lower case, no default port, path nor trailing /"
+    )
+
+
+@pytest.mark.parametrize("origin", ["https://backstage.example.org", "http://localhost:3000", "http://[::1]:7007", "*"])
+def test_a_cors_origin_as_browsers_send_it_is_kept(origin: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ROSETTA_API_CORS_ORIGINS", json.dumps([origin]))
+    assert ApiSettings().cors_origins == [origin]
+
+
 @pytest.mark.parametrize("name", ["", "X API Key", "X-Cl\u00e9", "X-API-Key:"])
 def test_an_api_key_header_no_client_can_send_stops_the_start(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """No request carries a header of such a name: every API key was refused, the 401 asking for it there."""
