@@ -254,6 +254,19 @@ def test_a_refused_preflight_through_a_rest_api_is_a_problem(
     assert answer.json()["title"] == "CORS preflight refused" and "origin" in answer.json()["detail"]
 
 
+def test_a_local_dir_that_cannot_be_made_stops_the_start(
+    lambda_handler: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A file where the copies' folder belongs: every request was answered 503 "the mart copy could not be loaded;
+    retrying shortly", for ever, the reason in a logged traceback alone."""
+    folder = tmp_path / "copies"
+    folder.write_text("")
+    monkeypatch.setenv("ROSETTA_API_LOCAL_DIR", str(folder))
+    with pytest.raises(RosettaError) as err:
+        lambda_handler(http_api_v2("/monitoring/overview", headers={"X-API-Key": READER_KEY}), CONTEXT)
+    assert str(err.value) == f"ROSETTA_API_LOCAL_DIR: cannot make the folder {folder}: File exists"
+
+
 ADMIN_ROUTES = ["/monitoring/admin/batch-runs", "/monitoring/admin/mappings", "/monitoring/admin/config/sources"]
 
 
