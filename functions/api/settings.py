@@ -131,7 +131,10 @@ class ApiSettings(EnvironmentSettings):
         return audience or None
 
     # --- serving copy of the mart -----------------------------------------------------------------
-    mart_check_interval_s: float = Field(default=30.0, ge=0, description="How often to look for a new build.")
+    # Finite: it is the Retry-After of a 503 too, and inf made that answer a 500 (OverflowError).
+    mart_check_interval_s: float = Field(
+        default=30.0, ge=0, allow_inf_nan=False, description="How often to look for a new build."
+    )
     local_dir: Path = Field(default=Path(tempfile.gettempdir()) / "rosetta-api")
 
     # --- live mode --------------------------------------------------------------------------------

@@ -386,3 +386,12 @@ def test_gateway_claims_naming_no_subject_are_not_a_caller() -> None:
     with pytest.raises(Problem) as err:
         authenticate(request({}, gateway_event({"sub": "  ", "roles": ["admin"]})), trusted)
     assert err.value.status == 401
+
+
+@pytest.mark.parametrize("value", ["inf", "1e400"])  # 1e400 is past a float's range: read as infinity
+def test_an_infinite_mart_check_interval_stops_the_start(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """It is also the Retry-After of the 503 answered while a copy cannot be loaded: ceil(inf) made that a 500."""
+    monkeypatch.setenv("ROSETTA_API_MART_CHECK_INTERVAL_S", value)
+    with pytest.raises(SettingsError) as err:
+        ApiSettings()
+    assert str(err.value) == "ROSETTA_API_MART_CHECK_INTERVAL_S: Input should be a finite number"
