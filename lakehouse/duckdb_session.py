@@ -10,9 +10,9 @@ from urllib.parse import urlparse
 
 import duckdb
 
-from lakehouse.errors import LakeAccessError, LakeConfigError, SettingsError
+from lakehouse.errors import LakeAccessError, LakeConfigError
 from lakehouse.objectstore import S3Store
-from lakehouse.settings import Settings, without_credentials
+from lakehouse.settings import Settings, make_folder, without_credentials
 from lakehouse.storage import Lake
 
 
@@ -68,7 +68,7 @@ def open_duckdb(
     Nothing is downloaded: automatic extension install/load is off and httpfs is loaded by path.
     """
     _answer_pandas_probes_at_once()
-    _make_scratch_folder(settings.duckdb_temp_directory)
+    make_folder("ROSETTA_DUCKDB_TEMP_DIRECTORY", settings.duckdb_temp_directory)
     con = duckdb.connect(
         database,
         config={
@@ -86,17 +86,6 @@ def open_duckdb(
     if lake is not None and isinstance(lake.store, S3Store):
         _configure_s3(con, settings, lake.store)
     return con
-
-
-def _make_scratch_folder(folder: Path) -> None:
-    """DuckDB's spill folder and home, made if missing; one that cannot be (a file in its way, a read-only disk)
-    is named as the setting to fix, not left to a traceback."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise SettingsError(
-            f"ROSETTA_DUCKDB_TEMP_DIRECTORY: cannot make the folder {folder}: {exc.strerror or type(exc).__name__}"
-        ) from None
 
 
 def _configure_s3(con: duckdb.DuckDBPyConnection, settings: Settings, store: S3Store) -> None:

@@ -77,6 +77,17 @@ def describe_unreadable(exc: UnreadableSetting, prefix: str) -> str:
     return f"{variable}: cannot be read"
 
 
+def make_folder(variable: str, folder: Path) -> None:
+    """The folder a setting names, made if missing; one that cannot be (a file in its way, a read-only disk) is named
+    as the setting to fix, not left to a traceback or to failures of every later request."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingsError(
+            f"{variable}: cannot make the folder {folder}: {exc.strerror or type(exc).__name__}"
+        ) from None
+
+
 @lru_cache(maxsize=8)
 def duckdb_reads_memory_limit(value: str) -> bool:
     """Asked of DuckDB itself, which alone knows its units (KB, MiB, "none"...); once per value in a warm process."""

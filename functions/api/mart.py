@@ -41,10 +41,9 @@ from functions.api.settings import ApiSettings
 from lakehouse.aggregates import footers
 from lakehouse.aggregates.build import DAYS_THROUGH_KEY, STATE_KEY
 from lakehouse.duckdb_session import open_duckdb, sql_literal
-from lakehouse.errors import SettingsError
 from lakehouse.mappings import MappingStore
 from lakehouse.objectstore import LocalStore
-from lakehouse.settings import Settings
+from lakehouse.settings import Settings, make_folder
 from lakehouse.storage import Lake
 
 log = logging.getLogger("rosetta.api.mart")
@@ -139,17 +138,6 @@ def _retire(snap: Snapshot) -> None:
         snap.con.close()
     if snap.folder is not None:
         shutil.rmtree(snap.folder, ignore_errors=True)
-
-
-def _make_local_dir(local_dir: Path) -> None:
-    """The copies' folder, made when the API starts: one that cannot be (a file in its way, a read-only disk) made
-    every request answer 503 "the mart copy could not be loaded; retrying shortly", for ever."""
-    try:
-        local_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise SettingsError(
-            f"ROSETTA_API_LOCAL_DIR: cannot make the folder {local_dir}: {exc.strerror or type(exc).__name__}"
-        ) from None
 
 
 def _remove_copies_of_ended_processes(local_dir: Path) -> None:
@@ -307,7 +295,8 @@ class ServingMart:
         self._fetching_guard = threading.Lock()
         self._checked_at = 0.0
         self._failed_at = 0.0
-        _make_local_dir(api.local_dir)
+        # Made when the API starts: a folder that cannot be made would fail every request's load of the copy.
+        make_folder("ROSETTA_API_LOCAL_DIR", api.local_dir)
 
     # --- what requests use ------------------------------------------------------------------------
     def snapshot(self) -> Snapshot:
