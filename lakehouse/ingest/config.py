@@ -184,7 +184,7 @@ class IngestSettings(EnvironmentSettings):
         }
 
     def resolved(self) -> IngestSettings:
-        """A copy where every secret given by reference is fetched (Powertools parameters, cached)."""
+        """A copy where every secret given by reference is fetched (Powertools parameters, with short timeouts)."""
         updates: dict[str, SecretStr] = {}
         for name in SECRET_FIELDS:
             arn = getattr(self, f"{name}_secret_arn")
