@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import boto3
 import pytest
 from moto import mock_aws
 
 from lakehouse.errors import RosettaError, SettingsError
 from lakehouse.ingest.config import IngestSettings
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Secrets Manager and SSM of a mocked account, for the secrets given by reference."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        yield
 
 
 def test_secrets_from_the_environment_are_never_printed(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -19,47 +31,35 @@ def test_secrets_from_the_environment_are_never_printed(monkeypatch: pytest.Monk
     assert "SECRETPART" not in repr(settings) and "SECRETPART" not in str(settings.model_dump())
 
 
-def test_secret_manager_and_ssm_references_are_resolved(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        arn = boto3.client("secretsmanager").create_secret(Name="rosetta/gitlab", SecretString="glpat-123")["ARN"]
-        boto3.client("ssm").put_parameter(Name="/rosetta/servicenow", Value="sn-pass", Type="SecureString")
-        monkeypatch.setenv("ROSETTA_GITLAB_TOKEN_SECRET_ARN", arn)
-        monkeypatch.setenv("ROSETTA_SERVICENOW_PASSWORD_PARAMETER", "/rosetta/servicenow")
-        settings = IngestSettings().resolved()
+def test_secret_manager_and_ssm_references_are_resolved(monkeypatch: pytest.MonkeyPatch, aws: None) -> None:
+    arn = boto3.client("secretsmanager").create_secret(Name="rosetta/gitlab", SecretString="glpat-123")["ARN"]
+    boto3.client("ssm").put_parameter(Name="/rosetta/servicenow", Value="sn-pass", Type="SecureString")
+    monkeypatch.setenv("ROSETTA_GITLAB_TOKEN_SECRET_ARN", arn)
+    monkeypatch.setenv("ROSETTA_SERVICENOW_PASSWORD_PARAMETER", "/rosetta/servicenow")
+    settings = IngestSettings().resolved()
     assert settings.gitlab_token is not None and settings.gitlab_token.get_secret_value() == "glpat-123"
     assert settings.servicenow_password is not None and settings.servicenow_password.get_secret_value() == "sn-pass"
 
 
-def test_a_referenced_secret_loses_the_line_end_its_file_gave_it(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_referenced_secret_loses_the_line_end_its_file_gave_it(monkeypatch: pytest.MonkeyPatch, aws: None) -> None:
     """`aws secretsmanager create-secret --secret-string file://token.txt` stores the file's last line end too. Sent
     in a header it is refused before any request leaves (h11: illegal header value), every run then failing as if
     the source could not be reached. The line end goes; anything else in the secret stays."""
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        secrets = boto3.client("secretsmanager")
-        arn = secrets.create_secret(Name="rosetta/dynatrace-eol", SecretString="dt0c01.A.B\n")["ARN"]
-        boto3.client("ssm").put_parameter(Name="/rosetta/es-eol", Value=" es pass \r\n", Type="SecureString")
-        monkeypatch.setenv("ROSETTA_DYNATRACE_TOKEN_SECRET_ARN", arn)
-        monkeypatch.setenv("ROSETTA_ELASTICSEARCH_PASSWORD_PARAMETER", "/rosetta/es-eol")
-        settings = IngestSettings().resolved()
+    secrets = boto3.client("secretsmanager")
+    arn = secrets.create_secret(Name="rosetta/dynatrace-eol", SecretString="dt0c01.A.B\n")["ARN"]
+    boto3.client("ssm").put_parameter(Name="/rosetta/es-eol", Value=" es pass \r\n", Type="SecureString")
+    monkeypatch.setenv("ROSETTA_DYNATRACE_TOKEN_SECRET_ARN", arn)
+    monkeypatch.setenv("ROSETTA_ELASTICSEARCH_PASSWORD_PARAMETER", "/rosetta/es-eol")
+    settings = IngestSettings().resolved()
     assert settings.dynatrace_token is not None and settings.dynatrace_token.get_secret_value() == "dt0c01.A.B"
     password = settings.elasticsearch_password
     assert password is not None and password.get_secret_value() == " es pass "
 
 
-def test_a_missing_secret_fails_in_one_line_without_values(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        monkeypatch.setenv("ROSETTA_ARGOCD_TOKEN_PARAMETER", "/nope")
-        with pytest.raises(RosettaError, match="cannot read argocd_token from SSM"):
-            IngestSettings().resolved()
+def test_a_missing_secret_fails_in_one_line_without_values(monkeypatch: pytest.MonkeyPatch, aws: None) -> None:
+    monkeypatch.setenv("ROSETTA_ARGOCD_TOKEN_PARAMETER", "/nope")
+    with pytest.raises(RosettaError, match="cannot read argocd_token from SSM"):
+        IngestSettings().resolved()
     with pytest.raises(RosettaError, match="missing settings: ROSETTA_ELASTICSEARCH_URL"):
         IngestSettings(elasticsearch_url=None).require("elasticsearch_url")
 
@@ -164,15 +164,13 @@ def test_a_password_keeps_any_character(monkeypatch: pytest.MonkeyPatch) -> None
     assert password is not None and password.get_secret_value() == "mot-de-passe-\u00e9t\u00e9"
 
 
-def test_a_referenced_token_a_header_cannot_hold_is_refused_without_its_value(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        boto3.client("ssm").put_parameter(Name="/rosetta/gitlab-nbsp", Value="\u00a0glpat-Zq8", Type="SecureString")
-        monkeypatch.setenv("ROSETTA_GITLAB_TOKEN_PARAMETER", "/rosetta/gitlab-nbsp")
-        with pytest.raises(RosettaError, match=r"^gitlab_token: .*character 1 is not ASCII") as err:
-            IngestSettings().resolved()
+def test_a_referenced_token_a_header_cannot_hold_is_refused_without_its_value(
+    monkeypatch: pytest.MonkeyPatch, aws: None
+) -> None:
+    boto3.client("ssm").put_parameter(Name="/rosetta/gitlab-nbsp", Value="\u00a0glpat-Zq8", Type="SecureString")
+    monkeypatch.setenv("ROSETTA_GITLAB_TOKEN_PARAMETER", "/rosetta/gitlab-nbsp")
+    with pytest.raises(RosettaError, match=r"^gitlab_token: .*character 1 is not ASCII") as err:
+        IngestSettings().resolved()
     assert "Zq8" not in str(err.value)
 
 
