@@ -241,25 +241,22 @@ def unwrap(value: Any) -> Any:
 
 
 def function_keys(parsed: dict[Path, dict[str, Any]]) -> set[str]:
+    return set(root_local(parsed, "function_specs"))
+
+
+def root_locals(parsed: dict[Path, dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Each locals block of the root module, as parsed."""
     for path, document in parsed.items():
-        if path.parent != TERRAFORM:
-            continue
-        for block in document.get("locals", []):
-            specs = unwrap(block.get("function_specs"))
-            if isinstance(specs, dict):
-                return set(specs)
-    return set()
+        if path.parent == TERRAFORM:
+            yield from document.get("locals", [])
 
 
 def root_local(parsed: dict[Path, dict[str, Any]], name: str) -> dict[str, Any]:
     """A map in the root module's locals (source_secret_defaults, schedule_defaults), or {}."""
-    for path, document in parsed.items():
-        if path.parent != TERRAFORM:
-            continue
-        for block in document.get("locals", []):
-            found = unwrap(block.get(name))
-            if isinstance(found, dict):
-                return found
+    for block in root_locals(parsed):
+        found = unwrap(block.get(name))
+        if isinstance(found, dict):
+            return found
     return {}
 
 
@@ -323,13 +320,10 @@ API_SELF_CHECK_ONLY = (
 
 def source_environments(parsed: dict[Path, dict[str, Any]]) -> dict[str, Any] | None:
     """locals.source_environment of the root module, or None."""
-    for path, document in parsed.items():
-        if path.parent != TERRAFORM or path.suffix != ".tf":
-            continue
-        for block in document.get("locals", []):
-            environments = unwrap(block.get("source_environment"))
-            if isinstance(environments, dict):
-                return environments
+    for block in root_locals(parsed):
+        environments = unwrap(block.get("source_environment"))
+        if isinstance(environments, dict):
+            return environments
     return None
 
 
@@ -610,12 +604,9 @@ def check_lake_expiry(report: Report, parsed: dict[Path, dict[str, Any]]) -> Non
 
 def root_local_expression(parsed: dict[Path, dict[str, Any]], name: str) -> str | None:
     """The expression of a root module local as python-hcl2 gives it (`${...}`), or None."""
-    for path, document in parsed.items():
-        if path.parent != TERRAFORM or path.suffix != ".tf":
-            continue
-        for block in document.get("locals", []):
-            if name in block:
-                return str(unwrap(block[name]))
+    for block in root_locals(parsed):
+        if name in block:
+            return str(unwrap(block[name]))
     return None
 
 
@@ -628,7 +619,7 @@ def check_freshness_alarms_scheduled(report: Report, parsed: dict[Path, dict[str
         report.fail("functions.tf: no local.freshness_alarms")
         return
     # local.schedules (the schedules left once the nulls are dropped), or a local made from it.
-    names = {n for path, d in parsed.items() if path.parent == TERRAFORM for b in d.get("locals", []) for n in b}
+    names = {n for block in root_locals(parsed) for n in block}
     from_schedules = {"schedules"} | {n for n in names if "local.schedules" in str(root_local_expression(parsed, n))}
     condition = alarms.rpartition(" if ")[2] if " if " in alarms else ""
     if not any(re.search(rf"local\.{name}\b", condition) for name in from_schedules):
