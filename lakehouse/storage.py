@@ -22,7 +22,6 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -347,40 +346,32 @@ class Lake:
 
 
 def merge_rows(dataset: Dataset, old: pa.Table | None, new: pa.Table) -> pa.Table:
-    """Union old and new rows, keep one row per natural key, sort by key so equal input gives equal bytes."""
-    con = _merging_connection()
-    try:
-        con.register("new_rows", new)
-        sources = ["select *, 1 as _is_new, row_number() over () as _seq from new_rows"]
-        if old is not None:
-            con.register("old_rows", old)
-            sources.append("select *, 0 as _is_new, 0 as _seq from old_rows")
-        key = ", ".join(_q(c) for c in dataset.natural_key)
-        version = f"{_q(dataset.version_column)} desc nulls last, " if dataset.version_column else ""
-        # Identifiers come from the declared schema, never from input data.
-        sql = (
-            f"select * exclude (_is_new, _seq) from ({' union all '.join(sources)}) "  # noqa: S608
-            f"qualify row_number() over (partition by {key} order by {version}_is_new desc, _seq desc) = 1 "
-            f"order by {key}"
-        )
-        merged = con.execute(sql).to_arrow_table()
-    finally:
-        for name in ("new_rows", "old_rows"):
-            con.unregister(name)
-    return dataset.conform(merged)
+    """Union old and new rows, keep one row per natural key, sort by key so equal input gives equal bytes.
 
-
-_merging = threading.local()
-
-
-def _merging_connection() -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB kept by each thread for merging partitions: opening one takes about 18 ms, more than
-    merging a day's rows, and a backfill merges thousands of days. One per thread, since a connection is not
-    shared across threads (a backfill writes its days from several)."""
-    con: duckdb.DuckDBPyConnection | None = getattr(_merging, "con", None)
-    if con is None:
-        con = _merging.con = duckdb.connect()
-    return con
+    Latest version first (nulls last); on a tie, or without a version column, a new row before an old one and a
+    later new row before an earlier one. Arrow's sort is stable, so the rows go in that order of precedence (the
+    new ones reversed, then the old) and the sort keeps it within a key and version. Arrow's compute functions
+    merge a day of a few hundred rows in about 2 ms, where the same merge as a DuckDB query took 20 to 40 ms, and a
+    backfill writes thousands of days (bench/RESULTS.md, "Day partitions written")."""
+    precedence = [new.take(pa.array(range(new.num_rows - 1, -1, -1), pa.int64()))]
+    if old is not None:
+        precedence.append(old)
+    rows = pa.concat_tables(precedence)
+    keys = [(column, "ascending", "at_end") for column in dataset.natural_key]
+    if dataset.version_column:
+        keys.append((dataset.version_column, "descending", "at_end"))
+    rows = rows.take(pc.sort_indices(rows, options=pc.SortOptions(keys)))
+    if rows.num_rows > 1:
+        # A row whose key differs from the row before it is its key's first: the one kept.
+        differs = [
+            pc.not_equal(rows.column(c).slice(1), rows.column(c).slice(0, rows.num_rows - 1))
+            for c in dataset.natural_key
+        ]
+        first = differs[0]
+        for other in differs[1:]:
+            first = pc.or_(first, other)
+        rows = rows.filter(pa.concat_arrays([pa.array([True]), first.combine_chunks()]))
+    return dataset.conform(rows)
 
 
 def partition_days(dataset: Dataset, table: pa.Table) -> dict[date, pa.Table]:

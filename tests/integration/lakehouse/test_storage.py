@@ -96,6 +96,28 @@ def test_latest_version_wins_even_when_it_arrives_first(lake: Lake) -> None:
     assert sorted((r["sys_updated_on"], r["state"]) for r in stored.to_pylist()) == [(v1, 1), (v2, 6)]
 
 
+def test_a_record_keeps_its_latest_version_and_a_version_sent_again_replaces_itself(lake: Lake) -> None:
+    """A merge request is one row whatever its versions: the version updated at 10:00 stays when the one of 09:30
+    arrives after it, and the same version sent again (its title edited without a new update time) replaces it."""
+    merge_requests = get_dataset("gitlab/merge_requests")
+
+    def version(updated: datetime, title: str) -> pa.Table:
+        row = {c.name: None for c in merge_requests.columns}
+        row.update(mr_id=7, project_id=1, title=title, merged_at=T0, updated_at=updated)
+        return pa.Table.from_pylist([row], schema=merge_requests.schema)
+
+    ten, half_past_nine = T0 + timedelta(hours=1), T0 + timedelta(minutes=30)
+    lake.write_partition(merge_requests, DAY, version(ten, "at ten"))
+    lake.write_partition(merge_requests, DAY, version(half_past_nine, "at half past nine"))
+    stored = lake.read_partition(merge_requests, DAY)
+    assert stored is not None and stored.select(["updated_at", "title"]).to_pylist() == [
+        {"updated_at": ten, "title": "at ten"}
+    ]
+    lake.write_partition(merge_requests, DAY, version(ten, "at ten, edited"))
+    stored = lake.read_partition(merge_requests, DAY)
+    assert stored is not None and stored.column("title").to_pylist() == ["at ten, edited"]
+
+
 def test_duplicates_inside_one_batch_keep_the_last_row(lake: Lake) -> None:
     table = pa.concat_tables([log_counts("api", [1]), log_counts("api", [2])])
     write = lake.write_partition(LOGS, DAY, table)
