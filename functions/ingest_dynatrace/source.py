@@ -8,7 +8,7 @@ from datetime import timedelta
 from functions.ingest_dynatrace import parse
 from functions.ingest_dynatrace.client import DynatraceClient
 from lakehouse.ingest.config import IngestSettings
-from lakehouse.ingest.mapping_pivots import current_entries, dynatrace_service_selectors
+from lakehouse.ingest.mapping_pivots import current_entries, dynatrace_service_selectors, entity_id_selectors
 from lakehouse.ingest.run import Page, SourcePlan, Stream
 from lakehouse.ingest.window import HOUR, Window, floor
 from lakehouse.storage import Lake
@@ -53,17 +53,13 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
                     yield Page(parse.METRICS_DATASET, page.body, context)
                 # Containers are two hops away: service -> process group instance -> container.
                 containers: dict[str, list[str]] = {}
-                found = sorted(processes)
-                for start in range(0, len(found), settings.dynatrace_entities_per_query):
-                    batch = ",".join(f'"{p}"' for p in found[start : start + settings.dynatrace_entities_per_query])
-                    process_selector = f"type(PROCESS_GROUP_INSTANCE),entityId({batch})"
+                batch = settings.dynatrace_entities_per_query
+                for process_selector in entity_id_selectors("PROCESS_GROUP_INSTANCE", sorted(processes), batch):
                     for instances in client.entities(
                         process_selector, since_ms, until_ms, settings.dynatrace_page_size, "+fromRelationships"
                     ):
                         _gather(containers, parse.containers_of(instances.body, processes))
-                if containers:
-                    ids = ",".join(f'"{c}"' for c in sorted(containers))
-                    container_selector = f"type(CONTAINER_GROUP_INSTANCE),entityId({ids})"
+                for container_selector in entity_id_selectors("CONTAINER_GROUP_INSTANCE", sorted(containers), batch):
                     for page in client.metrics(list(parse.CONTAINER_METRICS), container_selector, since_ms, until_ms):
                         yield Page(parse.METRICS_DATASET, page.body, {**context, "service_of_container": containers})
 

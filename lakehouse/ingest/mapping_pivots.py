@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from lakehouse.ingest.errors import NoMappingError
 from lakehouse.mappings import MappingEntry, MappingStore, selector_entity_ids
@@ -10,6 +11,8 @@ from lakehouse.storage import Lake
 
 # Selectors that only list service ids can be merged into a few batched selectors.
 _ENTITY_IDS_ONLY = re.compile(r'^(type\(\s*"?SERVICE"?\s*\)\s*,\s*)?entityId\([^()]*\)$')
+# Dynatrace refuses a longer entitySelector (400 Constraints violated): 73 service ids, 46 process instances.
+MAX_SELECTOR_CHARS = 2000
 
 
 def current_entries(lake: Lake) -> tuple[MappingEntry, ...]:
@@ -33,10 +36,26 @@ def dynatrace_service_selectors(entries: tuple[MappingEntry, ...], batch: int) -
                 others.append(selector)
         elif e.dynatrace_tag:
             others.append(f'type(SERVICE),tag("{e.dynatrace_tag}")')
-    unique_ids = sorted(set(ids))
-    batches = [unique_ids[i : i + batch] for i in range(0, len(unique_ids), batch)]
-    merged = ["type(SERVICE),entityId(" + ",".join(f'"{i}"' for i in b) + ")" for b in batches]
-    return merged + sorted(set(others))
+    return entity_id_selectors("SERVICE", sorted(set(ids)), batch) + sorted(set(others))
+
+
+def entity_id_selectors(entity_type: str, ids: Iterable[str], batch: int) -> list[str]:
+    """`type(<entity_type>),entityId("a","b",...)` selectors covering `ids`, each naming at most `batch` of them in at
+    most MAX_SELECTOR_CHARS characters."""
+    head, tail = f"type({entity_type}),entityId(", ")"
+    selectors: list[str] = []
+    quoted: list[str] = []
+    length = 0
+    for entity_id in ids:
+        item = f'"{entity_id}"'
+        if quoted and (len(quoted) == batch or length + 1 + len(item) > MAX_SELECTOR_CHARS):
+            selectors.append(head + ",".join(quoted) + tail)
+            quoted = []
+        length = (length + 1 if quoted else len(head) + len(tail)) + len(item)
+        quoted.append(item)
+    if quoted:
+        selectors.append(head + ",".join(quoted) + tail)
+    return selectors
 
 
 def argocd_apps(entries: tuple[MappingEntry, ...]) -> dict[str, str | None]:

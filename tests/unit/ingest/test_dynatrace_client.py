@@ -4,6 +4,7 @@ followed from services to their containers."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,10 @@ from functions.ingest_dynatrace import source as dynatrace_source
 from functions.ingest_dynatrace.client import DynatraceClient
 from lakehouse.ingest.config import IngestSettings
 from lakehouse.ingest.errors import SourceRefused
+from lakehouse.ingest.mapping_pivots import dynatrace_service_selectors
 from lakehouse.ingest.sources import ingest
 from lakehouse.ingest.window import Window
-from lakehouse.mappings import MappingStore
+from lakehouse.mappings import MappingEntry, MappingStore
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
@@ -152,3 +154,107 @@ def test_saturation_comes_from_the_containers_behind_the_service_process_instanc
     assert table is not None
     rows = [(r["hour"].hour, r["request_count"], r["cpu_usage_pct"], r["memory_usage_pct"]) for r in table.to_pylist()]
     assert rows == [(0, 1200, 37.5, 61.0), (1, 900, 41.0, 62.5)]
+
+
+# Dynatrace refuses an entitySelector longer than 2,000 characters (Environment API v2, Entity selector, Limitations).
+SELECTOR_LIMIT = 2000
+ID_IN_SELECTOR = re.compile(r'"([A-Z_]+-[0-9A-F]{16})"')
+
+
+def large_tenant(request: httpx.Request) -> httpx.Response:
+    """Service i runs on process instance i, in container i: each listed id answers for itself. A selector over the
+    limit is refused as Dynatrace refuses it."""
+    params = request.url.params
+    selector = params.get("entitySelector", "")
+    if len(selector) > SELECTOR_LIMIT:
+        violation = {"path": "entitySelector", "message": "must be at most 2000 characters long"}
+        body = {"error": {"code": 400, "message": "Constraints violated.", "constraintViolations": [violation]}}
+        return httpx.Response(400, json=body)
+    numbers = [int(found.rsplit("-", 1)[1], 16) for found in ID_IN_SELECTOR.findall(selector)]
+    if request.url.path == "/api/v2/entities":
+        if selector.startswith("type(SERVICE)"):
+            entities = [
+                {
+                    "entityId": f"SERVICE-{n:016X}",
+                    "fromRelationships": {
+                        "runsOnProcessGroupInstance": [
+                            {"id": f"PROCESS_GROUP_INSTANCE-{n:016X}", "type": "PROCESS_GROUP_INSTANCE"}
+                        ]
+                    },
+                }
+                for n in numbers
+            ]
+        else:
+            entities = [
+                {
+                    "entityId": f"PROCESS_GROUP_INSTANCE-{n:016X}",
+                    "fromRelationships": {
+                        "isPgiOfCgi": [{"id": f"CONTAINER_GROUP_INSTANCE-{n:016X}", "type": "CONTAINER_GROUP_INSTANCE"}]
+                    },
+                }
+                for n in numbers
+            ]
+        return httpx.Response(200, json={"totalCount": len(entities), "pageSize": 500, "entities": entities})
+    containers = "builtin:containers" in params["metricSelector"]
+    metric = "builtin:containers.cpu.usagePercent" if containers else "builtin:service.requestCount.total:names"
+    dimension = "dt.entity.container_group_instance" if containers else "dt.entity.service"
+    kind = "CONTAINER_GROUP_INSTANCE" if containers else "SERVICE"
+    data = [
+        {
+            "dimensions": [],
+            "dimensionMap": {dimension: f"{kind}-{n:016X}"},
+            "timestamps": [1664326800000],  # slot end 01:00 UTC, 2022-09-28
+            "values": [float(n) if containers else 100.0 + n],
+        }
+        for n in numbers
+    ]
+    result = [{"metricId": metric, "data": data}]
+    body = {"totalCount": len(data), "nextPageKey": None, "resolution": "1h", "result": result}
+    return httpx.Response(200, json=body)
+
+
+def test_selectors_of_many_entities_stay_within_dynatrace_s_2000_characters(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """100 mapped services were asked for in one selector of 100 ids (the default batch), 2,723 characters, and
+    their 100 process instances and containers in selectors longer still: Dynatrace refuses a selector over 2,000
+    characters, so no service got any metric. By hand: a service id is 24 characters, 27 quoted with its comma, so
+    `type(SERVICE),entityId(...)` holds 73 of them in 1,994 characters. Service i reads 100 + i requests and its
+    container i % CPU in the hour 00:00-01:00."""
+    lake = Lake.from_settings(Settings(lake_url=str(tmp_path)))
+    entries = [
+        {"entity_id": f"app{n}", "kind": "application", "dynatrace_entity_selector": f'entityId("SERVICE-{n:016X}")'}
+        for n in range(100)
+    ]
+    MappingStore(lake).apply(entries, actor="test", replace=True)
+
+    def with_tenant(base_url: str, token: SecretStr, **options: Any) -> DynatraceClient:
+        return DynatraceClient(base_url, token, transport=httpx.MockTransport(large_tenant), **options)
+
+    monkeypatch.setattr(dynatrace_source, "DynatraceClient", with_tenant)
+    settings = IngestSettings(dynatrace_url="https://abc.live.dynatrace.com", dynatrace_token=SecretStr("dt0c01.A.B"))
+    since = datetime(2022, 9, 28, tzinfo=UTC)
+    outcome = ingest(
+        "dynatrace",
+        lake,
+        settings,
+        window=Window(since, since + timedelta(hours=1)),
+        datasets=["dynatrace/service_metrics_hourly"],
+    )
+    assert not outcome.failed, outcome.summary()
+    table = lake.read_partition(get_dataset("dynatrace/service_metrics_hourly"), since.date())
+    assert table is not None
+    rows = sorted((r["entity_id"], r["request_count"], r["cpu_usage_pct"]) for r in table.to_pylist())
+    assert rows == [(f"SERVICE-{n:016X}", 100.0 + n, float(n)) for n in range(100)]
+
+
+def test_a_batch_of_service_ids_is_cut_where_the_selector_would_pass_2000_characters() -> None:
+    """By hand: `type(SERVICE),entityId(` and `)` are 24 characters and each id adds 26 quoted plus a comma, so 73
+    ids make 24 + 73 * 26 + 72 = 1,994 characters and a 74th would make 2,021: 100 ids go 73, then 27."""
+    entries = tuple(
+        MappingEntry(entity_id=f"app{n}", kind="application", dynatrace_entity_selector=f'entityId("SERVICE-{n:016X}")')
+        for n in range(100)
+    )
+    selectors = dynatrace_service_selectors(entries, 100)
+    assert [len(ID_IN_SELECTOR.findall(s)) for s in selectors] == [73, 27]
+    assert len(selectors[0]) == 1994
