@@ -34,6 +34,8 @@ from simulators.timeseries import Telemetry
 from simulators.web import json_response, parse_instant_ms, scheme_token
 
 _QUERY_PARAMS = ("metricSelector", "resolution", "from", "to", "entitySelector", "mzSelector")
+# The longest entitySelector the real API takes (Environment API v2, Entity selector, Limitations).
+MAX_SELECTOR_CHARS = 2000
 
 
 def error_body(status: int, message: str, violations: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -141,6 +143,14 @@ class DynatraceSimulator:
             )
         return None
 
+    @staticmethod
+    def _selector_too_long(params: dict[str, str]) -> Response | None:
+        """The real API refuses an entitySelector longer than MAX_SELECTOR_CHARS (Entity selector, Limitations)."""
+        if len(params.get("entitySelector") or "") > MAX_SELECTOR_CHARS:
+            message = f"size must be between 0 and {MAX_SELECTOR_CHARS}"
+            return _error(400, "Constraints violated.", [_violation("entitySelector", message)])
+        return None
+
     def _expired(self, request: Request) -> Response:
         return _error(
             400, "Constraints violated.", [_violation("nextPageKey", "The nextPageKey is invalid or expired.")]
@@ -166,6 +176,9 @@ class DynatraceSimulator:
                 "Constraints violated.",
                 [_violation("nextPageKey", "expected one of nextPageKey or metricSelector to be specified")],
             )
+        refused = self._selector_too_long(params)
+        if refused is not None:
+            return refused
         bounds = self._frame_bounds(params)
         if isinstance(bounds, Response):
             return bounds
@@ -415,6 +428,9 @@ class DynatraceSimulator:
                 return self._expired(request)
             fields_param = params.get("fields", "")
             params, offset = {**decoded["params"], "fields": fields_param}, int(decoded["offset"])
+        refused = self._selector_too_long(params)
+        if refused is not None:
+            return refused
         bounds = self._frame_bounds(params)
         if isinstance(bounds, Response):
             return bounds
@@ -512,6 +528,9 @@ class DynatraceSimulator:
             params, offset = decoded["params"], int(decoded["offset"])
         if not params.get("entitySelector"):
             return _error(400, "Constraints violated.", [_violation("entitySelector", "must not be null")])
+        refused = self._selector_too_long(params)
+        if refused is not None:
+            return refused
         try:
             predicate = entity_filter(params["entitySelector"])
             page_size = int(params.get("pageSize", 50))

@@ -338,3 +338,27 @@ def test_dynatrace_entities_are_those_observed_within_the_timeframe(client: Clie
     for (since, until), listed in cases.items():
         page = dt.get("/api/v2/entities", params={**services, "from": str(since), "to": str(until)}).json()
         assert (page["totalCount"], len(page["entities"])) == (listed, listed)
+
+
+def test_dynatrace_refuses_an_entity_selector_past_2000_characters(client: Client) -> None:
+    """The real API takes an entitySelector of at most 2,000 characters (Entity selector, Limitations), so a
+    connector that names too many ids must be refused here too. By hand: `type(SERVICE),entityId(` and `)` are 24
+    characters, 72 ids of 24 characters quoted with their commas 72 * 27 = 1,944, and a last id of 30 characters
+    quoted 32: 2,000 in all; one more character in that id makes 2,001."""
+    dt = client("dynatrace")
+    ids = [f"SERVICE-{n:016X}" for n in range(72)]
+    for extra, status in ((0, 200), (1, 400)):
+        selector = "type(SERVICE),entityId(" + ",".join(f'"{i}"' for i in [*ids, "SERVICE-" + "A" * (22 + extra)]) + ")"
+        assert len(selector) == 2000 + extra
+        for path, params in (
+            ("/api/v2/entities", {"entitySelector": selector}),
+            ("/api/v2/problems", {"entitySelector": selector}),
+            (
+                "/api/v2/metrics/query",
+                {"metricSelector": "builtin:service.requestCount.total", "entitySelector": selector},
+            ),
+        ):
+            answer = dt.get(path, params=params)
+            assert answer.status_code == status, (path, answer.text)
+            if status == 400:
+                assert answer.json()["error"]["constraintViolations"][0]["path"] == "entitySelector"
