@@ -9,7 +9,8 @@
 -- latency SLIs = sum(good hours) / sum(measured hours). Never an average of the applications' percentages.
 -- The target is the requests-weighted mean of the applications' targets; a latency SLI's, the mean of the
 -- applications' latency targets weighted by their measured hours of that percentile (good hours are held
--- against the good hours each application's target asks for). coverage = hours with traffic /
+-- against the good hours each application's target asks for); both from exact sums (weighted_target in macros.sql),
+-- so that applications all at 99.5 % make a target of 99.5 %. coverage = hours with traffic /
 -- hours in the period, over the applications that had traffic in it (an idle application adds to neither
 -- side: expected_hours are those applications' hours); the latency coverages likewise, over the applications
 -- that reported that percentile. The statuses follow the applications' rule (slo_status in macros.sql): 'no data'
@@ -62,7 +63,7 @@ rolled as (
         sum(bad_requests) as bad_requests,
         case when sum(availability_denominator) > 0 then sum(availability_numerator) / sum(availability_denominator) end
             as availability,
-        cast(sum(target_weight_exact) as double) / nullif(sum(availability_denominator), 0) as availability_target,
+        weighted_target(sum(target_weight_exact), sum(availability_denominator)) as availability_target,
         cast(sum(budget_allowed_exact) as double) as error_budget_allowed,
         case when sum(budget_allowed_exact) > 0 then sum(bad_requests) / cast(sum(budget_allowed_exact) as double) end
             as error_budget_consumed,
@@ -79,15 +80,14 @@ rolled as (
             as latency_coverage,
         case when sum(latency_measured_hours) > 0 then sum(latency_p95_good_hours) / sum(latency_measured_hours) end
             as latency_p95_sli,
-        cast(sum(latency_target_weight_exact) as double) / nullif(sum(latency_measured_hours), 0) as latency_target,
+        weighted_target(sum(latency_target_weight_exact), sum(latency_measured_hours)) as latency_target,
         cast(sum(latency_p99_measured_hours) as bigint) as latency_p99_measured_hours,
         sum(latency_p99_measured_hours) / nullif(sum(expected_hours) filter (where latency_p99_measured_hours > 0), 0)
             as latency_p99_coverage,
         case
             when sum(latency_p99_measured_hours) > 0 then sum(latency_p99_good_hours) / sum(latency_p99_measured_hours)
         end as latency_p99_sli,
-        cast(sum(latency_p99_target_weight_exact) as double) / nullif(sum(latency_p99_measured_hours), 0)
-            as latency_p99_target
+        weighted_target(sum(latency_p99_target_weight_exact), sum(latency_p99_measured_hours)) as latency_p99_target
     from levels
     group by level, level_id, environment, period
 )

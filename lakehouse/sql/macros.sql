@@ -9,6 +9,16 @@
 create or replace macro error_budget(availability_target, requests) as
     (1 - cast(availability_target as decimal(18, 12))) * cast(requests as decimal(38, 6));
 
+-- A rollup's target: its applications' targets weighted by their requests (or hours), from the exact decimal sum of
+-- target x weight (`weighted`) over the weights' sum (`total`). That sum made a double is rounded at its own size, and
+-- divided it read 0.9949999999999999 for applications all at 99.5 %: one minus the share left to the budget, a small
+-- number, keeps the target's digits. A whole sum is divided as it is: exact, as the availability it is held against.
+create or replace macro weighted_target(weighted, total) as
+    case
+        when total > 0 and weighted = floor(weighted) then cast(weighted as double) / total
+        when total > 0 then 1 - cast(cast(total as decimal(38, 12)) - weighted as double) / total
+    end;
+
 -- A burn rate: errors / the error budget of the same requests (1 = spending exactly the budget). No rate without
 -- a budget, that is without traffic.
 create or replace macro burn_rate(errors, budget) as

@@ -1623,6 +1623,24 @@ def test_a_groups_slo_targets_weigh_its_applications_own(tmp_path: Path) -> None
     assert (g1["latency_target"], g1["latency_p95_status"]) == (pytest.approx(164.4 / 192), "met")
 
 
+def test_a_group_whose_applications_share_a_target_has_that_target(tmp_path: Path) -> None:
+    """Over the last 7 days, team t1 is shop alone, at the defaults (99.5 %, a latency target of 95 %): 24 hours
+    with a p95 and a p99, so its latency targets are shop's, 0.95 x 24 / 24 = 0.95. Team t2 is quiet, 20 requests
+    in the hour before as_of, and broken, with no traffic: its availability target is quiet's, 0.995 x 20 / 20 =
+    0.995. The weighted sums made doubles and divided read 0.9500000000000001 and 0.9949999999999999. Neither
+    team has the coverage to be judged: 24 and 1 hours of 168."""
+    lake, settings = estate_lake(tmp_path)
+    served_by_quiet(lake, [(AS_OF - timedelta(hours=1), 20.0, 0.0)])
+    build(lake, settings, mode="full", as_of=AS_OF)
+    where = "period = 'last_7d' and environment = 'production' and level = 'team'"
+    with reading(lake, settings) as built:
+        teams = {r["level_id"]: r for r in mart(built, "mv_slo_group_period", where)}
+    t1, t2 = teams["t1"], teams["t2"]
+    assert (t1["availability_target"], t1["latency_target"], t1["latency_p99_target"]) == (0.995, 0.95, 0.95)
+    assert (t2["availability_denominator"], t2["availability_target"]) == (20, 0.995)
+    assert (t1["availability_status"], t2["availability_status"]) == ("insufficient data", "insufficient data")
+
+
 def with_quiet_burning(lake: Lake) -> None:
     """quiet (no traffic in the estate) fails half of its 100 requests an hour on the 19th from 20:00 to 23:00, serves
     1,000 requests an hour without an error on the 20th from 04:00 to 07:00, then fails 2 of 100 at 08:00 and 09:00:
