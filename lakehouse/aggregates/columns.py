@@ -228,8 +228,8 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "recovered_at_light": "When the change failure recovered, light mode (UTC), as recovered_at_full",
         "is_rework": (
             "Rework (DORA's fifth metric): a rollback, a deployment covered by an emergency change, or a fix forward: "
-            "the next successful deployment after a change failure whose incident (full correlation) was open when it "
-            "finished"
+            "the next successful deployment after a change failure one of whose incidents (full correlation) was open "
+            "when it finished"
         ),
     },
     "mv_lead_times": {

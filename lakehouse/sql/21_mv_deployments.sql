@@ -16,8 +16,8 @@
 -- recovered at as_of: a success or a restoration after as_of, ingested ahead of the build, has not happened
 -- yet (as MTTR counts only incidents restored before as_of).
 -- Rework (DORA's fifth metric): an unplanned deployment made to fix production: a rollback, a deployment covered
--- by an emergency change, or a fix forward: the next successful deployment after a change failure whose incident
--- (full correlation) had opened and was not yet restored when it finished, made because of that incident.
+-- by an emergency change, or a fix forward: the next successful deployment after a change failure one of whose
+-- incidents (full correlation) had opened and was not yet restored when it finished, made because of that incident.
 with params as (
     select as_of from build_params
 ),
@@ -44,8 +44,7 @@ incident_links as (
         bool_and(coalesce(l.restored_at < p.as_of, false)) filter (where l.counts_as_change_failure)
             as incidents_restored,
         list(l.incident_number order by l.incident_number) filter (where l.counts_as_change_failure)
-            as incident_numbers,
-        min(l.opened_at) filter (where l.counts_as_change_failure) as first_incident_opened_at
+            as incident_numbers
     from mv_incident_links as l
     cross join params as p
     where l.opened_at < p.as_of
@@ -53,17 +52,18 @@ incident_links as (
 ),
 
 fixes_forward as (
-    -- The next success after a change failure whose incident was open when it finished (opened before it, restored
-    -- after it or not yet): a deployment made because of that incident. From the staged table, not `deployments`:
-    -- a CTE read twice is copied whole, half a million attempts.
+    -- The next success after a change failure one of whose incidents was open when it finished (opened before it,
+    -- restored after it or not yet): a deployment made because of that incident. Each incident is checked on its own:
+    -- one restored before the success and another opened after it leave none open then. From the staged table, not
+    -- `deployments`: a CTE read twice is copied whole, half a million attempts.
     select distinct d.next_success_key as deployment_key
     from stg_deployments as d
-    inner join incident_links as l on d.deployment_key = l.deployment_key and l.correlation_mode = 'full'
+    inner join mv_incident_links as l on d.deployment_key = l.deployment_key and l.correlation_mode = 'full'
     where
-        l.caused_incident
+        l.counts_as_change_failure
         and d.next_success_at < (select as_of from params)
-        and l.first_incident_opened_at <= d.next_success_at
-        and (not l.incidents_restored or l.incident_restored_at > d.next_success_at)
+        and l.opened_at <= d.next_success_at
+        and coalesce(l.restored_at > d.next_success_at, true)
 ),
 
 change_cover as (

@@ -1872,6 +1872,37 @@ def test_a_deployment_fixing_forward_an_incident_its_predecessor_caused_is_rewor
     assert (quiet["rework_numerator"], quiet["rework_denominator"]) == (1, 3)
 
 
+def test_a_deployment_between_two_incidents_of_its_predecessor_fixes_neither_forward(tmp_path: Path) -> None:
+    """quiet-prod: Q1 deploys q1 on the 5th at 09:00 under CHG30 (worked 08:58-09:00). INC30 opens at 09:30 naming
+    CHG30 and is restored at 10:00; INC31 opens at 12:00 naming CHG30 too and is restored at 13:00. Both count
+    against Q1. Q2 deploys q2 at 11:00: INC30 was restored an hour before and INC31 had not opened, so no incident
+    was open when Q2 finished: planned work, not a fix forward. By hand: 0 rework deployments of 2 successes."""
+    lake, settings = estate_lake(tmp_path)
+    deploys, changes = get_dataset("deploys/deployment_events"), get_dataset("servicenow/changes")
+    incidents = get_dataset("servicenow/incidents")
+    lake.write_days(
+        deploys,
+        rows(
+            deploys.id,
+            deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(5, 9), "succeeded", "q1"),
+            deployment("argocd:quiet-prod:2", "argocd", "quiet-prod", t(5, 11), "succeeded", "q2"),
+        ),
+    )
+    chg30 = change("30" * 16, "CHG30", CI_Q, (t(5, 8, 58), t(5, 9)), "successful", t(4), t(5, 9, 10))
+    lake.write_days(changes, rows(changes.id, chg30))
+    inc30 = incident("i30" * 10 + "ab", "INC30", CI_Q, t(5, 9, 30), 2, 6, t(5, 10), "30" * 16)
+    inc31 = incident("i31" * 10 + "ab", "INC31", CI_Q, t(5, 12), 2, 6, t(5, 13), "30" * 16)
+    lake.write_days(incidents, rows(incidents.id, inc30, inc31))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        first = one(mart(built, "mv_deployments", "deployment_key = 'argocd:quiet-prod:1'"))
+        second = one(mart(built, "mv_deployments", "deployment_key = 'argocd:quiet-prod:2'"))
+        quiet = dora(built, "quiet")
+    assert first["incident_numbers_full"] == ["INC30", "INC31"]
+    assert not second["is_rework"]
+    assert (quiet["rework_numerator"], quiet["rework_denominator"]) == (0, 2)
+
+
 def quiet_rollbacks(lake: Lake, settings: Settings) -> tuple[dict[str, tuple[bool, bool]], dict[str, Any]]:
     """A full build; then quiet's deployments as (is_rollback, rolled_back) by their key's last character, and
     quiet's DORA row."""
