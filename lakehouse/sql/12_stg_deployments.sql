@@ -29,8 +29,14 @@ with attributed as (
 ),
 
 first_deployed as (
-    -- When each revision first ran: its first successful deployment in the sequence.
-    select entity_id, mapped_environment, revision, min(finished_at) as first_finished_at
+    -- When each revision first ran: its first successful deployment in the sequence, ordered as the sequence is
+    -- (finished_at, then deployment_key), so that of two revisions first deployed at the same instant the one the
+    -- sequence runs first came before the other.
+    select
+        entity_id,
+        mapped_environment,
+        revision,
+        min({'finished_at': finished_at, 'deployment_key': deployment_key}) as first_run
     from attributed
     where status = 'succeeded' and revision is not null
     group by entity_id, mapped_environment, revision
@@ -48,7 +54,7 @@ successes as (
                     'deployment_key': a.deployment_key,
                     'revision': a.revision,
                     'finished_at': a.finished_at,
-                    'first_finished_at': f.first_finished_at,
+                    'first_run': f.first_run,
                     'is_rollback': coalesce(a.is_rollback, false)
                 }
         end as success
@@ -80,13 +86,13 @@ followed as (
         coalesce(is_rollback, false)
         or coalesce(
             revision <> success_before.revision
-            and success.first_finished_at < success_before.first_finished_at,
+            and success.first_run < success_before.first_run,
             false
         ) as seen_as_rollback,
         next_success.is_rollback
         or coalesce(
             next_success.revision <> coalesce(success, success_before).revision
-            and next_success.first_finished_at < coalesce(success, success_before).first_finished_at,
+            and next_success.first_run < coalesce(success, success_before).first_run,
             false
         ) as next_success_is_rollback
     from sequence

@@ -1954,6 +1954,31 @@ def test_a_rollback_puts_back_an_older_revision(
     assert (quiet["rework_numerator"], quiet["rework_denominator"]) == (rework, 4)
 
 
+def test_of_two_revisions_first_deployed_at_the_same_instant_putting_back_the_first_is_a_rollback(
+    tmp_path: Path,
+) -> None:
+    """quiet-prod: A deploys q1 and B q2, both finishing on the 5th at 09:00 (ArgoCD's times are to the second); the
+    sequence runs A before B (same instant, then key), so q2 replaced q1. C puts q1 back on the 6th at 09:00, not
+    flagged at ingestion: q1 first ran before q2, so C is a rollback and B was rolled back. By hand: 3 attempts, 1
+    change failure (B), recovered by C 24 hours later; 1 rework deployment (C) of 3 successes."""
+    lake, settings = estate_lake(tmp_path)
+    deploys = get_dataset("deploys/deployment_events")
+    lake.write_days(
+        deploys,
+        rows(
+            deploys.id,
+            deployment("argocd:quiet-prod:5a", "argocd", "quiet-prod", t(5, 9), "succeeded", "q1"),
+            deployment("argocd:quiet-prod:5b", "argocd", "quiet-prod", t(5, 9), "succeeded", "q2"),
+            deployment("argocd:quiet-prod:6c", "argocd", "quiet-prod", t(6, 9), "succeeded", "q1"),
+        ),
+    )
+    flags, quiet = quiet_rollbacks(lake, settings)
+    assert flags == {"a": (False, False), "b": (False, True), "c": (True, False)}
+    assert (quiet["change_failure_numerator"], quiet["change_failure_denominator"]) == (1, 3)
+    assert quiet["recovery_sample"] == 1 and quiet["recovery_median_hours"] == pytest.approx(24.0)
+    assert (quiet["rework_numerator"], quiet["rework_denominator"]) == (1, 3)
+
+
 def test_a_redeploy_of_the_revision_already_running_ships_no_merge_request(tmp_path: Path) -> None:
     """shop-api (ArgoCD shop-api-prod, GitLab project 11) runs r1 since D1 on the 1st. MR 8 is merged at 09:00 on
     the 5th; at 10:00 ArgoCD syncs r1 again (a resync of what already runs: nothing new goes out), and at 12:00
