@@ -15,7 +15,9 @@
 -- roll forward, not a rollback; a redeploy of the same revision changes nothing that ran.
 -- A successful deployment that is not a rollback was rolled back when the next successful deployment in
 -- the sequence is a rollback. next_success_at, next_success_key: when the next successful deployment in the
--- sequence finished, and which it is.
+-- sequence finished, and which it is. is_redeploy: a successful deployment of a revision whose first successful
+-- deployment came earlier in the sequence (a resync, a rollback, a roll forward to a revision that already ran):
+-- what it runs had run before.
 with attributed as (
     select d.*, p.entity_id, p.environment as mapped_environment
     from raw_deploys_deployment_events as d
@@ -115,6 +117,7 @@ select
     a.status = 'succeeded' and not a.seen_as_rollback and coalesce(a.next_success_is_rollback, false) as rolled_back,
     a.next_success.finished_at as next_success_at,
     a.next_success.deployment_key as next_success_key,
+    coalesce(a.success.first_run.deployment_key <> a.deployment_key, false) as is_redeploy,
     a.initiated_by
 from followed as a
 inner join ref_entities as e on a.entity_id = e.entity_id and a.mapped_environment = e.environment

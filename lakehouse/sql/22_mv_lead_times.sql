@@ -10,13 +10,15 @@
 --   'deployment link': the earliest one GitLab lists the request among the merge requests it shipped;
 --   'first deployment after merge': else the first one after the merge whose merge requests are unknown (an
 --   ArgoCD sync, a GitLab deployment with no list). A GitLab deployment that lists other requests did not
---   ship this one, nor did a redeploy of the revision already running (the previous successful deployment's).
+--   ship this one, nor did a redeploy of a revision that had already run (see stg_deployments: a resync of the
+--   revision running, or a roll forward, after a rollback, to one first deployed before the merge, which cannot
+--   hold it).
 -- Of deployments finished at the same instant, the one first in the deployment sequence (the smallest
 -- deployment_key, as stg_deployments orders ties) ships the request, so that every build picks the same one.
 -- Requests not deployed yet have no row, nor have those shipped by a deployment finished after as_of (ingested
 -- ahead of the build): DORA counts them once they are deployed.
 with deployments as (
-    select deployment_key, entity_id, environment, finished_at, revision, previous_revision
+    select deployment_key, entity_id, environment, finished_at, is_redeploy
     from stg_deployments
     where status = 'succeeded' and not is_rollback and finished_at < (select as_of from build_params)
 ),
@@ -56,7 +58,7 @@ unlisted as (
     select d.entity_id, d.environment, d.finished_at, min(d.deployment_key) as deployment_key
     from deployments as d
     anti join links as l on d.deployment_key = l.deployment_key
-    where not coalesce(d.revision = d.previous_revision, false)
+    where not d.is_redeploy
     group by d.entity_id, d.environment, d.finished_at
 ),
 

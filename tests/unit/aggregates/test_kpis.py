@@ -1994,6 +1994,24 @@ def test_a_redeploy_of_the_revision_already_running_ships_no_merge_request(tmp_p
     )
 
 
+def test_a_roll_forward_to_a_revision_run_before_the_merge_ships_no_merge_request(tmp_path: Path) -> None:
+    """shop-api (ArgoCD shop-api-prod, GitLab project 11) runs r1 since D1 on the 1st. On the 5th ArgoCD deploys r5
+    at 07:00 and rolls back to r1 at 08:00; MR 8 is merged at 09:00; at 10:00 r5 is put back (a roll forward: r5 was
+    built before 07:00, two hours before the merge, and cannot hold it), and at 12:00 r6 goes out. MR 8 first runs
+    in production with r6: lead time 12:00 - 09:00 = 3 hours, not the roll forward's 1."""
+    attempts = [
+        deployment("argocd:shop-api-prod:5a", "argocd", "shop-api-prod", t(5, 7), "succeeded", "r5"),
+        deployment("argocd:shop-api-prod:5b", "argocd", "shop-api-prod", t(5, 8), "succeeded", "r1"),
+        deployment("argocd:shop-api-prod:5c", "argocd", "shop-api-prod", t(5, 10), "succeeded", "r5"),
+        deployment("argocd:shop-api-prod:5d", "argocd", "shop-api-prod", t(5, 12), "succeeded", "r6"),
+    ]
+    assert shipping_of_a_request_merged_at_9_on_the_5th(tmp_path, attempts) == (
+        "argocd:shop-api-prod:5d",
+        pytest.approx(3.0),
+        "first deployment after merge",
+    )
+
+
 def test_a_merge_request_shipped_after_as_of_has_no_lead_time_yet(tmp_path: Path) -> None:
     """MR 9 (shop-api's project 11) is merged at 09:00 on the 20th; ArgoCD deploys r9 to shop-api-prod at 10:10,
     ingested ahead of the build of 10:00. At 10:00 the request is not deployed yet: no lead time, as DORA counts it.
