@@ -11,7 +11,10 @@ CONSTRAINTS := constraints.txt
 IAC_VENV ?= .venv-iac
 IAC_BIN := $(IAC_VENV)/bin
 
-.PHONY: demo test lint typecheck pytest install install-dev dictionary openapi iac plugin clean
+PLUGIN_DEPS := plugins/rosetta-monitoring/node_modules/.installed
+PLUGIN_DEPS_LOG := .plugin-deps.log
+
+.PHONY: demo test lint typecheck pytest install install-dev dictionary openapi iac plugin plugin-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,7 +44,15 @@ typecheck: install-dev
 pytest: install-dev
 	$(BIN)/pytest -n auto
 
-test: lint typecheck pytest iac plugin
+# The plugin's npm packages and chromium are fetched while the Python checks run: the downloads wait on the network,
+# the tests on the cores. What the fetch printed comes after the checks' own output.
+test:
+	@$(MAKE) --no-print-directory plugin-deps > $(PLUGIN_DEPS_LOG) 2>&1 & fetch=$$!; \
+	$(MAKE) --no-print-directory lint typecheck pytest iac; checks=$$?; \
+	wait $$fetch; fetched=$$?; cat $(PLUGIN_DEPS_LOG); rm -f $(PLUGIN_DEPS_LOG); \
+	if [ $$checks -ne 0 ]; then exit $$checks; fi; \
+	if [ $$fetched -ne 0 ]; then echo "the plugin's npm packages or chromium could not be installed" >&2; exit $$fetched; fi; \
+	$(MAKE) --no-print-directory plugin
 
 # Infrastructure checks in a venv of their own (checkov's dependencies must not touch the runtime set):
 # Terraform parses, every handler it names exists, the API function gets what it reads, the README names existing
@@ -67,6 +78,11 @@ openapi: install
 # build, then the dev app against the demo's API in headless Chromium (Debian's, installed when missing).
 plugin: install-dev
 	bash plugins/rosetta-monitoring/scripts/ci.sh
+
+$(PLUGIN_DEPS): plugins/rosetta-monitoring/package-lock.json
+	bash plugins/rosetta-monitoring/scripts/install-deps.sh
+
+plugin-deps: $(PLUGIN_DEPS)
 
 clean:
 	rm -rf $(VENV) $(IAC_VENV) .rosetta .pytest_cache .mypy_cache .ruff_cache plugins/*/node_modules

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole check of the Backstage plugin, from a clean clone:
-# npm ci, type-check, generated API types current, jest, plugin build, e2e against the demo.
-# Assumes the project's venv at <repo>/.venv (make install-dev). Installs Debian's chromium if missing.
+# npm ci (scripts/install-deps.sh, with Debian's chromium), type-check, generated API types current, jest, plugin
+# build, e2e against the demo. Assumes the project's venv at <repo>/.venv (make install-dev).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,15 +15,11 @@ if [ ! -x "$repo/.venv/bin/rosetta-monitoring" ]; then
   exit 1
 fi
 
-if [ ! -x /usr/bin/chromium ]; then
-  step "install chromium"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y --no-install-recommends chromium
+# `make test` installs them while the Python checks run; here, when they are missing or older than the lockfile.
+if [ ! -x /usr/bin/chromium ] || [ ! -f node_modules/.installed ] || [ package-lock.json -nt node_modules/.installed ]; then
+  step "install chromium and npm packages"
+  bash scripts/install-deps.sh
 fi
-
-step "npm ci"
-npm ci --no-audit --no-fund
 
 step "type-check"
 npm run -s tsc
