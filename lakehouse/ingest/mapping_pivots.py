@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from lakehouse.ingest.errors import NoMappingError
-from lakehouse.mappings import MappingEntry, MappingStore, selector_entity_ids
+from lakehouse.mappings import (
+    ENTITY_IDS_ONLY,
+    MAX_SELECTOR_CHARS,
+    MappingEntry,
+    MappingStore,
+    selector_entity_ids,
+)
 from lakehouse.storage import Lake
 
-# Selectors that only list service ids can be merged into a few batched selectors.
-_ENTITY_IDS_ONLY = re.compile(r'^(type\(\s*"?SERVICE"?\s*\)\s*,\s*)?entityId\([^()]*\)$')
-# Dynatrace refuses a longer entitySelector (400 Constraints violated): 73 service ids, 46 process instances.
-MAX_SELECTOR_CHARS = 2000
+# Selectors that only list service ids (ENTITY_IDS_ONLY) are merged into a few batched selectors, each within
+# MAX_SELECTOR_CHARS: 73 service ids, 46 process instances.
 
 
 def current_entries(lake: Lake) -> tuple[MappingEntry, ...]:
@@ -30,7 +33,7 @@ def dynatrace_service_selectors(entries: tuple[MappingEntry, ...], batch: int) -
     for e in entries:
         selector = e.dynatrace_entity_selector
         if selector:
-            if _ENTITY_IDS_ONLY.match(selector.strip()):
+            if ENTITY_IDS_ONLY.match(selector.strip()):
                 ids.extend(selector_entity_ids(selector))
             else:
                 others.append(selector)

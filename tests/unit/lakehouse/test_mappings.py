@@ -97,6 +97,29 @@ def test_a_query_template_that_cannot_be_filled_is_rejected(template: str, reaso
     assert problems[0].startswith("entry 2 (api): kibana_query_template: ") and reason in problems[0]
 
 
+def test_an_entity_selector_dynatrace_would_refuse_is_refused_at_import() -> None:
+    """Dynatrace takes an entitySelector of at most 2,000 characters. A longer one was accepted, and every
+    Dynatrace ingestion then failed on its 400. A selector listing services by id alone is split by ingestion."""
+    head, tail = 'type(SERVICE),tag("app:', '")'  # 23 and 2 characters
+    at_limit = head + "x" * (2000 - 25) + tail
+    past_limit = head + "x" * (2001 - 25) + tail
+    # 80 ids of 24 characters, quoted (26) and comma-separated: 24 + 80 * 26 + 79 = 2,183 characters.
+    ids = ",".join(f'"SERVICE-{n:016X}"' for n in range(80))
+    by_ids = f"type(SERVICE),entityId({ids})"
+    assert (len(at_limit), len(past_limit), len(by_ids)) == (2000, 2001, 2183)
+    entries, problems = validate_entries(
+        [
+            app(),
+            comp("api", dynatrace_entity_selector=at_limit),
+            comp("web", dynatrace_entity_selector=past_limit),
+            comp("worker", dynatrace_entity_selector=by_ids),
+        ]
+    )
+    assert [e.entity_id for e in entries] == ["payments", "api", "worker"]
+    assert len(problems) == 1
+    assert problems[0].startswith("entry 3 (web): dynatrace_entity_selector: ") and "2001 characters" in problems[0]
+
+
 def test_a_pivot_claimed_twice_is_rejected_for_the_second_entity() -> None:
     entries, problems = validate_entries(
         [app(), comp("api", servicenow_ci_id=CI_A), comp("worker", servicenow_ci_id=CI_A, argocd_app_name="w")]
