@@ -160,6 +160,9 @@ class MappingEntry(BaseModel):
         parts = _split_selector(value)
         if parts is None or not all(SELECTOR_PART.match(p) for p in parts):
             raise ValueError('not a Dynatrace entitySelector like type(SERVICE),entityId("SERVICE-...")')
+        if not any(p.startswith(("type(", "entityId(")) for p in parts):
+            # Dynatrace refuses a selector without either (400): every ingestion run would fail on it.
+            raise ValueError('an entitySelector needs a type(...) or an entityId(...), e.g. type(SERVICE),tag("app:x")')
         if len(value) > MAX_SELECTOR_CHARS and not ENTITY_IDS_ONLY.match(value):
             # Accepted, it would fail every Dynatrace ingestion run, far from the entry that caused it.
             raise ValueError(

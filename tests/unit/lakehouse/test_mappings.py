@@ -120,6 +120,26 @@ def test_an_entity_selector_dynatrace_would_refuse_is_refused_at_import() -> Non
     assert problems[0].startswith("entry 3 (web): dynatrace_entity_selector: ") and "2001 characters" in problems[0]
 
 
+def test_an_entity_selector_without_a_type_or_an_entity_id_is_refused() -> None:
+    """Dynatrace requires an entity type or entity ids in every entitySelector: tag("app:pay") alone was accepted,
+    then refused by Dynatrace on every ingestion run. With a type, or by id, it is a selector Dynatrace takes."""
+    entries, problems = validate_entries(
+        [
+            app(),
+            comp("api", dynatrace_entity_selector='tag("app:pay")'),
+            comp("web", dynatrace_entity_selector='mzName("Payments"),not(type(HOST))'),
+            comp("worker", dynatrace_entity_selector='type(SERVICE),tag("app:worker")'),
+            comp("batch", dynatrace_entity_selector='entityId("SERVICE-B")'),
+        ]
+    )
+    assert [e.entity_id for e in entries] == ["payments", "worker", "batch"]
+    assert [p.split(": ")[:2] for p in problems] == [
+        ["entry 2 (api)", "dynatrace_entity_selector"],
+        ["entry 3 (web)", "dynatrace_entity_selector"],
+    ]
+    assert all("type(...) or an entityId(...)" in p for p in problems)
+
+
 def test_a_pivot_claimed_twice_is_rejected_for_the_second_entity() -> None:
     entries, problems = validate_entries(
         [app(), comp("api", servicenow_ci_id=CI_A), comp("worker", servicenow_ci_id=CI_A, argocd_app_name="w")]
