@@ -160,6 +160,13 @@ class MappingEntry(BaseModel):
         parts = _split_selector(value)
         if parts is None or not all(SELECTOR_PART.match(p) for p in parts):
             raise ValueError('not a Dynatrace entitySelector like type(SERVICE),entityId("SERVICE-...")')
+        joined = next((p for p in parts if not _one_call(p)), None)
+        if joined is not None:
+            # type(SERVICE) AND tag("x") reads as one criterion: the build would find none of its tags, and the
+            # services ingestion fetches for it would belong to no entity.
+            raise ValueError(
+                f'{joined[:80]!r} is more than one criterion: join them with commas, e.g. type(SERVICE),tag("app:x")'
+            )
         if not any(p.startswith(("type(", "entityId(")) for p in parts):
             # Dynatrace refuses a selector without either (400): every ingestion run would fail on it.
             raise ValueError('an entitySelector needs a type(...) or an entityId(...), e.g. type(SERVICE),tag("app:x")')
@@ -275,6 +282,21 @@ def _split_selector(selector: str) -> list[str] | None:
         return None
     parts.append(selector[start:].strip())
     return parts
+
+
+def _one_call(part: str) -> bool:
+    """Whether a selector's part is one criterion: the parenthesis after its name closes at its very end."""
+    depth, quoted = 0, False
+    for i, ch in enumerate(part):
+        if ch == '"' and (i == 0 or part[i - 1] != "~"):
+            quoted = not quoted
+        elif not quoted and ch == "(":
+            depth += 1
+        elif not quoted and ch == ")":
+            depth -= 1
+            if depth == 0:
+                return i == len(part) - 1
+    return False
 
 
 def selector_entity_ids(selector: str) -> list[str]:

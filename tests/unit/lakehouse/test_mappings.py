@@ -140,6 +140,28 @@ def test_an_entity_selector_without_a_type_or_an_entity_id_is_refused() -> None:
     assert all("type(...) or an entityId(...)" in p for p in problems)
 
 
+def test_an_entity_selector_whose_criteria_are_not_joined_by_commas_is_refused() -> None:
+    """type(SERVICE) AND tag("app:pay") was accepted as one criterion: the build read no tag from it, and the
+    services ingestion fetched for it belonged to no entity. Criteria are joined by commas, as
+    type(SERVICE),tag("app:pay") and not(tag("a"),tag("b")) are; a comma inside quotes joins nothing."""
+    entries, problems = validate_entries(
+        [
+            app(),
+            comp("api", dynatrace_entity_selector='type(SERVICE) AND tag("app:pay")'),
+            comp("web", dynatrace_entity_selector='type(SERVICE),tag("a") tag("b")'),
+            comp("worker", dynatrace_entity_selector='type(SERVICE),tag("app:pay")'),
+            comp("batch", dynatrace_entity_selector='type(SERVICE),not(tag("a"),tag("b")),tag("x) y(")'),
+        ]
+    )
+    assert [e.entity_id for e in entries] == ["payments", "worker", "batch"]
+    assert [p.split(": ")[:2] for p in problems] == [
+        ["entry 2 (api)", "dynatrace_entity_selector"],
+        ["entry 3 (web)", "dynatrace_entity_selector"],
+    ]
+    assert "'type(SERVICE) AND tag(\"app:pay\")' is more than one criterion" in problems[0]
+    assert '\'tag("a") tag("b")\' is more than one criterion' in problems[1]
+
+
 def test_a_pivot_claimed_twice_is_rejected_for_the_second_entity() -> None:
     entries, problems = validate_entries(
         [app(), comp("api", servicenow_ci_id=CI_A), comp("worker", servicenow_ci_id=CI_A, argocd_app_name="w")]
