@@ -179,6 +179,20 @@ class MappingEntry(BaseModel):
             )
         return value
 
+    @model_validator(mode="after")
+    def _selector_finds_services(self) -> MappingEntry:
+        # The build gives a service to an entry by the entity ids, tags and management zone names its selector names
+        # (else by its dynatrace_tag): a selector with none of them, type(SERVICE),mzId(7) say, has its services
+        # ingested, and then given to no entity.
+        selector = self.dynatrace_entity_selector
+        found_by = selector and (selector_entity_ids(selector) or selector_tags(selector) or selector_zones(selector))
+        if selector and not found_by and not self.dynatrace_tag:
+            raise ValueError(
+                f"dynatrace_entity_selector {selector[:80]!r} names no entityId, tag or mzName, which is how "
+                "a service is found to be this entity's: add one, or a dynatrace_tag"
+            )
+        return self
+
     @field_validator("dynatrace_tag")
     @classmethod
     def _tag(cls, value: str | None) -> str | None:

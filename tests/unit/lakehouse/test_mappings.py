@@ -150,7 +150,7 @@ def test_an_entity_selector_whose_criteria_are_not_joined_by_commas_is_refused()
             comp("api", dynatrace_entity_selector='type(SERVICE) AND tag("app:pay")'),
             comp("web", dynatrace_entity_selector='type(SERVICE),tag("a") tag("b")'),
             comp("worker", dynatrace_entity_selector='type(SERVICE),tag("app:pay")'),
-            comp("batch", dynatrace_entity_selector='type(SERVICE),not(tag("a"),tag("b")),tag("x) y(")'),
+            comp("batch", dynatrace_entity_selector='type(SERVICE),not(tag("a"),tag("b")),tag("x,y")'),
         ]
     )
     assert [e.entity_id for e in entries] == ["payments", "worker", "batch"]
@@ -160,6 +160,25 @@ def test_an_entity_selector_whose_criteria_are_not_joined_by_commas_is_refused()
     ]
     assert "'type(SERVICE) AND tag(\"app:pay\")' is more than one criterion" in problems[0]
     assert '\'tag("a") tag("b")\' is more than one criterion' in problems[1]
+
+
+def test_an_entity_selector_the_build_finds_no_service_by_is_refused() -> None:
+    """type(SERVICE),mzId(7) was accepted: ingestion fetched the zone's services, but the build gives a service to
+    an entry by the entityId, tag or mzName its selector names (else by its dynatrace_tag), so they went to no
+    entity and the entry showed no signals. With a tag, a zone name, an id or a dynatrace_tag, it is accepted."""
+    entries, problems = validate_entries(
+        [
+            app(),
+            comp("api", dynatrace_entity_selector="type(SERVICE),mzId(7)"),
+            comp("web", dynatrace_entity_selector='type(SERVICE),entityName.equals("web")'),
+            comp("worker", dynatrace_entity_selector="type(SERVICE),mzId(7)", dynatrace_tag="app:worker"),
+            comp("batch", dynatrace_entity_selector='type(SERVICE),mzName("Batch")'),
+            comp("cron", dynatrace_entity_selector='type(SERVICE),entityId("SERVICE-C"),healthState("HEALTHY")'),
+        ]
+    )
+    assert [e.entity_id for e in entries] == ["payments", "worker", "batch", "cron"]
+    assert [p.split(": ")[0] for p in problems] == ["entry 2 (api)", "entry 3 (web)"]
+    assert "dynatrace_entity_selector 'type(SERVICE),mzId(7)' names no entityId, tag or mzName" in problems[0]
 
 
 def test_a_pivot_claimed_twice_is_rejected_for_the_second_entity() -> None:
