@@ -39,9 +39,10 @@ SELECTOR_PART = re.compile(
 # gives it, unless it only lists services by id: those it merges and splits into selectors of its own.
 MAX_SELECTOR_CHARS = 2000
 ENTITY_IDS_ONLY = re.compile(r'^(type\(\s*"?SERVICE"?\s*\)\s*,\s*)?entityId\([^()]*\)$')
-ENTITY_ID_CALL = re.compile(r"entityId\(([^)]*)\)")
-TAG_CALL = re.compile(r"\btag\(([^)]*)\)")
-ZONE_CALL = re.compile(r"\bmzName\(([^)]*)\)")
+# Matched against a whole criterion: a quoted argument may hold parentheses, mzName("Payments (EU)").
+ENTITY_ID_CALL = re.compile(r"entityId\((.*)\)")
+TAG_CALL = re.compile(r"tag\((.*)\)")
+ZONE_CALL = re.compile(r"mzName\((.*)\)")
 QUOTED_ARGUMENT = re.compile(r'"((?:[^"~]|~.)*)"')
 TEMPLATE_FIELDS = {"entity", "component", "application", "environment", "name"}
 

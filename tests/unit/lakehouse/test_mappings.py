@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from lakehouse.aggregates.refs import pivots_table
 from lakehouse.mappings import (
     MappingEntry,
     from_catalog,
@@ -430,6 +431,25 @@ def test_a_selectors_criteria_are_read_at_its_top_level_only() -> None:
     assert selector_zones(selector) == ["Payments"]
     assert selector_entity_ids(selector) == []
     assert selector_entity_ids('type(SERVICE),entityId("SERVICE-A","SERVICE-B")') == ["SERVICE-A", "SERVICE-B"]
+
+
+def test_a_selectors_quoted_criteria_may_hold_parentheses() -> None:
+    """A zone or a tag may be named with parentheses: mzName("Payments (EU)") was read as no zone, so the entry's
+    services went to no entity, and tag("owner:Team (EU)") as no tag, so services with app:pay alone were taken."""
+    zone = 'type(SERVICE),mzName("Payments (EU)")'
+    tags = 'type(SERVICE),tag("owner:Team (EU)"),tag("app:pay")'
+    assert selector_zones(zone) == ["Payments (EU)"]
+    assert selector_tags(tags) == ["owner:Team (EU)", "app:pay"]
+    assert selector_entity_ids('type(SERVICE),entityId("SERVICE-A")') == ["SERVICE-A"]
+    entries, problems = validate_entries(
+        [app(), comp("api", dynatrace_entity_selector=zone), comp("web", dynatrace_entity_selector=tags)]
+    )
+    assert problems == []
+    assert sorted((r["pivot_kind"], r["value"], r["entity_id"]) for r in pivots_table(entries).to_pylist()) == [
+        ("dynatrace_tag", "app:pay", "web"),
+        ("dynatrace_tag", "owner:Team (EU)", "web"),
+        ("dynatrace_zone", "Payments (EU)", "api"),
+    ]
 
 
 def test_a_systems_slo_annotations_set_its_targets() -> None:
