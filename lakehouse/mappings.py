@@ -457,16 +457,28 @@ def _validate_set(entries: list[MappingEntry], problems: list[str]) -> tuple[lis
 
 def _claims(e: MappingEntry) -> list[tuple[tuple[str, str], str]]:
     """What the entry's unique pivots hold, each with how to name it in a clash. A selector holds the services
-    it names, however it is written (entityId("A") and type(SERVICE),entityId("A") select one service), else
-    its text."""
+    it names, however it is written (entityId("A") and type(SERVICE),entityId("A") select one service), else the
+    tags and zones the build finds its services by, however written, else its text."""
     claims = []
     for pivot in UNIQUE_PIVOTS:
         value = getattr(e, pivot)
         ids = selector_entity_ids(value) if pivot == "dynatrace_entity_selector" and value else []
         claims += [(("dynatrace_entity", i), f"{pivot}'s entity {i!r}") for i in ids]
-        if value is not None and not ids:
+        criteria = _selector_criteria(value) if pivot == "dynatrace_entity_selector" and value and not ids else ""
+        if criteria:
+            # Two entries with the same criteria meet every service alike: the build would give all to one of them.
+            claims.append((("dynatrace_criteria", criteria), f"{pivot} selecting by {criteria}"))
+        elif value is not None and not ids:
             claims.append(((pivot, str(value)), f"{pivot} {value!r}"))
     return claims
+
+
+def _selector_criteria(selector: str) -> str:
+    """The tags and zones a selector's services are found by in the build, in one spelling: type(SERVICE),
+    tag("a") and tag("a"),type(SERVICE) give tag("a")."""
+    tags = sorted(set(selector_tags(selector)))
+    zones = sorted(set(selector_zones(selector)))
+    return ",".join([f'tag("{t}")' for t in tags] + [f'mzName("{z}")' for z in zones])
 
 
 # --- loading from files -------------------------------------------------------------------------

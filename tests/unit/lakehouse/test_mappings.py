@@ -182,6 +182,30 @@ def test_an_entity_selector_the_build_finds_no_service_by_is_refused() -> None:
     assert "dynatrace_entity_selector 'type(SERVICE),mzId(7)' names no entityId, tag or mzName" in problems[0]
 
 
+def test_two_selectors_finding_services_by_the_same_criteria_are_refused_to_the_second() -> None:
+    """type(SERVICE),tag("app:pay") and tag("app:pay"), type(SERVICE) differ only in how they are written: both were
+    accepted, and every service tagged app:pay went to api, the first by id, web silently getting none. In another
+    environment, or with one more tag (a more specific selector), they are distinct."""
+    entries, problems = validate_entries(
+        [
+            app(),
+            comp("api", dynatrace_entity_selector='type(SERVICE),tag("app:pay")'),
+            comp("web", dynatrace_entity_selector='tag("app:pay"), type(SERVICE)'),
+            comp("api", environment="staging", dynatrace_entity_selector='type(SERVICE),tag("app:pay")'),
+            comp("db", dynatrace_entity_selector='type(SERVICE),tag("app:pay"),tag("tier:db")'),
+        ]
+    )
+    assert [e.key for e in entries] == [
+        ("payments", "production"),
+        ("api", "production"),
+        ("api", "staging"),
+        ("db", "production"),
+    ]
+    assert problems == [
+        'web [production]: dynatrace_entity_selector selecting by tag("app:pay") is already mapped to api'
+    ]
+
+
 def test_a_pivot_claimed_twice_is_rejected_for_the_second_entity() -> None:
     entries, problems = validate_entries(
         [app(), comp("api", servicenow_ci_id=CI_A), comp("worker", servicenow_ci_id=CI_A, argocd_app_name="w")]
