@@ -168,6 +168,12 @@ class MappingEntry(BaseModel):
             raise ValueError(
                 f'{joined[:80]!r} is more than one criterion: join them with commas, e.g. type(SERVICE),tag("app:x")'
             )
+        types = {p[len("type(") : -1].strip().strip('"').upper() for p in parts if p.startswith("type(")}
+        if types - {"SERVICE"}:
+            # Signals are read from service metrics: hosts or processes selected here would never carry any.
+            raise ValueError(
+                f"selects type {sorted(types - {'SERVICE'})[0]}: the mapping finds services, type(SERVICE)"
+            )
         if not any(p.startswith(("type(", "entityId(")) for p in parts):
             # Dynatrace refuses a selector without either (400): every ingestion run would fail on it.
             raise ValueError('an entitySelector needs a type(...) or an entityId(...), e.g. type(SERVICE),tag("app:x")')

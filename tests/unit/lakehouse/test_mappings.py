@@ -206,6 +206,27 @@ def test_two_selectors_finding_services_by_the_same_criteria_are_refused_to_the_
     ]
 
 
+def test_an_entity_selector_of_another_type_than_services_is_refused() -> None:
+    """Signals come from service metrics: type(HOST),tag("app:pay") was accepted, its hosts listed and attributed
+    to api, and no metric ever reached it. type(SERVICE), quoted or in another case as Dynatrace reads it, is taken."""
+    entries, problems = validate_entries(
+        [
+            app(),
+            comp("api", dynatrace_entity_selector='type(HOST),tag("app:pay")'),
+            comp(
+                "web", dynatrace_entity_selector='type("PROCESS_GROUP_INSTANCE"),entityId("PROCESS_GROUP_INSTANCE-1")'
+            ),
+            comp("worker", dynatrace_entity_selector='type("service"),tag("app:worker")'),
+        ]
+    )
+    assert [e.entity_id for e in entries] == ["payments", "worker"]
+    assert [p.split(": ", 2)[:2] for p in problems] == [
+        ["entry 2 (api)", "dynatrace_entity_selector"],
+        ["entry 3 (web)", "dynatrace_entity_selector"],
+    ]
+    assert "selects type HOST" in problems[0] and "selects type PROCESS_GROUP_INSTANCE" in problems[1]
+
+
 def test_a_pivot_claimed_twice_is_rejected_for_the_second_entity() -> None:
     entries, problems = validate_entries(
         [app(), comp("api", servicenow_ci_id=CI_A), comp("worker", servicenow_ci_id=CI_A, argocd_app_name="w")]
