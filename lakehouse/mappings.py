@@ -463,28 +463,36 @@ def _validate_set(entries: list[MappingEntry], problems: list[str]) -> tuple[lis
 
 def _claims(e: MappingEntry) -> list[tuple[tuple[str, str], str]]:
     """What the entry's unique pivots hold, each with how to name it in a clash. A selector holds the services
-    it names, however it is written (entityId("A") and type(SERVICE),entityId("A") select one service), else the
-    tags and zones the build finds its services by, however written, else its text."""
+    it names, however it is written (entityId("A") and type(SERVICE),entityId("A") select one service). Without
+    ids, the entry holds the tags and zones the build finds its services by (its selector's, else its tag),
+    however written: two entries with the same ones meet every service alike, and the build would give every one
+    to the same entry. A tag is shared freely where it finds nothing: beside a selector's ids or criteria."""
     claims = []
     for pivot in UNIQUE_PIVOTS:
         value = getattr(e, pivot)
-        ids = selector_entity_ids(value) if pivot == "dynatrace_entity_selector" and value else []
-        claims += [(("dynatrace_entity", i), f"{pivot}'s entity {i!r}") for i in ids]
-        criteria = _selector_criteria(value) if pivot == "dynatrace_entity_selector" and value and not ids else ""
-        if criteria:
-            # Two entries with the same criteria meet every service alike: the build would give all to one of them.
-            claims.append((("dynatrace_criteria", criteria), f"{pivot} selecting by {criteria}"))
-        elif value is not None and not ids:
+        if pivot == "dynatrace_entity_selector":
+            ids = selector_entity_ids(value) if value else []
+            claims += [(("dynatrace_entity", i), f"{pivot}'s entity {i!r}") for i in ids]
+            criteria, said = _criteria(e) if not ids else ("", "")
+            if criteria:
+                claims.append((("dynatrace_criteria", criteria), said))
+        elif value is not None:
             claims.append(((pivot, str(value)), f"{pivot} {value!r}"))
     return claims
 
 
-def _selector_criteria(selector: str) -> str:
-    """The tags and zones a selector's services are found by in the build, in one spelling: type(SERVICE),
-    tag("a") and tag("a"),type(SERVICE) give tag("a")."""
+def _criteria(e: MappingEntry) -> tuple[str, str]:
+    """The tags and zones the build finds an entry's services by, in one spelling (type(SERVICE),tag("a") and
+    tag("a"),type(SERVICE) give tag("a")), and how to name them in a clash; ("", "") if none."""
+    selector = e.dynatrace_entity_selector or ""
     tags = sorted(set(selector_tags(selector)))
     zones = sorted(set(selector_zones(selector)))
-    return ",".join([f'tag("{t}")' for t in tags] + [f'mzName("{z}")' for z in zones])
+    if tags or zones:
+        criteria = ",".join([f'tag("{t}")' for t in tags] + [f'mzName("{z}")' for z in zones])
+        return criteria, f"dynatrace_entity_selector selecting by {criteria}"
+    if e.dynatrace_tag:
+        return f'tag("{e.dynatrace_tag}")', f"dynatrace_tag {e.dynatrace_tag!r}"
+    return "", ""
 
 
 # --- loading from files -------------------------------------------------------------------------

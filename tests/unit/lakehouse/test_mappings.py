@@ -268,11 +268,36 @@ def test_same_pivot_in_two_environments_of_one_entity_is_fine() -> None:
 
 
 def test_shared_tags_are_allowed_but_duplicate_entities_are_not() -> None:
+    """Components found by id may all carry their application's tag, which then finds nothing of theirs."""
     entries, problems = validate_entries(
-        [app(), comp("api", dynatrace_tag="app:payments"), comp("db", dynatrace_tag="app:payments"), comp("api")]
+        [
+            app(dynatrace_tag="app:payments"),
+            comp("api", dynatrace_tag="app:payments", dynatrace_entity_selector='entityId("SERVICE-A")'),
+            comp("db", dynatrace_tag="app:payments", dynatrace_entity_selector='entityId("SERVICE-D")'),
+            comp("api"),
+        ]
     )
     assert [e.entity_id for e in entries] == ["payments", "api", "db"]
     assert problems == ["api [production]: duplicate entity for this environment"]
+
+
+def test_two_entries_found_by_the_same_tag_alone_are_refused_to_the_second() -> None:
+    """api and db, with no selector, are both found by the tag app:payments: the build gives every service
+    tagged so to api (the first by id), and db never had any. In staging, db is found by it alone."""
+    entries, problems = validate_entries(
+        [
+            app(),
+            comp("api", dynatrace_tag="app:payments"),
+            comp("db", dynatrace_tag="app:payments"),
+            comp("db", environment="staging", dynatrace_tag="app:payments"),
+            comp("cache", dynatrace_entity_selector='type(SERVICE),tag("app:payments")'),
+        ]
+    )
+    assert [e.key for e in entries] == [("payments", "production"), ("api", "production"), ("db", "staging")]
+    assert problems == [
+        "db [production]: dynatrace_tag 'app:payments' is already mapped to api",
+        'cache [production]: dynatrace_entity_selector selecting by tag("app:payments") is already mapped to api',
+    ]
 
 
 def test_component_of_an_unknown_application_is_rejected() -> None:
