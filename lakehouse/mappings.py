@@ -30,7 +30,8 @@ SLUG = r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$"
 SYS_ID = re.compile(r"^[0-9a-f]{32}$")
 K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 K8S_NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-INDEX_PATTERN = re.compile(r"^[a-z0-9*][a-z0-9*._:-]*(,[a-z0-9*][a-z0-9*._:-]*)*$")
+# Elasticsearch's multi-target syntax: patterns joined by commas, any after the first may exclude (-logs-debug-*).
+INDEX_PATTERN = re.compile(r"^[a-z0-9*][a-z0-9*._:-]*(,-?[a-z0-9*][a-z0-9*._:-]*)*$")
 SELECTOR_PART = re.compile(
     r"^(type|entityId|tag|mzId|mzName|entityName(\.\w+)*|healthState|"
     r"(from|to)Relationships?\.\w+|databaseName|not)\(.*\)$"

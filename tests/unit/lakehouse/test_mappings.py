@@ -227,6 +227,21 @@ def test_an_entity_selector_of_another_type_than_services_is_refused() -> None:
     assert "selects type HOST" in problems[0] and "selects type PROCESS_GROUP_INSTANCE" in problems[1]
 
 
+def test_an_index_pattern_may_exclude_indices_after_the_first() -> None:
+    """logs-payments-*,-logs-payments-debug-* is Elasticsearch's multi-target syntax for the payments logs without
+    the debug ones: it was refused as not an index pattern. An exclusion alone, or a space, still is refused."""
+    entries, problems = validate_entries(
+        [
+            app(),
+            comp("api", elisa_index="logs-payments-*,-logs-payments-debug-*"),
+            comp("web", elisa_index="-logs-payments-*"),
+            comp("db", elisa_index="logs-payments-*, -logs-payments-debug-*"),
+        ]
+    )
+    assert [e.entity_id for e in entries] == ["payments", "api"]
+    assert [p.split(": ")[:2] for p in problems] == [["entry 3 (web)", "elisa_index"], ["entry 4 (db)", "elisa_index"]]
+
+
 def test_a_pivot_claimed_twice_is_rejected_for_the_second_entity() -> None:
     entries, problems = validate_entries(
         [app(), comp("api", servicenow_ci_id=CI_A), comp("worker", servicenow_ci_id=CI_A, argocd_app_name="w")]
