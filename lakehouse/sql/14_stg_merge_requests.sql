@@ -4,8 +4,8 @@
 -- refresh: hourly
 --
 -- Merge requests come from the project's merged list and from the deployments that shipped them; the
--- same request seen twice counts once. A project maps to its entity (a component, or an application mapped
--- directly) in each environment it is mapped in.
+-- same request seen twice counts once. A project maps to its entity (a component, or an application: mapped
+-- directly, or a monorepo whose components deploy) in each environment it is mapped in.
 with listed as (
     -- The project's merged list gives each request once: its day is its merge's, and a day keeps one row per request.
     select mr_id, project_id, merged_at, merge_commit_sha

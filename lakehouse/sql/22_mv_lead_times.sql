@@ -5,8 +5,11 @@
 -- refresh: hourly
 --
 -- Change lead time = shipping deployment finished_at - merged_at. The shipping deployment is a successful,
--- non-rollback deployment of the request's entity (its component, or its application when mapped directly) in
--- that environment, finished at or after the merge, found by the first rule that applies (match_rule):
+-- non-rollback deployment of what the request's project is mapped on in that environment, finished at or after
+-- the merge: a component's own deployments; an application's, and its components' (a monorepo: one project mapped
+-- on the application, each component deployed by its own ArgoCD app, say). A project is mapped
+-- on one entity per environment, so a request has one row per environment, and a team, group or domain counts it
+-- once. The shipping deployment is found by the first rule that applies (match_rule):
 --   'deployment link': the earliest one GitLab lists the request among the merge requests it shipped;
 --   'first deployment after merge': else the first one after the merge whose merge requests are unknown (an
 --   ArgoCD sync, a GitLab deployment with no list). A GitLab deployment that lists other requests did not
@@ -17,14 +20,31 @@
 -- deployment_key, as stg_deployments orders ties) ships the request, so that every build picks the same one.
 -- Requests not deployed yet have no row, nor have those shipped by a deployment finished after as_of (ingested
 -- ahead of the build): DORA counts them once they are deployed.
-with deployments as (
-    select deployment_key, entity_id, environment, finished_at, is_redeploy
+with shipping as (
+    select deployment_key, entity_id, app_id, environment, finished_at, is_redeploy
     from stg_deployments
     where status = 'succeeded' and not is_rollback and finished_at < (select as_of from build_params)
 ),
 
+-- What a request ships on (ships_on): its component's deployments, or its application's and every one of its
+-- components'. A deployment is found under its entity, and under its application ('app:<id>').
+deployments as (
+    select deployment_key, entity_id as ships_on, environment, finished_at, is_redeploy from shipping
+    union all
+    select deployment_key, 'app:' || app_id, environment, finished_at, is_redeploy from shipping
+),
+
 requests as (
-    select mr_id, project_id, app_id, component_id, entity_id, environment, merged_at from stg_merge_requests
+    select
+        mr_id,
+        project_id,
+        app_id,
+        component_id,
+        entity_id,
+        environment,
+        merged_at,
+        case when component_id is null then 'app:' || app_id else entity_id end as ships_on
+    from stg_merge_requests
 ),
 
 -- GitLab deployments are keyed 'gitlab:<deployment id>' by the deployment events' ingest.
@@ -44,7 +64,7 @@ linked as (
     inner join deployments as d
         on
             l.deployment_key = d.deployment_key
-            and m.entity_id = d.entity_id
+            and m.ships_on = d.ships_on
             and m.environment = d.environment
             and m.merged_at <= d.finished_at
     qualify row_number() over (
@@ -55,11 +75,11 @@ linked as (
 -- One per instant: of deployments finished at the same instant, the first in the sequence (an ASOF join would take
 -- any of them).
 unlisted as (
-    select d.entity_id, d.environment, d.finished_at, min(d.deployment_key) as deployment_key
+    select d.ships_on, d.environment, d.finished_at, min(d.deployment_key) as deployment_key
     from deployments as d
     anti join links as l on d.deployment_key = l.deployment_key
     where not d.is_redeploy
-    group by d.entity_id, d.environment, d.finished_at
+    group by d.ships_on, d.environment, d.finished_at
 ),
 
 after_merge as (
@@ -71,7 +91,7 @@ after_merge as (
     from requests as m
     asof inner join unlisted as d
         on
-            m.entity_id = d.entity_id
+            m.ships_on = d.ships_on
             and m.environment = d.environment
             and m.merged_at <= d.finished_at
 ),

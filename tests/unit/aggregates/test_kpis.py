@@ -920,6 +920,69 @@ def test_applications_mapped_directly_each_have_their_own_deployment_sequence(tm
     assert solo["lead_time_sample"] == 1 and solo["lead_time_median_hours"] == pytest.approx(0.5)
 
 
+def test_a_monorepo_mapped_on_its_application_ships_with_any_of_its_components(tmp_path: Path) -> None:
+    """mono is one repository with two components: GitLab project 31 is mapped on the application, and each
+    component has its own ArgoCD app (mono-web-prod, mono-jobs-prod); mono-web has a project of its own too (33).
+    On the 5th: W1 (web) 09:00, J1 (jobs) 11:30, W2 (web) 12:00.
+    MR 31 (project 31) merged 07:00 ships with W1: 2 h. MR 32 (project 31) merged 10:00 ships with J1: 1.5 h.
+    MR 33 (project 33) merged 10:30 ships with web's next deployment, W2, as before (J1 is another component's):
+    1.5 h. mono and its team: 3 requests, median of 2, 1.5 and 1.5 h = 1.5 h."""
+    lake, settings = estate_lake(tmp_path)
+    mono = [
+        {"entity_id": "mono", "kind": "application", "team": "t3", "domain": "d3", "gitlab_project_id": 31},
+        {
+            "entity_id": "mono-web",
+            "kind": "component",
+            "application_id": "mono",
+            "argocd_app_name": "mono-web-prod",
+            "gitlab_project_id": 33,
+        },
+        {
+            "entity_id": "mono-jobs",
+            "kind": "component",
+            "application_id": "mono",
+            "argocd_app_name": "mono-jobs-prod",
+        },
+    ]
+    MappingStore(lake).apply([*mapping(), *mono], actor="test", replace=True)
+    deploys = get_dataset("deploys/deployment_events")
+    lake.write_days(
+        deploys,
+        rows(
+            deploys.id,
+            deployment("argocd:mono-web-prod:1", "argocd", "mono-web-prod", t(5, 9), "succeeded", "w1"),
+            deployment("argocd:mono-jobs-prod:1", "argocd", "mono-jobs-prod", t(5, 11, 30), "succeeded", "j1"),
+            deployment("argocd:mono-web-prod:2", "argocd", "mono-web-prod", t(5, 12), "succeeded", "w2"),
+        ),
+    )
+    requests = get_dataset("gitlab/merge_requests")
+    merged = {31: (31, t(5, 7)), 32: (31, t(5, 10)), 33: (33, t(5, 10, 30))}
+    lake.write_days(
+        requests,
+        rows(
+            requests.id,
+            *(
+                {"mr_id": i, "project_id": project, "merged_at": at, "updated_at": at}
+                for i, (project, at) in merged.items()
+            ),
+        ),
+    )
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        leads = {
+            (r["mr_id"], r["component_id"]): (r["deployment_key"], r["lead_time_hours"])
+            for r in mart(built, "mv_lead_times", "mr_id in (31, 32, 33)")
+        }
+        figures = [dora(built, "mono"), dora_group(built, "team", "t3")]
+    assert leads == {
+        (31, None): ("argocd:mono-web-prod:1", pytest.approx(2.0)),
+        (32, None): ("argocd:mono-jobs-prod:1", pytest.approx(1.5)),
+        (33, "mono-web"): ("argocd:mono-web-prod:2", pytest.approx(1.5)),
+    }
+    for f in figures:
+        assert f["lead_time_sample"] == 3 and f["lead_time_median_hours"] == pytest.approx(1.5)
+
+
 def test_a_merge_request_ships_with_the_deployment_gitlab_lists_it_in(tmp_path: Path) -> None:
     """shop-db (GitLab project 12) on the 19th: MR 4 and MR 5 merged at 07:00, MR 6 at 06:00. G4 at 08:00 deploys
     an older revision and GitLab lists MR 6 only; G5 at 12:00 lists MR 4; G6 at 13:00 lists nothing (its list was
