@@ -5,10 +5,11 @@
 --
 -- Merge requests come from the project's merged list and from the deployments that shipped them; the
 -- same request seen twice counts once. A project maps to its entity (a component, or an application: mapped
--- directly, or a monorepo whose components deploy) in each environment it is mapped in.
+-- directly, or a monorepo whose components deploy) in each environment it is mapped in. target_branch: the branch
+-- it was merged into (null where unknown).
 with listed as (
     -- The project's merged list gives each request once: its day is its merge's, and a day keeps one row per request.
-    select mr_id, project_id, merged_at, merge_commit_sha
+    select mr_id, project_id, merged_at, merge_commit_sha, target_branch
     from raw_gitlab_merge_requests
 ),
 
@@ -16,7 +17,7 @@ distinct_requests as (
     select * from listed
     union all
     -- A request known only from a deployment that shipped it, once however many deployments list it.
-    select l.mr_id, l.project_id, l.merged_at, l.merge_commit_sha
+    select l.mr_id, l.project_id, l.merged_at, l.merge_commit_sha, l.target_branch
     from raw_gitlab_deployment_merge_requests as l
     anti join listed as m on l.mr_id = m.mr_id
     qualify row_number() over (partition by l.mr_id order by l.deployment_id) = 1
@@ -27,6 +28,7 @@ select
     m.project_id,
     m.merged_at,
     m.merge_commit_sha,
+    m.target_branch,
     p.entity_id,
     e.app_id,
     e.component_id,

@@ -1,6 +1,6 @@
 -- table: mv_lead_times
 -- grain: one row per merged merge request and environment, with the deployment that shipped it
--- reads: stg_merge_requests, stg_deployments, raw_gitlab_deployment_merge_requests, build_params
+-- reads: stg_merge_requests, stg_deployments, raw_gitlab_deployments, raw_gitlab_deployment_merge_requests, build_params
 -- partitioned by: month of merged_at
 -- refresh: hourly
 --
@@ -16,6 +16,10 @@
 --   ship this one, nor did a redeploy of a revision that had already run (see stg_deployments: a resync of the
 --   revision running, or a roll forward, after a rollback, to one first deployed before the merge, which cannot
 --   hold it).
+-- Only requests merged into a branch the project deploys from count: one into a feature branch, or a release
+-- branch never deployed, ships nothing itself (the request merging that branch on does). A project's branches in
+-- an environment are the refs of its successful GitLab deployments there that some of its requests target. Where
+-- none is known (a project deployed by ArgoCD, or from tags), or a request's target branch is not, it counts.
 -- Of deployments finished at the same instant, the one first in the deployment sequence (the smallest
 -- deployment_key, as stg_deployments orders ties) ships the request, so that every build picks the same one.
 -- Requests not deployed yet have no row, nor have those shipped by a deployment finished after as_of (ingested
@@ -34,17 +38,36 @@ deployments as (
     select deployment_key, 'app:' || app_id, environment, finished_at, is_redeploy from shipping
 ),
 
+-- The branches each project deploys to each environment from (a deployment's ref may be a tag: it is one only
+-- where a request targets it).
+deployed_refs as (
+    select distinct d.source_ref as project_id, d.environment, g.ref
+    from stg_deployments as d
+    inner join raw_gitlab_deployments as g on d.deployment_key = 'gitlab:' || g.deployment_id
+    where d.origin = 'gitlab' and d.status = 'succeeded'
+),
+
+deployed_branches as (
+    select r.project_id, r.environment, list(r.ref) as branches
+    from deployed_refs as r
+    semi join stg_merge_requests as m
+        on r.project_id = cast(m.project_id as varchar) and r.environment = m.environment and r.ref = m.target_branch
+    group by r.project_id, r.environment
+),
+
 requests as (
     select
-        mr_id,
-        project_id,
-        app_id,
-        component_id,
-        entity_id,
-        environment,
-        merged_at,
-        case when component_id is null then 'app:' || app_id else entity_id end as ships_on
-    from stg_merge_requests
+        m.mr_id,
+        m.project_id,
+        m.app_id,
+        m.component_id,
+        m.entity_id,
+        m.environment,
+        m.merged_at,
+        case when m.component_id is null then 'app:' || m.app_id else m.entity_id end as ships_on
+    from stg_merge_requests as m
+    left join deployed_branches as b on cast(m.project_id as varchar) = b.project_id and m.environment = b.environment
+    where m.target_branch is null or b.branches is null or list_contains(b.branches, m.target_branch)
 ),
 
 -- GitLab deployments are keyed 'gitlab:<deployment id>' by the deployment events' ingest.

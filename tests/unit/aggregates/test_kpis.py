@@ -1030,6 +1030,73 @@ def test_a_merge_request_ships_with_the_deployment_gitlab_lists_it_in(tmp_path: 
     }
 
 
+def test_only_merge_requests_into_a_branch_the_project_deploys_from_get_a_lead_time(tmp_path: Path) -> None:
+    """shop-db (GitLab project 12) deploys from main: G4 at 08:00 and G5 at 12:00 on the 19th, both of ref main.
+    MR 4 into main, merged 07:00, ships with G4: 1 h. MR 5 into feature/cart, merged 07:00, ships nothing itself:
+    no lead time (before: G4, 1 h). MR 6, merged 09:00 with no target branch known, counts: G5, 3 h.
+    shop-api (project 11) is deployed by ArgoCD: its branches are unknown, so MR 8 into feature/x, merged 08:00 on
+    the 19th, still ships with its next deployment (10:00): 2 h."""
+    lake, settings = estate_lake(tmp_path)
+    deploys = get_dataset("deploys/deployment_events")
+    lake.write_days(
+        deploys,
+        rows(
+            deploys.id,
+            deployment("gitlab:104", "gitlab", "12", t(19, 8), "succeeded", "s4"),
+            deployment("gitlab:105", "gitlab", "12", t(19, 12), "succeeded", "s6"),
+        ),
+    )
+    gitlab_deployments = get_dataset("gitlab/deployments")
+    lake.write_days(
+        gitlab_deployments,
+        rows(
+            gitlab_deployments.id,
+            *(
+                {
+                    "deployment_id": i,
+                    "project_id": 12,
+                    "environment": "production",
+                    "status": "success",
+                    "ref": "main",
+                    "sha": sha,
+                    "created_at": at - timedelta(minutes=5),
+                    "updated_at": at,
+                    "finished_at": at,
+                }
+                for i, sha, at in ((104, "s4", t(19, 8)), (105, "s6", t(19, 12)))
+            ),
+        ),
+    )
+    requests = get_dataset("gitlab/merge_requests")
+    merged = {
+        4: (12, "main", t(19, 7)),
+        5: (12, "feature/cart", t(19, 7)),
+        6: (12, None, t(19, 9)),
+        8: (11, "feature/x", t(19, 8)),
+    }
+    lake.write_days(
+        requests,
+        rows(
+            requests.id,
+            *(
+                {"mr_id": i, "project_id": project, "target_branch": branch, "merged_at": at, "updated_at": at}
+                for i, (project, branch, at) in merged.items()
+            ),
+        ),
+    )
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        leads = {
+            r["mr_id"]: (r["deployment_key"], r["lead_time_hours"])
+            for r in mart(built, "mv_lead_times", "mr_id in (4, 5, 6, 8)")
+        }
+    assert leads == {
+        4: ("gitlab:104", pytest.approx(1.0)),
+        6: ("gitlab:105", pytest.approx(3.0)),
+        8: ("argocd:shop-api-prod:2", pytest.approx(2.0)),
+    }
+
+
 def test_a_merge_request_known_only_from_the_deployments_that_shipped_it_counts_once(tmp_path: Path) -> None:
     """shop-db (GitLab project 12) on the 19th: MR 7, merged at 07:00, is missing from the project's merged list;
     GitLab lists it in G4 (08:00) and again in G5 (12:00). It is one request, shipped by G4: 1 h, by its link.
