@@ -478,6 +478,7 @@ DATASETS: tuple[Dataset, ...] = (
             _c("merge_commit_sha", STR, "Merge commit SHA; the head commit when fast-forwarded (no merge commit)"),
             _c("squash_commit_sha", STR, "Squash commit SHA, when squashed"),
             _key("updated_at", UTC_MS, "Last update", "UTC"),
+            _c("default_branch", STR, "The project's default branch when the request was read"),
         ),
         natural_key=("mr_id",),
         partition_column="merged_at",

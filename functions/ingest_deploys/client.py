@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from lakehouse.ingest.paginators import NextPagePaginator
 # Reads of one listing before a run gives up on records that keep moving while they are paged.
 MAX_READS = 4
 APPLICATIONS = "/api/v1/applications"
+PROJECT = re.compile(r"/api/v4/projects/[0-9]+")
 
 
 class ArgoCDClient(SourceClient):
@@ -98,6 +100,16 @@ class GitLabClient(SourceClient):
                 "per_page": per_page,
             },
         )
+
+    def shape_of(self, request: PageRequest) -> type:
+        # Every GitLab answer read is a listing, but the project's own, an object.
+        return dict if PROJECT.fullmatch(request.url) else list
+
+    def project(self, project_id: int) -> ApiResponse:
+        """The project itself (its default branch)."""
+        response = self.send(PageRequest(f"/api/v4/projects/{project_id}"))
+        self.counters.pages += 1
+        return response
 
     def deployment_merge_requests(self, project_id: int, deployment_id: int, per_page: int) -> Iterator[ApiResponse]:
         return self._listing(

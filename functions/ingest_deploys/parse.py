@@ -375,6 +375,7 @@ def parse_merge_requests_page(page: Any, context: Mapping[str, Any] | None = Non
                         "merge_commit_sha": optional_str(mr, "merge_commit_sha") or _fast_forwarded(mr),
                         "squash_commit_sha": optional_str(mr, "squash_commit_sha"),
                         "updated_at": parse_instant(mr.get("updated_at")) or merged_at,
+                        "default_branch": ctx.get("default_branch"),
                     },
                 )
             )

@@ -133,8 +133,13 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
                 for response in gitlab.pipelines(project_id, window.since, window.until, per_page):
                     yield Page(parse.PIPELINES, response.body, context)
             if parse.MERGE_REQUESTS in datasets:
+                # A request counts for lead time when merged into a branch the project deploys from; for a project
+                # GitLab does not deploy (ArgoCD), that is its default branch.
+                project = gitlab.project(project_id).body
+                branch = project.get("default_branch") if isinstance(project, dict) else None
+                requests_context = {**context, "default_branch": branch if isinstance(branch, str) else None}
                 for response in gitlab.merged_requests(project_id, window.since, window.until, per_page):
-                    yield Page(parse.MERGE_REQUESTS, response.body, context)
+                    yield Page(parse.MERGE_REQUESTS, response.body, requests_context)
 
         def gitlab_pages() -> Iterator[Page]:
             projects = gitlab_projects(entries)

@@ -374,9 +374,10 @@ class SourceClient:
         except ValueError as exc:
             self._set_aside(request, f"page was not valid JSON ({exc})", response.text)
             raise Retriable("page was not valid JSON") from None
-        if not isinstance(body, self.page_shape):
+        shape = self.shape_of(request)
+        if not isinstance(body, shape):
             # The JSON of another answer than the API's (a proxy's, a gateway's): as good as unreadable.
-            reason = f"page was a JSON {_JSON_KINDS.get(type(body), 'value')}, not {_SHAPES[self.page_shape]}"
+            reason = f"page was a JSON {_JSON_KINDS.get(type(body), 'value')}, not {_SHAPES[shape]}"
             self._set_aside(request, reason, response.text)
             raise Retriable(reason)
         keys = self.listing_keys(request, body)
@@ -422,6 +423,10 @@ class SourceClient:
         """What the rejects keep of a page set aside: its text without the credentials of its URLs, cut at
         MAX_TEXT_KEPT (after: a URL cut before its @ would keep its password)."""
         return text_without_credentials(text)[:MAX_TEXT_KEPT]
+
+    def shape_of(self, request: PageRequest) -> type:
+        """What the answer to `request` is: the source's page shape, unless one endpoint answers otherwise."""
+        return self.page_shape
 
     def listing_keys(self, request: PageRequest, body: Any) -> tuple[str, ...]:
         """The keys down to the list of records the answer to `request` always holds; () when none is checked."""

@@ -1,6 +1,6 @@
 -- table: mv_lead_times
 -- grain: one row per merged merge request and environment, with the deployment that shipped it
--- reads: stg_merge_requests, stg_deployments, raw_gitlab_deployments, raw_gitlab_deployment_merge_requests, build_params
+-- reads: stg_merge_requests, stg_deployments, raw_gitlab_deployments, raw_gitlab_merge_requests, raw_gitlab_deployment_merge_requests, build_params
 -- partitioned by: month of merged_at
 -- refresh: hourly
 --
@@ -18,8 +18,9 @@
 --   hold it).
 -- Only requests merged into a branch the project deploys from count: one into a feature branch, or a release
 -- branch never deployed, ships nothing itself (the request merging that branch on does). A project's branches in
--- an environment are the refs of its successful GitLab deployments there that some of its requests target. Where
--- none is known (a project deployed by ArgoCD, or from tags), or a request's target branch is not, it counts.
+-- an environment are the refs of its successful GitLab deployments there that some of its requests target, else
+-- (a project deployed by ArgoCD, or from tags) its default branch. Where neither is known (requests read before
+-- default branches were), or a request's target branch is not, it counts.
 -- Of deployments finished at the same instant, the one first in the deployment sequence (the smallest
 -- deployment_key, as stg_deployments orders ties) ships the request, so that every build picks the same one.
 -- Requests not deployed yet have no row, nor have those shipped by a deployment finished after as_of (ingested
@@ -55,6 +56,14 @@ deployed_branches as (
     group by r.project_id, r.environment
 ),
 
+-- Each project's default branch, as last read.
+default_branches as (
+    select cast(project_id as varchar) as project_id, arg_max(default_branch, updated_at) as default_branch
+    from raw_gitlab_merge_requests
+    where default_branch is not null
+    group by project_id
+),
+
 requests as (
     select
         m.mr_id,
@@ -67,7 +76,14 @@ requests as (
         case when m.component_id is null then 'app:' || m.app_id else m.entity_id end as ships_on
     from stg_merge_requests as m
     left join deployed_branches as b on cast(m.project_id as varchar) = b.project_id and m.environment = b.environment
-    where m.target_branch is null or b.branches is null or list_contains(b.branches, m.target_branch)
+    left join default_branches as p on cast(m.project_id as varchar) = p.project_id
+    where
+        m.target_branch is null
+        or case
+            when b.branches is not null then list_contains(b.branches, m.target_branch)
+            when p.default_branch is not null then m.target_branch = p.default_branch
+            else true
+        end
 ),
 
 -- GitLab deployments are keyed 'gitlab:<deployment id>' by the deployment events' ingest.

@@ -1097,6 +1097,39 @@ def test_only_merge_requests_into_a_branch_the_project_deploys_from_get_a_lead_t
     }
 
 
+def test_a_project_deployed_by_argocd_counts_the_requests_into_its_default_branch(tmp_path: Path) -> None:
+    """shop-api (GitLab project 11) is deployed by ArgoCD, next at 10:00 on the 19th; its default branch is main.
+    MR 9 into main, merged 08:00, ships with it: 2 h. MR 8 into feature/x, merged 08:00 too, ships nothing itself:
+    no lead time (before: 2 h as well)."""
+    lake, settings = estate_lake(tmp_path)
+    requests = get_dataset("gitlab/merge_requests")
+    merged = {8: "feature/x", 9: "main"}
+    lake.write_days(
+        requests,
+        rows(
+            requests.id,
+            *(
+                {
+                    "mr_id": i,
+                    "project_id": 11,
+                    "target_branch": branch,
+                    "default_branch": "main",
+                    "merged_at": t(19, 8),
+                    "updated_at": t(19, 8),
+                }
+                for i, branch in merged.items()
+            ),
+        ),
+    )
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        leads = {
+            r["mr_id"]: (r["deployment_key"], r["lead_time_hours"])
+            for r in mart(built, "mv_lead_times", "mr_id in (8, 9)")
+        }
+    assert leads == {9: ("argocd:shop-api-prod:2", pytest.approx(2.0))}
+
+
 def test_a_merge_request_known_only_from_the_deployments_that_shipped_it_counts_once(tmp_path: Path) -> None:
     """shop-db (GitLab project 12) on the 19th: MR 7, merged at 07:00, is missing from the project's merged list;
     GitLab lists it in G4 (08:00) and again in G5 (12:00). It is one request, shipped by G4: 1 h, by its link.

@@ -264,6 +264,38 @@ def test_gitlab_merge_requests_shipped_keep_merged_at() -> None:
     assert real.rows == 0 and real.rejects == []
 
 
+def test_a_merged_request_keeps_its_projects_default_branch() -> None:
+    """Lead time counts a request merged into a branch the project deploys from; for a project GitLab does not
+    deploy (ArgoCD), that is its default branch, read from GET /projects/:id and kept on each request's row. A row
+    read without it has none."""
+    listed = load("gitlab/merge_requests__project_list_merged_docs.json")
+    result = parse.parse_merge_requests_page(listed[:1], {"project_id": 3, "default_branch": "master"})
+    table = result.tables[parse.MERGE_REQUESTS]
+    assert table.column("target_branch").to_pylist() == ["master"]  # the fixture's request, into master
+    assert table.column("default_branch").to_pylist() == ["master"]
+    unknown = parse.parse_merge_requests_page(listed[:1], {"project_id": 3})
+    assert unknown.tables[parse.MERGE_REQUESTS].column("default_branch").to_pylist() == [None]
+
+
+def test_a_run_asked_for_merge_requests_reads_the_projects_default_branch(
+    gitlab_lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GitLab project 5's default branch is trunk: its merged requests' rows carry it."""
+    listed = load("gitlab/merge_requests__project_list_merged_docs.json")
+    monkeypatch.setattr(GitLabClient, "merged_requests", lambda self, *args: iter([SimpleNamespace(body=listed[:1])]))
+    monkeypatch.setattr(
+        GitLabClient, "project", lambda self, project_id: SimpleNamespace(body={"default_branch": "trunk"})
+    )
+    settings = IngestSettings(gitlab_url="https://gitlab.example", gitlab_token=SecretStr("glpat-x"))
+    day = datetime(2016, 8, 11, tzinfo=UTC)
+    ingest(
+        "deploys", gitlab_lake, settings, window=Window(day, day + timedelta(days=1)), datasets=[parse.MERGE_REQUESTS]
+    )
+    (part,) = gitlab_lake.list_partitions(get_dataset(parse.MERGE_REQUESTS))
+    stored = gitlab_lake.read_partition(get_dataset(parse.MERGE_REQUESTS), part)
+    assert stored is not None and stored.column("default_branch").to_pylist() == ["trunk"]
+
+
 def test_a_merged_request_without_merge_time_is_a_reject_saying_why() -> None:
     """GitLab reads merged_at from the request's merge metrics, which requests merged before GitLab kept them (or
     imported without them) lack: such a request is listed as merged with merged_at null. Its lead time cannot be
@@ -313,6 +345,9 @@ def gitlab_run(
     monkeypatch.setattr(GitLabClient, "pipelines", pages("pipelines", []))
     monkeypatch.setattr(GitLabClient, "merged_requests", pages("merged_requests", []))
     monkeypatch.setattr(GitLabClient, "deployment_merge_requests", pages("deployment_merge_requests", []))
+    monkeypatch.setattr(
+        GitLabClient, "project", lambda self, project_id: SimpleNamespace(body={"default_branch": "main"})
+    )
     settings = IngestSettings(gitlab_url="https://gitlab.example", gitlab_token=SecretStr("glpat-x"))
     day = datetime(2016, 8, 11, tzinfo=UTC)
     outcome = ingest("deploys", lake, settings, window=Window(day, day + timedelta(days=1)), datasets=datasets)
