@@ -414,6 +414,13 @@ DATASETS: tuple[Dataset, ...] = (
             _c("user_username", STR, "Who deployed"),
             _c("job_id", INT, "Deploying job (deployable) id"),
             _c("pipeline_id", INT, "Pipeline of the deploying job"),
+            _c(
+                "commit_created_at",
+                UTC_MS,
+                "When the deployed commit was made (deployable.commit.created_at); null without a job or in rows "
+                "stored before it was read",
+                "UTC",
+            ),
         ),
         natural_key=("deployment_id",),
         partition_column="created_at",

@@ -65,9 +65,12 @@ class GitLabSimulator:
                 self.deployments.setdefault(project, []).append(dep)
         self.pipelines: dict[int, list[Pipeline]] = {}
         self.pipeline_by_id: dict[int, Pipeline] = {}
+        self.committed_s: dict[str, int] = {}
         for pipe in estate.pipelines:
             self.pipelines.setdefault(pipe.project_id, []).append(pipe)
             self.pipeline_by_id[pipe.id] = pipe
+            # A commit is made once: its date is the same in every deployment of it (a rollback's included).
+            self.committed_s[pipe.sha] = min(pipe.created_s - 600, self.committed_s.get(pipe.sha, pipe.created_s))
         self.merge_requests: dict[int, list[MergeRequest]] = {}
         self.mr_by_id: dict[int, MergeRequest] = {}
         for mr in estate.merge_requests:
@@ -217,7 +220,8 @@ class GitLabSimulator:
         pipe = self.pipeline_by_id.get(dep.pipeline_id) if dep.pipeline_id else None
         status = "failed" if dep.failed else "success"
         env_id = comp.production_env_id if dep.environment == PRODUCTION else comp.staging_env_id
-        author_time = datetime.fromtimestamp(pipe.created_s - 600 if pipe else dep.started_s, tz=UTC)
+        # A revision no pipeline built (the one running before the estate's history) was committed before it began.
+        author_time = datetime.fromtimestamp(self.committed_s.get(dep.revision, self.estate.start_s - 86400), tz=UTC)
         author_local = author_time.astimezone(timezone(timedelta(hours=2)))
         title = "Merge branch 'feature/change' into 'main'"
         deployable = {

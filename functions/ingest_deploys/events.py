@@ -2,11 +2,13 @@
 
 Only deployments to the environment the mapping names for each ArgoCD app or GitLab project are kept. A
 deployment is a rollback when it replaces the running revision with an older one: one deployed before, or, for
-GitLab, one that ships no merge request. A GitLab deployment ships changes when its commit is the merge (or
-squash, or for a fast-forward merge the head) commit of a request merged after the previous successful deployment
-of that environment, read from the project's merged list (one request per page), or when GitLab's per-deployment
-list links it (one request per deployment, fetched only when that dataset is asked for). Going back to an older
-commit ships nothing, even when that commit's first deployment is older than our history.
+GitLab, a commit made before the running one's (the deploying job's commit `created_at`) that ships no merge request.
+A GitLab deployment ships changes when its commit is the merge (or squash, or for a fast-forward merge the head)
+commit of a request merged after the previous successful deployment of that environment, read from the project's
+merged list (one request per page), or when GitLab's per-deployment list links it (one request per deployment,
+fetched only when that dataset is asked for). Going back to an older commit ships nothing, even when that commit's
+first deployment is older than our history; a newer commit shipping no known request (a direct push, a release
+commit made by CI, a tag) is no rollback, nor is one whose date is unknown (no job, or stored before it was read).
 
 An ArgoCD deployment's key is its application and history id. An application deleted and created again (by its
 ApplicationSet, say) numbers its history from 0 again, so the ids of its new life name deployments of its old one:
@@ -103,6 +105,7 @@ def build_events(lake: Lake, since: datetime, entries: Iterable[MappingEntry]) -
                     row["user_username"],
                     linked=row["deployment_id"] in linked,
                     merged_at=merged.get((row["project_id"], row["sha"])),
+                    committed_at=row["commit_created_at"],
                 )
             )
     _flag_rollbacks(events)
@@ -177,11 +180,13 @@ def _event(
     initiated_by: str | None,
     linked: bool | None = None,
     merged_at: datetime | None = None,
+    committed_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """`linked`/`merged_at` are known for GitLab only (None for ArgoCD): see `_ships_changes`."""
+    """`linked`/`merged_at`/`committed_at` are known for GitLab only (None for ArgoCD): see `_flag_rollbacks`."""
     return {
         "_linked": linked,
         "_merged_at": merged_at,
+        "_committed_at": committed_at,
         "deployment_key": key,
         "origin": origin,
         "source_ref": ref,
@@ -207,7 +212,7 @@ def _flag_rollbacks(events: list[dict[str, Any]]) -> None:
         previous: dict[str, Any] | None = None
         for e in deployments:
             revision = e["revision"]
-            older = revision in seen or _ships_changes(e, previous) is False
+            older = revision in seen or (_ships_changes(e, previous) is False and _committed_before(e, previous))
             e["is_rollback"] = bool(revision and previous and revision != previous["revision"] and older)
             if revision:
                 seen.add(revision)
@@ -222,6 +227,14 @@ def _ships_changes(event: dict[str, Any], previous: dict[str, Any] | None) -> bo
         return True
     merged_at = event["_merged_at"]
     return merged_at is not None and (previous is None or merged_at > previous["finished_at"])
+
+
+def _committed_before(event: dict[str, Any], previous: dict[str, Any] | None) -> bool:
+    """Whether the deployed commit was made before the running one: a direct push, a release commit made by CI or a
+    tag ships no merged request yet is newer. Unknown (no job, or stored before commit dates were read): not older."""
+    if previous is None or event["_committed_at"] is None or previous["_committed_at"] is None:
+        return False
+    return bool(event["_committed_at"] < previous["_committed_at"])
 
 
 def _merge_commits(requests: Iterable[dict[str, Any]]) -> dict[tuple[int, str], datetime]:

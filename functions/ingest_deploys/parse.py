@@ -246,6 +246,7 @@ def deployment_row(d: Mapping[str, Any], project_id: int) -> dict[str, Any]:
         # The status was last changed when the deployment finished: a failure reported through the API counts too.
         finished = updated_at
     pipeline = (job or {}).get("pipeline") or {}
+    commit = (job or {}).get("commit") or {}
     row = {
         "deployment_id": require_int(d, "id"),
         "project_id": project_id,
@@ -260,6 +261,7 @@ def deployment_row(d: Mapping[str, Any], project_id: int) -> dict[str, Any]:
         "user_username": (d.get("user") or {}).get("username"),
         "job_id": optional_int(job, "id") if job else None,
         "pipeline_id": optional_int(pipeline, "id") if pipeline else None,
+        "commit_created_at": parse_instant(optional_str(commit, "created_at")) if commit else None,
     }
     return checked_row(DEPLOYMENTS, row)
 

@@ -9,7 +9,8 @@
 -- are matched on the environment name too.
 -- entity_id is the mapped entity deployed: a component, or an application mapped directly (no component).
 -- Its deployment sequence, per environment, is ordered by finished_at, then deployment_key.
--- A rollback puts back a revision older than the one it replaces (flagged at ingestion, or seen here: a
+-- A rollback puts back a revision older than the one it replaces (flagged at ingestion, for GitLab also a commit
+-- made before the running one's that ships no merge request; or seen here: a
 -- successful deployment of another revision than the previous successful one's, whose first successful
 -- deployment in the sequence came before that revision's). Putting back the revision a rollback left is a
 -- roll forward, not a rollback; a redeploy of the same revision changes nothing that ran.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from datetime import UTC, date, datetime, timedelta
@@ -541,3 +542,29 @@ def test_a_deploys_backfill_reads_the_argocd_listing_once(tmp_path: Path, monkey
 
     ingest("deploys", lake, settings, window=Window(days.until, days.until + timedelta(hours=1)), datasets=datasets)
     assert asked == ["/api/v1/applications"] * 2
+
+
+def test_a_gitlab_deployment_of_a_newer_commit_without_a_known_request_is_not_a_rollback(tmp_path: Path) -> None:
+    """GitLab's own deployments example (project 1, taken as successful): 99d03678 at 07:36:39 UTC, committed at
+    09:36:01+02:00 (07:36:01 UTC), then a91957a8 at 11:32:35, committed at 13:28:26+02:00 (11:28:26 UTC). The lake
+    holds no merged request for a91957a8 (a direct push, a release commit made by CI, a tag ship none), so it was
+    flagged a rollback and 99d03678 counted as rolled back. By hand: a91957a8 is newer than the commit it replaced and
+    never ran before, so neither is a rollback. A third deployment, at 12:00, of cccc… committed on the 10th
+    (10:00 UTC), before a91957a8 and never deployed in the lake's history, puts back an older commit: a rollback."""
+    lake = Lake.from_settings(Settings(lake_url=str(tmp_path)))
+    MappingStore(lake).apply(
+        [{"entity_id": "shop", "kind": "application", "gitlab_project_id": 1}], actor="test", replace=True
+    )
+    listed = json.loads((FIXTURES / "gitlab" / "deployments__list_docs.json").read_text())
+    deployments = [d | {"status": "success"} for d in listed]
+    older = copy.deepcopy(deployments[1])
+    older["deployable"]["commit"]["created_at"] = "2016-08-10T12:00:00.000+02:00"
+    older["deployable"]["finished_at"] = "2016-08-11T12:00:00.000Z"
+    deployments.append(older | {"id": 43, "iid": 3, "sha": "c" * 40, "created_at": "2016-08-11T11:59:00.000Z"})
+    page = deploys_parse.parse_deployments_page(deployments, {"project_id": 1})
+    lake.write_days(get_dataset(deploys_parse.DEPLOYMENTS), page.tables[deploys_parse.DEPLOYMENTS])
+    mapping = MappingStore(lake).current()
+    assert mapping is not None
+    table = build_events(lake, datetime(2016, 8, 12, tzinfo=UTC), mapping.entries)
+    rollbacks = {e["deployment_key"]: e["is_rollback"] for e in table.to_pylist()}
+    assert rollbacks == {"gitlab:41": False, "gitlab:42": False, "gitlab:43": True}
