@@ -352,7 +352,7 @@ def merge_rows(dataset: Dataset, old: pa.Table | None, new: pa.Table) -> pa.Tabl
     later new row before an earlier one. Arrow's sort is stable, so the rows go in that order of precedence (the
     new ones reversed, then the old) and the sort keeps it within a key and version. Arrow's compute functions
     merge a day of a few hundred rows in about 2 ms, where the same merge as a DuckDB query took 20 to 40 ms, and a
-    backfill writes thousands of days (bench/RESULTS.md, "Day partitions written")."""
+    backfill writes thousands of days (bench/RESULTS.md, "Day partitions merged by Arrow")."""
     precedence = [new.take(pa.array(range(new.num_rows - 1, -1, -1), pa.int64()))]
     if old is not None:
         precedence.append(old)
@@ -403,10 +403,6 @@ def _utc_days(column: pa.ChunkedArray) -> pa.ChunkedArray:
     """The UTC day of each instant (Arrow takes the day in the column's own zone, so name UTC first)."""
     unit = column.type.unit if pa.types.is_timestamp(column.type) else "us"
     return pc.cast(pc.cast(column, pa.timestamp(unit, tz="UTC")), pa.date32())
-
-
-def _q(identifier: str | None) -> str:
-    return '"' + str(identifier).replace('"', '""') + '"'
 
 
 def _valid_bucket(name: str) -> bool:
