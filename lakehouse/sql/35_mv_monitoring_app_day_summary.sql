@@ -5,8 +5,8 @@
 -- refresh: hourly
 --
 -- requests, errors: sums over the day's hours (on the as_of day, those before as_of: the hour starting at as_of
--- is under way, see stg_app_signals_daily); error_rate = errors / requests; availability = 1 - error_rate
--- (occurrences, hours without traffic count on neither side); measured_hours = hours with traffic;
+-- is under way, see stg_app_signals_daily); error_rate = errors / requests; availability = 1 - error_rate, computed
+-- as (requests - errors) / requests (one rounding; occurrences, hours without traffic count on neither side); measured_hours = hours with traffic;
 -- latency: the worst hourly p95/p99 of the day, and latency_p95_good_hours = hours whose p95 met the
 -- threshold, out of latency_measured_hours = hours with traffic and a p95 (a daily latency figure is never an
 -- average of hourly percentiles; an hour with traffic but no latency reported counts on neither side); the
@@ -53,7 +53,7 @@ select
     s.requests,
     s.errors,
     case when s.requests > 0 then s.errors / s.requests end as error_rate,
-    case when s.requests > 0 then 1 - s.errors / s.requests end as availability,
+    case when s.requests > 0 then (s.requests - s.errors) / s.requests end as availability,
     coalesce(s.measured_hours, 0) as measured_hours,
     s.latency_p95_worst_hour_ms,
     s.latency_p99_worst_hour_ms,

@@ -16,7 +16,7 @@ select
     sum(requests) as requests,
     sum(errors) as errors,
     case when sum(requests) > 0 then sum(errors) / sum(requests) end as error_rate,
-    case when sum(requests) > 0 then 1 - sum(errors) / sum(requests) end as availability,
+    case when sum(requests) > 0 then (sum(requests) - sum(errors)) / sum(requests) end as availability,
     cast(sum(measured_hours) as bigint) as measured_hours,
     -- Counts stay BIGINT (sum() would widen them to HUGEINT).
     cast(sum(log_errors) as bigint) as log_errors,

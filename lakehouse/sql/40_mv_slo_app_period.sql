@@ -7,7 +7,7 @@
 -- over the period's hours; hours without traffic count on neither side.
 --   target T (the application's, see stg_apps: its mapping's, else the build's default), budget ratio B = 1 - T;
 --   allowed_bad = B * requests; consumed = errors / allowed_bad; remaining = 1 - consumed (negative when
---   overspent); burn_rate = (errors / requests) / B (1 = spending exactly the budget over the period). B and
+--   overspent), computed as (allowed_bad - errors) / allowed_bad: one rounding, not two; burn_rate = (errors / requests) / B (1 = spending exactly the budget over the period). B and
 --   allowed_bad are exact decimals: 1 - 0.9995 in binary floating point is a hair under 0.0005, and a budget spent
 --   to the last request would read as overspent while the SLO is met.
 -- Latency SLOs (time slices of one hour, the finest the hourly data allows): an hour is good when the
@@ -96,7 +96,7 @@ select
     m.availability_target,
     m.budget_allowed as error_budget_allowed,
     case when m.requests > 0 then m.errors / m.budget_allowed end as error_budget_consumed,
-    case when m.requests > 0 then 1 - m.errors / m.budget_allowed end as error_budget_remaining,
+    case when m.requests > 0 then (m.budget_allowed - m.errors) / m.budget_allowed end as error_budget_remaining,
     -- (errors / requests) / B, the same as the budget consumed.
     case when m.requests > 0 then m.errors / m.budget_allowed end as burn_rate_period,
     m.measured_hours,

@@ -68,7 +68,9 @@ rolled as (
         case when sum(budget_allowed_exact) > 0 then sum(bad_requests) / cast(sum(budget_allowed_exact) as double) end
             as error_budget_consumed,
         case
-            when sum(budget_allowed_exact) > 0 then 1 - sum(bad_requests) / cast(sum(budget_allowed_exact) as double)
+            when sum(budget_allowed_exact) > 0
+                then cast(sum(budget_allowed_exact) - sum(bad_requests) as double)
+                / cast(sum(budget_allowed_exact) as double)
         end as error_budget_remaining,
         case when sum(budget_allowed_exact) > 0 then sum(bad_requests) / cast(sum(budget_allowed_exact) as double) end
             as burn_rate_period,

@@ -121,7 +121,7 @@ evidence as (
         a.availability_target,
         t.requests_7d,
         t.errors_7d,
-        case when t.requests_7d > 0 then 1 - t.errors_7d / t.requests_7d end as availability_7d,
+        case when t.requests_7d > 0 then (t.requests_7d - t.errors_7d) / t.requests_7d end as availability_7d,
         coalesce(t.measured_hours_7d, 0) / (7 * 24) >= bp.min_coverage as slo_covered_7d,
         case when t.requests_7d > 0 then t.errors_7d / t.requests_7d end as error_rate_7d,
         case when t.requests_prev_7d > 0 then t.errors_prev_7d / t.requests_prev_7d end as error_rate_prev_7d,

@@ -739,6 +739,29 @@ def test_a_group_spending_its_budget_to_the_last_request_meets_its_target(tmp_pa
     assert g1["availability_status"] == "met"
 
 
+def test_ratios_of_counts_are_the_nearest_double_to_the_exact_ratio(tmp_path: Path) -> None:
+    """quiet-svc served 1,200 requests at 09:00 on the 20th, 26 of them failed; shop's 34,000 requests of the 19th had
+    124. quiet: availability 1,174 / 1,200 on its day (the domain's day too, shop had no traffic then) and over the
+    last 7 days; its budget 0.5 % x 1,200 = 6, overspent: (6 - 26) / 6 remains. g1 over 7 days: 35,200 requests,
+    budget 176, 150 spent: (176 - 150) / 176 remains. Computed as 1 - 26 / 1,200 and 1 - 26 / 6, two roundings
+    made 0.9783333333333334 read 0.9783333333333333 and -3.3333333333333335 read -3.333333333333333."""
+    lake, settings = estate_lake(tmp_path)
+    served_by_quiet(lake, [(AS_OF - timedelta(hours=1), 1_200.0, 26.0)])
+    build(lake, settings, mode="full", as_of=AS_OF)
+    last_7d = "period = 'last_7d' and environment = 'production'"
+    with reading(lake, settings) as built:
+        quiet_day = one(mart(built, "mv_monitoring_app_day_summary", "app_id = 'quiet' and day = $d", d=t(20).date()))
+        domain_day = one(mart(built, "mv_monitoring_domain_day_summary", "domain = 'd1' and day = $d", d=t(20).date()))
+        risk = one(mart(built, "mv_monitoring_top_risks", "app_id = 'quiet'"))
+        quiet = one(mart(built, "mv_slo_app_period", f"{last_7d} and app_id = 'quiet'"))
+        g1 = one(mart(built, "mv_slo_group_period", f"{last_7d} and level = 'group' and level_id = 'g1'"))
+    assert quiet_day["availability"] == domain_day["availability"] == risk["availability_7d"] == 1_174 / 1_200
+    assert (quiet["error_budget_allowed"], quiet["bad_requests"]) == (6, 26)
+    assert quiet["error_budget_remaining"] == (6 - 26) / 6
+    assert (g1["error_budget_allowed"], g1["bad_requests"]) == (176, 150)
+    assert g1["error_budget_remaining"] == (176 - 150) / 176
+
+
 def test_a_corrected_mapping_reattributes_history(tmp_path: Path) -> None:
     lake, settings = estate_lake(tmp_path, db_ci=CI_WRONG)  # shop-db mapped to the wrong CI at first
     build(lake, settings, mode="full", as_of=AS_OF)
