@@ -14,9 +14,6 @@ from lakehouse.mappings import (
 )
 from lakehouse.storage import Lake
 
-# Selectors that only list service ids (ENTITY_IDS_ONLY) are merged into a few batched selectors, each within
-# MAX_SELECTOR_CHARS: 73 service ids, 46 process instances.
-
 
 def current_entries(lake: Lake) -> tuple[MappingEntry, ...]:
     current = MappingStore(lake).current()
@@ -26,8 +23,9 @@ def current_entries(lake: Lake) -> tuple[MappingEntry, ...]:
 
 
 def dynatrace_service_selectors(entries: tuple[MappingEntry, ...], batch: int) -> list[str]:
-    """entitySelectors covering every mapped service: plain entityId lists merged in batches, others as given,
-    and a tag selector for entries that only name a tag."""
+    """entitySelectors covering every mapped service: plain entityId lists (ENTITY_IDS_ONLY) merged in batches, each
+    within MAX_SELECTOR_CHARS (73 service ids, 46 process instances), others as given, and a tag selector for
+    entries that only name a tag."""
     ids: list[str] = []
     others: list[str] = []
     for e in entries:
