@@ -32,11 +32,13 @@ with shipping as (
 ),
 
 -- What a request ships on (ships_on): its component's deployments, or its application's and every one of its
--- components'. A deployment is found under its entity, and under its application ('app:<id>').
+-- components'. A deployment is found under its entity, and under its application ('app:<id>') where some request
+-- ships on the application (a project mapped on it): elsewhere those rows would double what is joined and sorted.
 deployments as (
     select deployment_key, entity_id as ships_on, environment, finished_at, is_redeploy from shipping
     union all
     select deployment_key, 'app:' || app_id, environment, finished_at, is_redeploy from shipping
+    where app_id in (select m.app_id from stg_merge_requests as m where m.component_id is null)
 ),
 
 -- The branches each project deploys to each environment from (a deployment's ref may be a tag: it is one only
