@@ -530,7 +530,12 @@ DATASETS: tuple[Dataset, ...] = (
                 "The logs' environment field (ROSETTA_ELASTICSEARCH_ENVIRONMENT_FIELD: deployment.environment, "
                 "or service.environment for Elastic Common Schema loggers)",
             ),
-            _key("level", STR, "ERROR (FATAL and CRITICAL lines too), WARN, or EXCEPTION for lines with an exception"),
+            _key(
+                "level",
+                STR,
+                "ERROR (the levels above it too: FATAL, CRITICAL, SEVERE, syslog's crit, alert, emerg), WARN, or "
+                "EXCEPTION for lines with an exception",
+            ),
             _key("hour", UTC_MS, "Bucket start (Elasticsearch keys buckets by their start)", "UTC"),
             _key("count", INT, "Documents in the bucket", "log lines/hour"),
         ),

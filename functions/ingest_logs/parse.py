@@ -14,18 +14,19 @@ from lakehouse.schemas import get_dataset
 DATASET = "elasticsearch/log_counts_hourly"
 AGGREGATION = "logs"
 EXCEPTION = "EXCEPTION"
-# The spellings of the two levels counted, as loggers write them in log.level, and the level each counts as. The
-# levels above error (Log4j's and OpenTelemetry's FATAL, Python's CRITICAL) are errors too.
+# The levels counted as errors and warnings, as loggers name them in log.level: java.util.logging's SEVERE (Elastic's
+# ECS formatter writes the JUL name) and syslog's err (ECS's own example of log.level) are errors, and so are the
+# levels above error: Log4j's and OpenTelemetry's FATAL, Python's CRITICAL, syslog's crit, alert and emerg,
+# Monolog's ALERT and EMERGENCY, zap's and logrus's panic.
+ERROR_NAMES = ("ERROR", "FATAL", "CRITICAL", "SEVERE", "ERR", "CRIT", "ALERT", "EMERG", "EMERGENCY", "PANIC")
+WARN_NAMES = ("WARN", "WARNING")
+# Each name as loggers spell it (upper, capitalised or lower case; log.level is matched exactly), and the level each
+# counts as.
 LEVEL_SPELLINGS = {
     spelling: level
-    for level, spellings in (
-        (
-            "ERROR",
-            ("ERROR", "Error", "error", "FATAL", "Fatal", "fatal", "CRITICAL", "Critical", "critical"),
-        ),
-        ("WARN", ("WARN", "Warn", "warn", "WARNING", "Warning", "warning")),
-    )
-    for spelling in spellings
+    for level, names in (("ERROR", ERROR_NAMES), ("WARN", WARN_NAMES))
+    for name in names
+    for spelling in (name, name.capitalize(), name.lower())
 }
 
 

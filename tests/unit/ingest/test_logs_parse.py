@@ -239,6 +239,28 @@ def test_fatal_and_critical_lines_count_as_errors() -> None:
     assert {r["level"]: r["count"] for r in rows} == {"ERROR": 10, "EXCEPTION": 1}
 
 
+def test_severe_and_syslog_error_levels_count_as_errors() -> None:
+    """Elastic's own ECS formatter for java.util.logging writes the JUL level name, SEVERE, in log.level; syslog
+    sources write err, crit, alert and emerg (ECS gives "err" as an example of log.level), PHP's Monolog ALERT and
+    EMERGENCY, Go's zap and logrus panic. None was asked for, so those lines, and the exceptions they carry, never
+    reached the counts. They count as ERROR: in this hour 2 "SEVERE" (1 with an exception) + 1 "err" + 1 "crit" +
+    1 "alert" + 1 "emerg" + 1 "EMERGENCY" + 1 "panic" = 8 error lines, 1 exception."""
+    from functions.ingest_logs.client import log_counts_query
+
+    spellings = ("SEVERE", "err", "crit", "alert", "emerg", "EMERGENCY", "panic")
+    (levels,) = [f["bool"] for f in log_counts_query(0, 1, 10)["query"]["bool"]["filter"] if "bool" in f]
+    for clause in levels["should"]:
+        (asked,) = clause["terms"].values()
+        assert set(spellings) <= set(asked)
+    hour = 1443657600000
+    page = page_of(
+        bucket("billing-api", "SEVERE", hour, 2, 1),
+        *(bucket("billing-api", spelling, hour, 1, 0) for spelling in spellings[1:]),
+    )
+    rows = parse.parse_log_counts_page(page, {"index_pattern": "logs-billing-*"}).tables[parse.DATASET].to_pylist()
+    assert {r["level"]: r["count"] for r in rows} == {"ERROR": 8, "EXCEPTION": 1}
+
+
 @pytest.mark.parametrize(
     ("key", "field", "count"), [("environment", "deployment.environment", 7), ("service", "service.name", 5)]
 )
