@@ -395,16 +395,22 @@ ENTITY_PLACEHOLDERS = {"entity", "component", "name"}
 
 
 def _logs_query(
-    scope: Scope, entry: MappingEntry | None, app_entry: MappingEntry | None, environment_field: str
+    scope: Scope,
+    entry: MappingEntry | None,
+    app_entry: MappingEntry | None,
+    environment_field: str,
+    services: list[str],
 ) -> str:
     """The entity's own template; else, on a component's link, its application's filled for the component; else
-    a filter on the entity and its environment, read from the field the log counts are read from (a link
-    without it would show the lines of every environment)."""
+    a filter on the services counted for the entity (`services`, its log lines' service.name) and its environment,
+    read from the field the log counts are read from (a link without it would show the lines of every
+    environment)."""
     own = entry.kibana_query() if entry else None
     if own:
         return own
-    field = "service.name" if scope.component_id else "labels.application"
-    default = f'{field}:"{scope.component_id or scope.app_id}" and {environment_field}:"{scope.environment}"'
+    named = " or ".join(f'"{s}"' for s in services)
+    default = f"service.name:{named if len(services) == 1 else f'({named})'}"
+    default += f' and {environment_field}:"{scope.environment}"'
     template = app_entry.kibana_query_template if app_entry else None
     if scope.component_id is None or not template:
         return default
@@ -438,7 +444,22 @@ def _logs_link(
             index = index or comp.elisa_index
     if index is None:
         raise Problem(404, f"{entity_id!r} has no elisa.index in the mapping", title="No log index mapped")
-    query = _logs_query(scope, entry, app_entry, ctx.sources.elasticsearch_environment_field)
+    # Log lines name their entity in service.name (the log counts read them so): a component's link shows the
+    # component's, an application's those of the application and of its components whose logs are in the index the
+    # link opens (their own index, else the application's, as their own links read).
+    if scope.component_id is not None:
+        services = [scope.component_id]
+    else:
+        own_index = app_entry.elisa_index if app_entry else None
+        services = sorted(
+            ({scope.app_id} if own_index == index else set())
+            | {
+                c.entity_id
+                for c in directory.components_of(scope.app_id, scope.environment)
+                if (c.elisa_index or own_index) == index
+            }
+        )
+    query = _logs_query(scope, entry, app_entry, ctx.sources.elasticsearch_environment_field, services)
     time_from, time_to = periods.kibana_range(
         time_range, start, end, now=datetime.now(UTC), max_days=ctx.api.max_period_days
     )

@@ -595,6 +595,41 @@ def test_a_component_logs_link_fills_its_application_template_for_the_component(
     assert duo_a["query"] == 'service.name:"duo-a" and deployment.environment:"production"'
 
 
+def test_an_application_link_without_a_template_shows_the_lines_its_counts_count(
+    other_client: TestClient, tmp_path: Path
+) -> None:
+    """Log lines name their entity in service.name, the entity's id (a component's, or an application's mapped
+    with an index of its own): the log counts read them so. duo, with no template, linked to
+    labels.application:"duo", a field nothing counts nor the simulated estate writes: Discover opened on no line
+    while duo showed errors. Its link filters on the services of duo in the index it opens: duo-a alone in
+    logs-duo-a-* (duo-b has no index). mono2 has an index of its own: its link shows its lines and those of its
+    components in that index, mono2-web's and mono2-api's (their own index), mono2-cron's (none: mono2's, as its
+    own link reads), not mono2-job's, in logs-jobs-*."""
+    duo = get(other_client, "/monitoring/applications/duo/logs/link")
+    assert duo["indexPattern"] == "logs-duo-a-*"
+    assert duo["query"] == 'service.name:"duo-a" and deployment.environment:"production"'
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    MappingStore(lake).apply(
+        [
+            {"entity_id": "mono2", "kind": "application", "team": "t3", "elisa_index": "logs-mono2-*"},
+            {"entity_id": "mono2-web", "kind": "component", "application_id": "mono2", "elisa_index": "logs-mono2-*"},
+            {"entity_id": "mono2-api", "kind": "component", "application_id": "mono2", "elisa_index": "logs-mono2-*"},
+            {"entity_id": "mono2-job", "kind": "component", "application_id": "mono2", "elisa_index": "logs-jobs-*"},
+            {"entity_id": "mono2-cron", "kind": "component", "application_id": "mono2"},
+        ],
+        actor="test",
+    )
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with TestClient(create_app(api_settings(tmp_path), settings, down_sources()), raise_server_exceptions=False) as c:
+        mono2 = get(c, "/monitoring/applications/mono2/logs/link")
+    assert mono2["indexPattern"] == "logs-mono2-*"
+    assert mono2["query"] == (
+        'service.name:("mono2" or "mono2-api" or "mono2-cron" or "mono2-web") and deployment.environment:"production"'
+    )
+
+
 def test_only_an_application_link_borrows_a_component_log_index(other_client: TestClient) -> None:
     """duo has no log index and duo-a has one: duo's link opens duo-a's index, where duo's logs are. duo-b has
     none, nor has duo: its logs are not in duo-a's index, so its link is the 404 of any entity without one."""
