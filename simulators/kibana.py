@@ -1,7 +1,9 @@
-"""Kibana simulator: just enough for Discover links (the /app/discover base) and a status answer."""
+"""Kibana simulator: just enough for Discover links (the /app/discover base) and a status answer, in the default
+space and in any other (/s/{space}/...)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI
@@ -13,6 +15,8 @@ from simulators.estate import Estate
 from simulators.web import basic_credentials, json_response, scheme_token
 
 VERSION = "8.15.0"
+# A space's routes: Kibana serves every app and API of a space under /s/{space id}.
+SPACE_PREFIX = re.compile(r"^/s/[a-z0-9_-]+(?=/)")
 
 
 class KibanaSimulator:
@@ -33,7 +37,7 @@ class KibanaSimulator:
         async def authenticate(request: Request, call_next: Any) -> Response:
             # The Discover page is a browser route: unauthenticated users get the app shell (then a login).
             allowed = (
-                request.url.path.startswith("/app/")
+                SPACE_PREFIX.sub("", request.url.path).startswith("/app/")
                 or basic_credentials(request) == (self.user, self.password)
                 or scheme_token(request, "ApiKey") == self.api_key
             )
@@ -49,9 +53,10 @@ class KibanaSimulator:
             response: Response = await call_next(request)
             return response
 
-        app.add_api_route("/api/status", self.status, methods=["GET"])
-        app.add_api_route("/api/data_views", self.data_views, methods=["GET"])
-        app.add_api_route("/app/discover", self.discover, methods=["GET"])
+        for prefix in ("", "/s/{space}"):
+            app.add_api_route(f"{prefix}/api/status", self.status, methods=["GET"])
+            app.add_api_route(f"{prefix}/api/data_views", self.data_views, methods=["GET"])
+            app.add_api_route(f"{prefix}/app/discover", self.discover, methods=["GET"])
         return app
 
     async def status(self) -> Response:
@@ -83,7 +88,8 @@ class KibanaSimulator:
         views = [
             {
                 "id": self.data_view_id(a.id),
-                "namespaces": ["default"],
+                # Shared to every space, as Kibana writes it: each space lists them.
+                "namespaces": ["*"],
                 "title": f"logs-{a.id}-*",
                 "name": f"{a.title} logs",
             }

@@ -90,3 +90,25 @@ def test_kibana_and_catalog(sims: RunningSimulators) -> None:
     assert status.json()["status"]["overall"]["level"] == "available"
     assert _get(sims, "kibana", "/app/discover").status_code == 200
     assert _get(sims, "catalog", "/catalog-info.yaml").text.startswith("apiVersion: backstage.io/v1alpha1")
+
+
+def test_kibana_answers_in_its_spaces_as_in_the_default_one(sims: RunningSimulators) -> None:
+    """Kibana serves each space under /s/{space}: Discover (a browser route, the app shell without credentials) and
+    the space's data views, which the API reads for a link in a space. The simulator served the default space alone:
+    a link in the space sre opened a 401 and the data views were a 404, so a link fell back to its index pattern.
+    The estate's data views are shared to every space, as Kibana writes it (namespaces ["*"]): sre lists them all."""
+    from functions.api.kibana import discover_url
+
+    credentials = ("elastic", sims.credentials["kibana"]["password"])
+    link = discover_url(
+        sims.urls["kibana"], data_view_id="v", query="q", time_from="now-1h", time_to="now", space="sre"
+    )
+    page = httpx.get(link.split("#", 1)[0], timeout=10)
+    assert page.status_code == 200 and "Discover" in page.text
+    assert _get(sims, "kibana", "/s/sre/api/data_views").status_code == 401
+    default = _get(sims, "kibana", "/api/data_views", auth=credentials).json()["data_view"]
+    sre = _get(sims, "kibana", "/s/sre/api/data_views", auth=credentials)
+    assert sre.status_code == 200 and sre.json()["data_view"] == default
+    assert len(default) == len(sims.estate.applications) and {v["namespaces"][0] for v in default} == {"*"}
+    status = _get(sims, "kibana", "/s/sre/api/status", auth=credentials)
+    assert status.json()["status"]["overall"]["level"] == "available"
