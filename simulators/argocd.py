@@ -156,7 +156,10 @@ class ArgoCDSimulator:
     def application(self, name: str) -> dict[str, Any]:
         app, comp, environment = self.apps[name]
         end_s = self.now_s
-        syncs = [d for d in self.syncs.get((comp.name, environment), []) if d.finished_s <= end_s]
+        every = self.syncs.get((comp.name, environment), [])
+        syncs = [d for d in every if d.finished_s <= end_s]
+        # A sync started and not yet finished is the application's operation: Running, without finishedAt.
+        running = next((d for d in every if d.started_s <= end_s < d.finished_s), None)
         succeeded = [d for d in syncs if not d.failed]
         source = self.source(app, comp, environment)
         destination = {"name": f"{environment}-eu-west-1", "namespace": app.id}
@@ -172,14 +175,15 @@ class ArgoCDSimulator:
             }
             for d in succeeded[-self.limit :]
         ]
-        last = syncs[-1] if syncs else None
+        last = running or (syncs[-1] if syncs else None)
         current = succeeded[-1].revision if succeeded else hashing.git_sha(self.estate.seed, comp.name, "initial")
         resources = [
             {"group": "", "kind": "Service", "name": comp.name, "namespace": app.id, "version": "v1"},
             {"group": "apps", "kind": "Deployment", "name": comp.name, "namespace": app.id, "version": "v1"},
         ]
         degraded = any(True for _ in self.estate.degradations_overlapping(comp.index, environment, end_s - 1, end_s))
-        health = "Degraded" if degraded else ("Progressing" if last and end_s - last.finished_s < 300 else "Healthy")
+        settling = running is not None or (last is not None and end_s - last.finished_s < 300)
+        health = "Degraded" if degraded else ("Progressing" if settling else "Healthy")
         status: dict[str, Any] = {
             "controllerNamespace": NAMESPACE,
             "health": {"status": health},
@@ -191,15 +195,16 @@ class ArgoCDSimulator:
             ],
             "sourceType": "Plugin",
             "summary": {"images": [f"registry.example.org/{app.id}/{comp.name}:{current[:8]}"]},
+            # While a sync runs, the live state is compared with the revision it applies, not reached yet.
             "sync": {
                 "comparedTo": {"destination": destination, "source": source},
-                "revision": current,
-                "status": "OutOfSync" if last is not None and last.failed else "Synced",
+                "revision": running.revision if running else current,
+                "status": "OutOfSync" if last is not None and (last is running or last.failed) else "Synced",
             },
         }
         if last is not None:
             # Only the latest operation is kept: a failed sync disappears once the next one runs.
-            failed = last.failed
+            failed = last.failed and last is not running
             status["operationState"] = {
                 "finishedAt": iso_seconds(last.finished_s),
                 "message": (
@@ -218,7 +223,7 @@ class ArgoCDSimulator:
                         "syncStrategy": {"hook": {}},
                     },
                 },
-                "phase": "Failed" if failed else "Succeeded",
+                "phase": "Running" if last is running else "Failed" if failed else "Succeeded",
                 "retryCount": 3 if failed else 0,
                 "startedAt": iso_seconds(last.started_s),
                 "syncResult": {
@@ -237,6 +242,10 @@ class ArgoCDSimulator:
                     "source": source,
                 },
             }
+            if last is running:
+                operation = status["operationState"]
+                del operation["finishedAt"], operation["syncResult"]["resources"]
+                operation["message"] = "one or more tasks are running"
         created = self.estate.start_s - 200 * 86400 - hashing.int_hash(comp.index) % (100 * 86400)
         return {
             "apiVersion": "argoproj.io/v1alpha1",

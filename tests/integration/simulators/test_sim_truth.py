@@ -1,6 +1,7 @@
 """What the APIs say agrees with the estate's truth: the basis for checking KPIs computed from them."""
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -210,3 +211,40 @@ def test_dynatrace_services_reach_their_containers_through_process_instances(cli
         reached[service["entityId"]] = container["id"]
     for comp in estate.components:
         assert reached[comp.service_id] == comp.container_id
+
+
+def test_argocd_shows_a_sync_running_while_it_runs(
+    faulty: Callable[[dict[str, object]], Any], connect: Callable[..., httpx.Client], estate: Estate
+) -> None:
+    """ArgoCD's present while a sync runs: its operationState is that sync, phase Running, started, not finished
+    (no finishedAt), the application OutOfSync on the revision being synced and Progressing; the history gains
+    the sync once it succeeds. The simulator showed only finished syncs, so a poll during a sync read the one
+    before it as the application's last operation, and a collector's handling of a running sync could not be
+    tried. Polled 60 s into the last successful production sync, then 1 s after it ended."""
+    from functions.ingest_deploys import parse
+
+    sims = faulty({})
+    argo = connect(sims, "argocd")
+    sync = next(
+        d for d in reversed(estate.deployments) if d.origin == "argocd" and d.environment == PRODUCTION and not d.failed
+    )
+    name = next(c.argo_app for c in estate.components if c.name == sync.component)
+    sims.set_argocd_clock(datetime.fromtimestamp(sync.started_s + 60, UTC))
+    status = argo.get(f"/api/v1/applications/{name}").json()["status"]
+    operation = status["operationState"]
+    assert operation["phase"] == "Running" and "finishedAt" not in operation
+    assert operation["startedAt"] == datetime.fromtimestamp(sync.started_s, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert operation["operation"]["sync"]["revision"] == sync.revision
+    assert (status["sync"]["status"], status["sync"]["revision"]) == ("OutOfSync", sync.revision)
+    assert status["health"]["status"] == "Progressing"
+    assert sync.history_id not in [h["id"] for h in status["history"]]
+    page = {"items": [argo.get(f"/api/v1/applications/{name}").json()]}
+    (row,) = (
+        parse.parse_applications_page(page, {"observed_at": datetime.now(UTC)})
+        .tables[parse.SYNC_OPERATIONS]
+        .to_pylist()
+    )
+    assert (row["phase"], row["finished_at"], row["revision"]) == ("Running", None, sync.revision)
+    sims.set_argocd_clock(datetime.fromtimestamp(sync.finished_s + 1, UTC))
+    status = argo.get(f"/api/v1/applications/{name}").json()["status"]
+    assert status["operationState"]["phase"] == "Succeeded" and status["history"][-1]["id"] == sync.history_id
