@@ -20,7 +20,7 @@ from lakehouse.ingest.records import ParseResult, Reject
 from lakehouse.ingest.window import DAY, Window
 from lakehouse.runlog import RunLog, RunRecord, Watermarks, describe_error
 from lakehouse.schemas import Dataset, get_dataset, rejects_dataset
-from lakehouse.storage import Lake, PartitionWrite
+from lakehouse.storage import Lake, PartitionWrite, partition_days
 
 Parser = Callable[[Any, Mapping[str, Any]], ParseResult]
 MAX_RAW_TEXT = 64_000
@@ -261,7 +261,7 @@ def _run_stream(
                 _seal(stream, tables, sealed, combined)
                 parts = sealed[d] + tables[d]
                 table = pa.concat_tables(parts) if parts else ds.schema.empty_table()
-                o.writes = lake.write_days(ds, table)
+                _write_days(lake, ds, table, o)
                 _write_rejects(lake, ds, o.record, rejects[d])
                 kept.add(d)
                 _finish(runlog, o, _distinct_rows(ds, table), len(rejects[d]), advance, window, lake, log)
@@ -281,6 +281,18 @@ def _run_stream(
     if stream.after_success and written == len(datasets):
         stream.after_success(lake, outcomes[stream.datasets[0]].record.run_id)
     return list(outcomes.values())
+
+
+def _write_days(lake: Lake, ds: Dataset, table: pa.Table, o: DatasetOutcome) -> None:
+    """The rows day by day, each day in the run record once it is written: a run failing halfway says which days it
+    changed and how many rows it put there (the next hourly build rebuilds the days the run log says were written)."""
+    conformed = ds.conform(table)
+    if conformed.num_rows == 0:
+        return
+    for part in partition_days(ds, conformed).values():
+        o.writes += lake.write_days(ds, part)
+        o.record.days_written = [w.day.isoformat() for w in o.writes]
+        o.record.rows_out += _distinct_rows(ds, part)
 
 
 def _count_requests(client: SourceClient, outcome: DatasetOutcome, last: tuple[int, int, int]) -> tuple[int, int, int]:
@@ -329,6 +341,7 @@ def _run_derived(
         _finish(runlog, o, table.num_rows, 0, advance, window, lake, log)
     except Exception as exc:
         log.error("derived dataset failed", extra={"dataset": ds.id, "error": describe_error(exc)})
+        record.days_written = [w.day.isoformat() for w in o.writes]  # days replaced before it failed
         runlog.finish(record, "failed", error=exc)
     return o
 

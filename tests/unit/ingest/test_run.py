@@ -19,7 +19,7 @@ from lakehouse.ingest.client import SetAside, SourceClient
 from lakehouse.ingest.config import IngestSettings
 from lakehouse.ingest.errors import SourceUnavailable
 from lakehouse.ingest.records import ParseResult, Reject, rows_table
-from lakehouse.ingest.run import Page, SourcePlan, Stream, backfill, default_window, run_plan
+from lakehouse.ingest.run import Derived, Page, SourcePlan, Stream, backfill, default_window, run_plan
 from lakehouse.ingest.sources import run_backfill
 from lakehouse.ingest.window import Window
 from lakehouse.runlog import RunLog, Watermarks
@@ -167,6 +167,46 @@ def test_a_run_whose_rows_cannot_be_written_keeps_and_counts_its_rejects(
     assert rejects is not None
     assert [(r["run_id"], r["location"]) for r in rejects.to_pylist()] == [(record.run_id, "page 1 record 1")]
     assert Watermarks(local_lake).get("servicenow", "cmdb_ci") is None
+
+
+def test_a_run_that_fails_after_writing_some_days_says_which_it_wrote(
+    local_lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CIs a (hour 1, day T0) and c (hour 25, day T0 + 1): the first day is written, the store refuses the second.
+    The failed run's record said it wrote no day and no row, though day T0 now holds a: the run log hid what the run
+    changed, and the next hourly build, which rebuilds the days the runs since the last build wrote, skipped it.
+    Now it says 1 row out, in day T0, and the failure."""
+    write_partition = local_lake.write_partition
+
+    def refuse_second_day(dataset: Any, day: Any, rows: pa.Table) -> Any:
+        if dataset.id == CIS and day == (T0 + timedelta(days=1)).date():
+            raise OSError("store unreachable")
+        return write_partition(dataset, day, rows)
+
+    monkeypatch.setattr(local_lake, "write_partition", refuse_second_day)
+    page = {"result": [{"sys_id": "a", "name": "web", "h": 1}, {"sys_id": "c", "name": "db", "h": 25}]}
+    (failed,) = run_plan(plan_of([page]), local_lake, WINDOW).failed
+    (record,) = RunLog(local_lake).list(since=T0.date())
+    assert (record.status, record.error) == ("failed", "OSError: store unreachable")
+    assert (record.days_written, record.rows_out) == ([T0.date().isoformat()], 1)
+    assert failed.record.days_written == record.days_written
+    assert local_lake.list_partitions(get_dataset(CIS)) == [T0.date()]
+    assert Watermarks(local_lake).get("servicenow", "cmdb_ci") is None
+
+
+def test_a_derived_dataset_that_fails_after_replacing_days_says_which_it_wrote(local_lake: Lake) -> None:
+    """A derived dataset whose inputs change under every computation (here its own days: each replace changes them)
+    fails after its attempts, each of which replaced day T0. Its record said no day was written."""
+
+    def build(lake: Lake, window: Window) -> pa.Table:
+        return rows_table(CIS, [{"sys_id": "a", "name": "web", "sys_updated_on": T0 + timedelta(hours=1)}])
+
+    derived = Derived(CIS, build, lambda window: window.first_day, inputs=(CIS,))
+    plan = SourcePlan("servicenow", "ingest_servicenow", [], derived=[derived])
+    (failed,) = run_plan(plan, local_lake, WINDOW).failed
+    (record,) = RunLog(local_lake).list(since=T0.date())
+    assert record.status == "failed" and "inputs changed" in (record.error or "")
+    assert record.days_written == [T0.date().isoformat()] == failed.record.days_written
 
 
 def test_a_page_set_aside_before_the_source_failed_is_kept(local_lake: Lake) -> None:
