@@ -35,7 +35,8 @@ def handle_scheduled_event(
     lake = Lake.from_settings(Settings())
     settings = IngestSettings().resolved()
     datasets = _datasets(event.get("datasets"))
-    if event.get("backfill_days"):
+    # Given is given, whatever its value: a backfill of 0 days is refused, not read as a run since the watermark.
+    if event.get("backfill_days") is not None:
         outcomes = run_backfill(
             source,
             lake,

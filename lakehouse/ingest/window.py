@@ -82,7 +82,7 @@ def backfill_window(days: int, now: datetime) -> Window:
 def window_from_event(event: dict[str, Any] | None) -> Window | None:
     """The explicit window of a scheduled event {"window": {"since": ..., "until": ...}}, if any."""
     spec = (event or {}).get("window")
-    if not spec:
+    if spec is None:
         return None
     if not isinstance(spec, dict) or "since" not in spec:
         raise RosettaError('event "window" needs "since" (and optionally "until"), as ISO 8601')

@@ -98,6 +98,24 @@ def test_backfill_days_that_are_no_whole_number_are_refused_naming_the_field(
     )
 
 
+@pytest.mark.parametrize(
+    ("event", "reason"),
+    [
+        ({"backfill_days": 0}, r"^backfill_days must be a whole number of days, 1 or more, not 0$"),
+        ({"backfill_days": False}, r"^backfill_days must be a whole number of days, 1 or more, not False$"),
+        ({"window": {}}, r'^event "window" needs "since"'),
+    ],
+)
+def test_an_event_asking_for_no_days_or_no_window_is_refused(
+    event: dict[str, object], reason: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backfill of 0 days, or a window without its bounds, was read as no backfill and no window at all: the handler
+    ran a scheduled ingestion since the watermark instead, moved the watermarks and answered as if it had done what
+    was asked. Each is refused, naming the field, as `backfill --days 0` is on the command line, and nothing runs."""
+    assert_refused_before_anything_runs(event, reason, "ingest", monkeypatch)
+    assert_refused_before_anything_runs(event, reason, "run_backfill", monkeypatch)
+
+
 @pytest.mark.parametrize("since", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:00:00-05:00"])
 def test_a_window_whose_instant_no_utc_date_holds_is_refused(since: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Midnight of the year 1 at +05:00 is the year 0 in UTC, which no date holds: the move to UTC ended in an
