@@ -126,11 +126,17 @@ def tick(
 
 
 def _ingested(summary: dict[str, Any]) -> str:
-    """`succeeded, 24 rows`: an ingestion's status and the rows it wrote, from its handler's answer."""
+    """`succeeded, 24 rows`: an ingestion's status and the rows it wrote, from its handler's answer; `partial, 24 rows,
+    3 rejected` when records were set aside, as the run log says of those runs."""
     runs = summary.get("runs", [])
-    status = "failed" if any(run["status"] == "failed" for run in runs) else "succeeded"
-    rows = sum(dataset["rows_out"] for run in runs for dataset in run["datasets"].values())
-    return f"{status}, {rows} rows"
+    datasets = [dataset for run in runs for dataset in run["datasets"].values()]
+    rows = sum(dataset["rows_out"] for dataset in datasets)
+    rejected = sum(dataset.get("rows_rejected", 0) for dataset in datasets)
+    if any(run["status"] == "failed" for run in runs):
+        return f"failed, {rows} rows"
+    if rejected or any(dataset.get("status") == "partial" for dataset in datasets):
+        return f"partial, {rows} rows, {rejected} rejected"
+    return f"succeeded, {rows} rows"
 
 
 def run_schedule(

@@ -133,6 +133,43 @@ def test_a_failed_build_is_logged_and_the_schedule_goes_on(monkeypatch: pytest.M
     )
 
 
+def test_a_run_that_set_records_aside_says_so_in_its_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A deploys run whose GitLab deployments kept 10 rows and set 1 aside (a project gone, a malformed record) is
+    `partial` in the run log, yet the scheduler said "succeeded, 15 rows", the reject nowhere. Its line now says
+    partial, the 10 + 5 = 15 rows written and the 1 rejected; a run without rejects keeps its short line."""
+    deploys = {
+        "runs": [
+            {
+                "status": "succeeded",
+                "datasets": {
+                    "gitlab/deployments": {"status": "partial", "rows_out": 10, "rows_rejected": 1},
+                    "argocd/app_status": {"status": "succeeded", "rows_out": 5, "rows_rejected": 0},
+                },
+            }
+        ]
+    }
+    logs = {
+        "runs": [
+            {
+                "status": "succeeded",
+                "datasets": {
+                    "elasticsearch/log_counts_hourly": {"status": "succeeded", "rows_out": 42, "rows_rejected": 0}
+                },
+            }
+        ]
+    }
+
+    def handler_for(name: str) -> Any:
+        answers = {"ingest_deploys": deploys, "ingest_logs": logs}
+        return lambda event, context: answers.get(name) or {"mode": event["mode"], "run_id": "r1", "tables": {}}
+
+    monkeypatch.setattr(scheduler, "handler_for", handler_for)
+    said: list[str] = []
+    tick(("deploys", "logs"), None, said.append)
+    assert re.fullmatch(r"scheduled ingest_deploys: partial, 15 rows, 1 rejected in \d+\.\d s", said[0]), said
+    assert re.fullmatch(r"scheduled ingest_logs: succeeded, 42 rows in \d+\.\d s", said[1]), said
+
+
 def test_the_scheduler_and_the_api_use_the_lake_given_on_the_command_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
