@@ -350,6 +350,9 @@ def _scheduler(args: argparse.Namespace) -> int:
     def say(line: str) -> None:
         print(line, flush=True)
 
+    # Its rounds need the lake's mapping, as `ingest` and `build` do: a mistyped folder is refused before the first, not
+    # made and fired into every period. An S3 lake is not reached here: the service may start before its store does.
+    Lake.from_settings(_settings(args), create=False)
     sources = tuple(args.source or INGESTION)
     last_daily = tick(sources, None, say) if args.now else None
     run_schedule(args.minutes, say, sources=sources, last_daily=last_daily)

@@ -843,6 +843,24 @@ def test_a_command_on_a_mistyped_lake_folder_says_there_is_no_lake(
     assert not typo.exists()
 
 
+def test_the_scheduler_on_a_mistyped_lake_folder_says_there_is_no_lake(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Started on a typo, `scheduler` made the folder and fired a round into it every period for as long as it ran,
+    each run failing on "no mapping", which pointed at the mapping rather than at the path. It needs the lake's
+    mapping as `ingest` and `build` do, and is refused as they are, before any round."""
+    from lakehouse import scheduler
+
+    rounds: list[object] = []
+    monkeypatch.setattr(scheduler, "tick", lambda *args, **kwargs: rounds.append(args))
+    monkeypatch.setattr(scheduler, "run_schedule", lambda *args, **kwargs: rounds.append(args))
+    typo = tmp_path / "lakke"
+    code, out, err = run_cli(capsys, "--lake-url", str(typo), "scheduler", "--now")
+    assert (code, out) == (2, "")
+    assert err == f"error: no lake at {typo}: the folder does not exist; check --lake-url or ROSETTA_LAKE_URL\n"
+    assert not typo.exists() and rounds == []
+
+
 def test_a_mapping_import_still_starts_a_lake_in_a_new_folder(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

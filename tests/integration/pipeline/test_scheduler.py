@@ -181,6 +181,7 @@ def test_the_scheduler_and_the_api_use_the_lake_given_on_the_command_line(
     from lakehouse.cli import main
 
     given = tmp_path / "given-lake"
+    given.mkdir()  # a lake there: the scheduler refuses a folder that is not, as a mistyped path
     monkeypatch.setenv("ROSETTA_LAKE_URL", str(tmp_path / "environment-lake"))
     seen: list[str] = []
 
