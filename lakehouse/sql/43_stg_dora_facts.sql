@@ -28,7 +28,60 @@ scopes as (
     group by level, level_id, environment
 ),
 
-deploys as (
+deployment_periods as (
+    -- Seconds from the deployment to the period's end: its day, week and month, counted back from the end.
+    -- A block holds its first instant and not its last, as the period does (a deployment at its start is in
+    -- it, one at its end is not): a deployment exactly at the period's start is in the block that starts
+    -- there, not in one of its own.
+    select
+        d.deployment_key,
+        d.app_id,
+        d.environment,
+        d.status,
+        d.day,
+        d.finished_at,
+        d.is_rework,
+        d.is_change_failure_full,
+        d.is_change_failure_light,
+        d.recovered_at_full,
+        d.recovered_at_light,
+        p.period,
+        epoch(p.period_end) - epoch(d.finished_at) as before_end
+    from mv_deployments as d
+    inner join stg_periods as p on d.finished_at >= p.period_start and d.finished_at < p.period_end
+),
+
+success_blocks as (
+    -- Each application's calendar days and blocks with a successful deployment, once: a scope counts the distinct
+    -- ones of its applications. Deduplicated per application first, so that far fewer rows meet the scopes.
+    select distinct
+        app_id,
+        environment,
+        period,
+        day,
+        ceil(before_end / 86400) as day_block,
+        ceil(before_end / (7 * 86400)) as week_block,
+        ceil(before_end / (30 * 86400)) as month_block
+    from deployment_periods
+    where status = 'succeeded'
+),
+
+blocks as (
+    select
+        s.level,
+        s.level_id,
+        s.environment,
+        b.period,
+        count(distinct b.day) as deploy_days,
+        count(distinct b.day_block) as days_with_deployments,
+        count(distinct b.week_block) as weeks_with_deployments,
+        count(distinct b.month_block) as months_with_deployments
+    from success_blocks as b
+    inner join stg_dora_scopes as s on s.app_id = b.app_id and s.environment = b.environment
+    group by s.level, s.level_id, s.environment, b.period
+),
+
+counts as (
     -- One pass for both correlation modes: only the change failures and their recovery differ between them.
     select
         s.level,
@@ -36,12 +89,6 @@ deploys as (
         s.environment,
         d.period,
         count(d.deployment_key) filter (where d.status = 'succeeded') as deployments,
-        count(distinct d.day) filter (where d.status = 'succeeded') as deploy_days,
-        count(distinct ceil(d.before_end / 86400)) filter (where d.status = 'succeeded') as days_with_deployments,
-        count(distinct ceil(d.before_end / (7 * 86400))) filter (where d.status = 'succeeded')
-            as weeks_with_deployments,
-        count(distinct ceil(d.before_end / (30 * 86400))) filter (where d.status = 'succeeded')
-            as months_with_deployments,
         count(d.deployment_key) as attempts,
         count(d.deployment_key) filter (where d.status = 'succeeded' and d.is_rework) as rework_deployments,
         count(d.deployment_key) filter (where d.is_change_failure_full) as change_failures_full,
@@ -54,17 +101,17 @@ deploys as (
             as recoveries_full,
         count(d.deployment_key) filter (where d.is_change_failure_light and d.recovered_at_light is not null)
             as recoveries_light
-    from (
-        -- Seconds from the deployment to the period's end: its day, week and month, counted back from the end.
-        -- A block holds its first instant and not its last, as the period does (a deployment at its start is in
-        -- it, one at its end is not): a deployment exactly at the period's start is in the block that starts
-        -- there, not in one of its own.
-        select d.*, p.period, epoch(p.period_end) - epoch(d.finished_at) as before_end
-        from mv_deployments as d
-        inner join stg_periods as p on d.finished_at >= p.period_start and d.finished_at < p.period_end
-    ) as d
+    from deployment_periods as d
     inner join stg_dora_scopes as s on s.app_id = d.app_id and s.environment = d.environment
     group by s.level, s.level_id, s.environment, d.period
+),
+
+deploys as (
+    -- The blocks are found only where a deployment succeeded: elsewhere their counts are 0 (see below).
+    select c.*, b.* exclude (level, level_id, environment, period)
+    from counts as c
+    left join blocks as b
+        on c.level = b.level and c.level_id = b.level_id and c.environment = b.environment and c.period = b.period
 ),
 
 lead_times as (
