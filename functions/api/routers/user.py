@@ -115,13 +115,31 @@ def overview(
 def _app_scope(mart: Mart, app_id: str, environment: str | None) -> Scope:
     app = mart.snap.directory.resolve_application(app_id)
     environment = mart.snap.directory.resolve_environment(environment)
-    return Scope(app, environment)
+    scope = Scope(app, environment)
+    _mapped_entry(mart, scope)
+    return scope
 
 
 def _component_scope(mart: Mart, component_id: str, environment: str | None) -> Scope:
     component, app = mart.snap.directory.resolve_component(component_id)
     environment = mart.snap.directory.resolve_environment(environment)
-    return Scope(app, environment, component)
+    scope = Scope(app, environment, component)
+    _mapped_entry(mart, scope)
+    return scope
+
+
+def _mapped_entry(mart: Mart, scope: Scope) -> MappingEntry:
+    """The entity's entry in the scope's environment, or a 404 on every route of the entity: in an environment it is
+    not mapped in, its series, events and deployments would be empty lists, read as none having happened."""
+    directory = mart.snap.directory
+    entity_id = scope.component_id or scope.app_id
+    entry = directory.entry(entity_id, scope.environment)
+    # An application is in every environment one of its components is mapped in: the build gives it rows there.
+    if entry is None and scope.component_id is None and directory.components_of(scope.app_id, scope.environment):
+        entry = directory.entry_or_production(scope.app_id, scope.environment)
+    if entry is None:
+        raise Problem(404, f"{entity_id!r} is not mapped in environment {scope.environment!r}", title="Unknown entity")
+    return entry
 
 
 def _entity(mart: Mart, scope: Scope) -> EntityInfo:
@@ -133,10 +151,7 @@ def _entity(mart: Mart, scope: Scope) -> EntityInfo:
         if scope.component_id
         else sorted(c.entity_id for c in directory.components_of(scope.app_id, scope.environment))
     )
-    # An application is in every environment one of its components is mapped in: the build gives it rows there.
-    entry = directory.entry(entity_id, scope.environment) or (app if components else None)
-    if entry is None:
-        raise Problem(404, f"{entity_id!r} is not mapped in environment {scope.environment!r}", title="Unknown entity")
+    entry = _mapped_entry(mart, scope)
     return EntityInfo(
         id=entity_id,
         kind=entry.kind,

@@ -189,6 +189,29 @@ def test_an_application_summary_where_only_its_components_are_mapped(other_clien
     assert r.status_code == 404 and r.json()["title"] == "Unknown entity"
 
 
+ENTITY_ROUTES = ("summary", "timeseries", "incidents", "changes", "deployments", "deployments?mode=live", "logs/link")
+
+
+@pytest.mark.parametrize("route", ENTITY_ROUTES)
+def test_an_entity_not_mapped_in_the_environment_is_unknown_there_on_every_route(
+    other_client: TestClient, route: str
+) -> None:
+    """mono and duo-a are mapped in production only, and staging is one of the mapping's environments (shop-api is
+    there). Their summary in staging was a 404, while their series, incidents, changes and deployments there were
+    200s with nothing in them, which a tab reads as no incident and no deployment; the logs link said they had no
+    log index. Every route of theirs is now the summary's 404; shop, whose shop-api is in staging, still answers."""
+    separator = "&" if "?" in route else "?"
+    for entity, entity_id in (("applications/mono", "mono"), ("components/duo-a", "duo-a")):
+        r = other_client.get(f"/monitoring/{entity}/{route}{separator}environment=staging", headers=READER)
+        assert r.status_code == 404, (entity, route, r.text[:200])
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["title"] == "Unknown entity"
+        assert r.json()["detail"] == f"{entity_id!r} is not mapped in environment 'staging'"
+    if route != "logs/link":  # shop-api has no log index in staging: that link is its own 404
+        shop = other_client.get(f"/monitoring/applications/shop/{route}{separator}environment=staging", headers=READER)
+        assert shop.status_code == 200, (route, shop.text[:200])
+
+
 @pytest.mark.parametrize(
     "url",
     [
