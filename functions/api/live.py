@@ -9,11 +9,11 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, SecretStr
+from pydantic import AfterValidator, BaseModel, SecretStr
 
 from functions.api.settings import ApiSettings
 from functions.ingest_deploys.client import ArgoCDClient, GitLabClient
@@ -33,6 +33,15 @@ SIDE_BY_SIDE = 32
 STOPPING = "not asked: the API is stopping"
 
 
+def _in_utc(moment: datetime) -> datetime:
+    """An instant as the API gives every one, in UTC: a GitLab instance whose time zone is set writes its times with
+    that offset (11:30+02:00 is 09:30Z); one without an offset is read as UTC."""
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+Instant = Annotated[datetime, AfterValidator(_in_utc)]
+
+
 class ArgoCDStatus(BaseModel):
     """What live mode reads of an ArgoCD application, its types checked where it is fetched: a value of another type
     is the source's failure (the page falls back to history), not the page's."""
@@ -40,7 +49,7 @@ class ArgoCDStatus(BaseModel):
     sync_status: str | None
     health_status: str | None
     revision: str | None
-    last_deployed_at: datetime | None
+    last_deployed_at: Instant | None
     operation_phase: str | None
 
 
@@ -49,8 +58,8 @@ class GitLabPipeline(BaseModel):
 
     status: str | None = None
     ref: str | None = None
-    updated_at: datetime | None = None
-    created_at: datetime | None = None
+    updated_at: Instant | None = None
+    created_at: Instant | None = None
     web_url: str | None = None
 
 

@@ -518,6 +518,36 @@ def test_live_mode_asks_for_every_component_at_once(estate_lake: tuple[Settings,
     assert [live[c]["lastPipelineStatus"] for c in ("shop-api", "shop-db")] == ["running", "running"]
 
 
+def test_live_times_a_source_gives_with_an_offset_are_answered_in_utc(estate_lake: tuple[Settings, Path]) -> None:
+    """A GitLab instance whose time zone is set (gitlab.rb's time_zone) writes its times with that offset, as its
+    commits do theirs (the deployments fixture: "2016-08-11T13:28:26.000+02:00"). Live mode passed the pipeline's
+    updated_at on as it came, so a page read 11:30+02:00 beside times in UTC everywhere else; it is the same instant
+    in UTC: 11:30 at +02:00 is 09:30Z. ArgoCD's times are read the same way."""
+    argocd = {
+        "status": {
+            "sync": {"status": "Synced", "revision": "r9"},
+            "health": {"status": "Healthy"},
+            "history": [{"revision": "r9", "deployedAt": "2026-11-20T10:00:00+01:00"}],
+        }
+    }
+    pipeline = {"id": 901, "status": "success", "ref": "main", "updated_at": "2026-11-20T11:30:00.000+02:00"}
+
+    def answer(path: str) -> tuple[int, object]:
+        return 200, argocd if path.startswith("/api/v1/") else [pipeline]
+
+    settings, root = estate_lake
+    with source_on_loopback(answer) as url:
+        token = SecretStr("t")
+        sources = IngestSettings(argocd_url=url, argocd_token=token, gitlab_url=url, gitlab_token=token)
+        with TestClient(create_app(api_settings(root), settings, sources), raise_server_exceptions=False) as c:
+            r = c.get("/monitoring/components/shop-api/deployments?mode=live", headers=READER)
+    assert r.status_code == 200, r.text
+    [live] = r.json()["live"]
+    assert live["stale"] is False, live
+    assert live["lastPipelineAt"] == "2026-11-20T09:30:00Z"
+    assert live["lastDeployedAt"] == "2026-11-20T09:00:00Z"
+
+
 def test_live_deployments_of_an_application_mapped_directly(other_client: TestClient) -> None:
     """mono has no components: live mode reports mono itself, its ArgoCD application (mono-prod, of the namespace
     team-m, where ArgoCD's UI shows it) and GitLab project. The sources are down, so it falls back to mono's last
