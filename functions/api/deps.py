@@ -19,6 +19,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+import lakehouse
 from functions.api.auth import Principal, authenticate, require_admin_role, require_reader
 from functions.api.batch import Trigger
 from functions.api.live import LiveSources
@@ -214,17 +215,20 @@ class NotModified(Exception):
         self.headers = headers
 
 
-def code_version(folder: Path) -> str:
-    """A digest of the API's source (the .py files under `folder`): a release that changes an answer of the same build
-    changes it."""
+def code_version(*folders: Path) -> str:
+    """A digest of the code under `folders` (its .py and .sql files): a release that changes an answer of the same
+    build changes it."""
     digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*.py")):
-        digest.update(path.relative_to(folder).as_posix().encode())
-        digest.update(path.read_bytes())
+    for folder in folders:
+        for path in sorted(p for p in folder.rglob("*") if p.suffix in (".py", ".sql")):
+            digest.update(path.relative_to(folder).as_posix().encode())
+            digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
-CODE_VERSION = code_version(Path(__file__).parent)
+# The API's source, and the lakehouse's: a report over from/to runs the build's own SQL at request time, and ids and
+# logs queries go through the mapping's code.
+CODE_VERSION = code_version(Path(__file__).parent, Path(lakehouse.__file__).parent)
 
 
 def copy_etag(snap: Snapshot) -> str:

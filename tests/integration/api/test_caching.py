@@ -4,6 +4,8 @@ copy's build and mapping version); admin, live and error answers are never store
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -126,6 +128,28 @@ def test_the_apis_code_version_is_a_digest_of_its_source(tmp_path: Path) -> None
     queries = tmp_path / "b" / "queries.py"
     queries.write_text(queries.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
     assert deps.code_version(tmp_path / "b") != deps.code_version(tmp_path / "a")
+
+
+def _code_version_of(root: Path) -> str:
+    """The code version the API imported from `root` (a copy of the repository's packages) answers with."""
+    run = [sys.executable, "-c", "from functions.api import deps; print(deps.CODE_VERSION)"]
+    found = subprocess.run(run, cwd=root, env={"PYTHONPATH": str(root)}, capture_output=True, text=True, check=True)
+    return found.stdout.strip()
+
+
+def test_the_code_version_changes_with_the_sql_the_api_runs(tmp_path: Path) -> None:
+    """A report over from/to runs the build's own SQL (lakehouse/sql) at request time, and ids and logs queries go
+    through the lakehouse's mapping code: a release changing either changes such answers of the same build. The
+    version named the API's folder only, so a browser kept a 304 for the answer of the SQL before until the next
+    build; a changed SQL file gives another version."""
+    repo = Path(deps.__file__).parents[2]
+    for copy in ("a", "b"):
+        for package in ("functions", "lakehouse"):
+            shutil.copytree(repo / package, tmp_path / copy / package, ignore=shutil.ignore_patterns("__pycache__"))
+    slo = tmp_path / "b" / "lakehouse" / "sql" / "40_mv_slo_app_period.sql"
+    slo.write_text(slo.read_text(encoding="utf-8") + "\n-- changed\n", encoding="utf-8")
+    assert _code_version_of(tmp_path / "a") == deps.CODE_VERSION
+    assert _code_version_of(tmp_path / "b") != deps.CODE_VERSION
 
 
 def test_a_browser_page_of_another_origin_may_revalidate_by_the_etag(client: TestClient) -> None:
