@@ -306,9 +306,13 @@ select sys_id, number, app_id, component_id, environment, type, state, state_lab
 from mv_changes
 where app_id = $app and ($component is null or component_id = $component) and environment = $env
     and (
-        ($status = 'upcoming' and change_start >= $as_of)
+        -- A change canceled by as_of is not to come (the calendar counts it canceled, not planned); one of the period
+        -- stays among the recent ones, with its state.
+        ($status = 'upcoming' and change_start >= $as_of and not is_canceled)
         or ($status = 'recent' and change_start < $as_of and change_start >= $start and change_start < $end)
-        or ($status = 'all' and (change_start >= $as_of or (change_start >= $start and change_start < $end)))
+        or ($status = 'all' and (
+            (change_start >= $as_of and not is_canceled) or (change_start >= $start and change_start < $end)
+        ))
     )
     and ($after_at is null or (change_start, sys_id) < ($after_at, $after_id))
 order by change_start desc, sys_id desc

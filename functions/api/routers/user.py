@@ -510,9 +510,9 @@ IncidentStatus = Annotated[
 ChangeStatus = Annotated[
     Literal["upcoming", "recent", "all"],
     Query(
-        description="upcoming: starting at or after the build's as-of, however far ahead (the period does not apply); "
-        "recent: started in the period, before the as-of; all: both. A change starts at its actual start, else its "
-        "planned one."
+        description="upcoming: starting at or after the build's as-of, however far ahead (the period does not apply), "
+        "those canceled left out; recent: started in the period, before the as-of; all: both. A change starts at its "
+        "actual start, else its planned one."
     ),
 ]
 DeployMode = Annotated[Literal["live", "history"], Query()]

@@ -10,6 +10,7 @@ The hand-made estate (tests/unit/aggregates/estate.py, as_of the 20th at 10:00 U
     CHG4  quiet   normal     planned 19th 12:00, canceled
     CHG5  broken  normal     planned 5th 10:00, work ended 5th 10:30, closed unsuccessful
     CHG6  quiet   normal     planned 25th, after as_of: in no period yet
+    CHG8  quiet   normal     planned 26th, after as_of, canceled before it started
 
 shop is team t1, group g1, domain d1; quiet is t2, g1, d1; broken is t2, no group, d2.
 """
@@ -53,7 +54,9 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     done = change(
         "7" * 32, "CHG7", CI_DB, (t(18, 4), t(18, 5)), "successful", t(17), t(18, 6), planned=(t(18, 4), t(18, 5))
     )
-    changes = rows("servicenow/changes", emergency, canceled, failed, future, done)
+    dropped = change("8" * 32, "CHG8", CI_Q, (t(26, 9), t(26, 10)), "", t(19), t(19, 8), planned=(t(26, 9), t(26, 10)))
+    dropped |= {"state": 4, "close_code": None, "work_start": None, "work_end": None}
+    changes = rows("servicenow/changes", emergency, canceled, failed, future, done, dropped)
     lake.write_days(get_dataset("servicenow/changes"), changes)
     build(lake, settings, mode="full", as_of=AS_OF)
     with TestClient(create_app(api_settings(root), settings, down_sources()), raise_server_exceptions=False) as c:
@@ -167,3 +170,18 @@ def test_the_report_needs_a_credential(client: TestClient) -> None:
     response = client.get(f"{ROUTE}?period=last_7d")
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_a_canceled_change_is_not_among_the_upcoming_ones(client: TestClient) -> None:
+    """quiet has two changes planned after as_of: CHG6 (the 25th), scheduled, and CHG8 (the 26th), canceled before it
+    started. CHG8 will not happen, and the change calendar counts it as canceled, not planned; the application's
+    upcoming changes listed it all the same, under the tab's "Upcoming". They are CHG6 alone, on the application and
+    its component, and so are status=all's to come. CHG4, canceled in the period, is still among the recent ones,
+    with its state; the list is latest first: CHG6 (25th), CHG3 (20th 01:00), CHG4 (19th 12:00)."""
+    for entity in ("applications/quiet", "components/quiet-svc"):
+        upcoming = get_json(client, f"/monitoring/{entity}/changes?status=upcoming")["items"]
+        assert [c["number"] for c in upcoming] == ["CHG6"], entity
+        every = get_json(client, f"/monitoring/{entity}/changes?status=all&period=last_7d")["items"]
+        assert [c["number"] for c in every] == ["CHG6", "CHG3", "CHG4"], entity
+    recent = get_json(client, "/monitoring/applications/quiet/changes?status=recent&period=last_7d")["items"]
+    assert [(c["number"], c["state"]) for c in recent] == [("CHG3", 3), ("CHG4", 4)]  # 4: Canceled
