@@ -2343,7 +2343,7 @@ export interface operations {
     app_changes_monitoring_applications__app_id__changes_get: {
         parameters: {
             query?: {
-                /** @description upcoming: starting at or after the build's as-of, however far ahead (the period does not apply); recent: started in the period, before the as-of; all: both. A change starts at its actual start, else its planned one. */
+                /** @description upcoming: starting at or after the build's as-of, however far ahead (the period does not apply), those canceled left out; recent: started in the period, before the as-of; all: both. A change starts at its actual start, else its planned one. */
                 status?: "upcoming" | "recent" | "all";
                 /** @description One of last_24h, last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
                 period?: string | null;
@@ -2847,7 +2847,7 @@ export interface operations {
     component_changes_monitoring_components__component_id__changes_get: {
         parameters: {
             query?: {
-                /** @description upcoming: starting at or after the build's as-of, however far ahead (the period does not apply); recent: started in the period, before the as-of; all: both. A change starts at its actual start, else its planned one. */
+                /** @description upcoming: starting at or after the build's as-of, however far ahead (the period does not apply), those canceled left out; recent: started in the period, before the as-of; all: both. A change starts at its actual start, else its planned one. */
                 status?: "upcoming" | "recent" | "all";
                 /** @description One of last_24h, last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
                 period?: string | null;
