@@ -124,9 +124,14 @@ class GoldenSignals(ApiModel):
 
 
 class OpenIncidents(ApiModel):
-    open: int
-    open_p1_p2: int
-    sla_breached: int
+    state: Literal["ok", "not mapped"] = Field(
+        description="not mapped: neither the entity nor, for an application, any of its components is mapped in this "
+        "environment to a ServiceNow CI (servicenow.ciId or cmdb.ciName), so no incident can be attributed to it and "
+        "the counts are null: nothing is known, which is not zero incidents."
+    )
+    open: int | None = Field(description="Incidents open at the build's as-of.")
+    open_p1_p2: int | None = Field(description="Of those, priority 1 or 2.")
+    sla_breached: int | None = Field(description="Of those, with a breached SLA.")
 
 
 class SloStatus(ApiModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import string
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 
@@ -182,21 +182,33 @@ def _summary(mart: Mart, scope: Scope) -> Summary:
         slo = SloStatus.model_validate(row) if row else None
         risk_row = index.app_risk(scope.app_id) if scope.environment == mart.snap.directory.production else None
         risk = RiskInfo.model_validate(risk_row) if risk_row else None
-    open_now = index.open_incidents(scope)
     return Summary(
         **envelope(mart.snap),
         entity=info,
         golden_signals=GoldenSignals(
             window_start=start, window_end=end, **{k: v for k, v in signals.items() if v is not None}
         ),
-        incidents=OpenIncidents(
-            open=open_now.get("open") or 0,
-            open_p1_p2=open_now.get("open_p1_p2") or 0,
-            sla_breached=open_now.get("sla_breached") or 0,
-        ),
+        incidents=_open_incidents(mart, scope, index.open_incidents(scope)),
         slo=slo,
         last_deployments=[LastDeployment.model_validate(r) for r in index.latest_deployments(scope)],
         risk=risk,
+    )
+
+
+def _open_incidents(mart: Mart, scope: Scope, open_now: dict[str, Any]) -> OpenIncidents:
+    """The incidents open at as-of; null counts where the mapping ties the entity to no ServiceNow CI: the build
+    attributes incidents by CI alone, so none could be found, and 0 would read as none open."""
+    directory = mart.snap.directory
+    entries = [directory.entry(scope.component_id or scope.app_id, scope.environment)]
+    if scope.component_id is None:
+        entries += directory.components_of(scope.app_id, scope.environment)
+    if not any(e is not None and (e.servicenow_ci_id or e.cmdb_ci_name) for e in entries):
+        return OpenIncidents(state="not mapped", open=None, open_p1_p2=None, sla_breached=None)
+    return OpenIncidents(
+        state="ok",
+        open=open_now.get("open") or 0,
+        open_p1_p2=open_now.get("open_p1_p2") or 0,
+        sla_breached=open_now.get("sla_breached") or 0,
     )
 
 

@@ -149,7 +149,7 @@ def test_summary_of_shop(client: TestClient) -> None:
     # The 24 hours before as_of (19th 10:00 -> 20th 10:00): shop-api 14 h x 1000, shop-db 14 h x 500.
     assert signals["requests"] == 14 * 1000 + 14 * 500
     # INC2 (P1 on shop-db) is the one open incident.
-    assert body["incidents"] == {"open": 1, "openP1P2": 1, "slaBreached": 0}
+    assert body["incidents"] == {"state": "ok", "open": 1, "openP1P2": 1, "slaBreached": 0}
     slo = body["slo"]
     assert slo["availabilityStatus"] == "insufficient data"
     assert slo["errorBudgetConsumed"] == pytest.approx(124 / 170)

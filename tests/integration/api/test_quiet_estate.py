@@ -24,7 +24,17 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     root = tmp_path_factory.mktemp("quiet-estate")
     settings = Settings(lake_url=str(root / "lake"), duckdb_temp_directory=root / "duckdb")
     lake = Lake.from_settings(settings)
-    MappingStore(lake).apply(mapping(), actor="test", replace=True)
+    # dark is watched by Dynatrace alone: no ServiceNow CI on it or its component.
+    dark = [
+        {"entity_id": "dark", "kind": "application", "team": "t2", "group": "g1", "domain": "d1"},
+        {
+            "entity_id": "dark-svc",
+            "kind": "component",
+            "application_id": "dark",
+            "dynatrace_entity_selector": 'entityId("SERVICE-D")',
+        },
+    ]
+    MappingStore(lake).apply(mapping() + dark, actor="test", replace=True)
     lake.write_days(get_dataset("dynatrace/service_metrics_hourly"), metrics())
     # quiet-svc has traffic on the 19th from 00:00 to 20:00: a p95 of 100 ms for ten hours, none for ten.
     quiet = [
@@ -52,8 +62,18 @@ def test_the_summary_has_signals_and_no_events(client: TestClient) -> None:
     body = client.get("/monitoring/applications/shop/summary", headers=READER).json()
     # The same 24 hours of signals as in the full estate: shop-api 14 h x 1000, shop-db 14 h x 500.
     assert body["goldenSignals"]["requests"] == 14 * 1000 + 14 * 500
-    assert body["incidents"] == {"open": 0, "openP1P2": 0, "slaBreached": 0}
+    assert body["incidents"] == {"state": "ok", "open": 0, "openP1P2": 0, "slaBreached": 0}
     assert body["lastDeployments"] == []
+
+
+def test_an_entity_tied_to_no_servicenow_ci_has_no_incident_counts_rather_than_zero(client: TestClient) -> None:
+    """The build attributes incidents by CI alone: for dark and dark-svc none could ever be found, so their open
+    incidents are unknown (null, stated), while shop, whose components have CIs and no incident, has 0 open."""
+    not_mapped = {"state": "not mapped", "open": None, "openP1P2": None, "slaBreached": None}
+    for route in ("/monitoring/applications/dark/summary", "/monitoring/components/dark-svc/summary"):
+        assert client.get(route, headers=READER).json()["incidents"] == not_mapped, route
+    shop_api = client.get("/monitoring/components/shop-api/summary", headers=READER).json()
+    assert shop_api["incidents"] == {"state": "ok", "open": 0, "openP1P2": 0, "slaBreached": 0}
 
 
 def test_dora_says_no_deployments_rather_than_zero(client: TestClient) -> None:

@@ -1259,12 +1259,27 @@ export interface components {
         };
         /** OpenIncidents */
         OpenIncidents: {
-            /** Open */
-            open: number;
-            /** Openp1P2 */
-            openP1P2: number;
-            /** Slabreached */
-            slaBreached: number;
+            /**
+             * Open
+             * @description Incidents open at the build's as-of.
+             */
+            open: number | null;
+            /**
+             * Openp1P2
+             * @description Of those, priority 1 or 2.
+             */
+            openP1P2: number | null;
+            /**
+             * Slabreached
+             * @description Of those, with a breached SLA.
+             */
+            slaBreached: number | null;
+            /**
+             * State
+             * @description not mapped: neither the entity nor, for an application, any of its components is mapped in this environment to a ServiceNow CI (servicenow.ciId or cmdb.ciName), so no incident can be attributed to it and the counts are null: nothing is known, which is not zero incidents.
+             * @enum {string}
+             */
+            state: "ok" | "not mapped";
         };
         /** Overview */
         Overview: {

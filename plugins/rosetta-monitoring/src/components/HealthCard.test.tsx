@@ -50,6 +50,20 @@ describe('HealthCard', () => {
     expect(screen.getByText('within thresholds, no open incident')).toBeInTheDocument();
   });
 
+  // No ServiceNow CI is mapped to it: its incidents are unknown, which is neither "0 open" nor a reason to colour it.
+  it('says the open incidents of a component tied to no ServiceNow CI are unknown, not zero', async () => {
+    const unmapped = {
+      ...f.summaryBillingApi,
+      incidents: { state: 'not mapped' as const, open: null, openP1P2: null, slaBreached: null },
+    };
+    server.use(answer('/components/:id/summary', unmapped));
+    await renderWithApi(<HealthCard />, billingApiComponent);
+    expect(await screen.findByTestId('health-colour')).toHaveTextContent('green');
+    expect(screen.getByTestId('health-open-incidents')).toHaveTextContent(/^unknown$/);
+    expect(screen.getByText('within thresholds; incidents unknown (no ServiceNow CI mapped)')).toBeInTheDocument();
+    expect(screen.queryByText('within thresholds, no open incident')).not.toBeInTheDocument();
+  });
+
   it('turns red on an error rate above the critical threshold', async () => {
     const failing = { ...f.summaryBillingApi, goldenSignals: { ...f.summaryBillingApi.goldenSignals, errorRate: 0.2 } };
     server.use(answer('/components/:id/summary', failing));

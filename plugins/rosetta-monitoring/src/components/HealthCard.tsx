@@ -30,10 +30,17 @@ export function HealthCard() {
                 <li key={reason}>{reason}</li>
               ))}
             </ul>
-            <p>
-              Open incidents: <strong data-testid="health-open-incidents">{summary.incidents.open}</strong> (P1/P2:{' '}
-              {summary.incidents.openP1P2}, SLA breached: {summary.incidents.slaBreached})
-            </p>
+            {summary.incidents.open === null ? (
+              <p>
+                Open incidents: <strong data-testid="health-open-incidents">unknown</strong> (no ServiceNow CI is
+                mapped to it)
+              </p>
+            ) : (
+              <p>
+                Open incidents: <strong data-testid="health-open-incidents">{summary.incidents.open}</strong> (P1/P2:{' '}
+                {summary.incidents.openP1P2}, SLA breached: {summary.incidents.slaBreached})
+              </p>
+            )}
           </>
         );
       }}

@@ -43,10 +43,13 @@ export function healthOf(summary: Summary, t: HealthThresholds): HealthVerdict {
     if (p95 >= t.latencyP95CriticalMs) red.push(`latency p95 ${latency} ≥ ${ms(t.latencyP95CriticalMs)}`);
     else if (p95 >= t.latencyP95WarningMs) orange.push(`latency p95 ${latency} ≥ ${ms(t.latencyP95WarningMs)}`);
   }
-  if (summary.incidents.openP1P2 > 0) red.push(`${summary.incidents.openP1P2} open P1/P2 incident(s)`);
-  else if (summary.incidents.open > 0) orange.push(`${summary.incidents.open} open incident(s)`);
+  // Null counts: no ServiceNow CI is mapped to the entity, so its incidents are unknown, not none.
+  const { open, openP1P2 } = summary.incidents;
+  if (openP1P2 !== null && openP1P2 > 0) red.push(`${openP1P2} open P1/P2 incident(s)`);
+  else if (open !== null && open > 0) orange.push(`${open} open incident(s)`);
   if (red.length) return { colour: 'red', reasons: [...red, ...orange] };
   if (orange.length) return { colour: 'orange', reasons: orange };
   if (g.measuredHours === 0) return { colour: 'unknown', reasons: ['no measurement in the last 24 h'] };
+  if (open === null) return { colour: 'green', reasons: ['within thresholds; incidents unknown (no ServiceNow CI mapped)'] };
   return { colour: 'green', reasons: ['within thresholds, no open incident'] };
 }
