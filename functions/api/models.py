@@ -123,12 +123,16 @@ class GoldenSignals(ApiModel):
     last_hour: datetime | None = None
 
 
+# Whether anything could be found: the build attributes incidents and change requests by ServiceNow CI alone.
+SERVICENOW_STATE = (
+    "not mapped: neither the entity nor, for an application, any of its components is mapped in this environment to a "
+    "ServiceNow CI (servicenow.ciId or cmdb.ciName), so nothing can be attributed to it: an empty list then says "
+    "nothing is known, not that nothing happened."
+)
+
+
 class OpenIncidents(ApiModel):
-    state: Literal["ok", "not mapped"] = Field(
-        description="not mapped: neither the entity nor, for an application, any of its components is mapped in this "
-        "environment to a ServiceNow CI (servicenow.ciId or cmdb.ciName), so no incident can be attributed to it and "
-        "the counts are null: nothing is known, which is not zero incidents."
-    )
+    state: Literal["ok", "not mapped"] = Field(description=SERVICENOW_STATE + " The counts are then null.")
     open: int | None = Field(description="Incidents open at the build's as-of.")
     open_p1_p2: int | None = Field(description="Of those, priority 1 or 2.")
     sla_breached: int | None = Field(description="Of those, with a breached SLA.")
@@ -236,6 +240,7 @@ class IncidentList(Envelope):
     entity_id: str
     status: str
     period: PeriodOut
+    state: Literal["ok", "not mapped"] = Field(description=SERVICENOW_STATE)
     items: list[Incident]
     page: Page
 
@@ -270,6 +275,7 @@ class ChangeList(Envelope):
     entity_id: str
     status: str
     period: PeriodOut
+    state: Literal["ok", "not mapped"] = Field(description=SERVICENOW_STATE)
     items: list[Change]
     page: Page
 

@@ -195,14 +195,21 @@ def _summary(mart: Mart, scope: Scope) -> Summary:
     )
 
 
-def _open_incidents(mart: Mart, scope: Scope, open_now: dict[str, Any]) -> OpenIncidents:
-    """The incidents open at as-of; null counts where the mapping ties the entity to no ServiceNow CI: the build
-    attributes incidents by CI alone, so none could be found, and 0 would read as none open."""
+def _servicenow_state(mart: Mart, scope: Scope) -> Literal["ok", "not mapped"]:
+    """Whether the mapping ties the entity (an application: itself or a component) to a ServiceNow CI in the
+    environment: the build attributes incidents and change requests by CI alone, so without one none could be found,
+    and an empty list or a 0 would read as none there."""
     directory = mart.snap.directory
     entries = [directory.entry(scope.component_id or scope.app_id, scope.environment)]
     if scope.component_id is None:
         entries += directory.components_of(scope.app_id, scope.environment)
-    if not any(e is not None and (e.servicenow_ci_id or e.cmdb_ci_name) for e in entries):
+    mapped = any(e is not None and (e.servicenow_ci_id or e.cmdb_ci_name) for e in entries)
+    return "ok" if mapped else "not mapped"
+
+
+def _open_incidents(mart: Mart, scope: Scope, open_now: dict[str, Any]) -> OpenIncidents:
+    """The incidents open at as-of; null counts for an entity tied to no ServiceNow CI."""
+    if _servicenow_state(mart, scope) == "not mapped":
         return OpenIncidents(state="not mapped", open=None, open_p1_p2=None, sla_breached=None)
     return OpenIncidents(
         state="ok",
@@ -261,6 +268,7 @@ def _incidents(
         entity_id=scope.component_id or scope.app_id,
         status=status,
         period=_period_out(p),
+        state=_servicenow_state(mart, scope),
         items=rows[:limit],  # type: ignore[arg-type]
         page=Page(limit=limit, next_cursor=next_cursor(rows, limit, "opened_at", "sys_id")),
     )
@@ -294,6 +302,7 @@ def _changes(
         entity_id=scope.component_id or scope.app_id,
         status=status,
         period=_period_out(p),
+        state=_servicenow_state(mart, scope),
         items=rows[:limit],  # type: ignore[arg-type]
         page=Page(limit=limit, next_cursor=next_cursor(rows, limit, "change_start", "sys_id")),
     )

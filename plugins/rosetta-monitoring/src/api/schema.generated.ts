@@ -516,6 +516,12 @@ export interface components {
             items: components["schemas"]["Change"][];
             page: components["schemas"]["Page"];
             period: components["schemas"]["PeriodOut"];
+            /**
+             * State
+             * @description not mapped: neither the entity nor, for an application, any of its components is mapped in this environment to a ServiceNow CI (servicenow.ciId or cmdb.ciName), so nothing can be attributed to it: an empty list then says nothing is known, not that nothing happened.
+             * @enum {string}
+             */
+            state: "ok" | "not mapped";
             /** Status */
             status: string;
         };
@@ -1008,6 +1014,12 @@ export interface components {
             items: components["schemas"]["Incident"][];
             page: components["schemas"]["Page"];
             period: components["schemas"]["PeriodOut"];
+            /**
+             * State
+             * @description not mapped: neither the entity nor, for an application, any of its components is mapped in this environment to a ServiceNow CI (servicenow.ciId or cmdb.ciName), so nothing can be attributed to it: an empty list then says nothing is known, not that nothing happened.
+             * @enum {string}
+             */
+            state: "ok" | "not mapped";
             /** Status */
             status: string;
         };
@@ -1276,7 +1288,7 @@ export interface components {
             slaBreached: number | null;
             /**
              * State
-             * @description not mapped: neither the entity nor, for an application, any of its components is mapped in this environment to a ServiceNow CI (servicenow.ciId or cmdb.ciName), so no incident can be attributed to it and the counts are null: nothing is known, which is not zero incidents.
+             * @description not mapped: neither the entity nor, for an application, any of its components is mapped in this environment to a ServiceNow CI (servicenow.ciId or cmdb.ciName), so nothing can be attributed to it: an empty list then says nothing is known, not that nothing happened. The counts are then null.
              * @enum {string}
              */
             state: "ok" | "not mapped";

@@ -14,6 +14,7 @@ import { EntityDoraCard } from './EntityDoraCard';
 import { MonitoringTab } from './MonitoringTab';
 import { WithOptions } from './WithOptions';
 import { monitoringOptions } from '../options';
+import { SERVICENOW_NOT_MAPPED } from './common/WidgetState';
 
 const profiles: MonitoredEntity = { level: 'applications', id: 'system:default/profiles' };
 const base = '/applications/:id';
@@ -409,6 +410,13 @@ describe('entity widgets', () => {
       await renderWithApi(<IncidentsCard entity={profiles} period="last_7d" />);
       expect(await screen.findByText('No incidents in the period')).toBeInTheDocument();
     });
+    it('says incidents are unknown, not none, for an entity tied to no ServiceNow CI', async () => {
+      server.use(answer(`${base}/incidents`, { ...emptyList(f.incidentsProfiles), state: 'not mapped' }));
+      await renderWithApi(<IncidentsCard entity={profiles} period="last_7d" />);
+      expect(await screen.findByText('No source of incidents mapped')).toBeInTheDocument();
+      expect(screen.getByText(SERVICENOW_NOT_MAPPED)).toBeInTheDocument();
+      expect(screen.queryByText('No incidents in the period')).not.toBeInTheDocument();
+    });
     it('shows an error panel when the API fails', async () => {
       server.use(problem(`${base}/incidents`, 502, 'Bad gateway', 'upstream'));
       await renderWithApi(<IncidentsCard entity={profiles} period="last_7d" />);
@@ -497,6 +505,12 @@ describe('entity widgets', () => {
       server.use(answer(`${base}/changes`, emptyList(f.changesRecentProfiles)));
       await renderWithApi(<ChangesCard entity={profiles} period="last_7d" />);
       expect(await screen.findByText('No changes in the period')).toBeInTheDocument();
+    });
+    it('says changes are unknown, not none, for an entity tied to no ServiceNow CI', async () => {
+      server.use(answer(`${base}/changes`, { ...emptyList(f.changesRecentProfiles), state: 'not mapped' }));
+      await renderWithApi(<ChangesCard entity={profiles} period="last_7d" />);
+      expect(await screen.findByText('No source of changes mapped')).toBeInTheDocument();
+      expect(screen.queryByText('No changes in the period')).not.toBeInTheDocument();
     });
     it('shows an error panel when the API fails', async () => {
       server.use(problem(`${base}/changes`, 500, 'Internal error', 'boom'));

@@ -2,7 +2,7 @@
 import { Table, TableColumn } from '@backstage/core-components';
 import type { Incident, MonitoredEntity, Period } from '../api/types';
 import { useMonitoringData } from './common/useMonitoringData';
-import { Widget } from './common/WidgetState';
+import { SERVICENOW_NOT_MAPPED, Widget } from './common/WidgetState';
 import { NONE, hours, when } from './common/format';
 
 /** The build's correlation rules (mv_incident_links) as a person reads them. */
@@ -66,6 +66,7 @@ export function IncidentsCard({ entity, period }: { entity: MonitoredEntity; per
       what="incidents"
       state={state}
       isEmpty={([open, closed]) => open.items.length + closed.items.length === 0}
+      unmapped={([open]) => (open.state === 'not mapped' ? SERVICENOW_NOT_MAPPED : null)}
       freshness={([openList]) => openList.freshness}
     >
       {([openList, closedList]) => {

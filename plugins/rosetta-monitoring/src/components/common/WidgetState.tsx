@@ -12,17 +12,23 @@ export interface WidgetProps<T> {
   /** What the widget shows, for the "no data in the period" message, e.g. "incidents". */
   what: string;
   isEmpty?: (value: T) => boolean;
+  /** Why nothing of this kind can be known (the entity is tied to no source of it, as the API says), else null. */
+  unmapped?: (value: T) => string | null;
   freshness?: (value: T) => Freshness | undefined;
   children: (value: T) => ReactNode;
   deepLink?: { title: string; link: string };
 }
 
+/** What a widget of incidents or changes says for an entity the mapping ties to no ServiceNow CI. */
+export const SERVICENOW_NOT_MAPPED =
+  'No ServiceNow CI is mapped to this entity (servicenow.ciId or cmdb.ciName), so none can be found: unknown, not none.';
+
 /** One dashboard widget: a card with its own loading, empty, error and stale states. */
 export function Widget<T>(props: WidgetProps<T>) {
-  const { title, state, what, isEmpty, freshness, children, deepLink } = props;
+  const { title, state, what, isEmpty, unmapped, freshness, children, deepLink } = props;
   return (
     <InfoCard title={title} deepLink={deepLink}>
-      <WidgetBody state={state} what={what} isEmpty={isEmpty} freshness={freshness}>
+      <WidgetBody state={state} what={what} isEmpty={isEmpty} unmapped={unmapped} freshness={freshness}>
         {children}
       </WidgetBody>
     </InfoCard>
@@ -30,7 +36,7 @@ export function Widget<T>(props: WidgetProps<T>) {
 }
 
 export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>) {
-  const { state, what, isEmpty, freshness, children } = props;
+  const { state, what, isEmpty, unmapped, freshness, children } = props;
   if (state.status === 'loading') {
     return <Progress />;
   }
@@ -94,6 +100,15 @@ export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>)
   }
   const value = state.value;
   const fresh = freshness?.(value);
+  const why = unmapped?.(value);
+  if (why) {
+    return (
+      <>
+        {fresh && <StaleNotice freshness={fresh} />}
+        <EmptyState missing="field" title={`No source of ${what} mapped`} description={why} />
+      </>
+    );
+  }
   if (isEmpty?.(value)) {
     return (
       <>
