@@ -416,6 +416,13 @@ class Overview(Envelope):
         description="Production's applications by health colour as of the last build, whatever period and "
         "environment are asked for (health is judged on production)."
     )
+    estate_health: HealthLevel | None = Field(
+        default=None,
+        description="The whole estate's health: production, as of the last build, judged as a team's is (red when a "
+        "third or more of the applications with data are red, orange when any is red or orange, green otherwise, "
+        "'no data' when none has data). Its reasons name the ten riskiest red or orange applications; red and orange "
+        "count them all. Null before a build has judged it.",
+    )
     health: list[HealthLevel] = Field(
         description="Health per team, group and domain: production, as of the last build."
     )

@@ -966,6 +966,11 @@ HEALTH_SQL = """
 select level, level_id, applications, red, orange, green, no_data, max_risk_score, health, reasons
 from mv_health where level in ('domain', 'group', 'team') order by level, level_id
 """
+# The estate's own row: its reasons cut to the ten riskiest applications (the red and orange counts hold them all).
+ESTATE_HEALTH_SQL = """
+select level, level_id, applications, red, orange, green, no_data, max_risk_score, health, reasons[1:10] as reasons
+from mv_health where level = 'estate'
+"""
 HEALTH_COUNTS_SQL = """
 select health, count(*) as applications from mv_health where level = 'application' group by health order by health
 """
@@ -998,6 +1003,11 @@ order by c.day
 
 def health_levels(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return fetch(con, HEALTH_SQL)
+
+
+def estate_health(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
+    found = fetch(con, ESTATE_HEALTH_SQL)
+    return found[0] if found else None
 
 
 def health_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

@@ -642,8 +642,8 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         ),
     },
     "mv_health": {
-        "level": "application, team, group or domain",
-        "level_id": "The application, team, group or domain",
+        "level": "application, team, group, domain, or estate (every production application)",
+        "level_id": "The application, team, group or domain; 'estate' for the estate",
         "applications": "Applications counted (1 for an application)",
         "red": "Of those, red",
         "orange": "Of those, orange",
@@ -651,10 +651,13 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "no_data": "Of those, 'no data'",
         "max_risk_score": "Highest risk score of those applications (0-100)",
         "health": (
-            "An application's is mv_monitoring_top_risks'; a team, group or domain is red when a third or more of its "
-            "applications with data are red, orange when any is red or orange, green otherwise, 'no data' when none "
-            "has data"
+            "An application's is mv_monitoring_top_risks'; a team, group, domain or the estate is red when a third or "
+            "more of its applications with data are red, orange when any is red or orange, green otherwise, 'no data' "
+            "when none has data"
         ),
-        "reasons": "An application's: its risk reasons; a team's, group's or domain's: its red and orange applications",
+        "reasons": (
+            "An application's: its risk reasons; a team's, group's, domain's or the estate's: its red and orange "
+            "applications, riskiest first"
+        ),
     },
 }

@@ -1,11 +1,13 @@
 -- table: mv_health
--- grain: one row per level (application, team, group, domain) and its id: red/orange/green with reasons
+-- grain: one row per level (application, team, group, domain, estate) and its id: red/orange/green with reasons
 -- reads: mv_monitoring_top_risks
 -- refresh: hourly
 --
 -- An application's health comes from mv_monitoring_top_risks. A team, group or domain is red when a
 -- third or more of its applications with data are red, orange when any is red or orange, green otherwise,
--- 'no data' when none has data; its reasons name the red and orange applications.
+-- 'no data' when none has data; its reasons name the red and orange applications, riskiest first. The estate
+-- (level_id 'estate': every application of the top risks, all in production) is judged as a team is: the overview's
+-- one health for the whole estate.
 with apps as (
     select * from mv_monitoring_top_risks
 ),
@@ -16,6 +18,8 @@ levels as (
     select 'group', group_id, * from apps where group_id is not null
     union all
     select 'domain', domain, * from apps where domain is not null
+    union all
+    select 'estate', 'estate', * from apps
 ),
 
 rolled as (

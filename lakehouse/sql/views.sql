@@ -282,6 +282,6 @@ select * from read_parquet(getvariable('lake') || '/mart/mv_dora_scopes/data.par
 create or replace view mv_monitoring_top_risks as
 select * from read_parquet(getvariable('lake') || '/mart/mv_monitoring_top_risks/data.parquet', hive_partitioning = false);
 
--- one row per level (application, team, group, domain) and its id: red/orange/green with reasons
+-- one row per level (application, team, group, domain, estate) and its id: red/orange/green with reasons
 create or replace view mv_health as
 select * from read_parquet(getvariable('lake') || '/mart/mv_health/data.parquet', hive_partitioning = false);

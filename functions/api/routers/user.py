@@ -105,6 +105,7 @@ def overview(
         **envelope(mart.snap),
         period=_period_out(p),
         applications_by_health=queries.health_counts(con),
+        estate_health=queries.estate_health(con),  # type: ignore[arg-type]
         health=queries.health_levels(con),  # type: ignore[arg-type]
         top_risks=queries.top_risks(con, limit=10),  # type: ignore[arg-type]
         trend=queries.daily_trend(con, environment=environment, first_day=days.first_day, last_day=days.last_day),  # type: ignore[arg-type]

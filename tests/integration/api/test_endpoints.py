@@ -16,6 +16,7 @@ from urllib.parse import unquote
 
 import boto3
 import botocore.session
+import duckdb
 import pytest
 from botocore.config import Config
 from botocore.stub import Stubber
@@ -23,6 +24,7 @@ from fastapi.testclient import TestClient
 from moto import mock_aws
 from pydantic import SecretStr
 
+from functions.api import queries
 from functions.api.batch import Trigger
 from functions.api.main import create_app
 from functions.api.mart import ServingMart
@@ -722,6 +724,33 @@ def test_overview(client: TestClient) -> None:
     g1 = next(h for h in body["health"] if h["level"] == "group")
     assert (g1["applications"], g1["red"], g1["health"], g1["reasons"]) == (2, 1, "red", ["shop is red"])
     assert sum(day["errors"] or 0 for day in body["trend"]) == 124
+
+
+def test_the_overview_judges_the_whole_estate_as_a_team_is_judged(client: TestClient) -> None:
+    """Production holds shop (red, risk 40), broken (orange, 20) and quiet (no data): of the two applications with
+    data one is red, and 1 x 3 >= 2, so the estate is red, its reasons the red and orange ones, riskiest first."""
+    estate = get(client, "/monitoring/overview?period=last_7d")["estateHealth"]
+    assert (estate["applications"], estate["red"], estate["orange"], estate["green"], estate["noData"]) == (
+        3,
+        1,
+        1,
+        0,
+        1,
+    )
+    assert (estate["health"], estate["maxRiskScore"]) == ("red", 40)
+    assert estate["reasons"] == ["shop is red", "broken is orange"]
+
+
+def test_the_estate_health_names_its_ten_riskiest_applications_and_counts_them_all() -> None:
+    con = duckdb.connect()
+    con.execute(
+        "create table mv_health as select 'estate' as level, 'estate' as level_id, 12 as applications, 12 as red, "
+        "0 as orange, 0 as green, 0 as no_data, 90 as max_risk_score, 'red' as health, "
+        "[format('app-{:02d} is red', n) for n in range(12)] as reasons"
+    )
+    estate = queries.estate_health(con)
+    assert estate is not None and estate["red"] == 12
+    assert estate["reasons"] == [f"app-{n:02d} is red" for n in range(10)]
 
 
 def test_the_overview_top_risks_carry_their_seven_days_figures_as_risk_top_does(client: TestClient) -> None:

@@ -32,6 +32,17 @@ export function DashboardPage() {
       <Widget title="Health by domain, group and team" what="health figures" state={overview} isEmpty={o => o.health.length === 0} freshness={o => o.freshness}>
         {o => (
           <>
+            <p data-testid="estate-health">
+              Estate:{' '}
+              {o.estateHealth ? (
+                <>
+                  <strong>{o.estateHealth.health}</strong>
+                  {o.estateHealth.reasons?.length ? ` (${o.estateHealth.reasons.join('; ')})` : ''}
+                </>
+              ) : (
+                'not judged yet'
+              )}
+            </p>
             <p data-testid="health-totals">
               {Object.entries(o.applicationsByHealth)
                 .map(([colour, n]) => `${n} ${colour}`)

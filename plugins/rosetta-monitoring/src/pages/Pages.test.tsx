@@ -18,10 +18,19 @@ describe('pages', () => {
   registerServer();
 
   describe('dashboard', () => {
+    it('says the estate has not been judged yet rather than showing no verdict', async () => {
+      server.use(answer('/overview', { ...f.overview, estateHealth: null }), answer('/kpis/dora', f.doraGroup, { groupBy: 'group' }));
+      await renderWithApi(<DashboardPage />);
+      expect(await screen.findByTestId('estate-health')).toHaveTextContent(/^Estate: not judged yet$/);
+    });
     it('shows health by domain, group and team, top risks and DORA per group', async () => {
       server.use(answer('/overview', f.overview), answer('/kpis/dora', f.doraGroup, { groupBy: 'group' }));
       await renderWithApi(<DashboardPage />);
       expect(await screen.findByTestId('health-totals')).toHaveTextContent('2 green, 2 orange');
+      // Two of four applications orange, none red: the estate is orange, for the two.
+      expect(screen.getByTestId('estate-health')).toHaveTextContent(
+        /^Estate: orange \(profiles is orange; partners is orange\)$/,
+      );
       expect(screen.getByText(f.overview.topRisks[0].appName!)).toBeInTheDocument();
       expect(screen.getAllByText(f.overview.topRisks[0].reasons!.join('; ')).length).toBeGreaterThan(0);
       expect(await screen.findByText(f.doraGroup.items[0].id)).toBeInTheDocument();
