@@ -233,8 +233,9 @@ CODE_VERSION = code_version(Path(__file__).parent, Path(lakehouse.__file__).pare
 
 def copy_etag(snap: Snapshot) -> str:
     """A weak ETag of the serving copy, which every historized answer is read from (an answer's body differs by its
-    generatedAt, never by its figures), and of the code that answers."""
-    copy = f"{snap.marker}|{snap.directory.version}|{CODE_VERSION}"
+    generatedAt, never by its figures), of the code that answers, and of the production environment a request naming
+    none reads (ROSETTA_PRODUCTION_ENVIRONMENT, which an operator may change before the next build)."""
+    copy = f"{snap.marker}|{snap.directory.version}|{snap.directory.production}|{CODE_VERSION}"
     return f'W/"{hashlib.sha256(copy.encode()).hexdigest()[:24]}"'
 
 

@@ -3,6 +3,7 @@ copy's build and mapping version); admin, live and error answers are never store
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 import sys
@@ -117,6 +118,15 @@ def test_the_etag_changes_with_the_apis_code(client: TestClient, monkeypatch: py
     monkeypatch.setattr(deps, "CODE_VERSION", "the next release")
     released = client.get(route, headers=READER | {"If-None-Match": before})
     assert released.status_code == 200 and released.headers["etag"] != before
+
+
+def test_the_etag_changes_with_the_production_environment(client: TestClient) -> None:
+    """A request naming no environment reads production: an API restarted with another ROSETTA_PRODUCTION_ENVIRONMENT
+    answers the same URL from other rows before any new build, so the copy's ETag must not revalidate it."""
+    snap = client.app.state.context.mart.snapshot()  # type: ignore[attr-defined]
+    renamed = dataclasses.replace(snap, directory=dataclasses.replace(snap.directory, production="prod"))
+    assert deps.copy_etag(renamed) != deps.copy_etag(snap)
+    assert deps.copy_etag(dataclasses.replace(snap)) == deps.copy_etag(snap)
 
 
 def test_the_apis_code_version_is_a_digest_of_its_source(tmp_path: Path) -> None:
