@@ -344,6 +344,12 @@ class DeploymentList(Envelope):
     entity_id: str
     mode: Literal["live", "history"]
     period: PeriodOut | None
+    state: Literal["ok", "not mapped"] = Field(
+        default="ok",
+        description="not mapped: neither the entity nor, for an application, any of its components is mapped in this "
+        "environment to an ArgoCD application or a GitLab project, so no deployment can be attributed to it: an empty "
+        "list then says nothing is known, not that nothing was deployed.",
+    )
     items: list[Deployment] = Field(default_factory=list, description="History mode.")
     live: list[LiveComponent] = Field(
         default_factory=list,

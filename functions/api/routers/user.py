@@ -208,6 +208,17 @@ def _servicenow_state(mart: Mart, scope: Scope) -> Literal["ok", "not mapped"]:
     return "ok" if mapped else "not mapped"
 
 
+def _deploy_state(mart: Mart, scope: Scope) -> Literal["ok", "not mapped"]:
+    """Whether the mapping ties the entity (an application: itself or a component) to an ArgoCD application or a
+    GitLab project in the environment: the build attributes deployments by those alone."""
+    directory = mart.snap.directory
+    entries = [directory.entry(scope.component_id or scope.app_id, scope.environment)]
+    if scope.component_id is None:
+        entries += directory.components_of(scope.app_id, scope.environment)
+    mapped = any(e is not None and (e.argocd_app_name or e.gitlab_project_id) for e in entries)
+    return "ok" if mapped else "not mapped"
+
+
 def _open_incidents(mart: Mart, scope: Scope, open_now: dict[str, Any]) -> OpenIncidents:
     """The incidents open at as-of; null counts for an entity tied to no ServiceNow CI."""
     if _servicenow_state(mart, scope) == "not mapped":
@@ -326,7 +337,12 @@ def _deployments(
         _period(ctx, mart, period, start, end, "last_30d")
         decode_cursor(cursor, (datetime, str))
         return DeploymentList(
-            **envelope(mart.snap), entity_id=entity_id, mode="live", period=None, live=_live(ctx, mart, scope)
+            **envelope(mart.snap),
+            entity_id=entity_id,
+            mode="live",
+            period=None,
+            state=_deploy_state(mart, scope),
+            live=_live(ctx, mart, scope),
         )
     p = _period(ctx, mart, period, start, end, "last_30d")
     after = decode_cursor(cursor, (datetime, str))
@@ -339,6 +355,7 @@ def _deployments(
         entity_id=entity_id,
         mode="history",
         period=_period_out(p),
+        state=_deploy_state(mart, scope),
         items=rows[:limit],  # type: ignore[arg-type]
         page=Page(limit=limit, next_cursor=next_cursor(rows, limit, "finished_at", "deployment_key")),
     )

@@ -74,6 +74,14 @@ def test_an_entity_tied_to_no_servicenow_ci_has_no_incident_counts_rather_than_z
         assert client.get(route, headers=READER).json()["incidents"] == not_mapped, route
     shop_api = client.get("/monitoring/components/shop-api/summary", headers=READER).json()
     assert shop_api["incidents"] == {"state": "ok", "open": 0, "openP1P2": 0, "slaBreached": 0}
+    # dark has no ArgoCD application nor GitLab project either; quiet-svc has an ArgoCD application.
+    for entity, state in (
+        ("applications/dark", "not mapped"),
+        ("components/dark-svc", "not mapped"),
+        ("applications/quiet", "ok"),
+    ):
+        body = client.get(f"/monitoring/{entity}/deployments?mode=history", headers=READER).json()
+        assert (body["state"], body["items"]) == (state, []), entity
     # Their incident and change lists are empty either way; the state says which emptiness it is.
     for entity, state in (
         ("applications/dark", "not mapped"),

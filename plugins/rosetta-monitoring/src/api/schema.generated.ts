@@ -698,6 +698,13 @@ export interface components {
             mode: "live" | "history";
             page?: components["schemas"]["Page"] | null;
             period: components["schemas"]["PeriodOut"] | null;
+            /**
+             * State
+             * @description not mapped: neither the entity nor, for an application, any of its components is mapped in this environment to an ArgoCD application or a GitLab project, so no deployment can be attributed to it: an empty list then says nothing is known, not that nothing was deployed.
+             * @default ok
+             * @enum {string}
+             */
+            state: "ok" | "not mapped";
         };
         /** DoraReport */
         DoraReport: {

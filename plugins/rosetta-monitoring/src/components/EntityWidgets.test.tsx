@@ -14,7 +14,7 @@ import { EntityDoraCard } from './EntityDoraCard';
 import { MonitoringTab } from './MonitoringTab';
 import { WithOptions } from './WithOptions';
 import { monitoringOptions } from '../options';
-import { SERVICENOW_NOT_MAPPED } from './common/WidgetState';
+import { DEPLOYER_NOT_MAPPED, SERVICENOW_NOT_MAPPED } from './common/WidgetState';
 
 const profiles: MonitoredEntity = { level: 'applications', id: 'system:default/profiles' };
 const base = '/applications/:id';
@@ -727,6 +727,15 @@ describe('entity widgets', () => {
       server.use(answer(`${base}/deployments`, { ...f.deploymentsHistoryProfiles, items: [], live: [] }));
       await renderWithApi(<DeploymentsCard entity={profiles} period="last_7d" />);
       expect(await screen.findByText('No deployments in the period')).toBeInTheDocument();
+    });
+    it('says deployments are unknown, not none, for an entity tied to no ArgoCD application nor GitLab project', async () => {
+      server.use(
+        answer(`${base}/deployments`, { ...f.deploymentsHistoryProfiles, state: 'not mapped', items: [], live: [] }),
+      );
+      await renderWithApi(<DeploymentsCard entity={profiles} period="last_7d" />);
+      expect(await screen.findByText('No source of deployments mapped')).toBeInTheDocument();
+      expect(screen.getByText(DEPLOYER_NOT_MAPPED)).toBeInTheDocument();
+      expect(screen.queryByText('No deployments in the period')).not.toBeInTheDocument();
     });
     it('shows an error panel when the API fails', async () => {
       server.use(problem(`${base}/deployments`, 500, 'Internal error', 'boom'));

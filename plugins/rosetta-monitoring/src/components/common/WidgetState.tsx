@@ -23,6 +23,10 @@ export interface WidgetProps<T> {
 export const SERVICENOW_NOT_MAPPED =
   'No ServiceNow CI is mapped to this entity (servicenow.ciId or cmdb.ciName), so none can be found: unknown, not none.';
 
+/** What a widget of deployments says for an entity the mapping ties to no ArgoCD application nor GitLab project. */
+export const DEPLOYER_NOT_MAPPED =
+  'No ArgoCD application nor GitLab project is mapped to this entity, so no deployment can be found: unknown, not none.';
+
 /** One dashboard widget: a card with its own loading, empty, error and stale states. */
 export function Widget<T>(props: WidgetProps<T>) {
   const { title, state, what, isEmpty, unmapped, freshness, children, deepLink } = props;
