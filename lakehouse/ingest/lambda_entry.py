@@ -11,7 +11,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from lakehouse.errors import RosettaError
 from lakehouse.ingest.config import IngestSettings
 from lakehouse.ingest.run import IngestionFailed, RunOutcome
-from lakehouse.ingest.sources import ingest, run_backfill
+from lakehouse.ingest.sources import ingest, record_not_started, run_backfill
 from lakehouse.ingest.window import backfill_window, window_from_event
 from lakehouse.lambda_event import event_object
 from lakehouse.runlog import new_run_id, trigger_of
@@ -33,8 +33,12 @@ def handle_scheduled_event(
     logger.set_correlation_id(invocation)
     # Built here, never at import: a warm container must see configuration changes.
     lake = Lake.from_settings(Settings())
-    settings = IngestSettings().resolved()
     datasets = _datasets(event.get("datasets"))
+    try:
+        settings = IngestSettings().resolved()
+    except Exception as exc:  # a secret that cannot be read: the run log says so, as for any run that cannot start
+        record_not_started(source, lake, exc, trigger=trigger_of(event))
+        raise
     # Given is given, whatever its value: a backfill of 0 days is refused, not read as a run since the watermark.
     if event.get("backfill_days") is not None:
         outcomes = run_backfill(

@@ -12,6 +12,7 @@ from lakehouse.errors import RosettaError
 from lakehouse.ingest.config import IngestSettings
 from lakehouse.ingest.run import RunOutcome, SourcePlan, backfill, default_window, run_plan
 from lakehouse.ingest.window import Window
+from lakehouse.runlog import RunLog, describe_error
 from lakehouse.storage import Lake
 
 # name -> module with SOURCE, FUNCTION, DATASETS, ALIGN, overlap(), default_datasets(), build_plan()
@@ -79,11 +80,33 @@ def ingest(
     chosen = select_datasets(module, settings, datasets)
     moment = now or datetime.now(UTC)
     run_window = resolve_window(module, settings, lake, chosen, window, moment)
-    plan: SourcePlan = module.build_plan(settings, lake, run_window, chosen)
+    try:
+        plan: SourcePlan = module.build_plan(settings, lake, run_window, chosen)
+    except Exception as exc:
+        record_not_started(name, lake, exc, window=run_window, trigger=trigger)
+        raise
     try:
         return run_plan(plan, lake, run_window, trigger=trigger, advance_watermarks=True, logger=logger)
     finally:
         plan.close()
+
+
+def record_not_started(
+    name: str, lake: Lake, error: BaseException, *, window: Window | None = None, trigger: str = "schedule"
+) -> None:
+    """A run that could not start (a setting or a secret missing, no mapping yet) goes in the run log too: one record
+    for the source, without a dataset, failed with its reason (never a secret: see describe_error). The admin API's
+    batch runs and the sources' last run then say why nothing comes in, where only the function's error alarm did. A
+    store that cannot take the record either leaves the first error to be raised."""
+    module = source_module(name)
+    runs = RunLog(lake)
+    try:
+        bounds = (window.since, window.until) if window else None
+        runs.finish(runs.start(module.FUNCTION, module.SOURCE, window=bounds, trigger=trigger), "failed", error=error)
+    except Exception as unrecorded:
+        logging.getLogger("rosetta.ingest").warning(
+            "the run that could not start is not in the run log", extra={"error": describe_error(unrecorded)}
+        )
 
 
 def run_backfill(

@@ -14,6 +14,7 @@ from functions.ingest_dynatrace import handler as dynatrace_handler
 from functions.ingest_logs import handler as logs_handler
 from functions.ingest_servicenow import handler as servicenow_handler
 from lakehouse.errors import RosettaError
+from lakehouse.ingest import config
 from lakehouse.ingest.run import IngestionFailed
 from lakehouse.runlog import RunLog, Watermarks
 from lakehouse.schemas import REGISTRY, get_dataset
@@ -571,6 +572,32 @@ def test_a_deployment_tool_given_half_its_settings_is_named_not_skipped(
     event = scheduled_event(deploys_handler.__file__, windows(sims.estate)["deploys"])
     with pytest.raises(RosettaError, match=r"missing settings: ROSETTA_ARGOCD_URL$"):
         invoke(deploys_handler, event)
+    # The run that could not start is in the run log, as the admin API's batch runs and sources' state read it.
+    (record,) = [r for r in RunLog(lake).list() if r.source == "deploys"]
+    assert (record.function, record.dataset, record.status) == ("ingest_deploys", None, "failed")
+    assert record.error is not None and "missing settings: ROSETTA_ARGOCD_URL" in record.error
+
+
+def test_a_secret_that_cannot_be_read_is_a_failed_run_in_the_run_log(
+    local_settings: Settings, sims: RunningSimulators, point: Point, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Secrets Manager refusing the function (a policy not applied yet) failed the invocation before any run
+    started: the Lambda error alarm said so, while the run log, the admin API's batch runs and the sources' last run
+    status showed nothing, only data growing old."""
+    point(sims, local_settings)
+
+    def refused(name: str, arn: str | None, parameter: str | None) -> str:
+        raise RosettaError(f"{name}: AccessDeniedException reading the referenced secret")
+
+    monkeypatch.setattr(config, "_fetch_secret", refused)
+    monkeypatch.setenv("ROSETTA_ARGOCD_TOKEN_SECRET_ARN", "arn:aws:secretsmanager:eu-west-1:1:secret:argocd")
+    lake = Lake.from_settings(local_settings)
+    import_catalog(lake, sims.estate)
+    with pytest.raises(RosettaError, match="AccessDeniedException"):
+        invoke(deploys_handler, scheduled_event(deploys_handler.__file__, windows(sims.estate)["deploys"]))
+    (record,) = [r for r in RunLog(lake).list() if r.source == "deploys"]
+    assert (record.dataset, record.status) == (None, "failed")
+    assert record.error is not None and "argocd_token: AccessDeniedException" in record.error
 
 
 def test_a_backfill_near_its_timeout_stops_the_days_it_runs(local_settings: Settings, point: Point) -> None:
