@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -196,27 +197,25 @@ def _summary(mart: Mart, scope: Scope) -> Summary:
     )
 
 
-def _servicenow_state(mart: Mart, scope: Scope) -> Literal["ok", "not mapped"]:
-    """Whether the mapping ties the entity (an application: itself or a component) to a ServiceNow CI in the
-    environment: the build attributes incidents and change requests by CI alone, so without one none could be found,
-    and an empty list or a 0 would read as none there."""
+def _source_state(mart: Mart, scope: Scope, maps: Callable[[MappingEntry], object]) -> Literal["ok", "not mapped"]:
+    """Whether some mapping entry of the entity in the environment (an application's own or one of its components')
+    names what the build attributes a kind of record by (`maps`): without one, none could be found, and an empty
+    list or a 0 would read as none there."""
     directory = mart.snap.directory
     entries = [directory.entry(scope.component_id or scope.app_id, scope.environment)]
     if scope.component_id is None:
         entries += directory.components_of(scope.app_id, scope.environment)
-    mapped = any(e is not None and (e.servicenow_ci_id or e.cmdb_ci_name) for e in entries)
-    return "ok" if mapped else "not mapped"
+    return "ok" if any(e is not None and maps(e) for e in entries) else "not mapped"
+
+
+def _servicenow_state(mart: Mart, scope: Scope) -> Literal["ok", "not mapped"]:
+    """Incidents and change requests are attributed by ServiceNow CI alone."""
+    return _source_state(mart, scope, lambda e: e.servicenow_ci_id or e.cmdb_ci_name)
 
 
 def _deploy_state(mart: Mart, scope: Scope) -> Literal["ok", "not mapped"]:
-    """Whether the mapping ties the entity (an application: itself or a component) to an ArgoCD application or a
-    GitLab project in the environment: the build attributes deployments by those alone."""
-    directory = mart.snap.directory
-    entries = [directory.entry(scope.component_id or scope.app_id, scope.environment)]
-    if scope.component_id is None:
-        entries += directory.components_of(scope.app_id, scope.environment)
-    mapped = any(e is not None and (e.argocd_app_name or e.gitlab_project_id) for e in entries)
-    return "ok" if mapped else "not mapped"
+    """Deployments are attributed by ArgoCD application or GitLab project alone."""
+    return _source_state(mart, scope, lambda e: e.argocd_app_name or e.gitlab_project_id)
 
 
 def _open_incidents(mart: Mart, scope: Scope, open_now: dict[str, Any]) -> OpenIncidents:
