@@ -117,6 +117,10 @@ class LiveSources:
         self._pools: dict[str, SourceClient] = {}
         self._plain: dict[str, httpx.Client] = {}
         self._pools_lock = threading.Lock()
+        # The calls under way, by key: a page asking what another page is already asking waits for that call, so
+        # many pages opened at once during an outage make one call to the dead source, not one each.
+        self._asking: dict[str, Future[Any]] = {}
+        self._asking_lock = threading.Lock()
         # Open from the start: on Lambda the app has no lifespan, so nothing would open it.
         self._closed = False
 
@@ -169,7 +173,8 @@ class LiveSources:
         gateway's 29 s. The calls run on threads of this page's own, never on a pool other pages share: there a page's
         calls would queue behind the others' (a hanging source holding each thread its whole timeout), and under load
         a source answering at once would be "no answer". They are awaited together for the live timeout and half a
-        second more; one still running then is left to end on its own timeout, unawaited."""
+        second more; one still running then is left to end on its own timeout, unawaited. A call another page has under
+        way is not made again: its result is awaited."""
         results: dict[int, LiveResult] = {}
         pending: list[tuple[int, str, Callable[[], Any]]] = []
         for i, ask in enumerate(asks):
@@ -181,7 +186,7 @@ class LiveSources:
         if pending:
             pool = ThreadPoolExecutor(max_workers=min(len(pending), SIDE_BY_SIDE), thread_name_prefix="live")
             try:
-                futures = {i: pool.submit(call) for i, _, call in pending}
+                futures = {i: self._asked(pool, key, call) for i, key, call in pending}
                 wait(futures.values(), timeout=self.api.live_timeout_s + 0.5)
             finally:
                 # Calls not started yet are dropped; those running end on their own timeouts, awaited by nobody.
@@ -190,6 +195,21 @@ class LiveSources:
                 results[i] = self._result(futures[i])
                 self.cache.put(key, results[i])
         return [results[i] for i in range(len(asks))]
+
+    def _asked(self, pool: ThreadPoolExecutor, key: str, call: Callable[[], Any]) -> Future[Any]:
+        """The call under way for `key`, else `call` started on `pool`."""
+        with self._asking_lock:
+            found = self._asking.get(key)
+            if found is not None and not found.done():
+                return found
+            future = self._asking[key] = pool.submit(call)
+        future.add_done_callback(partial(self._asked_done, key))
+        return future
+
+    def _asked_done(self, key: str, future: Future[Any]) -> None:
+        with self._asking_lock:
+            if self._asking.get(key) is future:
+                del self._asking[key]
 
     def _result(self, future: Future[Any]) -> LiveResult:
         """A call's value, or its failure as one line."""

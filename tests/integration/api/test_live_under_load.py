@@ -198,3 +198,40 @@ def test_a_live_page_asked_once_the_api_stopped_is_read_from_history_without_reo
     with TestClient(app) as again:
         (item,) = again.get(page, headers=READER).json()["live"]
     assert (item["stale"], item["staleReason"]) == (False, None)
+
+
+def test_pages_asking_at_once_for_a_hanging_source_share_one_call_to_it(
+    hanging_argocd: tuple[RunningSimulators, list[MappingEntry]], tmp_path: Path
+) -> None:
+    """Eight Backstage users open the same component's tab while ArgoCD hangs. Each page made a call of its own to
+    ArgoCD, each holding a thread and a connection its whole timeout: a tab opened by many people during an outage
+    piled calls on the dead source, as many as there were pages. The pages asking for the same application while a
+    call to it is under way now wait for that call: ArgoCD is asked once, and every page still answers from history,
+    naming ArgoCD as the reason."""
+    sims, entries = hanging_argocd
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    MappingStore(lake).apply([e.model_dump(exclude_none=True) for e in entries], actor="test")
+    build(lake, settings, mode="full")
+    sources = IngestSettings(
+        argocd_url=sims.urls["argocd"],
+        argocd_token=SecretStr(sims.credentials["argocd"]["token"]),
+        gitlab_url=sims.urls["gitlab"],
+        gitlab_token=SecretStr(sims.credentials["gitlab"]["private_token"]),
+    )
+    api = api_settings(tmp_path).model_copy(update={"live_timeout_s": LIVE_TIMEOUT_S})
+    component = next(e for e in entries if e.kind == "component" and e.argocd_app_name)
+    page = f"/monitoring/components/{component.entity_id}/deployments?mode=live"
+    users = 8
+
+    with TestClient(create_app(api, settings, sources)) as c, ThreadPoolExecutor(users) as pool:
+        asked_before = sims.injectors["argocd"].request_count
+        asked = [pool.submit(c.get, page, headers=READER) for _ in range(users)]
+        answers = [a.result(timeout=NEVER_S) for a in asked]
+        asked_after = sims.injectors["argocd"].request_count
+
+    assert [a.status_code for a in answers] == [200] * users, [a.text[:200] for a in answers]
+    items = [item for a in answers for item in a.json()["live"]]
+    assert [(i["stale"], (i["staleReason"] or "").startswith("argocd: ")) for i in items] == [(True, True)] * users
+    # The first page's call, which every other page arriving while it hangs waits for (a failure is then cached).
+    assert asked_after - asked_before == 1
