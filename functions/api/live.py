@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import AfterValidator, BaseModel, SecretStr
+from pydantic import AfterValidator, BaseModel, BeforeValidator, SecretStr
 
 from functions.api.settings import ApiSettings
 from functions.ingest_deploys.client import ArgoCDClient, GitLabClient
@@ -39,7 +40,21 @@ def _in_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-Instant = Annotated[datetime, AfterValidator(_in_utc)]
+# An instant's text starts with its date: digits alone ("12345") are a number written as text.
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _written_as_text(value: Any) -> Any:
+    """The sources write their times as RFC 3339 text, and ingestion rejects any other (parse_instant): a number is
+    not read as seconds since 1970, which would show a pipeline of 1970 as live."""
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"expected an ISO 8601 string, got {type(value).__name__}")
+    if isinstance(value, str) and not ISO_DATE.match(value):
+        raise ValueError(f"expected an ISO 8601 string, got {value[:40]!r}")
+    return value
+
+
+Instant = Annotated[datetime, BeforeValidator(_written_as_text), AfterValidator(_in_utc)]
 
 
 class ArgoCDStatus(BaseModel):

@@ -484,6 +484,46 @@ def test_live_deployments_fall_back_when_a_source_answers_in_another_shape(
     assert (shop_api["revision"], shop_api["lastDeployedAt"]) == ("r1", "2026-11-19T13:00:00Z")
 
 
+def test_live_deployments_fall_back_when_a_source_writes_its_times_as_numbers(
+    estate_lake: tuple[Settings, Path],
+) -> None:
+    """ArgoCD and GitLab write their times as RFC 3339 text, and ingestion rejects a record whose time is anything
+    else. Live mode read a number as seconds since 1970: an application deployed at 1763643600 and a pipeline
+    updated at 12345 were shown, not stale, as deployed on the 20th at 13:00 and a pipeline of 1970-01-01T03:25:45Z.
+    Such an answer is now the source's failure, as ingestion reads it: shop-api shows what history holds, stale, each
+    source named (its last deployment r1 on the 19th at 13:00, its status read at 09:45 on the 20th, and project
+    11's last pipeline read, 900, success on main, updated on the 19th at 03:00)."""
+    argocd = {
+        "status": {
+            "sync": {"status": "Synced", "revision": "r9"},
+            "health": {"status": "Healthy"},
+            "history": [{"revision": "r9", "deployedAt": 1763643600}],
+            "operationState": {"phase": "Succeeded"},
+        }
+    }
+    pipeline = {"id": 901, "status": "running", "ref": "main", "updated_at": 12345}
+
+    def answer(path: str) -> tuple[int, object]:
+        return 200, argocd if path.startswith("/api/v1/") else [pipeline]
+
+    settings, root = estate_lake
+    with source_on_loopback(answer) as url:
+        token = SecretStr("t")
+        sources = IngestSettings(argocd_url=url, argocd_token=token, gitlab_url=url, gitlab_token=token)
+        with TestClient(create_app(api_settings(root), settings, sources), raise_server_exceptions=False) as c:
+            r = c.get("/monitoring/components/shop-api/deployments?mode=live", headers=READER)
+    assert r.status_code == 200, r.text
+    (item,) = r.json()["live"]
+    assert item["stale"] is True
+    unexpected = "ValidationError: unexpected answer"
+    assert item["staleReason"] == f"argocd: {unexpected}; gitlab: {unexpected}"
+    assert (item["revision"], item["lastDeployedAt"]) == ("r1", "2026-11-19T13:00:00Z")
+    argocd_read = (item["syncStatus"], item["healthStatus"], item["operationPhase"], item["statusObservedAt"])
+    assert argocd_read == ("Synced", "Healthy", "Succeeded", "2026-11-20T09:45:00Z")
+    pipeline_read = (item["lastPipelineStatus"], item["lastPipelineRef"], item["lastPipelineAt"])
+    assert pipeline_read == ("success", "main", "2026-11-19T03:00:00Z")
+
+
 def test_live_mode_asks_for_every_component_at_once(estate_lake: tuple[Settings, Path]) -> None:
     """shop's live page needs three answers: ArgoCD's shop-api-prod, GitLab's projects 11 and 12. Sources that
     answer only once all three requests have arrived (each waits for the others) are answered in full when live
