@@ -322,7 +322,8 @@ class LiveSources:
 
     # --- reachability ---------------------------------------------------------------------------
     def ask_probe(self, source: str) -> Ask:
-        """Any HTTP answer means reachable; 401/403 means the credentials are refused."""
+        """Any HTTP answer means reachable; 401/403 means the credentials are refused, and so does a redirect (a single
+        sign-on proxy sends a request it does not take to its login page): not followed, as ingestion follows none."""
         key = f"probe:{source}"
         target = self._probe_target(source)
         if target is None:
@@ -333,7 +334,8 @@ class LiveSources:
             response = self._http(source).get(
                 url.rstrip("/") + path, headers=headers, auth=auth, timeout=self.api.live_timeout_s
             )
-            return {"status": response.status_code, "authenticated": response.status_code not in (401, 403)}
+            refused = response.status_code in (401, 403) or response.is_redirect
+            return {"status": response.status_code, "authenticated": not refused}
 
         return Ask(key, call)
 

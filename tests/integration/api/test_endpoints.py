@@ -1066,6 +1066,36 @@ def test_the_sources_are_probed_side_by_side(estate_lake: tuple[Settings, Path])
     }
 
 
+def test_a_source_redirecting_the_probe_to_a_login_page_is_not_said_to_accept_the_credentials(
+    estate_lake: tuple[Settings, Path],
+) -> None:
+    """Every source behind a single sign-on proxy that redirects each request to its login page (302), as it does
+    when it does not take the API's token: ingestion is refused there ("redirected; check the source's URL"), yet
+    the probe said every source reachable and authenticated, as only an answer of 401 or 403 counted as refused. A
+    redirect is now no proof of accepted credentials: each source is reachable, not authenticated."""
+    settings, root = estate_lake
+    with source_on_loopback(lambda path: (302, {})) as url:
+        token = SecretStr("t")
+        sources = IngestSettings(
+            dynatrace_url=url,
+            dynatrace_token=token,
+            servicenow_url=url,
+            servicenow_user="rosetta",
+            servicenow_password=token,
+            argocd_url=url,
+            argocd_token=token,
+            gitlab_url=url,
+            gitlab_token=token,
+            elasticsearch_url=url,
+            elasticsearch_api_key=token,
+        )
+        with TestClient(create_app(api_settings(root), settings, sources), raise_server_exceptions=False) as c:
+            items = get(c, "/monitoring/admin/config/sources", ADMIN)["items"]
+    assert {s["name"]: (s["reachable"], s["authenticated"]) for s in items} == {
+        name: (True, False) for name in ("dynatrace", "servicenow", "argocd", "gitlab", "elasticsearch")
+    }
+
+
 def test_a_source_whose_credentials_the_api_lacks_is_configured_with_its_reachability_unknown(
     estate_lake: tuple[Settings, Path],
 ) -> None:
