@@ -36,8 +36,14 @@ STOPPING = "not asked: the API is stopping"
 
 def _in_utc(moment: datetime) -> datetime:
     """An instant as the API gives every one, in UTC: a GitLab instance whose time zone is set writes its times with
-    that offset (11:30+02:00 is 09:30Z); one without an offset is read as UTC."""
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    that offset (11:30+02:00 is 09:30Z); one without an offset is read as UTC. One UTC cannot hold (year 9999 west of
+    Greenwich) is an answer not read, as ingestion rejects it, not the page's failure."""
+    if not moment.tzinfo:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{moment.isoformat()} is outside the dates UTC can hold") from None
 
 
 # An instant's text starts with its date: digits alone ("12345") are a number written as text.

@@ -524,6 +524,41 @@ def test_live_deployments_fall_back_when_a_source_writes_its_times_as_numbers(
     assert pipeline_read == ("success", "main", "2026-11-19T03:00:00Z")
 
 
+def test_live_deployments_fall_back_when_a_source_writes_a_time_utc_cannot_hold(
+    estate_lake: tuple[Settings, Path],
+) -> None:
+    """A GitLab instance whose time zone is set writes its times with that offset; a pipeline updated at
+    9999-12-31T23:59:59-02:00 is 10000-01-01T01:59:59Z, past the last instant Python's datetime holds. Reading it
+    in UTC overflowed and the whole live page was a 500. As ingestion rejects such a time, it is GitLab's failure:
+    shop-api shows ArgoCD live (Synced, r9) and project 11's last pipeline read (900, success on main, updated on
+    the 19th at 03:00), stale, GitLab named."""
+    argocd = {
+        "status": {
+            "sync": {"status": "Synced", "revision": "r9"},
+            "health": {"status": "Healthy"},
+            "history": [{"revision": "r9", "deployedAt": "2026-11-20T09:00:00Z"}],
+            "operationState": {"phase": "Succeeded"},
+        }
+    }
+    pipeline = {"id": 901, "status": "running", "ref": "main", "updated_at": "9999-12-31T23:59:59-02:00"}
+
+    def answer(path: str) -> tuple[int, object]:
+        return 200, argocd if path.startswith("/api/v1/") else [pipeline]
+
+    settings, root = estate_lake
+    with source_on_loopback(answer) as url:
+        token = SecretStr("t")
+        sources = IngestSettings(argocd_url=url, argocd_token=token, gitlab_url=url, gitlab_token=token)
+        with TestClient(create_app(api_settings(root), settings, sources), raise_server_exceptions=False) as c:
+            r = c.get("/monitoring/components/shop-api/deployments?mode=live", headers=READER)
+    assert r.status_code == 200, r.text
+    (item,) = r.json()["live"]
+    assert (item["stale"], item["staleReason"]) == (True, "gitlab: ValidationError: unexpected answer")
+    assert (item["syncStatus"], item["revision"], item["lastDeployedAt"]) == ("Synced", "r9", "2026-11-20T09:00:00Z")
+    pipeline_read = (item["lastPipelineStatus"], item["lastPipelineRef"], item["lastPipelineAt"])
+    assert pipeline_read == ("success", "main", "2026-11-19T03:00:00Z")
+
+
 def test_live_mode_asks_for_every_component_at_once(estate_lake: tuple[Settings, Path]) -> None:
     """shop's live page needs three answers: ArgoCD's shop-api-prod, GitLab's projects 11 and 12. Sources that
     answer only once all three requests have arrived (each waits for the others) are answered in full when live
