@@ -328,8 +328,10 @@ class LiveSources:
 
     # --- reachability ---------------------------------------------------------------------------
     def ask_probe(self, source: str) -> Ask:
-        """Any HTTP answer means reachable; 401/403 means the credentials are refused, and so does a redirect (a single
-        sign-on proxy sends a request it does not take to its login page): not followed, as ingestion follows none."""
+        """Any HTTP answer means reachable. The credentials are accepted by a success in JSON, which every probed API
+        answers; refused by 401/403, a redirect (a single sign-on proxy sends a request it does not take to its login
+        page: not followed, as ingestion follows none) or a success that is not JSON (that proxy serving its login
+        page itself); unknown after any other answer (a 5xx, a 429: the source could not say)."""
         key = f"probe:{source}"
         target = self._probe_target(source)
         if target is None:
@@ -340,8 +342,10 @@ class LiveSources:
             response = self._http(source).get(
                 url.rstrip("/") + path, headers=headers, auth=auth, timeout=self.api.live_timeout_s
             )
-            refused = response.status_code in (401, 403) or response.is_redirect
-            return {"status": response.status_code, "authenticated": not refused}
+            login_page = response.is_success and "json" not in response.headers.get("content-type", "").lower()
+            if response.status_code in (401, 403) or response.is_redirect or login_page:
+                return {"status": response.status_code, "authenticated": False}
+            return {"status": response.status_code, "authenticated": True if response.is_success else None}
 
         return Ask(key, call)
 

@@ -732,7 +732,12 @@ class SourceState(ApiModel):
     reachable: bool | None = Field(
         description="null when not configured, or when the API is not given the source's credentials to probe it."
     )
-    authenticated: bool | None = None
+    authenticated: bool | None = Field(
+        default=None,
+        description="Whether the probe's credentials were accepted: true on a success in JSON; false on 401 or 403, a "
+        "redirect or a success that is not JSON (a single sign-on login page); null when not probed or when the "
+        "answer says nothing of them (a 5xx, a 429).",
+    )
     probe_error: str | None = None
     last_success: datetime | None = Field(
         default=None, description="When the last run that wrote the source's data ended (succeeded, or partial)."

@@ -332,9 +332,7 @@ def config_sources(ctx: ContextDep) -> SourcesOut:
                 configured=bool(url),
                 url=without_credentials(url),
                 reachable=None if probe is None else probe.error is None,
-                authenticated=None
-                if probe is None or probe.error
-                else bool(probe.value and probe.value["authenticated"]),
+                authenticated=None if probe is None or probe.error or not probe.value else probe.value["authenticated"],
                 probe_error=probe.error if probe else ("no credentials to probe it with" if url else None),
                 last_success=success,
                 last_run_status=runs[0].status if runs else None,

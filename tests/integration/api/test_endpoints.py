@@ -419,15 +419,18 @@ def test_a_bad_parameter_beside_live_mode_is_refused_as_in_history_mode(
 
 
 @contextlib.contextmanager
-def source_on_loopback(answer: Callable[[str], tuple[int, object]]) -> Iterator[str]:
-    """A source on loopback answering each GET with `answer(path)`: a status and a body sent as JSON. Its URL."""
+def source_on_loopback(
+    answer: Callable[[str], tuple[int, object]], content_type: str = "application/json"
+) -> Iterator[str]:
+    """A source on loopback answering each GET with `answer(path)`: a status and a body, sent as JSON (a text body as
+    it is, under another content type). Its URL."""
 
     class Source(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             status, body = answer(self.path)
-            payload = json.dumps(body).encode()
+            payload = json.dumps(body).encode() if content_type == "application/json" else str(body).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
@@ -1129,6 +1132,30 @@ def test_a_source_redirecting_the_probe_to_a_login_page_is_not_said_to_accept_th
     assert {s["name"]: (s["reachable"], s["authenticated"]) for s in items} == {
         name: (True, False) for name in ("dynatrace", "servicenow", "argocd", "gitlab", "elasticsearch")
     }
+
+
+@pytest.mark.parametrize(
+    ("status", "content_type", "authenticated"),
+    [
+        # A single sign-on proxy serving its login page itself, with a 200: ingestion reads no JSON there.
+        (200, "text/html; charset=utf-8", False),
+        (200, "application/json", True),
+        # A source failing (or busy) says nothing of the credentials.
+        (503, "application/json", None),
+        (429, "application/json", None),
+    ],
+)
+def test_the_probe_says_the_credentials_are_accepted_only_by_an_answer_in_json(
+    estate_lake: tuple[Settings, Path], status: int, content_type: str, authenticated: bool | None
+) -> None:
+    settings, root = estate_lake
+    body = "<html><form action='/login'>" if content_type.startswith("text/html") else {}
+    with source_on_loopback(lambda path: (status, body), content_type) as url:
+        sources = down_sources().model_copy(update={"argocd_url": url, "argocd_token": SecretStr("t")})
+        with TestClient(create_app(api_settings(root), settings, sources), raise_server_exceptions=False) as c:
+            items = get(c, "/monitoring/admin/config/sources", ADMIN)["items"]
+    argocd = next(s for s in items if s["name"] == "argocd")
+    assert (argocd["reachable"], argocd["authenticated"]) == (True, authenticated)
 
 
 def test_a_source_whose_credentials_the_api_lacks_is_configured_with_its_reachability_unknown(

@@ -1721,7 +1721,10 @@ export interface components {
         };
         /** SourceState */
         SourceState: {
-            /** Authenticated */
+            /**
+             * Authenticated
+             * @description Whether the probe's credentials were accepted: true on a success in JSON; false on 401 or 403, a redirect or a success that is not JSON (a single sign-on login page); null when not probed or when the answer says nothing of them (a 5xx, a 429).
+             */
             authenticated?: boolean | null;
             /** Configured */
             configured: boolean;
