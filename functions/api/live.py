@@ -244,9 +244,10 @@ class LiveSources:
         except httpx.TransportError as exc:
             # Refused, timed out or cut off: nothing was answered.
             return LiveResult(None, f"no answer ({type(exc).__name__})", _now())
-        except (httpx.HTTPError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
-            # An answer of another shape than read (a list for an object, a string for a status): the source has
-            # not given what the page needs, as if it were down. A ValidationError is a ValueError.
+        except (httpx.HTTPError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
+            # An answer of another shape than read (a list for an object, a string for a status, JSON nested deeper
+            # than the parser goes): the source has not given what the page needs, as if it were down. A
+            # ValidationError is a ValueError.
             return LiveResult(None, f"{type(exc).__name__}: unexpected answer", _now())
 
     def _options(self) -> dict[str, Any]:

@@ -562,6 +562,23 @@ def test_live_deployments_fall_back_when_a_source_writes_a_time_utc_cannot_hold(
     assert pipeline_read == ("success", "main", "2026-11-19T03:00:00Z")
 
 
+def test_live_deployments_fall_back_when_a_source_answers_json_nested_past_the_parser(
+    estate_lake: tuple[Settings, Path],
+) -> None:
+    """An answer nested a hundred thousand arrays deep is valid JSON that Python's parser gives up on (a
+    RecursionError): the live page was a 500. It is the source's failure now, and shop-api shows its history, stale."""
+    deep = "[" * 100_000 + "]" * 100_000
+    settings, root = estate_lake
+    with source_on_loopback(lambda path: (200, deep), "application/json; charset=utf-8") as url:
+        sources = down_sources().model_copy(update={"argocd_url": url, "argocd_token": SecretStr("t")})
+        with TestClient(create_app(api_settings(root), settings, sources), raise_server_exceptions=False) as c:
+            r = c.get("/monitoring/components/shop-api/deployments?mode=live", headers=READER)
+    assert r.status_code == 200, r.text
+    (item,) = r.json()["live"]
+    assert item["stale"] is True and "argocd: RecursionError: unexpected answer" in item["staleReason"]
+    assert (item["revision"], item["lastDeployedAt"]) == ("r1", "2026-11-19T13:00:00Z")
+
+
 def test_live_mode_asks_for_every_component_at_once(estate_lake: tuple[Settings, Path]) -> None:
     """shop's live page needs three answers: ArgoCD's shop-api-prod, GitLab's projects 11 and 12. Sources that
     answer only once all three requests have arrived (each waits for the others) are answered in full when live
