@@ -461,9 +461,23 @@ def _runs(args: argparse.Namespace) -> int:
     for r in RunLog(_lake(args)).list(since=since, limit=args.limit):
         print(
             f"{r.started_at.isoformat()}  {r.run_id}  {r.function:<18} {r.source:<13} {r.dataset or '-':<24} "
-            f"{r.status:<9} in={r.rows_in} out={r.rows_out} rejected={r.rows_rejected} {r.error or ''}"
+            f"{r.status:<9} {_took(r.duration_s):>8} in={r.rows_in} out={r.rows_out} rejected={r.rows_rejected} "
+            f"days={_days_span(r.days_written)} {r.error or ''}"
         )
     return 0
+
+
+def _took(seconds: float | None) -> str:
+    """A run's duration, `-` while it runs."""
+    return "-" if seconds is None else f"{seconds:.1f}s"
+
+
+def _days_span(days: list[str]) -> str:
+    """The days a run wrote, as the next hourly build reads them: `-`, one day, or first..last (and how many)."""
+    if not days:
+        return "-"
+    first, last = min(days), max(days)
+    return first if first == last else f"{first}..{last}({len(days)})"
 
 
 def _partitions(args: argparse.Namespace) -> int:

@@ -24,6 +24,7 @@ from lakehouse.duckdb_session import httpfs_extension_path, open_duckdb
 from lakehouse.errors import LakeAccessError, LakeConfigError, RosettaError, SettingsError
 from lakehouse.ingest.config import IngestSettings
 from lakehouse.local_s3 import S3Endpoint
+from lakehouse.runlog import RunLog
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
@@ -982,6 +983,26 @@ def test_runs_over_more_days_than_the_calendar_has_lists_them_all(
     """`runs --days 1000000` (everything) reached back before the year 1: a traceback. It lists the whole run log, here
     empty."""
     assert run_cli(capsys, "--lake-url", str(tmp_path), "runs", "--days", "1000000") == (0, "", "")
+
+
+def test_runs_says_how_long_each_run_took_and_which_days_it_wrote(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """What an operator asks of the run log first: how long, and which days the next hourly build will rebuild. An
+    ingest that wrote the 19th and 20th (its duration the run log's own timing, in tenths of a second); a build
+    still running (no duration, no day yet)."""
+    runs = RunLog(Lake.from_settings(Settings(lake_url=str(tmp_path))))
+    ingest = runs.start("ingest_servicenow", "servicenow", "servicenow/incidents")
+    ingest.days_written = ["2026-11-20", "2026-11-19"]
+    runs.finish(ingest, "succeeded")
+    runs.start("build_aggregates", "mart", "hourly")
+    code, out, err = run_cli(capsys, "--lake-url", str(tmp_path), "runs")
+    lines = {line.split()[2]: line for line in out.splitlines()}
+    assert (code, err) == (0, "")
+    assert re.search(
+        r" succeeded +\d+\.\ds in=0 out=0 rejected=0 days=2026-11-19\.\.2026-11-20\(2\) ", lines["ingest_servicenow"]
+    )
+    assert re.search(r" running +- in=0 out=0 rejected=0 days=- ", lines["build_aggregates"])
 
 
 def test_a_backfill_reaching_back_before_the_year_1_is_refused(
