@@ -579,11 +579,15 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "band_set": "Band set: 2023 or 2024",
         "metric": "deployment_frequency, lead_time, change_failure_rate or recovery_time (MTTR uses recovery_time's)",
         "level": "Performance level: elite, high, medium or low",
-        "level_rank": "1 (elite) to 4 (low): a value gets the best level whose bound it meets",
-        "op": "How a value meets the bound: ge (>=), lt (<) or le (<=)",
+        "level_rank": (
+            "1 (elite) to 4 (low): a value gets the best level whose bound it meets (deployment frequency: the best "
+            "cadence met, see bound)"
+        ),
+        "op": "How a value meets the bound: ge (>=), lt (<) or le (<=); deployment frequency, see bound",
         "bound": (
-            "The bound: deployments per day (deployment_frequency), hours (lead_time, recovery_time), ratio 0-1 "
-            "(change_failure_rate)"
+            "Hours (lead_time, recovery_time), ratio 0-1 (change_failure_rate), or for deployment_frequency a "
+            "cadence as a rate (1, 1/7, 1/30 a day) met by days, weeks or months holding a deployment, not by "
+            "deployment_frequency_per_day (see deployment_frequency_level)"
         ),
     },
     "mv_dora_scopes": {
