@@ -194,7 +194,7 @@ class Watermark:
 
 
 class Watermarks:
-    """Per-dataset progress under state/. Never moves backwards unless asked to (a deliberate backfill)."""
+    """Per-dataset progress under state/. Never moves backwards: a backfill reads its days without touching it."""
 
     def __init__(self, lake: Lake) -> None:
         self.lake = lake
@@ -221,7 +221,6 @@ class Watermarks:
         *,
         run_id: str,
         cursor: dict[str, Any] | None = None,
-        allow_backwards: bool = False,
         now: datetime | None = None,
     ) -> Watermark:
         """Call only once the data up to `value` is durable in the lake."""
@@ -230,7 +229,7 @@ class Watermarks:
         key = self.lake.state_key(source, dataset)
         for _ in range(8):
             found = self.lake.get_json(key)
-            if found and not allow_backwards:
+            if found:
                 previous = datetime.fromisoformat(found[0]["value"])
                 if value < previous:
                     return self.get(source, dataset)  # type: ignore[return-value]

@@ -61,9 +61,6 @@ def test_watermark_moves_forward_only(lake: Lake) -> None:
     marks.advance("servicenow", "incidents", t1, run_id="r2")
     mark = marks.get("servicenow", "incidents")
     assert mark is not None and (mark.value, mark.run_id, mark.cursor) == (t2, "r1", {"last_sys_id": "a" * 32})
-    marks.advance("servicenow", "incidents", t1, run_id="backfill", allow_backwards=True)
-    again = marks.get("servicenow", "incidents")
-    assert again is not None and (again.value, again.run_id) == (t1, "backfill")
 
 
 def test_naive_watermarks_are_refused(lake: Lake) -> None:
