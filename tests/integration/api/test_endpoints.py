@@ -447,6 +447,24 @@ def source_on_loopback(
         server.server_close()
 
 
+def every_source_at(url: str) -> IngestSettings:
+    """The five sources configured at one URL, each with credentials the API can probe with."""
+    token = SecretStr("t")
+    return IngestSettings(
+        dynatrace_url=url,
+        dynatrace_token=token,
+        servicenow_url=url,
+        servicenow_user="rosetta",
+        servicenow_password=token,
+        argocd_url=url,
+        argocd_token=token,
+        gitlab_url=url,
+        gitlab_token=token,
+        elasticsearch_url=url,
+        elasticsearch_api_key=token,
+    )
+
+
 def met_at(barrier: threading.Barrier, body: Callable[[str], object]) -> Callable[[str], tuple[int, object]]:
     """An answer given once `barrier`'s parties have all asked (each request waits for the others), else a 504."""
 
@@ -1097,20 +1115,7 @@ def test_the_sources_are_probed_side_by_side(estate_lake: tuple[Settings, Path])
     settings, root = estate_lake
     api = api_settings(root).model_copy(update={"live_timeout_s": 10.0})
     with source_on_loopback(met_at(arrived, lambda path: {})) as url:
-        token = SecretStr("t")
-        sources = IngestSettings(
-            dynatrace_url=url,
-            dynatrace_token=token,
-            servicenow_url=url,
-            servicenow_user="rosetta",
-            servicenow_password=token,
-            argocd_url=url,
-            argocd_token=token,
-            gitlab_url=url,
-            gitlab_token=token,
-            elasticsearch_url=url,
-            elasticsearch_api_key=token,
-        )
+        sources = every_source_at(url)
         try:
             with TestClient(create_app(api, settings, sources), raise_server_exceptions=False) as c:
                 items = get(c, "/monitoring/admin/config/sources", ADMIN)["items"]
@@ -1130,20 +1135,7 @@ def test_a_source_redirecting_the_probe_to_a_login_page_is_not_said_to_accept_th
     redirect is now no proof of accepted credentials: each source is reachable, not authenticated."""
     settings, root = estate_lake
     with source_on_loopback(lambda path: (302, {})) as url:
-        token = SecretStr("t")
-        sources = IngestSettings(
-            dynatrace_url=url,
-            dynatrace_token=token,
-            servicenow_url=url,
-            servicenow_user="rosetta",
-            servicenow_password=token,
-            argocd_url=url,
-            argocd_token=token,
-            gitlab_url=url,
-            gitlab_token=token,
-            elasticsearch_url=url,
-            elasticsearch_api_key=token,
-        )
+        sources = every_source_at(url)
         with TestClient(create_app(api_settings(root), settings, sources), raise_server_exceptions=False) as c:
             items = get(c, "/monitoring/admin/config/sources", ADMIN)["items"]
     assert {s["name"]: (s["reachable"], s["authenticated"]) for s in items} == {

@@ -47,6 +47,24 @@ def _get(sims: RunningSimulators, source: str, path: str, **kwargs: Any) -> http
     return response
 
 
+def built_with_live_sources(
+    sims: RunningSimulators, entries: list[MappingEntry], tmp_path: Path
+) -> tuple[Settings, IngestSettings]:
+    """A lake under `tmp_path` holding the estate's mapping, built in full, and the simulators' ArgoCD and GitLab as the
+    API's live sources."""
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    MappingStore(lake).apply([e.model_dump(exclude_none=True) for e in entries], actor="test")
+    build(lake, settings, mode="full")
+    sources = IngestSettings(
+        argocd_url=sims.urls["argocd"],
+        argocd_token=SecretStr(sims.credentials["argocd"]["token"]),
+        gitlab_url=sims.urls["gitlab"],
+        gitlab_token=SecretStr(sims.credentials["gitlab"]["private_token"]),
+    )
+    return settings, sources
+
+
 def test_many_live_pages_at_once_against_a_hanging_source_each_answer_with_the_other_source(
     hanging_argocd: tuple[RunningSimulators, list[MappingEntry]], tmp_path: Path
 ) -> None:
@@ -57,17 +75,8 @@ def test_many_live_pages_at_once_against_a_hanging_source_each_answer_with_the_o
     component's ArgoCD status is stale with ArgoCD named as the reason, and every GitLab pipeline is read live: the
     one GitLab itself gives as the project's last."""
     sims, entries = hanging_argocd
-    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
-    lake = Lake.from_settings(settings)
-    MappingStore(lake).apply([e.model_dump(exclude_none=True) for e in entries], actor="test")
-    build(lake, settings, mode="full")
+    settings, sources = built_with_live_sources(sims, entries, tmp_path)
     gitlab_token = sims.credentials["gitlab"]["private_token"]
-    sources = IngestSettings(
-        argocd_url=sims.urls["argocd"],
-        argocd_token=SecretStr(sims.credentials["argocd"]["token"]),
-        gitlab_url=sims.urls["gitlab"],
-        gitlab_token=SecretStr(gitlab_token),
-    )
     api = api_settings(tmp_path).model_copy(update={"live_timeout_s": LIVE_TIMEOUT_S})
     pages = [f"/monitoring/applications/{e.entity_id}" for e in entries if e.kind == "application"]
     pages += [f"/monitoring/components/{e.entity_id}" for e in entries if e.kind == "component"]
@@ -108,17 +117,8 @@ def test_live_pages_in_a_row_share_one_connection_pool_per_source(
     most of a live page's). Three live pages of every application in a row, uncached, are now served by one client of
     ArgoCD and one of GitLab, closed when the API stops; and they read what the sources say, as before."""
     sims, entries = answering_sources
-    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
-    lake = Lake.from_settings(settings)
-    MappingStore(lake).apply([e.model_dump(exclude_none=True) for e in entries], actor="test")
-    build(lake, settings, mode="full")
+    settings, sources = built_with_live_sources(sims, entries, tmp_path)
     argocd_token, gitlab_token = sims.credentials["argocd"]["token"], sims.credentials["gitlab"]["private_token"]
-    sources = IngestSettings(
-        argocd_url=sims.urls["argocd"],
-        argocd_token=SecretStr(argocd_token),
-        gitlab_url=sims.urls["gitlab"],
-        gitlab_token=SecretStr(gitlab_token),
-    )
     # No cache: every page asks the sources again.
     api = api_settings(tmp_path).model_copy(update={"live_timeout_s": LIVE_TIMEOUT_S, "live_cache_ttl_s": 0})
     built: list[httpx.Client] = []
@@ -170,16 +170,7 @@ def test_a_live_page_asked_once_the_api_stopped_is_read_from_history_without_reo
     while the server stops) opened new ones, which nothing would close. It is now answered from the lake as when a
     source fails, naming why, and no source is asked; the same app started again reads the sources live again."""
     sims, entries = answering_sources
-    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
-    lake = Lake.from_settings(settings)
-    MappingStore(lake).apply([e.model_dump(exclude_none=True) for e in entries], actor="test")
-    build(lake, settings, mode="full")
-    sources = IngestSettings(
-        argocd_url=sims.urls["argocd"],
-        argocd_token=SecretStr(sims.credentials["argocd"]["token"]),
-        gitlab_url=sims.urls["gitlab"],
-        gitlab_token=SecretStr(sims.credentials["gitlab"]["private_token"]),
-    )
+    settings, sources = built_with_live_sources(sims, entries, tmp_path)
     api = api_settings(tmp_path).model_copy(update={"live_timeout_s": LIVE_TIMEOUT_S, "live_cache_ttl_s": 0})
     app = create_app(api, settings, sources)
     component = next(e for e in entries if e.kind == "component" and e.argocd_app_name and e.gitlab_project_id)
@@ -209,16 +200,7 @@ def test_pages_asking_at_once_for_a_hanging_source_share_one_call_to_it(
     call to it is under way now wait for that call: ArgoCD is asked once, and every page still answers from history,
     naming ArgoCD as the reason."""
     sims, entries = hanging_argocd
-    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
-    lake = Lake.from_settings(settings)
-    MappingStore(lake).apply([e.model_dump(exclude_none=True) for e in entries], actor="test")
-    build(lake, settings, mode="full")
-    sources = IngestSettings(
-        argocd_url=sims.urls["argocd"],
-        argocd_token=SecretStr(sims.credentials["argocd"]["token"]),
-        gitlab_url=sims.urls["gitlab"],
-        gitlab_token=SecretStr(sims.credentials["gitlab"]["private_token"]),
-    )
+    settings, sources = built_with_live_sources(sims, entries, tmp_path)
     api = api_settings(tmp_path).model_copy(update={"live_timeout_s": LIVE_TIMEOUT_S})
     component = next(e for e in entries if e.kind == "component" and e.argocd_app_name)
     page = f"/monitoring/components/{component.entity_id}/deployments?mode=live"
