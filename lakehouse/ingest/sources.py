@@ -97,8 +97,8 @@ def record_not_started(
     """A run that could not start (a setting or a secret missing, no mapping yet) goes in the run log too: one record
     for the source, without a dataset, failed with its reason (never a secret: see describe_error). The admin API's
     batch runs then say why nothing comes in, where only the function's error alarm did (and so does the sources'
-    state of Dynatrace and ServiceNow, whose functions bear their names). A store that cannot take the record either
-    leaves the first error to be raised."""
+    state of Dynatrace, ServiceNow and Elasticsearch, the sources their functions are named by). A store that cannot
+    take the record either leaves the first error to be raised."""
     module = source_module(name)
     runs = RunLog(lake)
     try:
