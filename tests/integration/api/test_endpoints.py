@@ -485,6 +485,21 @@ def sources_answering(body: object) -> Iterator[IngestSettings]:
         yield IngestSettings(argocd_url=url, argocd_token=SecretStr("t"), gitlab_url=url, gitlab_token=SecretStr("t"))
 
 
+def shop_api_live_page(estate_lake: tuple[Settings, Path], argocd: object, pipeline: object) -> Any:
+    """shop-api's live deployments, ArgoCD on loopback answering `argocd` for its application and GitLab `[pipeline]`
+    for its project's pipelines."""
+
+    def answer(path: str) -> tuple[int, object]:
+        return 200, argocd if path.startswith("/api/v1/") else [pipeline]
+
+    settings, root = estate_lake
+    with source_on_loopback(answer) as url:
+        token = SecretStr("t")
+        sources = IngestSettings(argocd_url=url, argocd_token=token, gitlab_url=url, gitlab_token=token)
+        with TestClient(create_app(api_settings(root), settings, sources), raise_server_exceptions=False) as c:
+            return c.get("/monitoring/components/shop-api/deployments?mode=live", headers=READER)
+
+
 @pytest.mark.parametrize("answer", [["x"], {"status": "Healthy"}, [{"status": {"code": 1}}]])
 def test_live_deployments_fall_back_when_a_source_answers_in_another_shape(
     estate_lake: tuple[Settings, Path], answer: object
@@ -524,15 +539,7 @@ def test_live_deployments_fall_back_when_a_source_writes_its_times_as_numbers(
     }
     pipeline = {"id": 901, "status": "running", "ref": "main", "updated_at": 12345}
 
-    def answer(path: str) -> tuple[int, object]:
-        return 200, argocd if path.startswith("/api/v1/") else [pipeline]
-
-    settings, root = estate_lake
-    with source_on_loopback(answer) as url:
-        token = SecretStr("t")
-        sources = IngestSettings(argocd_url=url, argocd_token=token, gitlab_url=url, gitlab_token=token)
-        with TestClient(create_app(api_settings(root), settings, sources), raise_server_exceptions=False) as c:
-            r = c.get("/monitoring/components/shop-api/deployments?mode=live", headers=READER)
+    r = shop_api_live_page(estate_lake, argocd, pipeline)
     assert r.status_code == 200, r.text
     (item,) = r.json()["live"]
     assert item["stale"] is True
@@ -563,15 +570,7 @@ def test_live_deployments_fall_back_when_a_source_writes_a_time_utc_cannot_hold(
     }
     pipeline = {"id": 901, "status": "running", "ref": "main", "updated_at": "9999-12-31T23:59:59-02:00"}
 
-    def answer(path: str) -> tuple[int, object]:
-        return 200, argocd if path.startswith("/api/v1/") else [pipeline]
-
-    settings, root = estate_lake
-    with source_on_loopback(answer) as url:
-        token = SecretStr("t")
-        sources = IngestSettings(argocd_url=url, argocd_token=token, gitlab_url=url, gitlab_token=token)
-        with TestClient(create_app(api_settings(root), settings, sources), raise_server_exceptions=False) as c:
-            r = c.get("/monitoring/components/shop-api/deployments?mode=live", headers=READER)
+    r = shop_api_live_page(estate_lake, argocd, pipeline)
     assert r.status_code == 200, r.text
     (item,) = r.json()["live"]
     assert (item["stale"], item["staleReason"]) == (True, "gitlab: ValidationError: unexpected answer")
@@ -647,15 +646,7 @@ def test_live_times_a_source_gives_with_an_offset_are_answered_in_utc(estate_lak
     }
     pipeline = {"id": 901, "status": "success", "ref": "main", "updated_at": "2026-11-20T11:30:00.000+02:00"}
 
-    def answer(path: str) -> tuple[int, object]:
-        return 200, argocd if path.startswith("/api/v1/") else [pipeline]
-
-    settings, root = estate_lake
-    with source_on_loopback(answer) as url:
-        token = SecretStr("t")
-        sources = IngestSettings(argocd_url=url, argocd_token=token, gitlab_url=url, gitlab_token=token)
-        with TestClient(create_app(api_settings(root), settings, sources), raise_server_exceptions=False) as c:
-            r = c.get("/monitoring/components/shop-api/deployments?mode=live", headers=READER)
+    r = shop_api_live_page(estate_lake, argocd, pipeline)
     assert r.status_code == 200, r.text
     [live] = r.json()["live"]
     assert live["stale"] is False, live
