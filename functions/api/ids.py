@@ -114,15 +114,19 @@ class Directory:
         """Whether an entry, in any environment, has `level_id` as its team, group or domain (`level`)."""
         return any(getattr(e, level) == level_id for found in self.entries.values() for e in found)
 
+    @cached_property
+    def _components(self) -> dict[str, list[MappingEntry]]:
+        """The component entries by application, found once: a page looks its entity's components up several times,
+        and scanning every entry each time grows with the estate."""
+        found: dict[str, list[MappingEntry]] = {}
+        for group in self.entries.values():
+            for e in group:
+                if e.kind == "component" and e.application_id is not None:
+                    found.setdefault(e.application_id, []).append(e)
+        return found
+
     def components_of(self, app_id: str, environment: str | None = None) -> list[MappingEntry]:
-        return [
-            e
-            for group in self.entries.values()
-            for e in group
-            if e.kind == "component"
-            and e.application_id == app_id
-            and (environment is None or e.environment == environment)
-        ]
+        return [e for e in self._components.get(app_id, []) if environment is None or e.environment == environment]
 
     def application_of(self, component_id: str) -> str:
         found = self.entries.get(component_id, [])
