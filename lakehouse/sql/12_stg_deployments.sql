@@ -7,6 +7,10 @@
 -- GitLab deployments), never from pipelines: a green pipeline is not a deployment.
 -- An ArgoCD application name identifies one environment; a GitLab project serves several, so its events
 -- are matched on the environment name too.
+-- Where ArgoCD deploys an entity (an ArgoCD application is mapped on it in that environment), its deployments
+-- there are ArgoCD's alone: a GitLab deployment of its project to that environment is the pipeline's hand-off to
+-- GitOps (a commit to the repository ArgoCD syncs from), not a rollout, and counting both would count each
+-- release twice. The hand-off still tells lead time which requests the next sync ships (see mv_lead_times).
 -- entity_id is the mapped entity deployed: a component, or an application mapped directly (no component).
 -- Its deployment sequence, per environment, is ordered by finished_at, then deployment_key.
 -- A rollback puts back a revision older than the one it replaces (flagged at ingestion, for GitLab also a commit
@@ -19,10 +23,26 @@
 -- sequence finished, and which it is. is_redeploy: a successful deployment of a revision whose first successful
 -- deployment came earlier in the sequence (a resync, a rollback, a roll forward to a revision that already ran):
 -- what it runs had run before.
-with attributed as (
+with deployers as (
+    -- The pivots that find deployments: ArgoCD applications, and GitLab projects on entities ArgoCD does not deploy
+    -- in that environment (on the others, GitLab's deployments are hand-offs).
+    select *
+    from ref_pivots as g
+    where
+        g.pivot_kind = 'argocd_app'
+        or (
+            g.pivot_kind = 'gitlab_project'
+            and not exists (
+                select 1 from ref_pivots as a
+                where a.pivot_kind = 'argocd_app' and a.entity_id = g.entity_id and a.environment = g.environment
+            )
+        )
+),
+
+attributed as (
     select d.*, p.entity_id, p.environment as mapped_environment
     from raw_deploys_deployment_events as d
-    inner join ref_pivots as p
+    inner join deployers as p
         on
             (d.origin = 'argocd' and p.pivot_kind = 'argocd_app' and p.value = d.source_ref)
             or (

@@ -1,6 +1,6 @@
 -- table: mv_lead_times
 -- grain: one row per merged merge request and environment, with the deployment that shipped it
--- reads: stg_merge_requests, stg_deployments, raw_gitlab_deployments, raw_gitlab_merge_requests, raw_gitlab_deployment_merge_requests, build_params
+-- reads: stg_merge_requests, stg_deployments, raw_deploys_deployment_events, ref_pivots, raw_gitlab_deployments, raw_gitlab_merge_requests, raw_gitlab_deployment_merge_requests, build_params
 -- partitioned by: month of merged_at
 -- refresh: hourly
 --
@@ -11,6 +11,10 @@
 -- on one entity per environment, so a request has one row per environment, and a team, group or domain counts it
 -- once. The shipping deployment is found by the first rule that applies (match_rule):
 --   'deployment link': the earliest one GitLab lists the request among the merge requests it shipped;
+--   'gitops hand-off': else, where ArgoCD deploys the entity and GitLab lists the request in a deployment of its
+--   project there (the pipeline's hand-off to GitOps, no deployment itself: see stg_deployments), the first one at
+--   or after the earliest such hand-off whose merge requests are unknown (the sync that followed). Until one
+--   follows, the request is not deployed, even if a sync came between its merge and its hand-off;
 --   'first deployment after merge': else the first one after the merge whose merge requests are unknown (an
 --   ArgoCD sync, a GitLab deployment with no list). A GitLab deployment that lists other requests did not
 --   ship this one, nor did a redeploy of a revision that had already run (see stg_deployments: a resync of the
@@ -18,9 +22,9 @@
 --   hold it).
 -- Only requests merged into a branch the project deploys from count: one into a feature branch, or a release
 -- branch never deployed, ships nothing itself (the request merging that branch on does). A project's branches in
--- an environment are the refs of its successful GitLab deployments there that some of its requests target, else
--- (a project deployed by ArgoCD, or from tags) its default branch. Where neither is known (requests read before
--- default branches were), or a request's target branch is not, it counts.
+-- an environment are the refs of its successful GitLab deployments there (hand-offs included) that some of its
+-- requests target, else (a project deployed by ArgoCD alone, or from tags) its default branch. Where neither is
+-- known (requests read before default branches were), or a request's target branch is not, it counts.
 -- Of deployments finished at the same instant, the one first in the deployment sequence (the smallest
 -- deployment_key, as stg_deployments orders ties) ships the request, so that every build picks the same one.
 -- Requests not deployed yet have no row, nor have those shipped by a deployment finished after as_of (ingested
@@ -44,8 +48,11 @@ deployments as (
 -- The branches each project deploys to each environment from (a deployment's ref may be a tag: it is one only
 -- where a request targets it).
 deployed_refs as (
+    -- Hand-offs to ArgoCD included: a pipeline hands off from the branches it deploys.
     select distinct d.source_ref as project_id, d.environment, g.ref
-    from stg_deployments as d
+    from raw_deploys_deployment_events as d
+    semi join ref_pivots as p
+        on p.pivot_kind = 'gitlab_project' and p.value = d.source_ref and p.environment = d.environment
     inner join raw_gitlab_deployments as g on d.deployment_key = 'gitlab:' || g.deployment_id
     where d.origin = 'gitlab' and d.status = 'succeeded'
 ),
@@ -123,13 +130,47 @@ unlisted as (
     group by d.ships_on, d.environment, d.finished_at
 ),
 
+-- GitLab deployments of an entity ArgoCD deploys in that environment, and the requests each lists that were merged
+-- before it finished: each request with its earliest hand-off.
+handed_off as (
+    select m.*, min(h.finished_at) as handed_off_at
+    from requests as m
+    inner join links as l on m.mr_id = l.mr_id
+    inner join raw_deploys_deployment_events as h on l.deployment_key = h.deployment_key
+    inner join ref_pivots as p
+        on
+            p.pivot_kind = 'gitlab_project' and p.value = h.source_ref and p.environment = h.environment
+            and p.entity_id = m.entity_id and p.environment = m.environment
+    semi join ref_pivots as argocd
+        on argocd.pivot_kind = 'argocd_app' and argocd.entity_id = p.entity_id and argocd.environment = p.environment
+    where h.origin = 'gitlab' and h.status = 'succeeded' and m.merged_at <= h.finished_at
+    group by all
+),
+
+after_handoff as (
+    select
+        m.* exclude (handed_off_at),
+        d.deployment_key,
+        d.finished_at as deployed_at,
+        'gitops hand-off' as match_rule
+    from handed_off as m
+    asof inner join unlisted as d
+        on
+            m.ships_on = d.ships_on
+            and m.environment = d.environment
+            and m.handed_off_at <= d.finished_at
+),
+
 after_merge as (
     select
         m.*,
         d.deployment_key,
         d.finished_at as deployed_at,
         'first deployment after merge' as match_rule
-    from requests as m
+    from (
+        select r.* from requests as r
+        anti join handed_off as h on r.mr_id = h.mr_id and r.entity_id = h.entity_id and r.environment = h.environment
+    ) as m
     asof inner join unlisted as d
         on
             m.ships_on = d.ships_on
@@ -140,6 +181,12 @@ after_merge as (
 -- The few requests a deployment lists are probed against every request shipped after its merge.
 shipped as (
     select * from linked
+    union all
+    select * from after_handoff as a
+    where not exists (
+        select 1 from linked as l
+        where l.mr_id = a.mr_id and l.entity_id = a.entity_id and l.environment = a.environment
+    )
     union all
     select * from after_merge as a
     where not exists (

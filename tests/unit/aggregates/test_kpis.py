@@ -1153,6 +1153,116 @@ def test_a_project_deployed_by_argocd_counts_the_requests_into_its_default_branc
     assert leads == {9: ("argocd:shop-api-prod:2", pytest.approx(2.0))}
 
 
+def handed_off(lake: Lake) -> None:
+    """shop-api is deployed by ArgoCD (shop-api-prod) and built by GitLab project 11, whose pipeline also records
+    GitLab deployments to production: G202 failed at 09:40 on the 19th, G201 succeeded at 09:50 and G203 at 10:30.
+    GitLab lists MR 4 (merged 07:00) in G201 and MR 5 (merged 09:00) in G203."""
+    deploys = get_dataset("deploys/deployment_events")
+    lake.write_days(
+        deploys,
+        rows(
+            deploys.id,
+            deployment("gitlab:202", "gitlab", "11", t(19, 9, 40), "failed", "c4"),
+            deployment("gitlab:201", "gitlab", "11", t(19, 9, 50), "succeeded", "c4"),
+            deployment("gitlab:203", "gitlab", "11", t(19, 10, 30), "succeeded", "c5"),
+        ),
+    )
+    requests = get_dataset("gitlab/merge_requests")
+    merged = {4: t(19, 7), 5: t(19, 9)}
+    lake.write_days(
+        requests,
+        rows(
+            requests.id,
+            *({"mr_id": i, "project_id": 11, "merged_at": at, "updated_at": at} for i, at in merged.items()),
+        ),
+    )
+    links = get_dataset("gitlab/deployment_merge_requests")
+    lake.write_days(
+        links,
+        rows(
+            links.id,
+            {"deployment_id": 201, "project_id": 11, "mr_id": 4, "merged_at": merged[4]},
+            {"deployment_id": 203, "project_id": 11, "mr_id": 5, "merged_at": merged[5]},
+        ),
+    )
+
+
+def test_a_gitlab_deployment_of_a_component_argocd_deploys_is_a_hand_off_not_a_deployment(tmp_path: Path) -> None:
+    """shop-api's releases are ArgoCD's syncs: D1 (1st), D2 (19th 10:00) and the rollback D3 (19th 13:00). GitLab's
+    G201, G202 and G203 to the same environment are its pipeline handing the release to ArgoCD: counted, each
+    release would count twice. So shop's 19th has 2 deployments (D2, D3) and 1 change failure (D2, rolled back),
+    not 4 and 2 (G201 and G203 succeeded, G202 failed). shop-db, which no ArgoCD application deploys, keeps its
+    GitLab deployments G1 and G2."""
+    lake, settings = estate_lake(tmp_path)
+    handed_off(lake)
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        keys = {r["component_id"]: [] for r in mart(built, "mv_deployments")}
+        for r in sorted(mart(built, "mv_deployments"), key=lambda r: r["deployment_key"]):
+            keys[r["component_id"]].append(r["deployment_key"])
+        day = one(mart(built, "mv_monitoring_app_day_summary", "app_id = 'shop' and day = $d", d=t(19).date()))
+    assert keys["shop-api"] == ["argocd:shop-api-prod:1", "argocd:shop-api-prod:2", "argocd:shop-api-prod:3"]
+    assert keys["shop-db"] == ["gitlab:101", "gitlab:102"]
+    assert (day["deployments"], day["deployment_change_failures"]) == (2, 1)
+
+
+def test_a_request_handed_off_to_argocd_ships_with_the_sync_after_its_hand_off(tmp_path: Path) -> None:
+    """MR 4, merged 07:00 on the 19th and handed off in G201 at 09:50, ships with ArgoCD's next sync, D2 at 10:00:
+    3 h, by 'gitops hand-off' (not G201 itself, 2 h 50 min: it ran nothing). MR 5, merged 09:00 and handed off in
+    G203 at 10:30, is not deployed yet: the only sync after 10:30 is the rollback D3 (13:00), which ships nothing, and
+    D2 at 10:00 came before its hand-off (taken as the first deployment after its merge, it would be 1 h). MR 1,
+    merged 06:00 and in no GitLab list, takes the first sync after its merge, D2: 4 h."""
+    lake, settings = estate_lake(tmp_path)
+    handed_off(lake)
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        leads = {
+            r["mr_id"]: (r["deployment_key"], r["lead_time_hours"], r["match_rule"])
+            for r in mart(built, "mv_lead_times", "mr_id in (1, 4, 5)")
+        }
+    assert leads == {
+        1: ("argocd:shop-api-prod:2", pytest.approx(4.0), "first deployment after merge"),
+        4: ("argocd:shop-api-prod:2", pytest.approx(3.0), "gitops hand-off"),
+    }
+
+
+def test_a_project_handing_off_to_argocd_deploys_from_the_branches_it_hands_off_from(tmp_path: Path) -> None:
+    """shop-api's pipeline hands off from main (G201, 09:50 on the 19th, ref main). MR 6 into feature/y, merged
+    08:00, ships nothing itself: no lead time (were the hand-offs left out of the project's branches, none would be
+    known and it would count, with ArgoCD's D2 at 10:00: 2 h). MR 4 into main, handed off in G201, ships with D2."""
+    lake, settings = estate_lake(tmp_path)
+    handed_off(lake)
+    gitlab_deployments = get_dataset("gitlab/deployments")
+    handoff = {
+        "deployment_id": 201,
+        "project_id": 11,
+        "environment": "production",
+        "status": "success",
+        "ref": "main",
+        "sha": "c4",
+        "created_at": t(19, 9, 45),
+        "updated_at": t(19, 9, 50),
+        "finished_at": t(19, 9, 50),
+    }
+    lake.write_days(gitlab_deployments, rows(gitlab_deployments.id, handoff))
+    requests = get_dataset("gitlab/merge_requests")
+    merged = {4: ("main", t(19, 7)), 6: ("feature/y", t(19, 8))}
+    lake.write_days(
+        requests,
+        rows(
+            requests.id,
+            *(
+                {"mr_id": i, "project_id": 11, "target_branch": branch, "merged_at": at, "updated_at": at}
+                for i, (branch, at) in merged.items()
+            ),
+        ),
+    )
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        leads = {r["mr_id"]: r["deployment_key"] for r in mart(built, "mv_lead_times", "mr_id in (4, 6)")}
+    assert leads == {4: "argocd:shop-api-prod:2"}
+
+
 def test_a_merge_request_known_only_from_the_deployments_that_shipped_it_counts_once(tmp_path: Path) -> None:
     """shop-db (GitLab project 12) on the 19th: MR 7, merged at 07:00, is missing from the project's merged list;
     GitLab lists it in G4 (08:00) and again in G5 (12:00). It is one request, shipped by G4: 1 h, by its link.
