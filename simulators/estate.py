@@ -310,6 +310,8 @@ class Estate:
     task_slas: list[TaskSla]
     dynatrace_problems: list[DynatraceProblem]
     truth: Truth
+    # GitLab's deployments that hand a release to ArgoCD (see Component.hands_off): served by GitLab, never truth.
+    handoffs: list[Deployment] = field(default_factory=list)
     components: list[Component] = field(default_factory=list)
     _app_by_id: dict[str, Application] = field(default_factory=dict, repr=False)
     _component_by_name: dict[str, Component] = field(default_factory=dict, repr=False)
@@ -466,6 +468,7 @@ class _Builder:
         self.users: list[User] = []
         self.applications: list[Application] = []
         self.deployments: list[Deployment] = []
+        self.handoffs: list[Deployment] = []
         self.merge_requests: list[MergeRequest] = []
         self.pipelines: list[Pipeline] = []
         self.degradations: list[Degradation] = []
@@ -491,6 +494,9 @@ class _Builder:
             "change": 30001,
             "problem": 40001,
             "job": 700001,
+            # Hand-offs to GitOps count apart, so that adding them moved no other id.
+            "handoff": 900_000_001,
+            "handoff_job": 800_000_001,
             "component": 0,
             "env": 1,
             "dtproblem": 1,
@@ -619,6 +625,9 @@ class _Builder:
                 staging_env_id=self.take("env") if has_staging else None,
                 deploys_per_day=rate * rng.uniform(0.6, 1.4),
                 traffic=traffic,
+                # From a generator of its own: the draws above, and the estate they make, stay as they were.
+                hands_off=tool == "argocd"
+                and random.Random(hashing.seed_of(self.seed, "hand-off", comp_index)).random() < 0.5,
             )
             app.components.append(comp)
         return app
@@ -694,6 +703,8 @@ class _Builder:
                 history,
                 deployer,
             )
+        if comp.hands_off:
+            self.hand_off(comp, app, main_pipeline, t, revision, current_revision, mrs, deployer)
         failed = rng.random() < 0.06
         production = self.deployment(
             comp, app, PRODUCTION, t, revision, current_revision, failed, False, mrs, main_pipeline, history, deployer
@@ -853,6 +864,41 @@ class _Builder:
             dep.history_id = history[environment]
         self.deployments.append(dep)
         return dep
+
+    def hand_off(
+        self,
+        comp: Component,
+        app: Application,
+        pipeline: Pipeline,
+        sync_s: int,
+        revision: str,
+        previous: str,
+        mrs: list[MergeRequest],
+        user: int,
+    ) -> None:
+        """The GitLab deployment to production a GitOps pipeline records when its deploy job commits the release for
+        ArgoCD: half a minute after the pipeline, before the sync. Not a deployment of the truth: nothing ran."""
+        finished = min(pipeline.finished_s + 30, sync_s - 60)
+        self.handoffs.append(
+            Deployment(
+                id=self.take("handoff"),
+                app=app.id,
+                component=comp.name,
+                environment=PRODUCTION,
+                origin="gitlab",
+                started_s=finished - 25,
+                finished_s=finished,
+                revision=revision,
+                previous_revision=previous,
+                failed=False,
+                rollback=False,
+                merge_request_ids=tuple(m.id for m in mrs),
+                pipeline_id=pipeline.id,
+                job_id=self.take("handoff_job"),
+                gitlab_iid=self.project_iid(comp.gitlab_project_id, "deployment"),
+                user_index=user,
+            )
+        )
 
     def change_for(
         self, rng: random.Random, app: Application, comp: Component, dep: Deployment, change_type: str
@@ -1276,6 +1322,7 @@ def generate_estate(*, seed: int = 42, apps: int = 10, days: int = 30, end: date
     for app in builder.applications:
         builder.build_events(app)
     builder.deployments.sort(key=lambda d: (d.finished_s, d.id))
+    builder.handoffs.sort(key=lambda d: (d.finished_s, d.id))
     builder.incidents.sort(key=lambda i: (i.opened_s, i.number))
     builder.changes.sort(key=lambda c: c.number)
     builder.dt_problems.sort(key=lambda p: p.start_ms)
@@ -1298,4 +1345,5 @@ def generate_estate(*, seed: int = 42, apps: int = 10, days: int = 30, end: date
         task_slas=builder.task_slas,
         dynatrace_problems=builder.dt_problems,
         truth=_truth(builder.deployments, builder.incidents, builder.changes, builder.applications),
+        handoffs=builder.handoffs,
     )

@@ -59,7 +59,7 @@ class GitLabSimulator:
         self.projects: dict[int, Component] = {c.gitlab_project_id: c for c in estate.components}
         self.by_path = {c.gitlab_path: c for c in estate.components}
         self.deployments: dict[int, list[Deployment]] = {}
-        for dep in estate.deployments:
+        for dep in [*estate.deployments, *estate.handoffs]:
             if dep.origin == "gitlab":
                 project = estate.component(dep.component).gitlab_project_id
                 self.deployments.setdefault(project, []).append(dep)

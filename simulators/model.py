@@ -84,6 +84,9 @@ class Component:
     staging_env_id: int | None
     deploys_per_day: float
     traffic: TrafficProfile
+    # Deployed by ArgoCD, and its GitLab pipeline records a deployment to production when it hands a release to
+    # GitOps (the commit ArgoCD syncs): a GitLab deployment that is no rollout, listing the merge requests it carries.
+    hands_off: bool = False
 
     @property
     def ci_name(self) -> str:

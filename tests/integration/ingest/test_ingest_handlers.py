@@ -556,7 +556,7 @@ def test_a_shop_with_one_deployment_tool_ingests_its_deployments(
     origins = {e["origin"] for e in rows(lake, "deploys/deployment_events")}
     assert origins == {kept}
     if kept == "gitlab":
-        made = {d.id for d in sims.estate.deployments if d.origin == "gitlab"}
+        made = {d.id for d in [*sims.estate.deployments, *sims.estate.handoffs] if d.origin == "gitlab"}
         assert {r["deployment_id"] for r in rows(lake, "gitlab/deployments")} == made
     assert not [d for d in REGISTRY.values() if d.source == gone and lake.list_partitions(d)]
 

@@ -93,11 +93,14 @@ def check_servicenow(lake: Lake, clean: RunningSimulators) -> int:
 
 
 def check_deploys(lake: Lake, estate: Estate) -> None:
-    gitlab = {d.id: d for d in estate.deployments if d.origin == "gitlab"}
+    # GitLab lists the hand-offs to ArgoCD among its deployments: ingestion keeps them as they are (the build tells
+    # them apart by the mapping).
+    assert estate.handoffs
+    gitlab = {d.id: d for d in [*estate.deployments, *estate.handoffs] if d.origin == "gitlab"}
     stored = rows(lake, "gitlab/deployments")
     assert sorted(r["deployment_id"] for r in stored) == sorted(gitlab)
     events = {e["deployment_key"]: e for e in rows(lake, "deploys/deployment_events")}
-    production = [d for d in estate.truth.deployments if d.origin == "gitlab"]
+    production = [d for d in [*estate.truth.deployments, *estate.handoffs] if d.origin == "gitlab"]
     for d in production:
         event = events[f"gitlab:{d.id}"]
         assert event["status"] == ("failed" if d.failed else "succeeded")
@@ -126,8 +129,9 @@ def check_deploys(lake: Lake, estate: Estate) -> None:
 
 
 def check_deployment_links(lake: Lake, estate: Estate) -> None:
-    """GitLab's per-deployment lists, when asked for: each successful production deployment and what it shipped."""
-    production = [d for d in estate.truth.deployments if d.origin == "gitlab"]
+    """GitLab's per-deployment lists, when asked for: each successful production deployment (hand-offs to ArgoCD
+    included) and what it shipped."""
+    production = [d for d in [*estate.truth.deployments, *estate.handoffs] if d.origin == "gitlab"]
     shipped: dict[int, set[int]] = {}
     for r in rows(lake, "gitlab/deployment_merge_requests"):
         shipped.setdefault(r["deployment_id"], set()).add(r["mr_id"])
