@@ -876,9 +876,10 @@ class _Builder:
         mrs: list[MergeRequest],
         user: int,
     ) -> None:
-        """The GitLab deployment to production a GitOps pipeline records when its deploy job commits the release for
-        ArgoCD: half a minute after the pipeline, before the sync. Not a deployment of the truth: nothing ran."""
-        finished = min(pipeline.finished_s + 30, sync_s - 60)
+        """The GitLab deployment to production a GitOps pipeline records when its manual deploy job, run at release
+        time, commits the release for ArgoCD: two to five minutes before the sync that picks it up. Not a deployment
+        of the truth: nothing ran."""
+        finished = max(pipeline.finished_s + 30, sync_s - 120 - sync_s % 180)
         self.handoffs.append(
             Deployment(
                 id=self.take("handoff"),
