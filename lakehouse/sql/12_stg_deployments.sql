@@ -7,10 +7,13 @@
 -- GitLab deployments), never from pipelines: a green pipeline is not a deployment.
 -- An ArgoCD application name identifies one environment; a GitLab project serves several, so its events
 -- are matched on the environment name too.
--- Where ArgoCD deploys an entity (an ArgoCD application is mapped on it in that environment), its deployments
--- there are ArgoCD's alone: a GitLab deployment of its project to that environment is the pipeline's hand-off to
--- GitOps (a commit to the repository ArgoCD syncs from), not a rollout, and counting both would count each
--- release twice. The hand-off still tells lead time which requests the next sync ships (see mv_lead_times).
+-- Where ArgoCD deploys an entity (its ArgoCD application mapped on it in that environment), its deployments there
+-- are ArgoCD's alone from a day before ArgoCD's first deployment of it on: a GitLab deployment of its project to
+-- that environment is then the pipeline's hand-off to GitOps (a commit to the repository ArgoCD syncs from), not a
+-- rollout, and counting both would count each release twice (macro gitlab_hand_off). The hand-off still tells lead
+-- time which requests the next sync ships (see mv_lead_times). GitLab's deployments before it (before a move to
+-- GitOps, or before the oldest sync ArgoCD's history still held when first read), and all of them where the
+-- application named has never deployed, are the deployments known.
 -- entity_id is the mapped entity deployed: a component, or an application mapped directly (no component).
 -- Its deployment sequence, per environment, is ordered by finished_at, then deployment_key.
 -- A rollback puts back a revision older than the one it replaces (flagged at ingestion, for GitLab also a commit
@@ -23,32 +26,28 @@
 -- sequence finished, and which it is. is_redeploy: a successful deployment of a revision whose first successful
 -- deployment came earlier in the sequence (a resync, a rollback, a roll forward to a revision that already ran):
 -- what it runs had run before.
-with deployers as (
-    -- The pivots that find deployments: ArgoCD applications, and GitLab projects on entities ArgoCD does not deploy
-    -- in that environment (on the others, GitLab's deployments are hand-offs).
-    select *
-    from ref_pivots as g
-    where
-        g.pivot_kind = 'argocd_app'
-        or (
-            g.pivot_kind = 'gitlab_project'
-            and not exists (
-                select 1 from ref_pivots as a
-                where a.pivot_kind = 'argocd_app' and a.entity_id = g.entity_id and a.environment = g.environment
-            )
-        )
+with argocd_since as (
+    -- When ArgoCD first deployed each entity it deploys, in that environment.
+    select p.entity_id, p.environment, min(d.finished_at) as since
+    from raw_deploys_deployment_events as d
+    inner join ref_pivots as p on p.pivot_kind = 'argocd_app' and p.value = d.source_ref
+    where d.origin = 'argocd'
+    group by p.entity_id, p.environment
 ),
 
 attributed as (
     select d.*, p.entity_id, p.environment as mapped_environment
     from raw_deploys_deployment_events as d
-    inner join deployers as p
+    inner join ref_pivots as p
         on
             (d.origin = 'argocd' and p.pivot_kind = 'argocd_app' and p.value = d.source_ref)
             or (
                 d.origin = 'gitlab' and p.pivot_kind = 'gitlab_project' and p.value = d.source_ref
                 and p.environment = d.environment
             )
+    left join argocd_since as a on p.entity_id = a.entity_id and p.environment = a.environment
+    -- GitLab's hand-offs to ArgoCD left out.
+    where d.origin = 'argocd' or not gitlab_hand_off(d.finished_at, a.since)
 ),
 
 first_deployed as (

@@ -11,9 +11,9 @@
 -- on one entity per environment, so a request has one row per environment, and a team, group or domain counts it
 -- once. The shipping deployment is found by the first rule that applies (match_rule):
 --   'deployment link': the earliest one GitLab lists the request among the merge requests it shipped;
---   'gitops hand-off': else, where ArgoCD deploys the entity and GitLab lists the request in a deployment of its
---   project there (the pipeline's hand-off to GitOps, no deployment itself: see stg_deployments), the first one at
---   or after the earliest such hand-off whose merge requests are unknown (the sync that followed). Until one
+--   'gitops hand-off': else, where GitLab lists the request in a deployment of its project that handed the release
+--   to ArgoCD (made once ArgoCD deploys the entity there, no deployment itself: see stg_deployments), the first one
+--   at or after the earliest such hand-off whose merge requests are unknown (the sync that followed). Until one
 --   follows, the request is not deployed, even if a sync came between its merge and its hand-off;
 --   'first deployment after merge': else the first one after the merge whose merge requests are unknown (an
 --   ArgoCD sync, a GitLab deployment with no list). A GitLab deployment that lists other requests did not
@@ -130,8 +130,15 @@ unlisted as (
     group by d.ships_on, d.environment, d.finished_at
 ),
 
--- GitLab deployments of an entity ArgoCD deploys in that environment, and the requests each lists that were merged
--- before it finished: each request with its earliest hand-off.
+-- The hand-offs (macro gitlab_hand_off) and the requests each lists that were merged before it finished: each
+-- request with its earliest.
+argocd_since as (
+    select entity_id, environment, min(finished_at) as since
+    from stg_deployments
+    where origin = 'argocd'
+    group by entity_id, environment
+),
+
 handed_off as (
     select m.*, min(h.finished_at) as handed_off_at
     from requests as m
@@ -141,9 +148,10 @@ handed_off as (
         on
             p.pivot_kind = 'gitlab_project' and p.value = h.source_ref and p.environment = h.environment
             and p.entity_id = m.entity_id and p.environment = m.environment
-    semi join ref_pivots as argocd
-        on argocd.pivot_kind = 'argocd_app' and argocd.entity_id = p.entity_id and argocd.environment = p.environment
-    where h.origin = 'gitlab' and h.status = 'succeeded' and m.merged_at <= h.finished_at
+    inner join argocd_since as a on p.entity_id = a.entity_id and p.environment = a.environment
+    where
+        h.origin = 'gitlab' and h.status = 'succeeded' and m.merged_at <= h.finished_at
+        and gitlab_hand_off(h.finished_at, a.since)
     group by all
 ),
 

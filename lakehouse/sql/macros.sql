@@ -53,3 +53,11 @@ create or replace macro slo_status(measured, coverage, min_coverage, sli, target
         when sli >= target then 'met'
         else 'breached'
     end;
+
+-- A GitLab deployment of an entity ArgoCD deploys (in that environment) is the pipeline's hand-off to GitOps, not a
+-- rollout, from a day before ArgoCD's first deployment of it on (`argocd_since`, null where ArgoCD never deployed
+-- it): the day takes in the hand-off of the first release ArgoCD synced, which comes just before its sync. GitLab's
+-- deployments before that are the entity's own (before a move to GitOps, or before the oldest sync ArgoCD's history
+-- still held when first read). stg_deployments leaves the hand-offs out; mv_lead_times follows them to the sync.
+create or replace macro gitlab_hand_off(finished_at, argocd_since) as
+    argocd_since is not null and finished_at >= argocd_since - interval 1 day;

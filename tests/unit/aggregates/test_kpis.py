@@ -1197,13 +1197,46 @@ def test_a_gitlab_deployment_of_a_component_argocd_deploys_is_a_hand_off_not_a_d
     handed_off(lake)
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
-        keys = {r["component_id"]: [] for r in mart(built, "mv_deployments")}
+        keys: dict[str, list[str]] = {}
         for r in sorted(mart(built, "mv_deployments"), key=lambda r: r["deployment_key"]):
-            keys[r["component_id"]].append(r["deployment_key"])
+            keys.setdefault(r["component_id"], []).append(r["deployment_key"])
         day = one(mart(built, "mv_monitoring_app_day_summary", "app_id = 'shop' and day = $d", d=t(19).date()))
     assert keys["shop-api"] == ["argocd:shop-api-prod:1", "argocd:shop-api-prod:2", "argocd:shop-api-prod:3"]
     assert keys["shop-db"] == ["gitlab:101", "gitlab:102"]
     assert (day["deployments"], day["deployment_change_failures"]) == (2, 1)
+
+
+def test_gitlab_deploys_a_component_until_argocd_first_does(tmp_path: Path) -> None:
+    """shop-api moved to GitOps: GitLab deployed it itself until ArgoCD's first sync of it, D1 (1 Nov, 12:00). G190 (31
+    Oct, 09:00, 27 h before) is one of its deployments. G191 (1 Nov, 10:00) is the hand-off of the release D1 synced
+    two hours later: from a day before ArgoCD's first deployment on, GitLab's are hand-offs, as are G201, G202 and
+    G203 on the 19th. shop-db's mapping names an ArgoCD application that has never deployed (shop-db-prod): nothing
+    says ArgoCD took it over, and GitLab's G1 and G2 stay its deployments."""
+    lake, settings = estate_lake(tmp_path)
+    handed_off(lake)
+    deploys = get_dataset("deploys/deployment_events")
+    lake.write_days(
+        deploys,
+        rows(
+            deploys.id,
+            deployment("gitlab:190", "gitlab", "11", datetime(2026, 10, 31, 9, tzinfo=UTC), "succeeded", "c0"),
+            deployment("gitlab:191", "gitlab", "11", t(1, 10), "succeeded", "r1"),
+        ),
+    )
+    entries = [e | {"argocd_app_name": "shop-db-prod"} if e["entity_id"] == "shop-db" else e for e in mapping()]
+    MappingStore(lake).apply(entries, actor="test", replace=True)
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        keys: dict[str, list[str]] = {}
+        for r in sorted(mart(built, "mv_deployments"), key=lambda r: r["deployment_key"]):
+            keys.setdefault(r["component_id"], []).append(r["deployment_key"])
+    assert keys["shop-api"] == [
+        "argocd:shop-api-prod:1",
+        "argocd:shop-api-prod:2",
+        "argocd:shop-api-prod:3",
+        "gitlab:190",
+    ]
+    assert keys["shop-db"] == ["gitlab:101", "gitlab:102"]
 
 
 def test_a_request_handed_off_to_argocd_ships_with_the_sync_after_its_hand_off(tmp_path: Path) -> None:
