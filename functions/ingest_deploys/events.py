@@ -1,8 +1,9 @@
 """Unified deployment events from what the lake holds: ArgoCD history and failed operations, GitLab deployments.
 
 Only deployments to the environment the mapping names for each ArgoCD app or GitLab project are kept. A
-deployment is a rollback when it replaces the running revision with an older one: one deployed before, or, for
-GitLab, a commit made before the running one's (the deploying job's commit `created_at`) that ships no merge request.
+deployment is a rollback when it replaces the running revision with an older one: one first deployed before the
+running one (putting back the revision a rollback replaced is a roll forward), or, for GitLab, a commit never
+deployed, made before the running one's (the deploying job's commit `created_at`), that ships no merge request.
 A GitLab deployment ships changes when its commit is the merge (or squash, or for a fast-forward merge the head)
 commit of a request merged after the previous successful deployment of that environment, read from the project's
 merged list (one request per page), or when GitLab's per-deployment list links it (one request per deployment,
@@ -208,14 +209,19 @@ def _flag_rollbacks(events: list[dict[str, Any]]) -> None:
             series.setdefault((e["origin"], e["source_ref"], e["environment"]), []).append(e)
     for deployments in series.values():
         deployments.sort(key=lambda e: (e["finished_at"], e["deployment_key"]))
-        seen: set[str] = set()
+        # Each revision's place in the series when it first ran: putting back the revision a rollback replaced ran
+        # before, yet after the one it replaces, so it is a roll forward, as the build reads it (stg_deployments).
+        first_run: dict[str, int] = {}
         previous: dict[str, Any] | None = None
-        for e in deployments:
+        for place, e in enumerate(deployments):
             revision = e["revision"]
-            older = revision in seen or (_ships_changes(e, previous) is False and _committed_before(e, previous))
+            if revision in first_run:
+                older = previous is not None and first_run[revision] < first_run[previous["revision"]]
+            else:
+                older = _ships_changes(e, previous) is False and _committed_before(e, previous)
             e["is_rollback"] = bool(revision and previous and revision != previous["revision"] and older)
             if revision:
-                seen.add(revision)
+                first_run.setdefault(revision, place)
                 previous = e
 
 

@@ -568,3 +568,29 @@ def test_a_gitlab_deployment_of_a_newer_commit_without_a_known_request_is_not_a_
     table = build_events(lake, datetime(2016, 8, 12, tzinfo=UTC), mapping.entries)
     rollbacks = {e["deployment_key"]: e["is_rollback"] for e in table.to_pylist()}
     assert rollbacks == {"gitlab:41": False, "gitlab:42": False, "gitlab:43": True}
+
+
+def test_putting_back_the_revision_a_rollback_replaced_is_a_roll_forward(tmp_path: Path) -> None:
+    """GitLab's own deployments example (project 1, taken as successful): 99d03678 at 07:36:39, a91957a8 at 11:32:35.
+    At 12:00 deployment 43 puts 99d03678 back (a rollback), and at 13:00 deployment 44 puts a91957a8 back. Every
+    revision ran before, and "ran before" alone was read as older, so 44 was flagged a rollback too, where the build
+    (stg_deployments) calls putting back the revision a rollback left a roll forward. By hand: a91957a8 first ran at
+    11:32:35, after 99d03678 (07:36:39), the revision it replaces, so 44 puts back a newer revision: not a rollback;
+    43 puts back 99d03678, first run before a91957a8: a rollback."""
+    lake = Lake.from_settings(Settings(lake_url=str(tmp_path)))
+    MappingStore(lake).apply(
+        [{"entity_id": "shop", "kind": "application", "gitlab_project_id": 1}], actor="test", replace=True
+    )
+    listed = json.loads((FIXTURES / "gitlab" / "deployments__list_docs.json").read_text())
+    deployments = [d | {"status": "success"} for d in listed]
+    for number, source, finished in ((43, deployments[0], "12:00"), (44, deployments[1], "13:00")):
+        again = copy.deepcopy(source)
+        again["deployable"]["finished_at"] = f"2016-08-11T{finished}:00.000Z"
+        deployments.append(again | {"id": number, "iid": number - 40, "created_at": f"2016-08-11T{finished}:00.000Z"})
+    page = deploys_parse.parse_deployments_page(deployments, {"project_id": 1})
+    lake.write_days(get_dataset(deploys_parse.DEPLOYMENTS), page.tables[deploys_parse.DEPLOYMENTS])
+    mapping = MappingStore(lake).current()
+    assert mapping is not None
+    table = build_events(lake, datetime(2016, 8, 12, tzinfo=UTC), mapping.entries)
+    rollbacks = {e["deployment_key"]: e["is_rollback"] for e in table.to_pylist()}
+    assert rollbacks == {"gitlab:41": False, "gitlab:42": False, "gitlab:43": True, "gitlab:44": False}
