@@ -421,6 +421,13 @@ DATASETS: tuple[Dataset, ...] = (
                 "stored before it was read",
                 "UTC",
             ),
+            _c(
+                "started_at",
+                UTC_MS,
+                "When the deploying job started (deployable.started_at); null without a job, before the job starts "
+                "or in rows stored before it was read",
+                "UTC",
+            ),
         ),
         natural_key=("deployment_id",),
         partition_column="created_at",

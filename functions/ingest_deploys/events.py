@@ -100,7 +100,8 @@ def build_events(lake: Lake, since: datetime, entries: Iterable[MappingEntry]) -
                     str(row["project_id"]),
                     environment,
                     row["sha"],
-                    row["created_at"],
+                    # GitLab creates a deployment with its pipeline: its job's start is the rollout's.
+                    row["started_at"] or row["created_at"],
                     row["finished_at"],
                     status,
                     row["user_username"],

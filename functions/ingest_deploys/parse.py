@@ -262,6 +262,7 @@ def deployment_row(d: Mapping[str, Any], project_id: int) -> dict[str, Any]:
         "job_id": optional_int(job, "id") if job else None,
         "pipeline_id": optional_int(pipeline, "id") if pipeline else None,
         "commit_created_at": parse_instant(optional_str(commit, "created_at")) if commit else None,
+        "started_at": parse_instant(job.get("started_at")) if job else None,
     }
     return checked_row(DEPLOYMENTS, row)
 

@@ -594,3 +594,31 @@ def test_putting_back_the_revision_a_rollback_replaced_is_a_roll_forward(tmp_pat
     table = build_events(lake, datetime(2016, 8, 12, tzinfo=UTC), mapping.entries)
     rollbacks = {e["deployment_key"]: e["is_rollback"] for e in table.to_pylist()}
     assert rollbacks == {"gitlab:41": False, "gitlab:42": False, "gitlab:43": True, "gitlab:44": False}
+
+
+def test_a_gitlab_deployment_starts_when_its_job_starts(tmp_path: Path) -> None:
+    """GitLab creates a deployment with its pipeline (status created), long before a manual deploy job is played:
+    deployment 7001 is created at 10:00 on the 4th, its job (as GitLab's deployments example shows one) is played and
+    starts at 09:00 on the 5th and finishes at 09:04. The event started at the deployment's creation, a day before
+    the rollout. By hand: it starts at the job's 09:00 and finishes at its 09:04. Without a job (made through the
+    API), the creation is all GitLab says of the start: 7002 starts at its created_at, 10:00 on the 4th."""
+    lake = Lake.from_settings(Settings(lake_url=str(tmp_path)))
+    MappingStore(lake).apply(
+        [{"entity_id": "shop", "kind": "application", "gitlab_project_id": 11}], actor="test", replace=True
+    )
+    example = json.loads((FIXTURES / "gitlab" / "deployment__single_docs.json").read_text())
+    job = example["deployable"] | {"started_at": "2024-03-05T09:00:00.000Z", "finished_at": "2024-03-05T09:04:00.000Z"}
+    deployments = [
+        gitlab_deployment("2024-03-05T09:04:01.000Z") | {"deployable": job},
+        gitlab_deployment("2024-03-04T10:05:00.000Z") | {"id": 7002, "iid": 2},
+    ]
+    page = deploys_parse.parse_deployments_page(deployments, {"project_id": 11})
+    lake.write_days(get_dataset(deploys_parse.DEPLOYMENTS), page.tables[deploys_parse.DEPLOYMENTS])
+    mapping = MappingStore(lake).current()
+    assert mapping is not None
+    table = build_events(lake, datetime(2024, 3, 6, tzinfo=UTC), mapping.entries)
+    times = {e["deployment_key"]: (e["started_at"], e["finished_at"]) for e in table.to_pylist()}
+    assert times == {
+        "gitlab:7001": (datetime(2024, 3, 5, 9, tzinfo=UTC), datetime(2024, 3, 5, 9, 4, tzinfo=UTC)),
+        "gitlab:7002": (datetime(2024, 3, 4, 10, tzinfo=UTC), datetime(2024, 3, 4, 10, 5, tzinfo=UTC)),
+    }
