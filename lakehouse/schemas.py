@@ -428,6 +428,13 @@ DATASETS: tuple[Dataset, ...] = (
                 "or in rows stored before it was read",
                 "UTC",
             ),
+            _c(
+                "failure_reason",
+                STR,
+                "Why the deploying job failed (deployable.failure_reason: script_failure, "
+                "failed_outdated_deployment_job, deployment_rejected...); null unless it failed, or in rows stored "
+                "before it was read",
+            ),
         ),
         natural_key=("deployment_id",),
         partition_column="created_at",

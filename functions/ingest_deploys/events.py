@@ -10,6 +10,8 @@ merged list (one request per page), or when GitLab's per-deployment list links i
 fetched only when that dataset is asked for). Going back to an older commit ships nothing, even when that commit's
 first deployment is older than our history; a newer commit shipping no known request (a direct push, a release
 commit made by CI, a tag) is no rollback, nor is one whose date is unknown (no job, or stored before it was read).
+A failed GitLab deployment whose job GitLab dropped before it started (an outdated deployment job, an approval
+rejected) deployed nothing and is no event.
 
 An ArgoCD deployment's key is its application and history id. An application deleted and created again (by its
 ApplicationSet, say) numbers its history from 0 again, so the ids of its new life name deployments of its old one:
@@ -92,7 +94,7 @@ def build_events(lake: Lake, since: datetime, entries: Iterable[MappingEntry]) -
         # GitLab keeps an environment's name as written ("Production"); the mapping's are lower-case.
         environment = mapped_environment(row["environment"], gitlab_env.get(row["project_id"], set()))
         status = {"success": "succeeded", "failed": "failed"}.get(row["status"])
-        if environment and status and row["finished_at"] is not None:
+        if environment and status and row["finished_at"] is not None and not _never_ran(row):
             events.append(
                 _event(
                     f"gitlab:{row['deployment_id']}",
@@ -157,6 +159,17 @@ def remember_first_lives(lake: Lake, listing: Any) -> None:
         except PreconditionFailed:
             continue
     raise ConcurrentWriteError(f"{key}: kept changing under this update; retry")
+
+
+def _never_ran(deployment: dict[str, Any]) -> bool:
+    """A deployment GitLab failed by dropping its job before the job started (an outdated deployment job once a newer
+    pipeline deployed, an approval rejected) deployed nothing: it is no attempt. Known only for rows that read the
+    job's failure reason; older ones stay failed attempts."""
+    return (
+        deployment["status"] == "failed"
+        and deployment["failure_reason"] is not None
+        and deployment["started_at"] is None
+    )
 
 
 def mapped_environment(gitlab_environment: str | None, mapped: set[str]) -> str | None:

@@ -263,6 +263,7 @@ def deployment_row(d: Mapping[str, Any], project_id: int) -> dict[str, Any]:
         "pipeline_id": optional_int(pipeline, "id") if pipeline else None,
         "commit_created_at": parse_instant(optional_str(commit, "created_at")) if commit else None,
         "started_at": parse_instant(job.get("started_at")) if job else None,
+        "failure_reason": optional_str(job, "failure_reason") if job else None,
     }
     return checked_row(DEPLOYMENTS, row)
 

@@ -622,3 +622,40 @@ def test_a_gitlab_deployment_starts_when_its_job_starts(tmp_path: Path) -> None:
         "gitlab:7001": (datetime(2024, 3, 5, 9, tzinfo=UTC), datetime(2024, 3, 5, 9, 4, tzinfo=UTC)),
         "gitlab:7002": (datetime(2024, 3, 4, 10, tzinfo=UTC), datetime(2024, 3, 4, 10, 5, tzinfo=UTC)),
     }
+
+
+def test_a_gitlab_deployment_whose_job_failed_before_it_started_is_no_attempt(tmp_path: Path) -> None:
+    """GitLab fails a deployment whose job it drops before the job starts: an outdated deployment job once a newer
+    pipeline deployed (failure_reason failed_outdated_deployment_job), an approval rejected (deployment_rejected).
+    Nothing was deployed, yet each was a failed deployment event, so a change failure. Two of GitLab's deployments
+    example, failed: 7001's job was dropped as outdated (no started_at), 7002's job started at 09:00 and its script
+    failed at 09:04. By hand: 7002 is the one failed attempt; 7001 is no event."""
+    lake = Lake.from_settings(Settings(lake_url=str(tmp_path)))
+    MappingStore(lake).apply(
+        [{"entity_id": "shop", "kind": "application", "gitlab_project_id": 11}], actor="test", replace=True
+    )
+    job = json.loads((FIXTURES / "gitlab" / "deployment__single_docs.json").read_text())["deployable"]
+    dropped = job | {
+        "status": "failed",
+        "failure_reason": "failed_outdated_deployment_job",
+        "started_at": None,
+        "finished_at": "2024-03-04T09:04:00.000Z",
+    }
+    failed = job | {
+        "id": 665,
+        "status": "failed",
+        "failure_reason": "script_failure",
+        "started_at": "2024-03-04T09:00:00.000Z",
+        "finished_at": "2024-03-04T09:04:00.000Z",
+    }
+    deployments = [
+        gitlab_deployment("2024-03-04T09:04:01.000Z") | {"status": "failed", "deployable": dropped},
+        gitlab_deployment("2024-03-04T09:04:01.000Z")
+        | {"id": 7002, "iid": 2, "status": "failed", "deployable": failed},
+    ]
+    page = deploys_parse.parse_deployments_page(deployments, {"project_id": 11})
+    lake.write_days(get_dataset(deploys_parse.DEPLOYMENTS), page.tables[deploys_parse.DEPLOYMENTS])
+    mapping = MappingStore(lake).current()
+    assert mapping is not None
+    table = build_events(lake, datetime(2024, 3, 5, tzinfo=UTC), mapping.entries)
+    assert [(e["deployment_key"], e["status"]) for e in table.to_pylist()] == [("gitlab:7002", "failed")]
