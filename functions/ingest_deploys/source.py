@@ -7,7 +7,7 @@ whose requests grow with pages, not with deployments."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -39,6 +39,8 @@ DATASETS = (*parse.ARGOCD_DATASETS, *GITLAB_DATASETS, EVENTS)
 ALIGN: timedelta | None = None
 # GitLab's answers for a project that is gone or hidden from the token (it answers 404 to hide a private project).
 PROJECT_GONE = (403, 404)
+# GitLab's answer to the listing of a feature a project turned off (merge requests, CI/CD, environments).
+FEATURE_CLOSED = 403
 
 
 def overlap(settings: IngestSettings) -> timedelta:
@@ -124,22 +126,53 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
                             )
                         )
 
+        def pipeline_pages(project_id: int, context: dict[str, Any]) -> Iterator[Page]:
+            for response in gitlab.pipelines(project_id, window.since, window.until, per_page):
+                yield Page(parse.PIPELINES, response.body, context)
+
+        def merged_pages(project_id: int, context: dict[str, Any]) -> Iterator[Page]:
+            # A request counts for lead time when merged into a branch the project deploys from; for a project
+            # GitLab does not deploy (ArgoCD), that is its default branch.
+            project = gitlab.project(project_id).body
+            branch = project.get("default_branch") if isinstance(project, dict) else None
+            requests_context = {**context, "default_branch": branch if isinstance(branch, str) else None}
+            for response in gitlab.merged_requests(project_id, window.since, window.until, per_page):
+                yield Page(parse.MERGE_REQUESTS, response.body, requests_context)
+
         def project_pages(project_id: int) -> Iterator[Page]:
-            # Only what was asked is fetched: a dataset declared by the stream is recorded, its watermark moved.
+            """Each listing asked of the project. Only what was asked is fetched: a dataset declared by the stream is
+            recorded, its watermark moved. GitLab answers 403 for the listing of a feature the project turned off
+            (merge requests, CI/CD, environments): that listing is set aside and the others are read; a project
+            refusing every listing asked is refused as a whole."""
             context = {"project_id": project_id}
+            listings: list[tuple[str, Callable[[int, dict[str, Any]], Iterator[Page]]]] = []
             if parse.DEPLOYMENTS in datasets or parse.DEPLOYMENT_MRS in datasets:
-                yield from deployment_pages(project_id, context)
+                first = parse.DEPLOYMENTS if parse.DEPLOYMENTS in datasets else parse.DEPLOYMENT_MRS
+                listings.append((first, deployment_pages))
             if parse.PIPELINES in datasets:
-                for response in gitlab.pipelines(project_id, window.since, window.until, per_page):
-                    yield Page(parse.PIPELINES, response.body, context)
+                listings.append((parse.PIPELINES, pipeline_pages))
             if parse.MERGE_REQUESTS in datasets:
-                # A request counts for lead time when merged into a branch the project deploys from; for a project
-                # GitLab does not deploy (ArgoCD), that is its default branch.
-                project = gitlab.project(project_id).body
-                branch = project.get("default_branch") if isinstance(project, dict) else None
-                requests_context = {**context, "default_branch": branch if isinstance(branch, str) else None}
-                for response in gitlab.merged_requests(project_id, window.since, window.until, per_page):
-                    yield Page(parse.MERGE_REQUESTS, response.body, requests_context)
+                listings.append((parse.MERGE_REQUESTS, merged_pages))
+            closed: list[tuple[str, SourceRefused]] = []
+            for dataset, pages in listings:
+                try:
+                    yield from pages(project_id, context)
+                except SourceRefused as listing_refused:
+                    if listing_refused.status != FEATURE_CLOSED:
+                        raise
+                    closed.append((dataset, listing_refused))
+            if closed and len(closed) == len(listings):
+                raise closed[0][1]
+            for dataset, why in closed:
+                gitlab.counters.set_aside.append(
+                    SetAside(
+                        f"GitLab project {project_id}",
+                        f"{why}; the project's other listings were read: the feature may be disabled in the "
+                        "project, or the token may not read it",
+                        "",
+                        dataset,
+                    )
+                )
 
         def gitlab_pages() -> Iterator[Page]:
             projects = gitlab_projects(entries)

@@ -659,3 +659,49 @@ def test_a_gitlab_deployment_whose_job_failed_before_it_started_is_no_attempt(tm
     assert mapping is not None
     table = build_events(lake, datetime(2024, 3, 5, tzinfo=UTC), mapping.entries)
     assert [(e["deployment_key"], e["status"]) for e in table.to_pylist()] == [("gitlab:7002", "failed")]
+
+
+def test_a_gitlab_project_with_merge_requests_disabled_still_gives_its_deployments(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Project 11, the only one mapped, has its merge requests feature disabled (changes are pushed straight to
+    main): GitLab answers its merge request list 403 Forbidden, as it does for a feature a project turned off, while
+    its deployments (7001) and pipelines (none) are served. The 403 was read as the project refused: with every
+    mapped project "refused", the run failed, deployment 7001 was never stored and the window was read again on
+    every run. By hand: 7001 is stored (deployments succeeded, 1 row), pipelines succeed with no row, and the
+    merged requests end partial with the refusal as their one reject."""
+    import httpx
+
+    from functions.ingest_deploys import source
+    from lakehouse.runlog import Watermarks
+
+    lake = Lake.from_settings(Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb"))
+    MappingStore(lake).apply([{"entity_id": "shop", "kind": "application", "gitlab_project_id": 11}], actor="test")
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path.endswith("/merge_requests"):
+            return httpx.Response(403, json={"message": "403 Forbidden"})
+        if path.endswith("/projects/11"):
+            return httpx.Response(200, json={"id": 11, "default_branch": "main"})
+        listed = [gitlab_deployment("2024-03-04T10:05:00.000Z")] if path.endswith("/deployments") else []
+        return httpx.Response(200, json=listed)
+
+    class NoMergeRequests(source.GitLabClient):
+        def __init__(self, base_url: str, token: Any, **options: Any) -> None:
+            super().__init__(base_url, token, **options, transport=httpx.MockTransport(answer))
+
+    monkeypatch.setattr(source, "GitLabClient", NoMergeRequests)
+    settings = IngestSettings(gitlab_url="https://gitlab.example", gitlab_token="t")  # type: ignore[arg-type]
+    window = Window(datetime(2024, 3, 4, tzinfo=UTC), datetime(2024, 3, 5, tzinfo=UTC))
+    datasets = (deploys_parse.DEPLOYMENTS, deploys_parse.PIPELINES, deploys_parse.MERGE_REQUESTS)
+    outcome = run_plan(source.build_plan(settings, lake, window, datasets), lake, window)
+    status = {o.dataset: (o.record.status, o.record.rows_out, o.record.rows_rejected) for o in outcome.outcomes}
+    assert status == {
+        deploys_parse.DEPLOYMENTS: ("succeeded", 1, 0),
+        deploys_parse.PIPELINES: ("succeeded", 0, 0),
+        deploys_parse.MERGE_REQUESTS: ("partial", 0, 1),
+    }
+    stored = lake.read_partition(get_dataset(deploys_parse.DEPLOYMENTS), date(2024, 3, 4))
+    assert stored is not None and stored.column("deployment_id").to_pylist() == [7001]
+    assert Watermarks(lake).get("gitlab", "deployments") is not None
