@@ -411,7 +411,11 @@ DATASETS: tuple[Dataset, ...] = (
             _key("created_at", UTC_MS, "When the deployment was created", "UTC"),
             _key("updated_at", UTC_MS, "Last update", "UTC"),
             _c("finished_at", UTC_MS, "deployable.finished_at, else updated_at once the deployment ended", "UTC"),
-            _c("user_username", STR, "Who deployed"),
+            _c(
+                "user_username",
+                STR,
+                "Who deployed: the deploying job's user (who played a manual job), else the deployment's",
+            ),
             _c("job_id", INT, "Deploying job (deployable) id"),
             _c("pipeline_id", INT, "Pipeline of the deploying job"),
             _c(

@@ -258,7 +258,9 @@ def deployment_row(d: Mapping[str, Any], project_id: int) -> dict[str, Any]:
         "created_at": parse_instant(require_str(d, "created_at")),
         "updated_at": updated_at,
         "finished_at": finished,
-        "user_username": (d.get("user") or {}).get("username"),
+        # Playing a manual job changes the job's user, not the deployment's (the pipeline's): GitLab's own "deployed
+        # by" reads the job's first.
+        "user_username": ((job or {}).get("user") or d.get("user") or {}).get("username"),
         "job_id": optional_int(job, "id") if job else None,
         "pipeline_id": optional_int(pipeline, "id") if pipeline else None,
         "commit_created_at": parse_instant(optional_str(commit, "created_at")) if commit else None,

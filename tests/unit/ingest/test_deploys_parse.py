@@ -393,3 +393,14 @@ def test_a_failed_gitlab_deployment_reported_through_the_api_counts_as_a_failed_
     (event,) = events.to_pylist()
     assert (event["deployment_key"], event["status"]) == ("gitlab:42", "failed")
     assert event["finished_at"] == datetime(2016, 8, 11, 11, 34, 1, 123000, tzinfo=UTC)
+
+
+def test_gitlab_deployment_of_a_manual_job_is_by_whoever_played_it() -> None:
+    """A manual deploy job's deployment keeps the user who created the pipeline (GitLab's play of the job changes the
+    job's user only, and GitLab's own "deployed by" reads the job's user first). GitLab's deployment example, its job
+    played by "maya" in a pipeline "root" started: stored as deployed by root. By hand: maya deployed it; a
+    deployment without a job (made through the API) is by its own user, root."""
+    single = load("gitlab/deployment__single_docs.json")
+    single["deployable"]["user"] = single["deployable"]["user"] | {"id": 7, "username": "maya"}
+    assert parse.deployment_row(single, 5)["user_username"] == "maya"
+    assert parse.deployment_row(single | {"deployable": None}, 5)["user_username"] == "root"
