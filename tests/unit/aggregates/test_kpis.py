@@ -1006,6 +1006,31 @@ def test_a_monorepo_mapped_on_its_application_ships_with_any_of_its_components(t
         assert f["lead_time_sample"] == 3 and f["lead_time_median_hours"] == pytest.approx(1.5)
 
 
+def merged_and_listed(lake: Lake, project: int, merged: dict[int, datetime], listed: dict[int, list[int]]) -> None:
+    """The merge requests of a GitLab project, merged at `merged[mr_id]`, and the requests GitLab lists in each of
+    its deployments (`listed[deployment_id]`)."""
+    requests = get_dataset("gitlab/merge_requests")
+    lake.write_days(
+        requests,
+        rows(
+            requests.id,
+            *({"mr_id": i, "project_id": project, "merged_at": at, "updated_at": at} for i, at in merged.items()),
+        ),
+    )
+    links = get_dataset("gitlab/deployment_merge_requests")
+    lake.write_days(
+        links,
+        rows(
+            links.id,
+            *(
+                {"deployment_id": deployment_id, "project_id": project, "mr_id": i, "merged_at": merged[i]}
+                for deployment_id, mr_ids in listed.items()
+                for i in mr_ids
+            ),
+        ),
+    )
+
+
 def test_a_merge_request_ships_with_the_deployment_gitlab_lists_it_in(tmp_path: Path) -> None:
     """shop-db (GitLab project 12) on the 19th: MR 4 and MR 5 merged at 07:00, MR 6 at 06:00. G4 at 08:00 deploys
     an older revision and GitLab lists MR 6 only; G5 at 12:00 lists MR 4; G6 at 13:00 lists nothing (its list was
@@ -1022,24 +1047,7 @@ def test_a_merge_request_ships_with_the_deployment_gitlab_lists_it_in(tmp_path: 
             deployment("gitlab:106", "gitlab", "12", t(19, 13), "succeeded", "s5"),
         ),
     )
-    requests = get_dataset("gitlab/merge_requests")
-    merged = {4: t(19, 7), 5: t(19, 7), 6: t(19, 6)}
-    lake.write_days(
-        requests,
-        rows(
-            requests.id,
-            *({"mr_id": i, "project_id": 12, "merged_at": at, "updated_at": at} for i, at in merged.items()),
-        ),
-    )
-    links = get_dataset("gitlab/deployment_merge_requests")
-    lake.write_days(
-        links,
-        rows(
-            links.id,
-            {"deployment_id": 104, "project_id": 12, "mr_id": 6, "merged_at": merged[6]},
-            {"deployment_id": 105, "project_id": 12, "mr_id": 4, "merged_at": merged[4]},
-        ),
-    )
+    merged_and_listed(lake, 12, {4: t(19, 7), 5: t(19, 7), 6: t(19, 6)}, {104: [6], 105: [4]})
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         leads = {
@@ -1167,24 +1175,7 @@ def handed_off(lake: Lake) -> None:
             deployment("gitlab:203", "gitlab", "11", t(19, 10, 30), "succeeded", "c5"),
         ),
     )
-    requests = get_dataset("gitlab/merge_requests")
-    merged = {4: t(19, 7), 5: t(19, 9)}
-    lake.write_days(
-        requests,
-        rows(
-            requests.id,
-            *({"mr_id": i, "project_id": 11, "merged_at": at, "updated_at": at} for i, at in merged.items()),
-        ),
-    )
-    links = get_dataset("gitlab/deployment_merge_requests")
-    lake.write_days(
-        links,
-        rows(
-            links.id,
-            {"deployment_id": 201, "project_id": 11, "mr_id": 4, "merged_at": merged[4]},
-            {"deployment_id": 203, "project_id": 11, "mr_id": 5, "merged_at": merged[5]},
-        ),
-    )
+    merged_and_listed(lake, 11, {4: t(19, 7), 5: t(19, 9)}, {201: [4], 203: [5]})
 
 
 def test_a_gitlab_deployment_of_a_component_argocd_deploys_is_a_hand_off_not_a_deployment(tmp_path: Path) -> None:
