@@ -356,6 +356,20 @@ def test_a_deployment_of_a_fast_forward_merged_request_is_not_a_rollback(tmp_pat
     assert rollbacks == {"gitlab:1": False, "gitlab:2": False}
 
 
+def gitlab_answering(monkeypatch: pytest.MonkeyPatch, answer: Any) -> None:
+    """The ingestion's GitLab client answered by `answer` (a request to a response): what GitLab says where its
+    simulator does not (a scope refused, a deployment deleted, a feature turned off)."""
+    import httpx
+
+    from functions.ingest_deploys import source
+
+    class Answered(source.GitLabClient):
+        def __init__(self, base_url: str, token: Any, **options: Any) -> None:
+            super().__init__(base_url, token, **options, transport=httpx.MockTransport(answer))
+
+    monkeypatch.setattr(source, "GitLabClient", Answered)
+
+
 def test_a_gitlab_token_every_project_refuses_fails_the_run_and_keeps_the_window(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -380,13 +394,7 @@ def test_a_gitlab_token_every_project_refuses_fails_the_run_and_keeps_the_window
 
         return httpx.Response(403, json={"error": "insufficient_scope"})
 
-    class RefusedGitLab(source.GitLabClient):
-        def __init__(self, base_url: str, token: Any, **options: Any) -> None:
-            import httpx
-
-            super().__init__(base_url, token, **options, transport=httpx.MockTransport(refuse))
-
-    monkeypatch.setattr(source, "GitLabClient", RefusedGitLab)
+    gitlab_answering(monkeypatch, refuse)
     settings = IngestSettings(gitlab_url="https://gitlab.example", gitlab_token="t")  # type: ignore[arg-type]
     window = Window(at(0), at(1))
     plan = source.build_plan(settings, lake, window, (deploys_parse.DEPLOYMENTS,))
@@ -419,11 +427,7 @@ def test_a_deployment_deleted_since_it_was_listed_loses_its_links_alone(
             return httpx.Response(200, json=[request_55])
         return httpx.Response(200, json=listed if request.url.path.endswith("/deployments") else [])
 
-    class OneDeploymentGone(source.GitLabClient):
-        def __init__(self, base_url: str, token: Any, **options: Any) -> None:
-            super().__init__(base_url, token, **options, transport=httpx.MockTransport(answer))
-
-    monkeypatch.setattr(source, "GitLabClient", OneDeploymentGone)
+    gitlab_answering(monkeypatch, answer)
     settings = IngestSettings(gitlab_url="https://gitlab.example", gitlab_token="t")  # type: ignore[arg-type]
     window = Window(datetime(2024, 3, 4, tzinfo=UTC), datetime(2024, 3, 5, tzinfo=UTC))
     datasets = (deploys_parse.DEPLOYMENTS, deploys_parse.DEPLOYMENT_MRS)
@@ -687,11 +691,7 @@ def test_a_gitlab_project_with_merge_requests_disabled_still_gives_its_deploymen
         listed = [gitlab_deployment("2024-03-04T10:05:00.000Z")] if path.endswith("/deployments") else []
         return httpx.Response(200, json=listed)
 
-    class NoMergeRequests(source.GitLabClient):
-        def __init__(self, base_url: str, token: Any, **options: Any) -> None:
-            super().__init__(base_url, token, **options, transport=httpx.MockTransport(answer))
-
-    monkeypatch.setattr(source, "GitLabClient", NoMergeRequests)
+    gitlab_answering(monkeypatch, answer)
     settings = IngestSettings(gitlab_url="https://gitlab.example", gitlab_token="t")  # type: ignore[arg-type]
     window = Window(datetime(2024, 3, 4, tzinfo=UTC), datetime(2024, 3, 5, tzinfo=UTC))
     datasets = (deploys_parse.DEPLOYMENTS, deploys_parse.PIPELINES, deploys_parse.MERGE_REQUESTS)
