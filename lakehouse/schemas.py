@@ -405,7 +405,7 @@ DATASETS: tuple[Dataset, ...] = (
             _key("project_id", INT, "GitLab project id"),
             _c("iid", INT, "Deployment iid within the project"),
             _c("environment", STR, "Environment name"),
-            _c("status", STR, "created, running, success, failed, canceled or blocked"),
+            _c("status", STR, "created, running, success, failed, canceled, skipped or blocked"),
             _c("ref", STR, "Git ref"),
             _c("sha", STR, "Commit SHA"),
             _key("created_at", UTC_MS, "When the deployment was created", "UTC"),
@@ -454,7 +454,12 @@ DATASETS: tuple[Dataset, ...] = (
             _key("project_id", INT, "GitLab project id"),
             _c("ref", STR, "Git ref"),
             _c("sha", STR, "Commit SHA"),
-            _c("status", STR, "created, pending, running, success, failed, canceled, skipped, manual, scheduled"),
+            _c(
+                "status",
+                STR,
+                "created, waiting_for_resource, preparing, pending, running, success, failed, canceling, canceled, "
+                "skipped, manual or scheduled",
+            ),
             _c("source", STR, "push, web, schedule, merge_request_event, ..."),
             _key("created_at", UTC_MS, "Creation", "UTC"),
             _key("updated_at", UTC_MS, "Last update", "UTC"),
