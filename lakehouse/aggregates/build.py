@@ -244,7 +244,7 @@ def _build(
     except BaseException as exc:
         runs.finish(runs.start("build_aggregates", "mart", mode, trigger=trigger), "failed", error=exc)
         raise
-    full_because = _why_full(previous, mapping.version, sql_version, entity_map, settings.production_environment)
+    full_because = _why_full(previous, mapping.version, sql_version, entity_map, settings.production_environment, as_of)
     if full_because:
         mode = "full"
     elif mode == "full":
@@ -348,14 +348,22 @@ def _build(
 
 
 def _why_full(
-    previous: dict | None, mapping_version: int, sql_version: str, entity_map: str | None, production: str
+    previous: dict | None,
+    mapping_version: int,
+    sql_version: str,
+    entity_map: str | None,
+    production: str,
+    as_of: datetime,
 ) -> str | None:
     """Why this build must rebuild every day whatever mode was asked, or None. A new mapping re-attributes every
     day, and so does a service re-tagged into another entity or another production environment (a record mapped in
     several environments goes to production's). New SQL changes what every day holds, and a month's kept days must
-    have the columns and types of its rebuilt ones."""
+    have the columns and types of its rebuilt ones. A build as of an hour before the last build's (`--as-of`) must
+    drop the days after its own, which that build wrote, and count the earlier ones as of its hour."""
     if previous is None:
         return "no build before"
+    if previous.get("as_of") and datetime.fromisoformat(previous["as_of"]) > as_of:
+        return f"as of {as_of.isoformat()}, before the last build's {previous['as_of']}"
     if previous.get("mapping_version") != mapping_version:
         return f"mapping version {mapping_version} (was {previous.get('mapping_version')})"
     if previous.get("sql_version") != sql_version:
@@ -586,7 +594,8 @@ def _reach_event_days(
     day tables read of them (header `counted with`); the days that differ from the last build's are rebuilt, from
     the earliest. A change the day tables do not read (a failure's recovery time) reaches back no day."""
     _event_days(con, files)
-    stored = lake.get_table(EVENT_DAYS_KEY)
+    # A full build reads no record of the last build's: it rebuilds as a build on a new lake would.
+    stored = lake.get_table(EVENT_DAYS_KEY) if params.mode != "full" else None
     if stored is None:
         # No record of the last build's events: every day they are counted on is rebuilt.
         row = con.execute("select min(day) from build_event_days").fetchone()
@@ -664,7 +673,8 @@ def _run_monthly(
     # The loop still covers the other rebuilt days, whose daily signals the later day tables read.
     first_day = params.signals_from or params.day_from
     existing = {step.table: set(lake.list_keys(f"mart/{step.table}/")) for step in steps if step.is_mart}
-    to_write = {table: _months_to_write(params, keys, first_day) for table, keys in existing.items()}
+    reused = {table: _reused(params, keys) for table, keys in existing.items()}
+    to_write = {table: _months_to_write(params, keys, first_day) for table, keys in reused.items()}
     created: set[str] = set()
     for year, month in sorted({(d.year, d.month) for d in _days(first_hour.date(), params.day_to)}):
         first, after = _month_bounds(year, month)
@@ -693,10 +703,14 @@ def _run_monthly(
             if step.is_mart and (year, month) in to_write[step.table]:
                 with _timed(result, f"write {step.table}"):
                     month_write = _write_month(
-                        con, lake, step, params, first_day, (year, month), scratch, existing[step.table]
+                        con, lake, step, params, first_day, (year, month), scratch, reused[step.table]
                     )
                 written.extend(month_write.objects)
                 stale.extend(month_write.stale)
+    if params.mode == "full":
+        put_keys = {o.key for o in written}
+        for keys in existing.values():
+            stale.extend(sorted(keys - put_keys))
     for step in steps:
         if step.is_mart:
             result.tables[step.table] = sum(o.rows for o in written if o.key.startswith(f"mart/{step.table}/"))
@@ -805,16 +819,28 @@ def _write(
         _put(lake, lake.mart_key(sql_file.table), path)
         return 1, rows
     existing = set(lake.list_keys(f"mart/{sql_file.table}/"))
-    written = rows = 0
-    for year_month in sorted(_months_to_write(params, existing, params.day_from)):
-        month_write = _write_month(con, lake, sql_file, params, params.day_from, year_month, scratch, existing)
+    reused = _reused(params, existing)
+    put: set[str] = set()
+    rows = 0
+    for year_month in sorted(_months_to_write(params, reused, params.day_from)):
+        month_write = _write_month(con, lake, sql_file, params, params.day_from, year_month, scratch, reused)
         for local in month_write.objects:
             _put(lake, local.key, local.path)
             rows += local.rows
-            written += 1
+            put.add(local.key)
         for key in month_write.stale:
             lake.store.delete(key)
-    return written, rows
+    if params.mode == "full":
+        for key in sorted(existing - put):
+            lake.store.delete(key)
+    return len(put), rows
+
+
+def _reused(params: BuildParams, existing: set[str]) -> set[str]:
+    """The objects of a day table a build may keep days from (`existing`: all of them). None in a full build: it
+    rebuilds every day it holds and keeps no other (not the days after its own that a build as of a later hour
+    wrote), and removes every object of the table it did not write once its own are in place."""
+    return set() if params.mode == "full" else existing
 
 
 def _write_changed_months(

@@ -879,6 +879,24 @@ def test_an_hourly_build_two_days_after_the_last_builds_the_day_between(tmp_path
     assert_same_mart(lake, full_lake, "hourly")
 
 
+@pytest.mark.parametrize("mode", ["hourly", "full"])
+def test_a_build_as_of_an_hour_before_the_last_builds_gives_a_full_rebuilds_mart(tmp_path: Path, mode: str) -> None:
+    """Built as of the 22nd, 10:00, then again as of the 20th, 10:00 (`build --as-of`, to look at the estate as it
+    was). The day tables then end on the 20th, as a full rebuild as of that hour has them: the 1st (the earliest
+    raw day) to the 20th for shop, quiet and broken, 20 x 3 = 60 rows, none of the 21st or the 22nd the first build
+    wrote. Every table is the full rebuild's, the period tables included."""
+    lake, settings = estate_lake(tmp_path / "incremental")
+    build(lake, settings, mode="full", as_of=AS_OF + timedelta(days=2))
+    result = build(lake, settings, mode=mode, as_of=AS_OF)  # type: ignore[arg-type]
+    assert result.mode == "full" and result.day_to == t(20).date()
+    days = [r["day"] for r in mart_snapshot(lake)["mv_monitoring_app_day_summary"]]
+    assert len(days) == 60 and max(days) == t(20).date()
+
+    full_lake, full_settings = estate_lake(tmp_path / "full")
+    build(full_lake, full_settings, mode="full", as_of=AS_OF)
+    assert_same_mart(lake, full_lake, "daily")
+
+
 def cmdb_ci_edited_long_ago() -> dict:
     """A CI last edited on 19 October 2025, as a CMDB snapshot stores it: under the day of its last edit."""
     edited = datetime(2025, 10, 19, 8, tzinfo=UTC)
