@@ -997,10 +997,13 @@ def _days_through(con: duckdb.DuckDBPyConnection, lake: Lake, month_key: str, la
 
 
 def _footer_days_through(con: duckdb.DuckDBPyConnection, lake: Lake, month_key: str) -> date | None:
+    """The last day in a month object's footer; None for an object without one. A footer that cannot be read (a
+    failed request) fails the build: taken for an older object's, its month's day objects would be deleted as held
+    twice, and with them the only copy of their days."""
     try:
         value = footers.read(con, lake.url_of(month_key), DAYS_THROUGH_KEY)
-    except duckdb.Error:
-        value = None
+    except duckdb.Error as exc:
+        raise BuildError(f"{month_key}: its footer cannot be read ({str(exc).splitlines()[0]})") from None
     return date.fromisoformat(value) if value else None
 
 

@@ -612,6 +612,28 @@ def test_a_day_object_the_month_object_also_holds_is_removed_from_a_month_the_bu
         assert lake.store.versions(october_key)[october_key] == before[october_key]
 
 
+def test_a_month_object_whose_footer_cannot_be_read_fails_the_build_and_keeps_the_day_objects(
+    lake_and_settings: tuple[Lake, Settings],
+) -> None:
+    """The full build of the 20th, 10:00 and the hourly one of the 21st, 01:00 leave November's incident days as
+    a month object through the 19th and the 20th's and 21st's day objects. The month object then cannot be read (cut
+    short here; on S3, a failed request): its last day is unknown, not the month's last. The next build fails
+    naming it, and the day objects, the only copy of the 20th and 21st, are still there as they were."""
+    lake, settings = lake_and_settings
+    build(lake, settings, mode="full", as_of=AS_OF)
+    build(lake, settings, mode="hourly", as_of=t(21, 1))
+    folder = "mart/mv_incidents_app_day/month=2026-11/"
+    days = [f"{folder}day-2026-11-20.parquet", f"{folder}day-2026-11-21.parquet"]
+    assert lake.list_keys(folder) == [f"{folder}data.parquet", *days]
+    before = {key: lake.store.get(key) for key in days}
+    month = lake.store.get(f"{folder}data.parquet")
+    assert month is not None
+    lake.store.put(f"{folder}data.parquet", month.data[: len(month.data) // 2])
+    with pytest.raises(BuildError, match=rf"^{folder}data.parquet: its footer cannot be read"):
+        build(lake, settings, mode="hourly", as_of=t(21, 2))
+    assert {key: lake.store.get(key) for key in days} == before
+
+
 def test_a_daily_build_folds_in_the_day_objects_of_a_month_it_does_not_rebuild(
     lake_and_settings: tuple[Lake, Settings],
 ) -> None:
