@@ -253,7 +253,7 @@ def _build(
     # start, so an ingest finishing while the run log is read is not missed by both.
     run = runs.start("build_aggregates", "mart", mode, window=(_midnight(as_of.date()), as_of), trigger=trigger)
     try:
-        day_from, signals_from = _first_days_to_rebuild(lake, mode, previous, as_of, read)
+        day_from, signals_from, running = _first_days_to_rebuild(lake, mode, previous, as_of, read)
         build_params = BuildParams(
             as_of=as_of,
             day_from=day_from,
@@ -342,6 +342,7 @@ def _build(
             "run_id": run.run_id,
             "started_at": run.started_at.isoformat(),
             "mode": mode,
+            "runs_running": running,
         },
     )
     return result
@@ -408,17 +409,22 @@ def _entity_map_digest(
 
 def _first_days_to_rebuild(
     lake: Lake, mode: BuildMode, previous: dict | None, as_of: datetime, read: list[Dataset]
-) -> tuple[date, date]:
+) -> tuple[date, date, list[str]]:
     """The first day to rebuild, and the first day whose hourly signals are rebuilt: the earliest day an
     ingest run wrote since the last build in a dataset the SQL reads (`read`), and the earliest a run of the hourly
     signals (or of the entities their attribution reads) wrote. A run that names no dataset counts for both. The
     days from the last build's own day on are rebuilt whatever was ingested: that build counted its day only up to
-    its as_of, and a day no build ran on still has its (zero-filled) rows."""
+    its as_of, and a day no build ran on still has its (zero-filled) rows. Then the ingest runs the run log says
+    are still running, for the next build to count whenever they say they finished."""
     if mode == "full" or previous is None:
         earliest = [d for ds in read for d in lake.list_partitions(ds)[:1]]
         first = min([*earliest, as_of.date()])
-        return first, first
+        return first, first, []
     since = datetime.fromisoformat(previous["started_at"])
+    # A run's end is stamped before its record is put: a run the last build found still running may say it finished
+    # before that build started, whose rebuilt days were not its.
+    seen_running = set(previous.get("runs_running", []))
+    running = []
     touched = {as_of.date(), (as_of - timedelta(hours=1)).date()}
     if previous.get("as_of"):
         touched |= set(_days(datetime.fromisoformat(previous["as_of"]).date(), as_of.date()))
@@ -426,7 +432,12 @@ def _first_days_to_rebuild(
     # The run log files a run under the day it started: one that started the day before the last build and
     # finished after the build started (an ingest over midnight) is listed too.
     for record in RunLog(lake).list(since=since.date() - timedelta(days=1), limit=100_000):
-        if record.function == "build_aggregates" or record.finished_at is None or record.finished_at < since:
+        if record.function == "build_aggregates":
+            continue
+        if record.finished_at is None:
+            running.append(record.run_id)
+            continue
+        if record.finished_at < since and record.run_id not in seen_running:
             continue
         if record.dataset is not None and record.dataset in REGISTRY and REGISTRY[record.dataset] not in read:
             continue
@@ -434,7 +445,7 @@ def _first_days_to_rebuild(
         touched |= days
         if record.dataset is None or record.dataset in SIGNAL_DATASETS:
             signals |= days
-    return min(touched), min(signals)
+    return min(touched), min(signals), sorted(running)
 
 
 def read_datasets(files: Iterable[SqlFile]) -> list[Dataset]:

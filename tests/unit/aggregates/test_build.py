@@ -1015,6 +1015,46 @@ def test_an_ingest_started_before_midnight_and_finished_after_a_build_is_seen_by
     assert_same_mart(lake, full_lake, "hourly")
 
 
+def test_an_ingest_whose_finished_record_lands_after_a_build_read_the_run_log_is_seen_by_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ingest rewrites the 19th (shop-api's hours corrected from 1,000 to 2,000 requests) and ends at 11:00:02,
+    but its finished record is put slowly: the build started at 11:00:05 reads the run log while the record still
+    says running, and rebuilds only the 20th. The next build, at 12:00:05, must rebuild the 19th though the ingest
+    finished before the last build started: shop-api's 24 hours of the 19th then carry 2,000 requests each, and the
+    mart is a full rebuild's."""
+    monkeypatch.setattr(runlog_module, "datetime", RunLogClock)
+    lake, settings = estate_lake(tmp_path / "incremental")
+    RunLogClock.at = t(20, 10) + timedelta(seconds=5)
+    build(lake, settings, mode="full", as_of=AS_OF)
+    signals = get_dataset("dynatrace/service_metrics_hourly")
+    corrected = [r | {"request_count": 2000.0} for r in metrics().to_pylist() if r["entity_id"] == "SERVICE-A"]
+    runs = RunLog(lake)
+    run = runs.start("ingest", "dynatrace", signals.id, now=t(20, 10, 59))
+    run.days_written = [w.day.isoformat() for w in lake.write_days(signals, rows(signals.id, *corrected))]
+    read_run_log = RunLog.list
+
+    def read_then_finish(self: RunLog, **kwargs: object) -> list:
+        found = read_run_log(self, **kwargs)  # type: ignore[arg-type]
+        if run.finished_at is None:
+            runs.finish(run, "succeeded", now=t(20, 11) + timedelta(seconds=2))
+        return found
+
+    monkeypatch.setattr(RunLog, "list", read_then_finish)
+    RunLogClock.at = t(20, 11) + timedelta(seconds=5)
+    assert build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1)).day_from == t(20).date()
+    RunLogClock.at = t(20, 12) + timedelta(seconds=5)
+    result = build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=2))
+    assert result.day_from == t(19).date()
+    shop_api = [r["requests"] for r in mart_snapshot(lake)[HOURLY_MART] if r["component_id"] == "shop-api"]
+    assert shop_api == [2000.0] * 24
+
+    full_lake, full_settings = estate_lake(tmp_path / "full")
+    full_lake.write_days(signals, rows(signals.id, *corrected))
+    build(full_lake, full_settings, mode="full", as_of=AS_OF + timedelta(hours=2))
+    assert_same_mart(lake, full_lake, "hourly")
+
+
 def test_application_hours_read_back_leave_out_a_day_object_the_month_object_also_holds(tmp_path: Path) -> None:
     """The estate's day of signals also on 20 October. A build stopped between putting October's month object
     and removing the 20th's day object it took in, leaving the 20th twice in October's folder. Then a day of
