@@ -618,7 +618,9 @@ def test_a_month_object_whose_footer_cannot_be_read_fails_the_build_and_keeps_th
     """The full build of the 20th, 10:00 and the hourly one of the 21st, 01:00 leave November's incident days as
     a month object through the 19th and the 20th's and 21st's day objects. The month object then cannot be read (cut
     short here; on S3, a failed request): its last day is unknown, not the month's last. The next build fails
-    naming it, and the day objects, the only copy of the 20th and 21st, are still there as they were."""
+    naming it, and the day objects, the only copy of the 20th and 21st, are still there as they were. A full build
+    replaces every object, that one included: it succeeds, and November is a month object through the 20th again
+    beside the 21st's day object."""
     lake, settings = lake_and_settings
     build(lake, settings, mode="full", as_of=AS_OF)
     build(lake, settings, mode="hourly", as_of=t(21, 1))
@@ -632,6 +634,10 @@ def test_a_month_object_whose_footer_cannot_be_read_fails_the_build_and_keeps_th
     with pytest.raises(BuildError, match=rf"^{folder}data.parquet: its footer cannot be read"):
         build(lake, settings, mode="hourly", as_of=t(21, 2))
     assert {key: lake.store.get(key) for key in days} == before
+    build(lake, settings, mode="full", as_of=t(21, 2))
+    assert lake.list_keys(folder) == [f"{folder}data.parquet", days[1]]
+    rebuilt = lake.get_table(f"{folder}data.parquet")
+    assert rebuilt is not None and max(rebuilt.column("day").to_pylist()) == t(20).date()
 
 
 def test_a_daily_build_folds_in_the_day_objects_of_a_month_it_does_not_rebuild(
