@@ -327,6 +327,17 @@ def test_a_gitlab_environment_named_with_capitals_is_the_mappings_environment(tm
     assert [(e["deployment_key"], e["environment"]) for e in table.to_pylist()] == [("gitlab:7001", "production")]
 
 
+def rollback_flags(lake: Lake, deployments: list[dict], project_id: int, until: datetime) -> dict[str, bool]:
+    """A project's GitLab `deployments` (API items) stored, then the unified events built up to `until`: each
+    deployment's rollback flag."""
+    page = deploys_parse.parse_deployments_page(deployments, {"project_id": project_id})
+    lake.write_days(get_dataset(deploys_parse.DEPLOYMENTS), page.tables[deploys_parse.DEPLOYMENTS])
+    mapping = MappingStore(lake).current()
+    assert mapping is not None
+    table = build_events(lake, until, mapping.entries)
+    return {e["deployment_key"]: e["is_rollback"] for e in table.to_pylist()}
+
+
 def test_a_deployment_of_a_fast_forward_merged_request_is_not_a_rollback(tmp_path: Path) -> None:
     """GitLab's own merged-list example (project 3) is a request merged without a merge commit: merge_commit_sha and
     squash_commit_sha are null, as for every fast-forward merge, and the commit it put on the branch is its head
@@ -347,12 +358,7 @@ def test_a_deployment_of_a_fast_forward_merged_request_is_not_a_rollback(tmp_pat
             (2, "8" * 40, "2018-09-07T12:00:00.000Z"),
         )
     ]
-    shipped = deploys_parse.parse_deployments_page(deployments, {"project_id": 3})
-    lake.write_days(get_dataset(deploys_parse.DEPLOYMENTS), shipped.tables[deploys_parse.DEPLOYMENTS])
-    mapping = MappingStore(lake).current()
-    assert mapping is not None
-    table = build_events(lake, datetime(2018, 9, 8, tzinfo=UTC), mapping.entries)
-    rollbacks = {e["deployment_key"]: e["is_rollback"] for e in table.to_pylist()}
+    rollbacks = rollback_flags(lake, deployments, 3, datetime(2018, 9, 8, tzinfo=UTC))
     assert rollbacks == {"gitlab:1": False, "gitlab:2": False}
 
 
@@ -565,12 +571,7 @@ def test_a_gitlab_deployment_of_a_newer_commit_without_a_known_request_is_not_a_
     older["deployable"]["commit"]["created_at"] = "2016-08-10T12:00:00.000+02:00"
     older["deployable"]["finished_at"] = "2016-08-11T12:00:00.000Z"
     deployments.append(older | {"id": 43, "iid": 3, "sha": "c" * 40, "created_at": "2016-08-11T11:59:00.000Z"})
-    page = deploys_parse.parse_deployments_page(deployments, {"project_id": 1})
-    lake.write_days(get_dataset(deploys_parse.DEPLOYMENTS), page.tables[deploys_parse.DEPLOYMENTS])
-    mapping = MappingStore(lake).current()
-    assert mapping is not None
-    table = build_events(lake, datetime(2016, 8, 12, tzinfo=UTC), mapping.entries)
-    rollbacks = {e["deployment_key"]: e["is_rollback"] for e in table.to_pylist()}
+    rollbacks = rollback_flags(lake, deployments, 1, datetime(2016, 8, 12, tzinfo=UTC))
     assert rollbacks == {"gitlab:41": False, "gitlab:42": False, "gitlab:43": True}
 
 
@@ -591,12 +592,7 @@ def test_putting_back_the_revision_a_rollback_replaced_is_a_roll_forward(tmp_pat
         again = copy.deepcopy(source)
         again["deployable"]["finished_at"] = f"2016-08-11T{finished}:00.000Z"
         deployments.append(again | {"id": number, "iid": number - 40, "created_at": f"2016-08-11T{finished}:00.000Z"})
-    page = deploys_parse.parse_deployments_page(deployments, {"project_id": 1})
-    lake.write_days(get_dataset(deploys_parse.DEPLOYMENTS), page.tables[deploys_parse.DEPLOYMENTS])
-    mapping = MappingStore(lake).current()
-    assert mapping is not None
-    table = build_events(lake, datetime(2016, 8, 12, tzinfo=UTC), mapping.entries)
-    rollbacks = {e["deployment_key"]: e["is_rollback"] for e in table.to_pylist()}
+    rollbacks = rollback_flags(lake, deployments, 1, datetime(2016, 8, 12, tzinfo=UTC))
     assert rollbacks == {"gitlab:41": False, "gitlab:42": False, "gitlab:43": True, "gitlab:44": False}
 
 
