@@ -1006,6 +1006,16 @@ def test_a_monorepo_mapped_on_its_application_ships_with_any_of_its_components(t
         assert f["lead_time_sample"] == 3 and f["lead_time_median_hours"] == pytest.approx(1.5)
 
 
+def shipped_by(lake: Lake, settings: Settings, mr_ids: list[int]) -> dict[int, tuple[str, Any, str]]:
+    """A full build as of AS_OF, then each merge request's shipping deployment, lead time and match rule."""
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        return {
+            r["mr_id"]: (r["deployment_key"], r["lead_time_hours"], r["match_rule"])
+            for r in mart(built, "mv_lead_times", "list_contains($ids, mr_id)", ids=mr_ids)
+        }
+
+
 def merged_and_listed(lake: Lake, project: int, merged: dict[int, datetime], listed: dict[int, list[int]]) -> None:
     """The merge requests of a GitLab project, merged at `merged[mr_id]`, and the requests GitLab lists in each of
     its deployments (`listed[deployment_id]`)."""
@@ -1048,12 +1058,7 @@ def test_a_merge_request_ships_with_the_deployment_gitlab_lists_it_in(tmp_path: 
         ),
     )
     merged_and_listed(lake, 12, {4: t(19, 7), 5: t(19, 7), 6: t(19, 6)}, {104: [6], 105: [4]})
-    build(lake, settings, mode="full", as_of=AS_OF)
-    with reading(lake, settings) as built:
-        leads = {
-            r["mr_id"]: (r["deployment_key"], r["lead_time_hours"], r["match_rule"])
-            for r in mart(built, "mv_lead_times", "mr_id in (4, 5, 6)")
-        }
+    leads = shipped_by(lake, settings, [4, 5, 6])
     assert leads == {
         4: ("gitlab:105", pytest.approx(5.0), "deployment link"),
         5: ("gitlab:106", pytest.approx(6.0), "first deployment after merge"),
@@ -1238,12 +1243,7 @@ def test_a_request_handed_off_to_argocd_ships_with_the_sync_after_its_hand_off(t
     merged 06:00 and in no GitLab list, takes the first sync after its merge, D2: 4 h."""
     lake, settings = estate_lake(tmp_path)
     handed_off(lake)
-    build(lake, settings, mode="full", as_of=AS_OF)
-    with reading(lake, settings) as built:
-        leads = {
-            r["mr_id"]: (r["deployment_key"], r["lead_time_hours"], r["match_rule"])
-            for r in mart(built, "mv_lead_times", "mr_id in (1, 4, 5)")
-        }
+    leads = shipped_by(lake, settings, [1, 4, 5])
     assert leads == {
         1: ("argocd:shop-api-prod:2", pytest.approx(4.0), "first deployment after merge"),
         4: ("argocd:shop-api-prod:2", pytest.approx(3.0), "gitops hand-off"),
