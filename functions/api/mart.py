@@ -73,6 +73,8 @@ TABLES = (
     "mv_dora_scopes",
     "mv_monitoring_top_risks",
     "mv_health",
+    "mv_mapping_coverage",
+    "mv_unmapped_keys",
 )
 # Tables read one application at a time: the mirror keeps them sorted by application, so a query reads the few
 # row groups whose min/max bracket the application instead of the whole object. The build writes month objects

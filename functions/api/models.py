@@ -750,3 +750,39 @@ class SourceState(ApiModel):
 
 class SourcesOut(Envelope):
     items: list[SourceState]
+
+
+RecordKind = Literal["incident", "change", "deployment"]
+
+
+class CoverageRow(ApiModel):
+    record_kind: RecordKind
+    records: int = Field(description="Records of this kind in the window (canceled incidents left out).")
+    attributed: int = Field(description="Those the build found an entity for, and so counted in the KPIs.")
+    unattributed: int = Field(description="Those it found none for: counted in no KPI until the mapping claims them.")
+    attributed_share: float | None = Field(description="attributed / records; null without records, never 100 %.")
+
+
+class UnmappedKey(ApiModel):
+    record_kind: RecordKind
+    key_kind: Literal["servicenow_ci", "argocd_app", "gitlab_project"] = Field(
+        description="What a mapping entry would need to claim these records: the pivot of that kind."
+    )
+    key: str | None = Field(
+        description="The CI's sys_id, the ArgoCD application or the GitLab project id; null for records that name "
+        "no CI, which no entry can claim."
+    )
+    environment: str | None = Field(description="The environment GitLab deployed to (GitLab projects only).")
+    label: str | None = Field(description="The CI's name on the latest record.")
+    records: int
+    first_seen: datetime
+    last_seen: datetime
+    latest_record: str = Field(description="The latest record's number (INC…, CHG…) or deployment key.")
+
+
+class CoverageOut(Envelope):
+    window_start: datetime | None = Field(description="The window counted: the 30 days before the build's as_of.")
+    window_end: datetime | None
+    kinds: list[CoverageRow]
+    unmapped: list[UnmappedKey] = Field(description="What the mapping leaves out, the most records first.")
+    unmapped_total: int = Field(description="How many unmapped keys there are, `limit` of them listed.")

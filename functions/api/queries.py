@@ -1018,3 +1018,27 @@ def daily_trend(
     con: duckdb.DuckDBPyConnection, *, environment: str, first_day: date, last_day: date
 ) -> list[dict[str, Any]]:
     return fetch(con, TREND_SQL, {"env": environment, "first_day": first_day, "last_day": last_day})
+
+
+# The mapping's coverage, as the last daily build counted it (mv_mapping_coverage, mv_unmapped_keys).
+COVERAGE_SQL = """
+select record_kind, records, attributed, unattributed, attributed_share, window_start, window_end
+from mv_mapping_coverage
+order by case record_kind when 'incident' then 1 when 'change' then 2 else 3 end
+"""
+
+UNMAPPED_SQL = """
+select *, count(*) over () as unmapped_total
+from mv_unmapped_keys
+where $kind is null or record_kind = $kind
+order by records desc, last_seen desc, record_kind, key_kind, key nulls first, environment nulls first
+limit $limit
+"""
+
+
+def mapping_coverage(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    return fetch(con, COVERAGE_SQL)
+
+
+def unmapped_keys(con: duckdb.DuckDBPyConnection, *, kind: str | None, limit: int) -> list[dict[str, Any]]:
+    return fetch(con, UNMAPPED_SQL, {"kind": kind, "limit": limit})

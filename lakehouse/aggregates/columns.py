@@ -664,4 +664,35 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
             "applications, riskiest first"
         ),
     },
+    "mv_mapping_coverage": {
+        "record_kind": "incident, change or deployment",
+        "records": (
+            "Records of that kind in the window: incidents by when they opened (canceled ones left out), changes by "
+            "their creation, deployment attempts by when they finished"
+        ),
+        "attributed": "Of those, the ones the build found an entity for (counted in the KPIs)",
+        "unattributed": "Of those, the ones it found none for: counted in no KPI until the mapping claims them",
+        "attributed_share": "attributed / records, ratio 0-1; null without records (nothing to attribute is not 100 %)",
+        "window_start": "Start of the window (UTC, included): as_of less 30 days",
+        "window_end": "End of the window (UTC, excluded): as_of",
+    },
+    "mv_unmapped_keys": {
+        "record_kind": "incident, change or deployment",
+        "key_kind": (
+            "What a mapping entry would need to claim these records: servicenow_ci (a CI's sys_id), argocd_app (an "
+            "ArgoCD application) or gitlab_project (a GitLab project in an environment)"
+        ),
+        "key": (
+            "The CI's sys_id, the ArgoCD application's name or the GitLab project's id; null for records that name no "
+            "CI, which no entry can claim"
+        ),
+        "environment": "The environment GitLab deployed to (gitlab_project only): the project is not mapped in it",
+        "label": "The CI's name on the latest record that has one",
+        "records": "Records of the window no entity was found for, with this key",
+        "first_seen": "When the first of them opened, was created or finished (UTC)",
+        "last_seen": "When the last of them opened, was created or finished (UTC)",
+        "latest_record": "The last of them: an incident or change number, or a deployment key",
+        "window_start": "Start of the window (UTC, included): as_of less 30 days",
+        "window_end": "End of the window (UTC, excluded): as_of",
+    },
 }

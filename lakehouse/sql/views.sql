@@ -285,3 +285,11 @@ select * from read_parquet(getvariable('lake') || '/mart/mv_monitoring_top_risks
 -- one row per level (application, team, group, domain, estate) and its id: red/orange/green with reasons
 create or replace view mv_health as
 select * from read_parquet(getvariable('lake') || '/mart/mv_health/data.parquet', hive_partitioning = false);
+
+-- one row per kind of record (incident, change, deployment): how much of it the mapping attributes
+create or replace view mv_mapping_coverage as
+select * from read_parquet(getvariable('lake') || '/mart/mv_mapping_coverage/data.parquet', hive_partitioning = false);
+
+-- one row per kind of record and what an entry would need to claim its records (a CI, an ArgoCD application, a GitLab project in an environment) that no entry claims
+create or replace view mv_unmapped_keys as
+select * from read_parquet(getvariable('lake') || '/mart/mv_unmapped_keys/data.parquet', hive_partitioning = false);

@@ -12,12 +12,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.routing import APIRoute
 
+from functions.api import queries
 from functions.api.auth import authenticate, require_admin_role
 from functions.api.deps import (
     Context,
     ContextDep,
     CursorParam,
     Limit,
+    MartDep,
     PrincipalDep,
     decode_cursor,
     encode_cursor,
@@ -30,16 +32,20 @@ from functions.api.deps import (
 from functions.api.ids import Directory
 from functions.api.mart import Snapshot
 from functions.api.models import (
+    CoverageOut,
+    CoverageRow,
     MappingChange,
     MappingChanged,
     MappingOut,
     Page,
+    RecordKind,
     RunList,
     RunOut,
     SourcesOut,
     SourceState,
     TriggerOut,
     TriggerRequest,
+    UnmappedKey,
     problem_responses,
 )
 from functions.api.problems import Problem, invalid
@@ -197,6 +203,31 @@ def get_mappings(
         change_note=mapping.change_note if mapping else None,
         entries=page,
         page=Page(limit=limit, next_cursor=nxt),
+    )
+
+
+@router.get(
+    "/mappings/coverage",
+    response_model=CoverageOut,
+    summary="What the mapping attributes, and the CIs, ArgoCD applications and GitLab projects it leaves out",
+)
+def mapping_coverage(
+    mart: MartDep,
+    record_kind: Annotated[RecordKind | None, Query(alias="recordKind")] = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 100,
+) -> CoverageOut:
+    """As the last daily or full build counted it, over the 30 days before its as-of: incidents and change requests
+    on a CI no entry claims, and deployments of a GitLab project to an environment it is not mapped in, are counted in
+    no KPI. A corrected mapping re-attributes them at the next build."""
+    kinds = queries.mapping_coverage(mart.con)
+    unmapped = queries.unmapped_keys(mart.con, kind=record_kind, limit=limit)
+    return CoverageOut(
+        **envelope(mart.snap),
+        window_start=kinds[0]["window_start"] if kinds else None,
+        window_end=kinds[0]["window_end"] if kinds else None,
+        kinds=[CoverageRow.model_validate(k) for k in kinds],
+        unmapped=[UnmappedKey.model_validate(u) for u in unmapped],
+        unmapped_total=unmapped[0]["unmapped_total"] if unmapped else 0,
     )
 
 

@@ -85,6 +85,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/monitoring/admin/mappings/coverage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the mapping attributes, and the CIs, ArgoCD applications and GitLab projects it leaves out
+         * @description As the last daily or full build counted it, over the 30 days before its as-of: incidents and change requests
+         *     on a CI no entry claims, and deployments of a GitLab project to an environment it is not mapped in, are counted in
+         *     no KPI. A corrected mapping re-attributes them at the next build.
+         */
+        get: operations["mapping_coverage_monitoring_admin_mappings_coverage_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/monitoring/applications/{app_id}/changes": {
         parameters: {
             query?: never;
@@ -615,6 +637,62 @@ export interface components {
              * @description Of them, closed with close code unsuccessful.
              */
             unsuccessful: number;
+        };
+        /** CoverageOut */
+        CoverageOut: {
+            freshness: components["schemas"]["Freshness"];
+            /**
+             * Generatedat
+             * Format: date-time
+             */
+            generatedAt: string;
+            /** Kinds */
+            kinds: components["schemas"]["CoverageRow"][];
+            /**
+             * Unmapped
+             * @description What the mapping leaves out, the most records first.
+             */
+            unmapped: components["schemas"]["UnmappedKey"][];
+            /**
+             * Unmappedtotal
+             * @description How many unmapped keys there are, `limit` of them listed.
+             */
+            unmappedTotal: number;
+            /** Windowend */
+            windowEnd: string | null;
+            /**
+             * Windowstart
+             * @description The window counted: the 30 days before the build's as_of.
+             */
+            windowStart: string | null;
+        };
+        /** CoverageRow */
+        CoverageRow: {
+            /**
+             * Attributed
+             * @description Those the build found an entity for, and so counted in the KPIs.
+             */
+            attributed: number;
+            /**
+             * Attributedshare
+             * @description attributed / records; null without records, never 100 %.
+             */
+            attributedShare: number | null;
+            /**
+             * Recordkind
+             * @enum {string}
+             */
+            recordKind: "incident" | "change" | "deployment";
+            /**
+             * Records
+             * @description Records of this kind in the window (canceled incidents left out).
+             */
+            records: number;
+            /**
+             * Unattributed
+             * @description Those it found none for: counted in no KPI until the mapping claims them.
+             */
+            unattributed: number;
         };
         /** Deployment */
         Deployment: {
@@ -1872,6 +1950,52 @@ export interface components {
             /** Source */
             source?: ("dynatrace" | "servicenow" | "deploys" | "logs" | "argocd" | "gitlab" | "elasticsearch") | null;
         };
+        /** UnmappedKey */
+        UnmappedKey: {
+            /**
+             * Environment
+             * @description The environment GitLab deployed to (GitLab projects only).
+             */
+            environment: string | null;
+            /**
+             * Firstseen
+             * Format: date-time
+             */
+            firstSeen: string;
+            /**
+             * Key
+             * @description The CI's sys_id, the ArgoCD application or the GitLab project id; null for records that name no CI, which no entry can claim.
+             */
+            key: string | null;
+            /**
+             * Keykind
+             * @description What a mapping entry would need to claim these records: the pivot of that kind.
+             * @enum {string}
+             */
+            keyKind: "servicenow_ci" | "argocd_app" | "gitlab_project";
+            /**
+             * Label
+             * @description The CI's name on the latest record.
+             */
+            label: string | null;
+            /**
+             * Lastseen
+             * Format: date-time
+             */
+            lastSeen: string;
+            /**
+             * Latestrecord
+             * @description The latest record's number (INC…, CHG…) or deployment key.
+             */
+            latestRecord: string;
+            /**
+             * Recordkind
+             * @enum {string}
+             */
+            recordKind: "incident" | "change" | "deployment";
+            /** Records */
+            records: number;
+        };
     };
     responses: never;
     parameters: never;
@@ -2339,6 +2463,99 @@ export interface operations {
             };
             /** @description Problem details */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetail"];
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Problem details */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetail"];
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Problem details */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetail"];
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Problem details */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetail"];
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
+    mapping_coverage_monitoring_admin_mappings_coverage_get: {
+        parameters: {
+            query?: {
+                recordKind?: ("incident" | "change" | "deployment") | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CoverageOut"];
+                };
+            };
+            /** @description Problem details */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetail"];
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Problem details */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetail"];
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Problem details */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetail"];
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Problem details */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
