@@ -772,7 +772,9 @@ class UnmappedKey(ApiModel):
         description="The CI's sys_id, the ArgoCD application or the GitLab project id; null for records that name "
         "no CI, which no entry can claim."
     )
-    environment: str | None = Field(description="The environment GitLab deployed to (GitLab projects only).")
+    environment: str | None = Field(
+        description="The environment GitLab deployed to, as GitLab names it (GitLab projects only)."
+    )
     label: str | None = Field(description="The CI's name on the latest record.")
     records: int
     first_seen: datetime

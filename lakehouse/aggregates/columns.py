@@ -686,7 +686,10 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
             "The CI's sys_id, the ArgoCD application's name or the GitLab project's id; null for records that name no "
             "CI, which no entry can claim"
         ),
-        "environment": "The environment GitLab deployed to (gitlab_project only): the project is not mapped in it",
+        "environment": (
+            "The environment GitLab deployed to, as GitLab names it (gitlab_project only): the project is not "
+            "mapped in it"
+        ),
         "label": "The CI's name on the latest record that has one",
         "records": "Records of the window no entity was found for, with this key",
         "first_seen": "When the first of them opened, was created or finished (UTC)",

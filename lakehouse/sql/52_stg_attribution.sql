@@ -1,19 +1,23 @@
 -- table: stg_attribution
 -- grain: one row per incident, change request and deployment attempt of the 30 days before as_of, attributed or not
--- reads: stg_incidents, stg_changes, raw_deploys_deployment_events, ref_pivots, build_params
+-- reads: stg_incidents, stg_changes, raw_deploys_deployment_events, raw_gitlab_deployments, ref_pivots, build_params
 -- refresh: daily
 --
 -- What the mapping leaves out. ServiceNow's incident and change tables are read whole, so a record on a CI that no
--- entry claims is read, then counted in no KPI; GitLab's deployments are read for every environment of a mapped
--- project, so one to an environment the project is not mapped in is too. (ArgoCD's history, Dynatrace's signals and
--- GitLab's merge requests are read only for what the mapping names: attributed by construction.)
--- record_kind: incident, change or deployment; record: its number (INC…, CHG…) or deployment_key. key_kind and key:
+-- entry claims is read, then counted in no KPI. GitLab's deployments are read for every environment of a mapped
+-- project, and only those to an environment the project is mapped in (its name compared without case) become
+-- deployment events: one to another environment ("prod" where the mapping says production, a region's) is counted
+-- nowhere. A deployment event whose ArgoCD application or GitLab project and environment the mapping no longer names
+-- (a pivot corrected since it was read) is left out too. ArgoCD's history, Dynatrace's signals and GitLab's merge
+-- requests are read only for what the mapping names: attributed by construction.
+-- record_kind: incident, change or deployment; record: its number (INC…, CHG…) or deployment key. key_kind and key:
 -- what an entry would need to claim it: the record's configuration item (servicenow_ci, its sys_id; null when the
 -- record names none), the ArgoCD application (argocd_app) or the GitLab project (gitlab_project) in the environment
--- deployed to (environment, GitLab's only: an ArgoCD application serves one). label: the CI's name on the record.
--- In the window: an incident by when it opened (canceled ones left out, as they are of every KPI), a change by its
--- creation, a deployment by when it finished; read ahead of as_of, not yet. attributed: the build found its entity,
--- with the pivots stg_incidents, stg_changes and stg_deployments use (a GitLab hand-off to ArgoCD is attributed).
+-- deployed to (environment, GitLab's only, as GitLab names it: an ArgoCD application serves one). label: the CI's
+-- name on the record. In the window: an incident by when it opened (canceled ones left out, as they are of every
+-- KPI), a change by its creation, a deployment by when it finished (GitLab's successful and failed ones); read ahead
+-- of as_of, not yet. attributed: the build found its entity, with the pivots stg_incidents, stg_changes and
+-- stg_deployments use (a GitLab hand-off to ArgoCD is attributed).
 with params as (
     select as_of, as_of - interval 30 day as window_start from build_params
 ),
@@ -75,3 +79,22 @@ left join mapped_deploy_refs as m
         and d.source_ref = m.source_ref
         and m.environment is not distinct from (case when d.origin = 'gitlab' then d.environment end)
 where d.finished_at >= p.window_start and d.finished_at < p.as_of
+
+union all
+
+-- GitLab's deployments that never became deployment events: to an environment their project is not mapped in.
+select
+    'deployment',
+    'gitlab:' || g.deployment_id,
+    'gitlab_project',
+    cast(g.project_id as varchar),
+    g.environment,
+    null,
+    g.finished_at,
+    false
+from raw_gitlab_deployments as g
+cross join params as p
+anti join raw_deploys_deployment_events as e on 'gitlab:' || g.deployment_id = e.deployment_key
+anti join ref_pivots as r
+    on r.pivot_kind = 'gitlab_project' and cast(g.project_id as varchar) = r.value and lower(g.environment) = r.environment
+where g.status in ('success', 'failed') and g.finished_at >= p.window_start and g.finished_at < p.as_of

@@ -3,7 +3,7 @@ records no entry claims added, each count worked out by hand below."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,11 @@ def add_records_no_entry_claims(lake: Lake) -> None:
       INC9 on it, opened 20 Nov 11:00: after as_of (10:00), not yet;
     - INC10 (15 Nov) on CI_WRONG but in the business service CI_Q, which quiet-svc claims: attributed;
     - CHG3 (created 16 Nov) on CI_WRONG;
-    - legacy-prod's ArgoCD sync (17 Nov), an application no entry names."""
+    - legacy-prod's ArgoCD sync (17 Nov), an application no entry names;
+    - GitLab's deployments 501 (14 Nov, succeeded) and 502 (15 Nov, failed) of project 12 to "Production-EU", where
+      it is not mapped: they never became deployment events. Not counted: 503, project 11's to "Production"
+      (production, compared without case), 102, which is the event gitlab:102 already, 504, canceled, and 505,
+      finished after as_of."""
     incidents = get_dataset("servicenow/incidents")
     lake.write_days(
         incidents,
@@ -66,6 +70,31 @@ def add_records_no_entry_claims(lake: Lake) -> None:
         deploys,
         rows(deploys.id, deployment("argocd:legacy-prod:1", "argocd", "legacy-prod", t(17, 9), "succeeded", "l1")),
     )
+    gitlab = get_dataset("gitlab/deployments")
+    lake.write_days(
+        gitlab,
+        rows(
+            gitlab.id,
+            gitlab_deployment(501, 12, "Production-EU", "success", t(14, 9)),
+            gitlab_deployment(502, 12, "Production-EU", "failed", t(15, 9)),
+            gitlab_deployment(503, 11, "Production", "success", t(16, 9)),
+            gitlab_deployment(102, 12, "production", "success", t(18, 8, 30)),
+            gitlab_deployment(504, 12, "canary", "canceled", t(19, 9)),
+            gitlab_deployment(505, 12, "Production-EU", "success", t(20, 12)),
+        ),
+    )
+
+
+def gitlab_deployment(deployment_id: int, project_id: int, environment: str, status: str, finished: datetime) -> dict:
+    return {
+        "deployment_id": deployment_id,
+        "project_id": project_id,
+        "environment": environment,
+        "status": status,
+        "created_at": finished - timedelta(minutes=5),
+        "finished_at": finished,
+        "updated_at": finished,
+    }
 
 
 def built(tmp_path: Path, db_ci: str = CI_DB) -> tuple[Lake, Settings]:
@@ -92,12 +121,13 @@ def test_the_coverage_counts_what_the_mapping_attributes_in_the_30_days_before_a
     assert {k: (r["records"], r["attributed"], r["unattributed"]) for k, r in kinds.items()} == {
         "incident": (7, 4, 3),
         "change": (3, 2, 1),  # CHG1, CHG2 attributed; CHG3 not
-        # The estate's 8 and legacy-prod's: 9, of which gitlab:103 and legacy-prod's are not attributed.
-        "deployment": (9, 7, 2),
+        # The estate's 8 events and legacy-prod's, and GitLab's 501 and 502: 11, of which gitlab:103 (staging),
+        # legacy-prod's, 501 and 502 are not attributed.
+        "deployment": (11, 7, 4),
     }
     assert kinds["incident"]["attributed_share"] == 4 / 7
     assert kinds["change"]["attributed_share"] == 2 / 3
-    assert kinds["deployment"]["attributed_share"] == 7 / 9
+    assert kinds["deployment"]["attributed_share"] == 7 / 11
     assert {(r["window_start"], r["window_end"]) for r in kinds.values()} == {(WINDOW_START, AS_OF)}
 
 
@@ -110,6 +140,7 @@ def test_the_unmapped_keys_say_what_an_entry_would_need_to_claim_them(tmp_path: 
         ("change", CI_WRONG, None),
         ("deployment", "12", "staging"),
         ("deployment", "legacy-prod", None),
+        ("deployment", "12", "Production-EU"),
     }
     wrong = keys[("incident", CI_WRONG, None)]
     # INC4 and INC5; the name on the latest, INC5.
@@ -125,6 +156,13 @@ def test_the_unmapped_keys_say_what_an_entry_would_need_to_claim_them(tmp_path: 
     assert keys[("deployment", "12", "staging")]["key_kind"] == "gitlab_project"
     assert keys[("deployment", "12", "staging")]["latest_record"] == "gitlab:103"
     assert keys[("deployment", "legacy-prod", None)]["key_kind"] == "argocd_app"
+    eu = keys[("deployment", "12", "Production-EU")]
+    assert (eu["records"], eu["first_seen"], eu["last_seen"], eu["latest_record"]) == (
+        2,
+        t(14, 9),
+        t(15, 9),
+        "gitlab:502",
+    )
 
 
 def test_a_corrected_mapping_claims_what_it_left_out(tmp_path: Path) -> None:

@@ -1954,7 +1954,7 @@ export interface components {
         UnmappedKey: {
             /**
              * Environment
-             * @description The environment GitLab deployed to (GitLab projects only).
+             * @description The environment GitLab deployed to, as GitLab names it (GitLab projects only).
              */
             environment: string | null;
             /**
