@@ -30,6 +30,9 @@ SLUG = r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$"
 SYS_ID = re.compile(r"^[0-9a-f]{32}$")
 K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 K8S_NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+# A GitLab project's path with its namespace (path_with_namespace): group[/subgroup...]/project, each part letters,
+# digits, '_', '-' and '.', not starting with '-' or '.'.
+GITLAB_PATH = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)+$")
 # Elasticsearch's multi-target syntax: patterns joined by commas, any after the first may exclude (-logs-debug-*).
 INDEX_PATTERN = re.compile(r"^[a-z0-9*][a-z0-9*._:-]*(,-?[a-z0-9*][a-z0-9*._:-]*)*$")
 SELECTOR_PART = re.compile(
@@ -56,6 +59,7 @@ PIVOT_ALIASES = {
     "argocd.appName": "argocd_app_name",
     "argocd.appNamespace": "argocd_app_namespace",
     "gitlab.projectId": "gitlab_project_id",
+    "gitlab.projectSlug": "gitlab_project_slug",
     "elisa.index": "elisa_index",
     "kibana.queryTemplate": "kibana_query_template",
 }
@@ -76,6 +80,7 @@ UNIQUE_PIVOTS = (
     "cmdb_ci_name",
     "argocd_app_name",
     "gitlab_project_id",
+    "gitlab_project_slug",
 )
 
 
@@ -112,6 +117,13 @@ class MappingEntry(BaseModel):
     )
     # Stored as a 64-bit integer: a larger id could not be written.
     gitlab_project_id: int | None = Field(default=None, gt=0, le=2**63 - 1)
+    # Ingestion asks GitLab the id of the project at this path (GET /projects/<encoded path>) and records the answer
+    # (raw gitlab/project_paths), which the build joins on: the sources' rows stay keyed by the id.
+    gitlab_project_slug: str | None = Field(
+        default=None,
+        description="GitLab project path with its namespace (Backstage's gitlab.com/project-slug), e.g. "
+        "group/subgroup/project, for an entity mapped without gitlab_project_id (given both, the id is kept)",
+    )
     elisa_index: str | None = None
     kibana_query_template: str | None = None
     # SLO targets of an application; the build's defaults where not set.
@@ -137,6 +149,19 @@ class MappingEntry(BaseModel):
     @property
     def key(self) -> tuple[str, str]:
         return (self.entity_id, self.environment)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gitlab_id_over_path(cls, data: Any) -> Any:
+        # The id names the project for good, a path only until the project is renamed or transferred: given both
+        # (a Backstage catalog often is), the id is kept and the path left out, so one value names the project.
+        if (
+            isinstance(data, Mapping)
+            and _given(data.get("gitlab_project_id"))
+            and _given(data.get("gitlab_project_slug"))
+        ):
+            return {**data, "gitlab_project_slug": None}
+        return data
 
     @model_validator(mode="after")
     def _slo_targets_are_an_applications(self) -> MappingEntry:
@@ -235,6 +260,16 @@ class MappingEntry(BaseModel):
             raise ValueError("argocd_app_namespace is the namespace of argocd_app_name: give the application's name")
         return self
 
+    @field_validator("gitlab_project_slug")
+    @classmethod
+    def _gitlab_path(cls, value: str | None) -> str | None:
+        if value is not None and not GITLAB_PATH.match(value):
+            raise ValueError(
+                "a GitLab project's path with its namespace, as GitLab writes path_with_namespace: group/project "
+                "or group/subgroup/project, not encoded nor a URL (a numeric id goes in gitlab_project_id)"
+            )
+        return value
+
     @field_validator("elisa_index")
     @classmethod
     def _index(cls, value: str | None) -> str | None:
@@ -272,6 +307,11 @@ class MappingEntry(BaseModel):
             environment=self.environment,
             name=self.name or self.entity_id,
         )
+
+
+def _given(value: Any) -> bool:
+    """Whether a field's raw value sets it: a blank cell or an empty string leaves it unset."""
+    return value is not None and not (isinstance(value, str) and not value.strip())
 
 
 def _template_fields(template: str) -> set[str]:
@@ -477,6 +517,9 @@ def _claims(e: MappingEntry) -> list[tuple[tuple[str, str], str]]:
             criteria, said = _criteria(e) if not ids else ("", "")
             if criteria:
                 claims.append((("dynatrace_criteria", criteria), said))
+        elif pivot == "gitlab_project_slug" and value is not None:
+            # GitLab finds a path without regard to case: Group/App and group/app are one project.
+            claims.append(((pivot, value.lower()), f"{pivot} {value!r}"))
         elif value is not None:
             claims.append(((pivot, str(value)), f"{pivot} {value!r}"))
     return claims
@@ -673,6 +716,8 @@ def _pivots_from_annotations(notes: Mapping[str, Any]) -> dict[str, Any]:
         # Backstage's ArgoCD plugins also read it beside argocd/app-selector, which names no application here.
         "argocd_app_namespace": notes.get("argocd/app-namespace") if notes.get("argocd/app-name") else None,
         "gitlab_project_id": notes.get("gitlab.com/project-id"),
+        # Backstage's GitLab plugins read either; the id is kept when both are given (see MappingEntry).
+        "gitlab_project_slug": notes.get("gitlab.com/project-slug"),
         "elisa_index": notes.get("rosetta.io/elisa-index"),
         "kibana_query_template": notes.get("rosetta.io/kibana-query-template"),
     }

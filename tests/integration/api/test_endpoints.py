@@ -1324,6 +1324,26 @@ def test_a_gitlab_project_id_too_large_to_store_is_refused(tmp_path_factory: pyt
         assert c.get("/monitoring/admin/mappings", headers=ADMIN).json()["version"] == 1
 
 
+def test_the_admin_api_takes_a_gitlab_project_by_its_path(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The admin route takes a GitLab project by its path (gitlab_project_slug) where it takes its id, as the files
+    and catalogs do: a new version keeps the path and reads it back. By hand: shop gets retail/shop (version 2), a
+    path given as a URL is a 422 naming the field, nothing written (still version 2)."""
+    root = tmp_path_factory.mktemp("mapping-gitlab-path")
+    _, settings = hand_made_lake(root)
+    with TestClient(create_app(api_settings(root), settings, down_sources()), raise_server_exceptions=False) as c:
+        change = {"entries": [{"entity_id": "shop", "kind": "application", "gitlab_project_slug": "retail/shop"}]}
+        taken = c.post("/monitoring/admin/mappings", headers=ADMIN, json=change)
+        assert taken.status_code == 201, taken.text
+        current = c.get("/monitoring/admin/mappings", headers=ADMIN).json()
+        (shop,) = [e for e in current["entries"] if e["entity_id"] == "shop"]
+        assert (current["version"], shop["gitlab_project_slug"]) == (2, "retail/shop")
+        url = {"entries": [{"entity_id": "shop", "kind": "application", "gitlab_project_slug": "https://g/r/shop"}]}
+        refused = c.post("/monitoring/admin/mappings", headers=ADMIN, json=url)
+        assert refused.status_code == 422, refused.text
+        assert any("gitlab_project_slug" in e["detail"] for e in refused.json()["errors"])
+        assert c.get("/monitoring/admin/mappings", headers=ADMIN).json()["version"] == 2
+
+
 def test_a_change_that_upserts_and_removes_one_key_is_refused(tmp_path_factory: pytest.TempPathFactory) -> None:
     """One change gives shop (production) with team t9 and also asks to remove shop (production): which was meant
     cannot be told. The upsert was kept without a word (version 2, shop of t9); it is a 422 problem naming the key,

@@ -783,3 +783,66 @@ def test_an_argocd_namespace_without_an_application_name_is_refused() -> None:
     assert [e.entity_id for e in entries] == ["payments"]
     assert "argocd_app_namespace is the namespace of argocd_app_name" in problems[0]
     assert "lowercase DNS-1123 label" in problems[1]
+
+
+def test_a_component_named_by_its_gitlab_path_alone_keeps_the_path(tmp_path: Path) -> None:
+    """Backstage catalogs most often name a GitLab project by `gitlab.com/project-slug` (its path with namespace),
+    not its id: the annotation was not read, and the component had no GitLab project. By hand: the catalog's
+    component gives the slug only, so its entry holds that path and no id."""
+    path = tmp_path / "catalog-info.yaml"
+    path.write_text(
+        CATALOG.replace("    gitlab.com/project-id: '31'\n", "    gitlab.com/project-slug: retail/Checkout-API\n"),
+        encoding="utf-8",
+    )
+    entries, problems = load_file(path)
+    assert problems == []
+    component = entries[1]
+    assert (component.gitlab_project_slug, component.gitlab_project_id) == ("retail/Checkout-API", None)
+
+
+def test_a_component_with_both_gitlab_annotations_keeps_the_id() -> None:
+    """The id names the project for good (a path moves when the project is renamed or transferred): given both, the
+    id is kept and the path left out, whatever the source of the entry. By hand: 31 stays, the slug reads None."""
+    import yaml
+
+    both = CATALOG.replace(
+        "    gitlab.com/project-id: '31'\n", "    gitlab.com/project-id: '31'\n    gitlab.com/project-slug: retail/x\n"
+    )
+    entries, problems = from_catalog(list(yaml.safe_load_all(both)))
+    assert problems == []
+    assert (entries[1].gitlab_project_id, entries[1].gitlab_project_slug) == (31, None)
+    entries, problems = validate_entries([app(), comp("api", gitlab_project_id=7, gitlab_project_slug="a/b")])
+    assert problems == [] and (entries[1].gitlab_project_id, entries[1].gitlab_project_slug) == (7, None)
+
+
+@pytest.mark.parametrize(
+    "slug",
+    ["checkout", "retail/", "/retail/checkout", "retail//checkout", "retail%2Fcheckout", "https://gitlab.com/a/b"],
+)
+def test_a_gitlab_path_gitlab_could_not_name_is_refused(slug: str) -> None:
+    """A project's path is its namespace and name joined by '/', as GitLab writes path_with_namespace: a name alone,
+    an encoded path or a URL would be asked of GitLab and answered 404 on every run."""
+    entries, problems = validate_entries([app(), comp("api", gitlab_project_slug=slug)])
+    assert [e.entity_id for e in entries] == ["payments"]
+    assert len(problems) == 1 and problems[0].startswith("entry 2 (api): gitlab_project_slug: ")
+    assert "group/project" in problems[0]
+
+
+def test_one_gitlab_path_claimed_twice_is_refused_to_the_second_whatever_its_case() -> None:
+    """GitLab finds a project's path without regard to case: Retail/Checkout and retail/checkout are one project,
+    and two entities claiming it in one environment would both get its deployments."""
+    entries, problems = validate_entries(
+        [app(), comp("api", gitlab_project_slug="Retail/Checkout"), comp("web", gitlab_project_slug="retail/checkout")]
+    )
+    assert [e.entity_id for e in entries] == ["payments", "api"]
+    assert problems == ["web [production]: gitlab_project_slug 'retail/checkout' is already mapped to api"]
+
+
+def test_csv_and_yaml_take_the_gitlab_path_by_its_dotted_name(tmp_path: Path) -> None:
+    path = tmp_path / "map.csv"
+    path.write_text(
+        "entity_id,kind,application_id,gitlab.projectSlug\npayments,application,,\napi,component,payments,g/api\n",
+        encoding="utf-8",
+    )
+    entries, problems = load_file(path)
+    assert problems == [] and entries[1].gitlab_project_slug == "g/api"
