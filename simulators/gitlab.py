@@ -51,13 +51,34 @@ def _within(moment: int, bound: int, after: bool, inclusive: bool) -> bool:
     return moment > bound if after else moment < bound
 
 
+class EncodedProjectPath:
+    """GitLab takes a project by its URL-encoded path as well as its id (/projects/group%2Fproject). The server
+    decodes %2F into the path the routes see, which splits the id over several segments: the id is given back as it
+    was sent, and `GitLabSimulator.project` decodes it."""
+
+    PREFIX = b"/api/v4/projects/"
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        raw = (scope.get("raw_path") or b"") if scope["type"] == "http" else b""
+        if raw.startswith(self.PREFIX):
+            project, slash, rest = raw[len(self.PREFIX) :].partition(b"?")[0].partition(b"/")
+            if b"%2f" in project.lower():
+                after = unquote((slash + rest).decode("latin-1"))
+                scope = {**scope, "path": (self.PREFIX + project).decode("latin-1") + after}
+        await self.app(scope, receive, send)
+
+
 class GitLabSimulator:
     def __init__(self, estate: Estate, token: str) -> None:
         self.estate = estate
         self.token = token
         self.web = "https://gitlab.example.org"
         self.projects: dict[int, Component] = {c.gitlab_project_id: c for c in estate.components}
-        self.by_path = {c.gitlab_path: c for c in estate.components}
+        # GitLab finds a project's path without regard to case.
+        self.by_path = {c.gitlab_path.lower(): c for c in estate.components}
         self.deployments: dict[int, list[Deployment]] = {}
         for dep in [*estate.deployments, *estate.handoffs]:
             if dep.origin == "gitlab":
@@ -80,6 +101,7 @@ class GitLabSimulator:
 
     def _build_app(self) -> FastAPI:
         app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+        app.add_middleware(EncodedProjectPath)
 
         @app.middleware("http")
         async def authenticate(request: Request, call_next: Any) -> Response:
@@ -109,7 +131,7 @@ class GitLabSimulator:
     def project(self, project_id: str) -> Component | None:
         if project_id.isdigit():
             return self.projects.get(int(project_id))
-        return self.by_path.get(unquote(project_id))
+        return self.by_path.get(unquote(project_id).lower())
 
     def now_ms(self) -> int:
         return self.estate.end_s * 1000

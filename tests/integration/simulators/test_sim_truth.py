@@ -248,3 +248,23 @@ def test_argocd_shows_a_sync_running_while_it_runs(
     sims.set_argocd_clock(datetime.fromtimestamp(sync.finished_s + 1, UTC))
     status = argo.get(f"/api/v1/applications/{name}").json()["status"]
     assert status["operationState"]["phase"] == "Succeeded" and status["history"][-1]["id"] == sync.history_id
+
+
+def test_gitlab_takes_a_project_by_its_url_encoded_path(client: Client, estate: Estate) -> None:
+    """GitLab's `:id` is the numeric id or the URL-encoded path (/projects/group%2Fproject, source contract §4), the
+    path found without regard to case; a path it does not know is its 404 "Project Not Found". The server decoded
+    %2F into the path's slashes, so no route matched (a framework 404, not GitLab's). By hand: the project and its
+    deployments read by path are those read by id; an unknown path answers {"message": "404 Project Not Found"}."""
+    gl = client("gitlab")
+    comp = next(c for c in estate.components if c.deploy_tool == "gitlab")
+    encoded = comp.gitlab_path.upper().replace("/", "%2F")
+    by_path = gl.get(f"/api/v4/projects/{encoded}")
+    assert by_path.status_code == 200, by_path.text
+    assert (by_path.json()["id"], by_path.json()["path_with_namespace"]) == (comp.gitlab_project_id, comp.gitlab_path)
+    listed = gl.get(f"/api/v4/projects/{encoded}/deployments", params={"per_page": 100})
+    assert (
+        listed.json()
+        == gl.get(f"/api/v4/projects/{comp.gitlab_project_id}/deployments", params={"per_page": 100}).json()
+    )
+    unknown = gl.get("/api/v4/projects/nobody%2Fnothing")
+    assert (unknown.status_code, unknown.json()) == (404, {"message": "404 Project Not Found"})
