@@ -515,6 +515,28 @@ DATASETS: tuple[Dataset, ...] = (
         version_column="updated_at",
     ),
     Dataset(
+        source="gitlab",
+        name="project_paths",
+        description="The GitLab project each project path the mapping names (gitlab_project_slug, Backstage's "
+        "gitlab.com/project-slug) is, as GitLab answered GET /projects/<encoded path>: the build joins the sources' "
+        "rows, keyed by project id, to an entity mapped by its path through it.",
+        grain="one row per project path asked, the latest answer (a path the latest answer of several days gives)",
+        columns=(
+            _key("project_path", STR, "The path as the mapping gives it (GitLab finds a path without regard to case)"),
+            _key("project_id", INT, "GitLab project id"),
+            _c("path_with_namespace", STR, "The project's path as GitLab writes it (a renamed project's new one)"),
+            _key("created_at", UTC_MS, "When the project was created", "UTC"),
+            _key("observed_at", UTC_MS, "When GitLab gave this answer", "UTC"),
+        ),
+        natural_key=("project_path",),
+        partition_column="created_at",
+        version_column="observed_at",
+        notes=(
+            "A path moved to another project is under that project's creation day: of the rows of one path, the one "
+            "observed last is the answer.",
+        ),
+    ),
+    Dataset(
         source="deploys",
         name="deployment_events",
         description="Deployment events unified across ArgoCD and GitLab, before mapping to applications.",

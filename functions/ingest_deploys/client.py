@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from pydantic import SecretStr
 
@@ -18,7 +19,8 @@ from lakehouse.ingest.paginators import NextPagePaginator
 # Reads of one listing before a run gives up on records that keep moving while they are paged.
 MAX_READS = 4
 APPLICATIONS = "/api/v1/applications"
-PROJECT = re.compile(r"/api/v4/projects/[0-9]+")
+# A project by its id or its URL-encoded path (group%2Fproject).
+PROJECT = re.compile(r"/api/v4/projects/[^/]+")
 
 
 class ArgoCDClient(SourceClient):
@@ -105,9 +107,10 @@ class GitLabClient(SourceClient):
         # Every GitLab answer read is a listing, but the project's own, an object.
         return dict if PROJECT.fullmatch(request.url) else list
 
-    def project(self, project_id: int) -> ApiResponse:
-        """The project itself (its default branch)."""
-        response = self.send(PageRequest(f"/api/v4/projects/{project_id}"))
+    def project(self, project: int | str) -> ApiResponse:
+        """The project itself (its default branch), by its id or its path with namespace (group/project), which
+        GitLab takes URL-encoded as one segment."""
+        response = self.send(PageRequest(f"/api/v4/projects/{quote(str(project), safe='')}"))
         self.counters.pages += 1
         return response
 

@@ -25,6 +25,7 @@ DEPLOYMENTS = "gitlab/deployments"
 PIPELINES = "gitlab/pipelines"
 DEPLOYMENT_MRS = "gitlab/deployment_merge_requests"
 MERGE_REQUESTS = "gitlab/merge_requests"
+PROJECT_PATHS = "gitlab/project_paths"
 ARGOCD_DATASETS = (APP_STATUS, SYNC_OPERATIONS, HISTORY)
 
 # GitLab deployment statuses that end a deployment.
@@ -388,3 +389,24 @@ def parse_merge_requests_page(page: Any, context: Mapping[str, Any] | None = Non
         except RECORD_ERRORS as exc:
             rejects.append(Reject(MERGE_REQUESTS, _reason(exc), mr, index))
     return ParseResult({MERGE_REQUESTS: rows_table(MERGE_REQUESTS, rows)}, rejects)
+
+
+def parse_project_paths_page(page: Any, context: Mapping[str, Any] | None = None) -> ParseResult:
+    """GET /projects/<encoded path>: the project a path the mapping names is, under the path as asked."""
+    ctx = context or {}
+    try:
+        row = checked_row(
+            PROJECT_PATHS,
+            {
+                "project_path": ctx["project_path"],
+                "project_id": require_int(page, "id"),
+                "path_with_namespace": optional_str(page, "path_with_namespace"),
+                "created_at": parse_instant(require_str(page, "created_at")),
+                "observed_at": ctx["observed_at"],
+            },
+        )
+    except RECORD_ERRORS as exc:
+        return ParseResult(
+            {PROJECT_PATHS: rows_table(PROJECT_PATHS, [])}, [Reject(PROJECT_PATHS, _reason(exc), page, 0)]
+        )
+    return ParseResult({PROJECT_PATHS: rows_table(PROJECT_PATHS, [row])}, [])

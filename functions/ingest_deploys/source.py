@@ -3,7 +3,9 @@ requests; then the unified deployment events.
 
 GitLab's per-deployment merge request list costs one request per deployment, so it is fetched only when its
 dataset is named (a backfill that wants GitLab's exact links); lead time and rollbacks read the merged list,
-whose requests grow with pages, not with deployments."""
+whose requests grow with pages, not with deployments. A project the mapping names by its path is asked of GitLab
+first, once a run, and read by the id GitLab gives; the answer is recorded in gitlab/project_paths, which the
+deployment events and the build read (lakehouse/gitlab_projects.py)."""
 
 from __future__ import annotations
 
@@ -24,17 +26,25 @@ from functions.ingest_deploys.events import (
     whole_from,
 )
 from functions.ingest_deploys.redact import redact_sources
+from lakehouse.gitlab_projects import mapped_paths, with_ids, with_recorded_ids
 from lakehouse.ingest.client import SetAside
 from lakehouse.ingest.config import IngestSettings
 from lakehouse.ingest.errors import SourceRefused
 from lakehouse.ingest.mapping_pivots import argocd_apps, current_entries, gitlab_projects
 from lakehouse.ingest.run import Derived, Page, SourcePlan, Stream
 from lakehouse.ingest.window import Window
+from lakehouse.mappings import MappingEntry
 from lakehouse.storage import Lake
 
 SOURCE = "deploys"
 FUNCTION = "ingest_deploys"
-GITLAB_DATASETS = (parse.DEPLOYMENTS, parse.PIPELINES, parse.DEPLOYMENT_MRS, parse.MERGE_REQUESTS)
+GITLAB_DATASETS = (
+    parse.DEPLOYMENTS,
+    parse.PIPELINES,
+    parse.DEPLOYMENT_MRS,
+    parse.MERGE_REQUESTS,
+    parse.PROJECT_PATHS,
+)
 DATASETS = (*parse.ARGOCD_DATASETS, *GITLAB_DATASETS, EVENTS)
 ALIGN: timedelta | None = None
 # GitLab's answers for a project that is gone or hidden from the token (it answers 404 to hide a private project).
@@ -56,7 +66,8 @@ def default_datasets(settings: IngestSettings) -> tuple[str, ...]:
     tools = (*(parse.ARGOCD_DATASETS if argocd else ()), *(GITLAB_DATASETS if gitlab else ()))
     if not tools:
         tools = (*parse.ARGOCD_DATASETS, *GITLAB_DATASETS)
-    return tuple(d for d in (*tools, EVENTS) if d != parse.DEPLOYMENT_MRS)
+    # The project paths are read whenever GitLab is, when the mapping names a project by its path (see build_plan).
+    return tuple(d for d in (*tools, EVENTS) if d not in (parse.DEPLOYMENT_MRS, parse.PROJECT_PATHS))
 
 
 def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: tuple[str, ...]) -> SourcePlan:
@@ -96,9 +107,11 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
         gitlab = GitLabClient(settings.gitlab_url, settings.gitlab_token, **settings.client_options())
         plan.clients.append(gitlab)
         environments: dict[int, set[str]] = {}
-        for e in entries:
-            if e.gitlab_project_id:
-                environments.setdefault(e.gitlab_project_id, set()).add(e.environment)
+        # Projects the mapping names by path: asked of GitLab once per run, their answers recorded (see
+        # lakehouse/gitlab_projects.py); the project read for each, and the answer itself, by id.
+        paths = mapped_paths(entries)
+        answers: dict[int, Any] = {}
+        found: dict[str, int] = {}
         per_page = settings.gitlab_per_page
 
         def deployment_pages(project_id: int, context: dict[str, Any]) -> Iterator[Page]:
@@ -133,7 +146,7 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
         def merged_pages(project_id: int, context: dict[str, Any]) -> Iterator[Page]:
             # A request counts for lead time when merged into a branch the project deploys from; for a project
             # GitLab does not deploy (ArgoCD), that is its default branch.
-            project = gitlab.project(project_id).body
+            project = answers[project_id] if project_id in answers else gitlab.project(project_id).body
             branch = project.get("default_branch") if isinstance(project, dict) else None
             requests_context = {**context, "default_branch": branch if isinstance(branch, str) else None}
             for response in gitlab.merged_requests(project_id, window.since, window.until, per_page):
@@ -174,17 +187,67 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
                     )
                 )
 
+        def path_pages(refusals: list[SourceRefused], asked: int) -> Iterator[Page]:
+            """Each mapped path's project (GET /projects/<encoded path>), its answer recorded. A path GitLab does not
+            know (404, or 403 for a project hidden from the token) is set aside, counted by this run, and its entity
+            gets no project; the other paths and projects are read."""
+            observed = datetime.now(UTC)
+            for path in paths:
+                try:
+                    response = gitlab.project(path)
+                except SourceRefused as refused:
+                    refusals.append(refused)
+                    if refused.status not in PROJECT_GONE or len(refusals) == asked:
+                        raise
+                    gitlab.counters.set_aside.append(
+                        SetAside(
+                            f"GitLab project {path}",
+                            f"{refused}; the other projects were read: check the mapping's gitlab_project_slug (the "
+                            "project's path with its namespace, as GitLab shows it) and the token's access to it",
+                            "",
+                            parse.PROJECT_PATHS,
+                        )
+                    )
+                    continue
+                yield Page(parse.PROJECT_PATHS, response.body, {"project_path": path, "observed_at": observed})
+                project_id = response.body.get("id") if isinstance(response.body, dict) else None
+                if isinstance(project_id, int) and not isinstance(project_id, bool):
+                    answers[project_id] = response.body
+                    found[path.lower()] = project_id
+
+        def resolved_entries() -> tuple[MappingEntry, ...]:
+            """The mapping with the ids GitLab gave this run; a path naming a project another entity of its
+            environment holds is set aside (that entity keeps it)."""
+            resolved, clashes = with_ids(entries, found)
+            for entry, project_id, holder in clashes:
+                gitlab.counters.set_aside.append(
+                    SetAside(
+                        f"GitLab project {entry.gitlab_project_slug}",
+                        f"is project {project_id}, which the mapping gives to {holder} in {entry.environment}; "
+                        f"{entry.entity_id} gets none of its records there: map the project on one entity",
+                        "",
+                        parse.PROJECT_PATHS,
+                    )
+                )
+            return resolved
+
         def gitlab_pages() -> Iterator[Page]:
-            projects = gitlab_projects(entries)
-            refusals = 0
+            refusals: list[SourceRefused] = []
+            asked = len(gitlab_projects(entries)) + len(paths)
+            yield from path_pages(refusals, asked)
+            resolved = resolved_entries()
+            for e in resolved:
+                if e.gitlab_project_id:
+                    environments.setdefault(e.gitlab_project_id, set()).add(e.environment)
+            projects = gitlab_projects(resolved)
             for project_id in projects:
                 try:
                     yield from project_pages(project_id)
                 except SourceRefused as refused:
-                    refusals += 1
+                    refusals.append(refused)
                     # Every project refused is no project gone but GitLab refusing the token (a missing scope, a
                     # revoked access): the run fails and its window is read again, as for any other refusal.
-                    if refused.status not in PROJECT_GONE or refusals == len(projects):
+                    if refused.status not in PROJECT_GONE or len(refusals) == asked:
                         raise
                     # One project deleted, moved or closed to the token must not stop every other project's
                     # deployments: the run goes on, the refusal is kept as a reject of the run (status partial).
@@ -197,16 +260,19 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
                         )
                     )
 
+        # The paths' answers are recorded whatever GitLab dataset is asked: they make its rows an entity's.
+        recorded = (parse.PROJECT_PATHS,) if paths and parse.PROJECT_PATHS not in wanted_gitlab else ()
         plan.streams.append(
             Stream(
                 "gitlab",
-                tuple(wanted_gitlab),
+                (*wanted_gitlab, *recorded),
                 gitlab_pages,
                 {
                     parse.DEPLOYMENTS: parse.parse_deployments_page,
                     parse.PIPELINES: parse.parse_pipelines_page,
                     parse.DEPLOYMENT_MRS: parse.parse_deployment_merge_requests_page,
                     parse.MERGE_REQUESTS: parse.parse_merge_requests_page,
+                    parse.PROJECT_PATHS: parse.parse_project_paths_page,
                 },
                 gitlab,
             )
@@ -214,7 +280,8 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
     if EVENTS in datasets:
 
         def events(lake: Lake, run_window: Window) -> pa.Table:
-            return build_events(lake, run_window.since, entries)
+            # Read when the events are built: this run's GitLab stream has recorded the paths' answers by then.
+            return build_events(lake, run_window.since, with_recorded_ids(lake, entries))
 
         plan.derived.append(Derived(EVENTS, events, lambda run_window: whole_from(run_window.since), INPUTS))
     return plan

@@ -28,7 +28,8 @@ from lakehouse.aggregates.refs import entities_table, pivots_table
 from lakehouse.aggregates.sqlfiles import SqlFile, files_version, load_macros, load_sql_files
 from lakehouse.duckdb_session import open_duckdb, sql_literal
 from lakehouse.errors import RosettaError
-from lakehouse.mappings import MappingStore
+from lakehouse.gitlab_projects import with_recorded_ids
+from lakehouse.mappings import MappingEntry, MappingStore
 from lakehouse.objectstore import ABSENT, PreconditionFailed
 from lakehouse.runlog import RunLog
 from lakehouse.schemas import REGISTRY, Dataset
@@ -240,11 +241,17 @@ def _build(
     # The history copies, listed once: the entity map's digest and the build both read them.
     stored = set(lake.list_keys(f"{history.HISTORY_PREFIX}/"))
     try:
-        entity_map = _entity_map_digest(lake, settings, mapping.entries, all_files, macros, stored)
+        # The projects the mapping names by path, as ingestion found them (lakehouse/gitlab_projects.py).
+        entries = with_recorded_ids(lake, mapping.entries)
+        entity_map = _entity_map_digest(lake, settings, entries, all_files, macros, stored)
     except BaseException as exc:
         runs.finish(runs.start("build_aggregates", "mart", mode, trigger=trigger), "failed", error=exc)
         raise
+    gitlab_paths = _gitlab_paths_digest(entries)
     full_because = _why_full(previous, mapping.version, sql_version, entity_map, settings.production_environment, as_of)
+    if not full_because and previous is not None and previous.get("gitlab_paths") != gitlab_paths:
+        # A path found (or found to be another project) re-attributes that project's history, as a new mapping does.
+        full_because = "a GitLab project path the mapping names was found to be a project, or another one"
     if full_because:
         mode = "full"
     elif mode == "full":
@@ -289,7 +296,7 @@ def _build(
             with _timed(result, "remove days held twice"):
                 _remove_days_held_twice(con, lake)
         with _timed(result, "read inputs"):
-            copies = _register_inputs(con, lake, mapping.entries, build_params, scratch, stored, read)
+            copies = _register_inputs(con, lake, entries, build_params, scratch, stored, read)
         for sql_file in files:
             if sql_file in monthly:
                 if sql_file is monthly[0]:
@@ -340,6 +347,7 @@ def _build(
             "mapping_version": mapping.version,
             "sql_version": sql_version,
             "entity_map": entity_map,
+            "gitlab_paths": gitlab_paths,
             "production_environment": settings.production_environment,
             "as_of": as_of.isoformat(),
             "run_id": run.run_id,
@@ -379,6 +387,17 @@ def _why_full(
     if was != production:
         return f"the production environment is {production} (was {was})"
     return None
+
+
+def _gitlab_paths_digest(entries: Iterable[MappingEntry]) -> str | None:
+    """Which project each entry mapped by a GitLab path was found to be, as a digest; None when the mapping names
+    no project by its path (nothing to find: the mapping's version says it all)."""
+    found = sorted(
+        f"{e.entity_id}|{e.environment}|{e.gitlab_project_slug}|{e.gitlab_project_id or ''}"
+        for e in entries
+        if e.gitlab_project_slug
+    )
+    return hashlib.md5("\n".join(found).encode()).hexdigest() if found else None
 
 
 def _entity_map_digest(

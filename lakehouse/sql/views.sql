@@ -56,6 +56,9 @@ select * from read_parquet(getvariable('lake') || '/raw/gitlab/merge_requests/*/
 create or replace view raw_gitlab_pipelines as
 select * from read_parquet(getvariable('lake') || '/raw/gitlab/pipelines/*/*.parquet', hive_partitioning = true, union_by_name = true);
 
+create or replace view raw_gitlab_project_paths as
+select * from read_parquet(getvariable('lake') || '/raw/gitlab/project_paths/*/*.parquet', hive_partitioning = true, union_by_name = true);
+
 create or replace view raw_gitlab_rejects as
 select * from read_parquet(getvariable('lake') || '/raw/gitlab/rejects/*/*.parquet', hive_partitioning = true, union_by_name = true);
 

@@ -5,17 +5,22 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
+import yaml
 
 from functions.ingest_deploys import handler as deploys_handler
 from functions.ingest_dynatrace import handler as dynatrace_handler
 from functions.ingest_logs import handler as logs_handler
 from functions.ingest_servicenow import handler as servicenow_handler
+from lakehouse.aggregates.build import build
 from lakehouse.errors import RosettaError
 from lakehouse.ingest import config
 from lakehouse.ingest.run import IngestionFailed
+from lakehouse.mappings import MappingStore, from_catalog
 from lakehouse.runlog import RunLog, Watermarks
 from lakehouse.schemas import REGISTRY, get_dataset
 from lakehouse.settings import Settings
@@ -628,3 +633,93 @@ def test_a_backfill_near_its_timeout_stops_the_days_it_runs(local_settings: Sett
     # A marker for each day that ended, none for a stopped one: a resumed backfill runs those again.
     markers = lake.list_keys("state/servicenow/backfill/")
     assert len(markers) == len(records) - len(stopped)
+
+
+def path_only_catalog(estate: Estate) -> list[dict[str, Any]]:
+    """The estate's catalog with each component naming its GitLab project as most Backstage catalogs do, by
+    `gitlab.com/project-slug` (its path with namespace) alone, without `gitlab.com/project-id`."""
+    documents = list(yaml.safe_load_all(estate.catalog_yaml()))
+    for d in documents:
+        notes = d["metadata"].get("annotations") or {}
+        if d["kind"] == "Component" and notes.pop("gitlab.com/project-id", None):
+            notes["gitlab.com/project-slug"] = next(
+                c for c in estate.components if c.name == d["metadata"]["name"]
+            ).gitlab_path
+    return documents
+
+
+def mart_rows(lake: Lake, table: str) -> list[dict[str, Any]]:
+    files = [str(p) for p in Path(lake.url, "mart", table).rglob("*.parquet")]
+    with duckdb.connect() as con:
+        return con.execute("select * from read_parquet($files)", {"files": files}).to_arrow_table().to_pylist()
+
+
+def test_components_named_by_their_gitlab_path_get_their_deployments_and_merge_requests(
+    local_settings: Settings, sims: RunningSimulators, point: Point, tmp_path: Path
+) -> None:
+    """A catalog naming every component's GitLab project by its path alone (gitlab.com/project-slug): the mapping
+    kept no project, GitLab was not read for them and they had no deployment, merge request or lead time. Ingestion
+    asks GitLab each path's project once (GET /projects/<encoded path>), records the answer, and reads the project
+    by its id, so the lake holds what the estate's catalog of ids gives. By hand: the recorded paths are the
+    estate's, each with its project's id; the stored deployments, events and merged requests are the estate's
+    (check_deploys); the build gives each GitLab deployment in production to its component, and the lead times are
+    those a lake ingested with the catalog of ids has, each request's on the component of its project."""
+    ids = Settings(lake_url=str(tmp_path / "ids"), duckdb_temp_directory=tmp_path / "duckdb")
+    event = scheduled_event(deploys_handler.__file__, windows(sims.estate)["deploys"])
+    point(sims, ids)
+    by_id = Lake.from_settings(ids)
+    import_catalog(by_id, sims.estate)
+    invoke(deploys_handler, event)
+    build(by_id, ids, mode="full", as_of=END)
+
+    point(sims, local_settings)
+    lake = Lake.from_settings(local_settings)
+    entries, problems = from_catalog(path_only_catalog(sims.estate))
+    assert problems == [] and not any(e.gitlab_project_id for e in entries)
+    MappingStore(lake).apply(entries, actor="tests")
+    (run,) = invoke(deploys_handler, event)["runs"]
+    assert {d: v["status"] for d, v in run["datasets"].items()} == dict.fromkeys(run["datasets"], "succeeded")
+    assert {(r["project_path"], r["project_id"]) for r in rows(lake, "gitlab/project_paths")} == {
+        (c.gitlab_path, c.gitlab_project_id) for c in sims.estate.components
+    }
+    check_deploys(lake, sims.estate)
+
+    build(lake, local_settings, mode="full", as_of=END)
+    attributed = {
+        r["deployment_key"]: r["component_id"]
+        for r in mart_rows(lake, "mv_deployments")
+        if r["origin"] == "gitlab" and r["environment"] == PRODUCTION
+    }
+    gitlab = [d for d in sims.estate.truth.deployments if d.origin == "gitlab"]
+    assert attributed == {f"gitlab:{d.id}": d.component for d in gitlab}
+    component_of = {c.gitlab_project_id: c.name for c in sims.estate.components}
+    lead_times = lead_time_rows(lake)
+    assert lead_times and lead_times == lead_time_rows(by_id)
+    assert all(r["component_id"] == component_of[r["project_id"]] for r in lead_times)
+
+
+def lead_time_rows(lake: Lake) -> list[dict[str, Any]]:
+    found = [r for r in mart_rows(lake, "mv_lead_times") if r["environment"] == PRODUCTION]
+    return sorted(found, key=lambda r: (r["mr_id"], r["deployment_key"]))
+
+
+def test_a_path_gitlab_does_not_know_is_set_aside_and_the_others_are_read(
+    local_settings: Settings, sims: RunningSimulators, point: Point
+) -> None:
+    """The mapping names one more project by a path GitLab does not know (it answers 404 Project Not Found): every
+    other project's deployments, pipelines and merged requests arrive; the path is one reject naming it, counted
+    by the run of the paths it records, which says partial. By hand: one reject, its location the path, its reason
+    the 404; the other datasets succeed and the lake holds the estate's records."""
+    point(sims, local_settings)
+    lake = Lake.from_settings(local_settings)
+    import_catalog(lake, sims.estate)
+    unknown = {"entity_id": "unknown-app", "kind": "application", "gitlab_project_slug": "nobody/nothing"}
+    MappingStore(lake).apply([unknown], actor="tests")
+    (run,) = invoke(deploys_handler, scheduled_event(deploys_handler.__file__, windows(sims.estate)["deploys"]))["runs"]
+    check_deploys(lake, sims.estate)
+    paths = run["datasets"]["gitlab/project_paths"]
+    assert (paths["status"], paths["rows_rejected"], paths["rows_out"]) == ("partial", 1, 0)
+    others = {d: v["status"] for d, v in run["datasets"].items() if d != "gitlab/project_paths"}
+    assert set(others.values()) == {"succeeded"}
+    (reject,) = rows(lake, "gitlab/rejects")
+    assert "nobody/nothing" in reject["location"] and "HTTP 404" in reject["reason"]

@@ -709,6 +709,39 @@ def test_a_service_retagged_into_another_entity_moves_with_its_history(
     assert owner() == [("retag-b", 70.0)]
 
 
+def test_a_gitlab_path_found_after_a_build_brings_its_projects_history(
+    lake_and_settings: tuple[Lake, Settings],
+) -> None:
+    """by-path names its GitLab project by its path, shop/by-path, which no ingestion has asked GitLab yet: GitLab
+    deployment 9001 of project 41 (the 19th) is no entity's. A run then records that the path is project 41: the
+    next build, though hourly, rebuilds every day (the run's row lies under the project's creation day, which no
+    build reads), and 9001 is by-path's, as a full rebuild would have it. By hand: no by-path deployment, then one,
+    gitlab:9001 on the 19th, and the reason of the full rebuild names the path."""
+    lake, settings = lake_and_settings
+    by_path = {
+        "entity_id": "by-path",
+        "kind": "component",
+        "application_id": "quiet",
+        "gitlab_project_slug": "shop/by-path",
+    }
+    MappingStore(lake).apply([*mapping(), by_path], actor="test", replace=True)
+    ingest(lake, "deploys/deployment_events", deployment("gitlab:9001", "gitlab", "41", t(19, 9), "succeeded", "c1"))
+
+    def by_path_deployments() -> list[tuple[str, object]]:
+        found = mart_snapshot(lake)["mv_deployments"]
+        return [(r["deployment_key"], r["day"]) for r in found if r["component_id"] == "by-path"]
+
+    build(lake, settings, mode="full", as_of=AS_OF)
+    assert by_path_deployments() == []
+    assert build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1)).full_because is None
+
+    answer = {"project_path": "shop/by-path", "project_id": 41, "created_at": t(1), "observed_at": t(20, 10)}
+    ingest(lake, "gitlab/project_paths", answer)
+    result = build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=2))
+    assert result.mode == "full" and "GitLab project path" in (result.full_because or "")
+    assert by_path_deployments() == [("gitlab:9001", t(19).date())]
+
+
 def test_a_daily_build_reads_back_the_application_hours_of_months_without_new_signals(tmp_path: Path) -> None:
     """The estate's day of signals also on 20 October. After a full build, a day of signals arrives for 20
     November: the daily build rolls November up again and reads October's application hours back from the

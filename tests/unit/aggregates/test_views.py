@@ -466,8 +466,9 @@ def test_every_readme_example_over_the_views_runs_on_a_built_lake(tmp_path: Path
 
 def test_the_readme_names_every_dataset_a_default_run_leaves_without_objects() -> None:
     """views.sql fails on a dataset with no object yet, and the README says which those are besides the rejects.
-    With the default settings, the scheduled runs fetch every dataset but two: Dynatrace's entities (off unless
-    enabled) and GitLab's per-deployment merge request links (only when a run names the dataset)."""
+    With the default settings, the scheduled runs fetch every dataset but three: Dynatrace's entities (off unless
+    enabled), GitLab's per-deployment merge request links (only when a run names the dataset) and GitLab's answers
+    for the project paths the mapping names (only when it names a project by its path)."""
     from functions.ingest_deploys.source import default_datasets as deploys
     from functions.ingest_dynatrace.source import default_datasets as dynatrace
     from functions.ingest_logs.source import default_datasets as logs
@@ -478,7 +479,7 @@ def test_the_readme_names_every_dataset_a_default_run_leaves_without_objects() -
     settings = IngestSettings()
     fetched = {d for source in (deploys, dynatrace, logs, servicenow) for d in source(settings)}
     never = sorted(d for d in REGISTRY if d not in fetched and not d.endswith("/rejects"))
-    assert never == ["dynatrace/entities", "gitlab/deployment_merge_requests"]
+    assert never == ["dynatrace/entities", "gitlab/deployment_merge_requests", "gitlab/project_paths"]
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     sentence = readme.split("DuckDB refuses a view over a dataset that", 1)[1].split(" so there such views fail", 1)[0]
     assert [d for d in never if f"`{d}`" not in sentence] == []
