@@ -274,8 +274,10 @@ class LiveSources:
 
         return Ask(key, call)
 
-    def ask_gitlab_last_pipeline(self, project_id: int) -> Ask:
-        key = f"gitlab:{project_id}"
+    def ask_gitlab_last_pipeline(self, project: int | str) -> Ask:
+        """The last pipeline of a project given by its id or its path with namespace (sent URL-encoded, as GitLab
+        takes a path in place of the id)."""
+        key = f"gitlab:{project}"
         url, token = self.sources.gitlab_url, self.sources.gitlab_token
         if not url or not token:
             return _known(key, "GitLab is not configured (ROSETTA_GITLAB_URL/ROSETTA_GITLAB_TOKEN)")
@@ -283,7 +285,8 @@ class LiveSources:
         def call() -> dict[str, Any] | None:
             params = {"per_page": 1, "order_by": "id", "sort": "desc"}
             with self._client("gitlab", partial(GitLabClient, url, token, **self._options())) as client:
-                body = client.send(PageRequest(f"/api/v4/projects/{int(project_id)}/pipelines", params)).body
+                encoded = quote(str(project), safe="")
+                body = client.send(PageRequest(f"/api/v4/projects/{encoded}/pipelines", params)).body
             pipeline = body[0] if isinstance(body, list) and body else None
             if pipeline is None:
                 return None

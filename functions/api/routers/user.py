@@ -215,7 +215,7 @@ def _servicenow_state(mart: Mart, scope: Scope) -> Literal["ok", "not mapped"]:
 
 def _deploy_state(mart: Mart, scope: Scope) -> Literal["ok", "not mapped"]:
     """Deployments are attributed by ArgoCD application or GitLab project alone."""
-    return _source_state(mart, scope, lambda e: e.argocd_app_name or e.gitlab_project_id)
+    return _source_state(mart, scope, lambda e: e.argocd_app_name or _gitlab_project(e))
 
 
 def _open_incidents(mart: Mart, scope: Scope, open_now: dict[str, Any]) -> OpenIncidents:
@@ -384,9 +384,9 @@ def _live(ctx: ContextDep, mart: Mart, scope: Scope) -> list[LiveComponent]:
         if c.argocd_app_name
     }
     asks |= {
-        ("gitlab", c.entity_id): ctx.live.ask_gitlab_last_pipeline(c.gitlab_project_id)
+        ("gitlab", c.entity_id): ctx.live.ask_gitlab_last_pipeline(project)
         for c in components
-        if c.gitlab_project_id
+        if (project := _gitlab_project(c))
     }
     answers = dict(zip(asks, ctx.live.side_by_side(list(asks.values())), strict=True))
     out = []
@@ -411,7 +411,7 @@ def _live(ctx: ContextDep, mart: Mart, scope: Scope) -> list[LiveComponent]:
             else:
                 reasons.append(f"argocd: {argo.error}")
                 read |= {k: status.get(k) for k in ARGOCD_READ}
-        if comp.gitlab_project_id:
+        if _gitlab_project(comp):
             gitlab = answers[("gitlab", comp.entity_id)]
             if gitlab.error is None:
                 pipeline = gitlab.value or {}
@@ -436,6 +436,11 @@ def _live(ctx: ContextDep, mart: Mart, scope: Scope) -> list[LiveComponent]:
             item = LiveComponent.model_validate(item.model_dump() | fallback)
         out.append(item)
     return out
+
+
+def _gitlab_project(entry: MappingEntry) -> int | str | None:
+    """The GitLab project an entry names: its id, else its path (GitLab takes either, the path URL-encoded)."""
+    return entry.gitlab_project_id or entry.gitlab_project_slug
 
 
 # What the fallback takes from mv_live_status_latest for each source that failed (the names LiveComponent gives).

@@ -632,6 +632,36 @@ def test_live_mode_asks_for_every_component_at_once(estate_lake: tuple[Settings,
     assert [live[c]["lastPipelineStatus"] for c in ("shop-api", "shop-db")] == ["running", "running"]
 
 
+def test_a_component_mapped_by_its_gitlab_path_has_its_deployments_and_live_pipeline(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """by-path names its GitLab project by its path alone (retail/by-path). Its deployments said "not mapped", as if
+    no project were mapped, and live mode asked GitLab nothing for it. By hand: the state is "ok", and the live
+    page asks GitLab for the project's last pipeline by its URL-encoded path (GitLab takes it where it takes the id),
+    answering running."""
+    root = tmp_path_factory.mktemp("api-gitlab-path")
+    lake, settings = hand_made_lake(root)
+    by_path = {"entity_id": "by-path", "kind": "component", "application_id": "quiet"}
+    MappingStore(lake).apply([by_path | {"gitlab_project_slug": "retail/by-path"}], actor="test")
+    build(lake, settings, mode="full", as_of=AS_OF)
+    asked: list[str] = []
+    pipeline = {"id": 901, "status": "running", "ref": "main", "updated_at": "2026-11-20T09:30:00Z"}
+
+    def answer(path: str) -> tuple[int, object]:
+        asked.append(path.split("?")[0])
+        return 200, [pipeline]
+
+    with source_on_loopback(answer) as url:
+        sources = IngestSettings(gitlab_url=url, gitlab_token=SecretStr("t"))
+        with TestClient(create_app(api_settings(root), settings, sources), raise_server_exceptions=False) as c:
+            live = get(c, "/monitoring/components/by-path/deployments?mode=live")
+            history = get(c, "/monitoring/components/by-path/deployments?mode=history&period=last_30d")
+    assert (live["state"], history["state"]) == ("ok", "ok")
+    (item,) = live["live"]
+    assert (item["stale"], item["lastPipelineStatus"]) == (False, "running")
+    assert asked == ["/api/v4/projects/retail%2Fby-path/pipelines"]
+
+
 def test_live_times_a_source_gives_with_an_offset_are_answered_in_utc(estate_lake: tuple[Settings, Path]) -> None:
     """A GitLab instance whose time zone is set (gitlab.rb's time_zone) writes its times with that offset, as its
     commits do theirs (the deployments fixture: "2016-08-11T13:28:26.000+02:00"). Live mode passed the pipeline's
