@@ -50,6 +50,11 @@ def parse_ref(text: str, parameter: str, location: str = "query") -> EntityRef:
     return EntityRef(KINDS[kind] if kind else None, match.group("name"), namespace, value)
 
 
+def ties_servicenow_ci(entry: MappingEntry) -> bool:
+    """Whether incidents and change requests can be attributed through the entry: the build finds them by CI alone."""
+    return bool(entry.servicenow_ci_id or entry.cmdb_ci_name)
+
+
 @dataclass
 class Directory:
     """The mapping's entities by id, for resolving refs and finding pivots (one entry per environment)."""
@@ -127,6 +132,17 @@ class Directory:
 
     def components_of(self, app_id: str, environment: str | None = None) -> list[MappingEntry]:
         return [e for e in self._components.get(app_id, []) if environment is None or e.environment == environment]
+
+    def servicenow_applications(self, environment: str) -> list[str]:
+        """The applications whose incidents and change requests can be found in the environment: tied to a
+        ServiceNow CI there, on their own entry or one of their components'."""
+        tied = {
+            e.application_id if e.kind == "component" else e.entity_id
+            for found in self.entries.values()
+            for e in found
+            if e.environment == environment and ties_servicenow_ci(e)
+        }
+        return sorted(app_id for app_id in tied if app_id is not None)
 
     def application_of(self, component_id: str) -> str:
         found = self.entries.get(component_id, [])

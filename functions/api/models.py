@@ -574,7 +574,10 @@ class IncidentsRow(ApiModel):
     id: str = Field(description="Application, team, group or domain id.")
     name: str | None = Field(default=None, description="The application's name in the mapping (application rows only).")
     team: str | None = Field(default=None, description="The application's team (application rows only).")
-    applications: int = Field(description="Applications summed: 1 for an application row.")
+    applications: int = Field(
+        description="Applications summed: 1 for an application row. Only those tied to a ServiceNow CI in the "
+        "environment (on their own entry or a component's) have a row or count in one: incidents are found by CI alone."
+    )
     opened: int = Field(description="Incidents opened in the period (cancelled ones left out).")
     opened_p1_p2: int = Field(description="Of them, priority 1 or 2.")
     restored: int = Field(description="Incidents restored in the period, whenever they were opened.")
@@ -614,7 +617,10 @@ class ChangesRow(ApiModel):
     id: str = Field(description="Application, team, group or domain id.")
     name: str | None = Field(default=None, description="The application's name in the mapping (application rows only).")
     team: str | None = Field(default=None, description="The application's team (application rows only).")
-    applications: int = Field(description="Applications summed: 1 for an application row.")
+    applications: int = Field(
+        description="Applications summed: 1 for an application row. Only those tied to a ServiceNow CI in the "
+        "environment (on their own entry or a component's) have a row or count in one: changes are found by CI alone."
+    )
     planned: int = Field(description="Changes planned to start in the period, canceled ones left out.")
     canceled: int = Field(description="Canceled changes whose planned start fell in the period.")
     emergency: int = Field(description="Emergency changes, not canceled, started in the period.")

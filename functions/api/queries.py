@@ -714,15 +714,18 @@ calendar as (
 
 def _scoped_day_rows(day_table: str) -> str:
     """The opening of a report summed from a day table: `scoped`, its rows of the environment and days with the
-    `id` they are summed under (the application, or its team, group or domain), and `apps`, each application's."""
+    `id` they are summed under (the application, or its team, group or domain), and `apps`, each application's.
+    Only the applications in $measured count: the day tables zero-fill every application, and the zeros of one
+    whose events could never be found would read as none having happened."""
     return f"""
 with day_rows as (
-    select * from {day_table} where environment = $env and day >= $first_day and day <= $last_day
+    select * from {day_table}
+    where environment = $env and day >= $first_day and day <= $last_day and list_contains($measured, app_id)
 ),
 apps as (
     select app_id, any_value(team) as team, any_value(group_id) as group_id, any_value(domain) as domain
     from mv_monitoring_app_day_summary
-    where environment = $env and day >= $first_day and day <= $last_day
+    where environment = $env and day >= $first_day and day <= $last_day and list_contains($measured, app_id)
     group by app_id
 ),
 scoped as (
@@ -859,14 +862,16 @@ def day_report(
     environment: str,
     limit: int,
     after: str | None,
+    measured: list[str],
     under: Under = ESTATE,
 ) -> ReportRows:
     """A day report's rows (see DAY_REPORTS) with their `id` and `days` over `period`, whole UTC days (see
-    Period.whole_days)."""
+    Period.whole_days), over the applications in `measured` (those whose events the build can find)."""
     if group_by not in DAY_REPORT_LEVELS:
         raise KeyError(group_by)
     params = {
         "env": environment,
+        "measured": measured,
         "level": group_by,
         "first_day": period.first_day,
         "last_day": period.last_day,

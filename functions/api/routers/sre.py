@@ -304,6 +304,9 @@ def _day_report(
         environment=environment,
         limit=limit + 1,
         after=_after_id(cursor),
+        # Incidents and change requests are attributed by ServiceNow CI alone: an application tied to none has no
+        # row, rather than a row of zeros.
+        measured=mart.snap.directory.servicenow_applications(environment),
         under=under,
     )
     return {

@@ -30,7 +30,7 @@ from functions.api.deps import (
     one_value_each,
     reader,
 )
-from functions.api.ids import MAX_REF
+from functions.api.ids import MAX_REF, ties_servicenow_ci
 from functions.api.models import (
     ChangeList,
     DeploymentList,
@@ -210,7 +210,7 @@ def _source_state(mart: Mart, scope: Scope, maps: Callable[[MappingEntry], objec
 
 def _servicenow_state(mart: Mart, scope: Scope) -> Literal["ok", "not mapped"]:
     """Incidents and change requests are attributed by ServiceNow CI alone."""
-    return _source_state(mart, scope, lambda e: e.servicenow_ci_id or e.cmdb_ci_name)
+    return _source_state(mart, scope, ties_servicenow_ci)
 
 
 def _deploy_state(mart: Mart, scope: Scope) -> Literal["ok", "not mapped"]:

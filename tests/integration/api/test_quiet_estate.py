@@ -93,6 +93,22 @@ def test_an_entity_tied_to_no_servicenow_ci_has_no_incident_counts_rather_than_z
             assert (body["state"], body["items"]) == (state, []), (entity, route)
 
 
+@pytest.mark.parametrize("report", ["incidents", "changes"])
+def test_an_application_tied_to_no_servicenow_ci_has_no_row_in_the_run_reports(client: TestClient, report: str) -> None:
+    """dark's incidents and change requests could never be found (no CI on it or its component), so the run view's
+    reports give it no row of zeros, as its own lists say `not mapped` rather than nothing happened: the
+    applications rows are shop, quiet and broken (each with a CI on a component), and team t2 (quiet, broken and
+    dark in the mapping) sums 2 applications, not 3. Asked for dark alone, the report has no row."""
+    route = f"/monitoring/kpis/{report}?period=last_30d"
+    apps = client.get(f"{route}&groupBy=app", headers=READER).json()
+    assert sorted(r["id"] for r in apps["items"]) == ["broken", "quiet", "shop"]
+    assert apps["page"]["total"] == 3
+    teams = client.get(f"{route}&groupBy=team", headers=READER).json()["items"]
+    assert {r["id"]: r["applications"] for r in teams} == {"t1": 1, "t2": 2}
+    dark = client.get(f"{route}&groupBy=app&app=dark", headers=READER).json()
+    assert (dark["items"], dark["page"]["total"]) == ([], 0)
+
+
 def test_dora_says_no_deployments_rather_than_zero(client: TestClient) -> None:
     items = client.get("/monitoring/kpis/dora?period=last_30d&groupBy=app", headers=READER).json()["items"]
     shop = next(r for r in items if r["id"] == "shop")

@@ -48,10 +48,11 @@ def test_every_page_says_how_many_rows_the_report_has(
 
 @pytest.fixture(scope="module")
 def lab_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    """The hand-made estate and 'lab', an application of team t9 mapped in staging only."""
+    """The hand-made estate and 'lab', an application of team t9 mapped in staging only (on its CI, so that the
+    incidents and changes reports can count it)."""
     root = tmp_path_factory.mktemp("lab-estate")
     lake, settings = hand_made_lake(root)
-    lab = {"entity_id": "lab", "kind": "application", "team": "t9", "environment": "staging"}
+    lab = {"entity_id": "lab", "kind": "application", "team": "t9", "environment": "staging", "cmdb_ci_name": "Lab"}
     MappingStore(lake).apply([lab], actor="test")
     build(lake, settings, mode="full", as_of=AS_OF)
     with TestClient(create_app(api_settings(root), settings, down_sources()), raise_server_exceptions=False) as c:
@@ -112,7 +113,10 @@ def test_a_year_of_a_day_report_comes_through_api_gateway_page_by_page(
     answer, and API Gateway would give a 500 for it. Each page holds at most 40,000 days of rows, 109 of 364 days;
     the pages, followed by cursor, have the 603 rows."""
     lake, settings = hand_made_lake(tmp_path)
-    more = [{"entity_id": f"app-{i:03d}", "kind": "application", "team": "t9"} for i in range(600)]
+    more = [
+        {"entity_id": f"app-{i:03d}", "kind": "application", "team": "t9", "cmdb_ci_name": f"app-{i:03d}"}
+        for i in range(600)
+    ]
     MappingStore(lake).apply(more, actor="test")
     build(lake, settings, mode="full", as_of=AS_OF)
     monkeypatch.setenv("ROSETTA_LAKE_URL", settings.lake_url)

@@ -569,7 +569,7 @@ export interface components {
         ChangesRow: {
             /**
              * Applications
-             * @description Applications summed: 1 for an application row.
+             * @description Applications summed: 1 for an application row. Only those tied to a ServiceNow CI in the environment (on their own entry or a component's) have a row or count in one: changes are found by CI alone.
              */
             applications: number;
             /**
@@ -1130,7 +1130,7 @@ export interface components {
         IncidentsRow: {
             /**
              * Applications
-             * @description Applications summed: 1 for an application row.
+             * @description Applications summed: 1 for an application row. Only those tied to a ServiceNow CI in the environment (on their own entry or a component's) have a row or count in one: incidents are found by CI alone.
              */
             applications: number;
             /**
