@@ -386,8 +386,16 @@ class RiskRow(ApiModel):
     error_rate: float | None = Field(default=None, description="Over the requested period (7 days for metric=risk).")
     burn_rate_1h: float | None = None
     burn_rate_6h: float | None = None
-    open_p1_p2: int | None = None
-    incidents: int | None = Field(default=None, description="Incidents opened in the period.")
+    open_p1_p2: int | None = Field(
+        default=None,
+        description="P1/P2 incidents open at the build's as-of (metric=risk and burn_rate); null for an application "
+        "tied to no ServiceNow CI, whose incidents cannot be found.",
+    )
+    incidents: int | None = Field(
+        default=None,
+        description="Incidents opened in the period; null for an application tied to no ServiceNow CI in the "
+        "environment, whose incidents cannot be found.",
+    )
     failed_changes_7d: int | None = None
     requests: float | None = None
 

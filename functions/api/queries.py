@@ -887,9 +887,18 @@ def day_report(
 # A ranking's applications under the filter (Under), as its rows attribute them; ranks stay the estate's.
 RANKED_UNDER = """($under_team is null or team = $under_team) and ($under_group is null or group_id = $under_group)
     and ($under_domain is null or domain = $under_domain) and ($under_app is null or app_id = $under_app)"""
-TOP_RISKS_SQL = f"select * from mv_monitoring_top_risks where {RANKED_UNDER} order by rank limit $limit"  # noqa: S608
+# Incidents are found by ServiceNow CI alone: an application tied to none ($measured lists those tied to one) has its
+# incident counts unknown, not 0.
+MEASURED_RISKS = """(
+    select * replace (
+        case when list_contains($measured, app_id) then open_p1_p2 end as open_p1_p2,
+        case when list_contains($measured, app_id) then incidents_7d end as incidents_7d
+    )
+    from mv_monitoring_top_risks
+)"""
+TOP_RISKS_SQL = f"select * from {MEASURED_RISKS} where {RANKED_UNDER} order by rank limit $limit"  # noqa: S608
 TOP_BURN_SQL = (
-    f"select * from mv_monitoring_top_risks where {RANKED_UNDER} "  # noqa: S608 - constant text
+    f"select * from {MEASURED_RISKS} where {RANKED_UNDER} "  # noqa: S608 - constant text
     "order by burn_rate_1h desc nulls last, app_id limit $limit"
 )
 # For another metric or period than the 7-day risk score: ranked from the day table.
@@ -904,7 +913,7 @@ select
     any_value(r.risk_score) as risk_score,
     any_value(r.health) as health,
     sum(s.errors) / nullif(sum(s.requests), 0) as error_rate,
-    sum(s.incidents_opened) as incidents,
+    case when list_contains($measured, s.app_id) then sum(s.incidents_opened) end as incidents,
     sum(s.requests) as requests
 from mv_monitoring_app_day_summary as s
 -- Risk scores and health are production's: another environment's ranking has none.
@@ -920,12 +929,19 @@ RANK_ORDER = {
 }
 
 
-def top_risks(con: duckdb.DuckDBPyConnection, *, limit: int, under: Under = ESTATE) -> list[dict[str, Any]]:
-    return _with_period_figures(fetch(con, TOP_RISKS_SQL, {"limit": limit} | under.params("app")))
+def top_risks(
+    con: duckdb.DuckDBPyConnection, *, limit: int, measured: list[str], under: Under = ESTATE
+) -> list[dict[str, Any]]:
+    """`measured`: the applications whose incidents can be found (tied to a ServiceNow CI in production)."""
+    params = {"limit": limit, "measured": measured} | under.params("app")
+    return _with_period_figures(fetch(con, TOP_RISKS_SQL, params))
 
 
-def top_burn(con: duckdb.DuckDBPyConnection, *, limit: int, under: Under = ESTATE) -> list[dict[str, Any]]:
-    return _with_period_figures(fetch(con, TOP_BURN_SQL, {"limit": limit} | under.params("app")))
+def top_burn(
+    con: duckdb.DuckDBPyConnection, *, limit: int, measured: list[str], under: Under = ESTATE
+) -> list[dict[str, Any]]:
+    params = {"limit": limit, "measured": measured} | under.params("app")
+    return _with_period_figures(fetch(con, TOP_BURN_SQL, params))
 
 
 def _with_period_figures(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -946,10 +962,12 @@ def ranked(
     first_day: date,
     last_day: date,
     limit: int,
+    measured: list[str],
     min_requests: int | None = None,
     under: Under = ESTATE,
 ) -> list[dict[str, Any]]:
-    """Applications ranked by `metric` over the days; with `min_requests`, only those with that much traffic."""
+    """Applications ranked by `metric` over the days; with `min_requests`, only those with that much traffic. Those
+    not in `measured` (tied to no ServiceNow CI in the environment) have no incident count."""
     order = RANK_ORDER[metric]  # allow-listed
     sql = (
         f"select * from ({RANK_RANGE_SQL}) "  # noqa: S608 - constant text
@@ -962,6 +980,7 @@ def ranked(
         "last_day": last_day,
         "limit": limit,
         "min_requests": min_requests,
+        "measured": measured,
     }
     return fetch(con, sql, params | under.params("app"))
 

@@ -375,7 +375,9 @@ def risk_top(
         if environment != production:
             raise invalid("environment", f"metric={metric} is computed for {production} only", [production])
         ranking = queries.top_risks if metric == "risk" else queries.top_burn
-        rows = ranking(mart.con, limit=limit, under=under)
+        rows = ranking(
+            mart.con, limit=limit, measured=mart.snap.directory.servicenow_applications(production), under=under
+        )
     else:
         # Ranked from day rows: the report says which days it summed.
         p = p.whole_days(anchor(mart))
@@ -387,6 +389,7 @@ def risk_top(
             first_day=p.first_day,
             last_day=p.last_day,
             limit=limit,
+            measured=mart.snap.directory.servicenow_applications(environment),
             min_requests=floor,
             under=under,
         )

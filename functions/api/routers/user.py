@@ -97,18 +97,21 @@ def overview(
     end: ToParam = None,
     environment: Environment = None,
 ) -> Overview:
-    environment = mart.snap.directory.resolve_environment(environment)
+    directory = mart.snap.directory
+    environment = directory.resolve_environment(environment)
     p = _period(ctx, mart, period, start, end, "last_30d")
     con = mart.con
     # The trend's days: those the period touches, up to the build's as-of (the days after have not come yet).
     days = p.whole_days(anchor(mart))
+    # The top risks are production's: their incident counts are known where a ServiceNow CI is mapped there.
+    measured = directory.servicenow_applications(directory.production)
     return Overview(
         **envelope(mart.snap),
         period=_period_out(p),
         applications_by_health=queries.health_counts(con),
         estate_health=queries.estate_health(con),  # type: ignore[arg-type]
         health=queries.health_levels(con),  # type: ignore[arg-type]
-        top_risks=queries.top_risks(con, limit=10),  # type: ignore[arg-type]
+        top_risks=queries.top_risks(con, limit=10, measured=measured),  # type: ignore[arg-type]
         trend=queries.daily_trend(con, environment=environment, first_day=days.first_day, last_day=days.last_day),  # type: ignore[arg-type]
     )
 

@@ -109,6 +109,25 @@ def test_an_application_tied_to_no_servicenow_ci_has_no_row_in_the_run_reports(c
     assert (dark["items"], dark["page"]["total"]) == ([], 0)
 
 
+@pytest.mark.parametrize(
+    "route",
+    ["/monitoring/risk/top?limit=100", "/monitoring/risk/top?limit=100&metric=incidents&period=last_30d"],
+)
+def test_the_rankings_count_no_incident_for_an_application_tied_to_no_servicenow_ci(
+    client: TestClient, route: str
+) -> None:
+    """No incident was recorded in this estate: shop, quiet and broken (a CI on a component each) opened 0 and have
+    none open, while dark's could never be found (no CI on it or its component), so its counts are unknown (null),
+    as its summary says, and a ranking by incidents puts it after the others rather than among the zeros."""
+    items = client.get(route, headers=READER).json()["items"]
+    counts = {r["appId"]: (r["incidents"], r["openP1P2"]) for r in items}
+    assert counts["dark"] == (None, None)
+    for app in ("shop", "quiet", "broken"):
+        assert counts[app][0] == 0 and counts[app][1] in (0, None), app
+    if "metric=incidents" in route:
+        assert items[-1]["appId"] == "dark"
+
+
 def test_dora_says_no_deployments_rather_than_zero(client: TestClient) -> None:
     items = client.get("/monitoring/kpis/dora?period=last_30d&groupBy=app", headers=READER).json()["items"]
     shop = next(r for r in items if r["id"] == "shop")

@@ -1573,10 +1573,13 @@ export interface components {
             health?: string | null;
             /**
              * Incidents
-             * @description Incidents opened in the period.
+             * @description Incidents opened in the period; null for an application tied to no ServiceNow CI in the environment, whose incidents cannot be found.
              */
             incidents?: number | null;
-            /** Openp1P2 */
+            /**
+             * Openp1P2
+             * @description P1/P2 incidents open at the build's as-of (metric=risk and burn_rate); null for an application tied to no ServiceNow CI, whose incidents cannot be found.
+             */
             openP1P2?: number | null;
             /**
              * Rank
