@@ -39,6 +39,7 @@ CORRELATION_MODE = (
     "full (the most confident link of the rules, counted from full_min_confidence up) or light "
     "('DORA light': the application window alone)"
 )
+DEPLOYS_NOT_MAPPED = "'not mapped' when none of the scope's applications has an ArgoCD application or GitLab project"
 BAND_SET = "The DORA band set the levels are graded with (2023 or 2024, see mv_dora_bands)"
 REQUESTS = "Requests (Dynatrace service request count)"
 ERRORS = "Failed requests (Dynatrace server-side errors); 0 in an hour with traffic where Dynatrace reported none"
@@ -112,9 +113,10 @@ def _dora_metrics(scope: str) -> dict[str, str]:
             "Months (30 days, counted back from the period's end) holding a successful deployment"
         ),
         "deployment_frequency_per_day": (
-            "Deployment frequency: successful deployments / days in the period, per day; 0 with 'no deployments'"
+            "Deployment frequency: successful deployments / days in the period, per day; 0 with 'no deployments', "
+            "null with 'not mapped'"
         ),
-        "deployment_frequency_state": "ok, or 'no deployments' when none succeeded",
+        "deployment_frequency_state": ("ok, 'no deployments' when none succeeded, or " + DEPLOYS_NOT_MAPPED),
         "deployment_frequency_level": (
             f"The deployment frequency's {level}: a cadence met by periods with a deployment, not by deployments: "
             "daily on 5 of every 7 days, weekly in as many weeks and monthly in as many months as whole ones fit in "
@@ -125,14 +127,17 @@ def _dora_metrics(scope: str) -> dict[str, str]:
             "Change lead time: median hours from merge to the shipping deployment, interpolated (DuckDB median)"
         ),
         "lead_time_p90_hours": "90th percentile of the change lead time, in hours, interpolated (quantile_cont)",
-        "lead_time_state": "ok, or 'insufficient data' without a deployed merge request",
+        "lead_time_state": (
+            "ok, 'insufficient data' without a deployed merge request, or 'not mapped' when none of the scope's "
+            "applications has a GitLab project"
+        ),
         "lead_time_level": f"The median lead time's {level}; null with 'insufficient data'",
         "change_failure_numerator": "Change failures (mv_deployments, in this correlation mode) among the attempts",
         "change_failure_denominator": "Deployment attempts (successful + failed) in the period",
         "change_failure_rate": (
             "Change failure rate: change failures / deployment attempts, ratio 0-1; null with 'insufficient data'"
         ),
-        "change_failure_state": "ok, or 'insufficient data' without a deployment attempt",
+        "change_failure_state": ("ok, 'insufficient data' without a deployment attempt, or " + DEPLOYS_NOT_MAPPED),
         "change_failure_level": f"The change failure rate's {level}; null with 'insufficient data'",
         "recovery_sample": "Change failures of the period that recovered (before as_of)",
         "recovery_median_hours": (
@@ -140,13 +145,15 @@ def _dora_metrics(scope: str) -> dict[str, str]:
             "(recovered_at), over those recovered"
         ),
         "recovery_state": (
-            "ok; 'insufficient data' without a deployment attempt, 'no change failures', or 'not recovered' when "
-            "none of them recovered"
+            "ok; 'insufficient data' without a deployment attempt, 'no change failures', 'not recovered' when "
+            "none of them recovered, or 'not mapped' (as deployment_frequency_state)"
         ),
         "recovery_level": f"The median recovery time's {level}; null unless ok",
         "mttr_sample": "Incidents restored in the period (every incident, not only change failures)",
         "mttr_median_hours": "MTTR: median hours from opened to restored over the incidents restored in the period",
-        "mttr_state": "ok, or 'no incidents restored'",
+        "mttr_state": (
+            "ok, 'no incidents restored', or 'not mapped' when none of the scope's applications has a ServiceNow CI"
+        ),
         "mttr_level": f"The MTTR's {level}, on the recovery time's bands; null with 'no incidents restored'",
         "rework_numerator": (
             "Rework deployments: successful rollbacks, deployments covered by an emergency change, and fixes forward "
@@ -156,7 +163,10 @@ def _dora_metrics(scope: str) -> dict[str, str]:
         "rework_rate": (
             "Rework rate: rework deployments / successful deployments, ratio 0-1; null with 'no deployments'"
         ),
-        "rework_state": "ok, or 'no deployments' when none succeeded (no rate, never 0 %)",
+        "rework_state": (
+            "ok, 'no deployments' when none succeeded (no rate, never 0 %), or 'not mapped' (as "
+            "deployment_frequency_state)"
+        ),
     }
 
 
@@ -595,6 +605,13 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "level_id": "The application, team, group or domain, as the mapping names it",
         "app_id": "An application the scope counts",
         "environment": ENVIRONMENT,
+        "deploys_mapped": (
+            "The mapping ties the application (its entry or a component's) to an ArgoCD application or GitLab project"
+        ),
+        "merge_requests_mapped": "The mapping ties the application (its entry or a component's) to a GitLab project",
+        "incidents_mapped": (
+            "The mapping ties the application (its entry or a component's) to a ServiceNow CI, by id or name"
+        ),
     },
     "mv_monitoring_top_risks": {
         "rank": "1 = riskiest: by risk_score, then open P1/P2 incidents, then error_rate_7d, then app_id",

@@ -1,6 +1,6 @@
 -- table: stg_dora_levels
 -- grain: one row per DORA scope, environment, period, correlation mode and band set
--- reads: stg_dora_facts, stg_dora_bands
+-- reads: stg_dora_facts, stg_dora_scopes, stg_dora_bands
 -- refresh: daily
 --
 -- Each metric carries its numerator, denominator and sample size, a state, and its performance level in
@@ -22,14 +22,34 @@
 --   recovery time: 'insufficient data' without a deployment attempt, 'no change failures' / 'not recovered';
 --   MTTR: 'no incidents restored'
 --   rework rate: 'no deployments' when none succeeded (no rate, never 0 %)
-with facts as (
+-- Before those, 'not mapped' when the mapping ties none of the scope's applications to the metric's source (see
+-- stg_dora_scopes): deployment frequency, change failure rate, recovery time and rework rate without an ArgoCD
+-- application or GitLab project, lead time without a GitLab project, MTTR without a ServiceNow CI. Nothing can be
+-- found for it, so neither a zero nor 'no deployments' would be true; the value and the level are then null.
+with sources as (
+    select
+        level,
+        level_id,
+        environment,
+        bool_or(deploys_mapped) as deploys_mapped,
+        bool_or(merge_requests_mapped) as merge_requests_mapped,
+        bool_or(incidents_mapped) as incidents_mapped
+    from stg_dora_scopes
+    group by level, level_id, environment
+),
+
+facts as (
     select
         f.*,
+        coalesce(m.deploys_mapped, false) as deploys_mapped,
+        coalesce(m.merge_requests_mapped, false) as merge_requests_mapped,
+        coalesce(m.incidents_mapped, false) as incidents_mapped,
         s.band_set,
         coalesce(f.deployments / f.period_days, 0) as deployment_frequency_per_day,
         case when f.attempts > 0 then f.change_failures / f.attempts end as change_failure_rate,
         case when f.deployments > 0 then f.rework_deployments / f.deployments end as rework_rate
     from stg_dora_facts as f
+    left join sources as m on f.level = m.level and f.level_id = m.level_id and f.environment = m.environment
     cross join (select distinct band_set from stg_dora_bands) as s
 ),
 
@@ -92,22 +112,29 @@ select
     f.days_with_deployments,
     f.weeks_with_deployments,
     f.months_with_deployments,
-    f.deployment_frequency_per_day,
-    case when f.deployments > 0 then 'ok' else 'no deployments' end as deployment_frequency_state,
+    case when f.deploys_mapped then f.deployment_frequency_per_day end as deployment_frequency_per_day,
+    case
+        when not f.deploys_mapped then 'not mapped' when f.deployments > 0 then 'ok' else 'no deployments'
+    end as deployment_frequency_state,
     l.deployment_frequency_level,
     f.changes as lead_time_sample,
     f.lead_time_median_hours,
     f.lead_time_p90_hours,
-    case when f.changes > 0 then 'ok' else 'insufficient data' end as lead_time_state,
+    case
+        when not f.merge_requests_mapped then 'not mapped' when f.changes > 0 then 'ok' else 'insufficient data'
+    end as lead_time_state,
     l.lead_time_level,
     f.change_failures as change_failure_numerator,
     f.attempts as change_failure_denominator,
     f.change_failure_rate,
-    case when f.attempts > 0 then 'ok' else 'insufficient data' end as change_failure_state,
+    case
+        when not f.deploys_mapped then 'not mapped' when f.attempts > 0 then 'ok' else 'insufficient data'
+    end as change_failure_state,
     l.change_failure_level,
     f.recoveries as recovery_sample,
     f.recovery_median_hours,
     case
+        when not f.deploys_mapped then 'not mapped'
         when f.attempts = 0 then 'insufficient data'
         when f.change_failures = 0 then 'no change failures'
         when f.recoveries = 0 then 'not recovered'
@@ -116,12 +143,16 @@ select
     l.recovery_level,
     f.incidents_restored as mttr_sample,
     f.mttr_median_hours,
-    case when f.incidents_restored > 0 then 'ok' else 'no incidents restored' end as mttr_state,
+    case
+        when not f.incidents_mapped then 'not mapped' when f.incidents_restored > 0 then 'ok' else 'no incidents restored'
+    end as mttr_state,
     l.mttr_level,
     f.rework_deployments as rework_numerator,
     f.deployments as rework_denominator,
     f.rework_rate,
-    case when f.deployments > 0 then 'ok' else 'no deployments' end as rework_state
+    case
+        when not f.deploys_mapped then 'not mapped' when f.deployments > 0 then 'ok' else 'no deployments'
+    end as rework_state
 from facts as f
 inner join levels as l
     on

@@ -135,6 +135,20 @@ def test_dora_says_no_deployments_rather_than_zero(client: TestClient) -> None:
     assert shop["changeFailureRate"] is None
 
 
+@pytest.mark.parametrize("period", ["period=last_30d", "from=2026-11-01&to=2026-11-20"])
+def test_dora_says_not_mapped_where_no_source_could_find_an_event(client: TestClient, period: str) -> None:
+    """dark has no ArgoCD application, GitLab project nor ServiceNow CI: every DORA metric says 'not mapped', over a
+    named period (the build's rows) and over a from/to range (computed by the API with the build's SQL) alike.
+    shop has its sources mapped: no deployment in this estate is 'no deployments'."""
+    url = f"/monitoring/kpis/dora?{period}&groupBy=app"
+    items = {r["id"]: r for r in client.get(url, headers=READER).json()["items"]}
+    dark = items["dark"]
+    states = ("deploymentFrequency", "leadTime", "changeFailure", "recovery", "mttr", "rework")
+    assert {dark[f"{s}State"] for s in states} == {"not mapped"}
+    assert dark["deploymentFrequencyPerDay"] is None
+    assert items["shop"]["deploymentFrequencyState"] == "no deployments"
+
+
 def test_a_latency_sli_leaves_out_hours_with_traffic_but_no_latency(client: TestClient) -> None:
     """quiet's 20 hours with traffic: ten with a p95 of 100 ms (good), ten with none reported, and no p99 ever.
     Its p95 SLI is 10 good of 10 measured hours, over the 30-day period and over an explicit range of that day

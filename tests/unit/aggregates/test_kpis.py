@@ -161,7 +161,8 @@ def test_no_deploys_and_all_deploys_failed_are_states_not_zeros(built) -> None:
     quiet = dora(built, "quiet")
     assert quiet["deployment_frequency_state"] == "no deployments" and quiet["deployment_frequency_level"] is None
     assert quiet["change_failure_state"] == "insufficient data" and quiet["change_failure_rate"] is None
-    assert quiet["lead_time_state"] == "insufficient data" and quiet["lead_time_median_hours"] is None
+    # quiet-svc is deployed by ArgoCD alone: no GitLab project, so no merge request can ever be found for it.
+    assert quiet["lead_time_state"] == "not mapped" and quiet["lead_time_median_hours"] is None
     # Without an attempt there is nothing to recover from, nor evidence of no failures.
     assert quiet["recovery_state"] == "insufficient data"
     # Rework is a share of successful deployments: none, so no rate.
@@ -172,6 +173,35 @@ def test_no_deploys_and_all_deploys_failed_are_states_not_zeros(built) -> None:
     assert broken["recovery_state"] == "not recovered" and broken["recovery_median_hours"] is None
     assert broken["deployment_frequency_state"] == "no deployments"
     assert (broken["rework_state"], broken["rework_denominator"]) == ("no deployments", 0)
+
+
+def test_a_metric_whose_source_the_mapping_ties_to_none_of_its_applications_is_not_mapped(tmp_path: Path) -> None:
+    """dark (team t3, group g1) is mapped to Dynatrace alone: no ArgoCD application, GitLab project nor ServiceNow
+    CI, so none of its DORA metrics can find an event. Each says 'not mapped', with no value and no level, where
+    'no deployments' or 'no incidents restored' would claim what nobody could see. Its team t3, itself alone, says
+    the same; its group g1 has shop, whose sources are mapped: g1's figures are shop's, with their own states."""
+    lake, settings = estate_lake(tmp_path)
+    dark = [
+        {"entity_id": "dark", "kind": "application", "team": "t3", "group": "g1", "domain": "d1"},
+        {
+            "entity_id": "dark-svc",
+            "kind": "component",
+            "application_id": "dark",
+            "dynatrace_entity_selector": 'entityId("SERVICE-D")',
+        },
+    ]
+    MappingStore(lake).apply(dark, actor="test")
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as at:
+        for row in (dora(at, "dark"), dora_group(at, "team", "t3")):
+            states = {k: v for k, v in row.items() if k.endswith("_state")}
+            assert set(states.values()) == {"not mapped"}, states
+            assert row["deployment_frequency_per_day"] is None and row["deployment_frequency_level"] is None
+            assert row["mttr_median_hours"] is None and row["mttr_level"] is None
+        group = dora_group(at, "group", "g1")
+    assert "not mapped" not in {v for k, v in group.items() if k.endswith("_state")}
+    # shop's 5 production attempts in 30 days, 2 of them change failures (see test_dora_for_shop).
+    assert (group["change_failure_numerator"], group["change_failure_denominator"]) == (2, 5)
 
 
 def test_open_incident_spanning_the_period_end(built) -> None:
