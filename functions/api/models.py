@@ -118,7 +118,10 @@ class GoldenSignals(ApiModel):
     latency_p99_max_ms: float | None = None
     cpu_max_pct: float | None = None
     memory_max_pct: float | None = None
-    log_errors: float | None = None
+    log_errors: float | None = Field(default=None, description="ERROR log lines counted by Elasticsearch.")
+    log_exceptions: float | None = Field(
+        default=None, description="Log lines with an exception counted by Elasticsearch (level EXCEPTION)."
+    )
     measured_hours: int = 0
     last_hour: datetime | None = None
 

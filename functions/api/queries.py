@@ -33,6 +33,7 @@ TIMESERIES_METRICS: dict[str, str] = {
     "cpu": "cpu_usage_pct",
     "memory": "memory_usage_pct",
     "log_errors": "log_errors",
+    "log_exceptions": "log_exceptions",
 }
 TIMESERIES_UNITS = {
     "latency_p50": "ms",
@@ -44,6 +45,7 @@ TIMESERIES_UNITS = {
     "cpu": "percent",
     "memory": "percent",
     "log_errors": "lines/hour",
+    "log_exceptions": "lines/hour",
 }
 GROUP_LEVELS = {"team": "team", "group": "group", "domain": "domain"}
 
@@ -175,6 +177,7 @@ GOLDEN_SIGNALS_AGGREGATES = """
     max(cpu_usage_pct) as cpu_max_pct,
     max(memory_usage_pct) as memory_max_pct,
     cast(sum(log_errors) as double) as log_errors,
+    cast(sum(log_exceptions) as double) as log_exceptions,
     count(*) filter (where requests > 0) as measured_hours,
     max(hour) as last_hour"""
 GOLDEN_SIGNALS_SQL = (

@@ -68,7 +68,16 @@ ComponentId = Annotated[
     str, Path(max_length=MAX_REF, description="Component id or Backstage ref (component:default/x).")
 ]
 Metric = Literal[
-    "latency_p95", "latency_p99", "latency_p50", "error_rate", "requests", "errors", "cpu", "memory", "log_errors"
+    "latency_p95",
+    "latency_p99",
+    "latency_p50",
+    "error_rate",
+    "requests",
+    "errors",
+    "cpu",
+    "memory",
+    "log_errors",
+    "log_exceptions",
 ]
 
 

@@ -951,8 +951,16 @@ export interface components {
             latencyP95MaxMs?: number | null;
             /** Latencyp99Maxms */
             latencyP99MaxMs?: number | null;
-            /** Logerrors */
+            /**
+             * Logerrors
+             * @description ERROR log lines counted by Elasticsearch.
+             */
             logErrors?: number | null;
+            /**
+             * Logexceptions
+             * @description Log lines with an exception counted by Elasticsearch (level EXCEPTION).
+             */
+            logExceptions?: number | null;
             /**
              * Measuredhours
              * @default 0
@@ -3023,7 +3031,7 @@ export interface operations {
     app_timeseries_monitoring_applications__app_id__timeseries_get: {
         parameters: {
             query?: {
-                metric?: "latency_p95" | "latency_p99" | "latency_p50" | "error_rate" | "requests" | "errors" | "cpu" | "memory" | "log_errors";
+                metric?: "latency_p95" | "latency_p99" | "latency_p50" | "error_rate" | "requests" | "errors" | "cpu" | "memory" | "log_errors" | "log_exceptions";
                 /** @description One of last_24h, last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
                 period?: string | null;
                 /** @description Start of the range, included: an ISO 8601 date (its 00:00 UTC) or date-time (UTC unless it carries an offset, e.g. 2026-11-01T00:00:00+01:00). */
@@ -3527,7 +3535,7 @@ export interface operations {
     component_timeseries_monitoring_components__component_id__timeseries_get: {
         parameters: {
             query?: {
-                metric?: "latency_p95" | "latency_p99" | "latency_p50" | "error_rate" | "requests" | "errors" | "cpu" | "memory" | "log_errors";
+                metric?: "latency_p95" | "latency_p99" | "latency_p50" | "error_rate" | "requests" | "errors" | "cpu" | "memory" | "log_errors" | "log_exceptions";
                 /** @description One of last_24h, last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
                 period?: string | null;
                 /** @description Start of the range, included: an ISO 8601 date (its 00:00 UTC) or date-time (UTC unless it carries an offset, e.g. 2026-11-01T00:00:00+01:00). */
