@@ -13,7 +13,8 @@
 -- A null means no data for that hour, never zero, but for the errors of an hour with traffic: Dynatrace leaves
 -- an error count's slot empty when no error occurred, so there they are 0.
 -- Log lines count in the mapping's environment whatever the case their environment field is written in
--- ("Production"): the mapping's ids are lower-case.
+-- ("Production"): the mapping's ids are lower-case. In an hour the service logged lines of any level counted, a
+-- level it logged none of is 0: Elasticsearch leaves empty buckets out of its answer, and the hour was read.
 -- Application, component and environment are ENUM types over the mapping's values (created by the build):
 -- the month's rows are grouped and sorted on them, and DuckDB handles an ENUM as a small integer.
 with entity_map as (
@@ -85,9 +86,9 @@ logs as (
         cast(p.environment as mapped_environment) as environment,
         l.hour,
         -- Line counts of an hour fit a BIGINT; sum() would widen them to HUGEINT, slow to write and read.
-        cast(sum(l.count) filter (where l.level = 'ERROR') as bigint) as log_errors,
-        cast(sum(l.count) filter (where l.level = 'EXCEPTION') as bigint) as log_exceptions,
-        cast(sum(l.count) filter (where l.level = 'WARN') as bigint) as log_warnings
+        coalesce(cast(sum(l.count) filter (where l.level = 'ERROR') as bigint), 0) as log_errors,
+        coalesce(cast(sum(l.count) filter (where l.level = 'EXCEPTION') as bigint), 0) as log_exceptions,
+        coalesce(cast(sum(l.count) filter (where l.level = 'WARN') as bigint), 0) as log_warnings
     from raw_elasticsearch_log_counts_hourly as l
     inner join ref_pivots as p
         on
