@@ -9,9 +9,13 @@ function level(value: string, lvl: string | null | undefined, state: string | nu
   return lvl ? `${value} · ${lvl}` : value;
 }
 
-/** Deployments a day; a rate too small for two decimals reads "< 0.01/day": 0.00 would read as never deploying. */
+/**
+ * Deployments a day; a rate too small for two decimals reads "< 0.01/day": 0.00 would read as never deploying. None
+ * (a scope whose deployments the mapping names no source of) reads "–", without a unit.
+ */
 function perDay(value: number | null | undefined): string {
-  if (value && value > 0 && value < 0.005) return '< 0.01/day';
+  if (value === null || value === undefined) return NONE;
+  if (value > 0 && value < 0.005) return '< 0.01/day';
   return `${decimal(value)}/day`;
 }
 

@@ -149,6 +149,16 @@ describe('pages', () => {
       expect(await rework(billing.id)).toBe('10.0% (2 of 20)');
       expect(await rework(booking.id)).toBe('– (no deployments)');
     });
+    // booking's mapping names no ArgoCD application nor GitLab project: the API gives no deployment frequency and the
+    // state 'not mapped', which reads as such, not as a rate of "–/day".
+    it('shows a deployment frequency the mapping gives no source for as not mapped', async () => {
+      const [billing, booking] = f.doraApp.items;
+      const dark = { ...booking, deploymentFrequencyPerDay: null, deploymentFrequencyState: 'not mapped' };
+      server.use(answer('/kpis/dora', { ...f.doraApp, items: [billing, dark] }));
+      await renderWithApi(<DoraPage />);
+      const cells = (await screen.findByRole('cell', { name: booking.id })).closest('tr')!.querySelectorAll('td');
+      expect(cells[1].textContent).toBe('– (not mapped)');
+    });
     // Each row's first cell is announced with its column's header: it names what the rows are (the report's grouping),
     // not "Id". The application report's rows are applications, the dashboard's DORA rows groups.
     it("heads the rows' column with the report's grouping", async () => {
