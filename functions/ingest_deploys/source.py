@@ -187,6 +187,24 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
                     )
                 )
 
+        def set_aside_or_raise(
+            refused: SourceRefused,
+            refusals: list[SourceRefused],
+            asked: int,
+            what: str,
+            check: str,
+            dataset: str | None = None,
+        ) -> None:
+            """One project deleted, moved or closed to the token must not stop every other project's deployments: the
+            run goes on, the refusal kept as a reject of the run (status partial). Every project refused is no project
+            gone but GitLab refusing the token (a missing scope, a revoked access): the run fails and its window is
+            read again, as for any other refusal."""
+            refusals.append(refused)
+            if refused.status not in PROJECT_GONE or len(refusals) == asked:
+                raise refused
+            reason = f"{refused}; the other projects were read: check the mapping's {check}"
+            gitlab.counters.set_aside.append(SetAside(what, reason, "", dataset))
+
         def path_pages(refusals: list[SourceRefused], asked: int) -> Iterator[Page]:
             """Each mapped path's project (GET /projects/<encoded path>), its answer recorded. A path GitLab does not
             know (404, or 403 for a project hidden from the token) is set aside, counted by this run, and its entity
@@ -196,17 +214,14 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
                 try:
                     response = gitlab.project(path)
                 except SourceRefused as refused:
-                    refusals.append(refused)
-                    if refused.status not in PROJECT_GONE or len(refusals) == asked:
-                        raise
-                    gitlab.counters.set_aside.append(
-                        SetAside(
-                            f"GitLab project {path}",
-                            f"{refused}; the other projects were read: check the mapping's gitlab_project_slug (the "
-                            "project's path with its namespace, as GitLab shows it) and the token's access to it",
-                            "",
-                            parse.PROJECT_PATHS,
-                        )
+                    set_aside_or_raise(
+                        refused,
+                        refusals,
+                        asked,
+                        f"GitLab project {path}",
+                        "gitlab_project_slug (the project's path with its namespace, as GitLab shows it) and the "
+                        "token's access to it",
+                        parse.PROJECT_PATHS,
                     )
                     continue
                 yield Page(parse.PROJECT_PATHS, response.body, {"project_path": path, "observed_at": observed})
@@ -244,20 +259,12 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
                 try:
                     yield from project_pages(project_id)
                 except SourceRefused as refused:
-                    refusals.append(refused)
-                    # Every project refused is no project gone but GitLab refusing the token (a missing scope, a
-                    # revoked access): the run fails and its window is read again, as for any other refusal.
-                    if refused.status not in PROJECT_GONE or len(refusals) == asked:
-                        raise
-                    # One project deleted, moved or closed to the token must not stop every other project's
-                    # deployments: the run goes on, the refusal is kept as a reject of the run (status partial).
-                    gitlab.counters.set_aside.append(
-                        SetAside(
-                            f"GitLab project {project_id}",
-                            f"{refused}; the other projects were read: check the mapping's gitlab_project_id "
-                            "and the token's access to the project",
-                            "",
-                        )
+                    set_aside_or_raise(
+                        refused,
+                        refusals,
+                        asked,
+                        f"GitLab project {project_id}",
+                        "gitlab_project_id and the token's access to the project",
                     )
 
         # The paths' answers are recorded whatever GitLab dataset is asked: they make its rows an entity's.
