@@ -13,9 +13,8 @@ from fastapi.testclient import TestClient
 from functions.api.main import create_app
 from lakehouse.aggregates.build import build
 from lakehouse.mappings import MappingStore
-from lakehouse.schemas import get_dataset
 from tests.integration.api.conftest import READER, api_settings, down_sources
-from tests.unit.aggregates.estate import AS_OF, estate_lake, rows, t
+from tests.unit.aggregates.estate import AS_OF, estate_lake, t, write
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +30,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
         line | {"level": "ERROR", "hour": t(19, 10), "count": 2},
         line | {"level": "EXCEPTION", "hour": t(19, 11), "count": 3},
     ]
-    lake.write_days(get_dataset("elasticsearch/log_counts_hourly"), rows("elasticsearch/log_counts_hourly", *logs))
+    write(lake, "elasticsearch/log_counts_hourly", *logs)
     build(lake, settings, mode="full", as_of=AS_OF)
     with TestClient(create_app(api_settings(root), settings, down_sources()), raise_server_exceptions=False) as c:
         yield c

@@ -16,7 +16,7 @@ from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from tests.integration.api.conftest import READ_ROUTES, READER, api_settings, down_sources
-from tests.unit.aggregates.estate import AS_OF, mapping, metrics, rows, t
+from tests.unit.aggregates.estate import AS_OF, dark, mapping, metrics, rows, t
 
 
 @pytest.fixture(scope="module")
@@ -25,16 +25,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     settings = Settings(lake_url=str(root / "lake"), duckdb_temp_directory=root / "duckdb")
     lake = Lake.from_settings(settings)
     # dark is watched by Dynatrace alone: no ServiceNow CI on it or its component.
-    dark = [
-        {"entity_id": "dark", "kind": "application", "team": "t2", "group": "g1", "domain": "d1"},
-        {
-            "entity_id": "dark-svc",
-            "kind": "component",
-            "application_id": "dark",
-            "dynatrace_entity_selector": 'entityId("SERVICE-D")',
-        },
-    ]
-    MappingStore(lake).apply(mapping() + dark, actor="test", replace=True)
+    MappingStore(lake).apply(mapping() + dark(), actor="test", replace=True)
     lake.write_days(get_dataset("dynatrace/service_metrics_hourly"), metrics())
     # quiet-svc has traffic on the 19th from 00:00 to 20:00: a p95 of 100 ms for ten hours, none for ten.
     quiet = [

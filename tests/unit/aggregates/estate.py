@@ -64,6 +64,25 @@ def mapping(db_ci: str = CI_DB) -> list[dict[str, Any]]:
     ]
 
 
+def dark(team: str = "t2") -> list[dict[str, Any]]:
+    """dark, an application of `team` (group g1, domain d1) watched by Dynatrace alone (SERVICE-D on its component
+    dark-svc): no ServiceNow CI, ArgoCD application nor GitLab project on it or its component."""
+    return [
+        {"entity_id": "dark", "kind": "application", "team": team, "group": "g1", "domain": "d1"},
+        {
+            "entity_id": "dark-svc",
+            "kind": "component",
+            "application_id": "dark",
+            "dynatrace_entity_selector": 'entityId("SERVICE-D")',
+        },
+    ]
+
+
+def write(lake: Lake, dataset_id: str, *items: dict[str, Any]) -> None:
+    """Records of a dataset, each a dict of its columns (the others null), into their day partitions."""
+    lake.write_days(get_dataset(dataset_id), rows(dataset_id, *items))
+
+
 def rows(dataset_id: str, *items: dict[str, Any]) -> pa.Table:
     dataset = get_dataset(dataset_id)
     return pa.Table.from_pylist(

@@ -24,6 +24,7 @@ from tests.unit.aggregates.estate import (
     CI_Q,
     CI_WRONG,
     change,
+    dark,
     deployment,
     estate_lake,
     incident,
@@ -181,16 +182,7 @@ def test_a_metric_whose_source_the_mapping_ties_to_none_of_its_applications_is_n
     'no deployments' or 'no incidents restored' would claim what nobody could see. Its team t3, itself alone, says
     the same; its group g1 has shop, whose sources are mapped: g1's figures are shop's, with their own states."""
     lake, settings = estate_lake(tmp_path)
-    dark = [
-        {"entity_id": "dark", "kind": "application", "team": "t3", "group": "g1", "domain": "d1"},
-        {
-            "entity_id": "dark-svc",
-            "kind": "component",
-            "application_id": "dark",
-            "dynatrace_entity_selector": 'entityId("SERVICE-D")',
-        },
-    ]
-    MappingStore(lake).apply(dark, actor="test")
+    MappingStore(lake).apply(dark(team="t3"), actor="test")
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as at:
         for row in (dora(at, "dark"), dora_group(at, "team", "t3")):

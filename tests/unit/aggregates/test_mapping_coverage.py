@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from lakehouse.aggregates.build import build
-from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from tests.unit.aggregates.estate import (
@@ -20,8 +19,8 @@ from tests.unit.aggregates.estate import (
     deployment,
     estate_lake,
     incident,
-    rows,
     t,
+    write,
 )
 from tests.unit.aggregates.test_kpis import mart, one, reading
 
@@ -46,42 +45,36 @@ def add_records_no_entry_claims(lake: Lake) -> None:
       it is not mapped: they never became deployment events. Not counted: 503, project 11's to "Production"
       (production, compared without case), 102, which is the event gitlab:102 already, 504, canceled, and 505,
       finished after as_of."""
-    incidents = get_dataset("servicenow/incidents")
-    lake.write_days(
-        incidents,
-        rows(
-            incidents.id,
-            incident("i4" * 16, "INC4", CI_WRONG, t(5, 9), 3, 6, t(5, 10)) | legacy_db(),
-            incident("i5" * 16, "INC5", CI_WRONG, t(12, 9), 3, 6, t(12, 10)) | legacy_db(cmdb_ci_name="legacy-db-2"),
-            incident("i6" * 16, "INC6", None, t(13, 9), 4, 2),  # type: ignore[arg-type]
-            incident("i7" * 16, "INC7", CI_WRONG, t(14, 9), 3, 8) | legacy_db(),
-            incident("i8" * 16, "INC8", CI_WRONG, datetime(2026, 10, 1, 9, tzinfo=UTC), 3, 2) | legacy_db(),
-            incident("i9" * 16, "INC9", CI_WRONG, t(20, 11), 3, 2) | legacy_db(),
-            incident("ia" * 16, "INC10", CI_WRONG, t(15, 9), 3, 2) | legacy_db(business_service_sys_id=CI_Q),
-        ),
+    write(
+        lake,
+        "servicenow/incidents",
+        incident("i4" * 16, "INC4", CI_WRONG, t(5, 9), 3, 6, t(5, 10)) | legacy_db(),
+        incident("i5" * 16, "INC5", CI_WRONG, t(12, 9), 3, 6, t(12, 10)) | legacy_db(cmdb_ci_name="legacy-db-2"),
+        incident("i6" * 16, "INC6", None, t(13, 9), 4, 2),  # type: ignore[arg-type]
+        incident("i7" * 16, "INC7", CI_WRONG, t(14, 9), 3, 8) | legacy_db(),
+        incident("i8" * 16, "INC8", CI_WRONG, datetime(2026, 10, 1, 9, tzinfo=UTC), 3, 2) | legacy_db(),
+        incident("i9" * 16, "INC9", CI_WRONG, t(20, 11), 3, 2) | legacy_db(),
+        incident("ia" * 16, "INC10", CI_WRONG, t(15, 9), 3, 2) | legacy_db(business_service_sys_id=CI_Q),
     )
-    changes = get_dataset("servicenow/changes")
-    lake.write_days(
-        changes,
-        rows(changes.id, change("3" * 32, "CHG3", CI_WRONG, (t(16, 9), t(16, 10)), "successful", t(16), t(16, 10))),
+    write(
+        lake,
+        "servicenow/changes",
+        change("3" * 32, "CHG3", CI_WRONG, (t(16, 9), t(16, 10)), "successful", t(16), t(16, 10)),
     )
-    deploys = get_dataset("deploys/deployment_events")
-    lake.write_days(
-        deploys,
-        rows(deploys.id, deployment("argocd:legacy-prod:1", "argocd", "legacy-prod", t(17, 9), "succeeded", "l1")),
+    write(
+        lake,
+        "deploys/deployment_events",
+        deployment("argocd:legacy-prod:1", "argocd", "legacy-prod", t(17, 9), "succeeded", "l1"),
     )
-    gitlab = get_dataset("gitlab/deployments")
-    lake.write_days(
-        gitlab,
-        rows(
-            gitlab.id,
-            gitlab_deployment(501, 12, "Production-EU", "success", t(14, 9)),
-            gitlab_deployment(502, 12, "Production-EU", "failed", t(15, 9)),
-            gitlab_deployment(503, 11, "Production", "success", t(16, 9)),
-            gitlab_deployment(102, 12, "production", "success", t(18, 8, 30)),
-            gitlab_deployment(504, 12, "canary", "canceled", t(19, 9)),
-            gitlab_deployment(505, 12, "Production-EU", "success", t(20, 12)),
-        ),
+    write(
+        lake,
+        "gitlab/deployments",
+        gitlab_deployment(501, 12, "Production-EU", "success", t(14, 9)),
+        gitlab_deployment(502, 12, "Production-EU", "failed", t(15, 9)),
+        gitlab_deployment(503, 11, "Production", "success", t(16, 9)),
+        gitlab_deployment(102, 12, "production", "success", t(18, 8, 30)),
+        gitlab_deployment(504, 12, "canary", "canceled", t(19, 9)),
+        gitlab_deployment(505, 12, "Production-EU", "success", t(20, 12)),
     )
 
 
