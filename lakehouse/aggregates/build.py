@@ -71,8 +71,10 @@ DAYS_THROUGH_KEY = "rosetta_days_through"
 # and sorted on them, and an ENUM is a small integer to DuckDB (see _typed for how they are written). Sorted by
 # value, so that an ENUM orders as its text does.
 ENUM_KEYS = {"app_id": "mapped_app_id", "component_id": "mapped_component_id", "environment": "mapped_environment"}
-# The columns a reader of a day table skips row groups by, with their min/max statistics.
-SKIPPED_BY = ("app_id", "component_id")
+# The column a reader of a day table skips row groups by, with their min/max statistics: the API reads one
+# application at a time. A component is read within its application, whose row groups the application's own
+# statistics find; written as text too, it made a month of hourly signals 0.1 s slower to write (of 0.7 s).
+SKIPPED_BY = ("app_id",)
 # The header lines that name columns of the file's own query.
 NAMING_COLUMNS = re.compile(r"^--\s*(partitioned by|counted on days of|counted with):")
 
@@ -1100,8 +1102,8 @@ def _write_days(
 
 def _typed(name: str, kind: str) -> str:
     """A column as the month object stores it. An ENUM is text in Parquet, and DuckDB writes its dictionary as
-    it is, which is faster; but it gives every row group the ENUM's whole range as min/max, so the columns readers
-    find rows by (application, component) are written as text, whose statistics are the row group's own."""
+    it is, which is faster; but it gives every row group the ENUM's whole range as min/max, so the column readers
+    find rows by (the application) is written as text, whose statistics are the row group's own."""
     if not kind.startswith("ENUM("):
         return f"cast(r.{name} as {kind}) as {name}"
     return f"cast(r.{name} as varchar) as {name}" if name in SKIPPED_BY else f"r.{name}"
