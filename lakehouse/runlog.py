@@ -246,3 +246,36 @@ class Watermarks:
                 continue
             return Watermark(source, dataset, value.astimezone(UTC), run_id, stamp, cursor or {})
         raise ConcurrentWriteError(f"{key}: kept changing under this update; retry")
+
+
+class Coverage:
+    """The first instant each dataset has been read from, under state/ beside its watermark: the start of the
+    earliest window a run or a backfill completed for it. The lake knows nothing of what happened before it, so a
+    count over a period that began earlier (deployments a day) is a count over the part since. Only ever moved
+    back; a day a backfill failed on is not read, and is left for the backfill run again over it."""
+
+    def __init__(self, lake: Lake) -> None:
+        self.lake = lake
+
+    def get(self, source: str, dataset: str) -> datetime | None:
+        found = self.lake.get_json(self.lake.read_from_key(source, dataset))
+        return datetime.fromisoformat(found[0]["read_from"]) if found else None
+
+    def extend(self, source: str, dataset: str, since: datetime, *, run_id: str) -> datetime:
+        """Call once a window starting at `since` is durable in the lake; the instant the dataset is read from."""
+        if since.tzinfo is None:
+            raise ValueError("coverage starts are UTC instants; got a naive datetime")
+        key = self.lake.read_from_key(source, dataset)
+        for _ in range(8):
+            found = self.lake.get_json(key)
+            if found:
+                earliest = datetime.fromisoformat(found[0]["read_from"])
+                if earliest <= since:
+                    return earliest
+            record = {"read_from": since.astimezone(UTC).isoformat(), "run_id": run_id}
+            try:
+                self.lake.put_json(key, record, if_match=found[1] if found else ABSENT)
+            except PreconditionFailed:
+                continue
+            return since.astimezone(UTC)
+        raise ConcurrentWriteError(f"{key}: kept changing under this update; retry")

@@ -198,6 +198,10 @@ class Lake:
         return f"state/{source}/{dataset}.json"
 
     @staticmethod
+    def read_from_key(source: str, dataset: str) -> str:
+        return f"state/{source}/read_from/{dataset}.json"
+
+    @staticmethod
     def mapping_version_key(version: int) -> str:
         return f"ref/mappings/v{version:06d}/mappings.parquet"
 

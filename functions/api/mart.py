@@ -221,6 +221,12 @@ class Snapshot:
         value = self.build.get("as_of")
         return datetime.fromisoformat(value) if value else None
 
+    @property
+    def deployments_read_from(self) -> datetime | None:
+        """The first instant the lake read deployments from, as the build had it (None when unknown)."""
+        value = self.build.get("deployments_read_from")
+        return datetime.fromisoformat(value) if value else None
+
     def cursor(self) -> duckdb.DuckDBPyConnection:
         if self.con is None:
             raise _not_built()

@@ -521,8 +521,16 @@ class SloReport(Envelope):
 class DoraRow(ApiModel):
     id: str
     applications: int | None = None
+    deployments_from: datetime | None = Field(
+        default=None,
+        description="Start of the part of the period whose deployments are counted: the period's start, or the "
+        "first instant the lake read deployments from when that is later (a lake younger than the period). Before "
+        "it the lake knows of no deployment, so the frequency is over deployment_frequency_denominator_days.",
+    )
     deployment_frequency_numerator: int | None = None
-    deployment_frequency_denominator_days: float | None = None
+    deployment_frequency_denominator_days: float | None = Field(
+        default=None, description="Days from deploymentsFrom to the period's end."
+    )
     deploy_days: int | None = Field(default=None, description="UTC calendar days with a successful deployment.")
     days_with_deployments: int | None = Field(
         default=None,

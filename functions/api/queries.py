@@ -648,7 +648,16 @@ with stg_periods as (
         cast($start as timestamptz) as period_start,
         cast($end as timestamptz) as period_end,
         -- Null for a range with nothing before as_of, as stg_periods has it for a period not begun.
-        nullif(epoch(cast($end as timestamptz)) - epoch(cast($start as timestamptz)), 0) / 86400.0 as period_days
+        nullif(epoch(cast($end as timestamptz)) - epoch(cast($start as timestamptz)), 0) / 86400.0 as period_days,
+        -- The part of the range the lake read deployments over, as stg_periods has it for a named period.
+        least(
+            cast($end as timestamptz),
+            greatest(cast($start as timestamptz), cast($deployments_read_from as timestamptz))
+        ) as deployments_from,
+        nullif(
+            greatest(epoch(cast($end as timestamptz)) - epoch(deployments_from), 0), 0
+        ) / 86400.0 as deployment_days,
+        coalesce(cast($deployments_read_from as timestamptz) < cast($end as timestamptz), true) as deployments_read
 ),
 stg_dora_scopes as (select * from mv_dora_scopes where level = $level and environment = $env),
 stg_dora_bands as (select * from mv_dora_bands where band_set = $bands),
@@ -678,13 +687,16 @@ def dora(
     limit: int,
     after: str | None,
     under: Under = ESTATE,
+    deployments_read_from: datetime | None = None,
 ) -> ReportRows:
-    """DORA rows with their `id`: a named period from the build's tables, an explicit range computed here."""
+    """DORA rows with their `id`: a named period from the build's tables, an explicit range computed here (its
+    deployments counted from `deployments_read_from`, the build's, when the range starts before it)."""
     params: dict[str, Any] = {"env": environment, "mode": mode, "bands": band_set, "limit": limit, "after": after}
     params |= under.params(group_by)
     if period.name is None:
         level = "application" if group_by == "app" else GROUP_LEVELS[group_by]
-        found = fetch(con, DORA_RANGE_SQL, params | {"level": level, "start": period.start, "end": period.end})
+        bounds = {"start": period.start, "end": period.end, "deployments_read_from": deployments_read_from}
+        found = fetch(con, DORA_RANGE_SQL, params | {"level": level} | bounds)
     elif group_by == "app":
         found = fetch(con, DORA_APPS_SQL, params | {"period": period.name})
     else:

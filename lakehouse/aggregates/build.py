@@ -31,7 +31,7 @@ from lakehouse.errors import RosettaError
 from lakehouse.gitlab_projects import with_recorded_ids
 from lakehouse.mappings import MappingEntry, MappingStore
 from lakehouse.objectstore import ABSENT, PreconditionFailed
-from lakehouse.runlog import RunLog
+from lakehouse.runlog import Coverage, RunLog
 from lakehouse.schemas import REGISTRY, Dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import ROW_GROUP_ROWS, Lake
@@ -51,6 +51,8 @@ EVENT_DAYS_KEY = "state/build/event_days.parquet"
 HOURLY_LOOKBACK_DAYS = 14
 PERIOD_LOOKBACK_DAYS = 200
 HOURLY_DATASETS = ("dynatrace/service_metrics_hourly", "elasticsearch/log_counts_hourly")
+# What the DORA periods count deployments from: the first window the deploy ingest completed.
+DEPLOYMENT_EVENTS = REGISTRY["deploys/deployment_events"]
 # The datasets the hourly signals are computed from: days they wrote are the days whose signals are rebuilt.
 SIGNAL_DATASETS = (*HOURLY_DATASETS, "dynatrace/entities")
 # The application hours (a month at a time) and the hourly mart that keeps them, level = 'application'.
@@ -103,6 +105,8 @@ class BuildParams:
     full_min_confidence: float = 0.7
     min_coverage: float = 0.5
     production_environment: str = "production"
+    # The first instant the lake read deployments from (see lakehouse.runlog.Coverage); None when unknown.
+    deployments_read_from: datetime | None = None
 
     def __post_init__(self) -> None:
         if self.signals_from is None:
@@ -171,6 +175,10 @@ def build(
         return _build(lake, settings, mode=mode, as_of=as_of, trigger=trigger, params=params)
     finally:
         _release_lease(lake, lease)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
 
 
 def _now() -> datetime:
@@ -270,6 +278,7 @@ def _build(
             mode=mode,
             signals_from=signals_from,
             production_environment=settings.production_environment,
+            deployments_read_from=Coverage(lake).get(DEPLOYMENT_EVENTS.source, DEPLOYMENT_EVENTS.name),
             **(params or {}),  # type: ignore[arg-type]
         )
     except BaseException as exc:
@@ -352,6 +361,8 @@ def _build(
             "gitlab_paths": gitlab_paths,
             "production_environment": settings.production_environment,
             "as_of": as_of.isoformat(),
+            # The API's DORA over an explicit range counts deployments over the same part of it as the build.
+            "deployments_read_from": _iso(build_params.deployments_read_from),
             "run_id": run.run_id,
             "started_at": run.started_at.isoformat(),
             "mode": mode,
@@ -501,6 +512,7 @@ def _register_inputs(
             f"(select distinct {column} from ref_entities where {column} is not null order by {column})"
         )
     values = {k: v for k, v in params.__dict__.items()} | {"hours_from": params.hours_from}
+    # A parameter left None has no type of its own: the SQL that reads it casts it (stg_periods).
     columns = ", ".join(f"${name} as {name}" for name in values)
     con.execute(f"create table build_params as select {columns}", values)
     _register_hourly(con, lake, params)

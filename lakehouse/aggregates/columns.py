@@ -101,8 +101,12 @@ def _dora_metrics(scope: str) -> dict[str, str]:
             "full or light: which incident links make a deployment a change failure (see mv_incident_links)"
         ),
         "band_set": BAND_SET,
+        "deployments_from": (
+            "Start of the part of the period whose deployments are counted: the period's start, or the first instant "
+            "the lake read deployments from when that is later (a lake younger than the period)"
+        ),
         "deployment_frequency_numerator": f"Successful deployments {events} finished in the period",
-        "deployment_frequency_denominator_days": "Days in the period",
+        "deployment_frequency_denominator_days": "Days from deployments_from to the period's end",
         "deploy_days": "UTC calendar days of the period with a successful deployment",
         "days_with_deployments": (
             "Days (24 h, counted back from the period's end; a part day at its start is one) holding a successful "

@@ -5,8 +5,12 @@
 --
 -- Rolling periods end at as_of (the start of the current hour, excluded); calendar periods run from the
 -- start of the month or quarter to as_of; previous_* periods are the last complete month or quarter.
+-- Deployments are counted over the part of a period since the lake has read them (deployments_read_from: the
+-- start of the first window the deploy ingest completed, a run's or a backfill's): a lake a week old knows nothing
+-- of the three weeks before, so its last 30 days hold 7 days of deployments, and a quarter that ended before it
+-- holds none to count (deployments_read is false). Unknown when no ingest recorded it: the whole period.
 with params as (
-    select as_of from build_params
+    select as_of, cast(deployments_read_from as timestamptz) as deployments_read_from from build_params
 ),
 
 periods as (
@@ -32,5 +36,16 @@ select
     period_end,
     -- Null for a period that has not begun (the month at its first hour): nothing is divided by zero.
     nullif(epoch(period_end) - epoch(period_start), 0) / 86400.0 as period_days,
-    nullif(epoch(period_end) - epoch(period_start), 0) / 3600.0 as period_hours
-from periods
+    nullif(epoch(period_end) - epoch(period_start), 0) / 3600.0 as period_hours,
+    deployments_from,
+    nullif(greatest(epoch(period_end) - epoch(deployments_from), 0), 0) / 86400.0 as deployment_days,
+    coalesce(deployments_read_from < period_end, true) as deployments_read
+from (
+    select
+        p.*,
+        r.deployments_read_from,
+        -- At the period's end when the lake read none of it: no part of it to count.
+        least(p.period_end, greatest(p.period_start, r.deployments_read_from)) as deployments_from
+    from periods as p
+    cross join params as r
+)

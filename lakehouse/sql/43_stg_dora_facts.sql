@@ -4,6 +4,8 @@
 -- refresh: daily
 --
 -- deployment frequency = successful deployments / days in the period (deploy_days = UTC calendar days with one).
+-- Every deployment metric counts the deployments of the part of the period the lake has read them over
+-- (deployments_from to the period's end, deployment_days long: see stg_periods), the whole period once it has.
 -- Its level (see stg_dora_levels) counts periods, not deployments: the period is cut back from its end into days
 -- (24 h), weeks (7 days) and months (30-day blocks), each holding its first instant and not its last as the period
 -- does, the part at its start too short for a whole one being a block of its own; days_with_deployments,
@@ -48,7 +50,7 @@ deployment_periods as (
         p.period,
         epoch(p.period_end) - epoch(d.finished_at) as before_end
     from mv_deployments as d
-    inner join stg_periods as p on d.finished_at >= p.period_start and d.finished_at < p.period_end
+    inner join stg_periods as p on d.finished_at >= p.deployments_from and d.finished_at < p.period_end
 ),
 
 success_blocks as (
@@ -159,6 +161,9 @@ select
     p.period_start,
     p.period_end,
     p.period_days,
+    p.deployments_from,
+    p.deployment_days,
+    p.deployments_read,
     m.correlation_mode,
     coalesce(d.deployments, 0) as deployments,
     coalesce(d.deploy_days, 0) as deploy_days,

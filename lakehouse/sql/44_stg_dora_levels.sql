@@ -5,12 +5,14 @@
 --
 -- Each metric carries its numerator, denominator and sample size, a state, and its performance level in
 -- the band set (see stg_dora_bands). Too little data is a state, never a zero:
---   deployment frequency: 'no deployments' when none succeeded (the value is then 0 and no level is given).
+--   deployment frequency: 'no deployments' when none succeeded (the value is then 0 and no level is given);
+--   'insufficient data' for a period that ended before the lake read any deployment (see stg_periods), whose value
+--   is null. Over a period the lake read part of, the value and the cadence are those of that part.
 --   Its level is a cadence (daily, weekly, monthly), met by periods with a deployment, not by deployments:
 --   the period is cut back from its end into days, weeks and 30-day months (stg_dora_facts), and a cadence is
 --   met when at least as many of its blocks hold a successful deployment as whole ones fit in the period
---   (floor(period_days / 7 or 30); the part block at the start may stand in for a whole one), and for daily on 5
---   of every 7 days (floor(period_days * 5 / 7)): a team deploying every working day is daily, its weekends quiet.
+--   (floor(deployment_days / 7 or 30); the part block at the start may stand in for a whole one), and for daily on 5
+--   of every 7 days (floor(deployment_days * 5 / 7)): a team deploying every working day is daily, its weekends quiet.
 --   In the last 30 days: daily needs a deployment on 21 of the 30 days, weekly in 4 of the weeks, monthly in the
 --   one month.
 --   Deployments on a Friday of each of 4 weeks are weekly, though 4 / 30 a day is under 1/7; 1 in a 31-day month
@@ -21,7 +23,7 @@
 --   change failure rate: 'insufficient data' without a deployment attempt
 --   recovery time: 'insufficient data' without a deployment attempt, 'no change failures' / 'not recovered';
 --   MTTR: 'no incidents restored'
---   rework rate: 'no deployments' when none succeeded (no rate, never 0 %)
+--   rework rate: 'no deployments' when none succeeded (no rate, never 0 %); 'insufficient data' as for frequency
 -- Before those, 'not mapped' when the mapping ties none of the scope's applications to the metric's source (see
 -- stg_dora_scopes): deployment frequency, change failure rate, recovery time and rework rate without an ArgoCD
 -- application or GitLab project, lead time without a GitLab project, MTTR without a ServiceNow CI. Nothing can be
@@ -45,7 +47,7 @@ facts as (
         coalesce(m.merge_requests_mapped, false) as merge_requests_mapped,
         coalesce(m.incidents_mapped, false) as incidents_mapped,
         s.band_set,
-        coalesce(f.deployments / f.period_days, 0) as deployment_frequency_per_day,
+        coalesce(f.deployments / f.deployment_days, 0) as deployment_frequency_per_day,
         case when f.attempts > 0 then f.change_failures / f.attempts end as change_failure_rate,
         case when f.deployments > 0 then f.rework_deployments / f.deployments end as rework_rate
     from stg_dora_facts as f
@@ -72,9 +74,9 @@ levels as (
                     b.bound = 0
                     or case round(1 / b.bound)
                         -- Daily asks for 5 of every 7 days: weekends are not held against a team.
-                        when 1 then f.days_with_deployments >= floor(f.period_days * 5 / 7 + 1e-9)
-                        when 7 then f.weeks_with_deployments >= floor(f.period_days * b.bound + 1e-9)
-                        when 30 then f.months_with_deployments >= floor(f.period_days * b.bound + 1e-9)
+                        when 1 then f.days_with_deployments >= floor(f.deployment_days * 5 / 7 + 1e-9)
+                        when 7 then f.weeks_with_deployments >= floor(f.deployment_days * b.bound + 1e-9)
+                        when 30 then f.months_with_deployments >= floor(f.deployment_days * b.bound + 1e-9)
                     end
                 )
         ) as deployment_frequency_level,
@@ -106,15 +108,20 @@ select
     f.period_end,
     f.correlation_mode,
     f.band_set,
+    f.deployments_from,
     f.deployments as deployment_frequency_numerator,
-    f.period_days as deployment_frequency_denominator_days,
+    f.deployment_days as deployment_frequency_denominator_days,
     f.deploy_days,
     f.days_with_deployments,
     f.weeks_with_deployments,
     f.months_with_deployments,
-    case when f.deploys_mapped then f.deployment_frequency_per_day end as deployment_frequency_per_day,
+    case when f.deploys_mapped and f.deployments_read then f.deployment_frequency_per_day end
+        as deployment_frequency_per_day,
     case
-        when not f.deploys_mapped then 'not mapped' when f.deployments > 0 then 'ok' else 'no deployments'
+        when not f.deploys_mapped then 'not mapped'
+        when not f.deployments_read then 'insufficient data'
+        when f.deployments > 0 then 'ok'
+        else 'no deployments'
     end as deployment_frequency_state,
     l.deployment_frequency_level,
     f.changes as lead_time_sample,
@@ -151,7 +158,10 @@ select
     f.deployments as rework_denominator,
     f.rework_rate,
     case
-        when not f.deploys_mapped then 'not mapped' when f.deployments > 0 then 'ok' else 'no deployments'
+        when not f.deploys_mapped then 'not mapped'
+        when not f.deployments_read then 'insufficient data'
+        when f.deployments > 0 then 'ok'
+        else 'no deployments'
     end as rework_state
 from facts as f
 inner join levels as l

@@ -217,6 +217,7 @@ def kpis_dora(
         limit=limit + 1,
         after=after_id,
         under=under,
+        deployments_read_from=mart.snap.deployments_read_from,
     )
     return DoraReport(
         **envelope(mart.snap),

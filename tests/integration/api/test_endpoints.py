@@ -33,7 +33,7 @@ from lakehouse.aggregates.build import build
 from lakehouse.ingest.config import IngestSettings
 from lakehouse.mappings import MappingStore
 from lakehouse.objectstore import PreconditionFailed
-from lakehouse.runlog import RunLog, RunRecord, new_run_id
+from lakehouse.runlog import Coverage, RunLog, RunRecord, new_run_id
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
@@ -1007,6 +1007,27 @@ def test_a_dora_range_reaching_past_as_of_stops_at_it(tmp_path: Path) -> None:
     empty = {r["id"]: r for r in later["items"]}["quiet"]
     assert (empty["deploymentFrequencyNumerator"], empty["deploymentFrequencyState"]) == (0, "no deployments")
     assert empty["deploymentFrequencyLevel"] is None
+
+
+def test_dora_counts_deployments_from_when_the_lake_first_read_them(tmp_path: Path) -> None:
+    """The deploy ingest first read from the 19th at midnight; the build ran at 10:00 on the 20th. Of shop's
+    deployments in the last 30 days only D2 (19th 10:00) and D3 (19th 13:00) are in what the lake read, 34 hours
+    (34 / 24 days): 2 / (34 / 24) a day, not 4 / 30. A range from the 18th counts from the 19th as well (G2, the
+    18th at 08:30, is before it), and one over the named period's bounds gives the named period's figures."""
+    lake, settings = hand_made_lake(tmp_path)
+    Coverage(lake).extend("deploys", "deployment_events", t(19), run_id="first-run")
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with TestClient(create_app(api_settings(tmp_path), settings, down_sources())) as c:
+        named = get(c, "/monitoring/kpis/dora?period=last_30d&groupBy=app")
+        ranged = get(c, "/monitoring/kpis/dora?from=2026-11-18&to=2026-11-21&groupBy=app")
+        bounds = named["period"]
+        same = get(c, f"/monitoring/kpis/dora?from={bounds['start']}&to={bounds['end']}&groupBy=app")
+    for report in (named, ranged, same):
+        shop = {r["id"]: r for r in report["items"]}["shop"]
+        assert shop["deploymentsFrom"] == "2026-11-19T00:00:00Z"
+        assert (shop["deploymentFrequencyNumerator"], shop["changeFailureDenominator"]) == (2, 2)
+        assert shop["deploymentFrequencyDenominatorDays"] == pytest.approx(34 / 24)
+        assert shop["deploymentFrequencyPerDay"] == pytest.approx(2 / (34 / 24))
 
 
 def test_a_named_dora_period_says_the_days_of_its_figures_after_an_hourly_build(tmp_path: Path) -> None:

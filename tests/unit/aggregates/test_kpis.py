@@ -14,6 +14,7 @@ import pytest
 from lakehouse.aggregates.build import build
 from lakehouse.duckdb_session import open_duckdb
 from lakehouse.mappings import MappingStore
+from lakehouse.runlog import Coverage
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
@@ -505,6 +506,38 @@ def test_a_deployment_at_the_first_instant_of_the_period_is_in_its_first_day(tmp
         1,
     )
     assert quiet["deployment_frequency_level"] == "high"
+
+
+def test_a_lake_younger_than_the_period_counts_deployments_over_the_days_it_read(tmp_path: Path) -> None:
+    """The deploy ingest first read from 10 November 10:00, ten days before as_of. quiet deploys at noon on 1
+    November (an older sync ArgoCD's history still listed) and on the 12th, 14th, 16th and 18th. Over the last 30
+    days the lake knows only those ten days: 4 deployments (not the 1st's) in 10 days is 0.4 a day, where 5 / 30
+    would say a sixth of that. Counted back from 20 November 10:00 the four fill weeks 1 (the 14th, 16th and 18th)
+    and 2 (the 12th, 7 days 22 hours before the end): one whole week fits in 10 days, so weekly, 'high'; daily would
+    need floor(10 * 5 / 7) = 7 of the days. The third quarter ended before the lake read any deployment: its
+    deployment figures are 'insufficient data', not 'no deployments' and 'low'."""
+    lake, settings = estate_lake(tmp_path)
+    deploys = get_dataset("deploys/deployment_events")
+    noons = [t(1, 12), t(12, 12), t(14, 12), t(16, 12), t(18, 12)]
+    made = [
+        deployment(f"argocd:q:{i}", "argocd", "quiet-prod", at, "succeeded", f"q-{i}") for i, at in enumerate(noons)
+    ]
+    lake.write_days(deploys, rows(deploys.id, *made))
+    Coverage(lake).extend("deploys", "deployment_events", t(10, 10), run_id="first-run")
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        last_30d = dora(built, "quiet")
+        quarter = dora(built, "quiet", period="previous_quarter")
+    assert last_30d["deployments_from"] == t(10, 10)
+    assert (last_30d["deployment_frequency_numerator"], last_30d["deployment_frequency_denominator_days"]) == (4, 10)
+    assert last_30d["deployment_frequency_per_day"] == pytest.approx(0.4)
+    assert (last_30d["days_with_deployments"], last_30d["weeks_with_deployments"]) == (4, 2)
+    assert last_30d["deployment_frequency_level"] == "high"
+    assert quarter["deployments_from"] == datetime(2026, 10, 1, tzinfo=UTC)
+    assert quarter["deployment_frequency_denominator_days"] is None
+    assert (quarter["deployment_frequency_per_day"], quarter["deployment_frequency_level"]) == (None, None)
+    states = ("deployment_frequency_state", "change_failure_state", "recovery_state", "rework_state")
+    assert [quarter[s] for s in states] == ["insufficient data"] * 4
 
 
 def test_a_failure_by_its_change_and_an_incident_is_not_recovered_until_a_deployment_follows(tmp_path: Path) -> None:

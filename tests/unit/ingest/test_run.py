@@ -22,7 +22,7 @@ from lakehouse.ingest.records import ParseResult, Reject, rows_table
 from lakehouse.ingest.run import Derived, Page, SourcePlan, Stream, backfill, default_window, run_plan
 from lakehouse.ingest.sources import run_backfill
 from lakehouse.ingest.window import Window
-from lakehouse.runlog import RunLog, Watermarks
+from lakehouse.runlog import Coverage, RunLog, Watermarks
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
@@ -433,3 +433,31 @@ def test_a_watermark_that_cannot_be_saved_fails_the_run_in_the_run_log(
     assert failed.record.status == "failed" and "store unreachable" in (failed.record.error or "")
     (logged,) = RunLog(local_lake).list(since=failed.record.started_at.date())
     assert logged.status == "failed"
+
+
+def test_a_dataset_is_read_from_the_earliest_window_a_run_or_backfill_completed(local_lake: Lake) -> None:
+    """A first scheduled run reads the day from 4 March; a later run the hour after it; a backfill then the 2nd and
+    3rd, one day failing. The dataset has been read from the 2nd (the backfill's first day, which it completed),
+    never moved forward by a later window, and not from a day whose run failed."""
+    cis = [{"result": [{"sys_id": "a", "name": "web", "h": 1}]}]
+    coverage = Coverage(local_lake)
+    assert coverage.get("servicenow", "cmdb_ci") is None
+    run_plan(plan_of(cis), local_lake, WINDOW)
+    assert coverage.get("servicenow", "cmdb_ci") == T0
+    run_plan(plan_of(cis), local_lake, Window(WINDOW.until, WINDOW.until + timedelta(hours=1)))
+    assert coverage.get("servicenow", "cmdb_ci") == T0
+    days = Window(T0 - timedelta(days=2), T0).days()
+    failing = {days[0].since: OSError("down")}
+    backfill(
+        "servicenow",
+        "cmdb_ci",
+        lambda d: plan_of(failing.get(d.since, cis)),
+        local_lake,
+        days,
+        concurrency=1,
+        now=T0 + timedelta(days=5),
+    )
+    assert coverage.get("servicenow", "cmdb_ci") == T0 - timedelta(days=1)
+    failing.clear()
+    backfill("servicenow", "cmdb_ci", lambda d: plan_of(cis), local_lake, days, concurrency=1, now=T0)
+    assert coverage.get("servicenow", "cmdb_ci") == T0 - timedelta(days=2)

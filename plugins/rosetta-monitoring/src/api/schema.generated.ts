@@ -829,7 +829,10 @@ export interface components {
              * @description UTC calendar days with a successful deployment.
              */
             deployDays?: number | null;
-            /** Deploymentfrequencydenominatordays */
+            /**
+             * Deploymentfrequencydenominatordays
+             * @description Days from deploymentsFrom to the period's end.
+             */
             deploymentFrequencyDenominatorDays?: number | null;
             /** Deploymentfrequencylevel */
             deploymentFrequencyLevel?: string | null;
@@ -839,6 +842,11 @@ export interface components {
             deploymentFrequencyPerDay?: number | null;
             /** Deploymentfrequencystate */
             deploymentFrequencyState?: string | null;
+            /**
+             * Deploymentsfrom
+             * @description Start of the part of the period whose deployments are counted: the period's start, or the first instant the lake read deployments from when that is later (a lake younger than the period). Before it the lake knows of no deployment, so the frequency is over deployment_frequency_denominator_days.
+             */
+            deploymentsFrom?: string | null;
             /** Id */
             id: string;
             /** Leadtimelevel */

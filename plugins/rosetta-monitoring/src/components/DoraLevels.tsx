@@ -38,12 +38,23 @@ function rework(r: DoraRow): string {
   return `${percent(r.reworkRate, 1)} (${r.reworkNumerator ?? 0} of ${r.reworkDenominator ?? 0})`;
 }
 
+/**
+ * A lake younger than the period counts deployments from when it first read them (`deploymentsFrom`, after the
+ * period's start): the rate and its level are over those days, and the cell says since when.
+ */
+function readSince(r: DoraRow, periodStart: string | undefined): string {
+  if (!r.deploymentsFrom || !periodStart || Date.parse(r.deploymentsFrom) <= Date.parse(periodStart)) return '';
+  return ` · read since ${r.deploymentsFrom.slice(0, 10)}`;
+}
+
 /** The columns of a DORA report grouped by `groupBy`: the first names the rows (applications, teams, ...). */
-const doraColumns = (groupBy: string): TableColumn<DoraRow>[] => [
+const doraColumns = (groupBy: string, periodStart?: string): TableColumn<DoraRow>[] => [
   { title: GROUP_LABELS[groupBy] ?? groupBy, field: 'id' },
   {
     title: 'Deployment frequency',
-    render: r => level(perDay(r.deploymentFrequencyPerDay), r.deploymentFrequencyLevel, r.deploymentFrequencyState),
+    render: r =>
+      level(perDay(r.deploymentFrequencyPerDay), r.deploymentFrequencyLevel, r.deploymentFrequencyState) +
+      readSince(r, periodStart),
   },
   // Durations are cut: a median just under a level's bound (elite: under 24 h) never reads as the bound itself.
   { title: 'Lead time (median)', render: r => level(cutHours(r.leadTimeMedianHours), r.leadTimeLevel, r.leadTimeState) },
@@ -56,12 +67,12 @@ const doraColumns = (groupBy: string): TableColumn<DoraRow>[] => [
   { title: 'Rework rate', render: rework },
 ];
 
-/** DORA metrics with their performance level, one row per app or group. */
-export function DoraTable({ rows, groupBy }: { rows: DoraRow[]; groupBy: string }) {
+/** DORA metrics with their performance level, one row per app or group, over a period starting at `periodStart`. */
+export function DoraTable({ rows, groupBy, periodStart }: { rows: DoraRow[]; groupBy: string; periodStart?: string }) {
   return (
     <Table<DoraRow>
       options={NO_TOOLBAR}
-      columns={doraColumns(groupBy)}
+      columns={doraColumns(groupBy, periodStart)}
       data={rows}
     />
   );

@@ -38,7 +38,7 @@ export function EntityDoraCard({ entity, period }: { entity: MonitoredEntity; pe
             DORA over the {dora.label}: {coveredDays(d.report.period)}
             {dora.note}
           </p>
-          <DoraTable rows={d.rows} groupBy={d.report.groupBy} />
+          <DoraTable rows={d.rows} groupBy={d.report.groupBy} periodStart={d.report.period.start} />
         </>
       )}
     </Widget>

@@ -208,7 +208,7 @@ function LevelCard({ level, id, environment, period, entity }: LevelCardProps) {
               {d => (
                 <>
                   <p>{coveredDays(d.period)}</p>
-                  <DoraTable rows={d.items} groupBy={d.groupBy} />
+                  <DoraTable rows={d.items} groupBy={d.groupBy} periodStart={d.period.start} />
                 </>
               )}
             </WidgetBody>

@@ -84,7 +84,7 @@ export function DashboardPage() {
         {o => <RiskTable rows={o.topRisks} />}
       </Widget>
       <Widget title="DORA per group (30 days)" what="DORA figures" state={dora} isEmpty={d => d.items.length === 0} freshness={d => d.freshness}>
-        {d => <DoraTable rows={d.items} groupBy={d.groupBy} />}
+        {d => <DoraTable rows={d.items} groupBy={d.groupBy} periodStart={d.period.start} />}
       </Widget>
     </div>
   );

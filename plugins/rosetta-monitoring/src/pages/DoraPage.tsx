@@ -19,7 +19,7 @@ export function DoraPage() {
             <p>
               {coveredDays(d.period)}, bands {d.bandSet}, {d.mode} correlation, environment {d.environment}
             </p>
-            <DoraTable rows={d.items} groupBy={d.groupBy} />
+            <DoraTable rows={d.items} groupBy={d.groupBy} periodStart={d.period.start} />
           </>
         )}
       </Widget>

@@ -159,6 +159,31 @@ describe('pages', () => {
       const cells = (await screen.findByRole('cell', { name: booking.id })).closest('tr')!.querySelectorAll('td');
       expect(cells[1].textContent).toBe('– (not mapped)');
     });
+    // The lake first read deployments on 25 November, after the period's start (21 November 08:00): billing's rate is
+    // over the days since, and the cell says so; booking's deployments were read over the whole period, no note.
+    it('says from when a lake younger than the period read deployments', async () => {
+      const [billing, booking] = f.doraApp.items;
+      const young = {
+        ...billing,
+        deploymentsFrom: '2026-11-25T00:00:00Z',
+        deploymentFrequencyPerDay: 0.5,
+        deploymentFrequencyLevel: 'high',
+        deploymentFrequencyState: 'ok',
+      };
+      const whole = {
+        ...booking,
+        deploymentsFrom: f.doraApp.period.start,
+        deploymentFrequencyPerDay: 0.25,
+        deploymentFrequencyLevel: 'high',
+        deploymentFrequencyState: 'ok',
+      };
+      server.use(answer('/kpis/dora', { ...f.doraApp, items: [young, whole] }));
+      await renderWithApi(<DoraPage />);
+      const frequency = async (id: string) =>
+        (await screen.findByRole('cell', { name: id })).closest('tr')!.querySelectorAll('td')[1].textContent;
+      expect(await frequency(billing.id)).toBe('0.50/day · high · read since 2026-11-25');
+      expect(await frequency(booking.id)).toBe('0.25/day · high');
+    });
     // Each row's first cell is announced with its column's header: it names what the rows are (the report's grouping),
     // not "Id". The application report's rows are applications, the dashboard's DORA rows groups.
     it("heads the rows' column with the report's grouping", async () => {
