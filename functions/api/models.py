@@ -771,6 +771,12 @@ class SourceState(ApiModel):
     freshness: datetime | None = Field(description="Oldest watermark of the source's datasets.")
     lag_seconds: float | None = None
     datasets: dict[str, datetime | None] = Field(default_factory=dict)
+    read_from: dict[str, datetime | None] = Field(
+        default_factory=dict,
+        description="Per dataset, the first instant the lake has read it from (the start of the first window a run "
+        "or a backfill completed); null when no run has recorded one. What happened before it is unknown to the "
+        "lake: DORA counts deployments from there.",
+    )
 
 
 class SourcesOut(Envelope):

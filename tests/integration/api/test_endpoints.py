@@ -1112,6 +1112,18 @@ def test_admin_endpoints(client: TestClient) -> None:
     assert sources["dynatrace"]["configured"] is False and sources["dynatrace"]["reachable"] is None
 
 
+def test_the_sources_say_from_when_each_dataset_has_been_read(tmp_path: Path) -> None:
+    """A backfill of ArgoCD from 1 November completed; GitLab's deployments were never read. The admin sees the first
+    instant of each dataset the lake holds, and none for a dataset no run has recorded."""
+    lake, settings = hand_made_lake(tmp_path)
+    Coverage(lake).extend("argocd", "deployment_history", t(1), run_id="backfill")
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with TestClient(create_app(api_settings(tmp_path), settings, down_sources())) as c:
+        sources = {s["name"]: s for s in get(c, "/monitoring/admin/config/sources", ADMIN)["items"]}
+    assert sources["argocd"]["readFrom"]["deployment_history"] == "2026-11-01T00:00:00Z"
+    assert sources["gitlab"]["readFrom"]["deployments"] is None
+
+
 def test_the_admin_routes_answer_while_the_mart_copy_cannot_be_loaded(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:

@@ -1852,6 +1852,13 @@ export interface components {
              * @description null when not configured, or when the API is not given the source's credentials to probe it.
              */
             reachable: boolean | null;
+            /**
+             * Readfrom
+             * @description Per dataset, the first instant the lake has read it from (the start of the first window a run or a backfill completed); null when no run has recorded one. What happened before it is unknown to the lake: DORA counts deployments from there.
+             */
+            readFrom?: {
+                [key: string]: string | null;
+            };
             /** Url */
             url?: string | null;
         };
