@@ -14,8 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from lakehouse.errors import ConcurrentWriteError, RosettaError
-from lakehouse.objectstore import ABSENT, PreconditionFailed
+from lakehouse.errors import RosettaError
 from lakehouse.storage import Lake
 
 RunStatus = Literal["running", "succeeded", "partial", "failed"]
@@ -201,17 +200,7 @@ class Watermarks:
 
     def get(self, source: str, dataset: str) -> Watermark | None:
         found = self.lake.get_json(self.lake.state_key(source, dataset))
-        if not found:
-            return None
-        data = found[0]
-        return Watermark(
-            source,
-            dataset,
-            datetime.fromisoformat(data["value"]),
-            data["run_id"],
-            datetime.fromisoformat(data["updated_at"]),
-            data.get("cursor") or {},
-        )
+        return _watermark(source, dataset, found[0]) if found else None
 
     def advance(
         self,
@@ -226,26 +215,29 @@ class Watermarks:
         """Call only once the data up to `value` is durable in the lake."""
         if value.tzinfo is None:
             raise ValueError("watermarks are UTC instants; got a naive datetime")
-        key = self.lake.state_key(source, dataset)
-        for _ in range(8):
-            found = self.lake.get_json(key)
-            if found:
-                previous = datetime.fromisoformat(found[0]["value"])
-                if value < previous:
-                    return self.get(source, dataset)  # type: ignore[return-value]
-            stamp = now or datetime.now(UTC)
-            record = {
+
+        def moved(stored: dict[str, Any] | None) -> dict[str, Any] | None:
+            if stored and value < datetime.fromisoformat(stored["value"]):
+                return None
+            return {
                 "value": value.astimezone(UTC).isoformat(),
                 "run_id": run_id,
-                "updated_at": stamp.isoformat(),
+                "updated_at": (now or datetime.now(UTC)).isoformat(),
                 "cursor": cursor or {},
             }
-            try:
-                self.lake.put_json(key, record, if_match=found[1] if found else ABSENT)
-            except PreconditionFailed:
-                continue
-            return Watermark(source, dataset, value.astimezone(UTC), run_id, stamp, cursor or {})
-        raise ConcurrentWriteError(f"{key}: kept changing under this update; retry")
+
+        return _watermark(source, dataset, self.lake.update_json(self.lake.state_key(source, dataset), moved))
+
+
+def _watermark(source: str, dataset: str, data: dict[str, Any]) -> Watermark:
+    return Watermark(
+        source,
+        dataset,
+        datetime.fromisoformat(data["value"]),
+        data["run_id"],
+        datetime.fromisoformat(data["updated_at"]),
+        data.get("cursor") or {},
+    )
 
 
 class Coverage:
@@ -265,17 +257,11 @@ class Coverage:
         """Call once a window starting at `since` is durable in the lake; the instant the dataset is read from."""
         if since.tzinfo is None:
             raise ValueError("coverage starts are UTC instants; got a naive datetime")
-        key = self.lake.read_from_key(source, dataset)
-        for _ in range(8):
-            found = self.lake.get_json(key)
-            if found:
-                earliest = datetime.fromisoformat(found[0]["read_from"])
-                if earliest <= since:
-                    return earliest
-            record = {"read_from": since.astimezone(UTC).isoformat(), "run_id": run_id}
-            try:
-                self.lake.put_json(key, record, if_match=found[1] if found else ABSENT)
-            except PreconditionFailed:
-                continue
-            return since.astimezone(UTC)
-        raise ConcurrentWriteError(f"{key}: kept changing under this update; retry")
+
+        def moved_back(stored: dict[str, Any] | None) -> dict[str, Any] | None:
+            if stored and datetime.fromisoformat(stored["read_from"]) <= since:
+                return None
+            return {"read_from": since.astimezone(UTC).isoformat(), "run_id": run_id}
+
+        record = self.lake.update_json(self.lake.read_from_key(source, dataset), moved_back)
+        return datetime.fromisoformat(record["read_from"])

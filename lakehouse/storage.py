@@ -332,6 +332,23 @@ class Lake:
         obj = self.store.get(key)
         return (json.loads(obj.data), obj.etag) if obj else None
 
+    def update_json(self, key: str, change: Callable[[Any], Any]) -> Any:
+        """Read, change and write back a JSON record, written only if nobody replaced it in between (read again and
+        changed again when somebody did). `change` gets the stored record (None when there is none) and returns the
+        record to write, or None to leave it as it is. Returns the record in place afterwards."""
+        for _ in range(8):
+            found = self.get_json(key)
+            current = found[0] if found else None
+            new = change(current)
+            if new is None:
+                return current
+            try:
+                self.put_json(key, new, if_match=found[1] if found else ABSENT)
+            except PreconditionFailed:
+                continue
+            return new
+        raise ConcurrentWriteError(f"{key}: kept changing under this update; retry")
+
     def list_keys(self, prefix: str, *, start_after: str | None = None) -> list[str]:
         return self.store.list(prefix, start_after=start_after)
 

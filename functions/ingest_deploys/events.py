@@ -28,10 +28,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from lakehouse.errors import ConcurrentWriteError
 from lakehouse.ingest.records import parse_instant
 from lakehouse.mappings import MappingEntry
-from lakehouse.objectstore import ABSENT, PreconditionFailed
 from lakehouse.schemas import get_dataset
 from lakehouse.storage import Lake
 
@@ -146,19 +144,12 @@ def remember_first_lives(lake: Lake, listing: Any) -> None:
             continue
         if created is not None:
             listed[metadata["name"]] = created.isoformat()
-    key = lake.state_key(*LIVES)
-    for _ in range(8):
-        found = lake.get_json(key)
-        known = found[0] if found else {}
-        new = {name: when for name, when in listed.items() if name not in known}
-        if not new:
-            return
-        try:
-            lake.put_json(key, {**known, **new}, if_match=found[1] if found else ABSENT)
-            return
-        except PreconditionFailed:
-            continue
-    raise ConcurrentWriteError(f"{key}: kept changing under this update; retry")
+
+    def added(known: dict[str, str] | None) -> dict[str, str] | None:
+        new = {name: when for name, when in listed.items() if name not in (known or {})}
+        return {**(known or {}), **new} if new else None
+
+    lake.update_json(lake.state_key(*LIVES), added)
 
 
 def _never_ran(deployment: dict[str, Any]) -> bool:
