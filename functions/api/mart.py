@@ -221,10 +221,10 @@ class Snapshot:
         value = self.build.get("as_of")
         return datetime.fromisoformat(value) if value else None
 
-    @property
-    def deployments_read_from(self) -> datetime | None:
-        """The first instant the lake read deployments from, as the build had it (None when unknown)."""
-        value = self.build.get("deployments_read_from")
+    def read_from(self, dataset: str) -> datetime | None:
+        """The first instant the lake read `dataset` from (deploys/deployment_events, servicenow/incidents,
+        servicenow/changes), as the build had it: None when unknown."""
+        value = (self.build.get("read_from") or {}).get(dataset)
         return datetime.fromisoformat(value) if value else None
 
     def cursor(self) -> duckdb.DuckDBPyConnection:

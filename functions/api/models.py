@@ -584,9 +584,12 @@ class DoraReport(Envelope):
     page: ReportPage
 
 
+NOT_READ = "; null for a day before the lake first read ServiceNow's records of its kind: unknown, not none"
+
+
 class IncidentDay(ApiModel):
     day: date
-    opened: int = Field(description="Incidents opened that day (UTC).")
+    opened: int | None = Field(description="Incidents opened that day (UTC)" + NOT_READ + ".")
 
 
 class IncidentsRow(ApiModel):
@@ -626,10 +629,12 @@ class IncidentsReport(Envelope):
 
 class ChangeDay(ApiModel):
     day: date
-    planned: int = Field(description="Changes planned to start that day (UTC), canceled ones left out.")
-    implemented: int = Field(description="Changes closed whose work ended that day.")
-    unsuccessful: int = Field(description="Of them, closed with close code unsuccessful.")
-    emergency: int = Field(description="Emergency changes, not canceled, started that day.")
+    planned: int | None = Field(
+        description="Changes planned to start that day (UTC), canceled ones left out" + NOT_READ + "."
+    )
+    implemented: int | None = Field(description="Changes closed whose work ended that day" + NOT_READ + ".")
+    unsuccessful: int | None = Field(description="Of them, closed with close code unsuccessful" + NOT_READ + ".")
+    emergency: int | None = Field(description="Emergency changes, not canceled, started that day" + NOT_READ + ".")
 
 
 class ChangesRow(ApiModel):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import duckdb
@@ -722,7 +722,10 @@ page as (
     select * from kept where $after is null or id > $after order by id limit $limit
 ),
 calendar as (
-    select cast(d.day as date) as day
+    select
+        cast(d.day as date) as day,
+        -- False for a day wholly before the lake first read the report's records: its counts are unknown, not 0.
+        coalesce(cast(d.day as date) >= cast($first_day_read as date), true) as is_read
     from unnest(generate_series(cast($first_day as date), cast($last_day as date), interval 1 day)) as d (day)
 ),"""  # noqa: S608 - constant text
 
@@ -791,11 +794,11 @@ totals as materialized (
 """
 INCIDENTS_DAYS_SQL = """
 heat as (
-    select p.id, c.day, cast(coalesce(sum(s.opened), 0) as bigint) as opened
+    select p.id, c.day, case when c.is_read then cast(coalesce(sum(s.opened), 0) as bigint) end as opened
     from page as p
     cross join calendar as c
     left join scoped as s on s.id = p.id and s.day = c.day
-    group by p.id, c.day
+    group by p.id, c.day, c.is_read
 )
 select
     p.*,
@@ -835,14 +838,14 @@ by_day as (
     select
         p.id,
         c.day,
-        cast(coalesce(sum(s.planned), 0) as bigint) as planned,
-        cast(coalesce(sum(s.implemented), 0) as bigint) as implemented,
-        cast(coalesce(sum(s.unsuccessful), 0) as bigint) as unsuccessful,
-        cast(coalesce(sum(s.emergency), 0) as bigint) as emergency
+        case when c.is_read then cast(coalesce(sum(s.planned), 0) as bigint) end as planned,
+        case when c.is_read then cast(coalesce(sum(s.implemented), 0) as bigint) end as implemented,
+        case when c.is_read then cast(coalesce(sum(s.unsuccessful), 0) as bigint) end as unsuccessful,
+        case when c.is_read then cast(coalesce(sum(s.emergency), 0) as bigint) end as emergency
     from page as p
     cross join calendar as c
     left join scoped as s on s.id = p.id and s.day = c.day
-    group by p.id, c.day
+    group by p.id, c.day, c.is_read
 )
 select
     p.*,
@@ -879,9 +882,11 @@ def day_report(
     after: str | None,
     measured: list[str],
     under: Under = ESTATE,
+    read_from: datetime | None = None,
 ) -> ReportRows:
     """A day report's rows (see DAY_REPORTS) with their `id` and `days` over `period`, whole UTC days (see
-    Period.whole_days), over the applications in `measured` (those whose events the build can find)."""
+    Period.whole_days), over the applications in `measured` (those whose events the build can find). A day wholly
+    before `read_from`, when the lake first read the report's ServiceNow records, has unknown (null) counts."""
     if group_by not in DAY_REPORT_LEVELS:
         raise KeyError(group_by)
     params = {
@@ -893,6 +898,8 @@ def day_report(
         "end": period.end,
         "limit": limit,
         "after": after,
+        # The day it falls on was read in part: its counts are what was read.
+        "first_day_read": read_from.astimezone(UTC).date() if read_from else None,
     }
     params |= under.params(group_by)
     day_table, totals, days = DAY_REPORTS[report]

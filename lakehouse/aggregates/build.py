@@ -53,6 +53,8 @@ PERIOD_LOOKBACK_DAYS = 200
 HOURLY_DATASETS = ("dynatrace/service_metrics_hourly", "elasticsearch/log_counts_hourly")
 # What the DORA periods count deployments from: the first window the deploy ingest completed.
 DEPLOYMENT_EVENTS = REGISTRY["deploys/deployment_events"]
+# The datasets whose first instant read the build state records for the API: days before it are unknown there.
+READ_FROM_DATASETS = (DEPLOYMENT_EVENTS, REGISTRY["servicenow/incidents"], REGISTRY["servicenow/changes"])
 # The datasets the hourly signals are computed from: days they wrote are the days whose signals are rebuilt.
 SIGNAL_DATASETS = (*HOURLY_DATASETS, "dynatrace/entities")
 # The application hours (a month at a time) and the hourly mart that keeps them, level = 'application'.
@@ -271,6 +273,7 @@ def _build(
     run = runs.start("build_aggregates", "mart", mode, window=(_midnight(as_of.date()), as_of), trigger=trigger)
     try:
         day_from, signals_from, running = _first_days_to_rebuild(lake, mode, previous, as_of, read)
+        read_from = {d.id: Coverage(lake).get(d.source, d.name) for d in READ_FROM_DATASETS}
         build_params = BuildParams(
             as_of=as_of,
             day_from=day_from,
@@ -278,7 +281,7 @@ def _build(
             mode=mode,
             signals_from=signals_from,
             production_environment=settings.production_environment,
-            deployments_read_from=Coverage(lake).get(DEPLOYMENT_EVENTS.source, DEPLOYMENT_EVENTS.name),
+            deployments_read_from=read_from.get(DEPLOYMENT_EVENTS.id),
             **(params or {}),  # type: ignore[arg-type]
         )
     except BaseException as exc:
@@ -361,8 +364,9 @@ def _build(
             "gitlab_paths": gitlab_paths,
             "production_environment": settings.production_environment,
             "as_of": as_of.isoformat(),
-            # The API's DORA over an explicit range counts deployments over the same part of it as the build.
-            "deployments_read_from": _iso(build_params.deployments_read_from),
+            # The API's DORA over an explicit range counts deployments over the same part of it as the build, and
+            # its run reports leave the days before ServiceNow was read unknown.
+            "read_from": {dataset: _iso(moment) for dataset, moment in read_from.items()},
             "run_id": run.run_id,
             "started_at": run.started_at.isoformat(),
             "mode": mode,

@@ -217,7 +217,7 @@ def kpis_dora(
         limit=limit + 1,
         after=after_id,
         under=under,
-        deployments_read_from=mart.snap.deployments_read_from,
+        deployments_read_from=mart.snap.read_from("deploys/deployment_events"),
     )
     return DoraReport(
         **envelope(mart.snap),
@@ -309,6 +309,7 @@ def _day_report(
         # row, rather than a row of zeros.
         measured=mart.snap.directory.servicenow_applications(environment),
         under=under,
+        read_from=mart.snap.read_from(f"servicenow/{report}"),
     )
     return {
         **envelope(mart.snap),

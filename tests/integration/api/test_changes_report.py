@@ -18,12 +18,14 @@ shop is team t1, group g1, domain d1; quiet is t2, g1, d1; broken is t2, no grou
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from functions.api.main import create_app
 from lakehouse.aggregates.build import build
+from lakehouse.runlog import Coverage
 from lakehouse.schemas import get_dataset
 from tests.integration.api.conftest import READER, api_settings, by_id, down_sources, get_json
 from tests.unit.aggregates.estate import AS_OF, CI_BROKEN, CI_DB, CI_Q, change, rows, t
@@ -185,3 +187,19 @@ def test_a_canceled_change_is_not_among_the_upcoming_ones(client: TestClient) ->
         assert [c["number"] for c in every] == ["CHG6", "CHG3", "CHG4"], entity
     recent = get_json(client, "/monitoring/applications/quiet/changes?status=recent&period=last_7d")["items"]
     assert [(c["number"], c["state"]) for c in recent] == [("CHG3", 3), ("CHG4", 4)]  # 4: Canceled
+
+
+def test_days_before_the_lake_first_read_changes_are_unknown_not_none(tmp_path: Path) -> None:
+    """ServiceNow's change requests were first read from the 19th at midnight. Over last_7d (the 13th to the 20th)
+    shop's calendar from the 13th to the 18th is unknown (null): CHG2 on the 18th is not counted as a day without
+    changes either way. The 19th holds CHG1, planned at 09:30 and implemented at 10:00; the 20th none."""
+    lake, settings = hand_made_lake(tmp_path)
+    Coverage(lake).extend("servicenow", "changes", t(19), run_id="first-run")
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with TestClient(create_app(api_settings(tmp_path), settings, down_sources())) as c:
+        shop = by_id(get_json(c, f"{ROUTE}?period=last_7d"))["shop"]
+    unknown = {"planned": None, "implemented": None, "unsuccessful": None, "emergency": None}
+    assert [{k: v for k, v in d.items() if k != "day"} for d in shop["days"]] == [unknown] * 6 + [
+        {"planned": 1, "implemented": 1, "unsuccessful": 0, "emergency": 0},
+        {"planned": 0, "implemented": 0, "unsuccessful": 0, "emergency": 0},
+    ]

@@ -16,6 +16,7 @@ shop ("Shop" in the mapping) is team t1, group g1, domain d1; quiet is t2, g1, d
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -23,6 +24,7 @@ from fastapi.testclient import TestClient
 from functions.api.main import create_app
 from lakehouse.aggregates.build import build
 from lakehouse.mappings import MappingStore
+from lakehouse.runlog import Coverage
 from lakehouse.schemas import get_dataset
 from tests.integration.api.conftest import READER, api_settings, by_id, down_sources, get_json
 from tests.unit.aggregates.estate import AS_OF, CI_BROKEN, CI_Q, incident, rows, t
@@ -196,3 +198,15 @@ def test_bad_parameters_are_422_problems(client: TestClient, query: str, paramet
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert [e["parameter"] for e in response.json()["errors"]] == [parameter]
+
+
+def test_days_before_the_lake_first_read_incidents_are_unknown_not_none(tmp_path: Path) -> None:
+    """ServiceNow's incidents were first read from the 17th at 06:00. Over last_7d (the 13th to the 20th) shop's
+    days from the 13th to the 16th are unknown (null), not days without incidents; the 17th, read from 06:00, is a
+    day with none; INC2 opened on the 18th and INC1 on the 19th."""
+    lake, settings = hand_made_lake(tmp_path)
+    Coverage(lake).extend("servicenow", "incidents", t(17, 6), run_id="first-run")
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with TestClient(create_app(api_settings(tmp_path), settings, down_sources())) as c:
+        shop = by_id(get(c, "period=last_7d"))["shop"]
+    assert [d["opened"] for d in shop["days"]] == [None, None, None, None, 0, 1, 1, 0]

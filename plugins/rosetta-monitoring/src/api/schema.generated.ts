@@ -505,24 +505,24 @@ export interface components {
             day: string;
             /**
              * Emergency
-             * @description Emergency changes, not canceled, started that day.
+             * @description Emergency changes, not canceled, started that day; null for a day before the lake first read ServiceNow's records of its kind: unknown, not none.
              */
-            emergency: number;
+            emergency: number | null;
             /**
              * Implemented
-             * @description Changes closed whose work ended that day.
+             * @description Changes closed whose work ended that day; null for a day before the lake first read ServiceNow's records of its kind: unknown, not none.
              */
-            implemented: number;
+            implemented: number | null;
             /**
              * Planned
-             * @description Changes planned to start that day (UTC), canceled ones left out.
+             * @description Changes planned to start that day (UTC), canceled ones left out; null for a day before the lake first read ServiceNow's records of its kind: unknown, not none.
              */
-            planned: number;
+            planned: number | null;
             /**
              * Unsuccessful
-             * @description Of them, closed with close code unsuccessful.
+             * @description Of them, closed with close code unsuccessful; null for a day before the lake first read ServiceNow's records of its kind: unknown, not none.
              */
-            unsuccessful: number;
+            unsuccessful: number | null;
         };
         /** ChangeList */
         ChangeList: {
@@ -1097,9 +1097,9 @@ export interface components {
             day: string;
             /**
              * Opened
-             * @description Incidents opened that day (UTC).
+             * @description Incidents opened that day (UTC); null for a day before the lake first read ServiceNow's records of its kind: unknown, not none.
              */
-            opened: number;
+            opened: number | null;
         };
         /** IncidentList */
         IncidentList: {

@@ -618,6 +618,24 @@ describe('pages', () => {
       // The changes come from their own report, which answered.
       expect(await screen.findByRole('table', { name: 'change calendar' })).toBeInTheDocument();
     });
+    // The lake first read ServiceNow's changes on 26 November: team-egret's days before it are unknown, "–" and "no
+    // data" as in the heatmap, not blank days without changes; the 26th's 2 implemented and the 27th's 1 still show.
+    it('shows the calendar days before the changes were first read as no data', async () => {
+      const [egret, heron] = f.changesReportTeam.items;
+      const unknown = { planned: null, implemented: null, unsuccessful: null, emergency: null };
+      const young = { ...egret, days: egret.days.map(d => (d.day < '2026-11-26' ? { ...d, ...unknown } : d)) };
+      server.use(
+        answer('/kpis/incidents', f.incidentsReportApp, { groupBy: 'app' }),
+        answer('/kpis/incidents', f.incidentsReportTeam, { groupBy: 'team' }),
+        answer('/kpis/changes', { ...f.changesReportTeam, items: [young, heron] }, { groupBy: 'team' }),
+      );
+      await renderWithApi(<RunPage />);
+      const calendar = await screen.findByRole('table', { name: 'change calendar' });
+      const cells = within(within(calendar).getAllByRole('row')[1]).getAllByRole('cell');
+      expect(cells.map(td => td.textContent)).toEqual([...Array(28).fill('–'), '2', '1', '']);
+      expect(cells[0]).toHaveAttribute('title', '2026-10-29: no data');
+      expect(cells[28]).toHaveAttribute('title', '2026-11-26: 2 planned, 2 implemented, 1 unsuccessful, 0 emergency');
+    });
     it('shows the changes by team with their failure rate, and the change calendar', async () => {
       server.use(
         answer('/kpis/incidents', f.incidentsReportApp, { groupBy: 'app' }),

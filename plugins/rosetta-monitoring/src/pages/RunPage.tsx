@@ -155,15 +155,22 @@ export function RunPage() {
                 {r.items.map(row => (
                   <tr key={row.id}>
                     <th scope="row" style={{ textAlign: 'left', paddingRight: 8 }}>{row.id}</th>
-                    {row.days.map(d => (
-                      <td
-                        key={d.day}
-                        title={`${d.day}: ${d.planned} planned, ${d.implemented} implemented, ${d.unsuccessful} unsuccessful, ${d.emergency} emergency`}
-                        style={{ background: changeShade(d.implemented, d.unsuccessful), width: 24, height: 20, textAlign: 'center', border: '1px solid #eee' }}
-                      >
-                        {d.implemented || ''}
-                      </td>
-                    ))}
+                    {row.days.map(d =>
+                      // A day before the lake first read ServiceNow's changes: unknown, as in the heatmap.
+                      d.implemented === null || d.implemented === undefined ? (
+                        <td key={d.day} title={`${d.day}: no data`} aria-label="no data" style={{ width: 24, height: 20, textAlign: 'center', border: '1px solid #eee', color: '#888' }}>
+                          {NONE}
+                        </td>
+                      ) : (
+                        <td
+                          key={d.day}
+                          title={`${d.day}: ${d.planned} planned, ${d.implemented} implemented, ${d.unsuccessful} unsuccessful, ${d.emergency} emergency`}
+                          style={{ background: changeShade(d.implemented, d.unsuccessful ?? 0), width: 24, height: 20, textAlign: 'center', border: '1px solid #eee' }}
+                        >
+                          {d.implemented || ''}
+                        </td>
+                      ),
+                    )}
                   </tr>
                 ))}
               </tbody>
