@@ -6,6 +6,7 @@ The only identifiers that vary (a metric's column, a KPI's table and id column) 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -1034,13 +1035,19 @@ with summed as (
     group by day
 ),
 calendar as (
-    select cast(d.day as date) as day
+    select
+        cast(d.day as date) as day,
+        -- False for a day wholly before the lake first read the events: their counts are unknown, not 0.
+        coalesce(cast(d.day as date) >= cast($incidents_from as date), true) as incidents_read,
+        coalesce(cast(d.day as date) >= cast($deployments_from as date), true) as deployments_read,
+        coalesce(cast(d.day as date) >= cast($changes_from as date), true) as changes_read
     from unnest(generate_series(cast($first_day as date), cast($last_day as date), interval 1 day)) as d (day)
 )
 select c.day, s.requests, s.errors, s.error_rate,
-    coalesce(s.incidents_opened, 0) as incidents_opened, coalesce(s.deployments, 0) as deployments,
-    coalesce(s.deployment_change_failures, 0) as deployment_change_failures,
-    coalesce(s.changes_implemented, 0) as changes_implemented
+    case when c.incidents_read then coalesce(s.incidents_opened, 0) end as incidents_opened,
+    case when c.deployments_read then coalesce(s.deployments, 0) end as deployments,
+    case when c.deployments_read then coalesce(s.deployment_change_failures, 0) end as deployment_change_failures,
+    case when c.changes_read then coalesce(s.changes_implemented, 0) end as changes_implemented
 from calendar as c
 left join summed as s on c.day = s.day
 order by c.day
@@ -1061,9 +1068,25 @@ def health_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 
 def daily_trend(
-    con: duckdb.DuckDBPyConnection, *, environment: str, first_day: date, last_day: date
+    con: duckdb.DuckDBPyConnection,
+    *,
+    environment: str,
+    first_day: date,
+    last_day: date,
+    read_from: Mapping[str, datetime | None],
 ) -> list[dict[str, Any]]:
-    return fetch(con, TREND_SQL, {"env": environment, "first_day": first_day, "last_day": last_day})
+    """The estate's days; `read_from` gives, per dataset, when the lake first read it (see Snapshot.read_from): the
+    event counts of a day wholly before are null."""
+    days = {"env": environment, "first_day": first_day, "last_day": last_day}
+    firsts = {
+        name: moment.astimezone(UTC).date() if (moment := read_from.get(dataset)) else None
+        for name, dataset in (
+            ("incidents_from", "servicenow/incidents"),
+            ("deployments_from", "deploys/deployment_events"),
+            ("changes_from", "servicenow/changes"),
+        )
+    }
+    return fetch(con, TREND_SQL, days | firsts)
 
 
 # The mapping's coverage, as the last daily build counted it (mv_mapping_coverage, mv_unmapped_keys).

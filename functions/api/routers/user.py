@@ -52,6 +52,7 @@ from functions.api.models import (
 )
 from functions.api.problems import Problem
 from functions.api.queries import Scope
+from lakehouse.aggregates.build import READ_FROM_DATASETS
 from lakehouse.mappings import MappingEntry
 
 router = APIRouter(
@@ -121,7 +122,13 @@ def overview(
         estate_health=queries.estate_health(con),  # type: ignore[arg-type]
         health=queries.health_levels(con),  # type: ignore[arg-type]
         top_risks=queries.top_risks(con, limit=10, measured=measured),  # type: ignore[arg-type]
-        trend=queries.daily_trend(con, environment=environment, first_day=days.first_day, last_day=days.last_day),  # type: ignore[arg-type]
+        trend=queries.daily_trend(  # type: ignore[arg-type]
+            con,
+            environment=environment,
+            first_day=days.first_day,
+            last_day=days.last_day,
+            read_from={d.id: mart.snap.read_from(d.id) for d in READ_FROM_DATASETS},
+        ),
     )
 
 

@@ -921,6 +921,32 @@ def test_the_overview_trend_has_every_day_of_the_period_up_to_as_of(client: Test
     assert [d["day"] for d in ranged] == ["2026-11-19", "2026-11-20"]
 
 
+def test_the_overview_trend_leaves_unknown_the_days_before_the_lake_read_each_source(tmp_path: Path) -> None:
+    """ServiceNow's incidents were first read from the 18th at 06:00, its change requests from the 19th, the
+    deployments from the 20th. From the 17th to the 20th the trend's incidents are unknown (null) on the 17th only,
+    the changes implemented on the 17th and 18th, the deployments and their change failures on the 17th to the 19th:
+    unknown days, not days without any. Signals are read by the hour and say so themselves (the 17th has none)."""
+    lake, settings = hand_made_lake(tmp_path)
+    coverage = Coverage(lake)
+    coverage.extend("servicenow", "incidents", t(18, 6), run_id="first-run")
+    coverage.extend("servicenow", "changes", t(19), run_id="first-run")
+    coverage.extend("deploys", "deployment_events", t(20), run_id="first-run")
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with TestClient(create_app(api_settings(tmp_path), settings, down_sources())) as c:
+        trend = get(c, "/monitoring/overview?from=2026-11-17&to=2026-11-21")["trend"]
+    fields = ("incidentsOpened", "changesImplemented", "deployments", "deploymentChangeFailures")
+    assert [d["day"] for d in trend] == ["2026-11-17", "2026-11-18", "2026-11-19", "2026-11-20"]
+    assert [tuple(d[f] is None for f in fields) for d in trend] == [
+        (True, True, True, True),
+        (False, True, True, True),
+        (False, False, True, True),
+        (False, False, False, False),
+    ]
+    # INC2 opened on the 18th at 08:00 and INC1 on the 19th, both after the incidents were first read.
+    assert [d["incidentsOpened"] for d in trend] == [None, 1, 1, 0]
+    assert (trend[0]["requests"], trend[2]["requests"]) == (None, 34_000)
+
+
 @pytest.mark.parametrize("report", ["slo", "dora", "incidents", "changes"])
 @pytest.mark.parametrize("when", ["period=last_30d", "from=2026-11-01&to=2026-11-20"])
 def test_an_application_row_counts_one_application_in_every_report(client: TestClient, report: str, when: str) -> None:
