@@ -89,10 +89,10 @@ locals {
       }
     },
     {
-      # The build reads no state but its own (state/build/, which it writes) and when the lake first read deployments
-      # (the DORA periods count from there), and deletes the mart objects a table no longer has (a month left without
-      # rows).
-      build_aggregates = { read = ["raw/", "ref/", "runs/", "state/deploys/read_from/"], write = ["mart/", "runs/", "state/build/"], delete = ["mart/"] }
+      # The build reads no state but its own (state/build/, which it writes) and when the lake first read deployments,
+      # incidents and change requests (the DORA periods count from there, the API's reports leave the days before
+      # unknown), and deletes the mart objects a table no longer has (a month left without rows).
+      build_aggregates = { read = ["raw/", "ref/", "runs/", "state/deploys/read_from/", "state/servicenow/read_from/"], write = ["mart/", "runs/", "state/build/"], delete = ["mart/"] }
       api              = { read = ["mart/", "ref/", "runs/", "state/"], write = ["ref/mappings/"], delete = [] }
     },
   )
