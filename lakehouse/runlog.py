@@ -240,7 +240,7 @@ def _watermark(source: str, dataset: str, data: dict[str, Any]) -> Watermark:
     )
 
 
-class Coverage:
+class FirstReads:
     """The first instant each dataset has been read from, under state/ beside its watermark: the start of the
     earliest window a run or a backfill completed for it. The lake knows nothing of what happened before it, so a
     count over a period that began earlier (deployments a day) is a count over the part since. Only ever moved
@@ -253,10 +253,10 @@ class Coverage:
         found = self.lake.get_json(self.lake.read_from_key(source, dataset))
         return datetime.fromisoformat(found[0]["read_from"]) if found else None
 
-    def extend(self, source: str, dataset: str, since: datetime, *, run_id: str) -> datetime:
+    def record(self, source: str, dataset: str, since: datetime, *, run_id: str) -> datetime:
         """Call once a window starting at `since` is durable in the lake; the instant the dataset is read from."""
         if since.tzinfo is None:
-            raise ValueError("coverage starts are UTC instants; got a naive datetime")
+            raise ValueError("first reads are UTC instants; got a naive datetime")
 
         def moved_back(stored: dict[str, Any] | None) -> dict[str, Any] | None:
             if stored and datetime.fromisoformat(stored["read_from"]) <= since:

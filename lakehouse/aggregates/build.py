@@ -31,7 +31,7 @@ from lakehouse.errors import RosettaError
 from lakehouse.gitlab_projects import with_recorded_ids
 from lakehouse.mappings import MappingEntry, MappingStore
 from lakehouse.objectstore import ABSENT, PreconditionFailed
-from lakehouse.runlog import Coverage, RunLog
+from lakehouse.runlog import FirstReads, RunLog
 from lakehouse.schemas import REGISTRY, Dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import ROW_GROUP_ROWS, Lake
@@ -107,7 +107,7 @@ class BuildParams:
     full_min_confidence: float = 0.7
     min_coverage: float = 0.5
     production_environment: str = "production"
-    # The first instant the lake read deployments from (see lakehouse.runlog.Coverage); None when unknown.
+    # The first instant the lake read deployments from (see lakehouse.runlog.FirstReads); None when unknown.
     deployments_read_from: datetime | None = None
 
     def __post_init__(self) -> None:
@@ -273,7 +273,7 @@ def _build(
     run = runs.start("build_aggregates", "mart", mode, window=(_midnight(as_of.date()), as_of), trigger=trigger)
     try:
         day_from, signals_from, running = _first_days_to_rebuild(lake, mode, previous, as_of, read)
-        read_from = {d.id: Coverage(lake).get(d.source, d.name) for d in READ_FROM_DATASETS}
+        read_from = {d.id: FirstReads(lake).get(d.source, d.name) for d in READ_FROM_DATASETS}
         build_params = BuildParams(
             as_of=as_of,
             day_from=day_from,

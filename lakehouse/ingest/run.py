@@ -18,7 +18,7 @@ from lakehouse.errors import ConcurrentWriteError, RosettaError
 from lakehouse.ingest.client import SourceClient
 from lakehouse.ingest.records import ParseResult, Reject
 from lakehouse.ingest.window import DAY, Window
-from lakehouse.runlog import Coverage, RunLog, RunRecord, Watermarks, describe_error
+from lakehouse.runlog import FirstReads, RunLog, RunRecord, Watermarks, describe_error
 from lakehouse.schemas import Dataset, get_dataset, rejects_dataset
 from lakehouse.storage import Lake, PartitionWrite, partition_days
 
@@ -382,8 +382,8 @@ def _finish(
         # window ending in the future (`--until tomorrow`) has not read what will change until then.
         reached = min(window.until, record.started_at)
         Watermarks(lake).advance(ds.source, ds.name, reached, run_id=record.run_id)
-    # A backfill's window too: what counts per day divides by the days the lake has read (lakehouse.runlog.Coverage).
-    Coverage(lake).extend(ds.source, ds.name, window.since, run_id=record.run_id)
+    # A backfill's window too: a count over a period divides by the days the lake has read (runlog.FirstReads).
+    FirstReads(lake).record(ds.source, ds.name, window.since, run_id=record.run_id)
     log.info(
         "dataset ingested",
         extra={"dataset": o.dataset, "rows": rows, "rejected": rejected, "pages": o.pages, "days": len(o.writes)},

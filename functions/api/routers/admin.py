@@ -51,7 +51,7 @@ from functions.api.models import (
 from functions.api.problems import Problem, invalid
 from lakehouse.errors import ConcurrentWriteError, MappingValidationError
 from lakehouse.mappings import MappingStore
-from lakehouse.runlog import READ_AT_ONCE, Coverage, RunLog, RunRecord, RunStatus, Watermarks
+from lakehouse.runlog import READ_AT_ONCE, FirstReads, RunLog, RunRecord, RunStatus, Watermarks
 from lakehouse.schemas import REGISTRY
 from lakehouse.settings import without_credentials
 from lakehouse.storage import Lake
@@ -333,7 +333,7 @@ def trigger(ctx: ContextDep, request: TriggerRequest) -> TriggerOut:
 def config_sources(ctx: ContextDep) -> SourcesOut:
     now = datetime.now(UTC)
     marks = Watermarks(ctx.lake)
-    coverage = Coverage(ctx.lake)
+    first_reads = FirstReads(ctx.lake)
     recent = RunLog(ctx.lake).list(limit=500)
     # A URL without credentials is configured for ingestion elsewhere; the API cannot tell if it answers. The others
     # are probed side by side: one after the other, five hanging sources would outlast the API gateway's 29 s.
@@ -349,7 +349,7 @@ def config_sources(ctx: ContextDep) -> SourcesOut:
             if ds.source == source and ds.name not in ("rejects", "entities")
         }
         datasets = {name: m.value if m else None for name, m in found.items()}
-        read_from = {name: coverage.get(source, name) for name in found}
+        read_from = {name: first_reads.get(source, name) for name in found}
         known = [v for v in datasets.values() if v is not None]
         oldest = min(known) if known else None
         runs = [r for r in recent if r.source == source]

@@ -25,7 +25,7 @@ from fastapi.testclient import TestClient
 
 from functions.api.main import create_app
 from lakehouse.aggregates.build import build
-from lakehouse.runlog import Coverage
+from lakehouse.runlog import FirstReads
 from lakehouse.schemas import get_dataset
 from tests.integration.api.conftest import READER, api_settings, by_id, down_sources, get_json
 from tests.unit.aggregates.estate import AS_OF, CI_BROKEN, CI_DB, CI_Q, change, rows, t
@@ -194,7 +194,7 @@ def test_days_before_the_lake_first_read_changes_are_unknown_not_none(tmp_path: 
     shop's calendar from the 13th to the 18th is unknown (null): CHG2 on the 18th is not counted as a day without
     changes either way. The 19th holds CHG1, planned at 09:30 and implemented at 10:00; the 20th none."""
     lake, settings = hand_made_lake(tmp_path)
-    Coverage(lake).extend("servicenow", "changes", t(19), run_id="first-run")
+    FirstReads(lake).record("servicenow", "changes", t(19), run_id="first-run")
     build(lake, settings, mode="full", as_of=AS_OF)
     with TestClient(create_app(api_settings(tmp_path), settings, down_sources())) as c:
         shop = by_id(get_json(c, f"{ROUTE}?period=last_7d"))["shop"]

@@ -33,7 +33,7 @@ from lakehouse.aggregates.build import build
 from lakehouse.ingest.config import IngestSettings
 from lakehouse.mappings import MappingStore
 from lakehouse.objectstore import PreconditionFailed
-from lakehouse.runlog import Coverage, RunLog, RunRecord, new_run_id
+from lakehouse.runlog import FirstReads, RunLog, RunRecord, new_run_id
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
@@ -927,10 +927,10 @@ def test_the_overview_trend_leaves_unknown_the_days_before_the_lake_read_each_so
     the changes implemented on the 17th and 18th, the deployments and their change failures on the 17th to the 19th:
     unknown days, not days without any. Signals are read by the hour and say so themselves (the 17th has none)."""
     lake, settings = hand_made_lake(tmp_path)
-    coverage = Coverage(lake)
-    coverage.extend("servicenow", "incidents", t(18, 6), run_id="first-run")
-    coverage.extend("servicenow", "changes", t(19), run_id="first-run")
-    coverage.extend("deploys", "deployment_events", t(20), run_id="first-run")
+    first_reads = FirstReads(lake)
+    first_reads.record("servicenow", "incidents", t(18, 6), run_id="first-run")
+    first_reads.record("servicenow", "changes", t(19), run_id="first-run")
+    first_reads.record("deploys", "deployment_events", t(20), run_id="first-run")
     build(lake, settings, mode="full", as_of=AS_OF)
     with TestClient(create_app(api_settings(tmp_path), settings, down_sources())) as c:
         trend = get(c, "/monitoring/overview?from=2026-11-17&to=2026-11-21")["trend"]
@@ -1041,7 +1041,7 @@ def test_dora_counts_deployments_from_when_the_lake_first_read_them(tmp_path: Pa
     (34 / 24 days): 2 / (34 / 24) a day, not 4 / 30. A range from the 18th counts from the 19th as well (G2, the
     18th at 08:30, is before it), and one over the named period's bounds gives the named period's figures."""
     lake, settings = hand_made_lake(tmp_path)
-    Coverage(lake).extend("deploys", "deployment_events", t(19), run_id="first-run")
+    FirstReads(lake).record("deploys", "deployment_events", t(19), run_id="first-run")
     build(lake, settings, mode="full", as_of=AS_OF)
     with TestClient(create_app(api_settings(tmp_path), settings, down_sources())) as c:
         named = get(c, "/monitoring/kpis/dora?period=last_30d&groupBy=app")
@@ -1142,7 +1142,7 @@ def test_the_sources_say_from_when_each_dataset_has_been_read(tmp_path: Path) ->
     """A backfill of ArgoCD from 1 November completed; GitLab's deployments were never read. The admin sees the first
     instant of each dataset the lake holds, and none for a dataset no run has recorded."""
     lake, settings = hand_made_lake(tmp_path)
-    Coverage(lake).extend("argocd", "deployment_history", t(1), run_id="backfill")
+    FirstReads(lake).record("argocd", "deployment_history", t(1), run_id="backfill")
     build(lake, settings, mode="full", as_of=AS_OF)
     with TestClient(create_app(api_settings(tmp_path), settings, down_sources())) as c:
         sources = {s["name"]: s for s in get(c, "/monitoring/admin/config/sources", ADMIN)["items"]}

@@ -24,7 +24,7 @@ from fastapi.testclient import TestClient
 from functions.api.main import create_app
 from lakehouse.aggregates.build import build
 from lakehouse.mappings import MappingStore
-from lakehouse.runlog import Coverage
+from lakehouse.runlog import FirstReads
 from lakehouse.schemas import get_dataset
 from tests.integration.api.conftest import READER, api_settings, by_id, down_sources, get_json
 from tests.unit.aggregates.estate import AS_OF, CI_BROKEN, CI_Q, incident, rows, t
@@ -205,7 +205,7 @@ def test_days_before_the_lake_first_read_incidents_are_unknown_not_none(tmp_path
     days from the 13th to the 16th are unknown (null), not days without incidents; the 17th, read from 06:00, is a
     day with none; INC2 opened on the 18th and INC1 on the 19th."""
     lake, settings = hand_made_lake(tmp_path)
-    Coverage(lake).extend("servicenow", "incidents", t(17, 6), run_id="first-run")
+    FirstReads(lake).record("servicenow", "incidents", t(17, 6), run_id="first-run")
     build(lake, settings, mode="full", as_of=AS_OF)
     with TestClient(create_app(api_settings(tmp_path), settings, down_sources())) as c:
         shop = by_id(get(c, "period=last_7d"))["shop"]

@@ -14,7 +14,7 @@ import pytest
 from lakehouse.aggregates.build import build
 from lakehouse.duckdb_session import open_duckdb
 from lakehouse.mappings import MappingStore
-from lakehouse.runlog import Coverage
+from lakehouse.runlog import FirstReads
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
@@ -523,7 +523,7 @@ def test_a_lake_younger_than_the_period_counts_deployments_over_the_days_it_read
         deployment(f"argocd:q:{i}", "argocd", "quiet-prod", at, "succeeded", f"q-{i}") for i, at in enumerate(noons)
     ]
     lake.write_days(deploys, rows(deploys.id, *made))
-    Coverage(lake).extend("deploys", "deployment_events", t(10, 10), run_id="first-run")
+    FirstReads(lake).record("deploys", "deployment_events", t(10, 10), run_id="first-run")
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         last_30d = dora(built, "quiet")

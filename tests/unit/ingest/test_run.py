@@ -22,7 +22,7 @@ from lakehouse.ingest.records import ParseResult, Reject, rows_table
 from lakehouse.ingest.run import Derived, Page, SourcePlan, Stream, backfill, default_window, run_plan
 from lakehouse.ingest.sources import run_backfill
 from lakehouse.ingest.window import Window
-from lakehouse.runlog import Coverage, RunLog, Watermarks
+from lakehouse.runlog import FirstReads, RunLog, Watermarks
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
@@ -440,12 +440,12 @@ def test_a_dataset_is_read_from_the_earliest_window_a_run_or_backfill_completed(
     3rd, one day failing. The dataset has been read from the 2nd (the backfill's first day, which it completed),
     never moved forward by a later window, and not from a day whose run failed."""
     cis = [{"result": [{"sys_id": "a", "name": "web", "h": 1}]}]
-    coverage = Coverage(local_lake)
-    assert coverage.get("servicenow", "cmdb_ci") is None
+    first_reads = FirstReads(local_lake)
+    assert first_reads.get("servicenow", "cmdb_ci") is None
     run_plan(plan_of(cis), local_lake, WINDOW)
-    assert coverage.get("servicenow", "cmdb_ci") == T0
+    assert first_reads.get("servicenow", "cmdb_ci") == T0
     run_plan(plan_of(cis), local_lake, Window(WINDOW.until, WINDOW.until + timedelta(hours=1)))
-    assert coverage.get("servicenow", "cmdb_ci") == T0
+    assert first_reads.get("servicenow", "cmdb_ci") == T0
     days = Window(T0 - timedelta(days=2), T0).days()
     failing = {days[0].since: OSError("down")}
     backfill(
@@ -457,7 +457,7 @@ def test_a_dataset_is_read_from_the_earliest_window_a_run_or_backfill_completed(
         concurrency=1,
         now=T0 + timedelta(days=5),
     )
-    assert coverage.get("servicenow", "cmdb_ci") == T0 - timedelta(days=1)
+    assert first_reads.get("servicenow", "cmdb_ci") == T0 - timedelta(days=1)
     failing.clear()
     backfill("servicenow", "cmdb_ci", lambda d: plan_of(cis), local_lake, days, concurrency=1, now=T0)
-    assert coverage.get("servicenow", "cmdb_ci") == T0 - timedelta(days=2)
+    assert first_reads.get("servicenow", "cmdb_ci") == T0 - timedelta(days=2)
