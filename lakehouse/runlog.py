@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -250,18 +251,36 @@ class FirstReads:
         self.lake = lake
 
     def get(self, source: str, dataset: str) -> datetime | None:
+        """None when unknown: no run recorded one, or the lake held the dataset before first reads were recorded."""
         found = self.lake.get_json(self.lake.read_from_key(source, dataset))
-        return datetime.fromisoformat(found[0]["read_from"]) if found else None
+        return _instant(found[0]["read_from"]) if found else None
 
-    def record(self, source: str, dataset: str, since: datetime, *, run_id: str) -> datetime:
-        """Call once a window starting at `since` is durable in the lake; the instant the dataset is read from."""
+    def record(
+        self,
+        source: str,
+        dataset: str,
+        since: datetime,
+        *,
+        run_id: str,
+        held_before: Callable[[], bool] = lambda: False,
+    ) -> datetime | None:
+        """Call once a window starting at `since` is durable in the lake; the instant the dataset is read from.
+        `held_before` tells, for a dataset without a record yet, whether the lake already held its data before the
+        run (a lake an older release wrote): how far back that reaches is unknown, and stays so."""
         if since.tzinfo is None:
             raise ValueError("first reads are UTC instants; got a naive datetime")
 
         def moved_back(stored: dict[str, Any] | None) -> dict[str, Any] | None:
-            if stored and datetime.fromisoformat(stored["read_from"]) <= since:
+            if stored is None:
+                first = None if held_before() else since.astimezone(UTC).isoformat()
+                return {"read_from": first, "run_id": run_id}
+            earliest = _instant(stored["read_from"])
+            if earliest is None or earliest <= since:
                 return None
             return {"read_from": since.astimezone(UTC).isoformat(), "run_id": run_id}
 
-        record = self.lake.update_json(self.lake.read_from_key(source, dataset), moved_back)
-        return datetime.fromisoformat(record["read_from"])
+        return _instant(self.lake.update_json(self.lake.read_from_key(source, dataset), moved_back)["read_from"])
+
+
+def _instant(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None

@@ -383,7 +383,12 @@ def _finish(
         reached = min(window.until, record.started_at)
         Watermarks(lake).advance(ds.source, ds.name, reached, run_id=record.run_id)
     # A backfill's window too: a count over a period divides by the days the lake has read (runlog.FirstReads).
-    FirstReads(lake).record(ds.source, ds.name, window.since, run_id=record.run_id)
+    written = {w.day for w in o.writes}
+
+    def held_before() -> bool:
+        return any(w.rows_before for w in o.writes) or any(day not in written for day in lake.list_partitions(ds))
+
+    FirstReads(lake).record(ds.source, ds.name, window.since, run_id=record.run_id, held_before=held_before)
     log.info(
         "dataset ingested",
         extra={"dataset": o.dataset, "rows": rows, "rejected": rejected, "pages": o.pages, "days": len(o.writes)},

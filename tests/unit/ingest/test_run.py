@@ -461,3 +461,21 @@ def test_a_dataset_is_read_from_the_earliest_window_a_run_or_backfill_completed(
     failing.clear()
     backfill("servicenow", "cmdb_ci", lambda d: plan_of(cis), local_lake, days, concurrency=1, now=T0)
     assert first_reads.get("servicenow", "cmdb_ci") == T0 - timedelta(days=2)
+
+
+def test_a_lake_that_held_a_dataset_before_first_reads_were_recorded_leaves_its_first_read_unknown(
+    local_lake: Lake,
+) -> None:
+    """A lake an older release fed: the CIs of 3 March are in it, with no record of when they were first read. A run
+    over 4 March completes: the first read is unknown (what the lake read before reaches back who knows how far), not
+    4 March, which would make a year-old lake look a day old; a backfill of 1 and 2 March leaves it unknown."""
+    cis = get_dataset(CIS)
+    older = {"sys_id": "old", "name": "legacy", "sys_updated_on": T0 - timedelta(hours=12)}
+    local_lake.write_partition(cis, (T0 - timedelta(days=1)).date(), rows_table(CIS, [older]))
+    run_plan(plan_of([{"result": [{"sys_id": "a", "name": "web", "h": 1}]}]), local_lake, WINDOW)
+    first_reads = FirstReads(local_lake)
+    assert first_reads.get("servicenow", "cmdb_ci") is None
+    days = Window(T0 - timedelta(days=3), T0 - timedelta(days=1)).days()
+    cis_page = [{"result": [{"sys_id": "b", "name": "db", "h": -60}]}]
+    backfill("servicenow", "cmdb_ci", lambda d: plan_of(cis_page), local_lake, days, concurrency=1, now=T0)
+    assert first_reads.get("servicenow", "cmdb_ci") is None
