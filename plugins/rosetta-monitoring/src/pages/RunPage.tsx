@@ -59,6 +59,15 @@ function shade(n: number, max: number): string {
 }
 
 /** A day of the change calendar: red where a change failed, blue where changes were implemented. */
+/** A day of the heatmap or the calendar without figures (before the lake read the source): unknown, not none. */
+function NoDataCell({ day }: { day: string }) {
+  return (
+    <td title={`${day}: no data`} aria-label="no data" style={{ width: 24, height: 20, textAlign: 'center', border: '1px solid #eee', color: '#888' }}>
+      {NONE}
+    </td>
+  );
+}
+
 function changeShade(implemented: number, unsuccessful: number): string {
   if (unsuccessful > 0) return 'rgba(198, 40, 40, 0.6)';
   return implemented > 0 ? 'rgba(25, 118, 210, 0.35)' : 'transparent';
@@ -118,9 +127,7 @@ export function RunPage() {
                     <th scope="row" style={{ textAlign: 'left', paddingRight: 8 }}>{row.name}</th>
                     {row.counts.map((n, i) =>
                       n === null ? (
-                        <td key={map.days[i]} title={`${map.days[i]}: no data`} aria-label="no data" style={{ width: 24, height: 20, textAlign: 'center', border: '1px solid #eee', color: '#888' }}>
-                          {NONE}
-                        </td>
+                        <NoDataCell key={map.days[i]} day={map.days[i]} />
                       ) : (
                         <td key={map.days[i]} title={`${map.days[i]}: ${n}`} aria-label={n ? undefined : '0'} style={{ background: shade(n, max), width: 24, height: 20, textAlign: 'center', border: '1px solid #eee' }}>
                           {n || ''}
@@ -158,9 +165,7 @@ export function RunPage() {
                     {row.days.map(d =>
                       // A day before the lake first read ServiceNow's changes: unknown, as in the heatmap.
                       d.implemented === null || d.implemented === undefined ? (
-                        <td key={d.day} title={`${d.day}: no data`} aria-label="no data" style={{ width: 24, height: 20, textAlign: 'center', border: '1px solid #eee', color: '#888' }}>
-                          {NONE}
-                        </td>
+                        <NoDataCell key={d.day} day={d.day} />
                       ) : (
                         <td
                           key={d.day}
