@@ -872,6 +872,11 @@ DAY_REPORTS = {
 DAY_REPORT_LEVELS = ("app", *GROUP_LEVELS)
 
 
+def _utc_day(moment: datetime | None) -> date | None:
+    """The UTC day an instant falls on: the first day the lake read a source, read in part."""
+    return moment.astimezone(UTC).date() if moment else None
+
+
 def day_report(
     con: duckdb.DuckDBPyConnection,
     report: str,
@@ -900,7 +905,7 @@ def day_report(
         "limit": limit,
         "after": after,
         # The day it falls on was read in part: its counts are what was read.
-        "first_day_read": read_from.astimezone(UTC).date() if read_from else None,
+        "first_day_read": _utc_day(read_from),
     }
     params |= under.params(group_by)
     day_table, totals, days = DAY_REPORTS[report]
@@ -1079,7 +1084,7 @@ def daily_trend(
     event counts of a day wholly before are null."""
     days = {"env": environment, "first_day": first_day, "last_day": last_day}
     firsts = {
-        name: moment.astimezone(UTC).date() if (moment := read_from.get(dataset)) else None
+        name: _utc_day(read_from.get(dataset))
         for name, dataset in (
             ("incidents_from", "servicenow/incidents"),
             ("deployments_from", "deploys/deployment_events"),
