@@ -496,7 +496,8 @@ def subset_connection(task: dict[str, Any]) -> duckdb.DuckDBPyConnection:
     stored = set(lake.list_keys(f"{history.HISTORY_PREFIX}/"))
     read = runner.read_datasets(load_sql_files())
     scratch = settings.duckdb_temp_directory
-    for copy in runner._register_inputs(con, lake, mapping.entries, params, scratch, stored, read):
+    copies, _ = runner._register_inputs(con, lake, mapping.entries, params, scratch, stored, read)
+    for copy in copies:
         copy.path.unlink()
     return con
 

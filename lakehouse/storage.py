@@ -13,6 +13,7 @@ Layout under the lake root (a local folder or s3://bucket/prefix):
     state/<source>/backfill/<scope>/YYYY-MM-DD.json                         one marker per day a backfill finished
     state/build/aggregates.json, lease.json, event_days.parquet             the build's state, lease and event days
     state/build/history/<source>/<dataset>.parquet                          the build's copy of a raw dataset's days
+    state/build/settled/<name>.parquet                                      deployments no later attempt can change
 
 A day partition is one object, written whole: readers see the old day or the new one, never half.
 """

@@ -22,7 +22,7 @@ from typing import Literal
 
 import duckdb
 
-from lakehouse.aggregates import footers, history
+from lakehouse.aggregates import footers, history, settled
 from lakehouse.aggregates.as_of import outside_years
 from lakehouse.aggregates.refs import entities_table, pivots_table
 from lakehouse.aggregates.sqlfiles import SqlFile, files_version, load_macros, load_sql_files
@@ -109,6 +109,9 @@ class BuildParams:
     production_environment: str = "production"
     # The first instant the lake read deployments from (see lakehouse.runlog.FirstReads); None when unknown.
     deployments_read_from: datetime | None = None
+    # In an hourly build that takes the settled deployments (lakehouse.aggregates.settled), the first instant it
+    # attributes attempts from; None when it attributes every one.
+    deployments_recent_from: datetime | None = None
 
     def __post_init__(self) -> None:
         if self.signals_from is None:
@@ -138,6 +141,8 @@ class BuildResult:
     full_because: str | None = None
     # Seconds per step ("27_stg_app_signals_hourly.sql", "write mv_incidents"), in the order they ran.
     seconds: dict[str, float] = field(default_factory=dict)
+    # Rows an hourly build took from the settled part instead of computing them (lakehouse.aggregates.settled).
+    settled_rows: dict[str, int] = field(default_factory=dict)
 
     def slowest_steps(self, count: int = 5) -> dict[str, float]:
         """The slowest steps, slowest first: where a build that grew slow spends its time."""
@@ -250,8 +255,8 @@ def _build(
     macros = load_macros()
     sql_version = files_version(all_files, macros)
     runs = RunLog(lake)
-    # The history copies, listed once: the entity map's digest and the build both read them.
-    stored = set(lake.list_keys(f"{history.HISTORY_PREFIX}/"))
+    # The history copies and the settled part, listed once: the entity map's digest and the build read them.
+    stored = set(lake.list_keys("state/build/"))
     try:
         # The projects the mapping names by path, as ingestion found them (lakehouse/gitlab_projects.py).
         entries = with_recorded_ids(lake, mapping.entries)
@@ -310,7 +315,15 @@ def _build(
             with _timed(result, "remove days held twice"):
                 _remove_days_held_twice(con, lake)
         with _timed(result, "read inputs"):
-            copies = _register_inputs(con, lake, entries, build_params, scratch, stored, read)
+            copies, versions = _register_inputs(con, lake, entries, build_params, scratch, stored, read)
+        settled_part = None
+        if mode == "hourly":
+            with _timed(result, "read settled deployments"):
+                settled_part = _take_settled(con, lake, stored, versions.get(DEPLOYMENT_EVENTS.id, {}), sql_version)
+        if settled_part is None:
+            settled.register_empty(con)
+        else:
+            build_params = replace(build_params, deployments_recent_from=settled_part.recent_from)
         for sql_file in files:
             if sql_file in monthly:
                 if sql_file is monthly[0]:
@@ -324,6 +337,14 @@ def _build(
             with _timed(result, sql_file.path.name):
                 _run(con, sql_file)
                 _check_header_columns(con, sql_file)
+            if sql_file.table == "stg_deployments":
+                with _timed(result, "settled deployments"):
+                    if settled_part is not None:
+                        result.settled_rows[sql_file.table] = settled.complete(con)
+                    elif mode != "hourly":
+                        cut = settled.cut_for(as_of)
+                        made = settled.settled_at(con, cut, versions.get(DEPLOYMENT_EVENTS.id, {}), sql_version)
+                        copies.extend(_write_settled(con, made, scratch))
             if sql_file.materialize == "table":
                 result.tables[sql_file.table] = _count(con, sql_file.table)
         for month_object in written:
@@ -503,10 +524,11 @@ def _register_inputs(
     scratch: Path,
     stored: set[str],
     read: list[Dataset],
-) -> list[LocalObject]:
-    """The mapping, the parameters and one view per raw dataset the SQL reads (`stored`: the history copies'
-    keys). Returns the event datasets' history copies written to local files (see lakehouse.aggregates.history),
-    to be put once the build has succeeded."""
+) -> tuple[list[LocalObject], dict[str, dict[date, str]]]:
+    """The mapping, the parameters and one view per raw dataset the SQL reads (`stored`: the keys under
+    state/build/). Returns the event datasets' history copies written to local files (see
+    lakehouse.aggregates.history), to be put once the build has succeeded, and each event dataset's day partitions
+    with their versions."""
     entries = list(entries)
     _register_refs(con, entries, params.production_environment)
     for column, kind in ENUM_KEYS.items():
@@ -521,13 +543,16 @@ def _register_inputs(
     con.execute(f"create table build_params as select {columns}", values)
     _register_hourly(con, lake, params)
     copies = []
+    versions = {}
     for dataset in read:
         if dataset.id in HOURLY_DATASETS:
             continue
-        copy = _register_history(con, lake, dataset, stored, hourly=params.mode == "hourly", scratch=scratch)
+        copy, versions[dataset.id] = _register_history(
+            con, lake, dataset, stored, hourly=params.mode == "hourly", scratch=scratch
+        )
         if copy is not None:
             copies.append(copy)
-    return copies
+    return copies, versions
 
 
 def _register_hourly(con: duckdb.DuckDBPyConnection, lake: Lake, params: BuildParams) -> None:
@@ -554,14 +579,14 @@ def _register_history(
     *,
     hourly: bool,
     scratch: Path | None,
-) -> LocalObject | None:
+) -> tuple[LocalObject | None, dict[date, str]]:
     """An event dataset's view over its history copy and the days since; a new copy (in `scratch`) when that is
-    due, unless there is no scratch folder to write it in."""
+    due, unless there is no scratch folder to write it in. Returns the copy and the day partitions' versions."""
     view = f"raw_{dataset.source}_{dataset.name}"
     days = history.plan(con, lake, dataset, stored)
     if not days.versions:
         _register_empty(con, dataset, view)
-        return None
+        return None, {}
     history.register(con, lake, view, days)
     copy = None
     if scratch is not None and days.needs_rewrite(hourly):
@@ -574,7 +599,29 @@ def _register_history(
         # The build reads the new copy, so the stale partitions are read once.
         history.register(con, lake, view, history.DatasetHistory(dataset, days.versions, days.versions), str(path))
     _dataset_view(con, dataset, view)
-    return copy
+    return copy, days.versions
+
+
+def _take_settled(
+    con: duckdb.DuckDBPyConnection, lake: Lake, stored: set[str], versions: dict[date, str], sql_version: str
+) -> settled.Settled | None:
+    """The stored settled deployments, registered for `12_stg_deployments`, when they were made from what this
+    build reads; None when they were not (the build then attributes every attempt)."""
+    part = settled.usable(con, lake, stored, versions, sql_version)
+    if part is not None:
+        settled.register_stored(con, lake, part)
+    return part
+
+
+def _write_settled(con: duckdb.DuckDBPyConnection, part: settled.Settled, scratch: Path) -> list[LocalObject]:
+    """The settled part of the deployments this build attributed, written to local files to be put with the
+    history copies."""
+    footer = {settled.MANIFEST_KEY: part.manifest()}
+    objects = []
+    for name, (query, values) in settled.queries(part).items():
+        path, rows = _copy_to_file(con, query, values, scratch, ROW_GROUP_ROWS, footer)
+        objects.append(LocalObject(settled.key(name), path, rows))
+    return objects
 
 
 def _bound_hourly_days(con: duckdb.DuckDBPyConnection, first: date, last: date) -> None:

@@ -1,6 +1,6 @@
 -- table: stg_deployments
 -- grain: one row per deployment attempt of a mapped entity (ArgoCD or GitLab), in any environment
--- reads: raw_deploys_deployment_events, ref_pivots, ref_entities
+-- reads: raw_deploys_deployment_events, settled_deployment_events, settled_successes, ref_pivots, ref_entities, build_params
 -- refresh: hourly
 --
 -- Deployments come from the unified deployment events only (ArgoCD history and failed sync operations,
@@ -26,10 +26,23 @@
 -- sequence finished, and which it is. is_redeploy: a successful deployment of a revision whose first successful
 -- deployment came earlier in the sequence (a resync, a rollback, a roll forward to a revision that already ran):
 -- what it runs had run before.
-with argocd_since as (
+-- An hourly build attributes only the attempts from each sequence's first one a later attempt can still change
+-- (lakehouse/aggregates/settled.py): those finished from deployments_recent_from on, those before it the last daily
+-- or full build carried (settled_deployment_events, with the success before them), and it takes from that build
+-- when each revision first ran from its successes (settled_successes). A daily or full build attributes every
+-- attempt: the two are empty and the bound null.
+with events as (
+    select *
+    from raw_deploys_deployment_events
+    where finished_at >= coalesce((select cast(deployments_recent_from as timestamptz) from build_params), '-infinity'::timestamptz)
+    union all by name
+    select * from settled_deployment_events
+),
+
+argocd_since as (
     -- When ArgoCD first deployed each entity it deploys, in that environment.
     select p.entity_id, p.environment, min(d.finished_at) as since
-    from raw_deploys_deployment_events as d
+    from events as d
     inner join ref_pivots as p on p.pivot_kind = 'argocd_app' and p.value = d.source_ref
     where d.origin = 'argocd'
     group by p.entity_id, p.environment
@@ -37,7 +50,7 @@ with argocd_since as (
 
 attributed as (
     select d.*, p.entity_id, p.environment as mapped_environment
-    from raw_deploys_deployment_events as d
+    from events as d
     inner join ref_pivots as p
         on
             (d.origin = 'argocd' and p.pivot_kind = 'argocd_app' and p.value = d.source_ref)
@@ -54,13 +67,22 @@ first_deployed as (
     -- When each revision first ran: its first successful deployment in the sequence, ordered as the sequence is
     -- (finished_at, then deployment_key), so that of two revisions first deployed at the same instant the one the
     -- sequence runs first came before the other.
-    select
-        entity_id,
-        mapped_environment,
-        revision,
-        min({'finished_at': finished_at, 'deployment_key': deployment_key}) as first_run
-    from attributed
-    where status = 'succeeded' and revision is not null
+    select entity_id, mapped_environment, revision, min(first_run) as first_run
+    from (
+        select
+            entity_id,
+            mapped_environment,
+            revision,
+            {'finished_at': finished_at, 'deployment_key': deployment_key} as first_run
+        from attributed
+        where status = 'succeeded' and revision is not null
+        union all
+        -- Those of the revisions attributed again only.
+        select f.entity_id, f.environment, f.revision, {'finished_at': f.finished_at, 'deployment_key': f.deployment_key}
+        from settled_successes as f
+        semi join attributed as a
+            on f.entity_id = a.entity_id and f.environment = a.mapped_environment and f.revision = a.revision
+    )
     group by entity_id, mapped_environment, revision
 ),
 

@@ -40,7 +40,14 @@ from tests.unit.aggregates.estate import (
     write_estate,
 )
 
-PROVIDED = {"build_params", "ref_entities", "ref_pivots"}
+PROVIDED = {
+    "build_params",
+    "ref_entities",
+    "ref_pivots",
+    # The settled deployments (lakehouse.aggregates.settled), registered by the build.
+    "settled_deployment_events",
+    "settled_successes",
+}
 HOURLY_MART = "mv_golden_signals_hourly"
 GOLDEN_NOVEMBER = "mart/mv_golden_signals_hourly/month=2026-11/data.parquet"
 MART_TABLES = {
@@ -692,12 +699,13 @@ def test_a_service_retagged_into_another_entity_moves_with_its_history(
 
     build(lake, settings, mode="full", as_of=AS_OF)
     assert owner() == [("retag-a", 70.0)]
-    # The entity map's digest reads the entities' history copy, as the build does: the copies are listed once.
+    # The entity map's digest reads the entities' history copy, as the build does: the copies (and the settled
+    # deployments beside them) are listed once.
     listed: list[str] = []
     list_keys = lake.list_keys
     monkeypatch.setattr(lake, "list_keys", lambda prefix, **kw: listed.append(prefix) or list_keys(prefix, **kw))
     assert build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1)).full_because is None
-    assert listed.count("state/build/history/") == 1
+    assert listed.count("state/build/") == 1
 
     list_service(lake, ["app:rb"], 20)
     result = build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=2))
@@ -908,6 +916,60 @@ def test_an_event_after_as_of_counts_on_its_earlier_day_once_an_hourly_build_pas
 
     full_lake, full_settings = estate_lake(tmp_path / "full")
     full_lake.write_days(get_dataset(dataset_id), rows(dataset_id, *items))
+    build(full_lake, full_settings, mode="full", as_of=AS_OF + timedelta(hours=1))
+    assert_same_mart(lake, full_lake, "hourly")
+
+
+def d(month: int, day: int, hour: int = 12) -> datetime:
+    return datetime(2026, month, day, hour, tzinfo=UTC)
+
+
+# Deployments before the settled part's cut, 16 Oct 00:00 for a full build as of 20 Nov (35 days before): it settles
+# the attempts whose next success finished before 15 Oct 00:00, a day before it.
+BEFORE_THE_CUT = [
+    # shop-api in production: GitLab deployed project 11 there until ArgoCD took over on 1 Sep.
+    deployment("gitlab:901", "gitlab", "11", d(8, 20), "succeeded", "x1"),  # settled: ArgoCD's 1 Sep follows it
+    deployment("gitlab:902", "gitlab", "11", d(9, 30), "succeeded", "x2"),  # a hand-off to ArgoCD: no deployment
+    deployment("argocd:shop-api-prod:0", "argocd", "shop-api-prod", d(9, 1), "succeeded", "r0"),  # next on 1 Nov
+    deployment("argocd:shop-api-prod:op0", "argocd", "shop-api-prod", d(9, 5), "failed", "r9"),  # next on 1 Nov
+    # shop-db in production (project 12).
+    deployment("gitlab:201", "gitlab", "12", d(9, 1), "succeeded", "s0"),  # settled: next on 20 Sep
+    deployment("gitlab:202", "gitlab", "12", d(9, 20), "succeeded", "s5"),  # settled: next on 1 Oct
+    deployment("gitlab:203", "gitlab", "12", d(10, 1), "succeeded", "s6"),  # next is the estate's 102, on 18 Nov
+]
+
+
+@pytest.mark.parametrize("case", ["a rollback to a settled revision", "a day before the cut written again"])
+def test_an_hourly_build_attributes_only_the_deployments_a_later_attempt_can_change(tmp_path: Path, case: str) -> None:
+    """A full build as of 20 Nov settles the three deployments whose next success finished before 15 Oct. On the
+    20th, GitLab puts s0 back on shop-db: s0 first ran on 1 Sep, before s1 (the estate's 18 Nov), so it is a
+    rollback, and the estate's 102 (s1) was rolled back. The hourly build attributes the other attempts
+    again and takes the three settled ones as they were, and gives a full rebuild's mart. A deployment backfilled on
+    25 Sep, a day before the cut, makes the settled part out of date: the hourly build attributes every attempt."""
+    extra = [deployment("gitlab:205", "gitlab", "12", t(20, 8), "succeeded", "s0")]
+    if case == "a day before the cut written again":
+        extra.append(deployment("gitlab:204", "gitlab", "12", d(9, 25), "failed", "s9"))
+
+    lake, settings = estate_lake(tmp_path)
+    lake.write_days(get_dataset("deploys/deployment_events"), rows("deploys/deployment_events", *BEFORE_THE_CUT))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    ingest(lake, "deploys/deployment_events", *extra)
+    result = build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1))
+    assert result.mode == "hourly"
+    if case == "a rollback to a settled revision":
+        # gitlab:901 (next success 1 Sep), gitlab:201 (20 Sep) and gitlab:202 (1 Oct).
+        assert result.settled_rows == {"stg_deployments": 3}
+    else:
+        assert result.settled_rows == {}
+    deployments = {r["deployment_key"]: r for r in mart_snapshot(lake)["mv_deployments"]}
+    assert deployments["gitlab:205"]["is_rollback"] and deployments["gitlab:205"]["previous_revision"] == "s1"
+    assert deployments["gitlab:102"]["rolled_back"]
+    assert "gitlab:902" not in deployments and not deployments["gitlab:203"]["rolled_back"]
+
+    full_lake, full_settings = estate_lake(tmp_path / "full")
+    full_lake.write_days(
+        get_dataset("deploys/deployment_events"), rows("deploys/deployment_events", *BEFORE_THE_CUT, *extra)
+    )
     build(full_lake, full_settings, mode="full", as_of=AS_OF + timedelta(hours=1))
     assert_same_mart(lake, full_lake, "hourly")
 
