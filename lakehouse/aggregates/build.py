@@ -22,7 +22,7 @@ from typing import Literal
 
 import duckdb
 
-from lakehouse.aggregates import footers, history, settled
+from lakehouse.aggregates import footers, history, settled_deployments
 from lakehouse.aggregates.as_of import outside_years
 from lakehouse.aggregates.refs import entities_table, pivots_table
 from lakehouse.aggregates.sqlfiles import SqlFile, files_version, load_macros, load_sql_files
@@ -109,8 +109,8 @@ class BuildParams:
     production_environment: str = "production"
     # The first instant the lake read deployments from (see lakehouse.runlog.FirstReads); None when unknown.
     deployments_read_from: datetime | None = None
-    # In an hourly build that takes the settled deployments (lakehouse.aggregates.settled), the first instant it
-    # attributes attempts from; None when it attributes every one.
+    # In an hourly build that takes the settled deployments (lakehouse.aggregates.settled_deployments), the first
+    # instant it attributes attempts from; None when it attributes every one.
     deployments_recent_from: datetime | None = None
 
     def __post_init__(self) -> None:
@@ -141,7 +141,8 @@ class BuildResult:
     full_because: str | None = None
     # Seconds per step ("27_stg_app_signals_hourly.sql", "write mv_incidents"), in the order they ran.
     seconds: dict[str, float] = field(default_factory=dict)
-    # Rows an hourly build took from the settled part instead of computing them (lakehouse.aggregates.settled).
+    # Rows an hourly build took from what the last daily or full build settled instead of computing them
+    # (lakehouse.aggregates.settled_deployments).
     settled_rows: dict[str, int] = field(default_factory=dict)
 
     def slowest_steps(self, count: int = 5) -> dict[str, float]:
@@ -321,7 +322,7 @@ def _build(
             with _timed(result, "read settled deployments"):
                 settled_part = _take_settled(con, lake, stored, versions.get(DEPLOYMENT_EVENTS.id, {}), sql_version)
         if settled_part is None:
-            settled.register_empty(con)
+            settled_deployments.register_empty(con)
         else:
             build_params = replace(build_params, deployments_recent_from=settled_part.recent_from)
         for sql_file in files:
@@ -340,11 +341,9 @@ def _build(
             if sql_file.table == "stg_deployments":
                 with _timed(result, "settled deployments"):
                     if settled_part is not None:
-                        result.settled_rows[sql_file.table] = settled.complete(con)
+                        result.settled_rows[sql_file.table] = settled_deployments.complete(con)
                     elif mode != "hourly":
-                        cut = settled.cut_for(as_of)
-                        made = settled.settled_at(con, cut, versions.get(DEPLOYMENT_EVENTS.id, {}), sql_version)
-                        copies.extend(_write_settled(con, made, scratch))
+                        copies.extend(_write_settled(con, as_of, versions, sql_version, scratch))
             if sql_file.materialize == "table":
                 result.tables[sql_file.table] = _count(con, sql_file.table)
         for month_object in written:
@@ -604,23 +603,31 @@ def _register_history(
 
 def _take_settled(
     con: duckdb.DuckDBPyConnection, lake: Lake, stored: set[str], versions: dict[date, str], sql_version: str
-) -> settled.Settled | None:
+) -> settled_deployments.Settled | None:
     """The stored settled deployments, registered for `12_stg_deployments`, when they were made from what this
     build reads; None when they were not (the build then attributes every attempt)."""
-    part = settled.usable(con, lake, stored, versions, sql_version)
+    part = settled_deployments.usable(con, lake, stored, versions, sql_version)
     if part is not None:
-        settled.register_stored(con, lake, part)
+        settled_deployments.register_stored(con, lake, part)
     return part
 
 
-def _write_settled(con: duckdb.DuckDBPyConnection, part: settled.Settled, scratch: Path) -> list[LocalObject]:
+def _write_settled(
+    con: duckdb.DuckDBPyConnection,
+    as_of: datetime,
+    versions: dict[str, dict[date, str]],
+    sql_version: str,
+    scratch: Path,
+) -> list[LocalObject]:
     """The settled part of the deployments this build attributed, written to local files to be put with the
     history copies."""
-    footer = {settled.MANIFEST_KEY: part.manifest()}
+    cut = settled_deployments.cut_for(as_of)
+    part = settled_deployments.settled_at(con, cut, versions.get(DEPLOYMENT_EVENTS.id, {}), sql_version)
+    footer = {settled_deployments.MANIFEST_KEY: part.manifest()}
     objects = []
-    for name, (query, values) in settled.queries(part).items():
+    for name, (query, values) in settled_deployments.queries(part).items():
         path, rows = _copy_to_file(con, query, values, scratch, ROW_GROUP_ROWS, footer)
-        objects.append(LocalObject(settled.key(name), path, rows))
+        objects.append(LocalObject(settled_deployments.key(name), path, rows))
     return objects
 
 

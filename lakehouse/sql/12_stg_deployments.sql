@@ -27,7 +27,7 @@
 -- deployment came earlier in the sequence (a resync, a rollback, a roll forward to a revision that already ran):
 -- what it runs had run before.
 -- An hourly build attributes only the attempts from each sequence's first one a later attempt can still change
--- (lakehouse/aggregates/settled.py): those finished from deployments_recent_from on, those before it the last daily
+-- (lakehouse/aggregates/settled_deployments.py): those finished from deployments_recent_from on, those before it the last daily
 -- or full build carried (settled_deployment_events, with the success before them), and it takes from that build
 -- when each revision first ran from its successes (settled_successes). A daily or full build attributes every
 -- attempt: the two are empty and the bound null.

@@ -44,7 +44,7 @@ PROVIDED = {
     "build_params",
     "ref_entities",
     "ref_pivots",
-    # The settled deployments (lakehouse.aggregates.settled), registered by the build.
+    # The settled deployments (lakehouse.aggregates.settled_deployments), registered by the build.
     "settled_deployment_events",
     "settled_successes",
 }
@@ -930,8 +930,10 @@ BEFORE_THE_CUT = [
     # shop-api in production: GitLab deployed project 11 there until ArgoCD took over on 1 Sep.
     deployment("gitlab:901", "gitlab", "11", d(8, 20), "succeeded", "x1"),  # settled: ArgoCD's 1 Sep follows it
     deployment("gitlab:902", "gitlab", "11", d(9, 30), "succeeded", "x2"),  # a hand-off to ArgoCD: no deployment
-    deployment("argocd:shop-api-prod:0", "argocd", "shop-api-prod", d(9, 1), "succeeded", "r0"),  # next on 1 Nov
-    deployment("argocd:shop-api-prod:op0", "argocd", "shop-api-prod", d(9, 5), "failed", "r9"),  # next on 1 Nov
+    deployment("argocd:shop-api-prod:0a", "argocd", "shop-api-prod", d(9, 1), "succeeded", "r0"),  # settled
+    deployment("argocd:shop-api-prod:0b", "argocd", "shop-api-prod", d(9, 10), "succeeded", "r0b"),  # settled
+    deployment("argocd:shop-api-prod:0c", "argocd", "shop-api-prod", d(10, 1), "succeeded", "r0c"),  # next on 1 Nov
+    deployment("argocd:shop-api-prod:op0", "argocd", "shop-api-prod", d(10, 5), "failed", "r9"),  # next on 1 Nov
     # shop-db in production (project 12).
     deployment("gitlab:201", "gitlab", "12", d(9, 1), "succeeded", "s0"),  # settled: next on 20 Sep
     deployment("gitlab:202", "gitlab", "12", d(9, 20), "succeeded", "s5"),  # settled: next on 1 Oct
@@ -941,12 +943,17 @@ BEFORE_THE_CUT = [
 
 @pytest.mark.parametrize("case", ["a rollback to a settled revision", "a day before the cut written again"])
 def test_an_hourly_build_attributes_only_the_deployments_a_later_attempt_can_change(tmp_path: Path, case: str) -> None:
-    """A full build as of 20 Nov settles the three deployments whose next success finished before 15 Oct. On the
+    """A full build as of 20 Nov settles the five deployments whose next success finished before 15 Oct. On the
     20th, GitLab puts s0 back on shop-db: s0 first ran on 1 Sep, before s1 (the estate's 18 Nov), so it is a
-    rollback, and the estate's 102 (s1) was rolled back. The hourly build attributes the other attempts
-    again and takes the three settled ones as they were, and gives a full rebuild's mart. A deployment backfilled on
+    rollback, and the estate's 102 (s1) was rolled back; and project 11's pipeline hands a revision to ArgoCD, which
+    has deployed shop-api since 1 Sep. The hourly build attributes the other attempts again and takes the five
+    settled ones as they were, and gives a full rebuild's mart. A deployment backfilled on
     25 Sep, a day before the cut, makes the settled part out of date: the hourly build attributes every attempt."""
-    extra = [deployment("gitlab:205", "gitlab", "12", t(20, 8), "succeeded", "s0")]
+    extra = [
+        deployment("gitlab:205", "gitlab", "12", t(20, 8), "succeeded", "s0"),
+        # Project 11's pipeline hands x3 to ArgoCD: not a deployment.
+        deployment("gitlab:906", "gitlab", "11", t(20, 7), "succeeded", "x3"),
+    ]
     if case == "a day before the cut written again":
         extra.append(deployment("gitlab:204", "gitlab", "12", d(9, 25), "failed", "s9"))
 
@@ -957,14 +964,16 @@ def test_an_hourly_build_attributes_only_the_deployments_a_later_attempt_can_cha
     result = build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1))
     assert result.mode == "hourly"
     if case == "a rollback to a settled revision":
-        # gitlab:901 (next success 1 Sep), gitlab:201 (20 Sep) and gitlab:202 (1 Oct).
-        assert result.settled_rows == {"stg_deployments": 3}
+        # gitlab:901 and ArgoCD's 0a and 0b (next successes 1 Sep, 10 Sep and 1 Oct), gitlab:201 and 202 (20 Sep
+        # and 1 Oct).
+        assert result.settled_rows == {"stg_deployments": 5}
     else:
         assert result.settled_rows == {}
     deployments = {r["deployment_key"]: r for r in mart_snapshot(lake)["mv_deployments"]}
     assert deployments["gitlab:205"]["is_rollback"] and deployments["gitlab:205"]["previous_revision"] == "s1"
     assert deployments["gitlab:102"]["rolled_back"]
-    assert "gitlab:902" not in deployments and not deployments["gitlab:203"]["rolled_back"]
+    assert not deployments["gitlab:203"]["rolled_back"]
+    assert "gitlab:902" not in deployments and "gitlab:906" not in deployments
 
     full_lake, full_settings = estate_lake(tmp_path / "full")
     full_lake.write_days(
