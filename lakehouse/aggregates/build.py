@@ -22,7 +22,7 @@ from typing import Literal
 
 import duckdb
 
-from lakehouse.aggregates import footers, history, settled_deployments
+from lakehouse.aggregates import footers, history, settled_deployments, settled_lead_times
 from lakehouse.aggregates.as_of import outside_years
 from lakehouse.aggregates.refs import entities_table, pivots_table
 from lakehouse.aggregates.sqlfiles import SqlFile, files_version, load_macros, load_sql_files
@@ -112,6 +112,9 @@ class BuildParams:
     # In an hourly build that takes the settled deployments (lakehouse.aggregates.settled_deployments), the first
     # instant it attributes attempts from; None when it attributes every one.
     deployments_recent_from: datetime | None = None
+    # In an hourly build that takes the settled lead times (lakehouse.aggregates.settled_lead_times), the first
+    # instant it finds shipping deployments from; None when it finds every lead time.
+    lead_times_recent_from: datetime | None = None
 
     def __post_init__(self) -> None:
         if self.signals_from is None:
@@ -325,6 +328,13 @@ def _build(
             settled_deployments.register_empty(con)
         else:
             build_params = replace(build_params, deployments_recent_from=settled_part.recent_from)
+        settled_lead_times.register_empty(con)
+        # What this build settles for the next hourly ones, when it is a daily or full build.
+        settles = None
+        if mode != "hourly":
+            settles = settled_deployments.settled_at(
+                con, settled_deployments.cut_for(as_of), versions.get(DEPLOYMENT_EVENTS.id, {}), sql_version
+            )
         for sql_file in files:
             if sql_file in monthly:
                 if sql_file is monthly[0]:
@@ -335,15 +345,34 @@ def _build(
                     result.day_from = build_params.day_from
                     _run_monthly(con, lake, monthly, build_params, scratch, result, written, stale)
                 continue
+            if sql_file.table == settled_lead_times.TABLE and settled_part is not None:
+                with _timed(result, "settled lead times"):
+                    months = settled_lead_times.usable(con, lake, stored, settled_part, versions)
+                    if months is not None:
+                        recent_from = settled_part.recent_from
+                        kept = settled_lead_times.register(con, lake, months, recent_from)
+                        result.settled_rows[sql_file.table] = kept
+                        build_params = replace(build_params, lead_times_recent_from=recent_from)
             with _timed(result, sql_file.path.name):
                 _run(con, sql_file)
                 _check_header_columns(con, sql_file)
+            if sql_file.table == "stg_deploy_branches" and settles is not None:
+                manifest = settled_lead_times.manifest(settles, versions)
+                path, rows = _copy_to_file(
+                    con,
+                    "select * from stg_deploy_branches",
+                    {},
+                    scratch,
+                    ROW_GROUP_ROWS,
+                    {settled_lead_times.MANIFEST_KEY: manifest},
+                )
+                copies.append(LocalObject(settled_lead_times.BRANCHES_KEY, path, rows))
             if sql_file.table == "stg_deployments":
                 with _timed(result, "settled deployments"):
                     if settled_part is not None:
                         result.settled_rows[sql_file.table] = settled_deployments.complete(con)
-                    elif mode != "hourly":
-                        copies.extend(_write_settled(con, as_of, versions, sql_version, scratch))
+                    elif settles is not None:
+                        copies.extend(_write_settled(con, settles, scratch))
             if sql_file.materialize == "table":
                 result.tables[sql_file.table] = _count(con, sql_file.table)
         for month_object in written:
@@ -613,16 +642,10 @@ def _take_settled(
 
 
 def _write_settled(
-    con: duckdb.DuckDBPyConnection,
-    as_of: datetime,
-    versions: dict[str, dict[date, str]],
-    sql_version: str,
-    scratch: Path,
+    con: duckdb.DuckDBPyConnection, part: settled_deployments.Settled, scratch: Path
 ) -> list[LocalObject]:
     """The settled part of the deployments this build attributed, written to local files to be put with the
     history copies."""
-    cut = settled_deployments.cut_for(as_of)
-    part = settled_deployments.settled_at(con, cut, versions.get(DEPLOYMENT_EVENTS.id, {}), sql_version)
     footer = {settled_deployments.MANIFEST_KEY: part.manifest()}
     objects = []
     for name, (query, values) in settled_deployments.queries(part).items():
@@ -908,6 +931,8 @@ def _write(
 ) -> tuple[int, int]:
     """Objects and rows written (for a day table, the rows of the month objects written, kept days included).
     `scratch` is a local folder for the files DuckDB writes before they are put."""
+    if sql_file.month_column and sql_file.table == settled_lead_times.TABLE and params.lead_times_recent_from:
+        return _patch_months(con, lake, sql_file, params.lead_times_recent_from, scratch)
     if sql_file.month_column:
         return _write_changed_months(con, lake, sql_file, scratch)
     if sql_file.partitioned_by != "day":
@@ -997,6 +1022,54 @@ def _write_changed_months(
         if key not in wanted:
             lake.store.delete(key)
     return written, sum(count for _, count, _ in months)
+
+
+def _patch_months(
+    con: duckdb.DuckDBPyConnection, lake: Lake, sql_file: SqlFile, recent_from: datetime, scratch: Path
+) -> tuple[int, int]:
+    """A whole-history table an hourly build found only the recent rows of (the settled lead times): each month
+    object holding a row it found again, or one it found now, is replaced by that month's rows that hold and the
+    ones found; the other months stay as they are. Objects written and rows in them."""
+    table, column = sql_file.table, sql_file.month_column
+    assert column is not None
+    described = _column_types(con, table)
+    schema = hashlib.sha256(repr(described).encode()).hexdigest()[:16]
+    names = [name for name, _ in described]
+    order = ", ".join(c for c in ("app_id", column) if c in names)
+    held = set(lake.list_keys(f"mart/{table}/"))
+    written = rows = 0
+    for name, url in sorted(settled_lead_times.months_to_patch(con, lake, recent_from).items()):
+        key = lake.mart_month_key(table, int(name[:4]), int(name[5:]))
+        first, after = _month_bounds(int(name[:4]), int(name[5:]))
+        # The month's rows as the table types them: those stored that hold, and those found.
+        con.execute(f"create or replace table patched_month as select * from {table} limit 0")  # noqa: S608
+        if key in held:
+            con.execute(
+                "insert into patched_month by name select r.* from read_parquet($url, hive_partitioning = false) as r "
+                "semi join settled_lead_times as s on r.mr_id = s.mr_id and r.environment = s.environment",
+                {"url": url},
+            )
+        con.execute(
+            f"insert into patched_month select * from {table} where {column} >= $first and {column} < $after",  # noqa: S608
+            {"first": _midnight(first), "after": _midnight(after)},
+        )
+        # The fingerprint _write_changed_months gives the same rows (the row as a struct named after the table).
+        found = con.execute(
+            f"select count(*), sum(hash({table})::hugeint) from patched_month as {table}"  # noqa: S608
+        ).fetchone()
+        count, total = (int(found[0]), found[1]) if found else (0, None)
+        if not count:
+            if key in held:
+                lake.store.delete(key)
+            continue
+        query = f"select * from patched_month order by {order}"  # noqa: S608 - names from our headers
+        path, _ = _copy_to_file(
+            con, query, {}, scratch, PER_APPLICATION_ROW_GROUP, {FINGERPRINT_KEY: f"{schema}:{count}:{total}"}
+        )
+        _put(lake, key, path)
+        written += 1
+        rows += count
+    return written, rows
 
 
 def _fingerprints(con: duckdb.DuckDBPyConnection, lake: Lake, keys: list[str]) -> dict[str, str]:

@@ -1,6 +1,6 @@
 -- table: mv_lead_times
 -- grain: one row per merged merge request and environment, with the deployment that shipped it
--- reads: stg_merge_requests, stg_deployments, raw_deploys_deployment_events, ref_pivots, raw_gitlab_deployments, raw_gitlab_merge_requests, raw_gitlab_deployment_merge_requests, build_params
+-- reads: stg_merge_requests, stg_deployments, stg_deploy_branches, settled_lead_times, raw_deploys_deployment_events, ref_pivots, raw_gitlab_deployment_merge_requests, build_params
 -- partitioned by: month of merged_at
 -- refresh: hourly
 --
@@ -23,16 +23,24 @@
 -- Only requests merged into a branch the project deploys from count: one into a feature branch, or a release
 -- branch never deployed, ships nothing itself (the request merging that branch on does). A project's branches in
 -- an environment are the refs of its successful GitLab deployments there (hand-offs included) that some of its
--- requests target, else (a project deployed by ArgoCD alone, or from tags) its default branch. Where neither is
--- known (requests read before default branches were), or a request's target branch is not, it counts.
+-- requests target, else (a project deployed by ArgoCD alone, or from tags) its default branch (stg_deploy_branches).
+-- Where neither is known (requests read before default branches were), or a request's target branch is not, it
+-- counts.
 -- Of deployments finished at the same instant, the one first in the deployment sequence (the smallest
 -- deployment_key, as stg_deployments orders ties) ships the request, so that every build picks the same one.
 -- Requests not deployed yet have no row, nor have those shipped by a deployment finished after as_of (ingested
 -- ahead of the build): DORA counts them once they are deployed.
+-- An hourly build finds again only the lead times a later deployment can still change: not those of
+-- settled_lead_times, over the deployments finished from lead_times_recent_from on (see
+-- lakehouse/aggregates/settled_lead_times.py). A daily or full build finds every one: the table is empty and the
+-- bound null.
 with shipping as (
     select deployment_key, entity_id, app_id, environment, finished_at, is_redeploy
     from stg_deployments
-    where status = 'succeeded' and not is_rollback and finished_at < (select as_of from build_params)
+    where
+        status = 'succeeded' and not is_rollback and finished_at < (select as_of from build_params)
+        and finished_at
+        >= coalesce((select cast(lead_times_recent_from as timestamptz) from build_params), '-infinity'::timestamptz)
 ),
 
 -- What a request ships on (ships_on): its component's deployments, or its application's and every one of its
@@ -43,34 +51,6 @@ deployments as (
     union all
     select deployment_key, 'app:' || app_id, environment, finished_at, is_redeploy from shipping
     where app_id in (select m.app_id from stg_merge_requests as m where m.component_id is null)
-),
-
--- The branches each project deploys to each environment from (a deployment's ref may be a tag: it is one only
--- where a request targets it).
-deployed_refs as (
-    -- Hand-offs to ArgoCD included: a pipeline hands off from the branches it deploys.
-    select distinct d.source_ref as project_id, d.environment, g.ref
-    from raw_deploys_deployment_events as d
-    semi join ref_pivots as p
-        on p.pivot_kind = 'gitlab_project' and p.value = d.source_ref and p.environment = d.environment
-    inner join raw_gitlab_deployments as g on d.deployment_key = 'gitlab:' || g.deployment_id
-    where d.origin = 'gitlab' and d.status = 'succeeded'
-),
-
-deployed_branches as (
-    select r.project_id, r.environment, list(r.ref) as branches
-    from deployed_refs as r
-    semi join stg_merge_requests as m
-        on r.project_id = cast(m.project_id as varchar) and r.environment = m.environment and r.ref = m.target_branch
-    group by r.project_id, r.environment
-),
-
--- Each project's default branch, as last read.
-default_branches as (
-    select cast(project_id as varchar) as project_id, arg_max(default_branch, updated_at) as default_branch
-    from raw_gitlab_merge_requests
-    where default_branch is not null
-    group by project_id
 ),
 
 requests as (
@@ -84,13 +64,13 @@ requests as (
         m.merged_at,
         case when m.component_id is null then 'app:' || m.app_id else m.entity_id end as ships_on
     from stg_merge_requests as m
-    left join deployed_branches as b on cast(m.project_id as varchar) = b.project_id and m.environment = b.environment
-    left join default_branches as p on cast(m.project_id as varchar) = p.project_id
+    anti join settled_lead_times as s on m.mr_id = s.mr_id and m.environment = s.environment
+    left join stg_deploy_branches as b on cast(m.project_id as varchar) = b.project_id and m.environment = b.environment
     where
         m.target_branch is null
         or case
             when b.branches is not null then list_contains(b.branches, m.target_branch)
-            when p.default_branch is not null then m.target_branch = p.default_branch
+            when b.default_branch is not null then m.target_branch = b.default_branch
             else true
         end
 ),

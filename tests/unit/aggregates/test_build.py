@@ -47,6 +47,8 @@ PROVIDED = {
     # The settled deployments (lakehouse.aggregates.settled_deployments), registered by the build.
     "settled_deployment_events",
     "settled_successes",
+    # The settled lead times (lakehouse.aggregates.settled_lead_times).
+    "settled_lead_times",
 }
 HOURLY_MART = "mv_golden_signals_hourly"
 GOLDEN_NOVEMBER = "mart/mv_golden_signals_hourly/month=2026-11/data.parquet"
@@ -966,9 +968,9 @@ def test_an_hourly_build_attributes_only_the_deployments_a_later_attempt_can_cha
     if case == "a rollback to a settled revision":
         # gitlab:901 and ArgoCD's 0a and 0b (next successes 1 Sep, 10 Sep and 1 Oct), gitlab:201 and 202 (20 Sep
         # and 1 Oct).
-        assert result.settled_rows == {"stg_deployments": 5}
+        assert result.settled_rows["stg_deployments"] == 5
     else:
-        assert result.settled_rows == {}
+        assert "stg_deployments" not in result.settled_rows
     deployments = {r["deployment_key"]: r for r in mart_snapshot(lake)["mv_deployments"]}
     assert deployments["gitlab:205"]["is_rollback"] and deployments["gitlab:205"]["previous_revision"] == "s1"
     assert deployments["gitlab:102"]["rolled_back"]
@@ -979,6 +981,84 @@ def test_an_hourly_build_attributes_only_the_deployments_a_later_attempt_can_cha
     full_lake.write_days(
         get_dataset("deploys/deployment_events"), rows("deploys/deployment_events", *BEFORE_THE_CUT, *extra)
     )
+    build(full_lake, full_settings, mode="full", as_of=AS_OF + timedelta(hours=1))
+    assert_same_mart(lake, full_lake, "hourly")
+
+
+def merged(mr_id: int, project_id: int, at: datetime, **fields: object) -> dict:
+    return {"mr_id": mr_id, "project_id": project_id, "merged_at": at, "updated_at": at, "state": "merged"} | fields
+
+
+LEAD_TIME_CASES = [
+    "a request ships months after its merge",
+    "a project's default branch is read",
+    "an old deployment lists a request",
+]
+
+
+@pytest.mark.parametrize("case", LEAD_TIME_CASES)
+def test_an_hourly_build_finds_only_the_lead_times_a_later_deployment_can_change(tmp_path: Path, case: str) -> None:
+    """quiet-svc is also project 13's. The full build as of 20 Nov settles the lead times of requests merged and
+    shipped before 15 Oct: 901 (merged 25 Aug, shipped by gitlab:201 on 1 Sep) and 902 (25 Sep, gitlab:203 on 1 Oct).
+    903 (merged 10 Oct) shipped with the estate's 102 on 18 Nov, and 906 (project 13, merged 10 Sep) has not shipped.
+    On the 20th ArgoCD syncs quiet-prod at 07:30: the hourly build finds 906 shipped, 1,699.5 hours after its merge
+    (71 days less 4.5 hours), rewrites September's object with 902 and 906, and leaves August's as it was.
+    A request read on the 20th gives project 12 a default branch, main: 901, merged into release, no longer counts
+    (nothing says project 12 deploys from release), so the hourly build finds every lead time again. So does a link
+    read on the 20th in which gitlab:203 (1 Oct) lists a request merged on the 19th: 203 no longer ships the requests
+    no deployment lists, so 902 ships with the next one, 102 on 18 Nov. Either way the mart is a full rebuild's."""
+    quiet = [e | {"gitlab_project_id": 13} if e["entity_id"] == "quiet-svc" else e for e in mapping()]
+    requests = [
+        merged(901, 12, d(8, 25), target_branch="release"),
+        merged(902, 12, d(9, 25)),
+        merged(903, 12, d(10, 10)),
+        merged(906, 13, d(9, 10)),
+    ]
+    sync = deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(20, 7, 30), "succeeded", "q1")
+    read_today = [merged(907, 12, t(20, 6), target_branch="main", default_branch="main")]
+    link = {"deployment_id": 203, "project_id": 12, "mr_id": 908, "merged_at": t(19, 6)}
+
+    def lake_with(path: Path) -> tuple[Lake, Settings]:
+        lake, settings = estate_lake(path)
+        MappingStore(lake).apply(quiet, actor="test", replace=True)
+        lake.write_days(get_dataset("deploys/deployment_events"), rows("deploys/deployment_events", *BEFORE_THE_CUT))
+        lake.write_days(get_dataset("gitlab/merge_requests"), rows("gitlab/merge_requests", *requests))
+        return lake, settings
+
+    lake, settings = lake_with(tmp_path / "incremental")
+    build(lake, settings, mode="full", as_of=AS_OF)
+    august = "mart/mv_lead_times/month=2026-08/data.parquet"
+    before = lake.store.get(august)
+    ingest(lake, "deploys/deployment_events", sync)
+    if case == "a project's default branch is read":
+        ingest(lake, "gitlab/merge_requests", *read_today)
+    if case == "an old deployment lists a request":
+        ingest(lake, "gitlab/deployment_merge_requests", link)
+    result = build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1))
+    lead_times = {r["mr_id"]: r for r in mart_snapshot(lake)["mv_lead_times"]}
+    assert lead_times[906]["deployment_key"] == "argocd:quiet-prod:1"
+    assert lead_times[906]["lead_time_hours"] == 1699.5
+    assert lead_times[903]["deployment_key"] == "gitlab:102"
+    if case == "a request ships months after its merge":
+        assert result.settled_rows["mv_lead_times"] == 2  # 901 and 902
+        assert lead_times[901]["deployment_key"] == "gitlab:201"
+        assert lake.store.get(august) == before
+        september = lake.get_table("mart/mv_lead_times/month=2026-09/data.parquet")
+        assert september is not None and sorted(september.column("mr_id").to_pylist()) == [902, 906]
+    elif case == "a project's default branch is read":
+        assert 901 not in lead_times
+        assert "mv_lead_times" not in result.settled_rows
+    else:
+        assert lead_times[902]["deployment_key"] == "gitlab:102"
+        assert "mv_lead_times" not in result.settled_rows
+
+    full_lake, full_settings = lake_with(tmp_path / "full")
+    full_lake.write_days(get_dataset("deploys/deployment_events"), rows("deploys/deployment_events", sync))
+    if case == "a project's default branch is read":
+        full_lake.write_days(get_dataset("gitlab/merge_requests"), rows("gitlab/merge_requests", *read_today))
+    if case == "an old deployment lists a request":
+        links = get_dataset("gitlab/deployment_merge_requests")
+        full_lake.write_days(links, rows(links.id, link))
     build(full_lake, full_settings, mode="full", as_of=AS_OF + timedelta(hours=1))
     assert_same_mart(lake, full_lake, "hourly")
 
