@@ -112,17 +112,32 @@ class LocalStore:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def _keys(self, prefix: str) -> list[str]:
+    def _objects(self, prefix: str) -> Iterator[tuple[str, os.stat_result]]:
+        """Every object under `prefix` with its file's status, in one walk of the folders: the keys are found inside
+        the root, so none is resolved again (a listing of a year of days is thousands of files). A file whose name
+        starts with a dot is a write or a lock in progress, not an object."""
         base = self._path(prefix) if prefix else self.root
         if base.is_file():
-            return [prefix]
+            yield prefix, base.stat()
+            return
         if not base.is_dir():
-            return []
-        keys = []
-        for path in base.rglob("*"):
-            if path.is_file() and not path.name.startswith("."):
-                keys.append(path.relative_to(self.root).as_posix())
-        return sorted(keys)
+            return
+        root = f"{self.root}{os.sep}"
+        folders = [str(base)]
+        while folders:
+            with os.scandir(folders.pop()) as entries:
+                for entry in entries:
+                    if entry.is_dir():
+                        folders.append(entry.path)
+                    elif not entry.name.startswith(".") and entry.is_file():
+                        try:
+                            status = entry.stat()
+                        except FileNotFoundError:
+                            continue  # removed while the folder was read
+                        yield entry.path.removeprefix(root).replace(os.sep, "/"), status
+
+    def _keys(self, prefix: str) -> list[str]:
+        return sorted(key for key, _ in self._objects(prefix))
 
     def folders(self, prefix: str) -> list[str]:
         base = self._path(prefix) if prefix else self.root
@@ -136,14 +151,8 @@ class LocalStore:
 
     def versions(self, prefix: str) -> dict[str, str]:
         # A replace writes a new file (os.replace), so its modification time moves; the size is a second check.
-        tags = {}
-        for key in self._keys(prefix):
-            try:
-                stat = self._path(key).stat()
-            except FileNotFoundError:
-                continue  # removed since it was listed
-            tags[key] = f"{stat.st_mtime_ns:x}-{stat.st_size:x}"
-        return tags
+        found = sorted(self._objects(prefix), key=lambda item: item[0])
+        return {key: f"{stat.st_mtime_ns:x}-{stat.st_size:x}" for key, stat in found}
 
     def delete(self, key: str) -> None:
         with contextlib.suppress(FileNotFoundError):
