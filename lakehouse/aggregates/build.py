@@ -810,10 +810,28 @@ def _run_monthly(
         _bound_hourly_days(con, first - timedelta(days=1), after)
         hours = {"month_first_hour": max(first_hour, _midnight(first)), "month_after_hour": _midnight(after)}
         kept = _kept_application_hours(lake, params, existing, first_day, (year, month))
+        # The month of the first day with new signals, begun before it: its earlier hours are read back, the
+        # others rolled up from the raw days of that day on.
+        earlier = _earlier_application_hours(lake, params, existing, first_day, (year, month), first_hour)
+        if earlier:
+            _bound_hourly_days(con, first_day - timedelta(days=1), after)
         for step in steps:
             if kept and step.table == APPLICATION_HOURS:
                 with _timed(result, "read back application hours"):
                     _read_back(con, step, [lake.url_of(k) for k in kept], hours)
+                continue
+            if earlier and step.table == APPLICATION_HOURS:
+                with _timed(result, "read back application hours"):
+                    read_back = hours | {"month_after_hour": _midnight(first_day)}
+                    _read_back(con, step, [lake.url_of(k) for k in earlier], read_back)
+                with _timed(result, step.path.name):
+                    # The name and text come from our SQL file; the hours are bound.
+                    statement = (
+                        f"insert into {step.table} select * from ({step.text}\n) "  # noqa: S608
+                        "where hour >= $from_hour and hour < $month_after_hour"
+                    )
+                    bound = {"from_hour": _midnight(first_day), "month_after_hour": hours["month_after_hour"]}
+                    _execute(con, step, statement, bound)
                 continue
             with _timed(result, step.path.name):
                 if step.materialize == "month":
@@ -863,6 +881,26 @@ def _kept_application_hours(
     build began by removing those."""
     _, after = _month_bounds(*year_month)
     if params.mode == "full" or after > first_day or HOURLY_MART not in existing:
+        return []
+    folder = lake.mart_month_key(HOURLY_MART, *year_month).rsplit("/", 1)[0] + "/"
+    return sorted(k for k in existing[HOURLY_MART] if k.startswith(folder))
+
+
+def _earlier_application_hours(
+    lake: Lake,
+    params: BuildParams,
+    existing: dict[str, set[str]],
+    first_day: date,
+    year_month: tuple[int, int],
+    first_hour: datetime,
+) -> list[str]:
+    """The hourly mart's objects of the month holding the first day with new signals, when the build reads hours of
+    that month before that day: those hours' application rows are what the rollup would give again, as for a month
+    without new signals (see _kept_application_hours). Empty otherwise."""
+    first, after = _month_bounds(*year_month)
+    if params.mode == "full" or not first <= first_day < after or _midnight(first_day) <= first_hour:
+        return []
+    if HOURLY_MART not in existing:
         return []
     folder = lake.mart_month_key(HOURLY_MART, *year_month).rsplit("/", 1)[0] + "/"
     return sorted(k for k in existing[HOURLY_MART] if k.startswith(folder))
