@@ -1067,7 +1067,8 @@ def _patch_months(
 ) -> tuple[int, int]:
     """A whole-history table an hourly build found only the recent rows of (the settled lead times): each month
     object holding a row it found again, or one it found now, is replaced by that month's rows that hold and the
-    ones found; the other months stay as they are. Objects written and rows in them."""
+    ones found, unless they are the rows it holds (the fingerprint _write_changed_months keeps); the other months
+    stay as they are. Objects written and rows in them."""
     table, column = sql_file.table, sql_file.month_column
     assert column is not None
     described = _column_types(con, table)
@@ -1075,8 +1076,10 @@ def _patch_months(
     names = [name for name, _ in described]
     order = ", ".join(c for c in ("app_id", column) if c in names)
     held = set(lake.list_keys(f"mart/{table}/"))
+    patched = settled_lead_times.months_to_patch(con, lake, recent_from)
+    stored = _fingerprints(con, lake, [lake.mart_month_key(table, int(n[:4]), int(n[5:])) for n in patched])
     written = rows = 0
-    for name, url in sorted(settled_lead_times.months_to_patch(con, lake, recent_from).items()):
+    for name, url in sorted(patched.items()):
         key = lake.mart_month_key(table, int(name[:4]), int(name[5:]))
         first, after = _month_bounds(int(name[:4]), int(name[5:]))
         # The month's rows as the table types them: those stored that hold, and those found.
@@ -1100,10 +1103,11 @@ def _patch_months(
             if key in held:
                 lake.store.delete(key)
             continue
+        fingerprint = f"{schema}:{count}:{total}"
+        if stored.get(key) == fingerprint:
+            continue  # found again as it was
         query = f"select * from patched_month order by {order}"  # noqa: S608 - names from our headers
-        path, _ = _copy_to_file(
-            con, query, {}, scratch, PER_APPLICATION_ROW_GROUP, {FINGERPRINT_KEY: f"{schema}:{count}:{total}"}
-        )
+        path, _ = _copy_to_file(con, query, {}, scratch, PER_APPLICATION_ROW_GROUP, {FINGERPRINT_KEY: fingerprint})
         _put(lake, key, path)
         written += 1
         rows += count
