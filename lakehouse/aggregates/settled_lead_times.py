@@ -8,8 +8,8 @@ was merged before it too, nothing later changes the row, so long as:
   partitioned by the request's merge: a link listing an older request lands in an older day);
 - each project's deploy branches and default branch (`stg_deploy_branches`) are as the last daily or full build
   found them, which this module keeps in `state/build/settled/stg_deploy_branches.parquet`;
-- no link lists a request in a deployment finished before `recent_from` that the last build did not see (a link
-  from a deployment to a request merged after it: such a deployment would no longer ship requests unlisted).
+- no link of a request merged from `recent_from` on lists a deployment finished before it (a deployment to a request
+  merged after it, which the data should not hold: a deployment listed no longer ships the requests none lists).
 
 An hourly build then finds the lead times of the other requests only: those merged from `recent_from` on, and those
 merged before it that had not shipped by then (or were not counted), over the deployments from `recent_from` on
@@ -63,9 +63,10 @@ def usable(
     `stg_deployments` are built."""
     if deployments is None or BRANCHES_KEY not in keys:
         return None
-    months = sorted(k for k in lake.list_keys(f"mart/{TABLE}/") if "/month=" in k)
-    if not months or len(months) != len(lake.list_keys(f"mart/{TABLE}/")):
-        return None  # no lead time yet, or a table stored before it was by month
+    objects = lake.list_keys(f"mart/{TABLE}/")
+    months = sorted(k for k in objects if "/month=" in k)
+    if not months or len(months) != len(objects):
+        return None  # no lead time yet (one empty object), or a table stored before it was by month
     try:
         if footers.read(con, lake.url_of(BRANCHES_KEY), MANIFEST_KEY) != manifest(deployments, versions):
             return None
