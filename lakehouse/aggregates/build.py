@@ -880,10 +880,9 @@ def _kept_application_hours(
     must be rolled up from the component hours. No day object the month object also holds is among them: the
     build began by removing those."""
     _, after = _month_bounds(*year_month)
-    if params.mode == "full" or after > first_day or HOURLY_MART not in existing:
+    if params.mode == "full" or after > first_day:
         return []
-    folder = lake.mart_month_key(HOURLY_MART, *year_month).rsplit("/", 1)[0] + "/"
-    return sorted(k for k in existing[HOURLY_MART] if k.startswith(folder))
+    return _hourly_month_objects(lake, existing, year_month)
 
 
 def _earlier_application_hours(
@@ -900,6 +899,11 @@ def _earlier_application_hours(
     first, after = _month_bounds(*year_month)
     if params.mode == "full" or not first <= first_day < after or _midnight(first_day) <= first_hour:
         return []
+    return _hourly_month_objects(lake, existing, year_month)
+
+
+def _hourly_month_objects(lake: Lake, existing: dict[str, set[str]], year_month: tuple[int, int]) -> list[str]:
+    """The hourly mart's objects of a month: its month object and its day objects."""
     if HOURLY_MART not in existing:
         return []
     folder = lake.mart_month_key(HOURLY_MART, *year_month).rsplit("/", 1)[0] + "/"
