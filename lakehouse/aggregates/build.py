@@ -145,7 +145,7 @@ class BuildResult:
     # Seconds per step ("27_stg_app_signals_hourly.sql", "write mv_incidents"), in the order they ran.
     seconds: dict[str, float] = field(default_factory=dict)
     # Rows an hourly build took from what the last daily or full build settled instead of computing them
-    # (lakehouse.aggregates.settled_deployments).
+    # (lakehouse.aggregates.settled_deployments and settled_lead_times).
     settled_rows: dict[str, int] = field(default_factory=dict)
 
     def slowest_steps(self, count: int = 5) -> dict[str, float]:
@@ -357,16 +357,7 @@ def _build(
                 _run(con, sql_file)
                 _check_header_columns(con, sql_file)
             if sql_file.table == "stg_deploy_branches" and settles is not None:
-                manifest = settled_lead_times.manifest(settles, versions)
-                path, rows = _copy_to_file(
-                    con,
-                    "select * from stg_deploy_branches",
-                    {},
-                    scratch,
-                    ROW_GROUP_ROWS,
-                    {settled_lead_times.MANIFEST_KEY: manifest},
-                )
-                copies.append(LocalObject(settled_lead_times.BRANCHES_KEY, path, rows))
+                copies.append(_keep_deploy_branches(con, settles, versions, scratch))
             if sql_file.table == "stg_deployments":
                 with _timed(result, "settled deployments"):
                     if settled_part is not None:
@@ -639,6 +630,19 @@ def _take_settled(
     if part is not None:
         settled_deployments.register_stored(con, lake, part)
     return part
+
+
+def _keep_deploy_branches(
+    con: duckdb.DuckDBPyConnection,
+    settles: settled_deployments.Settled,
+    versions: dict[str, dict[date, str]],
+    scratch: Path,
+) -> LocalObject:
+    """The deploy branches this build found, written to a local file to be put with the history copies: an hourly
+    build keeps the lead times it settles only while they are the same (lakehouse.aggregates.settled_lead_times)."""
+    footer = {settled_lead_times.MANIFEST_KEY: settled_lead_times.manifest(settles, versions)}
+    path, rows = _copy_to_file(con, "select * from stg_deploy_branches", {}, scratch, ROW_GROUP_ROWS, footer)
+    return LocalObject(settled_lead_times.BRANCHES_KEY, path, rows)
 
 
 def _write_settled(
@@ -1024,8 +1028,7 @@ def _write_changed_months(
     not the whole history. Objects written and the table's rows."""
     table, column = sql_file.table, sql_file.month_column
     assert column is not None
-    described = _column_types(con, table)
-    schema = hashlib.sha256(repr(described).encode()).hexdigest()[:16]
+    schema, order = _month_layout(con, table, column)
     month = f"strftime({column}, '%Y-%m')"
     # The row hashes are summed, not combined in order: the fingerprint does not depend on how rows were read.
     months = con.execute(
@@ -1036,8 +1039,6 @@ def _write_changed_months(
         raise BuildError(f"{sql_file.path.name}: {unplaced} rows have no {column}, so no month to be stored in")
     existing = lake.list_keys(f"mart/{table}/")
     stored = _fingerprints(con, lake, existing)
-    names = [name for name, _ in described]
-    order = ", ".join(c for c in ("app_id", column) if c in names)
     wanted: set[str] = set()
     written = 0
     # An empty table is one empty object without a month, so that readers still find the table and its columns.
@@ -1066,6 +1067,15 @@ def _write_changed_months(
     return written, sum(count for _, count, _ in months)
 
 
+def _month_layout(con: duckdb.DuckDBPyConnection, table: str, column: str) -> tuple[str, str]:
+    """A whole-history table's month objects: the schema tag their fingerprints begin with (rows of other columns or
+    types are other rows), and the order their rows are written in (by application, for readers of one)."""
+    described = _column_types(con, table)
+    names = [name for name, _ in described]
+    order = ", ".join(c for c in ("app_id", column) if c in names)
+    return hashlib.sha256(repr(described).encode()).hexdigest()[:16], order
+
+
 def _patch_months(
     con: duckdb.DuckDBPyConnection, lake: Lake, sql_file: SqlFile, recent_from: datetime, scratch: Path
 ) -> tuple[int, int]:
@@ -1075,10 +1085,7 @@ def _patch_months(
     stay as they are. Objects written and rows in them."""
     table, column = sql_file.table, sql_file.month_column
     assert column is not None
-    described = _column_types(con, table)
-    schema = hashlib.sha256(repr(described).encode()).hexdigest()[:16]
-    names = [name for name, _ in described]
-    order = ", ".join(c for c in ("app_id", column) if c in names)
+    schema, order = _month_layout(con, table, column)
     held = set(lake.list_keys(f"mart/{table}/"))
     patched = settled_lead_times.months_to_patch(con, lake, recent_from)
     stored = _fingerprints(con, lake, [lake.mart_month_key(table, int(n[:4]), int(n[5:])) for n in patched])
