@@ -327,7 +327,7 @@ def _build(
         if settled_part is None:
             settled_deployments.register_empty(con)
         else:
-            build_params = replace(build_params, deployments_recent_from=settled_part.recent_from)
+            build_params = _set_bound(con, build_params, "deployments_recent_from", settled_part.recent_from)
         settled_lead_times.register_empty(con)
         # What this build settles for the next hourly ones, when it is a daily or full build.
         settles = None
@@ -350,9 +350,9 @@ def _build(
                     months = settled_lead_times.usable(con, lake, stored, settled_part, versions)
                     if months is not None:
                         recent_from = settled_part.recent_from
-                        kept = settled_lead_times.register(con, lake, months, recent_from)
-                        result.settled_rows[sql_file.table] = kept
-                        build_params = replace(build_params, lead_times_recent_from=recent_from)
+                        settled_lead_times.register(con, lake, months, recent_from)
+                        result.settled_rows[sql_file.table] = _count(con, "settled_lead_times")
+                        build_params = _set_bound(con, build_params, "lead_times_recent_from", recent_from)
             with _timed(result, sql_file.path.name):
                 _run(con, sql_file)
                 _check_header_columns(con, sql_file)
@@ -619,6 +619,15 @@ def _register_history(
         history.register(con, lake, view, history.DatasetHistory(dataset, days.versions, days.versions), str(path))
     _dataset_view(con, dataset, view)
     return copy, days.versions
+
+
+def _set_bound(con: duckdb.DuckDBPyConnection, params: BuildParams, name: str, at: datetime) -> BuildParams:
+    """The build's parameters, and its `build_params` table, with one of the settled parts' bounds set (`name` is a
+    field of BuildParams, left None when the table was made)."""
+    # A parameter left None has no type of its own (see _register_inputs). The name is one of our fields.
+    con.execute(f"alter table build_params alter {name} set data type timestamptz")
+    con.execute(f"update build_params set {name} = $at", {"at": at})  # noqa: S608
+    return replace(params, **{name: at})  # type: ignore[arg-type]
 
 
 def _take_settled(
@@ -1087,19 +1096,18 @@ def _patch_months(
     assert column is not None
     schema, order = _month_layout(con, table, column)
     held = set(lake.list_keys(f"mart/{table}/"))
-    patched = settled_lead_times.months_to_patch(con, lake, recent_from)
-    stored = _fingerprints(con, lake, [lake.mart_month_key(table, int(n[:4]), int(n[5:])) for n in patched])
+    keys = {month: lake.mart_month_key(table, *month) for month in settled_lead_times.months_to_patch(con, recent_from)}
+    stored = _fingerprints(con, lake, list(keys.values()))
     written = rows = 0
-    for name, url in sorted(patched.items()):
-        key = lake.mart_month_key(table, int(name[:4]), int(name[5:]))
-        first, after = _month_bounds(int(name[:4]), int(name[5:]))
+    for (year, month), key in keys.items():
+        first, after = _month_bounds(year, month)
         # The month's rows as the table types them: those stored that hold, and those found.
         con.execute(f"create or replace table patched_month as select * from {table} limit 0")  # noqa: S608
         if key in held:
             con.execute(
                 "insert into patched_month by name select r.* from read_parquet($url, hive_partitioning = false) as r "
                 "semi join settled_lead_times as s on r.mr_id = s.mr_id and r.environment = s.environment",
-                {"url": url},
+                {"url": lake.url_of(key)},
             )
         con.execute(
             f"insert into patched_month select * from {table} where {column} >= $first and {column} < $after",  # noqa: S608

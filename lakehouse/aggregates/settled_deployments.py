@@ -132,7 +132,8 @@ def usable(
 
 
 def register_stored(con: duckdb.DuckDBPyConnection, lake: Lake, settled: Settled) -> None:
-    """The relations `12_stg_deployments` reads, from the stored settled part, and its bound."""
+    """The relations `12_stg_deployments` reads, from the stored settled part (its bound, `recent_from`, is the
+    build's to set)."""
     for name in OBJECTS:
         con.execute(f"set variable settled_{name}_url = $url", {"url": lake.url_of(key(name))})
     con.execute(
@@ -146,9 +147,6 @@ def register_stored(con: duckdb.DuckDBPyConnection, lake: Lake, settled: Settled
         "from read_parquet(getvariable('settled_stg_deployments_url')) "
         "where status = 'succeeded' and revision is not null"
     )
-    # A parameter left None has no type of its own (see build._register_inputs).
-    con.execute("alter table build_params alter deployments_recent_from set data type timestamptz")
-    con.execute("update build_params set deployments_recent_from = $at", {"at": settled.recent_from})
 
 
 def complete(con: duckdb.DuckDBPyConnection) -> int:

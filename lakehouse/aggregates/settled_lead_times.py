@@ -91,9 +91,9 @@ def usable(
     return months
 
 
-def register(con: duckdb.DuckDBPyConnection, lake: Lake, months: list[str], recent_from: datetime) -> int:
-    """`settled_lead_times`: the requests whose stored rows hold (merged and shipped before `recent_from`), and the
-    bound `22_mv_lead_times` finds the others' deployments from. Returns how many rows hold."""
+def register(con: duckdb.DuckDBPyConnection, lake: Lake, months: list[str], recent_from: datetime) -> None:
+    """`settled_lead_times`: the requests whose stored rows hold (merged and shipped before `recent_from`, which is
+    also the bound `22_mv_lead_times` finds the others' deployments from: the build's to set)."""
     con.execute("set variable settled_lead_time_months = $urls", {"urls": [lake.url_of(k) for k in months]})
     con.execute(
         "create or replace table stored_lead_times as "
@@ -105,24 +105,15 @@ def register(con: duckdb.DuckDBPyConnection, lake: Lake, months: list[str], rece
         "where merged_at < $recent_from and deployed_at < $recent_from",
         {"recent_from": recent_from},
     )
-    # A parameter left None has no type of its own (see build._register_inputs).
-    con.execute("alter table build_params alter lead_times_recent_from set data type timestamptz")
-    con.execute("update build_params set lead_times_recent_from = $at", {"at": recent_from})
-    return _count(con, "settled_lead_times")
 
 
-def months_to_patch(con: duckdb.DuckDBPyConnection, lake: Lake, recent_from: datetime) -> dict[str, str]:
-    """The month objects whose rows an hourly build that found only the recent lead times replaces: those holding
-    a row it found again, or one it finds now; each with its object's URL."""
+def months_to_patch(con: duckdb.DuckDBPyConnection, recent_from: datetime) -> list[tuple[int, int]]:
+    """The months whose objects an hourly build that found only the recent lead times replaces: those holding a row
+    it found again, or one it finds now."""
     rows = con.execute(
         "select distinct strftime(merged_at, '%Y-%m') from ("
         "select merged_at from stored_lead_times where merged_at >= $recent_from or deployed_at >= $recent_from "
         "union all select merged_at from mv_lead_times)",
         {"recent_from": recent_from},
     ).fetchall()
-    return {name: lake.url_of(lake.mart_month_key(TABLE, int(name[:4]), int(name[5:]))) for (name,) in rows}
-
-
-def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    row = con.execute(f"select count(*) from {table}").fetchone()  # noqa: S608 - names from this module
-    return int(row[0]) if row else 0
+    return sorted((int(name[:4]), int(name[5:])) for (name,) in rows)
