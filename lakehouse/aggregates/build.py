@@ -22,7 +22,7 @@ from typing import Literal
 
 import duckdb
 
-from lakehouse.aggregates import footers, history, settled_deployments, settled_lead_times
+from lakehouse.aggregates import footers, history, settled_changes, settled_deployments, settled_lead_times
 from lakehouse.aggregates.as_of import outside_years
 from lakehouse.aggregates.refs import entities_table, pivots_table
 from lakehouse.aggregates.sqlfiles import SqlFile, files_version, load_macros, load_sql_files
@@ -53,8 +53,9 @@ PERIOD_LOOKBACK_DAYS = 200
 HOURLY_DATASETS = ("dynatrace/service_metrics_hourly", "elasticsearch/log_counts_hourly")
 # What the DORA periods count deployments from: the first window the deploy ingest completed.
 DEPLOYMENT_EVENTS = REGISTRY["deploys/deployment_events"]
+CHANGES = REGISTRY["servicenow/changes"]
 # The datasets whose first instant read the build state records for the API: days before it are unknown there.
-READ_FROM_DATASETS = (DEPLOYMENT_EVENTS, REGISTRY["servicenow/incidents"], REGISTRY["servicenow/changes"])
+READ_FROM_DATASETS = (DEPLOYMENT_EVENTS, REGISTRY["servicenow/incidents"], CHANGES)
 # The datasets the hourly signals are computed from: days they wrote are the days whose signals are rebuilt.
 SIGNAL_DATASETS = (*HOURLY_DATASETS, "dynatrace/entities")
 # The application hours (a month at a time) and the hourly mart that keeps them, level = 'application'.
@@ -115,6 +116,9 @@ class BuildParams:
     # In an hourly build that takes the settled lead times (lakehouse.aggregates.settled_lead_times), the first
     # instant it finds shipping deployments from; None when it finds every lead time.
     lead_times_recent_from: datetime | None = None
+    # In an hourly build that takes the settled changes (lakehouse.aggregates.settled_changes), the first creation
+    # instant it reads every change from; None when it reads every change.
+    changes_created_from: datetime | None = None
 
     def __post_init__(self) -> None:
         if self.signals_from is None:
@@ -145,7 +149,7 @@ class BuildResult:
     # Seconds per step ("27_stg_app_signals_hourly.sql", "write mv_incidents"), in the order they ran.
     seconds: dict[str, float] = field(default_factory=dict)
     # Rows an hourly build took from what the last daily or full build settled instead of computing them
-    # (lakehouse.aggregates.settled_deployments and settled_lead_times).
+    # (lakehouse.aggregates.settled_deployments, settled_lead_times and settled_changes).
     settled_rows: dict[str, int] = field(default_factory=dict)
 
     def slowest_steps(self, count: int = 5) -> dict[str, float]:
@@ -329,6 +333,15 @@ def _build(
         else:
             build_params = _set_bound(con, build_params, "deployments_recent_from", settled_part.recent_from)
         settled_lead_times.register_empty(con)
+        changes_settled = mode == "hourly" and settled_changes.usable(
+            con, lake, stored, settled_part, versions.get(CHANGES.id, {})
+        )
+        if changes_settled and settled_part is not None:
+            with _timed(result, "read settled changes"):
+                settled_changes.register_stored(con, lake)
+                build_params = _set_bound(con, build_params, "changes_created_from", settled_part.cut)
+        else:
+            settled_changes.register_empty(con)
         # What this build settles for the next hourly ones, when it is a daily or full build.
         settles = None
         if mode != "hourly":
@@ -364,6 +377,12 @@ def _build(
                         result.settled_rows[sql_file.table] = settled_deployments.complete(con)
                     elif settles is not None:
                         copies.extend(_write_settled(con, settles, scratch))
+            if sql_file.table in ("stg_change_deployments", "mv_changes") and changes_settled:
+                with _timed(result, f"settled {sql_file.table}"):
+                    result.settled_rows[sql_file.table] = settled_changes.complete(con, sql_file.table)
+            if sql_file.table == "mv_changes" and settles is not None:
+                with _timed(result, "settled changes"):
+                    copies.extend(_write_settled_changes(con, settles, versions.get(CHANGES.id, {}), scratch))
             if sql_file.materialize == "table":
                 result.tables[sql_file.table] = _count(con, sql_file.table)
         for month_object in written:
@@ -664,6 +683,18 @@ def _write_settled(
     for name, (query, values) in settled_deployments.queries(part).items():
         path, rows = _copy_to_file(con, query, values, scratch, ROW_GROUP_ROWS, footer)
         objects.append(LocalObject(settled_deployments.key(name), path, rows))
+    return objects
+
+
+def _write_settled_changes(
+    con: duckdb.DuckDBPyConnection, deployments: settled_deployments.Settled, versions: dict[date, str], scratch: Path
+) -> list[LocalObject]:
+    """The settled changes this build found, written to local files to be put with the history copies."""
+    footer = {settled_changes.MANIFEST_KEY: settled_changes.manifest(deployments, versions)}
+    objects = []
+    for name, (query, values) in settled_changes.queries(con, deployments).items():
+        path, rows = _copy_to_file(con, query, values, scratch, ROW_GROUP_ROWS, footer)
+        objects.append(LocalObject(settled_changes.key(name), path, rows))
     return objects
 
 

@@ -1,7 +1,7 @@
 -- table: stg_changes
 -- grain: one row per ServiceNow change request (its version at as_of), attributed through its CI (id, else name),
 -- else its business service (id), as an incident is
--- reads: raw_servicenow_changes, ref_pivots, ref_entities, build_params
+-- reads: raw_servicenow_changes, settled_change_versions, ref_pivots, ref_entities, build_params
 -- refresh: hourly
 --
 -- Closed (state 3) and Canceled (4) are its final states: a canceled change was never implemented, so it is
@@ -18,15 +18,27 @@
 -- nearest to as_of there is; one created after as_of does not exist yet: it has no row.
 -- That version is found on its id and update time alone, then read whole: (sys_id, sys_updated_on) is the
 -- dataset's key, so one row comes back, and ranking the versions with every column is twice as slow.
-with at_as_of as (
+-- An hourly build reads only the changes a later version or deployment can still alter
+-- (lakehouse/aggregates/settled_changes.py): those created from changes_created_from on, and those before it the last
+-- daily or full build carried (settled_change_versions); stg_change_deployments and mv_changes then add the settled
+-- ones. A daily or full build reads every change: the carried versions are none and the bound null.
+with versions as (
+    select *
+    from raw_servicenow_changes
+    where sys_created_on >= coalesce((select cast(changes_created_from as timestamptz) from build_params), '-infinity'::timestamptz)
+    union all by name
+    select * from settled_change_versions
+),
+
+at_as_of as (
     select c.*
-    from raw_servicenow_changes as c
+    from versions as c
     semi join (
         select
             sys_id,
             coalesce(max(sys_updated_on) filter (where sys_updated_on <= p.as_of), min(sys_updated_on))
                 as sys_updated_on
-        from raw_servicenow_changes
+        from versions
         cross join build_params as p
         group by sys_id
     ) as v using (sys_id, sys_updated_on)

@@ -49,6 +49,8 @@ PROVIDED = {
     "settled_successes",
     # The settled lead times (lakehouse.aggregates.settled_lead_times).
     "settled_lead_times",
+    # The settled changes (lakehouse.aggregates.settled_changes).
+    "settled_change_versions",
 }
 HOURLY_MART = "mv_golden_signals_hourly"
 GOLDEN_NOVEMBER = "mart/mv_golden_signals_hourly/month=2026-11/data.parquet"
@@ -922,8 +924,8 @@ def test_an_event_after_as_of_counts_on_its_earlier_day_once_an_hourly_build_pas
     assert_same_mart(lake, full_lake, "hourly")
 
 
-def d(month: int, day: int, hour: int = 12) -> datetime:
-    return datetime(2026, month, day, hour, tzinfo=UTC)
+def d(month: int, day: int, hour: int = 12, minute: int = 0) -> datetime:
+    return datetime(2026, month, day, hour, minute, tzinfo=UTC)
 
 
 # Deployments before the settled part's cut, 16 Oct 00:00 for a full build as of 20 Nov (35 days before): it settles
@@ -981,6 +983,78 @@ def test_an_hourly_build_attributes_only_the_deployments_a_later_attempt_can_cha
     full_lake.write_days(
         get_dataset("deploys/deployment_events"), rows("deploys/deployment_events", *BEFORE_THE_CUT, *extra)
     )
+    build(full_lake, full_settings, mode="full", as_of=AS_OF + timedelta(hours=1))
+    assert_same_mart(lake, full_lake, "hourly")
+
+
+def old_change(number: int, ci: str, work: tuple[datetime, datetime], updated: datetime, **fields: object) -> dict:
+    """A change created the day its work started, closed successful."""
+    created = work[0].replace(hour=0)
+    return change(f"{number:032d}", f"CHG{number}", ci, work, "successful", created, updated) | fields
+
+
+# Changes before the cut (16 Oct): the settled ones are those whose every version came before 15 Oct, whose work
+# ended over an hour before it, and whose covered attempt is settled.
+CHANGES_BEFORE_THE_CUT = [
+    # Covers ArgoCD's 0a (1 Sep 12:00, settled): settled.
+    old_change(901, CI_API, (d(9, 1, 11), d(9, 1, 11, 30)), d(9, 1, 13)),
+    # Covers ArgoCD's 0c (1 Oct 12:00), whose next success came on 1 Nov: carried.
+    old_change(902, CI_API, (d(10, 1, 11), d(10, 1, 11, 45)), d(10, 1, 13)),
+    # Covers gitlab:202 (20 Sep 12:00, settled), but a later version came on 18 Nov: carried, as that version.
+    old_change(903, CI_DB, (d(9, 20, 11), d(9, 20, 11, 50)), d(9, 20, 13)),
+    old_change(903, CI_DB, (d(9, 20, 11), d(9, 20, 11, 50)), d(11, 18), close_code="unsuccessful"),
+    # Work ended 15 minutes before 15 Oct: an attempt finished in the hour after could still come: carried.
+    old_change(904, CI_DB, (d(10, 14, 23), d(10, 14, 23, 45)), d(10, 15, 1)),
+]
+
+
+@pytest.mark.parametrize("case", ["a new change", "a day before the cut written again"])
+def test_an_hourly_build_reads_only_the_changes_a_later_version_or_deployment_can_change(
+    tmp_path: Path, case: str
+) -> None:
+    """A full build as of 20 Nov settles CHG901 alone (see CHANGES_BEFORE_THE_CUT); INC901, opened on 2 Sep, names it
+    as its cause. On the 20th a change on shop-api covers ArgoCD's sync at 07:30: the hourly build reads the changes
+    created from the cut on and the three carried, takes CHG901 and the attempt it covers as they were, and gives a
+    full rebuild's mart. A new version of CHG901 (closed unsuccessful) rewrites its creation day, 1 Sep, before the
+    cut: the settled changes are out of date, and the hourly build reads every change."""
+    sync = deployment("argocd:shop-api-prod:1", "argocd", "shop-api-prod", t(20, 7, 30), "succeeded", "r1")
+    extra = [old_change(905, CI_API, (t(20, 7), t(20, 7, 20)), t(20, 8))]
+    if case == "a day before the cut written again":
+        extra.append(old_change(901, CI_API, (d(9, 1, 11), d(9, 1, 11, 30)), t(20, 8), close_code="unsuccessful"))
+    inc901 = incident("i9" * 16, "INC901", CI_API, d(9, 2), 2, 6, d(9, 2, 14), caused_by=f"{901:032d}")
+
+    def lake_with(path: Path) -> tuple[Lake, Settings]:
+        lake, settings = estate_lake(path)
+        lake.write_days(get_dataset("deploys/deployment_events"), rows("deploys/deployment_events", *BEFORE_THE_CUT))
+        lake.write_days(get_dataset("servicenow/changes"), rows("servicenow/changes", *CHANGES_BEFORE_THE_CUT))
+        lake.write_days(get_dataset("servicenow/incidents"), rows("servicenow/incidents", inc901))
+        return lake, settings
+
+    lake, settings = lake_with(tmp_path / "incremental")
+    build(lake, settings, mode="full", as_of=AS_OF)
+    ingest(lake, "deploys/deployment_events", sync)
+    ingest(lake, "servicenow/changes", *extra)
+    result = build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1))
+    assert result.mode == "hourly"
+    changes = {r["number"]: r for r in mart_snapshot(lake)["mv_changes"]}
+    assert changes["CHG905"]["deployment_key"] == "argocd:shop-api-prod:1"
+    assert changes["CHG902"]["deployment_key"] == "argocd:shop-api-prod:0c"
+    assert changes["CHG903"]["deployment_key"] == "gitlab:202" and changes["CHG903"]["is_failed"]
+    assert changes["CHG904"]["deployment_key"] is None
+    assert changes["CHG901"]["deployment_key"] == "argocd:shop-api-prod:0a"
+    links = [r for r in mart_snapshot(lake)["mv_incident_links"] if r["correlation_mode"] == "full"]
+    [link] = [r for r in links if r["incident_number"] == "INC901"]
+    assert (link["rule"], link["deployment_key"]) == ("change_caused_by", "argocd:shop-api-prod:0a")
+    if case == "a new change":
+        assert result.settled_rows["mv_changes"] == 1 and result.settled_rows["stg_change_deployments"] == 1
+        assert not changes["CHG901"]["is_failed"]
+    else:
+        assert "mv_changes" not in result.settled_rows
+        assert changes["CHG901"]["is_failed"]
+
+    full_lake, full_settings = lake_with(tmp_path / "full")
+    full_lake.write_days(get_dataset("deploys/deployment_events"), rows("deploys/deployment_events", sync))
+    full_lake.write_days(get_dataset("servicenow/changes"), rows("servicenow/changes", *extra))
     build(full_lake, full_settings, mode="full", as_of=AS_OF + timedelta(hours=1))
     assert_same_mart(lake, full_lake, "hourly")
 
