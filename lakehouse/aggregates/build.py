@@ -333,12 +333,12 @@ def _build(
         else:
             build_params = _set_bound(con, build_params, "deployments_recent_from", settled_part.recent_from)
         settled_lead_times.register_empty(con)
-        changes_settled = mode == "hourly" and settled_changes.usable(
-            con, lake, stored, settled_part, versions.get(CHANGES.id, {})
-        )
-        if changes_settled and settled_part is not None:
+        changes_reread = None
+        if mode == "hourly":
+            changes_reread = settled_changes.usable(con, lake, stored, settled_part, versions.get(CHANGES.id, {}))
+        if changes_reread is not None and settled_part is not None:
             with _timed(result, "read settled changes"):
-                settled_changes.register_stored(con, lake)
+                settled_changes.register_stored(con, lake, changes_reread)
                 build_params = _set_bound(con, build_params, "changes_created_from", settled_part.cut)
         else:
             settled_changes.register_empty(con)
@@ -377,9 +377,9 @@ def _build(
                         result.settled_rows[sql_file.table] = settled_deployments.complete(con)
                     elif settles is not None:
                         copies.extend(_write_settled(con, settles, scratch))
-            if sql_file.table in ("stg_change_deployments", "mv_changes") and changes_settled:
+            if sql_file.table in ("stg_change_deployments", "mv_changes") and changes_reread is not None:
                 with _timed(result, f"settled {sql_file.table}"):
-                    result.settled_rows[sql_file.table] = settled_changes.complete(con, sql_file.table)
+                    result.settled_rows[sql_file.table] = settled_changes.complete(con, sql_file.table, changes_reread)
             if sql_file.table == "mv_changes" and settles is not None:
                 with _timed(result, "settled changes"):
                     copies.extend(_write_settled_changes(con, settles, versions.get(CHANGES.id, {}), scratch))

@@ -998,6 +998,8 @@ def old_change(number: int, ci: str, work: tuple[datetime, datetime], updated: d
 CHANGES_BEFORE_THE_CUT = [
     # Covers ArgoCD's 0a (1 Sep 12:00, settled): settled.
     old_change(901, CI_API, (d(9, 1, 11), d(9, 1, 11, 30)), d(9, 1, 13)),
+    # Covers gitlab:202 (20 Sep 12:00, settled): settled.
+    old_change(906, CI_DB, (d(9, 20, 11, 10), d(9, 20, 11, 40)), d(9, 20, 13)),
     # Covers ArgoCD's 0c (1 Oct 12:00), whose next success came on 1 Nov: carried.
     old_change(902, CI_API, (d(10, 1, 11), d(10, 1, 11, 45)), d(10, 1, 13)),
     # Covers gitlab:202 (20 Sep 12:00, settled), but a later version came on 18 Nov: carried, as that version.
@@ -1012,11 +1014,11 @@ CHANGES_BEFORE_THE_CUT = [
 def test_an_hourly_build_reads_only_the_changes_a_later_version_or_deployment_can_change(
     tmp_path: Path, case: str
 ) -> None:
-    """A full build as of 20 Nov settles CHG901 alone (see CHANGES_BEFORE_THE_CUT); INC901, opened on 2 Sep, names it
-    as its cause. On the 20th a change on shop-api covers ArgoCD's sync at 07:30: the hourly build reads the changes
-    created from the cut on and the three carried, takes CHG901 and the attempt it covers as they were, and gives a
-    full rebuild's mart. A new version of CHG901 (closed unsuccessful) rewrites its creation day, 1 Sep, before the
-    cut: the settled changes are out of date, and the hourly build reads every change."""
+    """A full build as of 20 Nov settles CHG901 and CHG906 (see CHANGES_BEFORE_THE_CUT); INC901, opened on 2 Sep,
+    names CHG901 as its cause. On the 20th a change on shop-api covers ArgoCD's sync at 07:30: the hourly build reads
+    the changes created from the cut on and the three carried, takes the two settled ones and the attempts they cover
+    as they were, and gives a full rebuild's mart. A new version of CHG901 (closed unsuccessful) rewrites its creation
+    day, 1 Sep: the hourly build reads that day's changes again, and takes CHG906 alone as it was."""
     sync = deployment("argocd:shop-api-prod:1", "argocd", "shop-api-prod", t(20, 7, 30), "succeeded", "r1")
     extra = [old_change(905, CI_API, (t(20, 7), t(20, 7, 20)), t(20, 8))]
     if case == "a day before the cut written again":
@@ -1045,11 +1047,12 @@ def test_an_hourly_build_reads_only_the_changes_a_later_version_or_deployment_ca
     links = [r for r in mart_snapshot(lake)["mv_incident_links"] if r["correlation_mode"] == "full"]
     [link] = [r for r in links if r["incident_number"] == "INC901"]
     assert (link["rule"], link["deployment_key"]) == ("change_caused_by", "argocd:shop-api-prod:0a")
+    assert changes["CHG906"]["deployment_key"] == "gitlab:202"
     if case == "a new change":
-        assert result.settled_rows["mv_changes"] == 1 and result.settled_rows["stg_change_deployments"] == 1
+        assert result.settled_rows["mv_changes"] == 2 and result.settled_rows["stg_change_deployments"] == 2
         assert not changes["CHG901"]["is_failed"]
     else:
-        assert "mv_changes" not in result.settled_rows
+        assert result.settled_rows["mv_changes"] == 1 and result.settled_rows["stg_change_deployments"] == 1
         assert changes["CHG901"]["is_failed"]
 
     full_lake, full_settings = lake_with(tmp_path / "full")
