@@ -16,6 +16,13 @@ def read(con: duckdb.DuckDBPyConnection, url: str, key: str) -> str | None:
     return str(row[0]) if row is not None else None
 
 
+def read_shared(con: duckdb.DuckDBPyConnection, urls: list[str], key: str) -> str | None:
+    """The value under `key` in the footers of the files at `urls`, written together by one build; None when one
+    lacks it or they differ (the files of two builds, one stopped while putting them)."""
+    values = {read(con, url, key) for url in urls}
+    return values.pop() if len(values) == 1 else None
+
+
 def copy_option(footer: dict[str, str]) -> str:
     """The `kv_metadata` option of a COPY ... TO (format parquet) that writes `footer`. COPY options take no
     bound values, so keys and values are quoted as SQL literals."""

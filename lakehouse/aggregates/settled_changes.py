@@ -70,10 +70,9 @@ def usable(
     if deployments is None or any(key(name) not in keys for name in OBJECTS):
         return None
     try:
-        texts = {footers.read(con, lake.url_of(key(name)), MANIFEST_KEY) for name in OBJECTS}
-        text = texts.pop()
-        if texts or text is None:
-            return None  # the objects of two builds (one stopped while putting them)
+        text = footers.read_shared(con, [lake.url_of(key(name)) for name in OBJECTS], MANIFEST_KEY)
+        if text is None:
+            return None
         stored = json.loads(text)
         held = stored["days"]
         if stored["deployments"] != deployments.manifest() or not isinstance(held, dict):

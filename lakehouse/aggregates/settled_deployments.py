@@ -120,10 +120,9 @@ def usable(
     if any(key(name) not in keys for name in OBJECTS):
         return None
     try:
-        texts = {footers.read(con, lake.url_of(key(name)), MANIFEST_KEY) for name in OBJECTS}
-        text = texts.pop()
-        if texts or text is None:
-            return None  # the objects of two builds (one stopped while putting them)
+        text = footers.read_shared(con, [lake.url_of(key(name)) for name in OBJECTS], MANIFEST_KEY)
+        if text is None:
+            return None
         cut = datetime.fromisoformat(json.loads(text)["cut"])
     except (duckdb.Error, ValueError, KeyError, TypeError):
         return None
