@@ -59,6 +59,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             "full_because": result.full_because,
             "tables": len(result.tables),
             "slowest_steps": slowest,
+            "settled_rows": result.settled_rows,
         },
     )
     metrics.add_metric(name="TablesBuilt", unit=MetricUnit.Count, value=len(result.tables))
@@ -75,6 +76,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         "tables": result.tables,
         "objects_written": result.objects_written,
         "slowest_steps": slowest,
+        # What an hourly build took from the last daily or full build instead of computing it: none when it could
+        # use no settled part (a backfill before the cut, say), which is why such a build is slower.
+        "settled_rows": result.settled_rows,
     }
 
 

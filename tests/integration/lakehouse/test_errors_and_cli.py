@@ -12,7 +12,7 @@ import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -28,7 +28,7 @@ from lakehouse.runlog import RunLog
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
-from tests.unit.aggregates.estate import AS_OF, write_estate
+from tests.unit.aggregates.estate import AS_OF, deployment, rows, write_estate
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -521,6 +521,21 @@ def test_build_reports_what_it_wrote_and_its_slowest_steps(
     assert f", {objects} mart objects written, run " in summary
     steps = slowest.removeprefix("slowest steps: ").split(", ")
     assert len(steps) == 5 and all(step.endswith(" s") for step in steps)
+
+    # An hourly build says what it kept from the full one: every settled part, empty in an estate whose events all
+    # come after the cut (16 Oct). A deployment backfilled on 1 Sep, before the cut, leaves it none to keep.
+    hourly = ("--lake-url", url, "build", "--mode", "hourly", "--as-of", (AS_OF + timedelta(hours=1)).isoformat())
+    code, out, err = run_cli(capsys, *hourly)
+    assert (code, err) == (0, "")
+    assert out.splitlines()[-1] == (
+        "kept from the last daily or full build: stg_deployments 0 rows, stg_change_deployments 0 rows, "
+        "mv_lead_times 0 rows, mv_changes 0 rows"
+    )
+    backfilled = deployment("gitlab:801", "gitlab", "12", datetime(2026, 9, 1, 12, tzinfo=UTC), "succeeded", "b1")
+    lake.write_days(get_dataset("deploys/deployment_events"), rows("deploys/deployment_events", backfilled))
+    code, out, err = run_cli(capsys, *hourly[:-1], (AS_OF + timedelta(hours=2)).isoformat())
+    assert (code, err) == (0, "")
+    assert out.splitlines()[-1] == "kept from the last daily or full build: nothing, every event table computed whole"
 
 
 @pytest.mark.parametrize("command", ["import", "validate"])

@@ -48,6 +48,15 @@ def test_daily_event_builds_the_mart(tmp_path: Path, monkeypatch: pytest.MonkeyP
     second = handler(json.loads((EVENTS / "daily.json").read_text()), LambdaContext())
     assert second["mode"] == "daily" and second["day_from"] == "2026-11-20"  # nothing ingested since: today only
     assert second["full_because"] is None
+    # An hourly build takes every settled part the daily one kept; the estate's events all come after its cut.
+    hourly = handler(json.loads((EVENTS / "hourly.json").read_text()), LambdaContext())
+    assert hourly["mode"] == "hourly"
+    assert hourly["settled_rows"] == {
+        "stg_deployments": 0,
+        "stg_change_deployments": 0,
+        "mv_lead_times": 0,
+        "mv_changes": 0,
+    }
 
 
 def test_unknown_mode_fails_loudly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
