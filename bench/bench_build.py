@@ -33,6 +33,7 @@ from lake_generator import DEFAULT_END, LakeSpec, append_day, generate
 
 from lakehouse.aggregates import build as runner
 from lakehouse.aggregates import history
+from lakehouse.aggregates.refs import ref_tables
 from lakehouse.aggregates.sqlfiles import load_sql_files
 from lakehouse.duckdb_session import open_duckdb
 from lakehouse.mappings import MappingStore
@@ -496,7 +497,8 @@ def subset_connection(task: dict[str, Any]) -> duckdb.DuckDBPyConnection:
     stored = set(lake.list_keys(f"{history.HISTORY_PREFIX}/"))
     read = runner.read_datasets(load_sql_files())
     scratch = settings.duckdb_temp_directory
-    copies, _ = runner._register_inputs(con, lake, mapping.entries, params, scratch, stored, read)
+    refs = ref_tables(mapping.entries, settings.production_environment)
+    copies, _ = runner._register_inputs(con, lake, refs, params, scratch, stored, read)
     for copy in copies:
         copy.path.unlink()
     return con

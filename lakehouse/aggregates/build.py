@@ -24,7 +24,7 @@ import duckdb
 
 from lakehouse.aggregates import footers, history, settled_changes, settled_deployments, settled_lead_times
 from lakehouse.aggregates.as_of import outside_years
-from lakehouse.aggregates.refs import entities_table, pivots_table
+from lakehouse.aggregates.refs import RefTables, ref_tables
 from lakehouse.aggregates.sqlfiles import SqlFile, files_version, load_macros, load_sql_files
 from lakehouse.duckdb_session import open_duckdb, sql_literal
 from lakehouse.errors import RosettaError
@@ -268,7 +268,9 @@ def _build(
     try:
         # The projects the mapping names by path, as ingestion found them (lakehouse/gitlab_projects.py).
         entries = with_recorded_ids(lake, mapping.entries)
-        entity_map = _entity_map_digest(lake, settings, entries, all_files, macros, stored)
+        # The mapping's tables, made once: the entity map's digest and the build join on them.
+        refs = ref_tables(entries, settings.production_environment)
+        entity_map = _entity_map_digest(lake, settings, refs, all_files, macros, stored)
     except BaseException as exc:
         runs.finish(runs.start("build_aggregates", "mart", mode, trigger=trigger), "failed", error=exc)
         raise
@@ -323,7 +325,7 @@ def _build(
             with _timed(result, "remove days held twice"):
                 _remove_days_held_twice(con, lake)
         with _timed(result, "read inputs"):
-            copies, versions = _register_inputs(con, lake, entries, build_params, scratch, stored, read)
+            copies, versions = _register_inputs(con, lake, refs, build_params, scratch, stored, read)
         settled_part = None
         if mode == "hourly":
             with _timed(result, "read settled deployments"):
@@ -477,19 +479,18 @@ def _gitlab_paths_digest(entries: Iterable[MappingEntry]) -> str | None:
 
 
 def _entity_map_digest(
-    lake: Lake, settings: Settings, entries: Iterable, files: list[SqlFile], macros: str, stored: set[str]
+    lake: Lake, settings: Settings, refs: RefTables, files: list[SqlFile], macros: str, stored: set[str]
 ) -> str | None:
     """Which Dynatrace service goes to which mapped entity, as a digest, when the mapping finds services by tag or
     management zone: the Entities API's latest listings then decide it, and a service re-tagged must move with its
     history, as for a corrected mapping. None when the mapping names its services by id: the mapping's version
     then says it all, and nothing is read."""
-    entries = list(entries)
-    if not set(pivots_table(entries).column("pivot_kind").to_pylist()) & SELECTED_BY:
+    if not set(refs.pivots.column("pivot_kind").to_pylist()) & SELECTED_BY:
         return None
     entity_map = next(f for f in files if f.table == "stg_dynatrace_entity_map")
     con = _open(settings, lake, macros)
     try:
-        _register_refs(con, entries, settings.production_environment)
+        _register_refs(con, refs)
         con.execute(
             "create table build_params as select $p as production_environment", {"p": settings.production_environment}
         )
@@ -557,7 +558,7 @@ def read_datasets(files: Iterable[SqlFile]) -> list[Dataset]:
 def _register_inputs(
     con: duckdb.DuckDBPyConnection,
     lake: Lake,
-    entries: Iterable,
+    refs: RefTables,
     params: BuildParams,
     scratch: Path,
     stored: set[str],
@@ -567,8 +568,7 @@ def _register_inputs(
     state/build/). Returns the event datasets' history copies written to local files (see
     lakehouse.aggregates.history), to be put once the build has succeeded, and each event dataset's day partitions
     with their versions."""
-    entries = list(entries)
-    _register_refs(con, entries, params.production_environment)
+    _register_refs(con, refs)
     for column, kind in ENUM_KEYS.items():
         # Names are constants; the members are the mapping's own values, read by DuckDB.
         con.execute(
@@ -601,11 +601,11 @@ def _register_hourly(con: duckdb.DuckDBPyConnection, lake: Lake, params: BuildPa
         _register_raw(con, lake, REGISTRY[dataset_id], _days(heavy_from, params.day_to))
 
 
-def _register_refs(con: duckdb.DuckDBPyConnection, entries: list, production: str) -> None:
+def _register_refs(con: duckdb.DuckDBPyConnection, refs: RefTables) -> None:
     """The mapping as the SQL joins on it: `ref_entities` and `ref_pivots`."""
-    con.register("ref_entities_arrow", entities_table(entries, production))
+    con.register("ref_entities_arrow", refs.entities)
     con.execute("create table ref_entities as select * from ref_entities_arrow")
-    con.register("ref_pivots_arrow", pivots_table(entries))
+    con.register("ref_pivots_arrow", refs.pivots)
     con.execute("create table ref_pivots as select * from ref_pivots_arrow")
 
 

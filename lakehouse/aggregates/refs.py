@@ -6,6 +6,8 @@ equality joins: `ref_pivots(pivot_kind, value, entity_id, environment)`.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import pyarrow as pa
 
 from lakehouse.mappings import MappingEntry, selector_entity_ids, selector_tags, selector_zones
@@ -34,6 +36,17 @@ ENTITIES_SCHEMA = pa.schema(
 PIVOTS_SCHEMA = pa.schema(
     [("pivot_kind", pa.string()), ("value", pa.string()), ("entity_id", pa.string()), ("environment", pa.string())]
 )
+
+
+class RefTables(NamedTuple):
+    """The mapping as the SQL joins on it, made once per build."""
+
+    entities: pa.Table
+    pivots: pa.Table
+
+
+def ref_tables(entries: tuple[MappingEntry, ...] | list[MappingEntry], production_environment: str) -> RefTables:
+    return RefTables(entities_table(entries, production_environment), pivots_table(entries))
 
 
 def entities_table(entries: tuple[MappingEntry, ...] | list[MappingEntry], production_environment: str) -> pa.Table:
