@@ -378,13 +378,16 @@ def _build(
                     if settled_part is not None:
                         result.settled_rows[sql_file.table] = settled_deployments.complete(con)
                     elif settles is not None:
-                        copies.extend(_write_settled(con, settles, scratch))
+                        footer = {settled_deployments.MANIFEST_KEY: settles.manifest()}
+                        copies.extend(_write_settled(con, settled_deployments.queries(settles), footer, scratch))
             if sql_file.table in ("stg_change_deployments", "mv_changes") and changes_reread is not None:
                 with _timed(result, f"settled {sql_file.table}"):
                     result.settled_rows[sql_file.table] = settled_changes.complete(con, sql_file.table, changes_reread)
             if sql_file.table == "mv_changes" and settles is not None:
                 with _timed(result, "settled changes"):
-                    copies.extend(_write_settled_changes(con, settles, versions.get(CHANGES.id, {}), scratch))
+                    manifest = settled_changes.manifest(settles, versions.get(CHANGES.id, {}))
+                    footer = {settled_changes.MANIFEST_KEY: manifest}
+                    copies.extend(_write_settled(con, settled_changes.queries(con, settles), footer, scratch))
             if sql_file.materialize == "table":
                 result.tables[sql_file.table] = _count(con, sql_file.table)
         for month_object in written:
@@ -674,27 +677,17 @@ def _keep_deploy_branches(
 
 
 def _write_settled(
-    con: duckdb.DuckDBPyConnection, part: settled_deployments.Settled, scratch: Path
+    con: duckdb.DuckDBPyConnection,
+    queries: dict[str, tuple[str, dict[str, object]]],
+    footer: dict[str, str],
+    scratch: Path,
 ) -> list[LocalObject]:
-    """The settled part of the deployments this build attributed, written to local files to be put with the
-    history copies."""
-    footer = {settled_deployments.MANIFEST_KEY: part.manifest()}
+    """A settled part this build found (its objects' queries by name, and the manifest they share), written to
+    local files to be put with the history copies."""
     objects = []
-    for name, (query, values) in settled_deployments.queries(part).items():
+    for name, (query, values) in queries.items():
         path, rows = _copy_to_file(con, query, values, scratch, ROW_GROUP_ROWS, footer)
         objects.append(LocalObject(settled_deployments.key(name), path, rows))
-    return objects
-
-
-def _write_settled_changes(
-    con: duckdb.DuckDBPyConnection, deployments: settled_deployments.Settled, versions: dict[date, str], scratch: Path
-) -> list[LocalObject]:
-    """The settled changes this build found, written to local files to be put with the history copies."""
-    footer = {settled_changes.MANIFEST_KEY: settled_changes.manifest(deployments, versions)}
-    objects = []
-    for name, (query, values) in settled_changes.queries(con, deployments).items():
-        path, rows = _copy_to_file(con, query, values, scratch, ROW_GROUP_ROWS, footer)
-        objects.append(LocalObject(settled_changes.key(name), path, rows))
     return objects
 
 

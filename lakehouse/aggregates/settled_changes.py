@@ -29,17 +29,13 @@ from datetime import date, timedelta
 import duckdb
 
 from lakehouse.aggregates import footers
-from lakehouse.aggregates.settled_deployments import SETTLED_PREFIX, Settled
+from lakehouse.aggregates.settled_deployments import Settled, key
 from lakehouse.storage import Lake
 
 MANIFEST_KEY = "rosetta_settled_changes"
 OBJECTS = ("mv_changes", "stg_change_deployments", "change_versions")
 # 15_stg_change_deployments widens a change's window by this much after its work ended.
 COVER_SLACK = timedelta(hours=1)
-
-
-def key(name: str) -> str:
-    return f"{SETTLED_PREFIX}/{name}.parquet"
 
 
 def manifest(deployments: Settled, change_versions: dict[date, str]) -> str:

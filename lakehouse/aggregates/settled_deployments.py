@@ -73,6 +73,7 @@ class Settled:
 
 
 def key(name: str) -> str:
+    """Where a settled part's object is stored (every settled part's: deployments, changes)."""
     return f"{SETTLED_PREFIX}/{name}.parquet"
 
 
