@@ -10,7 +10,14 @@
 -- Only what happened before as_of counts, as in the periods: an opening or a restoration after as_of, ingested
 -- ahead of the build, has not happened yet. The as_of day counts up to as_of (its backlog is the one at as_of).
 with params as (
-    select as_of from build_params
+    select as_of, day_from, day_to from build_params
+),
+
+-- The UTC midnights around the days being rebuilt (the session's zone is UTC, so a cast to date falls between them):
+-- openings and restorations are grouped for those days only, not for the whole history every hour.
+days as (
+    select cast(day_from as timestamptz) as first_instant, cast(day_to + 1 as timestamptz) as after_instant
+    from params
 ),
 
 happened as (
@@ -34,6 +41,7 @@ opened as (
         count(*) filter (where priority <= 2) as opened_p1_p2,
         count(*) filter (where sla_breached) as sla_breaches
     from incidents
+    where opened_at >= (select first_instant from days) and opened_at < (select after_instant from days)
     group by app_id, environment, cast(opened_at as date)
 ),
 
@@ -47,12 +55,12 @@ restored as (
         avg(epoch_ms(restored_at) - epoch_ms(opened_at)) / 3600000.0 as mttr_mean_hours,
         median(duration_hours) as mttr_median_hours
     from incidents
-    where restored_at is not null
+    where restored_at >= (select first_instant from days) and restored_at < (select after_instant from days)
     group by app_id, environment, cast(restored_at as date)
 ),
 
 -- The backlog at the end of a day = incidents opened on or before it - incidents restored on or before
--- it: running sums of daily changes over the whole history, read as of each day.
+-- it: what was open before the first day rebuilt, plus running sums of the daily changes since, read as of each day.
 changes as (
     select app_id, environment, cast(opened_at as date) as day, 1 as open_delta, (priority <= 2)::int as p1_p2_delta
     from incidents
@@ -62,14 +70,22 @@ changes as (
     where restored_at is not null
 ),
 
+before_days as (
+    select app_id, environment, sum(open_delta) as open_before, sum(p1_p2_delta) as open_p1_p2_before
+    from changes
+    where day < (select day_from from params)
+    group by app_id, environment
+),
+
 backlog as (
     select
         app_id,
         environment,
         day,
-        sum(sum(open_delta)) over w as open_end_of_day,
-        sum(sum(p1_p2_delta)) over w as open_p1_p2_end_of_day
+        sum(sum(open_delta)) over w as open_since,
+        sum(sum(p1_p2_delta)) over w as open_p1_p2_since
     from changes
+    where day >= (select day_from from params)
     group by app_id, environment, day
     window w as (partition by app_id, environment order by day)
 )
@@ -81,12 +97,13 @@ select
     coalesce(o.opened, 0) as opened,
     coalesce(o.opened_p1_p2, 0) as opened_p1_p2,
     coalesce(r.restored, 0) as restored,
-    coalesce(b.open_end_of_day, 0)::bigint as open_end_of_day,
-    coalesce(b.open_p1_p2_end_of_day, 0)::bigint as open_p1_p2_end_of_day,
+    (coalesce(f.open_before, 0) + coalesce(b.open_since, 0))::bigint as open_end_of_day,
+    (coalesce(f.open_p1_p2_before, 0) + coalesce(b.open_p1_p2_since, 0))::bigint as open_p1_p2_end_of_day,
     r.mttr_mean_hours,
     r.mttr_median_hours,
     coalesce(o.sla_breaches, 0) as sla_breaches
 from stg_app_days as s
 left join opened as o on s.app_id = o.app_id and s.environment = o.environment and s.day = o.day
 left join restored as r on s.app_id = r.app_id and s.environment = r.environment and s.day = r.day
+left join before_days as f on s.app_id = f.app_id and s.environment = f.environment
 asof left join backlog as b on s.app_id = b.app_id and s.environment = b.environment and s.day >= b.day

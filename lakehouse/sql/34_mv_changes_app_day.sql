@@ -15,7 +15,14 @@
 -- day's later hours included: the plan is known. So is an emergency change's with a plan; one without a plan counts
 -- once its work has started before as_of.
 with params as (
-    select as_of from build_params
+    select as_of, day_from, day_to from build_params
+),
+
+-- Only the changes counted on a day being rebuilt: the bounds are the UTC midnights around those days (the session's
+-- zone is UTC, so a cast to date falls between them), and the rest of the history is not grouped again every hour.
+days as (
+    select cast(day_from as timestamptz) as first_instant, cast(day_to + 1 as timestamptz) as after_instant
+    from params
 ),
 
 planned as (
@@ -26,6 +33,9 @@ planned as (
         count(*) filter (where not is_canceled) as planned,
         count(*) filter (where is_canceled) as canceled
     from mv_changes
+    where
+        planned_start >= (select first_instant from days)
+        and planned_start < (select after_instant from days)
     group by app_id, environment, cast(planned_start as date)
 ),
 
@@ -39,6 +49,8 @@ emergencies as (
     where
         type = 'emergency' and not is_canceled
         and (planned_start is not null or change_start < (select as_of from params))
+        and coalesce(planned_start, change_start) >= (select first_instant from days)
+        and coalesce(planned_start, change_start) < (select after_instant from days)
     group by app_id, environment, cast(coalesce(planned_start, change_start) as date)
 ),
 
@@ -53,7 +65,10 @@ ended as (
         count(*) filter (where is_closed and close_code = 'unsuccessful') as unsuccessful,
         count(*) filter (where is_closed and close_code is not null) as closed_with_code
     from mv_changes
-    where change_end < (select as_of from params)
+    where
+        change_end < (select as_of from params)
+        and change_end >= (select first_instant from days)
+        and change_end < (select after_instant from days)
     group by app_id, environment, cast(change_end as date)
 ),
 
