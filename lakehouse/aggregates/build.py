@@ -14,7 +14,7 @@ import re
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -316,6 +316,7 @@ def _build(
     stale: list[str] = []
     copies: list[LocalObject] = []
     con = _open(settings, lake, macros)
+    writer = TableWriter(con, lake, scratch, result)
     # The same day files are read by several steps.
     con.execute("set parquet_metadata_cache = true")
     # An in-memory database still checkpoints (compressing its tables) once enough has changed: a 1.2 s pause in
@@ -353,6 +354,7 @@ def _build(
             settles = settled_deployments.settled_at(
                 con, settled_deployments.cut_for(as_of), versions.get(DEPLOYMENT_EVENTS.id, {}), sql_version
             )
+        monthly_ran = False
         for sql_file in files:
             if sql_file in monthly:
                 if sql_file is monthly[0]:
@@ -362,6 +364,7 @@ def _build(
                     copies.append(event_days)
                     result.day_from = build_params.day_from
                     _run_monthly(con, lake, monthly, build_params, scratch, result, written, stale)
+                    monthly_ran = True
                 continue
             if sql_file.table == settled_lead_times.TABLE and settled_part is not None:
                 with _timed(result, "settled lead times"):
@@ -393,6 +396,11 @@ def _build(
                     copies.extend(_write_settled(con, settled_changes.queries(con, settles), footer, scratch))
             if sql_file.materialize == "table":
                 result.tables[sql_file.table] = _count(con, sql_file.table)
+            if sql_file.is_mart:
+                # A day table's days are known once the days the events reach are (the hourly signals' files).
+                waits = sql_file.partitioned_by == "day" and not monthly_ran
+                writer.submit(sql_file, build_params, wait_for_days=waits)
+        writer.submit_waiting(build_params)
         for month_object in written:
             _put(lake, month_object.key, month_object.path)
             result.objects_written += 1
@@ -402,10 +410,7 @@ def _build(
         # (Lake.mart_days_held_twice) and the next build removes.
         for key in stale:
             lake.store.delete(key)
-        tables = [f for f in files if f.is_mart and f not in monthly]
-        for sql_file, (objects, rows) in _write_tables(con, lake, tables, build_params, scratch, result):
-            result.objects_written += objects
-            result.tables.setdefault(sql_file.table, rows)
+        writer.commit()
         # The history copies last: a build that fails before them leaves the previous copies, still valid.
         for copy in copies:
             _put(lake, copy.key, copy.path)
@@ -413,6 +418,7 @@ def _build(
         runs.finish(run, "failed", error=exc)
         raise
     finally:
+        writer.close()
         con.close()
         for local in [*written, *copies]:
             local.path.unlink(missing_ok=True)
@@ -1006,41 +1012,81 @@ def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
     return int(row[0]) if row else 0
 
 
-def _write_tables(
-    con: duckdb.DuckDBPyConnection,
-    lake: Lake,
-    files: list[SqlFile],
-    params: BuildParams,
-    scratch: Path,
-    result: BuildResult,
-) -> list[tuple[SqlFile, tuple[int, int]]]:
-    """Each table's objects and rows written (see _write), WRITERS tables at a time, each on a cursor of its own
-    (every SQL file has run: the tables no longer change). Much of a table's write is one thread's work (planning,
-    footers, the put, a small table's fixed costs), so one table at a time leaves a core idle. The first failure is
-    raised once the other writes have ended."""
+@dataclass
+class TableWrite:
+    """A mart table's write, made in local files while the SQL files run: the objects to put, then the keys to
+    delete once they are, and the table's rows."""
 
-    def write(sql_file: SqlFile) -> tuple[int, int]:
-        cursor = con.cursor()
-        try:
-            # Session settings are the cursor's own: the months of timestamps are the UTC ones, as on `con`.
-            cursor.execute("set TimeZone = 'UTC'")
-            cursor.execute("set parquet_metadata_cache = true")
-            with _timed(result, f"write {sql_file.table}"):
-                return _write(cursor, lake, sql_file, params, scratch)
-        finally:
+    objects: list[LocalObject]
+    deletes: list[str]
+    rows: int
+
+    def commit(self, lake: Lake) -> None:
+        for local in self.objects:
+            _put(lake, local.key, local.path)
+        for key in self.deletes:
+            lake.store.delete(key)
+
+
+class TableWriter:
+    """Writes each mart table to local files in the background once its SQL file has run (no later file changes it),
+    WRITERS at a time, each on a cursor of its own, while the build goes on with the next files. Much of a table's
+    write is one thread's work (planning, footers, a small table's fixed costs): beside the SQL, it takes a core the
+    SQL leaves idle. Nothing is put before every SQL file has run (`commit`)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, lake: Lake, scratch: Path, result: BuildResult) -> None:
+        self.con, self.lake, self.scratch, self.result = con, lake, scratch, result
+        self.pool = ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="mart-write")
+        self.pending: list[tuple[SqlFile, Future[TableWrite]]] = []
+        self.waiting: list[SqlFile] = []
+        self.cursors: list[duckdb.DuckDBPyConnection] = []
+
+    def submit(self, sql_file: SqlFile, params: BuildParams, *, wait_for_days: bool = False) -> None:
+        """Starts writing a table whose SQL file has run; `wait_for_days`: once the build's days are known."""
+        if wait_for_days:
+            self.waiting.append(sql_file)
+            return
+        cursor = self.con.cursor()
+        self.cursors.append(cursor)
+        self.pending.append((sql_file, self.pool.submit(self._write, cursor, sql_file, params)))
+
+    def submit_waiting(self, params: BuildParams) -> None:
+        for sql_file in self.waiting:
+            self.submit(sql_file, params)
+        self.waiting.clear()
+
+    def _write(self, cursor: duckdb.DuckDBPyConnection, sql_file: SqlFile, params: BuildParams) -> TableWrite:
+        # Session settings are the cursor's own: the months of timestamps are the UTC ones, as on the build's.
+        cursor.execute("set TimeZone = 'UTC'")
+        cursor.execute("set parquet_metadata_cache = true")
+        with _timed(self.result, f"write {sql_file.table}"):
+            return _write(cursor, self.lake, sql_file, params, self.scratch)
+
+    def commit(self) -> None:
+        """Puts every table's objects, in the files' order, once all are written; the first failure is raised."""
+        wait([future for _, future in self.pending])
+        for sql_file, future in self.pending:
+            write = future.result()
+            write.commit(self.lake)
+            self.result.objects_written += len(write.objects)
+            self.result.tables.setdefault(sql_file.table, write.rows)
+
+    def close(self) -> None:
+        """Waits for the writes under way (the connection must outlive them) and removes the local files left."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        for cursor in self.cursors:
             cursor.close()
-
-    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
-        futures = [pool.submit(write, sql_file) for sql_file in files]
-        wait(futures)
-    return [(sql_file, future.result()) for sql_file, future in zip(files, futures, strict=True)]
+        for _, future in self.pending:
+            if not future.cancelled() and future.exception() is None:
+                for local in future.result().objects:
+                    local.path.unlink(missing_ok=True)
 
 
 def _write(
     con: duckdb.DuckDBPyConnection, lake: Lake, sql_file: SqlFile, params: BuildParams, scratch: Path
-) -> tuple[int, int]:
-    """Objects and rows written (for a day table, the rows of the month objects written, kept days included).
-    `scratch` is a local folder for the files DuckDB writes before they are put."""
+) -> TableWrite:
+    """A table's objects in local files, what to delete once they are put, and its rows (for a day table, the rows
+    of the month objects written, kept days included). `scratch` is a local folder for the files DuckDB writes."""
     if sql_file.month_column and sql_file.table == settled_lead_times.TABLE and params.lead_times_recent_from:
         return _patch_months(con, lake, sql_file, params.lead_times_recent_from, scratch)
     if sql_file.month_column:
@@ -1056,24 +1102,18 @@ def _write(
             row_group = PER_APPLICATION_ROW_GROUP
         query = f"select * from {sql_file.table} {order}"  # noqa: S608 - the name and columns come from our files
         path, rows = _copy_to_file(con, query, {}, scratch, row_group)
-        _put(lake, lake.mart_key(sql_file.table), path)
-        return 1, rows
+        return TableWrite([LocalObject(lake.mart_key(sql_file.table), path, rows)], [], rows)
     existing = set(lake.list_keys(f"mart/{sql_file.table}/"))
     reused = _reused(params, existing)
-    put: set[str] = set()
-    rows = 0
+    write = TableWrite([], [], 0)
     for year_month in sorted(_months_to_write(params, reused, params.day_from)):
         month_write = _write_month(con, lake, sql_file, params, params.day_from, year_month, scratch, reused)
-        for local in month_write.objects:
-            _put(lake, local.key, local.path)
-            rows += local.rows
-            put.add(local.key)
-        for key in month_write.stale:
-            lake.store.delete(key)
+        write.objects += month_write.objects
+        write.deletes += month_write.stale
+    write.rows = sum(local.rows for local in write.objects)
     if params.mode == "full":
-        for key in sorted(existing - put):
-            lake.store.delete(key)
-    return len(put), rows
+        write.deletes += sorted(existing - {local.key for local in write.objects})
+    return write
 
 
 def _reused(params: BuildParams, existing: set[str]) -> set[str]:
@@ -1083,9 +1123,7 @@ def _reused(params: BuildParams, existing: set[str]) -> set[str]:
     return set() if params.mode == "full" else existing
 
 
-def _write_changed_months(
-    con: duckdb.DuckDBPyConnection, lake: Lake, sql_file: SqlFile, scratch: Path
-) -> tuple[int, int]:
+def _write_changed_months(con: duckdb.DuckDBPyConnection, lake: Lake, sql_file: SqlFile, scratch: Path) -> TableWrite:
     """A whole-history table stored one object per month of its month column. Every month is computed, but an
     object is replaced only when its rows changed, told by a fingerprint of the rows kept in the object's footer,
     and removed when its month has no rows left. So an hourly build writes the month or two a new day touched,
@@ -1104,7 +1142,7 @@ def _write_changed_months(
     existing = lake.list_keys(f"mart/{table}/")
     stored = _fingerprints(con, lake, existing)
     wanted: set[str] = set()
-    written = 0
+    objects: list[LocalObject] = []
     # An empty table is one empty object without a month, so that readers still find the table and its columns.
     for name, count, total in sorted(months) or [(None, 0, 0)]:
         key = lake.mart_month_key(table, int(name[:4]), int(name[5:])) if name else lake.mart_key(table)
@@ -1120,15 +1158,13 @@ def _write_changed_months(
             where = f"{column} >= $first and {column} < $after"
             bounds = {"first": _midnight(first), "after": _midnight(after)}
         query = f"select * from {table} where {where} order by {order}"  # noqa: S608 - names from our headers
-        path, _ = _copy_to_file(con, query, bounds, scratch, PER_APPLICATION_ROW_GROUP, {FINGERPRINT_KEY: fingerprint})
-        _put(lake, key, path)
-        written += 1
+        footer = {FINGERPRINT_KEY: fingerprint}
+        path, rows = _copy_to_file(con, query, bounds, scratch, PER_APPLICATION_ROW_GROUP, footer)
+        objects.append(LocalObject(key, path, rows))
     # A month left without rows; the empty table's object once there are rows; the table's single object from
     # before it was stored by month.
-    for key in existing:
-        if key not in wanted:
-            lake.store.delete(key)
-    return written, sum(count for _, count, _ in months)
+    deletes = [key for key in existing if key not in wanted]
+    return TableWrite(objects, deletes, sum(count for _, count, _ in months))
 
 
 def _month_layout(con: duckdb.DuckDBPyConnection, table: str, column: str) -> tuple[str, str]:
@@ -1142,18 +1178,18 @@ def _month_layout(con: duckdb.DuckDBPyConnection, table: str, column: str) -> tu
 
 def _patch_months(
     con: duckdb.DuckDBPyConnection, lake: Lake, sql_file: SqlFile, recent_from: datetime, scratch: Path
-) -> tuple[int, int]:
+) -> TableWrite:
     """A whole-history table an hourly build found only the recent rows of (the settled lead times): each month
     object holding a row it found again, or one it found now, is replaced by that month's rows that hold and the
     ones found, unless they are the rows it holds (the fingerprint _write_changed_months keeps); the other months
-    stay as they are. Objects written and rows in them."""
+    stay as they are. The table's rows are those of the months written."""
     table, column = sql_file.table, sql_file.month_column
     assert column is not None
     schema, order = _month_layout(con, table, column)
     held = set(lake.list_keys(f"mart/{table}/"))
     keys = {month: lake.mart_month_key(table, *month) for month in settled_lead_times.months_to_patch(con, recent_from)}
     stored = _fingerprints(con, lake, list(keys.values()))
-    written = rows = 0
+    write = TableWrite([], [], 0)
     for (year, month), key in keys.items():
         first, after = _month_bounds(year, month)
         # The month's rows as the table types them: those stored that hold, and those found.
@@ -1175,17 +1211,16 @@ def _patch_months(
         count, total = (int(found[0]), found[1]) if found else (0, None)
         if not count:
             if key in held:
-                lake.store.delete(key)
+                write.deletes.append(key)
             continue
         fingerprint = f"{schema}:{count}:{total}"
         if stored.get(key) == fingerprint:
             continue  # found again as it was
         query = f"select * from patched_month order by {order}"  # noqa: S608 - names from our headers
         path, _ = _copy_to_file(con, query, {}, scratch, PER_APPLICATION_ROW_GROUP, {FINGERPRINT_KEY: fingerprint})
-        _put(lake, key, path)
-        written += 1
-        rows += count
-    return written, rows
+        write.objects.append(LocalObject(key, path, count))
+        write.rows += count
+    return write
 
 
 def _fingerprints(con: duckdb.DuckDBPyConnection, lake: Lake, keys: list[str]) -> dict[str, str]:
