@@ -385,7 +385,7 @@ def _build(
                         result.settled_rows[sql_file.table] = settled_deployments.complete(con)
                     elif settles is not None:
                         footer = {settled_deployments.MANIFEST_KEY: settles.manifest()}
-                        copies.extend(_write_settled(con, settled_deployments.queries(settles), footer, scratch))
+                        writer.submit_settled("settled deployments", settled_deployments.queries(settles), footer)
             if sql_file.table in ("stg_change_deployments", "mv_changes") and changes_reread is not None:
                 with _timed(result, f"settled {sql_file.table}"):
                     result.settled_rows[sql_file.table] = settled_changes.complete(con, sql_file.table, changes_reread)
@@ -393,7 +393,7 @@ def _build(
                 with _timed(result, "settled changes"):
                     manifest = settled_changes.manifest(settles, versions.get(CHANGES.id, {}))
                     footer = {settled_changes.MANIFEST_KEY: manifest}
-                    copies.extend(_write_settled(con, settled_changes.queries(con, settles), footer, scratch))
+                    writer.submit_settled("settled changes", settled_changes.queries(con, settles), footer)
             if sql_file.materialize == "table":
                 result.tables[sql_file.table] = _count(con, sql_file.table)
             if sql_file.is_mart:
@@ -411,6 +411,7 @@ def _build(
         for key in stale:
             lake.store.delete(key)
         writer.commit()
+        copies.extend(writer.settled_objects())
         # The history copies last: a build that fails before them leaves the previous copies, still valid.
         for copy in copies:
             _put(lake, copy.key, copy.path)
@@ -748,7 +749,11 @@ def _declared(con: duckdb.DuckDBPyConnection, dataset: Dataset, relation: str) -
 
 
 def _register_empty(con: duckdb.DuckDBPyConnection, dataset: Dataset, view: str) -> None:
-    con.register(f"{view}_empty", dataset.schema.empty_table())
+    con.register(f"{view}_arrow", dataset.schema.empty_table())
+    # A table, not the registered Arrow table (which only this connection sees): the background writes read the
+    # views on cursors of their own.
+    con.execute(f"create or replace table {view}_empty as select * from {view}_arrow")  # noqa: S608
+    con.unregister(f"{view}_arrow")
     con.execute(f"create or replace view {view} as select * from {view}_empty")  # noqa: S608
 
 
@@ -1030,9 +1035,10 @@ class TableWrite:
 
 class TableWriter:
     """Writes each mart table to local files in the background once its SQL file has run (no later file changes it),
-    WRITERS at a time, each on a cursor of its own, while the build goes on with the next files. Much of a table's
-    write is one thread's work (planning, footers, a small table's fixed costs): beside the SQL, it takes a core the
-    SQL leaves idle. Nothing is put before every SQL file has run (`commit`)."""
+    WRITERS at a time, each on a cursor of its own, while the build goes on with the next files; and so the settled
+    parts a daily or full build keeps. Much of a table's write is one thread's work (planning, footers, a small
+    table's fixed costs): beside the SQL, it takes a core the SQL leaves idle. Nothing is put before every SQL file
+    has run (`commit`)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, lake: Lake, scratch: Path, result: BuildResult) -> None:
         self.con, self.lake, self.scratch, self.result = con, lake, scratch, result
@@ -1040,15 +1046,53 @@ class TableWriter:
         self.pending: list[tuple[SqlFile, Future[TableWrite]]] = []
         self.waiting: list[SqlFile] = []
         self.cursors: list[duckdb.DuckDBPyConnection] = []
+        self.settled: list[Future[list[LocalObject]]] = []
 
     def submit(self, sql_file: SqlFile, params: BuildParams, *, wait_for_days: bool = False) -> None:
         """Starts writing a table whose SQL file has run; `wait_for_days`: once the build's days are known."""
         if wait_for_days:
             self.waiting.append(sql_file)
             return
+        cursor = self._cursor()
+        self.pending.append((sql_file, self.pool.submit(self._write, cursor, sql_file, params)))
+
+    def _cursor(self, *, variables: bool = False) -> duckdb.DuckDBPyConnection:
+        """A cursor with the build connection's settings, and with `variables` its variables as they are now: both are
+        a session's own (the months of timestamps are the UTC ones; the raw datasets' views read their files from
+        variables, which the tables do not need)."""
         cursor = self.con.cursor()
         self.cursors.append(cursor)
-        self.pending.append((sql_file, self.pool.submit(self._write, cursor, sql_file, params)))
+        cursor.execute("set TimeZone = 'UTC'")
+        cursor.execute("set parquet_metadata_cache = true")
+        if not variables:
+            return cursor
+        for name, kind in self.con.execute("select name, type from duckdb_variables()").fetchall():
+            value = self.con.execute("select getvariable($name)", {"name": name}).fetchone()
+            # The names and types are DuckDB's own, given by the variables the build set; the value is bound.
+            cursor.execute(f"set variable {name} = cast($value as {kind})", {"value": value[0] if value else None})
+        return cursor
+
+    def submit_settled(
+        self, step: str, queries: dict[str, tuple[str, dict[str, object]]], footer: dict[str, str]
+    ) -> None:
+        """Starts writing a settled part (see _write_settled), to be put with the history copies."""
+        cursor = self._cursor(variables=True)
+        self.settled.append(self.pool.submit(self._write_settled, cursor, step, queries, footer))
+
+    def _write_settled(
+        self,
+        cursor: duckdb.DuckDBPyConnection,
+        step: str,
+        queries: dict[str, tuple[str, dict[str, object]]],
+        footer: dict[str, str],
+    ) -> list[LocalObject]:
+        with _timed(self.result, f"write {step}"):
+            return _write_settled(cursor, queries, footer, self.scratch)
+
+    def settled_objects(self) -> list[LocalObject]:
+        """The settled parts' local files, once all are written; the first failure is raised."""
+        wait(self.settled)
+        return [local for future in self.settled for local in future.result()]
 
     def submit_waiting(self, params: BuildParams) -> None:
         for sql_file in self.waiting:
@@ -1056,9 +1100,6 @@ class TableWriter:
         self.waiting.clear()
 
     def _write(self, cursor: duckdb.DuckDBPyConnection, sql_file: SqlFile, params: BuildParams) -> TableWrite:
-        # Session settings are the cursor's own: the months of timestamps are the UTC ones, as on the build's.
-        cursor.execute("set TimeZone = 'UTC'")
-        cursor.execute("set parquet_metadata_cache = true")
         with _timed(self.result, f"write {sql_file.table}"):
             return _write(cursor, self.lake, sql_file, params, self.scratch)
 
@@ -1079,6 +1120,10 @@ class TableWriter:
         for _, future in self.pending:
             if not future.cancelled() and future.exception() is None:
                 for local in future.result().objects:
+                    local.path.unlink(missing_ok=True)
+        for settled in self.settled:
+            if not settled.cancelled() and settled.exception() is None:
+                for local in settled.result():
                     local.path.unlink(missing_ok=True)
 
 

@@ -115,7 +115,7 @@ def queries(con: duckdb.DuckDBPyConnection, deployments: Settled) -> dict[str, t
     built, with its bound values. Marks the settled changes first (`settled_change_ids`)."""
     bounds: dict[str, object] = {"cut": deployments.cut, "recent_from": deployments.recent_from}
     con.execute(
-        "create or replace temp table settled_change_ids as "
+        "create or replace table settled_change_ids as "
         "select c.sys_id from stg_changes as c "
         "left join stg_change_deployments as cd on c.sys_id = cd.change_sys_id "
         "left join stg_deployments as d on cd.deployment_key = d.deployment_key "
