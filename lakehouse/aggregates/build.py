@@ -349,7 +349,6 @@ def _build(
             settles = settled_deployments.settled_at(
                 con, settled_deployments.cut_for(as_of), versions.get(DEPLOYMENT_EVENTS.id, {}), sql_version
             )
-        monthly_ran = False
         for sql_file in files:
             if sql_file in monthly:
                 if sql_file is monthly[0]:
@@ -359,7 +358,6 @@ def _build(
                     copies.append(event_days)
                     result.day_from = build_params.day_from
                     _run_monthly(con, lake, monthly, build_params, scratch, result, written, stale)
-                    monthly_ran = True
                 continue
             if sql_file.table == settled_lead_times.TABLE and settled_part is not None:
                 with _timed(result, "settled lead times"):
@@ -392,10 +390,10 @@ def _build(
             if sql_file.materialize == "table":
                 result.tables[sql_file.table] = _count(con, sql_file.table)
             if sql_file.is_mart:
-                # A day table's days are known once the days the events reach are (the hourly signals' files).
-                waits = sql_file.partitioned_by == "day" and not monthly_ran
-                writer.submit(sql_file, build_params, wait_for_days=waits)
-        writer.submit_waiting(build_params)
+                # Its parameters are final: a day table's days are known by then, since every file working by day
+                # comes after the days the events reach (a test checks the files keep to this).
+                writer.submit(sql_file, build_params)
+        copies.extend(writer.finish())
         for month_object in written:
             _put(lake, month_object.key, month_object.path)
             result.objects_written += 1
@@ -406,7 +404,6 @@ def _build(
         for key in stale:
             lake.store.delete(key)
         writer.commit()
-        copies.extend(writer.settled_objects())
         # The history copies last: a build that fails before them leaves the previous copies, still valid.
         for copy in copies:
             _put(lake, copy.key, copy.path)
@@ -1049,15 +1046,11 @@ class TableWriter:
         self.con, self.lake, self.scratch, self.result = con, lake, scratch, result
         self.pool = ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="mart-write")
         self.pending: list[tuple[SqlFile, Future[TableWrite]]] = []
-        self.waiting: list[SqlFile] = []
         self.cursors: list[duckdb.DuckDBPyConnection] = []
         self.settled: list[Future[list[LocalObject]]] = []
 
-    def submit(self, sql_file: SqlFile, params: BuildParams, *, wait_for_days: bool = False) -> None:
-        """Starts writing a table whose SQL file has run; `wait_for_days`: once the build's days are known."""
-        if wait_for_days:
-            self.waiting.append(sql_file)
-            return
+    def submit(self, sql_file: SqlFile, params: BuildParams) -> None:
+        """Starts writing a table whose SQL file has run."""
         cursor = self._cursor()
         self.pending.append((sql_file, self.pool.submit(self._write, cursor, sql_file, params)))
 
@@ -1094,23 +1087,21 @@ class TableWriter:
         with _timed(self.result, f"write {step}"):
             return _write_settled(cursor, queries, footer, self.scratch)
 
-    def settled_objects(self) -> list[LocalObject]:
-        """The settled parts' local files, once all are written; the first failure is raised."""
-        wait(self.settled)
-        return [local for future in self.settled for local in future.result()]
-
-    def submit_waiting(self, params: BuildParams) -> None:
-        for sql_file in self.waiting:
-            self.submit(sql_file, params)
-        self.waiting.clear()
-
     def _write(self, cursor: duckdb.DuckDBPyConnection, sql_file: SqlFile, params: BuildParams) -> TableWrite:
         with _timed(self.result, f"write {sql_file.table}"):
             return _write(cursor, self.lake, sql_file, params, self.scratch)
 
-    def commit(self) -> None:
-        """Puts every table's objects, in the files' order, once all are written; the first failure is raised."""
+    def finish(self) -> list[LocalObject]:
+        """Waits for every write, raising the first failure, so that nothing is put when one failed; returns the
+        settled parts' local files, to be put with the history copies."""
         wait([future for _, future in self.pending])
+        wait(self.settled)
+        for _, future in self.pending:
+            future.result()
+        return [local for future in self.settled for local in future.result()]
+
+    def commit(self) -> None:
+        """Puts every table's objects, in the files' order (once `finish` has returned)."""
         for sql_file, future in self.pending:
             write = future.result()
             write.commit(self.lake)
