@@ -69,7 +69,8 @@ PER_APPLICATION_ROW_GROUP = 16_384
 # Row groups of a day table's month object: DuckDB's own default size. A month of hourly signals is written
 # 0.3 s faster than in groups of 256,000 (1.8 s against 2.1 s), and a reader of one application skips more.
 MONTH_ROW_GROUP = 122_880
-# Mart tables written at once at the end of a build (one per core of the build function).
+# Mart tables written at once in the background while the SQL files run (see TableWriter): one per core of the build
+# function.
 WRITERS = 2
 # The footer key of a month object's fingerprint (tables stored by month of a column).
 FINGERPRINT_KEY = "rosetta_rows"
