@@ -88,6 +88,10 @@ SORTED_BY = {
 # Tables stored one object per month of the time their range queries filter on (the build's `partitioned by:
 # month of finished_at`): a range reads only its months' objects (Snapshot.table_months).
 READ_BY_MONTH = ("mv_deployments",)
+# Tables stored one object per month of a time their queries do not filter on (a change's window can fall months
+# after the change was created): a copy merges their months into one local file sorted by SORTED_BY, once, so that
+# a request opens one file instead of every month's (4-5 ms a request, measured, for the change calendar).
+MERGED_ON_LOAD = ("mv_changes",)
 # What an application's summary reads (the entity tab and the health card call it first): these tables come in
 # before the first answer; the others arrive in the background and the other routes wait for them.
 SUMMARY_TABLES = (
@@ -442,17 +446,32 @@ class ServingMart:
         return target
 
     def _sorted_copy(self, source: Path, target: Path, order: str) -> None:
-        options = f"format parquet, compression zstd, row_group_size {ROW_GROUP}"
         # A month object's last day goes with it: the copy's readers skip the day objects it holds by it.
         through = _days_through(source)
-        if through is not None:
-            options += ", " + footers.copy_option({DAYS_THROUGH_KEY: through.isoformat()})
+        footer = {DAYS_THROUGH_KEY: through.isoformat()} if through is not None else {}
+        self._sort_into([source], target, order, footer=footer)
+
+    def _sort_into(
+        self,
+        sources: list[Path],
+        target: Path,
+        order: str,
+        *,
+        footer: dict[str, str] | None = None,
+        union: bool = False,
+    ) -> None:
+        """Writes the rows of `sources` to `target` sorted by `order`, in small row groups (see SORTED_BY)."""
+        options = f"format parquet, compression zstd, row_group_size {ROW_GROUP}"
+        if footer:
+            options += ", " + footers.copy_option(footer)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        files = ", ".join(sql_literal(str(source)) for source in sources)
         con = open_duckdb(self.settings)
         try:
             # The sort order is a constant from SORTED_BY; the paths are ours.
             con.execute(
-                f"copy (select * from read_parquet({sql_literal(str(source))}) order by {order}) "  # noqa: S608
-                f"to {sql_literal(str(target))} ({options})"
+                f"copy (select * from read_parquet([{files}]{', union_by_name = true' if union else ''}) "  # noqa: S608
+                f"order by {order}) to {sql_literal(str(target))} ({options})"
             )
         finally:
             con.close()
@@ -496,7 +515,7 @@ class ServingMart:
                 # Footers of the local files are read once, not per query.
                 con.execute("set parquet_metadata_cache = true")
                 first = {t: keys for t, keys in by_table.items() if t in SUMMARY_TABLES}
-                self._define_tables(con, first, fetch)
+                self._define_tables(con, first, fetch, folder)
                 summary = SummaryIndex.build(con)
                 directory = reading.result()
             snap = Snapshot(con, directory, build, marker, frozenset(by_table), folder, hourly, months, fetch)
@@ -534,7 +553,8 @@ class ServingMart:
         try:
             # Until the recent hours are in memory, the summary reads them from the month object (a few ms more).
             self._hold_recent_hours(snap, con)
-            self._define_tables(con, tables, snap.fetch)
+            assert snap.folder is not None  # a copy with tables has its folder
+            self._define_tables(con, tables, snap.fetch, snap.folder)
             snap.complete.set()
             # Then the months a 30- or 90-day timeseries reads, so its first request does not wait for them.
             if snap.as_of is not None:
@@ -559,21 +579,28 @@ class ServingMart:
             snap.complete.set()
             con.close()
 
-    def _define_tables(self, con: duckdb.DuckDBPyConnection, tables: dict[str, list[str]], fetch: Any) -> None:
+    def _define_tables(
+        self, con: duckdb.DuckDBPyConnection, tables: dict[str, list[str]], fetch: Any, folder: Path
+    ) -> None:
         keys = [k for ks in tables.values() for k in ks]
         with ThreadPoolExecutor(max_workers=4) as pool:
             local = dict(zip(keys, pool.map(fetch, keys), strict=True))
         for table, table_keys in sorted(tables.items()):
             paths = _read_paths(sorted(table_keys), local.__getitem__)
-            files = ", ".join(sql_literal(str(path)) for path in paths)
             opened = [pq.ParquetFile(path) for path in paths]
-            # Small tables (periods, health, risks) are held in memory: a query then costs well under a
-            # millisecond instead of opening and scanning Parquet files on every request.
-            kind = "table" if sum(f.metadata.num_rows for f in opened) <= IN_MEMORY_ROWS else "view"
             # Objects written under one schema (the usual case) need no matching by name, which costs a view over
             # a table's months about a millisecond a query.
             same = all(f.schema_arrow == opened[0].schema_arrow for f in opened)
             union = "" if same else ", union_by_name = true"
+            rows = sum(f.metadata.num_rows for f in opened)
+            if table in MERGED_ON_LOAD and len(paths) > 1 and rows > IN_MEMORY_ROWS:
+                merged = folder / "merged" / f"{table}.parquet"
+                self._sort_into([Path(p) for p in paths], merged, SORTED_BY[table], union=bool(union))
+                paths, union = [str(merged)], ""
+            files = ", ".join(sql_literal(str(path)) for path in paths)
+            # Small tables (periods, health, risks) are held in memory: a query then costs well under a
+            # millisecond instead of opening and scanning Parquet files on every request.
+            kind = "table" if rows <= IN_MEMORY_ROWS else "view"
             # Names come from TABLES and the key pattern; paths are ours, quoted as SQL strings.
             con.execute(f"create {kind} {table} as select * from read_parquet([{files}]{union})")  # noqa: S608
 

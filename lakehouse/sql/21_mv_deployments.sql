@@ -89,7 +89,7 @@ select
     d.previous_revision,
     d.started_at,
     d.finished_at,
-    cast(d.finished_at as date) as day,
+    utc_day(d.finished_at) as day,
     d.status,
     d.is_rollback,
     d.initiated_by,

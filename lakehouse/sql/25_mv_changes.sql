@@ -1,6 +1,7 @@
 -- table: mv_changes
 -- grain: one row per attributed ServiceNow change request (its version at as_of): the change calendar
 -- reads: stg_changes, stg_change_deployments, build_params
+-- partitioned by: month of sys_created_on
 -- refresh: hourly
 -- counted on days of: planned_start, change_start, change_end
 -- counted with: app_id, environment, type, is_closed, is_canceled, close_code

@@ -19,9 +19,7 @@ with params as (
 hours as (
     select
         *,
-        -- The UTC day by arithmetic: the same as cast(hour as date) in a UTC session, without a time-zone
-        -- lookup per row (8.8 M application hours in a full build).
-        date '1970-01-01' + cast(floor(epoch(hour) / 86400) as integer) as day
+        utc_day(hour) as day
     from stg_app_signals_hourly
 )
 

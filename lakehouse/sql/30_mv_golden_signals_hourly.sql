@@ -62,9 +62,7 @@ applications as (
 both_levels as (
     select
         *,
-        -- The UTC day by arithmetic: the same as cast(hour as date) in a UTC session, without a time-zone
-        -- lookup per row (tens of millions of rows in a full build).
-        date '1970-01-01' + cast(floor(epoch(hour) / 86400) as integer) as day
+        utc_day(hour) as day
     from (
         select * from components
         union all

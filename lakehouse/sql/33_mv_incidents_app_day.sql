@@ -28,7 +28,7 @@ happened as (
 ),
 
 incidents as (
-    select *, cast(greatest(restored_at, opened_at) as date) as backlog_exit_day
+    select *, utc_day(greatest(restored_at, opened_at)) as backlog_exit_day
     from happened
 ),
 
@@ -36,33 +36,33 @@ opened as (
     select
         app_id,
         environment,
-        cast(opened_at as date) as day,
+        utc_day(opened_at) as day,
         count(*) as opened,
         count(*) filter (where priority <= 2) as opened_p1_p2,
         count(*) filter (where sla_breached) as sla_breaches
     from incidents
     where opened_at >= (select first_instant from days) and opened_at < (select after_instant from days)
-    group by app_id, environment, cast(opened_at as date)
+    group by app_id, environment, utc_day(opened_at)
 ),
 
 restored as (
     select
         app_id,
         environment,
-        cast(restored_at as date) as day,
+        utc_day(restored_at) as day,
         count(*) as restored,
         -- From whole milliseconds, summed exactly: the mean does not move with the order rows are added in.
         avg(epoch_ms(restored_at) - epoch_ms(opened_at)) / 3600000.0 as mttr_mean_hours,
         median(duration_hours) as mttr_median_hours
     from incidents
     where restored_at >= (select first_instant from days) and restored_at < (select after_instant from days)
-    group by app_id, environment, cast(restored_at as date)
+    group by app_id, environment, utc_day(restored_at)
 ),
 
 -- The backlog at the end of a day = incidents opened on or before it - incidents restored on or before
 -- it: what was open before the first day rebuilt, plus running sums of the daily changes since, read as of each day.
 changes as (
-    select app_id, environment, cast(opened_at as date) as day, 1 as open_delta, (priority <= 2)::int as p1_p2_delta
+    select app_id, environment, utc_day(opened_at) as day, 1 as open_delta, (priority <= 2)::int as p1_p2_delta
     from incidents
     union all
     select app_id, environment, backlog_exit_day, -1, -((priority <= 2)::int)

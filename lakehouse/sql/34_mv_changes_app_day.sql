@@ -29,21 +29,21 @@ planned as (
     select
         app_id,
         environment,
-        cast(planned_start as date) as day,
+        utc_day(planned_start) as day,
         count(*) filter (where not is_canceled) as planned,
         count(*) filter (where is_canceled) as canceled
     from mv_changes
     where
         planned_start >= (select first_instant from days)
         and planned_start < (select after_instant from days)
-    group by app_id, environment, cast(planned_start as date)
+    group by app_id, environment, utc_day(planned_start)
 ),
 
 emergencies as (
     select
         app_id,
         environment,
-        cast(coalesce(planned_start, change_start) as date) as day,
+        utc_day(coalesce(planned_start, change_start)) as day,
         count(*) as emergency
     from mv_changes
     where
@@ -51,14 +51,14 @@ emergencies as (
         and (planned_start is not null or change_start < (select as_of from params))
         and coalesce(planned_start, change_start) >= (select first_instant from days)
         and coalesce(planned_start, change_start) < (select after_instant from days)
-    group by app_id, environment, cast(coalesce(planned_start, change_start) as date)
+    group by app_id, environment, utc_day(coalesce(planned_start, change_start))
 ),
 
 ended as (
     select
         app_id,
         environment,
-        cast(change_end as date) as day,
+        utc_day(change_end) as day,
         count(*) filter (where is_closed) as implemented,
         count(*) filter (where is_closed and close_code = 'successful') as successful,
         count(*) filter (where is_closed and close_code = 'successful_issues') as successful_with_issues,
@@ -69,7 +69,7 @@ ended as (
         change_end < (select as_of from params)
         and change_end >= (select first_instant from days)
         and change_end < (select after_instant from days)
-    group by app_id, environment, cast(change_end as date)
+    group by app_id, environment, utc_day(change_end)
 ),
 
 -- equality joins on (application, environment, day): each change is counted on its planned day, on the day

@@ -37,10 +37,10 @@ deployments as (
 ),
 
 problems as (
-    select app_id, environment, cast(start_time as date) as day, count(distinct problem_id) as problems_opened
+    select app_id, environment, utc_day(start_time) as day, count(distinct problem_id) as problems_opened
     from stg_problems
     where start_time < (select as_of from params)
-    group by app_id, environment, cast(start_time as date)
+    group by app_id, environment, utc_day(start_time)
 )
 
 select

@@ -148,7 +148,7 @@ select * from read_parquet(getvariable('lake') || '/mart/mv_incidents/data.parqu
 
 -- one row per attributed ServiceNow change request (its version at as_of): the change calendar
 create or replace view mv_changes as
-select * from read_parquet(getvariable('lake') || '/mart/mv_changes/data.parquet', hive_partitioning = false);
+select * from read_parquet(getvariable('lake') || '/mart/mv_changes/**/data.parquet', hive_partitioning = false);
 
 -- one row per level (component or application), entity, environment and hour, for the days rebuilt
 create or replace view mv_golden_signals_hourly as

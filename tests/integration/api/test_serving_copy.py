@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import sys
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -26,7 +26,9 @@ from lakehouse.storage import Lake
 from tests.integration.api.conftest import ADMIN, READER, api_settings, by_id, down_sources, get_json
 from tests.unit.aggregates.estate import (
     AS_OF,
+    CI_API,
     build_stopped_before_its_deletes,
+    change,
     deployment,
     metrics,
     rows,
@@ -237,6 +239,43 @@ def test_a_deployment_range_reads_the_months_it_overlaps(tmp_path: Path) -> None
         both = keys("from=2026-10-01&to=2026-11-20")
         assert "argocd:shop-api-prod:0" in both and "argocd:shop-api-prod:2" in both
         assert keys("from=2026-08-01&to=2026-08-31") == set()  # no month object: nothing read
+
+
+def test_a_change_created_months_before_its_window_is_in_the_calendar_of_its_window(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CHG9, a change of shop created on 2 October for a window on the 22nd of November (after as_of), is stored in
+    October's object (changes are stored by month of creation), yet it is an upcoming change of shop's calendar,
+    beside CHG1 and CHG2 of November's object: the copy reads the months merged into one file, sorted by application
+    then change start, that holds every change once (as for a calendar too large to be held in memory)."""
+    monkeypatch.setattr(serving, "IN_MEMORY_ROWS", 0)
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    created = datetime(2026, 10, 2, 9, tzinfo=UTC)
+    scheduled = change(
+        "9" * 32, "CHG9", CI_API, (t(22, 9), t(22, 10)), "", created, created, planned=(t(22, 9), t(22, 10))
+    )
+    scheduled |= {"state": -2, "close_code": None, "work_start": None, "work_end": None}
+    lake.write_days(get_dataset("servicenow/changes"), rows("servicenow/changes", scheduled))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    stored = sorted(k for k in lake.list_keys("mart/mv_changes/"))
+    assert stored == ["mart/mv_changes/month=2026-10/data.parquet", "mart/mv_changes/month=2026-11/data.parquet"]
+    app = create_app(api_settings(tmp_path), settings, down_sources())
+    with TestClient(app) as client:
+        upcoming = get_json(client, "/monitoring/applications/shop/changes?status=upcoming")["items"]
+        assert [c["number"] for c in upcoming] == ["CHG9"]
+        every = get_json(client, "/monitoring/applications/shop/changes?status=all&from=2026-11-01&to=2026-11-30")
+        assert [c["number"] for c in every["items"]] == ["CHG9", "CHG1", "CHG2"]
+        snap = app.state.context.mart.snapshot()
+        snap.complete.wait(10)
+        cursor = snap.cursor()
+        (definition,) = cursor.execute("select sql from duckdb_views() where view_name = 'mv_changes'").fetchone()
+        served = cursor.execute("select number, app_id, epoch_us(change_start) from mv_changes").fetchall()
+        cursor.close()
+    assert "merged/mv_changes.parquet" in definition and "month=" not in definition
+    assert served == sorted(served, key=lambda row: (row[1], row[2] is None, row[2]))
+    assert len(served) == sum(pq.ParquetFile(lake.url_of(key)).metadata.num_rows for key in stored)
 
 
 def test_the_hourly_months_the_build_writes_need_no_sort_in_the_copy(

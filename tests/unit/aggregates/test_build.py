@@ -173,7 +173,7 @@ def test_a_table_whose_write_fails_leaves_the_whole_previous_mart(
     lake_and_settings: tuple[Lake, Settings], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Tables are written to local files in the background while the next SQL files run. When one of them cannot
-    be written (here the change calendar's, a disk full, say), the build fails and puts nothing: not the tables
+    be written (here the top risks', a disk full, say), the build fails and puts nothing: not the tables
     written before it, nor the hourly signals' months, whose files were ready first."""
     lake, settings = lake_and_settings
     build(lake, settings, mode="full", as_of=AS_OF)
@@ -181,12 +181,12 @@ def test_a_table_whose_write_fails_leaves_the_whole_previous_mart(
     copy_to_file = build_module._copy_to_file
 
     def failing(con: duckdb.DuckDBPyConnection, query: str, *args: object, **kwargs: object) -> tuple[Path, int]:
-        if "from mv_changes " in query:
+        if "from mv_monitoring_top_risks " in query:
             raise OSError("No space left on device")
         return copy_to_file(con, query, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(build_module, "_copy_to_file", failing)
-    # A day of metrics: the hourly signals' month is written again, before the event tables are.
+    # A day of metrics: the hourly signals' month is written again, before the top risks are.
     ingest_metrics(lake, timedelta(days=1))
     with pytest.raises(OSError, match="No space left"):
         build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=14))
