@@ -1239,10 +1239,11 @@ def _patch_months(
         # The month's rows as the table types them: those stored that hold, and those found.
         con.execute(f"create or replace table patched_month as select * from {table} limit 0")  # noqa: S608
         if key in held:
+            # The rows that hold are told by their own times (no join with the half a million settled ones).
             con.execute(
-                "insert into patched_month by name select r.* from read_parquet($url, hive_partitioning = false) as r "
-                "semi join settled_lead_times as s on r.mr_id = s.mr_id and r.environment = s.environment",
-                {"url": lake.url_of(key)},
+                "insert into patched_month by name select * from read_parquet($url, hive_partitioning = false) "  # noqa: S608
+                f"where {settled_lead_times.HOLDS}",
+                {"url": lake.url_of(key), "recent_from": recent_from},
             )
         con.execute(
             f"insert into patched_month select * from {table} where {column} >= $first and {column} < $after",  # noqa: S608

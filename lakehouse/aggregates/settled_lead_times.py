@@ -31,6 +31,9 @@ from lakehouse.schemas import REGISTRY
 from lakehouse.storage import Lake
 
 TABLE = "mv_lead_times"
+# A stored lead time that holds: merged and shipped before `recent_from` (bound as $recent_from). A request has one row
+# per environment, so a stored row holds exactly when its request and environment are among the settled ones.
+HOLDS = "merged_at < $recent_from and deployed_at < $recent_from"
 BRANCHES_KEY = f"{SETTLED_PREFIX}/stg_deploy_branches.parquet"
 MANIFEST_KEY = "rosetta_settled_lead_times"
 REQUEST_DATASETS = (REGISTRY["gitlab/merge_requests"], REGISTRY["gitlab/deployment_merge_requests"])
@@ -101,8 +104,8 @@ def register(con: duckdb.DuckDBPyConnection, lake: Lake, months: list[str], rece
         "from read_parquet(getvariable('settled_lead_time_months'), hive_partitioning = false)"
     )
     con.execute(
-        "create or replace table settled_lead_times as select mr_id, environment from stored_lead_times "
-        "where merged_at < $recent_from and deployed_at < $recent_from",
+        # The condition is this module's constant; the instant is bound.
+        f"create or replace table settled_lead_times as select mr_id, environment from stored_lead_times where {HOLDS}",  # noqa: S608
         {"recent_from": recent_from},
     )
 
