@@ -800,8 +800,8 @@ def _event_days(con: duckdb.DuckDBPyConnection, files: list[SqlFile]) -> None:
     for sql_file in files:
         if not sql_file.counted_on:
             continue
-        # The UTC day by arithmetic: a cast to date would look the time zone up for every row.
-        day = f"date '1970-01-01' + cast(floor(epoch(least({', '.join(sql_file.counted_on)})) / 86400) as integer)"
+        # utc_day (macros.sql): a cast to date would look the time zone up for every row.
+        day = f"utc_day(least({', '.join(sql_file.counted_on)}))"
         read = ", ".join((*sql_file.counted_on, *sql_file.counted_with))
         # Table and column names come from our headers (checked to be names); the table's name is bound.
         con.execute(

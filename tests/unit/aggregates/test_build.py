@@ -1536,3 +1536,25 @@ def test_a_column_no_day_of_the_lake_has_yet_is_read_as_null(tmp_path: Path) -> 
     build(lake, settings, mode="full", as_of=AS_OF)
     owners = {r["number"]: r["app_id"] for r in mart_snapshot(lake)["mv_changes"]}
     assert owners == {"CHG1": "shop", "CHG2": "shop"}
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Pacific/Kiritimati", "America/Los_Angeles"])
+def test_an_instants_utc_day_is_the_day_of_its_utc_time_whatever_the_sessions_zone(zone: str) -> None:
+    """The day tables place an event on its UTC day by arithmetic (utc_day in macros.sql), not by a cast, which
+    follows the session's zone and looks it up per row. Around midnight UTC, and before 1970: the last microsecond of
+    a day is that day, midnight the next one; a null instant has no day."""
+    con = duckdb.connect()
+    con.execute(load_macros())
+    con.execute(f"set TimeZone = '{zone}'")
+    instants = {
+        "2026-11-19 23:59:59.999999+00": "2026-11-19",
+        "2026-11-20 00:00:00+00": "2026-11-20",
+        "2026-11-20 00:00:00.000001+00": "2026-11-20",
+        "2024-02-29 12:00:00+00": "2024-02-29",
+        "1969-12-31 23:59:59+00": "1969-12-31",
+        "1970-01-01 00:00:00+00": "1970-01-01",
+    }
+    for instant, day in instants.items():
+        found = con.execute("select cast(utc_day(cast($at as timestamptz)) as varchar)", {"at": instant}).fetchone()
+        assert found == (day,), instant
+    assert con.execute("select utc_day(null::timestamptz)").fetchone() == (None,)
