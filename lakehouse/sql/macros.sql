@@ -63,5 +63,5 @@ create or replace macro gitlab_hand_off(finished_at, argocd_since) as
     argocd_since is not null and finished_at >= argocd_since - interval 1 day;
 
 -- The UTC day of an instant, by arithmetic: the same as a cast to date in a UTC session, without the time-zone
--- lookup the cast makes per row (a quarter of a second per half a million deployments).
+-- lookup the cast makes per row (0.13 s of CPU per half a million deployments, against 0.01 s).
 create or replace macro utc_day(moment) as date '1970-01-01' + cast(floor(epoch(moment) / 86400) as integer);
