@@ -38,12 +38,17 @@ def test_daily_event_builds_the_mart(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert summary["full_because"] == "no build before"
     assert summary["tables"]["mv_dora_app_period"] > 0
     assert lake.list_keys("mart/mv_dora_app_period/") == ["mart/mv_dora_app_period/data.parquet"]
-    # The five slowest steps, slowest first, each the reading of the inputs, a SQL file of the build or a mart
-    # table's write.
+    # The five slowest steps, slowest first, each a step the build names: a SQL file of the build, a mart table's
+    # write, or its own work around them (reading the inputs, the days the events reach, the settled parts). On so
+    # small an estate which five are slowest varies from run to run.
     steps = summary["slowest_steps"]
     files = {p.name for p in SQL_DIR.glob("[0-9]*.sql")}
     marts = {f"write {name[3:-4]}" for name in files if name[3:].startswith("mv_")}
-    assert len(steps) == 5 and set(steps) <= files | marts | {"read inputs"}
+    own = {"read inputs", "days the events reach", "read back application hours", "remove days held twice"}
+    settled = {"settled deployments", "settled changes", "settled lead times", "settled stg_change_deployments"}
+    settled |= {"settled mv_changes", "write settled deployments", "write settled changes"}
+    settled |= {"read settled deployments", "read settled changes"}
+    assert len(steps) == 5 and set(steps) <= files | marts | own | settled
     assert list(steps.values()) == sorted(steps.values(), reverse=True)
     second = handler(json.loads((EVENTS / "daily.json").read_text()), LambdaContext())
     assert second["mode"] == "daily" and second["day_from"] == "2026-11-20"  # nothing ingested since: today only
