@@ -1062,7 +1062,7 @@ class TableWriter:
         cursor = self.con.cursor()
         self.cursors.append(cursor)
         cursor.execute("set TimeZone = 'UTC'")
-        cursor.execute("set parquet_metadata_cache = true")
+        tune_for_build(cursor)
         if not variables:
             return cursor
         for name, kind in self.con.execute("select name, type from duckdb_variables()").fetchall():

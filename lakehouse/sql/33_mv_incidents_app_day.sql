@@ -13,7 +13,8 @@ with params as (
     select as_of, day_from, day_to from build_params
 ),
 
--- The UTC midnights around the days being rebuilt (the session's zone is UTC, so a cast to date falls between them):
+-- The UTC midnights around the days being rebuilt (the session's zone is UTC, so a day cast to an instant is its UTC
+-- midnight, and an instant's utc_day falls between them when it is a rebuilt day):
 -- openings and restorations are grouped for those days only, not for the whole history every hour.
 days as (
     select cast(day_from as timestamptz) as first_instant, cast(day_to + 1 as timestamptz) as after_instant

@@ -19,7 +19,8 @@ with params as (
 ),
 
 -- Only the changes counted on a day being rebuilt: the bounds are the UTC midnights around those days (the session's
--- zone is UTC, so a cast to date falls between them), and the rest of the history is not grouped again every hour.
+-- zone is UTC, so an instant's utc_day falls between them when it is a rebuilt day), and the rest of the history is
+-- not grouped again every hour.
 days as (
     select cast(day_from as timestamptz) as first_instant, cast(day_to + 1 as timestamptz) as after_instant
     from params
