@@ -23,7 +23,14 @@ from typing import Literal
 
 import duckdb
 
-from lakehouse.aggregates import footers, history, settled_changes, settled_deployments, settled_lead_times
+from lakehouse.aggregates import (
+    footers,
+    history,
+    settled_changes,
+    settled_deployments,
+    settled_lead_times,
+    settled_links,
+)
 from lakehouse.aggregates.as_of import outside_years
 from lakehouse.aggregates.refs import RefTables, ref_tables
 from lakehouse.aggregates.sqlfiles import SqlFile, files_version, load_macros, load_sql_files
@@ -335,6 +342,7 @@ def _build(
         else:
             build_params = _set_bound(con, build_params, "deployments_recent_from", settled_part.recent_from)
         settled_lead_times.register_empty(con)
+        settled_links.register_empty(con)
         changes_reread = None
         if mode == "hourly":
             changes_reread = settled_changes.usable(con, lake, stored, settled_part, versions.get(CHANGES.id, {}))
@@ -360,6 +368,11 @@ def _build(
                     result.day_from = build_params.day_from
                     _run_monthly(con, lake, monthly, build_params, scratch, result, written, stale)
                 continue
+            if sql_file.table == settled_links.TABLE and settled_part is not None and changes_reread is not None:
+                with _timed(result, "settled links"):
+                    carried = _carry_links(con, lake, previous, build_params, settled_part.recent_from)
+                    if carried is not None:
+                        result.settled_rows[sql_file.table] = carried
             if sql_file.table == settled_lead_times.TABLE and settled_part is not None:
                 with _timed(result, "settled lead times"):
                     months = settled_lead_times.usable(con, lake, stored, settled_part, versions)
@@ -429,6 +442,7 @@ def _build(
             "gitlab_paths": gitlab_paths,
             "production_environment": settings.production_environment,
             "as_of": as_of.isoformat(),
+            "link_windows": settled_links.windows(build_params.full_window_hours, build_params.light_window_hours),
             # The API's DORA over an explicit range counts deployments over the same part of it as the build, and
             # its run reports leave the days before ServiceNow was read unknown.
             "read_from": {dataset: _iso(moment) for dataset, moment in read_from.items()},
@@ -662,6 +676,32 @@ def _take_settled(
     if part is not None:
         settled_deployments.register_stored(con, lake, part)
     return part
+
+
+def _carry_links(
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    previous: Mapping[str, object] | None,
+    params: BuildParams,
+    recent_from: datetime,
+) -> int | None:
+    """The incident links an hourly build carries from the last build (lakehouse.aggregates.settled_links), with the
+    bounds it finds the others from; None when it finds every link: no stored table, or other windows."""
+    windows = settled_links.windows(params.full_window_hours, params.light_window_hours)
+    if previous is None or previous.get("link_windows") != windows or not isinstance(previous.get("as_of"), str):
+        return None
+    objects = settled_links.stored(lake)
+    if not objects:
+        return None
+    last_as_of = datetime.fromisoformat(str(previous["as_of"]))
+    try:
+        return settled_links.register(
+            con, lake, objects, recent_from, _midnight(params.day_from), last_as_of, max(windows)
+        )
+    except duckdb.Error:
+        # A stored object that cannot be read: every link is found again (the next build writes the table anew).
+        settled_links.register_empty(con)
+        return None
 
 
 def _keep_deploy_branches(

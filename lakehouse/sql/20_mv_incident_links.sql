@@ -1,6 +1,6 @@
 -- table: mv_incident_links
 -- grain: one row per incident and correlation mode, for incidents linked to a deployment
--- reads: stg_incidents, stg_deployments, stg_change_deployments, stg_problems, build_params
+-- reads: stg_incidents, stg_deployments, stg_change_deployments, stg_problems, settled_links, build_params
 -- partitioned by: month of opened_at
 -- refresh: hourly
 --
@@ -28,6 +28,10 @@
 -- Light mode ("DORA light") uses the application window alone and counts it. The window is always
 -- bounded: an incident long after the last deployment is not a change failure. Incidents with no link
 -- stay out of the change failure rate.
+-- An hourly build finds again only the links of the incidents opened from the variable links_recent_from on, over
+-- the deployments finished from links_deployments_from on; the others' links (settled_links) are those the last
+-- build found, which nothing since can have changed (see lakehouse/aggregates/settled_links.py). A daily or full
+-- build finds every link: the table is empty and the variables null.
 with params as (
     select * from build_params
 ),
@@ -39,8 +43,22 @@ incidents as not materialized (
     select * from stg_incidents where app_id is not null and not is_canceled
 ),
 
-deployments as not materialized (
+-- The bounds are variables, not build_params columns: a constant lets the scans skip rows, where a subquery made
+-- the joins below ten times slower.
+recent_incidents as not materialized (
+    select * from incidents
+    where opened_at >= coalesce(getvariable('links_recent_from'), '-infinity'::timestamptz)
+),
+
+succeeded_deployments as not materialized (
     select * from stg_deployments where status = 'succeeded'
+),
+
+-- The window rules': none finished before the earliest window of a recent incident. (A problem may have started
+-- long before the incident it is the root cause of: that rule reads every one.)
+deployments as not materialized (
+    select * from succeeded_deployments
+    where finished_at >= coalesce(getvariable('links_deployments_from'), '-infinity'::timestamptz)
 ),
 
 change_deployments as not materialized (
@@ -49,7 +67,7 @@ change_deployments as not materialized (
 
 by_change as (
     select i.sys_id as incident_sys_id, cd.deployment_key, cd.change_sys_id, 'change_caused_by' as rule, 0.95::double as confidence
-    from incidents as i
+    from recent_incidents as i
     -- Every attempt a change covers, a failed one too: the evidence is the incident's own record.
     inner join stg_change_deployments as cd
         on i.caused_by_change_sys_id = cd.change_sys_id and cd.deployed_at <= i.opened_at
@@ -66,7 +84,7 @@ rooted as (
         i.environment,
         pr.start_time,
         pr.start_time - to_hours(bp.full_window_hours) as deployed_from
-    from incidents as i
+    from recent_incidents as i
     cross join params as bp
     inner join stg_problems as pr
         on
@@ -85,7 +103,7 @@ by_root_cause as (
     from (
         select r.sys_id, d.deployment_key, d.finished_at
         from rooted as r
-        inner join deployments as d
+        inner join succeeded_deployments as d
             on
                 r.entity_id = d.entity_id
                 and r.environment = d.environment
@@ -94,7 +112,7 @@ by_root_cause as (
         union all
         select r.sys_id, d.deployment_key, d.finished_at
         from rooted as r
-        inner join deployments as d
+        inner join succeeded_deployments as d
             on
                 r.app_id = d.app_id
                 and r.environment = d.environment
@@ -106,7 +124,7 @@ by_root_cause as (
 
 by_change_ci as (
     select i.sys_id as incident_sys_id, cd.deployment_key, cd.change_sys_id, 'change_ci_window' as rule, 0.70::double as confidence
-    from incidents as i
+    from recent_incidents as i
     cross join params as bp
     inner join change_deployments as cd
         on
@@ -123,7 +141,7 @@ by_change_ci as (
 -- take any of them, so the match is joined back to its instant's deployments.
 by_component_window as (
     select i.sys_id as incident_sys_id, min(tied.deployment_key) as deployment_key, null as change_sys_id, 'same_component_window' as rule, 0.50::double as confidence
-    from incidents as i
+    from recent_incidents as i
     cross join params as bp
     asof inner join deployments as d
         on
@@ -138,7 +156,7 @@ by_component_window as (
 
 by_app_window as (
     select i.sys_id as incident_sys_id, min(tied.deployment_key) as deployment_key, null as change_sys_id, 'same_app_window' as rule, 0.50::double as confidence
-    from incidents as i
+    from recent_incidents as i
     cross join params as bp
     asof inner join deployments as d
         on
@@ -169,6 +187,14 @@ links as (
     select * from full_links
     union all
     select 'light' as correlation_mode, * from by_app_window
+    union all
+    -- The carried links of the incidents not found again (an incident opened since may share a sys_id with none).
+    select s.*
+    from settled_links as s
+    semi join incidents as i
+        on
+            s.incident_sys_id = i.sys_id
+            and i.opened_at < coalesce(getvariable('links_recent_from'), '-infinity'::timestamptz)
 )
 
 select

@@ -51,6 +51,8 @@ PROVIDED = {
     "settled_lead_times",
     # The settled changes (lakehouse.aggregates.settled_changes).
     "settled_change_versions",
+    # The carried incident links (lakehouse.aggregates.settled_links).
+    "settled_links",
 }
 HOURLY_MART = "mv_golden_signals_hourly"
 GOLDEN_NOVEMBER = "mart/mv_golden_signals_hourly/month=2026-11/data.parquet"
@@ -1085,6 +1087,126 @@ def test_an_hourly_build_reads_only_the_changes_a_later_version_or_deployment_ca
     full_lake.write_days(get_dataset("deploys/deployment_events"), rows("deploys/deployment_events", sync))
     full_lake.write_days(get_dataset("servicenow/changes"), rows("servicenow/changes", *extra))
     build(full_lake, full_settings, mode="full", as_of=AS_OF + timedelta(hours=1))
+    assert_same_mart(lake, full_lake, "hourly")
+
+
+# Incidents before the settled deployments' recent_from (15 Oct), each linked within 4 hours of a deployment of its
+# component (full mode) and within a day of one of its application (light mode): two links each.
+INCIDENTS_BEFORE_THE_CUT = [
+    incident("j1" * 16, "INC911", CI_DB, d(9, 20, 13), 3, 6, d(9, 20, 15)),  # gitlab:202, finished 20 Sep 12:00
+    incident("j2" * 16, "INC912", CI_API, d(9, 10, 14), 2, 2),  # ArgoCD's 0b (10 Sep 12:00), still in progress
+    incident("j3" * 16, "INC913", CI_API, d(10, 1, 13), 3, 6, d(10, 1, 16)),  # ArgoCD's 0c (1 Oct 12:00)
+]
+LINK_CASES = [
+    "an incident opened today",
+    "an old incident restored today",
+    "an old incident's version read ahead",
+    "a change created today covers an old attempt",
+    "a change's version read ahead moves it off an old incident",
+]
+# CHG902 on shop-api, read again every hour (it covers ArgoCD's 0c, not settled), and a version of it updated at 11:30
+# that moves its work to 2 Oct, when shop-api did not deploy: same creation day, so the same partition.
+CHG902 = CHANGES_BEFORE_THE_CUT[2]
+CHG902_MOVED = old_change(902, CI_API, (d(10, 2, 10), d(10, 2, 10, 30)), t(20, 11, 30)) | {
+    "sys_created_on": d(10, 1, 0)
+}
+
+
+def links_of(lake: Lake, number: str) -> dict[str, dict]:
+    return {
+        r["correlation_mode"]: r for r in mart_snapshot(lake)["mv_incident_links"] if r["incident_number"] == number
+    }
+
+
+@pytest.mark.parametrize("case", LINK_CASES)
+def test_an_hourly_build_finds_again_only_the_incident_links_something_since_can_change(
+    tmp_path: Path, case: str
+) -> None:
+    """A full build as of 20 Nov 10:00 links INC911, INC912 and INC913, opened in September and on 1 Oct (see
+    INCIDENTS_BEFORE_THE_CUT); INC913's full link names CHG902, a change on its CI. On the 20th an incident opens on
+    shop-api 30 minutes after ArgoCD's sync at 07:30: the hourly build at 11:00 finds its links and INC913's (CHG902
+    is read again every hour), and carries the four of INC911 and INC912, which nothing since can have changed.
+    INC912 restored on the 20th writes its opening day again: every incident opened from 10 Sep is found again, and
+    its links say when it was restored.
+    INC911 moved to quiet-svc's CI by a version updated at 11:30, which the ingest read before the 11:00 build, is
+    counted as it was at 11:00 (on shop-db, linked); the 12:00 build, with nothing ingested since, finds its links
+    again (its version at as_of changed): none, quiet-svc did not deploy. It carries INC912's two.
+    CHG915, created on the 20th on shop-db's CI, ended its work on 20 Sep 11:55 and covers gitlab:202: INC911, opened
+    an hour after, is now linked by it; the hourly build finds again every incident opened from that attempt on, and
+    carries INC912's two links.
+    CHG902 links INC913 by its CI; a version of it updated at 11:30 moves its work to 2 Oct, where it covers no
+    attempt: the 12:00 build finds INC913's links again (one of them named a change read again), now by the component
+    window alone.
+    Either way the mart is a full rebuild's."""
+    sync = deployment("argocd:shop-api-prod:1", "argocd", "shop-api-prod", t(20, 7, 30), "succeeded", "r1")
+    today = incident("j4" * 16, "INC914", CI_API, t(20, 8), 2, 2)
+    restored = incident("j2" * 16, "INC912", CI_API, d(9, 10, 14), 2, 6, t(20, 8))
+    moved = incident("j1" * 16, "INC911", CI_Q, d(9, 20, 13), 3, 6, d(9, 20, 15)) | {"sys_updated_on": t(20, 11, 30)}
+    chg915 = old_change(915, CI_DB, (d(9, 20, 11, 5), d(9, 20, 11, 55)), t(20, 9)) | {"sys_created_on": t(20, 9)}
+    incidents, changes = {
+        "an incident opened today": ([today], []),
+        "an old incident restored today": ([restored], []),
+        "an old incident's version read ahead": ([moved], []),
+        "a change created today covers an old attempt": ([], [chg915]),
+        "a change's version read ahead moves it off an old incident": ([], [CHG902_MOVED]),
+    }[case]
+    read_ahead = "read ahead" in case
+
+    def lake_with(path: Path) -> tuple[Lake, Settings]:
+        lake, settings = estate_lake(path)
+        lake.write_days(get_dataset("deploys/deployment_events"), rows("deploys/deployment_events", *BEFORE_THE_CUT))
+        lake.write_days(get_dataset("servicenow/incidents"), rows("servicenow/incidents", *INCIDENTS_BEFORE_THE_CUT))
+        lake.write_days(get_dataset("servicenow/changes"), rows("servicenow/changes", CHG902))
+        return lake, settings
+
+    lake, settings = lake_with(tmp_path / "incremental")
+    build(lake, settings, mode="full", as_of=AS_OF)
+    assert links_of(lake, "INC913")["full"]["change_sys_id"] == f"{902:032d}"
+    ingest(lake, "deploys/deployment_events", sync)
+    if incidents:
+        ingest(lake, "servicenow/incidents", *incidents)
+    if changes:
+        ingest(lake, "servicenow/changes", *changes)
+    as_of = AS_OF + timedelta(hours=1)
+    result = build(lake, settings, mode="hourly", as_of=as_of)
+    if case == "an old incident's version read ahead":
+        # The 11:30 version's day (20 Sep) was written: INC911 is found again, as it was at 11:00.
+        assert result.settled_rows["mv_incident_links"] == 2
+        assert links_of(lake, "INC911")["full"]["deployment_key"] == "gitlab:202"
+    if case == "a change's version read ahead moves it off an old incident":
+        # The 11:30 version's day (1 Oct) was written: INC913 is found again, CHG902 as it was at 11:00.
+        assert result.settled_rows["mv_incident_links"] == 4
+        assert links_of(lake, "INC913")["full"]["change_sys_id"] == f"{902:032d}"
+    if read_ahead:
+        as_of += timedelta(hours=1)
+        result = build(lake, settings, mode="hourly", as_of=as_of)
+    assert result.mode == "hourly"
+    if case == "an incident opened today":
+        assert result.settled_rows["mv_incident_links"] == 4
+        assert links_of(lake, "INC914")["full"]["deployment_key"] == "argocd:shop-api-prod:1"
+    elif case == "an old incident restored today":
+        assert result.settled_rows["mv_incident_links"] == 0
+        assert links_of(lake, "INC912")["light"]["restored_at"] == t(20, 8)
+        deployments = {r["deployment_key"]: r for r in mart_snapshot(lake)["mv_deployments"]}
+        assert deployments["argocd:shop-api-prod:0b"]["recovered_at_light"] == t(20, 8)
+    elif case == "an old incident's version read ahead":
+        assert result.settled_rows["mv_incident_links"] == 2
+        assert not links_of(lake, "INC911")
+    elif case == "a change created today covers an old attempt":
+        assert result.settled_rows["mv_incident_links"] == 2
+        assert links_of(lake, "INC911")["full"]["change_sys_id"] == f"{915:032d}"
+    else:
+        assert result.settled_rows["mv_incident_links"] == 4
+        link = links_of(lake, "INC913")["full"]
+        assert (link["rule"], link["change_sys_id"]) == ("same_component_window", None)
+
+    full_lake, full_settings = lake_with(tmp_path / "full")
+    full_lake.write_days(get_dataset("deploys/deployment_events"), rows("deploys/deployment_events", sync))
+    if incidents:
+        full_lake.write_days(get_dataset("servicenow/incidents"), rows("servicenow/incidents", *incidents))
+    if changes:
+        full_lake.write_days(get_dataset("servicenow/changes"), rows("servicenow/changes", *changes))
+    build(full_lake, full_settings, mode="full", as_of=as_of)
     assert_same_mart(lake, full_lake, "hourly")
 
 

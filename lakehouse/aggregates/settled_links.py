@@ -1,0 +1,101 @@
+"""Incident links an hourly build need not find again: those of the incidents nothing since the last build can
+have moved.
+
+An incident's links (`20_mv_incident_links`) are found from its own version at as_of, the deployments finished before
+it opened, the change requests covering them, and the Dynatrace problems open when it opened. For an incident opened
+before `links_recent_from`, none of these moves, so long as:
+- the deployments before the settled deployments' `recent_from` are the settled ones (their part is in use), and the
+  incident opened before that instant;
+- its own versions are those the last build read: the incidents are partitioned by their opening, so the incident
+  opened before the first day an ingest wrote since then (the day the build starts from, before the events reach
+  further), and its version at as_of is the one at the last build's as_of (none updated since that instant);
+- the change requests read again are not about it: it opened before every attempt they cover (the changes settled,
+  lakehouse.aggregates.settled_changes, are as the last build found them; a change read again may cover an older
+  attempt, or cover another one than before), and none of its links names one of them;
+- the problems it could be rooted in are unchanged: they are partitioned by their start, which is before the
+  incident opened, so a problem written since the last build moves the day the build starts from back to it;
+- the windows the rules use are the last build's.
+
+So `links_recent_from` is the earliest of those instants, and an hourly build finds the links of the incidents opened
+from it on, over the deployments finished from one window before it (`links_deployments_from`), and carries the
+others' links from the stored table: which deployment and change each names, by which rule and with what confidence.
+The rest of each row (the incident's priority, when it was restored, whether the link counts) is read again from the
+incident, as for a link found now. A daily or full build finds every link.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+
+from lakehouse.storage import Lake
+
+TABLE = "mv_incident_links"
+# A link as carried: the columns 20_mv_incident_links finds, before it reads the rest from the incident.
+COLUMNS = "correlation_mode, incident_sys_id, deployment_key, change_sys_id, rule, confidence"
+VARIABLES = ("links_recent_from", "links_deployments_from")
+
+
+def windows(full_window_hours: int, light_window_hours: int) -> list[int]:
+    """The rules' windows, as the build's state records them: links are carried only under the same ones."""
+    return [full_window_hours, light_window_hours]
+
+
+def register_empty(con: duckdb.DuckDBPyConnection) -> None:
+    """No carried link, no bound: `20_mv_incident_links` finds every link."""
+    con.execute(
+        "create or replace table settled_links (correlation_mode varchar, incident_sys_id varchar, "
+        "deployment_key varchar, change_sys_id varchar, rule varchar, confidence double)"
+    )
+    for name in VARIABLES:
+        con.execute(f"set variable {name} = cast(null as timestamptz)")
+
+
+def stored(lake: Lake) -> list[str]:
+    """The stored table's objects (one empty object when it had no row); none before a first build wrote it."""
+    return lake.list_keys(f"mart/{TABLE}/")
+
+
+def register(
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    objects: list[str],
+    recent_from: datetime,
+    read_from: datetime,
+    last_as_of: datetime,
+    window_hours: int,
+) -> int:
+    """`settled_links` and the two bounds (see the module's docstring), once `stg_incidents`, `stg_changes` and
+    `stg_change_deployments` are built. `recent_from`: the settled deployments'; `read_from`: the first instant of the
+    first day an ingest wrote since the last build; `last_as_of`: that build's as_of; `window_hours`: the widest
+    rule's window. Returns the links carried."""
+    con.execute("set variable settled_link_objects = $urls", {"urls": [lake.url_of(k) for k in objects]})
+    con.execute(
+        f"create or replace table stored_links as select {COLUMNS} "  # noqa: S608 - this module's constant
+        "from read_parquet(getvariable('settled_link_objects'), hive_partitioning = false, union_by_name = true)"
+    )
+    # In an hourly build that takes the settled changes, stg_changes holds the changes read again, and only those.
+    # The bound stays in DuckDB (a variable): the incidents' instants are compared there, never in Python.
+    con.execute(
+        "set variable links_recent_from = least("
+        "$recent_from, $read_from, "
+        "(select min(i.opened_at) from stg_incidents as i where i.sys_updated_on >= $last_as_of), "
+        "(select min(cd.deployed_at) from stg_change_deployments as cd "
+        " semi join stg_changes as c on cd.change_sys_id = c.sys_id), "
+        "(select min(i.opened_at) from stored_links as s "
+        " inner join stg_incidents as i on s.incident_sys_id = i.sys_id "
+        " semi join stg_changes as c on s.change_sys_id = c.sys_id))",
+        {"recent_from": recent_from, "read_from": read_from, "last_as_of": last_as_of},
+    )
+    con.execute(
+        "set variable links_deployments_from = getvariable('links_recent_from') - to_hours($hours)",
+        {"hours": window_hours},
+    )
+    carried = con.execute(
+        f"insert into settled_links select {COLUMNS} from stored_links as s "  # noqa: S608 - as above
+        # As 20_mv_incident_links reads them: its incidents are the mapped ones not canceled.
+        "semi join stg_incidents as i on s.incident_sys_id = i.sys_id "
+        "and i.opened_at < getvariable('links_recent_from') and i.app_id is not null and not i.is_canceled"
+    ).fetchone()
+    return int(carried[0]) if carried else 0
