@@ -1210,6 +1210,37 @@ def test_an_hourly_build_finds_again_only_the_incident_links_something_since_can
     assert_same_mart(lake, full_lake, "hourly")
 
 
+def test_an_hourly_build_finds_every_link_when_a_stored_one_cannot_be_read(tmp_path: Path) -> None:
+    """September's object of the stored links is unreadable (a torn write, say): the hourly build carries no link,
+    finds every one, writes September's object anew, and gives a full rebuild's mart."""
+
+    def lake_with(path: Path) -> tuple[Lake, Settings]:
+        lake, settings = estate_lake(path)
+        lake.write_days(get_dataset("deploys/deployment_events"), rows("deploys/deployment_events", *BEFORE_THE_CUT))
+        lake.write_days(get_dataset("servicenow/incidents"), rows("servicenow/incidents", *INCIDENTS_BEFORE_THE_CUT))
+        return lake, settings
+
+    lake, settings = lake_with(tmp_path / "incremental")
+    build(lake, settings, mode="full", as_of=AS_OF)
+    september = "mart/mv_incident_links/month=2026-09/data.parquet"
+    lake.store.put(september, b"not parquet")
+    result = build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1))
+    assert result.mode == "hourly"
+    assert "mv_incident_links" not in result.settled_rows and "stg_deployments" in result.settled_rows
+    assert september in lake.list_keys("mart/mv_incident_links/")
+    assert {r["incident_number"] for r in links_of_month(lake, september)} == {"INC911", "INC912"}
+
+    full_lake, full_settings = lake_with(tmp_path / "full")
+    build(full_lake, full_settings, mode="full", as_of=AS_OF + timedelta(hours=1))
+    assert_same_mart(lake, full_lake, "hourly")
+
+
+def links_of_month(lake: Lake, key: str) -> list[dict]:
+    table = lake.get_table(key)
+    assert table is not None
+    return table.to_pylist()
+
+
 def merged(mr_id: int, project_id: int, at: datetime, **fields: object) -> dict:
     return {"mr_id": mr_id, "project_id": project_id, "merged_at": at, "updated_at": at, "state": "merged"} | fields
 
