@@ -696,7 +696,14 @@ def _carry_links(
     last_as_of = datetime.fromisoformat(str(previous["as_of"]))
     try:
         return settled_links.register(
-            con, lake, objects, recent_from, _midnight(params.day_from), last_as_of, max(windows)
+            con,
+            lake,
+            objects,
+            recent_from,
+            _midnight(params.day_from),
+            last_as_of,
+            params.full_window_hours,
+            max(windows),
         )
     except duckdb.Error:
         # A stored object that cannot be read: every link is found again (the next build writes the table anew).

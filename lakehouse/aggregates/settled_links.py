@@ -9,9 +9,10 @@ before `links_recent_from`, none of these moves, so long as:
 - its own versions are those the last build read: the incidents are partitioned by their opening, so the incident
   opened before the first day an ingest wrote since then (the day the build starts from, before the events reach
   further), and its version at as_of is the one at the last build's as_of (none updated since that instant);
-- the change requests read again are not about it: it opened before every attempt they cover (the changes settled,
-  lakehouse.aggregates.settled_changes, are as the last build found them; a change read again may cover an older
-  attempt, or cover another one than before), and none of its links names one of them;
+- the change requests read again are not about it: none can link it by the rules (on its CI within the window after
+  the change's work ended, or named by it as its cause, once the attempt the change covers had finished), and none
+  of its links names one of them (the changes settled, lakehouse.aggregates.settled_changes, are as the last build
+  found them; a change read again may have covered another attempt then, or none);
 - the problems it could be rooted in are unchanged: they are partitioned by their start, which is before the
   incident opened, so a problem written since the last build moves the day the build starts from back to it;
 - the windows the rules use are the last build's.
@@ -64,29 +65,46 @@ def register(
     recent_from: datetime,
     read_from: datetime,
     last_as_of: datetime,
+    full_window_hours: int,
     window_hours: int,
 ) -> int:
     """`settled_links` and the two bounds (see the module's docstring), once `stg_incidents`, `stg_changes` and
     `stg_change_deployments` are built. `recent_from`: the settled deployments'; `read_from`: the first instant of the
-    first day an ingest wrote since the last build; `last_as_of`: that build's as_of; `window_hours`: the widest
-    rule's window. Returns the links carried."""
+    first day an ingest wrote since the last build; `last_as_of`: that build's as_of; `full_window_hours`: the change
+    window rule's; `window_hours`: the widest rule's. Returns the links carried."""
     con.execute("set variable settled_link_objects = $urls", {"urls": [lake.url_of(k) for k in objects]})
     con.execute(
         f"create or replace table stored_links as select {COLUMNS} "  # noqa: S608 - this module's constant
         "from read_parquet(getvariable('settled_link_objects'), hive_partitioning = false, union_by_name = true)"
     )
-    # In an hourly build that takes the settled changes, stg_changes holds the changes read again, and only those.
+    # In an hourly build that takes the settled changes, stg_changes holds the changes read again, and only those:
+    # the attempts they cover are theirs.
+    con.execute(
+        "create or replace temp table read_again as "
+        "select * from stg_change_deployments as cd semi join stg_changes as c on cd.change_sys_id = c.sys_id"
+    )
     # The bound stays in DuckDB (a variable): the incidents' instants are compared there, never in Python.
     con.execute(
         "set variable links_recent_from = least("
         "$recent_from, $read_from, "
         "(select min(i.opened_at) from stg_incidents as i where i.sys_updated_on >= $last_as_of), "
-        "(select min(cd.deployed_at) from stg_change_deployments as cd "
-        " semi join stg_changes as c on cd.change_sys_id = c.sys_id), "
+        # The incidents a change read again can link, by the rules of 20_mv_incident_links: on its CI within the
+        # window after its work ended, or naming it, once the attempt it covers had finished.
+        "(select min(i.opened_at) from read_again as cd inner join stg_incidents as i "
+        " on i.cmdb_ci_sys_id = cd.cmdb_ci_sys_id and cd.deployment_status = 'succeeded' "
+        " and cd.change_end <= i.opened_at and cd.change_end >= i.opened_at - to_hours($full_window_hours) "
+        " and cd.deployed_at <= i.opened_at), "
+        "(select min(i.opened_at) from read_again as cd inner join stg_incidents as i "
+        " on i.caused_by_change_sys_id = cd.change_sys_id and cd.deployed_at <= i.opened_at), "
         "(select min(i.opened_at) from stored_links as s "
         " inner join stg_incidents as i on s.incident_sys_id = i.sys_id "
         " semi join stg_changes as c on s.change_sys_id = c.sys_id))",
-        {"recent_from": recent_from, "read_from": read_from, "last_as_of": last_as_of},
+        {
+            "recent_from": recent_from,
+            "read_from": read_from,
+            "last_as_of": last_as_of,
+            "full_window_hours": full_window_hours,
+        },
     )
     con.execute(
         "set variable links_deployments_from = getvariable('links_recent_from') - to_hours($hours)",

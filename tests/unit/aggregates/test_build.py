@@ -1103,6 +1103,7 @@ LINK_CASES = [
     "an old incident's version read ahead",
     "a change created today covers an old attempt",
     "a change's version read ahead moves it off an old incident",
+    "a change an old incident names is read today",
 ]
 # CHG902 on shop-api, read again every hour (it covers ArgoCD's 0c, not settled), and a version of it updated at 11:30
 # that moves its work to 2 Oct, when shop-api did not deploy: same creation day, so the same partition.
@@ -1137,25 +1138,34 @@ def test_an_hourly_build_finds_again_only_the_incident_links_something_since_can
     CHG902 links INC913 by its CI; a version of it updated at 11:30 moves its work to 2 Oct, where it covers no
     attempt: the 12:00 build finds INC913's links again (one of them named a change read again), now by the component
     window alone.
+    INC911 names CHG916 as its cause, a change on shop-api first read on the 20th, whose work on 1 Sep covers ArgoCD's
+    0a: INC911 is now linked to 0a by it, and found again; INC912's links are carried.
     Either way the mart is a full rebuild's."""
     sync = deployment("argocd:shop-api-prod:1", "argocd", "shop-api-prod", t(20, 7, 30), "succeeded", "r1")
     today = incident("j4" * 16, "INC914", CI_API, t(20, 8), 2, 2)
     restored = incident("j2" * 16, "INC912", CI_API, d(9, 10, 14), 2, 6, t(20, 8))
     moved = incident("j1" * 16, "INC911", CI_Q, d(9, 20, 13), 3, 6, d(9, 20, 15)) | {"sys_updated_on": t(20, 11, 30)}
     chg915 = old_change(915, CI_DB, (d(9, 20, 11, 5), d(9, 20, 11, 55)), t(20, 9)) | {"sys_created_on": t(20, 9)}
+    chg916 = old_change(916, CI_API, (d(9, 1, 11), d(9, 1, 11, 50)), t(20, 9)) | {"sys_created_on": t(20, 9)}
     incidents, changes = {
         "an incident opened today": ([today], []),
         "an old incident restored today": ([restored], []),
         "an old incident's version read ahead": ([moved], []),
         "a change created today covers an old attempt": ([], [chg915]),
         "a change's version read ahead moves it off an old incident": ([], [CHG902_MOVED]),
+        "a change an old incident names is read today": ([], [chg916]),
     }[case]
+    named = case == "a change an old incident names is read today"
+    old_incidents = [
+        i | {"caused_by_change_sys_id": f"{916:032d}"} if named and i["number"] == "INC911" else i
+        for i in INCIDENTS_BEFORE_THE_CUT
+    ]
     read_ahead = "read ahead" in case
 
     def lake_with(path: Path) -> tuple[Lake, Settings]:
         lake, settings = estate_lake(path)
         lake.write_days(get_dataset("deploys/deployment_events"), rows("deploys/deployment_events", *BEFORE_THE_CUT))
-        lake.write_days(get_dataset("servicenow/incidents"), rows("servicenow/incidents", *INCIDENTS_BEFORE_THE_CUT))
+        lake.write_days(get_dataset("servicenow/incidents"), rows("servicenow/incidents", *old_incidents))
         lake.write_days(get_dataset("servicenow/changes"), rows("servicenow/changes", CHG902))
         return lake, settings
 
@@ -1195,10 +1205,14 @@ def test_an_hourly_build_finds_again_only_the_incident_links_something_since_can
     elif case == "a change created today covers an old attempt":
         assert result.settled_rows["mv_incident_links"] == 2
         assert links_of(lake, "INC911")["full"]["change_sys_id"] == f"{915:032d}"
-    else:
+    elif case == "a change's version read ahead moves it off an old incident":
         assert result.settled_rows["mv_incident_links"] == 4
         link = links_of(lake, "INC913")["full"]
         assert (link["rule"], link["change_sys_id"]) == ("same_component_window", None)
+    else:
+        assert result.settled_rows["mv_incident_links"] == 2
+        link = links_of(lake, "INC911")["full"]
+        assert (link["rule"], link["deployment_key"]) == ("change_caused_by", "argocd:shop-api-prod:0a")
 
     full_lake, full_settings = lake_with(tmp_path / "full")
     full_lake.write_days(get_dataset("deploys/deployment_events"), rows("deploys/deployment_events", sync))
