@@ -343,7 +343,7 @@ def _build(args: argparse.Namespace) -> int:
     print("slowest steps: " + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in slowest))
     if result.mode == "hourly":
         kept = ", ".join(f"{table} {rows:,} rows" for table, rows in result.settled_rows.items())
-        print(f"kept from the last daily or full build: {kept or 'nothing, every event table computed whole'}")
+        print(f"kept from earlier builds: {kept or 'nothing, every event table computed whole'}")
     return 0
 
 
