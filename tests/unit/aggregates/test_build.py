@@ -1104,6 +1104,7 @@ LINK_CASES = [
     "a change created today covers an old attempt",
     "a change's version read ahead moves it off an old incident",
     "a change an old incident names is read today",
+    "ArgoCD's first sync makes yesterday's GitLab deployment a hand-off",
 ]
 # CHG902 on shop-api, read again every hour (it covers ArgoCD's 0c, not settled), and a version of it updated at 11:30
 # that moves its work to 2 Oct, when shop-api did not deploy: same creation day, so the same partition.
@@ -1140,6 +1141,10 @@ def test_an_hourly_build_finds_again_only_the_incident_links_something_since_can
     window alone.
     INC911 names CHG916 as its cause, a change on shop-api first read on the 20th, whose work on 1 Sep covers ArgoCD's
     0a: INC911 is now linked to 0a by it, and found again; INC912's links are carried.
+    quiet-svc is GitLab project 13 too, which deployed it on the 19th at 08:00, an hour before INC950 opened on it.
+    ArgoCD's first sync of quiet-prod, on the 20th at 08:00, makes that deployment a hand-off (from a day before
+    ArgoCD's first one on): INC950, opened after the settled deployments' recent_from (15 Oct), is found again, and
+    has no link any more. (This lake has no CHG902: the six links of the three old incidents are carried.)
     Either way the mart is a full rebuild's."""
     sync = deployment("argocd:shop-api-prod:1", "argocd", "shop-api-prod", t(20, 7, 30), "succeeded", "r1")
     today = incident("j4" * 16, "INC914", CI_API, t(20, 8), 2, 2)
@@ -1154,7 +1159,14 @@ def test_an_hourly_build_finds_again_only_the_incident_links_something_since_can
         "a change created today covers an old attempt": ([], [chg915]),
         "a change's version read ahead moves it off an old incident": ([], [CHG902_MOVED]),
         "a change an old incident names is read today": ([], [chg916]),
+        "ArgoCD's first sync makes yesterday's GitLab deployment a hand-off": ([], []),
     }[case]
+    hand_off = case == "ArgoCD's first sync makes yesterday's GitLab deployment a hand-off"
+    # quiet-svc is also GitLab project 13, which deployed it yesterday at 08:00; INC950 opened on it an hour after.
+    quiet = [e | {"gitlab_project_id": 13} if e["entity_id"] == "quiet-svc" else e for e in mapping()]
+    quiet_deployed = deployment("gitlab:950", "gitlab", "13", t(19, 8), "succeeded", "g1")
+    inc950 = incident("j5" * 16, "INC950", CI_Q, t(19, 9), 3, 2)
+    first_sync = deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(20, 8), "succeeded", "q1")
     named = case == "a change an old incident names is read today"
     old_incidents = [
         i | {"caused_by_change_sys_id": f"{916:032d}"} if named and i["number"] == "INC911" else i
@@ -1166,12 +1178,21 @@ def test_an_hourly_build_finds_again_only_the_incident_links_something_since_can
         lake, settings = estate_lake(path)
         lake.write_days(get_dataset("deploys/deployment_events"), rows("deploys/deployment_events", *BEFORE_THE_CUT))
         lake.write_days(get_dataset("servicenow/incidents"), rows("servicenow/incidents", *old_incidents))
-        lake.write_days(get_dataset("servicenow/changes"), rows("servicenow/changes", CHG902))
+        if not hand_off:
+            lake.write_days(get_dataset("servicenow/changes"), rows("servicenow/changes", CHG902))
+        else:
+            MappingStore(lake).apply(quiet, actor="test", replace=True)
+            lake.write_days(get_dataset("deploys/deployment_events"), rows("deploys/deployment_events", quiet_deployed))
+            lake.write_days(get_dataset("servicenow/incidents"), rows("servicenow/incidents", inc950))
         return lake, settings
 
     lake, settings = lake_with(tmp_path / "incremental")
     build(lake, settings, mode="full", as_of=AS_OF)
-    assert links_of(lake, "INC913")["full"]["change_sys_id"] == f"{902:032d}"
+    if not hand_off:
+        assert links_of(lake, "INC913")["full"]["change_sys_id"] == f"{902:032d}"
+    else:
+        assert links_of(lake, "INC950")["full"]["deployment_key"] == "gitlab:950"
+        ingest(lake, "deploys/deployment_events", first_sync)
     ingest(lake, "deploys/deployment_events", sync)
     if incidents:
         ingest(lake, "servicenow/incidents", *incidents)
@@ -1209,13 +1230,18 @@ def test_an_hourly_build_finds_again_only_the_incident_links_something_since_can
         assert result.settled_rows["mv_incident_links"] == 4
         link = links_of(lake, "INC913")["full"]
         assert (link["rule"], link["change_sys_id"]) == ("same_component_window", None)
-    else:
+    elif case == "a change an old incident names is read today":
         assert result.settled_rows["mv_incident_links"] == 2
         link = links_of(lake, "INC911")["full"]
         assert (link["rule"], link["deployment_key"]) == ("change_caused_by", "argocd:shop-api-prod:0a")
+    else:
+        assert result.settled_rows["mv_incident_links"] == 6
+        assert not links_of(lake, "INC950")
 
     full_lake, full_settings = lake_with(tmp_path / "full")
     full_lake.write_days(get_dataset("deploys/deployment_events"), rows("deploys/deployment_events", sync))
+    if hand_off:
+        full_lake.write_days(get_dataset("deploys/deployment_events"), rows("deploys/deployment_events", first_sync))
     if incidents:
         full_lake.write_days(get_dataset("servicenow/incidents"), rows("servicenow/incidents", *incidents))
     if changes:
