@@ -112,7 +112,7 @@ def register(
     )
     carried = con.execute(
         f"insert into settled_links select {COLUMNS} from stored_links as s "  # noqa: S608 - as above
-        # As 20_mv_incident_links reads them: its incidents are the mapped ones not canceled.
+        # Those 20_mv_incident_links does not find again, among its incidents (the mapped ones not canceled).
         "semi join stg_incidents as i on s.incident_sys_id = i.sys_id "
         "and i.opened_at < getvariable('links_recent_from') and i.app_id is not null and not i.is_canceled"
     ).fetchone()

@@ -188,13 +188,9 @@ links as (
     union all
     select 'light' as correlation_mode, * from by_app_window
     union all
-    -- The carried links of the incidents not found again (an incident opened since may share a sys_id with none).
-    select s.*
-    from settled_links as s
-    semi join incidents as i
-        on
-            s.incident_sys_id = i.sys_id
-            and i.opened_at < coalesce(getvariable('links_recent_from'), '-infinity'::timestamptz)
+    -- The carried links: those of the mapped incidents not canceled and opened before links_recent_from, so never
+    -- of an incident found again above.
+    select * from settled_links
 )
 
 select
