@@ -7,9 +7,11 @@ that two writers merging into one object never silently drop each other's rows.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -44,6 +46,11 @@ class ObjectStore(Protocol):
 
     def put(self, key: str, data: bytes, *, if_match: str | None = None) -> None:
         """Write whole. `if_match` is an etag from get(), ABSENT, or None for an unconditional write."""
+        ...
+
+    def put_file(self, key: str, path: Path) -> None:
+        """Write the local file at `path` whole under `key`, unconditionally, without reading it into memory. The
+        file is handed over: it may be moved into place, so the caller removes whatever is left of it."""
         ...
 
     def folders(self, prefix: str) -> list[str]:
@@ -101,6 +108,31 @@ class LocalStore:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(tmp)
                 raise
+
+    def put_file(self, key: str, path: Path) -> None:
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # On disk before it takes the key, as put() writes.
+        with path.open("rb") as written:
+            os.fsync(written.fileno())
+        try:
+            os.replace(path, target)
+            return
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+        # On another file system than the lake: copied beside the target first, so that the key changes at once.
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as copy, path.open("rb") as source:
+                shutil.copyfileobj(source, copy)
+                copy.flush()
+                os.fsync(copy.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
 
     @contextlib.contextmanager
     def _locked(self, path: Path) -> Iterator[None]:
@@ -222,6 +254,16 @@ class S3Store:
             # S3 answers a replace (If-Match) of an object removed since it was read with 404, not 412.
             if "IfMatch" in extra and _code(exc) in ("NoSuchKey", "404"):
                 raise PreconditionFailed(key) from None
+            raise self._explain(exc) from None
+        except botocore.exceptions.BotoCoreError as exc:
+            raise self._explain(exc) from None
+
+    def put_file(self, key: str, path: Path) -> None:
+        try:
+            # A file body is sent as it is read: a month of hourly signals is tens of megabytes.
+            with path.open("rb") as body:
+                self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=body)
+        except botocore.exceptions.ClientError as exc:
             raise self._explain(exc) from None
         except botocore.exceptions.BotoCoreError as exc:
             raise self._explain(exc) from None

@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pyarrow as pa
@@ -348,3 +349,20 @@ def test_a_day_an_older_release_wrote_without_a_column_added_since_is_read_and_m
     merged = lake.read_partition(INCIDENTS, DAY)
     assert merged is not None
     assert sorted((r["state"], r["caused_by_change_sys_id"]) for r in merged.to_pylist()) == [(1, None), (2, "c" * 32)]
+
+
+def test_a_local_file_put_whole_replaces_the_object_and_reads_back_byte_for_byte(lake: Lake, tmp_path: Path) -> None:
+    """How a build puts its mart objects: a file written beside the lake goes whole under its key, replacing the
+    object there, and nothing else is left under the key's folder (no temporary file listed as an object)."""
+    key = "mart/mv_incidents/month=2026-11/data.parquet"
+    lake.store.put(key, b"the previous build's month")
+    body = bytes(range(256)) * 40_000  # ten megabytes: more than one read of a file
+    written = tmp_path / "scratch" / "month.parquet"
+    written.parent.mkdir()
+    written.write_bytes(body)
+
+    lake.store.put_file(key, written)
+
+    got = lake.store.get(key)
+    assert got is not None and got.data == body
+    assert lake.store.list("mart/") == [key]
