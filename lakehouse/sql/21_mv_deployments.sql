@@ -43,8 +43,8 @@ incident_links as (
         max(l.restored_at) filter (where l.counts_as_change_failure) as incident_restored_at,
         bool_and(coalesce(l.restored_at < p.as_of, false)) filter (where l.counts_as_change_failure)
             as incidents_restored,
-        list(l.incident_number order by l.incident_number) filter (where l.counts_as_change_failure)
-            as incident_numbers
+        -- Sorted once made: an ordered aggregate sorts each group's rows, 7 % of the file's time on the bench lake.
+        list_sort(list(l.incident_number) filter (where l.counts_as_change_failure)) as incident_numbers
     from mv_incident_links as l
     cross join params as p
     where l.opened_at < p.as_of
@@ -73,7 +73,7 @@ change_cover as (
         coalesce(bool_or(change_unsuccessful) filter (where change_end < (select as_of from params)), false)
             as change_unsuccessful,
         bool_or(emergency_change) as emergency_change,
-        list(change_number order by change_number) as change_numbers
+        list_sort(list(change_number)) as change_numbers
     from stg_change_deployments
     group by deployment_key
 )
