@@ -13,10 +13,10 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 import botocore.config
 import botocore.exceptions
@@ -70,6 +70,22 @@ class ObjectStore(Protocol):
     def delete(self, key: str) -> None: ...
 
 
+def _replace(path: Path, fill: Callable[[BinaryIO], object]) -> None:
+    """A file beside `path` written by `fill` and flushed to disk, then swapped in: os.replace is atomic on POSIX, so
+    a reader finds the old object or the new one, whole."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            fill(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
 class LocalStore:
     """A folder on disk. Writes go to a temporary file then os.replace, which is atomic on POSIX."""
 
@@ -97,17 +113,7 @@ class LocalStore:
                 current = self.get(key)
                 if (current is None) != (if_match == ABSENT) or (current and current.etag != if_match):
                     raise PreconditionFailed(key)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(data)
-                    f.flush()
-                    os.fsync(f.fileno())
-                os.replace(tmp, path)
-            except BaseException:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(tmp)
-                raise
+            _replace(path, lambda f: f.write(data))
 
     def put_file(self, key: str, path: Path) -> None:
         target = self._path(key)
@@ -122,17 +128,8 @@ class LocalStore:
             if exc.errno != errno.EXDEV:
                 raise
         # On another file system than the lake: copied beside the target first, so that the key changes at once.
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as copy, path.open("rb") as source:
-                shutil.copyfileobj(source, copy)
-                copy.flush()
-                os.fsync(copy.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        with path.open("rb") as source:
+            _replace(target, lambda f: shutil.copyfileobj(source, f))
 
     @contextlib.contextmanager
     def _locked(self, path: Path) -> Iterator[None]:
