@@ -243,24 +243,22 @@ class S3Store:
         extra: dict[str, str] = {}
         if if_match is not None and self.conditional_writes:
             extra = {"IfNoneMatch": "*"} if if_match == ABSENT else {"IfMatch": if_match}
+        self._put_object(key, data, extra)
+
+    def put_file(self, key: str, path: Path) -> None:
+        # A file body is sent as it is read: a month of hourly signals is tens of megabytes.
+        with path.open("rb") as body:
+            self._put_object(key, body, {})
+
+    def _put_object(self, key: str, body: bytes | BinaryIO, extra: dict[str, str]) -> None:
         try:
-            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, **extra)
+            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=body, **extra)
         except botocore.exceptions.ClientError as exc:
             if _code(exc) in ("PreconditionFailed", "ConditionalRequestConflict", "412", "409"):
                 raise PreconditionFailed(key) from None
             # S3 answers a replace (If-Match) of an object removed since it was read with 404, not 412.
             if "IfMatch" in extra and _code(exc) in ("NoSuchKey", "404"):
                 raise PreconditionFailed(key) from None
-            raise self._explain(exc) from None
-        except botocore.exceptions.BotoCoreError as exc:
-            raise self._explain(exc) from None
-
-    def put_file(self, key: str, path: Path) -> None:
-        try:
-            # A file body is sent as it is read: a month of hourly signals is tens of megabytes.
-            with path.open("rb") as body:
-                self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=body)
-        except botocore.exceptions.ClientError as exc:
             raise self._explain(exc) from None
         except botocore.exceptions.BotoCoreError as exc:
             raise self._explain(exc) from None
