@@ -28,6 +28,7 @@ from lakehouse.aggregates import (
     footers,
     history,
     settled_changes,
+    settled_deployment_rows,
     settled_deployments,
     settled_lead_times,
     settled_links,
@@ -348,6 +349,9 @@ def _build(
             build_params = _set_bound(con, build_params, "deployments_recent_from", settled_part.recent_from)
         settled_lead_times.register_empty(con)
         settled_links.register_empty(con)
+        settled_deployment_rows.register_empty(con)
+        links_carried = False
+        deployment_rows: settled_deployment_rows.Carried | None = None
         changes_reread = None
         if mode == "hourly":
             changes_reread = settled_changes.usable(con, lake, stored, settled_part, versions.get(CHANGES.id, {}))
@@ -368,7 +372,8 @@ def _build(
                 if sql_file is monthly[0]:
                     # The event tables are built: the days their changes reach are rebuilt too.
                     with _timed(result, "days the events reach"):
-                        build_params, event_days = _reach_event_days(con, lake, files, build_params, scratch)
+                        partial = {settled_deployment_rows.TABLE: deployment_rows.months} if deployment_rows else {}
+                        build_params, event_days = _reach_event_days(con, lake, files, build_params, scratch, partial)
                     copies.append(event_days)
                     result.day_from = build_params.day_from
                     _run_monthly(con, lake, monthly, build_params, scratch, result, written, stale)
@@ -378,6 +383,19 @@ def _build(
                     carried = _carry_links(con, lake, previous, build_params, settled_part.recent_from)
                     if carried is not None:
                         result.settled_rows[sql_file.table] = carried
+                        links_carried = True
+            if (
+                sql_file.table == settled_deployment_rows.TABLE
+                and settled_part is not None
+                and links_carried
+                and EVENT_DAYS_KEY in stored
+                and previous is not None
+                and previous.get("full_min_confidence") == build_params.full_min_confidence
+            ):
+                with _timed(result, "settled mv_deployments"):
+                    deployment_rows = settled_deployment_rows.register(
+                        con, lake, settled_part.recent_from, changes_reread or []
+                    )
             if sql_file.table == settled_lead_times.TABLE and settled_part is not None:
                 with _timed(result, "settled lead times"):
                     months = settled_lead_times.usable(con, lake, stored, settled_part, versions)
@@ -398,6 +416,10 @@ def _build(
                     elif settles is not None:
                         footer = {settled_deployments.MANIFEST_KEY: settles.manifest()}
                         writer.submit_settled("settled deployments", settled_deployments.queries(settles), footer)
+            if sql_file.table == settled_deployment_rows.TABLE and deployment_rows is not None:
+                with _timed(result, "carried mv_deployments"):
+                    result.settled_rows[sql_file.table] = settled_deployment_rows.complete(con)
+                writer.months[sql_file.table] = deployment_rows.months
             if sql_file.table in ("stg_change_deployments", "mv_changes") and changes_reread is not None:
                 with _timed(result, f"settled {sql_file.table}"):
                     result.settled_rows[sql_file.table] = settled_changes.complete(con, sql_file.table, changes_reread)
@@ -448,6 +470,8 @@ def _build(
             "production_environment": settings.production_environment,
             "as_of": as_of.isoformat(),
             "link_windows": settled_links.windows(build_params.full_window_hours, build_params.light_window_hours),
+            # Stored deployment rows are carried only under the same rule for a full link to count.
+            "full_min_confidence": build_params.full_min_confidence,
             # The API's DORA over an explicit range counts deployments over the same part of it as the build, and
             # its run reports leave the days before ServiceNow was read unknown.
             "read_from": {dataset: _iso(moment) for dataset, moment in read_from.items()},
@@ -803,7 +827,12 @@ def _register_empty(con: duckdb.DuckDBPyConnection, dataset: Dataset, view: str)
 
 
 def _reach_event_days(
-    con: duckdb.DuckDBPyConnection, lake: Lake, files: list[SqlFile], params: BuildParams, scratch: Path
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    files: list[SqlFile],
+    params: BuildParams,
+    scratch: Path,
+    partial: Mapping[str, frozenset[str]],
 ) -> tuple[BuildParams, LocalObject]:
     """The build's parameters with day_from moved back to the earliest day on which a changed event row is
     counted, and the event days to store for the next build.
@@ -814,15 +843,26 @@ def _reach_event_days(
     an emergency change recorded today covers work done last week, an SLA breach lands in its own day's partition.
     So the build keeps, per table and day, the count of the rows counted on it and the summed hashes of what the
     day tables read of them (header `counted with`); the days that differ from the last build's are rebuilt, from
-    the earliest. A change the day tables do not read (a failure's recovery time) reaches back no day."""
+    the earliest. A change the day tables do not read (a failure's recovery time) reaches back no day.
+    `partial`: the whole-history tables that hold only some months ('YYYY-MM'); their other months' days keep the
+    last build's record."""
     _event_days(con, files)
     # A full build reads no record of the last build's: it rebuilds as a build on a new lake would.
     stored = lake.get_table(EVENT_DAYS_KEY) if params.mode != "full" else None
+    if stored is None and partial:
+        raise BuildError(f"{EVENT_DAYS_KEY} could not be read: the days of the months not rebuilt are unknown")
+    if stored is not None:
+        con.register("stored_event_days_arrow", stored)
+    for table, months in partial.items():
+        con.execute(
+            "insert into build_event_days select * from stored_event_days_arrow "
+            "where table_name = $table and not list_contains($months, strftime(day, '%Y-%m'))",
+            {"table": table, "months": sorted(months)},
+        )
     if stored is None:
         # No record of the last build's events: every day they are counted on is rebuilt.
         row = con.execute("select min(day) from build_event_days").fetchone()
     else:
-        con.register("stored_event_days_arrow", stored)
         row = con.execute(
             "select min(coalesce(n.day, s.day)) from build_event_days as n "
             "full join stored_event_days_arrow as s on n.table_name = s.table_name and n.day = s.day "
@@ -1095,6 +1135,9 @@ class TableWriter:
         self.pending: list[tuple[SqlFile, Future[TableWrite]]] = []
         self.cursors: list[duckdb.DuckDBPyConnection] = []
         self.settled: list[Future[list[LocalObject]]] = []
+        # The months ('YYYY-MM') an hourly build writes of a whole-history table it holds only those of (see
+        # lakehouse.aggregates.settled_deployment_rows); its other months stay as they are.
+        self.months: dict[str, frozenset[str]] = {}
 
     def submit(self, sql_file: SqlFile, params: BuildParams) -> None:
         """Starts writing a table whose SQL file has run."""
@@ -1136,7 +1179,7 @@ class TableWriter:
 
     def _write(self, cursor: duckdb.DuckDBPyConnection, sql_file: SqlFile, params: BuildParams) -> TableWrite:
         with _timed(self.result, f"write {sql_file.table}"):
-            return _write(cursor, self.lake, sql_file, params, self.scratch)
+            return _write(cursor, self.lake, sql_file, params, self.scratch, self.months.get(sql_file.table))
 
     def finish(self) -> list[LocalObject]:
         """Waits for every write, raising the first failure, so that nothing is put when one failed; returns the
@@ -1185,14 +1228,20 @@ class TableWriter:
 
 
 def _write(
-    con: duckdb.DuckDBPyConnection, lake: Lake, sql_file: SqlFile, params: BuildParams, scratch: Path
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    sql_file: SqlFile,
+    params: BuildParams,
+    scratch: Path,
+    months: frozenset[str] | None = None,
 ) -> TableWrite:
     """A table's objects in local files, what to delete once they are put, and its rows (for a day table, the rows
-    of the month objects written, kept days included). `scratch` is a local folder for the files DuckDB writes."""
+    of the month objects written, kept days included). `scratch` is a local folder for the files DuckDB writes;
+    `months`, for a whole-history table, the only months the table holds (see TableWriter.months)."""
     if sql_file.month_column and sql_file.table == settled_lead_times.TABLE and params.lead_times_recent_from:
         return _patch_months(con, lake, sql_file, params.lead_times_recent_from, scratch)
     if sql_file.month_column:
-        return _write_changed_months(con, lake, sql_file, scratch)
+        return _write_changed_months(con, lake, sql_file, scratch, months)
     if sql_file.partitioned_by != "day":
         columns = [name for name, _ in _column_types(con, sql_file.table)]
         # Tables with an app_id are read one application at a time: sorted by application (then time) in small
@@ -1225,11 +1274,14 @@ def _reused(params: BuildParams, existing: set[str]) -> set[str]:
     return set() if params.mode == "full" else existing
 
 
-def _write_changed_months(con: duckdb.DuckDBPyConnection, lake: Lake, sql_file: SqlFile, scratch: Path) -> TableWrite:
+def _write_changed_months(
+    con: duckdb.DuckDBPyConnection, lake: Lake, sql_file: SqlFile, scratch: Path, only: frozenset[str] | None = None
+) -> TableWrite:
     """A whole-history table stored one object per month of its month column. Every month is computed, but an
     object is replaced only when its rows changed, told by a fingerprint of the rows kept in the object's footer,
     and removed when its month has no rows left. So an hourly build writes the month or two a new day touched,
-    not the whole history. Objects written and the table's rows."""
+    not the whole history. With `only`, the table holds those months ('YYYY-MM') alone, and the objects of the
+    others stay. Objects written and the table's rows."""
     table, column = sql_file.table, sql_file.month_column
     assert column is not None
     schema, order = _month_layout(con, table, column)
@@ -1244,11 +1296,14 @@ def _write_changed_months(con: duckdb.DuckDBPyConnection, lake: Lake, sql_file: 
     if unplaced:
         raise BuildError(f"{sql_file.path.name}: {unplaced} rows have no {column}, so no month to be stored in")
     existing = lake.list_keys(f"mart/{table}/")
+    if only is not None:
+        existing = [k for k in existing if "/month=" in k and k.split("/month=", 1)[1][:7] in only]
     stored = _fingerprints(con, lake, existing)
     wanted: set[str] = set()
     objects: list[LocalObject] = []
     # An empty table is one empty object without a month, so that readers still find the table and its columns.
-    for name, count, total in sorted(months) or [(None, 0, 0)]:
+    empty: list[tuple[str | None, int, int]] = [(None, 0, 0)] if only is None else []
+    for name, count, total in sorted(months) or empty:
         key = lake.mart_month_key(table, int(name[:4]), int(name[5:])) if name else lake.mart_key(table)
         wanted.add(key)
         fingerprint = f"{schema}:{count}:{total}"

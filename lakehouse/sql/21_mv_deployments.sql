@@ -1,6 +1,6 @@
 -- table: mv_deployments
 -- grain: one row per deployment attempt of a mapped entity, with its DORA flags in both correlation modes
--- reads: stg_deployments, mv_incident_links, stg_change_deployments, build_params
+-- reads: stg_deployments, mv_incident_links, stg_change_deployments, deployments_found_again, build_params
 -- partitioned by: month of finished_at
 -- refresh: hourly
 -- counted on days of: finished_at
@@ -33,6 +33,13 @@ deployments as (
         )
     from stg_deployments as d
     cross join params as p
+    -- An hourly build may carry the stored rows of the settled attempts nothing since can have moved: it finds the
+    -- rows of those finished from deployment_rows_from on and of those found again, and reads only their links,
+    -- changes and fixes forward below (see lakehouse/aggregates/settled_deployment_rows.py). The variable is null
+    -- otherwise: every row is found.
+    where
+        coalesce(d.finished_at >= getvariable('deployment_rows_from'), true)
+        or d.deployment_key in (select deployment_key from deployments_found_again)
 ),
 
 incident_links as (
@@ -47,7 +54,12 @@ incident_links as (
         list_sort(list(l.incident_number) filter (where l.counts_as_change_failure)) as incident_numbers
     from mv_incident_links as l
     cross join params as p
-    where l.opened_at < p.as_of
+    where
+        l.opened_at < p.as_of
+        and (
+            coalesce(l.deployed_at >= getvariable('deployment_rows_from'), true)
+            or l.deployment_key in (select deployment_key from deployments_found_again)
+        )
     group by l.deployment_key, l.correlation_mode
 ),
 
@@ -64,6 +76,10 @@ fixes_forward as (
         and d.next_success_at < (select as_of from params)
         and l.opened_at <= d.next_success_at
         and coalesce(l.restored_at > d.next_success_at, true)
+        and (
+            coalesce(d.next_success_at >= getvariable('deployment_rows_from'), true)
+            or d.next_success_key in (select deployment_key from deployments_found_again)
+        )
 ),
 
 change_cover as (
@@ -75,6 +91,9 @@ change_cover as (
         bool_or(emergency_change) as emergency_change,
         list_sort(list(change_number)) as change_numbers
     from stg_change_deployments
+    where
+        coalesce(deployed_at >= getvariable('deployment_rows_from'), true)
+        or deployment_key in (select deployment_key from deployments_found_again)
     group by deployment_key
 )
 

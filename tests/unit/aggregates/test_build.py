@@ -23,7 +23,7 @@ from lakehouse.mappings import MappingStore
 from lakehouse.runlog import RunLog
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
-from lakehouse.storage import Lake
+from lakehouse.storage import Lake, to_parquet
 from tests.unit.aggregates.estate import (
     AS_OF,
     CI_API,
@@ -53,6 +53,8 @@ PROVIDED = {
     "settled_change_versions",
     # The carried incident links (lakehouse.aggregates.settled_links).
     "settled_links",
+    # The carried deployment rows (lakehouse.aggregates.settled_deployment_rows).
+    "deployments_found_again",
 }
 HOURLY_MART = "mv_golden_signals_hourly"
 GOLDEN_NOVEMBER = "mart/mv_golden_signals_hourly/month=2026-11/data.parquet"
@@ -1279,6 +1281,81 @@ def links_of_month(lake: Lake, key: str) -> list[dict]:
     table = lake.get_table(key)
     assert table is not None
     return table.to_pylist()
+
+
+DEPLOYMENT_ROW_CASES = [
+    "nothing since moves an old attempt",
+    "an old incident restored today",
+    "a change created today covers an old attempt",
+    "a month object lacks a carried attempt",
+]
+
+
+@pytest.mark.parametrize("case", DEPLOYMENT_ROW_CASES)
+def test_an_hourly_build_finds_again_only_the_deployment_rows_something_since_can_move(
+    tmp_path: Path, case: str
+) -> None:
+    """The lake of the links test: a full build as of 20 Nov settles gitlab:901 (20 Aug), ArgoCD's 0a and 0b (1 and
+    10 Sep), gitlab:201 and 202 (1 and 20 Sep); INC912 is open on 0b. On the 20th ArgoCD syncs shop-api: the hourly
+    build finds the rows of the attempts from 15 Oct on and of those not settled (0c, op0, gitlab:203), and writes
+    October and November only, carrying no row.
+    INC912 restored on the 20th writes its opening day (10 Sep) again: every incident opened from then on is found
+    again, and so are the attempts they name, 0b (INC912) and gitlab:202 (INC911). September is written with those
+    two found and its two other settled attempts carried (0a and gitlab:201); 0b is recovered on the 20th.
+    CHG915, created on the 20th, covers gitlab:202 on 20 Sep: 202 is found again (it now has a change), so is INC911's
+    link to it, and September carries 0a, 0b and gitlab:201.
+    September's object lost 0a's row (an older release's object, say) while INC912 is restored: the build finds every
+    row, and September's object has 0a again.
+    Either way the mart is a full rebuild's."""
+    sync = deployment("argocd:shop-api-prod:1", "argocd", "shop-api-prod", t(20, 7, 30), "succeeded", "r1")
+    restored = incident("j2" * 16, "INC912", CI_API, d(9, 10, 14), 2, 6, t(20, 8))
+    chg915 = old_change(915, CI_DB, (d(9, 20, 11, 5), d(9, 20, 11, 55)), t(20, 9)) | {"sys_created_on": t(20, 9)}
+    restoring = case in ("an old incident restored today", "a month object lacks a carried attempt")
+    incidents = [restored] if restoring else []
+    changes = [chg915] if case == "a change created today covers an old attempt" else []
+
+    def lake_with(path: Path) -> tuple[Lake, Settings]:
+        lake, settings = estate_lake(path)
+        lake.write_days(get_dataset("deploys/deployment_events"), rows("deploys/deployment_events", *BEFORE_THE_CUT))
+        lake.write_days(get_dataset("servicenow/incidents"), rows("servicenow/incidents", *INCIDENTS_BEFORE_THE_CUT))
+        lake.write_days(get_dataset("servicenow/changes"), rows("servicenow/changes", CHG902))
+        return lake, settings
+
+    lake, settings = lake_with(tmp_path / "incremental")
+    build(lake, settings, mode="full", as_of=AS_OF)
+    september = "mart/mv_deployments/month=2026-09/data.parquet"
+    if case == "a month object lacks a carried attempt":
+        held = lake.get_table(september)
+        assert held is not None
+        lake.store.put(september, to_parquet(held.filter(pc.field("deployment_key") != "argocd:shop-api-prod:0a")))
+    ingest(lake, "deploys/deployment_events", sync)
+    if incidents:
+        ingest(lake, "servicenow/incidents", *incidents)
+    if changes:
+        ingest(lake, "servicenow/changes", *changes)
+    result = build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1))
+    assert result.mode == "hourly"
+    carried = {
+        "nothing since moves an old attempt": 0,
+        "an old incident restored today": 2,
+        "a change created today covers an old attempt": 3,
+    }.get(case)
+    assert result.settled_rows.get("mv_deployments") == carried
+    deployments = {r["deployment_key"]: r for r in mart_snapshot(lake)["mv_deployments"]}
+    assert "argocd:shop-api-prod:0a" in deployments
+    if incidents:
+        assert deployments["argocd:shop-api-prod:0b"]["recovered_at_light"] == t(20, 8)
+    if changes:
+        assert deployments["gitlab:202"]["change_numbers"] == ["CHG915"]
+
+    full_lake, full_settings = lake_with(tmp_path / "full")
+    full_lake.write_days(get_dataset("deploys/deployment_events"), rows("deploys/deployment_events", sync))
+    if incidents:
+        full_lake.write_days(get_dataset("servicenow/incidents"), rows("servicenow/incidents", *incidents))
+    if changes:
+        full_lake.write_days(get_dataset("servicenow/changes"), rows("servicenow/changes", *changes))
+    build(full_lake, full_settings, mode="full", as_of=AS_OF + timedelta(hours=1))
+    assert_same_mart(lake, full_lake, "hourly")
 
 
 def merged(mr_id: int, project_id: int, at: datetime, **fields: object) -> dict:
