@@ -522,15 +522,15 @@ def test_build_reports_what_it_wrote_and_its_slowest_steps(
     steps = slowest.removeprefix("slowest steps: ").split(", ")
     assert len(steps) == 5 and all(step.endswith(" s") for step in steps)
 
-    # An hourly build says what it kept from the full one: every settled part and the carried links, empty in an
-    # estate whose events all come after the cut (16 Oct). A deployment backfilled on 1 Sep, before the cut, leaves
-    # it none to keep.
+    # An hourly build says what it kept from the full one: every settled part, the carried links and deployment rows,
+    # empty in an estate whose events all come after the cut (16 Oct). A deployment backfilled on 1 Sep, before the cut,
+    # leaves it none to keep.
     hourly = ("--lake-url", url, "build", "--mode", "hourly", "--as-of", (AS_OF + timedelta(hours=1)).isoformat())
     code, out, err = run_cli(capsys, *hourly)
     assert (code, err) == (0, "")
     assert out.splitlines()[-1] == (
         "kept from earlier builds: stg_deployments 0 rows, stg_change_deployments 0 rows, "
-        "mv_incident_links 0 rows, mv_lead_times 0 rows, mv_changes 0 rows"
+        "mv_incident_links 0 rows, mv_deployments 0 rows, mv_lead_times 0 rows, mv_changes 0 rows"
     )
     backfilled = deployment("gitlab:801", "gitlab", "12", datetime(2026, 9, 1, 12, tzinfo=UTC), "succeeded", "b1")
     lake.write_days(get_dataset("deploys/deployment_events"), rows("deploys/deployment_events", backfilled))
