@@ -352,6 +352,7 @@ def _build(
         settled_deployment_rows.register_empty(con)
         links_carried = False
         deployment_rows: settled_deployment_rows.Carried | None = None
+        deferred: SqlFile | None = None
         changes_reread = None
         if mode == "hourly":
             changes_reread = settled_changes.usable(con, lake, stored, settled_part, versions.get(CHANGES.id, {}))
@@ -376,6 +377,15 @@ def _build(
                         build_params, event_days = _reach_event_days(con, lake, files, build_params, scratch, partial)
                     copies.append(event_days)
                     result.day_from = build_params.day_from
+                    if deployment_rows is not None and deferred is not None:
+                        with _timed(result, "carried mv_deployments"):
+                            deployment_rows = settled_deployment_rows.add_months(
+                                con, lake, deployment_rows, build_params.day_from
+                            )
+                        result.settled_rows[settled_deployment_rows.TABLE] = deployment_rows.rows
+                        writer.months[settled_deployment_rows.TABLE] = deployment_rows.months
+                        writer.submit(deferred, build_params)
+                        deferred = None
                     _run_monthly(con, lake, monthly, build_params, scratch, result, written, stale)
                 continue
             if sql_file.table == settled_links.TABLE and settled_part is not None and changes_reread is not None:
@@ -418,8 +428,10 @@ def _build(
                         writer.submit_settled("settled deployments", settled_deployments.queries(settles), footer)
             if sql_file.table == settled_deployment_rows.TABLE and deployment_rows is not None:
                 with _timed(result, "carried mv_deployments"):
-                    result.settled_rows[sql_file.table] = settled_deployment_rows.complete(con)
-                writer.months[sql_file.table] = deployment_rows.months
+                    deployment_rows = settled_deployment_rows.complete(con, deployment_rows)
+                result.settled_rows[sql_file.table] = deployment_rows.rows
+                # Written once the days the events reach are known: the months of days rebuilt are added first.
+                deferred = sql_file
             if sql_file.table in ("stg_change_deployments", "mv_changes") and changes_reread is not None:
                 with _timed(result, f"settled {sql_file.table}"):
                     result.settled_rows[sql_file.table] = settled_changes.complete(con, sql_file.table, changes_reread)
@@ -430,10 +442,12 @@ def _build(
                     writer.submit_settled("settled changes", settled_changes.queries(con, settles), footer)
             if sql_file.materialize == "table":
                 result.tables[sql_file.table] = _count(con, sql_file.table)
-            if sql_file.is_mart:
+            if sql_file.is_mart and sql_file is not deferred:
                 # Its parameters are final: a day table's days are known by then, since every file working by day
                 # comes after the days the events reach (a test checks the files keep to this).
                 writer.submit(sql_file, build_params)
+        if deferred is not None:
+            writer.submit(deferred, build_params)
         copies.extend(writer.finish())
         released = writer.release()
         result.objects_written += _put_all(lake, written)

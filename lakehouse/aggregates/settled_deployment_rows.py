@@ -27,7 +27,7 @@ The build finds every row instead when a month it writes lacks a carried attempt
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
 import duckdb
@@ -68,11 +68,13 @@ def register(con: duckdb.DuckDBPyConnection, lake: Lake, recent_from: datetime, 
 
 def _carry(con: duckdb.DuckDBPyConnection, lake: Lake, recent_from: datetime, reread: list[date]) -> Carried | None:
     objects = lake.list_keys(f"mart/{TABLE}/")
-    months = {k: k.split("/month=", 1)[1][:7] for k in objects if "/month=" in k}
+    months = {k: _month(k) for k in objects if _month(k)}
     changes = lake.list_keys("mart/mv_changes/")
     if not months or len(months) != len(objects) or not changes:
         return None
     try:
+        # Every month object readable: the build may add any of them to the table (add_months).
+        con.execute("select count(*) from parquet_metadata($urls)", {"urls": [lake.url_of(k) for k in months]})
         _register_found_again(con, [lake.url_of(k) for k in changes], recent_from, reread)
         # The attempts found: those finished from recent_from on, and those found again (the others are settled).
         found = con.execute(
@@ -110,12 +112,34 @@ def _carry(con: duckdb.DuckDBPyConnection, lake: Lake, recent_from: datetime, re
     return Carried(frozenset(written), int(carried[0]))
 
 
-def complete(con: duckdb.DuckDBPyConnection) -> int:
+def complete(con: duckdb.DuckDBPyConnection, carried: Carried) -> Carried:
     """`mv_deployments` as the months written hold it, once `21_mv_deployments` found the other rows: the carried
-    rows added. Returns the rows added."""
+    rows added."""
     added = con.execute(f"insert into {TABLE} by name select * from carried_deployment_rows").fetchone()  # noqa: S608
     con.execute("drop table carried_deployment_rows")
-    return int(added[0]) if added else 0
+    return replace(carried, rows=int(added[0]) if added else 0)
+
+
+def add_months(con: duckdb.DuckDBPyConnection, lake: Lake, carried: Carried, first_day: date) -> Carried:
+    """`mv_deployments` with the stored rows of the months from `first_day`'s on that the build does not write: the
+    day tables rebuild the days from `first_day` on, and count each day's deployments. Every attempt of such a month
+    is carried (those found are in the months written), so its rows are the stored ones, and its object is not
+    written again (the fingerprint in its footer is theirs)."""
+    first = first_day.strftime("%Y-%m")
+    stored = {k: _month(k) for k in lake.list_keys(f"mart/{TABLE}/")}
+    extra = {k: m for k, m in stored.items() if m >= first and m not in carried.months}
+    if not extra:
+        return carried
+    added = con.execute(
+        f"insert into {TABLE} by name select * from read_parquet($urls, hive_partitioning = false)",  # noqa: S608
+        {"urls": sorted(lake.url_of(k) for k in extra)},
+    ).fetchone()
+    return Carried(carried.months | frozenset(extra.values()), carried.rows + (int(added[0]) if added else 0))
+
+
+def _month(key: str) -> str:
+    """A month object's month ('YYYY-MM'), '' for another object."""
+    return key.split("/month=", 1)[1][:7] if "/month=" in key else ""
 
 
 def _register_found_again(

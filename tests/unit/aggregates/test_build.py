@@ -1358,6 +1358,46 @@ def test_an_hourly_build_finds_again_only_the_deployment_rows_something_since_ca
     assert_same_mart(lake, full_lake, "hourly")
 
 
+def test_an_hourly_build_rebuilding_older_days_counts_the_deployments_of_months_it_does_not_write(
+    tmp_path: Path,
+) -> None:
+    """The deployments before the cut, and an incident on quiet-svc (which never deployed) opened on 25 Aug. The
+    full build as of 20 Nov settles gitlab:901 (20 Aug), ArgoCD's 0a and 0b, gitlab:201 and 202 (September). The
+    incident resolved on the 20th writes 25 Aug again: the day tables are rebuilt from then on, while the hourly
+    build finds no row of August or September (the incident names no attempt). It carries those two months' stored
+    rows for the days rebuilt, without writing them: on 1 Sep, 0a and gitlab:201 still count as two deployments, as a
+    full rebuild counts them."""
+    opened = incident("q1" * 16, "INC960", CI_Q, d(8, 25), 3, 2)
+    resolved = incident("q1" * 16, "INC960", CI_Q, d(8, 25), 3, 6, t(20, 8))
+
+    def lake_with(path: Path, *incidents: dict) -> tuple[Lake, Settings]:
+        lake, settings = estate_lake(path)
+        lake.write_days(get_dataset("deploys/deployment_events"), rows("deploys/deployment_events", *BEFORE_THE_CUT))
+        lake.write_days(get_dataset("servicenow/incidents"), rows("servicenow/incidents", *incidents))
+        return lake, settings
+
+    lake, settings = lake_with(tmp_path / "incremental", opened)
+    build(lake, settings, mode="full", as_of=AS_OF)
+    september = "mart/mv_deployments/month=2026-09/data.parquet"
+    before = lake.store.get(september)
+    ingest(lake, "servicenow/incidents", resolved)
+    result = build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1))
+    assert result.mode == "hourly" and result.day_from == d(8, 25).date()
+    # gitlab:901 in August; 0a, 0b, gitlab:201 and 202 in September; none in the months written (October, November).
+    assert result.settled_rows["mv_deployments"] == 5
+    assert lake.store.get(september) == before
+    days = {
+        (r["app_id"], r["day"]): r["deployments"]
+        for r in mart_snapshot(lake)["mv_monitoring_app_day_summary"]
+        if r["environment"] == "production"
+    }
+    assert days[("shop", d(9, 1).date())] == 2
+
+    full_lake, full_settings = lake_with(tmp_path / "full", resolved)
+    build(full_lake, full_settings, mode="full", as_of=AS_OF + timedelta(hours=1))
+    assert_same_mart(lake, full_lake, "hourly")
+
+
 def merged(mr_id: int, project_id: int, at: datetime, **fields: object) -> dict:
     return {"mr_id": mr_id, "project_id": project_id, "merged_at": at, "updated_at": at, "state": "merged"} | fields
 
