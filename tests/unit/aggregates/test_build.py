@@ -975,6 +975,16 @@ BEFORE_THE_CUT = [
 ]
 
 
+def lake_before_the_cut(path: Path, incidents: list[dict], changes: list[dict]) -> tuple[Lake, Settings]:
+    """The estate with the deployments before the cut (BEFORE_THE_CUT), and those incidents and changes."""
+    lake, settings = estate_lake(path)
+    lake.write_days(get_dataset("deploys/deployment_events"), rows("deploys/deployment_events", *BEFORE_THE_CUT))
+    for dataset_id, items in (("servicenow/incidents", incidents), ("servicenow/changes", changes)):
+        if items:
+            lake.write_days(get_dataset(dataset_id), rows(dataset_id, *items))
+    return lake, settings
+
+
 @pytest.mark.parametrize("case", ["a rollback to a settled revision", "a day before the cut written again"])
 def test_an_hourly_build_attributes_only_the_deployments_a_later_attempt_can_change(tmp_path: Path, case: str) -> None:
     """A full build as of 20 Nov settles the five deployments whose next success finished before 15 Oct. On the
@@ -1056,11 +1066,7 @@ def test_an_hourly_build_reads_only_the_changes_a_later_version_or_deployment_ca
     inc901 = incident("i9" * 16, "INC901", CI_API, d(9, 2), 2, 6, d(9, 2, 14), caused_by=f"{901:032d}")
 
     def lake_with(path: Path) -> tuple[Lake, Settings]:
-        lake, settings = estate_lake(path)
-        lake.write_days(get_dataset("deploys/deployment_events"), rows("deploys/deployment_events", *BEFORE_THE_CUT))
-        lake.write_days(get_dataset("servicenow/changes"), rows("servicenow/changes", *CHANGES_BEFORE_THE_CUT))
-        lake.write_days(get_dataset("servicenow/incidents"), rows("servicenow/incidents", inc901))
-        return lake, settings
+        return lake_before_the_cut(path, [inc901], CHANGES_BEFORE_THE_CUT)
 
     lake, settings = lake_with(tmp_path / "incremental")
     build(lake, settings, mode="full", as_of=AS_OF)
@@ -1315,11 +1321,7 @@ def test_an_hourly_build_finds_again_only_the_deployment_rows_something_since_ca
     changes = [chg915] if case == "a change created today covers an old attempt" else []
 
     def lake_with(path: Path) -> tuple[Lake, Settings]:
-        lake, settings = estate_lake(path)
-        lake.write_days(get_dataset("deploys/deployment_events"), rows("deploys/deployment_events", *BEFORE_THE_CUT))
-        lake.write_days(get_dataset("servicenow/incidents"), rows("servicenow/incidents", *INCIDENTS_BEFORE_THE_CUT))
-        lake.write_days(get_dataset("servicenow/changes"), rows("servicenow/changes", CHG902))
-        return lake, settings
+        return lake_before_the_cut(path, INCIDENTS_BEFORE_THE_CUT, [CHG902])
 
     lake, settings = lake_with(tmp_path / "incremental")
     build(lake, settings, mode="full", as_of=AS_OF)
@@ -1370,13 +1372,7 @@ def test_an_hourly_build_rebuilding_older_days_counts_the_deployments_of_months_
     opened = incident("q1" * 16, "INC960", CI_Q, d(8, 25), 3, 2)
     resolved = incident("q1" * 16, "INC960", CI_Q, d(8, 25), 3, 6, t(20, 8))
 
-    def lake_with(path: Path, *incidents: dict) -> tuple[Lake, Settings]:
-        lake, settings = estate_lake(path)
-        lake.write_days(get_dataset("deploys/deployment_events"), rows("deploys/deployment_events", *BEFORE_THE_CUT))
-        lake.write_days(get_dataset("servicenow/incidents"), rows("servicenow/incidents", *incidents))
-        return lake, settings
-
-    lake, settings = lake_with(tmp_path / "incremental", opened)
+    lake, settings = lake_before_the_cut(tmp_path / "incremental", [opened], [])
     build(lake, settings, mode="full", as_of=AS_OF)
     september = "mart/mv_deployments/month=2026-09/data.parquet"
     before = lake.store.get(september)
@@ -1393,7 +1389,7 @@ def test_an_hourly_build_rebuilding_older_days_counts_the_deployments_of_months_
     }
     assert days[("shop", d(9, 1).date())] == 2
 
-    full_lake, full_settings = lake_with(tmp_path / "full", resolved)
+    full_lake, full_settings = lake_before_the_cut(tmp_path / "full", [resolved], [])
     build(full_lake, full_settings, mode="full", as_of=AS_OF + timedelta(hours=1))
     assert_same_mart(lake, full_lake, "hourly")
 
