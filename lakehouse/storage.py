@@ -153,6 +153,13 @@ class Lake:
         return f"mart/{table}/month={day.year:04d}-{day.month:02d}/day-{day.isoformat()}.parquet"
 
     @staticmethod
+    def mart_month_of(key: str) -> str | None:
+        """The month ('YYYY-MM') of a key made by mart_month_key, else None."""
+        folder, _, name = key.rpartition("/")
+        month = folder.rpartition("/month=")[2] if "/month=" in folder else ""
+        return month if name == PARTITION_FILE and len(month) == 7 else None
+
+    @staticmethod
     def mart_day_of(key: str) -> date | None:
         """The day of a key made by mart_day_key, else None."""
         name = key.rsplit("/", 1)[-1]

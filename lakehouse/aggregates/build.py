@@ -1311,7 +1311,7 @@ def _write_changed_months(
         raise BuildError(f"{sql_file.path.name}: {unplaced} rows have no {column}, so no month to be stored in")
     existing = lake.list_keys(f"mart/{table}/")
     if only is not None:
-        existing = [k for k in existing if "/month=" in k and k.split("/month=", 1)[1][:7] in only]
+        existing = [k for k in existing if Lake.mart_month_of(k) in only]
     stored = _fingerprints(con, lake, existing)
     wanted: set[str] = set()
     objects: list[LocalObject] = []

@@ -68,7 +68,7 @@ def register(con: duckdb.DuckDBPyConnection, lake: Lake, recent_from: datetime, 
 
 def _carry(con: duckdb.DuckDBPyConnection, lake: Lake, recent_from: datetime, reread: list[date]) -> Carried | None:
     objects = lake.list_keys(f"mart/{TABLE}/")
-    months = {k: _month(k) for k in objects if _month(k)}
+    months = {k: m for k in objects if (m := Lake.mart_month_of(k))}
     changes = lake.list_keys("mart/mv_changes/")
     if not months or len(months) != len(objects) or not changes:
         return None
@@ -84,7 +84,8 @@ def _carry(con: duckdb.DuckDBPyConnection, lake: Lake, recent_from: datetime, re
             {"recent_from": recent_from},
         ).fetchall()
         first = recent_from.strftime("%Y-%m")
-        written = sorted({m for (m,) in found if m is not None} | {m for m in months.values() if m >= first})
+        # recent_from's month at least: a lake none of whose attempts came since still carries that month's.
+        written = sorted({m for (m,) in found if m is not None} | {m for m in months.values() if m >= first} | {first})
         # The settled attempts carried in the months written.
         con.execute(
             "create or replace temp table carried_deployments as "  # noqa: S608 - as above
@@ -126,7 +127,7 @@ def add_months(con: duckdb.DuckDBPyConnection, lake: Lake, carried: Carried, fir
     is carried (those found are in the months written), so its rows are the stored ones, and its object is not
     written again (the fingerprint in its footer is theirs)."""
     first = first_day.strftime("%Y-%m")
-    stored = {k: _month(k) for k in lake.list_keys(f"mart/{TABLE}/")}
+    stored = {k: m for k in lake.list_keys(f"mart/{TABLE}/") if (m := Lake.mart_month_of(k))}
     extra = {k: m for k, m in stored.items() if m >= first and m not in carried.months}
     if not extra:
         return carried
@@ -135,11 +136,6 @@ def add_months(con: duckdb.DuckDBPyConnection, lake: Lake, carried: Carried, fir
         {"urls": sorted(lake.url_of(k) for k in extra)},
     ).fetchone()
     return Carried(carried.months | frozenset(extra.values()), carried.rows + (int(added[0]) if added else 0))
-
-
-def _month(key: str) -> str:
-    """A month object's month ('YYYY-MM'), '' for another object."""
-    return key.split("/month=", 1)[1][:7] if "/month=" in key else ""
 
 
 def _register_found_again(
