@@ -27,6 +27,7 @@ The build finds every row instead when a month it writes lacks a carried attempt
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
@@ -41,10 +42,12 @@ MONTH = "strftime(make_timestamp(epoch_us(finished_at)), '%Y-%m')"
 
 @dataclass(frozen=True)
 class Carried:
-    """The months an hourly build writes of `mv_deployments` ('YYYY-MM'), and the rows it carries into them."""
+    """The months an hourly build writes of `mv_deployments` ('YYYY-MM'), the rows it carries into them, and the
+    table's month objects as the build listed them (key: month)."""
 
     months: frozenset[str]
     rows: int
+    stored: Mapping[str, str]
 
 
 def register_empty(con: duckdb.DuckDBPyConnection) -> None:
@@ -110,7 +113,7 @@ def _carry(con: duckdb.DuckDBPyConnection, lake: Lake, recent_from: datetime, re
         # A month written lacks a carried attempt's row: its object is not what the last build found.
         return None
     con.execute("set variable deployment_rows_from = $at", {"at": recent_from})
-    return Carried(frozenset(written), int(carried[0]))
+    return Carried(frozenset(written), int(carried[0]), months)
 
 
 def complete(con: duckdb.DuckDBPyConnection, carried: Carried) -> Carried:
@@ -127,15 +130,15 @@ def add_months(con: duckdb.DuckDBPyConnection, lake: Lake, carried: Carried, fir
     is carried (those found are in the months written), so its rows are the stored ones, and its object is not
     written again (the fingerprint in its footer is theirs)."""
     first = first_day.strftime("%Y-%m")
-    stored = {k: m for k in lake.list_keys(f"mart/{TABLE}/") if (m := Lake.mart_month_of(k))}
-    extra = {k: m for k, m in stored.items() if m >= first and m not in carried.months}
+    extra = {k: m for k, m in carried.stored.items() if m >= first and m not in carried.months}
     if not extra:
         return carried
     added = con.execute(
         f"insert into {TABLE} by name select * from read_parquet($urls, hive_partitioning = false)",  # noqa: S608
         {"urls": sorted(lake.url_of(k) for k in extra)},
     ).fetchone()
-    return Carried(carried.months | frozenset(extra.values()), carried.rows + (int(added[0]) if added else 0))
+    rows = carried.rows + (int(added[0]) if added else 0)
+    return replace(carried, months=carried.months | frozenset(extra.values()), rows=rows)
 
 
 def _register_found_again(
