@@ -1299,9 +1299,7 @@ def _write_changed_months(
     table, column = sql_file.table, sql_file.month_column
     assert column is not None
     schema, order = _month_layout(con, table, column)
-    # The UTC month of an instant, through a timestamp without a time zone: formatting the instant itself looks its
-    # zone up per row (a tenth of a second per half a million deployments, every hour).
-    month = f"strftime(make_timestamp(epoch_us({column})), '%Y-%m')"
+    month = f"utc_month({column})"  # macros.sql
     # The row hashes are summed, not combined in order: the fingerprint does not depend on how rows were read.
     months = con.execute(
         f"select {month}, count(*), sum(hash({table})::hugeint) from {table} group by all"  # noqa: S608 - as above

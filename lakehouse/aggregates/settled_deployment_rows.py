@@ -36,8 +36,6 @@ import duckdb
 from lakehouse.storage import Lake
 
 TABLE = "mv_deployments"
-# The UTC month of an attempt, as its row is stored by (the whole-history tables' month objects).
-MONTH = "strftime(make_timestamp(epoch_us(finished_at)), '%Y-%m')"
 
 
 @dataclass(frozen=True)
@@ -81,7 +79,7 @@ def _carry(con: duckdb.DuckDBPyConnection, lake: Lake, recent_from: datetime, re
         _register_found_again(con, [lake.url_of(k) for k in changes], recent_from, reread)
         # The attempts found: those finished from recent_from on, and those found again (the others are settled).
         found = con.execute(
-            f"select distinct {MONTH} from stg_deployments "  # noqa: S608 - this module's constant
+            "select distinct utc_month(finished_at) from stg_deployments "
             "where finished_at >= $recent_from "
             "or deployment_key in (select deployment_key from deployments_found_again)",
             {"recent_from": recent_from},
@@ -89,14 +87,19 @@ def _carry(con: duckdb.DuckDBPyConnection, lake: Lake, recent_from: datetime, re
         first = recent_from.strftime("%Y-%m")
         # recent_from's month at least: a lake none of whose attempts came since still carries that month's.
         written = sorted({m for (m,) in found if m is not None} | {m for m in months.values() if m >= first} | {first})
-        # The settled attempts carried in the months written.
+        # The settled attempts carried in the months written: those stg_deployments took from the settled part, whose
+        # next success finished before recent_from (those attributed again have a later one, or none).
         con.execute(
-            "create or replace temp table carried_deployments as "  # noqa: S608 - as above
-            "select deployment_key from read_parquet(getvariable('settled_stg_deployments_url')) "
+            "create or replace temp table carried_deployments as select deployment_key from stg_deployments "
             "anti join deployments_found_again using (deployment_key) "
             # The instant first spares the month's text to the other attempts.
-            f"where finished_at >= $first and list_contains($months, {MONTH})",
-            {"months": written, "first": datetime.strptime(written[0], "%Y-%m").replace(tzinfo=UTC)},
+            "where next_success_at < $recent_from and finished_at >= $first "
+            "and list_contains($months, utc_month(finished_at))",
+            {
+                "recent_from": recent_from,
+                "months": written,
+                "first": datetime.strptime(written[0], "%Y-%m").replace(tzinfo=UTC),
+            },
         )
         urls = sorted(lake.url_of(k) for k, m in months.items() if m in written)
         con.execute("set variable carried_deployment_months = $urls", {"urls": urls})

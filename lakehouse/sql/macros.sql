@@ -65,3 +65,8 @@ create or replace macro gitlab_hand_off(finished_at, argocd_since) as
 -- The UTC day of an instant, by arithmetic: the same as a cast to date in a UTC session, without the time-zone
 -- lookup the cast makes per row (0.13 s of CPU per half a million deployments, against 0.01 s).
 create or replace macro utc_day(moment) as date '1970-01-01' + cast(floor(epoch(moment) / 86400) as integer);
+
+-- The UTC month of an instant ('YYYY-MM'), as the whole-history tables' month objects are named: formatted from a
+-- timestamp without a time zone, since formatting the instant itself looks its zone up per row (a tenth of a second
+-- per half a million deployments, every hour).
+create or replace macro utc_month(moment) as strftime(make_timestamp(epoch_us(moment)), '%Y-%m');
