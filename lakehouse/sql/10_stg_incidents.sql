@@ -13,13 +13,20 @@
 -- Canceled incidents are kept but flagged and left out of KPIs.
 -- An incident is its latest version updated at or before as_of: one reopened, canceled or restored after as_of
 -- (read ahead of the build) is counted as it was at as_of. One first seen after as_of keeps its latest version.
+-- That version is found on its id and update time alone, then read whole: (sys_id, sys_updated_on) is the
+-- dataset's key, so one row comes back, and ranking the versions with every column costs several times more.
 with latest as (
     select i.*
     from raw_servicenow_incidents as i
-    cross join build_params as bp
-    qualify row_number() over (
-        partition by i.sys_id order by i.sys_updated_on <= bp.as_of desc, i.sys_updated_on desc
-    ) = 1
+    semi join (
+        select
+            sys_id,
+            coalesce(max(sys_updated_on) filter (where sys_updated_on <= p.as_of), max(sys_updated_on))
+                as sys_updated_on
+        from raw_servicenow_incidents
+        cross join build_params as p
+        group by sys_id
+    ) as v using (sys_id, sys_updated_on)
 ),
 
 -- One equality join per field (an `in (a, b)` join condition is evaluated as a nested loop over every pair). The
