@@ -362,6 +362,12 @@ def _build(
                 build_params = _set_bound(con, build_params, "changes_created_from", settled_part.cut)
         else:
             settled_changes.register_empty(con)
+        requests_carried: int | None = None
+        if settled_part is not None and settled_lead_times.requests_usable(con, lake, stored, settled_part, versions):
+            with _timed(result, "carried requests"):
+                requests_carried = settled_lead_times.register_requests(con, lake, settled_part.recent_from)
+        else:
+            settled_lead_times.register_requests_empty(con)
         # What this build settles for the next hourly ones, when it is a daily or full build.
         settles = None
         if mode != "hourly":
@@ -409,16 +415,26 @@ def _build(
             if sql_file.table == settled_lead_times.TABLE and settled_part is not None:
                 with _timed(result, "settled lead times"):
                     months = settled_lead_times.usable(con, lake, stored, settled_part, versions)
+                    if months is None and requests_carried is not None:
+                        # The lead times are all found again, so every request is read.
+                        _read_every_request(con, files, result)
+                        requests_carried = None
                     if months is not None:
                         recent_from = settled_part.recent_from
-                        settled_lead_times.register(con, lake, months, recent_from)
-                        result.settled_rows[sql_file.table] = _count(con, "settled_lead_times")
+                        result.settled_rows[sql_file.table] = settled_lead_times.register(
+                            con, lake, months, recent_from, requests_carried=requests_carried is not None
+                        )
                         build_params = _set_bound(con, build_params, "lead_times_recent_from", recent_from)
             with _timed(result, sql_file.path.name):
                 _run(con, sql_file)
                 _check_header_columns(con, sql_file)
+            if sql_file.table == "stg_merge_requests" and requests_carried is not None:
+                result.settled_rows[sql_file.table] = requests_carried
             if sql_file.table == "stg_deploy_branches" and settles is not None:
                 copies.append(_keep_deploy_branches(con, settles, versions, scratch))
+            if sql_file.table == settled_lead_times.TABLE and settles is not None:
+                footer = {settled_lead_times.MANIFEST_KEY: settled_lead_times.manifest(settles, versions)}
+                writer.submit_settled("settled requests", settled_lead_times.request_queries(settles), footer)
             if sql_file.table == "stg_deployments":
                 with _timed(result, "settled deployments"):
                     if settled_part is not None:
@@ -765,6 +781,19 @@ def _keep_deploy_branches(
     footer = {settled_lead_times.MANIFEST_KEY: settled_lead_times.manifest(settles, versions)}
     path, rows = _copy_to_file(con, "select * from stg_deploy_branches", {}, scratch, ROW_GROUP_ROWS, footer)
     return LocalObject(settled_lead_times.BRANCHES_KEY, path, rows)
+
+
+def _read_every_request(con: duckdb.DuckDBPyConnection, files: list[SqlFile], result: BuildResult) -> None:
+    """`stg_merge_requests` and `stg_deploy_branches` made again from every request, in an hourly build that carried
+    the older ones but finds every lead time (lakehouse.aggregates.settled_lead_times)."""
+    settled_lead_times.register_requests_empty(con)
+    result.settled_rows.pop("stg_merge_requests", None)
+    for sql_file in files:
+        if sql_file.table in ("stg_merge_requests", "stg_deploy_branches"):
+            # Names from our headers.
+            con.execute(f"drop {sql_file.materialize} {sql_file.table}")
+            _run(con, sql_file)
+            result.tables[sql_file.table] = _count(con, sql_file.table)
 
 
 def _write_settled(

@@ -15,6 +15,18 @@ An hourly build then finds the lead times of the other requests only: those merg
 merged before it that had not shipped by then (or were not counted), over the deployments from `recent_from` on
 (such a request cannot have shipped earlier). Its rows replace theirs in the month objects they fall in; the other
 months are left as they are. Otherwise it finds every lead time, as a daily build does.
+
+Nor need it read the requests merged before `recent_from`, seven hundred thousand a year, to find those few. A daily
+or full build keeps, beside the branches and under the same manifest:
+- `stg_merge_requests.parquet`: the requests merged before `recent_from` that count (merged into a branch their
+  project deploys from) and whose lead time is not settled, as `stg_merge_requests` holds them. A request settled
+  stays so, and one not settled cannot become so: the deployments before `recent_from` are the settled ones;
+- `request_targets.parquet`: the branches every request merged before `recent_from` targets, for
+  `stg_deploy_branches`.
+An hourly build whose requests before the cut are those read then reads the requests merged from `recent_from` on,
+adds those carried (`14_stg_merge_requests`) and the targets (`16_stg_deploy_branches`), and so finds the deploy
+branches whole. Where the branches, or a link, then show the settled lead times do not hold, it reads every request
+again.
 """
 
 from __future__ import annotations
@@ -26,7 +38,7 @@ from datetime import date, datetime
 import duckdb
 
 from lakehouse.aggregates import footers
-from lakehouse.aggregates.settled_deployments import SETTLED_PREFIX, Settled
+from lakehouse.aggregates.settled_deployments import SETTLED_PREFIX, Settled, key
 from lakehouse.schemas import REGISTRY
 from lakehouse.storage import Lake
 
@@ -35,6 +47,8 @@ TABLE = "mv_lead_times"
 # per environment, so a stored row holds exactly when its request and environment are among the settled ones.
 HOLDS = "merged_at < $recent_from and deployed_at < $recent_from"
 BRANCHES_KEY = f"{SETTLED_PREFIX}/stg_deploy_branches.parquet"
+# The carried requests' objects (settled_deployments.key(name)), written with the branches' manifest.
+REQUEST_OBJECTS = ("stg_merge_requests", "request_targets")
 MANIFEST_KEY = "rosetta_settled_lead_times"
 REQUEST_DATASETS = (REGISTRY["gitlab/merge_requests"], REGISTRY["gitlab/deployment_merge_requests"])
 
@@ -94,20 +108,108 @@ def usable(
     return months
 
 
-def register(con: duckdb.DuckDBPyConnection, lake: Lake, months: list[str], recent_from: datetime) -> None:
+def register(
+    con: duckdb.DuckDBPyConnection, lake: Lake, months: list[str], recent_from: datetime, *, requests_carried: bool
+) -> int:
     """`settled_lead_times`: the requests whose stored rows hold (merged and shipped before `recent_from`, which is
-    also the bound `22_mv_lead_times` finds the others' deployments from: the build's to set)."""
+    also the bound `22_mv_lead_times` finds the others' deployments from: the build's to set), and the stored rows
+    that do not (`stored_lead_times`). With the requests carried, `stg_merge_requests` holds none whose row holds, so
+    the table is left empty. Returns the rows that hold."""
     con.execute("set variable settled_lead_time_months = $urls", {"urls": [lake.url_of(k) for k in months]})
+    stored = "read_parquet(getvariable('settled_lead_time_months'), hive_partitioning = false)"
+    if requests_carried:
+        # The condition is this module's constant; the instant is bound.
+        con.execute(
+            "create or replace table stored_lead_times as select mr_id, environment, merged_at, deployed_at "  # noqa: S608
+            f"from {stored} where not ({HOLDS})",
+            {"recent_from": recent_from},
+        )
+        register_empty(con)
+        # The objects' row counts are in their footers: only the rows that do not hold are read.
+        total = con.execute(f"select count(*) from {stored}").fetchone()  # noqa: S608
+        left = con.execute("select count(*) from stored_lead_times").fetchone()
+        return (int(total[0]) if total else 0) - (int(left[0]) if left else 0)
     con.execute(
-        "create or replace table stored_lead_times as "
-        "select mr_id, environment, merged_at, deployed_at "
-        "from read_parquet(getvariable('settled_lead_time_months'), hive_partitioning = false)"
+        "create or replace table stored_lead_times as "  # noqa: S608
+        f"select mr_id, environment, merged_at, deployed_at from {stored}"
     )
     con.execute(
         # The condition is this module's constant; the instant is bound.
         f"create or replace table settled_lead_times as select mr_id, environment from stored_lead_times where {HOLDS}",  # noqa: S608
         {"recent_from": recent_from},
     )
+    held = con.execute("select count(*) from settled_lead_times").fetchone()
+    return int(held[0]) if held else 0
+
+
+def register_requests_empty(con: duckdb.DuckDBPyConnection) -> None:
+    """No carried request: `14_stg_merge_requests` reads every one (the variable requests_merged_from null)."""
+    con.execute("set variable requests_merged_from = cast(null as timestamptz)")
+    con.execute(
+        "create or replace table settled_merge_requests as "
+        "select mr_id, project_id, merged_at, merge_commit_sha, target_branch, cast(null as varchar) as entity_id, "
+        "cast(null as varchar) as app_id, cast(null as varchar) as component_id, cast(null as varchar) as environment "
+        "from raw_gitlab_merge_requests limit 0"
+    )
+    con.execute(
+        "create or replace table settled_request_targets as "
+        "select project_id, cast(null as varchar) as environment, target_branch from raw_gitlab_merge_requests limit 0"
+    )
+
+
+def requests_usable(
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    keys: set[str],
+    deployments: Settled,
+    versions: dict[str, dict[date, str]],
+) -> bool:
+    """Whether the stored carried requests were made from the requests this build reads before the cut, with the
+    settled deployments in use (`keys`: the stored keys under state/build/)."""
+    urls = [lake.url_of(key(name)) for name in REQUEST_OBJECTS]
+    if any(key(name) not in keys for name in REQUEST_OBJECTS):
+        return False
+    try:
+        return footers.read_shared(con, urls, MANIFEST_KEY) == manifest(deployments, versions)
+    except duckdb.Error:
+        return False
+
+
+def register_requests(con: duckdb.DuckDBPyConnection, lake: Lake, recent_from: datetime) -> int:
+    """The carried requests and targets, from the stored objects, and the first merge instant `14_stg_merge_requests`
+    reads every request from (the variable requests_merged_from: a constant, so the scan skips the older row groups).
+    Returns the requests carried."""
+    con.execute("set variable requests_merged_from = $at", {"at": recent_from})
+    for name in REQUEST_OBJECTS:
+        con.execute(
+            f"create or replace table settled_{name.removeprefix('stg_')} as select * from read_parquet($url)",  # noqa: S608
+            {"url": lake.url_of(key(name))},
+        )
+    carried = con.execute("select count(*) from settled_merge_requests").fetchone()
+    return int(carried[0]) if carried else 0
+
+
+def request_queries(deployments: Settled) -> dict[str, tuple[str, dict[str, object]]]:
+    """Each object of the carried requests, as a query over a daily or full build's tables once `mv_lead_times` is
+    built, with its bound values."""
+    bound: dict[str, object] = {"recent_from": deployments.recent_from}
+    return {
+        "stg_merge_requests": (
+            # The condition is this module's constant; the instant is bound.
+            "select m.* from stg_merge_requests as m "  # noqa: S608
+            "left join stg_deploy_branches as b on cast(m.project_id as varchar) = b.project_id "
+            "and m.environment = b.environment "
+            f"anti join (select mr_id, environment from mv_lead_times where {HOLDS}) as s "
+            "on m.mr_id = s.mr_id and m.environment = s.environment "
+            "where m.merged_at < $recent_from and counts_for_lead_time(m.target_branch, b.branches, b.default_branch)",
+            bound,
+        ),
+        "request_targets": (
+            "select distinct project_id, environment, target_branch from stg_merge_requests "
+            "where merged_at < $recent_from",
+            bound,
+        ),
+    }
 
 
 def months_to_patch(con: duckdb.DuckDBPyConnection, recent_from: datetime) -> list[tuple[int, int]]:

@@ -1,6 +1,6 @@
 -- table: stg_deploy_branches
 -- grain: one row per GitLab project and environment a merged request of it is mapped in: the branches it deploys from
--- reads: stg_merge_requests, raw_deploys_deployment_events, ref_pivots, raw_gitlab_deployments, raw_gitlab_merge_requests
+-- reads: stg_merge_requests, settled_request_targets, raw_deploys_deployment_events, ref_pivots, raw_gitlab_deployments, raw_gitlab_merge_requests
 -- refresh: hourly
 --
 -- Lead time counts only the requests merged into a branch their project deploys from (see mv_lead_times).
@@ -18,9 +18,15 @@ with deployed_refs as (
     where d.origin = 'gitlab' and d.status = 'succeeded'
 ),
 
+-- With the branches of the requests an hourly build carries the lead times of (settled_request_targets, see
+-- lakehouse/aggregates/settled_lead_times.py): its stg_merge_requests holds only the requests it finds them for.
 targets as (
     select distinct cast(project_id as varchar) as project_id, environment, target_branch
-    from stg_merge_requests
+    from (
+        select project_id, environment, target_branch from stg_merge_requests
+        union all
+        select project_id, environment, target_branch from settled_request_targets
+    )
 ),
 
 deployed_branches as (

@@ -32,8 +32,9 @@
 -- ahead of the build): DORA counts them once they are deployed.
 -- An hourly build finds again only the lead times a later deployment can still change: not those of
 -- settled_lead_times, over the deployments finished from lead_times_recent_from on (see
--- lakehouse/aggregates/settled_lead_times.py). A daily or full build finds every one: the table is empty and the
--- bound null.
+-- lakehouse/aggregates/settled_lead_times.py). Where it carried the older requests, stg_merge_requests holds only
+-- those, and settled_lead_times is empty. A daily or full build finds every one: the table is empty and the bound
+-- null.
 with shipping as (
     select deployment_key, entity_id, app_id, environment, finished_at, is_redeploy
     from stg_deployments
@@ -66,13 +67,7 @@ requests as (
     from stg_merge_requests as m
     anti join settled_lead_times as s on m.mr_id = s.mr_id and m.environment = s.environment
     left join stg_deploy_branches as b on cast(m.project_id as varchar) = b.project_id and m.environment = b.environment
-    where
-        m.target_branch is null
-        or case
-            when b.branches is not null then list_contains(b.branches, m.target_branch)
-            when b.default_branch is not null then m.target_branch = b.default_branch
-            else true
-        end
+    where counts_for_lead_time(m.target_branch, b.branches, b.default_branch)
 ),
 
 -- GitLab deployments are keyed 'gitlab:<deployment id>' by the deployment events' ingest.

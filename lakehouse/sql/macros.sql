@@ -62,6 +62,17 @@ create or replace macro slo_status(measured, coverage, min_coverage, sli, target
 create or replace macro gitlab_hand_off(finished_at, argocd_since) as
     argocd_since is not null and finished_at >= argocd_since - interval 1 day;
 
+-- Whether a merged request counts for lead time: merged into a branch its project deploys from in that environment
+-- (`branches`, from stg_deploy_branches), else into its default branch where only that is known; where neither is,
+-- or the request's target branch is not, it counts (see mv_lead_times).
+create or replace macro counts_for_lead_time(target_branch, branches, default_branch) as
+    target_branch is null
+    or case
+        when branches is not null then list_contains(branches, target_branch)
+        when default_branch is not null then target_branch = default_branch
+        else true
+    end;
+
 -- The UTC day of an instant, by arithmetic: the same as a cast to date in a UTC session, without the time-zone
 -- lookup the cast makes per row (0.13 s of CPU per half a million deployments, against 0.01 s).
 create or replace macro utc_day(moment) as date '1970-01-01' + cast(floor(epoch(moment) / 86400) as integer);

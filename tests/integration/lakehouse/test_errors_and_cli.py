@@ -529,7 +529,7 @@ def test_build_reports_what_it_wrote_and_its_slowest_steps(
     code, out, err = run_cli(capsys, *hourly)
     assert (code, err) == (0, "")
     assert out.splitlines()[-1] == (
-        "kept from earlier builds: stg_deployments 0 rows, stg_change_deployments 0 rows, "
+        "kept from earlier builds: stg_deployments 0 rows, stg_merge_requests 0 rows, stg_change_deployments 0 rows, "
         "mv_incident_links 0 rows, mv_deployments 0 rows, mv_lead_times 0 rows, mv_changes 0 rows"
     )
     backfilled = deployment("gitlab:801", "gitlab", "12", datetime(2026, 9, 1, 12, tzinfo=UTC), "succeeded", "b1")

@@ -49,6 +49,8 @@ PROVIDED = {
     "settled_successes",
     # The settled lead times (lakehouse.aggregates.settled_lead_times).
     "settled_lead_times",
+    "settled_merge_requests",
+    "settled_request_targets",
     # The settled changes (lakehouse.aggregates.settled_changes).
     "settled_change_versions",
     # The carried incident links (lakehouse.aggregates.settled_links).
@@ -1412,11 +1414,12 @@ def test_an_hourly_build_finds_only_the_lead_times_a_later_deployment_can_change
     903 (merged 10 Oct) shipped with the estate's 102 on 18 Nov, and 906 (project 13, merged 10 Sep) has not shipped.
     On the 20th ArgoCD syncs quiet-prod at 07:30: the hourly build finds 906 shipped, 1,699.5 hours after its merge
     (71 days less 4.5 hours), rewrites September's object with 902 and 906, and leaves August's and October's as they
-    were.
+    were. Of the requests merged before 15 Oct it reads only 903 and 906, kept by the full build.
     A request read on the 20th gives project 12 a default branch, main: 901, merged into release, no longer counts
     (nothing says project 12 deploys from release), so the hourly build finds every lead time again. So does a link
     read on the 20th in which gitlab:203 (1 Oct) lists a request merged on the 19th: 203 no longer ships the requests
-    no deployment lists, so 902 ships with the next one, 102 on 18 Nov. Either way the mart is a full rebuild's."""
+    no deployment lists, so 902 ships with the next one, 102 on 18 Nov. Either way it reads every request again, and
+    the mart is a full rebuild's."""
     quiet = [e | {"gitlab_project_id": 13} if e["entity_id"] == "quiet-svc" else e for e in mapping()]
     requests = [
         merged(901, 12, d(8, 25), target_branch="release"),
@@ -1451,6 +1454,9 @@ def test_an_hourly_build_finds_only_the_lead_times_a_later_deployment_can_change
     assert lead_times[903]["deployment_key"] == "gitlab:102"
     if case == "a request ships months after its merge":
         assert result.settled_rows["mv_lead_times"] == 2  # 901 and 902
+        # The requests merged before 15 Oct read from the daily build's part: 903 and 906, whose lead times a
+        # deployment since can still find; not 901 nor 902, settled.
+        assert result.settled_rows["stg_merge_requests"] == 2
         assert lead_times[901]["deployment_key"] == "gitlab:201"
         # 903's row, found again as it was, leaves October's object as it was too.
         assert {key: lake.store.get(key) for key in (august, october)} == before
@@ -1458,10 +1464,10 @@ def test_an_hourly_build_finds_only_the_lead_times_a_later_deployment_can_change
         assert september is not None and sorted(september.column("mr_id").to_pylist()) == [902, 906]
     elif case == "a project's default branch is read":
         assert 901 not in lead_times
-        assert "mv_lead_times" not in result.settled_rows
+        assert "mv_lead_times" not in result.settled_rows and "stg_merge_requests" not in result.settled_rows
     else:
         assert lead_times[902]["deployment_key"] == "gitlab:102"
-        assert "mv_lead_times" not in result.settled_rows
+        assert "mv_lead_times" not in result.settled_rows and "stg_merge_requests" not in result.settled_rows
 
     full_lake, full_settings = lake_with(tmp_path / "full")
     full_lake.write_days(get_dataset("deploys/deployment_events"), rows("deploys/deployment_events", sync))

@@ -48,7 +48,7 @@ def test_daily_event_builds_the_mart(tmp_path: Path, monkeypatch: pytest.MonkeyP
     settled = {"settled deployments", "settled changes", "settled lead times", "settled stg_change_deployments"}
     settled |= {"settled links", "settled mv_deployments", "carried mv_deployments"}
     settled |= {"settled mv_changes", "write settled deployments", "write settled changes"}
-    settled |= {"read settled deployments", "read settled changes"}
+    settled |= {"read settled deployments", "read settled changes", "write settled requests", "carried requests"}
     assert len(steps) == 5 and set(steps) <= files | marts | own | settled
     assert list(steps.values()) == sorted(steps.values(), reverse=True)
     second = handler(json.loads((EVENTS / "daily.json").read_text()), LambdaContext())
@@ -59,6 +59,7 @@ def test_daily_event_builds_the_mart(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert hourly["mode"] == "hourly"
     assert hourly["settled_rows"] == {
         "stg_deployments": 0,
+        "stg_merge_requests": 0,
         "stg_change_deployments": 0,
         "mv_lead_times": 0,
         "mv_changes": 0,
