@@ -49,7 +49,10 @@ ROW_GROUP_ROWS = 256_000
 
 @dataclass(frozen=True)
 class PartitionWrite:
-    """What one day's write did: rows offered, rows in the day before and after the merge."""
+    """What one day's write did: rows offered, rows in the day before and after the merge, and whether the day
+    changed. A day whose merge gives the rows it holds is left as it is (changed False): its version stays, so the
+    builds neither rebuild it nor read it again as a day written since (the deployment events are computed again
+    over their last 30 days every run, and nearly all of them come out as they were)."""
 
     dataset: str
     day: date
@@ -57,6 +60,7 @@ class PartitionWrite:
     rows_before: int
     rows_after: int
     key: str
+    changed: bool = True
 
 
 class Lake:
@@ -235,6 +239,8 @@ class Lake:
             current = self.store.get(key)
             old = dataset.conform_stored(_read_parquet(current.data)) if current else None
             merged = merge_rows(dataset, old, new)
+            if old is not None and merged.equals(old):
+                return PartitionWrite(dataset.id, day, new.num_rows, old.num_rows, merged.num_rows, key, changed=False)
             try:
                 self.store.put(key, to_parquet(merged), if_match=current.etag if current else ABSENT)
             except PreconditionFailed:
@@ -255,8 +261,8 @@ class Lake:
     def replace_days(self, dataset: Dataset, rows: pa.Table, first: date) -> list[PartitionWrite]:
         """Make every day from `first` on hold exactly its `rows`, for a dataset computed whole from that day (the
         deployment events): a row can move to another day between two computations (a deployment's finish time
-        given again), and a merge would keep it in both. A day left without rows is removed. Rows before `first`
-        are merged as `write_days` does.
+        given again), and a merge would keep it in both. A day left without rows is removed; a day that holds its
+        rows already is left as it is. Rows before `first` are merged as `write_days` does.
 
         Every day that keeps rows is written before any is removed: a run failing halfway leaves a moved row in
         both its days (the next run mends that), never in neither."""
@@ -270,10 +276,11 @@ class Lake:
             part = days[day]
             _check_day(dataset, day, part)
             merged = merge_rows(dataset, None, part)
-            self.store.put(key, to_parquet(merged))
-            writes.append(
-                PartitionWrite(dataset.id, day, part.num_rows, before.num_rows if before else 0, merged.num_rows, key)
-            )
+            changed = before is None or not merged.equals(before)
+            if changed:
+                self.store.put(key, to_parquet(merged))
+            rows_before = before.num_rows if before else 0
+            writes.append(PartitionWrite(dataset.id, day, part.num_rows, rows_before, merged.num_rows, key, changed))
         for day in emptied:
             key = self.partition_key(dataset, day)
             before = self.read_partition(dataset, day)
@@ -401,6 +408,11 @@ def merge_rows(dataset: Dataset, old: pa.Table | None, new: pa.Table) -> pa.Tabl
             first = pc.or_(first, other)
         rows = rows.filter(pa.concat_arrays([pa.array([True]), first.combine_chunks()]))
     return dataset.conform(rows)
+
+
+def days_written(writes: Iterable[PartitionWrite]) -> list[str]:
+    """The days a run changed, as its run log record names them (ISO dates): the builds rebuild those."""
+    return [w.day.isoformat() for w in writes if w.changed]
 
 
 def partition_days(dataset: Dataset, table: pa.Table) -> dict[date, pa.Table]:

@@ -39,8 +39,9 @@ from lakehouse.storage import Lake
 
 SETTLED_PREFIX = "state/build/settled"
 MANIFEST_KEY = "rosetta_settled"
-# The deploys ingest rewrites the last 30 days of events on each run (functions/ingest_deploys/events.py): the cut
-# lies before those days and a day of hourly builds after the daily one, so that their rewrites leave it valid.
+# The deploys ingest computes the last 30 days of events again on each run (functions/ingest_deploys/events.py) and
+# rewrites those that changed: the cut lies before those days and a day of hourly builds after the daily one, so that
+# their rewrites leave it valid.
 SETTLED_BEFORE_DAYS = 35
 # gitlab_hand_off (macros.sql): a GitLab deployment from a day before ArgoCD's first one on is a hand-off.
 HAND_OFF_REACH = timedelta(days=1)

@@ -20,7 +20,7 @@ from lakehouse.ingest.records import ParseResult, Reject
 from lakehouse.ingest.window import DAY, Window
 from lakehouse.runlog import FirstReads, RunLog, RunRecord, Watermarks, describe_error
 from lakehouse.schemas import Dataset, get_dataset, rejects_dataset
-from lakehouse.storage import Lake, PartitionWrite, partition_days
+from lakehouse.storage import Lake, PartitionWrite, days_written, partition_days
 
 Parser = Callable[[Any, Mapping[str, Any]], ParseResult]
 MAX_RAW_TEXT = 64_000
@@ -291,7 +291,7 @@ def _write_days(lake: Lake, ds: Dataset, table: pa.Table, o: DatasetOutcome) -> 
         return
     for part in partition_days(ds, conformed).values():
         o.writes += lake.write_days(ds, part)
-        o.record.days_written = [w.day.isoformat() for w in o.writes]
+        o.record.days_written = days_written(o.writes)
         o.record.rows_out += _distinct_rows(ds, part)
 
 
@@ -341,7 +341,7 @@ def _run_derived(
         _finish(runlog, o, table.num_rows, 0, advance, window, lake, log)
     except Exception as exc:
         log.error("derived dataset failed", extra={"dataset": ds.id, "error": describe_error(exc)})
-        record.days_written = [w.day.isoformat() for w in o.writes]  # days replaced before it failed
+        record.days_written = days_written(o.writes)  # days replaced before it failed
         runlog.finish(record, "failed", error=exc)
     return o
 
@@ -374,7 +374,7 @@ def _finish(
     record.rows_in = rows + rejected
     record.rows_out = rows
     record.rows_rejected = rejected
-    record.days_written = [w.day.isoformat() for w in o.writes]
+    record.days_written = days_written(o.writes)
     runlog.finish(record, "partial" if rejected else "succeeded")
     ds = get_dataset(o.dataset)
     if advance:

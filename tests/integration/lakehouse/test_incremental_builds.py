@@ -25,7 +25,7 @@ from lakehouse.mappings import MappingStore
 from lakehouse.runlog import RunLog
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
-from lakehouse.storage import Lake
+from lakehouse.storage import Lake, days_written
 from tests.unit.aggregates.test_build import assert_same_mart
 
 SPEC = generator.LakeSpec(apps=8, days=40, end=date(2026, 11, 3), seed=7, logs=True)
@@ -75,7 +75,7 @@ def ingest(lake: Lake, dataset_id: str, rows: pa.Table, *, replace_from: date | 
     run = runs.start("ingest", dataset.source, dataset_id)
     # The deployment events' ingest replaces whole days; the others merge rows into their days.
     writes = lake.write_days(dataset, rows) if replace_from is None else lake.replace_days(dataset, rows, replace_from)
-    run.days_written = [w.day.isoformat() for w in writes]
+    run.days_written = days_written(writes)
     runs.finish(run, "succeeded")
 
 

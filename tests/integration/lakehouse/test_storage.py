@@ -22,7 +22,7 @@ from lakehouse.errors import SchemaMismatchError
 from lakehouse.objectstore import LocalStore, PreconditionFailed, S3Store, StoredObject
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
-from lakehouse.storage import Lake
+from lakehouse.storage import Lake, days_written
 
 INCIDENTS = get_dataset("servicenow/incidents")
 LOGS = get_dataset("elasticsearch/log_counts_hourly")
@@ -61,8 +61,8 @@ def test_writing_the_same_partition_twice_keeps_one_copy_of_every_row(lake: Lake
     rows = log_counts("api", [3, 5, 8])
     first = lake.write_partition(LOGS, DAY, rows)
     second = lake.write_partition(LOGS, DAY, rows)
-    assert (first.rows_before, first.rows_after) == (0, 3)
-    assert (second.rows_before, second.rows_after) == (3, 3)
+    assert (first.rows_before, first.rows_after, first.changed) == (0, 3, True)
+    assert (second.rows_before, second.rows_after, second.changed) == (3, 3, False)
     stored = lake.read_partition(LOGS, DAY)
     assert stored is not None and sorted(stored.column("count").to_pylist()) == [3, 5, 8]
     assert stored.equals(LOGS.conform(rows))
@@ -158,6 +158,32 @@ def test_a_partition_version_changes_when_the_day_is_rewritten_and_only_then(lak
     }
     lake.store.delete(lake.partition_key(LOGS, date(2026, 11, 3)))
     assert list(lake.partition_versions(LOGS)) == [date(2026, 11, 1), date(2026, 11, 2)]
+
+
+def test_a_day_written_again_as_it_was_keeps_its_version(lake: Lake) -> None:
+    """Rows a day holds already, merged again or given again whole (a dataset computed again over its last days), leave
+    the object as it is: its version stays, and the write says the day did not change. A row changed in one day
+    rewrites that day alone."""
+    rows = log_counts("api", [1] * 30, start=datetime(2026, 11, 1, 20, tzinfo=UTC))
+    lake.write_days(LOGS, rows)
+    before = lake.partition_versions(LOGS)
+    time.sleep(0.01)  # a local file's tag includes its modification time
+    assert [w.changed for w in lake.write_days(LOGS, rows.take([2, 1, 0]))] == [False]
+    assert [w.changed for w in lake.replace_days(LOGS, rows, date(2026, 11, 2))] == [False, False, False]
+    assert lake.partition_versions(LOGS) == before
+    changed = rows.set_column(rows.schema.get_field_index("count"), "count", pa.array([1] * 29 + [2], pa.int64()))
+    writes = lake.replace_days(LOGS, changed, date(2026, 11, 2))
+    assert [(w.day, w.changed) for w in writes] == [
+        (date(2026, 11, 1), False),
+        (date(2026, 11, 2), False),
+        (date(2026, 11, 3), True),
+    ]
+    assert days_written(writes) == ["2026-11-03"]
+    after = lake.partition_versions(LOGS)
+    assert after[date(2026, 11, 3)] != before[date(2026, 11, 3)]
+    assert {d: v for d, v in after.items() if d != date(2026, 11, 3)} == {
+        d: v for d, v in before.items() if d != date(2026, 11, 3)
+    }
 
 
 def test_racing_writers_on_one_day_lose_no_rows(lake: Lake) -> None:

@@ -23,7 +23,7 @@ from lakehouse.mappings import MappingStore
 from lakehouse.runlog import RunLog
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
-from lakehouse.storage import Lake, to_parquet
+from lakehouse.storage import Lake, days_written, to_parquet
 from tests.unit.aggregates.estate import (
     AS_OF,
     CI_API,
@@ -220,7 +220,7 @@ def ingest(lake: Lake, dataset_id: str, *items: dict) -> None:
     runs = RunLog(lake)
     run = runs.start("ingest", dataset_id.split("/")[0], dataset_id)
     writes = lake.write_days(get_dataset(dataset_id), rows(dataset_id, *items))
-    run.days_written = [w.day.isoformat() for w in writes]
+    run.days_written = days_written(writes)
     runs.finish(run, "succeeded")
 
 
@@ -1604,7 +1604,7 @@ def test_an_ingest_started_before_midnight_and_finished_after_a_build_is_seen_by
     corrected = [r | {"request_count": 2000.0} for r in metrics().to_pylist() if r["entity_id"] == "SERVICE-A"]
     runs = RunLog(lake)
     run = runs.start("ingest", "dynatrace", signals.id, now=t(20, 23, 50))
-    run.days_written = [w.day.isoformat() for w in lake.write_days(signals, rows(signals.id, *corrected))]
+    run.days_written = days_written(lake.write_days(signals, rows(signals.id, *corrected)))
     runs.finish(run, "succeeded", now=t(21, 0, 10))
     RunLogClock.at = t(21, 1, 5)
     result = build(lake, settings, mode="hourly", as_of=t(21, 1))
@@ -1634,7 +1634,7 @@ def test_an_ingest_whose_finished_record_lands_after_a_build_read_the_run_log_is
     corrected = [r | {"request_count": 2000.0} for r in metrics().to_pylist() if r["entity_id"] == "SERVICE-A"]
     runs = RunLog(lake)
     run = runs.start("ingest", "dynatrace", signals.id, now=t(20, 10, 59))
-    run.days_written = [w.day.isoformat() for w in lake.write_days(signals, rows(signals.id, *corrected))]
+    run.days_written = days_written(lake.write_days(signals, rows(signals.id, *corrected)))
     read_run_log = RunLog.list
 
     def read_then_finish(self: RunLog, **kwargs: object) -> list:

@@ -701,3 +701,29 @@ def test_a_gitlab_project_with_merge_requests_disabled_still_gives_its_deploymen
     stored = lake.read_partition(get_dataset(deploys_parse.DEPLOYMENTS), date(2024, 3, 4))
     assert stored is not None and stored.column("deployment_id").to_pylist() == [7001]
     assert Watermarks(lake).get("gitlab", "deployments") is not None
+
+
+def test_a_run_computing_the_days_again_as_they_were_says_it_wrote_none_of_them(tmp_path: Path) -> None:
+    """Every run computes the deployment events of its last 30 days again. 7001 (4 Mar) and 7002 (5 Mar) are stored
+    by the first run; the second run finds them as they were, and 7003 (6 Mar) new: it writes the 6th alone, and its
+    run log record names that day alone, so the next hourly build rebuilds it and not the two days before."""
+    lake = Lake.from_settings(Settings(lake_url=str(tmp_path)))
+    entries = shop_on_gitlab(lake)
+    plan = SourcePlan(
+        "deploys",
+        "ingest_deploys",
+        [],
+        [Derived(EVENTS, lambda lake, w: build_events(lake, w.since, entries), lambda w: whole_from(w.since), INPUTS)],
+    )
+    ingest_gitlab_deployment(lake, 7001, "2024-03-04T10:05:00.000Z")
+    ingest_gitlab_deployment(lake, 7002, "2024-03-05T10:05:00.000Z")
+    since = datetime(2024, 3, 6, tzinfo=UTC)
+    first = run_plan(plan, lake, Window(since, since + timedelta(hours=1)))
+    assert first.outcomes[0].record.days_written == ["2024-03-04", "2024-03-05"]
+    versions = lake.partition_versions(get_dataset(EVENTS))
+    ingest_gitlab_deployment(lake, 7003, "2024-03-06T10:05:00.000Z")
+    second = run_plan(plan, lake, Window(since + timedelta(hours=1), since + timedelta(hours=2)))
+    assert second.outcomes[0].record.days_written == ["2024-03-06"]
+    after = lake.partition_versions(get_dataset(EVENTS))
+    assert {d: after[d] for d in versions} == versions
+    assert stored_keys(lake) == ["gitlab:7001", "gitlab:7002", "gitlab:7003"]

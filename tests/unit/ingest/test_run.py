@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -195,11 +196,13 @@ def test_a_run_that_fails_after_writing_some_days_says_which_it_wrote(
 
 
 def test_a_derived_dataset_that_fails_after_replacing_days_says_which_it_wrote(local_lake: Lake) -> None:
-    """A derived dataset whose inputs change under every computation (here its own days: each replace changes them)
-    fails after its attempts, each of which replaced day T0. Its record said no day was written."""
+    """A derived dataset whose inputs change under every computation (here its own days: each computation gives the
+    CI another name, so each replace changes day T0) fails after its attempts, each of which replaced day T0. Its
+    record names that day as written."""
+    names = (f"web-{n}" for n in itertools.count())
 
     def build(lake: Lake, window: Window) -> pa.Table:
-        return rows_table(CIS, [{"sys_id": "a", "name": "web", "sys_updated_on": T0 + timedelta(hours=1)}])
+        return rows_table(CIS, [{"sys_id": "a", "name": next(names), "sys_updated_on": T0 + timedelta(hours=1)}])
 
     derived = Derived(CIS, build, lambda window: window.first_day, inputs=(CIS,))
     plan = SourcePlan("servicenow", "ingest_servicenow", [], derived=[derived])
