@@ -33,8 +33,8 @@
 -- An hourly build finds again only the lead times a later deployment can still change: not those of
 -- settled_lead_times, over the deployments finished from lead_times_recent_from on (see
 -- lakehouse/aggregates/settled_lead_times.py). Where it carried the older requests, stg_merge_requests holds only
--- those, and settled_lead_times is empty. A daily or full build finds every one: the table is empty and the bound
--- null.
+-- the requests whose lead time is not settled, and settled_lead_times is empty. A daily or full build finds every
+-- one: the table is empty and the bound null.
 with shipping as (
     select deployment_key, entity_id, app_id, environment, finished_at, is_redeploy
     from stg_deployments
