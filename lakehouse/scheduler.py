@@ -19,6 +19,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from aws_lambda_powertools import Metrics
+
 from lakehouse.aggregates.build import BUILD_LEASE
 from lakehouse.runlog import describe_error
 
@@ -55,6 +57,10 @@ def invoke(name: str, event: dict[str, Any], context: LambdaContext, log: TextIO
     """A function's handler run as Lambda runs it; with `log`, what the handler prints itself (EMF metric blobs) and
     its warnings (Powertools' "no metrics to publish" after a run that failed early) go there, not to the terminal."""
     handler = handler_for(name)
+    # Powertools keeps metrics in one process-wide set, which a flush with metrics disabled (locally, by default)
+    # leaves as it is: each run starts from an empty set, as a Lambda invocation does, so the set does not grow run
+    # after run in the scheduler's process, and a run that counted nothing says so.
+    Metrics().clear_metrics()
     if log is None:
         return handler(event, context)
     with contextlib.redirect_stdout(log), warnings.catch_warnings():
