@@ -53,7 +53,7 @@ LATE_INCIDENT_DAYS = 40
 # speed drifts by a third from one hour to the next, and one run of each compared the hours as much as the engines.
 SUBSET_TRIALS = 3
 # The hourly builds (b) and (b2) are run this many times each, every run on its own copy of the same lake: a single
-# run measured the machine's hour as much as the build (3.6 to 3.8 s for the same code half an hour apart).
+# run measured the machine's hour as much as the build (3.8 and 3.6 s for the same code twenty minutes apart).
 HOURLY_TRIALS = 3
 
 # --- the PostgreSQL subset: the same SQL text runs in both engines -----------------------------------
