@@ -35,7 +35,7 @@ from lakehouse.aggregates import build as runner
 from lakehouse.aggregates import history
 from lakehouse.aggregates.refs import ref_tables
 from lakehouse.aggregates.sqlfiles import load_sql_files
-from lakehouse.duckdb_session import open_duckdb
+from lakehouse.duckdb_session import first_row, open_duckdb
 from lakehouse.mappings import MappingStore
 from lakehouse.runlog import RunLog
 from lakehouse.schemas import get_dataset
@@ -521,7 +521,7 @@ def child_duckdb_subset(task: dict[str, Any]) -> dict[str, Any]:
             con.execute(f"create table {table} as {sql.format(days=DAYS['duckdb'])}")
             per_table[table] = time.perf_counter() - t0
         seconds = time.perf_counter() - started
-        checks = {table: [_plain(v) for v in con.execute(q).fetchone() or ()] for table, q in CHECKS.items()}
+        checks = {table: [_plain(v) for v in first_row(con.execute(q)) or ()] for table, q in CHECKS.items()}
     finally:
         con.close()
     return {"seconds": seconds, "per_table": per_table, "checks": checks, "peak_rss_mb": peak_rss_mb()}
@@ -537,7 +537,7 @@ def child_export(task: dict[str, Any]) -> dict[str, Any]:
             columns = [(r[0], r[1]) for r in con.execute(f"describe select * from {name}").fetchall()]
             path = out / f"{name}.csv"
             con.execute(f"copy (select * from {name}) to '{path}' (format csv, header false)")
-            rows = con.execute(f"select count(*) from {name}").fetchone()
+            rows = first_row(con.execute(f"select count(*) from {name}"))
             tables[name] = {"columns": columns, "csv": str(path), "rows": rows[0] if rows else 0}
     finally:
         con.close()

@@ -437,7 +437,7 @@ def _put_day(lake: Lake, dataset_id: str, day: date, rows: pa.Table) -> None:
 
 def hourly_rows(con: duckdb.DuckDBPyConnection, dataset_id: str, day: date) -> pa.Table:
     sql = METRICS_SQL if dataset_id == METRICS else LOGS_SQL
-    return con.execute(_sql(sql), _day_params(day)).to_arrow_table()
+    return con.sql(_sql(sql), params=_day_params(day)).to_arrow_table()
 
 
 def event_rows(
@@ -449,7 +449,7 @@ def event_rows(
         if statement.strip():
             con.execute(_sql(statement), {k: v for k, v in values.items() if f"${k}" in statement})
     return {
-        dataset_id: con.execute(_sql(sql), {k: v for k, v in values.items() if f"${k}" in sql}).to_arrow_table()
+        dataset_id: con.sql(_sql(sql), params={k: v for k, v in values.items() if f"${k}" in sql}).to_arrow_table()
         for dataset_id, sql in EVENT_ROWS.items()
     }
 

@@ -40,6 +40,13 @@ def httpfs_extension_path() -> Path:
     return path
 
 
+def first_row(result: duckdb.DuckDBPyConnection) -> tuple | None:
+    """The first row of a query's answer, the answer read to its end. From DuckDB 2.0 a result streams and holds its
+    connection until its last row is read: a `fetchone()` left there would fail the connection's next `register`."""
+    rows = result.fetchall()
+    return rows[0] if rows else None
+
+
 class _Absent(importlib.abc.MetaPathFinder):
     """Says at once that a module known to be missing is missing."""
 

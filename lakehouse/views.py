@@ -64,9 +64,15 @@ def render_views(lake: Lake | None = None) -> str:
             ");\n"
         )
     if lake is None or lake.list_keys("runs/"):
-        # JSON holds instants as text; DuckDB reads them as UTC timestamps without a time zone, which a session in
-        # another one would take for its own time. Cast first: a column whose every value is null is no timestamp.
-        instants = ",\n".join(f"    timezone('UTC', cast({name} as timestamp)) as {name}" for name in RUN_INSTANTS)
+        # JSON holds instants as ISO text with their offset. DuckDB 1.5 reads them as timestamps without a time zone
+        # (UTC, the offset dropped), which a session in another zone would take for its own time; DuckDB 2.0 reads
+        # them with their zone. The view gives them with their zone either way. Cast first: a column whose every
+        # value is null is no timestamp.
+        instants = ",\n".join(
+            f"    case when typeof({name}) = 'TIMESTAMP WITH TIME ZONE' then cast({name} as timestamptz)\n"
+            f"        else timezone('UTC', cast({name} as timestamp)) end as {name}"
+            for name in RUN_INSTANTS
+        )
         parts.append(
             "-- The run log: one record per batch run, its instants in UTC.\n"
             f"create or replace view batch_runs as\n"

@@ -36,7 +36,7 @@ from lakehouse.aggregates import (
 from lakehouse.aggregates.as_of import outside_years
 from lakehouse.aggregates.refs import RefTables, ref_tables
 from lakehouse.aggregates.sqlfiles import SqlFile, files_version, load_macros, load_sql_files
-from lakehouse.duckdb_session import open_duckdb, sql_literal
+from lakehouse.duckdb_session import first_row, open_duckdb, sql_literal
 from lakehouse.errors import RosettaError
 from lakehouse.gitlab_projects import with_recorded_ids
 from lakehouse.mappings import MappingEntry, MappingStore
@@ -574,10 +574,12 @@ def _entity_map_digest(
         # No new history copy here: the build proper writes one when it is due.
         _register_history(con, lake, REGISTRY["dynatrace/entities"], stored, hourly=True, scratch=None)
         _run(con, entity_map)
-        row = con.execute(
-            "select md5(coalesce(string_agg(concat_ws('|', dynatrace_entity_id, entity_id, environment), ',' "
-            "order by dynatrace_entity_id, entity_id, environment), '')) from stg_dynatrace_entity_map"
-        ).fetchone()
+        row = first_row(
+            con.execute(
+                "select md5(coalesce(string_agg(concat_ws('|', dynatrace_entity_id, entity_id, environment), ',' "
+                "order by dynatrace_entity_id, entity_id, environment), '')) from stg_dynatrace_entity_map"
+            )
+        )
     finally:
         con.close()
     return str(row[0]) if row else None
@@ -904,13 +906,15 @@ def _reach_event_days(
         )
     if stored is None:
         # No record of the last build's events: every day they are counted on is rebuilt.
-        row = con.execute("select min(day) from build_event_days").fetchone()
+        row = first_row(con.execute("select min(day) from build_event_days"))
     else:
-        row = con.execute(
-            "select min(coalesce(n.day, s.day)) from build_event_days as n "
-            "full join stored_event_days_arrow as s on n.table_name = s.table_name and n.day = s.day "
-            "where n.rows is distinct from s.rows or n.row_hashes is distinct from s.row_hashes"
-        ).fetchone()
+        row = first_row(
+            con.execute(
+                "select min(coalesce(n.day, s.day)) from build_event_days as n "
+                "full join stored_event_days_arrow as s on n.table_name = s.table_name and n.day = s.day "
+                "where n.rows is distinct from s.rows or n.row_hashes is distinct from s.row_hashes"
+            )
+        )
     first = row[0] if row else None
     if first is not None and first < params.day_from:
         params = replace(params, day_from=first)
@@ -1151,7 +1155,7 @@ def _check_header_columns(con: duckdb.DuckDBPyConnection, sql_file: SqlFile) -> 
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    row = con.execute(f"select count(*) from {table}").fetchone()  # noqa: S608 - table name from our header
+    row = first_row(con.execute(f"select count(*) from {table}"))  # noqa: S608 - table name from our header
     return int(row[0]) if row else 0
 
 
@@ -1198,7 +1202,7 @@ class TableWriter:
         if not variables:
             return cursor
         for name, kind in self.con.execute("select name, type from duckdb_variables()").fetchall():
-            value = self.con.execute("select getvariable($name)", {"name": name}).fetchone()
+            value = first_row(self.con.execute("select getvariable($name)", {"name": name}))
             # The names and types are DuckDB's own, given by the variables the build set; the value is bound.
             cursor.execute(f"set variable {name} = cast($value as {kind})", {"value": value[0] if value else None})
         return cursor
@@ -1406,9 +1410,11 @@ def _patch_months(
             {"first": _midnight(first), "after": _midnight(after)},
         )
         # The fingerprint _write_changed_months gives the same rows (the row as a struct named after the table).
-        found = con.execute(
-            f"select count(*), sum(hash({table})::hugeint) from patched_month as {table}"  # noqa: S608
-        ).fetchone()
+        found = first_row(
+            con.execute(
+                f"select count(*), sum(hash({table})::hugeint) from patched_month as {table}"  # noqa: S608
+            )
+        )
         count, total = (int(found[0]), found[1]) if found else (0, None)
         if not count:
             if key in held:
@@ -1623,7 +1629,7 @@ def _copy_to_file(
         options += ", " + footers.copy_option(footer)
     try:
         # The query is built from our headers' names; the target path is ours; values are bound.
-        copied = con.execute(f"copy ({query}) to {sql_literal(str(target))} ({options})", params).fetchone()
+        copied = first_row(con.execute(f"copy ({query}) to {sql_literal(str(target))} ({options})", params))
     except BaseException:
         target.unlink(missing_ok=True)
         raise

@@ -103,6 +103,6 @@ def mart_tables() -> dict[str, MartTable]:
                     # The expressions come from our own headers; the object's path is bound.
                     expressions = ", ".join(f"{expression} as {name}" for name, expression in sql_file.derived)
                     query = f"select {expressions} from read_parquet($path) limit 0"  # noqa: S608
-                    derived = con.execute(query, {"path": str(files[0])}).arrow().schema
+                    derived = con.sql(query, params={"path": str(files[0])}).to_arrow_table().schema
                 tables[sql_file.table] = MartTable(sql_file, pq.read_schema(files[0]), derived)
         return tables

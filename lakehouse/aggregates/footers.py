@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import duckdb
 
-from lakehouse.duckdb_session import sql_literal
+from lakehouse.duckdb_session import first_row, sql_literal
 
 
 def read(con: duckdb.DuckDBPyConnection, url: str, key: str) -> str | None:
     """The value under `key` in the footer of the Parquet file at `url` (a ranged read on S3), or None."""
-    row = con.execute(
-        "select decode(value) from parquet_kv_metadata($url) where decode(key) = $key", {"url": url, "key": key}
-    ).fetchone()
+    row = first_row(
+        con.execute(
+            "select decode(value) from parquet_kv_metadata($url) where decode(key) = $key", {"url": url, "key": key}
+        )
+    )
     return str(row[0]) if row is not None else None
 
 

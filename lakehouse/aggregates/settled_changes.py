@@ -30,6 +30,7 @@ import duckdb
 
 from lakehouse.aggregates import footers
 from lakehouse.aggregates.settled_deployments import Settled, key
+from lakehouse.duckdb_session import first_row
 from lakehouse.storage import Lake
 
 MANIFEST_KEY = "rosetta_settled_changes"
@@ -103,10 +104,12 @@ def complete(con: duckdb.DuckDBPyConnection, table: str, reread: list[date]) -> 
     created = {"stg_change_deployments": "change_created_on", "mv_changes": "sys_created_on"}[table]
     extra = " exclude (change_created_on)" if created == "change_created_on" else ""
     where = f" where not {_REREAD.format(column=created)}" if reread else ""
-    added = con.execute(
-        # Names from the dict above and this module's constant.
-        f"insert into {table} by name select *{extra} from read_parquet(getvariable('settled_{table}_url')){where}"  # noqa: S608
-    ).fetchone()
+    added = first_row(
+        con.execute(
+            # Names from the dict above and this module's constant.
+            f"insert into {table} by name select *{extra} from read_parquet(getvariable('settled_{table}_url')){where}"  # noqa: S608
+        )
+    )
     return int(added[0]) if added else 0
 
 

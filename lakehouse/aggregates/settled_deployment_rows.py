@@ -33,6 +33,7 @@ from datetime import UTC, date, datetime
 
 import duckdb
 
+from lakehouse.duckdb_session import first_row
 from lakehouse.storage import Lake
 
 TABLE = "mv_deployments"
@@ -108,8 +109,8 @@ def _carry(con: duckdb.DuckDBPyConnection, lake: Lake, recent_from: datetime, re
             "from read_parquet(getvariable('carried_deployment_months'), hive_partitioning = false) "
             "semi join carried_deployments using (deployment_key)"
         )
-        expected = con.execute("select count(*) from carried_deployments").fetchone()
-        carried = con.execute("select count(*) from carried_deployment_rows").fetchone()
+        expected = first_row(con.execute("select count(*) from carried_deployments"))
+        carried = first_row(con.execute("select count(*) from carried_deployment_rows"))
     except duckdb.Error:
         return None
     if expected is None or carried is None or expected[0] != carried[0]:
@@ -122,7 +123,7 @@ def _carry(con: duckdb.DuckDBPyConnection, lake: Lake, recent_from: datetime, re
 def complete(con: duckdb.DuckDBPyConnection, carried: Carried) -> Carried:
     """`mv_deployments` as the months written hold it, once `21_mv_deployments` found the other rows: the carried
     rows added."""
-    added = con.execute(f"insert into {TABLE} by name select * from carried_deployment_rows").fetchone()  # noqa: S608
+    added = first_row(con.execute(f"insert into {TABLE} by name select * from carried_deployment_rows"))  # noqa: S608
     con.execute("drop table carried_deployment_rows")
     return replace(carried, rows=int(added[0]) if added else 0)
 
@@ -136,10 +137,12 @@ def add_months(con: duckdb.DuckDBPyConnection, lake: Lake, carried: Carried, fir
     extra = {k: m for k, m in carried.stored.items() if m >= first and m not in carried.months}
     if not extra:
         return carried
-    added = con.execute(
-        f"insert into {TABLE} by name select * from read_parquet($urls, hive_partitioning = false)",  # noqa: S608
-        {"urls": sorted(lake.url_of(k) for k in extra)},
-    ).fetchone()
+    added = first_row(
+        con.execute(
+            f"insert into {TABLE} by name select * from read_parquet($urls, hive_partitioning = false)",  # noqa: S608
+            {"urls": sorted(lake.url_of(k) for k in extra)},
+        )
+    )
     rows = carried.rows + (int(added[0]) if added else 0)
     return replace(carried, months=carried.months | frozenset(extra.values()), rows=rows)
 

@@ -35,6 +35,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import duckdb
 
 from lakehouse.aggregates import footers
+from lakehouse.duckdb_session import first_row
 from lakehouse.storage import Lake
 
 SETTLED_PREFIX = "state/build/settled"
@@ -91,10 +92,12 @@ def settled_at(
     partitions with their versions)."""
     before = sorted((d.isoformat(), v) for d, v in event_versions.items() if d < cut.date())
     events = hashlib.sha256(json.dumps(before).encode()).hexdigest()
-    row = con.execute(
-        "select (select sum(hash(p)::hugeint) from ref_pivots as p)::varchar, "
-        "(select sum(hash(e)::hugeint) from ref_entities as e)::varchar"
-    ).fetchone()
+    row = first_row(
+        con.execute(
+            "select (select sum(hash(p)::hugeint) from ref_pivots as p)::varchar, "
+            "(select sum(hash(e)::hugeint) from ref_entities as e)::varchar"
+        )
+    )
     mapping = hashlib.sha256(json.dumps(list(row) if row else []).encode()).hexdigest()
     return Settled(cut, events, mapping, sql_version)
 
@@ -157,9 +160,11 @@ def complete(con: duckdb.DuckDBPyConnection) -> int:
         "delete from stg_deployments where deployment_key in "
         "(select deployment_key from settled_deployment_events where context)"
     )
-    added = con.execute(
-        "insert into stg_deployments by name select * from read_parquet(getvariable('settled_stg_deployments_url'))"
-    ).fetchone()
+    added = first_row(
+        con.execute(
+            "insert into stg_deployments by name select * from read_parquet(getvariable('settled_stg_deployments_url'))"
+        )
+    )
     return int(added[0]) if added else 0
 
 

@@ -39,6 +39,7 @@ import duckdb
 
 from lakehouse.aggregates import footers
 from lakehouse.aggregates.settled_deployments import SETTLED_PREFIX, Settled, key
+from lakehouse.duckdb_session import first_row
 from lakehouse.schemas import REGISTRY
 from lakehouse.storage import Lake
 
@@ -88,21 +89,25 @@ def usable(
         if footers.read(con, lake.url_of(BRANCHES_KEY), MANIFEST_KEY) != manifest(deployments, versions):
             return None
         con.execute("set variable settled_branches_url = $url", {"url": lake.url_of(BRANCHES_KEY)})
-        changed = con.execute(
-            "with stored as (select * from read_parquet(getvariable('settled_branches_url'))) "
-            "select (select count(*) from (select * from stg_deploy_branches except all select * from stored)) "
-            "+ (select count(*) from (select * from stored except all select * from stg_deploy_branches))"
-        ).fetchone()
+        changed = first_row(
+            con.execute(
+                "with stored as (select * from read_parquet(getvariable('settled_branches_url'))) "
+                "select (select count(*) from (select * from stg_deploy_branches except all select * from stored)) "
+                "+ (select count(*) from (select * from stored except all select * from stg_deploy_branches))"
+            )
+        )
     except duckdb.Error:
         return None
     if changed is None or changed[0]:
         return None
-    relisted = con.execute(
-        "select count(*) from raw_gitlab_deployment_merge_requests as l "
-        "inner join stg_deployments as d on d.deployment_key = 'gitlab:' || l.deployment_id "
-        "where l.merged_at >= $recent_from and d.finished_at < $recent_from",
-        {"recent_from": deployments.recent_from},
-    ).fetchone()
+    relisted = first_row(
+        con.execute(
+            "select count(*) from raw_gitlab_deployment_merge_requests as l "
+            "inner join stg_deployments as d on d.deployment_key = 'gitlab:' || l.deployment_id "
+            "where l.merged_at >= $recent_from and d.finished_at < $recent_from",
+            {"recent_from": deployments.recent_from},
+        )
+    )
     if relisted is None or relisted[0]:
         return None
     return months
@@ -126,8 +131,8 @@ def register(
         )
         register_empty(con)
         # The objects' row counts are in their footers: only the rows that do not hold are read.
-        total = con.execute(f"select count(*) from {stored}").fetchone()  # noqa: S608
-        left = con.execute("select count(*) from stored_lead_times").fetchone()
+        total = first_row(con.execute(f"select count(*) from {stored}"))  # noqa: S608
+        left = first_row(con.execute("select count(*) from stored_lead_times"))
         return (int(total[0]) if total else 0) - (int(left[0]) if left else 0)
     con.execute(
         "create or replace table stored_lead_times as "  # noqa: S608
@@ -138,7 +143,7 @@ def register(
         f"create or replace table settled_lead_times as select mr_id, environment from stored_lead_times where {HOLDS}",  # noqa: S608
         {"recent_from": recent_from},
     )
-    held = con.execute("select count(*) from settled_lead_times").fetchone()
+    held = first_row(con.execute("select count(*) from settled_lead_times"))
     return int(held[0]) if held else 0
 
 
@@ -185,7 +190,7 @@ def register_requests(con: duckdb.DuckDBPyConnection, lake: Lake, recent_from: d
             f"create or replace table settled_{name.removeprefix('stg_')} as select * from read_parquet($url)",  # noqa: S608
             {"url": lake.url_of(key(name))},
         )
-    carried = con.execute("select count(*) from settled_merge_requests").fetchone()
+    carried = first_row(con.execute("select count(*) from settled_merge_requests"))
     return int(carried[0]) if carried else 0
 
 

@@ -30,6 +30,7 @@ from datetime import datetime
 
 import duckdb
 
+from lakehouse.duckdb_session import first_row
 from lakehouse.storage import Lake
 
 TABLE = "mv_incident_links"
@@ -110,10 +111,12 @@ def register(
         "set variable links_deployments_from = getvariable('links_recent_from') - to_hours($hours)",
         {"hours": window_hours},
     )
-    carried = con.execute(
-        f"insert into settled_links select {COLUMNS} from stored_links as s "  # noqa: S608 - as above
-        # Those 20_mv_incident_links does not find again, among its incidents (the mapped ones not canceled).
-        "semi join stg_incidents as i on s.incident_sys_id = i.sys_id "
-        "and i.opened_at < getvariable('links_recent_from') and i.app_id is not null and not i.is_canceled"
-    ).fetchone()
+    carried = first_row(
+        con.execute(
+            f"insert into settled_links select {COLUMNS} from stored_links as s "  # noqa: S608 - as above
+            # Those 20_mv_incident_links does not find again, among its incidents (the mapped ones not canceled).
+            "semi join stg_incidents as i on s.incident_sys_id = i.sys_id "
+            "and i.opened_at < getvariable('links_recent_from') and i.app_id is not null and not i.is_canceled"
+        )
+    )
     return int(carried[0]) if carried else 0

@@ -197,7 +197,7 @@ totals as (
                 case when score_traffic_lost > 0 then format(
                     'no traffic measured in the last 7 days ({:,.0f} requests the 7 days before)', requests_prev_7d) end
             ],
-            x -> x is not null
+            lambda x: x is not null
         ) as reasons
     from scored
 )

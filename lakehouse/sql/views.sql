@@ -118,10 +118,14 @@ where version = (
 -- The run log: one record per batch run, its instants in UTC.
 create or replace view batch_runs as
 select * replace (
-    timezone('UTC', cast(window_start as timestamp)) as window_start,
-    timezone('UTC', cast(window_end as timestamp)) as window_end,
-    timezone('UTC', cast(started_at as timestamp)) as started_at,
-    timezone('UTC', cast(finished_at as timestamp)) as finished_at
+    case when typeof(window_start) = 'TIMESTAMP WITH TIME ZONE' then cast(window_start as timestamptz)
+        else timezone('UTC', cast(window_start as timestamp)) end as window_start,
+    case when typeof(window_end) = 'TIMESTAMP WITH TIME ZONE' then cast(window_end as timestamptz)
+        else timezone('UTC', cast(window_end as timestamp)) end as window_end,
+    case when typeof(started_at) = 'TIMESTAMP WITH TIME ZONE' then cast(started_at as timestamptz)
+        else timezone('UTC', cast(started_at as timestamp)) end as started_at,
+    case when typeof(finished_at) = 'TIMESTAMP WITH TIME ZONE' then cast(finished_at as timestamptz)
+        else timezone('UTC', cast(finished_at as timestamp)) end as finished_at
 )
 from read_json(getvariable('lake') || '/runs/*/*.json', union_by_name = true);
 
