@@ -16,6 +16,7 @@ from types import FrameType
 from typing import Any
 
 from lakehouse.errors import RosettaError
+from lakehouse.runlog import note_stop
 
 # Time left to end the run records and let go of the lease. A signal waits for the call in C it lands in (a DuckDB
 # query, an S3 put) to return, so the margin covers the longest of those too.
@@ -39,6 +40,7 @@ def stop_before_timeout(context: Any) -> Iterator[None]:
 
     def stop(signum: int, frame: FrameType | None) -> None:
         stopped.append(LambdaTimeout(f"Lambda's timeout is {STOP_BEFORE_TIMEOUT_S} s away"))
+        note_stop(stopped[0])
         raise stopped[0]
 
     previous = signal.signal(signal.SIGALRM, stop)
@@ -56,3 +58,4 @@ def stop_before_timeout(context: Any) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        note_stop(None)

@@ -70,7 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except RuntimeError as exc:
-        if isinstance(exc.__cause__, KeyboardInterrupt):  # DuckDB's "Query interrupted" on Ctrl-C
+        # DuckDB's "Query interrupted" on Ctrl-C: 1.5 chains it to the KeyboardInterrupt, 2.0 keeps no link to it.
+        if isinstance(exc.__cause__, KeyboardInterrupt) or str(exc) == "Query interrupted":
             return 130
         raise
 

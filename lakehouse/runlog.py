@@ -149,13 +149,24 @@ class RunLog:
         return records[:limit]
 
 
+# The stop a signal handler is raising (Lambda's coming timeout), noted by whoever raises it. DuckDB 1.5 chains a stop
+# raised during a query to its "Query interrupted"; DuckDB 2.0 keeps no link to it, so the chain alone cannot tell.
+_noted_stop: BaseException | None = None
+
+
+def note_stop(stop: BaseException | None) -> None:
+    """Note the stop a signal handler raises, for `describe_error`; None once it has been handled."""
+    global _noted_stop
+    _noted_stop = stop
+
+
 def describe_error(error: BaseException | str) -> str:
     """One line for the run log. Our own errors are already written for people; others get their type."""
     if isinstance(error, str):
         return error
     # A stop (Ctrl-C, Lambda's coming timeout) says so, also when DuckDB turned it into "Query interrupted" and the
     # build named the SQL file it stopped in (a BuildError raised while DuckDB's error was handled).
-    stop = _stop_behind(error)
+    stop = _stop_behind(error) or _noted_stop
     if stop is not None:
         return f"stopped ({type(stop).__name__})"
     if isinstance(error, RosettaError):

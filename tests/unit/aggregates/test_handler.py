@@ -16,7 +16,7 @@ from lakehouse.aggregates import build as build_module
 from lakehouse.aggregates.build import LEASE_KEY, BuildError
 from lakehouse.aggregates.sqlfiles import SQL_DIR, load_sql_files
 from lakehouse.errors import RosettaError
-from lakehouse.runlog import RunLog
+from lakehouse.runlog import RunLog, note_stop
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from tests.lambda_context import LambdaContext
@@ -228,6 +228,36 @@ def test_a_stop_met_while_duckdb_runs_a_sql_file_is_recorded_as_a_stop(tmp_path:
         runs.finish(run, "failed", error=failed)
     [record] = RunLog(lake).list()
     assert (record.status, record.error) == ("failed", "stopped (LambdaTimeout)")
+
+
+def test_a_stop_duckdb_keeps_no_link_to_is_recorded_as_a_stop_while_it_is_noted(tmp_path: Path) -> None:
+    """From DuckDB 2.0, a stop raised by the deadline's signal handler during a query comes back as a bare
+    RuntimeError("Query interrupted"), linked to no stop. The handler notes the stop as it raises it: while noted, the
+    build's failure is recorded as a stop; once the deadline has handled it, a failure is recorded as what it is."""
+    lake = Lake.from_settings(Settings(lake_url=str(tmp_path / "lake")))
+    runs = RunLog(lake)
+    problems = next(f for f in load_sql_files() if f.path.name == "13_stg_problems.sql")
+
+    def failed_build() -> BuildError:
+        try:
+            try:
+                raise RuntimeError("Query interrupted")  # as DuckDB 2.0 raises it: no cause, no context
+            except RuntimeError as interrupted:
+                raise BuildError(f"{problems.path.name}: {interrupted}") from None
+        except BuildError as failed:
+            return failed
+
+    stopped = runs.start("build_aggregates", "mart", "hourly", trigger="schedule")
+    note_stop(LambdaTimeout("Lambda's timeout is 30 s away"))
+    try:
+        runs.finish(stopped, "failed", error=failed_build())
+    finally:
+        note_stop(None)
+    failed = runs.start("build_aggregates", "mart", "hourly", trigger="schedule")
+    runs.finish(failed, "failed", error=failed_build())
+    errors = {r.run_id: r.error for r in RunLog(lake).list()}
+    assert errors[stopped.run_id] == "stopped (LambdaTimeout)"
+    assert errors[failed.run_id] == "13_stg_problems.sql: Query interrupted"
 
 
 def test_a_build_near_its_timeout_stops_itself_and_lets_go_of_the_lake(
