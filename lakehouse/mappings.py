@@ -13,7 +13,9 @@ import re
 import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -778,7 +780,22 @@ class MappingVersion:
     changed_by: str
     changed_at: datetime
     change_note: str | None
-    row_meta: Mapping[tuple[str, str], tuple[str, datetime]]
+    # The version's stored rows, for row_meta.
+    table: pa.Table = dataclass_field(repr=False, compare=False)
+
+    @cached_property
+    def row_meta(self) -> Mapping[tuple[str, str], tuple[str, datetime]]:
+        """Who last changed each entry (entity, environment), and when. Only a change to the mapping reads it: made
+        into datetimes for every row, the stamps were a fifth of reading a version, which every build and every API
+        cold start does."""
+        stamps = self.table.select(["entity_id", "environment", "row_updated_by", "row_updated_at"]).to_pydict()
+        return dict(
+            zip(
+                zip(stamps["entity_id"], stamps["environment"], strict=True),
+                zip(stamps["row_updated_by"], stamps["row_updated_at"], strict=True),
+                strict=True,
+            )
+        )
 
 
 class MappingStore:
@@ -808,27 +825,19 @@ class MappingStore:
         # Every entry was validated when its version was applied; reading it back (each API cold start) trusts it.
         # A version written before a field existed reads it as unset (its default: the namespace is Backstage's).
         # Column by column, and the timestamps only where they are used: made into datetimes for every row, the
-        # version's two were a third of the read.
+        # version's two were a third of the read (each entry's own two are read by row_meta, when asked).
         fields = [k for k in MappingEntry.model_fields if k in table.column_names]
         columns = table.select(fields).to_pydict()
         entries = tuple(
             MappingEntry.model_construct(**{k: v for k, v in zip(fields, values, strict=True) if v is not None})
             for values in zip(*(columns[k] for k in fields), strict=True)
         )
-        stamps = table.select(["entity_id", "environment", "row_updated_by", "row_updated_at"]).to_pydict()
-        meta = dict(
-            zip(
-                zip(stamps["entity_id"], stamps["environment"], strict=True),
-                zip(stamps["row_updated_by"], stamps["row_updated_at"], strict=True),
-                strict=True,
-            )
-        )
         if table.num_rows:
             first = table.slice(0, 1).select(["changed_by", "changed_at", "change_note"]).to_pylist()[0]
             changed_by, changed_at, note = first["changed_by"], first["changed_at"], first["change_note"]
         else:
             changed_by, changed_at, note = _change_of(table)
-        return MappingVersion(version, entries, changed_by, changed_at, note, meta)
+        return MappingVersion(version, entries, changed_by, changed_at, note, table)
 
     def apply(
         self,
