@@ -785,9 +785,8 @@ class MappingVersion:
 
     @cached_property
     def row_meta(self) -> Mapping[tuple[str, str], tuple[str, datetime]]:
-        """Who last changed each entry (entity, environment), and when. Only a change to the mapping reads it: made
-        into datetimes for every row, the stamps were a fifth of reading a version, which every build and every API
-        cold start does."""
+        """Who last changed each entry (entity, environment), and when: made from the stored rows when a change to
+        the mapping first asks, not by every read of a version (see MappingStore.read)."""
         stamps = self.table.select(["entity_id", "environment", "row_updated_by", "row_updated_at"]).to_pydict()
         return dict(
             zip(
@@ -825,7 +824,7 @@ class MappingStore:
         # Every entry was validated when its version was applied; reading it back (each API cold start) trusts it.
         # A version written before a field existed reads it as unset (its default: the namespace is Backstage's).
         # Column by column, and the timestamps only where they are used: made into datetimes for every row, the
-        # version's two were a third of the read (each entry's own two are read by row_meta, when asked).
+        # version's two were a third of the read, each entry's own two a fifth of what was left (see row_meta).
         fields = [k for k in MappingEntry.model_fields if k in table.column_names]
         columns = table.select(fields).to_pydict()
         entries = tuple(
