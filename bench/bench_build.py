@@ -14,7 +14,6 @@ import os
 import platform
 import pwd
 import re
-import resource
 import shutil
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 from lake_generator import DEFAULT_END, LakeSpec, append_day, generate
+from peak_memory import peak_rss_mb
 
 from lakehouse.aggregates import build as runner
 from lakehouse.aggregates import history
@@ -452,11 +452,6 @@ PG_SETTINGS = {
 
 
 # --- child-process measurements --------------------------------------------------------------------
-def peak_rss_mb() -> float:
-    """Peak resident set size of this process (Linux reports kilobytes)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def lake_at(folder: Path, scratch: Path) -> tuple[Lake, Settings]:
     # 2 threads and the DuckDB memory limit infra/terraform/functions.tf gives the build function.
     settings = Settings(
@@ -976,7 +971,7 @@ def render(report: dict[str, Any]) -> str:
         ]
     lines += [
         "",
-        f"Peak RSS is each measurement's own child process (`ru_maxrss`), Python, DuckDB (its "
+        f"Peak RSS is each measurement's own child process (its kernel high-water mark, VmHWM), Python, DuckDB (its "
         f"{BUILD_MEMORY_LIMIT} limit) and each object's bytes on their way to the store included; "
         f"the 2 GB memory target is {verdict(rss_ok)} across (a)–(c).",
         "Incremental runs: one more day ({}) of metrics and events was ingested through `Lake.write_partition` "

@@ -9,19 +9,14 @@ from __future__ import annotations
 
 import argparse
 import gc
-import resource
 import time
 from datetime import UTC, datetime
 
 import httpx
+from peak_memory import peak_rss_mb
 
 from simulators.estate import generate_estate
 from simulators.serve import start_simulators
-
-
-def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far (Linux reports kilobytes)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def current_rss_mb() -> float:

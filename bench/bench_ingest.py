@@ -11,7 +11,6 @@ import argparse
 import json
 import os
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -19,6 +18,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from peak_memory import peak_rss_mb
 
 END = datetime(2024, 3, 6, tzinfo=UTC)
 REPO = Path(__file__).resolve().parent.parent
@@ -71,7 +72,7 @@ def run_one(source: str, days: int) -> dict[str, Any]:
     return {
         "source": source,
         "seconds": round(seconds, 1),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "peak_rss_mb": round(peak_rss_mb()),
         **outcome.totals(),
         "datasets": {
             d: {k: s[k] for k in ("rows_out", "pages", "requests", "status", "error")}
