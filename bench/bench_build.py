@@ -33,9 +33,10 @@ from peak_memory import peak_rss_mb
 
 from lakehouse.aggregates import build as runner
 from lakehouse.aggregates import history
+from lakehouse.aggregates.mart_writes import ENUM_KEYS
 from lakehouse.aggregates.refs import ref_tables
 from lakehouse.aggregates.sqlfiles import load_sql_files
-from lakehouse.duckdb_session import first_row, open_duckdb
+from lakehouse.duckdb_session import first_row, open_duckdb, tune_for_build
 from lakehouse.mappings import MappingStore
 from lakehouse.runlog import RunLog
 from lakehouse.schemas import get_dataset
@@ -425,13 +426,13 @@ PG_TYPES = {
     "BOOLEAN": "boolean",
     "DATE": "date",
 }
-# The ENUM types the build makes from the mapping (build.ENUM_KEYS), made the same way: the mapping's values,
+# The ENUM types the build makes from the mapping (mart_writes.ENUM_KEYS), made the same way: the mapping's values,
 # sorted, so that an ENUM orders as its text does (the server's locale is C, DuckDB's order is bytewise).
 PG_ENUM_TYPES = "".join(
     f"do $$ begin execute (select format('create type {kind} as enum (%s)', "
     f"string_agg(quote_literal({column}), ', ' order by {column})) "
     f"from (select distinct {column} from ref_entities where {column} is not null) as v); end $$;\n"
-    for column, kind in runner.ENUM_KEYS.items()
+    for column, kind in ENUM_KEYS.items()
 )
 # A benchmark-only server: durability off (it is thrown away), memory well above DuckDB's limit.
 PG_SETTINGS = {
@@ -494,7 +495,7 @@ def subset_connection(task: dict[str, Any]) -> duckdb.DuckDBPyConnection:
     mapping = MappingStore(lake).current()
     assert mapping is not None
     con = open_duckdb(settings, lake)
-    runner.tune_for_build(con)
+    tune_for_build(con)
     # The full build has left current history copies: none is written here (a stale one would be removed).
     stored = set(lake.list_keys(f"{history.HISTORY_PREFIX}/"))
     read = runner.read_datasets(load_sql_files())

@@ -129,3 +129,12 @@ def _configure_s3(con: duckdb.DuckDBPyConnection, settings: Settings, store: S3S
         params["use_ssl"] = endpoint.scheme == "https"
         options += ", ENDPOINT $endpoint, USE_SSL $use_ssl"
     con.execute(f"CREATE OR REPLACE SECRET rosetta_lake (TYPE s3, {options})", params)
+
+
+def tune_for_build(con: duckdb.DuckDBPyConnection) -> None:
+    """The settings a build runs its SQL with."""
+    # The same day files are read by several steps.
+    con.execute("set parquet_metadata_cache = true")
+    # An in-memory database still checkpoints (compressing its tables) once enough has changed: a 1.2 s pause in
+    # a full build, 0.5 s in an hourly one, for tables that live one run.
+    con.execute("set checkpoint_threshold = '100GB'")

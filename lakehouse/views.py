@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from lakehouse.aggregates.build import DAYS_THROUGH_KEY
+from lakehouse.aggregates.mart_writes import DAYS_THROUGH_KEY
 from lakehouse.aggregates.sqlfiles import load_sql_files
 from lakehouse.duckdb_session import sql_literal
 from lakehouse.schemas import REGISTRY, Dataset

@@ -39,7 +39,8 @@ from functions.api.problems import Problem
 from functions.api.queries import BUILD_MACROS, RECENT_HOURLY, RECENT_SELECT
 from functions.api.settings import ApiSettings
 from lakehouse.aggregates import footers
-from lakehouse.aggregates.build import DAYS_THROUGH_KEY, STATE_KEY
+from lakehouse.aggregates.build import STATE_KEY
+from lakehouse.aggregates.mart_writes import DAYS_THROUGH_KEY
 from lakehouse.duckdb_session import open_duckdb, sql_literal
 from lakehouse.mappings import MappingStore
 from lakehouse.objectstore import LocalStore

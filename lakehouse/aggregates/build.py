@@ -12,20 +12,16 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Mapping
+from contextlib import suppress
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Literal
 
 import duckdb
 
 from lakehouse.aggregates import (
-    footers,
     history,
     settled_changes,
     settled_deployment_rows,
@@ -34,9 +30,22 @@ from lakehouse.aggregates import (
     settled_links,
 )
 from lakehouse.aggregates.as_of import outside_years
+from lakehouse.aggregates.build_types import BuildError, BuildMode, BuildParams, BuildResult, LocalObject
+from lakehouse.aggregates.days import days_between, midnight, month_bounds
+from lakehouse.aggregates.mart_writes import (
+    ENUM_KEYS,
+    TableWriter,
+    column_types,
+    copy_to_file,
+    months_to_write,
+    put_all,
+    remove_days_held_twice,
+    reused_objects,
+    write_month,
+)
 from lakehouse.aggregates.refs import RefTables, ref_tables
 from lakehouse.aggregates.sqlfiles import SqlFile, files_version, load_macros, load_sql_files
-from lakehouse.duckdb_session import first_row, open_duckdb, sql_literal
+from lakehouse.duckdb_session import first_row, open_duckdb, tune_for_build
 from lakehouse.errors import RosettaError
 from lakehouse.gitlab_projects import with_recorded_ids
 from lakehouse.mappings import MappingEntry, MappingStore
@@ -46,7 +55,6 @@ from lakehouse.schemas import REGISTRY, Dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import ROW_GROUP_ROWS, Lake
 
-BuildMode = Literal["full", "hourly", "daily"]
 STATE_KEY = "state/build/aggregates.json"
 # One build at a time per lake: the builds' puts and deletes interleaved could leave a day both in a month object and
 # in a day object. A build stopped where it cannot let go (a Lambda timeout, a killed process) holds the lease until it
@@ -56,10 +64,6 @@ LEASE_KEY = "state/build/lease.json"
 BUILD_LEASE = timedelta(minutes=30)
 # Per whole-history table counted by day, and day: its rows as the last build left them (see _reach_event_days).
 EVENT_DAYS_KEY = "state/build/event_days.parquet"
-# Hourly facts are the only large inputs; they are read for the days being rebuilt plus this much history
-# (the risk trend compares two weeks; the period tables go back two calendar quarters).
-HOURLY_LOOKBACK_DAYS = 14
-PERIOD_LOOKBACK_DAYS = 200
 HOURLY_DATASETS = ("dynatrace/service_metrics_hourly", "elasticsearch/log_counts_hourly")
 # What the DORA periods count deployments from: the first window the deploy ingest completed.
 DEPLOYMENT_EVENTS = REGISTRY["deploys/deployment_events"]
@@ -72,115 +76,8 @@ SIGNAL_DATASETS = (*HOURLY_DATASETS, "dynatrace/entities")
 APPLICATION_HOURS, HOURLY_MART = "stg_app_signals_hourly", "mv_golden_signals_hourly"
 # The pivots by which a mapping finds Dynatrace services through the Entities API's listings.
 SELECTED_BY = {"dynatrace_tag", "dynatrace_zone"}
-# Whole-history tables with an app_id are written sorted by it, then by the first of these they have.
-EVENT_TIME_COLUMNS = ("opened_at", "change_start", "finished_at", "merged_at", "day", "hour")
-PER_APPLICATION_ROW_GROUP = 16_384
-# Row groups of a day table's month object: DuckDB's own default size. A month of hourly signals is written
-# 0.3 s faster than in groups of 256,000 (1.8 s against 2.1 s), and a reader of one application skips more.
-MONTH_ROW_GROUP = 122_880
-# Mart tables written at once in the background while the SQL files run (see TableWriter): one per core of the build
-# function.
-WRITERS = 2
-# Objects put side by side once every SQL file has run: a full build puts over a hundred (600 MB on the bench lake),
-# one after another a few seconds of a single core, and on S3 as many round trips.
-PUTS = 8
-# The footer key of a month object's fingerprint (tables stored by month of a column).
-FINGERPRINT_KEY = "rosetta_rows"
-# In a day table's month object: the last day it holds; the month's later days are objects of their own.
-DAYS_THROUGH_KEY = "rosetta_days_through"
-# The hourly signals' keys as ENUM types over the mapping's values: tens of millions of rows a year are grouped
-# and sorted on them, and an ENUM is a small integer to DuckDB (see _typed for how they are written). Sorted by
-# value, so that an ENUM orders as its text does.
-ENUM_KEYS = {"app_id": "mapped_app_id", "component_id": "mapped_component_id", "environment": "mapped_environment"}
-# The column a reader of a day table skips row groups by, with their min/max statistics: the API reads one
-# application at a time. A component is read within its application, whose row groups the application's own
-# statistics find; written as text too, it made a month of hourly signals 0.1 s slower to write (of 0.7 s).
-SKIPPED_BY = ("app_id",)
 # The header lines that name columns of the file's own query.
 NAMING_COLUMNS = re.compile(r"^--\s*(partitioned by|counted on days of|counted with):")
-
-
-class BuildError(RosettaError):
-    """A SQL file failed; the message names the file and line."""
-
-
-@dataclass(frozen=True)
-class BuildParams:
-    """Knobs the SQL reads from the one-row `build_params` table."""
-
-    as_of: datetime
-    day_from: date
-    day_to: date
-    mode: BuildMode
-    # The first day whose hourly signals are rebuilt: day_from unless only events reached further back (an
-    # incident opened weeks ago and resolved today rewrites its opening day, not that day's signals).
-    signals_from: date | None = None
-    availability_target: float = 0.995
-    latency_p95_threshold_ms: float = 500.0
-    latency_p99_threshold_ms: float = 1500.0
-    latency_target: float = 0.95
-    light_window_hours: int = 24
-    full_window_hours: int = 4
-    full_min_confidence: float = 0.7
-    min_coverage: float = 0.5
-    production_environment: str = "production"
-    # The first instant the lake read deployments from (see lakehouse.runlog.FirstReads); None when unknown.
-    deployments_read_from: datetime | None = None
-    # In an hourly build that takes the settled deployments (lakehouse.aggregates.settled_deployments), the first
-    # instant it attributes attempts from; None when it attributes every one.
-    deployments_recent_from: datetime | None = None
-    # In an hourly build that takes the settled lead times (lakehouse.aggregates.settled_lead_times), the first
-    # instant it finds shipping deployments from; None when it finds every lead time.
-    lead_times_recent_from: datetime | None = None
-    # In an hourly build that takes the settled changes (lakehouse.aggregates.settled_changes), the first creation
-    # instant it reads every change from; None when it reads every change.
-    changes_created_from: datetime | None = None
-
-    def __post_init__(self) -> None:
-        if self.signals_from is None:
-            object.__setattr__(self, "signals_from", self.day_from)
-
-    @property
-    def hours_from(self) -> datetime:
-        """The first hour of hourly signals the build reads: the days rebuilt plus HOURLY_LOOKBACK_DAYS, and in
-        daily and full builds enough for the period tables too."""
-        first = self.day_from - timedelta(days=HOURLY_LOOKBACK_DAYS)
-        if self.mode != "hourly":
-            first = min(first, self.day_to - timedelta(days=PERIOD_LOOKBACK_DAYS))
-        return _midnight(first)
-
-
-@dataclass
-class BuildResult:
-    mode: BuildMode
-    as_of: datetime
-    day_from: date
-    day_to: date
-    mapping_version: int
-    tables: dict[str, int] = field(default_factory=dict)
-    objects_written: int = 0
-    run_id: str | None = None
-    # Why every day was rebuilt ("the SQL files changed", "asked for"); None for an incremental build.
-    full_because: str | None = None
-    # Seconds per step ("27_stg_app_signals_hourly.sql", "write mv_incidents"), in the order they ran.
-    seconds: dict[str, float] = field(default_factory=dict)
-    # Rows an hourly build took from what the last daily or full build settled instead of computing them
-    # (lakehouse.aggregates.settled_deployments, settled_lead_times and settled_changes).
-    settled_rows: dict[str, int] = field(default_factory=dict)
-
-    def slowest_steps(self, count: int = 5) -> dict[str, float]:
-        """The slowest steps, slowest first: where a build that grew slow spends its time."""
-        return dict(sorted(self.seconds.items(), key=lambda step: -step[1])[:count])
-
-
-@dataclass(frozen=True)
-class LocalObject:
-    """An object written to a local file during the SQL phase (a mart table's month, a dataset's history copy),
-    put in the write phase."""
-
-    key: str
-    path: Path
-    rows: int
 
 
 def build(
@@ -301,7 +198,7 @@ def _build(
         full_because = "asked for"
     # The build's run starts before the run log is read: the next build reads every run that finished after this
     # start, so an ingest finishing while the run log is read is not missed by both.
-    run = runs.start("build_aggregates", "mart", mode, window=(_midnight(as_of.date()), as_of), trigger=trigger)
+    run = runs.start("build_aggregates", "mart", mode, window=(midnight(as_of.date()), as_of), trigger=trigger)
     try:
         day_from, signals_from, running = _first_days_to_rebuild(lake, mode, previous, as_of, read)
         read_from = {d.id: FirstReads(lake).get(d.source, d.name) for d in READ_FROM_DATASETS}
@@ -318,7 +215,7 @@ def _build(
     except BaseException as exc:
         runs.finish(run, "failed", error=exc)
         raise
-    run.window_start = _midnight(day_from)
+    run.window_start = midnight(day_from)
     result = BuildResult(
         mode, as_of, day_from, build_params.day_to, mapping.version, run_id=run.run_id, full_because=full_because
     )
@@ -335,13 +232,13 @@ def _build(
         # A full build replaces every object and removes those it did not write: it reads none, so that one whose
         # footer cannot be read does not stop the build that replaces it.
         if mode != "full":
-            with _timed(result, "remove days held twice"):
-                _remove_days_held_twice(con, lake)
-        with _timed(result, "read inputs"):
+            with result.timed("remove days held twice"):
+                remove_days_held_twice(con, lake)
+        with result.timed("read inputs"):
             copies, versions = _register_inputs(con, lake, refs, build_params, scratch, stored, read)
         settled_part = None
         if mode == "hourly":
-            with _timed(result, "read settled deployments"):
+            with result.timed("read settled deployments"):
                 settled_part = _take_settled(con, lake, stored, versions.get(DEPLOYMENT_EVENTS.id, {}), sql_version)
         if settled_part is None:
             settled_deployments.register_empty(con)
@@ -357,14 +254,14 @@ def _build(
         if mode == "hourly":
             changes_reread = settled_changes.usable(con, lake, stored, settled_part, versions.get(CHANGES.id, {}))
         if changes_reread is not None and settled_part is not None:
-            with _timed(result, "read settled changes"):
+            with result.timed("read settled changes"):
                 settled_changes.register_stored(con, lake, changes_reread)
                 build_params = _set_bound(con, build_params, "changes_created_from", settled_part.cut)
         else:
             settled_changes.register_empty(con)
         requests_carried: int | None = None
         if settled_part is not None and settled_lead_times.requests_usable(con, lake, stored, settled_part, versions):
-            with _timed(result, "carried requests"):
+            with result.timed("carried requests"):
                 requests_carried = settled_lead_times.register_requests(con, lake, settled_part.recent_from)
         else:
             settled_lead_times.register_requests_empty(con)
@@ -378,13 +275,13 @@ def _build(
             if sql_file in monthly:
                 if sql_file is monthly[0]:
                     # The event tables are built: the days their changes reach are rebuilt too.
-                    with _timed(result, "days the events reach"):
+                    with result.timed("days the events reach"):
                         partial = {settled_deployment_rows.TABLE: deployment_rows.months} if deployment_rows else {}
                         build_params, event_days = _reach_event_days(con, lake, files, build_params, scratch, partial)
                     copies.append(event_days)
                     result.day_from = build_params.day_from
                     if deployment_rows is not None and deferred is not None:
-                        with _timed(result, "carried mv_deployments"):
+                        with result.timed("carried mv_deployments"):
                             deployment_rows = settled_deployment_rows.add_months(
                                 con, lake, deployment_rows, build_params.day_from
                             )
@@ -395,7 +292,7 @@ def _build(
                     _run_monthly(con, lake, monthly, build_params, scratch, result, written, stale)
                 continue
             if sql_file.table == settled_links.TABLE and settled_part is not None and changes_reread is not None:
-                with _timed(result, "settled links"):
+                with result.timed("settled links"):
                     carried = _carry_links(con, lake, previous, build_params, settled_part.recent_from)
                     if carried is not None:
                         result.settled_rows[sql_file.table] = carried
@@ -408,12 +305,12 @@ def _build(
                 and previous is not None
                 and previous.get("full_min_confidence") == build_params.full_min_confidence
             ):
-                with _timed(result, "settled mv_deployments"):
+                with result.timed("settled mv_deployments"):
                     deployment_rows = settled_deployment_rows.register(
                         con, lake, settled_part.recent_from, changes_reread or []
                     )
             if sql_file.table == settled_lead_times.TABLE and settled_part is not None:
-                with _timed(result, "settled lead times"):
+                with result.timed("settled lead times"):
                     months = settled_lead_times.usable(con, lake, stored, settled_part, versions)
                     if months is None and requests_carried is not None:
                         # The lead times are all found again, so every request is read.
@@ -425,7 +322,7 @@ def _build(
                             con, lake, months, recent_from, requests_carried=requests_carried is not None
                         )
                         build_params = _set_bound(con, build_params, "lead_times_recent_from", recent_from)
-            with _timed(result, sql_file.path.name):
+            with result.timed(sql_file.path.name):
                 _run(con, sql_file)
                 _check_header_columns(con, sql_file)
             if sql_file.table == "stg_merge_requests" and requests_carried is not None:
@@ -436,23 +333,23 @@ def _build(
                 footer = {settled_lead_times.MANIFEST_KEY: settled_lead_times.manifest(settles, versions)}
                 writer.submit_settled("settled requests", settled_lead_times.request_queries(settles), footer)
             if sql_file.table == "stg_deployments":
-                with _timed(result, "settled deployments"):
+                with result.timed("settled deployments"):
                     if settled_part is not None:
                         result.settled_rows[sql_file.table] = settled_deployments.complete(con)
                     elif settles is not None:
                         footer = {settled_deployments.MANIFEST_KEY: settles.manifest()}
                         writer.submit_settled("settled deployments", settled_deployments.queries(settles), footer)
             if sql_file.table == settled_deployment_rows.TABLE and deployment_rows is not None:
-                with _timed(result, "carried mv_deployments"):
+                with result.timed("carried mv_deployments"):
                     deployment_rows = settled_deployment_rows.complete(con, deployment_rows)
                 result.settled_rows[sql_file.table] = deployment_rows.rows
                 # Written once the days the events reach are known: the months of days rebuilt are added first.
                 deferred = sql_file
             if sql_file.table in ("stg_change_deployments", "mv_changes") and changes_reread is not None:
-                with _timed(result, f"settled {sql_file.table}"):
+                with result.timed(f"settled {sql_file.table}"):
                     result.settled_rows[sql_file.table] = settled_changes.complete(con, sql_file.table, changes_reread)
             if sql_file.table == "mv_changes" and settles is not None:
-                with _timed(result, "settled changes"):
+                with result.timed("settled changes"):
                     manifest = settled_changes.manifest(settles, versions.get(CHANGES.id, {}))
                     footer = {settled_changes.MANIFEST_KEY: manifest}
                     writer.submit_settled("settled changes", settled_changes.queries(con, settles), footer)
@@ -466,7 +363,7 @@ def _build(
             writer.submit(deferred, build_params)
         copies.extend(writer.finish())
         released = writer.release()
-        result.objects_written += _put_all(lake, written)
+        result.objects_written += put_all(lake, written)
         # Day objects a month object has taken in go once it is in place. No order of a put and deletes is safe
         # from a stop in between: deleting first would lose the days until the next build, and no reader could get
         # them back; putting first leaves the days twice, which readers recognize by the month object's last day
@@ -475,7 +372,7 @@ def _build(
             lake.store.delete(key)
         writer.commit()
         # The history copies last: a build that fails before them leaves the previous copies, still valid.
-        _put_all(lake, copies)
+        put_all(lake, copies)
     except BaseException as exc:
         runs.finish(run, "failed", error=exc)
         raise
@@ -487,8 +384,8 @@ def _build(
         for local in [*written, *copies]:
             local.path.unlink(missing_ok=True)
     run.rows_out = sum(result.tables.values())
-    run.window_start = _midnight(result.day_from)
-    run.days_written = [d.isoformat() for d in _days(result.day_from, build_params.day_to)]
+    run.window_start = midnight(result.day_from)
+    run.days_written = [d.isoformat() for d in days_between(result.day_from, build_params.day_to)]
     runs.finish(run, "succeeded")
     lake.put_json(
         STATE_KEY,
@@ -605,7 +502,7 @@ def _first_days_to_rebuild(
     running = []
     touched = {as_of.date(), (as_of - timedelta(hours=1)).date()}
     if previous.get("as_of"):
-        touched |= set(_days(datetime.fromisoformat(previous["as_of"]).date(), as_of.date()))
+        touched |= set(days_between(datetime.fromisoformat(previous["as_of"]).date(), as_of.date()))
     signals = set(touched)
     # The run log files a run under the day it started: one that started the day before the last build and
     # finished after the build started (an ingest over midnight) is listed too.
@@ -677,7 +574,7 @@ def _register_hourly(con: duckdb.DuckDBPyConnection, lake: Lake, params: BuildPa
     heavy_from = params.hours_from.date()
     _bound_hourly_days(con, heavy_from, params.day_to)
     for dataset_id in HOURLY_DATASETS:
-        _register_raw(con, lake, REGISTRY[dataset_id], _days(heavy_from, params.day_to))
+        _register_raw(con, lake, REGISTRY[dataset_id], days_between(heavy_from, params.day_to))
 
 
 def _register_refs(con: duckdb.DuckDBPyConnection, refs: RefTables) -> None:
@@ -709,7 +606,7 @@ def _register_history(
     if scratch is not None and days.needs_rewrite(hourly):
         # The view name comes from the dataset registry; the footer lists the days and versions read.
         query = f"select * from {view}_days"  # noqa: S608
-        path, rows = _copy_to_file(
+        path, rows = copy_to_file(
             con, query, {}, scratch, ROW_GROUP_ROWS, {history.MANIFEST_KEY: history.manifest(days)}
         )
         copy = LocalObject(days.key, path, rows)
@@ -761,7 +658,7 @@ def _carry_links(
             lake,
             objects,
             recent_from,
-            _midnight(params.day_from),
+            midnight(params.day_from),
             last_as_of,
             params.full_window_hours,
             max(windows),
@@ -781,7 +678,7 @@ def _keep_deploy_branches(
     """The deploy branches this build found, written to a local file to be put with the history copies: an hourly
     build keeps the lead times it settles only while they are the same (lakehouse.aggregates.settled_lead_times)."""
     footer = {settled_lead_times.MANIFEST_KEY: settled_lead_times.manifest(settles, versions)}
-    path, rows = _copy_to_file(con, "select * from stg_deploy_branches", {}, scratch, ROW_GROUP_ROWS, footer)
+    path, rows = copy_to_file(con, "select * from stg_deploy_branches", {}, scratch, ROW_GROUP_ROWS, footer)
     return LocalObject(settled_lead_times.BRANCHES_KEY, path, rows)
 
 
@@ -796,21 +693,6 @@ def _read_every_request(con: duckdb.DuckDBPyConnection, files: list[SqlFile], re
             con.execute(f"drop {sql_file.materialize} {sql_file.table}")
             _run(con, sql_file)
             result.tables[sql_file.table] = _count(con, sql_file.table)
-
-
-def _write_settled(
-    con: duckdb.DuckDBPyConnection,
-    queries: dict[str, tuple[str, dict[str, object]]],
-    footer: dict[str, str],
-    scratch: Path,
-) -> list[LocalObject]:
-    """A settled part this build found (its objects' queries by name, and the manifest they share), written to
-    local files to be put with the history copies."""
-    objects = []
-    for name, (query, values) in queries.items():
-        path, rows = _copy_to_file(con, query, values, scratch, ROW_GROUP_ROWS, footer)
-        objects.append(LocalObject(settled_deployments.key(name), path, rows))
-    return objects
 
 
 def _bound_hourly_days(con: duckdb.DuckDBPyConnection, first: date, last: date) -> None:
@@ -982,14 +864,14 @@ def _run_monthly(
     # The loop still covers the other rebuilt days, whose daily signals the later day tables read.
     first_day = params.signals_from or params.day_from
     existing = {step.table: set(lake.list_keys(f"mart/{step.table}/")) for step in steps if step.is_mart}
-    reused = {table: _reused(params, keys) for table, keys in existing.items()}
-    to_write = {table: _months_to_write(params, keys, first_day) for table, keys in reused.items()}
+    reused = {table: reused_objects(params, keys) for table, keys in existing.items()}
+    to_write = {table: months_to_write(params, keys, first_day) for table, keys in reused.items()}
     created: set[str] = set()
-    for year, month in sorted({(d.year, d.month) for d in _days(first_hour.date(), params.day_to)}):
-        first, after = _month_bounds(year, month)
+    for year, month in sorted({(d.year, d.month) for d in days_between(first_hour.date(), params.day_to)}):
+        first, after = month_bounds(year, month)
         # A day either side: the partitions hold whole UTC days, the margin only guards the edges.
         _bound_hourly_days(con, first - timedelta(days=1), after)
-        hours = {"month_first_hour": max(first_hour, _midnight(first)), "month_after_hour": _midnight(after)}
+        hours = {"month_first_hour": max(first_hour, midnight(first)), "month_after_hour": midnight(after)}
         kept = _kept_application_hours(lake, params, existing, first_day, (year, month))
         # The month of the first day with new signals, begun before it: its earlier hours are read back, the
         # others rolled up from the raw days of that day on.
@@ -998,23 +880,23 @@ def _run_monthly(
             _bound_hourly_days(con, first_day - timedelta(days=1), after)
         for step in steps:
             if kept and step.table == APPLICATION_HOURS:
-                with _timed(result, "read back application hours"):
+                with result.timed("read back application hours"):
                     _read_back(con, step, [lake.url_of(k) for k in kept], hours)
                 continue
             if earlier and step.table == APPLICATION_HOURS:
-                with _timed(result, "read back application hours"):
-                    read_back = hours | {"month_after_hour": _midnight(first_day)}
+                with result.timed("read back application hours"):
+                    read_back = hours | {"month_after_hour": midnight(first_day)}
                     _read_back(con, step, [lake.url_of(k) for k in earlier], read_back)
-                with _timed(result, step.path.name):
+                with result.timed(step.path.name):
                     # The name and text come from our SQL file; the hours are bound.
                     statement = (
                         f"insert into {step.table} select * from ({step.text}\n) "  # noqa: S608
                         "where hour >= $from_hour and hour < $month_after_hour"
                     )
-                    bound = {"from_hour": _midnight(first_day), "month_after_hour": hours["month_after_hour"]}
+                    bound = {"from_hour": midnight(first_day), "month_after_hour": hours["month_after_hour"]}
                     _execute(con, step, statement, bound)
                 continue
-            with _timed(result, step.path.name):
+            with result.timed(step.path.name):
                 if step.materialize == "month":
                     # The name comes from our header; the hours are bound.
                     statement = (
@@ -1028,8 +910,8 @@ def _run_monthly(
                 elif step.materialize == "table":
                     _execute(con, step, f"insert into {step.table} {step.text}")
             if step.is_mart and (year, month) in to_write[step.table]:
-                with _timed(result, f"write {step.table}"):
-                    month_write = _write_month(
+                with result.timed(f"write {step.table}"):
+                    month_write = write_month(
                         con, lake, step, params, first_day, (year, month), scratch, reused[step.table]
                     )
                 written.extend(month_write.objects)
@@ -1060,7 +942,7 @@ def _kept_application_hours(
     (new SQL, a new mapping or a service moved to another entity make the build a full one). Empty when the month
     must be rolled up from the component hours. No day object the month object also holds is among them: the
     build began by removing those."""
-    _, after = _month_bounds(*year_month)
+    _, after = month_bounds(*year_month)
     if params.mode == "full" or after > first_day:
         return []
     return _hourly_month_objects(lake, existing, year_month)
@@ -1077,8 +959,8 @@ def _earlier_application_hours(
     """The hourly mart's objects of the month holding the first day with new signals, when the build reads hours of
     that month before that day: those hours' application rows are what the rollup would give again, as for a month
     without new signals (see _kept_application_hours). Empty otherwise."""
-    first, after = _month_bounds(*year_month)
-    if params.mode == "full" or not first <= first_day < after or _midnight(first_day) <= first_hour:
+    first, after = month_bounds(*year_month)
+    if params.mode == "full" or not first <= first_day < after or midnight(first_day) <= first_hour:
         return []
     return _hourly_month_objects(lake, existing, year_month)
 
@@ -1096,7 +978,7 @@ def _read_back(con: duckdb.DuckDBPyConnection, step: SqlFile, urls: list[str], h
     (its keys are ENUMs again, as the rollup gives them)."""
     # The name and text come from our SQL file.
     _execute(con, step, f"create or replace table {step.table} as select * from ({step.text}\n) limit 0")  # noqa: S608
-    columns = ", ".join(name for name, _ in _column_types(con, step.table))
+    columns = ", ".join(name for name, _ in column_types(con, step.table))
     # Names come from our headers and the table's own columns; values are bound.
     con.execute(
         f"insert into {step.table} by name select {columns} "  # noqa: S608
@@ -1112,15 +994,6 @@ def _open(settings: Settings, lake: Lake, macros: str) -> duckdb.DuckDBPyConnect
     tune_for_build(con)
     con.execute(macros)
     return con
-
-
-def tune_for_build(con: duckdb.DuckDBPyConnection) -> None:
-    """The settings a build runs its SQL with."""
-    # The same day files are read by several steps.
-    con.execute("set parquet_metadata_cache = true")
-    # An in-memory database still checkpoints (compressing its tables) once enough has changed: a 1.2 s pause in
-    # a full build, 0.5 s in an hourly one, for tables that live one run.
-    con.execute("set checkpoint_threshold = '100GB'")
 
 
 def _run(con: duckdb.DuckDBPyConnection, sql_file: SqlFile) -> None:
@@ -1146,7 +1019,7 @@ def _check_header_columns(con: duckdb.DuckDBPyConnection, sql_file: SqlFile) -> 
     with) are columns its query gives. The build writes them into queries of its own, one of which runs only once
     the mart is being written: a wrong name must fail the build here, naming the file and the header's line."""
     named = [c for c in (sql_file.month_column, *sql_file.counted_on, *sql_file.counted_with) if c]
-    columns = {name for name, _ in _column_types(con, sql_file.table)} if named else set()
+    columns = {name for name, _ in column_types(con, sql_file.table)} if named else set()
     for column in named:
         if column not in columns:
             lines = enumerate(sql_file.text.splitlines(), start=1)
@@ -1157,525 +1030,3 @@ def _check_header_columns(con: duckdb.DuckDBPyConnection, sql_file: SqlFile) -> 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
     row = first_row(con.execute(f"select count(*) from {table}"))  # noqa: S608 - table name from our header
     return int(row[0]) if row else 0
-
-
-@dataclass
-class TableWrite:
-    """A mart table's write, made in local files while the SQL files run: the objects to put, then the keys to
-    delete once they are, and the table's rows."""
-
-    objects: list[LocalObject]
-    deletes: list[str]
-    rows: int
-
-
-class TableWriter:
-    """Writes each mart table to local files in the background once its SQL file has run (no later file changes it),
-    WRITERS at a time, each on a cursor of its own, while the build goes on with the next files; and so the settled
-    parts a daily or full build keeps. Much of a table's write is one thread's work (planning, footers, a small
-    table's fixed costs): beside the SQL, it takes a core the SQL leaves idle. Nothing is put before every SQL file
-    has run (`commit`)."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, lake: Lake, scratch: Path, result: BuildResult) -> None:
-        self.con, self.lake, self.scratch, self.result = con, lake, scratch, result
-        self.pool = ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="mart-write")
-        self.pending: list[tuple[SqlFile, Future[TableWrite]]] = []
-        self.cursors: list[duckdb.DuckDBPyConnection] = []
-        self.settled: list[Future[list[LocalObject]]] = []
-        # The months ('YYYY-MM') an hourly build writes of a whole-history table it holds only those of (see
-        # lakehouse.aggregates.settled_deployment_rows); its other months stay as they are.
-        self.months: dict[str, frozenset[str]] = {}
-
-    def submit(self, sql_file: SqlFile, params: BuildParams) -> None:
-        """Starts writing a table whose SQL file has run."""
-        cursor = self._cursor()
-        self.pending.append((sql_file, self.pool.submit(self._write, cursor, sql_file, params)))
-
-    def _cursor(self, *, variables: bool = False) -> duckdb.DuckDBPyConnection:
-        """A cursor with the build connection's settings, and with `variables` its variables as they are now: both are
-        a session's own (the months of timestamps are the UTC ones; the raw datasets' views read their files from
-        variables, which the tables do not need)."""
-        cursor = self.con.cursor()
-        self.cursors.append(cursor)
-        cursor.execute("set TimeZone = 'UTC'")
-        tune_for_build(cursor)
-        if not variables:
-            return cursor
-        for name, kind in self.con.execute("select name, type from duckdb_variables()").fetchall():
-            value = first_row(self.con.execute("select getvariable($name)", {"name": name}))
-            # The names and types are DuckDB's own, given by the variables the build set; the value is bound.
-            cursor.execute(f"set variable {name} = cast($value as {kind})", {"value": value[0] if value else None})
-        return cursor
-
-    def submit_settled(
-        self, step: str, queries: dict[str, tuple[str, dict[str, object]]], footer: dict[str, str]
-    ) -> None:
-        """Starts writing a settled part (see _write_settled), to be put with the history copies."""
-        cursor = self._cursor(variables=True)
-        self.settled.append(self.pool.submit(self._write_settled, cursor, step, queries, footer))
-
-    def _write_settled(
-        self,
-        cursor: duckdb.DuckDBPyConnection,
-        step: str,
-        queries: dict[str, tuple[str, dict[str, object]]],
-        footer: dict[str, str],
-    ) -> list[LocalObject]:
-        with _timed(self.result, f"write {step}"):
-            return _write_settled(cursor, queries, footer, self.scratch)
-
-    def _write(self, cursor: duckdb.DuckDBPyConnection, sql_file: SqlFile, params: BuildParams) -> TableWrite:
-        with _timed(self.result, f"write {sql_file.table}"):
-            return _write(cursor, self.lake, sql_file, params, self.scratch, self.months.get(sql_file.table))
-
-    def finish(self) -> list[LocalObject]:
-        """Waits for every write, raising the first failure, so that nothing is put when one failed; returns the
-        settled parts' local files, to be put with the history copies."""
-        wait([future for _, future in self.pending])
-        wait(self.settled)
-        for _, future in self.pending:
-            future.result()
-        return [local for future in self.settled for local in future.result()]
-
-    def commit(self) -> None:
-        """Puts every table's objects, then deletes what each replaced (once `finish` has returned)."""
-        writes = [(sql_file, future.result()) for sql_file, future in self.pending]
-        self.result.objects_written += _put_all(self.lake, [local for _, write in writes for local in write.objects])
-        for sql_file, write in writes:
-            for key in write.deletes:
-                self.lake.store.delete(key)
-            self.result.tables.setdefault(sql_file.table, write.rows)
-
-    def release(self) -> threading.Thread:
-        """Closes the cursors and the connection on a thread of its own, once no query is left to run (`finish` has
-        returned). DuckDB then frees the build's memory, a core's work for up to half a second after a full build,
-        while the objects are put."""
-        thread = threading.Thread(target=self._close_connection, name="duckdb-release")
-        thread.start()
-        return thread
-
-    def _close_connection(self) -> None:
-        for cursor in self.cursors:
-            cursor.close()
-        self.con.close()
-
-    def close(self) -> None:
-        """Waits for the writes under way (the connection must outlive them) and removes the local files left."""
-        self.pool.shutdown(wait=True, cancel_futures=True)
-        for cursor in self.cursors:
-            cursor.close()
-        for _, future in self.pending:
-            if not future.cancelled() and future.exception() is None:
-                for local in future.result().objects:
-                    local.path.unlink(missing_ok=True)
-        for settled in self.settled:
-            if not settled.cancelled() and settled.exception() is None:
-                for local in settled.result():
-                    local.path.unlink(missing_ok=True)
-
-
-def _write(
-    con: duckdb.DuckDBPyConnection,
-    lake: Lake,
-    sql_file: SqlFile,
-    params: BuildParams,
-    scratch: Path,
-    months: frozenset[str] | None = None,
-) -> TableWrite:
-    """A table's objects in local files, what to delete once they are put, and its rows (for a day table, the rows
-    of the month objects written, kept days included). `scratch` is a local folder for the files DuckDB writes;
-    `months`, for a whole-history table, the only months the table holds (see TableWriter.months)."""
-    if sql_file.month_column and sql_file.table == settled_lead_times.TABLE and params.lead_times_recent_from:
-        return _patch_months(con, lake, sql_file, params.lead_times_recent_from, scratch)
-    if sql_file.month_column:
-        return _write_changed_months(con, lake, sql_file, scratch, months)
-    if sql_file.partitioned_by != "day":
-        columns = [name for name, _ in _column_types(con, sql_file.table)]
-        # Tables with an app_id are read one application at a time: sorted by application (then time) in small
-        # row groups, a reader's row-group statistics skip every other application, with no sort of its own.
-        order, row_group = "", ROW_GROUP_ROWS
-        if "app_id" in columns:
-            when = next((c for c in EVENT_TIME_COLUMNS if c in columns), None)
-            order = "order by app_id" + (f", {when}" if when else "")
-            row_group = PER_APPLICATION_ROW_GROUP
-        query = f"select * from {sql_file.table} {order}"  # noqa: S608 - the name and columns come from our files
-        path, rows = _copy_to_file(con, query, {}, scratch, row_group)
-        return TableWrite([LocalObject(lake.mart_key(sql_file.table), path, rows)], [], rows)
-    existing = set(lake.list_keys(f"mart/{sql_file.table}/"))
-    reused = _reused(params, existing)
-    write = TableWrite([], [], 0)
-    for year_month in sorted(_months_to_write(params, reused, params.day_from)):
-        month_write = _write_month(con, lake, sql_file, params, params.day_from, year_month, scratch, reused)
-        write.objects += month_write.objects
-        write.deletes += month_write.stale
-    write.rows = sum(local.rows for local in write.objects)
-    if params.mode == "full":
-        write.deletes += sorted(existing - {local.key for local in write.objects})
-    return write
-
-
-def _reused(params: BuildParams, existing: set[str]) -> set[str]:
-    """The objects of a day table a build may keep days from (`existing`: all of them). None in a full build: it
-    rebuilds every day it holds and keeps no other (not the days after its own that a build as of a later hour
-    wrote), and removes every object of the table it did not write once its own are in place."""
-    return set() if params.mode == "full" else existing
-
-
-def _write_changed_months(
-    con: duckdb.DuckDBPyConnection, lake: Lake, sql_file: SqlFile, scratch: Path, only: frozenset[str] | None = None
-) -> TableWrite:
-    """A whole-history table stored one object per month of its month column. Every month is computed, but an
-    object is replaced only when its rows changed, told by a fingerprint of the rows kept in the object's footer,
-    and removed when its month has no rows left. So an hourly build writes the month or two a new day touched,
-    not the whole history. With `only`, the table holds those months ('YYYY-MM') alone, and the objects of the
-    others stay. Objects written and the table's rows."""
-    table, column = sql_file.table, sql_file.month_column
-    assert column is not None
-    schema, order = _month_layout(con, table, column)
-    month = f"utc_month({column})"  # macros.sql
-    # The row hashes are summed, not combined in order: the fingerprint does not depend on how rows were read.
-    months = con.execute(
-        f"select {month}, count(*), sum(hash({table})::hugeint) from {table} group by all"  # noqa: S608 - as above
-    ).fetchall()
-    unplaced = sum(count for name, count, _ in months if name is None)
-    if unplaced:
-        raise BuildError(f"{sql_file.path.name}: {unplaced} rows have no {column}, so no month to be stored in")
-    existing = lake.list_keys(f"mart/{table}/")
-    if only is not None:
-        existing = [k for k in existing if Lake.mart_month_of(k) in only]
-    stored = _fingerprints(con, lake, existing)
-    wanted: set[str] = set()
-    objects: list[LocalObject] = []
-    # An empty table is one empty object without a month, so that readers still find the table and its columns.
-    empty: list[tuple[str | None, int, int]] = [(None, 0, 0)] if only is None else []
-    for name, count, total in sorted(months) or empty:
-        key = lake.mart_month_key(table, int(name[:4]), int(name[5:])) if name else lake.mart_key(table)
-        wanted.add(key)
-        fingerprint = f"{schema}:{count}:{total}"
-        if stored.get(key) == fingerprint:
-            continue
-        # A range on the column itself, not its month's text: the scan's statistics can skip the other months.
-        where = "true"
-        bounds: dict[str, object] = {}
-        if name:
-            first, after = _month_bounds(int(name[:4]), int(name[5:]))
-            where = f"{column} >= $first and {column} < $after"
-            bounds = {"first": _midnight(first), "after": _midnight(after)}
-        query = f"select * from {table} where {where} order by {order}"  # noqa: S608 - names from our headers
-        footer = {FINGERPRINT_KEY: fingerprint}
-        path, rows = _copy_to_file(con, query, bounds, scratch, PER_APPLICATION_ROW_GROUP, footer)
-        objects.append(LocalObject(key, path, rows))
-    # A month left without rows; the empty table's object once there are rows; the table's single object from
-    # before it was stored by month.
-    deletes = [key for key in existing if key not in wanted]
-    return TableWrite(objects, deletes, sum(count for _, count, _ in months))
-
-
-def _month_layout(con: duckdb.DuckDBPyConnection, table: str, column: str) -> tuple[str, str]:
-    """A whole-history table's month objects: the schema tag their fingerprints begin with (rows of other columns or
-    types are other rows), and the order their rows are written in (by application, for readers of one)."""
-    described = _column_types(con, table)
-    names = [name for name, _ in described]
-    order = ", ".join(c for c in ("app_id", column) if c in names)
-    return hashlib.sha256(repr(described).encode()).hexdigest()[:16], order
-
-
-def _patch_months(
-    con: duckdb.DuckDBPyConnection, lake: Lake, sql_file: SqlFile, recent_from: datetime, scratch: Path
-) -> TableWrite:
-    """A whole-history table an hourly build found only the recent rows of (the settled lead times): each month
-    object holding a row it found again, or one it found now, is replaced by that month's rows that hold and the
-    ones found, unless they are the rows it holds (the fingerprint _write_changed_months keeps); the other months
-    stay as they are. The table's rows are those of the months written."""
-    table, column = sql_file.table, sql_file.month_column
-    assert column is not None
-    schema, order = _month_layout(con, table, column)
-    held = set(lake.list_keys(f"mart/{table}/"))
-    keys = {month: lake.mart_month_key(table, *month) for month in settled_lead_times.months_to_patch(con, recent_from)}
-    stored = _fingerprints(con, lake, list(keys.values()))
-    write = TableWrite([], [], 0)
-    for (year, month), key in keys.items():
-        first, after = _month_bounds(year, month)
-        # The month's rows as the table types them: those stored that hold, and those found.
-        con.execute(f"create or replace table patched_month as select * from {table} limit 0")  # noqa: S608
-        if key in held:
-            # The rows that hold are told by their own times (no join with the half a million settled ones).
-            con.execute(
-                "insert into patched_month by name select * from read_parquet($url, hive_partitioning = false) "  # noqa: S608
-                f"where {settled_lead_times.HOLDS}",
-                {"url": lake.url_of(key), "recent_from": recent_from},
-            )
-        con.execute(
-            f"insert into patched_month select * from {table} where {column} >= $first and {column} < $after",  # noqa: S608
-            {"first": _midnight(first), "after": _midnight(after)},
-        )
-        # The fingerprint _write_changed_months gives the same rows (the row as a struct named after the table).
-        found = first_row(
-            con.execute(
-                f"select count(*), sum(hash({table})::hugeint) from patched_month as {table}"  # noqa: S608
-            )
-        )
-        count, total = (int(found[0]), found[1]) if found else (0, None)
-        if not count:
-            if key in held:
-                write.deletes.append(key)
-            continue
-        fingerprint = f"{schema}:{count}:{total}"
-        if stored.get(key) == fingerprint:
-            continue  # found again as it was
-        query = f"select * from patched_month order by {order}"  # noqa: S608 - names from our headers
-        path, _ = _copy_to_file(con, query, {}, scratch, PER_APPLICATION_ROW_GROUP, {FINGERPRINT_KEY: fingerprint})
-        write.objects.append(LocalObject(key, path, count))
-        write.rows += count
-    return write
-
-
-def _fingerprints(con: duckdb.DuckDBPyConnection, lake: Lake, keys: list[str]) -> dict[str, str]:
-    """The fingerprint in each object's footer. An object without one, or whose footer cannot be read, is
-    rewritten."""
-    found = {}
-    for key in keys:
-        try:
-            value = footers.read(con, lake.url_of(key), FINGERPRINT_KEY)
-        except duckdb.Error:
-            continue
-        if value is not None:
-            found[key] = value
-    return found
-
-
-def _months_to_write(params: BuildParams, keys: Iterable[str], first_day: date) -> set[tuple[int, int]]:
-    """The months of a day table a build writes: those with rebuilt days (from first_day) and, in daily and full
-    builds, those still holding day objects of complete days, to fold them into their month objects. Without that,
-    a month whose last days were written by hourly builds keeps them apart when no later build rebuilds them."""
-    months = {(d.year, d.month) for d in _days(first_day, params.day_to)}
-    if params.mode != "hourly":
-        today = params.as_of.date()
-        months |= {(d.year, d.month) for k in keys if (d := Lake.mart_day_of(k)) is not None and d < today}
-    return months
-
-
-@dataclass(frozen=True)
-class MonthWrite:
-    """What writing a day table's month gives: the objects to put, then the keys to delete once they are."""
-
-    objects: list[LocalObject]
-    stale: list[str]
-
-
-def _write_month(
-    con: duckdb.DuckDBPyConnection,
-    lake: Lake,
-    sql_file: SqlFile,
-    params: BuildParams,
-    first_day: date,
-    year_month: tuple[int, int],
-    scratch: Path,
-    existing: set[str],
-) -> MonthWrite:
-    """A day table's month in local files (`existing` lists the table's objects in the store).
-
-    A month is a folder: one object holding its days up to a date kept in its footer, and one object for each
-    later day. The days never overlap, so a reader takes every object of the folder. An hourly build whose rebuilt
-    days all come after the month object's writes only those days' objects: a day of hourly signals instead of the
-    whole month, read back, merged, sorted and encoded again (about 1 s). Any other build compacts: the month
-    object then holds every complete day (those before the build's own), merged by DuckDB from the month object,
-    the day objects and the rebuilt rows, and the day objects it took in are removed once it is put."""
-    year, month = year_month
-    first, after = _month_bounds(year, month)
-    last = after - timedelta(days=1)
-    rebuilt = [d for d in _days(first_day, params.day_to) if first <= d <= last]
-    month_key = lake.mart_month_key(sql_file.table, year, month)
-    folder = month_key.rsplit("/", 1)[0] + "/"
-    # Every day object is after the month object's days: the build began by removing any other.
-    day_objects = {day: k for k in existing if k.startswith(folder) and (day := lake.mart_day_of(k)) is not None}
-    through = _days_through(con, lake, month_key, last) if month_key in existing else None
-    stale: list[str] = []
-    if params.mode != "hourly" or (through is not None and rebuilt[0] <= through):
-        new_through = min(last, params.as_of.date() - timedelta(days=1))
-        if through is not None:
-            new_through = max(new_through, through)
-    else:
-        new_through = None
-    described = _column_types(con, sql_file.table)
-    objects = []
-    if new_through is not None and new_through >= first:
-        absorbed = {day: k for day, k in day_objects.items() if day <= new_through}
-        kept = [lake.url_of(k) for day, k in sorted(absorbed.items()) if day not in rebuilt]
-        # The month object, unless every day it holds is rebuilt (a full rebuild): then it has nothing to give,
-        # and reading it would also turn the month's ENUM keys back into text, slower to sort and write.
-        if through is not None and not set(_days(first, min(through, new_through))) <= set(rebuilt):
-            kept.insert(0, lake.url_of(month_key))
-        footer = {DAYS_THROUGH_KEY: new_through.isoformat()}
-        objects.append(
-            _write_days(con, sql_file, described, month_key, first, new_through, rebuilt, kept, scratch, footer)
-        )
-        stale += list(absorbed.values())
-    for day in rebuilt:
-        if new_through is not None and day <= new_through:
-            continue
-        key = lake.mart_day_key(sql_file.table, day)
-        written = _write_days(con, sql_file, described, key, day, day, [], [], scratch)
-        if written.rows:
-            objects.append(written)
-        else:
-            # A day left without rows: no object, and none from before.
-            written.path.unlink(missing_ok=True)
-            if day in day_objects:
-                stale.append(day_objects[day])
-    return MonthWrite(objects, stale)
-
-
-def _days_through(con: duckdb.DuckDBPyConnection, lake: Lake, month_key: str, last: date) -> date:
-    """The last day a month object holds, from its footer. An object without one (an older release's) is taken to
-    hold its whole month, so the next build compacts it."""
-    return _footer_days_through(con, lake, month_key) or last
-
-
-def _footer_days_through(con: duckdb.DuckDBPyConnection, lake: Lake, month_key: str) -> date | None:
-    """The last day in a month object's footer; None for an object without one. A footer that cannot be read (a
-    failed request) fails the build: taken for an older object's, its month's day objects would be deleted as held
-    twice, and with them the only copy of their days."""
-    try:
-        value = footers.read(con, lake.url_of(month_key), DAYS_THROUGH_KEY)
-    except duckdb.Error as exc:
-        raise BuildError(f"{month_key}: its footer cannot be read ({str(exc).splitlines()[0]})") from None
-    return date.fromisoformat(value) if value else None
-
-
-def _remove_days_held_twice(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
-    """Deletes the day objects whose day their month's object also holds, left by a build stopped between its puts
-    and its deletes, in every month (not only those this build writes). Readers skip them already, so this changes
-    nothing they see, even if this build fails later; the steps below then never meet them."""
-    keys = lake.list_keys("mart/")
-    for key in sorted(lake.mart_days_held_twice(keys, lambda month_key: _footer_days_through(con, lake, month_key))):
-        lake.store.delete(key)
-
-
-def _write_days(
-    con: duckdb.DuckDBPyConnection,
-    sql_file: SqlFile,
-    described: list[tuple[str, str]],
-    key: str,
-    first: date,
-    last: date,
-    rebuilt: list[date],
-    kept: list[str],
-    scratch: Path,
-    footer: dict[str, str] | None = None,
-) -> LocalObject:
-    """The rows of days first..last in a local file: the table's rows of those days, or, when `kept` lists objects
-    to keep days from, those objects' rows of the days not in `rebuilt` with the table's rows of the rebuilt ones.
-    DuckDB merges and sorts them, so no rows pass through Python."""
-    columns = [name for name, _ in described]
-    # Sorted by application: the API reads one application at a time, and row-group statistics on app_id then
-    # let DuckDB skip the rest of the month. Only the application: a month of hourly signals fits an
-    # application in one or two row groups, and each further key made the sort slower (0.35 s a month).
-    keys = ["app_id"] if "app_id" in columns else [c for c in ("environment", "day") if c in columns]
-    after = last + timedelta(days=1)
-    bounds: dict[str, object] = {"first": first, "after": after}
-    where = "day >= $first and day < $after"
-    if "hour" in columns:
-        where += " and hour >= $first_hour and hour < $after_hour"
-        bounds |= {"first_hour": _midnight(first), "after_hour": _midnight(after)}
-    rows = f"select * from {sql_file.table} where {where}"  # noqa: S608 - names from our headers
-    if kept:
-        # Names come from our headers; values are bound.
-        kept_rows = "select * from read_parquet($kept, hive_partitioning = false, union_by_name = true) "
-        kept_rows += "where day >= $first and day < $after"
-        bounds["kept"] = kept
-        if rebuilt:
-            kept_rows += " and not list_contains($rebuilt, day)"
-            bounds["rebuilt"] = rebuilt
-        rows = f"{kept_rows} union all by name {rows}"
-    # The columns and types the SQL gives now: kept rows from an object an older release wrote (a sum then
-    # stored as a 38-digit decimal, say) would otherwise widen the month's column for good.
-    typed = ", ".join(_typed(name, kind) for name, kind in described)
-    # Sorted on the rows' own keys: an ENUM sorts faster than the text it is written as.
-    order = ", ".join(f"r.{key}" for key in keys)
-    query = f"select {typed} from ({rows}) as r order by {order}"  # noqa: S608 - as above
-    # A day object (no footer) is small: row groups of the per-application size keep it readable one application
-    # at a time.
-    row_group = MONTH_ROW_GROUP if footer else PER_APPLICATION_ROW_GROUP
-    path, count = _copy_to_file(con, query, bounds, scratch, row_group, footer)
-    return LocalObject(key, path, count)
-
-
-def _typed(name: str, kind: str) -> str:
-    """A column as the month object stores it. An ENUM is text in Parquet, and DuckDB writes its dictionary as
-    it is, which is faster; but it gives every row group the ENUM's whole range as min/max, so the column readers
-    find rows by (the application) is written as text, whose statistics are the row group's own."""
-    if not kind.startswith("ENUM("):
-        return f"cast(r.{name} as {kind}) as {name}"
-    return f"cast(r.{name} as varchar) as {name}" if name in SKIPPED_BY else f"r.{name}"
-
-
-def _copy_to_file(
-    con: duckdb.DuckDBPyConnection,
-    query: str,
-    params: dict[str, object],
-    scratch: Path,
-    row_group: int,
-    footer: dict[str, str] | None = None,
-) -> tuple[Path, int]:
-    """DuckDB writes the query's rows as Parquet to a new local file (no table passes through Python), with
-    `footer` as key-value metadata; the file and the rows written."""
-    scratch.mkdir(parents=True, exist_ok=True)
-    target = scratch / f"{uuid.uuid4().hex}.parquet"
-    # zstd's fastest level: the hourly mart's months are written 15 % faster than at its default level, and come
-    # out no larger (measured on a month of the bench lake: 1.10 s against 1.32 s, 41.2 MB against 41.7 MB).
-    options = f"format parquet, compression zstd, compression_level 1, row_group_size {row_group}"
-    if footer:
-        options += ", " + footers.copy_option(footer)
-    try:
-        # The query is built from our headers' names; the target path is ours; values are bound.
-        copied = first_row(con.execute(f"copy ({query}) to {sql_literal(str(target))} ({options})", params))
-    except BaseException:
-        target.unlink(missing_ok=True)
-        raise
-    return target, int(copied[0]) if copied else 0
-
-
-def _put_all(lake: Lake, objects: list[LocalObject]) -> int:
-    """Puts local files whole under their keys, PUTS at a time (the store replaces each object atomically), and
-    removes them; raises the first failure once every put has ended. How many were put."""
-    with ThreadPoolExecutor(max_workers=PUTS, thread_name_prefix="mart-put") as pool:
-        puts = [pool.submit(_put, lake, local.key, local.path) for local in objects]
-    for put in puts:
-        put.result()
-    return len(objects)
-
-
-def _put(lake: Lake, key: str, path: Path) -> None:
-    """Puts a local file whole under `key`, then removes what is left of it."""
-    try:
-        lake.store.put_file(key, path)
-    finally:
-        path.unlink(missing_ok=True)
-
-
-def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
-    """The table's columns and their DuckDB types, in order. The name comes from our headers."""
-    return [(row[0], row[1]) for row in con.execute(f"describe {table}").fetchall()]
-
-
-@contextmanager
-def _timed(result: BuildResult, step: str) -> Iterator[None]:
-    started = time.perf_counter()
-    try:
-        yield
-    finally:
-        result.seconds[step] = result.seconds.get(step, 0.0) + time.perf_counter() - started
-
-
-def _month_bounds(year: int, month: int) -> tuple[date, date]:
-    """The month's first day and the first day of the next."""
-    return date(year, month, 1), date(year + month // 12, month % 12 + 1, 1)
-
-
-def _days(first: date, last: date) -> list[date]:
-    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
-
-
-def _midnight(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from functions.api import mart as serving
 from functions.api.main import create_app
-from lakehouse.aggregates import build as build_module
+from lakehouse.aggregates import mart_writes
 from lakehouse.aggregates.build import build
 from lakehouse.aggregates.sqlfiles import load_sql_files
 from lakehouse.runlog import RunLog
@@ -283,7 +283,7 @@ def test_the_hourly_months_the_build_writes_need_no_sort_in_the_copy(
 ) -> None:
     """The build sorts each month by application, so the copy mirrors it as it is: every row group starts at or
     after the application the one before ends with. Small row groups stand in for a year's months."""
-    monkeypatch.setattr(build_module, "MONTH_ROW_GROUP", 1000)
+    monkeypatch.setattr(mart_writes, "MONTH_ROW_GROUP", 1000)
     settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
     lake = Lake.from_settings(settings)
     write_estate(lake)

@@ -17,6 +17,7 @@ import pytest
 
 import lakehouse.runlog as runlog_module
 from lakehouse.aggregates import build as build_module
+from lakehouse.aggregates import mart_writes
 from lakehouse.aggregates.build import BuildError, BuildResult, build
 from lakehouse.aggregates.sqlfiles import MACROS, SQL_DIR, load_macros, load_sql_files, parse_sql_file
 from lakehouse.mappings import MappingStore
@@ -184,14 +185,14 @@ def test_a_table_whose_write_fails_leaves_the_whole_previous_mart(
     lake, settings = lake_and_settings
     build(lake, settings, mode="full", as_of=AS_OF)
     before = {k: lake.store.get(k) for k in lake.list_keys("mart/")}
-    copy_to_file = build_module._copy_to_file
+    copy_to_file = mart_writes.copy_to_file
 
     def failing(con: duckdb.DuckDBPyConnection, query: str, *args: object, **kwargs: object) -> tuple[Path, int]:
         if "from mv_monitoring_top_risks " in query:
             raise OSError("No space left on device")
         return copy_to_file(con, query, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(build_module, "_copy_to_file", failing)
+    monkeypatch.setattr(mart_writes, "copy_to_file", failing)
     # A day of metrics: the hourly signals' month is written again, before the top risks are.
     ingest_metrics(lake, timedelta(days=1))
     with pytest.raises(OSError, match="No space left"):
