@@ -33,6 +33,7 @@ from peak_memory import peak_rss_mb
 
 from lakehouse.aggregates import build as runner
 from lakehouse.aggregates import history
+from lakehouse.aggregates.inputs import read_datasets, register_inputs
 from lakehouse.aggregates.mart_writes import ENUM_KEYS
 from lakehouse.aggregates.refs import ref_tables
 from lakehouse.aggregates.sqlfiles import load_sql_files
@@ -498,10 +499,10 @@ def subset_connection(task: dict[str, Any]) -> duckdb.DuckDBPyConnection:
     tune_for_build(con)
     # The full build has left current history copies: none is written here (a stale one would be removed).
     stored = set(lake.list_keys(f"{history.HISTORY_PREFIX}/"))
-    read = runner.read_datasets(load_sql_files())
+    read = read_datasets(load_sql_files())
     scratch = settings.duckdb_temp_directory
     refs = ref_tables(mapping.entries, settings.production_environment)
-    copies, _ = runner._register_inputs(con, lake, refs, params, scratch, stored, read)
+    copies, _ = register_inputs(con, lake, refs, params, scratch, stored, read)
     for copy in copies:
         copy.path.unlink()
     return con

@@ -22,7 +22,6 @@ from pathlib import Path
 import duckdb
 
 from lakehouse.aggregates import (
-    history,
     settled_changes,
     settled_deployment_rows,
     settled_deployments,
@@ -32,8 +31,16 @@ from lakehouse.aggregates import (
 from lakehouse.aggregates.as_of import outside_years
 from lakehouse.aggregates.build_types import BuildError, BuildMode, BuildParams, BuildResult, LocalObject
 from lakehouse.aggregates.days import days_between, midnight, month_bounds
+from lakehouse.aggregates.inputs import (
+    HOURLY_DATASETS,
+    bound_hourly_days,
+    read_datasets,
+    register_history,
+    register_hourly,
+    register_inputs,
+    register_refs,
+)
 from lakehouse.aggregates.mart_writes import (
-    ENUM_KEYS,
     TableWriter,
     column_types,
     copy_to_file,
@@ -64,7 +71,6 @@ LEASE_KEY = "state/build/lease.json"
 BUILD_LEASE = timedelta(minutes=30)
 # Per whole-history table counted by day, and day: its rows as the last build left them (see _reach_event_days).
 EVENT_DAYS_KEY = "state/build/event_days.parquet"
-HOURLY_DATASETS = ("dynatrace/service_metrics_hourly", "elasticsearch/log_counts_hourly")
 # What the DORA periods count deployments from: the first window the deploy ingest completed.
 DEPLOYMENT_EVENTS = REGISTRY["deploys/deployment_events"]
 CHANGES = REGISTRY["servicenow/changes"]
@@ -235,7 +241,7 @@ def _build(
             with result.timed("remove days held twice"):
                 remove_days_held_twice(con, lake)
         with result.timed("read inputs"):
-            copies, versions = _register_inputs(con, lake, refs, build_params, scratch, stored, read)
+            copies, versions = register_inputs(con, lake, refs, build_params, scratch, stored, read)
         settled_part = None
         if mode == "hourly":
             with result.timed("read settled deployments"):
@@ -464,12 +470,12 @@ def _entity_map_digest(
     entity_map = next(f for f in files if f.table == "stg_dynatrace_entity_map")
     con = _open(settings, lake, macros)
     try:
-        _register_refs(con, refs)
+        register_refs(con, refs)
         con.execute(
             "create table build_params as select $p as production_environment", {"p": settings.production_environment}
         )
         # No new history copy here: the build proper writes one when it is due.
-        _register_history(con, lake, REGISTRY["dynatrace/entities"], stored, hourly=True, scratch=None)
+        register_history(con, lake, REGISTRY["dynatrace/entities"], stored, hourly=True, scratch=None)
         _run(con, entity_map)
         row = first_row(
             con.execute(
@@ -523,103 +529,10 @@ def _first_days_to_rebuild(
     return min(touched), min(signals), sorted(running)
 
 
-def read_datasets(files: Iterable[SqlFile]) -> list[Dataset]:
-    """The raw datasets the SQL files read (a view `raw_<source>_<name>` in a header's `reads:`). The others (the
-    CMDB's CIs, the sources' own listings a derived dataset is made from, rejects) neither start a build's days nor
-    are registered: a CI stored under the day of its last edit, a year back, would rebuild every day since."""
-    views = {name for f in files for name in f.reads}
-    return [ds for ds in REGISTRY.values() if f"raw_{ds.source}_{ds.name}" in views]
-
-
-def _register_inputs(
-    con: duckdb.DuckDBPyConnection,
-    lake: Lake,
-    refs: RefTables,
-    params: BuildParams,
-    scratch: Path,
-    stored: set[str],
-    read: list[Dataset],
-) -> tuple[list[LocalObject], dict[str, dict[date, str]]]:
-    """The mapping, the parameters and one view per raw dataset the SQL reads (`stored`: the keys under
-    state/build/). Returns the event datasets' history copies written to local files (see
-    lakehouse.aggregates.history), to be put once the build has succeeded, and each event dataset's day partitions
-    with their versions."""
-    _register_refs(con, refs)
-    for column, kind in ENUM_KEYS.items():
-        # Names are constants; the members are the mapping's own values, read by DuckDB.
-        con.execute(
-            f"create type {kind} as enum "  # noqa: S608
-            f"(select distinct {column} from ref_entities where {column} is not null order by {column})"
-        )
-    values = {k: v for k, v in params.__dict__.items()} | {"hours_from": params.hours_from}
-    # A parameter left None has no type of its own: the SQL that reads it casts it (stg_periods).
-    columns = ", ".join(f"${name} as {name}" for name in values)
-    con.execute(f"create table build_params as select {columns}", values)
-    _register_hourly(con, lake, params)
-    copies = []
-    versions = {}
-    for dataset in read:
-        if dataset.id in HOURLY_DATASETS:
-            continue
-        copy, versions[dataset.id] = _register_history(
-            con, lake, dataset, stored, hourly=params.mode == "hourly", scratch=scratch
-        )
-        if copy is not None:
-            copies.append(copy)
-    return copies, versions
-
-
-def _register_hourly(con: duckdb.DuckDBPyConnection, lake: Lake, params: BuildParams) -> None:
-    """The hourly datasets' day partitions from the first hour the build reads."""
-    heavy_from = params.hours_from.date()
-    _bound_hourly_days(con, heavy_from, params.day_to)
-    for dataset_id in HOURLY_DATASETS:
-        _register_raw(con, lake, REGISTRY[dataset_id], days_between(heavy_from, params.day_to))
-
-
-def _register_refs(con: duckdb.DuckDBPyConnection, refs: RefTables) -> None:
-    """The mapping as the SQL joins on it: `ref_entities` and `ref_pivots`."""
-    con.register("ref_entities_arrow", refs.entities)
-    con.execute("create table ref_entities as select * from ref_entities_arrow")
-    con.register("ref_pivots_arrow", refs.pivots)
-    con.execute("create table ref_pivots as select * from ref_pivots_arrow")
-
-
-def _register_history(
-    con: duckdb.DuckDBPyConnection,
-    lake: Lake,
-    dataset: Dataset,
-    stored: set[str],
-    *,
-    hourly: bool,
-    scratch: Path | None,
-) -> tuple[LocalObject | None, dict[date, str]]:
-    """An event dataset's view over its history copy and the days since; a new copy (in `scratch`) when that is
-    due, unless there is no scratch folder to write it in. Returns the copy and the day partitions' versions."""
-    view = f"raw_{dataset.source}_{dataset.name}"
-    days = history.plan(con, lake, dataset, stored)
-    if not days.versions:
-        _register_empty(con, dataset, view)
-        return None, {}
-    history.register(con, lake, view, days)
-    copy = None
-    if scratch is not None and days.needs_rewrite(hourly):
-        # The view name comes from the dataset registry; the footer lists the days and versions read.
-        query = f"select * from {view}_days"  # noqa: S608
-        path, rows = copy_to_file(
-            con, query, {}, scratch, ROW_GROUP_ROWS, {history.MANIFEST_KEY: history.manifest(days)}
-        )
-        copy = LocalObject(days.key, path, rows)
-        # The build reads the new copy, so the stale partitions are read once.
-        history.register(con, lake, view, history.DatasetHistory(dataset, days.versions, days.versions), str(path))
-    _dataset_view(con, dataset, view)
-    return copy, days.versions
-
-
 def _set_bound(con: duckdb.DuckDBPyConnection, params: BuildParams, name: str, at: datetime) -> BuildParams:
     """The build's parameters, and its `build_params` table, with one of the settled parts' bounds set (`name` is a
     field of BuildParams, left None when the table was made)."""
-    # A parameter left None has no type of its own (see _register_inputs). The name is one of our fields.
+    # A parameter left None has no type of its own (see inputs.register_inputs). The name is one of our fields.
     con.execute(f"alter table build_params alter {name} set data type timestamptz")
     con.execute(f"update build_params set {name} = $at", {"at": at})  # noqa: S608
     return replace(params, **{name: at})  # type: ignore[arg-type]
@@ -695,64 +608,6 @@ def _read_every_request(con: duckdb.DuckDBPyConnection, files: list[SqlFile], re
             result.tables[sql_file.table] = _count(con, sql_file.table)
 
 
-def _bound_hourly_days(con: duckdb.DuckDBPyConnection, first: date, last: date) -> None:
-    """The day partitions of the hourly datasets the next query reads. The hourly signals are computed a month
-    at a time: bounding the raw input to that month skips the other days' files."""
-    con.execute("set variable hourly_first_day = $first", {"first": first})
-    con.execute("set variable hourly_last_day = $last", {"last": last})
-
-
-def _register_raw(con: duckdb.DuckDBPyConnection, lake: Lake, dataset: Dataset, days: list[date] | None) -> None:
-    # View names come from the dataset registry, never from input; values are bound.
-    view = f"raw_{dataset.source}_{dataset.name}"
-    urls = lake.partition_urls(dataset, days)
-    if not urls:
-        _register_empty(con, dataset, view)
-        return
-    # The file list is a bound value held in a variable; the view reads it from there.
-    con.execute(f"set variable {view}_files = $files", {"files": urls})
-    bound = (
-        " where day between getvariable('hourly_first_day') and getvariable('hourly_last_day')"
-        if dataset.id in HOURLY_DATASETS
-        else ""
-    )
-    # By name: a day an older release wrote without a column added since reads it as null.
-    con.execute(
-        f"create or replace view {view}_days as select * "  # noqa: S608
-        f"from read_parquet(getvariable('{view}_files'), hive_partitioning = true, union_by_name = true){bound}"
-    )
-    _dataset_view(con, dataset, view)
-
-
-def _dataset_view(con: duckdb.DuckDBPyConnection, dataset: Dataset, view: str) -> None:
-    """`view`: the rows of `<view>_days` without their day, with every column the dataset declares (see _declared).
-    The view name comes from the dataset registry, never from input."""
-    declared = _declared(con, dataset, f"{view}_days")
-    con.execute(f"create or replace view {view} as select * exclude (day){declared} from {view}_days")  # noqa: S608
-
-
-def _declared(con: duckdb.DuckDBPyConnection, dataset: Dataset, relation: str) -> str:
-    """`, cast(null as <type>) as <column>` for each column the dataset declares and `relation` lacks. Reading by name
-    makes a column an older release did not write null on its days, but only where some day has it: a lake whose every
-    day predates the column (the first build after the release) would otherwise not have it at all."""
-    present = {row[0] for row in con.execute(f"describe select * from {relation}").fetchall()}  # noqa: S608
-    missing = [c.name for c in dataset.columns if c.name not in present]
-    if not missing:
-        return ""
-    con.register(f"{relation}_declared", dataset.schema.empty_table())
-    types = {row[0]: row[1] for row in con.execute(f"describe select * from {relation}_declared").fetchall()}  # noqa: S608
-    return "".join(f", cast(null as {types[name]}) as {name}" for name in missing)
-
-
-def _register_empty(con: duckdb.DuckDBPyConnection, dataset: Dataset, view: str) -> None:
-    con.register(f"{view}_arrow", dataset.schema.empty_table())
-    # A table, not the registered Arrow table (which only this connection sees): the background writes read the
-    # views on cursors of their own.
-    con.execute(f"create or replace table {view}_empty as select * from {view}_arrow")  # noqa: S608
-    con.unregister(f"{view}_arrow")
-    con.execute(f"create or replace view {view} as select * from {view}_empty")  # noqa: S608
-
-
 def _reach_event_days(
     con: duckdb.DuckDBPyConnection,
     lake: Lake,
@@ -804,7 +659,7 @@ def _reach_event_days(
             "update build_params set day_from = $day_from, hours_from = $hours_from",
             {"day_from": first, "hours_from": params.hours_from},
         )
-        _register_hourly(con, lake, params)
+        register_hourly(con, lake, params)
     path = scratch / f"event-days-{uuid.uuid4().hex}.parquet"
     con.execute("copy (select * from build_event_days order by all) to $path (format parquet)", {"path": str(path)})
     rows = _count(con, "build_event_days")
@@ -870,14 +725,14 @@ def _run_monthly(
     for year, month in sorted({(d.year, d.month) for d in days_between(first_hour.date(), params.day_to)}):
         first, after = month_bounds(year, month)
         # A day either side: the partitions hold whole UTC days, the margin only guards the edges.
-        _bound_hourly_days(con, first - timedelta(days=1), after)
+        bound_hourly_days(con, first - timedelta(days=1), after)
         hours = {"month_first_hour": max(first_hour, midnight(first)), "month_after_hour": midnight(after)}
         kept = _kept_application_hours(lake, params, existing, first_day, (year, month))
         # The month of the first day with new signals, begun before it: its earlier hours are read back, the
         # others rolled up from the raw days of that day on.
         earlier = _earlier_application_hours(lake, params, existing, first_day, (year, month), first_hour)
         if earlier:
-            _bound_hourly_days(con, first_day - timedelta(days=1), after)
+            bound_hourly_days(con, first_day - timedelta(days=1), after)
         for step in steps:
             if kept and step.table == APPLICATION_HOURS:
                 with result.timed("read back application hours"):

@@ -1752,7 +1752,7 @@ def test_a_second_build_on_the_same_lake_is_refused_while_one_runs(
     in a day object at once. A build started while another runs stops before touching anything, naming the one
     running; the running build ends normally and the next build after it runs."""
     lake, settings = lake_and_settings
-    register = build_module._register_inputs
+    register = build_module.register_inputs
     second: list[BaseException | BuildResult] = []
     asked: list[bool] = []
 
@@ -1765,14 +1765,14 @@ def test_a_second_build_on_the_same_lake_is_refused_while_one_runs(
                 second.append(exc)
         return register(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(build_module, "_register_inputs", register_then_build_again)
+    monkeypatch.setattr(build_module, "register_inputs", register_then_build_again)
     first = build(lake, settings, mode="full", as_of=AS_OF, trigger="scheduler")
     assert isinstance(second[0], BuildError), second[0]
     assert str(second[0]).startswith("another build (scheduler, started ")
     # The refused build wrote no run record: one build ran, and it succeeded.
     builds = [r for r in RunLog(lake).list(limit=10) if r.function == "build_aggregates"]
     assert [(r.run_id, r.status) for r in builds] == [(first.run_id, "succeeded")]
-    monkeypatch.setattr(build_module, "_register_inputs", register)
+    monkeypatch.setattr(build_module, "register_inputs", register)
     assert build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1)).mode == "hourly"
 
 

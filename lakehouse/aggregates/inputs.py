@@ -1,0 +1,173 @@
+"""What a build reads: the mapping as the tables the SQL joins on, the build's parameters as `build_params`, and one
+view per raw dataset the SQL reads (`raw_<source>_<name>`): the hourly datasets over their day partitions, the event
+datasets over their history copies and the days since."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from lakehouse.aggregates import history
+from lakehouse.aggregates.build_types import BuildParams, LocalObject
+from lakehouse.aggregates.days import days_between
+from lakehouse.aggregates.mart_writes import ENUM_KEYS, copy_to_file
+from lakehouse.aggregates.refs import RefTables
+from lakehouse.aggregates.sqlfiles import SqlFile
+from lakehouse.schemas import REGISTRY, Dataset
+from lakehouse.storage import ROW_GROUP_ROWS, Lake
+
+HOURLY_DATASETS = ("dynatrace/service_metrics_hourly", "elasticsearch/log_counts_hourly")
+
+
+def read_datasets(files: Iterable[SqlFile]) -> list[Dataset]:
+    """The raw datasets the SQL files read (a view `raw_<source>_<name>` in a header's `reads:`). The others (the
+    CMDB's CIs, the sources' own listings a derived dataset is made from, rejects) neither start a build's days nor
+    are registered: a CI stored under the day of its last edit, a year back, would rebuild every day since."""
+    views = {name for f in files for name in f.reads}
+    return [ds for ds in REGISTRY.values() if f"raw_{ds.source}_{ds.name}" in views]
+
+
+def register_inputs(
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    refs: RefTables,
+    params: BuildParams,
+    scratch: Path,
+    stored: set[str],
+    read: list[Dataset],
+) -> tuple[list[LocalObject], dict[str, dict[date, str]]]:
+    """The mapping, the parameters and one view per raw dataset the SQL reads (`stored`: the keys under
+    state/build/). Returns the event datasets' history copies written to local files (see
+    lakehouse.aggregates.history), to be put once the build has succeeded, and each event dataset's day partitions
+    with their versions."""
+    register_refs(con, refs)
+    for column, kind in ENUM_KEYS.items():
+        # Names are constants; the members are the mapping's own values, read by DuckDB.
+        con.execute(
+            f"create type {kind} as enum "  # noqa: S608
+            f"(select distinct {column} from ref_entities where {column} is not null order by {column})"
+        )
+    values = {k: v for k, v in params.__dict__.items()} | {"hours_from": params.hours_from}
+    # A parameter left None has no type of its own: the SQL that reads it casts it (stg_periods).
+    columns = ", ".join(f"${name} as {name}" for name in values)
+    con.execute(f"create table build_params as select {columns}", values)
+    register_hourly(con, lake, params)
+    copies = []
+    versions = {}
+    for dataset in read:
+        if dataset.id in HOURLY_DATASETS:
+            continue
+        copy, versions[dataset.id] = register_history(
+            con, lake, dataset, stored, hourly=params.mode == "hourly", scratch=scratch
+        )
+        if copy is not None:
+            copies.append(copy)
+    return copies, versions
+
+
+def register_hourly(con: duckdb.DuckDBPyConnection, lake: Lake, params: BuildParams) -> None:
+    """The hourly datasets' day partitions from the first hour the build reads."""
+    heavy_from = params.hours_from.date()
+    bound_hourly_days(con, heavy_from, params.day_to)
+    for dataset_id in HOURLY_DATASETS:
+        _register_raw(con, lake, REGISTRY[dataset_id], days_between(heavy_from, params.day_to))
+
+
+def register_refs(con: duckdb.DuckDBPyConnection, refs: RefTables) -> None:
+    """The mapping as the SQL joins on it: `ref_entities` and `ref_pivots`."""
+    con.register("ref_entities_arrow", refs.entities)
+    con.execute("create table ref_entities as select * from ref_entities_arrow")
+    con.register("ref_pivots_arrow", refs.pivots)
+    con.execute("create table ref_pivots as select * from ref_pivots_arrow")
+
+
+def register_history(
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    dataset: Dataset,
+    stored: set[str],
+    *,
+    hourly: bool,
+    scratch: Path | None,
+) -> tuple[LocalObject | None, dict[date, str]]:
+    """An event dataset's view over its history copy and the days since; a new copy (in `scratch`) when that is
+    due, unless there is no scratch folder to write it in. Returns the copy and the day partitions' versions."""
+    view = f"raw_{dataset.source}_{dataset.name}"
+    days = history.plan(con, lake, dataset, stored)
+    if not days.versions:
+        _register_empty(con, dataset, view)
+        return None, {}
+    history.register(con, lake, view, days)
+    copy = None
+    if scratch is not None and days.needs_rewrite(hourly):
+        # The view name comes from the dataset registry; the footer lists the days and versions read.
+        query = f"select * from {view}_days"  # noqa: S608
+        path, rows = copy_to_file(
+            con, query, {}, scratch, ROW_GROUP_ROWS, {history.MANIFEST_KEY: history.manifest(days)}
+        )
+        copy = LocalObject(days.key, path, rows)
+        # The build reads the new copy, so the stale partitions are read once.
+        history.register(con, lake, view, history.DatasetHistory(dataset, days.versions, days.versions), str(path))
+    _dataset_view(con, dataset, view)
+    return copy, days.versions
+
+
+def bound_hourly_days(con: duckdb.DuckDBPyConnection, first: date, last: date) -> None:
+    """The day partitions of the hourly datasets the next query reads. The hourly signals are computed a month
+    at a time: bounding the raw input to that month skips the other days' files."""
+    con.execute("set variable hourly_first_day = $first", {"first": first})
+    con.execute("set variable hourly_last_day = $last", {"last": last})
+
+
+def _register_raw(con: duckdb.DuckDBPyConnection, lake: Lake, dataset: Dataset, days: list[date] | None) -> None:
+    # View names come from the dataset registry, never from input; values are bound.
+    view = f"raw_{dataset.source}_{dataset.name}"
+    urls = lake.partition_urls(dataset, days)
+    if not urls:
+        _register_empty(con, dataset, view)
+        return
+    # The file list is a bound value held in a variable; the view reads it from there.
+    con.execute(f"set variable {view}_files = $files", {"files": urls})
+    bound = (
+        " where day between getvariable('hourly_first_day') and getvariable('hourly_last_day')"
+        if dataset.id in HOURLY_DATASETS
+        else ""
+    )
+    # By name: a day an older release wrote without a column added since reads it as null.
+    con.execute(
+        f"create or replace view {view}_days as select * "  # noqa: S608
+        f"from read_parquet(getvariable('{view}_files'), hive_partitioning = true, union_by_name = true){bound}"
+    )
+    _dataset_view(con, dataset, view)
+
+
+def _dataset_view(con: duckdb.DuckDBPyConnection, dataset: Dataset, view: str) -> None:
+    """`view`: the rows of `<view>_days` without their day, with every column the dataset declares (see _declared).
+    The view name comes from the dataset registry, never from input."""
+    declared = _declared(con, dataset, f"{view}_days")
+    con.execute(f"create or replace view {view} as select * exclude (day){declared} from {view}_days")  # noqa: S608
+
+
+def _declared(con: duckdb.DuckDBPyConnection, dataset: Dataset, relation: str) -> str:
+    """`, cast(null as <type>) as <column>` for each column the dataset declares and `relation` lacks. Reading by name
+    makes a column an older release did not write null on its days, but only where some day has it: a lake whose every
+    day predates the column (the first build after the release) would otherwise not have it at all."""
+    present = {row[0] for row in con.execute(f"describe select * from {relation}").fetchall()}  # noqa: S608
+    missing = [c.name for c in dataset.columns if c.name not in present]
+    if not missing:
+        return ""
+    con.register(f"{relation}_declared", dataset.schema.empty_table())
+    types = {row[0]: row[1] for row in con.execute(f"describe select * from {relation}_declared").fetchall()}  # noqa: S608
+    return "".join(f", cast(null as {types[name]}) as {name}" for name in missing)
+
+
+def _register_empty(con: duckdb.DuckDBPyConnection, dataset: Dataset, view: str) -> None:
+    con.register(f"{view}_arrow", dataset.schema.empty_table())
+    # A table, not the registered Arrow table (which only this connection sees): the background writes read the
+    # views on cursors of their own.
+    con.execute(f"create or replace table {view}_empty as select * from {view}_arrow")  # noqa: S608
+    con.unregister(f"{view}_arrow")
+    con.execute(f"create or replace view {view} as select * from {view}_empty")  # noqa: S608
