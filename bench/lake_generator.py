@@ -6,7 +6,7 @@ import argparse
 import hashlib
 import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from lakehouse.aggregates.days import midnight
 from lakehouse.mappings import MappingStore
 from lakehouse.objectstore import LocalStore
 from lakehouse.schemas import get_dataset
@@ -407,10 +408,6 @@ def _sql(text: str) -> str:
     return text.replace("$seed", "getvariable('seed')")
 
 
-def _midnight(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)
-
-
 def _day_params(day: date) -> dict[str, Any]:
     return {"day": day, "di": (day - ANCHOR).days}
 
@@ -444,7 +441,7 @@ def event_rows(
     con: duckdb.DuckDBPyConnection, first: date, last: date, *, floor: date, horizon: datetime
 ) -> dict[str, pa.Table]:
     """The events of days first..last, keyed by dataset: nothing dated before `floor`, no update after `horizon`."""
-    values = {"first": first, "last": last, "floor": _midnight(floor), "horizon": horizon}
+    values = {"first": first, "last": last, "floor": midnight(floor), "horizon": horizon}
     for statement in EVENTS_SQL.split(";"):
         if statement.strip():
             con.execute(_sql(statement), {k: v for k, v in values.items() if f"${k}" in statement})
@@ -459,7 +456,7 @@ def generate(folder: Path, spec: LakeSpec, *, log: bool = True) -> Lake:
     started = time.perf_counter()
     folder.mkdir(parents=True, exist_ok=True)
     lake = Lake(LocalStore(folder), str(folder.resolve()))
-    horizon = _midnight(spec.end) + timedelta(days=1)
+    horizon = midnight(spec.end) + timedelta(days=1)
     MappingStore(lake).apply(
         mapping_entries(spec.apps, spec.seed), actor="bench", replace=True, now=horizon - timedelta(days=spec.days)
     )
@@ -486,7 +483,7 @@ def generate(folder: Path, spec: LakeSpec, *, log: bool = True) -> Lake:
 
 def append_day(lake: Lake, spec: LakeSpec, day: date) -> list[PartitionWrite]:
     """Ingest one more day the way the connectors do (merge into the day partitions); returns the writes."""
-    horizon = _midnight(day) + timedelta(days=1)
+    horizon = midnight(day) + timedelta(days=1)
     con = _connect(spec)
     try:
         writes = [lake.write_partition(get_dataset(METRICS), day, hourly_rows(con, METRICS, day))]

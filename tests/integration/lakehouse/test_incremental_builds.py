@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 
 from bench import lake_generator as generator
 from lakehouse.aggregates.build import BuildMode, BuildResult, build
+from lakehouse.aggregates.days import midnight
 from lakehouse.mappings import MappingStore
 from lakehouse.runlog import RunLog
 from lakehouse.schemas import get_dataset
@@ -50,7 +51,7 @@ class Sources:
     def __init__(self) -> None:
         con = generator._connect(SPEC)
         try:
-            horizon = generator._midnight(SPEC.end) + timedelta(days=1)
+            horizon = midnight(SPEC.end) + timedelta(days=1)
             self.rows = generator.event_rows(con, SPEC.start, SPEC.end, floor=SPEC.start, horizon=horizon)
             for dataset_id in (generator.METRICS, generator.LOGS):
                 days = [SPEC.start + timedelta(days=n) for n in range(SPEC.days)]
@@ -101,8 +102,8 @@ def ingest_until(
     on); the deployment events' last 30 days computed again, and an older day of signals corrected (traffic
     counted twice as high), if asked."""
     if signals_corrected is not None:
-        day = sources.known(generator.METRICS, generator._midnight(signals_corrected), until).filter(
-            pc.less(pc.field("hour"), generator._midnight(signals_corrected + timedelta(days=1)))
+        day = sources.known(generator.METRICS, midnight(signals_corrected), until).filter(
+            pc.less(pc.field("hour"), midnight(signals_corrected + timedelta(days=1)))
         )
         for name in ("request_count", "error_count"):
             day = day.set_column(day.schema.get_field_index(name), name, pc.multiply(day[name], 2))
@@ -110,7 +111,7 @@ def ingest_until(
     for dataset_id in only or list(KNOWN_AT):
         if dataset_id == DEPLOYMENTS and deployments_rewritten:
             first = (until - DEPLOYMENTS_REWRITTEN).date()
-            rewritten = sources.known(dataset_id, generator._midnight(first), until)
+            rewritten = sources.known(dataset_id, midnight(first), until)
             ingest(lake, dataset_id, rewritten, replace_from=first)
         else:
             ingest(lake, dataset_id, sources.known(dataset_id, known[dataset_id], until))
