@@ -29,6 +29,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lake_generator import DEFAULT_END, LakeSpec, generate
+from peak_memory import status_mb
 
 from lakehouse.aggregates.build import build
 from lakehouse.local_s3 import EmbeddedS3
@@ -84,8 +85,8 @@ def cpu_seconds(pid: int) -> float:
 
 
 def rss_mb(pid: int) -> tuple[float, float]:
-    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
-    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+    rss, peak = status_mb("VmRSS", "VmHWM", pid=pid)
+    return rss, peak
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -13,18 +13,10 @@ import time
 from datetime import UTC, datetime
 
 import httpx
-from peak_memory import peak_rss_mb
+from peak_memory import current_rss_mb, peak_rss_mb
 
 from simulators.estate import generate_estate
 from simulators.serve import start_simulators
-
-
-def current_rss_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def memory() -> str:
