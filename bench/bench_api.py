@@ -107,9 +107,8 @@ event = {"version": "2.0", "routeKey": "$default", "rawPath": "/monitoring/appli
          "domainPrefix": "api", "time": "x", "timeEpoch": 0}}
 answer = handler(event, None)
 t2 = time.perf_counter()
-status = open("/proc/self/status").read()
-hwm = [l for l in status.splitlines() if l.startswith("VmHWM")][0].split()[1]
-print(answer["statusCode"], round(t1 - t0, 3), round(t2 - t0, 3), int(hwm) // 1024)
+from bench.peak_memory import peak_rss_mb
+print(answer["statusCode"], round(t1 - t0, 3), round(t2 - t0, 3), int(peak_rss_mb()))
 """
 
 

@@ -21,7 +21,7 @@ from typing import Any, TextIO
 
 from aws_lambda_powertools import Metrics
 
-from lakehouse.aggregates.build import BUILD_LEASE
+from lakehouse.aggregates.lease import BUILD_LEASE
 from lakehouse.runlog import describe_error
 
 INGESTION = ("dynatrace", "servicenow", "deploys", "logs")

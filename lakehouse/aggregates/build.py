@@ -14,7 +14,6 @@ import re
 import threading
 import uuid
 from collections.abc import Iterable, Mapping
-from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -22,6 +21,7 @@ from pathlib import Path
 import duckdb
 
 from lakehouse.aggregates import (
+    lease,
     settled_changes,
     settled_deployment_rows,
     settled_deployments,
@@ -53,22 +53,14 @@ from lakehouse.aggregates.mart_writes import (
 from lakehouse.aggregates.refs import RefTables, ref_tables
 from lakehouse.aggregates.sqlfiles import SqlFile, files_version, load_macros, load_sql_files
 from lakehouse.duckdb_session import first_row, open_duckdb, tune_for_build
-from lakehouse.errors import RosettaError
 from lakehouse.gitlab_projects import with_recorded_ids
 from lakehouse.mappings import MappingEntry, MappingStore
-from lakehouse.objectstore import ABSENT, PreconditionFailed
 from lakehouse.runlog import FirstReads, RunLog
 from lakehouse.schemas import REGISTRY, Dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import ROW_GROUP_ROWS, Lake
 
 STATE_KEY = "state/build/aggregates.json"
-# One build at a time per lake: the builds' puts and deletes interleaved could leave a day both in a month object and
-# in a day object. A build stopped where it cannot let go (a Lambda timeout, a killed process) holds the lease until it
-# runs out: by default longer than the build Lambda's 15-minute limit; the Lambda handler passes the time its
-# invocation has left, so the lease of a timed-out build is over when Lambda retries it.
-LEASE_KEY = "state/build/lease.json"
-BUILD_LEASE = timedelta(minutes=30)
 # Per whole-history table counted by day, and day: its rows as the last build left them (see _reach_event_days).
 EVENT_DAYS_KEY = "state/build/event_days.parquet"
 # What the DORA periods count deployments from: the first window the deploy ingest completed.
@@ -94,7 +86,7 @@ def build(
     as_of: datetime | None = None,
     trigger: str = "schedule",
     params: dict[str, float | int] | None = None,
-    lease_for: timedelta = BUILD_LEASE,
+    lease_for: timedelta = lease.BUILD_LEASE,
 ) -> BuildResult:
     """One build at a time per lake: a build started while another holds the lake's lease stops before reading or
     writing anything (BuildError naming the running one). `lease_for`: the longest this build can run; a build
@@ -104,61 +96,15 @@ def build(
     if as_of is not None and (outside := outside_years(as_of)):
         # Let through, the build would end in an OverflowError halfway.
         raise BuildError(f"as_of {as_of.isoformat()} {outside}")
-    lease = _take_lease(lake, trigger, lease_for)
+    held = lease.take(lake, trigger, lease_for)
     try:
         return _build(lake, settings, mode=mode, as_of=as_of, trigger=trigger, params=params)
     finally:
-        _release_lease(lake, lease)
+        lease.release(lake, held)
 
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _take_lease(lake: Lake, trigger: str, lease_for: timedelta) -> tuple[str, str]:
-    """Writes the lease (compare-and-swap: of two builds starting together, one gets it); returns (holder, etag)."""
-    now = _now()
-    found = lake.get_json(LEASE_KEY)
-    if found is not None:
-        held = found[0]
-        if held.get("holder") and datetime.fromisoformat(held["expires_at"]) > now:
-            raise _lease_held(held)
-    holder = uuid.uuid4().hex
-    record = {
-        "holder": holder,
-        "trigger": trigger,
-        "started_at": now.isoformat(),
-        "expires_at": (now + lease_for).isoformat(),
-    }
-    try:
-        lake.put_json(LEASE_KEY, record, if_match=found[1] if found is not None else ABSENT)
-    except PreconditionFailed:
-        taken = lake.get_json(LEASE_KEY)
-        raise _lease_held(taken[0] if taken is not None else record) from None
-    mine = lake.get_json(LEASE_KEY)
-    if mine is None or mine[0].get("holder") != holder:  # a store without conditional writes: the last put won
-        raise _lease_held(mine[0] if mine is not None else record)
-    return holder, mine[1]
-
-
-def _release_lease(lake: Lake, lease: tuple[str, str]) -> None:
-    holder, etag = lease
-    # Taken over after it ran out, or the lake unreachable now: the lease runs out by itself.
-    with suppress(PreconditionFailed, RosettaError):
-        lake.put_json(
-            LEASE_KEY, {"holder": None, "released_by": holder, "released_at": _now().isoformat()}, if_match=etag
-        )
-
-
-def _lease_held(held: Mapping[str, object]) -> BuildError:
-    return BuildError(
-        f"another build ({held.get('trigger')}, started {held.get('started_at')}) is running on this lake; this one "
-        f"did not start (the lease ends with that build, or at {held.get('expires_at')} if it was stopped)"
-    )
 
 
 def _build(

@@ -17,7 +17,7 @@ import pytest
 
 import lakehouse.runlog as runlog_module
 from lakehouse.aggregates import build as build_module
-from lakehouse.aggregates import mart_writes
+from lakehouse.aggregates import lease, mart_writes
 from lakehouse.aggregates.build import BuildError, BuildResult, build
 from lakehouse.aggregates.sqlfiles import MACROS, SQL_DIR, load_macros, load_sql_files, parse_sql_file
 from lakehouse.mappings import MappingStore
@@ -1783,14 +1783,14 @@ def test_a_build_stopped_without_ending_holds_the_lake_only_until_its_lease_runs
     its 30 minutes, then run. Lease taken at 10:00; at 10:29 a build is refused, at 10:31 one runs."""
     lake, settings = lake_and_settings
     taken = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
-    monkeypatch.setattr(build_module, "_release_lease", lambda lake, lease: None)  # the killed build never lets go
-    monkeypatch.setattr(build_module, "_now", lambda: taken)
+    monkeypatch.setattr(lease, "release", lambda lake, held: None)  # the killed build never lets go
+    monkeypatch.setattr(lease, "now", lambda: taken)
     build(lake, settings, mode="full", as_of=AS_OF)
     monkeypatch.undo()
-    monkeypatch.setattr(build_module, "_now", lambda: taken + timedelta(minutes=29))
+    monkeypatch.setattr(lease, "now", lambda: taken + timedelta(minutes=29))
     with pytest.raises(BuildError, match="another build"):
         build(lake, settings, mode="hourly", as_of=AS_OF)
-    monkeypatch.setattr(build_module, "_now", lambda: taken + timedelta(minutes=31))
+    monkeypatch.setattr(lease, "now", lambda: taken + timedelta(minutes=31))
     assert build(lake, settings, mode="hourly", as_of=AS_OF).mode == "hourly"
 
 

@@ -13,7 +13,9 @@ import pytest
 from functions.build_aggregates.handler import handler
 from functions.deadline import LambdaTimeout
 from lakehouse.aggregates import build as build_module
-from lakehouse.aggregates.build import LEASE_KEY, BuildError
+from lakehouse.aggregates import lease
+from lakehouse.aggregates.build import BuildError
+from lakehouse.aggregates.lease import LEASE_KEY
 from lakehouse.aggregates.sqlfiles import SQL_DIR, load_sql_files
 from lakehouse.errors import RosettaError
 from lakehouse.runlog import RunLog, note_stop
@@ -162,13 +164,13 @@ def test_a_timed_out_build_leaves_the_lake_free_for_lambdas_retry(
     write_estate(Lake.from_settings(Settings()))
     event = json.loads((EVENTS / "daily.json").read_text())
     started = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
-    monkeypatch.setattr(build_module, "_release_lease", lambda lake, lease: None)  # stopped by the timeout
-    monkeypatch.setattr(build_module, "_now", lambda: started)
+    monkeypatch.setattr(lease, "release", lambda lake, held: None)  # stopped by the timeout
+    monkeypatch.setattr(lease, "now", lambda: started)
     handler(event, LambdaContext(remaining_ms=900_000))
-    monkeypatch.setattr(build_module, "_now", lambda: started + timedelta(minutes=14))
+    monkeypatch.setattr(lease, "now", lambda: started + timedelta(minutes=14))
     with pytest.raises(BuildError, match="another build"):
         handler(event, LambdaContext(remaining_ms=900_000))
-    monkeypatch.setattr(build_module, "_now", lambda: started + timedelta(minutes=16))
+    monkeypatch.setattr(lease, "now", lambda: started + timedelta(minutes=16))
     assert handler(event, LambdaContext(remaining_ms=900_000))["mode"] == "daily"
 
 
@@ -183,7 +185,7 @@ def test_a_trigger_that_is_no_plain_tag_is_recorded_as_the_schedule(
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     lake = Lake.from_settings(Settings())
     write_estate(lake)
-    monkeypatch.setattr(build_module, "_release_lease", lambda lake, lease: None)  # the lease kept, to be read
+    monkeypatch.setattr(lease, "release", lambda lake, held: None)  # the lease kept, to be read
     forged = 'api:x\n{"level": "INFO", "message": "forged"}'
     hostile = forged + "a" * (5000 - len(forged))
     event = {

@@ -1,0 +1,72 @@
+"""One build at a time per lake: the lease a build takes before it reads or writes anything.
+
+The builds' puts and deletes interleaved could leave a day both in a month object and in a day object. A build
+stopped where it cannot let go (a Lambda timeout, a killed process) holds the lease until it runs out: by default
+longer than the build Lambda's 15-minute limit; the Lambda handler passes the time its invocation has left, so the
+lease of a timed-out build is over when Lambda retries it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from contextlib import suppress
+from datetime import UTC, datetime, timedelta
+
+from lakehouse.aggregates.build_types import BuildError
+from lakehouse.errors import RosettaError
+from lakehouse.objectstore import ABSENT, PreconditionFailed
+from lakehouse.storage import Lake
+
+LEASE_KEY = "state/build/lease.json"
+BUILD_LEASE = timedelta(minutes=30)
+
+# (holder, etag): who holds the lease, and the version of the record that says so.
+Lease = tuple[str, str]
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def take(lake: Lake, trigger: str, lease_for: timedelta) -> Lease:
+    """Writes the lease (compare-and-swap: of two builds starting together, one gets it). A lease held and not run
+    out stops this build with a BuildError naming the one running."""
+    started = now()
+    found = lake.get_json(LEASE_KEY)
+    if found is not None:
+        held = found[0]
+        if held.get("holder") and datetime.fromisoformat(held["expires_at"]) > started:
+            raise _held(held)
+    holder = uuid.uuid4().hex
+    record = {
+        "holder": holder,
+        "trigger": trigger,
+        "started_at": started.isoformat(),
+        "expires_at": (started + lease_for).isoformat(),
+    }
+    try:
+        lake.put_json(LEASE_KEY, record, if_match=found[1] if found is not None else ABSENT)
+    except PreconditionFailed:
+        taken = lake.get_json(LEASE_KEY)
+        raise _held(taken[0] if taken is not None else record) from None
+    mine = lake.get_json(LEASE_KEY)
+    if mine is None or mine[0].get("holder") != holder:  # a store without conditional writes: the last put won
+        raise _held(mine[0] if mine is not None else record)
+    return holder, mine[1]
+
+
+def release(lake: Lake, lease: Lease) -> None:
+    holder, etag = lease
+    # Taken over after it ran out, or the lake unreachable now: the lease runs out by itself.
+    with suppress(PreconditionFailed, RosettaError):
+        lake.put_json(
+            LEASE_KEY, {"holder": None, "released_by": holder, "released_at": now().isoformat()}, if_match=etag
+        )
+
+
+def _held(held: Mapping[str, object]) -> BuildError:
+    return BuildError(
+        f"another build ({held.get('trigger')}, started {held.get('started_at')}) is running on this lake; this one "
+        f"did not start (the lease ends with that build, or at {held.get('expires_at')} if it was stopped)"
+    )
