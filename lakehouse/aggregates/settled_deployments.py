@@ -30,11 +30,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import duckdb
 
 from lakehouse.aggregates import footers
+from lakehouse.aggregates.days import midnight
 from lakehouse.duckdb_session import first_row
 from lakehouse.storage import Lake
 
@@ -82,7 +83,7 @@ def key(name: str) -> str:
 def cut_for(as_of: datetime) -> datetime:
     """The cut a build at `as_of` stores its settled part at."""
     day = as_of.date() - timedelta(days=SETTLED_BEFORE_DAYS)
-    return datetime.combine(day, time(), tzinfo=UTC)
+    return midnight(day)
 
 
 def settled_at(
