@@ -68,6 +68,8 @@ class AdminRoute(APIRoute):
             require_admin_role(authenticate(request, get_context(request).api))
             if request.method == "POST":
                 _require_json(request.headers.get("content-type"))
+                # Read once: Starlette keeps the bytes for FastAPI's own read.
+                _require_utf8(await request.body())
             return await handle(request)
 
         return checked
@@ -81,6 +83,15 @@ def _require_json(content_type: str | None) -> None:
         return
     given = f"this one was {media[:100]!r}" if media else "this one had none"
     raise Problem(415, f"send the body as JSON with Content-Type: application/json ({given})")
+
+
+def _require_utf8(body: bytes) -> None:
+    """A 422 shaped as that of JSON that does not parse, for a body that is not UTF-8 text (JSON sent between systems
+    is UTF-8, RFC 8259): FastAPI would answer a bare 400, "There was an error parsing the body"."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise invalid("body", f"not JSON: not UTF-8 text at byte {exc.start}", location="body") from None
 
 
 router = APIRouter(

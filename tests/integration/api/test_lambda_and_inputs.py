@@ -359,6 +359,25 @@ def test_a_body_not_sent_as_json_is_a_415_saying_how_to_send_it(client: TestClie
     assert client.post(route, content=body, headers=form | READER).status_code == 403
 
 
+@pytest.mark.parametrize("route", ["/monitoring/admin/mappings", "/monitoring/admin/batch/trigger"])
+def test_a_body_that_is_not_utf8_is_a_422_naming_the_byte(client: TestClient, route: str) -> None:
+    """JSON between systems is UTF-8 (RFC 8259). A body that is not, here Latin-1 text whose twelfth byte is 0xE9,
+    gets the 422 of a body that does not parse, naming where decoding stopped, in the same shape."""
+    json_type = {"content-type": "application/json"}
+    body = '{"kind": "d\u00e9ploiement"}'.encode("latin-1")
+    assert body[11] == 0xE9  # {"kind": "d, then the e-acute
+    posted = client.post(route, content=body, headers=json_type | ADMIN)
+    assert posted.status_code == 422, posted.text[:200]
+    assert posted.headers["content-type"] == "application/problem+json"
+    problem = posted.json()
+    assert problem["title"] == "Invalid body"
+    assert problem["errors"] == [{"parameter": "body", "in": "body", "detail": "not JSON: not UTF-8 text at byte 11"}]
+    # The same text in UTF-8 is read: both routes then refuse its field, "kind", for what it holds.
+    utf8 = client.post(route, content=body.decode("latin-1").encode("utf-8"), headers=json_type | ADMIN)
+    assert utf8.status_code == 422 and utf8.json()["title"] == "Invalid kind", utf8.text[:200]
+    assert client.post(route, content=body, headers=json_type | READER).status_code == 403
+
+
 HOSTILE_IDS = [
     "shop' or '1'='1",
     "shop; drop table mv_incidents; --",
