@@ -20,6 +20,7 @@ from lakehouse.schemas import REGISTRY, Dataset
 from lakehouse.storage import ROW_GROUP_ROWS, Lake
 
 HOURLY_DATASETS = ("dynatrace/service_metrics_hourly", "elasticsearch/log_counts_hourly")
+LOG_COUNTS = "elasticsearch/log_counts_hourly"
 
 
 def read_datasets(files: Iterable[SqlFile]) -> list[Dataset]:
@@ -69,11 +70,16 @@ def register_inputs(
 
 
 def register_hourly(con: duckdb.DuckDBPyConnection, lake: Lake, params: BuildParams) -> None:
-    """The hourly datasets' day partitions from the first hour the build reads."""
+    """The hourly datasets' day partitions from the first hour the build reads, and the variable `log_counts_read`:
+    whether any of those days has log counts."""
     heavy_from = params.hours_from.date()
     bound_hourly_days(con, heavy_from, params.day_to)
     for dataset_id in HOURLY_DATASETS:
-        _register_raw(con, lake, REGISTRY[dataset_id], days_between(heavy_from, params.day_to))
+        found = _register_raw(con, lake, REGISTRY[dataset_id], days_between(heavy_from, params.day_to))
+        if dataset_id == LOG_COUNTS:
+            # stg_app_signals_hourly sums the log counts only where there are some: on an estate without
+            # Elasticsearch, summing two columns null in every row is an eighth of the application rollup.
+            con.execute("set variable log_counts_read = $found", {"found": found})
 
 
 def register_refs(con: duckdb.DuckDBPyConnection, refs: RefTables) -> None:
@@ -122,13 +128,14 @@ def bound_hourly_days(con: duckdb.DuckDBPyConnection, first: date, last: date) -
     con.execute("set variable hourly_last_day = $last", {"last": last})
 
 
-def _register_raw(con: duckdb.DuckDBPyConnection, lake: Lake, dataset: Dataset, days: list[date] | None) -> None:
+def _register_raw(con: duckdb.DuckDBPyConnection, lake: Lake, dataset: Dataset, days: list[date] | None) -> bool:
+    """`raw_<source>_<name>` over the dataset's partitions of `days`; whether it has any."""
     # View names come from the dataset registry, never from input; values are bound.
     view = f"raw_{dataset.source}_{dataset.name}"
     urls = lake.partition_urls(dataset, days)
     if not urls:
         _register_empty(con, dataset, view)
-        return
+        return False
     # The file list is a bound value held in a variable; the view reads it from there.
     con.execute(f"set variable {view}_files = $files", {"files": urls})
     bound = (
@@ -142,6 +149,7 @@ def _register_raw(con: duckdb.DuckDBPyConnection, lake: Lake, dataset: Dataset, 
         f"from read_parquet(getvariable('{view}_files'), hive_partitioning = true, union_by_name = true){bound}"
     )
     _dataset_view(con, dataset, view)
+    return True
 
 
 def _dataset_view(con: duckdb.DuckDBPyConnection, dataset: Dataset, view: str) -> None:
