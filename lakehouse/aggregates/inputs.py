@@ -19,8 +19,8 @@ from lakehouse.aggregates.sqlfiles import SqlFile
 from lakehouse.schemas import REGISTRY, Dataset
 from lakehouse.storage import ROW_GROUP_ROWS, Lake
 
-HOURLY_DATASETS = ("dynatrace/service_metrics_hourly", "elasticsearch/log_counts_hourly")
 LOG_COUNTS = "elasticsearch/log_counts_hourly"
+HOURLY_DATASETS = ("dynatrace/service_metrics_hourly", LOG_COUNTS)
 
 
 def read_datasets(files: Iterable[SqlFile]) -> list[Dataset]:
@@ -77,8 +77,7 @@ def register_hourly(con: duckdb.DuckDBPyConnection, lake: Lake, params: BuildPar
     for dataset_id in HOURLY_DATASETS:
         found = _register_raw(con, lake, REGISTRY[dataset_id], days_between(heavy_from, params.day_to))
         if dataset_id == LOG_COUNTS:
-            # stg_app_signals_hourly sums the log counts only where there are some: on an estate without
-            # Elasticsearch, summing two columns null in every row is an eighth of the application rollup.
+            # Without any, stg_app_signals_hourly leaves its two log sums out (see there).
             con.execute("set variable log_counts_read = $found", {"found": found})
 
 
