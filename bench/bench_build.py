@@ -28,7 +28,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-from lake_generator import DEFAULT_END, LakeSpec, append_day, generate
+from lake_generator import DEFAULT_END, LakeSpec, append_day, generate, mapping_entries
 from peak_memory import peak_rss_mb
 
 from lakehouse.aggregates import build as runner
@@ -483,6 +483,7 @@ def child_build(task: dict[str, Any]) -> dict[str, Any]:
         "day_to": result.day_to.isoformat(),
         "objects_written": result.objects_written,
         "rows": sum(result.tables.values()),
+        "full_because": result.full_because,
     }
 
 
@@ -737,6 +738,16 @@ def ingest_one_day(folder: Path, spec: LakeSpec, day: date) -> list[str]:
     return record.days_written
 
 
+def move_a_component(folder: Path, spec: LakeSpec) -> str:
+    """The mapping corrected as an operator would correct it: one component moved to another application. Every
+    build after it re-attributes the whole history, so the next one is a full rebuild."""
+    entries = mapping_entries(spec.apps, spec.seed)
+    component = next(e for e in entries if e["kind"] == "component" and e["application_id"] != "app-0000")
+    component["application_id"] = "app-0000"
+    MappingStore(Lake.from_settings(Settings(lake_url=str(folder)))).apply(entries, actor="bench", replace=True)
+    return f"{component['entity_id']} to app-0000"
+
+
 def resolve_an_old_incident(folder: Path, day: date, days_before: int) -> list[str]:
     """An incident opened `days_before` days before `day` gets a new version, resolved at 09:00 that day, as an
     ingest of ServiceNow would write it: into its opening day's partition, recorded in the run log."""
@@ -806,11 +817,22 @@ def main() -> None:
     report: dict[str, Any] = {"spec": spec, "machine": machine(), "measurements": {}}
     m = report["measurements"]
     try:
-        # (a) full rebuild of a lake that has no mart yet
+        # (a) full rebuild of a lake that has no mart yet: its first build
         link_copy(source, work / "full")
         print("full build ...", flush=True)
         m["full"] = run_child("build", lake=work / "full", scratch=scratch, mode="full", as_of=as_of_full)
         print(f"  {m['full']['seconds']:.1f} s, peak {m['full']['peak_rss_mb']:.0f} MB", flush=True)
+
+        # (a2) the full rebuild a corrected mapping brings on a lake already built: the scheduled hourly build
+        # after it rebuilds every day, as a release with new SQL would.
+        remapped = work / "remapped"
+        link_copy(work / "full", remapped)
+        report["moved"] = move_a_component(remapped, spec)
+        print(f"full rebuild after moving {report['moved']} ...", flush=True)
+        m["remapped"] = run_child("build", lake=remapped, scratch=scratch, mode="hourly", as_of=as_of_full)
+        assert m["remapped"]["mode"] == "full", m["remapped"]
+        print(f"  {m['remapped']['seconds']:.1f} s, peak {m['remapped']['peak_rss_mb']:.0f} MB", flush=True)
+        shutil.rmtree(remapped)
 
         # (b) and (c): one more day ingested and recorded in the run log, then an hourly or a daily build
         ingested = work / "ingested"
@@ -940,11 +962,17 @@ def render(report: dict[str, Any]) -> str:
         "|---|---:|---:|---|---|",
     ]
     full, hourly, daily, late = m["full"], m["hourly"], m["daily"], m["hourly_late"]
-    rss_ok = max(m[k]["peak_rss_mb"] for k in ("full", "hourly", "hourly_late", "daily")) <= TARGET_RSS_MB
+    remapped = m["remapped"]
+    rss_ok = max(m[k]["peak_rss_mb"] for k in ("full", "remapped", "hourly", "hourly_late", "daily")) <= TARGET_RSS_MB
     lines += [
-        f'| (a) full rebuild, `mode="full"` ({full["day_from"]} … {full["day_to"]}, {full["objects_written"]} mart '
-        f"objects) | {full['seconds']:.1f} s | {full['peak_rss_mb']:,.0f} MB | ≤ 30 s, ≤ 2 GB | "
+        f'| (a) full rebuild of a lake never built, `mode="full"` ({full["day_from"]} … {full["day_to"]}, '
+        f"{full['objects_written']} mart objects) | {full['seconds']:.1f} s | {full['peak_rss_mb']:,.0f} MB | "
+        "≤ 30 s, ≤ 2 GB | "
         f"{verdict(full['seconds'] <= TARGET_FULL_S)} / {verdict(full['peak_rss_mb'] <= TARGET_RSS_MB)} |",
+        f"| (a2) full rebuild of the built lake after a corrected mapping ({report['moved']}): the next scheduled "
+        f'`mode="hourly"` build, made full by the new mapping ({remapped["objects_written"]} objects) | '
+        f"{remapped['seconds']:.1f} s | {remapped['peak_rss_mb']:,.0f} MB | ≤ 30 s, ≤ 2 GB | "
+        f"{verdict(remapped['seconds'] <= TARGET_FULL_S)} / {verdict(remapped['peak_rss_mb'] <= TARGET_RSS_MB)} |",
         f'| (b) incremental one day, `mode="hourly"` (rebuilds {hourly["day_from"]}, {hourly["objects_written"]} '
         f"objects): median of {runs(m['hourly_trials'])} | {hourly['seconds']:.1f} s | "
         f"{hourly['peak_rss_mb']:,.0f} MB | ≤ 3 s, ≤ 2 GB | "
@@ -976,6 +1004,9 @@ def render(report: dict[str, Any]) -> str:
         f"Peak RSS is each measurement's own child process (its kernel high-water mark, VmHWM), Python, DuckDB (its "
         f"{BUILD_MEMORY_LIMIT} limit) and each object's bytes on their way to the store included; "
         f"the 2 GB memory target is {verdict(rss_ok)} across (a)–(c).",
+        "(a) is the lake's first build: it also writes the build's copies of the event datasets' history (one "
+        "object per dataset, see lakehouse/aggregates/history.py), which every later build reads instead of the "
+        f"{spec.days} day objects of each. (a2) reads them: it is the full rebuild a lake in operation goes through.",
         "Incremental runs: one more day ({}) of metrics and events was ingested through `Lake.write_partition` "
         "and recorded in the run log as `days_written = {}`; the build found it there.".format(
             (spec.end + timedelta(days=1)).isoformat(), report.get("days_written")
