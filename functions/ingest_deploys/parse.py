@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -32,7 +33,7 @@ ARGOCD_DATASETS = (APP_STATUS, SYNC_OPERATIONS, HISTORY)
 FINISHED_STATUSES = ("success", "failed", "canceled")
 
 # What reading a malformed record raises: the record is rejected, the page goes on.
-RECORD_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
+RECORD_ERRORS = (KeyError, TypeError, ValueError, AttributeError, OverflowError)
 
 
 def _reason(exc: BaseException) -> str:
@@ -278,15 +279,13 @@ def parse_pipelines_page(page: Any, context: Mapping[str, Any] | None = None) ->
     rows, rejects = [], []
     for index, p in enumerate(items):
         try:
-            duration = p.get("duration")
-            if duration is not None and (isinstance(duration, bool) or not isinstance(duration, int | float)):
-                raise ValueError(f"duration should be a number, got {duration!r}")
+            duration = _seconds(p.get("duration"))
             rows.append(
                 checked_row(
                     PIPELINES,
                     {
                         "pipeline_id": require_int(p, "id"),
-                        "project_id": int(p.get("project_id") or project_id),
+                        "project_id": optional_int(p, "project_id") or project_id,
                         "ref": optional_str(p, "ref"),
                         "sha": optional_str(p, "sha"),
                         "status": optional_str(p, "status"),
@@ -295,7 +294,7 @@ def parse_pipelines_page(page: Any, context: Mapping[str, Any] | None = None) ->
                         "updated_at": parse_instant(require_str(p, "updated_at")),
                         "started_at": parse_instant(p.get("started_at")),
                         "finished_at": parse_instant(p.get("finished_at")),
-                        "duration_s": float(duration) if duration is not None else None,
+                        "duration_s": duration,
                         "web_url": optional_str(p, "web_url"),
                     },
                 )
@@ -303,6 +302,18 @@ def parse_pipelines_page(page: Any, context: Mapping[str, Any] | None = None) ->
         except RECORD_ERRORS as exc:
             rejects.append(Reject(PIPELINES, _reason(exc), p, index))
     return ParseResult({PIPELINES: rows_table(PIPELINES, rows)}, rejects)
+
+
+def _seconds(duration: Any) -> float | None:
+    """A pipeline's duration: a finite number of seconds, or None."""
+    if duration is None:
+        return None
+    if isinstance(duration, bool) or not isinstance(duration, int | float):
+        raise ValueError(f"duration should be a number, got {duration!r:.40}")
+    seconds = float(duration) if abs(duration) < 2**1023 else math.inf
+    if not math.isfinite(seconds):
+        raise ValueError(f"duration should be a finite number of seconds, got {str(duration)[:40]}")
+    return seconds
 
 
 def _merged_at(mr: Mapping[str, Any]) -> datetime | None:
@@ -372,7 +383,7 @@ def parse_merge_requests_page(page: Any, context: Mapping[str, Any] | None = Non
                     MERGE_REQUESTS,
                     {
                         "mr_id": require_int(mr, "id"),
-                        "project_id": int(mr.get("project_id") or ctx["project_id"]),
+                        "project_id": optional_int(mr, "project_id") or int(ctx["project_id"]),
                         "mr_iid": optional_int(mr, "iid"),
                         "title": optional_str(mr, "title"),
                         "state": optional_str(mr, "state"),

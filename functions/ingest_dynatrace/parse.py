@@ -11,7 +11,15 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lakehouse.ingest.records import INT64, ParseResult, Reject, checked_row, ms_to_datetime, rows_table, table_of
+from lakehouse.ingest.records import (
+    ParseResult,
+    Reject,
+    array_of,
+    checked_row,
+    ms_to_datetime,
+    rows_table,
+    table_of,
+)
 from lakehouse.schemas import UTC_MS
 
 METRICS_DATASET = "dynatrace/service_metrics_hourly"
@@ -138,6 +146,9 @@ def metric_points(page: Mapping[str, Any], context: Mapping[str, Any] | None = N
         raw = pa.array(list(chain.from_iterable(values)), pa.float64())
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
         return _points_slowly(stamps, values, entities, names, metrics, factors, step, rejects)
+    earliest, latest = pc.min_max(ts).values()
+    if earliest.as_py() not in EPOCH_MS or latest.as_py() not in EPOCH_MS:
+        return _points_slowly(stamps, values, entities, names, metrics, factors, step, rejects)
     return _points_table(ts, raw, entities, names, metrics, factors, lengths, step), rejects
 
 
@@ -156,8 +167,8 @@ def _points_table(
     starts = pc.subtract(ts, step) if step is not None else ts
     return pa.Table.from_arrays(
         [
-            pa.array(entities, pa.string()).take(take),
-            pa.array(names, pa.string()).take(take),
+            array_of(entities, pa.string()).take(take),
+            array_of(names, pa.string()).take(take),
             starts.cast(UTC_MS),
             pa.array(metrics, pa.string()).take(take),
             pc.multiply(raw, scale),
@@ -219,6 +230,9 @@ def _points_slowly(
 
 # Values are doubles: an integer written past 2**53 is no double Dynatrace could have meant exactly.
 EXACT_IN_DOUBLE = range(-(2**53), 2**53 + 1)
+# Slot ends from 1970 to the end of year 9999: any 64-bit number fits the column, but only these are days the lake
+# can store (and moving a slot's end to its start cannot wrap around).
+EPOCH_MS = range(0, 253_402_300_800_000)
 
 
 def _unreadable(stamps: list[Any], values: list[Any]) -> str | None:
@@ -226,7 +240,7 @@ def _unreadable(stamps: list[Any], values: list[Any]) -> str | None:
     for x in stamps:
         if isinstance(x, bool) or not isinstance(x, int):
             return f"non-numeric value {x!r} in a series"
-        if x not in INT64:
+        if x not in EPOCH_MS:
             return f"timestamp {x} out of range in a series"
     for x in values:
         if x is not None and (isinstance(x, bool) or not isinstance(x, int | float)):
@@ -334,11 +348,14 @@ def _problem_row(p: Mapping[str, Any]) -> dict[str, Any]:
     for name, value in (("startTime", start), ("endTime", end)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
             raise ValueError(f"{name} should be epoch milliseconds, got {value!r}")
-        if value is not None and value >= 0:
+        # An endTime of -1 means still open; a start is always a time.
+        if value is not None and (value >= 0 or name == "startTime"):
             try:
                 ms_to_datetime(value)
-            except (OverflowError, OSError, ValueError):
-                raise ValueError(f"{name} is no time in epoch milliseconds: {value}") from None
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from None
+            if value < 0:
+                raise ValueError(f"{name} {value} is before 1970: no time Dynatrace gives")
     for name in ("problemId", "displayId", "title", "status"):
         if not isinstance(p.get(name), str):
             raise ValueError(f"{name} should be a string, got {type(p.get(name)).__name__}")

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from pydantic import SecretStr
 
-from functions.ingest_logs.parse import AGGREGATION, LEVEL_SPELLINGS
+from functions.ingest_logs.parse import AGGREGATION, LEVEL_SPELLINGS, partial_answer
 from lakehouse.ingest.client import ApiResponse, PageRequest, SourceClient
 from lakehouse.ingest.config import DEFAULT_ENVIRONMENT_FIELD
 from lakehouse.ingest.errors import Retriable
@@ -89,8 +89,9 @@ class ElasticsearchClient(SourceClient):
         asked again like a 5xx, and fails the run if it stays partial, rather than be set aside and skipped."""
         response = super()._attempt(request)
         body = response.body if isinstance(response.body, dict) else {}
-        if body.get("timed_out") or (body.get("_shards") or {}).get("failed"):
-            raise Retriable("search answered by only some shards (timed out or shards failed)")
+        partial = partial_answer(body)
+        if partial is not None:
+            raise Retriable(f"search answered by only some shards ({partial})")
         return response
 
     def listing_keys(self, request: PageRequest, body: Any) -> tuple[str, ...]:

@@ -37,9 +37,9 @@ def parse_log_counts_page(page: Mapping[str, Any], context: Mapping[str, Any] | 
     The context names the index pattern asked and the field the environment was read from."""
     index_pattern = str((context or {})["index_pattern"])
     environment_field = str((context or {}).get("environment_field") or DEFAULT_ENVIRONMENT_FIELD)
-    if page.get("timed_out") or ((page.get("_shards") or {}).get("failed") or 0) > 0:
+    if (partial := partial_answer(page) or _unreadable_shards(page)) is not None:
         # Partial answers would be stored as if complete: refuse the page.
-        return ParseResult(rejects=[Reject(DATASET, "search timed out or shards failed", _brief(page))])
+        return ParseResult(rejects=[Reject(DATASET, partial, _brief(page))])
     buckets = (((page.get("aggregations") or {}).get(AGGREGATION)) or {}).get("buckets") or []
     rows: dict[tuple[str, str, str, int], int] = {}
     rejects: list[Reject] = []
@@ -64,19 +64,26 @@ def parse_log_counts_page(page: Mapping[str, Any], context: Mapping[str, Any] | 
                     raise ValueError(f"{name} should be an integer, got {number!r}")
                 if number not in INT64:
                     raise ValueError(f"{name} {number} is out of range")
+                if number < 0 and name != "hour":
+                    raise ValueError(f"{name} {number} is no count of lines")
             try:
                 ms_to_datetime(hour)
-            except (OverflowError, OSError, ValueError):
+            except ValueError:
                 raise ValueError(f"hour {hour} is no time in epoch milliseconds") from None
+            level = LEVEL_SPELLINGS.get(level, level.upper())
+            counted = [((service, environment, level, hour), count)]
+            if exceptions:
+                counted.append(((service, environment, EXCEPTION, hour), exceptions))
+            for k, n in counted:
+                # Buckets of one level's spellings, and the exceptions of every level, add up into one count.
+                if rows.get(k, 0) + n not in INT64:
+                    raise ValueError(f"{k[2]} lines of the hour add up past a 64-bit count")
         except (KeyError, TypeError, ValueError) as exc:
             reason = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
             rejects.append(Reject(DATASET, reason, bucket, index))
             continue
-        level = LEVEL_SPELLINGS.get(level, level.upper())
-        rows[(service, environment, level, hour)] = rows.get((service, environment, level, hour), 0) + count
-        if exceptions:
-            k = (service, environment, EXCEPTION, hour)
-            rows[k] = rows.get(k, 0) + exceptions
+        for k, n in counted:
+            rows[k] = rows.get(k, 0) + n
     table = rows_table(
         DATASET,
         (
@@ -92,6 +99,28 @@ def parse_log_counts_page(page: Mapping[str, Any], context: Mapping[str, Any] | 
         ),
     )
     return ParseResult({DATASET: table}, rejects)
+
+
+def partial_answer(body: Mapping[str, Any]) -> str | None:
+    """Why a search answer holds only part of its buckets (it timed out, or shards failed), or None."""
+    if body.get("timed_out"):
+        return "search timed out"
+    shards = body.get("_shards")
+    failed = shards.get("failed") if isinstance(shards, dict) else None
+    if isinstance(failed, int) and not isinstance(failed, bool) and failed > 0:
+        return f"{failed} shards failed"
+    return None
+
+
+def _unreadable_shards(body: Mapping[str, Any]) -> str | None:
+    """Why an answer's `_shards` cannot tell whether it is complete, or None."""
+    shards = body.get("_shards")
+    if shards is None:
+        return None
+    failed = shards.get("failed") if isinstance(shards, dict) else None
+    if isinstance(shards, dict) and (failed is None or (isinstance(failed, int) and not isinstance(failed, bool))):
+        return None
+    return f"_shards should count the shards searched and failed, got {shards!r:.60}"
 
 
 def _level(log_level: Any, severity_text: Any) -> Any:

@@ -5,6 +5,7 @@ Pure functions. Records are read field by field into columns; dates are parsed c
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from operator import itemgetter
@@ -216,9 +217,12 @@ def _number(cell: Any, name: str) -> float | None:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValueError(f"{name}: expected a number, got {type(value).__name__}")
     try:
-        return float(value)
-    except ValueError:
-        raise ValueError(f"{name}: expected a number, got {value!r}") from None
+        number = float(value)
+    except (ValueError, OverflowError):
+        raise ValueError(f"{name}: expected a number, got {value!r:.40}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{name}: expected a finite number, got {value!r:.40}")
+    return number
 
 
 def _flag(cell: Any, name: str) -> bool | None:
@@ -346,7 +350,10 @@ def _typed(values: list[Any], kind: str) -> Any:
     if kind == "int":
         return pc.cast(text, pa.int64())
     if kind == "float":
-        return pc.cast(text, pa.float64())
+        numbers = pc.cast(text, pa.float64())
+        if not pc.all(pc.is_finite(pc.drop_null(numbers))).as_py():
+            raise ValueError("not a finite number")  # "NaN", "1e400": the slow path names the record
+        return numbers
     if kind == "bool":
         present = pc.drop_null(text)
         if len(present) and not pc.all(pc.is_in(present, pa.array(["true", "false"]))).as_py():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -47,13 +48,46 @@ def table_of(dataset_id: str, columns: Mapping[str, Sequence[Any] | pa.Array]) -
         elif isinstance(values, pa.Array | pa.ChunkedArray):
             arrays.append(values if values.type.equals(f.type) else values.cast(f.type))
         else:
-            arrays.append(pa.array(values, type=f.type))
+            arrays.append(array_of(values, f.type))
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def rows_table(dataset_id: str, rows: Iterable[Mapping[str, Any]]) -> pa.Table:
     """A table of the dataset's declared schema from row dicts (low-volume datasets)."""
-    return pa.Table.from_pylist(list(rows), schema=get_dataset(dataset_id).schema)
+    rows = list(rows)
+    schema = get_dataset(dataset_id).schema
+    try:
+        return pa.Table.from_pylist(rows, schema=schema)
+    except UnicodeEncodeError:
+        # Only a page holding a lone surrogate pays for looking at every value.
+        return pa.Table.from_pylist(valid_text(rows), schema=schema)
+
+
+def array_of(values: Sequence[Any], arrow_type: pa.DataType) -> pa.Array:
+    """An Arrow array of `values`, with any lone surrogate in their text replaced (see valid_text)."""
+    try:
+        return pa.array(values, type=arrow_type)
+    except UnicodeEncodeError:
+        return pa.array(valid_text(list(values)), type=arrow_type)
+
+
+# A lone UTF-16 surrogate: half of a character outside the Basic Multilingual Plane (an emoji, say), left by a
+# source that cut its text in UTF-16 and sent the half as a JSON escape ("\ud83d"). Python's JSON decoder keeps
+# it; UTF-8, and so Arrow and Parquet, cannot hold it.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_text(value: Any) -> Any:
+    """`value` with each lone surrogate in its text (in lists and objects too) replaced by U+FFFD, the replacement
+    character, as a UTF-8 decoder shows a broken character: the record and the rest of its text are kept, which
+    rejecting an incident over half an emoji in its description would not do."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list | tuple):
+        return [valid_text(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: valid_text(v) for k, v in value.items()}
+    return value
 
 
 def checked_row(dataset_id: str, row: dict[str, Any]) -> dict[str, Any]:
@@ -116,7 +150,13 @@ def _column_checks(dataset_id: str) -> tuple[tuple[str, bool, Callable[[Any], bo
 
 
 def ms_to_datetime(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+    """Epoch milliseconds to a UTC instant; ValueError for a number no date holds (the platform's own errors for
+    those differ: OverflowError, OSError)."""
+    try:
+        return datetime.fromtimestamp(ms / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        shown = str(ms) if len(str(ms)) <= 24 else f"a {len(str(ms))}-character number"
+        raise ValueError(f"{shown} is no time in epoch milliseconds") from None
 
 
 def parse_instant(value: Any) -> datetime | None:

@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from lakehouse.errors import ConcurrentWriteError, RosettaError
 from lakehouse.ingest.client import SourceClient
-from lakehouse.ingest.records import ParseResult, Reject
+from lakehouse.ingest.records import ParseResult, Reject, valid_text
 from lakehouse.ingest.window import DAY, Window
 from lakehouse.runlog import FirstReads, RunLog, RunRecord, Watermarks, describe_error
 from lakehouse.schemas import Dataset, get_dataset, rejects_dataset
@@ -425,7 +425,7 @@ def _write_rejects(lake: Lake, ds: Dataset, record: RunRecord, found: list[tuple
             "dataset": ds.id,
             "run_id": record.run_id,
             "location": where,
-            "reason": r.reason[:1000],
+            "reason": valid_text(r.reason[:1000]),
             "raw_text": _raw_text(r.raw),
             "rejected_at": stamp,
         }
@@ -447,7 +447,16 @@ def _unique_locations(locations: list[str]) -> list[str]:
 
 
 def _raw_text(raw: Any) -> str:
-    text = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False, default=str)
+    """The record as received, as text UTF-8 holds. A lone surrogate in it (see records.valid_text) stays the JSON
+    escape it arrived as, so that the record kept aside is the record sent."""
+    if isinstance(raw, str):
+        text = raw.encode("utf-8", "backslashreplace").decode("utf-8")
+    else:
+        text = json.dumps(raw, ensure_ascii=False, default=str)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = json.dumps(raw, ensure_ascii=True, default=str)
     return text[:MAX_RAW_TEXT]
 
 

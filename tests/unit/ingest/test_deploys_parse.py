@@ -235,6 +235,29 @@ def test_gitlab_pipeline_single_and_list() -> None:
     assert [r["pipeline_id"] for r in rows] == [47, 48] and rows[0]["finished_at"] is None
 
 
+def test_gitlab_a_pipeline_or_request_with_a_number_no_column_holds_is_rejected_alone() -> None:
+    """A duration of 10**400 seconds, or a project id of Infinity (Python's JSON reader accepts the word), failed
+    the whole page (OverflowError); a project id of true was stored as project 1. Each is a reject naming the
+    field, and pipeline 48 beside it stays, in the page's project."""
+    first, second = load("gitlab/pipelines__list_docs.json")
+    for field, value, why in (
+        ("duration", 10**400, "duration should be a finite number of seconds, got 1000000"),
+        ("project_id", float("inf"), "project_id should be an integer, got float"),
+        ("project_id", True, "project_id should be an integer, got bool"),
+    ):
+        result = parse.parse_pipelines_page([{**first, field: value}, second], {"project_id": 1})
+        rows = result.tables[parse.PIPELINES].to_pylist()
+        assert [(r["pipeline_id"], r["project_id"]) for r in rows] == [(48, 1)]
+        (reject,) = result.rejects
+        assert reject.index == 0 and why in reject.reason
+    (request,) = load("gitlab/merge_requests__project_list_merged_docs.json")[:1]
+    result = parse.parse_merge_requests_page(
+        json.loads(json.dumps([request]).replace(f'"project_id": {request["project_id"]}', '"project_id": Infinity')),
+        {"project_id": 3},
+    )
+    assert result.rows == 0 and "project_id should be an integer, got float" in result.rejects[0].reason
+
+
 def test_gitlab_pipeline_times_the_list_lacks_are_described_as_empty() -> None:
     """GitLab's pipeline list (its docs' example: pipelines 47 and 48) gives no started_at, finished_at or duration;
     the ingestion reads the list, so those three columns stay empty for every pipeline, and the data dictionary

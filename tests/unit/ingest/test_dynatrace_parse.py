@@ -162,11 +162,14 @@ def test_a_number_too_large_for_its_column_is_a_reject_not_a_failed_run() -> Non
     """A value or a timestamp past a 64-bit integer in one series, or a problem time past any date, failed the page
     and with it the run. By hand: the p95 series with 10**20 as a value is a reject, the request count's 1200 at
     00:00 stays; a problem starting at 2**70 ms is a reject, the good one beside it stays."""
-    # 10**20 is past a 64-bit integer; -2**63 is one, but as a value no double holds it exactly.
+    # 10**20 is past a 64-bit integer; -2**63 is one, but as a value no double holds it exactly, and as a slot's
+    # end it wrapped around to year 292 million once moved to the slot's start (the run then failed on its day).
     for spoiled, what, number in (
         ("values", "value", 10**20),
         ("timestamps", "timestamp", 10**20),
         ("values", "value", -(2**63)),
+        ("timestamps", "timestamp", -(2**63)),
+        ("timestamps", "timestamp", 2**63 - 1),
     ):
         page = _hourly_page()
         series = page["result"][1]["data"][0]
@@ -182,7 +185,35 @@ def test_a_number_too_large_for_its_column_is_a_reject_not_a_failed_run() -> Non
     result = parse.parse_problems_page({"problems": [good, bad]})
     assert result.tables[parse.PROBLEMS_DATASET].column("problem_id").to_pylist() == [good["problemId"]]
     (reject,) = result.rejects
-    assert reject.index == 1 and reject.reason == f"ValueError: startTime is no time in epoch milliseconds: {2**70}"
+    assert reject.index == 1 and reject.reason == f"ValueError: startTime: {2**70} is no time in epoch milliseconds"
+
+
+def test_a_problem_starting_before_1970_is_rejected_alone() -> None:
+    """Only times from 1970 on were checked: a start of -10**20 ms failed the page (OSError), -10**400 ms too
+    (OverflowError), and -1, Dynatrace's "no end yet", was stored as a start in 1969. Each is now a reject, and the
+    good problem beside it stays."""
+    good = load("problems_v2__list_one_closed.json")["problems"][0]
+    for start, why in (
+        (-1, "startTime -1 is before 1970: no time Dynatrace gives"),
+        (-(10**20), f"startTime: {-(10**20)} is no time in epoch milliseconds"),
+        (-(10**400), "startTime: a 402-character number is no time in epoch milliseconds"),
+    ):
+        result = parse.parse_problems_page({"problems": [good, {**good, "problemId": "X_1V2", "startTime": start}]})
+        assert result.tables[parse.PROBLEMS_DATASET].column("problem_id").to_pylist() == [good["problemId"]]
+        assert [(r.index, r.reason) for r in result.rejects] == [(1, f"ValueError: {why}")]
+
+
+def test_half_a_character_in_a_service_name_is_replaced_not_a_failed_page() -> None:
+    """A service name ending in half an emoji (the JSON escape of a lone UTF-16 surrogate, as a source that cuts
+    its text in UTF-16 sends it) failed the page: Arrow cannot hold it. The name keeps its text, the half character
+    becomes U+FFFD, and the series' 144 points stay."""
+    text = (DT / "metrics_query__response_time_avg_split_by_service_names_with_nulls_10m.json").read_text()
+    page = json.loads(text.replace('name": "BookingService"', 'name": "BookingService \\ud83d"'))
+    points, rejects = parse.metric_points(page)
+    assert rejects == []
+    names = {r["entity_id"]: r["entity_name"] for r in points.to_pylist()}
+    assert names["SERVICE-F91837027736B19E"] == "BookingService \ufffd"
+    assert points.num_rows == 2 * 144
 
 
 def test_a_metric_whose_data_is_not_a_list_is_one_reject_not_a_failed_run() -> None:

@@ -75,7 +75,8 @@ def test_a_bucket_whose_exceptions_count_is_not_an_object_is_rejected_alone() ->
 
 def test_a_bucket_whose_hour_or_count_is_out_of_range_is_rejected_alone() -> None:
     """A bucket keyed on an hour no date holds, or counting more lines than a 64-bit integer, failed the page and
-    the run; each is a reject, the good bucket of the page counts (ERROR 5, EXCEPTION 5 at 01:00)."""
+    the run, and a negative count was stored; each is a reject, the good bucket of the page counts (ERROR 5,
+    EXCEPTION 5 at 01:00)."""
     huge, far = 2**70, 2**62  # past a 64-bit integer; an int64 of ms some million years on
     page = {
         "aggregations": {
@@ -84,6 +85,7 @@ def test_a_bucket_whose_hour_or_count_is_out_of_range_is_rejected_alone() -> Non
                     bucket("svc", "ERROR", far, 1, 0),
                     bucket("svc", "ERROR", 3_600_000, 5, 5),
                     bucket("svc", "WARN", 3_600_000, huge, 0),
+                    bucket("svc", "WARN", 3_600_000, 3, -2),
                 ]
             }
         }
@@ -97,7 +99,38 @@ def test_a_bucket_whose_hour_or_count_is_out_of_range_is_rejected_alone() -> Non
     assert [(r.index, r.reason) for r in result.rejects] == [
         (0, f"hour {far} is no time in epoch milliseconds"),
         (2, f"doc_count {huge} is out of range"),
+        (3, "exceptions -2 is no count of lines"),
     ]
+
+
+def test_counts_that_add_up_past_a_64_bit_integer_are_rejected_not_a_failed_page() -> None:
+    """Each bucket fits a 64-bit count, but buckets of one level's spellings ("error", "ERROR") add up, and so do
+    the exceptions of every level: past 2**63 - 1 the sum failed the page and the run. A bucket that would push a
+    sum past it is a reject, whole (the WARN bucket's 4 lines with its exceptions); the first bucket counts."""
+    half = 2**62
+    page = page_of(
+        bucket("svc", "ERROR", 3_600_000, half, half),
+        bucket("svc", "error", 3_600_000, half, 0),
+        bucket("svc", "WARN", 3_600_000, 4, half),
+    )
+    result = parse.parse_log_counts_page(page, {"index_pattern": "x"})
+    counts = {r["level"]: r["count"] for r in result.tables[parse.DATASET].to_pylist()}
+    assert counts == {"ERROR": half, "EXCEPTION": half}
+    assert [(r.index, r.reason) for r in result.rejects] == [
+        (1, "ERROR lines of the hour add up past a 64-bit count"),
+        (2, "EXCEPTION lines of the hour add up past a 64-bit count"),
+    ]
+
+
+def test_an_answer_whose_shards_are_not_counted_is_set_aside_whole() -> None:
+    """A `_shards` that is a list, or whose failed count is a text, cannot tell whether the answer is whole: the
+    client asked about it and failed the run (AttributeError). The page is now one reject naming `_shards`; the
+    client passes it on rather than asking again, since a second answer would be the same."""
+    for shards in ([{"failed": 0}], {"failed": "none"}):
+        page = {**page_of(bucket("svc", "ERROR", 3_600_000, 5, 0)), "_shards": shards}
+        result = parse.parse_log_counts_page(page, {"index_pattern": "x"})
+        assert result.rows == 0 and [r.reason[:7] for r in result.rejects] == ["_shards"]
+        assert parse.partial_answer(page) is None
 
 
 def test_counts_combined_across_pages_keep_the_declared_schema() -> None:

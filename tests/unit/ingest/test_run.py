@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -77,6 +78,24 @@ def test_rows_written_rejects_kept_and_watermark_advanced(local_lake: Lake) -> N
     mark = Watermarks(local_lake).get("servicenow", "cmdb_ci")
     assert mark is not None and mark.value == WINDOW.until and mark.run_id == record.run_id
     assert len(list(local_lake.iter_landing("servicenow", "cmdb_ci", record.run_id))) == 2
+
+
+def test_half_a_character_neither_fails_the_page_nor_changes_the_reject_kept(local_lake: Lake) -> None:
+    """A source that cuts its text in UTF-16 can send half an emoji, the JSON escape of a lone surrogate, which
+    Python reads but UTF-8 cannot hold: the page failed, its good rows lost, and its reject with them. Now the
+    name is kept with U+FFFD in place of the half character, and the reject beside it is kept as it came, the
+    escape included."""
+    page = json.loads(
+        '{"result": [{"sys_id": "a", "name": "web \\ud83d", "h": 1}, {"sys_id": "b\\ud83d", "name": 7, "h": 2}]}'
+    )
+    record = run_plan(plan_of([page]), local_lake, WINDOW).outcomes[0].record
+    assert (record.status, record.rows_out, record.rows_rejected) == ("partial", 1, 1)
+    table = local_lake.read_partition(get_dataset(CIS), T0.date())
+    assert table is not None and table.column("name").to_pylist() == ["web \ufffd"]
+    rejects = local_lake.read_partition(get_dataset("servicenow/rejects"), record.started_at.date())
+    assert rejects is not None
+    (reject,) = rejects.to_pylist()
+    assert json.loads(reject["raw_text"]) == page["result"][1]
 
 
 def test_a_source_that_is_down_fails_its_run_and_keeps_the_last_good_data(local_lake: Lake) -> None:

@@ -136,3 +136,21 @@ def test_a_record_whose_display_value_or_number_does_not_fit_is_rejected_alone()
         (0, "risk: display value should be a string, got int 3"),
         (2, "state: '99999999999999999999' is out of range"),
     ]
+
+
+def test_a_percentage_that_is_no_finite_number_is_rejected_alone() -> None:
+    """A task SLA's business_percentage of 10**400 failed the page (OverflowError); "NaN" and "1e400" were stored
+    as NaN and infinity, percentages no SLA has. Each is a reject naming the field; the SLA beside them stays, its
+    82.5 % read."""
+
+    def sla(sys_id: str, percentage: object) -> dict[str, object]:
+        times = {"start_time": "2024-03-04 08:00:00", "sys_updated_on": "2024-03-04 10:00:00"}
+        return {"sys_id": sys_id, **times, "business_percentage": percentage}
+
+    for bad in (10**400, "NaN", "1e400"):
+        page = {"result": [sla("a" * 32, "82.5"), sla("b" * 32, bad)]}
+        result = parse.parse_table_page("servicenow/task_slas", page)
+        rows = result.tables["servicenow/task_slas"].to_pylist()
+        assert [(r["sys_id"], r["business_percentage"]) for r in rows] == [("a" * 32, 82.5)]
+        (reject,) = result.rejects
+        assert reject.index == 1 and reject.reason.startswith("business_percentage: expected a")
