@@ -14,7 +14,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lakehouse.ingest.records import INT64, ParseResult, Reject, table_of
+from lakehouse.ingest.records import INT64, ParseResult, Reject, array_of, table_of
 from lakehouse.schemas import UTC_MS, get_dataset
 
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -368,7 +368,7 @@ def _typed(values: list[Any], kind: str) -> Any:
 
 
 def _times_checked(values: list[Any], f: Field, bad: dict[int, str]) -> pa.Array:
-    parsed, failures = _times(pa.array(values, pa.string()))
+    parsed, failures = _times(array_of(values, pa.string()))
     for row in failures:
         bad.setdefault(row, f"{f.source}: not a 'yyyy-MM-dd HH:mm:ss' date: {values[row]!r}")
     return parsed

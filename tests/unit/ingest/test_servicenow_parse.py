@@ -154,3 +154,19 @@ def test_a_percentage_that_is_no_finite_number_is_rejected_alone() -> None:
         assert [(r["sys_id"], r["business_percentage"]) for r in rows] == [("a" * 32, 82.5)]
         (reject,) = result.rejects
         assert reject.index == 1 and reject.reason.startswith("business_percentage: expected a")
+
+
+def test_half_a_character_in_a_date_rejects_its_record_and_in_a_text_is_replaced() -> None:
+    """A lone surrogate (half an emoji, as the JSON escape a source that cuts text in UTF-16 sends) failed the page
+    wherever it stood. In a date it is no date: that problem is a reject naming the field. In a text the record
+    stays, the half character stored as U+FFFD."""
+    good = load("table_problem__list_limit1_docs.json")["result"][0]
+    spoiled = json.loads('{"sys_updated_on": "2016-02-\\ud83d", "short_description": "disk full \\ud83d"}')
+    page = {
+        "result": [{**good, "short_description": spoiled["short_description"]}, {**good, "sys_id": "1" * 32, **spoiled}]
+    }
+    result = parse.parse_table_page("servicenow/problems", page)
+    rows = result.tables["servicenow/problems"].to_pylist()
+    assert [(r["sys_id"], r["short_description"]) for r in rows] == [(good["sys_id"], "disk full \ufffd")]
+    (reject,) = result.rejects
+    assert reject.index == 1 and reject.reason.startswith("sys_updated_on: not a 'yyyy-MM-dd HH:mm:ss' date")
