@@ -316,14 +316,17 @@ def _given(value: Any) -> bool:
     return value is not None and not (isinstance(value, str) and not value.strip())
 
 
-def _template_fields(template: str) -> set[str]:
-    """The placeholders of a template, those nested in a format ({entity:>{width}}) too."""
+def _template_fields(template: str, depth: int = 0) -> set[str]:
+    """The placeholders of a template, those nested in a format ({entity:>{width}}) too. Python fills a format
+    nested twice at most: deeper is refused here, before it could exhaust the interpreter's recursion."""
+    if depth > 2:
+        raise ValueError("placeholders nested in formats more than twice")
     fields: set[str] = set()
     for _, field, spec, _ in string.Formatter().parse(template):
         if field is not None:
             fields.add(field)
         if spec:
-            fields |= _template_fields(spec)
+            fields |= _template_fields(spec, depth + 1)
     return fields
 
 
@@ -407,7 +410,8 @@ def _validate_each(raw: Iterable[Mapping[str, Any]], production: str) -> tuple[l
     problems: list[str] = []
     for index, item in enumerate(raw, start=1):
         entity = item.get("entity_id") if isinstance(item, Mapping) else None
-        label = f"entry {index}" + (f" ({entity})" if entity else "")
+        # The id as sent, cut short: each of the entry's problems quotes it.
+        label = f"entry {index}" + (f" ({str(entity)[:80]})" if entity else "")
         try:
             accepted.append(MappingEntry.model_validate(_in_production_unless_said(_normalise_keys(item), production)))
         except ValidationError as exc:
@@ -415,7 +419,7 @@ def _validate_each(raw: Iterable[Mapping[str, Any]], production: str) -> tuple[l
                 where = ".".join(str(p) for p in err["loc"]) or "entry"
                 reason = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
                 problems.append(f"{label}: {where}: {reason}")
-        except TypeError as exc:
+        except (TypeError, ValueError) as exc:
             problems.append(f"{label}: {exc}")
     return accepted, problems
 
@@ -435,10 +439,21 @@ def _normalise_keys(item: Any) -> dict[str, Any]:
     for key, value in item.items():
         if key == "pivots" and isinstance(value, Mapping):
             for pivot, pivot_value in value.items():
-                flat[PIVOT_ALIASES.get(str(pivot), str(pivot))] = pivot_value
+                name = PIVOT_ALIASES.get(str(pivot), str(pivot))
+                if name not in PIVOTS:
+                    # Under pivots an entity_id or a team would replace the entry's own, another entity's perhaps.
+                    raise ValueError(f"pivots.{pivot}: not a pivot; pivots are {sorted(PIVOT_ALIASES)}")
+                _set_once(flat, name, pivot_value, f"pivots.{pivot}")
         else:
-            flat[PIVOT_ALIASES.get(str(key), str(key))] = value
+            _set_once(flat, PIVOT_ALIASES.get(str(key), str(key)), value, str(key))
     return flat
+
+
+def _set_once(flat: dict[str, Any], name: str, value: Any, given_as: str) -> None:
+    """A field given twice (dynatrace_tag and dynatrace.tag, or beside pivots) is refused: neither is the one meant."""
+    if name in flat:
+        raise ValueError(f"{given_as}: {name} is given twice")
+    flat[name] = value
 
 
 def _validate_set(entries: list[MappingEntry], problems: list[str]) -> tuple[list[MappingEntry], list[str]]:
@@ -560,25 +575,63 @@ def read_file(path: Path) -> tuple[list[Any], list[str]]:
     except UnicodeDecodeError as exc:
         return [], [f"{path}: is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at position {exc.start})"]
     if path.suffix.lower() == ".csv":
-        return _rows_from_csv(text), []
+        return _rows_from_csv(path, text)
     try:
-        documents = [d for d in yaml.safe_load_all(text) if d is not None]
+        documents = [d for d in yaml.load_all(text, Loader=_UniqueKeyLoader) if d is not None]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        return [], [f"{path}: is not valid YAML{where}"]
+        problem = getattr(exc, "problem", None)
+        return [], [f"{path}: is not valid YAML{where}" + (f": {problem}" if problem else "")]
+    except RecursionError:
+        return [], [f"{path}: is not valid YAML: nested too deeply"]
     if documents and all(isinstance(d, Mapping) and "apiVersion" in d and "kind" in d for d in documents):
         problems = catalog_problems(documents)
         return (catalog_entries(documents), []) if not problems else ([], problems)
     if len(documents) == 1 and isinstance(documents[0], Mapping) and "mappings" in documents[0]:
-        return list(documents[0]["mappings"] or []), []
+        listed = documents[0]["mappings"]
+        if listed is not None and not isinstance(listed, list):
+            return [], [f"{path}: 'mappings:' should be a list of entries, got {type(listed).__name__}"]
+        return list(listed or []), []
     if len(documents) == 1 and isinstance(documents[0], list):
         return documents[0], []
     return [], [f"{path}: expected a list of entries, a 'mappings:' list, or Backstage catalog entities"]
 
 
-def _rows_from_csv(text: str) -> list[dict[str, Any]]:
-    return [{k: v for k, v in row.items() if k is not None} for row in csv.DictReader(io.StringIO(text))]
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key written twice in one mapping: PyYAML would keep the last silently, and
+    `entity_id` written twice would change another entity than the one the entry was written for."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, str | int | float | bool) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} is written twice", key_node.start_mark
+                )
+            if isinstance(key, str | int | float | bool):
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _rows_from_csv(path: Path, text: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """The rows of a CSV file as entries, or why the file cannot be read: a column named twice, a row with more
+    cells than the header names (either would drop a value without a word), or a cell csv cannot read."""
+    reader = csv.DictReader(io.StringIO(text))
+    try:
+        header = reader.fieldnames or []
+        twice = sorted({name for name in header if header.count(name) > 1})
+        if twice:
+            return [], [f"{path}: the column(s) {twice} are named twice in the header"]
+        rows = []
+        for row in reader:
+            if None in row:
+                return [], [f"{path}: line {reader.line_num} has more cells than the header names"]
+            rows.append(row)
+    except csv.Error as exc:
+        return [], [f"{path}: is not valid CSV (line {reader.line_num}): {exc}"]
+    return rows, []
 
 
 def from_catalog(documents: Iterable[Mapping[str, Any]]) -> tuple[list[MappingEntry], list[str]]:
@@ -609,6 +662,8 @@ def catalog_problems(documents: Iterable[Mapping[str, Any]]) -> list[str]:
             problems.append(f"{label}: metadata is a {type(meta).__name__}, not a mapping of fields")
         elif not name:
             problems.append(f"{label}: metadata.name is missing")
+        elif not isinstance(name, str):
+            problems.append(f"{label}: metadata.name is a {type(name).__name__}, not a name")
         elif not isinstance(notes, Mapping):
             problems.append(f"{label}: metadata.annotations is a {type(notes).__name__}, not a mapping")
         if spec is None:

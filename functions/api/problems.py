@@ -13,6 +13,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from lakehouse.text import valid_text
+
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("rosetta.api")
 
@@ -67,7 +69,8 @@ def problem_response(
 ) -> JSONResponse:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, "instance": request.url.path}
     body.update(extra)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    # A reason may quote what the client sent, half a character (a lone surrogate) included: UTF-8 cannot hold it.
+    return JSONResponse(valid_text(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:

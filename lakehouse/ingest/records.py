@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -12,6 +11,7 @@ from typing import Any
 import pyarrow as pa
 
 from lakehouse.schemas import BOOL, FLOAT, INT, STR, UTC_MS, get_dataset
+from lakehouse.text import valid_text
 
 
 @dataclass(frozen=True)
@@ -64,30 +64,12 @@ def rows_table(dataset_id: str, rows: Iterable[Mapping[str, Any]]) -> pa.Table:
 
 
 def array_of(values: Sequence[Any], arrow_type: pa.DataType) -> pa.Array:
-    """An Arrow array of `values`, with any lone surrogate in their text replaced (see valid_text)."""
+    """An Arrow array of `values`, with any lone surrogate in their text replaced by U+FFFD (lakehouse.text): the
+    record and the rest of its text are kept, which rejecting an incident over half an emoji would not do."""
     try:
         return pa.array(values, type=arrow_type)
     except UnicodeEncodeError:
         return pa.array(valid_text(list(values)), type=arrow_type)
-
-
-# A lone UTF-16 surrogate: half of a character outside the Basic Multilingual Plane (an emoji, say), left by a
-# source that cut its text in UTF-16 and sent the half as a JSON escape ("\ud83d"). Python's JSON decoder keeps
-# it; UTF-8, and so Arrow and Parquet, cannot hold it.
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def valid_text(value: Any) -> Any:
-    """`value` with each lone surrogate in its text (in lists and objects too) replaced by U+FFFD, the replacement
-    character, as a UTF-8 decoder shows a broken character: the record and the rest of its text are kept, which
-    rejecting an incident over half an emoji in its description would not do."""
-    if isinstance(value, str):
-        return _LONE_SURROGATE.sub("\ufffd", value)
-    if isinstance(value, list | tuple):
-        return [valid_text(v) for v in value]
-    if isinstance(value, Mapping):
-        return {k: valid_text(v) for k, v in value.items()}
-    return value
 
 
 def checked_row(dataset_id: str, row: dict[str, Any]) -> dict[str, Any]:

@@ -16,11 +16,12 @@ import pyarrow as pa
 
 from lakehouse.errors import ConcurrentWriteError, RosettaError
 from lakehouse.ingest.client import SourceClient
-from lakehouse.ingest.records import ParseResult, Reject, valid_text
+from lakehouse.ingest.records import ParseResult, Reject
 from lakehouse.ingest.window import DAY, Window
 from lakehouse.runlog import FirstReads, RunLog, RunRecord, Watermarks, describe_error
 from lakehouse.schemas import Dataset, get_dataset, rejects_dataset
 from lakehouse.storage import Lake, PartitionWrite, days_written, partition_days
+from lakehouse.text import valid_text
 
 Parser = Callable[[Any, Mapping[str, Any]], ParseResult]
 MAX_RAW_TEXT = 64_000

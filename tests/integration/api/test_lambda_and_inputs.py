@@ -378,6 +378,25 @@ def test_a_body_that_is_not_utf8_is_a_422_naming_the_byte(client: TestClient, ro
     assert client.post(route, content=body, headers=json_type | READER).status_code == 403
 
 
+def test_half_a_character_in_a_mapping_entrys_id_is_a_422_not_a_500(client: TestClient) -> None:
+    """An entity_id ending in the JSON escape of a lone surrogate (half an emoji) is refused, and the refusal quotes
+    the id: UTF-8 could not encode that quote, and the answer was a 500. It is a 422 whose reason shows the half
+    character as U+FFFD; the mapping is the one before."""
+
+    def version() -> object:
+        return client.get("/monitoring/admin/mappings", headers=ADMIN).json()["version"]
+
+    before = version()
+    body = b'{"entries": [{"entity_id": "shop\\ud83d", "kind": "application"}]}'
+    json_type = {"content-type": "application/json"}
+    posted = client.post("/monitoring/admin/mappings", content=body, headers=json_type | ADMIN)
+    assert posted.status_code == 422, posted.text[:300]
+    assert posted.headers["content-type"] == "application/problem+json"
+    (error,) = posted.json()["errors"]
+    assert error["detail"].startswith("entry 1 (shop\ufffd): entity_id: ")
+    assert version() == before
+
+
 HOSTILE_IDS = [
     "shop' or '1'='1",
     "shop; drop table mv_incidents; --",

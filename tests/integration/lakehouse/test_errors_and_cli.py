@@ -554,7 +554,7 @@ def test_a_mapping_file_that_cannot_be_read_is_a_problem_not_a_traceback(
         tmp_path / "missing.yaml": "cannot be read: No such file or directory",
         tmp_path: "cannot be read: Is a directory",
         latin1: "is not UTF-8 text (byte 0xe9 at position 17)",
-        broken: "is not valid YAML (line 2, column 1)",
+        broken: "is not valid YAML (line 2, column 1): expected ',' or '}', but got '<stream end>'",
     }
     for path, reason in cases.items():
         code, _, err = run_cli(capsys, "--lake-url", lake, "mappings", command, str(path))

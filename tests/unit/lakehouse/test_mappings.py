@@ -846,3 +846,72 @@ def test_csv_and_yaml_take_the_gitlab_path_by_its_dotted_name(tmp_path: Path) ->
     )
     entries, problems = load_file(path)
     assert problems == [] and entries[1].gitlab_project_slug == "g/api"
+
+
+def test_a_field_under_pivots_that_is_no_pivot_or_given_twice_is_refused() -> None:
+    """Any key under `pivots` was flattened into the entry, the last one winning: an entry zzz whose pivots held
+    entity_id payments and team evil replaced payments itself, and a tag given both as dynatrace_tag and under
+    pivots as dynatrace.tag kept the second silently. Each entry is now refused, naming the key; payments stays."""
+    sneaky = app("zzz", pivots={"entity_id": "payments", "team": "evil"})
+    twice = app("ledger", dynatrace_tag="app:ledger", pivots={"dynatrace.tag": "app:other"})
+    entries, problems = validate_entries([app(team="pay"), sneaky, twice])
+    assert [(e.entity_id, e.team) for e in entries] == [("payments", "pay")]
+    assert problems[0].startswith("entry 2 (zzz): pivots.entity_id: not a pivot; pivots are [")
+    assert problems[1] == "entry 3 (ledger): pivots.dynatrace.tag: dynatrace_tag is given twice"
+
+
+def test_a_template_nested_past_what_python_fills_is_refused_not_a_crash() -> None:
+    """A Kibana query template nested a thousand formats deep exhausted the interpreter's recursion while it was
+    checked: a RecursionError, the API's 500, the CLI's traceback. Python fills a format nested twice at most (and
+    refuses a second level when filling), so deeper is refused before any recursion."""
+    deep = "{entity:" * 1000 + "}" * 1000
+    entries, problems = validate_entries([app(kibana_query_template=deep)])
+    assert entries == []
+    (problem,) = problems
+    assert problem.endswith("bad template: placeholders nested in formats more than twice")
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "why"),
+    [
+        ("scalar.yaml", "mappings: 5\n", "'mappings:' should be a list of entries, got int"),
+        (
+            "twice.yaml",
+            "mappings:\n  - entity_id: dupk\n    entity_id: payments\n    kind: application\n",
+            "is not valid YAML (line 3, column 5): the key 'entity_id' is written twice",
+        ),
+        (
+            "deep.yaml",
+            "mappings:\n  - {entity_id: dp, kind: application, name: " + "[" * 5000 + "]" * 5000 + "}\n",
+            "is not valid YAML: nested too deeply",
+        ),
+        (
+            "columns.csv",
+            "entity_id,kind,team,team\npayments,application,a,b\n",
+            "the column(s) ['team'] are named twice",
+        ),
+        ("cells.csv", "entity_id,kind,team\npayments,application,pay,lost\n", "line 2 has more cells than the header"),
+        (
+            "huge.csv",
+            "entity_id,kind,name\npayments,application," + "x" * 200_000 + "\n",
+            "field larger than field limit",
+        ),
+        (
+            "catalog.yaml",
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: [a]}\nspec: {}\n",
+            "metadata.name is a list, not a name",
+        ),
+    ],
+)
+def test_a_file_the_import_cannot_read_is_refused_with_a_reason_not_a_traceback(
+    tmp_path: Path, name: str, text: str, why: str
+) -> None:
+    """Each of these files ended `mappings import` in a traceback (TypeError, RecursionError, csv.Error), or was
+    read with a value silently lost (a key written twice, a column named twice, a cell past the header). Each is
+    now refused as a whole, with one reason saying what is wrong in it."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    entries, problems = load_file(path)
+    assert entries == []
+    (problem,) = problems
+    assert why in problem, problem
