@@ -181,6 +181,15 @@ class MappingEntry(BaseModel):
             return "default"
         return None if blank else value
 
+    @field_validator("gitlab_project_id", *SLO_FIELDS, mode="before")
+    @classmethod
+    def _no_boolean(cls, value: Any) -> Any:
+        # Pydantic would read true as 1: YAML's `slo_latency_target: yes` a target of 100 %, `gitlab_project_id: true`
+        # project 1.
+        if isinstance(value, bool):
+            raise ValueError(f"{str(value).lower()} is no number")
+        return value
+
     @field_validator("dynatrace_entity_selector")
     @classmethod
     def _selector(cls, value: str | None) -> str | None:
@@ -291,11 +300,6 @@ class MappingEntry(BaseModel):
         unknown = fields - TEMPLATE_FIELDS
         if unknown:
             raise ValueError(f"unknown placeholder(s) {sorted(unknown)}; allowed: {sorted(TEMPLATE_FIELDS)}")
-        # Known placeholders may still carry a format a name cannot take ({component:d}): fill it as a build would.
-        try:
-            value.format(**dict.fromkeys(TEMPLATE_FIELDS, "x"))
-        except ValueError as exc:
-            raise ValueError(f"bad template: {exc}") from None
         return value
 
     def kibana_query(self) -> str | None:
@@ -316,17 +320,16 @@ def _given(value: Any) -> bool:
     return value is not None and not (isinstance(value, str) and not value.strip())
 
 
-def _template_fields(template: str, depth: int = 0) -> set[str]:
-    """The placeholders of a template, those nested in a format ({entity:>{width}}) too. Python fills a format
-    nested twice at most: deeper is refused here, before it could exhaust the interpreter's recursion."""
-    if depth > 2:
-        raise ValueError("placeholders nested in formats more than twice")
+def _template_fields(template: str) -> set[str]:
+    """The placeholders of a template, each a bare name. A format ({entity:>9}) or a conversion ({entity!r}) has
+    no use in a query, and a width can make the filled template any size: both are refused."""
     fields: set[str] = set()
-    for _, field, spec, _ in string.Formatter().parse(template):
-        if field is not None:
-            fields.add(field)
-        if spec:
-            fields |= _template_fields(spec, depth + 1)
+    for _, field, spec, conversion in string.Formatter().parse(template):
+        if field is None:
+            continue
+        if spec or conversion:
+            raise ValueError(f"{{{field}}} carries a format or conversion: a placeholder is a bare name")
+        fields.add(field)
     return fields
 
 
@@ -417,7 +420,8 @@ def _validate_each(raw: Iterable[Mapping[str, Any]], production: str) -> tuple[l
         except ValidationError as exc:
             for err in exc.errors():
                 where = ".".join(str(p) for p in err["loc"]) or "entry"
-                reason = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+                # Our own checks' reasons as written, without the "Value error, " pydantic puts before them.
+                reason = "unknown key" if err["type"] == "extra_forbidden" else err["msg"].removeprefix("Value error, ")
                 problems.append(f"{label}: {where}: {reason}")
         except (TypeError, ValueError) as exc:
             problems.append(f"{label}: {exc}")

@@ -83,19 +83,24 @@ def test_malformed_pivots_are_rejected_with_a_reason(field: str, value: str, rea
 
 
 @pytest.mark.parametrize(
-    ("template", "reason"),
+    "template",
     [
-        ('service.name:"{component:d}"', "bad template"),
-        ('service.name:"{component:>{width}}"', "unknown placeholder"),
+        'service.name:"{component:d}"',
+        'service.name:"{component:>{width}}"',
+        'service.name:"{component!r}"',
+        'service.name:"{component:>100000000}"',
+        "{entity:" * 1000 + "}" * 1000,
     ],
 )
-def test_a_query_template_that_cannot_be_filled_is_rejected(template: str, reason: str) -> None:
-    """Every placeholder was a known one, but a number format on a name, or a placeholder inside a format, cannot be
-    filled: accepted, the template failed every build and the logs link. Refused, the application stays alone."""
+def test_a_placeholder_with_a_format_is_refused(template: str) -> None:
+    """A number format on a name cannot be filled and failed every build and the logs link; a width of a hundred
+    million made each filling a 100 MB text; a template nested a thousand formats deep exhausted the interpreter's
+    recursion while it was checked (the API's 500). A placeholder is a bare name: the application stays alone."""
     entries, problems = validate_entries([app(), comp("api", kibana_query_template=template)])
     assert [e.entity_id for e in entries] == ["payments"]
-    assert len(problems) == 1
-    assert problems[0].startswith("entry 2 (api): kibana_query_template: ") and reason in problems[0]
+    (problem,) = problems
+    assert problem.startswith("entry 2 (api): kibana_query_template: bad template: {")
+    assert problem.endswith("} carries a format or conversion: a placeholder is a bare name")
 
 
 def test_an_entity_selector_dynatrace_would_refuse_is_refused_at_import() -> None:
@@ -860,17 +865,6 @@ def test_a_field_under_pivots_that_is_no_pivot_or_given_twice_is_refused() -> No
     assert problems[1] == "entry 3 (ledger): pivots.dynatrace.tag: dynatrace_tag is given twice"
 
 
-def test_a_template_nested_past_what_python_fills_is_refused_not_a_crash() -> None:
-    """A Kibana query template nested a thousand formats deep exhausted the interpreter's recursion while it was
-    checked: a RecursionError, the API's 500, the CLI's traceback. Python fills a format nested twice at most (and
-    refuses a second level when filling), so deeper is refused before any recursion."""
-    deep = "{entity:" * 1000 + "}" * 1000
-    entries, problems = validate_entries([app(kibana_query_template=deep)])
-    assert entries == []
-    (problem,) = problems
-    assert problem.endswith("bad template: placeholders nested in formats more than twice")
-
-
 @pytest.mark.parametrize(
     ("name", "text", "why"),
     [
@@ -915,3 +909,15 @@ def test_a_file_the_import_cannot_read_is_refused_with_a_reason_not_a_traceback(
     assert entries == []
     (problem,) = problems
     assert why in problem, problem
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("slo_latency_target", True), ("gitlab_project_id", True), ("slo_latency_p95_ms", False)],
+)
+def test_true_or_false_is_no_number(field: str, value: bool) -> None:
+    """YAML reads `slo_latency_target: yes` as true, which was taken as a target of 1, every hour to be good; `true`
+    for a GitLab project was project 1. A boolean in a number's place is refused, the field named."""
+    entries, problems = validate_entries([app(**{field: value})])
+    assert entries == []
+    assert problems == [f"entry 1 (payments): {field}: {str(value).lower()} is no number"]
