@@ -621,8 +621,10 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 def _rows_from_csv(path: Path, text: str) -> tuple[list[dict[str, Any]], list[str]]:
     """The rows of a CSV file as entries, or why the file cannot be read: a column named twice, a row with more
-    cells than the header names (either would drop a value without a word), or a cell csv cannot read."""
-    reader = csv.DictReader(io.StringIO(text))
+    cells than the header names (either would drop a value without a word), or a cell csv cannot read (a quote
+    left open among them)."""
+    # Strict: a quote left open is an error, not the rest of the file read as one cell.
+    reader = csv.DictReader(io.StringIO(text), strict=True)
     try:
         header = reader.fieldnames or []
         twice = sorted({name for name in header if header.count(name) > 1})
@@ -634,7 +636,8 @@ def _rows_from_csv(path: Path, text: str) -> tuple[list[dict[str, Any]], list[st
                 return [], [f"{path}: line {reader.line_num} has more cells than the header names"]
             rows.append(row)
     except csv.Error as exc:
-        return [], [f"{path}: is not valid CSV (line {reader.line_num}): {exc}"]
+        # csv counts the lines of the records it read whole: the one it could not read starts on the next.
+        return [], [f"{path}: is not valid CSV (the record from line {reader.line_num + 1}): {exc}"]
     return rows, []
 
 

@@ -886,9 +886,14 @@ def test_a_field_under_pivots_that_is_no_pivot_or_given_twice_is_refused() -> No
         ),
         ("cells.csv", "entity_id,kind,team\npayments,application,pay,lost\n", "line 2 has more cells than the header"),
         (
+            "quote.csv",
+            'entity_id,kind\npayments,application\n"ledger,application\nrisk,application\n',
+            "is not valid CSV (the record from line 3): unexpected end of data",
+        ),
+        (
             "huge.csv",
             "entity_id,kind,name\npayments,application," + "x" * 200_000 + "\n",
-            "field larger than field limit",
+            "is not valid CSV (the record from line 2): field larger than field limit",
         ),
         (
             "catalog.yaml",
@@ -901,7 +906,8 @@ def test_a_file_the_import_cannot_read_is_refused_with_a_reason_not_a_traceback(
     tmp_path: Path, name: str, text: str, why: str
 ) -> None:
     """Each of these files ended `mappings import` in a traceback (TypeError, RecursionError, csv.Error), or was
-    read with a value silently lost (a key written twice, a column named twice, a cell past the header). Each is
+    read with a value silently lost (a key written twice, a column named twice, a cell past the header, the rest of
+    the file in one cell after a quote never closed). Each is
     now refused as a whole, with one reason saying what is wrong in it."""
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
