@@ -194,7 +194,8 @@ def get_mappings(
     # admin wrote in between (whose entries would shift under the offset).
     after = decode_cursor(cursor, (str, str))
     paged, offset = (_cursor_number(after[0]), _cursor_number(after[1])) if after else (None, None)
-    if after and (paged is None or offset is None or (version is not None and version != paged)):
+    # Versions count from 1: a cursor saying 0 was not given out (it read as no version, then as a 404 for 0).
+    if after and (not paged or offset is None or (version is not None and version != paged)):
         raise invalid("cursor", "cursor is not one this API gave out for this version; start again without it")
     version = version or paged
     chosen = version or (versions[-1] if versions else None)

@@ -467,10 +467,11 @@ def test_an_instant_its_offset_takes_past_the_calendar_is_a_422(client: TestClie
             assert r.headers["content-type"] == "application/problem+json" and "2100" in r.json()["detail"]
 
 
-@pytest.mark.parametrize("values", [["\u00b2", "0"], ["1", "\u00b2"], ["1", "-3"], ["x", "0"]])
+@pytest.mark.parametrize("values", [["\u00b2", "0"], ["1", "\u00b2"], ["1", "-3"], ["x", "0"], ["0", "0"]])
 def test_a_tampered_mapping_cursor_is_a_422(client: TestClient, values: list[str]) -> None:
     """A mapping cursor carries the version and the offset as decimal digits ("1", "3"). A superscript two is a
-    digit to str.isdigit but no number: the admin gets the 422 any other cursor the API did not give out gets."""
+    digit to str.isdigit but no number, and versions count from 1: the admin gets the 422 any other cursor the API
+    did not give out gets."""
     cursor = base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
     r = client.get(f"/monitoring/admin/mappings?cursor={cursor}", headers=ADMIN)
     assert r.status_code == 422, (values, r.status_code, r.text[:200])
