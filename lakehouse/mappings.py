@@ -130,7 +130,11 @@ class MappingEntry(BaseModel):
     kibana_query_template: str | None = None
     # SLO targets of an application; the build's defaults where not set.
     slo_availability_target: float | None = Field(
-        default=None, gt=0, lt=1, description="Availability SLO target of an application, e.g. 0.999"
+        default=None,
+        gt=0,
+        lt=1,
+        allow_inf_nan=False,
+        description="Availability SLO target of an application, e.g. 0.999",
     )
     slo_latency_p95_ms: float | None = Field(
         default=None,
@@ -145,7 +149,11 @@ class MappingEntry(BaseModel):
         description="Latency SLO: an hour is good when its p99 is at or under this many ms",
     )
     slo_latency_target: float | None = Field(
-        default=None, gt=0, le=1, description="Latency SLO target: the share of good hours, e.g. 0.95"
+        default=None,
+        gt=0,
+        le=1,
+        allow_inf_nan=False,
+        description="Latency SLO target: the share of good hours, e.g. 0.95",
     )
 
     @property

@@ -566,6 +566,9 @@ def test_a_systems_slo_annotations_set_its_targets() -> None:
         ("slo_availability_target", 99.9, "less than 1"),  # a percentage where a fraction is meant
         ("slo_latency_p95_ms", 0, "greater than 0"),
         ("slo_latency_target", 1.5, "less than or equal to 1"),
+        # Not a number: it was refused as "should be less than 1", which sends the reader to the wrong fix.
+        ("slo_availability_target", float("nan"), "a finite number"),
+        ("slo_latency_target", float("nan"), "a finite number"),
     ],
 )
 def test_slo_targets_out_of_range_are_rejected_with_a_reason(field: str, value: float, reason: str) -> None:
