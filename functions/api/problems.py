@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -116,6 +117,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and (why := unreadable_json(exc.__cause__)):
+            # FastAPI's 400 "There was an error parsing the body" for JSON that is valid but that Python's reader
+            # refuses: the same 422 as a body that is not JSON, saying why.
+            error = {"parameter": "body", "in": "body", "detail": why}
+            return problem_response(request, 422, "Invalid body", f"body: {why}", errors=[error])
         detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "Error")
         headers = dict(exc.headers or {})
         if exc.status_code == 405 and (allowed := _allowed_methods(request)):
@@ -125,6 +131,15 @@ def install(app: FastAPI) -> None:
     # Not an exception handler for Exception: Starlette runs that one outside every middleware, so its 500 would
     # lack the CORS headers, and a browser would show a CORS error instead of the problem.
     app.add_middleware(UnexpectedAsProblem)
+
+
+def unreadable_json(cause: BaseException | None) -> str | None:
+    """Why JSON that parses by its grammar could not be read, or None for another error."""
+    if isinstance(cause, RecursionError):
+        return "JSON nested too deeply to read"
+    if isinstance(cause, ValueError) and "integer string conversion" in str(cause):
+        return f"a number in the JSON has more than {sys.get_int_max_str_digits()} digits"
+    return None
 
 
 def _allowed_methods(request: Request) -> list[str]:

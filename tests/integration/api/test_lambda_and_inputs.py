@@ -495,6 +495,25 @@ def test_hostile_bodies(client: TestClient) -> None:
         assert client.post("/monitoring/admin/batch/trigger", headers=ADMIN, json=trigger).status_code == 422
 
 
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "JSON nested too deeply to read"),
+        (
+            '{"entries": [{"entity_id": "p", "kind": "application", "gitlab_project_id": ' + "9" * 5000 + "}]}",
+            "a number in the JSON has more than 4300 digits",
+        ),
+    ],
+)
+def test_json_too_deep_or_a_number_too_long_is_a_422_saying_so(client: TestClient, body: str, why: str) -> None:
+    """Valid JSON Python's reader still refuses got "400 There was an error parsing the body", where a body that is
+    not JSON gets a 422 saying where it stops. Both are the same 422 now, with the reason."""
+    r = client.post("/monitoring/admin/mappings", headers=ADMIN | {"content-type": "application/json"}, content=body)
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["errors"] == [{"parameter": "body", "in": "body", "detail": why}]
+    assert r.json()["detail"] == f"body: {why}"
+
+
 def test_period_errors_name_the_allowed_values(client: TestClient) -> None:
     r = client.get("/monitoring/kpis/dora?period=last_24h", headers=READER)
     assert r.status_code == 422 and "last_30d" in r.json()["detail"]
