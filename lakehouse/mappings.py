@@ -681,6 +681,13 @@ def catalog_problems(documents: Iterable[Mapping[str, Any]]) -> list[str]:
             problems.append(f"{label}: metadata.name is a {type(name).__name__}, not a name")
         elif not isinstance(notes, Mapping):
             problems.append(f"{label}: metadata.annotations is a {type(notes).__name__}, not a mapping")
+        else:
+            # Backstage's annotations are texts: a list read as one would become a bogus pivot ("['SERVICE-1'").
+            problems += [
+                f"{label}: metadata.annotations.{key} is a {type(value).__name__}, not a text"
+                for key, value in notes.items()
+                if isinstance(value, list | Mapping)
+            ]
         if spec is None:
             problems.append(f"{label}: spec is empty: expected the entity's fields")
         elif not isinstance(spec, Mapping):

@@ -903,6 +903,12 @@ def test_a_field_under_pivots_that_is_no_pivot_or_given_twice_is_refused() -> No
             "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: [a]}\nspec: {}\n",
             "metadata.name is a list, not a name",
         ),
+        (
+            "annotations.yaml",
+            "apiVersion: backstage.io/v1alpha1\nkind: System\nmetadata:\n  name: pay\n  annotations:\n"
+            "    dynatrace.com/dynatrace-entity-id: [SERVICE-1, SERVICE-2]\nspec: {}\n",
+            "document 1 (System pay): metadata.annotations.dynatrace.com/dynatrace-entity-id is a list, not a text",
+        ),
     ],
 )
 def test_a_file_the_import_cannot_read_is_refused_with_a_reason_not_a_traceback(
