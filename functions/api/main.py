@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from functions.api import problems
 from functions.api.batch import Trigger
 from functions.api.deps import Context, NotModified
+from functions.api.gateway import request_event
 from functions.api.live import LiveSources
 from functions.api.mart import ServingMart
 from functions.api.models import Health
@@ -22,7 +23,6 @@ from functions.api.routers import admin, sre, user
 from functions.api.settings import ApiSettings
 from lakehouse.errors import RosettaError
 from lakehouse.ingest.config import IngestSettings
-from lakehouse.lambda_event import event_object
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 
@@ -227,7 +227,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry (API Gateway HTTP API v2 and REST API v1). The app and its mart copy live while warm."""
     global _handler
     # Refused before the app is built: the function invoked by hand with something else has no request to answer.
-    event = event_object(event, "an API Gateway request (HTTP API or REST API)")
+    event = request_event(event)
     if _handler is None:
         from mangum import Mangum
         from mangum.adapter import DEFAULT_TEXT_MIME_TYPES

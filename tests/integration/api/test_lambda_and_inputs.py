@@ -159,6 +159,89 @@ def test_an_event_that_is_no_json_object_is_refused_naming_what_the_api_reads(
     assert main._handler is None
 
 
+def _v2_with(**changes: Any) -> dict[str, Any]:
+    event = http_api_v2("/monitoring/health")
+    for dotted, value in changes.items():
+        *parents, name = dotted.split("__")
+        target = event
+        for parent in parents:
+            target = target[parent]
+        if value is ...:
+            del target[name]
+        else:
+            target[name] = value
+    return event
+
+
+@pytest.mark.parametrize(
+    ("event", "reason"),
+    [
+        ({}, "the event is no API Gateway request"),
+        ({"source": "aws.events", "detail-type": "Scheduled Event"}, "the event is no API Gateway request"),
+        (_v2_with(requestContext__http__sourceIp=...), "requestContext.http.sourceIp is missing or null, not a text"),
+        (_v2_with(requestContext__http=None), "requestContext.http is missing or null, not an object"),
+        (_v2_with(headers={"x-count": 3}), "headers is not an object of texts"),
+        (_v2_with(body=5), "body is a number, not a text"),
+        (_v2_with(body="{}", isBase64Encoded="false"), "isBase64Encoded is a text, not true or false"),
+        (_v2_with(body="abc", isBase64Encoded=True), "body is not base64, though isBase64Encoded says it is"),
+        ({**rest_api_v1("/monitoring/health"), "multiValueHeaders": {"Accept": [1]}}, "multiValueHeaders is not"),
+    ],
+)
+def test_an_event_api_gateway_would_not_send_is_refused_naming_the_field(
+    event: dict[str, Any], reason: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The function invoked by hand with a scheduled event, an empty one or a request missing a field ended in
+    Mangum's RuntimeError ("unable to infer a handler... Are you testing locally?"), a KeyError or an
+    AttributeError, after the app was built; "false" as isBase64Encoded was taken as true. Each is now a ValueError
+    naming the field, before the app is built (these settings cannot be read, and the error is still the event's)."""
+    monkeypatch.setenv("ROSETTA_DUCKDB_THREADS", "many")
+    monkeypatch.setattr(main, "_handler", None)
+    with pytest.raises(ValueError, match=f"^{re.escape(reason)}"):
+        main.handler(event, CONTEXT)
+    assert main._handler is None
+
+
+def test_fields_api_gateway_sends_as_null_read_as_none(lambda_handler: Any) -> None:
+    """No headers, no query string or no identity, sent as null, are none of them: the health route answers."""
+    v1 = rest_api_v1("/monitoring/health")
+    v1["requestContext"]["identity"] = None
+    for event in (_v2_with(headers=None), _v2_with(rawQueryString=None), v1):
+        answer = lambda_handler(event, CONTEXT)
+        assert answer["statusCode"] == 200, answer["body"][:200]
+
+
+def test_an_http_api_path_is_decoded_once(lambda_handler: Any) -> None:
+    """An HTTP API hands over the path decoded once: a client's sh%256Fp arrives as sh%6Fp, and decoded a second
+    time it became shop, whose summary was served; %2561dmin arrived as %61dmin, the gateway matched it to the
+    reader routes, and the app served it as admin. Decoded once, as uvicorn does, neither names a route's entity."""
+    shop = lambda_handler(
+        http_api_v2("/monitoring/applications/sh%6Fp/summary", headers={"x-api-key": READER_KEY}), CONTEXT
+    )
+    assert shop["statusCode"] == 422 and json.loads(shop["body"])["detail"].startswith("app_id is not an entity id")
+    admin = lambda_handler(http_api_v2("/monitoring/%61dmin/batch-runs", headers={"x-api-key": READER_KEY}), CONTEXT)
+    assert admin["statusCode"] == 404
+    assert json.loads(admin["body"])["instance"] == "/monitoring/%61dmin/batch-runs"
+
+
+def test_half_a_character_in_a_header_or_the_query_is_answered_not_a_crash(lambda_handler: Any) -> None:
+    """A lone surrogate escape (\\udc80) in a header or the query string failed the invocation in Mangum's encoding
+    (a UnicodeEncodeError, the gateway's 502). It reads as U+FFFD: the health route answers, and a team id holding
+    it is the 422 of a malformed id, through an HTTP API and a REST API alike."""
+    header = lambda_handler(_v2_with(headers={"x-trace": "\udc80"}), CONTEXT)
+    assert header["statusCode"] == 200
+    event = http_api_v2("/monitoring/kpis/slo", "groupBy=team&team=x\udc80", {"x-api-key": READER_KEY})
+    team = lambda_handler(event, CONTEXT)
+    assert team["statusCode"] == 422 and json.loads(team["body"])["errors"][0]["parameter"] == "team"
+    rest = lambda_handler(
+        rest_api_v1("/monitoring/kpis/slo", {"groupBy": "team", "team": "x\udc80"}, {"X-API-Key": READER_KEY}),
+        CONTEXT,
+    )
+    assert (rest["statusCode"], json.loads(rest["body"])["detail"]) == (
+        team["statusCode"],
+        json.loads(team["body"])["detail"],
+    )
+
+
 def test_head_through_api_gateway_has_no_body(lambda_handler: Any) -> None:
     """An uptime check's HEAD on the health route, through an HTTP API and a REST API: a 200 without a body."""
     v2 = http_api_v2("/monitoring/health")
