@@ -32,6 +32,8 @@ _EPOCH_THRESHOLD = 1_000_000_000
 MAX_TEXT_KEPT = 64_000
 # A credential shorter than this is not looked for in the answers: it would replace ordinary words.
 MIN_SECRET = 8
+# The shortest run of letters and digits of a credential that tells pages apart (see _echo_clues).
+MIN_CLUE = 6
 
 
 class Clock(Protocol):
@@ -131,12 +133,17 @@ class RequestBudget:
         self.used += 1
 
 
+# Seconds as a header writes them: ASCII digits (str.isdigit also takes "²", which float refuses), few enough to
+# stay a finite number.
+_SECONDS = re.compile(r"[0-9]{1,20}(\.[0-9]{1,9})?")
+
+
 def server_wait_seconds(headers: Mapping[str, str], now: float) -> float | None:
     """The wait a server asks for: Retry-After (seconds or HTTP date), else RateLimit-Reset, else X-RateLimit-Reset."""
     retry_after = headers.get("retry-after")
     if retry_after:
         value = retry_after.strip()
-        if value.replace(".", "", 1).isdigit():
+        if _SECONDS.fullmatch(value):
             return float(value)
         try:
             return max(0.0, parsedate_to_datetime(value).timestamp() - now)
@@ -144,7 +151,7 @@ def server_wait_seconds(headers: Mapping[str, str], now: float) -> float | None:
             pass
     for name in ("ratelimit-reset", "x-ratelimit-reset"):
         reset = headers.get(name)
-        if reset and reset.strip().replace(".", "", 1).isdigit():
+        if reset and _SECONDS.fullmatch(reset.strip()):
             number = float(reset)
             return max(0.0, number - now) if number > _EPOCH_THRESHOLD else number
     return None
@@ -271,6 +278,7 @@ class SourceClient:
         # never kept in the rejects nor quoted in an error.
         self._secrets = _secret_forms(headers or {}, auth)
         self._echoes = _echo_pattern(self._secrets)
+        self._echo_clues = _echo_clues(self._secrets)
         plain = {k: (v.get_secret_value() if isinstance(v, SecretStr) else v) for k, v in (headers or {}).items()}
         basic = httpx.BasicAuth(auth[0], auth[1].get_secret_value()) if auth else None
         self._owns_pool = pool is None
@@ -343,6 +351,11 @@ class SourceClient:
             raise Retriable(f"timeout ({type(exc).__name__})") from None
         except httpx.TransportError as exc:
             raise Retriable(f"connection failed ({type(exc).__name__})") from None
+        except httpx.DecodingError as exc:
+            # A body whose Content-Encoding (gzip, deflate) does not decompress: a cut or garbled answer.
+            reason = f"page could not be decompressed ({exc})"
+            self.counters.set_aside.append(SetAside(self._where(request), reason, ""))
+            raise Retriable(reason) from None
         status = response.status_code
         if status == 429 or status >= 500:
             if status == 429:
@@ -363,14 +376,16 @@ class SourceClient:
             raise SourceRefused(
                 self.source, f"HTTP {status} on {self._where(request)}" + (f": {detail}" if detail else ""), status
             )
-        if status == 204:
-            return ApiResponse(status, response.headers, None, request)
         if not response.content:
-            # Every page the sources answer is JSON, an empty list at least: an empty body is a cut answer.
-            self.counters.set_aside.append(SetAside(self._where(request), "page was empty", ""))
-            raise Retriable("page was empty")
+            # Every page the sources answer is JSON, an empty list at least: an empty body (a 204 too) is a cut
+            # answer, never the end of the records.
+            reason = "page was empty" + (f" (HTTP {status})" if status != 200 else "")
+            self.counters.set_aside.append(SetAside(self._where(request), reason, ""))
+            raise Retriable(reason)
         try:
-            body = json.loads(response.content)
+            # A page echoing the request's credentials (an error quoting its Authorization header) loses them
+            # here, before its records go to landing/, raw/ or the rejects.
+            body = json.loads(self._unechoed(response.text) if self._echoed(response.content) else response.content)
         except ValueError as exc:
             self._set_aside(request, f"page was not valid JSON ({exc})", response.text)
             raise Retriable("page was not valid JSON") from None
@@ -409,6 +424,18 @@ class SourceClient:
 
     def _set_aside(self, request: PageRequest, reason: str, text: str) -> None:
         self.counters.set_aside.append(SetAside(self._where(request), reason, self.kept_text(self._unechoed(text))))
+
+    def _echoed(self, content: bytes) -> bool:
+        """Whether a page holds one of the client's credentials, as it is or JSON-escaped."""
+        if any(secret.encode() in content for secret in self._secrets):
+            return True
+        if self._echoes is None or b"\\" not in content:
+            return False
+        # JSON writers escape punctuation, not letters and digits: a page holding no long alphanumeric run of any
+        # credential cannot hold it escaped, and is not searched (the search costs twice the page's parse).
+        if self._echo_clues is not None and not any(clue in content for clue in self._echo_clues):
+            return False
+        return self._echoes.search(content.decode(errors="replace")) is not None
 
     def _unechoed(self, text: str) -> str:
         """`text` with the client's own credentials, where the answer echoes them, replaced by REDACTED."""
@@ -478,6 +505,15 @@ def _secret_forms(headers: Mapping[str, SecretStr | str], auth: tuple[str, Secre
         password = auth[1].get_secret_value()
         forms |= {password, base64.b64encode(f"{auth[0]}:{password}".encode()).decode()}
     return tuple(sorted((f for f in forms if len(f) >= MIN_SECRET), key=len, reverse=True))
+
+
+def _echo_clues(forms: tuple[str, ...]) -> tuple[bytes, ...] | None:
+    """The longest run of letters and digits of each credential, which an escaped echo still holds as it is; None
+    when a credential has no run long enough to tell a page apart (every page with an escape is then searched)."""
+    runs = [max(re.findall(r"[A-Za-z0-9]+", form) or [""], key=len) for form in forms]
+    if not runs or any(len(run) < MIN_CLUE for run in runs):
+        return None
+    return tuple(run.encode() for run in runs)
 
 
 def _echo_pattern(forms: tuple[str, ...]) -> re.Pattern[str] | None:

@@ -39,7 +39,12 @@ class BudgetExhausted(SourceError):
 
 
 class LoopDetected(SourceError):
-    """A paginator was handed a page token it had already followed."""
+    """A paginator was handed a page token it had already followed, or a page that does not move forward."""
+
+
+class PagingBroken(SourceError):
+    """A page says how to ask for the next in a way that cannot be followed (a token of the wrong kind, a full
+    page without one): reading it as the last page would lose the rest without a word."""
 
 
 class NoMappingError(RosettaError):

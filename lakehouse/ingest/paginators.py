@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from lakehouse.ingest.client import ApiResponse, PageRequest
-from lakehouse.ingest.errors import LoopDetected
+from lakehouse.ingest.errors import LoopDetected, PagingBroken
 
 _LINK_PART = re.compile(r"<?\s*([^<>;\s]+)\s*>?\s*;\s*rel=\"?([a-zA-Z]+)\"?")
 
@@ -33,17 +33,26 @@ class NextPageKeyPaginator:
         self.source = source
         self._seen: set[str] = set()
         self._first: PageRequest | None = None
+        self._previous: dict[str, Any] | None = None
 
     def start(self, first: PageRequest) -> PageRequest:
         self._first = first
         return first
 
     def next_request(self, response: ApiResponse) -> PageRequest | None:
-        key = response.body.get("nextPageKey") if isinstance(response.body, dict) else None
+        body = response.body if isinstance(response.body, dict) else {}
+        key = body.get("nextPageKey")
         if not key:
             return None
+        if not isinstance(key, str):
+            raise PagingBroken(self.source, f"nextPageKey is a JSON {type(key).__name__}, not a text: not followed")
         if key in self._seen:
             raise LoopDetected(self.source, "loop detected: the same nextPageKey came back twice")
+        # A new key on a page holding the previous page's records again would page on forever.
+        records = {k: v for k, v in body.items() if k != "nextPageKey"}
+        if records == self._previous:
+            raise LoopDetected(self.source, "loop detected: a new nextPageKey on a page repeating the last one")
+        self._previous = records
         self._seen.add(key)
         assert self._first is not None
         # Any other parameter next to nextPageKey is answered with 400 "Constraints violated".
@@ -71,8 +80,9 @@ class OffsetLinkPaginator:
         try:
             offset = int(query["sysparm_offset"][0])
         except (KeyError, ValueError, IndexError):
-            return None
-        if offset in self._offsets:
+            # A next page announced and not reachable: taken as the last page, it lost the rest.
+            raise PagingBroken(self.source, 'rel="next" carries no sysparm_offset to follow') from None
+        if offset in self._offsets or offset < max(self._offsets):
             raise LoopDetected(self.source, f"loop detected: rel=next points back to offset {offset}")
         self._offsets.add(offset)
         assert self._request is not None
@@ -99,6 +109,9 @@ class NextPagePaginator:
     def next_request(self, response: ApiResponse) -> PageRequest | None:
         assert self._request is not None
         next_page = (response.headers.get("x-next-page") or "").strip()
+        if next_page and response.body == []:
+            # An empty page is past the last record: a next one announced after it would be asked for forever.
+            raise LoopDetected(self.source, f"loop detected: an empty page announces page {next_page}")
         if next_page:
             if next_page in self._seen:
                 raise LoopDetected(self.source, f"loop detected: x-next-page {next_page} already fetched")
@@ -122,6 +135,7 @@ class CompositeAfterKeyPaginator:
         self.source = source
         self._request: PageRequest | None = None
         self._seen: set[str] = set()
+        self._previous: Any = None
 
     def start(self, first: PageRequest) -> PageRequest:
         self._request = first
@@ -130,12 +144,23 @@ class CompositeAfterKeyPaginator:
     def next_request(self, response: ApiResponse) -> PageRequest | None:
         assert self._request is not None
         agg: Any = ((response.body or {}).get("aggregations") or {}).get(self.aggregation) or {}
-        after = agg.get("after_key")
-        if not after or not agg.get("buckets"):
+        after, buckets = agg.get("after_key"), agg.get("buckets")
+        if not buckets:
             return None
+        size = self._request.json["aggs"][self.aggregation]["composite"].get("size")
+        if not after and isinstance(size, int) and len(buckets) >= size:
+            # Elasticsearch gives after_key with every page of buckets: a full page without one cannot be the last.
+            raise PagingBroken(self.source, f"a full page of {len(buckets)} buckets without after_key: not the last")
+        if not after:
+            return None
+        if not isinstance(after, dict):
+            raise PagingBroken(self.source, f"after_key is a JSON {type(after).__name__}, not an object: not followed")
         token = repr(sorted(after.items()))
         if token in self._seen:
             raise LoopDetected(self.source, "loop detected: the same after_key came back twice")
+        if buckets == self._previous:
+            raise LoopDetected(self.source, "loop detected: a new after_key on a page repeating the last one")
+        self._previous = buckets
         self._seen.add(token)
         body = dict(self._request.json)
         aggs = dict(body["aggs"])

@@ -13,6 +13,7 @@ from pydantic import SecretStr
 from functions.ingest_deploys.client import ArgoCDClient, GitLabClient
 from functions.ingest_servicenow.client import ServiceNowClient
 from lakehouse.ingest.client import (
+    REDACTED,
     PageRequest,
     RequestBudget,
     RetryPolicy,
@@ -346,3 +347,40 @@ def test_a_password_in_the_base_url_reaches_no_log_at_info(caplog: pytest.LogCap
     with SourceClient("https://svc:Pa55-s3cr3t@es.example", transport=answers) as client:
         assert client.send(PageRequest("/_search", {})).body == {"hits": []}
     assert "Pa55-s3cr3t" not in caplog.text
+
+
+def test_an_answer_with_no_content_is_kept_then_asked_again_as_an_empty_page() -> None:
+    """A 204 came back as a page of nothing: GitLab read 0 of 9 deployments and the run succeeded, the other
+    sources' parsers failed on None naming no source. It is an empty page: kept aside, asked again."""
+    client, _ = client_for([httpx.Response(204), httpx.Response(200, json={"result": []})])
+    assert client.send(PageRequest("/api/now/table/incident")).body == {"result": []}
+    (bad,) = client.counters.set_aside
+    assert (bad.reason, bad.text) == ("page was empty (HTTP 204)", "")
+
+
+def test_a_body_that_does_not_decompress_is_kept_then_asked_again() -> None:
+    """Content-Encoding gzip over bytes that are no gzip failed the run at once with httpx's DecodingError, naming
+    no source, neither retried nor kept aside."""
+    garbled = httpx.Response(200, headers={"content-encoding": "gzip"}, stream=httpx.ByteStream(b"not gzip at all"))
+    client, _ = client_for([garbled, httpx.Response(200, json={"result": []})])
+    assert client.send(PageRequest("/api/now/table/incident")).body == {"result": []}
+    (bad,) = client.counters.set_aside
+    assert bad.reason.startswith("page could not be decompressed")
+    assert (client.counters.requests, client.counters.retries) == (2, 1)
+
+
+def test_a_page_echoing_the_token_loses_it_before_its_records_are_read() -> None:
+    """A valid page quoting the request's Authorization header (in a problem's title) put the whole
+    `Api-Token dt0c01.SECRET` in landing/, raw/ and the rejects: only pages set aside were cleaned. Written as it is
+    or JSON-escaped, it is REDACTED in the records read."""
+    page = '{"problems": [{"title": "denied for Api-Token dt0c01.SECRET"}, {"title": "dt0c01\\u002ESECRET"}]}'
+    client, _ = client_for([httpx.Response(200, content=page.encode())])
+    body = client.send(PageRequest("/api/v2/problems")).body
+    assert body == {"problems": [{"title": f"denied for {REDACTED}"}, {"title": REDACTED}]}
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "9" * 400, "1e9"])
+def test_a_retry_after_that_is_no_number_of_seconds_is_no_wait(value: str) -> None:
+    """Retry-After "²" (a digit to str.isdigit) ended in float's ValueError and 400 nines in an OverflowError, each
+    failing the run naming no source. Neither is seconds nor a date: the client backs off as without one."""
+    assert server_wait_seconds({"retry-after": value}, NOW) is None

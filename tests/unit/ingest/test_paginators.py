@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,7 +13,7 @@ from pydantic import SecretStr
 from functions.ingest_deploys.client import GitLabClient
 from functions.ingest_servicenow.client import ServiceNowClient
 from lakehouse.ingest.client import ApiResponse, PageRequest
-from lakehouse.ingest.errors import LoopDetected, SourceError, SourceUnavailable
+from lakehouse.ingest.errors import LoopDetected, PagingBroken, SourceError, SourceUnavailable
 from lakehouse.ingest.paginators import (
     CompositeAfterKeyPaginator,
     NextPageKeyPaginator,
@@ -140,7 +141,7 @@ def test_gitlab_next_page_header_then_link_then_stop() -> None:
     first = PageRequest("/api/v4/projects/9/issues/8/notes", {"per_page": 3, "page": 2})
     paginator = NextPagePaginator()
     request = paginator.start(first)
-    follow = paginator.next_request(answer([], request, headers))
+    follow = paginator.next_request(answer([{"id": 1}], request, headers))
     assert follow is not None and follow.params == {"per_page": 3, "page": "3"}
     assert paginator.next_request(answer([], follow, {"x-next-page": ""})) is None
     keyset = (FIXTURES / "gitlab" / "headers__keyset_pagination_docs.txt").read_text()
@@ -281,3 +282,82 @@ def test_gitlab_a_deployment_updated_while_paged_does_not_hide_the_next_one() ->
             if int(requests[-1].url.params.get("page", 1)) == 1:
                 records.pop(0)
     assert sum(r.url.params.get("page", "1") == "1" for r in requests) == 4
+
+
+def test_paging_that_does_not_move_forward_is_a_loop_however_its_tokens_change() -> None:
+    """A source handing a new token with the same records, an offset going back, or an empty page announcing a
+    next one paged until the run's request budget (50,000 requests, 435 s, 1 GB held): each is a loop at once."""
+    dynatrace = NextPageKeyPaginator()
+    first = dynatrace.start(PageRequest("/api/v2/problems", {"from": "now-1d"}))
+    page = {"totalCount": 4, "problems": [{"problemId": "P-1"}, {"problemId": "P-2"}]}
+    follow = dynatrace.next_request(answer({**page, "nextPageKey": "k1"}, first))
+    assert follow is not None and follow.params == {"nextPageKey": "k1"}
+    with pytest.raises(LoopDetected, match="a new nextPageKey on a page repeating the last one"):
+        dynatrace.next_request(answer({**page, "nextPageKey": "k2"}, follow))
+
+    servicenow = OffsetLinkPaginator()
+    request = servicenow.start(PageRequest("/api/now/table/incident", {"sysparm_limit": 5, "sysparm_offset": 10}))
+    with pytest.raises(LoopDetected, match="points back to offset 5"):
+        servicenow.next_request(
+            answer([], request, {"link": '<https://x/api/now/table/incident?sysparm_offset=5>;rel="next"'})
+        )
+
+    gitlab = NextPagePaginator()
+    request = gitlab.start(PageRequest("/api/v4/projects/9/deployments", {"page": 1}))
+    with pytest.raises(LoopDetected, match="an empty page announces page 2"):
+        gitlab.next_request(answer([], request, {"x-next-page": "2"}))
+
+    logs = CompositeAfterKeyPaginator("logs")
+    body: dict[str, Any] = {"size": 0, "aggs": {"logs": {"composite": {"size": 2, "sources": []}}}}
+    request = logs.start(PageRequest("/logs-*/_search", json=body, method="POST"))
+    buckets = [{"key": {"s": "a"}, "doc_count": 1}, {"key": {"s": "b"}, "doc_count": 2}]
+    follow = logs.next_request(
+        answer({"aggregations": {"logs": {"after_key": {"s": "b"}, "buckets": buckets}}}, request)
+    )
+    assert follow is not None
+    with pytest.raises(LoopDetected, match="a new after_key on a page repeating the last one"):
+        logs.next_request(answer({"aggregations": {"logs": {"after_key": {"s": "c"}, "buckets": buckets}}}, follow))
+
+
+@pytest.mark.parametrize(
+    ("paginator", "first", "page", "headers", "reason"),
+    [
+        (
+            NextPageKeyPaginator(),
+            PageRequest("/api/v2/problems"),
+            {"nextPageKey": {"k": 1}},
+            {},
+            "nextPageKey is a JSON dict",
+        ),
+        (
+            OffsetLinkPaginator(),
+            PageRequest("/api/now/table/incident", {"sysparm_limit": 5}),
+            [],
+            {"link": '<https://x/api/now/table/incident?sysparm_limit=5>;rel="next"'},
+            'rel="next" carries no sysparm_offset',
+        ),
+        (
+            CompositeAfterKeyPaginator("logs"),
+            PageRequest("/l/_search", json={"aggs": {"logs": {"composite": {"size": 2}}}}, method="POST"),
+            {"aggregations": {"logs": {"buckets": [{"doc_count": 1}, {"doc_count": 2}]}}},
+            {},
+            "a full page of 2 buckets without after_key",
+        ),
+        (
+            CompositeAfterKeyPaginator("logs"),
+            PageRequest("/l/_search", json={"aggs": {"logs": {"composite": {"size": 2}}}}, method="POST"),
+            {"aggregations": {"logs": {"after_key": "b", "buckets": [{"doc_count": 1}]}}},
+            {},
+            "after_key is a JSON str",
+        ),
+    ],
+)
+def test_a_next_page_that_cannot_be_followed_fails_the_read_naming_it(
+    paginator: Any, first: PageRequest, page: object, headers: dict[str, str], reason: str
+) -> None:
+    """Taken as the last page, a next link without its offset read 5 of 15 incidents and a full page of buckets
+    without after_key 160 of 3,800 log counts, and the run succeeded; a token of the wrong kind ended in a
+    TypeError naming no source. Each now fails the read, naming the source and what it could not follow."""
+    request = paginator.start(first)
+    with pytest.raises(PagingBroken, match=f"^{paginator.source}: {re.escape(reason)}"):
+        paginator.next_request(answer(page, request, headers))
