@@ -63,12 +63,15 @@ class ServiceNowClient(SourceClient):
     def __init__(self, base_url: str, user: str, password: SecretStr, **options: Any) -> None:
         super().__init__(base_url, auth=(user, password), **options)
         self.rescans = 0
+        # What the last count check found: the records held (hidden ones included) and the source's count.
+        self.last_count: tuple[int, int] | None = None
 
     def updated_records(
         self, table: str, fields: list[str], since: datetime, until: datetime | None, page_size: int
     ) -> Iterator[ApiResponse]:
         """Pages of records updated in [since, until), read again from where drift may have hidden some."""
         start, size = since, page_size
+        self.last_count = None
         latest: dict[str, str] = {}
         previous: tuple[datetime, int, frozenset[tuple[str, str]]] | None = None
         for _ in range(MAX_PASSES):
@@ -80,7 +83,7 @@ class ServiceNowClient(SourceClient):
                 yield response
                 pages += 1
                 count = response.headers.get("x-total-count")
-                if count is not None and count.isdigit():
+                if count is not None and count.isascii() and count.isdigit():
                     if total is not None and int(count) < total:
                         rescan_from = start
                     total = int(count)
@@ -118,8 +121,13 @@ class ServiceNowClient(SourceClient):
             self.rescans += 1
             start = rescan_from or since
             size = max(page_size, RESCAN_PAGE_SIZE)
+        # The count may be what disagrees (a source counting records it never lists): the error says both numbers.
+        counted = (
+            f", the last holding {self.last_count[0]} of the {self.last_count[1]} counted" if self.last_count else ""
+        )
         raise SourceUnavailable(
-            self.source, f"{table}: records kept moving while being paged ({MAX_PASSES} scans); run again later"
+            self.source,
+            f"{table}: records kept moving while being paged ({MAX_PASSES} scans{counted}); run again later",
         )
 
     def _complete(
@@ -131,11 +139,12 @@ class ServiceNowClient(SourceClient):
         params = {"sysparm_query": updated_query(since, until), "sysparm_fields": "sys_id", "sysparm_limit": 1}
         response = self.send(PageRequest(f"/api/now/table/{table}", params))
         count = response.headers.get("x-total-count")
-        if count is None or not count.isdigit():
+        if count is None or not (count.isascii() and count.isdigit()):
             return True  # the count is switched off (sysparm_no_count); nothing to compare with
         low = f"{since.astimezone(UTC):%Y-%m-%d %H:%M:%S}"
         high = f"{until.astimezone(UTC):%Y-%m-%d %H:%M:%S}" if until else "9999"
         held = sum(1 for stamp in latest.values() if low <= stamp < high)
+        self.last_count = (held + hidden, int(count))
         return held + hidden >= int(count)
 
     def _pass(

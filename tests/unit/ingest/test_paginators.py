@@ -361,3 +361,20 @@ def test_a_next_page_that_cannot_be_followed_fails_the_read_naming_it(
     request = paginator.start(first)
     with pytest.raises(PagingBroken, match=f"^{paginator.source}: {re.escape(reason)}"):
         paginator.next_request(answer(page, request, headers))
+
+
+def test_servicenow_a_count_that_never_agrees_is_named_in_the_error() -> None:
+    """A source counting 100 records in the window and listing 3 failed after 8 scans with "records kept moving",
+    which sent the reader looking for moving records: the error now gives both numbers. A count written "²" (a
+    digit to str.isdigit) on the listing is no count, not a ValueError."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.params["sysparm_fields"] == "sys_id":
+            return httpx.Response(200, json={"result": []}, headers={"X-Total-Count": "100"})
+        return httpx.Response(
+            200, json={"result": [incident(h) for h in (1, 2, 3)]}, headers={"X-Total-Count": "²".encode("latin-1")}
+        )
+
+    client = ServiceNowClient("https://i", "svc", SecretStr("pw"), transport=httpx.MockTransport(handle))
+    with pytest.raises(SourceUnavailable, match=re.escape("(8 scans, the last holding 3 of the 100 counted)")):
+        list(client.updated_records("incident", ["sys_id", "sys_updated_on"], DAY.since, DAY.until, 10))
