@@ -78,7 +78,7 @@ class GitLabClient(SourceClient):
             for response in self._listing(path, params):
                 yield response
                 total = (response.headers.get("x-total") or "").strip()
-                if total.isdigit():
+                if total.isascii() and total.isdigit():
                     counts.append(int(total))
             if not counts or min(counts) >= counts[0]:
                 return

@@ -378,3 +378,19 @@ def test_servicenow_a_count_that_never_agrees_is_named_in_the_error() -> None:
     client = ServiceNowClient("https://i", "svc", SecretStr("pw"), transport=httpx.MockTransport(handle))
     with pytest.raises(SourceUnavailable, match=re.escape("(8 scans, the last holding 3 of the 100 counted)")):
         list(client.updated_records("incident", ["sys_id", "sys_updated_on"], DAY.since, DAY.until, 10))
+
+
+def test_gitlab_a_count_that_is_no_ascii_number_is_no_count() -> None:
+    """x-total "²" is a digit to str.isdigit and no number to int: the read failed with a ValueError naming no
+    source. It is read as no count: the pages are read once, all of them."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params.get("page", 1))
+        records = [{"id": i, "updated_at": f"2024-03-04T0{i}:00:00.000Z"} for i in (2 * page - 1, 2 * page)]
+        headers = {"x-total": "²".encode("latin-1"), "x-next-page": b"2" if page == 1 else b""}
+        return httpx.Response(200, json=records, headers=headers)
+
+    client = GitLabClient("https://gitlab.example", SecretStr("glpat-x"), transport=httpx.MockTransport(handle))
+    pages = list(client.deployments(5, DAY.since, DAY.until, 2))
+    assert [d["id"] for page in pages for d in page.body] == [1, 2, 3, 4]
+    assert client.rereads == 0
