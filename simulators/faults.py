@@ -1,5 +1,5 @@
 """Faults on demand: 429s, 5xx bursts, slowness, dropped connections, malformed pages, pages without their list of
-records; deterministic per seed."""
+records, pages sent a piece now and then; deterministic per seed."""
 
 from __future__ import annotations
 
@@ -28,8 +28,9 @@ FAULT_KINDS = (
     "wrong_type",
     "drift",
     "expired_page_key",
-    # Last: the kinds before it keep the codes their seeded draws are made with.
+    # Last: the kinds before them keep the codes their seeded draws are made with.
     "unlisted",
+    "trickle",
 )
 # The key under which each API's pages list their records: what the unlisted fault takes out of a 200 (an answer
 # whose shape changed, or an error sent as a 200). GitLab's pages are the list itself: left as they are.
@@ -74,6 +75,10 @@ class ApiFaults:
     drift: float = 0.0
     expired_page_key: float = 0.0
     unlisted: float = 0.0
+    # A trickled answer comes in TRICKLE_PIECES pieces spread over this many seconds: each within any read timeout,
+    # the whole slower than a run should wait.
+    trickle: float = 0.0
+    trickle_seconds: float = 2.0
     schedule: dict[int, list[str]] = field(default_factory=dict)
 
     @classmethod
@@ -174,6 +179,8 @@ PROFILES: dict[str, dict[str, Any]] = {
         "dynatrace": {"expired_page_key": 0.2},
     },
 }
+
+TRICKLE_PIECES = 20
 
 _API_CODES = {api: i + 1 for i, api in enumerate(APIS)}
 _KIND_CODES = {kind: i + 1 for i, kind in enumerate(FAULT_KINDS)}
@@ -306,7 +313,7 @@ class FaultMiddleware:
         if "rate_limit" in kinds:
             await self._send_error(send, 429, "Rate limit exceeded", self._rate_limit_headers(faults))
             return
-        if kinds & {"truncate", "malformed", "wrong_type", "unlisted"}:
+        if kinds & {"truncate", "malformed", "wrong_type", "unlisted", "trickle"}:
             await self._rewrite(scope, receive, send, kinds)
             return
         await self.app(scope, receive, send)
@@ -388,6 +395,9 @@ class FaultMiddleware:
                 return
             await send({"type": "http.response.body", "body": body[len(body) // 2 :]})
             return
+        if "trickle" in kinds:
+            await self._trickle(send, status, headers, body)
+            return
         await send(
             {
                 "type": "http.response.start",
@@ -396,6 +406,20 @@ class FaultMiddleware:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+    async def _trickle(self, send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [*headers, (b"content-length", str(len(body)).encode())],
+            }
+        )
+        size = -(-len(body) // TRICKLE_PIECES)
+        for start in range(0, len(body), size):
+            await asyncio.sleep(self.injector.faults.trickle_seconds / TRICKLE_PIECES)
+            await send({"type": "http.response.body", "body": body[start : start + size], "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
 
 
 def request_faults(scope_state: Any) -> frozenset[str]:

@@ -252,7 +252,14 @@ class LiveSources:
 
     def _options(self) -> dict[str, Any]:
         timeout = self.api.live_timeout_s
-        return {"timeout_s": timeout, "connect_timeout_s": min(timeout, 1.0), "policy": RetryPolicy(attempts=1)}
+        # The live timeout bounds the whole answer too: a source sending a byte now and then would hold a call's
+        # thread and connection for minutes after its page had answered without it.
+        return {
+            "timeout_s": timeout,
+            "connect_timeout_s": min(timeout, 1.0),
+            "total_timeout_s": timeout,
+            "policy": RetryPolicy(attempts=1),
+        }
 
     # --- ArgoCD and GitLab ------------------------------------------------------------------------
     def argocd_app(self, name: str, namespace: str | None = None) -> LiveResult:

@@ -12,14 +12,21 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 from urllib.parse import urlsplit
 
 import httpx
 from pydantic import SecretStr
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
-from lakehouse.ingest.errors import BudgetExhausted, RateLimited, Retriable, SourceRefused, SourceUnavailable
+from lakehouse.ingest.errors import (
+    BudgetExhausted,
+    PageTooLarge,
+    RateLimited,
+    Retriable,
+    SourceRefused,
+    SourceUnavailable,
+)
 from lakehouse.redact import REDACTED, payload_without_credentials, text_without_credentials
 
 # httpx logs every request's whole URL at INFO, where a user and password written into a source's base URL (an
@@ -34,6 +41,12 @@ MAX_TEXT_KEPT = 64_000
 MIN_SECRET = 8
 # The shortest run of letters and digits of a credential that tells pages apart (see _echo_clues).
 MIN_CLUE = 6
+# The largest answer read, once decompressed: a page costs some ten times its size in memory while it is parsed, and
+# an ingestion function has 1,024 MB. ArgoCD's listing of every application is the largest page a source sends.
+MAX_PAGE_BYTES = 64 * 2**20
+# The longest an answer may take, from the request to its last byte: the timeout is per read, and a source sending
+# a byte now and then held a run for as long as it liked.
+TOTAL_TIMEOUT_S = 120.0
 
 
 class Clock(Protocol):
@@ -257,6 +270,8 @@ class SourceClient:
         auth: tuple[str, SecretStr] | None = None,
         timeout_s: float = 30.0,
         connect_timeout_s: float = 5.0,
+        total_timeout_s: float = TOTAL_TIMEOUT_S,
+        max_page_bytes: int = MAX_PAGE_BYTES,
         policy: RetryPolicy | None = None,
         budget: RequestBudget | None = None,
         clock: Clock | None = None,
@@ -267,6 +282,8 @@ class SourceClient:
         """`pool`: the connections of another client of the same source, URL, credentials and timeouts, to share
         (live mode's, for the life of the API); it is left open when this client closes."""
         self.base_url = base_url.rstrip("/")
+        self.total_timeout_s = total_timeout_s
+        self.max_page_bytes = max_page_bytes
         self.policy = policy or RetryPolicy()
         self.budget = budget or RequestBudget(100_000)
         self.clock = clock or SystemClock()
@@ -345,8 +362,18 @@ class SourceClient:
             raise self._rate_limited
         self.budget.take(self.source)
         self.counters.requests += 1
+        started = self.clock.now()
         try:
-            response = self._http.request(request.method, request.url, params=request.params, json=request.json)
+            response = self._http.send(
+                self._http.build_request(request.method, request.url, params=request.params, json=request.json),
+                stream=True,
+            )
+            try:
+                status = response.status_code
+                # A refusal or a 3xx is not read: only the words of a 4xx are, for its error.
+                content = self._read(request, response, started) if status < 300 or 400 <= status < 500 else b""
+            finally:
+                response.close()
         except httpx.TimeoutException as exc:
             raise Retriable(f"timeout ({type(exc).__name__})") from None
         except httpx.TransportError as exc:
@@ -356,7 +383,7 @@ class SourceClient:
             reason = f"page could not be decompressed ({exc})"
             self.counters.set_aside.append(SetAside(self._where(request), reason, ""))
             raise Retriable(reason) from None
-        status = response.status_code
+        text = content.decode(response.encoding or "utf-8", errors="replace")
         if status == 429 or status >= 500:
             if status == 429:
                 self.counters.rate_limited += 1
@@ -372,11 +399,11 @@ class SourceClient:
             )
         if status >= 400:
             # The source's words go into the error, the run record and the logs: a URL in them loses its password.
-            detail = text_without_credentials(_error_message(_json_or_none(self._unechoed(response.text))))[:400]
+            detail = text_without_credentials(_error_message(_json_or_none(self._unechoed(text))))[:400]
             raise SourceRefused(
                 self.source, f"HTTP {status} on {self._where(request)}" + (f": {detail}" if detail else ""), status
             )
-        if not response.content:
+        if not content:
             # Every page the sources answer is JSON, an empty list at least: an empty body (a 204 too) is a cut
             # answer, never the end of the records.
             reason = "page was empty" + (f" (HTTP {status})" if status != 200 else "")
@@ -385,23 +412,50 @@ class SourceClient:
         try:
             # A page echoing the request's credentials (an error quoting its Authorization header) loses them
             # here, before its records go to landing/, raw/ or the rejects.
-            body = json.loads(self._unechoed(response.text) if self._echoed(response.content) else response.content)
+            body = json.loads(self._unechoed(text) if self._echoed(content) else content)
         except ValueError as exc:
-            self._set_aside(request, f"page was not valid JSON ({exc})", response.text)
+            self._set_aside(request, f"page was not valid JSON ({exc})", text)
             raise Retriable("page was not valid JSON") from None
         shape = self.shape_of(request)
         if not isinstance(body, shape):
             # The JSON of another answer than the API's (a proxy's, a gateway's): as good as unreadable.
             reason = f"page was a JSON {_JSON_KINDS.get(type(body), 'value')}, not {_SHAPES[shape]}"
-            self._set_aside(request, reason, response.text)
+            self._set_aside(request, reason, text)
             raise Retriable(reason)
         keys = self.listing_keys(request, body)
         if keys and not self._lists_records(body, keys):
             # An error or another answer sent with a 200: reading it as no records would lose the page's.
             reason = f"page has no {'.'.join(keys)} list"
-            self._set_aside(request, reason, response.text)
+            self._set_aside(request, reason, text)
             raise Retriable(reason)
-        return ApiResponse(status, response.headers, _without_credentials(response.content, body), request)
+        return ApiResponse(status, response.headers, _without_credentials(content, body), request)
+
+    def _read(self, request: PageRequest, response: httpx.Response, started: float) -> bytes:
+        """The answer's body, decompressed, as long as it stays within `max_page_bytes` and comes within
+        `total_timeout_s` of the request."""
+        declared = response.headers.get("content-length", "")
+        if declared.isascii() and declared.isdigit() and int(declared) > self.max_page_bytes:
+            self._too_large(request, f"{int(declared):,} bytes announced", b"")
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > self.max_page_bytes:
+                self._too_large(request, f"{size:,} bytes read so far", b"".join(chunks))
+            if self.clock.now() - started > self.total_timeout_s:
+                raise Retriable(f"timeout (the answer took over {self.total_timeout_s:g} s)")
+        return b"".join(chunks)
+
+    def _too_large(self, request: PageRequest, size: str, start: bytes) -> NoReturn:
+        """A page over the limit is the same page when asked again: the read fails, its beginning kept aside."""
+        reason = f"page was over {self.max_page_bytes / 2**20:g} MB ({size})"
+        self._set_aside(request, reason, start[:MAX_TEXT_KEPT].decode(errors="replace"))
+        raise PageTooLarge(
+            self.source,
+            f"{reason} on {self._where(request)}, more than a run reads: raise ROSETTA_HTTP_MAX_PAGE_MB with the "
+            "function's memory, or lower the source's page size where it has one",
+        )
 
     def _too_long_a_wait(self, request: PageRequest, status: int, wait: float) -> RateLimited:
         """Retrying sooner than the server asked is refused again, and waiting longer than a run can afford would

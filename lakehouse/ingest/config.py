@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 from urllib.parse import urlsplit
@@ -10,7 +11,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from lakehouse.errors import RosettaError
-from lakehouse.ingest.client import RequestBudget, RetryPolicy
+from lakehouse.ingest.client import MAX_PAGE_BYTES, TOTAL_TIMEOUT_S, RequestBudget, RetryPolicy
 from lakehouse.settings import EnvironmentSettings, base_url
 
 # Each secret may come as a value, a Secrets Manager ARN/name (`*_SECRET_ARN`) or an SSM parameter (`*_PARAMETER`).
@@ -36,6 +37,8 @@ MAX_BACKFILL_CONCURRENCY = 16
 MAX_HOURS = 10 * 8760
 # Longest HTTP timeout, in seconds: a Lambda lives 15 minutes, and no answer is worth waiting an hour for.
 MAX_TIMEOUT_S = 3600
+# Largest page limit, in MB: a page costs about ten times its size while it is read, and a Lambda has 10 GB at most.
+MAX_PAGE_MB = 1024
 # Longest wait before a retry, in seconds: past a day, a later run would read the window anyway.
 MAX_WAIT_S = 86_400
 
@@ -109,6 +112,21 @@ class IngestSettings(EnvironmentSettings):
     # on an OverflowError naming no setting.
     http_timeout_s: float = Field(default=30.0, gt=0, le=MAX_TIMEOUT_S)
     http_connect_timeout_s: float = Field(default=5.0, gt=0, le=MAX_TIMEOUT_S)
+    http_total_timeout_s: float = Field(
+        default=TOTAL_TIMEOUT_S,
+        gt=0,
+        le=MAX_TIMEOUT_S,
+        description="Longest an answer may take from the request to its last byte (the timeout above is per "
+        "read): a source sending its page a byte now and then is asked again, as after a timeout.",
+    )
+    http_max_page_mb: float = Field(
+        default=MAX_PAGE_BYTES / 2**20,
+        gt=0,
+        le=MAX_PAGE_MB,
+        description="Largest answer read, once decompressed; a larger one fails the source's run, its beginning "
+        "kept among the rejects. A page costs about ten times its size in memory while it is read: raise the "
+        "function's memory with it (ArgoCD's listing of every application is the largest page).",
+    )
     http_attempts: int = Field(default=6, ge=1, le=20)
     http_backoff_base_s: float = Field(default=0.5, ge=0)
     # The waits are a day at most: a retry slept years (until the function's timeout), or past about 9 * 10^9 s
@@ -185,6 +203,8 @@ class IngestSettings(EnvironmentSettings):
         return {
             "timeout_s": self.http_timeout_s,
             "connect_timeout_s": self.http_connect_timeout_s,
+            "total_timeout_s": self.http_total_timeout_s,
+            "max_page_bytes": math.ceil(self.http_max_page_mb * 2**20),
             "policy": self.policy(),
             "budget": self.budget(),
         }

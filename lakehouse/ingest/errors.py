@@ -47,6 +47,10 @@ class PagingBroken(SourceError):
     page without one): reading it as the last page would lose the rest without a word."""
 
 
+class PageTooLarge(SourceError):
+    """An answer larger than a run reads: asked again, it would be as large."""
+
+
 class NoMappingError(RosettaError):
     """Ingestion needs the mapping to know which entities to fetch."""
 

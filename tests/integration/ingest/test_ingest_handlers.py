@@ -723,3 +723,38 @@ def test_a_path_gitlab_does_not_know_is_set_aside_and_the_others_are_read(
     assert set(others.values()) == {"succeeded"}
     (reject,) = rows(lake, "gitlab/rejects")
     assert "nobody/nothing" in reject["location"] and "HTTP 404" in reject["reason"]
+
+
+def test_an_argocd_listing_over_the_page_limit_fails_its_stream_alone_and_says_which_setting(
+    local_settings: Settings, sims: RunningSimulators, point: Point, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ArgoCD lists every application in one answer, some 13 kB each in the simulated estate (64 kB for 5): at 1,000
+    applications a listing is tens of MB, and a 200 MB page read whole took 1.6-2.6 GB, over the function's
+    1,024 MB. With a limit of 32 kB (ROSETTA_HTTP_MAX_PAGE_MB 0.03125), by hand: the ArgoCD stream fails at its one
+    request, unretried, naming the setting; the listing is kept among the rejects as the one reject it makes, its
+    cut beginning not kept (it is no JSON, whose tools' values could not be redacted); nothing of ArgoCD is written
+    and its watermark does not move. GitLab's pages, each under 32 kB, are read as ever."""
+    point(sims, local_settings)
+    monkeypatch.setenv("ROSETTA_HTTP_MAX_PAGE_MB", "0.03125")
+    lake = Lake.from_settings(local_settings)
+    import_catalog(lake, sims.estate)
+    with pytest.raises(IngestionFailed) as caught:
+        invoke(deploys_handler, scheduled_event(deploys_handler.__file__, windows(sims.estate)["deploys"]))
+    records = {o.dataset: o.record for o in caught.value.outcome.outcomes}
+    argocd = {d: (r.status, r.requests, r.rows_rejected) for d, r in records.items() if d.startswith("argocd/")}
+    assert argocd == {
+        "argocd/app_status": ("failed", 1, 1),
+        "argocd/sync_operations": ("failed", 0, 0),
+        "argocd/deployment_history": ("failed", 0, 0),
+    }
+    error = records["argocd/app_status"].error or ""
+    assert "argocd: page was over 0.03125 MB (" in error and "on GET /api/v1/applications" in error
+    assert "ROSETTA_HTTP_MAX_PAGE_MB" in error
+    (kept,) = rows(lake, "argocd/rejects")
+    assert kept["reason"].startswith("page was over 0.03125 MB") and kept["raw_text"].startswith("<not kept: ")
+    for dataset, record in records.items():
+        if dataset.startswith("argocd/"):
+            assert lake.list_partitions(get_dataset(dataset)) == []
+            assert Watermarks(lake).get("argocd", dataset.split("/")[1]) is None
+        else:
+            assert record.status == "succeeded" and record.rows_out > 0, dataset

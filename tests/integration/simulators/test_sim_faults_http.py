@@ -258,3 +258,32 @@ def test_a_listing_of_no_application_is_items_null(faulty: Any, connect: Any) ->
     argocd = _clients(running, attempts=2)["argocd"]
     page = argocd.send(PageRequest("/api/v1/applications", {"name": "no-such-app"}))
     assert page.body["items"] is None and argocd.counters.set_aside == [] and argocd.counters.retries == 0
+
+
+def test_a_page_sent_a_piece_now_and_then_is_cut_at_the_total_time_and_asked_again(faulty: Any) -> None:
+    """The simulator sends its first ServiceNow page in 20 pieces over 1.5 s, each well within the 0.5 s read
+    timeout: read whole, it takes the 1.5 s. Given 0.4 s from request to last byte, the client stops reading it
+    there and asks again; the second answer comes whole."""
+    running = faulty({"servicenow": {"schedule": {"1": "trickle", "2": "trickle"}, "trickle_seconds": 1.5}})
+    c = running.credentials["servicenow"]
+    request = PageRequest("/api/now/table/incident", {"sysparm_limit": 3})
+
+    def client(total_timeout_s: float) -> ServiceNowClient:
+        policy = RetryPolicy(attempts=2, backoff_base_s=0.01, backoff_max_s=0.01)
+        return ServiceNowClient(
+            running.urls["servicenow"],
+            c["user"],
+            SecretStr(c["password"]),
+            timeout_s=0.5,
+            total_timeout_s=total_timeout_s,
+            policy=policy,
+            clock=FakeClock(),
+        )
+
+    patient = client(120.0)
+    started = time.monotonic()
+    whole = patient.send(request).body
+    assert time.monotonic() - started >= 1.5 and patient.counters.retries == 0
+    hasty = client(0.4)
+    assert hasty.send(request).body == whole
+    assert hasty.counters.retries == 1 and hasty.counters.set_aside == []

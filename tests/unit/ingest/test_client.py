@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 import logging
 import random
+from collections.abc import Iterator
 from email.utils import formatdate
 
 import httpx
@@ -13,6 +15,7 @@ from pydantic import SecretStr
 from functions.ingest_deploys.client import ArgoCDClient, GitLabClient
 from functions.ingest_servicenow.client import ServiceNowClient
 from lakehouse.ingest.client import (
+    MAX_TEXT_KEPT,
     REDACTED,
     PageRequest,
     RequestBudget,
@@ -21,7 +24,7 @@ from lakehouse.ingest.client import (
     backoff_seconds,
     server_wait_seconds,
 )
-from lakehouse.ingest.errors import BudgetExhausted, SourceRefused, SourceUnavailable
+from lakehouse.ingest.errors import BudgetExhausted, PageTooLarge, SourceRefused, SourceUnavailable
 from lakehouse.ingest.paginators import NextPagePaginator
 
 NOW = 1_580_393_657.0  # 60 s before the RateLimit-Reset of the real GitLab 429 fixture
@@ -52,8 +55,10 @@ def mock(answers: list[httpx.Response | Exception]) -> httpx.MockTransport:
     return httpx.MockTransport(handle)
 
 
-def client_for(answers: list[httpx.Response | Exception], **kwargs: object) -> tuple[SourceClient, FakeClock]:
-    clock = FakeClock()
+def client_for(
+    answers: list[httpx.Response | Exception], clock: FakeClock | None = None, **kwargs: object
+) -> tuple[SourceClient, FakeClock]:
+    clock = clock or FakeClock()
     options: dict[str, object] = {
         "policy": RetryPolicy(attempts=4, backoff_base_s=1.0, backoff_max_s=8.0, max_server_wait_s=120.0)
     }
@@ -384,3 +389,75 @@ def test_a_retry_after_that_is_no_number_of_seconds_is_no_wait(value: str) -> No
     """Retry-After "²" (a digit to str.isdigit) ended in float's ValueError and 400 nines in an OverflowError, each
     failing the run naming no source. Neither is seconds nor a date: the client backs off as without one."""
     assert server_wait_seconds({"retry-after": value}, NOW) is None
+
+
+def _growing(pieces: int, piece: bytes, clock: FakeClock | None = None, seconds: float = 0.0) -> httpx.SyncByteStream:
+    """A body of `pieces` pieces sent without a length, the clock moving `seconds` before each."""
+
+    class Stream(httpx.SyncByteStream):
+        def __iter__(self) -> Iterator[bytes]:
+            for _ in range(pieces):
+                if clock is not None:
+                    clock.t += seconds
+                yield piece
+
+    return Stream()
+
+
+def test_a_page_announced_over_the_limit_fails_the_read_unread() -> None:
+    """A 200 MB page was read whole and took 1.6-2.6 GB, over the ingestion functions' 1,024 MB. A length over the
+    limit is refused before the body is read, and not asked again: the same page would come back."""
+    big = httpx.Response(200, headers={"content-length": str(3 * 2**20)}, stream=_growing(1, b"{}"))
+    client, _ = client_for([big], max_page_bytes=2 * 2**20)
+    with pytest.raises(PageTooLarge, match=r"page was over 2 MB \(3,145,728 bytes announced\) on GET /api/v2/"):
+        client.send(PageRequest("/api/v2/problems"))
+    (kept,) = client.counters.set_aside
+    assert (kept.reason, kept.text) == ("page was over 2 MB (3,145,728 bytes announced)", "")
+    assert (client.counters.requests, client.counters.retries) == (1, 0)
+
+
+def test_a_page_growing_past_the_limit_stops_there_its_beginning_kept() -> None:
+    """Without a length (chunked), the read stops at the first piece past the limit: 3 pieces of 400 kB against
+    1 MB. The rejects keep the page's first MAX_TEXT_KEPT characters."""
+    client, _ = client_for([httpx.Response(200, stream=_growing(5, b"[" * 400_000))], max_page_bytes=2**20)
+    with pytest.raises(PageTooLarge, match=r"\(1,200,000 bytes read so far\).*raise ROSETTA_HTTP_MAX_PAGE_MB"):
+        client.send(PageRequest("/api/v2/problems"))
+    (kept,) = client.counters.set_aside
+    assert kept.text == "[" * MAX_TEXT_KEPT
+
+
+def test_the_limit_is_on_the_page_decompressed() -> None:
+    """A gzip of 5 MB of spaces is some 5 kB on the wire: the limit counts what would be parsed."""
+    squeezed = gzip.compress(b'{"problems": []' + b" " * 5 * 2**20 + b"}")
+    assert len(squeezed) < 10_000
+    page = httpx.Response(200, headers={"content-encoding": "gzip"}, content=squeezed)
+    client, _ = client_for([page], max_page_bytes=2**20)
+    with pytest.raises(PageTooLarge):
+        client.send(PageRequest("/api/v2/problems"))
+
+
+def test_a_page_at_the_limit_is_read() -> None:
+    page = b'{"problems": []' + b" " * (2**20 - 16) + b"}"
+    assert len(page) == 2**20
+    client, _ = client_for([httpx.Response(200, content=page)], max_page_bytes=2**20)
+    assert client.send(PageRequest("/api/v2/problems")).body == {"problems": []}
+
+
+def test_a_body_sent_a_byte_now_and_then_is_asked_again_as_after_a_timeout() -> None:
+    """Each byte came within the read timeout, so a 60-byte page sent a byte a second took 60 s under a 3 s
+    timeout. The answer has `total_timeout_s` from its request to its last byte; past that it is asked again."""
+    clock = FakeClock()
+    trickle = httpx.Response(200, stream=_growing(60, b" ", clock, seconds=1.0))
+    client, _ = client_for([trickle, httpx.Response(200, json={"problems": []})], clock, total_timeout_s=10.0)
+    assert client.send(PageRequest("/api/v2/problems")).body == {"problems": []}
+    assert (client.counters.requests, client.counters.retries) == (2, 1)
+    # 11 pieces came (the 11th past the 10 s) before the read stopped, then one backoff.
+    assert clock.t - NOW == pytest.approx(11.0 + clock.sleeps[0])
+
+
+def test_a_body_that_keeps_coming_too_slowly_fails_the_source_saying_so() -> None:
+    clock = FakeClock()
+    trickles = [httpx.Response(200, stream=_growing(60, b" ", clock, seconds=1.0)) for _ in range(4)]
+    client, _ = client_for(list(trickles), clock, total_timeout_s=10.0)
+    with pytest.raises(SourceUnavailable, match=r"timeout \(the answer took over 10 s\) on GET /api/v2/problems"):
+        client.send(PageRequest("/api/v2/problems"))
