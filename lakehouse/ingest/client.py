@@ -383,7 +383,6 @@ class SourceClient:
             reason = f"page could not be decompressed ({exc})"
             self.counters.set_aside.append(SetAside(self._where(request), reason, ""))
             raise Retriable(reason) from None
-        text = content.decode(response.encoding or "utf-8", errors="replace")
         if status == 429 or status >= 500:
             if status == 429:
                 self.counters.rate_limited += 1
@@ -399,7 +398,8 @@ class SourceClient:
             )
         if status >= 400:
             # The source's words go into the error, the run record and the logs: a URL in them loses its password.
-            detail = text_without_credentials(_error_message(_json_or_none(self._unechoed(text))))[:400]
+            words = _error_message(_json_or_none(self._unechoed(_text(response, content))))
+            detail = text_without_credentials(words)[:400]
             raise SourceRefused(
                 self.source, f"HTTP {status} on {self._where(request)}" + (f": {detail}" if detail else ""), status
             )
@@ -412,21 +412,21 @@ class SourceClient:
         try:
             # A page echoing the request's credentials (an error quoting its Authorization header) loses them
             # here, before its records go to landing/, raw/ or the rejects.
-            body = json.loads(self._unechoed(text) if self._echoed(content) else content)
+            body = json.loads(self._unechoed(_text(response, content)) if self._echoed(content) else content)
         except ValueError as exc:
-            self._set_aside(request, f"page was not valid JSON ({exc})", text)
+            self._set_aside(request, f"page was not valid JSON ({exc})", _text(response, content))
             raise Retriable("page was not valid JSON") from None
         shape = self.shape_of(request)
         if not isinstance(body, shape):
             # The JSON of another answer than the API's (a proxy's, a gateway's): as good as unreadable.
             reason = f"page was a JSON {_JSON_KINDS.get(type(body), 'value')}, not {_SHAPES[shape]}"
-            self._set_aside(request, reason, text)
+            self._set_aside(request, reason, _text(response, content))
             raise Retriable(reason)
         keys = self.listing_keys(request, body)
         if keys and not self._lists_records(body, keys):
             # An error or another answer sent with a 200: reading it as no records would lose the page's.
             reason = f"page has no {'.'.join(keys)} list"
-            self._set_aside(request, reason, text)
+            self._set_aside(request, reason, _text(response, content))
             raise Retriable(reason)
         return ApiResponse(status, response.headers, _without_credentials(content, body), request)
 
@@ -592,6 +592,11 @@ def _without_credentials(content: bytes, body: Any) -> Any:
     if b"@" not in content and b"\\u0040" not in content:
         return body
     return payload_without_credentials(body)
+
+
+def _text(response: httpx.Response, content: bytes) -> str:
+    """The body read as text, as httpx would: only where it is quoted or cleaned (a page is parsed from its bytes)."""
+    return content.decode(response.encoding or "utf-8", errors="replace")
 
 
 def _json_or_none(text: str) -> Any:
