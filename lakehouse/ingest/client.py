@@ -442,7 +442,7 @@ class SourceClient:
             chunks.append(chunk)
             size += len(chunk)
             if size > self.max_page_bytes:
-                self._too_large(request, f"{size:,} bytes read so far", b"".join(chunks))
+                self._too_large(request, f"{size:,} bytes read so far", _head(chunks, MAX_TEXT_KEPT))
             if self.clock.now() - started > self.total_timeout_s:
                 raise Retriable(f"timeout (the answer took over {self.total_timeout_s:g} s)")
         return b"".join(chunks)
@@ -450,7 +450,7 @@ class SourceClient:
     def _too_large(self, request: PageRequest, size: str, start: bytes) -> NoReturn:
         """A page over the limit is the same page when asked again: the read fails, its beginning kept aside."""
         reason = f"page was over {self.max_page_bytes / 2**20:g} MB ({size})"
-        self._set_aside(request, reason, start[:MAX_TEXT_KEPT].decode(errors="replace"))
+        self._set_aside(request, reason, start.decode(errors="replace"))
         raise PageTooLarge(
             self.source,
             f"{reason} on {self._where(request)}, more than a run reads: raise ROSETTA_HTTP_MAX_PAGE_MB with the "
@@ -592,6 +592,16 @@ def _without_credentials(content: bytes, body: Any) -> Any:
     if b"@" not in content and b"\\u0040" not in content:
         return body
     return payload_without_credentials(body)
+
+
+def _head(chunks: list[bytes], size: int) -> bytes:
+    """The first `size` bytes of the chunks, without joining them all."""
+    head = bytearray()
+    for chunk in chunks:
+        if len(head) >= size:
+            break
+        head += chunk
+    return bytes(head[:size])
 
 
 def _text(response: httpx.Response, content: bytes) -> str:
