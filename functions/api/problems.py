@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from functions.api.json_body import KeyWrittenTwice
 from lakehouse.text import valid_text
 
 PROBLEM_JSON = "application/problem+json"
@@ -137,6 +138,8 @@ def unreadable_json(cause: BaseException | None) -> str | None:
     """Why JSON that parses by its grammar could not be read, or None for another error."""
     if isinstance(cause, RecursionError):
         return "JSON nested too deeply to read"
+    if isinstance(cause, KeyWrittenTwice):
+        return f"{cause}: which value is meant cannot be told"
     if isinstance(cause, ValueError) and "integer string conversion" in str(cause):
         return f"a number in the JSON has more than {sys.get_int_max_str_digits()} digits"
     return None

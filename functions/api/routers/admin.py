@@ -30,6 +30,7 @@ from functions.api.deps import (
     require_admin,
 )
 from functions.api.ids import Directory
+from functions.api.json_body import JsonBodyRequest
 from functions.api.mart import Snapshot
 from functions.api.models import (
     CoverageOut,
@@ -66,6 +67,7 @@ class AdminRoute(APIRoute):
 
         async def checked(request: Request) -> Response:
             require_admin_role(authenticate(request, get_context(request).api))
+            request = JsonBodyRequest(request.scope, request.receive)
             if request.method == "POST":
                 _require_json(request.headers.get("content-type"))
                 # Read once: Starlette keeps the bytes for FastAPI's own read.

@@ -597,6 +597,34 @@ def test_json_too_deep_or_a_number_too_long_is_a_422_saying_so(client: TestClien
     assert r.json()["detail"] == f"body: {why}"
 
 
+@pytest.mark.parametrize(
+    ("route", "body", "key"),
+    [
+        ("/monitoring/admin/mappings", '{"entries": [], "remove": [{"entity_id": "shop"}], "remove": []}', "remove"),
+        (
+            "/monitoring/admin/mappings",
+            '{"entries": [{"entity_id": "shop", "kind": "application", "entity_id": "sh0p"}]}',
+            "entity_id",
+        ),
+        ("/monitoring/admin/batch/trigger", '{"kind": "build", "mode": "full", "mode": "hourly"}', "mode"),
+    ],
+)
+def test_a_key_written_twice_in_a_body_is_a_422_naming_it(client: TestClient, route: str, body: str, key: str) -> None:
+    """Python's reader keeps the last value of a key written twice: a removal followed by an empty list removed
+    nothing, an entry's second id replaced its first, a full build asked for became an hourly one, each without a
+    word, where a mapping file writing a key twice is refused. The body is now refused naming the key, and the
+    mapping stays the version it was; a caller without the admin role still gets the 403 of any admin route."""
+    before = client.get("/monitoring/admin/mappings", headers=ADMIN).json()["version"]
+    json_type = {"content-type": "application/json"}
+    r = client.post(route, headers=ADMIN | json_type, content=body)
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", r.text[:300]
+    why = f"key {key!r} written twice in one object: which value is meant cannot be told"
+    assert r.json()["title"] == "Invalid body"
+    assert r.json()["errors"] == [{"parameter": "body", "in": "body", "detail": why}]
+    assert client.get("/monitoring/admin/mappings", headers=ADMIN).json()["version"] == before
+    assert client.post(route, headers=READER | json_type, content=body).status_code == 403
+
+
 def test_period_errors_name_the_allowed_values(client: TestClient) -> None:
     r = client.get("/monitoring/kpis/dora?period=last_24h", headers=READER)
     assert r.status_code == 422 and "last_30d" in r.json()["detail"]
