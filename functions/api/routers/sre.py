@@ -51,7 +51,9 @@ router = APIRouter(
 )
 
 GroupBy = Annotated[Literal["app", "team", "group", "domain"], Query(alias="groupBy")]
-PeriodParam = Annotated[str | None, Query(max_length=40, description=f"One of {', '.join(periods.BUILT_PERIODS)}.")]
+PeriodParam = Annotated[str | None, periods.period_parameter(periods.BUILT_PERIODS)]
+# The ranking computes its period from the hourly signals: last_24h too.
+RankedPeriodParam = Annotated[str | None, periods.period_parameter(periods.NAMED_PERIODS)]
 # Every row of the day reports carries each day of the period (the heatmap, the calendar). A page holds at most this
 # many days of rows, so that a year's page of 500 applications (some 15 MB) stays within the 6 MB a Lambda answers.
 MAX_PAGE_DAYS = 40_000
@@ -342,7 +344,7 @@ def risk_top(
     mart: MartDep,
     under: UnderDep,
     metric: Literal["risk", "error_rate", "incidents", "burn_rate"] = "risk",
-    period: PeriodParam = None,
+    period: RankedPeriodParam = None,
     start: FromParam = None,
     end: ToParam = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,

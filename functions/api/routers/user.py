@@ -63,7 +63,7 @@ router = APIRouter(
     dependencies=[Depends(reader), Depends(one_value_each), Depends(no_misnamed_parameters)],
 )
 
-PeriodParam = Annotated[str | None, Query(max_length=40, description=f"One of {', '.join(periods.NAMED_PERIODS)}.")]
+PeriodParam = Annotated[str | None, periods.period_parameter(periods.NAMED_PERIODS)]
 AppId = Annotated[str, Path(max_length=MAX_REF, description="Application id or Backstage ref (system:default/x).")]
 ComponentId = Annotated[
     str, Path(max_length=MAX_REF, description="Component id or Backstage ref (component:default/x).")

@@ -23,6 +23,7 @@ from fastapi.testclient import TestClient
 
 from functions.api import main
 from functions.api.auth import key_digest
+from functions.api.periods import BUILT_PERIODS, NAMED_PERIODS
 from lakehouse.errors import RosettaError
 from lakehouse.ingest import config
 from lakehouse.settings import Settings
@@ -623,6 +624,33 @@ def test_a_key_written_twice_in_a_body_is_a_422_naming_it(client: TestClient, ro
     assert r.json()["errors"] == [{"parameter": "body", "in": "body", "detail": why}]
     assert client.get("/monitoring/admin/mappings", headers=ADMIN).json()["version"] == before
     assert client.post(route, headers=READER | json_type, content=body).status_code == 403
+
+
+def test_each_period_the_document_lists_is_one_its_route_takes(client: TestClient) -> None:
+    """The document typed `period` as any text, its names only in a sentence: a client generated from it could not
+    tell a name from a typo. Each route's `period` now lists its names, and by hand, over every route with one: each
+    name listed is answered (200), each other name is a 422 naming `period`. The KPI routes read the period tables,
+    which have no last_24h; the ranking computes its own period and takes it."""
+    document = client.get("/openapi.json").json()
+    listed_by_route: dict[str, list[str]] = {}
+    for path, item in document["paths"].items():
+        parameters = {p["name"]: p for p in item.get("get", {}).get("parameters", [])}
+        if "period" not in parameters:
+            continue
+        listed = parameters["period"]["schema"]["anyOf"][0]["enum"]
+        listed_by_route[path] = listed
+        url = path.replace("{app_id}", "shop").replace("{component_id}", "shop-api")
+        # The risk ranking takes another period than last_7d for the measured metrics only.
+        query = {"metric": "incidents"} if path.endswith("/risk/top") else {}
+        for name in NAMED_PERIODS:
+            r = client.get(url, params=query | {"period": name}, headers=READER)
+            if name in listed:
+                assert r.status_code == 200, (path, name, r.text[:200])
+            else:
+                assert r.status_code == 422 and r.json()["errors"][0]["parameter"] == "period", (path, name)
+    assert len(listed_by_route) == 14
+    assert listed_by_route["/monitoring/kpis/dora"] == list(BUILT_PERIODS)
+    assert listed_by_route["/monitoring/risk/top"] == listed_by_route["/monitoring/overview"] == list(NAMED_PERIODS)
 
 
 def test_period_errors_name_the_allowed_values(client: TestClient) -> None:

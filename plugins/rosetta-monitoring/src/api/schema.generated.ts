@@ -2628,7 +2628,7 @@ export interface operations {
                 /** @description upcoming: starting at or after the build's as-of, however far ahead (the period does not apply), those canceled left out; recent: started in the period, before the as-of; all: both. A change starts at its actual start, else its planned one. */
                 status?: "upcoming" | "recent" | "all";
                 /** @description One of last_24h, last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
-                period?: string | null;
+                period?: ("last_24h" | "last_7d" | "last_30d" | "last_90d" | "month" | "quarter" | "previous_month" | "previous_quarter") | null;
                 /** @description Start of the range, included: an ISO 8601 date (its 00:00 UTC) or date-time (UTC unless it carries an offset, e.g. 2026-11-01T00:00:00+01:00). */
                 from?: string | null;
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
@@ -2715,7 +2715,7 @@ export interface operations {
             query?: {
                 mode?: "live" | "history";
                 /** @description One of last_24h, last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
-                period?: string | null;
+                period?: ("last_24h" | "last_7d" | "last_30d" | "last_90d" | "month" | "quarter" | "previous_month" | "previous_quarter") | null;
                 /** @description Start of the range, included: an ISO 8601 date (its 00:00 UTC) or date-time (UTC unless it carries an offset, e.g. 2026-11-01T00:00:00+01:00). */
                 from?: string | null;
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
@@ -2803,7 +2803,7 @@ export interface operations {
                 /** @description open: open at the build's as-of, whenever opened; closed: opened in the period and closed by the as-of; all: the open ones and every one opened in the period. */
                 status?: "open" | "closed" | "all";
                 /** @description One of last_24h, last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
-                period?: string | null;
+                period?: ("last_24h" | "last_7d" | "last_30d" | "last_90d" | "month" | "quarter" | "previous_month" | "previous_quarter") | null;
                 /** @description Start of the range, included: an ISO 8601 date (its 00:00 UTC) or date-time (UTC unless it carries an offset, e.g. 2026-11-01T00:00:00+01:00). */
                 from?: string | null;
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
@@ -3048,7 +3048,7 @@ export interface operations {
             query?: {
                 metric?: "latency_p95" | "latency_p99" | "latency_p50" | "error_rate" | "requests" | "errors" | "cpu" | "memory" | "log_errors" | "log_exceptions";
                 /** @description One of last_24h, last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
-                period?: string | null;
+                period?: ("last_24h" | "last_7d" | "last_30d" | "last_90d" | "month" | "quarter" | "previous_month" | "previous_quarter") | null;
                 /** @description Start of the range, included: an ISO 8601 date (its 00:00 UTC) or date-time (UTC unless it carries an offset, e.g. 2026-11-01T00:00:00+01:00). */
                 from?: string | null;
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
@@ -3132,7 +3132,7 @@ export interface operations {
                 /** @description upcoming: starting at or after the build's as-of, however far ahead (the period does not apply), those canceled left out; recent: started in the period, before the as-of; all: both. A change starts at its actual start, else its planned one. */
                 status?: "upcoming" | "recent" | "all";
                 /** @description One of last_24h, last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
-                period?: string | null;
+                period?: ("last_24h" | "last_7d" | "last_30d" | "last_90d" | "month" | "quarter" | "previous_month" | "previous_quarter") | null;
                 /** @description Start of the range, included: an ISO 8601 date (its 00:00 UTC) or date-time (UTC unless it carries an offset, e.g. 2026-11-01T00:00:00+01:00). */
                 from?: string | null;
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
@@ -3219,7 +3219,7 @@ export interface operations {
             query?: {
                 mode?: "live" | "history";
                 /** @description One of last_24h, last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
-                period?: string | null;
+                period?: ("last_24h" | "last_7d" | "last_30d" | "last_90d" | "month" | "quarter" | "previous_month" | "previous_quarter") | null;
                 /** @description Start of the range, included: an ISO 8601 date (its 00:00 UTC) or date-time (UTC unless it carries an offset, e.g. 2026-11-01T00:00:00+01:00). */
                 from?: string | null;
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
@@ -3307,7 +3307,7 @@ export interface operations {
                 /** @description open: open at the build's as-of, whenever opened; closed: opened in the period and closed by the as-of; all: the open ones and every one opened in the period. */
                 status?: "open" | "closed" | "all";
                 /** @description One of last_24h, last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
-                period?: string | null;
+                period?: ("last_24h" | "last_7d" | "last_30d" | "last_90d" | "month" | "quarter" | "previous_month" | "previous_quarter") | null;
                 /** @description Start of the range, included: an ISO 8601 date (its 00:00 UTC) or date-time (UTC unless it carries an offset, e.g. 2026-11-01T00:00:00+01:00). */
                 from?: string | null;
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
@@ -3552,7 +3552,7 @@ export interface operations {
             query?: {
                 metric?: "latency_p95" | "latency_p99" | "latency_p50" | "error_rate" | "requests" | "errors" | "cpu" | "memory" | "log_errors" | "log_exceptions";
                 /** @description One of last_24h, last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
-                period?: string | null;
+                period?: ("last_24h" | "last_7d" | "last_30d" | "last_90d" | "month" | "quarter" | "previous_month" | "previous_quarter") | null;
                 /** @description Start of the range, included: an ISO 8601 date (its 00:00 UTC) or date-time (UTC unless it carries an offset, e.g. 2026-11-01T00:00:00+01:00). */
                 from?: string | null;
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
@@ -3654,7 +3654,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description One of last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
-                period?: string | null;
+                period?: ("last_7d" | "last_30d" | "last_90d" | "month" | "quarter" | "previous_month" | "previous_quarter") | null;
                 /** @description Start of the range, included: an ISO 8601 date (its 00:00 UTC) or date-time (UTC unless it carries an offset, e.g. 2026-11-01T00:00:00+01:00). */
                 from?: string | null;
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
@@ -3746,7 +3746,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description One of last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
-                period?: string | null;
+                period?: ("last_7d" | "last_30d" | "last_90d" | "month" | "quarter" | "previous_month" | "previous_quarter") | null;
                 /** @description Start of the range, included: an ISO 8601 date (its 00:00 UTC) or date-time (UTC unless it carries an offset, e.g. 2026-11-01T00:00:00+01:00). */
                 from?: string | null;
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
@@ -3841,7 +3841,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description One of last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
-                period?: string | null;
+                period?: ("last_7d" | "last_30d" | "last_90d" | "month" | "quarter" | "previous_month" | "previous_quarter") | null;
                 /** @description Start of the range, included: an ISO 8601 date (its 00:00 UTC) or date-time (UTC unless it carries an offset, e.g. 2026-11-01T00:00:00+01:00). */
                 from?: string | null;
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
@@ -3933,7 +3933,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description One of last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
-                period?: string | null;
+                period?: ("last_7d" | "last_30d" | "last_90d" | "month" | "quarter" | "previous_month" | "previous_quarter") | null;
                 /** @description Start of the range, included: an ISO 8601 date (its 00:00 UTC) or date-time (UTC unless it carries an offset, e.g. 2026-11-01T00:00:00+01:00). */
                 from?: string | null;
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
@@ -4025,7 +4025,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description One of last_24h, last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
-                period?: string | null;
+                period?: ("last_24h" | "last_7d" | "last_30d" | "last_90d" | "month" | "quarter" | "previous_month" | "previous_quarter") | null;
                 /** @description Start of the range, included: an ISO 8601 date (its 00:00 UTC) or date-time (UTC unless it carries an offset, e.g. 2026-11-01T00:00:00+01:00). */
                 from?: string | null;
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
@@ -4104,8 +4104,8 @@ export interface operations {
         parameters: {
             query?: {
                 metric?: "risk" | "error_rate" | "incidents" | "burn_rate";
-                /** @description One of last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
-                period?: string | null;
+                /** @description One of last_24h, last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
+                period?: ("last_24h" | "last_7d" | "last_30d" | "last_90d" | "month" | "quarter" | "previous_month" | "previous_quarter") | null;
                 /** @description Start of the range, included: an ISO 8601 date (its 00:00 UTC) or date-time (UTC unless it carries an offset, e.g. 2026-11-01T00:00:00+01:00). */
                 from?: string | null;
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
