@@ -203,8 +203,12 @@ incidents as (
         i.restored_at,
         cast(i.opened_at as date) as opened_day,
         cast(greatest(i.restored_at, i.opened_at) as date) as backlog_exit_day,
-        (cast(extract(epoch from i.restored_at) as double precision)
-            - cast(extract(epoch from i.opened_at) as double precision)) / 3600.0 as duration_hours
+        -- As 24: a restoration before the opening has no duration.
+        case
+            when i.restored_at >= i.opened_at
+                then (cast(extract(epoch from i.restored_at) as double precision)
+                    - cast(extract(epoch from i.opened_at) as double precision)) / 3600.0
+        end as duration_hours
     from restorations as i
     inner join candidates as c on i.sys_id = c.sys_id and c.pick = 1
     inner join ref_entities as e on c.entity_id = e.entity_id and c.environment = e.environment

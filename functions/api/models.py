@@ -609,12 +609,13 @@ class IncidentsRow(ApiModel):
     )
     open_p1_p2_end_of_period: int = Field(description="Of that backlog, priority 1 or 2.")
     mttr_mean_hours: float | None = Field(
-        description="Mean hours from opening to restore of the incidents restored in the period (each day's mean "
-        "weighted by its restores); null without a restore."
+        description="Mean hours from opening to restore of the incidents restored in the period, taken over the "
+        "incidents themselves; one restored before it opened has no duration and is left out. Null without a "
+        "restore that has one."
     )
     mttr_median_hours: float | None = Field(
         description="Median hours from opening to restore of the same incidents, taken over the incidents "
-        "themselves (medians do not roll up from days or applications); null without a restore."
+        "themselves (medians do not roll up from days or applications); null without a restore that has a duration."
     )
     days: list[IncidentDay] = Field(description="The heatmap: incidents opened on every day of the period.")
 

@@ -761,13 +761,16 @@ scoped as (
 
 # The incidents report's totals and, after PAGE_AND_CALENDAR, its heatmap.
 INCIDENTS_TOTALS_SQL = """
--- Medians do not roll up from day rows: taken over the incidents themselves, those the restored counts count (up to
--- the period's end, the build's as_of on its day: a restoration after it has not happened yet).
+-- Times to restore are taken over the incidents themselves, those the restored counts count (up to the period's end,
+-- the build's as_of on its day: a restoration after it has not happened yet): medians do not roll up from day rows,
+-- and a day's mean leaves out its restorations without a duration (see mv_incidents), which its count does not.
 restores as (
     select
         case $level when 'app' then i.app_id when 'team' then a.team when 'group' then a.group_id
             else a.domain end as id,
-        i.duration_hours
+        i.duration_hours,
+        -- In whole milliseconds, summed exactly: the mean does not move with the order rows are added in.
+        case when i.duration_hours is not null then epoch_ms(i.restored_at) - epoch_ms(i.opened_at) end as duration_ms
     from mv_incidents as i
     inner join apps as a on i.app_id = a.app_id
     where
@@ -786,8 +789,7 @@ totals as materialized (
         cast(sum(sla_breaches) as bigint) as sla_breaches,
         cast(coalesce(sum(open_end_of_day) filter (where day = $last_day), 0) as bigint) as open_end_of_period,
         cast(coalesce(sum(open_p1_p2_end_of_day) filter (where day = $last_day), 0) as bigint)
-            as open_p1_p2_end_of_period,
-        sum(mttr_mean_hours * restored) / nullif(sum(restored), 0) as mttr_mean_hours
+            as open_p1_p2_end_of_period
     from scoped
     where id is not null
     group by id
@@ -804,6 +806,7 @@ heat as (
 select
     p.*,
     n.report_total,
+    (select avg(r.duration_ms) / 3600000.0 from restores as r where r.id = p.id) as mttr_mean_hours,
     (select median(r.duration_hours) from restores as r where r.id = p.id) as mttr_median_hours,
     (select list({'day': h.day, 'opened': h.opened} order by h.day) from heat as h where h.id = p.id) as days
 from counted as n

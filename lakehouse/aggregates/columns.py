@@ -318,7 +318,10 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "problem_sys_id": "Related problem sys_id",
         "caused_by_change_sys_id": "Change that caused the incident, when recorded (sys_id)",
         "sys_updated_on": "Version time of the row used: the latest updated at or before as_of (UTC)",
-        "duration_hours": "Hours from opened_at to restored_at; null without restored_at",
+        "duration_hours": (
+            "Hours from opened_at to restored_at; null without restored_at, or with one before opened_at (a record "
+            "restored before it opened has no duration, and stays out of every time to restore)"
+        ),
         "open_age_hours": "Hours from opened_at to as_of for an incident open at as_of; null otherwise",
         "sla_breached": (
             "A non-cancelled task SLA of the incident breached before as_of (a breached SLA without a breach time "
@@ -402,9 +405,12 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
             "Backlog at midnight ending the day (at as_of on the as_of day): opened before it, not restored"
         ),
         "open_p1_p2_end_of_day": "Of that backlog, priority 1 or 2",
-        "mttr_mean_hours": "Mean hours from opened to restored over the incidents restored that day; null without any",
+        "mttr_mean_hours": (
+            "Mean hours from opened to restored over the incidents restored that day with a duration; null without any"
+        ),
         "mttr_median_hours": (
-            "Median hours from opened to restored over the incidents restored that day; null without any"
+            "Median hours from opened to restored over the incidents restored that day with a duration; null "
+            "without any"
         ),
         "sla_breaches": "Incidents opened that day whose task SLA breached before as_of",
     },

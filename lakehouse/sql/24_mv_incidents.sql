@@ -5,7 +5,9 @@
 -- counted on days of: opened_at
 -- counted with: app_id, environment, is_canceled, priority, sla_breached, restored_at, duration_hours
 --
--- duration_hours = restored_at - opened_at (resolved, else closed); an open incident's age runs to as_of.
+-- duration_hours = restored_at - opened_at (resolved, else closed); an open incident's age runs to as_of. A record
+-- restored before it opened (an imported or edited incident: ServiceNow lets both times be written) has no duration:
+-- unknown, not negative, it stays out of every time to restore, while it still counts as restored.
 -- resolved_at, closed_at and restored_at are those before as_of: an incident first read after as_of keeps that
 -- version (see stg_incidents), whose resolution after as_of has not happened yet, so one open at as_of shows
 -- neither a restoration nor a duration, nor that version's Resolved or Closed state (its state at as_of was not read).
@@ -54,7 +56,8 @@ incidents as (
 
 select
     i.*,
-    (epoch(i.restored_at) - epoch(i.opened_at)) / 3600.0 as duration_hours,
+    case when i.restored_at >= i.opened_at then (epoch(i.restored_at) - epoch(i.opened_at)) / 3600.0 end
+        as duration_hours,
     case when i.is_open then (epoch(p.as_of) - epoch(i.opened_at)) / 3600.0 end as open_age_hours,
     s.sla_breached,
     lf.deployment_key as linked_deployment_full,

@@ -6,7 +6,7 @@
 --
 -- opened: incidents opened that day; restored: restored that day; open_end_of_day: the backlog at
 -- midnight ending the day (opened before it, not restored before it); mttr_*_hours: over the incidents
--- restored that day (restored - opened). Cancelled incidents are left out.
+-- restored that day (restored - opened), those with a duration (see mv_incidents). Cancelled incidents are left out.
 -- Only what happened before as_of counts, as in the periods: an opening or a restoration after as_of, ingested
 -- ahead of the build, has not happened yet. The as_of day counts up to as_of (its backlog is the one at as_of).
 with params as (
@@ -53,7 +53,8 @@ restored as (
         utc_day(restored_at) as day,
         count(*) as restored,
         -- From whole milliseconds, summed exactly: the mean does not move with the order rows are added in.
-        avg(epoch_ms(restored_at) - epoch_ms(opened_at)) / 3600000.0 as mttr_mean_hours,
+        avg(epoch_ms(restored_at) - epoch_ms(opened_at)) filter (where duration_hours is not null) / 3600000.0
+            as mttr_mean_hours,
         median(duration_hours) as mttr_median_hours
     from incidents
     where restored_at >= (select first_instant from days) and restored_at < (select after_instant from days)

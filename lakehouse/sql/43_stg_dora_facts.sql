@@ -95,10 +95,12 @@ counts as (
         count(d.deployment_key) filter (where d.status = 'succeeded' and d.is_rework) as rework_deployments,
         count(d.deployment_key) filter (where d.is_change_failure_full) as change_failures_full,
         count(d.deployment_key) filter (where d.is_change_failure_light) as change_failures_light,
-        median((epoch(d.recovered_at_full) - epoch(d.finished_at)) / 3600.0) filter (where d.is_change_failure_full)
-            as recovery_median_hours_full,
+        -- A recovery before the attempt finished is an incident restored before it opened (see mv_incidents): no time.
+        median((epoch(d.recovered_at_full) - epoch(d.finished_at)) / 3600.0)
+            filter (where d.is_change_failure_full and d.recovered_at_full >= d.finished_at) as recovery_median_hours_full,
         median((epoch(d.recovered_at_light) - epoch(d.finished_at)) / 3600.0)
-            filter (where d.is_change_failure_light) as recovery_median_hours_light,
+            filter (where d.is_change_failure_light and d.recovered_at_light >= d.finished_at)
+            as recovery_median_hours_light,
         count(d.deployment_key) filter (where d.is_change_failure_full and d.recovered_at_full is not null)
             as recoveries_full,
         count(d.deployment_key) filter (where d.is_change_failure_light and d.recovered_at_light is not null)

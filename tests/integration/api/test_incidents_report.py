@@ -210,3 +210,32 @@ def test_days_before_the_lake_first_read_incidents_are_unknown_not_none(tmp_path
     with TestClient(create_app(api_settings(tmp_path), settings, down_sources())) as c:
         shop = by_id(get(c, "period=last_7d"))["shop"]
     assert [d["opened"] for d in shop["days"]] == [None, None, None, None, 0, 1, 1, 0]
+
+
+def test_an_incident_restored_before_it_opened_counts_as_restored_but_has_no_time_to_restore(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """quiet's incidents over last_30d: INC10 restored after 12 h on the 4th, INC9 whose record says it was restored
+    on the 4th a day before it opened, INC11 after 3 h on the 10th and INC12 after 1 h on the 11th, beside the
+    estate's INC4 (4 h, the 19th). By hand: 5 restored; the mean and median over the four with a duration,
+    (12 + 3 + 1 + 4) / 4 = 5 h and 3.5 h. Before, INC9 counted -24 h; and with it left out of the 4th's mean alone,
+    the days' means weighted by their restores would give (12 x 2 + 3 + 1 + 4) / 5 = 6.4 h."""
+    root = tmp_path_factory.mktemp("restored-before-opened")
+    lake, settings = hand_made_lake(root)
+    incidents = get_dataset("servicenow/incidents")
+    backwards = incident("i9" * 16, "INC9", CI_Q, t(5, 9), 3, 6, t(4, 9)) | {"sys_updated_on": t(5, 10)}
+    lake.write_days(
+        incidents,
+        rows(
+            incidents.id,
+            incident("i4" * 16, "INC4", CI_Q, t(19, 14), 2, 6, t(19, 18)),
+            backwards,
+            incident("ia" * 16, "INC10", CI_Q, t(3, 21), 3, 6, t(4, 9)),
+            incident("ib" * 16, "INC11", CI_Q, t(10, 7), 3, 6, t(10, 10)),
+            incident("ic" * 16, "INC12", CI_Q, t(11, 8), 3, 6, t(11, 9)),
+        ),
+    )
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with TestClient(create_app(api_settings(root), settings, down_sources())) as c:
+        quiet = by_id(get(c, "period=last_30d"))["quiet"]
+    assert (quiet["restored"], quiet["mttrMeanHours"], quiet["mttrMedianHours"]) == (5, 5.0, 3.5)

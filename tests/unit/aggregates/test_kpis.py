@@ -3175,3 +3175,23 @@ def test_an_estate_whose_production_is_named_prod_is_judged_there(tmp_path: Path
     assert (shop["score_open_incidents"], shop["score_failed_changes"], shop["health"]) == (20, 20, "red")
     assert inc1["environment"] == "prod"
     assert {d["environment"]: d["requests"] for d in days} == {"prod": 24 * 1000 + 20 * 500, "staging": None}
+
+
+def test_an_incident_resolved_before_it_opened_has_no_duration_and_leaves_mttr_alone(tmp_path: Path) -> None:
+    """INC9's record says it was resolved on the 4th at 09:00 and opened on the 5th at 09:00 (an imported or edited
+    record; ServiceNow lets both times be written); INC10 opened on the 3rd at 21:00 and was resolved on the 4th at
+    09:00, 12 hours. INC9 was counted as restored after -24 hours: the 4th's mean time to restore read -6 hours
+    ((12 - 24) / 2), and a median or a DORA recovery time could go below zero. By hand: INC9 has no duration; the
+    4th has 2 restorations and a mean and median of 12 hours, INC10's; INC9 leaves the backlog the day it opened."""
+    lake, settings = estate_lake(tmp_path)
+    incidents = get_dataset("servicenow/incidents")
+    backwards = incident("i9" * 16, "INC9", CI_Q, t(5, 9), 3, 6, resolved=t(4, 9)) | {"sys_updated_on": t(5, 10)}
+    twelve_hours = incident("ia" * 16, "INC10", CI_Q, t(3, 21), 3, 6, resolved=t(4, 9))
+    lake.write_days(incidents, rows(incidents.id, backwards, twelve_hours))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        durations = {r["number"]: r["duration_hours"] for r in mart(built, "mv_incidents", "app_id = 'quiet'")}
+        days = quiet_incident_days(built, 3, 6)
+    assert (durations["INC9"], durations["INC10"]) == (None, 12.0)
+    assert (days[4]["restored"], days[4]["mttr_mean_hours"], days[4]["mttr_median_hours"]) == (2, 12.0, 12.0)
+    assert [days[d]["open_end_of_day"] for d in (3, 4, 5, 6)] == [1, 0, 0, 0]

@@ -1161,12 +1161,12 @@ export interface components {
             id: string;
             /**
              * Mttrmeanhours
-             * @description Mean hours from opening to restore of the incidents restored in the period (each day's mean weighted by its restores); null without a restore.
+             * @description Mean hours from opening to restore of the incidents restored in the period, taken over the incidents themselves; one restored before it opened has no duration and is left out. Null without a restore that has one.
              */
             mttrMeanHours: number | null;
             /**
              * Mttrmedianhours
-             * @description Median hours from opening to restore of the same incidents, taken over the incidents themselves (medians do not roll up from days or applications); null without a restore.
+             * @description Median hours from opening to restore of the same incidents, taken over the incidents themselves (medians do not roll up from days or applications); null without a restore that has a duration.
              */
             mttrMedianHours: number | null;
             /**
