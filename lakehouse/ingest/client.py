@@ -433,7 +433,9 @@ class SourceClient:
     def _read(self, request: PageRequest, response: httpx.Response, started: float) -> bytes:
         """The answer's body, decompressed, as long as it stays within `max_page_bytes` and comes within
         `total_timeout_s` of the request."""
-        declared = response.headers.get("content-length", "")
+        # The length announced is the page's own only when it comes uncompressed: a gzip can be longer than its page.
+        identity = response.headers.get("content-encoding", "identity").strip().lower() == "identity"
+        declared = response.headers.get("content-length", "") if identity else ""
         if declared.isascii() and declared.isdigit() and int(declared) > self.max_page_bytes:
             self._too_large(request, f"{int(declared):,} bytes announced", b"")
         chunks: list[bytes] = []

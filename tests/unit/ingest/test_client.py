@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import logging
 import random
 from collections.abc import Iterator
@@ -10,6 +11,8 @@ from email.utils import formatdate
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from functions.ingest_deploys.client import ArgoCDClient, GitLabClient
@@ -436,6 +439,19 @@ def test_the_limit_is_on_the_page_decompressed() -> None:
         client.send(PageRequest("/api/v2/problems"))
 
 
+def test_a_gzip_longer_than_its_page_is_judged_by_its_page() -> None:
+    """A Content-Length counts the bytes on the wire: a small page's gzip is longer than the page (its header and
+    checksum). The page, within the limit, was refused on the length of its gzip; it is read."""
+    page = b'{"problems": []}'
+    squeezed = gzip.compress(page)
+    assert len(page) < 32 < len(squeezed)
+    answer = httpx.Response(
+        200, headers={"content-encoding": "gzip", "content-length": str(len(squeezed))}, content=squeezed
+    )
+    client, _ = client_for([answer], max_page_bytes=32)
+    assert client.send(PageRequest("/api/v2/problems")).body == {"problems": []}
+
+
 def test_a_page_at_the_limit_is_read() -> None:
     page = b'{"problems": []' + b" " * (2**20 - 16) + b"}"
     assert len(page) == 2**20
@@ -461,3 +477,43 @@ def test_a_body_that_keeps_coming_too_slowly_fails_the_source_saying_so() -> Non
     client, _ = client_for(list(trickles), clock, total_timeout_s=10.0)
     with pytest.raises(SourceUnavailable, match=r"timeout \(the answer took over 10 s\) on GET /api/v2/problems"):
         client.send(PageRequest("/api/v2/problems"))
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(
+    titles=st.lists(st.text(max_size=40), max_size=60),
+    pieces=st.integers(min_value=1, max_value=4096),
+    squeezed=st.booleans(),
+    announced=st.booleans(),
+    limit_share=st.floats(min_value=0.01, max_value=2.0),
+)
+def test_a_page_within_the_limit_reads_whatever_its_pieces_and_one_over_it_fails(
+    titles: list[str], pieces: int, squeezed: bool, announced: bool, limit_share: float
+) -> None:
+    """However a page comes (in pieces of any size, gzipped or not, with or without its length), a page no larger
+    than the limit once decompressed reads as it was sent, and a larger one fails its read, kept aside, asked once."""
+    page = json.dumps({"problems": [{"title": title} for title in titles]}).encode()
+    limit = max(1, int(len(page) * limit_share))
+    wire = gzip.compress(page) if squeezed else page
+    headers = {"content-encoding": "gzip"} if squeezed else {}
+    if announced:
+        headers["content-length"] = str(len(wire))
+    chunks = [wire[i : i + pieces] for i in range(0, len(wire), pieces)]
+    answer = httpx.Response(200, headers=headers, stream=_pieces(chunks))
+    client, _ = client_for([answer], max_page_bytes=limit)
+    if len(page) <= limit:
+        assert client.send(PageRequest("/api/v2/problems")).body == json.loads(page)
+    else:
+        with pytest.raises(PageTooLarge):
+            client.send(PageRequest("/api/v2/problems"))
+        (kept,) = client.counters.set_aside
+        assert kept.reason.startswith(f"page was over {limit / 2**20:g} MB (")
+    assert client.counters.requests == 1
+
+
+def _pieces(chunks: list[bytes]) -> httpx.SyncByteStream:
+    class Stream(httpx.SyncByteStream):
+        def __iter__(self) -> Iterator[bytes]:
+            yield from chunks
+
+    return Stream()
