@@ -90,6 +90,9 @@ def _refuse_an_endpoint_without_an_s3_lake(args: argparse.Namespace, handler: Ca
 
 
 def _exit_terminated(*_: object) -> None:
+    # Stopping once is enough: a second SIGTERM (a process group's, then make passing it on) would break into the
+    # clean-up this one starts, and leave a lease held or a server running.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     sys.exit(143)  # what a shell reports for a command stopped by SIGTERM
 
 
