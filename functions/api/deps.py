@@ -6,6 +6,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +19,8 @@ from fastapi import Depends, Query, Request, Response, Security
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError
 
 import lakehouse
 from functions.api.auth import Principal, authenticate, require_admin_role, require_reader
@@ -309,8 +312,24 @@ ToParam = Annotated[
 ]
 
 
+# --- numbers in the query ------------------------------------------------------------------------------------
+DIGITS = re.compile(r"[0-9]{1,18}")
+
+
+def _written_in_digits(value: Any) -> Any:
+    """A number in the query is ASCII digits: read as Python reads a number, `5_0`, `+5` and ` 5 ` were 50 and 5."""
+    if isinstance(value, str) and not DIGITS.fullmatch(value):
+        raise PydanticCustomError(
+            "int_parsing", "Input should be a valid integer, unable to parse string as an integer"
+        )
+    return value
+
+
+# After the Query of every whole number a route takes in its query (before it, the document loses the bounds).
+Digits = BeforeValidator(_written_in_digits)
+
 # --- pagination -----------------------------------------------------------------------------------------------
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page."), Digits]
 CursorParam = Annotated[str | None, Query(max_length=512, description="`nextCursor` of the previous page.")]
 Environment = Annotated[
     str | None,

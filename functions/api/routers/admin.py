@@ -18,6 +18,7 @@ from functions.api.deps import (
     Context,
     ContextDep,
     CursorParam,
+    Digits,
     Limit,
     MartDep,
     PrincipalDep,
@@ -186,8 +187,8 @@ def _runs_page(
 @router.get("/mappings", response_model=MappingOut, summary="The mapping table (current or a given version)")
 def get_mappings(
     ctx: ContextDep,
-    version: Annotated[int | None, Query(ge=1, le=10**6)] = None,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+    version: Annotated[int | None, Query(ge=1, le=10**6), Digits] = None,
+    limit: Annotated[int, Query(ge=1, le=5000), Digits] = 1000,
     cursor: CursorParam = None,
 ) -> MappingOut:
     store = MappingStore(ctx.lake)
@@ -228,7 +229,7 @@ def get_mappings(
 def mapping_coverage(
     mart: MartDep,
     record_kind: Annotated[RecordKind | None, Query(alias="recordKind")] = None,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 100,
+    limit: Annotated[int, Query(ge=1, le=5000), Digits] = 100,
 ) -> CoverageOut:
     """As the last daily or full build counted it, over the 30 days before its as-of: incidents and change requests
     on a CI no entry claims, and deployments of a GitLab project to an environment it is not mapped in, are counted in

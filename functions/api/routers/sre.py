@@ -11,6 +11,7 @@ from functions.api.deps import (
     MAX_LIMIT,
     ContextDep,
     CursorParam,
+    Digits,
     Environment,
     FromParam,
     Limit,
@@ -65,6 +66,7 @@ DayReportLimit = Annotated[
         description=f"Rows per page, at most {MAX_PAGE_DAYS:,} days of rows (over a year, 109 rows): page.limit "
         "says how many the page holds.",
     ),
+    Digits,
 ]
 # A team, group or domain id of the mapping, compared ignoring case as Backstage compares names.
 ESTATE_ID = r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$"
@@ -347,7 +349,7 @@ def risk_top(
     period: RankedPeriodParam = None,
     start: FromParam = None,
     end: ToParam = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    limit: Annotated[int, Query(ge=1, le=100), Digits] = 10,
     environment: Environment = None,
     min_requests: Annotated[
         int,
@@ -357,6 +359,7 @@ def risk_top(
             description="metric=error_rate: applications with fewer requests in the period are left out, since a "
             "handful of requests gives a rate that says nothing (one failed request of one is 100 %).",
         ),
+        Digits,
     ] = queries.MIN_RANKED_REQUESTS,
 ) -> RiskReport:
     environment = mart.snap.directory.resolve_environment(environment)

@@ -653,6 +653,31 @@ def test_each_period_the_document_lists_is_one_its_route_takes(client: TestClien
     assert listed_by_route["/monitoring/risk/top"] == listed_by_route["/monitoring/overview"] == list(NAMED_PERIODS)
 
 
+@pytest.mark.parametrize("written", ["5_0", "+5", " 5", "5 ", "\u0665", "0x5", "5.0"])
+@pytest.mark.parametrize(
+    ("route", "name", "headers"),
+    [
+        ("/monitoring/kpis/slo", "limit", READER),
+        ("/monitoring/kpis/incidents", "limit", READER),
+        ("/monitoring/risk/top?metric=error_rate", "minRequests", READER),
+        ("/monitoring/admin/mappings", "version", ADMIN),
+        ("/monitoring/admin/mappings", "limit", ADMIN),
+    ],
+)
+def test_a_number_in_the_query_is_written_in_digits(
+    client: TestClient, route: str, name: str, headers: dict[str, str], written: str
+) -> None:
+    """A number in the query was read as Python reads one: `limit=5_0` gave pages of 50, `+5`, ` 5` and the
+    Arabic-Indic five were 5. Each is the 422 of a number that is none, naming the parameter; in digits it is read."""
+    joiner = "&" if "?" in route else "?"
+    r = client.get(f"{route}{joiner}{name}={quote(written)}", headers=headers)
+    assert r.status_code == 422, (route, written, r.text[:200])
+    (error,) = r.json()["errors"]
+    assert (error["parameter"], error["in"]) == (name, "query")
+    assert error["detail"] == "Input should be a valid integer, unable to parse string as an integer"
+    assert client.get(f"{route}{joiner}{name}=1", headers=headers).status_code == 200
+
+
 def test_period_errors_name_the_allowed_values(client: TestClient) -> None:
     r = client.get("/monitoring/kpis/dora?period=last_24h", headers=READER)
     assert r.status_code == 422 and "last_30d" in r.json()["detail"]
