@@ -382,40 +382,26 @@ class FaultMiddleware:
         if status == 200 and "malformed" in kinds:
             # The HTTP framing is right; the JSON inside is cut short.
             body = body[: max(1, len(body) // 2)]
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [*headers, (b"content-length", str(len(body)).encode())],
+            }
+        )
         if "truncate" in kinds:
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": status,
-                    "headers": [*headers, (b"content-length", str(len(body)).encode())],
-                }
-            )
             await send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
             if _abort_connection(send):
                 return
             await send({"type": "http.response.body", "body": body[len(body) // 2 :]})
             return
         if "trickle" in kinds:
-            await self._trickle(send, status, headers, body)
+            await self._trickle(send, body)
             return
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [*headers, (b"content-length", str(len(body)).encode())],
-            }
-        )
         await send({"type": "http.response.body", "body": body})
 
-    async def _trickle(self, send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [*headers, (b"content-length", str(len(body)).encode())],
-            }
-        )
-        size = -(-len(body) // TRICKLE_PIECES)
+    async def _trickle(self, send: Send, body: bytes) -> None:
+        size = max(1, -(-len(body) // TRICKLE_PIECES))
         for start in range(0, len(body), size):
             await asyncio.sleep(self.injector.faults.trickle_seconds / TRICKLE_PIECES)
             await send({"type": "http.response.body", "body": body[start : start + size], "more_body": True})
