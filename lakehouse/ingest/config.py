@@ -7,7 +7,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from lakehouse.errors import RosettaError
@@ -112,12 +112,13 @@ class IngestSettings(EnvironmentSettings):
     # on an OverflowError naming no setting.
     http_timeout_s: float = Field(default=30.0, gt=0, le=MAX_TIMEOUT_S)
     http_connect_timeout_s: float = Field(default=5.0, gt=0, le=MAX_TIMEOUT_S)
-    http_total_timeout_s: float = Field(
-        default=TOTAL_TIMEOUT_S,
+    http_total_timeout_s: float | None = Field(
+        default=None,
         gt=0,
         le=MAX_TIMEOUT_S,
         description="Longest an answer may take from the request to its last byte (the timeout above is per "
-        "read): a source sending its page a byte now and then is asked again, as after a timeout.",
+        "read): a source sending its page a byte now and then is asked again, as after a timeout. Unset: 120 s, or "
+        "four read timeouts where that is longer, so that a read timeout raised for slow queries is not cut short.",
     )
     http_max_page_mb: float = Field(
         default=MAX_PAGE_BYTES / 2**20,
@@ -179,6 +180,18 @@ class IngestSettings(EnvironmentSettings):
             raise ValueError(problem)
         return token
 
+    @field_validator("http_total_timeout_s")
+    @classmethod
+    def _no_shorter_than_a_read(cls, total: float | None, info: ValidationInfo) -> float | None:
+        # Cut before its first byte could come, an answer the read timeout waits for would be asked for again and again.
+        read = info.data.get("http_timeout_s")
+        if total is not None and read is not None and total < read:
+            raise ValueError(
+                f"{total:g} s is shorter than ROSETTA_HTTP_TIMEOUT_S ({read:g} s), the wait for a single read: give "
+                "at least that, or leave it unset"
+            )
+        return total
+
     @field_validator("elasticsearch_environment_field", mode="before")
     @classmethod
     def _field_name(cls, value: Any) -> Any:
@@ -203,7 +216,7 @@ class IngestSettings(EnvironmentSettings):
         return {
             "timeout_s": self.http_timeout_s,
             "connect_timeout_s": self.http_connect_timeout_s,
-            "total_timeout_s": self.http_total_timeout_s,
+            "total_timeout_s": self.http_total_timeout_s or max(TOTAL_TIMEOUT_S, 4 * self.http_timeout_s),
             "max_page_bytes": math.ceil(self.http_max_page_mb * 2**20),
             "policy": self.policy(),
             "budget": self.budget(),

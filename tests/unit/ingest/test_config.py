@@ -240,3 +240,31 @@ def test_a_span_reaching_past_the_calendar_fails_at_start_up(
             IngestSettings()
     monkeypatch.setenv(variable, str(most))
     assert IngestSettings()
+
+
+@pytest.mark.parametrize(("read", "total"), [(None, 120.0), ("10", 120.0), ("30", 120.0), ("300", 1200.0)])
+def test_the_total_time_of_an_answer_follows_a_read_timeout_raised_for_slow_queries(
+    read: str | None, total: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An answer has 120 s from its request to its last byte. A read timeout raised to 300 s, for a source whose
+    queries take minutes to answer, was cut at 120 s before its first byte could come, and asked again in vain:
+    unset, the total is four read timeouts where that is longer."""
+    monkeypatch.delenv("ROSETTA_HTTP_TOTAL_TIMEOUT_S", raising=False)
+    if read is None:
+        monkeypatch.delenv("ROSETTA_HTTP_TIMEOUT_S", raising=False)
+    else:
+        monkeypatch.setenv("ROSETTA_HTTP_TIMEOUT_S", read)
+    assert IngestSettings().client_options()["total_timeout_s"] == total
+    monkeypatch.setenv("ROSETTA_HTTP_TOTAL_TIMEOUT_S", "900")
+    assert IngestSettings().client_options()["total_timeout_s"] == 900.0
+
+
+def test_a_total_time_shorter_than_one_read_fails_at_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ROSETTA_HTTP_TIMEOUT_S", "90")
+    monkeypatch.setenv("ROSETTA_HTTP_TOTAL_TIMEOUT_S", "60")
+    with pytest.raises(
+        SettingsError, match=r"^ROSETTA_HTTP_TOTAL_TIMEOUT_S: .*60 s is shorter than ROSETTA_HTTP_TIMEOUT_S \(90 s\)"
+    ):
+        IngestSettings()
+    monkeypatch.setenv("ROSETTA_HTTP_TOTAL_TIMEOUT_S", "90")
+    assert IngestSettings().client_options()["total_timeout_s"] == 90.0
