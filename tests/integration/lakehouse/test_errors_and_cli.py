@@ -1030,10 +1030,9 @@ def test_a_backfill_reaching_back_before_the_year_1_is_refused(
     assert err == "error: backfill --days 1000000 reaches back before the year 1: give fewer days\n"
 
 
-def test_a_build_terminated_lets_go_of_the_lake(tmp_path: Path) -> None:
-    """`docker compose stop` and systemd stop a command with SIGTERM. Its default action ended the build where it
-    stood, holding the lake's lease (no build could start for the next 30 minutes) and leaving its run `running`;
-    it now stops as Ctrl-C does, through the build's own clean-up: the lease is let go, exit 143, no traceback."""
+def build_terminated(lake: Path, also: str = "") -> subprocess.CompletedProcess[str]:
+    """`rosetta-monitoring build` in a process of its own, sent SIGTERM in the middle of the build; `also`, more
+    lines of Python run before it (patching what the clean-up calls)."""
     script = (
         "import os, signal, sys\n"
         "import lakehouse.aggregates.build as build\n"
@@ -1042,11 +1041,12 @@ def test_a_build_terminated_lets_go_of_the_lake(tmp_path: Path) -> None:
         "    os.kill(os.getpid(), signal.SIGTERM)\n"
         "    signal.pause()\n"
         "build._build = terminated_mid_build\n"
+        f"{also}"
         "sys.exit(main(sys.argv[1:]))\n"
     )
     root = Path(__file__).resolve().parents[3]
-    finished = subprocess.run(
-        [sys.executable, "-c", script, "--lake-url", str(tmp_path), "build"],
+    return subprocess.run(
+        [sys.executable, "-c", script, "--lake-url", str(lake), "build"],
         capture_output=True,
         text=True,
         cwd=root,
@@ -1054,9 +1054,20 @@ def test_a_build_terminated_lets_go_of_the_lake(tmp_path: Path) -> None:
         timeout=60,  # only so that a build left waiting ends the test
         check=False,
     )
+
+
+def lease_let_go(lake: Path) -> bool:
+    lease = Lake.from_settings(Settings(lake_url=str(lake))).get_json("state/build/lease.json")
+    return lease is not None and lease[0]["holder"] is None
+
+
+def test_a_build_terminated_lets_go_of_the_lake(tmp_path: Path) -> None:
+    """`docker compose stop` and systemd stop a command with SIGTERM. Its default action ended the build where it
+    stood, holding the lake's lease (no build could start for the next 30 minutes) and leaving its run `running`;
+    it now stops as Ctrl-C does, through the build's own clean-up: the lease is let go, exit 143, no traceback."""
+    finished = build_terminated(tmp_path)
     assert (finished.returncode, finished.stderr) == (143, "")
-    lease = Lake.from_settings(Settings(lake_url=str(tmp_path))).get_json("state/build/lease.json")
-    assert lease is not None and lease[0]["holder"] is None
+    assert lease_let_go(tmp_path)
 
 
 def test_a_second_sigterm_does_not_break_into_the_clean_up_of_the_first(tmp_path: Path) -> None:
@@ -1064,35 +1075,17 @@ def test_a_second_sigterm_does_not_break_into_the_clean_up_of_the_first(tmp_path
     group, then from make passing it on. The second one broke into the clean-up the first had started: `make demo`
     stopped that way ended on "RuntimeError: release unlocked lock" inside the demo's wait. Here the second comes
     while the build lets go of the lake's lease: the lease is let go all the same, exit 143, no traceback."""
-    script = (
-        "import os, signal, sys\n"
-        "import lakehouse.aggregates.build as build\n"
+    terminated_again = (
         "import lakehouse.aggregates.lease as lease\n"
-        "from lakehouse.cli import main\n"
-        "def terminated_mid_build(*args, **kwargs):\n"
-        "    os.kill(os.getpid(), signal.SIGTERM)\n"
-        "    signal.pause()\n"
         "let_go = lease.release\n"
         "def terminated_again(*args):\n"
         "    os.kill(os.getpid(), signal.SIGTERM)\n"
         "    let_go(*args)\n"
-        "build._build = terminated_mid_build\n"
         "lease.release = terminated_again\n"
-        "sys.exit(main(sys.argv[1:]))\n"
     )
-    root = Path(__file__).resolve().parents[3]
-    finished = subprocess.run(
-        [sys.executable, "-c", script, "--lake-url", str(tmp_path), "build"],
-        capture_output=True,
-        text=True,
-        cwd=root,
-        env=os.environ | {"PYTHONPATH": str(root)},
-        timeout=60,  # only so that a build left waiting ends the test
-        check=False,
-    )
+    finished = build_terminated(tmp_path, terminated_again)
     assert (finished.returncode, finished.stderr) == (143, "")
-    lease = Lake.from_settings(Settings(lake_url=str(tmp_path))).get_json("state/build/lease.json")
-    assert lease is not None and lease[0]["holder"] is None
+    assert lease_let_go(tmp_path)
 
 
 @pytest.mark.parametrize("command", [["runs"], ["check"], ["demo", "--no-serve"], ["ingest", "logs"]])
