@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -266,17 +268,27 @@ def test_a_build_near_its_timeout_stops_itself_and_lets_go_of_the_lake(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Lambda kills a function at its timeout without a word: the run record would say "running" for ever. The
-    handler stops the build 30 s before the timeout instead. Invoked with 30.3 s left, the build is stopped 0.3 s in
-    (reading its inputs, which take longer than that): the invocation fails (Lambda counts the error and retries), no
-    run record is left running, the lease is given back and no build state is written."""
+    handler stops the build 30 s before the timeout instead. Invoked with 31 s left, the build is stopped 1 s in, while
+    it reads its inputs (made to take a minute here: the small estate's whole build can end within a second): the
+    invocation fails (Lambda counts the error and retries), no run record is left running, the lease is given back
+    and no build state is written."""
     monkeypatch.setenv("ROSETTA_LAKE_URL", str(tmp_path / "lake"))
     monkeypatch.setenv("ROSETTA_DUCKDB_TEMP_DIRECTORY", str(tmp_path / "duckdb"))
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     lake = Lake.from_settings(Settings())
     write_estate(lake)
     event = json.loads((EVENTS / "daily.json").read_text())
+    read_inputs = build_module.register_inputs
+
+    def slow_read(*args: Any, **kwargs: Any) -> Any:
+        read = read_inputs(*args, **kwargs)
+        time.sleep(60)
+        return read
+
+    monkeypatch.setattr(build_module, "register_inputs", slow_read)
     with pytest.raises(RosettaError, match="stopped 30 s before the Lambda timeout"):
-        handler(event, LambdaContext(remaining_ms=30_300))
+        handler(event, LambdaContext(remaining_ms=31_000))
+    monkeypatch.setattr(build_module, "register_inputs", read_inputs)
     records = [lake.get_json(key) for key in lake.list_keys("runs/")]
     assert [r[0]["status"] for r in records if r] == ["failed"]
     assert records[0] and records[0][0]["error"] == "stopped (LambdaTimeout)"
