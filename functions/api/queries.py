@@ -493,7 +493,8 @@ stg_periods as (
         'range' as period,
         cast($start as timestamptz) as period_start,
         cast($end as timestamptz) as period_end,
-        (epoch(cast($end as timestamptz)) - epoch(cast($start as timestamptz))) / 3600.0 as period_hours
+        -- Null for a range that has not begun, as stg_periods has a named period: no 0 / 0 coverage.
+        nullif(epoch(cast($end as timestamptz)) - epoch(cast($start as timestamptz)), 0) / 3600.0 as period_hours
 ),
 day_rows as (
     select * from mv_monitoring_app_day_summary where environment = $env and day >= $first_day and day <= $last_day
