@@ -5,7 +5,8 @@
 --
 -- An application's health comes from mv_monitoring_top_risks. A team, group or domain is red when a
 -- third or more of its applications with data are red, orange when any is red or orange, green otherwise,
--- 'no data' when none has data; its reasons name the red and orange applications, riskiest first. The estate
+-- 'no data' when none has data; its reasons name the red and orange applications, riskiest first (by their rank in
+-- mv_monitoring_top_risks, which breaks a tie of scores as the overview's top risks do). The estate
 -- (level_id 'estate': every application of the top risks, all in production) is judged as a team is: the overview's
 -- one health for the whole estate.
 with apps as (
@@ -32,7 +33,8 @@ rolled as (
         count(*) filter (where health = 'green') as green,
         count(*) filter (where health = 'no data') as no_data,
         max(risk_score) as max_risk_score,
-        list(format('{} is {}', app_id, health) order by risk_score desc, app_id)
+        -- By rank, not by score alone: the estate names ten, and a tie at the cut must keep the higher-ranked one.
+        list(format('{} is {}', app_id, health) order by rank)
             filter (where health in ('red', 'orange')) as reasons
     from levels
     group by level, level_id

@@ -483,3 +483,42 @@ def test_the_readme_names_every_dataset_a_default_run_leaves_without_objects() -
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     sentence = readme.split("DuckDB refuses a view over a dataset that", 1)[1].split(" so there such views fail", 1)[0]
     assert [d for d in never if f"`{d}`" not in sentence] == []
+
+
+@pytest.mark.s3
+@pytest.mark.parametrize("per_lake", [False, True])
+def test_the_views_read_an_s3_lake_with_the_readme_s_secret(s3_settings: Settings, per_lake: bool) -> None:
+    """The estate on S3 (the embedded server), built with its day of signals also on the 20th and left as a build
+    stopped before its deletes leaves it: the 19th's day objects beside November's month objects. An analyst loads
+    httpfs, creates the README's secret (its key, secret and endpoint this server's) and the views; they read the
+    lake as a local one:
+    - shop's requests: 34,000 on the 19th (24 h x 1,000 + 20 h x 500, once though held twice), 13,000 on the 20th
+      (10 h x 1,000 + 6 h x 500 before 10:00);
+    - INC1, INC2 and INC3 in their latest versions, 3; the current mapping, version 1, 7 entries; 1 build run."""
+    lake = Lake.from_settings(s3_settings)
+    build_stopped_before_its_deletes(lake, s3_settings)
+    endpoint = (s3_settings.s3_endpoint_url or "").split("://", 1)[1]
+    assert s3_settings.s3_secret_access_key is not None
+    secret_sql = readme_duckdb_examples()[1]
+    for example, actual in (
+        ("'rosetta-secret'", s3_settings.s3_secret_access_key.get_secret_value()),
+        ("'rosetta'", s3_settings.s3_access_key_id),
+        ("'localhost:9000'", endpoint),
+    ):
+        assert example in secret_sql
+        secret_sql = secret_sql.replace(example, f"'{actual}'")
+    con = duckdb.connect()
+    con.execute(f"load '{httpfs_extension_path()}'")
+    con.execute(secret_sql)
+    if per_lake:
+        con.execute(render_views(lake))
+    else:
+        load_static_views(con, lake)
+    requests = con.execute(
+        "select day, sum(requests) from mv_monitoring_app_day_summary where app_id = 'shop' and day >= '2026-11-19' "
+        "group by day order by day"
+    ).fetchall()
+    assert [(str(day), total) for day, total in requests] == [("2026-11-19", 34_000), ("2026-11-20", 13_000)]
+    assert con.execute("select count(*) from servicenow_incidents_latest").fetchone() == (3,)
+    assert con.execute("select count(*), max(version) from ref_mappings").fetchone() == (7, 1)
+    assert con.execute("select count(*) from batch_runs where function = 'build_aggregates'").fetchone() == (1,)
