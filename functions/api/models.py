@@ -536,9 +536,10 @@ class DoraRow(ApiModel):
         default=None,
         description="Days (24 h, counted back from the period's end; a part day at its start is one) holding a "
         "successful deployment. With weeks_with_deployments and months_with_deployments, the basis of the "
-        "level: daily is met by a deployment on 5 of every 7 days (deployment_frequency_denominator_days * 5 / 7, "
-        "rounded down), weekly and monthly when at least as many weeks or months hold one as whole ones fit in the "
-        "period (deployment_frequency_denominator_days / 7 or 30, rounded down).",
+        "level: daily is met by a deployment on 5 of every 7 days, as many days as the period holds working days at "
+        "the fewest (5 in each whole week of deployment_frequency_denominator_days, and all but 2 of the days left "
+        "over: 20 of 30 days), weekly and monthly when at least as many weeks or months hold one as whole ones fit "
+        "in the period (deployment_frequency_denominator_days / 7 or 30, rounded down).",
     )
     weeks_with_deployments: int | None = Field(
         default=None, description="Weeks (7 days, counted back from the period's end) holding a successful deployment."

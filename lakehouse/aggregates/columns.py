@@ -123,8 +123,9 @@ def _dora_metrics(scope: str) -> dict[str, str]:
         "deployment_frequency_state": ("ok, 'no deployments' when none succeeded, or " + DEPLOYS_NOT_MAPPED),
         "deployment_frequency_level": (
             f"The deployment frequency's {level}: a cadence met by periods with a deployment, not by deployments: "
-            "daily on 5 of every 7 days, weekly in as many weeks and monthly in as many months as whole ones fit in "
-            "the period; null with 'no deployments'"
+            "daily on 5 of every 7 days (as many days as the period holds working days at the fewest: 5 in each whole "
+            "week, all but 2 of the days left over), weekly in as many weeks and monthly in as many months as whole "
+            "ones fit in the period; null with 'no deployments'"
         ),
         "lead_time_sample": "Merge requests deployed in the period (mv_lead_times): the lead times' sample",
         "lead_time_median_hours": (
@@ -143,22 +144,30 @@ def _dora_metrics(scope: str) -> dict[str, str]:
         ),
         "change_failure_state": ("ok, 'insufficient data' without a deployment attempt, or " + DEPLOYS_NOT_MAPPED),
         "change_failure_level": f"The change failure rate's {level}; null with 'insufficient data'",
-        "recovery_sample": "Change failures of the period that recovered (before as_of)",
+        "recovery_sample": (
+            "Change failures of the period that recovered (before as_of) at a known time: the median's sample (one "
+            "recovered by an incident restored before it opened has none)"
+        ),
         "recovery_median_hours": (
             "Failed deployment recovery time: median hours from a change failure's deployment to its recovery "
             "(recovered_at), over those recovered"
         ),
         "recovery_state": (
-            "ok; 'insufficient data' without a deployment attempt, 'no change failures', 'not recovered' when "
-            "none of them recovered, or 'not mapped' (as deployment_frequency_state)"
+            "ok; 'insufficient data' without a deployment attempt, or when the only recoveries have no time, 'no "
+            "change failures', 'not recovered' when none of them recovered, or 'not mapped' (as "
+            "deployment_frequency_state)"
         ),
         "recovery_level": f"The median recovery time's {level}; null unless ok",
-        "mttr_sample": "Incidents restored in the period (every incident, not only change failures)",
+        "mttr_sample": (
+            "Incidents restored in the period with a duration (every incident, not only change failures): the "
+            "median's sample (one restored before it opened has none)"
+        ),
         "mttr_median_hours": "MTTR: median hours from opened to restored over the incidents restored in the period",
         "mttr_state": (
-            "ok, 'no incidents restored', or 'not mapped' when none of the scope's applications has a ServiceNow CI"
+            "ok, 'no incidents restored', 'insufficient data' when none of those restored has a duration, or 'not "
+            "mapped' when none of the scope's applications has a ServiceNow CI"
         ),
-        "mttr_level": f"The MTTR's {level}, on the recovery time's bands; null with 'no incidents restored'",
+        "mttr_level": f"The MTTR's {level}, on the recovery time's bands; null unless ok",
         "rework_numerator": (
             "Rework deployments: successful rollbacks, deployments covered by an emergency change, and fixes forward "
             "(see mv_deployments.is_rework)"

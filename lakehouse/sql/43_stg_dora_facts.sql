@@ -14,8 +14,10 @@
 -- change lead time = median and p90 of mv_lead_times.lead_time_hours for requests deployed in the period.
 -- change failure rate = change failures / deployment attempts (successful + failed) in the period.
 -- failed deployment recovery time = median hours from a change failure's deployment to its recovery,
--- over the change failures of the period that recovered. MTTR = median hours from opened to restored
--- over the incidents restored in the period (every incident, not only change failures).
+-- over the change failures of the period that recovered (recoveries; recovered counts too those recovered by an
+-- incident restored before it opened, which have no time). MTTR = median hours from opened to restored
+-- over the incidents restored in the period (every incident, not only change failures) that have a duration
+-- (incidents_timed; incidents_restored counts every one).
 -- rework rate = rework deployments (rollbacks, emergency changes, fixes forward: see mv_deployments) / successful
 -- deployments.
 -- Medians and p90s interpolate between the two nearest values (DuckDB's median and quantile_cont): the median of
@@ -101,10 +103,15 @@ counts as (
         median((epoch(d.recovered_at_light) - epoch(d.finished_at)) / 3600.0)
             filter (where d.is_change_failure_light and d.recovered_at_light >= d.finished_at)
             as recovery_median_hours_light,
-        count(d.deployment_key) filter (where d.is_change_failure_full and d.recovered_at_full is not null)
+        -- The median's sample: the recoveries with a time. Those before the attempt have none, yet they recovered.
+        count(d.deployment_key) filter (where d.is_change_failure_full and d.recovered_at_full >= d.finished_at)
             as recoveries_full,
+        count(d.deployment_key) filter (where d.is_change_failure_light and d.recovered_at_light >= d.finished_at)
+            as recoveries_light,
+        count(d.deployment_key) filter (where d.is_change_failure_full and d.recovered_at_full is not null)
+            as recovered_full,
         count(d.deployment_key) filter (where d.is_change_failure_light and d.recovered_at_light is not null)
-            as recoveries_light
+            as recovered_light
     from deployment_periods as d
     inner join stg_dora_scopes as s on s.app_id = d.app_id and s.environment = d.environment
     group by s.level, s.level_id, s.environment, d.period
@@ -143,6 +150,8 @@ restores as (
         s.environment,
         i.period,
         count(i.sys_id) as incidents_restored,
+        -- The median's sample: an incident restored before it opened has no duration (see mv_incidents).
+        count(i.duration_hours) as incidents_timed,
         median(i.duration_hours) as mttr_median_hours
     from (
         select i.*, p.period
@@ -182,10 +191,13 @@ select
     end as recovery_median_hours,
     coalesce(case when m.correlation_mode = 'full' then d.recoveries_full else d.recoveries_light end, 0)
         as recoveries,
+    coalesce(case when m.correlation_mode = 'full' then d.recovered_full else d.recovered_light end, 0)
+        as recovered,
     coalesce(l.changes, 0) as changes,
     l.lead_time_median_hours,
     l.lead_time_p90_hours,
     coalesce(r.incidents_restored, 0) as incidents_restored,
+    coalesce(r.incidents_timed, 0) as incidents_timed,
     r.mttr_median_hours
 from scopes as s
 cross join stg_periods as p

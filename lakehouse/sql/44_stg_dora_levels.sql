@@ -12,9 +12,11 @@
 --   the period is cut back from its end into days, weeks and 30-day months (stg_dora_facts), and a cadence is
 --   met when at least as many of its blocks hold a successful deployment as whole ones fit in the period
 --   (floor(deployment_days / 7 or 30); the part block at the start may stand in for a whole one), and for daily on 5
---   of every 7 days (floor(deployment_days * 5 / 7)): a team deploying every working day is daily, its weekends quiet.
---   In the last 30 days: daily needs a deployment on 21 of the 30 days, weekly in 4 of the weeks, monthly in the
---   one month.
+--   of every 7 days: on as many days as the period holds working days at the fewest, 5 in each whole week and all
+--   but 2 of the days left over, which may be a weekend: a team deploying every working day is daily, its weekends
+--   quiet, whatever day the period starts on. In the last 30 days: daily needs a deployment on 20 of the 30 days
+--   (4 whole weeks and 2 days, a weekend when the period starts on a Saturday), weekly in 4 of the weeks, monthly
+--   in the one month; in a 31-day month daily needs 21 days, in 90 days 64.
 --   Deployments on a Friday of each of 4 weeks are weekly, though 4 / 30 a day is under 1/7; 1 in a 31-day month
 --   and one a month in a 92-day quarter are monthly; 30 on one day, or 4 in the first week of the 30 days, are
 --   neither daily nor weekly. A team's (group's, domain's) days, weeks and months are those any of its
@@ -22,8 +24,11 @@
 --   lead time: 'insufficient data' without a deployed merge request
 --   change failure rate: 'insufficient data' without a deployment attempt
 --   recovery time: 'insufficient data' without a deployment attempt, 'no change failures' / 'not recovered';
---   MTTR: 'no incidents restored'
+--   'insufficient data' too when the only recoveries have no time (an incident restored before it opened)
+--   MTTR: 'no incidents restored'; 'insufficient data' when none of those restored has a duration
 --   rework rate: 'no deployments' when none succeeded (no rate, never 0 %); 'insufficient data' as for frequency
+-- A sample (recovery_sample, mttr_sample) is the values its median is taken over: a recovery or an incident without
+-- a time is left out of it, so that a sample is never counted over a median that has no value.
 -- Before those, 'not mapped' when the mapping ties none of the scope's applications to the metric's source (see
 -- stg_dora_scopes): deployment frequency, change failure rate, recovery time and rework rate without an ArgoCD
 -- application or GitLab project, lead time without a GitLab project, MTTR without a ServiceNow CI. Nothing can be
@@ -49,7 +54,12 @@ facts as (
         s.band_set,
         coalesce(f.deployments / f.deployment_days, 0) as deployment_frequency_per_day,
         case when f.attempts > 0 then f.change_failures / f.attempts end as change_failure_rate,
-        case when f.deployments > 0 then f.rework_deployments / f.deployments end as rework_rate
+        case when f.deployments > 0 then f.rework_deployments / f.deployments end as rework_rate,
+        -- The fewest working days the period's days hold, wherever they fall: 5 in each whole week, and all but 2
+        -- of the days left over (a weekend may be among them). 5 / 7 of the days would ask 21 of 30 days, where
+        -- 30 days starting on a Saturday hold 20 working days.
+        5 * floor(f.deployment_days / 7 + 1e-9)
+        + greatest(floor(f.deployment_days - 7 * floor(f.deployment_days / 7 + 1e-9) + 1e-9) - 2, 0) as working_days
     from stg_dora_facts as f
     left join sources as m on f.level = m.level and f.level_id = m.level_id and f.environment = m.environment
     cross join (select distinct band_set from stg_dora_bands) as s
@@ -74,7 +84,7 @@ levels as (
                     b.bound = 0
                     or case round(1 / b.bound)
                         -- Daily asks for 5 of every 7 days: weekends are not held against a team.
-                        when 1 then f.days_with_deployments >= floor(f.deployment_days * 5 / 7 + 1e-9)
+                        when 1 then f.days_with_deployments >= f.working_days
                         when 7 then f.weeks_with_deployments >= floor(f.deployment_days * b.bound + 1e-9)
                         when 30 then f.months_with_deployments >= floor(f.deployment_days * b.bound + 1e-9)
                     end
@@ -144,14 +154,18 @@ select
         when not f.deploys_mapped then 'not mapped'
         when f.attempts = 0 then 'insufficient data'
         when f.change_failures = 0 then 'no change failures'
-        when f.recoveries = 0 then 'not recovered'
+        when f.recovered = 0 then 'not recovered'
+        when f.recoveries = 0 then 'insufficient data'
         else 'ok'
     end as recovery_state,
     l.recovery_level,
-    f.incidents_restored as mttr_sample,
+    f.incidents_timed as mttr_sample,
     f.mttr_median_hours,
     case
-        when not f.incidents_mapped then 'not mapped' when f.incidents_restored > 0 then 'ok' else 'no incidents restored'
+        when not f.incidents_mapped then 'not mapped'
+        when f.incidents_timed > 0 then 'ok'
+        when f.incidents_restored > 0 then 'insufficient data'
+        else 'no incidents restored'
     end as mttr_state,
     l.mttr_level,
     f.rework_deployments as rework_numerator,

@@ -420,8 +420,9 @@ def test_a_deployment_every_day_is_daily(tmp_path: Path) -> None:
 
 def test_a_deployment_every_working_day_is_daily(tmp_path: Path) -> None:
     """quiet deploys at noon on each working day from Wednesday 21 October to Thursday 19 November: 22 of the 30
-    days, none at a weekend. Daily asks for a deployment on 5 of every 7 days, floor(30 * 5 / 7) = 21 of the 30:
-    'elite', as a team deploying every working day is, though its weekends are quiet."""
+    days, none at a weekend. Daily asks for a deployment on 5 of every 7 days, as many as the 30 days hold working
+    days at the fewest (5 in each of 4 whole weeks, and 2 days left over that may be a weekend: 20): 'elite', as a
+    team deploying every working day is, though its weekends are quiet."""
     days = [datetime(2026, 10, 21, 12, tzinfo=UTC) + timedelta(days=d) for d in range(30)]
     working = [day for day in days if day.weekday() < 5]
     lake, settings = deploys_at(tmp_path, quiet_prod=working)
@@ -514,7 +515,7 @@ def test_a_lake_younger_than_the_period_counts_deployments_over_the_days_it_read
     days the lake knows only those ten days: 4 deployments (not the 1st's) in 10 days is 0.4 a day, where 5 / 30
     would say a sixth of that. Counted back from 20 November 10:00 the four fill weeks 1 (the 14th, 16th and 18th)
     and 2 (the 12th, 7 days 22 hours before the end): one whole week fits in 10 days, so weekly, 'high'; daily would
-    need floor(10 * 5 / 7) = 7 of the days. The third quarter ended before the lake read any deployment: its
+    need 6 of the days (5 in the whole week, and 1 of the 3 left over: 2 of them may be a weekend). The third quarter ended before the lake read any deployment: its
     deployment figures are 'insufficient data', not 'no deployments' and 'low'."""
     lake, settings = estate_lake(tmp_path)
     deploys = get_dataset("deploys/deployment_events")

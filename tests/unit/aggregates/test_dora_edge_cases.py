@@ -1,0 +1,92 @@
+"""DORA on the edge cases a user checks by hand, over the hand-made lake in estate.py."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from lakehouse.aggregates.build import build
+from lakehouse.duckdb_session import open_duckdb
+from lakehouse.settings import Settings
+from lakehouse.storage import Lake
+from tests.unit.aggregates.estate import AS_OF, CI_Q, deployment, estate_lake, incident, t, write
+
+
+def quiet_dora(
+    lake: Lake, settings: Settings, mode: str = "full", period: str = "last_30d", as_of: datetime = AS_OF
+) -> dict[str, Any]:
+    """quiet's production DORA row over `period`, in `mode`, graded on the 2023 bands, after a full build at `as_of`."""
+    build(lake, settings, mode="full", as_of=as_of)
+    con = open_duckdb(settings, lake)
+    try:
+        found = con.execute(
+            "select * from read_parquet($glob) where app_id = 'quiet' and environment = 'production' "
+            "and period = $period and correlation_mode = $mode and band_set = '2023'",
+            {"glob": f"{lake.url}/mart/mv_dora_app_period/**/*.parquet", "period": period, "mode": mode},
+        ).to_arrow_table()
+    finally:
+        con.close()
+    assert found.num_rows == 1, found
+    return found.to_pylist()[0]
+
+
+def test_an_incident_restored_before_it_opened_is_no_mttr_sample(tmp_path: Path) -> None:
+    """INC40's record says it opened on the 5th at 09:00 and was resolved on the 4th at 09:00 (an imported or edited
+    record): restored, but with no duration, so it stays out of MTTR. It is quiet's only incident restored in the last
+    30 days: MTTR has no value to give, which is too little data, not 'ok' over a sample of 1 with no median. With
+    INC41 too (opened on the 6th at 09:00, resolved at 21:00: 12 hours), the median is 12 hours, over 1 incident."""
+    lake, settings = estate_lake(tmp_path)
+    write(lake, "servicenow/incidents", incident("i40" * 10 + "ab", "INC40", CI_Q, t(5, 9), 3, 6, resolved=t(4, 9)))
+    alone = quiet_dora(lake, settings)
+    assert (alone["mttr_sample"], alone["mttr_median_hours"], alone["mttr_level"]) == (0, None, None)
+    assert alone["mttr_state"] == "insufficient data"
+    write(lake, "servicenow/incidents", incident("i41" * 10 + "ab", "INC41", CI_Q, t(6, 9), 3, 6, resolved=t(6, 21)))
+    both = quiet_dora(lake, settings)
+    assert (both["mttr_sample"], both["mttr_median_hours"], both["mttr_state"]) == (1, 12.0, "ok")
+    assert both["mttr_level"] == "high"  # 12 h: under a day, not under an hour
+
+
+def test_a_change_failure_recovered_by_an_incident_restored_before_it_opened_has_no_recovery_time(
+    tmp_path: Path,
+) -> None:
+    """quiet-prod's Q1 succeeds on the 10th at 12:00. INC42 opens on quiet at 13:00, an hour later: light mode links
+    it to Q1 (within 24 h), a change failure. Its record says it was resolved at 11:00, before it opened: restored,
+    so Q1 recovered, but at no known time (11:00 - 12:00 would read -1 hour). Light mode: 1 change failure of 1,
+    recovered with no time: the recovery time has no value, 'insufficient data', with a sample of 0, where it said
+    'ok' over a sample of 1 with no median. Full mode does not count the same-component link (0.50): no failure."""
+    lake, settings = estate_lake(tmp_path)
+    write(
+        lake,
+        "deploys/deployment_events",
+        deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(10, 12), "succeeded", "q1"),
+    )
+    write(lake, "servicenow/incidents", incident("i42" * 10 + "ab", "INC42", CI_Q, t(10, 13), 3, 6, resolved=t(10, 11)))
+    light = quiet_dora(lake, settings, mode="light")
+    assert (light["change_failure_numerator"], light["change_failure_denominator"]) == (1, 1)
+    assert (light["recovery_sample"], light["recovery_median_hours"], light["recovery_level"]) == (0, None, None)
+    assert light["recovery_state"] == "insufficient data"
+
+
+def test_a_deployment_every_working_day_is_daily_in_30_days_starting_on_a_saturday(tmp_path: Path) -> None:
+    """Built on Monday 23 November at 10:00: the last 30 days run from Saturday 24 October 10:00, 4 whole weeks and a
+    weekend. quiet deploys at noon on every working day in them, Monday 26 October to Friday 20 November: 4 x 5 = 20
+    deployments, each on a day of its own (days counted back from Monday 10:00). Those 30 days hold 20 working days,
+    and every one has a deployment: daily, 'elite'. 5 / 7 of the 30 days, rounded down, asked for 21, which only a
+    weekend deployment could give, and graded the team weekly ('high') from Sunday noon to Monday noon."""
+    lake, settings = estate_lake(tmp_path)
+    monday = datetime(2026, 11, 23, 10, tzinfo=UTC)
+    noons = [datetime(2026, 10, 24, 12, tzinfo=UTC) + timedelta(days=d) for d in range(30)]
+    working = [noon for noon in noons if noon.weekday() < 5 and noon < monday]
+    assert len(working) == 20
+    write(
+        lake,
+        "deploys/deployment_events",
+        *[
+            deployment(f"argocd:quiet-prod:{n}", "argocd", "quiet-prod", at, "succeeded", f"q{n}")
+            for n, at in enumerate(working)
+        ],
+    )
+    quiet = quiet_dora(lake, settings, as_of=monday)
+    assert (quiet["deployment_frequency_numerator"], quiet["days_with_deployments"]) == (20, 20)
+    assert quiet["deployment_frequency_level"] == "elite"
