@@ -659,7 +659,8 @@ with stg_periods as (
         nullif(
             greatest(epoch(cast($end as timestamptz)) - epoch(deployments_from), 0), 0
         ) / 86400.0 as deployment_days,
-        coalesce(cast($deployments_read_from as timestamptz) < cast($end as timestamptz), true) as deployments_read
+        coalesce(cast($deployments_read_from as timestamptz) < cast($end as timestamptz), true) as deployments_read,
+        coalesce(cast($incidents_read_from as timestamptz) < cast($end as timestamptz), true) as incidents_read
 ),
 stg_dora_scopes as (select * from mv_dora_scopes where level = $level and environment = $env),
 stg_dora_bands as (select * from mv_dora_bands where band_set = $bands),
@@ -690,14 +691,21 @@ def dora(
     after: str | None,
     under: Under = ESTATE,
     deployments_read_from: datetime | None = None,
+    incidents_read_from: datetime | None = None,
 ) -> ReportRows:
     """DORA rows with their `id`: a named period from the build's tables, an explicit range computed here (its
-    deployments counted from `deployments_read_from`, the build's, when the range starts before it)."""
+    deployments counted from `deployments_read_from`, the build's, when the range starts before it; MTTR unknown over
+    a range that ended before `incidents_read_from`)."""
     params: dict[str, Any] = {"env": environment, "mode": mode, "bands": band_set, "limit": limit, "after": after}
     params |= under.params(group_by)
     if period.name is None:
         level = "application" if group_by == "app" else GROUP_LEVELS[group_by]
-        bounds = {"start": period.start, "end": period.end, "deployments_read_from": deployments_read_from}
+        bounds = {
+            "start": period.start,
+            "end": period.end,
+            "deployments_read_from": deployments_read_from,
+            "incidents_read_from": incidents_read_from,
+        }
         found = fetch(con, DORA_RANGE_SQL, params | {"level": level} | bounds)
     elif group_by == "app":
         found = fetch(con, DORA_APPS_SQL, params | {"period": period.name})

@@ -66,8 +66,9 @@ EVENT_DAYS_KEY = "state/build/event_days.parquet"
 # What the DORA periods count deployments from: the first window the deploy ingest completed.
 DEPLOYMENT_EVENTS = REGISTRY["deploys/deployment_events"]
 CHANGES = REGISTRY["servicenow/changes"]
+INCIDENTS = REGISTRY["servicenow/incidents"]
 # The datasets whose first instant read the build state records for the API: days before it are unknown there.
-READ_FROM_DATASETS = (DEPLOYMENT_EVENTS, REGISTRY["servicenow/incidents"], CHANGES)
+READ_FROM_DATASETS = (DEPLOYMENT_EVENTS, INCIDENTS, CHANGES)
 # The datasets the hourly signals are computed from: days they wrote are the days whose signals are rebuilt.
 SIGNAL_DATASETS = (*HOURLY_DATASETS, "dynatrace/entities")
 # The application hours (a month at a time) and the hourly mart that keeps them, level = 'application'.
@@ -162,6 +163,7 @@ def _build(
             signals_from=signals_from,
             production_environment=settings.production_environment,
             deployments_read_from=read_from.get(DEPLOYMENT_EVENTS.id),
+            incidents_read_from=read_from.get(INCIDENTS.id),
             **(params or {}),  # type: ignore[arg-type]
         )
     except BaseException as exc:

@@ -47,6 +47,8 @@ class BuildParams:
     production_environment: str = "production"
     # The first instant the lake read deployments from (see lakehouse.runlog.FirstReads); None when unknown.
     deployments_read_from: datetime | None = None
+    # The first instant the lake read incidents from; None when unknown.
+    incidents_read_from: datetime | None = None
     # In an hourly build that takes the settled deployments (lakehouse.aggregates.settled_deployments), the first
     # instant it attributes attempts from; None when it attributes every one.
     deployments_recent_from: datetime | None = None

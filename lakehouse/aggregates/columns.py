@@ -164,8 +164,9 @@ def _dora_metrics(scope: str) -> dict[str, str]:
         ),
         "mttr_median_hours": "MTTR: median hours from opened to restored over the incidents restored in the period",
         "mttr_state": (
-            "ok, 'no incidents restored', 'insufficient data' when none of those restored has a duration, or 'not "
-            "mapped' when none of the scope's applications has a ServiceNow CI"
+            "ok, 'no incidents restored', 'insufficient data' when none of those restored has a duration or the "
+            "period ended before the lake read any incident, or 'not mapped' when none of the scope's applications "
+            "has a ServiceNow CI"
         ),
         "mttr_level": f"The MTTR's {level}, on the recovery time's bands; null unless ok",
         "rework_numerator": (

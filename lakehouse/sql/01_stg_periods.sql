@@ -9,8 +9,14 @@
 -- start of the first window the deploy ingest completed, a run's or a backfill's): a lake a week old knows nothing
 -- of the three weeks before, so its last 30 days hold 7 days of deployments, and a quarter that ended before it
 -- holds none to count (deployments_read is false). Unknown when no ingest recorded it: the whole period.
+-- Incidents likewise (incidents_read_from): a period that ended before the lake read any has no MTTR to tell,
+-- rather than no incident restored (incidents_read is false).
 with params as (
-    select as_of, cast(deployments_read_from as timestamptz) as deployments_read_from from build_params
+    select
+        as_of,
+        cast(deployments_read_from as timestamptz) as deployments_read_from,
+        cast(incidents_read_from as timestamptz) as incidents_read_from
+    from build_params
 ),
 
 periods as (
@@ -39,11 +45,13 @@ select
     nullif(epoch(period_end) - epoch(period_start), 0) / 3600.0 as period_hours,
     deployments_from,
     nullif(greatest(epoch(period_end) - epoch(deployments_from), 0), 0) / 86400.0 as deployment_days,
-    coalesce(deployments_read_from < period_end, true) as deployments_read
+    coalesce(deployments_read_from < period_end, true) as deployments_read,
+    coalesce(incidents_read_from < period_end, true) as incidents_read
 from (
     select
         p.*,
         r.deployments_read_from,
+        r.incidents_read_from,
         -- At the period's end when the lake read none of it: no part of it to count.
         least(p.period_end, greatest(p.period_start, r.deployments_read_from)) as deployments_from
     from periods as p

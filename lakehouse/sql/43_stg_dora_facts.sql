@@ -175,6 +175,7 @@ select
     p.deployments_from,
     p.deployment_days,
     p.deployments_read,
+    p.incidents_read,
     m.correlation_mode,
     coalesce(d.deployments, 0) as deployments,
     coalesce(d.deploy_days, 0) as deploy_days,

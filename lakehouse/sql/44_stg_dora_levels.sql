@@ -25,7 +25,8 @@
 --   change failure rate: 'insufficient data' without a deployment attempt
 --   recovery time: 'insufficient data' without a deployment attempt, 'no change failures' / 'not recovered';
 --   'insufficient data' too when the only recoveries have no time (an incident restored before it opened)
---   MTTR: 'no incidents restored'; 'insufficient data' when none of those restored has a duration
+--   MTTR: 'no incidents restored'; 'insufficient data' when none of those restored has a duration, or when none
+--   was restored in a period that ended before the lake read any incident (stg_periods.incidents_read)
 --   rework rate: 'no deployments' when none succeeded (no rate, never 0 %); 'insufficient data' as for frequency
 -- A sample (recovery_sample, mttr_sample) is the values its median is taken over: a recovery or an incident without
 -- a time is left out of it, so that a sample is never counted over a median that has no value.
@@ -164,7 +165,7 @@ select
     case
         when not f.incidents_mapped then 'not mapped'
         when f.incidents_timed > 0 then 'ok'
-        when f.incidents_restored > 0 then 'insufficient data'
+        when f.incidents_restored > 0 or not f.incidents_read then 'insufficient data'
         else 'no incidents restored'
     end as mttr_state,
     l.mttr_level,

@@ -222,6 +222,7 @@ def kpis_dora(
         after=after_id,
         under=under,
         deployments_read_from=mart.snap.read_from("deploys/deployment_events"),
+        incidents_read_from=mart.snap.read_from("servicenow/incidents"),
     )
     return DoraReport(
         **envelope(mart.snap),

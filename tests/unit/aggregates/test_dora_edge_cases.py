@@ -6,10 +6,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from fastapi.testclient import TestClient
+
+from functions.api.main import create_app
 from lakehouse.aggregates.build import build
 from lakehouse.duckdb_session import open_duckdb
+from lakehouse.runlog import FirstReads
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
+from tests.integration.api.conftest import READER, api_settings, down_sources
 from tests.unit.aggregates.estate import AS_OF, CI_Q, deployment, estate_lake, incident, t, write
 
 
@@ -90,3 +95,23 @@ def test_a_deployment_every_working_day_is_daily_in_30_days_starting_on_a_saturd
     quiet = quiet_dora(lake, settings, as_of=monday)
     assert (quiet["deployment_frequency_numerator"], quiet["days_with_deployments"]) == (20, 20)
     assert quiet["deployment_frequency_level"] == "elite"
+
+
+def test_mttr_over_a_period_before_the_lake_read_any_incident_is_unknown(tmp_path: Path) -> None:
+    """The ServiceNow ingest first read incidents from 10 November 10:00. quiet has no incident. The previous quarter
+    (July to September) ended before that: the lake cannot know whether an incident was restored in it, so its MTTR
+    is 'insufficient data', not 'no incidents restored' (deployments are already 'insufficient data' there). The
+    last 30 days were read from the 10th: no incident restored in them, 'no incidents restored'. The API's range of
+    August, computed at the request, says the same as the named quarter."""
+    lake, settings = estate_lake(tmp_path)
+    FirstReads(lake).record("servicenow", "incidents", t(10, 10), run_id="first-run")
+    quarter = quiet_dora(lake, settings, period="previous_quarter")
+    assert (quarter["mttr_sample"], quarter["mttr_state"]) == (0, "insufficient data")
+    last_30d = quiet_dora(lake, settings)
+    assert (last_30d["mttr_sample"], last_30d["mttr_state"]) == (0, "no incidents restored")
+    with TestClient(create_app(api_settings(tmp_path), settings, down_sources())) as client:
+        august = client.get("/monitoring/kpis/dora?groupBy=app&from=2026-08-01&to=2026-09-01", headers=READER)
+        november = client.get("/monitoring/kpis/dora?groupBy=app&from=2026-11-11&to=2026-11-20", headers=READER)
+    assert august.status_code == 200 and november.status_code == 200, (august.text, november.text)
+    assert {r["id"]: r["mttrState"] for r in august.json()["items"]}["quiet"] == "insufficient data"
+    assert {r["id"]: r["mttrState"] for r in november.json()["items"]}["quiet"] == "no incidents restored"
