@@ -114,7 +114,8 @@ def _dora_metrics(scope: str) -> dict[str, str]:
         ),
         "weeks_with_deployments": "Weeks (7 days, counted back from the period's end) holding a successful deployment",
         "months_with_deployments": (
-            "Months (30 days, counted back from the period's end) holding a successful deployment"
+            "Months (31 days, the longest calendar month, counted back from the period's end) holding a successful "
+            "deployment"
         ),
         "deployment_frequency_per_day": (
             "Deployment frequency: successful deployments / days in the period, per day; 0 with 'no deployments', "

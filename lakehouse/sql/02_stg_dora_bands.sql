@@ -7,7 +7,7 @@
 --   deployment frequency (a cadence: one successful production deployment per day, week or month):
 --     elite daily (on demand), high weekly, medium monthly, low below. The bound is the cadence as a rate
 --     (1, 1/7, 1/30 a day), but it is met by periods, not deployments: by a deployment in as many of the
---     period's weeks or 30-day months as whole ones fit in it, and on 5 of every 7 of its days for daily (as many
+--     period's weeks or 31-day months as whole ones fit in it, and on 5 of every 7 of its days for daily (as many
 --     days as it holds working days at the fewest), so a burst of deployments on one day counts once (see
 --     stg_dora_levels).
 --   change lead time (hours from merge to production, median, lower is better):

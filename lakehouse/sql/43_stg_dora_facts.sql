@@ -7,7 +7,7 @@
 -- Every deployment metric counts the deployments of the part of the period the lake has read them over
 -- (deployments_from to the period's end, deployment_days long: see stg_periods), the whole period once it has.
 -- Its level (see stg_dora_levels) counts periods, not deployments: the period is cut back from its end into days
--- (24 h), weeks (7 days) and months (30-day blocks), each holding its first instant and not its last as the period
+-- (24 h), weeks (7 days) and months (31-day blocks, the longest calendar month), each holding its first instant and not its last as the period
 -- does, the part at its start too short for a whole one being a block of its own; days_with_deployments,
 -- weeks_with_deployments and months_with_deployments are the blocks holding at least one successful deployment.
 -- A scope's blocks are those any of its applications deployed in.
@@ -65,7 +65,8 @@ success_blocks as (
         day,
         ceil(before_end / 86400) as day_block,
         ceil(before_end / (7 * 86400)) as week_block,
-        ceil(before_end / (30 * 86400)) as month_block
+        -- 31 days: a team deploying on the same date each month has one in each block, whatever the months' lengths.
+        ceil(before_end / (31 * 86400)) as month_block
     from deployment_periods
     where status = 'succeeded'
 ),

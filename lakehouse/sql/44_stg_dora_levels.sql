@@ -9,14 +9,16 @@
 --   'insufficient data' for a period that ended before the lake read any deployment (see stg_periods), whose value
 --   is null. Over a period the lake read part of, the value and the cadence are those of that part.
 --   Its level is a cadence (daily, weekly, monthly), met by periods with a deployment, not by deployments:
---   the period is cut back from its end into days, weeks and 30-day months (stg_dora_facts), and a cadence is
---   met when at least as many of its blocks hold a successful deployment as whole ones fit in the period
---   (floor(deployment_days / 7 or 30); the part block at the start may stand in for a whole one), and for daily on 5
+--   the period is cut back from its end into days, weeks and months of 31 days, the longest calendar month
+--   (stg_dora_facts), and a cadence is met when at least as many of its blocks hold a successful deployment as whole
+--   ones fit in the period (floor(deployment_days / 7 or 31); the part block at the start may stand in for a whole one), and for daily on 5
 --   of every 7 days: on as many days as the period holds working days at the fewest, 5 in each whole week and all
 --   but 2 of the days left over, which may be a weekend: a team deploying every working day is daily, its weekends
 --   quiet, whatever day the period starts on. In the last 30 days: daily needs a deployment on 20 of the 30 days
 --   (4 whole weeks and 2 days, a weekend when the period starts on a Saturday), weekly in 4 of the weeks, monthly
---   in the one month; in a 31-day month daily needs 21 days, in 90 days 64.
+--   with any deployment (no whole month fits); in a 31-day month daily needs 21 days, in 90 days 64. A deployment
+--   on the 1st of each month is monthly over any 90 days (2 whole months), where 30-day months asked for 3 that
+--   some 90 days, holding only 2 of its deployments, could not fill.
 --   Deployments on a Friday of each of 4 weeks are weekly, though 4 / 30 a day is under 1/7; 1 in a 31-day month
 --   and one a month in a 92-day quarter are monthly; 30 on one day, or 4 in the first week of the 30 days, are
 --   neither daily nor weekly. A team's (group's, domain's) days, weeks and months are those any of its
@@ -76,7 +78,7 @@ levels as (
         f.correlation_mode,
         f.band_set,
         -- A cadence (the band's bound is one deployment per 1, 7 or 30 days) is met when as many of the period's
-        -- days, weeks or months hold a deployment as whole ones fit in it; counting blocks, not deployments, keeps
+        -- days, weeks or months (31 days: see stg_dora_facts) hold a deployment as whole ones fit in it; counting blocks, not deployments, keeps
         -- a burst from standing for a cadence (the small epsilon keeps 28 * (1/7) from flooring to 3).
         arg_min(b.level, b.level_rank) filter (
             where
@@ -87,7 +89,7 @@ levels as (
                         -- Daily asks for 5 of every 7 days: weekends are not held against a team.
                         when 1 then f.days_with_deployments >= f.working_days
                         when 7 then f.weeks_with_deployments >= floor(f.deployment_days * b.bound + 1e-9)
-                        when 30 then f.months_with_deployments >= floor(f.deployment_days * b.bound + 1e-9)
+                        when 30 then f.months_with_deployments >= floor(f.deployment_days / 31 + 1e-9)
                     end
                 )
         ) as deployment_frequency_level,

@@ -115,3 +115,25 @@ def test_mttr_over_a_period_before_the_lake_read_any_incident_is_unknown(tmp_pat
     assert august.status_code == 200 and november.status_code == 200, (august.text, november.text)
     assert {r["id"]: r["mttrState"] for r in august.json()["items"]}["quiet"] == "insufficient data"
     assert {r["id"]: r["mttrState"] for r in november.json()["items"]}["quiet"] == "no incidents restored"
+
+
+def test_a_deployment_on_the_first_of_each_month_is_monthly_over_90_days(tmp_path: Path) -> None:
+    """quiet deploys at noon on the 1st of each month. Built on 1 October at 00:00, the last 90 days run from 3 July:
+    they hold the deployments of 1 August and 1 September only (1 July is before them, 1 October's has not happened),
+    one in each calendar month they wholly hold. Months counted back from the end as 31 days, the longest: 31
+    August to 1 October holds 1 September, 31 July to 31 August holds 1 August; 2 whole months fit in 90 days, and
+    both hold one: monthly, 'medium'. As 30 days, the months 2 August to 1 September (empty) and 3 July to 2 August
+    made 3 to fill and 2 filled: 'low', for a team that never missed a month."""
+    lake, settings = estate_lake(tmp_path)
+    monthly = [datetime(2026, month, 1, 12, tzinfo=UTC) for month in (6, 7, 8, 9)]
+    write(
+        lake,
+        "deploys/deployment_events",
+        *[
+            deployment(f"argocd:quiet-prod:m{n}", "argocd", "quiet-prod", at, "succeeded", f"m{n}")
+            for n, at in enumerate(monthly)
+        ],
+    )
+    quiet = quiet_dora(lake, settings, period="last_90d", as_of=datetime(2026, 10, 1, tzinfo=UTC))
+    assert (quiet["deployment_frequency_numerator"], quiet["months_with_deployments"]) == (2, 2)
+    assert quiet["deployment_frequency_level"] == "medium"
