@@ -131,12 +131,16 @@ class Trigger:
         """Run records carrying our trigger tag, once the run has written one or ended (or the wait ends)."""
         deadline = time.monotonic() + self.api.trigger_wait_s
         days = sorted({started.date(), (started + timedelta(seconds=self.api.trigger_wait_s + 1)).date()})
+        # Run ids start with their start time (new_run_id): the day's records of runs started before ours (some
+        # 1,300 by the evening on the default schedules, a GET each) are not listed.
+        since = started.strftime("%Y%m%dT%H%M%S")
         seen: set[str] = set()
         found: list[str] = []
         while time.monotonic() < deadline:
             ended = not thread.is_alive()  # read before the scan: an ended run has written all its records
             for day in days:
-                for key in self.lake.list_keys(f"runs/day={day.isoformat()}/"):
+                folder = f"runs/day={day.isoformat()}/"
+                for key in self.lake.list_keys(folder, start_after=folder + since):
                     if key in seen:
                         continue
                     seen.add(key)

@@ -775,8 +775,16 @@ class SourceState(ApiModel):
     last_success: datetime | None = Field(
         default=None, description="When the last run that wrote the source's data ended (succeeded, or partial)."
     )
-    last_run_status: str | None = None
-    freshness: datetime | None = Field(description="Oldest watermark of the source's datasets.")
+    last_run_status: str | None = Field(
+        default=None,
+        description="How the source's last run ended, over every dataset it read: failed when one failed (or the run "
+        "could not start: ingest_deploys' counts for ArgoCD and GitLab), else running while one runs, else partial "
+        "when one set records aside, else succeeded; null when none of the newest 500 runs of the last 7 days read it.",
+    )
+    freshness: datetime | None = Field(
+        description="Oldest watermark of the datasets every run of the source reads: GitLab's "
+        "deployment_merge_requests and project_paths, read on request, are in `datasets` but not counted."
+    )
     lag_seconds: float | None = None
     datasets: dict[str, datetime | None] = Field(default_factory=dict)
     read_from: dict[str, datetime | None] = Field(

@@ -107,6 +107,13 @@ router = APIRouter(
 )
 
 SOURCES = ("dynatrace", "servicenow", "argocd", "gitlab", "elasticsearch")
+# Datasets a scheduled run reads only when asked: merge requests per deployment when named in the event, project
+# paths while the mapping names a project by its path. Their watermarks stop when nobody asks, which says nothing of
+# the source: they are listed, not counted in its freshness.
+ON_REQUEST = frozenset({"gitlab/deployment_merge_requests", "gitlab/project_paths"})
+# A function reading several sources records a run that cannot start (no mapping, a secret unreadable) under its own
+# name: ingest_deploys reads ArgoCD and GitLab, and neither is read then.
+FUNCTION_SOURCES = {"deploys": ("argocd", "gitlab")}
 CURSOR_NUMBER = re.compile(r"[0-9]{1,9}")
 # Run records a page of batch-runs reads at most, some ten at once (on S3 a GET each, some tens of milliseconds): a
 # status seldom met (a failed run among a year of records, tens of thousands of them) would otherwise read the whole
@@ -365,9 +372,12 @@ def config_sources(ctx: ContextDep) -> SourcesOut:
         }
         datasets = {name: m.value if m else None for name, m in found.items()}
         read_from = {name: first_reads.get(source, name) for name in found}
-        known = [v for v in datasets.values() if v is not None]
+        known = [v for name, v in datasets.items() if v is not None and f"{source}/{name}" not in ON_REQUEST]
         oldest = min(known) if known else None
-        runs = [r for r in recent if r.source == source]
+        # A tool of the estate (configured, or read before) was not read by a run of its function that could not
+        # start; one the estate does not use was not meant to be.
+        in_use = bool(url) or any(found.values())
+        runs = [r for r in recent if r.source == source or (in_use and _not_started_for(r, source))]
         # A partial run wrote its data too, its rejects set aside (a GitLab project gone, a malformed record).
         success = next((r.finished_at for r in runs if r.status in ("succeeded", "partial")), None)
         if success is None:
@@ -383,7 +393,7 @@ def config_sources(ctx: ContextDep) -> SourcesOut:
                 authenticated=None if probe is None or probe.error or not probe.value else probe.value["authenticated"],
                 probe_error=probe.error if probe else ("no credentials to probe it with" if url else None),
                 last_success=success,
-                last_run_status=runs[0].status if runs else None,
+                last_run_status=_last_run_status(runs),
                 freshness=oldest,
                 lag_seconds=round((now - oldest).total_seconds(), 3) if oldest else None,
                 datasets=datasets,
@@ -391,3 +401,29 @@ def config_sources(ctx: ContextDep) -> SourcesOut:
             )
         )
     return SourcesOut(**_envelope(ctx), items=items)
+
+
+def _not_started_for(run: RunRecord, source: str) -> bool:
+    """Whether `run` is a run of a function reading `source` among others that could not start (no dataset)."""
+    return run.dataset is None and source in FUNCTION_SOURCES.get(run.source, ())
+
+
+def _last_run_status(runs: list[RunRecord]) -> RunStatus | None:
+    """The status of the source's last run, `runs` newest first. A run writes a record per dataset, one after the
+    other, all with its function, trigger and window: the newest record alone is the last dataset's, which said
+    "succeeded" while the datasets before it failed. Failed when any of them failed, as the function's own answer
+    says, else running while one still runs, else partial when one set records aside."""
+    if not runs:
+        return None
+
+    def invocation(r: RunRecord) -> tuple[str, str, datetime | None, datetime | None]:
+        return r.function, r.trigger, r.window_start, r.window_end
+
+    newest: dict[str | None, RunStatus] = {}  # per dataset: a window run again (a backfill forced) counts once
+    for r in runs:
+        if invocation(r) == invocation(runs[0]):
+            newest.setdefault(r.dataset, r.status)
+    for status in ("failed", "running", "partial"):
+        if status in newest.values():
+            return status
+    return "succeeded"

@@ -821,7 +821,7 @@ export interface components {
             changeFailureState?: string | null;
             /**
              * Dayswithdeployments
-             * @description Days (24 h, counted back from the period's end; a part day at its start is one) holding a successful deployment. With weeks_with_deployments and months_with_deployments, the basis of the level: daily is met by a deployment on 5 of every 7 days (deployment_frequency_denominator_days * 5 / 7, rounded down), weekly and monthly when at least as many weeks or months hold one as whole ones fit in the period (deployment_frequency_denominator_days / 7 or 30, rounded down).
+             * @description Days (24 h, counted back from the period's end; a part day at its start is one) holding a successful deployment. With weeks_with_deployments and months_with_deployments, the basis of the level: daily is met by a deployment on 5 of every 7 days, as many days as the period holds working days at the fewest (5 in each whole week of deployment_frequency_denominator_days, and all but 2 of the days left over: 20 of 30 days), weekly and monthly when at least as many weeks or months hold one as whole ones fit in the period (deployment_frequency_denominator_days / 7 or 31, rounded down).
              */
             daysWithDeployments?: number | null;
             /**
@@ -861,7 +861,7 @@ export interface components {
             leadTimeState?: string | null;
             /**
              * Monthswithdeployments
-             * @description Months (30 days, counted back from the period's end) holding a successful deployment.
+             * @description Months (31 days, the longest calendar month, counted back from the period's end) holding a successful deployment.
              */
             monthsWithDeployments?: number | null;
             /** Mttrlevel */
@@ -1831,12 +1831,15 @@ export interface components {
             };
             /**
              * Freshness
-             * @description Oldest watermark of the source's datasets.
+             * @description Oldest watermark of the datasets every run of the source reads: GitLab's deployment_merge_requests and project_paths, read on request, are in `datasets` but not counted.
              */
             freshness: string | null;
             /** Lagseconds */
             lagSeconds?: number | null;
-            /** Lastrunstatus */
+            /**
+             * Lastrunstatus
+             * @description How the source's last run ended, over every dataset it read: failed when one failed (or the run could not start: ingest_deploys' counts for ArgoCD and GitLab), else running while one runs, else partial when one set records aside, else succeeded; null when none of the newest 500 runs of the last 7 days read it.
+             */
             lastRunStatus?: string | null;
             /**
              * Lastsuccess
