@@ -515,8 +515,9 @@ def test_a_lake_younger_than_the_period_counts_deployments_over_the_days_it_read
     days the lake knows only those ten days: 4 deployments (not the 1st's) in 10 days is 0.4 a day, where 5 / 30
     would say a sixth of that. Counted back from 20 November 10:00 the four fill weeks 1 (the 14th, 16th and 18th)
     and 2 (the 12th, 7 days 22 hours before the end): one whole week fits in 10 days, so weekly, 'high'; daily would
-    need 6 of the days (5 in the whole week, and 1 of the 3 left over: 2 of them may be a weekend). The third quarter ended before the lake read any deployment: its
-    deployment figures are 'insufficient data', not 'no deployments' and 'low'."""
+    need 6 of the days (5 in the whole week, and 1 of the 3 left over: 2 of them may be a weekend). The third
+    quarter ended before the lake read any deployment: its deployment figures are 'insufficient data', not 'no
+    deployments' and 'low'."""
     lake, settings = estate_lake(tmp_path)
     deploys = get_dataset("deploys/deployment_events")
     noons = [t(1, 12), t(12, 12), t(14, 12), t(16, 12), t(18, 12)]
