@@ -63,6 +63,14 @@ export function changeFailure(d: Deployment): string {
   return why.length ? why.join('; ') : 'yes';
 }
 
+/**
+ * The period's last deployment in a sentence. An application without components deploys as itself (no component
+ * id), and a deployment may have no status: the sentence names the application and says "–" rather than leaving gaps.
+ */
+function lastDeployment(d: Deployment): string {
+  return `${d.componentId ?? d.appId} ${d.status ?? NONE} at ${when(d.finishedAt)}`;
+}
+
 const HISTORY_COLUMNS: TableColumn<Deployment>[] = [
   { title: 'Finished', render: d => when(d.finishedAt) },
   { title: 'Component', render: d => d.componentId ?? d.appId },
@@ -141,8 +149,9 @@ export function DeploymentsCard({ entity, period }: { entity: MonitoredEntity; p
             emptyContent={<p style={{ padding: 8 }}>No live status for this entity.</p>}
           />
           <p>
-            <strong data-testid="deployments-count">{(history.items ?? []).length}</strong> deployments in the period
-            {history.items?.[0] && <>; last: {history.items![0].componentId} {history.items![0].status} at {when(history.items![0].finishedAt)}</>}
+            <strong data-testid="deployments-count">{(history.items ?? []).length}</strong>{' '}
+            {(history.items ?? []).length === 1 ? 'deployment' : 'deployments'} in the period
+            {history.items?.[0] && <>; last: {lastDeployment(history.items[0])}</>}
           </p>
           <Table<Deployment>
             title={(history.items ?? []).length > HISTORY_SHOWN ? `History (latest ${HISTORY_SHOWN} of ${history.items!.length})` : 'History'}

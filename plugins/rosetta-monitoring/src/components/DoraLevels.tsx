@@ -47,6 +47,20 @@ function readSince(r: DoraRow, periodStart: string | undefined): string {
   return ` · read since ${r.deploymentsFrom.slice(0, 10)}`;
 }
 
+/**
+ * The days the frequency's level rests on. The level is a cadence met by days, weeks and months holding a deployment,
+ * not by the rate: 45 deployments on 15 of 30 days are 1.50/day and high, not elite (daily asks for 20 of the 30), and
+ * 30 on one day 1.00/day and medium. The cell says on how many of the period's days (a part day at its start is one).
+ */
+function deployDays(r: DoraRow): string {
+  const days = r.daysWithDeployments;
+  const of = r.deploymentFrequencyDenominatorDays;
+  if (r.deploymentFrequencyState !== 'ok' || days === null || days === undefined || of === null || of === undefined) {
+    return '';
+  }
+  return `, on ${days} of ${Math.ceil(of - 1e-9)} days`;
+}
+
 /** The columns of a DORA report grouped by `groupBy`: the first names the rows (applications, teams, ...). */
 const doraColumns = (groupBy: string, periodStart?: string): TableColumn<DoraRow>[] => [
   { title: GROUP_LABELS[groupBy] ?? groupBy, field: 'id' },
@@ -54,6 +68,7 @@ const doraColumns = (groupBy: string, periodStart?: string): TableColumn<DoraRow
     title: 'Deployment frequency',
     render: r =>
       level(perDay(r.deploymentFrequencyPerDay), r.deploymentFrequencyLevel, r.deploymentFrequencyState) +
+      deployDays(r) +
       readSince(r, periodStart),
   },
   // Durations are cut: a median just under a level's bound (elite: under 24 h) never reads as the bound itself.

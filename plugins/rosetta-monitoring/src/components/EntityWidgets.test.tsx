@@ -213,6 +213,14 @@ describe('entity widgets', () => {
       await renderWithApi(<SloCard entity={profiles} />);
       expect(await screen.findByText('99.922% (insufficient data)')).toBeInTheDocument();
     });
+    // The API calls an availability "insufficient data" when too few of the period's hours had traffic (its coverage
+    // under the build's minimum): the card says how many were measured, a third here, so that the state has its cause.
+    it('says the share of hours measured, which an insufficient-data availability falls short on', async () => {
+      server.use(answer(`${base}/summary`, f.summaryProfiles));
+      await renderWithApi(<SloCard entity={profiles} />);
+      const measured = (await screen.findByText('Hours measured')).nextElementSibling!;
+      expect(measured).toHaveTextContent(/^33%$/);
+    });
     it('says whether a judged availability met its target', async () => {
       const breached = { ...f.summaryProfiles, slo: { ...f.summaryProfiles.slo!, availability: 0.99, availabilityStatus: 'breached' } };
       server.use(answer(`${base}/summary`, breached));
@@ -235,6 +243,15 @@ describe('entity widgets', () => {
       await renderWithApi(<SloCard entity={profiles} />);
       expect(await screen.findByText('99.998% · breached')).toBeInTheDocument();
       expect(screen.getByText('99.999%')).toBeInTheDocument();
+    });
+    // 0.9996 over the period has not spent the budget (1 spends it exactly): rounded it read 1.00. A 1-hour rate of
+    // 0.004 is errors in that hour: rounded it read 0.00, as if none.
+    it('never rounds a burn rate up to the budget, nor a small one down to none', async () => {
+      const slo = { ...f.summaryProfiles.slo!, burnRatePeriod: 0.9996, burnRate1H: 0.004 };
+      server.use(answer(`${base}/summary`, { ...f.summaryProfiles, slo }));
+      await renderWithApi(<SloCard entity={profiles} />);
+      const rates = (await screen.findByText('Burn rate (period / 1 h)')).nextElementSibling!;
+      expect(rates).toHaveTextContent(/^0\.99 \/ < 0\.01$/);
     });
     it('says when the entity has no SLO', async () => {
       server.use(answer(`${base}/summary`, { ...f.summaryProfiles, slo: null }));
@@ -722,6 +739,19 @@ describe('entity widgets', () => {
       await renderWithApi(<DeploymentsCard entity={profiles} period="last_7d" />);
       expect(await screen.findByText('History (latest 10 of 12)')).toBeInTheDocument();
       expect(screen.getByTestId('deployments-count')).toHaveTextContent(/^12$/);
+    });
+    // An application without components deploys as itself: its deployments have no componentId (null in the API), and
+    // a status may be null too. The line under the count named neither ("last:  at …"); it names the application.
+    it("names the application in the last deployment when it has no component, and '–' for no status", async () => {
+      const [recorded] = f.deploymentsHistoryProfiles.items!;
+      const own = { ...recorded, componentId: null, status: null, finishedAt: '2026-11-27T09:00:00Z' };
+      server.use(
+        answer(`${base}/deployments`, { ...f.deploymentsLiveProfiles, live: [] }, { mode: 'live' }),
+        answer(`${base}/deployments`, { ...f.deploymentsHistoryProfiles, items: [own] }, { mode: 'history' }),
+      );
+      await renderWithApi(<DeploymentsCard entity={profiles} period="last_7d" />);
+      const line = (await screen.findByTestId('deployments-count')).closest('p')!;
+      expect(line).toHaveTextContent(/^1 deployment in the period; last: profiles – at 2026-11-27 09:00:00 UTC$/);
     });
     it('says when there is no deployment', async () => {
       server.use(answer(`${base}/deployments`, { ...f.deploymentsHistoryProfiles, items: [], live: [] }));

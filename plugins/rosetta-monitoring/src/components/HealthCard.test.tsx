@@ -184,6 +184,23 @@ describe('HealthCard', () => {
     expect(said).not.toHaveTextContent(/Unexpected token/);
   });
 
+  // A load balancer in front of the API answers its own 502 page when the API is down: the card's title says that a
+  // web page answered and with which status, not the page's markup.
+  it("says a gateway's error page answered, not its markup", async () => {
+    server.use(
+      http.get(`${API}/applications/:id/summary`, () =>
+        HttpResponse.html('<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>', {
+          status: 502,
+          statusText: 'Bad Gateway',
+        }),
+      ),
+    );
+    await renderWithApi(<HealthCard />, profilesSystem);
+    const said = await screen.findByText(/Could not load health/);
+    expect(said).toHaveTextContent(/a web page answered \(502 Bad Gateway, text\/html\), not the monitoring API/);
+    expect(said).not.toHaveTextContent(/<html>/);
+  });
+
   it('shows an error panel when the API fails', async () => {
     server.use(problem('/applications/:id/summary', 500, 'Internal error', 'boom'));
     await renderWithApi(<HealthCard />, profilesSystem);

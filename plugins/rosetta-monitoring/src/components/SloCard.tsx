@@ -4,9 +4,9 @@ import { Meter } from './common/StatusDot';
 import type { MonitoredEntity, Summary } from '../api/types';
 import { useMonitoringData } from './common/useMonitoringData';
 import { Widget } from './common/WidgetState';
-import { availability, budgetLeft, decimal, periodLabel, target } from './common/format';
+import { availability, budgetLeft, burnRate, periodLabel, target } from './common/format';
 import { coveredDays } from '../pages/KpiControls';
-import { judged } from './SloTable';
+import { coverage, judged } from './SloTable';
 
 const isComponent = (summary: Summary) => summary.entity.kind === 'component';
 
@@ -43,11 +43,14 @@ export function SloCard({ entity }: { entity: MonitoredEntity }) {
                 {slo.periodStart && slo.periodEnd && `, ${coveredDays({ name: slo.period, start: slo.periodStart, end: slo.periodEnd })}`})
               </dt>
               <dd>{judged(availability(slo.availability), slo.availabilityStatus)}</dd>
+              {/* Under the build's minimum the availability is 'insufficient data': the share measured says why. */}
+              <dt>Hours measured</dt>
+              <dd>{coverage(slo.coverage)}</dd>
               <dt>Error budget remaining</dt>
               <dd>{budgetLeft(slo.errorBudgetRemaining)}</dd>
               <dt>Burn rate (period / 1 h)</dt>
               <dd>
-                {decimal(slo.burnRatePeriod)} / {decimal(slo.burnRate1H)}
+                {burnRate(slo.burnRatePeriod)} / {burnRate(slo.burnRate1H)}
               </dd>
               <dt>Burn-rate alert</dt>
               <dd>{slo.burnRateAlert ?? '–'}</dd>

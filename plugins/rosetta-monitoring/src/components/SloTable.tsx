@@ -1,6 +1,16 @@
 import { Table, TableColumn } from '@backstage/core-components';
 import type { SloRow } from '../api/types';
-import { availability, budgetLeft, cutPercent, decimal, GROUP_LABELS, ms, NONE, target } from './common/format';
+import {
+  availability,
+  budgetLeft,
+  burnRate,
+  cutPercent,
+  GROUP_LABELS,
+  ms,
+  NONE,
+  sliPercent,
+  target,
+} from './common/format';
 import { NO_TOOLBAR } from './common/tableOptions';
 
 /** A figure and its state: the state alone when it is not judged ("no data", "insufficient data"). */
@@ -9,10 +19,17 @@ export function judged(value: string, status: string | null | undefined) {
   return status === 'met' || status === 'breached' ? `${value} · ${status}` : `${value} (${status})`;
 }
 
-/** What the latency SLI is held to: the share of hours whose p95 stays under the threshold. */
+/**
+ * What the latency SLI is held to: the share of hours whose p95 stays under the threshold. A team's (group's,
+ * domain's) row has no threshold of its own, each of its applications being held to its own: the API gives none, and
+ * the row says so beside the share it is held to.
+ */
 function latencyObjective(r: SloRow): string {
-  if (r.latencyP95ThresholdMs === null || r.latencyP95ThresholdMs === undefined) return NONE;
-  return `p95 ≤ ${ms(r.latencyP95ThresholdMs)} in ${target(r.latencyTarget)} of hours`;
+  const threshold = r.latencyP95ThresholdMs;
+  const hasThreshold = threshold !== null && threshold !== undefined;
+  if (!hasThreshold && (r.latencyTarget === null || r.latencyTarget === undefined)) return NONE;
+  const under = hasThreshold ? ms(threshold) : "its applications' thresholds";
+  return `p95 ≤ ${under} in ${target(r.latencyTarget)} of hours`;
 }
 
 /**
@@ -20,7 +37,7 @@ function latencyObjective(r: SloRow): string {
  * data'): cut, never rounded up, so that 99.5 % does not read as every hour measured (100 %), nor 49.96 % as the 50 %
  * it falls short of. A sliver reads '< 1%', not none.
  */
-function coverage(value: number | null | undefined): string {
+export function coverage(value: number | null | undefined): string {
   if (value !== null && value !== undefined && value > 0 && value < 0.01) return '< 1%';
   return cutPercent(value, 0);
 }
@@ -31,9 +48,9 @@ const sloColumns = (groupBy: string): TableColumn<SloRow>[] => [
   { title: 'Availability', render: r => judged(availability(r.availability), r.availabilityStatus) },
   { title: 'Target', render: r => target(r.availabilityTarget) },
   { title: 'Error budget left', render: r => budgetLeft(r.errorBudgetRemaining) },
-  { title: 'Burn rate (period / 1 h)', render: r => `${decimal(r.burnRatePeriod)} / ${decimal(r.burnRate1H)}` },
+  { title: 'Burn rate (period / 1 h)', render: r => `${burnRate(r.burnRatePeriod)} / ${burnRate(r.burnRate1H)}` },
   { title: 'Burn alert', render: r => r.burnRateAlert ?? '–' },
-  { title: 'Latency p95', render: r => judged(cutPercent(r.latencyP95Sli, 1), r.latencyP95Status) },
+  { title: 'Latency p95', render: r => judged(sliPercent(r.latencyP95Sli, r.latencyTarget), r.latencyP95Status) },
   { title: 'Latency objective', render: latencyObjective },
   { title: 'Coverage', render: r => coverage(r.coverage) },
 ];

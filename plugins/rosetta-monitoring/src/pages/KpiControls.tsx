@@ -18,10 +18,16 @@ function dayAfter(isoDay: string): string {
   return new Date(Date.parse(`${isoDay}T00:00:00Z`) + DAY_MS).toISOString().slice(0, 10);
 }
 
-/** "2025-06-01 to 2025-08-31": the first and the last day the figures cover (UTC). */
+/**
+ * "2025-06-01 to 2025-08-31": the first and the last day the figures cover (UTC). A period the figures have not reached
+ * yet (this month on its first day before its first hour is built, a range of days to come) is empty, its end at its
+ * start: it covers no day, where its end less an instant would read as the day before its start.
+ */
 export function coveredDays(period: Schemas['PeriodOut']): string {
+  const first = period.start.slice(0, 10);
+  if (Date.parse(period.end) <= Date.parse(period.start)) return `no day yet (the period starts on ${first})`;
   const last = new Date(Date.parse(period.end) - 1).toISOString().slice(0, 10);
-  return `${period.start.slice(0, 10)} to ${last}`;
+  return `${first} to ${last}`;
 }
 
 /** A first and a last day (both included), applied together. */

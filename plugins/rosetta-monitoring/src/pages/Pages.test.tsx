@@ -184,6 +184,37 @@ describe('pages', () => {
       expect(await frequency(billing.id)).toBe('0.50/day · high · read since 2026-11-25');
       expect(await frequency(booking.id)).toBe('0.25/day · high');
     });
+    // The frequency's level is a cadence met by days with a deployment, not by the rate: billing deployed 45 times on
+    // 15 of the 30 days (1.50/day, high: daily asks for 20 days), booking 30 times on one day (1.00/day, medium). The
+    // cells read "1.50/day · high" and "1.00/day · medium", a rate past elite's one a day beside a lower level; they
+    // now say on how many days.
+    it('says on how many days a deployment frequency was met, its level resting on them', async () => {
+      const [billing, booking] = f.doraApp.items;
+      const period = { name: 'last_30d', start: '2026-10-29T08:00:00Z', end: '2026-11-28T08:00:00Z' };
+      const ok = { deploymentsFrom: period.start, deploymentFrequencyState: 'ok', deploymentFrequencyDenominatorDays: 30 };
+      const frequent = {
+        ...billing,
+        ...ok,
+        deploymentFrequencyPerDay: 1.5,
+        deploymentFrequencyLevel: 'high',
+        deploymentFrequencyNumerator: 45,
+        daysWithDeployments: 15,
+      };
+      const burst = {
+        ...booking,
+        ...ok,
+        deploymentFrequencyPerDay: 1,
+        deploymentFrequencyLevel: 'medium',
+        deploymentFrequencyNumerator: 30,
+        daysWithDeployments: 1,
+      };
+      server.use(answer('/kpis/dora', { ...f.doraApp, period, items: [frequent, burst] }));
+      await renderWithApi(<DoraPage />);
+      const frequency = async (id: string) =>
+        (await screen.findByRole('cell', { name: id })).closest('tr')!.querySelectorAll('td')[1].textContent;
+      expect(await frequency(billing.id)).toBe('1.50/day · high, on 15 of 30 days');
+      expect(await frequency(booking.id)).toBe('1.00/day · medium, on 1 of 30 days');
+    });
     // Each row's first cell is announced with its column's header: it names what the rows are (the report's grouping),
     // not "Id". The application report's rows are applications, the dashboard's DORA rows groups.
     it("heads the rows' column with the report's grouping", async () => {
@@ -338,7 +369,7 @@ describe('pages', () => {
       await screen.findByText('team-heron');
       const table = screen.getByRole('columnheader', { name: 'Error budget left' }).closest('table')!;
       expect(cellsOf(table)).toEqual([
-        ['team-egret', '99.812% · met', '99.50%', '62.4%', '0.38 / 0.20', 'none', '97.0% · met', 'p95 ≤ 500 ms in 95.00% of hours', '100%'],
+        ['team-egret', '99.812% · met', '99.50%', '62.4%', '0.37 / 0.20', 'none', '97.0% · met', 'p95 ≤ 500 ms in 95.00% of hours', '100%'],
         ['team-heron', '99.010% · breached', '99.90%', '-890.0%', '9.90 / 16.20', 'page', '– (no data)', 'p95 ≤ 300 ms in 99.00% of hours', '40%'],
       ]);
       expect(screen.getByText(/^2026-10-29 to 2026-11-28, environment production/)).toBeInTheDocument();
@@ -378,6 +409,17 @@ describe('pages', () => {
       const table = screen.getByRole('columnheader', { name: 'Error budget left' }).closest('table')!;
       expect(cellsOf(table)[0][6]).toBe('94.9% · breached');
     });
+    // 99.96 % of the hours under the threshold against a 99.95 % target is met: cut to one decimal it read 99.9 %, under
+    // the 99.95 % its objective names. It reads with the target's decimals; one short of it, 99.949 %, reads 99.94 %.
+    it("shows a latency SLI with as many decimals as its target, so that a met one never reads under it", async () => {
+      const [egret] = f.sloTeam.items;
+      const rows = [
+        { ...egret, id: 'team-a', latencyP95Sli: 0.9996, latencyTarget: 0.9995, latencyP95Status: 'met' },
+        { ...egret, id: 'team-b', latencyP95Sli: 0.99949, latencyTarget: 0.9995, latencyP95Status: 'breached' },
+      ];
+      expect(await sloColumn(rows, 'Latency p95')).toEqual(['99.96% · met', '99.94% · breached']);
+      expect(screen.getAllByText('p95 ≤ 500 ms in 99.95% of hours')).toHaveLength(2);
+    });
     // The latency SLI is a share of hours whose p95 stayed under a threshold: the row says which threshold and which
     // share it is held to, as the availability's target column does (500 ms, 95 % of the hours).
     it('says what the latency SLO holds each row to: the p95 threshold and the share of hours', async () => {
@@ -389,6 +431,26 @@ describe('pages', () => {
       const table = screen.getByRole('columnheader', { name: 'Latency objective' }).closest('table')!;
       const headers = Array.from(table.querySelectorAll('th')).map(th => th.textContent);
       expect(cellsOf(table)[0][headers.indexOf('Latency objective')]).toBe('p95 ≤ 500 ms in 95.00% of hours');
+    });
+    // A period burn rate of 0.9996 has not spent the budget (1 spends it exactly), and a 1-hour rate of 14.396 is not
+    // over the 14.4 that pages: rounded, they read 1.00 and 14.40 beside an alert that did not fire. Cut, they read
+    // 0.99 and 14.39. A rate of 0.004 is errors in the window: it reads under 0.01, not 0.00.
+    it('never rounds a burn rate up to the bound it is under, nor a small one down to none', async () => {
+      const [egret] = f.sloTeam.items;
+      const rows = [
+        { ...egret, id: 'team-a', burnRatePeriod: 0.9996, burnRate1H: 14.396, burnRateAlert: 'ticket' },
+        { ...egret, id: 'team-b', burnRatePeriod: 0.004, burnRate1H: 0, burnRateAlert: 'none' },
+      ];
+      expect(await sloColumn(rows, 'Burn rate (period / 1 h)')).toEqual(['0.99 / 14.39', '< 0.01 / 0.00']);
+    });
+    // A team's row sums applications each held to its own p95 threshold: the API gives it no threshold (null), only
+    // the share of hours it is held to, weighted over them. The objective read "–" on every team row of the view.
+    it("says what a team's latency SLI is held to, without a threshold of its own", async () => {
+      const [egret] = f.sloTeam.items;
+      const rows = [{ ...egret, id: 'team-a', latencyP95ThresholdMs: null, latencyTarget: 0.96 }];
+      expect(await sloColumn(rows, 'Latency objective')).toEqual([
+        "p95 ≤ its applications' thresholds in 96.00% of hours",
+      ]);
     });
     /** The cells of `column` in the SLO view, row by row, the API answering `rows` (the first one's id: team-a). */
     async function sloColumn(rows: object[], column: string): Promise<string[]> {
@@ -423,6 +485,18 @@ describe('pages', () => {
         { ...egret, id: 'team-d', coverage: 1 },
       ];
       expect(await sloColumn(rows, 'Coverage')).toEqual(['99%', '49%', '< 1%', '100%']);
+    });
+    // On a month's first day, before its first hour is built, the API gives this month as an empty period (its end at
+    // its start), its rows without data. The view read "2026-12-01 to 2026-11-30", a range ending before it begins.
+    it('says a period the figures have not reached yet covers no day', async () => {
+      const [egret] = f.sloTeam.items;
+      const empty = { ...egret, availability: null, availabilityStatus: 'no data', coverage: null, errorBudgetRemaining: null };
+      const month = { name: 'month', start: '2026-12-01T00:00:00Z', end: '2026-12-01T00:00:00Z' };
+      server.use(answer('/kpis/slo', { ...f.sloTeam, period: month, items: [empty] }));
+      await renderWithApi(<SloPage />);
+      await screen.findByText('team-egret');
+      expect(screen.getByText(/^no day yet \(the period starts on 2026-12-01\), environment production/)).toBeInTheDocument();
+      expect(screen.queryByText(/2026-12-01 to 2026-11-30/)).not.toBeInTheDocument();
     });
     it("heads the rows' column with the report's grouping", async () => {
       server.use(answer('/kpis/slo', f.sloTeam));

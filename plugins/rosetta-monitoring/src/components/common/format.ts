@@ -16,10 +16,25 @@ export function percent(value: number | null | undefined, digits = 2): string {
  */
 export function target(value: number | null | undefined): string {
   if (value === null || value === undefined) return NONE;
+  return `${(value * 100).toFixed(Math.max(2, percentDecimals(value)))}%`;
+}
+
+/** The decimals a share needs in percent to read as it is set (0.95: 0, 0.9995: 2 for 99.95 %), six at most. */
+function percentDecimals(value: number): number {
   const scaled = value * 100;
-  let digits = 2;
+  let digits = 0;
   while (digits < 6 && Math.abs(Number(scaled.toFixed(digits)) - scaled) > 1e-9) digits++;
-  return `${scaled.toFixed(digits)}%`;
+  return digits;
+}
+
+/**
+ * A share of good hours judged against a target, cut, with one decimal and as many as the target is set with (three
+ * at most): 99.96 % against a 99.95 % target reads 99.96 %, where one decimal would cut it to 99.9 %, under the
+ * target it met.
+ */
+export function sliPercent(value: number | null | undefined, goal: number | null | undefined): string {
+  const digits = goal === null || goal === undefined ? 1 : Math.min(3, Math.max(1, percentDecimals(goal)));
+  return cutPercent(value, digits);
 }
 
 /**
@@ -77,6 +92,19 @@ export function cutHours(value: number | null | undefined): string {
   // The nudge keeps a figure such as 0.05 h (2.9999… minutes once scaled) at 3 min.
   const minutes = Math.floor(value * 60 + 1e-6);
   return minutes < 60 ? `${minutes} min` : `${(Math.floor(value * 10 + 1e-6) / 10).toFixed(1)} h`;
+}
+
+/**
+ * A burn rate (errors over the error budget allowed), cut to two decimals and never rounded up to the bound it is
+ * under: 1 spends exactly the budget, and the alerts fire over 1, 3, 6 and 14.4, so 0.9996 reads 0.99, not 1.00,
+ * and 14.396 reads 14.39, not 14.40 beside an alert that did not fire. A rate too small for two decimals reads
+ * "< 0.01": 0.00 would read as no error.
+ */
+export function burnRate(value: number | null | undefined): string {
+  if (value === null || value === undefined) return NONE;
+  if (value > 0 && value < 0.01) return '< 0.01';
+  // The nudge keeps a rate such as 0.29 (28.999… once scaled) at 0.29.
+  return (Math.floor(value * 100 + 1e-6) / 100).toFixed(2);
 }
 
 export function decimal(value: number | null | undefined, digits = 2): string {

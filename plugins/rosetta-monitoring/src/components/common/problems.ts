@@ -48,6 +48,16 @@ export function detailOf(error: any): string {
   if (problem?.detail || problem?.title) {
     return String(problem.detail ?? problem.title);
   }
+  // The API answers JSON only: a web page (a load balancer's 502, a gateway's 504) came from something in front of
+  // it, and its markup says nothing to a reader.
+  const type = String(error?.response?.headers?.get?.('content-type') ?? '').split(';')[0].trim();
+  if (/^text\/html$/i.test(type)) {
+    const status = `${statusOf(error) ?? ''} ${error?.response?.statusText ?? ''}`.trim();
+    return (
+      `a web page answered (${status}, ${type}), not the monitoring API: something in front of it failed, a ` +
+      'gateway or a load balancer (is the API up?)'
+    );
+  }
   const body = error?.body;
   const fromBody = body?.error?.message ?? body?.detail;
   const said = String(fromBody ?? error?.message ?? '').replace(/^Request failed with status \d+[^,]*, /, '');
