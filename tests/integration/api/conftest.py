@@ -138,3 +138,17 @@ def get_json(client: TestClient, url: str) -> dict:
 def by_id(body: dict) -> dict[str, dict]:
     """A report's rows by their id."""
     return {r["id"]: r for r in body["items"]}
+
+
+def run_record_reads(monkeypatch: pytest.MonkeyPatch, client: TestClient) -> list[str]:
+    """The run records the app reads from now on (a GET each on S3), in order: the list fills as it reads them."""
+    store = client.app.state.context.lake.store  # type: ignore[attr-defined]
+    reads: list[str] = []
+    get = store.get
+
+    def counted(key: str) -> object:
+        reads.extend([key] if key.startswith("runs/") else [])
+        return get(key)
+
+    monkeypatch.setattr(store, "get", counted)
+    return reads

@@ -37,7 +37,7 @@ from lakehouse.runlog import FirstReads, RunLog, RunRecord, new_run_id
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
-from tests.integration.api.conftest import ADMIN, READER, api_settings, closed_port, down_sources
+from tests.integration.api.conftest import ADMIN, READER, api_settings, closed_port, down_sources, run_record_reads
 from tests.unit.aggregates.estate import AS_OF, CI_Q, deployment, incident, rows, t, write_estate
 from tests.unit.aggregates.estate import estate_lake as hand_made_lake
 
@@ -1886,15 +1886,7 @@ def test_a_filtered_batch_runs_page_reads_a_bounded_part_of_the_run_log(
     newest_failed = [ids[at] for at in sorted(failed, reverse=True)]
 
     with TestClient(create_app(api_settings(tmp_path), settings, down_sources())) as c:
-        store = c.app.state.context.lake.store  # type: ignore[attr-defined]
-        reads: list[str] = []
-        get = store.get
-
-        def counted(key: str) -> object:
-            reads.extend([key] if key.startswith("runs/") else [])
-            return get(key)
-
-        monkeypatch.setattr(store, "get", counted)
+        reads = run_record_reads(monkeypatch, c)
 
         def page(query: str) -> tuple[list[str], str | None, int]:
             reads.clear()

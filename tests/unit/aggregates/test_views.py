@@ -101,15 +101,8 @@ def test_a_day_object_its_month_object_also_holds_is_read_once(tmp_path: Path, p
     lake = Lake.from_settings(settings)
     build_stopped_before_its_deletes(lake, settings)
     con = duckdb.connect()
-    if per_lake:
-        con.execute(render_views(lake))
-    else:
-        load_static_views(con, lake)
-    requests = con.execute(
-        "select day, sum(requests) from mv_monitoring_app_day_summary where app_id = 'shop' and day >= '2026-11-19' "
-        "group by day order by day"
-    ).fetchall()
-    assert [(str(day), total) for day, total in requests] == [("2026-11-19", 34_000), ("2026-11-20", 13_000)]
+    load_views(con, lake, per_lake)
+    assert shop_requests_by_day(con) == [("2026-11-19", 34_000), ("2026-11-20", 13_000)]
     opened = "select sum(opened) from mv_incidents_app_day where app_id = 'shop' and day = '2026-11-19'"
     assert con.execute(opened).fetchone() == (1,)
     hours = con.execute(
@@ -323,10 +316,7 @@ def test_every_dataset_keeping_each_version_has_a_latest_view(tmp_path: Path, pe
     )
     build(lake, settings, mode="full", as_of=AS_OF)
     con = duckdb.connect()
-    if per_lake:
-        con.execute(render_views(lake))
-    else:
-        load_static_views(con, lake)
+    load_views(con, lake, per_lake)
     assert con.execute("select count(*) from raw_servicenow_problems").fetchone() == (2,)
     assert con.execute("select number, state from servicenow_problems_latest").fetchall() == [("PRB1", 6)]
     assert con.execute("select count(*) from raw_servicenow_task_slas").fetchone() == (2,)
@@ -352,10 +342,7 @@ def test_a_raw_day_an_older_release_wrote_without_a_column_added_since_reads_it_
     assert written is not None
     lake.put_table(lake.partition_key(incidents, day), written.drop_columns(["caused_by_change_sys_id"]))
     con = duckdb.connect()
-    if per_lake:
-        con.execute(render_views(lake))
-    else:
-        load_static_views(con, lake)
+    load_views(con, lake, per_lake)
     causes = con.execute(
         "select number, caused_by_change_sys_id from servicenow_incidents_latest order by number"
     ).fetchall()
@@ -370,10 +357,7 @@ def test_mart_views_have_the_tables_columns_and_no_month_from_the_objects_paths(
     lake, settings = estate_lake(tmp_path)
     build(lake, settings, mode="full", as_of=AS_OF)
     con = duckdb.connect()
-    if per_lake:
-        con.execute(render_views(lake))
-    else:
-        load_static_views(con, lake)
+    load_views(con, lake, per_lake)
     for table in ("mv_deployments", "mv_incident_links", "mv_incidents_app_day", "mv_monitoring_app_day_summary"):
         viewed = [row[0] for row in con.execute(f"describe {table}").fetchall()]
         key = next(k for k in lake.list_keys(f"mart/{table}/") if k.endswith(".parquet"))
@@ -510,15 +494,25 @@ def test_the_views_read_an_s3_lake_with_the_readme_s_secret(s3_settings: Setting
     con = duckdb.connect()
     con.execute(f"load '{httpfs_extension_path()}'")
     con.execute(secret_sql)
+    load_views(con, lake, per_lake)
+    assert shop_requests_by_day(con) == [("2026-11-19", 34_000), ("2026-11-20", 13_000)]
+    assert con.execute("select count(*) from servicenow_incidents_latest").fetchone() == (3,)
+    assert con.execute("select count(*), max(version) from ref_mappings").fetchone() == (7, 1)
+    assert con.execute("select count(*) from batch_runs where function = 'build_aggregates'").fetchone() == (1,)
+
+
+def load_views(con: duckdb.DuckDBPyConnection, lake: Lake, per_lake: bool) -> None:
+    """The views as an analyst loads them: the script written for this lake, or views.sql with the lake's URL set."""
     if per_lake:
         con.execute(render_views(lake))
     else:
         load_static_views(con, lake)
-    requests = con.execute(
+
+
+def shop_requests_by_day(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
+    """shop's requests per day from the 19th on, as the day summary's view holds them."""
+    found = con.execute(
         "select day, sum(requests) from mv_monitoring_app_day_summary where app_id = 'shop' and day >= '2026-11-19' "
         "group by day order by day"
     ).fetchall()
-    assert [(str(day), total) for day, total in requests] == [("2026-11-19", 34_000), ("2026-11-20", 13_000)]
-    assert con.execute("select count(*) from servicenow_incidents_latest").fetchone() == (3,)
-    assert con.execute("select count(*), max(version) from ref_mappings").fetchone() == (7, 1)
-    assert con.execute("select count(*) from batch_runs where function = 'build_aggregates'").fetchone() == (1,)
+    return [(str(day), total) for day, total in found]

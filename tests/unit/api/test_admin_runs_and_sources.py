@@ -21,6 +21,7 @@ from lakehouse.ingest.config import IngestSettings
 from lakehouse.runlog import RunLog, RunStatus, Watermarks
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
+from tests.integration.api.conftest import run_record_reads
 
 ADMIN = {"X-API-Key": "admin-key-0123456789"}
 # The route's clock, stopped on the hour: the run log is read over the last 7 days, so it is today's.
@@ -187,15 +188,7 @@ def test_a_trigger_reads_no_record_of_the_runs_started_before_it(
     for at in earlier:
         RunLog(lake).start("ingest_deploys", "gitlab", "gitlab/deployments", now=at)
     with admin_app(tmp_path, IngestSettings()) as c:
-        store = c.app.state.context.lake.store  # type: ignore[attr-defined]
-        reads: list[str] = []
-        get = store.get
-
-        def counted(key: str) -> object:
-            reads.extend([key] if key.startswith("runs/") else [])
-            return get(key)
-
-        monkeypatch.setattr(store, "get", counted)
+        reads = run_record_reads(monkeypatch, c)
         r = c.post("/monitoring/admin/batch/trigger", headers=ADMIN, json={"kind": "build"})
     assert (r.status_code, r.json()["errorKind"], r.json()["runIds"]) == (409, "BuildError", [])
     assert reads == []
