@@ -136,6 +136,7 @@ class Trigger:
         since = started.strftime("%Y%m%dT%H%M%S")
         seen: set[str] = set()
         found: list[str] = []
+        failed = True  # every record found so far says failed
         while time.monotonic() < deadline:
             ended = not thread.is_alive()  # read before the scan: an ended run has written all its records
             for day in days:
@@ -146,8 +147,11 @@ class Trigger:
                     seen.add(key)
                     record = self.lake.get_json(key)
                     if record and record[0].get("trigger") == tag:
-                        found.append(RunRecord.from_json(record[0]).run_id)
-            if found or ended:
+                        run = RunRecord.from_json(record[0])
+                        found.append(run.run_id)
+                        failed = failed and run.status == "failed"
+            # A run that could not start writes its failed record, then raises: its answer waits for the raise.
+            if (found and not failed) or ended:
                 return sorted(found)
             time.sleep(POLL_S)
         return found
