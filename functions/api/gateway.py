@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote
 
 from lakehouse.lambda_event import event_object
 from lakehouse.text import valid_text
 
 EXAMPLE = "an API Gateway request (HTTP API or REST API)"
+# The admin routes' path, here and in the gateway's route keys (infra/terraform/modules/api).
+ADMIN_PATH = "/monitoring/admin"
 
 
 def request_event(event: object) -> dict[str, Any]:
@@ -51,6 +55,12 @@ def _http_api(event: dict[str, Any]) -> dict[str, Any]:
     # An HTTP API hands over its path decoded once (a client's %2561dmin arrives as %61dmin), and Mangum decodes
     # it again: escaped here, its % stay the characters the client meant, so %61dmin names no admin route.
     path = http["path"].replace("%", "%25")
+    raw = event.get("rawPath")
+    if isinstance(raw, str) and _admin(http["path"]) and not _admin(unquote(re.sub("%2[fF]", "%252F", raw))):
+        # An encoded slash (/monitoring/admin%2Fbatch-runs) reaches the admin routes once decoded, where the gateway
+        # matched a reader route (GET /monitoring/{proxy+}) and checked no admin scope: the path stays as sent,
+        # which no route has.
+        path = raw.replace("%", "%25")
     return {
         **event,
         "headers": headers,
@@ -58,6 +68,10 @@ def _http_api(event: dict[str, Any]) -> dict[str, Any]:
         "rawPath": path,
         "requestContext": {**context, "http": {**http, "path": path}},
     }
+
+
+def _admin(path: str) -> bool:
+    return path == ADMIN_PATH or path.startswith(ADMIN_PATH + "/")
 
 
 def _rest_api(event: dict[str, Any]) -> dict[str, Any]:

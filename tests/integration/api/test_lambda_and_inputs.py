@@ -224,6 +224,38 @@ def test_an_http_api_path_is_decoded_once(lambda_handler: Any) -> None:
     assert json.loads(admin["body"])["instance"] == "/monitoring/%61dmin/batch-runs"
 
 
+def test_an_encoded_slash_does_not_take_a_reader_route_to_an_admin_one(
+    lambda_handler: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """bob's token has the admin role in its roles claim, and not the admin scope the gateway asks on its admin routes.
+    He asks for /monitoring/admin%2Fbatch-runs: at the gateway, admin%2Fbatch-runs is one segment, so the request
+    matches the reader route GET /monitoring/{proxy+} (no scope asked), and the path handed on, decoded, is
+    /monitoring/admin/batch-runs, which the app served bob as an admin route. The path now stays as sent, which no
+    route has: the 404 naming it. Asked plainly, /monitoring/admin/batch-runs matches the gateway's admin route,
+    which refuses him there; an entity ref's encoded slash (component:default%2Fshop) still reads as a slash."""
+    monkeypatch.setenv("ROSETTA_API_TRUST_GATEWAY_AUTHORIZER", "true")
+    monkeypatch.setenv("ROSETTA_API_ADMIN_SCOPE", "rosetta/admin")
+
+    def as_bob(raw: str, decoded: str) -> dict[str, Any]:
+        event = http_api_v2(decoded)
+        event["rawPath"] = raw
+        event["routeKey"] = event["requestContext"]["routeKey"] = "GET /monitoring/{proxy+}"
+        event["requestContext"]["authorizer"] = {
+            "jwt": {"claims": {"sub": "bob", "roles": "[admin]", "scope": "openid"}, "scopes": ["openid"]}
+        }
+        return lambda_handler(event, CONTEXT)
+
+    for raw in ("/monitoring/admin%2Fbatch-runs", "/monitoring/admin%2fbatch-runs", "/monitoring%2Fadmin/batch-runs"):
+        answer = as_bob(raw, "/monitoring/admin/batch-runs")
+        assert answer["statusCode"] == 404, (raw, answer["body"][:300])
+        assert json.loads(answer["body"])["instance"] == raw
+    ref = as_bob(
+        "/monitoring/applications/component:default%2Fshop/summary",
+        "/monitoring/applications/component:default/shop/summary",
+    )
+    assert ref["statusCode"] == 200 and json.loads(ref["body"])["entity"]["id"] == "shop"
+
+
 def test_half_a_character_in_a_header_or_the_query_is_answered_not_a_crash(lambda_handler: Any) -> None:
     """A lone surrogate escape (\\udc80) in a header or the query string failed the invocation in Mangum's encoding
     (a UnicodeEncodeError, the gateway's 502). It reads as U+FFFD: the health route answers, and a team id holding
