@@ -23,6 +23,7 @@ locals {
       memory_size          = 4096
       timeout              = 900
       ephemeral_storage_mb = 4096
+      opens_duckdb         = true
       duckdb_threads       = 2
       # 4 GB buys two vCPUs; DuckDB gets 1.4 GB, which keeps the build's peak under 2 GB with a margin
       # (bench/RESULTS.md, where bench/bench_build.py measures the build with this limit).
@@ -34,6 +35,7 @@ locals {
       memory_size                    = 2048
       timeout                        = 30
       reserved_concurrent_executions = 20
+      opens_duckdb                   = true
       duckdb_threads                 = 2
       # /tmp holds the serving copy of the mart: a build's new copy loads while the previous one serves, and each
       # keeps the hourly months requests asked for. Two copies of the measured mart (652 MB, bench/RESULTS.md) and
@@ -47,9 +49,11 @@ locals {
     timeout                        = 900
     ephemeral_storage_mb           = 1024
     reserved_concurrent_executions = 1
-    duckdb_threads                 = 1
-    duckdb_memory_mb               = null
-    max_lag_hours                  = 3
+    # The ingestions never open DuckDB (they write Parquet with pyarrow): its settings would be read for nothing.
+    opens_duckdb     = false
+    duckdb_threads   = 1
+    duckdb_memory_mb = null
+    max_lag_hours    = 3
   }
 
   # Caller overrides, without the attributes left unset.
@@ -93,7 +97,17 @@ locals {
       # incidents and change requests (the DORA periods count from there, the API's reports leave the days before
       # unknown), and deletes the mart objects a table no longer has (a month left without rows).
       build_aggregates = { read = ["raw/", "ref/", "runs/", "state/deploys/read_from/", "state/servicenow/read_from/"], write = ["mart/", "runs/", "state/build/"], delete = ["mart/"] }
-      api              = { read = ["mart/", "ref/", "runs/", "state/"], write = ["ref/mappings/"], delete = [] }
+      # The API reads the build's state record (which build it serves) and the sources' watermarks and first reads
+      # (admin config/sources): not the build's lease, nor its copies of the raw event datasets (state/build/history/),
+      # raw/ being closed to it.
+      api = {
+        read = [
+          "mart/", "ref/", "runs/", "state/build/aggregates.json",
+          "state/dynatrace/", "state/servicenow/", "state/argocd/", "state/gitlab/", "state/elasticsearch/",
+        ]
+        write  = ["ref/mappings/"]
+        delete = []
+      }
     },
   )
 
@@ -110,11 +124,10 @@ locals {
 
 locals {
   common_environment = {
-    ROSETTA_LAKE_URL              = module.lake.lake_url
-    ROSETTA_S3_REGION             = local.region
-    ROSETTA_DUCKDB_TEMP_DIRECTORY = "/tmp/duckdb"
-    POWERTOOLS_METRICS_NAMESPACE  = "RosettaMonitoring"
-    POWERTOOLS_LOG_LEVEL          = var.log_level
+    ROSETTA_LAKE_URL             = module.lake.lake_url
+    ROSETTA_S3_REGION            = local.region
+    POWERTOOLS_METRICS_NAMESPACE = "RosettaMonitoring"
+    POWERTOOLS_LOG_LEVEL         = var.log_level
   }
 
   source_environment = {
@@ -134,7 +147,11 @@ locals {
       ROSETTA_ELASTICSEARCH_USER              = var.sources.elasticsearch_user
       ROSETTA_ELASTICSEARCH_ENVIRONMENT_FIELD = var.sources.elasticsearch_environment_field
     }
-    build_aggregates = {}
+    # The build and the API must agree on the estate's production environment: health and top risks are judged there,
+    # and the API reads it when a request names none.
+    build_aggregates = {
+      ROSETTA_PRODUCTION_ENVIRONMENT = var.production_environment
+    }
     # Live mode reads the ArgoCD and GitLab URLs (their tokens: add "api" to source_secrets); logs/link, Kibana's;
     # admin/config/sources, every source's (it probes those whose credentials the API may read). The logs links
     # filter on the environment field the log counts are read from. The gateway verifies the token (issuer, audience,
@@ -143,6 +160,7 @@ locals {
       ROSETTA_API_TRUST_GATEWAY_AUTHORIZER    = "true"
       ROSETTA_API_ADMIN_SCOPE                 = var.admin_scope
       ROSETTA_API_TRIGGER_MODE                = "lambda"
+      ROSETTA_PRODUCTION_ENVIRONMENT          = var.production_environment
       ROSETTA_ARGOCD_URL                      = var.sources.argocd_url
       ROSETTA_GITLAB_URL                      = var.sources.gitlab_url
       ROSETTA_API_KIBANA_URL                  = var.sources.kibana_url
@@ -165,19 +183,21 @@ locals {
     }
   }
 
-  sizing_environment = {
-    for key, f in local.functions : key => {
-      ROSETTA_DUCKDB_THREADS = tostring(f.duckdb_threads)
+  # Only for the functions that open DuckDB (the build and the API).
+  duckdb_environment = {
+    for key, f in local.functions : key => f.opens_duckdb ? tomap({
+      ROSETTA_DUCKDB_TEMP_DIRECTORY = "/tmp/duckdb"
+      ROSETTA_DUCKDB_THREADS        = tostring(f.duckdb_threads)
       # Unless set, DuckDB gets 60 % of the function's memory; Python, Arrow buffers and the runtime need the rest.
       ROSETTA_DUCKDB_MEMORY_LIMIT = "${coalesce(f.duckdb_memory_mb, floor(f.memory_size * 0.6))}MB"
-    }
+    }) : tomap({})
   }
 
   function_environment = {
     for key in keys(local.function_specs) : key => {
       for name, value in merge(
         local.common_environment,
-        local.sizing_environment[key],
+        local.duckdb_environment[key],
         local.source_environment[key],
         local.secret_environment[key],
         try(var.extra_environment[key], {}),

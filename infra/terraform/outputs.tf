@@ -13,6 +13,11 @@ output "lake_url" {
   value       = module.lake.lake_url
 }
 
+output "production_environment" {
+  description = "ROSETTA_PRODUCTION_ENVIRONMENT of the build and the API; give the mapping import the same."
+  value       = var.production_environment
+}
+
 output "function_names" {
   description = "Lambda function names by key."
   value       = { for key, f in module.functions : key => f.function_name }

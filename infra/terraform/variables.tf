@@ -127,7 +127,7 @@ variable "architecture" {
 }
 
 variable "function_overrides" {
-  description = "Per function (ingest_dynatrace, ingest_servicenow, ingest_deploys, ingest_logs, build_aggregates, api): sizing and alarm thresholds that replace the defaults in functions.tf. The build's DuckDB limit (1400 MB) is set for its 4096 MB: with another memory_size, set duckdb_memory_mb too."
+  description = "Per function (ingest_dynatrace, ingest_servicenow, ingest_deploys, ingest_logs, build_aggregates, api): sizing and alarm thresholds that replace the defaults in functions.tf (the DuckDB settings apply to build_aggregates and api, the functions that open it). The build's DuckDB limit (1400 MB) is set for its 4096 MB: with another memory_size, set duckdb_memory_mb too."
   type = map(object({
     memory_size                    = optional(number)
     timeout                        = optional(number)
@@ -141,9 +141,37 @@ variable "function_overrides" {
 }
 
 variable "extra_environment" {
-  description = "Extra ROSETTA_* settings per function key, e.g. { ingest_dynatrace = { ROSETTA_DYNATRACE_ENTITIES_ENABLED = \"true\" } }."
+  description = "Extra ROSETTA_* settings per function key, e.g. { ingest_dynatrace = { ROSETTA_DYNATRACE_ENTITIES_ENABLED = \"true\" } }. No secret value: those go to Secrets Manager (source_secrets)."
   type        = map(map(string))
   default     = {}
+
+  # A secret given here would be kept in the Terraform state and the function's configuration, in clear.
+  validation {
+    condition = alltrue([
+      for settings in values(var.extra_environment) : length(setintersection(keys(settings), [
+        "ROSETTA_S3_SECRET_ACCESS_KEY",
+        "ROSETTA_DYNATRACE_TOKEN",
+        "ROSETTA_SERVICENOW_PASSWORD",
+        "ROSETTA_ARGOCD_TOKEN",
+        "ROSETTA_GITLAB_TOKEN",
+        "ROSETTA_ELASTICSEARCH_PASSWORD",
+        "ROSETTA_ELASTICSEARCH_API_KEY",
+        "ROSETTA_API_JWT_SECRET",
+      ])) == 0
+    ])
+    error_message = "extra_environment holds no secret value: put the secret in Secrets Manager and name it in source_secrets, which gives the function its ARN."
+  }
+}
+
+variable "production_environment" {
+  description = "The mapping environment that is the estate's production, as its sources name it (prod): ROSETTA_PRODUCTION_ENVIRONMENT of the build and the API, which must agree on it, and of the mapping import (terraform output production_environment)."
+  type        = string
+  default     = "production"
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$", var.production_environment))
+    error_message = "production_environment is a mapping environment: lowercase letters, digits and . _ -, like prod."
+  }
 }
 
 variable "log_level" {
@@ -200,6 +228,31 @@ variable "source_secrets" {
     description = string
   }))
   default = {}
+
+  # Any other name becomes a ROSETTA_<NAME>_SECRET_ARN no function reads, and the function fails on the setting it lacks.
+  validation {
+    condition = alltrue([
+      for name in keys(var.source_secrets) : contains([
+        "dynatrace_token",
+        "servicenow_password",
+        "argocd_token",
+        "gitlab_token",
+        "elasticsearch_password",
+        "elasticsearch_api_key",
+      ], name)
+    ])
+    error_message = "source_secrets are named by setting: dynatrace_token, servicenow_password, argocd_token, gitlab_token, elasticsearch_password or elasticsearch_api_key."
+  }
+
+  # The functions that read source settings; the build reads none.
+  validation {
+    condition = alltrue(flatten([
+      for secret in values(var.source_secrets) : [
+        for f in secret.functions : contains(["ingest_dynatrace", "ingest_servicenow", "ingest_deploys", "ingest_logs", "api"], f)
+      ]
+    ]))
+    error_message = "source_secrets functions are among ingest_dynatrace, ingest_servicenow, ingest_deploys, ingest_logs and api, the functions that read source settings."
+  }
 }
 
 # --- schedules -------------------------------------------------------------------------------------
