@@ -95,6 +95,12 @@ class Directory:
         """The entity's entry in the environment, else its production one."""
         return self.entry(entity_id, environment) or self.entry(entity_id, self.production)
 
+    def entry_anywhere(self, entity_id: str, environment: str) -> MappingEntry | None:
+        """The entity's entry in the environment, else its production one, else its first: an application mapped
+        only in staging is still the application of its components mapped in production."""
+        found = self.entries.get(entity_id, [])
+        return self.entry_or_production(entity_id, environment) or (found[0] if found else None)
+
     @cached_property
     def environments(self) -> list[str]:
         """The environments the mapping's entries are in, sorted (found once: every request checks its own)."""

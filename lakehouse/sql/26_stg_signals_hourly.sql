@@ -13,8 +13,10 @@
 -- A null means no data for that hour, never zero, but for the errors of an hour with traffic: Dynatrace leaves
 -- an error count's slot empty when no error occurred, so there they are 0.
 -- Log lines count in the mapping's environment whatever the case their environment field is written in
--- ("Production"): the mapping's ids are lower-case. In an hour the service logged lines of any level counted, a
--- level it logged none of is 0: Elasticsearch leaves empty buckets out of its answer, and the hour was read.
+-- ("Production"): the mapping's ids are lower-case. An entity's lines are those of its index whose service.name is
+-- its id; a component without an index of its own logs into its application's (that environment's entry), as its
+-- logs link reads them. In an hour the service logged lines of any level counted, a level it logged none of is 0:
+-- Elasticsearch leaves empty buckets out of its answer, and the hour was read.
 -- Application, component and environment are ENUM types over the mapping's values (created by the build):
 -- the month's rows are grouped and sorted on them, and DuckDB handles an ENUM as a small integer.
 with entity_map as (
@@ -78,6 +80,18 @@ metrics as (
     select * from several_services
 ),
 
+-- index pattern|service.name -> the entity whose lines they are.
+log_services as (
+    select value, entity_id, environment
+    from ref_pivots
+    where pivot_kind = 'elisa_service'
+    union all
+    select a.elisa_index || '|' || c.entity_id, c.entity_id, c.environment
+    from ref_entities as c
+    inner join ref_entities as a on c.app_id = a.entity_id and c.environment = a.environment
+    where c.kind = 'component' and c.elisa_index is null and a.kind = 'application' and a.elisa_index is not null
+),
+
 logs as (
     select
         cast(e.app_id as mapped_app_id) as app_id,
@@ -90,11 +104,8 @@ logs as (
         coalesce(cast(sum(l.count) filter (where l.level = 'EXCEPTION') as bigint), 0) as log_exceptions,
         coalesce(cast(sum(l.count) filter (where l.level = 'WARN') as bigint), 0) as log_warnings
     from raw_elasticsearch_log_counts_hourly as l
-    inner join ref_pivots as p
-        on
-            p.pivot_kind = 'elisa_service'
-            and p.value = l.index_pattern || '|' || l.service_name
-            and p.environment = lower(l.environment)
+    inner join log_services as p
+        on p.value = l.index_pattern || '|' || l.service_name and p.environment = lower(l.environment)
     inner join ref_entities as e on p.entity_id = e.entity_id and p.environment = e.environment
     group by e.app_id, e.component_id, p.entity_id, p.environment, l.hour
 ),

@@ -157,7 +157,7 @@ def _mapped_entry(mart: Mart, scope: Scope) -> MappingEntry:
     entry = directory.entry(entity_id, scope.environment)
     # An application is in every environment one of its components is mapped in: the build gives it rows there.
     if entry is None and scope.component_id is None and directory.components_of(scope.app_id, scope.environment):
-        entry = directory.entry_or_production(scope.app_id, scope.environment)
+        entry = directory.entry_anywhere(scope.app_id, scope.environment)
     if entry is None:
         raise Problem(404, f"{entity_id!r} is not mapped in environment {scope.environment!r}", title="Unknown entity")
     return entry
@@ -166,7 +166,7 @@ def _mapped_entry(mart: Mart, scope: Scope) -> MappingEntry:
 def _entity(mart: Mart, scope: Scope) -> EntityInfo:
     directory = mart.snap.directory
     entity_id = scope.component_id or scope.app_id
-    app = directory.entry_or_production(scope.app_id, scope.environment)
+    app = directory.entry_anywhere(scope.app_id, scope.environment)
     components = (
         []
         if scope.component_id
