@@ -587,6 +587,11 @@ class DoraReport(Envelope):
 
 
 NOT_READ = "; null for a day before the lake first read ServiceNow's records of its kind: unknown, not none"
+# A report's totals are summed over the days read, as its days give them.
+PERIOD_NOT_READ = (
+    ", over the days read (a day before the lake first read ServiceNow's records of its kind adds nothing: it is "
+    "unknown); null when none of the period's days was read"
+)
 
 
 class IncidentDay(ApiModel):
@@ -602,18 +607,25 @@ class IncidentsRow(ApiModel):
         description="Applications summed: 1 for an application row. Only those tied to a ServiceNow CI in the "
         "environment (on their own entry or a component's) have a row or count in one: incidents are found by CI alone."
     )
-    opened: int = Field(description="Incidents opened in the period (cancelled ones left out).")
-    opened_p1_p2: int = Field(description="Of them, priority 1 or 2.")
-    restored: int = Field(description="Incidents restored in the period, whenever they were opened.")
-    sla_breaches: int = Field(description="Incidents opened in the period with a breached task SLA.")
-    open_end_of_period: int = Field(
-        description="The backlog at the end of the period's last day: opened before its end and not restored."
+    opened: int | None = Field(
+        description="Incidents opened in the period (cancelled ones left out)" + PERIOD_NOT_READ + "."
     )
-    open_p1_p2_end_of_period: int = Field(description="Of that backlog, priority 1 or 2.")
+    opened_p1_p2: int | None = Field(description="Of them, priority 1 or 2.")
+    restored: int | None = Field(
+        description="Incidents restored in the period, whenever they were opened" + PERIOD_NOT_READ + "."
+    )
+    sla_breaches: int | None = Field(
+        description="Incidents opened in the period with a breached task SLA" + PERIOD_NOT_READ + "."
+    )
+    open_end_of_period: int | None = Field(
+        description="The backlog at the end of the period's last day: opened before its end and not restored; null "
+        "when none of the period's days was read."
+    )
+    open_p1_p2_end_of_period: int | None = Field(description="Of that backlog, priority 1 or 2.")
     mttr_mean_hours: float | None = Field(
-        description="Mean hours from opening to restore of the incidents restored in the period, taken over the "
-        "incidents themselves; one restored before it opened has no duration and is left out. Null without a "
-        "restore that has one."
+        description="Mean hours from opening to restore of the incidents restored in the period (on the days read), "
+        "taken over the incidents themselves; one restored before it opened has no duration and is left out. Null "
+        "without a restore that has one."
     )
     mttr_median_hours: float | None = Field(
         description="Median hours from opening to restore of the same incidents, taken over the incidents "
@@ -648,17 +660,23 @@ class ChangesRow(ApiModel):
         description="Applications summed: 1 for an application row. Only those tied to a ServiceNow CI in the "
         "environment (on their own entry or a component's) have a row or count in one: changes are found by CI alone."
     )
-    planned: int = Field(description="Changes planned to start in the period, canceled ones left out.")
-    canceled: int = Field(description="Canceled changes whose planned start fell in the period.")
-    emergency: int = Field(description="Emergency changes, not canceled, started in the period.")
-    implemented: int = Field(description="Changes closed whose work ended in the period.")
-    successful: int = Field(description="Of them, closed with close code successful.")
-    successful_with_issues: int = Field(description="Of them, closed with close code successful_issues.")
-    unsuccessful: int = Field(description="Of them, closed with close code unsuccessful.")
-    closed_with_code: int = Field(description="Changes closed in the period with any close code.")
+    planned: int | None = Field(
+        description="Changes planned to start in the period, canceled ones left out" + PERIOD_NOT_READ + "."
+    )
+    canceled: int | None = Field(
+        description="Canceled changes whose planned start fell in the period" + PERIOD_NOT_READ + "."
+    )
+    emergency: int | None = Field(
+        description="Emergency changes, not canceled, started in the period" + PERIOD_NOT_READ + "."
+    )
+    implemented: int | None = Field(description="Changes closed whose work ended in the period" + PERIOD_NOT_READ + ".")
+    successful: int | None = Field(description="Of them, closed with close code successful.")
+    successful_with_issues: int | None = Field(description="Of them, closed with close code successful_issues.")
+    unsuccessful: int | None = Field(description="Of them, closed with close code unsuccessful.")
+    closed_with_code: int | None = Field(description="Changes closed in the period with any close code.")
     change_failure_rate: float | None = Field(
-        description="unsuccessful / closed_with_code over the period (weighted by changes, not a mean of days or "
-        "applications); null without a change closed with a code."
+        description="unsuccessful / closed_with_code over the period's days read (weighted by changes, not a mean of "
+        "days or applications); null without a change closed with a code."
     )
     days: list[ChangeDay] = Field(description="The change calendar: every day of the period.")
 

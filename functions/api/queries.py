@@ -761,6 +761,8 @@ scoped as (
         case $level when 'app' then d.app_id when 'team' then a.team when 'group' then a.group_id
             else a.domain end as id,
         a.team,
+        -- False for a day wholly before the lake first read the report's records: unknown, so in no total either.
+        coalesce(d.day >= cast($first_day_read as date), true) as is_read,
         d.*
     from day_rows as d
     left join apps as a on d.app_id = a.app_id
@@ -786,18 +788,25 @@ restores as (
         i.environment = $env and not i.is_canceled and i.restored_at is not null
         and cast(i.restored_at as date) >= $first_day and cast(i.restored_at as date) <= $last_day
         and i.restored_at < $end
+        -- On a day read, as the restored counts (see totals).
+        and coalesce(cast(i.restored_at as date) >= cast($first_day_read as date), true)
 ),
+-- Summed over the days read (scoped.is_read), so that a row's totals are the sum of its days: a day before the lake
+-- first read ServiceNow's incidents is unknown (null in the heatmap), and a period with no day read has none (null).
+-- The days read are the last ones of the period, so its last day is read whenever any is.
 totals as materialized (
     select
         id,
         case when $level = 'app' then any_value(team) end as team,
         count(distinct app_id) as applications,
-        cast(sum(opened) as bigint) as opened,
-        cast(sum(opened_p1_p2) as bigint) as opened_p1_p2,
-        cast(sum(restored) as bigint) as restored,
-        cast(sum(sla_breaches) as bigint) as sla_breaches,
-        cast(coalesce(sum(open_end_of_day) filter (where day = $last_day), 0) as bigint) as open_end_of_period,
-        cast(coalesce(sum(open_p1_p2_end_of_day) filter (where day = $last_day), 0) as bigint)
+        cast(sum(opened) filter (where is_read) as bigint) as opened,
+        cast(sum(opened_p1_p2) filter (where is_read) as bigint) as opened_p1_p2,
+        cast(sum(restored) filter (where is_read) as bigint) as restored,
+        cast(sum(sla_breaches) filter (where is_read) as bigint) as sla_breaches,
+        case when bool_or(is_read) then
+            cast(coalesce(sum(open_end_of_day) filter (where day = $last_day), 0) as bigint) end as open_end_of_period,
+        case when bool_or(is_read) then
+            cast(coalesce(sum(open_p1_p2_end_of_day) filter (where day = $last_day), 0) as bigint) end
             as open_p1_p2_end_of_period
     from scoped
     where id is not null
@@ -826,21 +835,23 @@ order by p.id
 
 # The changes report's totals and, after PAGE_AND_CALENDAR, its calendar.
 CHANGES_TOTALS_SQL = """
+-- Summed over the days read, as the incidents report's totals are: the sum of the calendar's days, null without one.
 totals as materialized (
     select
         id,
         case when $level = 'app' then any_value(team) end as team,
         count(distinct app_id) as applications,
-        cast(sum(planned) as bigint) as planned,
-        cast(sum(canceled) as bigint) as canceled,
-        cast(sum(emergency) as bigint) as emergency,
-        cast(sum(implemented) as bigint) as implemented,
-        cast(sum(successful) as bigint) as successful,
-        cast(sum(successful_with_issues) as bigint) as successful_with_issues,
-        cast(sum(unsuccessful) as bigint) as unsuccessful,
-        cast(sum(closed_with_code) as bigint) as closed_with_code,
+        cast(sum(planned) filter (where is_read) as bigint) as planned,
+        cast(sum(canceled) filter (where is_read) as bigint) as canceled,
+        cast(sum(emergency) filter (where is_read) as bigint) as emergency,
+        cast(sum(implemented) filter (where is_read) as bigint) as implemented,
+        cast(sum(successful) filter (where is_read) as bigint) as successful,
+        cast(sum(successful_with_issues) filter (where is_read) as bigint) as successful_with_issues,
+        cast(sum(unsuccessful) filter (where is_read) as bigint) as unsuccessful,
+        cast(sum(closed_with_code) filter (where is_read) as bigint) as closed_with_code,
         -- Weighted by changes: the unsuccessful over every change closed with a code, not a mean of day rates.
-        sum(unsuccessful) / nullif(sum(closed_with_code), 0) as change_failure_rate
+        sum(unsuccessful) filter (where is_read) / nullif(sum(closed_with_code) filter (where is_read), 0)
+            as change_failure_rate
     from scoped
     where id is not null
     group by id

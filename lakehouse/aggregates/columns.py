@@ -355,8 +355,8 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "environment": ENVIRONMENT,
         "type": "standard, normal or emergency",
         "state": (
-            "State code at as_of (-5 New ... 0 Review, 3 Closed, 4 Canceled); null for a change read closed whose work "
-            "ends after as_of (its state then was not read)"
+            "State code at as_of (-5 New ... 0 Review, 3 Closed, 4 Canceled); null for a change first read after "
+            "as_of, closed, whose work ends after as_of (its state then was not read)"
         ),
         "state_label": "Decoded state; null when state is",
         "risk": "Risk label",
@@ -372,8 +372,8 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
             "planned_end and work_start"
         ),
         "close_code": (
-            "successful, successful_issues or unsuccessful; empty while open, and null while the work of a change read "
-            "closed has not ended at as_of"
+            "successful, successful_issues or unsuccessful; empty while open, and null while the work of a change "
+            "first read after as_of, closed, has not ended at as_of"
         ),
         "is_failed": "Failed at as_of: closed (work ended before as_of) with close_code 'unsuccessful'",
         "is_closed": (

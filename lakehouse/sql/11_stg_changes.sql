@@ -104,7 +104,9 @@ select
     c.cmdb_ci_sys_id,
     c.cmdb_ci_name,
     c.assignment_group_name,
-    c.sys_created_on
+    c.sys_created_on,
+    -- The version's: after as_of only for a change first read after it (see mv_changes).
+    c.sys_updated_on
 from at_as_of as c
 left join attribution as a on c.sys_id = a.sys_id
 left join ref_entities as e on a.entity_id = e.entity_id and a.environment = e.environment

@@ -574,19 +574,19 @@ export interface components {
             applications: number;
             /**
              * Canceled
-             * @description Canceled changes whose planned start fell in the period.
+             * @description Canceled changes whose planned start fell in the period, over the days read (a day before the lake first read ServiceNow's records of its kind adds nothing: it is unknown); null when none of the period's days was read.
              */
-            canceled: number;
+            canceled: number | null;
             /**
              * Changefailurerate
-             * @description unsuccessful / closed_with_code over the period (weighted by changes, not a mean of days or applications); null without a change closed with a code.
+             * @description unsuccessful / closed_with_code over the period's days read (weighted by changes, not a mean of days or applications); null without a change closed with a code.
              */
             changeFailureRate: number | null;
             /**
              * Closedwithcode
              * @description Changes closed in the period with any close code.
              */
-            closedWithCode: number;
+            closedWithCode: number | null;
             /**
              * Days
              * @description The change calendar: every day of the period.
@@ -594,9 +594,9 @@ export interface components {
             days: components["schemas"]["ChangeDay"][];
             /**
              * Emergency
-             * @description Emergency changes, not canceled, started in the period.
+             * @description Emergency changes, not canceled, started in the period, over the days read (a day before the lake first read ServiceNow's records of its kind adds nothing: it is unknown); null when none of the period's days was read.
              */
-            emergency: number;
+            emergency: number | null;
             /**
              * Id
              * @description Application, team, group or domain id.
@@ -604,9 +604,9 @@ export interface components {
             id: string;
             /**
              * Implemented
-             * @description Changes closed whose work ended in the period.
+             * @description Changes closed whose work ended in the period, over the days read (a day before the lake first read ServiceNow's records of its kind adds nothing: it is unknown); null when none of the period's days was read.
              */
-            implemented: number;
+            implemented: number | null;
             /**
              * Name
              * @description The application's name in the mapping (application rows only).
@@ -614,19 +614,19 @@ export interface components {
             name?: string | null;
             /**
              * Planned
-             * @description Changes planned to start in the period, canceled ones left out.
+             * @description Changes planned to start in the period, canceled ones left out, over the days read (a day before the lake first read ServiceNow's records of its kind adds nothing: it is unknown); null when none of the period's days was read.
              */
-            planned: number;
+            planned: number | null;
             /**
              * Successful
              * @description Of them, closed with close code successful.
              */
-            successful: number;
+            successful: number | null;
             /**
              * Successfulwithissues
              * @description Of them, closed with close code successful_issues.
              */
-            successfulWithIssues: number;
+            successfulWithIssues: number | null;
             /**
              * Team
              * @description The application's team (application rows only).
@@ -636,7 +636,7 @@ export interface components {
              * Unsuccessful
              * @description Of them, closed with close code unsuccessful.
              */
-            unsuccessful: number;
+            unsuccessful: number | null;
         };
         /** CoverageOut */
         CoverageOut: {
@@ -1161,7 +1161,7 @@ export interface components {
             id: string;
             /**
              * Mttrmeanhours
-             * @description Mean hours from opening to restore of the incidents restored in the period, taken over the incidents themselves; one restored before it opened has no duration and is left out. Null without a restore that has one.
+             * @description Mean hours from opening to restore of the incidents restored in the period (on the days read), taken over the incidents themselves; one restored before it opened has no duration and is left out. Null without a restore that has one.
              */
             mttrMeanHours: number | null;
             /**
@@ -1176,34 +1176,34 @@ export interface components {
             name?: string | null;
             /**
              * Openendofperiod
-             * @description The backlog at the end of the period's last day: opened before its end and not restored.
+             * @description The backlog at the end of the period's last day: opened before its end and not restored; null when none of the period's days was read.
              */
-            openEndOfPeriod: number;
+            openEndOfPeriod: number | null;
             /**
              * Openp1P2Endofperiod
              * @description Of that backlog, priority 1 or 2.
              */
-            openP1P2EndOfPeriod: number;
+            openP1P2EndOfPeriod: number | null;
             /**
              * Opened
-             * @description Incidents opened in the period (cancelled ones left out).
+             * @description Incidents opened in the period (cancelled ones left out), over the days read (a day before the lake first read ServiceNow's records of its kind adds nothing: it is unknown); null when none of the period's days was read.
              */
-            opened: number;
+            opened: number | null;
             /**
              * Openedp1P2
              * @description Of them, priority 1 or 2.
              */
-            openedP1P2: number;
+            openedP1P2: number | null;
             /**
              * Restored
-             * @description Incidents restored in the period, whenever they were opened.
+             * @description Incidents restored in the period, whenever they were opened, over the days read (a day before the lake first read ServiceNow's records of its kind adds nothing: it is unknown); null when none of the period's days was read.
              */
-            restored: number;
+            restored: number | null;
             /**
              * Slabreaches
-             * @description Incidents opened in the period with a breached task SLA.
+             * @description Incidents opened in the period with a breached task SLA, over the days read (a day before the lake first read ServiceNow's records of its kind adds nothing: it is unknown); null when none of the period's days was read.
              */
-            slaBreaches: number;
+            slaBreaches: number | null;
             /**
              * Team
              * @description The application's team (application rows only).

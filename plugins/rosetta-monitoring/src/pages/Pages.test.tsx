@@ -579,6 +579,32 @@ describe('pages', () => {
       ]);
       server.events.removeListener('request:start', seen);
     });
+    // A period none of whose days was read from ServiceNow has unknown figures (null), not 0: such a row reads '–' in
+    // each and comes after the rows whose figures are known, whatever they are.
+    it('shows an application whose figures are unknown with dashes, after the known ones', async () => {
+      const [profiles, ...others] = f.incidentsReportApp.items;
+      const unknown = {
+        ...profiles,
+        id: 'aardvark',
+        name: null,
+        openEndOfPeriod: null,
+        openP1P2EndOfPeriod: null,
+        slaBreaches: null,
+        opened: null,
+        mttrMeanHours: null,
+        mttrMedianHours: null,
+      };
+      server.use(
+        answer('/kpis/incidents', { ...f.incidentsReportApp, items: [unknown, profiles, ...others] }, { groupBy: 'app' }),
+        answer('/kpis/incidents', f.incidentsReportTeam, { groupBy: 'team' }),
+        answer('/kpis/changes', f.changesReportTeam),
+      );
+      await renderWithApi(<RunPage />);
+      await screen.findAllByRole('columnheader', { name: 'Application' });
+      const rows = rowsOf('Application');
+      expect(rows.map(r => r[0])).toEqual(['Profiles', 'search', 'partners', 'billing', 'aardvark']);
+      expect(rows[4].slice(2, 6)).toEqual(['–', '–', '–', '–']);
+    });
     // The backlog and change tables take their titles from their cards and have no search: no toolbar, an empty
     // strip, above them.
     it('shows the backlog and change tables without a toolbar above them', async () => {

@@ -12,7 +12,8 @@ import { NO_TOOLBAR } from '../components/common/tableOptions';
 const WINDOW: KpiWindow = { period: 'last_30d' };
 
 function figure(title: string, field: 'open' | 'openP1P2' | 'slaBreaches' | 'opened'): TableColumn<BacklogRow> {
-  return { title, field, type: 'numeric' };
+  // Null when none of the period's days was read from ServiceNow: unknown, which an empty cell would not say.
+  return { title, field, type: 'numeric', render: r => r[field] ?? NONE };
 }
 
 const FIGURES: TableColumn<BacklogRow>[] = [
@@ -35,7 +36,8 @@ const TEAM_COLUMNS: TableColumn<BacklogRow>[] = [
 ];
 
 function changeFigure(title: string, field: keyof ChangesRow): TableColumn<ChangesRow> {
-  return { title, field, type: 'numeric' };
+  // Null when none of the period's days was read from ServiceNow, as the backlog's figures.
+  return { title, field, type: 'numeric', render: r => r[field] ?? NONE };
 }
 
 const CHANGE_COLUMNS: TableColumn<ChangesRow>[] = [

@@ -8,12 +8,18 @@ export interface BacklogRow {
   team: string;
   /** The applications a row sums: 1 for an application. */
   applications: number;
-  open: number;
-  openP1P2: number;
-  slaBreaches: number;
-  opened: number;
+  /** Null when none of the period's days was read from ServiceNow: unknown, not 0. */
+  open: number | null;
+  openP1P2: number | null;
+  slaBreaches: number | null;
+  opened: number | null;
   mttrMeanHours: number | null;
   mttrMedianHours: number | null;
+}
+
+/** A figure to sort by: an unknown one (null) after every known one. */
+function known(n: number | null): number {
+  return n ?? -1;
 }
 
 /** The backlog table's rows, the largest backlog first: open P1/P2, then open, then opened in the period. */
@@ -24,16 +30,19 @@ export function backlogOf(rows: IncidentsRow[]): BacklogRow[] {
       name: r.name ?? r.id,
       team: r.team ?? '–',
       applications: r.applications,
-      open: r.openEndOfPeriod,
-      openP1P2: r.openP1P2EndOfPeriod,
-      slaBreaches: r.slaBreaches,
-      opened: r.opened,
+      open: r.openEndOfPeriod ?? null,
+      openP1P2: r.openP1P2EndOfPeriod ?? null,
+      slaBreaches: r.slaBreaches ?? null,
+      opened: r.opened ?? null,
       mttrMeanHours: r.mttrMeanHours ?? null,
       mttrMedianHours: r.mttrMedianHours ?? null,
     }))
     .sort(
       (a, b) =>
-        b.openP1P2 - a.openP1P2 || b.open - a.open || b.opened - a.opened || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+        known(b.openP1P2) - known(a.openP1P2) ||
+        known(b.open) - known(a.open) ||
+        known(b.opened) - known(a.opened) ||
+        (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
     );
 }
 
@@ -48,7 +57,7 @@ export function heatmapOf(rows: IncidentsRow[]): {
 } {
   const days = Array.from(new Set(rows.flatMap(r => r.days.map(d => d.day)))).sort();
   const cells = rows
-    .filter(r => r.opened > 0)
+    .filter(r => (r.opened ?? 0) > 0)
     .map(r => {
       const opened = new Map(r.days.map(d => [d.day, d.opened]));
       return { app: r.id, name: r.name ?? r.id, counts: days.map(day => opened.get(day) ?? null) };
