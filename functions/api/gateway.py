@@ -18,7 +18,7 @@ from lakehouse.lambda_event import event_object
 from lakehouse.text import valid_text
 
 EXAMPLE = "an API Gateway request (HTTP API or REST API)"
-# The admin routes' path, here and in the gateway's route keys (infra/terraform/modules/api).
+# The admin routes' path: the admin router's prefix, and the gateway's admin route keys (infra/terraform/modules/api).
 ADMIN_PATH = "/monitoring/admin"
 
 

@@ -30,6 +30,7 @@ from functions.api.deps import (
     one_value_each,
     require_admin,
 )
+from functions.api.gateway import ADMIN_PATH
 from functions.api.ids import Directory
 from functions.api.json_body import JsonBodyRequest
 from functions.api.mart import Snapshot
@@ -98,7 +99,7 @@ def _require_utf8(body: bytes) -> None:
 
 
 router = APIRouter(
-    prefix="/monitoring/admin",
+    prefix=ADMIN_PATH,
     tags=["admin"],
     responses=problem_responses(401, 403, 404, 409, 422, 502, 503),
     # The dependency checks again (cheaply), declares the credentials in the OpenAPI document and gives the principal.
