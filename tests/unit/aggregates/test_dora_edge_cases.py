@@ -10,12 +10,12 @@ from fastapi.testclient import TestClient
 
 from functions.api.main import create_app
 from lakehouse.aggregates.build import build
-from lakehouse.duckdb_session import open_duckdb
 from lakehouse.runlog import FirstReads
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from tests.integration.api.conftest import READER, api_settings, down_sources
 from tests.unit.aggregates.estate import AS_OF, CI_Q, deployment, estate_lake, incident, t, write
+from tests.unit.aggregates.test_kpis import mart, one, reading
 
 
 def quiet_dora(
@@ -23,17 +23,12 @@ def quiet_dora(
 ) -> dict[str, Any]:
     """quiet's production DORA row over `period`, in `mode`, graded on the 2023 bands, after a full build at `as_of`."""
     build(lake, settings, mode="full", as_of=as_of)
-    con = open_duckdb(settings, lake)
-    try:
-        found = con.execute(
-            "select * from read_parquet($glob) where app_id = 'quiet' and environment = 'production' "
-            "and period = $period and correlation_mode = $mode and band_set = '2023'",
-            {"glob": f"{lake.url}/mart/mv_dora_app_period/**/*.parquet", "period": period, "mode": mode},
-        ).to_arrow_table()
-    finally:
-        con.close()
-    assert found.num_rows == 1, found
-    return found.to_pylist()[0]
+    where = (
+        "app_id = 'quiet' and environment = 'production' and period = $period and correlation_mode = $mode "
+        "and band_set = '2023'"
+    )
+    with reading(lake, settings) as built:
+        return one(mart(built, "mv_dora_app_period", where, period=period, mode=mode))
 
 
 def test_an_incident_restored_before_it_opened_is_no_mttr_sample(tmp_path: Path) -> None:

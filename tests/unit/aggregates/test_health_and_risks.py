@@ -9,17 +9,11 @@ from typing import Any
 import duckdb
 
 from lakehouse.aggregates.build import build
-from lakehouse.duckdb_session import open_duckdb
 from lakehouse.schemas import get_dataset
-from lakehouse.storage import Lake
 from tests.unit.aggregates.estate import AS_OF, deployment, estate_lake, rows, t
+from tests.unit.aggregates.test_kpis import mart, reading
 
 SQL = Path(__file__).resolve().parents[3] / "lakehouse" / "sql"
-
-
-def mart(con: duckdb.DuckDBPyConnection, lake: Lake, table: str) -> list[dict[str, Any]]:
-    glob = f"{lake.url}/mart/{table}/**/*.parquet"
-    return con.execute("select * from read_parquet($glob)", {"glob": glob}).to_arrow_table().to_pylist()
 
 
 def test_a_level_names_applications_tied_on_score_in_rank_order(tmp_path: Path) -> None:
@@ -43,12 +37,9 @@ def test_a_level_names_applications_tied_on_score_in_rank_order(tmp_path: Path) 
     ]
     lake.write_days(deploys, rows(deploys.id, *failed))
     build(lake, settings, mode="full", as_of=AS_OF)
-    con = open_duckdb(settings, lake)
-    try:
-        risks = {r["app_id"]: r for r in mart(con, lake, "mv_monitoring_top_risks")}
-        health = {(r["level"], r["level_id"]): r for r in mart(con, lake, "mv_health")}
-    finally:
-        con.close()
+    with reading(lake, settings) as built:
+        risks = {r["app_id"]: r for r in mart(built, "mv_monitoring_top_risks")}
+        health = {(r["level"], r["level_id"]): r for r in mart(built, "mv_health")}
     ranked = sorted((r["rank"], app, r["risk_score"], r["open_p1_p2"], r["health"]) for app, r in risks.items())
     assert ranked == [(1, "shop", 40, 1, "red"), (2, "quiet", 40, 0, "orange"), (3, "broken", 20, 0, "orange")]
     assert risks["quiet"]["reasons"] == [

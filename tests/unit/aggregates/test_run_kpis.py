@@ -10,13 +10,13 @@ from fastapi.testclient import TestClient
 
 from functions.api.main import create_app
 from lakehouse.aggregates.build import build
-from lakehouse.duckdb_session import open_duckdb
 from lakehouse.runlog import FirstReads
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from tests.integration.api.conftest import api_settings, by_id, down_sources, get_json
 from tests.unit.aggregates.estate import AS_OF, CI_API, CI_Q, change, estate_lake, incident, rows, t
+from tests.unit.aggregates.test_kpis import mart, reading
 
 
 @pytest.fixture(scope="module")
@@ -112,17 +112,10 @@ def run_estate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Lake, Settings
 
 def app_days(built: tuple[Lake, Settings], table: str, app: str, first: int, last: int) -> dict[int, dict]:
     """An application's production rows of a day table from the `first` to the `last` of November, by day."""
-    lake, settings = built
-    con = open_duckdb(settings, lake)
-    try:
-        found = con.execute(
-            "select * from read_parquet($glob) where app_id = $app and environment = 'production' "
-            "and day between $a and $b",
-            {"glob": f"{lake.url}/mart/{table}/**/*.parquet", "app": app, "a": t(first).date(), "b": t(last).date()},
-        )
-        return {r["day"].day: r for r in found.to_arrow_table().to_pylist()}
-    finally:
-        con.close()
+    where = "app_id = $app and environment = 'production' and day between $a and $b"
+    with reading(*built) as read:
+        found = mart(read, table, where, app=app, a=t(first).date(), b=t(last).date())
+    return {r["day"].day: r for r in found}
 
 
 def test_an_incident_restored_in_the_hour_it_opened_leaves_no_backlog(run_estate: tuple[Lake, Settings]) -> None:
@@ -183,16 +176,9 @@ def test_a_change_closed_before_as_of_keeps_its_state_while_its_planned_window_r
     before as_of (10:00), without work times. Without a work end it counts as ended at its planned end, 12:00, so at
     as_of it is neither closed nor failed yet; but its state at as_of was read: Closed, close code unsuccessful. The
     build left both blank (unknown), as for a change first read after as_of, whose state at as_of nobody read."""
-    lake, settings = run_estate
-    con = open_duckdb(settings, lake)
-    try:
-        found = con.execute(
-            "select state, state_label, close_code, is_closed, is_failed from read_parquet($glob) "
-            "where number = 'CHG21'",
-            {"glob": f"{lake.url}/mart/mv_changes/**/*.parquet"},
-        ).to_arrow_table()
-    finally:
-        con.close()
-    assert found.to_pylist() == [
+    with reading(*run_estate) as built:
+        found = mart(built, "mv_changes", "number = 'CHG21'")
+    columns = ("state", "state_label", "close_code", "is_closed", "is_failed")
+    assert [{c: r[c] for c in columns} for r in found] == [
         {"state": 3, "state_label": "Closed", "close_code": "unsuccessful", "is_closed": False, "is_failed": False}
     ]

@@ -10,10 +10,10 @@ from fastapi.testclient import TestClient
 
 from functions.api.main import create_app
 from lakehouse.aggregates.build import build
-from lakehouse.duckdb_session import open_duckdb
 from lakehouse.schemas import get_dataset
 from tests.integration.api.conftest import READER, api_settings, down_sources
 from tests.unit.aggregates.estate import AS_OF, estate_lake, rows
+from tests.unit.aggregates.test_kpis import mart, reading
 
 
 def test_a_quarter_under_way_allows_the_budget_of_the_requests_served_so_far(tmp_path: Path) -> None:
@@ -39,15 +39,9 @@ def test_a_quarter_under_way_allows_the_budget_of_the_requests_served_so_far(tmp
     metrics = get_dataset("dynatrace/service_metrics_hourly")
     lake.write_days(metrics, rows(metrics.id, *served))
     build(lake, settings, mode="full", as_of=as_of)
-    con = open_duckdb(settings, lake)
-    try:
-        found = con.execute(
-            "select * from read_parquet($glob) where app_id = 'quiet' and environment = 'production'",
-            {"glob": f"{lake.url}/mart/mv_slo_app_period/**/*.parquet"},
-        )
-        periods = {r["period"]: r for r in found.to_arrow_table().to_pylist()}
-    finally:
-        con.close()
+    with reading(lake, settings) as built:
+        found = mart(built, "mv_slo_app_period", "app_id = 'quiet' and environment = 'production'")
+    periods = {r["period"]: r for r in found}
     quarter, month, january = periods["quarter"], periods["month"], periods["previous_month"]
     assert (quarter["period_start"], quarter["period_end"]) == (datetime(2028, 1, 1, tzinfo=UTC), as_of)
     assert (quarter["measured_hours"], quarter["expected_hours"]) == (1_068, 1_428)
