@@ -40,6 +40,7 @@ CORRELATION_MODE = (
     "('DORA light': the application window alone)"
 )
 DEPLOYS_NOT_MAPPED = "'not mapped' when none of the scope's applications has an ArgoCD application or GitLab project"
+LATENCY_TARGET = "The application's latency target: the share of good hours asked for, ratio 0-1"
 BAND_SET = "The DORA band set the levels are graded with (2023 or 2024, see mv_dora_bands)"
 REQUESTS = "Requests (Dynatrace service request count)"
 ERRORS = "Failed requests (Dynatrace server-side errors); 0 in an hour with traffic where Dynatrace reported none"
@@ -536,7 +537,7 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "availability_status": APPLICATION_AVAILABILITY_STATUS,
         "latency_p95_threshold_ms": "The application's p95 latency threshold in ms: an hour is good at or under it",
         "latency_p99_threshold_ms": "The application's p99 latency threshold in ms",
-        "latency_target": "The application's latency target: the share of good hours asked for, ratio 0-1",
+        "latency_target": LATENCY_TARGET,
         "min_coverage": "The build's min_coverage, ratio 0-1: under it a status is 'insufficient data'",
         "latency_p95_good_hours": "Hours whose p95 was at or under its threshold",
         "latency_p99_good_hours": "Hours whose p99 was at or under its threshold",
@@ -650,6 +651,10 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "score_slo": (
             "+30 when availability_7d is under the target, with traffic covering at least min_coverage of 7 days"
         ),
+        "score_latency_slo": (
+            "+30 when latency_p95_sli_7d (else latency_p99_sli_7d) is under latency_target, with that percentile "
+            "reported in at least min_coverage of the 7 days' hours"
+        ),
         "score_burn": "+30 when the 1h burn rate > 14.4, else +20 when the 6h and 1h burn rates are both > 6",
         "score_open_incidents": "+20 per P1/P2 incident open at as_of, at most +40",
         "score_recurring": "+15 when 3 or more incidents opened in 7 days",
@@ -664,6 +669,12 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         ),
         "availability_7d": "Availability over the last 7 days: 1 - errors / requests, ratio 0-1; null without traffic",
         "availability_target": AVAILABILITY_TARGET,
+        "latency_p95_sli_7d": (
+            "Share of the last 7 days' hours with traffic whose p95 was at or under the application's threshold, "
+            "ratio 0-1; null without such hours"
+        ),
+        "latency_p99_sli_7d": "The same for p99 against its threshold, ratio 0-1; null without such hours",
+        "latency_target": LATENCY_TARGET,
         "error_rate_7d": "Error rate over the last 7 days: errors / requests, ratio 0-1; null without traffic",
         "error_rate_prev_7d": "Error rate over the 7 days before those, ratio 0-1; null without traffic",
         "burn_rate_1h": "Burn rate over the last hour (mv_slo_burn_rates)",

@@ -6,6 +6,10 @@
 -- Risk score (0-100, capped), from evidence of the last 7 days before as_of:
 --   SLO breach        +30  availability over 7 days below the application's target, with traffic covering at least
 --                          min_coverage of the 7 days (below it the SLO says 'insufficient data', and so does this)
+--   latency breach    +30  the share of hours of the 7 days whose p95 (or p99) was within the application's threshold
+--                          below its latency target, with that percentile reported in at least min_coverage of the
+--                          7 days' hours: the latency SLO's rule (mv_slo_app_period) over the last 7 days; p95 is
+--                          named when both are below
 --   burn rate         +30  1h burn rate > 14.4, else +20 when the 6h and 1h burn rates both > 6 (mv_slo_burn_rates):
 --                          the page alert's rules (pages_on_1h, pages_on_6h in macros.sql); a 6h burn the last
 --                          hour no longer confirms has stopped
@@ -44,7 +48,11 @@ traffic as (
         sum(measured_hours) filter (where window_name = 'last_7d') as measured_hours_7d,
         sum(requests) filter (where window_name = 'previous_7d') as requests_prev_7d,
         sum(measured_hours) filter (where window_name = 'previous_7d') as measured_hours_prev_7d,
-        sum(errors) filter (where window_name = 'previous_7d') as errors_prev_7d
+        sum(errors) filter (where window_name = 'previous_7d') as errors_prev_7d,
+        sum(latency_measured_hours) filter (where window_name = 'last_7d') as latency_measured_hours_7d,
+        sum(latency_p95_good_hours) filter (where window_name = 'last_7d') as latency_p95_good_hours_7d,
+        sum(latency_p99_measured_hours) filter (where window_name = 'last_7d') as latency_p99_measured_hours_7d,
+        sum(latency_p99_good_hours) filter (where window_name = 'last_7d') as latency_p99_good_hours_7d
     from stg_app_signals_windows as w
     cross join params as bp
     -- last_14d holds the others: an application has a row when it had traffic in the 14 days.
@@ -119,10 +127,20 @@ evidence as (
         a.group_id,
         a.domain,
         a.availability_target,
+        a.latency_target,
+        a.latency_p95_threshold_ms,
+        a.latency_p99_threshold_ms,
         t.requests_7d,
         t.errors_7d,
         case when t.requests_7d > 0 then (t.requests_7d - t.errors_7d) / t.requests_7d end as availability_7d,
         coalesce(t.measured_hours_7d, 0) / (7 * 24) >= bp.min_coverage as slo_covered_7d,
+        case when t.latency_measured_hours_7d > 0 then t.latency_p95_good_hours_7d / t.latency_measured_hours_7d end
+            as latency_p95_sli_7d,
+        case
+            when t.latency_p99_measured_hours_7d > 0 then t.latency_p99_good_hours_7d / t.latency_p99_measured_hours_7d
+        end as latency_p99_sli_7d,
+        coalesce(t.latency_measured_hours_7d, 0) / (7 * 24) >= bp.min_coverage as latency_p95_covered_7d,
+        coalesce(t.latency_p99_measured_hours_7d, 0) / (7 * 24) >= bp.min_coverage as latency_p99_covered_7d,
         case when t.requests_7d > 0 then t.errors_7d / t.requests_7d end as error_rate_7d,
         case when t.requests_prev_7d > 0 then t.errors_prev_7d / t.requests_prev_7d end as error_rate_prev_7d,
         t.requests_prev_7d,
@@ -155,6 +173,14 @@ scored as (
         *,
         case when slo_covered_7d and availability_7d < availability_target then 30 else 0 end as score_slo,
         case
+            when latency_p95_covered_7d and latency_p95_sli_7d < latency_target then 'p95'
+            when latency_p99_covered_7d and latency_p99_sli_7d < latency_target then 'p99'
+        end as latency_breached,
+        case when latency_breached is not null then 30 else 0 end as score_latency_slo,
+        case when latency_breached = 'p95' then latency_p95_threshold_ms else latency_p99_threshold_ms end
+            as latency_breached_threshold_ms,
+        case when latency_breached = 'p95' then latency_p95_sli_7d else latency_p99_sli_7d end as latency_breached_sli,
+        case
             when pages_on_1h(burn_rate_1h) then 30 when pages_on_6h(burn_rate_6h, burn_rate_1h) then 20 else 0
         end as score_burn,
         least(open_p1_p2 * 20, 40) as score_open_incidents,
@@ -171,8 +197,8 @@ totals as (
     select
         *,
         least(
-            score_slo + score_burn + score_open_incidents + score_recurring + score_failed_changes + score_trend
-            + score_traffic_lost,
+            score_slo + score_latency_slo + score_burn + score_open_incidents + score_recurring + score_failed_changes
+            + score_trend + score_traffic_lost,
             100
         ) as risk_score,
         list_filter(
@@ -181,6 +207,18 @@ totals as (
                 -- the target (the 1e-6 only absorbs binary error, 0.99 being a hair under 99000 / 100000).
                 case when score_slo > 0 then format('availability {:.3f}% over 7 days is below the {:.3f}% target',
                     floor(100000 * availability_7d + 1e-6) / 1000, 100 * availability_target) end,
+                -- The share of good hours cut at the third decimal too, so that it never reads as its target.
+                -- A threshold in whole milliseconds reads without decimals (500 ms), any other as it is (99.5 ms).
+                case when score_latency_slo > 0 then format(
+                    '{} latency within {} ms in {:.3f}% of the hours over 7 days is below the {:.3f}% target',
+                    latency_breached,
+                    case
+                        when latency_breached_threshold_ms = floor(latency_breached_threshold_ms)
+                            then format('{:,.0f}', latency_breached_threshold_ms)
+                        else cast(latency_breached_threshold_ms as varchar)
+                    end,
+                    floor(100000 * latency_breached_sli + 1e-6) / 1000,
+                    100 * latency_target) end,
                 -- Rounded, but never down to the threshold it passed (14.42x is over 14.4x: it reads 14.5x).
                 case when score_burn = 30 then format('error budget burning {:.1f}x over the last hour',
                     greatest(round(burn_rate_1h, 1), 14.5))
@@ -218,6 +256,7 @@ select
     end as health,
     reasons,
     score_slo,
+    score_latency_slo,
     score_burn,
     score_open_incidents,
     score_recurring,
@@ -226,6 +265,9 @@ select
     score_traffic_lost,
     availability_7d,
     availability_target,
+    latency_p95_sli_7d,
+    latency_p99_sli_7d,
+    latency_target,
     error_rate_7d,
     error_rate_prev_7d,
     burn_rate_1h,

@@ -9,8 +9,9 @@ from typing import Any
 import duckdb
 
 from lakehouse.aggregates.build import build
+from lakehouse.mappings import MappingStore
 from lakehouse.schemas import get_dataset
-from tests.unit.aggregates.estate import AS_OF, deployment, estate_lake, rows, t
+from tests.unit.aggregates.estate import AS_OF, dark, deployment, estate_lake, rows, t
 from tests.unit.aggregates.test_kpis import mart, reading
 
 SQL = Path(__file__).resolve().parents[3] / "lakehouse" / "sql"
@@ -50,6 +51,49 @@ def test_a_level_names_applications_tied_on_score_in_rank_order(tmp_path: Path) 
     assert health[("group", "g1")]["reasons"] == ["shop is red", "quiet is orange"]
 
 
+def test_a_latency_slo_breached_over_7_days_scores_as_an_slo_breach(tmp_path: Path) -> None:
+    """As of the 20th at 10:00, the 7 days from the 13th at 10:00 (168 hours; coverage asked: 50 %, 84 hours).
+    - quiet: 100 requests an hour over the last 100 hours (from the 16th at 06:00), no error; its p95 is 600 ms in the
+      first 10 of them, 200 ms after, against the default 500 ms: 90 good hours of 100, 90 % < 95 %, with 100 / 168
+      hours measured: +30, orange. Its p99, 300 ms, is within 1,500 ms every hour.
+    - dark: the same hours, p95 200 ms throughout, p99 2,000 ms in 10 hours: p99 90 % < 95 %: +30, named p99.
+    - shop: its p95 is over 500 ms in 2 of its 24 hours of the 19th (91.7 % < 95 %), but 24 / 168 hours is under the
+      coverage asked: no latency score, shop stays at 40 (an open P1 and 2 failed changes) and its reasons are those.
+    Before, a latency SLO breached all week scored nothing: quiet and dark were green with no reason."""
+    lake, settings = estate_lake(tmp_path)
+    MappingStore(lake).apply(dark(), actor="test")
+    metrics = get_dataset("dynatrace/service_metrics_hourly")
+    start = AS_OF - timedelta(hours=100)
+    hours = [start + timedelta(hours=h) for h in range(100)]
+    slow = set(hours[:10])
+    week = [
+        {"entity_id": service, "hour": hour, "request_count": 100.0, "error_count": 0.0} | latencies
+        for hour in hours
+        for service, latencies in (
+            ("SERVICE-Q", {"latency_p95_ms": 600.0 if hour in slow else 200.0, "latency_p99_ms": 300.0}),
+            ("SERVICE-D", {"latency_p95_ms": 200.0, "latency_p99_ms": 2000.0 if hour in slow else 300.0}),
+        )
+    ]
+    lake.write_days(metrics, rows(metrics.id, *week))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        risks = {r["app_id"]: r for r in mart(built, "mv_monitoring_top_risks")}
+    quiet, dark_app, shop = risks["quiet"], risks["dark"], risks["shop"]
+    assert (quiet["latency_p95_sli_7d"], quiet["latency_p99_sli_7d"]) == (0.9, 1.0)
+    assert (quiet["score_latency_slo"], quiet["risk_score"], quiet["health"]) == (30, 30, "orange")
+    assert quiet["reasons"] == [
+        "p95 latency within 500 ms in 90.000% of the hours over 7 days is below the 95.000% target"
+    ]
+    assert (dark_app["latency_p95_sli_7d"], dark_app["latency_p99_sli_7d"]) == (1.0, 0.9)
+    assert (dark_app["risk_score"], dark_app["health"]) == (30, "orange")
+    assert dark_app["reasons"] == [
+        "p99 latency within 1,500 ms in 90.000% of the hours over 7 days is below the 95.000% target"
+    ]
+    assert shop["latency_p95_sli_7d"] == 22 / 24
+    assert (shop["score_latency_slo"], shop["risk_score"]) == (0, 40)
+    assert shop["reasons"] == ["1 open P1/P2 incident(s)", "2 failed change(s) in 7 days"]
+
+
 def scored(apps: list[tuple[str, str]], facts: str) -> dict[tuple[str, str], dict[str, Any]]:
     """The top risks' and health's SQL over hand-made inputs, as of 2026-11-20 10:00 UTC in production, coverage 50 %:
     `apps` are (application, team) pairs at the default 99.5 % target, `facts` inserts into the tables the top risks
@@ -62,7 +106,8 @@ def scored(apps: list[tuple[str, str]], facts: str) -> dict[tuple[str, str], dic
             select timestamptz '2026-11-20 10:00:00+00' as as_of, 0.5 as min_coverage,
                 'production' as production_environment;
         create table stg_apps (app_id varchar, app_name varchar, team varchar, group_id varchar, domain varchar,
-            availability_target double, environment varchar);
+            availability_target double, environment varchar, latency_target double, latency_p95_threshold_ms double,
+            latency_p99_threshold_ms double);
         create table stg_app_signals_windows (app_id varchar, environment varchar, window_name varchar,
             requests double, errors double, measured_hours bigint);
         create table mv_slo_burn_rates (app_id varchar, environment varchar, burn_rate_1h double,
@@ -76,8 +121,19 @@ def scored(apps: list[tuple[str, str]], facts: str) -> dict[tuple[str, str], dic
         """
     )
     for app, team in apps:
-        con.execute("insert into stg_apps values ($a, $a, $t, null, null, 0.995, 'production')", {"a": app, "t": team})
+        con.execute(
+            "insert into stg_apps values ($a, $a, $t, null, null, 0.995, 'production', 0.95, 500, 1500)",
+            {"a": app, "t": team},
+        )
     con.execute(facts)
+    # No latency measured in these hours: the latency rule has nothing to judge.
+    for column in (
+        "latency_measured_hours",
+        "latency_p95_good_hours",
+        "latency_p99_measured_hours",
+        "latency_p99_good_hours",
+    ):
+        con.execute(f"alter table stg_app_signals_windows add column {column} bigint default 0")
     for table in ("mv_monitoring_top_risks", "mv_health"):
         sql = next(SQL.glob(f"*_{table}.sql")).read_text(encoding="utf-8")
         con.execute(f"create table {table} as {sql}")
