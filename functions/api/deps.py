@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import difflib
 import hashlib
 import json
 import re
@@ -110,9 +111,9 @@ PERIOD_NAMES = {"period": "timeRange", "timerange": "period"}
 
 def no_misnamed_parameters(request: Request) -> None:
     """A 422 for a query parameter the route reads written another way (`group_by` or `groupby` for groupBy, `start`
-    for from, `period` for the logs link's timeRange), or for an offset on a route paged by cursor, which would be
-    ignored: the answer would be the default's, looking like the one asked for. Other names the route does not read
-    are left alone."""
+    for from, `period` for the logs link's timeRange) or misspelt (`enviroment`, `metrics`), or for an offset on a
+    route paged by cursor, which would be ignored: the answer would be the default's, looking like the one asked for.
+    Other names the route does not read are left alone (a cache buster's `_`)."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
@@ -123,7 +124,7 @@ def no_misnamed_parameters(request: Request) -> None:
     errors = [
         {"parameter": name, "in": "query", "detail": f"{name} is not a parameter of this route: {alias} is"}
         for name in dict.fromkeys(request.query_params.keys())
-        if name not in read and (alias := meant.get(_folded(name)))
+        if name not in read and (alias := meant.get(_folded(name)) or _misspelt(name, meant))
     ]
     # Every "next" page asked for by offset would be the first one again.
     errors += [
@@ -139,6 +140,13 @@ def no_misnamed_parameters(request: Request) -> None:
     if errors:
         detail = "; ".join(e["detail"] for e in errors)
         raise Problem(422, detail, title="Unknown parameter", errors=errors)
+
+
+def _misspelt(name: str, meant: dict[str, str]) -> str | None:
+    """The parameter a name is a slip of the keyboard for: a letter left out, added, swapped or doubled (difflib's
+    ratio of 0.8 or more: `enviroment` for environment, `metrics` for metric), else None."""
+    close = difflib.get_close_matches(_folded(name), list(meant), n=1, cutoff=0.8)
+    return meant[close[0]] if close else None
 
 
 def _folded(name: str) -> str:

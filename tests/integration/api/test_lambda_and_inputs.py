@@ -770,6 +770,25 @@ def test_a_parameter_written_another_way_is_a_422_naming_the_one_meant(client: T
     assert client.get("/monitoring/kpis/slo?groupBy=domain&_=1795168800", headers=READER).status_code == 200
 
 
+def test_a_misspelt_parameter_is_a_422_naming_the_one_meant(client: TestClient) -> None:
+    """`enviroment=staging` was ignored: the SLO report answered production's figures as staging's; `metrics=errors`
+    gave shop's p95 latency series as its errors, `peroid=last_7d` the incidents of the default 30 days. Each is a 422
+    naming the parameter the route reads. A name like none of them (`resolution`) is still ignored."""
+    for route, query, meant in [
+        ("/monitoring/kpis/slo", "enviroment=staging", "environment"),
+        ("/monitoring/applications/shop/timeseries", "metrics=errors", "metric"),
+        ("/monitoring/kpis/incidents", "peroid=last_7d", "period"),
+        ("/monitoring/risk/top", "metirc=error_rate", "metric"),
+    ]:
+        given = query.split("=")[0]
+        r = client.get(f"{route}?{query}", headers=READER)
+        assert r.status_code == 422, (route, r.status_code, r.text[:200])
+        assert r.headers["content-type"] == "application/problem+json"
+        assert [e["parameter"] for e in r.json()["errors"]] == [given]
+        assert r.json()["detail"] == f"{given} is not a parameter of this route: {meant} is"
+    assert client.get("/monitoring/applications/shop/timeseries?resolution=day", headers=READER).status_code == 200
+
+
 def test_a_period_given_by_its_name_on_another_route_is_a_422_naming_the_one_meant(client: TestClient) -> None:
     """The logs link names its period timeRange, the other routes name theirs period: `period=last_7d` on the link
     (as on the tab's every other route) was ignored and the link covered the default 24 hours, and `timeRange=now-7d`
