@@ -69,7 +69,8 @@ DAYS = {
 SUBSET: dict[str, str] = {
     # 04 (direct entity ids, with their application) + 26 (Dynatrace part; the lake has no log counts) + 27. As
     # in 26, a service that is its entity's only one keeps its rows as they are; only shared entities are
-    # grouped per hour.
+    # grouped per hour. As in 26, a service's errors count at most up to its requests, and its latency only in an
+    # hour it had requests.
     "bench_app_signals_hourly": """
 with entity_map as (
     select
@@ -90,10 +91,13 @@ single_service as (
         map.environment,
         m.hour,
         m.request_count as requests,
-        case when m.request_count > 0 then coalesce(m.error_count, 0) else m.error_count end as errors,
-        m.latency_p50_ms,
-        m.latency_p95_ms,
-        m.latency_p99_ms,
+        case
+            when m.request_count > 0 then least(greatest(coalesce(m.error_count, 0), 0), m.request_count)
+            else m.error_count
+        end as errors,
+        case when m.request_count > 0 then m.latency_p50_ms end as latency_p50_ms,
+        case when m.request_count > 0 then m.latency_p95_ms end as latency_p95_ms,
+        case when m.request_count > 0 then m.latency_p99_ms end as latency_p99_ms,
         m.cpu_usage_pct,
         m.memory_usage_pct
     from raw_dynatrace_service_metrics_hourly as m
@@ -109,12 +113,13 @@ several_services as (
         m.hour,
         sum(m.request_count) as requests,
         case
-            when sum(m.request_count) > 0 then coalesce(sum(m.error_count) filter (where m.request_count > 0), 0)
+            when sum(m.request_count) > 0 then
+                sum(least(greatest(coalesce(m.error_count, 0), 0), m.request_count)) filter (where m.request_count > 0)
             else sum(m.error_count)
         end as errors,
-        max(m.latency_p50_ms) as latency_p50_ms,
-        max(m.latency_p95_ms) as latency_p95_ms,
-        max(m.latency_p99_ms) as latency_p99_ms,
+        max(m.latency_p50_ms) filter (where m.request_count > 0) as latency_p50_ms,
+        max(m.latency_p95_ms) filter (where m.request_count > 0) as latency_p95_ms,
+        max(m.latency_p99_ms) filter (where m.request_count > 0) as latency_p99_ms,
         max(m.cpu_usage_pct) as cpu_usage_pct,
         max(m.memory_usage_pct) as memory_usage_pct
     from raw_dynatrace_service_metrics_hourly as m

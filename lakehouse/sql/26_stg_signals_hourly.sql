@@ -12,6 +12,14 @@
 -- single service takes its rows as they are (the same result without a GROUP BY over every hour).
 -- A null means no data for that hour, never zero, but for the errors of an hour with traffic: Dynatrace leaves
 -- an error count's slot empty when no error occurred, so there they are 0.
+-- A service's errors in an hour with traffic count between 0 and its requests: errors and requests are two series,
+-- and a tenant's may disagree (1,200 errors in an hour of 1,000 requests), which would read as a negative
+-- availability and an SLI below 0 %; every figure built on these rows (error rate, availability, error budget,
+-- burn rate) stays between 0 and 100 %. Done per service row, before services and components add up.
+-- Latency is a service's only in an hour it served requests (request count above 0): a percentile reported for an
+-- hour without any (synthetic or background calls, a stale point) describes no request, and would otherwise stand
+-- for its entity's, then its application's, worst hour. An empty request count (Dynatrace leaves the slot empty
+-- when nothing was served) is no requests. CPU and memory are kept whatever the traffic: a process uses them idle.
 -- Log lines count in the mapping's environment whatever the case their environment field is written in
 -- ("Production"): the mapping's ids are lower-case. An entity's lines are those of its index whose service.name is
 -- its id; a component without an index of its own logs into its application's (that environment's entry), as its
@@ -38,10 +46,13 @@ single_service as (
         map.environment,
         m.hour,
         m.request_count as requests,
-        case when m.request_count > 0 then coalesce(m.error_count, 0) else m.error_count end as errors,
-        m.latency_p50_ms,
-        m.latency_p95_ms,
-        m.latency_p99_ms,
+        case
+            when m.request_count > 0 then least(greatest(coalesce(m.error_count, 0), 0), m.request_count)
+            else m.error_count
+        end as errors,
+        case when m.request_count > 0 then m.latency_p50_ms end as latency_p50_ms,
+        case when m.request_count > 0 then m.latency_p95_ms end as latency_p95_ms,
+        case when m.request_count > 0 then m.latency_p99_ms end as latency_p99_ms,
         m.cpu_usage_pct,
         m.memory_usage_pct
     from raw_dynatrace_service_metrics_hourly as m
@@ -58,14 +69,16 @@ several_services as (
         m.hour,
         sum(m.request_count) as requests,
         -- Errors of a service without requests that hour stay out of an entity's hour that had traffic: they
-        -- would count on the error side of a ratio whose requests side they are not on.
+        -- would count on the error side of a ratio whose requests side they are not on. Each service's count at
+        -- most its requests, as in single_service, and latency from the services that had requests only.
         case
-            when sum(m.request_count) > 0 then coalesce(sum(m.error_count) filter (where m.request_count > 0), 0)
+            when sum(m.request_count) > 0 then
+                sum(least(greatest(coalesce(m.error_count, 0), 0), m.request_count)) filter (where m.request_count > 0)
             else sum(m.error_count)
         end as errors,
-        max(m.latency_p50_ms) as latency_p50_ms,
-        max(m.latency_p95_ms) as latency_p95_ms,
-        max(m.latency_p99_ms) as latency_p99_ms,
+        max(m.latency_p50_ms) filter (where m.request_count > 0) as latency_p50_ms,
+        max(m.latency_p95_ms) filter (where m.request_count > 0) as latency_p95_ms,
+        max(m.latency_p99_ms) filter (where m.request_count > 0) as latency_p99_ms,
         max(m.cpu_usage_pct) as cpu_usage_pct,
         max(m.memory_usage_pct) as memory_usage_pct
     from raw_dynatrace_service_metrics_hourly as m

@@ -10,6 +10,10 @@
 -- Requests, errors and log counts add up over the application's components (errors over those with traffic
 -- that hour, as the requests are). Latency and saturation are the worst component's: an application is as slow
 -- as its slowest part, and percentiles do not add.
+-- The rows read already hold a component's errors at most up to its requests, and its latency only in an hour it
+-- served requests (above 0; an empty request count is none): stg_signals_hourly. So the application's errors never
+-- exceed its requests, and a component idle that hour, reporting a p95 of 2 s from a synthetic call, is not the
+-- application's p95: its worst component with traffic is, and with none the hour has no latency.
 select
     app_id,
     environment,

@@ -18,6 +18,16 @@ def load(name: str) -> Any:
     return json.loads((DT / name).read_text())
 
 
+NULLS_FIXTURE = "metrics_query__response_time_avg_split_by_service_names_with_nulls_10m.json"
+
+
+def as_median(page: Any) -> Any:
+    """The fixture with names and nulls, its series read as the median response time: its own measure, the
+    average, is no column of the lake (its series are set aside), and these tests are about the series."""
+    page["result"][0]["metricId"] = 'builtin:service.response.time:percentile(50):splitBy("dt.entity.service"):names'
+    return page
+
+
 def test_response_time_microseconds_become_milliseconds_at_the_slot_start() -> None:
     points, rejects = parse.metric_points(load("metrics_query__response_time_p95_3_services_10m.json"))
     assert rejects == []
@@ -30,7 +40,7 @@ def test_response_time_microseconds_become_milliseconds_at_the_slot_start() -> N
 
 
 def test_nulls_stay_null_and_names_are_read() -> None:
-    points, _ = parse.metric_points(load("metrics_query__response_time_avg_split_by_service_names_with_nulls_10m.json"))
+    points, _ = parse.metric_points(as_median(load(NULLS_FIXTURE)))
     by_entity: dict[str, list[Any]] = {}
     for r in points.to_pylist():
         by_entity.setdefault(r["entity_id"], []).append(r)
@@ -207,8 +217,8 @@ def test_half_a_character_in_a_service_name_is_replaced_not_a_failed_page() -> N
     """A service name ending in half an emoji (the JSON escape of a lone UTF-16 surrogate, as a source that cuts
     its text in UTF-16 sends it) failed the page: Arrow cannot hold it. The name keeps its text, the half character
     becomes U+FFFD, and the series' 144 points stay."""
-    text = (DT / "metrics_query__response_time_avg_split_by_service_names_with_nulls_10m.json").read_text()
-    page = json.loads(text.replace('name": "BookingService"', 'name": "BookingService \\ud83d"'))
+    text = (DT / NULLS_FIXTURE).read_text()
+    page = as_median(json.loads(text.replace('name": "BookingService"', 'name": "BookingService \\ud83d"')))
     points, rejects = parse.metric_points(page)
     assert rejects == []
     names = {r["entity_id"]: r["entity_name"] for r in points.to_pylist()}
@@ -246,7 +256,7 @@ def test_a_series_whose_entity_or_name_is_not_text_is_rejected_alone() -> None:
     """The fixture's two services, the first series' dimensionMap spoiled: its service id a number, then its name a
     number. That series (144 points) is a reject each time; the other keeps its 144 points, 62 of them null."""
     for key in ("dt.entity.service", "dt.entity.service.name"):
-        page = load("metrics_query__response_time_avg_split_by_service_names_with_nulls_10m.json")
+        page = as_median(load(NULLS_FIXTURE))
         page["result"][0]["data"][0]["dimensionMap"][key] = 12345
         points, rejects = parse.metric_points(page)
         assert len(rejects) == 1 and key in rejects[0].reason and rejects[0].index == 0
