@@ -397,7 +397,8 @@ class RiskRow(ApiModel):
     incidents: int | None = Field(
         default=None,
         description="Incidents opened in the period; null for an application tied to no ServiceNow CI in the "
-        "environment, whose incidents cannot be found.",
+        "environment, whose incidents cannot be found. metric=incidents counts them over the days read (a day wholly "
+        "before the lake first read ServiceNow's incidents is unknown): null, ranked last, when none was read.",
     )
     failed_changes_7d: int | None = None
     requests: float | None = None
@@ -615,7 +616,9 @@ class IncidentsRow(ApiModel):
         description="Incidents restored in the period, whenever they were opened" + PERIOD_NOT_READ + "."
     )
     sla_breaches: int | None = Field(
-        description="Incidents opened in the period with a breached task SLA" + PERIOD_NOT_READ + "."
+        description="Incidents opened in the period with a breached task SLA, over the days read (a day before the "
+        "lake first read ServiceNow's incidents, or their task SLAs, adds nothing: it is unknown); null when none of "
+        "the period's days was read."
     )
     open_end_of_period: int | None = Field(
         description="The backlog at the end of the period's last day: opened before its end and not restored; null "

@@ -802,6 +802,7 @@ totals as materialized (
         cast(sum(opened) filter (where is_read) as bigint) as opened,
         cast(sum(opened_p1_p2) filter (where is_read) as bigint) as opened_p1_p2,
         cast(sum(restored) filter (where is_read) as bigint) as restored,
+        -- A day before the lake first read task SLAs has none (null, see mv_incidents_app_day): in no sum either.
         cast(sum(sla_breaches) filter (where is_read) as bigint) as sla_breaches,
         case when bool_or(is_read) then
             cast(coalesce(sum(open_end_of_day) filter (where day = $last_day), 0) as bigint) end as open_end_of_period,
@@ -964,7 +965,11 @@ select
     any_value(r.risk_score) as risk_score,
     any_value(r.health) as health,
     sum(s.errors) / nullif(sum(s.requests), 0) as error_rate,
-    case when list_contains($measured, s.app_id) then sum(s.incidents_opened) end as incidents,
+    -- Over the days read: a day wholly before the lake first read ServiceNow's incidents is unknown, not 0; null
+    -- (ranked last, as an application tied to no CI) when none of the days was read.
+    case when list_contains($measured, s.app_id) then
+        sum(s.incidents_opened) filter (where coalesce(s.day >= cast($incidents_from as date), true)) end
+        as incidents,
     sum(s.requests) as requests
 from mv_monitoring_app_day_summary as s
 -- Risk scores and health are production's: another environment's ranking has none.
@@ -1016,9 +1021,11 @@ def ranked(
     measured: list[str],
     min_requests: int | None = None,
     under: Under = ESTATE,
+    incidents_read_from: datetime | None = None,
 ) -> list[dict[str, Any]]:
     """Applications ranked by `metric` over the days; with `min_requests`, only those with that much traffic. Those
-    not in `measured` (tied to no ServiceNow CI in the environment) have no incident count."""
+    not in `measured` (tied to no ServiceNow CI in the environment) have no incident count, nor has any over days
+    wholly before `incidents_read_from`, when the lake first read ServiceNow's incidents."""
     order = RANK_ORDER[metric]  # allow-listed
     sql = (
         f"select * from ({RANK_RANGE_SQL}) "  # noqa: S608 - constant text
@@ -1032,6 +1039,7 @@ def ranked(
         "limit": limit,
         "min_requests": min_requests,
         "measured": measured,
+        "incidents_from": _utc_day(incidents_read_from),
     }
     return fetch(con, sql, params | under.params("app"))
 

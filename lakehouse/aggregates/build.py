@@ -67,8 +67,9 @@ EVENT_DAYS_KEY = "state/build/event_days.parquet"
 DEPLOYMENT_EVENTS = REGISTRY["deploys/deployment_events"]
 CHANGES = REGISTRY["servicenow/changes"]
 INCIDENTS = REGISTRY["servicenow/incidents"]
+TASK_SLAS = REGISTRY["servicenow/task_slas"]
 # The datasets whose first instant read the build state records for the API: days before it are unknown there.
-READ_FROM_DATASETS = (DEPLOYMENT_EVENTS, INCIDENTS, CHANGES)
+READ_FROM_DATASETS = (DEPLOYMENT_EVENTS, INCIDENTS, CHANGES, TASK_SLAS)
 # The datasets the hourly signals are computed from: days they wrote are the days whose signals are rebuilt.
 SIGNAL_DATASETS = (*HOURLY_DATASETS, "dynatrace/entities")
 # The application hours (a month at a time) and the hourly mart that keeps them, level = 'application'.
@@ -137,6 +138,7 @@ def _build(
         # The mapping's tables, made once: the entity map's digest and the build join on them.
         refs = ref_tables(entries, settings.production_environment)
         entity_map = _entity_map_digest(lake, settings, refs, all_files, macros, stored)
+        read_from = {d.id: FirstReads(lake).get(d.source, d.name) for d in READ_FROM_DATASETS}
     except BaseException as exc:
         runs.finish(runs.start("build_aggregates", "mart", mode, trigger=trigger), "failed", error=exc)
         raise
@@ -145,6 +147,10 @@ def _build(
     if not full_because and previous is not None and previous.get("gitlab_paths") != gitlab_paths:
         # A path found (or found to be another project) re-attributes that project's history, as a new mapping does.
         full_because = "a GitLab project path the mapping names was found to be a project, or another one"
+    if not full_because and previous is not None and _moved(previous, read_from, TASK_SLAS):
+        # The day tables leave a day's SLA breaches unknown before task SLAs were first read (mv_incidents_app_day):
+        # a backfill reading further back makes days read that no incremental build would rewrite.
+        full_because = "task SLAs were first read from another instant"
     if full_because:
         mode = "full"
     elif mode == "full":
@@ -154,7 +160,6 @@ def _build(
     run = runs.start("build_aggregates", "mart", mode, window=(midnight(as_of.date()), as_of), trigger=trigger)
     try:
         day_from, signals_from, running = _first_days_to_rebuild(lake, mode, previous, as_of, read)
-        read_from = {d.id: FirstReads(lake).get(d.source, d.name) for d in READ_FROM_DATASETS}
         build_params = BuildParams(
             as_of=as_of,
             day_from=day_from,
@@ -164,6 +169,7 @@ def _build(
             production_environment=settings.production_environment,
             deployments_read_from=read_from.get(DEPLOYMENT_EVENTS.id),
             incidents_read_from=read_from.get(INCIDENTS.id),
+            task_slas_read_from=read_from.get(TASK_SLAS.id),
             **(params or {}),  # type: ignore[arg-type]
         )
     except BaseException as exc:
@@ -393,6 +399,11 @@ def _why_full(
     if was != production:
         return f"the production environment is {production} (was {was})"
     return None
+
+
+def _moved(previous: dict, read_from: dict[str, datetime | None], dataset: Dataset) -> bool:
+    """Whether the lake's first read of `dataset` is not the one the last build counted from."""
+    return (previous.get("read_from") or {}).get(dataset.id) != _iso(read_from.get(dataset.id))
 
 
 def _gitlab_paths_digest(entries: Iterable[MappingEntry]) -> str | None:

@@ -49,6 +49,8 @@ class BuildParams:
     deployments_read_from: datetime | None = None
     # The first instant the lake read incidents from; None when unknown.
     incidents_read_from: datetime | None = None
+    # The first instant the lake read task SLAs from; None when unknown.
+    task_slas_read_from: datetime | None = None
     # In an hourly build that takes the settled deployments (lakehouse.aggregates.settled_deployments), the first
     # instant it attributes attempts from; None when it attributes every one.
     deployments_recent_from: datetime | None = None

@@ -9,8 +9,11 @@
 -- restored that day (restored - opened), those with a duration (see mv_incidents). Cancelled incidents are left out.
 -- Only what happened before as_of counts, as in the periods: an opening or a restoration after as_of, ingested
 -- ahead of the build, has not happened yet. The as_of day counts up to as_of (its backlog is the one at as_of).
+-- sla_breaches: incidents opened that day with a breached task SLA (see mv_incidents); null (unknown, not none) on a
+-- day wholly before the lake first read task SLAs (task_slas_read_from; every day when that is unknown).
 with params as (
-    select as_of, day_from, day_to from build_params
+    select as_of, day_from, day_to, utc_day(cast(task_slas_read_from as timestamptz)) as first_sla_day
+    from build_params
 ),
 
 -- The UTC midnights around the days being rebuilt (the session's zone is UTC, so a day cast to an instant is its UTC
@@ -103,7 +106,8 @@ select
     (coalesce(f.open_p1_p2_before, 0) + coalesce(b.open_p1_p2_since, 0))::bigint as open_p1_p2_end_of_day,
     r.mttr_mean_hours,
     r.mttr_median_hours,
-    coalesce(o.sla_breaches, 0) as sla_breaches
+    case when coalesce(s.day >= (select first_sla_day from params), true) then coalesce(o.sla_breaches, 0) end
+        as sla_breaches
 from stg_app_days as s
 left join opened as o on s.app_id = o.app_id and s.environment = o.environment and s.day = o.day
 left join restored as r on s.app_id = r.app_id and s.environment = r.environment and s.day = r.day

@@ -23,6 +23,7 @@ select
     cast(sum(incidents_opened) as bigint) as incidents_opened,
     cast(sum(incidents_opened_p1_p2) as bigint) as incidents_opened_p1_p2,
     cast(sum(incidents_open_end_of_day) as bigint) as incidents_open_end_of_day,
+    -- Null on a day before task SLAs were first read, as every application's is that day (mv_incidents_app_day).
     cast(sum(sla_breaches) as bigint) as sla_breaches,
     cast(sum(changes_implemented) as bigint) as changes_implemented,
     cast(sum(changes_unsuccessful) as bigint) as changes_unsuccessful,

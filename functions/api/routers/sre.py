@@ -400,6 +400,7 @@ def risk_top(
             measured=mart.snap.directory.servicenow_applications(environment),
             min_requests=floor,
             under=under,
+            incidents_read_from=mart.snap.read_from("servicenow/incidents"),
         )
         # The name comes with production's ranking row: another environment's rows take it from the mapping, as
         # production's ranking names an application without one by its id.

@@ -1,0 +1,102 @@
+"""Days the lake never read: the day tables' SLA breaches before task SLAs were first read are unknown (null), not 0.
+Each figure is worked out by hand in the docstrings."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lakehouse.aggregates.build import build
+from lakehouse.runlog import FirstReads
+from lakehouse.schemas import get_dataset
+from lakehouse.settings import Settings
+from lakehouse.storage import Lake
+from tests.unit.aggregates.estate import AS_OF, CI_Q, estate_lake, incident, rows, t
+from tests.unit.aggregates.test_kpis import mart, one, reading
+from tests.unit.aggregates.test_run_kpis import app_days
+
+
+def breached(task: dict[str, Any], at: datetime) -> dict[str, Any]:
+    """A task SLA of `task` that breached at `at`."""
+    return {
+        "sys_id": "s" + task["sys_id"][1:],
+        "task_sys_id": task["sys_id"],
+        "task_number": task["number"],
+        "stage": "in_progress",
+        "has_breached": True,
+        "start_time": task["opened_at"],
+        "planned_end_time": at,
+        "sys_updated_on": at,
+    }
+
+
+def slas_read_late(root: Path) -> tuple[Lake, Settings]:
+    """The hand-made estate, built as of the 20th at 10:00, whose ServiceNow incidents were first read from the 16th
+    at 06:00 and task SLAs from the 17th at 06:00, with three P3 incidents on quiet, each with a task SLA breached
+    three hours after it opened (what the later reads brought of the days before included):
+
+        INC9   opened 14th 09:00   (incidents and task SLAs not read yet)
+        INC11  opened 16th 09:00   (incidents read, task SLAs not yet)
+        INC10  opened 18th 09:00   (both read)
+    """
+    lake, settings = estate_lake(root)
+    incidents, slas = get_dataset("servicenow/incidents"), get_dataset("servicenow/task_slas")
+    opened = [
+        incident("k4" * 16, "INC9", CI_Q, t(14, 9), 3, 2),
+        incident("k6" * 16, "INC11", CI_Q, t(16, 9), 3, 2),
+        incident("k8" * 16, "INC10", CI_Q, t(18, 9), 3, 2),
+    ]
+    lake.write_days(incidents, rows(incidents.id, *opened))
+    lake.write_days(slas, rows(slas.id, *(breached(i, i["opened_at"] + timedelta(hours=3)) for i in opened)))
+    FirstReads(lake).record("servicenow", "incidents", t(16, 6), run_id="first-run")
+    FirstReads(lake).record("servicenow", "task_slas", t(17, 6), run_id="first-run")
+    build(lake, settings, mode="full", as_of=AS_OF)
+    return lake, settings
+
+
+@pytest.fixture(scope="module")
+def read_late(tmp_path_factory: pytest.TempPathFactory) -> tuple[Lake, Settings]:
+    return slas_read_late(tmp_path_factory.mktemp("slas-read-late"))
+
+
+def breaches(built: tuple[Lake, Settings], table: str, first: int, last: int) -> list[int | None]:
+    """quiet's SLA breaches in a day table from the `first` to the `last` of November."""
+    days = app_days(built, table, "quiet", first, last)
+    return [days[d]["sla_breaches"] for d in range(first, last + 1)]
+
+
+def test_a_day_before_task_slas_were_first_read_has_unknown_sla_breaches(read_late: tuple[Lake, Settings]) -> None:
+    """Task SLAs were first read from the 17th at 06:00: quiet's SLA breaches from the 14th to the 16th are unknown
+    (null), where they said 1 on the 14th (INC9), 0 on the 15th and 1 on the 16th (INC11); from the 17th they are
+    counted: 0 on the 17th, 1 on the 18th (INC10), 0 on the 19th and 20th. The incidents opened stay counted (1 on
+    the 14th, 16th and 18th): the SLAs alone were not read."""
+    expected = [None, None, None, 0, 1, 0, 0]
+    assert breaches(read_late, "mv_incidents_app_day", 14, 20) == expected
+    assert breaches(read_late, "mv_monitoring_app_day_summary", 14, 20) == expected
+    days = app_days(read_late, "mv_incidents_app_day", "quiet", 14, 18)
+    assert [days[d]["opened"] for d in (14, 16, 18)] == [1, 1, 1]
+
+
+def test_a_domains_sla_breaches_are_unknown_on_a_day_before_task_slas_were_read(
+    read_late: tuple[Lake, Settings],
+) -> None:
+    """Domain d1 (shop and quiet): on the 16th neither application's SLA breaches are known, so neither is the
+    domain's (null, where it said 0 + 1 = 1); on the 18th it is 0 (shop) + 1 (quiet, INC10) = 1."""
+    where = "domain = 'd1' and environment = 'production' and day = $day"
+    with reading(*read_late) as built:
+        found = [one(mart(built, "mv_monitoring_domain_day_summary", where, day=t(d).date())) for d in (16, 18)]
+    assert [r["sla_breaches"] for r in found] == [None, 1]
+
+
+def test_a_backfill_reading_task_slas_further_back_rebuilds_the_days_it_makes_read(tmp_path: Path) -> None:
+    """A backfill then reads task SLAs from the 12th: an hourly build an hour later rebuilds every day, so quiet's
+    breaches on the 14th (INC9) and the 16th (INC11) are counted, 1 each, and the 15th has 0. An hourly build would
+    have rebuilt only the 20th, no ingest having written the earlier days, leaving them unknown."""
+    lake, settings = slas_read_late(tmp_path)
+    FirstReads(lake).record("servicenow", "task_slas", t(12), run_id="backfill")
+    result = build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1))
+    assert breaches((lake, settings), "mv_incidents_app_day", 14, 18) == [1, 0, 1, 0, 1]
+    assert result.full_because == "task SLAs were first read from another instant"
