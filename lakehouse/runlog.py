@@ -65,6 +65,13 @@ def new_run_id(started: datetime) -> str:
     return f"{started.strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:8]}"
 
 
+def run_of(record: RunRecord) -> list[str | None]:
+    """What the records of one run share: a run writes a record per dataset, one after the other, each with its
+    function, trigger and window."""
+    window = (record.window_start, record.window_end)
+    return [record.function, record.trigger, *(w.isoformat() if w else None for w in window)]
+
+
 def trigger_of(event: dict[str, Any]) -> str:
     """The event's trigger tag when it is a plain `word` or `word:id`, else "schedule" (it lands in logs)."""
     tag = event.get("trigger")
@@ -103,6 +110,7 @@ class RunLog:
         self._clock[record.run_id] = time.monotonic()
         self._open[record.run_id] = record
         self._write(record)
+        self._note_last_run(record)
         return record
 
     def finish(
@@ -133,6 +141,39 @@ class RunLog:
 
     def _write(self, record: RunRecord) -> None:
         self.lake.put_json(self.lake.run_key(record.run_id, record.started_at), record.to_json())
+
+    def _note_last_run(self, record: RunRecord) -> None:
+        """Notes the new record in its source's last run (Lake.last_run_key): the keys of the records of the run its
+        newest record is one of, the newest per dataset, so that run is found in a few reads however many runs of
+        other sources came since. A record started before the last run's newest (written late) leaves it as it is."""
+        key = self.lake.run_key(record.run_id, record.started_at)
+        run = run_of(record)
+
+        def noted(stored: dict[str, Any] | None) -> dict[str, Any] | None:
+            newest, records = record.started_at, {}
+            if stored:
+                noted_newest = datetime.fromisoformat(stored["started_at"])
+                if stored["run"] == run:
+                    newest, records = max(newest, noted_newest), stored["records"]
+                elif noted_newest > record.started_at:
+                    return None
+            # Keyed by dataset ("" for a run that could not start): a window read again counts its newest attempt.
+            return {"run": run, "started_at": newest.isoformat(), "records": records | {record.dataset or "": key}}
+
+        self.lake.update_json(self.lake.last_run_key(record.source), noted)
+
+    def last_run(self, source: str) -> list[RunRecord] | None:
+        """The records of `source`'s last run, newest first; None when none was noted (a lake whose runs were all
+        recorded before last runs were). One read, and one per dataset that run read, side by side."""
+        found = self.lake.get_json(self.lake.last_run_key(source))
+        if not found:
+            return None
+        keys = list(found[0]["records"].values())
+        with ThreadPoolExecutor(max_workers=max(1, min(READ_AT_ONCE, len(keys)))) as pool:
+            read = list(pool.map(self.lake.get_json, keys))
+        records = [RunRecord.from_json(r[0]) for r in read if r]  # a record expired from the run log is gone
+        records.sort(key=lambda r: r.started_at, reverse=True)
+        return records
 
     def list(self, *, since: date | None = None, limit: int = 100) -> list[RunRecord]:
         """Newest first. Reads only the day folders from `since` on (default: the last 7 days)."""

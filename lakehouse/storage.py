@@ -9,6 +9,7 @@ Layout under the lake root (a local folder or s3://bucket/prefix):
     mart/<table>/month=YYYY-MM/day-YYYY-MM-DD.parquet                       and the month's later days, one object each
     ref/mappings/vNNNNNN/mappings.parquet                                   the mapping table, every version
     runs/day=YYYY-MM-DD/<run_id>.json                                       one record per batch run
+    runs/last/<source>/run.json                                             the keys of a source's last run's records
     state/<source>/<dataset>.json                                           watermarks and cursors
     state/<source>/backfill/<scope>/YYYY-MM-DD.json                         one marker per day a backfill finished
     state/build/aggregates.json, lease.json, event_days.parquet             the build's state, lease and event days
@@ -204,6 +205,11 @@ class Lake:
     @staticmethod
     def run_key(run_id: str, started: datetime) -> str:
         return f"runs/day={started.date().isoformat()}/{run_id}.json"
+
+    @staticmethod
+    def last_run_key(source: str) -> str:
+        # A folder deeper than the day folders: the batch_runs view reads runs/*/*.json, which this is not.
+        return f"runs/last/{source}/run.json"
 
     @staticmethod
     def state_key(source: str, dataset: str) -> str:

@@ -95,7 +95,8 @@ class Trigger:
         with self._lock:
             running = self._running.get(target)
             if running is not None and running.is_alive():
-                raise Problem(409, f"a {target} run started here is still running", title="Already running")
+                article = "an" if target.startswith("ingest") else "a"  # "an ingest:deploys run", "a build run"
+                raise Problem(409, f"{article} {target} run started here is still running", title="Already running")
             started = datetime.now(UTC)
             thread = threading.Thread(
                 target=self._run,

@@ -800,7 +800,8 @@ class SourceState(ApiModel):
         default=None,
         description="How the source's last run ended, over every dataset it read: failed when one failed (or the run "
         "could not start: ingest_deploys' counts for ArgoCD and GitLab), else running while one runs, else partial "
-        "when one set records aside, else succeeded; null when none of the newest 500 runs of the last 7 days read it.",
+        "when one set records aside, else succeeded; null when no run of the source is in the run log (kept 400 days "
+        "by default), however many runs of other sources came since.",
     )
     freshness: datetime | None = Field(
         description="Oldest watermark of the datasets every run of the source reads: GitLab's "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -54,7 +55,7 @@ from functions.api.models import (
 from functions.api.problems import Problem, invalid
 from lakehouse.errors import ConcurrentWriteError, MappingValidationError
 from lakehouse.mappings import MappingStore
-from lakehouse.runlog import READ_AT_ONCE, FirstReads, RunLog, RunRecord, RunStatus, Watermarks
+from lakehouse.runlog import READ_AT_ONCE, FirstReads, RunLog, RunRecord, RunStatus, Watermarks, run_of
 from lakehouse.schemas import REGISTRY
 from lakehouse.settings import without_credentials
 from lakehouse.storage import Lake
@@ -153,7 +154,7 @@ def _run_keys(lake: Lake, after: str | None) -> Iterator[str]:
     """The run records' keys, newest first, after the cursor's. Keys sort by day then by run id (which starts with the
     start time): the day folders are walked from the newest (or the cursor's), each listed only when reached, so a
     page of the newest runs lists a day or two however long the run log has grown."""
-    days = sorted(lake.list_folders("runs/"), reverse=True)
+    days = sorted((f for f in lake.list_folders("runs/") if f.startswith("runs/day=")), reverse=True)  # not runs/last/
     if after:
         days = [d for d in days if d < after]  # a folder sorts before its keys, and after an older day's
     return (
@@ -357,7 +358,12 @@ def config_sources(ctx: ContextDep) -> SourcesOut:
     now = datetime.now(UTC)
     marks = Watermarks(ctx.lake)
     first_reads = FirstReads(ctx.lake)
-    recent = RunLog(ctx.lake).list(limit=500)
+    log = RunLog(ctx.lake)
+    # Each source's last run as noted at its start, a read and one per dataset it read: some two dozen reads,
+    # however many runs of other sources came since (the 500 newest, some nine hours of them, left a daily one out).
+    last_runs = {name: log.last_run(name) for name in (*SOURCES, *FUNCTION_SOURCES)}
+    # Read only for a source whose last run was never noted, on a lake whose runs were recorded before they were.
+    recent = functools.cache(lambda: log.list(limit=500))
     # A URL without credentials is configured for ingestion elsewhere; the API cannot tell if it answers. The others
     # are probed side by side: one after the other, five hanging sources would outlast the API gateway's 29 s.
     probed = [s for s in SOURCES if getattr(ctx.sources, f"{s}_url", None) and ctx.live.can_probe(s)]
@@ -378,12 +384,16 @@ def config_sources(ctx: ContextDep) -> SourcesOut:
         # A tool of the estate (configured, or read before) was not read by a run of its function that could not
         # start; one the estate does not use was not meant to be.
         in_use = bool(url) or any(found.values())
-        runs = [r for r in recent if r.source == source or (in_use and _not_started_for(r, source))]
+        own = last_runs[source]
+        if own is None and in_use:
+            own = [r for r in recent() if r.source == source or _not_started_for(r, source)]
+        could_not_start = [r for f in FUNCTION_SOURCES for r in last_runs[f] or () if _not_started_for(r, source)]
+        runs = sorted([*(own or ()), *(could_not_start if in_use else ())], key=lambda r: r.started_at, reverse=True)
         # A partial run wrote its data too, its rejects set aside (a GitLab project gone, a malformed record).
         success = next((r.finished_at for r in runs if r.status in ("succeeded", "partial")), None)
         if success is None:
-            # Older than the runs read (some nine hours of them on the default schedules): a run moves a watermark
-            # as it ends, once its data is written, so a source failing since the night still says when it worked.
+            # Before the last run: a run moves a watermark as it ends, once its data is written, so a source failing
+            # since the night still says when it worked.
             success = max((m.updated_at for m in found.values() if m), default=None)
         items.append(
             SourceState(
@@ -416,13 +426,9 @@ def _last_run_status(runs: list[RunRecord]) -> RunStatus | None:
     says, else running while one still runs, else partial when one set records aside."""
     if not runs:
         return None
-
-    def invocation(r: RunRecord) -> tuple[str, str, datetime | None, datetime | None]:
-        return r.function, r.trigger, r.window_start, r.window_end
-
     newest: dict[str | None, RunStatus] = {}  # per dataset: a window run again (a backfill forced) counts once
     for r in runs:
-        if invocation(r) == invocation(runs[0]):
+        if run_of(r) == run_of(runs[0]):
             newest.setdefault(r.dataset, r.status)
     for status in ("failed", "running", "partial"):
         if status in newest.values():

@@ -34,7 +34,7 @@ def test_a_run_is_recorded_when_it_starts_and_when_it_ends(lake: Lake) -> None:
     assert (record.window_start, record.window_end) == WINDOW
     assert record.error == "bucket 'x' does not exist"
     assert record.duration_s is not None and record.duration_s >= 0
-    assert lake.list_keys("runs/") == [f"runs/day=2026-11-02/{run.run_id}.json"]
+    assert lake.list_keys("runs/") == [f"runs/day=2026-11-02/{run.run_id}.json", "runs/last/servicenow/run.json"]
 
 
 def test_runs_are_listed_newest_first_and_limited(lake: Lake) -> None:

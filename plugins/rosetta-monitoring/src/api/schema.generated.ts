@@ -1201,7 +1201,7 @@ export interface components {
             restored: number | null;
             /**
              * Slabreaches
-             * @description Incidents opened in the period with a breached task SLA, over the days read (a day before the lake first read ServiceNow's records of its kind adds nothing: it is unknown); null when none of the period's days was read.
+             * @description Incidents opened in the period with a breached task SLA, over the days read (a day before the lake first read ServiceNow's incidents, or their task SLAs, adds nothing: it is unknown); null when none of the period's days was read.
              */
             slaBreaches: number | null;
             /**
@@ -1589,7 +1589,7 @@ export interface components {
             health?: string | null;
             /**
              * Incidents
-             * @description Incidents opened in the period; null for an application tied to no ServiceNow CI in the environment, whose incidents cannot be found.
+             * @description Incidents opened in the period; null for an application tied to no ServiceNow CI in the environment, whose incidents cannot be found. metric=incidents counts them over the days read (a day wholly before the lake first read ServiceNow's incidents is unknown): null, ranked last, when none was read.
              */
             incidents?: number | null;
             /**
@@ -1838,7 +1838,7 @@ export interface components {
             lagSeconds?: number | null;
             /**
              * Lastrunstatus
-             * @description How the source's last run ended, over every dataset it read: failed when one failed (or the run could not start: ingest_deploys' counts for ArgoCD and GitLab), else running while one runs, else partial when one set records aside, else succeeded; null when none of the newest 500 runs of the last 7 days read it.
+             * @description How the source's last run ended, over every dataset it read: failed when one failed (or the run could not start: ingest_deploys' counts for ArgoCD and GitLab), else running while one runs, else partial when one set records aside, else succeeded; null when no run of the source is in the run log (kept 400 days by default), however many runs of other sources came since.
              */
             lastRunStatus?: string | null;
             /**
