@@ -7,6 +7,7 @@ import { DoraPage } from './DoraPage';
 import { MonitoringPage } from './MonitoringPage';
 import { RunPage } from './RunPage';
 import { SloPage } from './SloPage';
+import { SloTable } from '../components/SloTable';
 import { LegacyMonitoringPage } from '../legacyComponents';
 
 /** The toolbar (MUI's, which has no role to find it by) in the card of `table`, if any. */
@@ -369,8 +370,8 @@ describe('pages', () => {
       await screen.findByText('team-heron');
       const table = screen.getByRole('columnheader', { name: 'Error budget left' }).closest('table')!;
       expect(cellsOf(table)).toEqual([
-        ['team-egret', '99.812% · met', '99.50%', '62.4%', '0.37 / 0.20', 'none', '97.0% · met', 'p95 ≤ 500 ms in 95.00% of hours', '100%'],
-        ['team-heron', '99.010% · breached', '99.90%', '-890.0%', '9.90 / 16.20', 'page', '– (no data)', 'p95 ≤ 300 ms in 99.00% of hours', '40%'],
+        ['team-egret', '99.812% · met', '99.50%', '62.4%', '0.37 / 0.20', 'none', '97.0% · met', "p95 ≤ its applications' thresholds in 95.00% of hours", '100%'],
+        ['team-heron', '99.010% · breached', '99.90%', '-890.0%', '9.90 / 16.20', 'page', '– (no data)', "p95 ≤ its applications' thresholds in 99.00% of hours", '40%'],
       ]);
       expect(screen.getByText(/^2026-10-29 to 2026-11-28, environment production/)).toBeInTheDocument();
       expect(toolbarAbove(table)).toBeNull();
@@ -418,16 +419,16 @@ describe('pages', () => {
         { ...egret, id: 'team-b', latencyP95Sli: 0.99949, latencyTarget: 0.9995, latencyP95Status: 'breached' },
       ];
       expect(await sloColumn(rows, 'Latency p95')).toEqual(['99.96% · met', '99.94% · breached']);
-      expect(screen.getAllByText('p95 ≤ 500 ms in 99.95% of hours')).toHaveLength(2);
+      expect(screen.getAllByText("p95 ≤ its applications' thresholds in 99.95% of hours")).toHaveLength(2);
     });
-    // The latency SLI is a share of hours whose p95 stayed under a threshold: the row says which threshold and which
-    // share it is held to, as the availability's target column does (500 ms, 95 % of the hours).
+    // The latency SLI is a share of hours whose p95 stayed under a threshold: an application's row says which threshold
+    // and which share it is held to, as the availability's target column does (500 ms, 95 % of the hours). Only
+    // application rows carry a threshold.
     it('says what the latency SLO holds each row to: the p95 threshold and the share of hours', async () => {
       const [egret] = f.sloTeam.items;
-      const row = { ...egret, latencyP95Sli: 0.97, latencyTarget: 0.95, latencyP95ThresholdMs: 500, latencyP95Status: 'met' };
-      server.use(answer('/kpis/slo', { ...f.sloTeam, items: [row] }));
-      await renderWithApi(<SloPage />);
-      await screen.findByText('team-egret');
+      const row = { ...egret, id: 'profiles', latencyP95Sli: 0.97, latencyTarget: 0.95, latencyP95ThresholdMs: 500 };
+      await renderWithApi(<SloTable rows={[row]} groupBy="app" />);
+      await screen.findByText('profiles');
       const table = screen.getByRole('columnheader', { name: 'Latency objective' }).closest('table')!;
       const headers = Array.from(table.querySelectorAll('th')).map(th => th.textContent);
       expect(cellsOf(table)[0][headers.indexOf('Latency objective')]).toBe('p95 ≤ 500 ms in 95.00% of hours');
@@ -450,6 +451,24 @@ describe('pages', () => {
       const rows = [{ ...egret, id: 'team-a', latencyP95ThresholdMs: null, latencyTarget: 0.96 }];
       expect(await sloColumn(rows, 'Latency objective')).toEqual([
         "p95 ≤ its applications' thresholds in 96.00% of hours",
+      ]);
+    });
+    // A team's target weighs its applications': two held to 95 % and one to 99 %, over as many hours each, make
+    // (2 x 0.95 + 0.99) / 3 = 2.89 / 3 = 96.3333… %; one held to 95 % and two to 97.5 % make 2.9 / 3 = 96.6666… %. To
+    // three decimals, cut as the figures judged against them are: 96.333 % and 96.666 %, not 96.333333 %, and not the
+    // 96.667 % rounding gives, over the 96.666 % an SLI of 0.966667 (met: over 2.9 / 3) reads cut.
+    it('shows a weighted target to three decimals, never over a figure that met it', async () => {
+      const [egret] = f.sloTeam.items;
+      const rows = [
+        { ...egret, id: 'team-a', availability: 0.96334, availabilityTarget: 2.89 / 3, latencyP95Sli: 0.963334, latencyTarget: 2.89 / 3 },
+        { ...egret, id: 'team-b', availability: 0.966667, availabilityTarget: 2.9 / 3, latencyP95Sli: 0.966667, latencyTarget: 2.9 / 3 },
+      ];
+      const targets = await sloColumn(rows, 'Target');
+      const table = screen.getByRole('columnheader', { name: 'Latency objective' }).closest('table')!;
+      expect([targets, ...cellsOf(table).map(cells => [cells[1], cells[6], cells[7]])]).toEqual([
+        ['96.333%', '96.666%'],
+        ['96.334% · met', '96.333% · met', "p95 ≤ its applications' thresholds in 96.333% of hours"],
+        ['96.666% · met', '96.666% · met', "p95 ≤ its applications' thresholds in 96.666% of hours"],
       ]);
     });
     /** The cells of `column` in the SLO view, row by row, the API answering `rows` (the first one's id: team-a). */

@@ -11,19 +11,21 @@ export function percent(value: number | null | undefined, digits = 2): string {
 }
 
 /**
- * A target in percent with the decimals it is set with, two at least: 99.5 % reads 99.50 %, five nines 99.999 %, not
- * the 100.00 % two decimals would round it to.
+ * A target in percent with the decimals it is set with, two at least and three at most: 99.5 % reads 99.50 %, five
+ * nines 99.999 %, not the 100.00 % two decimals would round it to. A team's (group's, domain's) target weighs its
+ * applications' and may need more, 2.89 / 3 = 96.3333… %: it is cut to three decimals, as the figures judged against
+ * it are, so that one which met it never reads under it.
  */
 export function target(value: number | null | undefined): string {
   if (value === null || value === undefined) return NONE;
-  return `${(value * 100).toFixed(Math.max(2, percentDecimals(value)))}%`;
+  return cutPercent(value, Math.max(2, percentDecimals(value)));
 }
 
-/** The decimals a share needs in percent to read as it is set (0.95: 0, 0.9995: 2 for 99.95 %), six at most. */
+/** The decimals a share needs in percent to read as it is set (0.95: 0, 0.9995: 2 for 99.95 %), three at most. */
 function percentDecimals(value: number): number {
   const scaled = value * 100;
   let digits = 0;
-  while (digits < 6 && Math.abs(Number(scaled.toFixed(digits)) - scaled) > 1e-9) digits++;
+  while (digits < 3 && Math.abs(Number(scaled.toFixed(digits)) - scaled) > 1e-9) digits++;
   return digits;
 }
 
@@ -33,7 +35,7 @@ function percentDecimals(value: number): number {
  * target it met.
  */
 export function sliPercent(value: number | null | undefined, goal: number | null | undefined): string {
-  const digits = goal === null || goal === undefined ? 1 : Math.min(3, Math.max(1, percentDecimals(goal)));
+  const digits = goal === null || goal === undefined ? 1 : Math.max(1, percentDecimals(goal));
   return cutPercent(value, digits);
 }
 
