@@ -192,6 +192,20 @@ def deployment(
     }
 
 
+def breached_sla(task: dict[str, Any], at: datetime, sys_id: str | None = None) -> dict[str, Any]:
+    """A task SLA of the incident `task` that breached at `at`; its sys_id the task's with an s first, unless given."""
+    return {
+        "sys_id": sys_id or "s" + task["sys_id"][1:],
+        "task_sys_id": task["sys_id"],
+        "task_number": task["number"],
+        "stage": "in_progress",
+        "has_breached": True,
+        "start_time": task["opened_at"],
+        "planned_end_time": at,
+        "sys_updated_on": at,
+    }
+
+
 def estate_lake(tmp_path: Path, **estate: Any) -> tuple[Lake, Settings]:
     """A lake of its own holding the hand-made estate, for a test that adds to it."""
     settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")

@@ -24,6 +24,7 @@ from tests.unit.aggregates.estate import (
     CI_DB,
     CI_Q,
     CI_WRONG,
+    breached_sla,
     change,
     dark,
     deployment,
@@ -2632,20 +2633,9 @@ def test_an_sla_breaching_after_as_of_has_not_breached_yet(tmp_path: Path) -> No
     inc8 = incident("i8" * 16, "INC8", CI_Q, t(18, 9), 3, 2)
     inc9 = incident("i9" * 16, "INC9", CI_Q, t(19, 9), 3, 2)
     lake.write_days(incidents, rows(incidents.id, inc8, inc9))
-
-    def breached(sys_id: str, task: dict, at: datetime) -> dict:
-        return {
-            "sys_id": sys_id,
-            "task_sys_id": task["sys_id"],
-            "task_number": task["number"],
-            "stage": "in_progress",
-            "has_breached": True,
-            "start_time": task["opened_at"],
-            "planned_end_time": at,
-            "sys_updated_on": at,
-        }
-
-    lake.write_days(slas, rows(slas.id, breached("s8" * 16, inc8, t(18, 13)), breached("s9" * 16, inc9, t(20, 10, 20))))
+    lake.write_days(
+        slas, rows(slas.id, breached_sla(inc8, t(18, 13), "s8" * 16), breached_sla(inc9, t(20, 10, 20), "s9" * 16))
+    )
     found = {}
     for as_of in (AS_OF, AS_OF + timedelta(hours=1)):
         build(lake, settings, mode="full", as_of=as_of)

@@ -3,9 +3,8 @@ Each figure is worked out by hand in the docstrings."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -14,23 +13,9 @@ from lakehouse.runlog import FirstReads
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
-from tests.unit.aggregates.estate import AS_OF, CI_Q, estate_lake, incident, rows, t
+from tests.unit.aggregates.estate import AS_OF, CI_Q, breached_sla, estate_lake, incident, rows, t
 from tests.unit.aggregates.test_kpis import mart, one, reading
 from tests.unit.aggregates.test_run_kpis import app_days
-
-
-def breached(task: dict[str, Any], at: datetime) -> dict[str, Any]:
-    """A task SLA of `task` that breached at `at`."""
-    return {
-        "sys_id": "s" + task["sys_id"][1:],
-        "task_sys_id": task["sys_id"],
-        "task_number": task["number"],
-        "stage": "in_progress",
-        "has_breached": True,
-        "start_time": task["opened_at"],
-        "planned_end_time": at,
-        "sys_updated_on": at,
-    }
 
 
 def slas_read_late(root: Path) -> tuple[Lake, Settings]:
@@ -50,7 +35,7 @@ def slas_read_late(root: Path) -> tuple[Lake, Settings]:
         incident("k8" * 16, "INC10", CI_Q, t(18, 9), 3, 2),
     ]
     lake.write_days(incidents, rows(incidents.id, *opened))
-    lake.write_days(slas, rows(slas.id, *(breached(i, i["opened_at"] + timedelta(hours=3)) for i in opened)))
+    lake.write_days(slas, rows(slas.id, *(breached_sla(i, i["opened_at"] + timedelta(hours=3)) for i in opened)))
     FirstReads(lake).record("servicenow", "incidents", t(16, 6), run_id="first-run")
     FirstReads(lake).record("servicenow", "task_slas", t(17, 6), run_id="first-run")
     build(lake, settings, mode="full", as_of=AS_OF)
