@@ -151,7 +151,8 @@ def _refuse_another_estate(lake: Lake, store: MappingStore, entries: list[Mappin
     --seed or --apps, or a lake mapped by hand) is refused. Merged, two estates would make figures of neither;
     started over, the lake would lose what it holds. The same estate again (another --days, a later hour) goes on."""
     try:
-        current, after = store.check(entries)
+        # Compared as the whole mapping: merged, a smaller estate of the same seed (fewer --apps) changes nothing.
+        current, after = store.check(entries, replace=True)
     except MappingValidationError:
         current, after = store.current(), None
     if current is None or (after is not None and same_entries(after, current.entries)):
