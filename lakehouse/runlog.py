@@ -264,13 +264,17 @@ class Watermarks:
         run_id: str,
         cursor: dict[str, Any] | None = None,
         now: datetime | None = None,
+        read_from: datetime | None = None,
     ) -> Watermark:
-        """Call only once the data up to `value` is durable in the lake."""
+        """Call only once the data up to `value` is durable in the lake; `read_from` is where the run's read began.
+        A read that began after the watermark (a window given by hand) left what lies between unread: the watermark
+        stays, and the next run since the watermark reads it."""
         if value.tzinfo is None:
             raise ValueError("watermarks are UTC instants; got a naive datetime")
 
         def moved(stored: dict[str, Any] | None) -> dict[str, Any] | None:
-            if stored and value < datetime.fromisoformat(stored["value"]):
+            held = datetime.fromisoformat(stored["value"]) if stored else None
+            if held is not None and (value < held or (read_from is not None and read_from > held)):
                 return None
             return {
                 "value": value.astimezone(UTC).isoformat(),

@@ -369,6 +369,9 @@ DATASETS: tuple[Dataset, ...] = (
         ),
         natural_key=("app_name", "started_at"),
         partition_column="started_at",
+        # An operation's end, once read, stays: a listing taken before it ended and written after (two runs side by
+        # side) would put it back to running, and ArgoCD shows only the last operation, so no later run mends that.
+        version_column="finished_at",
     ),
     Dataset(
         source="argocd",

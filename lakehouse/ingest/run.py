@@ -265,7 +265,9 @@ def _run_stream(
                 _write_days(lake, ds, table, o)
                 _write_rejects(lake, ds, o.record, rejects[d])
                 kept.add(d)
-                _finish(runlog, o, _distinct_rows(ds, table), len(rejects[d]), advance, window, lake, log)
+                # A snapshot reads the source as it is now, whatever the window: it leaves no gap behind.
+                read_from = None if stream.snapshot else window.since
+                _finish(runlog, o, _distinct_rows(ds, table), len(rejects[d]), advance, window, lake, log, read_from)
             except Exception as exc:
                 log.error("write failed", extra={"dataset": d, "error": describe_error(exc)})
                 if d not in kept:
@@ -339,7 +341,7 @@ def _run_derived(
     o = DatasetOutcome(ds.id, record)
     try:
         table = _build_derived(lake, derived, window, o)
-        _finish(runlog, o, table.num_rows, 0, advance, window, lake, log)
+        _finish(runlog, o, table.num_rows, 0, advance, window, lake, log, window.since)
     except Exception as exc:
         log.error("derived dataset failed", extra={"dataset": ds.id, "error": describe_error(exc)})
         record.days_written = days_written(o.writes)  # days replaced before it failed
@@ -369,7 +371,15 @@ def _versions(lake: Lake, datasets: tuple[str, ...]) -> dict[str, dict[date, str
 
 
 def _finish(
-    runlog: RunLog, o: DatasetOutcome, rows: int, rejected: int, advance: bool, window: Window, lake: Lake, log: Any
+    runlog: RunLog,
+    o: DatasetOutcome,
+    rows: int,
+    rejected: int,
+    advance: bool,
+    window: Window,
+    lake: Lake,
+    log: Any,
+    read_from: datetime | None,
 ) -> None:
     record = o.record
     record.rows_in = rows + rejected
@@ -382,7 +392,12 @@ def _finish(
         # Only now is everything up to `until` durable in raw/, and only up to when the run started reading: a
         # window ending in the future (`--until tomorrow`) has not read what will change until then.
         reached = min(window.until, record.started_at)
-        Watermarks(lake).advance(ds.source, ds.name, reached, run_id=record.run_id)
+        mark = Watermarks(lake).advance(ds.source, ds.name, reached, run_id=record.run_id, read_from=read_from)
+        if mark.value < reached:
+            log.warning(
+                "watermark kept: the window starts after it, and the next run reads what lies between",
+                extra={"dataset": o.dataset, "watermark": mark.value.isoformat(), "since": window.since.isoformat()},
+            )
     # A backfill's window too: a count over a period divides by the days the lake has read (runlog.FirstReads).
     written = {w.day for w in o.writes}
 
