@@ -150,6 +150,26 @@ def _nulls_first(value: Any) -> tuple[int, Any]:
     return (0, 0) if value is None else (1, value)
 
 
+def _check_after(after: Any, sources: list[tuple[str, str, dict[str, Any]]]) -> None:
+    """Elasticsearch refuses an `after` that is not a key of these sources (CompositeAggregationFactory): one value
+    per source, each named, null only where missing_bucket allows a null key. Read leniently, a stale or mangled
+    after_key would page on from somewhere else."""
+    if not isinstance(after, dict) or len(after) != len(sources):
+        count = len(after) if isinstance(after, dict) else 0
+        raise SearchError(
+            400, "illegal_argument_exception", f"[after] has {count} value(s) but [sources] has {len(sources)}"
+        )
+    for name, _, body in sources:
+        if name not in after:
+            raise SearchError(400, "illegal_argument_exception", f"Missing value for [after.{name}]")
+        if after[name] is None and not body.get("missing_bucket", False):
+            raise SearchError(
+                400,
+                "illegal_argument_exception",
+                f"Invalid value for [after.{name}], missing_bucket is set to false but the value is null",
+            )
+
+
 # --- intervals and time zones -------------------------------------------------------------------------------------
 _FIXED_RE = re.compile(r"^(\d+)(ms|s|m|h|d)$")
 _FIXED_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
@@ -893,6 +913,8 @@ class ElasticsearchSimulator:
             sources.append((source_name, kind, body))
         if not sources:
             raise SearchError(400, "illegal_argument_exception", "Composite [sources] cannot be null or empty")
+        if after is not None:
+            _check_after(after, sources)
         buckets: list[dict[str, Any]] = []
 
         def walk(level: int, key: dict[str, Any], subset: list[tuple[Stream, Intervals]]) -> bool:

@@ -19,6 +19,26 @@ from simulators.web import iso_millis, json_response, parse_iso_ms, scheme_token
 
 MAX_COUNTED = 10_000
 T = TypeVar("T")
+# The values each listing's parameters accept (their Grape `values:` lists); any other is a 400 before filtering.
+SORTS = ("asc", "desc")
+DEPLOYMENT_STATUSES = ("created", "running", "success", "failed", "canceled", "skipped", "blocked")
+PIPELINE_SCOPES = ("running", "pending", "finished", "branches", "tags")
+PIPELINE_STATUSES = (
+    "created",
+    "waiting_for_resource",
+    "preparing",
+    "waiting_for_callback",
+    "pending",
+    "running",
+    "success",
+    "failed",
+    "canceling",
+    "canceled",
+    "skipped",
+    "manual",
+    "scheduled",
+)
+MERGE_REQUEST_STATES = ("opened", "closed", "locked", "merged", "all")
 
 
 def shape_error(status: int, message: str) -> tuple[bytes, dict[str, str]]:
@@ -37,6 +57,14 @@ def _not_found(what: str) -> Response:
 
 def _bad_request(message: str) -> Response:
     return json_response({"error": message}, status=400)
+
+
+def _invalid_values(params: Any, accepted: dict[str, tuple[str, ...]]) -> Response | None:
+    """Grape's answer to values outside a parameter's list: `sort=ASC` is refused, not read as another order."""
+    invalid = [name for name, values in accepted.items() if name in params and params[name] not in values]
+    if invalid:
+        return _bad_request(", ".join(f"{name} does not have a valid value" for name in invalid))
+    return None
 
 
 def _inefficient(message: str) -> Response:
@@ -308,8 +336,9 @@ class GitLabSimulator:
         sort = params.get("sort", "asc")
         if order_by not in ("id", "iid", "created_at", "updated_at", "finished_at", "ref"):
             return _bad_request("order_by does not have a valid value")
-        if sort not in ("asc", "desc"):
-            return _bad_request("sort does not have a valid value")
+        refused = _invalid_values(params, {"sort": SORTS, "status": DEPLOYMENT_STATUSES})
+        if refused is not None:
+            return refused
         # GitLab's DeploymentsFinder refuses the queries it cannot serve efficiently, with bad_request!'s body.
         by_updated = bool(params.get("updated_after") or params.get("updated_before"))
         by_finished = bool(params.get("finished_after") or params.get("finished_before"))
@@ -436,6 +465,9 @@ class GitLabSimulator:
         if comp is None:
             return _not_found("Project")
         params = request.query_params
+        refused = _invalid_values(params, {"scope": PIPELINE_SCOPES, "status": PIPELINE_STATUSES, "sort": SORTS})
+        if refused is not None:
+            return refused
         pipes = list(self.pipelines.get(comp.gitlab_project_id, []))
         for name in ("ref", "sha", "status", "source"):
             if params.get(name):
@@ -559,6 +591,9 @@ class GitLabSimulator:
         if comp is None:
             return _not_found("Project")
         params = request.query_params
+        refused = _invalid_values(params, {"state": MERGE_REQUEST_STATES, "sort": SORTS})
+        if refused is not None:
+            return refused
         state = params.get("state", "all")
         mrs = list(self.merge_requests.get(comp.gitlab_project_id, [])) if state in ("merged", "all") else []
         if params.get("target_branch") and params["target_branch"] != "main":
