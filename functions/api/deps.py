@@ -183,8 +183,17 @@ class Mart:
     con: duckdb.DuckDBPyConnection
 
 
-def _mart(ctx: Context, *, complete: bool) -> Iterator[Mart]:
-    with ctx.mart.cursor(complete=complete) as (snap, con):
+def get_snapshot(ctx: ContextDep) -> Snapshot:
+    """The copy a request answers from, taken once: its ETag, its freshness and its figures are then of one build
+    even when the next build is swapped in while it runs (FastAPI gives every dependency of the request this one)."""
+    return ctx.mart.snapshot()
+
+
+SnapshotDep = Annotated[Snapshot, Depends(get_snapshot)]
+
+
+def _mart(ctx: Context, taken: Snapshot, *, complete: bool) -> Iterator[Mart]:
+    with ctx.mart.cursor(taken, complete=complete) as (snap, con):
         try:
             yield Mart(snap, con)
         except duckdb.CatalogException:
@@ -196,13 +205,13 @@ def _mart(ctx: Context, *, complete: bool) -> Iterator[Mart]:
             raise Problem(503, "a mart table this answer needs has not been built yet", title="No data yet") from None
 
 
-def get_mart(ctx: ContextDep) -> Iterator[Mart]:
-    yield from _mart(ctx, complete=True)
+def get_mart(ctx: ContextDep, snap: SnapshotDep) -> Iterator[Mart]:
+    yield from _mart(ctx, snap, complete=True)
 
 
-def get_summary_mart(ctx: ContextDep) -> Iterator[Mart]:
+def get_summary_mart(ctx: ContextDep, snap: SnapshotDep) -> Iterator[Mart]:
     """For the summary routes: they read only mart.SUMMARY_TABLES, so they answer before the rest is loaded."""
-    yield from _mart(ctx, complete=False)
+    yield from _mart(ctx, snap, complete=False)
 
 
 MartDep = Annotated[Mart, Depends(get_mart)]
@@ -258,10 +267,9 @@ def _held(if_none_match: str | None, etag: str) -> bool:
     return etag.removeprefix("W/") in {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
 
 
-def historized(request: Request, response: Response, ctx: ContextDep) -> None:
+def historized(request: Request, response: Response, snap: SnapshotDep) -> None:
     """For a route answered from the mart alone (after the caller's checks): the caching headers, or a 304 when the
-    caller already holds the answer of the current copy. An error raised later gets no-store instead."""
-    snap = ctx.mart.snapshot()
+    caller already holds the answer of the copy the request took. An error raised later gets no-store instead."""
     if not snap.build:
         return  # nothing built: the route answers 503
     headers = {"Cache-Control": HISTORIZED_CACHE, "ETag": copy_etag(snap)}
@@ -270,10 +278,10 @@ def historized(request: Request, response: Response, ctx: ContextDep) -> None:
     response.headers.update(headers)
 
 
-def historized_unless_live(request: Request, response: Response, ctx: ContextDep) -> None:
+def historized_unless_live(request: Request, response: Response, snap: SnapshotDep) -> None:
     """`historized` for the deployments, whose live mode reads the sources now (no-store)."""
     if request.query_params.get("mode") != "live":
-        historized(request, response, ctx)
+        historized(request, response, snap)
 
 
 def anchor(mart: Mart) -> datetime:
@@ -377,8 +385,32 @@ def decode_cursor(text: str | None, kinds: tuple[type, ...]) -> tuple[Any, ...] 
         raise invalid("cursor", "cursor is not one this API gave out; start again without it") from None
 
 
-def next_cursor(items: list[dict[str, Any]], limit: int, *keys: str) -> str | None:
+def next_cursor(snap: Snapshot, items: list[dict[str, Any]], limit: int, *keys: str) -> str | None:
     if len(items) <= limit:
         return None
     last = items[limit - 1]
-    return encode_cursor(*(last[k] for k in keys))
+    return build_cursor(snap, *(last[k] for k in keys))
+
+
+# A page of the mart is read after its cursor's row in the build that gave the cursor. Read in another build, rows
+# may have moved across that row (an incident closed since, a report's ranking): counted twice, or never.
+def build_cursor(snap: Snapshot, *values: Any) -> str:
+    """The cursor of the page after `values`, naming the build the page was read from."""
+    return encode_cursor(str(snap.build.get("run_id")), *values)
+
+
+def decode_build_cursor(snap: Snapshot, text: str | None, kinds: tuple[type, ...]) -> tuple[Any, ...] | None:
+    """The values of a cursor `build_cursor` gave (a 422 for anything else); a 409 when it is of another build than
+    the one now served, whose pages would not follow on from the cursor's."""
+    found = decode_cursor(text, (str, *kinds))
+    if found is None:
+        return None
+    given, served = found[0], str(snap.build.get("run_id"))
+    if given != served:
+        raise Problem(
+            409,
+            f"this cursor is of build {given}, and build {served} is served since: its rows may have moved between "
+            "pages; start again without it",
+            title="New build served",
+        )
+    return found[1:]

@@ -172,8 +172,10 @@ def _running(pid: int) -> bool:
     return True
 
 
-def _not_built() -> Problem:
-    return Problem(503, "the mart has not been built yet: run a build first", title="No data yet")
+def _not_built(retry_after_s: float | None = None) -> Problem:
+    """A 503 before any build; with the wait until the API next looks for one (Retry-After) when it is known."""
+    headers = {"Retry-After": str(max(1, math.ceil(retry_after_s)))} if retry_after_s is not None else None
+    return Problem(503, "the mart has not been built yet: run a build first", title="No data yet", headers=headers)
 
 
 def _sorted_by_app(path: Path) -> bool:
@@ -280,6 +282,16 @@ def _read_paths(keys: list[str], fetch: Any, through: Any = None) -> list[str]:
     return [str(fetch(k)) for k in keys if k not in twice]
 
 
+def _link(source: Path, target: Path) -> None:
+    """`target` holding `source`'s object as it is now: a hard link (free), else a copy. Read in place, a local lake's
+    object would be the next build's once that build replaces it (os.replace gives the key a new file), while the
+    copy still names this build in its answers and ETags."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
 def _days_through(path: Path) -> date | None:
     """The last day a month object holds, from its footer."""
     value = (pq.read_metadata(path).metadata or {}).get(DAYS_THROUGH_KEY.encode())
@@ -344,11 +356,17 @@ class ServingMart:
             raise unavailable("the mart copy could not be loaded; retrying shortly", RETRY_AFTER_FAILURE_S) from None
 
     @contextmanager
-    def cursor(self, *, complete: bool = True) -> Iterator[tuple[Snapshot, duckdb.DuckDBPyConnection]]:
-        """A cursor on the current copy; with `complete`, once every table is defined (else only the summary's)."""
-        snap = self.snapshot()
+    def cursor(
+        self, snap: Snapshot | None = None, *, complete: bool = True
+    ) -> Iterator[tuple[Snapshot, duckdb.DuckDBPyConnection]]:
+        """A cursor on `snap` (the copy the request took), else on the current copy; with `complete`, once every table
+        is defined (else only the summary's)."""
+        snap = snap if snap is not None else self.snapshot()
         if complete and not snap.complete.wait(timeout=LOAD_WAIT_S):
             raise unavailable("the mart copy is still loading; retry shortly", RETRY_WHILE_LOADING_S)
+        if snap.con is None:
+            # A build is looked for again after the check interval: asking sooner answers the same.
+            raise _not_built(self.api.mart_check_interval_s)
         cur = snap.cursor()
         try:
             yield snap, cur
@@ -413,12 +431,10 @@ class ServingMart:
 
     def _local_path(self, folder: Path, key: str) -> Path:
         """Where `key` is read from: a mirror fetched once (per-application tables re-sorted unless the build
-        already sorted them by application); a local lake's own file when it needs no sorting."""
+        already sorted them by application); a link to a local lake's own file when it needs no sorting."""
         match = MART_KEY.match(key)
         order = SORTED_BY.get(match.group("table")) if match else None
         local_lake = isinstance(self.lake.store, LocalStore)
-        if local_lake and (order is None or _sorted_by_app(Path(self.lake.url_of(key)))):
-            return Path(self.lake.url_of(key))
         target = folder / key
         if target.exists():
             return target
@@ -431,6 +447,12 @@ class ServingMart:
             partial = target.with_name(target.name + f".{uuid.uuid4().hex[:6]}.part")
             if local_lake:
                 source = Path(self.lake.url_of(key))
+                if not source.exists():
+                    raise unavailable("a mart object vanished; a new build is landing", RETRY_WHILE_LOADING_S)
+                if order is None or _sorted_by_app(source):
+                    _link(source, partial)
+                    partial.replace(target)
+                    return target
             else:
                 found = self.lake.store.get(key)
                 if found is None:

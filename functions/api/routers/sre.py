@@ -19,8 +19,8 @@ from functions.api.deps import (
     MartDep,
     ToParam,
     anchor,
-    decode_cursor,
-    encode_cursor,
+    build_cursor,
+    decode_build_cursor,
     envelope,
     historized,
     no_misnamed_parameters,
@@ -125,14 +125,17 @@ def _report_period(
     )
 
 
-def _after_id(cursor: str | None) -> str | None:
+def _after_id(mart: Mart, cursor: str | None) -> str | None:
     """The id a report's page starts after."""
-    after = decode_cursor(cursor, (str,))
+    after = decode_build_cursor(mart.snap, cursor, (str,))
     return after[0] if after else None
 
 
 @router.get(
-    "/kpis/slo", response_model=SloReport, summary="SLO attainment and error budgets", responses=problem_responses(404)
+    "/kpis/slo",
+    response_model=SloReport,
+    summary="SLO attainment and error budgets",
+    responses=problem_responses(404, 409),
 )
 def kpis_slo(
     ctx: ContextDep,
@@ -148,7 +151,7 @@ def kpis_slo(
 ) -> SloReport:
     environment = mart.snap.directory.resolve_environment(environment)
     p = _report_period(ctx, mart, period, start, end, default="last_30d")
-    after_id = _after_id(cursor)
+    after_id = _after_id(mart, cursor)
     if p.name is not None:
         name = p.name
         # The days the daily build's figures cover, though an hourly build has run since.
@@ -174,14 +177,14 @@ def kpis_slo(
         environment=environment,
         period=PeriodOut(name=p.name, start=p.start, end=p.end),
         items=[SloRow.model_validate(r) for r in found.rows[:limit]],
-        page=report_page(found, limit),
+        page=report_page(mart, found, limit),
     )
 
 
-def report_page(found: queries.ReportRows, limit: int) -> ReportPage:
+def report_page(mart: Mart, found: queries.ReportRows, limit: int) -> ReportPage:
     """A report's page: its cursor (the page holds one row more than `limit` when there is a next one) and total."""
     rows = found.rows
-    nxt = encode_cursor(rows[limit - 1]["id"]) if len(rows) > limit else None
+    nxt = build_cursor(mart.snap, rows[limit - 1]["id"]) if len(rows) > limit else None
     return ReportPage(limit=limit, next_cursor=nxt, total=found.total)
 
 
@@ -189,7 +192,7 @@ def report_page(found: queries.ReportRows, limit: int) -> ReportPage:
     "/kpis/dora",
     response_model=DoraReport,
     summary="DORA metrics and performance levels",
-    responses=problem_responses(404),
+    responses=problem_responses(404, 409),
 )
 def kpis_dora(
     ctx: ContextDep,
@@ -210,7 +213,7 @@ def kpis_dora(
     # A range is counted up to as_of, as a named period is (the report says where it stopped); a named period
     # says the days the daily build's figures cover, though an hourly build has run since.
     p = p.up_to(anchor(mart)) if p.name is None else queries.named_period(mart.con, "dora", p)
-    after_id = _after_id(cursor)
+    after_id = _after_id(mart, cursor)
     found = queries.dora(
         mart.con,
         group_by=group_by,
@@ -232,7 +235,7 @@ def kpis_dora(
         band_set=band_set,
         period=PeriodOut(name=p.name, start=p.start, end=p.end),
         items=[DoraRow.model_validate(r) for r in found.rows[:limit]],
-        page=report_page(found, limit),
+        page=report_page(mart, found, limit),
     )
 
 
@@ -240,7 +243,7 @@ def kpis_dora(
     "/kpis/incidents",
     response_model=IncidentsReport,
     summary="Incident backlog, SLA breaches and heatmap",
-    responses=problem_responses(404),
+    responses=problem_responses(404, 409),
 )
 def kpis_incidents(
     ctx: ContextDep,
@@ -265,7 +268,7 @@ def kpis_incidents(
     "/kpis/changes",
     response_model=ChangesReport,
     summary="Change calendar and change failure rate",
-    responses=problem_responses(404),
+    responses=problem_responses(404, 409),
 )
 def kpis_changes(
     ctx: ContextDep,
@@ -309,7 +312,7 @@ def _day_report(
         period=p,
         environment=environment,
         limit=limit + 1,
-        after=_after_id(cursor),
+        after=_after_id(mart, cursor),
         # Incidents and change requests are attributed by ServiceNow CI alone: an application tied to none has no
         # row, rather than a row of zeros.
         measured=mart.snap.directory.servicenow_applications(environment),
@@ -325,7 +328,7 @@ def _day_report(
             r | {"name": _app_name(mart, r["id"], environment) if group_by == "app" else None}
             for r in found.rows[:limit]
         ],
-        "page": report_page(found, limit),
+        "page": report_page(mart, found, limit),
     }
 
 

@@ -21,7 +21,7 @@ from functions.api.deps import (
     SummaryMartDep,
     ToParam,
     anchor,
-    decode_cursor,
+    decode_build_cursor,
     envelope,
     historized,
     historized_unless_live,
@@ -282,7 +282,7 @@ def _incidents(
     cursor: str | None,
 ) -> IncidentList:
     p = _period(ctx, mart, period, start, end, "last_30d")
-    after = decode_cursor(cursor, (datetime, str))
+    after = decode_build_cursor(mart.snap, cursor, (datetime, str))
     rows = queries.incidents(
         mart.con,
         scope=scope,
@@ -300,7 +300,7 @@ def _incidents(
         period=_period_out(p),
         state=_servicenow_state(mart, scope),
         items=rows[:limit],  # type: ignore[arg-type]
-        page=Page(limit=limit, next_cursor=next_cursor(rows, limit, "opened_at", "sys_id")),
+        page=Page(limit=limit, next_cursor=next_cursor(mart.snap, rows, limit, "opened_at", "sys_id")),
     )
 
 
@@ -316,7 +316,7 @@ def _changes(
     cursor: str | None,
 ) -> ChangeList:
     p = _period(ctx, mart, period, start, end, "last_30d")
-    after = decode_cursor(cursor, (datetime, str))
+    after = decode_build_cursor(mart.snap, cursor, (datetime, str))
     rows = queries.changes(
         mart.con,
         scope=scope,
@@ -334,7 +334,7 @@ def _changes(
         period=_period_out(p),
         state=_servicenow_state(mart, scope),
         items=rows[:limit],  # type: ignore[arg-type]
-        page=Page(limit=limit, next_cursor=next_cursor(rows, limit, "change_start", "sys_id")),
+        page=Page(limit=limit, next_cursor=next_cursor(mart.snap, rows, limit, "change_start", "sys_id")),
     )
 
 
@@ -353,7 +353,7 @@ def _deployments(
     if mode == "live":
         # Live mode reads no period nor page, but a value no route could read is still a 422, not silence.
         _period(ctx, mart, period, start, end, "last_30d")
-        decode_cursor(cursor, (datetime, str))
+        decode_build_cursor(mart.snap, cursor, (datetime, str))
         return DeploymentList(
             **envelope(mart.snap),
             entity_id=entity_id,
@@ -363,7 +363,7 @@ def _deployments(
             live=_live(ctx, mart, scope),
         )
     p = _period(ctx, mart, period, start, end, "last_30d")
-    after = decode_cursor(cursor, (datetime, str))
+    after = decode_build_cursor(mart.snap, cursor, (datetime, str))
     files = mart.snap.table_months("mv_deployments", p.start, p.end)
     rows = queries.deployments(
         mart.con, scope=scope, as_of=anchor(mart), start=p.start, end=p.end, limit=limit + 1, after=after, files=files
@@ -375,7 +375,7 @@ def _deployments(
         period=_period_out(p),
         state=_deploy_state(mart, scope),
         items=rows[:limit],  # type: ignore[arg-type]
-        page=Page(limit=limit, next_cursor=next_cursor(rows, limit, "finished_at", "deployment_key")),
+        page=Page(limit=limit, next_cursor=next_cursor(mart.snap, rows, limit, "finished_at", "deployment_key")),
     )
 
 
@@ -614,6 +614,7 @@ def app_timeseries(
     "/applications/{app_id:path}/incidents",
     response_model=IncidentList,
     summary="Application incidents",
+    responses=problem_responses(409),
     dependencies=[Depends(historized)],
 )
 def app_incidents(
@@ -635,6 +636,7 @@ def app_incidents(
     "/applications/{app_id:path}/changes",
     response_model=ChangeList,
     summary="Application changes",
+    responses=problem_responses(409),
     dependencies=[Depends(historized)],
 )
 def app_changes(
@@ -656,6 +658,7 @@ def app_changes(
     "/applications/{app_id:path}/deployments",
     response_model=DeploymentList,
     summary="Application deployments",
+    responses=problem_responses(409),
     dependencies=[Depends(historized_unless_live)],
 )
 def app_deployments(
@@ -719,6 +722,7 @@ def component_timeseries(
     "/components/{component_id:path}/incidents",
     response_model=IncidentList,
     summary="Component incidents",
+    responses=problem_responses(409),
     dependencies=[Depends(historized)],
 )
 def component_incidents(
@@ -741,6 +745,7 @@ def component_incidents(
     "/components/{component_id:path}/changes",
     response_model=ChangeList,
     summary="Component changes",
+    responses=problem_responses(409),
     dependencies=[Depends(historized)],
 )
 def component_changes(
@@ -763,6 +768,7 @@ def component_changes(
     "/components/{component_id:path}/deployments",
     response_model=DeploymentList,
     summary="Component deploys",
+    responses=problem_responses(409),
     dependencies=[Depends(historized_unless_live)],
 )
 def component_deployments(
