@@ -45,6 +45,31 @@ describe('MonitoringClient', () => {
     expect(report.page.nextCursor).toBe('c20');
   });
 
+  // An hourly build lands between two pages: the API refuses the first build's cursor (409, "New build served"). The
+  // report is read again from its first page, in the new build, not shown as an error nor mixed across builds.
+  it('reads a list again from its first page when a new build is served between its pages', async () => {
+    let build = 'b1';
+    const seen: (string | null)[] = [];
+    server.use(
+      http.get(`${PROXY}/rosetta/monitoring/kpis/dora`, ({ request }) => {
+        const cursor = new URL(request.url).searchParams.get('cursor');
+        seen.push(cursor);
+        if (cursor === 'b1-c1') {
+          build = 'b2';
+          return HttpResponse.json(
+            { type: 'about:blank', title: 'New build served', status: 409, detail: 'this cursor is of build b1' },
+            { status: 409, headers: { 'Content-Type': 'application/problem+json' } },
+          );
+        }
+        if (cursor === 'b2-c1') return HttpResponse.json({ items: [{ id: 'b2-row-2' }], page: { limit: 500, nextCursor: null } });
+        return HttpResponse.json({ items: [{ id: `${build}-row-1` }], page: { limit: 500, nextCursor: `${build}-c1` } });
+      }),
+    );
+    const report = await testClient().getDora('app', { period: 'last_30d' });
+    expect(seen).toEqual([null, 'b1-c1', null, 'b2-c1']);
+    expect(report.items.map((r: { id: string }) => r.id)).toEqual(['b2-row-1', 'b2-row-2']);
+  });
+
   it('reads every page of the incidents report, for a named period or a range of days', async () => {
     const seen: string[] = [];
     server.use(

@@ -20,6 +20,12 @@ const MAX_RETRIES = 3;
 const MAX_RETRY_AFTER_S = 30;
 
 /**
+ * A cursor is refused with a 409 once a new build is served: the rows read so far may have moved, so the list is
+ * read again from its first page, MAX_RESTARTS times at most.
+ */
+const MAX_RESTARTS = 2;
+
+/**
  * Calls the monitoring API through the Backstage proxy. The proxy entry adds the
  * API key, so no credential of the monitoring API ever reaches the browser.
  */
@@ -94,6 +100,16 @@ export class MonitoringClient implements MonitoringApi {
    * `page.nextCursor` is still set when MAX_PAGES pages did not reach the end.
    */
   private async getAll(path: string, query: Query): Promise<any> {
+    for (let restarts = 0; ; restarts++) {
+      try {
+        return await this.readPages(path, query);
+      } catch (error: any) {
+        if (error?.statusCode !== 409 || restarts >= MAX_RESTARTS) throw error;
+      }
+    }
+  }
+
+  private async readPages(path: string, query: Query): Promise<any> {
     const first = await this.get(path, { ...query, limit: PAGE_SIZE });
     const items = [...(first.items ?? [])];
     let page = first.page;

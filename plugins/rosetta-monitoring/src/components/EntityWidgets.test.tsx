@@ -44,6 +44,21 @@ describe('entity widgets', () => {
       expect(await screen.findByTestId('signal-latency_p95')).toHaveTextContent(`${Math.round(max)} ms`);
       expect(screen.getByText('Saturation (CPU %)')).toBeInTheDocument();
     });
+    // Hourly p95s of 120, 480 and 150 ms: the headline is the worst hour's 480 ms, which is not the period's p95 and
+    // must not read as it; the CPU's 91.5 % (of 40.2, 91.5, 63.0) likewise.
+    it('says the latency and CPU headlines are the worst hour, not a figure of the whole period', async () => {
+      server.use(
+        answer(`${base}/timeseries`, series('latency_p95', [120, 480, 150]), { metric: 'latency_p95' }),
+        answer(`${base}/timeseries`, series('cpu', [40.2, 91.5, 63]), { metric: 'cpu' }),
+        answer(`${base}/timeseries`, series('latency_p99', []), { metric: 'latency_p99' }),
+        answer(`${base}/timeseries`, f.timeseriesProfilesP95),
+      );
+      await renderWithApi(<GoldenSignalsCard entity={profiles} period="last_7d" />);
+      expect(await screen.findByTestId('signal-latency_p95')).toHaveTextContent(/^480 ms \(worst hour\)$/);
+      expect(screen.getByTestId('signal-cpu')).toHaveTextContent(/^91\.5% \(worst hour\)$/);
+      // No hour measured: nothing to call the worst.
+      expect(screen.getByTestId('signal-latency_p99')).toHaveTextContent(/^–$/);
+    });
     // A quiet hour with a high error ratio does not inflate the headline: it is the period's errors over its requests.
     it("shows the period's error rate, errors over requests", async () => {
       server.use(

@@ -12,10 +12,16 @@ type Points = (metric: string) => Timeseries['points'];
 /** A figure of a signal, or "–" without one (a gap in the series). */
 const orNone = (format: (v: number) => string) => (v: number | null) => (v === null ? NONE : format(v));
 
+/**
+ * A headline that is the highest hourly value, not a figure of the whole period: a p95 of 800 ms in the worst hour
+ * is not the period's p95.
+ */
+const worstHour = (figure: string) => (figure === NONE ? NONE : `${figure} (worst hour)`);
+
 /** Each signal's headline figure over the period, and how one of its hourly values reads, in its unit. */
 const SIGNALS = [
-  { metric: 'latency_p95', label: 'Latency p95', figure: (s: Series) => ms(max(s('latency_p95'))), value: orNone(ms) },
-  { metric: 'latency_p99', label: 'Latency p99', figure: (s: Series) => ms(max(s('latency_p99'))), value: orNone(ms) },
+  { metric: 'latency_p95', label: 'Latency p95', figure: (s: Series) => worstHour(ms(max(s('latency_p95')))), value: orNone(ms) },
+  { metric: 'latency_p99', label: 'Latency p99', figure: (s: Series) => worstHour(ms(max(s('latency_p99')))), value: orNone(ms) },
   // Errors over requests of the whole period (as the API's summary computes it), not a mean of hourly ratios.
   {
     metric: 'error_rate',
@@ -29,7 +35,7 @@ const SIGNALS = [
   {
     metric: 'cpu',
     label: 'Saturation (CPU %)',
-    figure: (s: Series) => (s('cpu').length ? `${max(s('cpu'))!.toFixed(1)}%` : '–'),
+    figure: (s: Series) => worstHour(s('cpu').length ? `${max(s('cpu'))!.toFixed(1)}%` : NONE),
     value: orNone(v => `${v.toFixed(1)}%`),
   },
 ] as const;

@@ -64,6 +64,22 @@ describe('HealthCard', () => {
     expect(screen.queryByText('within thresholds, no open incident')).not.toBeInTheDocument();
   });
 
+  // Beside the tab's period picker (last 7 days by default), "error rate 20.00% ≥ 5.00%" would read as the rate of
+  // the picked period: it is the summary's, of the 24 hours to the last build's hour.
+  it('says a verdict judged on the signals covers the 24 hours of the summary, in UTC', async () => {
+    server.use(answer('/components/:id/summary', f.summaryBillingApi));
+    await renderWithApi(<HealthCard />, billingApiComponent);
+    expect(await screen.findByTestId('health-window')).toHaveTextContent(
+      /^Signals from 2026-11-27 08:00:00 UTC to 2026-11-28 08:00:00 UTC$/,
+    );
+  });
+
+  it("says the API's verdict weighs the last 7 days", async () => {
+    server.use(answer('/applications/:id/summary', f.summaryProfiles));
+    await renderWithApi(<HealthCard />, profilesSystem);
+    expect(await screen.findByTestId('health-window')).toHaveTextContent(/^Risk over the last 7 days$/);
+  });
+
   it('turns red on an error rate above the critical threshold', async () => {
     const failing = { ...f.summaryBillingApi, goldenSignals: { ...f.summaryBillingApi.goldenSignals, errorRate: 0.2 } };
     server.use(answer('/components/:id/summary', failing));

@@ -5,6 +5,7 @@ import { Widget } from './common/WidgetState';
 import { useMonitoredEntity } from './common/EntityContext';
 import { healthOf } from './health';
 import { useMonitoringOptions } from '../options';
+import { when } from './common/format';
 
 const DOT = { green: 'green', orange: 'orange', red: 'red', 'no data': 'grey', unknown: 'grey' } as const;
 
@@ -24,6 +25,13 @@ export function HealthCard() {
                 <strong data-testid="health-colour">{verdict.colour}</strong>
               </StatusDot>{' '}
               {summary.entity.name ?? summary.entity.id} ({summary.entity.kind}, team {summary.entity.team ?? '–'})
+            </p>
+            {/* The API's verdict weighs the last 7 days; without one, the card judges the summary's signals, of the
+                last 24 hours: neither follows the tab's period, so each says what it covers. */}
+            <p data-testid="health-window">
+              {summary.risk?.health
+                ? 'Risk over the last 7 days'
+                : `Signals from ${when(summary.goldenSignals.windowStart)} to ${when(summary.goldenSignals.windowEnd)}`}
             </p>
             <ul>
               {verdict.reasons.map(reason => (

@@ -16,9 +16,10 @@ const score = (r: RiskRow) => (r.health === 'no data' || r.riskScore === null ||
 const reasons = (r: RiskRow) => (r.reasons?.length ? r.reasons.join('; ') : NO_REASON[r.health ?? ''] ?? '');
 
 const columns = (withTeam: boolean): TableColumn<RiskRow>[] => [
-  { title: 'Rank', field: 'rank' },
+  // Unknown (no rank, an application without an owner in the mapping) reads "–", not an empty cell.
+  { title: 'Rank', render: r => r.rank ?? NONE },
   { title: 'Application', render: r => r.appName ?? r.appId },
-  ...(withTeam ? [{ title: 'Team', field: 'team' } as TableColumn<RiskRow>] : []),
+  ...(withTeam ? [{ title: 'Team', render: r => r.team ?? NONE } as TableColumn<RiskRow>] : []),
   { title: 'Health', render: health },
   { title: 'Score', render: score },
   { title: 'Availability 7d', render: r => availability(r.availability7D) },

@@ -29,7 +29,8 @@ export function DashboardPage() {
   const dora = useMonitoringData(api => api.getDora('group', { period: 'last_30d' }), []);
   return (
     <div style={{ display: 'grid', gap: 16 }}>
-      <Widget title="Health by domain, group and team" what="health figures" state={overview} isEmpty={o => o.health.length === 0} freshness={o => o.freshness}>
+      {/* Health and risk are the last build's verdicts over the last 7 days, whatever period the overview is asked for. */}
+      <Widget title="Health by domain, group and team (last 7 days)" what="health figures" state={overview} isEmpty={o => o.health.length === 0} freshness={o => o.freshness}>
         {o => (
           <>
             <p data-testid="estate-health">
@@ -80,7 +81,7 @@ export function DashboardPage() {
           </div>
         )}
       </Widget>
-      <Widget title="Top risks" what="risks" state={overview} isEmpty={o => o.topRisks.length === 0}>
+      <Widget title="Top risks (last 7 days)" what="risks" state={overview} isEmpty={o => o.topRisks.length === 0}>
         {o => <RiskTable rows={o.topRisks} />}
       </Widget>
       <Widget title="DORA per group (30 days)" what="DORA figures" state={dora} isEmpty={d => d.items.length === 0} freshness={d => d.freshness}>

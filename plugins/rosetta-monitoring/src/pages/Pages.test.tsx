@@ -36,6 +36,31 @@ describe('pages', () => {
       expect(screen.getAllByText(f.overview.topRisks[0].reasons!.join('; ')).length).toBeGreaterThan(0);
       expect(await screen.findByText(f.doraGroup.items[0].id)).toBeInTheDocument();
     });
+    // The page asks the overview for the last 30 days (its trends), but health and risk are judged over the last 7
+    // days whatever the period: beside "Trends (30 days)", untitled, they would read as 30 days' verdicts.
+    it('says health and the top risks are over the last 7 days, not the 30 days of the trends', async () => {
+      server.use(answer('/overview', f.overview), answer('/kpis/dora', f.doraGroup, { groupBy: 'group' }));
+      await renderWithApi(<DashboardPage />);
+      expect(await screen.findByText('Health by domain, group and team (last 7 days)')).toBeInTheDocument();
+      expect(screen.getByText('Top risks (last 7 days)')).toBeInTheDocument();
+      expect(screen.getByText('Trends (30 days)')).toBeInTheDocument();
+    });
+    // An application whose mapping entry names no team, unranked: its cells say unknown, where empty ones would read
+    // as a rendering fault. Its reasons read whole, the latency SLO's sentence (a threshold with a thousands comma)
+    // included.
+    it('shows an unknown rank and team as "–" and every reason of a risk whole', async () => {
+      const latency = 'p95 latency within 1,500 ms in 94.917% of the hours over 7 days is below the 95.000% target';
+      const risk = { ...f.overview.topRisks[0], rank: null, team: null, reasons: [latency, '3 incidents in 7 days'] };
+      server.use(answer('/overview', { ...f.overview, topRisks: [risk] }), answer('/kpis/dora', f.doraGroup));
+      await renderWithApi(<DashboardPage />);
+      const row = (await screen.findByText(risk.appName!)).closest('tr')!;
+      const table = row.closest('table')!;
+      const headers = within(table).getAllByRole('columnheader').map(h => h.textContent);
+      const cells = within(row).getAllByRole('cell').map(c => c.textContent);
+      expect(cells[headers.indexOf('Rank')]).toBe('–');
+      expect(cells[headers.indexOf('Team')]).toBe('–');
+      expect(cells[headers.indexOf('Reasons')]).toBe(`${latency}; 3 incidents in 7 days`);
+    });
     // Neither the health levels, the top risks nor the DORA rows have a title or a search: no toolbar, an empty strip,
     // above them.
     it('shows the health levels, the top risks and the DORA rows without a toolbar above them', async () => {
@@ -685,6 +710,26 @@ describe('pages', () => {
       expect(within(profilesRow).getByRole('cell', { name: '0' })).toHaveAttribute('title', '2026-11-28: 0');
       const calendar = screen.getByRole('table', { name: 'change calendar' });
       expect(within(calendar).getAllByRole('columnheader')[0]).toHaveTextContent(/^Team$/);
+    });
+    // A period before the lake first read ServiceNow's incidents: every row's count is null (unknown). The heatmap
+    // lists the applications that opened one: none to list, its grid of days alone would read as no incident.
+    it('says the incidents opened are unknown when no day of the period was read, not an empty heatmap', async () => {
+      const unread = f.incidentsReportApp.items.map(row => ({
+        ...row,
+        opened: null,
+        days: row.days.map(d => ({ ...d, opened: null })),
+      }));
+      server.use(
+        answer('/kpis/incidents', { ...f.incidentsReportApp, items: unread }, { groupBy: 'app' }),
+        answer('/kpis/incidents', f.incidentsReportTeam, { groupBy: 'team' }),
+        answer('/kpis/changes', f.changesReportTeam),
+      );
+      await renderWithApi(<RunPage />);
+      expect(await screen.findByText('Incidents opened unknown')).toBeInTheDocument();
+      expect(
+        screen.getByText('No day of the period was read from ServiceNow: the incidents opened are unknown, not none.'),
+      ).toBeInTheDocument();
+      expect(screen.queryByRole('table', { name: 'incident heatmap' })).not.toBeInTheDocument();
     });
     // Every application of a large estate is listed, not only those of the report's first page.
     it('lists the applications of every page of the report', async () => {

@@ -1,5 +1,5 @@
 import { coveredDays } from './KpiControls';
-import { Table, TableColumn } from '@backstage/core-components';
+import { EmptyState, Table, TableColumn } from '@backstage/core-components';
 import type { ChangesRow, KpiWindow } from '../api/types';
 import { useMonitoringData } from '../components/common/useMonitoringData';
 import { Widget } from '../components/common/WidgetState';
@@ -111,6 +111,16 @@ export function RunPage() {
       </Widget>
       <Widget title="Incident heatmap (opened per day)" what="incidents" state={apps} isEmpty={r => r.items.every(row => row.opened === 0)} freshness={r => r.freshness}>
         {r => {
+          // No day read from ServiceNow: every row's count is unknown, and a grid without rows would read as none.
+          if (r.items.every(row => row.opened === null || row.opened === undefined)) {
+            return (
+              <EmptyState
+                missing="data"
+                title="Incidents opened unknown"
+                description="No day of the period was read from ServiceNow: the incidents opened are unknown, not none."
+              />
+            );
+          }
           const map = heatmapOf(r.items);
           const max = Math.max(0, ...map.rows.flatMap(row => row.counts.map(n => n ?? 0)));
           return (
