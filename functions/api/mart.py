@@ -449,18 +449,17 @@ class ServingMart:
                 source = Path(self.lake.url_of(key))
                 if not source.exists():
                     raise unavailable("a mart object vanished; a new build is landing", RETRY_WHILE_LOADING_S)
-                if order is None or _sorted_by_app(source):
-                    _link(source, partial)
-                    partial.replace(target)
-                    return target
             else:
                 found = self.lake.store.get(key)
                 if found is None:
                     raise unavailable("a mart object vanished; a new build is landing", RETRY_WHILE_LOADING_S)
                 source = partial.with_suffix(".src")
                 source.write_bytes(found.data)
-            if order is None or (not local_lake and _sorted_by_app(source)):
-                source.replace(partial)
+            if order is None or _sorted_by_app(source):
+                if local_lake:
+                    _link(source, partial)
+                else:
+                    source.replace(partial)
             else:
                 self._sorted_copy(source, partial, order)
                 if not local_lake:
