@@ -172,6 +172,15 @@ class IngestSettings(EnvironmentSettings):
             raise ValueError("this source takes its token alone: leave the user and password out of the URL")
         return value
 
+    @field_validator("elasticsearch_api_key", "elasticsearch_api_key_secret_arn", "elasticsearch_api_key_parameter")
+    @classmethod
+    def _no_user_beside_an_api_key(cls, key: Any, info: ValidationInfo) -> Any:
+        # The same header clash with an API key: the URL's user and password would replace its ApiKey header.
+        parts = urlsplit(info.data.get("elasticsearch_url") or "")
+        if key is not None and (parts.username or parts.password):
+            raise ValueError("an API key is given: leave the user and password out of ROSETTA_ELASTICSEARCH_URL")
+        return key
+
     @field_validator(*HEADER_SECRETS)
     @classmethod
     def _sendable_in_a_header(cls, token: SecretStr | None) -> SecretStr | None:

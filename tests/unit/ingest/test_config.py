@@ -106,6 +106,21 @@ def test_a_user_in_the_url_of_a_source_that_takes_a_token_fails_at_start_up(
     assert "s3cr3t" not in str(err.value)
 
 
+@pytest.mark.parametrize("key", ["API_KEY", "API_KEY_SECRET_ARN", "API_KEY_PARAMETER"])
+def test_a_user_in_the_elasticsearch_url_beside_an_api_key_fails_at_start_up(
+    key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Elasticsearch takes a user and password or an API key; with both, the URL's Basic header replaced the
+    `ApiKey` one and every request was refused (401) for a reason no run could name."""
+    monkeypatch.setenv("ROSETTA_ELASTICSEARCH_URL", "https://svc:Pa55-s3cr3t@logs.example.org:9200/")
+    monkeypatch.setenv(f"ROSETTA_ELASTICSEARCH_{key}", "arn-or-key-value")
+    with pytest.raises(SettingsError, match=rf"^ROSETTA_ELASTICSEARCH_{key}: .*leave the user and password out") as err:
+        IngestSettings()
+    assert "s3cr3t" not in str(err.value)
+    monkeypatch.delenv(f"ROSETTA_ELASTICSEARCH_{key}")
+    assert IngestSettings().elasticsearch_url == "https://svc:Pa55-s3cr3t@logs.example.org:9200/"
+
+
 def test_an_empty_source_url_is_unset(monkeypatch: pytest.MonkeyPatch) -> None:
     """`ROSETTA_GITLAB_URL=` (a line left empty in .env) means no GitLab, as before."""
     monkeypatch.setenv("ROSETTA_GITLAB_URL", "")
