@@ -107,8 +107,10 @@ export function GoldenSignalsCard({ entity, period }: { entity: MonitoredEntity;
                     <CartesianGrid strokeDasharray="3 3" />
                     <XAxis dataKey="t" hide />
                     <YAxis width={48} tickFormatter={'tick' in signal ? signal.tick : undefined} />
-                    {/* The hour in UTC, as every instant the plugin shows, and the value in the signal's unit. */}
+                    {/* The hour in UTC, as every instant the plugin shows, and the value in the signal's unit; an hour
+                        without one says so ("–"), where recharts leaves the series out by default. */}
                     <Tooltip
+                      filterNull={false}
                       labelFormatter={t => when(typeof t === 'string' ? t : null)}
                       formatter={(v: unknown) => signal.value(typeof v === 'number' ? v : null)}
                     />

@@ -64,6 +64,24 @@ describe('HealthCard', () => {
     expect(screen.queryByText('within thresholds, no open incident')).not.toBeInTheDocument();
   });
 
+  // The API cannot tell whether an open incident breached its SLA when ServiceNow's task SLAs were never read, or
+  // read only after it opened: the count is null then, and the card says unknown rather than printing nothing.
+  it("says the open incidents' SLA breaches are unknown when the API cannot count them", async () => {
+    const unread = { ...f.summaryProfiles, incidents: { ...f.summaryProfiles.incidents, slaBreached: null } };
+    server.use(answer('/applications/:id/summary', unread));
+    await renderWithApi(<HealthCard />, profilesSystem);
+    expect(await screen.findByTestId('health-sla-breached')).toHaveTextContent(/^unknown$/);
+    expect(screen.getByTestId('health-open-incidents')).toHaveTextContent(String(f.summaryProfiles.incidents.open));
+  });
+
+  it("counts the open incidents' SLA breaches when the API knows them", async () => {
+    server.use(answer('/applications/:id/summary', f.summaryProfiles));
+    await renderWithApi(<HealthCard />, profilesSystem);
+    expect(await screen.findByTestId('health-sla-breached')).toHaveTextContent(
+      new RegExp(`^${f.summaryProfiles.incidents.slaBreached}$`),
+    );
+  });
+
   // Beside the tab's period picker (last 7 days by default), "error rate 20.00% ≥ 5.00%" would read as the rate of
   // the picked period: it is the summary's, of the 24 hours to the last build's hour.
   it('says a verdict judged on the signals covers the 24 hours of the summary, in UTC', async () => {

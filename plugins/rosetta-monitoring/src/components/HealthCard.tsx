@@ -46,7 +46,8 @@ export function HealthCard() {
             ) : (
               <p>
                 Open incidents: <strong data-testid="health-open-incidents">{summary.incidents.open}</strong> (P1/P2:{' '}
-                {summary.incidents.openP1P2}, SLA breached: {summary.incidents.slaBreached})
+                {summary.incidents.openP1P2}, SLA breached:{' '}
+                <span data-testid="health-sla-breached">{summary.incidents.slaBreached ?? 'unknown'}</span>)
               </p>
             )}
           </>

@@ -5,7 +5,7 @@ import type { HealthLevel } from '../api/types';
 import { useMonitoringData } from '../components/common/useMonitoringData';
 import { Widget } from '../components/common/WidgetState';
 import { DoraTable } from '../components/DoraLevels';
-import { percent } from '../components/common/format';
+import { count, percent } from '../components/common/format';
 import { RiskTable } from '../components/RiskTable';
 import { NO_TOOLBAR } from '../components/common/tableOptions';
 
@@ -22,6 +22,12 @@ const HEALTH_COLUMNS: TableColumn<HealthLevel>[] = [
   { title: 'Reasons', render: h => (h.reasons ?? []).join('; ') },
 ];
 
+/**
+ * How a day's figure reads in a trend's tooltip. A day without one (no traffic, so no error rate; a day before its
+ * source was first read, so no count) says so: recharts leaves such a series out of the tooltip by default, and a day
+ * showing its date alone reads as if it had nothing to show.
+ */
+const dayFigure = (format: (v: number) => string) => (v: unknown) => (typeof v === 'number' ? format(v) : 'no data');
 
 /** Estate-wide dashboard: health by domain, group and team, trends, top risks, DORA per group. */
 export function DashboardPage() {
@@ -61,7 +67,7 @@ export function DashboardPage() {
                 <CartesianGrid strokeDasharray="3 3" />
                 <XAxis dataKey="day" />
                 <YAxis allowDecimals={false} />
-                <Tooltip />
+                <Tooltip filterNull={false} formatter={dayFigure(count)} />
                 <Legend />
                 <Bar dataKey="deployments" name="Deployments" fill="#1f5493" isAnimationActive={false} />
                 <Bar dataKey="incidentsOpened" name="Incidents opened" fill="#c62828" isAnimationActive={false} />
@@ -73,7 +79,7 @@ export function DashboardPage() {
                 <XAxis dataKey="day" />
                 {/* The API gives the error rate as a fraction; it reads in percent, as everywhere else. */}
                 <YAxis width={64} tickFormatter={v => percent(v, 3)} />
-                <Tooltip formatter={v => percent(typeof v === 'number' ? v : null, 3)} />
+                <Tooltip filterNull={false} formatter={dayFigure(v => percent(v, 3))} />
                 <Legend />
                 <Line dataKey="errorRate" name="Error rate" stroke="#c62828" dot={false} isAnimationActive={false} />
               </LineChart>
