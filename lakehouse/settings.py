@@ -48,6 +48,12 @@ def base_url(value: str | None) -> str | None:
             "a user or password in the URL holds /, ? or # as it is, which ends the host before its @: write them "
             "percent-encoded (%2F, %3F, %23)"
         )
+    # The clients join each API path to the base URL: a query string or fragment there sent every request to the
+    # wrong path, and a token written into it (GitLab takes ?private_token=) was shown wherever the URL is shown.
+    if parts.query or parts.fragment or value.endswith(("?", "#")):
+        raise ValueError(
+            "give the base URL without a query string or fragment (?... or #...): a token goes in its own setting"
+        )
     return value
 
 

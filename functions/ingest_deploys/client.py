@@ -11,8 +11,9 @@ from urllib.parse import quote
 
 from pydantic import SecretStr
 
+from functions.ingest_deploys import parse
 from functions.ingest_deploys.redact import redact_sources
-from lakehouse.ingest.client import ApiResponse, PageRequest, SourceClient
+from lakehouse.ingest.client import ApiResponse, PageRequest, SetAside, SourceClient
 from lakehouse.ingest.errors import SourceUnavailable
 from lakehouse.ingest.paginators import NextPagePaginator
 
@@ -68,19 +69,26 @@ class GitLabClient(SourceClient):
     def _listing(self, path: str, params: dict[str, Any]) -> Iterator[ApiResponse]:
         return self.pages(PageRequest(path, params), NextPagePaginator(self.source))
 
-    def _updated_listing(self, path: str, params: dict[str, Any]) -> Iterator[ApiResponse]:
+    def _updated_listing(self, path: str, params: dict[str, Any], dataset: str) -> Iterator[ApiResponse]:
         """Offset pages of what was updated in the window, by update time. A record updated while it is paged leaves
         the window (its new time is past `updated_before`): the ones after it slide back one place, and the first
         of the next page is never read. GitLab counts the listing on every page (x-total, up to 10,000 records):
-        when the count falls during a read, the listing is read again (rows read twice are merged on their key)."""
+        when the count falls during a read, the listing is read again (rows read twice are merged on their key).
+        A read that kept its count yet holds fewer records (a page lost, an x-next-page missing) is set aside as a
+        reject of `dataset`, naming both figures."""
         for _ in range(MAX_READS):
             counts: list[int] = []
+            read = 0
             for response in self._listing(path, params):
                 yield response
+                read += len(response.body)
                 total = (response.headers.get("x-total") or "").strip()
                 if total.isascii() and total.isdigit():
                     counts.append(int(total))
             if not counts or min(counts) >= counts[0]:
+                if counts and read < min(counts):
+                    reason = f"the listing announced {min(counts)} records (x-total) and {read} were read"
+                    self.counters.set_aside.append(SetAside(f"GET {path}", reason, "", dataset))
                 return
             self.rereads += 1
         raise SourceUnavailable(
@@ -101,6 +109,7 @@ class GitLabClient(SourceClient):
                 "sort": "asc",
                 "per_page": per_page,
             },
+            parse.DEPLOYMENTS,
         )
 
     def shape_of(self, request: PageRequest) -> type:
@@ -133,6 +142,7 @@ class GitLabClient(SourceClient):
                 "sort": "asc",
                 "per_page": per_page,
             },
+            parse.MERGE_REQUESTS,
         )
 
     def pipelines(self, project_id: int, since: datetime, until: datetime, per_page: int) -> Iterator[ApiResponse]:
@@ -145,4 +155,5 @@ class GitLabClient(SourceClient):
                 "sort": "asc",
                 "per_page": per_page,
             },
+            parse.PIPELINES,
         )

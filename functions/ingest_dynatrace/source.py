@@ -45,7 +45,11 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
             for selector in selectors:
                 processes: dict[str, list[str]] = {}
                 fields = "+fromRelationships,+tags,+managementZones"
-                for topology in client.entities(selector, since_ms, until_ms, settings.dynatrace_page_size, fields):
+                # Services missing from this listing are missing from the entities dataset: its reject when read.
+                topology_of = parse.ENTITIES_DATASET if with_entities else None
+                for topology in client.entities(
+                    selector, since_ms, until_ms, settings.dynatrace_page_size, fields, topology_of
+                ):
                     _gather(processes, parse.processes_of(topology.body))
                     if with_entities:
                         yield Page(parse.ENTITIES_DATASET, topology.body, {"seen_on_ms": seen_on_ms})

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, NoReturn, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import httpx
 from pydantic import SecretStr
@@ -28,6 +28,8 @@ from lakehouse.ingest.errors import (
     SourceUnavailable,
 )
 from lakehouse.redact import REDACTED, payload_without_credentials, text_without_credentials
+
+log = logging.getLogger("rosetta.ingest")
 
 # httpx logs every request's whole URL at INFO, where a user and password written into a source's base URL (an
 # Elasticsearch behind basic auth) would show as soon as a handler logs at INFO: its lines are kept to warnings.
@@ -85,6 +87,8 @@ class Counters:
     pages: int = 0
     rate_limited: int = 0
     set_aside: list[SetAside] = field(default_factory=list)
+    # Unreadable answers to pages a later attempt read: nothing was lost, so they are no rejects (see send).
+    read_again: list[SetAside] = field(default_factory=list)
 
     def snapshot(self) -> tuple[int, int, int]:
         return self.requests, self.retries, self.pages
@@ -92,9 +96,9 @@ class Counters:
 
 @dataclass(frozen=True)
 class SetAside:
-    """An answer kept as a reject of the run: a 200 whose body was empty, not JSON or not the API's shape (then
-    requested again), or a refusal the run went on without (a project the mapping names that the source no longer
-    serves)."""
+    """An answer kept as a reject of the run: a page whose body stayed empty, not JSON or not the API's shape however
+    often it was requested (one reject per page), a listing holding fewer records than it announced, or a refusal
+    the run went on without (a project the mapping names that the source no longer serves)."""
 
     url: str
     reason: str
@@ -290,10 +294,13 @@ class SourceClient:
         self.counters = Counters()
         # Set when the source asked for a longer wait than a run waits: no request is sent to it until then.
         self._rate_limited: RateLimited | None = None
+        # The unreadable answers to the request being sent, one per attempt (see send): a client sends one request
+        # at a time (each run, and each live call, has clients of its own).
+        self._unreadable: list[SetAside] = []
         self._rng = rng or random.Random()
         # What an answer may echo of the request (a proxy's error page, a wrong route to an echo service): it is
         # never kept in the rejects nor quoted in an error.
-        self._secrets = _secret_forms(headers or {}, auth)
+        self._secrets = _secret_forms(headers or {}, auth, self.base_url)
         self._echoes = _echo_pattern(self._secrets)
         self._echo_clues = _echo_clues(self._secrets)
         plain = {k: (v.get_secret_value() if isinstance(v, SecretStr) else v) for k, v in (headers or {}).items()}
@@ -335,14 +342,31 @@ class SourceClient:
             before_sleep=self._count_retry,
             reraise=True,
         )
+        self._unreadable = []
+        made = 0
         try:
             for attempt in retrying:
                 with attempt:
-                    return self._attempt(request)
+                    made += 1
+                    response = self._attempt(request)
+                    if self._unreadable:
+                        # Read in the end: the page's records are all there, the retries count the attempts.
+                        log.warning(
+                            "page read after unreadable answers",
+                            extra={"source": self.source, "page": self._where(request), "attempts": made},
+                        )
+                        self.counters.read_again += self._unreadable
+                        self._unreadable = []
+                    return response
         except Retriable as exc:
             raise SourceUnavailable(
                 self.source, f"{exc.reason} on {self._where(request)}, still after {self.policy.attempts} attempts"
             ) from None
+        finally:
+            if self._unreadable:
+                # The page was never read, whatever ended the tries: one reject for it, not one per attempt.
+                self.counters.set_aside.append(_one_reject(self._unreadable, made))
+                self._unreadable = []
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _wait(self, state: RetryCallState) -> float:
@@ -381,7 +405,7 @@ class SourceClient:
         except httpx.DecodingError as exc:
             # A body whose Content-Encoding (gzip, deflate) does not decompress: a cut or garbled answer.
             reason = f"page could not be decompressed ({exc})"
-            self.counters.set_aside.append(SetAside(self._where(request), reason, ""))
+            self._unreadable.append(SetAside(self._where(request), reason, ""))
             raise Retriable(reason) from None
         if status == 429 or status >= 500:
             if status == 429:
@@ -407,7 +431,7 @@ class SourceClient:
             # Every page the sources answer is JSON, an empty list at least: an empty body (a 204 too) is a cut
             # answer, never the end of the records.
             reason = "page was empty" + (f" (HTTP {status})" if status != 200 else "")
-            self.counters.set_aside.append(SetAside(self._where(request), reason, ""))
+            self._unreadable.append(SetAside(self._where(request), reason, ""))
             raise Retriable(reason)
         try:
             # A page echoing the request's credentials (an error quoting its Authorization header) loses them
@@ -479,7 +503,8 @@ class SourceClient:
         return isinstance(listed, list) or (listed is None and self.null_list_is_empty)
 
     def _set_aside(self, request: PageRequest, reason: str, text: str) -> None:
-        self.counters.set_aside.append(SetAside(self._where(request), reason, self.kept_text(self._unechoed(text))))
+        """Keep an unreadable answer to the request being sent; send makes the page's reject of them."""
+        self._unreadable.append(SetAside(self._where(request), reason, self.kept_text(self._unechoed(text))))
 
     def _echoed(self, content: bytes) -> bool:
         """Whether a page holds one of the client's credentials, as it is or JSON-escaped."""
@@ -539,6 +564,20 @@ class Paginator(Protocol):
     def next_request(self, response: ApiResponse) -> PageRequest | None: ...
 
 
+def _one_reject(unreadable: list[SetAside], attempts: int) -> SetAside:
+    """The reject of a page never read: the last unreadable answer that had a body (what the source answers now; a
+    body cut at another place each time would otherwise be kept once per attempt), the reason saying on how many of
+    the attempts the answer was unreadable and any other way it was."""
+    kept = next((a for a in reversed(unreadable) if a.text), unreadable[-1])
+    if attempts == 1:
+        return kept
+    share = f"all {attempts}" if len(unreadable) == attempts else f"{len(unreadable)} of {attempts}"
+    kinds = dict.fromkeys(a.reason.split(" (")[0] for a in unreadable)
+    kinds.pop(kept.reason.split(" (")[0], None)
+    others = f"; also {', '.join(kinds)}" if kinds else ""
+    return SetAside(kept.url, f"{kept.reason}, on {share} attempts{others}", kept.text, kept.dataset)
+
+
 def _dig(body: Any, keys: tuple[str, ...]) -> Any:
     """body[k1][k2]..., or None where a level is missing or not an object."""
     for key in keys:
@@ -548,10 +587,14 @@ def _dig(body: Any, keys: tuple[str, ...]) -> Any:
     return body
 
 
-def _secret_forms(headers: Mapping[str, SecretStr | str], auth: tuple[str, SecretStr] | None) -> tuple[str, ...]:
+def _secret_forms(
+    headers: Mapping[str, SecretStr | str], auth: tuple[str, SecretStr] | None, base_url: str = ""
+) -> tuple[str, ...]:
     """The client's credentials as an answer echoing its request would write them: each secret header's value and
-    its last word (the token of "Bearer <token>"), the basic auth password and its header's base64. Longest first
-    (a value before the token inside it); none shorter than MIN_SECRET, which would mask ordinary words."""
+    its last word (the token of "Bearer <token>"), the basic auth password and its header's base64, and those of a
+    user and password written into the base URL (a GitLab behind a proxy's basic auth), which httpx sends as a Basic
+    Authorization header where the client has no auth of its own. Longest first (a value before the token inside
+    it); none shorter than MIN_SECRET, which would mask ordinary words."""
     forms: set[str] = set()
     for value in headers.values():
         if isinstance(value, SecretStr):
@@ -560,6 +603,11 @@ def _secret_forms(headers: Mapping[str, SecretStr | str], auth: tuple[str, Secre
     if auth:
         password = auth[1].get_secret_value()
         forms |= {password, base64.b64encode(f"{auth[0]}:{password}".encode()).decode()}
+    written = urlsplit(base_url)
+    if written.username or written.password:
+        # httpx decodes them (%40 is @) before encoding the header.
+        user, password = unquote(written.username or ""), unquote(written.password or "")
+        forms |= {password, written.password or "", base64.b64encode(f"{user}:{password}".encode()).decode()}
     return tuple(sorted((f for f in forms if len(f) >= MIN_SECRET), key=len, reverse=True))
 
 

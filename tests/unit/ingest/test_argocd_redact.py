@@ -105,16 +105,17 @@ def test_a_repository_url_loses_the_credentials_written_into_it_wherever_a_sourc
 
 
 def test_a_listing_set_aside_keeps_none_of_the_tools_values_in_the_rejects() -> None:
-    """A listing cut off in transit (not JSON) and one without its items list are set aside, their text kept as the
-    run's rejects, and asked again: velero-test's plugin values (its HELM_VALUES) are in neither text kept, which
-    the lake would otherwise hold as they came. The listing read afterwards is the one parsed, as before."""
+    """A listing cut off in transit (not JSON) and one without its items list are set aside, their text kept (the
+    run's reject, had no later attempt read the listing), and asked again: velero-test's plugin values (its
+    HELM_VALUES) are in neither text kept, which the lake would otherwise hold as they came. The listing read
+    afterwards is the one parsed, as before."""
     whole = json.dumps({"items": [velero()]})
     misnamed = json.dumps({"item": [velero()]})
     answers = [httpx.Response(200, text=whole[: len(whole) // 2]), httpx.Response(200, text=misnamed)]
     answers.append(httpx.Response(200, text=whole))
     argocd = ArgoCDClient("https://argocd.example", SecretStr("t"), transport=mock(answers), clock=FakeClock())
     assert argocd.applications().body == json.loads(whole)
-    kept = argocd.counters.set_aside
+    kept = argocd.counters.read_again
     assert [a.reason.split(" (")[0] for a in kept] == ["page was not valid JSON", "page has no items list"]
     for aside in kept:
         assert "cluster_name: gke-alpha-01-europe-west1" not in aside.text

@@ -164,7 +164,7 @@ def test_a_servicenow_refusal_says_its_detail_too() -> None:
 def test_a_truncated_json_page_is_kept_then_asked_again() -> None:
     client, _ = client_for([httpx.Response(200, content=b'{"result": [{"sys_id": "ab'), httpx.Response(200, json={})])
     assert client.send(PageRequest("/api/now/table/incident")).body == {}
-    (bad,) = client.counters.set_aside
+    (bad,) = client.counters.read_again
     assert "not valid JSON" in bad.reason and bad.text == '{"result": [{"sys_id": "ab'
 
 
@@ -173,7 +173,7 @@ def test_an_empty_page_is_kept_then_asked_again() -> None:
     and Elasticsearch parsers failed the run on it, the GitLab ones read it as a page of no records."""
     client, _ = client_for([httpx.Response(200, content=b""), httpx.Response(200, json={"result": []})])
     assert client.send(PageRequest("/api/now/table/incident")).body == {"result": []}
-    (bad,) = client.counters.set_aside
+    (bad,) = client.counters.read_again
     assert (bad.url, bad.reason, bad.text) == ("GET /api/now/table/incident", "page was empty", "")
     assert (client.counters.requests, client.counters.retries) == (2, 1)
 
@@ -184,12 +184,12 @@ def test_a_page_of_another_json_shape_is_kept_then_asked_again() -> None:
     listed = b'[{"sys_id": "a"}]'
     client, _ = client_for([httpx.Response(200, content=listed), httpx.Response(200, json={"result": []})])
     assert client.send(PageRequest("/api/now/table/incident")).body == {"result": []}
-    (bad,) = client.counters.set_aside
+    (bad,) = client.counters.read_again
     assert (bad.reason, bad.text) == ("page was a JSON list, not an object", '[{"sys_id": "a"}]')
     answers = [httpx.Response(200, json={"message": "x"}), httpx.Response(200, json=[])]
     gitlab = GitLabClient("https://gitlab.example", SecretStr("glpat-x"), transport=mock(answers), clock=FakeClock())
     assert gitlab.send(PageRequest("/api/v4/projects/5/pipelines")).body == []
-    (bad,) = gitlab.counters.set_aside
+    (bad,) = gitlab.counters.read_again
     assert bad.reason == "page was a JSON object, not a list"
 
 
@@ -202,7 +202,7 @@ def test_a_servicenow_page_without_its_result_list_is_kept_then_asked_again() ->
     clock = FakeClock()
     servicenow = ServiceNowClient("https://i.example", "u", SecretStr("pw"), transport=mock(answers), clock=clock)
     assert servicenow.send(PageRequest("/api/now/table/incident")).body == {"result": [{"sys_id": "a"}]}
-    (bad,) = servicenow.counters.set_aside
+    (bad,) = servicenow.counters.read_again
     assert (bad.url, bad.reason) == ("GET /api/now/table/incident", "page has no result list")
     assert "maximum execution time exceeded" in bad.text
     always = ServiceNowClient(
@@ -227,7 +227,7 @@ def test_an_argocd_listing_of_no_application_is_items_null() -> None:
     answers = [httpx.Response(200, json={"metadata": {}}), httpx.Response(200, json={"metadata": {}, "items": []})]
     argocd = ArgoCDClient("https://argocd.example", SecretStr("t"), transport=mock(answers), clock=FakeClock())
     assert argocd.applications().body == {"metadata": {}, "items": []}
-    assert [a.reason for a in argocd.counters.set_aside] == ["page has no items list"]
+    assert [a.reason for a in argocd.counters.read_again] == ["page has no items list"]
 
 
 def test_a_redirect_fails_at_once_saying_so() -> None:
@@ -362,7 +362,7 @@ def test_an_answer_with_no_content_is_kept_then_asked_again_as_an_empty_page() -
     sources' parsers failed on None naming no source. It is an empty page: kept aside, asked again."""
     client, _ = client_for([httpx.Response(204), httpx.Response(200, json={"result": []})])
     assert client.send(PageRequest("/api/now/table/incident")).body == {"result": []}
-    (bad,) = client.counters.set_aside
+    (bad,) = client.counters.read_again
     assert (bad.reason, bad.text) == ("page was empty (HTTP 204)", "")
 
 
@@ -372,7 +372,7 @@ def test_a_body_that_does_not_decompress_is_kept_then_asked_again() -> None:
     garbled = httpx.Response(200, headers={"content-encoding": "gzip"}, stream=httpx.ByteStream(b"not gzip at all"))
     client, _ = client_for([garbled, httpx.Response(200, json={"result": []})])
     assert client.send(PageRequest("/api/now/table/incident")).body == {"result": []}
-    (bad,) = client.counters.set_aside
+    (bad,) = client.counters.read_again
     assert bad.reason.startswith("page could not be decompressed")
     assert (client.counters.requests, client.counters.retries) == (2, 1)
 
