@@ -153,6 +153,12 @@ class ArgoCDSimulator:
             "targetRevision": "main",
         }
 
+    def initiator(self, sync: Deployment) -> dict[str, Any]:
+        """OperationInitiator: the automated sync policy, or the user who asked for the sync."""
+        if sync.automated:
+            return {"automated": True}
+        return {"username": self.estate.users[sync.user_index].email}
+
     def application(self, name: str) -> dict[str, Any]:
         app, comp, environment = self.apps[name]
         end_s = self.now_s
@@ -169,7 +175,8 @@ class ArgoCDSimulator:
                 "deployStartedAt": iso_seconds(d.started_s),
                 "deployedAt": iso_seconds(d.finished_s),
                 "id": d.history_id,
-                "initiatedBy": {"username": self.estate.users[d.user_index].email},
+                # An entry written before ArgoCD recorded who started a sync has no initiatedBy at all.
+                **({"initiatedBy": self.initiator(d)} if d.finished_s >= self.estate.argocd_initiators_from_s else {}),
                 "revision": d.revision,
                 "source": source,
             }
@@ -215,7 +222,7 @@ class ArgoCDSimulator:
                 if failed
                 else "successfully synced (all tasks run)",
                 "operation": {
-                    "initiatedBy": {"username": self.estate.users[last.user_index].email},
+                    "initiatedBy": self.initiator(last),
                     "retry": retry,
                     "sync": {
                         "revision": last.revision,

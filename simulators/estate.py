@@ -38,6 +38,10 @@ from simulators.model import (
 
 HOUR = 3600
 DAY = 86400
+# Shares of deployments whose answers lack what most carry: a GitLab deployment without a job, an ArgoCD sync its
+# automated sync policy started.
+JOBLESS_SHARE = 0.1
+AUTOMATED_SHARE = 0.4
 
 _APP_WORDS = [
     "payments",
@@ -312,6 +316,9 @@ class Estate:
     truth: Truth
     # GitLab's deployments that hand a release to ArgoCD (see Component.hands_off): served by GitLab, never truth.
     handoffs: list[Deployment] = field(default_factory=list)
+    # When ArgoCD (upgraded then) began writing who started a sync into its history: older entries have no
+    # initiatedBy.
+    argocd_initiators_from_s: int = 0
     components: list[Component] = field(default_factory=list)
     _app_by_id: dict[str, Application] = field(default_factory=dict, repr=False)
     _component_by_name: dict[str, Component] = field(default_factory=dict, repr=False)
@@ -346,6 +353,17 @@ class Estate:
 
     def group(self, name: str) -> Group:
         return self._group_by_name[name]
+
+    def initiated_by(self, dep: Deployment) -> str | None:
+        """Who started a deployment, as its source tells: the GitLab user's username; for ArgoCD 'automated', the
+        user's e-mail, or None for a sync whose history entry predates ArgoCD recording it (a failed sync is read
+        from the operation, which always says)."""
+        user = self.users[dep.user_index]
+        if dep.origin == "gitlab":
+            return user.username
+        if not dep.failed and dep.finished_s < self.argocd_initiators_from_s:
+            return None
+        return "automated" if dep.automated else user.email
 
     def teams(self) -> list[Group]:
         return [g for g in self.groups if g.kind == "team"]
@@ -633,6 +651,26 @@ class _Builder:
         return app
 
     # --- events -------------------------------------------------------------------------------------------
+    def mark_answer_shapes(self) -> None:
+        """What some deployments lack in their source's answer, as in the real APIs: a GitLab deployment without a
+        job (created through the API, or its pipeline deleted since), an ArgoCD sync its automated sync policy
+        started. Drawn apart from the events, so that every other record stays as it was."""
+        for dep in self.deployments:
+            draw = random.Random(hashing.seed_of(self.seed, "answer-shape", dep.id)).random()
+            if dep.origin == "argocd":
+                dep.automated = draw < AUTOMATED_SHARE
+            # A rollback re-runs the deploy job of the last good pipeline; a release that caused an incident, which a
+            # rollback may replace, keeps its job too: a rollback to a commit never deployed is told by the commit
+            # dates of both deployments' jobs (functions/ingest_deploys/events.py).
+            elif not dep.rollback and dep.caused_incident is None:
+                dep.jobless = draw < JOBLESS_SHARE
+
+    def argocd_initiators_from(self) -> int:
+        """An hour 15 to 35% into the history: ArgoCD's upgrade to a version writing initiatedBy into its history."""
+        rng = random.Random(hashing.seed_of(self.seed, "argocd-upgrade"))
+        moment = self.start_s + int((self.end_s - self.start_s) * rng.uniform(0.15, 0.35))
+        return moment - moment % HOUR
+
     def build_events(self, app: Application) -> None:
         rng = random.Random(hashing.seed_of(self.seed, "events", app.index))
         team_users = self.team_users(app.team)
@@ -1322,6 +1360,7 @@ def generate_estate(*, seed: int = 42, apps: int = 10, days: int = 30, end: date
         builder.applications.append(app)
     for app in builder.applications:
         builder.build_events(app)
+    builder.mark_answer_shapes()
     builder.deployments.sort(key=lambda d: (d.finished_s, d.id))
     builder.handoffs.sort(key=lambda d: (d.finished_s, d.id))
     builder.incidents.sort(key=lambda i: (i.opened_s, i.number))
@@ -1347,4 +1386,5 @@ def generate_estate(*, seed: int = 42, apps: int = 10, days: int = 30, end: date
         dynatrace_problems=builder.dt_problems,
         truth=_truth(builder.deployments, builder.incidents, builder.changes, builder.applications),
         handoffs=builder.handoffs,
+        argocd_initiators_from_s=builder.argocd_initiators_from(),
     )

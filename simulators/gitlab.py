@@ -263,7 +263,13 @@ class GitLabSimulator:
 
     # --- deployments ----------------------------------------------------------------------------------------
     def deployment_updated_s(self, dep: Deployment) -> int:
+        # Without a job nothing touches a deployment after the status it was given when it finished.
+        if dep.jobless:
+            return dep.finished_s
         return dep.finished_s + 1 + hashing.int_hash(dep.id) % 60
+
+    def deployment_created_s(self, dep: Deployment) -> int:
+        return dep.created_s if dep.created_s is not None else dep.started_s - 20
 
     def render_deployment(self, dep: Deployment) -> dict[str, Any]:
         comp = self.estate.component(dep.component)
@@ -274,7 +280,7 @@ class GitLabSimulator:
         author_time = datetime.fromtimestamp(self.committed_s.get(dep.revision, self.estate.start_s - 86400), tz=UTC)
         author_local = author_time.astimezone(timezone(timedelta(hours=2)))
         title = "Merge branch 'feature/change' into 'main'"
-        deployable = {
+        deployable: dict[str, Any] | None = {
             "id": dep.job_id,
             "status": status,
             "stage": "deploy",
@@ -309,12 +315,14 @@ class GitLabSimulator:
             },
             "runner": None,
         }
+        if dep.jobless:
+            deployable = None
         return {
             "id": dep.id,
             "iid": dep.gitlab_iid,
             "ref": "main",
             "sha": dep.revision,
-            "created_at": iso_millis(self.millis(dep.started_s - 20, 6)),
+            "created_at": iso_millis(self.millis(self.deployment_created_s(dep), 6)),
             "updated_at": iso_millis(self.millis(self.deployment_updated_s(dep), 7)),
             "status": status,
             "user": self.user(dep.user_index),

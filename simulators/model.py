@@ -153,6 +153,13 @@ class Deployment:
     history_id: int | None = None
     change_number: str | None = None
     user_index: int = 0
+    # GitLab: no deploying job (`deployable: null`): recorded through the API, or its pipeline deleted since.
+    jobless: bool = False
+    # ArgoCD: started by the application's automated sync policy, not by a user.
+    automated: bool = False
+    # GitLab: when the deployment was created, if long before it ran (a manual job played months later); else with
+    # its pipeline, just before it started.
+    created_s: int | None = None
 
     @property
     def time(self) -> datetime:

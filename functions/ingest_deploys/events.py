@@ -28,6 +28,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from functions.ingest_deploys.parse import RECORD_ERRORS, deployment_row
 from lakehouse.ingest.records import parse_instant
 from lakehouse.mappings import MappingEntry
 from lakehouse.schemas import get_dataset
@@ -44,6 +45,12 @@ REWRITE = timedelta(days=30)
 FAILED_PHASES = {"Failed", "Error"}
 # state/argocd/application_lives.json: application name -> its creation time when the lake first listed it.
 LIVES = ("argocd", "application_lives")
+# A GitLab deployment is kept in the day it was created, read from LOOKBACK before the window on; one that ran more
+# than LOOKBACK - REWRITE after it was created (a manual deploy job played months later) would fall out of the days
+# read while its finish day is still rewritten. Those that finished more than LATE after their creation (a wide
+# margin) are remembered in state/gitlab/late_deployments.json: creation day -> the latest such finish.
+LATE = timedelta(days=30)
+LATE_DEPLOYMENTS = ("gitlab", "late_deployments")
 
 
 def build_events(lake: Lake, since: datetime, entries: Iterable[MappingEntry]) -> pa.Table:
@@ -88,7 +95,7 @@ def build_events(lake: Lake, since: datetime, entries: Iterable[MappingEntry]) -
             )
     linked = {row["deployment_id"] for row in _rows(lake, LINKS, first_day)}
     merged = _merge_commits(_rows(lake, MERGE_REQUESTS, first_day))
-    for row in _rows(lake, DEPLOYMENTS, first_day):
+    for row in _deployment_rows(lake, first_day):
         # GitLab keeps an environment's name as written ("Production"); the mapping's are lower-case.
         environment = mapped_environment(row["environment"], gitlab_env.get(row["project_id"], set()))
         status = {"success": "succeeded", "failed": "failed"}.get(row["status"])
@@ -150,6 +157,47 @@ def remember_first_lives(lake: Lake, listing: Any) -> None:
         return {**(known or {}), **new} if new else None
 
     lake.update_json(lake.state_key(*LIVES), added)
+
+
+def remember_late_deployments(lake: Lake, page: Any, project_id: int) -> None:
+    """Remember the creation day of each deployment of a page that finished more than LATE after it was created,
+    with its latest such finish, before the page is stored: the events read that day as long as it matters."""
+    late: dict[date, datetime] = {}
+    for d in page if isinstance(page, list) else []:
+        try:
+            row = deployment_row(d, project_id)
+        except RECORD_ERRORS:
+            continue  # the parser's reject
+        finished, created = row["finished_at"], row["created_at"]
+        if finished is not None and finished - created > LATE:
+            late[created.date()] = max(finished, late.get(created.date(), finished))
+    if not late:
+        return
+
+    def added(known: dict[str, str] | None) -> dict[str, str] | None:
+        merged = _late_days(known)
+        for day, finished in late.items():
+            merged[day] = max(finished, merged.get(day, finished))
+        record = {day.isoformat(): finished.isoformat() for day, finished in sorted(merged.items())}
+        return None if record == known else record
+
+    lake.update_json(lake.state_key(*LATE_DEPLOYMENTS), added)
+
+
+def _late_days(record: dict[str, str] | None) -> dict[date, datetime]:
+    return {date.fromisoformat(day): datetime.fromisoformat(when) for day, when in (record or {}).items()}
+
+
+def _deployment_rows(lake: Lake, first_day: date) -> Iterable[dict[str, Any]]:
+    """GitLab's deployments created from `first_day` on, and of the remembered earlier days those finished since."""
+    yield from _rows(lake, DEPLOYMENTS, first_day)
+    found = lake.get_json(lake.state_key(*LATE_DEPLOYMENTS))
+    start = datetime.combine(first_day, time(), UTC)
+    dataset = get_dataset(DEPLOYMENTS)
+    for day, finished in _late_days(found[0] if found else None).items():
+        table = lake.read_partition(dataset, day) if day < first_day and finished >= start else None
+        if table is not None:
+            yield from (r for r in table.to_pylist() if r["finished_at"] is not None and r["finished_at"] >= start)
 
 
 def _never_ran(deployment: dict[str, Any]) -> bool:

@@ -23,6 +23,7 @@ from functions.ingest_deploys.events import (
     build_events,
     mapped_environment,
     remember_first_lives,
+    remember_late_deployments,
     whole_from,
 )
 from functions.ingest_deploys.redact import redact_sources
@@ -119,6 +120,8 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
             the deployments themselves are not asked for."""
             for response in gitlab.deployments(project_id, window.since, window.until, per_page):
                 if parse.DEPLOYMENTS in datasets:
+                    # Before its rows are stored: a deployment run long after its creation day is never left unread.
+                    remember_late_deployments(lake, response.body, project_id)
                     yield Page(parse.DEPLOYMENTS, response.body, context)
                 if parse.DEPLOYMENT_MRS not in datasets:
                     continue
