@@ -559,7 +559,11 @@ DATASETS: tuple[Dataset, ...] = (
             _key("finished_at", UTC_MS, "End (the deployment time used by DORA)", "UTC"),
             _key("status", STR, "succeeded or failed"),
             _c("is_rollback", BOOL, "Redeploys a revision older than the one it replaces"),
-            _c("initiated_by", STR, "User or 'automated'"),
+            _c(
+                "initiated_by",
+                STR,
+                "User or 'automated'; null when the source does not say (an ArgoCD entry without initiatedBy)",
+            ),
         ),
         natural_key=("deployment_key",),
         partition_column="finished_at",

@@ -2,7 +2,8 @@
 
 `lakehouse/sql/views.sql` is the static rendering (the lake URL comes from `set variable lake = '…'`);
 `rosetta-monitoring views` renders it for one lake, with typed empty views for datasets that have no
-files yet, since DuckDB refuses to create a view over a glob that matches nothing.
+files yet, since DuckDB refuses to create a view over a glob that matches nothing (the static rendering
+chooses between the files and the empty view when it runs).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ HEADER = """-- Named views over a Rosetta Monitoring lake, for analysts using Du
 --
 -- For an S3 lake, load httpfs and create a secret first (see the README). The views read the files at
 -- query time, so they show the current lake. DuckDB cannot create a view over files that do not exist
--- yet; `rosetta-monitoring views` prints this script for one lake, with empty typed views in their place.
+-- yet: a raw dataset without objects when the script runs gets an empty view of its columns (run the
+-- script again once it has some); `rosetta-monitoring views` prints this script for one lake.
 -- raw_* views keep every version a source gave; *_latest views keep the newest version of each record.
 """
 # The run log's instants (lakehouse.runlog.RunRecord).
@@ -44,6 +46,10 @@ def render_views(lake: Lake | None = None) -> str:
         glob = f"'/raw/{dataset.source}/{dataset.name}/*/*.parquet'"
         # By name: a day an older release wrote without a column added since reads it as null.
         reader = f"read_parquet({base} || {glob}, hive_partitioning = true, union_by_name = true)"
+        if lake is None:
+            # The query the view is to show, as a value: the lake variable and a path from the registry.
+            parts.append(_static_raw_view(dataset, f"{base} || {glob}", f"select * from {reader}"))  # noqa: S608
+            continue
         parts.append(f"create or replace view {view} as\nselect * from {reader};\n")
     parts.append("\n-- The latest version of each record, for the datasets that keep every version read.")
     for dataset in sorted(REGISTRY.values(), key=lambda d: d.id):
@@ -100,6 +106,19 @@ def render_views(lake: Lake | None = None) -> str:
             f"select {sql_file.read_columns()} from {reader};\n"
         )
     return "\n".join(parts)
+
+
+def _static_raw_view(dataset: Dataset, files: str, select: str) -> str:
+    """A raw dataset's view for any lake: DuckDB refuses a view over a glob that matches nothing, and a script
+    stopped there would leave every later view undefined. A variable named after the view holds the query to view,
+    chosen when the script runs: the files, or an empty select of the dataset's columns while the lake has none."""
+    view = f"raw_{dataset.source}_{dataset.name}"
+    return (
+        f"set variable {view} = case when exists (from glob({files}))\n"
+        f"    then {sql_literal(select)}\n"
+        f"    else {sql_literal(_empty_select(dataset))} end;\n"
+        f"create or replace view {view} as\nfrom query(getvariable('{view}'));\n"
+    )
 
 
 def _latest_view(dataset: Dataset) -> str:

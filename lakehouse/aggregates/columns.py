@@ -46,6 +46,12 @@ REQUESTS = "Requests (Dynatrace service request count)"
 ERRORS = "Failed requests (Dynatrace server-side errors); 0 in an hour with traffic where Dynatrace reported none"
 LOG_ERRORS = "ERROR log lines counted by Elasticsearch"
 LOG_EXCEPTIONS = "Log lines with an exception counted by Elasticsearch"
+# What a null means in the signal and SLO figures: no data, never 0.
+NO_LOG_COUNT = "; null when Elasticsearch gave no count for it that {span}"
+NO_DYNATRACE_VALUE_DAY = "; null when Dynatrace gave none that day"
+NO_VALUE_HOUR = "; null when Dynatrace gave none for the hour"
+NO_DATA_IN_PERIOD = "; null without data in the period"
+NONE_WITH_DATA_IN_PERIOD = "; null when none has data in the period"
 AVAILABILITY_TARGET = (
     "The application's availability target T, ratio 0-1 (its mapping's slo_availability_target, else the build's "
     "default)"
@@ -80,8 +86,8 @@ APP_BURN_WINDOWS = _burn_windows(
     "budget); null without traffic",
 )
 GROUP_BURN_WINDOWS = _burn_windows(
-    "Sum of the applications' requests over the {span} before as_of",
-    "Sum of the applications' failed requests over the {span} before as_of",
+    "Sum of the applications' requests over the {span} before as_of; null when none has data in it",
+    "Sum of the applications' failed requests over the {span} before as_of; null when none has data in it",
     "Burn rate over the {span}: sum(errors) / sum(B_i x requests_i), B_i = 1 - application i's availability target "
     "(never an average of the applications' rates); null without traffic",
 )
@@ -107,7 +113,9 @@ def _dora_metrics(scope: str) -> dict[str, str]:
             "the lake read deployments from when that is later (a lake younger than the period)"
         ),
         "deployment_frequency_numerator": f"Successful deployments {events} finished in the period",
-        "deployment_frequency_denominator_days": "Days from deployments_from to the period's end",
+        "deployment_frequency_denominator_days": (
+            "Days from deployments_from to the period's end; null with 'insufficient data'"
+        ),
         "deploy_days": "UTC calendar days of the period with a successful deployment",
         "days_with_deployments": (
             "Days (24 h, counted back from the period's end; a part day at its start is one) holding a successful "
@@ -120,20 +128,27 @@ def _dora_metrics(scope: str) -> dict[str, str]:
         ),
         "deployment_frequency_per_day": (
             "Deployment frequency: successful deployments / days in the period, per day; 0 with 'no deployments', "
-            "null with 'not mapped'"
+            "null with 'insufficient data' or 'not mapped'"
         ),
-        "deployment_frequency_state": ("ok, 'no deployments' when none succeeded, or " + DEPLOYS_NOT_MAPPED),
+        "deployment_frequency_state": (
+            "ok, 'no deployments' when none succeeded, 'insufficient data' when the period ended before the lake read "
+            "any deployment (see stg_periods), or " + DEPLOYS_NOT_MAPPED
+        ),
         "deployment_frequency_level": (
             f"The deployment frequency's {level}: a cadence met by periods with a deployment, not by deployments: "
             "daily on 5 of every 7 days (as many days as the period holds working days at the fewest: 5 in each whole "
             "week, all but 2 of the days left over), weekly in as many weeks and monthly in as many months as whole "
-            "ones fit in the period; null with 'no deployments'"
+            "ones fit in the period; null unless ok"
         ),
         "lead_time_sample": "Merge requests deployed in the period (mv_lead_times): the lead times' sample",
         "lead_time_median_hours": (
-            "Change lead time: median hours from merge to the shipping deployment, interpolated (DuckDB median)"
+            "Change lead time: median hours from merge to the shipping deployment, interpolated (DuckDB median); "
+            "null unless lead_time_state is ok"
         ),
-        "lead_time_p90_hours": "90th percentile of the change lead time, in hours, interpolated (quantile_cont)",
+        "lead_time_p90_hours": (
+            "90th percentile of the change lead time, in hours, interpolated (quantile_cont); null unless "
+            "lead_time_state is ok"
+        ),
         "lead_time_state": (
             "ok, 'insufficient data' without a deployed merge request, or 'not mapped' when none of the scope's "
             "applications has a GitLab project"
@@ -152,7 +167,7 @@ def _dora_metrics(scope: str) -> dict[str, str]:
         ),
         "recovery_median_hours": (
             "Failed deployment recovery time: median hours from a change failure's deployment to its recovery "
-            "(recovered_at), over those recovered"
+            "(recovered_at), over those recovered; null unless recovery_state is ok"
         ),
         "recovery_state": (
             "ok; 'insufficient data' without a deployment attempt, or when the only recoveries have no time, 'no "
@@ -164,7 +179,10 @@ def _dora_metrics(scope: str) -> dict[str, str]:
             "Incidents restored in the period with a duration (every incident, not only change failures): the "
             "median's sample (one restored before it opened has none)"
         ),
-        "mttr_median_hours": "MTTR: median hours from opened to restored over the incidents restored in the period",
+        "mttr_median_hours": (
+            "MTTR: median hours from opened to restored over the incidents restored in the period; null unless "
+            "mttr_state is ok"
+        ),
         "mttr_state": (
             "ok, 'no incidents restored', 'insufficient data' when none of those restored has a duration or the "
             "period ended before the lake read any incident, or 'not mapped' when none of the scope's applications "
@@ -177,11 +195,12 @@ def _dora_metrics(scope: str) -> dict[str, str]:
         ),
         "rework_denominator": "Successful deployments in the period",
         "rework_rate": (
-            "Rework rate: rework deployments / successful deployments, ratio 0-1; null with 'no deployments'"
+            "Rework rate: rework deployments / successful deployments, ratio 0-1; null with 'no deployments', "
+            "'insufficient data' or 'not mapped'"
         ),
         "rework_state": (
-            "ok, 'no deployments' when none succeeded (no rate, never 0 %), or 'not mapped' (as "
-            "deployment_frequency_state)"
+            "ok, 'no deployments' when none succeeded (no rate, never 0 %), or 'insufficient data' or 'not mapped' "
+            "(as deployment_frequency_state)"
         ),
     }
 
@@ -231,7 +250,10 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "day": "UTC day of finished_at",
         "status": "succeeded or failed",
         "is_rollback": "Puts back a revision older than the one it replaces (see stg_deployments)",
-        "initiated_by": "User who started it, or 'automated'",
+        "initiated_by": (
+            "User who started it, or 'automated'; null when the source does not say (an ArgoCD entry without "
+            "initiatedBy)"
+        ),
         "rolled_back": (
             "Rolled back: the next successful deployment in the sequence is a rollback, finished before as_of"
         ),
@@ -396,13 +418,16 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "hour": "Start of the hour (UTC), before as_of",
         "requests": REQUESTS + " in the hour; null without data",
         "errors": ERRORS,
-        "latency_p50_ms": "Median response time in ms; at application level, the worst component's",
-        "latency_p95_ms": "95th percentile response time in ms; at application level, the worst component's",
-        "latency_p99_ms": "99th percentile response time in ms; at application level, the worst component's",
-        "cpu_usage_pct": "CPU usage in percent (0-100); at application level, the worst component's",
-        "memory_usage_pct": "Memory usage in percent (0-100); at application level, the worst component's",
-        "log_errors": LOG_ERRORS + " in the hour",
-        "log_exceptions": LOG_EXCEPTIONS + " in the hour",
+        "latency_p50_ms": "Median response time in ms; at application level, the worst component's" + NO_VALUE_HOUR,
+        "latency_p95_ms": "95th percentile response time in ms; at application level, the worst component's"
+        + NO_VALUE_HOUR,
+        "latency_p99_ms": "99th percentile response time in ms; at application level, the worst component's"
+        + NO_VALUE_HOUR,
+        "cpu_usage_pct": "CPU usage in percent (0-100); at application level, the worst component's" + NO_VALUE_HOUR,
+        "memory_usage_pct": "Memory usage in percent (0-100); at application level, the worst component's"
+        + NO_VALUE_HOUR,
+        "log_errors": LOG_ERRORS + " in the hour" + NO_LOG_COUNT.format(span="hour"),
+        "log_exceptions": LOG_EXCEPTIONS + " in the hour" + NO_LOG_COUNT.format(span="hour"),
         "day": "UTC day of hour",
         "error_rate": "Error rate: errors / requests, ratio 0-1; null in an hour without traffic",
     },
@@ -455,16 +480,16 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "error_rate": "errors / requests, ratio 0-1; null without traffic",
         "availability": "1 - error_rate, ratio 0-1 (occurrences); null without traffic",
         "measured_hours": "Hours with traffic",
-        "latency_p95_worst_hour_ms": "The worst hourly p95 response time of the day, in ms",
-        "latency_p99_worst_hour_ms": "The worst hourly p99 response time of the day, in ms",
+        "latency_p95_worst_hour_ms": "The worst hourly p95 response time of the day, in ms" + NO_DYNATRACE_VALUE_DAY,
+        "latency_p99_worst_hour_ms": "The worst hourly p99 response time of the day, in ms" + NO_DYNATRACE_VALUE_DAY,
         "latency_measured_hours": "Hours with traffic and a p95 reported",
         "latency_p95_good_hours": "Of latency_measured_hours, those whose p95 met the application's threshold",
         "latency_p99_measured_hours": "Hours with traffic and a p99 reported",
         "latency_p99_good_hours": "Of latency_p99_measured_hours, those whose p99 met the application's threshold",
-        "cpu_usage_max_pct": "Highest hourly CPU usage of the day, in percent (0-100)",
-        "memory_usage_max_pct": "Highest hourly memory usage of the day, in percent (0-100)",
-        "log_errors": LOG_ERRORS + " that day",
-        "log_exceptions": LOG_EXCEPTIONS + " that day",
+        "cpu_usage_max_pct": "Highest hourly CPU usage of the day, in percent (0-100)" + NO_DYNATRACE_VALUE_DAY,
+        "memory_usage_max_pct": "Highest hourly memory usage of the day, in percent (0-100)" + NO_DYNATRACE_VALUE_DAY,
+        "log_errors": LOG_ERRORS + " that day" + NO_LOG_COUNT.format(span="day"),
+        "log_exceptions": LOG_EXCEPTIONS + " that day" + NO_LOG_COUNT.format(span="day"),
         "incidents_opened": "Incidents opened that day (mv_incidents_app_day.opened)",
         "incidents_opened_p1_p2": "Of those, priority 1 or 2",
         "incidents_open_end_of_day": "Incident backlog at the end of the day (mv_incidents_app_day.open_end_of_day)",
@@ -482,12 +507,12 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "environment": ENVIRONMENT,
         "day": DAY,
         "applications": "Applications of the domain with a row that day",
-        "requests": "Sum of the applications' requests",
-        "errors": "Sum of the applications' failed requests",
+        "requests": "Sum of the applications' requests; null when none has data that day",
+        "errors": "Sum of the applications' failed requests; null when none has data that day",
         "error_rate": "sum(errors) / sum(requests), ratio 0-1 (never an average of percentages); null without traffic",
         "availability": "1 - error_rate, ratio 0-1; null without traffic",
         "measured_hours": "Sum of the applications' hours with traffic: the sample behind the rates",
-        "log_errors": "Sum of the applications' ERROR log lines",
+        "log_errors": "Sum of the applications' ERROR log lines; null when none has a log count that day",
         "incidents_opened": "Sum of the applications' incidents opened that day",
         "incidents_opened_p1_p2": "Of those, priority 1 or 2",
         "incidents_open_end_of_day": "Sum of the applications' incident backlogs at the end of the day",
@@ -522,13 +547,15 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "environment": ENVIRONMENT,
         **_period_rollup(),
         "availability_denominator": (
-            "Valid requests over the period's hours (hours without traffic count on neither side)"
+            "Valid requests over the period's hours (hours without traffic count on neither side)" + NO_DATA_IN_PERIOD
         ),
-        "availability_numerator": "Good requests: requests - errors",
-        "bad_requests": "Failed requests",
+        "availability_numerator": "Good requests: requests - errors" + NO_DATA_IN_PERIOD,
+        "bad_requests": "Failed requests" + NO_DATA_IN_PERIOD,
         "availability": "Availability SLI: good / valid requests, ratio 0-1; null without traffic",
         "availability_target": AVAILABILITY_TARGET,
-        "error_budget_allowed": "Failed requests the budget allows: B x requests, B = 1 - availability_target",
+        "error_budget_allowed": (
+            "Failed requests the budget allows: B x requests, B = 1 - availability_target" + NO_DATA_IN_PERIOD
+        ),
         "error_budget_consumed": (
             "Budget consumed: errors / error_budget_allowed, ratio (1 = all of it); null without traffic"
         ),
@@ -549,8 +576,10 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "latency_p99_good_hours": "Hours whose p99 was at or under its threshold",
         "latency_measured_hours": "Hours with traffic and a p95 reported",
         "latency_coverage": "latency_measured_hours / hours in the period, ratio 0-1",
-        "latency_p95_sli": "p95 latency SLI: good hours / latency_measured_hours, ratio 0-1",
-        "latency_p99_sli": "p99 latency SLI: good hours / latency_p99_measured_hours, ratio 0-1",
+        "latency_p95_sli": "p95 latency SLI: good hours / latency_measured_hours, ratio 0-1; null without such hours",
+        "latency_p99_sli": (
+            "p99 latency SLI: good hours / latency_p99_measured_hours, ratio 0-1; null without such hours"
+        ),
         "latency_p95_status": (
             "p95 latency SLO status: 'no data' without a p95 measured, 'insufficient data' when latency_coverage is "
             "under min_coverage, else 'met' (the SLI reaches latency_target) or 'breached'"
@@ -568,29 +597,44 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         **_period_rollup(),
         "applications": ROLLUP_APPLICATIONS,
         "applications_breached": "Applications whose availability_status is 'breached'",
-        "availability_denominator": "Sum of the applications' valid requests",
-        "availability_numerator": "Sum of the applications' good requests",
-        "bad_requests": "Sum of the applications' failed requests",
+        "availability_denominator": "Sum of the applications' valid requests" + NONE_WITH_DATA_IN_PERIOD,
+        "availability_numerator": "Sum of the applications' good requests" + NONE_WITH_DATA_IN_PERIOD,
+        "bad_requests": "Sum of the applications' failed requests" + NONE_WITH_DATA_IN_PERIOD,
         "availability": "sum(good) / sum(requests), ratio 0-1 (never an average of percentages); null without traffic",
-        "availability_target": "The requests-weighted mean of the applications' availability targets, ratio 0-1",
-        "error_budget_allowed": "Sum of the applications' budgets: B_i x requests_i",
+        "availability_target": (
+            "The requests-weighted mean of the applications' availability targets, ratio 0-1; null without traffic"
+        ),
+        "error_budget_allowed": "Sum of the applications' budgets: B_i x requests_i" + NONE_WITH_DATA_IN_PERIOD,
         "error_budget_consumed": "sum(bad) / error_budget_allowed, ratio (1 = all of it); null without traffic",
-        "error_budget_remaining": "1 - error_budget_consumed, ratio (negative when overspent)",
-        "burn_rate_period": "sum(bad) / sum(budget allowed): the same figure as error_budget_consumed",
+        "error_budget_remaining": "1 - error_budget_consumed, ratio (negative when overspent); null without traffic",
+        "burn_rate_period": (
+            "sum(bad) / sum(budget allowed): the same figure as error_budget_consumed; null without traffic"
+        ),
         "measured_hours": "Hours with traffic, summed over the applications",
-        "expected_hours": "Hours in the period, summed over the applications that had traffic in it",
-        "coverage": "measured_hours / expected_hours, ratio 0-1 (an idle application adds to neither side)",
+        "expected_hours": (
+            "Hours in the period, summed over the applications that had traffic in it; null when none had"
+        ),
+        "coverage": (
+            "measured_hours / expected_hours, ratio 0-1 (an idle application adds to neither side); null when none "
+            "had traffic"
+        ),
         "latency_measured_hours": "Hours with traffic and a p95 reported, summed over the applications",
-        "latency_coverage": "The p95 coverage, over the applications that reported a p95, ratio 0-1",
-        "latency_p95_sli": "sum(p95 good hours) / sum(latency_measured_hours), ratio 0-1",
+        "latency_coverage": (
+            "The p95 coverage, over the applications that reported a p95, ratio 0-1; null when none did"
+        ),
+        "latency_p95_sli": "sum(p95 good hours) / sum(latency_measured_hours), ratio 0-1; null without such hours",
         "latency_target": (
-            "p95 latency target: the applications' latency targets weighted by their hours with a p95, ratio 0-1"
+            "p95 latency target: the applications' latency targets weighted by their hours with a p95, ratio 0-1; "
+            "null without such hours"
         ),
         "latency_p99_measured_hours": "Hours with traffic and a p99 reported, summed over the applications",
-        "latency_p99_coverage": "The p99 coverage, over the applications that reported a p99, ratio 0-1",
-        "latency_p99_sli": "sum(p99 good hours) / sum(latency_p99_measured_hours), ratio 0-1",
+        "latency_p99_coverage": (
+            "The p99 coverage, over the applications that reported a p99, ratio 0-1; null when none did"
+        ),
+        "latency_p99_sli": "sum(p99 good hours) / sum(latency_p99_measured_hours), ratio 0-1; null without such hours",
         "latency_p99_target": (
-            "p99 latency target: the applications' latency targets weighted by their hours with a p99, ratio 0-1"
+            "p99 latency target: the applications' latency targets weighted by their hours with a p99, ratio 0-1; "
+            "null without such hours"
         ),
         "availability_status": APPLICATION_AVAILABILITY_STATUS.replace("Availability", "The group's availability"),
         "latency_p95_status": (
@@ -683,19 +727,21 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "latency_target": LATENCY_TARGET,
         "error_rate_7d": "Error rate over the last 7 days: errors / requests, ratio 0-1; null without traffic",
         "error_rate_prev_7d": "Error rate over the 7 days before those, ratio 0-1; null without traffic",
-        "burn_rate_1h": "Burn rate over the last hour (mv_slo_burn_rates)",
-        "burn_rate_6h": "Burn rate over the last 6 hours (mv_slo_burn_rates)",
+        "burn_rate_1h": "Burn rate over the last hour (mv_slo_burn_rates); null without traffic",
+        "burn_rate_6h": "Burn rate over the last 6 hours (mv_slo_burn_rates); null without traffic",
         "open_p1_p2": "Priority 1-2 incidents open at as_of",
         "incidents_7d": "Incidents opened in the last 7 days",
         "failed_changes_7d": (
             "Change failures (deployments, full mode) plus unsuccessful changes covering no deployment, in the last 7 "
             "days"
         ),
-        "requests_7d": "Requests over the last 7 days",
-        "errors_7d": "Failed requests over the last 7 days, in its hours with traffic",
+        "requests_7d": "Requests over the last 7 days; null without data in them",
+        "errors_7d": "Failed requests over the last 7 days, in its hours with traffic; null without data in them",
         "measured_hours_7d": "Hours with traffic in the last 7 days (of 168): the coverage score_slo asks for",
-        "requests_prev_7d": "Requests over the 7 days before those",
-        "errors_prev_7d": "Failed requests over the 7 days before those, in their hours with traffic",
+        "requests_prev_7d": "Requests over the 7 days before those; null without data in them",
+        "errors_prev_7d": (
+            "Failed requests over the 7 days before those, in their hours with traffic; null without data in them"
+        ),
         "measured_hours_prev_7d": (
             "Hours with traffic in the 7 days before those (of 168): what score_traffic_lost reads"
         ),

@@ -8,77 +8,147 @@
 --
 -- For an S3 lake, load httpfs and create a secret first (see the README). The views read the files at
 -- query time, so they show the current lake. DuckDB cannot create a view over files that do not exist
--- yet; `rosetta-monitoring views` prints this script for one lake, with empty typed views in their place.
+-- yet: a raw dataset without objects when the script runs gets an empty view of its columns (run the
+-- script again once it has some); `rosetta-monitoring views` prints this script for one lake.
 -- raw_* views keep every version a source gave; *_latest views keep the newest version of each record.
 
+set variable raw_argocd_app_status = case when exists (from glob(getvariable('lake') || '/raw/argocd/app_status/*/*.parquet'))
+    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/argocd/app_status/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+    else 'select cast(null as varchar) as app_name, cast(null as varchar) as project, cast(null as varchar) as dest_server, cast(null as varchar) as dest_namespace, cast(null as varchar) as repo_url, cast(null as varchar) as target_revision, cast(null as varchar) as sync_status, cast(null as varchar) as sync_revision, cast(null as varchar) as health_status, cast(null as varchar) as operation_phase, cast(null as timestamptz) as operation_started_at, cast(null as timestamptz) as operation_finished_at, cast(null as varchar) as operation_message, cast(null as timestamptz) as reconciled_at, cast(null as timestamptz) as observed_at, cast(null as date) as day where false' end;
 create or replace view raw_argocd_app_status as
-select * from read_parquet(getvariable('lake') || '/raw/argocd/app_status/*/*.parquet', hive_partitioning = true, union_by_name = true);
+from query(getvariable('raw_argocd_app_status'));
 
+set variable raw_argocd_deployment_history = case when exists (from glob(getvariable('lake') || '/raw/argocd/deployment_history/*/*.parquet'))
+    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/argocd/deployment_history/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+    else 'select cast(null as varchar) as app_name, cast(null as bigint) as history_id, cast(null as varchar) as revision, cast(null as timestamptz) as deploy_started_at, cast(null as timestamptz) as deployed_at, cast(null as varchar) as initiated_by, cast(null as boolean) as automated, cast(null as varchar) as repo_url, cast(null as timestamptz) as app_created_at, cast(null as date) as day where false' end;
 create or replace view raw_argocd_deployment_history as
-select * from read_parquet(getvariable('lake') || '/raw/argocd/deployment_history/*/*.parquet', hive_partitioning = true, union_by_name = true);
+from query(getvariable('raw_argocd_deployment_history'));
 
+set variable raw_argocd_rejects = case when exists (from glob(getvariable('lake') || '/raw/argocd/rejects/*/*.parquet'))
+    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/argocd/rejects/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+    else 'select cast(null as varchar) as dataset, cast(null as varchar) as run_id, cast(null as varchar) as location, cast(null as varchar) as reason, cast(null as varchar) as raw_text, cast(null as timestamptz) as rejected_at, cast(null as date) as day where false' end;
 create or replace view raw_argocd_rejects as
-select * from read_parquet(getvariable('lake') || '/raw/argocd/rejects/*/*.parquet', hive_partitioning = true, union_by_name = true);
+from query(getvariable('raw_argocd_rejects'));
 
+set variable raw_argocd_sync_operations = case when exists (from glob(getvariable('lake') || '/raw/argocd/sync_operations/*/*.parquet'))
+    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/argocd/sync_operations/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+    else 'select cast(null as varchar) as app_name, cast(null as timestamptz) as started_at, cast(null as timestamptz) as finished_at, cast(null as varchar) as phase, cast(null as varchar) as revision, cast(null as varchar) as message, cast(null as varchar) as initiated_by, cast(null as boolean) as automated, cast(null as date) as day where false' end;
 create or replace view raw_argocd_sync_operations as
-select * from read_parquet(getvariable('lake') || '/raw/argocd/sync_operations/*/*.parquet', hive_partitioning = true, union_by_name = true);
+from query(getvariable('raw_argocd_sync_operations'));
 
+set variable raw_deploys_deployment_events = case when exists (from glob(getvariable('lake') || '/raw/deploys/deployment_events/*/*.parquet'))
+    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/deploys/deployment_events/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+    else 'select cast(null as varchar) as deployment_key, cast(null as varchar) as origin, cast(null as varchar) as source_ref, cast(null as varchar) as environment, cast(null as varchar) as revision, cast(null as timestamptz) as started_at, cast(null as timestamptz) as finished_at, cast(null as varchar) as status, cast(null as boolean) as is_rollback, cast(null as varchar) as initiated_by, cast(null as date) as day where false' end;
 create or replace view raw_deploys_deployment_events as
-select * from read_parquet(getvariable('lake') || '/raw/deploys/deployment_events/*/*.parquet', hive_partitioning = true, union_by_name = true);
+from query(getvariable('raw_deploys_deployment_events'));
 
+set variable raw_dynatrace_entities = case when exists (from glob(getvariable('lake') || '/raw/dynatrace/entities/*/*.parquet'))
+    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/dynatrace/entities/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+    else 'select cast(null as varchar) as entity_id, cast(null as varchar) as entity_type, cast(null as varchar) as display_name, cast(null as varchar[]) as tags, cast(null as varchar[]) as management_zones, cast(null as timestamptz) as seen_on, cast(null as date) as day where false' end;
 create or replace view raw_dynatrace_entities as
-select * from read_parquet(getvariable('lake') || '/raw/dynatrace/entities/*/*.parquet', hive_partitioning = true, union_by_name = true);
+from query(getvariable('raw_dynatrace_entities'));
 
+set variable raw_dynatrace_problems = case when exists (from glob(getvariable('lake') || '/raw/dynatrace/problems/*/*.parquet'))
+    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/dynatrace/problems/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+    else 'select cast(null as varchar) as problem_id, cast(null as varchar) as display_id, cast(null as varchar) as title, cast(null as varchar) as status, cast(null as varchar) as severity_level, cast(null as varchar) as impact_level, cast(null as timestamptz) as start_time, cast(null as timestamptz) as end_time, cast(null as varchar) as root_cause_entity_id, cast(null as varchar[]) as affected_entity_ids, cast(null as varchar[]) as impacted_entity_ids, cast(null as varchar[]) as management_zones, cast(null as varchar[]) as entity_tags, cast(null as date) as day where false' end;
 create or replace view raw_dynatrace_problems as
-select * from read_parquet(getvariable('lake') || '/raw/dynatrace/problems/*/*.parquet', hive_partitioning = true, union_by_name = true);
+from query(getvariable('raw_dynatrace_problems'));
 
+set variable raw_dynatrace_rejects = case when exists (from glob(getvariable('lake') || '/raw/dynatrace/rejects/*/*.parquet'))
+    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/dynatrace/rejects/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+    else 'select cast(null as varchar) as dataset, cast(null as varchar) as run_id, cast(null as varchar) as location, cast(null as varchar) as reason, cast(null as varchar) as raw_text, cast(null as timestamptz) as rejected_at, cast(null as date) as day where false' end;
 create or replace view raw_dynatrace_rejects as
-select * from read_parquet(getvariable('lake') || '/raw/dynatrace/rejects/*/*.parquet', hive_partitioning = true, union_by_name = true);
+from query(getvariable('raw_dynatrace_rejects'));
 
+set variable raw_dynatrace_service_metrics_hourly = case when exists (from glob(getvariable('lake') || '/raw/dynatrace/service_metrics_hourly/*/*.parquet'))
+    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/dynatrace/service_metrics_hourly/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+    else 'select cast(null as varchar) as entity_id, cast(null as varchar) as entity_name, cast(null as timestamptz) as hour, cast(null as double) as request_count, cast(null as double) as error_count, cast(null as double) as latency_p50_ms, cast(null as double) as latency_p95_ms, cast(null as double) as latency_p99_ms, cast(null as double) as cpu_usage_pct, cast(null as double) as memory_usage_pct, cast(null as date) as day where false' end;
 create or replace view raw_dynatrace_service_metrics_hourly as
-select * from read_parquet(getvariable('lake') || '/raw/dynatrace/service_metrics_hourly/*/*.parquet', hive_partitioning = true, union_by_name = true);
+from query(getvariable('raw_dynatrace_service_metrics_hourly'));
 
+set variable raw_elasticsearch_log_counts_hourly = case when exists (from glob(getvariable('lake') || '/raw/elasticsearch/log_counts_hourly/*/*.parquet'))
+    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/elasticsearch/log_counts_hourly/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+    else 'select cast(null as varchar) as index_pattern, cast(null as varchar) as service_name, cast(null as varchar) as environment, cast(null as varchar) as level, cast(null as timestamptz) as hour, cast(null as bigint) as count, cast(null as date) as day where false' end;
 create or replace view raw_elasticsearch_log_counts_hourly as
-select * from read_parquet(getvariable('lake') || '/raw/elasticsearch/log_counts_hourly/*/*.parquet', hive_partitioning = true, union_by_name = true);
+from query(getvariable('raw_elasticsearch_log_counts_hourly'));
 
+set variable raw_elasticsearch_rejects = case when exists (from glob(getvariable('lake') || '/raw/elasticsearch/rejects/*/*.parquet'))
+    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/elasticsearch/rejects/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+    else 'select cast(null as varchar) as dataset, cast(null as varchar) as run_id, cast(null as varchar) as location, cast(null as varchar) as reason, cast(null as varchar) as raw_text, cast(null as timestamptz) as rejected_at, cast(null as date) as day where false' end;
 create or replace view raw_elasticsearch_rejects as
-select * from read_parquet(getvariable('lake') || '/raw/elasticsearch/rejects/*/*.parquet', hive_partitioning = true, union_by_name = true);
+from query(getvariable('raw_elasticsearch_rejects'));
 
+set variable raw_gitlab_deployment_merge_requests = case when exists (from glob(getvariable('lake') || '/raw/gitlab/deployment_merge_requests/*/*.parquet'))
+    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/gitlab/deployment_merge_requests/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+    else 'select cast(null as bigint) as deployment_id, cast(null as bigint) as project_id, cast(null as bigint) as mr_id, cast(null as bigint) as mr_iid, cast(null as varchar) as title, cast(null as varchar) as target_branch, cast(null as timestamptz) as created_at, cast(null as timestamptz) as merged_at, cast(null as varchar) as merge_commit_sha, cast(null as date) as day where false' end;
 create or replace view raw_gitlab_deployment_merge_requests as
-select * from read_parquet(getvariable('lake') || '/raw/gitlab/deployment_merge_requests/*/*.parquet', hive_partitioning = true, union_by_name = true);
+from query(getvariable('raw_gitlab_deployment_merge_requests'));
 
+set variable raw_gitlab_deployments = case when exists (from glob(getvariable('lake') || '/raw/gitlab/deployments/*/*.parquet'))
+    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/gitlab/deployments/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+    else 'select cast(null as bigint) as deployment_id, cast(null as bigint) as project_id, cast(null as bigint) as iid, cast(null as varchar) as environment, cast(null as varchar) as status, cast(null as varchar) as ref, cast(null as varchar) as sha, cast(null as timestamptz) as created_at, cast(null as timestamptz) as updated_at, cast(null as timestamptz) as finished_at, cast(null as varchar) as user_username, cast(null as bigint) as job_id, cast(null as bigint) as pipeline_id, cast(null as timestamptz) as commit_created_at, cast(null as timestamptz) as started_at, cast(null as varchar) as failure_reason, cast(null as date) as day where false' end;
 create or replace view raw_gitlab_deployments as
-select * from read_parquet(getvariable('lake') || '/raw/gitlab/deployments/*/*.parquet', hive_partitioning = true, union_by_name = true);
+from query(getvariable('raw_gitlab_deployments'));
 
+set variable raw_gitlab_merge_requests = case when exists (from glob(getvariable('lake') || '/raw/gitlab/merge_requests/*/*.parquet'))
+    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/gitlab/merge_requests/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+    else 'select cast(null as bigint) as mr_id, cast(null as bigint) as project_id, cast(null as bigint) as mr_iid, cast(null as varchar) as title, cast(null as varchar) as state, cast(null as varchar) as target_branch, cast(null as timestamptz) as created_at, cast(null as timestamptz) as merged_at, cast(null as varchar) as merge_commit_sha, cast(null as varchar) as squash_commit_sha, cast(null as timestamptz) as updated_at, cast(null as varchar) as default_branch, cast(null as date) as day where false' end;
 create or replace view raw_gitlab_merge_requests as
-select * from read_parquet(getvariable('lake') || '/raw/gitlab/merge_requests/*/*.parquet', hive_partitioning = true, union_by_name = true);
+from query(getvariable('raw_gitlab_merge_requests'));
 
+set variable raw_gitlab_pipelines = case when exists (from glob(getvariable('lake') || '/raw/gitlab/pipelines/*/*.parquet'))
+    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/gitlab/pipelines/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+    else 'select cast(null as bigint) as pipeline_id, cast(null as bigint) as project_id, cast(null as varchar) as ref, cast(null as varchar) as sha, cast(null as varchar) as status, cast(null as varchar) as source, cast(null as timestamptz) as created_at, cast(null as timestamptz) as updated_at, cast(null as timestamptz) as started_at, cast(null as timestamptz) as finished_at, cast(null as double) as duration_s, cast(null as varchar) as web_url, cast(null as date) as day where false' end;
 create or replace view raw_gitlab_pipelines as
-select * from read_parquet(getvariable('lake') || '/raw/gitlab/pipelines/*/*.parquet', hive_partitioning = true, union_by_name = true);
+from query(getvariable('raw_gitlab_pipelines'));
 
+set variable raw_gitlab_project_paths = case when exists (from glob(getvariable('lake') || '/raw/gitlab/project_paths/*/*.parquet'))
+    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/gitlab/project_paths/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+    else 'select cast(null as varchar) as project_path, cast(null as bigint) as project_id, cast(null as varchar) as path_with_namespace, cast(null as timestamptz) as created_at, cast(null as timestamptz) as observed_at, cast(null as date) as day where false' end;
 create or replace view raw_gitlab_project_paths as
-select * from read_parquet(getvariable('lake') || '/raw/gitlab/project_paths/*/*.parquet', hive_partitioning = true, union_by_name = true);
+from query(getvariable('raw_gitlab_project_paths'));
 
+set variable raw_gitlab_rejects = case when exists (from glob(getvariable('lake') || '/raw/gitlab/rejects/*/*.parquet'))
+    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/gitlab/rejects/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+    else 'select cast(null as varchar) as dataset, cast(null as varchar) as run_id, cast(null as varchar) as location, cast(null as varchar) as reason, cast(null as varchar) as raw_text, cast(null as timestamptz) as rejected_at, cast(null as date) as day where false' end;
 create or replace view raw_gitlab_rejects as
-select * from read_parquet(getvariable('lake') || '/raw/gitlab/rejects/*/*.parquet', hive_partitioning = true, union_by_name = true);
+from query(getvariable('raw_gitlab_rejects'));
 
+set variable raw_servicenow_changes = case when exists (from glob(getvariable('lake') || '/raw/servicenow/changes/*/*.parquet'))
+    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/servicenow/changes/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+    else 'select cast(null as varchar) as sys_id, cast(null as varchar) as number, cast(null as varchar) as type, cast(null as bigint) as state, cast(null as varchar) as state_label, cast(null as varchar) as risk, cast(null as varchar) as short_description, cast(null as timestamptz) as planned_start, cast(null as timestamptz) as planned_end, cast(null as timestamptz) as work_start, cast(null as timestamptz) as work_end, cast(null as varchar) as close_code, cast(null as varchar) as cmdb_ci_sys_id, cast(null as varchar) as cmdb_ci_name, cast(null as varchar) as business_service_sys_id, cast(null as varchar) as business_service_name, cast(null as varchar) as assignment_group_sys_id, cast(null as varchar) as assignment_group_name, cast(null as timestamptz) as sys_created_on, cast(null as timestamptz) as sys_updated_on, cast(null as date) as day where false' end;
 create or replace view raw_servicenow_changes as
-select * from read_parquet(getvariable('lake') || '/raw/servicenow/changes/*/*.parquet', hive_partitioning = true, union_by_name = true);
+from query(getvariable('raw_servicenow_changes'));
 
+set variable raw_servicenow_cmdb_ci = case when exists (from glob(getvariable('lake') || '/raw/servicenow/cmdb_ci/*/*.parquet'))
+    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/servicenow/cmdb_ci/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+    else 'select cast(null as varchar) as sys_id, cast(null as varchar) as name, cast(null as varchar) as sys_class_name, cast(null as bigint) as operational_status, cast(null as timestamptz) as sys_updated_on, cast(null as date) as day where false' end;
 create or replace view raw_servicenow_cmdb_ci as
-select * from read_parquet(getvariable('lake') || '/raw/servicenow/cmdb_ci/*/*.parquet', hive_partitioning = true, union_by_name = true);
+from query(getvariable('raw_servicenow_cmdb_ci'));
 
+set variable raw_servicenow_incidents = case when exists (from glob(getvariable('lake') || '/raw/servicenow/incidents/*/*.parquet'))
+    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/servicenow/incidents/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+    else 'select cast(null as varchar) as sys_id, cast(null as varchar) as number, cast(null as bigint) as state, cast(null as varchar) as state_label, cast(null as bigint) as priority, cast(null as varchar) as priority_label, cast(null as bigint) as impact, cast(null as bigint) as urgency, cast(null as varchar) as short_description, cast(null as timestamptz) as opened_at, cast(null as timestamptz) as resolved_at, cast(null as timestamptz) as closed_at, cast(null as varchar) as cmdb_ci_sys_id, cast(null as varchar) as cmdb_ci_name, cast(null as varchar) as business_service_sys_id, cast(null as varchar) as business_service_name, cast(null as varchar) as assignment_group_sys_id, cast(null as varchar) as assignment_group_name, cast(null as bigint) as reassignment_count, cast(null as varchar) as problem_sys_id, cast(null as varchar) as caused_by_change_sys_id, cast(null as timestamptz) as sys_updated_on, cast(null as date) as day where false' end;
 create or replace view raw_servicenow_incidents as
-select * from read_parquet(getvariable('lake') || '/raw/servicenow/incidents/*/*.parquet', hive_partitioning = true, union_by_name = true);
+from query(getvariable('raw_servicenow_incidents'));
 
+set variable raw_servicenow_problems = case when exists (from glob(getvariable('lake') || '/raw/servicenow/problems/*/*.parquet'))
+    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/servicenow/problems/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+    else 'select cast(null as varchar) as sys_id, cast(null as varchar) as number, cast(null as bigint) as state, cast(null as varchar) as state_label, cast(null as bigint) as priority, cast(null as varchar) as short_description, cast(null as boolean) as known_error, cast(null as timestamptz) as opened_at, cast(null as timestamptz) as resolved_at, cast(null as timestamptz) as closed_at, cast(null as varchar) as cmdb_ci_sys_id, cast(null as varchar) as cmdb_ci_name, cast(null as timestamptz) as sys_updated_on, cast(null as date) as day where false' end;
 create or replace view raw_servicenow_problems as
-select * from read_parquet(getvariable('lake') || '/raw/servicenow/problems/*/*.parquet', hive_partitioning = true, union_by_name = true);
+from query(getvariable('raw_servicenow_problems'));
 
+set variable raw_servicenow_rejects = case when exists (from glob(getvariable('lake') || '/raw/servicenow/rejects/*/*.parquet'))
+    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/servicenow/rejects/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+    else 'select cast(null as varchar) as dataset, cast(null as varchar) as run_id, cast(null as varchar) as location, cast(null as varchar) as reason, cast(null as varchar) as raw_text, cast(null as timestamptz) as rejected_at, cast(null as date) as day where false' end;
 create or replace view raw_servicenow_rejects as
-select * from read_parquet(getvariable('lake') || '/raw/servicenow/rejects/*/*.parquet', hive_partitioning = true, union_by_name = true);
+from query(getvariable('raw_servicenow_rejects'));
 
+set variable raw_servicenow_task_slas = case when exists (from glob(getvariable('lake') || '/raw/servicenow/task_slas/*/*.parquet'))
+    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/servicenow/task_slas/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+    else 'select cast(null as varchar) as sys_id, cast(null as varchar) as task_sys_id, cast(null as varchar) as task_number, cast(null as varchar) as sla_sys_id, cast(null as varchar) as sla_name, cast(null as varchar) as stage, cast(null as boolean) as has_breached, cast(null as timestamptz) as start_time, cast(null as timestamptz) as end_time, cast(null as timestamptz) as planned_end_time, cast(null as timestamptz) as breach_time, cast(null as double) as business_percentage, cast(null as timestamptz) as sys_updated_on, cast(null as date) as day where false' end;
 create or replace view raw_servicenow_task_slas as
-select * from read_parquet(getvariable('lake') || '/raw/servicenow/task_slas/*/*.parquet', hive_partitioning = true, union_by_name = true);
+from query(getvariable('raw_servicenow_task_slas'));
 
 
 -- The latest version of each record, for the datasets that keep every version read.
