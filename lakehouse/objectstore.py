@@ -86,6 +86,12 @@ def _replace(path: Path, fill: Callable[[BinaryIO], object]) -> None:
         raise
 
 
+def file_version(stat: os.stat_result) -> str:
+    """A local object's version, as LocalStore.versions lists it: a replace writes a new file (os.replace), so its
+    modification time moves; the size is a second check."""
+    return f"{stat.st_mtime_ns:x}-{stat.st_size:x}"
+
+
 class LocalStore:
     """A folder on disk. Writes go to a temporary file then os.replace, which is atomic on POSIX."""
 
@@ -179,9 +185,8 @@ class LocalStore:
         return [k for k in keys if k > start_after] if start_after is not None else keys
 
     def versions(self, prefix: str) -> dict[str, str]:
-        # A replace writes a new file (os.replace), so its modification time moves; the size is a second check.
         found = sorted(self._objects(prefix), key=lambda item: item[0])
-        return {key: f"{stat.st_mtime_ns:x}-{stat.st_size:x}" for key, stat in found}
+        return {key: file_version(stat) for key, stat in found}
 
     def delete(self, key: str) -> None:
         with contextlib.suppress(FileNotFoundError):

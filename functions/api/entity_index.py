@@ -101,8 +101,11 @@ class SummaryIndex:
     signals: Keyed | None = None
 
     @classmethod
-    def build(cls, con: duckdb.DuckDBPyConnection) -> SummaryIndex:
+    def build(cls, con: duckdb.DuckDBPyConnection, task_slas_read_from: datetime | None = None) -> SummaryIndex:
+        """`task_slas_read_from`: the first instant the lake read task SLAs from, as the build had it (None when
+        unknown, or never read): open incidents opened before it have unknown SLA breaches."""
         latest = _read(con, queries.SUMMARY_LATEST_SQL)
+        slas = {"slas_from": task_slas_read_from}
         columns = list(queries.LAST_DEPLOYMENT_COLUMNS)
         status_columns = list(queries.LIVE_STATUS_COLUMNS)
         try:
@@ -114,9 +117,9 @@ class SummaryIndex:
         return cls(
             slo=_keyed(con, queries.SUMMARY_SLO_SQL, ("app_id", "environment")),
             risk=_keyed(con, queries.SUMMARY_RISK_SQL, ("app_id",)),
-            open_by_app=_keyed(con, queries.SUMMARY_OPEN_BY_APP_SQL, ("app_id", "environment")),
+            open_by_app=_keyed(con, queries.SUMMARY_OPEN_BY_APP_SQL, ("app_id", "environment"), slas),
             open_by_component=_keyed(
-                con, queries.SUMMARY_OPEN_BY_COMPONENT_SQL, ("app_id", "environment", "component_id")
+                con, queries.SUMMARY_OPEN_BY_COMPONENT_SQL, ("app_id", "environment", "component_id"), slas
             ),
             latest_by_app=Keyed.of(latest, ("app_id", "environment"), columns),
             latest_by_component=Keyed.of(latest, ("app_id", "environment", "component_id"), columns),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from typing import Annotated, Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 from pydantic import AfterValidator, BaseModel, BeforeValidator, SecretStr
@@ -21,7 +21,7 @@ from functions.ingest_deploys.client import ArgoCDClient, GitLabClient
 from functions.ingest_deploys.parse import revision_of
 from lakehouse.ingest.client import PageRequest, RetryPolicy, SourceClient
 from lakehouse.ingest.config import IngestSettings
-from lakehouse.ingest.errors import SourceError
+from lakehouse.ingest.errors import PageTooLarge, RateLimited, SourceError, SourceRefused
 
 T = TypeVar("T")
 C = TypeVar("C", bound=SourceClient)
@@ -32,6 +32,15 @@ FAILURE_TTL_CAP_S = 10.0
 SIDE_BY_SIDE = 32
 # Why a source is not asked once the app has stopped: its connections are closed, and new ones would stay open.
 STOPPING = "not asked: the API is stopping"
+# The largest answer a live call reads. The API function has 2048 MB, 60% of it DuckDB's: a page's 32 calls at
+# ingestion's 64 MB each could hold 2 GB. An ArgoCD application is some 20 KB (the fixture), a few hundred KB with
+# thousands of resources, and GitLab's last pipeline under 1 KB; 32 calls x 2 MB = 64 MB at most.
+LIVE_MAX_ANSWER_BYTES = 2 * 2**20
+# The longest a source's Retry-After keeps live mode from asking it: a wait of hours would leave the page stale
+# long after the source recovered (a new instance asks at once anyway).
+LONGEST_WAIT_S = 600.0
+# The setting holding the credential each live source is asked with, named when the source refuses it.
+CREDENTIAL = {"argocd": "ROSETTA_ARGOCD_TOKEN", "gitlab": "ROSETTA_GITLAB_TOKEN"}
 
 
 def _in_utc(moment: datetime) -> datetime:
@@ -144,12 +153,16 @@ class LiveSources:
         self._asking_lock = threading.Lock()
         # Open from the start: on Lambda the app has no lifespan, so nothing would open it.
         self._closed = False
+        # The sources that asked to be left alone (a 429 or 503 with Retry-After), until when (epoch seconds): every
+        # application or project of theirs is left unasked till then, not asked again each time a cached failure ends.
+        self._waiting: dict[str, float] = {}
 
     def open(self) -> None:
         """Let live calls open connections again (when the same app starts again), asking every source anew."""
         with self._pools_lock:
             self._closed = False
         self.cache = TtlCache(self.api.live_cache_ttl_s)
+        self._waiting.clear()
 
     def close(self) -> None:
         """Close the connections kept to the sources (when the API stops); a live call after it is the source's
@@ -238,6 +251,19 @@ class LiveSources:
             return LiveResult(None, f"no answer within {self.api.live_timeout_s:g} s", _now())
         try:
             return LiveResult(future.result(), None, _now())
+        except SourceRefused as exc:
+            if exc.status not in (401, 403):
+                return LiveResult(None, str(exc).removeprefix(f"{exc.source}: "), _now())
+            # The source's words are left out: an error page may quote the credential in a form not recognised.
+            setting = CREDENTIAL.get(exc.source, "its credential")
+            return LiveResult(None, f"the credential was refused (HTTP {exc.status}); check {setting}", _now())
+        except RateLimited as exc:
+            until = min(exc.until, time.time() + LONGEST_WAIT_S)
+            self._waiting[exc.source] = until
+            return LiveResult(None, _wait_reason(until), _now())
+        except PageTooLarge:
+            reason = f"an answer over {LIVE_MAX_ANSWER_BYTES / 2**20:g} MB, more than live mode reads"
+            return LiveResult(None, reason, _now())
         except SourceError as exc:
             # The caller names the source: its error says what went wrong.
             return LiveResult(None, str(exc).removeprefix(f"{exc.source}: "), _now())
@@ -258,8 +284,17 @@ class LiveSources:
             "timeout_s": timeout,
             "connect_timeout_s": min(timeout, 1.0),
             "total_timeout_s": timeout,
-            "policy": RetryPolicy(attempts=1),
+            "max_page_bytes": LIVE_MAX_ANSWER_BYTES,
+            # Any wait a source asks for is a RateLimited failure, remembered for the source (self._waiting).
+            "policy": RetryPolicy(attempts=1, max_server_wait_s=0),
         }
+
+    def _waited_for(self, source: str, key: str) -> Ask | None:
+        """The failure of a call to `source` while it asked to be left alone, made without calling it."""
+        until = self._waiting.get(source)
+        if until is None or until <= time.time():
+            return None
+        return _known(key, _wait_reason(until))
 
     # --- ArgoCD and GitLab ------------------------------------------------------------------------
     def argocd_app(self, name: str, namespace: str | None = None) -> LiveResult:
@@ -271,11 +306,14 @@ class LiveSources:
         url, token = self.sources.argocd_url, self.sources.argocd_token
         if not url or not token:
             return _known(key, "ArgoCD is not configured (ROSETTA_ARGOCD_URL/ROSETTA_ARGOCD_TOKEN)")
+        if waited := self._waited_for("argocd", key):
+            return waited
         params = {"appNamespace": namespace} if namespace else {}
 
         def call() -> dict[str, Any]:
             with self._client("argocd", partial(ArgoCDClient, url, token, **self._options())) as client:
                 body = client.send(PageRequest(f"/api/v1/applications/{name}", params)).body
+            _check_same_application(body, name, namespace)
             # The checked values, typed: an instant read as text is a datetime from here on.
             return ArgoCDStatus.model_validate(_argocd_status(body)).model_dump()
 
@@ -288,6 +326,8 @@ class LiveSources:
         url, token = self.sources.gitlab_url, self.sources.gitlab_token
         if not url or not token:
             return _known(key, "GitLab is not configured (ROSETTA_GITLAB_URL/ROSETTA_GITLAB_TOKEN)")
+        if waited := self._waited_for("gitlab", key):
+            return waited
 
         def call() -> dict[str, Any] | None:
             params = {"per_page": 1, "order_by": "id", "sort": "desc"}
@@ -297,6 +337,7 @@ class LiveSources:
             pipeline = body[0] if isinstance(body, list) and body else None
             if pipeline is None:
                 return None
+            _check_same_project(pipeline, project)
             return GitLabPipeline.model_validate(pipeline).model_dump()
 
         return Ask(key, call)
@@ -403,6 +444,38 @@ def _now() -> datetime:
 
 def _known(key: str, error: str) -> Ask:
     return Ask(key, known=LiveResult(None, error, _now()))
+
+
+def _wait_reason(until: float) -> str:
+    at = datetime.fromtimestamp(until, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"asked not to be called before {at} (its Retry-After or rate-limit reset): not asked till then"
+
+
+def _check_same_application(body: Any, name: str, namespace: str | None) -> None:
+    """An answer naming another application (a proxy or cache in front of ArgoCD answering the wrong request) is
+    ArgoCD's failure: its status shown as this application's would be another's, shown live."""
+    metadata = body.get("metadata") if isinstance(body, dict) else None
+    if not isinstance(metadata, dict):
+        return
+    found_name, found_namespace = metadata.get("name"), metadata.get("namespace")
+    if found_name not in (None, name) or (namespace and found_namespace not in (None, namespace)):
+        # Written as ArgoCD's UI writes them: namespace/name.
+        found = "/".join(str(part) for part in (found_namespace, found_name) if part)
+        asked = f"{namespace}/{name}" if namespace else name
+        raise SourceError("argocd", f"answered for application {found}, not {asked}")
+
+
+def _check_same_project(pipeline: Any, project: int | str) -> None:
+    """A pipeline of another project is GitLab's failure, as _check_same_application's: compared by id when the
+    project is asked for by its id, by the path its link holds when by its path."""
+    if not isinstance(pipeline, dict):
+        return
+    found, link = pipeline.get("project_id"), pipeline.get("web_url")
+    if str(project).isdigit():
+        if found is not None and str(found) != str(project):
+            raise SourceError("gitlab", f"answered a pipeline of project {found}, not {project}")
+    elif isinstance(link, str) and f"/{str(project).lower()}/" not in urlsplit(link).path.lower():
+        raise SourceError("gitlab", f"answered a pipeline at {urlsplit(link).path}, not of project {project}")
 
 
 def _argocd_status(body: Any) -> dict[str, Any]:

@@ -236,7 +236,23 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         text_types = [*DEFAULT_TEXT_MIME_TYPES, problems.PROBLEM_JSON]
         _handler = Mangum(create_app(), lifespan="off", api_gateway_base_path="/", text_mime_types=text_types)
     result: dict[str, Any] = _handler(_without_stage(event), context)
-    return result
+    return _not_modified_without_content(result)
+
+
+# What would describe a body (RFC 9110 15.4.5): a 304 has none, and Mangum gives an HTTP API answer a content-type
+# by default. A cache that took it would replace the stored answer's content-type with it.
+CONTENT_HEADERS = frozenset({"content-type", "content-length", "content-encoding", "content-language"})
+
+
+def _not_modified_without_content(result: dict[str, Any]) -> dict[str, Any]:
+    """A 304 as RFC 9110 allows it: its ETag, Cache-Control and Vary, no body and no header describing one."""
+    if result.get("statusCode") != 304:
+        return result
+    kept = {}
+    for name in ("headers", "multiValueHeaders"):
+        if isinstance(result.get(name), dict):
+            kept[name] = {k: v for k, v in result[name].items() if k.lower() not in CONTENT_HEADERS}
+    return {**result, **kept, "body": "", "isBase64Encoded": False}
 
 
 def _without_stage(event: dict[str, Any]) -> dict[str, Any]:

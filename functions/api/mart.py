@@ -43,13 +43,14 @@ from lakehouse.aggregates.build import STATE_KEY
 from lakehouse.aggregates.mart_writes import DAYS_THROUGH_KEY
 from lakehouse.duckdb_session import open_duckdb, sql_literal
 from lakehouse.mappings import MappingStore
-from lakehouse.objectstore import LocalStore
+from lakehouse.objectstore import LocalStore, file_version
 from lakehouse.settings import Settings, make_folder
 from lakehouse.storage import Lake
 
 log = logging.getLogger("rosetta.api.mart")
 
 HOURLY = "mv_golden_signals_hourly"
+TASK_SLAS = "servicenow/task_slas"  # the dataset whose first read tells which open incidents' SLA breaches are known
 # The tables the API reads; the hourly one is read per month (see Snapshot.hourly_files).
 TABLES = (
     HOURLY,
@@ -231,8 +232,7 @@ class Snapshot:
     def read_from(self, dataset: str) -> datetime | None:
         """The first instant the lake read `dataset` from (deploys/deployment_events, servicenow/incidents,
         servicenow/changes), as the build had it: None when unknown."""
-        value = (self.build.get("read_from") or {}).get(dataset)
-        return datetime.fromisoformat(value) if value else None
+        return _first_read(self.build, dataset)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         if self.con is None:
@@ -272,6 +272,11 @@ class Snapshot:
             return self.days_through[month_key]
 
         return _read_paths(keys, self.fetch, through)
+
+
+def _first_read(build: dict[str, Any], dataset: str) -> datetime | None:
+    value = (build.get("read_from") or {}).get(dataset)
+    return datetime.fromisoformat(value) if value else None
 
 
 def _read_paths(keys: list[str], fetch: Any, through: Any = None) -> list[str]:
@@ -429,9 +434,10 @@ class ServingMart:
             Directory.of(mapping.version, mapping.entries, production) if mapping else Directory(production=production)
         )
 
-    def _local_path(self, folder: Path, key: str) -> Path:
+    def _local_path(self, folder: Path, key: str, version: str | None = None) -> Path:
         """Where `key` is read from: a mirror fetched once (per-application tables re-sorted unless the build
-        already sorted them by application); a link to a local lake's own file when it needs no sorting."""
+        already sorted them by application); a link to a local lake's own file when it needs no sorting.
+        `version`: the object's as the copy listed it; a later build's object under the key is refused."""
         match = MART_KEY.match(key)
         order = SORTED_BY.get(match.group("table")) if match else None
         local_lake = isinstance(self.lake.store, LocalStore)
@@ -449,10 +455,12 @@ class ServingMart:
                 source = Path(self.lake.url_of(key))
                 if not source.exists():
                     raise unavailable("a mart object vanished; a new build is landing", RETRY_WHILE_LOADING_S)
+                self._check_version(key, version, file_version(source.stat()))
             else:
                 found = self.lake.store.get(key)
                 if found is None:
                     raise unavailable("a mart object vanished; a new build is landing", RETRY_WHILE_LOADING_S)
+                self._check_version(key, version, found.etag)
                 source = partial.with_suffix(".src")
                 source.write_bytes(found.data)
             if order is None or _sorted_by_app(source):
@@ -466,6 +474,16 @@ class ServingMart:
                     source.unlink()
             partial.replace(target)
         return target
+
+    def _check_version(self, key: str, listed: str | None, found: str) -> None:
+        """A copy reads only its build's objects: a month first read after the next build replaced it would give
+        that build's figures under this copy's ETag and freshness. The request is refused (retried, it is answered
+        from the next copy), and the next copy is loaded beside it."""
+        if listed is None or listed == found:
+            return
+        log.info("a mart object was replaced by a newer build", extra={"key": key})
+        threading.Thread(target=self.refresh, name="mart-refresh", daemon=True).start()
+        raise unavailable("a newer build replaced the data asked for; it is being loaded", RETRY_WHILE_LOADING_S)
 
     def _sorted_copy(self, source: Path, target: Path, order: str) -> None:
         # A month object's last day goes with it: the copy's readers skip the day objects it holds by it.
@@ -510,7 +528,10 @@ class ServingMart:
         by_table: dict[str, list[str]] = {}
         hourly: dict[str, list[str]] = {}
         months: dict[str, dict[str, list[str]]] = {}
-        for key in self.lake.list_keys("mart/"):
+        # With each object's version as listed: the keys are overwritten by the next build (mart/<table>/...), so a
+        # month fetched later is checked to be the one this build wrote (see _local_path).
+        listed = self.lake.store.versions("mart/")
+        for key in sorted(listed):
             match = MART_KEY.match(key)
             if not match or match.group("table") not in TABLES:
                 continue
@@ -525,7 +546,7 @@ class ServingMart:
         folder.mkdir(parents=True, exist_ok=True)
 
         def fetch(key: str) -> Path:
-            return self._local_path(folder, key)
+            return self._local_path(folder, key, listed.get(key))
 
         con = open_duckdb(self.settings)
         try:
@@ -538,7 +559,7 @@ class ServingMart:
                 con.execute("set parquet_metadata_cache = true")
                 first = {t: keys for t, keys in by_table.items() if t in SUMMARY_TABLES}
                 self._define_tables(con, first, fetch, folder)
-                summary = SummaryIndex.build(con)
+                summary = SummaryIndex.build(con, _first_read(build, TASK_SLAS))
                 directory = reading.result()
             snap = Snapshot(con, directory, build, marker, frozenset(by_table), folder, hourly, months, fetch)
             snap.summary_index = summary

@@ -138,7 +138,10 @@ class OpenIncidents(ApiModel):
     state: Literal["ok", "not mapped"] = Field(description=SERVICENOW_STATE + " The counts are then null.")
     open: int | None = Field(description="Incidents open at the build's as-of.")
     open_p1_p2: int | None = Field(description="Of those, priority 1 or 2.")
-    sla_breached: int | None = Field(description="Of those, with a breached SLA.")
+    sla_breached: int | None = Field(
+        description="Of those, with a breached task SLA; null when unknown: one of them opened before the lake first "
+        "read task SLAs (or that instant is unknown) and no breached task SLA of it was read."
+    )
 
 
 class SloStatus(ApiModel):

@@ -288,8 +288,12 @@ def incidents(
 
 
 # Open incidents of every application, and of every component, for the summary index (entity_index.py).
+# Task SLAs are read from $slas_from on (null: unknown since when, or never): an incident opened before it may have
+# a task SLA recorded, breached and last updated before it, never read. Its breach is then unknown unless a breached
+# SLA of it was read, and so is the count (null, not a count of the others).
 OPEN_INCIDENTS_COUNTS = """count(*) as open, count(*) filter (where priority <= 2) as open_p1_p2,
-    count(*) filter (where sla_breached) as sla_breached"""
+    case when bool_and(coalesce(sla_breached or opened_at >= cast($slas_from as timestamptz), false))
+        then count(*) filter (where sla_breached) end as sla_breached"""
 SUMMARY_OPEN_BY_APP_SQL = f"""
 select app_id, environment, {OPEN_INCIDENTS_COUNTS}
 from mv_incidents where is_open

@@ -245,7 +245,8 @@ def _open_incidents(mart: Mart, scope: Scope, open_now: dict[str, Any]) -> OpenI
         state="ok",
         open=open_now.get("open") or 0,
         open_p1_p2=open_now.get("open_p1_p2") or 0,
-        sla_breached=open_now.get("sla_breached") or 0,
+        # No open incident: none breached. Null from the index: unknown (task SLAs not read back far enough).
+        sla_breached=open_now.get("sla_breached", 0),
     )
 
 
@@ -441,7 +442,8 @@ def _live(ctx: ContextDep, mart: Mart, scope: Scope) -> list[LiveComponent]:
                         "last_pipeline_ref": pipeline.get("ref"),
                         "last_pipeline_at": pipeline.get("updated_at") or pipeline.get("created_at"),
                         "last_pipeline_url": pipeline.get("web_url"),
-                        "fetched_at": item.fetched_at or gitlab.fetched_at,
+                        # The older of the two reads: one served from the cache is not said to be read now.
+                        "fetched_at": min(t for t in (item.fetched_at, gitlab.fetched_at) if t),
                     }
                 )
             else:
@@ -450,7 +452,9 @@ def _live(ctx: ContextDep, mart: Mart, scope: Scope) -> list[LiveComponent]:
         if reasons:
             last = history.get(comp.entity_id)
             fallback = {"stale": True, "stale_reason": "; ".join(reasons)} | read
-            if last and item.last_deployed_at is None:
+            # The last deployment's time goes with its revision: beside a revision ArgoCD gives live, another's would
+            # date it wrongly.
+            if last and item.last_deployed_at is None and item.revision in (None, last["revision"]):
                 fallback |= {"revision": item.revision or last["revision"], "last_deployed_at": last["finished_at"]}
             item = LiveComponent.model_validate(item.model_dump() | fallback)
         out.append(item)

@@ -1384,7 +1384,7 @@ export interface components {
             openP1P2: number | null;
             /**
              * Slabreached
-             * @description Of those, with a breached SLA.
+             * @description Of those, with a breached task SLA; null when unknown: one of them opened before the lake first read task SLAs (or that instant is unknown) and no breached task SLA of it was read.
              */
             slaBreached: number | null;
             /**
