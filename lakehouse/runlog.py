@@ -162,6 +162,15 @@ class RunLog:
 
         self.lake.update_json(self.lake.last_run_key(record.source), noted)
 
+    def get(self, run_id: str) -> RunRecord | None:
+        """The record of a run by its id (new_run_id puts its start in it), None when there is none."""
+        try:
+            started = datetime.strptime(run_id[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        except ValueError:
+            return None
+        found = self.lake.get_json(self.lake.run_key(run_id, started))
+        return RunRecord.from_json(found[0]) if found else None
+
     def last_run(self, source: str) -> list[RunRecord] | None:
         """The records of `source`'s last run, newest first; None when none was noted (a lake whose runs were all
         recorded before last runs were). One read, and one per dataset that run read, side by side."""

@@ -43,6 +43,8 @@ from lakehouse.settings import Settings, without_credentials
 
 PARTITION_FILE = "data.parquet"
 MAX_MERGE_ATTEMPTS = 8
+# The footer key naming the run that last wrote a day object (see PartitionWrite.written_by).
+WRITTEN_BY = b"rosetta.written_by"
 
 # Rows per Parquet row group unless a writer asks for smaller ones.
 ROW_GROUP_ROWS = 256_000
@@ -62,6 +64,10 @@ class PartitionWrite:
     rows_after: int
     key: str
     changed: bool = True
+    # For a day left as it is: the run that last wrote it, as its object's footer names it (None when it names
+    # none). A run killed after writing a day and before recording it leaves its record saying "running", naming no
+    # day; the next run over the window finds the day as it would write it and, told who wrote it, can name it.
+    written_by: str | None = None
 
 
 class Lake:
@@ -232,23 +238,30 @@ class Lake:
         return f"{self.url}/raw/{dataset.source}/{dataset.name}/*/*.parquet"
 
     # --- typed partitions ---------------------------------------------------------------------
-    def write_partition(self, dataset: Dataset, day: date, rows: pa.Table) -> PartitionWrite:
+    def write_partition(
+        self, dataset: Dataset, day: date, rows: pa.Table, *, run_id: str | None = None
+    ) -> PartitionWrite:
         """Merge `rows` into the day partition, keep one row per natural key, replace the object whole.
 
         Latest version wins (the dataset's version column; on a tie, or without one, the new rows).
         The replace is a compare-and-swap, so a concurrent writer's rows are merged, not lost.
+        `run_id`, the writing run's, goes in the object's footer.
         """
         new = dataset.conform(rows)
         _check_day(dataset, day, new)
         key = self.partition_key(dataset, day)
         for _ in range(MAX_MERGE_ATTEMPTS):
             current = self.store.get(key)
-            old = dataset.conform_stored(_read_parquet(current.data)) if current else None
+            stored = _read_parquet(current.data) if current else None
+            old = dataset.conform_stored(stored) if stored is not None else None
             merged = merge_rows(dataset, old, new)
             if old is not None and merged.equals(old):
-                return PartitionWrite(dataset.id, day, new.num_rows, old.num_rows, merged.num_rows, key, changed=False)
+                writer = _written_by(stored)
+                return PartitionWrite(
+                    dataset.id, day, new.num_rows, old.num_rows, merged.num_rows, key, changed=False, written_by=writer
+                )
             try:
-                self.store.put(key, to_parquet(merged), if_match=current.etag if current else ABSENT)
+                self.store.put(key, _stamped(merged, run_id), if_match=current.etag if current else ABSENT)
             except PreconditionFailed:
                 continue
             return PartitionWrite(dataset.id, day, new.num_rows, old.num_rows if old else 0, merged.num_rows, key)
@@ -256,15 +269,17 @@ class Lake:
             f"{key}: replaced by other writers {MAX_MERGE_ATTEMPTS} times in a row; retry the run"
         )
 
-    def write_days(self, dataset: Dataset, rows: pa.Table) -> list[PartitionWrite]:
+    def write_days(self, dataset: Dataset, rows: pa.Table, *, run_id: str | None = None) -> list[PartitionWrite]:
         """Split rows by the UTC day of the partition column and write each day."""
         conformed = dataset.conform(rows)
         if conformed.num_rows == 0:
             return []
         days = partition_days(dataset, conformed)
-        return [self.write_partition(dataset, day, part) for day, part in days.items()]
+        return [self.write_partition(dataset, day, part, run_id=run_id) for day, part in days.items()]
 
-    def replace_days(self, dataset: Dataset, rows: pa.Table, first: date) -> list[PartitionWrite]:
+    def replace_days(
+        self, dataset: Dataset, rows: pa.Table, first: date, *, run_id: str | None = None
+    ) -> list[PartitionWrite]:
         """Make every day from `first` on hold exactly its `rows`, for a dataset computed whole from that day (the
         deployment events): a row can move to another day between two computations (a deployment's finish time
         given again), and a merge would keep it in both. A day left without rows is removed; a day that holds its
@@ -274,19 +289,24 @@ class Lake:
         both its days (the next run mends that), never in neither."""
         conformed = dataset.conform(rows)
         days = partition_days(dataset, conformed) if conformed.num_rows else {}
-        writes = [self.write_partition(dataset, day, part) for day, part in days.items() if day < first]
+        writes = [self.write_partition(dataset, day, part, run_id=run_id) for day, part in days.items() if day < first]
         emptied = [d for d in self.list_partitions(dataset) if d >= first and d not in days]
         for day in sorted(d for d in days if d >= first):
             key = self.partition_key(dataset, day)
-            before = self.read_partition(dataset, day)
+            current = self.store.get(key)
+            stored = _read_parquet(current.data) if current else None
+            before = dataset.conform_stored(stored) if stored is not None else None
             part = days[day]
             _check_day(dataset, day, part)
             merged = merge_rows(dataset, None, part)
             changed = before is None or not merged.equals(before)
             if changed:
-                self.store.put(key, to_parquet(merged))
+                self.store.put(key, _stamped(merged, run_id))
             rows_before = before.num_rows if before else 0
-            writes.append(PartitionWrite(dataset.id, day, part.num_rows, rows_before, merged.num_rows, key, changed))
+            writer = None if changed else _written_by(stored)
+            writes.append(
+                PartitionWrite(dataset.id, day, part.num_rows, rows_before, merged.num_rows, key, changed, writer)
+            )
         for day in emptied:
             key = self.partition_key(dataset, day)
             before = self.read_partition(dataset, day)
@@ -450,6 +470,20 @@ def _utc_days(column: pa.ChunkedArray) -> pa.ChunkedArray:
     """The UTC day of each instant (Arrow takes the day in the column's own zone, so name UTC first)."""
     unit = column.type.unit if pa.types.is_timestamp(column.type) else "us"
     return pc.cast(pc.cast(column, pa.timestamp(unit, tz="UTC")), pa.date32())
+
+
+def _stamped(table: pa.Table, run_id: str | None) -> bytes:
+    """A day object's bytes, its footer naming the run that wrote it."""
+    if run_id is not None:
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), WRITTEN_BY: run_id.encode()})
+    return to_parquet(table)
+
+
+def _written_by(stored: pa.Table | None) -> str | None:
+    """The run a day object's footer names as its writer (see _stamped)."""
+    metadata = stored.schema.metadata if stored is not None else None
+    writer = (metadata or {}).get(WRITTEN_BY)
+    return writer.decode() if writer else None
 
 
 def _valid_bucket(name: str) -> bool:

@@ -8,7 +8,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -292,10 +292,39 @@ def _write_days(lake: Lake, ds: Dataset, table: pa.Table, o: DatasetOutcome) -> 
     conformed = ds.conform(table)
     if conformed.num_rows == 0:
         return
+    unrecorded = _UnrecordedWriters(lake, o.record.run_id)
     for part in partition_days(ds, conformed).values():
-        o.writes += lake.write_days(ds, part)
+        o.writes += unrecorded.named(lake.write_days(ds, part, run_id=o.record.run_id))
         o.record.days_written = days_written(o.writes)
         o.record.rows_out += _distinct_rows(ds, part)
+
+
+class _UnrecordedWriters:
+    """Names as written a day found as this run would write it when no finished run record names it: the run that
+    wrote it was killed between putting the day and finishing its record, which then says "running" and no day for
+    ever, and the builds, which rebuild the days finished runs name, would never rebuild this one. A writer still
+    running is named too (the day is then rebuilt twice: cost, never a day missed), and so is this run itself (a
+    derived dataset computed again finds the day its first computation wrote)."""
+
+    def __init__(self, lake: Lake, run_id: str) -> None:
+        self.runs = RunLog(lake)
+        self.run_id = run_id
+        self.finished: dict[str, bool] = {}
+
+    def named(self, writes: list[PartitionWrite]) -> list[PartitionWrite]:
+        return [replace(w, changed=True) if self._unrecorded(w) else w for w in writes]
+
+    def _unrecorded(self, write: PartitionWrite) -> bool:
+        writer = write.written_by
+        if write.changed or writer is None:
+            return False
+        if writer == self.run_id:
+            return True
+        if writer not in self.finished:
+            record = self.runs.get(writer)
+            # No record: one the run log no longer keeps, long finished.
+            self.finished[writer] = record is None or record.finished_at is not None
+        return not self.finished[writer]
 
 
 def _count_requests(client: SourceClient, outcome: DatasetOutcome, last: tuple[int, int, int]) -> tuple[int, int, int]:
@@ -354,10 +383,12 @@ def _build_derived(lake: Lake, derived: Derived, window: Window, o: DatasetOutco
     before another run wrote new rows would otherwise replace the other run's result with an older one."""
     ds = get_dataset(derived.dataset)
     written: dict[date, PartitionWrite] = {}
+    unrecorded = _UnrecordedWriters(lake, o.record.run_id)
     for _ in range(MAX_DERIVED_ATTEMPTS):
         before = _versions(lake, derived.inputs)
         table = derived.build(lake, window)
-        written |= {w.day: w for w in lake.replace_days(ds, table, derived.whole_from(window))}
+        replaced = lake.replace_days(ds, table, derived.whole_from(window), run_id=o.record.run_id)
+        written |= {w.day: w for w in unrecorded.named(replaced)}
         o.writes = [written[d] for d in sorted(written)]
         if _versions(lake, derived.inputs) == before:
             return table

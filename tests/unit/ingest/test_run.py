@@ -172,10 +172,10 @@ def test_a_run_whose_rows_cannot_be_written_keeps_and_counts_its_rejects(
     is a number) is kept and the failed run says 1 rejected; no watermark moves."""
     write_days = local_lake.write_days
 
-    def refuse_cis(dataset: Any, rows: pa.Table) -> Any:
+    def refuse_cis(dataset: Any, rows: pa.Table, **written_by: Any) -> Any:
         if dataset.id == CIS:
             raise refusal
-        return write_days(dataset, rows)
+        return write_days(dataset, rows, **written_by)
 
     monkeypatch.setattr(local_lake, "write_days", refuse_cis)
     page = {"result": [{"sys_id": "a", "name": "web", "h": 1}, {"sys_id": "b", "name": 7, "h": 2}]}
@@ -198,10 +198,10 @@ def test_a_run_that_fails_after_writing_some_days_says_which_it_wrote(
     Now it says 1 row out, in day T0, and the failure."""
     write_partition = local_lake.write_partition
 
-    def refuse_second_day(dataset: Any, day: Any, rows: pa.Table) -> Any:
+    def refuse_second_day(dataset: Any, day: Any, rows: pa.Table, **written_by: Any) -> Any:
         if dataset.id == CIS and day == (T0 + timedelta(days=1)).date():
             raise OSError("store unreachable")
-        return write_partition(dataset, day, rows)
+        return write_partition(dataset, day, rows, **written_by)
 
     monkeypatch.setattr(local_lake, "write_partition", refuse_second_day)
     page = {"result": [{"sys_id": "a", "name": "web", "h": 1}, {"sys_id": "c", "name": "db", "h": 25}]}
@@ -253,7 +253,7 @@ def test_a_page_set_aside_before_the_source_failed_is_kept(local_lake: Lake) -> 
 
 
 def test_no_watermark_when_the_write_fails(local_lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(*args: object) -> None:
+    def refuse(*args: object, **written_by: object) -> None:
         raise OSError("disk full")
 
     monkeypatch.setattr(local_lake, "write_days", refuse)
