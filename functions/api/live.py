@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -10,7 +11,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -98,6 +99,15 @@ class LiveResult:
     value: Any
     error: str | None
     fetched_at: datetime
+
+
+@dataclass(frozen=True)
+class DataView:
+    """The Kibana data view a logs link opens, how it was found, and why not in Kibana when it was not."""
+
+    id: str
+    found_by: Literal["configured", "kibana", "index pattern"]
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -297,6 +307,10 @@ class LiveSources:
         return _known(key, _wait_reason(until))
 
     # --- ArgoCD and GitLab ------------------------------------------------------------------------
+    def can_ask(self, source: str) -> bool:
+        """Whether the API holds the URL and the credential live calls to `source` (argocd, gitlab) need."""
+        return bool(getattr(self.sources, f"{source}_url", None) and getattr(self.sources, f"{source}_token", None))
+
     def argocd_app(self, name: str, namespace: str | None = None) -> LiveResult:
         return self.side_by_side([self.ask_argocd_app(name, namespace)])[0]
 
@@ -343,15 +357,21 @@ class LiveSources:
         return Ask(key, call)
 
     # --- Kibana data views ------------------------------------------------------------------------
-    def data_view_id(self, index_pattern: str) -> str:
-        """The configured id, else Kibana's own list (cached), else the pattern itself (an id equal to its title)."""
+    def data_view(self, index_pattern: str) -> DataView:
+        """The configured id, else Kibana's own list (cached), else the pattern itself (an id equal to its title),
+        saying why: a link opening the pattern finds its lines only if Kibana has a data view of that id."""
         if index_pattern in self.api.kibana_data_views:
-            return self.api.kibana_data_views[index_pattern]
-        if self.api.kibana_url:
-            views = self.cached("kibana:data_views", self._kibana_views)
-            if isinstance(views.value, dict) and index_pattern in views.value:
-                return str(views.value[index_pattern])
-        return index_pattern
+            return DataView(self.api.kibana_data_views[index_pattern], "configured")
+        if not self.api.kibana_url:
+            return DataView(index_pattern, "index pattern", "no Kibana URL is configured (ROSETTA_API_KIBANA_URL)")
+        views = self.cached("kibana:data_views", self._kibana_views)
+        if views.error is not None:
+            return DataView(index_pattern, "index pattern", f"Kibana's data views could not be read: {views.error}")
+        if isinstance(views.value, dict) and index_pattern in views.value:
+            return DataView(str(views.value[index_pattern]), "kibana")
+        space = self.api.kibana_space or "default"
+        reason = f"Kibana lists no data view titled {index_pattern} in space {space}"
+        return DataView(index_pattern, "index pattern", reason)
 
     def _kibana_views(self) -> dict[str, str]:
         assert self.api.kibana_url
@@ -364,14 +384,10 @@ class LiveSources:
         # Data views belong to a space: the default space's list does not hold those of the space the links open in.
         space = self.api.kibana_space
         prefix = f"/s/{quote(space, safe='')}" if space and space != "default" else ""
-        response = self._http("kibana").get(
-            f"{self.api.kibana_url.rstrip('/')}{prefix}/api/data_views",
-            headers=headers,
-            auth=auth,
-            timeout=self.api.live_timeout_s,
-        )
-        response.raise_for_status()
-        body = response.json()
+        url = f"{self.api.kibana_url.rstrip('/')}{prefix}/api/data_views"
+        with self._http("kibana").stream("GET", url, headers=headers, auth=auth) as response:
+            response.raise_for_status()
+            body = json.loads(self._capped_body("kibana", response))
         views = body.get("data_view") if isinstance(body, dict) else None
         if not isinstance(views, list):
             # Read as an unreachable Kibana: the link opens the index pattern itself.
@@ -391,15 +407,28 @@ class LiveSources:
         url, path, headers, auth = target
 
         def call() -> dict[str, Any]:
-            response = self._http(source).get(
-                url.rstrip("/") + path, headers=headers, auth=auth, timeout=self.api.live_timeout_s
-            )
+            # The status and the headers say all a probe needs: its body is never read (a login page or an error
+            # page may be of any size, or never end).
+            with self._http(source).stream("GET", url.rstrip("/") + path, headers=headers, auth=auth) as response:
+                pass
             login_page = response.is_success and "json" not in response.headers.get("content-type", "").lower()
             if response.status_code in (401, 403) or response.is_redirect or login_page:
                 return {"status": response.status_code, "authenticated": False}
             return {"status": response.status_code, "authenticated": True if response.is_success else None}
 
         return Ask(key, call)
+
+    def _capped_body(self, name: str, response: httpx.Response) -> bytes:
+        """The answer's body as live calls read theirs: up to LIVE_MAX_ANSWER_BYTES, within the live timeout."""
+        started = time.monotonic()
+        body = bytearray()
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) > LIVE_MAX_ANSWER_BYTES:
+                raise PageTooLarge(name, f"over {LIVE_MAX_ANSWER_BYTES:,} bytes")
+            if time.monotonic() - started > self.api.live_timeout_s:
+                raise SourceError(name, f"the answer took over {self.api.live_timeout_s:g} s")
+        return bytes(body)
 
     def can_probe(self, source: str) -> bool:
         """Whether the API holds what a probe of the source needs: its URL and its credentials."""

@@ -15,6 +15,17 @@ BURN_RATE_ALERT = (
     "page (1 h > 14.4, or 6 h and 1 h > 6), ticket (24 h and 2 h > 3, or 3 d and 6 h > 1), none (no rule holds on the "
     "rates there are), or no data (no traffic in any window: no rate says the budget is safe)."
 )
+# A latency SLO's error budget, in hours (time slices of one hour), as an SLO row carries it for the p95 and the p99.
+LATENCY_BUDGET_ALLOWED = (
+    "Bad hours the latency budget allows: (1 - target) x the hours with that percentile measured; for a rollup, the "
+    "sum of its applications' (each at its own target). Null without an hour measured."
+)
+LATENCY_BUDGET_CONSUMED = (
+    "Bad hours (that percentile over its threshold) / the bad hours allowed (1 = all of it; for a rollup, the sums'); "
+    "null without an hour measured or under a 100 % target, which allows none. Given whatever the coverage, as the "
+    "availability's budget is: the status says 'insufficient data' beside it."
+)
+LATENCY_BUDGET_REMAINING = "1 - the latency budget consumed (negative when overspent); null as it is."
 
 
 class ApiModel(BaseModel):
@@ -162,6 +173,29 @@ class SloStatus(ApiModel):
     latency_p95_sli: float | None = None
     latency_p95_status: str | None = None
     coverage: float | None = None
+    # The latency SLOs as the application's SLO row has them, so that a card needs no second request.
+    latency_p95_threshold_ms: float | None = Field(
+        default=None, description="An hour is good when its p95 is at or under this."
+    )
+    latency_p99_threshold_ms: float | None = Field(
+        default=None, description="An hour is good when its p99 is at or under this."
+    )
+    latency_target: float | None = Field(default=None, description="Target of the p95 SLI: the application's.")
+    latency_p99_target: float | None = Field(
+        default=None, description="Target of the p99 SLI: the application's (the same as latency_target)."
+    )
+    latency_coverage: float | None = Field(
+        default=None, description="Hours with traffic and a p95 reported / hours in the period."
+    )
+    latency_p99_sli: float | None = None
+    latency_p99_status: str | None = None
+    latency_p99_coverage: float | None = Field(
+        default=None, description="Hours with traffic and a p99 reported / hours in the period."
+    )
+    latency_p95_budget_consumed: float | None = Field(default=None, description=LATENCY_BUDGET_CONSUMED)
+    latency_p95_budget_remaining: float | None = Field(default=None, description=LATENCY_BUDGET_REMAINING)
+    latency_p99_budget_consumed: float | None = Field(default=None, description=LATENCY_BUDGET_CONSUMED)
+    latency_p99_budget_remaining: float | None = Field(default=None, description=LATENCY_BUDGET_REMAINING)
 
 
 class LastDeployment(ApiModel):
@@ -317,12 +351,46 @@ class Deployment(ApiModel):
     )
 
 
+class LiveSourceState(ApiModel):
+    """How a live component's figures of one source were had."""
+
+    state: Literal["live", "fallback", "not configured", "not mapped"] = Field(
+        description="live: read from the source now (or from the live cache); fallback: the source failed, its "
+        "figures are the last historized ones; not configured: the API has no URL or credential for the source, its "
+        "figures are the last historized ones; not mapped: the mapping names nothing of the component in the source, "
+        "which has no figures for it."
+    )
+    fetched_at: datetime | None = Field(
+        default=None, description="live: when the source's answer was fetched (it may come from the cache); else null."
+    )
+    reason: str | None = Field(
+        default=None, description="fallback and not configured: why the figures are not live; else null."
+    )
+
+
+class LiveComponentSources(ApiModel):
+    """Each source of a live component: its ArgoCD status and sync, its GitLab last pipeline."""
+
+    argocd: LiveSourceState = Field(
+        description="Sync, health, operation phase and their observed time; the revision when live."
+    )
+    gitlab: LiveSourceState = Field(description="The last pipeline's status, ref, time and link.")
+
+
 class LiveComponent(ApiModel):
     """Live status of one component from ArgoCD and GitLab, or the last historized value when they fail."""
 
     component_id: str
-    stale: bool = Field(description="True when a source failed and the figures come from history.")
-    stale_reason: str | None = None
+    stale: bool = Field(
+        description="Derived from sources: true when a source's state is fallback or not configured (its figures "
+        "come from history)."
+    )
+    stale_reason: str | None = Field(
+        default=None,
+        description="Derived from sources: each source whose figures come from history and its reason, "
+        '"<source>: <reason>" joined by "; ".',
+    )
+    sources: LiveComponentSources = Field(description="Per source, whether its figures are live, and why not.")
     argocd_app: str | None = None
     argocd_app_namespace: str | None = Field(
         default=None,
@@ -368,6 +436,14 @@ class LogsLink(Envelope):
     entity_id: str
     url: str
     data_view_id: str
+    data_view_from: Literal["configured", "kibana", "index pattern"] = Field(
+        description="How data_view_id was had: configured, from ROSETTA_API_KIBANA_DATA_VIEWS; kibana, from the data "
+        "views Kibana lists in the link's space; index pattern, the index pattern itself, as the lookup failed or "
+        "found none (the link opens only if Kibana has a data view of that id)."
+    )
+    data_view_reason: str | None = Field(
+        default=None, description="index pattern: why the lookup gave no data view; else null."
+    )
     index_pattern: str
     query: str
     time_from: str
@@ -501,6 +577,18 @@ class SloRow(ApiModel):
         description="Target of the p99 SLI: the application's (the same as latency_target); for a rollup, weighted "
         "by their hours with a p99 measured.",
     )
+    latency_p95_bad_hours: float | None = Field(
+        default=None, description="Hours whose p95 was over the threshold; null without a p95 measured."
+    )
+    latency_p95_budget_allowed: float | None = Field(default=None, description=LATENCY_BUDGET_ALLOWED)
+    latency_p95_budget_consumed: float | None = Field(default=None, description=LATENCY_BUDGET_CONSUMED)
+    latency_p95_budget_remaining: float | None = Field(default=None, description=LATENCY_BUDGET_REMAINING)
+    latency_p99_bad_hours: float | None = Field(
+        default=None, description="Hours whose p99 was over the threshold; null without a p99 measured."
+    )
+    latency_p99_budget_allowed: float | None = Field(default=None, description=LATENCY_BUDGET_ALLOWED)
+    latency_p99_budget_consumed: float | None = Field(default=None, description=LATENCY_BUDGET_CONSUMED)
+    latency_p99_budget_remaining: float | None = Field(default=None, description=LATENCY_BUDGET_REMAINING)
     burn_rate_1h: float | None = Field(
         default=None,
         description="Burn rates at the last build's hour over 1 h, 2 h, 6 h, 24 h and 3 d: errors / the error budget "

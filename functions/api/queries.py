@@ -411,7 +411,8 @@ order by app_id, environment, component_id
 
 
 # --- SLO, health, risk ------------------------------------------------------------------------------------------
-# What a summary shows of each application's SLO (last 30 days) and risk.
+# What a summary shows of each application's SLO (last 30 days) and risk: the availability and, for a card without a
+# second request, both latency SLOs with their thresholds, target, coverage and budgets.
 # The burn rates are at the last build's hour (mv_slo_burn_rates and mv_slo_group_burn_rates, hourly); the periods'
 # figures are daily.
 BURN_RATES = "b.burn_rate_1h, b.burn_rate_2h, b.burn_rate_6h, b.burn_rate_24h, b.burn_rate_3d, b.burn_rate_alert"
@@ -424,7 +425,11 @@ SUMMARY_SLO_SQL = f"""
 select s.app_id, s.environment, s.period, s.period_start, s.period_end, s.availability, s.availability_target,
     s.availability_status,
     s.error_budget_remaining, s.error_budget_consumed, s.burn_rate_period, b.burn_rate_1h, b.burn_rate_alert,
-    s.latency_p95_sli, s.latency_p95_status, s.coverage
+    s.latency_p95_sli, s.latency_p95_status, s.coverage,
+    s.latency_p95_threshold_ms, s.latency_p99_threshold_ms, s.latency_target, s.latency_target as latency_p99_target,
+    s.latency_coverage, s.latency_p99_sli, s.latency_p99_status, s.latency_p99_coverage,
+    s.latency_p95_budget_consumed, s.latency_p95_budget_remaining,
+    s.latency_p99_budget_consumed, s.latency_p99_budget_remaining
 from mv_slo_app_period as s
 {BURN_RATES_JOIN}
 where s.period = 'last_30d'

@@ -209,6 +209,29 @@ def _period_rollup() -> dict[str, str]:
     return {"period": PERIOD, "period_start": PERIOD_START, "period_end": PERIOD_END}
 
 
+def _latency_budgets(*, allowed: str, bad: str, none: str) -> dict[str, str]:
+    """The p95 and p99 latency SLOs' error budgets in hours (time slices): `allowed`, `bad` say how a table counts
+    them, `none` when it has none."""
+    columns: dict[str, str] = {}
+    for percentile in ("p95", "p99"):
+        columns |= {
+            f"latency_{percentile}_bad_hours": f"{bad} ({percentile})" + none,
+            f"latency_{percentile}_budget_allowed": (
+                f"Bad hours the {percentile} latency budget allows: {allowed}" + none
+            ),
+            f"latency_{percentile}_budget_consumed": (
+                f"{percentile} latency budget consumed: latency_{percentile}_bad_hours / "
+                f"latency_{percentile}_budget_allowed, ratio (1 = all of it); null without an hour measured or under "
+                "a 100 % target (no bad hour allowed); given whatever the coverage (the status says when it is "
+                "insufficient)"
+            ),
+            f"latency_{percentile}_budget_remaining": (
+                f"1 - latency_{percentile}_budget_consumed, ratio (negative when overspent); null as it is"
+            ),
+        }
+    return columns
+
+
 DESCRIPTIONS: dict[str, dict[str, str]] = {
     "mv_incident_links": {
         "correlation_mode": CORRELATION_MODE,
@@ -589,6 +612,11 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "latency_p99_status": (
             "p99 latency SLO status, as latency_p95_status on latency_p99_coverage and latency_p99_sli"
         ),
+        **_latency_budgets(
+            allowed="(1 - latency_target) x the hours with that percentile measured",
+            bad="Hours with that percentile over its threshold: measured - good hours",
+            none="; null without an hour measured",
+        ),
     },
     "mv_slo_group_period": {
         "level": ROLLUP_LEVEL,
@@ -642,6 +670,11 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
             "is under min_coverage, else 'met' or 'breached'"
         ),
         "latency_p99_status": "p99 latency SLO status, as latency_p95_status on the p99 figures",
+        **_latency_budgets(
+            allowed="Sum of the applications' allowed bad hours: (1 - latency_target_i) x measured hours_i",
+            bad="Sum of the applications' hours with that percentile over its threshold",
+            none="; null when none measured it in the period",
+        ),
     },
     "mv_dora_app_period": {
         "app_id": APP_ID,

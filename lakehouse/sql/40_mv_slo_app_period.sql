@@ -13,12 +13,17 @@
 -- Latency SLOs (time slices of one hour, the finest the hourly data allows): an hour is good when the
 -- application's p95 (p99) is at or under its threshold; SLI = good hours / hours with traffic and that
 -- percentile reported, target latency_target (thresholds and target are the application's, see stg_apps). A 30-day latency figure is never an average of hourly p95s.
+--   Each has its error budget of hours (Google SRE workbook, time slices): bad hours = measured - good hours;
+--   allowed = (1 - latency_target) x measured hours; consumed = bad hours / allowed; remaining = (allowed - bad
+--   hours) / allowed (negative when overspent). Null without an hour measured, as the availability budget is without
+--   traffic, and consumed and remaining under a 100 % target (no bad hour allowed). Like the availability budget it is
+--   given whatever the coverage: the status says 'insufficient data' beside it.
 -- coverage = measured hours / hours in the period. status: 'no data' without traffic, 'insufficient data'
 -- under min_coverage, else 'met' or 'breached' (availability). The latency SLIs have their own coverage
 -- (latency_coverage, latency_p99_coverage: hours with traffic and that percentile reported / hours in the
 -- period): an hour of latency in a month of traffic is not enough to call the month's latency met. The status
--- rule and the exact budget are written once, as macros (slo_status, error_budget in macros.sql): the API runs
--- this file again over from/to ranges, and mv_slo_group_period's statuses follow the same rule.
+-- rule and the budgets are written once, as macros (slo_status, error_budget, budget_consumed, budget_remaining in
+-- macros.sql): the API runs this file again over from/to ranges, and mv_slo_group_period follows the same rules.
 -- The multi-window burn rates at as_of are mv_slo_burn_rates', refreshed by every build (this table is daily).
 with params as (
     select * from build_params
@@ -70,6 +75,14 @@ measured as (
         pp.*,
         -- Exact: the target as the decimal it was written as (0.9995, not the nearest binary fraction).
         cast(error_budget(pp.availability_target, pp.requests) as double) as budget_allowed,
+        -- The latency budgets in hours, likewise exact (0.05 x 720 is 36, not 36.000000000000004); null without an
+        -- hour measured, as the availability's is without traffic.
+        nullif(pp.latency_measured_hours, 0) - pp.latency_p95_good_hours as latency_p95_bad_hours,
+        cast(error_budget(pp.latency_target, nullif(pp.latency_measured_hours, 0)) as double)
+            as latency_p95_budget_allowed,
+        nullif(pp.latency_p99_measured_hours, 0) - pp.latency_p99_good_hours as latency_p99_bad_hours,
+        cast(error_budget(pp.latency_target, nullif(pp.latency_p99_measured_hours, 0)) as double)
+            as latency_p99_budget_allowed,
         bp.min_coverage,
         pp.measured_hours / pp.period_hours as coverage,
         pp.latency_measured_hours / pp.period_hours as latency_coverage,
@@ -95,8 +108,8 @@ select
     m.availability,
     m.availability_target,
     m.budget_allowed as error_budget_allowed,
-    case when m.requests > 0 then m.errors / m.budget_allowed end as error_budget_consumed,
-    case when m.requests > 0 then (m.budget_allowed - m.errors) / m.budget_allowed end as error_budget_remaining,
+    budget_consumed(m.errors, m.budget_allowed) as error_budget_consumed,
+    budget_remaining(m.errors, m.budget_allowed) as error_budget_remaining,
     -- (errors / requests) / B, the same as the budget consumed.
     case when m.requests > 0 then m.errors / m.budget_allowed end as burn_rate_period,
     m.measured_hours,
@@ -115,9 +128,17 @@ select
     m.latency_p99_sli,
     slo_status(m.latency_measured_hours, m.latency_coverage, m.min_coverage, m.latency_p95_sli, m.latency_target)
         as latency_p95_status,
+    m.latency_p95_bad_hours,
+    m.latency_p95_budget_allowed,
+    budget_consumed(m.latency_p95_bad_hours, m.latency_p95_budget_allowed) as latency_p95_budget_consumed,
+    budget_remaining(m.latency_p95_bad_hours, m.latency_p95_budget_allowed) as latency_p95_budget_remaining,
     m.latency_p99_measured_hours,
     m.latency_p99_coverage,
     slo_status(
         m.latency_p99_measured_hours, m.latency_p99_coverage, m.min_coverage, m.latency_p99_sli, m.latency_target
-    ) as latency_p99_status
+    ) as latency_p99_status,
+    m.latency_p99_bad_hours,
+    m.latency_p99_budget_allowed,
+    budget_consumed(m.latency_p99_bad_hours, m.latency_p99_budget_allowed) as latency_p99_budget_consumed,
+    budget_remaining(m.latency_p99_bad_hours, m.latency_p99_budget_allowed) as latency_p99_budget_remaining
 from measured as m

@@ -6,7 +6,10 @@
 -- Rolled up by events: availability = sum(good) / sum(requests) over the applications, budgets likewise;
 -- burn_rate_period = sum(bad) / sum(budget allowed), the applications' own budgets (B_i x requests_i): the
 -- group's error ratio over its requests-weighted budget ratio (the same figure as error_budget_consumed);
--- latency SLIs = sum(good hours) / sum(measured hours). Never an average of the applications' percentages.
+-- latency SLIs = sum(good hours) / sum(measured hours); a latency budget = sum(bad hours) / sum(the hours each
+-- application's budget allows, (1 - latency_target_i) x measured hours_i). Never an average of the applications'
+-- percentages. The budgets consumed and remaining follow the applications' rule (budget_consumed, budget_remaining
+-- in macros.sql), given whatever the coverage.
 -- The target is the requests-weighted mean of the applications' targets; a latency SLI's, the mean of the
 -- applications' latency targets weighted by their measured hours of that percentile (good hours are held
 -- against the good hours each application's target asks for); both from exact sums (weighted_target in macros.sql),
@@ -35,7 +38,12 @@ with apps as (
         cast(cast(s.latency_target as decimal(18, 12)) * s.latency_measured_hours as decimal(38, 12))
             as latency_target_weight_exact,
         cast(cast(s.latency_target as decimal(18, 12)) * s.latency_p99_measured_hours as decimal(38, 12))
-            as latency_p99_target_weight_exact
+            as latency_p99_target_weight_exact,
+        -- Null without an hour measured, as the application's budget (an application without one adds nothing).
+        cast(error_budget(s.latency_target, nullif(s.latency_measured_hours, 0)) as decimal(38, 12))
+            as latency_p95_budget_exact,
+        cast(error_budget(s.latency_target, nullif(s.latency_p99_measured_hours, 0)) as decimal(38, 12))
+            as latency_p99_budget_exact
     from mv_slo_app_period as s
     inner join stg_apps as a on s.app_id = a.app_id and s.environment = a.environment
 ),
@@ -65,13 +73,8 @@ rolled as (
             as availability,
         weighted_target(sum(target_weight_exact), sum(availability_denominator)) as availability_target,
         cast(sum(budget_allowed_exact) as double) as error_budget_allowed,
-        case when sum(budget_allowed_exact) > 0 then sum(bad_requests) / cast(sum(budget_allowed_exact) as double) end
-            as error_budget_consumed,
-        case
-            when sum(budget_allowed_exact) > 0
-                then cast(sum(budget_allowed_exact) - sum(bad_requests) as double)
-                / cast(sum(budget_allowed_exact) as double)
-        end as error_budget_remaining,
+        budget_consumed(sum(bad_requests), sum(budget_allowed_exact)) as error_budget_consumed,
+        budget_remaining(sum(bad_requests), sum(budget_allowed_exact)) as error_budget_remaining,
         case when sum(budget_allowed_exact) > 0 then sum(bad_requests) / cast(sum(budget_allowed_exact) as double) end
             as burn_rate_period,
         cast(sum(measured_hours) as bigint) as measured_hours,  -- a count: BIGINT, not sum()'s HUGEINT
@@ -83,13 +86,21 @@ rolled as (
         case when sum(latency_measured_hours) > 0 then sum(latency_p95_good_hours) / sum(latency_measured_hours) end
             as latency_p95_sli,
         weighted_target(sum(latency_target_weight_exact), sum(latency_measured_hours)) as latency_target,
+        cast(sum(latency_p95_bad_hours) as bigint) as latency_p95_bad_hours,
+        cast(sum(latency_p95_budget_exact) as double) as latency_p95_budget_allowed,
+        budget_consumed(sum(latency_p95_bad_hours), sum(latency_p95_budget_exact)) as latency_p95_budget_consumed,
+        budget_remaining(sum(latency_p95_bad_hours), sum(latency_p95_budget_exact)) as latency_p95_budget_remaining,
         cast(sum(latency_p99_measured_hours) as bigint) as latency_p99_measured_hours,
         sum(latency_p99_measured_hours) / nullif(sum(expected_hours) filter (where latency_p99_measured_hours > 0), 0)
             as latency_p99_coverage,
         case
             when sum(latency_p99_measured_hours) > 0 then sum(latency_p99_good_hours) / sum(latency_p99_measured_hours)
         end as latency_p99_sli,
-        weighted_target(sum(latency_p99_target_weight_exact), sum(latency_p99_measured_hours)) as latency_p99_target
+        weighted_target(sum(latency_p99_target_weight_exact), sum(latency_p99_measured_hours)) as latency_p99_target,
+        cast(sum(latency_p99_bad_hours) as bigint) as latency_p99_bad_hours,
+        cast(sum(latency_p99_budget_exact) as double) as latency_p99_budget_allowed,
+        budget_consumed(sum(latency_p99_bad_hours), sum(latency_p99_budget_exact)) as latency_p99_budget_consumed,
+        budget_remaining(sum(latency_p99_bad_hours), sum(latency_p99_budget_exact)) as latency_p99_budget_remaining
     from levels
     group by level, level_id, environment, period
 )

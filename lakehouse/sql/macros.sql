@@ -3,11 +3,22 @@
 -- ranges (functions/api/queries.py). Both define these macros on their connection before running any file. This
 -- file counts in the SQL version a build records: changing a rule here makes the next build a full rebuild.
 
--- The error budget of `requests` under an availability target T: B x requests, B = 1 - T as the decimal the target
--- was written as, exact (1 - 0.9995 in binary floating point is a hair under 0.0005: a burn rate exactly at a
--- threshold would pass it, and a budget spent to the last request would read as overspent).
-create or replace macro error_budget(availability_target, requests) as
-    (1 - cast(availability_target as decimal(18, 12))) * cast(requests as decimal(38, 6));
+-- The error budget of `measured` under a target T: B x measured, B = 1 - T as the decimal the target was written as,
+-- exact (1 - 0.9995 in binary floating point is a hair under 0.0005: a burn rate exactly at a threshold would pass
+-- it, and a budget spent to the last request would read as overspent). Requests under an availability target, or
+-- hours with a latency percentile measured under a latency target (the bad hours it allows).
+create or replace macro error_budget(target, measured) as
+    (1 - cast(target as decimal(18, 12))) * cast(measured as decimal(38, 6));
+
+-- An error budget's share consumed (bad / allowed: 1 = all of it) and left ((allowed - bad) / allowed, one rounding,
+-- not two; negative when overspent), of requests (availability) or of hours (latency). Null without a budget: without
+-- traffic (for latency, without an hour of that percentile measured), or under a 100 % latency target, which allows
+-- no bad hour (availability targets are under 1). Given whatever the coverage, as the status says 'insufficient data'
+-- beside it. The SLO periods (40) and their rollups (41) give every budget by this rule.
+create or replace macro budget_consumed(bad, allowed) as
+    case when allowed > 0 then bad / cast(allowed as double) end;
+create or replace macro budget_remaining(bad, allowed) as
+    case when allowed > 0 then cast(allowed - bad as double) / cast(allowed as double) end;
 
 -- A rollup's target: its applications' targets weighted by their requests (or hours), from the exact decimal sum of
 -- target x weight (`weighted`) over the weights' sum (`total`). That sum made a double is rounded at its own size, and

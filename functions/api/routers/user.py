@@ -39,6 +39,8 @@ from functions.api.models import (
     IncidentList,
     LastDeployment,
     LiveComponent,
+    LiveComponentSources,
+    LiveSourceState,
     LogsLink,
     OpenIncidents,
     Overview,
@@ -411,29 +413,32 @@ def _live(ctx: ContextDep, mart: Mart, scope: Scope) -> list[LiveComponent]:
     answers = dict(zip(asks, ctx.live.side_by_side(list(asks.values())), strict=True))
     out = []
     for comp in components:
+        sources = {"argocd": NOT_MAPPED, "gitlab": NOT_MAPPED}
         item = LiveComponent(
             component_id=comp.entity_id,
             stale=False,
+            sources=LiveComponentSources.model_validate(sources),
             argocd_app=comp.argocd_app_name,
             argocd_app_namespace=comp.argocd_app_namespace,
             gitlab_project_id=comp.gitlab_project_id,
         )
-        reasons = []
         # What history gives in place of a source that failed: the last values read of it, with when they were.
         read: dict[str, object] = {}
         status = statuses.get(comp.entity_id) or {}
         if comp.argocd_app_name:
             argo = answers[("argocd", comp.entity_id)]
             if argo.error is None and isinstance(argo.value, dict):
+                sources["argocd"] = LiveSourceState(state="live", fetched_at=argo.fetched_at)
                 fetched = {"fetched_at": argo.fetched_at, "status_observed_at": argo.fetched_at}
                 item = item.model_copy(update={k: v for k, v in argo.value.items()} | fetched)
                 item = LiveComponent.model_validate(item.model_dump())
             else:
-                reasons.append(f"argocd: {argo.error}")
+                sources["argocd"] = _not_live(ctx, "argocd", argo.error)
                 read |= {k: status.get(k) for k in ARGOCD_READ}
         if _gitlab_project(comp):
             gitlab = answers[("gitlab", comp.entity_id)]
             if gitlab.error is None:
+                sources["gitlab"] = LiveSourceState(state="live", fetched_at=gitlab.fetched_at)
                 pipeline = gitlab.value or {}
                 item = LiveComponent.model_validate(
                     item.model_dump()
@@ -447,8 +452,11 @@ def _live(ctx: ContextDep, mart: Mart, scope: Scope) -> list[LiveComponent]:
                     }
                 )
             else:
-                reasons.append(f"gitlab: {gitlab.error}")
+                sources["gitlab"] = _not_live(ctx, "gitlab", gitlab.error)
                 read |= {k: status.get(k) for k in GITLAB_READ}
+        item = item.model_copy(update={"sources": LiveComponentSources.model_validate(sources)})
+        # stale and staleReason, kept for the clients reading them, say what `sources` says.
+        reasons = [f"{name}: {s.reason}" for name, s in sources.items() if s.state in HISTORIZED]
         if reasons:
             last = history.get(comp.entity_id)
             fallback = {"stale": True, "stale_reason": "; ".join(reasons)} | read
@@ -459,6 +467,16 @@ def _live(ctx: ContextDep, mart: Mart, scope: Scope) -> list[LiveComponent]:
             item = LiveComponent.model_validate(item.model_dump() | fallback)
         out.append(item)
     return out
+
+
+# A source's state whose figures are history's: the item is stale.
+HISTORIZED = ("fallback", "not configured")
+NOT_MAPPED = LiveSourceState(state="not mapped")
+
+
+def _not_live(ctx: ContextDep, source: str, error: str | None) -> LiveSourceState:
+    """A source whose figures fall back to history: not configured, or failing for `error`."""
+    return LiveSourceState(state="fallback" if ctx.live.can_ask(source) else "not configured", reason=error)
 
 
 def _gitlab_project(entry: MappingEntry) -> int | str | None:
@@ -544,10 +562,10 @@ def _logs_link(
     time_from, time_to = periods.kibana_range(
         time_range, start, end, now=datetime.now(UTC), max_days=ctx.api.max_period_days
     )
-    view = ctx.live.data_view_id(index)
+    view = ctx.live.data_view(index)
     url = kibana.discover_url(
         ctx.api.kibana_url,
-        data_view_id=view,
+        data_view_id=view.id,
         query=query,
         time_from=time_from,
         time_to=time_to,
@@ -557,7 +575,9 @@ def _logs_link(
         **envelope(mart.snap),
         entity_id=entity_id,
         url=url,
-        data_view_id=view,
+        data_view_id=view.id,
+        data_view_from=view.found_by,
+        data_view_reason=view.reason,
         index_pattern=index,
         query=query,
         time_from=time_from,

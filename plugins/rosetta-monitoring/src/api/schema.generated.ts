@@ -1262,12 +1262,17 @@ export interface components {
             operationPhase?: string | null;
             /** Revision */
             revision?: string | null;
+            /** @description Per source, whether its figures are live, and why not. */
+            sources: components["schemas"]["LiveComponentSources"];
             /**
              * Stale
-             * @description True when a source failed and the figures come from history.
+             * @description Derived from sources: true when a source's state is fallback or not configured (its figures come from history).
              */
             stale: boolean;
-            /** Stalereason */
+            /**
+             * Stalereason
+             * @description Derived from sources: each source whose figures come from history and its reason, "<source>: <reason>" joined by "; ".
+             */
             staleReason?: string | null;
             /**
              * Statusobservedat
@@ -1277,10 +1282,53 @@ export interface components {
             /** Syncstatus */
             syncStatus?: string | null;
         };
+        /**
+         * LiveComponentSources
+         * @description Each source of a live component: its ArgoCD status and sync, its GitLab last pipeline.
+         */
+        LiveComponentSources: {
+            /** @description Sync, health, operation phase and their observed time; the revision when live. */
+            argocd: components["schemas"]["LiveSourceState"];
+            /** @description The last pipeline's status, ref, time and link. */
+            gitlab: components["schemas"]["LiveSourceState"];
+        };
+        /**
+         * LiveSourceState
+         * @description How a live component's figures of one source were had.
+         */
+        LiveSourceState: {
+            /**
+             * Fetchedat
+             * @description live: when the source's answer was fetched (it may come from the cache); else null.
+             */
+            fetchedAt?: string | null;
+            /**
+             * Reason
+             * @description fallback and not configured: why the figures are not live; else null.
+             */
+            reason?: string | null;
+            /**
+             * State
+             * @description live: read from the source now (or from the live cache); fallback: the source failed, its figures are the last historized ones; not configured: the API has no URL or credential for the source, its figures are the last historized ones; not mapped: the mapping names nothing of the component in the source, which has no figures for it.
+             * @enum {string}
+             */
+            state: "live" | "fallback" | "not configured" | "not mapped";
+        };
         /** LogsLink */
         LogsLink: {
+            /**
+             * Dataviewfrom
+             * @description How data_view_id was had: configured, from ROSETTA_API_KIBANA_DATA_VIEWS; kibana, from the data views Kibana lists in the link's space; index pattern, the index pattern itself, as the lookup failed or found none (the link opens only if Kibana has a data view of that id).
+             * @enum {string}
+             */
+            dataViewFrom: "configured" | "kibana" | "index pattern";
             /** Dataviewid */
             dataViewId: string;
+            /**
+             * Dataviewreason
+             * @description index pattern: why the lookup gave no data view; else null.
+             */
+            dataViewReason?: string | null;
             /** Entityid */
             entityId: string;
             freshness: components["schemas"]["Freshness"];
@@ -1743,6 +1791,26 @@ export interface components {
              * @description Hours with traffic and a p95 reported / hours in the period.
              */
             latencyCoverage?: number | null;
+            /**
+             * Latencyp95Badhours
+             * @description Hours whose p95 was over the threshold; null without a p95 measured.
+             */
+            latencyP95BadHours?: number | null;
+            /**
+             * Latencyp95Budgetallowed
+             * @description Bad hours the latency budget allows: (1 - target) x the hours with that percentile measured; for a rollup, the sum of its applications' (each at its own target). Null without an hour measured.
+             */
+            latencyP95BudgetAllowed?: number | null;
+            /**
+             * Latencyp95Budgetconsumed
+             * @description Bad hours (that percentile over its threshold) / the bad hours allowed (1 = all of it; for a rollup, the sums'); null without an hour measured or under a 100 % target, which allows none. Given whatever the coverage, as the availability's budget is: the status says 'insufficient data' beside it.
+             */
+            latencyP95BudgetConsumed?: number | null;
+            /**
+             * Latencyp95Budgetremaining
+             * @description 1 - the latency budget consumed (negative when overspent); null as it is.
+             */
+            latencyP95BudgetRemaining?: number | null;
             /** Latencyp95Sli */
             latencyP95Sli?: number | null;
             /** Latencyp95Status */
@@ -1752,6 +1820,26 @@ export interface components {
              * @description An hour is good when its p95 is at or under this (application rows).
              */
             latencyP95ThresholdMs?: number | null;
+            /**
+             * Latencyp99Badhours
+             * @description Hours whose p99 was over the threshold; null without a p99 measured.
+             */
+            latencyP99BadHours?: number | null;
+            /**
+             * Latencyp99Budgetallowed
+             * @description Bad hours the latency budget allows: (1 - target) x the hours with that percentile measured; for a rollup, the sum of its applications' (each at its own target). Null without an hour measured.
+             */
+            latencyP99BudgetAllowed?: number | null;
+            /**
+             * Latencyp99Budgetconsumed
+             * @description Bad hours (that percentile over its threshold) / the bad hours allowed (1 = all of it; for a rollup, the sums'); null without an hour measured or under a 100 % target, which allows none. Given whatever the coverage, as the availability's budget is: the status says 'insufficient data' beside it.
+             */
+            latencyP99BudgetConsumed?: number | null;
+            /**
+             * Latencyp99Budgetremaining
+             * @description 1 - the latency budget consumed (negative when overspent); null as it is.
+             */
+            latencyP99BudgetRemaining?: number | null;
             /**
              * Latencyp99Coverage
              * @description Hours with traffic and a p99 reported / hours in the period.
@@ -1802,10 +1890,64 @@ export interface components {
             errorBudgetConsumed?: number | null;
             /** Errorbudgetremaining */
             errorBudgetRemaining?: number | null;
+            /**
+             * Latencycoverage
+             * @description Hours with traffic and a p95 reported / hours in the period.
+             */
+            latencyCoverage?: number | null;
+            /**
+             * Latencyp95Budgetconsumed
+             * @description Bad hours (that percentile over its threshold) / the bad hours allowed (1 = all of it; for a rollup, the sums'); null without an hour measured or under a 100 % target, which allows none. Given whatever the coverage, as the availability's budget is: the status says 'insufficient data' beside it.
+             */
+            latencyP95BudgetConsumed?: number | null;
+            /**
+             * Latencyp95Budgetremaining
+             * @description 1 - the latency budget consumed (negative when overspent); null as it is.
+             */
+            latencyP95BudgetRemaining?: number | null;
             /** Latencyp95Sli */
             latencyP95Sli?: number | null;
             /** Latencyp95Status */
             latencyP95Status?: string | null;
+            /**
+             * Latencyp95Thresholdms
+             * @description An hour is good when its p95 is at or under this.
+             */
+            latencyP95ThresholdMs?: number | null;
+            /**
+             * Latencyp99Budgetconsumed
+             * @description Bad hours (that percentile over its threshold) / the bad hours allowed (1 = all of it; for a rollup, the sums'); null without an hour measured or under a 100 % target, which allows none. Given whatever the coverage, as the availability's budget is: the status says 'insufficient data' beside it.
+             */
+            latencyP99BudgetConsumed?: number | null;
+            /**
+             * Latencyp99Budgetremaining
+             * @description 1 - the latency budget consumed (negative when overspent); null as it is.
+             */
+            latencyP99BudgetRemaining?: number | null;
+            /**
+             * Latencyp99Coverage
+             * @description Hours with traffic and a p99 reported / hours in the period.
+             */
+            latencyP99Coverage?: number | null;
+            /** Latencyp99Sli */
+            latencyP99Sli?: number | null;
+            /** Latencyp99Status */
+            latencyP99Status?: string | null;
+            /**
+             * Latencyp99Target
+             * @description Target of the p99 SLI: the application's (the same as latency_target).
+             */
+            latencyP99Target?: number | null;
+            /**
+             * Latencyp99Thresholdms
+             * @description An hour is good when its p99 is at or under this.
+             */
+            latencyP99ThresholdMs?: number | null;
+            /**
+             * Latencytarget
+             * @description Target of the p95 SLI: the application's.
+             */
+            latencyTarget?: number | null;
             /** Period */
             period: string;
             /** Periodend */

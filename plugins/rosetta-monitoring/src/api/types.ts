@@ -14,6 +14,7 @@ export type Change = Schemas['Change'];
 export type DeploymentList = Schemas['DeploymentList'];
 export type Deployment = Schemas['Deployment'];
 export type LiveComponent = Schemas['LiveComponent'];
+export type LiveSourceState = Schemas['LiveSourceState'];
 export type LogsLink = Schemas['LogsLink'];
 export type Overview = Schemas['Overview'];
 export type HealthLevel = Schemas['HealthLevel'];

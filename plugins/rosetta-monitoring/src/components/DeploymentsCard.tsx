@@ -1,7 +1,7 @@
 
 import { Link, Table, TableColumn } from '@backstage/core-components';
 import { StatusDot } from './common/StatusDot';
-import type { Deployment, LiveComponent, MonitoredEntity, Period } from '../api/types';
+import type { Deployment, LiveComponent, LiveSourceState, MonitoredEntity, Period } from '../api/types';
 import { useMonitoringData } from './common/useMonitoringData';
 import { DEPLOYER_NOT_MAPPED, Widget } from './common/WidgetState';
 import { NONE, when } from './common/format';
@@ -26,9 +26,43 @@ function argocdLink(base: string, live: LiveComponent): string {
   return `${base.replace(/\/$/, '')}/applications/${namespace}${encodeURIComponent(live.argocdApp ?? '')}`;
 }
 
-/** How old a stale answer's value is (a source failed, the API gave what history holds): `what` happened `at`. */
-function ReadAt({ live, what, at }: { live: LiveComponent; what: string; at: string | null | undefined }) {
-  return live.stale && at ? <> ({what} {when(at)})</> : null;
+type LiveSource = 'argocd' | 'gitlab';
+const SOURCE_NAMES: Record<LiveSource, string> = { argocd: 'ArgoCD', gitlab: 'GitLab' };
+
+/**
+ * Whether the row's figures of `source` are history's: its state says so (a fallback, or the source not
+ * configured). An answer without per-source states (an API before them) has only the row's `stale`.
+ */
+function fromHistory(live: LiveComponent, source: LiveSource): boolean {
+  const state = live.sources?.[source]?.state;
+  return state ? state === 'fallback' || state === 'not configured' : live.stale;
+}
+
+/** How old a value from history is (the source failed or is not configured): `what` happened `at`. */
+function ReadAt({ history, what, at }: { history: boolean; what: string; at: string | null | undefined }) {
+  return history && at ? <> ({what} {when(at)})</> : null;
+}
+
+/** What one source gave the row: live (fetched when), history's (and why), or nothing, as it is not mapped. */
+function sourceAnswer(name: string, source: LiveSourceState): string {
+  if (source.state === 'live') return `${name}: live${source.fetchedAt ? ` (fetched ${when(source.fetchedAt)})` : ''}`;
+  if (source.state === 'not mapped') return `${name}: not mapped`;
+  return `${name}: from history, ${source.reason ?? source.state}`;
+}
+
+/** Per source, whether the row's figures are live; the row's stale flag alone from an API without them. */
+function LiveAnswer({ live }: { live: LiveComponent }) {
+  const sources = live.sources;
+  if (!sources) return <>{live.stale ? `stale: ${live.staleReason ?? 'source unreachable'}` : 'live'}</>;
+  return (
+    <>
+      {(Object.keys(SOURCE_NAMES) as LiveSource[]).map(source => (
+        <div key={source} data-testid={`live-${source}`}>
+          {sourceAnswer(SOURCE_NAMES[source], sources[source])}
+        </div>
+      ))}
+    </>
+  );
 }
 
 /**
@@ -102,7 +136,7 @@ export function DeploymentsCard({ entity, period }: { entity: MonitoredEntity; p
             </>
           )}
           {live.argocdApp && !argocdBaseUrl && <> {live.argocdApp}</>}
-          <ReadAt live={live} what="read" at={live.statusObservedAt} />
+          <ReadAt history={fromHistory(live, 'argocd')} what="read" at={live.statusObservedAt} />
         </>
       ),
     },
@@ -119,11 +153,11 @@ export function DeploymentsCard({ entity, period }: { entity: MonitoredEntity; p
           ) : (
             live.lastPipelineStatus ?? '–'
           )}
-          <ReadAt live={live} what="updated" at={live.lastPipelineAt} />
+          <ReadAt history={fromHistory(live, 'gitlab')} what="updated" at={live.lastPipelineAt} />
         </>
       ),
     },
-    { title: 'Live answer', render: live => (live.stale ? `stale: ${live.staleReason ?? 'source unreachable'}` : 'live') },
+    { title: 'Live answer', render: live => <LiveAnswer live={live} /> },
   ];
   return (
     <Widget

@@ -203,8 +203,6 @@ describe('entity widgets', () => {
   });
 
   describe('SLO', () => {
-    // The card reads the application's latency SLOs from its row of the SLO report.
-    beforeEach(() => server.use(answer('/kpis/slo', f.sloAppProfiles)));
     it('shows target, achieved and error budget remaining', async () => {
       server.use(answer(`${base}/summary`, f.summaryProfiles));
       await renderWithApi(<SloCard entity={profiles} />);

@@ -27,10 +27,19 @@ export function LogsLinkCard({ entity, period }: { entity: MonitoredEntity; peri
   return (
     <Widget title="Logs" what="logs link" state={state} isEmpty={l => !l.url}>
       {link => (
-        <p>
-          <Link to={kibanaUrl(link.url, kibanaBaseUrl)}>Open the logs in Kibana</Link> ({link.indexPattern}:{' '}
-          <code>{link.query}</code>, {link.timeFrom} → {link.timeTo})
-        </p>
+        <>
+          <p>
+            <Link to={kibanaUrl(link.url, kibanaBaseUrl)}>Open the logs in Kibana</Link> ({link.indexPattern}:{' '}
+            <code>{link.query}</code>, {link.timeFrom} → {link.timeTo})
+          </p>
+          {/* Opened on the index pattern as its data view, Discover shows the lines only if Kibana has one of that id. */}
+          {link.dataViewFrom === 'index pattern' && (
+            <p role="status" style={{ color: '#b06000' }}>
+              No Kibana data view found for {link.indexPattern}: the link opens the index pattern itself
+              {link.dataViewReason ? ` (${link.dataViewReason})` : ''}.
+            </p>
+          )}
+        </>
       )}
     </Widget>
   );

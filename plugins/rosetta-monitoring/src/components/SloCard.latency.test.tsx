@@ -1,28 +1,14 @@
 import { screen } from '@testing-library/react';
-import { answer, problem, registerServer, renderWithApi, server } from '../testing/monitoringServer';
+import { answer, figure, registerServer, renderWithApi, server } from '../testing/monitoringServer';
 import * as f from '../testing/fixtures';
-import type { MonitoredEntity, SloReport, SloRow } from '../api/types';
+import type { MonitoredEntity, SloStatus } from '../api/types';
 import { SloCard } from './SloCard';
 
 const profiles: MonitoredEntity = { level: 'applications', id: 'system:default/profiles' };
 
-const [profilesRow] = f.sloAppProfiles.items;
-/** The application's row of the SLO report (fixtures' sloAppProfiles), some of its figures changed. */
-const sloApp = (row: Partial<SloRow>): SloReport => ({ ...f.sloAppProfiles, items: [{ ...profilesRow, ...row }] });
-/** The summary's p95 is the same row's. */
-const summary = (row: Partial<SloRow> = {}) => {
-  const { latencyP95Sli, latencyP95Status } = { ...profilesRow, ...row };
-  return { ...f.summaryProfiles, slo: { ...f.summaryProfiles.slo!, latencyP95Sli, latencyP95Status } };
-};
-/** The card's figure beside `label`. */
-const figure = async (label: string) => (await screen.findByText(label)).nextElementSibling;
-
-function answerSlo(row: Partial<SloRow> = {}) {
-  server.use(
-    answer('/applications/:id/summary', summary(row)),
-    // The application's own row, over the summary's period: any other query is left unanswered.
-    answer('/kpis/slo', sloApp(row), { groupBy: 'app', period: 'last_30d', app: 'profiles' }),
-  );
+/** The summary, its SLO carrying the latency figures of the application's row (fixtures' sloAppProfiles). */
+function answerSlo(figures: Partial<SloStatus> = {}) {
+  server.use(answer('/applications/:id/summary', f.summaryProfilesWithLatency(figures)));
 }
 
 describe('SloCard latency', () => {
@@ -72,18 +58,5 @@ describe('SloCard latency', () => {
     expect(await figure('Hours with a p95 measured')).toHaveTextContent(/^3%$/);
     expect(await figure('Latency p99 achieved')).toHaveTextContent(/^– \(no data\)$/);
     expect(await figure('Hours with a p99 measured')).toHaveTextContent(/^0%$/);
-  });
-
-  it('keeps the availability shown when the latency figures cannot be loaded', async () => {
-    server.use(answer('/applications/:id/summary', f.summaryProfiles), problem('/kpis/slo', 500, 'Internal error', 'boom'));
-    await renderWithApi(<SloCard entity={profiles} />);
-    expect(await screen.findByText(/Could not load latency SLO/)).toBeInTheDocument();
-    expect(screen.getByText('99.922% (insufficient data)')).toBeInTheDocument();
-  });
-
-  it("says when the SLO report has no row for the application's latency", async () => {
-    server.use(answer('/applications/:id/summary', f.summaryProfiles), answer('/kpis/slo', { ...sloApp({}), items: [] }));
-    await renderWithApi(<SloCard entity={profiles} />);
-    expect(await screen.findByText('No latency SLO in the period')).toBeInTheDocument();
   });
 });

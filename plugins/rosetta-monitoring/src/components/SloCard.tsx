@@ -2,35 +2,34 @@
 import { Fragment } from 'react';
 import { EmptyState } from '@backstage/core-components';
 import { Meter } from './common/StatusDot';
-import type { KpiPeriod, MonitoredEntity, SloReport, SloRow, Summary } from '../api/types';
-import { DataState, useMonitoringData } from './common/useMonitoringData';
-import { Widget, WidgetBody } from './common/WidgetState';
+import type { MonitoredEntity, SloStatus, Summary } from '../api/types';
+import { useMonitoringData } from './common/useMonitoringData';
+import { Widget } from './common/WidgetState';
 import { availability, budgetLeft, burnRate, ms, NONE, periodLabel, sliPercent, target } from './common/format';
 import { coveredDays } from '../pages/KpiControls';
 import { coverage, judged } from './SloTable';
 
 const isComponent = (summary: Summary) => summary.entity.kind === 'component';
 
-/** The summary, and the application's row of the SLO report over the same period for its latency SLOs. */
-type SloFigures = { summary: Summary; latency: DataState<SloReport> | null };
-
-/** A latency SLO of an application's row: an hour is good when its percentile is within the threshold. */
+/** A latency SLO of the summary's SLO: an hour is good when its percentile is within the threshold. */
 const LATENCY_SLOS = [
   {
     percentile: 'p95',
-    threshold: (r: SloRow) => r.latencyP95ThresholdMs,
-    target: (r: SloRow) => r.latencyTarget,
-    sli: (r: SloRow) => r.latencyP95Sli,
-    status: (r: SloRow) => r.latencyP95Status,
-    coverage: (r: SloRow) => r.latencyCoverage,
+    threshold: (s: SloStatus) => s.latencyP95ThresholdMs,
+    target: (s: SloStatus) => s.latencyTarget,
+    sli: (s: SloStatus) => s.latencyP95Sli,
+    status: (s: SloStatus) => s.latencyP95Status,
+    coverage: (s: SloStatus) => s.latencyCoverage,
+    budgetRemaining: (s: SloStatus) => s.latencyP95BudgetRemaining,
   },
   {
     percentile: 'p99',
-    threshold: (r: SloRow) => r.latencyP99ThresholdMs,
-    target: (r: SloRow) => r.latencyP99Target,
-    sli: (r: SloRow) => r.latencyP99Sli,
-    status: (r: SloRow) => r.latencyP99Status,
-    coverage: (r: SloRow) => r.latencyP99Coverage,
+    threshold: (s: SloStatus) => s.latencyP99ThresholdMs,
+    target: (s: SloStatus) => s.latencyP99Target,
+    sli: (s: SloStatus) => s.latencyP99Sli,
+    status: (s: SloStatus) => s.latencyP99Status,
+    coverage: (s: SloStatus) => s.latencyP99Coverage,
+    budgetRemaining: (s: SloStatus) => s.latencyP99BudgetRemaining,
   },
 ] as const;
 
@@ -38,75 +37,50 @@ const LATENCY_SLOS = [
  * The objective in words: the SLI is the share of the hours measured (with traffic and that percentile reported) whose
  * percentile was within the threshold, so an hour without a figure counts on neither side.
  */
-function latencyObjective(slo: (typeof LATENCY_SLOS)[number], row: SloRow): string {
+function latencyObjective(slo: (typeof LATENCY_SLOS)[number], row: SloStatus): string {
   const threshold = slo.threshold(row);
   const goal = slo.target(row);
   if (threshold === null || threshold === undefined || goal === null || goal === undefined) return NONE;
   return `${slo.percentile} within ${ms(threshold)} in ${target(goal)} of the hours measured`;
 }
 
-const rowOf = (report: SloReport, app: string) => report.items.find(r => r.id === app);
-
-/** The p95 and p99 latency SLOs of the application's row, each with its own target, status and coverage. */
-function LatencySlos({ state, app }: { state: DataState<SloReport>; app: string }) {
+/**
+ * The p95 and p99 latency SLOs of the summary's SLO, each with its own target, status, coverage and error budget (in
+ * hours: the bad hours its target allows among those measured).
+ */
+function LatencySlos({ slo: row }: { slo: SloStatus }) {
   return (
-    <WidgetBody state={state} what="latency SLO" isEmpty={report => !rowOf(report, app)}>
-      {report => {
-        const row = rowOf(report, app)!;
-        return (
-          <dl style={{ display: 'grid', gridTemplateColumns: 'auto auto', gap: 4 }}>
-            {LATENCY_SLOS.map(slo => (
-              <Fragment key={slo.percentile}>
-                <dt>Latency {slo.percentile} objective</dt>
-                <dd>{latencyObjective(slo, row)}</dd>
-                <dt>Latency {slo.percentile} achieved</dt>
-                <dd>{judged(sliPercent(slo.sli(row), slo.target(row)), slo.status(row))}</dd>
-                {/* Under the build's minimum the status is 'insufficient data': the share measured says why. */}
-                <dt>Hours with a {slo.percentile} measured</dt>
-                <dd>{coverage(slo.coverage(row))}</dd>
-              </Fragment>
-            ))}
-          </dl>
-        );
-      }}
-    </WidgetBody>
-  );
-}
-
-/** A request's answer as a state of its own, so that a failed one leaves the rest of the card shown. */
-function settled<T>(answer: Promise<T>): Promise<DataState<T>> {
-  return answer.then(
-    value => ({ status: 'ready' as const, value }),
-    error => ({ status: 'error' as const, error }),
+    <dl style={{ display: 'grid', gridTemplateColumns: 'auto auto', gap: 4 }}>
+      {LATENCY_SLOS.map(slo => (
+        <Fragment key={slo.percentile}>
+          <dt>Latency {slo.percentile} objective</dt>
+          <dd>{latencyObjective(slo, row)}</dd>
+          <dt>Latency {slo.percentile} achieved</dt>
+          <dd>{judged(sliPercent(slo.sli(row), slo.target(row)), slo.status(row))}</dd>
+          {/* Under the build's minimum the status is 'insufficient data': the share measured says why. */}
+          <dt>Hours with a {slo.percentile} measured</dt>
+          <dd>{coverage(slo.coverage(row))}</dd>
+          <dt>Latency {slo.percentile} error budget remaining</dt>
+          <dd>{budgetLeft(slo.budgetRemaining(row))}</dd>
+        </Fragment>
+      ))}
+    </dl>
   );
 }
 
 /** SLO target against achieved availability, error budget remaining and burn rate, then the latency SLOs. */
 export function SloCard({ entity }: { entity: MonitoredEntity }) {
-  const state = useMonitoringData<SloFigures>(
-    async api => {
-      const summary = await api.getSummary(entity);
-      const slo = summary.slo;
-      // The summary gives the p95's SLI and status alone: the thresholds, targets, coverage and the p99 are in the
-      // application's row of the SLO report, over the summary's period.
-      const latency = slo
-        ? await settled(
-            api.getSlo('app', { period: slo.period as KpiPeriod }, entity.environment, { app: summary.entity.applicationId }),
-          )
-        : null;
-      return { summary, latency };
-    },
-    [entity.level, entity.id, entity.environment],
-  );
+  // The summary carries both latency SLOs beside the availability: one request.
+  const state = useMonitoringData<Summary>(api => api.getSummary(entity), [entity.level, entity.id, entity.environment]);
   return (
     <Widget
       title="SLO"
       what="SLO"
       state={state}
-      isEmpty={({ summary }) => !summary.slo && !isComponent(summary)}
-      freshness={({ summary }) => summary.freshness}
+      isEmpty={summary => !summary.slo && !isComponent(summary)}
+      freshness={summary => summary.freshness}
     >
-      {({ summary, latency }) => {
+      {summary => {
         const slo = summary.slo;
         if (!slo) {
           // The API judges SLOs per application only: a component's summary never has one.
@@ -143,7 +117,7 @@ export function SloCard({ entity }: { entity: MonitoredEntity }) {
             {typeof slo.errorBudgetRemaining === 'number' && (
               <Meter ratio={slo.errorBudgetRemaining} label="error budget remaining" />
             )}
-            {latency && <LatencySlos state={latency} app={summary.entity.applicationId} />}
+            <LatencySlos slo={slo} />
           </div>
         );
       }}

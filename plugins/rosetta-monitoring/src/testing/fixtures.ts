@@ -1,4 +1,5 @@
-import type { ChangesReport, ChangesRow, IncidentsReport, IncidentsRow, SloReport } from '../api/types';
+import type { ChangesReport, ChangesRow, IncidentsReport, IncidentsRow, SloReport, SloStatus, Summary } from '../api/types';
+import recordedSummaryProfiles from '../__fixtures__/summary-profiles.json';
 
 // Answers recorded from the demo estate's API (seed 42, 4 applications, 10 days).
 export { default as summaryProfiles } from '../__fixtures__/summary-profiles.json';
@@ -166,7 +167,8 @@ export const sloTeam: SloReport = {
 /*
  * The profiles application's row of the SLO report over last_30d (720 hours), made by hand for its latency SLOs: a
  * p95 within 500 ms in 389 of the 400 hours it was measured (met), a p99 within 1,500 ms in 370 of the 396 hours it
- * was measured (breached), both held to 95 % of the hours.
+ * was measured (breached), both held to 95 % of the hours. Their error budgets in hours: the p95's 0.05 x 400 = 20,
+ * 11 spent: 0.55 consumed, 0.45 left; the p99's 0.05 x 396 = 19.8, 26 spent: 26 / 19.8 consumed, -6.2 / 19.8 left.
  */
 export const sloAppProfiles: SloReport = {
   ...sloTeam,
@@ -185,10 +187,47 @@ export const sloAppProfiles: SloReport = {
       latencyP99Sli: 370 / 396,
       latencyP99Status: 'breached',
       latencyP99Coverage: 396 / 720,
+      latencyP95BadHours: 11,
+      latencyP95BudgetAllowed: 20,
+      latencyP95BudgetConsumed: 11 / 20,
+      latencyP95BudgetRemaining: 9 / 20,
+      latencyP99BadHours: 26,
+      latencyP99BudgetAllowed: 19.8,
+      latencyP99BudgetConsumed: 26 / 19.8,
+      latencyP99BudgetRemaining: -6.2 / 19.8,
     },
   ],
   page: { limit: 500, nextCursor: null, total: 1 },
 };
+
+/** What a summary's SLO carries of the latency SLOs, under the names of an SLO report's row. */
+const SUMMARY_LATENCY = [
+  'latencyP95ThresholdMs',
+  'latencyP99ThresholdMs',
+  'latencyTarget',
+  'latencyP99Target',
+  'latencyP95Sli',
+  'latencyP95Status',
+  'latencyCoverage',
+  'latencyP99Sli',
+  'latencyP99Status',
+  'latencyP99Coverage',
+  'latencyP95BudgetConsumed',
+  'latencyP95BudgetRemaining',
+  'latencyP99BudgetConsumed',
+  'latencyP99BudgetRemaining',
+] as const;
+
+/**
+ * The recorded profiles summary (recorded before a summary carried the latency SLOs), its SLO given the latency SLOs
+ * of the application's row above, as the API gives them both, with `figures` changed.
+ */
+export function summaryProfilesWithLatency(figures: Partial<SloStatus> = {}): Summary {
+  const [row] = sloAppProfiles.items;
+  const latency = Object.fromEntries(SUMMARY_LATENCY.map(name => [name, row[name]]));
+  const summary = recordedSummaryProfiles as Summary;
+  return { ...summary, slo: { ...summary.slo!, ...latency, ...figures } };
+}
 
 type ChangeCounts = { planned: number; implemented: number; unsuccessful: number; emergency: number };
 

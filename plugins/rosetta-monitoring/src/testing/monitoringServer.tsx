@@ -1,4 +1,5 @@
 import { ReactNode } from 'react';
+import { screen } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
@@ -64,3 +65,6 @@ export function renderWithApi(ui: ReactNode, entity?: Entity) {
   const content = entity ? <EntityProvider entity={entity}>{ui}</EntityProvider> : ui;
   return renderInTestApp(<TestApiProvider apis={[[monitoringApiRef, testClient()]]}>{content}</TestApiProvider>);
 }
+
+/** A card's figure: what follows `label` (its <dd> beside a <dt>). */
+export const figure = async (label: string) => (await screen.findByText(label)).nextElementSibling;
