@@ -264,7 +264,7 @@ class S3Store:
             # S3 answers a replace (If-Match) of an object removed since it was read with 404, not 412.
             if "IfMatch" in extra and _code(exc) in ("NoSuchKey", "404"):
                 raise PreconditionFailed(key) from None
-            raise self._explain(exc) from None
+            raise self._explain(exc, key) from None
         except botocore.exceptions.BotoCoreError as exc:
             raise self._explain(exc) from None
 
@@ -324,7 +324,9 @@ class S3Store:
         except botocore.exceptions.BotoCoreError as exc:
             raise self._explain(exc) from None
 
-    def _explain(self, exc: Exception) -> Exception:
+    def _explain(self, exc: Exception, key: str | None = None) -> Exception:
+        """A one-line error; `key`: the object being put, named for an error of S3's own (a 500 after every retry
+        fails a build of a hundred objects: the one that failed is then known)."""
         shown = without_credentials(self.endpoint_url)
         where = f"s3://{self.bucket}" + (f" at {shown}" if shown else "")
         if isinstance(exc, botocore.exceptions.NoCredentialsError):
@@ -346,7 +348,9 @@ class S3Store:
                 )
             if code == "AccessDenied":
                 return LakeAccessError(f"access denied on {where}: the credentials lack permission for this lake")
-            return LakeAccessError(f"S3 error {code} on {where}: {exc.response.get('Error', {}).get('Message', '')}")
+            putting = f" putting {key}" if key else ""
+            message = exc.response.get("Error", {}).get("Message", "")
+            return LakeAccessError(f"S3 error {code} on {where}{putting}: {message}")
         # botocore's own message names the request URL, with the endpoint's user and password if it has them.
         detail = str(exc)
         if self.endpoint_url and shown != self.endpoint_url:

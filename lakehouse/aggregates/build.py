@@ -55,6 +55,7 @@ from lakehouse.aggregates.sqlfiles import SqlFile, files_version, load_macros, l
 from lakehouse.duckdb_session import first_row, open_duckdb, tune_for_build
 from lakehouse.gitlab_projects import with_recorded_ids
 from lakehouse.mappings import MappingEntry, MappingStore
+from lakehouse.objectstore import ABSENT, PreconditionFailed
 from lakehouse.runlog import FirstReads, RunLog
 from lakehouse.schemas import REGISTRY, Dataset
 from lakehouse.settings import Settings
@@ -100,7 +101,7 @@ def build(
         raise BuildError(f"as_of {as_of.isoformat()} {outside}")
     held = lease.take(lake, trigger, lease_for)
     try:
-        return _build(lake, settings, mode=mode, as_of=as_of, trigger=trigger, params=params)
+        return _build(lake, settings, held, mode=mode, as_of=as_of, trigger=trigger, params=params)
     finally:
         lease.release(lake, held)
 
@@ -112,6 +113,7 @@ def _iso(moment: datetime | None) -> str | None:
 def _build(
     lake: Lake,
     settings: Settings,
+    held: lease.Lease,
     *,
     mode: BuildMode,
     as_of: datetime | None,
@@ -323,6 +325,8 @@ def _build(
             writer.submit(deferred, build_params)
         copies.extend(writer.finish())
         released = writer.release()
+        # One GET: a build that outlived its lease stops here, before a newer build's tables are replaced.
+        lease.check(lake, held)
         result.objects_written += put_all(lake, written)
         # Day objects a month object has taken in go once it is in place. No order of a put and deletes is safe
         # from a stop in between: deleting first would lose the days until the next build, and no reader could get
@@ -333,23 +337,7 @@ def _build(
         writer.commit()
         # The history copies last: a build that fails before them leaves the previous copies, still valid.
         put_all(lake, copies)
-    except BaseException as exc:
-        runs.finish(run, "failed", error=exc)
-        raise
-    finally:
-        if released is not None:
-            released.join()
-        writer.close()
-        con.close()
-        for local in [*written, *copies]:
-            local.path.unlink(missing_ok=True)
-    run.rows_out = sum(result.tables.values())
-    run.window_start = midnight(result.day_from)
-    run.days_written = [d.isoformat() for d in days_between(result.day_from, build_params.day_to)]
-    runs.finish(run, "succeeded")
-    lake.put_json(
-        STATE_KEY,
-        {
+        state_record = {
             "mapping_version": mapping.version,
             "sql_version": sql_version,
             "entity_map": entity_map,
@@ -366,8 +354,30 @@ def _build(
             "started_at": run.started_at.isoformat(),
             "mode": mode,
             "runs_running": running,
-        },
-    )
+        }
+        # Compare-and-swap on the state this build started from: a build that landed meanwhile (this one having
+        # outlived its lease) keeps its state, and this build fails instead of pointing the API back to its own.
+        try:
+            lake.put_json(STATE_KEY, state_record, if_match=state[1] if state else ABSENT)
+        except PreconditionFailed:
+            raise BuildError(
+                f"another build wrote {STATE_KEY} while this one put its tables (this one outlived its lease): "
+                "that build's state stands"
+            ) from None
+    except BaseException as exc:
+        runs.finish(run, "failed", error=exc)
+        raise
+    finally:
+        if released is not None:
+            released.join()
+        writer.close()
+        con.close()
+        for local in [*written, *copies]:
+            local.path.unlink(missing_ok=True)
+    run.rows_out = sum(result.tables.values())
+    run.window_start = midnight(result.day_from)
+    run.days_written = [d.isoformat() for d in days_between(result.day_from, build_params.day_to)]
+    runs.finish(run, "succeeded")
     return result
 
 

@@ -56,6 +56,19 @@ def take(lake: Lake, trigger: str, lease_for: timedelta) -> Lease:
     return holder, mine[1]
 
 
+def check(lake: Lake, lease: Lease) -> None:
+    """Raises a BuildError when the lease is no longer this build's: it ran out and another build took the lake. A
+    build checks before its first put, so that one outliving its lease never puts its tables over a newer build's."""
+    found = lake.get_json(LEASE_KEY)
+    if found is None or found[1] != lease[1]:
+        taken = found[0] if found is not None else {}
+        who = f" ({taken['trigger']}, started {taken['started_at']})" if taken.get("holder") else ""
+        raise BuildError(
+            f"this build's lease on the lake ran out and another build{who} took it: this one put nothing, "
+            "the mart and the build state are the other build's"
+        )
+
+
 def release(lake: Lake, lease: Lease) -> None:
     holder, etag = lease
     # Taken over after it ran out, or the lake unreachable now: the lease runs out by itself.
