@@ -320,6 +320,14 @@ class FirstReads:
         found = self.lake.get_json(self.lake.read_from_key(source, dataset))
         return _instant(found[0]["read_from"]) if found else None
 
+    def never_read(self, source: str, dataset: str) -> bool:
+        """No run recorded a first read of the dataset and the lake holds none of it: nothing of it was ever read
+        (a source not configured, or not run yet), which `get`'s None does not tell from a lake an older release
+        wrote."""
+        if self.lake.get_json(self.lake.read_from_key(source, dataset)) is not None:
+            return False
+        return not self.lake.list_keys(f"raw/{source}/{dataset}/")
+
     def record(
         self,
         source: str,

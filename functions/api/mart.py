@@ -39,7 +39,7 @@ from functions.api.problems import Problem
 from functions.api.queries import BUILD_MACROS, RECENT_HOURLY, RECENT_SELECT
 from functions.api.settings import ApiSettings
 from lakehouse.aggregates import footers
-from lakehouse.aggregates.build import STATE_KEY
+from lakehouse.aggregates.build import NEVER_READ, STATE_KEY
 from lakehouse.aggregates.mart_writes import DAYS_THROUGH_KEY
 from lakehouse.duckdb_session import open_duckdb, sql_literal
 from lakehouse.mappings import MappingStore
@@ -234,6 +234,10 @@ class Snapshot:
         servicenow/changes), as the build had it: None when unknown."""
         return _first_read(self.build, dataset)
 
+    def never_read(self, dataset: str) -> bool:
+        """Whether the lake had never read `dataset` when the build ran (no first read recorded, none of it held)."""
+        return (self.build.get("read_from") or {}).get(dataset) == NEVER_READ
+
     def cursor(self) -> duckdb.DuckDBPyConnection:
         if self.con is None:
             raise _not_built()
@@ -276,6 +280,9 @@ class Snapshot:
 
 def _first_read(build: dict[str, Any], dataset: str) -> datetime | None:
     value = (build.get("read_from") or {}).get(dataset)
+    if value == NEVER_READ:
+        # Never read: read from the build's as-of on, so that nothing before it counts (unknown, never 0).
+        value = build.get("as_of")
     return datetime.fromisoformat(value) if value else None
 
 

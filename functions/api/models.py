@@ -138,15 +138,20 @@ class GoldenSignals(ApiModel):
 
 
 # Whether anything could be found: the build attributes incidents and change requests by ServiceNow CI alone.
+NOT_READ = (
+    " not read: the lake has never read these records (the source not configured, or its ingest not run yet): an "
+    "empty list or a 0 would claim what nobody looked at."
+)
 SERVICENOW_STATE = (
     "not mapped: neither the entity nor, for an application, any of its components is mapped in this environment to a "
     "ServiceNow CI (servicenow.ciId or cmdb.ciName), so nothing can be attributed to it: an empty list then says "
-    "nothing is known, not that nothing happened."
+    "nothing is known, not that nothing happened." + NOT_READ
 )
+RecordsState = Literal["ok", "not mapped", "not read"]
 
 
 class OpenIncidents(ApiModel):
-    state: Literal["ok", "not mapped"] = Field(description=SERVICENOW_STATE + " The counts are then null.")
+    state: RecordsState = Field(description=SERVICENOW_STATE + " The counts are then null.")
     open: int | None = Field(description="Incidents open at the build's as-of.")
     open_p1_p2: int | None = Field(description="Of those, priority 1 or 2.")
     sla_breached: int | None = Field(
@@ -280,7 +285,7 @@ class IncidentList(Envelope):
     entity_id: str
     status: str
     period: PeriodOut
-    state: Literal["ok", "not mapped"] = Field(description=SERVICENOW_STATE)
+    state: RecordsState = Field(description=SERVICENOW_STATE)
     items: list[Incident]
     page: Page
 
@@ -315,7 +320,7 @@ class ChangeList(Envelope):
     entity_id: str
     status: str
     period: PeriodOut
-    state: Literal["ok", "not mapped"] = Field(description=SERVICENOW_STATE)
+    state: RecordsState = Field(description=SERVICENOW_STATE)
     items: list[Change]
     page: Page
 
@@ -418,11 +423,11 @@ class DeploymentList(Envelope):
     entity_id: str
     mode: Literal["live", "history"]
     period: PeriodOut | None
-    state: Literal["ok", "not mapped"] = Field(
+    state: RecordsState = Field(
         default="ok",
         description="not mapped: neither the entity nor, for an application, any of its components is mapped in this "
         "environment to an ArgoCD application or a GitLab project, so no deployment can be attributed to it: an empty "
-        "list then says nothing is known, not that nothing was deployed.",
+        "list then says nothing is known, not that nothing was deployed." + NOT_READ,
     )
     items: list[Deployment] = Field(default_factory=list, description="History mode.")
     live: list[LiveComponent] = Field(

@@ -71,6 +71,8 @@ INCIDENTS = REGISTRY["servicenow/incidents"]
 TASK_SLAS = REGISTRY["servicenow/task_slas"]
 # The datasets whose first instant read the build state records for the API: days before it are unknown there.
 READ_FROM_DATASETS = (DEPLOYMENT_EVENTS, INCIDENTS, CHANGES, TASK_SLAS)
+# In the build state's read_from: no run ever read the dataset and the lake holds none of it.
+NEVER_READ = "never"
 # The datasets the hourly signals are computed from: days they wrote are the days whose signals are rebuilt.
 SIGNAL_DATASETS = (*HOURLY_DATASETS, "dynatrace/entities")
 # The application hours (a month at a time) and the hourly mart that keeps them, level = 'application'.
@@ -140,7 +142,15 @@ def _build(
         # The mapping's tables, made once: the entity map's digest and the build join on them.
         refs = ref_tables(entries, settings.production_environment)
         entity_map = _entity_map_digest(lake, settings, refs, all_files, macros, stored)
-        read_from = {d.id: FirstReads(lake).get(d.source, d.name) for d in READ_FROM_DATASETS}
+        first_reads = FirstReads(lake)
+        read_from = {d.id: first_reads.get(d.source, d.name) for d in READ_FROM_DATASETS}
+        never_read = {
+            d.id for d in READ_FROM_DATASETS if read_from[d.id] is None and first_reads.never_read(d.source, d.name)
+        }
+        # As the build state keeps it (and the API reads it): the instant, "never", or null when unknown.
+        recorded = {dataset: NEVER_READ if dataset in never_read else _iso(m) for dataset, m in read_from.items()}
+        # A dataset never read is read from now on: every period and day before as-of is unknown, never 0.
+        read_from |= dict.fromkeys(never_read, as_of)
     except BaseException as exc:
         runs.finish(runs.start("build_aggregates", "mart", mode, trigger=trigger), "failed", error=exc)
         raise
@@ -149,7 +159,7 @@ def _build(
     if not full_because and previous is not None and previous.get("gitlab_paths") != gitlab_paths:
         # A path found (or found to be another project) re-attributes that project's history, as a new mapping does.
         full_because = "a GitLab project path the mapping names was found to be a project, or another one"
-    if not full_because and previous is not None and _moved(previous, read_from, TASK_SLAS):
+    if not full_because and previous is not None and _moved(previous, recorded, TASK_SLAS):
         # The day tables leave a day's SLA breaches unknown before task SLAs were first read (mv_incidents_app_day):
         # a backfill reading further back makes days read that no incremental build would rewrite.
         full_because = "task SLAs were first read from another instant"
@@ -349,7 +359,7 @@ def _build(
             "full_min_confidence": build_params.full_min_confidence,
             # The API's DORA over an explicit range counts deployments over the same part of it as the build, and
             # its run reports leave the days before ServiceNow was read unknown.
-            "read_from": {dataset: _iso(moment) for dataset, moment in read_from.items()},
+            "read_from": recorded,
             "run_id": run.run_id,
             "started_at": run.started_at.isoformat(),
             "mode": mode,
@@ -411,9 +421,9 @@ def _why_full(
     return None
 
 
-def _moved(previous: dict, read_from: dict[str, datetime | None], dataset: Dataset) -> bool:
+def _moved(previous: dict, recorded: dict[str, str | None], dataset: Dataset) -> bool:
     """Whether the lake's first read of `dataset` is not the one the last build counted from."""
-    return (previous.get("read_from") or {}).get(dataset.id) != _iso(read_from.get(dataset.id))
+    return (previous.get("read_from") or {}).get(dataset.id) != recorded.get(dataset.id)
 
 
 def _gitlab_paths_digest(entries: Iterable[MappingEntry]) -> str | None:

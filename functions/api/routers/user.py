@@ -46,6 +46,7 @@ from functions.api.models import (
     Overview,
     Page,
     PeriodOut,
+    RecordsState,
     RiskInfo,
     SloStatus,
     Summary,
@@ -54,7 +55,7 @@ from functions.api.models import (
 )
 from functions.api.problems import Problem
 from functions.api.queries import Scope
-from lakehouse.aggregates.build import READ_FROM_DATASETS
+from lakehouse.aggregates.build import CHANGES, DEPLOYMENT_EVENTS, INCIDENTS, READ_FROM_DATASETS
 from lakehouse.mappings import MappingEntry
 
 router = APIRouter(
@@ -229,20 +230,24 @@ def _source_state(mart: Mart, scope: Scope, maps: Callable[[MappingEntry], objec
     return "ok" if any(e is not None and maps(e) for e in entries) else "not mapped"
 
 
-def _servicenow_state(mart: Mart, scope: Scope) -> Literal["ok", "not mapped"]:
-    """Incidents and change requests are attributed by ServiceNow CI alone."""
-    return _source_state(mart, scope, ties_servicenow_ci)
+def _servicenow_state(mart: Mart, scope: Scope, dataset: str) -> RecordsState:
+    """Incidents and change requests are attributed by ServiceNow CI alone; `dataset`: the one the answer lists."""
+    state = _source_state(mart, scope, ties_servicenow_ci)
+    return "not read" if state == "ok" and mart.snap.never_read(dataset) else state
 
 
-def _deploy_state(mart: Mart, scope: Scope) -> Literal["ok", "not mapped"]:
+def _deploy_state(mart: Mart, scope: Scope) -> RecordsState:
     """Deployments are attributed by ArgoCD application or GitLab project alone."""
-    return _source_state(mart, scope, lambda e: e.argocd_app_name or _gitlab_project(e))
+    state = _source_state(mart, scope, lambda e: e.argocd_app_name or _gitlab_project(e))
+    return "not read" if state == "ok" and mart.snap.never_read(DEPLOYMENT_EVENTS.id) else state
 
 
 def _open_incidents(mart: Mart, scope: Scope, open_now: dict[str, Any]) -> OpenIncidents:
-    """The incidents open at as-of; null counts for an entity tied to no ServiceNow CI."""
-    if _servicenow_state(mart, scope) == "not mapped":
-        return OpenIncidents(state="not mapped", open=None, open_p1_p2=None, sla_breached=None)
+    """The incidents open at as-of; null counts for an entity tied to no ServiceNow CI, or when the lake never read
+    ServiceNow's incidents."""
+    state = _servicenow_state(mart, scope, INCIDENTS.id)
+    if state != "ok":
+        return OpenIncidents(state=state, open=None, open_p1_p2=None, sla_breached=None)
     return OpenIncidents(
         state="ok",
         open=open_now.get("open") or 0,
@@ -301,7 +306,7 @@ def _incidents(
         entity_id=scope.component_id or scope.app_id,
         status=status,
         period=_period_out(p),
-        state=_servicenow_state(mart, scope),
+        state=_servicenow_state(mart, scope, INCIDENTS.id),
         items=rows[:limit],  # type: ignore[arg-type]
         page=Page(limit=limit, next_cursor=next_cursor(mart.snap, rows, limit, "opened_at", "sys_id")),
     )
@@ -335,7 +340,7 @@ def _changes(
         entity_id=scope.component_id or scope.app_id,
         status=status,
         period=_period_out(p),
-        state=_servicenow_state(mart, scope),
+        state=_servicenow_state(mart, scope, CHANGES.id),
         items=rows[:limit],  # type: ignore[arg-type]
         page=Page(limit=limit, next_cursor=next_cursor(mart.snap, rows, limit, "change_start", "sys_id")),
     )

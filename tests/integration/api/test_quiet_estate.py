@@ -53,23 +53,25 @@ def test_the_summary_has_signals_and_no_events(client: TestClient) -> None:
     body = client.get("/monitoring/applications/shop/summary", headers=READER).json()
     # The same 24 hours of signals as in the full estate: shop-api 14 h x 1000, shop-db 14 h x 500.
     assert body["goldenSignals"]["requests"] == 14 * 1000 + 14 * 500
-    assert body["incidents"] == {"state": "ok", "open": 0, "openP1P2": 0, "slaBreached": 0}
+    # ServiceNow was never read here: the open incidents are unknown, not none.
+    assert body["incidents"] == {"state": "not read", "open": None, "openP1P2": None, "slaBreached": None}
     assert body["lastDeployments"] == []
 
 
 def test_an_entity_tied_to_no_servicenow_ci_has_no_incident_counts_rather_than_zero(client: TestClient) -> None:
     """The build attributes incidents by CI alone: for dark and dark-svc none could ever be found, so their open
-    incidents are unknown (null, stated), while shop, whose components have CIs and no incident, has 0 open."""
+    incidents are unknown (null, stated 'not mapped'). shop's components have CIs, but the lake never read ServiceNow
+    (nor deployments): theirs are unknown too, stated 'not read', where they said 0 open and 'ok'."""
     not_mapped = {"state": "not mapped", "open": None, "openP1P2": None, "slaBreached": None}
     for route in ("/monitoring/applications/dark/summary", "/monitoring/components/dark-svc/summary"):
         assert client.get(route, headers=READER).json()["incidents"] == not_mapped, route
     shop_api = client.get("/monitoring/components/shop-api/summary", headers=READER).json()
-    assert shop_api["incidents"] == {"state": "ok", "open": 0, "openP1P2": 0, "slaBreached": 0}
+    assert shop_api["incidents"] == {"state": "not read", "open": None, "openP1P2": None, "slaBreached": None}
     # dark has no ArgoCD application nor GitLab project either; quiet-svc has an ArgoCD application.
     for entity, state in (
         ("applications/dark", "not mapped"),
         ("components/dark-svc", "not mapped"),
-        ("applications/quiet", "ok"),
+        ("applications/quiet", "not read"),
     ):
         body = client.get(f"/monitoring/{entity}/deployments?mode=history", headers=READER).json()
         assert (body["state"], body["items"]) == (state, []), entity
@@ -77,7 +79,7 @@ def test_an_entity_tied_to_no_servicenow_ci_has_no_incident_counts_rather_than_z
     for entity, state in (
         ("applications/dark", "not mapped"),
         ("components/dark-svc", "not mapped"),
-        ("applications/shop", "ok"),
+        ("applications/shop", "not read"),
     ):
         for route in ("incidents?status=all", "changes?status=all"):
             body = client.get(f"/monitoring/{entity}/{route}", headers=READER).json()
@@ -119,10 +121,13 @@ def test_the_rankings_count_no_incident_for_an_application_tied_to_no_servicenow
         assert items[-1]["appId"] == "dark"
 
 
-def test_dora_says_no_deployments_rather_than_zero(client: TestClient) -> None:
+def test_dora_over_deployments_never_read_is_insufficient_data_rather_than_none(client: TestClient) -> None:
+    """No deploy ingest ever ran here (no first read recorded, no deployment event in the lake): the lake cannot
+    say shop deployed nothing, only that it has not looked. 'no deployments' is for a period the lake read."""
     items = client.get("/monitoring/kpis/dora?period=last_30d&groupBy=app", headers=READER).json()["items"]
     shop = next(r for r in items if r["id"] == "shop")
-    assert shop["deploymentFrequencyState"] == "no deployments"
+    assert shop["deploymentFrequencyState"] == "insufficient data"
+    assert shop["deploymentFrequencyPerDay"] is None
     assert shop["changeFailureRate"] is None
 
 
@@ -130,14 +135,14 @@ def test_dora_says_no_deployments_rather_than_zero(client: TestClient) -> None:
 def test_dora_says_not_mapped_where_no_source_could_find_an_event(client: TestClient, period: str) -> None:
     """dark has no ArgoCD application, GitLab project nor ServiceNow CI: every DORA metric says 'not mapped', over a
     named period (the build's rows) and over a from/to range (computed by the API with the build's SQL) alike.
-    shop has its sources mapped: no deployment in this estate is 'no deployments'."""
+    shop has its sources mapped, but deployments were never read here: 'insufficient data', not 'no deployments'."""
     url = f"/monitoring/kpis/dora?{period}&groupBy=app"
     items = {r["id"]: r for r in client.get(url, headers=READER).json()["items"]}
     dark = items["dark"]
     states = ("deploymentFrequency", "leadTime", "changeFailure", "recovery", "mttr", "rework")
     assert {dark[f"{s}State"] for s in states} == {"not mapped"}
     assert dark["deploymentFrequencyPerDay"] is None
-    assert items["shop"]["deploymentFrequencyState"] == "no deployments"
+    assert items["shop"]["deploymentFrequencyState"] == "insufficient data"
 
 
 def test_a_latency_sli_leaves_out_hours_with_traffic_but_no_latency(client: TestClient) -> None:

@@ -3,17 +3,18 @@ Each figure is worked out by hand in the docstrings."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from lakehouse.aggregates.build import build
+from lakehouse.mappings import MappingStore
 from lakehouse.runlog import FirstReads
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
-from tests.unit.aggregates.estate import AS_OF, CI_Q, breached_sla, estate_lake, incident, rows, t
+from tests.unit.aggregates.estate import AS_OF, CI_Q, breached_sla, estate_lake, incident, mapping, metrics, rows, t
 from tests.unit.aggregates.test_kpis import mart, one, reading
 from tests.unit.aggregates.test_run_kpis import app_days
 
@@ -85,3 +86,48 @@ def test_a_backfill_reading_task_slas_further_back_rebuilds_the_days_it_makes_re
     result = build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1))
     assert breaches((lake, settings), "mv_incidents_app_day", 14, 18) == [1, 0, 1, 0, 1]
     assert result.full_because == "task SLAs were first read from another instant"
+
+
+def signals_alone(root: Path, *, deployments_read_from: datetime | None = None) -> tuple[Lake, Settings]:
+    """The hand-made estate's mapping and Dynatrace signals alone, built as of the 20th at 10:00: no deployment,
+    incident, change or task SLA in the lake, as on the day a platform team connects Dynatrace first; with
+    `deployments_read_from`, a deploy ingest recorded reading from then on and found nothing."""
+    settings = Settings(lake_url=str(root / "lake"), duckdb_temp_directory=root / "duckdb")
+    lake = Lake.from_settings(settings)
+    MappingStore(lake).apply(mapping(), actor="test", replace=True)
+    lake.write_days(get_dataset("dynatrace/service_metrics_hourly"), metrics())
+    if deployments_read_from is not None:
+        FirstReads(lake).record("deploys", "deployment_events", deployments_read_from, run_id="first-run")
+    build(lake, settings, mode="full", as_of=AS_OF)
+    return lake, settings
+
+
+def test_what_the_lake_never_read_is_unknown_and_what_it_read_empty_is_none(tmp_path: Path) -> None:
+    """Never read (no first read recorded, nothing of it in the lake): shop's deployment frequency over the last 30
+    days is 'insufficient data' (null per day), where it said 'no deployments' (0 per day); its SLA breaches on the
+    19th are unknown (null), where they said 0; the build state says "never" for each of the four datasets, which
+    the API's reports read (days before a first read are unknown there).
+    Read from the 1st with nothing found: 'no deployments', 0 per day, over the 19.42 days from the 1st at 00:00
+    to the 20th at 10:00 (466 hours / 24)."""
+    never, _ = signals_alone(tmp_path / "never")
+    with reading(never, Settings(lake_url=never.url)) as built:
+        dora = mart(built, "mv_dora_app_period", "app_id = 'shop' and period = 'last_30d'")
+        day = one(mart(built, "mv_incidents_app_day", "app_id = 'shop' and day = $d", d=t(19).date()))
+    # One row per correlation mode and band set: the frequency is the same in each.
+    assert {(r["deployment_frequency_state"], r["deployment_frequency_per_day"]) for r in dora} == {
+        ("insufficient data", None)
+    }
+    assert day["sla_breaches"] is None
+    state = never.get_json("state/build/aggregates.json")
+    assert state is not None
+    assert state[0]["read_from"] == dict.fromkeys(
+        ["deploys/deployment_events", "servicenow/incidents", "servicenow/changes", "servicenow/task_slas"], "never"
+    )
+
+    read, _ = signals_alone(tmp_path / "read", deployments_read_from=t(1))
+    with reading(read, Settings(lake_url=read.url)) as built:
+        dora = mart(built, "mv_dora_app_period", "app_id = 'shop' and period = 'last_30d'")
+    assert {(r["deployment_frequency_state"], r["deployment_frequency_per_day"]) for r in dora} == {
+        ("no deployments", 0)
+    }
+    assert [r["deployment_frequency_denominator_days"] for r in dora] == [pytest.approx(466 / 24)] * len(dora)

@@ -540,10 +540,10 @@ export interface components {
             period: components["schemas"]["PeriodOut"];
             /**
              * State
-             * @description not mapped: neither the entity nor, for an application, any of its components is mapped in this environment to a ServiceNow CI (servicenow.ciId or cmdb.ciName), so nothing can be attributed to it: an empty list then says nothing is known, not that nothing happened.
+             * @description not mapped: neither the entity nor, for an application, any of its components is mapped in this environment to a ServiceNow CI (servicenow.ciId or cmdb.ciName), so nothing can be attributed to it: an empty list then says nothing is known, not that nothing happened. not read: the lake has never read these records (the source not configured, or its ingest not run yet): an empty list or a 0 would claim what nobody looked at.
              * @enum {string}
              */
-            state: "ok" | "not mapped";
+            state: "ok" | "not mapped" | "not read";
             /** Status */
             status: string;
         };
@@ -778,11 +778,11 @@ export interface components {
             period: components["schemas"]["PeriodOut"] | null;
             /**
              * State
-             * @description not mapped: neither the entity nor, for an application, any of its components is mapped in this environment to an ArgoCD application or a GitLab project, so no deployment can be attributed to it: an empty list then says nothing is known, not that nothing was deployed.
+             * @description not mapped: neither the entity nor, for an application, any of its components is mapped in this environment to an ArgoCD application or a GitLab project, so no deployment can be attributed to it: an empty list then says nothing is known, not that nothing was deployed. not read: the lake has never read these records (the source not configured, or its ingest not run yet): an empty list or a 0 would claim what nobody looked at.
              * @default ok
              * @enum {string}
              */
-            state: "ok" | "not mapped";
+            state: "ok" | "not mapped" | "not read";
         };
         /** DoraReport */
         DoraReport: {
@@ -1117,10 +1117,10 @@ export interface components {
             period: components["schemas"]["PeriodOut"];
             /**
              * State
-             * @description not mapped: neither the entity nor, for an application, any of its components is mapped in this environment to a ServiceNow CI (servicenow.ciId or cmdb.ciName), so nothing can be attributed to it: an empty list then says nothing is known, not that nothing happened.
+             * @description not mapped: neither the entity nor, for an application, any of its components is mapped in this environment to a ServiceNow CI (servicenow.ciId or cmdb.ciName), so nothing can be attributed to it: an empty list then says nothing is known, not that nothing happened. not read: the lake has never read these records (the source not configured, or its ingest not run yet): an empty list or a 0 would claim what nobody looked at.
              * @enum {string}
              */
-            state: "ok" | "not mapped";
+            state: "ok" | "not mapped" | "not read";
             /** Status */
             status: string;
         };
@@ -1437,10 +1437,10 @@ export interface components {
             slaBreached: number | null;
             /**
              * State
-             * @description not mapped: neither the entity nor, for an application, any of its components is mapped in this environment to a ServiceNow CI (servicenow.ciId or cmdb.ciName), so nothing can be attributed to it: an empty list then says nothing is known, not that nothing happened. The counts are then null.
+             * @description not mapped: neither the entity nor, for an application, any of its components is mapped in this environment to a ServiceNow CI (servicenow.ciId or cmdb.ciName), so nothing can be attributed to it: an empty list then says nothing is known, not that nothing happened. not read: the lake has never read these records (the source not configured, or its ingest not run yet): an empty list or a 0 would claim what nobody looked at. The counts are then null.
              * @enum {string}
              */
-            state: "ok" | "not mapped";
+            state: "ok" | "not mapped" | "not read";
         };
         /** Overview */
         Overview: {

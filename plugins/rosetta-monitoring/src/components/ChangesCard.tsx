@@ -2,7 +2,7 @@
 import { Table, TableColumn } from '@backstage/core-components';
 import type { Change, MonitoredEntity, Period } from '../api/types';
 import { useMonitoringData } from './common/useMonitoringData';
-import { SERVICENOW_NOT_MAPPED, Widget } from './common/WidgetState';
+import { SERVICENOW_NOT_MAPPED, Widget, whyUnknown } from './common/WidgetState';
 import { NONE, when } from './common/format';
 
 const COLUMNS: TableColumn<Change>[] = [
@@ -39,7 +39,7 @@ export function ChangesCard({ entity, period }: { entity: MonitoredEntity; perio
       what="changes"
       state={state}
       isEmpty={([up, recent]) => up.items.length + recent.items.length === 0}
-      unmapped={([up]) => (up.state === 'not mapped' ? SERVICENOW_NOT_MAPPED : null)}
+      unmapped={([up]) => whyUnknown(up.state, SERVICENOW_NOT_MAPPED, "ServiceNow's change requests")}
       freshness={([up]) => up.freshness}
     >
       {([upcoming, recent]) => (

@@ -3,7 +3,7 @@ import { Link, Table, TableColumn } from '@backstage/core-components';
 import { StatusDot } from './common/StatusDot';
 import type { Deployment, LiveComponent, LiveSourceState, MonitoredEntity, Period } from '../api/types';
 import { useMonitoringData } from './common/useMonitoringData';
-import { DEPLOYER_NOT_MAPPED, Widget } from './common/WidgetState';
+import { DEPLOYER_NOT_MAPPED, Widget, whyUnknown } from './common/WidgetState';
 import { NONE, when } from './common/format';
 import { useMonitoringOptions } from '../options';
 
@@ -165,7 +165,7 @@ export function DeploymentsCard({ entity, period }: { entity: MonitoredEntity; p
       what="deployments"
       state={state}
       isEmpty={([live, history]) => (live.live ?? []).length + (history.items ?? []).length === 0}
-      unmapped={([, history]) => (history.state === 'not mapped' ? DEPLOYER_NOT_MAPPED : null)}
+      unmapped={([, history]) => whyUnknown(history.state, DEPLOYER_NOT_MAPPED, 'deployments')}
       freshness={([, history]) => history.freshness}
     >
       {([live, history]) => (

@@ -14,7 +14,7 @@ import { EntityDoraCard } from './EntityDoraCard';
 import { MonitoringTab } from './MonitoringTab';
 import { WithOptions } from './WithOptions';
 import { monitoringOptions } from '../options';
-import { DEPLOYER_NOT_MAPPED, SERVICENOW_NOT_MAPPED } from './common/WidgetState';
+import { DEPLOYER_NOT_MAPPED, NEVER_READ, SERVICENOW_NOT_MAPPED } from './common/WidgetState';
 
 const profiles: MonitoredEntity = { level: 'applications', id: 'system:default/profiles' };
 const base = '/applications/:id';
@@ -447,6 +447,14 @@ describe('entity widgets', () => {
       await renderWithApi(<IncidentsCard entity={profiles} period="last_7d" />);
       expect(await screen.findByText('No source of incidents mapped')).toBeInTheDocument();
       expect(screen.getByText(SERVICENOW_NOT_MAPPED)).toBeInTheDocument();
+      expect(screen.queryByText('No incidents in the period')).not.toBeInTheDocument();
+    });
+    // No ServiceNow ingest ever ran: the list is empty because nobody looked, which is neither "none" nor "not mapped".
+    it('says incidents are unknown, not none, when the lake never read them', async () => {
+      server.use(answer(`${base}/incidents`, { ...emptyList(f.incidentsProfiles), state: 'not read' }));
+      await renderWithApi(<IncidentsCard entity={profiles} period="last_7d" />);
+      expect(await screen.findByText('No incidents read yet')).toBeInTheDocument();
+      expect(screen.getByText(NEVER_READ("ServiceNow's incidents"))).toBeInTheDocument();
       expect(screen.queryByText('No incidents in the period')).not.toBeInTheDocument();
     });
     it('shows an error panel when the API fails', async () => {

@@ -64,6 +64,20 @@ describe('HealthCard', () => {
     expect(screen.queryByText('within thresholds, no open incident')).not.toBeInTheDocument();
   });
 
+  // No ServiceNow ingest ever ran: the open incidents are unknown, and the card says why (not a mapping's gap).
+  it("says the open incidents are unknown when the lake never read ServiceNow's incidents", async () => {
+    const unread = {
+      ...f.summaryProfiles,
+      risk: null,
+      incidents: { state: 'not read' as const, open: null, openP1P2: null, slaBreached: null },
+    };
+    server.use(answer('/applications/:id/summary', unread));
+    await renderWithApi(<HealthCard />, profilesSystem);
+    expect(await screen.findByTestId('health-open-incidents')).toHaveTextContent(/^unknown$/);
+    expect(screen.getByText(/ServiceNow's incidents were never read/)).toBeInTheDocument();
+    expect(screen.queryByText(/no ServiceNow CI is mapped/)).not.toBeInTheDocument();
+  });
+
   // The API cannot tell whether an open incident breached its SLA when ServiceNow's task SLAs were never read, or
   // read only after it opened: the count is null then, and the card says unknown rather than printing nothing.
   it("says the open incidents' SLA breaches are unknown when the API cannot count them", async () => {

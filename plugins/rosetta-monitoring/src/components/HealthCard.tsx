@@ -40,8 +40,11 @@ export function HealthCard() {
             </ul>
             {summary.incidents.open === null ? (
               <p>
-                Open incidents: <strong data-testid="health-open-incidents">unknown</strong> (no ServiceNow CI is
-                mapped to it)
+                Open incidents: <strong data-testid="health-open-incidents">unknown</strong> (
+                {summary.incidents.state === 'not read'
+                  ? "ServiceNow's incidents were never read"
+                  : 'no ServiceNow CI is mapped to it'}
+                )
               </p>
             ) : (
               <p>

@@ -2,7 +2,7 @@
 import { Table, TableColumn } from '@backstage/core-components';
 import type { Incident, MonitoredEntity, Period } from '../api/types';
 import { useMonitoringData } from './common/useMonitoringData';
-import { SERVICENOW_NOT_MAPPED, Widget } from './common/WidgetState';
+import { SERVICENOW_NOT_MAPPED, Widget, whyUnknown } from './common/WidgetState';
 import { NONE, hours, when } from './common/format';
 
 /** The build's correlation rules (mv_incident_links) as a person reads them. */
@@ -66,7 +66,7 @@ export function IncidentsCard({ entity, period }: { entity: MonitoredEntity; per
       what="incidents"
       state={state}
       isEmpty={([open, closed]) => open.items.length + closed.items.length === 0}
-      unmapped={([open]) => (open.state === 'not mapped' ? SERVICENOW_NOT_MAPPED : null)}
+      unmapped={([open]) => whyUnknown(open.state, SERVICENOW_NOT_MAPPED, "ServiceNow's incidents")}
       freshness={([openList]) => openList.freshness}
     >
       {([openList, closedList]) => {

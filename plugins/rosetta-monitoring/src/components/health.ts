@@ -50,6 +50,9 @@ export function healthOf(summary: Summary, t: HealthThresholds): HealthVerdict {
   if (red.length) return { colour: 'red', reasons: [...red, ...orange] };
   if (orange.length) return { colour: 'orange', reasons: orange };
   if (g.measuredHours === 0) return { colour: 'unknown', reasons: ['no measurement in the last 24 h'] };
-  if (open === null) return { colour: 'green', reasons: ['within thresholds; incidents unknown (no ServiceNow CI mapped)'] };
+  if (open === null) {
+    const why = summary.incidents.state === 'not read' ? "ServiceNow's incidents never read" : 'no ServiceNow CI mapped';
+    return { colour: 'green', reasons: [`within thresholds; incidents unknown (${why})`] };
+  }
   return { colour: 'green', reasons: ['within thresholds, no open incident'] };
 }

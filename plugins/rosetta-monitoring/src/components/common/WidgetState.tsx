@@ -23,6 +23,15 @@ export interface WidgetProps<T> {
 export const SERVICENOW_NOT_MAPPED =
   'No ServiceNow CI is mapped to this entity (servicenow.ciId or cmdb.ciName), so none can be found: unknown, not none.';
 
+/** What a widget says when the lake has never read the records it lists (the source not configured, or not run). */
+const NEVER_READ_START = 'Rosetta Monitoring has never read';
+export const NEVER_READ = (records: string) =>
+  `${NEVER_READ_START} ${records} (the source is not configured, or its ingest has not run yet): unknown, not none.`;
+
+/** What a widget says for an entity whose records of a kind are unknown: not mapped, or never read. */
+export const whyUnknown = (state: string, notMapped: string, records: string): string | null =>
+  state === 'not mapped' ? notMapped : state === 'not read' ? NEVER_READ(records) : null;
+
 /** What a widget of deployments says for an entity the mapping ties to no ArgoCD application nor GitLab project. */
 export const DEPLOYER_NOT_MAPPED =
   'No ArgoCD application nor GitLab project is mapped to this entity, so no deployment can be found: unknown, not none.';
@@ -109,7 +118,11 @@ export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>)
     return (
       <>
         {fresh && <StaleNotice freshness={fresh} />}
-        <EmptyState missing="field" title={`No source of ${what} mapped`} description={why} />
+        <EmptyState
+          missing="field"
+          title={why.startsWith(NEVER_READ_START) ? `No ${what} read yet` : `No source of ${what} mapped`}
+          description={why}
+        />
       </>
     );
   }
