@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,13 @@ from functions.api.main import create_app
 from lakehouse.ingest.config import IngestSettings
 from lakehouse.settings import Settings
 from tests.integration.api.conftest import ADMIN, api_settings, closed_port, down_sources
-from tests.integration.api.test_endpoints import get, kibana_answering, logs_link_with_kibana, source_on_loopback
+from tests.integration.api.test_endpoints import (
+    get,
+    kibana_answering,
+    logs_link_with_kibana,
+    serving,
+    source_on_loopback,
+)
 from tests.integration.api.test_live_review import ARGOCD_READ, shop_api_item
 
 ARGOCD_DOWN = "HTTP 500 on GET /api/v1/applications/shop-api-prod, still after 1 attempts"
@@ -164,14 +170,11 @@ def source_answering_without_end() -> Iterator[str]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Endless)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        stop.set()
-        server.shutdown()
-        server.server_close()
+    with serving(Endless) as url:
+        try:
+            yield url
+        finally:
+            stop.set()  # before the server closes, which waits for the answer under way
 
 
 def test_a_probe_reads_no_body(estate_lake: tuple[Settings, Path]) -> None:
