@@ -39,7 +39,7 @@ export function ChangesCard({ entity, period }: { entity: MonitoredEntity; perio
       what="changes"
       state={state}
       isEmpty={([up, recent]) => up.items.length + recent.items.length === 0}
-      unmapped={([up]) => whyUnknown(up.state, SERVICENOW_NOT_MAPPED, "ServiceNow's change requests")}
+      unknown={([up]) => whyUnknown(up.state, SERVICENOW_NOT_MAPPED, "ServiceNow's change requests")}
       freshness={([up]) => up.freshness}
     >
       {([upcoming, recent]) => (

@@ -165,7 +165,7 @@ export function DeploymentsCard({ entity, period }: { entity: MonitoredEntity; p
       what="deployments"
       state={state}
       isEmpty={([live, history]) => (live.live ?? []).length + (history.items ?? []).length === 0}
-      unmapped={([, history]) => whyUnknown(history.state, DEPLOYER_NOT_MAPPED, 'deployments')}
+      unknown={([, history]) => whyUnknown(history.state, DEPLOYER_NOT_MAPPED, 'deployments')}
       freshness={([, history]) => history.freshness}
     >
       {([live, history]) => (

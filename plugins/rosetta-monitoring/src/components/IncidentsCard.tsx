@@ -66,7 +66,7 @@ export function IncidentsCard({ entity, period }: { entity: MonitoredEntity; per
       what="incidents"
       state={state}
       isEmpty={([open, closed]) => open.items.length + closed.items.length === 0}
-      unmapped={([open]) => whyUnknown(open.state, SERVICENOW_NOT_MAPPED, "ServiceNow's incidents")}
+      unknown={([open]) => whyUnknown(open.state, SERVICENOW_NOT_MAPPED, "ServiceNow's incidents")}
       freshness={([openList]) => openList.freshness}
     >
       {([openList, closedList]) => {

@@ -12,8 +12,9 @@ export interface WidgetProps<T> {
   /** What the widget shows, for the "no data in the period" message, e.g. "incidents". */
   what: string;
   isEmpty?: (value: T) => boolean;
-  /** Why nothing of this kind can be known (the entity is tied to no source of it, as the API says), else null. */
-  unmapped?: (value: T) => string | null;
+  /** Why nothing of this kind can be known (the entity is tied to no source of it, or the lake never read it, as the
+   * API says), else null. */
+  unknown?: (value: T) => Unknown | null;
   freshness?: (value: T) => Freshness | undefined;
   children: (value: T) => ReactNode;
   deepLink?: { title: string; link: string };
@@ -24,13 +25,19 @@ export const SERVICENOW_NOT_MAPPED =
   'No ServiceNow CI is mapped to this entity (servicenow.ciId or cmdb.ciName), so none can be found: unknown, not none.';
 
 /** What a widget says when the lake has never read the records it lists (the source not configured, or not run). */
-const NEVER_READ_START = 'Rosetta Monitoring has never read';
 export const NEVER_READ = (records: string) =>
-  `${NEVER_READ_START} ${records} (the source is not configured, or its ingest has not run yet): unknown, not none.`;
+  `Rosetta Monitoring has never read ${records} (the source is not configured, or its ingest has not run yet): unknown, not none.`;
+
+/** Why a widget's records are unknown, as the API's state says, and the words for it. */
+export type Unknown = { state: 'not mapped' | 'not read'; why: string };
 
 /** What a widget says for an entity whose records of a kind are unknown: not mapped, or never read. */
-export const whyUnknown = (state: string, notMapped: string, records: string): string | null =>
-  state === 'not mapped' ? notMapped : state === 'not read' ? NEVER_READ(records) : null;
+export const whyUnknown = (state: string, notMapped: string, records: string): Unknown | null =>
+  state === 'not mapped'
+    ? { state, why: notMapped }
+    : state === 'not read'
+      ? { state, why: NEVER_READ(records) }
+      : null;
 
 /** What a widget of deployments says for an entity the mapping ties to no ArgoCD application nor GitLab project. */
 export const DEPLOYER_NOT_MAPPED =
@@ -38,10 +45,10 @@ export const DEPLOYER_NOT_MAPPED =
 
 /** One dashboard widget: a card with its own loading, empty, error and stale states. */
 export function Widget<T>(props: WidgetProps<T>) {
-  const { title, state, what, isEmpty, unmapped, freshness, children, deepLink } = props;
+  const { title, state, what, isEmpty, unknown, freshness, children, deepLink } = props;
   return (
     <InfoCard title={title} deepLink={deepLink}>
-      <WidgetBody state={state} what={what} isEmpty={isEmpty} unmapped={unmapped} freshness={freshness}>
+      <WidgetBody state={state} what={what} isEmpty={isEmpty} unknown={unknown} freshness={freshness}>
         {children}
       </WidgetBody>
     </InfoCard>
@@ -49,7 +56,7 @@ export function Widget<T>(props: WidgetProps<T>) {
 }
 
 export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>) {
-  const { state, what, isEmpty, unmapped, freshness, children } = props;
+  const { state, what, isEmpty, unknown, freshness, children } = props;
   if (state.status === 'loading') {
     return <Progress />;
   }
@@ -113,15 +120,15 @@ export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>)
   }
   const value = state.value;
   const fresh = freshness?.(value);
-  const why = unmapped?.(value);
-  if (why) {
+  const unknownState = unknown?.(value);
+  if (unknownState) {
     return (
       <>
         {fresh && <StaleNotice freshness={fresh} />}
         <EmptyState
           missing="field"
-          title={why.startsWith(NEVER_READ_START) ? `No ${what} read yet` : `No source of ${what} mapped`}
-          description={why}
+          title={unknownState.state === 'not read' ? `No ${what} read yet` : `No source of ${what} mapped`}
+          description={unknownState.why}
         />
       </>
     );
