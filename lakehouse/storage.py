@@ -346,7 +346,11 @@ class Lake:
         urls = self.partition_urls(dataset, days)
         if not urls:
             return dataset.schema.empty_table()
-        rel = con.execute("select * exclude (day) from read_parquet($files, hive_partitioning = true)", {"files": urls})
+        # By name: days written by older releases may lack a column added since (read as null).
+        rel = con.execute(
+            "select * exclude (day) from read_parquet($files, hive_partitioning = true, union_by_name = true)",
+            {"files": urls},
+        )
         return dataset.conform(rel.to_arrow_table())
 
     # --- landing pages ------------------------------------------------------------------------

@@ -41,6 +41,7 @@ from functions.api.settings import ApiSettings
 from lakehouse.aggregates import footers
 from lakehouse.aggregates.build import NEVER_READ, STATE_KEY
 from lakehouse.aggregates.mart_writes import DAYS_THROUGH_KEY
+from lakehouse.aggregates.sqlfiles import files_version, load_macros, load_sql_files
 from lakehouse.duckdb_session import open_duckdb, sql_literal
 from lakehouse.mappings import MappingStore
 from lakehouse.objectstore import LocalStore, file_version
@@ -120,6 +121,8 @@ MART_KEY = re.compile(
 RETRY_AFTER_FAILURE_S = 30.0
 # What a 503 tells a client to wait (Retry-After) while the copy loads, or a new build's objects land.
 RETRY_WHILE_LOADING_S = 5
+# The digest of the SQL this release builds the mart with, as the build state records it (sql_version).
+SQL_VERSION = files_version(load_sql_files(), load_macros())
 
 
 def unavailable(detail: str, retry_after_s: float) -> Problem:
@@ -233,6 +236,12 @@ class Snapshot:
         """The first instant the lake read `dataset` from (deploys/deployment_events, servicenow/incidents,
         servicenow/changes), as the build had it: None when unknown."""
         return _first_read(self.build, dataset)
+
+    @property
+    def built_by_other_sql(self) -> bool:
+        """Whether the build ran SQL other than this release's (a release deployed before its first build): its tables
+        may lack a column this release reads, until the next build (a full one, the SQL having changed)."""
+        return self.build.get("sql_version") != SQL_VERSION
 
     def never_read(self, dataset: str) -> bool:
         """Whether the lake had never read `dataset` when the build ran (no first read recorded, none of it held)."""

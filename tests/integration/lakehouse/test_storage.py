@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -272,6 +273,24 @@ def test_duckdb_reads_what_was_written(lake: Lake, settings: Settings) -> None:
         {"glob": lake.dataset_glob(LOGS)},
     ).fetchall()
     assert [(str(d), n) for d, n in per_day] == [("2026-11-01", 120), ("2026-11-02", 120)]
+
+
+def test_a_day_an_older_release_wrote_without_a_column_reads_as_null_beside_a_full_day(
+    lake: Lake, settings: Settings
+) -> None:
+    metrics = get_dataset("dynatrace/service_metrics_hourly")
+    row = {"entity_id": "SERVICE-1", "entity_name": "shop", "request_count": 100.0, "latency_p99_ms": 250.0}
+    lake.write_days(metrics, pa.Table.from_pylist([row | {"hour": T0}], schema=metrics.schema))
+    # The next day as a release without latency_p99_ms wrote it.
+    older = pa.Table.from_pylist([row | {"hour": T0 + timedelta(days=1)}], schema=metrics.schema)
+    older = older.drop_columns(["latency_p99_ms"])
+    sink = pa.BufferOutputStream()
+    pq.write_table(older, sink)
+    lake.store.put(lake.partition_key(metrics, (T0 + timedelta(days=1)).date()), sink.getvalue().to_pybytes())
+
+    both = lake.read_dataset(open_duckdb(settings, lake), metrics).sort_by("hour")
+    assert both.column("request_count").to_pylist() == [100.0, 100.0]
+    assert both.column("latency_p99_ms").to_pylist() == [250.0, None]
 
 
 def test_landing_pages_are_gzip_json_and_replay_in_order(lake: Lake) -> None:
