@@ -49,7 +49,11 @@ export function isRosettaMonitoringAvailable(entity: Entity): boolean {
   return MONITORED_KINDS.includes(entity.kind.toLocaleLowerCase('en-US'));
 }
 
-/** The monitoring API's id for an entity (its ref, unless an annotation says otherwise) and its environment. */
+/**
+ * The monitoring API's id for an entity (its ref, unless an annotation says otherwise) and its environment. The
+ * annotation is the mapping's id, unique across namespaces (the mapping import refuses two entities under one id):
+ * it is sent as given, with no namespace for the API to check.
+ */
 export function monitoredEntityOf(entity: Entity): MonitoredEntity {
   const annotations = entity.metadata.annotations ?? {};
   const override = annotations[APP_ID_ANNOTATION]?.trim() || annotations[MONITORING_ID_ANNOTATION]?.trim();

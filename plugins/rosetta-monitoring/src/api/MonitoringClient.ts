@@ -138,13 +138,13 @@ export class MonitoringClient implements MonitoringApi {
   }
 
   private async fetchJson(url: string): Promise<any> {
-    let response = await this.fetchApi.fetch(url, { headers: { Accept: 'application/json' } });
+    let response = await this.send(url);
     for (let retries = 0; retries < MAX_RETRIES; retries++) {
       const wait = retryAfterOf(response);
       if (wait === undefined) break;
       await response.text();
       await new Promise(resolve => setTimeout(resolve, wait * 1000));
-      response = await this.fetchApi.fetch(url, { headers: { Accept: 'application/json' } });
+      response = await this.send(url);
     }
     if (!response.ok) {
       throw await ResponseError.fromResponse(response);
@@ -158,6 +158,22 @@ export class MonitoringClient implements MonitoringApi {
       );
     }
     return response.json();
+  }
+
+  /**
+   * The answer to `url`. A request that got none rejects with the browser's own words ("Failed to fetch", "Load
+   * failed"), which name neither the proxy entry nor what to check: it says both.
+   */
+  private async send(url: string): Promise<Response> {
+    try {
+      return await this.fetchApi.fetch(url, { headers: { Accept: 'application/json' } });
+    } catch (error: any) {
+      throw new Error(
+        `no answer through the proxy entry ${this.proxyPath}: the network or Backstage's backend is down, or the ` +
+          `browser refused the request (it said: ${error?.message ?? error})`,
+        { cause: error },
+      );
+    }
   }
 }
 

@@ -48,20 +48,59 @@ export function detailOf(error: any): string {
   if (problem?.detail || problem?.title) {
     return String(problem.detail ?? problem.title);
   }
+  const type = String(error?.response?.headers?.get?.('content-type') ?? '').split(';')[0].trim();
+  const status = statusOf(error);
+  if (status === 401 || status === 403) {
+    return refusalOf(error, status, type);
+  }
   // The API answers JSON only: a web page (a load balancer's 502, a gateway's 504) came from something in front of
   // it, and its markup says nothing to a reader.
-  const type = String(error?.response?.headers?.get?.('content-type') ?? '').split(';')[0].trim();
   if (/^text\/html$/i.test(type)) {
-    const status = `${statusOf(error) ?? ''} ${error?.response?.statusText ?? ''}`.trim();
     return (
-      `a web page answered (${status}, ${type}), not the monitoring API: something in front of it failed, a ` +
-      'gateway or a load balancer (is the API up?)'
+      `a web page answered (${answeredOf(error)}, ${type}), not the monitoring API: something in front of it ` +
+      'failed, a gateway or a load balancer (is the API up?)'
     );
   }
+  return messageOf(error);
+}
+
+/** The error's own words: its body's message, without ResponseError's "Request failed with status …" prefix. */
+function messageOf(error: any): string {
   const body = error?.body;
   const fromBody = body?.error?.message ?? body?.detail;
   const said = String(fromBody ?? error?.message ?? '').replace(/^Request failed with status \d+[^,]*, /, '');
   return gatewayMessageOf(said) ?? said;
+}
+
+/** The status line answered, e.g. "401 Unauthorized". */
+function answeredOf(error: any): string {
+  return `${statusOf(error) ?? ''} ${error?.response?.statusText ?? ''}`.trim();
+}
+
+/**
+ * What a 401 or 403 that is not the API's problem means. Backstage's backend answers its own errors as
+ * {error, request, response}: the user's sign-in, or a permission. A web page is a sign-in page in front of Backstage
+ * or the API. Anything else came from in front of the API (its gateway's {"message": "Unauthorized"}): it refused
+ * the credential the proxy entry adds, which the user can do nothing about.
+ */
+function refusalOf(error: any, status: number, type: string): string {
+  const answered = answeredOf(error);
+  const backstage = error?.body?.request ? error?.body?.error?.message : undefined;
+  if (backstage) {
+    return status === 401
+      ? `Backstage refused the request as not signed in (${answered}: ${backstage}): sign in again`
+      : `Backstage does not let you use its proxy entry for the monitoring API (${answered}: ${backstage})`;
+  }
+  if (/^text\/html$/i.test(type)) {
+    return (
+      `a sign-in or access page answered (${answered}, ${type}), not the monitoring API: sign in again, or ask ` +
+      'for access'
+    );
+  }
+  return (
+    `the monitoring API's gateway refused the credential Backstage's proxy entry sends (${answered}: ` +
+    `${messageOf(error)}): the key or token in the proxy entry's headers is wrong or has expired`
+  );
 }
 
 /** The message of an error the API's gateway answers itself, as application/json {"message": "..."}. */

@@ -1,0 +1,90 @@
+import { screen } from '@testing-library/react';
+import { http, HttpResponse } from 'msw';
+import { API, billingApiComponent, registerServer, renderWithApi, server } from '../testing/monitoringServer';
+import { HealthCard } from './HealthCard';
+
+/** The health card's error title once the summary's request is answered by `reply`. */
+async function errorTitleFor(reply: () => Response) {
+  server.use(http.get(`${API}/components/:id/summary`, reply));
+  await renderWithApi(<HealthCard />, billingApiComponent);
+  // The error panel's summary reads "Error: <title>".
+  const summary = await screen.findByText(/^Error: Could not load health: /);
+  return summary.textContent?.replace(/^Error: /, '');
+}
+
+// What a reader sees when the answer is not the API's: no answer at all, or Backstage (or what stands in front of the
+// API) refusing the request. Each says who refused and what to do, not the browser's or a server's bare words.
+describe('answers that do not come from the monitoring API', () => {
+  registerServer();
+
+  it('says the proxy entry gave no answer when the request fails on the network', async () => {
+    const title = await errorTitleFor(() => HttpResponse.error());
+    expect(title).toMatch(/^Could not load health: no answer through the proxy entry \/rosetta: /);
+    expect(title).toContain("the network or Backstage's backend is down");
+  });
+
+  it("says Backstage refused an unsigned request when its proxy answers its own 401", async () => {
+    // Backstage's backend writes its errors as {error, request, response}.
+    const title = await errorTitleFor(() =>
+      HttpResponse.json(
+        {
+          error: { name: 'AuthenticationError', message: 'Missing credentials' },
+          request: { method: 'GET', url: '/api/proxy/rosetta/monitoring/components/x/summary' },
+          response: { statusCode: 401 },
+        },
+        { status: 401 },
+      ),
+    );
+    expect(title).toBe(
+      'Could not load health: Backstage refused the request as not signed in ' +
+        '(401 Unauthorized: Missing credentials): sign in again',
+    );
+  });
+
+  it('says Backstage does not let the user use its proxy entry on its own 403', async () => {
+    const title = await errorTitleFor(() =>
+      HttpResponse.json(
+        {
+          error: { name: 'NotAllowedError', message: 'Access denied' },
+          request: { method: 'GET', url: '/api/proxy/rosetta/monitoring/components/x/summary' },
+          response: { statusCode: 403 },
+        },
+        { status: 403 },
+      ),
+    );
+    expect(title).toBe(
+      'Could not load health: Backstage does not let you use its proxy entry for the monitoring API ' +
+        '(403 Forbidden: Access denied)',
+    );
+  });
+
+  it('says a sign-in page answered, not that the API may be down, on a 401 web page', async () => {
+    const signIn = '<html><body>Sign in</body></html>';
+    const title = await errorTitleFor(
+      () => new HttpResponse(signIn, { status: 401, headers: { 'Content-Type': 'text/html' } }),
+    );
+    expect(title).toBe(
+      'Could not load health: a sign-in or access page answered (401 Unauthorized, text/html), not the monitoring ' +
+        'API: sign in again, or ask for access',
+    );
+  });
+
+  it("says the API's gateway refused the proxy entry's credential on its 401", async () => {
+    // API Gateway's JWT authorizer answers {"message": "Unauthorized"} to an expired token.
+    const title = await errorTitleFor(() => HttpResponse.json({ message: 'Unauthorized' }, { status: 401 }));
+    expect(title).toBe(
+      "Could not load health: the monitoring API's gateway refused the credential Backstage's proxy entry sends " +
+        "(401 Unauthorized: Unauthorized): the key or token in the proxy entry's headers is wrong or has expired",
+    );
+  });
+
+  it("still shows the API's own 401 problem detail", async () => {
+    const title = await errorTitleFor(() =>
+      HttpResponse.json(
+        { type: 'about:blank', title: 'Unauthorized', status: 401, detail: 'a valid API key is required' },
+        { status: 401, headers: { 'Content-Type': 'application/problem+json' } },
+      ),
+    );
+    expect(title).toBe('Could not load health: a valid API key is required');
+  });
+});
