@@ -78,6 +78,25 @@ describe('answers that do not come from the monitoring API', () => {
     );
   });
 
+  it('says to check the proxy entry when a 404 is not the API\'s own', async () => {
+    // Backstage's answer to a path under /api/proxy that no proxy entry serves.
+    const title = await errorTitleFor(() =>
+      HttpResponse.json(
+        {
+          error: { name: 'NotFoundError', message: 'No such proxy route' },
+          request: { method: 'GET', url: '/api/proxy/rosetta/monitoring/components/x/summary' },
+          response: { statusCode: 404 },
+        },
+        { status: 404 },
+      ),
+    );
+    expect(title).toBe(
+      'Could not load health: nothing answered this path as the monitoring API does (404 Not Found: No such ' +
+        "proxy route): check that Backstage's proxy has the entry the plugin uses and that its target is the API's " +
+        'base URL',
+    );
+  });
+
   it("still shows the API's own 401 problem detail", async () => {
     const title = await errorTitleFor(() =>
       HttpResponse.json(

@@ -53,6 +53,14 @@ export function detailOf(error: any): string {
   if (status === 401 || status === 403) {
     return refusalOf(error, status, type);
   }
+  // The API answers its 404s as problems: any other came from Backstage's proxy (no entry at that path) or from a
+  // target that is not the API's base URL.
+  if (status === 404) {
+    return (
+      `nothing answered this path as the monitoring API does (${answeredOf(error)}: ${messageOf(error)}): check ` +
+      "that Backstage's proxy has the entry the plugin uses and that its target is the API's base URL"
+    );
+  }
   // The API answers JSON only: a web page (a load balancer's 502, a gateway's 504) came from something in front of
   // it, and its markup says nothing to a reader.
   if (/^text\/html$/i.test(type)) {
