@@ -13,10 +13,13 @@ import {
 } from './common/format';
 import { NO_TOOLBAR } from './common/tableOptions';
 
-/** A figure and its state: the state alone when it is not judged ("no data", "insufficient data"). */
+/**
+ * A figure and its state: the state alone when it is not judged ("no data", "insufficient data"). A share computed
+ * from too few hours is not the SLI: beside its state it still read as one (an hour of traffic, "100.0%").
+ */
 export function judged(value: string, status: string | null | undefined) {
   if (!status) return value;
-  return status === 'met' || status === 'breached' ? `${value} · ${status}` : `${value} (${status})`;
+  return status === 'met' || status === 'breached' ? `${value} · ${status}` : status;
 }
 
 /**
