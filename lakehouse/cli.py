@@ -34,6 +34,15 @@ AS_TEXT = ("INTERVAL", "TIMESTAMP_NS")
 # A scheduler's longest period: a longer one would never fire while the process lives, and a far longer one (10**12
 # minutes) overflows the clock its wait is counted on.
 MAX_PERIOD_MINUTES = 365 * 24 * 60
+# What a scheduler (cron, systemd, a CI job) reads of a command's end; the README's "Exit codes" says the same.
+EXIT_OK, EXIT_FAILED, EXIT_REFUSED, EXIT_PARTIAL = 0, 1, 2, 3
+EXIT_CODES = (
+    "exit codes: 0 done; 1 an ingestion run failed for a source or a dataset (the others written, the run log says "
+    "why); 2 stopped on an error named in one line (a wrong option or setting, a lake that cannot be used, no mapping, "
+    "a build that failed or found another running); 3 an ingestion done but partial (records set aside as rejects); "
+    "130 stopped by Ctrl-C, 143 by SIGTERM (the run ends failed, the lake keeps its last good partitions); "
+    "141 its output closed (| head)"
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -47,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None) or getattr(args, "func", None)
     if handler is None:
         parser.print_help()
-        return 2
+        return EXIT_REFUSED
     try:
         _refuse_an_endpoint_without_an_s3_lake(args, handler)
         with _terminated_as_exit(), _lake_options_in_environment(args):
@@ -63,10 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {len(exc.problems)} mapping problem(s), nothing written:", file=sys.stderr)
         for problem in exc.problems:
             print(f"  - {problem}", file=sys.stderr)
-        return 2
+        return EXIT_REFUSED
     except RosettaError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_REFUSED
     except KeyboardInterrupt:
         return 130
     except RuntimeError as exc:
@@ -129,33 +138,46 @@ def _lake_options_in_environment(args: argparse.Namespace) -> Iterator[None]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rosetta-monitoring", description=__doc__)
-    parser.add_argument("--lake-url", help="s3://bucket/prefix or a folder (default: $ROSETTA_LAKE_URL)")
-    parser.add_argument("--s3-endpoint", help="S3 endpoint URL for MinIO or another store ($ROSETTA_S3_ENDPOINT_URL)")
+    parser = argparse.ArgumentParser(prog="rosetta-monitoring", description=__doc__, epilog=EXIT_CODES)
+    parser.add_argument("--lake-url", help="s3://bucket/prefix or a folder (default: $ROSETTA_LAKE_URL, .rosetta/lake)")
+    parser.add_argument(
+        "--s3-endpoint", help="S3 endpoint URL for MinIO or another store (default: $ROSETTA_S3_ENDPOINT_URL, AWS)"
+    )
     sub = parser.add_subparsers(title="commands")
 
-    demo = sub.add_parser(
-        "demo", help="simulators -> ingestion -> aggregates -> API on localhost, on the embedded S3 store"
+    demo = command(sub, "demo", "simulators -> ingestion -> aggregates -> API on localhost, on the embedded S3 store")
+    demo.add_argument(
+        "--apps", type=at_least_one, default=10, help="applications in the synthetic estate (default: %(default)s)"
     )
-    demo.add_argument("--apps", type=at_least_one, default=10, help="applications in the synthetic estate")
-    demo.add_argument("--days", type=at_least_one, default=30, help="days of history")
-    demo.add_argument("--seed", type=int, default=42, help="the estate's seed (same seed, same world)")
-    demo.add_argument("--host", default="127.0.0.1")
-    demo.add_argument("--port", type=tcp_port, default=8000, help="API port (0 picks a free one)")
+    demo.add_argument("--days", type=at_least_one, default=30, help="days of history (default: %(default)s)")
+    demo.add_argument(
+        "--seed", type=int, default=42, help="the estate's seed, same seed same world (default: %(default)s)"
+    )
+    demo.add_argument("--host", default="127.0.0.1", help="interface the API listens on (default: %(default)s)")
+    demo.add_argument("--port", type=tcp_port, default=8000, help="API port, 0 picks a free one (default: %(default)s)")
     demo.add_argument("--no-serve", action="store_true", help="stop after the build and the summary")
     demo.add_argument(
-        "--schedule-minutes", type=_schedule_minutes, default=15.0, help="local scheduler period while serving (0: off)"
+        "--schedule-minutes",
+        type=_schedule_minutes,
+        default=15.0,
+        help="minutes between the local scheduler's rounds while serving, 0 turns it off (default: %(default)g)",
     )
     demo.set_defaults(handler=_demo)
 
-    local = sub.add_parser("local-s3", help="run the embedded S3-compatible server in the foreground")
-    local.add_argument("--bucket", default="rosetta-lake")
-    local.add_argument("--host", default="127.0.0.1")
-    local.add_argument("--port", type=tcp_port, default=9000, help="0 picks a free one")
+    local = command(sub, "local-s3", "run the embedded S3-compatible server in the foreground")
+    local.add_argument("--bucket", default="rosetta-lake", help="bucket it creates (default: %(default)s)")
+    local.add_argument("--host", default="127.0.0.1", help="interface it listens on (default: %(default)s)")
+    local.add_argument("--port", type=tcp_port, default=9000, help="0 picks a free one (default: %(default)s)")
     local.set_defaults(handler=_local_s3)
 
-    build_cmd = sub.add_parser("build", help="build the aggregate tables (mart/) from raw/ and the mapping")
-    build_cmd.add_argument("--mode", choices=["hourly", "daily", "full"], default="full")
+    build_cmd = command(sub, "build", "build the aggregate tables (mart/) from raw/ and the mapping", epilog=EXIT_CODES)
+    build_cmd.add_argument(
+        "--mode",
+        choices=["hourly", "daily", "full"],
+        default="full",
+        help="full rebuilds every day; hourly the days touched since the last build; daily also the period tables "
+        "(default: %(default)s)",
+    )
     build_cmd.add_argument(
         "--as-of", type=_as_of, help="UTC instant to build as of (default: now, truncated to the hour)"
     )
@@ -164,10 +186,12 @@ def _parser() -> argparse.ArgumentParser:
     # Listed for --help; main() hands everything after the word to the simulators' own parser.
     sub.add_parser("simulators", help="start the five source simulators on loopback (see: simulators --help)")
 
-    scheduler = sub.add_parser(
-        "scheduler", help="fire the scheduled ingestion and build events locally (what EventBridge does in AWS)"
+    scheduler = command(
+        sub, "scheduler", "fire the scheduled ingestion and build events locally (what EventBridge does in AWS)"
     )
-    scheduler.add_argument("--minutes", type=_minutes, default=60.0, help="period between rounds")
+    scheduler.add_argument(
+        "--minutes", type=_minutes, default=60.0, help="minutes between rounds (default: %(default)g)"
+    )
     scheduler.add_argument(
         "--source",
         action="append",
@@ -178,53 +202,59 @@ def _parser() -> argparse.ArgumentParser:
     scheduler.add_argument("--now", action="store_true", help="run a round at once, then every period")
     scheduler.set_defaults(handler=_scheduler)
 
-    check = sub.add_parser("check", help="check that the lake is reachable and writable")
+    check = command(sub, "check", "check that the lake is reachable and writable")
     check.set_defaults(handler=_check)
 
-    mappings = sub.add_parser("mappings", help="the mapping table: list, validate, import, history")
-    msub = mappings.add_subparsers(title="mapping commands")
-    m_list = msub.add_parser("list", help="print the current mapping as JSON lines")
+    mappings = command(sub, "mappings", "the mapping table: list, validate, import, history")
+    # Required: `mappings` alone is a command left unsaid, refused with its own usage.
+    msub = mappings.add_subparsers(title="mapping commands", metavar="{list,validate,import,history}", required=True)
+    m_list = command(msub, "list", "print the current mapping as JSON lines")
     m_list.set_defaults(handler=_mappings_list)
-    m_validate = msub.add_parser(
-        "validate", help="check that importing a YAML/CSV/catalog-info.yaml file would succeed, without writing"
+    m_validate = command(
+        msub, "validate", "check that importing a YAML/CSV/catalog-info.yaml file would succeed, without writing"
     )
-    m_validate.add_argument("file", type=Path)
+    m_validate.add_argument("file", type=Path, help="a YAML or CSV mapping, or a Backstage catalog-info.yaml")
     m_validate.add_argument("--replace", action="store_true", help="check the file as the whole mapping, as import's")
     m_validate.set_defaults(handler=_mappings_validate)
-    m_import = msub.add_parser("import", help="upsert the entries of a file as a new mapping version")
-    m_import.add_argument("file", type=Path)
-    m_import.add_argument("--actor", default=os.environ.get("USER") or "cli", help="who makes the change")
+    m_import = command(msub, "import", "upsert the entries of a file as a new mapping version")
+    m_import.add_argument("file", type=Path, help="a YAML or CSV mapping, or a Backstage catalog-info.yaml")
+    m_import.add_argument(
+        "--actor", default=os.environ.get("USER") or "cli", help="who makes the change (default: $USER)"
+    )
     m_import.add_argument("--note", help="why")
     m_import.add_argument("--replace", action="store_true", help="the file becomes the whole mapping")
     m_import.set_defaults(handler=_mappings_import)
-    m_history = msub.add_parser("history", help="list mapping versions: who, when, why, how many entries")
+    m_history = command(msub, "history", "list mapping versions: who, when, why, how many entries")
     m_history.set_defaults(handler=_mappings_history)
 
-    runs = sub.add_parser("runs", help="list recent batch runs from the run log")
-    runs.add_argument("--days", type=at_least_one, default=7, help="how many days back to list")
-    runs.add_argument("--limit", type=at_least_one, default=50, help="runs listed at most")
+    runs = command(sub, "runs", "list recent batch runs from the run log")
+    runs.add_argument(
+        "--days", type=at_least_one, default=7, help="how many days back to list, today included (default: %(default)s)"
+    )
+    runs.add_argument("--limit", type=at_least_one, default=50, help="runs listed at most (default: %(default)s)")
     runs.set_defaults(handler=_runs)
 
-    partitions = sub.add_parser("partitions", help="list the day partitions of a dataset")
+    partitions = command(sub, "partitions", "list the day partitions (UTC days) of a dataset")
     partitions.add_argument("dataset", help="e.g. servicenow/incidents")
     partitions.set_defaults(handler=_partitions)
 
-    views = sub.add_parser("views", help="print DuckDB views over this lake for analysts (SQL)")
+    views = command(sub, "views", "print DuckDB views over this lake for analysts (SQL)")
     views.set_defaults(handler=_views)
 
-    query = sub.add_parser(
-        "query", help="run SQL over this lake's named views (those `views` prints) with DuckDB and print the rows"
+    query = command(
+        sub, "query", "run SQL over this lake's named views (those `views` prints) with DuckDB and print the rows"
     )
     query.add_argument("sql", help="one query, e.g. \"select * from mv_health where level = 'team'\"")
     query.add_argument(
         "--format",
         choices=["table", "csv", "json"],
         default="table",
-        help="table: DuckDB's rendering, long results elided in the middle; csv, json (an object a line): every row",
+        help="table: DuckDB's rendering, long results elided in the middle; csv, json (an object a line): every row "
+        "(default: %(default)s)",
     )
     query.set_defaults(handler=_query)
 
-    dictionary = sub.add_parser("dictionary", help="print the data dictionary (Markdown)")
+    dictionary = command(sub, "dictionary", "print the data dictionary (Markdown)")
     dictionary.set_defaults(handler=_dictionary)
 
     from functions.api.cli import register as register_api
@@ -232,6 +262,12 @@ def _parser() -> argparse.ArgumentParser:
 
     register_ingest(sub)
     register_api(sub)
+    return parser
+
+
+def command(subparsers: Any, name: str, summary: str, **options: Any) -> argparse.ArgumentParser:
+    """A subcommand whose own --help says what it does, as the list of commands does."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(name, help=summary, description=summary, **options)
     return parser
 
 
@@ -360,6 +396,11 @@ def _scheduler(args: argparse.Namespace) -> int:
     # Its rounds need the lake's mapping, as `ingest` and `build` do: a mistyped folder is refused before the first, not
     # made and fired into every period. An S3 lake is not reached here: the service may start before its store does.
     Lake.from_settings(_settings(args), create=False)
+    # The sources' settings are read by every round: a value that cannot be read (a word for a number) is refused
+    # now, naming the variable, rather than failing each round of a service that looks up. Secrets are fetched later.
+    from lakehouse.ingest.config import IngestSettings
+
+    IngestSettings()
     sources = tuple(args.source or INGESTION)
     last_daily = tick(sources, None, say) if args.now else None
     run_schedule(args.minutes, say, sources=sources, last_daily=last_daily)
@@ -387,7 +428,7 @@ def _mappings_list(args: argparse.Namespace) -> int:
     current = MappingStore(_lake(args)).current()
     if current is None:
         print("no mapping yet: import one with `rosetta-monitoring mappings import FILE`", file=sys.stderr)
-        return 1
+        return EXIT_REFUSED
     for entry in current.entries:
         print(json.dumps(entry.model_dump(exclude_none=True), sort_keys=True))
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from lakehouse.cli import tcp_port
+from lakehouse.cli import command, tcp_port
 
 # How long the server keeps an idle connection open. Longer than its clients keep one for reuse (Node's HTTP agent,
 # under the Backstage backend's proxy, 5 s; a load balancer, 60 s): a client reusing a connection just as the server
@@ -14,13 +14,18 @@ KEEP_ALIVE_SECONDS = 75
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("serve", help="serve the monitoring API over HTTP (uvicorn)")
-    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=tcp_port, default=8000, help="port (default 8000)")
-    parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    parser = command(subparsers, "serve", "serve the monitoring API over HTTP (uvicorn) until Ctrl-C")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)")
+    parser.add_argument("--port", type=tcp_port, default=8000, help="port (default: %(default)s)")
+    parser.add_argument(
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="the server's log level (default: %(default)s)",
+    )
     parser.set_defaults(func=serve)
 
-    openapi = subparsers.add_parser("openapi", help="print the API's OpenAPI document (JSON), as docs/openapi.json")
+    openapi = command(subparsers, "openapi", "print the API's OpenAPI document (JSON), as docs/openapi.json")
     openapi.set_defaults(func=print_openapi)
 
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import logging
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from lakehouse.cli import EXIT_CODES, EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
 from lakehouse.errors import RosettaError
 from lakehouse.ingest.config import MAX_BACKFILL_CONCURRENCY, IngestSettings
 from lakehouse.ingest.run import IngestionFailed, RunOutcome
@@ -21,6 +25,7 @@ BACKFILL_HELP = """Ingest the last N whole UTC days plus today, one day window a
 Resumable: each finished whole day leaves a marker under state/<source>/backfill/<datasets>/<day>.json in the
 lake, and a later backfill skips the days that have one (use --force to fetch them again). Backfills do not
 move the scheduled runs' watermarks."""
+SOURCE_HELP = "deploys reads ArgoCD and GitLab, logs Elasticsearch"
 
 
 def register(subparsers: Any) -> None:
@@ -32,18 +37,22 @@ def register(subparsers: Any) -> None:
         "of its datasets minus the overlap (or ROSETTA_INITIAL_LOOKBACK_HOURS on a first run) and ends now, or "
         "ROSETTA_CATCH_UP_HOURS after its start when the source is further behind (run again to catch up, or "
         "backfill).",
+        epilog=EXIT_CODES,
     )
-    run.add_argument("source", choices=SOURCE_CHOICES)
-    run.add_argument("--since", help="window start, ISO 8601 (no zone = UTC)")
-    run.add_argument("--until", help="window end, ISO 8601 (default: now)")
+    run.add_argument("source", choices=SOURCE_CHOICES, help=SOURCE_HELP)
+    run.add_argument("--since", help="window start, ISO 8601, e.g. 2026-11-20T10:00 (no zone = UTC)")
+    run.add_argument("--until", help="window end, ISO 8601, after --since (default: now)")
     run.add_argument("--dataset", action="append", help="only this dataset, e.g. servicenow/incidents (repeatable)")
     run.set_defaults(handler=_ingest)
 
     fill = subparsers.add_parser(
-        "backfill", help="fetch the last N days of one source, day by day, resumably", description=BACKFILL_HELP
+        "backfill",
+        help="fetch the last N days of one source, day by day, resumably",
+        description=BACKFILL_HELP,
+        epilog=EXIT_CODES,
     )
-    fill.add_argument("source", choices=SOURCE_CHOICES)
-    fill.add_argument("--days", type=int, required=True, help="how many whole days before today")
+    fill.add_argument("source", choices=SOURCE_CHOICES, help=SOURCE_HELP)
+    fill.add_argument("--days", type=int, required=True, help="how many whole UTC days before today (required)")
     fill.add_argument(
         "--concurrency",
         type=_concurrency,
@@ -85,31 +94,76 @@ def _ingest(args: argparse.Namespace) -> int:
     if args.since:
         until = parse_moment(args.until) if args.until else datetime.now(UTC)
         window = Window(parse_moment(args.since), until)
-    outcome = ingest(
-        args.source, _lake(args), IngestSettings().resolved(), window=window, datasets=args.dataset, trigger="manual"
-    )
+    lake, settings = _lake(args), IngestSettings().resolved()
+    with _log_lines_on_stderr():
+        outcome = ingest(args.source, lake, settings, window=window, datasets=args.dataset, trigger="manual")
     return _report([outcome])
 
 
 def _backfill(args: argparse.Namespace) -> int:
-    outcomes = run_backfill(
-        args.source,
-        _lake(args),
-        IngestSettings().resolved(),
-        window=backfill_window(args.days, datetime.now(UTC)),
-        datasets=args.dataset,
-        concurrency=args.concurrency,
-        force=args.force,
-    )
+    lake, settings = _lake(args), IngestSettings().resolved()
+    with _log_lines_on_stderr():
+        outcomes = run_backfill(
+            args.source,
+            lake,
+            settings,
+            window=backfill_window(args.days, datetime.now(UTC)),
+            datasets=args.dataset,
+            concurrency=args.concurrency,
+            force=args.force,
+        )
     if not outcomes:
         print("nothing to do: every day is already done (use --force to fetch again)")
     return _report(outcomes)
 
 
+# What every log record holds; anything else was given beside the message (`extra=`).
+RECORD_FIELDS = {*vars(logging.makeLogRecord({})), "message", "asctime"}
+
+
+class LineWithContext(logging.Formatter):
+    """`error: stream failed (stream=incidents, error=...)`: the message and the fields given beside it, which Python's
+    own last-resort output left out, printing a bare `stream failed` once per stream."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        context = ", ".join(f"{k}={v}" for k, v in vars(record).items() if k not in RECORD_FIELDS)
+        return f"{record.levelname.lower()}: {record.getMessage()}" + (f" ({context})" if context else "")
+
+
+class StderrHandler(logging.Handler):
+    """Writes to the stderr of the moment, not the one there when it was made (a test's capture, a redirection)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(self.format(record) + "\n")
+        except Exception:
+            self.handleError(record)
+
+
+@contextlib.contextmanager
+def _log_lines_on_stderr() -> Iterator[None]:
+    """While a run goes, its warnings and errors (a stream failed, a watermark kept) a line each on stderr."""
+    log = logging.getLogger("rosetta.ingest")
+    handler = StderrHandler()
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(LineWithContext())
+    log.addHandler(handler)
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+
+
 def _report(outcomes: list[RunOutcome]) -> int:
+    """Each run's summary on stdout, each failure in a line on stderr; the exit code tells a scheduler the worst."""
     for outcome in outcomes:
         print(json.dumps(outcome.summary(), sort_keys=True))
     failed = [o for o in outcomes if o.failed]
     for o in failed:
         print(f"error: {IngestionFailed(o)}", file=sys.stderr)
-    return 1 if failed else 0
+    if failed:
+        return EXIT_FAILED
+    partial = [d for o in outcomes for d in o.outcomes if d.record.status == "partial"]
+    for d in partial:
+        print(f"warning: {d.dataset}: {d.record.rows_rejected} record(s) set aside as rejects", file=sys.stderr)
+    return EXIT_PARTIAL if partial else EXIT_OK
