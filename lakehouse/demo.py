@@ -107,13 +107,8 @@ def run_demo(options: DemoOptions, *, say: Callable[[str], None] = print) -> int
             started = time.monotonic()
             context = LambdaContext(f"ingest_{source}", time_left=NO_TIMEOUT)
             summary = invoke(f"ingest_{source}", {"window": window}, context, log)
-            datasets = [d for run in summary["runs"] for d in run["datasets"].values()]
-            rows, requests = sum(d["rows_out"] for d in datasets), sum(d["requests"] for d in datasets)
-            rejected = sum(d["rows_rejected"] for d in datasets)
-            say(
-                f"[4/6] ingested {source}: {rows} rows, {rejected} rejected, {requests} requests "
-                f"({time.monotonic() - started:.1f} s)"
-            )
+            for line in ingested_lines(source, summary, time.monotonic() - started):
+                say(line)
 
         started = time.monotonic()
         built = invoke("build_aggregates", {"mode": "full", "as_of": end.isoformat()}, LambdaContext("build"), log)
@@ -342,3 +337,19 @@ def _schedule(minutes: float, say: Callable[[str], None], log: TextIO) -> None:
     )
     with contextlib.suppress(KeyboardInterrupt):
         run_schedule(minutes, say, last_daily=datetime.now(UTC).date(), log=log)
+
+
+def ingested_lines(source: str, summary: dict[str, Any], seconds: float) -> list[str]:
+    """What the demo says of one source's ingestion: its totals, then a line per dataset that did not succeed, so a
+    source that failed does not read as one that had nothing to say (0 rows)."""
+    datasets = {name: d for run in summary["runs"] for name, d in run["datasets"].items()}
+    rows = sum(d["rows_out"] for d in datasets.values())
+    rejected = sum(d["rows_rejected"] for d in datasets.values())
+    requests = sum(d["requests"] for d in datasets.values())
+    lines = [f"[4/6] ingested {source}: {rows} rows, {rejected} rejected, {requests} requests ({seconds:.1f} s)"]
+    for name, d in sorted(datasets.items()):
+        if d["status"] == "failed":
+            lines.append(f"      {name} FAILED: {d['error']}")
+        elif d["status"] == "partial":
+            lines.append(f"      {name} partial: {d['rows_rejected']} record(s) set aside as rejects")
+    return lines
