@@ -95,6 +95,14 @@ def open_duckdb(
     return con
 
 
+def utc_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A cursor of `con` in UTC: a cursor is a session of its own and starts in the machine's zone, not the
+    connection's, so its instants would come back with the machine's offset."""
+    cursor = con.cursor()
+    cursor.execute("set TimeZone = 'UTC'")
+    return cursor
+
+
 def _configure_s3(con: duckdb.DuckDBPyConnection, settings: Settings, store: S3Store) -> None:
     con.execute(f"LOAD {sql_literal(str(httpfs_extension_path()))}")
     credentials = store.session.get_credentials()

@@ -42,7 +42,7 @@ from lakehouse.aggregates import footers
 from lakehouse.aggregates.build import NEVER_READ, STATE_KEY
 from lakehouse.aggregates.mart_writes import DAYS_THROUGH_KEY
 from lakehouse.aggregates.sqlfiles import files_version, load_macros, load_sql_files
-from lakehouse.duckdb_session import open_duckdb, sql_literal
+from lakehouse.duckdb_session import open_duckdb, sql_literal, utc_cursor
 from lakehouse.mappings import MappingStore
 from lakehouse.objectstore import LocalStore, file_version
 from lakehouse.settings import Settings, make_folder
@@ -250,7 +250,7 @@ class Snapshot:
     def cursor(self) -> duckdb.DuckDBPyConnection:
         if self.con is None:
             raise _not_built()
-        return self.con.cursor()
+        return utc_cursor(self.con)
 
     @property
     def summary(self) -> SummaryIndex:
@@ -584,7 +584,7 @@ class ServingMart:
             failure: list[BaseException] = []
             loader = threading.Thread(
                 target=self._define_rest,
-                args=(snap, rest, con.cursor(), failure, started),
+                args=(snap, rest, utc_cursor(con), failure, started),
                 name="mart-load",
                 daemon=True,
             )

@@ -668,8 +668,11 @@ with stg_periods as (
         nullif(
             greatest(epoch(cast($end as timestamptz)) - epoch(deployments_from), 0), 0
         ) / 86400.0 as deployment_days,
-        coalesce(cast($deployments_read_from as timestamptz) < cast($end as timestamptz), true) as deployments_read,
-        coalesce(cast($incidents_read_from as timestamptz) < cast($end as timestamptz), true) as incidents_read
+        -- A range with nothing before as_of has none of it read, as stg_periods has it for a period not begun.
+        period_days is not null
+        and coalesce(cast($deployments_read_from as timestamptz) < cast($end as timestamptz), true) as deployments_read,
+        period_days is not null
+        and coalesce(cast($incidents_read_from as timestamptz) < cast($end as timestamptz), true) as incidents_read
 ),
 stg_dora_scopes as (select * from mv_dora_scopes where level = $level and environment = $env),
 stg_dora_bands as (select * from mv_dora_bands where band_set = $bands),

@@ -45,8 +45,9 @@ select
     nullif(epoch(period_end) - epoch(period_start), 0) / 3600.0 as period_hours,
     deployments_from,
     nullif(greatest(epoch(period_end) - epoch(deployments_from), 0), 0) / 86400.0 as deployment_days,
-    coalesce(deployments_read_from < period_end, true) as deployments_read,
-    coalesce(incidents_read_from < period_end, true) as incidents_read
+    -- A period not begun (the month at its first hour) has none of it read either: 'insufficient data', not 0.
+    period_end > period_start and coalesce(deployments_read_from < period_end, true) as deployments_read,
+    period_end > period_start and coalesce(incidents_read_from < period_end, true) as incidents_read
 from (
     select
         p.*,

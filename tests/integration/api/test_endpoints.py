@@ -1020,7 +1020,7 @@ def test_a_dora_range_reaching_past_as_of_stops_at_it(tmp_path: Path) -> None:
     quiet at 09:00, was restored at 11:00. Neither has happened at as_of. Asked from the 19th to the 21st, the range
     stops at as_of: 34 hours (1 day 10 h = 34 / 24 days), in which quiet has no deployment and no incident
     restored. shop deployed D2 (19th 10:00) and D3 (19th 13:00) in it: 2 / (34 / 24) a day, elite (at least one
-    for each of its 1 whole day). A range lying wholly after as_of holds nothing."""
+    for each of its 1 whole day). A range lying wholly after as_of has not happened: its figures are unknown."""
     lake, settings = hand_made_lake(tmp_path)
     ahead = deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(20, 12), "succeeded", "q1")
     lake.write_days(get_dataset("deploys/deployment_events"), rows("deploys/deployment_events", ahead))
@@ -1039,7 +1039,7 @@ def test_a_dora_range_reaching_past_as_of_stops_at_it(tmp_path: Path) -> None:
     assert shop["deploymentFrequencyPerDay"] == pytest.approx(2 / (34 / 24))
     assert shop["deploymentFrequencyLevel"] == "elite"
     empty = {r["id"]: r for r in later["items"]}["quiet"]
-    assert (empty["deploymentFrequencyNumerator"], empty["deploymentFrequencyState"]) == (0, "no deployments")
+    assert (empty["deploymentFrequencyNumerator"], empty["deploymentFrequencyState"]) == (0, "insufficient data")
     assert empty["deploymentFrequencyLevel"] is None
 
 

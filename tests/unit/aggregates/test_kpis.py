@@ -613,7 +613,7 @@ def test_an_hour_with_traffic_and_no_error_count_had_no_errors(tmp_path: Path) -
 
 def test_a_month_at_its_first_hour_is_no_data_not_a_division_by_zero(tmp_path: Path) -> None:
     """Built at 1 December 00:00, the month (and the quarter, since 1 October) have not begun: the month's SLO is
-    'no data' with no coverage, and its DORA frequency is 0 with 'no deployments'; nothing is NaN."""
+    'no data' with no coverage, and its DORA frequency is unknown, 'insufficient data'; nothing is NaN."""
     lake, settings = estate_lake(tmp_path)
     build(lake, settings, mode="full", as_of=datetime(2026, 12, 1, tzinfo=UTC))
     with reading(lake, settings) as built:
@@ -625,7 +625,7 @@ def test_a_month_at_its_first_hour_is_no_data_not_a_division_by_zero(tmp_path: P
             built, "mv_dora_app_period", "isnan(deployment_frequency_per_day)"
         )
     assert (slo["coverage"], slo["availability_status"]) == (None, "no data")
-    assert (shop["deployment_frequency_per_day"], shop["deployment_frequency_state"]) == (0.0, "no deployments")
+    assert (shop["deployment_frequency_per_day"], shop["deployment_frequency_state"]) == (None, "insufficient data")
     assert nans == []
 
 
