@@ -12,11 +12,12 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from types import FrameType
 from typing import Any
 
 from lakehouse.errors import RosettaError
-from lakehouse.runlog import note_stop
+from lakehouse.runlog import note_deadline, note_stop
 
 # Time left to end the run records and let go of the lease. A signal waits for the call in C it lands in (a DuckDB
 # query, an S3 put) to return, so the margin covers the longest of those too.
@@ -31,11 +32,28 @@ class LambdaTimeout(BaseException):
 def stop_before_timeout(context: Any) -> Iterator[None]:
     """Raise LambdaTimeout in the work `STOP_BEFORE_TIMEOUT_S` before the invocation's timeout; the invocation then
     fails with one line saying so. Only the main thread can take a signal, and an invocation given less than the
-    margin (a function configured with a short timeout) would stop at once: both run unguarded."""
-    seconds = context.get_remaining_time_in_millis() / 1000 - STOP_BEFORE_TIMEOUT_S
-    if threading.current_thread() is not threading.main_thread() or seconds <= 0:
+    margin (a function configured with a short timeout) would stop at once: both run unguarded.
+
+    The timeout itself is noted as the run deadline (lakehouse.runlog.note_deadline): a run record still "running" past
+    it reads as failed, and the sources' requests end by it. Noted from the main thread only, where an invocation runs
+    alone; under a short timeout too, since Lambda kills the process then whatever the margin."""
+    left = context.get_remaining_time_in_millis() / 1000
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
+    note_deadline(datetime.now(UTC) + timedelta(seconds=left))
+    try:
+        if left <= STOP_BEFORE_TIMEOUT_S:
+            yield
+        else:
+            with _stop_after(left - STOP_BEFORE_TIMEOUT_S):
+                yield
+    finally:
+        note_deadline(None)
+
+
+@contextmanager
+def _stop_after(seconds: float) -> Iterator[None]:
     stopped: list[LambdaTimeout] = []
 
     def stop(signum: int, frame: FrameType | None) -> None:

@@ -46,18 +46,31 @@ class RunRecord:
     days_written: list[str] = field(default_factory=list)
     error: str | None = None
     trigger: str = "schedule"
+    # The instant the process running it is stopped for certain (Lambda's timeout); None when nothing stops it (a run
+    # by hand, a record written before deadlines were).
+    deadline: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(self).items()}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> RunRecord:
+    def from_json(cls, data: dict[str, Any], *, now: datetime | None = None) -> RunRecord:
+        """The record as it stands at `now` (default: now): see `ended_by_deadline`."""
         values = dict(data)
-        for name in ("window_start", "window_end", "started_at", "finished_at"):
+        for name in ("window_start", "window_end", "started_at", "finished_at", "deadline"):
             if values.get(name):
                 values[name] = datetime.fromisoformat(values[name])
         known = set(cls.__dataclass_fields__)
-        return cls(**{k: v for k, v in values.items() if k in known})
+        return cls(**{k: v for k, v in values.items() if k in known}).ended_by_deadline(now or datetime.now(UTC))
+
+    def ended_by_deadline(self, now: datetime) -> RunRecord:
+        """A record still "running" past its deadline belongs to a process killed without a word (SIGKILL, Lambda's
+        timeout itself): it can no longer be running, and reads as failed. Its end stays unknown (finished_at None),
+        so that the build and the next run still treat what it wrote as written by a run that never recorded it."""
+        if self.status == "running" and self.deadline is not None and now > self.deadline:
+            self.status = "failed"
+            self.error = f"stopped without finishing (no end recorded by {self.deadline.isoformat()})"
+        return self
 
 
 def new_run_id(started: datetime) -> str:
@@ -97,6 +110,7 @@ class RunLog:
         now: datetime | None = None,
     ) -> RunRecord:
         started = now or datetime.now(UTC)
+        deadline = run_deadline()
         record = RunRecord(
             run_id=new_run_id(started),
             function=function,
@@ -106,6 +120,7 @@ class RunLog:
             window_end=window[1] if window else None,
             started_at=started,
             trigger=trigger,
+            deadline=deadline.astimezone(UTC) if deadline else None,
         )
         self._clock[record.run_id] = time.monotonic()
         self._open[record.run_id] = record
@@ -197,6 +212,22 @@ class RunLog:
         records = [RunRecord.from_json(f[0]) for f in found if f]
         records.sort(key=lambda r: r.started_at, reverse=True)
         return records[:limit]
+
+
+# The instant this process is stopped for certain (Lambda's timeout), noted by the function's handler: every run record
+# started meanwhile keeps it, and a source's requests end by it. One invocation at a time runs in a Lambda process.
+_run_deadline: datetime | None = None
+
+
+def note_deadline(deadline: datetime | None) -> None:
+    """Note the instant the process is stopped for certain; None once the invocation is over."""
+    global _run_deadline
+    _run_deadline = deadline
+
+
+def run_deadline() -> datetime | None:
+    """The instant noted by `note_deadline`, None when nothing stops the process (a run by hand)."""
+    return _run_deadline
 
 
 # The stop a signal handler is raising (Lambda's coming timeout), noted by whoever raises it. DuckDB 1.5 chains a stop

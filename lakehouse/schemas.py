@@ -33,7 +33,8 @@ class Dataset:
     columns: tuple[Column, ...]
     natural_key: tuple[str, ...]
     partition_column: str
-    # Among rows sharing a natural key the highest version wins; without one, the newest write wins.
+    # Among rows sharing a natural key the highest version wins; without one, the newest write wins (a dataset read
+    # from a source without versions of its own has READ_AT as its version).
     version_column: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -64,6 +65,9 @@ class Dataset:
             raise SchemaMismatchError(f"{self.id}: unexpected column {extra[0]!r} (not in the declared schema)")
         arrays = []
         for c in self.columns:
+            if c.name == READ_AT and c.name not in table.column_names:
+                # Stamped by the ingestion run as it writes, never by a parser: unknown until then.
+                table = table.append_column(pa.field(c.name, c.type), pa.nulls(table.num_rows, c.type))
             if c.name not in table.column_names:
                 raise SchemaMismatchError(f"{self.id}: missing column {c.name!r} ({c.type})")
             array = table.column(c.name)
@@ -111,6 +115,22 @@ def _key(name: str, type_: pa.DataType, description: str, unit: str = "") -> Col
     return Column(name, type_, description, unit, nullable=False)
 
 
+# The version of a row whose source gives none: two reads of one key may differ (an hour's counts still coming in, a
+# problem closed since), and the one written last is not always the one read last (a backfill finishing after a
+# scheduled run, two runs side by side).
+READ_AT = "read_at"
+
+
+def _read_at() -> Column:
+    return _c(
+        READ_AT,
+        UTC_MS,
+        "When ingestion received the answer this row was read from: of two reads of one key the later is kept. Null "
+        "in rows stored before it was recorded, which any read carrying it replaces",
+        "UTC",
+    )
+
+
 STR, INT, FLOAT, BOOL = pa.string(), pa.int64(), pa.float64(), pa.bool_()
 # GitLab gives a pipeline's start, end and duration on its own page only, one request per pipeline.
 _PIPELINE_LIST_LACKS = "empty, as GitLab's pipeline list (what is read) does not give it"
@@ -150,9 +170,11 @@ DATASETS: tuple[Dataset, ...] = (
             _c("latency_p99_ms", FLOAT, "99th percentile response time", "ms"),
             _c("cpu_usage_pct", FLOAT, "CPU saturation of the service's processes", "percent 0-100"),
             _c("memory_usage_pct", FLOAT, "Memory saturation of the service's processes", "percent 0-100"),
+            _read_at(),
         ),
         natural_key=("entity_id", "hour"),
         partition_column="hour",
+        version_column=READ_AT,
         notes=("Null means Dynatrace returned no data point for that slot, not zero.",),
     ),
     Dataset(
@@ -174,10 +196,12 @@ DATASETS: tuple[Dataset, ...] = (
             _c("impacted_entity_ids", STRINGS, "Impacted entity ids"),
             _c("management_zones", STRINGS, "Management zone names"),
             _c("entity_tags", STRINGS, "Tags of the affected entities, as stringRepresentation"),
+            _read_at(),
         ),
         natural_key=("problem_id",),
         partition_column="start_time",
-        notes=("A problem is re-fetched while open; the newest fetch replaces the row.",),
+        version_column=READ_AT,
+        notes=("A problem is re-fetched while open; the latest fetch replaces the row.",),
     ),
     Dataset(
         source="dynatrace",
@@ -191,9 +215,11 @@ DATASETS: tuple[Dataset, ...] = (
             _c("tags", STRINGS, "Tags as stringRepresentation (context:key:value)"),
             _c("management_zones", STRINGS, "Management zone names"),
             _key("seen_on", UTC_MS, "Midnight UTC of the day the entity was listed", "UTC"),
+            _read_at(),
         ),
         natural_key=("entity_id", "seen_on"),
         partition_column="seen_on",
+        version_column=READ_AT,
     ),
     Dataset(
         source="servicenow",
@@ -393,10 +419,12 @@ DATASETS: tuple[Dataset, ...] = (
                 "When the application was created (metadata.creationTimestamp); null in rows stored before it was read",
                 "UTC",
             ),
+            _read_at(),
         ),
         # A recreated application numbers its history from 0 again: an id alone may name two deployments.
         natural_key=("app_name", "history_id", "deployed_at"),
         partition_column="deployed_at",
+        version_column=READ_AT,
     ),
     Dataset(
         source="gitlab",
@@ -590,9 +618,11 @@ DATASETS: tuple[Dataset, ...] = (
             ),
             _key("hour", UTC_MS, "Bucket start (Elasticsearch keys buckets by their start)", "UTC"),
             _key("count", INT, "Documents in the bucket", "log lines/hour"),
+            _read_at(),
         ),
         natural_key=("index_pattern", "service_name", "environment", "level", "hour"),
         partition_column="hour",
+        version_column=READ_AT,
     ),
 )
 

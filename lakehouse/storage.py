@@ -38,7 +38,7 @@ import pyarrow.parquet as pq
 
 from lakehouse.errors import ConcurrentWriteError, LakeConfigError, SchemaMismatchError
 from lakehouse.objectstore import ABSENT, LocalStore, ObjectStore, PreconditionFailed, S3Store
-from lakehouse.schemas import Dataset
+from lakehouse.schemas import READ_AT, Dataset
 from lakehouse.settings import Settings, without_credentials
 
 PARTITION_FILE = "data.parquet"
@@ -255,7 +255,7 @@ class Lake:
             stored = _read_parquet(current.data) if current else None
             old = dataset.conform_stored(stored) if stored is not None else None
             merged = merge_rows(dataset, old, new)
-            if old is not None and merged.equals(old):
+            if old is not None and _same_rows(dataset, merged, old):
                 writer = _written_by(stored)
                 return PartitionWrite(
                     dataset.id, day, new.num_rows, old.num_rows, merged.num_rows, key, changed=False, written_by=writer
@@ -438,6 +438,14 @@ def merge_rows(dataset: Dataset, old: pa.Table | None, new: pa.Table) -> pa.Tabl
             first = pc.or_(first, other)
         rows = rows.filter(pa.concat_arrays([pa.array([True]), first.combine_chunks()]))
     return dataset.conform(rows)
+
+
+def _same_rows(dataset: Dataset, merged: pa.Table, old: pa.Table) -> bool:
+    """Whether the merge leaves the day's rows as they are. A source read again that says the same (the overlap read
+    every run) changes no row, though its read is newer: the day keeps its bytes, as the first read stamped them."""
+    if dataset.version_column == READ_AT:
+        return merged.drop_columns([READ_AT]).equals(old.drop_columns([READ_AT]))
+    return merged.equals(old)
 
 
 def days_written(writes: Iterable[PartitionWrite]) -> list[str]:

@@ -20,7 +20,7 @@ from lakehouse.ingest.records import (
     rows_table,
     table_of,
 )
-from lakehouse.schemas import UTC_MS
+from lakehouse.schemas import READ_AT, UTC_MS
 
 METRICS_DATASET = "dynatrace/service_metrics_hourly"
 PROBLEMS_DATASET = "dynatrace/problems"
@@ -328,19 +328,28 @@ def combine_hourly(table: pa.Table) -> pa.Table:
     if table.num_rows == 0:
         return table_of(METRICS_DATASET, {})
     grouped = table.group_by(["entity_id", "hour"], use_threads=False).aggregate(
-        [("entity_name", "max"), *[(c, "max") for c in METRIC_COLUMNS]]
+        [("entity_name", "max"), *[(c, "max") for c in METRIC_COLUMNS], *_earliest_read(table)]
     )
     columns = {
         "entity_id": grouped.column("entity_id"),
         "hour": grouped.column("hour"),
         "entity_name": grouped.column("entity_name_max"),
     }
+    if READ_AT in table.column_names:
+        # Its values were all read by then: a later read of the hour that differs replaces them.
+        columns[READ_AT] = grouped.column(f"{READ_AT}_min")
     columns |= {c: grouped.column(f"{c}_max") for c in METRIC_COLUMNS}
     out = table_of(METRICS_DATASET, columns)
     valid = pc.is_valid(out.column(METRIC_COLUMNS[0]))
     for c in METRIC_COLUMNS[1:]:
         valid = pc.or_(valid, pc.is_valid(out.column(c)))
     return out.filter(valid)
+
+
+def _earliest_read(table: pa.Table) -> list[tuple[str, str]]:
+    """The aggregation keeping a combined row's earliest read, when its pages were stamped (a page's own rows are
+    combined before the run stamps them)."""
+    return [(READ_AT, "min")] if READ_AT in table.column_names else []
 
 
 # --- problems ---------------------------------------------------------------------------------------------------

@@ -9,12 +9,16 @@ import math
 import random
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+import urllib.request
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, NoReturn, Protocol
 from urllib.parse import unquote, urlsplit
 
+import httpcore
 import httpx
 from pydantic import SecretStr
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
@@ -28,6 +32,7 @@ from lakehouse.ingest.errors import (
     SourceUnavailable,
 )
 from lakehouse.redact import REDACTED, payload_without_credentials, text_without_credentials
+from lakehouse.runlog import run_deadline
 
 log = logging.getLogger("rosetta.ingest")
 
@@ -49,6 +54,8 @@ MAX_PAGE_BYTES = 64 * 2**20
 # The longest an answer may take, from the request to its last byte: the timeout is per read, and a source sending
 # a byte now and then held a run for as long as it liked.
 TOTAL_TIMEOUT_S = 120.0
+# The instant (time.monotonic) by which the answer to the request this thread is sending must have come whole.
+_ANSWER_BY: ContextVar[float | None] = ContextVar("answer_by", default=None)
 
 
 class Clock(Protocol):
@@ -283,8 +290,8 @@ class SourceClient:
         rng: random.Random | None = None,
         pool: httpx.Client | None = None,
     ) -> None:
-        """`pool`: the connections of another client of the same source, URL, credentials and timeouts, to share
-        (live mode's, for the life of the API); it is left open when this client closes."""
+        """`pool`: the connections of another client of the same source, URL and credentials, to share (live mode's,
+        for the life of the API); it is left open when this client closes. The timeouts are this client's own."""
         self.base_url = base_url.rstrip("/")
         self.total_timeout_s = total_timeout_s
         self.max_page_bytes = max_page_bytes
@@ -306,12 +313,15 @@ class SourceClient:
         plain = {k: (v.get_secret_value() if isinstance(v, SecretStr) else v) for k, v in (headers or {}).items()}
         basic = httpx.BasicAuth(auth[0], auth[1].get_secret_value()) if auth else None
         self._owns_pool = pool is None
+        # Given with each request: a client sharing another's connections keeps its own timeouts (live mode's calls
+        # each have what is left of their page's budget).
+        self._timeout = httpx.Timeout(timeout_s, connect=connect_timeout_s)
         self._http = pool or httpx.Client(
             base_url=self.base_url,
             headers={"Accept": "application/json", **plain},
             auth=basic,
-            timeout=httpx.Timeout(timeout_s, connect=connect_timeout_s),
-            transport=transport,
+            timeout=self._timeout,
+            transport=transport or _AnswerTimeTransport(_environment_proxy(self.base_url)),
             follow_redirects=False,
         )
 
@@ -387,9 +397,13 @@ class SourceClient:
         self.budget.take(self.source)
         self.counters.requests += 1
         started = self.clock.now()
+        answer_by, late = self._answer_by()
+        waiting = _ANSWER_BY.set(answer_by)
         try:
             response = self._http.send(
-                self._http.build_request(request.method, request.url, params=request.params, json=request.json),
+                self._http.build_request(
+                    request.method, request.url, params=request.params, json=request.json, timeout=self._timeout
+                ),
                 stream=True,
             )
             try:
@@ -399,7 +413,7 @@ class SourceClient:
             finally:
                 response.close()
         except httpx.TimeoutException as exc:
-            raise Retriable(f"timeout ({type(exc).__name__})") from None
+            raise Retriable(late if time.monotonic() >= answer_by else f"timeout ({type(exc).__name__})") from None
         except httpx.TransportError as exc:
             raise Retriable(f"connection failed ({type(exc).__name__})") from None
         except httpx.DecodingError as exc:
@@ -407,6 +421,8 @@ class SourceClient:
             reason = f"page could not be decompressed ({exc})"
             self._unreadable.append(SetAside(self._where(request), reason, ""))
             raise Retriable(reason) from None
+        finally:
+            _ANSWER_BY.reset(waiting)
         if status == 429 or status >= 500:
             if status == 429:
                 self.counters.rate_limited += 1
@@ -453,6 +469,15 @@ class SourceClient:
             self._set_aside(request, reason, _text(response, content))
             raise Retriable(reason)
         return ApiResponse(status, response.headers, _without_credentials(content, body), request)
+
+    def _answer_by(self) -> tuple[float, str]:
+        """When the answer to a request sent now must have come whole (a time.monotonic instant): `total_timeout_s`
+        from now, or the run's deadline when that comes sooner; and what a timeout then says."""
+        seconds, late = self.total_timeout_s, f"timeout (the answer took over {self.total_timeout_s:g} s)"
+        deadline = run_deadline()
+        if deadline is not None and (deadline - datetime.now(UTC)).total_seconds() < seconds:
+            seconds, late = (deadline - datetime.now(UTC)).total_seconds(), "timeout (no answer by the run's deadline)"
+        return time.monotonic() + seconds, late
 
     def _read(self, request: PageRequest, response: httpx.Response, started: float) -> bytes:
         """The answer's body, decompressed, as long as it stays within `max_page_bytes` and comes within
@@ -554,6 +579,90 @@ class SourceClient:
             self.counters.pages += 1
             yield response
             request = paginator.next_request(response)
+
+
+class _AnswerTimeStream(httpcore.NetworkStream):
+    """A connection whose every wait (connecting, sending, each read of the status line, the headers and the body)
+    ends by the answer's time (_ANSWER_BY): the timeouts httpx gives are per wait, and a source answering a byte
+    now and then held one request for as long as it liked."""
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _time_left(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _time_left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None) -> Any:
+        tls = self._stream.start_tls(ssl_context, server_hostname, _time_left(timeout, httpcore.ConnectTimeout))
+        return _AnswerTimeStream(tls)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _AnswerTimeBackend(httpcore.NetworkBackend):
+    """httpcore's own sockets, as _AnswerTimeStream."""
+
+    def __init__(self) -> None:
+        self._backend = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        left = _time_left(timeout, httpcore.ConnectTimeout)
+        return _AnswerTimeStream(self._backend.connect_tcp(host, port, left, local_address, socket_options))
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        left = _time_left(timeout, httpcore.ConnectTimeout)
+        return _AnswerTimeStream(self._backend.connect_unix_socket(path, left, socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+class _AnswerTimeTransport(httpx.HTTPTransport):
+    """httpx's transport, through `proxy` when one is given, with its connections made by _AnswerTimeBackend (httpx
+    takes no network backend itself)."""
+
+    def __init__(self, proxy: str | None) -> None:
+        super().__init__(proxy=proxy)
+        self._pool._network_backend = _AnswerTimeBackend()
+
+
+def _environment_proxy(base_url: str) -> str | None:
+    """The proxy the environment names for the source's URL (HTTPS_PROXY, HTTP_PROXY or ALL_PROXY, unless NO_PROXY
+    names its host), which httpx would have taken itself had the client not been given a transport. A client asks
+    one origin only (a page linking elsewhere is not followed), so one proxy serves all its requests."""
+    parts = urlsplit(base_url)
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(parts.scheme) or proxies.get("all")
+    if not proxy or urllib.request.proxy_bypass(parts.hostname or ""):
+        return None
+    return proxy
+
+
+def _time_left(timeout: float | None, late: type[Exception]) -> float | None:
+    """The wait httpx asks for, cut to what is left of the answer's time; `late` raised when none is."""
+    answer_by = _ANSWER_BY.get()
+    if answer_by is None:
+        return timeout
+    left = answer_by - time.monotonic()
+    if left <= 0:
+        raise late("the answer's time is up")
+    return left if timeout is None else min(timeout, left)
 
 
 class Paginator(Protocol):

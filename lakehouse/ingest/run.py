@@ -19,7 +19,7 @@ from lakehouse.ingest.client import SourceClient
 from lakehouse.ingest.records import ParseResult, Reject
 from lakehouse.ingest.window import DAY, Window
 from lakehouse.runlog import FirstReads, RunLog, RunRecord, Watermarks, describe_error
-from lakehouse.schemas import Dataset, get_dataset, rejects_dataset
+from lakehouse.schemas import READ_AT, Dataset, get_dataset, rejects_dataset
 from lakehouse.storage import Lake, PartitionWrite, days_written, partition_days
 from lakehouse.text import valid_text
 
@@ -207,6 +207,7 @@ def _run_stream(
     last = client.counters.snapshot() if client else (0, 0, 0)
     try:
         for page in stream.fetch():
+            read_at = datetime.now(UTC)  # the answer just came: the version of its rows where the source gives none
             target = outcomes[page.dataset]
             target.pages += 1
             if client:
@@ -218,7 +219,7 @@ def _run_stream(
             lake.put_landing(ds.source, ds.name, target.record.run_id, target.pages, page.body, window.first_day)
             result = stream.parsers[page.dataset](page.body, page.context)
             for d, table in result.tables.items():
-                tables[d].append(table)
+                tables[d].append(_with_read_at(table, read_at))
                 buffered = sum(t.num_rows for t in tables[d])
                 # Combine when the buffer has doubled since the last time: memory stays bounded, work stays linear.
                 if d in stream.combine and buffered > max(COMBINE_EVERY_ROWS, 2 * combined.get(d, 0)):
@@ -284,6 +285,15 @@ def _run_stream(
     if stream.after_success and written == len(datasets):
         stream.after_success(lake, outcomes[stream.datasets[0]].record.run_id)
     return list(outcomes.values())
+
+
+def _with_read_at(table: pa.Table, read_at: datetime) -> pa.Table:
+    """The rows stamped with the instant their answer came, where their dataset keeps it (schemas.READ_AT)."""
+    where = table.schema.get_field_index(READ_AT)
+    if where < 0:
+        return table
+    column = table.schema.field(where)
+    return table.set_column(where, column, pa.repeat(pa.scalar(read_at, column.type), table.num_rows))
 
 
 def _write_days(lake: Lake, ds: Dataset, table: pa.Table, o: DatasetOutcome) -> None:

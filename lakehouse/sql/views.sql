@@ -20,7 +20,7 @@ from query(getvariable('raw_argocd_app_status'));
 
 set variable raw_argocd_deployment_history = case when exists (from glob(getvariable('lake') || '/raw/argocd/deployment_history/*/*.parquet'))
     then 'select * from read_parquet(getvariable(''lake'') || ''/raw/argocd/deployment_history/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
-    else 'select cast(null as varchar) as app_name, cast(null as bigint) as history_id, cast(null as varchar) as revision, cast(null as timestamptz) as deploy_started_at, cast(null as timestamptz) as deployed_at, cast(null as varchar) as initiated_by, cast(null as boolean) as automated, cast(null as varchar) as repo_url, cast(null as timestamptz) as app_created_at, cast(null as date) as day where false' end;
+    else 'select cast(null as varchar) as app_name, cast(null as bigint) as history_id, cast(null as varchar) as revision, cast(null as timestamptz) as deploy_started_at, cast(null as timestamptz) as deployed_at, cast(null as varchar) as initiated_by, cast(null as boolean) as automated, cast(null as varchar) as repo_url, cast(null as timestamptz) as app_created_at, cast(null as timestamptz) as read_at, cast(null as date) as day where false' end;
 create or replace view raw_argocd_deployment_history as
 from query(getvariable('raw_argocd_deployment_history'));
 
@@ -44,13 +44,13 @@ from query(getvariable('raw_deploys_deployment_events'));
 
 set variable raw_dynatrace_entities = case when exists (from glob(getvariable('lake') || '/raw/dynatrace/entities/*/*.parquet'))
     then 'select * from read_parquet(getvariable(''lake'') || ''/raw/dynatrace/entities/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
-    else 'select cast(null as varchar) as entity_id, cast(null as varchar) as entity_type, cast(null as varchar) as display_name, cast(null as varchar[]) as tags, cast(null as varchar[]) as management_zones, cast(null as timestamptz) as seen_on, cast(null as date) as day where false' end;
+    else 'select cast(null as varchar) as entity_id, cast(null as varchar) as entity_type, cast(null as varchar) as display_name, cast(null as varchar[]) as tags, cast(null as varchar[]) as management_zones, cast(null as timestamptz) as seen_on, cast(null as timestamptz) as read_at, cast(null as date) as day where false' end;
 create or replace view raw_dynatrace_entities as
 from query(getvariable('raw_dynatrace_entities'));
 
 set variable raw_dynatrace_problems = case when exists (from glob(getvariable('lake') || '/raw/dynatrace/problems/*/*.parquet'))
     then 'select * from read_parquet(getvariable(''lake'') || ''/raw/dynatrace/problems/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
-    else 'select cast(null as varchar) as problem_id, cast(null as varchar) as display_id, cast(null as varchar) as title, cast(null as varchar) as status, cast(null as varchar) as severity_level, cast(null as varchar) as impact_level, cast(null as timestamptz) as start_time, cast(null as timestamptz) as end_time, cast(null as varchar) as root_cause_entity_id, cast(null as varchar[]) as affected_entity_ids, cast(null as varchar[]) as impacted_entity_ids, cast(null as varchar[]) as management_zones, cast(null as varchar[]) as entity_tags, cast(null as date) as day where false' end;
+    else 'select cast(null as varchar) as problem_id, cast(null as varchar) as display_id, cast(null as varchar) as title, cast(null as varchar) as status, cast(null as varchar) as severity_level, cast(null as varchar) as impact_level, cast(null as timestamptz) as start_time, cast(null as timestamptz) as end_time, cast(null as varchar) as root_cause_entity_id, cast(null as varchar[]) as affected_entity_ids, cast(null as varchar[]) as impacted_entity_ids, cast(null as varchar[]) as management_zones, cast(null as varchar[]) as entity_tags, cast(null as timestamptz) as read_at, cast(null as date) as day where false' end;
 create or replace view raw_dynatrace_problems as
 from query(getvariable('raw_dynatrace_problems'));
 
@@ -62,13 +62,13 @@ from query(getvariable('raw_dynatrace_rejects'));
 
 set variable raw_dynatrace_service_metrics_hourly = case when exists (from glob(getvariable('lake') || '/raw/dynatrace/service_metrics_hourly/*/*.parquet'))
     then 'select * from read_parquet(getvariable(''lake'') || ''/raw/dynatrace/service_metrics_hourly/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
-    else 'select cast(null as varchar) as entity_id, cast(null as varchar) as entity_name, cast(null as timestamptz) as hour, cast(null as double) as request_count, cast(null as double) as error_count, cast(null as double) as latency_p50_ms, cast(null as double) as latency_p95_ms, cast(null as double) as latency_p99_ms, cast(null as double) as cpu_usage_pct, cast(null as double) as memory_usage_pct, cast(null as date) as day where false' end;
+    else 'select cast(null as varchar) as entity_id, cast(null as varchar) as entity_name, cast(null as timestamptz) as hour, cast(null as double) as request_count, cast(null as double) as error_count, cast(null as double) as latency_p50_ms, cast(null as double) as latency_p95_ms, cast(null as double) as latency_p99_ms, cast(null as double) as cpu_usage_pct, cast(null as double) as memory_usage_pct, cast(null as timestamptz) as read_at, cast(null as date) as day where false' end;
 create or replace view raw_dynatrace_service_metrics_hourly as
 from query(getvariable('raw_dynatrace_service_metrics_hourly'));
 
 set variable raw_elasticsearch_log_counts_hourly = case when exists (from glob(getvariable('lake') || '/raw/elasticsearch/log_counts_hourly/*/*.parquet'))
     then 'select * from read_parquet(getvariable(''lake'') || ''/raw/elasticsearch/log_counts_hourly/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
-    else 'select cast(null as varchar) as index_pattern, cast(null as varchar) as service_name, cast(null as varchar) as environment, cast(null as varchar) as level, cast(null as timestamptz) as hour, cast(null as bigint) as count, cast(null as date) as day where false' end;
+    else 'select cast(null as varchar) as index_pattern, cast(null as varchar) as service_name, cast(null as varchar) as environment, cast(null as varchar) as level, cast(null as timestamptz) as hour, cast(null as bigint) as count, cast(null as timestamptz) as read_at, cast(null as date) as day where false' end;
 create or replace view raw_elasticsearch_log_counts_hourly as
 from query(getvariable('raw_elasticsearch_log_counts_hourly'));
 
