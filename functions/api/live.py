@@ -102,6 +102,18 @@ class LiveResult:
 
 
 @dataclass(frozen=True)
+class Answered:
+    """A live call's value and when it came: a page awaiting a slower source does not make this one's answer newer."""
+
+    value: Any
+    at: datetime
+
+
+class OutOfTime(Exception):
+    """A call whose page's live budget was spent before a thread was free to make it."""
+
+
+@dataclass(frozen=True)
 class DataView:
     """The Kibana data view a logs link opens, how it was found, and why not in Kibana when it was not."""
 
@@ -113,10 +125,10 @@ class DataView:
 @dataclass(frozen=True)
 class Ask:
     """One live call to a source, under the key its result is cached by; or its result known without calling (the
-    source is not configured)."""
+    source is not configured). The call is given the seconds left of its page's live budget."""
 
     key: str
-    call: Callable[[], Any] | None = None
+    call: Callable[[float], Any] | None = None
     known: LiveResult | None = None
 
 
@@ -209,7 +221,7 @@ class LiveSources:
     # --- generic ----------------------------------------------------------------------------------
     def cached(self, key: str, call: Callable[[], T]) -> LiveResult:
         """The call's value, or its failure as one line; bounded by the live timeout even if the call is not."""
-        return self.side_by_side([Ask(key, call)])[0]
+        return self.side_by_side([Ask(key, lambda _left_s: call())])[0]
 
     def side_by_side(self, asks: list[Ask]) -> list[LiveResult]:
         """The results of live calls, in their order, those not cached made side by side: one after the other, a
@@ -220,7 +232,7 @@ class LiveSources:
         second more; one still running then is left to end on its own timeout, unawaited. A call another page has under
         way is not made again: its result is awaited."""
         results: dict[int, LiveResult] = {}
-        pending: list[tuple[int, str, Callable[[], Any]]] = []
+        pending: list[tuple[int, str, Callable[[float], Any]]] = []
         for i, ask in enumerate(asks):
             found = ask.known or self.cache.get(ask.key)
             if found is not None:
@@ -228,9 +240,10 @@ class LiveSources:
             elif ask.call is not None:
                 pending.append((i, ask.key, ask.call))
         if pending:
+            deadline = time.monotonic() + self.api.live_timeout_s
             pool = ThreadPoolExecutor(max_workers=min(len(pending), SIDE_BY_SIDE), thread_name_prefix="live")
             try:
-                futures = {i: self._asked(pool, key, call) for i, key, call in pending}
+                futures = {i: self._asked(pool, key, partial(_answered, call, deadline)) for i, key, call in pending}
                 wait(futures.values(), timeout=self.api.live_timeout_s + 0.5)
             finally:
                 # Calls not started yet are dropped; those running end on their own timeouts, awaited by nobody.
@@ -240,7 +253,7 @@ class LiveSources:
                 self.cache.put(key, results[i])
         return [results[i] for i in range(len(asks))]
 
-    def _asked(self, pool: ThreadPoolExecutor, key: str, call: Callable[[], Any]) -> Future[Any]:
+    def _asked(self, pool: ThreadPoolExecutor, key: str, call: Callable[[], Answered]) -> Future[Answered]:
         """The call under way for `key`, else `call` started on `pool`."""
         with self._asking_lock:
             found = self._asking.get(key)
@@ -250,17 +263,21 @@ class LiveSources:
         future.add_done_callback(partial(self._asked_done, key))
         return future
 
-    def _asked_done(self, key: str, future: Future[Any]) -> None:
+    def _asked_done(self, key: str, future: Future[Answered]) -> None:
         with self._asking_lock:
             if self._asking.get(key) is future:
                 del self._asking[key]
 
-    def _result(self, future: Future[Any]) -> LiveResult:
-        """A call's value, or its failure as one line."""
+    def _result(self, future: Future[Answered]) -> LiveResult:
+        """A call's value stamped when it came, or its failure as one line."""
+        out_of_time = f"no answer within {self.api.live_timeout_s:g} s"
         if future.cancelled() or not future.done():
-            return LiveResult(None, f"no answer within {self.api.live_timeout_s:g} s", _now())
+            return LiveResult(None, out_of_time, _now())
         try:
-            return LiveResult(future.result(), None, _now())
+            answered = future.result()
+            return LiveResult(answered.value, None, answered.at)
+        except OutOfTime:
+            return LiveResult(None, out_of_time, _now())
         except SourceRefused as exc:
             if exc.status not in (401, 403):
                 return LiveResult(None, str(exc).removeprefix(f"{exc.source}: "), _now())
@@ -286,14 +303,14 @@ class LiveSources:
             # ValidationError is a ValueError.
             return LiveResult(None, f"{type(exc).__name__}: unexpected answer", _now())
 
-    def _options(self) -> dict[str, Any]:
-        timeout = self.api.live_timeout_s
-        # The live timeout bounds the whole answer too: a source sending a byte now and then would hold a call's
-        # thread and connection for minutes after its page had answered without it.
+    def _options(self, left_s: float) -> dict[str, Any]:
+        """A call's client options: what is left of its page's live budget bounds its connect (a source slow to accept
+        may take all of it, as the page waits that long anyway), each read, and the whole answer (a source sending a
+        byte now and then would hold a call's thread and connection for minutes after its page had answered)."""
         return {
-            "timeout_s": timeout,
-            "connect_timeout_s": min(timeout, 1.0),
-            "total_timeout_s": timeout,
+            "timeout_s": left_s,
+            "connect_timeout_s": left_s,
+            "total_timeout_s": left_s,
             "max_page_bytes": LIVE_MAX_ANSWER_BYTES,
             # Any wait a source asks for is a RateLimited failure, remembered for the source (self._waiting).
             "policy": RetryPolicy(attempts=1, max_server_wait_s=0),
@@ -324,8 +341,8 @@ class LiveSources:
             return waited
         params = {"appNamespace": namespace} if namespace else {}
 
-        def call() -> dict[str, Any]:
-            with self._client("argocd", partial(ArgoCDClient, url, token, **self._options())) as client:
+        def call(left_s: float) -> dict[str, Any]:
+            with self._client("argocd", partial(ArgoCDClient, url, token, **self._options(left_s))) as client:
                 body = client.send(PageRequest(f"/api/v1/applications/{name}", params)).body
             _check_same_application(body, name, namespace)
             # The checked values, typed: an instant read as text is a datetime from here on.
@@ -343,9 +360,9 @@ class LiveSources:
         if waited := self._waited_for("gitlab", key):
             return waited
 
-        def call() -> dict[str, Any] | None:
+        def call(left_s: float) -> dict[str, Any] | None:
             params = {"per_page": 1, "order_by": "id", "sort": "desc"}
-            with self._client("gitlab", partial(GitLabClient, url, token, **self._options())) as client:
+            with self._client("gitlab", partial(GitLabClient, url, token, **self._options(left_s))) as client:
                 encoded = quote(str(project), safe="")
                 body = client.send(PageRequest(f"/api/v4/projects/{encoded}/pipelines", params)).body
             pipeline = body[0] if isinstance(body, list) and body else None
@@ -406,7 +423,7 @@ class LiveSources:
             return _known(key, "not configured")
         url, path, headers, auth = target
 
-        def call() -> dict[str, Any]:
+        def call(_left_s: float) -> dict[str, Any]:
             # The status and the headers say all a probe needs: its body is never read (a login page or an error
             # page may be of any size, or never end).
             with self._http(source).stream("GET", url.rstrip("/") + path, headers=headers, auth=auth) as response:
@@ -469,6 +486,14 @@ def _bearer(scheme: str, token: SecretStr) -> dict[str, str]:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _answered(call: Callable[[float], Any], deadline: float) -> Answered:
+    """`call` made with what is left of its page's live budget (to `deadline`, monotonic), and when its answer came."""
+    left_s = deadline - time.monotonic()
+    if left_s <= 0:
+        raise OutOfTime
+    return Answered(call(left_s), _now())
 
 
 def _known(key: str, error: str) -> Ask:
