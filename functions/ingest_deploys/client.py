@@ -26,6 +26,7 @@ PROJECT = re.compile(r"/api/v4/projects/[^/]+")
 
 class ArgoCDClient(SourceClient):
     source = "argocd"
+    credential_settings = "ROSETTA_ARGOCD_TOKEN"
     # Its API writes an empty list as null: `"items": null` is a listing of no application.
     null_list_is_empty = True
 
@@ -60,6 +61,7 @@ def _iso(moment: datetime) -> str:
 
 class GitLabClient(SourceClient):
     source = "gitlab"
+    credential_settings = "ROSETTA_GITLAB_TOKEN"
     page_shape = list
 
     def __init__(self, base_url: str, token: SecretStr, **options: Any) -> None:

@@ -22,6 +22,7 @@ COUNTED = {"/api/v2/problems": "problems", "/api/v2/entities": "entities"}
 
 class DynatraceClient(SourceClient):
     source = "dynatrace"
+    credential_settings = "ROSETTA_DYNATRACE_TOKEN"
 
     def __init__(self, base_url: str, token: SecretStr, **options: Any) -> None:
         header = SecretStr(f"Api-Token {token.get_secret_value()}")

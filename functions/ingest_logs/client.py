@@ -67,6 +67,7 @@ def log_counts_query(
 
 class ElasticsearchClient(SourceClient):
     source = "elasticsearch"
+    credential_settings = "ROSETTA_ELASTICSEARCH_API_KEY (or ROSETTA_ELASTICSEARCH_USER and _PASSWORD)"
 
     def __init__(
         self,

@@ -58,6 +58,7 @@ def _stamp(cell: Any) -> str:
 
 class ServiceNowClient(SourceClient):
     source = "servicenow"
+    credential_settings = "ROSETTA_SERVICENOW_USER and ROSETTA_SERVICENOW_PASSWORD"
     listed_under = "result"
 
     def __init__(self, base_url: str, user: str, password: SecretStr, **options: Any) -> None:

@@ -265,6 +265,8 @@ class SourceClient:
     """Base of every source client. Subclasses give the auth headers; pages come through `pages()`."""
 
     source = "source"
+    # The settings a refused credential (401, 403) is to be checked in, named in the error; never their values.
+    credential_settings = ""
     # What every page of the source is: an object, or a list (GitLab's listings).
     page_shape: type = dict
     # The key under which every page lists its records, where the source always writes one (ServiceNow's result);
@@ -440,8 +442,15 @@ class SourceClient:
             # The source's words go into the error, the run record and the logs: a URL in them loses its password.
             words = _error_message(_json_or_none(self._unechoed(_text(response, content))))
             detail = text_without_credentials(words)[:400]
+            check = (
+                f"; check {self.credential_settings} and what its account may read"
+                if status in (401, 403) and self.credential_settings
+                else ""
+            )
             raise SourceRefused(
-                self.source, f"HTTP {status} on {self._where(request)}" + (f": {detail}" if detail else ""), status
+                self.source,
+                f"HTTP {status} on {self._where(request)}" + (f": {detail}" if detail else "") + check,
+                status,
             )
         if not content:
             # Every page the sources answer is JSON, an empty list at least: an empty body (a 204 too) is a cut

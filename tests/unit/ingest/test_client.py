@@ -154,7 +154,8 @@ def test_a_servicenow_refusal_says_its_detail_too() -> None:
         servicenow.send(PageRequest("/api/now/table/incident"))
     assert str(caught.value) == (
         "servicenow: HTTP 403 on GET /api/now/table/incident: Insufficient rights to query records (Field(s) present "
-        "in the query do not have permission to be read)"
+        "in the query do not have permission to be read); check ROSETTA_SERVICENOW_USER and "
+        "ROSETTA_SERVICENOW_PASSWORD and what its account may read"
     )
     with pytest.raises(SourceRefused) as caught:
         servicenow.send(PageRequest("/api/now/table/x"))

@@ -271,7 +271,10 @@ def test_a_refusal_echoing_the_basic_auth_header_with_escaped_slashes_does_not_q
     client = ServiceNowClient("https://i.example", "svc-rosetta", SecretStr("Pw??>>>12345"), transport=transport)
     with pytest.raises(SourceRefused) as refused:
         client.send(PageRequest("/api/now/table/incident"))
-    assert str(refused.value) == "servicenow: HTTP 401 on GET /api/now/table/incident: refused: Basic <redacted>"
+    assert str(refused.value) == (
+        "servicenow: HTTP 401 on GET /api/now/table/incident: refused: Basic <redacted>; check ROSETTA_SERVICENOW_USER "
+        "and ROSETTA_SERVICENOW_PASSWORD and what its account may read"
+    )
 
 
 @pytest.mark.parametrize(

@@ -51,7 +51,11 @@ def test_a_refusal_quoting_the_basic_header_the_base_url_made_does_not_quote_it(
 
     with caplog.at_level(logging.INFO):
         status, error = gitlab_run(tmp_path, monkeypatch, httpx.MockTransport(proxy))
-    assert (status, error) == ("failed", f"gitlab: HTTP 401 on GET {DEPLOYMENTS}: 401 proxy refused Basic <redacted>")
+    assert (status, error) == (
+        "failed",
+        f"gitlab: HTTP 401 on GET {DEPLOYMENTS}: 401 proxy refused Basic <redacted>; check ROSETTA_GITLAB_TOKEN and "
+        "what its account may read",
+    )
     logged = " ".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
     assert "proxy refused Basic <redacted>" in logged
     for text in (logged, kept(tmp_path, "")):
