@@ -455,6 +455,21 @@ def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
         server.server_close()
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    """A loopback source's handler: it logs no request, and answers JSON in one call."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def send_json(self, body: object, status: int = 200) -> None:
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+
 def every_source_at(url: str) -> IngestSettings:
     """The five sources configured at one URL, each with credentials the API can probe with."""
     token = SecretStr("t")

@@ -3,16 +3,14 @@ figures say when that source answered, not when the slowest of the page's source
 
 from __future__ import annotations
 
-import json
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
@@ -21,26 +19,18 @@ from functions.api.main import create_app
 from lakehouse.ingest.config import IngestSettings
 from lakehouse.settings import Settings
 from tests.integration.api.conftest import READER, api_settings
-from tests.integration.api.test_endpoints import source_on_loopback
+from tests.integration.api.test_endpoints import QuietHandler, source_on_loopback
 from tests.integration.api.test_live_sources import PIPELINE, SHOP_API_PROD
 
 SHOP_API = "/monitoring/components/shop-api/deployments"
 LIVE_BUDGET_S = 5.0
 
 
-class ShopApiProd(BaseHTTPRequestHandler):
+class ShopApiProd(QuietHandler):
     """ArgoCD answering shop-api-prod, Synced at r9."""
 
     def do_GET(self) -> None:
-        body = json.dumps(SHOP_API_PROD).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+        self.send_json(SHOP_API_PROD)
 
 
 @contextmanager

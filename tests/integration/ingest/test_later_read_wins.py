@@ -3,11 +3,9 @@ later, whichever run writes its day last (two runs side by side, a backfill fini
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +21,7 @@ from lakehouse.mappings import MappingStore
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
-from tests.integration.api.test_endpoints import serving
+from tests.integration.api.test_endpoints import QuietHandler, serving
 from tests.integration.ingest.test_ingest_handlers import partition_bytes
 
 LOG_COUNTS = get_dataset("elasticsearch/log_counts_hourly")
@@ -41,7 +39,7 @@ class Counts:
 def elasticsearch() -> Iterator[str]:
     """Elasticsearch on loopback, answering the counts' search with one bucket: Counts.errors ERROR lines."""
 
-    class Search(BaseHTTPRequestHandler):
+    class Search(QuietHandler):
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length", 0)))
             key = {"service": "shop-api", "environment": "production", "level": "ERROR", "severity": None}
@@ -53,15 +51,7 @@ def elasticsearch() -> Iterator[str]:
                 "hits": {"hits": []},
                 "aggregations": {AGGREGATION: {"buckets": [bucket | {"exceptions": {"doc_count": 0}}]}},
             }
-            body = json.dumps(page).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
+            self.send_json(page)
 
     with serving(Search) as url:
         yield url

@@ -8,8 +8,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler
-from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -18,7 +16,7 @@ from functions.ingest_dynatrace.client import DynatraceClient
 from lakehouse.ingest.client import PageRequest, RetryPolicy
 from lakehouse.ingest.errors import SourceUnavailable
 from lakehouse.runlog import note_deadline
-from tests.integration.api.test_endpoints import serving
+from tests.integration.api.test_endpoints import QuietHandler, serving
 
 BODY = b'{"totalCount": 0, "problems": []}'
 # 83 bytes before the body, one every 0.1 s: some 8 s for the headers alone, every byte within a 1 s read timeout.
@@ -38,7 +36,7 @@ def source_dribbling_its_headers(every_s: float = BYTE_EVERY_S) -> Iterator[str]
     URL."""
     stop = threading.Event()
 
-    class Dribbling(BaseHTTPRequestHandler):
+    class Dribbling(QuietHandler):
         def do_GET(self) -> None:
             try:
                 for byte in ANSWER:
@@ -47,9 +45,6 @@ def source_dribbling_its_headers(every_s: float = BYTE_EVERY_S) -> Iterator[str]
                     self.wfile.write(bytes([byte]))
             except OSError:
                 pass  # the client gave up and closed the connection
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
 
     with serving(Dribbling) as url:
         try:
@@ -112,17 +107,10 @@ def test_a_source_is_reached_through_the_proxy_the_environment_names(monkeypatch
     sends it when it reads the environment itself; a host NO_PROXY names is asked directly."""
     asked: list[str] = []
 
-    class Proxy(BaseHTTPRequestHandler):
+    class Proxy(QuietHandler):
         def do_GET(self) -> None:
             asked.append(self.path)
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(BODY)))
-            self.end_headers()
-            self.wfile.write(BODY)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
+            self.send_json({"totalCount": 0, "problems": []})
 
     with serving(Proxy) as proxy:
         monkeypatch.setenv("HTTP_PROXY", proxy)

@@ -12,6 +12,18 @@ async function errorTitleFor(reply: () => Response) {
   return summary.textContent?.replace(/^Error: /, '');
 }
 
+/** Backstage's backend's own error answer, {error, request, response}, as its proxy gives it. */
+function backstageError(status: number, name: string, message: string) {
+  return HttpResponse.json(
+    {
+      error: { name, message },
+      request: { method: 'GET', url: '/api/proxy/rosetta/monitoring/components/x/summary' },
+      response: { statusCode: status },
+    },
+    { status },
+  );
+}
+
 // What a reader sees when the answer is not the API's: no answer at all, or Backstage (or what stands in front of the
 // API) refusing the request. Each says who refused and what to do, not the browser's or a server's bare words.
 describe('answers that do not come from the monitoring API', () => {
@@ -24,17 +36,7 @@ describe('answers that do not come from the monitoring API', () => {
   });
 
   it("says Backstage refused an unsigned request when its proxy answers its own 401", async () => {
-    // Backstage's backend writes its errors as {error, request, response}.
-    const title = await errorTitleFor(() =>
-      HttpResponse.json(
-        {
-          error: { name: 'AuthenticationError', message: 'Missing credentials' },
-          request: { method: 'GET', url: '/api/proxy/rosetta/monitoring/components/x/summary' },
-          response: { statusCode: 401 },
-        },
-        { status: 401 },
-      ),
-    );
+    const title = await errorTitleFor(() => backstageError(401, 'AuthenticationError', 'Missing credentials'));
     expect(title).toBe(
       'Could not load health: Backstage refused the request as not signed in ' +
         '(401 Unauthorized: Missing credentials): sign in again',
@@ -42,16 +44,7 @@ describe('answers that do not come from the monitoring API', () => {
   });
 
   it('says Backstage does not let the user use its proxy entry on its own 403', async () => {
-    const title = await errorTitleFor(() =>
-      HttpResponse.json(
-        {
-          error: { name: 'NotAllowedError', message: 'Access denied' },
-          request: { method: 'GET', url: '/api/proxy/rosetta/monitoring/components/x/summary' },
-          response: { statusCode: 403 },
-        },
-        { status: 403 },
-      ),
-    );
+    const title = await errorTitleFor(() => backstageError(403, 'NotAllowedError', 'Access denied'));
     expect(title).toBe(
       'Could not load health: Backstage does not let you use its proxy entry for the monitoring API ' +
         '(403 Forbidden: Access denied)',
@@ -80,16 +73,7 @@ describe('answers that do not come from the monitoring API', () => {
 
   it('says to check the proxy entry when a 404 is not the API\'s own', async () => {
     // Backstage's answer to a path under /api/proxy that no proxy entry serves.
-    const title = await errorTitleFor(() =>
-      HttpResponse.json(
-        {
-          error: { name: 'NotFoundError', message: 'No such proxy route' },
-          request: { method: 'GET', url: '/api/proxy/rosetta/monitoring/components/x/summary' },
-          response: { statusCode: 404 },
-        },
-        { status: 404 },
-      ),
-    );
+    const title = await errorTitleFor(() => backstageError(404, 'NotFoundError', 'No such proxy route'));
     expect(title).toBe(
       'Could not load health: nothing answered this path as the monitoring API does (404 Not Found: No such ' +
         "proxy route): check that Backstage's proxy has the entry the plugin uses and that its target is the API's " +
