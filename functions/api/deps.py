@@ -27,7 +27,7 @@ import lakehouse
 from functions.api.auth import Principal, authenticate, require_admin_role, require_reader
 from functions.api.batch import Trigger
 from functions.api.live import LiveSources
-from functions.api.mart import ServingMart, Snapshot, unavailable
+from functions.api.mart import EARLIER_RELEASE, ServingMart, Snapshot, unavailable
 from functions.api.models import Freshness
 from functions.api.problems import Problem, invalid
 from functions.api.settings import ApiSettings
@@ -207,10 +207,7 @@ def _mart(ctx: Context, taken: Snapshot, *, complete: bool) -> Iterator[Mart]:
             if not snap.built_by_other_sql:
                 raise  # this release's own mart lacks the column: a defect, answered 500 and logged
             # An earlier release's SQL wrote the mart: the next build writes the column.
-            raise unavailable(
-                "the mart was built by an earlier release and lacks a column this answer needs; the next build adds it",
-                ctx.mart.api.mart_check_interval_s,
-            ) from None
+            raise unavailable(EARLIER_RELEASE, ctx.mart.api.mart_check_interval_s) from None
 
 
 def get_mart(ctx: ContextDep, snap: SnapshotDep) -> Iterator[Mart]:

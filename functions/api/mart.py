@@ -119,10 +119,20 @@ MART_KEY = re.compile(
     r"^mart/(?P<table>mv_[a-z0-9_]+)/(?:month=(?P<month>\d{4}-\d{2})/)?(?:data|day-\d{4}-\d{2}-\d{2})\.parquet$"
 )
 RETRY_AFTER_FAILURE_S = 30.0
+# Why a route answers 503 after an upgrade, before the first build of the new release's SQL.
+EARLIER_RELEASE = (
+    "the mart was built by an earlier release and lacks a column this answer needs; the next build adds it"
+)
 # What a 503 tells a client to wait (Retry-After) while the copy loads, or a new build's objects land.
 RETRY_WHILE_LOADING_S = 5
 # The digest of the SQL this release builds the mart with, as the build state records it (sql_version).
 SQL_VERSION = files_version(load_sql_files(), load_macros())
+
+
+def built_by_other_sql(build: dict[str, Any]) -> bool:
+    """Whether the build ran SQL other than this release's (a release deployed before its first build): its tables
+    may lack a column this release reads, until the next build (a full one, the SQL having changed)."""
+    return build.get("sql_version") != SQL_VERSION
 
 
 def unavailable(detail: str, retry_after_s: float) -> Problem:
@@ -239,9 +249,7 @@ class Snapshot:
 
     @property
     def built_by_other_sql(self) -> bool:
-        """Whether the build ran SQL other than this release's (a release deployed before its first build): its tables
-        may lack a column this release reads, until the next build (a full one, the SQL having changed)."""
-        return self.build.get("sql_version") != SQL_VERSION
+        return built_by_other_sql(self.build)
 
     def never_read(self, dataset: str) -> bool:
         """Whether the lake had never read `dataset` when the build ran (no first read recorded, none of it held)."""
@@ -341,6 +349,8 @@ class ServingMart:
         self._fetching_guard = threading.Lock()
         self._checked_at = 0.0
         self._failed_at = 0.0
+        # What a request hears while the first copy cannot be loaded, and how long before it is tried again.
+        self._failure, self._retry_after_s = "", 0.0
         # Made when the API starts: a folder that cannot be made would fail every request's load of the copy.
         make_folder("ROSETTA_API_LOCAL_DIR", api.local_dir)
 
@@ -362,19 +372,27 @@ class ServingMart:
     def _first_load(self) -> None:
         _remove_copies_of_ended_processes(self.api.local_dir)
         since_failure = time.monotonic() - self._failed_at
-        if since_failure < RETRY_AFTER_FAILURE_S:
-            raise unavailable(
-                "the mart copy could not be loaded; retrying shortly", RETRY_AFTER_FAILURE_S - since_failure
-            )
+        if since_failure < self._retry_after_s:
+            raise unavailable(self._failure, self._retry_after_s - since_failure)
+        build: dict[str, Any] = {}
         try:
-            self._snapshot = self._load(*self._markers(), wait=False)
+            marker, build, version = self._markers()
+            self._snapshot = self._load(marker, build, version, wait=False)
             self._checked_at = time.monotonic()
         except Problem:
             raise
-        except Exception:
+        except Exception as exc:
             self._failed_at = time.monotonic()
-            log.exception("loading the mart failed")
-            raise unavailable("the mart copy could not be loaded; retrying shortly", RETRY_AFTER_FAILURE_S) from None
+            if isinstance(exc, duckdb.BinderException) and built_by_other_sql(build):
+                # A release deployed before its first build: its summary reads a column the earlier mart lacks. Loading
+                # again before the next build would fetch the same copy and fail the same way.
+                log.warning("the mart was built by an earlier release's SQL; waiting for the next build")
+                self._failure, self._retry_after_s = EARLIER_RELEASE, self.api.mart_check_interval_s
+            else:
+                log.exception("loading the mart failed")
+                self._failure = "the mart copy could not be loaded; retrying shortly"
+                self._retry_after_s = RETRY_AFTER_FAILURE_S
+            raise unavailable(self._failure, self._retry_after_s) from None
 
     @contextmanager
     def cursor(

@@ -59,3 +59,20 @@ def test_a_column_missing_from_this_releases_own_mart_stays_an_error(
     state.write_text((built / "lake" / "state" / "build" / "aggregates.json").read_text())
     with TestClient(create_app(api_settings(tmp_path), settings, down_sources()), raise_server_exceptions=False) as c:
         assert c.get("/monitoring/applications/shop/incidents", headers=READER).status_code == 500
+
+
+def test_a_summary_table_the_earlier_mart_wrote_without_a_column_is_waited_for_until_the_next_build(
+    estate_lake: tuple[Settings, Path], tmp_path: Path
+) -> None:
+    """The summary's tables are loaded before any answer: mv_slo_app_period written before the latency budgets were
+    added makes every route wait for the next build, saying so, not 'retrying shortly' every 30 s."""
+    settings = lake_of_an_earlier_release(estate_lake, tmp_path)
+    for path in (tmp_path / "lake" / "mart" / "mv_slo_app_period").rglob("*.parquet"):
+        table = pq.read_table(path)
+        pq.write_table(table.drop_columns([c for c in table.column_names if "_budget_" in c and "latency" in c]), path)
+    with TestClient(create_app(api_settings(tmp_path), settings, down_sources()), raise_server_exceptions=False) as c:
+        for _ in range(2):  # the first request tries the copy, the next is told the same without trying again
+            summary = c.get("/monitoring/applications/shop/summary", headers=READER)
+            assert summary.status_code == 503
+            assert "earlier release" in summary.json()["detail"]
+            assert 3500 < int(summary.headers["retry-after"]) <= 3600
