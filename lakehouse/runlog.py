@@ -54,14 +54,14 @@ class RunRecord:
         return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(self).items()}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any], *, now: datetime | None = None) -> RunRecord:
-        """The record as it stands at `now` (default: now): see `ended_by_deadline`."""
+    def from_json(cls, data: dict[str, Any]) -> RunRecord:
+        """The record as it stands now: see `ended_by_deadline`."""
         values = dict(data)
         for name in ("window_start", "window_end", "started_at", "finished_at", "deadline"):
             if values.get(name):
                 values[name] = datetime.fromisoformat(values[name])
         known = set(cls.__dataclass_fields__)
-        return cls(**{k: v for k, v in values.items() if k in known}).ended_by_deadline(now or datetime.now(UTC))
+        return cls(**{k: v for k, v in values.items() if k in known}).ended_by_deadline(datetime.now(UTC))
 
     def ended_by_deadline(self, now: datetime) -> RunRecord:
         """A record still "running" past its deadline belongs to a process killed without a word (SIGKILL, Lambda's

@@ -16,6 +16,7 @@ from lakehouse.ingest.records import (
     Reject,
     array_of,
     checked_row,
+    earliest_read,
     ms_to_datetime,
     rows_table,
     table_of,
@@ -328,7 +329,7 @@ def combine_hourly(table: pa.Table) -> pa.Table:
     if table.num_rows == 0:
         return table_of(METRICS_DATASET, {})
     grouped = table.group_by(["entity_id", "hour"], use_threads=False).aggregate(
-        [("entity_name", "max"), *[(c, "max") for c in METRIC_COLUMNS], *_earliest_read(table)]
+        [("entity_name", "max"), *[(c, "max") for c in METRIC_COLUMNS], *earliest_read(table)]
     )
     columns = {
         "entity_id": grouped.column("entity_id"),
@@ -336,7 +337,6 @@ def combine_hourly(table: pa.Table) -> pa.Table:
         "entity_name": grouped.column("entity_name_max"),
     }
     if READ_AT in table.column_names:
-        # Its values were all read by then: a later read of the hour that differs replaces them.
         columns[READ_AT] = grouped.column(f"{READ_AT}_min")
     columns |= {c: grouped.column(f"{c}_max") for c in METRIC_COLUMNS}
     out = table_of(METRICS_DATASET, columns)
@@ -344,12 +344,6 @@ def combine_hourly(table: pa.Table) -> pa.Table:
     for c in METRIC_COLUMNS[1:]:
         valid = pc.or_(valid, pc.is_valid(out.column(c)))
     return out.filter(valid)
-
-
-def _earliest_read(table: pa.Table) -> list[tuple[str, str]]:
-    """The aggregation keeping a combined row's earliest read, when its pages were stamped (a page's own rows are
-    combined before the run stamps them)."""
-    return [(READ_AT, "min")] if READ_AT in table.column_names else []
 
 
 # --- problems ---------------------------------------------------------------------------------------------------

@@ -8,8 +8,8 @@ from typing import Any
 import pyarrow as pa
 
 from lakehouse.ingest.config import DEFAULT_ENVIRONMENT_FIELD
-from lakehouse.ingest.records import INT64, ParseResult, Reject, ms_to_datetime, rows_table
-from lakehouse.schemas import READ_AT, get_dataset
+from lakehouse.ingest.records import INT64, ParseResult, Reject, earliest_read, ms_to_datetime, rows_table
+from lakehouse.schemas import get_dataset
 
 DATASET = "elasticsearch/log_counts_hourly"
 AGGREGATION = "logs"
@@ -134,14 +134,11 @@ def _level(log_level: Any, severity_text: Any) -> Any:
 
 def combine_counts(table: pa.Table) -> pa.Table:
     """EXCEPTION counts of one hour can come from buckets on two pages (ERROR and WARN): add them up."""
-    grouped = table.group_by(["index_pattern", "service_name", "environment", "level", "hour"], use_threads=False)
-    # Its buckets were all read by then: a later read of the hour that differs replaces them. A page's own buckets
-    # are combined before the run stamps them.
-    stamped = READ_AT in table.column_names
-    summed = grouped.aggregate([("count", "sum"), *([(READ_AT, "min")] if stamped else [])])
-    summed = summed.rename_columns(
-        ["index_pattern", "service_name", "environment", "level", "hour", "count", *([READ_AT] if stamped else [])]
-    )
+    keys = ["index_pattern", "service_name", "environment", "level", "hour"]
+    aggregations = [("count", "sum"), *earliest_read(table)]
+    # The keys come first, then each aggregate, named here after the column it aggregates.
+    summed = table.group_by(keys, use_threads=False).aggregate(aggregations)
+    summed = summed.rename_columns([*keys, *(column for column, _ in aggregations)])
     return get_dataset(DATASET).conform(summed)
 
 

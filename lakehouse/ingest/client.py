@@ -484,8 +484,9 @@ class SourceClient:
         from now, or the run's deadline when that comes sooner; and what a timeout then says."""
         seconds, late = self.total_timeout_s, f"timeout (the answer took over {self.total_timeout_s:g} s)"
         deadline = run_deadline()
-        if deadline is not None and (deadline - datetime.now(UTC)).total_seconds() < seconds:
-            seconds, late = (deadline - datetime.now(UTC)).total_seconds(), "timeout (no answer by the run's deadline)"
+        left = (deadline - datetime.now(UTC)).total_seconds() if deadline is not None else math.inf
+        if left < seconds:
+            seconds, late = left, "timeout (no answer by the run's deadline)"
         return time.monotonic() + seconds, late
 
     def _read(self, request: PageRequest, response: httpx.Response, started: float) -> bytes:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from lakehouse.schemas import BOOL, FLOAT, INT, STR, UTC_MS, get_dataset
+from lakehouse.schemas import BOOL, FLOAT, INT, READ_AT, STR, UTC_MS, get_dataset
 from lakehouse.text import valid_text
 
 
@@ -129,6 +129,13 @@ def _column_checks(dataset_id: str) -> tuple[tuple[str, bool, Callable[[Any], bo
         (f.name, f.nullable, _FITS.get(f.type) or _fits_by_arrow(f.type), f.type)
         for f in get_dataset(dataset_id).schema
     )
+
+
+def earliest_read(table: pa.Table) -> list[tuple[str, str]]:
+    """The aggregation keeping a combined row's earliest read (`read_at_min`), when its pages were stamped: its values
+    were all read by then, so a later read of the key that differs replaces them. A page's own rows are combined before
+    the run stamps them."""
+    return [(READ_AT, "min")] if READ_AT in table.column_names else []
 
 
 def ms_to_datetime(ms: int) -> datetime:
