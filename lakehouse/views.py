@@ -8,11 +8,17 @@ chooses between the files and the empty view when it runs).
 
 from __future__ import annotations
 
+from dataclasses import fields
+from datetime import datetime
+from types import UnionType
+from typing import Any, Literal, get_args, get_origin, get_type_hints
+
 import pyarrow as pa
 
 from lakehouse.aggregates.mart_writes import DAYS_THROUGH_KEY
 from lakehouse.aggregates.sqlfiles import load_sql_files
 from lakehouse.duckdb_session import sql_literal
+from lakehouse.runlog import RunRecord
 from lakehouse.schemas import REGISTRY, Dataset
 from lakehouse.storage import Lake
 
@@ -30,8 +36,8 @@ HEADER = """-- Named views over a Rosetta Monitoring lake, for analysts using Du
 -- script again once it has some); `rosetta-monitoring views` prints this script for one lake.
 -- raw_* views keep every version a source gave; *_latest views keep the newest version of each record.
 """
-# The run log's instants (lakehouse.runlog.RunRecord).
-RUN_INSTANTS = ("window_start", "window_end", "started_at", "finished_at")
+# How a run record's values read from its JSON: instants as their ISO text, cast to instants by the view.
+RUN_VALUE_TYPES = {str: "varchar", int: "bigint", float: "double", datetime: "varchar", list: "varchar[]"}
 
 
 def render_views(lake: Lake | None = None) -> str:
@@ -70,21 +76,7 @@ def render_views(lake: Lake | None = None) -> str:
             ");\n"
         )
     if lake is None or lake.list_keys("runs/"):
-        # JSON holds instants as ISO text with their offset. DuckDB 1.5 reads them as timestamps without a time zone
-        # (UTC, the offset dropped), which a session in another zone would take for its own time; DuckDB 2.0 reads
-        # them with their zone. The view gives them with their zone either way. Cast first: a column whose every
-        # value is null is no timestamp.
-        instants = ",\n".join(
-            f"    case when typeof({name}) = 'TIMESTAMP WITH TIME ZONE' then cast({name} as timestamptz)\n"
-            f"        else timezone('UTC', cast({name} as timestamp)) end as {name}"
-            for name in RUN_INSTANTS
-        )
-        parts.append(
-            "-- The run log: one record per batch run, its instants in UTC.\n"
-            f"create or replace view batch_runs as\n"
-            f"select * replace (\n{instants}\n)\n"
-            f"from read_json({base} || '/runs/*/*.json', union_by_name = true);\n"
-        )
+        parts.append(_batch_runs_view(base))
     parts.append("-- Aggregate tables (mart/).")
     for sql_file in load_sql_files():
         if not sql_file.is_mart:
@@ -106,6 +98,44 @@ def render_views(lake: Lake | None = None) -> str:
             f"select {sql_file.read_columns()} from {reader};\n"
         )
     return "\n".join(parts)
+
+
+def _batch_runs_view(base: str) -> str:
+    """The run log as the API and `rosetta-monitoring runs` read it (RunRecord.from_json): a record still "running"
+    past its deadline reads as failed, with the same error."""
+    columns = ",\n".join(f"    {name}: '{kind}'" for name, kind in _run_columns().items())
+    # JSON holds instants as ISO text with their offset: cast from the text, they keep their zone in any session.
+    instants = [f.name for f in fields(RunRecord) if _value_type(f.name) is datetime]
+    casts = ",\n".join(f"    cast({name} as timestamptz) as {name}" for name in instants)
+    ended = "status = 'running' and now() > cast(deadline as timestamptz)"
+    # The error quotes the deadline as stored, the text RunRecord.ended_by_deadline prints.
+    return (
+        "-- The run log: one record per batch run, its instants in UTC; a record still running past its deadline\n"
+        "-- (its process killed without a word) reads as failed.\n"
+        "create or replace view batch_runs as\n"
+        "select * replace (\n"
+        f"    case when {ended} then 'failed' else status end as status,\n"
+        f"    case when {ended}\n"
+        "        then 'stopped without finishing (no end recorded by ' || deadline || ')' else error end as error,\n"
+        f"{casts}\n"
+        ")\n"
+        # Columns given: a record written before a field existed (deadline) reads it as null.
+        f"from read_json({base} || '/runs/*/*.json', columns = {{\n{columns}\n}});\n"
+    )
+
+
+def _run_columns() -> dict[str, str]:
+    """Each run record field and the DuckDB type its JSON value reads as."""
+    return {f.name: RUN_VALUE_TYPES[_value_type(f.name)] for f in fields(RunRecord)}
+
+
+def _value_type(name: str) -> Any:
+    """The Python type of a run record field's values, without None (a status, a Literal, is text)."""
+    hint = get_type_hints(RunRecord)[name]
+    if isinstance(hint, UnionType):
+        hint = next(a for a in get_args(hint) if a is not type(None))
+    origin = get_origin(hint)
+    return str if origin is Literal else origin or hint
 
 
 def _static_raw_view(dataset: Dataset, files: str, select: str) -> str:

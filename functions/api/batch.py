@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import threading
 import time
@@ -91,6 +92,15 @@ class Trigger:
 
     # --- local --------------------------------------------------------------------------------------------
     def _local(self, trigger_id: str, kind: str, target: str, mode: str) -> Triggered:
+        if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+            # Lambda freezes the process once the answer is sent: a run started in a thread here would stop
+            # mid-way, with no deadline in its record to tell it was killed, and a build would hold its lease.
+            raise Problem(
+                503,
+                f"this API runs in Lambda, where a {target} run cannot go on after the answer: set "
+                "ROSETTA_API_TRIGGER_MODE=lambda and ROSETTA_API_TRIGGER_FUNCTIONS to invoke the run's function",
+                title="Not configured",
+            )
         failure: list[BaseException] = []
         with self._lock:
             running = self._running.get(target)

@@ -56,7 +56,7 @@ from lakehouse.duckdb_session import first_row, open_duckdb, tune_for_build
 from lakehouse.gitlab_projects import with_recorded_ids
 from lakehouse.mappings import MappingEntry, MappingStore
 from lakehouse.objectstore import ABSENT, PreconditionFailed
-from lakehouse.runlog import FirstReads, RunLog
+from lakehouse.runlog import FirstReads, RunLog, RunRecord
 from lakehouse.schemas import REGISTRY, Dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import ROW_GROUP_ROWS, Lake
@@ -475,7 +475,8 @@ def _first_days_to_rebuild(
     signals (or of the entities their attribution reads) wrote. A run that names no dataset counts for both. The
     days from the last build's own day on are rebuilt whatever was ingested: that build counted its day only up to
     its as_of, and a day no build ran on still has its (zero-filled) rows. Then the ingest runs the run log says
-    are still running, for the next build to count whenever they say they finished."""
+    are still running, for the next build to count whenever they say they finished: all but those whose deadline
+    had passed when the last build started, killed by then, whose records can never say so."""
     if mode == "full" or previous is None:
         earliest = [d for ds in read for d in lake.list_partitions(ds)[:1]]
         first = min([*earliest, as_of.date()])
@@ -495,7 +496,10 @@ def _first_days_to_rebuild(
         if record.function == "build_aggregates":
             continue
         if record.finished_at is None:
-            running.append(record.run_id)
+            # Dead by the last build's start, not by now: a finished record put just before the deadline may land
+            # just after it, and the next build must still count it.
+            if not _dead_before(record, since):
+                running.append(record.run_id)
             continue
         if record.finished_at < since and record.run_id not in seen_running:
             continue
@@ -506,6 +510,11 @@ def _first_days_to_rebuild(
         if record.dataset is None or record.dataset in SIGNAL_DATASETS:
             signals |= days
     return min(touched), min(signals), sorted(running)
+
+
+def _dead_before(record: RunRecord, moment: datetime) -> bool:
+    """Whether the run's deadline, the instant its process is stopped for certain, had passed by `moment`."""
+    return record.deadline is not None and record.deadline < moment
 
 
 def _set_bound(con: duckdb.DuckDBPyConnection, params: BuildParams, name: str, at: datetime) -> BuildParams:

@@ -185,19 +185,40 @@ where version = (
     from glob(getvariable('lake') || '/ref/mappings/*/mappings.parquet')
 );
 
--- The run log: one record per batch run, its instants in UTC.
+-- The run log: one record per batch run, its instants in UTC; a record still running past its deadline
+-- (its process killed without a word) reads as failed.
 create or replace view batch_runs as
 select * replace (
-    case when typeof(window_start) = 'TIMESTAMP WITH TIME ZONE' then cast(window_start as timestamptz)
-        else timezone('UTC', cast(window_start as timestamp)) end as window_start,
-    case when typeof(window_end) = 'TIMESTAMP WITH TIME ZONE' then cast(window_end as timestamptz)
-        else timezone('UTC', cast(window_end as timestamp)) end as window_end,
-    case when typeof(started_at) = 'TIMESTAMP WITH TIME ZONE' then cast(started_at as timestamptz)
-        else timezone('UTC', cast(started_at as timestamp)) end as started_at,
-    case when typeof(finished_at) = 'TIMESTAMP WITH TIME ZONE' then cast(finished_at as timestamptz)
-        else timezone('UTC', cast(finished_at as timestamp)) end as finished_at
+    case when status = 'running' and now() > cast(deadline as timestamptz) then 'failed' else status end as status,
+    case when status = 'running' and now() > cast(deadline as timestamptz)
+        then 'stopped without finishing (no end recorded by ' || deadline || ')' else error end as error,
+    cast(window_start as timestamptz) as window_start,
+    cast(window_end as timestamptz) as window_end,
+    cast(started_at as timestamptz) as started_at,
+    cast(finished_at as timestamptz) as finished_at,
+    cast(deadline as timestamptz) as deadline
 )
-from read_json(getvariable('lake') || '/runs/*/*.json', union_by_name = true);
+from read_json(getvariable('lake') || '/runs/*/*.json', columns = {
+    run_id: 'varchar',
+    function: 'varchar',
+    source: 'varchar',
+    dataset: 'varchar',
+    window_start: 'varchar',
+    window_end: 'varchar',
+    started_at: 'varchar',
+    status: 'varchar',
+    finished_at: 'varchar',
+    duration_s: 'double',
+    rows_in: 'bigint',
+    rows_out: 'bigint',
+    rows_rejected: 'bigint',
+    requests: 'bigint',
+    retries: 'bigint',
+    days_written: 'varchar[]',
+    error: 'varchar',
+    trigger: 'varchar',
+    deadline: 'varchar'
+});
 
 -- Aggregate tables (mart/).
 -- one row per incident and correlation mode, for incidents linked to a deployment
