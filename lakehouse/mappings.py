@@ -311,21 +311,58 @@ class MappingEntry(BaseModel):
         return value
 
     def kibana_query(self) -> str | None:
-        """The template filled for this entity."""
+        """The template filled for this entity, each value escaped as KQL reads it where it stands: a display name
+        holding a quote or ` or *` must match itself, not end its string and widen the query."""
         if not self.kibana_query_template:
             return None
-        return self.kibana_query_template.format(
-            entity=self.entity_id,
-            component=self.entity_id,
-            application=self.application_id or self.entity_id,
-            environment=self.environment,
-            name=self.name or self.entity_id,
-        )
+        values = {
+            "entity": self.entity_id,
+            "component": self.entity_id,
+            "application": self.application_id or self.entity_id,
+            "environment": self.environment,
+            "name": self.name or self.entity_id,
+        }
+        filled, quoted = [], False
+        for literal, field, _, _ in string.Formatter().parse(self.kibana_query_template):
+            filled.append(literal)
+            quoted = _ends_inside_quotes(literal, quoted)
+            if field is not None:
+                value = values[field]
+                filled.append(kql_quoted(value) if quoted else kql_unquoted(value))
+        return "".join(filled)
 
 
 def _given(value: Any) -> bool:
     """Whether a field's raw value sets it: a blank cell or an empty string leaves it unset."""
     return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def kql_quoted(value: str) -> str:
+    """A value for inside a KQL "..." string: its backslashes and quotes escaped, and its line breaks and tabs."""
+    escaped = re.sub(r'[\\"]', r"\\\g<0>", value)
+    return escaped.replace("\t", "\\t").replace("\r", "\\r").replace("\n", "\\n")
+
+
+def kql_unquoted(value: str) -> str:
+    """A bare KQL value: its special characters (a * would match anything), and the keywords or, and and not that
+    would join another clause, escaped as Kibana escapes them."""
+    escaped = re.sub(r"[\\():<>\"*{}]", r"\\\g<0>", value)
+    escaped = re.sub(r"(\s+)(and|or)(\s+)", r"\1\\\2\3", escaped, flags=re.IGNORECASE)
+    escaped = re.sub(r"not(\s+)", r"\\\g<0>", escaped, flags=re.IGNORECASE)
+    return escaped.replace("\t", "\\t").replace("\r", "\\r").replace("\n", "\\n")
+
+
+def _ends_inside_quotes(text: str, quoted: bool) -> bool:
+    """Whether a KQL string is open at the end of `text`, given whether one was open at its start."""
+    escaped = False
+    for ch in text:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == '"':
+            quoted = not quoted
+    return quoted
 
 
 def _template_fields(template: str) -> set[str]:

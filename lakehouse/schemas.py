@@ -168,8 +168,20 @@ DATASETS: tuple[Dataset, ...] = (
             _c("latency_p50_ms", FLOAT, "Median response time", "ms"),
             _c("latency_p95_ms", FLOAT, "95th percentile response time", "ms"),
             _c("latency_p99_ms", FLOAT, "99th percentile response time", "ms"),
-            _c("cpu_usage_pct", FLOAT, "CPU saturation of the service's processes", "percent 0-100"),
-            _c("memory_usage_pct", FLOAT, "Memory saturation of the service's processes", "percent 0-100"),
+            _c(
+                "cpu_usage_pct",
+                FLOAT,
+                "CPU usage of the containers running the service (builtin:containers.cpu.usagePercent); on several "
+                "containers, the highest of them in the hour (the busiest container's), not their average",
+                "percent 0-100",
+            ),
+            _c(
+                "memory_usage_pct",
+                FLOAT,
+                "Memory usage of the containers running the service (builtin:containers.memory.usagePercent); on "
+                "several containers, the highest of them in the hour (the busiest container's), not their average",
+                "percent 0-100",
+            ),
             _read_at(),
         ),
         natural_key=("entity_id", "hour"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
 import rison
@@ -44,3 +45,13 @@ def discover_url(
     g = quote(rison.dumps(global_state), safe=SAFE)
     a = quote(rison.dumps(app_state), safe=SAFE)
     return f"{base}/app/discover#/?_g={g}&_a={a}"
+
+
+def last_included(time_to: str) -> str:
+    """Discover's `to` for a period whose end is excluded: Kibana searches up to and including the instant `to`
+    names (lte), so a line stamped at the end, the first of the next hour, would show beside the period's own; the
+    millisecond before it is the last one in. A relative `to` (now) is Kibana's own and kept."""
+    if time_to.startswith("now"):
+        return time_to
+    last = datetime.fromisoformat(time_to) - timedelta(milliseconds=1)
+    return last.strftime("%Y-%m-%dT%H:%M:%S.") + f"{last.microsecond // 1000:03d}Z"

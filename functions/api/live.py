@@ -20,11 +20,10 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, SecretStr
 from functions.api.settings import ApiSettings
 from functions.ingest_deploys.client import ArgoCDClient, GitLabClient
 from functions.ingest_deploys.parse import revision_of
-from lakehouse.ingest.client import PageRequest, RetryPolicy, SourceClient
+from lakehouse.ingest.client import PageRequest, RetryPolicy, SourceClient, answer_time_transport, answering_by
 from lakehouse.ingest.config import IngestSettings
 from lakehouse.ingest.errors import PageTooLarge, RateLimited, SourceError, SourceRefused
 
-T = TypeVar("T")
 C = TypeVar("C", bound=SourceClient)
 # A failure is remembered for less time than a success, so a recovered source is seen again quickly.
 FAILURE_TTL_CAP_S = 10.0
@@ -208,21 +207,20 @@ class LiveSources:
                 first = self._pools[source] = make()
         return make(pool=first.pool)
 
-    def _http(self, name: str) -> httpx.Client:
-        """The client of the plain calls to `name` (probes, Kibana's data views), kept as the sources' are."""
+    def _http(self, name: str, url: str) -> httpx.Client:
+        """The client of the plain calls to `name` at `url` (probes, Kibana's data views), kept as the sources' are.
+        A call sent under `answering_by` ends by then: httpx's timeouts are per wait, and a source answering its
+        headers a piece at a time held a call past its page's live budget."""
         with self._pools_lock:
             if self._closed:
                 raise SourceError(name, STOPPING)
             client = self._plain.get(name)
             if client is None:
-                client = self._plain[name] = httpx.Client(timeout=self.api.live_timeout_s)
+                transport = answer_time_transport(url)
+                client = self._plain[name] = httpx.Client(timeout=self.api.live_timeout_s, transport=transport)
             return client
 
     # --- generic ----------------------------------------------------------------------------------
-    def cached(self, key: str, call: Callable[[], T]) -> LiveResult:
-        """The call's value, or its failure as one line; bounded by the live timeout even if the call is not."""
-        return self.side_by_side([Ask(key, lambda _left_s: call())])[0]
-
     def side_by_side(self, asks: list[Ask]) -> list[LiveResult]:
         """The results of live calls, in their order, those not cached made side by side: one after the other, a
         source that hangs would cost each call its timeout, and a page of a few components would outlast the API
@@ -294,8 +292,11 @@ class LiveSources:
         except SourceError as exc:
             # The caller names the source: its error says what went wrong.
             return LiveResult(None, str(exc).removeprefix(f"{exc.source}: "), _now())
+        except httpx.TimeoutException:
+            # A plain call (a probe, Kibana's data views) times out when its page's live budget is spent.
+            return LiveResult(None, out_of_time, _now())
         except httpx.TransportError as exc:
-            # Refused, timed out or cut off: nothing was answered.
+            # Refused or cut off: nothing was answered.
             return LiveResult(None, f"no answer ({type(exc).__name__})", _now())
         except (httpx.HTTPError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
             # An answer of another shape than read (a list for an object, a string for a status, JSON nested deeper
@@ -381,7 +382,7 @@ class LiveSources:
             return DataView(self.api.kibana_data_views[index_pattern], "configured")
         if not self.api.kibana_url:
             return DataView(index_pattern, "index pattern", "no Kibana URL is configured (ROSETTA_API_KIBANA_URL)")
-        views = self.cached("kibana:data_views", self._kibana_views)
+        views = self.side_by_side([Ask("kibana:data_views", self._kibana_views)])[0]
         if views.error is not None:
             return DataView(index_pattern, "index pattern", f"Kibana's data views could not be read: {views.error}")
         if isinstance(views.value, dict) and index_pattern in views.value:
@@ -390,8 +391,9 @@ class LiveSources:
         reason = f"Kibana lists no data view titled {index_pattern} in space {space}"
         return DataView(index_pattern, "index pattern", reason)
 
-    def _kibana_views(self) -> dict[str, str]:
+    def _kibana_views(self, left_s: float) -> dict[str, str]:
         assert self.api.kibana_url
+        deadline = time.monotonic() + left_s
         headers = {"kbn-xsrf": "true"}
         if self.sources.elasticsearch_api_key:
             headers["Authorization"] = f"ApiKey {self.sources.elasticsearch_api_key.get_secret_value()}"
@@ -402,7 +404,11 @@ class LiveSources:
         space = self.api.kibana_space
         prefix = f"/s/{quote(space, safe='')}" if space and space != "default" else ""
         url = f"{self.api.kibana_url.rstrip('/')}{prefix}/api/data_views"
-        with self._http("kibana").stream("GET", url, headers=headers, auth=auth) as response:
+        client = self._http("kibana", url)  # built by the first call (some 75 ms): out of the same budget
+        with (
+            answering_by(deadline),
+            client.stream("GET", url, headers=headers, auth=auth, timeout=_left_of(deadline)) as response,
+        ):
             response.raise_for_status()
             body = json.loads(self._capped_body("kibana", response))
         views = body.get("data_view") if isinstance(body, dict) else None
@@ -423,10 +429,16 @@ class LiveSources:
             return _known(key, "not configured")
         url, path, headers, auth = target
 
-        def call(_left_s: float) -> dict[str, Any]:
+        def call(left_s: float) -> dict[str, Any]:
+            deadline = time.monotonic() + left_s
+            client = self._http(source, url)  # built by the first call (some 75 ms): out of the same budget
             # The status and the headers say all a probe needs: its body is never read (a login page or an error
             # page may be of any size, or never end).
-            with self._http(source).stream("GET", url.rstrip("/") + path, headers=headers, auth=auth) as response:
+            target = url.rstrip("/") + path
+            with (
+                answering_by(deadline),
+                client.stream("GET", target, headers=headers, auth=auth, timeout=_left_of(deadline)) as response,
+            ):
                 pass
             login_page = response.is_success and "json" not in response.headers.get("content-type", "").lower()
             if response.status_code in (401, 403) or response.is_redirect or login_page:
@@ -436,15 +448,13 @@ class LiveSources:
         return Ask(key, call)
 
     def _capped_body(self, name: str, response: httpx.Response) -> bytes:
-        """The answer's body as live calls read theirs: up to LIVE_MAX_ANSWER_BYTES, within the live timeout."""
-        started = time.monotonic()
+        """The answer's body as live calls read theirs: up to LIVE_MAX_ANSWER_BYTES (each read ends by the page's live
+        deadline: see _http)."""
         body = bytearray()
         for chunk in response.iter_bytes():
             body += chunk
             if len(body) > LIVE_MAX_ANSWER_BYTES:
                 raise PageTooLarge(name, f"over {LIVE_MAX_ANSWER_BYTES:,} bytes")
-            if time.monotonic() - started > self.api.live_timeout_s:
-                raise SourceError(name, f"the answer took over {self.api.live_timeout_s:g} s")
         return bytes(body)
 
     def can_probe(self, source: str) -> bool:
@@ -490,10 +500,15 @@ def _now() -> datetime:
 
 def _answered(call: Callable[[float], Any], deadline: float) -> Answered:
     """`call` made with what is left of its page's live budget (to `deadline`, monotonic), and when its answer came."""
+    return Answered(call(_left_of(deadline)), _now())
+
+
+def _left_of(deadline: float) -> float:
+    """The seconds left before `deadline` (time.monotonic); OutOfTime once none are."""
     left_s = deadline - time.monotonic()
     if left_s <= 0:
         raise OutOfTime
-    return Answered(call(left_s), _now())
+    return left_s
 
 
 def _known(key: str, error: str) -> Ask:

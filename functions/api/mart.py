@@ -231,6 +231,9 @@ class Snapshot:
     # A month object's last day, from its footer: read once per copy, not per request (see read_paths).
     days_through: dict[str, date | None] = field(default_factory=dict)
     summary_index: SummaryIndex | None = None  # set once the summary's tables are defined
+    # Set when an earlier release's build wrote the summary's tables without a column this release reads: the
+    # summaries answer 503, retried after these seconds (the next check for a build), while the other routes answer.
+    summary_waits_s: float | None = None
     recent: RecentHours | None = None  # the last RECENT_HOURS, once in memory
     complete: threading.Event = field(default_factory=threading.Event)  # every table is defined
     # The background part of the load failed: some tables are missing, and the next check loads the copy again.
@@ -263,6 +266,8 @@ class Snapshot:
     @property
     def summary(self) -> SummaryIndex:
         if self.summary_index is None:
+            if self.summary_waits_s is not None:
+                raise unavailable(EARLIER_RELEASE, self.summary_waits_s)
             raise _not_built()
         return self.summary_index
 
@@ -374,24 +379,17 @@ class ServingMart:
         since_failure = time.monotonic() - self._failed_at
         if since_failure < self._retry_after_s:
             raise unavailable(self._failure, self._retry_after_s - since_failure)
-        build: dict[str, Any] = {}
         try:
             marker, build, version = self._markers()
             self._snapshot = self._load(marker, build, version, wait=False)
             self._checked_at = time.monotonic()
         except Problem:
             raise
-        except Exception as exc:
+        except Exception:
             self._failed_at = time.monotonic()
-            if isinstance(exc, duckdb.BinderException) and built_by_other_sql(build):
-                # A release deployed before its first build: its summary reads a column the earlier mart lacks. Loading
-                # again before the next build would fetch the same copy and fail the same way.
-                log.warning("the mart was built by an earlier release's SQL; waiting for the next build")
-                self._failure, self._retry_after_s = EARLIER_RELEASE, self.api.mart_check_interval_s
-            else:
-                log.exception("loading the mart failed")
-                self._failure = "the mart copy could not be loaded; retrying shortly"
-                self._retry_after_s = RETRY_AFTER_FAILURE_S
+            log.exception("loading the mart failed")
+            self._failure = "the mart copy could not be loaded; retrying shortly"
+            self._retry_after_s = RETRY_AFTER_FAILURE_S
             raise unavailable(self._failure, self._retry_after_s) from None
 
     @contextmanager
@@ -593,10 +591,12 @@ class ServingMart:
                 con.execute("set parquet_metadata_cache = true")
                 first = {t: keys for t, keys in by_table.items() if t in SUMMARY_TABLES}
                 self._define_tables(con, first, fetch, folder)
-                summary = SummaryIndex.build(con, _first_read(build, TASK_SLAS))
+                summary = self._summary_index(con, build)
                 directory = reading.result()
             snap = Snapshot(con, directory, build, marker, frozenset(by_table), folder, hourly, months, fetch)
             snap.summary_index = summary
+            if summary is None:
+                snap.summary_waits_s = self.api.mart_check_interval_s
             log.info("mart summary tables ready", extra={"seconds": round(time.monotonic() - started, 3)})
             rest = {t: keys for t, keys in by_table.items() if t not in SUMMARY_TABLES}
             failure: list[BaseException] = []
@@ -618,6 +618,18 @@ class ServingMart:
             shutil.rmtree(folder, ignore_errors=True)
             raise
         return snap
+
+    def _summary_index(self, con: duckdb.DuckDBPyConnection, build: dict[str, Any]) -> SummaryIndex | None:
+        """The summaries' index; None when an earlier release's build wrote their tables without a column this release
+        reads. The copy is kept all the same: the routes reading other tables and columns answer from it, and it is
+        not fetched again before the build state changes (loading it again would fail the same way)."""
+        try:
+            return SummaryIndex.build(con, _first_read(build, TASK_SLAS))
+        except duckdb.BinderException:
+            if not built_by_other_sql(build):
+                raise  # this release's own mart lacks the column: a defect
+            log.warning("the mart was built by an earlier release's SQL; the summaries wait for the next build")
+            return None
 
     def _define_rest(
         self,
@@ -697,10 +709,10 @@ class ServingMart:
             f"{query} order by {SORTED_BY[HOURLY]}",
             {"files": files, "start": start},
         ).to_arrow_table()
-        con.register(RECENT_HOURLY, recent)
-        try:
-            summary = snap.summary.with_signals(con, as_of - timedelta(hours=24), as_of)
-        finally:
-            con.unregister(RECENT_HOURLY)
-        snap.summary_index = summary
+        if snap.summary_index is not None:  # None: an earlier release's summary tables, read by no summary
+            con.register(RECENT_HOURLY, recent)
+            try:
+                snap.summary_index = snap.summary_index.with_signals(con, as_of - timedelta(hours=24), as_of)
+            finally:
+                con.unregister(RECENT_HOURLY)
         snap.recent = RecentHours.of(recent, start)

@@ -46,6 +46,10 @@ def parse_applications_page(page: Mapping[str, Any], context: Mapping[str, Any] 
 
     Context: `observed_at` (datetime, when the listing was taken) and optionally `apps` (the mapped names to
     keep, each with the namespace the mapping gives or None).
+
+    A field that cannot be read sets aside its own record: the status row, the last operation or one history entry.
+    The whole application is set aside only when its name or its status object cannot be read, or its creation
+    time (Kubernetes writes it), without which its history cannot be told from an earlier life's.
     """
     ctx = context or {}
     observed_at: datetime = ctx["observed_at"]
@@ -62,14 +66,28 @@ def parse_applications_page(page: Mapping[str, Any], context: Mapping[str, Any] 
                 continue
             if wanted is not None and chosen.get(name) != index:
                 continue
-            status_row, operation_row, history_rows = _application_rows(app, name, observed_at)
+            status = app.get("status") or {}
+            entries, operation = status.get("history"), status.get("operationState")
+            created_at = parse_instant(app["metadata"].get("creationTimestamp"))
         except RECORD_ERRORS as exc:
             rejects.append(Reject(APP_STATUS, _reason(exc), app, index))
             continue
-        statuses.append(status_row)
-        if operation_row is not None:
-            operations.append(operation_row)
-        history.extend(history_rows)
+        try:
+            statuses.append(_status_row(app, name, observed_at))
+        except RECORD_ERRORS as exc:
+            reason = f"ArgoCD application {name!r}: its status could not be kept: {_reason(exc)}"
+            rejects.append(Reject(APP_STATUS, reason, app, index))
+        kept, set_aside = _history_rows(entries, name, created_at, index)
+        history.extend(kept)
+        rejects.extend(set_aside)
+        if not operation:
+            continue  # never synced: no operation to keep
+        try:
+            operations.append(_operation_row(operation, name))
+        except RECORD_ERRORS as exc:
+            # The status row keeps the phase; the operation itself is set aside, or a failed sync would go unseen.
+            reason = f"ArgoCD application {name!r}: its last operation could not be kept: {_reason(exc)}"
+            rejects.append(Reject(SYNC_OPERATIONS, reason, operation, index))
     rejects += _not_listed(wanted, chosen, items, unclear) if wanted is not None else []
     tables = {
         APP_STATUS: rows_table(APP_STATUS, statuses),
@@ -136,17 +154,12 @@ def _mapped_applications(items: list[Any], wanted: Mapping[str, str | None]) -> 
     return chosen, unclear
 
 
-def _application_rows(
-    app: Mapping[str, Any], name: str, observed_at: datetime
-) -> tuple[dict[str, Any], dict[str, Any] | None, list[dict[str, Any]]]:
+def _status_row(app: Mapping[str, Any], name: str, observed_at: datetime) -> dict[str, Any]:
     spec = app.get("spec") or {}
     status = app.get("status") or {}
     source = spec.get("source") or (spec.get("sources") or [{}])[0]
     destination = spec.get("destination") or {}
-    operation = status.get("operationState")
-    # Which life of the application its history is from: a recreated one numbers its history from 0 again.
-    created_at = parse_instant((app.get("metadata") or {}).get("creationTimestamp"))
-    status_row = checked_row(
+    return checked_row(
         APP_STATUS,
         {
             "app_name": name,
@@ -158,53 +171,98 @@ def _application_rows(
             "sync_status": (status.get("sync") or {}).get("status"),
             "sync_revision": revision_of(status.get("sync") or {}),
             "health_status": (status.get("health") or {}).get("status"),
-            "operation_phase": operation.get("phase") if operation else None,
-            "operation_started_at": parse_instant(operation.get("startedAt")) if operation else None,
-            "operation_finished_at": parse_instant(operation.get("finishedAt")) if operation else None,
-            "operation_message": operation.get("message") if operation else None,
+            **_operation_in_status(status.get("operationState")),
             "reconciled_at": parse_instant(status.get("reconciledAt")),
             "observed_at": observed_at,
         },
     )
-    operation_row = None
-    if operation and operation.get("startedAt"):
-        initiated_by, automated = _initiator(operation.get("operation") or {})
-        sync = (operation.get("operation") or {}).get("sync") or {}
-        result = operation.get("syncResult") or {}
-        operation_row = checked_row(
-            SYNC_OPERATIONS,
-            {
-                "app_name": name,
-                "started_at": parse_instant(operation["startedAt"]),
-                "finished_at": parse_instant(operation.get("finishedAt")),
-                "phase": operation.get("phase"),
-                "revision": revision_of(result) or revision_of(sync),
-                "message": operation.get("message"),
-                "initiated_by": initiated_by,
-                "automated": automated,
-            },
-        )
-    history_rows = []
-    for entry in status.get("history") or []:
-        initiated_by, automated = _initiator(entry)
-        entry_source = entry.get("source") or (entry.get("sources") or [{}])[0]
-        history_rows.append(
-            checked_row(
-                HISTORY,
-                {
-                    "app_name": name,
-                    "history_id": require_int(entry, "id"),
-                    "revision": revision_of(entry),
-                    "deploy_started_at": parse_instant(entry.get("deployStartedAt")),
-                    "deployed_at": parse_instant(require_str(entry, "deployedAt")),
-                    "initiated_by": initiated_by,
-                    "automated": automated,
-                    "repo_url": entry_source.get("repoURL"),
-                    "app_created_at": created_at,
-                },
-            )
-        )
-    return status_row, operation_row, history_rows
+
+
+def _operation_in_status(operation: Any) -> dict[str, Any]:
+    """The last operation as the status row repeats it. The operation's own row reads the same fields, so one that
+    cannot be read is that row's reject (argocd/sync_operations): here it is left null, not the status set aside."""
+    readable = operation if isinstance(operation, Mapping) else {}
+    return {
+        "operation_phase": _text(readable.get("phase")),
+        "operation_started_at": _instant(readable.get("startedAt")),
+        "operation_finished_at": _instant(readable.get("finishedAt")),
+        "operation_message": _text(readable.get("message")),
+    }
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _instant(value: Any) -> datetime | None:
+    try:
+        return parse_instant(value)
+    except RECORD_ERRORS:
+        return None
+
+
+def _history_rows(
+    entries: Any, name: str, created_at: datetime | None, index: int
+) -> tuple[list[dict[str, Any]], list[Reject]]:
+    """The application's history entries as rows, and a reject for each entry that cannot be read: ArgoCD keeps
+    the last 10, so one bad entry would otherwise hide its application's deployments for as long as it is listed.
+    `created_at` tells which life of the application the history is from (a recreated one numbers it from 0)."""
+    if not entries:
+        return [], []  # never synced, or no history kept
+    if not isinstance(entries, list):
+        reason = f"ArgoCD application {name!r}: history should be a list of entries, got {type(entries).__name__}"
+        return [], [Reject(HISTORY, reason, entries, index)]
+    rows, rejects = [], []
+    for entry in entries:
+        try:
+            rows.append(_history_row(entry, name, created_at))
+        except RECORD_ERRORS as exc:
+            entry_id = entry.get("id") if isinstance(entry, Mapping) else None
+            reason = f"ArgoCD application {name!r}: history entry {entry_id!r} could not be kept: {_reason(exc)}"
+            rejects.append(Reject(HISTORY, reason, entry, index))
+    return rows, rejects
+
+
+def _history_row(entry: Mapping[str, Any], name: str, created_at: datetime | None) -> dict[str, Any]:
+    initiated_by, automated = _initiator(entry)
+    entry_source = entry.get("source") or (entry.get("sources") or [{}])[0]
+    return checked_row(
+        HISTORY,
+        {
+            "app_name": name,
+            "history_id": require_int(entry, "id"),
+            "revision": revision_of(entry),
+            "deploy_started_at": parse_instant(entry.get("deployStartedAt")),
+            "deployed_at": parse_instant(require_str(entry, "deployedAt")),
+            "initiated_by": initiated_by,
+            "automated": automated,
+            "repo_url": entry_source.get("repoURL"),
+            "app_created_at": created_at,
+        },
+    )
+
+
+def _operation_row(operation: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """The application's last operation, keyed by its start: one without a start cannot be keyed."""
+    started_at = parse_instant(operation.get("startedAt"))
+    if started_at is None:
+        raise ValueError("startedAt is missing, and an operation is kept under its start")
+    initiated_by, automated = _initiator(operation.get("operation") or {})
+    sync = (operation.get("operation") or {}).get("sync") or {}
+    result = operation.get("syncResult") or {}
+    return checked_row(
+        SYNC_OPERATIONS,
+        {
+            "app_name": name,
+            "started_at": started_at,
+            "finished_at": parse_instant(operation.get("finishedAt")),
+            "phase": operation.get("phase"),
+            "revision": revision_of(result) or revision_of(sync),
+            "message": operation.get("message"),
+            "initiated_by": initiated_by,
+            "automated": automated,
+        },
+    )
 
 
 def _initiator(node: Mapping[str, Any]) -> tuple[str | None, bool | None]:

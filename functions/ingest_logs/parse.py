@@ -48,10 +48,7 @@ def parse_log_counts_page(page: Mapping[str, Any], context: Mapping[str, Any] | 
             key = bucket["key"]
             service, environment, hour = key["service"], key["environment"], key["hour"]
             level = _level(key["level"], key.get("severity"))
-            sub = bucket.get("exceptions") or {}
-            if not isinstance(sub, dict):
-                raise ValueError(f"exceptions should be an aggregation object, got {sub!r:.40}")
-            count, exceptions = bucket["doc_count"], sub.get("doc_count", 0)
+            count, exceptions = bucket["doc_count"], _exceptions(bucket)
             if service is None:
                 raise ValueError(f"{count} log lines without service.name: no service to attribute them to")
             if environment is None:
@@ -99,6 +96,19 @@ def parse_log_counts_page(page: Mapping[str, Any], context: Mapping[str, Any] | 
         ),
     )
     return ParseResult({DATASET: table}, rejects)
+
+
+def _exceptions(bucket: Mapping[str, Any]) -> Any:
+    """The bucket's count of lines with an exception. Elasticsearch answers every sub-aggregation asked for, 0
+    included: one missing is no count, and reading it as 0 would hide the hour's exceptions."""
+    if "exceptions" not in bucket:
+        raise ValueError("exceptions sub-aggregation is missing: the lines with an exception were not counted")
+    sub = bucket["exceptions"]
+    if not isinstance(sub, dict):
+        raise ValueError(f"exceptions should be an aggregation object, got {sub!r:.40}")
+    if "doc_count" not in sub:
+        raise ValueError("exceptions sub-aggregation has no doc_count: the lines with an exception were not counted")
+    return sub["doc_count"]
 
 
 def partial_answer(body: Mapping[str, Any]) -> str | None:

@@ -11,6 +11,7 @@ import re
 import time
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -650,6 +651,22 @@ class _AnswerTimeTransport(httpx.HTTPTransport):
     def __init__(self, proxy: str | None) -> None:
         super().__init__(proxy=proxy)
         self._pool._network_backend = _AnswerTimeBackend()
+
+
+def answer_time_transport(base_url: str) -> httpx.HTTPTransport:
+    """The transport of a plain client (live mode's probes) whose requests sent under `answering_by` end by then."""
+    return _AnswerTimeTransport(_environment_proxy(base_url))
+
+
+@contextmanager
+def answering_by(instant: float) -> Iterator[None]:
+    """Every wait of the requests this thread sends in the block, on an `answer_time_transport`, ends by `instant`
+    (time.monotonic)."""
+    token = _ANSWER_BY.set(instant)
+    try:
+        yield
+    finally:
+        _ANSWER_BY.reset(token)
 
 
 def _environment_proxy(base_url: str) -> str | None:

@@ -157,7 +157,8 @@ def parse_instant(value: Any) -> datetime | None:
         return None
     if not isinstance(value, str):
         raise ValueError(f"expected an ISO 8601 string, got {type(value).__name__}")
-    moment = datetime.fromisoformat(value)
+    # RFC 3339 (section 5.6) allows a lower-case "t" and "z"; Python reads the "t" but not the "z".
+    moment = datetime.fromisoformat(value[:-1] + "Z" if value.endswith("z") else value)
     if moment.tzinfo is None:
         raise ValueError(f"instant without a time zone: {value!r}")
     try:

@@ -514,7 +514,7 @@ def _logs_query(
         return own
     named = " or ".join(f'"{s}"' for s in services)
     default = f"service.name:{named if len(services) == 1 else f'({named})'}"
-    default += f' and {environment_field}:"{scope.environment}"'
+    default += f" and {environment_field}:{_environment_spellings(scope.environment)}"
     template = app_entry.kibana_query_template if app_entry else None
     if scope.component_id is None or not template:
         return default
@@ -530,6 +530,14 @@ def _logs_query(
     # A template naming no entity filters on the whole application: the component's link narrows it.
     placeholders = {name for _, name, _, _ in string.Formatter().parse(template) if name}
     return query if placeholders & ENTITY_PLACEHOLDERS else f"{default} and ({query})"
+
+
+def _environment_spellings(environment: str) -> str:
+    """The environment as loggers write it, lower, capitalised or upper case ("Production" from .NET's
+    ASPNETCORE_ENVIRONMENT): the log counts take every case, and KQL matches a keyword's case exactly."""
+    spellings = dict.fromkeys((environment, environment.capitalize(), environment.upper()))
+    named = " or ".join(f'"{s}"' for s in spellings)
+    return named if len(spellings) == 1 else f"({named})"
 
 
 def _logs_link(
@@ -573,7 +581,7 @@ def _logs_link(
         data_view_id=view.id,
         query=query,
         time_from=time_from,
-        time_to=time_to,
+        time_to=kibana.last_included(time_to),
         space=ctx.api.kibana_space,
     )
     return LogsLink(

@@ -142,12 +142,18 @@ def by_id(body: dict) -> dict[str, dict]:
 
 def run_record_reads(monkeypatch: pytest.MonkeyPatch, client: TestClient) -> list[str]:
     """The run records the app reads from now on (a GET each on S3), in order: the list fills as it reads them."""
+    return lake_reads(monkeypatch, client, "runs/")
+
+
+def lake_reads(monkeypatch: pytest.MonkeyPatch, client: TestClient, prefix: str) -> list[str]:
+    """The keys under `prefix` the app reads from now on (a GET each on S3), in order: the list fills as it reads
+    them."""
     store = client.app.state.context.lake.store  # type: ignore[attr-defined]
     reads: list[str] = []
     get = store.get
 
     def counted(key: str) -> object:
-        reads.extend([key] if key.startswith("runs/") else [])
+        reads.extend([key] if key.startswith(prefix) else [])
         return get(key)
 
     monkeypatch.setattr(store, "get", counted)

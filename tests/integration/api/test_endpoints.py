@@ -729,7 +729,7 @@ def test_logs_link(client: TestClient) -> None:
     # environment asked, in deployment.environment, the field the log counts are read from by default), not the
     # whole of shop's.
     assert comp["query"] == (
-        'service.name:"shop-api" and deployment.environment:"production" '
+        'service.name:"shop-api" and deployment.environment:("production" or "Production" or "PRODUCTION") '
         'and (labels.application:"shop" and log.level:error)'
     )
 
@@ -804,7 +804,9 @@ def test_a_component_logs_link_fills_its_application_template_for_the_component(
     body = get(other_client, "/monitoring/components/shop-api/logs/link?timeRange=now-1h")
     assert body["query"] == 'service.name:"shop-api" and labels.application:"shop"'
     duo_a = get(other_client, "/monitoring/components/duo-a/logs/link")
-    assert duo_a["query"] == 'service.name:"duo-a" and deployment.environment:"production"'
+    assert duo_a["query"] == (
+        'service.name:"duo-a" and deployment.environment:("production" or "Production" or "PRODUCTION")'
+    )
 
 
 def test_an_application_link_without_a_template_shows_the_lines_its_counts_count(
@@ -819,7 +821,9 @@ def test_an_application_link_without_a_template_shows_the_lines_its_counts_count
     own link reads), not mono2-job's, in logs-jobs-*."""
     duo = get(other_client, "/monitoring/applications/duo/logs/link")
     assert duo["indexPattern"] == "logs-duo-a-*"
-    assert duo["query"] == 'service.name:"duo-a" and deployment.environment:"production"'
+    assert duo["query"] == (
+        'service.name:"duo-a" and deployment.environment:("production" or "Production" or "PRODUCTION")'
+    )
     settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
     lake = Lake.from_settings(settings)
     write_estate(lake)
@@ -838,7 +842,8 @@ def test_an_application_link_without_a_template_shows_the_lines_its_counts_count
         mono2 = get(c, "/monitoring/applications/mono2/logs/link")
     assert mono2["indexPattern"] == "logs-mono2-*"
     assert mono2["query"] == (
-        'service.name:("mono2" or "mono2-api" or "mono2-cron" or "mono2-web") and deployment.environment:"production"'
+        'service.name:("mono2" or "mono2-api" or "mono2-cron" or "mono2-web") '
+        'and deployment.environment:("production" or "Production" or "PRODUCTION")'
     )
 
 
@@ -862,11 +867,12 @@ def test_a_logs_link_filters_on_the_environment_field_the_counts_are_read_from(
     with TestClient(create_app(api_settings(root), settings, sources), raise_server_exceptions=False) as c:
         body = get(c, "/monitoring/components/shop-api/logs/link?timeRange=now-1h")
     assert body["query"] == (
-        'service.name:"shop-api" and service.environment:"production" '
+        'service.name:"shop-api" and service.environment:("production" or "Production" or "PRODUCTION") '
         'and (labels.application:"shop" and log.level:error)'
     )
     discover = unquote(body["url"])
-    assert 'service.environment:"production"' in discover and "deployment.environment" not in discover
+    assert 'service.environment:("production" or "Production" or "PRODUCTION")' in discover
+    assert "deployment.environment" not in discover
 
 
 def test_overview(client: TestClient) -> None:

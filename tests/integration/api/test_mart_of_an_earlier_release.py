@@ -65,7 +65,7 @@ def test_a_summary_table_the_earlier_mart_wrote_without_a_column_is_waited_for_u
     estate_lake: tuple[Settings, Path], tmp_path: Path
 ) -> None:
     """The summary's tables are loaded before any answer: mv_slo_app_period written before the latency budgets were
-    added makes every route wait for the next build, saying so, not 'retrying shortly' every 30 s."""
+    added makes the summaries wait for the next build, saying so, not 'retrying shortly' every 30 s."""
     settings = lake_of_an_earlier_release(estate_lake, tmp_path)
     for path in (tmp_path / "lake" / "mart" / "mv_slo_app_period").rglob("*.parquet"):
         table = pq.read_table(path)

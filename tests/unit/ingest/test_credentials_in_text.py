@@ -117,8 +117,9 @@ def test_argocd_condition_and_operation_messages_keep_no_token_in_the_lake(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """velero-test cannot reach its repository: ArgoCD's comparison error and its last sync's message quote the
-    repository URL with the deploy token it was given. A second application, whose history entry lost deployedAt,
-    is rejected whole. The operation message is stored without the token; nothing the lake keeps holds it."""
+    repository URL with the deploy token it was given. A second application, whose health status came as a number,
+    has its status row rejected, the whole application its raw text. The operation message is stored without the
+    token; nothing the lake keeps holds it."""
     message = (
         "rpc error: code = Unknown desc = failed to list refs: authentication required: "
         f"https://deploy:{SECRET}@git.example.com/platform/velero.git"
@@ -130,7 +131,7 @@ def test_argocd_condition_and_operation_messages_keep_no_token_in_the_lake(
     velero["status"]["operationState"]["message"] = message
     broken = copy.deepcopy(velero)
     broken["metadata"]["name"] = "velero-broken"
-    del broken["status"]["history"][0]["deployedAt"]
+    broken["status"]["health"]["status"] = 1
     listing = {"metadata": {}, "items": [velero, broken]}
 
     serve(monkeypatch, deploys, "ArgoCDClient", lambda request: httpx.Response(200, json=listing))

@@ -79,8 +79,11 @@ def test_argocd_keeps_only_mapped_apps_and_rejects_broken_ones() -> None:
     result = parse.parse_applications_page(
         {"items": [app, broken, other]}, {"observed_at": OBSERVED, "apps": {"velero-test": None, "broken": None}}
     )
-    assert result.tables[parse.APP_STATUS].column("app_name").to_pylist() == ["velero-test"]
-    assert len(result.rejects) == 1 and "time zone" in result.rejects[0].reason
+    # The broken entry (id 14 of "broken") is set aside alone: both mapped apps keep their status rows.
+    assert result.tables[parse.APP_STATUS].column("app_name").to_pylist() == ["velero-test", "broken"]
+    assert len(result.tables[parse.HISTORY]) == 10 + 9
+    (reject,) = result.rejects
+    assert reject.dataset == parse.HISTORY and "'broken'" in reject.reason and "time zone" in reject.reason
 
 
 def test_argocd_a_mapped_app_the_listing_lacks_is_a_reject_naming_it() -> None:
@@ -107,7 +110,8 @@ def test_argocd_an_app_with_a_wrongly_typed_field_is_rejected_alone() -> None:
     broken["status"]["health"]["status"] = 1
     result = parse.parse_applications_page({"items": [app, broken]}, {"observed_at": OBSERVED})
     assert result.tables[parse.APP_STATUS].column("app_name").to_pylist() == ["velero-test"]
-    assert len(result.tables[parse.HISTORY]) == 10  # ids 14..23 of the one app kept
+    # Only the broken app's status row is set aside: its history (ids 14..23) and operation are kept with the other's.
+    assert len(result.tables[parse.HISTORY]) == 20 and len(result.tables[parse.SYNC_OPERATIONS]) == 2
     (reject,) = result.rejects
     assert reject.index == 1 and "health_status should be string" in reject.reason
 
