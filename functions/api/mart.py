@@ -121,7 +121,7 @@ MART_KEY = re.compile(
 RETRY_AFTER_FAILURE_S = 30.0
 # Why a route answers 503 after an upgrade, before the first build of the new release's SQL.
 EARLIER_RELEASE = (
-    "the mart was built by an earlier release and lacks a column this answer needs; the next build adds it"
+    "the mart was built by an earlier release and lacks a table or column this answer needs; the next build adds it"
 )
 # What a 503 tells a client to wait (Retry-After) while the copy loads, or a new build's objects land.
 RETRY_WHILE_LOADING_S = 5
@@ -621,13 +621,14 @@ class ServingMart:
 
     def _summary_index(self, con: duckdb.DuckDBPyConnection, build: dict[str, Any]) -> SummaryIndex | None:
         """The summaries' index; None when an earlier release's build wrote their tables without a column this release
-        reads. The copy is kept all the same: the routes reading other tables and columns answer from it, and it is
-        not fetched again before the build state changes (loading it again would fail the same way)."""
+        reads, or wrote no such table (one this release adds). The copy is kept all the same: the routes reading other
+        tables and columns answer from it, and it is not fetched again before the build state changes (loading it
+        again would fail the same way)."""
         try:
             return SummaryIndex.build(con, _first_read(build, TASK_SLAS))
-        except duckdb.BinderException:
+        except (duckdb.BinderException, duckdb.CatalogException):
             if not built_by_other_sql(build):
-                raise  # this release's own mart lacks the column: a defect
+                raise  # this release's own mart lacks the table or column: a defect
             log.warning("the mart was built by an earlier release's SQL; the summaries wait for the next build")
             return None
 
@@ -641,7 +642,7 @@ class ServingMart:
     ) -> None:
         try:
             # Until the recent hours are in memory, the summary reads them from the month object (a few ms more).
-            self._hold_recent_hours(snap, con)
+            self._hold_recent_hours_if_readable(snap, con)
             assert snap.folder is not None  # a copy with tables has its folder
             self._define_tables(con, tables, snap.fetch, snap.folder)
             snap.complete.set()
@@ -692,6 +693,18 @@ class ServingMart:
             kind = "table" if rows <= IN_MEMORY_ROWS else "view"
             # Names come from TABLES and the key pattern; paths are ours, quoted as SQL strings.
             con.execute(f"create {kind} {table} as select * from read_parquet([{files}]{union})")  # noqa: S608
+
+    def _hold_recent_hours_if_readable(self, snap: Snapshot, con: duckdb.DuckDBPyConnection) -> None:
+        """The recent hours in memory, unless an earlier release's build wrote the hourly table without a column this
+        release reads. The copy is kept all the same, without them: the series and summaries reading that column
+        answer 503 from the month objects, the others answer, and it is not fetched again before the build state
+        changes (loading it again would fail the same way)."""
+        try:
+            self._hold_recent_hours(snap, con)
+        except duckdb.BinderException:
+            if not snap.built_by_other_sql:
+                raise  # this release's own mart lacks the column: a defect
+            log.warning("the mart was built by an earlier release's SQL; the hourly signals wait for the next build")
 
     def _hold_recent_hours(self, snap: Snapshot, con: duckdb.DuckDBPyConnection) -> None:
         """The last RECENT_HOURS of golden signals in memory, and the summary's last 24 hours of every entity."""
