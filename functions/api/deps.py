@@ -26,6 +26,7 @@ from pydantic_core import PydanticCustomError
 import lakehouse
 from functions.api.auth import Principal, authenticate, require_admin_role, require_reader
 from functions.api.batch import Trigger
+from functions.api.ids import Directory
 from functions.api.live import LiveSources
 from functions.api.mart import EARLIER_RELEASE, ServingMart, Snapshot, unavailable
 from functions.api.models import Freshness
@@ -181,6 +182,8 @@ def _is_list(annotation: object) -> bool:
 class Mart:
     snap: Snapshot
     con: duckdb.DuckDBPyConnection
+    # The mapping the request took with its copy: read it here, never again from the copy (see get_directory).
+    directory: Directory
 
 
 def get_snapshot(ctx: ContextDep) -> Snapshot:
@@ -192,10 +195,20 @@ def get_snapshot(ctx: ContextDep) -> Snapshot:
 SnapshotDep = Annotated[Snapshot, Depends(get_snapshot)]
 
 
-def _mart(ctx: Context, taken: Snapshot, *, complete: bool) -> Iterator[Mart]:
+def get_directory(snap: SnapshotDep) -> Directory:
+    """The mapping a request resolves ids and reads pivots with, taken once beside its copy: a mapping change swaps
+    the copy's mapping in place, and a request reading it twice would resolve its entity under one version and answer
+    its components, Kibana index, ArgoCD applications, ETag and mappingVersion under the next."""
+    return snap.directory
+
+
+DirectoryDep = Annotated[Directory, Depends(get_directory)]
+
+
+def _mart(ctx: Context, taken: Snapshot, directory: Directory, *, complete: bool) -> Iterator[Mart]:
     with ctx.mart.cursor(taken, complete=complete) as (snap, con):
         try:
-            yield Mart(snap, con)
+            yield Mart(snap, con, directory)
         except duckdb.CatalogException:
             if snap.load_failed:
                 # It is loaded again at the next check for a new build.
@@ -210,13 +223,13 @@ def _mart(ctx: Context, taken: Snapshot, *, complete: bool) -> Iterator[Mart]:
             raise unavailable(EARLIER_RELEASE, ctx.mart.api.mart_check_interval_s) from None
 
 
-def get_mart(ctx: ContextDep, snap: SnapshotDep) -> Iterator[Mart]:
-    yield from _mart(ctx, snap, complete=True)
+def get_mart(ctx: ContextDep, snap: SnapshotDep, directory: DirectoryDep) -> Iterator[Mart]:
+    yield from _mart(ctx, snap, directory, complete=True)
 
 
-def get_summary_mart(ctx: ContextDep, snap: SnapshotDep) -> Iterator[Mart]:
+def get_summary_mart(ctx: ContextDep, snap: SnapshotDep, directory: DirectoryDep) -> Iterator[Mart]:
     """For the summary routes: they read only mart.SUMMARY_TABLES, so they answer before the rest is loaded."""
-    yield from _mart(ctx, snap, complete=False)
+    yield from _mart(ctx, snap, directory, complete=False)
 
 
 MartDep = Annotated[Mart, Depends(get_mart)]
@@ -256,11 +269,13 @@ def code_version(*folders: Path) -> str:
 CODE_VERSION = code_version(Path(__file__).parent, Path(lakehouse.__file__).parent)
 
 
-def copy_etag(snap: Snapshot) -> str:
+def copy_etag(snap: Snapshot, directory: Directory | None = None) -> str:
     """A weak ETag of the serving copy, which every historized answer is read from (an answer's body differs by its
     generatedAt, never by its figures), of the code that answers, and of the production environment a request naming
-    none reads (ROSETTA_PRODUCTION_ENVIRONMENT, which an operator may change before the next build)."""
-    copy = f"{snap.marker}|{snap.directory.version}|{snap.directory.production}|{CODE_VERSION}"
+    none reads (ROSETTA_PRODUCTION_ENVIRONMENT, which an operator may change before the next build). `directory`: the
+    mapping the request took (by default the copy's now)."""
+    directory = snap.directory if directory is None else directory
+    copy = f"{snap.marker}|{directory.version}|{directory.production}|{CODE_VERSION}"
     return f'W/"{hashlib.sha256(copy.encode()).hexdigest()[:24]}"'
 
 
@@ -272,21 +287,22 @@ def _held(if_none_match: str | None, etag: str) -> bool:
     return etag.removeprefix("W/") in {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
 
 
-def historized(request: Request, response: Response, snap: SnapshotDep) -> None:
+def historized(request: Request, response: Response, snap: SnapshotDep, directory: DirectoryDep) -> None:
     """For a route answered from the mart alone (after the caller's checks): the caching headers, or a 304 when the
-    caller already holds the answer of the copy the request took. An error raised later gets no-store instead."""
+    caller already holds the answer of the copy and mapping the request took. An error raised later gets no-store
+    instead."""
     if not snap.build:
         return  # nothing built: the route answers 503
-    headers = {"Cache-Control": HISTORIZED_CACHE, "ETag": copy_etag(snap)}
+    headers = {"Cache-Control": HISTORIZED_CACHE, "ETag": copy_etag(snap, directory)}
     if _held(request.headers.get("if-none-match"), headers["ETag"]):
         raise NotModified(headers)
     response.headers.update(headers)
 
 
-def historized_unless_live(request: Request, response: Response, snap: SnapshotDep) -> None:
+def historized_unless_live(request: Request, response: Response, snap: SnapshotDep, directory: DirectoryDep) -> None:
     """`historized` for the deployments, whose live mode reads the sources now (no-store)."""
     if request.query_params.get("mode") != "live":
-        historized(request, response, snap)
+        historized(request, response, snap, directory)
 
 
 def anchor(mart: Mart) -> datetime:
@@ -294,7 +310,9 @@ def anchor(mart: Mart) -> datetime:
     return mart.snap.as_of or datetime.now(UTC)
 
 
-def envelope(snap: Snapshot) -> dict[str, Any]:
+def envelope(snap: Snapshot, directory: Directory) -> dict[str, Any]:
+    """The answer's generatedAt and freshness: the build it was read from, and the mapping version it resolved ids
+    with (`directory`, the one the request took) beside the one the build attributed the figures with."""
     now = datetime.now(UTC)
     build = snap.build
     as_of = snap.as_of
@@ -305,7 +323,8 @@ def envelope(snap: Snapshot) -> dict[str, Any]:
             as_of=as_of,
             built_at=datetime.fromisoformat(started) if started else None,
             build_run_id=build.get("run_id"),
-            mapping_version=snap.directory.version,
+            mapping_version=directory.version,
+            build_mapping_version=build.get("mapping_version"),
             lag_seconds=round((now - as_of).total_seconds(), 3) if as_of else None,
         ),
     }

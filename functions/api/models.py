@@ -74,7 +74,13 @@ class Freshness(ApiModel):
     as_of: datetime | None = Field(description="The instant the mart's figures run to (UTC).")
     built_at: datetime | None = Field(description="When the build that produced them started.")
     build_run_id: str | None = None
-    mapping_version: int = Field(description="Mapping version the API resolves ids with.")
+    mapping_version: int = Field(description="Mapping version the API resolved the answer's ids and pivots with.")
+    build_mapping_version: int | None = Field(
+        default=None,
+        description="Mapping version the build attributed the figures with (null before any build). Older than "
+        "mappingVersion after a mapping change, until the next build re-attributes them: an entity or pivot added "
+        "since is resolved, its records not yet counted.",
+    )
     lag_seconds: float | None = Field(description="Seconds between as_of and generatedAt.")
 
 

@@ -131,7 +131,7 @@ def _envelope(ctx: Context) -> dict[str, Any]:
         snap = ctx.mart.snapshot()
     except Problem:
         snap = Snapshot(None, Directory())
-    return envelope(snap)
+    return envelope(snap, snap.directory)
 
 
 @router.get("/batch-runs", response_model=RunList, summary="Batch runs, newest first")
@@ -246,7 +246,7 @@ def mapping_coverage(
     kinds = queries.mapping_coverage(mart.con)
     unmapped = queries.unmapped_keys(mart.con, kind=record_kind, limit=limit)
     return CoverageOut(
-        **envelope(mart.snap),
+        **envelope(mart.snap, mart.directory),
         window_start=kinds[0]["window_start"] if kinds else None,
         window_end=kinds[0]["window_end"] if kinds else None,
         kinds=[CoverageRow.model_validate(k) for k in kinds],

@@ -100,10 +100,10 @@ def under(
     given = {"team": team, "group": group, "domain": domain}
     ids = {level: value.lower() for level, value in given.items() if value is not None}
     for level, level_id in ids.items():
-        if not mart.snap.directory.names_level(level, level_id):
+        if not mart.directory.names_level(level, level_id):
             raise not_found(level, level_id)
     if app is not None:
-        ids["app"] = mart.snap.directory.resolve_application_only(app, "app")
+        ids["app"] = mart.directory.resolve_application_only(app, "app")
     return queries.Under(**ids)
 
 
@@ -149,7 +149,7 @@ def kpis_slo(
     limit: Limit = 100,
     cursor: CursorParam = None,
 ) -> SloReport:
-    environment = mart.snap.directory.resolve_environment(environment)
+    environment = mart.directory.resolve_environment(environment)
     p = _report_period(ctx, mart, period, start, end, default="last_30d")
     after_id = _after_id(mart, cursor)
     if p.name is not None:
@@ -172,7 +172,7 @@ def kpis_slo(
             mart.con, group_by=group_by, period=p, environment=environment, limit=limit + 1, after=after_id, under=under
         )
     return SloReport(
-        **envelope(mart.snap),
+        **envelope(mart.snap, mart.directory),
         group_by=group_by,
         environment=environment,
         period=PeriodOut(name=p.name, start=p.start, end=p.end),
@@ -208,7 +208,7 @@ def kpis_dora(
     limit: Limit = 100,
     cursor: CursorParam = None,
 ) -> DoraReport:
-    environment = mart.snap.directory.resolve_environment(environment)
+    environment = mart.directory.resolve_environment(environment)
     p = _report_period(ctx, mart, period, start, end, default="last_90d")
     # A range is counted up to as_of, as a named period is (the report says where it stopped); a named period
     # says the days the daily build's figures cover, though an hourly build has run since.
@@ -228,7 +228,7 @@ def kpis_dora(
         incidents_read_from=mart.snap.read_from("servicenow/incidents"),
     )
     return DoraReport(
-        **envelope(mart.snap),
+        **envelope(mart.snap, mart.directory),
         group_by=group_by,
         environment=environment,
         mode=mode,
@@ -300,7 +300,7 @@ def _day_report(
     under: queries.Under,
 ) -> dict[str, Any]:
     """A report summed from a day table (queries.DAY_REPORTS), its fields as the report's model takes them."""
-    environment = mart.snap.directory.resolve_environment(environment)
+    environment = mart.directory.resolve_environment(environment)
     # Summed from day rows, named period or range alike: over the whole days it touches, which the report says.
     p = _report_period(ctx, mart, *when, default="last_30d").whole_days(anchor(mart))
     limit, cursor = page
@@ -315,12 +315,12 @@ def _day_report(
         after=_after_id(mart, cursor),
         # Incidents and change requests are attributed by ServiceNow CI alone: an application tied to none has no
         # row, rather than a row of zeros.
-        measured=mart.snap.directory.servicenow_applications(environment),
+        measured=mart.directory.servicenow_applications(environment),
         under=under,
         read_from=mart.snap.read_from(f"servicenow/{report}"),
     )
     return {
-        **envelope(mart.snap),
+        **envelope(mart.snap, mart.directory),
         "group_by": group_by,
         "environment": environment,
         "period": PeriodOut(name=p.name, start=p.start, end=p.end),
@@ -334,7 +334,7 @@ def _day_report(
 
 def _app_name(mart: Mart, app_id: str, environment: str) -> str | None:
     """An application's name in the mapping: its entry in the environment, else in production."""
-    entry = mart.snap.directory.entry_or_production(app_id, environment)
+    entry = mart.directory.entry_or_production(app_id, environment)
     return entry.name if entry else None
 
 
@@ -366,7 +366,7 @@ def risk_top(
         Digits,
     ] = queries.MIN_RANKED_REQUESTS,
 ) -> RiskReport:
-    environment = mart.snap.directory.resolve_environment(environment)
+    environment = mart.directory.resolve_environment(environment)
     p = periods.resolve(period, start, end, anchor=anchor(mart), default="last_7d", max_days=ctx.api.max_period_days)
     # The least traffic matters to a rate only: a ranking by incident count keeps every application.
     floor = min_requests if metric == "error_rate" else None
@@ -382,13 +382,11 @@ def risk_top(
                 else "ranks by the burn rate over the hour before the build's as-of, with no other period"
             )
             raise invalid(given, f"metric={metric} {computed}: give period=last_7d or none", ["last_7d"])
-        production = mart.snap.directory.production
+        production = mart.directory.production
         if environment != production:
             raise invalid("environment", f"metric={metric} is computed for {production} only", [production])
         ranking = queries.top_risks if metric == "risk" else queries.top_burn
-        rows = ranking(
-            mart.con, limit=limit, measured=mart.snap.directory.servicenow_applications(production), under=under
-        )
+        rows = ranking(mart.con, limit=limit, measured=mart.directory.servicenow_applications(production), under=under)
     else:
         # Ranked from day rows: the report says which days it summed.
         p = p.whole_days(anchor(mart))
@@ -396,11 +394,11 @@ def risk_top(
             mart.con,
             metric=metric,
             environment=environment,
-            production=mart.snap.directory.production,
+            production=mart.directory.production,
             first_day=p.first_day,
             last_day=p.last_day,
             limit=limit,
-            measured=mart.snap.directory.servicenow_applications(environment),
+            measured=mart.directory.servicenow_applications(environment),
             min_requests=floor,
             under=under,
             incidents_read_from=mart.snap.read_from("servicenow/incidents"),
@@ -410,7 +408,7 @@ def risk_top(
         for r in rows:
             r["app_name"] = r["app_name"] or _app_name(mart, r["app_id"], environment) or r["app_id"]
     return RiskReport(
-        **envelope(mart.snap),
+        **envelope(mart.snap, mart.directory),
         metric=metric,
         period=PeriodOut(name=p.name, start=p.start, end=p.end),
         min_requests=floor,

@@ -110,7 +110,7 @@ def overview(
     end: ToParam = None,
     environment: Environment = None,
 ) -> Overview:
-    directory = mart.snap.directory
+    directory = mart.directory
     environment = directory.resolve_environment(environment)
     p = _period(ctx, mart, period, start, end, "last_30d")
     con = mart.con
@@ -119,7 +119,7 @@ def overview(
     # The top risks are production's: their incident counts are known where a ServiceNow CI is mapped there.
     measured = directory.servicenow_applications(directory.production)
     return Overview(
-        **envelope(mart.snap),
+        **envelope(mart.snap, mart.directory),
         period=_period_out(p),
         applications_by_health=queries.health_counts(con),
         estate_health=queries.estate_health(con),  # type: ignore[arg-type]
@@ -137,16 +137,16 @@ def overview(
 
 # --- one entity -------------------------------------------------------------------------------------------------
 def _app_scope(mart: Mart, app_id: str, environment: str | None) -> Scope:
-    app = mart.snap.directory.resolve_application(app_id)
-    environment = mart.snap.directory.resolve_environment(environment)
+    app = mart.directory.resolve_application(app_id)
+    environment = mart.directory.resolve_environment(environment)
     scope = Scope(app, environment)
     _mapped_entry(mart, scope)
     return scope
 
 
 def _component_scope(mart: Mart, component_id: str, environment: str | None) -> Scope:
-    component, app = mart.snap.directory.resolve_component(component_id)
-    environment = mart.snap.directory.resolve_environment(environment)
+    component, app = mart.directory.resolve_component(component_id)
+    environment = mart.directory.resolve_environment(environment)
     scope = Scope(app, environment, component)
     _mapped_entry(mart, scope)
     return scope
@@ -155,7 +155,7 @@ def _component_scope(mart: Mart, component_id: str, environment: str | None) -> 
 def _mapped_entry(mart: Mart, scope: Scope) -> MappingEntry:
     """The entity's entry in the scope's environment, or a 404 on every route of the entity: in an environment it is
     not mapped in, its series, events and deployments would be empty lists, read as none having happened."""
-    directory = mart.snap.directory
+    directory = mart.directory
     entity_id = scope.component_id or scope.app_id
     entry = directory.entry(entity_id, scope.environment)
     # An application is in every environment one of its components is mapped in: the build gives it rows there.
@@ -167,7 +167,7 @@ def _mapped_entry(mart: Mart, scope: Scope) -> MappingEntry:
 
 
 def _entity(mart: Mart, scope: Scope) -> EntityInfo:
-    directory = mart.snap.directory
+    directory = mart.directory
     entity_id = scope.component_id or scope.app_id
     app = directory.entry_anywhere(scope.app_id, scope.environment)
     components = (
@@ -204,10 +204,10 @@ def _summary(mart: Mart, scope: Scope) -> Summary:
     if scope.component_id is None:
         row = index.slo_last_30d(scope)
         slo = SloStatus.model_validate(row) if row else None
-        risk_row = index.app_risk(scope.app_id) if scope.environment == mart.snap.directory.production else None
+        risk_row = index.app_risk(scope.app_id) if scope.environment == mart.directory.production else None
         risk = RiskInfo.model_validate(risk_row) if risk_row else None
     return Summary(
-        **envelope(mart.snap),
+        **envelope(mart.snap, mart.directory),
         entity=info,
         golden_signals=GoldenSignals(
             window_start=start, window_end=end, **{k: v for k, v in signals.items() if v is not None}
@@ -223,7 +223,7 @@ def _source_state(mart: Mart, scope: Scope, maps: Callable[[MappingEntry], objec
     """Whether some mapping entry of the entity in the environment (an application's own or one of its components')
     names what the build attributes a kind of record by (`maps`): without one, none could be found, and an empty
     list or a 0 would read as none there."""
-    directory = mart.snap.directory
+    directory = mart.directory
     entries = [directory.entry(scope.component_id or scope.app_id, scope.environment)]
     if scope.component_id is None:
         entries += directory.components_of(scope.app_id, scope.environment)
@@ -268,7 +268,7 @@ def _timeseries(
         files = mart.snap.month_files(p.start, p.end)
         points = queries.timeseries(mart.con, files=files, scope=scope, metric=metric, start=p.start, end=p.end)
     return Timeseries(
-        **envelope(mart.snap),
+        **envelope(mart.snap, mart.directory),
         entity_id=scope.component_id or scope.app_id,
         level=scope.level,  # type: ignore[arg-type]
         metric=metric,
@@ -302,7 +302,7 @@ def _incidents(
         after=after,
     )
     return IncidentList(
-        **envelope(mart.snap),
+        **envelope(mart.snap, mart.directory),
         entity_id=scope.component_id or scope.app_id,
         status=status,
         period=_period_out(p),
@@ -336,7 +336,7 @@ def _changes(
         after=after,
     )
     return ChangeList(
-        **envelope(mart.snap),
+        **envelope(mart.snap, mart.directory),
         entity_id=scope.component_id or scope.app_id,
         status=status,
         period=_period_out(p),
@@ -363,7 +363,7 @@ def _deployments(
         _period(ctx, mart, period, start, end, "last_30d")
         decode_build_cursor(mart.snap, cursor, (datetime, str))
         return DeploymentList(
-            **envelope(mart.snap),
+            **envelope(mart.snap, mart.directory),
             entity_id=entity_id,
             mode="live",
             period=None,
@@ -377,7 +377,7 @@ def _deployments(
         mart.con, scope=scope, as_of=anchor(mart), start=p.start, end=p.end, limit=limit + 1, after=after, files=files
     )
     return DeploymentList(
-        **envelope(mart.snap),
+        **envelope(mart.snap, mart.directory),
         entity_id=entity_id,
         mode="history",
         period=_period_out(p),
@@ -390,7 +390,7 @@ def _deployments(
 def _deployed(mart: Mart, scope: Scope) -> list[MappingEntry]:
     """The component, or the application's components; an application without any is its own component, as the
     build counts it (its own ArgoCD application and GitLab project)."""
-    directory = mart.snap.directory
+    directory = mart.directory
     if scope.component_id:
         entry = directory.entry(scope.component_id, scope.environment)
         return [entry] if entry else []
@@ -545,7 +545,7 @@ def _logs_link(
 ) -> LogsLink:
     if not ctx.api.kibana_url:
         raise Problem(503, "no Kibana URL is configured (ROSETTA_API_KIBANA_URL)", title="Kibana not configured")
-    directory = mart.snap.directory
+    directory = mart.directory
     entity_id = scope.component_id or scope.app_id
     entry = directory.entry(entity_id, scope.environment)
     app_entry = directory.entry(scope.app_id, scope.environment)
@@ -585,7 +585,7 @@ def _logs_link(
         space=ctx.api.kibana_space,
     )
     return LogsLink(
-        **envelope(mart.snap),
+        **envelope(mart.snap, mart.directory),
         entity_id=entity_id,
         url=url,
         data_view_id=view.id,

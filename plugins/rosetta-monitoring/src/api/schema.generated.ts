@@ -925,6 +925,11 @@ export interface components {
              * @description The instant the mart's figures run to (UTC).
              */
             asOf: string | null;
+            /**
+             * Buildmappingversion
+             * @description Mapping version the build attributed the figures with (null before any build). Older than mappingVersion after a mapping change, until the next build re-attributes them: an entity or pivot added since is resolved, its records not yet counted.
+             */
+            buildMappingVersion?: number | null;
             /** Buildrunid */
             buildRunId?: string | null;
             /**
@@ -939,7 +944,7 @@ export interface components {
             lagSeconds: number | null;
             /**
              * Mappingversion
-             * @description Mapping version the API resolves ids with.
+             * @description Mapping version the API resolved the answer's ids and pivots with.
              */
             mappingVersion: number;
         };
