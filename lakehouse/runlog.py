@@ -22,6 +22,8 @@ RunStatus = Literal["running", "succeeded", "partial", "failed"]
 # Run records read at once: botocore keeps 10 connections to a host, so more threads would wait for one.
 READ_AT_ONCE = 10
 TRIGGER_TAG = re.compile(r"[a-z]{1,16}(:[A-Za-z0-9_-]{1,64})?")
+# How a run id begins: its start, to the second (new_run_id).
+RUN_ID_START = "%Y%m%dT%H%M%SZ"
 
 
 @dataclass
@@ -75,7 +77,15 @@ class RunRecord:
 
 def new_run_id(started: datetime) -> str:
     """Sortable by start time, unique across concurrent runs."""
-    return f"{started.strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:8]}"
+    return f"{started.strftime(RUN_ID_START)}-{uuid.uuid4().hex[:8]}"
+
+
+def started_of(run_id: str) -> datetime | None:
+    """The start time a run id begins with (new_run_id), None for an id that does not."""
+    try:
+        return datetime.strptime(run_id[:16], RUN_ID_START).replace(tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 def run_of(record: RunRecord) -> list[str | None]:
@@ -179,9 +189,8 @@ class RunLog:
 
     def get(self, run_id: str) -> RunRecord | None:
         """The record of a run by its id (new_run_id puts its start in it), None when there is none."""
-        try:
-            started = datetime.strptime(run_id[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-        except ValueError:
+        started = started_of(run_id)
+        if started is None:
             return None
         found = self.lake.get_json(self.lake.run_key(run_id, started))
         return RunRecord.from_json(found[0]) if found else None
@@ -199,11 +208,22 @@ class RunLog:
         records.sort(key=lambda r: r.started_at, reverse=True)
         return records
 
-    def list(self, *, since: date | None = None, limit: int = 100) -> list[RunRecord]:
-        """Newest first. Reads only the day folders from `since` on (default: the last 7 days)."""
-        since = since or (datetime.now(UTC) - timedelta(days=7)).date()
+    def list(
+        self, *, since: date | None = None, started_from: datetime | None = None, limit: int = 100
+    ) -> list[RunRecord]:
+        """Newest first. Reads only the day folders from `since` on (default: the last 7 days), or only the runs
+        started from `started_from` on."""
+        if started_from is not None:
+            start = started_from.astimezone(UTC)
+            since = start.date()
+            # Keys sort by day, then by run id, which starts with the start time (new_run_id): the records of runs
+            # started from `start` on sort after this.
+            first = f"runs/day={since.isoformat()}/{start.strftime(RUN_ID_START)}"
+        else:
+            since = since or (datetime.now(UTC) - timedelta(days=7)).date()
+            first = f"runs/day={since.isoformat()}"
         # Day folders sort as their days: the listing starts at `since`'s, however long the run log has grown.
-        listed = self.lake.list_keys("runs/", start_after=f"runs/day={since.isoformat()}")
+        listed = self.lake.list_keys("runs/", start_after=first)
         keys = [k for k in listed if (day := _day_of(k)) is not None and day >= since]
         chosen = sorted(keys, reverse=True)[: max(limit * 2, limit)]
         # A record is an object of its own, on S3 a request of some tens of milliseconds: read side by side.

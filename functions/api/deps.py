@@ -215,6 +215,9 @@ def _mart(ctx: Context, taken: Snapshot, directory: Directory, *, complete: bool
                 raise unavailable(
                     "the mart copy could not be loaded whole; retrying shortly", ctx.mart.api.mart_check_interval_s
                 ) from None
+            if snap.built_by_other_sql:
+                # A table this release adds: the next build writes it.
+                raise unavailable(EARLIER_RELEASE, ctx.mart.api.mart_check_interval_s) from None
             raise Problem(503, "a mart table this answer needs has not been built yet", title="No data yet") from None
         except duckdb.BinderException:
             if not snap.built_by_other_sql:

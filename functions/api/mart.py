@@ -417,6 +417,8 @@ class ServingMart:
         try:
             marker, build, version = self._markers()
             current = self._snapshot
+            if current is not None:
+                version = self._latest_version(version, current.directory.version)
             if current is not None and current.marker == marker and not current.load_failed:
                 if current.directory.version == version:
                     return False
@@ -425,6 +427,14 @@ class ServingMart:
                 current.directory = self._directory(version)
                 return True
             fresh = self._load(marker, build, version, wait=True)
+            served = self._snapshot
+            if served is not None and served.directory.version > fresh.directory.version:
+                # An admin's change landed while this copy loaded, under the version read before it.
+                latest = self._latest_version(fresh.directory.version, served.directory.version)
+                if latest == served.directory.version:
+                    fresh.directory = served.directory
+                elif latest != fresh.directory.version:
+                    fresh.directory = self._directory(latest)
             with self._lock:
                 old, self._snapshot = self._snapshot, fresh
             if old is not None:
@@ -458,6 +468,15 @@ class ServingMart:
         build, etag = found if found else ({}, None)
         marker = f"{etag}|{build.get('run_id')}" if found else None
         return marker, build, version
+
+    def _latest_version(self, read: int, served: int) -> int:
+        """The mapping version to serve, `read` by a check: versions only grow, so one older than the `served` one was
+        read before an admin's change landed (its answer swapped the newer one in), and serving it would step back.
+        The store is asked again then: a mapping history really gone back (a lake reset) is taken as it is."""
+        if read >= served:
+            return read
+        versions = MappingStore(self.lake).versions()
+        return versions[-1] if versions else 0
 
     def _directory(self, version: int) -> Directory:
         mapping = MappingStore(self.lake).read(version) if version else None

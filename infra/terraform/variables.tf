@@ -76,6 +76,13 @@ variable "run_log_expiration_days" {
   description = "Days before run records under runs/ are deleted: a year of run history, and a margin to compare with the year before."
   type        = number
   default     = 400
+
+  validation {
+    # Each build reads the runs since the one before, from the day before it on: fewer days would delete records a
+    # build still reads, and the days they wrote would never be rebuilt.
+    condition     = var.run_log_expiration_days >= 2
+    error_message = "run_log_expiration_days must be at least 2: a build reads the run records of the day before."
+  }
 }
 
 variable "noncurrent_version_expiration_days" {

@@ -33,6 +33,7 @@ from lakehouse.aggregates.build_types import BuildError, BuildMode, BuildParams,
 from lakehouse.aggregates.days import days_between, midnight, month_bounds
 from lakehouse.aggregates.inputs import (
     HOURLY_DATASETS,
+    LOG_COUNTS,
     bound_hourly_days,
     read_datasets,
     register_history,
@@ -56,7 +57,7 @@ from lakehouse.duckdb_session import first_row, open_duckdb, tune_for_build
 from lakehouse.gitlab_projects import with_recorded_ids
 from lakehouse.mappings import MappingEntry, MappingStore
 from lakehouse.objectstore import ABSENT, PreconditionFailed
-from lakehouse.runlog import FirstReads, RunLog, RunRecord
+from lakehouse.runlog import FirstReads, RunLog, RunRecord, Watermarks, started_of
 from lakehouse.schemas import REGISTRY, Dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import ROW_GROUP_ROWS, Lake
@@ -75,6 +76,9 @@ READ_FROM_DATASETS = (DEPLOYMENT_EVENTS, INCIDENTS, CHANGES, TASK_SLAS)
 NEVER_READ = "never"
 # The datasets the hourly signals are computed from: days they wrote are the days whose signals are rebuilt.
 SIGNAL_DATASETS = (*HOURLY_DATASETS, "dynatrace/entities")
+# How long before the last build's start a build reads the runs started: a run's record is put a moment after the
+# start it names, and clocks of different machines differ, by far less than this.
+RUN_LOG_MARGIN = timedelta(hours=1)
 # The application hours (a month at a time) and the hourly mart that keeps them, level = 'application'.
 APPLICATION_HOURS, HOURLY_MART = "stg_app_signals_hourly", "mv_golden_signals_hourly"
 # The pivots by which a mapping finds Dynatrace services through the Entities API's listings.
@@ -151,6 +155,7 @@ def _build(
         recorded = {dataset: NEVER_READ if dataset in never_read else _iso(m) for dataset, m in read_from.items()}
         # A dataset never read is read from now on: every period and day before as-of is unknown, never 0.
         read_from |= dict.fromkeys(never_read, as_of)
+        logs_read = _log_hours_read(lake, first_reads, as_of)
     except BaseException as exc:
         runs.finish(runs.start("build_aggregates", "mart", mode, trigger=trigger), "failed", error=exc)
         raise
@@ -163,6 +168,10 @@ def _build(
         # The day tables leave a day's SLA breaches unknown before task SLAs were first read (mv_incidents_app_day):
         # a backfill reading further back makes days read that no incremental build would rewrite.
         full_because = "task SLAs were first read from another instant"
+    if not full_because and previous is not None and _log_reads_moved(previous, logs_read):
+        # Every hour before the first read, or every hour before the watermark when that is unknown, changes from
+        # unknown to read (or back): days no incremental build would rewrite.
+        full_because = "the log counts were first read from another instant"
     if full_because:
         mode = "full"
     elif mode == "full":
@@ -172,6 +181,10 @@ def _build(
     run = runs.start("build_aggregates", "mart", mode, window=(midnight(as_of.date()), as_of), trigger=trigger)
     try:
         day_from, signals_from, running = _first_days_to_rebuild(lake, mode, previous, as_of, read)
+        if (logs_moved := _log_hours_moved(previous, logs_read)) is not None and mode != "full":
+            # The hours the logs ingestion read since the last build count 0 of a level without a line: their days
+            # are rebuilt, also when that read wrote no line on them.
+            day_from, signals_from = min(day_from, logs_moved), min(signals_from, logs_moved)
         build_params = BuildParams(
             as_of=as_of,
             day_from=day_from,
@@ -182,6 +195,8 @@ def _build(
             deployments_read_from=read_from.get(DEPLOYMENT_EVENTS.id),
             incidents_read_from=read_from.get(INCIDENTS.id),
             task_slas_read_from=read_from.get(TASK_SLAS.id),
+            log_counts_read_from=logs_read[0],
+            log_counts_read_until=logs_read[1],
             **(params or {}),  # type: ignore[arg-type]
         )
     except BaseException as exc:
@@ -360,6 +375,8 @@ def _build(
             # The API's DORA over an explicit range counts deployments over the same part of it as the build, and
             # its run reports leave the days before ServiceNow was read unknown.
             "read_from": recorded,
+            # The hours of log counts read, which the next build compares with its own.
+            "log_hours_read": [_iso(logs_read[0]), _iso(logs_read[1])],
             "run_id": run.run_id,
             "started_at": run.started_at.isoformat(),
             "mode": mode,
@@ -426,6 +443,34 @@ def _moved(previous: dict, recorded: dict[str, str | None], dataset: Dataset) ->
     return (previous.get("read_from") or {}).get(dataset.id) != recorded.get(dataset.id)
 
 
+def _log_hours_read(lake: Lake, first_reads: FirstReads, as_of: datetime) -> tuple[datetime | None, datetime | None]:
+    """The hours the logs ingestion read, [from, until): from the log counts' first read (None when unknown) to their
+    watermark in whole hours, at most `as_of` (a watermark within an hour has not read the rest of it). (from, None)
+    when no run advanced the watermark: a backfill alone keeps none, and how far it read is not recorded."""
+    logs = REGISTRY[LOG_COUNTS]
+    mark = Watermarks(lake).get(logs.source, logs.name)
+    read_from = first_reads.get(logs.source, logs.name)
+    if mark is None:
+        return read_from, None
+    return read_from, min(mark.value.astimezone(UTC).replace(minute=0, second=0, microsecond=0), as_of)
+
+
+def _log_reads_moved(previous: dict, logs_read: tuple[datetime | None, datetime | None]) -> bool:
+    """Whether the log counts' first read is not the one the last build counted from, or a watermark appeared or
+    went."""
+    before = previous.get("log_hours_read") or [None, None]
+    return before[0] != _iso(logs_read[0]) or (before[1] is None) != (logs_read[1] is None)
+
+
+def _log_hours_moved(previous: dict | None, logs_read: tuple[datetime | None, datetime | None]) -> date | None:
+    """The day of the first hour whose log counts were read or unread since the last build: where its watermark and
+    this build's differ, the earlier of them; None when they are the same."""
+    before = (previous or {}).get("log_hours_read") or [None, None]
+    if before[1] is None or logs_read[1] is None or before[1] == _iso(logs_read[1]):
+        return None
+    return min(datetime.fromisoformat(before[1]), logs_read[1]).date()
+
+
 def _gitlab_paths_digest(entries: Iterable[MappingEntry]) -> str | None:
     """Which project each entry mapped by a GitLab path was found to be, as a digest; None when the mapping names
     no project by its path (nothing to find: the mapping's version says it all)."""
@@ -474,32 +519,29 @@ def _first_days_to_rebuild(
     ingest run wrote since the last build in a dataset the SQL reads (`read`), and the earliest a run of the hourly
     signals (or of the entities their attribution reads) wrote. A run that names no dataset counts for both. The
     days from the last build's own day on are rebuilt whatever was ingested: that build counted its day only up to
-    its as_of, and a day no build ran on still has its (zero-filled) rows. Then the ingest runs the run log says
-    are still running, for the next build to count whenever they say they finished: all but those whose deadline
-    had passed when the last build started, killed by then, whose records can never say so."""
+    its as_of, and a day no build ran on still has its (zero-filled) rows. Then, for a full build too, the ingest runs
+    the run log says are still running, for the next build to count whenever they say they finished: all but those
+    whose deadline had passed when the last build started, killed by then, whose records can never say so."""
+    # A lake's first build reads the runs of the day before its as-of's on, as a later one reads those since the last.
+    since = datetime.fromisoformat(previous["started_at"]) if previous else midnight(as_of.date() - timedelta(days=1))
+    carried = previous.get("runs_running", []) if previous else []
+    records = [r for r in _runs_since(lake, since, carried) if r.function != "build_aggregates"]
+    # Dead by the last build's start, not by now: a finished record put just before the deadline may land just after
+    # it, and the next build must still count it.
+    running = sorted(r.run_id for r in records if r.finished_at is None and not _dead_before(r, since))
     if mode == "full" or previous is None:
         earliest = [d for ds in read for d in lake.list_partitions(ds)[:1]]
         first = min([*earliest, as_of.date()])
-        return first, first, []
-    since = datetime.fromisoformat(previous["started_at"])
+        return first, first, running
     # A run's end is stamped before its record is put: a run the last build found still running may say it finished
     # before that build started, whose rebuilt days were not its.
-    seen_running = set(previous.get("runs_running", []))
-    running = []
+    seen_running = set(carried)
     touched = {as_of.date(), (as_of - timedelta(hours=1)).date()}
     if previous.get("as_of"):
         touched |= set(days_between(datetime.fromisoformat(previous["as_of"]).date(), as_of.date()))
     signals = set(touched)
-    # The run log files a run under the day it started: one that started the day before the last build and
-    # finished after the build started (an ingest over midnight) is listed too.
-    for record in RunLog(lake).list(since=since.date() - timedelta(days=1), limit=100_000):
-        if record.function == "build_aggregates":
-            continue
+    for record in records:
         if record.finished_at is None:
-            # Dead by the last build's start, not by now: a finished record put just before the deadline may land
-            # just after it, and the next build must still count it.
-            if not _dead_before(record, since):
-                running.append(record.run_id)
             continue
         if record.finished_at < since and record.run_id not in seen_running:
             continue
@@ -509,7 +551,21 @@ def _first_days_to_rebuild(
         touched |= days
         if record.dataset is None or record.dataset in SIGNAL_DATASETS:
             signals |= days
-    return min(touched), min(signals), sorted(running)
+    return min(touched), min(signals), running
+
+
+def _runs_since(lake: Lake, since: datetime, carried: list[str]) -> list[RunRecord]:
+    """The records of the runs started from RUN_LOG_MARGIN before `since` (the last build's start) on, and of those the
+    last build found running (`carried`) that started earlier: each run is read by the first build to find it and,
+    while it runs, by every build after, so that a build reads the runs of the last hour or so, not whole days of the
+    run log. A run carried since before the day before `since` is taken for dead (killed without a deadline), as the
+    run log's days before it were never read."""
+    runs = RunLog(lake)
+    found = runs.list(started_from=since - RUN_LOG_MARGIN, limit=100_000)
+    listed = {r.run_id for r in found}
+    horizon = midnight(since.date() - timedelta(days=1))
+    earlier = [i for i in carried if i not in listed and (start := started_of(i)) is not None and start >= horizon]
+    return found + [r for r in map(runs.get, earlier) if r is not None]
 
 
 def _dead_before(record: RunRecord, moment: datetime) -> bool:

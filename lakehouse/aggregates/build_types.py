@@ -51,6 +51,11 @@ class BuildParams:
     incidents_read_from: datetime | None = None
     # The first instant the lake read task SLAs from; None when unknown.
     task_slas_read_from: datetime | None = None
+    # The hours the logs ingestion read, [from, until): from its first read (None when unknown: every hour before
+    # until) to its watermark in whole hours, at most as_of; until None when it never advanced one. A level an entity
+    # whose logs are read has no line of in an hour read counts 0, elsewhere null (stg_signals_hourly).
+    log_counts_read_from: datetime | None = None
+    log_counts_read_until: datetime | None = None
     # In an hourly build that takes the settled deployments (lakehouse.aggregates.settled_deployments), the first
     # instant it attributes attempts from; None when it attributes every one.
     deployments_recent_from: datetime | None = None

@@ -47,7 +47,10 @@ ERRORS = "Failed requests (Dynatrace server-side errors); 0 in an hour with traf
 LOG_ERRORS = "ERROR log lines counted by Elasticsearch"
 LOG_EXCEPTIONS = "Log lines with an exception counted by Elasticsearch"
 # What a null means in the signal and SLO figures: no data, never 0.
-NO_LOG_COUNT = "; null when Elasticsearch gave no count for it that {span}"
+NO_LOG_COUNT = (
+    "; 0 when its logs were read that {span} without such a line, null when they were not (before the logs were first"
+    " read, after the last hour read, or without a log index)"
+)
 NO_DYNATRACE_VALUE_DAY = "; null when Dynatrace gave none that day"
 NO_VALUE_HOUR = "; null when Dynatrace gave none for the hour"
 NO_DATA_IN_PERIOD = "; null without data in the period"

@@ -23,19 +23,41 @@
 -- Log lines count in the mapping's environment whatever the case their environment field is written in
 -- ("Production"): the mapping's ids are lower-case. An entity's lines are those of its index whose service.name is
 -- its id; a component without an index of its own logs into its application's (that environment's entry), as its
--- logs link reads them. In an hour the service logged lines of any level counted, a level it logged none of is 0:
--- Elasticsearch leaves empty buckets out of its answer, and the hour was read.
+-- logs link reads them. Elasticsearch leaves empty buckets out of its answer, so a level an entity logged no line of
+-- in an hour has no row: it is 0 where the hour was read, that is where the entity logged a line of any level counted
+-- that hour, or where its logs are read (it, or its application there, has an index) and the hour lies in the hours
+-- the logs ingestion read (log_counts_read_from, its first read, every hour before when unknown, to
+-- log_counts_read_until, its watermark in whole hours, set by the build). Else null: an hour before the logs were first
+-- read or after the last hour read, or an entity without an index, has no log count. An hour with neither a Dynatrace
+-- figure nor a line has no row here; the day summary counts such days (mv_monitoring_app_day_summary).
 -- Application, component and environment are ENUM types over the mapping's values (created by the build):
 -- the month's rows are grouped and sorted on them, and DuckDB handles an ENUM as a small integer.
-with entity_map as (
+with
+-- index pattern|service.name -> the entity whose lines they are.
+log_services as (
+    select value, entity_id, environment
+    from ref_pivots
+    where pivot_kind = 'elisa_service'
+    union all
+    select a.elisa_index || '|' || c.entity_id, c.entity_id, c.environment
+    from ref_entities as c
+    inner join ref_entities as a on c.app_id = a.entity_id and c.environment = a.environment
+    where c.kind = 'component' and c.elisa_index is null and a.kind = 'application' and a.elisa_index is not null
+),
+
+-- Joined once per entity, not per hour: whether the entity's logs are read.
+entity_map as (
     select
-        dynatrace_entity_id,
-        entity_id,
-        cast(app_id as mapped_app_id) as app_id,
-        cast(component_id as mapped_component_id) as component_id,
-        cast(environment as mapped_environment) as environment,
-        services_of_entity
-    from stg_dynatrace_entity_map
+        m.dynatrace_entity_id,
+        m.entity_id,
+        cast(m.app_id as mapped_app_id) as app_id,
+        cast(m.component_id as mapped_component_id) as component_id,
+        cast(m.environment as mapped_environment) as environment,
+        m.services_of_entity,
+        exists (
+            select 1 from log_services as s where s.entity_id = m.entity_id and s.environment = m.environment
+        ) as logs_read
+    from stg_dynatrace_entity_map as m
 ),
 
 single_service as (
@@ -54,7 +76,8 @@ single_service as (
         case when m.request_count > 0 then m.latency_p95_ms end as latency_p95_ms,
         case when m.request_count > 0 then m.latency_p99_ms end as latency_p99_ms,
         m.cpu_usage_pct,
-        m.memory_usage_pct
+        m.memory_usage_pct,
+        map.logs_read
     from raw_dynatrace_service_metrics_hourly as m
     inner join entity_map as map on m.entity_id = map.dynatrace_entity_id
     where map.services_of_entity = 1
@@ -80,29 +103,27 @@ several_services as (
         max(m.latency_p95_ms) filter (where m.request_count > 0) as latency_p95_ms,
         max(m.latency_p99_ms) filter (where m.request_count > 0) as latency_p99_ms,
         max(m.cpu_usage_pct) as cpu_usage_pct,
-        max(m.memory_usage_pct) as memory_usage_pct
+        max(m.memory_usage_pct) as memory_usage_pct,
+        map.logs_read
     from raw_dynatrace_service_metrics_hourly as m
     inner join entity_map as map on m.entity_id = map.dynatrace_entity_id
     where map.services_of_entity > 1
-    group by map.app_id, map.component_id, map.entity_id, map.environment, m.hour
+    group by map.app_id, map.component_id, map.entity_id, map.environment, m.hour, map.logs_read
 ),
 
 metrics as (
-    select * from single_service
-    union all
-    select * from several_services
-),
-
--- index pattern|service.name -> the entity whose lines they are.
-log_services as (
-    select value, entity_id, environment
-    from ref_pivots
-    where pivot_kind = 'elisa_service'
-    union all
-    select a.elisa_index || '|' || c.entity_id, c.entity_id, c.environment
-    from ref_entities as c
-    inner join ref_entities as a on c.app_id = a.entity_id and c.environment = a.environment
-    where c.kind = 'component' and c.elisa_index is null and a.kind = 'application' and a.elisa_index is not null
+    select
+        *,
+        -- An hour of an entity whose logs are read, within the hours read: a level without a line there is 0.
+        -- The bounds are UTC timestamps without a zone (set by the build).
+        logs_read
+        and hour < timezone('UTC', getvariable('log_counts_read_until'))
+        and coalesce(hour >= timezone('UTC', getvariable('log_counts_read_from')), true) as log_hour_read
+    from (
+        select * from single_service
+        union all
+        select * from several_services
+    )
 ),
 
 logs as (
@@ -137,9 +158,9 @@ joined as (
         m.latency_p99_ms,
         m.cpu_usage_pct,
         m.memory_usage_pct,
-        l.log_errors,
-        l.log_exceptions,
-        l.log_warnings
+        coalesce(l.log_errors, case when m.log_hour_read then 0 end) as log_errors,
+        coalesce(l.log_exceptions, case when m.log_hour_read then 0 end) as log_exceptions,
+        coalesce(l.log_warnings, case when m.log_hour_read then 0 end) as log_warnings
     from metrics as m
     full outer join logs as l on m.entity_id = l.entity_id and m.environment = l.environment and m.hour = l.hour
 )

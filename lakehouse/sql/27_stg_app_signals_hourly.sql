@@ -28,8 +28,9 @@ select
     max(latency_p99_ms) as latency_p99_ms,
     max(cpu_usage_pct) as cpu_usage_pct,
     max(memory_usage_pct) as memory_usage_pct,
-    -- Null where the build read no log counts (`log_counts_read`, set by the build): DuckDB then drops the two sums,
-    -- which over columns null in every row are an eighth of this rollup's time.
+    -- Null where the build read no log counts and the logs ingestion read none of its hours (`log_counts_read`, set by
+    -- the build): DuckDB then drops the two sums, which over columns null in every row are an eighth of this rollup's
+    -- time.
     case when getvariable('log_counts_read') then cast(sum(log_errors) as bigint) end as log_errors,
     case when getvariable('log_counts_read') then cast(sum(log_exceptions) as bigint) end as log_exceptions
 from stg_signals_hourly

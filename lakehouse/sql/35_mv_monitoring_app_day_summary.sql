@@ -1,6 +1,6 @@
 -- table: mv_monitoring_app_day_summary
 -- grain: one row per application, environment and day rebuilt (zero-filled for events, null where no data)
--- reads: stg_app_signals_daily, mv_incidents_app_day, mv_changes_app_day, mv_deployments, stg_problems, stg_apps, build_params
+-- reads: stg_app_signals_daily, mv_incidents_app_day, mv_changes_app_day, mv_deployments, stg_problems, stg_apps, ref_entities, build_params
 -- partitioned by: day
 -- refresh: hourly
 --
@@ -13,8 +13,26 @@
 -- same for the p99 (latency_p99_good_hours of latency_p99_measured_hours).
 -- deployments and problems_opened count those finished (started) before as_of, as incidents and changes do (see
 -- mv_incidents_app_day, mv_changes_app_day).
+-- log_errors, log_exceptions: the day's lines of the application and its components (stg_signals_hourly); 0 on a
+-- day the logs ingestion read hours of (log_counts_read_from to log_counts_read_until) for an application whose logs
+-- are read (it or a component has an index there), also when no hour of it has a row; null on a day no hour of was
+-- read, or for an application without an index.
 with params as (
-    select day_from, day_to, as_of from build_params
+    select
+        day_from,
+        day_to,
+        as_of,
+        utc_day(cast(log_counts_read_from as timestamptz)) as first_log_day,
+        utc_day(cast(log_counts_read_until as timestamptz) - interval 1 hour) as last_log_day
+    from build_params
+),
+
+-- The applications whose logs are read, with the days of the hours read.
+logged_apps as (
+    select distinct e.app_id, e.environment, p.first_log_day, p.last_log_day
+    from ref_entities as e
+    cross join params as p
+    where e.elisa_index is not null
 ),
 
 signals as (
@@ -63,8 +81,8 @@ select
     coalesce(s.latency_p99_good_hours, 0) as latency_p99_good_hours,
     s.cpu_usage_max_pct,
     s.memory_usage_max_pct,
-    s.log_errors,
-    s.log_exceptions,
+    coalesce(s.log_errors, case when g.app_id is not null then 0 end) as log_errors,
+    coalesce(s.log_exceptions, case when g.app_id is not null then 0 end) as log_exceptions,
     i.opened as incidents_opened,
     i.opened_p1_p2 as incidents_opened_p1_p2,
     i.open_end_of_day as incidents_open_end_of_day,
@@ -82,3 +100,8 @@ inner join mv_changes_app_day as c on i.app_id = c.app_id and i.environment = c.
 left join signals as s on i.app_id = s.app_id and i.environment = s.environment and i.day = s.day
 left join deployments as d on i.app_id = d.app_id and i.environment = d.environment and i.day = d.day
 left join problems as pr on i.app_id = pr.app_id and i.environment = pr.environment and i.day = pr.day
+left join logged_apps as g
+    on
+        i.app_id = g.app_id
+        and i.environment = g.environment
+        and i.day between coalesce(g.first_log_day, i.day) and g.last_log_day

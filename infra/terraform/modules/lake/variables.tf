@@ -44,6 +44,13 @@ variable "run_log_expiration_days" {
   description = "Days after which run records under runs/ are deleted."
   type        = number
   default     = 400
+
+  validation {
+    # Each build reads the runs since the one before, from the day before it on: fewer days would delete records a
+    # build still reads, and the days they wrote would never be rebuilt.
+    condition     = var.run_log_expiration_days >= 2
+    error_message = "run_log_expiration_days must be at least 2: a build reads the run records of the day before."
+  }
 }
 
 variable "noncurrent_version_expiration_days" {
