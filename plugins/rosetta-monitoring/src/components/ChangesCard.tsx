@@ -1,5 +1,7 @@
 
-import { Table, TableColumn } from '@backstage/core-components';
+import { TableColumn } from '@backstage/core-components';
+import { NamedTable } from './common/NamedTable';
+import { TITLED } from './common/tableOptions';
 import type { Change, MonitoredEntity, Period } from '../api/types';
 import { useMonitoringData } from './common/useMonitoringData';
 import { SERVICENOW_NOT_MAPPED, Widget, whyUnknown } from './common/WidgetState';
@@ -44,16 +46,18 @@ export function ChangesCard({ entity, period }: { entity: MonitoredEntity; perio
     >
       {([upcoming, recent]) => (
         <>
-          <Table<Change>
+          <NamedTable<Change>
+            name="Upcoming changes"
             title={`Upcoming (${upcoming.items.length})`}
-            options={{ paging: false, search: false, padding: 'dense' }}
+            options={TITLED}
             columns={COLUMNS}
             data={soonestFirst(upcoming.items)}
             emptyContent={<p style={{ padding: 8 }}>No upcoming change.</p>}
           />
-          <Table<Change>
+          <NamedTable<Change>
+            name="Recent changes"
             title={recent.items.length > RECENT_SHOWN ? `Recent (latest ${RECENT_SHOWN} of ${recent.items.length})` : `Recent (${recent.items.length})`}
-            options={{ paging: false, search: false, padding: 'dense' }}
+            options={TITLED}
             columns={COLUMNS}
             data={recent.items.slice(0, RECENT_SHOWN)}
             emptyContent={<p style={{ padding: 8 }}>No change in the period.</p>}

@@ -1,5 +1,7 @@
 
-import { Link, Table, TableColumn } from '@backstage/core-components';
+import { Link, TableColumn } from '@backstage/core-components';
+import { NamedTable } from './common/NamedTable';
+import { TITLED } from './common/tableOptions';
 import { StatusDot } from './common/StatusDot';
 import type { Deployment, LiveComponent, LiveSourceState, MonitoredEntity, Period } from '../api/types';
 import { useMonitoringData } from './common/useMonitoringData';
@@ -175,9 +177,10 @@ export function DeploymentsCard({ entity, period }: { entity: MonitoredEntity; p
               Stale live answer: {(live.live ?? []).filter(l => l.stale).map(l => `${l.componentId} (${l.staleReason ?? 'unknown'})`).join(', ')}
             </p>
           )}
-          <Table<LiveComponent>
+          <NamedTable<LiveComponent>
+            name="Live deployment status"
             title="Live status"
-            options={{ paging: false, search: false, padding: 'dense' }}
+            options={TITLED}
             columns={columns}
             data={live.live ?? []}
             emptyContent={<p style={{ padding: 8 }}>No live status for this entity.</p>}
@@ -187,10 +190,11 @@ export function DeploymentsCard({ entity, period }: { entity: MonitoredEntity; p
             {(history.items ?? []).length === 1 ? 'deployment' : 'deployments'} in the period
             {history.items?.[0] && <>; last: {lastDeployment(history.items[0])}</>}
           </p>
-          <Table<Deployment>
+          <NamedTable<Deployment>
+            name="Deployment history"
             title={(history.items ?? []).length > HISTORY_SHOWN ? `History (latest ${HISTORY_SHOWN} of ${history.items!.length})` : 'History'}
             subtitle="Change failures as the DORA figures count them (full correlation)"
-            options={{ paging: false, search: false, padding: 'dense' }}
+            options={TITLED}
             columns={HISTORY_COLUMNS}
             data={(history.items ?? []).slice(0, HISTORY_SHOWN)}
             emptyContent={<p style={{ padding: 8 }}>No deployment in the period.</p>}

@@ -1,5 +1,6 @@
 
-import { Table, TableColumn } from '@backstage/core-components';
+import { TableColumn } from '@backstage/core-components';
+import { NamedTable } from './common/NamedTable';
 import type { DoraRow } from '../api/types';
 import { cutHours, decimal, GROUP_LABELS, NONE, percent } from './common/format';
 import { NO_TOOLBAR } from './common/tableOptions';
@@ -85,7 +86,8 @@ const doraColumns = (groupBy: string, periodStart?: string): TableColumn<DoraRow
 /** DORA metrics with their performance level, one row per app or group, over a period starting at `periodStart`. */
 export function DoraTable({ rows, groupBy, periodStart }: { rows: DoraRow[]; groupBy: string; periodStart?: string }) {
   return (
-    <Table<DoraRow>
+    <NamedTable<DoraRow>
+      name={`DORA by ${(GROUP_LABELS[groupBy] ?? groupBy).toLowerCase()}`}
       options={NO_TOOLBAR}
       columns={doraColumns(groupBy, periodStart)}
       data={rows}

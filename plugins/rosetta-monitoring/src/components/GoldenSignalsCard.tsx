@@ -3,7 +3,7 @@ import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YA
 import type { MonitoredEntity, Period, Timeseries } from '../api/types';
 import { useMonitoringData } from './common/useMonitoringData';
 import { Widget } from './common/WidgetState';
-import { count, ms, NONE, percent, when } from './common/format';
+import { count, ms, NONE, percent, periodLabel, when } from './common/format';
 
 /** A signal's series over the period, by metric: its values, or its points. */
 type Series = (metric: string) => number[];
@@ -97,28 +97,35 @@ export function GoldenSignalsCard({ entity, period }: { entity: MonitoredEntity;
         const series: Series = metric => values(all[METRICS.indexOf(metric)]);
         return (
           <div style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(220px, 1fr))', gap: 16 }}>
-            {SIGNALS.map((signal, i) => (
-              <figure key={signal.metric} style={{ margin: 0 }} aria-label={signal.label}>
-                <figcaption>
-                  <strong>{signal.label}</strong>: <span data-testid={`signal-${signal.metric}`}>{signal.figure(series, points)}</span>
-                </figcaption>
-                <ResponsiveContainer width="100%" height={120}>
-                  <LineChart data={everyHour(all[i])}>
-                    <CartesianGrid strokeDasharray="3 3" />
-                    <XAxis dataKey="t" hide />
-                    <YAxis width={48} tickFormatter={'tick' in signal ? signal.tick : undefined} />
-                    {/* The hour in UTC, as every instant the plugin shows, and the value in the signal's unit; an hour
-                        without one says so ("–"), where recharts leaves the series out by default. */}
-                    <Tooltip
-                      filterNull={false}
-                      labelFormatter={t => when(typeof t === 'string' ? t : null)}
-                      formatter={(v: unknown) => signal.value(typeof v === 'number' ? v : null)}
-                    />
-                    <Line type="monotone" dataKey="v" name={signal.label} dot={false} stroke="#1f5493" isAnimationActive={false} />
-                  </LineChart>
-                </ResponsiveContainer>
-              </figure>
-            ))}
+            {SIGNALS.map((signal, i) => {
+              const figure = signal.figure(series, points);
+              return (
+                <figure key={signal.metric} style={{ margin: 0 }} aria-label={signal.label}>
+                  <figcaption>
+                    <strong>{signal.label}</strong>: <span data-testid={`signal-${signal.metric}`}>{figure}</span>
+                  </figcaption>
+                  <ResponsiveContainer width="100%" height={120}>
+                    {/* The chart is a keyboard stop (arrow keys move its tooltip): its name says what it shows. */}
+                    <LineChart
+                      data={everyHour(all[i])}
+                      aria-label={`${signal.label}, hourly over the ${periodLabel(period).toLowerCase()}: ${figure}`}
+                    >
+                      <CartesianGrid strokeDasharray="3 3" />
+                      <XAxis dataKey="t" hide />
+                      <YAxis width={48} tickFormatter={'tick' in signal ? signal.tick : undefined} />
+                      {/* The hour in UTC, as every instant the plugin shows, and the value in the signal's unit; an hour
+                          without one says so ("–"), where recharts leaves the series out by default. */}
+                      <Tooltip
+                        filterNull={false}
+                        labelFormatter={t => when(typeof t === 'string' ? t : null)}
+                        formatter={(v: unknown) => signal.value(typeof v === 'number' ? v : null)}
+                      />
+                      <Line type="monotone" dataKey="v" name={signal.label} dot={false} stroke="#1f5493" isAnimationActive={false} />
+                    </LineChart>
+                  </ResponsiveContainer>
+                </figure>
+              );
+            })}
           </div>
         );
       }}

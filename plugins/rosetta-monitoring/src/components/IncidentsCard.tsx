@@ -1,5 +1,7 @@
 
-import { Table, TableColumn } from '@backstage/core-components';
+import { TableColumn } from '@backstage/core-components';
+import { NamedTable } from './common/NamedTable';
+import { TITLED } from './common/tableOptions';
 import type { Incident, MonitoredEntity, Period } from '../api/types';
 import { useMonitoringData } from './common/useMonitoringData';
 import { SERVICENOW_NOT_MAPPED, Widget, whyUnknown } from './common/WidgetState';
@@ -80,16 +82,18 @@ export function IncidentsCard({ entity, period }: { entity: MonitoredEntity; per
               <strong data-testid="opened-in-period">{openedIn(closedList.period, [...open, ...closed])}</strong> opened
               in the period
             </p>
-            <Table<Incident>
+            <NamedTable<Incident>
+              name="Open incidents"
               title="Open"
-              options={{ paging: false, search: false, padding: 'dense' }}
+              options={TITLED}
               columns={COLUMNS}
               data={open}
               emptyContent={<p style={{ padding: 8 }}>No open incident.</p>}
             />
-            <Table<Incident>
+            <NamedTable<Incident>
+              name="Recent incidents"
               title={closed.length > HISTORY_SHOWN ? `Recent history (latest ${HISTORY_SHOWN} of ${closed.length})` : 'Recent history'}
-              options={{ paging: false, search: false, padding: 'dense' }}
+              options={TITLED}
               columns={COLUMNS}
               data={history}
               emptyContent={<p style={{ padding: 8 }}>No closed incident in the period.</p>}

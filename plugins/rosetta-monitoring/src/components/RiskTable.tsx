@@ -1,4 +1,5 @@
-import { Table, TableColumn } from '@backstage/core-components';
+import { TableColumn } from '@backstage/core-components';
+import { NamedTable } from './common/NamedTable';
 import type { RiskRow } from '../api/types';
 import { availability, NONE } from './common/format';
 import { NO_REASON } from './health';
@@ -29,7 +30,8 @@ const columns = (withTeam: boolean): TableColumn<RiskRow>[] => [
 /** Applications by risk over the last 7 days, riskiest first, each with its rank in the estate and the reasons. */
 export function RiskTable({ rows, withTeam = true }: { rows: RiskRow[]; withTeam?: boolean }) {
   return (
-    <Table<RiskRow>
+    <NamedTable<RiskRow>
+      name="Applications by risk"
       options={NO_TOOLBAR}
       columns={columns(withTeam)}
       data={rows}

@@ -1,4 +1,5 @@
-import { Table, TableColumn } from '@backstage/core-components';
+import { TableColumn } from '@backstage/core-components';
+import { NamedTable } from './common/NamedTable';
 import type { SloRow } from '../api/types';
 import {
   availability,
@@ -61,7 +62,8 @@ const sloColumns = (groupBy: string): TableColumn<SloRow>[] => [
 /** SLOs and error budgets, one row per application or group; a group's are summed from its applications' events. */
 export function SloTable({ rows, groupBy }: { rows: SloRow[]; groupBy: string }) {
   return (
-    <Table<SloRow>
+    <NamedTable<SloRow>
+      name={`SLOs by ${(GROUP_LABELS[groupBy] ?? groupBy).toLowerCase()}`}
       options={NO_TOOLBAR}
       columns={sloColumns(groupBy)}
       data={rows}

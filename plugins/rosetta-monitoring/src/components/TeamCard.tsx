@@ -14,7 +14,7 @@ import { coveredDays } from '../pages/KpiControls';
 import { Missing, missingFrom, scoredOnlyIn } from './common/problems';
 import { DataState, useMonitoringData } from './common/useMonitoringData';
 import { StaleNotice } from './common/StaleNotice';
-import { WidgetBody } from './common/WidgetState';
+import { Announced, WidgetBody } from './common/WidgetState';
 import { GROUP_LABELS, periodLabel } from './common/format';
 import { DoraTable } from './DoraLevels';
 import { RiskTable } from './RiskTable';
@@ -135,11 +135,13 @@ export function TeamCard({ period = 'last_30d' }: { period?: KpiPeriod }) {
   if ('invalidLevel' in group) {
     return (
       <InfoCard title="Monitoring">
-        <EmptyState
-          missing="field"
-          title="Not a monitoring level"
-          description={`The Group's ${MONITORING_LEVEL_ANNOTATION} annotation says '${group.invalidLevel}': it names the level of the mapping this Group is, team, group or domain (team when it is not set). Correct it to one of them.`}
-        />
+        <Announced>
+          <EmptyState
+            missing="field"
+            title="Not a monitoring level"
+            description={`The Group's ${MONITORING_LEVEL_ANNOTATION} annotation says '${group.invalidLevel}': it names the level of the mapping this Group is, team, group or domain (team when it is not set). Correct it to one of them.`}
+          />
+        </Announced>
       </InfoCard>
     );
   }
@@ -163,17 +165,21 @@ function LevelCard({ level, id, environment, period, entity }: LevelCardProps) {
   return (
     <InfoCard title={`${label} monitoring`} subheader={environment ? `${label} ${id}, ${environment}` : `${label} ${id}`}>
       {problem ? (
-        <LevelIdProblem missing={problem} level={level} entity={entity} />
+        <Announced>
+          <LevelIdProblem missing={problem} level={level} entity={entity} />
+        </Announced>
       ) : (
         <>
           {freshness && <StaleNotice freshness={freshness} />}
           <Section title="Applications' health (last 7 days)">
             {scoredIn ? (
-              <EmptyState
-                missing="info"
-                title={`Health is judged in ${scoredIn} only`}
-                description={`The monitoring API scores the risk and health of applications in ${scoredIn} only, not in ${environment} (the Group's ${ENVIRONMENT_ANNOTATION} annotation); the SLO and DORA rows below are ${environment}'s.`}
-              />
+              <Announced>
+                <EmptyState
+                  missing="info"
+                  title={`Health is judged in ${scoredIn} only`}
+                  description={`The monitoring API scores the risk and health of applications in ${scoredIn} only, not in ${environment} (the Group's ${ENVIRONMENT_ANNOTATION} annotation); the SLO and DORA rows below are ${environment}'s.`}
+                />
+              </Announced>
             ) : (
               <WidgetBody state={risks} what="applications" isEmpty={r => r.items.length === 0}>
                 {r => (

@@ -1,7 +1,8 @@
 
-import { Table, TableColumn } from '@backstage/core-components';
+import { TableColumn } from '@backstage/core-components';
+import { NamedTable } from '../components/common/NamedTable';
 import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import type { HealthLevel } from '../api/types';
+import type { HealthLevel, Overview } from '../api/types';
 import { useMonitoringData } from '../components/common/useMonitoringData';
 import { Widget } from '../components/common/WidgetState';
 import { DoraTable } from '../components/DoraLevels';
@@ -29,6 +30,22 @@ const HEALTH_COLUMNS: TableColumn<HealthLevel>[] = [
  */
 const dayFigure = (format: (v: number) => string) => (v: unknown) => (typeof v === 'number' ? format(v) : 'no data');
 
+type TrendDay = Overview['trend'][number];
+
+/** A trend's days, first to last, as its chart's name says them. */
+const trendDays = (trend: TrendDay[]) => `${trend[0].day} to ${trend[trend.length - 1].day}`;
+
+/** What a day-by-day count adds up to; a day without one (its source not read yet) adds nothing. */
+const total = (trend: TrendDay[], key: 'deployments' | 'incidentsOpened') => trend.reduce((n, d) => n + (d[key] ?? 0), 0);
+
+/** The day of the highest error rate, which a reader of the chart looks for first. */
+function highestErrorRate(trend: TrendDay[]): string {
+  const measured = trend.filter(d => typeof d.errorRate === 'number');
+  if (!measured.length) return 'no data';
+  const worst = measured.reduce((a, b) => (b.errorRate! > a.errorRate! ? b : a));
+  return `highest ${percent(worst.errorRate, 3)} on ${worst.day}`;
+}
+
 /** Estate-wide dashboard: health by domain, group and team, trends, top risks, DORA per group. */
 export function DashboardPage() {
   const overview = useMonitoringData(api => api.getOverview('last_30d'), []);
@@ -55,7 +72,7 @@ export function DashboardPage() {
                 .map(([colour, n]) => `${n} ${colour}`)
                 .join(', ')}
             </p>
-            <Table<HealthLevel> options={NO_TOOLBAR} columns={HEALTH_COLUMNS} data={o.health} />
+            <NamedTable<HealthLevel> name="Health by domain, group and team" options={NO_TOOLBAR} columns={HEALTH_COLUMNS} data={o.health} />
           </>
         )}
       </Widget>
@@ -63,7 +80,11 @@ export function DashboardPage() {
         {o => (
           <div style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(360px, 1fr))', gap: 16 }}>
             <ResponsiveContainer width="100%" height={200}>
-              <BarChart data={o.trend}>
+              {/* Each chart is a keyboard stop (arrow keys move its tooltip): its name gives its days and figures. */}
+              <BarChart
+                data={o.trend}
+                aria-label={`Deployments and incidents opened per day, ${trendDays(o.trend)}: ${total(o.trend, 'deployments')} deployments, ${total(o.trend, 'incidentsOpened')} incidents opened`}
+              >
                 <CartesianGrid strokeDasharray="3 3" />
                 <XAxis dataKey="day" />
                 <YAxis allowDecimals={false} />
@@ -74,7 +95,7 @@ export function DashboardPage() {
               </BarChart>
             </ResponsiveContainer>
             <ResponsiveContainer width="100%" height={200}>
-              <LineChart data={o.trend}>
+              <LineChart data={o.trend} aria-label={`Error rate per day, ${trendDays(o.trend)}: ${highestErrorRate(o.trend)}`}>
                 <CartesianGrid strokeDasharray="3 3" />
                 <XAxis dataKey="day" />
                 {/* The API gives the error rate as a fraction; it reads in percent, as everywhere else. */}

@@ -1,5 +1,5 @@
 import { FormEvent, useState } from 'react';
-import { Select } from '@backstage/core-components';
+import { LabelledSelect } from '../components/common/LabelledSelect';
 import type { GroupBy, KpiPeriod, KpiWindow, Schemas } from '../api/types';
 import { PERIOD_LABELS } from '../components/common/format';
 
@@ -68,8 +68,8 @@ export function KpiControls(props: {
   const { groupBy, onGroupBy, window, onWindow } = props;
   return (
     <div style={{ display: 'flex', gap: 16, alignItems: 'flex-end' }}>
-      <Select label="Group by" items={GROUPS} selected={groupBy} onChange={v => onGroupBy(v as GroupBy)} />
-      <Select
+      <LabelledSelect label="Group by" items={GROUPS} selected={groupBy} onChange={v => onGroupBy(v as GroupBy)} />
+      <LabelledSelect
         label="Period"
         placeholder="Custom range"
         items={PERIODS}

@@ -796,7 +796,8 @@ describe('pages', () => {
       await renderWithApi(<RunPage />);
       const calendar = await screen.findByRole('table', { name: 'change calendar' });
       const cells = within(within(calendar).getAllByRole('row')[1]).getAllByRole('cell');
-      expect(cells.map(td => td.textContent)).toEqual([...Array(28).fill('–'), '2', '1', '']);
+      // The unsuccessful change's day is marked "!" beside its count, not by its shade alone.
+      expect(cells.map(td => td.textContent)).toEqual([...Array(28).fill('–'), '2!', '1', '']);
       expect(cells[0]).toHaveAttribute('title', '2026-10-29: no data');
       expect(cells[28]).toHaveAttribute('title', '2026-11-26: 2 planned, 2 implemented, 1 unsuccessful, 0 emergency');
     });
@@ -820,7 +821,7 @@ describe('pages', () => {
       expect(rows.map(r => within(r).getByRole('rowheader').textContent)).toEqual(['team-egret', 'team-heron']);
       const egret = within(rows[0]).getAllByRole('cell');
       // 26 November is the 29th day: 2 implemented, one unsuccessful; 27 November the emergency.
-      expect(egret.map(td => td.textContent).filter(Boolean)).toEqual(['2', '1']);
+      expect(egret.map(td => td.textContent).filter(Boolean)).toEqual(['2!', '1']);
       expect(egret[28]).toHaveAttribute('title', '2026-11-26: 2 planned, 2 implemented, 1 unsuccessful, 0 emergency');
       expect(egret[29]).toHaveAttribute('title', '2026-11-27: 0 planned, 1 implemented, 0 unsuccessful, 1 emergency');
       expect(within(rows[1]).getAllByRole('cell').every(td => td.textContent === '')).toBe(true);

@@ -1,6 +1,7 @@
 import { coveredDays } from './KpiControls';
-import { EmptyState, Table, TableColumn } from '@backstage/core-components';
-import type { ChangesRow, KpiWindow } from '../api/types';
+import { EmptyState, TableColumn } from '@backstage/core-components';
+import { NamedTable } from '../components/common/NamedTable';
+import type { ChangesRow, KpiWindow, Schemas } from '../api/types';
 import { useMonitoringData } from '../components/common/useMonitoringData';
 import { Widget } from '../components/common/WidgetState';
 import { hours, NONE, percent } from '../components/common/format';
@@ -60,7 +61,6 @@ function shade(n: number, max: number): string {
   return `rgba(198, 40, 40, ${0.2 + (0.8 * n) / Math.max(1, max)})`;
 }
 
-/** A day of the change calendar: red where a change failed, blue where changes were implemented. */
 /** A day of the heatmap or the calendar without figures (before the lake read the source): unknown, not none. */
 function NoDataCell({ day }: { day: string }) {
   return (
@@ -73,6 +73,25 @@ function NoDataCell({ day }: { day: string }) {
 function changeShade(implemented: number, unsuccessful: number): string {
   if (unsuccessful > 0) return 'rgba(198, 40, 40, 0.6)';
   return implemented > 0 ? 'rgba(25, 118, 210, 0.35)' : 'transparent';
+}
+
+/**
+ * A day of the change calendar. Its shade tells a failed day (red) from one of implemented changes (blue); the "!" and
+ * the cell's name say it too, for a reader who cannot tell the colours apart or hears the cell.
+ */
+function ChangeDayCell(d: Schemas['ChangeDay'] & { implemented: number }) {
+  const unsuccessful = d.unsuccessful ?? 0;
+  const said = `${d.day}: ${d.planned} planned, ${d.implemented} implemented, ${unsuccessful} unsuccessful, ${d.emergency} emergency`;
+  return (
+    <td
+      title={said}
+      aria-label={said}
+      style={{ background: changeShade(d.implemented, unsuccessful), width: 24, height: 20, textAlign: 'center', border: '1px solid #eee' }}
+    >
+      {d.implemented || ''}
+      {unsuccessful > 0 && <strong>!</strong>}
+    </td>
+  );
 }
 
 /**
@@ -92,7 +111,8 @@ export function RunPage() {
             <p>
               {coveredDays(r.period)}, environment {r.environment}; the backlog at the last build's hour
             </p>
-            <Table<BacklogRow>
+            <NamedTable<BacklogRow>
+              name="Incident backlog by application"
               options={NO_TOOLBAR}
               columns={APP_COLUMNS}
               data={backlogOf(r.items)}
@@ -102,7 +122,8 @@ export function RunPage() {
       </Widget>
       <Widget title="Incident backlog by team" what="teams" state={teams} isEmpty={r => r.items.length === 0} freshness={r => r.freshness}>
         {r => (
-          <Table<BacklogRow>
+          <NamedTable<BacklogRow>
+            name="Incident backlog by team"
             options={NO_TOOLBAR}
             columns={TEAM_COLUMNS}
             data={backlogOf(r.items)}
@@ -156,7 +177,8 @@ export function RunPage() {
       <Widget title="Changes by team (30 days)" what="changes" state={changes} isEmpty={r => r.items.length === 0} freshness={r => r.freshness}>
         {r => (
           <>
-            <Table<ChangesRow>
+            <NamedTable<ChangesRow>
+              name="Changes by team"
               options={NO_TOOLBAR}
               columns={CHANGE_COLUMNS}
               data={r.items.map(row => ({ ...row }))}
@@ -179,19 +201,16 @@ export function RunPage() {
                       d.implemented === null || d.implemented === undefined ? (
                         <NoDataCell key={d.day} day={d.day} />
                       ) : (
-                        <td
-                          key={d.day}
-                          title={`${d.day}: ${d.planned} planned, ${d.implemented} implemented, ${d.unsuccessful} unsuccessful, ${d.emergency} emergency`}
-                          style={{ background: changeShade(d.implemented, d.unsuccessful ?? 0), width: 24, height: 20, textAlign: 'center', border: '1px solid #eee' }}
-                        >
-                          {d.implemented || ''}
-                        </td>
+                        <ChangeDayCell key={d.day} {...d} implemented={d.implemented} />
                       ),
                     )}
                   </tr>
                 ))}
               </tbody>
             </table>
+            <p style={{ fontSize: 12 }}>
+              Changes implemented per day; ! a change closed unsuccessful that day.
+            </p>
           </>
         )}
       </Widget>

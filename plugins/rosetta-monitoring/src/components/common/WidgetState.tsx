@@ -1,4 +1,4 @@
-import { ReactNode } from 'react';
+import { CSSProperties, ReactNode } from 'react';
 import { EmptyState, InfoCard, Progress, ResponseErrorPanel } from '@backstage/core-components';
 import type { DataState } from './useMonitoringData';
 import { detailOf, missingFrom } from './problems';
@@ -43,6 +43,24 @@ export const whyUnknown = (state: string, notMapped: string, records: string): U
 export const DEPLOYER_NOT_MAPPED =
   'No ArgoCD application nor GitLab project is mapped to this entity, so no deployment can be found: unknown, not none.';
 
+/** Out of sight, still read by a screen reader. */
+const VISUALLY_HIDDEN: CSSProperties = {
+  position: 'absolute',
+  width: 1,
+  height: 1,
+  overflow: 'hidden',
+  clip: 'rect(0 0 0 0)',
+  whiteSpace: 'nowrap',
+};
+
+/**
+ * A widget's state in a live region: it replaces the widget's content without moving the focus, so a screen reader
+ * hears of it only from there. Errors need none: Backstage's error panel is an alert.
+ */
+export function Announced({ children }: { children: ReactNode }) {
+  return <div role="status">{children}</div>;
+}
+
 /** One dashboard widget: a card with its own loading, empty, error and stale states. */
 export function Widget<T>(props: WidgetProps<T>) {
   const { title, state, what, isEmpty, unknown, freshness, children, deepLink } = props;
@@ -58,62 +76,79 @@ export function Widget<T>(props: WidgetProps<T>) {
 export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>) {
   const { state, what, isEmpty, unknown, freshness, children } = props;
   if (state.status === 'loading') {
-    return <Progress />;
+    return (
+      <Announced>
+        <span style={VISUALLY_HIDDEN}>Loading {what}…</span>
+        <Progress aria-label={`Loading ${what}`} />
+      </Announced>
+    );
   }
   if (state.status === 'error') {
     const missing = missingFrom(state.error);
     if (missing?.kind === 'mapping') {
       return (
-        <EmptyState
-          missing="field"
-          title="No mapping for this entity"
-          description={`The monitoring API has no mapping for this entity (${missing.detail}). Add it to the mapping table, or set the rosetta.io/app-id or rosetta.io/environment annotation.`}
-        />
+        <Announced>
+          <EmptyState
+            missing="field"
+            title="No mapping for this entity"
+            description={`The monitoring API has no mapping for this entity (${missing.detail}). Add it to the mapping table, or set the rosetta.io/app-id or rosetta.io/environment annotation.`}
+          />
+        </Announced>
       );
     }
     if (missing?.kind === 'pivot') {
       return (
-        <EmptyState
-          missing="field"
-          title={missing.title}
-          description={`The entity is mapped, but ${missing.detail}. Add it to the entity's mapping entry (for the logs, the rosetta.io/elisa-index annotation).`}
-        />
+        <Announced>
+          <EmptyState
+            missing="field"
+            title={missing.title}
+            description={`The entity is mapped, but ${missing.detail}. Add it to the entity's mapping entry (for the logs, the rosetta.io/elisa-index annotation).`}
+          />
+        </Announced>
       );
     }
     if (missing?.kind === 'id') {
       return (
-        <EmptyState
-          missing="field"
-          title="Not a valid entity id"
-          description={`The monitoring API refuses this entity's id: ${missing.detail}. Correct the entity's rosetta.io/app-id annotation (or the former rosetta.io/monitoring-id) to its id in the mapping.`}
-        />
+        <Announced>
+          <EmptyState
+            missing="field"
+            title="Not a valid entity id"
+            description={`The monitoring API refuses this entity's id: ${missing.detail}. Correct the entity's rosetta.io/app-id annotation (or the former rosetta.io/monitoring-id) to its id in the mapping.`}
+          />
+        </Announced>
       );
     }
     if (missing?.kind === 'environment') {
       return (
-        <EmptyState
-          missing="field"
-          title="Not a valid environment"
-          description={`The monitoring API refuses this entity's environment: ${missing.detail}. Correct the entity's rosetta.io/environment annotation to an environment of the mapping, in lower case (the API's production environment when it is not set).`}
-        />
+        <Announced>
+          <EmptyState
+            missing="field"
+            title="Not a valid environment"
+            description={`The monitoring API refuses this entity's environment: ${missing.detail}. Correct the entity's rosetta.io/environment annotation to an environment of the mapping, in lower case (the API's production environment when it is not set).`}
+          />
+        </Announced>
       );
     }
     if (missing?.kind === 'notBuilt') {
       return (
-        <EmptyState
-          missing="data"
-          title="No data yet"
-          description={`The monitoring API has no figures yet (${missing.detail}): they come with its first aggregate build.`}
-        />
+        <Announced>
+          <EmptyState
+            missing="data"
+            title="No data yet"
+            description={`The monitoring API has no figures yet (${missing.detail}): they come with its first aggregate build.`}
+          />
+        </Announced>
       );
     }
     if (missing?.kind === 'source') {
       return (
-        <EmptyState
-          missing="info"
-          title="Source not configured"
-          description={`The monitoring API cannot answer: ${missing.detail}`}
-        />
+        <Announced>
+          <EmptyState
+            missing="info"
+            title="Source not configured"
+            description={`The monitoring API cannot answer: ${missing.detail}`}
+          />
+        </Announced>
       );
     }
     return <ResponseErrorPanel error={state.error} title={`Could not load ${what}: ${detailOf(state.error)}`} />;
@@ -125,11 +160,13 @@ export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>)
     return (
       <>
         {fresh && <StaleNotice freshness={fresh} />}
-        <EmptyState
-          missing="field"
-          title={unknownState.state === 'not read' ? `No ${what} read yet` : `No source of ${what} mapped`}
-          description={unknownState.why}
-        />
+        <Announced>
+          <EmptyState
+            missing="field"
+            title={unknownState.state === 'not read' ? `No ${what} read yet` : `No source of ${what} mapped`}
+            description={unknownState.why}
+          />
+        </Announced>
       </>
     );
   }
@@ -137,11 +174,13 @@ export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>)
     return (
       <>
         {fresh && <StaleNotice freshness={fresh} />}
-        <EmptyState
-          missing="data"
-          title={`No ${what} in the period`}
-          description={`The monitoring API has no ${what} for this period.`}
-        />
+        <Announced>
+          <EmptyState
+            missing="data"
+            title={`No ${what} in the period`}
+            description={`The monitoring API has no ${what} for this period.`}
+          />
+        </Announced>
       </>
     );
   }

@@ -1,0 +1,30 @@
+import { screen, within } from '@testing-library/react';
+import { answer, registerServer, renderWithApi, server } from '../testing/monitoringServer';
+import * as f from '../testing/fixtures';
+import { RunPage } from './RunPage';
+
+// The change calendar shades a day red where a change closed unsuccessful and blue where changes were implemented
+// alone: a reader who cannot tell the two colours apart, or hears the cells, must still learn which day failed.
+describe('change calendar', () => {
+  registerServer();
+
+  beforeEach(() =>
+    server.use(
+      answer('/kpis/incidents', f.incidentsReportApp, { groupBy: 'app' }),
+      answer('/kpis/incidents', f.incidentsReportTeam, { groupBy: 'team' }),
+      answer('/kpis/changes', f.changesReportTeam),
+    ),
+  );
+
+  it('says in words which day had an unsuccessful change, not by its colour alone', async () => {
+    await renderWithApi(<RunPage />);
+    const calendar = await screen.findByRole('table', { name: 'change calendar' });
+    // team-egret, 26 November: 2 implemented, one unsuccessful; 27 November: the emergency, implemented.
+    const egret = within(calendar).getByRole('rowheader', { name: 'team-egret' }).closest('tr')!;
+    const failed = within(egret).getByRole('cell', { name: /^2026-11-26: .*1 unsuccessful/ });
+    const fine = within(egret).getByRole('cell', { name: /^2026-11-27: .*0 unsuccessful/ });
+    expect(failed).toHaveTextContent('2!');
+    expect(fine).toHaveTextContent(/^1$/);
+    expect(screen.getByText(/! a change closed unsuccessful that day/)).toBeInTheDocument();
+  });
+});
