@@ -186,7 +186,8 @@ where version = (
 );
 
 -- The run log: one record per batch run, its instants in UTC; a record still running past its deadline
--- (its process killed without a word) reads as failed.
+-- (its process killed without a word) reads as failed. `day` is the UTC day the run started, its folder:
+-- a filter on it reads only those days' records (a year of the run log is some 450,000 of them).
 create or replace view batch_runs as
 select * replace (
     case when status = 'running' and now() > cast(deadline as timestamptz) then 'failed' else status end as status,
@@ -198,7 +199,7 @@ select * replace (
     cast(finished_at as timestamptz) as finished_at,
     cast(deadline as timestamptz) as deadline
 )
-from read_json(getvariable('lake') || '/runs/*/*.json', columns = {
+from read_json(getvariable('lake') || '/runs/day=*/*.json', columns = {
     run_id: 'varchar',
     function: 'varchar',
     source: 'varchar',
@@ -218,7 +219,8 @@ from read_json(getvariable('lake') || '/runs/*/*.json', columns = {
     error: 'varchar',
     trigger: 'varchar',
     deadline: 'varchar'
-});
+},
+    hive_partitioning = true, hive_types = {'day': 'DATE'});
 
 -- Aggregate tables (mart/).
 -- one row per incident and correlation mode, for incidents linked to a deployment
