@@ -4,10 +4,7 @@ build, the other routes answer, and the hourly objects are fetched once per buil
 
 from __future__ import annotations
 
-import json
 import logging
-import time
-from collections import Counter
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -15,15 +12,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from functions.api.main import create_app
-from functions.api.mart import HOURLY, ServingMart
+from functions.api.mart import HOURLY
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
-from tests.integration.api.conftest import READER, api_settings, down_sources, lake_reads
-from tests.integration.api.test_earlier_release_summary_tables import STATE, assert_waits_for_the_next_build, uploaded
+from tests.integration.api.conftest import READER, api_settings, down_sources
+from tests.integration.api.test_earlier_release_summary_tables import STATE, fetches_per_build_state
 from tests.integration.api.test_mart_of_an_earlier_release import lake_of_an_earlier_release
 
 LOG_EXCEPTIONS = "/monitoring/applications/shop/timeseries?metric=log_exceptions"
-CHECK_INTERVAL_S = 0.3
 
 
 def without_log_exceptions(lake_root: Path) -> None:
@@ -42,30 +38,12 @@ def test_hourly_objects_of_an_earlier_release_are_fetched_once_until_the_build_s
     ETag, the same run) fetches them once more."""
     local = lake_of_an_earlier_release(estate_lake, tmp_path)
     without_log_exceptions(Path(local.lake_url))
-    lake = Lake.from_settings(s3_settings)
-    uploaded(Path(local.lake_url), lake)
-    hourly_objects = lake.store.list(f"mart/{HOURLY}/")
-    assert hourly_objects
-    api = api_settings(tmp_path).model_copy(update={"mart_check_interval_s": CHECK_INTERVAL_S})
-    app = create_app(api, s3_settings, down_sources())
-    serving: ServingMart = app.state.context.mart
-    with TestClient(app, raise_server_exceptions=False) as client:
-        reads = lake_reads(monkeypatch, client, "mart/")
-        for _ in range(4):
-            assert_waits_for_the_next_build(client, LOG_EXCEPTIONS)
-            assert client.get("/monitoring/kpis/dora", headers=READER).status_code == 200
-            time.sleep(CHECK_INTERVAL_S + 0.1)
-        assert serving.refresh(force=True) is False  # after the checks under way: the same build, nothing to load
-        assert Counter(key for key in reads if key in hourly_objects) == dict.fromkeys(hourly_objects, 1)
-
-        state = lake.store.get(STATE)
-        assert state is not None
-        lake.store.put(STATE, json.dumps(json.loads(state.data), indent=2).encode())
-        time.sleep(CHECK_INTERVAL_S + 0.1)
-        assert_waits_for_the_next_build(client, LOG_EXCEPTIONS)  # starts the check that finds the new ETag
-        serving.refresh(force=True)  # waits for that check's load
-        assert_waits_for_the_next_build(client, LOG_EXCEPTIONS)
-        assert Counter(key for key in reads if key in hourly_objects) == dict.fromkeys(hourly_objects, 2)
+    before, after = fetches_per_build_state(
+        Path(local.lake_url), s3_settings, tmp_path, monkeypatch, HOURLY, LOG_EXCEPTIONS
+    )
+    hourly_objects = set(Lake.from_settings(s3_settings).store.list(f"mart/{HOURLY}/"))
+    assert before == dict.fromkeys(hourly_objects, 1)
+    assert after == dict.fromkeys(hourly_objects, 2)
 
 
 def test_only_the_routes_reading_the_missing_hourly_column_wait_for_the_next_build(

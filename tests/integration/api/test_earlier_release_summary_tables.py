@@ -44,6 +44,39 @@ def assert_waits_for_the_next_build(client: TestClient, route: str) -> None:
     assert "earlier release" in answer.json()["detail"]
 
 
+def fetches_per_build_state(
+    earlier_lake: Path, s3_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, watched: str, route: str
+) -> tuple[Counter[str], Counter[str]]:
+    """The earlier release's lake put on S3, served by an API looking for a new build every 0.3 s and asked for
+    `route` (which waits for the next build) over four check intervals, then once the build state is written again
+    (another ETag, the same run). How often each object under the `watched` tables' folders was fetched by then, and
+    by the end."""
+    lake = Lake.from_settings(s3_settings)
+    uploaded(earlier_lake, lake)
+    watched_objects = {key for table in watched.split() for key in lake.store.list(f"mart/{table}/")}
+    assert watched_objects
+    api = api_settings(tmp_path).model_copy(update={"mart_check_interval_s": CHECK_INTERVAL_S})
+    app = create_app(api, s3_settings, down_sources())
+    serving: ServingMart = app.state.context.mart
+    with TestClient(app, raise_server_exceptions=False) as client:
+        reads = lake_reads(monkeypatch, client, "mart/")
+        for _ in range(4):
+            assert_waits_for_the_next_build(client, route)
+            assert client.get("/monitoring/kpis/dora", headers=READER).status_code == 200
+            time.sleep(CHECK_INTERVAL_S + 0.1)
+        assert serving.refresh(force=True) is False  # after the checks under way: the same build, nothing to load
+        before = Counter(key for key in reads if key in watched_objects)
+
+        state = lake.store.get(STATE)
+        assert state is not None
+        lake.store.put(STATE, json.dumps(json.loads(state.data), indent=2).encode())
+        time.sleep(CHECK_INTERVAL_S + 0.1)
+        assert_waits_for_the_next_build(client, route)  # starts the check that finds the new ETag
+        serving.refresh(force=True)  # waits for that check's load
+        assert_waits_for_the_next_build(client, route)
+        return before, Counter(key for key in reads if key in watched_objects)
+
+
 @pytest.mark.s3
 def test_summary_tables_of_an_earlier_release_are_fetched_once_until_the_build_state_changes(
     estate_lake: tuple[Settings, Path], s3_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -54,31 +87,12 @@ def test_summary_tables_of_an_earlier_release_are_fetched_once_until_the_build_s
     the build state written again (another ETag, the same run) fetches them once more."""
     local = lake_of_an_earlier_release(estate_lake, tmp_path)
     without_latency_budgets(Path(local.lake_url))
-    lake = Lake.from_settings(s3_settings)
-    uploaded(Path(local.lake_url), lake)
-    summary_objects = [key for table in SUMMARY_TABLES for key in lake.store.list(f"mart/{table}/")]
-    assert len(summary_objects) >= len(SUMMARY_TABLES)
-    api = api_settings(tmp_path).model_copy(update={"mart_check_interval_s": CHECK_INTERVAL_S})
-    app = create_app(api, s3_settings, down_sources())
-    serving: ServingMart = app.state.context.mart
-    with TestClient(app, raise_server_exceptions=False) as client:
-        reads = lake_reads(monkeypatch, client, "mart/")
-        for _ in range(4):
-            assert_waits_for_the_next_build(client, SUMMARY)
-            time.sleep(CHECK_INTERVAL_S + 0.1)
-        assert serving.refresh(force=True) is False  # after the checks under way: the same build, nothing to load
-        fetched = Counter(key for key in reads if key in summary_objects)
-        assert fetched == dict.fromkeys(summary_objects, 1)
-
-        state = lake.store.get(STATE)
-        assert state is not None
-        lake.store.put(STATE, json.dumps(json.loads(state.data), indent=2).encode())
-        time.sleep(CHECK_INTERVAL_S + 0.1)
-        assert_waits_for_the_next_build(client, SUMMARY)  # starts the check that finds the new ETag
-        serving.refresh(force=True)  # waits for that check's load
-        assert_waits_for_the_next_build(client, SUMMARY)
-        fetched = Counter(key for key in reads if key in summary_objects)
-        assert fetched == dict.fromkeys(summary_objects, 2)
+    before, after = fetches_per_build_state(
+        Path(local.lake_url), s3_settings, tmp_path, monkeypatch, " ".join(SUMMARY_TABLES), SUMMARY
+    )
+    assert len(before) >= len(SUMMARY_TABLES)
+    assert before == dict.fromkeys(before, 1)
+    assert after == dict.fromkeys(before, 2)
 
 
 def test_routes_that_read_neither_the_summaries_nor_a_missing_column_answer(
