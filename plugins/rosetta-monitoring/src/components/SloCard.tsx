@@ -68,6 +68,9 @@ function LatencySlos({ slo: row }: { slo: SloStatus }) {
   );
 }
 
+/** The error budget bar's value as heard: the figure shown, overspent below 0 (where the bar stops). */
+const budgetSaid = (remaining: number) => `${budgetLeft(remaining)}${remaining < 0 ? ' (overspent)' : ''}`;
+
 /** SLO target against achieved availability, error budget remaining and burn rate, then the latency SLOs. */
 export function SloCard({ entity }: { entity: MonitoredEntity }) {
   // The summary carries both latency SLOs beside the availability: one request.
@@ -115,7 +118,11 @@ export function SloCard({ entity }: { entity: MonitoredEntity }) {
               <dd>{slo.burnRateAlert ?? '–'}</dd>
             </dl>
             {typeof slo.errorBudgetRemaining === 'number' && (
-              <Meter ratio={slo.errorBudgetRemaining} label="error budget remaining" />
+              <Meter
+                ratio={slo.errorBudgetRemaining}
+                label="error budget remaining"
+                valueText={budgetSaid(slo.errorBudgetRemaining)}
+              />
             )}
             <LatencySlos slo={slo} />
           </div>

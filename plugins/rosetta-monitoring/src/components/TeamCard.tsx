@@ -13,7 +13,7 @@ import {
 import { coveredDays } from '../pages/KpiControls';
 import { Missing, missingFrom, scoredOnlyIn } from './common/problems';
 import { DataState, useMonitoringData } from './common/useMonitoringData';
-import { StaleNotice } from './common/StaleNotice';
+import { FreshnessNotices } from './common/StaleNotice';
 import { Announced, WidgetBody } from './common/WidgetState';
 import { GROUP_LABELS, periodLabel } from './common/format';
 import { DoraTable } from './DoraLevels';
@@ -170,7 +170,7 @@ function LevelCard({ level, id, environment, period, entity }: LevelCardProps) {
         </Announced>
       ) : (
         <>
-          {freshness && <StaleNotice freshness={freshness} />}
+          {freshness && <FreshnessNotices freshness={freshness} />}
           <Section title="Applications' health (last 7 days)">
             {scoredIn ? (
               <Announced>

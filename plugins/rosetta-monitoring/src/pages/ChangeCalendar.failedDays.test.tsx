@@ -1,6 +1,5 @@
 import { screen, within } from '@testing-library/react';
-import { answer, registerServer, renderWithApi, server } from '../testing/monitoringServer';
-import * as f from '../testing/fixtures';
+import { answerRunReports, registerServer, renderWithApi } from '../testing/monitoringServer';
 import { RunPage } from './RunPage';
 
 // The change calendar shades a day red where a change closed unsuccessful and blue where changes were implemented
@@ -8,13 +7,7 @@ import { RunPage } from './RunPage';
 describe('change calendar', () => {
   registerServer();
 
-  beforeEach(() =>
-    server.use(
-      answer('/kpis/incidents', f.incidentsReportApp, { groupBy: 'app' }),
-      answer('/kpis/incidents', f.incidentsReportTeam, { groupBy: 'team' }),
-      answer('/kpis/changes', f.changesReportTeam),
-    ),
-  );
+  beforeEach(answerRunReports);
 
   it('says in words which day had an unsuccessful change, not by its colour alone', async () => {
     await renderWithApi(<RunPage />);

@@ -61,6 +61,18 @@ function shade(n: number, max: number): string {
   return `rgba(198, 40, 40, ${0.2 + (0.8 * n) / Math.max(1, max)})`;
 }
 
+/**
+ * A day's column of the heatmap or the calendar: month and day in sight, where the columns are narrow, and the full
+ * date heard, as "11-26" alone says neither the year nor that it is a date.
+ */
+function DayHeader({ day }: { day: string }) {
+  return (
+    <th scope="col" aria-label={day} style={{ fontSize: 10, padding: 2 }}>
+      {day.slice(5)}
+    </th>
+  );
+}
+
 /** A day of the heatmap or the calendar without figures (before the lake read the source): unknown, not none. */
 function NoDataCell({ day }: { day: string }) {
   return (
@@ -150,7 +162,7 @@ export function RunPage() {
                 <tr>
                   <th scope="col" style={{ textAlign: 'left' }}>Application</th>
                   {map.days.map(d => (
-                    <th key={d} style={{ fontSize: 10, padding: 2 }}>{d.slice(5)}</th>
+                    <DayHeader key={d} day={d} />
                   ))}
                 </tr>
               </thead>
@@ -188,7 +200,7 @@ export function RunPage() {
                 <tr>
                   <th scope="col" style={{ textAlign: 'left' }}>Team</th>
                   {(r.items[0]?.days ?? []).map(d => (
-                    <th key={d.day} style={{ fontSize: 10, padding: 2 }}>{d.day.slice(5)}</th>
+                    <DayHeader key={d.day} day={d.day} />
                   ))}
                 </tr>
               </thead>

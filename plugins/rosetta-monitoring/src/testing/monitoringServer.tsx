@@ -7,6 +7,7 @@ import { EntityProvider } from '@backstage/plugin-catalog-react';
 import type { Entity } from '@backstage/catalog-model';
 import { monitoringApiRef } from '../api/MonitoringApi';
 import { MonitoringClient } from '../api/MonitoringClient';
+import * as f from './fixtures';
 
 /** Where the tests' Backstage proxy lives; the client must call the API below it. */
 export const PROXY = 'http://backstage.test/api/proxy';
@@ -27,6 +28,15 @@ export function answer(path: string, body: unknown, query: Record<string, string
     if (Object.entries(query).some(([k, v]) => params.get(k) !== v)) return undefined;
     return HttpResponse.json(body as any);
   });
+}
+
+/** The run view's reports: incidents by application and by team, and changes by team, from the fixtures. */
+export function answerRunReports() {
+  server.use(
+    answer('/kpis/incidents', f.incidentsReportApp, { groupBy: 'app' }),
+    answer('/kpis/incidents', f.incidentsReportTeam, { groupBy: 'team' }),
+    answer('/kpis/changes', f.changesReportTeam),
+  );
 }
 
 /** Answers GET `path` with an application/problem+json error, as the monitoring API does. */

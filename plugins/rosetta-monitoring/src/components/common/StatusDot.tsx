@@ -20,12 +20,22 @@ export function StatusDot({ colour, children }: { colour: StatusColour; children
   );
 }
 
-/** A horizontal bar filled to `ratio` (0..1). */
-export function Meter({ ratio, label }: { ratio: number; label: string }) {
+/**
+ * A horizontal bar filled to `ratio` (0..1). `valueText` is what a screen reader says of it: its value is clamped
+ * to the bar, so a ratio outside it (an overspent budget) would otherwise be heard as 0 or 100.
+ */
+export function Meter({ ratio, label, valueText }: { ratio: number; label: string; valueText?: string }) {
   const clamped = Math.max(0, Math.min(1, ratio));
   const colour = clamped < 0.2 ? COLOURS.red : clamped < 0.5 ? COLOURS.orange : COLOURS.green;
   return (
-    <div role="meter" aria-label={label} aria-valuenow={Math.round(clamped * 100)} aria-valuemin={0} aria-valuemax={100}>
+    <div
+      role="meter"
+      aria-label={label}
+      aria-valuenow={Math.round(clamped * 100)}
+      aria-valuemin={0}
+      aria-valuemax={100}
+      aria-valuetext={valueText}
+    >
       <div style={{ height: 10, background: '#e0e0e0', borderRadius: 5 }}>
         <div style={{ width: `${clamped * 100}%`, height: 10, background: colour, borderRadius: 5 }} />
       </div>

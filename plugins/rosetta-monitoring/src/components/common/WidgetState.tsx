@@ -2,7 +2,7 @@ import { CSSProperties, ReactNode } from 'react';
 import { EmptyState, InfoCard, Progress, ResponseErrorPanel } from '@backstage/core-components';
 import type { DataState } from './useMonitoringData';
 import { detailOf, missingFrom } from './problems';
-import { StaleNotice } from './StaleNotice';
+import { FreshnessNotices } from './StaleNotice';
 import { TruncatedNotice } from './TruncatedNotice';
 import type { Freshness } from '../../api/types';
 
@@ -159,7 +159,7 @@ export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>)
   if (unknownState) {
     return (
       <>
-        {fresh && <StaleNotice freshness={fresh} />}
+        {fresh && <FreshnessNotices freshness={fresh} />}
         <Announced>
           <EmptyState
             missing="field"
@@ -173,7 +173,7 @@ export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>)
   if (isEmpty?.(value)) {
     return (
       <>
-        {fresh && <StaleNotice freshness={fresh} />}
+        {fresh && <FreshnessNotices freshness={fresh} />}
         <Announced>
           <EmptyState
             missing="data"
@@ -186,7 +186,7 @@ export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>)
   }
   return (
     <>
-      {fresh && <StaleNotice freshness={fresh} />}
+      {fresh && <FreshnessNotices freshness={fresh} />}
       <TruncatedNotice value={value} />
       {children(value)}
     </>

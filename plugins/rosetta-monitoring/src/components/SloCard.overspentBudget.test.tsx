@@ -1,0 +1,28 @@
+import { screen } from '@testing-library/react';
+import { answer, registerServer, renderWithApi, server } from '../testing/monitoringServer';
+import * as f from '../testing/fixtures';
+import type { MonitoredEntity } from '../api/types';
+import { SloCard } from './SloCard';
+
+const profiles: MonitoredEntity = { level: 'applications', id: 'system:default/profiles' };
+
+async function renderBudget(errorBudgetRemaining: number) {
+  server.use(answer('/applications/:id/summary', f.summaryProfilesWithLatency({ errorBudgetRemaining })));
+  await renderWithApi(<SloCard entity={profiles} />);
+  return screen.findByRole('meter', { name: 'error budget remaining' });
+}
+
+// The bar stops at 0: its value alone told a screen reader that a budget spent nine times over was merely used up.
+describe('SLO error budget bar', () => {
+  registerServer();
+
+  it('says an overspent budget as its figure, overspent', async () => {
+    const bar = await renderBudget(-8.9);
+    expect(bar).toHaveAttribute('aria-valuetext', '-890.0% (overspent)');
+  });
+
+  it('says a budget left as the figure shown', async () => {
+    const bar = await renderBudget(0.8452);
+    expect(bar).toHaveAttribute('aria-valuetext', '84.5%');
+  });
+});
