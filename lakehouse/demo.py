@@ -87,6 +87,11 @@ def run_demo(options: DemoOptions, *, say: Callable[[str], None] = print) -> int
             f"({time.monotonic() - started:.1f} s)"
         )
 
+        # The sources' settings the simulators leave as they are (timeouts, retries) are read by every ingestion: a
+        # value that cannot be read is refused here, naming the variable, before the mapping is written.
+        from lakehouse.ingest.config import IngestSettings
+
+        IngestSettings()
         catalog = httpx.get(f"{sims.urls['catalog']}/catalog-info.yaml", timeout=30).text
         import yaml
 
