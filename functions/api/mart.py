@@ -119,6 +119,8 @@ MART_KEY = re.compile(
     r"^mart/(?P<table>mv_[a-z0-9_]+)/(?:month=(?P<month>\d{4}-\d{2})/)?(?:data|day-\d{4}-\d{2}-\d{2})\.parquet$"
 )
 RETRY_AFTER_FAILURE_S = 30.0
+# What a request hears while the first copy cannot be loaded: it is tried again RETRY_AFTER_FAILURE_S after.
+NOT_LOADED = "the mart copy could not be loaded; retrying shortly"
 # Why a route answers 503 after an upgrade, before the first build of the new release's SQL.
 EARLIER_RELEASE = (
     "the mart was built by an earlier release and lacks a table or column this answer needs; the next build adds it"
@@ -353,9 +355,9 @@ class ServingMart:
         self._fetching: dict[str, threading.Lock] = {}  # one per object: different objects download in parallel
         self._fetching_guard = threading.Lock()
         self._checked_at = 0.0
-        self._failed_at = 0.0
-        # What a request hears while the first copy cannot be loaded, and how long before it is tried again.
-        self._failure, self._retry_after_s = "", 0.0
+        # When the first copy last failed to load (time.monotonic), None before any failure: a clock started
+        # moments ago (a new Lambda sandbox) must not read as a recent failure.
+        self._failed_at: float | None = None
         # Made when the API starts: a folder that cannot be made would fail every request's load of the copy.
         make_folder("ROSETTA_API_LOCAL_DIR", api.local_dir)
 
@@ -376,9 +378,9 @@ class ServingMart:
 
     def _first_load(self) -> None:
         _remove_copies_of_ended_processes(self.api.local_dir)
-        since_failure = time.monotonic() - self._failed_at
-        if since_failure < self._retry_after_s:
-            raise unavailable(self._failure, self._retry_after_s - since_failure)
+        since_failure = time.monotonic() - self._failed_at if self._failed_at is not None else RETRY_AFTER_FAILURE_S
+        if since_failure < RETRY_AFTER_FAILURE_S:
+            raise unavailable(NOT_LOADED, RETRY_AFTER_FAILURE_S - since_failure)
         try:
             marker, build, version = self._markers()
             self._snapshot = self._load(marker, build, version, wait=False)
@@ -388,9 +390,7 @@ class ServingMart:
         except Exception:
             self._failed_at = time.monotonic()
             log.exception("loading the mart failed")
-            self._failure = "the mart copy could not be loaded; retrying shortly"
-            self._retry_after_s = RETRY_AFTER_FAILURE_S
-            raise unavailable(self._failure, self._retry_after_s) from None
+            raise unavailable(NOT_LOADED, RETRY_AFTER_FAILURE_S) from None
 
     @contextmanager
     def cursor(
