@@ -6,7 +6,9 @@ covers are written, so a crashed run is simply re-run from the old watermark.
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -18,12 +20,18 @@ from typing import Any, Literal
 from lakehouse.errors import RosettaError
 from lakehouse.storage import Lake
 
+log = logging.getLogger(__name__)
+
 RunStatus = Literal["running", "succeeded", "partial", "failed"]
 # Run records read at once: botocore keeps 10 connections to a host, so more threads would wait for one.
 READ_AT_ONCE = 10
 TRIGGER_TAG = re.compile(r"[a-z]{1,16}(:[A-Za-z0-9_-]{1,64})?")
 # How a run id begins: its start, to the second (new_run_id).
 RUN_ID_START = "%Y%m%dT%H%M%SZ"
+# A run nothing stops for certain (by hand, the scheduler service) is taken to be alive this long after its last sign
+# of life; its process renews that every third of it while the run is open (RunLog's heartbeat). Long enough for a
+# slow S3 put, short enough that a run killed outright (SIGKILL, a crashed machine) reads failed within the quarter.
+RUN_LEASE = timedelta(minutes=15)
 
 
 @dataclass
@@ -51,6 +59,9 @@ class RunRecord:
     # The instant the process running it is stopped for certain (Lambda's timeout); None when nothing stops it (a run
     # by hand, a record written before deadlines were).
     deadline: datetime | None = None
+    # For a run without a deadline: the instant its process last said it would still be alive by (RUN_LEASE after its
+    # last sign of life). Not a certainty, as a deadline is: a machine asleep past it wakes and renews it.
+    alive_until: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(self).items()}
@@ -59,7 +70,7 @@ class RunRecord:
     def from_json(cls, data: dict[str, Any]) -> RunRecord:
         """The record as it stands now: see `ended_by_deadline`."""
         values = dict(data)
-        for name in ("window_start", "window_end", "started_at", "finished_at", "deadline"):
+        for name in ("window_start", "window_end", "started_at", "finished_at", "deadline", "alive_until"):
             if values.get(name):
                 values[name] = datetime.fromisoformat(values[name])
         known = set(cls.__dataclass_fields__)
@@ -67,11 +78,17 @@ class RunRecord:
 
     def ended_by_deadline(self, now: datetime) -> RunRecord:
         """A record still "running" past its deadline belongs to a process killed without a word (SIGKILL, Lambda's
-        timeout itself): it can no longer be running, and reads as failed. Its end stays unknown (finished_at None),
-        so that the build and the next run still treat what it wrote as written by a run that never recorded it."""
-        if self.status == "running" and self.deadline is not None and now > self.deadline:
+        timeout itself): it can no longer be running, and reads as failed. So does one whose process gave no sign of
+        life by its `alive_until`. Its end stays unknown (finished_at None), so that the build and the next run still
+        treat what it wrote as written by a run that never recorded it."""
+        if self.status != "running":
+            return self
+        if self.deadline is not None and now > self.deadline:
             self.status = "failed"
             self.error = f"stopped without finishing (no end recorded by {self.deadline.isoformat()})"
+        elif self.alive_until is not None and now > self.alive_until:
+            self.status = "failed"
+            self.error = f"stopped without finishing (no sign of life by {self.alive_until.isoformat()})"
         return self
 
 
@@ -104,10 +121,15 @@ def trigger_of(event: dict[str, Any]) -> str:
 
 
 class RunLog:
-    def __init__(self, lake: Lake) -> None:
+    def __init__(self, lake: Lake, *, lease: timedelta = RUN_LEASE) -> None:
         self.lake = lake
+        self.lease = lease
         self._clock: dict[str, float] = {}  # monotonic start per run, for an exact duration
         self._open: dict[str, RunRecord] = {}  # started here, not finished yet
+        # The heartbeat's writes and a run's last one take turns: a renewal never lands over the record of its end.
+        self._writing = threading.Lock()
+        self._heartbeat: threading.Thread | None = None
+        self._closed = threading.Event()  # set when no run without a deadline is open here any more
 
     def start(
         self,
@@ -131,11 +153,15 @@ class RunLog:
             started_at=started,
             trigger=trigger,
             deadline=deadline.astimezone(UTC) if deadline else None,
+            alive_until=None if deadline else datetime.now(UTC) + self.lease,
         )
         self._clock[record.run_id] = time.monotonic()
-        self._open[record.run_id] = record
-        self._write(record)
+        with self._writing:
+            self._open[record.run_id] = record
+            self._write(record)
         self._note_last_run(record)
+        if record.alive_until is not None:
+            self._beat()
         return record
 
     def finish(
@@ -146,16 +172,19 @@ class RunLog:
         error: BaseException | str | None = None,
         now: datetime | None = None,
     ) -> RunRecord:
-        record.status = status
-        record.finished_at = now or datetime.now(UTC)
-        t0 = self._clock.pop(record.run_id, None)
-        self._open.pop(record.run_id, None)
-        record.duration_s = round(
-            time.monotonic() - t0 if t0 is not None else (record.finished_at - record.started_at).total_seconds(), 3
-        )
-        if error is not None:
-            record.error = describe_error(error)
-        self._write(record)
+        with self._writing:
+            record.status = status
+            record.finished_at = now or datetime.now(UTC)
+            t0 = self._clock.pop(record.run_id, None)
+            self._open.pop(record.run_id, None)
+            record.duration_s = round(
+                time.monotonic() - t0 if t0 is not None else (record.finished_at - record.started_at).total_seconds(), 3
+            )
+            if error is not None:
+                record.error = describe_error(error)
+            self._write(record)
+            if not any(r.alive_until for r in self._open.values()):
+                self._closed.set()
         return record
 
     def stopped(self, reason: BaseException) -> None:
@@ -166,6 +195,34 @@ class RunLog:
 
     def _write(self, record: RunRecord) -> None:
         self.lake.put_json(self.lake.run_key(record.run_id, record.started_at), record.to_json())
+
+    def _beat(self) -> None:
+        """Starts the heartbeat unless it runs: a daemon thread, so that it never keeps a process from ending."""
+        with self._writing:
+            if self._heartbeat is None:
+                self._heartbeat = threading.Thread(target=self._renew, name="run-heartbeat", daemon=True)
+                self._heartbeat.start()
+
+    def _renew(self) -> None:
+        """Every third of the lease, moves on the `alive_until` of each run without a deadline still open here; ends
+        once none is (`finish` wakes it then). A renewal that cannot be written (the store out of reach) is tried
+        again at the next beat; the run itself meets the same store, and says so."""
+        while True:
+            self._closed.wait(self.lease.total_seconds() / 3)
+            with self._writing:
+                alive = [r for r in self._open.values() if r.alive_until is not None]
+                if not alive:
+                    self._heartbeat = None
+                    return
+                self._closed.clear()
+                for record in alive:
+                    record.alive_until = datetime.now(UTC) + self.lease
+                    try:
+                        self._write(record)
+                    except Exception as error:
+                        log.warning(
+                            "run %s: its sign of life was not written: %s", record.run_id, describe_error(error)
+                        )
 
     def _note_last_run(self, record: RunRecord) -> None:
         """Notes the new record in its source's last run (Lake.last_run_key): the keys of the records of the run its

@@ -108,20 +108,25 @@ def _batch_runs_view(base: str) -> str:
     # JSON holds instants as ISO text with their offset: cast from the text, they keep their zone in any session.
     instants = [f.name for f in fields(RunRecord) if _value_type(f.name) is datetime]
     casts = ",\n".join(f"    cast({name} as timestamptz) as {name}" for name in instants)
-    ended = "status = 'running' and now() > cast(deadline as timestamptz)"
-    # The error quotes the deadline as stored, the text RunRecord.ended_by_deadline prints.
+    ended = "now() > cast(deadline as timestamptz)"
+    lost = "now() > cast(alive_until as timestamptz)"
+    # The error quotes the instant as stored, the text RunRecord.ended_by_deadline prints.
     return (
-        "-- The run log: one record per batch run, its instants in UTC; a record still running past its deadline\n"
-        "-- (its process killed without a word) reads as failed. `day` is the UTC day the run started, its folder:\n"
-        "-- a filter on it reads only those days' records (a year of the run log is some 450,000 of them).\n"
+        "-- The run log: one record per batch run, its instants in UTC; a record still running past its deadline,\n"
+        "-- or with no sign of life from its process by its alive_until (killed without a word), reads as failed.\n"
+        "-- `day` is the UTC day the run started, its folder: a filter on it reads only those days' records (a year\n"
+        "-- of the run log is some 450,000 of them).\n"
         "create or replace view batch_runs as\n"
         "select * replace (\n"
-        f"    case when {ended} then 'failed' else status end as status,\n"
-        f"    case when {ended}\n"
-        "        then 'stopped without finishing (no end recorded by ' || deadline || ')' else error end as error,\n"
+        f"    case when status = 'running' and ({ended}\n"
+        f"        or {lost}) then 'failed' else status end as status,\n"
+        f"    case when status = 'running' and {ended}\n"
+        "        then 'stopped without finishing (no end recorded by ' || deadline || ')'\n"
+        f"        when status = 'running' and {lost}\n"
+        "        then 'stopped without finishing (no sign of life by ' || alive_until || ')' else error end as error,\n"
         f"{casts}\n"
         ")\n"
-        # Columns given: a record written before a field existed (deadline) reads it as null.
+        # Columns given: a record written before a field existed (deadline, alive_until) reads it as null.
         f"from read_json({base} || '/runs/day=*/*.json', columns = {{\n{columns}\n}},\n"
         "    hive_partitioning = true, hive_types = {'day': 'DATE'});\n"
     )

@@ -94,7 +94,7 @@ class Trigger:
     def _local(self, trigger_id: str, kind: str, target: str, mode: str) -> Triggered:
         if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
             # Lambda freezes the process once the answer is sent: a run started in a thread here would stop
-            # mid-way, with no deadline in its record to tell it was killed, and a build would hold its lease.
+            # mid-way and go on at some later invocation, if any, and a build would hold its lease meanwhile.
             raise Problem(
                 503,
                 f"this API runs in Lambda, where a {target} run cannot go on after the answer: set "

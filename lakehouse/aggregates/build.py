@@ -57,7 +57,7 @@ from lakehouse.duckdb_session import first_row, open_duckdb, tune_for_build
 from lakehouse.gitlab_projects import with_recorded_ids
 from lakehouse.mappings import MappingEntry, MappingStore
 from lakehouse.objectstore import ABSENT, PreconditionFailed
-from lakehouse.runlog import FirstReads, RunLog, RunRecord, Watermarks, started_of
+from lakehouse.runlog import FirstReads, RunLog, RunRecord, Watermarks
 from lakehouse.schemas import REGISTRY, Dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import ROW_GROUP_ROWS, Lake
@@ -559,13 +559,14 @@ def _runs_since(lake: Lake, since: datetime, carried: list[str]) -> list[RunReco
     last build found running (`carried`) that started earlier: each run is read by the first build to find it and,
     while it runs, by every build after, so that a build reads the runs of the last hour or so, not whole days of the
     run log. A run carried since before the day before `since` is taken for dead (killed without a deadline), as the
-    run log's days before it were never read."""
+    run log's days before it were never read, unless its process still gave signs of life then (a long run by hand,
+    whose `alive_until` came after `since`)."""
     runs = RunLog(lake)
     found = runs.list(started_from=since - RUN_LOG_MARGIN, limit=100_000)
     listed = {r.run_id for r in found}
     horizon = midnight(since.date() - timedelta(days=1))
-    earlier = [i for i in carried if i not in listed and (start := started_of(i)) is not None and start >= horizon]
-    return found + [r for r in map(runs.get, earlier) if r is not None]
+    earlier = [r for r in map(runs.get, (i for i in carried if i not in listed)) if r is not None]
+    return found + [r for r in earlier if r.started_at >= horizon or (r.alive_until and r.alive_until > since)]
 
 
 def _dead_before(record: RunRecord, moment: datetime) -> bool:

@@ -185,19 +185,24 @@ where version = (
     from glob(getvariable('lake') || '/ref/mappings/*/mappings.parquet')
 );
 
--- The run log: one record per batch run, its instants in UTC; a record still running past its deadline
--- (its process killed without a word) reads as failed. `day` is the UTC day the run started, its folder:
--- a filter on it reads only those days' records (a year of the run log is some 450,000 of them).
+-- The run log: one record per batch run, its instants in UTC; a record still running past its deadline,
+-- or with no sign of life from its process by its alive_until (killed without a word), reads as failed.
+-- `day` is the UTC day the run started, its folder: a filter on it reads only those days' records (a year
+-- of the run log is some 450,000 of them).
 create or replace view batch_runs as
 select * replace (
-    case when status = 'running' and now() > cast(deadline as timestamptz) then 'failed' else status end as status,
+    case when status = 'running' and (now() > cast(deadline as timestamptz)
+        or now() > cast(alive_until as timestamptz)) then 'failed' else status end as status,
     case when status = 'running' and now() > cast(deadline as timestamptz)
-        then 'stopped without finishing (no end recorded by ' || deadline || ')' else error end as error,
+        then 'stopped without finishing (no end recorded by ' || deadline || ')'
+        when status = 'running' and now() > cast(alive_until as timestamptz)
+        then 'stopped without finishing (no sign of life by ' || alive_until || ')' else error end as error,
     cast(window_start as timestamptz) as window_start,
     cast(window_end as timestamptz) as window_end,
     cast(started_at as timestamptz) as started_at,
     cast(finished_at as timestamptz) as finished_at,
-    cast(deadline as timestamptz) as deadline
+    cast(deadline as timestamptz) as deadline,
+    cast(alive_until as timestamptz) as alive_until
 )
 from read_json(getvariable('lake') || '/runs/day=*/*.json', columns = {
     run_id: 'varchar',
@@ -218,7 +223,8 @@ from read_json(getvariable('lake') || '/runs/day=*/*.json', columns = {
     days_written: 'varchar[]',
     error: 'varchar',
     trigger: 'varchar',
-    deadline: 'varchar'
+    deadline: 'varchar',
+    alive_until: 'varchar'
 },
     hive_partitioning = true, hive_types = {'day': 'DATE'});
 

@@ -68,7 +68,7 @@ def test_a_run_past_its_deadline_reads_as_failed_as_the_api_says(tmp_path: Path,
 
 @pytest.mark.parametrize("per_lake", [False, True])
 def test_a_lake_whose_records_have_no_deadline_reads_them_as_stored(tmp_path: Path, per_lake: bool) -> None:
-    """Records an earlier release wrote carry no deadline key at all (nor does a run by hand have one): a run still
+    """Records an earlier release wrote carry no deadline key at all (a run by hand has none either): a run still
     running since 1 Mar 2024 reads as running, one that failed reads as failed with its own error."""
     lake = Lake.from_settings(Settings(lake_url=str(tmp_path / "lake")))
     started = datetime(2024, 3, 1, 12, tzinfo=UTC)
