@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole check of the Backstage plugin, from a clean clone:
-# npm ci (scripts/install-deps.sh, with Debian's chromium), type-check, generated API types current, jest, plugin
+# npm ci (scripts/install-deps.sh, with Debian's chromium), type-check, lint, generated API types current, jest, plugin
 # build, e2e against the demo. Assumes the project's venv at <repo>/.venv (make install-dev).
 set -euo pipefail
 
@@ -23,6 +23,9 @@ fi
 
 step "type-check"
 npm run -s tsc
+
+step "lint (Backstage's rules)"
+npm run -s lint
 
 step "API types current with docs/openapi.json"
 npm run -s types:check

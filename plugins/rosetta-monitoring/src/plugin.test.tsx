@@ -3,8 +3,8 @@ import { createExtensionTester, renderTestApp } from '@backstage/frontend-test-u
 import { EntityCardBlueprint } from '@backstage/plugin-catalog-react/alpha';
 import type { Entity } from '@backstage/catalog-model';
 import plugin from './plugin';
-import { answer, billingApiComponent, profilesSystem, registerServer, renderWithApi, server } from './testing/monitoringServer';
-import * as f from './testing/fixtures';
+import { answer, billingApiComponent, profilesSystem, registerServer, renderWithApi, server } from './__testUtils__/monitoringServer';
+import * as f from './__testUtils__/fixtures';
 
 const extension = (id: string) => (plugin as any).getExtension(id);
 

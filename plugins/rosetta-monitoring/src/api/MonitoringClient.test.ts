@@ -1,8 +1,8 @@
 import { http, HttpResponse } from 'msw';
 import { ResponseError } from '@backstage/errors';
 import { MonitoringClient } from './MonitoringClient';
-import { PROXY, problem, registerServer, server, testClient } from '../testing/monitoringServer';
-import { summaryBillingApi } from '../testing/fixtures';
+import { PROXY, problem, registerServer, server, testClient } from '../__testUtils__/monitoringServer';
+import { summaryBillingApi } from '../__testUtils__/fixtures';
 
 describe('MonitoringClient', () => {
   registerServer();

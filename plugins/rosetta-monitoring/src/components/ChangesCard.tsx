@@ -6,6 +6,7 @@ import type { Change, MonitoredEntity, Period } from '../api/types';
 import { useMonitoringData } from './common/useMonitoringData';
 import { SERVICENOW_NOT_MAPPED, Widget, whyUnknown } from './common/WidgetState';
 import { NONE, when } from './common/format';
+import { textOrder } from './common/order';
 
 const COLUMNS: TableColumn<Change>[] = [
   { title: 'Number', field: 'number' },
@@ -26,7 +27,7 @@ const startOf = (c: Change) => c.changeStart ?? c.plannedStart ?? '';
 
 /** The API lists changes latest first; the next change to come heads the upcoming list. */
 function soonestFirst(changes: Change[]): Change[] {
-  return [...changes].sort((a, b) => (startOf(a) < startOf(b) ? -1 : startOf(a) > startOf(b) ? 1 : 0));
+  return [...changes].sort((a, b) => textOrder(startOf(a), startOf(b)));
 }
 
 /** Upcoming changes (soonest first) and the recent ones of the period (latest first). */

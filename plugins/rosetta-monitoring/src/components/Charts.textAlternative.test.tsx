@@ -1,7 +1,7 @@
 import { screen } from '@testing-library/react';
-import { answer, registerServer, renderWithApi, server } from '../testing/monitoringServer';
-import * as f from '../testing/fixtures';
-import { giveChartsASize } from '../testing/charts';
+import { answer, registerServer, renderWithApi, server } from '../__testUtils__/monitoringServer';
+import * as f from '../__testUtils__/fixtures';
+import { giveChartsASize } from '../__testUtils__/charts';
 import type { MonitoredEntity } from '../api/types';
 import { GoldenSignalsCard } from './GoldenSignalsCard';
 import { DashboardPage } from '../pages/DashboardPage';

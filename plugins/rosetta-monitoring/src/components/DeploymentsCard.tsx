@@ -99,6 +99,12 @@ export function changeFailure(d: Deployment): string {
   return why.length ? why.join('; ') : 'yes';
 }
 
+/** When a change failure's service came back: not yet while it has not; nothing for a deployment that did not fail. */
+function recovered(d: Deployment): string {
+  if (!d.isChangeFailureFull) return NONE;
+  return d.recoveredAtFull ? when(d.recoveredAtFull) : 'not yet';
+}
+
 /**
  * The period's last deployment in a sentence. An application without components deploys as itself (no component
  * id), and a deployment may have no status: the sentence names the application and says "–" rather than leaving gaps.
@@ -113,7 +119,7 @@ const HISTORY_COLUMNS: TableColumn<Deployment>[] = [
   { title: 'Revision', render: d => shortRevisions(d.revision) },
   { title: 'Status', render: d => (d.isRollback ? `${d.status ?? NONE}, rollback` : d.status ?? NONE) },
   { title: 'Change failure', render: changeFailure },
-  { title: 'Recovered', render: d => (d.isChangeFailureFull ? (d.recoveredAtFull ? when(d.recoveredAtFull) : 'not yet') : NONE) },
+  { title: 'Recovered', render: recovered },
   { title: 'Changes', render: d => d.changeNumbers?.join(', ') || NONE },
 ];
 

@@ -1,8 +1,8 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
-import { API, answer, problem, profilesSystem, registerServer, renderWithApi, server } from '../testing/monitoringServer';
-import * as f from '../testing/fixtures';
-import { giveChartsASize, valueTicks } from '../testing/charts';
+import { API, answer, problem, profilesSystem, registerServer, renderWithApi, server } from '../__testUtils__/monitoringServer';
+import * as f from '../__testUtils__/fixtures';
+import { giveChartsASize, valueTicks } from '../__testUtils__/charts';
 import type { MonitoredEntity } from '../api/types';
 import { GoldenSignalsCard } from './GoldenSignalsCard';
 import { SloCard } from './SloCard';
@@ -14,7 +14,7 @@ import { EntityDoraCard } from './EntityDoraCard';
 import { MonitoringTab } from './MonitoringTab';
 import { WithOptions } from './WithOptions';
 import { monitoringOptions } from '../options';
-import { DEPLOYER_NOT_MAPPED, NEVER_READ, SERVICENOW_NOT_MAPPED } from './common/WidgetState';
+import { DEPLOYER_NOT_MAPPED, neverRead, SERVICENOW_NOT_MAPPED } from './common/WidgetState';
 
 const profiles: MonitoredEntity = { level: 'applications', id: 'system:default/profiles' };
 const base = '/applications/:id';
@@ -458,7 +458,7 @@ describe('entity widgets', () => {
       server.use(answer(`${base}/incidents`, { ...emptyList(f.incidentsProfiles), state: 'not read' }));
       await renderWithApi(<IncidentsCard entity={profiles} period="last_7d" />);
       expect(await screen.findByText('No incidents read yet')).toBeInTheDocument();
-      expect(screen.getByText(NEVER_READ("ServiceNow's incidents"))).toBeInTheDocument();
+      expect(screen.getByText(neverRead("ServiceNow's incidents"))).toBeInTheDocument();
       expect(screen.queryByText('No incidents in the period')).not.toBeInTheDocument();
     });
     it('shows an error panel when the API fails', async () => {

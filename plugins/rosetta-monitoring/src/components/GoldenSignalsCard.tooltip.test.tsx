@@ -1,7 +1,7 @@
 import { waitFor } from '@testing-library/react';
-import { answer, registerServer, renderWithApi, server } from '../testing/monitoringServer';
-import * as f from '../testing/fixtures';
-import { giveChartsASize, hoverChart } from '../testing/charts';
+import { answer, registerServer, renderWithApi, server } from '../__testUtils__/monitoringServer';
+import * as f from '../__testUtils__/fixtures';
+import { giveChartsASize, hoverChart } from '../__testUtils__/charts';
 import { GoldenSignalsCard } from './GoldenSignalsCard';
 
 describe('golden signals tooltip', () => {

@@ -12,6 +12,10 @@ type Points = (metric: string) => Timeseries['points'];
 /** A figure of a signal, or "–" without one (a gap in the series). */
 const orNone = (format: (v: number) => string) => (v: number | null) => (v === null ? NONE : format(v));
 
+/** The highest and the total of a series' values; null for none. */
+const max = (s: number[]) => (s.length ? Math.max(...s) : null);
+const sum = (s: number[]) => (s.length ? s.reduce((a, b) => a + b, 0) : null);
+
 /**
  * A headline that is the highest hourly value, not a figure of the whole period: a p95 of 800 ms in the worst hour
  * is not the period's p95.
@@ -46,8 +50,6 @@ const METRICS = [...SIGNALS.map(s => s.metric), ...FIGURE_ONLY];
 function values(series: Timeseries): number[] {
   return series.points.map(p => p.v).filter((v): v is number => v !== null && v !== undefined);
 }
-const max = (s: number[]) => (s.length ? Math.max(...s) : null);
-const sum = (s: number[]) => (s.length ? s.reduce((a, b) => a + b, 0) : null);
 
 /**
  * The period's errors over its requests, counting the errors of hours with traffic only, as the API's summary does:

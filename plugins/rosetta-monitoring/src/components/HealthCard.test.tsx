@@ -1,7 +1,7 @@
 import { screen } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
-import { answer, API, billingApiComponent, problem, profilesSystem, registerServer, renderWithApi, server } from '../testing/monitoringServer';
-import * as f from '../testing/fixtures';
+import { answer, API, billingApiComponent, problem, profilesSystem, registerServer, renderWithApi, server } from '../__testUtils__/monitoringServer';
+import * as f from '../__testUtils__/fixtures';
 import { HealthCard } from './HealthCard';
 import { LegacyHealthCard, LegacyMonitoringTab } from '../legacyComponents';
 

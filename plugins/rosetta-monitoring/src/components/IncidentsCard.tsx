@@ -27,6 +27,12 @@ export function linkedDeployment(i: Incident): string {
   return `${i.linkedDeploymentFull} (${rule}${confidence}${counts})`;
 }
 
+/** An incident's task SLA: null is no SLA at all, which is not having met one. */
+function slaOf(breached: boolean | null | undefined): string {
+  if (breached === null || breached === undefined) return 'no SLA';
+  return breached ? 'breached' : 'ok';
+}
+
 const COLUMNS: TableColumn<Incident>[] = [
   { title: 'Number', field: 'number' },
   { title: 'Priority', field: 'priority' },
@@ -34,8 +40,7 @@ const COLUMNS: TableColumn<Incident>[] = [
   { title: 'Description', field: 'shortDescription' },
   { title: 'Opened', render: i => when(i.openedAt) },
   { title: 'Duration / age', render: i => hours(i.durationHours ?? i.openAgeHours) },
-  // null: the incident has no task SLA, which is not having met one.
-  { title: 'SLA', render: i => (i.slaBreached === null || i.slaBreached === undefined ? 'no SLA' : i.slaBreached ? 'breached' : 'ok') },
+  { title: 'SLA', render: i => slaOf(i.slaBreached) },
   { title: 'Linked deployment', render: linkedDeployment },
 ];
 

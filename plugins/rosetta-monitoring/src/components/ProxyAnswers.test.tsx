@@ -1,6 +1,6 @@
 import { screen } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
-import { API, billingApiComponent, registerServer, renderWithApi, server } from '../testing/monitoringServer';
+import { API, billingApiComponent, registerServer, renderWithApi, server } from '../__testUtils__/monitoringServer';
 import { HealthCard } from './HealthCard';
 
 /** The health card's error title once the summary's request is answered by `reply`. */

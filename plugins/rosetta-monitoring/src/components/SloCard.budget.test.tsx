@@ -1,5 +1,5 @@
-import { answer, figure, registerServer, renderWithApi, server } from '../testing/monitoringServer';
-import * as f from '../testing/fixtures';
+import { answer, figure, registerServer, renderWithApi, server } from '../__testUtils__/monitoringServer';
+import * as f from '../__testUtils__/fixtures';
 import type { MonitoredEntity, SloStatus } from '../api/types';
 import { SloCard } from './SloCard';
 

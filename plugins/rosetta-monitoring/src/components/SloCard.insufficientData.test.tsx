@@ -1,6 +1,6 @@
 import { screen, within } from '@testing-library/react';
-import { answer, figure, registerServer, renderWithApi, server } from '../testing/monitoringServer';
-import * as f from '../testing/fixtures';
+import { answer, figure, registerServer, renderWithApi, server } from '../__testUtils__/monitoringServer';
+import * as f from '../__testUtils__/fixtures';
 import type { MonitoredEntity, SloRow } from '../api/types';
 import { SloCard } from './SloCard';
 import { SloTable } from './SloTable';

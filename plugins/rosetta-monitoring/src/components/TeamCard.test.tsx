@@ -1,8 +1,8 @@
 import { screen, within } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
 import type { Entity } from '@backstage/catalog-model';
-import { API, answer, problem, profilesSystem, registerServer, renderWithApi, server } from '../testing/monitoringServer';
-import * as f from '../testing/fixtures';
+import { API, answer, problem, profilesSystem, registerServer, renderWithApi, server } from '../__testUtils__/monitoringServer';
+import * as f from '../__testUtils__/fixtures';
 import type { DoraReport, RiskReport, SloReport } from '../api/types';
 import { TeamCard } from './TeamCard';
 import { LegacyTeamCard } from '../legacyComponents';

@@ -1,7 +1,7 @@
 import { screen, within } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
-import { API, answer, problem, registerServer, renderWithApi, server } from '../testing/monitoringServer';
-import * as f from '../testing/fixtures';
+import { API, answer, problem, registerServer, renderWithApi, server } from '../__testUtils__/monitoringServer';
+import * as f from '../__testUtils__/fixtures';
 import type { MonitoredEntity } from '../api/types';
 import { IncidentsCard } from './IncidentsCard';
 import { TeamCard } from './TeamCard';

@@ -1,6 +1,6 @@
 import { screen } from '@testing-library/react';
-import { answer, registerServer, renderWithApi, server } from '../testing/monitoringServer';
-import * as f from '../testing/fixtures';
+import { answer, registerServer, renderWithApi, server } from '../__testUtils__/monitoringServer';
+import * as f from '../__testUtils__/fixtures';
 import type { Freshness, MonitoredEntity } from '../api/types';
 import { IncidentsCard } from './IncidentsCard';
 import { TeamCard } from './TeamCard';

@@ -1,5 +1,5 @@
 import { screen, within } from '@testing-library/react';
-import { answerRunReports, registerServer, renderWithApi } from '../testing/monitoringServer';
+import { answerRunReports, registerServer, renderWithApi } from '../__testUtils__/monitoringServer';
 import { RunPage } from './RunPage';
 
 // The change calendar shades a day red where a change closed unsuccessful and blue where changes were implemented

@@ -1,7 +1,7 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
-import { answer, problem, registerServer, renderWithApi, server } from '../testing/monitoringServer';
-import * as f from '../testing/fixtures';
-import { giveChartsASize, valueTicks } from '../testing/charts';
+import { answer, problem, registerServer, renderWithApi, server } from '../__testUtils__/monitoringServer';
+import * as f from '../__testUtils__/fixtures';
+import { giveChartsASize, valueTicks } from '../__testUtils__/charts';
 import { DashboardPage } from './DashboardPage';
 import { DoraPage } from './DoraPage';
 import { MonitoringPage } from './MonitoringPage';

@@ -1,5 +1,5 @@
 import { screen, within } from '@testing-library/react';
-import { answerRunReports, registerServer, renderWithApi } from '../testing/monitoringServer';
+import { answerRunReports, registerServer, renderWithApi } from '../__testUtils__/monitoringServer';
 import { RunPage } from './RunPage';
 
 // The day columns show "11-26" to fit: a screen reader heard that alone, neither the year nor that it is a date.

@@ -1,7 +1,7 @@
 import { waitFor } from '@testing-library/react';
-import { answer, registerServer, renderWithApi, server } from '../testing/monitoringServer';
-import * as f from '../testing/fixtures';
-import { giveChartsASize, hoverChart } from '../testing/charts';
+import { answer, registerServer, renderWithApi, server } from '../__testUtils__/monitoringServer';
+import * as f from '../__testUtils__/fixtures';
+import { giveChartsASize, hoverChart } from '../__testUtils__/charts';
 import { DashboardPage } from './DashboardPage';
 
 /*
@@ -22,7 +22,9 @@ describe('trend charts tooltip', () => {
     restore = giveChartsASize();
     server.use(answer('/overview', { ...f.overview, trend }), answer('/kpis/dora', f.doraGroup));
     await renderWithApi(<DashboardPage />);
-    await waitFor(() => expect(document.querySelectorAll('.recharts-wrapper')).toHaveLength(2));
+    await waitFor(() => {
+      if (document.querySelectorAll('.recharts-wrapper').length !== 2) throw new Error('the two trend charts are not drawn yet');
+    });
   });
   afterEach(() => restore());
 

@@ -1,4 +1,5 @@
 import type { IncidentsRow } from '../api/types';
+import { textOrder } from '../components/common/order';
 
 export interface BacklogRow {
   id: string;
@@ -42,7 +43,7 @@ export function backlogOf(rows: IncidentsRow[]): BacklogRow[] {
         known(b.openP1P2) - known(a.openP1P2) ||
         known(b.open) - known(a.open) ||
         known(b.opened) - known(a.opened) ||
-        (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+        textOrder(a.id, b.id),
     );
 }
 

@@ -20,13 +20,20 @@ export function StatusDot({ colour, children }: { colour: StatusColour; children
   );
 }
 
+/** A budget's bar: red below a fifth left, orange below half. */
+function meterColour(ratio: number): string {
+  if (ratio < 0.2) return COLOURS.red;
+  if (ratio < 0.5) return COLOURS.orange;
+  return COLOURS.green;
+}
+
 /**
  * A horizontal bar filled to `ratio` (0..1). `valueText` is what a screen reader says of it: its value is clamped
  * to the bar, so a ratio outside it (an overspent budget) would otherwise be heard as 0 or 100.
  */
 export function Meter({ ratio, label, valueText }: { ratio: number; label: string; valueText?: string }) {
   const clamped = Math.max(0, Math.min(1, ratio));
-  const colour = clamped < 0.2 ? COLOURS.red : clamped < 0.5 ? COLOURS.orange : COLOURS.green;
+  const colour = meterColour(clamped);
   return (
     <div
       role="meter"

@@ -25,19 +25,18 @@ export const SERVICENOW_NOT_MAPPED =
   'No ServiceNow CI is mapped to this entity (servicenow.ciId or cmdb.ciName), so none can be found: unknown, not none.';
 
 /** What a widget says when the lake has never read the records it lists (the source not configured, or not run). */
-export const NEVER_READ = (records: string) =>
+export const neverRead = (records: string) =>
   `Rosetta Monitoring has never read ${records} (the source is not configured, or its ingest has not run yet): unknown, not none.`;
 
 /** Why a widget's records are unknown, as the API's state says, and the words for it. */
 export type Unknown = { state: 'not mapped' | 'not read'; why: string };
 
 /** What a widget says for an entity whose records of a kind are unknown: not mapped, or never read. */
-export const whyUnknown = (state: string, notMapped: string, records: string): Unknown | null =>
-  state === 'not mapped'
-    ? { state, why: notMapped }
-    : state === 'not read'
-      ? { state, why: NEVER_READ(records) }
-      : null;
+export function whyUnknown(state: string, notMapped: string, records: string): Unknown | null {
+  if (state === 'not mapped') return { state, why: notMapped };
+  if (state === 'not read') return { state, why: neverRead(records) };
+  return null;
+}
 
 /** What a widget of deployments says for an entity the mapping ties to no ArgoCD application nor GitLab project. */
 export const DEPLOYER_NOT_MAPPED =
