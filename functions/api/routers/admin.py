@@ -311,12 +311,26 @@ def post_mappings(
 
 def _mapping_errors(change: MappingChange, problems: list[str], production: str) -> list[dict[str, str]]:
     """The reasons a change was refused, shaped as every 422's: a reason about a key given to remove (it names the
-    key as "id [environment]") is under `remove`, any other under `entries`."""
+    key as "id [environment]") is under `remove`, and so is one about a stored entry the change does not give when it
+    removes keys (a component left under an application retired without it); any other under `entries`."""
     removed = tuple(f"{k.entity_id} [{k.environment or production}]: " for k in change.remove)
+    given = ("entry ", *(_key_said(entry, production) for entry in change.entries))
     return [
-        {"parameter": "remove" if removed and p.startswith(removed) else "entries", "in": "body", "detail": p}
+        {"parameter": "remove" if _about_removal(p, removed, given) else "entries", "in": "body", "detail": p}
         for p in problems
     ]
+
+
+def _key_said(entry: dict[str, Any], production: str) -> str:
+    """How a refusal names the key an entry gives: "id [environment]: "."""
+    environment = str(entry.get("environment") or "").strip() or production
+    return f"{str(entry.get('entity_id') or '').strip()} [{environment}]: "
+
+
+def _about_removal(problem: str, removed: tuple[str, ...], given: tuple[str, ...]) -> bool:
+    """Whether a refusal is put to the keys removed: about one of them, or about a stored entry the change did not
+    give, which the removal left invalid (its application gone)."""
+    return bool(removed) and (problem.startswith(removed) or not problem.startswith(given))
 
 
 @router.post(
