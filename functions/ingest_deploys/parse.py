@@ -36,7 +36,8 @@ FINISHED_STATUSES = ("success", "failed", "canceled")
 RECORD_ERRORS = (KeyError, TypeError, ValueError, AttributeError, OverflowError)
 
 
-def _reason(exc: BaseException) -> str:
+def record_reason(exc: BaseException) -> str:
+    """Why a record was rejected, from the error reading it raised."""
     return f"missing field {exc}" if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
 
 
@@ -70,12 +71,12 @@ def parse_applications_page(page: Mapping[str, Any], context: Mapping[str, Any] 
             entries, operation = status.get("history"), status.get("operationState")
             created_at = parse_instant(app["metadata"].get("creationTimestamp"))
         except RECORD_ERRORS as exc:
-            rejects.append(Reject(APP_STATUS, _reason(exc), app, index))
+            rejects.append(Reject(APP_STATUS, record_reason(exc), app, index))
             continue
         try:
             statuses.append(_status_row(app, name, observed_at))
         except RECORD_ERRORS as exc:
-            reason = f"ArgoCD application {name!r}: its status could not be kept: {_reason(exc)}"
+            reason = f"ArgoCD application {name!r}: its status could not be kept: {record_reason(exc)}"
             rejects.append(Reject(APP_STATUS, reason, app, index))
         kept, set_aside = _history_rows(entries, name, created_at, index)
         history.extend(kept)
@@ -86,7 +87,7 @@ def parse_applications_page(page: Mapping[str, Any], context: Mapping[str, Any] 
             operations.append(_operation_row(operation, name))
         except RECORD_ERRORS as exc:
             # The status row keeps the phase; the operation itself is set aside, or a failed sync would go unseen.
-            reason = f"ArgoCD application {name!r}: its last operation could not be kept: {_reason(exc)}"
+            reason = f"ArgoCD application {name!r}: its last operation could not be kept: {record_reason(exc)}"
             rejects.append(Reject(SYNC_OPERATIONS, reason, operation, index))
     rejects += _not_listed(wanted, chosen, items, unclear) if wanted is not None else []
     tables = {
@@ -218,7 +219,7 @@ def _history_rows(
             rows.append(_history_row(entry, name, created_at))
         except RECORD_ERRORS as exc:
             entry_id = entry.get("id") if isinstance(entry, Mapping) else None
-            reason = f"ArgoCD application {name!r}: history entry {entry_id!r} could not be kept: {_reason(exc)}"
+            reason = f"ArgoCD application {name!r}: history entry {entry_id!r} could not be kept: {record_reason(exc)}"
             rejects.append(Reject(HISTORY, reason, entry, index))
     return rows, rejects
 
@@ -293,7 +294,7 @@ def parse_deployments_page(page: Any, context: Mapping[str, Any] | None = None) 
         try:
             rows.append(deployment_row(d, project_id))
         except RECORD_ERRORS as exc:
-            rejects.append(Reject(DEPLOYMENTS, _reason(exc), d, index))
+            rejects.append(Reject(DEPLOYMENTS, record_reason(exc), d, index))
     return ParseResult({DEPLOYMENTS: rows_table(DEPLOYMENTS, rows)}, rejects)
 
 
@@ -358,7 +359,7 @@ def parse_pipelines_page(page: Any, context: Mapping[str, Any] | None = None) ->
                 )
             )
         except RECORD_ERRORS as exc:
-            rejects.append(Reject(PIPELINES, _reason(exc), p, index))
+            rejects.append(Reject(PIPELINES, record_reason(exc), p, index))
     return ParseResult({PIPELINES: rows_table(PIPELINES, rows)}, rejects)
 
 
@@ -423,7 +424,7 @@ def parse_deployment_merge_requests_page(page: Any, context: Mapping[str, Any] |
                 )
             )
         except RECORD_ERRORS as exc:
-            rejects.append(Reject(DEPLOYMENT_MRS, _reason(exc), mr, index))
+            rejects.append(Reject(DEPLOYMENT_MRS, record_reason(exc), mr, index))
     return ParseResult({DEPLOYMENT_MRS: rows_table(DEPLOYMENT_MRS, rows)}, rejects)
 
 
@@ -456,7 +457,7 @@ def parse_merge_requests_page(page: Any, context: Mapping[str, Any] | None = Non
                 )
             )
         except RECORD_ERRORS as exc:
-            rejects.append(Reject(MERGE_REQUESTS, _reason(exc), mr, index))
+            rejects.append(Reject(MERGE_REQUESTS, record_reason(exc), mr, index))
     return ParseResult({MERGE_REQUESTS: rows_table(MERGE_REQUESTS, rows)}, rejects)
 
 
@@ -476,6 +477,6 @@ def parse_project_paths_page(page: Any, context: Mapping[str, Any] | None = None
         )
     except RECORD_ERRORS as exc:
         return ParseResult(
-            {PROJECT_PATHS: rows_table(PROJECT_PATHS, [])}, [Reject(PROJECT_PATHS, _reason(exc), page, 0)]
+            {PROJECT_PATHS: rows_table(PROJECT_PATHS, [])}, [Reject(PROJECT_PATHS, record_reason(exc), page, 0)]
         )
     return ParseResult({PROJECT_PATHS: rows_table(PROJECT_PATHS, [row])}, [])

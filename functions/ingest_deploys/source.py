@@ -9,6 +9,7 @@ deployment events and the build read (lakehouse/gitlab_projects.py)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -118,6 +119,20 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
         def deployment_pages(project_id: int, context: dict[str, Any]) -> Iterator[Page]:
             """The deployments, and the merge requests of each when asked: those need the deployments read even when
             the deployments themselves are not asked for."""
+
+            def unread(index: int, deployment: Any, why: str) -> None:
+                # A deployment the parser rejects is one of the deployments' rejects when they are asked for; when
+                # only their merge requests are, it is theirs, or it would vanish unsaid.
+                if parse.DEPLOYMENTS not in datasets:
+                    gitlab.counters.set_aside.append(
+                        SetAside(
+                            f"GitLab project {project_id} deployments, record {index}",
+                            f"{why}; its merge requests were not read",
+                            json.dumps(deployment, default=str),
+                            parse.DEPLOYMENT_MRS,
+                        )
+                    )
+
             for response in gitlab.deployments(project_id, window.since, window.until, per_page):
                 if parse.DEPLOYMENTS in datasets:
                     # Before its rows are stored: a deployment run long after its creation day is never left unread.
@@ -125,7 +140,7 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
                     yield Page(parse.DEPLOYMENTS, response.body, context)
                 if parse.DEPLOYMENT_MRS not in datasets:
                     continue
-                for deployment_id in _shipping(response.body, project_id, environments[project_id]):
+                for deployment_id in _shipping(response.body, project_id, environments[project_id], unread):
                     try:
                         for mrs in gitlab.deployment_merge_requests(project_id, deployment_id, per_page):
                             yield Page(parse.DEPLOYMENT_MRS, mrs.body, {**context, "deployment_id": deployment_id})
@@ -297,13 +312,16 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
     return plan
 
 
-def _shipping(page: Any, project_id: int, environments: set[str]) -> Iterator[int]:
+def _shipping(
+    page: Any, project_id: int, environments: set[str], unread: Callable[[int, Any, str], None]
+) -> Iterator[int]:
     """Ids of a page's successful deployments to a mapped environment: the ones whose merge requests are wanted.
-    A deployment the parser rejects is skipped here; it is counted among the deployments' rejects."""
-    for d in page if isinstance(page, list) else []:
+    A deployment the parser rejects is skipped here, and told to `unread` (its index, itself, why)."""
+    for index, d in enumerate(page if isinstance(page, list) else []):
         try:
             row = parse.deployment_row(d, project_id)
-        except parse.RECORD_ERRORS:
+        except parse.RECORD_ERRORS as error:
+            unread(index, d, parse.record_reason(error))
             continue
         if row["status"] == "success" and mapped_environment(row["environment"], environments):
             yield row["deployment_id"]
