@@ -24,7 +24,8 @@ export function HealthCard() {
               <StatusDot colour={DOT[verdict.colour]}>
                 <strong data-testid="health-colour">{verdict.colour}</strong>
               </StatusDot>{' '}
-              {summary.entity.name ?? summary.entity.id} ({summary.entity.kind}, team {summary.entity.team ?? '–'})
+              {summary.entity.name ?? summary.entity.id} ({summary.entity.kind}, team {summary.entity.team ?? '–'},
+              environment <span data-testid="health-environment">{summary.entity.environment}</span>)
             </p>
             {/* The API's verdict weighs the last 7 days; without one, the card judges the summary's signals, of the
                 last 24 hours: neither follows the tab's period, so each says what it covers. */}

@@ -18,6 +18,12 @@ export function MonitoringTab() {
   return (
     <div style={{ display: 'grid', gap: 16 }}>
       <PeriodPicker period={period} onChange={setPeriod} />
+      {/* The rosetta.io/environment annotation picks the environment every widget asks for: say it, as staging's
+          figures look like production's. Without it the API answers for the estate's production environment. */}
+      <p data-testid="monitoring-environment">
+        Environment:{' '}
+        <strong>{entity.environment ?? "the estate's production environment (the monitoring API's default)"}</strong>
+      </p>
       <div style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(360px, 1fr))', gap: 16 }}>
         <HealthCard />
         <SloCard entity={entity} />
