@@ -8,7 +8,12 @@ from datetime import timedelta
 from functions.ingest_dynatrace import parse
 from functions.ingest_dynatrace.client import DynatraceClient
 from lakehouse.ingest.config import IngestSettings
-from lakehouse.ingest.mapping_pivots import current_entries, dynatrace_service_selectors, entity_id_selectors
+from lakehouse.ingest.mapping_pivots import (
+    current_entries,
+    dynatrace_found_by_topology,
+    dynatrace_service_selectors,
+    entity_id_selectors,
+)
 from lakehouse.ingest.run import Page, SourcePlan, Stream
 from lakehouse.ingest.window import HOUR, Window, floor
 from lakehouse.storage import Lake
@@ -36,8 +41,11 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
     plan = SourcePlan(SOURCE, FUNCTION, [], clients=[client])
     since_ms, until_ms = _ms(window)
     if parse.METRICS_DATASET in datasets:
-        selectors = dynatrace_service_selectors(current_entries(lake), settings.dynatrace_entities_per_query)
-        with_entities = parse.ENTITIES_DATASET in datasets
+        entries = current_entries(lake)
+        selectors = dynatrace_service_selectors(entries, settings.dynatrace_entities_per_query)
+        # The listing is read whichever datasets were asked for (it finds the services' processes); kept when asked,
+        # and whenever the mapping finds services by tag or zone, which the build reads from it.
+        with_entities = parse.ENTITIES_DATASET in datasets or dynatrace_found_by_topology(entries)
         seen_on_ms = int(floor(window.until - timedelta(milliseconds=1), timedelta(days=1)).timestamp() * 1000)
 
         def metric_pages() -> Iterator[Page]:

@@ -52,7 +52,11 @@ class IngestSettings(EnvironmentSettings):
     dynatrace_token: SecretStr | None = None
     dynatrace_token_secret_arn: str | None = None
     dynatrace_token_parameter: str | None = None
-    dynatrace_entities_enabled: bool = Field(default=False, description="Also list service entities each run.")
+    dynatrace_entities_enabled: bool = Field(
+        default=False,
+        description="Also keep the service entities each run lists (kept anyway when the mapping finds services by "
+        "tag or management zone).",
+    )
 
     servicenow_url: str | None = Field(default=None, description="e.g. https://acme.service-now.com")
     servicenow_user: str | None = None

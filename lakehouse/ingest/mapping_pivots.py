@@ -11,6 +11,8 @@ from lakehouse.mappings import (
     MappingEntry,
     MappingStore,
     selector_entity_ids,
+    selector_tags,
+    selector_zones,
 )
 from lakehouse.storage import Lake
 
@@ -38,6 +40,18 @@ def dynatrace_service_selectors(entries: tuple[MappingEntry, ...], batch: int) -
         elif e.dynatrace_tag:
             others.append(f'type(SERVICE),tag("{e.dynatrace_tag}")')
     return entity_id_selectors("SERVICE", sorted(set(ids)), batch) + sorted(set(others))
+
+
+def dynatrace_found_by_topology(entries: tuple[MappingEntry, ...]) -> bool:
+    """Whether an entry finds its services by tag or management zone rather than by id: the build gives it a
+    service by the tags and zones of the service's listing (dynatrace/entities), which must then be kept."""
+    for e in entries:
+        selector = e.dynatrace_entity_selector
+        if selector and (selector_tags(selector) or selector_zones(selector)):
+            return True
+        if e.dynatrace_tag and not (selector and selector_entity_ids(selector)):
+            return True
+    return False
 
 
 def entity_id_selectors(entity_type: str, ids: Iterable[str], batch: int) -> list[str]:

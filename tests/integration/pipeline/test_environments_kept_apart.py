@@ -4,7 +4,9 @@ The simulators' estate runs some components in staging as well as in production:
 application (`<component>-staging`) or GitLab environment, and log lines saying `deployment.environment: staging` of
 their own. The catalog maps production; the staging entries, as a YAML file would give them, name each staging
 component's service by its tags (`component:<name>` and `environment:staging`), its staging ArgoCD application, its
-GitLab project (whose staging deployments GitLab names "staging") and its application's log index. The four
+GitLab project (whose staging deployments GitLab names "staging") and its application's log index. Finding services
+by tag, they need the services' listing kept, which the ingestion does without being told (the entities setting is
+left at its default: before, staging had no traffic at all). The four
 ingestion handlers read the simulators over HTTP, the build runs, and the API answers through its ASGI app. Expected
 figures come from the estate itself: its deployments by environment and the simulators' traffic and log model.
 """
@@ -77,8 +79,6 @@ def estate_of_two(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Es
         env.setenv("ROSETTA_DUCKDB_TEMP_DIRECTORY", str(root / "duckdb"))
         env.setenv("POWERTOOLS_TRACE_DISABLED", "true")
         env.setenv("POWERTOOLS_METRICS_DISABLED", "true")
-        # The staging entries find their services by tag: the build needs the services' listing to see their tags.
-        env.setenv("ROSETTA_DYNATRACE_ENTITIES_ENABLED", "true")
         settings = Settings()
         lake = Lake.from_settings(settings)
         catalog = httpx.get(f"{sims.urls['catalog']}/catalog-info.yaml", timeout=30).text
