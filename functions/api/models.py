@@ -520,6 +520,9 @@ class TrendDay(ApiModel):
 
 class Overview(Envelope):
     period: PeriodOut = Field(description="The period asked for: the trend has the days it touches.")
+    environment: str = Field(
+        description="The environment of the trend: the one asked for, else the estate's production environment."
+    )
     applications_by_health: dict[str, int] = Field(
         description="Production's applications by health colour as of the last build, whatever period and "
         "environment are asked for (health is judged on production)."

@@ -121,6 +121,7 @@ def overview(
     return Overview(
         **envelope(mart.snap, mart.directory),
         period=_period_out(p),
+        environment=environment,
         applications_by_health=queries.health_counts(con),
         estate_health=queries.estate_health(con),  # type: ignore[arg-type]
         health=queries.health_levels(con),  # type: ignore[arg-type]

@@ -175,6 +175,22 @@ def test_dora_counts_production_deployments_unless_another_environment_is_asked(
             assert counted.get(app.id, 0) == len(deployed), (environment, app.id)
 
 
+def test_the_overview_trend_says_and_follows_its_environment(estate_of_two) -> None:
+    """The overview's trend of the last 7 days names the environment it is for, production's without one asked, and
+    its deployments each day are that environment's successful ones."""
+    estate, _, client = estate_of_two
+    for environment, query in ((PRODUCTION, ""), (STAGING, "&environment=staging")):
+        overview = get(client, f"/monitoring/overview?period=last_7d{query}")
+        assert overview["environment"] == environment
+        for day in overview["trend"]:
+            deployed = [
+                d
+                for d in estate.deployments
+                if d.environment == environment and not d.failed and f"{d.time:%Y-%m-%d}" == day["day"]
+            ]
+            assert day["deployments"] == len(deployed), (environment, day["day"])
+
+
 def test_a_teams_slo_sums_its_applications_requests_of_that_environment_alone(estate_of_two) -> None:
     """A team's SLO row over the last 7 days counts the requests of its applications' services in the environment
     asked: production's without the staging traffic, staging's without production's."""

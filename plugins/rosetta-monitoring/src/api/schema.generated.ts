@@ -1456,6 +1456,11 @@ export interface components {
             applicationsByHealth: {
                 [key: string]: number;
             };
+            /**
+             * Environment
+             * @description The environment of the trend: the one asked for, else the estate's production environment.
+             */
+            environment: string;
             /** @description The whole estate's health: production, as of the last build, judged as a team's is (red when a third or more of the applications with data are red, orange when any is red or orange, green otherwise, 'no data' when none has data). Its reasons name the ten riskiest red or orange applications; red and orange count them all. Null before a build has judged it. */
             estateHealth?: components["schemas"]["HealthLevel"] | null;
             freshness: components["schemas"]["Freshness"];
