@@ -42,10 +42,12 @@ class ArgoCDClient(SourceClient):
         """A listing set aside is kept redacted as the landed one is; one that is not JSON (cut off) cannot be, and is
         not kept: its tools' values would reach the rejects as they came."""
         try:
-            body = json.loads(text)
+            redacted = redact_sources(json.loads(text))
         except ValueError:
             return f"<not kept: {len(text)} characters that are not JSON, whose tools' values cannot be redacted>"
-        return super().kept_text(json.dumps(redact_sources(body), ensure_ascii=False))
+        except RecursionError:  # past the parser, or past the redaction's walk
+            return f"<not kept: {len(text)} characters of JSON nested too deeply for its tools' values to be redacted>"
+        return super().kept_text(json.dumps(redacted, ensure_ascii=False))
 
     def applications(self) -> ApiResponse:
         """Every application in one answer (ArgoCD does not page). No `fields`: its whitelist drops history, and

@@ -55,6 +55,9 @@ MAX_PAGE_BYTES = 64 * 2**20
 # The longest an answer may take, from the request to its last byte: the timeout is per read, and a source sending
 # a byte now and then held a run for as long as it liked.
 TOTAL_TIMEOUT_S = 120.0
+# Why a page nested deeper than Python's parser goes (some 1,000 levels; no source's page nests past a few tens) is
+# not read.
+TOO_DEEP = "page was JSON nested too deeply to read"
 # The instant (time.monotonic) by which the answer to the request this thread is sending must have come whole.
 _ANSWER_BY: ContextVar[float | None] = ContextVar("answer_by", default=None)
 
@@ -466,6 +469,8 @@ class SourceClient:
         except ValueError as exc:
             self._set_aside(request, f"page was not valid JSON ({exc})", _text(response, content))
             raise Retriable("page was not valid JSON") from None
+        except RecursionError:
+            self._too_deep(request, _text(response, content))
         shape = self.shape_of(request)
         if not isinstance(body, shape):
             # The JSON of another answer than the API's (a proxy's, a gateway's): as good as unreadable.
@@ -478,7 +483,11 @@ class SourceClient:
             reason = f"page has no {'.'.join(keys)} list"
             self._set_aside(request, reason, _text(response, content))
             raise Retriable(reason)
-        return ApiResponse(status, response.headers, _without_credentials(content, body), request)
+        try:
+            cleaned = _without_credentials(content, body)
+        except RecursionError:
+            self._too_deep(request, _text(response, content))
+        return ApiResponse(status, response.headers, cleaned, request)
 
     def _answer_by(self) -> tuple[float, str]:
         """When the answer to a request sent now must have come whole (a time.monotonic instant): `total_timeout_s`
@@ -518,6 +527,12 @@ class SourceClient:
             f"{reason} on {self._where(request)}, more than a run reads: raise ROSETTA_HTTP_MAX_PAGE_MB with the "
             "function's memory, or lower the source's page size where it has one",
         )
+
+    def _too_deep(self, request: PageRequest, text: str) -> NoReturn:
+        """A page nested deeper than the parser or the credential walk goes is unreadable, as one that is not JSON:
+        asked again, then set aside, rather than a RecursionError stopping the run."""
+        self._set_aside(request, TOO_DEEP, text)
+        raise Retriable(TOO_DEEP)
 
     def _too_long_a_wait(self, request: PageRequest, status: int, wait: float) -> RateLimited:
         """Retrying sooner than the server asked is refused again, and waiting longer than a run can afford would
@@ -798,7 +813,7 @@ def _text(response: httpx.Response, content: bytes) -> str:
 def _json_or_none(text: str) -> Any:
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # a refusal's words past the parser are dropped, its status kept
         return None
 
 
