@@ -8,6 +8,7 @@ import { useMonitoringData } from './common/useMonitoringData';
 import { DEPLOYER_NOT_MAPPED, Widget, whyUnknown } from './common/WidgetState';
 import { NONE, when } from './common/format';
 import { useMonitoringOptions } from '../options';
+import { webAddress } from './common/webAddress';
 
 function ArgoStatus({ live }: { live: LiveComponent }) {
   // Nothing to warn of: the component is deployed otherwise (a GitLab job, say), ArgoCD has no status for it.
@@ -26,6 +27,17 @@ function ArgoStatus({ live }: { live: LiveComponent }) {
 function argocdLink(base: string, live: LiveComponent): string {
   const namespace = live.argocdAppNamespace ? `${encodeURIComponent(live.argocdAppNamespace)}/` : '';
   return `${base.replace(/\/$/, '')}/applications/${namespace}${encodeURIComponent(live.argocdApp ?? '')}`;
+}
+
+/** The last pipeline's status, a link to it when GitLab gave a web address (any other text is not made a link). */
+function LastPipeline({ live }: { live: LiveComponent }) {
+  const url = webAddress(live.lastPipelineUrl);
+  if (!url) return <>{live.lastPipelineStatus ?? '–'}</>;
+  return (
+    <Link to={url}>
+      {live.lastPipelineStatus ?? 'pipeline'} ({live.lastPipelineRef ?? '–'})
+    </Link>
+  );
 }
 
 type LiveSource = 'argocd' | 'gitlab';
@@ -154,13 +166,7 @@ export function DeploymentsCard({ entity, period }: { entity: MonitoredEntity; p
       title: 'Last pipeline',
       render: live => (
         <>
-          {live.lastPipelineUrl ? (
-            <Link to={live.lastPipelineUrl}>
-              {live.lastPipelineStatus ?? 'pipeline'} ({live.lastPipelineRef ?? '–'})
-            </Link>
-          ) : (
-            live.lastPipelineStatus ?? '–'
-          )}
+          <LastPipeline live={live} />
           <ReadAt history={fromHistory(live, 'gitlab')} what="updated" at={live.lastPipelineAt} />
         </>
       ),
