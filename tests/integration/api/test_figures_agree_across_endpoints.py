@@ -23,7 +23,8 @@ from functions.api.main import create_app
 from lakehouse.settings import Settings
 from simulators.estate import Estate
 from tests.integration.api.conftest import api_settings, by_id, down_sources, get_json
-from tests.integration.pipeline.test_truth import END, handler_of, pipeline  # noqa: F401
+from tests.integration.pipeline.simulated import handler_of
+from tests.integration.pipeline.test_truth import END, pipeline  # noqa: F401
 from tests.lambda_context import LambdaContext
 
 # The two as-ofs the lake is built at: the pipeline's own, and an afternoon hour while notifications' P2 incident

@@ -19,21 +19,16 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import httpx
 import pytest
-import yaml
 from fastapi.testclient import TestClient
 
 from functions.api.main import create_app
 from lakehouse.ingest.config import IngestSettings
-from lakehouse.mappings import MappingStore, from_catalog
-from lakehouse.settings import Settings
-from lakehouse.storage import Lake
 from simulators.estate import KIBANA_QUERY_TEMPLATE, Estate, generate_estate
 from simulators.model import PRODUCTION, STAGING, Component
-from simulators.serve import start_simulators
 from simulators.timeseries import ERROR_TYPES, Telemetry
 from tests.integration.api.conftest import READ_ROUTES, READER, api_settings
+from tests.integration.pipeline.simulated import handler_of, simulated_lake
 from tests.lambda_context import LambdaContext
 
 END = datetime(2026, 11, 20, tzinfo=UTC)
@@ -72,19 +67,7 @@ def estate_of_two(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Es
     """The estate ingested from the simulators and built, and the API over it with live calls to the simulators."""
     root = tmp_path_factory.mktemp("two-environments")
     estate = generate_estate(seed=7, apps=4, days=DAYS, end=END)
-    with pytest.MonkeyPatch.context() as env, start_simulators(estate) as sims:
-        for name, value in sims.env().items():
-            env.setenv(name, value)
-        env.setenv("ROSETTA_LAKE_URL", str(root / "lake"))
-        env.setenv("ROSETTA_DUCKDB_TEMP_DIRECTORY", str(root / "duckdb"))
-        env.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-        env.setenv("POWERTOOLS_METRICS_DISABLED", "true")
-        settings = Settings()
-        lake = Lake.from_settings(settings)
-        catalog = httpx.get(f"{sims.urls['catalog']}/catalog-info.yaml", timeout=30).text
-        production, problems = from_catalog(list(yaml.safe_load_all(catalog)))
-        assert problems == []
-        MappingStore(lake).apply([*production, *staging_entries(estate)], actor="test")
+    with simulated_lake(root, estate, staging_entries(estate)) as (_, settings, lake):
         window = {"window": {"since": START.isoformat(), "until": END.isoformat()}}
         for name in ("ingest_dynatrace", "ingest_servicenow", "ingest_logs", "ingest_deploys"):
             handler_of(name)(window, LambdaContext(name))
@@ -92,10 +75,6 @@ def estate_of_two(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Es
         app = create_app(api_settings(root), settings, IngestSettings())
         with TestClient(app, raise_server_exceptions=False) as client:
             yield estate, lake.url, client
-
-
-def handler_of(name: str) -> Any:
-    return __import__(f"functions.{name}.handler", fromlist=["handler"]).handler
 
 
 def mart(url: str, table: str, where: str, params: dict[str, Any]) -> list[dict[str, Any]]:

@@ -17,15 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import httpx
 import pytest
-import yaml
 
-from lakehouse.mappings import MappingStore, from_catalog
-from lakehouse.settings import Settings
-from lakehouse.storage import Lake
 from simulators.estate import Estate, generate_estate
-from simulators.serve import start_simulators
+from tests.integration.pipeline.simulated import handler_of, simulated_lake
 from tests.lambda_context import LambdaContext
 
 END = datetime(2026, 11, 20, tzinfo=UTC)
@@ -44,19 +39,7 @@ TOLERANCE = 0.10
 def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Estate, duckdb.DuckDBPyConnection, str]]:
     root = tmp_path_factory.mktemp("truth")
     estate = generate_estate(seed=7, apps=8, days=DAYS, end=END)
-    with pytest.MonkeyPatch.context() as env, start_simulators(estate) as sims:
-        for name, value in sims.env().items():
-            env.setenv(name, value)
-        env.setenv("ROSETTA_LAKE_URL", str(root / "lake"))
-        env.setenv("ROSETTA_DUCKDB_TEMP_DIRECTORY", str(root / "duckdb"))
-        env.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-        env.setenv("POWERTOOLS_METRICS_DISABLED", "true")
-        settings = Settings()
-        lake = Lake.from_settings(settings)
-        catalog = httpx.get(f"{sims.urls['catalog']}/catalog-info.yaml", timeout=30).text
-        entries, problems = from_catalog(list(yaml.safe_load_all(catalog)))
-        assert problems == []
-        MappingStore(lake).apply(entries, actor="test")
+    with simulated_lake(root, estate) as (sims, _, lake):
         window = {"window": {"since": START.isoformat(), "until": END.isoformat()}}
         for name in ("ingest_dynatrace", "ingest_servicenow", "ingest_logs"):
             handler_of(name)(window, LambdaContext(name))
@@ -73,10 +56,6 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Estate,
         con = duckdb.connect()
         yield estate, con, lake.url
         con.close()
-
-
-def handler_of(name: str) -> Any:
-    return __import__(f"functions.{name}.handler", fromlist=["handler"]).handler
 
 
 def knowable(estate: Estate) -> list[Any]:

@@ -14,9 +14,9 @@ from lakehouse.aggregates.build import build
 from lakehouse.runlog import RunLog, RunRecord
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
-from tests.unit.aggregates.estate import estate_lake, t
+from tests.unit.aggregates.estate import t
 from tests.unit.aggregates.test_build import RunLogClock
-from tests.unit.aggregates.test_build_reads_the_runs_since_the_last_build import run
+from tests.unit.aggregates.test_build_reads_the_runs_since_the_last_build import by_hand_across_a_full_build
 
 
 def renewed(lake: Lake, record: RunRecord, at: datetime) -> None:
@@ -37,12 +37,7 @@ def test_a_run_by_hand_lasting_three_days_is_counted_when_it_ends(
     """A run by hand starts at 07:00 on the 20th, rewriting the 19th, and renews its lease until it ends at 11:30 on
     the 23rd. Builds run at 10:05 each day (a full one on the 20th). The build of 12:05 on the 23rd must rebuild from
     the 19th: the run started before the day before the 10:05 build of the 22nd, but was alive then."""
-    monkeypatch.setattr(runlog_module, "datetime", RunLogClock)
-    RunLogClock.at = t(20, 7)
-    lake, settings = estate_lake(tmp_path)
-    by_hand = run(lake, t(20, 7), None)
-    RunLogClock.at = t(20, 10, 5)
-    build(lake, settings, mode="full", as_of=t(20, 10))
+    lake, settings, by_hand = by_hand_across_a_full_build(tmp_path, monkeypatch)
     for day in (21, 22, 23):
         renewed(lake, by_hand, t(day, 10))
         build_at_ten(lake, settings, day)
@@ -55,12 +50,7 @@ def test_a_run_by_hand_lasting_three_days_is_counted_when_it_ends(
 def test_a_run_by_hand_killed_on_its_first_day_is_let_go(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The same run, killed on the 20th: it never renews. The builds follow it until the day before the last build's
     is past its start, then let it go: the build state no longer names it."""
-    monkeypatch.setattr(runlog_module, "datetime", RunLogClock)
-    RunLogClock.at = t(20, 7)
-    lake, settings = estate_lake(tmp_path)
-    killed = run(lake, t(20, 7), None)
-    RunLogClock.at = t(20, 10, 5)
-    build(lake, settings, mode="full", as_of=t(20, 10))
+    lake, settings, killed = by_hand_across_a_full_build(tmp_path, monkeypatch)
     for day in (21, 22, 23):
         build_at_ten(lake, settings, day)
     state = lake.get_json("state/build/aggregates.json")

@@ -13,6 +13,7 @@ import lakehouse.runlog as runlog_module
 from lakehouse.aggregates.build import build
 from lakehouse.runlog import RunLog, RunRecord
 from lakehouse.schemas import get_dataset
+from lakehouse.settings import Settings
 from lakehouse.storage import Lake, days_written
 from tests.unit.aggregates.estate import estate_lake, metrics, rows, t
 from tests.unit.aggregates.test_build import RunLogClock
@@ -32,6 +33,18 @@ def run(lake: Lake, started: datetime, finished: datetime | None, day_shift: int
     if finished is not None:
         runs.finish(record, "succeeded", now=finished)
     return record
+
+
+def by_hand_across_a_full_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Lake, Settings, RunRecord]:
+    """The estate's lake, the run log's clock set by the test: a run by hand (no deadline) started at 07:00 on the
+    20th, rewriting the 19th, still running at the full build of 10:05."""
+    monkeypatch.setattr(runlog_module, "datetime", RunLogClock)
+    RunLogClock.at = t(20, 7)
+    lake, settings = estate_lake(tmp_path)
+    by_hand = run(lake, t(20, 7), None)
+    RunLogClock.at = t(20, 10, 5)
+    build(lake, settings, mode="full", as_of=t(20, 10))
+    return lake, settings, by_hand
 
 
 def older_runs(lake: Lake, count: int) -> None:
@@ -94,12 +107,7 @@ def test_a_run_by_hand_running_across_a_full_build_is_counted_when_it_ends(
     """A run by hand (no deadline) starts at 07:00 on the 20th, rewriting the 19th, and is still running at the full
     build of 10:05. The hourly build of 11:05 finds it still running and rebuilds from the 20th; it ends at 11:30,
     and the build of 12:05 rebuilds from the 19th."""
-    monkeypatch.setattr(runlog_module, "datetime", RunLogClock)
-    RunLogClock.at = t(20, 7)
-    lake, settings = estate_lake(tmp_path)
-    by_hand = run(lake, t(20, 7), None)
-    RunLogClock.at = t(20, 10, 5)
-    build(lake, settings, mode="full", as_of=t(20, 10))
+    lake, settings, by_hand = by_hand_across_a_full_build(tmp_path, monkeypatch)
 
     RunLogClock.at = t(20, 11, 5)
     assert build(lake, settings, mode="hourly", as_of=t(20, 11)).day_from == t(20).date()
