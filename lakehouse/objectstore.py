@@ -28,6 +28,10 @@ from lakehouse.settings import without_credentials
 # Sentinel for put(): the object must not exist yet.
 ABSENT = "<absent>"
 
+# Retries of an S3 request after its first try (botocore's standard mode, with backoff): a few throttled answers are
+# absorbed.
+RETRIES = 5
+
 
 class PreconditionFailed(Exception):
     """The object changed since it was read (or exists when it should not)."""
@@ -233,7 +237,7 @@ class S3Store:
         self.session = session
         config = botocore.config.Config(
             s3={"addressing_style": "path" if url_style == "path" else "virtual"},
-            retries={"mode": "standard", "max_attempts": 5},
+            retries={"mode": "standard", "max_attempts": RETRIES},
             connect_timeout=5,
             read_timeout=60,
         )
@@ -250,13 +254,14 @@ class S3Store:
     def get(self, key: str) -> StoredObject | None:
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+            # The body is read inside: a connection reset while it comes is the store's error, named as such.
+            return StoredObject(response["Body"].read(), response["ETag"])
         except botocore.exceptions.ClientError as exc:
             if _code(exc) in ("NoSuchKey", "404"):
                 return None
-            raise self._explain(exc) from None
+            raise self._explain(exc, f"getting {key}") from None
         except botocore.exceptions.BotoCoreError as exc:
-            raise self._explain(exc) from None
-        return StoredObject(response["Body"].read(), response["ETag"])
+            raise self._explain(exc, f"getting {key}") from None
 
     def put(self, key: str, data: bytes, *, if_match: str | None = None) -> None:
         extra: dict[str, str] = {}
@@ -278,9 +283,9 @@ class S3Store:
             # S3 answers a replace (If-Match) of an object removed since it was read with 404, not 412.
             if "IfMatch" in extra and _code(exc) in ("NoSuchKey", "404"):
                 raise PreconditionFailed(key) from None
-            raise self._explain(exc, key) from None
+            raise self._explain(exc, f"putting {key}") from None
         except botocore.exceptions.BotoCoreError as exc:
-            raise self._explain(exc) from None
+            raise self._explain(exc, f"putting {key}") from None
 
     def folders(self, prefix: str) -> list[str]:
         # With a delimiter S3 answers the folders alone: one request per thousand folders, whatever they hold.
@@ -292,9 +297,9 @@ class S3Store:
             for page in pages:
                 found += [p["Prefix"] for p in page.get("CommonPrefixes", [])]
         except botocore.exceptions.ClientError as exc:
-            raise self._explain(exc) from None
+            raise self._explain(exc, f"listing {prefix}") from None
         except botocore.exceptions.BotoCoreError as exc:
-            raise self._explain(exc) from None
+            raise self._explain(exc, f"listing {prefix}") from None
         cut = len(self.prefix) + 1 if self.prefix else 0
         return sorted(f[cut:] for f in found)
 
@@ -315,9 +320,9 @@ class S3Store:
             for page in pages:
                 tags.update((item["Key"], item["ETag"]) for item in page.get("Contents", []))
         except botocore.exceptions.ClientError as exc:
-            raise self._explain(exc) from None
+            raise self._explain(exc, f"listing {prefix}") from None
         except botocore.exceptions.BotoCoreError as exc:
-            raise self._explain(exc) from None
+            raise self._explain(exc, f"listing {prefix}") from None
         cut = len(self.prefix) + 1 if self.prefix else 0
         return {k[cut:]: tag for k, tag in tags.items()}
 
@@ -325,9 +330,9 @@ class S3Store:
         try:
             self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
         except botocore.exceptions.ClientError as exc:
-            raise self._explain(exc) from None
+            raise self._explain(exc, f"deleting {key}") from None
         except botocore.exceptions.BotoCoreError as exc:
-            raise self._explain(exc) from None
+            raise self._explain(exc, f"deleting {key}") from None
 
     def check(self) -> None:
         """Fail early, with one clear line, if the bucket is missing or the credentials are refused."""
@@ -338,11 +343,13 @@ class S3Store:
         except botocore.exceptions.BotoCoreError as exc:
             raise self._explain(exc) from None
 
-    def _explain(self, exc: Exception, key: str | None = None) -> Exception:
-        """A one-line error; `key`: the object being put, named for an error of S3's own (a 500 after every retry
-        fails a build of a hundred objects: the one that failed is then known)."""
+    def _explain(self, exc: Exception, doing: str | None = None) -> Exception:
+        """A one-line error; `doing`: the operation and the key or prefix it was on (`getting state/x.json`), named
+        for a refusal or an error of S3's own: a 503 after every retry, or a role without the grant for one prefix,
+        is then traced to the object."""
         shown = without_credentials(self.endpoint_url)
         where = f"s3://{self.bucket}" + (f" at {shown}" if shown else "")
+        on = f" {doing}" if doing else ""
         if isinstance(exc, botocore.exceptions.NoCredentialsError):
             return LakeAccessError(
                 f"no S3 credentials found for {where}: set ROSETTA_S3_ACCESS_KEY_ID/ROSETTA_S3_SECRET_ACCESS_KEY "
@@ -361,15 +368,14 @@ class S3Store:
                     f"S3 credentials were rejected by {where} ({code}): check the access key and secret"
                 )
             if code == "AccessDenied":
-                return LakeAccessError(f"access denied on {where}: the credentials lack permission for this lake")
-            putting = f" putting {key}" if key else ""
+                return LakeAccessError(f"access denied on {where}{on}: the credentials lack permission for it")
             message = exc.response.get("Error", {}).get("Message", "")
-            return LakeAccessError(f"S3 error {code} on {where}{putting}: {message}")
+            return LakeAccessError(f"S3 error {code} on {where}{on}: {message}")
         # botocore's own message names the request URL, with the endpoint's user and password if it has them.
         detail = str(exc)
         if self.endpoint_url and shown != self.endpoint_url:
             detail = detail.replace(self.endpoint_url.rstrip("/"), str(shown).rstrip("/"))
-        return LakeAccessError(f"S3 request to {where} failed: {type(exc).__name__}: {detail}")
+        return LakeAccessError(f"S3 request to {where} failed{on}: {type(exc).__name__}: {detail}")
 
 
 def _code(exc: botocore.exceptions.ClientError) -> str:

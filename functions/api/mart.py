@@ -358,6 +358,9 @@ class ServingMart:
         # When the first copy last failed to load (time.monotonic), None before any failure: a clock started
         # moments ago (a new Lambda sandbox) must not read as a recent failure.
         self._failed_at: float | None = None
+        # The thread loading the first copy, and the 503 it ended with (a load that failed).
+        self._first_loader: threading.Thread | None = None
+        self._first_problem: Problem | None = None
         # Made when the API starts: a folder that cannot be made would fail every request's load of the copy.
         make_folder("ROSETTA_API_LOCAL_DIR", api.local_dir)
 
@@ -365,32 +368,51 @@ class ServingMart:
     def snapshot(self) -> Snapshot:
         current = self._snapshot
         if current is None:
-            with self._lock:
-                if self._snapshot is None:
-                    self._first_load()
-                current = self._snapshot
-            assert current is not None
+            current = self._first_snapshot()
         elif time.monotonic() - self._checked_at >= self.api.mart_check_interval_s:
             self._checked_at = time.monotonic()
             # Never on the request's time: the check (and a reload) run beside it.
             threading.Thread(target=self.refresh, name="mart-refresh", daemon=True).start()
         return current
 
+    def _first_snapshot(self) -> Snapshot:
+        """The first copy, loaded beside the request: a store that takes the connection and never answers keeps each
+        request LOAD_WAIT_S at most (botocore's timeouts and retries take minutes), then it hears to retry while the
+        load goes on."""
+        with self._lock:
+            if self._snapshot is not None:
+                return self._snapshot
+            if self._first_loader is None or not self._first_loader.is_alive():
+                since_failure = (
+                    time.monotonic() - self._failed_at if self._failed_at is not None else RETRY_AFTER_FAILURE_S
+                )
+                if since_failure < RETRY_AFTER_FAILURE_S:
+                    raise unavailable(NOT_LOADED, RETRY_AFTER_FAILURE_S - since_failure)
+                self._first_problem = None
+                self._first_loader = threading.Thread(target=self._first_load, name="mart-first-load", daemon=True)
+                self._first_loader.start()
+                _LOADERS.add(self._first_loader)
+            loader = self._first_loader
+        loader.join(LOAD_WAIT_S)
+        if self._snapshot is not None:
+            return self._snapshot
+        if loader.is_alive():
+            raise unavailable("the mart copy is still loading; retry shortly", RETRY_WHILE_LOADING_S)
+        raise self._first_problem or unavailable(NOT_LOADED, RETRY_AFTER_FAILURE_S)
+
     def _first_load(self) -> None:
+        """Loads the first copy; what went wrong is kept for the requests waiting on it."""
         _remove_copies_of_ended_processes(self.api.local_dir)
-        since_failure = time.monotonic() - self._failed_at if self._failed_at is not None else RETRY_AFTER_FAILURE_S
-        if since_failure < RETRY_AFTER_FAILURE_S:
-            raise unavailable(NOT_LOADED, RETRY_AFTER_FAILURE_S - since_failure)
         try:
             marker, build, version = self._markers()
             self._snapshot = self._load(marker, build, version, wait=False)
             self._checked_at = time.monotonic()
-        except Problem:
-            raise
+        except Problem as problem:
+            self._first_problem = problem
         except Exception:
             self._failed_at = time.monotonic()
             log.exception("loading the mart failed")
-            raise unavailable(NOT_LOADED, RETRY_AFTER_FAILURE_S) from None
+            self._first_problem = unavailable(NOT_LOADED, RETRY_AFTER_FAILURE_S)
 
     @contextmanager
     def cursor(

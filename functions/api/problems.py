@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from functions.api.json_body import KeyWrittenTwice
+from lakehouse.errors import LakeAccessError
 from lakehouse.text import valid_text
 
 PROBLEM_JSON = "application/problem+json"
@@ -35,6 +36,8 @@ TITLES = {
     502: "Bad gateway",
     503: "Service unavailable",
 }
+# What a 503 for a store that failed after its client's retries tells a caller to wait (Retry-After).
+STORE_RETRY_AFTER_S = 30
 
 
 class Problem(Exception):
@@ -102,6 +105,15 @@ def install(app: FastAPI) -> None:
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         headers = ({"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}) | exc.headers
         return problem_response(request, exc.status, exc.title, exc.detail, headers or None, **exc.extra)
+
+    @app.exception_handler(LakeAccessError)
+    async def _store_failed(request: Request, exc: LakeAccessError) -> JSONResponse:
+        # The store refused or did not answer (throttled, down, a grant missing): the caller may retry, and the
+        # operator reads the object and operation in the log. The message names no credential.
+        log.error("the lake store failed: %s", exc)
+        detail = "the lake store could not be read or written; retry shortly"
+        headers = {"Retry-After": str(STORE_RETRY_AFTER_S)}
+        return problem_response(request, 503, "Data unavailable", detail, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

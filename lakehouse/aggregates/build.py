@@ -222,7 +222,12 @@ def _build(
             with result.timed("remove days held twice"):
                 remove_days_held_twice(con, lake)
         with result.timed("read inputs"):
-            copies, versions = register_inputs(con, lake, refs, build_params, scratch, stored, read)
+            try:
+                copies, versions = register_inputs(con, lake, refs, build_params, scratch, stored, read)
+            except duckdb.Error as exc:
+                # The views read raw/ as they are defined: an S3 error there (after httpfs's retries) fails the build
+                # with one line naming the object, as a failing SQL file does.
+                raise BuildError(f"reading the build's inputs: {str(exc).splitlines()[0]}") from None
         settled_part = None
         if mode == "hourly":
             with result.timed("read settled deployments"):
