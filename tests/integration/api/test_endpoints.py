@@ -606,7 +606,8 @@ def test_live_deployments_fall_back_when_a_source_answers_json_nested_past_the_p
     estate_lake: tuple[Settings, Path],
 ) -> None:
     """An answer nested a hundred thousand arrays deep is valid JSON that Python's parser gives up on (a
-    RecursionError): the live page was a 500. It is the source's failure now, and shop-api shows its history, stale."""
+    RecursionError): the live page was a 500. It is the source's failure now, said in words, and shop-api shows its
+    history, stale."""
     deep = "[" * 100_000 + "]" * 100_000
     settings, root = estate_lake
     with source_on_loopback(lambda path: (200, deep), "application/json; charset=utf-8") as url:
@@ -615,7 +616,7 @@ def test_live_deployments_fall_back_when_a_source_answers_json_nested_past_the_p
             r = c.get("/monitoring/components/shop-api/deployments?mode=live", headers=READER)
     assert r.status_code == 200, r.text
     (item,) = r.json()["live"]
-    assert item["stale"] is True and "argocd: RecursionError: unexpected answer" in item["staleReason"]
+    assert item["stale"] is True and "argocd: page was JSON nested too deeply to read on GET" in item["staleReason"]
     assert (item["revision"], item["lastDeployedAt"]) == ("r1", "2026-11-19T13:00:00Z")
 
 
