@@ -161,6 +161,7 @@ def _retire(snap: Snapshot) -> None:
         snap.con.close()
     if snap.folder is not None:
         shutil.rmtree(snap.folder, ignore_errors=True)
+        _OWN_COPIES.discard(snap.folder.name)  # else a name more per build, for the life of the process
 
 
 def _remove_copies_of_ended_processes(local_dir: Path) -> None:
@@ -462,7 +463,7 @@ class ServingMart:
             if old is not None:
                 # Requests that took the old copy just before the swap still open its files: it is retired later.
                 retire = threading.Timer(RETIRE_AFTER_S, _retire, args=(old,))
-                retire.daemon = True
+                retire.name, retire.daemon = "mart-retire", True
                 retire.start()
             return True
         except Exception:
@@ -511,42 +512,52 @@ class ServingMart:
         """Where `key` is read from: a mirror fetched once (per-application tables re-sorted unless the build
         already sorted them by application); a link to a local lake's own file when it needs no sorting.
         `version`: the object's as the copy listed it; a later build's object under the key is refused."""
-        match = MART_KEY.match(key)
-        order = SORTED_BY.get(match.group("table")) if match else None
-        local_lake = isinstance(self.lake.store, LocalStore)
         target = folder / key
         if target.exists():
             return target
         with self._fetching_guard:
             key_lock = self._fetching.setdefault(str(target), threading.Lock())
         with key_lock:
-            if target.exists():
+            try:
+                if not target.exists():
+                    self._fetch(key, target, version)
                 return target
-            target.parent.mkdir(parents=True, exist_ok=True)
-            partial = target.with_name(target.name + f".{uuid.uuid4().hex[:6]}.part")
+            finally:
+                # Done with once the object is there (or its fetch failed): kept, the locks of every copy's objects
+                # would pile up build after build. A request coming later finds the file, or fetches it again.
+                with self._fetching_guard:
+                    if self._fetching.get(str(target)) is key_lock:
+                        del self._fetching[str(target)]
+
+    def _fetch(self, key: str, target: Path, version: str | None) -> None:
+        """Writes `key`'s object to `target` (see _local_path)."""
+        match = MART_KEY.match(key)
+        order = SORTED_BY.get(match.group("table")) if match else None
+        local_lake = isinstance(self.lake.store, LocalStore)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + f".{uuid.uuid4().hex[:6]}.part")
+        if local_lake:
+            source = Path(self.lake.url_of(key))
+            if not source.exists():
+                raise unavailable("a mart object vanished; a new build is landing", RETRY_WHILE_LOADING_S)
+            self._check_version(key, version, file_version(source.stat()))
+        else:
+            found = self.lake.store.get(key)
+            if found is None:
+                raise unavailable("a mart object vanished; a new build is landing", RETRY_WHILE_LOADING_S)
+            self._check_version(key, version, found.etag)
+            source = partial.with_suffix(".src")
+            source.write_bytes(found.data)
+        if order is None or _sorted_by_app(source):
             if local_lake:
-                source = Path(self.lake.url_of(key))
-                if not source.exists():
-                    raise unavailable("a mart object vanished; a new build is landing", RETRY_WHILE_LOADING_S)
-                self._check_version(key, version, file_version(source.stat()))
+                _link(source, partial)
             else:
-                found = self.lake.store.get(key)
-                if found is None:
-                    raise unavailable("a mart object vanished; a new build is landing", RETRY_WHILE_LOADING_S)
-                self._check_version(key, version, found.etag)
-                source = partial.with_suffix(".src")
-                source.write_bytes(found.data)
-            if order is None or _sorted_by_app(source):
-                if local_lake:
-                    _link(source, partial)
-                else:
-                    source.replace(partial)
-            else:
-                self._sorted_copy(source, partial, order)
-                if not local_lake:
-                    source.unlink()
-            partial.replace(target)
-        return target
+                source.replace(partial)
+        else:
+            self._sorted_copy(source, partial, order)
+            if not local_lake:
+                source.unlink()
+        partial.replace(target)
 
     def _check_version(self, key: str, listed: str | None, found: str) -> None:
         """A copy reads only its build's objects: a month first read after the next build replaced it would give
@@ -657,6 +668,7 @@ class ServingMart:
             # A copy that could not be loaded is dropped whole; the previous one, if any, keeps serving.
             con.close()
             shutil.rmtree(folder, ignore_errors=True)
+            _OWN_COPIES.discard(folder.name)
             raise
         return snap
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 import threading
 import uuid
 from collections.abc import Iterable, Mapping
@@ -208,7 +209,9 @@ def _build(
     )
     files = [f for f in all_files if mode != "hourly" or f.refresh == "hourly"]
     monthly = _monthly_steps(files)
-    scratch = settings.duckdb_temp_directory
+    # The build's own folder for the files it writes, removed whole when it ends: a build failing half-way (a raw
+    # object it cannot read, a table it cannot write) leaves none of them behind, round after round of a scheduler.
+    scratch = settings.duckdb_temp_directory / f"build-{run.run_id}"
     written: list[LocalObject] = []
     stale: list[str] = []
     copies: list[LocalObject] = []
@@ -216,6 +219,7 @@ def _build(
     writer = TableWriter(con, lake, scratch, result)
     released: threading.Thread | None = None
     try:
+        scratch.mkdir(parents=True, exist_ok=True)
         # A full build replaces every object and removes those it did not write: it reads none, so that one whose
         # footer cannot be read does not stop the build that replaces it.
         if mode != "full":
@@ -404,8 +408,7 @@ def _build(
             released.join()
         writer.close()
         con.close()
-        for local in [*written, *copies]:
-            local.path.unlink(missing_ok=True)
+        shutil.rmtree(scratch, ignore_errors=True)
     run.rows_out = sum(result.tables.values())
     run.window_start = midnight(result.day_from)
     run.days_written = [d.isoformat() for d in days_between(result.day_from, build_params.day_to)]

@@ -173,7 +173,7 @@ def test_a_failing_sql_file_names_file_and_line_and_keeps_the_previous_mart(
     assert after == before
     assert RunLog(lake).list(since=t(19).date())[0].status == "failed"
     # No local file of the failed build is left behind.
-    assert not list(settings.duckdb_temp_directory.glob("*.parquet"))
+    assert not list(settings.duckdb_temp_directory.rglob("*.parquet"))
 
 
 def test_a_table_whose_write_fails_leaves_the_whole_previous_mart(
@@ -199,7 +199,7 @@ def test_a_table_whose_write_fails_leaves_the_whole_previous_mart(
         build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=14))
     assert {k: lake.store.get(k) for k in lake.list_keys("mart/")} == before
     assert RunLog(lake).list(since=t(19).date())[0].status == "failed"
-    assert not list(settings.duckdb_temp_directory.glob("*.parquet"))
+    assert not list(settings.duckdb_temp_directory.rglob("*.parquet"))
 
 
 def test_a_mapping_emptied_by_its_last_change_is_no_mapping_to_build_with(
