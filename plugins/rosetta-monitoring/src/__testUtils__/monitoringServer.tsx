@@ -56,12 +56,8 @@ export function testClient() {
   });
 }
 
-export const profilesSystem: Entity = {
-  apiVersion: 'backstage.io/v1alpha1',
-  kind: 'System',
-  metadata: { name: 'profiles', title: 'Profiles' },
-  spec: { owner: 'group:default/team-egret', domain: 'commerce' },
-};
+// The demo estate's Profiles application, as the dev app shows it.
+export { profilesSystem } from '../../dev/entities';
 
 export const billingApiComponent: Entity = {
   apiVersion: 'backstage.io/v1alpha1',
