@@ -35,8 +35,9 @@ def stop_before_timeout(context: Any) -> Iterator[None]:
     margin (a function configured with a short timeout) would stop at once: both run unguarded.
 
     The timeout itself is noted as the run deadline (lakehouse.runlog.note_deadline): a run record still "running" past
-    it reads as failed, and the sources' requests end by it. Noted from the main thread only, where an invocation runs
-    alone; under a short timeout too, since Lambda kills the process then whatever the margin."""
+    it reads as failed, and the sources' requests and the lake's store calls end by it. Noted from the main thread
+    only, where an invocation runs alone; under a short timeout too, since Lambda kills the process then whatever the
+    margin."""
     left = context.get_remaining_time_in_millis() / 1000
     if threading.current_thread() is not threading.main_thread():
         yield

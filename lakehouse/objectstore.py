@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
@@ -22,6 +23,7 @@ import botocore.config
 import botocore.exceptions
 import botocore.session
 
+from lakehouse.deadline import request_deadline, run_deadline
 from lakehouse.errors import LakeAccessError, LakeConfigError
 from lakehouse.settings import without_credentials
 
@@ -31,10 +33,17 @@ ABSENT = "<absent>"
 # Retries of an S3 request after its first try (botocore's standard mode, with backoff): a few throttled answers are
 # absorbed.
 RETRIES = 5
+# A try starts only with at least this long left, once connected, to wait for its answer before a deadline.
+SHORTEST_WAIT_S = 1.0
 
 
 class PreconditionFailed(Exception):
     """The object changed since it was read (or exists when it should not)."""
+
+
+class OutOfTime(Exception):
+    """No try of an S3 request could end before the deadline of the run or request it is made for: raised instead of
+    sending it, and not retried."""
 
 
 @dataclass(frozen=True)
@@ -225,6 +234,8 @@ class S3Store:
         access_key_id: str | None = None,
         secret_access_key: str | None = None,
         conditional_writes: bool = True,
+        connect_timeout_s: float = 5.0,
+        read_timeout_s: float = 20.0,
     ) -> None:
         self.bucket = bucket
         self.prefix = prefix.strip("/")
@@ -238,15 +249,45 @@ class S3Store:
         config = botocore.config.Config(
             s3={"addressing_style": "path" if url_style == "path" else "virtual"},
             retries={"mode": "standard", "max_attempts": RETRIES},
-            connect_timeout=5,
-            read_timeout=60,
+            connect_timeout=connect_timeout_s,
+            read_timeout=read_timeout_s,
         )
+        self.connect_timeout_s = connect_timeout_s
+        self.read_timeout_s = read_timeout_s
         try:
             self.client: Any = session.create_client("s3", region_name=region, endpoint_url=endpoint_url, config=config)
         except botocore.exceptions.InvalidRegionError:  # its message quotes the value: a misplaced secret, maybe
             raise LakeConfigError(
                 "ROSETTA_S3_REGION is not a region name: give one like eu-west-1 (letters, digits and inner dashes)"
             ) from None
+        self.client.meta.events.register("before-send.s3", self._before_try)
+
+    def _before_try(self, request: Any, **kwargs: Any) -> None:
+        """Each try (botocore's retries included) waits for its answer no longer than the time left before the
+        deadline of the run or request it is made for, and does not start when too little is left: it would only hold
+        the run past its function's timeout, or the request past API Gateway's."""
+        retry = request.context.get("retries", {}).get("attempt", 1) > 1
+        due = self._due_by(retry=retry)
+        if due is None:
+            return
+        instant, whose = due
+        wait = (instant - datetime.now(UTC)).total_seconds() - self.connect_timeout_s
+        if wait < SHORTEST_WAIT_S:
+            raise OutOfTime(f"no time left for a{' further' if retry else ''} try before the {whose}")
+        request.context["read_timeout"] = min(self.read_timeout_s, wait)
+
+    def _due_by(self, *, retry: bool) -> tuple[datetime, str] | None:
+        """The instant a try must end by, and whose deadline it is: the run's, or the API request's."""
+        limits: list[tuple[datetime, str]] = []
+        run = run_deadline()
+        if run is not None:
+            # A retry leaves one whole try's time before the run's deadline: the run's end is recorded in it.
+            whole_try = timedelta(seconds=self.connect_timeout_s + self.read_timeout_s)
+            limits.append((run - whole_try if retry else run, f"run's deadline ({run.isoformat()})"))
+        request = request_deadline()
+        if request is not None:
+            limits.append((request, "request's deadline"))
+        return min(limits, default=None)
 
     def _key(self, key: str) -> str:
         return f"{self.prefix}/{key}" if self.prefix else key
@@ -260,7 +301,7 @@ class S3Store:
             if _code(exc) in ("NoSuchKey", "404"):
                 return None
             raise self._explain(exc, f"getting {key}") from None
-        except botocore.exceptions.BotoCoreError as exc:
+        except (botocore.exceptions.BotoCoreError, OutOfTime) as exc:
             raise self._explain(exc, f"getting {key}") from None
 
     def put(self, key: str, data: bytes, *, if_match: str | None = None) -> None:
@@ -284,7 +325,7 @@ class S3Store:
             if "IfMatch" in extra and _code(exc) in ("NoSuchKey", "404"):
                 raise PreconditionFailed(key) from None
             raise self._explain(exc, f"putting {key}") from None
-        except botocore.exceptions.BotoCoreError as exc:
+        except (botocore.exceptions.BotoCoreError, OutOfTime) as exc:
             raise self._explain(exc, f"putting {key}") from None
 
     def folders(self, prefix: str) -> list[str]:
@@ -298,7 +339,7 @@ class S3Store:
                 found += [p["Prefix"] for p in page.get("CommonPrefixes", [])]
         except botocore.exceptions.ClientError as exc:
             raise self._explain(exc, f"listing {prefix}") from None
-        except botocore.exceptions.BotoCoreError as exc:
+        except (botocore.exceptions.BotoCoreError, OutOfTime) as exc:
             raise self._explain(exc, f"listing {prefix}") from None
         cut = len(self.prefix) + 1 if self.prefix else 0
         return sorted(f[cut:] for f in found)
@@ -321,7 +362,7 @@ class S3Store:
                 tags.update((item["Key"], item["ETag"]) for item in page.get("Contents", []))
         except botocore.exceptions.ClientError as exc:
             raise self._explain(exc, f"listing {prefix}") from None
-        except botocore.exceptions.BotoCoreError as exc:
+        except (botocore.exceptions.BotoCoreError, OutOfTime) as exc:
             raise self._explain(exc, f"listing {prefix}") from None
         cut = len(self.prefix) + 1 if self.prefix else 0
         return {k[cut:]: tag for k, tag in tags.items()}
@@ -331,7 +372,7 @@ class S3Store:
             self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
         except botocore.exceptions.ClientError as exc:
             raise self._explain(exc, f"deleting {key}") from None
-        except botocore.exceptions.BotoCoreError as exc:
+        except (botocore.exceptions.BotoCoreError, OutOfTime) as exc:
             raise self._explain(exc, f"deleting {key}") from None
 
     def check(self) -> None:
@@ -340,7 +381,7 @@ class S3Store:
             self.client.head_bucket(Bucket=self.bucket)
         except botocore.exceptions.ClientError as exc:
             raise self._explain(exc) from None
-        except botocore.exceptions.BotoCoreError as exc:
+        except (botocore.exceptions.BotoCoreError, OutOfTime) as exc:
             raise self._explain(exc) from None
 
     def _explain(self, exc: Exception, doing: str | None = None) -> Exception:
@@ -354,6 +395,18 @@ class S3Store:
             return LakeAccessError(
                 f"no S3 credentials found for {where}: set ROSETTA_S3_ACCESS_KEY_ID/ROSETTA_S3_SECRET_ACCESS_KEY "
                 "or the usual AWS variables/profile"
+            )
+        if isinstance(exc, OutOfTime):
+            return LakeAccessError(f"S3 store {where} did not answer in time{on}: {exc}")
+        if isinstance(exc, botocore.exceptions.ReadTimeoutError):
+            return LakeAccessError(
+                f"S3 store {where} did not answer in time{on}: no answer within {self.read_timeout_s:g} s "
+                "(ROSETTA_S3_READ_TIMEOUT_S) on any try"
+            )
+        if isinstance(exc, botocore.exceptions.ConnectTimeoutError):
+            return LakeAccessError(
+                f"S3 store {where} could not be connected to in time{on}: no connection within "
+                f"{self.connect_timeout_s:g} s (ROSETTA_S3_CONNECT_TIMEOUT_S) on any try"
             )
         if isinstance(exc, botocore.exceptions.EndpointConnectionError):
             return LakeAccessError(f"cannot connect to the S3 endpoint for {where}: check ROSETTA_S3_ENDPOINT_URL")

@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
+from lakehouse.deadline import note_deadline as note_deadline  # where the handlers and tests note it
+from lakehouse.deadline import run_deadline
 from lakehouse.errors import RosettaError
 from lakehouse.storage import Lake
 
@@ -289,22 +291,6 @@ class RunLog:
         records = [RunRecord.from_json(f[0]) for f in found if f]
         records.sort(key=lambda r: r.started_at, reverse=True)
         return records[:limit]
-
-
-# The instant this process is stopped for certain (Lambda's timeout), noted by the function's handler: every run record
-# started meanwhile keeps it, and a source's requests end by it. One invocation at a time runs in a Lambda process.
-_run_deadline: datetime | None = None
-
-
-def note_deadline(deadline: datetime | None) -> None:
-    """Note the instant the process is stopped for certain; None once the invocation is over."""
-    global _run_deadline
-    _run_deadline = deadline
-
-
-def run_deadline() -> datetime | None:
-    """The instant noted by `note_deadline`, None when nothing stops the process (a run by hand)."""
-    return _run_deadline
 
 
 # The stop a signal handler is raising (Lambda's coming timeout), noted by whoever raises it. DuckDB 1.5 chains a stop

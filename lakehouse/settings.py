@@ -130,6 +130,20 @@ class Settings(EnvironmentSettings):
         default=True,
         description="Use If-Match/If-None-Match on PUT so concurrent merges never drop rows.",
     )
+    # Each bounds one socket operation, not a whole transfer: a body is sent block by block, each within the connect
+    # timeout, and an answer read block by block, each within the read timeout (botocore's timeouts, through urllib3).
+    s3_connect_timeout_s: float = Field(
+        default=5.0, gt=0, le=3600, description="Longest wait to connect to the store, and to send it each block."
+    )
+    s3_read_timeout_s: float = Field(
+        default=20.0,
+        gt=0,
+        le=3600,
+        description=(
+            "Longest wait for the store's answer to start, and for each block of it: S3 answers a put once it has "
+            "the whole body, so this needs no time for the transfer itself."
+        ),
+    )
 
     production_environment: str = Field(
         default="production",

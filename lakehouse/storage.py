@@ -114,6 +114,8 @@ class Lake:
                 access_key_id=settings.s3_access_key_id,
                 secret_access_key=secret,
                 conditional_writes=settings.s3_conditional_writes,
+                connect_timeout_s=settings.s3_connect_timeout_s,
+                read_timeout_s=settings.s3_read_timeout_s,
             )
             prefix = parsed.path.strip("/")
             return cls(store, f"s3://{bucket}/{prefix}" if prefix else f"s3://{bucket}")

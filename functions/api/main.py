@@ -5,14 +5,16 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from aws_lambda_powertools import Logger
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from functions.api import problems
+from functions.api import mart, problems
 from functions.api.batch import Trigger
 from functions.api.deps import Context, NotModified
 from functions.api.gateway import request_event
@@ -21,6 +23,8 @@ from functions.api.mart import ServingMart
 from functions.api.models import Health
 from functions.api.routers import admin, sre, user
 from functions.api.settings import ApiSettings
+from functions.json_logs import in_lambda, plain_loggers_as_json
+from lakehouse.deadline import answering_by
 from lakehouse.errors import RosettaError
 from lakehouse.ingest.config import IngestSettings
 from lakehouse.settings import Settings
@@ -99,6 +103,7 @@ def create_app(
         )
     app.add_middleware(HeadAsGet)
     app.add_middleware(NoStoreByDefault)
+    app.add_middleware(StoreCallsEndInTime)
 
     @app.exception_handler(NotModified)
     async def _not_modified(request: Request, exc: NotModified) -> Response:
@@ -189,6 +194,22 @@ class NoStoreByDefault:
         await self.app(scope, receive, with_policy)
 
 
+class StoreCallsEndInTime:
+    """The lake's store calls a request makes end in the time a route waits (mart.LOAD_WAIT_S, under API Gateway's
+    29 s): a store that takes the connection and never answers, or throttles every try, fails the request with a 503
+    in time, rather than the gateway's bare 504."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with answering_by(datetime.now(UTC) + timedelta(seconds=mart.LOAD_WAIT_S)):
+            await self.app(scope, receive, send)
+
+
 class HeadAsGet:
     """HEAD answered as GET without the body: a server answers HEAD wherever it answers GET (RFC 9110), and uptime
     checks and `curl -I` ask with it, which FastAPI's routes would answer with a 405."""
@@ -221,6 +242,12 @@ def _live_sources() -> IngestSettings:
 
 
 _handler: Any = None
+# In Lambda the app's lines are JSON, each with the API Gateway request id the gateway's access log line carries.
+# Built there only: a Powertools logger drops the records of loggers named like its service ("rosetta.api") from the
+# root logger's handlers of the moment, which elsewhere are the process's own (uvicorn's, a test's).
+lambda_logger = Logger(service="api") if in_lambda() else None
+if lambda_logger is not None:
+    plain_loggers_as_json(lambda_logger)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -228,6 +255,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     global _handler
     # Refused before the app is built: the function invoked by hand with something else has no request to answer.
     event = request_event(event)
+    _log_keys(event, context)
     if _handler is None:
         from mangum import Mangum
         from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
@@ -237,6 +265,16 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         _handler = Mangum(create_app(), lifespan="off", api_gateway_base_path="/", text_mime_types=text_types)
     result: dict[str, Any] = _handler(_without_stage(event), context)
     return _not_modified_without_content(result)
+
+
+def _log_keys(event: dict[str, Any], context: Any) -> None:
+    """The ids this request's log lines are found by: the gateway's request id, which its access log line carries,
+    and Lambda's. Set on each request, so that a warm function never logs under the previous request's ids."""
+    if lambda_logger is None:
+        return
+    request = event.get("requestContext")
+    lambda_logger.set_correlation_id(request.get("requestId") if isinstance(request, dict) else None)
+    lambda_logger.append_keys(function_request_id=getattr(context, "aws_request_id", None))
 
 
 # What would describe a body (RFC 9110 15.4.5): a 304 has none, and Mangum gives an HTTP API answer a content-type

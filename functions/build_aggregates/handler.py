@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,16 +11,19 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.deadline import stop_before_timeout
+from functions.json_logs import plain_loggers_as_json
 from lakehouse.aggregates.as_of import AS_OF_EXAMPLE, outside_years
 from lakehouse.aggregates.build import BuildError, build
+from lakehouse.aggregates.build_types import BuildResult
 from lakehouse.lambda_event import event_object
-from lakehouse.runlog import trigger_of
+from lakehouse.runlog import describe_error, trigger_of
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 
 logger = Logger(service="build_aggregates")
 metrics = Metrics(namespace="RosettaMonitoring", service="build_aggregates")
 tracer = Tracer(service="build_aggregates")
+plain_loggers_as_json(logger)
 
 MODES = ("hourly", "daily", "full")
 SLOWEST_STEPS = 5
@@ -36,30 +40,28 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     A failure raises, so the scheduler's retry policy and the failed-run alarm see it. A build still running shortly
     before the Lambda timeout is stopped, ends its run record and gives its lease back (functions.deadline).
     """
-    event = event_object(event, '{"mode": "hourly"}')
-    mode = event.get("mode", "hourly")
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-    as_of = _as_of(event.get("as_of"))
-    settings = Settings()
-    lake = Lake.from_settings(settings)
-    lake.check()
-    # The lease lasts as long as this invocation can: a build killed where it cannot let go (out of memory) holds the
-    # lake no longer than its timeout, and the retry that follows finds the lake free.
-    lease_for = timedelta(milliseconds=context.get_remaining_time_in_millis())
-    trigger = trigger_of(event)
-    with stop_before_timeout(context):
-        result = build(lake, settings, mode=mode, as_of=as_of, trigger=trigger, lease_for=lease_for)
-    logger.append_keys(run_id=result.run_id)
+    started = time.monotonic()
+    logger.info("build started", extra={"event": event if isinstance(event, dict) else None})
+    try:
+        result = _run(event, context)
+    except Exception as exc:
+        # The run log keeps the failure too; this is the line the failed-run alarm sends an operator to.
+        logger.error("build finished", extra={"status": "failed", "error": describe_error(exc), **_took(started)})
+        raise
     slowest = {step: round(seconds, 3) for step, seconds in result.slowest_steps(SLOWEST_STEPS).items()}
     logger.info(
-        "aggregates built",
+        "build finished",
         extra={
+            "status": "succeeded",
+            "run_id": result.run_id,
             "mode": result.mode,
             "full_because": result.full_because,
+            "as_of": result.as_of.isoformat(),
             "tables": len(result.tables),
+            "objects_written": result.objects_written,
             "slowest_steps": slowest,
             "settled_rows": result.settled_rows,
+            **_took(started),
         },
     )
     metrics.add_metric(name="TablesBuilt", unit=MetricUnit.Count, value=len(result.tables))
@@ -80,6 +82,27 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         # use no settled part (a backfill before the cut, say), which is why such a build is slower.
         "settled_rows": result.settled_rows,
     }
+
+
+def _run(event: Any, context: LambdaContext) -> BuildResult:
+    event = event_object(event, '{"mode": "hourly"}')
+    mode = event.get("mode", "hourly")
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    as_of = _as_of(event.get("as_of"))
+    settings = Settings()
+    lake = Lake.from_settings(settings)
+    lake.check()
+    # The lease lasts as long as this invocation can: a build killed where it cannot let go (out of memory) holds the
+    # lake no longer than its timeout, and the retry that follows finds the lake free.
+    lease_for = timedelta(milliseconds=context.get_remaining_time_in_millis())
+    trigger = trigger_of(event)
+    with stop_before_timeout(context):
+        return build(lake, settings, mode=mode, as_of=as_of, trigger=trigger, lease_for=lease_for)
+
+
+def _took(started: float) -> dict[str, float]:
+    return {"duration_s": round(time.monotonic() - started, 3)}
 
 
 def _as_of(given: Any) -> datetime | None:

@@ -8,12 +8,14 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.deadline import stop_before_timeout
+from functions.json_logs import plain_loggers_as_json
 from lakehouse.ingest.lambda_entry import handle_scheduled_event
 
 SOURCE = "deploys"
 logger = Logger(service="ingest_deploys")
 metrics = Metrics(namespace="RosettaMonitoring", service="ingest_deploys")
 tracer = Tracer(service="ingest_deploys")
+plain_loggers_as_json(logger)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,7 +15,7 @@ from lakehouse.ingest.run import IngestionFailed, RunOutcome
 from lakehouse.ingest.sources import ingest, record_not_started, run_backfill
 from lakehouse.ingest.window import backfill_window, window_from_event
 from lakehouse.lambda_event import event_object
-from lakehouse.runlog import new_run_id, trigger_of
+from lakehouse.runlog import describe_error, new_run_id, trigger_of
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 
@@ -31,6 +32,34 @@ def handle_scheduled_event(
     moment = now or datetime.now(UTC)
     invocation = new_run_id(moment)
     logger.set_correlation_id(invocation)
+    started = time.monotonic()
+    logger.info("ingestion started", extra=_asked(source, event))
+    try:
+        outcomes, trigger = _run(source, event, moment, logger)
+    except BaseException as exc:
+        # A run that cannot start, stops on an error no dataset caught, or is stopped before Lambda's timeout
+        # (functions.deadline): the end line says so all the same.
+        logger.error(
+            "ingestion finished",
+            extra={"source": source, "status": "failed", "error": describe_error(exc), **_took(started)},
+        )
+        raise
+    _emit(metrics, outcomes, moment)
+    summary = {
+        "invocation": invocation,
+        "source": source,
+        "trigger": trigger,
+        "runs": [o.summary() for o in outcomes],
+    }
+    _log_end(logger, source, trigger, outcomes, started)
+    failed = [o for o in outcomes if o.failed]
+    if failed:
+        raise IngestionFailed(failed[0])
+    return summary
+
+
+def _run(source: str, event: dict[str, Any], moment: datetime, logger: Logger) -> tuple[list[RunOutcome], str]:
+    """The runs the event asks for, and what started them."""
     # Built here, never at import: a warm container must see configuration changes.
     lake = Lake.from_settings(Settings())
     datasets = _datasets(event.get("datasets"))
@@ -65,18 +94,53 @@ def handle_scheduled_event(
                 logger=logger,
             )
         ]
-    _emit(metrics, outcomes, moment)
-    summary = {
-        "invocation": invocation,
+    return outcomes, trigger
+
+
+def _asked(source: str, event: dict[str, Any]) -> dict[str, Any]:
+    """What the start line says: the source and what the event asked (no window: since the watermarks)."""
+    return {
+        "source": source,
+        "trigger": "backfill" if event.get("backfill_days") is not None else trigger_of(event),
+        "window": event.get("window"),
+        "backfill_days": event.get("backfill_days"),
+        "datasets": event.get("datasets"),
+    }
+
+
+def _log_end(logger: Logger, source: str, trigger: str, outcomes: list[RunOutcome], started: float) -> None:
+    """One line for the whole invocation, with the outcome an operator searches for and the run ids of runs/."""
+    records = [o.record for run in outcomes for o in run.outcomes]
+    status = _status([r.status for r in records])
+    line = {
         "source": source,
         "trigger": trigger,
-        "runs": [o.summary() for o in outcomes],
+        "status": status,
+        "windows": [run.window.label() for run in outcomes],
+        "records_read": sum(r.rows_in for r in records),
+        "rows_written": sum(r.rows_out for r in records),
+        "rows_rejected": sum(r.rows_rejected for r in records),
+        "failed_datasets": sum(len(run.failed) for run in outcomes),
+        "requests": sum(r.requests for r in records),
+        "retries": sum(r.retries for r in records),
+        "run_ids": [r.run_id for r in records],
+        "errors": {r.dataset or source: r.error for r in records if r.error},
+        **_took(started),
     }
-    logger.info("ingestion finished", extra={"summary": _totals(outcomes)})
-    failed = [o for o in outcomes if o.failed]
-    if failed:
-        raise IngestionFailed(failed[0])
-    return summary
+    write = {"failed": logger.error, "partial": logger.warning}.get(status, logger.info)
+    write("ingestion finished", extra=line)
+
+
+def _status(statuses: list[str]) -> str:
+    """The invocation's outcome: failed if any dataset failed, partial if any set records aside."""
+    for worst in ("failed", "partial"):
+        if worst in statuses:
+            return worst
+    return "succeeded"
+
+
+def _took(started: float) -> dict[str, float]:
+    return {"duration_s": round(time.monotonic() - started, 3)}
 
 
 def _totals(outcomes: list[RunOutcome]) -> dict[str, int]:

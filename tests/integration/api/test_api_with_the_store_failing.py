@@ -61,10 +61,10 @@ def test_admin_reads_answer_503_while_the_store_resets_and_200_once_it_is_back(
 def test_a_cold_start_on_a_store_that_never_answers_says_to_retry_within_the_budget(
     faulty_s3: FaultyStore, built: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A new instance starts while the store takes connections and never answers (botocore waits 60 s a try, and
-    retries five times). The first request answers 503 "still loading" with Retry-After 5 once the route's wait (2 s
-    here, 25 s in production) is over, not minutes later; the store answers again 10 s on, and the API then serves
-    the summary by itself, without a restart."""
+    """A new instance starts while the store takes connections and never answers (each try waits the read timeout,
+    20 s, and is retried five times). The first request answers 503 "still loading" with Retry-After 5 once the
+    route's wait (2 s here, 25 s in production) is over, not minutes later; the store answers again 10 s on, and the
+    API then serves the summary by itself, without a restart."""
     monkeypatch.setattr(mart_module, "LOAD_WAIT_S", 2.0)
     faulty_s3.fail(every_request, HANG)
     back = threading.Timer(10.0, faulty_s3.clear)

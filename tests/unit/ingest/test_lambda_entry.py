@@ -33,6 +33,10 @@ class QuietLogger:
 
     def info(self, *args: Any, **kwargs: Any) -> None: ...
 
+    def warning(self, *args: Any, **kwargs: Any) -> None: ...
+
+    def error(self, *args: Any, **kwargs: Any) -> None: ...
+
 
 def run_ending(status: str, since: datetime, until: datetime) -> RunOutcome:
     record = RunRecord("r1", "ingest_dynatrace", "dynatrace", "dynatrace/problems", since, until, NOW, status=status)  # type: ignore[arg-type]

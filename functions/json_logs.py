@@ -1,0 +1,30 @@
+"""The project's plain loggers (`rosetta.*`, `lakehouse.*`) as JSON lines beside a function's Powertools logger.
+
+In Lambda, a record of a plain logger goes to the runtime's own handler: a text line of the message alone, the fields
+given in `extra` dropped (the subject of a denied admin request, the source of a failed page), and nothing below
+WARNING. Sent through the function's Powertools handler instead, each is one JSON line with its level, logger name,
+request and correlation ids and fields, at the function's POWERTOOLS_LOG_LEVEL.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+
+PLAIN_LOGGERS = frozenset({"rosetta", "lakehouse"})
+
+
+def in_lambda() -> bool:
+    return bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
+
+
+def plain_loggers_as_json(logger: Logger) -> None:
+    """In Lambda only: elsewhere (the command line, the demo, tests) the process decides where plain loggers go."""
+    if not in_lambda():
+        return
+    for name in PLAIN_LOGGERS:
+        logging.getLogger(name)  # registered, so that the copy finds it before any child logs
+    copy_config_to_registered_loggers(source_logger=logger, include=set(PLAIN_LOGGERS))
