@@ -643,7 +643,12 @@ _REJECT_COLUMNS = (
     _key("run_id", STR, "Run that met it"),
     _key("location", STR, "Where in the run: page and record index, then #2, #3... for more rejects met there"),
     _key("reason", STR, "Why it was rejected"),
-    _c("raw_text", pa.large_string(), "The record as received (JSON text)"),
+    _c(
+        "raw_text",
+        pa.large_string(),
+        "The record as received (JSON text); of a GitLab record, the fields its parser reads (the deploying username, "
+        "no names or e-mail addresses), and of a GitLab answer that is not a JSON object, its length only",
+    ),
     _key("rejected_at", UTC_MS, "When it was rejected", "UTC"),
 )
 

@@ -73,6 +73,19 @@ class GitLabClient(SourceClient):
     def _listing(self, path: str, params: dict[str, Any]) -> Iterator[ApiResponse]:
         return self.pages(PageRequest(path, params), NextPagePaginator(self.source))
 
+    def kept_text(self, text: str) -> str:
+        """An answer set aside is kept when it is a JSON object (an error's or a proxy's words). Records, a listing
+        cut or too large to read above all, are not: GitLab sends its people whole with them (names, e-mail
+        addresses, profiles), which no dataset keeps, and text that is not JSON cannot be read to take them out."""
+        try:
+            answer = json.loads(text)
+        except (ValueError, RecursionError):
+            answer = None
+        if isinstance(answer, dict):
+            return super().kept_text(text)
+        left_out = f"<not kept: {len(text)} characters of records"
+        return left_out + ", whose people's names and e-mail addresses cannot be taken out>"
+
     def _updated_listing(self, path: str, params: dict[str, Any], dataset: str) -> Iterator[ApiResponse]:
         """Offset pages of what was updated in the window, by update time. A record updated while it is paged leaves
         the window (its new time is past `updated_before`): the ones after it slide back one place, and the first

@@ -8,9 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from lakehouse.ingest.records import (
+    Fields,
     ParseResult,
     Reject,
     checked_row,
+    fields_read,
     optional_int,
     optional_str,
     parse_instant,
@@ -31,6 +33,55 @@ ARGOCD_DATASETS = (APP_STATUS, SYNC_OPERATIONS, HISTORY)
 
 # GitLab deployment statuses that end a deployment.
 FINISHED_STATUSES = ("success", "failed", "canceled")
+
+# What a GitLab record's reject keeps: the fields its parser reads. GitLab sends its people whole (name, e-mail address,
+# avatar, profile; a commit's author and committer; a merge request's author, assignees, reviewers), which no dataset
+# keeps: of a deployment, only the deploying user's username is kept, as in gitlab/deployments.
+_USERNAME: Fields = {"username": None}
+DEPLOYMENT_FIELDS: Fields = {
+    **dict.fromkeys(("id", "iid", "status", "ref", "sha", "created_at", "updated_at")),
+    "environment": {"name": None},
+    "user": _USERNAME,
+    "deployable": {
+        **dict.fromkeys(("id", "finished_at", "started_at", "failure_reason")),
+        "user": _USERNAME,
+        "pipeline": {"id": None},
+        "commit": {"created_at": None},
+    },
+}
+PIPELINE_FIELDS: Fields = dict.fromkeys(
+    [
+        "id",
+        "project_id",
+        "ref",
+        "sha",
+        "status",
+        "source",
+        "created_at",
+        "updated_at",
+        "started_at",
+        "finished_at",
+        "duration",
+        "web_url",
+    ]
+)
+MERGE_REQUEST_FIELDS: Fields = dict.fromkeys(
+    [
+        "id",
+        "iid",
+        "project_id",
+        "title",
+        "state",
+        "target_branch",
+        "created_at",
+        "merged_at",
+        "updated_at",
+        "merge_commit_sha",
+        "squash_commit_sha",
+        "sha",
+    ]
+)
+PROJECT_FIELDS: Fields = dict.fromkeys(("id", "path_with_namespace", "created_at"))
 
 # What reading a malformed record raises: the record is rejected, the page goes on.
 RECORD_ERRORS = (KeyError, TypeError, ValueError, AttributeError, OverflowError)
@@ -294,7 +345,7 @@ def parse_deployments_page(page: Any, context: Mapping[str, Any] | None = None) 
         try:
             rows.append(deployment_row(d, project_id))
         except RECORD_ERRORS as exc:
-            rejects.append(Reject(DEPLOYMENTS, record_reason(exc), d, index))
+            rejects.append(Reject(DEPLOYMENTS, record_reason(exc), fields_read(d, DEPLOYMENT_FIELDS), index))
     return ParseResult({DEPLOYMENTS: rows_table(DEPLOYMENTS, rows)}, rejects)
 
 
@@ -359,7 +410,7 @@ def parse_pipelines_page(page: Any, context: Mapping[str, Any] | None = None) ->
                 )
             )
         except RECORD_ERRORS as exc:
-            rejects.append(Reject(PIPELINES, record_reason(exc), p, index))
+            rejects.append(Reject(PIPELINES, record_reason(exc), fields_read(p, PIPELINE_FIELDS), index))
     return ParseResult({PIPELINES: rows_table(PIPELINES, rows)}, rejects)
 
 
@@ -424,7 +475,7 @@ def parse_deployment_merge_requests_page(page: Any, context: Mapping[str, Any] |
                 )
             )
         except RECORD_ERRORS as exc:
-            rejects.append(Reject(DEPLOYMENT_MRS, record_reason(exc), mr, index))
+            rejects.append(Reject(DEPLOYMENT_MRS, record_reason(exc), fields_read(mr, MERGE_REQUEST_FIELDS), index))
     return ParseResult({DEPLOYMENT_MRS: rows_table(DEPLOYMENT_MRS, rows)}, rejects)
 
 
@@ -457,7 +508,7 @@ def parse_merge_requests_page(page: Any, context: Mapping[str, Any] | None = Non
                 )
             )
         except RECORD_ERRORS as exc:
-            rejects.append(Reject(MERGE_REQUESTS, record_reason(exc), mr, index))
+            rejects.append(Reject(MERGE_REQUESTS, record_reason(exc), fields_read(mr, MERGE_REQUEST_FIELDS), index))
     return ParseResult({MERGE_REQUESTS: rows_table(MERGE_REQUESTS, rows)}, rejects)
 
 
@@ -477,6 +528,7 @@ def parse_project_paths_page(page: Any, context: Mapping[str, Any] | None = None
         )
     except RECORD_ERRORS as exc:
         return ParseResult(
-            {PROJECT_PATHS: rows_table(PROJECT_PATHS, [])}, [Reject(PROJECT_PATHS, record_reason(exc), page, 0)]
+            {PROJECT_PATHS: rows_table(PROJECT_PATHS, [])},
+            [Reject(PROJECT_PATHS, record_reason(exc), fields_read(page, PROJECT_FIELDS), 0)],
         )
     return ParseResult({PROJECT_PATHS: rows_table(PROJECT_PATHS, [row])}, [])

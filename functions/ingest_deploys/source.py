@@ -33,6 +33,7 @@ from lakehouse.ingest.client import SetAside
 from lakehouse.ingest.config import IngestSettings
 from lakehouse.ingest.errors import SourceRefused
 from lakehouse.ingest.mapping_pivots import argocd_apps, current_entries, gitlab_projects
+from lakehouse.ingest.records import fields_read
 from lakehouse.ingest.run import Derived, Page, SourcePlan, Stream
 from lakehouse.ingest.window import Window
 from lakehouse.mappings import MappingEntry
@@ -128,7 +129,7 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
                         SetAside(
                             f"GitLab project {project_id} deployments, record {index}",
                             f"{why}; its merge requests were not read",
-                            json.dumps(deployment, default=str),
+                            json.dumps(fields_read(deployment, parse.DEPLOYMENT_FIELDS), default=str),
                             parse.DEPLOYMENT_MRS,
                         )
                     )

@@ -19,6 +19,7 @@ module "lake" {
   landing_transition_days            = var.landing_transition_days
   landing_expiration_days            = var.landing_expiration_days
   run_log_expiration_days            = var.run_log_expiration_days
+  rejects_expiration_days            = var.rejects_expiration_days
   noncurrent_version_expiration_days = var.noncurrent_version_expiration_days
   athena_results_prefix              = "athena-results/"
   force_destroy                      = var.force_destroy

@@ -85,6 +85,17 @@ variable "run_log_expiration_days" {
   }
 }
 
+variable "rejects_expiration_days" {
+  description = "Days before rejected records under raw/<source>/rejects/ are deleted: they keep records as the sources sent them, people's usernames and free text included, for finding why a record could not be read."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.rejects_expiration_days >= 1
+    error_message = "rejects_expiration_days must be at least 1 (S3 expires objects after whole days)."
+  }
+}
+
 variable "noncurrent_version_expiration_days" {
   description = "Days to keep overwritten versions of lake objects."
   type        = number

@@ -24,6 +24,24 @@ class Reject:
     index: int | None = None
 
 
+# The fields of a record its parser reads: a name with None keeps its value as it came, a name with fields of its own
+# keeps those of the object under it.
+Fields = Mapping[str, Any]
+
+
+def fields_read(record: Any, fields: Fields) -> Any:
+    """What a reject keeps of `record`: the fields its parser reads, as they came (the malformed one among them).
+    A source that sends more than is read (GitLab sends its people whole: name, e-mail address, profile) would
+    otherwise have the rejects keep what the datasets leave out."""
+    if not isinstance(record, Mapping):
+        return record
+    return {
+        name: record[name] if inner is None else fields_read(record[name], inner)
+        for name, inner in fields.items()
+        if name in record
+    }
+
+
 @dataclass
 class ParseResult:
     """One page parsed: rows for each dataset it feeds, and its rejects."""

@@ -36,7 +36,8 @@ def test_a_deployment_it_cannot_read_is_a_reject_of_the_merge_requests(
     first without its `id`; deployment 42's merge requests are the three of the real answer, all still open. By hand:
     the run asks for 42's merge requests (none merged, so no link), and keeps one reject for the deployment it could
     not read, located by its place in the listing, saying why and that its merge requests were not read, with the
-    record as received. The run is partial (one rejected), not succeeded."""
+    fields the parser reads as received (the deploying username, not the user's name). The run is partial (one
+    rejected), not succeeded."""
     listing = fixture("deployments__list_docs.json")
     for deployment in listing:
         deployment["status"] = "success"
@@ -68,4 +69,6 @@ def test_a_deployment_it_cannot_read_is_a_reject_of_the_merge_requests(
         "GitLab project 11 deployments, record 0",
         "ValueError: id should be an integer, got NoneType; its merge requests were not read",
     )
-    assert json.loads(reject["raw_text"]) == unreadable
+    sent = json.loads(reject["raw_text"])
+    assert (sent["iid"], sent["status"], sent["user"], "id" in sent) == (1, "success", {"username": "root"}, False)
+    assert "Administrator" not in reject["raw_text"]

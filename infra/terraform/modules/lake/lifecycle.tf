@@ -40,6 +40,25 @@ resource "aws_s3_bucket_lifecycle_configuration" "lake" {
     }
   }
 
+  # Rejects keep records as the sources sent them (free text, people's usernames): kept to find why a record could
+  # not be read, then deleted. The run log keeps how many there were.
+  dynamic "rule" {
+    for_each = toset(local.reject_sources)
+
+    content {
+      id     = "rejects-${rule.value}"
+      status = "Enabled"
+
+      filter {
+        prefix = "${var.lake_root}raw/${rule.value}/rejects/"
+      }
+
+      expiration {
+        days = var.rejects_expiration_days
+      }
+    }
+  }
+
   rule {
     id     = "athena-results"
     status = "Enabled"

@@ -3,6 +3,9 @@ data "aws_caller_identity" "current" {}
 locals {
   create_log_bucket = var.access_log_bucket_name == null
   log_bucket_name   = local.create_log_bucket ? aws_s3_bucket.access_logs[0].id : var.access_log_bucket_name
+
+  # The sources whose malformed records are set aside under raw/<source>/rejects/ (lakehouse/schemas.py).
+  reject_sources = ["argocd", "dynatrace", "elasticsearch", "gitlab", "servicenow"]
 }
 
 resource "aws_s3_bucket" "lake" {

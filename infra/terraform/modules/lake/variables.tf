@@ -53,6 +53,12 @@ variable "run_log_expiration_days" {
   }
 }
 
+variable "rejects_expiration_days" {
+  description = "Days after which rejected records under raw/<source>/rejects/ are deleted."
+  type        = number
+  default     = 90
+}
+
 variable "noncurrent_version_expiration_days" {
   description = "Days to keep overwritten object versions (day partitions are rewritten on every run)."
   type        = number
