@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from functions.api.ids import MAX_REF
@@ -26,6 +27,17 @@ LATENCY_BUDGET_CONSUMED = (
     "availability's budget is: the status says 'insufficient data' beside it."
 )
 LATENCY_BUDGET_REMAINING = "1 - the latency budget consumed (negative when overspent); null as it is."
+
+
+def _web_address_only(url: str | None) -> str | None:
+    # A source's link reaches a browser: anything but http(s) (javascript:, data:) is dropped, not served.
+    parts = urlsplit(url.strip()) if url is not None else None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return url
+
+
+WebAddress = Annotated[str | None, AfterValidator(_web_address_only)]
 
 
 class ApiModel(BaseModel):
@@ -421,7 +433,10 @@ class LiveComponent(ApiModel):
     last_pipeline_status: str | None = None
     last_pipeline_ref: str | None = None
     last_pipeline_at: datetime | None = None
-    last_pipeline_url: str | None = None
+    last_pipeline_url: WebAddress = Field(
+        default=None,
+        description="The pipeline's page as GitLab gave it, when it is an http(s) address; null otherwise.",
+    )
     fetched_at: datetime | None = Field(default=None, description="When the live figures were fetched (cached).")
 
 
