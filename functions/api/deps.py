@@ -412,32 +412,63 @@ def decode_cursor(text: str | None, kinds: tuple[type, ...]) -> tuple[Any, ...] 
         raise invalid("cursor", "cursor is not one this API gave out; start again without it") from None
 
 
-def next_cursor(snap: Snapshot, items: list[dict[str, Any]], limit: int, *keys: str) -> str | None:
+def next_cursor(mart: Mart, listed: tuple[Any, ...], items: list[dict[str, Any]], limit: int, *keys: str) -> str | None:
     if len(items) <= limit:
         return None
     last = items[limit - 1]
-    return build_cursor(snap, *(last[k] for k in keys))
+    return build_cursor(mart, listed, *(last[k] for k in keys))
 
 
-# A page of the mart is read after its cursor's row in the build that gave the cursor. Read in another build, rows
-# may have moved across that row (an incident closed since, a report's ranking): counted twice, or never.
-def build_cursor(snap: Snapshot, *values: Any) -> str:
-    """The cursor of the page after `values`, naming the build the page was read from."""
-    return encode_cursor(str(snap.build.get("run_id")), *values)
+# A page of the mart is read after its cursor's row in the copy that gave the cursor: its build and its mapping version
+# (which says what a report measures and which applications a team has). Read in another copy, rows may have moved
+# across that row (an incident closed since, a report's ranking): counted twice, or never. The cursor also names the
+# list it pages (`listed`: the route's resolved scope, filters and period), so that it never starts the page of
+# another list silently.
+def build_cursor(mart: Mart, listed: tuple[Any, ...], *values: Any) -> str:
+    """The cursor of the page after `values` of the list `listed`, naming the copy the page was read from."""
+    return encode_cursor(*_copy_of(mart), _list_digest(listed), *values)
 
 
-def decode_build_cursor(snap: Snapshot, text: str | None, kinds: tuple[type, ...]) -> tuple[Any, ...] | None:
-    """The values of a cursor `build_cursor` gave (a 422 for anything else); a 409 when it is of another build than
-    the one now served, whose pages would not follow on from the cursor's."""
-    found = decode_cursor(text, (str, *kinds))
+def decode_build_cursor(
+    mart: Mart, listed: tuple[Any, ...], text: str | None, kinds: tuple[type, ...]
+) -> tuple[Any, ...] | None:
+    """The values of a cursor `build_cursor` gave for `listed` (a 422 for anything else, a cursor of another list
+    too); a 409 when it is of another build or mapping version than the one now served, whose pages would not follow
+    on from the cursor's."""
+    found = decode_cursor(text, (str, str, str, *kinds))
     if found is None:
         return None
-    given, served = found[0], str(snap.build.get("run_id"))
-    if given != served:
+    (given_build, given_mapping), (served_build, served_mapping) = found[:2], _copy_of(mart)
+    if given_build != served_build:
         raise Problem(
             409,
-            f"this cursor is of build {given}, and build {served} is served since: its rows may have moved between "
-            "pages; start again without it",
+            f"this cursor is of build {given_build}, and build {served_build} is served since: its rows may have "
+            "moved between pages; start again without it",
             title="New build served",
         )
-    return found[1:]
+    if given_mapping != served_mapping:
+        raise Problem(
+            409,
+            f"this cursor is of mapping version {given_mapping}, and version {served_mapping} is served since: its "
+            "rows may have moved between pages; start again without it",
+            title="New mapping served",
+        )
+    # Checked after the copy: a period ending at the build's as-of is another one in the next build.
+    if found[2] != _list_digest(listed):
+        raise invalid(
+            "cursor",
+            "cursor is of another list (another route, filter, period or environment than this request's): start "
+            "again without it, or give the parameters of the page it came from",
+        )
+    return found[3:]
+
+
+def _copy_of(mart: Mart) -> tuple[str, str]:
+    """The build and the mapping version a page is read from."""
+    return str(mart.snap.build.get("run_id")), str(mart.directory.version)
+
+
+def _list_digest(listed: tuple[Any, ...]) -> str:
+    """A short digest of what a list is: the cursor carries it, not the filters themselves (kept short and opaque)."""
+    text = json.dumps([str(part) for part in listed], separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -36,7 +36,7 @@ import pyarrow.parquet as pq
 from functions.api.entity_index import RecentHours, SummaryIndex
 from functions.api.ids import Directory
 from functions.api.problems import Problem
-from functions.api.queries import BUILD_MACROS, RECENT_HOURLY, RECENT_SELECT
+from functions.api.queries import BUILD_MACROS, RECENT_HOURLY, RECENT_SELECT, DaysRead
 from functions.api.settings import ApiSettings
 from lakehouse.aggregates import footers
 from lakehouse.aggregates.build import NEVER_READ, STATE_KEY
@@ -252,6 +252,16 @@ class Snapshot:
         """The first instant the lake read `dataset` from (deploys/deployment_events, servicenow/incidents,
         servicenow/changes), as the build had it: None when unknown."""
         return _first_read(self.build, dataset)
+
+    def read_until(self, dataset: str) -> datetime | None:
+        """How far the lake had read `dataset` (servicenow/incidents, changes, task_slas) when the build ran, its
+        watermark: None when unknown (never advanced, or a build before it was recorded)."""
+        value = (self.build.get("read_until") or {}).get(dataset)
+        return datetime.fromisoformat(value) if value else None
+
+    def days_read(self, dataset: str) -> DaysRead:
+        """The days the lake had read `dataset` over when the build ran: a count of another day is unknown, not 0."""
+        return DaysRead.between(self.read_from(dataset), self.read_until(dataset))
 
     @property
     def built_by_other_sql(self) -> bool:

@@ -166,6 +166,12 @@ SERVICENOW_STATE = (
     "nothing is known, not that nothing happened." + NOT_READ
 )
 RecordsState = Literal["ok", "not mapped", "not read"]
+# How far ServiceNow was read, when that leaves part of an answer unread.
+READ_UNTIL = (
+    "How far the lake had read ServiceNow's records of this kind when the build ran (their watermark: ServiceNow "
+    "down since), given when a day the answer covers lies wholly after it: what happened after it is unknown, not "
+    "none. Null when every such day was read."
+)
 
 
 class OpenIncidents(ApiModel):
@@ -175,6 +181,10 @@ class OpenIncidents(ApiModel):
     sla_breached: int | None = Field(
         description="Of those, with a breached task SLA; null when unknown: one of them opened before the lake first "
         "read task SLAs (or that instant is unknown) and no breached task SLA of it was read."
+    )
+    read_until: datetime | None = Field(
+        default=None,
+        description=READ_UNTIL + " The counts are then null: the backlog at the build's as-of is unknown.",
     )
 
 
@@ -281,7 +291,10 @@ class Incident(ApiModel):
     closed_at: datetime | None
     restored_at: datetime | None
     is_open: bool | None
-    is_canceled: bool | None
+    is_canceled: bool | None = Field(
+        description="Canceled in ServiceNow: listed among the closed incidents, with its restoredAt and duration, but "
+        "counted in no KPI (not restored, nor in MTTR or its sample)."
+    )
     cmdb_ci_name: str | None
     assignment_group_name: str | None
     duration_hours: float | None
@@ -304,6 +317,9 @@ class IncidentList(Envelope):
     status: str
     period: PeriodOut
     state: RecordsState = Field(description=SERVICENOW_STATE)
+    read_until: datetime | None = Field(
+        default=None, description=READ_UNTIL + " An incident opened or changed after it is not listed."
+    )
     items: list[Incident]
     page: Page
 
@@ -339,6 +355,9 @@ class ChangeList(Envelope):
     status: str
     period: PeriodOut
     state: RecordsState = Field(description=SERVICENOW_STATE)
+    read_until: datetime | None = Field(
+        default=None, description=READ_UNTIL + " A change created or changed after it is not listed."
+    )
     items: list[Change]
     page: Page
 
@@ -497,13 +516,15 @@ class RiskRow(ApiModel):
     open_p1_p2: int | None = Field(
         default=None,
         description="P1/P2 incidents open at the build's as-of (metric=risk and burn_rate); null for an application "
-        "tied to no ServiceNow CI, whose incidents cannot be found.",
+        "tied to no ServiceNow CI, whose incidents cannot be found, and when the lake had not read ServiceNow's "
+        "incidents on the as-of's day (ServiceNow down since): unknown.",
     )
     incidents: int | None = Field(
         default=None,
-        description="Incidents opened in the period; null for an application tied to no ServiceNow CI in the "
-        "environment, whose incidents cannot be found. metric=incidents counts them over the days read (a day wholly "
-        "before the lake first read ServiceNow's incidents is unknown): null, ranked last, when none was read.",
+        description="Incidents opened in the period, counted over the days read (a day wholly before the lake first "
+        "read ServiceNow's incidents, or wholly after how far it had read them when the build ran, is unknown and adds "
+        "nothing); null when none was read (ranked last), and for an application tied to no ServiceNow CI in the "
+        "environment, whose incidents cannot be found.",
     )
     failed_changes_7d: int | None = None
     requests: float | None = None
@@ -538,6 +559,14 @@ class Overview(Envelope):
     environment: str = Field(
         description="The environment of the trend: the one asked for, else the estate's production environment."
     )
+    environments: list[str] = Field(
+        description="The environments the mapping's entries are in, sorted: those every read route's `environment` "
+        "takes, whichever environment was asked for."
+    )
+    production_environment: str = Field(
+        description="The estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT): the one a request naming "
+        "none reads, and the only one health and risk are judged in."
+    )
     applications_by_health: dict[str, int] = Field(
         description="Production's applications by health colour as of the last build, whatever period and "
         "environment are asked for (health is judged on production)."
@@ -555,7 +584,9 @@ class Overview(Envelope):
     top_risks: list[RiskRow] = Field(description="The ten riskiest production applications as of the last build.")
     trend: list[TrendDay] = Field(
         description="One row per day of the period up to the build's as-of day (later days have not come yet), in "
-        "the environment asked for; a day without traffic has no requests, and counts 0 of each event."
+        "the environment asked for; a day without traffic has no requests, and counts 0 of each event read. An "
+        "event's count is null on a day wholly before the lake first read its source, or wholly after how far it "
+        "had read it when the build ran (the source down since): unknown, not 0."
     )
 
 
@@ -687,7 +718,11 @@ class DoraRow(ApiModel):
     recovery_median_hours: float | None = None
     recovery_state: str | None = None
     recovery_level: str | None = None
-    mttr_sample: int | None = None
+    mttr_sample: int | None = Field(
+        default=None,
+        description="Incidents restored in the period with a duration, canceled ones left out: the MTTR median's "
+        "sample (one restored before it opened has no duration).",
+    )
     mttr_median_hours: float | None = None
     mttr_state: str | None = None
     mttr_level: str | None = None
@@ -707,11 +742,14 @@ class DoraReport(Envelope):
     page: ReportPage
 
 
-NOT_READ = "; null for a day before the lake first read ServiceNow's records of its kind: unknown, not none"
+NOT_READ = (
+    "; null for a day before the lake first read ServiceNow's records of its kind, or wholly after how far it had read "
+    "them when the build ran (ServiceNow down since): unknown, not none"
+)
 # A report's totals are summed over the days read, as its days give them.
 PERIOD_NOT_READ = (
-    ", over the days read (a day before the lake first read ServiceNow's records of its kind adds nothing: it is "
-    "unknown); null when none of the period's days was read"
+    ", over the days read (a day before the lake first read ServiceNow's records of its kind, or wholly after how far "
+    "it had read them, adds nothing: it is unknown); null when none of the period's days was read"
 )
 
 
@@ -733,16 +771,17 @@ class IncidentsRow(ApiModel):
     )
     opened_p1_p2: int | None = Field(description="Of them, priority 1 or 2.")
     restored: int | None = Field(
-        description="Incidents restored in the period, whenever they were opened" + PERIOD_NOT_READ + "."
+        description="Incidents restored in the period, whenever they were opened, canceled ones left out (the closed "
+        "incidents list shows them, flagged isCanceled)" + PERIOD_NOT_READ + "."
     )
     sla_breaches: int | None = Field(
         description="Incidents opened in the period with a breached task SLA, over the days read (a day before the "
-        "lake first read ServiceNow's incidents, or their task SLAs, adds nothing: it is unknown); null when none of "
-        "the period's days was read."
+        "lake first read ServiceNow's incidents, or their task SLAs, or wholly after how far it had read them, adds "
+        "nothing: it is unknown); null when none of the period's days was read."
     )
     open_end_of_period: int | None = Field(
         description="The backlog at the end of the period's last day: opened before its end and not restored; null "
-        "when none of the period's days was read."
+        "when that day was not read (see days)."
     )
     open_p1_p2_end_of_period: int | None = Field(description="Of that backlog, priority 1 or 2.")
     mttr_mean_hours: float | None = Field(
@@ -768,11 +807,20 @@ class IncidentsReport(Envelope):
 class ChangeDay(ApiModel):
     day: date
     planned: int | None = Field(
-        description="Changes planned to start that day (UTC), canceled ones left out" + NOT_READ + "."
+        description="Changes planned to start that day (UTC), canceled ones left out, on the as-of day those planned "
+        "after the as-of hour too (see upcoming)" + NOT_READ + "."
     )
     implemented: int | None = Field(description="Changes closed whose work ended that day" + NOT_READ + ".")
     unsuccessful: int | None = Field(description="Of them, closed with close code unsuccessful" + NOT_READ + ".")
-    emergency: int | None = Field(description="Emergency changes, not canceled, started that day" + NOT_READ + ".")
+    emergency: int | None = Field(
+        description="Emergency changes, not canceled, started that day, an upcoming one by its plan" + NOT_READ + "."
+    )
+    upcoming: int | None = Field(
+        default=None,
+        description="Of planned, those planned to start at or after the build's as-of hour (on the as-of day alone): "
+        "still to come, so in none of the row's counts, which end at the as-of hour (an emergency one is left out "
+        "of the row's emergency too)" + NOT_READ + ".",
+    )
 
 
 class ChangesRow(ApiModel):
@@ -784,13 +832,18 @@ class ChangesRow(ApiModel):
         "environment (on their own entry or a component's) have a row or count in one: changes are found by CI alone."
     )
     planned: int | None = Field(
-        description="Changes planned to start in the period, canceled ones left out" + PERIOD_NOT_READ + "."
+        description="Changes planned to start in the period, canceled ones left out, and those upcoming (planned after "
+        "the as-of hour, see the days' upcoming)" + PERIOD_NOT_READ + "."
     )
     canceled: int | None = Field(
-        description="Canceled changes whose planned start fell in the period" + PERIOD_NOT_READ + "."
+        description="Canceled changes whose planned start fell in the period, before the as-of hour"
+        + PERIOD_NOT_READ
+        + "."
     )
     emergency: int | None = Field(
-        description="Emergency changes, not canceled, started in the period" + PERIOD_NOT_READ + "."
+        description="Emergency changes, not canceled, started in the period, before the as-of hour"
+        + PERIOD_NOT_READ
+        + "."
     )
     implemented: int | None = Field(description="Changes closed whose work ended in the period" + PERIOD_NOT_READ + ".")
     successful: int | None = Field(description="Of them, closed with close code successful.")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -131,6 +131,50 @@ class Under:
 
 
 ESTATE = Under()
+
+
+@dataclass(frozen=True)
+class DaysRead:
+    """The UTC days the lake had read a ServiceNow dataset over when the build ran: from the day it first read it
+    (read in part) to the day of the last instant its watermark had reached (ServiceNow down since: the days after were
+    not read). A day outside is unknown, never a day of none; None at either end: unknown, every day counted."""
+
+    first: date | None = None
+    last: date | None = None
+
+    @classmethod
+    def between(cls, read_from: datetime | None, read_until: datetime | None) -> DaysRead:
+        return cls(_utc_day(read_from), last_day_of(read_until) if read_until else None)
+
+    def read_through(self, day: date) -> bool:
+        """Whether the watermark had reached `day`: a backlog at its end, or a list up to it, is then known."""
+        return self.last is None or day <= self.last
+
+    def reads_any(self, first_day: date, last_day: date) -> bool:
+        """Whether a day from `first_day` to `last_day` was read: a sum over them is then over those days."""
+        return (self.first is None or self.first <= last_day) and (self.last is None or first_day <= self.last)
+
+    def params(self, prefix: str = "") -> dict[str, date | None]:
+        """The bounds day_read(..., prefix) reads."""
+        return {f"{prefix}first_day_read": self.first, f"{prefix}last_day_read": self.last}
+
+
+def day_read(day: str, prefix: str = "") -> str:
+    """SQL: whether the date `day` was read (see DaysRead), from DaysRead.params(prefix)."""
+    return (
+        f"(coalesce({day} >= cast(${prefix}first_day_read as date), true)"
+        f" and coalesce({day} <= cast(${prefix}last_day_read as date), true))"
+    )
+
+
+def _utc_day(moment: datetime | None) -> date | None:
+    """The UTC day an instant falls on: the first day the lake read a source, read in part."""
+    return moment.astimezone(UTC).date() if moment else None
+
+
+def last_day_of(end: datetime) -> date:
+    """The UTC day of the last instant before `end`: a watermark or period ending at midnight has none of its day."""
+    return (end - timedelta(microseconds=1)).astimezone(UTC).date()
 
 
 def _under(apps: str) -> str:
@@ -746,8 +790,9 @@ page as (
 calendar as (
     select
         cast(d.day as date) as day,
-        -- False for a day wholly before the lake first read the report's records: its counts are unknown, not 0.
-        coalesce(cast(d.day as date) >= cast($first_day_read as date), true) as is_read
+        -- False for a day wholly before the lake first read the report's records, or wholly after how far it read
+        -- them (ServiceNow down since): its counts are unknown, not 0.
+        {day_read("cast(d.day as date)")} as is_read
     from unnest(generate_series(cast($first_day as date), cast($last_day as date), interval 1 day)) as d (day)
 ),"""  # noqa: S608 - constant text
 
@@ -773,8 +818,9 @@ scoped as (
         case $level when 'app' then d.app_id when 'team' then a.team when 'group' then a.group_id
             else a.domain end as id,
         a.team,
-        -- False for a day wholly before the lake first read the report's records: unknown, so in no total either.
-        coalesce(d.day >= cast($first_day_read as date), true) as is_read,
+        -- False for a day wholly before the lake first read the report's records, or wholly after how far it read
+        -- them: unknown, so in no total either.
+        {day_read("d.day")} as is_read,
         d.*
     from day_rows as d
     left join apps as a on d.app_id = a.app_id
@@ -783,7 +829,7 @@ scoped as (
 
 
 # The incidents report's totals and, after PAGE_AND_CALENDAR, its heatmap.
-INCIDENTS_TOTALS_SQL = """
+INCIDENTS_TOTALS_SQL = f"""
 -- Times to restore are taken over the incidents themselves, those the restored counts count (up to the period's end,
 -- the build's as_of on its day: a restoration after it has not happened yet): medians do not roll up from day rows,
 -- and a day's mean leaves out its restorations without a duration (see mv_incidents), which its count does not.
@@ -801,11 +847,11 @@ restores as (
         and cast(i.restored_at as date) >= $first_day and cast(i.restored_at as date) <= $last_day
         and i.restored_at < $end
         -- On a day read, as the restored counts (see totals).
-        and coalesce(cast(i.restored_at as date) >= cast($first_day_read as date), true)
+        and {day_read("cast(i.restored_at as date)")}
 ),
 -- Summed over the days read (scoped.is_read), so that a row's totals are the sum of its days: a day before the lake
 -- first read ServiceNow's incidents is unknown (null in the heatmap), and a period with no day read has none (null).
--- The days read are the last ones of the period, so its last day is read whenever any is.
+-- The backlog at the period's end is known only when its last day was read (not while ServiceNow is down).
 totals as materialized (
     select
         id,
@@ -816,16 +862,16 @@ totals as materialized (
         cast(sum(restored) filter (where is_read) as bigint) as restored,
         -- A day before the lake first read task SLAs has none (null, see mv_incidents_app_day): in no sum either.
         cast(sum(sla_breaches) filter (where is_read) as bigint) as sla_breaches,
-        case when bool_or(is_read) then
+        case when bool_or(is_read and day = $last_day) then
             cast(coalesce(sum(open_end_of_day) filter (where day = $last_day), 0) as bigint) end as open_end_of_period,
-        case when bool_or(is_read) then
+        case when bool_or(is_read and day = $last_day) then
             cast(coalesce(sum(open_p1_p2_end_of_day) filter (where day = $last_day), 0) as bigint) end
             as open_p1_p2_end_of_period
     from scoped
     where id is not null
     group by id
 ),
-"""
+"""  # noqa: S608 - constant text
 INCIDENTS_DAYS_SQL = """
 heat as (
     select p.id, c.day, case when c.is_read then cast(coalesce(sum(s.opened), 0) as bigint) end as opened
@@ -848,15 +894,39 @@ order by p.id
 
 # The changes report's totals and, after PAGE_AND_CALENDAR, its calendar.
 CHANGES_TOTALS_SQL = """
--- Summed over the days read, as the incidents report's totals are: the sum of the calendar's days, null without one.
+-- The day table counts a change on its planned day, the as-of day's later hours included (the plan is known). The
+-- period ends at $end, the as-of hour on that day: what is planned after it is upcoming, shown on the calendar's day
+-- as planned (an emergency one as an emergency too) but in none of the period's counts, as nothing of it has happened.
+upcoming as (
+    select
+        app_id,
+        cast(planned_start as date) as day,
+        count(*) filter (where not is_canceled) as planned,
+        count(*) filter (where is_canceled) as canceled,
+        count(*) filter (where type = 'emergency' and not is_canceled) as emergency
+    from mv_changes
+    where environment = $env and planned_start >= $end and cast(planned_start as date) = $last_day
+    group by app_id, cast(planned_start as date)
+),
+change_days as (
+    select
+        s.*,
+        coalesce(u.planned, 0) as upcoming,
+        coalesce(u.canceled, 0) as canceled_upcoming,
+        coalesce(u.emergency, 0) as emergency_upcoming
+    from scoped as s
+    left join upcoming as u on s.app_id = u.app_id and s.day = u.day
+),
+-- Summed over the days read, as the incidents report's totals are: the sum of the calendar's days (less what is
+-- upcoming on them), null without one.
 totals as materialized (
     select
         id,
         case when $level = 'app' then any_value(team) end as team,
         count(distinct app_id) as applications,
-        cast(sum(planned) filter (where is_read) as bigint) as planned,
-        cast(sum(canceled) filter (where is_read) as bigint) as canceled,
-        cast(sum(emergency) filter (where is_read) as bigint) as emergency,
+        cast(sum(planned - upcoming) filter (where is_read) as bigint) as planned,
+        cast(sum(canceled - canceled_upcoming) filter (where is_read) as bigint) as canceled,
+        cast(sum(emergency - emergency_upcoming) filter (where is_read) as bigint) as emergency,
         cast(sum(implemented) filter (where is_read) as bigint) as implemented,
         cast(sum(successful) filter (where is_read) as bigint) as successful,
         cast(sum(successful_with_issues) filter (where is_read) as bigint) as successful_with_issues,
@@ -865,7 +935,7 @@ totals as materialized (
         -- Weighted by changes: the unsuccessful over every change closed with a code, not a mean of day rates.
         sum(unsuccessful) filter (where is_read) / nullif(sum(closed_with_code) filter (where is_read), 0)
             as change_failure_rate
-    from scoped
+    from change_days
     where id is not null
     group by id
 ),
@@ -878,10 +948,11 @@ by_day as (
         case when c.is_read then cast(coalesce(sum(s.planned), 0) as bigint) end as planned,
         case when c.is_read then cast(coalesce(sum(s.implemented), 0) as bigint) end as implemented,
         case when c.is_read then cast(coalesce(sum(s.unsuccessful), 0) as bigint) end as unsuccessful,
-        case when c.is_read then cast(coalesce(sum(s.emergency), 0) as bigint) end as emergency
+        case when c.is_read then cast(coalesce(sum(s.emergency), 0) as bigint) end as emergency,
+        case when c.is_read then cast(coalesce(sum(s.upcoming), 0) as bigint) end as upcoming
     from page as p
     cross join calendar as c
-    left join scoped as s on s.id = p.id and s.day = c.day
+    left join change_days as s on s.id = p.id and s.day = c.day
     group by p.id, c.day, c.is_read
 )
 select
@@ -889,7 +960,7 @@ select
     (
         select list(
             {'day': b.day, 'planned': b.planned, 'implemented': b.implemented, 'unsuccessful': b.unsuccessful,
-                'emergency': b.emergency}
+                'emergency': b.emergency, 'upcoming': b.upcoming}
             order by b.day
         )
         from by_day as b where b.id = p.id
@@ -908,11 +979,6 @@ DAY_REPORTS = {
 DAY_REPORT_LEVELS = ("app", *GROUP_LEVELS)
 
 
-def _utc_day(moment: datetime | None) -> date | None:
-    """The UTC day an instant falls on: the first day the lake read a source, read in part."""
-    return moment.astimezone(UTC).date() if moment else None
-
-
 def day_report(
     con: duckdb.DuckDBPyConnection,
     report: str,
@@ -924,11 +990,11 @@ def day_report(
     after: str | None,
     measured: list[str],
     under: Under = ESTATE,
-    read_from: datetime | None = None,
+    days_read: DaysRead = DaysRead(),
 ) -> ReportRows:
     """A day report's rows (see DAY_REPORTS) with their `id` and `days` over `period`, whole UTC days (see
-    Period.whole_days), over the applications in `measured` (those whose events the build can find). A day wholly
-    before `read_from`, when the lake first read the report's ServiceNow records, has unknown (null) counts."""
+    Period.whole_days), over the applications in `measured` (those whose events the build can find). A day not in
+    `days_read` (the report's ServiceNow records not read on it) has unknown (null) counts."""
     if group_by not in DAY_REPORT_LEVELS:
         raise KeyError(group_by)
     params = {
@@ -940,9 +1006,8 @@ def day_report(
         "end": period.end,
         "limit": limit,
         "after": after,
-        # The day it falls on was read in part: its counts are what was read.
-        "first_day_read": _utc_day(read_from),
     }
+    params |= days_read.params()
     params |= under.params(group_by)
     day_table, totals, days = DAY_REPORTS[report]
     return report_rows(fetch(con, _scoped_day_rows(day_table) + totals + PAGE_AND_CALENDAR + days, params))
@@ -952,11 +1017,11 @@ def day_report(
 RANKED_UNDER = """($under_team is null or team = $under_team) and ($under_group is null or group_id = $under_group)
     and ($under_domain is null or domain = $under_domain) and ($under_app is null or app_id = $under_app)"""
 # Incidents are found by ServiceNow CI alone: an application tied to none ($measured lists those tied to one) has its
-# incident counts unknown, not 0.
+# incident counts unknown, not 0; and so are they while ServiceNow was not read (see _risk_params).
 MEASURED_RISKS = """(
     select * replace (
-        case when list_contains($measured, app_id) then open_p1_p2 end as open_p1_p2,
-        case when list_contains($measured, app_id) then incidents_7d end as incidents_7d
+        case when list_contains($measured, app_id) and $backlog_read then open_p1_p2 end as open_p1_p2,
+        case when list_contains($measured, app_id) and $week_read then incidents_7d end as incidents_7d
     )
     from mv_monitoring_top_risks
 )"""
@@ -966,7 +1031,7 @@ TOP_BURN_SQL = (
     "order by burn_rate_1h desc nulls last, app_id limit $limit"
 )
 # For another metric or period than the 7-day risk score: ranked from the day table.
-RANK_RANGE_SQL = """
+RANK_RANGE_SQL = f"""
 select
     s.app_id,
     any_value(r.rank) as rank,
@@ -977,18 +1042,17 @@ select
     any_value(r.risk_score) as risk_score,
     any_value(r.health) as health,
     sum(s.errors) / nullif(sum(s.requests), 0) as error_rate,
-    -- Over the days read: a day wholly before the lake first read ServiceNow's incidents is unknown, not 0; null
-    -- (ranked last, as an application tied to no CI) when none of the days was read.
+    -- Over the days read: a day wholly before the lake first read ServiceNow's incidents, or wholly after how far it
+    -- read them, is unknown, not 0; null (ranked last, as an application tied to no CI) when none of the days was read.
     case when list_contains($measured, s.app_id) then
-        sum(s.incidents_opened) filter (where coalesce(s.day >= cast($incidents_from as date), true)) end
-        as incidents,
+        sum(s.incidents_opened) filter (where {day_read("s.day", "incidents_")}) end as incidents,
     sum(s.requests) as requests
 from mv_monitoring_app_day_summary as s
 -- Risk scores and health are production's: another environment's ranking has none.
 left join mv_monitoring_top_risks as r on r.app_id = s.app_id and s.environment = $production
 where s.environment = $env and s.day >= $first_day and s.day <= $last_day
 group by s.app_id
-"""
+"""  # noqa: S608 - constant text
 # An error-rate ranking leaves out applications with fewer requests in the period than this, by default.
 MIN_RANKED_REQUESTS = 100
 RANK_ORDER = {
@@ -998,18 +1062,42 @@ RANK_ORDER = {
 
 
 def top_risks(
-    con: duckdb.DuckDBPyConnection, *, limit: int, measured: list[str], under: Under = ESTATE
+    con: duckdb.DuckDBPyConnection,
+    *,
+    limit: int,
+    measured: list[str],
+    as_of: datetime,
+    incidents_read: DaysRead = DaysRead(),
+    under: Under = ESTATE,
 ) -> list[dict[str, Any]]:
-    """`measured`: the applications whose incidents can be found (tied to a ServiceNow CI in production)."""
-    params = {"limit": limit, "measured": measured} | under.params("app")
+    """`measured`: the applications whose incidents can be found (tied to a ServiceNow CI in production); `as_of`:
+    the build's, which the rows are judged at; `incidents_read`: the days the lake read ServiceNow's incidents over."""
+    params = {"limit": limit} | _risk_params(measured, as_of, incidents_read) | under.params("app")
     return _with_period_figures(fetch(con, TOP_RISKS_SQL, params))
 
 
 def top_burn(
-    con: duckdb.DuckDBPyConnection, *, limit: int, measured: list[str], under: Under = ESTATE
+    con: duckdb.DuckDBPyConnection,
+    *,
+    limit: int,
+    measured: list[str],
+    as_of: datetime,
+    incidents_read: DaysRead = DaysRead(),
+    under: Under = ESTATE,
 ) -> list[dict[str, Any]]:
-    params = {"limit": limit, "measured": measured} | under.params("app")
+    params = {"limit": limit} | _risk_params(measured, as_of, incidents_read) | under.params("app")
     return _with_period_figures(fetch(con, TOP_BURN_SQL, params))
+
+
+def _risk_params(measured: list[str], as_of: datetime, incidents_read: DaysRead) -> dict[str, Any]:
+    """What MEASURED_RISKS reads. The P1/P2 open at as_of are a backlog, known when as_of's day was read (as a day
+    report's at its period's end); the 7 days' incidents are those of the days read (the lake holds none opened on the
+    others), null when none was."""
+    return {
+        "measured": measured,
+        "backlog_read": incidents_read.read_through(last_day_of(as_of)),
+        "week_read": incidents_read.reads_any((as_of - timedelta(days=7)).astimezone(UTC).date(), last_day_of(as_of)),
+    }
 
 
 def _with_period_figures(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -1033,11 +1121,11 @@ def ranked(
     measured: list[str],
     min_requests: int | None = None,
     under: Under = ESTATE,
-    incidents_read_from: datetime | None = None,
+    incidents_read: DaysRead = DaysRead(),
 ) -> list[dict[str, Any]]:
     """Applications ranked by `metric` over the days; with `min_requests`, only those with that much traffic. Those
-    not in `measured` (tied to no ServiceNow CI in the environment) have no incident count, nor has any over days
-    wholly before `incidents_read_from`, when the lake first read ServiceNow's incidents."""
+    not in `measured` (tied to no ServiceNow CI in the environment) have no incident count, and the days not in
+    `incidents_read` add none."""
     order = RANK_ORDER[metric]  # allow-listed
     sql = (
         f"select * from ({RANK_RANGE_SQL}) "  # noqa: S608 - constant text
@@ -1051,9 +1139,8 @@ def ranked(
         "limit": limit,
         "min_requests": min_requests,
         "measured": measured,
-        "incidents_from": _utc_day(incidents_read_from),
     }
-    return fetch(con, sql, params | under.params("app"))
+    return fetch(con, sql, params | incidents_read.params("incidents_") | under.params("app"))
 
 
 # --- overview ---------------------------------------------------------------------------------------------------
@@ -1071,7 +1158,7 @@ select health, count(*) as applications from mv_health where level = 'applicatio
 """
 # Every day from $first_day to $last_day: one the day table has no row for (before the data held, or in an
 # environment without applications) had no traffic and counted no event.
-TREND_SQL = """
+TREND_SQL = f"""
 with summed as (
     select day, sum(requests) as requests, sum(errors) as errors,
         sum(errors) / nullif(sum(requests), 0) as error_rate,
@@ -1085,10 +1172,11 @@ with summed as (
 calendar as (
     select
         cast(d.day as date) as day,
-        -- False for a day wholly before the lake first read the events: their counts are unknown, not 0.
-        coalesce(cast(d.day as date) >= cast($incidents_from as date), true) as incidents_read,
-        coalesce(cast(d.day as date) >= cast($deployments_from as date), true) as deployments_read,
-        coalesce(cast(d.day as date) >= cast($changes_from as date), true) as changes_read
+        -- False for a day wholly before the lake first read the events, or wholly after how far it read them (the
+        -- source down since): their counts are unknown, not 0.
+        {day_read("cast(d.day as date)", "incidents_")} as incidents_read,
+        {day_read("cast(d.day as date)", "deployments_")} as deployments_read,
+        {day_read("cast(d.day as date)", "changes_")} as changes_read
     from unnest(generate_series(cast($first_day as date), cast($last_day as date), interval 1 day)) as d (day)
 )
 select c.day, s.requests, s.errors, s.error_rate,
@@ -1099,7 +1187,7 @@ select c.day, s.requests, s.errors, s.error_rate,
 from calendar as c
 left join summed as s on c.day = s.day
 order by c.day
-"""
+"""  # noqa: S608 - constant text
 
 
 def health_levels(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
@@ -1121,20 +1209,22 @@ def daily_trend(
     environment: str,
     first_day: date,
     last_day: date,
-    read_from: Mapping[str, datetime | None],
+    days_read: Mapping[str, DaysRead],
 ) -> list[dict[str, Any]]:
-    """The estate's days; `read_from` gives, per dataset, when the lake first read it (see Snapshot.read_from): the
-    event counts of a day wholly before are null."""
-    days = {"env": environment, "first_day": first_day, "last_day": last_day}
-    firsts = {
-        name: _utc_day(read_from.get(dataset))
-        for name, dataset in (
-            ("incidents_from", "servicenow/incidents"),
-            ("deployments_from", "deploys/deployment_events"),
-            ("changes_from", "servicenow/changes"),
-        )
-    }
-    return fetch(con, TREND_SQL, days | firsts)
+    """The estate's days; `days_read` gives, per dataset, the days the lake read it over (see Snapshot.days_read):
+    the event counts of another day are null."""
+    params: dict[str, Any] = {"env": environment, "first_day": first_day, "last_day": last_day}
+    for prefix, dataset in TREND_EVENTS:
+        params |= days_read.get(dataset, DaysRead()).params(prefix)
+    return fetch(con, TREND_SQL, params)
+
+
+# The trend's event counts, as day_read's prefix names them, and the dataset each is read from.
+TREND_EVENTS = (
+    ("incidents_", "servicenow/incidents"),
+    ("deployments_", "deploys/deployment_events"),
+    ("changes_", "servicenow/changes"),
+)
 
 
 # The mapping's coverage, as the last daily build counted it (mv_mapping_coverage, mv_unmapped_keys).

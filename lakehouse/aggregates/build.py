@@ -156,6 +156,7 @@ def _build(
         recorded = {dataset: NEVER_READ if dataset in never_read else _iso(m) for dataset, m in read_from.items()}
         # A dataset never read is read from now on: every period and day before as-of is unknown, never 0.
         read_from |= dict.fromkeys(never_read, as_of)
+        read_until = _read_until(lake)
         logs_read = _log_hours_read(lake, first_reads, as_of)
     except BaseException as exc:
         runs.finish(runs.start("build_aggregates", "mart", mode, trigger=trigger), "failed", error=exc)
@@ -384,6 +385,8 @@ def _build(
             # The API's DORA over an explicit range counts deployments over the same part of it as the build, and
             # its run reports leave the days before ServiceNow was read unknown.
             "read_from": recorded,
+            # How far each was read (its watermark): a day after it is unknown to the run reports, not a day of none.
+            "read_until": read_until,
             # The hours of log counts read, which the next build compares with its own.
             "log_hours_read": [_iso(logs_read[0]), _iso(logs_read[1])],
             "run_id": run.run_id,
@@ -449,6 +452,14 @@ def _why_full(
 def _moved(previous: dict, recorded: dict[str, str | None], dataset: Dataset) -> bool:
     """Whether the lake's first read of `dataset` is not the one the last build counted from."""
     return (previous.get("read_from") or {}).get(dataset.id) != recorded.get(dataset.id)
+
+
+def _read_until(lake: Lake) -> dict[str, str | None]:
+    """The watermark of each ServiceNow dataset the run reports count, as the API reads it from the build state:
+    while ServiceNow is down it stays where the last good run left it, and the days after it were not read."""
+    marks = Watermarks(lake)
+    found = {d.id: marks.get(d.source, d.name) for d in READ_FROM_DATASETS if d.source == "servicenow"}
+    return {dataset: _iso(mark.value) if mark else None for dataset, mark in found.items()}
 
 
 def _log_hours_read(lake: Lake, first_reads: FirstReads, as_of: datetime) -> tuple[datetime | None, datetime | None]:

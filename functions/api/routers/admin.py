@@ -117,6 +117,9 @@ ON_REQUEST = frozenset({"gitlab/deployment_merge_requests", "gitlab/project_path
 # name: ingest_deploys reads ArgoCD and GitLab, and neither is read then.
 FUNCTION_SOURCES = {"deploys": ("argocd", "gitlab")}
 CURSOR_NUMBER = re.compile(r"[0-9]{1,9}")
+# A batch-runs cursor: this mark, the status asked for, and the key of the last run record read (Lake.run_key's form).
+RUNS_CURSOR = "runs"
+RUN_KEY = re.compile(r"runs/day=[0-9]{4}-[0-9]{2}-[0-9]{2}/[^/]+\.json")
 # Run records a page of batch-runs reads at most, some ten at once (on S3 a GET each, some tens of milliseconds): a
 # status seldom met (a failed run among a year of records, tens of thousands of them) would otherwise read the whole
 # log for one page, well past the 29 s API Gateway waits.
@@ -141,13 +144,29 @@ def batch_runs(
     cursor: CursorParam = None,
     status: RunStatus | None = None,
 ) -> RunList:
-    after = decode_cursor(cursor, (str,))
-    items, next_key = _runs_page(ctx.lake, _run_keys(ctx.lake, after[0] if after else None), limit, status)
-    return RunList(
-        **_envelope(ctx),
-        items=items,
-        page=Page(limit=limit, next_cursor=encode_cursor(next_key) if next_key else None),
-    )
+    after = _run_cursor_key(cursor, status)
+    items, next_key = _runs_page(ctx.lake, _run_keys(ctx.lake, after), limit, status)
+    nxt = encode_cursor(RUNS_CURSOR, status or "", next_key) if next_key else None
+    return RunList(**_envelope(ctx), items=items, page=Page(limit=limit, next_cursor=nxt))
+
+
+def _run_cursor_key(cursor: str | None, status: RunStatus | None) -> str | None:
+    """The run record key a page of runs starts after. The cursor names its list and the status it was given for: a
+    key that is no run record's would start the log over or end it early, and another status's would mix two lists
+    in one reading."""
+    after = decode_cursor(cursor, (str, str, str))
+    if after is None:
+        return None
+    kind, given_status, key = after
+    if kind != RUNS_CURSOR or not RUN_KEY.fullmatch(key):
+        raise invalid("cursor", "cursor is not one this API gave out; start again without it")
+    if given_status != (status or ""):
+        raise invalid(
+            "cursor",
+            "cursor is of another list (another status than this request's): start again without it, or give the "
+            "status of the page it came from",
+        )
+    return key
 
 
 def _run_keys(lake: Lake, after: str | None) -> Iterator[str]:

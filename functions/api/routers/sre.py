@@ -42,6 +42,7 @@ from functions.api.models import (
     problem_responses,
 )
 from functions.api.problems import invalid, not_found
+from lakehouse.aggregates.build import INCIDENTS
 
 router = APIRouter(
     prefix="/monitoring",
@@ -125,9 +126,10 @@ def _report_period(
     )
 
 
-def _after_id(mart: Mart, cursor: str | None) -> str | None:
-    """The id a report's page starts after."""
-    after = decode_build_cursor(mart.snap, cursor, (str,))
+def _after_id(mart: Mart, listed: tuple[Any, ...], cursor: str | None) -> str | None:
+    """The id a report's page starts after. `listed`: what the report is (its route, grouping, filters and period),
+    which the cursor names: a cursor of another report is refused, not read after."""
+    after = decode_build_cursor(mart, listed, cursor, (str,))
     return after[0] if after else None
 
 
@@ -151,7 +153,8 @@ def kpis_slo(
 ) -> SloReport:
     environment = mart.directory.resolve_environment(environment)
     p = _report_period(ctx, mart, period, start, end, default="last_30d")
-    after_id = _after_id(mart, cursor)
+    listed = ("slo", group_by, environment, p.name, p.start, p.end, under)
+    after_id = _after_id(mart, listed, cursor)
     if p.name is not None:
         name = p.name
         # The days the daily build's figures cover, though an hourly build has run since.
@@ -177,14 +180,14 @@ def kpis_slo(
         environment=environment,
         period=PeriodOut(name=p.name, start=p.start, end=p.end),
         items=[SloRow.model_validate(r) for r in found.rows[:limit]],
-        page=report_page(mart, found, limit),
+        page=report_page(mart, listed, found, limit),
     )
 
 
-def report_page(mart: Mart, found: queries.ReportRows, limit: int) -> ReportPage:
+def report_page(mart: Mart, listed: tuple[Any, ...], found: queries.ReportRows, limit: int) -> ReportPage:
     """A report's page: its cursor (the page holds one row more than `limit` when there is a next one) and total."""
     rows = found.rows
-    nxt = build_cursor(mart.snap, rows[limit - 1]["id"]) if len(rows) > limit else None
+    nxt = build_cursor(mart, listed, rows[limit - 1]["id"]) if len(rows) > limit else None
     return ReportPage(limit=limit, next_cursor=nxt, total=found.total)
 
 
@@ -213,7 +216,8 @@ def kpis_dora(
     # A range is counted up to as_of, as a named period is (the report says where it stopped); a named period
     # says the days the daily build's figures cover, though an hourly build has run since.
     p = p.up_to(anchor(mart)) if p.name is None else queries.named_period(mart.con, "dora", p)
-    after_id = _after_id(mart, cursor)
+    listed = ("dora", group_by, environment, mode, band_set, p.name, p.start, p.end, under)
+    after_id = _after_id(mart, listed, cursor)
     found = queries.dora(
         mart.con,
         group_by=group_by,
@@ -235,7 +239,7 @@ def kpis_dora(
         band_set=band_set,
         period=PeriodOut(name=p.name, start=p.start, end=p.end),
         items=[DoraRow.model_validate(r) for r in found.rows[:limit]],
-        page=report_page(mart, found, limit),
+        page=report_page(mart, listed, found, limit),
     )
 
 
@@ -305,6 +309,7 @@ def _day_report(
     p = _report_period(ctx, mart, *when, default="last_30d").whole_days(anchor(mart))
     limit, cursor = page
     limit = min(limit, max(1, MAX_PAGE_DAYS // max(1, (p.last_day - p.first_day).days + 1)))
+    listed = (report, group_by, environment, p.name, p.start, p.end, under)
     found = queries.day_report(
         mart.con,
         report,
@@ -312,12 +317,12 @@ def _day_report(
         period=p,
         environment=environment,
         limit=limit + 1,
-        after=_after_id(mart, cursor),
+        after=_after_id(mart, listed, cursor),
         # Incidents and change requests are attributed by ServiceNow CI alone: an application tied to none has no
         # row, rather than a row of zeros.
         measured=mart.directory.servicenow_applications(environment),
         under=under,
-        read_from=mart.snap.read_from(f"servicenow/{report}"),
+        days_read=mart.snap.days_read(f"servicenow/{report}"),
     )
     return {
         **envelope(mart.snap, mart.directory),
@@ -328,7 +333,7 @@ def _day_report(
             r | {"name": _app_name(mart, r["id"], environment) if group_by == "app" else None}
             for r in found.rows[:limit]
         ],
-        "page": report_page(mart, found, limit),
+        "page": report_page(mart, listed, found, limit),
     }
 
 
@@ -386,7 +391,14 @@ def risk_top(
         if environment != production:
             raise invalid("environment", f"metric={metric} is computed for {production} only", [production])
         ranking = queries.top_risks if metric == "risk" else queries.top_burn
-        rows = ranking(mart.con, limit=limit, measured=mart.directory.servicenow_applications(production), under=under)
+        rows = ranking(
+            mart.con,
+            limit=limit,
+            measured=mart.directory.servicenow_applications(production),
+            as_of=anchor(mart),
+            incidents_read=mart.snap.days_read(INCIDENTS.id),
+            under=under,
+        )
     else:
         # Ranked from day rows: the report says which days it summed.
         p = p.whole_days(anchor(mart))
@@ -401,7 +413,7 @@ def risk_top(
             measured=mart.directory.servicenow_applications(environment),
             min_requests=floor,
             under=under,
-            incidents_read_from=mart.snap.read_from("servicenow/incidents"),
+            incidents_read=mart.snap.days_read(INCIDENTS.id),
         )
         # The name comes with production's ranking row: another environment's rows take it from the mapping, as
         # production's ranking names an application without one by its id.

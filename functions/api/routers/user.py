@@ -122,16 +122,20 @@ def overview(
         **envelope(mart.snap, mart.directory),
         period=_period_out(p),
         environment=environment,
+        environments=directory.environments,
+        production_environment=directory.production,
         applications_by_health=queries.health_counts(con),
         estate_health=queries.estate_health(con),  # type: ignore[arg-type]
         health=queries.health_levels(con),  # type: ignore[arg-type]
-        top_risks=queries.top_risks(con, limit=10, measured=measured),  # type: ignore[arg-type]
+        top_risks=queries.top_risks(  # type: ignore[arg-type]
+            con, limit=10, measured=measured, as_of=anchor(mart), incidents_read=mart.snap.days_read(INCIDENTS.id)
+        ),
         trend=queries.daily_trend(  # type: ignore[arg-type]
             con,
             environment=environment,
             first_day=days.first_day,
             last_day=days.last_day,
-            read_from={d.id: mart.snap.read_from(d.id) for d in READ_FROM_DATASETS},
+            days_read={d.id: mart.snap.days_read(d.id) for d in READ_FROM_DATASETS},
         ),
     )
 
@@ -244,11 +248,14 @@ def _deploy_state(mart: Mart, scope: Scope) -> RecordsState:
 
 
 def _open_incidents(mart: Mart, scope: Scope, open_now: dict[str, Any]) -> OpenIncidents:
-    """The incidents open at as-of; null counts for an entity tied to no ServiceNow CI, or when the lake never read
-    ServiceNow's incidents."""
+    """The incidents open at as-of; null counts for an entity tied to no ServiceNow CI, when the lake never read
+    ServiceNow's incidents, or when it had not read them on as-of's day (the backlog then is unknown)."""
     state = _servicenow_state(mart, scope, INCIDENTS.id)
     if state != "ok":
         return OpenIncidents(state=state, open=None, open_p1_p2=None, sla_breached=None)
+    read_until = _unread_after(mart, INCIDENTS.id, anchor(mart))
+    if read_until is not None:
+        return OpenIncidents(state="ok", open=None, open_p1_p2=None, sla_breached=None, read_until=read_until)
     return OpenIncidents(
         state="ok",
         open=open_now.get("open") or 0,
@@ -256,6 +263,20 @@ def _open_incidents(mart: Mart, scope: Scope, open_now: dict[str, Any]) -> OpenI
         # No open incident: none breached. Null from the index: unknown (task SLAs not read back far enough).
         sla_breached=open_now.get("sla_breached", 0),
     )
+
+
+def _unread_after(mart: Mart, dataset: str, end: datetime) -> datetime | None:
+    """How far the lake had read `dataset` when the build ran, when that left a day up to `end` unread (ServiceNow
+    down since): what happened after it is unknown, not none. None when every such day was read."""
+    if mart.snap.days_read(dataset).read_through(queries.last_day_of(end)):
+        return None
+    return mart.snap.read_until(dataset)
+
+
+def _list_end(status: str, p: periods.Period, as_of: datetime) -> datetime:
+    """The end of what a list of `status` shows: its period's, up to as-of (nothing after it has happened), for those
+    closed or recent alone; as-of for the others, which show what is open (or upcoming) at it."""
+    return min(p.end, as_of) if status in ("closed", "recent") else as_of
 
 
 def _timeseries(
@@ -279,6 +300,11 @@ def _timeseries(
     )
 
 
+def _listed(kind: str, scope: Scope, status: str, p: periods.Period) -> tuple[Any, ...]:
+    """What an entity's list is, as its cursor names it: a cursor of another list is refused, not read after."""
+    return (kind, scope.app_id, scope.component_id, scope.environment, status, p.start, p.end)
+
+
 def _incidents(
     ctx: ContextDep,
     mart: Mart,
@@ -291,7 +317,8 @@ def _incidents(
     cursor: str | None,
 ) -> IncidentList:
     p = _period(ctx, mart, period, start, end, "last_30d")
-    after = decode_build_cursor(mart.snap, cursor, (datetime, str))
+    listed = _listed("incidents", scope, status, p)
+    after = decode_build_cursor(mart, listed, cursor, (datetime, str))
     rows = queries.incidents(
         mart.con,
         scope=scope,
@@ -308,8 +335,9 @@ def _incidents(
         status=status,
         period=_period_out(p),
         state=_servicenow_state(mart, scope, INCIDENTS.id),
+        read_until=_unread_after(mart, INCIDENTS.id, _list_end(status, p, anchor(mart))),
         items=rows[:limit],  # type: ignore[arg-type]
-        page=Page(limit=limit, next_cursor=next_cursor(mart.snap, rows, limit, "opened_at", "sys_id")),
+        page=Page(limit=limit, next_cursor=next_cursor(mart, listed, rows, limit, "opened_at", "sys_id")),
     )
 
 
@@ -325,7 +353,8 @@ def _changes(
     cursor: str | None,
 ) -> ChangeList:
     p = _period(ctx, mart, period, start, end, "last_30d")
-    after = decode_build_cursor(mart.snap, cursor, (datetime, str))
+    listed = _listed("changes", scope, status, p)
+    after = decode_build_cursor(mart, listed, cursor, (datetime, str))
     rows = queries.changes(
         mart.con,
         scope=scope,
@@ -342,8 +371,9 @@ def _changes(
         status=status,
         period=_period_out(p),
         state=_servicenow_state(mart, scope, CHANGES.id),
+        read_until=_unread_after(mart, CHANGES.id, _list_end(status, p, anchor(mart))),
         items=rows[:limit],  # type: ignore[arg-type]
-        page=Page(limit=limit, next_cursor=next_cursor(mart.snap, rows, limit, "change_start", "sys_id")),
+        page=Page(limit=limit, next_cursor=next_cursor(mart, listed, rows, limit, "change_start", "sys_id")),
     )
 
 
@@ -361,8 +391,8 @@ def _deployments(
     entity_id = scope.component_id or scope.app_id
     if mode == "live":
         # Live mode reads no period nor page, but a value no route could read is still a 422, not silence.
-        _period(ctx, mart, period, start, end, "last_30d")
-        decode_build_cursor(mart.snap, cursor, (datetime, str))
+        p = _period(ctx, mart, period, start, end, "last_30d")
+        decode_build_cursor(mart, _listed("deployments", scope, "history", p), cursor, (datetime, str))
         return DeploymentList(
             **envelope(mart.snap, mart.directory),
             entity_id=entity_id,
@@ -372,7 +402,8 @@ def _deployments(
             live=_live(ctx, mart, scope),
         )
     p = _period(ctx, mart, period, start, end, "last_30d")
-    after = decode_build_cursor(mart.snap, cursor, (datetime, str))
+    listed = _listed("deployments", scope, mode, p)
+    after = decode_build_cursor(mart, listed, cursor, (datetime, str))
     files = mart.snap.table_months("mv_deployments", p.start, p.end)
     rows = queries.deployments(
         mart.con, scope=scope, as_of=anchor(mart), start=p.start, end=p.end, limit=limit + 1, after=after, files=files
@@ -384,7 +415,7 @@ def _deployments(
         period=_period_out(p),
         state=_deploy_state(mart, scope),
         items=rows[:limit],  # type: ignore[arg-type]
-        page=Page(limit=limit, next_cursor=next_cursor(mart.snap, rows, limit, "finished_at", "deployment_key")),
+        page=Page(limit=limit, next_cursor=next_cursor(mart, listed, rows, limit, "finished_at", "deployment_key")),
     )
 
 
@@ -604,7 +635,8 @@ IncidentStatus = Annotated[
     Literal["open", "closed", "all"],
     Query(
         description="open: open at the build's as-of, whenever opened; closed: opened in the period and closed by "
-        "the as-of; all: the open ones and every one opened in the period."
+        "the as-of, canceled ones included (flagged isCanceled, counted in no KPI); all: the open ones and every one "
+        "opened in the period."
     ),
 ]
 ChangeStatus = Annotated[

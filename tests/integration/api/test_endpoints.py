@@ -152,7 +152,7 @@ def test_summary_of_shop(client: TestClient) -> None:
     assert signals["requests"] == 14 * 1000 + 14 * 500
     # INC2 (P1 on shop-db) is the one open incident; the lake never read task SLAs, so whether it breached one is
     # unknown (null).
-    assert body["incidents"] == {"state": "ok", "open": 1, "openP1P2": 1, "slaBreached": None}
+    assert body["incidents"] == {"state": "ok", "open": 1, "openP1P2": 1, "slaBreached": None, "readUntil": None}
     slo = body["slo"]
     assert slo["availabilityStatus"] == "insufficient data"
     assert slo["errorBudgetConsumed"] == pytest.approx(124 / 170)

@@ -44,7 +44,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
 def test_the_summary_counts_the_incidents_open_at_as_of_as_its_risk_does(client: TestClient) -> None:
     body = get_json(client, "/monitoring/applications/quiet/summary")
     # The lake never read task SLAs: whether INC15 breached one is unknown (null).
-    assert body["incidents"] == {"state": "ok", "open": 1, "openP1P2": 1, "slaBreached": None}
+    assert body["incidents"] == {"state": "ok", "open": 1, "openP1P2": 1, "slaBreached": None, "readUntil": None}
     assert (body["risk"]["health"], body["risk"]["reasons"]) == ("red", ["1 open P1/P2 incident(s)"])
 
 

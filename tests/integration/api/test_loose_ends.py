@@ -37,7 +37,13 @@ def test_open_incidents_sla_breaches_are_unknown_on_a_lake_that_never_read_task_
     """The hand-made estate never read task SLAs: INC2, open on shop-db, may have one breached, unread. Its one open
     incident is counted (P1), its SLA breaches are unknown (null), where they said 0."""
     for route in (SHOP, SHOP_DB):
-        assert get_json(client, route)["incidents"] == {"state": "ok", "open": 1, "openP1P2": 1, "slaBreached": None}
+        assert get_json(client, route)["incidents"] == {
+            "state": "ok",
+            "open": 1,
+            "openP1P2": 1,
+            "slaBreached": None,
+            "readUntil": None,
+        }
 
 
 def test_open_incidents_sla_breaches_are_unknown_when_task_slas_were_read_only_after_one_opened(
@@ -49,7 +55,7 @@ def test_open_incidents_sla_breaches_are_unknown_when_task_slas_were_read_only_a
     FirstReads(lake).record("servicenow", "task_slas", t(19, 6), run_id="first-run")
     build(lake, settings, mode="full", as_of=AS_OF)
     shop, shop_db = open_incidents(tmp_path, settings, SHOP, SHOP_DB)
-    assert shop == shop_db == {"state": "ok", "open": 1, "openP1P2": 1, "slaBreached": None}
+    assert shop == shop_db == {"state": "ok", "open": 1, "openP1P2": 1, "slaBreached": None, "readUntil": None}
 
 
 def test_open_incidents_sla_breaches_are_counted_when_each_is_known(tmp_path: Path) -> None:
@@ -58,8 +64,8 @@ def test_open_incidents_sla_breaches_are_counted_when_each_is_known(tmp_path: Pa
     after the first read, INC9 (14th) and INC11 (16th) before it, their breaches read all the same: 3."""
     _, settings = slas_read_late(tmp_path)
     shop, quiet = open_incidents(tmp_path, settings, SHOP, "/monitoring/applications/quiet/summary")
-    assert shop == {"state": "ok", "open": 1, "openP1P2": 1, "slaBreached": 0}
-    assert quiet == {"state": "ok", "open": 3, "openP1P2": 0, "slaBreached": 3}
+    assert shop == {"state": "ok", "open": 1, "openP1P2": 1, "slaBreached": 0, "readUntil": None}
+    assert quiet == {"state": "ok", "open": 3, "openP1P2": 0, "slaBreached": 3, "readUntil": None}
 
 
 def test_a_304_through_api_gateway_carries_no_header_describing_a_body(lambda_handler: Any) -> None:  # noqa: F811

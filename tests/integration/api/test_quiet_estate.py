@@ -54,7 +54,13 @@ def test_the_summary_has_signals_and_no_events(client: TestClient) -> None:
     # The same 24 hours of signals as in the full estate: shop-api 14 h x 1000, shop-db 14 h x 500.
     assert body["goldenSignals"]["requests"] == 14 * 1000 + 14 * 500
     # ServiceNow was never read here: the open incidents are unknown, not none.
-    assert body["incidents"] == {"state": "not read", "open": None, "openP1P2": None, "slaBreached": None}
+    assert body["incidents"] == {
+        "state": "not read",
+        "open": None,
+        "openP1P2": None,
+        "slaBreached": None,
+        "readUntil": None,
+    }
     assert body["lastDeployments"] == []
 
 
@@ -62,11 +68,17 @@ def test_an_entity_tied_to_no_servicenow_ci_has_no_incident_counts_rather_than_z
     """The build attributes incidents by CI alone: for dark and dark-svc none could ever be found, so their open
     incidents are unknown (null, stated 'not mapped'). shop's components have CIs, but the lake never read ServiceNow
     (nor deployments): theirs are unknown too, stated 'not read', where they said 0 open and 'ok'."""
-    not_mapped = {"state": "not mapped", "open": None, "openP1P2": None, "slaBreached": None}
+    not_mapped = {"state": "not mapped", "open": None, "openP1P2": None, "slaBreached": None, "readUntil": None}
     for route in ("/monitoring/applications/dark/summary", "/monitoring/components/dark-svc/summary"):
         assert client.get(route, headers=READER).json()["incidents"] == not_mapped, route
     shop_api = client.get("/monitoring/components/shop-api/summary", headers=READER).json()
-    assert shop_api["incidents"] == {"state": "not read", "open": None, "openP1P2": None, "slaBreached": None}
+    assert shop_api["incidents"] == {
+        "state": "not read",
+        "open": None,
+        "openP1P2": None,
+        "slaBreached": None,
+        "readUntil": None,
+    }
     # dark has no ArgoCD application nor GitLab project either; quiet-svc has an ArgoCD application.
     for entity, state in (
         ("applications/dark", "not mapped"),
