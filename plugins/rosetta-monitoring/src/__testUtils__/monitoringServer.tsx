@@ -13,7 +13,8 @@ import * as f from './fixtures';
 export const PROXY = 'http://backstage.test/api/proxy';
 export const API = `${PROXY}/rosetta/monitoring`;
 
-export const server = setupServer();
+// Every estate page lists the estate's environments from the overview: the demo estate's, unless a test answers it.
+export const server = setupServer(answer('/overview', f.overview));
 
 export function registerServer() {
   beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
@@ -66,10 +67,15 @@ export const billingApiComponent: Entity = {
   spec: { type: 'service', lifecycle: 'production', owner: 'group:default/team-heron', system: 'billing' },
 };
 
-/** Renders UI with the real client against the mocked HTTP API, optionally on an entity page. */
-export function renderWithApi(ui: ReactNode, entity?: Entity) {
+/**
+ * Renders UI with the real client against the mocked HTTP API, optionally on an entity page, at `url` (the page's
+ * path and query, `/` by default).
+ */
+export function renderWithApi(ui: ReactNode, entity?: Entity, url = '/') {
   const content = entity ? <EntityProvider entity={entity}>{ui}</EntityProvider> : ui;
-  return renderInTestApp(<TestApiProvider apis={[[monitoringApiRef, testClient()]]}>{content}</TestApiProvider>);
+  return renderInTestApp(<TestApiProvider apis={[[monitoringApiRef, testClient()]]}>{content}</TestApiProvider>, {
+    routeEntries: [url],
+  });
 }
 
 /** A card's figure: what follows `label` (its <dd> beside a <dt>). */

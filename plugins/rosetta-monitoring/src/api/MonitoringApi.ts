@@ -5,6 +5,7 @@ import type {
   ChangeStatus,
   DeploymentList,
   DoraReport,
+  EstateEnvironments,
   GroupBy,
   IncidentList,
   IncidentsReport,
@@ -30,7 +31,9 @@ export interface MonitoringApi {
   getChanges(entity: MonitoredEntity, status: ChangeStatus, period: Period): Promise<ChangeList>;
   getDeployments(entity: MonitoredEntity, mode: 'history' | 'live', period: Period): Promise<DeploymentList>;
   getLogsLink(entity: MonitoredEntity, period: Period): Promise<LogsLink>;
-  getOverview(period: Period): Promise<Overview>;
+  getOverview(period: Period, environment?: string): Promise<Overview>;
+  /** The environments the estate's mapping has, and its production one, which a request naming none reads. */
+  getEnvironments(): Promise<EstateEnvironments>;
   getDora(groupBy: GroupBy, window: KpiWindow, environment?: string, filter?: ReportFilter): Promise<DoraReport>;
   getSlo(groupBy: GroupBy, window: KpiWindow, environment?: string, filter?: ReportFilter): Promise<SloReport>;
   /** Incidents opened, restored and breaching an SLA, the backlog at the end and the heatmap, every page read. */

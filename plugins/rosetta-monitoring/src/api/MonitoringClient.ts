@@ -71,8 +71,15 @@ export class MonitoringClient implements MonitoringApi {
     return this.get(`${entityPath(entity)}/logs/link`, { timeRange: period, environment: entity.environment });
   }
 
-  getOverview(period: string) {
-    return this.get('/overview', { period });
+  getOverview(period: string, environment?: string) {
+    return this.get('/overview', { period, environment });
+  }
+
+  async getEnvironments() {
+    // The overview names them whichever environment it is asked for: asked as the dashboard asks it by default, the
+    // two share one request while it is on its way.
+    const overview = await this.getOverview('last_30d');
+    return { environments: overview.environments ?? [], production: overview.productionEnvironment };
   }
 
   getDora(groupBy: string, window: KpiWindow, environment?: string, filter?: ReportFilter) {
@@ -102,18 +109,30 @@ export class MonitoringClient implements MonitoringApi {
   private async getAll(path: string, query: Query): Promise<any> {
     for (let restarts = 0; ; restarts++) {
       try {
-        return await this.readPages(path, query);
+        // Read again, the first page is asked of the API itself: the browser may keep the previous build's a minute
+        // (the API's Cache-Control), whose cursor would be refused again.
+        return await this.readPages(path, query, restarts > 0);
       } catch (error: any) {
         if (error?.statusCode !== 409 || restarts >= MAX_RESTARTS) throw error;
       }
     }
   }
 
-  private async readPages(path: string, query: Query): Promise<any> {
-    const first = await this.get(path, { ...query, limit: PAGE_SIZE });
+  private async readPages(path: string, query: Query, fresh: boolean): Promise<any> {
+    const first = await this.get(path, { ...query, limit: PAGE_SIZE }, fresh);
     const items = [...(first.items ?? [])];
     let page = first.page;
+    const followed = new Set<string>();
     for (let pages = 1; page?.nextCursor && pages < MAX_PAGES; pages++) {
+      // The API never gives a cursor twice in one list: something in front of it answers the same page whatever is
+      // asked (a proxy or cache dropping the query string), and reading on would repeat that page.
+      if (followed.has(page.nextCursor)) {
+        throw new Error(
+          `${path} gave the same next-page cursor twice: something between Backstage and the monitoring API (a proxy ` +
+            'or cache ignoring the query string?) answers the same page whatever is asked',
+        );
+      }
+      followed.add(page.nextCursor);
       const next = await this.get(path, { ...query, limit: PAGE_SIZE, cursor: page.nextCursor });
       items.push(...(next.items ?? []));
       page = next.page;
@@ -121,7 +140,8 @@ export class MonitoringClient implements MonitoringApi {
     return { ...first, items, page };
   }
 
-  private async get(path: string, query: Query = {}): Promise<any> {
+  /** `fresh`: asked of the API itself, not answered from the browser's cache. */
+  private async get(path: string, query: Query = {}, fresh = false): Promise<any> {
     const base = await this.discoveryApi.getBaseUrl('proxy');
     const params = new URLSearchParams();
     for (const [key, value] of Object.entries(query)) {
@@ -129,22 +149,23 @@ export class MonitoringClient implements MonitoringApi {
     }
     const search = params.toString();
     const url = `${base}${this.proxyPath}/monitoring${path}${search ? `?${search}` : ''}`;
-    const pending = this.inFlight.get(url);
+    const key = fresh ? `fresh ${url}` : url;
+    const pending = this.inFlight.get(key);
     if (pending) return pending;
     // Shared only while on its way: asked again once answered (a refresh), it is fetched again.
-    const request = this.fetchJson(url).finally(() => this.inFlight.delete(url));
-    this.inFlight.set(url, request);
+    const request = this.fetchJson(url, fresh).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, request);
     return request;
   }
 
-  private async fetchJson(url: string): Promise<any> {
-    let response = await this.send(url);
+  private async fetchJson(url: string, fresh: boolean): Promise<any> {
+    let response = await this.send(url, fresh);
     for (let retries = 0; retries < MAX_RETRIES; retries++) {
       const wait = retryAfterOf(response);
       if (wait === undefined) break;
       await response.text();
       await new Promise(resolve => setTimeout(resolve, wait * 1000));
-      response = await this.send(url);
+      response = await this.send(url, fresh);
     }
     if (!response.ok) {
       throw await ResponseError.fromResponse(response);
@@ -164,9 +185,11 @@ export class MonitoringClient implements MonitoringApi {
    * The answer to `url`. A request that got none rejects with the browser's own words ("Failed to fetch", "Load
    * failed"), which name neither the proxy entry nor what to check: it says both.
    */
-  private async send(url: string): Promise<Response> {
+  private async send(url: string, fresh: boolean): Promise<Response> {
     try {
-      return await this.fetchApi.fetch(url, { headers: { Accept: 'application/json' } });
+      // no-cache: the browser asks the API (with its ETag, a 304 when nothing changed) rather than answer itself.
+      const cache: RequestCache = fresh ? 'no-cache' : 'default';
+      return await this.fetchApi.fetch(url, { headers: { Accept: 'application/json' }, cache });
     } catch (error: any) {
       throw new Error(
         `no answer through the proxy entry ${this.proxyPath}: the network or Backstage's backend is down, or the ` +

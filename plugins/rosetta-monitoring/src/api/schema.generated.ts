@@ -505,24 +505,29 @@ export interface components {
             day: string;
             /**
              * Emergency
-             * @description Emergency changes, not canceled, started that day; null for a day before the lake first read ServiceNow's records of its kind: unknown, not none.
+             * @description Emergency changes, not canceled, started that day, an upcoming one by its plan; null for a day before the lake first read ServiceNow's records of its kind, or wholly after how far it had read them when the build ran (ServiceNow down since): unknown, not none.
              */
             emergency: number | null;
             /**
              * Implemented
-             * @description Changes closed whose work ended that day; null for a day before the lake first read ServiceNow's records of its kind: unknown, not none.
+             * @description Changes closed whose work ended that day; null for a day before the lake first read ServiceNow's records of its kind, or wholly after how far it had read them when the build ran (ServiceNow down since): unknown, not none.
              */
             implemented: number | null;
             /**
              * Planned
-             * @description Changes planned to start that day (UTC), canceled ones left out; null for a day before the lake first read ServiceNow's records of its kind: unknown, not none.
+             * @description Changes planned to start that day (UTC), canceled ones left out, on the as-of day those planned after the as-of hour too (see upcoming); null for a day before the lake first read ServiceNow's records of its kind, or wholly after how far it had read them when the build ran (ServiceNow down since): unknown, not none.
              */
             planned: number | null;
             /**
              * Unsuccessful
-             * @description Of them, closed with close code unsuccessful; null for a day before the lake first read ServiceNow's records of its kind: unknown, not none.
+             * @description Of them, closed with close code unsuccessful; null for a day before the lake first read ServiceNow's records of its kind, or wholly after how far it had read them when the build ran (ServiceNow down since): unknown, not none.
              */
             unsuccessful: number | null;
+            /**
+             * Upcoming
+             * @description Of planned, those planned to start at or after the build's as-of hour (on the as-of day alone): still to come, so in none of the row's counts, which end at the as-of hour (an emergency one is left out of the row's emergency too); null for a day before the lake first read ServiceNow's records of its kind, or wholly after how far it had read them when the build ran (ServiceNow down since): unknown, not none.
+             */
+            upcoming?: number | null;
         };
         /** ChangeList */
         ChangeList: {
@@ -538,6 +543,11 @@ export interface components {
             items: components["schemas"]["Change"][];
             page: components["schemas"]["Page"];
             period: components["schemas"]["PeriodOut"];
+            /**
+             * Readuntil
+             * @description How far the lake had read ServiceNow's records of this kind when the build ran (their watermark: ServiceNow down since), given when a day the answer covers lies wholly after it: what happened after it is unknown, not none. Null when every such day was read. A change created or changed after it is not listed.
+             */
+            readUntil?: string | null;
             /**
              * State
              * @description not mapped: neither the entity nor, for an application, any of its components is mapped in this environment to a ServiceNow CI (servicenow.ciId or cmdb.ciName), so nothing can be attributed to it: an empty list then says nothing is known, not that nothing happened. not read: the lake has never read these records (the source not configured, or its ingest not run yet): an empty list or a 0 would claim what nobody looked at.
@@ -574,7 +584,7 @@ export interface components {
             applications: number;
             /**
              * Canceled
-             * @description Canceled changes whose planned start fell in the period, over the days read (a day before the lake first read ServiceNow's records of its kind adds nothing: it is unknown); null when none of the period's days was read.
+             * @description Canceled changes whose planned start fell in the period, before the as-of hour, over the days read (a day before the lake first read ServiceNow's records of its kind, or wholly after how far it had read them, adds nothing: it is unknown); null when none of the period's days was read.
              */
             canceled: number | null;
             /**
@@ -594,7 +604,7 @@ export interface components {
             days: components["schemas"]["ChangeDay"][];
             /**
              * Emergency
-             * @description Emergency changes, not canceled, started in the period, over the days read (a day before the lake first read ServiceNow's records of its kind adds nothing: it is unknown); null when none of the period's days was read.
+             * @description Emergency changes, not canceled, started in the period, before the as-of hour, over the days read (a day before the lake first read ServiceNow's records of its kind, or wholly after how far it had read them, adds nothing: it is unknown); null when none of the period's days was read.
              */
             emergency: number | null;
             /**
@@ -604,7 +614,7 @@ export interface components {
             id: string;
             /**
              * Implemented
-             * @description Changes closed whose work ended in the period, over the days read (a day before the lake first read ServiceNow's records of its kind adds nothing: it is unknown); null when none of the period's days was read.
+             * @description Changes closed whose work ended in the period, over the days read (a day before the lake first read ServiceNow's records of its kind, or wholly after how far it had read them, adds nothing: it is unknown); null when none of the period's days was read.
              */
             implemented: number | null;
             /**
@@ -614,7 +624,7 @@ export interface components {
             name?: string | null;
             /**
              * Planned
-             * @description Changes planned to start in the period, canceled ones left out, over the days read (a day before the lake first read ServiceNow's records of its kind adds nothing: it is unknown); null when none of the period's days was read.
+             * @description Changes planned to start in the period, canceled ones left out, and those upcoming (planned after the as-of hour, see the days' upcoming), over the days read (a day before the lake first read ServiceNow's records of its kind, or wholly after how far it had read them, adds nothing: it is unknown); null when none of the period's days was read.
              */
             planned: number | null;
             /**
@@ -868,7 +878,10 @@ export interface components {
             mttrLevel?: string | null;
             /** Mttrmedianhours */
             mttrMedianHours?: number | null;
-            /** Mttrsample */
+            /**
+             * Mttrsample
+             * @description Incidents restored in the period with a duration, canceled ones left out: the MTTR median's sample (one restored before it opened has no duration).
+             */
             mttrSample?: number | null;
             /** Mttrstate */
             mttrState?: string | null;
@@ -1048,7 +1061,10 @@ export interface components {
             environment: string;
             /** Impact */
             impact: number | null;
-            /** Iscanceled */
+            /**
+             * Iscanceled
+             * @description Canceled in ServiceNow: listed among the closed incidents, with its restoredAt and duration, but counted in no KPI (not restored, nor in MTTR or its sample).
+             */
             isCanceled: boolean | null;
             /** Isopen */
             isOpen: boolean | null;
@@ -1102,7 +1118,7 @@ export interface components {
             day: string;
             /**
              * Opened
-             * @description Incidents opened that day (UTC); null for a day before the lake first read ServiceNow's records of its kind: unknown, not none.
+             * @description Incidents opened that day (UTC); null for a day before the lake first read ServiceNow's records of its kind, or wholly after how far it had read them when the build ran (ServiceNow down since): unknown, not none.
              */
             opened: number | null;
         };
@@ -1120,6 +1136,11 @@ export interface components {
             items: components["schemas"]["Incident"][];
             page: components["schemas"]["Page"];
             period: components["schemas"]["PeriodOut"];
+            /**
+             * Readuntil
+             * @description How far the lake had read ServiceNow's records of this kind when the build ran (their watermark: ServiceNow down since), given when a day the answer covers lies wholly after it: what happened after it is unknown, not none. Null when every such day was read. An incident opened or changed after it is not listed.
+             */
+            readUntil?: string | null;
             /**
              * State
              * @description not mapped: neither the entity nor, for an application, any of its components is mapped in this environment to a ServiceNow CI (servicenow.ciId or cmdb.ciName), so nothing can be attributed to it: an empty list then says nothing is known, not that nothing happened. not read: the lake has never read these records (the source not configured, or its ingest not run yet): an empty list or a 0 would claim what nobody looked at.
@@ -1181,7 +1202,7 @@ export interface components {
             name?: string | null;
             /**
              * Openendofperiod
-             * @description The backlog at the end of the period's last day: opened before its end and not restored; null when none of the period's days was read.
+             * @description The backlog at the end of the period's last day: opened before its end and not restored; null when that day was not read (see days).
              */
             openEndOfPeriod: number | null;
             /**
@@ -1191,7 +1212,7 @@ export interface components {
             openP1P2EndOfPeriod: number | null;
             /**
              * Opened
-             * @description Incidents opened in the period (cancelled ones left out), over the days read (a day before the lake first read ServiceNow's records of its kind adds nothing: it is unknown); null when none of the period's days was read.
+             * @description Incidents opened in the period (cancelled ones left out), over the days read (a day before the lake first read ServiceNow's records of its kind, or wholly after how far it had read them, adds nothing: it is unknown); null when none of the period's days was read.
              */
             opened: number | null;
             /**
@@ -1201,12 +1222,12 @@ export interface components {
             openedP1P2: number | null;
             /**
              * Restored
-             * @description Incidents restored in the period, whenever they were opened, over the days read (a day before the lake first read ServiceNow's records of its kind adds nothing: it is unknown); null when none of the period's days was read.
+             * @description Incidents restored in the period, whenever they were opened, canceled ones left out (the closed incidents list shows them, flagged isCanceled), over the days read (a day before the lake first read ServiceNow's records of its kind, or wholly after how far it had read them, adds nothing: it is unknown); null when none of the period's days was read.
              */
             restored: number | null;
             /**
              * Slabreaches
-             * @description Incidents opened in the period with a breached task SLA, over the days read (a day before the lake first read ServiceNow's incidents, or their task SLAs, adds nothing: it is unknown); null when none of the period's days was read.
+             * @description Incidents opened in the period with a breached task SLA, over the days read (a day before the lake first read ServiceNow's incidents, or their task SLAs, or wholly after how far it had read them, adds nothing: it is unknown); null when none of the period's days was read.
              */
             slaBreaches: number | null;
             /**
@@ -1261,7 +1282,10 @@ export interface components {
             lastPipelineRef?: string | null;
             /** Lastpipelinestatus */
             lastPipelineStatus?: string | null;
-            /** Lastpipelineurl */
+            /**
+             * Lastpipelineurl
+             * @description The pipeline's page as GitLab gave it, when it is an http(s) address; null otherwise.
+             */
             lastPipelineUrl?: string | null;
             /** Operationphase */
             operationPhase?: string | null;
@@ -1436,6 +1460,11 @@ export interface components {
              */
             openP1P2: number | null;
             /**
+             * Readuntil
+             * @description How far the lake had read ServiceNow's records of this kind when the build ran (their watermark: ServiceNow down since), given when a day the answer covers lies wholly after it: what happened after it is unknown, not none. Null when every such day was read. The counts are then null: the backlog at the build's as-of is unknown.
+             */
+            readUntil?: string | null;
+            /**
              * Slabreached
              * @description Of those, with a breached task SLA; null when unknown: one of them opened before the lake first read task SLAs (or that instant is unknown) and no breached task SLA of it was read.
              */
@@ -1461,6 +1490,11 @@ export interface components {
              * @description The environment of the trend: the one asked for, else the estate's production environment.
              */
             environment: string;
+            /**
+             * Environments
+             * @description The environments the mapping's entries are in, sorted: those every read route's `environment` takes, whichever environment was asked for.
+             */
+            environments: string[];
             /** @description The whole estate's health: production, as of the last build, judged as a team's is (red when a third or more of the applications with data are red, orange when any is red or orange, green otherwise, 'no data' when none has data). Its reasons name the ten riskiest red or orange applications; red and orange count them all. Null before a build has judged it. */
             estateHealth?: components["schemas"]["HealthLevel"] | null;
             freshness: components["schemas"]["Freshness"];
@@ -1477,13 +1511,18 @@ export interface components {
             /** @description The period asked for: the trend has the days it touches. */
             period: components["schemas"]["PeriodOut"];
             /**
+             * Productionenvironment
+             * @description The estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT): the one a request naming none reads, and the only one health and risk are judged in.
+             */
+            productionEnvironment: string;
+            /**
              * Toprisks
              * @description The ten riskiest production applications as of the last build.
              */
             topRisks: components["schemas"]["RiskRow"][];
             /**
              * Trend
-             * @description One row per day of the period up to the build's as-of day (later days have not come yet), in the environment asked for; a day without traffic has no requests, and counts 0 of each event.
+             * @description One row per day of the period up to the build's as-of day (later days have not come yet), in the environment asked for; a day without traffic has no requests, and counts 0 of each event read. An event's count is null on a day wholly before the lake first read its source, or wholly after how far it had read it when the build ran (the source down since): unknown, not 0.
              */
             trend: components["schemas"]["TrendDay"][];
         };
@@ -1647,12 +1686,12 @@ export interface components {
             health?: string | null;
             /**
              * Incidents
-             * @description Incidents opened in the period; null for an application tied to no ServiceNow CI in the environment, whose incidents cannot be found. metric=incidents counts them over the days read (a day wholly before the lake first read ServiceNow's incidents is unknown): null, ranked last, when none was read.
+             * @description Incidents opened in the period, counted over the days read (a day wholly before the lake first read ServiceNow's incidents, or wholly after how far it had read them when the build ran, is unknown and adds nothing); null when none was read (ranked last), and for an application tied to no ServiceNow CI in the environment, whose incidents cannot be found.
              */
             incidents?: number | null;
             /**
              * Openp1P2
-             * @description P1/P2 incidents open at the build's as-of (metric=risk and burn_rate); null for an application tied to no ServiceNow CI, whose incidents cannot be found.
+             * @description P1/P2 incidents open at the build's as-of (metric=risk and burn_rate); null for an application tied to no ServiceNow CI, whose incidents cannot be found, and when the lake had not read ServiceNow's incidents on the as-of's day (ServiceNow down since): unknown.
              */
             openP1P2?: number | null;
             /**
@@ -2975,7 +3014,7 @@ export interface operations {
     app_incidents_monitoring_applications__app_id__incidents_get: {
         parameters: {
             query?: {
-                /** @description open: open at the build's as-of, whenever opened; closed: opened in the period and closed by the as-of; all: the open ones and every one opened in the period. */
+                /** @description open: open at the build's as-of, whenever opened; closed: opened in the period and closed by the as-of, canceled ones included (flagged isCanceled, counted in no KPI); all: the open ones and every one opened in the period. */
                 status?: "open" | "closed" | "all";
                 /** @description One of last_24h, last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
                 period?: ("last_24h" | "last_7d" | "last_30d" | "last_90d" | "month" | "quarter" | "previous_month" | "previous_quarter") | null;
@@ -3509,7 +3548,7 @@ export interface operations {
     component_incidents_monitoring_components__component_id__incidents_get: {
         parameters: {
             query?: {
-                /** @description open: open at the build's as-of, whenever opened; closed: opened in the period and closed by the as-of; all: the open ones and every one opened in the period. */
+                /** @description open: open at the build's as-of, whenever opened; closed: opened in the period and closed by the as-of, canceled ones included (flagged isCanceled, counted in no KPI); all: the open ones and every one opened in the period. */
                 status?: "open" | "closed" | "all";
                 /** @description One of last_24h, last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
                 period?: ("last_24h" | "last_7d" | "last_30d" | "last_90d" | "month" | "quarter" | "previous_month" | "previous_quarter") | null;

@@ -41,6 +41,13 @@ export interface MonitoredEntity {
   environment?: string;
 }
 
+/** The environments the estate's mapping has (sorted), and its production one: what a request naming none reads. */
+export interface EstateEnvironments {
+  environments: string[];
+  /** Unknown (undefined) from an API older than the field. */
+  production?: string;
+}
+
 export type Period = 'last_24h' | 'last_7d' | 'last_30d' | 'last_90d';
 /** The periods the KPI tables are built for. */
 export type KpiPeriod =

@@ -60,7 +60,7 @@ describe('HealthCard', () => {
     await renderWithApi(<HealthCard />, billingApiComponent);
     expect(await screen.findByTestId('health-colour')).toHaveTextContent('green');
     expect(screen.getByTestId('health-open-incidents')).toHaveTextContent(/^unknown$/);
-    expect(screen.getByText('within thresholds; incidents unknown (no ServiceNow CI mapped)')).toBeInTheDocument();
+    expect(screen.getByText('within thresholds; incidents unknown (no ServiceNow CI is mapped to it)')).toBeInTheDocument();
     expect(screen.queryByText('within thresholds, no open incident')).not.toBeInTheDocument();
   });
 
@@ -74,7 +74,8 @@ describe('HealthCard', () => {
     server.use(answer('/applications/:id/summary', unread));
     await renderWithApi(<HealthCard />, profilesSystem);
     expect(await screen.findByTestId('health-open-incidents')).toHaveTextContent(/^unknown$/);
-    expect(screen.getByText(/ServiceNow's incidents were never read/)).toBeInTheDocument();
+    // The verdict's reason and the open incidents' line.
+    expect(screen.getAllByText(/ServiceNow's incidents were never read/)).toHaveLength(2);
     expect(screen.queryByText(/no ServiceNow CI is mapped/)).not.toBeInTheDocument();
   });
 

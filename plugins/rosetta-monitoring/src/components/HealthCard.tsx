@@ -3,7 +3,7 @@ import { StatusDot } from './common/StatusDot';
 import { useMonitoringData } from './common/useMonitoringData';
 import { Widget } from './common/WidgetState';
 import { useMonitoredEntity } from './common/EntityContext';
-import { healthOf } from './health';
+import { healthOf, whyIncidentsUnknown } from './health';
 import { useMonitoringOptions } from '../options';
 import { when } from './common/format';
 
@@ -42,10 +42,7 @@ export function HealthCard() {
             {summary.incidents.open === null ? (
               <p>
                 Open incidents: <strong data-testid="health-open-incidents">unknown</strong> (
-                {summary.incidents.state === 'not read'
-                  ? "ServiceNow's incidents were never read"
-                  : 'no ServiceNow CI is mapped to it'}
-                )
+                {whyIncidentsUnknown(summary.incidents)})
               </p>
             ) : (
               <p>

@@ -1,6 +1,6 @@
 import type { Summary } from '../api/types';
 import type { HealthThresholds } from '../options';
-import { cutPercent, ms, percent } from './common/format';
+import { cutPercent, ms, percent, when } from './common/format';
 
 export type HealthColour = 'red' | 'orange' | 'green' | 'no data' | 'unknown';
 
@@ -43,7 +43,7 @@ export function healthOf(summary: Summary, t: HealthThresholds): HealthVerdict {
     if (p95 >= t.latencyP95CriticalMs) red.push(`latency p95 ${latency} ≥ ${ms(t.latencyP95CriticalMs)}`);
     else if (p95 >= t.latencyP95WarningMs) orange.push(`latency p95 ${latency} ≥ ${ms(t.latencyP95WarningMs)}`);
   }
-  // Null counts: no ServiceNow CI is mapped to the entity, so its incidents are unknown, not none.
+  // Null counts: the entity's incidents are unknown, not none (see whyIncidentsUnknown).
   const { open, openP1P2 } = summary.incidents;
   if (openP1P2 !== null && openP1P2 > 0) red.push(`${openP1P2} open P1/P2 incident(s)`);
   else if (open !== null && open > 0) orange.push(`${open} open incident(s)`);
@@ -51,8 +51,17 @@ export function healthOf(summary: Summary, t: HealthThresholds): HealthVerdict {
   if (orange.length) return { colour: 'orange', reasons: orange };
   if (g.measuredHours === 0) return { colour: 'unknown', reasons: ['no measurement in the last 24 h'] };
   if (open === null) {
-    const why = summary.incidents.state === 'not read' ? "ServiceNow's incidents never read" : 'no ServiceNow CI mapped';
-    return { colour: 'green', reasons: [`within thresholds; incidents unknown (${why})`] };
+    return { colour: 'green', reasons: [`within thresholds; incidents unknown (${whyIncidentsUnknown(summary.incidents)})`] };
   }
   return { colour: 'green', reasons: ['within thresholds, no open incident'] };
+}
+
+/**
+ * Why an entity's open incidents are unknown: ServiceNow never read, read only up to a time before the build's as-of
+ * (ServiceNow down since: the backlog of now is unknown), or no ServiceNow CI mapped to the entity.
+ */
+export function whyIncidentsUnknown(incidents: Summary['incidents']): string {
+  if (incidents.state === 'not read') return "ServiceNow's incidents were never read";
+  if (incidents.readUntil) return `ServiceNow's incidents read only up to ${when(incidents.readUntil)}`;
+  return 'no ServiceNow CI is mapped to it';
 }

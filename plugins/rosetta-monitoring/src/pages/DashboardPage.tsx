@@ -1,14 +1,15 @@
 
-import { TableColumn } from '@backstage/core-components';
+import { EmptyState, TableColumn } from '@backstage/core-components';
 import { NamedTable } from '../components/common/NamedTable';
 import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { HealthLevel, Overview } from '../api/types';
 import { useMonitoringData } from '../components/common/useMonitoringData';
-import { Widget } from '../components/common/WidgetState';
+import { Announced, Widget } from '../components/common/WidgetState';
 import { DoraTable } from '../components/DoraLevels';
 import { count, percent } from '../components/common/format';
 import { RiskTable } from '../components/RiskTable';
 import { NO_TOOLBAR } from '../components/common/tableOptions';
+import { EnvironmentPicker, useEnvironmentParam } from './EnvironmentPicker';
 
 const HEALTH_COLUMNS: TableColumn<HealthLevel>[] = [
   { title: 'Level', field: 'level' },
@@ -46,73 +47,108 @@ function highestErrorRate(trend: TrendDay[]): string {
   return `highest ${percent(worst.errorRate, 3)} on ${worst.day}`;
 }
 
+/**
+ * Whether the overview's health and top risks are the environment's: the API judges them in production alone, and
+ * answers production's whichever environment the overview is asked for.
+ */
+const judgedIn = (o: Overview, environment: string | undefined) => !environment || environment === o.productionEnvironment;
+
+/** Said in place of production's health and risks on another environment's dashboard, rather than passing them as its. */
+function JudgedInProductionOnly({ o, what }: { o: Overview; what: string }) {
+  const production = o.productionEnvironment ?? "the estate's production environment";
+  return (
+    <Announced>
+      <EmptyState
+        missing="info"
+        title={`${what} judged in ${production} only`}
+        description={`The monitoring API judges the health and risk of applications in ${production} only, not in ${o.environment}; the trends and DORA figures below are ${o.environment}'s.`}
+      />
+    </Announced>
+  );
+}
+
+/** The estate's health: its verdict, its applications by colour and each domain's, group's and team's. */
+function HealthFigures({ o }: { o: Overview }) {
+  return (
+    <>
+      <p data-testid="estate-health">
+        Estate:{' '}
+        {o.estateHealth ? (
+          <>
+            <strong>{o.estateHealth.health}</strong>
+            {o.estateHealth.reasons?.length ? ` (${o.estateHealth.reasons.join('; ')})` : ''}
+          </>
+        ) : (
+          'not judged yet'
+        )}
+      </p>
+      <p data-testid="health-totals">
+        {Object.entries(o.applicationsByHealth)
+          .map(([colour, n]) => `${n} ${colour}`)
+          .join(', ')}
+      </p>
+      <NamedTable<HealthLevel> name="Health by domain, group and team" options={NO_TOOLBAR} columns={HEALTH_COLUMNS} data={o.health} />
+    </>
+  );
+}
+
 /** Estate-wide dashboard: health by domain, group and team, trends, top risks, DORA per group. */
 export function DashboardPage() {
-  const overview = useMonitoringData(api => api.getOverview('last_30d'), []);
-  const dora = useMonitoringData(api => api.getDora('group', { period: 'last_30d' }), []);
+  const [environment, setEnvironment] = useEnvironmentParam();
+  const overview = useMonitoringData(api => api.getOverview('last_30d', environment), [environment]);
+  const dora = useMonitoringData(api => api.getDora('group', { period: 'last_30d' }, environment), [environment]);
   return (
     <div style={{ display: 'grid', gap: 16 }}>
+      <EnvironmentPicker environment={environment} onChange={setEnvironment} />
       {/* Health and risk are the last build's verdicts over the last 7 days, whatever period the overview is asked for. */}
-      <Widget title="Health by domain, group and team (last 7 days)" what="health figures" state={overview} isEmpty={o => o.health.length === 0} freshness={o => o.freshness}>
+      <Widget page="estate" title="Health by domain, group and team (last 7 days)" what="health figures" state={overview} isEmpty={o => judgedIn(o, environment) && o.health.length === 0} freshness={o => o.freshness}>
+        {o => (judgedIn(o, environment) ? <HealthFigures o={o} /> : <JudgedInProductionOnly o={o} what="Health is" />)}
+      </Widget>
+      <Widget page="estate" title="Trends (30 days)" what="trend days" state={overview} isEmpty={o => o.trend.length === 0}>
         {o => (
           <>
-            <p data-testid="estate-health">
-              Estate:{' '}
-              {o.estateHealth ? (
-                <>
-                  <strong>{o.estateHealth.health}</strong>
-                  {o.estateHealth.reasons?.length ? ` (${o.estateHealth.reasons.join('; ')})` : ''}
-                </>
-              ) : (
-                'not judged yet'
-              )}
-            </p>
-            <p data-testid="health-totals">
-              {Object.entries(o.applicationsByHealth)
-                .map(([colour, n]) => `${n} ${colour}`)
-                .join(', ')}
-            </p>
-            <NamedTable<HealthLevel> name="Health by domain, group and team" options={NO_TOOLBAR} columns={HEALTH_COLUMNS} data={o.health} />
+            <p>Environment {o.environment}</p>
+            <div style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(360px, 1fr))', gap: 16 }}>
+              <ResponsiveContainer width="100%" height={200}>
+                {/* Each chart is a keyboard stop (arrow keys move its tooltip): its name gives its days and figures. */}
+                <BarChart
+                  data={o.trend}
+                  aria-label={`Deployments and incidents opened per day, ${trendDays(o.trend)}: ${total(o.trend, 'deployments')} deployments, ${total(o.trend, 'incidentsOpened')} incidents opened`}
+                >
+                  <CartesianGrid strokeDasharray="3 3" />
+                  <XAxis dataKey="day" />
+                  <YAxis allowDecimals={false} />
+                  <Tooltip filterNull={false} formatter={dayFigure(count)} />
+                  <Legend />
+                  <Bar dataKey="deployments" name="Deployments" fill="#1f5493" isAnimationActive={false} />
+                  <Bar dataKey="incidentsOpened" name="Incidents opened" fill="#c62828" isAnimationActive={false} />
+                </BarChart>
+              </ResponsiveContainer>
+              <ResponsiveContainer width="100%" height={200}>
+                <LineChart data={o.trend} aria-label={`Error rate per day, ${trendDays(o.trend)}: ${highestErrorRate(o.trend)}`}>
+                  <CartesianGrid strokeDasharray="3 3" />
+                  <XAxis dataKey="day" />
+                  {/* The API gives the error rate as a fraction; it reads in percent, as everywhere else. */}
+                  <YAxis width={64} tickFormatter={v => percent(v, 3)} />
+                  <Tooltip filterNull={false} formatter={dayFigure(v => percent(v, 3))} />
+                  <Legend />
+                  <Line dataKey="errorRate" name="Error rate" stroke="#c62828" dot={false} isAnimationActive={false} />
+                </LineChart>
+              </ResponsiveContainer>
+            </div>
           </>
         )}
       </Widget>
-      <Widget title="Trends (30 days)" what="trend days" state={overview} isEmpty={o => o.trend.length === 0}>
-        {o => (
-          <div style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(360px, 1fr))', gap: 16 }}>
-            <ResponsiveContainer width="100%" height={200}>
-              {/* Each chart is a keyboard stop (arrow keys move its tooltip): its name gives its days and figures. */}
-              <BarChart
-                data={o.trend}
-                aria-label={`Deployments and incidents opened per day, ${trendDays(o.trend)}: ${total(o.trend, 'deployments')} deployments, ${total(o.trend, 'incidentsOpened')} incidents opened`}
-              >
-                <CartesianGrid strokeDasharray="3 3" />
-                <XAxis dataKey="day" />
-                <YAxis allowDecimals={false} />
-                <Tooltip filterNull={false} formatter={dayFigure(count)} />
-                <Legend />
-                <Bar dataKey="deployments" name="Deployments" fill="#1f5493" isAnimationActive={false} />
-                <Bar dataKey="incidentsOpened" name="Incidents opened" fill="#c62828" isAnimationActive={false} />
-              </BarChart>
-            </ResponsiveContainer>
-            <ResponsiveContainer width="100%" height={200}>
-              <LineChart data={o.trend} aria-label={`Error rate per day, ${trendDays(o.trend)}: ${highestErrorRate(o.trend)}`}>
-                <CartesianGrid strokeDasharray="3 3" />
-                <XAxis dataKey="day" />
-                {/* The API gives the error rate as a fraction; it reads in percent, as everywhere else. */}
-                <YAxis width={64} tickFormatter={v => percent(v, 3)} />
-                <Tooltip filterNull={false} formatter={dayFigure(v => percent(v, 3))} />
-                <Legend />
-                <Line dataKey="errorRate" name="Error rate" stroke="#c62828" dot={false} isAnimationActive={false} />
-              </LineChart>
-            </ResponsiveContainer>
-          </div>
+      <Widget page="estate" title="Top risks (last 7 days)" what="risks" state={overview} isEmpty={o => judgedIn(o, environment) && o.topRisks.length === 0}>
+        {o => (judgedIn(o, environment) ? <RiskTable rows={o.topRisks} /> : <JudgedInProductionOnly o={o} what="Risk is" />)}
+      </Widget>
+      <Widget page="estate" title="DORA per group (30 days)" what="DORA figures" state={dora} isEmpty={d => d.items.length === 0} freshness={d => d.freshness}>
+        {d => (
+          <>
+            <p>Environment {d.environment}</p>
+            <DoraTable rows={d.items} groupBy={d.groupBy} periodStart={d.period.start} />
+          </>
         )}
-      </Widget>
-      <Widget title="Top risks (last 7 days)" what="risks" state={overview} isEmpty={o => o.topRisks.length === 0}>
-        {o => <RiskTable rows={o.topRisks} />}
-      </Widget>
-      <Widget title="DORA per group (30 days)" what="DORA figures" state={dora} isEmpty={d => d.items.length === 0} freshness={d => d.freshness}>
-        {d => <DoraTable rows={d.items} groupBy={d.groupBy} periodStart={d.period.start} />}
       </Widget>
     </div>
   );

@@ -3,17 +3,26 @@ import type { GroupBy, KpiWindow } from '../api/types';
 import { useMonitoringData } from '../components/common/useMonitoringData';
 import { Widget } from '../components/common/WidgetState';
 import { DoraTable } from '../components/DoraLevels';
+import { useEnvironmentParam } from './EnvironmentPicker';
 import { coveredDays, KpiControls } from './KpiControls';
 
 /** SRE/DORA view: the four keys with their performance level, grouped as chosen, over a named period or a range. */
 export function DoraPage() {
   const [groupBy, setGroupBy] = useState<GroupBy>('app');
   const [window, setWindow] = useState<KpiWindow>({ period: 'last_30d' });
-  const state = useMonitoringData(api => api.getDora(groupBy, window), [groupBy, window]);
+  const [environment, setEnvironment] = useEnvironmentParam();
+  const state = useMonitoringData(api => api.getDora(groupBy, window, environment), [groupBy, window, environment]);
   return (
     <div style={{ display: 'grid', gap: 16 }}>
-      <KpiControls groupBy={groupBy} onGroupBy={setGroupBy} window={window} onWindow={setWindow} />
-      <Widget title="DORA" what="DORA figures" state={state} isEmpty={d => d.items.length === 0} freshness={d => d.freshness}>
+      <KpiControls
+        groupBy={groupBy}
+        onGroupBy={setGroupBy}
+        window={window}
+        onWindow={setWindow}
+        environment={environment}
+        onEnvironment={setEnvironment}
+      />
+      <Widget page="estate" title="DORA" what="DORA figures" state={state} isEmpty={d => d.items.length === 0} freshness={d => d.freshness}>
         {d => (
           <>
             <p>

@@ -2,6 +2,7 @@ import { FormEvent, useState } from 'react';
 import { LabelledSelect } from '../components/common/LabelledSelect';
 import type { GroupBy, KpiPeriod, KpiWindow, Schemas } from '../api/types';
 import { PERIOD_LABELS } from '../components/common/format';
+import { EnvironmentPicker } from './EnvironmentPicker';
 
 const GROUPS = [
   { label: 'Application', value: 'app' },
@@ -58,16 +59,22 @@ function RangeForm({ onApply }: { onApply: (window: KpiWindow) => void }) {
   );
 }
 
-/** How a KPI report is grouped and over which period or range of days: the controls above a KPI view. */
+/**
+ * How a KPI report is grouped, over which period or range of days and in which environment: the controls above a KPI
+ * view.
+ */
 export function KpiControls(props: {
   groupBy: GroupBy;
   onGroupBy: (groupBy: GroupBy) => void;
   window: KpiWindow;
   onWindow: (window: KpiWindow) => void;
+  environment?: string;
+  onEnvironment: (environment: string | undefined) => void;
 }) {
-  const { groupBy, onGroupBy, window, onWindow } = props;
+  const { groupBy, onGroupBy, window, onWindow, environment, onEnvironment } = props;
   return (
     <div style={{ display: 'flex', gap: 16, alignItems: 'flex-end' }}>
+      <EnvironmentPicker environment={environment} onChange={onEnvironment} />
       <LabelledSelect label="Group by" items={GROUPS} selected={groupBy} onChange={v => onGroupBy(v as GroupBy)} />
       <LabelledSelect
         label="Period"

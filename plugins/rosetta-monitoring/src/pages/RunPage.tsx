@@ -1,4 +1,5 @@
 import { coveredDays } from './KpiControls';
+import { EnvironmentPicker, useEnvironmentParam } from './EnvironmentPicker';
 import { EmptyState, TableColumn } from '@backstage/core-components';
 import { NamedTable } from '../components/common/NamedTable';
 import type { ChangesRow, KpiWindow, Schemas } from '../api/types';
@@ -112,12 +113,14 @@ function ChangeDayCell(d: Schemas['ChangeDay'] & { implemented: number }) {
  * the heatmap; one by team feeds the team table; the changes report by team feeds the changes table and calendar.
  */
 export function RunPage() {
-  const apps = useMonitoringData(api => api.getIncidentsReport('app', WINDOW), []);
-  const teams = useMonitoringData(api => api.getIncidentsReport('team', WINDOW), []);
-  const changes = useMonitoringData(api => api.getChangesReport('team', WINDOW), []);
+  const [environment, setEnvironment] = useEnvironmentParam();
+  const apps = useMonitoringData(api => api.getIncidentsReport('app', WINDOW, environment), [environment]);
+  const teams = useMonitoringData(api => api.getIncidentsReport('team', WINDOW, environment), [environment]);
+  const changes = useMonitoringData(api => api.getChangesReport('team', WINDOW, environment), [environment]);
   return (
     <div style={{ display: 'grid', gap: 16 }}>
-      <Widget title="Incident backlog by application" what="applications" state={apps} isEmpty={r => r.items.length === 0} freshness={r => r.freshness}>
+      <EnvironmentPicker environment={environment} onChange={setEnvironment} />
+      <Widget page="estate" title="Incident backlog by application" what="applications" state={apps} isEmpty={r => r.items.length === 0} freshness={r => r.freshness}>
         {r => (
           <>
             <p>
@@ -132,7 +135,7 @@ export function RunPage() {
           </>
         )}
       </Widget>
-      <Widget title="Incident backlog by team" what="teams" state={teams} isEmpty={r => r.items.length === 0} freshness={r => r.freshness}>
+      <Widget page="estate" title="Incident backlog by team" what="teams" state={teams} isEmpty={r => r.items.length === 0} freshness={r => r.freshness}>
         {r => (
           <NamedTable<BacklogRow>
             name="Incident backlog by team"
@@ -142,7 +145,7 @@ export function RunPage() {
           />
         )}
       </Widget>
-      <Widget title="Incident heatmap (opened per day)" what="incidents" state={apps} isEmpty={r => r.items.every(row => row.opened === 0)} freshness={r => r.freshness}>
+      <Widget page="estate" title="Incident heatmap (opened per day)" what="incidents" state={apps} isEmpty={r => r.items.every(row => row.opened === 0)} freshness={r => r.freshness}>
         {r => {
           // No day read from ServiceNow: every row's count is unknown, and a grid without rows would read as none.
           if (r.items.every(row => row.opened === null || row.opened === undefined)) {
@@ -186,7 +189,7 @@ export function RunPage() {
           );
         }}
       </Widget>
-      <Widget title="Changes by team (30 days)" what="changes" state={changes} isEmpty={r => r.items.length === 0} freshness={r => r.freshness}>
+      <Widget page="estate" title="Changes by team (30 days)" what="changes" state={changes} isEmpty={r => r.items.length === 0} freshness={r => r.freshness}>
         {r => (
           <>
             <NamedTable<ChangesRow>

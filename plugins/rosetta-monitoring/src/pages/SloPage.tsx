@@ -3,6 +3,7 @@ import type { GroupBy, KpiWindow } from '../api/types';
 import { useMonitoringData } from '../components/common/useMonitoringData';
 import { Widget } from '../components/common/WidgetState';
 import { SloTable } from '../components/SloTable';
+import { useEnvironmentParam } from './EnvironmentPicker';
 import { coveredDays, KpiControls } from './KpiControls';
 
 /** SLO view: availability and latency against each application's targets, error budgets and burn rates, by team
@@ -10,11 +11,19 @@ import { coveredDays, KpiControls } from './KpiControls';
 export function SloPage() {
   const [groupBy, setGroupBy] = useState<GroupBy>('team');
   const [window, setWindow] = useState<KpiWindow>({ period: 'last_30d' });
-  const state = useMonitoringData(api => api.getSlo(groupBy, window), [groupBy, window]);
+  const [environment, setEnvironment] = useEnvironmentParam();
+  const state = useMonitoringData(api => api.getSlo(groupBy, window, environment), [groupBy, window, environment]);
   return (
     <div style={{ display: 'grid', gap: 16 }}>
-      <KpiControls groupBy={groupBy} onGroupBy={setGroupBy} window={window} onWindow={setWindow} />
-      <Widget title="SLOs and error budgets" what="SLO figures" state={state} isEmpty={d => d.items.length === 0} freshness={d => d.freshness}>
+      <KpiControls
+        groupBy={groupBy}
+        onGroupBy={setGroupBy}
+        window={window}
+        onWindow={setWindow}
+        environment={environment}
+        onEnvironment={setEnvironment}
+      />
+      <Widget page="estate" title="SLOs and error budgets" what="SLO figures" state={state} isEmpty={d => d.items.length === 0} freshness={d => d.freshness}>
         {d => (
           <>
             <p>

@@ -18,6 +18,8 @@ export interface WidgetProps<T> {
   freshness?: (value: T) => Freshness | undefined;
   children: (value: T) => ReactNode;
   deepLink?: { title: string; link: string };
+  /** Where the widget is: an entity's page (its annotations choose the environment) or an estate page (its picker). */
+  page?: 'entity' | 'estate';
 }
 
 /** What a widget of incidents or changes says for an entity the mapping ties to no ServiceNow CI. */
@@ -62,10 +64,10 @@ export function Announced({ children }: { children: ReactNode }) {
 
 /** One dashboard widget: a card with its own loading, empty, error and stale states. */
 export function Widget<T>(props: WidgetProps<T>) {
-  const { title, state, what, isEmpty, unknown, freshness, children, deepLink } = props;
+  const { title, state, what, isEmpty, unknown, freshness, children, deepLink, page } = props;
   return (
     <InfoCard title={title} deepLink={deepLink}>
-      <WidgetBody state={state} what={what} isEmpty={isEmpty} unknown={unknown} freshness={freshness}>
+      <WidgetBody state={state} what={what} isEmpty={isEmpty} unknown={unknown} freshness={freshness} page={page}>
         {children}
       </WidgetBody>
     </InfoCard>
@@ -73,7 +75,7 @@ export function Widget<T>(props: WidgetProps<T>) {
 }
 
 export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>) {
-  const { state, what, isEmpty, unknown, freshness, children } = props;
+  const { state, what, isEmpty, unknown, freshness, children, page = 'entity' } = props;
   if (state.status === 'loading') {
     return (
       <Announced>
@@ -123,7 +125,7 @@ export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>)
           <EmptyState
             missing="field"
             title="Not a valid environment"
-            description={`The monitoring API refuses this entity's environment: ${missing.detail}. Correct the entity's rosetta.io/environment annotation to an environment of the mapping, in lower case (the API's production environment when it is not set).`}
+            description={page === 'estate' ? `The monitoring API refuses the environment asked for: ${missing.detail}. Choose one of the environments the picker lists.` : `The monitoring API refuses this entity's environment: ${missing.detail}. Correct the entity's rosetta.io/environment annotation to an environment of the mapping, in lower case (the API's production environment when it is not set).`}
           />
         </Announced>
       );
