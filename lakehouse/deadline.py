@@ -6,10 +6,14 @@ cannot keep a run past its function's timeout, nor a request past API Gateway's.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
+from typing import ParamSpec, TypeVar
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 # The instant this process is stopped for certain (Lambda's timeout), noted by the function's handler: every run record
 # started meanwhile keeps it, a source's requests and the lake's store calls end by it. One invocation at a time runs in
@@ -45,3 +49,17 @@ def answering_by(deadline: datetime) -> Iterator[None]:
 def request_deadline() -> datetime | None:
     """The deadline of the request being answered here (`answering_by`), None outside one."""
     return _request_deadline.get()
+
+
+def carrying_deadline(call: Callable[P, R]) -> Callable[P, R]:
+    """`call`, to run in a pool's threads, bound by the deadline of the request wrapping it: a pool's threads do not
+    see the request's context, so a store read there would wait out its own timeouts, past the route's wait."""
+    deadline = request_deadline()
+    if deadline is None:
+        return call
+
+    def bound(*args: P.args, **kwargs: P.kwargs) -> R:
+        with answering_by(deadline):
+            return call(*args, **kwargs)
+
+    return bound

@@ -53,6 +53,7 @@ from functions.api.models import (
     problem_responses,
 )
 from functions.api.problems import Problem, invalid
+from lakehouse.deadline import carrying_deadline
 from lakehouse.errors import ConcurrentWriteError, MappingValidationError
 from lakehouse.mappings import MappingStore
 from lakehouse.runlog import READ_AT_ONCE, FirstReads, RunLog, RunRecord, RunStatus, Watermarks, run_of
@@ -193,6 +194,7 @@ def _runs_page(
     and the next one goes on after the last record read."""
     found: list[tuple[str, RunOut]] = []
     read = 0
+    read_run = carrying_deadline(lake.get_json)
     with ThreadPoolExecutor(max_workers=READ_AT_ONCE) as pool:
         while read < RUNS_READ_PER_PAGE:
             # Without a filter every record is a run of the page: never more than it still needs (50 runs read 51).
@@ -201,7 +203,7 @@ def _runs_page(
             if not batch:
                 return [run for _, run in found], None
             read += len(batch)
-            for key, record in zip(batch, pool.map(lake.get_json, batch), strict=True):
+            for key, record in zip(batch, pool.map(read_run, batch), strict=True):
                 run = RunRecord.from_json(record[0]) if record else None
                 if run is None or (status and run.status != status):
                     continue

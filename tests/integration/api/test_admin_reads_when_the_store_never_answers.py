@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from functions.api import mart as mart_module
 from functions.api.main import create_app
+from lakehouse.runlog import RunLog
 from lakehouse.storage import Lake
 from tests.integration.api.conftest import ADMIN, api_settings, down_sources
 from tests.integration.store_faults import HANG, FaultyStore, every_request
@@ -57,3 +58,33 @@ def test_an_admin_read_of_a_store_that_never_answers_answers_503_within_the_rout
     assert answer.json()["title"] == "Data unavailable"
     assert took < ROUTE_WAIT_S + CONNECT_TIMEOUT_S < TRIES_S
     assert "127.0.0.1" not in answer.text and faulty_s3.endpoint.access_key_id not in answer.text
+
+
+def test_run_records_read_side_by_side_end_within_the_route_wait(
+    faulty_s3: FaultyStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store lists the run log but holds every run record's GET. batch-runs reads the records of a page side by
+    side in a pool, whose threads did not see the request's deadline: each read waited out its six tries, 12 s here
+    (120 s with the defaults, past API Gateway's 29 s). They now end with the route's wait: a 503 in time."""
+    monkeypatch.setattr(mart_module, "LOAD_WAIT_S", ROUTE_WAIT_S)
+    settings = faulty_s3.endpoint.settings(
+        f"t-{uuid.uuid4().hex[:12]}",
+        duckdb_temp_directory=tmp_path / "duckdb",
+        s3_connect_timeout_s=CONNECT_TIMEOUT_S,
+        s3_read_timeout_s=READ_TIMEOUT_S,
+    )
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    runs = RunLog(lake)
+    for _ in range(3):
+        runs.finish(runs.start("ingest_deploys", "gitlab", "gitlab/deployments"), "succeeded")
+    app = create_app(api_settings(tmp_path), settings, down_sources())
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert len(client.get("/monitoring/admin/batch-runs", headers=ADMIN).json()["items"]) == 3
+        faulty_s3.fail(lambda r: r.method == "GET" and "/runs/" in r.path, HANG)
+        started = time.monotonic()
+        answer = client.get("/monitoring/admin/batch-runs", headers=ADMIN)
+        took = time.monotonic() - started
+    assert answer.status_code == 503, answer.text
+    assert answer.json()["title"] == "Data unavailable"
+    assert took < ROUTE_WAIT_S + CONNECT_TIMEOUT_S < TRIES_S
