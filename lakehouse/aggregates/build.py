@@ -196,6 +196,7 @@ def _build(
             production_environment=settings.production_environment,
             deployments_read_from=read_from.get(DEPLOYMENT_EVENTS.id),
             incidents_read_from=read_from.get(INCIDENTS.id),
+            incidents_read_until=read_until[INCIDENTS.id],
             task_slas_read_from=read_from.get(TASK_SLAS.id),
             log_counts_read_from=logs_read[0],
             log_counts_read_until=logs_read[1],
@@ -386,7 +387,7 @@ def _build(
             # its run reports leave the days before ServiceNow was read unknown.
             "read_from": recorded,
             # How far each was read (its watermark): a day after it is unknown to the run reports, not a day of none.
-            "read_until": read_until,
+            "read_until": {dataset: _iso(mark) for dataset, mark in read_until.items()},
             # The hours of log counts read, which the next build compares with its own.
             "log_hours_read": [_iso(logs_read[0]), _iso(logs_read[1])],
             "run_id": run.run_id,
@@ -454,12 +455,12 @@ def _moved(previous: dict, recorded: dict[str, str | None], dataset: Dataset) ->
     return (previous.get("read_from") or {}).get(dataset.id) != recorded.get(dataset.id)
 
 
-def _read_until(lake: Lake) -> dict[str, str | None]:
+def _read_until(lake: Lake) -> dict[str, datetime | None]:
     """The watermark of each ServiceNow dataset the run reports count, as the API reads it from the build state:
     while ServiceNow is down it stays where the last good run left it, and the days after it were not read."""
     marks = Watermarks(lake)
     found = {d.id: marks.get(d.source, d.name) for d in READ_FROM_DATASETS if d.source == "servicenow"}
-    return {dataset: _iso(mark.value) if mark else None for dataset, mark in found.items()}
+    return {dataset: mark.value if mark else None for dataset, mark in found.items()}
 
 
 def _log_hours_read(lake: Lake, first_reads: FirstReads, as_of: datetime) -> tuple[datetime | None, datetime | None]:

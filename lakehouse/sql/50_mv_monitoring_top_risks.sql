@@ -32,8 +32,14 @@
 -- reasons lists the sentences that produced the score, in the order above. Each rate comes with what it counts: the
 -- requests and errors of the 7 days and of the 7 days before, and their hours with traffic (the coverage the SLO
 -- breach and the traffic lost rules read).
+-- ServiceNow down: when the as-of hour's day lies wholly after the incidents' watermark (incidents_read_until, the
+-- API's rule in functions/api/queries.DaysRead), the open P1/P2 and the incidents of 7 and 14 days count only the
+-- incidents the lake holds. The score and health are those of what is known, and reasons ends with
+-- 'incidents unknown since <watermark> UTC: ServiceNow not read since (only incidents read before count)', so that
+-- incidents not read never pass for none. A watermark unknown (null) is no outage.
 with params as (
-    select * from build_params
+    -- A parameter left None has no type of its own (see inputs.register_inputs).
+    select * replace (cast(incidents_read_until as timestamptz) as incidents_read_until) from build_params
 ),
 
 apps as (
@@ -158,7 +164,11 @@ evidence as (
         coalesce(f.change_failures_7d, 0) + coalesce(c.unsuccessful_changes_7d, 0) as failed_changes_7d,
         t.app_id is not null or coalesce(i.opened_14d, 0) > 0 or coalesce(f.deployments_14d, 0) > 0
         or coalesce(c.changes_14d, 0) > 0 or coalesce(i.open_p1_p2, 0) > 0 or coalesce(f.change_failures_7d, 0) + coalesce(c.unsuccessful_changes_7d, 0) > 0
-            as has_data
+            as has_data,
+        case
+            when utc_day(bp.as_of - interval 1 microsecond) > utc_day(bp.incidents_read_until - interval 1 microsecond)
+                then bp.incidents_read_until
+        end as incidents_unknown_since
     from apps as a
     cross join params as bp
     left join traffic as t on a.app_id = t.app_id
@@ -233,7 +243,12 @@ totals as (
                     'error rate {:.3f}% is more than twice the previous week''s {:.3f}%',
                     ceil(100000 * error_rate_7d - 1e-6) / 1000, floor(100000 * error_rate_prev_7d + 1e-6) / 1000) end,
                 case when score_traffic_lost > 0 then format(
-                    'no traffic measured in the last 7 days ({:,.0f} requests the 7 days before)', requests_prev_7d) end
+                    'no traffic measured in the last 7 days ({:,.0f} requests the 7 days before)', requests_prev_7d)
+                end,
+                -- The watermark as a UTC timestamp: formatted whatever the session's time zone.
+                case when incidents_unknown_since is not null then format(
+                    'incidents unknown since {} UTC: ServiceNow not read since (only incidents read before count)',
+                    strftime(make_timestamp(epoch_us(incidents_unknown_since)), '%Y-%m-%d %H:%M')) end
             ],
             lambda x: x is not null
         ) as reasons
