@@ -112,17 +112,18 @@ def _log_end(logger: Logger, source: str, trigger: str, outcomes: list[RunOutcom
     """One line for the whole invocation, with the outcome an operator searches for and the run ids of runs/."""
     records = [o.record for run in outcomes for o in run.outcomes]
     status = _status([r.status for r in records])
+    totals = _totals(outcomes)  # the figures the metrics give, under the names an operator searches the logs by
     line = {
         "source": source,
         "trigger": trigger,
         "status": status,
         "windows": [run.window.label() for run in outcomes],
         "records_read": sum(r.rows_in for r in records),
-        "rows_written": sum(r.rows_out for r in records),
-        "rows_rejected": sum(r.rows_rejected for r in records),
-        "failed_datasets": sum(len(run.failed) for run in outcomes),
-        "requests": sum(r.requests for r in records),
-        "retries": sum(r.retries for r in records),
+        "rows_written": totals.get("rows", 0),
+        "rows_rejected": totals.get("rejects", 0),
+        "failed_datasets": totals.get("failed_datasets", 0),
+        "requests": totals.get("requests", 0),
+        "retries": totals.get("retries", 0),
         "run_ids": [r.run_id for r in records],
         "errors": {r.dataset or source: r.error for r in records if r.error},
         **_took(started),
