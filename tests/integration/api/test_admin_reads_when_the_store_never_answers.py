@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from functions.api import mart as mart_module
 from functions.api.main import create_app
 from lakehouse.runlog import RunLog
+from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from tests.integration.api.conftest import ADMIN, api_settings, down_sources
 from tests.integration.store_faults import HANG, FaultyStore, every_request
@@ -28,6 +29,17 @@ CONNECT_TIMEOUT_S, READ_TIMEOUT_S = 1.0, 2.0
 TRIES_S = 6 * READ_TIMEOUT_S
 
 
+def behind_the_proxy(faulty_s3: FaultyStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """A lake of its own in the store behind the proxy, with the short timeouts and route wait above."""
+    monkeypatch.setattr(mart_module, "LOAD_WAIT_S", ROUTE_WAIT_S)
+    return faulty_s3.endpoint.settings(
+        f"t-{uuid.uuid4().hex[:12]}",
+        duckdb_temp_directory=tmp_path / "duckdb",
+        s3_connect_timeout_s=CONNECT_TIMEOUT_S,
+        s3_read_timeout_s=READ_TIMEOUT_S,
+    )
+
+
 @pytest.mark.parametrize(
     "url", ["/monitoring/admin/mappings", "/monitoring/admin/batch-runs", "/monitoring/admin/config/sources"]
 )
@@ -37,13 +49,7 @@ def test_an_admin_read_of_a_store_that_never_answers_answers_503_within_the_rout
     """Every request to the store is held. The route answers 503 "Data unavailable" with Retry-After 30 s before the
     route's wait and a connect timeout more are over (its calls start no try past the wait), well before its six tries
     would end, and names neither the store's address nor its keys."""
-    monkeypatch.setattr(mart_module, "LOAD_WAIT_S", ROUTE_WAIT_S)
-    settings = faulty_s3.endpoint.settings(
-        f"t-{uuid.uuid4().hex[:12]}",
-        duckdb_temp_directory=tmp_path / "duckdb",
-        s3_connect_timeout_s=CONNECT_TIMEOUT_S,
-        s3_read_timeout_s=READ_TIMEOUT_S,
-    )
+    settings = behind_the_proxy(faulty_s3, tmp_path, monkeypatch)
     write_estate(Lake.from_settings(settings))
     app = create_app(api_settings(tmp_path), settings, down_sources())
     with TestClient(app, raise_server_exceptions=False) as client:
@@ -66,13 +72,7 @@ def test_run_records_read_side_by_side_end_within_the_route_wait(
     """The store lists the run log but holds every run record's GET. batch-runs reads the records of a page side by
     side in a pool, whose threads did not see the request's deadline: each read waited out its six tries, 12 s here
     (120 s with the defaults, past API Gateway's 29 s). They now end with the route's wait: a 503 in time."""
-    monkeypatch.setattr(mart_module, "LOAD_WAIT_S", ROUTE_WAIT_S)
-    settings = faulty_s3.endpoint.settings(
-        f"t-{uuid.uuid4().hex[:12]}",
-        duckdb_temp_directory=tmp_path / "duckdb",
-        s3_connect_timeout_s=CONNECT_TIMEOUT_S,
-        s3_read_timeout_s=READ_TIMEOUT_S,
-    )
+    settings = behind_the_proxy(faulty_s3, tmp_path, monkeypatch)
     lake = Lake.from_settings(settings)
     write_estate(lake)
     runs = RunLog(lake)
