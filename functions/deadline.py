@@ -29,10 +29,10 @@ class LambdaTimeout(BaseException):
 
 
 @contextmanager
-def stop_before_timeout(context: Any) -> Iterator[None]:
-    """Raise LambdaTimeout in the work `STOP_BEFORE_TIMEOUT_S` before the invocation's timeout; the invocation then
-    fails with one line saying so. Only the main thread can take a signal, and an invocation given less than the
-    margin (a function configured with a short timeout) would stop at once: both run unguarded.
+def stop_before_timeout(context: Any, margin_s: float = STOP_BEFORE_TIMEOUT_S) -> Iterator[None]:
+    """Raise LambdaTimeout in the work `margin_s` before the invocation's timeout; the invocation then fails with one
+    line saying so. Only the main thread can take a signal, and an invocation given less than the margin (a function
+    configured with a short timeout) would stop at once: both run unguarded.
 
     The timeout itself is noted as the run deadline (lakehouse.runlog.note_deadline): a run record still "running" past
     it reads as failed, and the sources' requests and the lake's store calls end by it. Noted from the main thread
@@ -44,21 +44,21 @@ def stop_before_timeout(context: Any) -> Iterator[None]:
         return
     note_deadline(datetime.now(UTC) + timedelta(seconds=left))
     try:
-        if left <= STOP_BEFORE_TIMEOUT_S:
+        if left <= margin_s:
             yield
         else:
-            with _stop_after(left - STOP_BEFORE_TIMEOUT_S):
+            with _stop_after(left - margin_s, margin_s):
                 yield
     finally:
         note_deadline(None)
 
 
 @contextmanager
-def _stop_after(seconds: float) -> Iterator[None]:
+def _stop_after(seconds: float, margin_s: float) -> Iterator[None]:
     stopped: list[LambdaTimeout] = []
 
     def stop(signum: int, frame: FrameType | None) -> None:
-        stopped.append(LambdaTimeout(f"Lambda's timeout is {STOP_BEFORE_TIMEOUT_S} s away"))
+        stopped.append(LambdaTimeout(f"Lambda's timeout is {margin_s:.0f} s away"))
         note_stop(stopped[0])
         raise stopped[0]
 
@@ -72,7 +72,7 @@ def _stop_after(seconds: float) -> Iterator[None]:
         # Whatever the stop became on its way out (DuckDB turns it into "Query interrupted"), the invocation fails
         # with an Exception: Lambda reports a BaseException as a crash of its runtime, not as the function's error.
         raise RosettaError(
-            f"stopped {STOP_BEFORE_TIMEOUT_S} s before the Lambda timeout; the run log says what was done"
+            f"stopped {margin_s:.0f} s before the Lambda timeout; the run log says what was done"
         ) from None
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)

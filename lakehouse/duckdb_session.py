@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.abc
 import importlib.util
+import math
 import sys
 from pathlib import Path
 from urllib.parse import urlparse
@@ -14,6 +15,11 @@ from lakehouse.errors import LakeAccessError, LakeConfigError
 from lakehouse.objectstore import S3Store
 from lakehouse.settings import Settings, make_folder, without_credentials
 from lakehouse.storage import Lake
+
+# httpfs's tries of one request to the store after the first (its default): a throttled answer or a dropped connection
+# is absorbed. It waits 100 ms before the first retry and four times longer before each next.
+STORE_READ_RETRIES = 3
+STORE_RETRY_WAITS_S = sum(0.1 * 4**n for n in range(STORE_READ_RETRIES))
 
 
 def sql_literal(text: str) -> str:
@@ -103,8 +109,24 @@ def utc_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     return cursor
 
 
+def store_wait_s(settings: Settings) -> int:
+    """The longest httpfs waits for the store on one try, in whole seconds (its only unit): the lake client's timeouts,
+    so that ROSETTA_S3_CONNECT_TIMEOUT_S and ROSETTA_S3_READ_TIMEOUT_S bound DuckDB's reads of the lake as well."""
+    return math.ceil(max(settings.s3_connect_timeout_s, settings.s3_read_timeout_s))
+
+
+def longest_store_read_s(settings: Settings) -> float:
+    """How long one DuckDB query can be held by a store that takes its request and never answers: every try waits out
+    its timeout. A query is not interrupted while httpfs waits, so this is what a stop before Lambda's timeout must
+    leave room for (functions/build_aggregates)."""
+    return (STORE_READ_RETRIES + 1) * store_wait_s(settings) + STORE_RETRY_WAITS_S
+
+
 def _configure_s3(con: duckdb.DuckDBPyConnection, settings: Settings, store: S3Store) -> None:
     con.execute(f"LOAD {sql_literal(str(httpfs_extension_path()))}")
+    # httpfs's own timeout is 30 s a try, four tries: a silent store would hold a query two minutes.
+    con.execute("set http_timeout = $seconds", {"seconds": store_wait_s(settings)})
+    con.execute("set http_retries = $retries", {"retries": STORE_READ_RETRIES})
     credentials = store.session.get_credentials()
     if credentials is None:
         raise LakeAccessError(

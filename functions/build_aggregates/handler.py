@@ -10,12 +10,14 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.deadline import stop_before_timeout
+from functions.deadline import STOP_BEFORE_TIMEOUT_S, stop_before_timeout
 from functions.json_logs import plain_loggers_as_json
 from lakehouse.aggregates.as_of import AS_OF_EXAMPLE, outside_years
 from lakehouse.aggregates.build import BuildError, build
-from lakehouse.aggregates.build_types import BuildResult
+from lakehouse.aggregates.build_types import BuildResult, failed_run_id
+from lakehouse.duckdb_session import longest_store_read_s
 from lakehouse.lambda_event import event_object
+from lakehouse.objectstore import S3Store
 from lakehouse.runlog import describe_error, trigger_of
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
@@ -45,8 +47,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         result = _run(event, context)
     except Exception as exc:
-        # The run log keeps the failure too; this is the line the failed-run alarm sends an operator to.
-        logger.error("build finished", extra={"status": "failed", "error": describe_error(exc), **_took(started)})
+        # The run log keeps the failure too; this is the line the failed-run alarm sends an operator to, naming the run
+        # record (none for a build refused before it recorded one: a bad event, another build running, no mapping).
+        # Powertools leaves a null field out of the line: run_recorded says outright whether there is a run to find.
+        run_id = failed_run_id(exc)
+        failed = {"status": "failed", "run_id": run_id, "run_recorded": run_id is not None}
+        logger.error("build finished", extra={**failed, "error": describe_error(exc), **_took(started)})
         raise
     slowest = {step: round(seconds, 3) for step, seconds in result.slowest_steps(SLOWEST_STEPS).items()}
     logger.info(
@@ -97,8 +103,14 @@ def _run(event: Any, context: LambdaContext) -> BuildResult:
     # lake no longer than its timeout, and the retry that follows finds the lake free.
     lease_for = timedelta(milliseconds=context.get_remaining_time_in_millis())
     trigger = trigger_of(event)
-    with stop_before_timeout(context):
+    with stop_before_timeout(context, STOP_BEFORE_TIMEOUT_S + _longest_store_read_s(settings, lake)):
         return build(lake, settings, mode=mode, as_of=as_of, trigger=trigger, lease_for=lease_for)
+
+
+def _longest_store_read_s(settings: Settings, lake: Lake) -> float:
+    """What the stop before Lambda's timeout must leave room for beyond recording the run's end: a query DuckDB sends to
+    a store that never answers is not interrupted until its tries have all waited out their timeout."""
+    return longest_store_read_s(settings) if isinstance(lake.store, S3Store) else 0.0
 
 
 def _took(started: float) -> dict[str, float]:

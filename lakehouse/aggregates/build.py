@@ -30,7 +30,14 @@ from lakehouse.aggregates import (
     settled_links,
 )
 from lakehouse.aggregates.as_of import outside_years
-from lakehouse.aggregates.build_types import BuildError, BuildMode, BuildParams, BuildResult, LocalObject
+from lakehouse.aggregates.build_types import (
+    BuildError,
+    BuildMode,
+    BuildParams,
+    BuildResult,
+    LocalObject,
+    note_failed_run,
+)
 from lakehouse.aggregates.days import days_between, midnight, month_bounds
 from lakehouse.aggregates.inputs import (
     HOURLY_DATASETS,
@@ -159,7 +166,7 @@ def _build(
         read_until = _read_until(lake)
         logs_read = _log_hours_read(lake, first_reads, as_of)
     except BaseException as exc:
-        runs.finish(runs.start("build_aggregates", "mart", mode, trigger=trigger), "failed", error=exc)
+        _failed(runs, runs.start("build_aggregates", "mart", mode, trigger=trigger), exc)
         raise
     gitlab_paths = _gitlab_paths_digest(entries)
     full_because = _why_full(previous, mapping.version, sql_version, entity_map, settings.production_environment, as_of)
@@ -203,7 +210,7 @@ def _build(
             **(params or {}),  # type: ignore[arg-type]
         )
     except BaseException as exc:
-        runs.finish(run, "failed", error=exc)
+        _failed(runs, run, exc)
         raise
     run.window_start = midnight(day_from)
     result = BuildResult(
@@ -405,7 +412,7 @@ def _build(
                 "that build's state stands"
             ) from None
     except BaseException as exc:
-        runs.finish(run, "failed", error=exc)
+        _failed(runs, run, exc)
         raise
     finally:
         if released is not None:
@@ -418,6 +425,14 @@ def _build(
     run.days_written = [d.isoformat() for d in days_between(result.day_from, build_params.day_to)]
     runs.finish(run, "succeeded")
     return result
+
+
+def _failed(runs: RunLog, run: RunRecord, error: BaseException) -> None:
+    """End the build's run record `failed`, and note its run id on the error for the line that reports it. Noted
+    first: a stop before Lambda's timeout may land while the record is written, and is raised with this error as its
+    context."""
+    note_failed_run(error, run.run_id)
+    runs.finish(run, "failed", error=error)
 
 
 def _why_full(

@@ -25,6 +25,29 @@ class BuildError(RosettaError):
     """A SQL file failed; the message names the file and line."""
 
 
+# Where a failed build notes the run record it ended, so that the line reporting the failure names it.
+FAILED_RUN_ID = "rosetta_build_run_id"
+
+
+def note_failed_run(error: BaseException, run_id: str) -> None:
+    """Tie a build's failure to the run record it ended `failed`."""
+    setattr(error, FAILED_RUN_ID, run_id)
+
+
+def failed_run_id(error: BaseException) -> str | None:
+    """The run id of the record a failed build ended, None when it was refused before it recorded a run. A stop near
+    Lambda's timeout is raised again as another error (functions.deadline): the failure it replaced is its context."""
+    seen: BaseException | None = error
+    for _ in range(8):  # an error's chain is short; a bound keeps a cycle from looping
+        if seen is None:
+            return None
+        run_id = getattr(seen, FAILED_RUN_ID, None)
+        if isinstance(run_id, str):
+            return run_id
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 @dataclass(frozen=True)
 class BuildParams:
     """Knobs the SQL reads from the one-row `build_params` table."""

@@ -1,6 +1,6 @@
 """A store that takes every connection and never answers (a proxy on loopback in front of the embedded server holding
-chosen requests): a call fails after the store's timeouts, not botocore's 60 s a try, and a build with a deadline
-stops retrying in time to record its end, leaving the mart and the build state as they were."""
+chosen requests): a call fails after the store's timeouts, not botocore's 60 s a try nor httpfs's 30 s, and a build
+with a deadline stops in time to record its end, leaving the mart and the build state as they were."""
 
 from __future__ import annotations
 
@@ -8,12 +8,15 @@ import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from functions.build_aggregates import handler as build_handler
+from lakehouse.aggregates import build as build_module
 from lakehouse.aggregates.build import STATE_KEY, build
 from lakehouse.errors import LakeAccessError, RosettaError
+from lakehouse.local_s3 import S3Endpoint
 from lakehouse.runlog import RunLog
 from lakehouse.storage import Lake
 from tests.integration.store_faults import HANG, FaultyStore, method_on
@@ -99,3 +102,75 @@ def test_a_build_whose_reads_are_held_stops_by_its_deadline_records_its_end_and_
     assert lake.get_json(STATE_KEY) == state
     # The lease was given back: the next build runs at once.
     assert build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1)).tables
+
+
+def test_a_build_whose_duckdb_reads_of_the_lake_are_held_stops_before_lambda_kills_it(
+    faulty_s3: FaultyStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB reads the raw day files itself (httpfs), and a query is not interrupted while httpfs waits: with its own
+    timeouts (30 s a try, four tries) a store that holds those reads kept the build two minutes, past a Lambda
+    invoked with 48 s left, which would kill it with its run record "running". With the store's timeouts (1 s to
+    connect, 3 s to answer) a query holds at most 4 x 3 s and the waits between tries (0.1 + 0.4 + 1.6 s), and the
+    build stops that long and 30 s more before the timeout: it ends within the 48 s, its run record failed and ended,
+    the mart, the build state and the lease as the last build left them."""
+    prefix = f"t-{uuid.uuid4().hex[:12]}"
+    settings = faulty_s3.endpoint.settings(prefix, duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    build(lake, settings, mode="full", as_of=AS_OF)
+    mart = {key: lake.store.get(key) for key in lake.list_keys("mart/")}
+    state = lake.get_json(STATE_KEY)
+    for name, value in faulty_s3.endpoint.environment(prefix).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("ROSETTA_DUCKDB_TEMP_DIRECTORY", str(tmp_path / "duckdb"))
+    monkeypatch.setenv("ROSETTA_S3_CONNECT_TIMEOUT_S", "1")
+    monkeypatch.setenv("ROSETTA_S3_READ_TIMEOUT_S", "3")
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "RosettaMonitoringTest")
+
+    metrics = "/raw/dynatrace/service_metrics_hourly/"
+    held = [faulty_s3.fail(method_on(method, metrics), HANG) for method in ("HEAD", "GET")]
+    started = time.monotonic()
+    with pytest.raises(RosettaError, match=r"^stopped 44 s before the Lambda timeout"):
+        build_handler.handler({"mode": "full", "as_of": AS_OF.isoformat()}, LambdaContext(remaining_ms=48_000))
+    took = time.monotonic() - started
+    assert took < 48, f"took {took:.1f} s"
+    assert sum(rule.hit for rule in held) >= 1
+
+    faulty_s3.clear()
+    (failed,) = [r for r in RunLog(lake).list(limit=10) if r.function == "build_aggregates" and r.status == "failed"]
+    assert failed.finished_at is not None
+    assert {key: lake.store.get(key) for key in lake.list_keys("mart/")} == mart
+    assert lake.get_json(STATE_KEY) == state
+    assert build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1)).tables
+
+
+def test_a_build_on_the_store_stops_early_enough_for_a_query_the_store_holds_to_end(
+    s3_endpoint: S3Endpoint, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stop before Lambda's timeout waits for the DuckDB query it lands in, and a query the store holds ends only
+    when its four tries have waited out their timeout: with 1 s to connect and 3 s to answer, 4 x 3 s and 2.1 s of
+    waits between tries. So a build on the store stops that long before the usual 30 s: 44 s before, not 30 (a build
+    on a local folder keeps 30 s, tests/unit/aggregates/test_handler.py). Invoked with 50 s left and reading its
+    inputs for a minute, it is stopped about 6 s in."""
+    prefix = f"t-{uuid.uuid4().hex[:12]}"
+    write_estate(Lake.from_settings(s3_endpoint.settings(prefix, duckdb_temp_directory=tmp_path / "duckdb")))
+    for name, value in s3_endpoint.environment(prefix).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("ROSETTA_DUCKDB_TEMP_DIRECTORY", str(tmp_path / "duckdb"))
+    monkeypatch.setenv("ROSETTA_S3_CONNECT_TIMEOUT_S", "1")
+    monkeypatch.setenv("ROSETTA_S3_READ_TIMEOUT_S", "3")
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "RosettaMonitoringTest")
+    read_inputs = build_module.register_inputs
+
+    def slow_read(*args: Any, **kwargs: Any) -> Any:
+        read = read_inputs(*args, **kwargs)
+        time.sleep(60)
+        return read
+
+    monkeypatch.setattr(build_module, "register_inputs", slow_read)
+    started = time.monotonic()
+    with pytest.raises(RosettaError, match=r"^stopped 44 s before the Lambda timeout"):
+        build_handler.handler({"mode": "full", "as_of": AS_OF.isoformat()}, LambdaContext(remaining_ms=50_000))
+    assert time.monotonic() - started < 50 - 30
