@@ -46,6 +46,7 @@ answers, live deployments, logs links and errors are `no-store`."""
 # app's stead: its cors_configuration (infra/terraform/modules/api) allows and exposes these too (infra/check.py).
 CORS_ALLOW_HEADERS = ("Authorization", "Content-Type", "If-None-Match")
 CORS_EXPOSE_HEADERS = ("ETag", "Retry-After")
+MIB = 1024 * 1024
 
 
 def create_app(
@@ -92,6 +93,8 @@ def create_app(
     app.state.context = context
     _document_key_header(app, api.api_key_header)
     problems.install(app)
+    # Inside the CORS middleware, so that a browser reads the 413 rather than a CORS error.
+    app.add_middleware(BodyWithinLimit, max_bytes=api.max_body_mb * MIB)
     if api.cors_origins:
         app.add_middleware(
             RefusedPreflightAsProblem,
@@ -171,6 +174,45 @@ class RefusedPreflightAsProblem(CORSMiddleware):
         # The CORS headers Starlette set stay (Vary, and the origin when only the method or a header was refused).
         kept = {k: v for k, v in refused.headers.items() if k.startswith("access-control-") or k == "vary"}
         return problems.problem_response(request, 400, "CORS preflight refused", detail, kept)
+
+
+class BodyWithinLimit:
+    """A request body over the limit is a 413 before it is read whole: Starlette gathers a body in memory before any
+    check can look at it. Refused by its Content-Length when it gives one, else once the bytes received pass the
+    limit (a chunked upload; Mangum hands a Lambda event's body over in one piece)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isascii() and declared.isdecimal() and int(declared) > self.max_bytes:
+            problem = self._too_large()
+            response = problems.problem_response(Request(scope), problem.status, problem.title, problem.detail)
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    # Raised where the route reads the body: the app's Problem handler answers it.
+                    raise self._too_large()
+            return message
+
+        await self.app(scope, counted, send)
+
+    def _too_large(self) -> problems.Problem:
+        limit = f"{self.max_bytes / MIB:g} MiB"
+        detail = f"the request body is over {limit}, the most the API reads (ROSETTA_API_MAX_BODY_MB)"
+        return problems.Problem(413, f"{detail}: send a mapping change in several parts")
 
 
 class NoStoreByDefault:

@@ -154,6 +154,10 @@ class ApiSettings(EnvironmentSettings):
 
     # --- limits and batch triggers ----------------------------------------------------------------
     max_period_days: int = Field(default=400, ge=1, le=3660)
+    # The largest legitimate body is a whole mapping: 20,000 entries (MappingChange's most) of some 600 bytes each
+    # with every pivot set, and keys to remove. On AWS no body over 6 MB reaches the function (Lambda's invocation
+    # payload, below API Gateway's 10 MB); this bounds what uvicorn, or a direct invocation, would read.
+    max_body_mb: int = Field(default=16, ge=1, le=1024, description="Largest request body read, in MiB; over it, 413.")
     trigger_mode: Literal["local", "lambda"] = "local"
     trigger_functions: dict[str, str] = Field(
         default_factory=dict,

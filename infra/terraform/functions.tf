@@ -54,6 +54,8 @@ locals {
     duckdb_threads   = 1
     duckdb_memory_mb = null
     max_lag_hours    = 3
+    # Records an ingestion may set aside in an hour before its rejects alarm fires (ingest_* only).
+    rejects_threshold = 1
   }
 
   # Caller overrides, without the attributes left unset.
@@ -238,6 +240,20 @@ locals {
       period_seconds      = 3600
       evaluation_periods  = local.functions.build_aggregates.max_lag_hours
       description         = "build_aggregates: no successful build in ${local.functions.build_aggregates.max_lag_hours} h; mart/ is going stale."
+    }
+  }
+
+  # Ingestion emits Rejects (the records it set aside in <source>/rejects) after every run that got to read, a failed
+  # one included: figures silently shrink when a source changes its records' shape, or the mapping names what the
+  # source no longer serves. Summed over an hour, the interval of the slowest schedules.
+  rejects_alarms = {
+    for key in keys(local.ingest) : key => {
+      metric_name    = "Rejects"
+      namespace      = "RosettaMonitoring"
+      dimensions     = { service = key }
+      threshold      = local.functions[key].rejects_threshold
+      period_seconds = 3600
+      description    = "${key}: ${local.functions[key].rejects_threshold} or more source records set aside as rejects in an hour (a contract change at the source, or a mapping naming what it no longer serves); the runs' ingestion finished lines and raw/<source>/rejects/ say why."
     }
   }
 

@@ -80,6 +80,7 @@ module "functions" {
   logs_kms_key_arn   = module.keys["logs"].key_arn
   alarm_actions      = var.alarm_topic_arns
   freshness_alarm    = try(local.freshness_alarms[each.key], null)
+  rejects_alarm      = try(local.rejects_alarms[each.key], null)
   tags               = local.tags
 }
 

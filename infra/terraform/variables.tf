@@ -154,6 +154,7 @@ variable "function_overrides" {
     duckdb_threads                 = optional(number)
     duckdb_memory_mb               = optional(number)
     max_lag_hours                  = optional(number)
+    rejects_threshold              = optional(number)
   }))
   default = {}
 }
@@ -343,7 +344,7 @@ variable "api_throttling_rate_limit" {
 # --- alarms ----------------------------------------------------------------------------------------
 
 variable "alarm_topic_arns" {
-  description = "SNS topics notified by every alarm (failed runs, data lag, dead letters, API 5xx)."
+  description = "SNS topics notified by every alarm (failed runs, data lag, rejected records, dead letters, API 5xx)."
   type        = list(string)
   default     = []
 }

@@ -35,3 +35,24 @@ resource "aws_cloudwatch_metric_alarm" "freshness" {
   ok_actions         = var.alarm_actions
   tags               = var.tags
 }
+
+resource "aws_cloudwatch_metric_alarm" "rejects" {
+  count = var.rejects_alarm == null ? 0 : 1
+
+  alarm_name          = "${var.name}-rejects"
+  alarm_description   = var.rejects_alarm.description
+  namespace           = var.rejects_alarm.namespace
+  metric_name         = var.rejects_alarm.metric_name
+  dimensions          = var.rejects_alarm.dimensions
+  statistic           = "Sum"
+  period              = var.rejects_alarm.period_seconds
+  evaluation_periods  = 1
+  threshold           = var.rejects_alarm.threshold
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  # No data means no run reported between two runs (or none ran: the failed-runs and data-lag alarms say so): the
+  # state stays what the last report made it, so rejects that recur every run keep it in ALARM until a run has none.
+  treat_missing_data = "ignore"
+  alarm_actions      = var.alarm_actions
+  ok_actions         = var.alarm_actions
+  tags               = var.tags
+}

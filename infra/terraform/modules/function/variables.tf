@@ -194,6 +194,19 @@ variable "freshness_alarm" {
   default = null
 }
 
+variable "rejects_alarm" {
+  description = "Alarm on the Powertools metric counting the source records an ingestion set aside (null for none)."
+  type = object({
+    metric_name    = string
+    namespace      = string
+    dimensions     = map(string)
+    threshold      = number
+    period_seconds = number
+    description    = string
+  })
+  default = null
+}
+
 variable "tags" {
   description = "Tags for every resource."
   type        = map(string)
