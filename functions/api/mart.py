@@ -36,7 +36,7 @@ import pyarrow.parquet as pq
 from functions.api.entity_index import RecentHours, SummaryIndex
 from functions.api.ids import Directory
 from functions.api.problems import Problem
-from functions.api.queries import BUILD_MACROS, RECENT_HOURLY, RECENT_SELECT, DaysRead
+from functions.api.queries import BUILD_MACROS, RECENT_HOURLY, RECENT_SELECT, DaysRead, last_day_of
 from functions.api.settings import ApiSettings
 from lakehouse.aggregates import footers
 from lakehouse.aggregates.build import NEVER_READ, STATE_KEY
@@ -262,6 +262,13 @@ class Snapshot:
     def days_read(self, dataset: str) -> DaysRead:
         """The days the lake had read `dataset` over when the build ran: a count of another day is unknown, not 0."""
         return DaysRead.between(self.read_from(dataset), self.read_until(dataset))
+
+    def unread_after(self, dataset: str, end: datetime) -> datetime | None:
+        """How far the lake had read `dataset` when the build ran, when that left a day up to `end` unread (ServiceNow
+        down since): what happened after it is unknown, not none. None when every such day was read."""
+        if self.days_read(dataset).read_through(last_day_of(end)):
+            return None
+        return self.read_until(dataset)
 
     @property
     def built_by_other_sql(self) -> bool:

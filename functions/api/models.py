@@ -180,7 +180,8 @@ class OpenIncidents(ApiModel):
     open_p1_p2: int | None = Field(description="Of those, priority 1 or 2.")
     sla_breached: int | None = Field(
         description="Of those, with a breached task SLA; null when unknown: one of them opened before the lake first "
-        "read task SLAs (or that instant is unknown) and no breached task SLA of it was read."
+        "read task SLAs (or that instant is unknown) and no breached task SLA of it was read, or the as-of's day lies "
+        "wholly after how far the lake had read task SLAs (ServiceNow's task_sla not read since)."
     )
     read_until: datetime | None = Field(
         default=None,
@@ -679,6 +680,13 @@ class DoraRow(ApiModel):
         "first instant the lake read deployments from when that is later (a lake younger than the period). Before "
         "it the lake knows of no deployment, so the frequency is over deployment_frequency_denominator_days.",
     )
+    incidents_read_until: datetime | None = Field(
+        default=None,
+        description="How far the lake had read ServiceNow's incidents (their watermark: ServiceNow down since), given "
+        "when the period's last day lies wholly after it: the change failures found through an incident, the "
+        "recovery time and the MTTR count only the incidents read before it, and what came after is unknown, not "
+        "none. Null when every day of the period was read. A named period's is the daily build's.",
+    )
     deployment_frequency_numerator: int | None = None
     deployment_frequency_denominator_days: float | None = Field(
         default=None, description="Days from deploymentsFrom to the period's end."
@@ -776,7 +784,7 @@ class IncidentsRow(ApiModel):
     )
     sla_breaches: int | None = Field(
         description="Incidents opened in the period with a breached task SLA, over the days read (a day before the "
-        "lake first read ServiceNow's incidents, or their task SLAs, or wholly after how far it had read them, adds "
+        "lake first read ServiceNow's incidents, or their task SLAs, or wholly after how far it had read either, adds "
         "nothing: it is unknown); null when none of the period's days was read."
     )
     open_end_of_period: int | None = Field(

@@ -716,7 +716,9 @@ with stg_periods as (
         period_days is not null
         and coalesce(cast($deployments_read_from as timestamptz) < cast($end as timestamptz), true) as deployments_read,
         period_days is not null
-        and coalesce(cast($incidents_read_from as timestamptz) < cast($end as timestamptz), true) as incidents_read
+        and coalesce(cast($incidents_read_from as timestamptz) < cast($end as timestamptz), true) as incidents_read,
+        -- The incidents' watermark when the range's last day lies wholly after it (the caller decides, as DaysRead).
+        cast($incidents_read_until as timestamptz) as incidents_read_until
 ),
 stg_dora_scopes as (select * from mv_dora_scopes where level = $level and environment = $env),
 stg_dora_bands as (select * from mv_dora_bands where band_set = $bands),
@@ -748,10 +750,12 @@ def dora(
     under: Under = ESTATE,
     deployments_read_from: datetime | None = None,
     incidents_read_from: datetime | None = None,
+    incidents_read_until: datetime | None = None,
 ) -> ReportRows:
     """DORA rows with their `id`: a named period from the build's tables, an explicit range computed here (its
     deployments counted from `deployments_read_from`, the build's, when the range starts before it; MTTR unknown over
-    a range that ended before `incidents_read_from`)."""
+    a range that ended before `incidents_read_from`; `incidents_read_until`, the incidents' watermark when the range
+    goes past it, said on each row)."""
     params: dict[str, Any] = {"env": environment, "mode": mode, "bands": band_set, "limit": limit, "after": after}
     params |= under.params(group_by)
     if period.name is None:
@@ -761,6 +765,7 @@ def dora(
             "end": period.end,
             "deployments_read_from": deployments_read_from,
             "incidents_read_from": incidents_read_from,
+            "incidents_read_until": incidents_read_until,
         }
         found = fetch(con, DORA_RANGE_SQL, params | {"level": level} | bounds)
     elif group_by == "app":
@@ -860,8 +865,9 @@ totals as materialized (
         cast(sum(opened) filter (where is_read) as bigint) as opened,
         cast(sum(opened_p1_p2) filter (where is_read) as bigint) as opened_p1_p2,
         cast(sum(restored) filter (where is_read) as bigint) as restored,
-        -- A day before the lake first read task SLAs has none (null, see mv_incidents_app_day): in no sum either.
-        cast(sum(sla_breaches) filter (where is_read) as bigint) as sla_breaches,
+        -- A day before the lake first read task SLAs has none (null, see mv_incidents_app_day): in no sum either;
+        -- nor has a day wholly after how far it read them (their watermark), which the day table counts 0.
+        cast(sum(sla_breaches) filter (where is_read and {day_read("day", "slas_")}) as bigint) as sla_breaches,
         case when bool_or(is_read and day = $last_day) then
             cast(coalesce(sum(open_end_of_day) filter (where day = $last_day), 0) as bigint) end as open_end_of_period,
         case when bool_or(is_read and day = $last_day) then
@@ -991,10 +997,12 @@ def day_report(
     measured: list[str],
     under: Under = ESTATE,
     days_read: DaysRead = DaysRead(),
+    slas_read: DaysRead = DaysRead(),
 ) -> ReportRows:
     """A day report's rows (see DAY_REPORTS) with their `id` and `days` over `period`, whole UTC days (see
     Period.whole_days), over the applications in `measured` (those whose events the build can find). A day not in
-    `days_read` (the report's ServiceNow records not read on it) has unknown (null) counts."""
+    `days_read` (the report's ServiceNow records not read on it) has unknown (null) counts, and one not in `slas_read`
+    (task SLAs not read on it) unknown SLA breaches."""
     if group_by not in DAY_REPORT_LEVELS:
         raise KeyError(group_by)
     params = {
@@ -1007,7 +1015,7 @@ def day_report(
         "limit": limit,
         "after": after,
     }
-    params |= days_read.params()
+    params |= days_read.params() | slas_read.params("slas_")
     params |= under.params(group_by)
     day_table, totals, days = DAY_REPORTS[report]
     return report_rows(fetch(con, _scoped_day_rows(day_table) + totals + PAGE_AND_CALENDAR + days, params))

@@ -204,6 +204,7 @@ def _build(
             deployments_read_from=read_from.get(DEPLOYMENT_EVENTS.id),
             incidents_read_from=read_from.get(INCIDENTS.id),
             incidents_read_until=read_until[INCIDENTS.id],
+            changes_read_until=read_until[CHANGES.id],
             task_slas_read_from=read_from.get(TASK_SLAS.id),
             log_counts_read_from=logs_read[0],
             log_counts_read_until=logs_read[1],

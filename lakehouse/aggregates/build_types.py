@@ -75,6 +75,8 @@ class BuildParams:
     # How far the lake read incidents (their watermark: ServiceNow down since, when it lies before as_of); None when
     # never read or unknown. The top risks say the incidents after it are unknown (mv_monitoring_top_risks).
     incidents_read_until: datetime | None = None
+    # How far the lake read change requests, likewise: the top risks say the failed changes after it are unknown.
+    changes_read_until: datetime | None = None
     # The first instant the lake read task SLAs from; None when unknown.
     task_slas_read_from: datetime | None = None
     # The hours the logs ingestion read, [from, until): from its first read (None when unknown: every hour before

@@ -115,6 +115,11 @@ def _dora_metrics(scope: str) -> dict[str, str]:
             "Start of the part of the period whose deployments are counted: the period's start, or the first instant "
             "the lake read deployments from when that is later (a lake younger than the period)"
         ),
+        "incidents_read_until": (
+            "How far the lake had read ServiceNow's incidents (their watermark) when the period's last day lies wholly "
+            "after it (ServiceNow down since): the change failures found through an incident, the recovery time and "
+            "MTTR count only the incidents read before it; null when every day of the period was read"
+        ),
         "deployment_frequency_numerator": f"Successful deployments {events} finished in the period",
         "deployment_frequency_denominator_days": (
             "Days from deployments_from to the period's end; null with 'insufficient data'"

@@ -11,11 +11,15 @@
 -- holds none to count (deployments_read is false). Unknown when no ingest recorded it: the whole period.
 -- Incidents likewise (incidents_read_from): a period that ended before the lake read any has no MTTR to tell,
 -- rather than no incident restored (incidents_read is false).
+-- incidents_read_until: how far the lake read incidents (their watermark), when the period's last day lies wholly
+-- after it (ServiceNow down since, the API's rule in functions/api/queries.DaysRead): the period's MTTR, and its
+-- change failures and recoveries found through incidents, count only those read before it. Null otherwise.
 with params as (
     select
         as_of,
         cast(deployments_read_from as timestamptz) as deployments_read_from,
-        cast(incidents_read_from as timestamptz) as incidents_read_from
+        cast(incidents_read_from as timestamptz) as incidents_read_from,
+        cast(incidents_read_until as timestamptz) as incidents_read_until
     from build_params
 ),
 
@@ -47,12 +51,17 @@ select
     nullif(greatest(epoch(period_end) - epoch(deployments_from), 0), 0) / 86400.0 as deployment_days,
     -- A period not begun (the month at its first hour) has none of it read either: 'insufficient data', not 0.
     period_end > period_start and coalesce(deployments_read_from < period_end, true) as deployments_read,
-    period_end > period_start and coalesce(incidents_read_from < period_end, true) as incidents_read
+    period_end > period_start and coalesce(incidents_read_from < period_end, true) as incidents_read,
+    case
+        when utc_day(period_end - interval 1 microsecond) > utc_day(incidents_read_until - interval 1 microsecond)
+            then incidents_read_until
+    end as incidents_read_until
 from (
     select
         p.*,
         r.deployments_read_from,
         r.incidents_read_from,
+        r.incidents_read_until,
         -- At the period's end when the lake read none of it: no part of it to count.
         least(p.period_end, greatest(p.period_start, r.deployments_read_from)) as deployments_from
     from periods as p

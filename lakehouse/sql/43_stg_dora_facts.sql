@@ -177,6 +177,7 @@ select
     p.deployment_days,
     p.deployments_read,
     p.incidents_read,
+    p.incidents_read_until,
     m.correlation_mode,
     coalesce(d.deployments, 0) as deployments,
     coalesce(d.deploy_days, 0) as deploy_days,

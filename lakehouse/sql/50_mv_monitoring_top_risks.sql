@@ -37,9 +37,16 @@
 -- incidents the lake holds. The score and health are those of what is known, and reasons ends with
 -- 'incidents unknown since <watermark> UTC: ServiceNow not read since (only incidents read before count)', so that
 -- incidents not read never pass for none. A watermark unknown (null) is no outage.
+-- Change requests likewise (changes_read_until; ServiceNow may refuse one table and not the other): the failed
+-- changes count only the changes read, and reasons ends with 'changes unknown since <watermark> UTC: ServiceNow not
+-- read since (only changes read before count)', so that a failed change not read never passes for none.
 with params as (
     -- A parameter left None has no type of its own (see inputs.register_inputs).
-    select * replace (cast(incidents_read_until as timestamptz) as incidents_read_until) from build_params
+    select * replace (
+        cast(incidents_read_until as timestamptz) as incidents_read_until,
+        cast(changes_read_until as timestamptz) as changes_read_until
+    )
+    from build_params
 ),
 
 apps as (
@@ -168,7 +175,11 @@ evidence as (
         case
             when utc_day(bp.as_of - interval 1 microsecond) > utc_day(bp.incidents_read_until - interval 1 microsecond)
                 then bp.incidents_read_until
-        end as incidents_unknown_since
+        end as incidents_unknown_since,
+        case
+            when utc_day(bp.as_of - interval 1 microsecond) > utc_day(bp.changes_read_until - interval 1 microsecond)
+                then bp.changes_read_until
+        end as changes_unknown_since
     from apps as a
     cross join params as bp
     left join traffic as t on a.app_id = t.app_id
@@ -248,7 +259,10 @@ totals as (
                 -- The watermark as a UTC timestamp: formatted whatever the session's time zone.
                 case when incidents_unknown_since is not null then format(
                     'incidents unknown since {} UTC: ServiceNow not read since (only incidents read before count)',
-                    strftime(make_timestamp(epoch_us(incidents_unknown_since)), '%Y-%m-%d %H:%M')) end
+                    strftime(make_timestamp(epoch_us(incidents_unknown_since)), '%Y-%m-%d %H:%M')) end,
+                case when changes_unknown_since is not null then format(
+                    'changes unknown since {} UTC: ServiceNow not read since (only changes read before count)',
+                    strftime(make_timestamp(epoch_us(changes_unknown_since)), '%Y-%m-%d %H:%M')) end
             ],
             lambda x: x is not null
         ) as reasons

@@ -55,7 +55,7 @@ from functions.api.models import (
 )
 from functions.api.problems import Problem
 from functions.api.queries import Scope
-from lakehouse.aggregates.build import CHANGES, DEPLOYMENT_EVENTS, INCIDENTS, READ_FROM_DATASETS
+from lakehouse.aggregates.build import CHANGES, DEPLOYMENT_EVENTS, INCIDENTS, READ_FROM_DATASETS, TASK_SLAS
 from lakehouse.mappings import MappingEntry
 
 router = APIRouter(
@@ -253,24 +253,20 @@ def _open_incidents(mart: Mart, scope: Scope, open_now: dict[str, Any]) -> OpenI
     state = _servicenow_state(mart, scope, INCIDENTS.id)
     if state != "ok":
         return OpenIncidents(state=state, open=None, open_p1_p2=None, sla_breached=None)
-    read_until = _unread_after(mart, INCIDENTS.id, anchor(mart))
+    read_until = mart.snap.unread_after(INCIDENTS.id, anchor(mart))
     if read_until is not None:
         return OpenIncidents(state="ok", open=None, open_p1_p2=None, sla_breached=None, read_until=read_until)
+    sla_breached = open_now.get("sla_breached", 0)
+    if open_now.get("open") and mart.snap.unread_after(TASK_SLAS.id, anchor(mart)) is not None:
+        # Task SLAs not read on as-of's day: an open incident's breach since is unknown, not none.
+        sla_breached = None
     return OpenIncidents(
         state="ok",
         open=open_now.get("open") or 0,
         open_p1_p2=open_now.get("open_p1_p2") or 0,
         # No open incident: none breached. Null from the index: unknown (task SLAs not read back far enough).
-        sla_breached=open_now.get("sla_breached", 0),
+        sla_breached=sla_breached,
     )
-
-
-def _unread_after(mart: Mart, dataset: str, end: datetime) -> datetime | None:
-    """How far the lake had read `dataset` when the build ran, when that left a day up to `end` unread (ServiceNow
-    down since): what happened after it is unknown, not none. None when every such day was read."""
-    if mart.snap.days_read(dataset).read_through(queries.last_day_of(end)):
-        return None
-    return mart.snap.read_until(dataset)
 
 
 def _list_end(status: str, p: periods.Period, as_of: datetime) -> datetime:
@@ -335,7 +331,7 @@ def _incidents(
         status=status,
         period=_period_out(p),
         state=_servicenow_state(mart, scope, INCIDENTS.id),
-        read_until=_unread_after(mart, INCIDENTS.id, _list_end(status, p, anchor(mart))),
+        read_until=mart.snap.unread_after(INCIDENTS.id, _list_end(status, p, anchor(mart))),
         items=rows[:limit],  # type: ignore[arg-type]
         page=Page(limit=limit, next_cursor=next_cursor(mart, listed, rows, limit, "opened_at", "sys_id")),
     )
@@ -371,7 +367,7 @@ def _changes(
         status=status,
         period=_period_out(p),
         state=_servicenow_state(mart, scope, CHANGES.id),
-        read_until=_unread_after(mart, CHANGES.id, _list_end(status, p, anchor(mart))),
+        read_until=mart.snap.unread_after(CHANGES.id, _list_end(status, p, anchor(mart))),
         items=rows[:limit],  # type: ignore[arg-type]
         page=Page(limit=limit, next_cursor=next_cursor(mart, listed, rows, limit, "change_start", "sys_id")),
     )

@@ -859,6 +859,11 @@ export interface components {
             deploymentsFrom?: string | null;
             /** Id */
             id: string;
+            /**
+             * Incidentsreaduntil
+             * @description How far the lake had read ServiceNow's incidents (their watermark: ServiceNow down since), given when the period's last day lies wholly after it: the change failures found through an incident, the recovery time and the MTTR count only the incidents read before it, and what came after is unknown, not none. Null when every day of the period was read. A named period's is the daily build's.
+             */
+            incidentsReadUntil?: string | null;
             /** Leadtimelevel */
             leadTimeLevel?: string | null;
             /** Leadtimemedianhours */
@@ -1227,7 +1232,7 @@ export interface components {
             restored: number | null;
             /**
              * Slabreaches
-             * @description Incidents opened in the period with a breached task SLA, over the days read (a day before the lake first read ServiceNow's incidents, or their task SLAs, or wholly after how far it had read them, adds nothing: it is unknown); null when none of the period's days was read.
+             * @description Incidents opened in the period with a breached task SLA, over the days read (a day before the lake first read ServiceNow's incidents, or their task SLAs, or wholly after how far it had read either, adds nothing: it is unknown); null when none of the period's days was read.
              */
             slaBreaches: number | null;
             /**
@@ -1466,7 +1471,7 @@ export interface components {
             readUntil?: string | null;
             /**
              * Slabreached
-             * @description Of those, with a breached task SLA; null when unknown: one of them opened before the lake first read task SLAs (or that instant is unknown) and no breached task SLA of it was read.
+             * @description Of those, with a breached task SLA; null when unknown: one of them opened before the lake first read task SLAs (or that instant is unknown) and no breached task SLA of it was read, or the as-of's day lies wholly after how far the lake had read task SLAs (ServiceNow's task_sla not read since).
              */
             slaBreached: number | null;
             /**

@@ -2,7 +2,7 @@
 import { TableColumn } from '@backstage/core-components';
 import { NamedTable } from './common/NamedTable';
 import type { DoraRow } from '../api/types';
-import { cutHours, decimal, GROUP_LABELS, NONE, percent } from './common/format';
+import { cutHours, decimal, GROUP_LABELS, NONE, percent, when } from './common/format';
 import { NO_TOOLBAR } from './common/tableOptions';
 
 function level(value: string, lvl: string | null | undefined, state: string | null | undefined) {
@@ -49,6 +49,15 @@ function readSince(r: DoraRow, periodStart: string | undefined): string {
 }
 
 /**
+ * ServiceNow read only up to a time before the period's end (`incidentsReadUntil`): the failures found through an
+ * incident and the recovery times count only the incidents read before it, and the cell says so, since a rate or a
+ * median without them would read as the whole period's.
+ */
+function incidentsReadUntil(r: DoraRow): string {
+  return r.incidentsReadUntil ? ` · incidents read only up to ${when(r.incidentsReadUntil)}` : '';
+}
+
+/**
  * The days the frequency's level rests on. The level is a cadence met by days, weeks and months holding a deployment,
  * not by the rate: 45 deployments on 15 of 30 days are 1.50/day and high, not elite (daily asks for 20 of the 30), and
  * 30 on one day 1.00/day and medium. The cell says on how many of the period's days (a part day at its start is one).
@@ -76,9 +85,13 @@ const doraColumns = (groupBy: string, periodStart?: string): TableColumn<DoraRow
   { title: 'Lead time (median)', render: r => level(cutHours(r.leadTimeMedianHours), r.leadTimeLevel, r.leadTimeState) },
   {
     title: 'Change failure rate',
-    render: r => level(failureRate(r.changeFailureRate), r.changeFailureLevel, r.changeFailureState),
+    render: r =>
+      level(failureRate(r.changeFailureRate), r.changeFailureLevel, r.changeFailureState) + incidentsReadUntil(r),
   },
-  { title: 'Recovery time (median)', render: r => level(cutHours(r.recoveryMedianHours), r.recoveryLevel, r.recoveryState) },
+  {
+    title: 'Recovery time (median)',
+    render: r => level(cutHours(r.recoveryMedianHours), r.recoveryLevel, r.recoveryState) + incidentsReadUntil(r),
+  },
   // DORA's fifth metric has no published performance bands: the rate and what it counts.
   { title: 'Rework rate', render: rework },
 ];
