@@ -98,12 +98,13 @@ def _run(event: Any, context: LambdaContext) -> BuildResult:
     as_of = _as_of(event.get("as_of"))
     settings = Settings()
     lake = Lake.from_settings(settings)
-    lake.check()
     # The lease lasts as long as this invocation can: a build killed where it cannot let go (out of memory) holds the
     # lake no longer than its timeout, and the retry that follows finds the lake free.
     lease_for = timedelta(milliseconds=context.get_remaining_time_in_millis())
     trigger = trigger_of(event)
     with stop_before_timeout(context, STOP_BEFORE_TIMEOUT_S + _longest_store_read_s(settings, lake)):
+        # Under the invocation's deadline: a store that never answers fails the check by then.
+        lake.check()
         return build(lake, settings, mode=mode, as_of=as_of, trigger=trigger, lease_for=lease_for)
 
 

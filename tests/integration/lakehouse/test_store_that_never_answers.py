@@ -174,3 +174,28 @@ def test_a_build_on_the_store_stops_early_enough_for_a_query_the_store_holds_to_
     with pytest.raises(RosettaError, match=r"^stopped 44 s before the Lambda timeout"):
         build_handler.handler({"mode": "full", "as_of": AS_OF.isoformat()}, LambdaContext(remaining_ms=50_000))
     assert time.monotonic() - started < 50 - 30
+
+
+def test_a_build_whose_first_look_at_the_bucket_is_held_fails_within_its_invocation(
+    faulty_s3: FaultyStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The build's first request asks whether the bucket is there. Held, with 1 s to connect and 5 s to answer and
+    botocore's five retries, it took six tries of 5 s and the waits between them, past an invocation given 20 s: the
+    check ran before the invocation's deadline was noted. It now ends within the 20 s, saying the store did not
+    answer in time."""
+    prefix = f"t-{uuid.uuid4().hex[:12]}"
+    for name, value in faulty_s3.endpoint.environment(prefix).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("ROSETTA_DUCKDB_TEMP_DIRECTORY", str(tmp_path / "duckdb"))
+    monkeypatch.setenv("ROSETTA_S3_CONNECT_TIMEOUT_S", "1")
+    monkeypatch.setenv("ROSETTA_S3_READ_TIMEOUT_S", "5")
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "RosettaMonitoringTest")
+    held = faulty_s3.fail(lambda r: r.method == "HEAD" and r.path.strip("/") == faulty_s3.endpoint.bucket, HANG)
+    started = time.monotonic()
+    with pytest.raises(RosettaError) as caught:
+        build_handler.handler({"mode": "hourly"}, LambdaContext(remaining_ms=20_000))
+    took = time.monotonic() - started
+    assert took < 20, f"took {took:.1f} s"
+    assert held.hit >= 1
+    assert str(caught.value).startswith(f"S3 store {where(faulty_s3)} did not answer in time")
