@@ -31,8 +31,9 @@ class LambdaTimeout(BaseException):
 @contextmanager
 def stop_before_timeout(context: Any, margin_s: float = STOP_BEFORE_TIMEOUT_S) -> Iterator[None]:
     """Raise LambdaTimeout in the work `margin_s` before the invocation's timeout; the invocation then fails with one
-    line saying so. Only the main thread can take a signal, and an invocation given less than the margin (a function
-    configured with a short timeout) would stop at once: both run unguarded.
+    line saying so. An invocation given less than that (a function configured with a short timeout) stops
+    `STOP_BEFORE_TIMEOUT_S` before, the time to record its end, which covers all but the longest calls; given less
+    than that it would stop at once, so it runs unguarded, as one off the main thread does (only it takes a signal).
 
     The timeout itself is noted as the run deadline (lakehouse.runlog.note_deadline): a run record still "running" past
     it reads as failed, and the sources' requests and the lake's store calls end by it. Noted from the main thread
@@ -43,6 +44,7 @@ def stop_before_timeout(context: Any, margin_s: float = STOP_BEFORE_TIMEOUT_S) -
         yield
         return
     note_deadline(datetime.now(UTC) + timedelta(seconds=left))
+    margin_s = margin_s if left > margin_s else STOP_BEFORE_TIMEOUT_S
     try:
         if left <= margin_s:
             yield

@@ -124,9 +124,10 @@ def longest_store_read_s(settings: Settings) -> float:
 
 def _configure_s3(con: duckdb.DuckDBPyConnection, settings: Settings, store: S3Store) -> None:
     con.execute(f"LOAD {sql_literal(str(httpfs_extension_path()))}")
-    # httpfs's own timeout is 30 s a try, four tries: a silent store would hold a query two minutes.
-    con.execute("set http_timeout = $seconds", {"seconds": store_wait_s(settings)})
-    con.execute("set http_retries = $retries", {"retries": STORE_READ_RETRIES})
+    # httpfs's own timeout is 30 s a try, four tries: a silent store would hold a query two minutes. Global: the
+    # build's background writes read the lake on cursors, each a session of its own.
+    con.execute("set global http_timeout = $seconds", {"seconds": store_wait_s(settings)})
+    con.execute("set global http_retries = $retries", {"retries": STORE_READ_RETRIES})
     credentials = store.session.get_credentials()
     if credentials is None:
         raise LakeAccessError(

@@ -10,14 +10,17 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from functions.build_aggregates import handler as build_handler
 from lakehouse.aggregates import build as build_module
 from lakehouse.aggregates.build import STATE_KEY, build
+from lakehouse.duckdb_session import open_duckdb
 from lakehouse.errors import LakeAccessError, RosettaError
 from lakehouse.local_s3 import S3Endpoint
-from lakehouse.runlog import RunLog
+from lakehouse.runlog import RunLog, RunRecord
+from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from tests.integration.store_faults import HANG, FaultyStore, method_on
 from tests.lambda_context import LambdaContext
@@ -28,10 +31,48 @@ pytestmark = pytest.mark.s3
 WATERMARK = "state/servicenow/incidents.json"
 # What botocore alone would take on a held request: 60 s a try, and the retries after it (one, with `one_retry`).
 BOTOCORE_DEFAULT_S = 60 * 2
+# What a build leaves in the lake: its mart objects by key, and its build state.
+Built = tuple[dict[str, Any], Any]
 
 
 def where(faulty_s3: FaultyStore) -> str:
     return f"s3://{faulty_s3.endpoint.bucket} at {faulty_s3.endpoint.endpoint_url}"
+
+
+def built_lake(endpoint: S3Endpoint, prefix: str, tmp_path: Path) -> tuple[Settings, Lake, Built]:
+    """A lake of the small estate behind `endpoint`, built once, and what its build left (mart objects, build state)."""
+    settings = endpoint.settings(prefix, duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    build(lake, settings, mode="full", as_of=AS_OF)
+    return settings, lake, what_the_build_left(lake)
+
+
+def what_the_build_left(lake: Lake) -> Built:
+    return {key: lake.store.get(key) for key in lake.list_keys("mart/")}, lake.get_json(STATE_KEY)
+
+
+def as_lambda_sees_it(
+    monkeypatch: pytest.MonkeyPatch, endpoint: S3Endpoint, prefix: str, tmp_path: Path, *, read_timeout_s: int
+) -> None:
+    """The build function's environment: the lake behind `endpoint`, 1 s to connect and `read_timeout_s` to answer."""
+    for name, value in endpoint.environment(prefix).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("ROSETTA_DUCKDB_TEMP_DIRECTORY", str(tmp_path / "duckdb"))
+    monkeypatch.setenv("ROSETTA_S3_CONNECT_TIMEOUT_S", "1")
+    monkeypatch.setenv("ROSETTA_S3_READ_TIMEOUT_S", str(read_timeout_s))
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "RosettaMonitoringTest")
+
+
+def failed_and_nothing_lost(settings: Settings, lake: Lake, before: Built) -> RunRecord:
+    """The stopped build's run record, failed and ended; the mart and the build state as the last build left them, and
+    the lease given back (the next build runs at once)."""
+    (failed,) = [r for r in RunLog(lake).list(limit=10) if r.function == "build_aggregates" and r.status == "failed"]
+    assert failed.finished_at is not None
+    assert what_the_build_left(lake) == before
+    assert build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1)).tables
+    return failed
 
 
 @pytest.mark.usefixtures("one_retry")
@@ -68,19 +109,8 @@ def test_a_build_whose_reads_are_held_stops_by_its_deadline_records_its_end_and_
     the deadline, fails within the 20 s naming the object it read and that the store did not answer in time, and its
     run record says so, ended; the mart, the build state and the lease are as the last build left them."""
     prefix = f"t-{uuid.uuid4().hex[:12]}"
-    settings = faulty_s3.endpoint.settings(prefix, duckdb_temp_directory=tmp_path / "duckdb")
-    lake = Lake.from_settings(settings)
-    write_estate(lake)
-    build(lake, settings, mode="full", as_of=AS_OF)
-    mart = {key: lake.store.get(key) for key in lake.list_keys("mart/")}
-    state = lake.get_json(STATE_KEY)
-    for name, value in faulty_s3.endpoint.environment(prefix).items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("ROSETTA_DUCKDB_TEMP_DIRECTORY", str(tmp_path / "duckdb"))
-    monkeypatch.setenv("ROSETTA_S3_CONNECT_TIMEOUT_S", "1")
-    monkeypatch.setenv("ROSETTA_S3_READ_TIMEOUT_S", "5")
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "RosettaMonitoringTest")
+    settings, lake, before = built_lake(faulty_s3.endpoint, prefix, tmp_path)
+    as_lambda_sees_it(monkeypatch, faulty_s3.endpoint, prefix, tmp_path, read_timeout_s=5)
 
     held = faulty_s3.fail(method_on("GET", "/read_from/"), HANG)
     started = time.monotonic()
@@ -95,13 +125,8 @@ def test_a_build_whose_reads_are_held_stops_by_its_deadline_records_its_end_and_
     assert faulty_s3.endpoint.secret_access_key not in message
 
     faulty_s3.clear()
-    (failed,) = [r for r in RunLog(lake).list(limit=10) if r.function == "build_aggregates" and r.status == "failed"]
+    failed = failed_and_nothing_lost(settings, lake, before)
     assert failed.error is not None and failed.error.endswith(message)
-    assert failed.finished_at is not None
-    assert {key: lake.store.get(key) for key in lake.list_keys("mart/")} == mart
-    assert lake.get_json(STATE_KEY) == state
-    # The lease was given back: the next build runs at once.
-    assert build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1)).tables
 
 
 def test_a_build_whose_duckdb_reads_of_the_lake_are_held_stops_before_lambda_kills_it(
@@ -114,19 +139,8 @@ def test_a_build_whose_duckdb_reads_of_the_lake_are_held_stops_before_lambda_kil
     build stops that long and 30 s more before the timeout: it ends within the 48 s, its run record failed and ended,
     the mart, the build state and the lease as the last build left them."""
     prefix = f"t-{uuid.uuid4().hex[:12]}"
-    settings = faulty_s3.endpoint.settings(prefix, duckdb_temp_directory=tmp_path / "duckdb")
-    lake = Lake.from_settings(settings)
-    write_estate(lake)
-    build(lake, settings, mode="full", as_of=AS_OF)
-    mart = {key: lake.store.get(key) for key in lake.list_keys("mart/")}
-    state = lake.get_json(STATE_KEY)
-    for name, value in faulty_s3.endpoint.environment(prefix).items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("ROSETTA_DUCKDB_TEMP_DIRECTORY", str(tmp_path / "duckdb"))
-    monkeypatch.setenv("ROSETTA_S3_CONNECT_TIMEOUT_S", "1")
-    monkeypatch.setenv("ROSETTA_S3_READ_TIMEOUT_S", "3")
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "RosettaMonitoringTest")
+    settings, lake, before = built_lake(faulty_s3.endpoint, prefix, tmp_path)
+    as_lambda_sees_it(monkeypatch, faulty_s3.endpoint, prefix, tmp_path, read_timeout_s=3)
 
     metrics = "/raw/dynatrace/service_metrics_hourly/"
     held = [faulty_s3.fail(method_on(method, metrics), HANG) for method in ("HEAD", "GET")]
@@ -138,30 +152,36 @@ def test_a_build_whose_duckdb_reads_of_the_lake_are_held_stops_before_lambda_kil
     assert sum(rule.hit for rule in held) >= 1
 
     faulty_s3.clear()
-    (failed,) = [r for r in RunLog(lake).list(limit=10) if r.function == "build_aggregates" and r.status == "failed"]
-    assert failed.finished_at is not None
-    assert {key: lake.store.get(key) for key in lake.list_keys("mart/")} == mart
-    assert lake.get_json(STATE_KEY) == state
-    assert build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1)).tables
+    failed_and_nothing_lost(settings, lake, before)
 
 
+@pytest.mark.parametrize(
+    ("read_timeout_s", "left_s", "stopped_before_s", "stopped_by_s"),
+    [
+        # 4 x 3 s and 2.1 s of waits more than 30 s: stopped at about 6 s.
+        (3, 50, 44, 15),
+        # With 20 s to answer the margin would be 112 s, more than the 40 s given: the usual 30 s, at about 10 s,
+        # rather than no stop at all.
+        (20, 40, 30, 20),
+    ],
+)
 def test_a_build_on_the_store_stops_early_enough_for_a_query_the_store_holds_to_end(
-    s3_endpoint: S3Endpoint, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    s3_endpoint: S3Endpoint,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    read_timeout_s: int,
+    left_s: int,
+    stopped_before_s: int,
+    stopped_by_s: int,
 ) -> None:
     """A stop before Lambda's timeout waits for the DuckDB query it lands in, and a query the store holds ends only
-    when its four tries have waited out their timeout: with 1 s to connect and 3 s to answer, 4 x 3 s and 2.1 s of
-    waits between tries. So a build on the store stops that long before the usual 30 s: 44 s before, not 30 (a build
-    on a local folder keeps 30 s, tests/unit/aggregates/test_handler.py). Invoked with 50 s left and reading its
-    inputs for a minute, it is stopped about 6 s in."""
+    when its four tries have waited out their timeout (1 s to connect here): four read timeouts and 2.1 s of waits
+    between tries. So a build on the store stops that long before the usual 30 s (a build on a local folder keeps
+    30 s, tests/unit/aggregates/test_handler.py), unless the invocation is given less than that: it then stops 30 s
+    before, which covers all but such a query. Invoked with `left_s` and reading its inputs for a minute."""
     prefix = f"t-{uuid.uuid4().hex[:12]}"
     write_estate(Lake.from_settings(s3_endpoint.settings(prefix, duckdb_temp_directory=tmp_path / "duckdb")))
-    for name, value in s3_endpoint.environment(prefix).items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("ROSETTA_DUCKDB_TEMP_DIRECTORY", str(tmp_path / "duckdb"))
-    monkeypatch.setenv("ROSETTA_S3_CONNECT_TIMEOUT_S", "1")
-    monkeypatch.setenv("ROSETTA_S3_READ_TIMEOUT_S", "3")
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "RosettaMonitoringTest")
+    as_lambda_sees_it(monkeypatch, s3_endpoint, prefix, tmp_path, read_timeout_s=read_timeout_s)
     read_inputs = build_module.register_inputs
 
     def slow_read(*args: Any, **kwargs: Any) -> Any:
@@ -171,9 +191,10 @@ def test_a_build_on_the_store_stops_early_enough_for_a_query_the_store_holds_to_
 
     monkeypatch.setattr(build_module, "register_inputs", slow_read)
     started = time.monotonic()
-    with pytest.raises(RosettaError, match=r"^stopped 44 s before the Lambda timeout"):
-        build_handler.handler({"mode": "full", "as_of": AS_OF.isoformat()}, LambdaContext(remaining_ms=50_000))
-    assert time.monotonic() - started < 50 - 30
+    with pytest.raises(RosettaError, match=rf"^stopped {stopped_before_s} s before the Lambda timeout"):
+        build_handler.handler({"mode": "full", "as_of": AS_OF.isoformat()}, LambdaContext(remaining_ms=left_s * 1000))
+    took = time.monotonic() - started
+    assert took < stopped_by_s, f"took {took:.1f} s"
 
 
 def test_a_build_whose_first_look_at_the_bucket_is_held_fails_within_its_invocation(
@@ -184,13 +205,7 @@ def test_a_build_whose_first_look_at_the_bucket_is_held_fails_within_its_invocat
     check ran before the invocation's deadline was noted. It now ends within the 20 s, saying the store did not
     answer in time."""
     prefix = f"t-{uuid.uuid4().hex[:12]}"
-    for name, value in faulty_s3.endpoint.environment(prefix).items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("ROSETTA_DUCKDB_TEMP_DIRECTORY", str(tmp_path / "duckdb"))
-    monkeypatch.setenv("ROSETTA_S3_CONNECT_TIMEOUT_S", "1")
-    monkeypatch.setenv("ROSETTA_S3_READ_TIMEOUT_S", "5")
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "RosettaMonitoringTest")
+    as_lambda_sees_it(monkeypatch, faulty_s3.endpoint, prefix, tmp_path, read_timeout_s=5)
     held = faulty_s3.fail(lambda r: r.method == "HEAD" and r.path.strip("/") == faulty_s3.endpoint.bucket, HANG)
     started = time.monotonic()
     with pytest.raises(RosettaError) as caught:
@@ -199,3 +214,29 @@ def test_a_build_whose_first_look_at_the_bucket_is_held_fails_within_its_invocat
     assert took < 20, f"took {took:.1f} s"
     assert held.hit >= 1
     assert str(caught.value).startswith(f"S3 store {where(faulty_s3)} did not answer in time")
+
+
+def test_a_read_on_a_cursor_of_the_build_connection_ends_after_the_store_timeouts(
+    faulty_s3: FaultyStore, tmp_path: Path
+) -> None:
+    """The build's background writes read the lake on cursors of its connection, each a session of its own. A read
+    there that the store holds ends after the store's timeouts too (1 s to connect, 2 s to answer: four tries of 2 s
+    and 2.1 s of waits), not httpfs's own 30 s a try: two minutes."""
+    settings = faulty_s3.endpoint.settings(
+        f"t-{uuid.uuid4().hex[:12]}",
+        duckdb_temp_directory=tmp_path / "duckdb",
+        s3_connect_timeout_s=1,
+        s3_read_timeout_s=2,
+    )
+    lake = Lake.from_settings(settings)
+    con = open_duckdb(settings, lake)
+    con.execute("copy (select 1 as x) to $path (format parquet)", {"path": str(tmp_path / "x.parquet")})
+    lake.store.put("mart/x/data.parquet", (tmp_path / "x.parquet").read_bytes())
+    held = [faulty_s3.fail(method_on(method, "/mart/x/"), HANG) for method in ("HEAD", "GET")]
+    cursor = con.cursor()
+    started = time.monotonic()
+    with pytest.raises(duckdb.IOException, match="Timeout was reached"):
+        cursor.execute("select count(*) from read_parquet($url)", {"url": lake.url_of("mart/x/data.parquet")})
+    took = time.monotonic() - started
+    assert took < 4 * 2 + 2.1 + 5, f"took {took:.1f} s"
+    assert sum(rule.hit for rule in held) == 4
