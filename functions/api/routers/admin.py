@@ -52,7 +52,7 @@ from functions.api.models import (
     UnmappedKey,
     problem_responses,
 )
-from functions.api.problems import Problem, invalid
+from functions.api.problems import MOST_LISTED_ERRORS, Problem, invalid
 from lakehouse.deadline import carrying_deadline
 from lakehouse.errors import ConcurrentWriteError, MappingValidationError
 from lakehouse.mappings import MappingStore
@@ -316,7 +316,7 @@ def post_mappings(
             422,
             f"{len(exc.problems)} problem(s): nothing was written",
             title="Mapping rejected",
-            errors=_mapping_errors(change, exc.problems[:200], production),
+            errors=_mapping_errors(change, exc.problems[:MOST_LISTED_ERRORS], production),
         ) from None
     except ConcurrentWriteError as exc:
         # Other admins kept taking the next version first: nothing was written, and the same change may be sent again.
