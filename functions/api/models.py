@@ -684,7 +684,8 @@ class DoraRow(ApiModel):
         default=None,
         description="How far the lake had read ServiceNow's incidents (their watermark: ServiceNow down since), given "
         "when the period's last day lies wholly after it: the change failures found through an incident, the "
-        "recovery time and the MTTR count only the incidents read before it, and what came after is unknown, not "
+        "recovery time, the rework (deployments that fixed an incident forward) and the MTTR count only the incidents "
+        "read before it, and what came after is unknown, not "
         "none. Null when every day of the period was read. A named period's is the daily build's.",
     )
     deployment_frequency_numerator: int | None = None

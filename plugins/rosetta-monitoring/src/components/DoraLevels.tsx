@@ -50,8 +50,8 @@ function readSince(r: DoraRow, periodStart: string | undefined): string {
 
 /**
  * ServiceNow read only up to a time before the period's end (`incidentsReadUntil`): the failures found through an
- * incident and the recovery times count only the incidents read before it, and the cell says so, since a rate or a
- * median without them would read as the whole period's.
+ * incident, the recovery times and the deployments that fixed an incident (rework) count only the incidents read
+ * before it, and the cell says so, since a rate or a median without them would read as the whole period's.
  */
 function incidentsReadUntil(r: DoraRow): string {
   return r.incidentsReadUntil ? ` · incidents read only up to ${when(r.incidentsReadUntil)}` : '';
@@ -93,7 +93,7 @@ const doraColumns = (groupBy: string, periodStart?: string): TableColumn<DoraRow
     render: r => level(cutHours(r.recoveryMedianHours), r.recoveryLevel, r.recoveryState) + incidentsReadUntil(r),
   },
   // DORA's fifth metric has no published performance bands: the rate and what it counts.
-  { title: 'Rework rate', render: rework },
+  { title: 'Rework rate', render: r => rework(r) + incidentsReadUntil(r) },
 ];
 
 /** DORA metrics with their performance level, one row per app or group, over a period starting at `periodStart`. */
