@@ -1056,8 +1056,9 @@ select
         sum(s.incidents_opened) filter (where {day_read("s.day", "incidents_")}) end as incidents,
     sum(s.requests) as requests
 from mv_monitoring_app_day_summary as s
--- Risk scores and health are production's: another environment's ranking has none.
-left join mv_monitoring_top_risks as r on r.app_id = s.app_id and s.environment = $production
+-- Risk scores and health are production's: another environment's ranking has none. Asked in the right side (every
+-- row is of $env): a condition on the left side alone in a left join's ON made DuckDB compare every pair (0.13 s).
+left join (select * from mv_monitoring_top_risks where $env = $production) as r on r.app_id = s.app_id
 where s.environment = $env and s.day >= $first_day and s.day <= $last_day
 group by s.app_id
 """  # noqa: S608 - constant text
