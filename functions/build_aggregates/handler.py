@@ -17,7 +17,6 @@ from lakehouse.aggregates.build import BuildError, build
 from lakehouse.aggregates.build_types import BuildResult, failed_run_id
 from lakehouse.duckdb_session import longest_store_read_s
 from lakehouse.lambda_event import event_object
-from lakehouse.objectstore import S3Store
 from lakehouse.runlog import describe_error, trigger_of
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
@@ -111,7 +110,7 @@ def _run(event: Any, context: LambdaContext) -> BuildResult:
 def _longest_store_read_s(settings: Settings, lake: Lake) -> float:
     """What the stop before Lambda's timeout must leave room for beyond recording the run's end: a query DuckDB sends to
     a store that never answers is not interrupted until its tries have all waited out their timeout."""
-    return longest_store_read_s(settings) if isinstance(lake.store, S3Store) else 0.0
+    return longest_store_read_s(settings) if lake.is_s3 else 0.0
 
 
 def _took(started: float) -> dict[str, float]:

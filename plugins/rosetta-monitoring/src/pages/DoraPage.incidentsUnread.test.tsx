@@ -18,9 +18,7 @@ describe('DORA page while ServiceNow is not read', () => {
   // read to its end (incidentsReadUntil null): no note.
   it('says how far incidents were read beside the figures built on them', async () => {
     const [billing, booking] = f.doraApp.items;
-    const stale = {
-      ...billing,
-      incidentsReadUntil: '2026-11-18T00:00:00Z',
+    const figures = {
       changeFailureRate: 0.1,
       changeFailureLevel: 'high',
       changeFailureState: 'ok',
@@ -32,20 +30,8 @@ describe('DORA page while ServiceNow is not read', () => {
       reworkDenominator: 20,
       reworkState: 'ok',
     };
-    const whole = {
-      ...booking,
-      incidentsReadUntil: null,
-      changeFailureRate: 0.1,
-      changeFailureLevel: 'high',
-      changeFailureState: 'ok',
-      recoveryMedianHours: 5.5,
-      recoveryLevel: 'high',
-      recoveryState: 'ok',
-      reworkRate: 0.05,
-      reworkNumerator: 1,
-      reworkDenominator: 20,
-      reworkState: 'ok',
-    };
+    const stale = { ...billing, ...figures, incidentsReadUntil: '2026-11-18T00:00:00Z' };
+    const whole = { ...booking, ...figures, incidentsReadUntil: null };
     server.use(answer('/kpis/dora', { ...f.doraApp, items: [stale, whole] }));
     await renderWithApi(<DoraPage />);
     const [, , , staleFailures, staleRecovery, staleRework] = await cellsOf(billing.id);
