@@ -244,8 +244,9 @@ locals {
   }
 
   # Ingestion emits Rejects (the records it set aside in <source>/rejects) after every invocation whose runs ended, a
-  # run with failed datasets included (one stopped before its timeout emits none; the failed-run alarm has it): figures silently shrink when a source changes its records' shape, or the mapping names what the
-  # source no longer serves. Summed over an hour, the interval of the slowest schedules.
+  # run with failed datasets included (one stopped before its timeout emits none; the failed-run alarm has it):
+  # figures silently shrink when a source changes its records' shape, or the mapping names what the source no longer
+  # serves. Summed over an hour, the interval of the slowest schedules.
   rejects_alarms = {
     for key in keys(local.ingest) : key => {
       metric_name    = "Rejects"

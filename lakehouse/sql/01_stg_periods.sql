@@ -52,10 +52,7 @@ select
     -- A period not begun (the month at its first hour) has none of it read either: 'insufficient data', not 0.
     period_end > period_start and coalesce(deployments_read_from < period_end, true) as deployments_read,
     period_end > period_start and coalesce(incidents_read_from < period_end, true) as incidents_read,
-    case
-        when utc_day(period_end - interval 1 microsecond) > utc_day(incidents_read_until - interval 1 microsecond)
-            then incidents_read_until
-    end as incidents_read_until
+    unread_since(period_end, incidents_read_until) as incidents_read_until
 from (
     select
         p.*,

@@ -172,14 +172,8 @@ evidence as (
         t.app_id is not null or coalesce(i.opened_14d, 0) > 0 or coalesce(f.deployments_14d, 0) > 0
         or coalesce(c.changes_14d, 0) > 0 or coalesce(i.open_p1_p2, 0) > 0 or coalesce(f.change_failures_7d, 0) + coalesce(c.unsuccessful_changes_7d, 0) > 0
             as has_data,
-        case
-            when utc_day(bp.as_of - interval 1 microsecond) > utc_day(bp.incidents_read_until - interval 1 microsecond)
-                then bp.incidents_read_until
-        end as incidents_unknown_since,
-        case
-            when utc_day(bp.as_of - interval 1 microsecond) > utc_day(bp.changes_read_until - interval 1 microsecond)
-                then bp.changes_read_until
-        end as changes_unknown_since
+        unread_since(bp.as_of, bp.incidents_read_until) as incidents_unknown_since,
+        unread_since(bp.as_of, bp.changes_read_until) as changes_unknown_since
     from apps as a
     cross join params as bp
     left join traffic as t on a.app_id = t.app_id

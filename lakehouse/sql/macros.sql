@@ -88,6 +88,14 @@ create or replace macro counts_for_lead_time(target_branch, branches, default_br
 -- lookup the cast makes per row (0.13 s of CPU per half a million deployments, against 0.01 s).
 create or replace macro utc_day(moment) as date '1970-01-01' + cast(floor(epoch(moment) / 86400) as integer);
 
+-- A source's watermark (how far the lake read it) when the day that ends at `period_end` lies wholly after it: the
+-- source was down since, and what happened after it is unknown, not none. Null when that day was read, or when the
+-- watermark is unknown (no outage). The API's rule for the days it serves is the same (functions/api/queries.DaysRead).
+create or replace macro unread_since(period_end, watermark) as
+    case
+        when utc_day(period_end - interval 1 microsecond) > utc_day(watermark - interval 1 microsecond) then watermark
+    end;
+
 -- The UTC month of an instant ('YYYY-MM'), as the whole-history tables' month objects are named: formatted from a
 -- timestamp without a time zone, since formatting the instant itself looks its zone up per row (a tenth of a second
 -- per half a million deployments, every hour).
