@@ -685,8 +685,16 @@ class DoraRow(ApiModel):
         description="How far the lake had read ServiceNow's incidents (their watermark: ServiceNow down since), given "
         "when the period's last day lies wholly after it: the change failures found through an incident, the "
         "recovery time, the rework (deployments that fixed an incident forward) and the MTTR count only the incidents "
-        "read before it, and what came after is unknown, not "
-        "none. Null when every day of the period was read. A named period's is the daily build's.",
+        "read before it, and what came after is unknown, not none. Null when every day of the period was read. A "
+        "named period's is the daily build's.",
+    )
+    changes_read_until: datetime | None = Field(
+        default=None,
+        description="How far the lake had read ServiceNow's change requests (their watermark: ServiceNow down since), "
+        "given when the period's last day lies wholly after it: the change failures found through an unsuccessful "
+        "change, their recovery time and the rework done under an emergency change count only the changes read "
+        "before it, and what came after is unknown, not none. Null when every day of the period was read. A named "
+        "period's is the daily build's.",
     )
     deployment_frequency_numerator: int | None = None
     deployment_frequency_denominator_days: float | None = Field(

@@ -117,8 +117,15 @@ def _dora_metrics(scope: str) -> dict[str, str]:
         ),
         "incidents_read_until": (
             "How far the lake had read ServiceNow's incidents (their watermark) when the period's last day lies wholly "
-            "after it (ServiceNow down since): the change failures found through an incident, the recovery time and "
-            "MTTR count only the incidents read before it; null when every day of the period was read"
+            "after it (ServiceNow down since): the change failures found through an incident, the recovery time, the "
+            "rework done as a fix forward and MTTR count only the incidents read before it; null when every day of the "
+            "period was read"
+        ),
+        "changes_read_until": (
+            "How far the lake had read ServiceNow's change requests (their watermark) when the period's last day lies "
+            "wholly after it (ServiceNow down since): the change failures found through an unsuccessful change, their "
+            "recovery and the rework done under an emergency change count only the changes read before it; null when "
+            "every day of the period was read"
         ),
         "deployment_frequency_numerator": f"Successful deployments {events} finished in the period",
         "deployment_frequency_denominator_days": (

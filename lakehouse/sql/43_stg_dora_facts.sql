@@ -178,6 +178,7 @@ select
     p.deployments_read,
     p.incidents_read,
     p.incidents_read_until,
+    p.changes_read_until,
     m.correlation_mode,
     coalesce(d.deployments, 0) as deployments,
     coalesce(d.deploy_days, 0) as deploy_days,

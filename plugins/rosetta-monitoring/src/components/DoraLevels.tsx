@@ -49,12 +49,16 @@ function readSince(r: DoraRow, periodStart: string | undefined): string {
 }
 
 /**
- * ServiceNow read only up to a time before the period's end (`incidentsReadUntil`): the failures found through an
- * incident, the recovery times and the deployments that fixed an incident (rework) count only the incidents read
- * before it, and the cell says so, since a rate or a median without them would read as the whole period's.
+ * ServiceNow read only up to a time before the period's end. Incidents (`incidentsReadUntil`): the failures found
+ * through an incident, the recovery times and the deployments that fixed an incident (rework) count only the incidents
+ * read before it. Change requests (`changesReadUntil`): the failures found through an unsuccessful change, their
+ * recovery and the rework under an emergency change count only the changes read before it. The cell says so, since a
+ * rate or a median without them would read as the whole period's.
  */
-function incidentsReadUntil(r: DoraRow): string {
-  return r.incidentsReadUntil ? ` · incidents read only up to ${when(r.incidentsReadUntil)}` : '';
+function serviceNowReadUntil(r: DoraRow): string {
+  const incidents = r.incidentsReadUntil ? ` · incidents read only up to ${when(r.incidentsReadUntil)}` : '';
+  const changes = r.changesReadUntil ? ` · changes read only up to ${when(r.changesReadUntil)}` : '';
+  return incidents + changes;
 }
 
 /**
@@ -86,14 +90,14 @@ const doraColumns = (groupBy: string, periodStart?: string): TableColumn<DoraRow
   {
     title: 'Change failure rate',
     render: r =>
-      level(failureRate(r.changeFailureRate), r.changeFailureLevel, r.changeFailureState) + incidentsReadUntil(r),
+      level(failureRate(r.changeFailureRate), r.changeFailureLevel, r.changeFailureState) + serviceNowReadUntil(r),
   },
   {
     title: 'Recovery time (median)',
-    render: r => level(cutHours(r.recoveryMedianHours), r.recoveryLevel, r.recoveryState) + incidentsReadUntil(r),
+    render: r => level(cutHours(r.recoveryMedianHours), r.recoveryLevel, r.recoveryState) + serviceNowReadUntil(r),
   },
   // DORA's fifth metric has no published performance bands: the rate and what it counts.
-  { title: 'Rework rate', render: r => rework(r) + incidentsReadUntil(r) },
+  { title: 'Rework rate', render: r => rework(r) + serviceNowReadUntil(r) },
 ];
 
 /** DORA metrics with their performance level, one row per app or group, over a period starting at `periodStart`. */
