@@ -16,8 +16,9 @@ from datetime import UTC, datetime, timedelta
 from types import FrameType
 from typing import Any
 
+from lakehouse.deadline import note_deadline
 from lakehouse.errors import RosettaError
-from lakehouse.runlog import note_deadline, note_stop
+from lakehouse.runlog import note_stop
 
 # Time left to end the run records and let go of the lease. A signal waits for the call in C it lands in (a DuckDB
 # query, an S3 put) to return, so the margin covers the longest of those too.
@@ -35,10 +36,10 @@ def stop_before_timeout(context: Any, margin_s: float = STOP_BEFORE_TIMEOUT_S) -
     `STOP_BEFORE_TIMEOUT_S` before, the time to record its end, which covers all but the longest calls; given less
     than that it would stop at once, so it runs unguarded, as one off the main thread does (only it takes a signal).
 
-    The timeout itself is noted as the run deadline (lakehouse.runlog.note_deadline): a run record still "running" past
-    it reads as failed, and the sources' requests and the lake's store calls end by it. Noted from the main thread
-    only, where an invocation runs alone; under a short timeout too, since Lambda kills the process then whatever the
-    margin."""
+    The timeout itself is noted as the run deadline (lakehouse.deadline.note_deadline): a run record still "running"
+    past it reads as failed, and the sources' requests and the lake's store calls end by it. Noted from the main
+    thread only, where an invocation runs alone; under a short timeout too, since Lambda kills the process then
+    whatever the margin."""
     left = context.get_remaining_time_in_millis() / 1000
     if threading.current_thread() is not threading.main_thread():
         yield

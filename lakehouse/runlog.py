@@ -17,7 +17,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from lakehouse.deadline import note_deadline as note_deadline  # where the handlers and tests note it
 from lakehouse.deadline import run_deadline
 from lakehouse.errors import RosettaError
 from lakehouse.storage import Lake
@@ -316,6 +315,11 @@ def describe_error(error: BaseException | str) -> str:
     if isinstance(error, RosettaError):
         return str(error)
     return f"{type(error).__name__}: {error}"
+
+
+def took(started: float) -> dict[str, float]:
+    """A handler's log field for the time since `started` (time.monotonic()), in seconds as a run record's duration."""
+    return {"duration_s": round(time.monotonic() - started, 3)}
 
 
 def _stop_behind(error: BaseException) -> BaseException | None:

@@ -20,7 +20,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, SecretStr
 from functions.api.settings import ApiSettings
 from functions.ingest_deploys.client import ArgoCDClient, GitLabClient
 from functions.ingest_deploys.parse import revision_of
-from lakehouse.ingest.client import PageRequest, RetryPolicy, SourceClient, answer_time_transport, answering_by
+from lakehouse.ingest.client import PageRequest, RetryPolicy, SourceClient, answer_time_transport, calls_answered_by
 from lakehouse.ingest.config import IngestSettings
 from lakehouse.ingest.errors import PageTooLarge, RateLimited, SourceError, SourceRefused
 
@@ -209,7 +209,7 @@ class LiveSources:
 
     def _http(self, name: str, url: str) -> httpx.Client:
         """The client of the plain calls to `name` at `url` (probes, Kibana's data views), kept as the sources' are.
-        A call sent under `answering_by` ends by then: httpx's timeouts are per wait, and a source answering its
+        A call sent under `calls_answered_by` ends by then: httpx's timeouts are per wait, and a source answering its
         headers a piece at a time held a call past its page's live budget."""
         with self._pools_lock:
             if self._closed:
@@ -406,7 +406,7 @@ class LiveSources:
         url = f"{self.api.kibana_url.rstrip('/')}{prefix}/api/data_views"
         client = self._http("kibana", url)  # built by the first call (some 75 ms): out of the same budget
         with (
-            answering_by(deadline),
+            calls_answered_by(deadline),
             client.stream("GET", url, headers=headers, auth=auth, timeout=_left_of(deadline)) as response,
         ):
             response.raise_for_status()
@@ -436,7 +436,7 @@ class LiveSources:
             # page may be of any size, or never end).
             target = url.rstrip("/") + path
             with (
-                answering_by(deadline),
+                calls_answered_by(deadline),
                 client.stream("GET", target, headers=headers, auth=auth, timeout=_left_of(deadline)) as response,
             ):
                 pass

@@ -17,7 +17,7 @@ from lakehouse.aggregates.build import BuildError, build
 from lakehouse.aggregates.build_types import BuildResult, failed_run_id
 from lakehouse.duckdb_session import longest_store_read_s
 from lakehouse.lambda_event import event_object
-from lakehouse.runlog import describe_error, trigger_of
+from lakehouse.runlog import describe_error, took, trigger_of
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 
@@ -51,7 +51,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         # Powertools leaves a null field out of the line: run_recorded says outright whether there is a run to find.
         run_id = failed_run_id(exc)
         failed = {"status": "failed", "run_id": run_id, "run_recorded": run_id is not None}
-        logger.error("build finished", extra={**failed, "error": describe_error(exc), **_took(started)})
+        logger.error("build finished", extra={**failed, "error": describe_error(exc), **took(started)})
         raise
     slowest = {step: round(seconds, 3) for step, seconds in result.slowest_steps(SLOWEST_STEPS).items()}
     logger.info(
@@ -66,7 +66,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             "objects_written": result.objects_written,
             "slowest_steps": slowest,
             "settled_rows": result.settled_rows,
-            **_took(started),
+            **took(started),
         },
     )
     metrics.add_metric(name="TablesBuilt", unit=MetricUnit.Count, value=len(result.tables))
@@ -111,10 +111,6 @@ def _longest_store_read_s(settings: Settings, lake: Lake) -> float:
     """What the stop before Lambda's timeout must leave room for beyond recording the run's end: a query DuckDB sends to
     a store that never answers is not interrupted until its tries have all waited out their timeout."""
     return longest_store_read_s(settings) if lake.is_s3 else 0.0
-
-
-def _took(started: float) -> dict[str, float]:
-    return {"duration_s": round(time.monotonic() - started, 3)}
 
 
 def _as_of(given: Any) -> datetime | None:

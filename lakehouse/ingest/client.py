@@ -669,12 +669,13 @@ class _AnswerTimeTransport(httpx.HTTPTransport):
 
 
 def answer_time_transport(base_url: str) -> httpx.HTTPTransport:
-    """The transport of a plain client (live mode's probes) whose requests sent under `answering_by` end by then."""
+    """The transport of a plain client (live mode's probes): its requests sent under `calls_answered_by` end by
+    then."""
     return _AnswerTimeTransport(_environment_proxy(base_url))
 
 
 @contextmanager
-def answering_by(instant: float) -> Iterator[None]:
+def calls_answered_by(instant: float) -> Iterator[None]:
     """Every wait of the requests this thread sends in the block, on an `answer_time_transport`, ends by `instant`
     (time.monotonic)."""
     token = _ANSWER_BY.set(instant)

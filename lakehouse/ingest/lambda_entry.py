@@ -15,7 +15,7 @@ from lakehouse.ingest.run import IngestionFailed, RunOutcome
 from lakehouse.ingest.sources import ingest, record_not_started, run_backfill
 from lakehouse.ingest.window import backfill_window, window_from_event
 from lakehouse.lambda_event import event_object
-from lakehouse.runlog import describe_error, new_run_id, trigger_of
+from lakehouse.runlog import describe_error, new_run_id, took, trigger_of
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 
@@ -41,7 +41,7 @@ def handle_scheduled_event(
         # (functions.deadline): the end line says so all the same.
         logger.error(
             "ingestion finished",
-            extra={"source": source, "status": "failed", "error": describe_error(exc), **_took(started)},
+            extra={"source": source, "status": "failed", "error": describe_error(exc), **took(started)},
         )
         raise
     _emit(metrics, outcomes, moment)
@@ -126,7 +126,7 @@ def _log_end(logger: Logger, source: str, trigger: str, outcomes: list[RunOutcom
         "retries": totals.get("retries", 0),
         "run_ids": [r.run_id for r in records],
         "errors": {r.dataset or source: r.error for r in records if r.error},
-        **_took(started),
+        **took(started),
     }
     write = {"failed": logger.error, "partial": logger.warning}.get(status, logger.info)
     write("ingestion finished", extra=line)
@@ -138,10 +138,6 @@ def _status(statuses: list[str]) -> str:
         if worst in statuses:
             return worst
     return "succeeded"
-
-
-def _took(started: float) -> dict[str, float]:
-    return {"duration_s": round(time.monotonic() - started, 3)}
 
 
 def _totals(outcomes: list[RunOutcome]) -> dict[str, int]:

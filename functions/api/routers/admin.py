@@ -53,6 +53,7 @@ from functions.api.models import (
     problem_responses,
 )
 from functions.api.problems import MOST_LISTED_ERRORS, Problem, invalid
+from functions.api.settings import ApiSettings
 from lakehouse.deadline import carrying_deadline
 from lakehouse.errors import ConcurrentWriteError, MappingValidationError
 from lakehouse.mappings import MappingStore
@@ -99,6 +100,18 @@ def _require_utf8(body: bytes) -> None:
     except UnicodeDecodeError as exc:
         raise invalid("body", f"not JSON: not UTF-8 text at byte {exc.start}", location="body") from None
 
+
+def _body_problems() -> dict[int | str, dict[str, Any]]:
+    """The problems of a route that reads a body: over the size the API reads (main.BodyWithinLimit, before the
+    route runs) or not JSON (AdminRoute)."""
+    responses = problem_responses(413, 415)
+    limit = ApiSettings.model_fields["max_body_mb"].default
+    too_large = f"The request body is over ROSETTA_API_MAX_BODY_MB ({limit} MiB by default): nothing is done"
+    responses[413] = {**responses[413], "description": too_large}
+    return responses
+
+
+BODY_PROBLEMS = _body_problems()
 
 router = APIRouter(
     prefix=ADMIN_PATH,
@@ -287,7 +300,7 @@ def _cursor_number(text: str) -> int | None:
     status_code=201,
     summary="Change the mapping (a new version)",
     responses={
-        **problem_responses(415),
+        **BODY_PROBLEMS,
         200: {"model": MappingChanged, "description": "Nothing changed: the current version, no new one."},
     },
 )
@@ -359,7 +372,7 @@ def _about_removal(problem: str, removed: tuple[str, ...], given: tuple[str, ...
     response_model=TriggerOut,
     status_code=202,
     summary="Start an ingestion or a build",
-    responses=problem_responses(415),
+    responses=BODY_PROBLEMS,
 )
 def trigger(ctx: ContextDep, request: TriggerRequest) -> TriggerOut:
     """Run here (local mode): the answer waits briefly for the run's ids. A run that has already failed by then

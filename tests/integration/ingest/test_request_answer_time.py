@@ -13,9 +13,9 @@ import pytest
 from pydantic import SecretStr
 
 from functions.ingest_dynatrace.client import DynatraceClient
+from lakehouse.deadline import note_deadline
 from lakehouse.ingest.client import PageRequest, RetryPolicy
 from lakehouse.ingest.errors import SourceUnavailable
-from lakehouse.runlog import note_deadline
 from tests.integration.api.test_endpoints import QuietHandler, serving
 
 BODY = b'{"totalCount": 0, "problems": []}'

@@ -12,7 +12,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from lakehouse.runlog import RunLog, RunRecord, note_deadline
+from lakehouse.deadline import note_deadline
+from lakehouse.runlog import RunLog, RunRecord
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from tests.unit.lakehouse.test_batch_runs_view_past_deadline import batch_runs

@@ -10,7 +10,8 @@ import pytest
 
 import lakehouse.runlog as runlog_module
 from lakehouse.aggregates.build import build
-from lakehouse.runlog import RunLog, RunRecord, note_deadline
+from lakehouse.deadline import note_deadline
+from lakehouse.runlog import RunLog, RunRecord
 from lakehouse.storage import Lake
 from tests.unit.aggregates.estate import estate_lake, t
 from tests.unit.aggregates.test_build import RunLogClock

@@ -10,7 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from lakehouse.runlog import RunLog, RunRecord, note_deadline
+from lakehouse.deadline import note_deadline
+from lakehouse.runlog import RunLog, RunRecord
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from lakehouse.views import render_views
