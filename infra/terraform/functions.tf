@@ -259,7 +259,8 @@ locals {
   }
 
   # Only a function a schedule runs reports freshness: one whose default schedule is set to null (ingest_logs on a
-  # platform without Elasticsearch) never will, and its alarm would stay in ALARM for good.
+  # platform without Elasticsearch) never will, and its alarm would stay in ALARM for good. The same functions keep
+  # their failed-runs alarm in ALARM until a later run succeeds: for one no schedule runs, none might ever come.
   scheduled_functions = toset([for s in values(local.schedules) : s.function])
   freshness_alarms = {
     for key, alarm in merge(local.ingest_freshness, local.build_freshness) : key => alarm if contains(local.scheduled_functions, key)

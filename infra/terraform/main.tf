@@ -79,6 +79,7 @@ module "functions" {
   log_retention_days = var.log_retention_days
   logs_kms_key_arn   = module.keys["logs"].key_arn
   alarm_actions      = var.alarm_topic_arns
+  scheduled          = contains(local.scheduled_functions, each.key)
   freshness_alarm    = try(local.freshness_alarms[each.key], null)
   rejects_alarm      = try(local.rejects_alarms[each.key], null)
   tags               = local.tags

@@ -1,7 +1,7 @@
 # A scheduled run that fails raises (it never returns an error payload), so Errors counts failed runs.
 resource "aws_cloudwatch_metric_alarm" "errors" {
   alarm_name          = "${var.name}-failed-runs"
-  alarm_description   = "${var.name} raised an error (a failed run or request); see its log group."
+  alarm_description   = var.scheduled ? "${var.name}: a run failed; the alarm stays until a later run succeeds. See its log group." : "${var.name} raised an error (a failed run or request); see its log group."
   namespace           = "AWS/Lambda"
   metric_name         = "Errors"
   dimensions          = { FunctionName = aws_lambda_function.this.function_name }
@@ -10,10 +10,14 @@ resource "aws_cloudwatch_metric_alarm" "errors" {
   evaluation_periods  = 1
   threshold           = 1
   comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = var.alarm_actions
-  ok_actions          = var.alarm_actions
-  tags                = var.tags
+  # Lambda publishes Errors = 0 for a period with invocations and none failed, and nothing for a period without any.
+  # Between two scheduled runs no data keeps the state, or a failed run's ALARM turned OK one period later while the
+  # source still failed: it stays until a run succeeds in a later period (a retry that succeeded within the failed
+  # run's period clears it at the next run). A request's error is that request's: over once its period passes.
+  treat_missing_data = var.scheduled ? "ignore" : "notBreaching"
+  alarm_actions      = var.alarm_actions
+  ok_actions         = var.alarm_actions
+  tags               = var.tags
 }
 
 resource "aws_cloudwatch_metric_alarm" "freshness" {

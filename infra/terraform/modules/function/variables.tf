@@ -178,6 +178,12 @@ variable "error_alarm_period_seconds" {
   default     = 300
 }
 
+variable "scheduled" {
+  description = "A schedule runs the function: its failed-runs alarm then stays in ALARM until a later run succeeds (no data between runs keeps the state); otherwise it returns to OK one period after the error."
+  type        = bool
+  default     = false
+}
+
 variable "freshness_alarm" {
   description = "Alarm on a custom Powertools metric that proves recent successful runs (null for none). Missing data counts as breaching."
   type = object({
