@@ -470,6 +470,13 @@ class DeploymentList(Envelope):
         "environment to an ArgoCD application or a GitLab project, so no deployment can be attributed to it: an empty "
         "list then says nothing is known, not that nothing was deployed." + NOT_READ,
     )
+    read_until: datetime | None = Field(
+        default=None,
+        description="History mode: how far the lake had read deployments when the build ran (the earlier of ArgoCD's "
+        "and GitLab's watermarks: a deployment source down since), given when a day of the period lies wholly after "
+        "it: a deployment after it is not listed, and what happened then is unknown, not none. Null when every such "
+        "day was read.",
+    )
     items: list[Deployment] = Field(default_factory=list, description="History mode.")
     live: list[LiveComponent] = Field(
         default_factory=list,
@@ -693,6 +700,14 @@ class DoraRow(ApiModel):
         description="How far the lake had read ServiceNow's change requests (their watermark: ServiceNow down since), "
         "given when the period's last day lies wholly after it: the change failures found through an unsuccessful "
         "change, their recovery time and the rework done under an emergency change count only the changes read "
+        "before it, and what came after is unknown, not none. Null when every day of the period was read. A named "
+        "period's is the daily build's.",
+    )
+    deployments_read_until: datetime | None = Field(
+        default=None,
+        description="How far the lake had read deployments (the earlier of ArgoCD's and GitLab's watermarks: a "
+        "deployment source down since), given when the period's last day lies wholly after it: the deployment "
+        "frequency, lead time, change failure rate, recovery time and rework rate count only the deployments read "
         "before it, and what came after is unknown, not none. Null when every day of the period was read. A named "
         "period's is the daily build's.",
     )

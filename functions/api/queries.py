@@ -719,7 +719,8 @@ with stg_periods as (
         and coalesce(cast($incidents_read_from as timestamptz) < cast($end as timestamptz), true) as incidents_read,
         -- The incidents' watermark when the range's last day lies wholly after it (the caller decides, as DaysRead).
         cast($incidents_read_until as timestamptz) as incidents_read_until,
-        cast($changes_read_until as timestamptz) as changes_read_until
+        cast($changes_read_until as timestamptz) as changes_read_until,
+        cast($deployments_read_until as timestamptz) as deployments_read_until
 ),
 stg_dora_scopes as (select * from mv_dora_scopes where level = $level and environment = $env),
 stg_dora_bands as (select * from mv_dora_bands where band_set = $bands),
@@ -753,11 +754,13 @@ def dora(
     incidents_read_from: datetime | None = None,
     incidents_read_until: datetime | None = None,
     changes_read_until: datetime | None = None,
+    deployments_read_until: datetime | None = None,
 ) -> ReportRows:
     """DORA rows with their `id`: a named period from the build's tables, an explicit range computed here (its
     deployments counted from `deployments_read_from`, the build's, when the range starts before it; MTTR unknown over
-    a range that ended before `incidents_read_from`; `incidents_read_until` and `changes_read_until`, the incidents'
-    and change requests' watermarks when the range goes past them, said on each row)."""
+    a range that ended before `incidents_read_from`; `incidents_read_until`, `changes_read_until` and
+    `deployments_read_until`, the watermarks of the incidents, change requests and deployments when the range goes
+    past them, said on each row)."""
     params: dict[str, Any] = {"env": environment, "mode": mode, "bands": band_set, "limit": limit, "after": after}
     params |= under.params(group_by)
     if period.name is None:
@@ -769,6 +772,7 @@ def dora(
             "incidents_read_from": incidents_read_from,
             "incidents_read_until": incidents_read_until,
             "changes_read_until": changes_read_until,
+            "deployments_read_until": deployments_read_until,
         }
         found = fetch(con, DORA_RANGE_SQL, params | {"level": level} | bounds)
     elif group_by == "app":

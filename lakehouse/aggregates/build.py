@@ -78,6 +78,10 @@ DEPLOYMENT_EVENTS = REGISTRY["deploys/deployment_events"]
 CHANGES = REGISTRY["servicenow/changes"]
 INCIDENTS = REGISTRY["servicenow/incidents"]
 TASK_SLAS = REGISTRY["servicenow/task_slas"]
+# Where deployment events come from: ArgoCD's history and GitLab's deployments. deploys/deployment_events is
+# derived from them on every run, its watermark moving even when one of them failed; the deployments are read up to
+# the earlier of their watermarks (a source never read, not configured, has none and does not hold the others back).
+DEPLOYMENT_SOURCES = (REGISTRY["argocd/deployment_history"], REGISTRY["gitlab/deployments"])
 # The datasets whose first instant read the build state records for the API: days before it are unknown there.
 READ_FROM_DATASETS = (DEPLOYMENT_EVENTS, INCIDENTS, CHANGES, TASK_SLAS)
 # In the build state's read_from: no run ever read the dataset and the lake holds none of it.
@@ -205,6 +209,7 @@ def _build(
             incidents_read_from=read_from.get(INCIDENTS.id),
             incidents_read_until=read_until[INCIDENTS.id],
             changes_read_until=read_until[CHANGES.id],
+            deployments_read_until=read_until[DEPLOYMENT_EVENTS.id],
             task_slas_read_from=read_from.get(TASK_SLAS.id),
             log_counts_read_from=logs_read[0],
             log_counts_read_until=logs_read[1],
@@ -473,10 +478,14 @@ def _moved(previous: dict, recorded: dict[str, str | None], dataset: Dataset) ->
 
 def _read_until(lake: Lake) -> dict[str, datetime | None]:
     """The watermark of each ServiceNow dataset the run reports count, as the API reads it from the build state:
-    while ServiceNow is down it stays where the last good run left it, and the days after it were not read."""
+    while ServiceNow is down it stays where the last good run left it, and the days after it were not read. The
+    deployments' is the earliest of their sources' (see DEPLOYMENT_SOURCES)."""
     marks = Watermarks(lake)
     found = {d.id: marks.get(d.source, d.name) for d in READ_FROM_DATASETS if d.source == "servicenow"}
-    return {dataset: mark.value if mark else None for dataset, mark in found.items()}
+    read_until = {dataset: mark.value if mark else None for dataset, mark in found.items()}
+    deployments = [m.value for d in DEPLOYMENT_SOURCES if (m := marks.get(d.source, d.name)) is not None]
+    read_until[DEPLOYMENT_EVENTS.id] = min(deployments, default=None)
+    return read_until
 
 
 def _log_hours_read(lake: Lake, first_reads: FirstReads, as_of: datetime) -> tuple[datetime | None, datetime | None]:

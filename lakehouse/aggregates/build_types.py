@@ -77,6 +77,8 @@ class BuildParams:
     incidents_read_until: datetime | None = None
     # How far the lake read change requests, likewise: the top risks say the failed changes after it are unknown.
     changes_read_until: datetime | None = None
+    # How far the lake read deployments (the earlier of ArgoCD's and GitLab's watermarks): DORA rows say it.
+    deployments_read_until: datetime | None = None
     # The first instant the lake read task SLAs from; None when unknown.
     task_slas_read_from: datetime | None = None
     # The hours the logs ingestion read, [from, until): from its first read (None when unknown: every hour before

@@ -127,6 +127,11 @@ def _dora_metrics(scope: str) -> dict[str, str]:
             "recovery and the rework done under an emergency change count only the changes read before it; null when "
             "every day of the period was read"
         ),
+        "deployments_read_until": (
+            "How far the lake had read deployments (the earlier of ArgoCD's and GitLab's watermarks) when the period's "
+            "last day lies wholly after it (a deployment source down since): every metric but MTTR counts only the "
+            "deployments read before it; null when every day of the period was read"
+        ),
         "deployment_frequency_numerator": f"Successful deployments {events} finished in the period",
         "deployment_frequency_denominator_days": (
             "Days from deployments_from to the period's end; null with 'insufficient data'"

@@ -16,13 +16,16 @@
 -- change failures and recoveries found through incidents, count only those read before it. Null otherwise.
 -- changes_read_until: the same for ServiceNow's change requests: the change failures and recoveries found through an
 -- unsuccessful change, and the rework done under an emergency change, count only the changes read before it.
+-- deployments_read_until: the same for deployments (the earlier of ArgoCD's and GitLab's watermarks): every DORA
+-- metric but MTTR counts only the deployments read before it.
 with params as (
     select
         as_of,
         cast(deployments_read_from as timestamptz) as deployments_read_from,
         cast(incidents_read_from as timestamptz) as incidents_read_from,
         cast(incidents_read_until as timestamptz) as incidents_read_until,
-        cast(changes_read_until as timestamptz) as changes_read_until
+        cast(changes_read_until as timestamptz) as changes_read_until,
+        cast(deployments_read_until as timestamptz) as deployments_read_until
     from build_params
 ),
 
@@ -56,7 +59,8 @@ select
     period_end > period_start and coalesce(deployments_read_from < period_end, true) as deployments_read,
     period_end > period_start and coalesce(incidents_read_from < period_end, true) as incidents_read,
     unread_since(period_end, incidents_read_until) as incidents_read_until,
-    unread_since(period_end, changes_read_until) as changes_read_until
+    unread_since(period_end, changes_read_until) as changes_read_until,
+    unread_since(period_end, deployments_read_until) as deployments_read_until
 from (
     select
         p.*,
@@ -64,6 +68,7 @@ from (
         r.incidents_read_from,
         r.incidents_read_until,
         r.changes_read_until,
+        r.deployments_read_until,
         -- At the period's end when the lake read none of it: no part of it to count.
         least(p.period_end, greatest(p.period_start, r.deployments_read_from)) as deployments_from
     from periods as p

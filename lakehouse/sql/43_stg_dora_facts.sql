@@ -179,6 +179,7 @@ select
     p.incidents_read,
     p.incidents_read_until,
     p.changes_read_until,
+    p.deployments_read_until,
     m.correlation_mode,
     coalesce(d.deployments, 0) as deployments,
     coalesce(d.deploy_days, 0) as deploy_days,

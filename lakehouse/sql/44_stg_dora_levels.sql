@@ -36,6 +36,7 @@
 -- stg_periods): the change failure rate, recovery time, rework rate and MTTR then count only the incidents read before
 -- it, and the row says so rather than a state, as their values are what is known. changes_read_until likewise for
 -- change requests: the change failure rate, recovery time and rework rate count only the changes read before it.
+-- deployments_read_until likewise for deployments: every metric but MTTR counts only the deployments read before it.
 -- Before those, 'not mapped' when the mapping ties none of the scope's applications to the metric's source (see
 -- stg_dora_scopes): deployment frequency, change failure rate, recovery time and rework rate without an ArgoCD
 -- application or GitLab project, lead time without a GitLab project, MTTR without a ServiceNow CI. Nothing can be
@@ -128,6 +129,7 @@ select
     f.deployments_from,
     f.incidents_read_until,
     f.changes_read_until,
+    f.deployments_read_until,
     f.deployments as deployment_frequency_numerator,
     f.deployment_days as deployment_frequency_denominator_days,
     f.deploy_days,

@@ -42,7 +42,7 @@ from functions.api.models import (
     problem_responses,
 )
 from functions.api.problems import invalid, not_found
-from lakehouse.aggregates.build import CHANGES, INCIDENTS, TASK_SLAS
+from lakehouse.aggregates.build import CHANGES, DEPLOYMENT_EVENTS, INCIDENTS, TASK_SLAS
 
 router = APIRouter(
     prefix="/monitoring",
@@ -233,6 +233,7 @@ def kpis_dora(
         # For a range; a named period's rows say it as the daily build found it.
         incidents_read_until=mart.snap.unread_after(INCIDENTS.id, p.end),
         changes_read_until=mart.snap.unread_after(CHANGES.id, p.end),
+        deployments_read_until=mart.snap.unread_after(DEPLOYMENT_EVENTS.id, p.end),
     )
     return DoraReport(
         **envelope(mart.snap, mart.directory),

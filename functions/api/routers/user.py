@@ -410,6 +410,7 @@ def _deployments(
         mode="history",
         period=_period_out(p),
         state=_deploy_state(mart, scope),
+        read_until=mart.snap.unread_after(DEPLOYMENT_EVENTS.id, min(p.end, anchor(mart))),
         items=rows[:limit],  # type: ignore[arg-type]
         page=Page(limit=limit, next_cursor=next_cursor(mart, listed, rows, limit, "finished_at", "deployment_key")),
     )

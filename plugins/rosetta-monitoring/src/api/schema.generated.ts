@@ -787,6 +787,11 @@ export interface components {
             page?: components["schemas"]["Page"] | null;
             period: components["schemas"]["PeriodOut"] | null;
             /**
+             * Readuntil
+             * @description History mode: how far the lake had read deployments when the build ran (the earlier of ArgoCD's and GitLab's watermarks: a deployment source down since), given when a day of the period lies wholly after it: a deployment after it is not listed, and what happened then is unknown, not none. Null when every such day was read.
+             */
+            readUntil?: string | null;
+            /**
              * State
              * @description not mapped: neither the entity nor, for an application, any of its components is mapped in this environment to an ArgoCD application or a GitLab project, so no deployment can be attributed to it: an empty list then says nothing is known, not that nothing was deployed. not read: the lake has never read these records (the source not configured, or its ingest not run yet): an empty list or a 0 would claim what nobody looked at.
              * @default ok
@@ -862,6 +867,11 @@ export interface components {
              * @description Start of the part of the period whose deployments are counted: the period's start, or the first instant the lake read deployments from when that is later (a lake younger than the period). Before it the lake knows of no deployment, so the frequency is over deployment_frequency_denominator_days.
              */
             deploymentsFrom?: string | null;
+            /**
+             * Deploymentsreaduntil
+             * @description How far the lake had read deployments (the earlier of ArgoCD's and GitLab's watermarks: a deployment source down since), given when the period's last day lies wholly after it: the deployment frequency, lead time, change failure rate, recovery time and rework rate count only the deployments read before it, and what came after is unknown, not none. Null when every day of the period was read. A named period's is the daily build's.
+             */
+            deploymentsReadUntil?: string | null;
             /** Id */
             id: string;
             /**
@@ -2393,6 +2403,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetail"];
                 };
             };
+            /** @description The request body is over ROSETTA_API_MAX_BODY_MB (16 MiB by default): nothing is done */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetail"];
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
             /** @description Problem details */
             415: {
                 headers: {
@@ -2683,6 +2703,16 @@ export interface operations {
             };
             /** @description Problem details */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetail"];
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description The request body is over ROSETTA_API_MAX_BODY_MB (16 MiB by default): nothing is done */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

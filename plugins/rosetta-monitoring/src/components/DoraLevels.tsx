@@ -48,18 +48,31 @@ function readSince(r: DoraRow, periodStart: string | undefined): string {
   return ` · read since ${r.deploymentsFrom.slice(0, 10)}`;
 }
 
+/** The sources a DORA figure is found through, each with its watermark on the row. */
+type Source = 'deployments' | 'incidents' | 'changes';
+
 /**
- * ServiceNow read only up to a time before the period's end. Incidents (`incidentsReadUntil`): the failures found
- * through an incident, the recovery times and the deployments that fixed an incident (rework) count only the incidents
- * read before it. Change requests (`changesReadUntil`): the failures found through an unsuccessful change, their
- * recovery and the rework under an emergency change count only the changes read before it. The cell says so, since a
- * rate or a median without them would read as the whole period's.
+ * A source read only up to a time before the period's end (deployments: the earlier of ArgoCD's and GitLab's
+ * watermarks; incidents and change requests: ServiceNow's). What a figure finds through it counts only what was read
+ * before: every metric here rests on deployments; the failures, recovery times and rework found through an incident
+ * or an unsuccessful or emergency change on those too. The cell names each, since a rate or a median without them
+ * would read as the whole period's.
  */
-function serviceNowReadUntil(r: DoraRow): string {
-  const incidents = r.incidentsReadUntil ? ` · incidents read only up to ${when(r.incidentsReadUntil)}` : '';
-  const changes = r.changesReadUntil ? ` · changes read only up to ${when(r.changesReadUntil)}` : '';
-  return incidents + changes;
+function readOnlyUpTo(r: DoraRow, ...sources: Source[]): string {
+  const marks: Record<Source, string | null | undefined> = {
+    deployments: r.deploymentsReadUntil,
+    incidents: r.incidentsReadUntil,
+    changes: r.changesReadUntil,
+  };
+  return sources
+    .map(source => {
+      const until = marks[source];
+      return until ? ` · ${source} read only up to ${when(until)}` : '';
+    })
+    .join('');
 }
+
+const FAILURE_SOURCES: Source[] = ['deployments', 'incidents', 'changes'];
 
 /**
  * The days the frequency's level rests on. The level is a cadence met by days, weeks and months holding a deployment,
@@ -83,21 +96,28 @@ const doraColumns = (groupBy: string, periodStart?: string): TableColumn<DoraRow
     render: r =>
       level(perDay(r.deploymentFrequencyPerDay), r.deploymentFrequencyLevel, r.deploymentFrequencyState) +
       deployDays(r) +
-      readSince(r, periodStart),
+      readSince(r, periodStart) +
+      readOnlyUpTo(r, 'deployments'),
   },
   // Durations are cut: a median just under a level's bound (elite: under 24 h) never reads as the bound itself.
-  { title: 'Lead time (median)', render: r => level(cutHours(r.leadTimeMedianHours), r.leadTimeLevel, r.leadTimeState) },
+  {
+    title: 'Lead time (median)',
+    render: r =>
+      level(cutHours(r.leadTimeMedianHours), r.leadTimeLevel, r.leadTimeState) + readOnlyUpTo(r, 'deployments'),
+  },
   {
     title: 'Change failure rate',
     render: r =>
-      level(failureRate(r.changeFailureRate), r.changeFailureLevel, r.changeFailureState) + serviceNowReadUntil(r),
+      level(failureRate(r.changeFailureRate), r.changeFailureLevel, r.changeFailureState) +
+      readOnlyUpTo(r, ...FAILURE_SOURCES),
   },
   {
     title: 'Recovery time (median)',
-    render: r => level(cutHours(r.recoveryMedianHours), r.recoveryLevel, r.recoveryState) + serviceNowReadUntil(r),
+    render: r =>
+      level(cutHours(r.recoveryMedianHours), r.recoveryLevel, r.recoveryState) + readOnlyUpTo(r, ...FAILURE_SOURCES),
   },
   // DORA's fifth metric has no published performance bands: the rate and what it counts.
-  { title: 'Rework rate', render: r => rework(r) + serviceNowReadUntil(r) },
+  { title: 'Rework rate', render: r => rework(r) + readOnlyUpTo(r, ...FAILURE_SOURCES) },
 ];
 
 /** DORA metrics with their performance level, one row per app or group, over a period starting at `periodStart`. */
