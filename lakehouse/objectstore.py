@@ -379,10 +379,8 @@ class S3Store:
         """Fail early, with one clear line, if the bucket is missing or the credentials are refused."""
         try:
             self.client.head_bucket(Bucket=self.bucket)
-        except botocore.exceptions.ClientError as exc:
-            raise self._explain(exc) from None
-        except (botocore.exceptions.BotoCoreError, OutOfTime) as exc:
-            raise self._explain(exc) from None
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError, OutOfTime) as exc:
+            raise self._explain(exc, "checking the bucket") from None
 
     def _explain(self, exc: Exception, doing: str | None = None) -> Exception:
         """A one-line error; `doing`: the operation and the key or prefix it was on (`getting state/x.json`), named

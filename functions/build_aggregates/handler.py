@@ -47,7 +47,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         result = _run(event, context)
     except Exception as exc:
         # The run log keeps the failure too; this is the line the failed-run alarm sends an operator to, naming the run
-        # record (none for a build refused before it recorded one: a bad event, another build running, no mapping).
+        # record (none for a build refused before it recorded one: a bad event, another build running).
         # Powertools leaves a null field out of the line: run_recorded says outright whether there is a run to find.
         run_id = failed_run_id(exc)
         failed = {"status": "failed", "run_id": run_id, "run_recorded": run_id is not None}

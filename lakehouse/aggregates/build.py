@@ -139,20 +139,21 @@ def _build(
     params: dict[str, float | int] | None,
 ) -> BuildResult:
     as_of = (as_of or datetime.now(UTC)).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    mapping = MappingStore(lake).current()
-    # A mapping whose last change removed every entry maps nothing, as ingestion reads it too.
-    if mapping is None or not mapping.entries:
-        raise BuildError("no mapping: import one with `rosetta-monitoring mappings import` before building")
-    state = lake.get_json(STATE_KEY)
-    previous = state[0] if state else None
     all_files = load_sql_files()
     read = read_datasets(all_files)
     macros = load_macros()
     sql_version = files_version(all_files, macros)
     runs = RunLog(lake)
-    # The history copies and the settled part, listed once: the entity map's digest and the build read them.
-    stored = set(lake.list_keys("state/build/"))
+    # A build that cannot start (no mapping, the lake's state unreadable) is a failed run, as an ingestion's is.
     try:
+        mapping = MappingStore(lake).current()
+        # A mapping whose last change removed every entry maps nothing, as ingestion reads it too.
+        if mapping is None or not mapping.entries:
+            raise BuildError("no mapping: import one with `rosetta-monitoring mappings import` before building")
+        state = lake.get_json(STATE_KEY)
+        previous = state[0] if state else None
+        # The history copies and the settled part, listed once: the entity map's digest and the build read them.
+        stored = set(lake.list_keys("state/build/"))
         # The projects the mapping names by path, as ingestion found them (lakehouse/gitlab_projects.py).
         entries = with_recorded_ids(lake, mapping.entries)
         # The mapping's tables, made once: the entity map's digest and the build join on them.

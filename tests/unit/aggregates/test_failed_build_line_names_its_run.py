@@ -42,13 +42,27 @@ def test_a_build_failing_on_an_object_it_cannot_read_names_its_failed_run(lake: 
     assert finished["error"] == record.error
 
 
-def test_a_build_refused_before_it_recorded_a_run_says_it_has_none(lake: Lake, tmp_path: Path) -> None:
-    """A lake without a mapping: the build is refused before it starts a run, the run log holds none, and the line
-    says so (its run_id left out, as the log leaves out a null) rather than leave an operator looking for a run id
-    it forgot."""
+def test_a_build_without_a_mapping_is_a_failed_run_its_line_names(lake: Lake, tmp_path: Path) -> None:
+    """A lake without a mapping yet: the build cannot start, and like an ingestion that cannot start it ends one run
+    `failed` saying why, which its line names (an hourly schedule before the mapping's import shows in the run log)."""
     log = tmp_path / "function.log"
     with function_output_to(log), pytest.raises(RosettaError, match="no mapping"):
         handler({"mode": "hourly"}, LambdaContext())
+    (finished,) = logged(log, "build finished")
+    (record,) = RunLog(lake).list()
+    assert (record.function, record.status) == ("build_aggregates", "failed")
+    assert record.error is not None and record.error.startswith("no mapping: import one")
+    assert finished["run_id"] == record.run_id and finished["run_recorded"] is True
+
+
+def test_a_build_refused_before_it_recorded_a_run_says_it_has_none(lake: Lake, tmp_path: Path) -> None:
+    """An event asking for a mode no build has: the build is refused before it starts a run, the run log holds none,
+    and the line says so (its run_id left out, as the log leaves out a null) rather than leave an operator looking for
+    a run id it forgot."""
+    write_estate(lake)
+    log = tmp_path / "function.log"
+    with function_output_to(log), pytest.raises(ValueError, match="weekly"):
+        handler({"mode": "weekly"}, LambdaContext())
     (finished,) = logged(log, "build finished")
     assert RunLog(lake).list() == []
     assert finished["run_recorded"] is False and "run_id" not in finished
