@@ -5,7 +5,7 @@
 --
 -- Attribution: the incident's configuration item by its id (the mapping's servicenow_ci pivot), else by its
 -- name (servicenow_ci_name, the CI's display value on the record), else its business service by id; production
--- first when a CI is mapped in several environments.
+-- first when a CI is mapped in several environments, else the first of them by name (one owner in every build).
 -- restored_at = resolved_at, else closed_at, else (Resolved or Closed without either) its last update, so
 -- that it leaves the backlog; none while the incident is active (1 New, 2 In Progress, 3 On Hold), so that one
 -- reopened after a resolution is open again, whatever resolution time it still carries. Open = not restored
@@ -55,7 +55,11 @@ attribution as (
     from candidates
     qualify row_number() over (
         partition by sys_id
-        order by match_rank, (environment = (select production_environment from build_params)) desc, entity_id
+        order by
+            match_rank,
+            (environment = (select production_environment from build_params)) desc,
+            entity_id,
+            environment
     ) = 1
 )
 

@@ -70,7 +70,11 @@ attribution as (
     from candidates
     qualify row_number() over (
         partition by sys_id
-        order by match_rank, (environment = (select production_environment from build_params)) desc, entity_id
+        order by
+            match_rank,
+            (environment = (select production_environment from build_params)) desc,
+            entity_id,
+            environment
     ) = 1
 )
 
