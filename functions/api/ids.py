@@ -50,11 +50,6 @@ def parse_ref(text: str, parameter: str, location: str = "query") -> EntityRef:
     return EntityRef(KINDS[kind] if kind else None, match.group("name"), namespace, value)
 
 
-def ties_servicenow_ci(entry: MappingEntry) -> bool:
-    """Whether incidents and change requests can be attributed through the entry: the build finds them by CI alone."""
-    return bool(entry.servicenow_ci_id or entry.cmdb_ci_name)
-
-
 @dataclass
 class Directory:
     """The mapping's entities by id, for resolving refs and finding pivots (one entry per environment)."""
@@ -136,6 +131,26 @@ class Directory:
                     found.setdefault(e.application_id, []).append(e)
         return found
 
+    @cached_property
+    def _production_cis(self) -> tuple[set[str], set[str]]:
+        """The CI ids and names production's entries name, found once."""
+        entries = [e for found in self.entries.values() for e in found if e.environment == self.production]
+        return {e.servicenow_ci_id for e in entries if e.servicenow_ci_id}, {
+            e.cmdb_ci_name for e in entries if e.cmdb_ci_name
+        }
+
+    def ties_servicenow_ci(self, entry: MappingEntry) -> bool:
+        """Whether incidents and change requests can be attributed through the entry. The build finds them by CI
+        alone, and gives a CI mapped in several environments to production's entry (stg_incidents, stg_changes): an
+        entry of another environment ties only a CI id or name production's entries do not name too. Its CIs all
+        shared with production, it would read 0 incidents there, whatever production has."""
+        if entry.environment == self.production:
+            return bool(entry.servicenow_ci_id or entry.cmdb_ci_name)
+        ids, names = self._production_cis
+        return bool(entry.servicenow_ci_id and entry.servicenow_ci_id not in ids) or bool(
+            entry.cmdb_ci_name and entry.cmdb_ci_name not in names
+        )
+
     def components_of(self, app_id: str, environment: str | None = None) -> list[MappingEntry]:
         return [e for e in self._components.get(app_id, []) if environment is None or e.environment == environment]
 
@@ -146,7 +161,7 @@ class Directory:
             e.application_id if e.kind == "component" else e.entity_id
             for found in self.entries.values()
             for e in found
-            if e.environment == environment and ties_servicenow_ci(e)
+            if e.environment == environment and self.ties_servicenow_ci(e)
         }
         return sorted(app_id for app_id in tied if app_id is not None)
 

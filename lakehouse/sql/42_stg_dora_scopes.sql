@@ -1,6 +1,6 @@
 -- table: stg_dora_scopes
 -- grain: one row per DORA scope (an application, or a team, group or domain) and application in it
--- reads: stg_apps, ref_entities, ref_pivots
+-- reads: stg_apps, ref_entities, ref_pivots, build_params
 -- refresh: daily
 --
 -- DORA is computed once per scope from the events of its applications, so a team's figures are weighted
@@ -9,16 +9,29 @@
 -- or a component's, in that environment) to a source of deployments (an ArgoCD application or a GitLab project), of
 -- merge requests (a GitLab project), of incidents (a ServiceNow CI, by id or name). Events are found through those
 -- alone: a metric whose source ties none of a scope's applications is 'not mapped' (see stg_dora_levels), which is
--- not the absence of events its other states say.
-with sources as (
+-- not the absence of events its other states say. Outside production, a CI production's entries name too ties
+-- nothing: the build gives its incidents to production (stg_incidents), so they are not the environment's to count.
+with production_cis as (
+    select distinct p.pivot_kind, p.value
+    from ref_pivots as p
+    where
+        p.pivot_kind in ('servicenow_ci', 'servicenow_ci_name')
+        and p.environment = (select production_environment from build_params)
+),
+
+sources as (
     select
         e.app_id,
         e.environment,
         bool_or(p.pivot_kind in ('argocd_app', 'gitlab_project')) as deploys_mapped,
         bool_or(p.pivot_kind = 'gitlab_project') as merge_requests_mapped,
-        bool_or(p.pivot_kind in ('servicenow_ci', 'servicenow_ci_name')) as incidents_mapped
+        bool_or(
+            p.pivot_kind in ('servicenow_ci', 'servicenow_ci_name')
+            and (e.environment = (select production_environment from build_params) or c.value is null)
+        ) as incidents_mapped
     from ref_entities as e
     inner join ref_pivots as p on e.entity_id = p.entity_id and e.environment = p.environment
+    left join production_cis as c on p.pivot_kind = c.pivot_kind and p.value = c.value
     group by e.app_id, e.environment
 ),
 

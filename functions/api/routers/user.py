@@ -30,7 +30,7 @@ from functions.api.deps import (
     one_value_each,
     reader,
 )
-from functions.api.ids import MAX_REF, ties_servicenow_ci
+from functions.api.ids import MAX_REF
 from functions.api.models import (
     ChangeList,
     DeploymentList,
@@ -237,7 +237,7 @@ def _source_state(mart: Mart, scope: Scope, maps: Callable[[MappingEntry], objec
 
 def _servicenow_state(mart: Mart, scope: Scope, dataset: str) -> RecordsState:
     """Incidents and change requests are attributed by ServiceNow CI alone; `dataset`: the one the answer lists."""
-    state = _source_state(mart, scope, ties_servicenow_ci)
+    state = _source_state(mart, scope, mart.directory.ties_servicenow_ci)
     return "not read" if state == "ok" and mart.snap.never_read(dataset) else state
 
 

@@ -58,10 +58,11 @@ export function healthOf(summary: Summary, t: HealthThresholds): HealthVerdict {
 
 /**
  * Why an entity's open incidents are unknown: ServiceNow never read, read only up to a time before the build's as-of
- * (ServiceNow down since: the backlog of now is unknown), or no ServiceNow CI mapped to the entity.
+ * (ServiceNow down since: the backlog of now is unknown), or no ServiceNow CI of its own mapped to the entity in the
+ * environment (one production names too is production's).
  */
 export function whyIncidentsUnknown(incidents: Summary['incidents']): string {
   if (incidents.state === 'not read') return "ServiceNow's incidents were never read";
   if (incidents.readUntil) return `ServiceNow's incidents read only up to ${when(incidents.readUntil)}`;
-  return 'no ServiceNow CI is mapped to it';
+  return 'no ServiceNow CI of its own is mapped to it in this environment';
 }

@@ -22,9 +22,13 @@ export interface WidgetProps<T> {
   page?: 'entity' | 'estate';
 }
 
-/** What a widget of incidents or changes says for an entity the mapping ties to no ServiceNow CI. */
+/**
+ * What a widget of incidents or changes says for an entity the mapping ties to no ServiceNow CI of its own in the
+ * environment (outside production, a CI production's entries name too gives its records to production).
+ */
 export const SERVICENOW_NOT_MAPPED =
-  'No ServiceNow CI is mapped to this entity (servicenow.ciId or cmdb.ciName), so none can be found: unknown, not none.';
+  'No ServiceNow CI of its own is mapped to this entity in this environment (servicenow.ciId or cmdb.ciName; ' +
+  "a CI production's entries name too is production's), so none can be found: unknown, not none.";
 
 /** What a widget says when the lake has never read the records it lists (the source not configured, or not run). */
 export const neverRead = (records: string) =>
