@@ -29,7 +29,7 @@ from functions.api.batch import Trigger
 from functions.api.ids import Directory
 from functions.api.live import LiveSources
 from functions.api.mart import EARLIER_RELEASE, ServingMart, Snapshot, unavailable
-from functions.api.models import Freshness
+from functions.api.models import Freshness, SourceRead
 from functions.api.problems import Problem, invalid
 from functions.api.settings import ApiSettings
 from lakehouse.ingest.config import IngestSettings
@@ -329,6 +329,14 @@ def envelope(snap: Snapshot, directory: Directory) -> dict[str, Any]:
             mapping_version=directory.version,
             build_mapping_version=build.get("mapping_version"),
             lag_seconds=round((now - as_of).total_seconds(), 3) if as_of else None,
+            sources=[
+                SourceRead(
+                    dataset=dataset,
+                    read_until=mark,
+                    behind_seconds=max((as_of - mark).total_seconds(), 0.0) if as_of else 0.0,
+                )
+                for dataset, mark in snap.sources_read
+            ],
         ),
     }
 

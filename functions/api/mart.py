@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ from functions.api.queries import BUILD_MACROS, RECENT_HOURLY, RECENT_SELECT, Da
 from functions.api.settings import ApiSettings
 from lakehouse.aggregates import footers
 from lakehouse.aggregates.build import NEVER_READ, STATE_KEY
+from lakehouse.aggregates.inputs import LOG_COUNTS
 from lakehouse.aggregates.mart_writes import DAYS_THROUGH_KEY
 from lakehouse.aggregates.sqlfiles import files_version, load_macros, load_sql_files
 from lakehouse.duckdb_session import open_duckdb, sql_literal, utc_cursor
@@ -254,10 +256,18 @@ class Snapshot:
         return _first_read(self.build, dataset)
 
     def read_until(self, dataset: str) -> datetime | None:
-        """How far the lake had read `dataset` (servicenow/incidents, changes, task_slas) when the build ran, its
-        watermark: None when unknown (never advanced, or a build before it was recorded)."""
+        """How far the lake had read `dataset` (servicenow/incidents, changes, task_slas, deploys/deployment_events,
+        dynatrace/service_metrics_hourly) when the build ran, its watermark: None when unknown (never advanced, or a
+        build before it was recorded)."""
         value = (self.build.get("read_until") or {}).get(dataset)
         return datetime.fromisoformat(value) if value else None
+
+    @cached_property
+    def sources_read(self) -> list[tuple[str, datetime]]:
+        """Each dataset the build recorded a watermark of, with it, the log counts' included (their hours read)."""
+        marks = dict(self.build.get("read_until") or {})
+        marks[LOG_COUNTS] = (self.build.get("log_hours_read") or [None, None])[1]
+        return sorted((dataset, datetime.fromisoformat(mark)) for dataset, mark in marks.items() if mark)
 
     def days_read(self, dataset: str) -> DaysRead:
         """The days the lake had read `dataset` over when the build ran: a count of another day is unknown, not 0."""

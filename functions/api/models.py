@@ -82,6 +82,19 @@ def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
+class SourceRead(ApiModel):
+    dataset: str = Field(
+        description="dynatrace/service_metrics_hourly (golden signals, SLOs), servicenow/incidents, "
+        "servicenow/changes, servicenow/task_slas (SLA breaches), deploys/deployment_events (deployments: the earlier "
+        "of ArgoCD's history and GitLab's deployments) or elasticsearch/log_counts_hourly (log error counts)."
+    )
+    read_until: datetime = Field(description="Its watermark when the build ran: what came after it was not read.")
+    behind_seconds: float = Field(
+        description="Seconds from readUntil to the figures' asOf (0 when read up to it): how much of the latest "
+        "figures this source is missing."
+    )
+
+
 class Freshness(ApiModel):
     as_of: datetime | None = Field(description="The instant the mart's figures run to (UTC).")
     built_at: datetime | None = Field(description="When the build that produced them started.")
@@ -94,6 +107,11 @@ class Freshness(ApiModel):
         "since is resolved, its records not yet counted.",
     )
     lag_seconds: float | None = Field(description="Seconds between as_of and generatedAt.")
+    sources: list[SourceRead] = Field(
+        default_factory=list,
+        description="How far the build had read each source the figures rest on (those whose watermark the lake "
+        "keeps): a source down shows as one whose readUntil falls behind asOf while the others keep up.",
+    )
 
 
 class Envelope(ApiModel):

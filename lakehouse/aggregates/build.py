@@ -82,6 +82,9 @@ TASK_SLAS = REGISTRY["servicenow/task_slas"]
 # derived from them on every run, its watermark moving even when one of them failed; the deployments are read up to
 # the earlier of their watermarks (a source never read, not configured, has none and does not hold the others back).
 DEPLOYMENT_SOURCES = (REGISTRY["argocd/deployment_history"], REGISTRY["gitlab/deployments"])
+# The golden signals' source: how far it was read is recorded for the API's freshness (the hours after it are
+# measured as no data, not as quiet ones).
+SERVICE_METRICS = REGISTRY["dynatrace/service_metrics_hourly"]
 # The datasets whose first instant read the build state records for the API: days before it are unknown there.
 READ_FROM_DATASETS = (DEPLOYMENT_EVENTS, INCIDENTS, CHANGES, TASK_SLAS)
 # In the build state's read_from: no run ever read the dataset and the lake holds none of it.
@@ -480,9 +483,9 @@ def _moved(previous: dict, recorded: dict[str, str | None], dataset: Dataset) ->
 def _read_until(lake: Lake) -> dict[str, datetime | None]:
     """The watermark of each ServiceNow dataset the run reports count, as the API reads it from the build state:
     while ServiceNow is down it stays where the last good run left it, and the days after it were not read. The
-    deployments' is the earliest of their sources' (see DEPLOYMENT_SOURCES)."""
+    deployments' is the earliest of their sources' (see DEPLOYMENT_SOURCES); Dynatrace's service metrics' too."""
     marks = Watermarks(lake)
-    found = {d.id: marks.get(d.source, d.name) for d in READ_FROM_DATASETS if d.source == "servicenow"}
+    found = {d.id: marks.get(d.source, d.name) for d in (*READ_FROM_DATASETS, SERVICE_METRICS) if d.source != "deploys"}
     read_until = {dataset: mark.value if mark else None for dataset, mark in found.items()}
     deployments = [m.value for d in DEPLOYMENT_SOURCES if (m := marks.get(d.source, d.name)) is not None]
     read_until[DEPLOYMENT_EVENTS.id] = min(deployments, default=None)

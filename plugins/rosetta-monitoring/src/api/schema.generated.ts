@@ -980,6 +980,11 @@ export interface components {
              * @description Mapping version the API resolved the answer's ids and pivots with.
              */
             mappingVersion: number;
+            /**
+             * Sources
+             * @description How far the build had read each source the figures rest on (those whose watermark the lake keeps): a source down shows as one whose readUntil falls behind asOf while the others keep up.
+             */
+            sources?: components["schemas"]["SourceRead"][];
         };
         /** GoldenSignals */
         GoldenSignals: {
@@ -2026,6 +2031,25 @@ export interface components {
              * @description The period the figures cover: the last daily build's (hourly builds leave it as it was).
              */
             periodStart?: string | null;
+        };
+        /** SourceRead */
+        SourceRead: {
+            /**
+             * Behindseconds
+             * @description Seconds from readUntil to the figures' asOf (0 when read up to it): how much of the latest figures this source is missing.
+             */
+            behindSeconds: number;
+            /**
+             * Dataset
+             * @description dynatrace/service_metrics_hourly (golden signals, SLOs), servicenow/incidents, servicenow/changes, servicenow/task_slas (SLA breaches), deploys/deployment_events (deployments: the earlier of ArgoCD's history and GitLab's deployments) or elasticsearch/log_counts_hourly (log error counts).
+             */
+            dataset: string;
+            /**
+             * Readuntil
+             * Format: date-time
+             * @description Its watermark when the build ran: what came after it was not read.
+             */
+            readUntil: string;
         };
         /** SourceState */
         SourceState: {

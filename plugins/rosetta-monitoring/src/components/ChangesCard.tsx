@@ -7,6 +7,7 @@ import { useMonitoringData } from './common/useMonitoringData';
 import { SERVICENOW_NOT_MAPPED, Widget, whyUnknown } from './common/WidgetState';
 import { NONE, when } from './common/format';
 import { textOrder } from './common/order';
+import { CHANGE_SOURCES } from './common/sources';
 
 const COLUMNS: TableColumn<Change>[] = [
   { title: 'Number', field: 'number' },
@@ -44,6 +45,7 @@ export function ChangesCard({ entity, period }: { entity: MonitoredEntity; perio
       isEmpty={([up, recent]) => up.items.length + recent.items.length === 0}
       unknown={([up]) => whyUnknown(up.state, SERVICENOW_NOT_MAPPED, "ServiceNow's change requests")}
       freshness={([up]) => up.freshness}
+      sources={CHANGE_SOURCES}
     >
       {([upcoming, recent]) => (
         <>

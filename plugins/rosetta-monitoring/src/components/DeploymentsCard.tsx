@@ -9,6 +9,7 @@ import { DEPLOYER_NOT_MAPPED, Widget, whyUnknown } from './common/WidgetState';
 import { NONE, when } from './common/format';
 import { useMonitoringOptions } from '../options';
 import { webAddress } from './common/webAddress';
+import { DEPLOYMENT_SOURCES } from './common/sources';
 
 function ArgoStatus({ live }: { live: LiveComponent }) {
   // Nothing to warn of: the component is deployed otherwise (a GitLab job, say), ArgoCD has no status for it.
@@ -181,6 +182,7 @@ export function DeploymentsCard({ entity, period }: { entity: MonitoredEntity; p
       isEmpty={([live, history]) => (live.live ?? []).length + (history.items ?? []).length === 0}
       unknown={([, history]) => whyUnknown(history.state, DEPLOYER_NOT_MAPPED, 'deployments')}
       freshness={([, history]) => history.freshness}
+      sources={DEPLOYMENT_SOURCES}
     >
       {([live, history]) => (
         <>

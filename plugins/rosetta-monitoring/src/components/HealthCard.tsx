@@ -6,6 +6,7 @@ import { useMonitoredEntity } from './common/EntityContext';
 import { healthOf, whyIncidentsUnknown } from './health';
 import { useMonitoringOptions } from '../options';
 import { when } from './common/format';
+import { HEALTH_SOURCES } from './common/sources';
 
 const DOT = { green: 'green', orange: 'orange', red: 'red', 'no data': 'grey', unknown: 'grey' } as const;
 
@@ -15,7 +16,7 @@ export function HealthCard() {
   const { thresholds } = useMonitoringOptions();
   const state = useMonitoringData(api => api.getSummary(entity), [entity.level, entity.id, entity.environment]);
   return (
-    <Widget title="Monitoring health" what="health" state={state} freshness={s => s.freshness}>
+    <Widget title="Monitoring health" what="health" state={state} freshness={s => s.freshness} sources={HEALTH_SOURCES}>
       {summary => {
         const verdict = healthOf(summary, thresholds);
         return (

@@ -6,6 +6,7 @@ import type { Incident, MonitoredEntity, Period } from '../api/types';
 import { useMonitoringData } from './common/useMonitoringData';
 import { SERVICENOW_NOT_MAPPED, Widget, whyUnknown } from './common/WidgetState';
 import { NONE, hours, when } from './common/format';
+import { INCIDENT_SOURCES } from './common/sources';
 
 /** The build's correlation rules (mv_incident_links) as a person reads them. */
 export const LINK_RULES: Record<string, string> = {
@@ -75,6 +76,7 @@ export function IncidentsCard({ entity, period }: { entity: MonitoredEntity; per
       isEmpty={([open, closed]) => open.items.length + closed.items.length === 0}
       unknown={([open]) => whyUnknown(open.state, SERVICENOW_NOT_MAPPED, "ServiceNow's incidents")}
       freshness={([openList]) => openList.freshness}
+      sources={INCIDENT_SOURCES}
     >
       {([openList, closedList]) => {
         const open = openList.items.filter(i => i.isOpen);

@@ -8,6 +8,7 @@ import { Widget } from './common/WidgetState';
 import { availability, budgetLeft, burnRate, ms, NONE, periodLabel, sliPercent, target } from './common/format';
 import { coveredDays } from '../pages/KpiControls';
 import { coverage, judged } from './SloTable';
+import { SIGNAL_SOURCES } from './common/sources';
 
 const isComponent = (summary: Summary) => summary.entity.kind === 'component';
 
@@ -82,6 +83,7 @@ export function SloCard({ entity }: { entity: MonitoredEntity }) {
       state={state}
       isEmpty={summary => !summary.slo && !isComponent(summary)}
       freshness={summary => summary.freshness}
+      sources={SIGNAL_SOURCES}
     >
       {summary => {
         const slo = summary.slo;

@@ -19,6 +19,7 @@ import { GROUP_LABELS, periodLabel } from './common/format';
 import { DoraTable } from './DoraLevels';
 import { RiskTable } from './RiskTable';
 import { SloTable } from './SloTable';
+import { HEALTH_SOURCES } from './common/sources';
 
 /** The API ranks 100 applications at most, with no further page: a domain may hold more. */
 export const TEAM_RISK_LIMIT = 100;
@@ -170,7 +171,7 @@ function LevelCard({ level, id, environment, period, entity }: LevelCardProps) {
         </Announced>
       ) : (
         <>
-          {freshness && <FreshnessNotices freshness={freshness} />}
+          {freshness && <FreshnessNotices freshness={freshness} sources={HEALTH_SOURCES} />}
           <Section title="Applications' health (last 7 days)">
             {scoredIn ? (
               <Announced>

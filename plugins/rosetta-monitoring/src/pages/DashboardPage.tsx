@@ -10,6 +10,7 @@ import { count, percent } from '../components/common/format';
 import { RiskTable } from '../components/RiskTable';
 import { NO_TOOLBAR } from '../components/common/tableOptions';
 import { EnvironmentPicker, useEnvironmentParam } from './EnvironmentPicker';
+import { DORA_SOURCES, HEALTH_SOURCES } from '../components/common/sources';
 
 const HEALTH_COLUMNS: TableColumn<HealthLevel>[] = [
   { title: 'Level', field: 'level' },
@@ -101,7 +102,7 @@ export function DashboardPage() {
     <div style={{ display: 'grid', gap: 16 }}>
       <EnvironmentPicker environment={environment} onChange={setEnvironment} />
       {/* Health and risk are the last build's verdicts over the last 7 days, whatever period the overview is asked for. */}
-      <Widget page="estate" title="Health by domain, group and team (last 7 days)" what="health figures" state={overview} isEmpty={o => judgedIn(o, environment) && o.health.length === 0} freshness={o => o.freshness}>
+      <Widget page="estate" title="Health by domain, group and team (last 7 days)" what="health figures" state={overview} isEmpty={o => judgedIn(o, environment) && o.health.length === 0} freshness={o => o.freshness} sources={HEALTH_SOURCES}>
         {o => (judgedIn(o, environment) ? <HealthFigures o={o} /> : <JudgedInProductionOnly o={o} what="Health is" />)}
       </Widget>
       <Widget page="estate" title="Trends (30 days)" what="trend days" state={overview} isEmpty={o => o.trend.length === 0}>
@@ -142,7 +143,7 @@ export function DashboardPage() {
       <Widget page="estate" title="Top risks (last 7 days)" what="risks" state={overview} isEmpty={o => judgedIn(o, environment) && o.topRisks.length === 0}>
         {o => (judgedIn(o, environment) ? <RiskTable rows={o.topRisks} /> : <JudgedInProductionOnly o={o} what="Risk is" />)}
       </Widget>
-      <Widget page="estate" title="DORA per group (30 days)" what="DORA figures" state={dora} isEmpty={d => d.items.length === 0} freshness={d => d.freshness}>
+      <Widget page="estate" title="DORA per group (30 days)" what="DORA figures" state={dora} isEmpty={d => d.items.length === 0} freshness={d => d.freshness} sources={DORA_SOURCES}>
         {d => (
           <>
             <p>Environment {d.environment}</p>

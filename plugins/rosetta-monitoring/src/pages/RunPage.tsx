@@ -8,6 +8,7 @@ import { Widget } from '../components/common/WidgetState';
 import { hours, NONE, percent } from '../components/common/format';
 import { backlogOf, BacklogRow, heatmapOf } from './runFigures';
 import { NO_TOOLBAR } from '../components/common/tableOptions';
+import { CHANGE_SOURCES, INCIDENT_SOURCES } from '../components/common/sources';
 
 
 /** The run view's period: the heatmap's days and the incidents counted. */
@@ -120,7 +121,7 @@ export function RunPage() {
   return (
     <div style={{ display: 'grid', gap: 16 }}>
       <EnvironmentPicker environment={environment} onChange={setEnvironment} />
-      <Widget page="estate" title="Incident backlog by application" what="applications" state={apps} isEmpty={r => r.items.length === 0} freshness={r => r.freshness}>
+      <Widget page="estate" title="Incident backlog by application" what="applications" state={apps} isEmpty={r => r.items.length === 0} freshness={r => r.freshness} sources={INCIDENT_SOURCES}>
         {r => (
           <>
             <p>
@@ -135,7 +136,7 @@ export function RunPage() {
           </>
         )}
       </Widget>
-      <Widget page="estate" title="Incident backlog by team" what="teams" state={teams} isEmpty={r => r.items.length === 0} freshness={r => r.freshness}>
+      <Widget page="estate" title="Incident backlog by team" what="teams" state={teams} isEmpty={r => r.items.length === 0} freshness={r => r.freshness} sources={INCIDENT_SOURCES}>
         {r => (
           <NamedTable<BacklogRow>
             name="Incident backlog by team"
@@ -145,7 +146,7 @@ export function RunPage() {
           />
         )}
       </Widget>
-      <Widget page="estate" title="Incident heatmap (opened per day)" what="incidents" state={apps} isEmpty={r => r.items.every(row => row.opened === 0)} freshness={r => r.freshness}>
+      <Widget page="estate" title="Incident heatmap (opened per day)" what="incidents" state={apps} isEmpty={r => r.items.every(row => row.opened === 0)} freshness={r => r.freshness} sources={INCIDENT_SOURCES}>
         {r => {
           // No day read from ServiceNow: every row's count is unknown, and a grid without rows would read as none.
           if (r.items.every(row => row.opened === null || row.opened === undefined)) {
@@ -189,7 +190,7 @@ export function RunPage() {
           );
         }}
       </Widget>
-      <Widget page="estate" title="Changes by team (30 days)" what="changes" state={changes} isEmpty={r => r.items.length === 0} freshness={r => r.freshness}>
+      <Widget page="estate" title="Changes by team (30 days)" what="changes" state={changes} isEmpty={r => r.items.length === 0} freshness={r => r.freshness} sources={CHANGE_SOURCES}>
         {r => (
           <>
             <NamedTable<ChangesRow>

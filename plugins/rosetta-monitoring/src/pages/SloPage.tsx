@@ -5,6 +5,7 @@ import { Widget } from '../components/common/WidgetState';
 import { SloTable } from '../components/SloTable';
 import { useEnvironmentParam } from './EnvironmentPicker';
 import { coveredDays, KpiControls } from './KpiControls';
+import { SIGNAL_SOURCES } from '../components/common/sources';
 
 /** SLO view: availability and latency against each application's targets, error budgets and burn rates, by team
  * (or application, group, domain), over a named period or a range. */
@@ -23,7 +24,7 @@ export function SloPage() {
         environment={environment}
         onEnvironment={setEnvironment}
       />
-      <Widget page="estate" title="SLOs and error budgets" what="SLO figures" state={state} isEmpty={d => d.items.length === 0} freshness={d => d.freshness}>
+      <Widget page="estate" title="SLOs and error budgets" what="SLO figures" state={state} isEmpty={d => d.items.length === 0} freshness={d => d.freshness} sources={SIGNAL_SOURCES}>
         {d => (
           <>
             <p>

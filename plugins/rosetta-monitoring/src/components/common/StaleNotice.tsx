@@ -2,6 +2,7 @@ import { WarningPanel } from '@backstage/core-components';
 import type { Freshness } from '../../api/types';
 import { useMonitoringOptions } from '../../options';
 import { hours, when } from './format';
+import { SOURCE_LABELS } from './sources';
 
 /** Warns when historized figures are older than the configured staleness threshold. */
 export function StaleNotice({ freshness }: { freshness: Freshness }) {
@@ -37,11 +38,34 @@ export function MappingNotice({ freshness }: { freshness: Freshness }) {
   );
 }
 
-/** What a widget says of how current its figures are: stale, or built under an older mapping. */
-export function FreshnessNotices({ freshness }: { freshness: Freshness }) {
+/**
+ * Names the widget's sources (`sources`, datasets as the API names them) read further behind the figures' as-of than
+ * the staleness threshold: a source down (ServiceNow refusing, GitLab unreachable) while the builds go on leaves the
+ * figures current but its part of them old, which nothing else on the widget says.
+ */
+export function SourcesNotice({ freshness, sources }: { freshness: Freshness; sources: readonly string[] }) {
+  const { thresholds } = useMonitoringOptions();
+  const behind = (freshness.sources ?? []).filter(
+    s => sources.includes(s.dataset) && s.behindSeconds > thresholds.staleAfterSeconds,
+  );
+  if (behind.length === 0) return null;
+  const named = behind.map(s => {
+    const label = SOURCE_LABELS[s.dataset] ?? s.dataset;
+    return `${label} up to ${when(s.readUntil)} (${hours(s.behindSeconds / 3600)} behind)`;
+  });
+  const title = `Read only ${named.join('; ')}: later events are not in these figures`;
+  return <WarningPanel severity="warning" title={title} />;
+}
+
+/**
+ * What a widget says of how current its figures are: stale, built under an older mapping, or some of its sources
+ * (`sources`) read behind the rest.
+ */
+export function FreshnessNotices({ freshness, sources = [] }: { freshness: Freshness; sources?: readonly string[] }) {
   return (
     <>
       <StaleNotice freshness={freshness} />
+      <SourcesNotice freshness={freshness} sources={sources} />
       <MappingNotice freshness={freshness} />
     </>
   );

@@ -16,6 +16,8 @@ export interface WidgetProps<T> {
    * API says), else null. */
   unknown?: (value: T) => Unknown | null;
   freshness?: (value: T) => Freshness | undefined;
+  /** The datasets the figures rest on (see ./sources): one read further behind than the staleness threshold is named. */
+  sources?: readonly string[];
   children: (value: T) => ReactNode;
   deepLink?: { title: string; link: string };
   /** Where the widget is: an entity's page (its annotations choose the environment) or an estate page (its picker). */
@@ -68,10 +70,18 @@ export function Announced({ children }: { children: ReactNode }) {
 
 /** One dashboard widget: a card with its own loading, empty, error and stale states. */
 export function Widget<T>(props: WidgetProps<T>) {
-  const { title, state, what, isEmpty, unknown, freshness, children, deepLink, page } = props;
+  const { title, state, what, isEmpty, unknown, freshness, sources, children, deepLink, page } = props;
   return (
     <InfoCard title={title} deepLink={deepLink}>
-      <WidgetBody state={state} what={what} isEmpty={isEmpty} unknown={unknown} freshness={freshness} page={page}>
+      <WidgetBody
+        state={state}
+        what={what}
+        isEmpty={isEmpty}
+        unknown={unknown}
+        freshness={freshness}
+        sources={sources}
+        page={page}
+      >
         {children}
       </WidgetBody>
     </InfoCard>
@@ -79,7 +89,7 @@ export function Widget<T>(props: WidgetProps<T>) {
 }
 
 export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>) {
-  const { state, what, isEmpty, unknown, freshness, children, page = 'entity' } = props;
+  const { state, what, isEmpty, unknown, freshness, sources, children, page = 'entity' } = props;
   if (state.status === 'loading') {
     return (
       <Announced>
@@ -164,7 +174,7 @@ export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>)
   if (unknownState) {
     return (
       <>
-        {fresh && <FreshnessNotices freshness={fresh} />}
+        {fresh && <FreshnessNotices freshness={fresh} sources={sources} />}
         <Announced>
           <EmptyState
             missing="field"
@@ -178,7 +188,7 @@ export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>)
   if (isEmpty?.(value)) {
     return (
       <>
-        {fresh && <FreshnessNotices freshness={fresh} />}
+        {fresh && <FreshnessNotices freshness={fresh} sources={sources} />}
         <Announced>
           <EmptyState
             missing="data"
@@ -191,7 +201,7 @@ export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>)
   }
   return (
     <>
-      {fresh && <FreshnessNotices freshness={fresh} />}
+      {fresh && <FreshnessNotices freshness={fresh} sources={sources} />}
       <TruncatedNotice value={value} />
       {children(value)}
     </>
