@@ -15,6 +15,8 @@ from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 import pyarrow as pa
 
+from lakehouse.aggregates.build import STATE_KEY
+from lakehouse.aggregates.inputs import LOG_COUNTS
 from lakehouse.aggregates.mart_writes import DAYS_THROUGH_KEY
 from lakehouse.aggregates.sqlfiles import load_sql_files
 from lakehouse.duckdb_session import sql_literal
@@ -79,6 +81,8 @@ def render_views(lake: Lake | None = None) -> str:
     # Its day folders alone, in one request per thousand days: a year of the run log is some 450,000 records.
     if lake is None or any(f.startswith("runs/day=") for f in lake.list_folders("runs/")):
         parts.append(_batch_runs_view(base))
+    if lake is None or lake.get_json(STATE_KEY) is not None:
+        parts.append(_sources_read_view(base))
     parts.append("-- Aggregate tables (mart/).")
     for sql_file in load_sql_files():
         if not sql_file.is_mart:
@@ -100,6 +104,49 @@ def render_views(lake: Lake | None = None) -> str:
             f"select {sql_file.read_columns()} from {reader};\n"
         )
     return "\n".join(parts)
+
+
+def _sources_read_view(base: str) -> str:
+    """What the last build read of each source, from its state: the mart's day tables count a day after a source's
+    read_until (or before its read_from) as 0, though nothing was read of it; the API leaves such days unknown."""
+    # The lake's URL or its variable, the state's key and a dataset id: no value from outside.
+    return (
+        "-- How far the last build had read each source: its first instant read (null: unknown, or never read) and\n"  # noqa: S608
+        "-- its watermark (read_until), and the UTC days between. The day tables (mv_*_day*) count a day outside\n"
+        "-- first_day_read .. last_day_read as 0, though nothing was read of it; the API answers it null: filter such\n"
+        "-- days out likewise (a null bound: none known).\n"
+        "create or replace view sources_read as\n"
+        "with build as (\n"
+        "    select *\n"
+        f"    from read_json({base} || '/{STATE_KEY}', columns = {{\n"
+        "        as_of: 'varchar', read_from: 'map(varchar, varchar)', read_until: 'map(varchar, varchar)',\n"
+        "        log_hours_read: 'varchar[]'\n"
+        "    })\n"
+        "),\n"
+        "marks as (\n"
+        "    select unnest(map_keys(read_until)) as dataset, unnest(map_values(read_until)) as read_until from build\n"
+        "    union all\n"
+        f"    select '{LOG_COUNTS}', log_hours_read[2] from build\n"
+        "),\n"
+        "read as (\n"
+        "    select\n"
+        "        m.dataset,\n"
+        "        try_cast(\n"
+        f"            case when m.dataset = '{LOG_COUNTS}' then b.log_hours_read[1] else b.read_from[m.dataset] end\n"
+        "            as timestamptz\n"
+        "        ) as read_from,\n"
+        "        cast(m.read_until as timestamptz) as read_until,\n"
+        "        cast(b.as_of as timestamptz) as as_of\n"
+        "    from marks as m, build as b\n"
+        ")\n"
+        "select\n"
+        "    *,\n"
+        "    -- The UTC days read, whatever the session's TimeZone: a day the source was read in part counts as read.\n"
+        "    cast(timezone('UTC', read_from) as date) as first_day_read,\n"
+        "    cast(timezone('UTC', read_until - interval 1 microsecond) as date) as last_day_read\n"
+        "from read\n"
+        "order by dataset;\n"
+    )
 
 
 def _batch_runs_view(base: str) -> str:

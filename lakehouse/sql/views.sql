@@ -229,6 +229,42 @@ from read_json(getvariable('lake') || '/runs/day=*/*.json', columns = {
 },
     hive_partitioning = true, hive_types = {'day': 'DATE'});
 
+-- How far the last build had read each source: its first instant read (null: unknown, or never read) and
+-- its watermark (read_until), and the UTC days between. The day tables (mv_*_day*) count a day outside
+-- first_day_read .. last_day_read as 0, though nothing was read of it; the API answers it null: filter such
+-- days out likewise (a null bound: none known).
+create or replace view sources_read as
+with build as (
+    select *
+    from read_json(getvariable('lake') || '/state/build/aggregates.json', columns = {
+        as_of: 'varchar', read_from: 'map(varchar, varchar)', read_until: 'map(varchar, varchar)',
+        log_hours_read: 'varchar[]'
+    })
+),
+marks as (
+    select unnest(map_keys(read_until)) as dataset, unnest(map_values(read_until)) as read_until from build
+    union all
+    select 'elasticsearch/log_counts_hourly', log_hours_read[2] from build
+),
+read as (
+    select
+        m.dataset,
+        try_cast(
+            case when m.dataset = 'elasticsearch/log_counts_hourly' then b.log_hours_read[1] else b.read_from[m.dataset] end
+            as timestamptz
+        ) as read_from,
+        cast(m.read_until as timestamptz) as read_until,
+        cast(b.as_of as timestamptz) as as_of
+    from marks as m, build as b
+)
+select
+    *,
+    -- The UTC days read, whatever the session's TimeZone: a day the source was read in part counts as read.
+    cast(timezone('UTC', read_from) as date) as first_day_read,
+    cast(timezone('UTC', read_until - interval 1 microsecond) as date) as last_day_read
+from read
+order by dataset;
+
 -- Aggregate tables (mart/).
 -- one row per incident and correlation mode, for incidents linked to a deployment
 create or replace view mv_incident_links as
