@@ -14,7 +14,8 @@ from functions.api.ids import MAX_REF
 # The burn-rate alert values (burn_rate_alert in lakehouse/sql/macros.sql), as an SLO row carries them.
 BURN_RATE_ALERT = (
     "page (1 h > 14.4, or 6 h and 1 h > 6), ticket (24 h and 2 h > 3, or 3 d and 6 h > 1), none (no rule holds on the "
-    "rates there are), or no data (no traffic in any window: no rate says the budget is safe)."
+    "rates there are), or no data (no traffic in any window: no rate says the budget is safe; or no rule holds and "
+    "Dynatrace was not read over the as-of hour, whose burn is then unknown)."
 )
 # A latency SLO's error budget, in hours (time slices of one hour), as an SLO row carries it for the p95 and the p99.
 LATENCY_BUDGET_ALLOWED = (
@@ -493,8 +494,8 @@ class DeploymentList(Envelope):
         default=None,
         description="History mode: how far the lake had read deployments when the build ran (the earlier of ArgoCD's "
         "and GitLab's watermarks: a deployment source down since), given when a day of the period lies wholly after "
-        "it: a deployment after it is not listed, and what happened then is unknown, not none. Null when every such "
-        "day was read.",
+        "it: a deployment after it from the source not read is not listed (one from a source still read is), and what "
+        "happened then is unknown, not none. Null when every such day was read.",
     )
     items: list[Deployment] = Field(default_factory=list, description="History mode.")
     live: list[LiveComponent] = Field(
@@ -726,9 +727,9 @@ class DoraRow(ApiModel):
         default=None,
         description="How far the lake had read deployments (the earlier of ArgoCD's and GitLab's watermarks: a "
         "deployment source down since), given when the period's last day lies wholly after it: the deployment "
-        "frequency, lead time, change failure rate, recovery time and rework rate count only the deployments read "
-        "before it, and what came after is unknown, not none. Null when every day of the period was read. A named "
-        "period's is the daily build's.",
+        "frequency, lead time, change failure rate, recovery time and rework rate miss the deployments after it of "
+        "the source not read (those of a source still read, ArgoCD while GitLab is down, count), and what came after "
+        "is unknown, not none. Null when every day of the period was read. A named period's is the daily build's.",
     )
     deployment_frequency_numerator: int | None = None
     deployment_frequency_denominator_days: float | None = Field(

@@ -214,6 +214,7 @@ def _build(
             incidents_read_until=read_until[INCIDENTS.id],
             changes_read_until=read_until[CHANGES.id],
             deployments_read_until=read_until[DEPLOYMENT_EVENTS.id],
+            signals_read_until=read_until[SERVICE_METRICS.id],
             task_slas_read_from=read_from.get(TASK_SLAS.id),
             log_counts_read_from=logs_read[0],
             log_counts_read_until=logs_read[1],

@@ -79,6 +79,9 @@ class BuildParams:
     changes_read_until: datetime | None = None
     # How far the lake read deployments (the earlier of ArgoCD's and GitLab's watermarks): DORA rows say it.
     deployments_read_until: datetime | None = None
+    # How far the lake read Dynatrace's hourly service metrics: an as-of hour after it makes the burn-rate alert
+    # 'no data' rather than none, and the top risks say the golden signals are unknown since.
+    signals_read_until: datetime | None = None
     # The first instant the lake read task SLAs from; None when unknown.
     task_slas_read_from: datetime | None = None
     # The hours the logs ingestion read, [from, until): from its first read (None when unknown: every hour before

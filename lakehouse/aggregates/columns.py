@@ -98,7 +98,12 @@ GROUP_BURN_WINDOWS = _burn_windows(
 
 BURN_RATE_ALERT = (
     "page when 1h > 14.4, or 6h > 6 and 1h > 6; ticket when 24h > 3 and 2h > 3, or 3d > 1 and 6h > 1; 'no data' "
-    "when no window has a rate; else none (burn_rate_alert in macros.sql)"
+    "when no window has a rate, or when none of those holds and the as-of hour was not read (signals_read_until); "
+    "else none (burn_rate_alert in macros.sql)"
+)
+SIGNALS_READ_UNTIL = (
+    "How far the lake had read Dynatrace's service metrics (their watermark) when the hour ending at as_of was not "
+    "wholly read (Dynatrace down since): the rates are those of the hours read; null when it was read"
 )
 
 
@@ -129,8 +134,9 @@ def _dora_metrics(scope: str) -> dict[str, str]:
         ),
         "deployments_read_until": (
             "How far the lake had read deployments (the earlier of ArgoCD's and GitLab's watermarks) when the period's "
-            "last day lies wholly after it (a deployment source down since): every metric but MTTR counts only the "
-            "deployments read before it; null when every day of the period was read"
+            "last day lies wholly after it (a deployment source down since): every metric but MTTR misses the "
+            "deployments after it of the source not read (a source still read counts); null when every day of the "
+            "period was read"
         ),
         "deployment_frequency_numerator": f"Successful deployments {events} finished in the period",
         "deployment_frequency_denominator_days": (
@@ -574,6 +580,7 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "as_of": AS_OF,
         "availability_target": AVAILABILITY_TARGET,
         **APP_BURN_WINDOWS,
+        "signals_read_until": SIGNALS_READ_UNTIL,
         "burn_rate_alert": "Alert at as_of: " + BURN_RATE_ALERT,
     },
     "mv_slo_group_burn_rates": {
@@ -583,6 +590,7 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "as_of": AS_OF,
         "applications": ROLLUP_APPLICATIONS,
         **GROUP_BURN_WINDOWS,
+        "signals_read_until": SIGNALS_READ_UNTIL,
         "burn_rate_alert": "Alert at as_of, the applications' rules: " + BURN_RATE_ALERT,
     },
     "mv_slo_app_period": {

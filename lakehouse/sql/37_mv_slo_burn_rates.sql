@@ -12,6 +12,9 @@
 -- confirmation window is below the hourly resolution, so the 1h window confirms itself), page when 6h > 6 and
 -- 1h > 6, ticket when 24h > 3 and 2h > 3 (10 % of the budget in a day), ticket when 3d > 1 and 6h > 1, 'no data'
 -- when no window has a rate (no traffic in any: nothing says the budget is safe), else none.
+-- Dynatrace down (signals_read_until: its watermark, when the as-of hour was not wholly read): the rates are those of
+-- the hours read, a rule they pass still alerts, and an alert that none passes is 'no data', not none: the hours
+-- not read may burn the budget as well as not.
 -- The rate and the alert are written once, as macros (burn_rate, error_budget, burn_rate_alert in macros.sql),
 -- which mv_slo_group_burn_rates and mv_monitoring_top_risks apply too. The SLO periods (mv_slo_app_period) are
 -- computed daily.
@@ -54,7 +57,8 @@ rates as (
         burn_rate(w.errors_2h, error_budget(a.availability_target, w.requests_2h)) as burn_rate_2h,
         burn_rate(w.errors_6h, error_budget(a.availability_target, w.requests_6h)) as burn_rate_6h,
         burn_rate(w.errors_24h, error_budget(a.availability_target, w.requests_24h)) as burn_rate_24h,
-        burn_rate(w.errors_3d, error_budget(a.availability_target, w.requests_3d)) as burn_rate_3d
+        burn_rate(w.errors_3d, error_budget(a.availability_target, w.requests_3d)) as burn_rate_3d,
+        signals_unread_since(bp.as_of, cast(bp.signals_read_until as timestamptz)) as signals_read_until
     from stg_apps as a
     cross join build_params as bp
     left join windows as w on a.app_id = w.app_id and a.environment = w.environment
@@ -62,5 +66,7 @@ rates as (
 
 select
     *,
-    burn_rate_alert(burn_rate_1h, burn_rate_2h, burn_rate_6h, burn_rate_24h, burn_rate_3d) as burn_rate_alert
+    burn_rate_alert(
+        burn_rate_1h, burn_rate_2h, burn_rate_6h, burn_rate_24h, burn_rate_3d, signals_read_until is not null
+    ) as burn_rate_alert
 from rates

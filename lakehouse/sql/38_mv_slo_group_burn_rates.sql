@@ -1,6 +1,6 @@
 -- table: mv_slo_group_burn_rates
 -- grain: one row per rollup level (team, group, domain), its id and environment: its error budget's burn rates at as_of
--- reads: mv_slo_burn_rates, stg_apps
+-- reads: mv_slo_burn_rates, stg_apps, build_params
 -- refresh: hourly
 --
 -- The applications' burn rates at as_of (mv_slo_burn_rates) rolled up by events, refreshed by every build as they
@@ -9,8 +9,9 @@
 -- against the budget the applications' own targets allow over the window (the group's error ratio over its
 -- requests-weighted budget ratio; never an average of the applications' rates). No rate without traffic. Alerts,
 -- the applications' rules in their order: page when 1h > 14.4, page when 6h > 6 and 1h > 6, ticket when 24h > 3
--- and 2h > 3, ticket when 3d > 1 and 6h > 1, 'no data' when no window has a rate, else none. The budget, the rate
--- and the alert are the applications' macros (error_budget, burn_rate, burn_rate_alert in macros.sql).
+-- and 2h > 3, ticket when 3d > 1 and 6h > 1, 'no data' when no window has a rate or Dynatrace was not read over the
+-- as-of hour (signals_read_until, as mv_slo_burn_rates), else none. The budget, the rate and the alert are the
+-- applications' macros (error_budget, burn_rate, burn_rate_alert in macros.sql).
 with apps as (
     -- The budgets are fractions of requests: summed as exact decimals (as mv_slo_group_period's), a group's rates do
     -- not move in their last digits with the order the build's threads add them in; B_i is the decimal the target was
@@ -64,6 +65,10 @@ rolled as (
 )
 
 select
-    *,
-    burn_rate_alert(burn_rate_1h, burn_rate_2h, burn_rate_6h, burn_rate_24h, burn_rate_3d) as burn_rate_alert
-from rolled
+    r.*,
+    signals_unread_since(bp.as_of, cast(bp.signals_read_until as timestamptz)) as signals_read_until,
+    burn_rate_alert(
+        burn_rate_1h, burn_rate_2h, burn_rate_6h, burn_rate_24h, burn_rate_3d, signals_read_until is not null
+    ) as burn_rate_alert
+from rolled as r
+cross join build_params as bp

@@ -36,7 +36,7 @@
 -- stg_periods): the change failure rate, recovery time, rework rate and MTTR then count only the incidents read before
 -- it, and the row says so rather than a state, as their values are what is known. changes_read_until likewise for
 -- change requests: the change failure rate, recovery time and rework rate count only the changes read before it.
--- deployments_read_until likewise for deployments: every metric but MTTR counts only the deployments read before it.
+-- deployments_read_until likewise for deployments: every metric but MTTR misses those after it of the source not read.
 -- Before those, 'not mapped' when the mapping ties none of the scope's applications to the metric's source (see
 -- stg_dora_scopes): deployment frequency, change failure rate, recovery time and rework rate without an ArgoCD
 -- application or GitLab project, lead time without a GitLab project, MTTR without a ServiceNow CI. Nothing can be

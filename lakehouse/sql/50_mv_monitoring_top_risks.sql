@@ -40,6 +40,9 @@
 -- Change requests likewise (changes_read_until; ServiceNow may refuse one table and not the other): the failed
 -- changes count only the changes read, and reasons ends with 'changes unknown since <watermark> UTC: ServiceNow not
 -- read since (only changes read before count)', so that a failed change not read never passes for none.
+-- Dynatrace down (signals_read_until, as mv_slo_burn_rates has it: the as-of hour not wholly read): the SLO, latency,
+-- burn, trend and traffic rules read the hours read, and reasons ends with 'golden signals unknown since <watermark>
+-- UTC: Dynatrace not read since (only hours read before count)', so that a burn not read never passes for none.
 with params as (
     -- A parameter left None has no type of its own (see inputs.register_inputs).
     select * replace (
@@ -165,6 +168,7 @@ evidence as (
             as traffic_lost,
         b.burn_rate_1h,
         b.burn_rate_6h,
+        b.signals_read_until as signals_unknown_since,
         coalesce(i.open_p1_p2, 0) as open_p1_p2,
         coalesce(i.open_p1, 0) as open_p1,
         coalesce(i.opened_7d, 0) as incidents_7d,
@@ -256,7 +260,10 @@ totals as (
                     strftime(make_timestamp(epoch_us(incidents_unknown_since)), '%Y-%m-%d %H:%M')) end,
                 case when changes_unknown_since is not null then format(
                     'changes unknown since {} UTC: ServiceNow not read since (only changes read before count)',
-                    strftime(make_timestamp(epoch_us(changes_unknown_since)), '%Y-%m-%d %H:%M')) end
+                    strftime(make_timestamp(epoch_us(changes_unknown_since)), '%Y-%m-%d %H:%M')) end,
+                case when signals_unknown_since is not null then format(
+                    'golden signals unknown since {} UTC: Dynatrace not read since (only hours read before count)',
+                    strftime(make_timestamp(epoch_us(signals_unknown_since)), '%Y-%m-%d %H:%M')) end
             ],
             lambda x: x is not null
         ) as reasons

@@ -43,16 +43,27 @@ create or replace macro pages_on_6h(burn_rate_6h, burn_rate_1h) as burn_rate_6h 
 
 -- The multi-window burn-rate alert, the first rule that holds: page (the two rules above), ticket when 24h > 3 and
 -- 2h > 3 (10 % of the budget in a day), ticket when 3d > 1 and 6h > 1; 'no data' when no window has a rate (no
--- traffic in any): none would say the budget is safe, which nothing measured says; else none.
-create or replace macro burn_rate_alert(burn_rate_1h, burn_rate_2h, burn_rate_6h, burn_rate_24h, burn_rate_3d) as
+-- traffic in any), or when the last hour was not read (`signals_unread`, Dynatrace down: the short windows' rates
+-- are then those of the hours read, and an idle hour cannot be told from one not read): none would say the budget
+-- is safe, which nothing measured says; else none.
+create or replace macro burn_rate_alert(
+    burn_rate_1h, burn_rate_2h, burn_rate_6h, burn_rate_24h, burn_rate_3d, signals_unread
+) as
     case
         when pages_on_1h(burn_rate_1h) then 'page'
         when pages_on_6h(burn_rate_6h, burn_rate_1h) then 'page'
         when burn_rate_24h > 3 and burn_rate_2h > 3 then 'ticket'
         when burn_rate_3d > 1 and burn_rate_6h > 1 then 'ticket'
+        when signals_unread then 'no data'
         when coalesce(burn_rate_1h, burn_rate_2h, burn_rate_6h, burn_rate_24h, burn_rate_3d) is null then 'no data'
         else 'none'
     end;
+
+-- Dynatrace's watermark (how far the lake read the hourly service metrics) when the hour that ends at `as_of` was not
+-- wholly read: Dynatrace down since, the hours after it unknown, not quiet. Null when that hour was read, or when the
+-- watermark is unknown (no outage).
+create or replace macro signals_unread_since(as_of, watermark) as
+    case when watermark < as_of then watermark end;
 
 -- An SLO's status over a period: 'no data' without a measurement (`measured`: its requests, or its hours with that
 -- latency percentile reported), 'insufficient data' when its coverage is under min_coverage, else 'met' when the

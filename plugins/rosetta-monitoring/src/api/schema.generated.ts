@@ -788,7 +788,7 @@ export interface components {
             period: components["schemas"]["PeriodOut"] | null;
             /**
              * Readuntil
-             * @description History mode: how far the lake had read deployments when the build ran (the earlier of ArgoCD's and GitLab's watermarks: a deployment source down since), given when a day of the period lies wholly after it: a deployment after it is not listed, and what happened then is unknown, not none. Null when every such day was read.
+             * @description History mode: how far the lake had read deployments when the build ran (the earlier of ArgoCD's and GitLab's watermarks: a deployment source down since), given when a day of the period lies wholly after it: a deployment after it from the source not read is not listed (one from a source still read is), and what happened then is unknown, not none. Null when every such day was read.
              */
             readUntil?: string | null;
             /**
@@ -869,7 +869,7 @@ export interface components {
             deploymentsFrom?: string | null;
             /**
              * Deploymentsreaduntil
-             * @description How far the lake had read deployments (the earlier of ArgoCD's and GitLab's watermarks: a deployment source down since), given when the period's last day lies wholly after it: the deployment frequency, lead time, change failure rate, recovery time and rework rate count only the deployments read before it, and what came after is unknown, not none. Null when every day of the period was read. A named period's is the daily build's.
+             * @description How far the lake had read deployments (the earlier of ArgoCD's and GitLab's watermarks: a deployment source down since), given when the period's last day lies wholly after it: the deployment frequency, lead time, change failure rate, recovery time and rework rate miss the deployments after it of the source not read (those of a source still read, ArgoCD while GitLab is down, count), and what came after is unknown, not none. Null when every day of the period was read. A named period's is the daily build's.
              */
             deploymentsReadUntil?: string | null;
             /** Id */
@@ -1837,7 +1837,7 @@ export interface components {
             burnRate6H?: number | null;
             /**
              * Burnratealert
-             * @description page (1 h > 14.4, or 6 h and 1 h > 6), ticket (24 h and 2 h > 3, or 3 d and 6 h > 1), none (no rule holds on the rates there are), or no data (no traffic in any window: no rate says the budget is safe).
+             * @description page (1 h > 14.4, or 6 h and 1 h > 6), ticket (24 h and 2 h > 3, or 3 d and 6 h > 1), none (no rule holds on the rates there are), or no data (no traffic in any window: no rate says the budget is safe; or no rule holds and Dynatrace was not read over the as-of hour, whose burn is then unknown).
              */
             burnRateAlert?: string | null;
             /**
@@ -1953,7 +1953,7 @@ export interface components {
             burnRate1H?: number | null;
             /**
              * Burnratealert
-             * @description page (1 h > 14.4, or 6 h and 1 h > 6), ticket (24 h and 2 h > 3, or 3 d and 6 h > 1), none (no rule holds on the rates there are), or no data (no traffic in any window: no rate says the budget is safe).
+             * @description page (1 h > 14.4, or 6 h and 1 h > 6), ticket (24 h and 2 h > 3, or 3 d and 6 h > 1), none (no rule holds on the rates there are), or no data (no traffic in any window: no rate says the budget is safe; or no rule holds and Dynatrace was not read over the as-of hour, whose burn is then unknown).
              */
             burnRateAlert?: string | null;
             /** Burnrateperiod */
