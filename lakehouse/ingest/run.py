@@ -163,14 +163,17 @@ def run_plan(
     trigger: str = "schedule",
     advance_watermarks: bool = True,
     logger: logging.Logger | Any | None = None,
+    now: datetime | None = None,
 ) -> RunOutcome:
-    """Run every stream of the plan, then the derived datasets. Never raises for a dataset: see `outcome.failed`."""
+    """Run every stream of the plan, then the derived datasets. Never raises for a dataset: see `outcome.failed`.
+    `now`: the instant the run reads the sources at, which a snapshot stream reaches whatever the window (without it,
+    the window's end, as for the others)."""
     log = logger or logging.getLogger("rosetta.ingest")
     outcome = RunOutcome(plan.source, window, trigger)
     runlog = RunLog(lake)
     try:
         for stream in plan.streams:
-            outcome.outcomes += _run_stream(plan, stream, lake, runlog, window, trigger, advance_watermarks, log)
+            outcome.outcomes += _run_stream(plan, stream, lake, runlog, window, trigger, advance_watermarks, log, now)
         for derived in plan.derived:
             outcome.outcomes.append(_run_derived(plan, derived, lake, runlog, window, trigger, advance_watermarks, log))
     except BaseException as stop:  # Ctrl-C, a process told to exit: the stop goes on, the run log says so
@@ -188,6 +191,7 @@ def _run_stream(
     trigger: str,
     advance: bool,
     log: Any,
+    now: datetime | None = None,
 ) -> list[DatasetOutcome]:
     datasets = {d: get_dataset(d) for d in stream.datasets}
     outcomes = {
@@ -268,7 +272,9 @@ def _run_stream(
                 kept.add(d)
                 # A snapshot reads the source as it is now, whatever the window: it leaves no gap behind.
                 read_from = None if stream.snapshot else window.since
-                _finish(runlog, o, _distinct_rows(ds, table), len(rejects[d]), advance, window, lake, log, read_from)
+                snapshot_at = now if stream.snapshot else None
+                distinct = _distinct_rows(ds, table)
+                _finish(runlog, o, distinct, len(rejects[d]), advance, window, lake, log, read_from, snapshot_at)
             except Exception as exc:
                 log.error("write failed", extra={"dataset": d, "error": describe_error(exc)})
                 if d not in kept:
@@ -421,6 +427,7 @@ def _finish(
     lake: Lake,
     log: Any,
     read_from: datetime | None,
+    snapshot_at: datetime | None = None,
 ) -> None:
     record = o.record
     record.rows_in = rows + rejected
@@ -431,8 +438,12 @@ def _finish(
     ds = get_dataset(o.dataset)
     if advance:
         # Only now is everything up to `until` durable in raw/, and only up to when the run started reading: a
-        # window ending in the future (`--until tomorrow`) has not read what will change until then.
-        reached = min(window.until, record.started_at)
+        # window ending in the future (`--until tomorrow`) has not read what will change until then. A snapshot
+        # (`snapshot_at`, the run's now) has read the source as it was then, whatever the window: a catch-up window of
+        # the source's other datasets, ending in the past, must not hold it back (ArgoCD's listing while GitLab
+        # catches up).
+        until = snapshot_at if snapshot_at is not None else window.until
+        reached = min(until, record.started_at)
         mark = Watermarks(lake).advance(ds.source, ds.name, reached, run_id=record.run_id, read_from=read_from)
         if mark.value < reached:
             log.warning(

@@ -86,7 +86,7 @@ def ingest(
         record_not_started(name, lake, exc, window=run_window, trigger=trigger)
         raise
     try:
-        return run_plan(plan, lake, run_window, trigger=trigger, advance_watermarks=True, logger=logger)
+        return run_plan(plan, lake, run_window, trigger=trigger, advance_watermarks=True, logger=logger, now=moment)
     finally:
         plan.close()
 
