@@ -15,7 +15,7 @@ from functions.api.ids import MAX_REF
 BURN_RATE_ALERT = (
     "page (1 h > 14.4, or 6 h and 1 h > 6), ticket (24 h and 2 h > 3, or 3 d and 6 h > 1), none (no rule holds on the "
     "rates there are), or no data (no traffic in any window: no rate says the budget is safe; or no rule holds and "
-    "Dynatrace was not read over the as-of hour, whose burn is then unknown)."
+    "Dynatrace was not read for more than an hour before the as-of hour, whose burn is then unknown)."
 )
 # A latency SLO's error budget, in hours (time slices of one hour), as an SLO row carries it for the p95 and the p99.
 LATENCY_BUDGET_ALLOWED = (

@@ -98,12 +98,14 @@ GROUP_BURN_WINDOWS = _burn_windows(
 
 BURN_RATE_ALERT = (
     "page when 1h > 14.4, or 6h > 6 and 1h > 6; ticket when 24h > 3 and 2h > 3, or 3d > 1 and 6h > 1; 'no data' "
-    "when no window has a rate, or when none of those holds and the as-of hour was not read (signals_read_until); "
+    "when no window has a rate, or when none of those holds and Dynatrace was not read for more than an hour "
+    "before as_of (signals_read_until); "
     "else none (burn_rate_alert in macros.sql)"
 )
 SIGNALS_READ_UNTIL = (
-    "How far the lake had read Dynatrace's service metrics (their watermark) when the hour ending at as_of was not "
-    "wholly read (Dynatrace down since): the rates are those of the hours read; null when it was read"
+    "How far the lake had read Dynatrace's service metrics (their watermark) when more than an hour before as_of "
+    "(Dynatrace down since; an hour behind is an ingestion's ordinary lag): the rates are those of the hours read; "
+    "null otherwise"
 )
 
 

@@ -12,7 +12,7 @@
 -- confirmation window is below the hourly resolution, so the 1h window confirms itself), page when 6h > 6 and
 -- 1h > 6, ticket when 24h > 3 and 2h > 3 (10 % of the budget in a day), ticket when 3d > 1 and 6h > 1, 'no data'
 -- when no window has a rate (no traffic in any: nothing says the budget is safe), else none.
--- Dynatrace down (signals_read_until: its watermark, when the as-of hour was not wholly read): the rates are those of
+-- Dynatrace down (signals_read_until: its watermark, when more than an hour before as_of): the rates are those of
 -- the hours read, a rule they pass still alerts, and an alert that none passes is 'no data', not none: the hours
 -- not read may burn the budget as well as not.
 -- The rate and the alert are written once, as macros (burn_rate, error_budget, burn_rate_alert in macros.sql),

@@ -62,13 +62,18 @@ rolled as (
         burn_rate(sum(errors_3d), sum(budget_3d_exact)) as burn_rate_3d
     from levels
     group by level, level_id, environment
+),
+
+-- Dynatrace's watermark named apart from build_params' own: in one select list the table's column would be read.
+read as (
+    select r.*, signals_unread_since(bp.as_of, cast(bp.signals_read_until as timestamptz)) as signals_read_until
+    from rolled as r
+    cross join build_params as bp
 )
 
 select
-    r.*,
-    signals_unread_since(bp.as_of, cast(bp.signals_read_until as timestamptz)) as signals_read_until,
+    *,
     burn_rate_alert(
         burn_rate_1h, burn_rate_2h, burn_rate_6h, burn_rate_24h, burn_rate_3d, signals_read_until is not null
     ) as burn_rate_alert
-from rolled as r
-cross join build_params as bp
+from read

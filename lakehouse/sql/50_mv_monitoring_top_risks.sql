@@ -40,9 +40,10 @@
 -- Change requests likewise (changes_read_until; ServiceNow may refuse one table and not the other): the failed
 -- changes count only the changes read, and reasons ends with 'changes unknown since <watermark> UTC: ServiceNow not
 -- read since (only changes read before count)', so that a failed change not read never passes for none.
--- Dynatrace down (signals_read_until, as mv_slo_burn_rates has it: the as-of hour not wholly read): the SLO, latency,
--- burn, trend and traffic rules read the hours read, and reasons ends with 'golden signals unknown since <watermark>
--- UTC: Dynatrace not read since (only hours read before count)', so that a burn not read never passes for none.
+-- Dynatrace down (signals_read_until, as mv_slo_burn_rates has it: read up to more than an hour before as_of): the
+-- SLO, latency, burn, trend and traffic rules read the hours read, and reasons ends with 'golden signals unknown
+-- since <watermark> UTC: Dynatrace not read since (only hours read before count)', so that a burn not read never
+-- passes for none.
 with params as (
     -- A parameter left None has no type of its own (see inputs.register_inputs).
     select * replace (

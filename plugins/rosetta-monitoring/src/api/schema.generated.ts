@@ -1837,7 +1837,7 @@ export interface components {
             burnRate6H?: number | null;
             /**
              * Burnratealert
-             * @description page (1 h > 14.4, or 6 h and 1 h > 6), ticket (24 h and 2 h > 3, or 3 d and 6 h > 1), none (no rule holds on the rates there are), or no data (no traffic in any window: no rate says the budget is safe; or no rule holds and Dynatrace was not read over the as-of hour, whose burn is then unknown).
+             * @description page (1 h > 14.4, or 6 h and 1 h > 6), ticket (24 h and 2 h > 3, or 3 d and 6 h > 1), none (no rule holds on the rates there are), or no data (no traffic in any window: no rate says the budget is safe; or no rule holds and Dynatrace was not read for more than an hour before the as-of hour, whose burn is then unknown).
              */
             burnRateAlert?: string | null;
             /**
@@ -1953,7 +1953,7 @@ export interface components {
             burnRate1H?: number | null;
             /**
              * Burnratealert
-             * @description page (1 h > 14.4, or 6 h and 1 h > 6), ticket (24 h and 2 h > 3, or 3 d and 6 h > 1), none (no rule holds on the rates there are), or no data (no traffic in any window: no rate says the budget is safe; or no rule holds and Dynatrace was not read over the as-of hour, whose burn is then unknown).
+             * @description page (1 h > 14.4, or 6 h and 1 h > 6), ticket (24 h and 2 h > 3, or 3 d and 6 h > 1), none (no rule holds on the rates there are), or no data (no traffic in any window: no rate says the budget is safe; or no rule holds and Dynatrace was not read for more than an hour before the as-of hour, whose burn is then unknown).
              */
             burnRateAlert?: string | null;
             /** Burnrateperiod */

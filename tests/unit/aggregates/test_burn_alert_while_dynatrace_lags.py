@@ -1,0 +1,47 @@
+"""The burn-rate alert of an application and of its team while Dynatrace's watermark is at the build's as-of, an hour
+behind it (an ingestion's ordinary lag) and two hours behind (Dynatrace down): 'none' in the first two, 'no data' in
+the third, for the application and its team alike.
+
+The hand-made estate built as of the 20th at 10:00: shop's only traffic is on the 19th, so its 1h, 2h and 6h windows
+have none (no rate) and its 24h and 3d windows have some, under every alert rule: no rule holds.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from lakehouse.aggregates.build import build
+from lakehouse.runlog import Watermarks
+from lakehouse.schemas import get_dataset
+from tests.unit.aggregates.estate import AS_OF, estate_lake
+from tests.unit.aggregates.test_kpis import mart, reading
+
+METRICS = get_dataset("dynatrace/service_metrics_hourly")
+
+
+@pytest.mark.parametrize(
+    ("watermark", "alert", "unread_since"),
+    [
+        (AS_OF, "none", None),
+        (AS_OF - timedelta(hours=1), "none", None),
+        (AS_OF - timedelta(hours=2), "no data", AS_OF - timedelta(hours=2)),
+    ],
+)
+def test_the_alert_is_no_data_only_when_dynatrace_is_more_than_an_hour_behind(
+    tmp_path: Path, watermark: datetime, alert: str, unread_since: datetime | None
+) -> None:
+    lake, settings = estate_lake(tmp_path)
+    Watermarks(lake).advance(METRICS.source, METRICS.name, watermark, run_id="by-hand")
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        (app,) = mart(built, "mv_slo_burn_rates", "app_id = 'shop' and environment = 'production'")
+        (team,) = mart(
+            built, "mv_slo_group_burn_rates", "level = 'team' and level_id = 't1' and environment = 'production'"
+        )
+    for row in (app, team):
+        assert (row["burn_rate_1h"], row["burn_rate_6h"]) == (None, None)
+        assert row["burn_rate_24h"] is not None and row["burn_rate_3d"] is not None
+        assert (row["burn_rate_alert"], row["signals_read_until"]) == (alert, unread_since)
