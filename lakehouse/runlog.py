@@ -253,6 +253,12 @@ class RunLog:
         found = self.lake.get_json(self.lake.run_key(run_id, started))
         return RunRecord.from_json(found[0]) if found else None
 
+    def last_run_of(self, source: str) -> list[str | None] | None:
+        """What `source`'s last run shares with the other records of its run (run_of): two sources whose last runs are
+        one read each other in the same run. None when none was noted. One read."""
+        found = self.lake.get_json(self.lake.last_run_key(source))
+        return found[0]["run"] if found else None
+
     def last_run(self, source: str) -> list[RunRecord] | None:
         """The records of `source`'s last run, newest first; None when none was noted (a lake whose runs were all
         recorded before last runs were). One read, and one per dataset that run read, side by side."""

@@ -80,7 +80,8 @@ INCIDENTS = REGISTRY["servicenow/incidents"]
 TASK_SLAS = REGISTRY["servicenow/task_slas"]
 # Where deployment events come from: ArgoCD's history and GitLab's deployments. deploys/deployment_events is
 # derived from them on every run, its watermark moving even when one of them failed; the deployments are read up to
-# the earlier of their watermarks (a source never read, not configured, has none and does not hold the others back).
+# the earlier of their watermarks (a source the last deploy run did not read, not configured, does not hold the others
+# back: see _deployments_read_until).
 DEPLOYMENT_SOURCES = (REGISTRY["argocd/deployment_history"], REGISTRY["gitlab/deployments"])
 # The golden signals' source: how far it was read is recorded for the API's freshness (the hours after it are
 # measured as no data, not as quiet ones).
@@ -488,9 +489,24 @@ def _read_until(lake: Lake) -> dict[str, datetime | None]:
     marks = Watermarks(lake)
     found = {d.id: marks.get(d.source, d.name) for d in (*READ_FROM_DATASETS, SERVICE_METRICS) if d.source != "deploys"}
     read_until = {dataset: mark.value if mark else None for dataset, mark in found.items()}
-    deployments = [m.value for d in DEPLOYMENT_SOURCES if (m := marks.get(d.source, d.name)) is not None]
-    read_until[DEPLOYMENT_EVENTS.id] = min(deployments, default=None)
+    read_until[DEPLOYMENT_EVENTS.id] = _deployments_read_until(lake, marks)
     return read_until
+
+
+def _deployments_read_until(lake: Lake, marks: Watermarks) -> datetime | None:
+    """The earliest watermark of the deployment events and of the sources the last deploy run read them from. A
+    source that run did not read (switched off: an estate moved to ArgoCD alone) keeps a watermark that would hold the
+    deployments back for good; the events' own stays behind when their derivation failed while the sources were read."""
+    runs = RunLog(lake)
+    last_run = runs.last_run_of(DEPLOYMENT_EVENTS.source)
+    events = marks.get(DEPLOYMENT_EVENTS.source, DEPLOYMENT_EVENTS.name)
+    found = [events.value] if events else []
+    for source in DEPLOYMENT_SOURCES:
+        mark = marks.get(source.source, source.name)
+        # Without a noted last run (runs recorded by an older release), every source read counts.
+        if mark is not None and (last_run is None or runs.last_run_of(source.source) == last_run):
+            found.append(mark.value)
+    return min(found, default=None)
 
 
 def _log_hours_read(lake: Lake, first_reads: FirstReads, as_of: datetime) -> tuple[datetime | None, datetime | None]:
