@@ -10,6 +10,7 @@ Every SQL file runs before anything is written: a failing file leaves the whole 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import shutil
 import threading
@@ -65,11 +66,12 @@ from lakehouse.duckdb_session import first_row, open_duckdb, tune_for_build
 from lakehouse.gitlab_projects import with_recorded_ids
 from lakehouse.mappings import MappingEntry, MappingStore
 from lakehouse.objectstore import ABSENT, PreconditionFailed
-from lakehouse.runlog import FirstReads, RunLog, RunRecord, Watermarks
+from lakehouse.runlog import FirstReads, RunLog, RunRecord, Watermarks, describe_error
 from lakehouse.schemas import REGISTRY, Dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import ROW_GROUP_ROWS, Lake
 
+log = logging.getLogger("rosetta.build")
 STATE_KEY = "state/build/aggregates.json"
 # Per whole-history table counted by day, and day: its rows as the last build left them (see _reach_event_days).
 EVENT_DAYS_KEY = "state/build/event_days.parquet"
@@ -175,7 +177,7 @@ def _build(
         read_until = _read_until(lake)
         logs_read = _log_hours_read(lake, first_reads, as_of)
     except BaseException as exc:
-        _failed(runs, runs.start("build_aggregates", "mart", mode, trigger=trigger), exc)
+        _failed_to_start(runs, mode, trigger, exc)
         raise
     gitlab_paths = _gitlab_paths_digest(entries)
     full_because = _why_full(previous, mapping.version, sql_version, entity_map, settings.production_environment, as_of)
@@ -437,6 +439,16 @@ def _build(
     run.days_written = [d.isoformat() for d in days_between(result.day_from, build_params.day_to)]
     runs.finish(run, "succeeded")
     return result
+
+
+def _failed_to_start(runs: RunLog, mode: str, trigger: str, error: BaseException) -> None:
+    """A build that could not start (no mapping, the lake's state unreadable) is a failed run of its own. A store that
+    cannot take the record either (the lake unreachable, the usual reason) leaves the first error to be raised, which
+    says why."""
+    try:
+        _failed(runs, runs.start("build_aggregates", "mart", mode, trigger=trigger), error)
+    except Exception as unrecorded:
+        log.warning("the build that could not start is not in the run log", extra={"error": describe_error(unrecorded)})
 
 
 def _failed(runs: RunLog, run: RunRecord, error: BaseException) -> None:
