@@ -50,6 +50,12 @@ def parse_ref(text: str, parameter: str, location: str = "query") -> EntityRef:
     return EntityRef(KINDS[kind] if kind else None, match.group("name"), namespace, value)
 
 
+def _ci_keys(entry: MappingEntry) -> list[tuple[str, str]]:
+    """The entry's ServiceNow CI pivots, as the build matches them: by id, by name."""
+    keys = [("id", entry.servicenow_ci_id)] if entry.servicenow_ci_id else []
+    return keys + ([("name", entry.cmdb_ci_name)] if entry.cmdb_ci_name else [])
+
+
 @dataclass
 class Directory:
     """The mapping's entities by id, for resolving refs and finding pivots (one entry per environment)."""
@@ -132,24 +138,24 @@ class Directory:
         return found
 
     @cached_property
-    def _production_cis(self) -> tuple[set[str], set[str]]:
-        """The CI ids and names production's entries name, found once."""
-        entries = [e for found in self.entries.values() for e in found if e.environment == self.production]
-        return {e.servicenow_ci_id for e in entries if e.servicenow_ci_id}, {
-            e.cmdb_ci_name for e in entries if e.cmdb_ci_name
-        }
+    def _ci_owners(self) -> dict[tuple[str, str], tuple[str, str]]:
+        """Each CI id and name the mapping names, with the entry (entity, environment) the build gives its records to
+        (stg_incidents, stg_changes): production's first, then the first entity, then the first environment by name.
+        Found once."""
+        owners: dict[tuple[str, str], tuple[bool, str, str]] = {}
+        for found in self.entries.values():
+            for e in found:
+                rank = (e.environment != self.production, e.entity_id, e.environment)
+                for key in _ci_keys(e):
+                    owners[key] = min(owners.get(key, rank), rank)
+        return {key: (entity, environment) for key, (_, entity, environment) in owners.items()}
 
     def ties_servicenow_ci(self, entry: MappingEntry) -> bool:
-        """Whether incidents and change requests can be attributed through the entry. The build finds them by CI
-        alone, and gives a CI mapped in several environments to production's entry (stg_incidents, stg_changes): an
-        entry of another environment ties only a CI id or name production's entries do not name too. Its CIs all
-        shared with production, it would read 0 incidents there, whatever production has."""
-        if entry.environment == self.production:
-            return bool(entry.servicenow_ci_id or entry.cmdb_ci_name)
-        ids, names = self._production_cis
-        return bool(entry.servicenow_ci_id and entry.servicenow_ci_id not in ids) or bool(
-            entry.cmdb_ci_name and entry.cmdb_ci_name not in names
-        )
+        """Whether incidents and change requests can be attributed through the entry: it names a CI id or name the
+        build gives to it (see _ci_owners). A CI mapped in several environments goes to one entry: the others, their
+        CIs all given elsewhere, would read 0 incidents whatever the CI has."""
+        owners = self._ci_owners
+        return any(owners[key] == (entry.entity_id, entry.environment) for key in _ci_keys(entry))
 
     def components_of(self, app_id: str, environment: str | None = None) -> list[MappingEntry]:
         return [e for e in self._components.get(app_id, []) if environment is None or e.environment == environment]

@@ -181,9 +181,9 @@ NOT_READ = (
 )
 SERVICENOW_STATE = (
     "not mapped: neither the entity nor, for an application, any of its components is mapped in this environment to a "
-    "ServiceNow CI (servicenow.ciId or cmdb.ciName) of its own (outside production, a CI production's entries name "
-    "too is production's: the build gives it that CI's records), so nothing can be attributed to it: an empty list "
-    "then says nothing is known, not that nothing happened." + NOT_READ
+    "ServiceNow CI (servicenow.ciId or cmdb.ciName) of its own (a CI mapped in several environments is the entry's the "
+    "build gives its records to: production's, else the first environment's by name), so nothing can be attributed "
+    "to it: an empty list then says nothing is known, not that nothing happened." + NOT_READ
 )
 RecordsState = Literal["ok", "not mapped", "not read"]
 # How far ServiceNow was read, when that leaves part of an answer unread.

@@ -9,14 +9,17 @@
 -- or a component's, in that environment) to a source of deployments (an ArgoCD application or a GitLab project), of
 -- merge requests (a GitLab project), of incidents (a ServiceNow CI, by id or name). Events are found through those
 -- alone: a metric whose source ties none of a scope's applications is 'not mapped' (see stg_dora_levels), which is
--- not the absence of events its other states say. Outside production, a CI production's entries name too ties
--- nothing: the build gives its incidents to production (stg_incidents), so they are not the environment's to count.
-with production_cis as (
-    select distinct p.pivot_kind, p.value
+-- not the absence of events its other states say. A CI mapped in several environments ties only the entry the build
+-- gives its incidents to (stg_incidents: production's first, then the first entity, then the first environment by
+-- name): the others' incidents are not theirs to count.
+with ci_owners as (
+    select p.pivot_kind, p.value, p.entity_id, p.environment
     from ref_pivots as p
-    where
-        p.pivot_kind in ('servicenow_ci', 'servicenow_ci_name')
-        and p.environment = (select production_environment from build_params)
+    where p.pivot_kind in ('servicenow_ci', 'servicenow_ci_name')
+    qualify row_number() over (
+        partition by p.pivot_kind, p.value
+        order by (p.environment = (select production_environment from build_params)) desc, p.entity_id, p.environment
+    ) = 1
 ),
 
 sources as (
@@ -25,13 +28,10 @@ sources as (
         e.environment,
         bool_or(p.pivot_kind in ('argocd_app', 'gitlab_project')) as deploys_mapped,
         bool_or(p.pivot_kind = 'gitlab_project') as merge_requests_mapped,
-        bool_or(
-            p.pivot_kind in ('servicenow_ci', 'servicenow_ci_name')
-            and (e.environment = (select production_environment from build_params) or c.value is null)
-        ) as incidents_mapped
+        coalesce(bool_or(c.entity_id = p.entity_id and c.environment = p.environment), false) as incidents_mapped
     from ref_entities as e
     inner join ref_pivots as p on e.entity_id = p.entity_id and e.environment = p.environment
-    left join production_cis as c on p.pivot_kind = c.pivot_kind and p.value = c.value
+    left join ci_owners as c on p.pivot_kind = c.pivot_kind and p.value = c.value
     group by e.app_id, e.environment
 ),
 

@@ -83,3 +83,37 @@ def test_staging_s_dora_has_no_mttr_for_the_entity(client: TestClient) -> None:
     # DORA's MTTR is found through incidents alone: not mapped in staging, as the summary says; quiet's is mapped.
     rows = get_json(client, "/monitoring/kpis/dora?environment=staging&groupBy=app&period=last_30d")["items"]
     assert {r["id"]: r["mttrState"] for r in rows} == {"quiet": "no incidents restored", "shop": "not mapped"}
+
+
+def test_a_ci_shared_by_two_environments_neither_production_ties_the_first_by_name(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """qa and staging entries of one component name one CI production does not: the build gives its records to qa
+    (the first environment by name), so qa reads its incidents and staging says they are unknown, not 0."""
+    shared = "8" * 32
+    entries = [
+        entry
+        for environment in ("qa", "staging")
+        for entry in (
+            {"entity_id": "lab", "kind": "application", "team": "t3", "environment": environment},
+            {
+                "entity_id": "lab-svc",
+                "kind": "component",
+                "application_id": "lab",
+                "servicenow_ci_id": shared,
+                "environment": environment,
+            },
+        )
+    ]
+    lake, settings = estate_lake(tmp_path)
+    MappingStore(lake).apply([*mapping(), *entries], actor="test", replace=True)
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with TestClient(create_app(api_settings(tmp_path), settings, down_sources())) as c:
+        states = {
+            env: get_json(c, f"/monitoring/applications/lab/summary?environment={env}")["incidents"]["state"]
+            for env in ("qa", "staging")
+        }
+        mttr = {
+            env: get_json(c, f"/monitoring/kpis/dora?environment={env}&groupBy=app&app=lab")["items"][0]["mttrState"]
+            for env in ("qa", "staging")
+        }
+    assert states == {"qa": "ok", "staging": "not mapped"}
+    assert mttr == {"qa": "no incidents restored", "staging": "not mapped"}

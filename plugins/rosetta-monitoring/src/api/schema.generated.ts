@@ -550,7 +550,7 @@ export interface components {
             readUntil?: string | null;
             /**
              * State
-             * @description not mapped: neither the entity nor, for an application, any of its components is mapped in this environment to a ServiceNow CI (servicenow.ciId or cmdb.ciName) of its own (outside production, a CI production's entries name too is production's: the build gives it that CI's records), so nothing can be attributed to it: an empty list then says nothing is known, not that nothing happened. not read: the lake has never read these records (the source not configured, or its ingest not run yet): an empty list or a 0 would claim what nobody looked at.
+             * @description not mapped: neither the entity nor, for an application, any of its components is mapped in this environment to a ServiceNow CI (servicenow.ciId or cmdb.ciName) of its own (a CI mapped in several environments is the entry's the build gives its records to: production's, else the first environment's by name), so nothing can be attributed to it: an empty list then says nothing is known, not that nothing happened. not read: the lake has never read these records (the source not configured, or its ingest not run yet): an empty list or a 0 would claim what nobody looked at.
              * @enum {string}
              */
             state: "ok" | "not mapped" | "not read";
@@ -1168,7 +1168,7 @@ export interface components {
             readUntil?: string | null;
             /**
              * State
-             * @description not mapped: neither the entity nor, for an application, any of its components is mapped in this environment to a ServiceNow CI (servicenow.ciId or cmdb.ciName) of its own (outside production, a CI production's entries name too is production's: the build gives it that CI's records), so nothing can be attributed to it: an empty list then says nothing is known, not that nothing happened. not read: the lake has never read these records (the source not configured, or its ingest not run yet): an empty list or a 0 would claim what nobody looked at.
+             * @description not mapped: neither the entity nor, for an application, any of its components is mapped in this environment to a ServiceNow CI (servicenow.ciId or cmdb.ciName) of its own (a CI mapped in several environments is the entry's the build gives its records to: production's, else the first environment's by name), so nothing can be attributed to it: an empty list then says nothing is known, not that nothing happened. not read: the lake has never read these records (the source not configured, or its ingest not run yet): an empty list or a 0 would claim what nobody looked at.
              * @enum {string}
              */
             state: "ok" | "not mapped" | "not read";
@@ -1496,7 +1496,7 @@ export interface components {
             slaBreached: number | null;
             /**
              * State
-             * @description not mapped: neither the entity nor, for an application, any of its components is mapped in this environment to a ServiceNow CI (servicenow.ciId or cmdb.ciName) of its own (outside production, a CI production's entries name too is production's: the build gives it that CI's records), so nothing can be attributed to it: an empty list then says nothing is known, not that nothing happened. not read: the lake has never read these records (the source not configured, or its ingest not run yet): an empty list or a 0 would claim what nobody looked at. The counts are then null.
+             * @description not mapped: neither the entity nor, for an application, any of its components is mapped in this environment to a ServiceNow CI (servicenow.ciId or cmdb.ciName) of its own (a CI mapped in several environments is the entry's the build gives its records to: production's, else the first environment's by name), so nothing can be attributed to it: an empty list then says nothing is known, not that nothing happened. not read: the lake has never read these records (the source not configured, or its ingest not run yet): an empty list or a 0 would claim what nobody looked at. The counts are then null.
              * @enum {string}
              */
             state: "ok" | "not mapped" | "not read";

@@ -59,7 +59,7 @@ export function healthOf(summary: Summary, t: HealthThresholds): HealthVerdict {
 /**
  * Why an entity's open incidents are unknown: ServiceNow never read, read only up to a time before the build's as-of
  * (ServiceNow down since: the backlog of now is unknown), or no ServiceNow CI of its own mapped to the entity in the
- * environment (one production names too is production's).
+ * environment (a CI mapped in several environments is production's, else the first environment's by name).
  */
 export function whyIncidentsUnknown(incidents: Summary['incidents']): string {
   if (incidents.state === 'not read') return "ServiceNow's incidents were never read";

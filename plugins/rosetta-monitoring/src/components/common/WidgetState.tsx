@@ -26,11 +26,12 @@ export interface WidgetProps<T> {
 
 /**
  * What a widget of incidents or changes says for an entity the mapping ties to no ServiceNow CI of its own in the
- * environment (outside production, a CI production's entries name too gives its records to production).
+ * environment (a CI mapped in several environments gives its records to production's entry, else the first's by name).
  */
 export const SERVICENOW_NOT_MAPPED =
   'No ServiceNow CI of its own is mapped to this entity in this environment (servicenow.ciId or cmdb.ciName; ' +
-  "a CI production's entries name too is production's), so none can be found: unknown, not none.";
+  "a CI mapped in several environments is production's, else the first environment's by name), so none can be " +
+  'found: unknown, not none.';
 
 /** What a widget says when the lake has never read the records it lists (the source not configured, or not run). */
 export const neverRead = (records: string) =>
