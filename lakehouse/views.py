@@ -111,10 +111,11 @@ def _sources_read_view(base: str) -> str:
     read_until (or before its read_from) as 0, though nothing was read of it; the API leaves such days unknown."""
     # The lake's URL or its variable, the state's key and a dataset id: no value from outside.
     return (
-        "-- How far the last build had read each source: its first instant read (null: unknown, or never read) and\n"  # noqa: S608
-        "-- its watermark (read_until), and the UTC days between. The day tables (mv_*_day*) count a day outside\n"
-        "-- first_day_read .. last_day_read as 0, though nothing was read of it; the API answers it null: filter such\n"
-        "-- days out likewise (a null bound: none known).\n"
+        "-- How far the last build had read each source: its first instant read (null: unknown, or never_read) and\n"  # noqa: S608
+        "-- its watermark (read_until), and the UTC days between. The event day tables (incidents, changes,\n"
+        "-- deployments) count a day outside first_day_read .. last_day_read as 0, though nothing was read of it, and\n"
+        "-- every day of a source never read; the API answers them null: filter such days out likewise (a null\n"
+        "-- bound: none known). The hourly signals simply lack the hours Dynatrace was not read.\n"
         "create or replace view sources_read as\n"
         "with build as (\n"
         "    select *\n"
@@ -131,6 +132,7 @@ def _sources_read_view(base: str) -> str:
         "read as (\n"
         "    select\n"
         "        m.dataset,\n"
+        "        coalesce(b.read_from[m.dataset] = 'never', false) as never_read,\n"
         "        try_cast(\n"
         f"            case when m.dataset = '{LOG_COUNTS}' then b.log_hours_read[1] else b.read_from[m.dataset] end\n"
         "            as timestamptz\n"

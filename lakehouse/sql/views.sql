@@ -229,10 +229,11 @@ from read_json(getvariable('lake') || '/runs/day=*/*.json', columns = {
 },
     hive_partitioning = true, hive_types = {'day': 'DATE'});
 
--- How far the last build had read each source: its first instant read (null: unknown, or never read) and
--- its watermark (read_until), and the UTC days between. The day tables (mv_*_day*) count a day outside
--- first_day_read .. last_day_read as 0, though nothing was read of it; the API answers it null: filter such
--- days out likewise (a null bound: none known).
+-- How far the last build had read each source: its first instant read (null: unknown, or never_read) and
+-- its watermark (read_until), and the UTC days between. The event day tables (incidents, changes,
+-- deployments) count a day outside first_day_read .. last_day_read as 0, though nothing was read of it, and
+-- every day of a source never read; the API answers them null: filter such days out likewise (a null
+-- bound: none known). The hourly signals simply lack the hours Dynatrace was not read.
 create or replace view sources_read as
 with build as (
     select *
@@ -249,6 +250,7 @@ marks as (
 read as (
     select
         m.dataset,
+        coalesce(b.read_from[m.dataset] = 'never', false) as never_read,
         try_cast(
             case when m.dataset = 'elasticsearch/log_counts_hourly' then b.log_hours_read[1] else b.read_from[m.dataset] end
             as timestamptz

@@ -45,17 +45,18 @@ def test_sources_read_gives_each_watermark_and_leaves_unread_days_out_of_a_sum(t
         load_static_views(con, lake)
     utc = "strftime(timezone('UTC', {}), '%Y-%m-%d %H:%M')"
     read = con.execute(
-        f"select dataset, {utc.format('read_until')}, {utc.format('as_of')}, cast(last_day_read as varchar) "
-        "from sources_read"
+        f"select dataset, {utc.format('read_until')}, {utc.format('as_of')}, cast(last_day_read as varchar), "
+        "never_read from sources_read"
     )
     as_of = "2026-11-20 10:00"
     assert read.fetchall() == [
-        ("deploys/deployment_events", "2026-11-19 00:00", as_of, "2026-11-18"),
-        ("dynatrace/service_metrics_hourly", "2026-11-20 10:00", as_of, "2026-11-20"),
-        ("elasticsearch/log_counts_hourly", None, as_of, None),
-        ("servicenow/changes", None, as_of, None),
-        ("servicenow/incidents", "2026-11-18 00:00", as_of, "2026-11-17"),
-        ("servicenow/task_slas", None, as_of, None),
+        ("deploys/deployment_events", "2026-11-19 00:00", as_of, "2026-11-18", False),
+        ("dynatrace/service_metrics_hourly", "2026-11-20 10:00", as_of, "2026-11-20", False),
+        ("elasticsearch/log_counts_hourly", None, as_of, None, False),
+        ("servicenow/changes", None, as_of, None, False),
+        ("servicenow/incidents", "2026-11-18 00:00", as_of, "2026-11-17", False),
+        # The estate holds no task SLA and no run read any: never read, every day of them unknown.
+        ("servicenow/task_slas", None, as_of, None, True),
     ]
     # shop's incidents: INC3 opened on the 10th, INC2 on the 18th, INC1 on the 19th. The day table has the three;
     # the days read, before the watermark's day, INC3 alone.
