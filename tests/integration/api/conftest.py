@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -16,9 +18,11 @@ from functions.api.main import create_app
 from functions.api.settings import ApiKey, ApiSettings
 from lakehouse.aggregates.build import build
 from lakehouse.ingest.config import IngestSettings
+from lakehouse.runlog import Watermarks
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
+from tests.unit.aggregates import estate as hand_made
 from tests.unit.aggregates.estate import AS_OF, rows, t, write_estate
 
 READER_KEY = "reader-key-0123456789"
@@ -158,3 +162,27 @@ def lake_reads(monkeypatch: pytest.MonkeyPatch, client: TestClient, prefix: str)
 
     monkeypatch.setattr(store, "get", counted)
     return reads
+
+
+@contextmanager
+def estate_read_until(root: Path, marks: dict[str, datetime]) -> Iterator[TestClient]:
+    """The API over the hand-made estate built as of AS_OF, each dataset of `marks` read up to its instant (its
+    watermark set as a run would leave it): a source down since then."""
+    lake, settings = hand_made.estate_lake(root)
+    watermarks = Watermarks(lake)
+    for dataset_id, mark in marks.items():
+        dataset = get_dataset(dataset_id)
+        watermarks.advance(dataset.source, dataset.name, mark, run_id="by-hand")
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with TestClient(create_app(api_settings(root), settings, down_sources())) as client:
+        yield client
+
+
+# DORA reports of the hand-made estate whose period runs to its as-of (the 20th at 10:00): named periods, the daily
+# build's, and a range computed on request.
+DORA_TO_AS_OF = [
+    "groupBy=app&app=shop",  # the last 90 days
+    "groupBy=app&app=shop&period=last_7d",
+    "groupBy=team&team=t1&period=month",
+    "groupBy=app&app=shop&from=2026-11-10",  # a range up to as-of
+]

@@ -15,12 +15,9 @@ from datetime import date, datetime
 import pytest
 from fastapi.testclient import TestClient
 
-from functions.api.main import create_app
-from lakehouse.aggregates.build import build
-from lakehouse.runlog import Watermarks
 from lakehouse.schemas import get_dataset
-from tests.integration.api.conftest import api_settings, down_sources, get_json
-from tests.unit.aggregates.estate import AS_OF, estate_lake, t
+from tests.integration.api.conftest import DORA_TO_AS_OF, estate_read_until, get_json
+from tests.unit.aggregates.estate import t
 
 ARGOCD_HISTORY = get_dataset("argocd/deployment_history")
 GITLAB_DEPLOYMENTS = get_dataset("gitlab/deployments")
@@ -32,25 +29,12 @@ def when(value: str | None) -> datetime | None:
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    root = tmp_path_factory.mktemp("deploys-not-read")
-    lake, settings = estate_lake(root)
-    marks = Watermarks(lake)
-    marks.advance(ARGOCD_HISTORY.source, ARGOCD_HISTORY.name, t(19), run_id="deploys-run")
-    marks.advance(GITLAB_DEPLOYMENTS.source, GITLAB_DEPLOYMENTS.name, t(17), run_id="deploys-run")
-    build(lake, settings, mode="full", as_of=AS_OF)
-    with TestClient(create_app(api_settings(root), settings, down_sources())) as c:
+    marks = {ARGOCD_HISTORY.id: t(19), GITLAB_DEPLOYMENTS.id: t(17)}
+    with estate_read_until(tmp_path_factory.mktemp("deploys-not-read"), marks) as c:
         yield c
 
 
-@pytest.mark.parametrize(
-    "query",
-    [
-        "groupBy=app&app=shop",  # the last 90 days, the daily build's
-        "groupBy=app&app=shop&period=last_7d",
-        "groupBy=team&team=t1&period=month",
-        "groupBy=app&app=shop&from=2026-11-10",  # a range up to as-of
-    ],
-)
+@pytest.mark.parametrize("query", DORA_TO_AS_OF)
 def test_dora_rows_going_past_the_earlier_watermark_say_how_far_deployments_were_read(
     client: TestClient, query: str
 ) -> None:
@@ -95,9 +79,6 @@ def test_the_deployments_list_says_how_far_deployments_were_read(
 
 def test_a_source_never_read_does_not_hold_the_other_back(tmp_path) -> None:  # type: ignore[no-untyped-def]
     # An estate deploying with ArgoCD alone: GitLab has no watermark, and deployments are read as far as ArgoCD's.
-    lake, settings = estate_lake(tmp_path)
-    Watermarks(lake).advance(ARGOCD_HISTORY.source, ARGOCD_HISTORY.name, t(19), run_id="deploys-run")
-    build(lake, settings, mode="full", as_of=AS_OF)
-    with TestClient(create_app(api_settings(tmp_path), settings, down_sources())) as c:
+    with estate_read_until(tmp_path, {ARGOCD_HISTORY.id: t(19)}) as c:
         (row,) = get_json(c, "/monitoring/kpis/dora?groupBy=app&app=shop&period=last_7d")["items"]
     assert when(row["deploymentsReadUntil"]) == t(19)

@@ -9,14 +9,8 @@ change requests an hour behind, log counts three, ArgoCD's history to the 19th a
 
 from __future__ import annotations
 
-from fastapi.testclient import TestClient
-
-from functions.api.main import create_app
-from lakehouse.aggregates.build import build
-from lakehouse.runlog import Watermarks
-from lakehouse.schemas import get_dataset
-from tests.integration.api.conftest import api_settings, down_sources, get_json
-from tests.unit.aggregates.estate import AS_OF, estate_lake, t
+from tests.integration.api.conftest import estate_read_until, get_json
+from tests.unit.aggregates.estate import t
 
 MARKS = {
     "dynatrace/service_metrics_hourly": t(20, 10),
@@ -29,13 +23,7 @@ MARKS = {
 
 
 def test_each_source_read_is_listed_with_how_far_behind_the_figures_it_is(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    lake, settings = estate_lake(tmp_path)
-    marks = Watermarks(lake)
-    for dataset_id, mark in MARKS.items():
-        dataset = get_dataset(dataset_id)
-        marks.advance(dataset.source, dataset.name, mark, run_id="by-hand")
-    build(lake, settings, mode="full", as_of=AS_OF)
-    with TestClient(create_app(api_settings(tmp_path), settings, down_sources())) as client:
+    with estate_read_until(tmp_path, MARKS) as client:
         for url in ("/monitoring/applications/shop/summary", "/monitoring/kpis/dora?groupBy=team"):
             sources = get_json(client, url)["freshness"]["sources"]
             assert sources == [
