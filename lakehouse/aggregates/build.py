@@ -80,13 +80,9 @@ DEPLOYMENT_EVENTS = REGISTRY["deploys/deployment_events"]
 CHANGES = REGISTRY["servicenow/changes"]
 INCIDENTS = REGISTRY["servicenow/incidents"]
 TASK_SLAS = REGISTRY["servicenow/task_slas"]
-# Where deployment events come from: ArgoCD's history and GitLab's deployments. deploys/deployment_events is
-# derived from them on every run, its watermark moving even when one of them failed; the deployments are read up to
-# the earlier of their watermarks (a source the last deploy run did not read, not configured, does not hold the others
-# back: see _deployments_read_until).
+# Where deployment events come from: ArgoCD's history and GitLab's deployments (see _deployments_read_until).
 DEPLOYMENT_SOURCES = (REGISTRY["argocd/deployment_history"], REGISTRY["gitlab/deployments"])
-# The golden signals' source: how far it was read is recorded for the API's freshness (the hours after it are
-# measured as no data, not as quiet ones).
+# The golden signals' source: how far it was read tells the burn-rate alert and the top risks that Dynatrace is down.
 SERVICE_METRICS = REGISTRY["dynatrace/service_metrics_hourly"]
 # The datasets whose first instant read the build state records for the API: days before it are unknown there.
 READ_FROM_DATASETS = (DEPLOYMENT_EVENTS, INCIDENTS, CHANGES, TASK_SLAS)
@@ -495,11 +491,11 @@ def _moved(previous: dict, recorded: dict[str, str | None], dataset: Dataset) ->
 
 
 def _read_until(lake: Lake) -> dict[str, datetime | None]:
-    """The watermark of each ServiceNow dataset the run reports count, as the API reads it from the build state:
-    while ServiceNow is down it stays where the last good run left it, and the days after it were not read. The
-    deployments' is the earliest of their sources' (see DEPLOYMENT_SOURCES); Dynatrace's service metrics' too."""
+    """How far the lake read each source an outage is told by, as the build state keeps it for the API: the watermark
+    of ServiceNow's datasets and Dynatrace's service metrics, where the last good run left it while the source is
+    down (the days, or hours, after it were not read), and the deployments' (see _deployments_read_until)."""
     marks = Watermarks(lake)
-    found = {d.id: marks.get(d.source, d.name) for d in (*READ_FROM_DATASETS, SERVICE_METRICS) if d.source != "deploys"}
+    found = {d.id: marks.get(d.source, d.name) for d in (INCIDENTS, CHANGES, TASK_SLAS, SERVICE_METRICS)}
     read_until = {dataset: mark.value if mark else None for dataset, mark in found.items()}
     read_until[DEPLOYMENT_EVENTS.id] = _deployments_read_until(lake, marks)
     return read_until

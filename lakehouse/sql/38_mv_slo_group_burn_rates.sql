@@ -9,9 +9,9 @@
 -- against the budget the applications' own targets allow over the window (the group's error ratio over its
 -- requests-weighted budget ratio; never an average of the applications' rates). No rate without traffic. Alerts,
 -- the applications' rules in their order: page when 1h > 14.4, page when 6h > 6 and 1h > 6, ticket when 24h > 3
--- and 2h > 3, ticket when 3d > 1 and 6h > 1, 'no data' when no window has a rate or Dynatrace was not read over the
--- as-of hour (signals_read_until, as mv_slo_burn_rates), else none. The budget, the rate and the alert are the
--- applications' macros (error_budget, burn_rate, burn_rate_alert in macros.sql).
+-- and 2h > 3, ticket when 3d > 1 and 6h > 1, 'no data' when no window has a rate or Dynatrace is down (its watermark
+-- more than an hour before as_of: signals_read_until, as mv_slo_burn_rates), else none. The budget, the rate and the
+-- alert are the applications' macros (error_budget, burn_rate, burn_rate_alert in macros.sql).
 with apps as (
     -- The budgets are fractions of requests: summed as exact decimals (as mv_slo_group_period's), a group's rates do
     -- not move in their last digits with the order the build's threads add them in; B_i is the decimal the target was

@@ -43,7 +43,7 @@ create or replace macro pages_on_6h(burn_rate_6h, burn_rate_1h) as burn_rate_6h 
 
 -- The multi-window burn-rate alert, the first rule that holds: page (the two rules above), ticket when 24h > 3 and
 -- 2h > 3 (10 % of the budget in a day), ticket when 3d > 1 and 6h > 1; 'no data' when no window has a rate (no
--- traffic in any), or when the last hour was not read (`signals_unread`, Dynatrace down: the short windows' rates
+-- traffic in any), or when Dynatrace is down (`signals_unread`, see signals_unread_since: the short windows' rates
 -- are then those of the hours read, and an idle hour cannot be told from one not read): none would say the budget
 -- is safe, which nothing measured says; else none.
 create or replace macro burn_rate_alert(
