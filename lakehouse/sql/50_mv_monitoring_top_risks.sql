@@ -42,8 +42,8 @@
 -- read since (only changes read before count)', so that a failed change not read never passes for none.
 -- Dynatrace down (signals_read_until, as mv_slo_burn_rates has it: read up to more than an hour before as_of): the
 -- SLO, latency, burn, trend and traffic rules read the hours read, and reasons ends with 'golden signals unknown
--- since <watermark> UTC: Dynatrace not read since (only hours read before count)', so that a burn not read never
--- passes for none.
+-- since <watermark> UTC: Dynatrace not read since (only hours read before count)' for an application it measured in
+-- the 14 days, so that a burn not read never passes for none.
 with params as (
     -- A parameter left None has no type of its own (see inputs.register_inputs).
     select * replace (
@@ -169,7 +169,8 @@ evidence as (
             as traffic_lost,
         b.burn_rate_1h,
         b.burn_rate_6h,
-        b.signals_read_until as signals_unknown_since,
+        -- Only for an application measured in the 14 days: one Dynatrace never measured has no signals to miss.
+        case when t.app_id is not null then b.signals_read_until end as signals_unknown_since,
         coalesce(i.open_p1_p2, 0) as open_p1_p2,
         coalesce(i.open_p1, 0) as open_p1,
         coalesce(i.opened_7d, 0) as incidents_7d,

@@ -45,3 +45,18 @@ def test_the_alert_is_no_data_only_when_dynatrace_is_more_than_an_hour_behind(
         assert (row["burn_rate_1h"], row["burn_rate_6h"]) == (None, None)
         assert row["burn_rate_24h"] is not None and row["burn_rate_3d"] is not None
         assert (row["burn_rate_alert"], row["signals_read_until"]) == (alert, unread_since)
+
+
+def test_the_top_risks_say_the_signals_are_unknown_only_where_dynatrace_measured_something(tmp_path: Path) -> None:
+    """Dynatrace two hours behind: shop, measured on the 19th, ends its reasons with the outage; broken, tied to no
+    Dynatrace service, has no signals to miss and says nothing of it."""
+    lake, settings = estate_lake(tmp_path)
+    Watermarks(lake).advance(METRICS.source, METRICS.name, AS_OF - timedelta(hours=2), run_id="by-hand")
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        reasons = {r["app_id"]: r["reasons"] for r in mart(built, "mv_monitoring_top_risks")}
+    outage = (
+        "golden signals unknown since 2026-11-20 08:00 UTC: Dynatrace not read since (only hours read before count)"
+    )
+    assert reasons["shop"][-1] == outage
+    assert outage not in reasons["broken"]

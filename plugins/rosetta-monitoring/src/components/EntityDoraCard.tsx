@@ -3,7 +3,6 @@ import { useMonitoringData } from './common/useMonitoringData';
 import { Widget } from './common/WidgetState';
 import { DoraTable } from './DoraLevels';
 import { coveredDays } from '../pages/KpiControls';
-import { DORA_SOURCES } from './common/sources';
 
 /** DORA is built for 7 days and more: the tab's 24 hours shows the last 7 days' figures. */
 const DORA_PERIODS: Record<Period, { period: KpiPeriod; label: string; note?: string }> = {
@@ -32,7 +31,6 @@ export function EntityDoraCard({ entity, period }: { entity: MonitoredEntity; pe
       state={state}
       isEmpty={d => d.rows.length === 0}
       freshness={d => d.report.freshness}
-      sources={DORA_SOURCES}
     >
       {d => (
         <>

@@ -10,7 +10,7 @@ import { count, percent } from '../components/common/format';
 import { RiskTable } from '../components/RiskTable';
 import { NO_TOOLBAR } from '../components/common/tableOptions';
 import { EnvironmentPicker, useEnvironmentParam } from './EnvironmentPicker';
-import { DORA_SOURCES, HEALTH_SOURCES } from '../components/common/sources';
+import { HEALTH_SOURCES } from '../components/common/sources';
 
 const HEALTH_COLUMNS: TableColumn<HealthLevel>[] = [
   { title: 'Level', field: 'level' },
@@ -143,7 +143,7 @@ export function DashboardPage() {
       <Widget page="estate" title="Top risks (last 7 days)" what="risks" state={overview} isEmpty={o => judgedIn(o, environment) && o.topRisks.length === 0}>
         {o => (judgedIn(o, environment) ? <RiskTable rows={o.topRisks} /> : <JudgedInProductionOnly o={o} what="Risk is" />)}
       </Widget>
-      <Widget page="estate" title="DORA per group (30 days)" what="DORA figures" state={dora} isEmpty={d => d.items.length === 0} freshness={d => d.freshness} sources={DORA_SOURCES}>
+      <Widget page="estate" title="DORA per group (30 days)" what="DORA figures" state={dora} isEmpty={d => d.items.length === 0} freshness={d => d.freshness}>
         {d => (
           <>
             <p>Environment {d.environment}</p>

@@ -5,7 +5,6 @@ import { Widget } from '../components/common/WidgetState';
 import { DoraTable } from '../components/DoraLevels';
 import { useEnvironmentParam } from './EnvironmentPicker';
 import { coveredDays, KpiControls } from './KpiControls';
-import { DORA_SOURCES } from '../components/common/sources';
 
 /** SRE/DORA view: the four keys with their performance level, grouped as chosen, over a named period or a range. */
 export function DoraPage() {
@@ -23,7 +22,7 @@ export function DoraPage() {
         environment={environment}
         onEnvironment={setEnvironment}
       />
-      <Widget page="estate" title="DORA" what="DORA figures" state={state} isEmpty={d => d.items.length === 0} freshness={d => d.freshness} sources={DORA_SOURCES}>
+      <Widget page="estate" title="DORA" what="DORA figures" state={state} isEmpty={d => d.items.length === 0} freshness={d => d.freshness}>
         {d => (
           <>
             <p>

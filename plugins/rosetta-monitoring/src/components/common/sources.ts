@@ -1,13 +1,13 @@
 /**
  * The lake's datasets a widget's figures rest on, as the API names them in `freshness.sources`: a widget warns when
- * one of its own falls behind (ServiceNow down while Dynatrace keeps up), and says nothing of the others.
+ * one of its own falls behind (ServiceNow down while Dynatrace keeps up), and says nothing of the others. The DORA
+ * widgets declare none: each row's cells say how far its own period's sources were read (DoraLevels).
  */
 export const SIGNAL_SOURCES = ['dynatrace/service_metrics_hourly'] as const;
 export const LOG_SOURCES = ['elasticsearch/log_counts_hourly'] as const;
 export const INCIDENT_SOURCES = ['servicenow/incidents', 'servicenow/task_slas'] as const;
 export const CHANGE_SOURCES = ['servicenow/changes'] as const;
 export const DEPLOYMENT_SOURCES = ['deploys/deployment_events'] as const;
-export const DORA_SOURCES = [...DEPLOYMENT_SOURCES, 'servicenow/incidents', ...CHANGE_SOURCES] as const;
 /** Health and risk weigh SLOs, open incidents, failed changes and deployments. */
 export const HEALTH_SOURCES = [
   ...SIGNAL_SOURCES,
