@@ -86,8 +86,9 @@ def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 class SourceRead(ApiModel):
     dataset: str = Field(
         description="dynatrace/service_metrics_hourly (golden signals, SLOs), servicenow/incidents, "
-        "servicenow/changes, servicenow/task_slas (SLA breaches), deploys/deployment_events (deployments: the earlier "
-        "of ArgoCD's history and GitLab's deployments) or elasticsearch/log_counts_hourly (log error counts)."
+        "servicenow/changes, servicenow/task_slas (SLA breaches), deploys/deployment_events (deployments: the earliest "
+        "of the events' and of the sources the last deploy run read, ArgoCD's history and GitLab's deployments) or "
+        "elasticsearch/log_counts_hourly (log error counts)."
     )
     read_until: datetime = Field(description="Its watermark when the build ran: what came after it was not read.")
     behind_seconds: float = Field(
@@ -492,8 +493,9 @@ class DeploymentList(Envelope):
     )
     read_until: datetime | None = Field(
         default=None,
-        description="History mode: how far the lake had read deployments when the build ran (the earlier of ArgoCD's "
-        "and GitLab's watermarks: a deployment source down since), given when a day of the period lies wholly after "
+        description="History mode: how far the lake had read deployments when the build ran (the earliest watermark "
+        "of the deployment events and of the sources the last deploy run read: a deployment source down since), "
+        "given when a day of the period lies wholly after "
         "it: a deployment after it from the source not read is not listed (one from a source still read is), and what "
         "happened then is unknown, not none. Null when every such day was read.",
     )
@@ -725,8 +727,9 @@ class DoraRow(ApiModel):
     )
     deployments_read_until: datetime | None = Field(
         default=None,
-        description="How far the lake had read deployments (the earlier of ArgoCD's and GitLab's watermarks: a "
-        "deployment source down since), given when the period's last day lies wholly after it: the deployment "
+        description="How far the lake had read deployments (the earliest watermark of the deployment events and of "
+        "the sources the last deploy run read: a deployment source down since), given when the period's last day "
+        "lies wholly after it: the deployment "
         "frequency, lead time, change failure rate, recovery time and rework rate miss the deployments after it of "
         "the source not read (those of a source still read, ArgoCD while GitLab is down, count), and what came after "
         "is unknown, not none. Null when every day of the period was read. A named period's is the daily build's.",

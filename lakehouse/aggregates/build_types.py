@@ -77,7 +77,7 @@ class BuildParams:
     incidents_read_until: datetime | None = None
     # How far the lake read change requests, likewise: the top risks say the failed changes after it are unknown.
     changes_read_until: datetime | None = None
-    # How far the lake read deployments (the earlier of ArgoCD's and GitLab's watermarks): DORA rows say it.
+    # How far the lake read deployments (see build._deployments_read_until): DORA rows say it.
     deployments_read_until: datetime | None = None
     # How far the lake read Dynatrace's hourly service metrics: an as-of hour after it makes the burn-rate alert
     # 'no data' rather than none, and the top risks say the golden signals are unknown since.

@@ -135,7 +135,8 @@ def _dora_metrics(scope: str) -> dict[str, str]:
             "every day of the period was read"
         ),
         "deployments_read_until": (
-            "How far the lake had read deployments (the earlier of ArgoCD's and GitLab's watermarks) when the period's "
+            "How far the lake had read deployments (the earliest watermark of the deployment events and of the sources "
+            "the last deploy run read) when the period's "
             "last day lies wholly after it (a deployment source down since): every metric but MTTR misses the "
             "deployments after it of the source not read (a source still read counts); null when every day of the "
             "period was read"

@@ -16,7 +16,7 @@
 -- change failures and recoveries found through incidents, count only those read before it. Null otherwise.
 -- changes_read_until: the same for ServiceNow's change requests: the change failures and recoveries found through an
 -- unsuccessful change, and the rework done under an emergency change, count only the changes read before it.
--- deployments_read_until: the same for deployments (the earlier of ArgoCD's and GitLab's watermarks): every DORA
+-- deployments_read_until: the same for deployments (the build's _deployments_read_until): every DORA
 -- metric but MTTR misses the deployments after it of the source not read (a source still read counts).
 with params as (
     select

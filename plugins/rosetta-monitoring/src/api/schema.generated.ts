@@ -788,7 +788,7 @@ export interface components {
             period: components["schemas"]["PeriodOut"] | null;
             /**
              * Readuntil
-             * @description History mode: how far the lake had read deployments when the build ran (the earlier of ArgoCD's and GitLab's watermarks: a deployment source down since), given when a day of the period lies wholly after it: a deployment after it from the source not read is not listed (one from a source still read is), and what happened then is unknown, not none. Null when every such day was read.
+             * @description History mode: how far the lake had read deployments when the build ran (the earliest watermark of the deployment events and of the sources the last deploy run read: a deployment source down since), given when a day of the period lies wholly after it: a deployment after it from the source not read is not listed (one from a source still read is), and what happened then is unknown, not none. Null when every such day was read.
              */
             readUntil?: string | null;
             /**
@@ -869,7 +869,7 @@ export interface components {
             deploymentsFrom?: string | null;
             /**
              * Deploymentsreaduntil
-             * @description How far the lake had read deployments (the earlier of ArgoCD's and GitLab's watermarks: a deployment source down since), given when the period's last day lies wholly after it: the deployment frequency, lead time, change failure rate, recovery time and rework rate miss the deployments after it of the source not read (those of a source still read, ArgoCD while GitLab is down, count), and what came after is unknown, not none. Null when every day of the period was read. A named period's is the daily build's.
+             * @description How far the lake had read deployments (the earliest watermark of the deployment events and of the sources the last deploy run read: a deployment source down since), given when the period's last day lies wholly after it: the deployment frequency, lead time, change failure rate, recovery time and rework rate miss the deployments after it of the source not read (those of a source still read, ArgoCD while GitLab is down, count), and what came after is unknown, not none. Null when every day of the period was read. A named period's is the daily build's.
              */
             deploymentsReadUntil?: string | null;
             /** Id */
@@ -2041,7 +2041,7 @@ export interface components {
             behindSeconds: number;
             /**
              * Dataset
-             * @description dynatrace/service_metrics_hourly (golden signals, SLOs), servicenow/incidents, servicenow/changes, servicenow/task_slas (SLA breaches), deploys/deployment_events (deployments: the earlier of ArgoCD's history and GitLab's deployments) or elasticsearch/log_counts_hourly (log error counts).
+             * @description dynatrace/service_metrics_hourly (golden signals, SLOs), servicenow/incidents, servicenow/changes, servicenow/task_slas (SLA breaches), deploys/deployment_events (deployments: the earliest of the events' and of the sources the last deploy run read, ArgoCD's history and GitLab's deployments) or elasticsearch/log_counts_hourly (log error counts).
              */
             dataset: string;
             /**

@@ -52,8 +52,8 @@ function readSince(r: DoraRow, periodStart: string | undefined): string {
 type Source = 'deployments' | 'incidents' | 'changes';
 
 /**
- * A source read only up to a time before the period's end (deployments: the earlier of ArgoCD's and GitLab's
- * watermarks; incidents and change requests: ServiceNow's). What a figure finds through it counts only what was read
+ * A source read only up to a time before the period's end (deployments: ArgoCD's and GitLab's, as the build counts
+ * them; incidents and change requests: ServiceNow's). What a figure finds through it counts only what was read
  * before: every metric here rests on deployments; the failures, recovery times and rework found through an incident
  * or an unsuccessful or emergency change on those too. The cell names each, since a rate or a median without them
  * would read as the whole period's.
