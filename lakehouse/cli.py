@@ -442,7 +442,9 @@ def _mappings_validate(args: argparse.Namespace) -> int:
     lake = _lake(args, missing_is_empty=True)
     try:
         entries = _file_entries(args.file)
-        current, after = MappingStore(lake, _settings(args).production_environment).check(entries, replace=args.replace)
+        settings = _settings(args)
+        store = MappingStore(lake, settings.production_environment, settings.environments)
+        current, after = store.check(entries, replace=args.replace)
     except MappingValidationError as exc:
         for problem in exc.problems:
             print(f"  - {problem}", file=sys.stderr)
@@ -464,7 +466,8 @@ def _mappings_import(args: argparse.Namespace) -> int:
 
     entries = _file_entries(args.file)
     # Validated by the store merged with the current mapping (alone with --replace), as the API's changes are.
-    store = MappingStore(_lake(args, create=True), _settings(args).production_environment)
+    settings = _settings(args)
+    store = MappingStore(_lake(args, create=True), settings.production_environment, settings.environments)
     version, written = store.change(entries, actor=args.actor, note=args.note, replace=args.replace)
     if not written:
         print(f"mapping unchanged: version {version.version} kept, {len(version.entries)} entries")

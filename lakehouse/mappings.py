@@ -8,6 +8,7 @@ correcting a mapping re-attributes history. Entries come from YAML/CSV files, fr
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import re
 import string
@@ -445,23 +446,31 @@ def _call_arguments(call: re.Pattern[str], selector: str) -> list[str]:
 
 
 def validate_entries(
-    raw: Iterable[Mapping[str, Any]], production: str = "production"
+    raw: Iterable[Mapping[str, Any]], production: str = "production", environments: Iterable[str] = ()
 ) -> tuple[list[MappingEntry], list[str]]:
     """Check entries one by one and as a set. Returns the accepted entries and one reason per rejection. An entry
-    without an environment is in `production` (the estate's production environment)."""
-    accepted, problems = _validate_each(raw, production)
+    without an environment is in `production` (the estate's production environment); `environments`, when given,
+    are the only ones an entry may name (see Settings.environments)."""
+    accepted, problems = _validate_each(raw, production, environments)
     return _validate_set(accepted, problems)
 
 
-def _validate_each(raw: Iterable[Mapping[str, Any]], production: str) -> tuple[list[MappingEntry], list[str]]:
+def _validate_each(
+    raw: Iterable[Mapping[str, Any]], production: str, environments: Iterable[str] = ()
+) -> tuple[list[MappingEntry], list[str]]:
     accepted: list[MappingEntry] = []
     problems: list[str] = []
+    known = sorted(set(environments))
     for index, item in enumerate(raw, start=1):
         entity = item.get("entity_id") if isinstance(item, Mapping) else None
         # The id as sent, cut short: each of the entry's problems quotes it.
         label = f"entry {index}" + (f" ({str(entity)[:80]})" if entity else "")
         try:
-            accepted.append(MappingEntry.model_validate(_in_production_unless_said(_normalise_keys(item), production)))
+            entry = MappingEntry.model_validate(_in_production_unless_said(_normalise_keys(item), production))
+            if known and entry.environment not in known:
+                problems.append(f"{label}: environment: {unknown_environment(entry.environment, known)}")
+                continue
+            accepted.append(entry)
         except ValidationError as exc:
             for err in exc.errors():
                 where = ".".join(str(p) for p in err["loc"]) or "entry"
@@ -471,6 +480,16 @@ def _validate_each(raw: Iterable[Mapping[str, Any]], production: str) -> tuple[l
         except (TypeError, ValueError) as exc:
             problems.append(f"{label}: {exc}")
     return accepted, problems
+
+
+def unknown_environment(said: str, known: list[str]) -> str:
+    """Why an environment outside the estate's is refused, with the one it most likely meant (prodution: production)."""
+    meant = difflib.get_close_matches(said, known, n=1)
+    hint = f"; did you mean {meant[0]!r}?" if meant else ""
+    return (
+        f"{said!r} is not one of the estate's environments ({', '.join(known)}; ROSETTA_ENVIRONMENTS): an entry "
+        f"in another environment would make one of its own, which no page reads{hint}"
+    )
 
 
 def _in_production_unless_said(item: dict[str, Any], production: str) -> dict[str, Any]:
@@ -913,11 +932,16 @@ class MappingVersion:
 
 class MappingStore:
     """Versions of the mapping table in the lake; a change writes version n+1 and never rewrites n. An entry a
-    change gives without an environment is in `production_environment` (ROSETTA_PRODUCTION_ENVIRONMENT)."""
+    change gives without an environment is in `production_environment` (ROSETTA_PRODUCTION_ENVIRONMENT); when
+    `environments` (ROSETTA_ENVIRONMENTS) are given, a change's entries may name no other. Entries already stored
+    are left as they are: they can still be corrected or removed."""
 
-    def __init__(self, lake: Lake, production_environment: str = "production") -> None:
+    def __init__(
+        self, lake: Lake, production_environment: str = "production", environments: Iterable[str] = ()
+    ) -> None:
         self.lake = lake
         self.production = production_environment
+        self.environments = tuple(environments)
 
     def versions(self) -> list[int]:
         out = []
@@ -983,7 +1007,7 @@ class MappingStore:
         if not actor or not actor.strip():
             raise MappingValidationError(["a change needs the name of who makes it"])
         removed = set(remove)
-        incoming, entry_problems = _change_entries(changes, removed, self.production)
+        incoming, entry_problems = _change_entries(changes, removed, self.production, self.environments)
         for _ in range(8):
             current = self.current()
             accepted = _merged(current, incoming, entry_problems, replace=replace, removed=removed)
@@ -1015,7 +1039,7 @@ class MappingStore:
         Raises MappingValidationError with every reason `apply` would refuse the change for.
         """
         removed = set(remove)
-        incoming, entry_problems = _change_entries(changes, removed, self.production)
+        incoming, entry_problems = _change_entries(changes, removed, self.production, self.environments)
         current = self.current()
         return current, _merged(current, incoming, entry_problems, replace=replace, removed=removed)
 
@@ -1051,12 +1075,15 @@ class MappingStore:
 
 
 def _change_entries(
-    changes: Iterable[MappingEntry | Mapping[str, Any]], removed: set[tuple[str, str]], production: str
+    changes: Iterable[MappingEntry | Mapping[str, Any]],
+    removed: set[tuple[str, str]],
+    production: str,
+    environments: Iterable[str],
 ) -> tuple[list[MappingEntry], list[str]]:
     """A change's well-formed entries, and the problems of the change alone."""
     # Not dict(c): a malformed item (from a file) is reported by the validation, not raised here.
     given = [c.model_dump() if isinstance(c, MappingEntry) else c for c in changes]
-    incoming, problems = _validate_each(given, production)
+    incoming, problems = _validate_each(given, production, environments)
     keys = [e.key for e in incoming]
     problems += [f"{k[0]} [{k[1]}]: given twice in one change" for k in sorted(set(keys)) if keys.count(k) > 1]
     # Upserted and removed at once, which was meant cannot be told: refused, as a key given twice is.

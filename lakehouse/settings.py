@@ -7,10 +7,10 @@ import re
 import tempfile
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings import SettingsError as UnreadableSetting
 
@@ -106,6 +106,10 @@ def duckdb_reads_memory_limit(value: str) -> bool:
     return True
 
 
+# An environment's name, as the mapping's (lakehouse.mappings.SLUG).
+ENVIRONMENT = r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$"
+
+
 class Settings(EnvironmentSettings):
     """Where the lake is and how to reach it. Build it with `Settings()` at start-up, never at import."""
 
@@ -147,10 +151,19 @@ class Settings(EnvironmentSettings):
 
     production_environment: str = Field(
         default="production",
-        pattern=r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$",
+        pattern=ENVIRONMENT,
         description=(
             "The mapping environment that is the estate's production (as its sources name it, e.g. prod): the one "
             "DORA and the API read by default, and health and top risks are judged in."
+        ),
+    )
+
+    environments: list[Annotated[str, Field(pattern=ENVIRONMENT)]] = Field(
+        default_factory=list,
+        description=(
+            'The estate\'s environments, a JSON list (e.g. ["production", "staging"]): when given, a mapping change '
+            "naming another is refused, since a typo (prodution) would make an environment of its own, which no page "
+            "reads. Empty: any environment is accepted."
         ),
     )
 
@@ -164,6 +177,17 @@ class Settings(EnvironmentSettings):
         # `ROSETTA_S3_ENDPOINT_URL=` (a line left empty in .env, for AWS S3) reached botocore as "", which it refuses
         # with a traceback, while the rest of the code read it as no endpoint.
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("environments")
+    @classmethod
+    def _production_among_them(cls, environments: list[str], info: ValidationInfo) -> list[str]:
+        # Declared after production_environment, which is in info.data once it is valid.
+        production = info.data.get("production_environment")
+        if environments and production and production not in environments:
+            raise ValueError(
+                f"give the production environment among them ({production!r}, ROSETTA_PRODUCTION_ENVIRONMENT)"
+            )
+        return environments
 
     @field_validator("duckdb_memory_limit")
     @classmethod

@@ -166,6 +166,7 @@ locals {
       ROSETTA_API_ADMIN_SCOPE                 = var.admin_scope
       ROSETTA_API_TRIGGER_MODE                = "lambda"
       ROSETTA_PRODUCTION_ENVIRONMENT          = var.production_environment
+      ROSETTA_ENVIRONMENTS                    = jsonencode(var.environments)
       ROSETTA_ARGOCD_URL                      = var.sources.argocd_url
       ROSETTA_GITLAB_URL                      = var.sources.gitlab_url
       ROSETTA_API_KIBANA_URL                  = var.sources.kibana_url

@@ -18,6 +18,11 @@ output "production_environment" {
   value       = var.production_environment
 }
 
+output "environments" {
+  description = "ROSETTA_ENVIRONMENTS of the API, a JSON list; give the mapping import the same."
+  value       = jsonencode(var.environments)
+}
+
 output "function_names" {
   description = "Lambda function names by key."
   value       = { for key, f in module.functions : key => f.function_name }

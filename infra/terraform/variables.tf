@@ -193,6 +193,22 @@ variable "production_environment" {
   }
 }
 
+variable "environments" {
+  description = "The estate's environments (ROSETTA_ENVIRONMENTS of the API and of the mapping import, terraform output environments): when given, a mapping change naming another is refused, a typo (prodution) making an environment no page reads. Empty: any environment is accepted."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for e in var.environments : can(regex("^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$", e))])
+    error_message = "each environment is a mapping environment: lowercase letters, digits and . _ -, like staging."
+  }
+
+  validation {
+    condition     = length(var.environments) == 0 || contains(var.environments, var.production_environment)
+    error_message = "environments must hold production_environment."
+  }
+}
+
 variable "log_level" {
   description = "POWERTOOLS_LOG_LEVEL of every function."
   type        = string

@@ -1,5 +1,5 @@
 terraform {
-  required_version = ">= 1.6.0"
+  required_version = ">= 1.9.0" # a variable's validation reads another variable (environments)
 
   required_providers {
     aws = {

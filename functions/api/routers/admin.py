@@ -317,7 +317,7 @@ def post_mappings(
         raise Problem(422, detail, title="Empty change", errors=errors)
     try:
         production = ctx.settings.production_environment
-        result, written = MappingStore(ctx.lake, production).change(
+        result, written = MappingStore(ctx.lake, production, ctx.settings.environments).change(
             change.entries,
             actor=principal.subject,
             note=change.note,
