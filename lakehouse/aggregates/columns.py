@@ -779,7 +779,7 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         ),
         "score_traffic_lost": (
             "+20 when no traffic was measured in the last 7 days after traffic in at least min_coverage of the hours "
-            "of the 7 days before (a service gone dark)"
+            "of the 7 days before (a service gone dark), Dynatrace read over at least min_coverage of the 7 days"
         ),
         "availability_7d": "Availability over the last 7 days: 1 - errors / requests, ratio 0-1; null without traffic",
         "availability_target": AVAILABILITY_TARGET,

@@ -24,7 +24,9 @@
 --                          (its reason shows this week's rate rounded up, the week before's cut, at the third decimal)
 --   traffic lost      +20  no traffic measured in the last 7 days after traffic in at least min_coverage of the hours
 --                          of the 7 days before: a service gone dark (it or its monitoring down) scores nothing else
---                          and must not read green; sparse traffic that stopped is not one
+--                          and must not read green; sparse traffic that stopped is not one. Only when Dynatrace was
+--                          read over at least min_coverage of the 7 days: hours not read are not hours without
+--                          traffic (Dynatrace down a week would make every busy application orange)
 -- Health: red when the score reaches 50 or a P1 incident is open; orange from 20; green below;
 -- 'no data' when the application had neither traffic nor events (incidents opened, deployments, changes ended)
 -- in the 14 days and has no open P1/P2 incident nor failed change: evidence of trouble is never hidden behind
@@ -46,10 +48,21 @@
 -- the 14 days, so that a burn not read never passes for none.
 with params as (
     -- A parameter left None has no type of its own (see inputs.register_inputs).
-    select * replace (
-        cast(incidents_read_until as timestamptz) as incidents_read_until,
-        cast(changes_read_until as timestamptz) as changes_read_until
-    )
+    select
+        * replace (
+            cast(incidents_read_until as timestamptz) as incidents_read_until,
+            cast(changes_read_until as timestamptz) as changes_read_until
+        ),
+        -- The hours of the last 7 days Dynatrace was read over: all of them unless it is down (see macros.sql).
+        -- (greatest() skips a null: the watermark's absence is coalesced first.)
+        greatest(
+            coalesce(
+                epoch(signals_unread_since(as_of, cast(signals_read_until as timestamptz)) - (as_of - interval 7 day))
+                / 3600,
+                7 * 24
+            ),
+            0
+        ) as signal_hours_read_7d
     from build_params
 ),
 
@@ -166,7 +179,7 @@ evidence as (
         cast(coalesce(t.measured_hours_7d, 0) as bigint) as measured_hours_7d,
         cast(coalesce(t.measured_hours_prev_7d, 0) as bigint) as measured_hours_prev_7d,
         coalesce(t.measured_hours_7d, 0) = 0 and coalesce(t.measured_hours_prev_7d, 0) / (7 * 24) >= bp.min_coverage
-            as traffic_lost,
+        and bp.signal_hours_read_7d / (7 * 24) >= bp.min_coverage as traffic_lost,
         b.burn_rate_1h,
         b.burn_rate_6h,
         -- Only for an application measured in the 14 days: one Dynatrace never measured has no signals to miss.
