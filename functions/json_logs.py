@@ -22,7 +22,11 @@ def in_lambda() -> bool:
 
 
 def plain_loggers_as_json(logger: Logger) -> None:
-    """In Lambda only: elsewhere (the command line, the demo, tests) the process decides where plain loggers go."""
+    """In Lambda only: elsewhere (the command line, the demo, tests) the process decides where plain loggers go.
+
+    The copy adds the `name` key to the function's logger once, here at import: a handler clearing the logger's state
+    on each invocation (inject_lambda_context(clear_state=True)) would drop it from every line. The handlers set their
+    invocation's own keys (the correlation id) anew on each call instead."""
     if not in_lambda():
         return
     for name in PLAIN_LOGGERS:

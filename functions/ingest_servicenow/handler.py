@@ -18,7 +18,7 @@ tracer = Tracer(service="ingest_servicenow")
 plain_loggers_as_json(logger)
 
 
-@logger.inject_lambda_context(clear_state=True)
+@logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics(raise_on_empty_metrics=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -132,7 +132,6 @@ locals {
     ROSETTA_LAKE_URL             = module.lake.lake_url
     ROSETTA_S3_REGION            = local.region
     POWERTOOLS_METRICS_NAMESPACE = "RosettaMonitoring"
-    POWERTOOLS_LOG_LEVEL         = var.log_level
   }
 
   source_environment = {
@@ -247,7 +246,8 @@ locals {
   }
 
   # Ingestion emits Rejects (the records it set aside in <source>/rejects) after every invocation whose runs ended, a
-  # run with failed datasets included (one stopped before its timeout emits none; the failed-run alarm has it):
+  # run with failed datasets included (one stopped before its timeout only when it had set records aside; the
+  # failed-run alarm has the stop):
   # figures silently shrink when a source changes its records' shape, or the mapping names what the source no longer
   # serves. Summed over an hour, the interval of the slowest schedules.
   rejects_alarms = {

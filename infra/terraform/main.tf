@@ -60,6 +60,7 @@ module "functions" {
   ephemeral_storage_mb           = each.value.ephemeral_storage_mb
   reserved_concurrent_executions = each.value.reserved_concurrent_executions
   environment                    = local.function_environment[each.key]
+  log_level                      = var.log_level
 
   bucket_arn       = module.lake.bucket_arn
   lake_root        = local.lake_root

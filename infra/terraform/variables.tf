@@ -210,9 +210,14 @@ variable "environments" {
 }
 
 variable "log_level" {
-  description = "POWERTOOLS_LOG_LEVEL of every function."
+  description = "Level of every function's log lines, POWERTOOLS_LOG_LEVEL and Lambda's application_log_level: DEBUG or INFO (Lambda reads the metric lines as INFO, and drops lines below this level)."
   type        = string
   default     = "INFO"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO"], var.log_level)
+    error_message = "log_level is DEBUG or INFO: above INFO, Lambda would drop the metric lines the alarms read."
+  }
 }
 
 variable "log_retention_days" {

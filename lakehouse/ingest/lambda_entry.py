@@ -34,11 +34,13 @@ def handle_scheduled_event(
     logger.set_correlation_id(invocation)
     started = time.monotonic()
     logger.info("ingestion started", extra=_asked(source, event))
+    begun: list[RunOutcome] = []  # each run as it starts, its datasets added as they start
     try:
-        outcomes, trigger = _run(source, event, moment, logger)
+        outcomes, trigger = _run(source, event, moment, logger, begun)
     except BaseException as exc:
         # A run that cannot start, stops on an error no dataset caught, or is stopped before Lambda's timeout
-        # (functions.deadline): the end line says so all the same.
+        # (functions.deadline): the end line says so all the same, and the metrics count what was done before.
+        _emit_stopped(metrics, begun)
         logger.error(
             "ingestion finished",
             extra={"source": source, "status": "failed", "error": describe_error(exc), **took(started)},
@@ -58,8 +60,10 @@ def handle_scheduled_event(
     return summary
 
 
-def _run(source: str, event: dict[str, Any], moment: datetime, logger: Logger) -> tuple[list[RunOutcome], str]:
-    """The runs the event asks for, and what started them."""
+def _run(
+    source: str, event: dict[str, Any], moment: datetime, logger: Logger, begun: list[RunOutcome]
+) -> tuple[list[RunOutcome], str]:
+    """The runs the event asks for, and what started them; `begun` gets each run as it starts."""
     # Built here, never at import: a warm container must see configuration changes.
     lake = Lake.from_settings(Settings())
     datasets = _datasets(event.get("datasets"))
@@ -78,6 +82,7 @@ def _run(source: str, event: dict[str, Any], moment: datetime, logger: Logger) -
             datasets=datasets,
             now=moment,
             logger=logger,
+            progress=begun,
         )
         trigger = "backfill"
     else:
@@ -92,6 +97,7 @@ def _run(source: str, event: dict[str, Any], moment: datetime, logger: Logger) -
                 trigger=trigger,
                 now=moment,
                 logger=logger,
+                progress=begun,
             )
         ]
     return outcomes, trigger
@@ -168,16 +174,34 @@ def _backfill_days(given: Any) -> int:
 def _emit(metrics: Metrics, outcomes: list[RunOutcome], now: datetime) -> None:
     # One function per source: the `service` dimension already names it. (Powertools keeps dimensions in
     # process-wide state, so a second dimension added by handlers run side by side locally would collide.)
-    totals = _totals(outcomes)
-    metrics.add_metric(name="RowsWritten", unit=MetricUnit.Count, value=totals.get("rows", 0))
-    metrics.add_metric(name="Pages", unit=MetricUnit.Count, value=totals.get("pages", 0))
-    metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=totals.get("requests", 0))
-    metrics.add_metric(name="Retries", unit=MetricUnit.Count, value=totals.get("retries", 0))
+    totals = _emit_counts(metrics, outcomes)
     metrics.add_metric(name="Rejects", unit=MetricUnit.Count, value=totals.get("rejects", 0))
-    metrics.add_metric(name="FailedDatasets", unit=MetricUnit.Count, value=totals.get("failed_datasets", 0))
     # Lag only from runs that loaded their window: a failed run reporting its window's end would keep the data-lag
     # alarm quiet for as long as a source is down.
     loaded = [o for o in outcomes if not o.failed]
     if loaded:
         newest = max(o.window.until for o in loaded)
         metrics.add_metric(name="LagSeconds", unit=MetricUnit.Seconds, value=max(0.0, (now - newest).total_seconds()))
+
+
+def _emit_stopped(metrics: Metrics, begun: list[RunOutcome]) -> None:
+    """What an invocation that ended early had done: the rows written, the records set aside (kept in
+    <source>/rejects; a dataset that ended moved its watermark, and the next run may not meet them again), the datasets
+    the stop ended failed. Rejects only when there are some: a run that did not read every dataset cannot tell the
+    rejects alarm there were none. No lag: the window was not loaded."""
+    if not begun:
+        return
+    totals = _emit_counts(metrics, begun)
+    if totals.get("rejects", 0):
+        metrics.add_metric(name="Rejects", unit=MetricUnit.Count, value=totals["rejects"])
+
+
+def _emit_counts(metrics: Metrics, outcomes: list[RunOutcome]) -> dict[str, int]:
+    """The counts every invocation reports; their totals."""
+    totals = _totals(outcomes)
+    metrics.add_metric(name="RowsWritten", unit=MetricUnit.Count, value=totals.get("rows", 0))
+    metrics.add_metric(name="Pages", unit=MetricUnit.Count, value=totals.get("pages", 0))
+    metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=totals.get("requests", 0))
+    metrics.add_metric(name="Retries", unit=MetricUnit.Count, value=totals.get("retries", 0))
+    metrics.add_metric(name="FailedDatasets", unit=MetricUnit.Count, value=totals.get("failed_datasets", 0))
+    return totals

@@ -164,18 +164,22 @@ def run_plan(
     advance_watermarks: bool = True,
     logger: logging.Logger | Any | None = None,
     now: datetime | None = None,
+    progress: list[RunOutcome] | None = None,
 ) -> RunOutcome:
     """Run every stream of the plan, then the derived datasets. Never raises for a dataset: see `outcome.failed`.
     `now`: the instant the run reads the sources at, which a snapshot stream reaches whatever the window (without it,
-    the window's end, as for the others)."""
+    the window's end, as for the others). `progress` gets the outcome as the run starts, its datasets added as they
+    start: a caller the run is stopped in (Lambda's timeout near) still has what it did."""
     log = logger or logging.getLogger("rosetta.ingest")
     outcome = RunOutcome(plan.source, window, trigger)
+    if progress is not None:
+        progress.append(outcome)
     runlog = RunLog(lake)
     try:
         for stream in plan.streams:
-            outcome.outcomes += _run_stream(plan, stream, lake, runlog, window, trigger, advance_watermarks, log, now)
+            _run_stream(plan, stream, lake, runlog, window, trigger, advance_watermarks, log, outcome, now)
         for derived in plan.derived:
-            outcome.outcomes.append(_run_derived(plan, derived, lake, runlog, window, trigger, advance_watermarks, log))
+            _run_derived(plan, derived, lake, runlog, window, trigger, advance_watermarks, log, outcome)
     except BaseException as stop:  # Ctrl-C, a process told to exit: the stop goes on, the run log says so
         runlog.stopped(stop)
         raise
@@ -191,8 +195,9 @@ def _run_stream(
     trigger: str,
     advance: bool,
     log: Any,
+    run: RunOutcome,
     now: datetime | None = None,
-) -> list[DatasetOutcome]:
+) -> None:
     datasets = {d: get_dataset(d) for d in stream.datasets}
     outcomes = {
         d: DatasetOutcome(
@@ -200,6 +205,7 @@ def _run_stream(
         )
         for d, ds in datasets.items()
     }
+    run.outcomes += outcomes.values()
     tables: dict[str, list[pa.Table]] = {d: [] for d in datasets}
     sealed: dict[str, list[pa.Table]] = {d: [] for d in datasets}  # combined already, never touched again
     scope: Any = None
@@ -254,7 +260,7 @@ def _run_stream(
         log.error("stream failed", extra={"stream": stream.name, "error": describe_error(exc)})
         for o in outcomes.values():
             runlog.finish(o.record, "failed", error=exc)
-        return list(outcomes.values())
+        return
     if client:
         _take_set_aside(stream, client, set_aside_seen, rejects)
 
@@ -290,7 +296,6 @@ def _run_stream(
         raise
     if stream.after_success and written == len(datasets):
         stream.after_success(lake, outcomes[stream.datasets[0]].record.run_id)
-    return list(outcomes.values())
 
 
 def _with_read_at(table: pa.Table, read_at: datetime) -> pa.Table:
@@ -380,10 +385,12 @@ def _run_derived(
     trigger: str,
     advance: bool,
     log: Any,
-) -> DatasetOutcome:
+    run: RunOutcome,
+) -> None:
     ds = get_dataset(derived.dataset)
     record = runlog.start(plan.function, ds.source, ds.id, window=(window.since, window.until), trigger=trigger)
     o = DatasetOutcome(ds.id, record)
+    run.outcomes.append(o)
     try:
         table = _build_derived(lake, derived, window, o)
         _finish(runlog, o, table.num_rows, 0, advance, window, lake, log, window.since)
@@ -391,7 +398,6 @@ def _run_derived(
         log.error("derived dataset failed", extra={"dataset": ds.id, "error": describe_error(exc)})
         record.days_written = days_written(o.writes)  # days replaced before it failed
         runlog.finish(record, "failed", error=exc)
-    return o
 
 
 def _build_derived(lake: Lake, derived: Derived, window: Window, o: DatasetOutcome) -> pa.Table:
@@ -576,9 +582,10 @@ def backfill(
     force: bool = False,
     now: datetime | None = None,
     logger: Any | None = None,
+    progress: list[RunOutcome] | None = None,
 ) -> list[RunOutcome]:
     """Run day windows with bounded concurrency. A finished whole day leaves a marker; markers are skipped unless
-    `force`, so a crashed backfill resumes where it stopped."""
+    `force`, so a crashed backfill resumes where it stopped. `progress`: each day's outcome as it starts (run_plan)."""
     log = logger or logging.getLogger("rosetta.ingest")
     moment = now or datetime.now(UTC)
     todo = [d for d in days if force or lake.get_json(backfill_marker_key(lake, source, scope, d)) is None]
@@ -605,7 +612,9 @@ def backfill(
         for stream in plan.streams:
             stream.fetch = _stoppable(stream.fetch, stop_if_asked)
         try:
-            outcome = run_plan(plan, lake, day, trigger="backfill", advance_watermarks=False, logger=log)
+            outcome = run_plan(
+                plan, lake, day, trigger="backfill", advance_watermarks=False, logger=log, progress=progress
+            )
         finally:
             plan.close()
         complete = day.until - day.since >= DAY and day.until <= moment

@@ -74,8 +74,10 @@ def ingest(
     trigger: str = "schedule",
     now: datetime | None = None,
     logger: logging.Logger | Any | None = None,
+    progress: list[RunOutcome] | None = None,
 ) -> RunOutcome:
-    """One run of a source over a window (default: since its watermark). Failures are in `outcome.failed`."""
+    """One run of a source over a window (default: since its watermark). Failures are in `outcome.failed`;
+    `progress` gets the outcome as the run goes (run_plan)."""
     module = source_module(name)
     chosen = select_datasets(module, settings, datasets)
     moment = now or datetime.now(UTC)
@@ -86,7 +88,16 @@ def ingest(
         record_not_started(name, lake, exc, window=run_window, trigger=trigger)
         raise
     try:
-        return run_plan(plan, lake, run_window, trigger=trigger, advance_watermarks=True, logger=logger, now=moment)
+        return run_plan(
+            plan,
+            lake,
+            run_window,
+            trigger=trigger,
+            advance_watermarks=True,
+            logger=logger,
+            now=moment,
+            progress=progress,
+        )
     finally:
         plan.close()
 
@@ -121,8 +132,10 @@ def run_backfill(
     force: bool = False,
     now: datetime | None = None,
     logger: logging.Logger | Any | None = None,
+    progress: list[RunOutcome] | None = None,
 ) -> list[RunOutcome]:
-    """Day by day over `window`, `concurrency` days at a time; finished days are skipped when run again."""
+    """Day by day over `window`, `concurrency` days at a time; finished days are skipped when run again. `progress`
+    gets each day's outcome as it starts (run_plan)."""
     module = source_module(name)
     chosen = select_datasets(module, settings, datasets)
     align: timedelta | None = module.ALIGN
@@ -143,4 +156,5 @@ def run_backfill(
         force=force,
         now=now,
         logger=logger,
+        progress=progress,
     )

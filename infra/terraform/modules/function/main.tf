@@ -30,7 +30,7 @@ resource "aws_lambda_function" "this" {
   }
 
   environment {
-    variables = merge(var.environment, { POWERTOOLS_SERVICE_NAME = var.service })
+    variables = merge(var.environment, { POWERTOOLS_SERVICE_NAME = var.service, POWERTOOLS_LOG_LEVEL = var.log_level })
   }
 
   tracing_config {
@@ -41,9 +41,15 @@ resource "aws_lambda_function" "this" {
     target_arn = var.dead_letter_queue_arn
   }
 
+  # JSON: Lambda's own lines (START, END, REPORT, a timeout, an init error) are JSON objects as the function's lines
+  # are, and one Logs Insights query reads them all. Lambda drops an application line below application_log_level, and
+  # Powertools takes that level over POWERTOOLS_LOG_LEVEL: both are var.log_level, so that they never disagree.
+  # System lines at INFO: the invocations' start, end, report and timeouts.
   logging_config {
-    log_format = "Text"
-    log_group  = aws_cloudwatch_log_group.this.name
+    log_format            = "JSON"
+    application_log_level = var.log_level
+    system_log_level      = "INFO"
+    log_group             = aws_cloudwatch_log_group.this.name
   }
 
   dynamic "vpc_config" {

@@ -58,6 +58,17 @@ variable "reserved_concurrent_executions" {
   default     = 1
 }
 
+variable "log_level" {
+  description = "Level of the function's log lines: POWERTOOLS_LOG_LEVEL and Lambda's application_log_level. DEBUG or INFO: Powertools' metric lines (EMF) carry no level, which Lambda reads as INFO, and a higher level would drop the metrics the alarms read."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO"], var.log_level)
+    error_message = "log_level is DEBUG or INFO: above INFO, Lambda would drop the metric lines the alarms read."
+  }
+}
+
 variable "environment" {
   description = "Environment variables (no secret values: secrets are passed as ARNs)."
   type        = map(string)
