@@ -22,6 +22,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BeforeValidator
 from pydantic_core import PydanticCustomError
+from starlette.routing import Match
 
 import lakehouse
 from functions.api.auth import Principal, authenticate, require_admin_role, require_reader
@@ -30,7 +31,7 @@ from functions.api.ids import Directory
 from functions.api.live import LiveSources
 from functions.api.mart import EARLIER_RELEASE, ServingMart, Snapshot, unavailable
 from functions.api.models import Freshness, SourceRead
-from functions.api.problems import Problem, invalid
+from functions.api.problems import Problem, every_route, invalid
 from functions.api.settings import ApiSettings
 from lakehouse.ingest.config import IngestSettings
 from lakehouse.settings import Settings
@@ -85,6 +86,38 @@ def reader(principal: PrincipalDep) -> Principal:
 def require_admin(principal: PrincipalDep) -> Principal:
     require_admin_role(principal)
     return principal
+
+
+def caller_refused(request: Request) -> Problem | None:
+    """The 401 or 403 the route of `request` gives its caller before it reads a body, judged from the headers alone
+    by the route's own checks; None for a caller it lets through, and for a route needing no credential (health, the
+    docs) or a request no route answers."""
+    checks = _route_dependencies(request)
+    if get_principal not in checks:
+        return None
+    try:
+        principal = authenticate(request, get_context(request).api)
+        for role_check in (require_admin, reader):
+            if role_check in checks:
+                role_check(principal)
+    except Problem as refused:
+        return refused
+    return None
+
+
+def _route_dependencies(request: Request) -> set[object]:
+    """The dependencies (their callables) of the route answering `request`, its router's among them; none when no
+    route answers its path and method."""
+    for route in every_route(request.app.router.routes):
+        if isinstance(route, APIRoute) and route.matches(request.scope)[0] == Match.FULL:
+            calls: set[object] = set()
+            pending: list[Dependant] = [route.dependant]
+            while pending:
+                dependant = pending.pop()
+                pending.extend(dependant.dependencies)
+                calls.add(dependant.call)
+            return calls
+    return set()
 
 
 def one_value_each(request: Request) -> None:
@@ -399,7 +432,7 @@ def encode_cursor(*values: Any) -> str:
 
 
 def decode_cursor(text: str | None, kinds: tuple[type, ...]) -> tuple[Any, ...] | None:
-    """The values a cursor carries, typed as `kinds` (datetime or str); a 422 for anything else."""
+    """The values a cursor carries, typed as `kinds` (datetime, int or str); a 422 for anything else."""
     if text is None:
         return None
     try:
@@ -411,7 +444,7 @@ def decode_cursor(text: str | None, kinds: tuple[type, ...]) -> tuple[Any, ...] 
             if kind is datetime:
                 moment = datetime.fromisoformat(str(value))
                 out.append(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
-            elif isinstance(value, str):
+            elif isinstance(value, kind) and not isinstance(value, bool):  # a JSON true is no number
                 out.append(value)
             else:
                 raise ValueError("type")

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from functions.api import mart, problems
 from functions.api.batch import Trigger
-from functions.api.deps import Context, NotModified
+from functions.api.deps import Context, NotModified, caller_refused
 from functions.api.gateway import request_event
 from functions.api.live import LiveSources
 from functions.api.mart import ServingMart
@@ -179,7 +179,9 @@ class RefusedPreflightAsProblem(CORSMiddleware):
 class BodyWithinLimit:
     """A request body over the limit is a 413 before it is read whole: Starlette gathers a body in memory before any
     check can look at it. Refused by its Content-Length when it gives one, else once the bytes received pass the
-    limit (a chunked upload; Mangum hands a Lambda event's body over in one piece)."""
+    limit (a chunked upload; Mangum hands a Lambda event's body over in one piece). A caller the route refuses gets
+    the route's 401 or 403 instead, judged from the headers: the limit is told only to those it would read a body for
+    (the routes check the caller before they read one, see admin.AdminRoute)."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -191,8 +193,8 @@ class BodyWithinLimit:
             return
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isascii() and declared.isdecimal() and int(declared) > self.max_bytes:
-            problem = self._too_large()
-            response = problems.problem_response(Request(scope), problem.status, problem.title, problem.detail)
+            request = Request(scope)
+            response = problems.answer(request, caller_refused(request) or self._too_large())
             await response(scope, receive, send)
             return
         received = 0

@@ -927,6 +927,7 @@ class RiskReport(Envelope):
         default=None, description="metric=error_rate: the least traffic an application needed to be ranked."
     )
     items: list[RiskRow]
+    page: ReportPage
 
 
 # --- admin ------------------------------------------------------------------------------------------------------

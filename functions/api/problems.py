@@ -105,11 +105,16 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return out
 
 
+def answer(request: Request, exc: Problem) -> JSONResponse:
+    """The answer to a Problem: a 401 says which scheme to authenticate with."""
+    headers = ({"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}) | exc.headers
+    return problem_response(request, exc.status, exc.title, exc.detail, headers or None, **exc.extra)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        headers = ({"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}) | exc.headers
-        return problem_response(request, exc.status, exc.title, exc.detail, headers or None, **exc.extra)
+        return answer(request, exc)
 
     @app.exception_handler(LakeAccessError)
     async def _store_failed(request: Request, exc: LakeAccessError) -> JSONResponse:
@@ -167,7 +172,7 @@ def _allowed_methods(request: Request) -> list[str]:
     """Every method some route answers at the request's path: a path may have a route per method (the mappings'
     GET and POST), and Starlette's 405 names only the first route's. HEAD is answered wherever GET is."""
     methods: set[str] = set()
-    for route in _routes(request.app.router.routes):
+    for route in every_route(request.app.router.routes):
         if isinstance(route, Route) and route.methods and route.matches(request.scope)[0] != Match.NONE:
             methods |= route.methods
     if "GET" in methods:
@@ -175,13 +180,13 @@ def _allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
-def _routes(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
+def every_route(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
     """The routes, those of the included routers among them (FastAPI keeps an included router whole, its routes'
     paths already prefixed)."""
     for route in routes:
         included = getattr(route, "original_router", None)
         if included is not None:
-            yield from _routes(included.routes)
+            yield from every_route(included.routes)
         else:
             yield route
 

@@ -103,10 +103,11 @@ class ReportRows:
     total: int
 
 
-def report_rows(found: list[dict[str, Any]]) -> ReportRows:
-    """The rows of a statement ending with REPORT_PAGE (or its day reports' like), read apart from their total."""
+def report_rows(found: list[dict[str, Any]], key: str = "id") -> ReportRows:
+    """The rows of a statement ending with REPORT_PAGE (or its day reports' like, or RANKING_PAGE, whose rows' `key`
+    is their place), read apart from their total."""
     total = int(found[0]["report_total"]) if found else 0
-    return ReportRows([r for r in found if r["id"] is not None], total)
+    return ReportRows([r for r in found if r[key] is not None], total)
 
 
 @dataclass(frozen=True)
@@ -1040,11 +1041,28 @@ MEASURED_RISKS = """(
     )
     from mv_monitoring_top_risks
 )"""
-TOP_RISKS_SQL = f"select * from {MEASURED_RISKS} where {RANKED_UNDER} order by rank limit $limit"  # noqa: S608
-TOP_BURN_SQL = (
-    f"select * from {MEASURED_RISKS} where {RANKED_UNDER} "  # noqa: S608 - constant text
-    "order by burn_rate_1h desc nulls last, app_id limit $limit"
-)
+# A ranking's page and its total, as REPORT_PAGE a report's: `ranking` (its rows, each with its `place` in the
+# ranking's order, 1 first) counted, and the page after the place a cursor carries. A cursor is read in the copy that
+# gave it (deps.build_cursor), where the order, ties broken by app_id, places each row where it was.
+RANKING_PAGE = """
+select r.*, n.report_total
+from (select count(*) as report_total from ranking) as n
+left join (select * from ranking where $after is null or place > $after order by place limit $limit) as r on true
+order by r.place
+"""
+
+
+def _ranking_sql(rows: str, kept: str, order: str) -> str:
+    """The page of `rows` kept by the condition `kept`, placed in `order` (RANKING_PAGE)."""
+    placed = f"select *, row_number() over (order by {order}) as place from {rows} where {kept}"  # noqa: S608
+    return f"with ranking as materialized ({placed})" + RANKING_PAGE
+
+
+# Production's applications by risk rank (the estate's, whatever the filter) or by burn rate over the hour.
+RISK_RANKINGS = {
+    "risk": _ranking_sql(MEASURED_RISKS, RANKED_UNDER, "rank"),
+    "burn_rate": _ranking_sql(MEASURED_RISKS, RANKED_UNDER, "burn_rate_1h desc nulls last, app_id"),
+}
 # For another metric or period than the 7-day risk score: ranked from the day table.
 RANK_RANGE_SQL = f"""
 select
@@ -1075,6 +1093,9 @@ RANK_ORDER = {
     "error_rate": "error_rate desc nulls last, app_id",
     "incidents": "incidents desc nulls last, app_id",
 }
+# What a ranking from day rows keeps: the applications with the least traffic asked for, under the filter.
+DAY_RANKED = f"($min_requests is null or requests >= $min_requests) and {RANKED_UNDER}"
+DAY_RANKINGS = {metric: _ranking_sql(f"({RANK_RANGE_SQL})", DAY_RANKED, order) for metric, order in RANK_ORDER.items()}
 
 
 def top_risks(
@@ -1086,23 +1107,37 @@ def top_risks(
     incidents_read: DaysRead = DaysRead(),
     under: Under = ESTATE,
 ) -> list[dict[str, Any]]:
-    """`measured`: the applications whose incidents can be found (tied to a ServiceNow CI in production); `as_of`:
-    the build's, which the rows are judged at; `incidents_read`: the days the lake read ServiceNow's incidents over."""
-    params = {"limit": limit} | _risk_params(measured, as_of, incidents_read) | under.params("app")
-    return _with_period_figures(fetch(con, TOP_RISKS_SQL, params))
+    """The `limit` riskiest applications: the first page of the risk ranking (see risk_ranking)."""
+    found = risk_ranking(
+        con,
+        metric="risk",
+        limit=limit,
+        after=None,
+        measured=measured,
+        as_of=as_of,
+        incidents_read=incidents_read,
+        under=under,
+    )
+    return found.rows
 
 
-def top_burn(
+def risk_ranking(
     con: duckdb.DuckDBPyConnection,
     *,
+    metric: str,
     limit: int,
+    after: int | None,
     measured: list[str],
     as_of: datetime,
     incidents_read: DaysRead = DaysRead(),
     under: Under = ESTATE,
-) -> list[dict[str, Any]]:
-    params = {"limit": limit} | _risk_params(measured, as_of, incidents_read) | under.params("app")
-    return _with_period_figures(fetch(con, TOP_BURN_SQL, params))
+) -> ReportRows:
+    """A page of production's applications ranked by `metric` (RISK_RANKINGS), after the place `after`. `measured`:
+    the applications whose incidents can be found (tied to a ServiceNow CI in production); `as_of`: the build's,
+    which the rows are judged at; `incidents_read`: the days the lake read ServiceNow's incidents over."""
+    params = {"limit": limit, "after": after} | _risk_params(measured, as_of, incidents_read) | under.params("app")
+    found = report_rows(fetch(con, RISK_RANKINGS[metric], params), key="place")
+    return ReportRows(_with_period_figures(found.rows), found.total)
 
 
 def _risk_params(measured: list[str], as_of: datetime, incidents_read: DaysRead) -> dict[str, Any]:
@@ -1134,29 +1169,27 @@ def ranked(
     first_day: date,
     last_day: date,
     limit: int,
+    after: int | None,
     measured: list[str],
     min_requests: int | None = None,
     under: Under = ESTATE,
     incidents_read: DaysRead = DaysRead(),
-) -> list[dict[str, Any]]:
-    """Applications ranked by `metric` over the days; with `min_requests`, only those with that much traffic. Those
-    not in `measured` (tied to no ServiceNow CI in the environment) have no incident count, and the days not in
-    `incidents_read` add none."""
-    order = RANK_ORDER[metric]  # allow-listed
-    sql = (
-        f"select * from ({RANK_RANGE_SQL}) "  # noqa: S608 - constant text
-        f"where ($min_requests is null or requests >= $min_requests) and {RANKED_UNDER} order by {order} limit $limit"
-    )
+) -> ReportRows:
+    """A page of applications ranked by `metric` over the days, after the place `after`; with `min_requests`, only
+    those with that much traffic. Those not in `measured` (tied to no ServiceNow CI in the environment) have no
+    incident count, and the days not in `incidents_read` add none."""
     params = {
         "env": environment,
         "production": production,
         "first_day": first_day,
         "last_day": last_day,
         "limit": limit,
+        "after": after,
         "min_requests": min_requests,
         "measured": measured,
     }
-    return fetch(con, sql, params | incidents_read.params("incidents_") | under.params("app"))
+    params |= incidents_read.params("incidents_") | under.params("app")
+    return report_rows(fetch(con, DAY_RANKINGS[metric], params), key="place")
 
 
 # --- overview ---------------------------------------------------------------------------------------------------

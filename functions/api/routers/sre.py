@@ -184,10 +184,13 @@ def kpis_slo(
     )
 
 
-def report_page(mart: Mart, listed: tuple[Any, ...], found: queries.ReportRows, limit: int) -> ReportPage:
-    """A report's page: its cursor (the page holds one row more than `limit` when there is a next one) and total."""
+def report_page(
+    mart: Mart, listed: tuple[Any, ...], found: queries.ReportRows, limit: int, key: str = "id"
+) -> ReportPage:
+    """A report's page: its cursor (the page holds one row more than `limit` when there is a next one), carrying the
+    `key` of its last row, and total."""
     rows = found.rows
-    nxt = build_cursor(mart, listed, rows[limit - 1]["id"]) if len(rows) > limit else None
+    nxt = build_cursor(mart, listed, rows[limit - 1][key]) if len(rows) > limit else None
     return ReportPage(limit=limit, next_cursor=nxt, total=found.total)
 
 
@@ -353,8 +356,9 @@ def _app_name(mart: Mart, app_id: str, environment: str) -> str | None:
     "/risk/top",
     response_model=RiskReport,
     summary="The riskiest applications",
-    description="With team, group or domain: the riskiest of their applications, each with its rank in the estate.",
-    responses=problem_responses(404),
+    description="With team, group or domain: the riskiest of their applications, each with its rank in the estate. "
+    "Paged as the reports are: page.nextCursor, given as cursor, asks for the rows ranked after the page's.",
+    responses=problem_responses(404, 409),
 )
 def risk_top(
     ctx: ContextDep,
@@ -364,7 +368,8 @@ def risk_top(
     period: RankedPeriodParam = None,
     start: FromParam = None,
     end: ToParam = None,
-    limit: Annotated[int, Query(ge=1, le=100), Digits] = 10,
+    limit: Annotated[int, Query(ge=1, le=100, description="Rows per page."), Digits] = 10,
+    cursor: CursorParam = None,
     environment: Environment = None,
     min_requests: Annotated[
         int,
@@ -396,26 +401,34 @@ def risk_top(
         production = mart.directory.production
         if environment != production:
             raise invalid("environment", f"metric={metric} is computed for {production} only", [production])
-        ranking = queries.top_risks if metric == "risk" else queries.top_burn
-        rows = ranking(
+    else:
+        # Ranked from day rows: the report says which days it summed.
+        p = p.whole_days(anchor(mart))
+    listed = ("risk", metric, environment, p.name, p.start, p.end, floor, under)
+    # The cursor carries the place of the page's last row in the ranking.
+    after = decode_build_cursor(mart, listed, cursor, (int,))
+    after_place = after[0] if after else None
+    if metric in ("risk", "burn_rate"):
+        found = queries.risk_ranking(
             mart.con,
-            limit=limit,
-            measured=mart.directory.servicenow_applications(production),
+            metric=metric,
+            limit=limit + 1,
+            after=after_place,
+            measured=mart.directory.servicenow_applications(environment),
             as_of=anchor(mart),
             incidents_read=mart.snap.days_read(INCIDENTS.id),
             under=under,
         )
     else:
-        # Ranked from day rows: the report says which days it summed.
-        p = p.whole_days(anchor(mart))
-        rows = queries.ranked(
+        found = queries.ranked(
             mart.con,
             metric=metric,
             environment=environment,
             production=mart.directory.production,
             first_day=p.first_day,
             last_day=p.last_day,
-            limit=limit,
+            limit=limit + 1,
+            after=after_place,
             measured=mart.directory.servicenow_applications(environment),
             min_requests=floor,
             under=under,
@@ -423,12 +436,13 @@ def risk_top(
         )
         # The name comes with production's ranking row: another environment's rows take it from the mapping, as
         # production's ranking names an application without one by its id.
-        for r in rows:
+        for r in found.rows:
             r["app_name"] = r["app_name"] or _app_name(mart, r["app_id"], environment) or r["app_id"]
     return RiskReport(
         **envelope(mart.snap, mart.directory),
         metric=metric,
         period=PeriodOut(name=p.name, start=p.start, end=p.end),
         min_requests=floor,
-        items=[RiskRow.model_validate(r) for r in rows],
+        items=[RiskRow.model_validate(r) for r in found.rows[:limit]],
+        page=report_page(mart, listed, found, limit, key="place"),
     )

@@ -432,7 +432,7 @@ export interface paths {
         };
         /**
          * The riskiest applications
-         * @description With team, group or domain: the riskiest of their applications, each with its rank in the estate.
+         * @description With team, group or domain: the riskiest of their applications, each with its rank in the estate. Paged as the reports are: page.nextCursor, given as cursor, asks for the rows ranked after the page's.
          */
         get: operations["risk_top_monitoring_risk_top_get"];
         put?: never;
@@ -1682,6 +1682,7 @@ export interface components {
              * @description metric=error_rate: the least traffic an application needed to be ranked.
              */
             minRequests?: number | null;
+            page: components["schemas"]["ReportPage"];
             period: components["schemas"]["PeriodOut"];
         };
         /** RiskRow */
@@ -4468,7 +4469,10 @@ export interface operations {
                 from?: string | null;
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
+                /** @description Rows per page. */
                 limit?: number;
+                /** @description `nextCursor` of the previous page. */
+                cursor?: string | null;
                 /** @description Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
                 environment?: string | null;
                 /** @description metric=error_rate: applications with fewer requests in the period are left out, since a handful of requests gives a rate that says nothing (one failed request of one is 100 %). */
@@ -4519,6 +4523,16 @@ export interface operations {
             };
             /** @description Problem details */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetail"];
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Problem details */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
