@@ -1,5 +1,6 @@
 import { ReactNode } from 'react';
 import { screen } from '@testing-library/react';
+import { useLocation } from 'react-router-dom';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
@@ -80,3 +81,18 @@ export function renderWithApi(ui: ReactNode, entity?: Entity, url = '/') {
 
 /** A card's figure: what follows `label` (its <dd> beside a <dt>). */
 export const figure = async (label: string) => (await screen.findByText(label)).nextElementSibling;
+
+/** The page's URL query, where a shared link keeps the page's choices. */
+export function Query() {
+  return <output data-testid="query">{useLocation().search}</output>;
+}
+
+/** The queries the page sends to `path` (below /monitoring) from now on, as they are sent. */
+export function askedOf(path: string): URLSearchParams[] {
+  const asked: URLSearchParams[] = [];
+  server.events.on('request:start', ({ request }) => {
+    const url = new URL(request.url);
+    if (url.pathname === new URL(`${API}${path}`).pathname) asked.push(url.searchParams);
+  });
+  return asked;
+}

@@ -1,15 +1,13 @@
-import { useState } from 'react';
-import type { GroupBy, KpiWindow } from '../api/types';
 import { useMonitoringData } from '../components/common/useMonitoringData';
 import { Widget } from '../components/common/WidgetState';
 import { DoraTable } from '../components/DoraLevels';
 import { useEnvironmentParam } from './EnvironmentPicker';
-import { coveredDays, KpiControls } from './KpiControls';
+import { coveredDays, KpiControls, useGroupByParam, useWindowParam } from './KpiControls';
 
 /** SRE/DORA view: the four keys with their performance level, grouped as chosen, over a named period or a range. */
 export function DoraPage() {
-  const [groupBy, setGroupBy] = useState<GroupBy>('app');
-  const [window, setWindow] = useState<KpiWindow>({ period: 'last_30d' });
+  const [groupBy, setGroupBy] = useGroupByParam('app');
+  const [window, setWindow] = useWindowParam();
   const [environment, setEnvironment] = useEnvironmentParam();
   const state = useMonitoringData(api => api.getDora(groupBy, window, environment), [groupBy, window, environment]);
   return (

@@ -1,7 +1,7 @@
 import { useCallback } from 'react';
-import { useSearchParams } from 'react-router-dom';
 import { LabelledSelect } from '../components/common/LabelledSelect';
 import { useMonitoringData } from '../components/common/useMonitoringData';
+import { useQuery } from './queryParams';
 
 /** The page URL's query parameter naming the environment its figures are for, so that a link to it keeps it. */
 export const ENVIRONMENT_PARAM = 'environment';
@@ -14,22 +14,9 @@ const DEFAULT_LABEL = "the estate's production";
  * environment (the API's default): choosing it takes the parameter out, so a link to production's figures stays plain.
  */
 export function useEnvironmentParam(): [string | undefined, (environment: string | undefined) => void] {
-  const [params, setParams] = useSearchParams();
-  const environment = params.get(ENVIRONMENT_PARAM) || undefined;
-  const choose = useCallback(
-    (next: string | undefined) =>
-      setParams(
-        current => {
-          const kept = new URLSearchParams(current);
-          if (next) kept.set(ENVIRONMENT_PARAM, next);
-          else kept.delete(ENVIRONMENT_PARAM);
-          return kept;
-        },
-        // A choice replaces the page's entry: Back leaves the page rather than stepping through the choices.
-        { replace: true },
-      ),
-    [setParams],
-  );
+  const [query, change] = useQuery();
+  const environment = query.get(ENVIRONMENT_PARAM) || undefined;
+  const choose = useCallback((next: string | undefined) => change({ [ENVIRONMENT_PARAM]: next }), [change]);
   return [environment, choose];
 }
 

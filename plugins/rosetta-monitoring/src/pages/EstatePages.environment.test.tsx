@@ -1,6 +1,5 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
-import { useLocation } from 'react-router-dom';
-import { API, answer, registerServer, renderWithApi, server } from '../__testUtils__/monitoringServer';
+import { answer, askedOf, Query, registerServer, renderWithApi, server } from '../__testUtils__/monitoringServer';
 import * as f from '../__testUtils__/fixtures';
 import { DashboardPage } from './DashboardPage';
 import { DoraPage } from './DoraPage';
@@ -14,21 +13,6 @@ const ESTATE = {
   environments: ['pre-production', 'production', 'staging'],
   productionEnvironment: 'production',
 };
-
-/** The page's URL query, where a shared link keeps the environment. */
-function Query() {
-  return <output data-testid="query">{useLocation().search}</output>;
-}
-
-/** The queries the page sent to `path` (below /monitoring), as they are sent. */
-function askedOf(path: string): URLSearchParams[] {
-  const asked: URLSearchParams[] = [];
-  server.events.on('request:start', ({ request }) => {
-    const url = new URL(request.url);
-    if (url.pathname === new URL(`${API}${path}`).pathname) asked.push(url.searchParams);
-  });
-  return asked;
-}
 
 /** The first column of the table named `name`, row by row. */
 function firstColumn(name: string): string[] {

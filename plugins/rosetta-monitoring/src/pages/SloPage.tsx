@@ -1,17 +1,15 @@
-import { useState } from 'react';
-import type { GroupBy, KpiWindow } from '../api/types';
 import { useMonitoringData } from '../components/common/useMonitoringData';
 import { Widget } from '../components/common/WidgetState';
 import { SloTable } from '../components/SloTable';
 import { useEnvironmentParam } from './EnvironmentPicker';
-import { coveredDays, KpiControls } from './KpiControls';
+import { coveredDays, KpiControls, useGroupByParam, useWindowParam } from './KpiControls';
 import { SIGNAL_SOURCES } from '../components/common/sources';
 
 /** SLO view: availability and latency against each application's targets, error budgets and burn rates, by team
  * (or application, group, domain), over a named period or a range. */
 export function SloPage() {
-  const [groupBy, setGroupBy] = useState<GroupBy>('team');
-  const [window, setWindow] = useState<KpiWindow>({ period: 'last_30d' });
+  const [groupBy, setGroupBy] = useGroupByParam('team');
+  const [window, setWindow] = useWindowParam();
   const [environment, setEnvironment] = useEnvironmentParam();
   const state = useMonitoringData(api => api.getSlo(groupBy, window, environment), [groupBy, window, environment]);
   return (
