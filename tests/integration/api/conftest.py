@@ -139,6 +139,18 @@ def get_json(client: TestClient, url: str) -> dict:
     return response.json()
 
 
+def assert_cursor_refused_for_another_list(client: TestClient, first: str, then: str) -> None:
+    """The first page of the list `first` (a route and its parameters) read, its cursor sent with `then`'s
+    parameters: a 422 naming the cursor, since that page would start after a row of another list."""
+    cursor = get_json(client, f"{first}&limit=1")["page"]["nextCursor"]
+    assert cursor
+    refused = client.get(f"{then}&limit=1&cursor={cursor}", headers=READER)
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["errors"][0]["parameter"] == "cursor"
+    assert "another list" in refused.json()["detail"]
+
+
 def by_id(body: dict) -> dict[str, dict]:
     """A report's rows by their id."""
     return {r["id"]: r for r in body["items"]}

@@ -17,7 +17,14 @@ from lakehouse.aggregates.build import build
 from lakehouse.mappings import MappingStore
 from lakehouse.runlog import RunLog
 from lakehouse.schemas import get_dataset
-from tests.integration.api.conftest import ADMIN, READER, api_settings, down_sources, get_json
+from tests.integration.api.conftest import (
+    ADMIN,
+    READER,
+    api_settings,
+    assert_cursor_refused_for_another_list,
+    down_sources,
+    get_json,
+)
 from tests.unit.aggregates.estate import AS_OF, CI_API, estate_lake, incident, mapping, rows, t
 
 SHOP_INCIDENTS = "/monitoring/applications/shop/incidents?status=all"
@@ -97,13 +104,7 @@ def test_every_application_of_a_report_comes_once_whatever_the_page_size(
 def test_a_cursor_given_with_another_list_is_a_422_naming_the_cursor(client: TestClient, first: str, then: str) -> None:
     """The first page of `first` read, its cursor sent with `then`'s parameters: that page would start after a row of
     another list (another status, period, scope or report), with nothing saying so."""
-    cursor = get_json(client, f"{first}&limit=1")["page"]["nextCursor"]
-    assert cursor
-    refused = client.get(f"{then}&limit=1&cursor={cursor}", headers=READER)
-    assert refused.status_code == 422, refused.text
-    assert refused.headers["content-type"] == "application/problem+json"
-    assert refused.json()["errors"][0]["parameter"] == "cursor"
-    assert "another list" in refused.json()["detail"]
+    assert_cursor_refused_for_another_list(client, first, then)
 
 
 def test_the_next_page_with_the_same_parameters_written_otherwise_follows_on(client: TestClient) -> None:

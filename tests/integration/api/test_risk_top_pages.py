@@ -18,7 +18,13 @@ from lakehouse.aggregates.build import build
 from lakehouse.mappings import MappingStore
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
-from tests.integration.api.conftest import READER, api_settings, down_sources, get_json
+from tests.integration.api.conftest import (
+    READER,
+    api_settings,
+    assert_cursor_refused_for_another_list,
+    down_sources,
+    get_json,
+)
 from tests.unit.aggregates.estate import AS_OF, estate_lake, incident, mapping, t, write
 
 MOST = 100  # the most rows risk/top gives in one page
@@ -155,13 +161,7 @@ def test_the_risk_ranks_follow_on_from_page_to_page_over_every_production_applic
     ],
 )
 def test_a_cursor_of_another_ranking_is_a_422_naming_the_cursor(client: TestClient, first: str, then: str) -> None:
-    cursor = get_json(client, f"/monitoring/risk/top?{first}&limit=1")["page"]["nextCursor"]
-    assert cursor
-    refused = client.get(f"/monitoring/risk/top?{then}&limit=1&cursor={cursor}", headers=READER)
-    assert refused.status_code == 422, refused.text
-    assert refused.headers["content-type"] == "application/problem+json"
-    assert refused.json()["errors"][0]["parameter"] == "cursor"
-    assert "another list" in refused.json()["detail"]
+    assert_cursor_refused_for_another_list(client, f"/monitoring/risk/top?{first}", f"/monitoring/risk/top?{then}")
 
 
 def test_a_cursor_of_the_build_before_is_a_409_telling_to_start_again(tmp_path: Path) -> None:
