@@ -257,6 +257,30 @@ def _parser() -> argparse.ArgumentParser:
     dictionary = command(sub, "dictionary", "print the data dictionary (Markdown)")
     dictionary.set_defaults(handler=_dictionary)
 
+    forget = command(
+        sub,
+        "forget",
+        "forget a person on request: their username set to null in raw/, the rejects and landing pages naming them "
+        "removed (stop the schedules first)",
+        epilog=EXIT_CODES,
+    )
+    forget.add_argument(
+        "identifier", help="their username or e-mail address, as ArgoCD and GitLab give it (3 characters or more)"
+    )
+    forget.add_argument("--dry-run", action="store_true", help="list what would change, write nothing")
+    forget.add_argument(
+        "--free-text",
+        action="store_true",
+        help="also change the free text naming them (descriptions, titles and messages set to null, the tags naming "
+        "them dropped from their lists), otherwise only listed",
+    )
+    forget.add_argument(
+        "--actor",
+        default=os.environ.get("USER") or "cli",
+        help="who makes the change, kept in the run log (default: $USER)",
+    )
+    forget.set_defaults(handler=_forget)
+
     from functions.api.cli import register as register_api
     from lakehouse.ingest.cli import register as register_ingest
 
@@ -664,6 +688,36 @@ def _query(args: argparse.Namespace) -> int:
     finally:
         con.close()
     return 0
+
+
+def _forget(args: argparse.Namespace) -> int:
+    """What was found and changed, a line each, then what is left to the operator."""
+    from lakehouse.forget import forget, landing_sources
+
+    lake = _lake(args)
+    outcome = forget(lake, args.identifier, free_text=args.free_text, dry_run=args.dry_run, actor=args.actor, say=print)
+    days, pages = len(outcome.rewritten), sum(outcome.pages.values())
+    if args.dry_run:
+        print(f"dry run, nothing written: {days} day partition(s) would be rewritten, {pages} landing page(s) deleted")
+    else:
+        print(f"forget run {outcome.run_id}: {days} day partition(s) rewritten, {pages} landing page(s) deleted")
+    if not args.free_text:
+        unread = sorted(set(landing_sources(True)) - set(landing_sources(False)))
+        print(
+            f"free text was kept and the landing pages of {', '.join(unread)} were not read: run again with "
+            "--free-text to change those too"
+        )
+    if not args.dry_run and (days or pages):
+        print(
+            "next: rosetta-monitoring build --mode full (mart/ and the build's copies under state/build/ hold the old "
+            "values until then); on a versioned bucket, delete the noncurrent versions of the objects rewritten and "
+            "deleted too"
+        )
+        print(
+            "ArgoCD and GitLab still hold it: a run reading those records again writes it back (ArgoCD's listing "
+            "gives each application's recent history at every run)"
+        )
+    return EXIT_OK
 
 
 def _dictionary(args: argparse.Namespace) -> int:

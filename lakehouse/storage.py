@@ -211,6 +211,17 @@ class Lake:
         return f"landing/{source}/{dataset}/day={day.isoformat()}/{run_id}/page-{page:05d}.json.gz"
 
     @staticmethod
+    def landing_page_of(key: str) -> tuple[str, date] | None:
+        """The dataset ('source/name') and day of a key made by landing_key, else None."""
+        parts = key.split("/")
+        if len(parts) != 6 or parts[0] != "landing" or not parts[3].startswith("day="):
+            return None
+        try:
+            return f"{parts[1]}/{parts[2]}", date.fromisoformat(parts[3][4:])
+        except ValueError:
+            return None
+
+    @staticmethod
     def run_key(run_id: str, started: datetime) -> str:
         return f"runs/day={started.date().isoformat()}/{run_id}.json"
 
@@ -316,6 +327,37 @@ class Lake:
             writes.append(PartitionWrite(dataset.id, day, 0, before.num_rows if before else 0, 0, key))
         return writes
 
+    def rewrite_partition(
+        self,
+        dataset: Dataset,
+        day: date,
+        change: Callable[[pa.Table], pa.Table | None],
+        *,
+        run_id: str | None = None,
+    ) -> PartitionWrite | None:
+        """Replace a day's rows by `change(rows)` as it gives them, without a merge: a row it leaves out is gone. None
+        when the day is missing or `change` gives None (nothing to change). A compare-and-swap, as write_partition's:
+        the rows of a writer in between are changed too, not lost. A day left without rows stays, empty."""
+        key = self.partition_key(dataset, day)
+        for _ in range(MAX_MERGE_ATTEMPTS):
+            current = self.store.get(key)
+            if current is None:
+                return None
+            old = dataset.conform_stored(_read_parquet(current.data))
+            changed = change(old)
+            if changed is None:
+                return None
+            new = dataset.conform(changed)
+            _check_day(dataset, day, new)
+            try:
+                self.store.put(key, _stamped(new, run_id), if_match=current.etag)
+            except PreconditionFailed:
+                continue
+            return PartitionWrite(dataset.id, day, new.num_rows, old.num_rows, new.num_rows, key)
+        raise ConcurrentWriteError(
+            f"{key}: replaced by other writers {MAX_MERGE_ATTEMPTS} times in a row; run the command again"
+        )
+
     def read_partition(self, dataset: Dataset, day: date) -> pa.Table | None:
         current = self.store.get(self.partition_key(dataset, day))
         if current is None:
@@ -361,6 +403,21 @@ class Lake:
         body = gzip.compress(json.dumps(payload, separators=(",", ":")).encode(), mtime=0)
         self.store.put(key, body)
         return key
+
+    def landing_keys(self, source: str) -> list[str]:
+        """Every landing page of a source, in key order (day, run, page within each dataset)."""
+        return self.store.list(f"landing/{source}/")
+
+    def read_landing(self, key: str) -> Any:
+        """A landing page as the source sent it; None when it is gone."""
+        obj = self.store.get(key)
+        return json.loads(gzip.decompress(obj.data)) if obj else None
+
+    def delete_landing(self, key: str) -> None:
+        """A landing page removed (a key landing_keys gave)."""
+        if self.landing_page_of(key) is None:
+            raise ValueError(f"{key}: not a landing page")
+        self.store.delete(key)
 
     def iter_landing(self, source: str, dataset: str, run_id: str | None = None) -> Iterator[tuple[str, Any]]:
         """Landing pages in key order (day, run, page), for replay."""

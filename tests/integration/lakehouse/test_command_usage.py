@@ -56,6 +56,16 @@ def help_of(capsys: pytest.CaptureFixture[str], *command: str) -> str:
         (["views"], ["print DuckDB views over this lake"]),
         (["query"], ["run SQL over this lake's named views", "(default: table)"]),
         (["dictionary"], ["print the data dictionary (Markdown)"]),
+        (
+            ["forget"],
+            [
+                "forget a person on request",
+                "stop the schedules first",
+                "write nothing",
+                "(default: $USER)",
+                "exit codes:",
+            ],
+        ),
         (["ingest"], ["Fetch one source into the lake", "no zone = UTC", "(default: now)", "exit codes:"]),
         (["backfill"], ["Resumable", "how many whole UTC days before today", "ROSETTA_BACKFILL_CONCURRENCY, 2"]),
         (
