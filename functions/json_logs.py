@@ -1,9 +1,13 @@
 """The project's plain loggers (`rosetta.*`, `lakehouse.*`) as JSON lines beside a function's Powertools logger.
 
-In Lambda, a record of a plain logger goes to the runtime's own handler: a text line of the message alone, the fields
-given in `extra` dropped (the subject of a denied admin request, the source of a failed page), and nothing below
-WARNING. Sent through the function's Powertools handler instead, each is one JSON line with its level, logger name,
-request and correlation ids and fields, at the function's POWERTOOLS_LOG_LEVEL.
+In Lambda, a record of a plain logger goes to the runtime's own handler: a line of the message alone, the fields
+given in `extra` dropped (the subject of a denied admin request, the source of a failed page). Sent through the
+function's Powertools handler instead, each is one JSON line with its level, logger name, request and correlation ids
+and fields, at the function's POWERTOOLS_LOG_LEVEL.
+
+Every other library's logger (botocore, urllib3, ...) stays at WARNING: with Lambda's JSON log format the runtime puts
+the root logger at the function's application_log_level, and at DEBUG botocore logs each answer's body, a secret's
+value read from Secrets Manager among them, and each signed request.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ def plain_loggers_as_json(logger: Logger) -> None:
     invocation's own keys (the correlation id) anew on each call instead."""
     if not in_lambda():
         return
+    logging.getLogger().setLevel(logging.WARNING)
     for name in PLAIN_LOGGERS:
         logging.getLogger(name)  # registered, so that the copy finds it before any child logs
     copy_config_to_registered_loggers(source_logger=logger, include=set(PLAIN_LOGGERS))
