@@ -69,6 +69,8 @@ DayReportLimit = Annotated[
     ),
     Digits,
 ]
+# The most places a ranking can have: a risk/top cursor carries the place of its page's last row.
+MOST_RANKED = 10**9
 # A team, group or domain id of the mapping, compared ignoring case as Backstage compares names.
 ESTATE_ID = r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$"
 
@@ -408,6 +410,10 @@ def risk_top(
     # The cursor carries the place of the page's last row in the ranking.
     after = decode_build_cursor(mart, listed, cursor, (int,))
     after_place = after[0] if after else None
+    # A place this API gave out is a row's, from 1; any other was written by hand (DuckDB refuses a number past 128
+    # bits, and 0 or less would read as the first page).
+    if after_place is not None and not 1 <= after_place <= MOST_RANKED:
+        raise invalid("cursor", "cursor is not one this API gave out; start again without it")
     if metric in ("risk", "burn_rate"):
         found = queries.risk_ranking(
             mart.con,

@@ -5,6 +5,8 @@ and one of the build before is a 409 telling to start again."""
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -177,3 +179,17 @@ def test_a_cursor_of_the_build_before_is_a_409_telling_to_start_again(tmp_path: 
             assert refused.status_code == 409, (ranking, refused.text)
             assert refused.headers["content-type"] == "application/problem+json"
             assert "start again without it" in refused.json()["detail"]
+
+
+@pytest.mark.parametrize("place", [0, -5, 10**40])
+@pytest.mark.parametrize("ranking", ["metric=risk", "metric=incidents&period=last_30d"])
+def test_a_cursor_whose_place_was_written_by_hand_is_a_422(client: TestClient, ranking: str, place: int) -> None:
+    """A cursor of this ranking with its last row's place replaced: 0 or less would read as the first page again,
+    a number past 128 bits failed in DuckDB (a 500)."""
+    given = get_json(client, f"/monitoring/risk/top?{ranking}&limit=2")["page"]["nextCursor"]
+    values = json.loads(base64.urlsafe_b64decode(given + "=" * (-len(given) % 4)))
+    written = json.dumps([*values[:-1], place], separators=(",", ":")).encode()
+    cursor = base64.urlsafe_b64encode(written).decode().rstrip("=")
+    refused = client.get(f"/monitoring/risk/top?{ranking}&limit=2&cursor={cursor}", headers=READER)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["parameter"] == "cursor"
