@@ -336,12 +336,13 @@ describe('TeamCard', () => {
     }
   });
 
-  // The API ranks 100 applications at most and has no next page: a domain of 137 applications (its SLO row counts
+  // The card lists the first page of the ranking, 100 applications: a domain of 137 (the ranking's page.total counts
   // them) shows its 100 riskiest and says that the other 37 are left out.
-  const hundredRisks: RiskReport = {
+  const hundredRisks = (total: number): RiskReport => ({
     ...f.riskTop,
     items: Array.from({ length: 100 }, (_, i) => ({ ...riskItRisks.items[0], rank: i + 1, appId: `app-${i + 1}`, appName: `App ${i + 1}` })),
-  };
+    page: { limit: 100, nextCursor: total > 100 ? 'next' : null, total },
+  });
   const commerceSlo = (applications: number): SloReport => ({
     ...levelSlo('domain', 'commerce'),
     items: [{ ...levelSlo('domain', 'commerce').items[0], applications }],
@@ -349,33 +350,27 @@ describe('TeamCard', () => {
   const commerce = group('commerce', { 'rosetta.io/monitoring-level': 'domain' }, 'domain');
 
   it('says that the ranking shows only the 100 riskiest of a larger domain', async () => {
-    answerAt('domain', 'commerce', { risks: hundredRisks, slo: commerceSlo(137), dora: levelDora('domain', 'commerce') });
+    answerAt('domain', 'commerce', { risks: hundredRisks(137), slo: commerceSlo(137), dora: levelDora('domain', 'commerce') });
     await renderWithApi(<TeamCard />, commerce);
     expect(await screen.findByText('App 100')).toBeInTheDocument();
     expect(rowsUnder("Applications' health (last 7 days)")).toHaveLength(100);
-    expect(
-      await screen.findByText("Info: Only the 100 riskiest of the domain's 137 applications are shown: the API ranks 100 at most"),
-    ).toBeInTheDocument();
+    expect(await screen.findByText("Info: Only the 100 riskiest of the domain's 137 applications are shown")).toBeInTheDocument();
   });
 
   it('says nothing is left out when the domain holds exactly the 100 applications ranked', async () => {
-    answerAt('domain', 'commerce', { risks: hundredRisks, slo: commerceSlo(100), dora: levelDora('domain', 'commerce') });
+    answerAt('domain', 'commerce', { risks: hundredRisks(100), slo: commerceSlo(100), dora: levelDora('domain', 'commerce') });
     await renderWithApi(<TeamCard />, commerce);
     expect(await screen.findByText('App 100')).toBeInTheDocument();
     expect(await screen.findByText('99.812% · met')).toBeInTheDocument();
     expect(screen.queryByText(/riskiest/)).not.toBeInTheDocument();
   });
 
-  it('says the domain may hold more than the 100 ranked when its SLO row does not come', async () => {
-    answerAt('domain', 'commerce', { risks: hundredRisks, slo: commerceSlo(137), dora: levelDora('domain', 'commerce') });
+  it('counts the applications left out from the ranking itself when the SLO row does not come', async () => {
+    answerAt('domain', 'commerce', { risks: hundredRisks(137), slo: commerceSlo(137), dora: levelDora('domain', 'commerce') });
     server.use(problem('/kpis/slo', 500, 'Internal error', 'the lake cannot be read'));
     await renderWithApi(<TeamCard />, commerce);
     expect(await screen.findByText(/Could not load SLO figures/)).toBeInTheDocument();
-    expect(
-      await screen.findByText(
-        'Info: Only the 100 riskiest applications of the domain are shown: the API ranks 100 at most; the domain may hold more',
-      ),
-    ).toBeInTheDocument();
+    expect(await screen.findByText("Info: Only the 100 riskiest of the domain's 137 applications are shown")).toBeInTheDocument();
   });
 
   // Each part's answer carries its freshness; stale, the card says it once, of the oldest: the SLO answer's 10 hours

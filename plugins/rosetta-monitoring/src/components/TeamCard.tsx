@@ -2,7 +2,7 @@ import { ReactNode } from 'react';
 import { EmptyState, InfoCard, WarningPanel } from '@backstage/core-components';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import type { Entity } from '@backstage/catalog-model';
-import type { Freshness, KpiPeriod, SloReport } from '../api/types';
+import type { Freshness, KpiPeriod } from '../api/types';
 import {
   ENVIRONMENT_ANNOTATION,
   LEVEL_ID_ANNOTATIONS,
@@ -21,30 +21,17 @@ import { RiskTable } from './RiskTable';
 import { SloTable } from './SloTable';
 import { HEALTH_SOURCES } from './common/sources';
 
-/** The API ranks 100 applications at most, with no further page: a domain may hold more. */
+/** The card lists the level's riskiest applications, its first page of the ranking: a domain may hold more. */
 export const TEAM_RISK_LIMIT = 100;
 
-/** How many applications the level holds, as its SLO row counts them (the applications of the level). */
-function applicationsOf(slo: DataState<SloReport>, id: string): number | undefined {
-  if (slo.status !== 'ready') return undefined;
-  const row = slo.value.items.find(r => r.id.toLowerCase() === id.toLowerCase());
-  return row?.applications ?? undefined;
-}
-
 /**
- * Says that the ranking shows only the riskiest applications when the API's most were ranked and the level holds
- * more (or may: its SLO row, which counts them, did not come), so that the list is not taken for the whole.
+ * Says that the ranking shows only the riskiest applications when the level holds more than the page lists (the
+ * ranking's `page.total` counts them), so that the list is not taken for the whole.
  */
-function RankingCut({ shown, total, level }: { shown: number; total?: number; level: OrgLevel }) {
-  if (shown < TEAM_RISK_LIMIT || (total !== undefined && total <= shown)) return null;
-  const of = total === undefined ? `applications of the ${level}` : `of the ${level}'s ${total} applications`;
-  const more = total === undefined ? `; the ${level} may hold more` : '';
-  return (
-    <WarningPanel
-      severity="info"
-      title={`Only the ${shown} riskiest ${of} are shown: the API ranks ${TEAM_RISK_LIMIT} at most${more}`}
-    />
-  );
+function RankingCut({ shown, total, level }: { shown: number; total: number; level: OrgLevel }) {
+  if (total <= shown) return null;
+  const title = `Only the ${shown} riskiest of the ${level}'s ${total} applications are shown`;
+  return <WarningPanel severity="info" title={title} />;
 }
 
 /** What the mapping's teams, groups and domains are, for the card that does not find this Group among them. */
@@ -185,7 +172,7 @@ function LevelCard({ level, id, environment, period, entity }: LevelCardProps) {
               <WidgetBody state={risks} what="applications" isEmpty={r => r.items.length === 0}>
                 {r => (
                   <>
-                    <RankingCut shown={r.items.length} total={applicationsOf(slo, id)} level={level} />
+                    <RankingCut shown={r.items.length} total={r.page.total} level={level} />
                     <RiskTable rows={r.items} withTeam={level !== 'team'} />
                   </>
                 )}
