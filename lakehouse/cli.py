@@ -692,15 +692,30 @@ def _query(args: argparse.Namespace) -> int:
 
 def _forget(args: argparse.Namespace) -> int:
     """What was found and changed, a line each, then what is left to the operator."""
-    from lakehouse.forget import forget, landing_sources
+    from lakehouse.forget import Outcome, forget, landing_sources
 
     lake = _lake(args)
-    outcome = forget(lake, args.identifier, free_text=args.free_text, dry_run=args.dry_run, actor=args.actor, say=print)
+    outcome = Outcome()
+    try:
+        forget(
+            lake,
+            args.identifier,
+            free_text=args.free_text,
+            dry_run=args.dry_run,
+            actor=args.actor,
+            say=print,
+            outcome=outcome,
+        )
+    except BaseException:
+        # What was rewritten before the failure stays rewritten: mart/ keeps the old values until a full build.
+        if outcome.rewritten or outcome.pages:
+            _after_forget()
+        raise
     days, pages = len(outcome.rewritten), sum(outcome.pages.values())
     if args.dry_run:
-        print(f"dry run, nothing written: {days} day partition(s) would be rewritten, {pages} landing page(s) deleted")
+        print(f"dry run, nothing written: {days} day partition(s) would be rewritten, {pages} landing page(s) redacted")
     else:
-        print(f"forget run {outcome.run_id}: {days} day partition(s) rewritten, {pages} landing page(s) deleted")
+        print(f"forget run {outcome.run_id}: {days} day partition(s) rewritten, {pages} landing page(s) redacted")
     if not args.free_text:
         unread = sorted(set(landing_sources(True)) - set(landing_sources(False)))
         print(
@@ -708,16 +723,19 @@ def _forget(args: argparse.Namespace) -> int:
             "--free-text to change those too"
         )
     if not args.dry_run and (days or pages):
-        print(
-            "next: rosetta-monitoring build --mode full (mart/ and the build's copies under state/build/ hold the old "
-            "values until then); on a versioned bucket, delete the noncurrent versions of the objects rewritten and "
-            "deleted too"
-        )
-        print(
-            "ArgoCD and GitLab still hold it: a run reading those records again writes it back (ArgoCD's listing "
-            "gives each application's recent history at every run)"
-        )
+        _after_forget()
     return EXIT_OK
+
+
+def _after_forget() -> None:
+    print(
+        "next: rosetta-monitoring build --mode full (mart/ and the build's copies under state/build/ hold the old "
+        "values until then); on a versioned bucket, delete the noncurrent versions of the objects rewritten too"
+    )
+    print(
+        "ArgoCD and GitLab still hold it: a run reading those records again writes it back (ArgoCD's listing "
+        "gives each application's recent history at every run)"
+    )
 
 
 def _dictionary(args: argparse.Namespace) -> int:

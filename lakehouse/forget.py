@@ -1,19 +1,22 @@
 """Forgetting a person on request (README, "Personal data"): the `forget` command.
 
-The lake names a person where it keeps who deployed (WHO, matched exactly), in the free text people write
+The lake names a person where it keeps who deployed (WHO, the whole value), in the free text people write
 (FREE_TEXT), in the rejects (records kept as received) and in the landing pages (the sources' pages as sent); the
-last three are matched without regard to case. Who deployed is set to null, the rejects naming them are left out of
-their days and the landing pages naming them deleted; the free text only when asked, as a name found in a
-description may be another word. Every other row and value stays as it was. Neither the identifier nor a digest of it
-is written anywhere: a digest of a username is found again by trying the usernames.
+last three hold the identifier as a whole token (`jdoe` in `user jdoe logged`, not in `jdoe2` nor `jdoe@example.com`).
+Case is ignored everywhere. Who deployed is set to null, the rejects naming them are left out of their days and the
+landing pages' values naming them set to null (a page holds other people's records too); the free text only when
+asked, as a name found in a description may be another word. Every other row and value stays as it was. Neither the
+identifier nor a digest of it is written anywhere: a digest of a username is found again by trying the usernames.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -51,6 +54,12 @@ FREE_TEXT: dict[str, tuple[str, ...]] = {
 }
 # What a reject keeps of the record it set aside: the record as received, and why (which may quote a value).
 REJECT_TEXT = ("raw_text", "reason")
+# A character that may be part of a username or an e-mail address: the identifier is a token only between others.
+PART = r"\w.+@%-"
+# Before the identifier in JSON-escaped text, an escape (`\n`, `\u00a0`) ends the character before it.
+AFTER_ESCAPE = r"(?<=\\[bfnrt])|(?<=\\u[0-9a-f]{4})"
+# Renewed this often, the lease never runs out under a long run, without a write to it before every write.
+RENEW_AFTER = lease.BUILD_LEASE / 6
 
 
 def person_of(identifier: str) -> str:
@@ -65,9 +74,23 @@ def person_of(identifier: str) -> str:
     return person
 
 
-def names(text: str | None, needle: str) -> bool:
-    """Whether free text names the person (`needle`, casefolded): within a word too, without regard to case."""
-    return text is not None and needle in text.casefold()
+def token_of(person: str) -> re.Pattern[str]:
+    """The identifier as a whole token of casefolded text: as written, or JSON-escaped as a raw text or a landing page
+    keeps it (`\\`, `\"`, `\u00e9`), with the text's start or end, or a character no username holds, on each side."""
+    folded = person.casefold()
+    spellings = {folded, json.dumps(folded)[1:-1], json.dumps(folded, ensure_ascii=False)[1:-1]}
+    either = "|".join(re.escape(s) for s in sorted(spellings, key=len, reverse=True))
+    return re.compile(rf"(?:(?<![{PART}])|{AFTER_ESCAPE})(?:{either})(?![{PART}])")
+
+
+def names(text: str | None, token: re.Pattern[str]) -> bool:
+    """Whether free text names the person (`token`, from token_of), without regard to case."""
+    return text is not None and token.search(text.casefold()) is not None
+
+
+def is_person(value: str | None, person: str) -> bool:
+    """Whether a who-deployed value is the person: the whole value, without regard to case or the blanks around it."""
+    return value is not None and value.strip().casefold() == person.casefold()
 
 
 def plural(count: int, noun: str) -> str:
@@ -115,6 +138,16 @@ class Outcome:
     days: list[Day] = field(default_factory=list)
     pages: Counter[tuple[str, str]] = field(default_factory=Counter)  # landing dataset and day: pages naming it
     run_id: str | None = None
+    # Days and pages are added from the threads that rewrite them, as each is done.
+    _adding: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add_day(self, found: Day) -> None:
+        with self._adding:
+            self.days.append(found)
+
+    def add_page(self, where: tuple[str, str]) -> None:
+        with self._adding:
+            self.pages[where] += 1
 
     @property
     def rewritten(self) -> list[Day]:
@@ -124,24 +157,24 @@ class Outcome:
 def forgotten(dataset: Dataset, rows: pa.Table, day: date, person: str, free_text: bool) -> tuple[pa.Table, Day]:
     """A day's rows without the person, and what that changes."""
     found = Day(dataset.id, day, rows.num_rows)
-    needle = person.casefold()
+    token = token_of(person)
     if dataset.name == "rejects":
         texts = zip(*(rows[c].to_pylist() for c in REJECT_TEXT), strict=True)
-        kept = [not any(names(text, needle) for text in record) for record in texts]
+        kept = [not any(names(text, token) for text in record) for record in texts]
         found.left_out = kept.count(False)
         return rows.filter(pa.array(kept, pa.bool_())), found
     touched = [False] * rows.num_rows
     named = [False] * rows.num_rows
     for column in WHO.get(dataset.id, ()):
         values = rows[column].to_pylist()
-        hits = [value == person for value in values]
+        hits = [is_person(value, person) for value in values]
         if any(hits):
             found.nulled.add(column)
             touched = [a or b for a, b in zip(touched, hits, strict=True)]
             rows = _with(rows, column, [None if hit else value for hit, value in zip(hits, values, strict=True)])
     for column in FREE_TEXT.get(dataset.id, ()):
         values = rows[column].to_pylist()
-        cleaned = [_without(value, needle) for value in values]
+        cleaned = [_without(value, token) for value in values]
         hits = [a != b for a, b in zip(values, cleaned, strict=True)]
         if not any(hits):
             continue
@@ -156,11 +189,32 @@ def forgotten(dataset: Dataset, rows: pa.Table, day: date, person: str, free_tex
     return rows, found
 
 
-def _without(value: Any, needle: str) -> Any:
+def _without(value: Any, token: re.Pattern[str]) -> Any:
     """Free text without the person: null when it names them; a list of tags without the tags naming them."""
     if isinstance(value, list):
-        return [tag for tag in value if not names(tag, needle)]
-    return None if names(value, needle) else value
+        return [tag for tag in value if not names(tag, token)]
+    return None if names(value, token) else value
+
+
+# The keys by which a source's object of a person names them (GitLab's user, ArgoCD's initiatedBy): such an object is
+# the person's as a whole, their display name, avatar and profile beside the username.
+PERSON_KEYS = ("username", "email", "public_email", "commit_email")
+
+
+def redacted(page: Any, naming: Callable[[str], bool]) -> tuple[Any, bool]:
+    """A landing page with every text value `naming` the person set to null, and every object of that person (one whose
+    username or e-mail names them) as a whole, and whether any was; all else as sent."""
+    if isinstance(page, str):
+        return (None, True) if naming(page) else (page, False)
+    if isinstance(page, list):
+        items = [redacted(item, naming) for item in page]
+        return [item for item, _ in items], any(hit for _, hit in items)
+    if isinstance(page, dict):
+        if any(isinstance(page.get(key), str) and naming(page[key]) for key in PERSON_KEYS):
+            return None, True
+        fields = {name: redacted(value, naming) for name, value in page.items()}
+        return {name: value for name, (value, _) in fields.items()}, any(hit for _, hit in fields.values())
+    return page, False
 
 
 def _with(rows: pa.Table, column: str, values: list[Any]) -> pa.Table:
@@ -202,32 +256,57 @@ def forget(
     dry_run: bool = False,
     actor: str = "cli",
     say: Callable[[str], None] = print,
+    outcome: Outcome | None = None,
 ) -> Outcome:
     """Find the person in the lake and, unless `dry_run`, forget them, each change said as it is made. A real run holds
     the build's lease while it writes (a build holding it refuses the run, and no build starts meanwhile), and is
-    recorded in the run log, the days it rewrote as its days written."""
+    recorded in the run log, the days it rewrote as its days written. A caller's `outcome` says what was changed even
+    when the run fails part-way."""
     person = person_of(identifier)
-    outcome = Outcome()
+    outcome = Outcome() if outcome is None else outcome
     if dry_run:
         with _side_by_side() as pool:
             _search(lake, pool, person, free_text, None, outcome, say)
         return outcome
     refuse_while_ingesting(lake)
-    held = lease.take(lake, "forget", lease.BUILD_LEASE)
+    held = Held(lake, lease.take(lake, "forget", lease.BUILD_LEASE))
     try:
         runs = RunLog(lake)
         record = runs.start("forget", "lake", trigger=f"cli:{actor}")
         outcome.run_id = record.run_id
         try:
             with _side_by_side() as pool:
-                _search(lake, pool, person, free_text, record.run_id, outcome, say)
+                _search(lake, pool, person, free_text, (record.run_id, held), outcome, say)
         except BaseException as stop:  # Ctrl-C too: the record says what was rewritten before
             _record(runs, record, outcome, stop)
             raise
         _record(runs, record, outcome, None)
     finally:
-        lease.release(lake, held)
+        lease.release(lake, held.lease)
     return outcome
+
+
+class Held:
+    """The build's lease while forget writes, renewed before its writes: a run longer than the lease would otherwise
+    let a build start and read, or write back, the days being rewritten."""
+
+    def __init__(self, lake: Lake, taken: lease.Lease) -> None:
+        self.lake, self.lease, self.renewed = lake, taken, lease.now()
+        self._renewing = threading.Lock()
+
+    def keep(self) -> None:
+        """Renews the lease when a good part of it has passed; a RosettaError when a build took the lake meanwhile."""
+        with self._renewing:
+            if lease.now() - self.renewed < RENEW_AFTER:
+                return
+            try:
+                self.lease = lease.renew(self.lake, self.lease, lease.BUILD_LEASE)
+            except RosettaError:
+                raise RosettaError(
+                    "forget's lease on the lake ran out and a build took it: forget stopped, the days rewritten so "
+                    "far are in its run record; run forget again once the build is over"
+                ) from None
+            self.renewed = lease.now()
 
 
 @contextmanager
@@ -254,18 +333,20 @@ def _search(
     pool: Executor,
     person: str,
     free_text: bool,
-    run_id: str | None,
+    writing: tuple[str, Held] | None,
     outcome: Outcome,
     say: Callable[[str], None],
 ) -> None:
-    """Every day of the datasets that may name the person, then the landing pages; rewritten and deleted when a run id
-    is given (a real run), else only read."""
+    """Every day of the datasets that may name the person, then the landing pages; rewritten and redacted when
+    `writing` (a real run's id and lease) is given, else only read. Each day and page is added to the outcome as it is
+    done, so a run failing part-way still records those."""
     for dataset in searched():
 
         def visit(day: date, dataset: Dataset = dataset) -> Day | None:
-            if run_id is None:
+            if writing is None:
                 rows = lake.read_partition(dataset, day)
                 return None if rows is None else forgotten(dataset, rows, day, person, free_text)[1]
+            run_id, held = writing
             found: Day | None = None
 
             def change(rows: pa.Table) -> pa.Table | None:
@@ -273,30 +354,52 @@ def _search(
                 new, found = forgotten(dataset, rows, day, person, free_text)
                 return new if found.rewritten else None
 
+            held.keep()
             lake.rewrite_partition(dataset, day, change, run_id=run_id)
             return found
 
-        for found in pool.map(visit, lake.list_partitions(dataset)):
+        def done(future: Future[Day | None]) -> None:
+            found = None if future.cancelled() or future.exception() else future.result()
             if found is not None and (found.rewritten or found.named):
-                outcome.days.append(found)
-                for line in found.lines(done=run_id is not None):
-                    say(line)
-    needle = person.casefold()
+                outcome.add_day(found)
 
-    def naming(key: str) -> bool:
-        page = lake.read_landing(key)
-        # As text with its characters unescaped, as the rejects keep it: "josé", not "jos\u00e9".
-        return page is not None and names(json.dumps(page, ensure_ascii=False), needle)
+        futures = [pool.submit(visit, day) for day in lake.list_partitions(dataset)]
+        for future in futures:
+            future.add_done_callback(done)
+        for future in futures:  # said in the days' order
+            found = future.result()
+            if found is not None and (found.rewritten or found.named):
+                for line in found.lines(done=writing is not None):
+                    say(line)
+    _redact_pages(lake, pool, person, free_text, writing[1] if writing else None, outcome)
+    for (dataset_id, day), count in sorted(outcome.pages.items()):
+        verb = "redacted" if writing is not None else "would be redacted"
+        say(f"{'landing ' + dataset_id:<32} {day}  {plural(count, 'page')} naming it {verb}")
+
+
+def _redact_pages(
+    lake: Lake, pool: Executor, person: str, free_text: bool, held: Held | None, outcome: Outcome
+) -> None:
+    """The landing pages naming the person, their values naming them set to null and written back when `held`. The
+    text is searched first, and only the pages it names the person in are parsed."""
+    token = token_of(person)
+
+    def naming(value: str) -> bool:
+        return is_person(value, person) or (free_text and names(value, token))
+
+    def redact(key: str) -> None:
+        text = lake.read_landing_text(key)
+        if text is None or not names(text, token):
+            return
+        page, changed = redacted(json.loads(text), naming)
+        if not changed:
+            return
+        if held is not None:
+            held.keep()
+            lake.rewrite_landing(key, page)
+        where = lake.landing_page_of(key)
+        outcome.add_page((where[0], where[1].isoformat()) if where else (key.split("/")[1], "-"))
 
     for source in landing_sources(free_text):
-        keys = lake.landing_keys(source)
-        for key, holds in zip(keys, pool.map(naming, keys), strict=True):
-            if not holds:
-                continue
-            if run_id is not None:
-                lake.delete_landing(key)
-            page = lake.landing_page_of(key)
-            outcome.pages[(page[0], page[1].isoformat()) if page else (source, "-")] += 1
-    for (dataset_id, day), count in sorted(outcome.pages.items()):
-        verb = "deleted" if run_id is not None else "would be deleted"
-        say(f"{'landing ' + dataset_id:<32} {day}  {plural(count, 'page')} naming it {verb}")
+        for _ in pool.map(redact, lake.landing_keys(source)):
+            pass

@@ -413,11 +413,17 @@ class Lake:
         obj = self.store.get(key)
         return json.loads(gzip.decompress(obj.data)) if obj else None
 
-    def delete_landing(self, key: str) -> None:
-        """A landing page removed (a key landing_keys gave)."""
+    def read_landing_text(self, key: str) -> str | None:
+        """A landing page's JSON text, decompressed, not parsed (searched before it is read); None when it is gone."""
+        obj = self.store.get(key)
+        return gzip.decompress(obj.data).decode() if obj else None
+
+    def rewrite_landing(self, key: str, page: Any) -> None:
+        """A landing page replaced by `page` under the same key (a key landing_keys gave), compressed as put_landing
+        does: a page redacted keeps its place among its run's pages."""
         if self.landing_page_of(key) is None:
             raise ValueError(f"{key}: not a landing page")
-        self.store.delete(key)
+        self.store.put(key, gzip.compress(json.dumps(page, separators=(",", ":")).encode(), mtime=0))
 
     def iter_landing(self, source: str, dataset: str, run_id: str | None = None) -> Iterator[tuple[str, Any]]:
         """Landing pages in key order (day, run, page), for replay."""

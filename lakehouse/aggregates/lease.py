@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Mapping
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from lakehouse.aggregates.build_types import BuildError
 from lakehouse.errors import RosettaError
@@ -61,12 +62,25 @@ def check(lake: Lake, lease: Lease) -> None:
     build checks before its first put, so that one outliving its lease never puts its tables over a newer build's."""
     found = lake.get_json(LEASE_KEY)
     if found is None or found[1] != lease[1]:
-        taken = found[0] if found is not None else {}
-        who = f" ({taken['trigger']}, started {taken['started_at']})" if taken.get("holder") else ""
-        raise BuildError(
-            f"this build's lease on the lake ran out and another build{who} took it: this one put nothing, "
-            "the mart and the build state are the other build's"
-        )
+        raise _lost(found)
+
+
+def renew(lake: Lake, lease: Lease, lease_for: timedelta) -> Lease:
+    """The lease held for `lease_for` more from now, by a writer that may outlive it (forget on a large lake): a
+    compare-and-swap on the record it took, so a BuildError as check's when it is no longer this writer's."""
+    holder, etag = lease
+    found = lake.get_json(LEASE_KEY)
+    if found is None or found[1] != etag:
+        raise _lost(found)
+    record = found[0] | {"expires_at": (now() + lease_for).isoformat()}
+    try:
+        lake.put_json(LEASE_KEY, record, if_match=etag)
+    except PreconditionFailed:
+        raise _lost(lake.get_json(LEASE_KEY)) from None
+    mine = lake.get_json(LEASE_KEY)
+    if mine is None or mine[0] != record:  # a store without conditional writes: the last put won
+        raise _lost(mine)
+    return holder, mine[1]
 
 
 def release(lake: Lake, lease: Lease) -> None:
@@ -82,4 +96,13 @@ def _held(held: Mapping[str, object]) -> BuildError:
     return BuildError(
         f"another build ({held.get('trigger')}, started {held.get('started_at')}) is running on this lake; this one "
         f"did not start (the lease ends with that build, or at {held.get('expires_at')} if it was stopped)"
+    )
+
+
+def _lost(found: tuple[Any, str] | None) -> BuildError:
+    taken = found[0] if found is not None else {}
+    who = f" ({taken['trigger']}, started {taken['started_at']})" if taken.get("holder") else ""
+    return BuildError(
+        f"this build's lease on the lake ran out and another build{who} took it: this one put nothing, "
+        "the mart and the build state are the other build's"
     )
