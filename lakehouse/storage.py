@@ -400,8 +400,7 @@ class Lake:
     # --- landing pages ------------------------------------------------------------------------
     def put_landing(self, source: str, dataset: str, run_id: str, page: int, payload: Any, day: date) -> str:
         key = self.landing_key(source, dataset, day, run_id, page)
-        body = gzip.compress(json.dumps(payload, separators=(",", ":")).encode(), mtime=0)
-        self.store.put(key, body)
+        self.store.put(key, _landing_body(payload))
         return key
 
     def landing_keys(self, source: str) -> list[str]:
@@ -410,8 +409,8 @@ class Lake:
 
     def read_landing(self, key: str) -> Any:
         """A landing page as the source sent it; None when it is gone."""
-        obj = self.store.get(key)
-        return json.loads(gzip.decompress(obj.data)) if obj else None
+        text = self.read_landing_text(key)
+        return json.loads(text) if text is not None else None
 
     def read_landing_text(self, key: str) -> str | None:
         """A landing page's JSON text, decompressed, not parsed (searched before it is read); None when it is gone."""
@@ -423,16 +422,16 @@ class Lake:
         does: a page redacted keeps its place among its run's pages."""
         if self.landing_page_of(key) is None:
             raise ValueError(f"{key}: not a landing page")
-        self.store.put(key, gzip.compress(json.dumps(page, separators=(",", ":")).encode(), mtime=0))
+        self.store.put(key, _landing_body(page))
 
     def iter_landing(self, source: str, dataset: str, run_id: str | None = None) -> Iterator[tuple[str, Any]]:
         """Landing pages in key order (day, run, page), for replay."""
         for key in self.store.list(f"landing/{source}/{dataset}/"):
             if run_id is not None and f"/{run_id}/" not in key:
                 continue
-            obj = self.store.get(key)
-            if obj is not None:
-                yield key, json.loads(gzip.decompress(obj.data))
+            page = self.read_landing(key)
+            if page is not None:
+                yield key, page
 
     # --- small JSON records (runs, state) -----------------------------------------------------
     def put_json(self, key: str, record: Any, *, if_match: str | None = None) -> None:
@@ -547,6 +546,11 @@ def _utc_days(column: pa.ChunkedArray) -> pa.ChunkedArray:
     """The UTC day of each instant (Arrow takes the day in the column's own zone, so name UTC first)."""
     unit = column.type.unit if pa.types.is_timestamp(column.type) else "us"
     return pc.cast(pc.cast(column, pa.timestamp(unit, tz="UTC")), pa.date32())
+
+
+def _landing_body(page: Any) -> bytes:
+    """A landing page as stored: compact JSON, gzip without a timestamp (the same page, the same bytes)."""
+    return gzip.compress(json.dumps(page, separators=(",", ":")).encode(), mtime=0)
 
 
 def _stamped(table: pa.Table, run_id: str | None) -> bytes:
