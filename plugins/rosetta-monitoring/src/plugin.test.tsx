@@ -65,7 +65,7 @@ describe('new frontend system plugin', () => {
     it('reads the SLO and DORA rows over the period its config gives', async () => {
       const teamOnly = { team: 'team-egret', groupBy: 'team', period: 'last_90d' };
       server.use(
-        answer('/risk/top', { ...f.riskTop, items: f.riskTop.items.filter(r => r.team === 'team-egret') }, { team: 'team-egret' }),
+        answer('/risk/top', f.riskTopWhere(r => r.team === 'team-egret'), { team: 'team-egret' }),
         answer('/kpis/slo', { ...f.sloTeam, items: f.sloTeam.items.slice(0, 1) }, teamOnly),
         answer('/kpis/dora', { ...f.doraGroup, groupBy: 'team', items: [] }, teamOnly),
       );
@@ -88,7 +88,7 @@ describe('new frontend system plugin', () => {
       };
       const groupOnly = { group: 'risk-it', groupBy: 'group', period: 'last_30d' };
       server.use(
-        answer('/risk/top', { ...f.riskTop, items: f.riskTop.items.filter(r => r.groupId === 'risk-it') }, { group: 'risk-it' }),
+        answer('/risk/top', f.riskTopWhere(r => r.groupId === 'risk-it'), { group: 'risk-it' }),
         answer('/kpis/slo', { ...f.sloTeam, groupBy: 'group', items: [] }, groupOnly),
         answer('/kpis/dora', { ...f.doraGroup, items: f.doraGroup.items.filter(r => r.id === 'risk-it') }, groupOnly),
       );

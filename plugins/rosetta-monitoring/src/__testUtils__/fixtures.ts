@@ -1,4 +1,15 @@
-import type { ChangesReport, ChangesRow, IncidentsReport, IncidentsRow, SloReport, SloStatus, Summary } from '../api/types';
+import type {
+  ChangesReport,
+  ChangesRow,
+  IncidentsReport,
+  IncidentsRow,
+  RiskReport,
+  RiskRow,
+  SloReport,
+  SloStatus,
+  Summary,
+} from '../api/types';
+import recordedRiskTop from '../__fixtures__/risk-top.json';
 import recordedSummaryProfiles from '../__fixtures__/summary-profiles.json';
 
 // Answers recorded from the demo estate's API (seed 42, 4 applications, 10 days).
@@ -265,3 +276,9 @@ export const changesReportTeam: ChangesReport = {
     ),
   ],
 };
+
+/** The recorded ranking's rows that `keep` keeps, as the API answers them for that filter: its page counts them. */
+export function riskTopWhere(keep: (row: RiskRow) => boolean): RiskReport {
+  const items = recordedRiskTop.items.filter(keep);
+  return { ...recordedRiskTop, items, page: { ...recordedRiskTop.page, total: items.length } };
+}

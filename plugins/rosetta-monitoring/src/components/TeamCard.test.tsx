@@ -19,7 +19,7 @@ const group = (name: string, annotations?: Record<string, string>, type = 'team'
  * estate, orange, 3 incidents and a failed change over 7 days) then booking (rank 4, green); its SLO row (99.812 %
  * against 99.5 %, met); its DORA row, the recorded risk-it group's figures as the team's (0.5 deployment a day, high).
  */
-const egretRisks: RiskReport = { ...f.riskTop, items: f.riskTop.items.filter(r => r.team === 'team-egret') };
+const egretRisks: RiskReport = f.riskTopWhere(r => r.team === 'team-egret');
 const egretSlo: SloReport = { ...f.sloTeam, items: f.sloTeam.items.filter(r => r.id === 'team-egret') };
 const doraRow = f.doraGroup.items.find(r => r.id === 'risk-it')!;
 const egretDora: DoraReport = {
@@ -43,7 +43,7 @@ function answerTeam(team: string, answers: { risks?: unknown; slo?: unknown; dor
  * (profiles and booking), their SLO row team-egret's (99.812 % against 99.5 %), their DORA row the recorded risk-it
  * group's (0.5 deployment a day, high).
  */
-const riskItRisks: RiskReport = { ...f.riskTop, items: f.riskTop.items.filter(r => r.groupId === 'risk-it') };
+const riskItRisks: RiskReport = f.riskTopWhere(r => r.groupId === 'risk-it');
 const levelSlo = (level: string, id: string): SloReport => ({
   ...egretSlo,
   groupBy: level,

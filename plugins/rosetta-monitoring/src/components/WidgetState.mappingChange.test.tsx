@@ -45,7 +45,7 @@ describe('figures built under an older mapping', () => {
     const freshness = { ...f.riskTop.freshness, mappingVersion: 3, buildMappingVersion: 2 };
     const team = 'team-egret';
     server.use(
-      answer('/risk/top', { ...f.riskTop, freshness, items: f.riskTop.items.filter(r => r.team === team) }, { team }),
+      answer('/risk/top', { ...f.riskTopWhere(r => r.team === team), freshness }, { team }),
       answer('/kpis/slo', { ...f.sloTeam, freshness, items: f.sloTeam.items.filter(r => r.id === team) }, { team }),
       answer('/kpis/dora', { ...f.doraGroup, freshness, groupBy: 'team', items: [] }, { team }),
     );
