@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,36 @@ from lakehouse.storage import Lake
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = REPO_ROOT.parent / "shared" / "fixtures"
+# The variables the project's settings and Powertools read: a test that leaves one behind changes what every later
+# test on its worker reads (IngestSettings() then sees a GitLab that nobody configured).
+SETTINGS_PREFIXES = ("ROSETTA_", "POWERTOOLS_", "AWS_")
+_settings_at_start: dict[str, str] = {}
+
+
+def _settings_in_environment() -> dict[str, str]:
+    return {name: value for name, value in os.environ.items() if name.startswith(SETTINGS_PREFIXES)}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _settings_at_start.update(_settings_in_environment())
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Once a module's tests are done and its fixtures torn down, the settings in the environment are those the
+    session started with. A leak fails the module's last test, naming the variables, and is put right so that the
+    tests after it read what they would have read alone."""
+    result = yield
+    if nextitem is not None and nextitem.path == item.path:
+        return result
+    now = _settings_in_environment()
+    left = sorted(name for name in {*now, *_settings_at_start} if now.get(name) != _settings_at_start.get(name))
+    if left:
+        os.environ.update(_settings_at_start)
+        for name in set(now) - set(_settings_at_start):
+            del os.environ[name]
+        raise AssertionError(f"{item.path.name} left these settings changed in the environment: {', '.join(left)}")
+    return result
 
 
 @pytest.fixture(scope="session")

@@ -34,12 +34,14 @@ def outage_estate(monkeypatch: pytest.MonkeyPatch) -> Estate:
     return generate_estate(seed=5, apps=2, days=6, end=END)
 
 
-def read_then_down(lake: Lake, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> list[RunOutcome]:
+def read_then_down(lake: Lake, settings: Settings, outage: pytest.MonkeyPatch) -> list[RunOutcome]:
     """ServiceNow read up to OUTAGE_START and a full build then; then down for the DOWN_RUNS, each followed by an
-    hourly build. The down runs' outcomes; ROSETTA_SERVICENOW_URL is left pointing at the closed port."""
+    hourly build. The down runs' outcomes; ROSETTA_SERVICENOW_URL is left pointing at the closed port until
+    `outage` is undone. `outage` is opened within the simulators' block: one opened before it would put the
+    simulator's URL back once both ended, for every later test."""
     assert ingest("servicenow", lake, IngestSettings().resolved(), now=OUTAGE_START).failed == []
     build(lake, settings, mode="full", as_of=OUTAGE_START)
-    monkeypatch.setenv("ROSETTA_SERVICENOW_URL", f"http://127.0.0.1:{closed_port()}")
+    outage.setenv("ROSETTA_SERVICENOW_URL", f"http://127.0.0.1:{closed_port()}")
     outcomes = []
     for at in DOWN_RUNS:
         outcomes.append(ingest("servicenow", lake, IngestSettings().resolved(), now=at))

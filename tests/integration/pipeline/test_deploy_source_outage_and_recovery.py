@@ -105,11 +105,12 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
         estate = generate_estate(seed=5, apps=3, days=6, end=END)
         gitlab_app = next(a.id for a in estate.applications if {c.deploy_tool for c in a.components} == {"gitlab"})
         urls = [DORA, OVERVIEW, deployments_list(gitlab_app)]
-        with simulated_lake(root, estate) as (sims, settings, lake):
+        # The outage is patched within the simulators' block, which sets the sources' URLs and takes them back: patched
+        # by the outer one, the URL would be put back to the simulator's once both ended, for every later test.
+        with simulated_lake(root, estate) as (sims, settings, lake), pytest.MonkeyPatch.context() as outage:
             assert scheduled_run(sims, lake, OUTAGE_START) == {}
             build(lake, settings, mode="full", as_of=OUTAGE_START)
-            served = sims.urls["gitlab"]
-            env.setenv("ROSETTA_GITLAB_URL", f"http://127.0.0.1:{closed_port()}")
+            outage.setenv("ROSETTA_GITLAB_URL", f"http://127.0.0.1:{closed_port()}")
             down_runs = []
             for at in DOWN_RUNS:
                 errors = scheduled_run(sims, lake, at)
@@ -117,7 +118,7 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
                 scheduled_build(lake, settings, at)
             during = answers(root, settings, urls)
 
-            env.setenv("ROSETTA_GITLAB_URL", served)
+            outage.undo()  # GitLab back, at the simulator's URL
             for at in BACK_RUNS:
                 assert scheduled_run(sims, lake, at) == {}
             marks_after = watermarks(lake)

@@ -136,12 +136,12 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
             if burn_rate(app_hours(telemetry, estate, a.id, last_hour_read, READ_UNTIL)) > PAGES_OVER
         )
         urls = [summary(burning), SLO_WEEK, SLO_DAY]
-        with simulated_lake(root, estate) as (sims, settings, lake):
+        # The outage is patched within the simulators' block (see the deploy source's outage test).
+        with simulated_lake(root, estate) as (_, settings, lake), pytest.MonkeyPatch.context() as outage:
             assert scheduled_run(lake, READ_UNTIL)[1] == {}
             build(lake, settings, mode="full", as_of=READ_UNTIL)
             before = answers(root, settings, urls)
-            served = sims.urls["dynatrace"]
-            env.setenv("ROSETTA_DYNATRACE_URL", f"http://127.0.0.1:{closed_port()}")
+            outage.setenv("ROSETTA_DYNATRACE_URL", f"http://127.0.0.1:{closed_port()}")
             down_errors, down_marks = [], []
             for at in DOWN_RUNS:
                 down_errors.append(scheduled_run(lake, at)[1])
@@ -149,7 +149,7 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
                 scheduled_build(lake, settings, at)
             during = answers(root, settings, urls)
 
-            env.setenv("ROSETTA_DYNATRACE_URL", served)
+            outage.undo()  # Dynatrace back, at the simulator's URL
             back_window, failed = scheduled_run(lake, BACK)
             assert failed == {} and metrics_mark(lake) == BACK
             scheduled_build(lake, settings, BACK)

@@ -29,8 +29,8 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     root = tmp_path_factory.mktemp("outage")
     with pytest.MonkeyPatch.context() as monkeypatch:
         estate = outage_estate(monkeypatch)
-        with simulated_lake(root, estate) as (_, settings, lake):
-            read_then_down(lake, settings, monkeypatch)
+        with simulated_lake(root, estate) as (_, settings, lake), pytest.MonkeyPatch.context() as outage:
+            read_then_down(lake, settings, outage)
             with TestClient(create_app(api_settings(root), settings, down_sources())) as c:
                 yield c
 

@@ -42,12 +42,11 @@ def test_days_servicenow_could_not_be_read_are_unknown_then_counted_once_it_is_b
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     estate = outage_estate(monkeypatch)
-    with simulated_lake(tmp_path, estate) as (sims, settings, lake):
+    with simulated_lake(tmp_path, estate) as (_, settings, lake), pytest.MonkeyPatch.context() as outage:
         app = estate.applications[0].id
         # Down: each scheduled run fails saying why, the watermark stays where the read before left it, the hourly
         # builds go on.
-        served = sims.urls["servicenow"]
-        for outcome in read_then_down(lake, settings, monkeypatch):
+        for outcome in read_then_down(lake, settings, outage):
             errors = {o.dataset: o.record.error for o in outcome.failed}
             assert "connection failed (ConnectError) on GET /api/now/table/incident" in errors["servicenow/incidents"]
         kept = Watermarks(lake).get("servicenow", "incidents")
@@ -65,7 +64,7 @@ def test_days_servicenow_could_not_be_read_are_unknown_then_counted_once_it_is_b
         assert during["openEndOfPeriod"] is None
 
         # Back: the next scheduled runs catch up (48 hours a run at most), every incident lands once.
-        monkeypatch.setenv("ROSETTA_SERVICENOW_URL", served)
+        outage.undo()  # ServiceNow back, at the simulator's URL
         for at in (END, END + timedelta(minutes=15)):
             assert ingest("servicenow", lake, IngestSettings().resolved(), now=at).failed == []
         assert Watermarks(lake).get("servicenow", "incidents").value == END + timedelta(minutes=15)  # type: ignore[union-attr]
