@@ -1,7 +1,7 @@
-import { useState } from 'react';
 import type { Period } from '../api/types';
+import { useChoiceParam } from '../pages/queryParams';
 import { useMonitoredEntity } from './common/EntityContext';
-import { PeriodPicker } from './PeriodPicker';
+import { ENTITY_PERIODS, PeriodPicker } from './PeriodPicker';
 import { GoldenSignalsCard } from './GoldenSignalsCard';
 import { SloCard } from './SloCard';
 import { IncidentsCard } from './IncidentsCard';
@@ -11,10 +11,11 @@ import { LogsLinkCard } from './LogsLinkCard';
 import { EntityDoraCard } from './EntityDoraCard';
 import { HealthCard } from './HealthCard';
 
-/** The entity's "Monitoring" tab. */
+/** The entity's "Monitoring" tab. Its period is kept in the URL, as the estate pages keep theirs: a link to the tab
+ * sent during an incident review opens on the period it was read over. */
 export function MonitoringTab() {
   const entity = useMonitoredEntity();
-  const [period, setPeriod] = useState<Period>('last_7d');
+  const [period, setPeriod] = useChoiceParam<Period>('period', ENTITY_PERIODS, 'last_7d');
   return (
     <div style={{ display: 'grid', gap: 16 }}>
       <PeriodPicker period={period} onChange={setPeriod} />

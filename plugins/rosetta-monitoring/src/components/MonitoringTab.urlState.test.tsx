@@ -1,0 +1,86 @@
+import { fireEvent, screen, waitFor } from '@testing-library/react';
+import { http, HttpResponse } from 'msw';
+import { API, profilesSystem, Query, registerServer, renderWithApi, server } from '../__testUtils__/monitoringServer';
+import { MonitoringTab } from './MonitoringTab';
+
+/**
+ * What an SRE checks on a link to an application's Monitoring tab sent during an incident review ("look at the last
+ * 30 days"): it opens on the period it names, every card asks for it, a choice changes the link, the default period
+ * leaves the link plain, and a period the tab does not offer reads as the default rather than being asked of the API.
+ */
+
+const query = () => screen.getByTestId('query').textContent;
+
+/** The periods the cards ask for from now on, request by request; every call answers 500 (the figures do not matter). */
+function periodsAsked(): string[] {
+  const asked: string[] = [];
+  server.use(
+    http.get(`${API}/*`, () => HttpResponse.json({ title: 'Internal error', status: 500, detail: 'boom' }, { status: 500 })),
+  );
+  server.events.on('request:start', ({ request }) => {
+    const period = new URL(request.url).searchParams.get('period');
+    if (period) asked.push(period);
+  });
+  return asked;
+}
+
+async function renderAt(url: string) {
+  await renderWithApi(
+    <>
+      <MonitoringTab />
+      <Query />
+    </>,
+    profilesSystem,
+    url,
+  );
+}
+
+async function pick(shown: string, option: string) {
+  fireEvent.mouseDown(await screen.findByRole('button', { name: `Period ${shown}` }));
+  fireEvent.click(await screen.findByRole('option', { name: option }));
+}
+
+describe('the Monitoring tab: its period kept in the URL', () => {
+  registerServer();
+  afterEach(() => server.events.removeAllListeners());
+
+  it('opens a link on the period it names, and every card asks for that period from its first request', async () => {
+    const asked = periodsAsked();
+    await renderAt('/?period=last_30d');
+    expect(await screen.findByRole('button', { name: 'Period Last 30 days' })).toBeInTheDocument();
+    // The signals, deployments, incidents, changes, DORA and logs cards each ask with the period.
+    await waitFor(() => expect(asked.length).toBeGreaterThanOrEqual(6));
+    expect(new Set(asked)).toEqual(new Set(['last_30d']));
+  });
+
+  it('puts another period in the URL and asks for it; the default period takes it out again', async () => {
+    const asked = periodsAsked();
+    await renderAt('/');
+    expect(await screen.findByRole('button', { name: 'Period Last 7 days' })).toBeInTheDocument();
+    expect(query()).toBe('');
+    await waitFor(() => expect(asked).toContain('last_7d'));
+
+    await pick('Last 7 days', 'Last 90 days');
+    await waitFor(() => expect(query()).toBe('?period=last_90d'));
+    await waitFor(() => expect(asked).toContain('last_90d'));
+
+    await pick('Last 90 days', 'Last 7 days');
+    await waitFor(() => expect(query()).toBe(''));
+  });
+
+  it('keeps the rest of the URL when the period changes', async () => {
+    periodsAsked();
+    await renderAt('/?tab=monitoring');
+    await pick('Last 7 days', 'Last 24 hours');
+    await waitFor(() => expect(new URLSearchParams(query() ?? '').get('period')).toBe('last_24h'));
+    expect(new URLSearchParams(query() ?? '').get('tab')).toBe('monitoring');
+  });
+
+  it('reads a period it does not offer as the default, and never asks the API for it', async () => {
+    const asked = periodsAsked();
+    await renderAt('/?period=last_year');
+    expect(await screen.findByRole('button', { name: 'Period Last 7 days' })).toBeInTheDocument();
+    await waitFor(() => expect(asked.length).toBeGreaterThanOrEqual(6));
+    expect(new Set(asked)).toEqual(new Set(['last_7d']));
+  });
+});
