@@ -265,7 +265,9 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES,
     )
     forget.add_argument(
-        "identifier", help="their username or e-mail address, as ArgoCD and GitLab give it (3 characters or more)"
+        "identifier",
+        help="their username or e-mail address, as ArgoCD and GitLab give it (3 characters or more); - reads it from "
+        "the first line of standard input, so that the shell's history and the process list do not keep it",
     )
     forget.add_argument("--dry-run", action="store_true", help="list what would change, write nothing")
     forget.add_argument(
@@ -694,12 +696,13 @@ def _forget(args: argparse.Namespace) -> int:
     """What was found and changed, a line each, then what is left to the operator."""
     from lakehouse.forget import Outcome, forget, landing_sources
 
+    identifier = sys.stdin.readline().rstrip("\r\n") if args.identifier == "-" else args.identifier
     lake = _lake(args)
     outcome = Outcome()
     try:
         forget(
             lake,
-            args.identifier,
+            identifier,
             free_text=args.free_text,
             dry_run=args.dry_run,
             actor=args.actor,

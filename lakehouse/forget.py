@@ -2,11 +2,12 @@
 
 The lake names a person where it keeps who deployed (WHO, the whole value), in the free text people write
 (FREE_TEXT), in the rejects (records kept as received) and in the landing pages (the sources' pages as sent); the
-last three hold the identifier as a whole token (`jdoe` in `user jdoe logged`, not in `jdoe2` nor `jdoe@example.com`).
-Case is ignored everywhere. Who deployed is set to null, the rejects naming them are left out of their days and the
-landing pages' values naming them set to null (a page holds other people's records too); the free text only when
-asked, as a name found in a description may be another word. Every other row and value stays as it was. Neither the
-identifier nor a digest of it is written anywhere: a digest of a username is found again by trying the usernames.
+last three hold the identifier as a whole token (`jdoe` in `user jdoe logged`, not in `jdoe2` nor `jdoe@example.com`),
+the rejects' records and the landing pages being JSON text read with its escapes undone. Case is ignored everywhere.
+Who deployed is set to null, the rejects naming them are left out of their days and the landing pages' values naming
+them set to null (a page holds other people's records too); the free text only when asked, as a name found in a
+description may be another word. Every other row and value stays as it was. Neither the identifier nor a digest of
+it is written anywhere: a digest of a username is found again by trying the usernames.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
@@ -52,12 +53,17 @@ FREE_TEXT: dict[str, tuple[str, ...]] = {
     "dynatrace/problems": ("title", "entity_tags"),
     "dynatrace/entities": ("tags",),
 }
-# What a reject keeps of the record it set aside: the record as received, and why (which may quote a value).
+# What a reject keeps of the record it set aside: the record as received (JSON text, or the text of a page that was
+# not JSON), and why (plain text, which may quote a value).
 REJECT_TEXT = ("raw_text", "reason")
 # A character that may be part of a username or an e-mail address: the identifier is a token only between others.
 PART = r"\w.+@%-"
-# Before the identifier in JSON-escaped text, an escape (`\n`, `\u00a0`) ends the character before it.
-AFTER_ESCAPE = r"(?<=\\[bfnrt])|(?<=\\u[0-9a-f]{4})"
+# An escape of JSON text: `\u00e9`, or one of `\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`.
+JSON_ESCAPE = re.compile(r'\\(?:u([0-9a-fA-F]{4})|(["\\/bfnrt]))')
+ESCAPED = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+# How far back the run log is read for an ingestion still running: Lambda stops one within 15 minutes, and a backfill
+# by hand still running is its source's last run unless a later run of that source started meanwhile.
+RUNNING_SINCE = timedelta(days=1)
 # Renewed this often, the lease never runs out under a long run, without a write to it before every write.
 RENEW_AFTER = lease.BUILD_LEASE / 6
 
@@ -75,17 +81,32 @@ def person_of(identifier: str) -> str:
 
 
 def token_of(person: str) -> re.Pattern[str]:
-    """The identifier as a whole token of casefolded text: as written, or JSON-escaped as a raw text or a landing page
-    keeps it (`\\`, `\"`, `\u00e9`), with the text's start or end, or a character no username holds, on each side."""
-    folded = person.casefold()
-    spellings = {folded, json.dumps(folded)[1:-1], json.dumps(folded, ensure_ascii=False)[1:-1]}
-    either = "|".join(re.escape(s) for s in sorted(spellings, key=len, reverse=True))
-    return re.compile(rf"(?:(?<![{PART}])|{AFTER_ESCAPE})(?:{either})(?![{PART}])")
+    """The identifier as a whole token of casefolded text, with the text's start or end, or a character no username
+    holds, on each side."""
+    return re.compile(rf"(?<![{PART}]){re.escape(person.casefold())}(?![{PART}])")
 
 
 def names(text: str | None, token: re.Pattern[str]) -> bool:
     """Whether free text names the person (`token`, from token_of), without regard to case."""
     return text is not None and token.search(text.casefold()) is not None
+
+
+def names_in_json(text: str | None, token: re.Pattern[str]) -> bool:
+    """Whether JSON text (a reject's record, a landing page) names the person, its escapes read as the characters they
+    stand for: `Émile` kept as `\\u00c9mile`, `CORP\\jdoe` kept as `CORP\\\\jdoe`."""
+    return text is not None and names(unescaped(text), token)
+
+
+def unescaped(text: str) -> str:
+    """JSON text with its escapes undone, a surrogate pair as its one character. Read from left to right, an escaped
+    backslash never starts another escape: `CORP\\\\njdoe` is `CORP\\njdoe` (user njdoe), not a line ending before jdoe.
+    Text that is not JSON (a page cut short) is read the same way."""
+
+    def character(escape: re.Match[str]) -> str:
+        code, letter = escape.groups()
+        return chr(int(code, 16)) if code else ESCAPED[letter]
+
+    return JSON_ESCAPE.sub(character, text).encode("utf-16", "surrogatepass").decode("utf-16", "surrogatepass")
 
 
 def is_person(value: str | None, person: str) -> bool:
@@ -159,8 +180,8 @@ def forgotten(dataset: Dataset, rows: pa.Table, day: date, person: str, free_tex
     found = Day(dataset.id, day, rows.num_rows)
     token = token_of(person)
     if dataset.name == "rejects":
-        texts = zip(*(rows[c].to_pylist() for c in REJECT_TEXT), strict=True)
-        kept = [not any(names(text, token) for text in record) for record in texts]
+        records = zip(*(rows[column].to_pylist() for column in REJECT_TEXT), strict=True)
+        kept = [not (names_in_json(raw, token) or names(reason, token)) for raw, reason in records]
         found.left_out = kept.count(False)
         return rows.filter(pa.array(kept, pa.bool_())), found
     touched = [False] * rows.num_rows
@@ -199,6 +220,9 @@ def _without(value: Any, token: re.Pattern[str]) -> Any:
 # The keys by which a source's object of a person names them (GitLab's user, ArgoCD's initiatedBy): such an object is
 # the person's as a whole, their display name, avatar and profile beside the username.
 PERSON_KEYS = ("username", "email", "public_email", "commit_email")
+# The endings of keys naming a person beside other keys of theirs with the same beginning: GitLab's commit gives its
+# author as author_name beside author_email, and its committer likewise; the name goes with the address.
+PERSON_KEY_ENDINGS = ("_email", "_username")
 
 
 def redacted(page: Any, naming: Callable[[str], bool]) -> tuple[Any, bool]:
@@ -212,7 +236,16 @@ def redacted(page: Any, naming: Callable[[str], bool]) -> tuple[Any, bool]:
     if isinstance(page, dict):
         if any(isinstance(page.get(key), str) and naming(page[key]) for key in PERSON_KEYS):
             return None, True
-        fields = {name: redacted(value, naming) for name, value in page.items()}
+        theirs = tuple(
+            key[: -len(ending)] + "_"
+            for key, value in page.items()
+            for ending in PERSON_KEY_ENDINGS
+            if key.endswith(ending) and len(key) > len(ending) and isinstance(value, str) and naming(value)
+        )
+        fields = {
+            name: (None, True) if theirs and name.startswith(theirs) else redacted(value, naming)
+            for name, value in page.items()
+        }
         return {name: value for name, (value, _) in fields.items()}, any(hit for _, hit in fields.values())
     return page, False
 
@@ -236,16 +269,19 @@ def landing_sources(free_text: bool) -> list[str]:
 
 
 def refuse_while_ingesting(lake: Lake) -> None:
-    """An ingestion writing the days being rewritten may write the person back: its source's last run must be over."""
+    """An ingestion writing the days being rewritten may write the person back: each source's last run must be over,
+    and every ingestion the run log holds of the last day too (a backfill, or a run still going when a later one of
+    its source started). A run past its deadline, or without a sign of life, reads as failed (RunRecord)."""
     runs = RunLog(lake)
-    for source in SOURCES:
-        for record in runs.last_run(source) or []:
-            if record.status == "running":
-                raise RosettaError(
-                    f"an ingestion of {source} is running (run {record.run_id}, started "
-                    f"{record.started_at.isoformat()}): nothing was changed; stop the schedules (schedules_enabled = "
-                    "false, or the scheduler stopped) and run forget again once it has ended"
-                )
+    noted = [record for source in SOURCES for record in runs.last_run(source) or []]
+    recent = runs.list(started_from=datetime.now(UTC) - RUNNING_SINCE, limit=10**6)
+    for record in [*noted, *recent]:
+        if record.function.startswith("ingest_") and record.status == "running":
+            raise RosettaError(
+                f"an ingestion of {record.source} is running (run {record.run_id}, started "
+                f"{record.started_at.isoformat()}): nothing was changed; stop the schedules (schedules_enabled = "
+                "false, or the scheduler stopped) and run forget again once it has ended"
+            )
 
 
 def forget(
@@ -388,14 +424,15 @@ def _redact_pages(
         return is_person(value, person) or (free_text and names(value, token))
 
     def redact(key: str) -> None:
+        if held is not None:
+            held.keep()  # before every page read, not only those rewritten: pages not naming anyone take time too
         text = lake.read_landing_text(key)
-        if text is None or not names(text, token):
+        if text is None or not names_in_json(text, token):
             return
         page, changed = redacted(json.loads(text), naming)
         if not changed:
             return
         if held is not None:
-            held.keep()
             lake.rewrite_landing(key, page)
         where = lake.landing_page_of(key)
         outcome.add_page((where[0], where[1].isoformat()) if where else (key.split("/")[1], "-"))
