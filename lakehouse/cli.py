@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import getpass
 import json
 import math
 import os
@@ -696,7 +697,7 @@ def _forget(args: argparse.Namespace) -> int:
     """What was found and changed, a line each, then what is left to the operator."""
     from lakehouse.forget import Outcome, forget, landing_sources
 
-    identifier = sys.stdin.readline().rstrip("\r\n") if args.identifier == "-" else args.identifier
+    identifier = _identifier_from_input() if args.identifier == "-" else args.identifier
     lake = _lake(args)
     outcome = Outcome()
     try:
@@ -728,6 +729,15 @@ def _forget(args: argparse.Namespace) -> int:
     if not args.dry_run and (days or pages):
         _after_forget()
     return EXIT_OK
+
+
+def _identifier_from_input() -> str:
+    """`forget -`: the identifier from standard input's first line, asked without echo on a terminal."""
+    if sys.stdin is None or sys.stdin.closed:
+        raise RosettaError("forget - reads the identifier from standard input, and there is none: give it there")
+    if sys.stdin.isatty():
+        return getpass.getpass("identifier of the person to forget (not shown): ")
+    return sys.stdin.readline().rstrip("\r\n")
 
 
 def _after_forget() -> None:

@@ -92,9 +92,24 @@ def names(text: str | None, token: re.Pattern[str]) -> bool:
 
 
 def names_in_json(text: str | None, token: re.Pattern[str]) -> bool:
-    """Whether JSON text (a reject's record, a landing page) names the person, its escapes read as the characters they
-    stand for: `Émile` kept as `\\u00c9mile`, `CORP\\jdoe` kept as `CORP\\\\jdoe`."""
+    """Whether JSON text (a landing page) names the person, its escapes read as the characters they stand for: `Émile`
+    kept as `\\u00c9mile`, `CORP\\jdoe` kept as `CORP\\\\jdoe`."""
     return text is not None and names(unescaped(text), token)
+
+
+def names_in_record(text: str | None, token: re.Pattern[str]) -> bool:
+    """Whether a reject's record as received names the person: JSON text read with its escapes undone; other text (a
+    page cut short, an HTML error page) read both ways, as its backslashes may be escapes or plain characters
+    (`CORP\\nancy` in an error page is user nancy)."""
+    if text is None:
+        return False
+    if names_in_json(text, token):
+        return True
+    try:
+        json.loads(text)
+    except ValueError:
+        return names(text, token)
+    return False
 
 
 def unescaped(text: str) -> str:
@@ -181,7 +196,7 @@ def forgotten(dataset: Dataset, rows: pa.Table, day: date, person: str, free_tex
     token = token_of(person)
     if dataset.name == "rejects":
         records = zip(*(rows[column].to_pylist() for column in REJECT_TEXT), strict=True)
-        kept = [not (names_in_json(raw, token) or names(reason, token)) for raw, reason in records]
+        kept = [not (names_in_record(raw, token) or names(reason, token)) for raw, reason in records]
         found.left_out = kept.count(False)
         return rows.filter(pa.array(kept, pa.bool_())), found
     touched = [False] * rows.num_rows
@@ -220,9 +235,10 @@ def _without(value: Any, token: re.Pattern[str]) -> Any:
 # The keys by which a source's object of a person names them (GitLab's user, ArgoCD's initiatedBy): such an object is
 # the person's as a whole, their display name, avatar and profile beside the username.
 PERSON_KEYS = ("username", "email", "public_email", "commit_email")
-# The endings of keys naming a person beside other keys of theirs with the same beginning: GitLab's commit gives its
-# author as author_name beside author_email, and its committer likewise; the name goes with the address.
-PERSON_KEY_ENDINGS = ("_email", "_username")
+# The keys of one person beside other keys, by their ending: GitLab's commit gives its author as author_name beside
+# author_email, and its committer likewise. When the address or username names the person, the three go together;
+# other keys with the same beginning (user_notes_count) are not theirs.
+PERSON_KEY_ENDINGS = ("_email", "_username", "_name")
 
 
 def redacted(page: Any, naming: Callable[[str], bool]) -> tuple[Any, bool]:
@@ -236,16 +252,14 @@ def redacted(page: Any, naming: Callable[[str], bool]) -> tuple[Any, bool]:
     if isinstance(page, dict):
         if any(isinstance(page.get(key), str) and naming(page[key]) for key in PERSON_KEYS):
             return None, True
-        theirs = tuple(
-            key[: -len(ending)] + "_"
+        theirs = {
+            key[: -len(ending)] + other
             for key, value in page.items()
-            for ending in PERSON_KEY_ENDINGS
+            for ending in PERSON_KEY_ENDINGS[:2]  # an address or a username names them; a display name may not
             if key.endswith(ending) and len(key) > len(ending) and isinstance(value, str) and naming(value)
-        )
-        fields = {
-            name: (None, True) if theirs and name.startswith(theirs) else redacted(value, naming)
-            for name, value in page.items()
+            for other in PERSON_KEY_ENDINGS
         }
+        fields = {name: (None, True) if name in theirs else redacted(value, naming) for name, value in page.items()}
         return {name: value for name, (value, _) in fields.items()}, any(hit for _, hit in fields.values())
     return page, False
 

@@ -33,10 +33,15 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
     """Once a module's tests are done and its fixtures torn down, the settings in the environment are those the
     session started with. A leak fails the module's last test, naming the variables, and is put right so that the
-    tests after it read what they would have read alone."""
-    result = yield
-    if nextitem is not None and nextitem.path == item.path:
-        return result
+    tests after it read what they would have read alone. (A session-scoped fixture may therefore not set them.)"""
+    try:
+        return (yield)
+    finally:  # also when a fixture's teardown failed: both are then reported, the leak on its own module
+        if nextitem is None or nextitem.path != item.path:
+            _check_settings_put_back(item)
+
+
+def _check_settings_put_back(item: pytest.Item) -> None:
     now = _settings_in_environment()
     left = sorted(name for name in {*now, *_settings_at_start} if now.get(name) != _settings_at_start.get(name))
     if left:
@@ -44,7 +49,6 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
         for name in set(now) - set(_settings_at_start):
             del os.environ[name]
         raise AssertionError(f"{item.path.name} left these settings changed in the environment: {', '.join(left)}")
-    return result
 
 
 @pytest.fixture(scope="session")

@@ -81,3 +81,14 @@ def test_the_identifier_given_on_standard_input_is_forgotten_and_never_printed(
     assert all(row[column] != JANE for rows in rows_of(people, dataset).values() for row in rows)
     assert any(row[column] is None for rows in rows_of(people, dataset).values() for row in rows)
     assert JANE not in out + err
+
+
+def test_forget_dash_without_standard_input_says_so(
+    people: Lake, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", None)  # started with standard input closed (`<&-`)
+    before = whole_lake(people)
+    code, _, err = run(capsys, "forget", "-")
+    assert code == 2
+    assert "reads the identifier from standard input, and there is none" in err
+    assert whole_lake(people) == before

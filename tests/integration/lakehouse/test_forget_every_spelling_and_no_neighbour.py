@@ -41,6 +41,21 @@ def test_a_user_of_the_same_domain_ending_with_the_identifier_keeps_their_record
     assert people.read_landing(key) == listing
 
 
+def test_a_record_kept_as_plain_text_is_read_as_written_too(people: Lake, capsys: pytest.CaptureFixture[str]) -> None:
+    """A reject of a page that was not JSON (an error page) keeps its text as sent, where a backslash is a backslash:
+    `CORP\nancy` there is user nancy of the domain CORP. In JSON text, `\n` ends a line: `line\nancy` is `ancy`."""
+    add_rejects(
+        people,
+        [
+            reject("error page", "<html>Access denied for CORP\\nancy</html>"),
+            reject("json", json.dumps({"message": "line\nancy"})),
+        ],
+    )
+    code, _, err = run(capsys, "forget", "nancy")
+    assert code == 0, err
+    assert locations(people) == ["json"]
+
+
 @pytest.mark.parametrize(
     ("given", "held"),
     [
@@ -83,6 +98,7 @@ def test_a_commit_authored_by_the_person_loses_their_name_with_their_address(
             "author_email": author[1],
             "committer_name": committer[0],
             "committer_email": committer[1],
+            "author_notes_count": 2,  # beginning as the author's keys, and not the person: it stays
         }
         return {"id": number, "deployable": {"commit": commit}}
 
@@ -99,5 +115,6 @@ def test_a_commit_authored_by_the_person_loses_their_name_with_their_address(
         "author_email": None,
         "committer_name": "John Roe",
         "committer_email": JOHN,
+        "author_notes_count": 2,
     }
     assert second == deployment(402, john, john)
