@@ -1,5 +1,5 @@
 import { ReactNode } from 'react';
-import { screen } from '@testing-library/react';
+import { fireEvent, screen } from '@testing-library/react';
 import { useLocation } from 'react-router-dom';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
@@ -95,4 +95,10 @@ export function askedOf(path: string): URLSearchParams[] {
     if (url.pathname === new URL(`${API}${path}`).pathname) asked.push(url.searchParams);
   });
   return asked;
+}
+
+/** Picks `option` in the picker labelled `select` that now shows `shown` (a Select, named by its label and value). */
+export async function pick(select: string, shown: string, option: string) {
+  fireEvent.mouseDown(await screen.findByRole('button', { name: `${select} ${shown}` }));
+  fireEvent.click(await screen.findByRole('option', { name: option }));
 }

@@ -1,6 +1,6 @@
-import { fireEvent, screen, waitFor } from '@testing-library/react';
+import { screen, waitFor } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
-import { API, profilesSystem, Query, registerServer, renderWithApi, server } from '../__testUtils__/monitoringServer';
+import { API, pick, profilesSystem, Query, registerServer, renderWithApi, server } from '../__testUtils__/monitoringServer';
 import { MonitoringTab } from './MonitoringTab';
 
 /**
@@ -35,11 +35,6 @@ async function renderAt(url: string) {
   );
 }
 
-async function pick(shown: string, option: string) {
-  fireEvent.mouseDown(await screen.findByRole('button', { name: `Period ${shown}` }));
-  fireEvent.click(await screen.findByRole('option', { name: option }));
-}
-
 describe('the Monitoring tab: its period kept in the URL', () => {
   registerServer();
   afterEach(() => server.events.removeAllListeners());
@@ -60,18 +55,18 @@ describe('the Monitoring tab: its period kept in the URL', () => {
     expect(query()).toBe('');
     await waitFor(() => expect(asked).toContain('last_7d'));
 
-    await pick('Last 7 days', 'Last 90 days');
+    await pick('Period', 'Last 7 days', 'Last 90 days');
     await waitFor(() => expect(query()).toBe('?period=last_90d'));
     await waitFor(() => expect(asked).toContain('last_90d'));
 
-    await pick('Last 90 days', 'Last 7 days');
+    await pick('Period', 'Last 90 days', 'Last 7 days');
     await waitFor(() => expect(query()).toBe(''));
   });
 
   it('keeps the rest of the URL when the period changes', async () => {
     periodsAsked();
     await renderAt('/?tab=monitoring');
-    await pick('Last 7 days', 'Last 24 hours');
+    await pick('Period', 'Last 7 days', 'Last 24 hours');
     await waitFor(() => expect(new URLSearchParams(query() ?? '').get('period')).toBe('last_24h'));
     expect(new URLSearchParams(query() ?? '').get('tab')).toBe('monitoring');
   });

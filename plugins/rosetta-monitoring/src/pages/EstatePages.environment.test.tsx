@@ -1,5 +1,5 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
-import { answer, askedOf, Query, registerServer, renderWithApi, server } from '../__testUtils__/monitoringServer';
+import { answer, askedOf, pick, Query, registerServer, renderWithApi, server } from '../__testUtils__/monitoringServer';
 import * as f from '../__testUtils__/fixtures';
 import { DashboardPage } from './DashboardPage';
 import { DoraPage } from './DoraPage';
@@ -23,10 +23,7 @@ function firstColumn(name: string): string[] {
     .map(row => within(row).getAllByRole('cell')[0].textContent ?? '');
 }
 
-async function choose(environment: string, shown = 'production') {
-  fireEvent.mouseDown(await screen.findByRole('button', { name: `Environment ${shown}` }));
-  fireEvent.click(await screen.findByRole('option', { name: environment }));
-}
+const choose = (environment: string, shown = 'production') => pick('Environment', shown, environment);
 
 describe('estate pages: the environment', () => {
   registerServer();

@@ -1,5 +1,5 @@
 import { fireEvent, screen, waitFor } from '@testing-library/react';
-import { answer, askedOf, Query, registerServer, renderWithApi, server } from '../__testUtils__/monitoringServer';
+import { answer, askedOf, pick, Query, registerServer, renderWithApi, server } from '../__testUtils__/monitoringServer';
 import * as f from '../__testUtils__/fixtures';
 import { DoraPage } from './DoraPage';
 import { MonitoringPage } from './MonitoringPage';
@@ -20,11 +20,6 @@ const query = () => screen.getByTestId('query').textContent;
 
 /** What the reports were asked for, request by request: only `names`, absent ones as null. */
 const sent = (asked: URLSearchParams[], ...names: string[]) => asked.map(q => names.map(name => q.get(name)));
-
-async function pick(select: string, shown: string, option: string) {
-  fireEvent.mouseDown(await screen.findByRole('button', { name: `${select} ${shown}` }));
-  fireEvent.click(await screen.findByRole('option', { name: option }));
-}
 
 async function renderAt(page: JSX.Element, url: string) {
   await renderWithApi(
