@@ -87,6 +87,18 @@ export function Query() {
   return <output data-testid="query">{useLocation().search}</output>;
 }
 
+/** Renders `ui` opened at `url` (a shared link), with the page's query shown beside it (Query). */
+export function renderAt(ui: ReactNode, url: string, entity?: Entity) {
+  return renderWithApi(
+    <>
+      {ui}
+      <Query />
+    </>,
+    entity,
+    url,
+  );
+}
+
 /** The queries the page sends to `path` (below /monitoring) from now on, as they are sent. */
 export function askedOf(path: string): URLSearchParams[] {
   const asked: URLSearchParams[] = [];

@@ -1,6 +1,6 @@
 import { screen, waitFor } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
-import { API, pick, profilesSystem, Query, registerServer, renderWithApi, server } from '../__testUtils__/monitoringServer';
+import { API, pick, profilesSystem, registerServer, renderAt, server } from '../__testUtils__/monitoringServer';
 import { MonitoringTab } from './MonitoringTab';
 
 /**
@@ -24,16 +24,7 @@ function periodsAsked(): string[] {
   return asked;
 }
 
-async function renderAt(url: string) {
-  await renderWithApi(
-    <>
-      <MonitoringTab />
-      <Query />
-    </>,
-    profilesSystem,
-    url,
-  );
-}
+const renderTabAt = (url: string) => renderAt(<MonitoringTab />, url, profilesSystem);
 
 describe('the Monitoring tab: its period kept in the URL', () => {
   registerServer();
@@ -41,7 +32,7 @@ describe('the Monitoring tab: its period kept in the URL', () => {
 
   it('opens a link on the period it names, and every card asks for that period from its first request', async () => {
     const asked = periodsAsked();
-    await renderAt('/?period=last_30d');
+    await renderTabAt('/?period=last_30d');
     expect(await screen.findByRole('button', { name: 'Period Last 30 days' })).toBeInTheDocument();
     // The signals, deployments, incidents, changes, DORA and logs cards each ask with the period.
     await waitFor(() => expect(asked.length).toBeGreaterThanOrEqual(6));
@@ -50,7 +41,7 @@ describe('the Monitoring tab: its period kept in the URL', () => {
 
   it('puts another period in the URL and asks for it; the default period takes it out again', async () => {
     const asked = periodsAsked();
-    await renderAt('/');
+    await renderTabAt('/');
     expect(await screen.findByRole('button', { name: 'Period Last 7 days' })).toBeInTheDocument();
     expect(query()).toBe('');
     await waitFor(() => expect(asked).toContain('last_7d'));
@@ -65,7 +56,7 @@ describe('the Monitoring tab: its period kept in the URL', () => {
 
   it('keeps the rest of the URL when the period changes', async () => {
     periodsAsked();
-    await renderAt('/?tab=monitoring');
+    await renderTabAt('/?tab=monitoring');
     await pick('Period', 'Last 7 days', 'Last 24 hours');
     await waitFor(() => expect(new URLSearchParams(query() ?? '').get('period')).toBe('last_24h'));
     expect(new URLSearchParams(query() ?? '').get('tab')).toBe('monitoring');
@@ -73,7 +64,7 @@ describe('the Monitoring tab: its period kept in the URL', () => {
 
   it('reads a period it does not offer as the default, and never asks the API for it', async () => {
     const asked = periodsAsked();
-    await renderAt('/?period=last_year');
+    await renderTabAt('/?period=last_year');
     expect(await screen.findByRole('button', { name: 'Period Last 7 days' })).toBeInTheDocument();
     await waitFor(() => expect(asked.length).toBeGreaterThanOrEqual(6));
     expect(new Set(asked)).toEqual(new Set(['last_7d']));

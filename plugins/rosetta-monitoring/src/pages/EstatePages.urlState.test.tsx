@@ -1,5 +1,5 @@
 import { fireEvent, screen, waitFor } from '@testing-library/react';
-import { answer, askedOf, pick, Query, registerServer, renderWithApi, server } from '../__testUtils__/monitoringServer';
+import { answer, askedOf, pick, registerServer, renderAt, server } from '../__testUtils__/monitoringServer';
 import * as f from '../__testUtils__/fixtures';
 import { DoraPage } from './DoraPage';
 import { MonitoringPage } from './MonitoringPage';
@@ -20,17 +20,6 @@ const query = () => screen.getByTestId('query').textContent;
 
 /** What the reports were asked for, request by request: only `names`, absent ones as null. */
 const sent = (asked: URLSearchParams[], ...names: string[]) => asked.map(q => names.map(name => q.get(name)));
-
-async function renderAt(page: JSX.Element, url: string) {
-  await renderWithApi(
-    <>
-      {page}
-      <Query />
-    </>,
-    undefined,
-    url,
-  );
-}
 
 describe('estate pages: the choices kept in the URL', () => {
   registerServer();
