@@ -713,7 +713,7 @@ def _forget(args: argparse.Namespace) -> int:
     except BaseException:
         # What was rewritten before the failure stays rewritten: mart/ keeps the old values until a full build.
         if outcome.rewritten or outcome.pages:
-            _after_forget()
+            _after_forget(outcome.rewritten_keys())
         raise
     days, pages = len(outcome.rewritten), sum(outcome.pages.values())
     if args.dry_run:
@@ -726,8 +726,11 @@ def _forget(args: argparse.Namespace) -> int:
             f"free text was kept and the landing pages of {', '.join(unread)} were not read: run again with "
             "--free-text to change those too"
         )
-    if not args.dry_run and (days or pages):
-        _after_forget()
+    if args.dry_run:
+        for key in outcome.rewritten_keys():
+            print(f"would rewrite {key}")
+    elif days or pages:
+        _after_forget(outcome.rewritten_keys())
     return EXIT_OK
 
 
@@ -740,10 +743,12 @@ def _identifier_from_input() -> str:
     return sys.stdin.readline().rstrip("\r\n")
 
 
-def _after_forget() -> None:
+def _after_forget(rewritten: list[str]) -> None:
+    for key in rewritten:
+        print(f"rewrote {key}")
     print(
         "next: rosetta-monitoring build --mode full (mart/ and the build's copies under state/build/ hold the old "
-        "values until then); on a versioned bucket, delete the noncurrent versions of the objects rewritten too"
+        "values until then); on a versioned bucket, delete the noncurrent versions of the objects rewritten above too"
     )
     print(
         "ArgoCD and GitLab still hold it: a run reading those records again writes it back (ArgoCD's listing "

@@ -173,6 +173,7 @@ class Outcome:
 
     days: list[Day] = field(default_factory=list)
     pages: Counter[tuple[str, str]] = field(default_factory=Counter)  # landing dataset and day: pages naming it
+    page_keys: list[str] = field(default_factory=list)  # the landing pages naming it, by key
     run_id: str | None = None
     # Days and pages are added from the threads that rewrite them, as each is done.
     _adding: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -181,13 +182,20 @@ class Outcome:
         with self._adding:
             self.days.append(found)
 
-    def add_page(self, where: tuple[str, str]) -> None:
+    def add_page(self, key: str, where: tuple[str, str]) -> None:
         with self._adding:
             self.pages[where] += 1
+            self.page_keys.append(key)
 
     @property
     def rewritten(self) -> list[Day]:
         return [d for d in self.days if d.rewritten]
+
+    def rewritten_keys(self) -> list[str]:
+        """The objects rewritten (or, in a dry run, that would be): on a versioned bucket, each keeps its earlier
+        version, which still names the person until it is deleted. No key holds the identifier."""
+        days = [Lake.partition_key(REGISTRY[d.dataset], d.day) for d in self.rewritten]
+        return sorted({*days, *self.page_keys})
 
 
 def forgotten(dataset: Dataset, rows: pa.Table, day: date, person: str, free_text: bool) -> tuple[pa.Table, Day]:
@@ -449,7 +457,7 @@ def _redact_pages(
         if held is not None:
             lake.rewrite_landing(key, page)
         where = lake.landing_page_of(key)
-        outcome.add_page((where[0], where[1].isoformat()) if where else (key.split("/")[1], "-"))
+        outcome.add_page(key, (where[0], where[1].isoformat()) if where else (key.split("/")[1], "-"))
 
     for source in landing_sources(free_text):
         for _ in pool.map(redact, lake.landing_keys(source)):

@@ -348,3 +348,23 @@ def test_every_column_forget_reads_is_a_text_column_of_the_registry() -> None:
         text = pa.types.is_string(kind) or pa.types.is_large_string(kind)
         assert text or kind == pa.list_(pa.string()), f"{dataset_id}.{column} is {kind}"
     assert {(d, c) for d, columns in WHO.items() for c in columns} == set(WHO_COLUMNS.items())
+
+
+def test_the_objects_rewritten_are_named_for_a_versioned_bucket(
+    people: Lake, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On a versioned bucket each rewritten object keeps its earlier version, which still names her: the operator
+    deletes those, so forget names every object it rewrote (a dry run, every one it would), and no other."""
+    before = whole_lake(people)
+    code, out, err = run(capsys, "forget", JANE, "--dry-run")
+    assert code == 0, err
+    would = sorted(line.removeprefix("would rewrite ") for line in out.splitlines() if line.startswith("would "))
+
+    code, out, err = run(capsys, "forget", JANE)
+    assert code == 0, err
+    after = whole_lake(people)
+    changed = sorted(k for k in before if k.startswith(("raw/", "landing/")) and after.get(k) != before[k])
+    assert changed  # her days and pages
+    assert sorted(line.removeprefix("rewrote ") for line in out.splitlines() if line.startswith("rewrote ")) == changed
+    assert would == changed
+    assert JANE not in out
