@@ -172,8 +172,7 @@ class Outcome:
     """What a forget run found and changed."""
 
     days: list[Day] = field(default_factory=list)
-    pages: Counter[tuple[str, str]] = field(default_factory=Counter)  # landing dataset and day: pages naming it
-    page_keys: list[str] = field(default_factory=list)  # the landing pages naming it, by key
+    page_keys: list[str] = field(default_factory=list)  # the landing pages naming it
     run_id: str | None = None
     # Days and pages are added from the threads that rewrite them, as each is done.
     _adding: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -182,10 +181,14 @@ class Outcome:
         with self._adding:
             self.days.append(found)
 
-    def add_page(self, key: str, where: tuple[str, str]) -> None:
+    def add_page(self, key: str) -> None:
         with self._adding:
-            self.pages[where] += 1
             self.page_keys.append(key)
+
+    @property
+    def pages(self) -> Counter[tuple[str, str]]:
+        """The landing pages naming the person, by dataset and day."""
+        return Counter(_page_place(key) for key in self.page_keys)
 
     @property
     def rewritten(self) -> list[Day]:
@@ -196,6 +199,12 @@ class Outcome:
         version, which still names the person until it is deleted. No key holds the identifier."""
         days = [Lake.partition_key(REGISTRY[d.dataset], d.day) for d in self.rewritten]
         return sorted({*days, *self.page_keys})
+
+
+def _page_place(key: str) -> tuple[str, str]:
+    """A landing page's dataset and day; a key of another shape, its source and "-"."""
+    place = Lake.landing_page_of(key)
+    return (place[0], place[1].isoformat()) if place else (key.split("/")[1], "-")
 
 
 def forgotten(dataset: Dataset, rows: pa.Table, day: date, person: str, free_text: bool) -> tuple[pa.Table, Day]:
@@ -456,8 +465,7 @@ def _redact_pages(
             return
         if held is not None:
             lake.rewrite_landing(key, page)
-        where = lake.landing_page_of(key)
-        outcome.add_page(key, (where[0], where[1].isoformat()) if where else (key.split("/")[1], "-"))
+        outcome.add_page(key)
 
     for source in landing_sources(free_text):
         for _ in pool.map(redact, lake.landing_keys(source)):
