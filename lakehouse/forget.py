@@ -58,6 +58,9 @@ FREE_TEXT: dict[str, tuple[str, ...]] = {
 REJECT_TEXT = ("raw_text", "reason")
 # A character that may be part of a username or an e-mail address: the identifier is a token only between others.
 PART = r"\w.+@%-"
+# What may follow the identifier: not a part of a longer name, save full stops ending a sentence (`by jdoe.`,
+# `jdoe...`), which no username or address ends with; `jdoe.smith` and `jdoe@example.com.au` are other people.
+AFTER = r"(?!\.*[\w+@%-])"
 # An escape of JSON text: `\u00e9`, or one of `\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`.
 JSON_ESCAPE = re.compile(r'\\(?:u([0-9a-fA-F]{4})|(["\\/bfnrt]))')
 ESCAPED = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
@@ -82,8 +85,8 @@ def person_of(identifier: str) -> str:
 
 def token_of(person: str) -> re.Pattern[str]:
     """The identifier as a whole token of casefolded text, with the text's start or end, or a character no username
-    holds, on each side."""
-    return re.compile(rf"(?<![{PART}]){re.escape(person.casefold())}(?![{PART}])")
+    holds, on each side; a full stop after it ends a sentence."""
+    return re.compile(rf"(?<![{PART}]){re.escape(person.casefold())}{AFTER}")
 
 
 def names(text: str | None, token: re.Pattern[str]) -> bool:
@@ -354,8 +357,8 @@ def forget(
 
 
 class Held:
-    """The build's lease while forget writes, renewed before its writes: a run longer than the lease would otherwise
-    let a build start and read, or write back, the days being rewritten."""
+    """The build's lease while forget runs, renewed before each page read and each write: a run longer than the lease
+    would otherwise let a build start and read, or write back, the days being rewritten."""
 
     def __init__(self, lake: Lake, taken: lease.Lease) -> None:
         self.lake, self.lease, self.renewed = lake, taken, lease.now()

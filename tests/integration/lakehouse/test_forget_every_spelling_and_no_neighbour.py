@@ -1,7 +1,8 @@
 """What an operator checks after `rosetta-monitoring forget <identifier>`, beyond plain usernames: a user of the same
 Windows domain whose name ends with the identifier keeps their records (`CORP\\njdoe` is user njdoe, not a line
 ending before jdoe); an identifier beyond ASCII (`Émile`, `Strauß`) is found in the landing pages and rejects, which
-keep it JSON-escaped; and a GitLab commit whose author or committer is the person by address loses their name too.
+keep it JSON-escaped; a GitLab commit whose author or committer is the person by address loses their name too; and
+an identifier ending a sentence, a full stop after it, is found.
 
 The lake is the one test_forget_a_person.py writes by hand, with these records added on the 20th of November 2026."""
 
@@ -118,3 +119,25 @@ def test_a_commit_authored_by_the_person_loses_their_name_with_their_address(
         "author_notes_count": 2,
     }
     assert second == deployment(402, john, john)
+
+
+def test_an_identifier_ending_a_sentence_is_found(people: Lake, capsys: pytest.CaptureFixture[str]) -> None:
+    """Free text puts a full stop after a name at a sentence's end (`paged jdoe@example.com.`): no address ends with
+    one, so the person is found there. An address going on after the stop (`.au`, `.smith`) is someone else's."""
+    person = "jdoe@example.com"
+    add_rejects(
+        people,
+        [
+            reject("sentence", json.dumps({"message": f"Rolled back, paged {person}."})),
+            reject("ellipsis", f"<html>Access denied for {person}...</html>"),
+            reject("another domain", json.dumps({"message": f"paged {person}.au"})),
+            reject("another name", json.dumps({"message": "paged jdoe@example.com.smith today"})),
+        ],
+    )
+    page = {"items": [{"status": {"operationState": {"message": f"Synced by {person}."}}}]}
+    key = add_page(people, "argocd", "app_status", 1, page)
+
+    code, _, err = run(capsys, "forget", person, "--free-text")
+    assert code == 0, err
+    assert sorted(locations(people)) == ["another domain", "another name"]
+    assert people.read_landing(key) == {"items": [{"status": {"operationState": {"message": None}}}]}
