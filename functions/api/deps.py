@@ -137,17 +137,19 @@ def one_value_each(request: Request) -> None:
         raise Problem(422, detail, title="Repeated parameter", errors=errors)
 
 
-# Offset paging's parameters, which a route paged by cursor would ignore.
-OFFSET_PARAMETERS = ("offset", "page")
+# Offset paging's parameters, and the names other APIs give a cursor (folded), which a route paged by cursor would
+# ignore: every "next" page asked for so would be the first one again.
+PAGING_ELSEWHERE = ("offset", "page", "after", "startingafter", "pagetoken", "nexttoken", "nextcursor")
 # A period's two names: the logs link reads timeRange (Kibana's), the other routes period. Each is the other's slip.
 PERIOD_NAMES = {"period": "timeRange", "timerange": "period"}
 
 
 def no_misnamed_parameters(request: Request) -> None:
     """A 422 for a query parameter the route reads written another way (`group_by` or `groupby` for groupBy, `start`
-    for from, `period` for the logs link's timeRange) or misspelt (`enviroment`, `metrics`), or for an offset on a
-    route paged by cursor, which would be ignored: the answer would be the default's, looking like the one asked for.
-    Other names the route does not read are left alone (a cache buster's `_`)."""
+    for from, `period` for the logs link's timeRange) or misspelt (`enviroment`, `metrics`), or for an offset or
+    another API's cursor (`after`, `pageToken`) on a route paged by cursor, which would be ignored: the answer would be
+    the default's, looking like the one asked for. Other names the route does not read are left alone (a cache
+    buster's `_`)."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
@@ -160,7 +162,6 @@ def no_misnamed_parameters(request: Request) -> None:
         for name in dict.fromkeys(request.query_params.keys())
         if name not in read and (alias := meant.get(_folded(name)) or _misspelt(name, meant))
     ]
-    # Every "next" page asked for by offset would be the first one again.
     errors += [
         {
             "parameter": name,
@@ -168,8 +169,8 @@ def no_misnamed_parameters(request: Request) -> None:
             "detail": f"{name} is not a parameter of this route, which pages by cursor: give the previous page's "
             "page.nextCursor as cursor",
         }
-        for name in OFFSET_PARAMETERS
-        if "cursor" in read and name in request.query_params
+        for name in dict.fromkeys(request.query_params.keys())
+        if "cursor" in read and _folded(name) in PAGING_ELSEWHERE
     ]
     if errors:
         detail = "; ".join(e["detail"] for e in errors)

@@ -809,12 +809,17 @@ def test_a_period_given_by_its_name_on_another_route_is_a_422_naming_the_one_mea
 def test_an_offset_on_a_route_paged_by_cursor_is_a_422_naming_the_cursor(client: TestClient) -> None:
     """`limit=1&offset=1` asks for the second row of a report paged by cursor, which would answer the first one again
     (shop's two changes, or the SLO report's first application), so a caller paging by offset would read page one
-    for ever. It is a 422 saying to give page.nextCursor as cursor."""
+    for ever. So does a cursor given under another API's name (`after`, `pageToken`, `starting_after`). It is a 422
+    saying to give page.nextCursor as cursor."""
     for route in (
         "/monitoring/kpis/slo?limit=1&offset=1",
         "/monitoring/applications/shop/changes?status=all&limit=1&page=2",
         "/monitoring/admin/mappings?limit=3&offset=3",
         "/monitoring/risk/top?limit=5&offset=5",
+        # Other APIs' names for a cursor: the first page again too.
+        "/monitoring/kpis/slo?limit=1&after=eyJ9",
+        "/monitoring/applications/shop/incidents?limit=1&pageToken=abc",
+        "/monitoring/kpis/dora?limit=1&starting_after=shop",
     ):
         r = client.get(route, headers=ADMIN)
         assert r.status_code == 422, (route, r.status_code, r.text[:200])
