@@ -28,6 +28,14 @@ LATENCY_BUDGET_CONSUMED = (
     "availability's budget is: the status says 'insufficient data' beside it."
 )
 LATENCY_BUDGET_REMAINING = "1 - the latency budget consumed (negative when overspent); null as it is."
+# The counts behind the SLIs (for a rollup, its applications' sums): a ratio is read with its sample.
+AVAILABILITY_DENOMINATOR = "Valid requests of the period: the availability's denominator; null without data."
+AVAILABILITY_NUMERATOR = "Good requests (requests - errors): the availability's numerator; null without data."
+BAD_REQUESTS = "Failed requests of the period, what the error budget is spent by; null without data."
+MEASURED_HOURS = "Hours with traffic: the hours the availability was measured over."
+EXPECTED_HOURS = "Hours in the period (for a rollup, of its applications that had traffic): coverage's denominator."
+LATENCY_MEASURED_HOURS = "Hours with traffic and a {p} reported: the {p} latency SLI's denominator."
+LATENCY_GOOD_HOURS = "Of those hours, the ones whose {p} met the threshold: the {p} latency SLI's numerator."
 
 
 def _web_address_only(url: str | None) -> str | None:
@@ -251,6 +259,16 @@ class SloStatus(ApiModel):
     latency_p95_budget_remaining: float | None = Field(default=None, description=LATENCY_BUDGET_REMAINING)
     latency_p99_budget_consumed: float | None = Field(default=None, description=LATENCY_BUDGET_CONSUMED)
     latency_p99_budget_remaining: float | None = Field(default=None, description=LATENCY_BUDGET_REMAINING)
+    # What each figure counts, as the SLO report's rows give it.
+    availability_denominator: float | None = Field(default=None, description=AVAILABILITY_DENOMINATOR)
+    availability_numerator: float | None = Field(default=None, description=AVAILABILITY_NUMERATOR)
+    bad_requests: float | None = Field(default=None, description=BAD_REQUESTS)
+    measured_hours: float | None = Field(default=None, description=MEASURED_HOURS)
+    expected_hours: float | None = Field(default=None, description=EXPECTED_HOURS)
+    latency_measured_hours: float | None = Field(default=None, description=LATENCY_MEASURED_HOURS.format(p="p95"))
+    latency_p95_good_hours: float | None = Field(default=None, description=LATENCY_GOOD_HOURS.format(p="p95"))
+    latency_p99_measured_hours: float | None = Field(default=None, description=LATENCY_MEASURED_HOURS.format(p="p99"))
+    latency_p99_good_hours: float | None = Field(default=None, description=LATENCY_GOOD_HOURS.format(p="p99"))
 
 
 class LastDeployment(ApiModel):
@@ -623,9 +641,9 @@ class Overview(Envelope):
 class SloRow(ApiModel):
     id: str = Field(description="Application, team, group or domain id.")
     applications: int | None = None
-    availability_denominator: float | None = None
-    availability_numerator: float | None = None
-    bad_requests: float | None = None
+    availability_denominator: float | None = Field(default=None, description=AVAILABILITY_DENOMINATOR)
+    availability_numerator: float | None = Field(default=None, description=AVAILABILITY_NUMERATOR)
+    bad_requests: float | None = Field(default=None, description=BAD_REQUESTS)
     availability: float | None = None
     availability_target: float | None = None
     availability_status: str | None = None
@@ -638,9 +656,13 @@ class SloRow(ApiModel):
         "rollup, its applications' bad requests over the sum of the budgets their own targets allow, which is its "
         "error ratio over its requests-weighted budget ratio (1 - target).",
     )
-    measured_hours: float | None = None
-    expected_hours: float | None = None
+    measured_hours: float | None = Field(default=None, description=MEASURED_HOURS)
+    expected_hours: float | None = Field(default=None, description=EXPECTED_HOURS)
     coverage: float | None = None
+    latency_measured_hours: float | None = Field(default=None, description=LATENCY_MEASURED_HOURS.format(p="p95"))
+    latency_p95_good_hours: float | None = Field(default=None, description=LATENCY_GOOD_HOURS.format(p="p95"))
+    latency_p99_measured_hours: float | None = Field(default=None, description=LATENCY_MEASURED_HOURS.format(p="p99"))
+    latency_p99_good_hours: float | None = Field(default=None, description=LATENCY_GOOD_HOURS.format(p="p99"))
     latency_p95_sli: float | None = None
     latency_p99_sli: float | None = None
     latency_coverage: float | None = Field(

@@ -474,7 +474,9 @@ select s.app_id, s.environment, s.period, s.period_start, s.period_end, s.availa
     s.latency_p95_threshold_ms, s.latency_p99_threshold_ms, s.latency_target, s.latency_target as latency_p99_target,
     s.latency_coverage, s.latency_p99_sli, s.latency_p99_status, s.latency_p99_coverage,
     s.latency_p95_budget_consumed, s.latency_p95_budget_remaining,
-    s.latency_p99_budget_consumed, s.latency_p99_budget_remaining
+    s.latency_p99_budget_consumed, s.latency_p99_budget_remaining,
+    s.availability_denominator, s.availability_numerator, s.bad_requests, s.measured_hours, s.expected_hours,
+    s.latency_measured_hours, s.latency_p95_good_hours, s.latency_p99_measured_hours, s.latency_p99_good_hours
 from mv_slo_app_period as s
 {BURN_RATES_JOIN}
 where s.period = 'last_30d'

@@ -678,6 +678,9 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
             "had traffic"
         ),
         "latency_measured_hours": "Hours with traffic and a p95 reported, summed over the applications",
+        "latency_p95_good_hours": (
+            "Of latency_measured_hours, those whose p95 met their application's threshold, summed over the applications"
+        ),
         "latency_coverage": (
             "The p95 coverage, over the applications that reported a p95, ratio 0-1; null when none did"
         ),
@@ -687,6 +690,10 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
             "null without such hours"
         ),
         "latency_p99_measured_hours": "Hours with traffic and a p99 reported, summed over the applications",
+        "latency_p99_good_hours": (
+            "Of latency_p99_measured_hours, those whose p99 met their application's threshold, summed over the "
+            "applications"
+        ),
         "latency_p99_coverage": (
             "The p99 coverage, over the applications that reported a p99, ratio 0-1; null when none did"
         ),

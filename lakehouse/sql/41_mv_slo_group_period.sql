@@ -81,6 +81,7 @@ rolled as (
         sum(expected_hours) filter (where measured_hours > 0) as expected_hours,
         sum(measured_hours) / nullif(sum(expected_hours) filter (where measured_hours > 0), 0) as coverage,
         cast(sum(latency_measured_hours) as bigint) as latency_measured_hours,
+        cast(sum(latency_p95_good_hours) as bigint) as latency_p95_good_hours,
         sum(latency_measured_hours) / nullif(sum(expected_hours) filter (where latency_measured_hours > 0), 0)
             as latency_coverage,
         case when sum(latency_measured_hours) > 0 then sum(latency_p95_good_hours) / sum(latency_measured_hours) end
@@ -91,6 +92,7 @@ rolled as (
         budget_consumed(sum(latency_p95_bad_hours), sum(latency_p95_budget_exact)) as latency_p95_budget_consumed,
         budget_remaining(sum(latency_p95_bad_hours), sum(latency_p95_budget_exact)) as latency_p95_budget_remaining,
         cast(sum(latency_p99_measured_hours) as bigint) as latency_p99_measured_hours,
+        cast(sum(latency_p99_good_hours) as bigint) as latency_p99_good_hours,
         sum(latency_p99_measured_hours) / nullif(sum(expected_hours) filter (where latency_p99_measured_hours > 0), 0)
             as latency_p99_coverage,
         case

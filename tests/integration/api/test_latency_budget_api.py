@@ -78,3 +78,31 @@ def test_the_summary_carries_both_latency_slos_with_their_budgets(client: TestCl
     assert (summary["latencyCoverage"], summary["latencyP99Coverage"]) == (1, 1)
     assert (summary["latencyP95BudgetConsumed"], summary["latencyP95BudgetRemaining"]) == (0.5, 0.5)
     assert (summary["latencyP99BudgetConsumed"], summary["latencyP99BudgetRemaining"]) == (1.5, -0.5)
+
+
+def counts(row: dict) -> tuple:
+    """The hours behind a row's latency SLIs: (p95 measured, p95 good, p99 measured, p99 good)."""
+    return tuple(
+        row[k]
+        for k in ("latencyMeasuredHours", "latencyP95GoodHours", "latencyP99MeasuredHours", "latencyP99GoodHours")
+    )
+
+
+# Each SLI comes with its sample, an application's and a rollup's alike, so that 97.5 % of 720 hours is not read as
+# 97.5 % of 8. quiet over 30 days: p95 702 good of 720, p99 666 of 720 (the summary's SLIs above). g1 adds shop's 24
+# hours of the 19th: p95 22 good, p99 24: 724 of 744 and 690 of 744. Over the week's 178 hours: quiet 160 and 124
+# good, g1 182 and 148 of 202.
+def test_each_latency_sli_comes_with_the_hours_it_counts(client: TestClient) -> None:
+    assert counts(slo(client, "groupBy=app&period=last_30d")["quiet"]) == (720, 702, 720, 666)
+    assert counts(slo(client, "groupBy=group&period=last_30d")["g1"]) == (744, 724, 744, 690)
+    assert counts(slo(client, f"groupBy=app&{WEEK}")["quiet"]) == (178, 160, 178, 124)
+    assert counts(slo(client, f"groupBy=group&{WEEK}")["g1"]) == (202, 182, 202, 148)
+
+
+# The summary's card reads its SLIs with their samples too: quiet's 100 requests an hour, none failed, over the 720
+# hours of the last 30 days: 72,000 requests, all good, in 720 hours of 720.
+def test_the_summary_gives_the_counts_behind_its_slo(client: TestClient) -> None:
+    summary = get_json(client, "/monitoring/applications/quiet/summary")["slo"]
+    availability = ("availabilityDenominator", "availabilityNumerator", "badRequests", "measuredHours", "expectedHours")
+    assert tuple(summary[k] for k in availability) == (72_000, 72_000, 0, 720, 720)
+    assert counts(summary) == (720, 702, 720, 666)

@@ -1813,15 +1813,24 @@ export interface components {
             applicationsBreached?: number | null;
             /** Availability */
             availability?: number | null;
-            /** Availabilitydenominator */
+            /**
+             * Availabilitydenominator
+             * @description Valid requests of the period: the availability's denominator; null without data.
+             */
             availabilityDenominator?: number | null;
-            /** Availabilitynumerator */
+            /**
+             * Availabilitynumerator
+             * @description Good requests (requests - errors): the availability's numerator; null without data.
+             */
             availabilityNumerator?: number | null;
             /** Availabilitystatus */
             availabilityStatus?: string | null;
             /** Availabilitytarget */
             availabilityTarget?: number | null;
-            /** Badrequests */
+            /**
+             * Badrequests
+             * @description Failed requests of the period, what the error budget is spent by; null without data.
+             */
             badRequests?: number | null;
             /**
              * Burnrate1H
@@ -1854,7 +1863,10 @@ export interface components {
             errorBudgetConsumed?: number | null;
             /** Errorbudgetremaining */
             errorBudgetRemaining?: number | null;
-            /** Expectedhours */
+            /**
+             * Expectedhours
+             * @description Hours in the period (for a rollup, of its applications that had traffic): coverage's denominator.
+             */
             expectedHours?: number | null;
             /**
              * Id
@@ -1866,6 +1878,11 @@ export interface components {
              * @description Hours with traffic and a p95 reported / hours in the period.
              */
             latencyCoverage?: number | null;
+            /**
+             * Latencymeasuredhours
+             * @description Hours with traffic and a p95 reported: the p95 latency SLI's denominator.
+             */
+            latencyMeasuredHours?: number | null;
             /**
              * Latencyp95Badhours
              * @description Hours whose p95 was over the threshold; null without a p95 measured.
@@ -1886,6 +1903,11 @@ export interface components {
              * @description 1 - the latency budget consumed (negative when overspent); null as it is.
              */
             latencyP95BudgetRemaining?: number | null;
+            /**
+             * Latencyp95Goodhours
+             * @description Of those hours, the ones whose p95 met the threshold: the p95 latency SLI's numerator.
+             */
+            latencyP95GoodHours?: number | null;
             /** Latencyp95Sli */
             latencyP95Sli?: number | null;
             /** Latencyp95Status */
@@ -1920,6 +1942,16 @@ export interface components {
              * @description Hours with traffic and a p99 reported / hours in the period.
              */
             latencyP99Coverage?: number | null;
+            /**
+             * Latencyp99Goodhours
+             * @description Of those hours, the ones whose p99 met the threshold: the p99 latency SLI's numerator.
+             */
+            latencyP99GoodHours?: number | null;
+            /**
+             * Latencyp99Measuredhours
+             * @description Hours with traffic and a p99 reported: the p99 latency SLI's denominator.
+             */
+            latencyP99MeasuredHours?: number | null;
             /** Latencyp99Sli */
             latencyP99Sli?: number | null;
             /** Latencyp99Status */
@@ -1939,17 +1971,35 @@ export interface components {
              * @description Target of the p95 SLI: the application's; for a rollup, its applications' targets weighted by their hours with a p95 measured.
              */
             latencyTarget?: number | null;
-            /** Measuredhours */
+            /**
+             * Measuredhours
+             * @description Hours with traffic: the hours the availability was measured over.
+             */
             measuredHours?: number | null;
         };
         /** SloStatus */
         SloStatus: {
             /** Availability */
             availability?: number | null;
+            /**
+             * Availabilitydenominator
+             * @description Valid requests of the period: the availability's denominator; null without data.
+             */
+            availabilityDenominator?: number | null;
+            /**
+             * Availabilitynumerator
+             * @description Good requests (requests - errors): the availability's numerator; null without data.
+             */
+            availabilityNumerator?: number | null;
             /** Availabilitystatus */
             availabilityStatus?: string | null;
             /** Availabilitytarget */
             availabilityTarget?: number | null;
+            /**
+             * Badrequests
+             * @description Failed requests of the period, what the error budget is spent by; null without data.
+             */
+            badRequests?: number | null;
             /** Burnrate1H */
             burnRate1H?: number | null;
             /**
@@ -1966,10 +2016,20 @@ export interface components {
             /** Errorbudgetremaining */
             errorBudgetRemaining?: number | null;
             /**
+             * Expectedhours
+             * @description Hours in the period (for a rollup, of its applications that had traffic): coverage's denominator.
+             */
+            expectedHours?: number | null;
+            /**
              * Latencycoverage
              * @description Hours with traffic and a p95 reported / hours in the period.
              */
             latencyCoverage?: number | null;
+            /**
+             * Latencymeasuredhours
+             * @description Hours with traffic and a p95 reported: the p95 latency SLI's denominator.
+             */
+            latencyMeasuredHours?: number | null;
             /**
              * Latencyp95Budgetconsumed
              * @description Bad hours (that percentile over its threshold) / the bad hours allowed (1 = all of it; for a rollup, the sums'); null without an hour measured or under a 100 % target, which allows none. Given whatever the coverage, as the availability's budget is: the status says 'insufficient data' beside it.
@@ -1980,6 +2040,11 @@ export interface components {
              * @description 1 - the latency budget consumed (negative when overspent); null as it is.
              */
             latencyP95BudgetRemaining?: number | null;
+            /**
+             * Latencyp95Goodhours
+             * @description Of those hours, the ones whose p95 met the threshold: the p95 latency SLI's numerator.
+             */
+            latencyP95GoodHours?: number | null;
             /** Latencyp95Sli */
             latencyP95Sli?: number | null;
             /** Latencyp95Status */
@@ -2004,6 +2069,16 @@ export interface components {
              * @description Hours with traffic and a p99 reported / hours in the period.
              */
             latencyP99Coverage?: number | null;
+            /**
+             * Latencyp99Goodhours
+             * @description Of those hours, the ones whose p99 met the threshold: the p99 latency SLI's numerator.
+             */
+            latencyP99GoodHours?: number | null;
+            /**
+             * Latencyp99Measuredhours
+             * @description Hours with traffic and a p99 reported: the p99 latency SLI's denominator.
+             */
+            latencyP99MeasuredHours?: number | null;
             /** Latencyp99Sli */
             latencyP99Sli?: number | null;
             /** Latencyp99Status */
@@ -2023,6 +2098,11 @@ export interface components {
              * @description Target of the p95 SLI: the application's.
              */
             latencyTarget?: number | null;
+            /**
+             * Measuredhours
+             * @description Hours with traffic: the hours the availability was measured over.
+             */
+            measuredHours?: number | null;
             /** Period */
             period: string;
             /** Periodend */
