@@ -11,7 +11,8 @@
 -- does, the part at its start too short for a whole one being a block of its own; days_with_deployments,
 -- weeks_with_deployments and months_with_deployments are the blocks holding at least one successful deployment.
 -- A scope's blocks are those any of its applications deployed in.
--- change lead time = median and p90 of mv_lead_times.lead_time_hours for requests deployed in the period.
+-- change lead time = median and p90 of mv_lead_times.lead_time_hours for requests deployed in the period (from
+-- deployments_from, as every deployment metric).
 -- change failure rate = change failures / deployment attempts (successful + failed) in the period.
 -- failed deployment recovery time = median hours from a change failure's deployment to its recovery,
 -- over the change failures of the period that recovered (recoveries; recovered counts too those recovered by an
@@ -138,7 +139,7 @@ lead_times as (
     from (
         select l.*, p.period
         from mv_lead_times as l
-        inner join stg_periods as p on l.deployed_at >= p.period_start and l.deployed_at < p.period_end
+        inner join stg_periods as p on l.deployed_at >= p.deployments_from and l.deployed_at < p.period_end
     ) as l
     inner join stg_dora_scopes as s on s.app_id = l.app_id and s.environment = l.environment
     group by s.level, s.level_id, s.environment, l.period

@@ -543,6 +543,24 @@ def test_a_lake_younger_than_the_period_counts_deployments_over_the_days_it_read
     assert [quarter[s] for s in states] == ["insufficient data"] * 4
 
 
+def test_a_lake_younger_than_the_period_counts_lead_times_from_the_day_it_read_deployments(tmp_path: Path) -> None:
+    """Lead time is a deployment metric: it counts the requests deployed from deployments_from on, as the frequency and
+    the failure rate beside it do. The deploy ingest first read from 10 November 10:00; shop's requests shipped on the
+    1st (merged 10:00, deployed 12:00: 2 h, a sync ArgoCD's history still listed), the 18th (06:00 to 08:30: 2.5 h)
+    and the 19th (06:00 to 10:00: 4 h). Over the last 30 days and this month the lake counts the last two: median
+    (2.5 + 4) / 2 = 3.25 h, p90 2.5 + 0.9 x 1.5 = 3.85 h, of 2."""
+    lake, settings = estate_lake(tmp_path)
+    FirstReads(lake).record("deploys", "deployment_events", t(10, 10), run_id="first-run")
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        for period in ("last_30d", "month"):
+            shop = dora(built, "shop", period=period)
+            assert shop["deployments_from"] == t(10, 10)
+            assert (shop["lead_time_sample"], shop["lead_time_state"]) == (2, "ok"), period
+            assert shop["lead_time_median_hours"] == pytest.approx(3.25)
+            assert shop["lead_time_p90_hours"] == pytest.approx(3.85)
+
+
 def test_a_failure_by_its_change_and_an_incident_is_not_recovered_until_a_deployment_follows(tmp_path: Path) -> None:
     """quiet-prod's Q1 succeeded on the 10th at 12:00; CHG3, covering it, closed unsuccessful, and INC9, caused by
     CHG3, opened at 13:00 and was restored at 15:00. No deployment follows Q1: restoring the incident does not
