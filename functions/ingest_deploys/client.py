@@ -61,6 +61,20 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
+def _read_again(records: list[Any], seen: set[int]) -> bool:
+    """Whether a record of this page was already read in this read of the listing, its id added to `seen`. Its id
+    is its key (a deployment's, a pipeline's, a merge request's); an entry without an integer id is no record the
+    parsers keep (they set it aside), so it tells nothing."""
+    again = False
+    for record in records:
+        key = record.get("id") if isinstance(record, dict) else None
+        if isinstance(key, bool) or not isinstance(key, int):
+            continue
+        again = again or key in seen
+        seen.add(key)
+    return again
+
+
 class GitLabClient(SourceClient):
     source = "gitlab"
     credential_settings = "ROSETTA_GITLAB_TOKEN"
@@ -87,22 +101,28 @@ class GitLabClient(SourceClient):
         return left_out + ", whose people's names and e-mail addresses cannot be taken out>"
 
     def _updated_listing(self, path: str, params: dict[str, Any], dataset: str) -> Iterator[ApiResponse]:
-        """Offset pages of what was updated in the window, by update time. A record updated while it is paged leaves
-        the window (its new time is past `updated_before`): the ones after it slide back one place, and the first
-        of the next page is never read. GitLab counts the listing on every page (x-total, up to 10,000 records):
-        when the count falls during a read, the listing is read again (rows read twice are merged on their key).
-        A read that kept its count yet holds fewer records (a page lost, an x-next-page missing) is set aside as a
-        reject of `dataset`, naming both figures."""
+        """Offset pages of what was updated in the window, by update time. A record updated while it is paged moves:
+        the ones after its old place slide back one place, and the first of the next page is never read. It moves
+        out of the window (its new time is past `updated_before`), which GitLab's count shows (x-total, on every
+        page, up to 10,000 records: it falls), or to the end of the order when the window ends later than GitLab's
+        now (`--until` tomorrow, a clock behind the collector's), where the count stays and the record comes back
+        in the same read under an id already read. Either way the listing is read again (rows read twice are merged
+        on their key, the latest update winning). A read that kept its count yet holds fewer records (a page lost,
+        an x-next-page missing) is set aside as a reject of `dataset`, naming both figures."""
         for _ in range(MAX_READS):
             counts: list[int] = []
             read = 0
+            seen: set[int] = set()
+            came_back = False
             for response in self._listing(path, params):
                 yield response
                 read += len(response.body)
+                came_back = _read_again(response.body, seen) or came_back
                 total = (response.headers.get("x-total") or "").strip()
                 if total.isascii() and total.isdigit():
                     counts.append(int(total))
-            if not counts or min(counts) >= counts[0]:
+            fell = bool(counts) and min(counts) < counts[0]
+            if not fell and not came_back:
                 if counts and read < min(counts):
                     reason = f"the listing announced {min(counts)} records (x-total) and {read} were read"
                     self.counters.set_aside.append(SetAside(f"GET {path}", reason, "", dataset))
@@ -110,7 +130,8 @@ class GitLabClient(SourceClient):
             self.rereads += 1
         raise SourceUnavailable(
             self.source,
-            f"{path}: records kept leaving the window while being paged ({MAX_READS} reads); run again later",
+            f"{path}: records kept leaving the window or moving in it while being paged ({MAX_READS} reads); "
+            "run again later",
         )
 
     def deployments(self, project_id: int, since: datetime, until: datetime, per_page: int) -> Iterator[ApiResponse]:
