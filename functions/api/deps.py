@@ -8,7 +8,7 @@ import difflib
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -282,14 +282,6 @@ SummaryMartDep = Annotated[Mart, Depends(get_summary_mart)]
 HISTORIZED_CACHE = "private, max-age=60"
 
 
-class NotModified(Exception):
-    """The caller holds the current answer: a 304 with these headers."""
-
-    def __init__(self, headers: dict[str, str]) -> None:
-        super().__init__("not modified")
-        self.headers = headers
-
-
 def code_version(*folders: Path) -> str:
     """A digest of the code under `folders` (its .py and .sql files): a release that changes an answer of the same
     build changes it."""
@@ -318,28 +310,50 @@ def copy_etag(snap: Snapshot, directory: Directory | None = None) -> str:
 
 def _held(if_none_match: str | None, etag: str) -> bool:
     """Whether If-None-Match names the ETag, compared weakly (RFC 9110 13.1.2). Not `*`, which a cache never sends
-    on a GET: checked before the route looks the entity up, it would answer 304 for an unknown one."""
+    on a GET: a cache sends back the ETag of the answer it holds."""
     if not if_none_match:
         return False
     return etag.removeprefix("W/") in {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
 
 
-def historized(request: Request, response: Response, snap: SnapshotDep, directory: DirectoryDep) -> None:
-    """For a route answered from the mart alone (after the caller's checks): the caching headers, or a 304 when the
-    caller already holds the answer of the copy and mapping the request took. An error raised later gets no-store
+def historized(response: Response, snap: SnapshotDep, directory: DirectoryDep) -> None:
+    """For a route answered from the mart alone: the caching headers of the copy and mapping the request took. Its
+    route class (RevalidatedRoute) answers 304 when the caller holds that ETag; an error raised later gets no-store
     instead."""
     if not snap.build:
         return  # nothing built: the route answers 503
-    headers = {"Cache-Control": HISTORIZED_CACHE, "ETag": copy_etag(snap, directory)}
-    if _held(request.headers.get("if-none-match"), headers["ETag"]):
-        raise NotModified(headers)
-    response.headers.update(headers)
+    response.headers.update({"Cache-Control": HISTORIZED_CACHE, "ETag": copy_etag(snap, directory)})
 
 
 def historized_unless_live(request: Request, response: Response, snap: SnapshotDep, directory: DirectoryDep) -> None:
     """`historized` for the deployments, whose live mode reads the sources now (no-store)."""
     if request.query_params.get("mode") != "live":
-        historized(request, response, snap, directory)
+        historized(response, snap, directory)
+
+
+class RevalidatedRoute(APIRoute):
+    """A route whose 200 the caller's cache revalidates: a 304 without the body when If-None-Match names the ETag the
+    answer carries (deps.historized). Decided once the route has answered 200: the ETag names the serving copy, the
+    same for every URL, so a request the route refuses (a parameter, an unknown entity, a cursor) gets its problem
+    whatever ETag it sends."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def revalidated(request: Request) -> Response:
+            response = await handle(request)
+            etag = response.headers.get("etag")
+            if response.status_code != 200 or not etag or not _held(request.headers.get("if-none-match"), etag):
+                return response
+            return Response(status_code=304, headers={"ETag": etag, "Cache-Control": response.headers["cache-control"]})
+
+        return revalidated
+
+
+# The OpenAPI entry of a historized route's 304 (RevalidatedRoute).
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified: If-None-Match names this answer's ETag (no body)"}
+}
 
 
 def anchor(mart: Mart) -> datetime:

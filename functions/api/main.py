@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from functions.api import mart, problems
 from functions.api.batch import Trigger
-from functions.api.deps import Context, NotModified, caller_refused
+from functions.api.deps import Context, caller_refused
 from functions.api.gateway import request_event
 from functions.api.live import LiveSources
 from functions.api.mart import ServingMart
@@ -107,10 +107,6 @@ def create_app(
     app.add_middleware(HeadAsGet)
     app.add_middleware(NoStoreByDefault)
     app.add_middleware(StoreCallsEndInTime)
-
-    @app.exception_handler(NotModified)
-    async def _not_modified(request: Request, exc: NotModified) -> Response:
-        return Response(status_code=304, headers=exc.headers)
 
     @app.get("/monitoring/health", response_model=Health, tags=["health"], summary="Liveness (no credential)")
     def health() -> Health:

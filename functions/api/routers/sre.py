@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from functions.api import periods, queries
 from functions.api.deps import (
     MAX_LIMIT,
+    NOT_MODIFIED,
     ContextDep,
     CursorParam,
     Digits,
@@ -17,6 +18,7 @@ from functions.api.deps import (
     Limit,
     Mart,
     MartDep,
+    RevalidatedRoute,
     ToParam,
     anchor,
     build_cursor,
@@ -47,9 +49,10 @@ from lakehouse.aggregates.build import CHANGES, DEPLOYMENT_EVENTS, INCIDENTS, TA
 router = APIRouter(
     prefix="/monitoring",
     tags=["sre"],
-    responses=problem_responses(401, 403, 422, 503),
-    # Every report is the mart's alone: cacheable, once the caller and the parameters are checked.
+    responses=problem_responses(401, 403, 422, 503) | NOT_MODIFIED,
+    # Every report is the mart's alone: cacheable, and a 304 once it answers 200 (RevalidatedRoute).
     dependencies=[Depends(reader), Depends(one_value_each), Depends(no_misnamed_parameters), Depends(historized)],
+    route_class=RevalidatedRoute,
 )
 
 GroupBy = Annotated[Literal["app", "team", "group", "domain"], Query(alias="groupBy")]

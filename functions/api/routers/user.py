@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from functions.api import kibana, periods, queries
 from functions.api.deps import (
+    NOT_MODIFIED,
     ContextDep,
     CursorParam,
     Environment,
@@ -18,6 +19,7 @@ from functions.api.deps import (
     Limit,
     Mart,
     MartDep,
+    RevalidatedRoute,
     SummaryMartDep,
     ToParam,
     anchor,
@@ -64,6 +66,8 @@ router = APIRouter(
     responses=problem_responses(401, 403, 404, 422, 503),
     # Checked after the credential: a caller without one gets its 401 whatever the query holds.
     dependencies=[Depends(reader), Depends(one_value_each), Depends(no_misnamed_parameters)],
+    # The historized routes' 200 is revalidated by its ETag.
+    route_class=RevalidatedRoute,
 )
 
 PeriodParam = Annotated[str | None, periods.period_parameter(periods.NAMED_PERIODS)]
@@ -100,6 +104,7 @@ def _period(
     "/overview",
     response_model=Overview,
     summary="Global health, top risks and daily trends",
+    responses=NOT_MODIFIED,
     dependencies=[Depends(historized)],
 )
 def overview(
@@ -652,6 +657,7 @@ TimeRange = Annotated[str | None, Query(alias="timeRange", max_length=40, descri
     "/applications/{app_id:path}/summary",
     response_model=Summary,
     summary="Application summary",
+    responses=NOT_MODIFIED,
     dependencies=[Depends(historized)],
 )
 def app_summary(mart: SummaryMartDep, app_id: AppId, environment: Environment = None) -> Summary:
@@ -662,6 +668,7 @@ def app_summary(mart: SummaryMartDep, app_id: AppId, environment: Environment = 
     "/applications/{app_id:path}/timeseries",
     response_model=Timeseries,
     summary="Application series",
+    responses=NOT_MODIFIED,
     dependencies=[Depends(historized)],
 )
 def app_timeseries(
@@ -681,7 +688,7 @@ def app_timeseries(
     "/applications/{app_id:path}/incidents",
     response_model=IncidentList,
     summary="Application incidents",
-    responses=problem_responses(409),
+    responses=problem_responses(409) | NOT_MODIFIED,
     dependencies=[Depends(historized)],
 )
 def app_incidents(
@@ -703,7 +710,7 @@ def app_incidents(
     "/applications/{app_id:path}/changes",
     response_model=ChangeList,
     summary="Application changes",
-    responses=problem_responses(409),
+    responses=problem_responses(409) | NOT_MODIFIED,
     dependencies=[Depends(historized)],
 )
 def app_changes(
@@ -725,7 +732,7 @@ def app_changes(
     "/applications/{app_id:path}/deployments",
     response_model=DeploymentList,
     summary="Application deployments",
-    responses=problem_responses(409),
+    responses=problem_responses(409) | NOT_MODIFIED,
     dependencies=[Depends(historized_unless_live)],
 )
 def app_deployments(
@@ -760,6 +767,7 @@ def app_logs_link(
     "/components/{component_id:path}/summary",
     response_model=Summary,
     summary="Component summary",
+    responses=NOT_MODIFIED,
     dependencies=[Depends(historized)],
 )
 def component_summary(mart: SummaryMartDep, component_id: ComponentId, environment: Environment = None) -> Summary:
@@ -770,6 +778,7 @@ def component_summary(mart: SummaryMartDep, component_id: ComponentId, environme
     "/components/{component_id:path}/timeseries",
     response_model=Timeseries,
     summary="Component series",
+    responses=NOT_MODIFIED,
     dependencies=[Depends(historized)],
 )
 def component_timeseries(
@@ -789,7 +798,7 @@ def component_timeseries(
     "/components/{component_id:path}/incidents",
     response_model=IncidentList,
     summary="Component incidents",
-    responses=problem_responses(409),
+    responses=problem_responses(409) | NOT_MODIFIED,
     dependencies=[Depends(historized)],
 )
 def component_incidents(
@@ -812,7 +821,7 @@ def component_incidents(
     "/components/{component_id:path}/changes",
     response_model=ChangeList,
     summary="Component changes",
-    responses=problem_responses(409),
+    responses=problem_responses(409) | NOT_MODIFIED,
     dependencies=[Depends(historized)],
 )
 def component_changes(
@@ -835,7 +844,7 @@ def component_changes(
     "/components/{component_id:path}/deployments",
     response_model=DeploymentList,
     summary="Component deploys",
-    responses=problem_responses(409),
+    responses=problem_responses(409) | NOT_MODIFIED,
     dependencies=[Depends(historized_unless_live)],
 )
 def component_deployments(

@@ -2997,6 +2997,13 @@ export interface operations {
                     "application/json": components["schemas"]["ChangeList"];
                 };
             };
+            /** @description Not modified: If-None-Match names this answer's ETag (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Problem details */
             401: {
                 headers: {
@@ -3093,6 +3100,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["DeploymentList"];
                 };
+            };
+            /** @description Not modified: If-None-Match names this answer's ETag (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Problem details */
             401: {
@@ -3191,6 +3205,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["IncidentList"];
                 };
+            };
+            /** @description Not modified: If-None-Match names this answer's ETag (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Problem details */
             401: {
@@ -3360,6 +3381,13 @@ export interface operations {
                     "application/json": components["schemas"]["Summary"];
                 };
             };
+            /** @description Not modified: If-None-Match names this answer's ETag (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Problem details */
             401: {
                 headers: {
@@ -3442,6 +3470,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Timeseries"];
                 };
+            };
+            /** @description Not modified: If-None-Match names this answer's ETag (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Problem details */
             401: {
@@ -3530,6 +3565,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ChangeList"];
                 };
+            };
+            /** @description Not modified: If-None-Match names this answer's ETag (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Problem details */
             401: {
@@ -3628,6 +3670,13 @@ export interface operations {
                     "application/json": components["schemas"]["DeploymentList"];
                 };
             };
+            /** @description Not modified: If-None-Match names this answer's ETag (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Problem details */
             401: {
                 headers: {
@@ -3725,6 +3774,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["IncidentList"];
                 };
+            };
+            /** @description Not modified: If-None-Match names this answer's ETag (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Problem details */
             401: {
@@ -3894,6 +3950,13 @@ export interface operations {
                     "application/json": components["schemas"]["Summary"];
                 };
             };
+            /** @description Not modified: If-None-Match names this answer's ETag (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Problem details */
             401: {
                 headers: {
@@ -3976,6 +4039,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Timeseries"];
                 };
+            };
+            /** @description Not modified: If-None-Match names this answer's ETag (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Problem details */
             401: {
@@ -4089,6 +4159,13 @@ export interface operations {
                     "application/json": components["schemas"]["ChangesReport"];
                 };
             };
+            /** @description Not modified: If-None-Match names this answer's ETag (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Problem details */
             401: {
                 headers: {
@@ -4194,6 +4271,13 @@ export interface operations {
                     "application/json": components["schemas"]["DoraReport"];
                 };
             };
+            /** @description Not modified: If-None-Match names this answer's ETag (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Problem details */
             401: {
                 headers: {
@@ -4295,6 +4379,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["IncidentsReport"];
                 };
+            };
+            /** @description Not modified: If-None-Match names this answer's ETag (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Problem details */
             401: {
@@ -4398,6 +4489,13 @@ export interface operations {
                     "application/json": components["schemas"]["SloReport"];
                 };
             };
+            /** @description Not modified: If-None-Match names this answer's ETag (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Problem details */
             401: {
                 headers: {
@@ -4486,6 +4584,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Overview"];
                 };
+            };
+            /** @description Not modified: If-None-Match names this answer's ETag (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Problem details */
             401: {
@@ -4580,6 +4685,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["RiskReport"];
                 };
+            };
+            /** @description Not modified: If-None-Match names this answer's ETag (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Problem details */
             401: {
