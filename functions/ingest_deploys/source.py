@@ -76,11 +76,13 @@ def default_datasets(settings: IngestSettings) -> tuple[str, ...]:
 def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: tuple[str, ...]) -> SourcePlan:
     entries = current_entries(lake)
     plan = SourcePlan(SOURCE, FUNCTION, [])
+    # One run's request budget, shared by both tools' clients.
+    options = settings.client_options()
     argo = [d for d in parse.ARGOCD_DATASETS if d in datasets]
     if argo:
         settings.require("argocd_url", "argocd_token")
         assert settings.argocd_url and settings.argocd_token
-        argocd = ArgoCDClient(settings.argocd_url, settings.argocd_token, **settings.client_options())
+        argocd = ArgoCDClient(settings.argocd_url, settings.argocd_token, **options)
         plan.clients.append(argocd)
         apps = argocd_apps(entries)
 
@@ -107,7 +109,7 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
     if wanted_gitlab:
         settings.require("gitlab_url", "gitlab_token")
         assert settings.gitlab_url and settings.gitlab_token
-        gitlab = GitLabClient(settings.gitlab_url, settings.gitlab_token, **settings.client_options())
+        gitlab = GitLabClient(settings.gitlab_url, settings.gitlab_token, **options)
         plan.clients.append(gitlab)
         environments: dict[int, set[str]] = {}
         # Projects the mapping names by path: asked of GitLab once per run, their answers recorded (see
