@@ -377,20 +377,24 @@ def risk_top(
     cursor: CursorParam = None,
     environment: Environment = None,
     min_requests: Annotated[
-        int,
+        int | None,
         Query(
             alias="minRequests",
             ge=0,
-            description="metric=error_rate: applications with fewer requests in the period are left out, since a "
-            "handful of requests gives a rate that says nothing (one failed request of one is 100 %).",
+            description=f"metric=error_rate only (default {queries.MIN_RANKED_REQUESTS}): applications with fewer "
+            "requests in the period are left out, since a handful of requests gives a rate that says nothing (one "
+            "failed request of one is 100 %).",
         ),
         Digits,
-    ] = queries.MIN_RANKED_REQUESTS,
+    ] = None,
 ) -> RiskReport:
     environment = mart.directory.resolve_environment(environment)
     p = periods.resolve(period, start, end, anchor=anchor(mart), default="last_7d", max_days=ctx.api.max_period_days)
-    # The least traffic matters to a rate only: a ranking by incident count keeps every application.
-    floor = min_requests if metric == "error_rate" else None
+    # The least traffic matters to a rate only: a ranking by incident count keeps every application, and a floor
+    # given with it would be ignored, the answer looking like the one asked for.
+    if metric != "error_rate" and min_requests is not None:
+        raise invalid("minRequests", f"minRequests applies to metric=error_rate only, not metric={metric}")
+    floor = (queries.MIN_RANKED_REQUESTS if min_requests is None else min_requests) if metric == "error_rate" else None
     if metric in ("risk", "burn_rate"):
         if p.name != "last_7d":
             # A from/to range is named as given, so the caller sees which parameter to drop.

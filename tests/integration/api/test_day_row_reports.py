@@ -108,6 +108,11 @@ def test_an_error_rate_ranking_leaves_out_applications_with_too_little_traffic(c
     assert {r["appId"] for r in incidents["items"]} == {"shop", "tiny"} and incidents["minRequests"] is None
     response = client.get(ranking + "&minRequests=-1", headers=READER)
     assert response.status_code == 422 and response.headers["content-type"] == "application/problem+json"
+    # Given with another metric, the floor would be ignored and the answer look like the one asked for: a 422.
+    for metric in ("incidents", "risk", "burn_rate"):
+        response = client.get(f"/monitoring/risk/top?metric={metric}&minRequests=1", headers=READER)
+        assert response.status_code == 422, (metric, response.text[:200])
+        assert [e["parameter"] for e in response.json()["errors"]] == ["minRequests"]
 
 
 def test_an_slo_over_a_range_carries_states_and_coverage_as_a_named_period_does(client: TestClient) -> None:

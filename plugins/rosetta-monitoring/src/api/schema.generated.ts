@@ -4660,8 +4660,8 @@ export interface operations {
                 cursor?: string | null;
                 /** @description Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
                 environment?: string | null;
-                /** @description metric=error_rate: applications with fewer requests in the period are left out, since a handful of requests gives a rate that says nothing (one failed request of one is 100 %). */
-                minRequests?: number;
+                /** @description metric=error_rate only (default 100): applications with fewer requests in the period are left out, since a handful of requests gives a rate that says nothing (one failed request of one is 100 %). */
+                minRequests?: number | null;
                 /** @description Only the rows holding an application of this team (its id in the mapping): with groupBy, each row whole, as without it. */
                 team?: string | null;
                 /** @description Only the rows holding an application of this group (its id in the mapping): with groupBy, each row whole, as without it. */
