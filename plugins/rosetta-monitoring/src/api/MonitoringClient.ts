@@ -14,10 +14,13 @@ const MAX_PAGES = 20;
 /**
  * A 503 with Retry-After asks to be asked again (the API's mart copy still loading, a new build landing): the client
  * waits and asks again, MAX_RETRIES times at most and for waits of MAX_RETRY_AFTER_S at most; past them the widget
- * shows the error.
+ * shows the error. Not a 503 "No data yet" (NOT_BUILT_TITLE) before the first build: see notBuiltYet.
  */
 const MAX_RETRIES = 3;
 const MAX_RETRY_AFTER_S = 30;
+
+/** The title of the API's problem before any build (its type is about:blank: the title is what names it). */
+const NOT_BUILT_TITLE = 'No data yet';
 
 /**
  * A cursor is refused with a 409 once a new build is served: the rows read so far may have moved, so the list is
@@ -162,7 +165,7 @@ export class MonitoringClient implements MonitoringApi {
     let response = await this.send(url, fresh);
     for (let retries = 0; retries < MAX_RETRIES; retries++) {
       const wait = retryAfterOf(response);
-      if (wait === undefined) break;
+      if (wait === undefined || (await notBuiltYet(response))) break;
       await response.text();
       await new Promise(resolve => setTimeout(resolve, wait * 1000));
       response = await this.send(url, fresh);
@@ -206,6 +209,22 @@ function retryAfterOf(response: Response): number | undefined {
   if (!said || !/^\d+$/.test(said)) return undefined;
   const seconds = Number(said);
   return seconds <= MAX_RETRY_AFTER_S ? seconds : undefined;
+}
+
+/**
+ * Whether a 503 says that no build has come yet. Its Retry-After is only when the API next looks for one, and the first
+ * build may be hours away: asked again, every widget spun for a minute and a half before its "No data yet".
+ */
+async function notBuiltYet(response: Response): Promise<boolean> {
+  const type = response.headers.get('content-type') ?? '';
+  if (response.status !== 503 || !type.startsWith('application/problem+json')) return false;
+  try {
+    // A copy: the answer's own body is still to be read, as the error the widget shows.
+    const problem = await response.clone().json();
+    return problem?.title === NOT_BUILT_TITLE;
+  } catch {
+    return false;
+  }
 }
 
 function entityPath(entity: MonitoredEntity): string {

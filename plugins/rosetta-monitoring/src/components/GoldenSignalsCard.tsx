@@ -4,7 +4,7 @@ import type { MonitoredEntity, Period, Timeseries } from '../api/types';
 import { useMonitoringData } from './common/useMonitoringData';
 import { Widget } from './common/WidgetState';
 import { count, ms, NONE, percent, periodLabel, when } from './common/format';
-import { LOG_SOURCES, SIGNAL_SOURCES } from './common/sources';
+import { SIGNAL_SOURCES } from './common/sources';
 
 /** A signal's series over the period, by metric: its values, or its points. */
 type Series = (metric: string) => number[];
@@ -94,7 +94,8 @@ export function GoldenSignalsCard({ entity, period }: { entity: MonitoredEntity;
       state={state}
       isEmpty={all => all.every(series => values(series).length === 0)}
       freshness={all => all[0]?.freshness}
-      sources={[...SIGNAL_SOURCES, ...LOG_SOURCES]}
+      // Its series, errors included, are all Dynatrace's: it shows no log count, so no lag of Elasticsearch's is its.
+      sources={SIGNAL_SOURCES}
     >
       {all => {
         const points: Points = metric => all[METRICS.indexOf(metric)].points;

@@ -357,6 +357,19 @@ describe('TeamCard', () => {
     expect(await screen.findByText("Info: Only the 100 riskiest of the domain's 137 applications are shown")).toBeInTheDocument();
   });
 
+  // The card has no period nor grouping to narrow: the ranking's own notice is the only one of the rows left out.
+  it('says the ranking is cut once, with no advice to narrow a period or grouping it lacks', async () => {
+    const dora = levelDora('domain', 'commerce');
+    answerAt('domain', 'commerce', { risks: hundredRisks(137), slo: commerceSlo(137), dora });
+    await renderWithApi(<TeamCard />, commerce);
+    expect(await screen.findByText('App 100')).toBeInTheDocument();
+    expect(await screen.findByText('99.812% · met')).toBeInTheDocument();
+    expect(screen.getAllByText(/Only the/).map(notice => notice.textContent)).toEqual([
+      "Info: Only the 100 riskiest of the domain's 137 applications are shown",
+    ]);
+    expect(screen.queryByText(/narrow the period or the grouping/)).not.toBeInTheDocument();
+  });
+
   it('says nothing is left out when the domain holds exactly the 100 applications ranked', async () => {
     answerAt('domain', 'commerce', { risks: hundredRisks(100), slo: commerceSlo(100), dora: levelDora('domain', 'commerce') });
     await renderWithApi(<TeamCard />, commerce);

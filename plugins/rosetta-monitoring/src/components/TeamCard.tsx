@@ -169,7 +169,9 @@ function LevelCard({ level, id, environment, period, entity }: LevelCardProps) {
                 />
               </Announced>
             ) : (
-              <WidgetBody state={risks} what="applications" isEmpty={r => r.items.length === 0}>
+              // The ranking says itself how much it leaves out: the generic notice's advice (narrow the period or the
+              // grouping) is none the card can follow.
+              <WidgetBody state={risks} what="applications" isEmpty={r => r.items.length === 0} saysItsCut>
                 {r => (
                   <>
                     <RankingCut shown={r.items.length} total={r.page.total} level={level} />

@@ -37,8 +37,33 @@ type TrendDay = Overview['trend'][number];
 /** A trend's days, first to last, as its chart's name says them. */
 const trendDays = (trend: TrendDay[]) => `${trend[0].day} to ${trend[trend.length - 1].day}`;
 
-/** What a day-by-day count adds up to; a day without one (its source not read yet) adds nothing. */
-const total = (trend: TrendDay[], key: 'deployments' | 'incidentsOpened') => trend.reduce((n, d) => n + (d[key] ?? 0), 0);
+/** The trend's day-by-day counts, as its chart's name says them. */
+const COUNTS = { deployments: 'deployments', incidentsOpened: 'incidents opened' } as const;
+type Count = keyof typeof COUNTS;
+
+/** What a count adds up to over the days it is known; unknown, not 0, when no day is (its source not read then). */
+function countTotal(trend: TrendDay[], key: Count): string {
+  const known = trend.map(d => d[key]).filter((v): v is number => typeof v === 'number');
+  return known.length ? `${known.reduce((a, b) => a + b, 0)} ${COUNTS[key]}` : `${COUNTS[key]} unknown`;
+}
+
+/** How many days a count is unknown on, when some are ('' when none is, or all are: its total says so). */
+function unknownDays(trend: TrendDay[], key: Count): string {
+  const unknown = trend.filter(d => typeof d[key] !== 'number').length;
+  return unknown > 0 && unknown < trend.length ? `${unknown} of ${trend.length} days unknown` : '';
+}
+
+/**
+ * The counts' totals with the days each is unknown on: a day its source was not read is no day without any, and a
+ * total over the others is not the whole period's. Said once when both counts miss as many days.
+ */
+function trendTotals(trend: TrendDay[]): string {
+  const keys: Count[] = ['deployments', 'incidentsOpened'];
+  const totals = keys.map(key => countTotal(trend, key));
+  const unknown = keys.map(key => unknownDays(trend, key));
+  if (unknown[0] === unknown[1]) return [...totals, ...(unknown[0] ? [unknown[0]] : [])].join(', ');
+  return totals.map((total, i) => (unknown[i] ? `${total} (${unknown[i]})` : total)).join(', ');
+}
 
 /** The day of the highest error rate, which a reader of the chart looks for first. */
 function highestErrorRate(trend: TrendDay[]): string {
@@ -114,7 +139,9 @@ export function DashboardPage() {
                 {/* Each chart is a keyboard stop (arrow keys move its tooltip): its name gives its days and figures. */}
                 <BarChart
                   data={o.trend}
-                  aria-label={`Deployments and incidents opened per day, ${trendDays(o.trend)}: ${total(o.trend, 'deployments')} deployments, ${total(o.trend, 'incidentsOpened')} incidents opened`}
+                  aria-label={
+                    `Deployments and incidents opened per day, ${trendDays(o.trend)}: ${trendTotals(o.trend)}`
+                  }
                 >
                   <CartesianGrid strokeDasharray="3 3" />
                   <XAxis dataKey="day" />

@@ -22,6 +22,8 @@ export interface WidgetProps<T> {
   deepLink?: { title: string; link: string };
   /** Where the widget is: an entity's page (its annotations choose the environment) or an estate page (its picker). */
   page?: 'entity' | 'estate';
+  /** The content says itself that its list is cut (the team card's ranking): no second, generic notice. */
+  saysItsCut?: boolean;
 }
 
 /**
@@ -71,7 +73,7 @@ export function Announced({ children }: { children: ReactNode }) {
 
 /** One dashboard widget: a card with its own loading, empty, error and stale states. */
 export function Widget<T>(props: WidgetProps<T>) {
-  const { title, state, what, isEmpty, unknown, freshness, sources, children, deepLink, page } = props;
+  const { title, state, what, isEmpty, unknown, freshness, sources, children, deepLink, page, saysItsCut } = props;
   return (
     <InfoCard title={title} deepLink={deepLink}>
       <WidgetBody
@@ -82,6 +84,7 @@ export function Widget<T>(props: WidgetProps<T>) {
         freshness={freshness}
         sources={sources}
         page={page}
+        saysItsCut={saysItsCut}
       >
         {children}
       </WidgetBody>
@@ -90,7 +93,7 @@ export function Widget<T>(props: WidgetProps<T>) {
 }
 
 export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>) {
-  const { state, what, isEmpty, unknown, freshness, sources, children, page = 'entity' } = props;
+  const { state, what, isEmpty, unknown, freshness, sources, children, page = 'entity', saysItsCut = false } = props;
   if (state.status === 'loading') {
     return (
       <Announced>
@@ -203,7 +206,7 @@ export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>)
   return (
     <>
       {fresh && <FreshnessNotices freshness={fresh} sources={sources} />}
-      <TruncatedNotice value={value} />
+      {!saysItsCut && <TruncatedNotice value={value} />}
       {children(value)}
     </>
   );

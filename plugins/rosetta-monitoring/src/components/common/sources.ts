@@ -4,7 +4,6 @@
  * widgets declare none: each row's cells say how far its own period's sources were read (DoraLevels).
  */
 export const SIGNAL_SOURCES = ['dynatrace/service_metrics_hourly'] as const;
-export const LOG_SOURCES = ['elasticsearch/log_counts_hourly'] as const;
 export const INCIDENT_SOURCES = ['servicenow/incidents', 'servicenow/task_slas'] as const;
 export const CHANGE_SOURCES = ['servicenow/changes'] as const;
 export const DEPLOYMENT_SOURCES = ['deploys/deployment_events'] as const;
