@@ -140,9 +140,15 @@ def _lake_options_in_environment(args: argparse.Namespace) -> Iterator[None]:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rosetta-monitoring", description=__doc__, epilog=EXIT_CODES)
-    parser.add_argument("--lake-url", help="s3://bucket/prefix or a folder (default: $ROSETTA_LAKE_URL, .rosetta/lake)")
     parser.add_argument(
-        "--s3-endpoint", help="S3 endpoint URL for MinIO or another store (default: $ROSETTA_S3_ENDPOINT_URL, AWS)"
+        "--lake-url",
+        type=_given,
+        help="s3://bucket/prefix or a folder (default: $ROSETTA_LAKE_URL, .rosetta/lake)",
+    )
+    parser.add_argument(
+        "--s3-endpoint",
+        type=_given,
+        help="S3 endpoint URL for MinIO or another store (default: $ROSETTA_S3_ENDPOINT_URL, AWS)",
     )
     sub = parser.add_subparsers(title="commands")
 
@@ -307,6 +313,15 @@ def _number(text: str, kind: Callable[[str], float], ok: Callable[[float], bool]
     if number is None or not ok(number):
         raise argparse.ArgumentTypeError(f"{text} is not {wanted}")
     return number
+
+
+def _given(text: str) -> str:
+    """A value that is there: an empty one (a command substitution that printed nothing, `--lake-url "$(terraform
+    output -raw lake_url)"` where the output cannot be read) would otherwise fall back to the default, and a
+    mapping be imported into a local folder rather than the lake meant."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty: give it a value, or leave the option out for the default")
+    return text
 
 
 def at_least_one(text: str) -> int:

@@ -144,3 +144,20 @@ def test_the_scheduler_refuses_a_setting_it_cannot_read_at_start(
     assert finished.stderr == (
         "error: ROSETTA_REQUEST_BUDGET: Input should be a valid integer, unable to parse string as an integer\n"
     )
+
+
+@pytest.mark.parametrize("option", ["--lake-url", "--s3-endpoint"])
+def test_an_empty_lake_option_is_refused_not_read_as_the_default(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, option: str
+) -> None:
+    """`--lake-url "$(terraform output -raw lake_url)"` where the output cannot be read gives an empty value. It was
+    read as no option: the mapping went into a local .rosetta/lake, exit 0, and the lake meant kept none, so every
+    scheduled run failed for want of one. It is exit 2 naming the option, and nothing is written."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ROSETTA_LAKE_URL", raising=False)
+    catalog = ROOT / "lakehouse" / "examples" / "mappings.yaml"
+    with pytest.raises(SystemExit) as exited:
+        main([option, "", "mappings", "import", str(catalog), "--actor", "me"])
+    assert exited.value.code == 2
+    assert f"argument {option}: is empty" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

@@ -799,7 +799,11 @@ def test_the_deployment_steps_import_a_mapping_before_the_schedules_run(
     assert section.index(commands[0]) < section.index("`schedules_enabled = true`")
     lake = f"s3://{s3_env.bucket}/deployed-{uuid.uuid4().hex[:8]}"
     example = Path(__file__).resolve().parents[3] / "lakehouse" / "examples" / "mappings.yaml"
-    given = {"$(terraform output -raw lake_url)": lake, "catalog-info.yaml": str(example), "$USER": "ops"}
+    given = {
+        "$(terraform -chdir=infra/terraform output -raw lake_url)": lake,
+        "catalog-info.yaml": str(example),
+        "$USER": "ops",
+    }
     words = [given.get(word, word) for word in shlex.split(commands[0])]
     assert words[0] == "rosetta-monitoring" and lake in words and str(example) in words
     code, out, err = run_cli(capsys, *words[1:])
