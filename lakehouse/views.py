@@ -38,6 +38,7 @@ HEADER = """-- Named views over a Rosetta Monitoring lake, for analysts using Du
 -- script again once it has some); `rosetta-monitoring views` prints this script for one lake, and
 -- `rosetta-monitoring query "<sql>"` runs a query over these views without the client.
 -- raw_* views keep every version a source gave; *_latest views keep the newest version of each record.
+-- The views read session variables: in a database file, run the script again in each session.
 """
 # How a run record's values read from its JSON: instants as their ISO text, cast to instants by the view.
 RUN_VALUE_TYPES = {str: "varchar", int: "bigint", float: "double", datetime: "varchar", list: "varchar[]"}
@@ -45,7 +46,8 @@ RUN_VALUE_TYPES = {str: "varchar", int: "bigint", float: "double", datetime: "va
 
 def render_views(lake: Lake | None = None) -> str:
     """The script; with a lake, paths are inlined and missing datasets become empty typed views."""
-    base = "getvariable('lake')" if lake is None else sql_literal(lake.url)
+    # A lake given with a trailing slash (`s3://bucket/lake/`) would glob `lake//raw/…`, which S3 holds nothing under.
+    base = "rtrim(getvariable('lake'), '/')" if lake is None else sql_literal(lake.url)
     parts = [HEADER]
     for dataset in sorted(REGISTRY.values(), key=lambda d: d.id):
         view = f"raw_{dataset.source}_{dataset.name}"

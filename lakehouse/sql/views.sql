@@ -12,141 +12,142 @@
 -- script again once it has some); `rosetta-monitoring views` prints this script for one lake, and
 -- `rosetta-monitoring query "<sql>"` runs a query over these views without the client.
 -- raw_* views keep every version a source gave; *_latest views keep the newest version of each record.
+-- The views read session variables: in a database file, run the script again in each session.
 
-set variable raw_argocd_app_status = case when exists (from glob(getvariable('lake') || '/raw/argocd/app_status/*/*.parquet'))
-    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/argocd/app_status/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+set variable raw_argocd_app_status = case when exists (from glob(rtrim(getvariable('lake'), '/') || '/raw/argocd/app_status/*/*.parquet'))
+    then 'select * from read_parquet(rtrim(getvariable(''lake''), ''/'') || ''/raw/argocd/app_status/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
     else 'select cast(null as varchar) as app_name, cast(null as varchar) as project, cast(null as varchar) as dest_server, cast(null as varchar) as dest_namespace, cast(null as varchar) as repo_url, cast(null as varchar) as target_revision, cast(null as varchar) as sync_status, cast(null as varchar) as sync_revision, cast(null as varchar) as health_status, cast(null as varchar) as operation_phase, cast(null as timestamptz) as operation_started_at, cast(null as timestamptz) as operation_finished_at, cast(null as varchar) as operation_message, cast(null as timestamptz) as reconciled_at, cast(null as timestamptz) as observed_at, cast(null as date) as day where false' end;
 create or replace view raw_argocd_app_status as
 from query(getvariable('raw_argocd_app_status'));
 
-set variable raw_argocd_deployment_history = case when exists (from glob(getvariable('lake') || '/raw/argocd/deployment_history/*/*.parquet'))
-    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/argocd/deployment_history/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+set variable raw_argocd_deployment_history = case when exists (from glob(rtrim(getvariable('lake'), '/') || '/raw/argocd/deployment_history/*/*.parquet'))
+    then 'select * from read_parquet(rtrim(getvariable(''lake''), ''/'') || ''/raw/argocd/deployment_history/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
     else 'select cast(null as varchar) as app_name, cast(null as bigint) as history_id, cast(null as varchar) as revision, cast(null as timestamptz) as deploy_started_at, cast(null as timestamptz) as deployed_at, cast(null as varchar) as initiated_by, cast(null as boolean) as automated, cast(null as varchar) as repo_url, cast(null as timestamptz) as app_created_at, cast(null as timestamptz) as read_at, cast(null as date) as day where false' end;
 create or replace view raw_argocd_deployment_history as
 from query(getvariable('raw_argocd_deployment_history'));
 
-set variable raw_argocd_rejects = case when exists (from glob(getvariable('lake') || '/raw/argocd/rejects/*/*.parquet'))
-    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/argocd/rejects/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+set variable raw_argocd_rejects = case when exists (from glob(rtrim(getvariable('lake'), '/') || '/raw/argocd/rejects/*/*.parquet'))
+    then 'select * from read_parquet(rtrim(getvariable(''lake''), ''/'') || ''/raw/argocd/rejects/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
     else 'select cast(null as varchar) as dataset, cast(null as varchar) as run_id, cast(null as varchar) as location, cast(null as varchar) as reason, cast(null as varchar) as raw_text, cast(null as timestamptz) as rejected_at, cast(null as date) as day where false' end;
 create or replace view raw_argocd_rejects as
 from query(getvariable('raw_argocd_rejects'));
 
-set variable raw_argocd_sync_operations = case when exists (from glob(getvariable('lake') || '/raw/argocd/sync_operations/*/*.parquet'))
-    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/argocd/sync_operations/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+set variable raw_argocd_sync_operations = case when exists (from glob(rtrim(getvariable('lake'), '/') || '/raw/argocd/sync_operations/*/*.parquet'))
+    then 'select * from read_parquet(rtrim(getvariable(''lake''), ''/'') || ''/raw/argocd/sync_operations/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
     else 'select cast(null as varchar) as app_name, cast(null as timestamptz) as started_at, cast(null as timestamptz) as finished_at, cast(null as varchar) as phase, cast(null as varchar) as revision, cast(null as varchar) as message, cast(null as varchar) as initiated_by, cast(null as boolean) as automated, cast(null as date) as day where false' end;
 create or replace view raw_argocd_sync_operations as
 from query(getvariable('raw_argocd_sync_operations'));
 
-set variable raw_deploys_deployment_events = case when exists (from glob(getvariable('lake') || '/raw/deploys/deployment_events/*/*.parquet'))
-    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/deploys/deployment_events/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+set variable raw_deploys_deployment_events = case when exists (from glob(rtrim(getvariable('lake'), '/') || '/raw/deploys/deployment_events/*/*.parquet'))
+    then 'select * from read_parquet(rtrim(getvariable(''lake''), ''/'') || ''/raw/deploys/deployment_events/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
     else 'select cast(null as varchar) as deployment_key, cast(null as varchar) as origin, cast(null as varchar) as source_ref, cast(null as varchar) as environment, cast(null as varchar) as revision, cast(null as timestamptz) as started_at, cast(null as timestamptz) as finished_at, cast(null as varchar) as status, cast(null as boolean) as is_rollback, cast(null as varchar) as initiated_by, cast(null as date) as day where false' end;
 create or replace view raw_deploys_deployment_events as
 from query(getvariable('raw_deploys_deployment_events'));
 
-set variable raw_dynatrace_entities = case when exists (from glob(getvariable('lake') || '/raw/dynatrace/entities/*/*.parquet'))
-    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/dynatrace/entities/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+set variable raw_dynatrace_entities = case when exists (from glob(rtrim(getvariable('lake'), '/') || '/raw/dynatrace/entities/*/*.parquet'))
+    then 'select * from read_parquet(rtrim(getvariable(''lake''), ''/'') || ''/raw/dynatrace/entities/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
     else 'select cast(null as varchar) as entity_id, cast(null as varchar) as entity_type, cast(null as varchar) as display_name, cast(null as varchar[]) as tags, cast(null as varchar[]) as management_zones, cast(null as timestamptz) as seen_on, cast(null as timestamptz) as read_at, cast(null as date) as day where false' end;
 create or replace view raw_dynatrace_entities as
 from query(getvariable('raw_dynatrace_entities'));
 
-set variable raw_dynatrace_problems = case when exists (from glob(getvariable('lake') || '/raw/dynatrace/problems/*/*.parquet'))
-    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/dynatrace/problems/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+set variable raw_dynatrace_problems = case when exists (from glob(rtrim(getvariable('lake'), '/') || '/raw/dynatrace/problems/*/*.parquet'))
+    then 'select * from read_parquet(rtrim(getvariable(''lake''), ''/'') || ''/raw/dynatrace/problems/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
     else 'select cast(null as varchar) as problem_id, cast(null as varchar) as display_id, cast(null as varchar) as title, cast(null as varchar) as status, cast(null as varchar) as severity_level, cast(null as varchar) as impact_level, cast(null as timestamptz) as start_time, cast(null as timestamptz) as end_time, cast(null as varchar) as root_cause_entity_id, cast(null as varchar[]) as affected_entity_ids, cast(null as varchar[]) as impacted_entity_ids, cast(null as varchar[]) as management_zones, cast(null as varchar[]) as entity_tags, cast(null as timestamptz) as read_at, cast(null as date) as day where false' end;
 create or replace view raw_dynatrace_problems as
 from query(getvariable('raw_dynatrace_problems'));
 
-set variable raw_dynatrace_rejects = case when exists (from glob(getvariable('lake') || '/raw/dynatrace/rejects/*/*.parquet'))
-    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/dynatrace/rejects/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+set variable raw_dynatrace_rejects = case when exists (from glob(rtrim(getvariable('lake'), '/') || '/raw/dynatrace/rejects/*/*.parquet'))
+    then 'select * from read_parquet(rtrim(getvariable(''lake''), ''/'') || ''/raw/dynatrace/rejects/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
     else 'select cast(null as varchar) as dataset, cast(null as varchar) as run_id, cast(null as varchar) as location, cast(null as varchar) as reason, cast(null as varchar) as raw_text, cast(null as timestamptz) as rejected_at, cast(null as date) as day where false' end;
 create or replace view raw_dynatrace_rejects as
 from query(getvariable('raw_dynatrace_rejects'));
 
-set variable raw_dynatrace_service_metrics_hourly = case when exists (from glob(getvariable('lake') || '/raw/dynatrace/service_metrics_hourly/*/*.parquet'))
-    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/dynatrace/service_metrics_hourly/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+set variable raw_dynatrace_service_metrics_hourly = case when exists (from glob(rtrim(getvariable('lake'), '/') || '/raw/dynatrace/service_metrics_hourly/*/*.parquet'))
+    then 'select * from read_parquet(rtrim(getvariable(''lake''), ''/'') || ''/raw/dynatrace/service_metrics_hourly/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
     else 'select cast(null as varchar) as entity_id, cast(null as varchar) as entity_name, cast(null as timestamptz) as hour, cast(null as double) as request_count, cast(null as double) as error_count, cast(null as double) as latency_p50_ms, cast(null as double) as latency_p95_ms, cast(null as double) as latency_p99_ms, cast(null as double) as cpu_usage_pct, cast(null as double) as memory_usage_pct, cast(null as timestamptz) as read_at, cast(null as date) as day where false' end;
 create or replace view raw_dynatrace_service_metrics_hourly as
 from query(getvariable('raw_dynatrace_service_metrics_hourly'));
 
-set variable raw_elasticsearch_log_counts_hourly = case when exists (from glob(getvariable('lake') || '/raw/elasticsearch/log_counts_hourly/*/*.parquet'))
-    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/elasticsearch/log_counts_hourly/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+set variable raw_elasticsearch_log_counts_hourly = case when exists (from glob(rtrim(getvariable('lake'), '/') || '/raw/elasticsearch/log_counts_hourly/*/*.parquet'))
+    then 'select * from read_parquet(rtrim(getvariable(''lake''), ''/'') || ''/raw/elasticsearch/log_counts_hourly/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
     else 'select cast(null as varchar) as index_pattern, cast(null as varchar) as service_name, cast(null as varchar) as environment, cast(null as varchar) as level, cast(null as timestamptz) as hour, cast(null as bigint) as count, cast(null as timestamptz) as read_at, cast(null as date) as day where false' end;
 create or replace view raw_elasticsearch_log_counts_hourly as
 from query(getvariable('raw_elasticsearch_log_counts_hourly'));
 
-set variable raw_elasticsearch_rejects = case when exists (from glob(getvariable('lake') || '/raw/elasticsearch/rejects/*/*.parquet'))
-    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/elasticsearch/rejects/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+set variable raw_elasticsearch_rejects = case when exists (from glob(rtrim(getvariable('lake'), '/') || '/raw/elasticsearch/rejects/*/*.parquet'))
+    then 'select * from read_parquet(rtrim(getvariable(''lake''), ''/'') || ''/raw/elasticsearch/rejects/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
     else 'select cast(null as varchar) as dataset, cast(null as varchar) as run_id, cast(null as varchar) as location, cast(null as varchar) as reason, cast(null as varchar) as raw_text, cast(null as timestamptz) as rejected_at, cast(null as date) as day where false' end;
 create or replace view raw_elasticsearch_rejects as
 from query(getvariable('raw_elasticsearch_rejects'));
 
-set variable raw_gitlab_deployment_merge_requests = case when exists (from glob(getvariable('lake') || '/raw/gitlab/deployment_merge_requests/*/*.parquet'))
-    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/gitlab/deployment_merge_requests/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+set variable raw_gitlab_deployment_merge_requests = case when exists (from glob(rtrim(getvariable('lake'), '/') || '/raw/gitlab/deployment_merge_requests/*/*.parquet'))
+    then 'select * from read_parquet(rtrim(getvariable(''lake''), ''/'') || ''/raw/gitlab/deployment_merge_requests/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
     else 'select cast(null as bigint) as deployment_id, cast(null as bigint) as project_id, cast(null as bigint) as mr_id, cast(null as bigint) as mr_iid, cast(null as varchar) as title, cast(null as varchar) as target_branch, cast(null as timestamptz) as created_at, cast(null as timestamptz) as merged_at, cast(null as varchar) as merge_commit_sha, cast(null as date) as day where false' end;
 create or replace view raw_gitlab_deployment_merge_requests as
 from query(getvariable('raw_gitlab_deployment_merge_requests'));
 
-set variable raw_gitlab_deployments = case when exists (from glob(getvariable('lake') || '/raw/gitlab/deployments/*/*.parquet'))
-    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/gitlab/deployments/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+set variable raw_gitlab_deployments = case when exists (from glob(rtrim(getvariable('lake'), '/') || '/raw/gitlab/deployments/*/*.parquet'))
+    then 'select * from read_parquet(rtrim(getvariable(''lake''), ''/'') || ''/raw/gitlab/deployments/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
     else 'select cast(null as bigint) as deployment_id, cast(null as bigint) as project_id, cast(null as bigint) as iid, cast(null as varchar) as environment, cast(null as varchar) as status, cast(null as varchar) as ref, cast(null as varchar) as sha, cast(null as timestamptz) as created_at, cast(null as timestamptz) as updated_at, cast(null as timestamptz) as finished_at, cast(null as varchar) as user_username, cast(null as bigint) as job_id, cast(null as bigint) as pipeline_id, cast(null as timestamptz) as commit_created_at, cast(null as timestamptz) as started_at, cast(null as varchar) as failure_reason, cast(null as date) as day where false' end;
 create or replace view raw_gitlab_deployments as
 from query(getvariable('raw_gitlab_deployments'));
 
-set variable raw_gitlab_merge_requests = case when exists (from glob(getvariable('lake') || '/raw/gitlab/merge_requests/*/*.parquet'))
-    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/gitlab/merge_requests/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+set variable raw_gitlab_merge_requests = case when exists (from glob(rtrim(getvariable('lake'), '/') || '/raw/gitlab/merge_requests/*/*.parquet'))
+    then 'select * from read_parquet(rtrim(getvariable(''lake''), ''/'') || ''/raw/gitlab/merge_requests/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
     else 'select cast(null as bigint) as mr_id, cast(null as bigint) as project_id, cast(null as bigint) as mr_iid, cast(null as varchar) as title, cast(null as varchar) as state, cast(null as varchar) as target_branch, cast(null as timestamptz) as created_at, cast(null as timestamptz) as merged_at, cast(null as varchar) as merge_commit_sha, cast(null as varchar) as squash_commit_sha, cast(null as timestamptz) as updated_at, cast(null as varchar) as default_branch, cast(null as date) as day where false' end;
 create or replace view raw_gitlab_merge_requests as
 from query(getvariable('raw_gitlab_merge_requests'));
 
-set variable raw_gitlab_pipelines = case when exists (from glob(getvariable('lake') || '/raw/gitlab/pipelines/*/*.parquet'))
-    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/gitlab/pipelines/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+set variable raw_gitlab_pipelines = case when exists (from glob(rtrim(getvariable('lake'), '/') || '/raw/gitlab/pipelines/*/*.parquet'))
+    then 'select * from read_parquet(rtrim(getvariable(''lake''), ''/'') || ''/raw/gitlab/pipelines/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
     else 'select cast(null as bigint) as pipeline_id, cast(null as bigint) as project_id, cast(null as varchar) as ref, cast(null as varchar) as sha, cast(null as varchar) as status, cast(null as varchar) as source, cast(null as timestamptz) as created_at, cast(null as timestamptz) as updated_at, cast(null as timestamptz) as started_at, cast(null as timestamptz) as finished_at, cast(null as double) as duration_s, cast(null as varchar) as web_url, cast(null as date) as day where false' end;
 create or replace view raw_gitlab_pipelines as
 from query(getvariable('raw_gitlab_pipelines'));
 
-set variable raw_gitlab_project_paths = case when exists (from glob(getvariable('lake') || '/raw/gitlab/project_paths/*/*.parquet'))
-    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/gitlab/project_paths/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+set variable raw_gitlab_project_paths = case when exists (from glob(rtrim(getvariable('lake'), '/') || '/raw/gitlab/project_paths/*/*.parquet'))
+    then 'select * from read_parquet(rtrim(getvariable(''lake''), ''/'') || ''/raw/gitlab/project_paths/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
     else 'select cast(null as varchar) as project_path, cast(null as bigint) as project_id, cast(null as varchar) as path_with_namespace, cast(null as timestamptz) as created_at, cast(null as timestamptz) as observed_at, cast(null as date) as day where false' end;
 create or replace view raw_gitlab_project_paths as
 from query(getvariable('raw_gitlab_project_paths'));
 
-set variable raw_gitlab_rejects = case when exists (from glob(getvariable('lake') || '/raw/gitlab/rejects/*/*.parquet'))
-    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/gitlab/rejects/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+set variable raw_gitlab_rejects = case when exists (from glob(rtrim(getvariable('lake'), '/') || '/raw/gitlab/rejects/*/*.parquet'))
+    then 'select * from read_parquet(rtrim(getvariable(''lake''), ''/'') || ''/raw/gitlab/rejects/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
     else 'select cast(null as varchar) as dataset, cast(null as varchar) as run_id, cast(null as varchar) as location, cast(null as varchar) as reason, cast(null as varchar) as raw_text, cast(null as timestamptz) as rejected_at, cast(null as date) as day where false' end;
 create or replace view raw_gitlab_rejects as
 from query(getvariable('raw_gitlab_rejects'));
 
-set variable raw_servicenow_changes = case when exists (from glob(getvariable('lake') || '/raw/servicenow/changes/*/*.parquet'))
-    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/servicenow/changes/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+set variable raw_servicenow_changes = case when exists (from glob(rtrim(getvariable('lake'), '/') || '/raw/servicenow/changes/*/*.parquet'))
+    then 'select * from read_parquet(rtrim(getvariable(''lake''), ''/'') || ''/raw/servicenow/changes/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
     else 'select cast(null as varchar) as sys_id, cast(null as varchar) as number, cast(null as varchar) as type, cast(null as bigint) as state, cast(null as varchar) as state_label, cast(null as varchar) as risk, cast(null as varchar) as short_description, cast(null as timestamptz) as planned_start, cast(null as timestamptz) as planned_end, cast(null as timestamptz) as work_start, cast(null as timestamptz) as work_end, cast(null as varchar) as close_code, cast(null as varchar) as cmdb_ci_sys_id, cast(null as varchar) as cmdb_ci_name, cast(null as varchar) as business_service_sys_id, cast(null as varchar) as business_service_name, cast(null as varchar) as assignment_group_sys_id, cast(null as varchar) as assignment_group_name, cast(null as timestamptz) as sys_created_on, cast(null as timestamptz) as sys_updated_on, cast(null as date) as day where false' end;
 create or replace view raw_servicenow_changes as
 from query(getvariable('raw_servicenow_changes'));
 
-set variable raw_servicenow_cmdb_ci = case when exists (from glob(getvariable('lake') || '/raw/servicenow/cmdb_ci/*/*.parquet'))
-    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/servicenow/cmdb_ci/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+set variable raw_servicenow_cmdb_ci = case when exists (from glob(rtrim(getvariable('lake'), '/') || '/raw/servicenow/cmdb_ci/*/*.parquet'))
+    then 'select * from read_parquet(rtrim(getvariable(''lake''), ''/'') || ''/raw/servicenow/cmdb_ci/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
     else 'select cast(null as varchar) as sys_id, cast(null as varchar) as name, cast(null as varchar) as sys_class_name, cast(null as bigint) as operational_status, cast(null as timestamptz) as sys_updated_on, cast(null as date) as day where false' end;
 create or replace view raw_servicenow_cmdb_ci as
 from query(getvariable('raw_servicenow_cmdb_ci'));
 
-set variable raw_servicenow_incidents = case when exists (from glob(getvariable('lake') || '/raw/servicenow/incidents/*/*.parquet'))
-    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/servicenow/incidents/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+set variable raw_servicenow_incidents = case when exists (from glob(rtrim(getvariable('lake'), '/') || '/raw/servicenow/incidents/*/*.parquet'))
+    then 'select * from read_parquet(rtrim(getvariable(''lake''), ''/'') || ''/raw/servicenow/incidents/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
     else 'select cast(null as varchar) as sys_id, cast(null as varchar) as number, cast(null as bigint) as state, cast(null as varchar) as state_label, cast(null as bigint) as priority, cast(null as varchar) as priority_label, cast(null as bigint) as impact, cast(null as bigint) as urgency, cast(null as varchar) as short_description, cast(null as timestamptz) as opened_at, cast(null as timestamptz) as resolved_at, cast(null as timestamptz) as closed_at, cast(null as varchar) as cmdb_ci_sys_id, cast(null as varchar) as cmdb_ci_name, cast(null as varchar) as business_service_sys_id, cast(null as varchar) as business_service_name, cast(null as varchar) as assignment_group_sys_id, cast(null as varchar) as assignment_group_name, cast(null as bigint) as reassignment_count, cast(null as varchar) as problem_sys_id, cast(null as varchar) as caused_by_change_sys_id, cast(null as timestamptz) as sys_updated_on, cast(null as date) as day where false' end;
 create or replace view raw_servicenow_incidents as
 from query(getvariable('raw_servicenow_incidents'));
 
-set variable raw_servicenow_problems = case when exists (from glob(getvariable('lake') || '/raw/servicenow/problems/*/*.parquet'))
-    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/servicenow/problems/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+set variable raw_servicenow_problems = case when exists (from glob(rtrim(getvariable('lake'), '/') || '/raw/servicenow/problems/*/*.parquet'))
+    then 'select * from read_parquet(rtrim(getvariable(''lake''), ''/'') || ''/raw/servicenow/problems/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
     else 'select cast(null as varchar) as sys_id, cast(null as varchar) as number, cast(null as bigint) as state, cast(null as varchar) as state_label, cast(null as bigint) as priority, cast(null as varchar) as short_description, cast(null as boolean) as known_error, cast(null as timestamptz) as opened_at, cast(null as timestamptz) as resolved_at, cast(null as timestamptz) as closed_at, cast(null as varchar) as cmdb_ci_sys_id, cast(null as varchar) as cmdb_ci_name, cast(null as timestamptz) as sys_updated_on, cast(null as date) as day where false' end;
 create or replace view raw_servicenow_problems as
 from query(getvariable('raw_servicenow_problems'));
 
-set variable raw_servicenow_rejects = case when exists (from glob(getvariable('lake') || '/raw/servicenow/rejects/*/*.parquet'))
-    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/servicenow/rejects/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+set variable raw_servicenow_rejects = case when exists (from glob(rtrim(getvariable('lake'), '/') || '/raw/servicenow/rejects/*/*.parquet'))
+    then 'select * from read_parquet(rtrim(getvariable(''lake''), ''/'') || ''/raw/servicenow/rejects/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
     else 'select cast(null as varchar) as dataset, cast(null as varchar) as run_id, cast(null as varchar) as location, cast(null as varchar) as reason, cast(null as varchar) as raw_text, cast(null as timestamptz) as rejected_at, cast(null as date) as day where false' end;
 create or replace view raw_servicenow_rejects as
 from query(getvariable('raw_servicenow_rejects'));
 
-set variable raw_servicenow_task_slas = case when exists (from glob(getvariable('lake') || '/raw/servicenow/task_slas/*/*.parquet'))
-    then 'select * from read_parquet(getvariable(''lake'') || ''/raw/servicenow/task_slas/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
+set variable raw_servicenow_task_slas = case when exists (from glob(rtrim(getvariable('lake'), '/') || '/raw/servicenow/task_slas/*/*.parquet'))
+    then 'select * from read_parquet(rtrim(getvariable(''lake''), ''/'') || ''/raw/servicenow/task_slas/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
     else 'select cast(null as varchar) as sys_id, cast(null as varchar) as task_sys_id, cast(null as varchar) as task_number, cast(null as varchar) as sla_sys_id, cast(null as varchar) as sla_name, cast(null as varchar) as stage, cast(null as boolean) as has_breached, cast(null as timestamptz) as start_time, cast(null as timestamptz) as end_time, cast(null as timestamptz) as planned_end_time, cast(null as timestamptz) as breach_time, cast(null as double) as business_percentage, cast(null as timestamptz) as sys_updated_on, cast(null as date) as day where false' end;
 create or replace view raw_servicenow_task_slas as
 from query(getvariable('raw_servicenow_task_slas'));
@@ -177,13 +178,13 @@ qualify row_number() over (partition by sys_id order by sys_updated_on desc) = 1
 -- column existed has it empty). The current version is the highest object's, told by its path: a change
 -- that removed every entry wrote a version without rows.
 create or replace view ref_mappings_history as
-select * from read_parquet(getvariable('lake') || '/ref/mappings/*/mappings.parquet', union_by_name = true);
+select * from read_parquet(rtrim(getvariable('lake'), '/') || '/ref/mappings/*/mappings.parquet', union_by_name = true);
 
 create or replace view ref_mappings as
 select * from ref_mappings_history
 where version = (
     select max(cast(regexp_extract(file, '/v([0-9]+)/mappings[.]parquet$', 1) as bigint))
-    from glob(getvariable('lake') || '/ref/mappings/*/mappings.parquet')
+    from glob(rtrim(getvariable('lake'), '/') || '/ref/mappings/*/mappings.parquet')
 );
 
 -- The run log: one record per batch run, its instants in UTC; a record still running past its deadline,
@@ -205,7 +206,7 @@ select * replace (
     cast(deadline as timestamptz) as deadline,
     cast(alive_until as timestamptz) as alive_until
 )
-from read_json(getvariable('lake') || '/runs/day=*/*.json', columns = {
+from read_json(rtrim(getvariable('lake'), '/') || '/runs/day=*/*.json', columns = {
     run_id: 'varchar',
     function: 'varchar',
     source: 'varchar',
@@ -237,7 +238,7 @@ from read_json(getvariable('lake') || '/runs/day=*/*.json', columns = {
 create or replace view sources_read as
 with build as (
     select *
-    from read_json(getvariable('lake') || '/state/build/aggregates.json', columns = {
+    from read_json(rtrim(getvariable('lake'), '/') || '/state/build/aggregates.json', columns = {
         as_of: 'varchar', read_from: 'map(varchar, varchar)', read_until: 'map(varchar, varchar)',
         log_hours_read: 'varchar[]'
     })
@@ -270,67 +271,67 @@ order by dataset;
 -- Aggregate tables (mart/).
 -- one row per incident and correlation mode, for incidents linked to a deployment
 create or replace view mv_incident_links as
-select * from read_parquet(getvariable('lake') || '/mart/mv_incident_links/**/data.parquet', hive_partitioning = false);
+select * from read_parquet(rtrim(getvariable('lake'), '/') || '/mart/mv_incident_links/**/data.parquet', hive_partitioning = false);
 
 -- one row per deployment attempt of a mapped entity, with its DORA flags in both correlation modes
 create or replace view mv_deployments as
-select * from read_parquet(getvariable('lake') || '/mart/mv_deployments/**/data.parquet', hive_partitioning = false);
+select * from read_parquet(rtrim(getvariable('lake'), '/') || '/mart/mv_deployments/**/data.parquet', hive_partitioning = false);
 
 -- one row per merged merge request and environment, with the deployment that shipped it
 create or replace view mv_lead_times as
-select * from read_parquet(getvariable('lake') || '/mart/mv_lead_times/**/data.parquet', hive_partitioning = false);
+select * from read_parquet(rtrim(getvariable('lake'), '/') || '/mart/mv_lead_times/**/data.parquet', hive_partitioning = false);
 
 -- one row per application, component and environment: its latest deployment attempt
 create or replace view mv_deployments_latest as
-select * from read_parquet(getvariable('lake') || '/mart/mv_deployments_latest/data.parquet', hive_partitioning = false);
+select * from read_parquet(rtrim(getvariable('lake'), '/') || '/mart/mv_deployments_latest/data.parquet', hive_partitioning = false);
 
 -- one row per attributed ServiceNow incident (its version at as_of), with its duration and deployment link
 create or replace view mv_incidents as
-select * from read_parquet(getvariable('lake') || '/mart/mv_incidents/data.parquet', hive_partitioning = false);
+select * from read_parquet(rtrim(getvariable('lake'), '/') || '/mart/mv_incidents/data.parquet', hive_partitioning = false);
 
 -- one row per attributed ServiceNow change request (its version at as_of): the change calendar
 create or replace view mv_changes as
-select * from read_parquet(getvariable('lake') || '/mart/mv_changes/**/data.parquet', hive_partitioning = false);
+select * from read_parquet(rtrim(getvariable('lake'), '/') || '/mart/mv_changes/**/data.parquet', hive_partitioning = false);
 
 -- one row per level (component or application), entity, environment and hour, for the days rebuilt
 create or replace view mv_golden_signals_hourly as
 select *, case when requests > 0 then errors / requests end as error_rate from (
     with days_through as (
         select parse_dirpath(file_name) as folder, cast(decode(value) as date) as last_day
-        from parquet_kv_metadata(getvariable('lake') || '/mart/mv_golden_signals_hourly/*/*.parquet')
+        from parquet_kv_metadata(rtrim(getvariable('lake'), '/') || '/mart/mv_golden_signals_hourly/*/*.parquet')
         where decode(key) = 'rosetta_days_through'
     ),
     held_twice as (
         select g.file
-        from glob(getvariable('lake') || '/mart/mv_golden_signals_hourly/*/day-*.parquet') as g
+        from glob(rtrim(getvariable('lake'), '/') || '/mart/mv_golden_signals_hourly/*/day-*.parquet') as g
         inner join days_through as m on parse_dirpath(g.file) = m.folder
         where cast(regexp_extract(parse_filename(g.file), '^day-(.+)[.]parquet$', 1) as date) <= m.last_day
     )
     select * exclude (filename)
-    from read_parquet(getvariable('lake') || '/mart/mv_golden_signals_hourly/*/*.parquet', filename = true, hive_partitioning = false)
+    from read_parquet(rtrim(getvariable('lake'), '/') || '/mart/mv_golden_signals_hourly/*/*.parquet', filename = true, hive_partitioning = false)
     where filename not in (select file from held_twice)
 );
 
 -- one row per application, component and environment deployed with ArgoCD or GitLab: the last ArgoCD status and GitLab pipeline read
 create or replace view mv_live_status_latest as
-select * from read_parquet(getvariable('lake') || '/mart/mv_live_status_latest/data.parquet', hive_partitioning = false);
+select * from read_parquet(rtrim(getvariable('lake'), '/') || '/mart/mv_live_status_latest/data.parquet', hive_partitioning = false);
 
 -- one row per application, environment and day rebuilt (every day, zero-filled): the incident heatmap
 create or replace view mv_incidents_app_day as
 select * from (
     with days_through as (
         select parse_dirpath(file_name) as folder, cast(decode(value) as date) as last_day
-        from parquet_kv_metadata(getvariable('lake') || '/mart/mv_incidents_app_day/*/*.parquet')
+        from parquet_kv_metadata(rtrim(getvariable('lake'), '/') || '/mart/mv_incidents_app_day/*/*.parquet')
         where decode(key) = 'rosetta_days_through'
     ),
     held_twice as (
         select g.file
-        from glob(getvariable('lake') || '/mart/mv_incidents_app_day/*/day-*.parquet') as g
+        from glob(rtrim(getvariable('lake'), '/') || '/mart/mv_incidents_app_day/*/day-*.parquet') as g
         inner join days_through as m on parse_dirpath(g.file) = m.folder
         where cast(regexp_extract(parse_filename(g.file), '^day-(.+)[.]parquet$', 1) as date) <= m.last_day
     )
     select * exclude (filename)
-    from read_parquet(getvariable('lake') || '/mart/mv_incidents_app_day/*/*.parquet', filename = true, hive_partitioning = false)
+    from read_parquet(rtrim(getvariable('lake'), '/') || '/mart/mv_incidents_app_day/*/*.parquet', filename = true, hive_partitioning = false)
     where filename not in (select file from held_twice)
 );
 
@@ -339,17 +340,17 @@ create or replace view mv_changes_app_day as
 select * from (
     with days_through as (
         select parse_dirpath(file_name) as folder, cast(decode(value) as date) as last_day
-        from parquet_kv_metadata(getvariable('lake') || '/mart/mv_changes_app_day/*/*.parquet')
+        from parquet_kv_metadata(rtrim(getvariable('lake'), '/') || '/mart/mv_changes_app_day/*/*.parquet')
         where decode(key) = 'rosetta_days_through'
     ),
     held_twice as (
         select g.file
-        from glob(getvariable('lake') || '/mart/mv_changes_app_day/*/day-*.parquet') as g
+        from glob(rtrim(getvariable('lake'), '/') || '/mart/mv_changes_app_day/*/day-*.parquet') as g
         inner join days_through as m on parse_dirpath(g.file) = m.folder
         where cast(regexp_extract(parse_filename(g.file), '^day-(.+)[.]parquet$', 1) as date) <= m.last_day
     )
     select * exclude (filename)
-    from read_parquet(getvariable('lake') || '/mart/mv_changes_app_day/*/*.parquet', filename = true, hive_partitioning = false)
+    from read_parquet(rtrim(getvariable('lake'), '/') || '/mart/mv_changes_app_day/*/*.parquet', filename = true, hive_partitioning = false)
     where filename not in (select file from held_twice)
 );
 
@@ -358,17 +359,17 @@ create or replace view mv_monitoring_app_day_summary as
 select * from (
     with days_through as (
         select parse_dirpath(file_name) as folder, cast(decode(value) as date) as last_day
-        from parquet_kv_metadata(getvariable('lake') || '/mart/mv_monitoring_app_day_summary/*/*.parquet')
+        from parquet_kv_metadata(rtrim(getvariable('lake'), '/') || '/mart/mv_monitoring_app_day_summary/*/*.parquet')
         where decode(key) = 'rosetta_days_through'
     ),
     held_twice as (
         select g.file
-        from glob(getvariable('lake') || '/mart/mv_monitoring_app_day_summary/*/day-*.parquet') as g
+        from glob(rtrim(getvariable('lake'), '/') || '/mart/mv_monitoring_app_day_summary/*/day-*.parquet') as g
         inner join days_through as m on parse_dirpath(g.file) = m.folder
         where cast(regexp_extract(parse_filename(g.file), '^day-(.+)[.]parquet$', 1) as date) <= m.last_day
     )
     select * exclude (filename)
-    from read_parquet(getvariable('lake') || '/mart/mv_monitoring_app_day_summary/*/*.parquet', filename = true, hive_partitioning = false)
+    from read_parquet(rtrim(getvariable('lake'), '/') || '/mart/mv_monitoring_app_day_summary/*/*.parquet', filename = true, hive_partitioning = false)
     where filename not in (select file from held_twice)
 );
 
@@ -377,64 +378,64 @@ create or replace view mv_monitoring_domain_day_summary as
 select * from (
     with days_through as (
         select parse_dirpath(file_name) as folder, cast(decode(value) as date) as last_day
-        from parquet_kv_metadata(getvariable('lake') || '/mart/mv_monitoring_domain_day_summary/*/*.parquet')
+        from parquet_kv_metadata(rtrim(getvariable('lake'), '/') || '/mart/mv_monitoring_domain_day_summary/*/*.parquet')
         where decode(key) = 'rosetta_days_through'
     ),
     held_twice as (
         select g.file
-        from glob(getvariable('lake') || '/mart/mv_monitoring_domain_day_summary/*/day-*.parquet') as g
+        from glob(rtrim(getvariable('lake'), '/') || '/mart/mv_monitoring_domain_day_summary/*/day-*.parquet') as g
         inner join days_through as m on parse_dirpath(g.file) = m.folder
         where cast(regexp_extract(parse_filename(g.file), '^day-(.+)[.]parquet$', 1) as date) <= m.last_day
     )
     select * exclude (filename)
-    from read_parquet(getvariable('lake') || '/mart/mv_monitoring_domain_day_summary/*/*.parquet', filename = true, hive_partitioning = false)
+    from read_parquet(rtrim(getvariable('lake'), '/') || '/mart/mv_monitoring_domain_day_summary/*/*.parquet', filename = true, hive_partitioning = false)
     where filename not in (select file from held_twice)
 );
 
 -- one row per application and environment known to the mapping: its error budget's burn rates at as_of
 create or replace view mv_slo_burn_rates as
-select * from read_parquet(getvariable('lake') || '/mart/mv_slo_burn_rates/data.parquet', hive_partitioning = false);
+select * from read_parquet(rtrim(getvariable('lake'), '/') || '/mart/mv_slo_burn_rates/data.parquet', hive_partitioning = false);
 
 -- one row per rollup level (team, group, domain), its id and environment: its error budget's burn rates at as_of
 create or replace view mv_slo_group_burn_rates as
-select * from read_parquet(getvariable('lake') || '/mart/mv_slo_group_burn_rates/data.parquet', hive_partitioning = false);
+select * from read_parquet(rtrim(getvariable('lake'), '/') || '/mart/mv_slo_group_burn_rates/data.parquet', hive_partitioning = false);
 
 -- one row per application, environment and reporting period (see stg_periods)
 create or replace view mv_slo_app_period as
-select * from read_parquet(getvariable('lake') || '/mart/mv_slo_app_period/data.parquet', hive_partitioning = false);
+select * from read_parquet(rtrim(getvariable('lake'), '/') || '/mart/mv_slo_app_period/data.parquet', hive_partitioning = false);
 
 -- one row per rollup level (team, group, domain), its id, environment and period
 create or replace view mv_slo_group_period as
-select * from read_parquet(getvariable('lake') || '/mart/mv_slo_group_period/data.parquet', hive_partitioning = false);
+select * from read_parquet(rtrim(getvariable('lake'), '/') || '/mart/mv_slo_group_period/data.parquet', hive_partitioning = false);
 
 -- one row per application, environment, period, correlation mode and band set
 create or replace view mv_dora_app_period as
-select * from read_parquet(getvariable('lake') || '/mart/mv_dora_app_period/data.parquet', hive_partitioning = false);
+select * from read_parquet(rtrim(getvariable('lake'), '/') || '/mart/mv_dora_app_period/data.parquet', hive_partitioning = false);
 
 -- one row per rollup level (team, group, domain), its id, environment, period, mode and band set
 create or replace view mv_dora_group_period as
-select * from read_parquet(getvariable('lake') || '/mart/mv_dora_group_period/data.parquet', hive_partitioning = false);
+select * from read_parquet(rtrim(getvariable('lake'), '/') || '/mart/mv_dora_group_period/data.parquet', hive_partitioning = false);
 
 -- one row per band set, DORA metric and performance level
 create or replace view mv_dora_bands as
-select * from read_parquet(getvariable('lake') || '/mart/mv_dora_bands/data.parquet', hive_partitioning = false);
+select * from read_parquet(rtrim(getvariable('lake'), '/') || '/mart/mv_dora_bands/data.parquet', hive_partitioning = false);
 
 -- one row per DORA scope (an application, or a team, group or domain) and application in it
 create or replace view mv_dora_scopes as
-select * from read_parquet(getvariable('lake') || '/mart/mv_dora_scopes/data.parquet', hive_partitioning = false);
+select * from read_parquet(rtrim(getvariable('lake'), '/') || '/mart/mv_dora_scopes/data.parquet', hive_partitioning = false);
 
 -- one row per application in production (the build's production_environment), ranked by risk score (1 = riskiest), with its health
 create or replace view mv_monitoring_top_risks as
-select * from read_parquet(getvariable('lake') || '/mart/mv_monitoring_top_risks/data.parquet', hive_partitioning = false);
+select * from read_parquet(rtrim(getvariable('lake'), '/') || '/mart/mv_monitoring_top_risks/data.parquet', hive_partitioning = false);
 
 -- one row per level (application, team, group, domain, estate) and its id: red/orange/green with reasons
 create or replace view mv_health as
-select * from read_parquet(getvariable('lake') || '/mart/mv_health/data.parquet', hive_partitioning = false);
+select * from read_parquet(rtrim(getvariable('lake'), '/') || '/mart/mv_health/data.parquet', hive_partitioning = false);
 
 -- one row per kind of record (incident, change, deployment): how much of it the mapping attributes
 create or replace view mv_mapping_coverage as
-select * from read_parquet(getvariable('lake') || '/mart/mv_mapping_coverage/data.parquet', hive_partitioning = false);
+select * from read_parquet(rtrim(getvariable('lake'), '/') || '/mart/mv_mapping_coverage/data.parquet', hive_partitioning = false);
 
 -- one row per kind of record and what an entry would need to claim its records (a CI, an ArgoCD application, a GitLab project in an environment) that no entry claims
 create or replace view mv_unmapped_keys as
-select * from read_parquet(getvariable('lake') || '/mart/mv_unmapped_keys/data.parquet', hive_partitioning = false);
+select * from read_parquet(rtrim(getvariable('lake'), '/') || '/mart/mv_unmapped_keys/data.parquet', hive_partitioning = false);
