@@ -7,11 +7,9 @@ the same, and only the record coming back under an id already read tells that on
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -26,6 +24,7 @@ from lakehouse.ingest.window import Window
 from lakehouse.mappings import MappingStore
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
+from tests.integration.api.test_endpoints import serving
 
 from .truth import rows
 
@@ -66,18 +65,6 @@ def record(number: int, updated: datetime, created: datetime | None = None) -> d
         "deployable": None,
         "user": {"username": "deployer"},
     }
-
-
-@contextmanager
-def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
-    """`handler` serving on loopback, in a thread, until the block ends; its URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 class FakeGitLab:
