@@ -61,17 +61,21 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def _read_again(records: list[Any], seen: set[int]) -> bool:
-    """Whether a record of this page was already read in this read of the listing, its id added to `seen`. Its id
-    is its key (a deployment's, a pipeline's, a merge request's); an entry without an integer id is no record the
-    parsers keep (they set it aside), so it tells nothing."""
+def _read_again(records: list[Any], seen: dict[int, Any]) -> bool:
+    """Whether a record of this page was already read in this read of the listing with another update time: it was
+    updated meanwhile and moved. `seen` keeps each id's update time as read. Its id is its key (a deployment's, a
+    pipeline's, a merge request's); an entry without an integer id is no record the parsers keep (they set it
+    aside), so it tells nothing. A record read twice as it was (two records updated in the same instant, which
+    GitLab may order either way from one page to the next) has not moved: a re-read would meet it again, for ever,
+    and the overlap of the next run's window reads such instants again."""
     again = False
     for record in records:
         key = record.get("id") if isinstance(record, dict) else None
         if isinstance(key, bool) or not isinstance(key, int):
             continue
-        again = again or key in seen
-        seen.add(key)
+        updated = record.get("updated_at")
+        again = again or (key in seen and seen[key] != updated)
+        seen[key] = updated
     return again
 
 
@@ -106,13 +110,14 @@ class GitLabClient(SourceClient):
         out of the window (its new time is past `updated_before`), which GitLab's count shows (x-total, on every
         page, up to 10,000 records: it falls), or to the end of the order when the window ends later than GitLab's
         now (`--until` tomorrow, a clock behind the collector's), where the count stays and the record comes back
-        in the same read under an id already read. Either way the listing is read again (rows read twice are merged
-        on their key, the latest update winning). A read that kept its count yet holds fewer records (a page lost,
-        an x-next-page missing) is set aside as a reject of `dataset`, naming both figures."""
+        in the same read under an id already read, with its new update time. Either way the listing is read again
+        (rows read twice are merged on their key, the latest update winning). A read that kept its count yet holds
+        fewer records (a page lost, an x-next-page missing) is set aside as a reject of `dataset`, naming both
+        figures."""
         for _ in range(MAX_READS):
             counts: list[int] = []
             read = 0
-            seen: set[int] = set()
+            seen: dict[int, Any] = {}
             came_back = False
             for response in self._listing(path, params):
                 yield response

@@ -166,6 +166,25 @@ def test_a_listing_where_nothing_moves_is_read_once(gitlab: tuple[FakeGitLab, st
     assert fake.served == 3
 
 
+def test_a_record_repeated_as_it_was_is_no_move_and_reads_once() -> None:
+    """Records updated in the same instant have no order of their own: GitLab may list one on two pages, as it was,
+    and leave another out, which the next run's overlap reads again. It did not move: read again, the listing would
+    repeat it on every read and the run fail after four. The listing is read once, every entry passed on."""
+    same = SINCE + timedelta(minutes=2)
+    fake = FakeGitLab([record(1, SINCE + timedelta(minutes=1)), record(2, same), record(3, same), record(4, same)])
+    page = fake.page
+
+    def repeating_2(query: dict[str, str]) -> tuple[list[Any], dict[str, str]]:
+        body, headers = page(query)
+        return ([record(2, same), *body[1:]] if query.get("page") == "2" else body), headers
+
+    fake.page = repeating_2  # type: ignore[method-assign]
+    with serving(fake.handler()) as url:
+        entries, client = read(url, "deployments")
+    assert [e["id"] for e in entries] == [1, 2, 2, 4]
+    assert client.rereads == 0 and fake.served == 2
+
+
 def test_entries_without_an_integer_id_are_passed_on_and_read_once() -> None:
     """Entries that are no object, or have no id, or an id that is no integer (a list, which no set holds), are no
     move: the listing is read once and every entry reaches the parser, which sets them aside."""
