@@ -70,7 +70,7 @@ def record(number: int, updated: datetime, created: datetime | None = None) -> d
 class FakeGitLab:
     """GitLab's listings over HTTP: what was updated in [updated_after, updated_before], both bounds included, by
     update time then id, counted (x-total), paged by offset (page, per_page, x-next-page). `after_page` is called with
-    the number of pages served once each is sent: what changes in GitLab while the collector reads."""
+    the number of pages served as each is sent: what changes in GitLab while the collector reads."""
 
     def __init__(self, records: list[Any]) -> None:
         self.records = records
@@ -98,6 +98,10 @@ class FakeGitLab:
             def do_GET(self) -> None:
                 query = {k: v[-1] for k, v in parse_qs(urlsplit(self.path).query).items()}
                 body, headers = gitlab.page(query)
+                # Counted, and GitLab changed, before the page reaches the collector: its next request, or the
+                # test's count once the read ends, never comes before them.
+                gitlab.served += 1
+                gitlab.after_page(gitlab.served)
                 payload = json.dumps(body).encode()
                 self.send_response(200)
                 for name, value in {"Content-Type": "application/json", **headers}.items():
@@ -105,8 +109,6 @@ class FakeGitLab:
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
-                gitlab.served += 1
-                gitlab.after_page(gitlab.served)
 
         return Listing
 

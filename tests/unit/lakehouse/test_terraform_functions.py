@@ -123,7 +123,7 @@ def test_the_functions_that_read_the_production_environment_are_given_one() -> N
     steps = README.split("\n## Deploy to AWS\n", 1)[1].split("\n## ", 1)[0]
     import_step = next(step for step in re.split(r"\n(?=\d\. )", steps) if " mappings import " in step)
     assert "`ROSETTA_PRODUCTION_ENVIRONMENT`" in import_step
-    assert "`terraform output -raw production_environment`" in import_step
+    assert "`terraform -chdir=infra/terraform output -raw production_environment`" in import_step
 
 
 def test_the_example_gives_a_bigger_build_a_bigger_tmp() -> None:
