@@ -169,7 +169,9 @@ def _dora_metrics(scope: str) -> dict[str, str]:
             "week, all but 2 of the days left over), weekly in as many weeks and monthly in as many months as whole "
             "ones fit in the period; null unless ok"
         ),
-        "lead_time_sample": "Merge requests deployed in the period (mv_lead_times): the lead times' sample",
+        "lead_time_sample": (
+            "Merge requests deployed in the period from deployments_from on (mv_lead_times): the lead times' sample"
+        ),
         "lead_time_median_hours": (
             "Change lead time: median hours from merge to the shipping deployment, interpolated (DuckDB median); "
             "null unless lead_time_state is ok"

@@ -42,6 +42,13 @@
 -- Change requests likewise (changes_read_until; ServiceNow may refuse one table and not the other): the failed
 -- changes count only the changes read, and reasons ends with 'changes unknown since <watermark> UTC: ServiceNow not
 -- read since (only changes read before count)', so that a failed change not read never passes for none.
+-- A lake younger than the 7 days: when the lake first read ServiceNow's incidents within them (incidents_read_from,
+-- the build's first read; the as-of hour when it never has), the incidents it holds count, and those opened or
+-- updated before may be missing: reasons ends with 'incidents read only since <first read> UTC: ServiceNow first read
+-- then (earlier ones may be missing)', or 'incidents unknown: ServiceNow not read yet'. Deployments likewise
+-- (deployments_read_from, for the change failures): 'deployments read only since <first read> UTC: first read then
+-- (earlier ones may be missing)', or 'deployments unknown: not read yet'. A first read unknown (null: a lake an older
+-- release wrote) says nothing.
 -- Dynatrace down (signals_read_until, as mv_slo_burn_rates has it: read up to more than an hour before as_of): the
 -- SLO, latency, burn, trend and traffic rules read the hours read, and reasons ends with 'golden signals unknown
 -- since <watermark> UTC: Dynatrace not read since (only hours read before count)' for an application it measured in
@@ -51,7 +58,9 @@ with params as (
     select
         * replace (
             cast(incidents_read_until as timestamptz) as incidents_read_until,
-            cast(changes_read_until as timestamptz) as changes_read_until
+            cast(changes_read_until as timestamptz) as changes_read_until,
+            cast(incidents_read_from as timestamptz) as incidents_read_from,
+            cast(deployments_read_from as timestamptz) as deployments_read_from
         ),
         -- The hours of the last 7 days Dynatrace was read over: all of them unless it is down (see macros.sql).
         -- (greatest() skips a null: the watermark's absence is coalesced first.)
@@ -191,6 +200,10 @@ evidence as (
         t.app_id is not null or coalesce(i.opened_14d, 0) > 0 or coalesce(f.deployments_14d, 0) > 0
         or coalesce(c.changes_14d, 0) > 0 or coalesce(i.open_p1_p2, 0) > 0 or coalesce(f.change_failures_7d, 0) + coalesce(c.unsuccessful_changes_7d, 0) > 0
             as has_data,
+        case when bp.incidents_read_from > bp.as_of - interval 7 day then bp.incidents_read_from end
+            as incidents_read_since,
+        case when bp.deployments_read_from > bp.as_of - interval 7 day then bp.deployments_read_from end
+            as deployments_read_since,
         unread_since(bp.as_of, bp.incidents_read_until) as incidents_unknown_since,
         unread_since(bp.as_of, bp.changes_read_until) as changes_unknown_since
     from apps as a
@@ -269,7 +282,21 @@ totals as (
                 case when score_traffic_lost > 0 then format(
                     'no traffic measured in the last 7 days ({:,.0f} requests the 7 days before)', requests_prev_7d)
                 end,
-                -- The watermark as a UTC timestamp: formatted whatever the session's time zone.
+                -- The first read and the watermarks as UTC timestamps: formatted whatever the session's time zone.
+                case
+                    when incidents_read_since >= (select as_of from build_params)
+                        then 'incidents unknown: ServiceNow not read yet'
+                    when incidents_read_since is not null then format(
+                        'incidents read only since {} UTC: ServiceNow first read then (earlier ones may be missing)',
+                        strftime(make_timestamp(epoch_us(incidents_read_since)), '%Y-%m-%d %H:%M'))
+                end,
+                case
+                    when deployments_read_since >= (select as_of from build_params)
+                        then 'deployments unknown: not read yet'
+                    when deployments_read_since is not null then format(
+                        'deployments read only since {} UTC: first read then (earlier ones may be missing)',
+                        strftime(make_timestamp(epoch_us(deployments_read_since)), '%Y-%m-%d %H:%M'))
+                end,
                 case when incidents_unknown_since is not null then format(
                     'incidents unknown since {} UTC: ServiceNow not read since (only incidents read before count)',
                     strftime(make_timestamp(epoch_us(incidents_unknown_since)), '%Y-%m-%d %H:%M')) end,
