@@ -282,30 +282,21 @@ totals as (
                 case when score_traffic_lost > 0 then format(
                     'no traffic measured in the last 7 days ({:,.0f} requests the 7 days before)', requests_prev_7d)
                 end,
-                -- The first read and the watermarks as UTC timestamps: formatted whatever the session's time zone.
-                case
-                    when incidents_read_since >= (select as_of from build_params)
-                        then 'incidents unknown: ServiceNow not read yet'
-                    when incidents_read_since is not null then format(
-                        'incidents read only since {} UTC: ServiceNow first read then (earlier ones may be missing)',
-                        strftime(make_timestamp(epoch_us(incidents_read_since)), '%Y-%m-%d %H:%M'))
-                end,
-                case
-                    when deployments_read_since >= (select as_of from build_params)
-                        then 'deployments unknown: not read yet'
-                    when deployments_read_since is not null then format(
-                        'deployments read only since {} UTC: first read then (earlier ones may be missing)',
-                        strftime(make_timestamp(epoch_us(deployments_read_since)), '%Y-%m-%d %H:%M'))
-                end,
+                first_read_reason(incidents_read_since, (select as_of from build_params),
+                    'incidents unknown: ServiceNow not read yet',
+                    'incidents read only since {} UTC: ServiceNow first read then (earlier ones may be missing)'),
+                first_read_reason(deployments_read_since, (select as_of from build_params),
+                    'deployments unknown: not read yet',
+                    'deployments read only since {} UTC: first read then (earlier ones may be missing)'),
                 case when incidents_unknown_since is not null then format(
                     'incidents unknown since {} UTC: ServiceNow not read since (only incidents read before count)',
-                    strftime(make_timestamp(epoch_us(incidents_unknown_since)), '%Y-%m-%d %H:%M')) end,
+                    utc_minute(incidents_unknown_since)) end,
                 case when changes_unknown_since is not null then format(
                     'changes unknown since {} UTC: ServiceNow not read since (only changes read before count)',
-                    strftime(make_timestamp(epoch_us(changes_unknown_since)), '%Y-%m-%d %H:%M')) end,
+                    utc_minute(changes_unknown_since)) end,
                 case when signals_unknown_since is not null then format(
                     'golden signals unknown since {} UTC: Dynatrace not read since (only hours read before count)',
-                    strftime(make_timestamp(epoch_us(signals_unknown_since)), '%Y-%m-%d %H:%M')) end
+                    utc_minute(signals_unknown_since)) end
             ],
             lambda x: x is not null
         ) as reasons

@@ -112,3 +112,15 @@ create or replace macro unread_since(period_end, watermark) as
 -- timestamp without a time zone, since formatting the instant itself looks its zone up per row (a tenth of a second
 -- per half a million deployments, every hour).
 create or replace macro utc_month(moment) as strftime(make_timestamp(epoch_us(moment)), '%Y-%m');
+
+-- An instant to the minute in UTC ('YYYY-MM-DD HH:MM'), as a reason quotes a watermark, whatever the session's zone.
+create or replace macro utc_minute(moment) as strftime(make_timestamp(epoch_us(moment)), '%Y-%m-%d %H:%M');
+
+-- What a reason says of a source first read within the days a score is judged on (`read_since`: its first read, null
+-- when before them): `unread` when it was not read yet (its first read at or after as_of), else `since` with the
+-- first read in it.
+create or replace macro first_read_reason(read_since, as_of, unread, since) as
+    case
+        when read_since >= as_of then unread
+        when read_since is not null then format(since, utc_minute(read_since))
+    end;
