@@ -61,17 +61,21 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
+def _key(record: Any) -> int | None:
+    """A listed record's id, its key (a deployment's, a pipeline's, a merge request's); None for an entry without an
+    integer id, no record the parsers keep (they set it aside)."""
+    key = record.get("id") if isinstance(record, dict) else None
+    return None if isinstance(key, bool) or not isinstance(key, int) else key
+
+
 def _read_again(records: list[Any], seen: dict[int, Any]) -> bool:
     """Whether a record of this page was already read in this read of the listing with another update time: it was
-    updated meanwhile and moved. `seen` keeps each id's update time as read. Its id is its key (a deployment's, a
-    pipeline's, a merge request's); an entry without an integer id is no record the parsers keep (they set it
-    aside), so it tells nothing. A record read twice as it was (two records updated in the same instant, which
-    GitLab may order either way from one page to the next) has not moved: a re-read would meet it again, for ever,
-    and the overlap of the next run's window reads such instants again."""
+    updated meanwhile and moved. `seen` keeps each id's update time as read. A record read twice as it was (records
+    updated in the same instant, which GitLab may order either way from one page to the next) has not moved: it took
+    another's place, which the count of the records read shows (see GitLabClient._updated_listing)."""
     again = False
     for record in records:
-        key = record.get("id") if isinstance(record, dict) else None
-        if isinstance(key, bool) or not isinstance(key, int):
+        if (key := _key(record)) is None:
             continue
         updated = record.get("updated_at")
         again = again or (key in seen and seen[key] != updated)
@@ -112,23 +116,29 @@ class GitLabClient(SourceClient):
         now (`--until` tomorrow, a clock behind the collector's), where the count stays and the record comes back
         in the same read under an id already read, with its new update time. Either way the listing is read again
         (rows read twice are merged on their key, the latest update winning). A read that kept its count yet holds
-        fewer records (a page lost, an x-next-page missing) is set aside as a reject of `dataset`, naming both
-        figures."""
-        for _ in range(MAX_READS):
+        fewer records, each counted once (a page lost, an x-next-page missing, or a record repeated as it was in the
+        place of another, records updated in the same instant coming in another order from page to page), is read
+        again until the records read over every read make the count; past MAX_READS reads it is set aside as a reject
+        of `dataset`, naming both figures."""
+        gathered: set[int] = set()  # the records read over every read of the listing
+        for attempt in range(MAX_READS):
             counts: list[int] = []
-            read = 0
+            unkeyed = 0
             seen: dict[int, Any] = {}
             came_back = False
             for response in self._listing(path, params):
                 yield response
-                read += len(response.body)
+                unkeyed += sum(_key(record) is None for record in response.body)
                 came_back = _read_again(response.body, seen) or came_back
                 total = (response.headers.get("x-total") or "").strip()
                 if total.isascii() and total.isdigit():
                     counts.append(int(total))
+            gathered |= seen.keys()
             fell = bool(counts) and min(counts) < counts[0]
-            if not fell and not came_back:
-                if counts and read < min(counts):
+            read = len(gathered) + unkeyed
+            short = bool(counts) and read < min(counts)
+            if not fell and not came_back and not (short and attempt < MAX_READS - 1):
+                if short:
                     reason = f"the listing announced {min(counts)} records (x-total) and {read} were read"
                     self.counters.set_aside.append(SetAside(f"GET {path}", reason, "", dataset))
                 return

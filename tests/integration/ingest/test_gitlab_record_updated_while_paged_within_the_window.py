@@ -168,23 +168,46 @@ def test_a_listing_where_nothing_moves_is_read_once(gitlab: tuple[FakeGitLab, st
     assert fake.served == 3
 
 
-def test_a_record_repeated_as_it_was_is_no_move_and_reads_once() -> None:
-    """Records updated in the same instant have no order of their own: GitLab may list one on two pages, as it was,
-    and leave another out, which the next run's overlap reads again. It did not move: read again, the listing would
-    repeat it on every read and the run fail after four. The listing is read once, every entry passed on."""
+def listing_with_ties(repeating: Callable[[int], bool]) -> FakeGitLab:
+    """Deployments 2, 3 and 4 updated in the same instant, after 1: GitLab may order them either way from one page
+    to the next, and page 2 then repeats 2, as it was, in place of 3, on the reads `repeating` says (by the number
+    of pages served so far)."""
     same = SINCE + timedelta(minutes=2)
     fake = FakeGitLab([record(1, SINCE + timedelta(minutes=1)), record(2, same), record(3, same), record(4, same)])
     page = fake.page
 
-    def repeating_2(query: dict[str, str]) -> tuple[list[Any], dict[str, str]]:
+    def unstable(query: dict[str, str]) -> tuple[list[Any], dict[str, str]]:
         body, headers = page(query)
-        return ([record(2, same), *body[1:]] if query.get("page") == "2" else body), headers
+        if query.get("page") == "2" and repeating(fake.served):
+            body = [record(2, same), *body[1:]]
+        return body, headers
 
-    fake.page = repeating_2  # type: ignore[method-assign]
+    fake.page = unstable  # type: ignore[method-assign]
+    return fake
+
+
+def test_a_record_repeated_in_place_of_another_is_read_again_until_every_record_is_read() -> None:
+    """The first read brings 1 2, 2 4: four entries, three records of the four GitLab counts (3 took no place). It
+    did not move, so a re-read at once would not be for a move: the listing is read again because it holds fewer
+    records than its count, and the second read (1 2, 3 4) brings 3. Reads: 2 pages each."""
+    fake = listing_with_ties(lambda served: served < 2)
     with serving(fake.handler()) as url:
         entries, client = read(url, "deployments")
-    assert [e["id"] for e in entries] == [1, 2, 2, 4]
-    assert client.rereads == 0 and fake.served == 2
+    assert [e["id"] for e in entries] == [1, 2, 2, 4, 1, 2, 3, 4]
+    assert (client.rereads, fake.served, client.counters.set_aside) == (1, 4, [])
+
+
+def test_a_record_repeated_in_place_of_another_on_every_read_is_a_reject_naming_the_figures() -> None:
+    """When every read repeats 2 in place of 3, the listing is read four times, then set aside as a reject of the
+    deployments naming GitLab's count (4) and the records read (3): counted and kept, not lost without a word, nor a
+    failed run."""
+    fake = listing_with_ties(lambda served: True)
+    with serving(fake.handler()) as url:
+        entries, client = read(url, "deployments")
+    assert {e["id"] for e in entries} == {1, 2, 4} and client.rereads == 3 and fake.served == 8
+    (reject,) = client.counters.set_aside
+    assert reject.reason == "the listing announced 4 records (x-total) and 3 were read"
+    assert reject.dataset == "gitlab/deployments"
 
 
 def test_entries_without_an_integer_id_are_passed_on_and_read_once() -> None:
