@@ -316,11 +316,16 @@ def _number(text: str, kind: Callable[[str], float], ok: Callable[[float], bool]
 
 
 def _given(text: str) -> str:
-    """A value that is there: an empty one (a command substitution that printed nothing, `--lake-url "$(terraform
-    output -raw lake_url)"` where the output cannot be read) would otherwise fall back to the default, and a
-    mapping be imported into a local folder rather than the lake meant."""
+    """A lake URL or endpoint as given on one line. An empty one (a command substitution that printed nothing) would
+    otherwise fall back to the default, and a mapping be imported into a local folder rather than the lake meant; one
+    holding a line break or a control character is a command's message, not a value (`terraform output` run outside
+    its folder prints a coloured warning box in place of the output)."""
     if not text.strip():
         raise argparse.ArgumentTypeError("is empty: give it a value, or leave the option out for the default")
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise argparse.ArgumentTypeError(
+            "holds a line break or a control character: it is no URL or folder (the output of a command that failed?)"
+        )
     return text
 
 

@@ -146,18 +146,26 @@ def test_the_scheduler_refuses_a_setting_it_cannot_read_at_start(
     )
 
 
+# What `--lake-url "$(terraform output -raw lake_url)"` gives where the output cannot be read: nothing, or Terraform's
+# coloured warning box (its first lines, as Terraform 1.11 prints them to standard output).
+TERRAFORM_WARNING = "\x1b[33m╷\x1b[0m\n\x1b[33m│\x1b[0m \x1b[1m\x1b[33mWarning: \x1b[0m\x1b[0m\x1b[1mNo outputs found"
+NOT_AN_OUTPUT = {"": "is empty", TERRAFORM_WARNING: "holds a line break"}
+
+
 @pytest.mark.parametrize("option", ["--lake-url", "--s3-endpoint"])
-def test_an_empty_lake_option_is_refused_not_read_as_the_default(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, option: str
+@pytest.mark.parametrize("given", NOT_AN_OUTPUT)
+def test_a_lake_option_that_is_no_value_is_refused_not_read_as_the_default(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, option: str, given: str
 ) -> None:
-    """`--lake-url "$(terraform output -raw lake_url)"` where the output cannot be read gives an empty value. It was
-    read as no option: the mapping went into a local .rosetta/lake, exit 0, and the lake meant kept none, so every
-    scheduled run failed for want of one. It is exit 2 naming the option, and nothing is written."""
+    """`--lake-url "$(terraform output -raw lake_url)"` where the output cannot be read gives an empty value, or a
+    warning. Empty, it was read as no option: the mapping went into a local .rosetta/lake, exit 0, and the lake meant
+    kept none, so every scheduled run failed for want of one; a warning made a traceback. Both are exit 2 naming the
+    option, and nothing is written."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("ROSETTA_LAKE_URL", raising=False)
     catalog = ROOT / "lakehouse" / "examples" / "mappings.yaml"
     with pytest.raises(SystemExit) as exited:
-        main([option, "", "mappings", "import", str(catalog), "--actor", "me"])
+        main([option, given, "mappings", "import", str(catalog), "--actor", "me"])
     assert exited.value.code == 2
-    assert f"argument {option}: is empty" in capsys.readouterr().err
+    assert f"argument {option}: {NOT_AN_OUTPUT[given]}" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
