@@ -58,9 +58,10 @@ FREE_TEXT: dict[str, tuple[str, ...]] = {
 REJECT_TEXT = ("raw_text", "reason")
 # A character that may be part of a username or an e-mail address: the identifier is a token only between others.
 PART = r"\w.+@%-"
+PART_BUT_STOP = PART.replace(".", "")
 # What may follow the identifier: not a part of a longer name, save full stops ending a sentence (`by jdoe.`,
 # `jdoe...`), which no username or address ends with; `jdoe.smith` and `jdoe@example.com.au` are other people.
-AFTER = r"(?!\.*[\w+@%-])"
+AFTER = rf"(?!\.*[{PART_BUT_STOP}])"
 # An escape of JSON text: `\u00e9`, or one of `\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`.
 JSON_ESCAPE = re.compile(r'\\(?:u([0-9a-fA-F]{4})|(["\\/bfnrt]))')
 ESCAPED = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
