@@ -145,7 +145,8 @@ def resolve(
 ) -> Period:
     """`period` or `from`/`to` (not both); `to` defaults to the anchor. Explicit ranges are capped at max_days."""
     if start is None and end is None:
-        name = period or default
+        # `period=` with no value is refused, not read as left out: the caller meant a period and named none.
+        name = default if period is None else period
         if name not in allowed:
             raise invalid("period", f"period must be one of {', '.join(allowed)} (or from/to)", list(allowed))
         return named_period(name, anchor)
@@ -175,7 +176,7 @@ def kibana_range(
             raise invalid("timeRange", "give either timeRange or from/to, not both")
         p = resolve(None, start, end, anchor=now, default="last_24h", max_days=max_days)
         return _iso(p.start), _iso(p.end)
-    value = (time_range or "now-24h").strip()
+    value = "now-24h" if time_range is None else time_range.strip()
     match = RELATIVE.match(value)
     if match:
         seconds = int(match.group(1)) * UNIT_SECONDS[match.group(2)]
