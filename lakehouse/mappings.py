@@ -51,6 +51,8 @@ ENTITY_ID_CALL = re.compile(r"entityId\((.*)\)")
 TAG_CALL = re.compile(r"tag\((.*)\)")
 ZONE_CALL = re.compile(r"mzName\((.*)\)")
 QUOTED_ARGUMENT = re.compile(r'"((?:[^"~]|~.)*)"')
+# Inside a quoted argument Dynatrace escapes a quote or a tilde with a tilde: ~" is ", ~~ is ~.
+TILDE_ESCAPE = re.compile(r"~(.)")
 TEMPLATE_FIELDS = {"entity", "component", "application", "environment", "name"}
 
 # The pivots as the design note names them, and the field each fills.
@@ -440,7 +442,7 @@ def _call_arguments(call: re.Pattern[str], selector: str) -> list[str]:
         if match is None:
             continue
         arguments = match.group(1)
-        quoted = [m.replace("~", "") for m in QUOTED_ARGUMENT.findall(arguments)]
+        quoted = [TILDE_ESCAPE.sub(r"\1", m) for m in QUOTED_ARGUMENT.findall(arguments)]
         values += quoted or [p.strip() for p in arguments.split(",") if p.strip()]
     return values
 

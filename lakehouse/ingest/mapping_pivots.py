@@ -38,7 +38,8 @@ def dynatrace_service_selectors(entries: tuple[MappingEntry, ...], batch: int) -
             else:
                 others.append(selector)
         elif e.dynatrace_tag:
-            others.append(f'type(SERVICE),tag("{e.dynatrace_tag}")')
+            # A tilde in the tag is written ~~, as Dynatrace reads one inside quotes (a quote is refused).
+            others.append(f'type(SERVICE),tag("{e.dynatrace_tag.replace("~", "~~")}")')
     return entity_id_selectors("SERVICE", sorted(set(ids)), batch) + sorted(set(others))
 
 

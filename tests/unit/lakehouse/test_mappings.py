@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from lakehouse.aggregates.refs import pivots_table
+from lakehouse.ingest.mapping_pivots import dynatrace_service_selectors
 from lakehouse.mappings import (
     MappingEntry,
     from_catalog,
@@ -540,6 +541,18 @@ def test_a_selectors_quoted_criteria_may_hold_parentheses() -> None:
         ("dynatrace_tag", "owner:Team (EU)", "web"),
         ("dynatrace_zone", "Payments (EU)", "api"),
     ]
+
+
+def test_a_tilde_in_a_tag_is_the_escape_dynatrace_writes_inside_quotes() -> None:
+    """Dynatrace escapes a quote or a tilde inside a quoted argument with a tilde: tag("team:a~~b") is the tag
+    team:a~b and tag("say:~"hi~"") the tag say:"hi". Read as tildes dropped, team:ab named no service, and the
+    entry's signals went missing without a word; a dynatrace_tag team:a~b is asked for as tag("team:a~~b")."""
+    assert selector_tags('type(SERVICE),tag("team:a~~b")') == ["team:a~b"]
+    assert selector_tags('type(SERVICE),tag("say:~"hi~"")') == ['say:"hi"']
+    entries, problems = validate_entries([app(dynatrace_tag="team:a~b")])
+    assert problems == []
+    assert dynatrace_service_selectors(entries, 100) == ['type(SERVICE),tag("team:a~~b")']
+    assert [(r["pivot_kind"], r["value"]) for r in pivots_table(entries).to_pylist()] == [("dynatrace_tag", "team:a~b")]
 
 
 def test_a_systems_slo_annotations_set_its_targets() -> None:
