@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
@@ -12,6 +13,7 @@ from lakehouse.settings import without_credentials
 # Every character outside letters, digits and `_.-~` is percent-encoded, rison punctuation included, as
 # elastalert2 does; Kibana decodes either form, and the link stays intact in HTML, Markdown or chat.
 SAFE = ""
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def discover_url(
@@ -39,7 +41,9 @@ def discover_url(
         "filters": [],
         "index": data_view_id,
         "interval": "auto",
-        "query": {"language": language, "query": query},
+        # A template written on several lines: its line breaks are whitespace to KQL, and rison (2.0.1) writes a
+        # string whose first line is a bare word unquoted, which no rison reader reads back. Spaces they are.
+        "query": {"language": language, "query": LINE_BREAK.sub(" ", query)},
         "sort": [["@timestamp", "desc"]],
     }
     g = quote(rison.dumps(global_state), safe=SAFE)

@@ -51,6 +51,19 @@ def test_link_decodes_to_the_state_we_meant() -> None:
     assert not re.search(r"[ '():!]", url.split("#/?", 1)[1])
 
 
+@pytest.mark.parametrize("query", ["error\n and x", "error\r\nand x", "level:error\rand x"])
+def test_a_query_written_on_several_lines_reads_back_with_spaces(query: str) -> None:
+    """A mapping's Kibana query template may span lines (a YAML block). Its first line a bare word, the link's
+    rison held the query unquoted up to the line break, and neither rison nor Kibana read the state back."""
+    url = discover_url("http://kibana:5601", data_view_id="logs", query=query, time_from="now-1h", time_to="now")
+    _, a = state(url)
+    assert a["query"] == {
+        "language": "kuery",
+        "query": query.replace("\r\n", " ").replace("\r", " ").replace("\n", " "),
+    }
+    assert a["index"] == "logs"
+
+
 def test_never_the_legacy_form_and_spaces_are_kept() -> None:
     url = discover_url(
         "https://kibana.example.org", data_view_id="logs-shop-*", query="x", time_from="a", time_to="b", space="ops"
