@@ -412,7 +412,10 @@ def _labels(cells: list[Any], f: Field, bad: dict[int, str]) -> list[str | None]
 def _times(text: pa.Array) -> tuple[pa.Array, list[int]]:
     """ServiceNow stored dates are UTC without a zone marker; parsed column-wise. Returns rows that failed."""
     parsed = pc.strptime(text, format=DATE_FORMAT, unit="s", error_is_null=True)
-    failed = pc.and_(pc.is_valid(text), pc.is_null(parsed))
+    # strptime rolls an impossible date on (2024-02-30 is read as 1 March, 10:00:60 as 10:01): a date that does not
+    # read back as written is no date.
+    as_written = pc.fill_null(pc.equal(pc.strftime(parsed, format=DATE_FORMAT), text), False)
+    failed = pc.and_(pc.is_valid(text), pc.invert(as_written))
     failures = pc.indices_nonzero(failed).to_pylist() if pc.any(failed).as_py() else []
     return parsed.cast(pa.timestamp("s", tz="UTC")).cast(UTC_MS), failures
 

@@ -91,6 +91,22 @@ def test_malformed_records_are_rejected_with_their_reason() -> None:
     assert sorted(r.index for r in result.rejects if r.index is not None) == [1, 2, 3]
 
 
+def test_a_date_no_calendar_has_is_rejected_not_moved_to_another_day() -> None:
+    """30 February, 29 February of a year without one and a 60th second were stored as 1 March and the next minute:
+    the record kept, on a day it never had. Each is now a reject naming the field and the value as sent; a
+    29 February of a leap year is a date."""
+    good = load("table_problem__list_limit1_docs.json")["result"][0]
+    sent = {"1" * 32: "2024-02-30 10:00:00", "2" * 32: "2023-02-29 10:00:00", "3" * 32: "2024-03-04 10:00:60"}
+    leap = {**good, "sys_id": "4" * 32, "sys_updated_on": "2024-02-29 10:00:00"}
+    page = {"result": [*({**good, "sys_id": i, "sys_updated_on": v} for i, v in sent.items()), leap]}
+    result = parse.parse_table_page("servicenow/problems", page)
+    rows = result.tables["servicenow/problems"].to_pylist()
+    assert [(r["sys_id"], r["sys_updated_on"]) for r in rows] == [("4" * 32, datetime(2024, 2, 29, 10, tzinfo=UTC))]
+    assert {r.raw["sys_id"]: r.reason for r in result.rejects} == {
+        i: f"sys_updated_on: not a 'yyyy-MM-dd HH:mm:ss' date: {v!r}" for i, v in sent.items()
+    }
+
+
 def test_a_number_where_a_string_belongs_is_rejected() -> None:
     good = load("table_problem__list_limit1_docs.json")["result"][0]
     result = parse.parse_table_page("servicenow/problems", {"result": [{**good, "number": 12345}]})
