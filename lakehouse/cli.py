@@ -426,6 +426,8 @@ def _build(args: argparse.Namespace) -> int:
     )
     if result.full_because:
         print(f"every day rebuilt: {result.full_because}")
+    if result.daily_because:
+        print(f"period tables refreshed: {result.daily_because}")
     slowest = result.slowest_steps().items()
     print("slowest steps: " + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in slowest))
     if result.mode == "hourly":

@@ -93,6 +93,8 @@ SIGNAL_DATASETS = (*HOURLY_DATASETS, "dynatrace/entities")
 # How long before the last build's start a build reads the runs started: a run's record is put a moment after the
 # start it names, and clocks of different machines differ, by far less than this.
 RUN_LOG_MARGIN = timedelta(hours=1)
+# The daily build refreshes the period tables once a day: an hourly build finding them older refreshes them itself.
+PERIODS_REFRESHED_EVERY = timedelta(days=1)
 # The application hours (a month at a time) and the hourly mart that keeps them, level = 'application'.
 APPLICATION_HOURS, HOURLY_MART = "stg_app_signals_hourly", "mv_golden_signals_hourly"
 # The pivots by which a mapping finds Dynatrace services through the Entities API's listings.
@@ -192,6 +194,13 @@ def _build(
         mode = "full"
     elif mode == "full":
         full_because = "asked for"
+    periods_as_of = _periods_as_of(previous)
+    daily_because = None
+    if mode == "hourly" and periods_as_of is not None and as_of - periods_as_of > PERIODS_REFRESHED_EVERY:
+        # The daily build failed, stopped while it put the period tables (leaving some its, some the day before's),
+        # or never ran: this build refreshes them in its place rather than leave them so until the next one.
+        mode = "daily"
+        daily_because = f"the period tables are as of {periods_as_of.isoformat()}, more than a day before"
     # The build's run starts before the run log is read: the next build reads every run that finished after this
     # start, so an ingest finishing while the run log is read is not missed by both.
     run = runs.start("build_aggregates", "mart", mode, window=(midnight(as_of.date()), as_of), trigger=trigger)
@@ -224,7 +233,14 @@ def _build(
         raise
     run.window_start = midnight(day_from)
     result = BuildResult(
-        mode, as_of, day_from, build_params.day_to, mapping.version, run_id=run.run_id, full_because=full_because
+        mode,
+        as_of,
+        day_from,
+        build_params.day_to,
+        mapping.version,
+        run_id=run.run_id,
+        full_because=full_because,
+        daily_because=daily_because,
     )
     files = [f for f in all_files if mode != "hourly" or f.refresh == "hourly"]
     monthly = _monthly_steps(files)
@@ -410,6 +426,8 @@ def _build(
             "run_id": run.run_id,
             "started_at": run.started_at.isoformat(),
             "mode": mode,
+            # The as-of of the period tables (SLO, DORA), which only daily and full builds refresh.
+            "periods_as_of": _iso(as_of if mode != "hourly" else periods_as_of),
             "runs_running": running,
         }
         # Compare-and-swap on the state this build started from: a build that landed meanwhile (this one having
@@ -482,6 +500,18 @@ def _why_full(
     was = previous.get("production_environment", "production")
     if was != production:
         return f"the production environment is {production} (was {was})"
+    return None
+
+
+def _periods_as_of(previous: dict | None) -> datetime | None:
+    """The as-of of the period tables the last build left: that of the last daily or full build; None when unknown
+    (no build before, or a state an earlier release wrote after an hourly build)."""
+    if previous is None:
+        return None
+    if previous.get("periods_as_of"):
+        return datetime.fromisoformat(previous["periods_as_of"])
+    if previous.get("mode") in ("daily", "full") and previous.get("as_of"):
+        return datetime.fromisoformat(previous["as_of"])
     return None
 
 

@@ -125,6 +125,8 @@ class BuildResult:
     run_id: str | None = None
     # Why every day was rebuilt ("the SQL files changed", "asked for"); None for an incremental build.
     full_because: str | None = None
+    # Why an hourly build ran as a daily one (the period tables more than a day old); None otherwise.
+    daily_because: str | None = None
     # Seconds per step ("27_stg_app_signals_hourly.sql", "write mv_incidents"), in the order they ran.
     seconds: dict[str, float] = field(default_factory=dict)
     # Rows an hourly build took from what the last daily or full build settled instead of computing them

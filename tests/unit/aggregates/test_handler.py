@@ -59,8 +59,10 @@ def test_daily_event_builds_the_mart(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert second["mode"] == "daily" and second["day_from"] == "2026-11-20"  # nothing ingested since: today only
     assert second["full_because"] is None
     # An hourly build takes every settled part the daily one kept; the estate's events all come after its cut.
-    hourly = handler(json.loads((EVENTS / "hourly.json").read_text()), LambdaContext())
-    assert hourly["mode"] == "hourly"
+    # An hour on: the period tables are an hour old, which an hourly build leaves to the daily one.
+    an_hour_on = json.loads((EVENTS / "hourly.json").read_text()) | {"as_of": "2026-11-20T11:00:00+00:00"}
+    hourly = handler(an_hour_on, LambdaContext())
+    assert (hourly["mode"], hourly["daily_because"]) == ("hourly", None)
     assert hourly["settled_rows"] == {
         "stg_deployments": 0,
         "stg_merge_requests": 0,
