@@ -39,7 +39,7 @@ from functions.api.ids import Directory
 from functions.api.problems import Problem
 from functions.api.queries import BUILD_MACROS, RECENT_HOURLY, RECENT_SELECT, DaysRead, last_day_of
 from functions.api.settings import ApiSettings
-from lakehouse.aggregates import footers
+from lakehouse.aggregates import footers, lease
 from lakehouse.aggregates.build import NEVER_READ, STATE_KEY
 from lakehouse.aggregates.inputs import LOG_COUNTS
 from lakehouse.aggregates.mart_writes import DAYS_THROUGH_KEY
@@ -460,8 +460,9 @@ class ServingMart:
         finally:
             cur.close()
 
-    def refresh(self, *, force: bool = False) -> bool:
-        """Reload what changed (the tables after a build, the directory after a mapping change); True if so."""
+    def refresh(self, *, force: bool = False, replaced: bool = False) -> bool:
+        """Reload what changed (the tables after a build, the directory after a mapping change); True if so.
+        `replaced`: a request found an object of this copy replaced by a newer build's."""
         if not self._checking.acquire(blocking=force):
             return False
         try:
@@ -469,7 +470,10 @@ class ServingMart:
             current = self._snapshot
             if current is not None:
                 version = self._latest_version(version, current.directory.version)
-            if current is not None and current.marker == marker and not current.load_failed:
+            # Objects replaced under the same build state, and no build running: that build failed or was stopped
+            # while it put its tables, and the next may be an hour away. The objects there are what can be served.
+            left_behind = replaced and not lease.build_running(self.lake)
+            if current is not None and current.marker == marker and not current.load_failed and not left_behind:
                 if current.directory.version == version:
                     return False
                 # Same tables, new mapping: swapped in place, so what the loader is still adding to this copy
@@ -593,7 +597,7 @@ class ServingMart:
         if listed is None or listed == found:
             return
         log.info("a mart object was replaced by a newer build", extra={"key": key})
-        threading.Thread(target=self.refresh, name="mart-refresh", daemon=True).start()
+        threading.Thread(target=lambda: self.refresh(replaced=True), name="mart-refresh", daemon=True).start()
         raise unavailable("a newer build replaced the data asked for; it is being loaded", RETRY_WHILE_LOADING_S)
 
     def _sorted_copy(self, source: Path, target: Path, order: str) -> None:

@@ -102,12 +102,12 @@ locals {
       # hour read without a line counts 0), and deletes the mart objects a table no longer has (a month left without
       # rows).
       build_aggregates = { read = ["raw/", "ref/", "runs/", "state/deploys/read_from/", "state/servicenow/read_from/", "state/servicenow/incidents.json", "state/servicenow/changes.json", "state/servicenow/task_slas.json", "state/argocd/deployment_history.json", "state/gitlab/deployments.json", "state/deploys/deployment_events.json", "state/dynatrace/service_metrics_hourly.json", "state/elasticsearch/read_from/log_counts_hourly.json", "state/elasticsearch/log_counts_hourly.json"], write = ["mart/", "runs/", "state/build/"], delete = ["mart/"] }
-      # The API reads the build's state record (which build it serves) and the sources' watermarks and first reads
-      # (admin config/sources): not the build's lease, nor its copies of the raw event datasets (state/build/history/),
-      # raw/ being closed to it.
+      # The API reads the build's state record (which build it serves), its lease (whether a build is putting its
+      # tables) and the sources' watermarks and first reads (admin config/sources): not the build's copies of the raw
+      # event datasets (state/build/history/), raw/ being closed to it.
       api = {
         read = [
-          "mart/", "ref/", "runs/", "state/build/aggregates.json",
+          "mart/", "ref/", "runs/", "state/build/aggregates.json", "state/build/lease.json",
           "state/dynatrace/", "state/servicenow/", "state/argocd/", "state/gitlab/", "state/elasticsearch/",
         ]
         write  = ["ref/mappings/"]

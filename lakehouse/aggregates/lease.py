@@ -35,10 +35,8 @@ def take(lake: Lake, trigger: str, lease_for: timedelta) -> Lease:
     out stops this build with a BuildError naming the one running."""
     started = now()
     found = lake.get_json(LEASE_KEY)
-    if found is not None:
-        held = found[0]
-        if held.get("holder") and datetime.fromisoformat(held["expires_at"]) > started:
-            raise _held(held)
+    if found is not None and _running(found[0], started):
+        raise _held(found[0])
     holder = uuid.uuid4().hex
     record = {
         "holder": holder,
@@ -81,6 +79,17 @@ def renew(lake: Lake, lease: Lease, lease_for: timedelta) -> Lease:
     if mine is None or mine[0] != record:  # a store without conditional writes: the last put won
         raise _lost(mine)
     return holder, mine[1]
+
+
+def build_running(lake: Lake) -> bool:
+    """Whether a build holds the lake's lease now: one putting its tables, not one that failed or was stopped and
+    whose lease ran out."""
+    found = lake.get_json(LEASE_KEY)
+    return found is not None and _running(found[0], now())
+
+
+def _running(record: Mapping[str, Any], moment: datetime) -> bool:
+    return bool(record.get("holder")) and datetime.fromisoformat(str(record["expires_at"])) > moment
 
 
 def release(lake: Lake, lease: Lease) -> None:

@@ -192,9 +192,9 @@ def api_reads() -> list[str]:
 
 
 def test_the_api_reads_no_state_but_the_build_record_and_the_watermarks() -> None:
-    """The API was granted all of state/: besides the build's state record and the sources' watermarks and first
-    reads, which it reads, the build's lease and its copies of the raw event datasets (state/build/history/), while
-    raw/ itself is closed to it."""
+    """The API was granted all of state/: besides the build's state record and lease (whether a build is putting its
+    tables) and the sources' watermarks and first reads, which it reads, the build's copies of the raw event datasets
+    (state/build/history/), while raw/ itself is closed to it."""
     from functions.api.routers.admin import SOURCES
     from lakehouse.aggregates.build import EVENT_DAYS_KEY, STATE_KEY
     from lakehouse.aggregates.history import HISTORY_PREFIX
@@ -204,7 +204,7 @@ def test_the_api_reads_no_state_but_the_build_record_and_the_watermarks() -> Non
     from lakehouse.storage import Lake
 
     grants = api_reads()
-    read = [STATE_KEY] + [
+    read = [STATE_KEY, LEASE_KEY] + [
         key
         for ds in REGISTRY.values()
         if ds.source in SOURCES
@@ -212,6 +212,6 @@ def test_the_api_reads_no_state_but_the_build_record_and_the_watermarks() -> Non
     ]
     assert [key for key in read if not key.startswith(tuple(grants))] == []
     # The build's own state, which the API never reads.
-    build_only = [LEASE_KEY, EVENT_DAYS_KEY, f"{HISTORY_PREFIX}/", f"{SETTLED_PREFIX}/"]
+    build_only = [EVENT_DAYS_KEY, f"{HISTORY_PREFIX}/", f"{SETTLED_PREFIX}/"]
     assert [key for key in build_only if key.startswith(tuple(grants))] == []
     assert "raw/" not in grants
