@@ -137,8 +137,8 @@ def _as_number(text: str) -> float | None:
         return None
 
 
-def compare(actual: str, op: str, expected: str) -> bool:
-    """One condition on a stored (string) value; numbers compare as numbers, dates as their text."""
+def compare(actual: str, op: str, expected: str, as_text: bool = False) -> bool:
+    """One condition on a stored (string) value; numbers compare as numbers (unless `as_text`), dates as their text."""
     if op == "ISEMPTY":
         return actual == ""
     if op == "ISNOTEMPTY":
@@ -164,12 +164,12 @@ def compare(actual: str, op: str, expected: str) -> bool:
     if actual == "":
         # Empty values never satisfy an ordering comparison.
         return False
-    order = _ordered(actual, expected)
+    order = _ordered(actual, expected, as_text)
     return {">": order > 0, ">=": order >= 0, "<": order < 0, "<=": order <= 0}[op]
 
 
-def _ordered(a: str, b: str) -> int:
-    na, nb = _as_number(a), _as_number(b)
+def _ordered(a: str, b: str, as_text: bool = False) -> int:
+    na, nb = (None, None) if as_text else (_as_number(a), _as_number(b))
     if na is not None and nb is not None:
         return (na > nb) - (na < nb)
     return (a > b) - (a < b)
@@ -191,7 +191,13 @@ def matcher(query: EncodedQuery, known: Callable[[str], bool]) -> Callable[[Call
         if not groups:
             return True
         return any(
-            all(any(compare(value_of(c.field), c.op, c.value) for c in clause) for clause in group) for group in groups
+            all(any(compare(value_of(c.field), c.op, c.value, _is_sys_id(c.field)) for c in clause) for clause in group)
+            for group in groups
         )
 
     return accept
+
+
+def _is_sys_id(name: str) -> bool:
+    """A sys_id is a GUID, compared as text like any string field, even when its hex digits read as a number."""
+    return name.rpartition(".")[2] == "sys_id"

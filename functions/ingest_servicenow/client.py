@@ -1,4 +1,5 @@
-"""The ServiceNow Table API: basic auth, offset paging on Link rel="next", incremental on sys_updated_on.
+"""The ServiceNow Table API: basic auth, offset paging on Link rel="next", incremental on sys_updated_on; a whole
+table paged by sys_id.
 
 Offset paging over a table that changes while we read it skips and repeats rows. Repeats vanish when rows
 are merged on (sys_id, sys_updated_on). Skips are caught by re-scanning: when a record comes back with a newer
@@ -10,6 +11,10 @@ X-Total-Count also counts the records ACLs hide from the integration user: they 
 the limit, so a page bringing fewer records than were counted for it tells how many were hidden there. A hidden
 record that moves is never seen twice, so a pass that hid records over several pages is only taken once a second
 pass over the same window agrees with it.
+
+A whole table (the daily CMDB snapshot) needs no update-time order: it is paged by sys_id, each page starting after
+the last sys_id read. No update moves a record in that order, so CIs that Discovery keeps updating while the CMDB is
+read neither shift nor trigger re-reads.
 """
 
 from __future__ import annotations
@@ -17,12 +22,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 from pydantic import SecretStr
 
 from lakehouse.ingest.client import ApiResponse, PageRequest, SourceClient
-from lakehouse.ingest.errors import SourceError, SourceUnavailable
+from lakehouse.ingest.errors import PagingBroken, SourceError, SourceUnavailable
 from lakehouse.ingest.paginators import OffsetLinkPaginator
 
 MAX_PASSES = 8
@@ -75,7 +81,7 @@ class ServiceNowClient(SourceClient):
         self.last_count = None
         latest: dict[str, str] = {}
         previous: tuple[datetime, int, frozenset[tuple[str, str]]] | None = None
-        for _ in range(MAX_PASSES):
+        for scan in range(MAX_PASSES):
             rescan_from: datetime | None = None
             seen: dict[str, str] = {}
             total: int | None = None
@@ -93,14 +99,7 @@ class ServiceNowClient(SourceClient):
                     if not isinstance(record, dict):
                         continue
                     sys_id, stamp = _stamp(record.get("sys_id")), _stamp(record.get("sys_updated_on"))
-                    shown = _shown_in_another_zone(record.get("sys_updated_on"))
-                    if shown:
-                        raise SourceError(
-                            self.source,
-                            f"{table}: the integration user sees times in another time zone than UTC ({shown}), and "
-                            "the window's bounds are read in it, so records would be skipped: set the user's time "
-                            "zone to UTC",
-                        )
+                    self._refuse_another_zone(table, record.get("sys_updated_on"))
                     before = seen.get(sys_id)
                     if before is not None and before != stamp:
                         moved = _parse(min(before, stamp))
@@ -108,6 +107,8 @@ class ServiceNowClient(SourceClient):
                             rescan_from = max(moved, start)
                     seen[sys_id] = stamp
                     latest[sys_id] = max(stamp, latest.get(sys_id, ""))
+            if scan == 0 and not seen:
+                self._check_zone_on_latest(table)
             # A hidden record that moves during the pass is never seen twice: counted hidden twice, it stands in for
             # the visible record its move shifted over a page boundary, and the count check passes. So a pass that
             # hid records over several pages is trusted only when it agrees with the pass before it over the same
@@ -130,6 +131,60 @@ class ServiceNowClient(SourceClient):
             self.source,
             f"{table}: records kept moving while being paged ({MAX_PASSES} scans{counted}); run again later",
         )
+
+    def every_record(self, table: str, fields: list[str], page_size: int) -> Iterator[ApiResponse]:
+        """Pages of every record of the table, in sys_id order, each from the last sys_id read, until a page brings
+        nothing. A short page is no end: ACLs drop records after the limit. A page they emptied whole gives no sys_id
+        to go on from: the next one is asked past it, at an offset, while the source counts records beyond."""
+        after, offset = "", 0
+        while True:
+            response = self.send(
+                PageRequest(f"/api/now/table/{table}", _after_sys_id(after, fields, offset, page_size))
+            )
+            records = [r for r in (response.body or {}).get("result") or [] if isinstance(r, dict)]
+            if records:
+                self.counters.pages += 1
+                yield response
+                after, offset = self._last_sys_id(table, after, records), 0
+                continue
+            count = response.headers.get("x-total-count")
+            counted = int(count) if count is not None and count.isascii() and count.isdigit() else 0
+            if counted <= offset + page_size:
+                return
+            offset += page_size
+
+    def _last_sys_id(self, table: str, after: str, records: list[dict[str, Any]]) -> str:
+        """The sys_id the next page starts after. Each must follow the one before: a source that did not apply the
+        query (or its order) would be read again and again, or skip records."""
+        ids = [_stamp(record.get("sys_id")) for record in records]
+        if not all(a < b for a, b in pairwise([after, *ids])):
+            raise PagingBroken(self.source, f"{table}: records do not come in sys_id order after '{after}'")
+        return ids[-1]
+
+    def _check_zone_on_latest(self, table: str) -> None:
+        """A window read in another time zone lies hours away from the real one and may bring no record at all,
+        leaving none to check the zone on: the table's most recently updated record, outside the window, is checked
+        instead (an empty table has nothing to check)."""
+        params = {
+            "sysparm_query": "ORDERBYDESCsys_updated_on",
+            "sysparm_fields": "sys_updated_on",
+            "sysparm_display_value": "all",
+            "sysparm_limit": 1,
+        }
+        response = self.send(PageRequest(f"/api/now/table/{table}", params))
+        for record in (response.body or {}).get("result") or []:
+            if isinstance(record, dict):
+                self._refuse_another_zone(table, record.get("sys_updated_on"))
+
+    def _refuse_another_zone(self, table: str, updated_on: Any) -> None:
+        shown = _shown_in_another_zone(updated_on)
+        if shown:
+            raise SourceError(
+                self.source,
+                f"{table}: the integration user sees times in another time zone than UTC ({shown}), and "
+                "the window's bounds are read in it, so records would be skipped: set the user's time "
+                "zone to UTC",
+            )
 
     def _complete(
         self, table: str, since: datetime, until: datetime | None, latest: dict[str, str], hidden: int
@@ -160,6 +215,18 @@ class ServiceNowClient(SourceClient):
             "sysparm_offset": 0,
         }
         return self.pages(PageRequest(f"/api/now/table/{table}", params), OffsetLinkPaginator(self.source))
+
+
+def _after_sys_id(after: str, fields: list[str], offset: int, page_size: int) -> dict[str, Any]:
+    """A page of records in sys_id order, from the first after `after` (ServiceNow compares sys_ids as text)."""
+    return {
+        "sysparm_query": (f"sys_id>{after}^" if after else "") + "ORDERBYsys_id",
+        "sysparm_fields": ",".join(fields),
+        "sysparm_display_value": "all",
+        "sysparm_exclude_reference_link": "true",
+        "sysparm_limit": page_size,
+        "sysparm_offset": offset,
+    }
 
 
 def _hidden_rows(response: ApiResponse, total: int) -> int:

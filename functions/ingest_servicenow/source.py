@@ -1,8 +1,9 @@
 """What ingest_servicenow fetches: every version of incidents, changes, problems, task SLAs and CIs, incrementally.
 
 CIs also get a full read every `servicenow_cmdb_snapshot_hours`: a CI nobody edits has no recent `sys_updated_on`,
-so an incremental read alone would never bring it. Rows keep their own `sys_updated_on` day, so the full read
-rewrites nothing that was already there.
+so an incremental read alone would never bring it. The full read takes every CI as it is when read, paged by sys_id
+(Discovery updates CIs all day: in update-time order they would keep moving). Rows keep their own `sys_updated_on`
+day, so the full read rewrites nothing that was already there.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ ALIGN: timedelta | None = None
 CMDB = "servicenow/cmdb_ci"
 # State entry (beside the watermarks) holding when CIs were last read whole.
 CMDB_SNAPSHOT = "cmdb_ci_full_read"
-BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def overlap(settings: IngestSettings) -> timedelta:
@@ -53,7 +53,7 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
             Stream(
                 dataset.split("/")[1] + (" (full read)" if full_read else ""),
                 (dataset,),
-                _pages(client, dataset, table, Window(BEGINNING, window.until) if full_read else window, settings),
+                _pages(client, dataset, table, None if full_read else window, settings),
                 {dataset: parse.PARSERS[dataset]},
                 client,
                 after_success=(lambda lake, run_id: _remember_snapshot(lake, now, run_id)) if full_read else None,
@@ -74,13 +74,17 @@ def _remember_snapshot(lake: Lake, when: datetime, run_id: str) -> None:
 
 
 def _pages(
-    client: ServiceNowClient, dataset: str, table: str, window: Window, settings: IngestSettings
+    client: ServiceNowClient, dataset: str, table: str, window: Window | None, settings: IngestSettings
 ) -> Callable[[], Iterator[Page]]:
+    """The records updated in the window; every record when there is none (a full read)."""
+
     def pages() -> Iterator[Page]:
-        fields = parse.requested_fields(dataset)
-        for response in client.updated_records(
-            table, fields, window.since, window.until, settings.servicenow_page_size
-        ):
+        fields, size = parse.requested_fields(dataset), settings.servicenow_page_size
+        if window is None:
+            responses = client.every_record(table, fields, size)
+        else:
+            responses = client.updated_records(table, fields, window.since, window.until, size)
+        for response in responses:
             yield Page(dataset, response.body)
 
     return pages

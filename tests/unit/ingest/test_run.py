@@ -15,7 +15,6 @@ import pytest
 
 from functions.ingest_dynatrace import parse as dt
 from functions.ingest_logs import parse as logs
-from functions.ingest_servicenow import source as servicenow
 from functions.ingest_servicenow.client import ServiceNowClient
 from lakehouse.ingest.client import SetAside, SourceClient
 from lakehouse.ingest.config import IngestSettings
@@ -290,19 +289,24 @@ def test_backfill_skips_days_already_done(local_lake: Lake) -> None:
 
 def test_a_servicenow_backfill_reads_every_ci_whole_once(local_lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
     """A 3-day backfill of the CIs read the whole CMDB three times, once per day, instead of once."""
-    reads: list[Window] = []
+    reads: list[Window | None] = []
 
     def updated_records(self: Any, table: str, fields: Any, since: datetime, until: datetime, size: int) -> Any:
         reads.append(Window(since, until))
         return iter(())
 
+    def every_record(self: Any, table: str, fields: Any, size: int) -> Any:
+        reads.append(None)
+        return iter(())
+
     monkeypatch.setattr(ServiceNowClient, "updated_records", updated_records)
+    monkeypatch.setattr(ServiceNowClient, "every_record", every_record)
     settings = IngestSettings(servicenow_url="https://sn.example", servicenow_user="u", servicenow_password="p")
     days = Window(T0, T0 + timedelta(days=3))
     run_backfill("servicenow", local_lake, settings, window=days, datasets=[CIS], concurrency=2, now=days.until)
-    # The first day reads from the beginning of time, the other two their own day only.
-    assert sorted(reads, key=lambda w: w.since) == [
-        Window(servicenow.BEGINNING, T0 + timedelta(days=1)),
+    # One day reads every CI, the other two their own day only.
+    assert reads.count(None) == 1
+    assert sorted((w for w in reads if w is not None), key=lambda w: w.since) == [
         Window(T0 + timedelta(days=1), T0 + timedelta(days=2)),
         Window(T0 + timedelta(days=2), T0 + timedelta(days=3)),
     ]
