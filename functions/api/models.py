@@ -340,7 +340,14 @@ class Incident(ApiModel):
     duration_hours: float | None
     open_age_hours: float | None
     sla_breached: bool | None = Field(
-        description="Whether a task SLA of the incident breached before as_of; null when it has no task SLA."
+        description="Whether a task SLA of the incident breached before as_of; null when it has no task SLA if "
+        "slaRead, unknown otherwise (without slaRead, only true is known: another SLA may have breached unread)."
+    )
+    sla_read: bool = Field(
+        description="Whether the incident's task SLAs were read: it was opened after ServiceNow's task SLAs were "
+        "first read, and resolved before they were last read when they have not been read since as-of's day began; "
+        'when false, a null slaBreached is unknown, not "no task SLA". True whenever slaBreached is: a breached task '
+        "SLA read is known."
     )
     linked_deployment_full: str | None
     link_rule_full: str | None

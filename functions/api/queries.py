@@ -297,11 +297,22 @@ def timeseries(
 
 
 # --- incidents ----------------------------------------------------------------------------------------------
-INCIDENTS_SQL = """
+# Task SLAs are read from $slas_from on (null: unknown since when, or never): an incident opened before it may have
+# a task SLA recorded, breached and last updated before it, never read. Its breach is then unknown unless a breached
+# SLA of it was read. The incidents list says so of each incident, the summary's count of them all.
+SLA_READ = "coalesce(sla_breached or opened_at >= cast($slas_from as timestamptz), false)"
+# In the list, also: with task SLAs not read since $slas_until (ServiceNow down), an incident still open then, or
+# opened since, may have breached unread; one resolved before it had its SLAs read to their end.
+LISTED_SLA_READ = """coalesce(sla_breached or (
+        opened_at >= cast($slas_from as timestamptz)
+        and ($slas_until is null or coalesce(resolved_at, closed_at) < cast($slas_until as timestamptz))
+    ), false)"""
+INCIDENTS_SQL = f"""
 select sys_id, number, app_id, component_id, environment, state, state_label, priority, impact, urgency,
     short_description, opened_at, resolved_at, closed_at, restored_at, is_open, is_canceled, cmdb_ci_name,
-    assignment_group_name, duration_hours, open_age_hours, sla_breached, linked_deployment_full, link_rule_full,
-    link_confidence_full, link_counts_as_change_failure_full, linked_deployment_light
+    assignment_group_name, duration_hours, open_age_hours, sla_breached, {LISTED_SLA_READ} as sla_read,
+    linked_deployment_full, link_rule_full, link_confidence_full, link_counts_as_change_failure_full,
+    linked_deployment_light
 from mv_incidents
 where app_id = $app and ($component is null or component_id = $component) and environment = $env
     and (
@@ -313,7 +324,7 @@ where app_id = $app and ($component is null or component_id = $component) and en
     and ($after_at is null or (opened_at, sys_id) < ($after_at, $after_id))
 order by opened_at desc, sys_id desc
 limit $limit
-"""
+"""  # noqa: S608 - constant text
 
 
 def incidents(
@@ -326,19 +337,21 @@ def incidents(
     end: datetime,
     limit: int,
     after: tuple[datetime, str] | None,
+    slas_from: datetime | None,
+    slas_until: datetime | None,
 ) -> list[dict[str, Any]]:
+    """`slas_from`: the first instant the lake read task SLAs from, as the build had it (None when unknown);
+    `slas_until`: how far it read them when that left as-of's day unread (None when it was read)."""
     params = scope.params() | {"status": status, "as_of": as_of, "start": start, "end": end, "limit": limit}
+    params |= {"slas_from": slas_from, "slas_until": slas_until}
     params |= {"after_at": after[0] if after else None, "after_id": after[1] if after else None}
     return fetch(con, INCIDENTS_SQL, params)
 
 
-# Open incidents of every application, and of every component, for the summary index (entity_index.py).
-# Task SLAs are read from $slas_from on (null: unknown since when, or never): an incident opened before it may have
-# a task SLA recorded, breached and last updated before it, never read. Its breach is then unknown unless a breached
-# SLA of it was read, and so is the count (null, not a count of the others).
-OPEN_INCIDENTS_COUNTS = """count(*) as open, count(*) filter (where priority <= 2) as open_p1_p2,
-    case when bool_and(coalesce(sla_breached or opened_at >= cast($slas_from as timestamptz), false))
-        then count(*) filter (where sla_breached) end as sla_breached"""
+# Open incidents of every application, and of every component, for the summary index (entity_index.py). When one
+# of them has an unknown breach (SLA_READ false), so is the count (null, not a count of the others).
+OPEN_INCIDENTS_COUNTS = f"""count(*) as open, count(*) filter (where priority <= 2) as open_p1_p2,
+    case when bool_and({SLA_READ}) then count(*) filter (where sla_breached) end as sla_breached"""
 SUMMARY_OPEN_BY_APP_SQL = f"""
 select app_id, environment, {OPEN_INCIDENTS_COUNTS}
 from mv_incidents where is_open

@@ -329,6 +329,8 @@ def _incidents(
         end=p.end,
         limit=limit + 1,
         after=after,
+        slas_from=mart.snap.read_from(TASK_SLAS.id),  # as the summary's index has it (mart.py)
+        slas_until=mart.snap.unread_after(TASK_SLAS.id, anchor(mart)),
     )
     return IncidentList(
         **envelope(mart.snap, mart.directory),

@@ -69,3 +69,12 @@ def test_a_summary_does_not_claim_an_open_incident_has_not_breached_while_task_s
     incidents = get_json(client, "/monitoring/applications/quiet/summary")["incidents"]
     assert (incidents["open"], incidents["openP1P2"], incidents["slaBreached"]) == (1, 0, None)
     assert incidents["readUntil"] is None
+
+
+def test_the_incidents_list_says_which_breaches_are_unknown_while_task_slas_are_not_read(client: TestClient) -> None:
+    """Task SLAs read up to the 18th: INC31, opened and resolved on the 17th, had its SLA read to its end (breached);
+    INC32, opened on the 19th and open, may have breached unread: its slaBreached null is unknown (slaRead false),
+    which the card shows as such rather than as "no SLA"."""
+    items = get_json(client, "/monitoring/applications/quiet/incidents?status=all&from=2026-11-16")["items"]
+    listed = {i["number"]: (i["slaBreached"], i["slaRead"]) for i in items}
+    assert (listed["INC31"], listed["INC32"]) == ((True, True), (None, False))

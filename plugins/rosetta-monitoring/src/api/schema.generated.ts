@@ -1122,9 +1122,14 @@ export interface components {
             shortDescription: string | null;
             /**
              * Slabreached
-             * @description Whether a task SLA of the incident breached before as_of; null when it has no task SLA.
+             * @description Whether a task SLA of the incident breached before as_of; null when it has no task SLA if slaRead, unknown otherwise (without slaRead, only true is known: another SLA may have breached unread).
              */
             slaBreached: boolean | null;
+            /**
+             * Slaread
+             * @description Whether the incident's task SLAs were read: it was opened after ServiceNow's task SLAs were first read, and resolved before they were last read when they have not been read since as-of's day began; when false, a null slaBreached is unknown, not "no task SLA". True whenever slaBreached is: a breached task SLA read is known.
+             */
+            slaRead: boolean;
             /** State */
             state: number | null;
             /** Statelabel */

@@ -28,10 +28,15 @@ export function linkedDeployment(i: Incident): string {
   return `${i.linkedDeploymentFull} (${rule}${confidence}${counts})`;
 }
 
-/** An incident's task SLA: null is no SLA at all, which is not having met one. */
-function slaOf(breached: boolean | null | undefined): string {
-  if (breached === null || breached === undefined) return 'no SLA';
-  return breached ? 'breached' : 'ok';
+/**
+ * An incident's task SLA: null is no SLA at all, which is not having met one. When its task SLAs were not read (it
+ * opened before the lake first read them), only a breach read is known: another SLA may have breached unread. An
+ * answer without slaRead (an API before it) reads as one whose task SLAs were read, as it did then.
+ */
+function slaOf(i: Incident): string {
+  if (i.slaBreached === true) return 'breached';
+  if (i.slaRead === false) return 'unknown';
+  return i.slaBreached === false ? 'ok' : 'no SLA';
 }
 
 const COLUMNS: TableColumn<Incident>[] = [
@@ -41,7 +46,7 @@ const COLUMNS: TableColumn<Incident>[] = [
   { title: 'Description', field: 'shortDescription' },
   { title: 'Opened', render: i => when(i.openedAt) },
   { title: 'Duration / age', render: i => hours(i.durationHours ?? i.openAgeHours) },
-  { title: 'SLA', render: i => slaOf(i.slaBreached) },
+  { title: 'SLA', render: slaOf },
   { title: 'Linked deployment', render: linkedDeployment },
 ];
 
