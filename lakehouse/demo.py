@@ -110,7 +110,7 @@ def run_demo(options: DemoOptions, *, say: Callable[[str], None] = print) -> int
         window = {"since": (end - timedelta(days=options.days)).isoformat(), "until": end.isoformat()}
         for source in INGESTION:
             started = time.monotonic()
-            context = LambdaContext(f"ingest_{source}", time_left=NO_TIMEOUT)
+            context = LambdaContext(f"ingest_{source}", time_left=NO_TIMEOUT, has_timeout=False)
             summary = invoke(f"ingest_{source}", {"window": window}, context, log)
             for line in ingested_lines(source, summary, time.monotonic() - started):
                 say(line)

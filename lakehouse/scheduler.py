@@ -41,6 +41,9 @@ class LambdaContext:
     # A build's: its lease lasts as long as one run by hand would hold the lake, and a build still going near the end
     # stops as it would near Lambda's timeout (functions.deadline), before another may take the lake over.
     time_left: timedelta = BUILD_LEASE
+    # False for a run nothing stops (an ingestion): no deadline is set, and its run record shows it alive instead
+    # (alive_until), so that a round killed outright reads failed within minutes, not a day after.
+    has_timeout: bool = True
 
     def get_remaining_time_in_millis(self) -> int:
         return int(self.time_left.total_seconds() * 1000)
@@ -110,7 +113,7 @@ def tick(
         name = f"ingest_{source}"
         started = time.monotonic()
         try:
-            summary = invoke(name, {}, LambdaContext(name, time_left=NO_TIMEOUT), log)
+            summary = invoke(name, {}, LambdaContext(name, time_left=NO_TIMEOUT, has_timeout=False), log)
         except Exception as exc:  # the failure is in the run log; the other sources and the build still run
             say(f"scheduled {name}: failed after {time.monotonic() - started:.1f} s: {describe_error(exc)}")
             continue

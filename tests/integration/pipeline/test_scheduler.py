@@ -7,7 +7,7 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,24 @@ def test_a_round_ingests_then_builds_daily_once_a_day(tmp_path: Path, monkeypatc
     ingested = [r for r in runs if r.source == "servicenow" and r.status == "succeeded"]
     assert ingested and all(r.trigger == "schedule" for r in ingested)
     assert any(line.startswith("scheduled build_aggregates (full): succeeded") for line in said)
+
+
+def test_a_round_killed_outright_leaves_its_ingestion_runs_to_read_failed_within_minutes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing stops a local ingestion, yet its records kept the day its context said was left as their deadline and no
+    sign of life: a round killed outright (SIGKILL, a crashed machine) read "running" for a day. They now have no
+    deadline and renew alive_until, 15 minutes ahead, as a run by hand does; the build's keeps its lease's 30 minutes,
+    by which it stops itself."""
+    with simulated_estate(tmp_path, monkeypatch, metrics=False) as lake:
+        tick(("servicenow",), None, lambda line: None)
+    runs = RunLog(lake).list(limit=50)
+    ingested = [r for r in runs if r.source == "servicenow"]
+    assert ingested and all(r.deadline is None and r.alive_until is not None for r in ingested)
+    assert all(r.alive_until - r.started_at <= timedelta(minutes=15, seconds=5) for r in ingested if r.alive_until)
+    (built,) = [r for r in runs if r.function == "build_aggregates"]
+    assert built.deadline is not None and built.alive_until is None
+    assert timedelta(minutes=29) < built.deadline - built.started_at <= timedelta(minutes=30, seconds=5)
 
 
 def test_a_round_says_one_line_per_run_and_keeps_the_functions_output_in_a_file(
