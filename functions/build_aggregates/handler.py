@@ -118,7 +118,7 @@ def _longest_store_read_s(settings: Settings, lake: Lake) -> float:
 def _as_of(given: Any) -> datetime | None:
     """The event's as_of, refused as the command line's --as-of is, before anything is read: text that is no instant,
     one without a time zone, or one whose periods no date holds (the build would fail halfway, in an OverflowError)."""
-    if not given:
+    if given is None:
         return None
     try:
         as_of = datetime.fromisoformat(given) if isinstance(given, str) else None

@@ -10,6 +10,8 @@ from lakehouse.errors import RosettaError
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
+# The years a window may lie in: the steps and lookbacks around it must stay within the calendar.
+YEARS = (2, 9998)
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,9 @@ class Window:
             raise RosettaError("window bounds must carry a time zone (UTC)")
         if self.until <= self.since:
             raise RosettaError(f"empty window: until {self.until.isoformat()} is not after since")
+        if not (YEARS[0] <= self.since.year and self.until.year <= YEARS[1]):
+            # Aligning the window, or the hours and days read around it, would pass the calendar's end.
+            raise RosettaError(f"window {self.label()} falls outside the years {YEARS[0]} to {YEARS[1]}")
 
     @property
     def first_day(self) -> date:

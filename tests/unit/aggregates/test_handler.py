@@ -127,6 +127,10 @@ ROOM = "leaves no room for the build's periods around it: give an instant from t
         ("0001-01-10T00:00:00+00:00", f"as_of 0001-01-10T00:00:00+00:00 {ROOM}"),
         ("yesterday", "as_of 'yesterday' is not an ISO 8601 instant"),
         (1764583200, "as_of 1764583200 is not an ISO 8601 instant"),
+        # Empty, nothing or zero is no instant either: they built as of now, as if as_of were left out.
+        ("", "as_of '' is not an ISO 8601 instant"),
+        (0, "as_of 0 is not an ISO 8601 instant"),
+        (False, "as_of False is not an ISO 8601 instant"),
     ],
 )
 def test_an_as_of_the_build_cannot_hold_is_refused_naming_the_field(

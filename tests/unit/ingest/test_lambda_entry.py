@@ -132,6 +132,24 @@ def test_a_window_whose_instant_no_utc_date_holds_is_refused(since: str, monkeyp
     )
 
 
+@pytest.mark.parametrize(
+    ("since", "until"),
+    [("9999-12-31T23:00:00Z", "9999-12-31T23:59:59Z"), ("0001-01-01T00:00:00Z", "0001-01-02T00:00:00Z")],
+)
+def test_a_window_at_the_calendars_end_is_refused_naming_it(
+    since: str, until: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last hour of 9999 is a date, but the hour after it, which the run aligns its window to, is none: the run
+    ended in an OverflowError ("date value out of range") without a run record. It is refused, the window named,
+    before anything runs; the first day of the year 1 likewise, whose hours before are none."""
+    assert_refused_before_anything_runs(
+        {"window": {"since": since, "until": until}},
+        r"^window \S+ falls outside the years 2 to 9998$",
+        "ingest",
+        monkeypatch,
+    )
+
+
 @pytest.mark.parametrize("datasets", ["dynatrace/problems", 5, {"dynatrace/problems": True}])
 def test_datasets_that_are_no_list_of_names_are_refused(datasets: object, monkeypatch: pytest.MonkeyPatch) -> None:
     """One name not in a list was read letter by letter ("dynatrace does not ingest 'd'"), a number ended in a
