@@ -668,6 +668,9 @@ def read_file(path: Path) -> tuple[list[Any], list[str]]:
     return [], [f"{path}: expected a list of entries, a 'mappings:' list, or Backstage catalog entities"]
 
 
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
 class _UniqueKeyLoader(yaml.SafeLoader):
     """YAML's safe loader, refusing a key written twice in one mapping: PyYAML would keep the last silently, and
     `entity_id` written twice would change another entity than the one the entry was written for."""
@@ -675,6 +678,10 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
         for key_node, _ in node.value:
+            if key_node.tag == MERGE_TAG:
+                # `<<: *defaults` merges another mapping in (the loader below does it): a key written here over one
+                # merged is an override, not a key written twice.
+                continue
             key = self.construct_object(key_node, deep=deep)
             if isinstance(key, str | int | float | bool) and key in seen:
                 raise yaml.constructor.ConstructorError(

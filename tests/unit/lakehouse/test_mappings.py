@@ -949,3 +949,25 @@ def test_true_or_false_is_no_number(field: str, value: bool) -> None:
     entries, problems = validate_entries([app(**{field: value})])
     assert entries == []
     assert problems == [f"entry 1 (payments): {field}: {str(value).lower()} is no number"]
+
+
+def test_a_yaml_file_sharing_defaults_through_merge_keys_is_read(tmp_path: Path) -> None:
+    """`<<: *defaults` is YAML's way to share fields between entries (PyYAML's safe loader reads it): the file was
+    refused as invalid YAML ("could not determine a constructor for the tag 'tag:yaml.org,2002:merge'"). A key
+    written over a merged one overrides it; a key written twice in the entry itself is still refused."""
+    path = tmp_path / "merged.yaml"
+    path.write_text(
+        "defaults: &d\n  kind: component\n  application_id: shop\n  team: t1\n"
+        "mappings:\n  - entity_id: shop\n    kind: application\n"
+        "  - <<: *d\n    entity_id: shop-api\n    team: t2\n"
+        "  - <<: *d\n    entity_id: shop-web\n"
+    )
+    entries, problems = load_file(path)
+    assert problems == []
+    assert [(e.entity_id, e.kind, e.application_id, e.team) for e in entries] == [
+        ("shop", "application", None, None),
+        ("shop-api", "component", "shop", "t2"),
+        ("shop-web", "component", "shop", "t1"),
+    ]
+    path.write_text("mappings:\n  - <<: {kind: application}\n    entity_id: a\n    entity_id: b\n")
+    assert "the key 'entity_id' is written twice" in load_file(path)[1][0]
