@@ -707,6 +707,8 @@ def _rows_from_csv(path: Path, text: str) -> tuple[list[dict[str, Any]], list[st
         for row in reader:
             if None in row:
                 return [], [f"{path}: line {reader.line_num} has more cells than the header names"]
+            if not any((cell or "").strip() for cell in row.values()):
+                continue  # a row of empty cells (",,,,"), as a spreadsheet saves the rows below its table
             rows.append(row)
     except csv.Error as exc:
         # csv counts the lines of the records it read whole: the one it could not read starts on the next.

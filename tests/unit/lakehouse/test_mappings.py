@@ -389,6 +389,20 @@ def test_csv_saved_with_a_byte_order_mark(tmp_path: Path) -> None:
     assert entries == [MappingEntry(entity_id="payments", kind="application", team="pay")]
 
 
+def test_csv_with_rows_of_empty_cells_below_the_table_loads_the_table(tmp_path: Path) -> None:
+    """A spreadsheet saves the formatted rows below its table as rows of empty cells (",,"): each was refused as an
+    entry without an entity_id ("Input should be a valid string"), and the file with it. The table loads; a row with
+    one cell filled is still an entry, and refused when it lacks its id."""
+    path = tmp_path / "map.csv"
+    path.write_text("entity_id,kind,team\npayments,application,pay\n,,\n , ,\n,,\n", encoding="utf-8")
+    entries, problems = load_file(path)
+    assert problems == []
+    assert entries == [MappingEntry(entity_id="payments", kind="application", team="pay")]
+    path.write_text("entity_id,kind,team\npayments,application,pay\n,,ops\n", encoding="utf-8")
+    entries, problems = load_file(path)
+    assert problems[0] == "entry 2: entity_id: Input should be a valid string"
+
+
 def test_a_blank_environment_is_production(tmp_path: Path) -> None:
     """A blank cell is an unset field, and an unset environment is production: payments' first row (environment left
     blank) was refused as "Input should be a valid string". The file maps payments in production and in staging."""
