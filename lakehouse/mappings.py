@@ -24,7 +24,7 @@ import pyarrow as pa
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from lakehouse.errors import ConcurrentWriteError, MappingValidationError
+from lakehouse.errors import ConcurrentWriteError, MappingValidationError, RosettaError
 from lakehouse.objectstore import ABSENT, PreconditionFailed
 from lakehouse.schemas import UTC_MS, Column
 from lakehouse.storage import Lake
@@ -917,6 +917,30 @@ ENTRY_COLUMNS = tuple(
 MAPPING_SCHEMA = pa.schema([pa.field(c.name, c.type, nullable=c.nullable) for c in ENTRY_COLUMNS + VERSION_COLUMNS])
 
 
+class MappingChangedSince(RosettaError):
+    """A change made from version `made_from` (what its author read) would undo a change made since: `changed`
+    holds the keys (entity, environment) of the entries it writes that changed, none when that version is not one
+    of the mapping's (or there is no mapping yet, `current` 0). Nothing was written."""
+
+    def __init__(self, made_from: int | str, current: int, changed: list[tuple[str, str]] | None = None) -> None:
+        self.made_from = made_from
+        self.current = current
+        self.changed = changed or []
+        if not current:
+            why = "there is no mapping yet"
+        elif self.changed:
+            shown = ", ".join(f"{k[0]} [{k[1]}]" for k in self.changed[:5])
+            more = f" and {len(self.changed) - 5} more" if len(self.changed) > 5 else ""
+            why = (
+                f"{len(self.changed)} entr{'y' if len(self.changed) == 1 else 'ies'} this change writes changed "
+                f"since version {made_from}, which it was made from: {shown}{more}"
+            )
+        else:
+            why = f"version {made_from} is not one of this mapping's"
+        now = f"; the current version is {current}: read it again and redo the change on it" if current else ""
+        super().__init__(f"{why}{now}; nothing was written")
+
+
 @dataclass(frozen=True)
 class MappingVersion:
     version: int
@@ -1009,9 +1033,14 @@ class MappingStore:
         replace: bool = False,
         remove: Iterable[tuple[str, str]] = (),
         now: datetime | None = None,
+        made_from: int | Literal["*"] | None = None,
     ) -> tuple[MappingVersion, bool]:
         """Upsert (or replace all with) `changes`, remove keys, validate the whole set, write a new version: that
         version and True. A change that leaves every entry as it is writes nothing: the current version and False.
+
+        `made_from`: the version the change was made from (what its author read), or "*" for any version. Given,
+        the change is refused when there is no mapping yet, or when an entry it writes has changed since that
+        version (every entry, for a replace): MappingChangedSince, nothing written.
 
         Raises MappingValidationError with every reason if anything is rejected; nothing is written then.
         """
@@ -1019,13 +1048,18 @@ class MappingStore:
             raise MappingValidationError(["a change needs the name of who makes it"])
         removed = set(remove)
         incoming, entry_problems = _change_entries(changes, removed, self.production, self.environments)
+        written = None if replace else {e.key for e in incoming} | removed
         for _ in range(8):
             current = self.current()
             accepted = _merged(current, incoming, entry_problems, replace=replace, removed=removed)
             if current is not None and same_entries(accepted, current.entries):
                 # No change, no version: a catalog imported again as it stands would otherwise make a new version,
-                # and every new version makes the next build a full rebuild.
+                # and every new version makes the next build a full rebuild. A change sent again (its answer lost)
+                # is in effect already, whatever version it was made from: nothing is undone.
                 return current, False
+            # Checked against the version this write follows: when another admin takes the next number first, the
+            # loop reads theirs and checks again, so no change lands between the check and the write.
+            self._require_unchanged_since(made_from, current, written)
             version = (current.version if current else 0) + 1
             stamp = now or datetime.now(UTC)
             table = self._table(accepted, current, version, actor, stamp, note)
@@ -1037,6 +1071,28 @@ class MappingStore:
             assert result is not None
             return result, True
         raise ConcurrentWriteError("the mapping table kept changing under this update; retry")
+
+    def _require_unchanged_since(
+        self, made_from: int | Literal["*"] | None, current: MappingVersion | None, written: set[tuple[str, str]] | None
+    ) -> None:
+        """Refuses a change made from version `made_from` when an entry it writes (`written`; None: every entry)
+        differs between that version and `current`. By entry, not by version: a change another admin made to other
+        entries meanwhile is kept by this write, as the merge starts from the current version."""
+        if made_from is None:
+            return
+        if current is None:
+            raise MappingChangedSince(made_from, 0)
+        if made_from == "*" or made_from == current.version:
+            return
+        before = self.read(made_from) if 0 < made_from < current.version else None
+        if before is None:
+            raise MappingChangedSince(made_from, current.version)  # a version this mapping never had
+        then = {e.key: e for e in before.entries}
+        now = {e.key: e for e in current.entries}
+        keys = then.keys() | now.keys() if written is None else written
+        changed = sorted(k for k in keys if then.get(k) != now.get(k))
+        if changed:
+            raise MappingChangedSince(made_from, current.version, changed)
 
     def check(
         self,

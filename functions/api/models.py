@@ -1079,12 +1079,16 @@ class SourcesOut(Envelope):
     items: list[SourceState]
 
 
-RecordKind = Literal["incident", "change", "deployment"]
+# A log line is one of Elasticsearch's error and warning lines: the coverage counts those in lines.
+RecordKind = Literal["incident", "change", "deployment", "log_line"]
 
 
 class CoverageRow(ApiModel):
     record_kind: RecordKind
-    records: int = Field(description="Records of this kind in the window (canceled incidents left out).")
+    records: int = Field(
+        description="Records of this kind in the window (canceled incidents left out); for log_line, error and "
+        "warning lines (those with an exception among them, counted once)."
+    )
     attributed: int = Field(description="Those the build found an entity for, and so counted in the KPIs.")
     unattributed: int = Field(description="Those it found none for: counted in no KPI until the mapping claims them.")
     attributed_share: float | None = Field(description="attributed / records; null without records, never 100 %.")
@@ -1092,21 +1096,27 @@ class CoverageRow(ApiModel):
 
 class UnmappedKey(ApiModel):
     record_kind: RecordKind
-    key_kind: Literal["servicenow_ci", "argocd_app", "gitlab_project"] = Field(
+    key_kind: Literal["servicenow_ci", "argocd_app", "gitlab_project", "elisa_service"] = Field(
         description="What a mapping entry would need to claim these records: the pivot of that kind."
     )
     key: str | None = Field(
-        description="The CI's sys_id, the ArgoCD application or the GitLab project id; null for records that name "
-        "no CI, which no entry can claim."
+        description="The CI's sys_id, the ArgoCD application, the GitLab project id, or the index pattern and "
+        "service.name the lines were logged under (index_pattern|service_name: an entry of that id with that index, "
+        "or a component of that id of an application with it); null for records that name no CI, which no entry "
+        "can claim."
     )
     environment: str | None = Field(
-        description="The environment GitLab deployed to, as GitLab names it (GitLab projects only)."
+        description="The environment GitLab deployed to, as GitLab names it (GitLab projects only), or the lines' "
+        "environment field as logged (log lines only)."
     )
     label: str | None = Field(description="The CI's name on the latest record.")
     records: int
     first_seen: datetime
     last_seen: datetime
-    latest_record: str = Field(description="The latest record's number (INC…, CHG…) or deployment key.")
+    latest_record: str | None = Field(
+        description="The latest record's number (INC…, CHG…) or deployment key; null for log lines, which have "
+        "no number."
+    )
 
 
 class CoverageOut(Envelope):

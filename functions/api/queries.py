@@ -1295,7 +1295,7 @@ TREND_EVENTS = (
 COVERAGE_SQL = """
 select record_kind, records, attributed, unattributed, attributed_share, window_start, window_end
 from mv_mapping_coverage
-order by case record_kind when 'incident' then 1 when 'change' then 2 else 3 end
+order by case record_kind when 'incident' then 1 when 'change' then 2 when 'deployment' then 3 else 4 end
 """
 
 UNMAPPED_SQL = """

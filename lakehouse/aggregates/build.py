@@ -920,6 +920,9 @@ def _run_monthly(
                     )
                 written.extend(month_write.objects)
                 stale.extend(month_write.stale)
+    # The hourly datasets' bounds back to every day registered: a later file reads the log counts of the 30 days
+    # before as_of (stg_attribution), which may begin in the month before the last one.
+    bound_hourly_days(con, first_hour.date(), params.day_to)
     if params.mode == "full":
         put_keys = {o.key for o in written}
         for keys in existing.values():

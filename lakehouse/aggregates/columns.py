@@ -839,10 +839,11 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         ),
     },
     "mv_mapping_coverage": {
-        "record_kind": "incident, change or deployment",
+        "record_kind": "incident, change, deployment or log_line",
         "records": (
             "Records of that kind in the window: incidents by when they opened (canceled ones left out), changes by "
-            "their creation, deployment attempts by when they finished"
+            "their creation, deployment attempts by when they finished, Elasticsearch's error and warning lines by "
+            "their hour (counted in lines, the exception lines among them once)"
         ),
         "attributed": "Of those, the ones the build found an entity for (counted in the KPIs)",
         "unattributed": "Of those, the ones it found none for: counted in no KPI until the mapping claims them",
@@ -851,24 +852,26 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "window_end": "End of the window (UTC, excluded): as_of",
     },
     "mv_unmapped_keys": {
-        "record_kind": "incident, change or deployment",
+        "record_kind": "incident, change, deployment or log_line",
         "key_kind": (
             "What a mapping entry would need to claim these records: servicenow_ci (a CI's sys_id), argocd_app (an "
-            "ArgoCD application) or gitlab_project (a GitLab project in an environment)"
+            "ArgoCD application), gitlab_project (a GitLab project in an environment) or elisa_service (an index "
+            "pattern and service.name in an environment)"
         ),
         "key": (
-            "The CI's sys_id, the ArgoCD application's name or the GitLab project's id; null for records that name no "
-            "CI, which no entry can claim"
+            "The CI's sys_id, the ArgoCD application's name, the GitLab project's id, or the index pattern and "
+            "service.name the lines were logged under (index_pattern|service_name); null for records that name no CI, "
+            "which no entry can claim"
         ),
         "environment": (
             "The environment GitLab deployed to, as GitLab names it (gitlab_project only): the project is not "
-            "mapped in it"
+            "mapped in it; or the lines' environment field, as logged (elisa_service only)"
         ),
         "label": "The CI's name on the latest record that has one",
-        "records": "Records of the window no entity was found for, with this key",
-        "first_seen": "When the first of them opened, was created or finished (UTC)",
-        "last_seen": "When the last of them opened, was created or finished (UTC)",
-        "latest_record": "The last of them: an incident or change number, or a deployment key",
+        "records": "Records of the window no entity was found for, with this key (log_line: error and warning lines)",
+        "first_seen": "When the first of them opened, was created or finished, or the hour of the first lines (UTC)",
+        "last_seen": "When the last of them opened, was created or finished, or the hour of the last lines (UTC)",
+        "latest_record": "The last of them: an incident or change number, or a deployment key; null for log lines",
         "window_start": "Start of the window (UTC, included): as_of less 30 days",
         "window_end": "End of the window (UTC, excluded): as_of",
     },

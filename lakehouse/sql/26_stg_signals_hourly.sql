@@ -1,6 +1,6 @@
 -- table: stg_signals_hourly
 -- grain: one row per mapped entity (component, or application mapped directly), environment and hour
--- reads: raw_dynatrace_service_metrics_hourly, raw_elasticsearch_log_counts_hourly, stg_dynatrace_entity_map, ref_pivots, ref_entities
+-- reads: raw_dynatrace_service_metrics_hourly, stg_log_counts, stg_log_services, stg_dynatrace_entity_map, ref_entities
 -- refresh: hourly
 -- materialize: view
 --
@@ -23,7 +23,8 @@
 -- Log lines count in the mapping's environment whatever the case their environment field is written in
 -- ("Production"): the mapping's ids are lower-case. An entity's lines are those of its index whose service.name is
 -- its id; a component without an index of its own logs into its application's (that environment's entry), as its
--- logs link reads them. Elasticsearch leaves empty buckets out of its answer, so a level an entity logged no line of
+-- logs link reads them (stg_log_services, by which stg_log_counts gives each row its entity). Elasticsearch leaves
+-- empty buckets out of its answer, so a level an entity logged no line of
 -- in an hour has no row: it is 0 where the hour was read, that is where the entity logged a line of any level counted
 -- that hour, or where its logs are read (it, or its application there, has an index) and the hour lies in the hours
 -- the logs ingestion read (log_counts_read_from, its first read, every hour before when unknown, to
@@ -33,18 +34,6 @@
 -- Application, component and environment are ENUM types over the mapping's values (created by the build):
 -- the month's rows are grouped and sorted on them, and DuckDB handles an ENUM as a small integer.
 with
--- index pattern|service.name -> the entity whose lines they are.
-log_services as (
-    select value, entity_id, environment
-    from ref_pivots
-    where pivot_kind = 'elisa_service'
-    union all
-    select a.elisa_index || '|' || c.entity_id, c.entity_id, c.environment
-    from ref_entities as c
-    inner join ref_entities as a on c.app_id = a.entity_id and c.environment = a.environment
-    where c.kind = 'component' and c.elisa_index is null and a.kind = 'application' and a.elisa_index is not null
-),
-
 -- Joined once per entity, not per hour: whether the entity's logs are read.
 entity_map as (
     select
@@ -55,7 +44,7 @@ entity_map as (
         cast(m.environment as mapped_environment) as environment,
         m.services_of_entity,
         exists (
-            select 1 from log_services as s where s.entity_id = m.entity_id and s.environment = m.environment
+            select 1 from stg_log_services as s where s.entity_id = m.entity_id and s.environment = m.environment
         ) as logs_read
     from stg_dynatrace_entity_map as m
 ),
@@ -130,18 +119,16 @@ logs as (
     select
         cast(e.app_id as mapped_app_id) as app_id,
         cast(e.component_id as mapped_component_id) as component_id,
-        p.entity_id,
-        cast(p.environment as mapped_environment) as environment,
+        l.entity_id,
+        cast(l.entity_environment as mapped_environment) as environment,
         l.hour,
         -- Line counts of an hour fit a BIGINT; sum() would widen them to HUGEINT, slow to write and read.
         coalesce(cast(sum(l.count) filter (where l.level = 'ERROR') as bigint), 0) as log_errors,
         coalesce(cast(sum(l.count) filter (where l.level = 'EXCEPTION') as bigint), 0) as log_exceptions,
         coalesce(cast(sum(l.count) filter (where l.level = 'WARN') as bigint), 0) as log_warnings
-    from raw_elasticsearch_log_counts_hourly as l
-    inner join log_services as p
-        on p.value = l.index_pattern || '|' || l.service_name and p.environment = lower(l.environment)
-    inner join ref_entities as e on p.entity_id = e.entity_id and p.environment = e.environment
-    group by e.app_id, e.component_id, p.entity_id, p.environment, l.hour
+    from stg_log_counts as l
+    inner join ref_entities as e on l.entity_id = e.entity_id and l.entity_environment = e.environment
+    group by e.app_id, e.component_id, l.entity_id, l.entity_environment, l.hour
 ),
 
 joined as (

@@ -1,6 +1,6 @@
 -- table: stg_attribution
--- grain: one row per incident, change request and deployment attempt of the 30 days before as_of, attributed or not
--- reads: stg_incidents, stg_changes, raw_deploys_deployment_events, raw_gitlab_deployments, ref_pivots, build_params
+-- grain: one row per incident, change request and deployment attempt of the 30 days before as_of, attributed or not, and per raw log count of error or warning lines of those days
+-- reads: stg_incidents, stg_changes, raw_deploys_deployment_events, raw_gitlab_deployments, stg_log_counts, ref_pivots, build_params
 -- refresh: daily
 --
 -- What the mapping leaves out. ServiceNow's incident and change tables are read whole, so a record on a CI that no
@@ -8,16 +8,23 @@
 -- project, and only those to an environment the project is mapped in (its name compared without case) become
 -- deployment events: one to another environment ("prod" where the mapping says production, a region's) is counted
 -- nowhere. A deployment event whose ArgoCD application or GitLab project and environment the mapping no longer names
--- (a pivot corrected since it was read) is left out too. ArgoCD's history, Dynatrace's signals and GitLab's merge
--- requests are read only for what the mapping names: attributed by construction.
--- record_kind: incident, change or deployment; record: its number (INC…, CHG…) or deployment key. key_kind and key:
--- what an entry would need to claim it: the record's configuration item (servicenow_ci, its sys_id; null when the
--- record names none), the ArgoCD application (argocd_app) or the GitLab project (gitlab_project) in the environment
--- deployed to (environment, GitLab's only, as GitLab names it: an ArgoCD application serves one). label: the CI's
--- name on the record. In the window: an incident by when it opened (canceled ones left out, as they are of every
--- KPI), a change by its creation, a deployment by when it finished (GitLab's successful and failed ones); read ahead
--- of as_of, not yet. attributed: the build found its entity, with the pivots stg_incidents, stg_changes and
--- stg_deployments use (a GitLab hand-off to ArgoCD is attributed).
+-- (a pivot corrected since it was read) is left out too. Elasticsearch's log counts are read whole for each mapped
+-- index pattern, every service.name and environment field in it: lines of a service.name no entity is, or in an
+-- environment the mapping does not use ("prod" where it says production), are read and counted in no KPI. ArgoCD's
+-- history, Dynatrace's signals and GitLab's merge requests are read only for what the mapping names: attributed by
+-- construction.
+-- record_kind: incident, change, deployment or log_line; record: its number (INC…, CHG…) or deployment key, null
+-- for log lines (a line has no number). records: how many records the row stands for, 1, or a log count's lines
+-- (error and warning lines: the exception lines are among them, counted once). key_kind and key: what an entry would
+-- need to claim it: the record's configuration item (servicenow_ci, its sys_id; null when the record names none),
+-- the ArgoCD application (argocd_app), the GitLab project (gitlab_project) or the index pattern and service.name
+-- (elisa_service, index_pattern|service_name, as the entry's index and id would give them) in the environment
+-- (environment: GitLab's deployed to, as GitLab names it, or the lines' environment field, as logged; an ArgoCD
+-- application serves one). label: the CI's name on the record. In the window: an incident by when it opened
+-- (canceled ones left out, as they are of every KPI), a change by its creation, a deployment by when it finished
+-- (GitLab's successful and failed ones), log lines by their hour (its start); read ahead of as_of, not yet.
+-- attributed: the build found its entity, with the pivots stg_incidents, stg_changes, stg_deployments and
+-- stg_log_counts use (a GitLab hand-off to ArgoCD is attributed; log lines as the golden signals count them).
 with params as (
     select as_of, as_of - interval 30 day as window_start from build_params
 ),
@@ -40,7 +47,8 @@ select
     cast(null as varchar) as environment,
     i.cmdb_ci_name as label,
     i.opened_at as seen_at,
-    i.entity_id is not null as attributed
+    i.entity_id is not null as attributed,
+    1 as records
 from stg_incidents as i
 cross join params as p
 where not i.is_canceled and i.opened_at >= p.window_start and i.opened_at < p.as_of
@@ -55,7 +63,8 @@ select
     null,
     c.cmdb_ci_name,
     c.sys_created_on,
-    c.entity_id is not null
+    c.entity_id is not null,
+    1
 from stg_changes as c
 cross join params as p
 where c.sys_created_on >= p.window_start and c.sys_created_on < p.as_of
@@ -70,7 +79,8 @@ select
     case when d.origin = 'gitlab' then d.environment end,
     null,
     d.finished_at,
-    m.origin is not null
+    m.origin is not null,
+    1
 from raw_deploys_deployment_events as d
 cross join params as p
 left join mapped_deploy_refs as m
@@ -91,10 +101,28 @@ select
     g.environment,
     null,
     g.finished_at,
-    false
+    false,
+    1
 from raw_gitlab_deployments as g
 cross join params as p
 anti join raw_deploys_deployment_events as e on 'gitlab:' || g.deployment_id = e.deployment_key
 anti join ref_pivots as r
     on r.pivot_kind = 'gitlab_project' and cast(g.project_id as varchar) = r.value and lower(g.environment) = r.environment
 where g.status in ('success', 'failed') and g.finished_at >= p.window_start and g.finished_at < p.as_of
+
+union all
+
+-- Elasticsearch's error and warning lines, by the index pattern, service.name and environment logged.
+select
+    'log_line',
+    null,
+    'elisa_service',
+    l.index_pattern || '|' || l.service_name,
+    l.environment,
+    null,
+    l.hour,
+    l.entity_id is not null,
+    l.count
+from stg_log_counts as l
+cross join params as p
+where l.level in ('ERROR', 'WARN') and l.hour >= p.window_start and l.hour < p.as_of

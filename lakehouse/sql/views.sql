@@ -432,10 +432,10 @@ select * from read_parquet(rtrim(getvariable('lake'), '/') || '/mart/mv_monitori
 create or replace view mv_health as
 select * from read_parquet(rtrim(getvariable('lake'), '/') || '/mart/mv_health/data.parquet', hive_partitioning = false);
 
--- one row per kind of record (incident, change, deployment): how much of it the mapping attributes
+-- one row per kind of record (incident, change, deployment, log line): how much of it the mapping attributes
 create or replace view mv_mapping_coverage as
 select * from read_parquet(rtrim(getvariable('lake'), '/') || '/mart/mv_mapping_coverage/data.parquet', hive_partitioning = false);
 
--- one row per kind of record and what an entry would need to claim its records (a CI, an ArgoCD application, a GitLab project in an environment) that no entry claims
+-- one row per kind of record and what an entry would need to claim its records (a CI, an ArgoCD application, a GitLab project in an environment, an index pattern and service.name in an environment as logged) that no entry claims
 create or replace view mv_unmapped_keys as
 select * from read_parquet(rtrim(getvariable('lake'), '/') || '/mart/mv_unmapped_keys/data.parquet', hive_partitioning = false);

@@ -8,9 +8,9 @@ from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from itertools import islice
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.routing import APIRoute
 
 from functions.api import queries
@@ -56,7 +56,7 @@ from functions.api.problems import MOST_LISTED_ERRORS, Problem, invalid
 from functions.api.settings import ApiSettings
 from lakehouse.deadline import carrying_deadline
 from lakehouse.errors import ConcurrentWriteError, MappingValidationError
-from lakehouse.mappings import MappingStore
+from lakehouse.mappings import MappingChangedSince, MappingStore
 from lakehouse.runlog import READ_AT_ONCE, FirstReads, RunLog, RunRecord, RunStatus, Watermarks, run_of
 from lakehouse.schemas import REGISTRY
 from lakehouse.settings import without_credentials
@@ -112,6 +112,13 @@ def _body_problems() -> dict[int | str, dict[str, Any]]:
 
 
 BODY_PROBLEMS = _body_problems()
+STALE_READ_PROBLEM: dict[int | str, dict[str, Any]] = {
+    412: {
+        **problem_responses(412)[412],
+        "description": "If-Match names a version, and an entry the change writes has changed since (or there is no "
+        "mapping yet): `currentVersion` and `changedEntries` (entityId, environment) say which; nothing is written",
+    }
+}
 
 router = APIRouter(
     prefix=ADMIN_PATH,
@@ -138,6 +145,24 @@ RUN_KEY = re.compile(r"runs/day=[0-9]{4}-[0-9]{2}-[0-9]{2}/[^/]+\.json")
 # status seldom met (a failed run among a year of records, tens of thousands of them) would otherwise read the whole
 # log for one page, well past the 29 s API Gateway waits.
 RUNS_READ_PER_PAGE = 1000
+# The mapping's ETag is its version, quoted (strong: a version's entries never change). If-Match also takes the bare
+# number, as a script would write the version it read.
+MAPPING_ETAG = re.compile(r'"([0-9]{1,9})"|([0-9]{1,9})')
+MAPPING_ETAG_HEADER = {
+    "ETag": {
+        "description": 'The mapping version of the answer, quoted ("12"): sent back in a change\'s If-Match',
+        "schema": {"type": "string"},
+    }
+}
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description='The ETag of the mapping read (GET /monitoring/admin/mappings), e.g. "12": the change is refused '
+        "(412) if an entry it writes (every entry, with replace) has changed since that version. `*`: any version, "
+        "as long as a mapping exists. Without it the change is made whatever changed since: send it to be safe.",
+    ),
+]
 
 
 def _envelope(ctx: Context) -> dict[str, Any]:
@@ -227,9 +252,15 @@ def _runs_page(
     return [run for _, run in found], batch[-1] if more else None
 
 
-@router.get("/mappings", response_model=MappingOut, summary="The mapping table (current or a given version)")
+@router.get(
+    "/mappings",
+    response_model=MappingOut,
+    summary="The mapping table (current or a given version)",
+    responses={200: {"headers": MAPPING_ETAG_HEADER}},
+)
 def get_mappings(
     ctx: ContextDep,
+    response: Response,
     version: Annotated[int | None, Query(ge=1, le=10**6), Digits] = None,
     limit: Annotated[int, Query(ge=1, le=5000), Digits] = 1000,
     cursor: CursorParam = None,
@@ -252,6 +283,8 @@ def get_mappings(
     start = offset or 0
     page = entries[start : start + limit]
     nxt = encode_cursor(str(chosen), str(start + limit)) if start + limit < len(entries) else None
+    if mapping:
+        response.headers["ETag"] = _mapping_etag(mapping.version)
     return MappingOut(
         **_envelope(ctx),
         version=mapping.version if mapping else 0,
@@ -267,7 +300,8 @@ def get_mappings(
 @router.get(
     "/mappings/coverage",
     response_model=CoverageOut,
-    summary="What the mapping attributes, and the CIs, ArgoCD applications and GitLab projects it leaves out",
+    summary="What the mapping attributes, and the CIs, ArgoCD applications, GitLab projects and logged services it "
+    "leaves out",
 )
 def mapping_coverage(
     mart: MartDep,
@@ -275,8 +309,9 @@ def mapping_coverage(
     limit: Annotated[int, Query(ge=1, le=5000), Digits] = 100,
 ) -> CoverageOut:
     """As the last daily or full build counted it, over the 30 days before its as-of: incidents and change requests
-    on a CI no entry claims, and deployments of a GitLab project to an environment it is not mapped in, are counted in
-    no KPI. A corrected mapping re-attributes them at the next build."""
+    on a CI no entry claims, deployments of a GitLab project to an environment it is not mapped in, and error and
+    warning lines of a mapped index under a service.name no entity is or an environment the mapping does not use
+    (counted in lines), are counted in no KPI. A corrected mapping re-attributes them at the next build."""
     kinds = queries.mapping_coverage(mart.con)
     unmapped = queries.unmapped_keys(mart.con, kind=record_kind, limit=limit)
     return CoverageOut(
@@ -301,14 +336,23 @@ def _cursor_number(text: str) -> int | None:
     summary="Change the mapping (a new version)",
     responses={
         **BODY_PROBLEMS,
-        200: {"model": MappingChanged, "description": "Nothing changed: the current version, no new one."},
+        **STALE_READ_PROBLEM,
+        200: {
+            "model": MappingChanged,
+            "description": "Nothing changed: the current version, no new one.",
+            "headers": MAPPING_ETAG_HEADER,
+        },
+        201: {"headers": MAPPING_ETAG_HEADER},
     },
 )
 def post_mappings(
-    ctx: ContextDep, principal: PrincipalDep, change: MappingChange, response: Response
+    ctx: ContextDep, principal: PrincipalDep, change: MappingChange, response: Response, if_match: IfMatch = None
 ) -> MappingChanged:
     """A change that leaves every entry as it is (a catalog sent again as it stands) writes no version: the answer
-    is 200 with the current version, where a new version is 201."""
+    is 200 with the current version, where a new version is 201. Made from a read (If-Match, the ETag of the GET),
+    it is refused with a 412 when an entry it writes has changed since, which it would undo unseen; a change to
+    other entries meanwhile is no conflict, and is kept."""
+    made_from = _version_read(if_match)
     if not change.entries and not change.remove:
         detail = "give entries to upsert or keys to remove"
         errors = [
@@ -323,7 +367,10 @@ def post_mappings(
             note=change.note,
             replace=change.replace,
             remove=[(k.entity_id, k.environment or production) for k in change.remove],
+            made_from=made_from,
         )
+    except MappingChangedSince as exc:
+        raise _changed_since(exc) from None
     except MappingValidationError as exc:
         raise Problem(
             422,
@@ -338,8 +385,44 @@ def post_mappings(
         ctx.mart.mapping_changed()
     else:
         response.status_code = 200
+    response.headers["ETag"] = _mapping_etag(result.version)  # the next change may be made from this one
     return MappingChanged(
         version=result.version, changed_by=result.changed_by, changed_at=result.changed_at, entries=len(result.entries)
+    )
+
+
+def _mapping_etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def _version_read(if_match: str | None) -> int | Literal["*"] | None:
+    """The mapping version a change was made from, as If-Match gives it: a version, "*" (any), or None (not said)."""
+    if if_match is None:
+        return None
+    given = if_match.strip()
+    if given == "*":
+        return "*"
+    found = MAPPING_ETAG.fullmatch(given)
+    if found is None:
+        # A list of versions, a weak tag or another API's ETag: which version the change was made from is not told.
+        raise invalid(
+            "If-Match",
+            f'If-Match is the ETag the mapping\'s GET gave (one version, e.g. "12") or *: {given[:60]!r} is neither',
+            location="header",
+        )
+    return int(found.group(1) or found.group(2))
+
+
+def _changed_since(exc: MappingChangedSince) -> Problem:
+    """The 412 of a change made from a stale read: the current version (its ETag too) and the entries changed since."""
+    changed = [{"entityId": k[0], "environment": k[1]} for k in exc.changed[:MOST_LISTED_ERRORS]]
+    return Problem(
+        412,
+        str(exc),
+        title="Mapping changed since it was read",
+        headers={"ETag": _mapping_etag(exc.current)} if exc.current else None,
+        currentVersion=exc.current,
+        changedEntries=changed,
     )
 
 

@@ -17,6 +17,7 @@ def test_an_admin_sees_what_the_mapping_attributes_and_what_it_leaves_out(client
         ("incident", 3, 3, 1.0),
         ("change", 2, 2, 1.0),
         ("deployment", 8, 7, 7 / 8),
+        ("log_line", 0, 0, None),  # no log line read: nothing to attribute
     ]
     assert body["unmappedTotal"] == 1
     gap = body["unmapped"][0]
@@ -32,7 +33,7 @@ def test_an_admin_sees_what_the_mapping_attributes_and_what_it_leaves_out(client
 def test_the_unmapped_keys_of_one_kind_of_record(client: TestClient) -> None:
     body = client.get("/monitoring/admin/mappings/coverage?recordKind=incident", headers=ADMIN).json()
     assert (body["unmapped"], body["unmappedTotal"]) == ([], 0)
-    assert len(body["kinds"]) == 3  # the coverage of every kind comes with any filter
+    assert len(body["kinds"]) == 4  # the coverage of every kind comes with any filter
 
 
 def test_the_coverage_is_for_admins_and_checks_its_parameters(client: TestClient) -> None:

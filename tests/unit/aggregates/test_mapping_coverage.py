@@ -117,6 +117,7 @@ def test_the_coverage_counts_what_the_mapping_attributes_in_the_30_days_before_a
         # The estate's 8 events and legacy-prod's, and GitLab's 501 and 502: 11, of which gitlab:103 (staging),
         # legacy-prod's, 501 and 502 are not attributed.
         "deployment": (11, 7, 4),
+        "log_line": (0, 0, 0),  # the estate reads no log line
     }
     assert kinds["incident"]["attributed_share"] == 4 / 7
     assert kinds["change"]["attributed_share"] == 2 / 3

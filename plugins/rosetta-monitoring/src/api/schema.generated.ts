@@ -76,7 +76,9 @@ export interface paths {
         /**
          * Change the mapping (a new version)
          * @description A change that leaves every entry as it is (a catalog sent again as it stands) writes no version: the answer
-         *     is 200 with the current version, where a new version is 201.
+         *     is 200 with the current version, where a new version is 201. Made from a read (If-Match, the ETag of the GET),
+         *     it is refused with a 412 when an entry it writes has changed since, which it would undo unseen; a change to
+         *     other entries meanwhile is no conflict, and is kept.
          */
         post: operations["post_mappings_monitoring_admin_mappings_post"];
         delete?: never;
@@ -93,10 +95,11 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * What the mapping attributes, and the CIs, ArgoCD applications and GitLab projects it leaves out
+         * What the mapping attributes, and the CIs, ArgoCD applications, GitLab projects and logged services it leaves out
          * @description As the last daily or full build counted it, over the 30 days before its as-of: incidents and change requests
-         *     on a CI no entry claims, and deployments of a GitLab project to an environment it is not mapped in, are counted in
-         *     no KPI. A corrected mapping re-attributes them at the next build.
+         *     on a CI no entry claims, deployments of a GitLab project to an environment it is not mapped in, and error and
+         *     warning lines of a mapped index under a service.name no entity is or an environment the mapping does not use
+         *     (counted in lines), are counted in no KPI. A corrected mapping re-attributes them at the next build.
          */
         get: operations["mapping_coverage_monitoring_admin_mappings_coverage_get"];
         put?: never;
@@ -692,10 +695,10 @@ export interface components {
              * Recordkind
              * @enum {string}
              */
-            recordKind: "incident" | "change" | "deployment";
+            recordKind: "incident" | "change" | "deployment" | "log_line";
             /**
              * Records
-             * @description Records of this kind in the window (canceled incidents left out).
+             * @description Records of this kind in the window (canceled incidents left out); for log_line, error and warning lines (those with an exception among them, counted once).
              */
             records: number;
             /**
@@ -2304,7 +2307,7 @@ export interface components {
         UnmappedKey: {
             /**
              * Environment
-             * @description The environment GitLab deployed to, as GitLab names it (GitLab projects only).
+             * @description The environment GitLab deployed to, as GitLab names it (GitLab projects only), or the lines' environment field as logged (log lines only).
              */
             environment: string | null;
             /**
@@ -2314,7 +2317,7 @@ export interface components {
             firstSeen: string;
             /**
              * Key
-             * @description The CI's sys_id, the ArgoCD application or the GitLab project id; null for records that name no CI, which no entry can claim.
+             * @description The CI's sys_id, the ArgoCD application, the GitLab project id, or the index pattern and service.name the lines were logged under (index_pattern|service_name: an entry of that id with that index, or a component of that id of an application with it); null for records that name no CI, which no entry can claim.
              */
             key: string | null;
             /**
@@ -2322,7 +2325,7 @@ export interface components {
              * @description What a mapping entry would need to claim these records: the pivot of that kind.
              * @enum {string}
              */
-            keyKind: "servicenow_ci" | "argocd_app" | "gitlab_project";
+            keyKind: "servicenow_ci" | "argocd_app" | "gitlab_project" | "elisa_service";
             /**
              * Label
              * @description The CI's name on the latest record.
@@ -2335,14 +2338,14 @@ export interface components {
             lastSeen: string;
             /**
              * Latestrecord
-             * @description The latest record's number (INC…, CHG…) or deployment key.
+             * @description The latest record's number (INC…, CHG…) or deployment key; null for log lines, which have no number.
              */
-            latestRecord: string;
+            latestRecord: string | null;
             /**
              * Recordkind
              * @enum {string}
              */
-            recordKind: "incident" | "change" | "deployment";
+            recordKind: "incident" | "change" | "deployment" | "log_line";
             /** Records */
             records: number;
         };
@@ -2672,6 +2675,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The mapping version of the answer, quoted ("12"): sent back in a change's If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2753,7 +2758,10 @@ export interface operations {
     post_mappings_monitoring_admin_mappings_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of the mapping read (GET /monitoring/admin/mappings), e.g. "12": the change is refused (412) if an entry it writes (every entry, with replace) has changed since that version. `*`: any version, as long as a mapping exists. Without it the change is made whatever changed since: send it to be safe. */
+                "If-Match"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2766,6 +2774,8 @@ export interface operations {
             /** @description Nothing changed: the current version, no new one. */
             200: {
                 headers: {
+                    /** @description The mapping version of the answer, quoted ("12"): sent back in a change's If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2775,6 +2785,8 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description The mapping version of the answer, quoted ("12"): sent back in a change's If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2813,6 +2825,16 @@ export interface operations {
             };
             /** @description Problem details */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetail"];
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description If-Match names a version, and an entry the change writes has changed since (or there is no mapping yet): `currentVersion` and `changedEntries` (entityId, environment) say which; nothing is written */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2876,7 +2898,7 @@ export interface operations {
     mapping_coverage_monitoring_admin_mappings_coverage_get: {
         parameters: {
             query?: {
-                recordKind?: ("incident" | "change" | "deployment") | null;
+                recordKind?: ("incident" | "change" | "deployment" | "log_line") | null;
                 limit?: number;
             };
             header?: never;
