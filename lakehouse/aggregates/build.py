@@ -93,8 +93,10 @@ SIGNAL_DATASETS = (*HOURLY_DATASETS, "dynatrace/entities")
 # How long before the last build's start a build reads the runs started: a run's record is put a moment after the
 # start it names, and clocks of different machines differ, by far less than this.
 RUN_LOG_MARGIN = timedelta(hours=1)
-# The daily build refreshes the period tables once a day: an hourly build finding them older refreshes them itself.
+# The daily build refreshes the period tables once a day: an hourly build finding them older refreshes them itself,
+# once a day at most (the last such try is kept under PERIODS_REFRESH_KEY).
 PERIODS_REFRESHED_EVERY = timedelta(days=1)
+PERIODS_REFRESH_KEY = "state/build/periods_refresh.json"
 # The application hours (a month at a time) and the hourly mart that keeps them, level = 'application'.
 APPLICATION_HOURS, HOURLY_MART = "stg_app_signals_hourly", "mv_golden_signals_hourly"
 # The pivots by which a mapping finds Dynatrace services through the Entities API's listings.
@@ -156,6 +158,8 @@ def _build(
             raise BuildError("no mapping: import one with `rosetta-monitoring mappings import` before building")
         state = lake.get_json(STATE_KEY)
         previous = state[0] if state else None
+        periods_as_of = _periods_as_of(previous)
+        periods_due = mode == "hourly" and _periods_refresh_due(lake, periods_as_of, as_of)
         # The history copies and the settled part, listed once: the entity map's digest and the build read them.
         stored = set(lake.list_keys("state/build/"))
         # The projects the mapping names by path, as ingestion found them (lakehouse/gitlab_projects.py).
@@ -194,9 +198,8 @@ def _build(
         mode = "full"
     elif mode == "full":
         full_because = "asked for"
-    periods_as_of = _periods_as_of(previous)
     daily_because = None
-    if mode == "hourly" and periods_as_of is not None and as_of - periods_as_of > PERIODS_REFRESHED_EVERY:
+    if mode == "hourly" and periods_due and periods_as_of is not None:
         # The daily build failed, stopped while it put the period tables (leaving some its, some the day before's),
         # or never ran: this build refreshes them in its place rather than leave them so until the next one.
         mode = "daily"
@@ -205,6 +208,9 @@ def _build(
     # start, so an ingest finishing while the run log is read is not missed by both.
     run = runs.start("build_aggregates", "mart", mode, window=(midnight(as_of.date()), as_of), trigger=trigger)
     try:
+        if daily_because and periods_as_of is not None:
+            # Tried once a day at most: a daily build failing for good must not take every hourly build with it.
+            lake.put_json(PERIODS_REFRESH_KEY, {"periods_as_of": periods_as_of.isoformat(), "as_of": as_of.isoformat()})
         day_from, signals_from, running = _first_days_to_rebuild(lake, mode, previous, as_of, read)
         if (logs_moved := _log_hours_moved(previous, logs_read)) is not None and mode != "full":
             # The hours the logs ingestion read since the last build count 0 of a level without a line: their days
@@ -501,6 +507,18 @@ def _why_full(
     if was != production:
         return f"the production environment is {production} (was {was})"
     return None
+
+
+def _periods_refresh_due(lake: Lake, periods_as_of: datetime | None, as_of: datetime) -> bool:
+    """Whether an hourly build as of `as_of` refreshes the period tables: they are more than a day old, and no
+    hourly build tried to refresh them (these same tables) in the day before."""
+    if periods_as_of is None or as_of - periods_as_of <= PERIODS_REFRESHED_EVERY:
+        return False
+    found = lake.get_json(PERIODS_REFRESH_KEY)
+    tried = found[0] if found else {}
+    if tried.get("periods_as_of") != periods_as_of.isoformat() or not tried.get("as_of"):
+        return True
+    return as_of - datetime.fromisoformat(tried["as_of"]) > PERIODS_REFRESHED_EVERY
 
 
 def _periods_as_of(previous: dict | None) -> datetime | None:

@@ -1482,17 +1482,23 @@ def test_an_hourly_build_finds_only_the_lead_times_a_later_deployment_can_change
     assert_same_mart(lake, full_lake, "hourly")
 
 
-def test_an_hourly_build_two_days_after_the_last_builds_the_day_between(tmp_path: Path) -> None:
+@pytest.mark.parametrize("refresh_tried", [False, True])
+def test_an_hourly_build_two_days_after_the_last_builds_the_day_between(tmp_path: Path, refresh_tried: bool) -> None:
     """The full build of the 20th, 10:00, then no build (and no ingest) until the 22nd, 10:00. The 21st was
     built by neither, yet a full rebuild has a row for it in every day table: the hourly build must build it,
-    and the 20th again, which the first build counted up to 10:00 only.
+    and the 20th again, which the first build counted up to 10:00 only. It runs as a daily build (the period tables
+    are two days old), or, when an hourly build tried that an hour before (and failed), as an hourly one.
     On the 21st shop's backlog is INC2 alone (opened on the 18th, never restored; INC1 and INC3 were restored
     on the 19th and 10th); quiet and broken have none."""
     settings = Settings(lake_url=str(tmp_path / "incremental"), duckdb_temp_directory=tmp_path / "duckdb")
     lake = Lake.from_settings(settings)
     write_estate(lake)
     build(lake, settings, mode="full", as_of=AS_OF)
+    if refresh_tried:
+        tried = {"periods_as_of": AS_OF.isoformat(), "as_of": (AS_OF + timedelta(days=2, hours=-1)).isoformat()}
+        lake.put_json(build_module.PERIODS_REFRESH_KEY, tried)
     result = build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(days=2))
+    assert result.mode == ("hourly" if refresh_tried else "daily")
     assert result.day_from == t(20).date()
     backlog = {
         r["app_id"]: r["open_end_of_day"]

@@ -73,3 +73,28 @@ def test_an_hourly_build_a_day_after_the_daily_one_stays_hourly(tmp_path: Path) 
     build(lake, settings, mode="full", as_of=AS_OF)
     same_hour = build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(days=1))
     assert (same_hour.mode, same_hour.daily_because) == ("hourly", None)
+
+
+def test_a_daily_build_failing_for_good_costs_one_hourly_build_a_day(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The group period tables cannot be written at all (a store refusing them, say). The hourly build that finds
+    the period tables more than a day old runs as a daily one and fails as the daily build did; the hourly builds
+    after it stay hourly and keep the day tables fresh, until a day after that try, when one tries again."""
+    lake, settings = estate_lake(tmp_path)
+    build(lake, settings, mode="full", as_of=AS_OF)
+    put_file = lake.store.put_file
+
+    def refused(key: str, *args: Any, **kwargs: Any) -> Any:
+        if key.startswith(GROUP_TABLES):
+            raise RuntimeError("period table refused")
+        return put_file(key, *args, **kwargs)
+
+    monkeypatch.setattr(lake.store, "put_file", refused)
+    with pytest.raises(RuntimeError, match="refused"):
+        build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=25))
+    for hours in (26, 27, 49):
+        result = build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=hours))
+        assert (result.mode, result.daily_because) == ("hourly", None), hours
+    with pytest.raises(RuntimeError, match="refused"):
+        build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=50))
