@@ -300,11 +300,11 @@ CODE_VERSION = code_version(Path(__file__).parent, Path(lakehouse.__file__).pare
 
 def copy_etag(snap: Snapshot, directory: Directory | None = None) -> str:
     """A weak ETag of the serving copy, which every historized answer is read from (an answer's body differs by its
-    generatedAt, never by its figures), of the code that answers, and of the production environment a request naming
-    none reads (ROSETTA_PRODUCTION_ENVIRONMENT, which an operator may change before the next build). `directory`: the
-    mapping the request took (by default the copy's now)."""
+    generatedAt, never by its figures): its build and the objects it listed; of the code that answers, and of the
+    production environment a request naming none reads (ROSETTA_PRODUCTION_ENVIRONMENT, which an operator may change
+    before the next build). `directory`: the mapping the request took (by default the copy's now)."""
     directory = snap.directory if directory is None else directory
-    copy = f"{snap.marker}|{directory.version}|{directory.production}|{CODE_VERSION}"
+    copy = f"{snap.marker}|{snap.objects}|{directory.version}|{directory.production}|{CODE_VERSION}"
     return f'W/"{hashlib.sha256(copy.encode()).hexdigest()[:24]}"'
 
 

@@ -44,7 +44,7 @@ answers, live deployments, logs links and errors are `no-store`."""
 # CORS, beside the API key's header: a page's script revalidates a historized answer by the ETag it read
 # (deps.historized), and reads when to ask again after a 503 (Retry-After). On AWS the gateway answers CORS in the
 # app's stead: its cors_configuration (infra/terraform/modules/api) allows and exposes these too (infra/check.py).
-CORS_ALLOW_HEADERS = ("Authorization", "Content-Type", "If-None-Match")
+CORS_ALLOW_HEADERS = ("Authorization", "Content-Type", "If-Match", "If-None-Match")
 CORS_EXPOSE_HEADERS = ("ETag", "Retry-After")
 MIB = 1024 * 1024
 

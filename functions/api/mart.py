@@ -13,6 +13,8 @@ size of the mart. A new build is noticed by its state record (one small GET, at 
 from __future__ import annotations
 
 import atexit
+import hashlib
+import json
 import logging
 import math
 import os
@@ -233,6 +235,9 @@ class Snapshot:
     # Other tables stored by month: table -> "YYYY-MM" -> the month's keys.
     month_keys: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     fetch: Any = None  # (key) -> local path, fetching it if needed
+    # The mart objects the copy listed, with their versions, as a digest: a copy loaded again under the same build
+    # state (after a build stopped before its state) holds other figures, and its ETag must say so.
+    objects: str | None = None
     # A month object's last day, from its footer: read once per copy, not per request (see read_paths).
     days_through: dict[str, date | None] = field(default_factory=dict)
     summary_index: SummaryIndex | None = None  # set once the summary's tables are defined
@@ -570,12 +575,12 @@ class ServingMart:
         if local_lake:
             source = Path(self.lake.url_of(key))
             if not source.exists():
-                raise unavailable("a mart object vanished; a new build is landing", RETRY_WHILE_LOADING_S)
+                raise self._replaced(key)
             self._check_version(key, version, file_version(source.stat()))
         else:
             found = self.lake.store.get(key)
             if found is None:
-                raise unavailable("a mart object vanished; a new build is landing", RETRY_WHILE_LOADING_S)
+                raise self._replaced(key)
             self._check_version(key, version, found.etag)
             source = partial.with_suffix(".src")
             source.write_bytes(found.data)
@@ -596,9 +601,16 @@ class ServingMart:
         from the next copy), and the next copy is loaded beside it."""
         if listed is None or listed == found:
             return
-        log.info("a mart object was replaced by a newer build", extra={"key": key})
+        raise self._replaced(key, found)
+
+    def _replaced(self, key: str, found: str | None = None) -> Problem:
+        """The 503 for an object a newer build replaced (`found`: its version now) or removed, the next copy loading
+        beside (see refresh's `replaced`)."""
+        log.info("a mart object was replaced or removed by a newer build", extra={"key": key})
         threading.Thread(target=lambda: self.refresh(replaced=True), name="mart-refresh", daemon=True).start()
-        raise unavailable("a newer build replaced the data asked for; it is being loaded", RETRY_WHILE_LOADING_S)
+        if found is None:
+            return unavailable("a mart object vanished; a new build is landing", RETRY_WHILE_LOADING_S)
+        return unavailable("a newer build replaced the data asked for; it is being loaded", RETRY_WHILE_LOADING_S)
 
     def _sorted_copy(self, source: Path, target: Path, order: str) -> None:
         # A month object's last day goes with it: the copy's readers skip the day objects it holds by it.
@@ -680,6 +692,7 @@ class ServingMart:
                 summary = self._summary_index(con, build)
                 directory = reading.result()
             snap = Snapshot(con, directory, build, marker, frozenset(by_table), folder, hourly, months, fetch)
+            snap.objects = hashlib.sha256(json.dumps(sorted(listed.items())).encode()).hexdigest()[:24]
             snap.summary_index = summary
             if summary is None:
                 snap.summary_waits_s = self.api.mart_check_interval_s

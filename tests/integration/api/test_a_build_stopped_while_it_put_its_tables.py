@@ -65,7 +65,9 @@ def test_a_month_a_stopped_build_replaced_is_answered_once_no_build_runs(
     app = create_app(api_settings(tmp_path), s3_settings, down_sources())
     serving: ServingMart = app.state.context.mart
     with TestClient(app, raise_server_exceptions=False) as client:
-        assert get_json(client, SHOP)["freshness"]["buildRunId"] == first_run
+        first = client.get(SHOP, headers=READER)
+        assert first.json()["freshness"]["buildRunId"] == first_run
+        first_etag = first.headers["etag"]
         later = {"entity_id": "SERVICE-A", "hour": JULY.replace(hour=6), "request_count": 7000.0}
         lake.write_days(metrics, rows(metrics.id, later))
         put = lake.store.put
@@ -95,3 +97,38 @@ def test_a_month_a_stopped_build_replaced_is_answered_once_no_build_runs(
         assert (by_hour["2026-07-10T05:00:00Z"], by_hour["2026-07-10T06:00:00Z"]) == (5000.0, 7000.0)
         assert get_json(client, SHOP)["freshness"]["buildRunId"] == first_run
         assert serving.snapshot().load_failed is False
+        # Other objects, other figures: a cache holding the first copy's answers revalidates to a 200, not a 304.
+        again = client.get(SHOP, headers={**READER, "If-None-Match": first_etag})
+        assert again.status_code == 200 and again.headers["etag"] != first_etag
+
+
+def test_a_month_a_stopped_build_removed_is_answered_once_no_build_runs(
+    local_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build also removes objects before its state: a month left without rows (its raw day removed since, say).
+    Asked for that month, the first copy answered 503 "a mart object vanished" and loaded nothing: refused until the
+    next build landed. By hand: with no build running, the next copy answers July with no request."""
+    lake = Lake.from_settings(local_settings)
+    write_estate(lake)
+    metrics = get_dataset("dynatrace/service_metrics_hourly")
+    lake.write_days(metrics, rows(metrics.id, {"entity_id": "SERVICE-A", "hour": JULY, "request_count": 5000.0}))
+    build(lake, local_settings, mode="full", as_of=AS_OF)
+    app = create_app(api_settings(tmp_path), local_settings, down_sources())
+    with TestClient(app, raise_server_exceptions=False) as client:
+        get_json(client, SHOP)
+        for key in lake.list_keys(f"raw/dynatrace/service_metrics_hourly/day={JULY.date().isoformat()}/"):
+            lake.store.delete(key)
+        put = lake.store.put
+
+        def stopped_before_the_state(key: str, *args: Any, **kwargs: Any) -> Any:
+            if key == STATE_KEY:
+                raise RuntimeError("stopped before its state")
+            return put(key, *args, **kwargs)
+
+        monkeypatch.setattr(lake.store, "put", stopped_before_the_state)
+        with pytest.raises(RuntimeError, match="stopped before its state"):
+            build(lake, local_settings, mode="full", as_of=AS_OF)
+        monkeypatch.setattr(lake.store, "put", put)
+
+        answer = answered(client)
+        assert sum(p["v"] or 0 for p in answer["points"]) == 0

@@ -13,12 +13,12 @@ resource "aws_apigatewayv2_api" "this" {
   tags          = var.tags
 
   # API Gateway answers preflight requests itself and ignores CORS headers from the function: it allows and exposes
-  # what the app's CORS does (functions/api/main.py), so a page revalidates by the ETag it read (If-None-Match) and
-  # reads when to ask again after a 503 (Retry-After).
+  # what the app's CORS does (functions/api/main.py), so a page revalidates by the ETag it read (If-None-Match), sends
+  # a mapping change made from the version it read (If-Match) and reads when to ask again after a 503 (Retry-After).
   cors_configuration {
     allow_origins  = var.cors_allow_origins
     allow_methods  = ["GET", "POST", "OPTIONS"]
-    allow_headers  = ["authorization", "content-type", "if-none-match"]
+    allow_headers  = ["authorization", "content-type", "if-match", "if-none-match"]
     expose_headers = ["etag", "retry-after"]
     max_age        = 3600
   }
