@@ -13,6 +13,7 @@ Layout under the lake root (a local folder or s3://bucket/prefix):
     state/<source>/<dataset>.json                                           watermarks and cursors
     state/<source>/backfill/<scope>/YYYY-MM-DD.json                         one marker per day a backfill finished
     state/build/aggregates.json, lease.json, event_days.parquet             the build's state, lease and event days
+    state/build/periods_refresh.json                                        an hourly build's last try at the periods
     state/build/history/<source>/<dataset>.parquet                          the build's copy of a raw dataset's days
     state/build/settled/<name>.parquet                                      deployments no later attempt can change
 
