@@ -37,6 +37,21 @@ def refreshes_done() -> None:
             thread.join(timeout=60)
 
 
+def full_build_stopped_before_its_state(lake: Lake, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full build as of AS_OF that puts its tables and is stopped before its state."""
+    put = lake.store.put
+
+    def stopped_before_the_state(key: str, *args: Any, **kwargs: Any) -> Any:
+        if key == STATE_KEY:
+            raise RuntimeError("stopped before its state")
+        return put(key, *args, **kwargs)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(lake.store, "put", stopped_before_the_state)
+        with pytest.raises(RuntimeError, match="stopped before its state"):
+            build(lake, settings, mode="full", as_of=AS_OF)
+
+
 def answered(client: TestClient) -> dict[str, Any]:
     """July's requests once the copy that the refusal started loading is in, as a client honouring Retry-After."""
     for _ in range(100):
@@ -70,17 +85,7 @@ def test_a_month_a_stopped_build_replaced_is_answered_once_no_build_runs(
         first_etag = first.headers["etag"]
         later = {"entity_id": "SERVICE-A", "hour": JULY.replace(hour=6), "request_count": 7000.0}
         lake.write_days(metrics, rows(metrics.id, later))
-        put = lake.store.put
-
-        def stopped_before_the_state(key: str, *args: Any, **kwargs: Any) -> Any:
-            if key == STATE_KEY:
-                raise RuntimeError("stopped before its state")
-            return put(key, *args, **kwargs)
-
-        monkeypatch.setattr(lake.store, "put", stopped_before_the_state)
-        with pytest.raises(RuntimeError, match="stopped before its state"):
-            build(lake, s3_settings, mode="full", as_of=AS_OF)
-        monkeypatch.setattr(lake.store, "put", put)
+        full_build_stopped_before_its_state(lake, s3_settings, monkeypatch)
 
         # Another build holds the lake: it may be the one landing these objects, and its state will follow.
         running = lease.take(lake, "schedule", timedelta(minutes=5))
@@ -118,17 +123,7 @@ def test_a_month_a_stopped_build_removed_is_answered_once_no_build_runs(
         get_json(client, SHOP)
         for key in lake.list_keys(f"raw/dynatrace/service_metrics_hourly/day={JULY.date().isoformat()}/"):
             lake.store.delete(key)
-        put = lake.store.put
-
-        def stopped_before_the_state(key: str, *args: Any, **kwargs: Any) -> Any:
-            if key == STATE_KEY:
-                raise RuntimeError("stopped before its state")
-            return put(key, *args, **kwargs)
-
-        monkeypatch.setattr(lake.store, "put", stopped_before_the_state)
-        with pytest.raises(RuntimeError, match="stopped before its state"):
-            build(lake, local_settings, mode="full", as_of=AS_OF)
-        monkeypatch.setattr(lake.store, "put", put)
+        full_build_stopped_before_its_state(lake, local_settings, monkeypatch)
 
         answer = answered(client)
         assert sum(p["v"] or 0 for p in answer["points"]) == 0

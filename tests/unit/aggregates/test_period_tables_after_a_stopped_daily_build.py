@@ -30,6 +30,18 @@ def last_90_days(lake: Lake, table: str) -> set[tuple[Any, Any]]:
     return found
 
 
+def refuse_group_period_tables(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The store refuses the rollups' period tables (a build putting them stops there), and takes the rest."""
+    put_file = lake.store.put_file
+
+    def refused(key: str, *args: Any, **kwargs: Any) -> Any:
+        if key.startswith(GROUP_TABLES):
+            raise RuntimeError("period table refused")
+        return put_file(key, *args, **kwargs)
+
+    monkeypatch.setattr(lake.store, "put_file", refused)
+
+
 def test_an_hourly_build_after_a_stopped_daily_build_refreshes_the_period_tables(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -37,17 +49,10 @@ def test_an_hourly_build_after_a_stopped_daily_build_refreshes_the_period_tables
     build(lake, settings, mode="full", as_of=AS_OF)  # 20 November, 10:00
     ingest_metrics(lake, timedelta(days=1))
     # The daily build the day after puts the applications' period tables, then stops before the groups'.
-    put_file = lake.store.put_file
-
-    def stopped(key: str, *args: Any, **kwargs: Any) -> Any:
-        if key.startswith(GROUP_TABLES):
-            raise RuntimeError("the build was stopped here")
-        return put_file(key, *args, **kwargs)
-
-    monkeypatch.setattr(lake.store, "put_file", stopped)
-    with pytest.raises(RuntimeError, match="stopped here"):
-        build(lake, settings, mode="daily", as_of=AS_OF + timedelta(days=1))
-    monkeypatch.setattr(lake.store, "put_file", put_file)
+    with monkeypatch.context() as patched:
+        refuse_group_period_tables(lake, patched)
+        with pytest.raises(RuntimeError, match="refused"):
+            build(lake, settings, mode="daily", as_of=AS_OF + timedelta(days=1))
     stopped_at = AS_OF + timedelta(days=1)
     assert last_90_days(lake, "mv_slo_app_period") == {(stopped_at - timedelta(days=90), stopped_at)}
     assert last_90_days(lake, "mv_slo_group_period") == {(AS_OF - timedelta(days=90), AS_OF)}
@@ -83,14 +88,7 @@ def test_a_daily_build_failing_for_good_costs_one_hourly_build_a_day(
     after it stay hourly and keep the day tables fresh, until a day after that try, when one tries again."""
     lake, settings = estate_lake(tmp_path)
     build(lake, settings, mode="full", as_of=AS_OF)
-    put_file = lake.store.put_file
-
-    def refused(key: str, *args: Any, **kwargs: Any) -> Any:
-        if key.startswith(GROUP_TABLES):
-            raise RuntimeError("period table refused")
-        return put_file(key, *args, **kwargs)
-
-    monkeypatch.setattr(lake.store, "put_file", refused)
+    refuse_group_period_tables(lake, monkeypatch)
     with pytest.raises(RuntimeError, match="refused"):
         build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=25))
     for hours in (26, 27, 49):
