@@ -467,7 +467,8 @@ class LiveSources:
             return s.dynatrace_url, "/api/v2/problems?pageSize=1", _bearer("Api-Token", s.dynatrace_token), None
         if source == "servicenow" and s.servicenow_url and s.servicenow_user and s.servicenow_password:
             auth = (s.servicenow_user, s.servicenow_password.get_secret_value())
-            return s.servicenow_url, "/api/now/table/incident?sysparm_limit=1", {}, auth
+            # Versioned: on an instance whose default is v1, an empty incident table answers 404.
+            return s.servicenow_url, "/api/now/v2/table/incident?sysparm_limit=1", {}, auth
         if source == "argocd" and s.argocd_url and s.argocd_token:
             return s.argocd_url, "/api/v1/applications?name=rosetta-probe", _bearer("Bearer", s.argocd_token), None
         if source == "gitlab" and s.gitlab_url and s.gitlab_token:

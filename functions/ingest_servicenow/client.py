@@ -31,6 +31,9 @@ from lakehouse.ingest.client import ApiResponse, PageRequest, SourceClient
 from lakehouse.ingest.errors import PagingBroken, SourceError, SourceUnavailable
 from lakehouse.ingest.paginators import OffsetLinkPaginator
 
+# The Table API named by its version: an instance whose default version is v1 answers a query that matches
+# nothing with a 404 "No Record found" on the unversioned path, where v2 answers 200 and an empty list.
+TABLE_API = "/api/now/v2/table"
 MAX_PASSES = 8
 # Re-scans cover rows already read once: big pages make them short, and a record can only be skipped when it
 # moves between two pages of the same scan.
@@ -139,7 +142,7 @@ class ServiceNowClient(SourceClient):
         after, offset = "", 0
         while True:
             response = self.send(
-                PageRequest(f"/api/now/table/{table}", _after_sys_id(after, fields, offset, page_size))
+                PageRequest(f"{TABLE_API}/{table}", _after_sys_id(after, fields, offset, page_size))
             )
             records = [r for r in (response.body or {}).get("result") or [] if isinstance(r, dict)]
             if records:
@@ -171,7 +174,7 @@ class ServiceNowClient(SourceClient):
             "sysparm_display_value": "all",
             "sysparm_limit": 1,
         }
-        response = self.send(PageRequest(f"/api/now/table/{table}", params))
+        response = self.send(PageRequest(f"{TABLE_API}/{table}", params))
         for record in (response.body or {}).get("result") or []:
             if isinstance(record, dict):
                 self._refuse_another_zone(table, record.get("sys_updated_on"))
@@ -193,7 +196,7 @@ class ServiceNowClient(SourceClient):
         ACLs in the last pass (which read [since, until))? A record that moved behind the read position leaves
         no other trace."""
         params = {"sysparm_query": updated_query(since, until), "sysparm_fields": "sys_id", "sysparm_limit": 1}
-        response = self.send(PageRequest(f"/api/now/table/{table}", params))
+        response = self.send(PageRequest(f"{TABLE_API}/{table}", params))
         count = response.headers.get("x-total-count")
         if count is None or not (count.isascii() and count.isdigit()):
             return True  # the count is switched off (sysparm_no_count); nothing to compare with
@@ -214,7 +217,7 @@ class ServiceNowClient(SourceClient):
             "sysparm_limit": page_size,
             "sysparm_offset": 0,
         }
-        return self.pages(PageRequest(f"/api/now/table/{table}", params), OffsetLinkPaginator(self.source))
+        return self.pages(PageRequest(f"{TABLE_API}/{table}", params), OffsetLinkPaginator(self.source))
 
 
 def _after_sys_id(after: str, fields: list[str], offset: int, page_size: int) -> dict[str, Any]:

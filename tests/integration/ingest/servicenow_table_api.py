@@ -28,12 +28,17 @@ class FakeTableApi:
     """ServiceNow's Table API for one table, whose records are dicts of stored values (dates in UTC). As ServiceNow
     does for a user whose time zone is `zone` (its offset from UTC), a `gs.dateGenerate` bound is read in that zone
     and dates' display values are shown in it. `after_page` is called with the number of pages served once each is
-    computed, before it is sent: what changes in ServiceNow while the collector reads."""
+    computed, before it is sent: what changes in ServiceNow while the collector reads. The unversioned path answers
+    as `default_version` does: v1 answers a page with no record 404 "No Record found", v2 an empty list."""
 
-    def __init__(self, table: str, records: list[dict[str, str]], zone: timedelta = timedelta(0)) -> None:
+    def __init__(
+        self, table: str, records: list[dict[str, str]], zone: timedelta = timedelta(0), default_version: str = "v2"
+    ) -> None:
         self.table = table
         self.records = records
         self.zone = zone
+        self.default_version = default_version
+        self.paths: list[str] = []
         self.queries: list[dict[str, str]] = []
         self.after_page: Callable[[int], None] = lambda served: None
 
@@ -84,13 +89,22 @@ class FakeTableApi:
             def do_GET(self) -> None:
                 url = urlsplit(self.path)
                 params = {k: v[-1] for k, v in parse_qs(url.query).items()}
-                if url.path != f"/api/now/table/{api.table}":
+                versions = {
+                    f"/api/now/table/{api.table}": api.default_version,
+                    f"/api/now/v1/table/{api.table}": "v1",
+                    f"/api/now/v2/table/{api.table}": "v2",
+                }
+                version = versions.get(url.path)
+                if version is None:
                     return self.answer(404, {"error": {"message": "No Record found"}, "status": "failure"}, {})
                 api.queries.append(params)
+                api.paths.append(url.path)
                 try:
                     body, headers, following = api.listing(params)
                 except ValueError as error:
                     return self.answer(400, {"error": {"message": str(error)}, "status": "failure"}, {})
+                if version == "v1" and not body["result"]:
+                    return self.answer(404, {"error": {"message": "No Record found"}, "status": "failure"}, {})
                 if following:
                     headers["Link"] = f'<http://{self.headers["Host"]}{url.path}?{following}>;rel="next"'
                 api.after_page(len(api.queries))

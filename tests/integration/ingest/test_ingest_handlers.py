@@ -244,7 +244,7 @@ def test_servicenow_asking_to_wait_an_hour_stops_the_run_at_once_and_says_so(
         errors = {o.dataset: o.record.error or "" for o in caught.value.outcome.outcomes}
         assert set(errors) == set(tables)
         for error in errors.values():
-            assert error.startswith("servicenow: rate limit on GET /api/now/table/incident: retry after 3600 s")
+            assert error.startswith("servicenow: rate limit on GET /api/now/v2/table/incident: retry after 3600 s")
         # The failed runs count what they sent: the incidents' one request, the changes' none (refused unsent).
         sent = {o.dataset: o.record.requests for o in caught.value.outcome.outcomes}
         assert sent == {"servicenow/incidents": 1, "servicenow/changes": 0}

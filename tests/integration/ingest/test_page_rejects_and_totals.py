@@ -62,7 +62,7 @@ def test_a_page_unreadable_on_every_attempt_is_one_reject_kept_once(
         record = outcome.record
         assert (record.status, record.requests, record.retries, record.rows_rejected) == ("failed", 5, 4, 1)
         (reject,) = rows(Lake.from_settings(local_settings), "servicenow/rejects")
-        assert reject["location"] == "GET /api/now/table/incident"
+        assert reject["location"] == "GET /api/now/v2/table/incident"
         assert reject["reason"].startswith("page was not valid JSON (")
         assert reject["reason"].endswith("), on all 5 attempts")
         assert reject["raw_text"].startswith('{"result":[')
