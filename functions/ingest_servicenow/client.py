@@ -141,9 +141,7 @@ class ServiceNowClient(SourceClient):
         to go on from: the next one is asked past it, at an offset, while the source counts records beyond."""
         after, offset = "", 0
         while True:
-            response = self.send(
-                PageRequest(f"{TABLE_API}/{table}", _after_sys_id(after, fields, offset, page_size))
-            )
+            response = self.send(PageRequest(f"{TABLE_API}/{table}", _after_sys_id(after, fields, offset, page_size)))
             records = [r for r in (response.body or {}).get("result") or [] if isinstance(r, dict)]
             if records:
                 self.counters.pages += 1

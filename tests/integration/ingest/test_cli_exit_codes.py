@@ -74,7 +74,8 @@ def test_a_failed_run_exits_1_with_lines_that_name_the_stream_and_no_password(
     # A lake's first CMDB read is its full read.
     tables = {"incidents": "incident", "changes": "change_request", "problems": "problem", "task_slas": "task_sla"}
     for stream, table in (*tables.items(), ("cmdb_ci (full read)", "cmdb_ci")):
-        assert f"error: stream failed (stream={stream}, error=servicenow: HTTP 401 on GET /api/now/v2/table/{table}" in err
+        refused = f"servicenow: HTTP 401 on GET /api/now/v2/table/{table}"
+        assert f"error: stream failed (stream={stream}, error={refused}" in err
     assert "stream failed" not in lines
     assert all(line.startswith("error: ") for line in lines)
     assert lines[-1].startswith("error: servicenow run ") and "failed for servicenow/incidents" in lines[-1]

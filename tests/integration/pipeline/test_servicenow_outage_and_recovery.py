@@ -48,7 +48,8 @@ def test_days_servicenow_could_not_be_read_are_unknown_then_counted_once_it_is_b
         # builds go on.
         for outcome in read_then_down(lake, settings, outage):
             errors = {o.dataset: o.record.error for o in outcome.failed}
-            assert "connection failed (ConnectError) on GET /api/now/v2/table/incident" in errors["servicenow/incidents"]
+            refused = "connection failed (ConnectError) on GET /api/now/v2/table/incident"
+            assert refused in errors["servicenow/incidents"]
         kept = Watermarks(lake).get("servicenow", "incidents")
         assert kept is not None and kept.value == OUTAGE_START
 
