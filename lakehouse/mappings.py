@@ -69,6 +69,8 @@ PIVOT_ALIASES = {
     "kibana.queryTemplate": "kibana_query_template",
 }
 PIVOTS = tuple(PIVOT_ALIASES.values())
+# The highest availability target: its error budget, 1e-12 of the requests, is the smallest the build computes.
+MOST_NINES = 0.999999999999
 SLO_FIELDS = ("slo_availability_target", "slo_latency_p95_ms", "slo_latency_p99_ms", "slo_latency_target")
 # Backstage annotations of a System that set its SLO targets.
 SLO_ANNOTATIONS = {
@@ -199,6 +201,15 @@ class MappingEntry(BaseModel):
         # project 1.
         if isinstance(value, bool):
             raise ValueError(f"{str(value).lower()} is no number")
+        return value
+
+    @field_validator("slo_availability_target")
+    @classmethod
+    def _leaves_a_budget(cls, value: float | None) -> float | None:
+        # The build computes the budget 1 - T to twelve decimals (macros.sql): a target closer to 1 would round to
+        # 1 there and leave no budget at all, its burn rates null and its alerts "no data" while it burns.
+        if value is not None and value > MOST_NINES:
+            raise ValueError(f"should be at most {MOST_NINES} (twelve nines): a budget is computed to twelve decimals")
         return value
 
     @field_validator("dynatrace_entity_selector")
