@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from datetime import datetime
@@ -127,7 +128,8 @@ def metric_points(page: Mapping[str, Any], context: Mapping[str, Any] | None = N
             rejects.append(Reject(METRICS_DATASET, _unread_metric(metric_id, result), _brief(result)))
             continue
         column, factor = known
-        data = result.get("data") or []
+        data = result.get("data")
+        data = [] if data is None else data
         if not isinstance(data, list):
             # Not a list, so not large: the result is kept whole.
             reason = f"{metric_id}: data should be a list of series, got {data!r:.40}"
@@ -164,7 +166,9 @@ def metric_points(page: Mapping[str, Any], context: Mapping[str, Any] | None = N
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
         return _points_slowly(stamps, values, entities, names, metrics, factors, step, rejects)
     earliest, latest = pc.min_max(ts).values()
-    if earliest.as_py() not in EPOCH_MS or latest.as_py() not in EPOCH_MS:
+    # NaN and Infinity are not JSON, but Python's parser reads them: a series holding one is rejected, not summed.
+    finite = pc.all(pc.is_finite(raw)).as_py() is not False
+    if earliest.as_py() not in EPOCH_MS or latest.as_py() not in EPOCH_MS or not finite:
         return _points_slowly(stamps, values, entities, names, metrics, factors, step, rejects)
     return _points_table(ts, raw, entities, names, metrics, factors, lengths, step), rejects
 
@@ -264,6 +268,8 @@ def _unreadable(stamps: list[Any], values: list[Any]) -> str | None:
             return f"non-numeric value {x!r} in a series"
         if isinstance(x, int) and x not in EXACT_IN_DOUBLE:
             return f"value {x} out of range in a series"
+        if isinstance(x, float) and not math.isfinite(x):
+            return f"value {x} is not a number in a series"
     return None
 
 

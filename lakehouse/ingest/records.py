@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -111,7 +112,8 @@ def _fits_int(value: Any) -> bool:
 
 
 def _fits_float(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    # NaN and Infinity are not JSON, but Python's parser reads them; in the lake NaN > 0 holds and sums turn NaN.
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _fits_instant(value: Any) -> bool:
