@@ -233,6 +233,14 @@ class MappingEntry(BaseModel):
             raise ValueError(
                 f"selects type {sorted(types - {'SERVICE'})[0]}: the mapping finds services, type(SERVICE)"
             )
+        other = next((i for i in selector_entity_ids(value) if not i.upper().startswith("SERVICE-")), None)
+        if other is not None:
+            # An application's or a host's id (Backstage's dynatrace-entity-id often names the web application):
+            # service metrics are read per service, and this id would never carry any.
+            raise ValueError(
+                f"entityId {other[:80]!r} is not a service's: the mapping finds services by their SERVICE-... ids, "
+                "or by a tag"
+            )
         if not any(p.startswith(("type(", "entityId(")) for p in parts):
             # Dynatrace refuses a selector without either (400): every ingestion run would fail on it.
             raise ValueError('an entitySelector needs a type(...) or an entityId(...), e.g. type(SERVICE),tag("app:x")')
