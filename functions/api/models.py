@@ -1100,16 +1100,17 @@ class UnmappedKey(ApiModel):
         description="What a mapping entry would need to claim these records: the pivot of that kind."
     )
     key: str | None = Field(
-        description="The CI's sys_id, the ArgoCD application, the GitLab project id, or the index pattern and "
-        "service.name the lines were logged under (index_pattern|service_name: an entry of that id with that index, "
-        "or a component of that id of an application with it); null for records that name no CI, which no entry "
+        description="The CI's sys_id (a record without a CI: its business service's, which claims it too), the ArgoCD "
+        "application, the GitLab project id, or the index pattern and service.name the lines were logged under "
+        "(index_pattern|service_name: an entry of that id with that index, or a component of that id of an "
+        "application with it); null for records that name neither a CI nor a business service, which no entry "
         "can claim."
     )
     environment: str | None = Field(
         description="The environment GitLab deployed to, as GitLab names it (GitLab projects only), or the lines' "
         "environment field as logged (log lines only)."
     )
-    label: str | None = Field(description="The CI's name on the latest record.")
+    label: str | None = Field(description="The CI's (or business service's) name on the latest record.")
     records: int
     first_seen: datetime
     last_seen: datetime

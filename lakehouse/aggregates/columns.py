@@ -859,15 +859,16 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
             "pattern and service.name in an environment)"
         ),
         "key": (
-            "The CI's sys_id, the ArgoCD application's name, the GitLab project's id, or the index pattern and "
-            "service.name the lines were logged under (index_pattern|service_name); null for records that name no CI, "
+            "The CI's sys_id (a record without a CI: its business service's, which claims it too), the ArgoCD "
+            "application's name, the GitLab project's id, or the index pattern and service.name the lines were logged "
+            "under (index_pattern|service_name); null for records that name neither a CI nor a business service, "
             "which no entry can claim"
         ),
         "environment": (
             "The environment GitLab deployed to, as GitLab names it (gitlab_project only): the project is not "
             "mapped in it; or the lines' environment field, as logged (elisa_service only)"
         ),
-        "label": "The CI's name on the latest record that has one",
+        "label": "The CI's (or business service's) name on the latest record that has one",
         "records": "Records of the window no entity was found for, with this key (log_line: error and warning lines)",
         "first_seen": "When the first of them opened, was created or finished, or the hour of the first lines (UTC)",
         "last_seen": "When the last of them opened, was created or finished, or the hour of the last lines (UTC)",

@@ -88,6 +88,9 @@ select
     coalesce(i.state = 8, false) as is_canceled,
     i.cmdb_ci_sys_id,
     i.cmdb_ci_name,
+    -- What the unmapped keys (52) name for an incident without a CI: its business service claims it too (above).
+    i.business_service_sys_id,
+    i.business_service_name,
     i.assignment_group_name,
     i.reassignment_count,
     i.problem_sys_id,

@@ -107,6 +107,9 @@ select
     coalesce(c.state = 4, false) as is_canceled,
     c.cmdb_ci_sys_id,
     c.cmdb_ci_name,
+    -- What the unmapped keys (52) name for a change without a CI: its business service claims it too (above).
+    c.business_service_sys_id,
+    c.business_service_name,
     c.assignment_group_name,
     c.sys_created_on,
     -- The version's: after as_of only for a change first read after it (see mv_changes).

@@ -38,7 +38,7 @@ slas as (
 
 incidents as (
     select
-        i.* exclude (entity_id) replace (
+        i.* exclude (entity_id, business_service_sys_id, business_service_name) replace (
             -- A Resolved or Closed state restored after as_of was read ahead of the build (an incident first read
             -- after as_of keeps that version): its state at as_of was not read, and it was not that one.
             case when i.state in (6, 7) and i.restored_at >= p.as_of then null else i.state end as state,

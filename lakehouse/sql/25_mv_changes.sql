@@ -16,7 +16,7 @@
 -- at as_of is closed keeps its state and close code, though without a work end it is counted as ended at its
 -- planned end only.
 select
-    c.* exclude (entity_id, sys_updated_on) replace (
+    c.* exclude (entity_id, sys_updated_on, business_service_sys_id, business_service_name) replace (
         c.is_closed and coalesce(c.change_end < p.as_of, true) as is_closed,
         c.is_failed and coalesce(c.change_end < p.as_of, true) as is_failed,
         case when c.is_closed and c.change_end >= p.as_of and c.sys_updated_on > p.as_of then null else c.state end

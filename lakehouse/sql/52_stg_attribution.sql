@@ -16,11 +16,12 @@
 -- record_kind: incident, change, deployment or log_line; record: its number (INC…, CHG…) or deployment key, null
 -- for log lines (a line has no number). records: how many records the row stands for, 1, or a log count's lines
 -- (error and warning lines: the exception lines are among them, counted once). key_kind and key: what an entry would
--- need to claim it: the record's configuration item (servicenow_ci, its sys_id; null when the record names none),
+-- need to claim it: the record's configuration item (servicenow_ci, its sys_id; without one, its business service's,
+-- which claims it too; null when the record names neither),
 -- the ArgoCD application (argocd_app), the GitLab project (gitlab_project) or the index pattern and service.name
 -- (elisa_service, index_pattern|service_name, as the entry's index and id would give them) in the environment
 -- (environment: GitLab's deployed to, as GitLab names it, or the lines' environment field, as logged; an ArgoCD
--- application serves one). label: the CI's name on the record. In the window: an incident by when it opened
+-- application serves one). label: the CI's (or business service's) name on the record. In the window: an incident by when it opened
 -- (canceled ones left out, as they are of every KPI), a change by its creation, a deployment by when it finished
 -- (GitLab's successful and failed ones), log lines by their hour (its start); read ahead of as_of, not yet.
 -- attributed: the build found its entity, with the pivots stg_incidents, stg_changes, stg_deployments and
@@ -43,9 +44,10 @@ select
     'incident' as record_kind,
     i.number as record,
     'servicenow_ci' as key_kind,
-    i.cmdb_ci_sys_id as key,
+    -- A record without a CI is claimed by its business service's (stg_incidents): that is the key to map.
+    coalesce(i.cmdb_ci_sys_id, i.business_service_sys_id) as key,
     cast(null as varchar) as environment,
-    i.cmdb_ci_name as label,
+    case when i.cmdb_ci_sys_id is null then i.business_service_name else i.cmdb_ci_name end as label,
     i.opened_at as seen_at,
     i.entity_id is not null as attributed,
     1 as records
@@ -59,9 +61,9 @@ select
     'change',
     c.number,
     'servicenow_ci',
-    c.cmdb_ci_sys_id,
+    coalesce(c.cmdb_ci_sys_id, c.business_service_sys_id),
     null,
-    c.cmdb_ci_name,
+    case when c.cmdb_ci_sys_id is null then c.business_service_name else c.cmdb_ci_name end,
     c.sys_created_on,
     c.entity_id is not null,
     1

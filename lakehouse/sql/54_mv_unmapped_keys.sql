@@ -6,8 +6,9 @@
 -- The records of the 30 days before as_of that no entity was found for (see stg_attribution), by what would
 -- claim them: records (for log_line, error and warning lines), the first and last of them (first_seen, last_seen,
 -- when each opened, was created or finished, or the hour of the first and last lines), latest_record the last one
--- (its number or deployment key; null for log lines, which have no number), label the CI's name on it. A null key
--- stands for the records that name no CI at all: no entry can claim those; the record must name its CI.
+-- (its number or deployment key; null for log lines, which have no number), label the CI's name on it (the business
+-- service's, for records without a CI, which their business service claims). A null key stands for the records that
+-- name neither: no entry can claim those; the record must name its CI.
 select
     record_kind,
     key_kind,

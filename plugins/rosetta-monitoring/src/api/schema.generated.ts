@@ -2317,7 +2317,7 @@ export interface components {
             firstSeen: string;
             /**
              * Key
-             * @description The CI's sys_id, the ArgoCD application, the GitLab project id, or the index pattern and service.name the lines were logged under (index_pattern|service_name: an entry of that id with that index, or a component of that id of an application with it); null for records that name no CI, which no entry can claim.
+             * @description The CI's sys_id (a record without a CI: its business service's, which claims it too), the ArgoCD application, the GitLab project id, or the index pattern and service.name the lines were logged under (index_pattern|service_name: an entry of that id with that index, or a component of that id of an application with it); null for records that name neither a CI nor a business service, which no entry can claim.
              */
             key: string | null;
             /**
@@ -2328,7 +2328,7 @@ export interface components {
             keyKind: "servicenow_ci" | "argocd_app" | "gitlab_project" | "elisa_service";
             /**
              * Label
-             * @description The CI's name on the latest record.
+             * @description The CI's (or business service's) name on the latest record.
              */
             label: string | null;
             /**
