@@ -11,7 +11,7 @@ from typing import Any
 import jwt
 from fastapi import Request
 
-from functions.api.problems import Problem
+from functions.api.problems import Problem, request_path
 from functions.api.settings import ApiSettings
 
 log = logging.getLogger("rosetta.api.auth")
@@ -41,7 +41,7 @@ def authenticate(request: Request, settings: ApiSettings) -> Principal:
     except Problem as exc:
         log.warning(
             "request denied",
-            extra={"status": exc.status, "reason": exc.detail, "path": request.url.path, "method": request.method},
+            extra={"status": exc.status, "reason": exc.detail, "path": request_path(request), "method": request.method},
         )
         raise
 

@@ -52,11 +52,13 @@ def _http_api(event: dict[str, Any]) -> dict[str, Any]:
     cookies = event.get("cookies")
     if cookies is not None and not (isinstance(cookies, list) and all(isinstance(c, str) for c in cookies)):
         raise ValueError("cookies is not a list of texts")
+    # The paths as the app's routes know them, a named stage's name taken off: the admin routes are told by those.
+    decoded, raw = _without_stage(http["path"], context), event.get("rawPath")
+    raw = _without_stage(raw, context) if isinstance(raw, str) else None
     # An HTTP API hands over its path decoded once (a client's %2561dmin arrives as %61dmin), and Mangum decodes
     # it again: escaped here, its % stay the characters the client meant, so %61dmin names no admin route.
-    path = http["path"].replace("%", "%25")
-    raw = event.get("rawPath")
-    if isinstance(raw, str) and _admin(http["path"]) and not _admin(unquote(re.sub("%2[fF]", "%252F", raw))):
+    path = decoded.replace("%", "%25")
+    if raw is not None and _admin(decoded) and not _admin(unquote(re.sub("%2[fF]", "%252F", raw))):
         # An encoded slash (/monitoring/admin%2Fbatch-runs) reaches the admin routes once decoded, where the gateway
         # matched a reader route (GET /monitoring/{proxy+}) and checked no admin scope: the path stays as sent,
         # which no route has.
@@ -68,6 +70,16 @@ def _http_api(event: dict[str, Any]) -> dict[str, Any]:
         "rawPath": path,
         "requestContext": {**context, "http": {**http, "path": path}},
     }
+
+
+def _without_stage(path: str, context: Mapping[str, Any]) -> str:
+    """`path` without the stage's name in front: an HTTP API stage other than $default puts it there
+    (/prod/monitoring/...), in the raw path and the decoded one; the $default stage has none."""
+    stage = context.get("stage")
+    prefix = f"/{stage}/"
+    if not isinstance(stage, str) or not stage or stage == "$default" or not path.startswith(prefix):
+        return path
+    return path[len(prefix) - 1 :]
 
 
 def _admin(path: str) -> bool:

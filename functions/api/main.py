@@ -303,7 +303,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         # Errors are problem+json, which Mangum would send base64-encoded (a REST API passes that on as it is).
         text_types = [*DEFAULT_TEXT_MIME_TYPES, problems.PROBLEM_JSON]
         _handler = Mangum(create_app(), lifespan="off", api_gateway_base_path="/", text_mime_types=text_types)
-    result: dict[str, Any] = _handler(_without_stage(event), context)
+    result: dict[str, Any] = _handler(event, context)
     return _not_modified_without_content(result)
 
 
@@ -331,18 +331,3 @@ def _not_modified_without_content(result: dict[str, Any]) -> dict[str, Any]:
         if isinstance(result.get(name), dict):
             kept[name] = {k: v for k, v in result[name].items() if k.lower() not in CONTENT_HEADERS}
     return {**result, **kept, "body": "", "isBase64Encoded": False}
-
-
-def _without_stage(event: dict[str, Any]) -> dict[str, Any]:
-    """The event with the path the routes know. An HTTP API stage other than $default puts its name in front of the
-    path (/prod/monitoring/...); a REST API leaves it out of `path`, and the $default stage has none."""
-    request = event.get("requestContext")
-    if event.get("version") != "2.0" or not isinstance(request, dict) or not isinstance(request.get("http"), dict):
-        return event
-    stage, http = request.get("stage"), request["http"]
-    prefix = f"/{stage}/"
-    path = str(http.get("path") or "")
-    if not stage or stage == "$default" or not path.startswith(prefix):
-        return event
-    path = path[len(prefix) - 1 :]
-    return {**event, "rawPath": path, "requestContext": {**request, "http": {**http, "path": path}}}

@@ -77,10 +77,17 @@ MOST_LISTED_ERRORS = 200
 def problem_response(
     request: Request, status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
 ) -> JSONResponse:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, "instance": request.url.path}
+    instance = request_path(request)
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, "instance": instance}
     body.update(extra)
     # A reason may quote what the client sent, half a character (a lone surrogate) included: UTF-8 cannot hold it.
     return JSONResponse(valid_text(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def request_path(request: Request) -> str:
+    """The request's path, as request.url.path gives it (?, # and \\ escaped), read from the scope alone: request.url
+    decodes the query string as UTF-8 too, and a raw byte that is none (?period=\\xff) failed the answer itself."""
+    return request.scope["path"].replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
 
 
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -215,6 +222,6 @@ class UnexpectedAsProblem:
             if started:
                 raise  # part of an answer is sent: nothing else can be
             request = Request(scope)
-            log.exception("unhandled error", extra={"path": request.url.path})
+            log.exception("unhandled error", extra={"path": request_path(request)})
             response = problem_response(request, 500, "Internal error", "the server could not answer; see its log")
             await response(scope, receive, send)

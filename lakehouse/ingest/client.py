@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import json
 import logging
 import math
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, NoReturn, Protocol
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, quote_plus, unquote, urlsplit
 
 import httpcore
 import httpx
@@ -558,7 +559,8 @@ class SourceClient:
         self._unreadable.append(SetAside(self._where(request), reason, self.kept_text(self._unechoed(text))))
 
     def _echoed(self, content: bytes) -> bool:
-        """Whether a page holds one of the client's credentials, as it is or JSON-escaped."""
+        """Whether a page holds one of the client's credentials (any of its forms, see _secret_forms), as it is or
+        JSON-escaped."""
         if any(secret.encode() in content for secret in self._secrets):
             return True
         if self._echoes is None or b"\\" not in content:
@@ -745,8 +747,9 @@ def _secret_forms(
     """The client's credentials as an answer echoing its request would write them: each secret header's value and
     its last word (the token of "Bearer <token>"), the basic auth password and its header's base64, and those of a
     user and password written into the base URL (a GitLab behind a proxy's basic auth), which httpx sends as a Basic
-    Authorization header where the client has no auth of its own. Longest first (a value before the token inside
-    it); none shorter than MIN_SECRET, which would mask ordinary words."""
+    Authorization header where the client has no auth of its own; each also URL-encoded (as quote and quote_plus
+    write it) and HTML-escaped, where that differs. Longest first (a value before the token inside it); none from a
+    credential shorter than MIN_SECRET, which would mask ordinary words."""
     forms: set[str] = set()
     for value in headers.values():
         if isinstance(value, SecretStr):
@@ -760,7 +763,10 @@ def _secret_forms(
         # httpx decodes them (%40 is @) before encoding the header.
         user, password = unquote(written.username or ""), unquote(written.password or "")
         forms |= {password, written.password or "", base64.b64encode(f"{user}:{password}".encode()).decode()}
-    return tuple(sorted((f for f in forms if len(f) >= MIN_SECRET), key=len, reverse=True))
+    kept = {f for f in forms if len(f) >= MIN_SECRET}
+    # An answer quoting the request as a URL or an HTML page writes a credential URL-encoded or HTML-escaped.
+    kept |= {encoded for f in kept for encoded in (quote(f, safe=""), quote_plus(f), html.escape(f))}
+    return tuple(sorted(kept, key=len, reverse=True))
 
 
 def _echo_clues(forms: tuple[str, ...]) -> tuple[bytes, ...] | None:
