@@ -10,10 +10,13 @@
 -- Where ArgoCD deploys an entity (its ArgoCD application mapped on it in that environment), its deployments there
 -- are ArgoCD's alone from a day before ArgoCD's first deployment of it on: a GitLab deployment of its project to
 -- that environment is then the pipeline's hand-off to GitOps (a commit to the repository ArgoCD syncs from), not a
--- rollout, and counting both would count each release twice (macro gitlab_hand_off). The hand-off still tells lead
--- time which requests the next sync ships (see mv_lead_times). GitLab's deployments before it (before a move to
--- GitOps, or before the oldest sync ArgoCD's history still held when first read), and all of them where the
--- application named has never deployed, are the deployments known.
+-- rollout, and counting both would count each release twice (macro gitlab_hand_off). An application whose
+-- components ArgoCD deploys there is deployed by ArgoCD from the first of their first deployments: a GitLab project
+-- mapped on the application (a monorepo) hands its releases to their syncs. Every GitLab deployment in the day
+-- before that first deployment is left out, a failed one or one of another revision too (see the macro for why).
+-- The hand-off still tells lead time which requests the next sync ships (see mv_lead_times). GitLab's deployments
+-- before that day (before a move to GitOps, or before the oldest sync ArgoCD's history still held when first
+-- read), and all of them where the application named has never deployed, are the deployments known.
 -- entity_id is the mapped entity deployed: a component, or an application mapped directly (no component).
 -- Its deployment sequence, per environment, is ordered by finished_at, then deployment_key.
 -- A rollback puts back a revision older than the one it replaces (flagged at ingestion, for GitLab also a commit
@@ -39,13 +42,28 @@ with events as (
     select * from settled_deployment_events
 ),
 
-argocd_since as (
+argocd_first as (
     -- When ArgoCD first deployed each entity it deploys, in that environment.
     select p.entity_id, p.environment, min(d.finished_at) as since
     from events as d
     inner join ref_pivots as p on p.pivot_kind = 'argocd_app' and p.value = d.source_ref
     where d.origin = 'argocd'
     group by p.entity_id, p.environment
+),
+
+argocd_since as (
+    -- The same for an application whose components ArgoCD deploys there: the first of their first deployments, since
+    -- a project mapped on the application (a monorepo) hands its releases to their syncs.
+    select entity_id, environment, min(since) as since
+    from (
+        select entity_id, environment, since from argocd_first
+        union all
+        select e.app_id, f.environment, f.since
+        from argocd_first as f
+        inner join ref_entities as e on f.entity_id = e.entity_id and f.environment = e.environment
+        where e.component_id is not null
+    )
+    group by entity_id, environment
 ),
 
 attributed as (

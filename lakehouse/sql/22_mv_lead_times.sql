@@ -12,7 +12,8 @@
 -- once. The shipping deployment is found by the first rule that applies (match_rule):
 --   'deployment link': the earliest one GitLab lists the request among the merge requests it shipped;
 --   'gitops hand-off': else, where GitLab lists the request in a deployment of its project that handed the release
---   to ArgoCD (made once ArgoCD deploys the entity there, no deployment itself: see stg_deployments), the first one
+--   to ArgoCD (made once ArgoCD deploys the entity there, or one of its components for a project mapped on an
+--   application; no deployment itself: see stg_deployments), the first one
 --   at or after the earliest such hand-off whose merge requests are unknown (the sync that followed). Until one
 --   follows, the request is not deployed, even if a sync came between its merge and its hand-off;
 --   'first deployment after merge': else the first one after the merge whose merge requests are unknown (an
@@ -108,9 +109,14 @@ unlisted as (
 -- The hand-offs (macro gitlab_hand_off) and the requests each lists that were merged before it finished: each
 -- request with its earliest.
 argocd_since as (
+    -- An application's from its components' syncs too, as stg_deployments takes it.
     select entity_id, environment, min(finished_at) as since
-    from stg_deployments
-    where origin = 'argocd'
+    from (
+        select entity_id, environment, finished_at from stg_deployments where origin = 'argocd'
+        union all
+        select app_id, environment, finished_at from stg_deployments
+        where origin = 'argocd' and component_id is not null
+    )
     group by entity_id, environment
 ),
 

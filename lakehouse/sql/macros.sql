@@ -79,9 +79,14 @@ create or replace macro slo_status(measured, coverage, min_coverage, sli, target
 
 -- A GitLab deployment of an entity ArgoCD deploys (in that environment) is the pipeline's hand-off to GitOps, not a
 -- rollout, from a day before ArgoCD's first deployment of it on (`argocd_since`, null where ArgoCD never deployed
--- it): the day takes in the hand-off of the first release ArgoCD synced, which comes just before its sync. GitLab's
--- deployments before that are the entity's own (before a move to GitOps, or before the oldest sync ArgoCD's history
--- still held when first read). stg_deployments leaves the hand-offs out; mv_lead_times follows them to the sync.
+-- it; an application's counts its components' deployments there too): the day takes in the hand-off of the first
+-- release ArgoCD synced, which comes just before its sync. Every GitLab deployment in that day is left
+-- out, a failed one or one of another revision too: ArgoCD's revision is what it syncs (a commit of a configuration
+-- repository other than the project, a Helm chart's version, several for a multi-source application), which need
+-- not be GitLab's commit, and matching the two would keep the first release's hand-off beside its sync there.
+-- GitLab's deployments before that day are the entity's own (before a move to GitOps, or before the oldest sync
+-- ArgoCD's history still held when first read). stg_deployments leaves the hand-offs out; mv_lead_times follows them
+-- to the sync.
 create or replace macro gitlab_hand_off(finished_at, argocd_since) as
     argocd_since is not null and finished_at >= argocd_since - interval 1 day;
 
