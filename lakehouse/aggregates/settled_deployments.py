@@ -17,7 +17,9 @@ When each revision first ran is read from the settled attempts' successes, for t
 
 When ArgoCD first deployed an entity needs no carrying: where that attempt is settled, the sequence's first
 success not settled came after it, so it is ArgoCD's (a GitLab one would be a hand-off) and carried; any ArgoCD
-attempt carried or recent then leaves out the same GitLab hand-offs among the attempts attributed again.
+attempt carried or recent then leaves out the same GitLab hand-offs among the attempts attributed again. So for an
+application whose components ArgoCD deploys: its date is the first of theirs, each read from its own carried
+ArgoCD attempts.
 
 An hourly build uses them when its deployment events are unchanged before the cut (every day partition before it
 has the version it had), with the same mapping and SQL: it attributes the attempts from `recent_from` on and those
