@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 # A build's lookbacks reach some 200 days back and a month's bounds into the next month, which a date before the year
 # 2 or after 9998 cannot hold.
@@ -13,7 +13,12 @@ AS_OF_EXAMPLE = "2026-11-20T10:00:00+00:00"
 def outside_years(as_of: datetime) -> str | None:
     """Why no build can be made as of `as_of` (its periods would fall outside the calendar), or None."""
     first, last = AS_OF_YEARS
-    if first <= as_of.year <= last:
+    # The year the build counts in: UTC's (9998-12-31T23:00-02:00 is in 9999 there).
+    try:
+        year = as_of.astimezone(UTC).year if as_of.tzinfo is not None else as_of.year
+    except OverflowError:  # 0001-01-01T00:00+02:00 lies before the first instant UTC holds
+        year = 0
+    if first <= year <= last:
         return None
     return (
         f"leaves no room for the build's periods around it: give an instant from the year {first} to {last}, "
