@@ -275,7 +275,10 @@ class Snapshot:
         return sorted((dataset, datetime.fromisoformat(mark)) for dataset, mark in marks.items() if mark)
 
     def days_read(self, dataset: str) -> DaysRead:
-        """The days the lake had read `dataset` over when the build ran: a count of another day is unknown, not 0."""
+        """The days the lake had read `dataset` over when the build ran: a count of another day is unknown, not 0.
+        Never read: no day, the as-of's own included (its hours up to the as-of were not read either)."""
+        if self.never_read(dataset):
+            return DaysRead.none()
         return DaysRead.between(self.read_from(dataset), self.read_until(dataset))
 
     def unread_after(self, dataset: str, end: datetime) -> datetime | None:

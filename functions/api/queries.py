@@ -147,6 +147,11 @@ class DaysRead:
     def between(cls, read_from: datetime | None, read_until: datetime | None) -> DaysRead:
         return cls(_utc_day(read_from), last_day_of(read_until) if read_until else None)
 
+    @classmethod
+    def none(cls) -> DaysRead:
+        """No day read: a dataset the lake has never read."""
+        return cls(date.max, date.min)
+
     def read_through(self, day: date) -> bool:
         """Whether the watermark had reached `day`: a backlog at its end, or a list up to it, is then known."""
         return self.last is None or day <= self.last

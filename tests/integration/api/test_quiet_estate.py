@@ -5,6 +5,8 @@ states, never a 5xx."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,6 +14,7 @@ from fastapi.testclient import TestClient
 from functions.api.main import create_app
 from lakehouse.aggregates.build import build
 from lakehouse.mappings import MappingStore
+from lakehouse.runlog import FirstReads
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
@@ -19,11 +22,13 @@ from tests.integration.api.conftest import READ_ROUTES, READER, api_settings, do
 from tests.unit.aggregates.estate import AS_OF, dark, mapping, metrics, rows, t
 
 
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    root = tmp_path_factory.mktemp("quiet-estate")
+def quiet_estate(root: Path, *, incidents_read_from: datetime | None = None) -> Iterator[TestClient]:
+    """The API over the quiet estate; with `incidents_read_from`, ServiceNow's incidents read from then on, and none
+    found."""
     settings = Settings(lake_url=str(root / "lake"), duckdb_temp_directory=root / "duckdb")
     lake = Lake.from_settings(settings)
+    if incidents_read_from is not None:
+        FirstReads(lake).record("servicenow", "incidents", incidents_read_from, run_id="first-run")
     # dark is watched by Dynatrace alone: no ServiceNow CI on it or its component.
     MappingStore(lake).apply(mapping() + dark(), actor="test", replace=True)
     lake.write_days(get_dataset("dynatrace/service_metrics_hourly"), metrics())
@@ -37,6 +42,11 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     build(lake, settings, mode="full", as_of=AS_OF)
     with TestClient(create_app(api_settings(root), settings, down_sources()), raise_server_exceptions=False) as c:
         yield c
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    yield from quiet_estate(tmp_path_factory.mktemp("quiet-estate"))
 
 
 @pytest.mark.parametrize("route", READ_ROUTES)
@@ -118,19 +128,34 @@ def test_an_application_tied_to_no_servicenow_ci_has_no_row_in_the_run_reports(c
     "route",
     ["/monitoring/risk/top?limit=100", "/monitoring/risk/top?limit=100&metric=incidents&period=last_30d"],
 )
-def test_the_rankings_count_no_incident_for_an_application_tied_to_no_servicenow_ci(
-    client: TestClient, route: str
-) -> None:
-    """No incident was recorded in this estate: shop, quiet and broken (a CI on a component each) opened 0 and have
-    none open, while dark's could never be found (no CI on it or its component), so its counts are unknown (null),
-    as its summary says, and a ranking by incidents puts it after the others rather than among the zeros."""
-    items = client.get(route, headers=READER).json()["items"]
+def test_the_rankings_count_no_incident_for_an_application_tied_to_no_servicenow_ci(tmp_path: Path, route: str) -> None:
+    """ServiceNow's incidents read from the 1st, none found: shop, quiet and broken (a CI on a component each)
+    opened 0 and have none open, while dark's could never be found (no CI on it or its component), so its counts are
+    unknown (null), as its summary says, and a ranking by incidents puts it after the others rather than among the
+    zeros."""
+    for client in quiet_estate(tmp_path, incidents_read_from=t(1)):
+        items = client.get(route, headers=READER).json()["items"]
     counts = {r["appId"]: (r["incidents"], r["openP1P2"]) for r in items}
     assert counts["dark"] == (None, None)
     for app in ("shop", "quiet", "broken"):
+        # No watermark recorded here (a first read alone): the backlog at as_of may say unknown.
         assert counts[app][0] == 0 and counts[app][1] in (0, None), app
     if "metric=incidents" in route:
         assert items[-1]["appId"] == "dark"
+
+
+@pytest.mark.parametrize(
+    "route",
+    ["/monitoring/risk/top?limit=100", "/monitoring/risk/top?limit=100&metric=incidents&period=last_30d"],
+)
+def test_the_rankings_count_no_incident_where_servicenow_was_never_read(client: TestClient, route: str) -> None:
+    """ServiceNow never read here: every application's counts are unknown (null), as their summaries say 'not
+    read', and a ranking by incidents orders them by id."""
+    items = client.get(route, headers=READER).json()["items"]
+    counts = {r["appId"]: (r["incidents"], r["openP1P2"]) for r in items}
+    assert counts == dict.fromkeys(["broken", "dark", "quiet", "shop"], (None, None))
+    if "metric=incidents" in route:
+        assert [r["appId"] for r in items] == ["broken", "dark", "quiet", "shop"]
 
 
 def test_dora_over_deployments_never_read_is_insufficient_data_rather_than_none(client: TestClient) -> None:
