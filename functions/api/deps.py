@@ -441,6 +441,10 @@ Environment = Annotated[
 ]
 
 
+# Enough of the objects' digest to tell two copies of one build apart, and a cursor stays short.
+COPY_DIGEST_CHARS = 12
+
+
 def encode_cursor(*values: Any) -> str:
     plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
     return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
@@ -456,6 +460,9 @@ def decode_cursor(text: str | None, kinds: tuple[type, ...]) -> tuple[Any, ...] 
             raise ValueError("shape")
         out: list[Any] = []
         for value, kind in zip(raw, kinds, strict=True):
+            if isinstance(value, str):
+                # JSON may hold a lone surrogate ("\ud800"), no character: no query could bind it (a 500).
+                value.encode("utf-8")  # a UnicodeEncodeError, a ValueError, if so
             if kind is datetime:
                 moment = datetime.fromisoformat(str(value))
                 out.append(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
@@ -475,7 +482,8 @@ def next_cursor(mart: Mart, listed: tuple[Any, ...], items: list[dict[str, Any]]
     return build_cursor(mart, listed, *(last[k] for k in keys))
 
 
-# A page of the mart is read after its cursor's row in the copy that gave the cursor: its build and its mapping version
+# A page of the mart is read after its cursor's row in the copy that gave the cursor: its build, the objects it listed
+# (a copy loaded again under the same build, from what a stopped build left, holds other rows) and its mapping version
 # (which says what a report measures and which applications a team has). Read in another copy, rows may have moved
 # across that row (an incident closed since, a report's ranking): counted twice, or never. The cursor also names the
 # list it pages (`listed`: the route's resolved scope, filters and period), so that it never starts the page of
@@ -489,18 +497,26 @@ def decode_build_cursor(
     mart: Mart, listed: tuple[Any, ...], text: str | None, kinds: tuple[type, ...]
 ) -> tuple[Any, ...] | None:
     """The values of a cursor `build_cursor` gave for `listed` (a 422 for anything else, a cursor of another list
-    too); a 409 when it is of another build or mapping version than the one now served, whose pages would not follow
-    on from the cursor's."""
+    too); a 409 when it is of another copy (build, objects or mapping version) than the one now served, whose pages
+    would not follow on from the cursor's."""
     found = decode_cursor(text, (str, str, str, *kinds))
     if found is None:
         return None
-    (given_build, given_mapping), (served_build, served_mapping) = found[:2], _copy_of(mart)
+    (given_copy, given_mapping), (served_copy, served_mapping) = found[:2], _copy_of(mart)
+    given_build, served_build = given_copy.partition("@")[0], served_copy.partition("@")[0]
     if given_build != served_build:
         raise Problem(
             409,
             f"this cursor is of build {given_build}, and build {served_build} is served since: its rows may have "
             "moved between pages; start again without it",
             title="New build served",
+        )
+    if given_copy != served_copy:
+        raise Problem(
+            409,
+            f"this cursor is of another copy of build {served_build}, loaded again since from other objects (which a "
+            "build stopped before its state left): its rows may have moved between pages; start again without it",
+            title="New copy served",
         )
     if given_mapping != served_mapping:
         raise Problem(
@@ -520,8 +536,11 @@ def decode_build_cursor(
 
 
 def _copy_of(mart: Mart) -> tuple[str, str]:
-    """The build and the mapping version a page is read from."""
-    return str(mart.snap.build.get("run_id")), str(mart.directory.version)
+    """The copy a page is read from, as `build@objects` (a short digest of the objects it listed, which its ETag
+    has too), and the mapping version. One value for both keeps the cursor's shape of before the objects were in it:
+    a cursor given out then is a 409 (start again), not a 422."""
+    objects = (mart.snap.objects or "")[:COPY_DIGEST_CHARS]
+    return f"{mart.snap.build.get('run_id')}@{objects}", str(mart.directory.version)
 
 
 def _list_digest(listed: tuple[Any, ...]) -> str:
