@@ -686,7 +686,11 @@ def _query(args: argparse.Namespace) -> int:
     _warn_without_mapping(lake)
     con = open_duckdb(settings, lake)
     try:
-        con.execute(render_views(lake))
+        try:
+            con.execute(render_views(lake))
+        except duckdb.Error as exc:
+            # The views list the lake's objects: a store DuckDB cannot reach fails here, before any query.
+            raise RosettaError(f"the lake's views could not be made: {exc}") from None
         try:
             relation = con.sql(args.sql)
             if relation is None:

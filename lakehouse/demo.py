@@ -57,6 +57,11 @@ def run_demo(options: DemoOptions, *, say: Callable[[str], None] = print) -> int
         os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
         os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO")  # into LOG_FILE, not the terminal
+        # The demo's estate is in `production`, as its catalog maps it: a shell set up for an estate that calls it
+        # otherwise (the deploy steps export ROSETTA_PRODUCTION_ENVIRONMENT) would have its build and API judge an
+        # environment the demo has none of, and the demo show no application.
+        os.environ["ROSETTA_PRODUCTION_ENVIRONMENT"] = "production"
+        os.environ.pop("ROSETTA_ENVIRONMENTS", None)
         end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
         # The API's port is taken before anything starts: a port in use is told at once, not after the build.
         sock = stack.enter_context(_listening_socket(options.host, options.port)) if options.serve else None
@@ -87,11 +92,15 @@ def run_demo(options: DemoOptions, *, say: Callable[[str], None] = print) -> int
             f"({time.monotonic() - started:.1f} s)"
         )
 
-        # The sources' settings the simulators leave as they are (timeouts, retries) are read by every ingestion: a
-        # value that cannot be read is refused here, naming the variable, before the mapping is written.
+        # The sources' settings the simulators leave as they are (timeouts, retries) are read by every ingestion, and
+        # the API's by the server: a value that cannot be read is refused here, naming the variable, before the
+        # mapping is written.
+        from functions.api.settings import ApiSettings
         from lakehouse.ingest.config import IngestSettings
 
         IngestSettings()
+        if options.serve:
+            ApiSettings()  # the API's too (its keys, its tokens' secret), rather than after the whole build
         catalog = httpx.get(f"{sims.urls['catalog']}/catalog-info.yaml", timeout=30).text
         import yaml
 

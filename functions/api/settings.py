@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tempfile
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, AliasChoices, BaseModel, Field, SecretStr, ValidationInfo, field_validator
@@ -94,6 +94,26 @@ class ApiSettings(EnvironmentSettings):
     cors_origins: list[Annotated[str, AfterValidator(origin)]] = Field(
         default_factory=list, description='e.g. ["https://backstage.example.org"]'
     )
+
+    @field_validator("jwt_issuer", mode="before")
+    @classmethod
+    def _empty_issuer_is_unset(cls, value: Any) -> Any:
+        # `ROSETTA_API_JWT_ISSUER=` (a line left empty in .env) asked every token for an empty iss: all refused.
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("jwt_roles_claim")
+    @classmethod
+    def _a_roles_claim(cls, claim: str) -> str:
+        if not claim.strip():
+            raise ValueError("name the claim that holds the roles, e.g. roles: without one, every token reads no role")
+        return claim
+
+    @field_validator("jwt_algorithms")
+    @classmethod
+    def _some_algorithm(cls, algorithms: list[str]) -> list[str]:
+        if not algorithms:
+            raise ValueError('give one algorithm at least, e.g. ["RS256"]: without one, every token is refused')
+        return algorithms
 
     @field_validator("api_key_header")
     @classmethod
