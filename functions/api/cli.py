@@ -42,7 +42,12 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from functions.api.main import create_app
+    from lakehouse.settings import Settings
+    from lakehouse.storage import Lake
 
+    # A mistyped lake folder is refused, as every command reading the lake refuses it: served, it was made empty, and
+    # the API answered "No data yet" for as long as it ran.
+    Lake.from_settings(Settings(), create=False)
     uvicorn.Server(server_config(create_app(), log_level=args.log_level, host=args.host, port=args.port)).run()
     return 0
 
