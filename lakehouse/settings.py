@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import tempfile
 from functools import lru_cache
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings import SettingsError as UnreadableSetting
 
@@ -26,7 +27,8 @@ class EnvironmentSettings(BaseSettings):
         try:
             super().__init__(**values)
         except ValidationError as exc:
-            raise SettingsError(describe_invalid(exc, self.model_config.get("env_prefix", ""))) from None
+            prefix = self.model_config.get("env_prefix", "")
+            raise SettingsError(describe_invalid(exc, prefix, _aliases(type(self)))) from None
         except UnreadableSetting as exc:
             # A list or mapping setting is JSON, decoded before validation: pydantic-settings names the field in a
             # traceback of its own, its cause quoting nothing of the value.
@@ -62,12 +64,26 @@ def without_credentials(url: str | None) -> str | None:
     return text_without_credentials(url) if url else url
 
 
-def describe_invalid(exc: ValidationError, prefix: str) -> str:
-    """`ROSETTA_DUCKDB_THREADS: Input should be a valid integer, ...`: pydantic's reasons without the input values."""
+def _aliases(model: type[BaseSettings]) -> dict[str, tuple[str, ...]]:
+    """For a field read under several names (AliasChoices), the name pydantic reports, with all of them."""
+    found = {}
+    for info in model.model_fields.values():
+        alias = info.validation_alias
+        if isinstance(alias, AliasChoices):
+            names = tuple(str(choice) for choice in alias.choices)
+            found[names[0]] = names
+    return found
+
+
+def describe_invalid(exc: ValidationError, prefix: str, aliases: dict[str, tuple[str, ...]] | None = None) -> str:
+    """`ROSETTA_DUCKDB_THREADS: Input should be a valid integer, ...`: pydantic's reasons without the input values. A
+    field read under several names is named as it is set (pydantic reports the first of its names)."""
     problems = []
     for error in exc.errors(include_input=False, include_url=False):
         field, *inside = [str(part) for part in error["loc"]] or ["?"]
         variable = field if field.isupper() else f"{prefix}{field}".upper()
+        names = (aliases or {}).get(variable, ())
+        variable = next((name for name in names if name in os.environ), variable)
         where = f" ({'.'.join(inside)})" if inside else ""
         problems.append(f"{variable}{where}: {error['msg']}")
     return "; ".join(problems)
