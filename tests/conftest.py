@@ -26,6 +26,12 @@ def _settings_in_environment() -> dict[str, str]:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
+    if not FIXTURES.is_dir():
+        # Many tests read them; without this line each would fail on its own missing file.
+        raise pytest.UsageError(
+            f"the sources' real payloads are read in place from {FIXTURES}, which is missing: run the tests from a "
+            "clone beside the shared folder (its fixtures/ directory), as CI does"
+        )
     _settings_at_start.update(_settings_in_environment())
 
 
