@@ -141,8 +141,18 @@ def run_backfill(
     align: timedelta | None = module.ALIGN
     days = [d.aligned(align) if align else d for d in window.days()]
 
+    planned: list[Window] = []
+
     def make_plan(day: Window) -> SourcePlan:
-        plan: SourcePlan = module.build_plan(settings, lake, day, chosen)
+        try:
+            plan: SourcePlan = module.build_plan(settings, lake, day, chosen)
+        except Exception as exc:
+            if not planned:
+                # The first day is planned alone: failing there, the backfill could not start (a setting or a
+                # secret missing, no mapping yet), and says so in the run log as a run does.
+                record_not_started(name, lake, exc, window=window, trigger="backfill")
+            raise
+        planned.append(day)
         return plan
 
     scope = "+".join(sorted(d.split("/", 1)[1] for d in chosen))
