@@ -428,9 +428,25 @@ class FirstReads:
         """No run recorded a first read of the dataset and the lake holds none of it: nothing of it was ever read
         (a source not configured, or not run yet), which `get`'s None does not tell from a lake an older release
         wrote."""
-        if self.lake.get_json(self.lake.read_from_key(source, dataset)) is not None:
+        found = self.lake.get_json(self.lake.read_from_key(source, dataset))
+        if found is not None and not found[0].get("pending"):
             return False
         return not self.lake.list_keys(f"raw/{source}/{dataset}/")
+
+    def note_writing(self, source: str, dataset: str, *, run_id: str, held: Callable[[], bool]) -> None:
+        """Call before a run's first write of a dataset. For a dataset without a record yet, notes that runs of this
+        release write it from now on ("pending"): a run completing a window later records its first read whatever
+        days the others wrote, a failed run's too. `held` tells whether the lake already holds its data (a lake an
+        older release wrote): the first read is then unknown for good."""
+
+        def noted(stored: dict[str, Any] | None) -> dict[str, Any] | None:
+            if stored is not None:
+                return None
+            if held():
+                return {"read_from": None, "run_id": run_id}
+            return {"read_from": None, "run_id": run_id, "pending": True}
+
+        self.lake.update_json(self.lake.read_from_key(source, dataset), noted)
 
     def record(
         self,
@@ -443,13 +459,14 @@ class FirstReads:
     ) -> datetime | None:
         """Call once a window starting at `since` is durable in the lake; the instant the dataset is read from.
         `held_before` tells, for a dataset without a record yet, whether the lake already held its data before the
-        run (a lake an older release wrote): how far back that reaches is unknown, and stays so."""
+        run (a lake an older release wrote): how far back that reaches is unknown, and stays so. A pending record
+        (`note_writing`) says every day the lake holds of it was written by runs of this release."""
         if since.tzinfo is None:
             raise ValueError("first reads are UTC instants; got a naive datetime")
 
         def moved_back(stored: dict[str, Any] | None) -> dict[str, Any] | None:
-            if stored is None:
-                first = None if held_before() else since.astimezone(UTC).isoformat()
+            if stored is None or stored.get("pending"):
+                first = None if stored is None and held_before() else since.astimezone(UTC).isoformat()
                 return {"read_from": first, "run_id": run_id}
             earliest = _instant(stored["read_from"])
             if earliest is None or earliest <= since:

@@ -313,11 +313,18 @@ def _write_days(lake: Lake, ds: Dataset, table: pa.Table, o: DatasetOutcome) -> 
     conformed = ds.conform(table)
     if conformed.num_rows == 0:
         return
+    _note_writing(lake, ds, o.record.run_id)
     unrecorded = _UnrecordedWriters(lake, o.record.run_id)
     for part in partition_days(ds, conformed).values():
         o.writes += unrecorded.named(lake.write_days(ds, part, run_id=o.record.run_id))
         o.record.days_written = days_written(o.writes)
         o.record.rows_out += _distinct_rows(ds, part)
+
+
+def _note_writing(lake: Lake, ds: Dataset, run_id: str) -> None:
+    """Before the first day is put: the days this run leaves behind, should it fail, are then known as this
+    release's, and the run completing the dataset's first window records its first read (runlog.FirstReads)."""
+    FirstReads(lake).note_writing(ds.source, ds.name, run_id=run_id, held=lambda: bool(lake.list_partitions(ds)))
 
 
 class _UnrecordedWriters:
@@ -405,6 +412,7 @@ def _build_derived(lake: Lake, derived: Derived, window: Window, o: DatasetOutco
     before another run wrote new rows would otherwise replace the other run's result with an older one."""
     ds = get_dataset(derived.dataset)
     written: dict[date, PartitionWrite] = {}
+    _note_writing(lake, ds, o.record.run_id)
     unrecorded = _UnrecordedWriters(lake, o.record.run_id)
     for _ in range(MAX_DERIVED_ATTEMPTS):
         before = _versions(lake, derived.inputs)
