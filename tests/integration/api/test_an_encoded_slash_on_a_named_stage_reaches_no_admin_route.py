@@ -17,6 +17,7 @@ import pytest
 
 from functions.api import main
 from lakehouse.settings import Settings
+from tests.integration.api.test_lambda_and_inputs import http_api_v2
 from tests.lambda_context import LambdaContext
 
 CONTEXT = LambdaContext(function_name="rosetta-api")
@@ -42,33 +43,11 @@ def lambda_handler(estate_lake: tuple[Settings, Path], monkeypatch: pytest.Monke
 def http_api_event(stage: str, raw_path: str, path: str, route: str, claims: dict[str, str]) -> dict[str, Any]:
     """An HTTP API (v2) event as API Gateway sends it past its JWT authorizer: the raw path as the client wrote it,
     requestContext.http.path decoded, the stage's name in front of both on a named stage."""
-    return {
-        "version": "2.0",
-        "routeKey": route,
-        "rawPath": raw_path,
-        "rawQueryString": "",
-        "headers": {"accept": "application/json", "host": "api.example.org", "authorization": "Bearer eyJ..."},
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "abc123",
-            "authorizer": {"jwt": {"claims": claims, "scopes": claims["scope"].split()}},
-            "domainName": "api.example.org",
-            "domainPrefix": "api",
-            "http": {
-                "method": "GET",
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "192.0.2.1",
-                "userAgent": "curl/8.5.0",
-            },
-            "requestId": "JKJaXmPLvHcESHA=",
-            "routeKey": route,
-            "stage": stage,
-            "time": "20/Nov/2026:10:00:00 +0000",
-            "timeEpoch": 1795168800000,
-        },
-        "isBase64Encoded": False,
-    }
+    event = http_api_v2(path, headers={"authorization": "Bearer eyJ..."})
+    context = event["requestContext"]
+    context["authorizer"] = {"jwt": {"claims": claims, "scopes": claims["scope"].split()}}
+    context["routeKey"], context["stage"] = route, stage
+    return {**event, "routeKey": route, "rawPath": raw_path}
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,7 @@ password in any form: each quote reads <redacted>."""
 
 from __future__ import annotations
 
-import gzip
 import html
-import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus, urlsplit
@@ -21,6 +19,7 @@ from lakehouse.mappings import MappingStore
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from tests.integration.api.test_endpoints import QuietHandler, serving
+from tests.unit.ingest.test_credentials_in_text import kept
 
 from .test_servicenow_user_zone_changed_after_set_up import incident
 
@@ -59,19 +58,6 @@ def servicenow_quoting(password: str) -> type[QuietHandler]:
     return Quoting
 
 
-def kept(lake: Path) -> str:
-    """Every text the lake keeps (landing pages unzipped, Parquet rows as JSON, run records)."""
-    texts = []
-    for path in sorted(lake.rglob("*")):
-        if path.name.endswith(".gz"):
-            texts.append(gzip.decompress(path.read_bytes()).decode())
-        elif path.suffix == ".parquet":
-            texts.append(json.dumps(pq.read_table(path).to_pylist(), default=str, ensure_ascii=False))
-        elif path.is_file():
-            texts.append(path.read_text(encoding="utf-8"))
-    return "\n".join(texts)
-
-
 def rows(lake: Path, under: str) -> list[dict[str, Any]]:
     return [row for path in sorted((lake / under).rglob("*.parquet")) for row in pq.read_table(path).to_pylist()]
 
@@ -104,6 +90,6 @@ def test_the_run_keeps_the_password_out_of_its_output_and_the_lake_in_every_form
     assert descriptions == [f"login as {USER} with <redacted> failed"] * len(echoes(password))
     (reject,) = rows(lake, "raw/servicenow/rejects")
     assert reject["raw_text"] == f'{{"error": {{"message": "password {redacted} has expired"}}, "status": "failure"}}'
-    everything = "\n".join([out, err, kept(lake)])
+    everything = "\n".join([out, err, kept(tmp_path, "")])
     for form in [password, *echoes(password)]:
         assert form not in everything
