@@ -35,6 +35,11 @@ class EnvironmentSettings(BaseSettings):
             raise SettingsError(describe_unreadable(exc, self.model_config.get("env_prefix", ""))) from None
 
 
+def blank_is_unset(value: Any) -> Any:
+    """A setting given empty (a line left without a value in .env) is not set: its default applies."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
 def base_url(value: str | None) -> str | None:
     """A source's base URL: scheme and host, else a start-up error (never quoting it: it may carry a password).
     Empty is unset."""
@@ -187,12 +192,9 @@ class Settings(EnvironmentSettings):
     duckdb_memory_limit: str = "1GB"
     duckdb_temp_directory: Path = Field(default=Path(tempfile.gettempdir()) / "rosetta-duckdb")
 
-    @field_validator("s3_endpoint_url", mode="before")
-    @classmethod
-    def _empty_endpoint_is_unset(cls, value: Any) -> Any:
-        # `ROSETTA_S3_ENDPOINT_URL=` (a line left empty in .env, for AWS S3) reached botocore as "", which it refuses
-        # with a traceback, while the rest of the code read it as no endpoint.
-        return None if isinstance(value, str) and not value.strip() else value
+    # `ROSETTA_S3_ENDPOINT_URL=` (a line left empty in .env, for AWS S3) reached botocore as "", which it refuses with
+    # a traceback, while the rest of the code read it as no endpoint.
+    _empty_endpoint_is_unset = field_validator("s3_endpoint_url", mode="before")(blank_is_unset)
 
     @field_validator("environments")
     @classmethod

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, AliasChoices, BaseModel, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from lakehouse.settings import EnvironmentSettings, base_url
+from lakehouse.settings import EnvironmentSettings, base_url, blank_is_unset
 
 Role = Literal["reader", "admin"]
 MIN_SECRET_BYTES = 32
@@ -95,11 +95,8 @@ class ApiSettings(EnvironmentSettings):
         default_factory=list, description='e.g. ["https://backstage.example.org"]'
     )
 
-    @field_validator("jwt_issuer", mode="before")
-    @classmethod
-    def _empty_issuer_is_unset(cls, value: Any) -> Any:
-        # `ROSETTA_API_JWT_ISSUER=` (a line left empty in .env) asked every token for an empty iss: all refused.
-        return None if isinstance(value, str) and not value.strip() else value
+    # `ROSETTA_API_JWT_ISSUER=` (a line left empty in .env) asked every token for an empty iss: all refused.
+    _empty_issuer_is_unset = field_validator("jwt_issuer", mode="before")(blank_is_unset)
 
     @field_validator("jwt_roles_claim")
     @classmethod
