@@ -8,9 +8,11 @@ cd "$here"
 
 if [ ! -x /usr/bin/chromium ]; then
   echo "== install chromium"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y --no-install-recommends chromium
+  # apt-get needs root: through sudo for a developer's account (CI runs as root).
+  as_root=()
+  if [ "$(id -u)" -ne 0 ]; then as_root=(sudo); fi
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
 fi
 
 echo "== npm ci"
