@@ -60,7 +60,8 @@ def create_app(
     api = api or ApiSettings()
     settings = settings or Settings()
     sources = sources or _live_sources()
-    lake = Lake.from_settings(settings)
+    # The API makes no lake: `serve` refuses a missing folder, and the contract is printed without one.
+    lake = Lake.from_settings(settings, create=False, missing_is_empty=True)
     live = LiveSources(api, sources)
     context = Context(
         api=api,
