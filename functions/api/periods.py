@@ -175,6 +175,10 @@ def kibana_range(
         if time_range is not None:
             raise invalid("timeRange", "give either timeRange or from/to, not both")
         p = resolve(None, start, end, anchor=now, default="last_24h", max_days=max_days)
+        # Kibana counts in milliseconds: two ends within the same one would give Discover a range ending before it
+        # starts.
+        if _iso(p.end) <= _iso(p.start):
+            raise invalid("to", "to must be at least 1 ms after from: Kibana's times are to the millisecond")
         return _iso(p.start), _iso(p.end)
     value = "now-24h" if time_range is None else time_range.strip()
     match = RELATIVE.match(value)
