@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, NoReturn, Protocol
-from urllib.parse import quote, quote_plus, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 import httpcore
 import httpx
@@ -50,6 +50,9 @@ MAX_TEXT_KEPT = 64_000
 MIN_SECRET = 8
 # The shortest run of letters and digits of a credential that tells pages apart (see _echo_clues).
 MIN_CLUE = 6
+# What a writer puts before an escaped character (JSON's \\, a URL's %, HTML's &) and the + a URL writes for a space:
+# a page holding none of them holds a credential as it is or not at all.
+_ESCAPE_MARKS = "\\%&+"
 # The largest answer read, once decompressed: a page costs some ten times its size in memory while it is parsed, and
 # an ingestion function has 1,024 MB. ArgoCD's listing of every application is the largest page a source sends.
 MAX_PAGE_BYTES = 64 * 2**20
@@ -560,20 +563,21 @@ class SourceClient:
 
     def _echoed(self, content: bytes) -> bool:
         """Whether a page holds one of the client's credentials (any of its forms, see _secret_forms), as it is or
-        JSON-escaped."""
+        escaped (see _written)."""
         if any(secret.encode() in content for secret in self._secrets):
             return True
-        if self._echoes is None or b"\\" not in content:
+        if self._echoes is None or not any(mark.encode() in content for mark in _ESCAPE_MARKS):
             return False
-        # JSON writers escape punctuation, not letters and digits: a page holding no long alphanumeric run of any
-        # credential cannot hold it escaped, and is not searched (the search costs twice the page's parse).
+        # JSON, URL and HTML writers escape punctuation, not ASCII letters and digits: a page holding no long
+        # alphanumeric run of any credential cannot hold it escaped, and is not searched (the search costs twice the
+        # page's parse).
         if self._echo_clues is not None and not any(clue in content for clue in self._echo_clues):
             return False
         return self._echoes.search(content.decode(errors="replace")) is not None
 
     def _unechoed(self, text: str) -> str:
         """`text` with the client's own credentials, where the answer echoes them, replaced by REDACTED."""
-        if self._echoes and "\\" in text:
+        if self._echoes and any(mark in text for mark in _ESCAPE_MARKS):
             return self._echoes.sub(REDACTED, text)
         # Nothing escaped: plain replacing is the same, and much faster on a large page.
         for secret in self._secrets:
@@ -747,9 +751,9 @@ def _secret_forms(
     """The client's credentials as an answer echoing its request would write them: each secret header's value and
     its last word (the token of "Bearer <token>"), the basic auth password and its header's base64, and those of a
     user and password written into the base URL (a GitLab behind a proxy's basic auth), which httpx sends as a Basic
-    Authorization header where the client has no auth of its own; each also URL-encoded (as quote and quote_plus
-    write it) and HTML-escaped, where that differs. Longest first (a value before the token inside it); none from a
-    credential shorter than MIN_SECRET, which would mask ordinary words."""
+    Authorization header where the client has no auth of its own. Longest first (a value before the token inside
+    it); none from a credential shorter than MIN_SECRET, which would mask ordinary words. An answer writing one
+    escaped (URL-encoded, HTML-escaped, JSON-escaped) is found by _echo_pattern."""
     forms: set[str] = set()
     for value in headers.values():
         if isinstance(value, SecretStr):
@@ -764,8 +768,6 @@ def _secret_forms(
         user, password = unquote(written.username or ""), unquote(written.password or "")
         forms |= {password, written.password or "", base64.b64encode(f"{user}:{password}".encode()).decode()}
     kept = {f for f in forms if len(f) >= MIN_SECRET}
-    # An answer quoting the request as a URL or an HTML page writes a credential URL-encoded or HTML-escaped.
-    kept |= {encoded for f in kept for encoded in (quote(f, safe=""), quote_plus(f), html.escape(f))}
     return tuple(sorted(kept, key=len, reverse=True))
 
 
@@ -779,18 +781,46 @@ def _echo_clues(forms: tuple[str, ...]) -> tuple[bytes, ...] | None:
 
 
 def _echo_pattern(forms: tuple[str, ...]) -> re.Pattern[str] | None:
-    """The credentials as an answer may write them: each character as it is or JSON-escaped, as JSON writers do
-    for some (\\/ for /, \\u002B for +, \\" for a quote), so that an escaped base64 or password is found too."""
+    """The credentials as an answer may write them: each character as _written says, each in its own way (a proxy
+    page may write one & as &amp; and the next as &#38;), so that an escaped base64 or password is found too."""
     if not forms:
         return None
-    return re.compile("|".join("".join(_json_written(c) for c in form) for form in forms))
+    return re.compile("|".join("".join(_written(c) for c in form) for form in forms))
+
+
+def _written(char: str) -> str:
+    """A pattern of `char` as an answer quoting the request may write it: as it is or JSON-escaped; URL-encoded (%XX
+    for each of its UTF-8 bytes, + for a space); or HTML-escaped (the entity html.escape writes, &#NN; or &#xHH;).
+    Hex digits in either case (some servers and proxies write %2f); the % & + of those also JSON-escaped (Go's and
+    .NET's JSON writers write & as \\u0026, .NET's + as \\u002B). An ASCII letter or digit is as it is or JSON-escaped
+    only: no URL or HTML writer escapes it (which _echo_clues relies on)."""
+    if char.isascii() and char.isalnum():
+        return _json_written(char)
+    amp = _json_written("&")
+    ways = [
+        _json_written(char),
+        "".join(_json_written("%") + _hex(byte, 2) for byte in char.encode()),
+        # Leading zeros too: WordPress writes & as &#038;.
+        f"{amp}#0*{ord(char)};",
+        f"{amp}#[xX]0*{_hex(ord(char), 1)};",
+    ]
+    if char == " ":
+        ways.append(_json_written("+"))
+    named = html.escape(char)
+    if named != char and not named.startswith("&#"):  # &#x27; for ' is one of the numeric entities above
+        ways.append(amp + re.escape(named[1:]))
+    return f"(?:{'|'.join(ways)})"
 
 
 def _json_written(char: str) -> str:
     """A pattern of `char` as it is, as \\uXXXX (hex digits in either case), or as \\/, \\" and \\\\ for those three."""
-    code = "".join(f"[{d.lower()}{d.upper()}]" if d.isalpha() else d for d in f"{ord(char):04x}")
-    escapes = [re.escape(char), rf"\\u{code}"] + ([r"\\" + re.escape(char)] if char in '/"\\' else [])
+    escapes = [re.escape(char), rf"\\u{_hex(ord(char), 4)}"] + ([r"\\" + re.escape(char)] if char in '/"\\' else [])
     return f"(?:{'|'.join(escapes)})"
+
+
+def _hex(number: int, width: int) -> str:
+    """A pattern of `number` in hex, at least `width` digits, each letter in either case."""
+    return "".join(f"[{d.lower()}{d.upper()}]" if d.isalpha() else d for d in f"{number:0{width}x}")
 
 
 def _without_credentials(content: bytes, body: Any) -> Any:
