@@ -5,7 +5,8 @@ Offset paging over a table that changes while we read it skips and repeats rows.
 are merged on (sys_id, sys_updated_on). Skips are caught by re-scanning: when a record comes back with a newer
 version (it moved to the end, so everything after its old place slid back by one) the table is read again
 from the old version's time; when the total count drops (a record left the window), or when the source counts
-more records in the window than were read or hidden, it is read again whole, with large pages.
+more records in the window than were read or hidden, it is read again whole, with large pages. A record the parser
+sets aside (no object, no sys_id, no readable sys_updated_on) was read all the same: it counts as read.
 
 X-Total-Count also counts the records ACLs hide from the integration user: they are dropped after the count and
 the limit, so a page bringing fewer records than were counted for it tells how many were hidden there. A hidden
@@ -43,6 +44,8 @@ MAX_ZONE_OFFSET = timedelta(hours=14)
 # The time a display value ends with, whatever the user's date format: HH:mm:ss, or hh:mm:ss with AM/PM.
 TIME_OF_DAY = re.compile(r"(\d{1,2}):(\d{2}):(\d{2})(?:\s*([AaPp])\.?[Mm]\.?)?$")
 DAY_SECONDS = 86_400
+# How ServiceNow stores a date: what the parser reads, zero-padded ('2024-03-04 10:00:00').
+STORED_DATE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 
 
 def date_literal(moment: datetime) -> str:
@@ -63,6 +66,14 @@ def updated_query(since: datetime, until: datetime | None) -> str:
 def _stamp(cell: Any) -> str:
     value = cell.get("value") if isinstance(cell, dict) else cell
     return value if isinstance(value, str) else ""
+
+
+def _readable(record: Any) -> bool:
+    """Whether the parser can keep the record: an object with a sys_id and a ServiceNow date as sys_updated_on."""
+    if not isinstance(record, dict) or not _stamp(record.get("sys_id")):
+        return False
+    stamp = _stamp(record.get("sys_updated_on"))
+    return STORED_DATE.fullmatch(stamp) is not None and _parse(stamp) is not None
 
 
 class ServiceNowClient(SourceClient):
@@ -88,7 +99,7 @@ class ServiceNowClient(SourceClient):
             rescan_from: datetime | None = None
             seen: dict[str, str] = {}
             total: int | None = None
-            hidden = pages = 0
+            hidden = pages = unreadable = 0
             for response in self._pass(table, fields, start, until, size):
                 yield response
                 pages += 1
@@ -99,10 +110,13 @@ class ServiceNowClient(SourceClient):
                     total = int(count)
                     hidden += _hidden_rows(response, total)
                 for record in (response.body or {}).get("result") or []:
-                    if not isinstance(record, dict):
+                    if isinstance(record, dict):
+                        self._refuse_another_zone(table, record.get("sys_updated_on"))
+                    if not _readable(record):
+                        # The parser sets it aside; counted, it is no record the paging lost.
+                        unreadable += 1
                         continue
                     sys_id, stamp = _stamp(record.get("sys_id")), _stamp(record.get("sys_updated_on"))
-                    self._refuse_another_zone(table, record.get("sys_updated_on"))
                     before = seen.get(sys_id)
                     if before is not None and before != stamp:
                         moved = _parse(min(before, stamp))
@@ -120,7 +134,7 @@ class ServiceNowClient(SourceClient):
             this = (start, hidden, frozenset(seen.items()))
             if hidden and pages > 1 and this != previous:
                 rescan_from = start
-            if rescan_from is None and self._complete(table, start, until, latest, hidden):
+            if rescan_from is None and self._complete(table, start, until, latest, hidden, unreadable):
                 return
             previous = this
             self.rescans += 1
@@ -138,7 +152,8 @@ class ServiceNowClient(SourceClient):
     def every_record(self, table: str, fields: list[str], page_size: int) -> Iterator[ApiResponse]:
         """Pages of every record of the table, in sys_id order, each from the last sys_id read, until a page brings
         nothing. A short page is no end: ACLs drop records after the limit. A page they emptied whole gives no sys_id
-        to go on from: the next one is asked past it, at an offset, while the source counts records beyond."""
+        to go on from: the next one is asked past it, at an offset, while the source counts records beyond. So is a page
+        whose records all lack a sys_id (the parser sets them aside)."""
         after, offset = "", 0
         while True:
             response = self.send(PageRequest(f"{TABLE_API}/{table}", _after_sys_id(after, fields, offset, page_size)))
@@ -146,7 +161,8 @@ class ServiceNowClient(SourceClient):
             if records:
                 self.counters.pages += 1
                 yield response
-                after, offset = self._last_sys_id(table, after, records), 0
+                last = self._last_sys_id(table, after, records)
+                after, offset = (last, 0) if last else (after, offset + page_size)
                 continue
             count = response.headers.get("x-total-count")
             counted = int(count) if count is not None and count.isascii() and count.isdigit() else 0
@@ -155,12 +171,13 @@ class ServiceNowClient(SourceClient):
             offset += page_size
 
     def _last_sys_id(self, table: str, after: str, records: list[dict[str, Any]]) -> str:
-        """The sys_id the next page starts after. Each must follow the one before: a source that did not apply the
-        query (or its order) would be read again and again, or skip records."""
-        ids = [_stamp(record.get("sys_id")) for record in records]
+        """The sys_id the next page starts after ("" when no record of the page has one). Each must follow the one
+        before: a source that did not apply the query (or its order) would be read again and again, or skip records.
+        A record without a sys_id is no place in that order: the parser sets it aside."""
+        ids = [sys_id for sys_id in (_stamp(record.get("sys_id")) for record in records) if sys_id]
         if not all(a < b for a, b in pairwise([after, *ids])):
             raise PagingBroken(self.source, f"{table}: records do not come in sys_id order after '{after}'")
-        return ids[-1]
+        return ids[-1] if ids else ""
 
     def _check_zone_on_latest(self, table: str) -> None:
         """A window read in another time zone lies hours away from the real one and may bring no record at all,
@@ -188,11 +205,11 @@ class ServiceNowClient(SourceClient):
             )
 
     def _complete(
-        self, table: str, since: datetime, until: datetime | None, latest: dict[str, str], hidden: int
+        self, table: str, since: datetime, until: datetime | None, latest: dict[str, str], hidden: int, unreadable: int
     ) -> bool:
         """One cheap request: does the source count as many records in the window as we hold, or saw hidden by
-        ACLs in the last pass (which read [since, until))? A record that moved behind the read position leaves
-        no other trace."""
+        ACLs or unreadable (rejects) in the last pass (which read [since, until))? A record that moved behind the read
+        position leaves no other trace."""
         params = {"sysparm_query": updated_query(since, until), "sysparm_fields": "sys_id", "sysparm_limit": 1}
         response = self.send(PageRequest(f"{TABLE_API}/{table}", params))
         count = response.headers.get("x-total-count")
@@ -201,8 +218,8 @@ class ServiceNowClient(SourceClient):
         low = f"{since.astimezone(UTC):%Y-%m-%d %H:%M:%S}"
         high = f"{until.astimezone(UTC):%Y-%m-%d %H:%M:%S}" if until else "9999"
         held = sum(1 for stamp in latest.values() if low <= stamp < high)
-        self.last_count = (held + hidden, int(count))
-        return held + hidden >= int(count)
+        self.last_count = (held + hidden + unreadable, int(count))
+        return held + hidden + unreadable >= int(count)
 
     def _pass(
         self, table: str, fields: list[str], since: datetime, until: datetime | None, page_size: int
