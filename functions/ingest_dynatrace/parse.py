@@ -110,8 +110,12 @@ def metric_points(page: Mapping[str, Any], context: Mapping[str, Any] | None = N
 
     Values are converted to the column's unit (µs -> ms) and nulls stay null. Built column-wise from the
     `timestamps`/`values` lists, so a page of millions of points never becomes Python objects per point.
+    With the run's window in the context (`since_ms`, `until_ms`), a series with points outside it is a reject
+    whole (see `_stray_points`).
     """
-    services: Mapping[str, list[str]] = (context or {}).get("service_of_container") or {}
+    ctx = context or {}
+    services: Mapping[str, list[str]] = ctx.get("service_of_container") or {}
+    window = (ctx["since_ms"], ctx["until_ms"]) if "since_ms" in ctx else None
     rejects: list[Reject] = []
     step = resolution_ms(page.get("resolution"))
     stamps: list[list[Any]] = []
@@ -147,6 +151,8 @@ def metric_points(page: Mapping[str, Any], context: Mapping[str, Any] | None = N
                     targets = [own] if own else list(services.get(dims.get(CONTAINER_DIMENSION) or "") or ())
                     if not targets:
                         problem = "series has no service entity in dimensionMap"
+            if problem is None and window is not None and step is not None:
+                problem = _stray_points(series["timestamps"], step, window)
             if problem is not None:
                 rejects.append(Reject(METRICS_DATASET, f"{metric_id}: {problem}", series, index))
                 continue
@@ -273,6 +279,31 @@ def _unreadable(stamps: list[Any], values: list[Any]) -> str | None:
     return None
 
 
+def _stray_points(stamps: list[Any], step: int, window: tuple[int, int]) -> str | None:
+    """How many of a series' slots lie outside the run's window, when any do, or None.
+
+    The query asks for the window's slots only; the last slot may reach past the window's end, by one slot at
+    most (the slot in progress: the Metrics FAQ says the last point can be in the future). Any other point outside
+    means the series' timestamps are not the query's (seconds read as milliseconds land in 1970), so none of its
+    points can be trusted to be the hour it names: the whole series is a reject. Timestamps that are no numbers,
+    or no time the lake holds, are left to `_unreadable`.
+    """
+    since, until = window
+    try:
+        earliest, latest, last = min(stamps), max(stamps), stamps[-1]
+        if not (earliest >= 0 and latest < EPOCH_MS.stop) or (since <= earliest - step and latest <= until):
+            return None
+        stray = [end for end in stamps if end - step < since or end > until]
+    except (TypeError, ValueError, IndexError):
+        return None
+    if since <= last - step and until < last <= until + step:
+        stray.pop()  # the slot in progress, which the window filter leaves for a later run
+    if not stray:
+        return None
+    bounds = f"{ms_to_datetime(since).isoformat()}..{ms_to_datetime(until).isoformat()}"
+    return f"{len(stray)} of the series' {len(stamps)} points lie outside the window {bounds} (the first at {stray[0]})"
+
+
 def _series_problem(series: Any) -> str | None:
     if not isinstance(series, dict) or not isinstance(series.get("dimensionMap"), dict):
         return "series without dimensionMap"
@@ -296,8 +327,9 @@ def _dimension_problem(dims: Mapping[str, Any]) -> str | None:
 def parse_metrics_page(page: Mapping[str, Any], context: Mapping[str, Any] | None = None) -> ParseResult:
     """Hourly rows (sparse: a page may hold only some metrics); `combine_hourly` merges them across pages.
 
-    Only 1h pages fit the dataset; the hour is the slot start. Hours outside the context's window are left out
-    (the last slot can reach into the future).
+    Only 1h pages fit the dataset; the hour is the slot start. A series with points outside the context's window
+    is a reject whole, save for its last slot reaching past the window's end (the slot in progress), which is left
+    out here: a later run reads it whole.
     """
     step = page.get("resolution")
     if step != "1h":
@@ -353,6 +385,11 @@ def combine_hourly(table: pa.Table) -> pa.Table:
 
 
 # --- problems ---------------------------------------------------------------------------------------------------
+# Problems are times Dynatrace saw, in epoch ms: none is before 2000 (Dynatrace itself began in 2005). A time in
+# seconds read as ms lands before it for any date up to the year 31,000 (1.7e9 s is 1970-01-20 as ms).
+PROBLEMS_BEGIN_MS = 946_684_800_000  # 2000-01-01T00:00:00Z
+
+
 def parse_problems_page(page: Mapping[str, Any], context: Mapping[str, Any] | None = None) -> ParseResult:
     rows, rejects = [], []
     for index, problem in enumerate(page.get("problems") or []):
@@ -381,6 +418,9 @@ def _problem_row(p: Mapping[str, Any]) -> dict[str, Any]:
                 raise ValueError(f"{name}: {exc}") from None
             if value < 0:
                 raise ValueError(f"{name} {value} is before 1970: no time Dynatrace gives")
+            if value < PROBLEMS_BEGIN_MS:
+                when = ms_to_datetime(value).isoformat()
+                raise ValueError(f"{name} {value} is {when}, before 2000: no time of a Dynatrace problem")
     for name in ("problemId", "displayId", "title", "status"):
         if not isinstance(p.get(name), str):
             raise ValueError(f"{name} should be a string, got {type(p.get(name)).__name__}")

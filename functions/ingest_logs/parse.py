@@ -14,6 +14,7 @@ from lakehouse.schemas import get_dataset
 DATASET = "elasticsearch/log_counts_hourly"
 AGGREGATION = "logs"
 EXCEPTION = "EXCEPTION"
+HOUR_MS = 3_600_000
 # The levels counted as errors and warnings, as loggers name them in log.level: java.util.logging's SEVERE (Elastic's
 # ECS formatter writes the JUL name) and syslog's err (ECS's own example of log.level) are errors, and so are the
 # levels above error: Log4j's and OpenTelemetry's FATAL, Python's CRITICAL, syslog's crit, alert and emerg,
@@ -34,9 +35,11 @@ def parse_log_counts_page(page: Mapping[str, Any], context: Mapping[str, Any] | 
     """One `_search` answer: a bucket per (service, environment, log.level, severity_text, hour) with a sub-count of
     documents that carry an exception (`error.type` or `exception.type`); the latter are summed into level EXCEPTION
     per (service, environment, hour).
-    The context names the index pattern asked and the field the environment was read from."""
+    The context names the index pattern asked, the field the environment was read from and the run's window
+    (`since_ms`, `until_ms`): a bucket whose hour lies outside it is a reject (see `_outside_window`)."""
     index_pattern = str((context or {})["index_pattern"])
     environment_field = str((context or {}).get("environment_field") or DEFAULT_ENVIRONMENT_FIELD)
+    window = (context["since_ms"], context["until_ms"]) if context and "since_ms" in context else None
     if (partial := partial_answer(page) or _unreadable_shards(page)) is not None:
         # Partial answers would be stored as if complete: refuse the page.
         return ParseResult(rejects=[Reject(DATASET, partial, _brief(page))])
@@ -67,6 +70,8 @@ def parse_log_counts_page(page: Mapping[str, Any], context: Mapping[str, Any] | 
                 ms_to_datetime(hour)
             except ValueError:
                 raise ValueError(f"hour {hour} is no time in epoch milliseconds") from None
+            if window is not None and (outside := _outside_window(hour, window)) is not None:
+                raise ValueError(outside)
             level = LEVEL_SPELLINGS.get(level, level.upper())
             counted = [((service, environment, level, hour), count)]
             if exceptions:
@@ -96,6 +101,20 @@ def parse_log_counts_page(page: Mapping[str, Any], context: Mapping[str, Any] | 
         ),
     )
     return ParseResult({DATASET: table}, rejects)
+
+
+def _outside_window(hour: int, window: tuple[int, int]) -> str | None:
+    """Why a bucket's hour is none the search asked for, or None.
+
+    The search counts lines from `since` to `until`; a bucket's key is the start of the UTC hour holding its lines,
+    so it may start up to an hour before `since` (when `since` is off the hour), never at or after `until`. A key
+    elsewhere is no hour of the window (seconds read as milliseconds land in 1970) and its lines would be counted
+    on a day the run never read."""
+    since, until = window
+    if since - HOUR_MS < hour < until:
+        return None
+    bounds = f"{ms_to_datetime(since).isoformat()}..{ms_to_datetime(until).isoformat()}"
+    return f"hour {hour} ({ms_to_datetime(hour).isoformat()}) is outside the window {bounds} the search asked for"
 
 
 def _exceptions(bucket: Mapping[str, Any]) -> Any:

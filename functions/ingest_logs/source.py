@@ -45,6 +45,8 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
     )
     patterns = elasticsearch_indices(current_entries(lake))
     since_ms, until_ms = int(window.since.timestamp() * 1000), int(window.until.timestamp() * 1000)
+    # The parser sets aside a bucket whose hour is outside what the search asked for.
+    window_ms = {"since_ms": since_ms, "until_ms": until_ms}
 
     field = settings.elasticsearch_environment_field
 
@@ -54,7 +56,8 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
         for pattern in patterns:
             try:
                 for response in client.log_counts(pattern, since_ms, until_ms, settings.elasticsearch_page_size, field):
-                    yield Page(parse.DATASET, response.body, {"index_pattern": pattern, "environment_field": field})
+                    context = {"index_pattern": pattern, "environment_field": field, **window_ms}
+                    yield Page(parse.DATASET, response.body, context)
             except SourceRefused as refused:
                 refusals += 1
                 # Every pattern refused is a wrong URL or refused credentials, not indices gone: the run fails.
