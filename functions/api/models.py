@@ -572,7 +572,7 @@ class RiskRow(ApiModel):
         default=None,
         description="P1/P2 incidents open at the build's as-of (metric=risk and burn_rate); null for an application "
         "tied to no ServiceNow CI, whose incidents cannot be found, and when the lake had not read ServiceNow's "
-        "incidents on the as-of's day (ServiceNow down since): unknown.",
+        "incidents on the as-of's day (ServiceNow down since, or never read): unknown.",
     )
     incidents: int | None = Field(
         default=None,
@@ -581,7 +581,12 @@ class RiskRow(ApiModel):
         "nothing); null when none was read (ranked last), and for an application tied to no ServiceNow CI in the "
         "environment, whose incidents cannot be found.",
     )
-    failed_changes_7d: int | None = None
+    failed_changes_7d: int | None = Field(
+        default=None,
+        description="Failed changes in the 7 days before the build's as-of (metric=risk and burn_rate): change "
+        "failures of deployments plus unsuccessful changes covering none; null when the lake had read neither "
+        "deployments nor change requests yet: unknown.",
+    )
     requests: float | None = None
 
 

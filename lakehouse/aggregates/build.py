@@ -225,6 +225,7 @@ def _build(
             production_environment=settings.production_environment,
             deployments_read_from=read_from.get(DEPLOYMENT_EVENTS.id),
             incidents_read_from=read_from.get(INCIDENTS.id),
+            changes_read_from=read_from.get(CHANGES.id),
             incidents_read_until=read_until[INCIDENTS.id],
             changes_read_until=read_until[CHANGES.id],
             deployments_read_until=read_until[DEPLOYMENT_EVENTS.id],

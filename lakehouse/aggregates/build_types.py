@@ -72,6 +72,9 @@ class BuildParams:
     deployments_read_from: datetime | None = None
     # The first instant the lake read incidents from; None when unknown.
     incidents_read_from: datetime | None = None
+    # The first instant the lake read change requests from; None when unknown. With the deployments', it tells the top
+    # risks whether any failed change could have been found (mv_monitoring_top_risks).
+    changes_read_from: datetime | None = None
     # How far the lake read incidents (their watermark: ServiceNow down since, when it lies before as_of); None when
     # never read or unknown. The top risks say the incidents after it are unknown (mv_monitoring_top_risks).
     incidents_read_until: datetime | None = None

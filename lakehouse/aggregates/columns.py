@@ -802,11 +802,14 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "error_rate_prev_7d": "Error rate over the 7 days before those, ratio 0-1; null without traffic",
         "burn_rate_1h": "Burn rate over the last hour (mv_slo_burn_rates); null without traffic",
         "burn_rate_6h": "Burn rate over the last 6 hours (mv_slo_burn_rates); null without traffic",
-        "open_p1_p2": "Priority 1-2 incidents open at as_of",
-        "incidents_7d": "Incidents opened in the last 7 days",
+        "open_p1_p2": (
+            "Priority 1-2 incidents open at as_of; null when ServiceNow's incidents were not read yet (first read at "
+            "or after as_of)"
+        ),
+        "incidents_7d": "Incidents opened in the last 7 days; null when ServiceNow's incidents were not read yet",
         "failed_changes_7d": (
             "Change failures (deployments, full mode) plus unsuccessful changes covering no deployment, in the last 7 "
-            "days"
+            "days; null when neither deployments nor change requests were read yet"
         ),
         "requests_7d": "Requests over the last 7 days; null without data in them",
         "errors_7d": "Failed requests over the last 7 days, in its hours with traffic; null without data in them",

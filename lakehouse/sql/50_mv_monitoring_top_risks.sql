@@ -48,7 +48,9 @@
 -- then (earlier ones may be missing)', or 'incidents unknown: ServiceNow not read yet'. Deployments likewise
 -- (deployments_read_from, for the change failures): 'deployments read only since <first read> UTC: first read then
 -- (earlier ones may be missing)', or 'deployments unknown: not read yet'. A first read unknown (null: a lake an older
--- release wrote) says nothing.
+-- release wrote) says nothing. Not read yet, the counts are unknown, never 0: open_p1_p2 and incidents_7d are null
+-- when the incidents were not, failed_changes_7d when neither the deployments nor the change requests were
+-- (changes_read_from); the score and health count what the lake holds, as has_data does.
 -- Dynatrace down (signals_read_until, as mv_slo_burn_rates has it: read up to more than an hour before as_of): the
 -- SLO, latency, burn, trend and traffic rules read the hours read, and reasons ends with 'golden signals unknown
 -- since <watermark> UTC: Dynatrace not read since (only hours read before count)' for an application it measured in
@@ -60,7 +62,8 @@ with params as (
             cast(incidents_read_until as timestamptz) as incidents_read_until,
             cast(changes_read_until as timestamptz) as changes_read_until,
             cast(incidents_read_from as timestamptz) as incidents_read_from,
-            cast(deployments_read_from as timestamptz) as deployments_read_from
+            cast(deployments_read_from as timestamptz) as deployments_read_from,
+            cast(changes_read_from as timestamptz) as changes_read_from
         ),
         -- The hours of the last 7 days Dynatrace was read over: all of them unless it is down (see macros.sql).
         -- (greatest() skips a null: the watermark's absence is coalesced first.)
@@ -205,7 +208,12 @@ evidence as (
         case when bp.deployments_read_from > bp.as_of - interval 7 day then bp.deployments_read_from end
             as deployments_read_since,
         unread_since(bp.as_of, bp.incidents_read_until) as incidents_unknown_since,
-        unread_since(bp.as_of, bp.changes_read_until) as changes_unknown_since
+        unread_since(bp.as_of, bp.changes_read_until) as changes_unknown_since,
+        -- Not read yet: first read at or after as_of (a first read unknown, null, says nothing). The failed changes
+        -- are found in deployments and in change requests alike: unknown only when neither was read.
+        coalesce(bp.incidents_read_from >= bp.as_of, false) as incidents_not_read,
+        coalesce(bp.deployments_read_from >= bp.as_of and bp.changes_read_from >= bp.as_of, false)
+            as failed_changes_not_read
     from apps as a
     cross join params as bp
     left join traffic as t on a.app_id = t.app_id
@@ -335,9 +343,10 @@ select
     error_rate_prev_7d,
     burn_rate_1h,
     burn_rate_6h,
-    open_p1_p2,
-    incidents_7d,
-    failed_changes_7d,
+    -- A count of a source not read yet is unknown, never 0 (the score above counted what the lake holds).
+    case when not incidents_not_read then open_p1_p2 end as open_p1_p2,
+    case when not incidents_not_read then incidents_7d end as incidents_7d,
+    case when not failed_changes_not_read then failed_changes_7d end as failed_changes_7d,
     requests_7d,
     errors_7d,
     measured_hours_7d,

@@ -105,7 +105,8 @@ def scored(apps: list[tuple[str, str]], facts: str) -> dict[tuple[str, str], dic
         create table build_params as
             select timestamptz '2026-11-20 10:00:00+00' as as_of, 0.5 as min_coverage,
                 'production' as production_environment, null as incidents_read_until, null as changes_read_until,
-                null as signals_read_until, null as incidents_read_from, null as deployments_read_from;
+                null as signals_read_until, null as incidents_read_from, null as deployments_read_from,
+                null as changes_read_from;
         create table stg_apps (app_id varchar, app_name varchar, team varchar, group_id varchar, domain varchar,
             availability_target double, environment varchar, latency_target double, latency_p95_threshold_ms double,
             latency_p99_threshold_ms double);
