@@ -90,7 +90,11 @@ class GitLabClient(SourceClient):
 
     def __init__(self, base_url: str, token: SecretStr, **options: Any) -> None:
         super().__init__(base_url, headers={"PRIVATE-TOKEN": token}, **options)
-        self.rereads = 0
+
+    @property
+    def rereads(self) -> int:
+        """Listings read again because records moved or left while they were paged."""
+        return self.counters.reads_again
 
     def _listing(self, path: str, params: dict[str, Any]) -> Iterator[ApiResponse]:
         return self.pages(PageRequest(path, params), NextPagePaginator(self.source))
@@ -142,7 +146,7 @@ class GitLabClient(SourceClient):
                     reason = f"the listing announced {min(counts)} records (x-total) and {read} were read"
                     self.counters.set_aside.append(SetAside(f"GET {path}", reason, "", dataset))
                 return
-            self.rereads += 1
+            self.counters.reads_again += 1
         raise SourceUnavailable(
             self.source,
             f"{path}: records kept leaving the window or moving in it while being paged ({MAX_READS} reads); "

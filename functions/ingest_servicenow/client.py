@@ -83,9 +83,13 @@ class ServiceNowClient(SourceClient):
 
     def __init__(self, base_url: str, user: str, password: SecretStr, **options: Any) -> None:
         super().__init__(base_url, auth=(user, password), **options)
-        self.rescans = 0
         # What the last count check found: the records held (hidden ones included) and the source's count.
         self.last_count: tuple[int, int] | None = None
+
+    @property
+    def rescans(self) -> int:
+        """Windows read again because records moved, left or hid while they were paged."""
+        return self.counters.reads_again
 
     def updated_records(
         self, table: str, fields: list[str], since: datetime, until: datetime | None, page_size: int
@@ -137,7 +141,7 @@ class ServiceNowClient(SourceClient):
             if rescan_from is None and self._complete(table, start, until, latest, hidden, unreadable):
                 return
             previous = this
-            self.rescans += 1
+            self.counters.reads_again += 1
             start = rescan_from or since
             size = max(page_size, RESCAN_PAGE_SIZE)
         # The count may be what disagrees (a source counting records it never lists): the error says both numbers.

@@ -104,6 +104,9 @@ class Counters:
     set_aside: list[SetAside] = field(default_factory=list)
     # Unreadable answers to pages a later attempt read: nothing was lost, so they are no rejects (see send).
     read_again: list[SetAside] = field(default_factory=list)
+    # Listings read again (a re-scan, a re-read, a second listing that may hand the same records), each counted before
+    # the first page of the new read is handed on: a reject one read meets again counts once (run._MetRejects).
+    reads_again: int = 0
 
     def snapshot(self) -> tuple[int, int, int]:
         return self.requests, self.retries, self.pages

@@ -210,9 +210,9 @@ def _run_stream(
     sealed: dict[str, list[pa.Table]] = {d: [] for d in datasets}  # combined already, never touched again
     scope: Any = None
     rejects: dict[str, list[tuple[str, Reject]]] = {d: [] for d in datasets}
-    met: set[tuple[str, str, str, str]] = set()
     combined: dict[str, int] = {}
     client = stream.client
+    met = _MetRejects(client)
     set_aside_seen = len(client.counters.set_aside) if client else 0
     last = client.counters.snapshot() if client else (0, 0, 0)
     try:
@@ -235,14 +235,7 @@ def _run_stream(
                 if d in stream.combine and buffered > max(COMBINE_EVERY_ROWS, 2 * combined.get(d, 0)):
                     tables[d] = [stream.combine[d](pa.concat_tables(tables[d]))]
                     combined[d] = tables[d][0].num_rows
-            # A page read again (a re-scan, a restarted listing) rejects its records again: kept once. The context
-            # tells apart the same text met in two places (a bucket without a service in two index patterns).
-            place = json.dumps(page.context, sort_keys=True, default=str) if result.rejects else ""
-            for r in result.rejects:
-                again = (r.dataset, r.reason, _raw_text(r.raw), place)
-                if again in met:
-                    continue
-                met.add(again)
+            for r in met.new(page, result.rejects):
                 where = f"page {target.pages}" + (f" record {r.index}" if r.index is not None else "")
                 rejects[r.dataset].append((where, r))
         if client:
@@ -296,6 +289,40 @@ def _run_stream(
         raise
     if stream.after_success and written == len(datasets):
         stream.after_success(lake, outcomes[stream.datasets[0]].record.run_id)
+
+
+class _MetRejects:
+    """The rejects of a page not met before in the run. A listing read again (a ServiceNow table re-scanned, a GitLab
+    listing re-read because a record moved while it was paged, Dynatrace's open problems after the window's) rejects
+    its records again: a reject counts as many times as the read that met it most often met it, so two identical
+    records of one read (two nulls in one listing) are two rejects, and a read again adds none. Reads are told apart
+    by the client's count of listings read again (Counters.reads_again), not by where a record sat: a record moving
+    while paged shifts the ones after it, and a re-scan starts elsewhere with larger pages. The page's context is
+    part of the key: the same text met in two places (a bucket without a service in two index patterns) is met once
+    in each."""
+
+    def __init__(self, client: SourceClient | None) -> None:
+        self.client = client
+        self.reads = self._reads()
+        self.kept: Counter[tuple[str, str, str, str]] = Counter()
+        self.this_read: Counter[tuple[str, str, str, str]] = Counter()
+
+    def _reads(self) -> int:
+        return self.client.counters.reads_again if self.client else 0
+
+    def new(self, page: Page, rejects: list[Reject]) -> list[Reject]:
+        if self._reads() != self.reads:  # a read begins: what it meets was counted by the reads before
+            self.reads = self._reads()
+            self.this_read.clear()
+        place = json.dumps(page.context, sort_keys=True, default=str) if rejects else ""
+        found = []
+        for r in rejects:
+            key = (r.dataset, r.reason, _raw_text(r.raw), place)
+            self.this_read[key] += 1
+            if self.this_read[key] > self.kept[key]:
+                self.kept[key] = self.this_read[key]
+                found.append(r)
+        return found
 
 
 def _with_read_at(table: pa.Table, read_at: datetime) -> pa.Table:
