@@ -365,13 +365,26 @@ def kql_quoted(value: str) -> str:
     return escaped.replace("\t", "\\t").replace("\r", "\\r").replace("\n", "\\n")
 
 
+# Kibana's KQL grammar reads `or` and `and` as keywords between whitespace, and `not` before whitespace even at the
+# end of a word ("Knot x"). A value's own ends count as whitespace: the template may put a space on either side.
+KQL_KEYWORD = re.compile(r"(?<!\S)(?:and|or)(?!\S)|not(?!\S)", re.IGNORECASE)
+
+
 def kql_unquoted(value: str) -> str:
     """A bare KQL value: its special characters (a * would match anything), and the keywords or, and and not that
-    would join another clause, escaped as Kibana escapes them."""
+    would join another clause, escaped. A blank value is quoted: bare, it leaves its field without a value, or the
+    query empty, which Kibana reads as every line."""
+    if not value.strip():
+        return f'"{kql_quoted(value)}"'
     escaped = re.sub(r"[\\():<>\"*{}]", r"\\\g<0>", value)
-    escaped = re.sub(r"(\s+)(and|or)(\s+)", r"\1\\\2\3", escaped, flags=re.IGNORECASE)
-    escaped = re.sub(r"not(\s+)", r"\\\g<0>", escaped, flags=re.IGNORECASE)
+    escaped = KQL_KEYWORD.sub(_escaped_keyword, escaped)
     return escaped.replace("\t", "\\t").replace("\r", "\\r").replace("\n", "\\n")
+
+
+def _escaped_keyword(keyword: re.Match[str]) -> str:
+    # KQL reads \n as a line break, so a lowercase `not` is escaped by writing its n as \u006e.
+    word = keyword.group()
+    return "\\u006e" + word[1:] if word.startswith("n") else "\\" + word
 
 
 def _ends_inside_quotes(text: str, quoted: bool) -> bool:

@@ -42,7 +42,8 @@ def test_a_backslash_and_a_line_break_in_a_quoted_name_are_escaped() -> None:
     [
         # A bare `a OR *` read as: labels.team is a, or any line at all.
         ("a OR *", "labels.team:a \\OR \\*"),
-        ("not mine", "labels.team:\\not mine"),
+        # \not would read as a line break then "ot": the n of a lowercase not is written \u006e.
+        ("not mine", "labels.team:\\u006eot mine"),
         ("Payments (EU): core", "labels.team:Payments \\(EU\\)\\: core"),
         ("<ops>{1}", "labels.team:\\<ops\\>\\{1\\}"),
     ],
