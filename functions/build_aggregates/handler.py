@@ -92,7 +92,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 
 def _run(event: Any, context: LambdaContext) -> BuildResult:
-    event = event_object(event, '{"mode": "hourly"}')
+    event = event_object(event, '{"mode": "hourly"}', ("mode", "as_of", "trigger"))
     mode = event.get("mode", "hourly")
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")

@@ -28,7 +28,7 @@ def handle_scheduled_event(
     Event: {"window": {"since": ISO, "until": ISO}} | {"backfill_days": N} | {} ; optional "datasets": [...] and
     "trigger" (who asked: the API's batch trigger sends "api:<id>" and finds its runs in the run log by it).
     """
-    event = event_object(event, '{} or {"backfill_days": 3}')
+    event = event_object(event, '{} or {"backfill_days": 3}', ("window", "backfill_days", "datasets", "trigger"))
     moment = now or datetime.now(UTC)
     invocation = new_run_id(moment)
     logger.set_correlation_id(invocation)
