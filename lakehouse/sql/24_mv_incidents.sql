@@ -18,6 +18,10 @@
 -- (planned_end_time) before as_of, as other events count (a breach after as_of, ingested ahead of the build, has not
 -- happened yet); a breached SLA without a breach time counts as breached. Null when the incident has no task SLA
 -- (none read, or every one cancelled): it has none to meet, which is not having met one.
+-- A task SLA is its latest version updated at or before as_of, as an incident is (stg_incidents): one cancelled,
+-- completed or paused after as_of (read ahead of the build) is counted as it was at as_of. One first seen after
+-- as_of keeps its latest version, as an incident does: it may have run since before as_of, read late, and its
+-- breach counts only from its breach time, as above.
 with params as (
     select as_of from build_params
 ),
@@ -30,7 +34,9 @@ slas as (
     from (
         select *
         from raw_servicenow_task_slas
-        qualify row_number() over (partition by sys_id order by sys_updated_on desc) = 1
+        qualify row_number() over (
+            partition by sys_id order by sys_updated_on <= (select as_of from params) desc, sys_updated_on desc
+        ) = 1
     )
     where coalesce(stage, '') <> 'cancelled'
     group by task_sys_id
