@@ -12,6 +12,7 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+from pydantic import SecretStr
 
 from functions.ingest_dynatrace import parse as dt
 from functions.ingest_logs import parse as logs
@@ -419,9 +420,18 @@ def test_a_window_ending_in_the_future_moves_the_watermark_only_to_when_the_run_
 def test_a_page_read_twice_counts_its_records_once(local_lake: Lake) -> None:
     """A ServiceNow re-scan (records moved while paged) hands the run the same page again: CI a (good) and b (name
     is a number). The lake kept a once, but the run log said 2 rows out and 2 rejected, and the rejects held b twice.
-    Read twice, the page still holds 1 row and 1 reject: rows in 2, out 1, rejected 1."""
+    Read twice, the page still holds 1 row and 1 reject: rows in 2, out 1, rejected 1. The client counts the re-scan
+    before it hands the page again, as ServiceNowClient.updated_records does."""
     page = {"result": [{"sys_id": "a", "name": "web", "h": 1}, {"sys_id": "b", "name": 7, "h": 2}]}
-    outcome = run_plan(plan_of([page, page]), local_lake, WINDOW)
+    client = ServiceNowClient("https://example.service-now.com", "svc", SecretStr("password-1234"))
+
+    def fetch() -> Iterator[Page]:
+        yield Page(CIS, page)
+        client.counters.reads_again += 1
+        yield Page(CIS, page)
+
+    stream = Stream("cis", (CIS,), fetch, {CIS: parse_cis}, client=client)
+    outcome = run_plan(SourcePlan("servicenow", "ingest_servicenow", [stream]), local_lake, WINDOW)
     record = outcome.outcomes[0].record
     assert (record.status, record.rows_in, record.rows_out, record.rows_rejected) == ("partial", 2, 1, 1)
     table = local_lake.read_partition(get_dataset(CIS), T0.date())
