@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import timedelta
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from functions.ingest_logs import parse
 from functions.ingest_logs.client import ElasticsearchClient
+from lakehouse.index_hours import IndexHoursRead
 from lakehouse.ingest.client import SetAside
 from lakehouse.ingest.config import IngestSettings
 from lakehouse.ingest.errors import SourceRefused
 from lakehouse.ingest.mapping_pivots import current_entries, elasticsearch_indices
+from lakehouse.ingest.records import ParseResult
 from lakehouse.ingest.run import Page, SourcePlan, Stream
 from lakehouse.ingest.window import HOUR, Window
+from lakehouse.runlog import Watermarks
+from lakehouse.schemas import get_dataset
 from lakehouse.storage import Lake
 
 SOURCE = "elasticsearch"
@@ -49,11 +54,17 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
     window_ms = {"since_ms": since_ms, "until_ms": until_ms}
 
     field = settings.elasticsearch_environment_field
+    older_until = _older_until(lake)
+    # The span each pattern was answered whole for, and the patterns a page of was refused (a partial answer).
+    answered: dict[str, tuple[datetime, datetime]] = {}
+    incomplete: set[str] = set()
 
     def pages() -> Iterator[Page]:
         # One query per index pattern; the composite aggregation pages through its services.
         refusals = 0
         for pattern in patterns:
+            # Lines logged after the question were not counted: a window ending later is read up to it.
+            asked_at = datetime.now(UTC)
             try:
                 for response in client.log_counts(pattern, since_ms, until_ms, settings.elasticsearch_page_size, field):
                     context = {"index_pattern": pattern, "environment_field": field, **window_ms}
@@ -72,14 +83,38 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
                         "",
                     )
                 )
+            else:
+                answered[pattern] = (window.since, min(window.until, asked_at))
+
+    def parse_page(body: Any, context: Mapping[str, Any]) -> ParseResult:
+        result = parse.parse_log_counts_page(body, context)
+        if parse.DATASET not in result.tables:  # the page was refused whole: its pattern's hours lack its buckets
+            incomplete.add(str(context["index_pattern"]))
+        return result
+
+    def remember_hours_read(lake: Lake, run_id: str) -> None:
+        read = {pattern: span for pattern, span in answered.items() if pattern not in incomplete}
+        IndexHoursRead(lake).record(read, older_until=older_until)
 
     stream = Stream(
         "log_counts",
         DATASETS,
         pages,
-        {parse.DATASET: parse.parse_log_counts_page},
+        {parse.DATASET: parse_page},
         client,
         combine={parse.DATASET: parse.combine_counts},
         combine_scope="index_pattern",
+        after_success=remember_hours_read,
     )
     return SourcePlan(SOURCE, FUNCTION, [stream], clients=[client])
+
+
+def _older_until(lake: Lake) -> datetime | None:
+    """Before any run kept the hours read per index pattern: the watermark an older release left, up to which it
+    counted every index as read; None when there is none. Asked before the run writes; it counts only for the run
+    that keeps the first spans (index_hours.IndexHours.older_until)."""
+    if IndexHoursRead(lake).get() is not None:
+        return None
+    ds = get_dataset(parse.DATASET)
+    mark = Watermarks(lake).get(ds.source, ds.name)
+    return mark.value if mark else None

@@ -98,10 +98,10 @@ locals {
       # The build reads no state but its own (state/build/, which it writes), when the lake first read deployments,
       # incidents and change requests (the DORA periods count from there, the API's reports leave the days before
       # unknown), how far it read ServiceNow's and the deployments' sources (ArgoCD's history, GitLab's deployments:
-      # the days after are unknown) and Dynatrace's service metrics (for the API's freshness), and from when to when it read log counts (their first read and watermark: an
-      # hour read without a line counts 0), and deletes the mart objects a table no longer has (a month left without
+      # the days after are unknown) and Dynatrace's service metrics (for the API's freshness), and from when to when it read log counts (their first read and watermark, and the hours read of each
+      # index pattern: an hour read without a line counts 0), and deletes the mart objects a table no longer has (a month left without
       # rows).
-      build_aggregates = { read = ["raw/", "ref/", "runs/", "state/deploys/read_from/", "state/servicenow/read_from/", "state/servicenow/incidents.json", "state/servicenow/changes.json", "state/servicenow/task_slas.json", "state/argocd/deployment_history.json", "state/gitlab/deployments.json", "state/deploys/deployment_events.json", "state/dynatrace/service_metrics_hourly.json", "state/elasticsearch/read_from/log_counts_hourly.json", "state/elasticsearch/log_counts_hourly.json"], write = ["mart/", "runs/", "state/build/"], delete = ["mart/"] }
+      build_aggregates = { read = ["raw/", "ref/", "runs/", "state/deploys/read_from/", "state/servicenow/read_from/", "state/servicenow/incidents.json", "state/servicenow/changes.json", "state/servicenow/task_slas.json", "state/argocd/deployment_history.json", "state/gitlab/deployments.json", "state/deploys/deployment_events.json", "state/dynatrace/service_metrics_hourly.json", "state/elasticsearch/read_from/log_counts_hourly.json", "state/elasticsearch/log_counts_hourly.json", "state/elasticsearch/hours_read/log_counts_hourly.json"], write = ["mart/", "runs/", "state/build/"], delete = ["mart/"] }
       # The API reads the build's state record (which build it serves), its lease (whether a build is putting its
       # tables) and the sources' watermarks and first reads (admin config/sources): not the build's copies of the raw
       # event datasets (state/build/history/), raw/ being closed to it.

@@ -64,6 +64,7 @@ from lakehouse.aggregates.refs import RefTables, ref_tables
 from lakehouse.aggregates.sqlfiles import SqlFile, files_version, load_macros, load_sql_files
 from lakehouse.duckdb_session import first_row, open_duckdb, tune_for_build
 from lakehouse.gitlab_projects import with_recorded_ids
+from lakehouse.index_hours import IndexHoursRead, IndexSpan, hours_read_by_index
 from lakehouse.mappings import MappingEntry, MappingStore
 from lakehouse.objectstore import ABSENT, PreconditionFailed
 from lakehouse.runlog import FirstReads, RunLog, RunRecord, Watermarks, describe_error
@@ -178,6 +179,7 @@ def _build(
         read_from |= dict.fromkeys(never_read, as_of)
         read_until = _read_until(lake)
         logs_read = _log_hours_read(lake, first_reads, as_of)
+        index_hours = hours_read_by_index(IndexHoursRead(lake).get(), _index_patterns(entries), *logs_read, as_of)
     except BaseException as exc:
         _failed_to_start(runs, mode, trigger, exc)
         raise
@@ -216,6 +218,9 @@ def _build(
             # The hours the logs ingestion read since the last build count 0 of a level without a line: their days
             # are rebuilt, also when that read wrote no line on them.
             day_from, signals_from = min(day_from, logs_moved), min(signals_from, logs_moved)
+        if (index_moved := _index_hours_moved(previous, index_hours)) is not None and mode != "full":
+            # An index read for hours it was not before (mapped since, or no longer refused): the same.
+            day_from, signals_from = min(day_from, index_moved), min(signals_from, index_moved)
         build_params = BuildParams(
             as_of=as_of,
             day_from=day_from,
@@ -233,6 +238,7 @@ def _build(
             task_slas_read_from=read_from.get(TASK_SLAS.id),
             log_counts_read_from=logs_read[0],
             log_counts_read_until=logs_read[1],
+            log_index_hours=tuple(index_hours),
             **(params or {}),  # type: ignore[arg-type]
         )
     except BaseException as exc:
@@ -430,6 +436,8 @@ def _build(
             "read_until": {dataset: _iso(mark) for dataset, mark in read_until.items()},
             # The hours of log counts read, which the next build compares with its own.
             "log_hours_read": [_iso(logs_read[0]), _iso(logs_read[1])],
+            # And of each index pattern, compared likewise.
+            "log_index_hours": _stored_index_hours(index_hours),
             "run_id": run.run_id,
             "started_at": run.started_at.isoformat(),
             "mode": mode,
@@ -592,6 +600,49 @@ def _log_hours_moved(previous: dict | None, logs_read: tuple[datetime | None, da
     if before[1] is None or logs_read[1] is None or before[1] == _iso(logs_read[1]):
         return None
     return min(datetime.fromisoformat(before[1]), logs_read[1]).date()
+
+
+def _index_patterns(entries: Iterable[MappingEntry]) -> list[str]:
+    return sorted({e.elisa_index for e in entries if e.elisa_index})
+
+
+def _stored_index_hours(index_hours: list[IndexSpan]) -> dict[str, list[list[str | None]]]:
+    """The hours read per index pattern as the build state keeps them."""
+    stored: dict[str, list[list[str | None]]] = {}
+    for pattern, since, until in index_hours:
+        stored.setdefault(pattern, []).append([_iso(since), _iso(until)])
+    return stored
+
+
+def _index_hours_moved(previous: dict | None, index_hours: list[IndexSpan]) -> date | None:
+    """The day of the first hour read of some index pattern now and not at the last build, or the other way round;
+    None when they are the same, or the last build kept none (an older release's: its SQL differs, every day is
+    rebuilt)."""
+    if previous is None or "log_index_hours" not in previous:
+        return None
+    now = _stored_index_hours(index_hours)
+    before = previous["log_index_hours"]
+    moved = [_first_difference(before.get(p, []), now.get(p, [])) for p in set(before) | set(now)]
+    found = [m for m in moved if m is not None]
+    return min(found).date() if found else None
+
+
+def _first_difference(before: list[list[str | None]], now: list[list[str | None]]) -> datetime | None:
+    """The first bound of a span where one of the two counts an hour read and the other not. A span from every hour
+    before (null) differs only where the first read moved, which rebuilds every day (_log_reads_moved)."""
+    if before == now:
+        return None
+    spans = [[(_moment(since), datetime.fromisoformat(str(until))) for since, until in side] for side in (before, now)]
+    bounds = sorted({b for side in spans for span in side for b in span if b is not None})
+
+    def inside(side: list[tuple[datetime | None, datetime]], at: datetime) -> bool:
+        return any((since is None or since <= at) and at < until for since, until in side)
+
+    return next((at for at in bounds if inside(spans[0], at) != inside(spans[1], at)), None)
+
+
+def _moment(stored: str | None) -> datetime | None:
+    return datetime.fromisoformat(stored) if stored else None
 
 
 def _gitlab_paths_digest(entries: Iterable[MappingEntry]) -> str | None:

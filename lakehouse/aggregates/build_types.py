@@ -92,6 +92,9 @@ class BuildParams:
     # whose logs are read has no line of in an hour read counts 0, elsewhere null (stg_signals_hourly).
     log_counts_read_from: datetime | None = None
     log_counts_read_until: datetime | None = None
+    # The whole hours each mapped index pattern was read, (pattern, from, until), up to as_of (index_hours): a level
+    # without a line counts 0 only there. The `ref_log_hours_read` table, not a column of `build_params`.
+    log_index_hours: tuple[tuple[str, datetime | None, datetime], ...] = ()
     # In an hourly build that takes the settled deployments (lakehouse.aggregates.settled_deployments), the first
     # instant it attributes attempts from; None when it attributes every one.
     deployments_recent_from: datetime | None = None

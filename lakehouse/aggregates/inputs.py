@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from lakehouse.aggregates import history
 from lakehouse.aggregates.build_types import BuildParams, LocalObject
@@ -21,6 +22,13 @@ from lakehouse.storage import ROW_GROUP_ROWS, Lake
 
 LOG_COUNTS = "elasticsearch/log_counts_hourly"
 HOURLY_DATASETS = ("dynatrace/service_metrics_hourly", LOG_COUNTS)
+LOG_HOURS_SCHEMA = pa.schema(
+    [
+        ("index_pattern", pa.string()),
+        ("read_from", pa.timestamp("us", tz="UTC")),
+        ("read_until", pa.timestamp("us", tz="UTC")),
+    ]
+)
 
 
 def read_datasets(files: Iterable[SqlFile]) -> list[Dataset]:
@@ -51,7 +59,7 @@ def register_inputs(
             f"create type {kind} as enum "  # noqa: S608
             f"(select distinct {column} from ref_entities where {column} is not null order by {column})"
         )
-    values = {k: v for k, v in params.__dict__.items()} | {"hours_from": params.hours_from}
+    values = {k: v for k, v in params.__dict__.items() if k != "log_index_hours"} | {"hours_from": params.hours_from}
     # A parameter left None has no type of its own: the SQL that reads it casts it (stg_periods).
     columns = ", ".join(f"${name} as {name}" for name in values)
     con.execute(f"create table build_params as select {columns}", values)
@@ -71,8 +79,9 @@ def register_inputs(
 
 def register_hourly(con: duckdb.DuckDBPyConnection, lake: Lake, params: BuildParams) -> None:
     """The hourly datasets' day partitions from the first hour the build reads; the variables
-    `log_counts_read_from` and `log_counts_read_until`, the hours the logs ingestion read (stg_signals_hourly); and
-    `log_counts_read`: whether any of those days has log counts, or any of the build's hours was read."""
+    `log_counts_read_from` and `log_counts_read_until`, the hours the logs ingestion read; the table
+    `ref_log_hours_read`, the hours it read each index pattern (stg_signals_hourly); and `log_counts_read`: whether any
+    of those days has log counts, or any of the build's hours was read."""
     heavy_from = params.hours_from.date()
     bound_hourly_days(con, heavy_from, params.day_to)
     for dataset_id in HOURLY_DATASETS:
@@ -86,8 +95,19 @@ def register_hourly(con: duckdb.DuckDBPyConnection, lake: Lake, params: BuildPar
             con.execute("set variable log_counts_read_until = cast($at as timestamp)", {"at": _utc(read_until)})
             hours_read = read_until is not None and read_until > params.hours_from
             hours_read = hours_read and (read_from is None or read_from < params.as_of)
+            register_log_hours(con, params)
+            hours_read = hours_read or any(until > params.hours_from for _, _, until in params.log_index_hours)
             # Without either, stg_app_signals_hourly leaves its two log sums out (see there).
             con.execute("set variable log_counts_read = $read", {"read": found or hours_read})
+
+
+def register_log_hours(con: duckdb.DuckDBPyConnection, params: BuildParams) -> None:
+    """`ref_log_hours_read(index_pattern, read_from, read_until)`: the whole hours read of each index pattern, from
+    null for every hour before until (BuildParams.log_index_hours). A table: the background writes' cursors read it."""
+    rows = [{"index_pattern": p, "read_from": since, "read_until": until} for p, since, until in params.log_index_hours]
+    con.register("ref_log_hours_read_arrow", pa.Table.from_pylist(rows, schema=LOG_HOURS_SCHEMA))
+    con.execute("create or replace table ref_log_hours_read as select * from ref_log_hours_read_arrow")
+    con.unregister("ref_log_hours_read_arrow")
 
 
 def _utc(moment: datetime | None) -> datetime | None:

@@ -1,6 +1,6 @@
 -- table: stg_signals_hourly
 -- grain: one row per mapped entity (component, or application mapped directly), environment and hour
--- reads: raw_dynatrace_service_metrics_hourly, stg_log_counts, stg_log_services, stg_dynatrace_entity_map, ref_entities
+-- reads: raw_dynatrace_service_metrics_hourly, stg_log_counts, stg_log_services, stg_dynatrace_entity_map, ref_entities, ref_log_hours_read
 -- refresh: hourly
 -- materialize: view
 --
@@ -27,14 +27,15 @@
 -- empty buckets out of its answer, so a level an entity logged no line of
 -- in an hour has no row: it is 0 where the hour was read, that is where the entity logged a line of any level counted
 -- that hour, or where its logs are read (it, or its application there, has an index) and the hour lies in the hours
--- the logs ingestion read (log_counts_read_from, its first read, every hour before when unknown, to
--- log_counts_read_until, its watermark in whole hours, set by the build). Else null: an hour before the logs were first
--- read or after the last hour read, or an entity without an index, has no log count. An hour with neither a Dynatrace
+-- the logs ingestion read that index (ref_log_hours_read, set by the build: the windows of the runs Elasticsearch
+-- answered the pattern in whole, and on a lake an older release wrote, before those, every hour from the first read).
+-- Else null: an hour before the index was first read (mapped since) or after the last hour read, an hour it was
+-- refused (index_not_found), or an entity without an index, has no log count. An hour with neither a Dynatrace
 -- figure nor a line has no row here; the day summary counts such days (mv_monitoring_app_day_summary).
 -- Application, component and environment are ENUM types over the mapping's values (created by the build):
 -- the month's rows are grouped and sorted on them, and DuckDB handles an ENUM as a small integer.
 with
--- Joined once per entity, not per hour: whether the entity's logs are read.
+-- Joined once per entity, not per hour: the index the entity's logs are read from, null without one.
 entity_map as (
     select
         m.dynatrace_entity_id,
@@ -43,9 +44,10 @@ entity_map as (
         cast(m.component_id as mapped_component_id) as component_id,
         cast(m.environment as mapped_environment) as environment,
         m.services_of_entity,
-        exists (
-            select 1 from stg_log_services as s where s.entity_id = m.entity_id and s.environment = m.environment
-        ) as logs_read
+        (
+            select min(s.index_pattern) from stg_log_services as s
+            where s.entity_id = m.entity_id and s.environment = m.environment
+        ) as log_index
     from stg_dynatrace_entity_map as m
 ),
 
@@ -66,7 +68,7 @@ single_service as (
         case when m.request_count > 0 then m.latency_p99_ms end as latency_p99_ms,
         m.cpu_usage_pct,
         m.memory_usage_pct,
-        map.logs_read
+        map.log_index
     from raw_dynatrace_service_metrics_hourly as m
     inner join entity_map as map on m.entity_id = map.dynatrace_entity_id
     where map.services_of_entity = 1
@@ -93,26 +95,29 @@ several_services as (
         max(m.latency_p99_ms) filter (where m.request_count > 0) as latency_p99_ms,
         max(m.cpu_usage_pct) as cpu_usage_pct,
         max(m.memory_usage_pct) as memory_usage_pct,
-        map.logs_read
+        map.log_index
     from raw_dynatrace_service_metrics_hourly as m
     inner join entity_map as map on m.entity_id = map.dynatrace_entity_id
     where map.services_of_entity > 1
-    group by map.app_id, map.component_id, map.entity_id, map.environment, m.hour, map.logs_read
+    group by map.app_id, map.component_id, map.entity_id, map.environment, m.hour, map.log_index
 ),
 
 metrics as (
     select
-        *,
-        -- An hour of an entity whose logs are read, within the hours read: a level without a line there is 0.
-        -- The bounds are UTC timestamps without a zone (set by the build).
-        logs_read
-        and hour < timezone('UTC', getvariable('log_counts_read_until'))
-        and coalesce(hour >= timezone('UTC', getvariable('log_counts_read_from')), true) as log_hour_read
+        u.* exclude (log_index),
+        -- An hour of an entity whose logs are read, within the hours its index was read: a level without a line
+        -- there is 0. A pattern's spans are merged, so an hour lies in one at most.
+        h.index_pattern is not null as log_hour_read
     from (
         select * from single_service
         union all
         select * from several_services
-    )
+    ) as u
+    left join ref_log_hours_read as h
+        on
+            u.log_index = h.index_pattern
+            and u.hour < h.read_until
+            and (h.read_from is null or u.hour >= h.read_from)
 ),
 
 logs as (

@@ -1,6 +1,6 @@
 -- table: mv_monitoring_app_day_summary
 -- grain: one row per application, environment and day rebuilt (zero-filled for events, null where no data)
--- reads: stg_app_signals_daily, mv_incidents_app_day, mv_changes_app_day, mv_deployments, stg_problems, stg_apps, ref_entities, build_params
+-- reads: stg_app_signals_daily, mv_incidents_app_day, mv_changes_app_day, mv_deployments, stg_problems, stg_apps, ref_entities, stg_log_services, ref_log_hours_read, build_params
 -- partitioned by: day
 -- refresh: hourly
 --
@@ -14,25 +14,35 @@
 -- deployments and problems_opened count those finished (started) before as_of, as incidents and changes do (see
 -- mv_incidents_app_day, mv_changes_app_day).
 -- log_errors, log_exceptions: the day's lines of the application and its components (stg_signals_hourly); 0 on a
--- day the logs ingestion read hours of (log_counts_read_from to log_counts_read_until) for an application whose logs
--- are read (it or a component has an index there), also when no hour of it has a row; null on a day no hour of was
--- read, or for an application without an index.
+-- day the logs ingestion read hours of the index of the application or of one of its components there
+-- (ref_log_hours_read, see stg_signals_hourly), also when no hour of it has a row; null on a day no hour of any of
+-- its indices was read, or for an application without an index.
 with params as (
-    select
-        day_from,
-        day_to,
-        as_of,
-        utc_day(cast(log_counts_read_from as timestamptz)) as first_log_day,
-        utc_day(cast(log_counts_read_until as timestamptz) - interval 1 hour) as last_log_day
+    select day_from, day_to, as_of
     from build_params
 ),
 
--- The applications whose logs are read, with the days of the hours read.
+-- The days of the hours read of an index an application's lines, or its components', are read from.
 logged_apps as (
-    select distinct e.app_id, e.environment, p.first_log_day, p.last_log_day
-    from ref_entities as e
-    cross join params as p
-    where e.elisa_index is not null
+    select distinct
+        e.app_id,
+        e.environment,
+        utc_day(h.read_from) as first_log_day,
+        utc_day(h.read_until - interval 1 hour) as last_log_day
+    from stg_log_services as s
+    inner join ref_entities as e on s.entity_id = e.entity_id and s.environment = e.environment
+    inner join ref_log_hours_read as h on s.index_pattern = h.index_pattern
+),
+
+-- Each application's days with hours read: one row per day, however many indices and spans cover it.
+logged_days as (
+    select distinct i.app_id, i.environment, i.day
+    from mv_incidents_app_day as i
+    inner join logged_apps as g
+        on
+            i.app_id = g.app_id
+            and i.environment = g.environment
+            and i.day between coalesce(g.first_log_day, i.day) and g.last_log_day
 ),
 
 signals as (
@@ -100,8 +110,4 @@ inner join mv_changes_app_day as c on i.app_id = c.app_id and i.environment = c.
 left join signals as s on i.app_id = s.app_id and i.environment = s.environment and i.day = s.day
 left join deployments as d on i.app_id = d.app_id and i.environment = d.environment and i.day = d.day
 left join problems as pr on i.app_id = pr.app_id and i.environment = pr.environment and i.day = pr.day
-left join logged_apps as g
-    on
-        i.app_id = g.app_id
-        and i.environment = g.environment
-        and i.day between coalesce(g.first_log_day, i.day) and g.last_log_day
+left join logged_days as g on i.app_id = g.app_id and i.environment = g.environment and i.day = g.day

@@ -45,6 +45,8 @@ PROVIDED = {
     "build_params",
     "ref_entities",
     "ref_pivots",
+    # The hours the logs ingestion read each index pattern (lakehouse.index_hours), registered by the build.
+    "ref_log_hours_read",
     # The settled deployments (lakehouse.aggregates.settled_deployments), registered by the build.
     "settled_deployment_events",
     "settled_successes",

@@ -1,0 +1,181 @@
+"""A level without a line counts 0 only in an hour the logs ingestion read the entity's own index. An index mapped
+after the first runs, or one Elasticsearch refused (404 index_not_found: the run goes on, partial), was not read: its
+entities' hours have no log count (null), where they read 0 as if Elasticsearch had said no line came."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from pydantic import SecretStr
+
+from functions.ingest_logs.parse import AGGREGATION
+from lakehouse.aggregates.build import build
+from lakehouse.ingest.config import IngestSettings
+from lakehouse.ingest.sources import ingest
+from lakehouse.ingest.window import Window
+from lakehouse.mappings import MappingStore
+from lakehouse.storage import Lake
+from tests.integration.api.test_endpoints import QuietHandler, serving
+from tests.unit.aggregates.estate import AS_OF, estate_lake, mapping, t
+
+# The bucket key of quiet-svc's ERROR lines in production: 7 of them, at 19 Nov 03:00.
+QUIET_LINES = {"service": "quiet-svc", "environment": "production", "level": "ERROR", "severity": None}
+
+
+@pytest.fixture
+def elasticsearch() -> Iterator[str]:
+    """Elasticsearch on loopback: logs-quiet-* holds quiet-svc's 7 lines, answered when the search asks their hour;
+    logs-shop-* holds none; logs-shop (a concrete name) does not exist."""
+
+    class Search(QuietHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+            asked = body["query"]["bool"]["filter"][0]["range"]["@timestamp"]
+            if self.path.startswith("/logs-shop/"):
+                error = {"type": "index_not_found_exception", "reason": "no such index [logs-shop]"}
+                self.send_json({"error": {"root_cause": [error], **error}, "status": 404}, status=404)
+                return
+            buckets = []
+            hour = int(t(19, 3).timestamp() * 1000)
+            if self.path.startswith("/logs-quiet-") and asked["gte"] <= hour < asked["lt"]:
+                buckets = [{"key": QUIET_LINES | {"hour": hour}, "doc_count": 7, "exceptions": {"doc_count": 0}}]
+            page = {
+                "took": 1,
+                "timed_out": False,
+                "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
+                "hits": {"hits": []},
+                "aggregations": {AGGREGATION: {"buckets": buckets}},
+            }
+            self.send_json(page)
+
+    with serving(Search) as url:
+        yield url
+
+
+def map_indices(lake: Lake, indices: dict[str, str]) -> None:
+    """The estate's mapping with these applications' elisa_index."""
+    entries = [e | {"elisa_index": indices[e["entity_id"]]} if e["entity_id"] in indices else e for e in mapping()]
+    MappingStore(lake).apply(entries, actor="test", replace=True)
+
+
+def read_logs(lake: Lake, url: str, since: datetime, until: datetime) -> str:
+    settings = IngestSettings(
+        elasticsearch_url=url,
+        elasticsearch_user="reader",
+        elasticsearch_password=SecretStr("reader-password"),
+        http_attempts=1,
+    )
+    (outcome,) = ingest("logs", lake, settings, window=Window(since, until)).outcomes
+    return outcome.record.status
+
+
+def hourly_log_errors(root: Path, component: str, first: int = 0, last: int = 8) -> dict[int, int | None]:
+    """The component's log errors of 19 Nov from hour `first` to hour `last`, by hour."""
+    rows = duckdb.sql(
+        "select hour(hour), log_errors from read_parquet($glob, hive_partitioning = true) "
+        "where level = 'component' and component_id = $component and hour between $since and $until",
+        params={
+            "glob": f"{root}/lake/mart/mv_golden_signals_hourly/**/*.parquet",
+            "component": component,
+            "since": t(19, first),
+            "until": t(19, last),
+        },
+    ).fetchall()
+    return dict(rows)
+
+
+def daily_log_errors(root: Path, app: str) -> dict[date, int | None]:
+    """The application's log errors of 18 and 19 Nov."""
+    rows = duckdb.sql(
+        "select day, log_errors from read_parquet($glob, hive_partitioning = true) "
+        "where app_id = $app and environment = 'production' and day in ($d18, $d19)",
+        params={
+            "glob": f"{root}/lake/mart/mv_monitoring_app_day_summary/**/*.parquet",
+            "app": app,
+            "d18": date(2026, 11, 18),
+            "d19": date(2026, 11, 19),
+        },
+    ).fetchall()
+    return dict(rows)
+
+
+def by_hour(first: int, last: int, value: Any) -> dict[int, Any]:
+    return dict.fromkeys(range(first, last + 1), value)
+
+
+def forget_hours_read(lake: Lake) -> None:
+    """The lake as a release that kept no hours read per index pattern leaves it (its watermark and first read)."""
+    key = lake.state_key("elasticsearch", "hours_read/log_counts_hourly")
+    if lake.get_json(key) is not None:
+        lake.store.delete(key)
+
+
+def test_an_index_mapped_later_has_no_log_count_before_it_was_first_read(tmp_path: Path, elasticsearch: str) -> None:
+    """By hand: run 1 reads 19 Nov 00:00-09:00 with only logs-quiet-* mapped; shop is then mapped to logs-shop-*, and
+    run 2 reads 07:00 to as-of (20 Nov 10:00). shop's components: null 00:00-06:00 (no run asked shop's index then),
+    0 from 07:00 (asked, no line); quiet-svc: 0 every hour but 03:00's 7 lines. The day summary: shop's 18 Nov null,
+    its 19 Nov 0 (hours from 07:00 read, no line); quiet's 19 Nov 7."""
+    lake, settings = estate_lake(tmp_path)
+    map_indices(lake, {"quiet": "logs-quiet-*"})
+    assert read_logs(lake, elasticsearch, t(19, 0), t(19, 9)) == "succeeded"
+    map_indices(lake, {"quiet": "logs-quiet-*", "shop": "logs-shop-*"})
+    assert read_logs(lake, elasticsearch, t(19, 7), AS_OF) == "succeeded"
+
+    build(lake, settings, mode="full", as_of=AS_OF)
+
+    for component in ("shop-api", "shop-db"):
+        assert hourly_log_errors(tmp_path, component) == by_hour(0, 6, None) | by_hour(7, 8, 0), component
+    assert hourly_log_errors(tmp_path, "quiet-svc") == by_hour(0, 8, 0) | {3: 7}
+    assert daily_log_errors(tmp_path, "shop") == {date(2026, 11, 18): None, date(2026, 11, 19): 0}
+    assert daily_log_errors(tmp_path, "quiet") == {date(2026, 11, 18): None, date(2026, 11, 19): 7}
+
+
+def test_a_refused_index_has_no_log_count_and_the_other_index_keeps_its_own(tmp_path: Path, elasticsearch: str) -> None:
+    """By hand: shop is mapped to logs-shop, which Elasticsearch answers 404 (the run is partial, the watermark
+    moves); quiet to logs-quiet-*. One run reads 19 Nov 00:00 to as-of. shop's components: null every hour, and its
+    days null; quiet-svc: 7 at 03:00, 0 the other hours, 7 on 19 Nov."""
+    lake, settings = estate_lake(tmp_path)
+    map_indices(lake, {"quiet": "logs-quiet-*", "shop": "logs-shop"})
+    assert read_logs(lake, elasticsearch, t(19, 0), AS_OF) == "partial"
+
+    build(lake, settings, mode="full", as_of=AS_OF)
+
+    for component in ("shop-api", "shop-db"):
+        assert hourly_log_errors(tmp_path, component) == by_hour(0, 8, None), component
+    assert hourly_log_errors(tmp_path, "quiet-svc") == by_hour(0, 8, 0) | {3: 7}
+    assert daily_log_errors(tmp_path, "shop") == {date(2026, 11, 18): None, date(2026, 11, 19): None}
+    assert daily_log_errors(tmp_path, "quiet") == {date(2026, 11, 18): None, date(2026, 11, 19): 7}
+
+
+def test_a_lake_an_older_release_wrote_counts_every_index_read_up_to_its_watermark(
+    tmp_path: Path, elasticsearch: str
+) -> None:
+    """By hand: an older release read 19 Nov 00:00-09:00 with shop mapped to logs-shop (refused) and kept no hours per
+    index: as it counted them, every mapped index was read there, shop's components 0 from 00:00 to 08:00. A run of
+    this release then reads 07:00 to as-of, shop still refused: the hours up to that release's watermark (09:00) stay
+    0, and those after it have no count (null). quiet-svc keeps its 7 lines at 03:00 throughout."""
+    lake, settings = estate_lake(tmp_path)
+    map_indices(lake, {"quiet": "logs-quiet-*", "shop": "logs-shop"})
+    assert read_logs(lake, elasticsearch, t(19, 0), t(19, 9)) == "partial"
+    forget_hours_read(lake)
+
+    build(lake, settings, mode="full", as_of=t(19, 9))
+
+    for component in ("shop-api", "shop-db"):
+        assert hourly_log_errors(tmp_path, component) == by_hour(0, 8, 0), component
+    assert hourly_log_errors(tmp_path, "quiet-svc") == by_hour(0, 8, 0) | {3: 7}
+
+    assert read_logs(lake, elasticsearch, t(19, 7), AS_OF) == "partial"
+    build(lake, settings, mode="full", as_of=AS_OF)
+
+    for component in ("shop-api", "shop-db"):
+        assert hourly_log_errors(tmp_path, component) == by_hour(0, 8, 0), component
+        assert hourly_log_errors(tmp_path, component, 9, 10) == {9: None, 10: None}, component
+    assert hourly_log_errors(tmp_path, "quiet-svc") == by_hour(0, 8, 0) | {3: 7}
+    assert daily_log_errors(tmp_path, "shop") == {date(2026, 11, 18): None, date(2026, 11, 19): 0}
