@@ -1083,7 +1083,8 @@ class _Builder:
                     impact,
                     urgency,
                     opened,
-                    deg.end_s + rng.randint(300, 5400),
+                    # Opened up to 30 min into a degradation that may last 10: never resolved before it opened.
+                    max(opened + 300, deg.end_s + rng.randint(300, 5400)),
                     team_users,
                     f"{comp.name}: service degraded",
                 )
