@@ -214,6 +214,28 @@ scoped_apps as (
     group by app_id
 )"""
 UNDER_SCOPES = SCOPED_APPS + "," + _under("scoped_apps")
+# The environment's applications over the days $first_day to $last_day, for the reports summed from day tables:
+# the build's (as the SLO reports have them) and any the day summary holds besides, under their day rows' team, group
+# and domain. One without a day row in the period (a period before the day tables) is there under the build's, its
+# days unread, so that a period before the mart's first day still has a row of each, with null figures.
+PERIOD_APPS = f"""{SCOPED_APPS},
+day_apps as (
+    select app_id, any_value(team) as team, any_value(group_id) as group_id, any_value(domain) as domain
+    from mv_monitoring_app_day_summary
+    where environment = $env and day >= $first_day and day <= $last_day
+    group by app_id
+),
+period_apps as (
+    select
+        coalesce(d.app_id, s.app_id) as app_id,
+        case when d.app_id is null then s.team else d.team end as team,
+        case when d.app_id is null then s.group_id else d.group_id end as group_id,
+        case when d.app_id is null then s.domain else d.domain end as domain
+    from day_apps as d
+    full join scoped_apps as s on d.app_id = s.app_id
+    -- None over a period without a day (one starting at the as-of hour): nothing of it has happened to report.
+    where cast($first_day as date) <= cast($last_day as date)
+)"""  # noqa: S608 - constant text
 
 
 # --- golden signals -----------------------------------------------------------------------------------------
@@ -804,8 +826,9 @@ def dora(
 
 
 # The incidents report: mv_incidents_app_day's days summed per application, or per team, group or domain (sums of
-# the applications' events), with each row's incidents opened per day (the heatmap). The applications and their
-# team, group and domain are the day table's, as the SLO range rollups take them (stg_apps in SLO_RANGE_TEMPLATE).
+# the applications' events), with each row's incidents opened per day (the heatmap). The applications are the
+# build's (PERIOD_APPS), under their day rows' team, group and domain, as the SLO range rollups take them (stg_apps
+# in SLO_RANGE_TEMPLATE).
 # $level picks the id a row is summed by: 'app', 'team', 'group' or 'domain'.
 
 # Between a day report's totals and its days: the rows kept under the filter, how many they are, the page of them
@@ -824,15 +847,17 @@ calendar as (
     select
         cast(d.day as date) as day,
         -- False for a day wholly before the lake first read the report's records, or wholly after how far it read
-        -- them (ServiceNow down since): its counts are unknown, not 0.
-        {day_read("cast(d.day as date)")} as is_read
+        -- them (ServiceNow down since), or one the day table does not hold: its counts are unknown, not 0.
+        {day_read("cast(d.day as date)")} and cast(d.day as date) in (select day from held) as is_read
     from unnest(generate_series(cast($first_day as date), cast($last_day as date), interval 1 day)) as d (day)
 ),"""  # noqa: S608 - constant text
 
 
 def _scoped_day_rows(day_table: str) -> str:
     """The opening of a report summed from a day table: `scoped`, its rows of the environment and days with the
-    `id` they are summed under (the application, or its team, group or domain), and `apps`, each application's.
+    `id` they are summed under (the application, or its team, group or domain), `apps`, each application's, and
+    `held`, the days the table holds. Every application in scope has a row in `scoped`, one with no day row in the
+    period (a period before the day tables) a row without a day, read on none.
     Only the applications in $measured count: the day tables zero-fill every application, and the zeros of one
     whose events could never be found would read as none having happened."""
     return f"""
@@ -840,23 +865,26 @@ with day_rows as (
     select * from {day_table}
     where environment = $env and day >= $first_day and day <= $last_day and list_contains($measured, app_id)
 ),
+-- A day the table lacks (before the mart's first day) was never counted: unknown, as a day not read.
+held as (
+    select distinct day from day_rows
+),
+{PERIOD_APPS},
 apps as (
-    select app_id, any_value(team) as team, any_value(group_id) as group_id, any_value(domain) as domain
-    from mv_monitoring_app_day_summary
-    where environment = $env and day >= $first_day and day <= $last_day and list_contains($measured, app_id)
-    group by app_id
+    select * from period_apps where list_contains($measured, app_id)
 ),
 scoped as (
     select
-        case $level when 'app' then d.app_id when 'team' then a.team when 'group' then a.group_id
+        case $level when 'app' then a.app_id when 'team' then a.team when 'group' then a.group_id
             else a.domain end as id,
         a.team,
+        a.app_id,
         -- False for a day wholly before the lake first read the report's records, or wholly after how far it read
         -- them: unknown, so in no total either.
-        {day_read("d.day")} as is_read,
-        d.*
-    from day_rows as d
-    left join apps as a on d.app_id = a.app_id
+        d.day is not null and {day_read("d.day")} as is_read,
+        d.* exclude (app_id)
+    from apps as a
+    left join day_rows as d on d.app_id = a.app_id
 ),{_under("apps")},
 """  # noqa: S608 - the table name is one of ours
 
@@ -880,7 +908,7 @@ restores as (
         and cast(i.restored_at as date) >= $first_day and cast(i.restored_at as date) <= $last_day
         and i.restored_at < $end
         -- On a day read, as the restored counts (see totals).
-        and {day_read("cast(i.restored_at as date)")}
+        and {day_read("cast(i.restored_at as date)")} and cast(i.restored_at as date) in (select day from held)
 ),
 -- Summed over the days read (scoped.is_read), so that a row's totals are the sum of its days: a day before the lake
 -- first read ServiceNow's incidents is unknown (null in the heatmap), and a period with no day read has none (null).
@@ -1085,27 +1113,30 @@ RISK_RANKINGS = {
 }
 # For another metric or period than the 7-day risk score: ranked from the day table.
 RANK_RANGE_SQL = f"""
+with {PERIOD_APPS}
+-- Every application of the environment, one without a day row in the period (before the day tables) with no figure.
 select
-    s.app_id,
+    a.app_id,
     any_value(r.rank) as rank,
     any_value(r.app_name) as app_name,
-    any_value(s.team) as team,
-    any_value(s.group_id) as group_id,
-    any_value(s.domain) as domain,
+    any_value(a.team) as team,
+    any_value(a.group_id) as group_id,
+    any_value(a.domain) as domain,
     any_value(r.risk_score) as risk_score,
     any_value(r.health) as health,
     sum(s.errors) / nullif(sum(s.requests), 0) as error_rate,
     -- Over the days read: a day wholly before the lake first read ServiceNow's incidents, or wholly after how far it
     -- read them, is unknown, not 0; null (ranked last, as an application tied to no CI) when none of the days was read.
-    case when list_contains($measured, s.app_id) then
+    case when list_contains($measured, a.app_id) then
         sum(s.incidents_opened) filter (where {day_read("s.day", "incidents_")}) end as incidents,
     sum(s.requests) as requests
-from mv_monitoring_app_day_summary as s
+from period_apps as a
+left join mv_monitoring_app_day_summary as s
+    on s.app_id = a.app_id and s.environment = $env and s.day >= $first_day and s.day <= $last_day
 -- Risk scores and health are production's: another environment's ranking has none. Asked in the right side (every
 -- row is of $env): a condition on the left side alone in a left join's ON made DuckDB compare every pair (0.13 s).
-left join (select * from mv_monitoring_top_risks where $env = $production) as r on r.app_id = s.app_id
-where s.environment = $env and s.day >= $first_day and s.day <= $last_day
-group by s.app_id
+left join (select * from mv_monitoring_top_risks where $env = $production) as r on r.app_id = a.app_id
+group by a.app_id
 """  # noqa: S608 - constant text
 # An error-rate ranking leaves out applications with fewer requests in the period than this, by default.
 MIN_RANKED_REQUESTS = 100
