@@ -162,14 +162,15 @@ class Directory:
 
     def servicenow_applications(self, environment: str) -> list[str]:
         """The applications whose incidents and change requests can be found in the environment: tied to a
-        ServiceNow CI there, on their own entry or one of their components'."""
+        ServiceNow CI there, on their own entry or one of their components'. A component without an application is
+        its own, as the build attributes its records (refs.entities_table)."""
         tied = {
-            e.application_id if e.kind == "component" else e.entity_id
+            e.application_id or e.entity_id
             for found in self.entries.values()
             for e in found
             if e.environment == environment and self.ties_servicenow_ci(e)
         }
-        return sorted(app_id for app_id in tied if app_id is not None)
+        return sorted(tied)
 
     def application_of(self, component_id: str) -> str:
         found = self.entries.get(component_id, [])
