@@ -514,9 +514,14 @@ def _mappings_import(args: argparse.Namespace) -> int:
     from lakehouse.mappings import MappingStore
 
     entries = _file_entries(args.file)
-    # Validated by the store merged with the current mapping (alone with --replace), as the API's changes are.
     settings = _settings(args)
-    store = MappingStore(_lake(args, create=True), settings.production_environment, settings.environments)
+    environments = (settings.production_environment, settings.environments)
+    # Checked before the lake is opened to write: a refused import makes no folder (one not made yet reads as the
+    # empty lake the import would start there, as for validate).
+    MappingStore(_lake(args, missing_is_empty=True), *environments).check(entries, replace=args.replace)
+    # Validated again by the store merged with the current mapping (alone with --replace), as the API's changes are:
+    # another import may have landed in between.
+    store = MappingStore(_lake(args, create=True), *environments)
     version, written = store.change(entries, actor=args.actor, note=args.note, replace=args.replace)
     if not written:
         print(f"mapping unchanged: version {version.version} kept, {len(version.entries)} entries")
