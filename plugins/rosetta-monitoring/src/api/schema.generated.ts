@@ -1712,7 +1712,10 @@ export interface components {
              * @description Over the requested period (7 days for metric=risk).
              */
             errorRate?: number | null;
-            /** Failedchanges7D */
+            /**
+             * Failedchanges7D
+             * @description Failed changes in the 7 days before the build's as-of (metric=risk and burn_rate): change failures of deployments plus unsuccessful changes covering none; null when the lake had read neither deployments nor change requests yet: unknown.
+             */
             failedChanges7D?: number | null;
             /** Groupid */
             groupId?: string | null;
@@ -1725,7 +1728,7 @@ export interface components {
             incidents?: number | null;
             /**
              * Openp1P2
-             * @description P1/P2 incidents open at the build's as-of (metric=risk and burn_rate); null for an application tied to no ServiceNow CI, whose incidents cannot be found, and when the lake had not read ServiceNow's incidents on the as-of's day (ServiceNow down since): unknown.
+             * @description P1/P2 incidents open at the build's as-of (metric=risk and burn_rate); null for an application tied to no ServiceNow CI, whose incidents cannot be found, and when the lake had not read ServiceNow's incidents on the as-of's day (ServiceNow down since, or never read): unknown.
              */
             openP1P2?: number | null;
             /**
