@@ -62,14 +62,15 @@ def rows(lake: Path, under: str) -> list[dict[str, Any]]:
     return [row for path in sorted((lake / under).rglob("*.parquet")) for row in pq.read_table(path).to_pylist()]
 
 
-@pytest.mark.parametrize("password", PASSWORDS)
-def test_the_run_keeps_the_password_out_of_its_output_and_the_lake_in_every_form(
-    password: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def ingest_from(
+    handler: type[QuietHandler], password: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Path, int]:
+    """The CLI's ingestion of three ServiceNow tables from `handler`, with `password`, into a new lake mapping one
+    CI: the lake and the exit code."""
     lake = tmp_path / "lake"
     mapping = [{"entity_id": "shop", "kind": "application", "servicenow_ci_id": "c" * 32}]
     MappingStore(Lake.from_settings(Settings(lake_url=str(lake)))).apply(mapping, actor="test")
-    with serving(servicenow_quoting(password)) as url:
+    with serving(handler) as url:
         env = {"LAKE_URL": str(lake), "SERVICENOW_URL": url, "SERVICENOW_USER": USER}
         env |= {"SERVICENOW_PASSWORD": password, "HTTP_ATTEMPTS": "2", "HTTP_BACKOFF_BASE_S": "0.01"}
         for name, value in env.items():
@@ -79,6 +80,14 @@ def test_the_run_keeps_the_password_out_of_its_output_and_the_lake_in_every_form
             ["ingest", "servicenow", "--since", "2024-03-01T12:00", "--until", "2024-03-01T12:30"]
             + [f"--dataset={d}" for d in datasets]
         )
+    return lake, code
+
+
+@pytest.mark.parametrize("password", PASSWORDS)
+def test_the_run_keeps_the_password_out_of_its_output_and_the_lake_in_every_form(
+    password: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lake, code = ingest_from(servicenow_quoting(password), password, tmp_path, monkeypatch)
     out, err = capsys.readouterr()
     redacted = " or ".join(["<redacted>"] * len(echoes(password)))
     assert code == 1

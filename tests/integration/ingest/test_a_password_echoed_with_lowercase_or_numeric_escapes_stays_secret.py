@@ -8,19 +8,14 @@ around each quote are kept."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
-import pyarrow.parquet as pq
 import pytest
 
-from lakehouse.cli import main
-from lakehouse.mappings import MappingStore
-from lakehouse.settings import Settings
-from lakehouse.storage import Lake
-from tests.integration.api.test_endpoints import QuietHandler, serving
+from tests.integration.api.test_endpoints import QuietHandler
 from tests.unit.ingest.test_credentials_in_text import kept
 
+from .test_a_password_echoed_url_encoded_or_html_escaped_stays_secret import ingest_from, rows
 from .test_servicenow_user_zone_changed_after_set_up import incident
 
 USER = "svc-rosetta"
@@ -69,27 +64,11 @@ def servicenow_quoting(echo: str) -> type[QuietHandler]:
     return Quoting
 
 
-def rows(lake: Path, under: str) -> list[dict[str, Any]]:
-    return [row for path in sorted((lake / under).rglob("*.parquet")) for row in pq.read_table(path).to_pylist()]
-
-
 @pytest.mark.parametrize(("password", "way"), CASES)
 def test_the_run_keeps_the_password_out_of_its_output_and_the_lake_however_it_is_escaped(
     password: str, way: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    lake = tmp_path / "lake"
-    mapping = [{"entity_id": "shop", "kind": "application", "servicenow_ci_id": "c" * 32}]
-    MappingStore(Lake.from_settings(Settings(lake_url=str(lake)))).apply(mapping, actor="test")
-    with serving(servicenow_quoting(ECHOES[password][way])) as url:
-        env = {"LAKE_URL": str(lake), "SERVICENOW_URL": url, "SERVICENOW_USER": USER}
-        env |= {"SERVICENOW_PASSWORD": password, "HTTP_ATTEMPTS": "2", "HTTP_BACKOFF_BASE_S": "0.01"}
-        for name, value in env.items():
-            monkeypatch.setenv(f"ROSETTA_{name}", value)
-        datasets = ["servicenow/incidents", "servicenow/changes", "servicenow/problems"]
-        code = main(
-            ["ingest", "servicenow", "--since", "2024-03-01T12:00", "--until", "2024-03-01T12:30"]
-            + [f"--dataset={d}" for d in datasets]
-        )
+    lake, code = ingest_from(servicenow_quoting(ECHOES[password][way]), password, tmp_path, monkeypatch)
     out, err = capsys.readouterr()
     assert code == 1
     refusal = (
