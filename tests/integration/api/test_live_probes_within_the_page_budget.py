@@ -66,6 +66,8 @@ def test_the_sources_page_answers_within_its_live_budget_when_the_probes_do_not(
     settings, root = estate_lake
     api = api_settings(root).model_copy(update={"live_timeout_s": LIVE_BUDGET_S})
     with trickling_source() as url, TestClient(create_app(api, settings, every_source_at(url))) as client:
+        # The mart copy and the mapping loaded first, as a serving API has them: the page's time is then its own.
+        client.get("/monitoring/applications/shop/summary", headers=READER)
         body, took = timed_get(client, "/monitoring/admin/config/sources", ADMIN)
     assert LIVE_BUDGET_S <= took < LIVE_BUDGET_S + MARGIN_S
     states = {s["name"]: (s["reachable"], s["authenticated"], s["probeError"]) for s in body["items"]}
