@@ -5,7 +5,7 @@ datasets over their history copies and the days since."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -78,21 +78,15 @@ def register_inputs(
 
 
 def register_hourly(con: duckdb.DuckDBPyConnection, lake: Lake, params: BuildParams) -> None:
-    """The hourly datasets' day partitions from the first hour the build reads; the variables
-    `log_counts_read_from` and `log_counts_read_until`, the hours the logs ingestion read; the table
-    `ref_log_hours_read`, the hours it read each index pattern (stg_signals_hourly); and `log_counts_read`: whether any
-    of those days has log counts, or any of the build's hours was read."""
+    """The hourly datasets' day partitions from the first hour the build reads; the table `ref_log_hours_read`, the
+    hours the logs ingestion read each index pattern (stg_signals_hourly); and the variable `log_counts_read`: whether
+    any of those days has log counts, or any of the build's hours was read."""
     heavy_from = params.hours_from.date()
     bound_hourly_days(con, heavy_from, params.day_to)
     for dataset_id in HOURLY_DATASETS:
         found = _register_raw(con, lake, REGISTRY[dataset_id], days_between(heavy_from, params.day_to))
         if dataset_id == LOG_COUNTS:
             read_from, read_until = params.log_counts_read_from, params.log_counts_read_until
-            # Variables, not a join to build_params: stg_signals_hourly compares every hourly row with them. UTC
-            # timestamps without a zone: the writer's cursors copy the build's variables, and a value with a zone
-            # comes back to Python only through pytz.
-            con.execute("set variable log_counts_read_from = cast($at as timestamp)", {"at": _utc(read_from)})
-            con.execute("set variable log_counts_read_until = cast($at as timestamp)", {"at": _utc(read_until)})
             hours_read = read_until is not None and read_until > params.hours_from
             hours_read = hours_read and (read_from is None or read_from < params.as_of)
             register_log_hours(con, params)
@@ -108,11 +102,6 @@ def register_log_hours(con: duckdb.DuckDBPyConnection, params: BuildParams) -> N
     con.register("ref_log_hours_read_arrow", pa.Table.from_pylist(rows, schema=LOG_HOURS_SCHEMA))
     con.execute("create or replace table ref_log_hours_read as select * from ref_log_hours_read_arrow")
     con.unregister("ref_log_hours_read_arrow")
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    """The instant as a UTC timestamp without a zone."""
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment else None
 
 
 def register_refs(con: duckdb.DuckDBPyConnection, refs: RefTables) -> None:
