@@ -100,12 +100,20 @@ def hours_read_by_index(
     return rows
 
 
-def _whole_hours(since: datetime, until: datetime, as_of: datetime) -> Span | None:
-    """The whole hours of [since, until) before as_of, None when there is none."""
+def whole_hours(since: datetime, until: datetime) -> Span | None:
+    """The whole hours of [since, until), None when there is none: the hours a span counts as read."""
     start = floor(since, HOUR)
     start = start if start == since else start + HOUR
-    end = min(floor(until, HOUR), as_of)
+    end = floor(until, HOUR)
     return (start, end) if start < end else None
+
+
+def _whole_hours(since: datetime, until: datetime, as_of: datetime) -> Span | None:
+    """The whole hours of [since, until) before as_of, None when there is none."""
+    hours = whole_hours(since, until)
+    if hours is None or hours[0] >= as_of:
+        return None
+    return hours[0], min(hours[1], as_of)
 
 
 def _earlier(a: datetime | None, b: datetime | None) -> datetime | None:

@@ -6,15 +6,18 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from functions.ingest_logs import parse
 from functions.ingest_logs.client import ElasticsearchClient
-from lakehouse.index_hours import IndexHoursRead
+from lakehouse.index_hours import IndexHoursRead, Span, whole_hours
 from lakehouse.ingest.client import SetAside
 from lakehouse.ingest.config import IngestSettings
 from lakehouse.ingest.errors import SourceRefused
 from lakehouse.ingest.mapping_pivots import current_entries, elasticsearch_indices
 from lakehouse.ingest.records import ParseResult
-from lakehouse.ingest.run import Page, SourcePlan, Stream
+from lakehouse.ingest.run import Page, ReadAgain, SourcePlan, Stream
 from lakehouse.ingest.window import HOUR, Window
 from lakehouse.runlog import Watermarks
 from lakehouse.schemas import get_dataset
@@ -56,7 +59,7 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
     field = settings.elasticsearch_environment_field
     older_until = _older_until(lake)
     # The span each pattern was answered whole for, and the patterns a page of was refused (a partial answer).
-    answered: dict[str, tuple[datetime, datetime]] = {}
+    answered: dict[str, Span] = {}
     incomplete: set[str] = set()
 
     def pages() -> Iterator[Page]:
@@ -92,9 +95,11 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
             incomplete.add(str(context["index_pattern"]))
         return result
 
+    def read_whole() -> dict[str, Span]:
+        return {pattern: span for pattern, span in answered.items() if pattern not in incomplete}
+
     def remember_hours_read(lake: Lake, run_id: str) -> None:
-        read = {pattern: span for pattern, span in answered.items() if pattern not in incomplete}
-        IndexHoursRead(lake).record(read, older_until=older_until)
+        IndexHoursRead(lake).record(read_whole(), older_until=older_until)
 
     stream = Stream(
         "log_counts",
@@ -104,9 +109,30 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
         client,
         combine={parse.DATASET: parse.combine_counts},
         combine_scope="index_pattern",
+        read_again={parse.DATASET: lambda: hours_read_again(read_whole())},
         after_success=remember_hours_read,
     )
     return SourcePlan(SOURCE, FUNCTION, [stream], clients=[client])
+
+
+def hours_read_again(read: Mapping[str, Span]) -> ReadAgain:
+    """The stored log counts a run read again: each pattern's rows in the whole hours of the span it was answered
+    whole for, the hours it counts as read (index_hours). Elasticsearch gives no bucket for a level without a line,
+    so a level whose lines were deleted or re-levelled since is no row of the new read: its stored row must go."""
+    hours = {pattern: span for pattern, whole in read.items() if (span := whole_hours(*whole)) is not None}
+    days = {day.first_day for since, until in hours.values() for day in Window(since, until).days()}
+
+    def covers(rows: pa.Table) -> pa.Array:
+        hour, pattern = rows.column("hour"), rows.column("index_pattern")
+        read_again = pa.repeat(pa.scalar(False), rows.num_rows)
+        for name, (since, until) in hours.items():
+            in_span = pc.and_(
+                pc.greater_equal(hour, pa.scalar(since, hour.type)), pc.less(hour, pa.scalar(until, hour.type))
+            )
+            read_again = pc.or_(read_again, pc.and_(pc.equal(pattern, name), in_span))
+        return read_again
+
+    return ReadAgain(tuple(sorted(days)), covers)
 
 
 def _older_until(lake: Lake) -> datetime | None:

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from lakehouse.errors import ConcurrentWriteError, RosettaError
 from lakehouse.ingest.client import SourceClient
@@ -20,7 +21,7 @@ from lakehouse.ingest.records import ParseResult, Reject
 from lakehouse.ingest.window import DAY, Window
 from lakehouse.runlog import FirstReads, RunLog, RunRecord, Watermarks, describe_error
 from lakehouse.schemas import READ_AT, Dataset, get_dataset, rejects_dataset
-from lakehouse.storage import Lake, PartitionWrite, days_written, partition_days
+from lakehouse.storage import Lake, PartitionWrite, days_written, merge_rows, partition_days
 from lakehouse.text import valid_text
 
 Parser = Callable[[Any, Mapping[str, Any]], ParseResult]
@@ -39,6 +40,17 @@ class Page:
     context: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ReadAgain:
+    """Stored rows a run read again whole (the log counts of the hours it read an index pattern for): the run's rows
+    replace them, where a merge would keep a row the source no longer gives (a level without a line any more)."""
+
+    # The days such rows lie in.
+    days: tuple[date, ...]
+    # Of a day's stored rows, those the run read again.
+    covers: Callable[[pa.Table], pa.Array]
+
+
 @dataclass
 class Stream:
     """Pages from one client feeding one or more datasets (one ArgoCD listing feeds three)."""
@@ -53,6 +65,8 @@ class Stream:
     # A page context entry that is part of the key (the index pattern of log counts): when it changes, the rows
     # buffered so far are combined once and set aside, so combining never works over the whole window.
     combine_scope: str | None = None
+    # Per dataset, what the run read again whole (see ReadAgain); asked once every page is read, as it is known then.
+    read_again: Mapping[str, Callable[[], ReadAgain]] = field(default_factory=dict)
     # Called once every dataset of the stream is durable (e.g. to remember that a full snapshot was taken),
     # in backfills too: they leave watermarks alone, not what their runs have done.
     after_success: Callable[[Lake, str], None] | None = None  # (lake, run id)
@@ -266,7 +280,8 @@ def _run_stream(
                 _seal(stream, tables, sealed, combined)
                 parts = sealed[d] + tables[d]
                 table = pa.concat_tables(parts) if parts else ds.schema.empty_table()
-                _write_days(lake, ds, table, o)
+                read_again = stream.read_again[d]() if d in stream.read_again else None
+                _write_days(lake, ds, table, o, read_again)
                 _write_rejects(lake, ds, o.record, rejects[d])
                 kept.add(d)
                 # A snapshot reads the source as it is now, whatever the window: it leaves no gap behind.
@@ -334,18 +349,62 @@ def _with_read_at(table: pa.Table, read_at: datetime) -> pa.Table:
     return table.set_column(where, column, pa.repeat(pa.scalar(read_at, column.type), table.num_rows))
 
 
-def _write_days(lake: Lake, ds: Dataset, table: pa.Table, o: DatasetOutcome) -> None:
+def _write_days(
+    lake: Lake, ds: Dataset, table: pa.Table, o: DatasetOutcome, read_again: ReadAgain | None = None
+) -> None:
     """The rows day by day, each day in the run record once it is written: a run failing halfway says which days it
-    changed and how many rows it put there (the next hourly build rebuilds the days the run log says were written)."""
+    changed and how many rows it put there (the next hourly build rebuilds the days the run log says were written).
+    A day holding rows the run read again and no longer got is replaced (see ReadAgain); the others are merged."""
     conformed = ds.conform(table)
-    if conformed.num_rows == 0:
+    parts = partition_days(ds, conformed) if conformed.num_rows else {}
+    empty = ds.schema.empty_table()
+    stale = _days_with_rows_gone(lake, ds, parts, read_again) if read_again else set()
+    if not parts and not stale:
         return
     _note_writing(lake, ds, o.record.run_id)
     unrecorded = _UnrecordedWriters(lake, o.record.run_id)
-    for part in partition_days(ds, conformed).values():
-        o.writes += unrecorded.named(lake.write_days(ds, part, run_id=o.record.run_id))
+    for day in sorted(parts.keys() | stale):
+        part = parts.get(day, empty)
+        if read_again and day in stale:
+            writes = _replace_read_again(lake, ds, day, part, read_again, o.record.run_id)
+        else:
+            writes = lake.write_days(ds, part, run_id=o.record.run_id)
+        o.writes += unrecorded.named(writes)
         o.record.days_written = days_written(o.writes)
         o.record.rows_out += _distinct_rows(ds, part)
+
+
+def _days_with_rows_gone(lake: Lake, ds: Dataset, parts: Mapping[date, pa.Table], read_again: ReadAgain) -> set[date]:
+    """The days that hold a row the run read again and did not get: only those are replaced, so a day read again
+    that comes out as it was is merged, and left as it is (storage.Lake.write_partition)."""
+    keys = list(ds.natural_key)
+    stale = set()
+    for day in sorted(set(read_again.days) & set(lake.list_partitions(ds))):
+        stored = lake.read_partition(ds, day)
+        if stored is None:
+            continue
+        read = stored.filter(read_again.covers(stored)).select(keys)
+        got = parts.get(day, ds.schema.empty_table()).select(keys)
+        if read.num_rows and read.join(got, keys, join_type="left anti").num_rows:
+            stale.add(day)
+    return stale
+
+
+def _replace_read_again(
+    lake: Lake, ds: Dataset, day: date, part: pa.Table, read_again: ReadAgain, run_id: str
+) -> list[PartitionWrite]:
+    """The day without the rows the run read again, merged with those it got, in one compare-and-swap: a run failing
+    before it leaves the day as the last good read left it."""
+
+    def replaced(stored: pa.Table) -> pa.Table:
+        kept = stored.filter(pc.invert(read_again.covers(stored)))
+        return merge_rows(ds, kept, part)
+
+    write = lake.rewrite_partition(ds, day, replaced, run_id=run_id)
+    if write is not None:
+        return [write]
+    # The day went meanwhile (forgotten): the run's rows are merged, as into any day.
+    return lake.write_days(ds, part, run_id=run_id)
 
 
 def _note_writing(lake: Lake, ds: Dataset, run_id: str) -> None:
