@@ -47,7 +47,9 @@
 -- updated before may be missing: reasons ends with 'incidents read only since <first read> UTC: ServiceNow first read
 -- then (earlier ones may be missing)', or 'incidents unknown: ServiceNow not read yet'. Deployments likewise
 -- (deployments_read_from, for the change failures): 'deployments read only since <first read> UTC: first read then
--- (earlier ones may be missing)', or 'deployments unknown: not read yet'. A first read unknown (null: a lake an older
+-- (earlier ones may be missing)', or 'deployments unknown: not read yet'. Change requests likewise (changes_read_from,
+-- for the unsuccessful changes): 'changes read only since <first read> UTC: ServiceNow first read then (earlier ones
+-- may be missing)', or 'changes unknown: ServiceNow not read yet'. A first read unknown (null: a lake an older
 -- release wrote) says nothing. Not read yet, the counts are unknown, never 0: open_p1_p2 and incidents_7d are null
 -- when the incidents were not, failed_changes_7d when neither the deployments nor the change requests were
 -- (changes_read_from); the score and health count what the lake holds, as has_data does.
@@ -207,6 +209,8 @@ evidence as (
             as incidents_read_since,
         case when bp.deployments_read_from > bp.as_of - interval 7 day then bp.deployments_read_from end
             as deployments_read_since,
+        case when bp.changes_read_from > bp.as_of - interval 7 day then bp.changes_read_from end
+            as changes_read_since,
         unread_since(bp.as_of, bp.incidents_read_until) as incidents_unknown_since,
         unread_since(bp.as_of, bp.changes_read_until) as changes_unknown_since,
         -- Not read yet: first read at or after as_of (a first read unknown, null, says nothing). The failed changes
@@ -296,6 +300,9 @@ totals as (
                 first_read_reason(deployments_read_since, (select as_of from build_params),
                     'deployments unknown: not read yet',
                     'deployments read only since {} UTC: first read then (earlier ones may be missing)'),
+                first_read_reason(changes_read_since, (select as_of from build_params),
+                    'changes unknown: ServiceNow not read yet',
+                    'changes read only since {} UTC: ServiceNow first read then (earlier ones may be missing)'),
                 case when incidents_unknown_since is not null then format(
                     'incidents unknown since {} UTC: ServiceNow not read since (only incidents read before count)',
                     utc_minute(incidents_unknown_since)) end,

@@ -29,6 +29,7 @@ SOURCES = {
 }
 INCIDENTS_UNKNOWN = "incidents unknown: ServiceNow not read yet"
 DEPLOYMENTS_UNKNOWN = "deployments unknown: not read yet"
+CHANGES_UNKNOWN = "changes unknown: ServiceNow not read yet"
 # CHG2, on shop-db's CI, closed unsuccessful: its work ended on the 18th at 07:00, within the 7 days.
 UNSUCCESSFUL_CHANGE = change(
     CHG2, "CHG2", CI_DB, (t(18, 6, 58), t(18, 7)), "unsuccessful", t(17), t(18, 9), planned=(t(18, 6, 30), t(18, 8))
@@ -59,7 +60,7 @@ def test_a_lake_that_never_read_incidents_nor_changes_has_unknown_counts(tmp_pat
     they said 0, and the reasons say why. The score and health stay those of what is known: 0, green."""
     shop = shop_risk(tmp_path)
     assert counts(shop) == (None, None, None)
-    assert shop["reasons"] == [INCIDENTS_UNKNOWN, DEPLOYMENTS_UNKNOWN]
+    assert shop["reasons"] == [INCIDENTS_UNKNOWN, DEPLOYMENTS_UNKNOWN, CHANGES_UNKNOWN]
     assert (shop["risk_score"], shop["health"]) == (0, "green")
 
 
@@ -82,7 +83,7 @@ def test_an_unsuccessful_change_counts_when_deployments_were_never_read(tmp_path
 
 def test_deployments_read_and_changes_never_read_count_the_failures_found(tmp_path: Path) -> None:
     """Deployments read from the 1st, none of shop's failed, change requests never read: 0 failed changes, as far as
-    the deployments tell, and the reasons say nothing of them."""
+    the deployments tell, and the reasons say the change requests are unknown: an unsuccessful one may be missing."""
     shop = shop_risk(tmp_path, "incidents", "deployments")
     assert counts(shop) == (0, 0, 0)
-    assert shop["reasons"] == []
+    assert shop["reasons"] == [CHANGES_UNKNOWN]

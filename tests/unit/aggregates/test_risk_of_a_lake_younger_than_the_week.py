@@ -58,8 +58,12 @@ def test_a_first_read_before_the_week_says_nothing(tmp_path: Path) -> None:
 
 def test_a_lake_that_never_read_servicenow_nor_deployments_says_they_are_unknown(tmp_path: Path) -> None:
     """Dynatrace alone connected, as on a platform team's first day: no incident, change or deployment was ever read.
-    shop scores on its signals alone, and says its incidents and deployments are unknown, not none."""
+    shop scores on its signals alone, and says its incidents, deployments and changes are unknown, not none."""
     lake, settings = signals_alone(tmp_path)
     with reading(lake, settings) as built:
         shop = next(r for r in mart(built, "mv_monitoring_top_risks") if r["app_id"] == "shop")
-    assert shop["reasons"][-2:] == ["incidents unknown: ServiceNow not read yet", "deployments unknown: not read yet"]
+    assert shop["reasons"][-3:] == [
+        "incidents unknown: ServiceNow not read yet",
+        "deployments unknown: not read yet",
+        "changes unknown: ServiceNow not read yet",
+    ]
