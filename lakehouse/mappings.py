@@ -344,13 +344,19 @@ class MappingEntry(BaseModel):
             "environment": self.environment,
             "name": self.name or self.entity_id,
         }
-        filled, quoted = [], False
+        filled, quoted, literals = [], False, []
         for literal, field, _, _ in string.Formatter().parse(self.kibana_query_template):
             filled.append(literal)
             quoted = _ends_inside_quotes(literal, quoted)
             if field is not None:
                 value = values[field]
+                if not quoted and value.strip() in KQL_LITERALS:
+                    literals.append((len(filled), value))
                 filled.append(kql_quoted(value) if quoted else kql_unquoted(value))
+        # Judged on the query as filled, before any is quoted: quoting one must not change what ends another.
+        alone = [(at, value) for at, value in literals if _whole_bare_value(filled, at)]
+        for at, value in alone:
+            filled[at] = f'"{kql_quoted(value)}"'
         return "".join(filled)
 
 
@@ -379,6 +385,23 @@ def kql_unquoted(value: str) -> str:
     escaped = re.sub(r"[\\():<>\"*{}]", r"\\\g<0>", value)
     escaped = KQL_KEYWORD.sub(_escaped_keyword, escaped)
     return escaped.replace("\t", "\\t").replace("\r", "\\r").replace("\n", "\\n")
+
+
+# Kibana's KQL grammar reads a bare value that is exactly null, true or false, once trimmed, as that literal, not as
+# the text: `service.name:null` asks Elasticsearch for a null. Escaping a letter does not help (the grammar compares
+# the value unescaped); quoted, it is text.
+KQL_LITERALS = frozenset({"null", "true", "false"})
+# What ends a bare value, before and after it: the query's ends, a special character not escaped, or a keyword.
+# A wildcard or any other text beside it makes it part of a longer value, which KQL reads as text.
+BARE_VALUE_STARTS = re.compile(r"(?:\A|(?<!\\)[():<>\"{}]|\s(?:and|or)\s|(?<!\\)not\s)\s*\Z", re.IGNORECASE)
+BARE_VALUE_ENDS = re.compile(r"\s*(?:\Z|[():<>\"{}])|\s+(?:and|or)\s", re.IGNORECASE)
+
+
+def _whole_bare_value(filled: list[str], at: int) -> bool:
+    """Whether the bare text filled at `at` is a whole KQL value: only whitespace between it and what ends a value
+    on either side."""
+    before, after = "".join(filled[:at]), "".join(filled[at + 1 :])
+    return BARE_VALUE_STARTS.search(before) is not None and BARE_VALUE_ENDS.match(after) is not None
 
 
 def _escaped_keyword(keyword: re.Match[str]) -> str:
