@@ -309,10 +309,12 @@ def copy_etag(snap: Snapshot, directory: Directory | None = None) -> str:
 
 
 def _held(if_none_match: str | None, etag: str) -> bool:
-    """Whether If-None-Match names the ETag, compared weakly (RFC 9110 13.1.2). Not `*`, which a cache never sends
-    on a GET: a cache sends back the ETag of the answer it holds."""
+    """Whether If-None-Match names the ETag, compared weakly, or is `*`, which any current answer matches (RFC 9110
+    13.1.2): only a route that answered 200 is asked, so a refused request still gets its problem."""
     if not if_none_match:
         return False
+    if if_none_match.strip() == "*":
+        return True
     return etag.removeprefix("W/") in {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
 
 
@@ -352,7 +354,7 @@ class RevalidatedRoute(APIRoute):
 
 # The OpenAPI entry of a historized route's 304 (RevalidatedRoute).
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
-    304: {"description": "Not modified: If-None-Match names this answer's ETag (no body)"}
+    304: {"description": "Not modified: If-None-Match names this answer's ETag, or is * (no body)"}
 }
 
 
@@ -412,11 +414,12 @@ ToParam = Annotated[
 
 
 # --- numbers in the query ------------------------------------------------------------------------------------
-DIGITS = re.compile(r"[0-9]{1,18}")
+DIGITS = re.compile(r"-?[0-9]{1,18}")
 
 
 def _written_in_digits(value: Any) -> Any:
-    """A number in the query is ASCII digits: read as Python reads a number, `5_0`, `+5` and ` 5 ` were 50 and 5."""
+    """A number in the query is ASCII digits: read as Python reads a number, `5_0`, `+5` and ` 5 ` were 50 and 5. A
+    minus sign is kept, so that a negative number is refused by the parameter's bound, which says what it takes."""
     if isinstance(value, str) and not DIGITS.fullmatch(value):
         raise PydanticCustomError(
             "int_parsing", "Input should be a valid integer, unable to parse string as an integer"

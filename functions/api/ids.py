@@ -190,10 +190,15 @@ class Directory:
         return ref.name
 
     def resolve_application_only(self, text: str, parameter: str) -> str:
-        """An application id from an id or ref given as `parameter`; a component is not one (a 404)."""
+        """An application id from an id or ref given as `parameter`. A component is not one (a 404), unless it is
+        mapped without an application: it is then its own, as the build counts it and the application routes take
+        it (resolve_application), so its report rows are found by its id or its component ref."""
         ref = parse_ref(text, parameter)
         self._check_namespace(ref, "application")
-        if ref.kind == "component" or self.kind_of(ref.name) != "application":
+        kind = self.kind_of(ref.name)
+        if kind == "component" and ref.kind != "application" and self.application_of(ref.name) == ref.name:
+            return ref.name
+        if ref.kind == "component" or kind != "application":
             raise not_found("application", ref.name)
         return ref.name
 

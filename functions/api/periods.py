@@ -146,7 +146,8 @@ def resolve(
     """`period` or `from`/`to` (not both); `to` defaults to the anchor. Explicit ranges are capped at max_days."""
     if start is None and end is None:
         # `period=` with no value is refused, not read as left out: the caller meant a period and named none.
-        name = default if period is None else period
+        # Spaces around a name are dropped, as they are around timeRange, from, to and an entity id.
+        name = default if period is None else period.strip()
         if name not in allowed:
             raise invalid("period", f"period must be one of {', '.join(allowed)} (or from/to)", list(allowed))
         return named_period(name, anchor)

@@ -97,8 +97,9 @@ def under(
         Query(
             max_length=MAX_REF,
             description="Only the rows holding this application (its id in the mapping, or its Backstage ref, "
-            "system:default/x, as the application routes take it): with groupBy=app, its own row, so that a page "
-            "about one application need not read the estate's report.",
+            "system:default/x, as the application routes take it; a component mapped without an application is its "
+            "own): with groupBy=app, its own row, so that a page about one application need not read the estate's "
+            "report.",
         ),
     ] = None,
 ) -> queries.Under:

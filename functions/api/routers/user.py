@@ -274,10 +274,10 @@ def _open_incidents(mart: Mart, scope: Scope, open_now: dict[str, Any]) -> OpenI
     )
 
 
-def _list_end(status: str, p: periods.Period, as_of: datetime) -> datetime:
-    """The end of what a list of `status` shows: its period's, up to as-of (nothing after it has happened), for those
-    closed or recent alone; as-of for the others, which show what is open (or upcoming) at it."""
-    return min(p.end, as_of) if status in ("closed", "recent") else as_of
+def _list_end(status: str, p: periods.Period, as_of: datetime, within: tuple[str, ...]) -> datetime:
+    """The end of what a list of `status` shows: its period's, up to as-of (nothing after it has happened), for the
+    statuses `within` it; as-of for the others, which show what is open (or upcoming) at it."""
+    return min(p.end, as_of) if status in within else as_of
 
 
 def _timeseries(
@@ -338,7 +338,7 @@ def _incidents(
         status=status,
         period=_period_out(p),
         state=_servicenow_state(mart, scope, INCIDENTS.id),
-        read_until=mart.snap.unread_after(INCIDENTS.id, _list_end(status, p, anchor(mart))),
+        read_until=mart.snap.unread_after(INCIDENTS.id, _list_end(status, p, anchor(mart), ("closed", "all"))),
         items=rows[:limit],  # type: ignore[arg-type]
         page=Page(limit=limit, next_cursor=next_cursor(mart, listed, rows, limit, "opened_at", "sys_id")),
     )
@@ -374,7 +374,7 @@ def _changes(
         status=status,
         period=_period_out(p),
         state=_servicenow_state(mart, scope, CHANGES.id),
-        read_until=mart.snap.unread_after(CHANGES.id, _list_end(status, p, anchor(mart))),
+        read_until=mart.snap.unread_after(CHANGES.id, _list_end(status, p, anchor(mart), ("recent",))),
         items=rows[:limit],  # type: ignore[arg-type]
         page=Page(limit=limit, next_cursor=next_cursor(mart, listed, rows, limit, "change_start", "sys_id")),
     )
@@ -639,8 +639,8 @@ IncidentStatus = Annotated[
     Literal["open", "closed", "all"],
     Query(
         description="open: open at the build's as-of, whenever opened; closed: opened in the period and closed by "
-        "the as-of, canceled ones included (flagged isCanceled, counted in no KPI); all: the open ones and every one "
-        "opened in the period."
+        "the as-of, canceled ones included (flagged isCanceled, counted in no KPI); all: every one open at some time "
+        "in the period, up to the as-of: opened before its end and not restored before its start."
     ),
 ]
 ChangeStatus = Annotated[

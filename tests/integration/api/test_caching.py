@@ -82,8 +82,8 @@ def test_answers_read_now_admin_answers_and_errors_are_never_stored(client: Test
 
 
 def test_an_etag_revalidates_only_the_answer_it_came_with(client: TestClient) -> None:
-    """A caller's cache sends the ETag an answer gave. `If-None-Match: *` (any answer at all) is never sent by one:
-    it gets the route's own answer, here the 404."""
+    """`If-None-Match: *` matches any answer there is, not one a route refuses: an unknown application gets its
+    404, not a 304."""
     r = client.get("/monitoring/applications/ghost/summary", headers=READER | {"If-None-Match": "*"})
     assert r.status_code == 404 and r.headers["cache-control"] == "no-store"
 

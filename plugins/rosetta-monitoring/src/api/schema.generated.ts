@@ -3027,7 +3027,7 @@ export interface operations {
                     "application/json": components["schemas"]["ChangeList"];
                 };
             };
-            /** @description Not modified: If-None-Match names this answer's ETag (no body) */
+            /** @description Not modified: If-None-Match names this answer's ETag, or is * (no body) */
             304: {
                 headers: {
                     [name: string]: unknown;
@@ -3131,7 +3131,7 @@ export interface operations {
                     "application/json": components["schemas"]["DeploymentList"];
                 };
             };
-            /** @description Not modified: If-None-Match names this answer's ETag (no body) */
+            /** @description Not modified: If-None-Match names this answer's ETag, or is * (no body) */
             304: {
                 headers: {
                     [name: string]: unknown;
@@ -3203,7 +3203,7 @@ export interface operations {
     app_incidents_monitoring_applications__app_id__incidents_get: {
         parameters: {
             query?: {
-                /** @description open: open at the build's as-of, whenever opened; closed: opened in the period and closed by the as-of, canceled ones included (flagged isCanceled, counted in no KPI); all: the open ones and every one opened in the period. */
+                /** @description open: open at the build's as-of, whenever opened; closed: opened in the period and closed by the as-of, canceled ones included (flagged isCanceled, counted in no KPI); all: every one open at some time in the period, up to the as-of: opened before its end and not restored before its start. */
                 status?: "open" | "closed" | "all";
                 /** @description One of last_24h, last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
                 period?: ("last_24h" | "last_7d" | "last_30d" | "last_90d" | "month" | "quarter" | "previous_month" | "previous_quarter") | null;
@@ -3236,7 +3236,7 @@ export interface operations {
                     "application/json": components["schemas"]["IncidentList"];
                 };
             };
-            /** @description Not modified: If-None-Match names this answer's ETag (no body) */
+            /** @description Not modified: If-None-Match names this answer's ETag, or is * (no body) */
             304: {
                 headers: {
                     [name: string]: unknown;
@@ -3411,7 +3411,7 @@ export interface operations {
                     "application/json": components["schemas"]["Summary"];
                 };
             };
-            /** @description Not modified: If-None-Match names this answer's ETag (no body) */
+            /** @description Not modified: If-None-Match names this answer's ETag, or is * (no body) */
             304: {
                 headers: {
                     [name: string]: unknown;
@@ -3501,7 +3501,7 @@ export interface operations {
                     "application/json": components["schemas"]["Timeseries"];
                 };
             };
-            /** @description Not modified: If-None-Match names this answer's ETag (no body) */
+            /** @description Not modified: If-None-Match names this answer's ETag, or is * (no body) */
             304: {
                 headers: {
                     [name: string]: unknown;
@@ -3596,7 +3596,7 @@ export interface operations {
                     "application/json": components["schemas"]["ChangeList"];
                 };
             };
-            /** @description Not modified: If-None-Match names this answer's ETag (no body) */
+            /** @description Not modified: If-None-Match names this answer's ETag, or is * (no body) */
             304: {
                 headers: {
                     [name: string]: unknown;
@@ -3700,7 +3700,7 @@ export interface operations {
                     "application/json": components["schemas"]["DeploymentList"];
                 };
             };
-            /** @description Not modified: If-None-Match names this answer's ETag (no body) */
+            /** @description Not modified: If-None-Match names this answer's ETag, or is * (no body) */
             304: {
                 headers: {
                     [name: string]: unknown;
@@ -3772,7 +3772,7 @@ export interface operations {
     component_incidents_monitoring_components__component_id__incidents_get: {
         parameters: {
             query?: {
-                /** @description open: open at the build's as-of, whenever opened; closed: opened in the period and closed by the as-of, canceled ones included (flagged isCanceled, counted in no KPI); all: the open ones and every one opened in the period. */
+                /** @description open: open at the build's as-of, whenever opened; closed: opened in the period and closed by the as-of, canceled ones included (flagged isCanceled, counted in no KPI); all: every one open at some time in the period, up to the as-of: opened before its end and not restored before its start. */
                 status?: "open" | "closed" | "all";
                 /** @description One of last_24h, last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
                 period?: ("last_24h" | "last_7d" | "last_30d" | "last_90d" | "month" | "quarter" | "previous_month" | "previous_quarter") | null;
@@ -3805,7 +3805,7 @@ export interface operations {
                     "application/json": components["schemas"]["IncidentList"];
                 };
             };
-            /** @description Not modified: If-None-Match names this answer's ETag (no body) */
+            /** @description Not modified: If-None-Match names this answer's ETag, or is * (no body) */
             304: {
                 headers: {
                     [name: string]: unknown;
@@ -3980,7 +3980,7 @@ export interface operations {
                     "application/json": components["schemas"]["Summary"];
                 };
             };
-            /** @description Not modified: If-None-Match names this answer's ETag (no body) */
+            /** @description Not modified: If-None-Match names this answer's ETag, or is * (no body) */
             304: {
                 headers: {
                     [name: string]: unknown;
@@ -4070,7 +4070,7 @@ export interface operations {
                     "application/json": components["schemas"]["Timeseries"];
                 };
             };
-            /** @description Not modified: If-None-Match names this answer's ETag (no body) */
+            /** @description Not modified: If-None-Match names this answer's ETag, or is * (no body) */
             304: {
                 headers: {
                     [name: string]: unknown;
@@ -4171,7 +4171,7 @@ export interface operations {
                 group?: string | null;
                 /** @description Only the rows holding an application of this domain (its id in the mapping): with groupBy, each row whole, as without it. */
                 domain?: string | null;
-                /** @description Only the rows holding this application (its id in the mapping, or its Backstage ref, system:default/x, as the application routes take it): with groupBy=app, its own row, so that a page about one application need not read the estate's report. */
+                /** @description Only the rows holding this application (its id in the mapping, or its Backstage ref, system:default/x, as the application routes take it; a component mapped without an application is its own): with groupBy=app, its own row, so that a page about one application need not read the estate's report. */
                 app?: string | null;
             };
             header?: never;
@@ -4189,7 +4189,7 @@ export interface operations {
                     "application/json": components["schemas"]["ChangesReport"];
                 };
             };
-            /** @description Not modified: If-None-Match names this answer's ETag (no body) */
+            /** @description Not modified: If-None-Match names this answer's ETag, or is * (no body) */
             304: {
                 headers: {
                     [name: string]: unknown;
@@ -4283,7 +4283,7 @@ export interface operations {
                 group?: string | null;
                 /** @description Only the rows holding an application of this domain (its id in the mapping): with groupBy, each row whole, as without it. */
                 domain?: string | null;
-                /** @description Only the rows holding this application (its id in the mapping, or its Backstage ref, system:default/x, as the application routes take it): with groupBy=app, its own row, so that a page about one application need not read the estate's report. */
+                /** @description Only the rows holding this application (its id in the mapping, or its Backstage ref, system:default/x, as the application routes take it; a component mapped without an application is its own): with groupBy=app, its own row, so that a page about one application need not read the estate's report. */
                 app?: string | null;
             };
             header?: never;
@@ -4301,7 +4301,7 @@ export interface operations {
                     "application/json": components["schemas"]["DoraReport"];
                 };
             };
-            /** @description Not modified: If-None-Match names this answer's ETag (no body) */
+            /** @description Not modified: If-None-Match names this answer's ETag, or is * (no body) */
             304: {
                 headers: {
                     [name: string]: unknown;
@@ -4392,7 +4392,7 @@ export interface operations {
                 group?: string | null;
                 /** @description Only the rows holding an application of this domain (its id in the mapping): with groupBy, each row whole, as without it. */
                 domain?: string | null;
-                /** @description Only the rows holding this application (its id in the mapping, or its Backstage ref, system:default/x, as the application routes take it): with groupBy=app, its own row, so that a page about one application need not read the estate's report. */
+                /** @description Only the rows holding this application (its id in the mapping, or its Backstage ref, system:default/x, as the application routes take it; a component mapped without an application is its own): with groupBy=app, its own row, so that a page about one application need not read the estate's report. */
                 app?: string | null;
             };
             header?: never;
@@ -4410,7 +4410,7 @@ export interface operations {
                     "application/json": components["schemas"]["IncidentsReport"];
                 };
             };
-            /** @description Not modified: If-None-Match names this answer's ETag (no body) */
+            /** @description Not modified: If-None-Match names this answer's ETag, or is * (no body) */
             304: {
                 headers: {
                     [name: string]: unknown;
@@ -4501,7 +4501,7 @@ export interface operations {
                 group?: string | null;
                 /** @description Only the rows holding an application of this domain (its id in the mapping): with groupBy, each row whole, as without it. */
                 domain?: string | null;
-                /** @description Only the rows holding this application (its id in the mapping, or its Backstage ref, system:default/x, as the application routes take it): with groupBy=app, its own row, so that a page about one application need not read the estate's report. */
+                /** @description Only the rows holding this application (its id in the mapping, or its Backstage ref, system:default/x, as the application routes take it; a component mapped without an application is its own): with groupBy=app, its own row, so that a page about one application need not read the estate's report. */
                 app?: string | null;
             };
             header?: never;
@@ -4519,7 +4519,7 @@ export interface operations {
                     "application/json": components["schemas"]["SloReport"];
                 };
             };
-            /** @description Not modified: If-None-Match names this answer's ETag (no body) */
+            /** @description Not modified: If-None-Match names this answer's ETag, or is * (no body) */
             304: {
                 headers: {
                     [name: string]: unknown;
@@ -4615,7 +4615,7 @@ export interface operations {
                     "application/json": components["schemas"]["Overview"];
                 };
             };
-            /** @description Not modified: If-None-Match names this answer's ETag (no body) */
+            /** @description Not modified: If-None-Match names this answer's ETag, or is * (no body) */
             304: {
                 headers: {
                     [name: string]: unknown;
@@ -4698,7 +4698,7 @@ export interface operations {
                 group?: string | null;
                 /** @description Only the rows holding an application of this domain (its id in the mapping): with groupBy, each row whole, as without it. */
                 domain?: string | null;
-                /** @description Only the rows holding this application (its id in the mapping, or its Backstage ref, system:default/x, as the application routes take it): with groupBy=app, its own row, so that a page about one application need not read the estate's report. */
+                /** @description Only the rows holding this application (its id in the mapping, or its Backstage ref, system:default/x, as the application routes take it; a component mapped without an application is its own): with groupBy=app, its own row, so that a page about one application need not read the estate's report. */
                 app?: string | null;
             };
             header?: never;
@@ -4716,7 +4716,7 @@ export interface operations {
                     "application/json": components["schemas"]["RiskReport"];
                 };
             };
-            /** @description Not modified: If-None-Match names this answer's ETag (no body) */
+            /** @description Not modified: If-None-Match names this answer's ETag, or is * (no body) */
             304: {
                 headers: {
                     [name: string]: unknown;
