@@ -42,6 +42,15 @@ SELECTOR_PART = re.compile(
     r"^(type|entityId|tag|mzId|mzName|entityName(\.\w+)*|healthState|"
     r"(from|to)Relationships?\.\w+|databaseName|not)\(.*\)$"
 )
+# The criteria a selector may hold, as an error names them. Not not(...), which Dynatrace reads: the build finds an
+# entry's services by its entityId, tag and mzName criteria alone, so the services not(...) leaves out would be
+# given to the entry all the same.
+SELECTOR_FORMS = (
+    "type, entityId, tag, mzId, mzName, entityName, healthState, databaseName, fromRelationships, toRelationships"
+)
+# An entity id as Dynatrace writes it, e.g. SERVICE-1234ABCD5678EF90: ids are matched exactly, so a lower-case or
+# space-padded one would never match the id of the service's metrics.
+DYNATRACE_ID = re.compile(r"^[A-Z][A-Z0-9_]*-[0-9A-Z]+$")
 # Dynatrace refuses a longer entitySelector (400 Constraints violated). Ingestion sends a selector as the mapping
 # gives it, unless it only lists services by id: those it merges and splits into selectors of its own.
 MAX_SELECTOR_CHARS = 2000
@@ -219,7 +228,10 @@ class MappingEntry(BaseModel):
             return value
         parts = _split_selector(value)
         if parts is None or not all(SELECTOR_PART.match(p) for p in parts):
-            raise ValueError('not a Dynatrace entitySelector like type(SERVICE),entityId("SERVICE-...")')
+            raise ValueError(
+                'not a Dynatrace entitySelector like type(SERVICE),entityId("SERVICE-..."); '
+                f"the criteria read are {SELECTOR_FORMS}"
+            )
         joined = next((p for p in parts if not _one_call(p)), None)
         if joined is not None:
             # type(SERVICE) AND tag("x") reads as one criterion: the build would find none of its tags, and the
@@ -233,7 +245,13 @@ class MappingEntry(BaseModel):
             raise ValueError(
                 f"selects type {sorted(types - {'SERVICE'})[0]}: the mapping finds services, type(SERVICE)"
             )
-        other = next((i for i in selector_entity_ids(value) if not i.upper().startswith("SERVICE-")), None)
+        unlike = next((i for i in selector_entity_ids(value) if not DYNATRACE_ID.match(i)), None)
+        if unlike is not None:
+            raise ValueError(
+                f"entityId {unlike[:80]!r} is not an id as Dynatrace writes it, upper case and without spaces, "
+                "e.g. SERVICE-1234ABCD5678EF90: ids are matched exactly"
+            )
+        other = next((i for i in selector_entity_ids(value) if not i.startswith("SERVICE-")), None)
         if other is not None:
             # An application's or a host's id (Backstage's dynatrace-entity-id often names the web application):
             # service metrics are read per service, and this id would never carry any.
@@ -244,6 +262,12 @@ class MappingEntry(BaseModel):
         if not any(p.startswith(("type(", "entityId(")) for p in parts):
             # Dynatrace refuses a selector without either (400): every ingestion run would fail on it.
             raise ValueError('an entitySelector needs a type(...) or an entityId(...), e.g. type(SERVICE),tag("app:x")')
+        negation = next((p for p in parts if p.startswith("not(")), None)
+        if negation is not None:
+            raise ValueError(
+                f"{negation[:80]!r}: not(...) is not supported, as the build would give this entry the services it "
+                f"leaves out all the same; the criteria read are {SELECTOR_FORMS}"
+            )
         if len(value) > MAX_SELECTOR_CHARS and not ENTITY_IDS_ONLY.match(value):
             # Accepted, it would fail every Dynatrace ingestion run, far from the entry that caused it.
             raise ValueError(
@@ -520,23 +544,31 @@ def _validate_each(
     known = sorted(set(environments))
     for index, item in enumerate(raw, start=1):
         entity = item.get("entity_id") if isinstance(item, Mapping) else None
-        # The id as sent, cut short: each of the entry's problems quotes it.
+        # The id as sent, cut short: each of the entry's problems quotes it. A catalog's entry is named as written.
         label = f"entry {index}" + (f" ({str(entity)[:80]})" if entity else "")
+        if isinstance(item, CatalogEntry):
+            label = item.where
         try:
             entry = MappingEntry.model_validate(_in_production_unless_said(_normalise_keys(item), production))
             if known and entry.environment not in known:
-                problems.append(f"{label}: environment: {unknown_environment(entry.environment, known)}")
+                said = _written_as(item, "environment")
+                problems.append(f"{label}: {said}: {unknown_environment(entry.environment, known)}")
                 continue
             accepted.append(entry)
         except ValidationError as exc:
             for err in exc.errors():
-                where = ".".join(str(p) for p in err["loc"]) or "entry"
+                where = ".".join(str(p) for p in err["loc"])
                 # Our own checks' reasons as written, without the "Value error, " pydantic puts before them.
                 reason = "unknown key" if err["type"] == "extra_forbidden" else err["msg"].removeprefix("Value error, ")
-                problems.append(f"{label}: {where}: {reason}")
+                problems.append(f"{label}: {_written_as(item, where) if where else 'entry'}: {reason}")
         except (TypeError, ValueError) as exc:
             problems.append(f"{label}: {exc}")
     return accepted, problems
+
+
+def _written_as(item: Any, field: str) -> str:
+    """How the entry's author wrote `field`: a catalog's annotation or entity field, else the field's own name."""
+    return item.sources.get(field, field) if isinstance(item, CatalogEntry) else field
 
 
 def unknown_environment(said: str, known: list[str]) -> str:
@@ -844,6 +876,28 @@ def _catalog_ref(doc: Mapping[str, Any]) -> str:
     return f"{doc.get('kind')}:{namespace}/{meta.get('name')}".lower()
 
 
+class CatalogEntry(dict[str, Any]):
+    """A raw entry read from a Backstage entity, which remembers where it was written: a problem with it names the
+    document and the entity (`where`) and the annotation or entity field a mapping field was read from (`sources`),
+    as the catalog's author wrote them, not the mapping's field and the entry's index."""
+
+    def __init__(self, fields: Mapping[str, Any], where: str, sources: Mapping[str, str]) -> None:
+        super().__init__(fields)
+        self.where = where
+        self.sources = dict(sources)
+
+
+# Where a catalog gives the mapping fields other than the id, the name, the pivots and the SLO targets.
+CATALOG_FIELDS = {
+    "namespace": "metadata.namespace",
+    "team": "spec.owner",
+    "group": "spec.parent of spec.owner",
+    "domain": "spec.domain of spec.system",
+    "application_id": "spec.system",
+    "environment": "annotation rosetta.io/environment",
+}
+
+
 def catalog_entries(documents: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Raw entries from Backstage entities: System = application, Component = component.
 
@@ -860,7 +914,7 @@ def catalog_entries(documents: Iterable[Mapping[str, Any]]) -> list[dict[str, An
     }
     systems = {_self_ref(d): d for d in docs if d.get("kind") == "System"}
     raw: list[dict[str, Any]] = []
-    for d in docs:
+    for position, d in enumerate(docs, start=1):
         kind = d.get("kind")
         if kind not in ("System", "Component"):
             continue
@@ -871,23 +925,38 @@ def catalog_entries(documents: Iterable[Mapping[str, Any]]) -> list[dict[str, An
         system = (systems.get(system_ref) if system_ref else None) if kind == "Component" else d
         domain = _ref_name((system or {}).get("spec", {}).get("domain")) if system else None
         parent = parents.get(owner) if owner else None
-        raw.append(
-            {
-                "entity_id": _catalog_entity_id(d),
-                "kind": "application" if kind == "System" else "component",
-                "name": meta.get("title") or meta.get("name"),
-                "application_id": _application_id(system, system_ref) if kind == "Component" else None,
-                "team": owner[1] if owner else None,
-                "group": parent[1] if parent else None,
-                "domain": domain,
-                # Without the annotation: the estate's production, given when the entries are validated.
-                "environment": notes.get("rosetta.io/environment") or None,
-                "namespace": _namespace(d),
-                **_pivots_from_annotations(notes),
-                **{field: notes[note] for note, field in SLO_ANNOTATIONS.items() if note in notes},
-            }
-        )
+        fields = {
+            "entity_id": _catalog_entity_id(d),
+            "kind": "application" if kind == "System" else "component",
+            "name": meta.get("title") or meta.get("name"),
+            "application_id": _application_id(system, system_ref) if kind == "Component" else None,
+            "team": owner[1] if owner else None,
+            "group": parent[1] if parent else None,
+            "domain": domain,
+            # Without the annotation: the estate's production, given when the entries are validated.
+            "environment": notes.get("rosetta.io/environment") or None,
+            "namespace": _namespace(d),
+            **_pivots_from_annotations(notes),
+            **{field: notes[note] for note, field in SLO_ANNOTATIONS.items() if note in notes},
+        }
+        raw.append(CatalogEntry(fields, f"document {position} ({_catalog_ref(d)})", _catalog_sources(meta, notes)))
     return raw
+
+
+def _catalog_sources(meta: Mapping[str, Any], notes: Mapping[str, Any]) -> dict[str, str]:
+    """Each mapping field of an entity's entry, named as the catalog gives it."""
+    selector = "rosetta.io/dynatrace-entity-selector"
+    annotations = {
+        **{field: note for note, field in SLO_ANNOTATIONS.items()},
+        **{field: note for note, field in PIVOT_ANNOTATIONS.items()},
+        "dynatrace_entity_selector": selector if notes.get(selector) else "dynatrace.com/dynatrace-entity-id",
+    }
+    return {
+        **CATALOG_FIELDS,
+        "entity_id": "annotation rosetta.io/app-id" if notes.get("rosetta.io/app-id") else "metadata.name",
+        "name": "metadata.title" if meta.get("title") else "metadata.name",
+        **{field: f"annotation {note}" for field, note in annotations.items()},
+    }
 
 
 def _catalog_entity_id(doc: Mapping[str, Any]) -> Any:
@@ -903,25 +972,31 @@ def _application_id(system: Mapping[str, Any] | None, system_ref: tuple[str, str
     return _catalog_entity_id(system) if system else (system_ref[1] if system_ref else None)
 
 
+# The annotation each pivot is read from; the entity selector is read from either of two (_pivots_from_annotations).
+PIVOT_ANNOTATIONS = {
+    "rosetta.io/dynatrace-tag": "dynatrace_tag",
+    "rosetta.io/servicenow-ci-id": "servicenow_ci_id",
+    "rosetta.io/cmdb-ci-name": "cmdb_ci_name",
+    "argocd/app-name": "argocd_app_name",
+    "argocd/app-namespace": "argocd_app_namespace",
+    "gitlab.com/project-id": "gitlab_project_id",
+    # Backstage's GitLab plugins read either; the id is kept when both are given (see MappingEntry).
+    "gitlab.com/project-slug": "gitlab_project_slug",
+    "rosetta.io/elisa-index": "elisa_index",
+    "rosetta.io/kibana-query-template": "kibana_query_template",
+}
+
+
 def _pivots_from_annotations(notes: Mapping[str, Any]) -> dict[str, Any]:
     selector = notes.get("rosetta.io/dynatrace-entity-selector")
     ids = [i.strip() for i in str(notes.get("dynatrace.com/dynatrace-entity-id", "")).split(",") if i.strip()]
     if not selector and ids:
         selector = "entityId(" + ",".join(f'"{i}"' for i in ids) + ")"
-    return {
-        "dynatrace_entity_selector": selector,
-        "dynatrace_tag": notes.get("rosetta.io/dynatrace-tag"),
-        "servicenow_ci_id": notes.get("rosetta.io/servicenow-ci-id"),
-        "cmdb_ci_name": notes.get("rosetta.io/cmdb-ci-name"),
-        "argocd_app_name": notes.get("argocd/app-name"),
-        # Backstage's ArgoCD plugins also read it beside argocd/app-selector, which names no application here.
-        "argocd_app_namespace": notes.get("argocd/app-namespace") if notes.get("argocd/app-name") else None,
-        "gitlab_project_id": notes.get("gitlab.com/project-id"),
-        # Backstage's GitLab plugins read either; the id is kept when both are given (see MappingEntry).
-        "gitlab_project_slug": notes.get("gitlab.com/project-slug"),
-        "elisa_index": notes.get("rosetta.io/elisa-index"),
-        "kibana_query_template": notes.get("rosetta.io/kibana-query-template"),
-    }
+    pivots = {field: notes.get(note) for note, field in PIVOT_ANNOTATIONS.items()}
+    # Backstage's ArgoCD plugins also read it beside argocd/app-selector, which names no application here.
+    if not notes.get("argocd/app-name"):
+        pivots["argocd_app_namespace"] = None
+    return {"dynatrace_entity_selector": selector, **pivots}
 
 
 def _namespace(doc: Mapping[str, Any]) -> str:
@@ -1102,11 +1177,11 @@ class MappingStore:
         if not actor or not actor.strip():
             raise MappingValidationError(["a change needs the name of who makes it"])
         removed = set(remove)
-        incoming, entry_problems = _change_entries(changes, removed, self.production, self.environments)
+        incoming, entry_problems, catalog = _change_entries(changes, removed, self.production, self.environments)
         written = None if replace else {e.key for e in incoming} | removed
         for _ in range(8):
             current = self.current()
-            accepted = _merged(current, incoming, entry_problems, replace=replace, removed=removed)
+            accepted = _merged(current, incoming, entry_problems, replace=replace, removed=removed, catalog=catalog)
             if current is not None and same_entries(accepted, current.entries):
                 # No change, no version: a catalog imported again as it stands would otherwise make a new version,
                 # and every new version makes the next build a full rebuild. A change sent again (its answer lost)
@@ -1161,9 +1236,9 @@ class MappingStore:
         Raises MappingValidationError with every reason `apply` would refuse the change for.
         """
         removed = set(remove)
-        incoming, entry_problems = _change_entries(changes, removed, self.production, self.environments)
+        incoming, entry_problems, catalog = _change_entries(changes, removed, self.production, self.environments)
         current = self.current()
-        return current, _merged(current, incoming, entry_problems, replace=replace, removed=removed)
+        return current, _merged(current, incoming, entry_problems, replace=replace, removed=removed, catalog=catalog)
 
     @staticmethod
     def _table(
@@ -1201,16 +1276,17 @@ def _change_entries(
     removed: set[tuple[str, str]],
     production: str,
     environments: Iterable[str],
-) -> tuple[list[MappingEntry], list[str]]:
-    """A change's well-formed entries, and the problems of the change alone."""
+) -> tuple[list[MappingEntry], list[str], bool]:
+    """A change's well-formed entries, the problems of the change alone, and whether it is a Backstage catalog's."""
     # Not dict(c): a malformed item (from a file) is reported by the validation, not raised here.
     given = [c.model_dump() if isinstance(c, MappingEntry) else c for c in changes]
+    catalog = any(isinstance(c, CatalogEntry) for c in given)
     incoming, problems = _validate_each(given, production, environments)
     keys = [e.key for e in incoming]
     problems += [f"{k[0]} [{k[1]}]: given twice in one change" for k in sorted(set(keys)) if keys.count(k) > 1]
     # Upserted and removed at once, which was meant cannot be told: refused, as a key given twice is.
     problems += [f"{k[0]} [{k[1]}]: both upserted and removed in one change" for k in sorted(set(keys) & removed)]
-    return incoming, problems
+    return incoming, problems, catalog
 
 
 def same_entries(entries: Iterable[MappingEntry], others: Iterable[MappingEntry]) -> bool:
@@ -1227,21 +1303,55 @@ def _merged(
     *,
     replace: bool,
     removed: set[tuple[str, str]],
+    catalog: bool = False,
 ) -> list[MappingEntry]:
     """The mapping a change makes of the current one, validated as a whole; MappingValidationError with every
-    reason otherwise."""
+    reason otherwise. A Backstage catalog's change may not take an id mapped in another namespace."""
     existing = {e.key: e for e in current.entries} if current else {}
     base = {} if replace else existing
     missing = [k for k in sorted(removed) if k not in existing]
     problems = entry_problems + [f"{k[0]} [{k[1]}]: not in the current mapping" for k in missing]
+    # An entry refused here is left out of the set: its clash is named once.
+    moved = _namespace_clashes(current, [v for k, v in base.items() if k not in removed], incoming) if catalog else {}
+    problems += list(moved.values())
     # Well-formed entries are checked against the rest too: the admin hears of every problem at once.
     # The entries kept first, then the change's: a clash is reported on the entry the change gives.
-    changed = {e.key: e for e in incoming}
+    changed = {e.key: e for e in incoming if e.key not in moved}
     merged = {k: v for k, v in base.items() if k not in removed and k not in changed} | changed
     accepted, problems = _validate_set(list(merged.values()), problems)
     if problems:
         raise MappingValidationError(problems)
     return accepted
+
+
+def _namespace_clashes(
+    current: MappingVersion | None, kept: list[MappingEntry], incoming: list[MappingEntry]
+) -> dict[tuple[str, str], str]:
+    """Why each of a catalog's entries whose id a kept entry has in another Backstage namespace is refused, by key.
+    Ids leave the namespace out, so another catalog's component:team-b/checkout would take the place of
+    component:team-a/checkout unseen. An entry of a mapping file or of the admin API that sets another namespace
+    moves the entity, as the API's 404 for a ref of another namespace advises. A version stored before the
+    namespace was kept reads every entry's as default: it is not compared."""
+    if current is None or "namespace" not in current.table.column_names:
+        return {}
+    namespaces = {e.entity_id: e for e in kept}
+    moves = {}
+    for e in incoming:
+        old = namespaces.get(e.entity_id)
+        if old is None or old.namespace == e.namespace:
+            continue
+        moves[e.key] = (
+            f"{e.entity_id} [{e.environment}]: {_backstage_ref(e)} and {_backstage_ref(old)}, already mapped, "
+            f"would take one id, {e.entity_id}: an id names one entity, whatever its namespace. Give one of them "
+            f"another id with rosetta.io/app-id; if {e.entity_id} moved to {e.namespace}, remove its entries first, "
+            "or set their namespace in a mapping file"
+        )
+    return moves
+
+
+def _backstage_ref(e: MappingEntry) -> str:
+    """The entry's entity as a Backstage ref: system:team-a/shop, component:team-a/checkout."""
+    return f"{'system' if e.kind == 'application' else 'component'}:{e.namespace}/{e.entity_id}"
 
 
 def _change_of(table: pa.Table) -> tuple[str, datetime, str | None]:

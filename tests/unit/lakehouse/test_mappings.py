@@ -150,14 +150,14 @@ def test_an_entity_selector_without_a_type_or_an_entity_id_is_refused() -> None:
 def test_an_entity_selector_whose_criteria_are_not_joined_by_commas_is_refused() -> None:
     """type(SERVICE) AND tag("app:pay") was accepted as one criterion: the build read no tag from it, and the
     services ingestion fetched for it belonged to no entity. Criteria are joined by commas, as
-    type(SERVICE),tag("app:pay") and not(tag("a"),tag("b")) are; a comma inside quotes joins nothing."""
+    type(SERVICE),tag("app:pay") and tag("a","b") are; a comma inside quotes joins nothing."""
     entries, problems = validate_entries(
         [
             app(),
             comp("api", dynatrace_entity_selector='type(SERVICE) AND tag("app:pay")'),
             comp("web", dynatrace_entity_selector='type(SERVICE),tag("a") tag("b")'),
             comp("worker", dynatrace_entity_selector='type(SERVICE),tag("app:pay")'),
-            comp("batch", dynatrace_entity_selector='type(SERVICE),not(tag("a"),tag("b")),tag("x,y")'),
+            comp("batch", dynatrace_entity_selector='type(SERVICE),tag("a","b"),tag("x,y")'),
         ]
     )
     assert [e.entity_id for e in entries] == ["payments", "worker", "batch"]
@@ -523,7 +523,9 @@ def test_catalog_with_bad_annotation_reports_the_entity() -> None:
     docs = list(yaml.safe_load_all(CATALOG.replace("checkout-api-prod", "Checkout_API")))
     entries, problems = from_catalog(docs)
     assert [e.entity_id for e in entries] == ["checkout"]
-    assert len(problems) == 1 and problems[0].startswith("entry 2 (checkout-api): argocd_app_name:")
+    assert len(problems) == 1 and problems[0].startswith(
+        "document 5 (component:default/checkout-api): annotation argocd/app-name:"
+    )
 
 
 def test_a_selectors_criteria_are_read_at_its_top_level_only() -> None:
