@@ -61,13 +61,6 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def _key(record: Any) -> int | None:
-    """A listed record's id, its key (a deployment's, a pipeline's, a merge request's); None for an entry without an
-    integer id, no record the parsers keep (they set it aside)."""
-    key = record.get("id") if isinstance(record, dict) else None
-    return None if isinstance(key, bool) or not isinstance(key, int) else key
-
-
 def _read_again(records: list[Any], seen: dict[int, Any]) -> bool:
     """Whether a record of this page was already read in this read of the listing with another update time: it was
     updated meanwhile and moved. `seen` keeps each id's update time as read. A record read twice as it was (records
@@ -75,7 +68,7 @@ def _read_again(records: list[Any], seen: dict[int, Any]) -> bool:
     another's place, which the count of the records read shows (see GitLabClient._updated_listing)."""
     again = False
     for record in records:
-        if (key := _key(record)) is None:
+        if (key := parse.record_id(record)) is None:
             continue
         updated = record.get("updated_at")
         again = again or (key in seen and seen[key] != updated)
@@ -132,7 +125,7 @@ class GitLabClient(SourceClient):
             came_back = False
             for response in self._listing(path, params):
                 yield response
-                unkeyed += sum(_key(record) is None for record in response.body)
+                unkeyed += sum(parse.record_id(record) is None for record in response.body)
                 came_back = _read_again(response.body, seen) or came_back
                 total = (response.headers.get("x-total") or "").strip()
                 if total.isascii() and total.isdigit():

@@ -87,6 +87,13 @@ PROJECT_FIELDS: Fields = dict.fromkeys(("id", "path_with_namespace", "created_at
 RECORD_ERRORS = (KeyError, TypeError, ValueError, AttributeError, OverflowError)
 
 
+def record_id(record: Any) -> int | None:
+    """A listed record's id, its key (a deployment's, a pipeline's, a merge request's), read from the record or from
+    what a reject keeps of it; None for an entry without an integer id, which nothing tells from another alike."""
+    key = record.get("id") if isinstance(record, Mapping) else None
+    return None if isinstance(key, bool) or not isinstance(key, int) else key
+
+
 def record_reason(exc: BaseException) -> str:
     """Why a record was rejected, from the error reading it raised."""
     return f"missing field {exc}" if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"

@@ -123,10 +123,15 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
             """The deployments, and the merge requests of each when asked: those need the deployments read even when
             the deployments themselves are not asked for."""
 
+            unread_ids: set[int] = set()  # the deployments set aside, by id: each once, however often it is met
+
             def unread(index: int, deployment: Any, why: str) -> None:
                 # A deployment the parser rejects is one of the deployments' rejects when they are asked for; when
                 # only their merge requests are, it is theirs, or it would vanish unsaid.
-                if parse.DEPLOYMENTS not in datasets:
+                deployment_id = parse.record_id(deployment)
+                if parse.DEPLOYMENTS not in datasets and deployment_id not in unread_ids:
+                    if deployment_id is not None:
+                        unread_ids.add(deployment_id)
                     gitlab.counters.set_aside.append(
                         SetAside(
                             f"GitLab project {project_id} deployments, record {index}",
@@ -303,6 +308,7 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
                     parse.PROJECT_PATHS: parse.parse_project_paths_page,
                 },
                 gitlab,
+                record_of=parse.record_id,
             )
         )
     if EVENTS in datasets:

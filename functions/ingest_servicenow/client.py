@@ -6,7 +6,11 @@ are merged on (sys_id, sys_updated_on). Skips are caught by re-scanning: when a 
 version (it moved to the end, so everything after its old place slid back by one) the table is read again
 from the old version's time; when the total count drops (a record left the window), or when the source counts
 more records in the window than were read or hidden, it is read again whole, with large pages. A record the parser
-sets aside (no object, no sys_id, no readable sys_updated_on) was read all the same: it counts as read.
+sets aside (no object, no sys_id, no readable sys_updated_on) was read all the same: it counts as read, once. A record
+inserted before the read position shifts the others forward, and the one at the page boundary comes again at the
+start of the next page: one with a sys_id counts once however often a pass meets it. One without cannot be told from
+another alike, so a pass meeting the same such text on two pages is taken only once a pass over the same window agrees
+with it, as for hidden records (below).
 
 X-Total-Count also counts the records ACLs hide from the integration user: they are dropped after the count and
 the limit, so a page bringing fewer records than were counted for it tells how many were hidden there. A hidden
@@ -20,7 +24,9 @@ read neither shift nor trigger re-reads.
 
 from __future__ import annotations
 
+import json
 import re
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
@@ -98,12 +104,13 @@ class ServiceNowClient(SourceClient):
         start, size = since, page_size
         self.last_count = None
         latest: dict[str, str] = {}
-        previous: tuple[datetime, int, frozenset[tuple[str, str]]] | None = None
+        previous: tuple[datetime, int, frozenset[tuple[str, str]], frozenset[tuple[str, int]]] | None = None
         for scan in range(MAX_PASSES):
             rescan_from: datetime | None = None
             seen: dict[str, str] = {}
             total: int | None = None
-            hidden = pages = unreadable = 0
+            hidden = pages = 0
+            unreadable = _Unreadable()
             for response in self._pass(table, fields, start, until, size):
                 yield response
                 pages += 1
@@ -113,12 +120,12 @@ class ServiceNowClient(SourceClient):
                         rescan_from = start
                     total = int(count)
                     hidden += _hidden_rows(response, total)
+                set_aside: list[Any] = []
                 for record in (response.body or {}).get("result") or []:
                     if isinstance(record, dict):
                         self._refuse_another_zone(table, record.get("sys_updated_on"))
                     if not _readable(record):
-                        # The parser sets it aside; counted, it is no record the paging lost.
-                        unreadable += 1
+                        set_aside.append(record)
                         continue
                     sys_id, stamp = _stamp(record.get("sys_id")), _stamp(record.get("sys_updated_on"))
                     before = seen.get(sys_id)
@@ -128,17 +135,20 @@ class ServiceNowClient(SourceClient):
                             rescan_from = max(moved, start)
                     seen[sys_id] = stamp
                     latest[sys_id] = max(stamp, latest.get(sys_id, ""))
+                # The parser sets them aside; counted, they are no records the paging lost.
+                unreadable.add_page(set_aside)
             if scan == 0 and not seen:
                 self._check_zone_on_latest(table)
             # A hidden record that moves during the pass is never seen twice: counted hidden twice, it stands in for
             # the visible record its move shifted over a page boundary, and the count check passes. So a pass that
             # hid records over several pages is trusted only when it agrees with the pass before it over the same
             # window (same records, as many hidden); otherwise that whole window is read again, since a hidden
-            # move does not tell where it skipped. A single page cannot shift under itself.
-            this = (start, hidden, frozenset(seen.items()))
-            if hidden and pages > 1 and this != previous:
+            # move does not tell where it skipped. A single page cannot shift under itself. So is a pass that met a
+            # record without a sys_id on two pages: it may be one record shifted, counted twice.
+            this = (start, hidden, frozenset(seen.items()), frozenset(unreadable.unnamed.items()))
+            if ((hidden and pages > 1) or unreadable.on_two_pages) and this != previous:
                 rescan_from = start
-            if rescan_from is None and self._complete(table, start, until, latest, hidden, unreadable):
+            if rescan_from is None and self._complete(table, start, until, latest, hidden, unreadable.count(seen)):
                 return
             previous = this
             self.counters.reads_again += 1
@@ -157,12 +167,13 @@ class ServiceNowClient(SourceClient):
         """Pages of every record of the table, in sys_id order, each from the last sys_id read, until a page brings
         nothing. A short page is no end: ACLs drop records after the limit. A page they emptied whole gives no sys_id
         to go on from: the next one is asked past it, at an offset, while the source counts records beyond. So is a page
-        whose records all lack a sys_id (the parser sets them aside)."""
+        whose records all lack a sys_id, or are no objects (the parser sets them aside)."""
         after, offset = "", 0
         while True:
             response = self.send(PageRequest(f"{TABLE_API}/{table}", _after_sys_id(after, fields, offset, page_size)))
-            records = [r for r in (response.body or {}).get("result") or [] if isinstance(r, dict)]
-            if records:
+            listed = (response.body or {}).get("result") or []
+            records = [r for r in listed if isinstance(r, dict)]
+            if listed:
                 self.counters.pages += 1
                 yield response
                 last = self._last_sys_id(table, after, records)
@@ -237,6 +248,35 @@ class ServiceNowClient(SourceClient):
             "sysparm_offset": 0,
         }
         return self.pages(PageRequest(f"{TABLE_API}/{table}", params), OffsetLinkPaginator(self.source))
+
+
+class _Unreadable:
+    """The records of one pass the parser sets aside. One with a sys_id is one record however often the pass met it;
+    one without (no object, no sys_id) is told from others only by its text, and counts each time it is met."""
+
+    def __init__(self) -> None:
+        self.named: set[str] = set()
+        self.unnamed: Counter[str] = Counter()
+        self.pages_of: Counter[str] = Counter()  # how many pages met each unnamed text
+
+    def add_page(self, records: list[Any]) -> None:
+        met: Counter[str] = Counter()
+        for record in records:
+            sys_id = _stamp(record.get("sys_id")) if isinstance(record, dict) else ""
+            if sys_id:
+                self.named.add(sys_id)
+            else:
+                met[json.dumps(record, sort_keys=True, default=str)] += 1
+        self.unnamed.update(met)
+        self.pages_of.update(met.keys())
+
+    @property
+    def on_two_pages(self) -> bool:
+        return any(pages > 1 for pages in self.pages_of.values())
+
+    def count(self, readable: dict[str, str]) -> int:
+        """Records set aside, but for those the pass also read whole (updated while paged): they count there."""
+        return len(self.named - readable.keys()) + self.unnamed.total()
 
 
 def _after_sys_id(after: str, fields: list[str], offset: int, page_size: int) -> dict[str, Any]:

@@ -5,6 +5,7 @@ Pure functions. Records are read field by field into columns; dates are parsed c
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -170,6 +171,15 @@ def value_of(cell: Any) -> Any:
         # display_value=true drops the sys_id; the link still ends with it.
         return link.rstrip("/").rsplit("/", 1)[-1] if isinstance(link, str) and link else ""
     return cell
+
+
+def record_version(record: Any) -> tuple[str, str] | None:
+    """The version a reject keeps of a record: its sys_id and its update time as sent (rows are kept per version);
+    None without a sys_id, which nothing tells from another record alike."""
+    sys_id = value_of(record.get("sys_id")) if isinstance(record, dict) else None
+    if not isinstance(sys_id, str) or not sys_id:
+        return None
+    return sys_id, json.dumps(value_of(record.get("sys_updated_on")), sort_keys=True, default=str)
 
 
 def display_of(cell: Any) -> str | None:

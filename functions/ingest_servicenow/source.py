@@ -57,6 +57,7 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
                 {dataset: parse.PARSERS[dataset]},
                 client,
                 after_success=(lambda lake, run_id: _remember_snapshot(lake, now, run_id)) if full_read else None,
+                record_of=parse.record_version,
             )
         )
     return plan

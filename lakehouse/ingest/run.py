@@ -6,7 +6,7 @@ import copy
 import json
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -73,6 +73,10 @@ class Stream:
     # The source as it is now, whatever the window (ArgoCD's listing): a backfill reads it with its first day only,
     # where once a day would land the same snapshot and reject the same records once a day.
     snapshot: bool = False
+    # The record a reject is of, where the source names its records (GitLab's ids, ServiceNow's sys_id and version),
+    # else None: a record met again (moved while paged, repeated in place of another, read again) is one reject, as it
+    # is one row.
+    record_of: Callable[[Any], Hashable | None] | None = None
 
 
 @dataclass
@@ -226,7 +230,7 @@ def _run_stream(
     rejects: dict[str, list[tuple[str, Reject]]] = {d: [] for d in datasets}
     combined: dict[str, int] = {}
     client = stream.client
-    met = _MetRejects(client)
+    met = _MetRejects(client, stream.record_of)
     set_aside_seen = len(client.counters.set_aside) if client else 0
     last = client.counters.snapshot() if client else (0, 0, 0)
     try:
@@ -314,13 +318,16 @@ class _MetRejects:
     by the client's count of listings read again (Counters.reads_again), not by where a record sat: a record moving
     while paged shifts the ones after it, and a re-scan starts elsewhere with larger pages. The page's context is
     part of the key: the same text met in two places (a bucket without a service in two index patterns) is met once
-    in each."""
+    in each. A record its source names (Stream.record_of) is one reject however often the reads met it, one read
+    included: a record that moved while paged, or came again in place of another, is met twice by one read."""
 
-    def __init__(self, client: SourceClient | None) -> None:
+    def __init__(self, client: SourceClient | None, record_of: Callable[[Any], Hashable | None] | None = None) -> None:
         self.client = client
+        self.record_of = record_of
         self.reads = self._reads()
         self.kept: Counter[tuple[str, str, str, str]] = Counter()
         self.this_read: Counter[tuple[str, str, str, str]] = Counter()
+        self.records: set[tuple[str, str, Hashable]] = set()
 
     def _reads(self) -> int:
         return self.client.counters.reads_again if self.client else 0
@@ -332,6 +339,12 @@ class _MetRejects:
         place = json.dumps(page.context, sort_keys=True, default=str) if rejects else ""
         found = []
         for r in rejects:
+            record = self.record_of(r.raw) if self.record_of else None
+            if record is not None:
+                if (r.dataset, place, record) not in self.records:
+                    self.records.add((r.dataset, place, record))
+                    found.append(r)
+                continue
             key = (r.dataset, r.reason, _raw_text(r.raw), place)
             self.this_read[key] += 1
             if self.this_read[key] > self.kept[key]:
