@@ -20,7 +20,7 @@ from lakehouse.ingest.records import ParseResult
 from lakehouse.ingest.run import Page, ReadAgain, SourcePlan, Stream
 from lakehouse.ingest.window import HOUR, Window
 from lakehouse.runlog import Watermarks
-from lakehouse.schemas import get_dataset
+from lakehouse.schemas import READ_AT, get_dataset
 from lakehouse.storage import Lake
 
 SOURCE = "elasticsearch"
@@ -60,6 +60,9 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
     older_until = _older_until(lake)
     # The span each pattern was answered whole for, and the patterns a page of was refused (a partial answer).
     answered: dict[str, Span] = {}
+    # When each pattern answered whole was asked: a stored row read after it is a later read's (a run at the same
+    # time), which this run's rows must not replace.
+    asked: dict[str, datetime] = {}
     incomplete: set[str] = set()
 
     def pages() -> Iterator[Page]:
@@ -88,6 +91,7 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
                 )
             else:
                 answered[pattern] = (window.since, min(window.until, asked_at))
+                asked[pattern] = asked_at
 
     def parse_page(body: Any, context: Mapping[str, Any]) -> ParseResult:
         result = parse.parse_log_counts_page(body, context)
@@ -109,27 +113,31 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
         client,
         combine={parse.DATASET: parse.combine_counts},
         combine_scope="index_pattern",
-        read_again={parse.DATASET: lambda: hours_read_again(read_whole())},
+        read_again={parse.DATASET: lambda: hours_read_again(read_whole(), asked)},
         after_success=remember_hours_read,
     )
     return SourcePlan(SOURCE, FUNCTION, [stream], clients=[client])
 
 
-def hours_read_again(read: Mapping[str, Span]) -> ReadAgain:
+def hours_read_again(read: Mapping[str, Span], asked: Mapping[str, datetime]) -> ReadAgain:
     """The stored log counts a run read again: each pattern's rows in the whole hours of the span it was answered
     whole for, the hours it counts as read (index_hours). Elasticsearch gives no bucket for a level without a line,
-    so a level whose lines were deleted or re-levelled since is no row of the new read: its stored row must go."""
+    so a level whose lines were deleted or re-levelled since is no row of the new read: its stored row must go.
+    Only rows read before the run asked (`asked`, per pattern) are: a row read after it is a later read's, written by
+    a run at the same time, and stays, the later read of a key winning as in any merge."""
     hours = {pattern: span for pattern, whole in read.items() if (span := whole_hours(*whole)) is not None}
     days = {day.first_day for since, until in hours.values() for day in Window(since, until).days()}
 
     def covers(rows: pa.Table) -> pa.Array:
-        hour, pattern = rows.column("hour"), rows.column("index_pattern")
+        hour, pattern, read_at = rows.column("hour"), rows.column("index_pattern"), rows.column(READ_AT)
         read_again = pa.repeat(pa.scalar(False), rows.num_rows)
         for name, (since, until) in hours.items():
             in_span = pc.and_(
                 pc.greater_equal(hour, pa.scalar(since, hour.type)), pc.less(hour, pa.scalar(until, hour.type))
             )
-            read_again = pc.or_(read_again, pc.and_(pc.equal(pattern, name), in_span))
+            # A row without a read time (none is written without one) counts as read before.
+            earlier = pc.fill_null(pc.less(read_at, pa.scalar(asked[name], read_at.type)), True)
+            read_again = pc.or_(read_again, pc.and_(pc.and_(pc.equal(pattern, name), in_span), earlier))
         return read_again
 
     return ReadAgain(tuple(sorted(days)), covers)
