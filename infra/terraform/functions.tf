@@ -24,7 +24,9 @@ locals {
       timeout              = 900
       ephemeral_storage_mb = 4096
       opens_duckdb         = true
-      duckdb_threads       = 2
+      # Its handler checks the bucket before the build (HeadBucket): the one function that may list it unprefixed.
+      heads_bucket   = true
+      duckdb_threads = 2
       # 4 GB buys two vCPUs; DuckDB gets 1.4 GB, which keeps the build's peak under 2 GB with a margin
       # (bench/RESULTS.md, where bench/bench_build.py measures the build with this limit).
       duckdb_memory_mb = 1400
@@ -51,6 +53,7 @@ locals {
     reserved_concurrent_executions = 1
     # The ingestions never open DuckDB (they write Parquet with pyarrow): its settings would be read for nothing.
     opens_duckdb     = false
+    heads_bucket     = false
     duckdb_threads   = 1
     duckdb_memory_mb = null
     max_lag_hours    = 3

@@ -67,6 +67,7 @@ module "functions" {
   read_prefixes    = local.lake_access[each.key].read
   write_prefixes   = local.lake_access[each.key].write
   delete_prefixes  = local.lake_access[each.key].delete
+  heads_bucket     = each.value.heads_bucket
   lake_kms_key_arn = module.keys["lake"].key_arn
 
   secret_arns          = [for name in local.secrets_by_function[each.key] : module.secrets.secret_arns[name]]

@@ -9,8 +9,11 @@ locals {
   readable_objects  = [for p in local.readable_prefixes : "${var.bucket_arn}/${var.lake_root}${p}*"]
   writable_objects  = [for p in var.write_prefixes : "${var.bucket_arn}/${var.lake_root}${p}*"]
   deletable_objects = [for p in var.delete_prefixes : "${var.bucket_arn}/${var.lake_root}${p}*"]
+  # Every prefix it reads, not only those it lists: S3 answers a read of a key not there yet (a first run's watermark)
+  # 404 only to a role that may list that key, and 403 otherwise, which the code takes for a refusal.
   listable_prefixes = [for p in local.readable_prefixes : "${var.lake_root}${p}*"]
   optional_statements = {
+    head    = var.heads_bucket
     secrets = length(var.secret_arns) > 0
     invoke  = length(var.invoke_function_arns) > 0
     write   = length(var.write_prefixes) > 0
@@ -60,16 +63,21 @@ data "aws_iam_policy_document" "this" {
     }
   }
 
-  # HeadBucket (the start-up reachability check) is authorised as ListBucket without a prefix.
-  statement {
-    sid       = "HeadLakeBucket"
-    actions   = ["s3:ListBucket"]
-    resources = [var.bucket_arn]
+  # HeadBucket (the start-up reachability check) is authorised as ListBucket without a prefix, which IAM cannot tell
+  # from a listing of the whole bucket: only a function that checks the bucket gets it.
+  dynamic "statement" {
+    for_each = local.optional_statements.head ? [var.bucket_arn] : []
 
-    condition {
-      test     = "Null"
-      variable = "s3:prefix"
-      values   = ["true"]
+    content {
+      sid       = "HeadLakeBucket"
+      actions   = ["s3:ListBucket"]
+      resources = [statement.value]
+
+      condition {
+        test     = "Null"
+        variable = "s3:prefix"
+        values   = ["true"]
+      }
     }
   }
 

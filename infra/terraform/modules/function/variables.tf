@@ -111,6 +111,12 @@ variable "delete_prefixes" {
   default     = []
 }
 
+variable "heads_bucket" {
+  description = "The function checks the lake bucket at start (HeadBucket). S3 authorises that as a ListBucket without a prefix, which also lists every key of the bucket: only such a function is granted it."
+  type        = bool
+  default     = false
+}
+
 variable "lake_kms_key_arn" {
   description = "KMS key of the lake bucket."
   type        = string
