@@ -2,8 +2,8 @@
 
 The builds' puts and deletes interleaved could leave a day both in a month object and in a day object. A build
 stopped where it cannot let go (a Lambda timeout, a killed process) holds the lease until it runs out: by default
-longer than the build Lambda's 15-minute limit; the Lambda handler passes the time its invocation has left, so the
-lease of a timed-out build is over when Lambda retries it.
+longer than the build Lambda's 15-minute limit. A build under a deadline (Lambda's timeout, noted by its handler) holds
+it no later than that instant, when its run record reads failed: the next build then finds the lake free.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from lakehouse.aggregates.build_types import BuildError
+from lakehouse.deadline import run_deadline
 from lakehouse.errors import RosettaError
 from lakehouse.objectstore import ABSENT, PreconditionFailed
 from lakehouse.storage import Lake
@@ -42,7 +43,7 @@ def take(lake: Lake, trigger: str, lease_for: timedelta) -> Lease:
         "holder": holder,
         "trigger": trigger,
         "started_at": started.isoformat(),
-        "expires_at": (started + lease_for).isoformat(),
+        "expires_at": _expiry(started, lease_for).isoformat(),
     }
     try:
         lake.put_json(LEASE_KEY, record, if_match=found[1] if found is not None else ABSENT)
@@ -53,6 +54,14 @@ def take(lake: Lake, trigger: str, lease_for: timedelta) -> Lease:
     if mine is None or mine[0].get("holder") != holder:  # a store without conditional writes: the last put won
         raise _held(mine[0] if mine is not None else record)
     return holder, mine[1]
+
+
+def _expiry(started: datetime, lease_for: timedelta) -> datetime:
+    """When the lease runs out: `lease_for` after its start, and no later than the process's deadline, past which its
+    run record reads failed. `lease_for` was measured before the start-up (the bucket check), which would otherwise
+    keep the lake held that much longer than the build can run."""
+    deadline = run_deadline()
+    return min(started + lease_for, deadline) if deadline is not None else started + lease_for
 
 
 def check(lake: Lake, lease: Lease) -> None:
