@@ -549,6 +549,16 @@ def _finish(
     record.days_written = days_written(o.writes)
     runlog.finish(record, "partial" if rejected else "succeeded")
     ds = get_dataset(o.dataset)
+    # A backfill's window too: a count over a period divides by the days the lake has read (runlog.FirstReads).
+    # Before the watermark moves: a run stopped between the two then leaves the watermark where it was, and the next
+    # run reads the window again; the other way round, the next run would record its own later start as the first
+    # read, for good.
+    written = {w.day for w in o.writes}
+
+    def held_before() -> bool:
+        return any(w.rows_before for w in o.writes) or any(day not in written for day in lake.list_partitions(ds))
+
+    FirstReads(lake).record(ds.source, ds.name, window.since, run_id=record.run_id, held_before=held_before)
     if advance:
         # Only now is everything up to `until` durable in raw/, and only up to when the run started reading: a
         # window ending in the future (`--until tomorrow`) has not read what will change until then. A snapshot
@@ -563,13 +573,6 @@ def _finish(
                 "watermark kept: the window starts after it, and the next run reads what lies between",
                 extra={"dataset": o.dataset, "watermark": mark.value.isoformat(), "since": window.since.isoformat()},
             )
-    # A backfill's window too: a count over a period divides by the days the lake has read (runlog.FirstReads).
-    written = {w.day for w in o.writes}
-
-    def held_before() -> bool:
-        return any(w.rows_before for w in o.writes) or any(day not in written for day in lake.list_partitions(ds))
-
-    FirstReads(lake).record(ds.source, ds.name, window.since, run_id=record.run_id, held_before=held_before)
     log.info(
         "dataset ingested",
         extra={"dataset": o.dataset, "rows": rows, "rejected": rejected, "pages": o.pages, "days": len(o.writes)},
