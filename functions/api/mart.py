@@ -7,7 +7,8 @@ whole tables (a few MB each; the other routes wait for them) and then the hourly
 days (tens of MB each; older months are fetched when a request first needs them). Queries read the local Parquet
 through views (small tables are copied into memory), so memory stays bounded by DuckDB's limit rather than by the
 size of the mart. A new build is noticed by its state record (one small GET, at most every
-`mart_check_interval_s`, in the background); the old copy serves until the new one is wholly loaded.
+`mart_check_interval_s`, in the background); the old copy serves until the new one is wholly loaded. No copy is
+loaded while a build holds the lake's lease: it puts its objects before its state, and some may be its already.
 """
 
 from __future__ import annotations
@@ -131,6 +132,8 @@ EARLIER_RELEASE = (
 )
 # What a 503 tells a client to wait (Retry-After) while the copy loads, or a new build's objects land.
 RETRY_WHILE_LOADING_S = 5
+# Why a copy is not loaded while a build puts its objects: they would be served under the previous build's state.
+BUILD_LANDING = "a new build is putting its data; retry shortly"
 # The digest of the SQL this release builds the mart with, as the build state records it (sql_version).
 SQL_VERSION = files_version(load_sql_files(), load_macros())
 
@@ -338,6 +341,14 @@ class Snapshot:
         return _read_paths(keys, self.fetch, through)
 
 
+def _marker(state: tuple[dict[str, Any], str] | None) -> str | None:
+    """What tells one build state from another: its version and run."""
+    if state is None:
+        return None
+    build, etag = state
+    return f"{etag}|{build.get('run_id')}"
+
+
 def _first_read(build: dict[str, Any], dataset: str) -> datetime | None:
     value = (build.get("read_from") or {}).get(dataset)
     if value == NEVER_READ:
@@ -505,6 +516,10 @@ class ServingMart:
                 retire.name, retire.daemon = "mart-retire", True
                 retire.start()
             return True
+        except Problem as refused:
+            # A build landing, or an object replaced while the copy loaded: the next check loads it.
+            log.info("the mart was not reloaded; the previous copy keeps serving", extra={"reason": refused.detail})
+            return False
         except Exception:
             log.exception("reloading the mart failed; the previous copy keeps serving")
             return False
@@ -527,9 +542,8 @@ class ServingMart:
         found = self.lake.get_json(STATE_KEY)
         versions = MappingStore(self.lake).versions()
         version = versions[-1] if versions else 0
-        build, etag = found if found else ({}, None)
-        marker = f"{etag}|{build.get('run_id')}" if found else None
-        return marker, build, version
+        build = found[0] if found else {}
+        return _marker(found), build, version
 
     def _latest_version(self, read: int, served: int) -> int:
         """The mapping version to serve, `read` by a check: versions only grow, so one older than the `served` one was
@@ -664,6 +678,7 @@ class ServingMart:
         # With each object's version as listed: the keys are overwritten by the next build (mart/<table>/...), so a
         # month fetched later is checked to be the one this build wrote (see _local_path).
         listed = self.lake.store.versions("mart/")
+        self._refuse_a_landing_build(marker)
         for key in sorted(listed):
             match = MART_KEY.match(key)
             if not match or match.group("table") not in TABLES:
@@ -721,6 +736,15 @@ class ServingMart:
             _OWN_COPIES.discard(folder.name)
             raise
         return snap
+
+    def _refuse_a_landing_build(self, marker: str | None) -> None:
+        """Refuses a listing that may pair the state's build with a newer build's objects: a build puts every object
+        before its state, so one holding the lease may have put some already, and one that landed since the state was
+        read has put them all (its objects would then be served under the previous build's state and ETag). Read
+        after the listing, the lease first: a build lets go of it after its state lands, which the state read then
+        finds. A warm copy keeps serving; a cold one answers 503 until the state lands."""
+        if lease.build_running(self.lake) or _marker(self.lake.get_json(STATE_KEY)) != marker:
+            raise unavailable(BUILD_LANDING, RETRY_WHILE_LOADING_S)
 
     def _summary_index(self, con: duckdb.DuckDBPyConnection, build: dict[str, Any]) -> SummaryIndex | None:
         """The summaries' index; None when an earlier release's build wrote their tables without a column this release
