@@ -50,7 +50,7 @@ SELECTOR_FORMS = (
 )
 # An entity id as Dynatrace writes it, e.g. SERVICE-1234ABCD5678EF90: ids are matched exactly, so a lower-case or
 # space-padded one would never match the id of the service's metrics.
-DYNATRACE_ID = re.compile(r"^[A-Z][A-Z0-9_]*-[0-9A-Z]+$")
+DYNATRACE_ID = re.compile(r"^[A-Z][A-Z0-9_]*-[0-9A-Z_-]+$")
 # Dynatrace refuses a longer entitySelector (400 Constraints violated). Ingestion sends a selector as the mapping
 # gives it, unless it only lists services by id: those it merges and splits into selectors of its own.
 MAX_SELECTOR_CHARS = 2000
