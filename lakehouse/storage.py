@@ -299,27 +299,37 @@ class Lake:
         given again), and a merge would keep it in both. A day left without rows is removed; a day that holds its
         rows already is left as it is. Rows before `first` are merged as `write_days` does.
 
-        Every day that keeps rows is written before any is removed: a run failing halfway leaves a moved row in
-        both its days (the next run mends that), never in neither."""
+        A moved row reaches its new day before it leaves its old one: every day that gains rows gets them first
+        (keeping, for now, those it is to lose), then the days are made exact and the emptied ones removed. A run
+        failing halfway leaves a moved row in both its days until the next run (stg_deployments keeps one row per
+        deployment), never in neither: a day that both gains and loses rows costs one write more."""
         conformed = dataset.conform(rows)
         days = partition_days(dataset, conformed) if conformed.num_rows else {}
         writes = [self.write_partition(dataset, day, part, run_id=run_id) for day, part in days.items() if day < first]
         emptied = [d for d in self.list_partitions(dataset) if d >= first and d not in days]
+        wanted = {}
         for day in sorted(d for d in days if d >= first):
-            key = self.partition_key(dataset, day)
-            current = self.store.get(key)
+            _check_day(dataset, day, days[day])
+            current = self.store.get(self.partition_key(dataset, day))
             stored = _read_parquet(current.data) if current else None
             before = dataset.conform_stored(stored) if stored is not None else None
-            part = days[day]
-            _check_day(dataset, day, part)
-            merged = merge_rows(dataset, None, part)
-            changed = before is None or not merged.equals(before)
-            if changed:
+            wanted[day] = (before, stored, merge_rows(dataset, None, days[day]))
+        held: dict[date, pa.Table | None] = {}  # what each day holds as the writes go on
+        for day, (before, _, merged) in wanted.items():
+            held[day] = before
+            if before is None or not _keys(dataset, merged) <= _keys(dataset, before):
+                gained = merged if before is None else merge_rows(dataset, before, merged)
+                self.store.put(self.partition_key(dataset, day), _stamped(gained, run_id))
+                held[day] = gained
+        for day, (before, stored, merged) in wanted.items():
+            key = self.partition_key(dataset, day)
+            if not merged.equals(held[day]):
                 self.store.put(key, _stamped(merged, run_id))
-            rows_before = before.num_rows if before else 0
+            changed = before is None or not merged.equals(before)
             writer = None if changed else _written_by(stored)
+            rows_before = before.num_rows if before else 0
             writes.append(
-                PartitionWrite(dataset.id, day, part.num_rows, rows_before, merged.num_rows, key, changed, writer)
+                PartitionWrite(dataset.id, day, days[day].num_rows, rows_before, merged.num_rows, key, changed, writer)
             )
         for day in emptied:
             key = self.partition_key(dataset, day)
@@ -503,6 +513,11 @@ def merge_rows(dataset: Dataset, old: pa.Table | None, new: pa.Table) -> pa.Tabl
             first = pc.or_(first, other)
         rows = rows.filter(pa.concat_arrays([pa.array([True]), first.combine_chunks()]))
     return dataset.conform(rows)
+
+
+def _keys(dataset: Dataset, rows: pa.Table) -> set[tuple]:
+    """The natural keys a day's rows hold."""
+    return set(zip(*(rows.column(k).to_pylist() for k in dataset.natural_key), strict=True))
 
 
 def _same_rows(dataset: Dataset, merged: pa.Table, old: pa.Table) -> bool:

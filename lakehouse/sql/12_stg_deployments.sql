@@ -36,10 +36,18 @@
 -- attempt: the two are empty and the bound null.
 with events as (
     select *
-    from raw_deploys_deployment_events
-    where finished_at >= coalesce((select cast(deployments_recent_from as timestamptz) from build_params), '-infinity'::timestamptz)
-    union all by name
-    select * from settled_deployment_events
+    from (
+        select *
+        from raw_deploys_deployment_events
+        where finished_at >= coalesce(
+            (select cast(deployments_recent_from as timestamptz) from build_params), '-infinity'::timestamptz
+        )
+        union all by name
+        select * from settled_deployment_events
+    )
+    -- One row per deployment: an ingest run stopped while it moved a deployment to another day (its finish given
+    -- again) leaves it in both days until the next run. Either row counts it once; the later finish is kept.
+    qualify row_number() over (partition by deployment_key order by finished_at desc) = 1
 ),
 
 argocd_first as (
