@@ -36,10 +36,12 @@ SLOWEST_STEPS = 5
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Event (from EventBridge Scheduler): {"mode": "hourly" | "daily" | "full", "as_of": ISO instant, optional,
     "trigger": who asked, optional (the API's batch trigger sends "api:<id>" to find the run again; anything but a
-    plain `word` or `word:id` is recorded as "schedule", as ingestion does)}.
+    plain `word` or `word:id` is recorded as "schedule", as ingestion does)}; an EventBridge event carries them in its
+    detail.
 
-    A failure raises, so the scheduler's retry policy and the failed-run alarm see it. A build still running shortly
-    before the Lambda timeout is stopped, ends its run record and gives its lease back (functions.deadline).
+    A failure raises, so that Lambda retries the run (the scheduler invokes it asynchronously: one retry, as the
+    Terraform sets it) and the failed-run alarm sees it. A build still running shortly before the Lambda timeout is
+    stopped, ends its run record and gives its lease back (functions.deadline).
     """
     started = time.monotonic()
     logger.info("build started", extra={"event": event if isinstance(event, dict) else None})

@@ -26,7 +26,8 @@ def handle_scheduled_event(
     """Run the source for the event's window, its backfill days, or since the watermark; raise if any dataset failed.
 
     Event: {"window": {"since": ISO, "until": ISO}} | {"backfill_days": N} | {} ; optional "datasets": [...] and
-    "trigger" (who asked: the API's batch trigger sends "api:<id>" and finds its runs in the run log by it).
+    "trigger" (who asked: the API's batch trigger sends "api:<id>" and finds its runs in the run log by it). An
+    EventBridge event carries them in its detail.
     """
     event = event_object(event, '{} or {"backfill_days": 3}', ("window", "backfill_days", "datasets", "trigger"))
     moment = now or datetime.now(UTC)
@@ -64,6 +65,7 @@ def _run(
     source: str, event: dict[str, Any], moment: datetime, logger: Logger, begun: list[RunOutcome]
 ) -> tuple[list[RunOutcome], str]:
     """The runs the event asks for, and what started them; `begun` gets each run as it starts."""
+    _one_window(event)
     # Built here, never at import: a warm container must see configuration changes.
     lake = Lake.from_settings(Settings())
     datasets = _datasets(event.get("datasets"))
@@ -152,6 +154,12 @@ def _totals(outcomes: list[RunOutcome]) -> dict[str, int]:
         for k, v in o.totals().items():
             totals[k] = totals.get(k, 0) + v
     return totals
+
+
+def _one_window(event: dict[str, Any]) -> None:
+    """A backfill runs its own window (the last days and today): a window given with it would be dropped unseen."""
+    if event.get("backfill_days") is not None and event.get("window") is not None:
+        raise RosettaError('give "backfill_days" or "window", not both: a backfill reads the last days and today')
 
 
 def _datasets(given: Any) -> list[str] | None:

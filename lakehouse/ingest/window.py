@@ -12,6 +12,8 @@ HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 # The years a window may lie in: the steps and lookbacks around it must stay within the calendar.
 YEARS = (2, 9998)
+# The keys of an event's window.
+WINDOW_KEYS = ("since", "until")
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,11 @@ def window_from_event(event: dict[str, Any] | None) -> Window | None:
         return None
     if not isinstance(spec, dict) or "since" not in spec:
         raise RosettaError('event "window" needs "since" (and optionally "until"), as ISO 8601')
+    # A misspelt end ("untill", "to") would be no end at all: the window would run to now, weeks instead of a day.
+    unknown = sorted(str(key) for key in spec if key not in WINDOW_KEYS)
+    if unknown:
+        named = ", ".join(repr(key) for key in unknown[:5])
+        raise RosettaError(f'event "window" has no key {named}: it takes "since" and "until", as ISO 8601')
     since = parse_moment(str(spec["since"]))
     until = parse_moment(str(spec["until"])) if spec.get("until") else datetime.now(UTC)
     return Window(since, until)

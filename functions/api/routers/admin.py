@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -75,6 +76,7 @@ class AdminRoute(APIRoute):
             request = JsonBodyRequest(request.scope, request.receive)
             if request.method == "POST":
                 _require_json(request.headers.get("content-type"))
+                _require_identity(request.headers.get("content-encoding"))
                 # Read once: Starlette keeps the bytes for FastAPI's own read.
                 _require_utf8(await request.body())
             return await handle(request)
@@ -90,6 +92,20 @@ def _require_json(content_type: str | None) -> None:
         return
     given = f"this one was {media[:100]!r}" if media else "this one had none"
     raise Problem(415, f"send the body as JSON with Content-Type: application/json ({given})")
+
+
+def _require_identity(content_encoding: str | None) -> None:
+    """A 415 for a body sent compressed (Content-Encoding: gzip), as RFC 9110 15.5.16 answers a content coding the
+    server does not take: read as it came, the compressed bytes were a 422 saying they were no UTF-8 text."""
+    codings = [c.strip().lower() for c in (content_encoding or "").split(",") if c.strip()]
+    refused = [c for c in codings if c != "identity"]
+    if refused:
+        raise Problem(
+            415,
+            f"the body is sent with Content-Encoding {', '.join(refused)[:100]!r}: the API takes the body as it is "
+            "sent (identity), uncompressed",
+            headers={"Accept-Encoding": "identity"},
+        )
 
 
 def _require_utf8(body: bytes) -> None:
@@ -108,6 +124,11 @@ def _body_problems() -> dict[int | str, dict[str, Any]]:
     limit = ApiSettings.model_fields["max_body_mb"].default
     too_large = f"The request body is over ROSETTA_API_MAX_BODY_MB ({limit} MiB by default): nothing is done"
     responses[413] = {**responses[413], "description": too_large}
+    not_taken = (
+        "The body is not sent as JSON (Content-Type: application/json), or is sent compressed (a Content-Encoding "
+        "other than identity): nothing is done"
+    )
+    responses[415] = {**responses[415], "description": not_taken}
     return responses
 
 
@@ -145,6 +166,9 @@ RUN_KEY = re.compile(r"runs/day=[0-9]{4}-[0-9]{2}-[0-9]{2}/[^/]+\.json")
 # status seldom met (a failed run among a year of records, tens of thousands of them) would otherwise read the whole
 # log for one page, well past the 29 s API Gateway waits.
 RUNS_READ_PER_PAGE = 1000
+# The most a page of the mapping's entries takes in the Lambda's answer: Lambda answers at most 6 MB, and 5,000
+# entries with long Dynatrace selectors (some 1,600 characters each) come to 8 MB. The envelope takes the rest.
+MAPPING_PAGE_BYTES = 4 * 2**20
 # The mapping's ETag is its version, quoted (strong: a version's entries never change). If-Match also takes the bare
 # number, as a script would write the version it read.
 MAPPING_ETAG = re.compile(r'"([0-9]{1,9})"|([0-9]{1,9})')
@@ -262,7 +286,17 @@ def get_mappings(
     ctx: ContextDep,
     response: Response,
     version: Annotated[int | None, Query(ge=1, le=10**6), Digits] = None,
-    limit: Annotated[int, Query(ge=1, le=5000), Digits] = 1000,
+    limit: Annotated[
+        int,
+        Query(
+            ge=1,
+            le=5000,
+            description=f"Entries per page, at most {MAPPING_PAGE_BYTES // 2**20} MB of them, so that a page stays "
+            "within the 6 MB a Lambda answers: with long selectors a page holds fewer, page.limit says how many, and "
+            "page.nextCursor reads on.",
+        ),
+        Digits,
+    ] = 1000,
     cursor: CursorParam = None,
 ) -> MappingOut:
     store = MappingStore(ctx.lake)
@@ -281,8 +315,10 @@ def get_mappings(
     mapping = store.read(chosen) if chosen else None
     entries = [e.model_dump(exclude_none=True) for e in (mapping.entries if mapping else ())]
     start = offset or 0
-    page = entries[start : start + limit]
-    nxt = encode_cursor(str(chosen), str(start + limit)) if start + limit < len(entries) else None
+    asked = entries[start : start + limit]
+    page = _within_answer(asked)
+    end = start + len(page)
+    nxt = encode_cursor(str(chosen), str(end)) if end < len(entries) else None
     if mapping:
         response.headers["ETag"] = _mapping_etag(mapping.version)
     return MappingOut(
@@ -293,8 +329,24 @@ def get_mappings(
         changed_at=mapping.changed_at if mapping else None,
         change_note=mapping.change_note if mapping else None,
         entries=page,
-        page=Page(limit=limit, next_cursor=nxt),
+        page=Page(limit=limit if len(page) == len(asked) else len(page), next_cursor=nxt),
     )
+
+
+def _within_answer(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The first entries that fit in MAPPING_PAGE_BYTES of the answer, and at least one (a page moves on)."""
+    taken = 0
+    for count, entry in enumerate(entries):
+        taken += _answered_bytes(entry)
+        if count and taken > MAPPING_PAGE_BYTES:
+            return entries[:count]
+    return entries
+
+
+def _answered_bytes(entry: dict[str, Any]) -> int:
+    """What an entry takes in the Lambda's answer: its JSON, escaped again as the text of the answer's body (each
+    quote of a selector twice)."""
+    return len(json.dumps(json.dumps(entry, ensure_ascii=False, separators=(",", ":"), default=str)))
 
 
 @router.get(

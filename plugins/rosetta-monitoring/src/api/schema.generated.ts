@@ -2529,7 +2529,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetail"];
                 };
             };
-            /** @description Problem details */
+            /** @description The body is not sent as JSON (Content-Type: application/json), or is sent compressed (a Content-Encoding other than identity): nothing is done */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2665,6 +2665,7 @@ export interface operations {
         parameters: {
             query?: {
                 version?: number | null;
+                /** @description Entries per page, at most 4 MB of them, so that a page stays within the 6 MB a Lambda answers: with long selectors a page holds fewer, page.limit says how many, and page.nextCursor reads on. */
                 limit?: number;
                 /** @description `nextCursor` of the previous page. */
                 cursor?: string | null;
@@ -2856,7 +2857,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetail"];
                 };
             };
-            /** @description Problem details */
+            /** @description The body is not sent as JSON (Content-Type: application/json), or is sent compressed (a Content-Encoding other than identity): nothing is done */
             415: {
                 headers: {
                     [name: string]: unknown;
