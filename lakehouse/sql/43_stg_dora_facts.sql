@@ -158,7 +158,10 @@ restores as (
     from (
         select i.*, p.period
         from mv_incidents as i
-        inner join stg_periods as p on i.restored_at >= p.period_start and i.restored_at < p.period_end
+        -- Not in a period that ended before the lake read any incident: those it holds of it are the ones edited
+        -- again since, no sample of its restores (stg_dora_levels then says 'insufficient data').
+        inner join stg_periods as p
+            on i.restored_at >= p.period_start and i.restored_at < p.period_end and p.incidents_read
         where not i.is_canceled
     ) as i
     inner join stg_dora_scopes as s on s.app_id = i.app_id and s.environment = i.environment

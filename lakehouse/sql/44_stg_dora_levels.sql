@@ -28,7 +28,8 @@
 --   recovery time: 'insufficient data' without a deployment attempt, 'no change failures' / 'not recovered';
 --   'insufficient data' too when the only recoveries have no time (an incident restored before it opened)
 --   MTTR: 'no incidents restored'; 'insufficient data' when none of those restored has a duration, or when none
---   was restored in a period that ended before the lake read any incident (stg_periods.incidents_read)
+--   was restored in a period that ended before the lake read any incident (stg_periods.incidents_read; stg_dora_facts
+--   counts no restore of such a period, as those the lake holds of it are only the incidents edited again since)
 --   rework rate: 'no deployments' when none succeeded (no rate, never 0 %); 'insufficient data' as for frequency
 -- A sample (recovery_sample, mttr_sample) is the values its median is taken over: a recovery or an incident without
 -- a time is left out of it, so that a sample is never counted over a median that has no value.
