@@ -36,6 +36,9 @@ ENV_FILE = Path(".rosetta/demo.env")
 LOG_FILE = Path(".rosetta/demo.log")
 READER_KEY = "ROSETTA_DEMO_READER_API_KEY"
 ADMIN_KEY = "ROSETTA_DEMO_ADMIN_API_KEY"
+# The estate the first demo on a lake made (seed, applications, days, the hour it ends): run again, the demo makes it
+# again, so that ingestion reads the same events rather than adding a copy of each at another time.
+ESTATE_KEY = Lake.state_key("demo", "estate")
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,36 @@ class DemoOptions:
     schedule_minutes: float = 15.0
 
 
+@dataclass(frozen=True)
+class EstateWindow:
+    """Which estate a lake holds: the seed, the applications and the days of history up to the hour it ends."""
+
+    seed: int
+    apps: int
+    days: int
+    end: datetime
+
+    def as_record(self) -> dict[str, Any]:
+        return {"seed": self.seed, "apps": self.apps, "days": self.days, "end": self.end.isoformat()}
+
+
+def recorded_estate(lake: Lake) -> EstateWindow | None:
+    """The estate recorded by the first demo on this lake; None on a new lake, or one a demo wrote before it was
+    recorded (that one is taken as the estate of this run, and recorded)."""
+    found = lake.get_json(ESTATE_KEY)
+    if found is None:
+        return None
+    record = found[0]
+    try:
+        end = datetime.fromisoformat(record["end"]).astimezone(UTC)
+        return EstateWindow(seed=int(record["seed"]), apps=int(record["apps"]), days=int(record["days"]), end=end)
+    except (KeyError, TypeError, ValueError) as exc:  # a record edited by hand: say which, not a traceback
+        raise RosettaError(
+            f"{without_credentials(lake.url)}: {ESTATE_KEY} cannot be read ({type(exc).__name__}: {exc}); it should "
+            'hold {"seed", "apps", "days", "end"} as the first demo on this lake wrote them'
+        ) from None
+
+
 def run_demo(options: DemoOptions, *, say: Callable[[str], None] = print) -> int:
     with contextlib.ExitStack() as stack:
         stack.enter_context(_environment())
@@ -62,7 +95,6 @@ def run_demo(options: DemoOptions, *, say: Callable[[str], None] = print) -> int
         # environment the demo has none of, and the demo show no application.
         os.environ["ROSETTA_PRODUCTION_ENVIRONMENT"] = "production"
         os.environ.pop("ROSETTA_ENVIRONMENTS", None)
-        end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
         # The API's port is taken before anything starts: a port in use is told at once, not after the build.
         sock = stack.enter_context(_listening_socket(options.host, options.port)) if options.serve else None
 
@@ -78,6 +110,10 @@ def run_demo(options: DemoOptions, *, say: Callable[[str], None] = print) -> int
         settings = Settings()
         lake = Lake.from_settings(settings)
         lake.check()
+        recorded = recorded_estate(lake)
+        # On a lake holding an estate, the same hour again: a later one would move every event of the estate.
+        end = recorded.end if recorded else datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+        window = EstateWindow(seed=options.seed, apps=options.apps, days=options.days, end=end)
 
         from simulators.estate import generate_estate
         from simulators.serve import start_simulators
@@ -86,8 +122,10 @@ def run_demo(options: DemoOptions, *, say: Callable[[str], None] = print) -> int
         estate = generate_estate(seed=options.seed, apps=options.apps, days=options.days, end=end)
         sims = stack.enter_context(start_simulators(estate))
         os.environ.update(sims.env())
+        whose = "the lake's estate" if recorded else "estate"
         say(
-            f"[2/6] estate of {options.apps} applications over {options.days} days (seed {options.seed}) behind "
+            f"[2/6] {whose} of {options.apps} applications over {options.days} days to {end:%Y-%m-%d %H:%M} UTC "
+            f"(seed {options.seed}) behind "
             f"the simulators: {', '.join(f'{k} {v}' for k, v in sorted(sims.urls.items()))} "
             f"({time.monotonic() - started:.1f} s)"
         )
@@ -107,8 +145,11 @@ def run_demo(options: DemoOptions, *, say: Callable[[str], None] = print) -> int
         entries, problems = from_catalog(list(yaml.safe_load_all(catalog)))
         store = MappingStore(lake)
         _refuse_another_estate(lake, store, entries, options)
+        _refuse_another_window(lake, recorded, window)
         note = f"demo estate of seed {options.seed} with {options.apps} applications, from its Backstage catalog"
         version = store.apply(entries, actor="demo", note=note)
+        if recorded is None:
+            lake.put_json(ESTATE_KEY, window.as_record())
         say(
             f"[3/6] mapping version {version.version}: {len(entries)} entities from the catalog, "
             f"{len(problems)} rejected"
@@ -116,11 +157,11 @@ def run_demo(options: DemoOptions, *, say: Callable[[str], None] = print) -> int
 
         log = stack.enter_context(function_output_to(LOG_FILE))
         say(f"      the functions' own logs (Powertools JSON lines) go to {LOG_FILE}")
-        window = {"since": (end - timedelta(days=options.days)).isoformat(), "until": end.isoformat()}
+        read = {"since": (end - timedelta(days=options.days)).isoformat(), "until": end.isoformat()}
         for source in INGESTION:
             started = time.monotonic()
             context = LambdaContext(f"ingest_{source}", time_left=NO_TIMEOUT, has_timeout=False)
-            summary = invoke(f"ingest_{source}", {"window": window}, context, log)
+            summary = invoke(f"ingest_{source}", {"window": read}, context, log)
             for line in ingested_lines(source, summary, time.monotonic() - started):
                 say(line)
 
@@ -158,7 +199,7 @@ def run_demo(options: DemoOptions, *, say: Callable[[str], None] = print) -> int
 def _refuse_another_estate(lake: Lake, store: MappingStore, entries: list[MappingEntry], options: DemoOptions) -> None:
     """Before anything is written: a lake whose mapping this estate's catalog would change (an earlier demo of another
     --seed or --apps, or a lake mapped by hand) is refused. Merged, two estates would make figures of neither;
-    started over, the lake would lose what it holds. The same estate again (another --days, a later hour) goes on."""
+    started over, the lake would lose what it holds. The same estate again goes on, if over the same days."""
     try:
         # Compared as the whole mapping: merged, a smaller estate of the same seed (fewer --apps) changes nothing.
         current, after = store.check(entries, replace=True)
@@ -172,6 +213,19 @@ def _refuse_another_estate(lake: Lake, store: MappingStore, entries: list[Mappin
         f"{options.apps} applications): version {current.version} by {current.changed_by}{note}. One lake holds one "
         "estate: give --lake-url a folder of its own, or the --seed and --apps of the estate it holds; to start over, "
         "remove that lake first. Nothing was written"
+    )
+
+
+def _refuse_another_window(lake: Lake, recorded: EstateWindow | None, window: EstateWindow) -> None:
+    """Before anything is written: the lake's estate over other days is another estate (its events drawn at other
+    times), whose events ingestion would add beside the lake's, each moved, counted twice."""
+    if recorded is None or recorded == window:
+        return
+    raise RosettaError(
+        f"{without_credentials(lake.url)} already holds the demo estate of seed {recorded.seed} with {recorded.apps} "
+        f"applications over {recorded.days} days to {recorded.end:%Y-%m-%d %H:%M} UTC, which the demo run again "
+        f"refreshes: give --days {recorded.days} (with --seed {recorded.seed} --apps {recorded.apps}), or --lake-url "
+        "a folder of its own; to start over, remove that lake first. Nothing was written"
     )
 
 
