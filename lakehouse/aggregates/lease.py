@@ -8,23 +8,31 @@ it no later than that instant, when its run record reads failed: the next build 
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Mapping
-from contextlib import suppress
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from lakehouse.aggregates.build_types import BuildError
 from lakehouse.deadline import run_deadline
 from lakehouse.errors import RosettaError
 from lakehouse.objectstore import ABSENT, PreconditionFailed
+from lakehouse.runlog import describe_error
 from lakehouse.storage import Lake
 
 LEASE_KEY = "state/build/lease.json"
 BUILD_LEASE = timedelta(minutes=30)
 
-# (holder, etag): who holds the lease, and the version of the record that says so.
-Lease = tuple[str, str]
+log = logging.getLogger("rosetta.build")
+
+
+class Lease(NamedTuple):
+    """Who holds the lease, the version of the record that says so, and when it runs out (ISO 8601)."""
+
+    holder: str
+    etag: str
+    expires_at: str
 
 
 def now() -> datetime:
@@ -53,7 +61,7 @@ def take(lake: Lake, trigger: str, lease_for: timedelta) -> Lease:
     mine = lake.get_json(LEASE_KEY)
     if mine is None or mine[0].get("holder") != holder:  # a store without conditional writes: the last put won
         raise _held(mine[0] if mine is not None else record)
-    return holder, mine[1]
+    return Lease(holder, mine[1], record["expires_at"])
 
 
 def _expiry(started: datetime, lease_for: timedelta) -> datetime:
@@ -68,26 +76,25 @@ def check(lake: Lake, lease: Lease) -> None:
     """Raises a BuildError when the lease is no longer this build's: it ran out and another build took the lake. A
     build checks before its first put, so that one outliving its lease never puts its tables over a newer build's."""
     found = lake.get_json(LEASE_KEY)
-    if found is None or found[1] != lease[1]:
+    if found is None or found[1] != lease.etag:
         raise _lost(found)
 
 
 def renew(lake: Lake, lease: Lease, lease_for: timedelta) -> Lease:
     """The lease held for `lease_for` more from now, by a writer that may outlive it (forget on a large lake): a
     compare-and-swap on the record it took, so a BuildError as check's when it is no longer this writer's."""
-    holder, etag = lease
     found = lake.get_json(LEASE_KEY)
-    if found is None or found[1] != etag:
+    if found is None or found[1] != lease.etag:
         raise _lost(found)
     record = found[0] | {"expires_at": (now() + lease_for).isoformat()}
     try:
-        lake.put_json(LEASE_KEY, record, if_match=etag)
+        lake.put_json(LEASE_KEY, record, if_match=lease.etag)
     except PreconditionFailed:
         raise _lost(lake.get_json(LEASE_KEY)) from None
     mine = lake.get_json(LEASE_KEY)
     if mine is None or mine[0] != record:  # a store without conditional writes: the last put won
         raise _lost(mine)
-    return holder, mine[1]
+    return Lease(lease.holder, mine[1], record["expires_at"])
 
 
 def build_running(lake: Lake) -> bool:
@@ -102,11 +109,21 @@ def _running(record: Mapping[str, Any], moment: datetime) -> bool:
 
 
 def release(lake: Lake, lease: Lease) -> None:
-    holder, etag = lease
-    # Taken over after it ran out, or the lake unreachable now: the lease runs out by itself.
-    with suppress(PreconditionFailed, RosettaError):
-        lake.put_json(
-            LEASE_KEY, {"holder": None, "released_by": holder, "released_at": now().isoformat()}, if_match=etag
+    """Lets go of the lake. The put is retried as every write to the store is (objectstore.RETRIES). A lease taken
+    over after it ran out is another's, and stays so. A store that still refuses the put leaves the lake held until
+    the lease runs out: the next build and an API instance loading the mart wait until then, which a warning says.
+    It raises nothing: the run it ends succeeded or failed by then, as its own record and answer say."""
+    record = {"holder": None, "released_by": lease.holder, "released_at": now().isoformat()}
+    try:
+        lake.put_json(LEASE_KEY, record, if_match=lease.etag)
+    except PreconditionFailed:
+        return
+    except RosettaError as exc:
+        why = describe_error(exc)
+        log.warning(
+            f"the lake's lease {LEASE_KEY} could not be let go ({why}): it holds until {lease.expires_at}, and no "
+            "build starts and no API instance loads the mart before then (a new one answers 503)",
+            extra={"lease": LEASE_KEY, "holds_until": lease.expires_at, "error": why},
         )
 
 
