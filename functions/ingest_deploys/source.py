@@ -10,7 +10,7 @@ deployment events and the build read (lakehouse/gitlab_projects.py)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,7 +34,7 @@ from lakehouse.ingest.config import IngestSettings
 from lakehouse.ingest.errors import SourceRefused
 from lakehouse.ingest.mapping_pivots import argocd_apps, current_entries, gitlab_projects
 from lakehouse.ingest.records import fields_read
-from lakehouse.ingest.run import Derived, Page, SourcePlan, Stream
+from lakehouse.ingest.run import Derived, Page, SourcePlan, Stream, by_fields
 from lakehouse.ingest.window import Window
 from lakehouse.mappings import MappingEntry
 from lakehouse.storage import Lake
@@ -123,15 +123,17 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
             """The deployments, and the merge requests of each when asked: those need the deployments read even when
             the deployments themselves are not asked for."""
 
-            unread_ids: set[int] = set()  # the deployments set aside, by id: each once, however often it is met
+            # The deployments set aside, by id (by their fields when they have none): each once, however often met.
+            unread_ids: set[Hashable] = set()
 
             def unread(index: int, deployment: Any, why: str) -> None:
                 # A deployment the parser rejects is one of the deployments' rejects when they are asked for; when
                 # only their merge requests are, it is theirs, or it would vanish unsaid.
                 deployment_id = parse.record_id(deployment)
-                if parse.DEPLOYMENTS not in datasets and deployment_id not in unread_ids:
-                    if deployment_id is not None:
-                        unread_ids.add(deployment_id)
+                named = deployment_id if deployment_id is not None else by_fields(deployment)
+                if parse.DEPLOYMENTS not in datasets and named not in unread_ids:
+                    if named is not None:
+                        unread_ids.add(named)
                     gitlab.counters.set_aside.append(
                         SetAside(
                             f"GitLab project {project_id} deployments, record {index}",

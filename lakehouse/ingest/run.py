@@ -75,7 +75,7 @@ class Stream:
     snapshot: bool = False
     # The record a reject is of, where the source names its records (GitLab's ids, ServiceNow's sys_id and version),
     # else None: a record met again (moved while paged, repeated in place of another, read again) is one reject, as it
-    # is one row.
+    # is one row. An object it finds no name in is named by its fields (see _MetRejects).
     record_of: Callable[[Any], Hashable | None] | None = None
 
 
@@ -129,12 +129,18 @@ class RunOutcome:
     def failed(self) -> list[DatasetOutcome]:
         return [o for o in self.outcomes if o.record.status == "failed"]
 
+    @property
+    def status(self) -> str:
+        """The run's outcome as its dataset records say: failed if any failed, partial if any set records aside."""
+        statuses = {o.record.status for o in self.outcomes}
+        return next((s for s in ("failed", "partial") if s in statuses), "succeeded")
+
     def summary(self) -> dict[str, Any]:
         return {
             "source": self.source,
             "trigger": self.trigger,
             "window": {"since": self.window.since.isoformat(), "until": self.window.until.isoformat()},
-            "status": "failed" if self.failed else "succeeded",
+            "status": self.status,
             "datasets": {
                 o.dataset: {
                     "run_id": o.record.run_id,
@@ -319,7 +325,9 @@ class _MetRejects:
     while paged shifts the ones after it, and a re-scan starts elsewhere with larger pages. The page's context is
     part of the key: the same text met in two places (a bucket without a service in two index patterns) is met once
     in each. A record its source names (Stream.record_of) is one reject however often the reads met it, one read
-    included: a record that moved while paged, or came again in place of another, is met twice by one read."""
+    included: a record that moved while paged, or came again in place of another, is met twice by one read. So is
+    an object of such a source that lacks its name (no sys_id, no integer id): its fields name it, a record differing
+    in any of them is another. An entry that is no object (a null) has nothing to name it by, and counts as above."""
 
     def __init__(self, client: SourceClient | None, record_of: Callable[[Any], Hashable | None] | None = None) -> None:
         self.client = client
@@ -339,7 +347,7 @@ class _MetRejects:
         place = json.dumps(page.context, sort_keys=True, default=str) if rejects else ""
         found = []
         for r in rejects:
-            record = self.record_of(r.raw) if self.record_of else None
+            record = self._record(r.raw)
             if record is not None:
                 if (r.dataset, place, record) not in self.records:
                     self.records.add((r.dataset, place, record))
@@ -351,6 +359,20 @@ class _MetRejects:
                 self.kept[key] = self.this_read[key]
                 found.append(r)
         return found
+
+    def _record(self, raw: Any) -> Hashable | None:
+        """The record `raw` is, where its source names records: by its name, else an object by its fields."""
+        if self.record_of is None:
+            return None
+        named = self.record_of(raw)
+        return named if named is not None else by_fields(raw)
+
+
+def by_fields(raw: Any) -> str | None:
+    """What names an object its source sent without its name (no sys_id, no integer id): its fields, as JSON with
+    sorted keys (the same fields in another order are the same record, a field differing makes another). None for an
+    entry that is no object (a null), which nothing tells from another alike."""
+    return json.dumps(raw, sort_keys=True, default=str) if isinstance(raw, dict) else None
 
 
 def _with_read_at(table: pa.Table, read_at: datetime) -> pa.Table:
@@ -497,13 +519,34 @@ def _run_derived(
     record = runlog.start(plan.function, ds.source, ds.id, window=(window.since, window.until), trigger=trigger)
     o = DatasetOutcome(ds.id, record)
     run.outcomes.append(o)
+    held: dict[date, str] | None = None
     try:
+        held = lake.partition_versions(ds)
         table = _build_derived(lake, derived, window, o)
         _finish(runlog, o, table.num_rows, 0, advance, window, lake, log, window.since)
     except Exception as exc:
         log.error("derived dataset failed", extra={"dataset": ds.id, "error": describe_error(exc)})
-        record.days_written = days_written(o.writes)  # days replaced before it failed
+        record.days_written = _days_changed_by_failed(lake, ds, held, o, log)
         runlog.finish(record, "failed", error=exc)
+
+
+def _days_changed_by_failed(
+    lake: Lake, ds: Dataset, held: dict[date, str] | None, o: DatasetOutcome, log: Any
+) -> list[str]:
+    """The days a failed derived run changed, for the hourly build to rebuild. Lake.replace_days names its days once
+    it has written them all: one failing halfway names none, yet the days it put before failing are in the lake.
+    Those are the days whose object is not the one `held` listed as the run began (a day another run wrote
+    meanwhile is named too: rebuilt once more, never missed). A store that cannot list them leaves the days the
+    run's finished computations named."""
+    days = set(days_written(o.writes))
+    if held is not None:
+        try:
+            now = lake.partition_versions(ds)
+        except Exception as exc:
+            log.error("days written not listed", extra={"dataset": ds.id, "error": describe_error(exc)})
+        else:
+            days |= {day.isoformat() for day in held.keys() | now.keys() if held.get(day) != now.get(day)}
+    return sorted(days)
 
 
 def _build_derived(lake: Lake, derived: Derived, window: Window, o: DatasetOutcome) -> pa.Table:
