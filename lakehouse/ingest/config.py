@@ -14,6 +14,8 @@ from lakehouse.errors import RosettaError
 from lakehouse.ingest.client import MAX_PAGE_BYTES, TOTAL_TIMEOUT_S, RequestBudget, RetryPolicy
 from lakehouse.settings import EnvironmentSettings, base_url
 
+# An AWS error code (ResourceNotFoundException): a word, never free text that could quote a request.
+AWS_ERROR_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_.]{0,99}")
 # Each secret may come as a value, a Secrets Manager ARN/name (`*_SECRET_ARN`) or an SSM parameter (`*_PARAMETER`).
 SECRET_FIELDS = (
     "dynatrace_token",
@@ -268,7 +270,7 @@ def _fetch_secret(name: str, arn: str | None, parameter: str | None) -> str:
             value = parameters.SSMProvider(boto_config=config).get(parameter or "", decrypt=True)
     except Exception as exc:  # the parameters utility wraps boto errors in its own types
         where = "Secrets Manager" if arn else "SSM"
-        raise RosettaError(f"cannot read {name} from {where}: {type(exc).__name__}") from None
+        raise RosettaError(f"cannot read {name} from {where}: {_aws_reason(exc)}") from None
     # A secret stored from a file keeps the file's last line end, which no header or password holds.
     value = value.rstrip("\r\n") if isinstance(value, str) else value
     if not isinstance(value, str) or not value:
@@ -277,6 +279,19 @@ def _fetch_secret(name: str, arn: str | None, parameter: str | None) -> str:
     if problem:
         raise RosettaError(f"{name}: the referenced secret cannot be sent: {problem}")
     return value
+
+
+def _aws_reason(exc: BaseException) -> str:
+    """Why AWS did not give the secret, in a word: the error code of its answer (ResourceNotFoundException for a
+    secret without a value yet, AccessDeniedException, ParameterNotFound), else the type of the error under the
+    parameters utility's wrapper (EndpointConnectionError). Never an error's text: it may quote what was sent."""
+    inner = exc.__cause__ or exc.__context__ or exc  # the wrapper is raised while boto's error is handled
+    for error in (exc, inner):
+        response = getattr(error, "response", None)
+        code = (response.get("Error") or {}).get("Code") if isinstance(response, dict) else None
+        if isinstance(code, str) and AWS_ERROR_CODE.fullmatch(code):
+            return code
+    return type(inner).__name__
 
 
 def header_value_problem(value: str) -> str | None:

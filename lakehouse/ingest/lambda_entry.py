@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,16 +37,23 @@ def handle_scheduled_event(
     started = time.monotonic()
     logger.info("ingestion started", extra=_asked(source, event))
     begun: list[RunOutcome] = []  # each run as it starts, its datasets added as they start
+    not_started: list[str] = []  # the run id of the record of a run that could not start
     try:
-        outcomes, trigger = _run(source, event, moment, logger, begun)
+        outcomes, trigger = _run(source, event, moment, logger, begun, not_started)
     except BaseException as exc:
         # A run that cannot start, stops on an error no dataset caught, or is stopped before Lambda's timeout
-        # (functions.deadline): the end line says so all the same, and the metrics count what was done before.
+        # (functions.deadline): the end line says so all the same, with the records written before, and the
+        # metrics count what was done.
         _emit_stopped(metrics, begun)
-        logger.error(
-            "ingestion finished",
-            extra={"source": source, "status": "failed", "error": describe_error(exc), **took(started)},
-        )
+        line = {
+            "source": source,
+            "trigger": _asked(source, event)["trigger"],
+            "status": "failed",
+            "error": describe_error(exc),
+            **_done(begun, not_started),
+            **took(started),
+        }
+        logger.error("ingestion finished", extra=line)
         raise
     _emit(metrics, outcomes, moment)
     summary = {
@@ -62,9 +70,15 @@ def handle_scheduled_event(
 
 
 def _run(
-    source: str, event: dict[str, Any], moment: datetime, logger: Logger, begun: list[RunOutcome]
+    source: str,
+    event: dict[str, Any],
+    moment: datetime,
+    logger: Logger,
+    begun: list[RunOutcome],
+    not_started: list[str],
 ) -> tuple[list[RunOutcome], str]:
-    """The runs the event asks for, and what started them; `begun` gets each run as it starts."""
+    """The runs the event asks for, and what started them; `begun` gets each run as it starts, `not_started` the run
+    id of the record of a run that could not start."""
     _one_window(event)
     # Built here, never at import: a warm container must see configuration changes.
     lake = Lake.from_settings(Settings())
@@ -72,7 +86,9 @@ def _run(
     try:
         settings = IngestSettings().resolved()
     except Exception as exc:  # a secret that cannot be read: the run log says so, as for any run that cannot start
-        record_not_started(source, lake, exc, trigger=trigger_of(event))
+        run_id = record_not_started(source, lake, exc, trigger=trigger_of(event))
+        if run_id:
+            not_started.append(run_id)
         raise
     # Given is given, whatever its value: a backfill of 0 days is refused, not read as a run since the watermark.
     if event.get("backfill_days") is not None:
@@ -85,6 +101,7 @@ def _run(
             now=moment,
             logger=logger,
             progress=begun,
+            not_started=not_started,
         )
         trigger = "backfill"
     else:
@@ -100,6 +117,7 @@ def _run(
                 now=moment,
                 logger=logger,
                 progress=begun,
+                not_started=not_started,
             )
         ]
     return outcomes, trigger
@@ -118,13 +136,17 @@ def _asked(source: str, event: dict[str, Any]) -> dict[str, Any]:
 
 def _log_end(logger: Logger, source: str, trigger: str, outcomes: list[RunOutcome], started: float) -> None:
     """One line for the whole invocation, with the outcome an operator searches for and the run ids of runs/."""
+    status = _status([o.record.status for run in outcomes for o in run.outcomes])
+    line = {"source": source, "trigger": trigger, "status": status, **_done(outcomes), **took(started)}
+    write = {"failed": logger.error, "partial": logger.warning}.get(status, logger.info)
+    write("ingestion finished", extra=line)
+
+
+def _done(outcomes: list[RunOutcome], not_started: Sequence[str] = ()) -> dict[str, Any]:
+    """What the end line says the runs did, with the run ids of their records (and of a run that could not start)."""
     records = [o.record for run in outcomes for o in run.outcomes]
-    status = _status([r.status for r in records])
     totals = _totals(outcomes)  # the figures the metrics give, under the names an operator searches the logs by
-    line = {
-        "source": source,
-        "trigger": trigger,
-        "status": status,
+    return {
         "windows": [run.window.label() for run in outcomes],
         "records_read": sum(r.rows_in for r in records),
         "rows_written": totals.get("rows", 0),
@@ -132,12 +154,9 @@ def _log_end(logger: Logger, source: str, trigger: str, outcomes: list[RunOutcom
         "failed_datasets": totals.get("failed_datasets", 0),
         "requests": totals.get("requests", 0),
         "retries": totals.get("retries", 0),
-        "run_ids": [r.run_id for r in records],
-        "errors": {r.dataset or source: r.error for r in records if r.error},
-        **took(started),
+        "run_ids": [r.run_id for r in records] + list(not_started),
+        "errors": {r.dataset or r.source: r.error for r in records if r.error},
     }
-    write = {"failed": logger.error, "partial": logger.warning}.get(status, logger.info)
-    write("ingestion finished", extra=line)
 
 
 def _status(statuses: list[str]) -> str:

@@ -75,9 +75,11 @@ def ingest(
     now: datetime | None = None,
     logger: logging.Logger | Any | None = None,
     progress: list[RunOutcome] | None = None,
+    not_started: list[str] | None = None,
 ) -> RunOutcome:
     """One run of a source over a window (default: since its watermark). Failures are in `outcome.failed`;
-    `progress` gets the outcome as the run goes (run_plan)."""
+    `progress` gets the outcome as the run goes (run_plan), `not_started` the run id of the record of a run that
+    could not start."""
     module = source_module(name)
     chosen = select_datasets(module, settings, datasets)
     moment = now or datetime.now(UTC)
@@ -85,7 +87,7 @@ def ingest(
     try:
         plan: SourcePlan = module.build_plan(settings, lake, run_window, chosen)
     except Exception as exc:
-        record_not_started(name, lake, exc, window=run_window, trigger=trigger)
+        _note(not_started, record_not_started(name, lake, exc, window=run_window, trigger=trigger))
         raise
     try:
         return run_plan(
@@ -104,21 +106,31 @@ def ingest(
 
 def record_not_started(
     name: str, lake: Lake, error: BaseException, *, window: Window | None = None, trigger: str = "schedule"
-) -> None:
+) -> str | None:
     """A run that could not start (a setting or a secret missing, no mapping yet) goes in the run log too: one record
     for the source, without a dataset, failed with its reason (never a secret: see describe_error). The admin API's
     batch runs then say why nothing comes in, where only the function's error alarm did (and so does the sources'
     state of Dynatrace, ServiceNow and Elasticsearch, the sources their functions are named by). A store that cannot
-    take the record either leaves the first error to be raised."""
+    take the record either leaves the first error to be raised. Its run id, for the line that ends the invocation;
+    None when it is not recorded."""
     module = source_module(name)
     runs = RunLog(lake)
     try:
         bounds = (window.since, window.until) if window else None
-        runs.finish(runs.start(module.FUNCTION, module.SOURCE, window=bounds, trigger=trigger), "failed", error=error)
+        record = runs.start(module.FUNCTION, module.SOURCE, window=bounds, trigger=trigger)
+        runs.finish(record, "failed", error=error)
     except Exception as unrecorded:
         logging.getLogger("rosetta.ingest").warning(
             "the run that could not start is not in the run log", extra={"error": describe_error(unrecorded)}
         )
+        return None
+    return record.run_id
+
+
+def _note(run_ids: list[str] | None, run_id: str | None) -> None:
+    """Adds the run id of a run that could not start to the caller's list, when both are there."""
+    if run_ids is not None and run_id is not None:
+        run_ids.append(run_id)
 
 
 def run_backfill(
@@ -133,9 +145,11 @@ def run_backfill(
     now: datetime | None = None,
     logger: logging.Logger | Any | None = None,
     progress: list[RunOutcome] | None = None,
+    not_started: list[str] | None = None,
 ) -> list[RunOutcome]:
     """Day by day over `window`, `concurrency` days at a time; finished days are skipped when run again. `progress`
-    gets each day's outcome as it starts (run_plan)."""
+    gets each day's outcome as it starts (run_plan), `not_started` the run id of the record of a backfill that could
+    not start."""
     module = source_module(name)
     chosen = select_datasets(module, settings, datasets)
     align: timedelta | None = module.ALIGN
@@ -150,7 +164,7 @@ def run_backfill(
             if not planned:
                 # The first day is planned alone: failing there, the backfill could not start (a setting or a
                 # secret missing, no mapping yet), and says so in the run log as a run does.
-                record_not_started(name, lake, exc, window=window, trigger="backfill")
+                _note(not_started, record_not_started(name, lake, exc, window=window, trigger="backfill"))
             raise
         planned.append(day)
         return plan
