@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from httpx import Response
 from pydantic import SecretStr
 
 from functions.api.auth import key_digest
@@ -132,6 +133,14 @@ def client(app: FastAPI) -> Iterator[TestClient]:
         yield c
 
 
+@contextmanager
+def api_built_as_of(root: Path, lake: Lake, settings: Settings) -> Iterator[TestClient]:
+    """The API over the lake once built in full as of AS_OF; a server error is answered (a 500), not raised."""
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with TestClient(create_app(api_settings(root), settings, down_sources()), raise_server_exceptions=False) as client:
+        yield client
+
+
 def get_json(client: TestClient, url: str) -> dict:
     """A read route's 200 answer, as a reader calls it."""
     response = client.get(url, headers=READER)
@@ -149,6 +158,13 @@ def assert_cursor_refused_for_another_list(client: TestClient, first: str, then:
     assert refused.headers["content-type"] == "application/problem+json"
     assert refused.json()["errors"][0]["parameter"] == "cursor"
     assert "another list" in refused.json()["detail"]
+
+
+def assert_parameter_refused(response: Response, parameter: str) -> None:
+    """A 422 problem naming `parameter`, and it alone."""
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert [e["parameter"] for e in response.json()["errors"]] == [parameter]
 
 
 def by_id(body: dict) -> dict[str, dict]:

@@ -23,12 +23,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from functions.api.main import create_app
-from lakehouse.aggregates.build import build
 from lakehouse.runlog import FirstReads
 from lakehouse.schemas import get_dataset
-from tests.integration.api.conftest import READER, api_settings, by_id, down_sources, get_json
-from tests.unit.aggregates.estate import AS_OF, CI_BROKEN, CI_DB, CI_Q, change, rows, t
+from tests.integration.api.conftest import READER, api_built_as_of, assert_parameter_refused, by_id, get_json
+from tests.unit.aggregates.estate import CI_BROKEN, CI_DB, CI_Q, change, rows, t
 from tests.unit.aggregates.estate import estate_lake as hand_made_lake
 
 ROUTE = "/monitoring/kpis/changes"
@@ -60,8 +58,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     dropped |= {"state": 4, "close_code": None, "work_start": None, "work_end": None}
     changes = rows("servicenow/changes", emergency, canceled, failed, future, done, dropped)
     lake.write_days(get_dataset("servicenow/changes"), changes)
-    build(lake, settings, mode="full", as_of=AS_OF)
-    with TestClient(create_app(api_settings(root), settings, down_sources()), raise_server_exceptions=False) as c:
+    with api_built_as_of(root, lake, settings) as c:
         yield c
 
 
@@ -162,10 +159,7 @@ def test_pages_follow_the_ids(client: TestClient) -> None:
     ],
 )
 def test_bad_parameters_are_422_problems(client: TestClient, query: str, parameter: str) -> None:
-    response = client.get(f"{ROUTE}?{query}", headers=READER)
-    assert response.status_code == 422, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    assert [e["parameter"] for e in response.json()["errors"]] == [parameter]
+    assert_parameter_refused(client.get(f"{ROUTE}?{query}", headers=READER), parameter)
 
 
 def test_the_report_needs_a_credential(client: TestClient) -> None:
@@ -195,8 +189,7 @@ def test_days_before_the_lake_first_read_changes_are_unknown_not_none(tmp_path: 
     changes either way. The 19th holds CHG1, planned at 09:30 and implemented at 10:00; the 20th none."""
     lake, settings = hand_made_lake(tmp_path)
     FirstReads(lake).record("servicenow", "changes", t(19), run_id="first-run")
-    build(lake, settings, mode="full", as_of=AS_OF)
-    with TestClient(create_app(api_settings(tmp_path), settings, down_sources())) as c:
+    with api_built_as_of(tmp_path, lake, settings) as c:
         shop = by_id(get_json(c, f"{ROUTE}?period=last_7d"))["shop"]
     unknown = {"planned": None, "implemented": None, "unsuccessful": None, "emergency": None, "upcoming": None}
     assert [{k: v for k, v in d.items() if k != "day"} for d in shop["days"]] == [unknown] * 6 + [

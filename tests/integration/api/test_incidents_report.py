@@ -21,13 +21,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from functions.api.main import create_app
-from lakehouse.aggregates.build import build
 from lakehouse.mappings import MappingStore
 from lakehouse.runlog import FirstReads
 from lakehouse.schemas import get_dataset
-from tests.integration.api.conftest import READER, api_settings, by_id, down_sources, get_json
-from tests.unit.aggregates.estate import AS_OF, CI_BROKEN, CI_Q, incident, rows, t
+from tests.integration.api.conftest import READER, api_built_as_of, assert_parameter_refused, by_id, get_json
+from tests.unit.aggregates.estate import CI_BROKEN, CI_Q, incident, rows, t
 from tests.unit.aggregates.estate import estate_lake as hand_made_lake
 
 ROUTE = "/monitoring/kpis/incidents"
@@ -59,8 +57,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
         "sys_updated_on": t(19, 12, 30),
     }
     lake.write_days(get_dataset("servicenow/task_slas"), rows("servicenow/task_slas", sla))
-    build(lake, settings, mode="full", as_of=AS_OF)
-    with TestClient(create_app(api_settings(root), settings, down_sources()), raise_server_exceptions=False) as c:
+    with api_built_as_of(root, lake, settings) as c:
         yield c
 
 
@@ -194,10 +191,7 @@ def test_an_environment_nothing_is_mapped_in_is_a_404_not_an_empty_report(client
     ],
 )
 def test_bad_parameters_are_422_problems(client: TestClient, query: str, parameter: str) -> None:
-    response = client.get(f"{ROUTE}?{query}", headers=READER)
-    assert response.status_code == 422, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    assert [e["parameter"] for e in response.json()["errors"]] == [parameter]
+    assert_parameter_refused(client.get(f"{ROUTE}?{query}", headers=READER), parameter)
 
 
 def test_days_before_the_lake_first_read_incidents_are_unknown_not_none(tmp_path: Path) -> None:
@@ -206,8 +200,7 @@ def test_days_before_the_lake_first_read_incidents_are_unknown_not_none(tmp_path
     day with none; INC2 opened on the 18th and INC1 on the 19th."""
     lake, settings = hand_made_lake(tmp_path)
     FirstReads(lake).record("servicenow", "incidents", t(17, 6), run_id="first-run")
-    build(lake, settings, mode="full", as_of=AS_OF)
-    with TestClient(create_app(api_settings(tmp_path), settings, down_sources())) as c:
+    with api_built_as_of(tmp_path, lake, settings) as c:
         shop = by_id(get(c, "period=last_7d"))["shop"]
     assert [d["opened"] for d in shop["days"]] == [None, None, None, None, 0, 1, 1, 0]
 
@@ -235,7 +228,6 @@ def test_an_incident_restored_before_it_opened_counts_as_restored_but_has_no_tim
             incident("ic" * 16, "INC12", CI_Q, t(11, 8), 3, 6, t(11, 9)),
         ),
     )
-    build(lake, settings, mode="full", as_of=AS_OF)
-    with TestClient(create_app(api_settings(root), settings, down_sources())) as c:
+    with api_built_as_of(root, lake, settings) as c:
         quiet = by_id(get(c, "period=last_30d"))["quiet"]
     assert (quiet["restored"], quiet["mttrMeanHours"], quiet["mttrMedianHours"]) == (5, 5.0, 3.5)

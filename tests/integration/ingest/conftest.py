@@ -1,24 +1,35 @@
-"""Simulators (clean and faulty) on loopback, a mapping from the estate's catalog, and a way to call handlers."""
+"""Simulators (clean and faulty) on loopback, a mapping from the estate's catalog, and a way to call handlers;
+Elasticsearch's answers to the log counts' search, and a logs run reading them."""
 
 from __future__ import annotations
 
 import json
 import socket
+import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 import yaml
+from pydantic import SecretStr
 
+from functions.ingest_logs.parse import AGGREGATION
+from functions.ingest_servicenow import handler as servicenow_handler
+from lakehouse.ingest.config import IngestSettings
+from lakehouse.ingest.sources import ingest
+from lakehouse.ingest.window import Window
 from lakehouse.local_s3 import S3Endpoint
 from lakehouse.mappings import MappingStore, from_catalog
+from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from simulators.estate import Estate, generate_estate
 from simulators.faults import FaultConfig
 from simulators.serve import RunningSimulators, start_simulators
+from tests.integration.store_faults import FaultyStore
 from tests.lambda_context import LambdaContext
 
 END = datetime(2024, 3, 6, tzinfo=UTC)
@@ -118,6 +129,16 @@ def point(monkeypatch: pytest.MonkeyPatch) -> Callable[[RunningSimulators, Setti
     return apply
 
 
+@pytest.fixture
+def sims_lake(tmp_path: Path, sims: RunningSimulators, point: Callable[[RunningSimulators, Settings], None]) -> Lake:
+    """A checked lake in tmp_path/lake, the handlers' environment pointed at it and at the clean simulators."""
+    settings = Settings(lake_url=str(tmp_path / "lake"))
+    point(sims, settings)
+    lake = Lake.from_settings(settings)
+    lake.check()
+    return lake
+
+
 def invoke(module: Any, event: dict[str, Any], *, remaining_ms: int = 900_000) -> dict[str, Any]:
     result: dict[str, Any] = module.handler(
         event, LambdaContext(function_name=module.SOURCE, remaining_ms=remaining_ms)
@@ -132,6 +153,75 @@ def scheduled_event(module_file: str, window: dict[str, str] | None) -> dict[str
     if window:
         event["window"] = window
     return event
+
+
+def servicenow_incidents_event(window: dict[str, datetime]) -> dict[str, Any]:
+    """The scheduled event of ServiceNow's ingestion over `window`, for its incidents alone."""
+    as_text = {bound: moment.isoformat() for bound, moment in window.items()}
+    return {**scheduled_event(servicenow_handler.__file__, as_text), "datasets": ["servicenow/incidents"]}
+
+
+def lake_on_faulty_store(
+    store: FaultyStore, sims: RunningSimulators, point: Callable[[RunningSimulators, Settings], None], root: Path
+) -> Lake:
+    """A lake of its own on the faulty store, the estate's catalog imported, the handlers' environment pointed at it
+    and at the simulators."""
+    settings = store.endpoint.settings(f"t-{uuid.uuid4().hex[:12]}", duckdb_temp_directory=root / "duckdb")
+    point(sims, settings)
+    lake = Lake.from_settings(settings)
+    import_catalog(lake, sims.estate)
+    return lake
+
+
+def incident_days(lake: Lake) -> dict[date, pa.Table | None]:
+    """ServiceNow's incident days in the lake, each as read back: what a failed run must leave as it was."""
+    incidents = get_dataset("servicenow/incidents")
+    return {day: lake.read_partition(incidents, day) for day in lake.list_partitions(incidents)}
+
+
+def search_answer(buckets: list[dict[str, Any]], *, timed_out: bool = False) -> dict[str, Any]:
+    """Elasticsearch's answer to the log counts' search, its one shard answering: these buckets of the aggregation."""
+    return {
+        "took": 1,
+        "timed_out": timed_out,
+        "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
+        "hits": {"hits": []},
+        "aggregations": {AGGREGATION: {"buckets": buckets}},
+    }
+
+
+def index_not_found(pattern: str) -> dict[str, Any]:
+    """Elasticsearch's 404 answer to a search of an index pattern it does not hold."""
+    error = {"type": "index_not_found_exception", "reason": f"no such index [{pattern}]"}
+    return {"error": {"root_cause": [error], **error}, "status": 404}
+
+
+def lake_reading_indices(root: Path, indices: dict[str, str]) -> Lake:
+    """A lake in root/lake whose mapping reads each application's logs from its index pattern (application: pattern)."""
+    lake = Lake.from_settings(Settings(lake_url=str(root / "lake")))
+    entries = [
+        {"entity_id": app, "kind": "application", "team": "t1", "elisa_index": pattern}
+        for app, pattern in indices.items()
+    ]
+    MappingStore(lake).apply(entries, actor="test")
+    return lake
+
+
+def elasticsearch_reader(url: str, **more: Any) -> IngestSettings:
+    """The ingestion's settings reading Elasticsearch at `url` with the reader's account."""
+    return IngestSettings(
+        elasticsearch_url=url,
+        elasticsearch_user="reader",
+        elasticsearch_password=SecretStr("reader-password"),
+        **more,
+    )
+
+
+def read_logs(lake: Lake, url: str, since: datetime, until: datetime) -> str:
+    """One logs run over [since, until), each search asked once (a refused or timed out one is not asked again); its
+    status."""
+    (outcome,) = ingest("logs", lake, elasticsearch_reader(url, http_attempts=1), window=Window(since, until)).outcomes
+    return outcome.record.status
 
 
 def closed_port_url() -> str:

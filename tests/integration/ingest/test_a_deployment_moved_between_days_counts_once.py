@@ -12,16 +12,15 @@ from typing import Any
 
 import pytest
 
-from functions.ingest_deploys import parse as deploys_parse
 from functions.ingest_deploys.events import EVENTS
 from lakehouse.aggregates.build import build
 from lakehouse.ingest.config import IngestSettings
 from lakehouse.ingest.sources import ingest
 from lakehouse.ingest.window import Window
 from lakehouse.mappings import MappingStore
-from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
+from tests.gitlab_deployments import gitlab_deployment, write_gitlab_deployments
 
 MOVED = 7001
 FIRST_FINISH, MOVED_FINISH = "2024-03-04T10:05:00.000Z", "2024-03-06T08:00:00.000Z"
@@ -57,22 +56,10 @@ class StopsAfterPut:
             raise OSError("the run was stopped")
 
 
-def gitlab_deployment(lake: Lake, deployment_id: int, updated_at: str) -> None:
-    """A successful GitLab deployment made through the API (no job): it finished when it was last updated."""
-    deployment = {
-        "id": deployment_id,
-        "iid": deployment_id,
-        "ref": "main",
-        "sha": "abc",
-        "status": "success",
-        "created_at": "2024-03-04T10:00:00.000Z",
-        "updated_at": updated_at,
-        "user": {"username": "ann"},
-        "environment": {"id": 1, "name": "production"},
-        "deployable": None,
-    }
-    page = deploys_parse.parse_deployments_page([deployment], {"project_id": 11})
-    lake.write_days(get_dataset(deploys_parse.DEPLOYMENTS), page.tables[deploys_parse.DEPLOYMENTS])
+def deployment_listed(lake: Lake, deployment_id: int, updated_at: str) -> None:
+    """A successful GitLab deployment made through the API (no job), listed by a run: it finished when it was last
+    updated."""
+    write_gitlab_deployments(lake, [gitlab_deployment(updated_at) | {"id": deployment_id, "iid": deployment_id}])
 
 
 def events_run(lake: Lake, since: datetime) -> None:
@@ -108,11 +95,11 @@ def test_a_deployment_moved_by_a_stopped_run_counts_once(
     )
     # A first run on March 1st: the lake reads deployments from then on, so DORA counts the 4th and the 6th.
     events_run(lake, datetime(2024, 3, 1, tzinfo=UTC))
-    gitlab_deployment(lake, MOVED, FIRST_FINISH)
+    deployment_listed(lake, MOVED, FIRST_FINISH)
     for other in others_on_the_old_day:
-        gitlab_deployment(lake, other, "2024-03-04T12:05:00.000Z")
+        deployment_listed(lake, other, "2024-03-04T12:05:00.000Z")
     events_run(lake, datetime(2024, 3, 6, 9, tzinfo=UTC))
-    gitlab_deployment(lake, MOVED, MOVED_FINISH)
+    deployment_listed(lake, MOVED, MOVED_FINISH)
 
     store = lake.store
     stopping = StopsAfterPut(store, stopped_after)

@@ -7,9 +7,7 @@ figures would leave out days the lake holds, for good (a first read only ever mo
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,26 +18,13 @@ from lakehouse.ingest.sources import ingest
 from lakehouse.ingest.window import Window
 from lakehouse.runlog import FirstReads, Watermarks
 from lakehouse.schemas import get_dataset
-from lakehouse.settings import Settings
 from lakehouse.storage import Lake
-from simulators.serve import RunningSimulators
 from tests.integration.ingest.conftest import END
 
 INCIDENTS = "servicenow/incidents"
 FIRST_WINDOW = Window(END - timedelta(days=2), END - timedelta(hours=1))
 # The scheduled run after it: its watermark (END - 1 h) less an hour of overlap, to END.
 NEXT_WINDOW = Window(END - timedelta(hours=2), END)
-
-
-@pytest.fixture
-def lake(
-    tmp_path: Path, sims: RunningSimulators, point: Callable[[RunningSimulators, Settings], None]
-) -> Iterator[Lake]:
-    settings = Settings(lake_url=str(tmp_path / "lake"))
-    point(sims, settings)
-    lake = Lake.from_settings(settings)
-    lake.check()
-    yield lake
 
 
 def _incidents(lake: Lake, window: Window) -> None:
@@ -69,7 +54,7 @@ def _stopped_at(lake: Lake, monkeypatch: pytest.MonkeyPatch, state_key: str, nth
 
 @pytest.mark.parametrize("stopped_before", ["first read", "watermark"])
 def test_the_first_read_is_the_first_windows_start_whichever_step_the_first_run_was_stopped_at(
-    lake: Lake, monkeypatch: pytest.MonkeyPatch, stopped_before: str
+    sims_lake: Lake, monkeypatch: pytest.MonkeyPatch, stopped_before: str
 ) -> None:
     """By hand: the first window starts at END - 2 days; its days are in the lake however the run ended. Stopped
     before its first read is recorded, the watermark has not moved either, and the next run (the scheduler reads
@@ -77,14 +62,14 @@ def test_the_first_read_is_the_first_windows_start_whichever_step_the_first_run_
     the first read is already recorded."""
     # The first read's record is put twice: noted pending before the first day is written, then recorded.
     key, nth = {
-        "first read": (lake.read_from_key("servicenow", "incidents"), 2),
-        "watermark": (lake.state_key("servicenow", "incidents"), 1),
+        "first read": (sims_lake.read_from_key("servicenow", "incidents"), 2),
+        "watermark": (sims_lake.state_key("servicenow", "incidents"), 1),
     }[stopped_before]
-    _stopped_at(lake, monkeypatch, key, nth)
-    assert lake.list_partitions(get_dataset(INCIDENTS)), "the first run wrote its days before it was stopped"
-    if Watermarks(lake).get("servicenow", "incidents") is None:
+    _stopped_at(sims_lake, monkeypatch, key, nth)
+    assert sims_lake.list_partitions(get_dataset(INCIDENTS)), "the first run wrote its days before it was stopped"
+    if Watermarks(sims_lake).get("servicenow", "incidents") is None:
         # Nothing says the first window was read: the scheduler's next run reads it again.
-        _incidents(lake, FIRST_WINDOW)
-    _incidents(lake, NEXT_WINDOW)
+        _incidents(sims_lake, FIRST_WINDOW)
+    _incidents(sims_lake, NEXT_WINDOW)
 
-    assert FirstReads(lake).get("servicenow", "incidents") == FIRST_WINDOW.since
+    assert FirstReads(sims_lake).get("servicenow", "incidents") == FIRST_WINDOW.since

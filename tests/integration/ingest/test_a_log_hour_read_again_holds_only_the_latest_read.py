@@ -12,17 +12,12 @@ from typing import ClassVar
 
 import duckdb
 import pytest
-from pydantic import SecretStr
 
-from functions.ingest_logs.parse import AGGREGATION
-from lakehouse.ingest.config import IngestSettings
-from lakehouse.ingest.sources import ingest
-from lakehouse.ingest.window import Window
-from lakehouse.mappings import MappingStore
 from lakehouse.schemas import get_dataset
-from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from tests.integration.api.test_endpoints import QuietHandler, serving
+from tests.integration.ingest.conftest import index_not_found, lake_reading_indices, search_answer
+from tests.integration.ingest.conftest import read_logs as _read
 
 LOG_COUNTS = get_dataset("elasticsearch/log_counts_hourly")
 TEN = datetime(2024, 3, 5, 10, tzinfo=UTC)
@@ -50,8 +45,7 @@ def elasticsearch() -> Iterator[str]:
             asked = body["query"]["bool"]["filter"][0]["range"]["@timestamp"]
             pattern = self.path.split("/")[1]
             if pattern in Logs.gone:
-                error = {"type": "index_not_found_exception", "reason": f"no such index [{pattern}]"}
-                self.send_json({"error": {"root_cause": [error], **error}, "status": 404}, status=404)
+                self.send_json(index_not_found(pattern), status=404)
                 return
             buckets = []
             for (index, hour), levels in Logs.lines.items():
@@ -61,14 +55,7 @@ def elasticsearch() -> Iterator[str]:
                 for level, count in levels.items():
                     key = {"service": "shop-api", "environment": "production", "level": level, "severity": None}
                     buckets.append({"key": key | {"hour": start}, "doc_count": count, "exceptions": {"doc_count": 0}})
-            page = {
-                "took": 1,
-                "timed_out": Logs.timing_out,
-                "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
-                "hits": {"hits": []},
-                "aggregations": {AGGREGATION: {"buckets": buckets}},
-            }
-            self.send_json(page)
+            self.send_json(search_answer(buckets, timed_out=Logs.timing_out))
 
     Logs.lines, Logs.gone, Logs.timing_out = {}, set(), False
     with serving(Search) as url:
@@ -77,24 +64,7 @@ def elasticsearch() -> Iterator[str]:
 
 def _lake(root: Path) -> Lake:
     """A lake whose mapping reads two index patterns: shop's logs-shop-* and pay's logs-pay-*."""
-    lake = Lake.from_settings(Settings(lake_url=str(root / "lake")))
-    entries = [
-        {"entity_id": "shop", "kind": "application", "team": "t1", "elisa_index": "logs-shop-*"},
-        {"entity_id": "pay", "kind": "application", "team": "t1", "elisa_index": "logs-pay-*"},
-    ]
-    MappingStore(lake).apply(entries, actor="test")
-    return lake
-
-
-def _read(lake: Lake, url: str, since: datetime, until: datetime) -> str:
-    settings = IngestSettings(
-        elasticsearch_url=url,
-        elasticsearch_user="reader",
-        elasticsearch_password=SecretStr("reader-password"),
-        http_attempts=1,
-    )
-    (outcome,) = ingest("logs", lake, settings, window=Window(since, until)).outcomes
-    return outcome.record.status
+    return lake_reading_indices(root, {"shop": "logs-shop-*", "pay": "logs-pay-*"})
 
 
 def _stored(lake: Lake) -> set[tuple[str, int, str, int]]:

@@ -4,7 +4,6 @@ older release wrote. Only a lake that held incidents before any first read was r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,24 +15,11 @@ from lakehouse.ingest.sources import ingest, run_backfill
 from lakehouse.ingest.window import Window
 from lakehouse.runlog import FirstReads, Watermarks
 from lakehouse.schemas import Dataset, get_dataset
-from lakehouse.settings import Settings
 from lakehouse.storage import Lake
-from simulators.serve import RunningSimulators
 from tests.integration.ingest.conftest import END
 
 INCIDENTS = "servicenow/incidents"
 LAST_THREE_DAYS = Window(END - timedelta(days=3), END)
-
-
-@pytest.fixture
-def lake(
-    tmp_path: Path, sims: RunningSimulators, point: Callable[[RunningSimulators, Settings], None]
-) -> Iterator[Lake]:
-    settings = Settings(lake_url=str(tmp_path / "lake"))
-    point(sims, settings)
-    lake = Lake.from_settings(settings)
-    lake.check()
-    yield lake
 
 
 def _incidents(lake: Lake, window: Window) -> str:
@@ -65,44 +51,50 @@ def _failing_at_second_day(lake: Lake, monkeypatch: pytest.MonkeyPatch, window: 
     return only.record.days_written
 
 
-def test_a_run_after_a_failed_first_run_records_the_first_read(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
-    left = _failing_at_second_day(lake, monkeypatch, LAST_THREE_DAYS)
-    assert len(left) == 1 and lake.list_partitions(get_dataset(INCIDENTS))
-    assert FirstReads(lake).get("servicenow", "incidents") is None
-    assert Watermarks(lake).get("servicenow", "incidents") is None
+def test_a_run_after_a_failed_first_run_records_the_first_read(
+    sims_lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    left = _failing_at_second_day(sims_lake, monkeypatch, LAST_THREE_DAYS)
+    assert len(left) == 1 and sims_lake.list_partitions(get_dataset(INCIDENTS))
+    assert FirstReads(sims_lake).get("servicenow", "incidents") is None
+    assert Watermarks(sims_lake).get("servicenow", "incidents") is None
 
-    assert _incidents(lake, LAST_THREE_DAYS) == "succeeded"
-    assert FirstReads(lake).get("servicenow", "incidents") == END - timedelta(days=3)
+    assert _incidents(sims_lake, LAST_THREE_DAYS) == "succeeded"
+    assert FirstReads(sims_lake).get("servicenow", "incidents") == END - timedelta(days=3)
 
 
 def test_a_backfill_after_a_failed_first_run_records_the_first_read(
-    lake: Lake, monkeypatch: pytest.MonkeyPatch
+    sims_lake: Lake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The first scheduled run wrote a day and failed (or has not finished yet); a backfill of the two days before
     then completes: the lake has read incidents since the backfill's first day."""
-    _failing_at_second_day(lake, monkeypatch, Window(END - timedelta(days=1), END))
+    _failing_at_second_day(sims_lake, monkeypatch, Window(END - timedelta(days=1), END))
     earlier = Window(END - timedelta(days=3), END - timedelta(days=1))
-    days = run_backfill("servicenow", lake, IngestSettings().resolved(), window=earlier, datasets=[INCIDENTS], now=END)
+    days = run_backfill(
+        "servicenow", sims_lake, IngestSettings().resolved(), window=earlier, datasets=[INCIDENTS], now=END
+    )
     assert [d.outcomes[0].record.status for d in days] == ["succeeded", "succeeded"]
-    assert FirstReads(lake).get("servicenow", "incidents") == END - timedelta(days=3)
+    assert FirstReads(sims_lake).get("servicenow", "incidents") == END - timedelta(days=3)
 
 
 def test_a_lake_an_older_release_wrote_keeps_its_first_read_unknown(
-    lake: Lake, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    sims_lake: Lake, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """Incidents read before first reads were recorded: the lake holds them and no record of their first read. A
     failed run then a successful one leave it unknown: how far back the older days reach is not known."""
-    assert _incidents(lake, Window(END - timedelta(days=6), END - timedelta(days=3))) == "succeeded"
-    (tmp_path / "lake" / lake.read_from_key("servicenow", "incidents")).unlink()  # as an older release left it
-    assert lake.list_partitions(get_dataset(INCIDENTS))
+    assert _incidents(sims_lake, Window(END - timedelta(days=6), END - timedelta(days=3))) == "succeeded"
+    (tmp_path / "lake" / sims_lake.read_from_key("servicenow", "incidents")).unlink()  # as an older release left it
+    assert sims_lake.list_partitions(get_dataset(INCIDENTS))
 
-    _failing_at_second_day(lake, monkeypatch, LAST_THREE_DAYS)
-    assert _incidents(lake, LAST_THREE_DAYS) == "succeeded"
-    assert FirstReads(lake).get("servicenow", "incidents") is None
-    assert not FirstReads(lake).never_read("servicenow", "incidents")
+    _failing_at_second_day(sims_lake, monkeypatch, LAST_THREE_DAYS)
+    assert _incidents(sims_lake, LAST_THREE_DAYS) == "succeeded"
+    assert FirstReads(sims_lake).get("servicenow", "incidents") is None
+    assert not FirstReads(sims_lake).never_read("servicenow", "incidents")
 
 
-def test_a_first_run_that_wrote_no_day_leaves_incidents_never_read(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_first_run_that_wrote_no_day_leaves_incidents_never_read(
+    sims_lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The store refuses the first day the first run puts: nothing of incidents is in the lake, so they were never
     read (the reports say 'not read'), not read since an unknown instant."""
     real = Lake.write_days
@@ -113,6 +105,6 @@ def test_a_first_run_that_wrote_no_day_leaves_incidents_never_read(lake: Lake, m
         return real(self, ds, table, **kw)
 
     monkeypatch.setattr(Lake, "write_days", refuse)
-    outcome = ingest("servicenow", lake, IngestSettings().resolved(), window=LAST_THREE_DAYS, datasets=[INCIDENTS])
+    outcome = ingest("servicenow", sims_lake, IngestSettings().resolved(), window=LAST_THREE_DAYS, datasets=[INCIDENTS])
     assert outcome.outcomes[0].record.status == "failed"
-    assert FirstReads(lake).never_read("servicenow", "incidents")
+    assert FirstReads(sims_lake).never_read("servicenow", "incidents")

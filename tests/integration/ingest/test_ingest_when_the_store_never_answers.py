@@ -5,9 +5,8 @@ nothing."""
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,13 +15,11 @@ from functions.ingest_servicenow import handler as servicenow_handler
 from lakehouse.ingest.run import IngestionFailed
 from lakehouse.local_s3 import S3Endpoint
 from lakehouse.runlog import RunLog, Watermarks
-from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
-from lakehouse.storage import Lake
 from simulators.serve import RunningSimulators
 from tests.integration.store_faults import HANG, faulty_store
 
-from .conftest import import_catalog, invoke, scheduled_event
+from .conftest import incident_days, invoke, lake_on_faulty_store, servicenow_incidents_event
 
 pytestmark = [pytest.mark.simulators, pytest.mark.s3]
 Point = Callable[[RunningSimulators, Settings], None]
@@ -30,11 +27,6 @@ Point = Callable[[RunningSimulators, Settings], None]
 # 60 s.
 REMAINING_S = 20
 BOTOCORE_DEFAULT_S = 6 * 60
-
-
-def incidents_event(window: dict[str, datetime]) -> dict[str, object]:
-    as_text = {bound: moment.isoformat() for bound, moment in window.items()}
-    return {**scheduled_event(servicenow_handler.__file__, as_text), "datasets": ["servicenow/incidents"]}
 
 
 def test_a_run_whose_day_writes_are_held_fails_by_its_deadline_and_keeps_the_days_and_the_watermark(
@@ -47,23 +39,19 @@ def test_a_run_whose_day_writes_are_held_fails_by_its_deadline_and_keeps_the_day
     estate = sims.estate
     first = {"since": estate.start - timedelta(days=1), "until": estate.end - timedelta(days=3)}
     rest = {"since": estate.end - timedelta(days=4), "until": estate.end + timedelta(hours=1)}
-    incidents = get_dataset("servicenow/incidents")
+    monkeypatch.setenv("ROSETTA_S3_CONNECT_TIMEOUT_S", "1")
+    monkeypatch.setenv("ROSETTA_S3_READ_TIMEOUT_S", "5")
     with faulty_store(s3_endpoint) as store:
-        settings = store.endpoint.settings(f"t-{uuid.uuid4().hex[:12]}", duckdb_temp_directory=tmp_path / "duckdb")
-        point(sims, settings)
-        monkeypatch.setenv("ROSETTA_S3_CONNECT_TIMEOUT_S", "1")
-        monkeypatch.setenv("ROSETTA_S3_READ_TIMEOUT_S", "5")
-        lake = Lake.from_settings(settings)
-        import_catalog(lake, estate)
-        invoke(servicenow_handler, incidents_event(first))
-        days = {day: lake.read_partition(incidents, day) for day in lake.list_partitions(incidents)}
+        lake = lake_on_faulty_store(store, sims, point, tmp_path)
+        invoke(servicenow_handler, servicenow_incidents_event(first))
+        days = incident_days(lake)
         mark = Watermarks(lake).get("servicenow", "incidents")
         assert days and mark is not None
 
         held = store.fail(lambda r: r.method == "PUT" and "/raw/servicenow/incidents/" in r.path, HANG)
         started = time.monotonic()
         with pytest.raises(IngestionFailed):
-            invoke(servicenow_handler, incidents_event(rest), remaining_ms=REMAINING_S * 1000)
+            invoke(servicenow_handler, servicenow_incidents_event(rest), remaining_ms=REMAINING_S * 1000)
         took = time.monotonic() - started
         assert took < REMAINING_S < BOTOCORE_DEFAULT_S / 2
         assert held.hit >= 1
@@ -78,5 +66,5 @@ def test_a_run_whose_day_writes_are_held_fails_by_its_deadline_and_keeps_the_day
         assert "putting raw/servicenow/incidents/day=" in record.error
         assert "\n" not in record.error
         assert store.endpoint.secret_access_key not in record.error
-        assert {day: lake.read_partition(incidents, day) for day in lake.list_partitions(incidents)} == days
+        assert incident_days(lake) == days
         assert Watermarks(lake).get("servicenow", "incidents") == mark

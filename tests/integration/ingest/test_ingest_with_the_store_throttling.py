@@ -3,9 +3,8 @@ embedded server): the run fails naming the object, loses nothing, and the next r
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,23 +13,15 @@ from functions.ingest_servicenow import handler as servicenow_handler
 from lakehouse.ingest.run import IngestionFailed
 from lakehouse.local_s3 import S3Endpoint
 from lakehouse.runlog import Watermarks
-from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
-from lakehouse.storage import Lake
 from simulators.serve import RunningSimulators
 from tests.integration.store_faults import SLOW_DOWN, faulty_store
 
-from .conftest import import_catalog, invoke, scheduled_event
+from .conftest import incident_days, invoke, lake_on_faulty_store, servicenow_incidents_event
 from .truth import rows
 
 pytestmark = [pytest.mark.simulators, pytest.mark.s3]
 Point = Callable[[RunningSimulators, Settings], None]
-
-
-def incidents_event(window: dict[str, datetime]) -> dict[str, object]:
-    """The scheduled event of ServiceNow's ingestion over `window`, for its incidents alone."""
-    as_text = {bound: moment.isoformat() for bound, moment in window.items()}
-    return {**scheduled_event(servicenow_handler.__file__, as_text), "datasets": ["servicenow/incidents"]}
 
 
 @pytest.mark.usefixtures("one_retry")
@@ -44,20 +35,16 @@ def test_a_write_throttled_past_the_retries_fails_the_run_and_the_next_run_catch
     estate = sims.estate
     first = {"since": estate.start - timedelta(days=1), "until": estate.end - timedelta(days=3)}
     rest = {"since": estate.end - timedelta(days=4), "until": estate.end + timedelta(hours=1)}
-    incidents = get_dataset("servicenow/incidents")
     with faulty_store(s3_endpoint) as store:
-        settings = store.endpoint.settings(f"t-{uuid.uuid4().hex[:12]}", duckdb_temp_directory=tmp_path / "duckdb")
-        point(sims, settings)
-        lake = Lake.from_settings(settings)
-        import_catalog(lake, estate)
-        event = incidents_event(first)
+        lake = lake_on_faulty_store(store, sims, point, tmp_path)
+        event = servicenow_incidents_event(first)
         invoke(servicenow_handler, event)
-        days = {day: lake.read_partition(incidents, day) for day in lake.list_partitions(incidents)}
+        days = incident_days(lake)
         mark = Watermarks(lake).get("servicenow", "incidents")
         assert days and mark is not None
 
         throttled = store.fail(lambda r: r.method == "PUT" and "/raw/servicenow/incidents/" in r.path, SLOW_DOWN)
-        event = incidents_event(rest)
+        event = servicenow_incidents_event(rest)
         with pytest.raises(IngestionFailed) as caught:
             invoke(servicenow_handler, event)
         failed = {o.record.dataset: o.record for o in caught.value.outcome.outcomes if o.record.status == "failed"}
@@ -67,7 +54,7 @@ def test_a_write_throttled_past_the_retries_fails_the_run_and_the_next_run_catch
         assert "putting raw/servicenow/incidents/day=" in failed["servicenow/incidents"].error
         assert store.endpoint.secret_access_key not in failed["servicenow/incidents"].error
         assert throttled.hit >= 2  # the first try of a day's put and its retry
-        assert {day: lake.read_partition(incidents, day) for day in lake.list_partitions(incidents)} == days
+        assert incident_days(lake) == days
         assert Watermarks(lake).get("servicenow", "incidents") == mark
 
         store.clear()

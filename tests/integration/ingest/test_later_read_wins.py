@@ -10,18 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 
-from functions.ingest_logs.parse import AGGREGATION
-from lakehouse.ingest.config import IngestSettings
 from lakehouse.ingest.run import RunOutcome
 from lakehouse.ingest.sources import ingest
 from lakehouse.ingest.window import Window
-from lakehouse.mappings import MappingStore
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from tests.integration.api.test_endpoints import QuietHandler, serving
+from tests.integration.ingest.conftest import elasticsearch_reader, lake_reading_indices, search_answer
 from tests.integration.ingest.test_ingest_handlers import partition_bytes
 
 LOG_COUNTS = get_dataset("elasticsearch/log_counts_hourly")
@@ -44,30 +41,10 @@ def elasticsearch() -> Iterator[str]:
             self.rfile.read(int(self.headers.get("Content-Length", 0)))
             key = {"service": "shop-api", "environment": "production", "level": "ERROR", "severity": None}
             bucket = {"key": key | {"hour": int(HOUR.timestamp() * 1000)}, "doc_count": Counts.errors}
-            page = {
-                "took": 1,
-                "timed_out": False,
-                "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
-                "hits": {"hits": []},
-                "aggregations": {AGGREGATION: {"buckets": [bucket | {"exceptions": {"doc_count": 0}}]}},
-            }
-            self.send_json(page)
+            self.send_json(search_answer([bucket | {"exceptions": {"doc_count": 0}}]))
 
     with serving(Search) as url:
         yield url
-
-
-def _lake(root: Path) -> Lake:
-    lake = Lake.from_settings(Settings(lake_url=str(root / "lake")))
-    entry = {"entity_id": "shop", "kind": "application", "team": "t1", "elisa_index": "logs-shop-*"}
-    MappingStore(lake).apply([entry], actor="test")
-    return lake
-
-
-def _settings(url: str) -> IngestSettings:
-    return IngestSettings(
-        elasticsearch_url=url, elasticsearch_user="reader", elasticsearch_password=SecretStr("reader-password")
-    )
 
 
 def _stored(lake: Lake) -> list[tuple[str, int]]:
@@ -79,7 +56,7 @@ def _stored(lake: Lake) -> list[tuple[str, int]]:
 def test_an_older_read_written_after_a_newer_one_leaves_the_newer_count(tmp_path: Path, elasticsearch: str) -> None:
     """Run A reads 3 ERROR lines and is slow to write; meanwhile 2 more lines come in, run B reads 5 and writes; then
     A writes its 3. The day says 5, as the source last said, and as B's read (the later) stamped it."""
-    lake = _lake(tmp_path)
+    lake = lake_reading_indices(tmp_path, {"shop": "logs-shop-*"})
     slow = Lake.from_settings(Settings(lake_url=lake.url))
     read, newer_written = threading.Event(), threading.Event()
     write_days = slow.write_days
@@ -93,13 +70,15 @@ def test_an_older_read_written_after_a_newer_one_leaves_the_newer_count(tmp_path
     slow.write_days = held_back  # type: ignore[method-assign]
     Counts.errors = 3
     first: list[RunOutcome] = []
-    run_a = threading.Thread(target=lambda: first.append(ingest("logs", slow, _settings(elasticsearch), window=WINDOW)))
+    run_a = threading.Thread(
+        target=lambda: first.append(ingest("logs", slow, elasticsearch_reader(elasticsearch), window=WINDOW))
+    )
     run_a.start()
     try:
         assert read.wait(30)
         Counts.errors = 5
         before_b = datetime.now(UTC)
-        run_b = ingest("logs", lake, _settings(elasticsearch), window=WINDOW)
+        run_b = ingest("logs", lake, elasticsearch_reader(elasticsearch), window=WINDOW)
         after_b = datetime.now(UTC)
     finally:
         newer_written.set()
@@ -113,14 +92,14 @@ def test_an_older_read_written_after_a_newer_one_leaves_the_newer_count(tmp_path
 def test_a_later_read_that_differs_replaces_the_count_and_one_that_agrees_changes_no_byte(
     tmp_path: Path, elasticsearch: str
 ) -> None:
-    lake = _lake(tmp_path)
+    lake = lake_reading_indices(tmp_path, {"shop": "logs-shop-*"})
     Counts.errors = 3
-    ingest("logs", lake, _settings(elasticsearch), window=WINDOW)
+    ingest("logs", lake, elasticsearch_reader(elasticsearch), window=WINDOW)
     Counts.errors = 4
-    ingest("logs", lake, _settings(elasticsearch), window=WINDOW)
+    ingest("logs", lake, elasticsearch_reader(elasticsearch), window=WINDOW)
     assert _stored(lake) == [("ERROR", 4)]
     held = partition_bytes(lake)
-    again = ingest("logs", lake, _settings(elasticsearch), window=WINDOW)
+    again = ingest("logs", lake, elasticsearch_reader(elasticsearch), window=WINDOW)
     assert partition_bytes(lake) == held
     (outcome,) = again.outcomes
     assert outcome.record.days_written == []

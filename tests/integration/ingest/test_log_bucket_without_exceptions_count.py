@@ -10,16 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 
-from functions.ingest_logs.parse import AGGREGATION, DATASET
-from lakehouse.ingest.config import IngestSettings
+from functions.ingest_logs.parse import DATASET
 from lakehouse.ingest.sources import ingest
 from lakehouse.ingest.window import Window
-from lakehouse.mappings import MappingStore
-from lakehouse.settings import Settings
-from lakehouse.storage import Lake
 from tests.integration.api.test_endpoints import QuietHandler, serving
+from tests.integration.ingest.conftest import elasticsearch_reader, lake_reading_indices, search_answer
 from tests.integration.ingest.truth import rows
 
 HOUR = datetime(2024, 3, 5, 10, tzinfo=UTC)
@@ -43,14 +39,7 @@ def elasticsearch(request: pytest.FixtureRequest) -> Iterator[str]:
     class Search(QuietHandler):
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            page = {
-                "took": 1,
-                "timed_out": False,
-                "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
-                "hits": {"hits": []},
-                "aggregations": {AGGREGATION: {"buckets": buckets}},
-            }
-            self.send_json(page)
+            self.send_json(search_answer(buckets))
 
     with serving(Search) as url:
         yield url
@@ -61,16 +50,9 @@ def test_a_bucket_without_its_exceptions_count_is_a_reject_not_zero_exceptions(
 ) -> None:
     """By hand: the ERROR bucket counts (ERROR 4, EXCEPTION 3); the WARN bucket is one reject naming the exceptions
     count, its text the bucket as sent; the run is partial, 2 rows out and 1 rejected."""
-    lake = Lake.from_settings(Settings(lake_url=str(tmp_path / "lake")))
-    entry = {"entity_id": "shop", "kind": "application", "team": "t1", "elisa_index": "logs-shop-*"}
-    MappingStore(lake).apply([entry], actor="test")
-    settings = IngestSettings(
-        elasticsearch_url=elasticsearch,
-        elasticsearch_user="reader",
-        elasticsearch_password=SecretStr("reader-password"),
-    )
+    lake = lake_reading_indices(tmp_path, {"shop": "logs-shop-*"})
 
-    (outcome,) = ingest("logs", lake, settings, window=WINDOW).outcomes
+    (outcome,) = ingest("logs", lake, elasticsearch_reader(elasticsearch), window=WINDOW).outcomes
 
     record = outcome.record
     assert (record.status, record.rows_out, record.rows_rejected) == ("partial", 2, 1)

@@ -6,22 +6,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
-from pydantic import SecretStr
 
-from functions.ingest_logs.parse import AGGREGATION
 from lakehouse.aggregates.build import build
-from lakehouse.ingest.config import IngestSettings
-from lakehouse.ingest.sources import ingest
-from lakehouse.ingest.window import Window
 from lakehouse.mappings import MappingStore
 from lakehouse.storage import Lake
 from tests.integration.api.test_endpoints import QuietHandler, serving
+from tests.integration.ingest.conftest import index_not_found, read_logs, search_answer
 from tests.unit.aggregates.estate import AS_OF, estate_lake, mapping, t
 
 # The bucket key of quiet-svc's ERROR lines in production: 7 of them, at 19 Nov 03:00.
@@ -38,21 +34,13 @@ def elasticsearch() -> Iterator[str]:
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
             asked = body["query"]["bool"]["filter"][0]["range"]["@timestamp"]
             if self.path.startswith("/logs-shop/"):
-                error = {"type": "index_not_found_exception", "reason": "no such index [logs-shop]"}
-                self.send_json({"error": {"root_cause": [error], **error}, "status": 404}, status=404)
+                self.send_json(index_not_found("logs-shop"), status=404)
                 return
             buckets = []
             hour = int(t(19, 3).timestamp() * 1000)
             if self.path.startswith("/logs-quiet-") and asked["gte"] <= hour < asked["lt"]:
                 buckets = [{"key": QUIET_LINES | {"hour": hour}, "doc_count": 7, "exceptions": {"doc_count": 0}}]
-            page = {
-                "took": 1,
-                "timed_out": False,
-                "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
-                "hits": {"hits": []},
-                "aggregations": {AGGREGATION: {"buckets": buckets}},
-            }
-            self.send_json(page)
+            self.send_json(search_answer(buckets))
 
     with serving(Search) as url:
         yield url
@@ -62,17 +50,6 @@ def map_indices(lake: Lake, indices: dict[str, str]) -> None:
     """The estate's mapping with these applications' elisa_index."""
     entries = [e | {"elisa_index": indices[e["entity_id"]]} if e["entity_id"] in indices else e for e in mapping()]
     MappingStore(lake).apply(entries, actor="test", replace=True)
-
-
-def read_logs(lake: Lake, url: str, since: datetime, until: datetime) -> str:
-    settings = IngestSettings(
-        elasticsearch_url=url,
-        elasticsearch_user="reader",
-        elasticsearch_password=SecretStr("reader-password"),
-        http_attempts=1,
-    )
-    (outcome,) = ingest("logs", lake, settings, window=Window(since, until)).outcomes
-    return outcome.record.status
 
 
 def hourly_log_errors(root: Path, component: str, first: int = 0, last: int = 8) -> dict[int, int | None]:

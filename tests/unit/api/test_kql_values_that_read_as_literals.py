@@ -12,21 +12,7 @@ import pytest
 import rison
 
 from functions.api.kibana import discover_url
-from lakehouse.mappings import MappingEntry
-
-TEMPLATE = 'labels.app:{name} and service.name:"{component}"'
-
-
-def filled(name: str, template: str = TEMPLATE) -> str | None:
-    entry = MappingEntry(
-        entity_id="checkout-api",
-        kind="component",
-        name=name,
-        application_id="checkout",
-        environment="production",
-        kibana_query_template=template,
-    )
-    return entry.kibana_query()
+from tests.unit.kibana_query import filled  # into labels.app:{name} and service.name:"{component}"
 
 
 @pytest.mark.parametrize("name", ["null", "true", "false"])

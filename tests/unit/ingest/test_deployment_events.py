@@ -23,6 +23,7 @@ from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from tests.conftest import FIXTURES
+from tests.gitlab_deployments import gitlab_deployment, write_gitlab_deployments
 
 T0 = datetime(2024, 3, 1, 9, tzinfo=UTC)
 
@@ -156,22 +157,6 @@ def test_events_from_both_tools_with_rollbacks(tmp_path: Path) -> None:
     assert get_dataset(EVENTS).conform(table).num_rows == 6
 
 
-def gitlab_deployment(updated_at: str) -> dict:
-    """A successful GitLab deployment made through the API: no job, so it finished when it was last updated."""
-    return {
-        "id": 7001,
-        "iid": 1,
-        "ref": "main",
-        "sha": "abc",
-        "status": "success",
-        "created_at": "2024-03-04T10:00:00.000Z",
-        "updated_at": updated_at,
-        "user": {"username": "ann"},
-        "environment": {"id": 1, "name": "production"},
-        "deployable": None,
-    }
-
-
 def test_a_deployment_whose_finish_moves_to_another_day_is_one_event(tmp_path: Path) -> None:
     """GitLab deployment 7001 first reads as finished on the 4th, then (updated) on the 6th. The second run's
     events replace the days they are computed whole for, so the deployment is one event, on the 6th, and the
@@ -183,8 +168,7 @@ def test_a_deployment_whose_finish_moves_to_another_day_is_one_event(tmp_path: P
     events = get_dataset(EVENTS)
     written = []
     for updated, run_day in (("2024-03-04T10:05:00.000Z", 4), ("2024-03-06T08:00:00.000Z", 6)):
-        page = deploys_parse.parse_deployments_page([gitlab_deployment(updated)], {"project_id": 11})
-        lake.write_days(get_dataset(deploys_parse.DEPLOYMENTS), page.tables[deploys_parse.DEPLOYMENTS])
+        write_gitlab_deployments(lake, [gitlab_deployment(updated)])
         since = datetime(2024, 3, run_day, tzinfo=UTC)
         outcome = ingest(
             "deploys", lake, IngestSettings(), window=Window(since, since + timedelta(days=1)), datasets=[EVENTS]
@@ -238,10 +222,7 @@ def shop_on_gitlab(lake: Lake) -> list[MappingEntry]:
 
 
 def ingest_gitlab_deployment(lake: Lake, deployment_id: int, updated_at: str) -> None:
-    page = deploys_parse.parse_deployments_page(
-        [gitlab_deployment(updated_at) | {"id": deployment_id}], {"project_id": 11}
-    )
-    lake.write_days(get_dataset(deploys_parse.DEPLOYMENTS), page.tables[deploys_parse.DEPLOYMENTS])
+    write_gitlab_deployments(lake, [gitlab_deployment(updated_at) | {"id": deployment_id}])
 
 
 def stored_keys(lake: Lake) -> list[str]:
@@ -319,8 +300,7 @@ def test_a_gitlab_environment_named_with_capitals_is_the_mappings_environment(tm
         [{"entity_id": "shop", "kind": "application", "gitlab_project_id": 11}], actor="test", replace=True
     )
     deployment = gitlab_deployment("2024-03-04T10:05:00.000Z") | {"environment": {"id": 1, "name": "Production"}}
-    page = deploys_parse.parse_deployments_page([deployment], {"project_id": 11})
-    lake.write_days(get_dataset(deploys_parse.DEPLOYMENTS), page.tables[deploys_parse.DEPLOYMENTS])
+    write_gitlab_deployments(lake, [deployment])
     mapping = MappingStore(lake).current()
     assert mapping is not None
     table = build_events(lake, datetime(2024, 3, 5, tzinfo=UTC), mapping.entries)
@@ -612,8 +592,7 @@ def test_a_gitlab_deployment_starts_when_its_job_starts(tmp_path: Path) -> None:
         gitlab_deployment("2024-03-05T09:04:01.000Z") | {"deployable": job},
         gitlab_deployment("2024-03-04T10:05:00.000Z") | {"id": 7002, "iid": 2},
     ]
-    page = deploys_parse.parse_deployments_page(deployments, {"project_id": 11})
-    lake.write_days(get_dataset(deploys_parse.DEPLOYMENTS), page.tables[deploys_parse.DEPLOYMENTS])
+    write_gitlab_deployments(lake, deployments)
     mapping = MappingStore(lake).current()
     assert mapping is not None
     table = build_events(lake, datetime(2024, 3, 6, tzinfo=UTC), mapping.entries)
@@ -653,8 +632,7 @@ def test_a_gitlab_deployment_whose_job_failed_before_it_started_is_no_attempt(tm
         gitlab_deployment("2024-03-04T09:04:01.000Z")
         | {"id": 7002, "iid": 2, "status": "failed", "deployable": failed},
     ]
-    page = deploys_parse.parse_deployments_page(deployments, {"project_id": 11})
-    lake.write_days(get_dataset(deploys_parse.DEPLOYMENTS), page.tables[deploys_parse.DEPLOYMENTS])
+    write_gitlab_deployments(lake, deployments)
     mapping = MappingStore(lake).current()
     assert mapping is not None
     table = build_events(lake, datetime(2024, 3, 5, tzinfo=UTC), mapping.entries)

@@ -9,9 +9,10 @@ import re
 
 import pytest
 
-from lakehouse.mappings import MappingEntry, kql_unquoted
+from lakehouse.mappings import kql_unquoted
+from tests.unit.kibana_query import filled
 
-TEMPLATE = 'labels.app:{name} and service.name:"{component}"'
+# filled() fills kibana_query.TEMPLATE: the name bare after FIELD, then the rest of the template.
 FIELD = "labels.app:"
 REST_OF_TEMPLATE = ' and service.name:"checkout-api"'
 
@@ -21,18 +22,6 @@ SPECIAL = '\\():<>"*{}'
 KEYWORD_AHEAD = re.compile(rf"{SPACE}+(?:or|and){SPACE}+|not{SPACE}+", re.IGNORECASE)
 # In that order: \n is a line break before it can be an escaped `not`; only the keywords ignore case.
 ESCAPE = re.compile(r'\\(?:([trn])|([\\():<>"*{}])|u([0-9a-fA-F]{4})|((?i:or|and|not)))')
-
-
-def filled(name: str, template: str = TEMPLATE) -> str | None:
-    entry = MappingEntry(
-        entity_id="checkout-api",
-        kind="component",
-        name=name,
-        application_id="checkout",
-        environment="production",
-        kibana_query_template=template,
-    )
-    return entry.kibana_query()
 
 
 def read_bare_value(query: str, start: int) -> tuple[str, int]:

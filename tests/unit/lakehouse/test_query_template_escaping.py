@@ -9,31 +9,19 @@ import pytest
 import rison
 
 from functions.api.kibana import discover_url
-from lakehouse.mappings import MappingEntry
-
-
-def filled(template: str, name: str) -> str | None:
-    entry = MappingEntry(
-        entity_id="checkout-api",
-        kind="component",
-        name=name,
-        application_id="checkout",
-        environment="production",
-        kibana_query_template=template,
-    )
-    return entry.kibana_query()
+from tests.unit.kibana_query import filled
 
 
 def test_a_quote_in_a_name_stays_inside_its_kql_string() -> None:
     """Filled as it was, `x" or service.name:*` closed the string after x and joined every service's lines of
     production to the link: Discover opened on all of them."""
     template = 'labels.team:"{name}" and deployment.environment:"{environment}"'
-    query = filled(template, 'x" or service.name:*')
+    query = filled('x" or service.name:*', template)
     assert query == 'labels.team:"x\\" or service.name:*" and deployment.environment:"production"'
 
 
 def test_a_backslash_and_a_line_break_in_a_quoted_name_are_escaped() -> None:
-    query = filled('labels.team:"{name}"', 'C:\\ops "core"\nteam')
+    query = filled('C:\\ops "core"\nteam', 'labels.team:"{name}"')
     assert query == 'labels.team:"C:\\\\ops \\"core\\"\\nteam"'
 
 
@@ -49,18 +37,18 @@ def test_a_backslash_and_a_line_break_in_a_quoted_name_are_escaped() -> None:
     ],
 )
 def test_a_bare_placeholder_escapes_kql_syntax_in_the_name(name: str, expected: str) -> None:
-    assert filled("labels.team:{name}", name) == expected
+    assert filled(name, "labels.team:{name}") == expected
 
 
 def test_characters_kql_reads_as_text_are_left_as_they_are() -> None:
     """Inside quotes only a quote and a backslash mean something to KQL; a non-ASCII name, #, &, ' and ! are text."""
     name = "Zahlungs-Dienst (Zürich) #1 & 'beta'!"
-    assert filled('labels.team:"{name}"', name) == f'labels.team:"{name}"'
+    assert filled(name, 'labels.team:"{name}"') == f'labels.team:"{name}"'
 
 
 def test_the_discover_link_carries_the_escaped_query_whole() -> None:
     """Decoded from the link's rison, the query is the escaped one, character for character."""
-    query = filled('labels.team:"{name}" and deployment.environment:"{environment}"', "Zürich 'ops' #1 & \"a\" (!)")
+    query = filled("Zürich 'ops' #1 & \"a\" (!)", 'labels.team:"{name}" and deployment.environment:"{environment}"')
     assert query == 'labels.team:"Zürich \'ops\' #1 & \\"a\\" (!)" and deployment.environment:"production"'
     url = discover_url(
         "https://kibana.example.org/kibana",
