@@ -7,8 +7,10 @@ whole tables (a few MB each; the other routes wait for them) and then the hourly
 days (tens of MB each; older months are fetched when a request first needs them). Queries read the local Parquet
 through views (small tables are copied into memory), so memory stays bounded by DuckDB's limit rather than by the
 size of the mart. A new build is noticed by its state record (one small GET, at most every
-`mart_check_interval_s`, in the background); the old copy serves until the new one is wholly loaded. No copy is
-loaded while a build holds the lake's lease: it puts its objects before its state, and some may be its already.
+`mart_check_interval_s`, in the background); the old copy serves until the new one is wholly loaded. The new copy
+fetches only the objects the build replaced or added: one listed at the version the old copy listed is a hard link to
+the old copy's file (see ServedCopy). No copy is loaded while a build holds the lake's lease: it puts its objects before
+its state, and some may be its already.
 """
 
 from __future__ import annotations
@@ -167,6 +169,7 @@ def _retire(snap: Snapshot) -> None:
     if snap.con is not None:
         snap.con.close()
     if snap.folder is not None:
+        # Its names only: a file the next copy links (see ServedCopy) stays, under that copy's folder.
         shutil.rmtree(snap.folder, ignore_errors=True)
         _OWN_COPIES.discard(snap.folder.name)  # else a name more per build, for the life of the process
 
@@ -241,6 +244,7 @@ class Snapshot:
     # The mart objects the copy listed, with their versions, as a digest: a copy loaded again under the same build
     # state (after a build stopped before its state) holds other figures, and its ETag must say so.
     objects: str | None = None
+    listed: dict[str, str] = field(default_factory=dict)  # those objects: key -> version
     # A month object's last day, from its footer: read once per copy, not per request (see read_paths).
     days_through: dict[str, date | None] = field(default_factory=dict)
     summary_index: SummaryIndex | None = None  # set once the summary's tables are defined
@@ -375,6 +379,48 @@ def _link(source: Path, target: Path) -> None:
         shutil.copyfile(source, target)
 
 
+@dataclass(frozen=True)
+class ServedCopy:
+    """What a copy being loaded takes from the copy serving meanwhile: that copy's file of an object it listed at the
+    version the new copy lists, and its merge of a table whose objects are all so. Linked, not copied: no download,
+    sort or merge again, and no file of the serving copy is written (a copy's files are only ever put in place whole,
+    then read). Its folder's removal once it is retired takes its names away, not the files the new copy names too."""
+
+    folder: Path
+    served: dict[str, str]  # the objects the serving copy listed: key -> version
+    listed: dict[str, str]  # the objects the new copy listed
+
+    def link(self, key: str, target: Path) -> bool:
+        """Whether `target` now names the serving copy's file of `key`, the same version of it."""
+        version = self.listed.get(key)
+        return version is not None and self.served.get(key) == version and _hard_link(self.folder / key, target)
+
+    def link_merged(self, table: str, target: Path) -> bool:
+        """Whether `target` now names the serving copy's merge of `table`, merged from the same objects."""
+        prefix = f"mart/{table}/"
+        if {k: v for k, v in self.served.items() if k.startswith(prefix)} != {
+            k: v for k, v in self.listed.items() if k.startswith(prefix)
+        }:
+            return False
+        return _hard_link(self.folder / _merged_name(table), target)
+
+
+def _hard_link(source: Path, target: Path) -> bool:
+    """Whether `target` is now a second name of `source`: not when the serving copy has no such file (never fetched,
+    or its folder removed since it was retired) or the link fails (another file system); the object is fetched then."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.link(source, target)
+    except OSError:
+        return False
+    return True
+
+
+def _merged_name(table: str) -> str:
+    """Where a copy's folder holds a table merged on load (MERGED_ON_LOAD), beside the objects' keys (mart/...)."""
+    return f"merged/{table}.parquet"
+
+
 def _days_through(path: Path) -> date | None:
     """The last day a month object holds, from its footer."""
     value = (pq.read_metadata(path).metadata or {}).get(DAYS_THROUGH_KEY.encode())
@@ -499,7 +545,7 @@ class ServingMart:
                 # (the recent hours, the rest of the tables) reaches the requests that follow.
                 current.directory = self._directory(version)
                 return True
-            fresh = self._load(marker, build, version, wait=True)
+            fresh = self._load(marker, build, version, wait=True, served=current)
             served = self._snapshot
             if served is not None and served.directory.version > fresh.directory.version:
                 # An admin's change landed while this copy loaded, under the version read before it.
@@ -561,10 +607,11 @@ class ServingMart:
             Directory.of(mapping.version, mapping.entries, production) if mapping else Directory(production=production)
         )
 
-    def _local_path(self, folder: Path, key: str, version: str | None = None) -> Path:
+    def _local_path(self, folder: Path, key: str, version: str | None = None, served: ServedCopy | None = None) -> Path:
         """Where `key` is read from: a mirror fetched once (per-application tables re-sorted unless the build
-        already sorted them by application); a link to a local lake's own file when it needs no sorting.
-        `version`: the object's as the copy listed it; a later build's object under the key is refused."""
+        already sorted them by application); a link to a local lake's own file when it needs no sorting; a link to
+        the `served` copy's file when it holds the same version. `version`: the object's as the copy listed it; a
+        later build's object under the key is refused."""
         target = folder / key
         if target.exists():
             return target
@@ -572,7 +619,7 @@ class ServingMart:
             key_lock = self._fetching.setdefault(str(target), threading.Lock())
         with key_lock:
             try:
-                if not target.exists():
+                if not target.exists() and not (served is not None and served.link(key, target)):
                     self._fetch(key, target, version)
                 return target
             finally:
@@ -663,10 +710,19 @@ class ServingMart:
         finally:
             con.close()
 
-    def _load(self, marker: str | None, build: dict[str, Any], version: int, *, wait: bool) -> Snapshot:
+    def _merge(self, sources: list[Path], target: Path, order: str, *, union: bool) -> None:
+        """A table's objects merged into `target`, put in place whole: the next copy may link it while this one
+        still loads (see ServedCopy)."""
+        partial = target.with_name(target.name + f".{uuid.uuid4().hex[:6]}.part")
+        self._sort_into(sources, partial, order, union=union)
+        partial.replace(target)
+
+    def _load(
+        self, marker: str | None, build: dict[str, Any], version: int, *, wait: bool, served: Snapshot | None = None
+    ) -> Snapshot:
         """A copy of the build: the summary's tables before returning, the others in a background thread
         (`Snapshot.complete` is set when they are defined); `wait` returns only once all are (a reload, while the
-        previous copy serves)."""
+        previous copy, `served`, serves: its files of the objects the build left as they were are linked)."""
         if not build:
             empty = Snapshot(None, self._directory(version), {}, marker)
             empty.complete.set()  # nothing to wait for: requests get "not built yet" at once
@@ -692,9 +748,11 @@ class ServingMart:
         folder = self.api.local_dir / f"mart-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         _OWN_COPIES.add(folder.name)
         folder.mkdir(parents=True, exist_ok=True)
+        # Only the folder and the listing of the copy serving: the new copy keeps no hold on the old one's tables.
+        reuse = ServedCopy(served.folder, served.listed, listed) if served and served.folder else None
 
         def fetch(key: str) -> Path:
-            return self._local_path(folder, key, listed.get(key))
+            return self._local_path(folder, key, listed.get(key), reuse)
 
         con = open_duckdb(self.settings)
         try:
@@ -706,11 +764,12 @@ class ServingMart:
                 # Footers of the local files are read once, not per query.
                 con.execute("set parquet_metadata_cache = true")
                 first = {t: keys for t, keys in by_table.items() if t in SUMMARY_TABLES}
-                self._define_tables(con, first, fetch, folder)
+                self._define_tables(con, first, fetch, folder, reuse)
                 summary = self._summary_index(con, build)
                 directory = reading.result()
             snap = Snapshot(con, directory, build, marker, frozenset(by_table), folder, hourly, months, fetch)
             snap.objects = hashlib.sha256(json.dumps(sorted(listed.items())).encode()).hexdigest()[:24]
+            snap.listed = listed
             snap.summary_index = summary
             if summary is None:
                 snap.summary_waits_s = self.api.mart_check_interval_s
@@ -719,7 +778,7 @@ class ServingMart:
             failure: list[BaseException] = []
             loader = threading.Thread(
                 target=self._define_rest,
-                args=(snap, rest, utc_cursor(con), failure, started),
+                args=(snap, rest, utc_cursor(con), failure, started, reuse),
                 name="mart-load",
                 daemon=True,
             )
@@ -766,12 +825,13 @@ class ServingMart:
         con: duckdb.DuckDBPyConnection,
         failure: list[BaseException],
         started: float,
+        reuse: ServedCopy | None,
     ) -> None:
         try:
             # Until the recent hours are in memory, the summary reads them from the month object (a few ms more).
             self._hold_recent_hours_if_readable(snap, con)
             assert snap.folder is not None  # a copy with tables has its folder
-            self._define_tables(con, tables, snap.fetch, snap.folder)
+            self._define_tables(con, tables, snap.fetch, snap.folder, reuse)
             snap.complete.set()
             # Then the months a 30- or 90-day timeseries reads, so its first request does not wait for them.
             if snap.as_of is not None:
@@ -797,7 +857,12 @@ class ServingMart:
             con.close()
 
     def _define_tables(
-        self, con: duckdb.DuckDBPyConnection, tables: dict[str, list[str]], fetch: Any, folder: Path
+        self,
+        con: duckdb.DuckDBPyConnection,
+        tables: dict[str, list[str]],
+        fetch: Any,
+        folder: Path,
+        reuse: ServedCopy | None,
     ) -> None:
         keys = [k for ks in tables.values() for k in ks]
         with ThreadPoolExecutor(max_workers=4) as pool:
@@ -811,8 +876,9 @@ class ServingMart:
             union = "" if same else ", union_by_name = true"
             rows = sum(f.metadata.num_rows for f in opened)
             if table in MERGED_ON_LOAD and len(paths) > 1 and rows > IN_MEMORY_ROWS:
-                merged = folder / "merged" / f"{table}.parquet"
-                self._sort_into([Path(p) for p in paths], merged, SORTED_BY[table], union=bool(union))
+                merged = folder / _merged_name(table)
+                if reuse is None or not reuse.link_merged(table, merged):
+                    self._merge([Path(p) for p in paths], merged, SORTED_BY[table], union=bool(union))
                 paths, union = [str(merged)], ""
             files = ", ".join(sql_literal(str(path)) for path in paths)
             # Small tables (periods, health, risks) are held in memory: a query then costs well under a
