@@ -26,7 +26,8 @@ import httpx
 from lakehouse.duckdb_session import open_duckdb
 from lakehouse.errors import MappingValidationError, RosettaError
 from lakehouse.local_s3 import EmbeddedS3
-from lakehouse.mappings import MappingEntry, MappingStore, from_catalog, same_entries
+from lakehouse.mappings import MappingEntry, MappingStore, MappingVersion, from_catalog, same_entries
+from lakehouse.runlog import RunLog, RunRecord
 from lakehouse.scheduler import INGESTION, NO_TIMEOUT, LambdaContext, function_output_to, invoke, run_schedule
 from lakehouse.settings import Settings, without_credentials
 from lakehouse.storage import Lake
@@ -68,8 +69,8 @@ class EstateWindow:
 
 
 def recorded_estate(lake: Lake) -> EstateWindow | None:
-    """The estate recorded by the first demo on this lake; None on a new lake, or one a demo wrote before it was
-    recorded (that one is taken as the estate of this run, and recorded)."""
+    """The estate recorded by the first demo on this lake; None on a new lake, or one a demo of an earlier release
+    wrote, which recorded none (see `estate_of_an_earlier_demo`)."""
     found = lake.get_json(ESTATE_KEY)
     if found is None:
         return None
@@ -82,6 +83,39 @@ def recorded_estate(lake: Lake) -> EstateWindow | None:
             f"{without_credentials(lake.url)}: {ESTATE_KEY} cannot be read ({type(exc).__name__}: {exc}); it should "
             'hold {"seed", "apps", "days", "end"} as the first demo on this lake wrote them'
         ) from None
+
+
+def estate_of_an_earlier_demo(lake: Lake, options: DemoOptions) -> EstateWindow | None:
+    """The estate a demo of an earlier release made on this lake, which recorded none, found from its run log; None
+    when the run log does not tell (its records expired, after 400 days on AWS, or it holds no demo's window).
+
+    Every demo gave each source the window since = end - days, until = end, on the hour, and its first ingestion is
+    the earliest in the lake (later runs read on from the watermarks, to the minute they start): the earliest
+    ingestion records holding such a window name both the hour the estate ends and its days. Nothing else does: the
+    first full build's as_of is the end alone, and the mapping's note the seed and applications alone, which the
+    mapping check compares (so these are this run's)."""
+    runs = RunLog(lake)
+    for day in runs.days():
+        ingestions = [r for r in runs.of_day(day) if r.function.startswith("ingest_")]
+        if not ingestions:
+            continue  # a day of other runs only (builds, a removal)
+        windows = [w for r in ingestions if (w := demo_window(r)) is not None]
+        if not windows:
+            return None
+        days, end = windows[0]
+        return EstateWindow(seed=options.seed, apps=options.apps, days=days, end=end)
+    return None
+
+
+def demo_window(record: RunRecord) -> tuple[int, datetime] | None:
+    """The days and end of the window a run read when it is one a demo gives: whole days up to an hour."""
+    since, until = record.window_start, record.window_end
+    if since is None or until is None or until != until.replace(minute=0, second=0, microsecond=0):
+        return None
+    length = until - since
+    if length <= timedelta(0) or length % timedelta(days=1):
+        return None
+    return length.days, until.astimezone(UTC)
 
 
 def run_demo(options: DemoOptions, *, say: Callable[[str], None] = print) -> int:
@@ -110,9 +144,13 @@ def run_demo(options: DemoOptions, *, say: Callable[[str], None] = print) -> int
         settings = Settings()
         lake = Lake.from_settings(settings)
         lake.check()
+        store = MappingStore(lake)
+        mapped = store.current()
         recorded = recorded_estate(lake)
+        # A lake an earlier release's demo wrote holds its mapping but no record: its estate is found in its run log.
+        held = recorded or (estate_of_an_earlier_demo(lake, options) if mapped else None)
         # On a lake holding an estate, the same hour again: a later one would move every event of the estate.
-        end = recorded.end if recorded else datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+        end = held.end if held else datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
         window = EstateWindow(seed=options.seed, apps=options.apps, days=options.days, end=end)
 
         from simulators.estate import generate_estate
@@ -122,7 +160,7 @@ def run_demo(options: DemoOptions, *, say: Callable[[str], None] = print) -> int
         estate = generate_estate(seed=options.seed, apps=options.apps, days=options.days, end=end)
         sims = stack.enter_context(start_simulators(estate))
         os.environ.update(sims.env())
-        whose = "the lake's estate" if recorded else "estate"
+        whose = "the lake's estate" if held else "estate"
         say(
             f"[2/6] {whose} of {options.apps} applications over {options.days} days to {end:%Y-%m-%d %H:%M} UTC "
             f"(seed {options.seed}) behind "
@@ -143,9 +181,9 @@ def run_demo(options: DemoOptions, *, say: Callable[[str], None] = print) -> int
         import yaml
 
         entries, problems = from_catalog(list(yaml.safe_load_all(catalog)))
-        store = MappingStore(lake)
         _refuse_another_estate(lake, store, entries, options)
-        _refuse_another_window(lake, recorded, window)
+        _refuse_an_unknown_window(lake, mapped, held)
+        _refuse_another_window(lake, held, window)
         note = f"demo estate of seed {options.seed} with {options.apps} applications, from its Backstage catalog"
         version = store.apply(entries, actor="demo", note=note)
         if recorded is None:
@@ -213,6 +251,21 @@ def _refuse_another_estate(lake: Lake, store: MappingStore, entries: list[Mappin
         f"{options.apps} applications): version {current.version} by {current.changed_by}{note}. One lake holds one "
         "estate: give --lake-url a folder of its own, or the --seed and --apps of the estate it holds; to start over, "
         "remove that lake first. Nothing was written"
+    )
+
+
+def _refuse_an_unknown_window(lake: Lake, mapped: MappingVersion | None, held: EstateWindow | None) -> None:
+    """Before anything is written: a lake holding this estate's mapping, by an earlier demo that recorded no estate,
+    whose run log does not tell the hour that estate ends, is refused. Made to this hour, the estate's events would
+    be added beside the lake's, each moved, counted twice."""
+    if mapped is None or held is not None:
+        return
+    raise RosettaError(
+        f"{without_credentials(lake.url)} holds the mapping of an earlier demo (version {mapped.version} by "
+        f"{mapped.changed_by}) but no record of its estate ({ESTATE_KEY}), and its run log does not tell the hour that "
+        f"estate ends nor its days: give --lake-url a folder of its own, or write {ESTATE_KEY} as "
+        '{"seed": S, "apps": N, "days": D, "end": "<the hour it ends, ISO 8601>"} for the estate the lake holds; '
+        "to start over, remove that lake first. Nothing was written"
     )
 
 

@@ -272,6 +272,19 @@ class RunLog:
         records.sort(key=lambda r: r.started_at, reverse=True)
         return records
 
+    def days(self) -> list[date]:
+        """The days the run log holds records of, oldest first: one listing of its day folders (not runs/last/)."""
+        return sorted(day for folder in self.lake.list_folders("runs/") if (day := _day_of(folder)) is not None)
+
+    def of_day(self, day: date) -> list[RunRecord]:
+        """The records of the runs started on `day`, oldest first."""
+        keys = self.lake.list_keys(f"runs/day={day.isoformat()}/")
+        with ThreadPoolExecutor(max_workers=max(1, min(READ_AT_ONCE, len(keys)))) as pool:
+            found = list(pool.map(self.lake.get_json, keys))
+        records = [RunRecord.from_json(f[0]) for f in found if f]
+        records.sort(key=lambda r: r.started_at)
+        return records
+
     def list(
         self, *, since: date | None = None, started_from: datetime | None = None, limit: int = 100
     ) -> list[RunRecord]:

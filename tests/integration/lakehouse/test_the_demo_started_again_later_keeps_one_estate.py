@@ -89,11 +89,12 @@ def test_the_demo_started_again_with_other_days_is_refused_and_writes_nothing(
     assert deployment_events(lake) == first
 
 
-def test_a_lake_of_an_earlier_demo_that_recorded_no_estate_is_taken_as_this_runs(
+def test_a_lake_of_an_earlier_demo_that_recorded_no_estate_goes_on_with_its_estate(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """The first demo records its estate in the lake. A lake written before that goes on: the demo run again records
-    the estate it makes, and a demo an hour after that one refreshes the same events again."""
+    the estate the earlier demo made (found in its run log), and a demo an hour after that one refreshes the same
+    events again."""
     lake = tmp_path / "lake"
     hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     assert run_cli(capsys, "--lake-url", str(lake), *DEMO, "--days", "2")[0] == 0
