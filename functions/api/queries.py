@@ -1,19 +1,22 @@
 """Every query the API runs, over the serving copy of the mart. SQL is constant text; values are bound parameters.
 
-The only identifiers that vary (a metric's column, a KPI's table and id column) come from the allow-lists below.
+The only identifiers that vary (a metric's column, a KPI's table and id column) come from the allow-lists below; the
+columns a report's rows are read with, from its response model and the mart's columns (mart_columns).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import duckdb
 
+from functions.api.models import DoraRow, RiskRow, SloRow, UnmappedKey
 from functions.api.periods import Period
+from lakehouse.aggregates.columns import DESCRIPTIONS
 from lakehouse.aggregates.sqlfiles import load_macros, load_sql_files
 
 PARAM = re.compile(r"\$([a-z_]+)")
@@ -82,6 +85,15 @@ def fetch(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | Non
 def fetch_one(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
     found = fetch(con, sql, params)
     return found[0] if found else None
+
+
+def mart_columns(table: str, wanted: Iterable[str], alias: str = "", besides: Iterable[str] = ()) -> str:
+    """The `wanted` columns the mart table `table` has (as this release's build writes it: columns.py, which a test
+    holds to the build), named in a select list, each after `alias`; `besides`: those the query gives otherwise.
+    Named, not `*`: a table an earlier release wrote without one of them is then a binder error, which the route
+    answers 503 until the next build (deps._mart), where `*` would have read it as null."""
+    given = set(besides)
+    return ", ".join(f"{alias}{c}" for c in wanted if c in DESCRIPTIONS[table] and c not in given)
 
 
 # A KPI report's page and its total: `report` (every row of the report, with its `id`) counted, and the page asked
@@ -503,7 +515,8 @@ order by app_id, environment, component_id
 # second request, both latency SLOs with their thresholds, target, coverage and budgets.
 # The burn rates are at the last build's hour (mv_slo_burn_rates and mv_slo_group_burn_rates, hourly); the periods'
 # figures are daily.
-BURN_RATES = "b.burn_rate_1h, b.burn_rate_2h, b.burn_rate_6h, b.burn_rate_24h, b.burn_rate_3d, b.burn_rate_alert"
+BURN_RATE_COLUMNS = ("burn_rate_1h", "burn_rate_2h", "burn_rate_6h", "burn_rate_24h", "burn_rate_3d", "burn_rate_alert")
+BURN_RATES = ", ".join(f"b.{c}" for c in BURN_RATE_COLUMNS)
 BURN_RATES_JOIN = "left join mv_slo_burn_rates as b on s.app_id = b.app_id and s.environment = b.environment"
 GROUP_BURN_RATES_JOIN = (
     "left join mv_slo_group_burn_rates as b on s.level = b.level and s.level_id = b.level_id "
@@ -528,12 +541,20 @@ order by s.app_id, s.environment
 SUMMARY_RISK_SQL = "select app_id, rank, risk_score, health, reasons from mv_monitoring_top_risks order by app_id"
 
 
+# What a report row answers with, of each period table (see mart_columns).
+SLO_APP_COLUMNS = mart_columns(
+    "mv_slo_app_period", SloRow.model_fields, "s.", ("id", "applications", "latency_p99_target", *BURN_RATE_COLUMNS)
+)
+SLO_GROUP_COLUMNS = mart_columns("mv_slo_group_period", SloRow.model_fields, "s.", ("id", *BURN_RATE_COLUMNS))
+DORA_APP_COLUMNS = mart_columns("mv_dora_app_period", DoraRow.model_fields, besides=("id", "applications"))
+DORA_GROUP_COLUMNS = mart_columns("mv_dora_group_period", DoraRow.model_fields, besides=("id",))
+
 # An application row sums one application (`applications`), as a team's row sums its own.
 SLO_APPS_SQL = (
     f"""
 with {UNDER_SCOPES},
 report as materialized (
-    select s.app_id as id, 1 as applications, s.*, s.latency_target as latency_p99_target, {BURN_RATES}
+    select s.app_id as id, 1 as applications, {SLO_APP_COLUMNS}, s.latency_target as latency_p99_target, {BURN_RATES}
     from mv_slo_app_period as s
     {BURN_RATES_JOIN}
     where s.period = $period and s.environment = $env and {KEPT.format(id="s.app_id")}
@@ -544,7 +565,7 @@ SLO_GROUPS_SQL = (
     f"""
 with {UNDER_SCOPES},
 report as materialized (
-    select s.level_id as id, s.*, {BURN_RATES} from mv_slo_group_period as s
+    select s.level_id as id, {SLO_GROUP_COLUMNS}, {BURN_RATES} from mv_slo_group_period as s
     {GROUP_BURN_RATES_JOIN}
     where s.period = $period and s.environment = $env and s.level = $level and {KEPT.format(id="s.level_id")}
 )"""  # noqa: S608 - constant text
@@ -698,7 +719,7 @@ DORA_APPS_SQL = (
     f"""
 with {UNDER_SCOPES},
 report as materialized (
-    select app_id as id, 1 as applications, * from mv_dora_app_period
+    select app_id as id, 1 as applications, {DORA_APP_COLUMNS} from mv_dora_app_period
     where period = $period and environment = $env and correlation_mode = $mode and band_set = $bands
         and {KEPT.format(id="app_id")}
 )"""  # noqa: S608 - constant text
@@ -708,7 +729,7 @@ DORA_GROUPS_SQL = (
     f"""
 with {UNDER_SCOPES},
 report as materialized (
-    select level_id as id, * from mv_dora_group_period
+    select level_id as id, {DORA_GROUP_COLUMNS} from mv_dora_group_period
     where period = $period and environment = $env and correlation_mode = $mode and band_set = $bands
         and level = $level and {KEPT.format(id="level_id")}
 )"""  # noqa: S608 - constant text
@@ -1083,15 +1104,23 @@ def day_report(
 # A ranking's applications under the filter (Under), as its rows attribute them; ranks stay the estate's.
 RANKED_UNDER = """($under_team is null or team = $under_team) and ($under_group is null or group_id = $under_group)
     and ($under_domain is null or domain = $under_domain) and ($under_app is null or app_id = $under_app)"""
+# A risk row's figures of its period, as mv_monitoring_top_risks has them: the 7 days the score is judged on.
+RISK_PERIOD_FIGURES = {"error_rate": "error_rate_7d", "incidents": "incidents_7d", "requests": "requests_7d"}
+# What a risk row answers with (see mart_columns), the incident counts besides.
+RISK_COLUMNS = mart_columns(
+    "mv_monitoring_top_risks",
+    [RISK_PERIOD_FIGURES.get(name, name) for name in RiskRow.model_fields],
+    besides=("open_p1_p2", "incidents_7d"),
+)
 # Incidents are found by ServiceNow CI alone: an application tied to none ($measured lists those tied to one) has its
 # incident counts unknown, not 0; and so are they while ServiceNow was not read (see _risk_params).
-MEASURED_RISKS = """(
-    select * replace (
+MEASURED_RISKS = f"""(
+    select
+        {RISK_COLUMNS},
         case when list_contains($measured, app_id) and $backlog_read then open_p1_p2 end as open_p1_p2,
         case when list_contains($measured, app_id) and $week_read then incidents_7d end as incidents_7d
-    )
     from mv_monitoring_top_risks
-)"""
+)"""  # noqa: S608 - constant names
 # A ranking's page and its total, as REPORT_PAGE a report's: `ranking` (its rows, each with its `place` in the
 # ranking's order, 1 first) counted, and the page after the place a cursor carries. A cursor is read in the copy that
 # gave it (deps.build_cursor), where the order, ties broken by app_id, places each row where it was.
@@ -1208,10 +1237,7 @@ def _risk_params(measured: list[str], as_of: datetime, incidents_read: DaysRead)
 def _with_period_figures(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """A risk row's error rate, incidents and requests as a ranking's row names them: those of the 7 days the score
     is judged on (the overview's top risks and risk/top alike)."""
-    return [
-        r | {"error_rate": r.get("error_rate_7d"), "incidents": r.get("incidents_7d"), "requests": r.get("requests_7d")}
-        for r in rows
-    ]
+    return [r | {name: r.get(column) for name, column in RISK_PERIOD_FIGURES.items()} for r in rows]
 
 
 def ranked(
@@ -1337,13 +1363,14 @@ from mv_mapping_coverage
 order by case record_kind when 'incident' then 1 when 'change' then 2 when 'deployment' then 3 else 4 end
 """
 
-UNMAPPED_SQL = """
-select *, count(*) over () as unmapped_total
+UNMAPPED_COLUMNS = mart_columns("mv_unmapped_keys", UnmappedKey.model_fields)
+UNMAPPED_SQL = f"""
+select {UNMAPPED_COLUMNS}, count(*) over () as unmapped_total
 from mv_unmapped_keys
 where $kind is null or record_kind = $kind
 order by records desc, last_seen desc, record_kind, key_kind, key nulls first, environment nulls first
 limit $limit
-"""
+"""  # noqa: S608 - constant names
 
 
 def mapping_coverage(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
