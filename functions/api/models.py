@@ -866,7 +866,8 @@ class IncidentsRow(ApiModel):
     sla_breaches: int | None = Field(
         description="Incidents opened in the period with a breached task SLA, over the days read (a day before the "
         "lake first read ServiceNow's incidents, or their task SLAs, or wholly after how far it had read either, adds "
-        "nothing: it is unknown); null when none of the period's days was read."
+        "nothing: it is unknown); null when none of the period's days was read, or when the instant the lake first "
+        "read task SLAs is unknown (a lake an older release wrote)."
     )
     open_end_of_period: int | None = Field(
         description="The backlog at the end of the period's last day: opened before its end and not restored; null "

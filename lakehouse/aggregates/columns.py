@@ -505,7 +505,7 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         ),
         "sla_breaches": (
             "Incidents opened that day whose task SLA breached before as_of; null on a day before the lake first read "
-            "task SLAs (unknown)"
+            "task SLAs, and on every day when that instant is unknown (a lake an older release wrote)"
         ),
     },
     "mv_changes_app_day": {
@@ -548,7 +548,10 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "incidents_opened_p1_p2": "Of those, priority 1 or 2",
         "incidents_open_end_of_day": "Incident backlog at the end of the day (mv_incidents_app_day.open_end_of_day)",
         "incidents_open_p1_p2_end_of_day": "Of that backlog, priority 1 or 2",
-        "sla_breaches": "Incidents opened that day whose task SLA breached; null before task SLAs were first read",
+        "sla_breaches": (
+            "Incidents opened that day whose task SLA breached; null before task SLAs were first read, or every day "
+            "when that instant is unknown"
+        ),
         "changes_planned": "Changes planned to start that day, canceled ones left out (mv_changes_app_day.planned)",
         "changes_implemented": "Closed changes whose work ended that day",
         "changes_unsuccessful": "Of those, closed unsuccessful",
@@ -572,7 +575,7 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "incidents_open_end_of_day": "Sum of the applications' incident backlogs at the end of the day",
         "sla_breaches": (
             "Sum of the applications' incidents opened that day whose task SLA breached; null before task SLAs were "
-            "first read"
+            "first read, or every day when that instant is unknown"
         ),
         "changes_implemented": "Sum of the applications' closed changes whose work ended that day",
         "changes_unsuccessful": "Of those, closed unsuccessful",

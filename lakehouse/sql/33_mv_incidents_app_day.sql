@@ -106,8 +106,8 @@ select
     (coalesce(f.open_p1_p2_before, 0) + coalesce(b.open_p1_p2_since, 0))::bigint as open_p1_p2_end_of_day,
     r.mttr_mean_hours,
     r.mttr_median_hours,
-    case when coalesce(s.day >= (select first_sla_day from params), true) then coalesce(o.sla_breaches, 0) end
-        as sla_breaches
+    -- An unknown first read (a lake an older release wrote) leaves every day unknown: the comparison is null.
+    case when s.day >= (select first_sla_day from params) then coalesce(o.sla_breaches, 0) end as sla_breaches
 from stg_app_days as s
 left join opened as o on s.app_id = o.app_id and s.environment = o.environment and s.day = o.day
 left join restored as r on s.app_id = r.app_id and s.environment = r.environment and s.day = r.day

@@ -25,7 +25,7 @@ from lakehouse.mappings import MappingStore
 from lakehouse.runlog import FirstReads
 from lakehouse.schemas import get_dataset
 from tests.integration.api.conftest import READER, api_built_as_of, assert_parameter_refused, by_id, get_json
-from tests.unit.aggregates.estate import CI_BROKEN, CI_Q, incident, rows, t
+from tests.unit.aggregates.estate import CI_BROKEN, CI_Q, incident, rows, t, task_slas_read_from
 from tests.unit.aggregates.estate import estate_lake as hand_made_lake
 
 ROUTE = "/monitoring/kpis/incidents"
@@ -57,6 +57,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
         "sys_updated_on": t(19, 12, 30),
     }
     lake.write_days(get_dataset("servicenow/task_slas"), rows("servicenow/task_slas", sla))
+    task_slas_read_from(lake)  # a lake of this release: its SLA breaches are known
     with api_built_as_of(root, lake, settings) as c:
         yield c
 

@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 
 from lakehouse.aggregates.build import build
 from lakehouse.mappings import MappingStore
+from lakehouse.runlog import FirstReads
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
@@ -212,6 +213,13 @@ def estate_lake(tmp_path: Path, **estate: Any) -> tuple[Lake, Settings]:
     lake = Lake.from_settings(settings)
     write_estate(lake, **estate)
     return lake, settings
+
+
+def task_slas_read_from(lake: Lake, since: datetime | None = None) -> None:
+    """The lake read task SLAs from `since` (the 1st, before anything of the estate, by default), as a run of this
+    release records it: without a first read, the lake is one an older release wrote, and every day's SLA breaches
+    are unknown."""
+    FirstReads(lake).record("servicenow", "task_slas", since or t(1), run_id="first-read")
 
 
 def write_estate(lake: Lake, *, db_ci: str = CI_DB) -> None:

@@ -38,6 +38,7 @@ from tests.unit.aggregates.estate import (
     metrics,
     rows,
     t,
+    task_slas_read_from,
     write_estate,
 )
 
@@ -906,6 +907,7 @@ def test_an_event_arriving_today_rebuilds_the_earlier_day_it_is_counted_on(tmp_p
         return _counted_on_day(lake, *where)
 
     lake, settings = estate_lake(tmp_path)
+    task_slas_read_from(lake)  # a lake of this release: its SLA breaches are known
     if known:
         lake.write_days(get_dataset(known[0]), rows(known[0], *known[1]))
     build(lake, settings, mode="full", as_of=AS_OF)
@@ -916,6 +918,7 @@ def test_an_event_arriving_today_rebuilds_the_earlier_day_it_is_counted_on(tmp_p
     assert counted(lake) == 1
 
     full_lake, full_settings = estate_lake(tmp_path / "full")
+    task_slas_read_from(full_lake)  # a lake of this release: its SLA breaches are known
     for dataset_id, items in (known, late) if known else (late,):
         full_lake.write_days(get_dataset(dataset_id), rows(dataset_id, *items))
     build(full_lake, full_settings, mode="full", as_of=AS_OF + timedelta(hours=14))
@@ -947,6 +950,7 @@ def test_an_event_after_as_of_counts_on_its_earlier_day_once_an_hourly_build_pas
         return _counted_on_day(lake, *where)
 
     lake, settings = estate_lake(tmp_path)
+    task_slas_read_from(lake)  # a lake of this release: its SLA breaches are known
     ingest(lake, dataset_id, *items)
     build(lake, settings, mode="full", as_of=AS_OF)
     assert counted(lake) == 0
@@ -955,6 +959,7 @@ def test_an_event_after_as_of_counts_on_its_earlier_day_once_an_hourly_build_pas
     assert counted(lake) == 1
 
     full_lake, full_settings = estate_lake(tmp_path / "full")
+    task_slas_read_from(full_lake)  # a lake of this release: its SLA breaches are known
     full_lake.write_days(get_dataset(dataset_id), rows(dataset_id, *items))
     build(full_lake, full_settings, mode="full", as_of=AS_OF + timedelta(hours=1))
     assert_same_mart(lake, full_lake, "hourly")

@@ -34,6 +34,7 @@ from tests.unit.aggregates.estate import (
     metrics,
     rows,
     t,
+    task_slas_read_from,
     write_estate,
     write_estate_in,
 )
@@ -2614,6 +2615,7 @@ def test_an_incident_without_a_task_sla_has_no_sla_state_not_a_met_one(tmp_path:
     INC9 (19th, 09:00) has one SLA, cancelled; INC10 (19th, 10:00) has none. Only INC8 has an SLA to meet: it has
     not breached (false). INC9 and INC10 have no SLA state (null), not a met one; no day counts a breach."""
     lake, settings = estate_lake(tmp_path)
+    task_slas_read_from(lake)
     incidents, slas = get_dataset("servicenow/incidents"), get_dataset("servicenow/task_slas")
     inc8 = incident("i8" * 16, "INC8", CI_Q, t(18, 9), 3, 2)
     inc9 = incident("i9" * 16, "INC9", CI_Q, t(19, 9), 3, 2)
@@ -2647,6 +2649,7 @@ def test_an_sla_breaching_after_as_of_has_not_breached_yet(tmp_path: Path) -> No
     of 10:00 runs. At 10:00 only INC8 has breached: 1 breach on the 18th, none on the 19th. The build of 11:00
     counts INC9's too: 1 on the 19th."""
     lake, settings = estate_lake(tmp_path)
+    task_slas_read_from(lake)
     incidents, slas = get_dataset("servicenow/incidents"), get_dataset("servicenow/task_slas")
     inc8 = incident("i8" * 16, "INC8", CI_Q, t(18, 9), 3, 2)
     inc9 = incident("i9" * 16, "INC9", CI_Q, t(19, 9), 3, 2)

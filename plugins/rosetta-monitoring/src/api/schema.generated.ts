@@ -1260,7 +1260,7 @@ export interface components {
             restored: number | null;
             /**
              * Slabreaches
-             * @description Incidents opened in the period with a breached task SLA, over the days read (a day before the lake first read ServiceNow's incidents, or their task SLAs, or wholly after how far it had read either, adds nothing: it is unknown); null when none of the period's days was read.
+             * @description Incidents opened in the period with a breached task SLA, over the days read (a day before the lake first read ServiceNow's incidents, or their task SLAs, or wholly after how far it had read either, adds nothing: it is unknown); null when none of the period's days was read, or when the instant the lake first read task SLAs is unknown (a lake an older release wrote).
              */
             slaBreaches: number | null;
             /**
