@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -16,6 +16,7 @@ from functions.ingest_deploys.redact import redact_sources
 from lakehouse.ingest.client import ApiResponse, PageRequest, SetAside, SourceClient
 from lakehouse.ingest.errors import SourceUnavailable
 from lakehouse.ingest.paginators import NextPagePaginator
+from lakehouse.ingest.run import by_fields
 
 # Reads of one listing before a run gives up on records that keep moving while they are paged.
 MAX_READS = 4
@@ -76,6 +77,22 @@ def _read_again(records: list[Any], seen: dict[int, Any]) -> bool:
     return again
 
 
+def _gather_unkeyed(records: list[Any], gathered: set[Hashable]) -> int:
+    """Adds this page's records without an integer id to `gathered` by their fields, so that one met twice (read
+    again in place of another) counts once, as a keyed one does. Returns how many entries are no object (nulls):
+    nothing tells one from another, so each met counts."""
+    objectless = 0
+    for record in records:
+        if parse.record_id(record) is not None:
+            continue
+        named = by_fields(record)
+        if named is None:
+            objectless += 1
+        else:
+            gathered.add(named)
+    return objectless
+
+
 class GitLabClient(SourceClient):
     source = "gitlab"
     credential_settings = "ROSETTA_GITLAB_TOKEN"
@@ -116,23 +133,28 @@ class GitLabClient(SourceClient):
         fewer records, each counted once (a page lost, an x-next-page missing, or a record repeated as it was in the
         place of another, records updated in the same instant coming in another order from page to page), is read
         again until the records read over every read make the count; past MAX_READS reads it is set aside as a reject
-        of `dataset`, naming both figures."""
-        gathered: set[int] = set()  # the records read over every read of the listing
+        of `dataset`, naming both figures. A record is counted once by its id, or without one by its fields: counted
+        each time it was met, one repeated in the place of another would make up for the one never read. Entries
+        that are no object (nulls) cannot be told apart: each counts, as often as one read met them."""
+        # The records read over every read of the listing: by id, else by their fields.
+        gathered: set[Hashable] = set()
+        objectless = 0  # the most entries that are no object one read met
         for attempt in range(MAX_READS):
             counts: list[int] = []
-            unkeyed = 0
+            objectless_met = 0
             seen: dict[int, Any] = {}
             came_back = False
             for response in self._listing(path, params):
                 yield response
-                unkeyed += sum(parse.record_id(record) is None for record in response.body)
+                objectless_met += _gather_unkeyed(response.body, gathered)
                 came_back = _read_again(response.body, seen) or came_back
                 total = (response.headers.get("x-total") or "").strip()
                 if total.isascii() and total.isdigit():
                     counts.append(int(total))
             gathered |= seen.keys()
+            objectless = max(objectless, objectless_met)
             fell = bool(counts) and min(counts) < counts[0]
-            read = len(gathered) + unkeyed
+            read = len(gathered) + objectless
             short = bool(counts) and read < min(counts)
             if not fell and not came_back and not (short and attempt < MAX_READS - 1):
                 if short:
