@@ -27,6 +27,7 @@ import pyarrow as pa
 
 from lakehouse.aggregates import lease
 from lakehouse.errors import RosettaError
+from lakehouse.ingest.run import MAX_RAW_TEXT
 from lakehouse.runlog import READ_AT_ONCE, RunLog, RunRecord
 from lakehouse.schemas import REGISTRY, SOURCES, Dataset
 from lakehouse.storage import Lake
@@ -99,6 +100,19 @@ def names_in_json(text: str | None, token: re.Pattern[str]) -> bool:
     """Whether JSON text (a landing page) names the person, its escapes read as the characters they stand for: `Émile`
     kept as `\\u00c9mile`, `CORP\\jdoe` kept as `CORP\\\\jdoe`."""
     return text is not None and names(unescaped(text), token)
+
+
+def cut_inside(text: str | None, person: str, token: re.Pattern[str]) -> bool:
+    """Whether a reject's record, cut at MAX_RAW_TEXT characters, was cut inside the identifier: it then ends with
+    the identifier's first characters (SHORTEST or more, after a character no username holds), which name the
+    person as well as the whole would."""
+    if text is None or len(text) < MAX_RAW_TEXT:
+        return False
+    folded, tail = person.casefold(), text[-(len(person) + 1) :].casefold()
+    return any(
+        tail.endswith(folded[:cut]) and token.search(tail[: len(tail) - cut] + folded) is not None
+        for cut in range(SHORTEST, len(folded))
+    )
 
 
 def names_in_record(text: str | None, token: re.Pattern[str]) -> bool:
@@ -217,7 +231,10 @@ def forgotten(dataset: Dataset, rows: pa.Table, day: date, person: str, free_tex
     token = token_of(person)
     if dataset.name == "rejects":
         records = zip(*(rows[column].to_pylist() for column in REJECT_TEXT), strict=True)
-        kept = [not (names_in_record(raw, token) or names(reason, token)) for raw, reason in records]
+        kept = [
+            not (names_in_record(raw, token) or names(reason, token) or cut_inside(raw, person, token))
+            for raw, reason in records
+        ]
         found.left_out = kept.count(False)
         return rows.filter(pa.array(kept, pa.bool_())), found
     touched = [False] * rows.num_rows
