@@ -80,9 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except RuntimeError as exc:
-        # DuckDB's "Query interrupted" on Ctrl-C: 1.5 chains it to the KeyboardInterrupt, 2.0 keeps no link to it.
-        if isinstance(exc.__cause__, KeyboardInterrupt) or str(exc) == "Query interrupted":
-            return 130
+        # DuckDB's "Query interrupted" on Ctrl-C or SIGTERM: 1.5 chains it to the stop, 2.0 keeps no link to it.
+        if isinstance(exc.__cause__, KeyboardInterrupt | SystemExit) or str(exc) == "Query interrupted":
+            return 143 if _terminated.is_set() else 130
         raise
 
 
@@ -99,10 +99,15 @@ def _refuse_an_endpoint_without_an_s3_lake(args: argparse.Namespace, handler: Ca
         )
 
 
+# Set by SIGTERM: a stop DuckDB turned into "Query interrupted" then exits 143, not Ctrl-C's 130.
+_terminated = threading.Event()
+
+
 def _exit_terminated(*_: object) -> None:
     # Stopping once is enough: a second SIGTERM (a process group's, then make passing it on) would break into the
     # clean-up this one starts, and leave a lease held or a server running.
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _terminated.set()
     sys.exit(143)  # what a shell reports for a command stopped by SIGTERM
 
 
@@ -114,6 +119,7 @@ def _terminated_as_exit() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():  # only the main thread may set a handler
         yield
         return
+    _terminated.clear()  # a command run before in the same process was stopped, not this one
     previous = signal.signal(signal.SIGTERM, _exit_terminated)
     try:
         yield

@@ -449,15 +449,13 @@ def env_line(name: str, value: str) -> str | None:
 def _schedule(minutes: float, say: Callable[[str], None], log: TextIO) -> None:
     if minutes <= 0:
         say("Serving until Ctrl-C (local scheduler off).")
-        with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
+        threading.Event().wait()  # until Ctrl-C, which ends the demo with 130 as it ends any command
         return
     say(
         f"Serving until Ctrl-C; the local scheduler runs ingestion and a build every {minutes:g} minutes, a line a run "
         f"here (the functions' logs in {LOG_FILE})."
     )
-    with contextlib.suppress(KeyboardInterrupt):
-        run_schedule(minutes, say, last_daily=datetime.now(UTC).date(), log=log)
+    run_schedule(minutes, say, last_daily=datetime.now(UTC).date(), log=log)
 
 
 def ingested_lines(source: str, summary: dict[str, Any], seconds: float) -> list[str]:

@@ -115,6 +115,7 @@ def tick(
         try:
             summary = invoke(name, {}, LambdaContext(name, time_left=NO_TIMEOUT, has_timeout=False), log)
         except Exception as exc:  # the failure is in the run log; the other sources and the build still run
+            _let_a_stop_through(exc)
             say(f"scheduled {name}: failed after {time.monotonic() - started:.1f} s: {describe_error(exc)}")
             continue
         say(f"scheduled {name}: {_ingested(summary)} in {time.monotonic() - started:.1f} s")
@@ -124,6 +125,7 @@ def tick(
     try:
         built = invoke("build_aggregates", {"mode": mode, "trigger": "scheduler"}, LambdaContext("build"), log)
     except Exception as exc:  # the schedule goes on; the daily build is not counted done, so the next tick retries it
+        _let_a_stop_through(exc)
         failed = f"failed after {time.monotonic() - started:.1f} s: {describe_error(exc)}"
         say(f"scheduled build_aggregates ({mode}): {failed}")
         return last_daily
@@ -132,6 +134,26 @@ def tick(
         f"{time.monotonic() - started:.1f} s, run {built['run_id']}"
     )
     return today if mode == "daily" else last_daily
+
+
+def _let_a_stop_through(error: Exception) -> None:
+    """Raise `error` again when Ctrl-C or SIGTERM is behind it: DuckDB turns either, landing in a query, into "Query
+    interrupted", which is the process being stopped, not a failure to say and go on from. The run's record already
+    ends failed, and a build has let go of the lake's lease."""
+    if _process_stop_behind(error) is not None:
+        raise error
+
+
+def _process_stop_behind(error: BaseException) -> BaseException | None:
+    """The KeyboardInterrupt (Ctrl-C) or SystemExit (SIGTERM, lakehouse.cli) `error` is, or was raised while handling.
+    Not Lambda's coming timeout (functions.deadline.LambdaTimeout): a build stopped before its own deadline failed, and
+    the schedule goes on."""
+    seen: BaseException | None = error
+    for _ in range(8):  # an error's chain is short; a bound keeps a cycle from looping
+        if seen is None or isinstance(seen, KeyboardInterrupt | SystemExit):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _ingested(summary: dict[str, Any]) -> str:
