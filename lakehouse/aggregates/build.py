@@ -455,6 +455,9 @@ def _build(
                 "that build's state stands"
             ) from None
     except BaseException as exc:
+        # A stop (Ctrl-C, SIGTERM, Lambda's coming timeout) landing in a query makes DuckDB stop waiting for it, yet
+        # leaves it running: the close below would wait for it to end, past the margin left to record the run.
+        con.interrupt()
         _failed(runs, run, exc)
         raise
     finally:
