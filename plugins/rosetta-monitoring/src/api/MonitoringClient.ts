@@ -14,13 +14,22 @@ const MAX_PAGES = 20;
 /**
  * A 503 with Retry-After asks to be asked again (the API's mart copy still loading, a new build landing): the client
  * waits and asks again, MAX_RETRIES times at most and for waits of MAX_RETRY_AFTER_S at most; past them the widget
- * shows the error. Not a 503 "No data yet" (NOT_BUILT_TITLE) before the first build: see notBuiltYet.
+ * shows the error. Not a 503 that waits for a build ("No data yet", or a mart an earlier release built): see
+ * waitsForABuild.
  */
 const MAX_RETRIES = 3;
 const MAX_RETRY_AFTER_S = 30;
 
 /** The title of the API's problem before any build (its type is about:blank: the title is what names it). */
 const NOT_BUILT_TITLE = 'No data yet';
+
+/**
+ * Whether the API's 503 problem waits for its next build: a mart an earlier release built lacks what the answer needs
+ * ("...; the next build adds it"). Asked again before that build, it answers the same.
+ */
+export function waitsForTheNextBuild(problem: { detail?: unknown } | undefined): boolean {
+  return typeof problem?.detail === 'string' && /\bthe next build\b/i.test(problem.detail);
+}
 
 /**
  * A cursor is refused with a 409 once a new build is served: the rows read so far may have moved, so the list is
@@ -165,7 +174,7 @@ export class MonitoringClient implements MonitoringApi {
     let response = await this.send(url, fresh);
     for (let retries = 0; retries < MAX_RETRIES; retries++) {
       const wait = retryAfterOf(response);
-      if (wait === undefined || (await notBuiltYet(response))) break;
+      if (wait === undefined || (await waitsForABuild(response))) break;
       await response.text();
       await new Promise(resolve => setTimeout(resolve, wait * 1000));
       response = await this.send(url, fresh);
@@ -212,16 +221,17 @@ function retryAfterOf(response: Response): number | undefined {
 }
 
 /**
- * Whether a 503 says that no build has come yet. Its Retry-After is only when the API next looks for one, and the first
- * build may be hours away: asked again, every widget spun for a minute and a half before its "No data yet".
+ * Whether a 503 waits for a build: none has come yet ("No data yet"), or the mart an earlier release built lacks what
+ * the answer needs. Its Retry-After is only when the API next looks for one, and that build may be hours away: asked
+ * again, every widget spun for a minute and a half before the same answer.
  */
-async function notBuiltYet(response: Response): Promise<boolean> {
+async function waitsForABuild(response: Response): Promise<boolean> {
   const type = response.headers.get('content-type') ?? '';
   if (response.status !== 503 || !type.startsWith('application/problem+json')) return false;
   try {
     // A copy: the answer's own body is still to be read, as the error the widget shows.
     const problem = await response.clone().json();
-    return problem?.title === NOT_BUILT_TITLE;
+    return problem?.title === NOT_BUILT_TITLE || waitsForTheNextBuild(problem);
   } catch {
     return false;
   }

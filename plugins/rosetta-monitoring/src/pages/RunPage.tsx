@@ -14,15 +14,34 @@ import { CHANGE_SOURCES, INCIDENT_SOURCES } from '../components/common/sources';
 /** The run view's period: the heatmap's days and the incidents counted. */
 const WINDOW: KpiWindow = { period: 'last_30d' };
 
-function figure(title: string, field: 'open' | 'openP1P2' | 'slaBreaches' | 'opened'): TableColumn<BacklogRow> {
+function figure(title: string, field: 'open' | 'openP1P2' | 'opened'): TableColumn<BacklogRow> {
   // Null when none of the period's days was read from ServiceNow: unknown, which an empty cell would not say.
   return { title, field, type: 'numeric', render: r => r[field] ?? NONE };
+}
+
+/** Why a row's SLA breaches are unknown beside its other counts (the API's slaBreaches null). */
+const SLAS_NOT_READ =
+  "unknown: ServiceNow's task SLAs were not read for the period's days, or since when the lake read them is " +
+  'unknown (a lake an older release wrote)';
+
+/**
+ * SLA breaches. Unknown beside known counts, they say so as other unknown figures do ("– (not read)"), and why; a row
+ * none of whose days was read has every figure "–", these too.
+ */
+function slaBreaches(r: BacklogRow) {
+  if (r.slaBreaches !== null) return r.slaBreaches;
+  if (r.opened === null) return NONE;
+  return (
+    <span title={SLAS_NOT_READ} aria-label={`SLA breaches ${SLAS_NOT_READ}`}>
+      {NONE} (not read)
+    </span>
+  );
 }
 
 const FIGURES: TableColumn<BacklogRow>[] = [
   figure('Open', 'open'),
   figure('Open P1/P2', 'openP1P2'),
-  figure('SLA breaches', 'slaBreaches'),
+  { title: 'SLA breaches', field: 'slaBreaches', type: 'numeric', render: slaBreaches },
   figure('Incidents (30 days)', 'opened'),
   { title: 'Mean time to restore', field: 'mttrMeanHours', type: 'numeric', render: r => hours(r.mttrMeanHours) },
   { title: 'Median time to restore', field: 'mttrMedianHours', type: 'numeric', render: r => hours(r.mttrMedianHours) },

@@ -5,6 +5,7 @@ import { detailOf, missingFrom } from './problems';
 import { FreshnessNotices } from './StaleNotice';
 import { TruncatedNotice } from './TruncatedNotice';
 import type { Freshness } from '../../api/types';
+import { hours } from './format';
 
 export interface WidgetProps<T> {
   title: string;
@@ -69,6 +70,11 @@ const VISUALLY_HIDDEN: CSSProperties = {
  */
 export function Announced({ children }: { children: ReactNode }) {
   return <div role="status">{children}</div>;
+}
+
+/** A wait in words: seconds under a minute, else minutes or hours. */
+function inWords(seconds: number): string {
+  return seconds < 60 ? `${seconds} s` : hours(seconds / 3600);
 }
 
 /** One dashboard widget: a card with its own loading, empty, error and stale states. */
@@ -156,6 +162,14 @@ export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>)
             title="No data yet"
             description={`The monitoring API has no figures yet (${missing.detail}): they come with its first aggregate build.`}
           />
+        </Announced>
+      );
+    }
+    if (missing?.kind === 'nextBuild') {
+      const asked = state.askedAgainInS === undefined ? '' : `; asked again in ${inWords(state.askedAgainInS)}`;
+      return (
+        <Announced>
+          <EmptyState missing="info" title="Waiting for the next build" description={`${missing.detail}${asked}.`} />
         </Announced>
       );
     }

@@ -1,4 +1,5 @@
 import { isOrgLevel } from '../../entityId';
+import { waitsForTheNextBuild } from '../../api/MonitoringClient';
 
 /** What an API error means for a widget: a missing mapping or source is an empty state, not a failure. */
 export type Missing =
@@ -6,6 +7,8 @@ export type Missing =
   | { kind: 'pivot'; title: string; detail: string }
   | { kind: 'source'; detail: string }
   | { kind: 'notBuilt'; detail: string }
+  /** Served, but by a mart an earlier release built: the next build answers, in `retryAfterS` at the earliest. */
+  | { kind: 'nextBuild'; detail: string; retryAfterS: number | undefined }
   | { kind: 'id'; detail: string }
   | { kind: 'environment'; detail: string };
 
@@ -134,6 +137,12 @@ export function scoredOnlyIn(error: Error): string | undefined {
   return Array.isArray(allowed) && typeof allowed[0] === 'string' ? allowed[0] : undefined;
 }
 
+/** The seconds the answer asked to wait before asking again (Retry-After, in seconds as the API gives it). */
+function retryAfterOf(error: any): number | undefined {
+  const said = String(error?.response?.headers?.get?.('retry-after') ?? '').trim();
+  return /^\d+$/.test(said) ? Number(said) : undefined;
+}
+
 export function missingFrom(error: Error): Missing | undefined {
   const status = statusOf(error);
   const detail = detailOf(error);
@@ -167,6 +176,9 @@ export function missingFrom(error: Error): Missing | undefined {
   // A new deployment before its first aggregate build: nothing has failed, the figures are to come.
   if (status === 503 && title === 'No data yet') {
     return { kind: 'notBuilt', detail };
+  }
+  if (status === 503 && waitsForTheNextBuild(problemOf(error))) {
+    return { kind: 'nextBuild', detail, retryAfterS: retryAfterOf(error) };
   }
   if (status === 503 && /not configured/i.test(said)) {
     return { kind: 'source', detail };

@@ -1,0 +1,112 @@
+import { act, screen } from '@testing-library/react';
+import { http, HttpResponse } from 'msw';
+import { API, billingApiComponent, registerServer, renderWithApi, server } from '../../__testUtils__/monitoringServer';
+import * as f from '../../__testUtils__/fixtures';
+import { HealthCard } from '../HealthCard';
+
+// The API's words for a mart an earlier release built (functions/api/mart.py, EARLIER_RELEASE).
+const EARLIER_RELEASE =
+  'the mart was built by an earlier release and lacks a table or column this answer needs; the next build adds it';
+
+/** A 503 problem as the API answers it, with Retry-After. */
+const unavailable = (detail: string, retryAfter: string) =>
+  HttpResponse.json(
+    { type: 'about:blank', title: 'Data unavailable', status: 503, detail },
+    { status: 503, headers: { 'Content-Type': 'application/problem+json', 'Retry-After': retryAfter } },
+  );
+
+/** The summary answering each request in turn with the next of `answers` (the last one over again), and how often. */
+function summaryAnswers(...answers: Response[]) {
+  const asked = { requests: 0 };
+  server.use(
+    http.get(`${API}/components/:id/summary`, () => {
+      asked.requests += 1;
+      return answers[Math.min(asked.requests, answers.length) - 1].clone();
+    }),
+  );
+  return asked;
+}
+
+/** Lets `seconds` of the clock pass, and what they set off settle. */
+async function wait(seconds: number) {
+  await act(async () => {
+    await jest.advanceTimersByTimeAsync(seconds * 1000);
+  });
+}
+
+// After an upgrade, until the first build of the new release, a route whose mart lacks a column answers 503 with
+// Retry-After the API's check interval (an hour, say): asking again sooner gets the same answer.
+describe('a widget whose data waits for the next build', () => {
+  registerServer();
+  beforeEach(() => jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] }));
+  afterEach(() => jest.useRealTimers());
+
+  it('says so at once, with when it asks again, not as an error', async () => {
+    const asked = summaryAnswers(unavailable(EARLIER_RELEASE, '3600'));
+    await renderWithApi(<HealthCard />, billingApiComponent);
+    await wait(1);
+    expect(screen.getByText('Waiting for the next build')).toBeInTheDocument();
+    expect(screen.getByText(`${EARLIER_RELEASE}; asked again in 5 min.`)).toBeInTheDocument();
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+    expect(screen.queryByText(/Could not load/)).not.toBeInTheDocument();
+    expect(asked.requests).toBe(1);
+  });
+
+  it('asks again after 5 minutes at most, then twice as long, and shows the figures once built', async () => {
+    const stillWaiting = unavailable(EARLIER_RELEASE, '3600');
+    const asked = summaryAnswers(stillWaiting, stillWaiting, HttpResponse.json(f.summaryBillingApi));
+    await renderWithApi(<HealthCard />, billingApiComponent);
+    await wait(299);
+    expect(asked.requests).toBe(1);
+    await wait(1);
+    expect(asked.requests).toBe(2);
+    expect(screen.getByText(`${EARLIER_RELEASE}; asked again in 10 min.`)).toBeInTheDocument();
+    await wait(599);
+    expect(asked.requests).toBe(2);
+    await wait(1);
+    expect(asked.requests).toBe(3);
+    expect(screen.getByTestId('health-colour')).toHaveTextContent('green');
+    expect(screen.queryByText('Waiting for the next build')).not.toBeInTheDocument();
+  });
+
+  it('waits no longer than 30 minutes between two asks', async () => {
+    const asked = summaryAnswers(unavailable(EARLIER_RELEASE, '3600'));
+    await renderWithApi(<HealthCard />, billingApiComponent);
+    // 5, 10, 20 minutes, then 30 minutes each time: asked at 0, 5, 15, 35, 65 and 95 minutes.
+    await wait(95 * 60);
+    expect(asked.requests).toBe(6);
+    expect(screen.getByText(`${EARLIER_RELEASE}; asked again in 30 min.`)).toBeInTheDocument();
+  });
+
+  it('with a short Retry-After, is shown at once, not retried three times first', async () => {
+    const asked = summaryAnswers(unavailable(EARLIER_RELEASE, '30'));
+    await renderWithApi(<HealthCard />, billingApiComponent);
+    await wait(1);
+    expect(screen.getByText(`${EARLIER_RELEASE}; asked again in 30 s.`)).toBeInTheDocument();
+    expect(screen.queryByLabelText('Loading health')).not.toBeInTheDocument();
+    expect(asked.requests).toBe(1);
+  });
+
+  it('asks nothing more once the widget is gone', async () => {
+    const asked = summaryAnswers(unavailable(EARLIER_RELEASE, '60'));
+    const { unmount } = await renderWithApi(<HealthCard />, billingApiComponent);
+    await wait(1);
+    expect(asked.requests).toBe(1);
+    unmount();
+    await wait(3600);
+    expect(asked.requests).toBe(1);
+  });
+
+  // A cold instance waiting for a build's upload: the client still waits and asks again itself.
+  it('a 503 still loading with a short Retry-After is asked again until it answers', async () => {
+    const asked = summaryAnswers(
+      unavailable('the mart copy is still loading; retry shortly', '5'),
+      HttpResponse.json(f.summaryBillingApi),
+    );
+    await renderWithApi(<HealthCard />, billingApiComponent);
+    await wait(5);
+    expect(asked.requests).toBe(2);
+    expect(screen.getByTestId('health-colour')).toHaveTextContent('green');
+    expect(screen.queryByText('Waiting for the next build')).not.toBeInTheDocument();
+  });
+});
