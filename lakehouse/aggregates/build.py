@@ -16,6 +16,7 @@ import shutil
 import threading
 import uuid
 from collections.abc import Iterable, Mapping
+from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -456,8 +457,10 @@ def _build(
             ) from None
     except BaseException as exc:
         # A stop (Ctrl-C, SIGTERM, Lambda's coming timeout) landing in a query makes DuckDB stop waiting for it, yet
-        # leaves it running: the close below would wait for it to end, past the margin left to record the run.
-        con.interrupt()
+        # leaves it running: the close below would wait for it to end, past the margin left to record the run. A
+        # connection the build closed already has nothing running.
+        with suppress(duckdb.ConnectionException):
+            con.interrupt()
         _failed(runs, run, exc)
         raise
     finally:
