@@ -29,7 +29,12 @@ ROOT = Path(__file__).resolve().parents[3]
 # The demo, with the build its first argument counts (1 the demo's own, 2 the first scheduled one, 0 none) held in a
 # query that runs until it is interrupted. Its line goes to stderr: while a function runs, stdout goes to the log file.
 HELD_DEMO = """
+import signal
 import sys
+
+# Ctrl-C as a terminal gives it: a process started in the background of a shell without job control (a CI job)
+# inherits SIGINT ignored, and Python then raises no KeyboardInterrupt.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import lakehouse.aggregates.build as build
 from lakehouse.cli import main
 
