@@ -383,7 +383,8 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "environment": ENVIRONMENT,
         "state": (
             "State code at as_of (1 New, 2 In Progress, 3 On Hold, 6 Resolved, 7 Closed, 8 Canceled); null for an "
-            "incident open at as_of whose only version read is a later resolution (its state then was not read)"
+            "incident open at as_of whose only version read is a later resolution or cancellation (its state "
+            "then was not read)"
         ),
         "state_label": "Decoded state; null when state is",
         "priority": "Priority 1 (critical) to 5 (planning)",

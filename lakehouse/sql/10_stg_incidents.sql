@@ -10,7 +10,9 @@
 -- that it leaves the backlog; none while the incident is active (1 New, 2 In Progress, 3 On Hold), so that one
 -- reopened after a resolution is open again, whatever resolution time it still carries. Open = not restored
 -- and not in a final state (6 Resolved, 7 Closed, 8 Canceled).
--- Canceled incidents are kept but flagged and left out of KPIs.
+-- Canceled incidents are kept but flagged and left out of KPIs. is_canceled: canceled before as_of (when it closed,
+-- else its last update): one first read after as_of, canceled at or after it, was not canceled yet (mv_incidents
+-- counts it as it was then), as a resolution after as_of has not happened yet.
 -- An incident is its latest version updated at or before as_of: one reopened, canceled or restored after as_of
 -- (read ahead of the build) is counted as it was at as_of. One first seen after as_of keeps its latest version.
 -- That version is found on its id and update time alone, then read whole: (sys_id, sys_updated_on) is the
@@ -85,7 +87,9 @@ select
     end as restored_at,
     -- restored_at is the column just above (DuckDB reads a select list's aliases in order).
     restored_at is null and coalesce(i.state, 1) not in (6, 7, 8) as is_open,
-    coalesce(i.state = 8, false) as is_canceled,
+    coalesce(
+        i.state = 8 and coalesce(i.closed_at, i.sys_updated_on) < (select as_of from build_params), false
+    ) as is_canceled,
     i.cmdb_ci_sys_id,
     i.cmdb_ci_name,
     -- What the unmapped keys (52) name for an incident without a CI: its business service claims it too (above).

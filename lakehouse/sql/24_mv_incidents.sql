@@ -11,9 +11,10 @@
 -- resolved_at, closed_at and restored_at are those before as_of: an incident first read after as_of keeps that
 -- version (see stg_incidents), whose resolution after as_of has not happened yet, so one open at as_of shows
 -- neither a restoration nor a duration, nor that version's Resolved or Closed state (its state at as_of was not read).
+-- So too a cancellation at or after as_of (see stg_incidents): that version is not canceled, nor in its Canceled state.
 -- is_open: open at as_of, as the backlog of mv_incidents_app_day and the top risks count it: opened before it, not
--- canceled and not restored before it (an incident opened after as_of, ingested ahead of the build, has not
--- happened yet; one restored after it was still open then).
+-- canceled before it and not restored before it (an incident opened after as_of, ingested ahead of the build, has
+-- not happened yet; one restored or canceled after it was still open then).
 -- sla_breached: any non-cancelled task SLA of the incident has breached before as_of: its breach time
 -- (planned_end_time) before as_of, as other events count (a breach after as_of, ingested ahead of the build, has not
 -- happened yet); a breached SLA without a breach time counts as breached. Null when the incident has no task SLA
@@ -45,10 +46,19 @@ slas as (
 incidents as (
     select
         i.* exclude (entity_id, business_service_sys_id, business_service_name) replace (
-            -- A Resolved or Closed state restored after as_of was read ahead of the build (an incident first read
-            -- after as_of keeps that version): its state at as_of was not read, and it was not that one.
-            case when i.state in (6, 7) and i.restored_at >= p.as_of then null else i.state end as state,
-            case when i.state in (6, 7) and i.restored_at >= p.as_of then null else i.state_label end as state_label,
+            -- A Resolved or Closed state restored after as_of, or a Canceled one not canceled before it (see
+            -- stg_incidents), was read ahead of the build (an incident first read after as_of keeps that version):
+            -- its state at as_of was not read, and it was not that one.
+            case
+                when i.state in (6, 7) and i.restored_at >= p.as_of then null
+                when i.state = 8 and not i.is_canceled then null
+                else i.state
+            end as state,
+            case
+                when i.state in (6, 7) and i.restored_at >= p.as_of then null
+                when i.state = 8 and not i.is_canceled then null
+                else i.state_label
+            end as state_label,
             case when i.resolved_at < p.as_of then i.resolved_at end as resolved_at,
             case when i.closed_at < p.as_of then i.closed_at end as closed_at,
             case when i.restored_at < p.as_of then i.restored_at end as restored_at,
