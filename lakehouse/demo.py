@@ -160,13 +160,7 @@ def run_demo(options: DemoOptions, *, say: Callable[[str], None] = print) -> int
         estate = generate_estate(seed=options.seed, apps=options.apps, days=options.days, end=end)
         sims = stack.enter_context(start_simulators(estate))
         os.environ.update(sims.env())
-        whose = "the lake's estate" if held else "estate"
-        say(
-            f"[2/6] {whose} of {options.apps} applications over {options.days} days to {end:%Y-%m-%d %H:%M} UTC "
-            f"(seed {options.seed}) behind "
-            f"the simulators: {', '.join(f'{k} {v}' for k, v in sorted(sims.urls.items()))} "
-            f"({time.monotonic() - started:.1f} s)"
-        )
+        made_in = time.monotonic() - started
 
         # The sources' settings the simulators leave as they are (timeouts, retries) are read by every ingestion, and
         # the API's by the server: a value that cannot be read is refused here, naming the variable, before the
@@ -184,6 +178,13 @@ def run_demo(options: DemoOptions, *, say: Callable[[str], None] = print) -> int
         _refuse_another_estate(lake, store, entries, options)
         _refuse_an_unknown_window(lake, mapped, held)
         _refuse_another_window(lake, held, window)
+        # Said once the lake is known to take this estate: a refused run announces no estate it does not make.
+        whose = "the lake's estate" if held else "estate"
+        say(
+            f"[2/6] {whose} of {options.apps} applications over {options.days} days to {end:%Y-%m-%d %H:%M} UTC "
+            f"(seed {options.seed}) behind "
+            f"the simulators: {', '.join(f'{k} {v}' for k, v in sorted(sims.urls.items()))} ({made_in:.1f} s)"
+        )
         note = f"demo estate of seed {options.seed} with {options.apps} applications, from its Backstage catalog"
         version = store.apply(entries, actor="demo", note=note)
         if recorded is None:
@@ -257,8 +258,9 @@ def _refuse_another_estate(lake: Lake, store: MappingStore, entries: list[Mappin
 def _refuse_an_unknown_window(lake: Lake, mapped: MappingVersion | None, held: EstateWindow | None) -> None:
     """Before anything is written: a lake holding this estate's mapping, by an earlier demo that recorded no estate,
     whose run log does not tell the hour that estate ends, is refused. Made to this hour, the estate's events would
-    be added beside the lake's, each moved, counted twice."""
-    if mapped is None or held is not None:
+    be added beside the lake's, each moved, counted twice. A lake holding no event (that demo stopped before its
+    first ingestion) has none to count twice: it goes on, and the estate made to this hour is recorded as its own."""
+    if mapped is None or held is not None or holds_no_events(lake):
         return
     raise RosettaError(
         f"{without_credentials(lake.url)} holds the mapping of an earlier demo (version {mapped.version} by "
@@ -267,6 +269,11 @@ def _refuse_an_unknown_window(lake: Lake, mapped: MappingVersion | None, held: E
         '{"seed": S, "apps": N, "days": D, "end": "<the hour it ends, ISO 8601>"} for the estate the lake holds; '
         "to start over, remove that lake first. Nothing was written"
     )
+
+
+def holds_no_events(lake: Lake) -> bool:
+    """No object in raw/, of any dataset (their rejects too): no ingestion ever wrote to this lake."""
+    return not lake.list_keys("raw/")
 
 
 def _refuse_another_window(lake: Lake, recorded: EstateWindow | None, window: EstateWindow) -> None:
