@@ -218,7 +218,8 @@ locals {
 
 locals {
   # Ingestion emits LagSeconds (now minus the end of the window it loaded) after every run that loaded its window: a
-  # failed run reports none, so a source down for max_lag_hours raises this alarm as well as the failed-runs one.
+  # failed run reports none, so a source down for max_lag_hours raises this alarm as well as the failed-runs one. A run
+  # fails when any one of its datasets does: one dataset failing every run raises it too, the others being fresh.
   ingest_freshness = {
     for key, spec in local.ingest : key => {
       metric_name         = "LagSeconds"
@@ -229,7 +230,7 @@ locals {
       threshold           = local.functions[key].max_lag_hours * 3600
       period_seconds      = 3600
       evaluation_periods  = local.functions[key].max_lag_hours
-      description         = "${key}: no run reported data newer than ${local.functions[key].max_lag_hours} h (lagging, failing before the report, or not scheduled)."
+      description         = "${key}: for ${local.functions[key].max_lag_hours} h no run loaded every dataset it reads (raw/${join("/, raw/", spec.lake_sources)}/) up to less than ${local.functions[key].max_lag_hours} h ago. LagSeconds (service = ${key}) comes only from a run whose datasets all loaded: one dataset failing each run keeps this in ALARM while the others stay fresh (the failed-runs alarm fires too; the runs' ingestion finished lines and the run log name the dataset)."
     }
   }
 
@@ -244,7 +245,7 @@ locals {
       threshold           = 1
       period_seconds      = 3600
       evaluation_periods  = local.functions.build_aggregates.max_lag_hours
-      description         = "build_aggregates: no successful build in ${local.functions.build_aggregates.max_lag_hours} h; mart/ is going stale."
+      description         = "build_aggregates: no build succeeded in ${local.functions.build_aggregates.max_lag_hours} h (TablesBuilt, service = build_aggregates, comes only from a successful build, hourly or daily); mart/ is going stale."
     }
   }
 
@@ -267,8 +268,12 @@ locals {
   # Only a function a schedule runs reports freshness: one whose default schedule is set to null (ingest_logs on a
   # platform without Elasticsearch) never will, and its alarm would stay in ALARM for good. The same functions keep
   # their failed-runs alarm in ALARM until a later run succeeds: for one no schedule runs, none might ever come.
+  # With the schedules off (schedules_enabled = false: the deployment before they are turned on, or a person's data
+  # being removed) nothing runs and every data-lag alarm goes to ALARM: its actions follow the schedules, so it
+  # notifies nobody until they run again, and the first run that reports turns it OK.
   scheduled_functions = toset([for s in values(local.schedules) : s.function])
   freshness_alarms = {
-    for key, alarm in merge(local.ingest_freshness, local.build_freshness) : key => alarm if contains(local.scheduled_functions, key)
+    for key, alarm in merge(local.ingest_freshness, local.build_freshness) :
+    key => merge(alarm, { actions_enabled = var.schedules_enabled }) if contains(local.scheduled_functions, key)
   }
 }

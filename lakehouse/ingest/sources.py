@@ -36,10 +36,30 @@ def select_datasets(module: ModuleType, settings: IngestSettings, wanted: list[s
     if not wanted:
         chosen: tuple[str, ...] = module.default_datasets(settings)
         return chosen
-    unknown = [d for d in wanted if d not in module.DATASETS]
+    unknown = list(dict.fromkeys(d for d in wanted if d not in module.DATASETS))
     if unknown:
-        raise RosettaError(f"{module.SOURCE} does not ingest {unknown[0]!r}; it ingests {', '.join(module.DATASETS)}")
+        named = ", ".join(repr(d) for d in unknown)
+        raise RosettaError(f"{module.SOURCE} does not ingest {named}; it ingests {', '.join(module.DATASETS)}")
     return tuple(wanted)
+
+
+def chosen_datasets(
+    name: str,
+    settings: IngestSettings,
+    lake: Lake,
+    wanted: list[str] | None,
+    *,
+    window: Window | None,
+    trigger: str,
+    not_started: list[str] | None,
+) -> tuple[str, ...]:
+    """The datasets a run reads. Naming one the source does not ingest, the run cannot start: the run log says so
+    (the admin API's batch runs and the sources' state read it), not only the function's error alarm."""
+    try:
+        return select_datasets(source_module(name), settings, wanted)
+    except RosettaError as exc:
+        _note(not_started, record_not_started(name, lake, exc, window=window, trigger=trigger))
+        raise
 
 
 def resolve_window(
@@ -81,7 +101,7 @@ def ingest(
     `progress` gets the outcome as the run goes (run_plan), `not_started` the run id of the record of a run that
     could not start."""
     module = source_module(name)
-    chosen = select_datasets(module, settings, datasets)
+    chosen = chosen_datasets(name, settings, lake, datasets, window=window, trigger=trigger, not_started=not_started)
     moment = now or datetime.now(UTC)
     run_window = resolve_window(module, settings, lake, chosen, window, moment)
     try:
@@ -151,7 +171,7 @@ def run_backfill(
     gets each day's outcome as it starts (run_plan), `not_started` the run id of the record of a backfill that could
     not start."""
     module = source_module(name)
-    chosen = select_datasets(module, settings, datasets)
+    chosen = chosen_datasets(name, settings, lake, datasets, window=window, trigger="backfill", not_started=not_started)
     align: timedelta | None = module.ALIGN
     days = [d.aligned(align) if align else d for d in window.days()]
 

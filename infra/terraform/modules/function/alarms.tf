@@ -1,7 +1,7 @@
 # A scheduled run that fails raises (it never returns an error payload), so Errors counts failed runs.
 resource "aws_cloudwatch_metric_alarm" "errors" {
   alarm_name          = "${var.name}-failed-runs"
-  alarm_description   = var.scheduled ? "${var.name}: a run failed; the alarm stays until a later run succeeds. See its log group." : "${var.name} raised an error (a failed run or request); see its log group."
+  alarm_description   = var.scheduled ? "${var.name}: an invocation ended in an error (Lambda Errors): a run that failed (for an ingestion, any one of its datasets), could not start, or was refused its event; the alarm stays until a later run succeeds. Its log group's last error and the run log say which." : "${var.name} raised an error (a failed run or request); see its log group."
   namespace           = "AWS/Lambda"
   metric_name         = "Errors"
   dimensions          = { FunctionName = aws_lambda_function.this.function_name }
@@ -33,8 +33,10 @@ resource "aws_cloudwatch_metric_alarm" "freshness" {
   evaluation_periods  = var.freshness_alarm.evaluation_periods
   threshold           = var.freshness_alarm.threshold
   comparison_operator = var.freshness_alarm.comparison_operator
-  # No data means no run got far enough to report: the lake is going stale.
+  # No data means no run got far enough to report: the lake is going stale. With no schedule on, nothing runs to
+  # report, and the alarm notifies nobody.
   treat_missing_data = "breaching"
+  actions_enabled    = var.freshness_alarm.actions_enabled
   alarm_actions      = var.alarm_actions
   ok_actions         = var.alarm_actions
   tags               = var.tags

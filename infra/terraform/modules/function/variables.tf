@@ -202,7 +202,7 @@ variable "scheduled" {
 }
 
 variable "freshness_alarm" {
-  description = "Alarm on a custom Powertools metric that proves recent successful runs (null for none). Missing data counts as breaching."
+  description = "Alarm on a custom Powertools metric that proves recent successful runs (null for none). Missing data counts as breaching. actions_enabled false keeps it from notifying (while no schedule runs the function)."
   type = object({
     metric_name         = string
     namespace           = string
@@ -213,6 +213,7 @@ variable "freshness_alarm" {
     period_seconds      = number
     evaluation_periods  = number
     description         = string
+    actions_enabled     = bool
   })
   default = null
 }

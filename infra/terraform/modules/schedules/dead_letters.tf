@@ -9,7 +9,7 @@ resource "aws_sqs_queue" "dead_letters" {
 
 resource "aws_cloudwatch_metric_alarm" "dead_letters" {
   alarm_name          = "${var.name}-dead-letters"
-  alarm_description   = "Scheduled or asynchronous invocations gave up; inspect and redrive ${aws_sqs_queue.dead_letters.name}."
+  alarm_description   = "${aws_sqs_queue.dead_letters.name} holds events: a schedule the scheduler could not deliver, or an asynchronous invocation (a scheduled run, an API batch trigger) that failed and failed again on Lambda's retry, whose function's failed-runs alarm fires too (act on that one). It stays in ALARM until the messages are deleted: inspect, then purge or redrive."
   namespace           = "AWS/SQS"
   metric_name         = "ApproximateNumberOfMessagesVisible"
   dimensions          = { QueueName = aws_sqs_queue.dead_letters.name }
