@@ -3,7 +3,8 @@
 The lake names a person where it keeps who deployed (WHO, the whole value), in the free text people write
 (FREE_TEXT), in the rejects (records kept as received) and in the landing pages (the sources' pages as sent); the
 last three hold the identifier as a whole token (`jdoe` in `user jdoe logged`, not in `jdoe2` nor `jdoe@example.com`),
-the rejects' records and the landing pages being JSON text read with its escapes undone. Case is ignored everywhere.
+the rejects' records and the landing pages being JSON text read with its escapes undone. Case is ignored everywhere,
+and so is how an accent is written (`é`, or `e` and the combining U+0301, which continues the name it follows).
 Who deployed is set to null, the rejects naming them are left out of their days and the landing pages' values naming
 them set to null (a page holds other people's records too); the free text only when asked, as a name found in a
 description may be another word. Every other row and value stays as it was. Neither the identifier nor a digest of
@@ -15,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
@@ -60,6 +62,7 @@ REJECT_TEXT = ("raw_text", "reason")
 # A character that may be part of a username or an e-mail address: the identifier is a token only between others.
 PART = r"\w.+@%-"
 PART_BUT_STOP = PART.replace(".", "")
+NAME_CHARACTER = re.compile(rf"[{PART}]")
 # What may follow the identifier: not a part of a longer name, save full stops ending a sentence (`by jdoe.`,
 # `jdoe...`), which no username or address ends with; `jdoe.smith` and `jdoe@example.com.au` are other people.
 AFTER = rf"(?!\.*[{PART_BUT_STOP}])"
@@ -85,15 +88,49 @@ def person_of(identifier: str) -> str:
     return person
 
 
+def folded(text: str) -> str:
+    """Text as it is matched: its case folded, in NFC, so that an accent written apart (`e` then U+0301) and one
+    written in its letter (`é`) read the same. Only what is matched is folded: the lake keeps text as written."""
+    if text.isascii():  # NFC already: a landing page is mostly ASCII, and large
+        return text.casefold()
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", text).casefold())
+
+
 def token_of(person: str) -> re.Pattern[str]:
-    """The identifier as a whole token of casefolded text, with the text's start or end, or a character no username
-    holds, on each side; a full stop after it ends a sentence."""
-    return re.compile(rf"(?<![{PART}]){re.escape(person.casefold())}{AFTER}")
+    """The identifier as a whole token of folded text, with the text's start or end, or a character no username
+    holds, on each side; a full stop after it ends a sentence. A combining mark is checked apart (see found)."""
+    return re.compile(rf"(?<![{PART}]){re.escape(folded(person))}{AFTER}")
 
 
 def names(text: str | None, token: re.Pattern[str]) -> bool:
     """Whether free text names the person (`token`, from token_of), without regard to case."""
-    return text is not None and token.search(text.casefold()) is not None
+    return text is not None and found(folded(text), token)
+
+
+def found(text: str, token: re.Pattern[str]) -> bool:
+    """Whether folded text holds the token, with no combining mark joining it to a longer name: an accent NFC
+    cannot put in a letter stays a character of its own, which the token's boundaries do not take as a name's."""
+    match = token.search(text)
+    while match is not None:
+        if not _continued(text, match.start(), match.end()):
+            return True
+        match = token.search(text, match.start() + 1)
+    return False
+
+
+def _continued(text: str, start: int, end: int) -> bool:
+    """Whether a combining mark makes text[start:end] part of a longer name: one right after it (`jdox` then U+0301,
+    which no letter holds, is another name), or one right before it on a character of a name (`x`, U+0301, `jdoe`)."""
+    if end < len(text) and _is_mark(text[end]):
+        return True
+    base = start
+    while base > 0 and _is_mark(text[base - 1]):
+        base -= 1
+    return 0 < base < start and NAME_CHARACTER.match(text[base - 1]) is not None
+
+
+def _is_mark(character: str) -> bool:
+    return unicodedata.category(character).startswith("M")
 
 
 def names_in_json(text: str | None, token: re.Pattern[str]) -> bool:
@@ -108,10 +145,16 @@ def cut_inside(text: str | None, person: str, token: re.Pattern[str]) -> bool:
     person as well as the whole would."""
     if text is None or len(text) < MAX_RAW_TEXT:
         return False
-    folded, tail = person.casefold(), text[-(len(person) + 1) :].casefold()
+    whole = folded(person)
+    written_apart = unicodedata.normalize("NFD", whole)  # its longest spelling: each accent a character of its own
+    tail = folded(text[-(len(written_apart) + 1) :])
+    # A cut may fall between a letter and its accent written apart: `jdoe` begins jdoé (`jdoe` then U+0301).
+    beginnings = {folded(written_apart[:cut]) for cut in range(1, len(written_apart))} - {whole}
     return any(
-        tail.endswith(folded[:cut]) and token.search(tail[: len(tail) - cut] + folded) is not None
-        for cut in range(SHORTEST, len(folded))
+        len(beginning) >= SHORTEST
+        and tail.endswith(beginning)
+        and found(tail[: len(tail) - len(beginning)] + whole, token)
+        for beginning in beginnings
     )
 
 
@@ -143,8 +186,9 @@ def unescaped(text: str) -> str:
 
 
 def is_person(value: str | None, person: str) -> bool:
-    """Whether a who-deployed value is the person: the whole value, without regard to case or the blanks around it."""
-    return value is not None and value.strip().casefold() == person.casefold()
+    """Whether a who-deployed value is the person: the whole value, without regard to case, to how its accents are
+    written or to the blanks around it."""
+    return value is not None and folded(value.strip()) == folded(person)
 
 
 def plural(count: int, noun: str) -> str:

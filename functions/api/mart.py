@@ -156,12 +156,41 @@ def unavailable(detail: str, retry_after_s: float) -> Problem:
 _OWN_COPIES: set[str] = set()
 # Background loaders still defining tables; waited for at exit (DuckDB aborts if a query runs while Python exits).
 _LOADERS: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
+# Copies replaced and not yet retired, by id: each is retired by its timer, or at exit if the process ends first (a
+# replaced copy may hold rows a forget run removed from the lake since, and its timer dies with the process).
+_REPLACED: dict[int, Snapshot] = {}
+_REPLACED_GUARD = threading.Lock()
 
 
 @atexit.register
+def _at_exit() -> None:
+    _wait_for_loaders()
+    with _REPLACED_GUARD:  # after a timer retiring its copy now: a daemon thread dies with the process
+        for snap in _REPLACED.values():
+            _retire(snap)
+        _REPLACED.clear()
+
+
 def _wait_for_loaders() -> None:
     for loader in list(_LOADERS):
         loader.join(timeout=30)
+
+
+def _retire_later(snap: Snapshot) -> None:
+    """Retire a replaced copy RETIRE_AFTER_S from now: requests that took it just before the swap still open its
+    files."""
+    with _REPLACED_GUARD:
+        _REPLACED[id(snap)] = snap
+    timer = threading.Timer(RETIRE_AFTER_S, _retire_replaced, args=(snap,))
+    timer.name, timer.daemon = "mart-retire", True
+    timer.start()
+
+
+def _retire_replaced(snap: Snapshot) -> None:
+    """Retire a replaced copy unless the exit did already."""
+    with _REPLACED_GUARD:
+        if _REPLACED.pop(id(snap), None) is not None:
+            _retire(snap)
 
 
 def _retire(snap: Snapshot) -> None:
@@ -557,10 +586,7 @@ class ServingMart:
             with self._lock:
                 old, self._snapshot = self._snapshot, fresh
             if old is not None:
-                # Requests that took the old copy just before the swap still open its files: it is retired later.
-                retire = threading.Timer(RETIRE_AFTER_S, _retire, args=(old,))
-                retire.name, retire.daemon = "mart-retire", True
-                retire.start()
+                _retire_later(old)
             return True
         except Problem as refused:
             # A build landing, or an object replaced while the copy loaded: the next check loads it.
