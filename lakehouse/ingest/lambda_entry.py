@@ -83,20 +83,24 @@ def _run(
     # Built here, never at import: a warm container must see configuration changes.
     lake = Lake.from_settings(Settings())
     datasets = _datasets(event.get("datasets"))
+    # Given is given, whatever its value: a backfill of 0 days is refused, not read as a run since the watermark.
+    # Its window comes before the secrets, so that a backfill that cannot start is recorded as one.
+    days = event.get("backfill_days")
+    backfill = None if days is None else backfill_window(_backfill_days(days), moment)
     try:
         settings = IngestSettings().resolved()
     except Exception as exc:  # a secret that cannot be read: the run log says so, as for any run that cannot start
-        run_id = record_not_started(source, lake, exc, trigger=trigger_of(event))
+        trigger = "backfill" if backfill is not None else trigger_of(event)
+        run_id = record_not_started(source, lake, exc, window=backfill, trigger=trigger)
         if run_id:
             not_started.append(run_id)
         raise
-    # Given is given, whatever its value: a backfill of 0 days is refused, not read as a run since the watermark.
-    if event.get("backfill_days") is not None:
+    if backfill is not None:
         outcomes = run_backfill(
             source,
             lake,
             settings,
-            window=backfill_window(_backfill_days(event["backfill_days"]), moment),
+            window=backfill,
             datasets=datasets,
             now=moment,
             logger=logger,
