@@ -26,10 +26,10 @@ NAMED_PERIODS = (
 BUILT_PERIODS = NAMED_PERIODS[1:]
 ROLLING = {"last_24h": timedelta(hours=24), "last_7d": timedelta(days=7), "last_30d": timedelta(days=30)}
 ROLLING["last_90d"] = timedelta(days=90)
-RELATIVE = re.compile(r"^now-(\d{1,6})([smhdw])$")
+RELATIVE = re.compile(r"^now-([0-9]{1,6})([smhdw])$")  # ASCII digits: Kibana reads no others
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 # An offset after a space: what a query string makes of an unencoded `+` (...T10:00:00+02:00 read as ... 02:00).
-SPACED_OFFSET = re.compile(r" (\d{2}(?::?\d{2})?)$")
+SPACED_OFFSET = re.compile(r" ([0-9]{2}(?::?[0-9]{2})?)$")
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
