@@ -34,9 +34,10 @@ class DynatraceClient(SourceClient):
 
     def listing(self, path: str, params: dict[str, Any], dataset: str | None = None) -> Iterator[ApiResponse]:
         """Pages of a nextPageKey listing. An expired key (400 on a follow-up page) restarts the query once,
-        from the first page with a fresh request; rows seen twice are merged on their key later. A listing that
-        ends holding fewer records than its totalCount announced is set aside as a reject of `dataset` (the
-        stream's first when None), naming both figures."""
+        from the first page with a fresh request; rows seen twice are merged on their key later, and a reject met
+        again counts once (a read again, Counters.reads_again). A listing that ends holding fewer records than its
+        totalCount announced is set aside as a reject of `dataset` (the stream's first when None), naming both
+        figures."""
         restarted = False
         while True:
             paginator = NextPageKeyPaginator(self.source)
@@ -69,6 +70,8 @@ class DynatraceClient(SourceClient):
                 if exc.status != 400 or not follow_up or restarted:
                     raise
                 restarted = True
+                # The listing is read again from its first page: a reject it meets again is the same one.
+                self.counters.reads_again += 1
 
     def metrics(
         self, selectors: list[str], entity_selector: str, since_ms: int, until_ms: int

@@ -355,8 +355,8 @@ class SourceClient:
 
     # --- one request, with retries ----------------------------------------------------------------------
     def send(self, request: PageRequest) -> ApiResponse:
-        """Send with retries on 429/5xx/timeouts/connection errors/empty, non-JSON or wrongly shaped bodies; raise a
-        clear error otherwise."""
+        """Send with retries on 408/429/5xx/timeouts/connection errors/empty, non-JSON or wrongly shaped bodies;
+        raise a clear error otherwise."""
         retrying = Retrying(
             stop=stop_after_attempt(self.policy.attempts),
             wait=self._wait,
@@ -436,7 +436,8 @@ class SourceClient:
             raise Retriable(reason) from None
         finally:
             _ANSWER_BY.reset(waiting)
-        if status == 429 or status >= 500:
+        # A 408 (a proxy timing out one slow request) may be sent again as it was, as HTTP allows.
+        if status in (408, 429) or status >= 500:
             if status == 429:
                 self.counters.rate_limited += 1
             wait = server_wait_seconds(response.headers, self.clock.now()) if status in (429, 503) else None

@@ -10,6 +10,9 @@ from lakehouse.ingest.client import ApiResponse, PageRequest
 from lakehouse.ingest.errors import LoopDetected, PagingBroken
 
 _LINK_PART = re.compile(r"<?\s*([^<>;\s]+)\s*>?\s*;\s*rel=\"?([a-zA-Z]+)\"?")
+# GitLab's page size when none is asked for, and the largest it serves (a larger per_page is served 100 a page).
+GITLAB_DEFAULT_PER_PAGE = 20
+GITLAB_MAX_PER_PAGE = 100
 
 
 def link_targets(header: str | None) -> dict[str, str]:
@@ -75,6 +78,7 @@ class OffsetLinkPaginator:
     def next_request(self, response: ApiResponse) -> PageRequest | None:
         target = link_targets(response.headers.get("link")).get("next")
         if not target:
+            self._refuse_unknown_end(response)
             return None
         query = parse_qs(urlsplit(target).query)
         try:
@@ -92,6 +96,20 @@ class OffsetLinkPaginator:
             params["sysparm_limit"] = int(query["sysparm_limit"][0])
         return self._request.with_params(params)
 
+    def _refuse_unknown_end(self, response: ApiResponse) -> None:
+        """A full page with neither Link nor X-Total-Count (a proxy dropping them) says nothing of what follows:
+        taken as the last page, it would lose the rest without a word."""
+        if "link" in response.headers or "x-total-count" in response.headers:
+            return
+        limit = (response.request.params or {}).get("sysparm_limit")
+        listed = response.body.get("result") if isinstance(response.body, dict) else None
+        if limit is not None and isinstance(listed, list) and listed and len(listed) >= int(limit):
+            raise PagingBroken(
+                self.source,
+                f"a full page of {len(listed)} records without a Link or X-Total-Count header: the next page cannot "
+                "be known (a proxy in front of ServiceNow may drop them)",
+            )
+
 
 class NextPagePaginator:
     """GitLab: offset paging through `x-next-page` (empty on the last page), else `Link rel="next"` verbatim."""
@@ -103,7 +121,11 @@ class NextPagePaginator:
 
     def start(self, first: PageRequest) -> PageRequest:
         self._request = first
-        self._seen = {str((first.params or {}).get("page", 1))}
+        params = first.params or {}
+        self._seen = {str(params.get("page", 1))}
+        # Keyset pages come without x-next-page, and a full one may be the last: only offset pages always carry it.
+        self._offset_paged = params.get("pagination") != "keyset"
+        self._per_page = min(int(params.get("per_page", GITLAB_DEFAULT_PER_PAGE)), GITLAB_MAX_PER_PAGE)
         return first
 
     def next_request(self, response: ApiResponse) -> PageRequest | None:
@@ -124,7 +146,20 @@ class NextPagePaginator:
                 raise LoopDetected(self.source, "loop detected: rel=next link already followed")
             self._seen.add(target)
             return PageRequest(target)
+        self._refuse_unknown_end(response)
         return None
+
+    def _refuse_unknown_end(self, response: ApiResponse) -> None:
+        """GitLab sends x-next-page on every offset page, empty on the last. A full page without it (a proxy dropping
+        it) or a next link says nothing of what follows: taken as the last page, it would lose the rest."""
+        if not self._offset_paged or "x-next-page" in response.headers:
+            return
+        if isinstance(response.body, list) and len(response.body) >= self._per_page:
+            raise PagingBroken(
+                self.source,
+                f"a full page of {len(response.body)} records without x-next-page or a next link: the next page "
+                "cannot be known (a proxy in front of GitLab may drop them)",
+            )
 
 
 class CompositeAfterKeyPaginator:
