@@ -15,7 +15,7 @@ from lakehouse.cli import EXIT_CODES, EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
 from lakehouse.errors import RosettaError
 from lakehouse.ingest.config import MAX_BACKFILL_CONCURRENCY, IngestSettings
 from lakehouse.ingest.run import IngestionFailed, RunOutcome
-from lakehouse.ingest.sources import SOURCE_MODULES, ingest, run_backfill
+from lakehouse.ingest.sources import SOURCE_MODULES, ingest, record_not_started, run_backfill
 from lakehouse.ingest.window import Window, backfill_window, parse_moment
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
@@ -94,20 +94,24 @@ def _ingest(args: argparse.Namespace) -> int:
     if args.since:
         until = parse_moment(args.until) if args.until else datetime.now(UTC)
         window = Window(parse_moment(args.since), until)
-    lake, settings = _lake(args), IngestSettings().resolved()
+    lake = _lake(args)
     with _log_lines_on_stderr():
+        settings = _resolved(args.source, lake, window=window, trigger="manual")
         outcome = ingest(args.source, lake, settings, window=window, datasets=args.dataset, trigger="manual")
     return _report([outcome])
 
 
 def _backfill(args: argparse.Namespace) -> int:
-    lake, settings = _lake(args), IngestSettings().resolved()
+    lake = _lake(args)
+    # Its window comes before the secrets, so that a backfill that cannot start is recorded as one.
+    window = backfill_window(args.days, datetime.now(UTC))
     with _log_lines_on_stderr():
+        settings = _resolved(args.source, lake, window=window, trigger="backfill")
         outcomes = run_backfill(
             args.source,
             lake,
             settings,
-            window=backfill_window(args.days, datetime.now(UTC)),
+            window=window,
             datasets=args.dataset,
             concurrency=args.concurrency,
             force=args.force,
@@ -115,6 +119,16 @@ def _backfill(args: argparse.Namespace) -> int:
     if not outcomes:
         print("nothing to do: every day is already done (use --force to fetch again)")
     return _report(outcomes)
+
+
+def _resolved(source: str, lake: Lake, *, window: Window | None, trigger: str) -> IngestSettings:
+    """The settings, their secrets read. A setting missing or a secret that cannot be read: the run cannot start, and
+    the run log says so as it does for the functions (README, Run log)."""
+    try:
+        return IngestSettings().resolved()
+    except Exception as exc:
+        record_not_started(source, lake, exc, window=window, trigger=trigger)
+        raise
 
 
 # What every log record holds; anything else was given beside the message (`extra=`).

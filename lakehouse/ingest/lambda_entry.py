@@ -84,14 +84,16 @@ def _run(
     lake = Lake.from_settings(Settings())
     datasets = _datasets(event.get("datasets"))
     # Given is given, whatever its value: a backfill of 0 days is refused, not read as a run since the watermark.
-    # Its window comes before the secrets, so that a backfill that cannot start is recorded as one.
+    # The windows come before the secrets (a bad one refused first), so that a run that cannot start is recorded
+    # with the window it was asked for, a backfill as one.
     days = event.get("backfill_days")
     backfill = None if days is None else backfill_window(_backfill_days(days), moment)
+    window = window_from_event(event)
     try:
         settings = IngestSettings().resolved()
     except Exception as exc:  # a secret that cannot be read: the run log says so, as for any run that cannot start
         trigger = "backfill" if backfill is not None else trigger_of(event)
-        run_id = record_not_started(source, lake, exc, window=backfill, trigger=trigger)
+        run_id = record_not_started(source, lake, exc, window=backfill or window, trigger=trigger)
         if run_id:
             not_started.append(run_id)
         raise
@@ -115,7 +117,7 @@ def _run(
                 source,
                 lake,
                 settings,
-                window=window_from_event(event),
+                window=window,
                 datasets=datasets,
                 trigger=trigger,
                 now=moment,
