@@ -14,8 +14,8 @@ const MAX_PAGES = 20;
 /**
  * A 503 with Retry-After asks to be asked again (the API's mart copy still loading, a new build landing): the client
  * waits and asks again, MAX_RETRIES times at most and for waits of MAX_RETRY_AFTER_S at most; past them the widget
- * shows the error. Not a 503 that waits for a build ("No data yet", or a mart an earlier release built): see
- * waitsForABuild.
+ * says what it waits for and asks again itself (useMonitoringData). Not a 503 that waits for a build ("No data yet",
+ * or a mart an earlier release built): see waitsForABuild.
  */
 const MAX_RETRIES = 3;
 const MAX_RETRY_AFTER_S = 30;
@@ -38,6 +38,12 @@ export function waitsForTheNextBuild(problem: { detail?: unknown } | undefined):
 const MAX_RESTARTS = 2;
 
 /**
+ * The answers kept to be asked for again with their ETag (If-None-Match), by URL: MAX_REMEMBERED, the latest. An
+ * answer the API holds unchanged is then a 304, and the value already shown is given back, the same object.
+ */
+const MAX_REMEMBERED = 50;
+
+/**
  * Calls the monitoring API through the Backstage proxy. The proxy entry adds the
  * API key, so no credential of the monitoring API ever reaches the browser.
  */
@@ -47,6 +53,10 @@ export class MonitoringClient implements MonitoringApi {
   private readonly proxyPath: string;
   /** Requests on their way, by URL: the cards of one page that ask for the same thing share one request. */
   private readonly inFlight = new Map<string, Promise<any>>();
+  /** The latest answers that came with an ETag, by URL, oldest first. */
+  private readonly remembered = new Map<string, { etag: string; value: any }>();
+  /** Each list read whole, by its first page's answer: a 304 to the first page gives back the whole list. */
+  private readonly lists = new WeakMap<object, any>();
 
   constructor(options: { discoveryApi: DiscoveryApi; fetchApi: FetchApi; proxyPath?: string }) {
     this.discoveryApi = options.discoveryApi;
@@ -132,6 +142,9 @@ export class MonitoringClient implements MonitoringApi {
 
   private async readPages(path: string, query: Query, fresh: boolean): Promise<any> {
     const first = await this.get(path, { ...query, limit: PAGE_SIZE }, fresh);
+    // The first page unchanged (a 304), so are the others: the API's ETag names the copy every page is read from.
+    const read = this.lists.get(first);
+    if (read) return read;
     const items = [...(first.items ?? [])];
     let page = first.page;
     const followed = new Set<string>();
@@ -149,7 +162,9 @@ export class MonitoringClient implements MonitoringApi {
       items.push(...(next.items ?? []));
       page = next.page;
     }
-    return { ...first, items, page };
+    const list = { ...first, items, page };
+    this.lists.set(first, list);
+    return list;
   }
 
   /** `fresh`: asked of the API itself, not answered from the browser's cache. */
@@ -171,13 +186,18 @@ export class MonitoringClient implements MonitoringApi {
   }
 
   private async fetchJson(url: string, fresh: boolean): Promise<any> {
-    let response = await this.send(url, fresh);
+    const known = this.remembered.get(url);
+    let response = await this.send(url, fresh, known?.etag);
     for (let retries = 0; retries < MAX_RETRIES; retries++) {
       const wait = retryAfterOf(response);
       if (wait === undefined || (await waitsForABuild(response))) break;
       await response.text();
       await new Promise(resolve => setTimeout(resolve, wait * 1000));
-      response = await this.send(url, fresh);
+      response = await this.send(url, fresh, known?.etag);
+    }
+    if (response.status === 304 && known) {
+      this.remember(url, known.etag, known.value);
+      return known.value;
     }
     if (!response.ok) {
       throw await ResponseError.fromResponse(response);
@@ -190,15 +210,31 @@ export class MonitoringClient implements MonitoringApi {
           'not the monitoring API, or something in front of the API answered (a sign-in page?)',
       );
     }
-    return response.json();
+    const value = await response.json();
+    const etag = response.headers.get('etag');
+    if (etag) this.remember(url, etag, value);
+    return value;
+  }
+
+  /** Keeps `value` as the answer to `url` while it holds, the latest MAX_REMEMBERED answers. */
+  private remember(url: string, etag: string, value: any) {
+    this.remembered.delete(url);
+    this.remembered.set(url, { etag, value });
+    if (this.remembered.size > MAX_REMEMBERED) this.remembered.delete(this.remembered.keys().next().value!);
   }
 
   /**
    * The answer to `url`. A request that got none rejects with the browser's own words ("Failed to fetch", "Load
-   * failed"), which name neither the proxy entry nor what to check: it says both.
+   * failed"), which name neither the proxy entry nor what to check: it says both. `etag`: the answer held, asked for
+   * again with If-None-Match.
    */
-  private async send(url: string, fresh: boolean): Promise<Response> {
+  private async send(url: string, fresh: boolean, etag?: string): Promise<Response> {
     try {
+      if (etag) {
+        // no-store: the 304 comes to the client, which gives back the answer it holds; the browser's cache stays out.
+        const headers = { Accept: 'application/json', 'If-None-Match': etag };
+        return await this.fetchApi.fetch(url, { headers, cache: 'no-store' });
+      }
       // no-cache: the browser asks the API (with its ETag, a 304 when nothing changed) rather than answer itself.
       const cache: RequestCache = fresh ? 'no-cache' : 'default';
       return await this.fetchApi.fetch(url, { headers: { Accept: 'application/json' }, cache });

@@ -35,7 +35,7 @@ function soonestFirst(changes: Change[]): Change[] {
 export function ChangesCard({ entity, period }: { entity: MonitoredEntity; period: Period }) {
   const state = useMonitoringData(
     api => Promise.all([api.getChanges(entity, 'upcoming', period), api.getChanges(entity, 'recent', period)]),
-    [entity.level, entity.id, entity.environment, period],
+    ['upcoming and recent changes', entity.level, entity.id, entity.environment, period],
   );
   return (
     <Widget

@@ -141,7 +141,7 @@ export function DeploymentsCard({ entity, period }: { entity: MonitoredEntity; p
   const { argocdBaseUrl } = useMonitoringOptions();
   const state = useMonitoringData(
     api => Promise.all([api.getDeployments(entity, 'live', period), api.getDeployments(entity, 'history', period)]),
-    [entity.level, entity.id, entity.environment, period],
+    ['live and past deployments', entity.level, entity.id, entity.environment, period],
   );
   const columns: TableColumn<LiveComponent>[] = [
     { title: 'Component', field: 'componentId' },

@@ -22,7 +22,7 @@ export function EntityDoraCard({ entity, period }: { entity: MonitoredEntity; pe
       const report = await api.getDora('app', { period: dora.period }, entity.environment, { app });
       return { report, rows: report.items.filter(r => r.id === app) };
     },
-    [entity.level, entity.id, entity.environment, dora.period],
+    ['DORA row of the application', entity.level, entity.id, entity.environment, dora.period],
   );
   return (
     <Widget

@@ -85,7 +85,7 @@ function everyHour(series: Timeseries): Timeseries['points'] {
 export function GoldenSignalsCard({ entity, period }: { entity: MonitoredEntity; period: Period }) {
   const state = useMonitoringData(
     api => Promise.all(METRICS.map(metric => api.getTimeseries(entity, metric, period))),
-    [entity.level, entity.id, entity.environment, period],
+    ['timeseries of the golden signals', entity.level, entity.id, entity.environment, period],
   );
   return (
     <Widget

@@ -14,7 +14,10 @@ const DOT = { green: 'green', orange: 'orange', red: 'red', 'no data': 'grey', u
 export function HealthCard() {
   const entity = useMonitoredEntity();
   const { thresholds } = useMonitoringOptions();
-  const state = useMonitoringData(api => api.getSummary(entity), [entity.level, entity.id, entity.environment]);
+  const state = useMonitoringData(
+    api => api.getSummary(entity),
+    ['summary', entity.level, entity.id, entity.environment],
+  );
   return (
     <Widget title="Monitoring health" what="health" state={state} freshness={s => s.freshness} sources={HEALTH_SOURCES}>
       {summary => {

@@ -71,7 +71,7 @@ function openedIn(period: { start: string; end: string }, incidents: Incident[])
 export function IncidentsCard({ entity, period }: { entity: MonitoredEntity; period: Period }) {
   const state = useMonitoringData(
     api => Promise.all([api.getIncidents(entity, 'open', period), api.getIncidents(entity, 'closed', period)]),
-    [entity.level, entity.id, entity.environment, period],
+    ['open and closed incidents', entity.level, entity.id, entity.environment, period],
   );
   return (
     <Widget

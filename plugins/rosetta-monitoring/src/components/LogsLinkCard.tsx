@@ -30,7 +30,7 @@ export function LogsLinkCard({ entity, period }: { entity: MonitoredEntity; peri
   const { kibanaBaseUrl } = useMonitoringOptions();
   const state = useMonitoringData(
     api => api.getLogsLink(entity, period),
-    [entity.level, entity.id, entity.environment, period],
+    ['logs link', entity.level, entity.id, entity.environment, period],
   );
   return (
     <Widget title="Logs" what="logs link" state={state} isEmpty={l => !l.url}>

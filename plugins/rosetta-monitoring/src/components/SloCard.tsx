@@ -75,7 +75,10 @@ const budgetSaid = (remaining: number) => `${budgetLeft(remaining)}${remaining <
 /** SLO target against achieved availability, error budget remaining and burn rate, then the latency SLOs. */
 export function SloCard({ entity }: { entity: MonitoredEntity }) {
   // The summary carries both latency SLOs beside the availability: one request.
-  const state = useMonitoringData<Summary>(api => api.getSummary(entity), [entity.level, entity.id, entity.environment]);
+  const state = useMonitoringData<Summary>(
+    api => api.getSummary(entity),
+    ['summary', entity.level, entity.id, entity.environment],
+  );
   return (
     <Widget
       title="SLO"

@@ -142,10 +142,19 @@ function LevelCard({ level, id, environment, period, entity }: LevelCardProps) {
   const filter = { [level]: id };
   // Risk and health are scored in production only: the API refuses the ranking in another environment, naming the
   // estate's production (which the plugin does not know: production unless the estate names it otherwise).
-  const risks = useMonitoringData(api => api.getTopRisks(TEAM_RISK_LIMIT, filter, environment), [level, id, environment]);
+  const risks = useMonitoringData(
+    api => api.getTopRisks(TEAM_RISK_LIMIT, filter, environment),
+    ['top risks', TEAM_RISK_LIMIT, filter, environment],
+  );
   const scoredIn = risks.status === 'error' ? scoredOnlyIn(risks.error) : undefined;
-  const slo = useMonitoringData(api => api.getSlo(level, { period }, environment, filter), [level, id, environment, period]);
-  const dora = useMonitoringData(api => api.getDora(level, { period }, environment, filter), [level, id, environment, period]);
+  const slo = useMonitoringData(
+    api => api.getSlo(level, { period }, environment, filter),
+    ['slo', level, { period }, environment, filter],
+  );
+  const dora = useMonitoringData(
+    api => api.getDora(level, { period }, environment, filter),
+    ['dora', level, { period }, environment, filter],
+  );
   const problem = levelIdProblem(scoredIn ? [slo, dora] : [risks, slo, dora]);
   const freshness = oldestFreshness([risks, slo, dora]);
   const over = periodLabel(period).toLowerCase();

@@ -121,8 +121,14 @@ function HealthFigures({ o }: { o: Overview }) {
 /** Estate-wide dashboard: health by domain, group and team, trends, top risks, DORA per group. */
 export function DashboardPage() {
   const [environment, setEnvironment] = useEnvironmentParam();
-  const overview = useMonitoringData(api => api.getOverview('last_30d', environment), [environment]);
-  const dora = useMonitoringData(api => api.getDora('group', { period: 'last_30d' }, environment), [environment]);
+  const overview = useMonitoringData(
+    api => api.getOverview('last_30d', environment),
+    ['overview', 'last_30d', environment],
+  );
+  const dora = useMonitoringData(
+    api => api.getDora('group', { period: 'last_30d' }, environment),
+    ['dora', 'group', { period: 'last_30d' }, environment],
+  );
   return (
     <div style={{ display: 'grid', gap: 16 }}>
       <EnvironmentPicker environment={environment} onChange={setEnvironment} />

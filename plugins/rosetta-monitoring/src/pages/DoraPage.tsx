@@ -9,7 +9,10 @@ export function DoraPage() {
   const [groupBy, setGroupBy] = useGroupByParam('app');
   const [window, setWindow] = useWindowParam();
   const [environment, setEnvironment] = useEnvironmentParam();
-  const state = useMonitoringData(api => api.getDora(groupBy, window, environment), [groupBy, window, environment]);
+  const state = useMonitoringData(
+    api => api.getDora(groupBy, window, environment),
+    ['dora', groupBy, window, environment],
+  );
   return (
     <div style={{ display: 'grid', gap: 16 }}>
       <KpiControls

@@ -134,9 +134,18 @@ function ChangeDayCell(d: Schemas['ChangeDay'] & { implemented: number }) {
  */
 export function RunPage() {
   const [environment, setEnvironment] = useEnvironmentParam();
-  const apps = useMonitoringData(api => api.getIncidentsReport('app', WINDOW, environment), [environment]);
-  const teams = useMonitoringData(api => api.getIncidentsReport('team', WINDOW, environment), [environment]);
-  const changes = useMonitoringData(api => api.getChangesReport('team', WINDOW, environment), [environment]);
+  const apps = useMonitoringData(
+    api => api.getIncidentsReport('app', WINDOW, environment),
+    ['incidents report', 'app', WINDOW, environment],
+  );
+  const teams = useMonitoringData(
+    api => api.getIncidentsReport('team', WINDOW, environment),
+    ['incidents report', 'team', WINDOW, environment],
+  );
+  const changes = useMonitoringData(
+    api => api.getChangesReport('team', WINDOW, environment),
+    ['changes report', 'team', WINDOW, environment],
+  );
   return (
     <div style={{ display: 'grid', gap: 16 }}>
       <EnvironmentPicker environment={environment} onChange={setEnvironment} />

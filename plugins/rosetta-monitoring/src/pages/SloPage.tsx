@@ -11,7 +11,10 @@ export function SloPage() {
   const [groupBy, setGroupBy] = useGroupByParam('team');
   const [window, setWindow] = useWindowParam();
   const [environment, setEnvironment] = useEnvironmentParam();
-  const state = useMonitoringData(api => api.getSlo(groupBy, window, environment), [groupBy, window, environment]);
+  const state = useMonitoringData(
+    api => api.getSlo(groupBy, window, environment),
+    ['slo', groupBy, window, environment],
+  );
   return (
     <div style={{ display: 'grid', gap: 16 }}>
       <KpiControls

@@ -77,6 +77,11 @@ function inWords(seconds: number): string {
   return seconds < 60 ? `${seconds} s` : hours(seconds / 3600);
 }
 
+/** When the widget asks again by itself, as its description's end says it ('' when it does not). */
+function askedAgain(state: { askedAgainInS?: number }): string {
+  return state.askedAgainInS === undefined ? '' : `; asked again in ${inWords(state.askedAgainInS)}`;
+}
+
 /** One dashboard widget: a card with its own loading, empty, error and stale states. */
 export function Widget<T>(props: WidgetProps<T>) {
   const { title, state, what, isEmpty, unknown, freshness, sources, children, deepLink, page, saysItsCut } = props;
@@ -155,21 +160,36 @@ export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>)
       );
     }
     if (missing?.kind === 'notBuilt') {
+      const comes = `they come with its first aggregate build${askedAgain(state)}`;
       return (
         <Announced>
           <EmptyState
             missing="data"
             title="No data yet"
-            description={`The monitoring API has no figures yet (${missing.detail}): they come with its first aggregate build.`}
+            description={`The monitoring API has no figures yet (${missing.detail}): ${comes}.`}
           />
         </Announced>
       );
     }
     if (missing?.kind === 'nextBuild') {
-      const asked = state.askedAgainInS === undefined ? '' : `; asked again in ${inWords(state.askedAgainInS)}`;
       return (
         <Announced>
-          <EmptyState missing="info" title="Waiting for the next build" description={`${missing.detail}${asked}.`} />
+          <EmptyState
+            missing="info"
+            title="Waiting for the next build"
+            description={`${missing.detail}${askedAgain(state)}.`}
+          />
+        </Announced>
+      );
+    }
+    if (missing?.kind === 'unavailable') {
+      return (
+        <Announced>
+          <EmptyState
+            missing="info"
+            title="Waiting for the monitoring API"
+            description={`${missing.detail}${askedAgain(state)}.`}
+          />
         </Announced>
       );
     }

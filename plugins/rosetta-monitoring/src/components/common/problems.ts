@@ -6,9 +6,12 @@ export type Missing =
   | { kind: 'mapping'; detail: string }
   | { kind: 'pivot'; title: string; detail: string }
   | { kind: 'source'; detail: string }
-  | { kind: 'notBuilt'; detail: string }
+  /** Nothing built yet: the API looks for a first build again in `retryAfterS` (Retry-After), when it says so. */
+  | { kind: 'notBuilt'; detail: string; retryAfterS: number | undefined }
   /** Served, but by a mart an earlier release built: the next build answers, in `retryAfterS` at the earliest. */
   | { kind: 'nextBuild'; detail: string; retryAfterS: number | undefined }
+  /** Any other 503 with Retry-After (the mart copy loading, a build landing, the lake store failing): asked again. */
+  | { kind: 'unavailable'; detail: string; retryAfterS: number }
   | { kind: 'id'; detail: string }
   | { kind: 'environment'; detail: string };
 
@@ -175,13 +178,18 @@ export function missingFrom(error: Error): Missing | undefined {
   }
   // A new deployment before its first aggregate build: nothing has failed, the figures are to come.
   if (status === 503 && title === 'No data yet') {
-    return { kind: 'notBuilt', detail };
+    return { kind: 'notBuilt', detail, retryAfterS: retryAfterOf(error) };
   }
   if (status === 503 && waitsForTheNextBuild(problemOf(error))) {
     return { kind: 'nextBuild', detail, retryAfterS: retryAfterOf(error) };
   }
   if (status === 503 && /not configured/i.test(said)) {
     return { kind: 'source', detail };
+  }
+  // The API says when to ask again: a wait, not a failure, however long (the client asks again itself only briefly).
+  const wait = retryAfterOf(error);
+  if (status === 503 && wait !== undefined) {
+    return { kind: 'unavailable', detail, retryAfterS: wait };
   }
   return undefined;
 }
