@@ -357,6 +357,11 @@ class Incident(ApiModel):
         "link kept as evidence only, null without a link."
     )
     linked_deployment_light: str | None
+    url: WebAddress = Field(
+        description="The incident's form in ServiceNow, in the instance's navigation frame "
+        "(<instance>/nav_to.do?uri=incident.do%3Fsys_id%3D<sysId>); null when the API has no instance URL "
+        "(ROSETTA_API_SERVICENOW_URL, else ROSETTA_SERVICENOW_URL)."
+    )
 
 
 class IncidentList(Envelope):
@@ -395,6 +400,11 @@ class Change(ApiModel):
     assignment_group_name: str | None
     deployment_key: str | None
     covers_deployment: bool | None
+    url: WebAddress = Field(
+        description="The change request's form in ServiceNow, in the instance's navigation frame "
+        "(<instance>/nav_to.do?uri=change_request.do%3Fsys_id%3D<sysId>); null when the API has no instance URL "
+        "(ROSETTA_API_SERVICENOW_URL, else ROSETTA_SERVICENOW_URL)."
+    )
 
 
 class ChangeList(Envelope):
@@ -437,6 +447,12 @@ class Deployment(ApiModel):
     is_rework: bool | None = Field(
         description="Rework (DORA): a rollback, a deployment covered by an emergency change, or a fix forward (the "
         "next success after a change failure whose incident was open when it finished)."
+    )
+    url: WebAddress = Field(
+        description="An ArgoCD deployment's application in ArgoCD's UI: <argocd>/applications/<namespace>/<name> "
+        "when the mapping names the application's namespace, else <argocd>/applications/<name>; null when the API "
+        "has no ArgoCD URL (ROSETTA_API_ARGOCD_URL, else ROSETTA_ARGOCD_URL). Null for a GitLab deployment: the "
+        "lake keeps no web address of its deployment or pipeline with it."
     )
 
 

@@ -169,6 +169,21 @@ class ApiSettings(EnvironmentSettings):
         default_factory=dict, description="Index pattern -> data view id, when Kibana's own list is not reachable."
     )
 
+    # --- links to the records in their source -----------------------------------------------------
+    # By default the ingestion's own URLs, which the API function is given already (ArgoCD's API and UI are one
+    # server). Checked as Kibana's: without its scheme, a link would be a path relative to the page showing it.
+    servicenow_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ROSETTA_API_SERVICENOW_URL", "ROSETTA_SERVICENOW_URL"),
+        description="ServiceNow instance the incidents' and changes' links open; unset, they are null.",
+    )
+    argocd_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ROSETTA_API_ARGOCD_URL", "ROSETTA_ARGOCD_URL"),
+        description="ArgoCD UI the ArgoCD deployments' links open; unset, they are null.",
+    )
+    _record_urls = field_validator("servicenow_url", "argocd_url", mode="before")(base_url)
+
     # --- limits and batch triggers ----------------------------------------------------------------
     max_period_days: int = Field(default=400, ge=1, le=3660)
     # The largest legitimate body is a whole mapping: 20,000 entries (MappingChange's most) of some 600 bytes each

@@ -160,6 +160,7 @@ locals {
       ROSETTA_PRODUCTION_ENVIRONMENT = var.production_environment
     }
     # Live mode reads the ArgoCD and GitLab URLs (their tokens: add "api" to source_secrets); logs/link, Kibana's;
+    # the listed incidents, changes and ArgoCD deployments link to ServiceNow's and ArgoCD's (no credential needed);
     # admin/config/sources, every source's (it probes those whose credentials the API may read). The logs links
     # filter on the environment field the log counts are read from. The gateway verifies the token (issuer, audience,
     # admin scope): the function takes the claims it admitted and checks no token itself.

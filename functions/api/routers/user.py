@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from functions.api import kibana, periods, queries
+from functions.api import kibana, periods, queries, source_links
 from functions.api.deps import (
     NOT_MODIFIED,
     ContextDep,
@@ -339,7 +339,7 @@ def _incidents(
         period=_period_out(p),
         state=_servicenow_state(mart, scope, INCIDENTS.id),
         read_until=mart.snap.unread_after(INCIDENTS.id, _list_end(status, p, anchor(mart), ("closed", "all"))),
-        items=rows[:limit],  # type: ignore[arg-type]
+        items=_in_servicenow(ctx, "incident", rows[:limit]),  # type: ignore[arg-type]
         page=Page(limit=limit, next_cursor=next_cursor(mart, listed, rows, limit, "opened_at", "sys_id")),
     )
 
@@ -375,7 +375,7 @@ def _changes(
         period=_period_out(p),
         state=_servicenow_state(mart, scope, CHANGES.id),
         read_until=mart.snap.unread_after(CHANGES.id, _list_end(status, p, anchor(mart), ("recent",))),
-        items=rows[:limit],  # type: ignore[arg-type]
+        items=_in_servicenow(ctx, "change_request", rows[:limit]),  # type: ignore[arg-type]
         page=Page(limit=limit, next_cursor=next_cursor(mart, listed, rows, limit, "change_start", "sys_id")),
     )
 
@@ -418,9 +418,25 @@ def _deployments(
         period=_period_out(p),
         state=_deploy_state(mart, scope),
         read_until=mart.snap.unread_after(DEPLOYMENT_EVENTS.id, min(p.end, anchor(mart))),
-        items=rows[:limit],  # type: ignore[arg-type]
+        items=[row | {"url": _deployment_url(ctx, mart, row)} for row in rows[:limit]],  # type: ignore[misc]
         page=Page(limit=limit, next_cursor=next_cursor(mart, listed, rows, limit, "finished_at", "deployment_key")),
     )
+
+
+def _in_servicenow(ctx: ContextDep, table: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each record of the ServiceNow `table` with its `url`, its form in the instance."""
+    return [row | {"url": source_links.servicenow_record(ctx.api.servicenow_url, table, row["sys_id"])} for row in rows]
+
+
+def _deployment_url(ctx: ContextDep, mart: Mart, row: dict[str, Any]) -> str | None:
+    """An ArgoCD deployment's application in ArgoCD's UI, in the namespace the mapping names for it. None for a
+    GitLab deployment: the lake keeps no web address of its deployment or pipeline with it."""
+    if row["origin"] != "argocd" or not row["source_ref"]:
+        return None
+    entry = mart.directory.entry(row["component_id"] or row["app_id"], row["environment"])
+    # The mapping's namespace is the deployed application's when the entry names that application.
+    namespace = entry.argocd_app_namespace if entry and entry.argocd_app_name == row["source_ref"] else None
+    return source_links.argocd_application(ctx.api.argocd_url, row["source_ref"], namespace)
 
 
 def _deployed(mart: Mart, scope: Scope) -> list[MappingEntry]:

@@ -494,6 +494,11 @@ export interface components {
             sysId: string;
             /** Type */
             type: string | null;
+            /**
+             * Url
+             * @description The change request's form in ServiceNow, in the instance's navigation frame (<instance>/nav_to.do?uri=change_request.do%3Fsys_id%3D<sysId>); null when the API has no instance URL (ROSETTA_API_SERVICENOW_URL, else ROSETTA_SERVICENOW_URL).
+             */
+            url: string | null;
             /** Workend */
             workEnd: string | null;
             /** Workstart */
@@ -761,6 +766,11 @@ export interface components {
             startedAt: string | null;
             /** Status */
             status: string | null;
+            /**
+             * Url
+             * @description An ArgoCD deployment's application in ArgoCD's UI: <argocd>/applications/<namespace>/<name> when the mapping names the application's namespace, else <argocd>/applications/<name>; null when the API has no ArgoCD URL (ROSETTA_API_ARGOCD_URL, else ROSETTA_ARGOCD_URL). Null for a GitLab deployment: the lake keeps no web address of its deployment or pipeline with it.
+             */
+            url: string | null;
         };
         /** DeploymentList */
         DeploymentList: {
@@ -1141,6 +1151,11 @@ export interface components {
             sysId: string;
             /** Urgency */
             urgency: number | null;
+            /**
+             * Url
+             * @description The incident's form in ServiceNow, in the instance's navigation frame (<instance>/nav_to.do?uri=incident.do%3Fsys_id%3D<sysId>); null when the API has no instance URL (ROSETTA_API_SERVICENOW_URL, else ROSETTA_SERVICENOW_URL).
+             */
+            url: string | null;
         };
         /** IncidentDay */
         IncidentDay: {
