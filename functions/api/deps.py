@@ -433,13 +433,16 @@ Digits = BeforeValidator(_written_in_digits)
 # --- pagination -----------------------------------------------------------------------------------------------
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page."), Digits]
 CursorParam = Annotated[str | None, Query(max_length=512, description="`nextCursor` of the previous page.")]
+# No pattern: a name the mapping cannot hold (PRODUCTION, review/feature-x) gets the 404 naming the mapping's
+# environments, which says more than a pattern would; the directory compares it without case.
 Environment = Annotated[
     str | None,
     Query(
+        min_length=1,
         max_length=63,
-        pattern=r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$",
-        description="Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production "
-        "environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set).",
+        description="Mapping environment, compared without case (PRODUCTION is production); a 404 naming the "
+        "mapping's environments for one no entry is mapped in. Without it, the estate's production environment "
+        "(ROSETTA_PRODUCTION_ENVIRONMENT, production unless set).",
     ),
 ]
 

@@ -108,19 +108,22 @@ class Directory:
         return sorted({e.environment for found in self.entries.values() for e in found})
 
     def resolve_environment(self, environment: str | None) -> str:
-        """The environment a request reads: the one it names, else production. A 404 for an environment no entry
-        is mapped in: a typo (prod for production) would otherwise answer empty lists and reports, as if the estate
-        had no data there."""
-        environment = environment or self.production
+        """The environment a request reads: the one it names, compared without case (mapping environments are
+        lower case: PRODUCTION is production), else production. A 404 for an environment no entry is mapped in: a
+        typo (prod for production) would otherwise answer empty lists and reports, as if the estate had no data
+        there."""
+        if not environment:
+            return self.production
+        named = environment.lower()
         mapped = self.environments
-        if mapped and environment not in mapped:
+        if mapped and named not in mapped:
             raise Problem(
                 404,
                 f"no entity is mapped in environment {environment!r}; the mapping's environments are "
                 f"{', '.join(mapped)}",
                 title="Unknown environment",
             )
-        return environment
+        return named
 
     def names_level(self, level: str, level_id: str) -> bool:
         """Whether an entry, in any environment, has `level_id` as its team, group or domain (`level`)."""

@@ -7,9 +7,10 @@
 -- that, to an entity whose selector's criteria it meets, as the Entities API listed it last. A selector's
 -- criteria all apply, as in Dynatrace: every tag(...) it names, and every management zone (mzName(...)), must
 -- be on the service. A service re-tagged moves with its history: the build then rebuilds every day, as for a
--- corrected mapping. Of several entities a service is named by, or meets in full, production's takes it, as
--- incidents and changes go to production; then the one with the most criteria (the most specific), then the
--- entity id, then the environment's name: the same one in every build. services_of_entity says how
+-- corrected mapping. Of several entities a service is named by, or meets in full, the one with the most criteria
+-- takes it (the most specific: production selecting by component tag, staging by that tag and an environment tag,
+-- a staging service is staging's); of those with as many, production's, as incidents and changes go to production;
+-- then the entity id, then the environment's name: the same one in every build. services_of_entity says how
 -- many services stand for the same entity (usually one: then its rows need no adding up). The entity's
 -- application and component come with it here, on a few thousand rows, so that the hourly signals (tens of
 -- millions of rows a year) need no join of their own to find them.
@@ -59,8 +60,8 @@ chosen as (
         partition by dynatrace_entity_id
         order by
             priority,
-            (environment = (select production_environment from build_params)) desc,
             met desc,
+            (environment = (select production_environment from build_params)) desc,
             entity_id,
             environment
     ) = 1

@@ -155,7 +155,7 @@ def test_pages_follow_the_ids(client: TestClient) -> None:
         ("period=last_24h", "period"),
         ("from=2026-11-19&to=2026-11-18", "to"),
         ("cursor=bm90IGEgY3Vyc29y", "cursor"),
-        ("environment=prod%27%3B%20drop", "environment"),
+        ("environment=", "environment"),
     ],
 )
 def test_bad_parameters_are_422_problems(client: TestClient, query: str, parameter: str) -> None:

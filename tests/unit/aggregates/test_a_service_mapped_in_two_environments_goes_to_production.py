@@ -1,5 +1,6 @@
-"""A Dynatrace service mapped in production and in another environment goes to production's entity, as its
-incidents and changes do, whatever the other entity's id or the number of its selector's criteria."""
+"""A Dynatrace service mapped in production and in another environment, as closely in each (named by both, or
+meeting selectors of as many criteria), goes to production's entity, as its incidents and changes do, whatever the
+other entity's id. A selector with more criteria is the more specific match and wins, whatever its environment."""
 
 from __future__ import annotations
 
@@ -46,17 +47,19 @@ def test_a_service_named_in_staging_too_keeps_its_requests_in_production(tmp_pat
 
 
 @pytest.mark.parametrize(
-    "staging_selector",
+    ("staging_selector", "owner"),
     [
-        'tag("app:pay")',  # the same criterion: alpha-svc sorts before zulu-svc
-        'tag("app:pay"),mzName("Payments")',  # more criteria than production's
+        # the same criterion, a tie: production's zulu-svc, though alpha-svc sorts before it
+        ('tag("app:pay")', ("zulu-svc", "production")),
+        # more criteria than production's: the more specific match, staging's
+        ('tag("app:pay"),mzName("Payments")', ("alpha-svc", "staging")),
     ],
 )
-def test_a_service_selected_in_staging_too_keeps_its_requests_in_production(
-    tmp_path: Path, staging_selector: str
+def test_a_service_selected_in_staging_too_goes_to_the_most_specific_selector(
+    tmp_path: Path, staging_selector: str, owner: tuple[str, str]
 ) -> None:
     """SERVICE-P, tagged app:pay and in the Payments zone, is selected by zulu-svc in production (by its tag) and
-    by alpha-svc in staging: its 70 requests are zulu-svc's, in production."""
+    by alpha-svc in staging: its 70 requests are production's on a tie, else the entity's with more criteria."""
     lake, settings = estate_lake(tmp_path)
 
     def entry(entity: str, selector: str, environment: str) -> dict:
@@ -85,4 +88,4 @@ def test_a_service_selected_in_staging_too_keeps_its_requests_in_production(
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         found = mart(built, "mv_golden_signals_hourly", "component_id in ('zulu-svc', 'alpha-svc')")
-    assert [(r["component_id"], r["environment"], r["requests"]) for r in found] == [("zulu-svc", "production", 70.0)]
+    assert [(r["component_id"], r["environment"], r["requests"]) for r in found] == [(*owner, 70.0)]

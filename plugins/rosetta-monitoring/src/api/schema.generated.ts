@@ -3022,7 +3022,7 @@ export interface operations {
                 limit?: number;
                 /** @description `nextCursor` of the previous page. */
                 cursor?: string | null;
-                /** @description Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
+                /** @description Mapping environment, compared without case (PRODUCTION is production); a 404 naming the mapping's environments for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
                 environment?: string | null;
             };
             header?: never;
@@ -3126,7 +3126,7 @@ export interface operations {
                 limit?: number;
                 /** @description `nextCursor` of the previous page. */
                 cursor?: string | null;
-                /** @description Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
+                /** @description Mapping environment, compared without case (PRODUCTION is production); a 404 naming the mapping's environments for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
                 environment?: string | null;
             };
             header?: never;
@@ -3231,7 +3231,7 @@ export interface operations {
                 limit?: number;
                 /** @description `nextCursor` of the previous page. */
                 cursor?: string | null;
-                /** @description Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
+                /** @description Mapping environment, compared without case (PRODUCTION is production); a 404 naming the mapping's environments for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
                 environment?: string | null;
             };
             header?: never;
@@ -3330,7 +3330,7 @@ export interface operations {
                 from?: string | null;
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
-                /** @description Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
+                /** @description Mapping environment, compared without case (PRODUCTION is production); a 404 naming the mapping's environments for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
                 environment?: string | null;
             };
             header?: never;
@@ -3406,7 +3406,7 @@ export interface operations {
     app_summary_monitoring_applications__app_id__summary_get: {
         parameters: {
             query?: {
-                /** @description Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
+                /** @description Mapping environment, compared without case (PRODUCTION is production); a 404 naming the mapping's environments for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
                 environment?: string | null;
             };
             header?: never;
@@ -3496,7 +3496,7 @@ export interface operations {
                 from?: string | null;
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
-                /** @description Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
+                /** @description Mapping environment, compared without case (PRODUCTION is production); a 404 naming the mapping's environments for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
                 environment?: string | null;
             };
             header?: never;
@@ -3591,7 +3591,7 @@ export interface operations {
                 limit?: number;
                 /** @description `nextCursor` of the previous page. */
                 cursor?: string | null;
-                /** @description Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
+                /** @description Mapping environment, compared without case (PRODUCTION is production); a 404 naming the mapping's environments for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
                 environment?: string | null;
             };
             header?: never;
@@ -3695,7 +3695,7 @@ export interface operations {
                 limit?: number;
                 /** @description `nextCursor` of the previous page. */
                 cursor?: string | null;
-                /** @description Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
+                /** @description Mapping environment, compared without case (PRODUCTION is production); a 404 naming the mapping's environments for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
                 environment?: string | null;
             };
             header?: never;
@@ -3800,7 +3800,7 @@ export interface operations {
                 limit?: number;
                 /** @description `nextCursor` of the previous page. */
                 cursor?: string | null;
-                /** @description Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
+                /** @description Mapping environment, compared without case (PRODUCTION is production); a 404 naming the mapping's environments for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
                 environment?: string | null;
             };
             header?: never;
@@ -3899,7 +3899,7 @@ export interface operations {
                 from?: string | null;
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
-                /** @description Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
+                /** @description Mapping environment, compared without case (PRODUCTION is production); a 404 naming the mapping's environments for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
                 environment?: string | null;
             };
             header?: never;
@@ -3975,7 +3975,7 @@ export interface operations {
     component_summary_monitoring_components__component_id__summary_get: {
         parameters: {
             query?: {
-                /** @description Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
+                /** @description Mapping environment, compared without case (PRODUCTION is production); a 404 naming the mapping's environments for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
                 environment?: string | null;
             };
             header?: never;
@@ -4065,7 +4065,7 @@ export interface operations {
                 from?: string | null;
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
-                /** @description Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
+                /** @description Mapping environment, compared without case (PRODUCTION is production); a 404 naming the mapping's environments for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
                 environment?: string | null;
             };
             header?: never;
@@ -4175,7 +4175,7 @@ export interface operations {
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
                 groupBy?: "app" | "team" | "group" | "domain";
-                /** @description Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
+                /** @description Mapping environment, compared without case (PRODUCTION is production); a 404 naming the mapping's environments for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
                 environment?: string | null;
                 /** @description Rows per page, at most 40,000 days of rows (over a year, 109 rows): page.limit says how many the page holds. */
                 limit?: number;
@@ -4287,7 +4287,7 @@ export interface operations {
                 /** @description Incident correlation mode. */
                 mode?: "full" | "light";
                 bandSet?: "2023" | "2024";
-                /** @description Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
+                /** @description Mapping environment, compared without case (PRODUCTION is production); a 404 naming the mapping's environments for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
                 environment?: string | null;
                 /** @description Items per page. */
                 limit?: number;
@@ -4396,7 +4396,7 @@ export interface operations {
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
                 groupBy?: "app" | "team" | "group" | "domain";
-                /** @description Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
+                /** @description Mapping environment, compared without case (PRODUCTION is production); a 404 naming the mapping's environments for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
                 environment?: string | null;
                 /** @description Rows per page, at most 40,000 days of rows (over a year, 109 rows): page.limit says how many the page holds. */
                 limit?: number;
@@ -4505,7 +4505,7 @@ export interface operations {
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
                 groupBy?: "app" | "team" | "group" | "domain";
-                /** @description Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
+                /** @description Mapping environment, compared without case (PRODUCTION is production); a 404 naming the mapping's environments for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
                 environment?: string | null;
                 /** @description Items per page. */
                 limit?: number;
@@ -4613,7 +4613,7 @@ export interface operations {
                 from?: string | null;
                 /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
                 to?: string | null;
-                /** @description Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
+                /** @description Mapping environment, compared without case (PRODUCTION is production); a 404 naming the mapping's environments for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
                 environment?: string | null;
             };
             header?: never;
@@ -4704,7 +4704,7 @@ export interface operations {
                 limit?: number;
                 /** @description `nextCursor` of the previous page. */
                 cursor?: string | null;
-                /** @description Mapping environment; a 404 for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
+                /** @description Mapping environment, compared without case (PRODUCTION is production); a 404 naming the mapping's environments for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
                 environment?: string | null;
                 /** @description metric=error_rate only (default 100): applications with fewer requests in the period are left out, since a handful of requests gives a rate that says nothing (one failed request of one is 100 %). */
                 minRequests?: number | null;
