@@ -98,6 +98,10 @@ SORTED_BY = {
 # Tables stored one object per month of the time their range queries filter on (the build's `partitioned by:
 # month of finished_at`): a range reads only its months' objects (Snapshot.table_months).
 READ_BY_MONTH = ("mv_deployments",)
+# Tables stored one object per month of a time that never comes after the one their range queries filter on: a lead
+# time is stored by month of its merge, at or before the deployment that shipped it (22_mv_lead_times.sql). A range
+# of deployments reads the months up to its end's (Snapshot.months_up_to); a merge long before it can still count.
+READ_UP_TO_MONTH = ("mv_lead_times",)
 # Tables stored one object per month of a time their queries do not filter on (a change's window can fall months
 # after the change was created): a copy merges their months into one local file sorted by SORTED_BY, once, so that
 # a request opens one file instead of every month's (4-5 ms a request, measured, for the change calendar).
@@ -362,6 +366,15 @@ class Snapshot:
             return None
         first, last = start.date(), (end - timedelta(microseconds=1)).date()
         return self.read_paths(_overlapping(months, first, last))
+
+    def months_up_to(self, table: str, end: datetime) -> list[str] | None:
+        """Local paths of a table's month objects from its first month to the one holding the instant before `end`,
+        when the table is stored by month (see READ_UP_TO_MONTH); None when it is one object."""
+        months = self.month_keys.get(table)
+        if months is None:
+            return None
+        first = date.fromisoformat(f"{min(months)}-01")
+        return self.read_paths(_overlapping(months, first, (end - timedelta(microseconds=1)).date()))
 
     def read_paths(self, keys: list[str]) -> list[str]:
         """Local paths of the objects a query reads, in the keys' order (see _read_paths)."""
@@ -769,7 +782,7 @@ class ServingMart:
                 hourly.setdefault(match.group("month"), []).append(key)
             else:
                 by_table.setdefault(match.group("table"), []).append(key)
-                if match.group("table") in READ_BY_MONTH and match.group("month"):
+                if match.group("table") in (*READ_BY_MONTH, *READ_UP_TO_MONTH) and match.group("month"):
                     months.setdefault(match.group("table"), {}).setdefault(match.group("month"), []).append(key)
         folder = self.api.local_dir / f"mart-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         _OWN_COPIES.add(folder.name)

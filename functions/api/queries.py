@@ -749,14 +749,21 @@ def named_period(con: duckdb.DuckDBPyConnection, kpi: str, period: Period) -> Pe
     return Period(found["period_start"], found["period_end"], period.name) if found else period
 
 
-def _dora_range_sql() -> str:
+def _dora_range_sql(deployment_files: bool, lead_time_files: bool) -> str:
     """DORA for an explicit range: the build's own SQL (43, 44), run over the one requested period and scope.
 
     The definitions stay in one place; only the inputs the build would give it are replaced: a one-row
-    stg_periods for the range, and the scopes and bands the build published (mv_dora_scopes, mv_dora_bands).
+    stg_periods for the range, the scopes and bands the build published (mv_dora_scopes, mv_dora_bands), and the
+    event tables' rows the range can count. With `deployment_files` (`lead_time_files`), the deployments (lead times)
+    are read from the month objects in $deployment_files ($lead_time_files) rather than the whole table.
     """
+    # main.: the table's view itself, not the bounded one of its name below.
+    deployments = "read_parquet($deployment_files, union_by_name = true)" if deployment_files else "main.mv_deployments"
+    lead_times = "read_parquet($lead_time_files, union_by_name = true)" if lead_time_files else "main.mv_lead_times"
     return (
-        DORA_RANGE_TEMPLATE.replace("{stg_dora_facts}", BUILD_SQL["stg_dora_facts"])
+        DORA_RANGE_TEMPLATE.replace("{deployments}", deployments)
+        .replace("{lead_times}", lead_times)
+        .replace("{stg_dora_facts}", BUILD_SQL["stg_dora_facts"])
         .replace("{stg_dora_levels}", BUILD_SQL["stg_dora_levels"])
         .replace("{under_scopes}", UNDER_SCOPES)
         .replace("{kept}", KEPT.format(id="level_id"))
@@ -791,6 +798,23 @@ with stg_periods as (
 ),
 stg_dora_scopes as (select * from mv_dora_scopes where level = $level and environment = $env),
 stg_dora_bands as (select * from mv_dora_bands where band_set = $bands),
+-- The rows of the event tables the range can count, under the names the build's SQL reads: the deployments finished
+-- in it and the lead times deployed in it (it counts those from deployments_from on, never before the range's
+-- start), the incidents restored in it (MTTR; opened whenever). What makes a deployment a change failure, or
+-- recovers it, is in its row as the build found it, however far after the range. Constant bounds, which Parquet
+-- readers skip row groups by (a month's deployments, the lead times of merges in earlier months).
+mv_deployments as (
+    select * from {deployments}
+    where finished_at >= cast($start as timestamptz) and finished_at < cast($end as timestamptz)
+),
+mv_lead_times as (
+    select * from {lead_times}
+    where deployed_at >= cast($start as timestamptz) and deployed_at < cast($end as timestamptz)
+),
+mv_incidents as (
+    select * from main.mv_incidents
+    where restored_at >= cast($start as timestamptz) and restored_at < cast($end as timestamptz)
+),
 stg_dora_facts as (
 {stg_dora_facts}
 ),
@@ -803,7 +827,12 @@ report as materialized (
     from stg_dora_levels
     where correlation_mode = $mode and {kept}
 )"""
-DORA_RANGE_SQL = _dora_range_sql() + REPORT_PAGE
+# By whether the deployments, and the lead times, are read from month objects (see dora).
+DORA_RANGE_SQL = {
+    (deployment_files, lead_time_files): _dora_range_sql(deployment_files, lead_time_files) + REPORT_PAGE
+    for deployment_files in (False, True)
+    for lead_time_files in (False, True)
+}
 
 
 def dora(
@@ -822,12 +851,16 @@ def dora(
     incidents_read_until: datetime | None = None,
     changes_read_until: datetime | None = None,
     deployments_read_until: datetime | None = None,
+    deployment_files: list[str] | None = None,
+    lead_time_files: list[str] | None = None,
 ) -> ReportRows:
     """DORA rows with their `id`: a named period from the build's tables, an explicit range computed here (its
     deployments counted from `deployments_read_from`, the build's, when the range starts before it; MTTR unknown over
     a range that ended before `incidents_read_from`; `incidents_read_until`, `changes_read_until` and
     `deployments_read_until`, the watermarks of the incidents, change requests and deployments when the range goes
-    past them, said on each row)."""
+    past them, said on each row). A range reads its deployments from `deployment_files`, the month objects it
+    overlaps (Snapshot.table_months), and its lead times from `lead_time_files`, the months of merges up to its end
+    (Snapshot.months_up_to), when given; else (none, or a table stored whole) from the table's view."""
     params: dict[str, Any] = {"env": environment, "mode": mode, "bands": band_set, "limit": limit, "after": after}
     params |= under.params(group_by)
     if period.name is None:
@@ -841,7 +874,10 @@ def dora(
             "changes_read_until": changes_read_until,
             "deployments_read_until": deployments_read_until,
         }
-        found = fetch(con, DORA_RANGE_SQL, params | {"level": level} | bounds)
+        # No month object within reach holds a row of the range: the table's view, bounded, finds none either.
+        files = {"deployment_files": deployment_files or None, "lead_time_files": lead_time_files or None}
+        sql = DORA_RANGE_SQL[files["deployment_files"] is not None, files["lead_time_files"] is not None]
+        found = fetch(con, sql, params | {"level": level} | bounds | files)
     elif group_by == "app":
         found = fetch(con, DORA_APPS_SQL, params | {"period": period.name})
     else:

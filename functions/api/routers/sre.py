@@ -227,6 +227,7 @@ def kpis_dora(
     p = p.up_to(anchor(mart)) if p.name is None else queries.named_period(mart.con, "dora", p)
     listed = ("dora", group_by, environment, mode, band_set, p.name, p.start, p.end, under)
     after_id = _after_id(mart, listed, cursor)
+    ranged = p.name is None
     found = queries.dora(
         mart.con,
         group_by=group_by,
@@ -243,6 +244,9 @@ def kpis_dora(
         incidents_read_until=mart.snap.unread_after(INCIDENTS.id, p.end),
         changes_read_until=mart.snap.unread_after(CHANGES.id, p.end),
         deployments_read_until=mart.snap.unread_after(DEPLOYMENT_EVENTS.id, p.end),
+        # A range reads only the month objects its deployments and lead times can be in.
+        deployment_files=mart.snap.table_months("mv_deployments", p.start, p.end) if ranged else None,
+        lead_time_files=mart.snap.months_up_to("mv_lead_times", p.end) if ranged else None,
     )
     return DoraReport(
         **envelope(mart.snap, mart.directory),
