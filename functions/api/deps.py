@@ -298,13 +298,14 @@ def code_version(*folders: Path) -> str:
 CODE_VERSION = code_version(Path(__file__).parent, Path(lakehouse.__file__).parent)
 
 
-def copy_etag(snap: Snapshot, directory: Directory | None = None) -> str:
+def copy_etag(snap: Snapshot, directory: Directory | None = None, links: tuple[str | None, ...] = (None, None)) -> str:
     """A weak ETag of the serving copy, which every historized answer is read from (an answer's body differs by its
-    generatedAt, never by its figures): its build and the objects it listed; of the code that answers, and of the
+    generatedAt, never by its figures): its build and the objects it listed; of the code that answers, of the
     production environment a request naming none reads (ROSETTA_PRODUCTION_ENVIRONMENT, which an operator may change
-    before the next build). `directory`: the mapping the request took (by default the copy's now)."""
+    before the next build), and of the base URLs the listed records' links are made from (`links`, see
+    record_links). `directory`: the mapping the request took (by default the copy's now)."""
     directory = snap.directory if directory is None else directory
-    copy = f"{snap.marker}|{snap.objects}|{directory.version}|{directory.production}|{CODE_VERSION}"
+    copy = f"{snap.marker}|{snap.objects}|{directory.version}|{directory.production}|{CODE_VERSION}|{links}"
     return f'W/"{hashlib.sha256(copy.encode()).hexdigest()[:24]}"'
 
 
@@ -318,19 +319,28 @@ def _held(if_none_match: str | None, etag: str) -> bool:
     return etag.removeprefix("W/") in {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
 
 
-def historized(response: Response, snap: SnapshotDep, directory: DirectoryDep) -> None:
+def record_links(ctx: Context) -> tuple[str | None, ...]:
+    """The base URLs the listed records' `url` are made from: an operator changing one changes answers before the
+    next build, so the ETag names them."""
+    return (ctx.api.servicenow_url, ctx.api.argocd_url)
+
+
+def historized(ctx: ContextDep, response: Response, snap: SnapshotDep, directory: DirectoryDep) -> None:
     """For a route answered from the mart alone: the caching headers of the copy and mapping the request took. Its
     route class (RevalidatedRoute) answers 304 when the caller holds that ETag; an error raised later gets no-store
     instead."""
     if not snap.build:
         return  # nothing built: the route answers 503
-    response.headers.update({"Cache-Control": HISTORIZED_CACHE, "ETag": copy_etag(snap, directory)})
+    etag = copy_etag(snap, directory, record_links(ctx))
+    response.headers.update({"Cache-Control": HISTORIZED_CACHE, "ETag": etag})
 
 
-def historized_unless_live(request: Request, response: Response, snap: SnapshotDep, directory: DirectoryDep) -> None:
+def historized_unless_live(
+    ctx: ContextDep, request: Request, response: Response, snap: SnapshotDep, directory: DirectoryDep
+) -> None:
     """`historized` for the deployments, whose live mode reads the sources now (no-store)."""
     if request.query_params.get("mode") != "live":
-        historized(response, snap, directory)
+        historized(ctx, response, snap, directory)
 
 
 class RevalidatedRoute(APIRoute):
