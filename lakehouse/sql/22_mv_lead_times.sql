@@ -15,7 +15,8 @@
 --   to ArgoCD (made once ArgoCD deploys the entity there, or one of its components for a project mapped on an
 --   application; no deployment itself: see stg_deployments), the first one
 --   at or after the earliest such hand-off whose merge requests are unknown (the sync that followed). Until one
---   follows, the request is not deployed, even if a sync came between its merge and its hand-off;
+--   follows, the request is not deployed, even if a sync came between its merge and its hand-off. A hand-off held
+--   on two days (an ingest run stopped while it moved it) counts at its later finish, as stg_deployments keeps it;
 --   'first deployment after merge': else the first one after the merge whose merge requests are unknown (an
 --   ArgoCD sync, a GitLab deployment with no list). A GitLab deployment that lists other requests did not
 --   ship this one, nor did a redeploy of a revision that had already run (see stg_deployments: a resync of the
@@ -106,6 +107,15 @@ unlisted as (
     group by d.ships_on, d.environment, d.finished_at
 ),
 
+-- The deployments listing the requests, each once, as stg_deployments keeps it: an ingest run stopped while it moved
+-- one to another day leaves it in both until the next run, and the later finish counts.
+listing as (
+    select deployment_key, origin, source_ref, environment, status, finished_at
+    from raw_deploys_deployment_events
+    where deployment_key in (select l.deployment_key from links as l semi join requests as m on l.mr_id = m.mr_id)
+    qualify row_number() over (partition by deployment_key order by finished_at desc) = 1
+),
+
 -- The hand-offs (macro gitlab_hand_off) and the requests each lists that were merged before it finished: each
 -- request with its earliest.
 argocd_since as (
@@ -124,7 +134,7 @@ handed_off as (
     select m.*, min(h.finished_at) as handed_off_at
     from requests as m
     inner join links as l on m.mr_id = l.mr_id
-    inner join raw_deploys_deployment_events as h on l.deployment_key = h.deployment_key
+    inner join listing as h on l.deployment_key = h.deployment_key
     inner join ref_pivots as p
         on
             p.pivot_kind = 'gitlab_project' and p.value = h.source_ref and p.environment = h.environment

@@ -23,7 +23,8 @@
 -- (environment: GitLab's deployed to, as GitLab names it, or the lines' environment field, as logged; an ArgoCD
 -- application serves one). label: the CI's (or business service's) name on the record. In the window: an incident by when it opened
 -- (canceled ones left out, as they are of every KPI), a change by its creation, a deployment by when it finished
--- (GitLab's successful and failed ones), log lines by their hour (its start); read ahead of as_of, not yet.
+-- (GitLab's successful and failed ones; one held on two days, a move an ingest run left halfway, once, by its later
+-- finish, as stg_deployments keeps it), log lines by their hour (its start); read ahead of as_of, not yet.
 -- attributed: the build found its entity, with the pivots stg_incidents, stg_changes, stg_deployments and
 -- stg_log_counts use (a GitLab hand-off to ArgoCD is attributed; log lines as the golden signals count them).
 with params as (
@@ -83,14 +84,22 @@ select
     d.finished_at,
     m.origin is not null,
     1
-from raw_deploys_deployment_events as d
+from (
+    -- One row per deployment, as stg_deployments keeps it: an ingest run stopped while it moved one to another day
+    -- leaves it in both until the next run, and the later finish counts. A row before the window is never the later
+    -- finish of one in it.
+    select *
+    from raw_deploys_deployment_events
+    where finished_at >= (select window_start from params)
+    qualify row_number() over (partition by deployment_key order by finished_at desc) = 1
+) as d
 cross join params as p
 left join mapped_deploy_refs as m
     on
         d.origin = m.origin
         and d.source_ref = m.source_ref
         and m.environment is not distinct from (case when d.origin = 'gitlab' then d.environment end)
-where d.finished_at >= p.window_start and d.finished_at < p.as_of
+where d.finished_at < p.as_of
 
 union all
 
