@@ -9,7 +9,7 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -65,8 +65,15 @@ def base_url(value: str | None) -> str | None:
 
 
 def without_credentials(url: str | None) -> str | None:
-    """The URL less any user and password written into it (they are secrets), for showing it to people."""
-    return text_without_credentials(url) if url else url
+    """The URL less any user and password written into it (they are secrets), for showing it to people. A whole URL's
+    are cut at its authority's last @ (base_url refuses an @ after the host), whatever characters they hold: the
+    redaction of free text stops at a space or a quote, which a password written into a setting may hold."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    if parts.scheme and "@" in parts.netloc:
+        url = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+    return text_without_credentials(url)
 
 
 def _aliases(model: type[BaseSettings]) -> dict[str, tuple[str, ...]]:
