@@ -15,7 +15,7 @@ from lakehouse.cli import EXIT_CODES, EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
 from lakehouse.errors import RosettaError
 from lakehouse.ingest.config import MAX_BACKFILL_CONCURRENCY, IngestSettings
 from lakehouse.ingest.run import IngestionFailed, RunOutcome
-from lakehouse.ingest.sources import SOURCE_MODULES, ingest, record_not_started, run_backfill
+from lakehouse.ingest.sources import SOURCE_MODULES, ingest, recorded_if_not_started, run_backfill
 from lakehouse.ingest.window import Window, backfill_window, parse_moment
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
@@ -124,11 +124,8 @@ def _backfill(args: argparse.Namespace) -> int:
 def _resolved(source: str, lake: Lake, *, window: Window | None, trigger: str) -> IngestSettings:
     """The settings, their secrets read. A setting missing or a secret that cannot be read: the run cannot start, and
     the run log says so as it does for the functions (README, Run log)."""
-    try:
+    with recorded_if_not_started(source, lake, window=window, trigger=trigger):
         return IngestSettings().resolved()
-    except Exception as exc:
-        record_not_started(source, lake, exc, window=window, trigger=trigger)
-        raise
 
 
 # What every log record holds; anything else was given beside the message (`extra=`).

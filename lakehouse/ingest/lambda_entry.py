@@ -13,7 +13,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from lakehouse.errors import RosettaError
 from lakehouse.ingest.config import IngestSettings
 from lakehouse.ingest.run import IngestionFailed, RunOutcome
-from lakehouse.ingest.sources import ingest, record_not_started, run_backfill
+from lakehouse.ingest.sources import ingest, recorded_if_not_started, run_backfill
 from lakehouse.ingest.window import backfill_window, window_from_event
 from lakehouse.lambda_event import event_object
 from lakehouse.runlog import describe_error, new_run_id, took, trigger_of
@@ -89,14 +89,10 @@ def _run(
     days = event.get("backfill_days")
     backfill = None if days is None else backfill_window(_backfill_days(days), moment)
     window = window_from_event(event)
-    try:
+    trigger = "backfill" if backfill is not None else trigger_of(event)
+    # A secret that cannot be read: the run log says so, as for any run that cannot start.
+    with recorded_if_not_started(source, lake, window=backfill or window, trigger=trigger, not_started=not_started):
         settings = IngestSettings().resolved()
-    except Exception as exc:  # a secret that cannot be read: the run log says so, as for any run that cannot start
-        trigger = "backfill" if backfill is not None else trigger_of(event)
-        run_id = record_not_started(source, lake, exc, window=backfill or window, trigger=trigger)
-        if run_id:
-            not_started.append(run_id)
-        raise
     if backfill is not None:
         outcomes = run_backfill(
             source,
@@ -109,9 +105,7 @@ def _run(
             progress=begun,
             not_started=not_started,
         )
-        trigger = "backfill"
     else:
-        trigger = trigger_of(event)
         outcomes = [
             ingest(
                 source,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import Any
@@ -45,6 +47,7 @@ def select_datasets(module: ModuleType, settings: IngestSettings, wanted: list[s
 
 def chosen_datasets(
     name: str,
+    module: ModuleType,
     settings: IngestSettings,
     lake: Lake,
     wanted: list[str] | None,
@@ -53,13 +56,11 @@ def chosen_datasets(
     trigger: str,
     not_started: list[str] | None,
 ) -> tuple[str, ...]:
-    """The datasets a run reads. Naming one the source does not ingest, the run cannot start: the run log says so
-    (the admin API's batch runs and the sources' state read it), not only the function's error alarm."""
-    try:
-        return select_datasets(source_module(name), settings, wanted)
-    except RosettaError as exc:
-        _note(not_started, record_not_started(name, lake, exc, window=window, trigger=trigger))
-        raise
+    """The datasets a run of source `name` (its `module`) reads. Naming one the source does not ingest, the run cannot
+    start: the run log says so (the admin API's batch runs and the sources' state read it), not only the function's
+    error alarm."""
+    with recorded_if_not_started(name, lake, window=window, trigger=trigger, not_started=not_started):
+        return select_datasets(module, settings, wanted)
 
 
 def resolve_window(
@@ -101,14 +102,13 @@ def ingest(
     `progress` gets the outcome as the run goes (run_plan), `not_started` the run id of the record of a run that
     could not start."""
     module = source_module(name)
-    chosen = chosen_datasets(name, settings, lake, datasets, window=window, trigger=trigger, not_started=not_started)
+    chosen = chosen_datasets(
+        name, module, settings, lake, datasets, window=window, trigger=trigger, not_started=not_started
+    )
     moment = now or datetime.now(UTC)
     run_window = resolve_window(module, settings, lake, chosen, window, moment)
-    try:
+    with recorded_if_not_started(name, lake, window=run_window, trigger=trigger, not_started=not_started):
         plan: SourcePlan = module.build_plan(settings, lake, run_window, chosen)
-    except Exception as exc:
-        _note(not_started, record_not_started(name, lake, exc, window=run_window, trigger=trigger))
-        raise
     try:
         return run_plan(
             plan,
@@ -147,6 +147,20 @@ def record_not_started(
     return record.run_id
 
 
+@contextlib.contextmanager
+def recorded_if_not_started(
+    name: str, lake: Lake, *, window: Window | None, trigger: str, not_started: list[str] | None = None
+) -> Iterator[None]:
+    """Around what a run does before it starts (read its settings, choose its datasets, plan): failing there, the run
+    could not start, and the run log says so (record_not_started) before the error goes on. `not_started` gets the
+    run id of that record."""
+    try:
+        yield
+    except Exception as exc:
+        _note(not_started, record_not_started(name, lake, exc, window=window, trigger=trigger))
+        raise
+
+
 def _note(run_ids: list[str] | None, run_id: str | None) -> None:
     """Adds the run id of a run that could not start to the caller's list, when both are there."""
     if run_ids is not None and run_id is not None:
@@ -171,21 +185,22 @@ def run_backfill(
     gets each day's outcome as it starts (run_plan), `not_started` the run id of the record of a backfill that could
     not start."""
     module = source_module(name)
-    chosen = chosen_datasets(name, settings, lake, datasets, window=window, trigger="backfill", not_started=not_started)
+    chosen = chosen_datasets(
+        name, module, settings, lake, datasets, window=window, trigger="backfill", not_started=not_started
+    )
     align: timedelta | None = module.ALIGN
     days = [d.aligned(align) if align else d for d in window.days()]
 
     planned: list[Window] = []
 
     def make_plan(day: Window) -> SourcePlan:
-        try:
+        if planned:
             plan: SourcePlan = module.build_plan(settings, lake, day, chosen)
-        except Exception as exc:
-            if not planned:
-                # The first day is planned alone: failing there, the backfill could not start (a setting or a
-                # secret missing, no mapping yet), and says so in the run log as a run does.
-                _note(not_started, record_not_started(name, lake, exc, window=window, trigger="backfill"))
-            raise
+        else:
+            # The first day is planned alone: failing there, the backfill could not start (a setting or a secret
+            # missing, no mapping yet), and says so in the run log as a run does.
+            with recorded_if_not_started(name, lake, window=window, trigger="backfill", not_started=not_started):
+                plan = module.build_plan(settings, lake, day, chosen)
         planned.append(day)
         return plan
 

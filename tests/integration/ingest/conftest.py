@@ -119,6 +119,17 @@ Invoke = Callable[..., dict[str, Any]]
 
 
 @pytest.fixture
+def fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A region and made-up credentials, so that boto3 clients under moto's mock_aws never look for real ones."""
+    for name, value in {
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "t",
+        "AWS_SECRET_ACCESS_KEY": "t",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
 def point(monkeypatch: pytest.MonkeyPatch) -> Callable[[RunningSimulators, Settings], None]:
     """Point the handlers' environment at a set of simulators and a lake."""
 

@@ -29,15 +29,9 @@ EXPLICIT_WINDOW = {"since": "2024-03-05T10:00:00Z", "until": "2024-03-05T12:00:0
 
 
 @pytest.fixture(autouse=True)
-def aws_environment(local_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+def aws_environment(local_settings: Settings, monkeypatch: pytest.MonkeyPatch, fake_aws_credentials: None) -> None:
     monkeypatch.setenv("ROSETTA_LAKE_URL", local_settings.lake_url)
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-    for name, value in {
-        "AWS_DEFAULT_REGION": "eu-west-1",
-        "AWS_ACCESS_KEY_ID": "t",
-        "AWS_SECRET_ACCESS_KEY": "t",
-    }.items():
-        monkeypatch.setenv(name, value)
     monkeypatch.delenv("ROSETTA_DYNATRACE_TOKEN", raising=False)
     monkeypatch.setenv("ROSETTA_DYNATRACE_URL", "https://abc123.live.dynatrace.com")
 

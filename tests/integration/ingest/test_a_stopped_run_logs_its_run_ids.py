@@ -122,17 +122,12 @@ def test_a_backfill_that_could_not_start_logs_the_record_saying_why(local_settin
     assert finished_line(log)["run_ids"] == [record.run_id]
 
 
+@pytest.mark.usefixtures("fake_aws_credentials")
 def test_a_secret_that_cannot_be_read_logs_the_record_saying_why(
     local_settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """The token's secret exists without a value yet: the run cannot start, and both its record and the line say
     what Secrets Manager answered."""
-    for name, value in {
-        "AWS_DEFAULT_REGION": "eu-west-1",
-        "AWS_ACCESS_KEY_ID": "t",
-        "AWS_SECRET_ACCESS_KEY": "t",
-    }.items():
-        monkeypatch.setenv(name, value)
     log = tmp_path / "function.log"
     with mock_aws():
         arn = boto3.client("secretsmanager").create_secret(Name="rosetta/prod/dynatrace_token")["ARN"]
