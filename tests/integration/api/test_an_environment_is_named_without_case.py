@@ -60,10 +60,29 @@ def test_staging_in_capitals_reads_staging(client: TestClient) -> None:
     assert summary.json()["entity"]["environment"] == "staging"
 
 
+def answer_at_any_time(client: TestClient, url: str) -> dict:
+    """A read route's 200 answer, less what tells only when it was asked (generatedAt and the lag after the
+    build)."""
+    response = client.get(url, headers=READER)
+    assert response.status_code == 200, response.text[:300]
+    body = response.json()
+    body.pop("generatedAt")
+    body["freshness"].pop("lagSeconds")
+    return body
+
+
 @pytest.mark.parametrize("route", READ_ROUTES)
 def test_every_read_route_takes_the_environment_in_capitals(client: TestClient, route: str) -> None:
-    response = client.get(f"{route}?environment=PRODUCTION", headers=READER)
-    assert response.status_code == 200, response.text[:300]
+    """PRODUCTION answers what production answers: the same rows and figures, not an empty report."""
+    in_capitals = answer_at_any_time(client, f"{route}?environment=PRODUCTION")
+    assert in_capitals == answer_at_any_time(client, f"{route}?environment=production")
+
+
+def test_the_dora_report_in_capitals_has_production_s_applications(client: TestClient) -> None:
+    """The estate's three applications, each mapped in production: broken, quiet and shop."""
+    body = answer_at_any_time(client, "/monitoring/kpis/dora?environment=PRODUCTION")
+    assert body["environment"] == "production"
+    assert sorted(by_id(body)) == ["broken", "quiet", "shop"]
 
 
 @pytest.mark.parametrize(

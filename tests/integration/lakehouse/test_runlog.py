@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 
+import lakehouse.runlog as runlog_module
 from lakehouse.errors import LakeAccessError
 from lakehouse.runlog import RunLog, Watermarks
 from lakehouse.storage import Lake
@@ -14,10 +16,14 @@ from lakehouse.storage import Lake
 WINDOW = (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 2, tzinfo=UTC))
 
 
-def test_a_run_is_recorded_when_it_starts_and_when_it_ends(lake: Lake) -> None:
+def test_a_run_is_recorded_when_it_starts_and_when_it_ends(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run lasts 4 s: started at 03:15:00, finished at 03:15:04, the monotonic clock read 4 s apart."""
+    monotonic = [500.0]
+    monkeypatch.setattr(runlog_module, "time", SimpleNamespace(monotonic=lambda: monotonic[0]))
     runs = RunLog(lake)
     started = datetime(2026, 11, 2, 3, 15, tzinfo=UTC)
     run = runs.start("ingest_servicenow", "servicenow", "servicenow/incidents", window=WINDOW, now=started)
+    monotonic[0] = 504.0
     listed = runs.list(since=started.date())
     assert [(r.run_id, r.status) for r in listed] == [(run.run_id, "running")]
     run.rows_in, run.rows_out, run.rows_rejected, run.retries, run.requests = 120, 118, 2, 3, 7
@@ -33,7 +39,7 @@ def test_a_run_is_recorded_when_it_starts_and_when_it_ends(lake: Lake) -> None:
     )
     assert (record.window_start, record.window_end) == WINDOW
     assert record.error == "bucket 'x' does not exist"
-    assert record.duration_s is not None and record.duration_s >= 0
+    assert record.duration_s == 4.0
     assert lake.list_keys("runs/") == [f"runs/day=2026-11-02/{run.run_id}.json", "runs/last/servicenow/run.json"]
 
 

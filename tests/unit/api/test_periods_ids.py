@@ -26,6 +26,32 @@ def test_named_periods_end_at_the_anchor() -> None:
     )
 
 
+def utc(year: int, month: int, day: int, hour: int = 0) -> datetime:
+    return datetime(year, month, day, hour, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("anchor", "quarter_start", "previous_quarter_start"),
+    [
+        # The last hour of the first quarter: still Q1, and Q4 of the year before is the previous one.
+        (utc(2026, 3, 31, 23), utc(2026, 1, 1), utc(2025, 10, 1)),
+        # Midnight of 1 April: Q2 has begun (nothing of it yet), Q1 is the previous one.
+        (utc(2026, 4, 1), utc(2026, 4, 1), utc(2026, 1, 1)),
+        (utc(2026, 12, 5, 10), utc(2026, 10, 1), utc(2026, 7, 1)),
+        # New Year's Day: Q1 of the new year, the old year's Q4 before it.
+        (utc(2027, 1, 1, 10), utc(2027, 1, 1), utc(2026, 10, 1)),
+    ],
+    ids=["31-march-23h", "1-april-0h", "5-december", "1-january"],
+)
+def test_a_quarter_starts_on_the_first_of_january_april_july_or_october(
+    anchor: datetime, quarter_start: datetime, previous_quarter_start: datetime
+) -> None:
+    quarter = periods.named_period("quarter", anchor)
+    assert (quarter.start, quarter.end) == (quarter_start, anchor)
+    previous = periods.named_period("previous_quarter", anchor)
+    assert (previous.start, previous.end) == (previous_quarter_start, quarter_start)
+
+
 def test_explicit_range_is_utc_and_capped() -> None:
     p = periods.resolve(None, "2026-11-01", "2026-11-02T12:00:00+02:00", anchor=ANCHOR, default="x", max_days=400)
     assert p.start == datetime(2026, 11, 1, tzinfo=UTC) and p.end == datetime(2026, 11, 2, 10, tzinfo=UTC)

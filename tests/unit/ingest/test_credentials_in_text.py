@@ -21,7 +21,7 @@ from lakehouse.ingest.config import IngestSettings
 from lakehouse.ingest.sources import ingest
 from lakehouse.ingest.window import Window
 from lakehouse.mappings import MappingStore
-from lakehouse.redact import text_without_credentials
+from lakehouse.redact import payload_without_credentials, text_without_credentials
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
@@ -81,6 +81,27 @@ def test_a_url_loses_its_user_and_password_wherever_it_is_in_a_text() -> None:
     # A password written with a raw @, and a URL inside another one's query: neither keeps anything.
     nested = f"https://u:p@ss{SECRET}@h.example.com/x?next=https://v:{SECRET}@k.example.com/"
     assert text_without_credentials(nested) == "https://h.example.com/x?next=https://k.example.com/"
+
+
+def test_an_ssh_url_loses_its_password_and_its_user_with_it() -> None:
+    """git@ alone is the account every ssh remote logs in as; deploy:s3cr3t@ is a password, taken out with its user."""
+    message = "clone ssh://deploy:s3cr3t@git.example.com/repo.git failed; ssh://git@git.example.com/repo.git works"
+    assert text_without_credentials(message) == (
+        "clone ssh://git.example.com/repo.git failed; ssh://git@git.example.com/repo.git works"
+    )
+
+
+def test_a_payload_keyed_by_a_url_keeps_no_password_in_its_keys() -> None:
+    """A source's map keyed by repository URL (the repositories an application was compared with, say): the key
+    loses its user and password as a value does."""
+    payload = {
+        "repositories": {f"https://deploy:{SECRET}@git.example.com/repo.git": {"reachable": False, "tries": 3}},
+        "messages": [f"mirror https://{SECRET}@mirror.example.com/repo.git"],
+    }
+    assert payload_without_credentials(payload) == {
+        "repositories": {"https://git.example.com/repo.git": {"reachable": False, "tries": 3}},
+        "messages": ["mirror https://mirror.example.com/repo.git"],
+    }
 
 
 def test_a_gitlab_environments_external_url_keeps_no_token_in_the_lake(
