@@ -2,13 +2,25 @@
 // API and adds the API key header, so the browser never holds the key.
 const http = require('node:http');
 
+// As the README's proxy entry lets them through (allowedHeaders): the plugin's If-None-Match to the API, and the
+// API's ETag and Retry-After back. Without them the API never answers 304 and a wait reads as an error.
+const REQUEST_HEADERS = ['if-none-match'];
+const ANSWER_HEADERS = ['etag', 'retry-after'];
+
+/** The headers of `from` named in `names` (lower case, as Node gives them) that it has. */
+function picked(from, names) {
+  return Object.fromEntries(names.filter(name => from[name] !== undefined).map(name => [name, from[name]]));
+}
+
 function startProxy({ port, target, apiKey, allowOrigin }) {
   const prefix = '/api/proxy/rosetta/';
   const server = http.createServer((req, res) => {
     const cors = {
       'Access-Control-Allow-Origin': allowOrigin,
-      'Access-Control-Allow-Headers': 'Accept, Content-Type, Authorization',
+      'Access-Control-Allow-Headers': 'Accept, Content-Type, Authorization, If-None-Match',
       'Access-Control-Allow-Methods': 'GET, OPTIONS',
+      // The dev app is served from another port: the browser shows the plugin only the headers exposed.
+      'Access-Control-Expose-Headers': 'ETag, Retry-After',
     };
     if (req.method === 'OPTIONS') {
       res.writeHead(204, cors);
@@ -23,7 +35,8 @@ function startProxy({ port, target, apiKey, allowOrigin }) {
     const url = new URL(req.url.slice(prefix.length - 1), target);
     // A connection per request: Node's global agent keeps connections alive, and one reused just as the API's
     // server closes it for being idle (uvicorn, after 5 s) fails the request with "socket hang up".
-    const upstream = http.get(url, { agent: false, headers: { Accept: 'application/json', 'X-API-Key': apiKey } }, answer => {
+    const headers = { Accept: 'application/json', 'X-API-Key': apiKey, ...picked(req.headers, REQUEST_HEADERS) };
+    const upstream = http.get(url, { agent: false, headers }, answer => {
       if (answer.statusCode >= 400) {
         // Shown in the check's output, so a failed view can be traced to the API's answer.
         let body = '';
@@ -32,7 +45,11 @@ function startProxy({ port, target, apiKey, allowOrigin }) {
         });
         answer.on('end', () => console.log(`proxy: ${answer.statusCode} for ${url.pathname}${url.search}: ${body.slice(0, 300)}`));
       }
-      res.writeHead(answer.statusCode, { ...cors, 'Content-Type': answer.headers['content-type'] ?? 'application/json' });
+      res.writeHead(answer.statusCode, {
+        ...cors,
+        'Content-Type': answer.headers['content-type'] ?? 'application/json',
+        ...picked(answer.headers, ANSWER_HEADERS),
+      });
       answer.pipe(res);
     });
     upstream.on('error', error => {

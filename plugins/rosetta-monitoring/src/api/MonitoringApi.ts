@@ -4,6 +4,7 @@ import type {
   ChangesReport,
   ChangeStatus,
   DeploymentList,
+  DoraChoices,
   DoraReport,
   EstateEnvironments,
   GroupBy,
@@ -34,7 +35,13 @@ export interface MonitoringApi {
   getOverview(period: Period, environment?: string): Promise<Overview>;
   /** The environments the estate's mapping has, and its production one, which a request naming none reads. */
   getEnvironments(): Promise<EstateEnvironments>;
-  getDora(groupBy: GroupBy, window: KpiWindow, environment?: string, filter?: ReportFilter): Promise<DoraReport>;
+  getDora(
+    groupBy: GroupBy,
+    window: KpiWindow,
+    environment?: string,
+    filter?: ReportFilter,
+    choices?: DoraChoices,
+  ): Promise<DoraReport>;
   getSlo(groupBy: GroupBy, window: KpiWindow, environment?: string, filter?: ReportFilter): Promise<SloReport>;
   /** Incidents opened, restored and breaching an SLA, the backlog at the end and the heatmap, every page read. */
   getIncidentsReport(groupBy: GroupBy, window: KpiWindow, environment?: string): Promise<IncidentsReport>;

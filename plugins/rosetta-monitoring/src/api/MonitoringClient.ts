@@ -1,7 +1,7 @@
 import type { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
 import type { MonitoringApi } from './MonitoringApi';
-import type { KpiWindow, MonitoredEntity, ReportFilter } from './types';
+import type { DoraChoices, KpiWindow, MonitoredEntity, ReportFilter } from './types';
 
 export const DEFAULT_PROXY_PATH = '/rosetta';
 
@@ -104,8 +104,8 @@ export class MonitoringClient implements MonitoringApi {
     return { environments: overview.environments ?? [], production: overview.productionEnvironment };
   }
 
-  getDora(groupBy: string, window: KpiWindow, environment?: string, filter?: ReportFilter) {
-    return this.getAll('/kpis/dora', { groupBy, ...window, environment, ...filter });
+  getDora(groupBy: string, window: KpiWindow, environment?: string, filter?: ReportFilter, choices?: DoraChoices) {
+    return this.getAll('/kpis/dora', { groupBy, ...window, environment, ...filter, ...choices });
   }
 
   getSlo(groupBy: string, window: KpiWindow, environment?: string, filter?: ReportFilter) {

@@ -63,6 +63,12 @@ export type KpiWindow = { period: KpiPeriod } | { from: string; to: string };
 export type IncidentStatus = 'open' | 'closed' | 'all';
 export type ChangeStatus = 'upcoming' | 'recent' | 'all';
 export type GroupBy = 'app' | 'team' | 'group' | 'domain';
+/** How DORA links incidents to deployments: full correlation, or light (the latest deployment within 24 h). */
+export type DoraMode = 'full' | 'light';
+/** The DORA report's performance levels: those of the 2023 or of the 2024 State of DevOps report. */
+export type BandSet = '2023' | '2024';
+/** A DORA report's correlation mode and bands; the API's defaults (full, 2023) where left out. */
+export type DoraChoices = { mode?: DoraMode; bandSet?: BandSet };
 /**
  * The part of the estate a KPI report or the risk ranking holds: the rows holding an application of this team, group
  * or domain, or this application (ids in the mapping, compared ignoring case); several together narrow it.

@@ -7,10 +7,12 @@ import { useMonitoringData } from './common/useMonitoringData';
 import { SERVICENOW_NOT_MAPPED, Widget, whyUnknown } from './common/WidgetState';
 import { NONE, when } from './common/format';
 import { textOrder } from './common/order';
-import { CHANGE_SOURCES } from './common/sources';
+import { CHANGE_SOURCES, SOURCE_LABELS } from './common/sources';
+import { asRead, readUntilOf } from './common/readUntil';
+import { SourceLink } from './common/SourceLink';
 
 const COLUMNS: TableColumn<Change>[] = [
-  { title: 'Number', field: 'number' },
+  { title: 'Number', field: 'number', render: c => <SourceLink url={c.url}>{c.number}</SourceLink> },
   { title: 'Type', field: 'type' },
   { title: 'State', field: 'stateLabel' },
   { title: 'Risk', field: 'risk' },
@@ -31,6 +33,9 @@ function soonestFirst(changes: Change[]): Change[] {
   return [...changes].sort((a, b) => textOrder(startOf(a), startOf(b)));
 }
 
+/** What the changes' lists call their records when ServiceNow was read only up to a time. */
+const RECORDS = SOURCE_LABELS['servicenow/changes'];
+
 /** Upcoming changes (soonest first) and the recent ones of the period (latest first). */
 export function ChangesCard({ entity, period }: { entity: MonitoredEntity; period: Period }) {
   const state = useMonitoringData(
@@ -45,28 +50,34 @@ export function ChangesCard({ entity, period }: { entity: MonitoredEntity; perio
       isEmpty={([up, recent]) => up.items.length + recent.items.length === 0}
       unknown={([up]) => whyUnknown(up.state, SERVICENOW_NOT_MAPPED, "ServiceNow's change requests")}
       freshness={([up]) => up.freshness}
+      readUntil={lists => readUntilOf(RECORDS, ...lists)}
       sources={CHANGE_SOURCES}
     >
-      {([upcoming, recent]) => (
-        <>
-          <NamedTable<Change>
-            name="Upcoming changes"
-            title={`Upcoming (${upcoming.items.length})`}
-            options={TITLED}
-            columns={COLUMNS}
-            data={soonestFirst(upcoming.items)}
-            emptyContent={<p style={{ padding: 8 }}>No upcoming change.</p>}
-          />
-          <NamedTable<Change>
-            name="Recent changes"
-            title={recent.items.length > RECENT_SHOWN ? `Recent (latest ${RECENT_SHOWN} of ${recent.items.length})` : `Recent (${recent.items.length})`}
-            options={TITLED}
-            columns={COLUMNS}
-            data={recent.items.slice(0, RECENT_SHOWN)}
-            emptyContent={<p style={{ padding: 8 }}>No change in the period.</p>}
-          />
-        </>
-      )}
+      {([upcoming, recent]) => {
+        // Read only up to a time: the counts are as of then, later changes unknown.
+        const read = asRead(readUntilOf(RECORDS, upcoming, recent));
+        const shown = recent.items.length > RECENT_SHOWN ? `latest ${RECENT_SHOWN} of ` : '';
+        return (
+          <>
+            <NamedTable<Change>
+              name="Upcoming changes"
+              title={`Upcoming (${upcoming.items.length}${read})`}
+              options={TITLED}
+              columns={COLUMNS}
+              data={soonestFirst(upcoming.items)}
+              emptyContent={<p style={{ padding: 8 }}>No upcoming change{read}.</p>}
+            />
+            <NamedTable<Change>
+              name="Recent changes"
+              title={`Recent (${shown}${recent.items.length}${read})`}
+              options={TITLED}
+              columns={COLUMNS}
+              data={recent.items.slice(0, RECENT_SHOWN)}
+              emptyContent={<p style={{ padding: 8 }}>No change in the period{read}.</p>}
+            />
+          </>
+        );
+      }}
     </Widget>
   );
 }

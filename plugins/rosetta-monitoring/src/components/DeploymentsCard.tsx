@@ -9,7 +9,9 @@ import { DEPLOYER_NOT_MAPPED, Widget, whyUnknown } from './common/WidgetState';
 import { NONE, when } from './common/format';
 import { useMonitoringOptions } from '../options';
 import { webAddress } from './common/webAddress';
-import { DEPLOYMENT_SOURCES } from './common/sources';
+import { DEPLOYMENT_SOURCES, SOURCE_LABELS } from './common/sources';
+import { asRead, readUntilOf } from './common/readUntil';
+import { SourceLink } from './common/SourceLink';
 
 function ArgoStatus({ live }: { live: LiveComponent }) {
   // Nothing to warn of: the component is deployed otherwise (a GitLab job, say), ArgoCD has no status for it.
@@ -22,12 +24,32 @@ function ArgoStatus({ live }: { live: LiveComponent }) {
 }
 
 /**
- * The application's page in ArgoCD's UI. An application of another namespace than ArgoCD's own (applications in any
- * namespace) is at /applications/<namespace>/<name>; by its name alone the UI looks in its own namespace.
+ * The application's page in ArgoCD's UI, built on the configured ArgoCD base. An application of another namespace than
+ * ArgoCD's own (applications in any namespace) is at /applications/<namespace>/<name>; by its name alone the UI looks
+ * in its own namespace.
  */
 function argocdLink(base: string, live: LiveComponent): string {
   const namespace = live.argocdAppNamespace ? `${encodeURIComponent(live.argocdAppNamespace)}/` : '';
   return `${base.replace(/\/$/, '')}/applications/${namespace}${encodeURIComponent(live.argocdApp ?? '')}`;
+}
+
+/**
+ * The API's own link to each ArgoCD application the period's deployments name (their `url`), by the application's
+ * name. The live status carries none: its application's link is taken from there when a deployment of it gives one.
+ */
+function argocdLinksOf(deployments: Deployment[]): Map<string, string> {
+  const links = new Map<string, string>();
+  for (const d of deployments) {
+    const url = webAddress(d.url);
+    if (d.origin === 'argocd' && d.sourceRef && url && !links.has(d.sourceRef)) links.set(d.sourceRef, url);
+  }
+  return links;
+}
+
+/** A deployment's ArgoCD application, a link to it in ArgoCD when the API gives one; none for a GitLab deployment. */
+function ArgoApplication({ deployment: d }: { deployment: Deployment }) {
+  if (d.origin !== 'argocd' || !d.sourceRef) return <>{NONE}</>;
+  return <SourceLink url={d.url}>{d.sourceRef}</SourceLink>;
 }
 
 /** The last pipeline's status, a link to it when GitLab gave a web address (any other text is not made a link). */
@@ -129,6 +151,7 @@ function lastDeployment(d: Deployment): string {
 const HISTORY_COLUMNS: TableColumn<Deployment>[] = [
   { title: 'Finished', render: d => when(d.finishedAt) },
   { title: 'Component', render: d => d.componentId ?? d.appId },
+  { title: 'ArgoCD application', render: d => <ArgoApplication deployment={d} /> },
   { title: 'Revision', render: d => shortRevisions(d.revision) },
   { title: 'Status', render: d => (d.isRollback ? `${d.status ?? NONE}, rollback` : d.status ?? NONE) },
   { title: 'Change failure', render: changeFailure },
@@ -136,27 +159,22 @@ const HISTORY_COLUMNS: TableColumn<Deployment>[] = [
   { title: 'Changes', render: d => d.changeNumbers?.join(', ') || NONE },
 ];
 
-/** Live deployment status per component (ArgoCD sync and health, last pipeline) and the period's deployments. */
-export function DeploymentsCard({ entity, period }: { entity: MonitoredEntity; period: Period }) {
-  const { argocdBaseUrl } = useMonitoringOptions();
-  const state = useMonitoringData(
-    api => Promise.all([api.getDeployments(entity, 'live', period), api.getDeployments(entity, 'history', period)]),
-    ['live and past deployments', entity.level, entity.id, entity.environment, period],
-  );
-  const columns: TableColumn<LiveComponent>[] = [
+/** What the deployments' history calls its records when the lake read them only up to a time. */
+const RECORDS = SOURCE_LABELS['deploys/deployment_events'];
+
+/**
+ * The live status's columns; `argocdLinkOf` gives a component's ArgoCD application's page, undefined when there is
+ * none to link to.
+ */
+function liveColumns(argocdLinkOf: (live: LiveComponent) => string | undefined): TableColumn<LiveComponent>[] {
+  return [
     { title: 'Component', field: 'componentId' },
     {
       title: 'ArgoCD (sync / health)',
       render: live => (
         <>
           <ArgoStatus live={live} />
-          {live.argocdApp && argocdBaseUrl && (
-            <>
-              {' '}
-              <Link to={argocdLink(argocdBaseUrl, live)}>{live.argocdApp}</Link>
-            </>
-          )}
-          {live.argocdApp && !argocdBaseUrl && <> {live.argocdApp}</>}
+          {live.argocdApp && <> <SourceLink url={argocdLinkOf(live)}>{live.argocdApp}</SourceLink></>}
           <ReadAt history={fromHistory(live, 'argocd')} what="read" at={live.statusObservedAt} />
         </>
       ),
@@ -174,6 +192,15 @@ export function DeploymentsCard({ entity, period }: { entity: MonitoredEntity; p
     },
     { title: 'Live answer', render: live => <LiveAnswer live={live} /> },
   ];
+}
+
+/** Live deployment status per component (ArgoCD sync and health, last pipeline) and the period's deployments. */
+export function DeploymentsCard({ entity, period }: { entity: MonitoredEntity; period: Period }) {
+  const { argocdBaseUrl } = useMonitoringOptions();
+  const state = useMonitoringData(
+    api => Promise.all([api.getDeployments(entity, 'live', period), api.getDeployments(entity, 'history', period)]),
+    ['live and past deployments', entity.level, entity.id, entity.environment, period],
+  );
   return (
     <Widget
       title="Deployments"
@@ -182,39 +209,49 @@ export function DeploymentsCard({ entity, period }: { entity: MonitoredEntity; p
       isEmpty={([live, history]) => (live.live ?? []).length + (history.items ?? []).length === 0}
       unknown={([, history]) => whyUnknown(history.state, DEPLOYER_NOT_MAPPED, 'deployments')}
       freshness={([, history]) => history.freshness}
+      readUntil={([, history]) => readUntilOf(RECORDS, history)}
       sources={DEPLOYMENT_SOURCES}
     >
-      {([live, history]) => (
-        <>
-          {(live.live ?? []).some(l => l.stale) && (
-            <p role="status" style={{ color: '#b06000' }}>
-              Stale live answer: {(live.live ?? []).filter(l => l.stale).map(l => `${l.componentId} (${l.staleReason ?? 'unknown'})`).join(', ')}
+      {([live, history]) => {
+        // The API's own link to an application, when it gives one, opens the ArgoCD the estate is read from; the
+        // configured base serves when it gives none.
+        const fromApi = argocdLinksOf(history.items ?? []);
+        const argocdLinkOf = (l: LiveComponent) =>
+          (l.argocdApp && fromApi.get(l.argocdApp)) || (argocdBaseUrl ? argocdLink(argocdBaseUrl, l) : undefined);
+        // Read only up to a time: the count is as of then, later deployments of the source not read unknown.
+        const read = asRead(readUntilOf(RECORDS, history));
+        return (
+          <>
+            {(live.live ?? []).some(l => l.stale) && (
+              <p role="status" style={{ color: '#b06000' }}>
+                Stale live answer: {(live.live ?? []).filter(l => l.stale).map(l => `${l.componentId} (${l.staleReason ?? 'unknown'})`).join(', ')}
+              </p>
+            )}
+            <NamedTable<LiveComponent>
+              name="Live deployment status"
+              title="Live status"
+              options={TITLED}
+              columns={liveColumns(argocdLinkOf)}
+              data={live.live ?? []}
+              emptyContent={<p style={{ padding: 8 }}>No live status for this entity.</p>}
+            />
+            <p>
+              <strong data-testid="deployments-count">{(history.items ?? []).length}</strong>{' '}
+              {(history.items ?? []).length === 1 ? 'deployment' : 'deployments'} in the period{read}
+              {history.items?.[0] && <>; last: {lastDeployment(history.items[0])}</>}
             </p>
-          )}
-          <NamedTable<LiveComponent>
-            name="Live deployment status"
-            title="Live status"
-            options={TITLED}
-            columns={columns}
-            data={live.live ?? []}
-            emptyContent={<p style={{ padding: 8 }}>No live status for this entity.</p>}
-          />
-          <p>
-            <strong data-testid="deployments-count">{(history.items ?? []).length}</strong>{' '}
-            {(history.items ?? []).length === 1 ? 'deployment' : 'deployments'} in the period
-            {history.items?.[0] && <>; last: {lastDeployment(history.items[0])}</>}
-          </p>
-          <NamedTable<Deployment>
-            name="Deployment history"
-            title={(history.items ?? []).length > HISTORY_SHOWN ? `History (latest ${HISTORY_SHOWN} of ${history.items!.length})` : 'History'}
-            subtitle="Change failures as the DORA figures count them (full correlation)"
-            options={TITLED}
-            columns={HISTORY_COLUMNS}
-            data={(history.items ?? []).slice(0, HISTORY_SHOWN)}
-            emptyContent={<p style={{ padding: 8 }}>No deployment in the period.</p>}
-          />
-        </>
-      )}
+            <NamedTable<Deployment>
+              name="Deployment history"
+              title={(history.items ?? []).length > HISTORY_SHOWN ? `History (latest ${HISTORY_SHOWN} of ${history.items!.length})` : 'History'}
+              subtitle="Change failures as the DORA figures count them (full correlation)"
+              options={TITLED}
+              columns={HISTORY_COLUMNS}
+              data={(history.items ?? []).slice(0, HISTORY_SHOWN)}
+              emptyContent={<p style={{ padding: 8 }}>No deployment in the period{read}.</p>}
+            />
+          </>
+        );
+      }}
     </Widget>
   );
 }

@@ -6,7 +6,9 @@ import type { Incident, MonitoredEntity, Period } from '../api/types';
 import { useMonitoringData } from './common/useMonitoringData';
 import { SERVICENOW_NOT_MAPPED, Widget, whyUnknown } from './common/WidgetState';
 import { NONE, hours, when } from './common/format';
-import { INCIDENT_SOURCES } from './common/sources';
+import { INCIDENT_SOURCES, SOURCE_LABELS } from './common/sources';
+import { asRead, readUntilOf } from './common/readUntil';
+import { SourceLink } from './common/SourceLink';
 
 /** The build's correlation rules (mv_incident_links) as a person reads them. */
 export const LINK_RULES: Record<string, string> = {
@@ -40,7 +42,7 @@ function slaOf(i: Incident): string {
 }
 
 const COLUMNS: TableColumn<Incident>[] = [
-  { title: 'Number', field: 'number' },
+  { title: 'Number', field: 'number', render: i => <SourceLink url={i.url}>{i.number}</SourceLink> },
   { title: 'Priority', field: 'priority' },
   { title: 'State', field: 'stateLabel' },
   { title: 'Description', field: 'shortDescription' },
@@ -67,6 +69,9 @@ function openedIn(period: { start: string; end: string }, incidents: Incident[])
   }).length;
 }
 
+/** What the incidents' lists call their records when ServiceNow was read only up to a time. */
+const RECORDS = SOURCE_LABELS['servicenow/incidents'];
+
 /** Open incidents first (however old), then a short history of the period. */
 export function IncidentsCard({ entity, period }: { entity: MonitoredEntity; period: Period }) {
   const state = useMonitoringData(
@@ -81,18 +86,21 @@ export function IncidentsCard({ entity, period }: { entity: MonitoredEntity; per
       isEmpty={([open, closed]) => open.items.length + closed.items.length === 0}
       unknown={([open]) => whyUnknown(open.state, SERVICENOW_NOT_MAPPED, "ServiceNow's incidents")}
       freshness={([openList]) => openList.freshness}
+      readUntil={lists => readUntilOf(RECORDS, ...lists)}
       sources={INCIDENT_SOURCES}
     >
       {([openList, closedList]) => {
         const open = openList.items.filter(i => i.isOpen);
         const closed = closedList.items.filter(i => !i.isOpen);
         const history = closed.slice(0, HISTORY_SHOWN);
+        // Read only up to a time: the counts are as of then, not of now nor of the whole period.
+        const read = asRead(readUntilOf(RECORDS, openList, closedList));
+        const opened = openedIn(closedList.period, [...open, ...closed]);
         return (
           <>
             <p>
-              <strong data-testid="open-incidents">{open.length}</strong> open now, however old;{' '}
-              <strong data-testid="opened-in-period">{openedIn(closedList.period, [...open, ...closed])}</strong> opened
-              in the period
+              <strong data-testid="open-incidents">{open.length}</strong> open {read ? read.trim() : 'now'}, however
+              old; <strong data-testid="opened-in-period">{opened}</strong> opened in the period{read}
             </p>
             <NamedTable<Incident>
               name="Open incidents"
@@ -100,7 +108,7 @@ export function IncidentsCard({ entity, period }: { entity: MonitoredEntity; per
               options={TITLED}
               columns={COLUMNS}
               data={open}
-              emptyContent={<p style={{ padding: 8 }}>No open incident.</p>}
+              emptyContent={<p style={{ padding: 8 }}>No open incident{read}.</p>}
             />
             <NamedTable<Incident>
               name="Recent incidents"
@@ -108,7 +116,7 @@ export function IncidentsCard({ entity, period }: { entity: MonitoredEntity; per
               options={TITLED}
               columns={COLUMNS}
               data={history}
-              emptyContent={<p style={{ padding: 8 }}>No closed incident in the period.</p>}
+              emptyContent={<p style={{ padding: 8 }}>No closed incident in the period{read}.</p>}
             />
           </>
         );

@@ -81,13 +81,41 @@ describe('answers that do not come from the monitoring API', () => {
     );
   });
 
-  it("still shows the API's own 401 problem detail", async () => {
+  it("still shows the API's own 401 problem detail, saying the proxy entry sends the key", async () => {
     const title = await errorTitleFor(() =>
       HttpResponse.json(
         { type: 'about:blank', title: 'Unauthorized', status: 401, detail: 'a valid API key is required' },
         { status: 401, headers: { 'Content-Type': 'application/problem+json' } },
       ),
     );
-    expect(title).toBe('Could not load health: a valid API key is required');
+    expect(title).toBe(
+      "Could not load health: a valid API key is required: the API key or token is the one Backstage's proxy entry " +
+        'for the monitoring API sends in its headers (X-API-Key, or Authorization: Bearer): set or correct it there',
+    );
+  });
+
+  // The API's words for a key it does not know, and for a request with none (a proxy entry without its headers).
+  it.each(['unknown API key', 'send an API key in X-API-Key or a bearer token in Authorization'])(
+    "names the proxy entry's headers beside the API's 401 %p",
+    async detail => {
+      const title = await errorTitleFor(() =>
+        HttpResponse.json(
+          { type: 'about:blank', title: 'Unauthorized', status: 401, detail },
+          { status: 401, headers: { 'Content-Type': 'application/problem+json' } },
+        ),
+      );
+      expect(title).toMatch(new RegExp(`^Could not load health: ${detail}: `));
+      expect(title).toContain("Backstage's proxy entry for the monitoring API sends in its headers");
+    },
+  );
+
+  it("shows another problem of the API in its own words alone", async () => {
+    const title = await errorTitleFor(() =>
+      HttpResponse.json(
+        { type: 'about:blank', title: 'Bad Request', status: 400, detail: 'cursor is not valid' },
+        { status: 400, headers: { 'Content-Type': 'application/problem+json' } },
+      ),
+    );
+    expect(title).toBe('Could not load health: cursor is not valid');
   });
 });

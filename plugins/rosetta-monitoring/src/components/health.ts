@@ -1,6 +1,7 @@
 import type { Summary } from '../api/types';
 import type { HealthThresholds } from '../options';
-import { cutPercent, ms, percent, when } from './common/format';
+import { cutPercent, ms, percent } from './common/format';
+import { readOnlyUpTo } from './common/readUntil';
 
 export type HealthColour = 'red' | 'orange' | 'green' | 'no data' | 'unknown';
 
@@ -63,6 +64,6 @@ export function healthOf(summary: Summary, t: HealthThresholds): HealthVerdict {
  */
 export function whyIncidentsUnknown(incidents: Summary['incidents']): string {
   if (incidents.state === 'not read') return "ServiceNow's incidents were never read";
-  if (incidents.readUntil) return `ServiceNow's incidents read only up to ${when(incidents.readUntil)}`;
+  if (incidents.readUntil) return readOnlyUpTo("ServiceNow's incidents", incidents.readUntil);
   return 'no ServiceNow CI of its own is mapped to it in this environment';
 }

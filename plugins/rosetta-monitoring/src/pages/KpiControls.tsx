@@ -1,4 +1,4 @@
-import { FormEvent, useCallback, useMemo, useState } from 'react';
+import { FormEvent, ReactNode, useCallback, useMemo, useState } from 'react';
 import { LabelledSelect } from '../components/common/LabelledSelect';
 import type { GroupBy, KpiPeriod, KpiWindow, Schemas } from '../api/types';
 import { PERIOD_LABELS } from '../components/common/format';
@@ -115,12 +115,15 @@ export function KpiControls(props: {
   onWindow: (window: KpiWindow) => void;
   environment?: string;
   onEnvironment: (environment: string | undefined) => void;
+  /** A view's own choices, beside the grouping (the DORA view's correlation mode and bands). */
+  children?: ReactNode;
 }) {
-  const { groupBy, onGroupBy, window, onWindow, environment, onEnvironment } = props;
+  const { groupBy, onGroupBy, window, onWindow, environment, onEnvironment, children } = props;
   return (
     <div style={{ display: 'flex', gap: 16, alignItems: 'flex-end' }}>
       <EnvironmentPicker environment={environment} onChange={onEnvironment} />
       <LabelledSelect label="Group by" items={GROUPS} selected={groupBy} onChange={v => onGroupBy(v as GroupBy)} />
+      {children}
       <LabelledSelect
         label="Period"
         placeholder="Custom range"

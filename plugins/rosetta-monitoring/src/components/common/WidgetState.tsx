@@ -6,6 +6,7 @@ import { FreshnessNotices } from './StaleNotice';
 import { TruncatedNotice } from './TruncatedNotice';
 import type { Freshness } from '../../api/types';
 import { hours } from './format';
+import { ReadUntil, ReadUntilNotice } from './readUntil';
 
 export interface WidgetProps<T> {
   title: string;
@@ -17,6 +18,9 @@ export interface WidgetProps<T> {
    * API says), else null. */
   unknown?: (value: T) => Unknown | null;
   freshness?: (value: T) => Freshness | undefined;
+  /** How far the list's source was read when a day it covers lies after that (the API's `readUntil`), else null:
+   * what came later is unknown, so an empty list says so rather than that there is none. */
+  readUntil?: (value: T) => ReadUntil | null;
   /** The datasets the figures rest on (see ./sources): one read further behind than the staleness threshold is named. */
   sources?: readonly string[];
   children: (value: T) => ReactNode;
@@ -84,7 +88,8 @@ function askedAgain(state: { askedAgainInS?: number }): string {
 
 /** One dashboard widget: a card with its own loading, empty, error and stale states. */
 export function Widget<T>(props: WidgetProps<T>) {
-  const { title, state, what, isEmpty, unknown, freshness, sources, children, deepLink, page, saysItsCut } = props;
+  const { title, state, what, isEmpty, unknown, freshness, readUntil, sources, children, deepLink, page, saysItsCut } =
+    props;
   return (
     <InfoCard title={title} deepLink={deepLink}>
       <WidgetBody
@@ -93,6 +98,7 @@ export function Widget<T>(props: WidgetProps<T>) {
         isEmpty={isEmpty}
         unknown={unknown}
         freshness={freshness}
+        readUntil={readUntil}
         sources={sources}
         page={page}
         saysItsCut={saysItsCut}
@@ -104,7 +110,8 @@ export function Widget<T>(props: WidgetProps<T>) {
 }
 
 export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>) {
-  const { state, what, isEmpty, unknown, freshness, sources, children, page = 'entity', saysItsCut = false } = props;
+  const { state, what, isEmpty, unknown, freshness, readUntil, sources, children } = props;
+  const { page = 'entity', saysItsCut = false } = props;
   if (state.status === 'loading') {
     return (
       <Announced>
@@ -209,6 +216,7 @@ export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>)
   const value = state.value;
   const fresh = freshness?.(value);
   const unknownState = unknown?.(value);
+  const readPart = readUntil?.(value) ?? null;
   if (unknownState) {
     return (
       <>
@@ -219,6 +227,17 @@ export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>)
             title={unknownState.state === 'not read' ? `No ${what} read yet` : `No source of ${what} mapped`}
             description={unknownState.why}
           />
+        </Announced>
+      </>
+    );
+  }
+  if (isEmpty?.(value) && readPart) {
+    // None listed up to the time read, and after it unknown: not "none in the period".
+    return (
+      <>
+        {fresh && <FreshnessNotices freshness={fresh} sources={sources} />}
+        <Announced>
+          <ReadUntilNotice readUntil={readPart} />
         </Announced>
       </>
     );
@@ -240,6 +259,7 @@ export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>)
   return (
     <>
       {fresh && <FreshnessNotices freshness={fresh} sources={sources} />}
+      {readPart && <ReadUntilNotice readUntil={readPart} />}
       {!saysItsCut && <TruncatedNotice value={value} />}
       {children(value)}
     </>

@@ -48,14 +48,21 @@ function problemOf(error: any): ProblemDetail | undefined {
   }
 }
 
+/** Where the credential the API refused comes from, as the plugin's README configures it. */
+const PROXY_CREDENTIAL =
+  "the API key or token is the one Backstage's proxy entry for the monitoring API sends in its headers " +
+  '(X-API-Key, or Authorization: Bearer): set or correct it there';
+
 /** What the API said went wrong: the problem's detail (or title), else the error's message without its prefix. */
 export function detailOf(error: any): string {
   const problem = problemOf(error);
+  const status = statusOf(error);
   if (problem?.detail || problem?.title) {
-    return String(problem.detail ?? problem.title);
+    const said = String(problem.detail ?? problem.title);
+    // The API's own 401 ("unknown API key") speaks of a credential the user never sent: the proxy entry adds it.
+    return status === 401 ? `${said}: ${PROXY_CREDENTIAL}` : said;
   }
   const type = String(error?.response?.headers?.get?.('content-type') ?? '').split(';')[0].trim();
-  const status = statusOf(error);
   if (status === 401 || status === 403) {
     return refusalOf(error, status, type);
   }
