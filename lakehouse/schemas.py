@@ -482,6 +482,12 @@ DATASETS: tuple[Dataset, ...] = (
                 "failed_outdated_deployment_job, deployment_rejected...); null unless it failed, or in rows stored "
                 "before it was read",
             ),
+            _c(
+                "pipeline_web_url",
+                STR,
+                "The deploying pipeline's page in GitLab, as GitLab gives it (deployable.pipeline.web_url); null "
+                "without a job or in rows stored before it was read",
+            ),
         ),
         natural_key=("deployment_id",),
         partition_column="created_at",
@@ -603,6 +609,12 @@ DATASETS: tuple[Dataset, ...] = (
                 "initiated_by",
                 STR,
                 "User or 'automated'; null when the source does not say (an ArgoCD entry without initiatedBy)",
+            ),
+            _c(
+                "web_url",
+                STR,
+                "A GitLab deployment's pipeline page (gitlab/deployments' pipeline_web_url); null for ArgoCD, and "
+                "in rows written before it was kept",
             ),
         ),
         natural_key=("deployment_key",),

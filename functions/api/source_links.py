@@ -1,9 +1,9 @@
 """Links from a listed record to its page in the source: a ServiceNow incident or change request, an ArgoCD
-application. None when the source's URL is not configured."""
+application, a GitLab deployment's pipeline. None when the source's URL is not configured, or GitLab gave none."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from lakehouse.settings import without_credentials
 
@@ -30,6 +30,16 @@ def argocd_application(argocd_url: str | None, name: str, namespace: str | None)
         return None
     segments = [namespace, name] if namespace else [name]
     return f"{_base(argocd_url)}/applications/" + "/".join(quote(segment, safe="") for segment in segments)
+
+
+def gitlab_pipeline(web_url: str | None) -> str | None:
+    """A GitLab deployment's pipeline page, as GitLab gave it with the deployment (deployable.pipeline.web_url): GitLab
+    writes its own external URL into it, so it is served as given. Only an http(s) address: the lake keeps what the
+    source sent, and a javascript: or data: value would run in the reader's browser."""
+    parts = urlsplit(web_url.strip()) if web_url else None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return web_url
 
 
 def _base(url: str) -> str:

@@ -115,6 +115,7 @@ def build_events(lake: Lake, since: datetime, entries: Iterable[MappingEntry]) -
                     linked=row["deployment_id"] in linked,
                     merged_at=merged.get((row["project_id"], row["sha"])),
                     committed_at=row["commit_created_at"],
+                    web_url=row["pipeline_web_url"],
                 )
             )
     _flag_rollbacks(events)
@@ -235,8 +236,10 @@ def _event(
     linked: bool | None = None,
     merged_at: datetime | None = None,
     committed_at: datetime | None = None,
+    web_url: str | None = None,
 ) -> dict[str, Any]:
-    """`linked`/`merged_at`/`committed_at` are known for GitLab only (None for ArgoCD): see `_flag_rollbacks`."""
+    """`linked`/`merged_at`/`committed_at` are known for GitLab only (None for ArgoCD): see `_flag_rollbacks`;
+    `web_url` too: its deploying pipeline's page, its link."""
     return {
         "_linked": linked,
         "_merged_at": merged_at,
@@ -251,6 +254,7 @@ def _event(
         "status": status,
         "is_rollback": False,
         "initiated_by": initiated_by,
+        "web_url": web_url,
     }
 
 

@@ -385,6 +385,8 @@ def deployment_row(d: Mapping[str, Any], project_id: int) -> dict[str, Any]:
         "commit_created_at": parse_instant(optional_str(commit, "created_at")) if commit else None,
         "started_at": parse_instant(job.get("started_at")) if job else None,
         "failure_reason": optional_str(job, "failure_reason") if job else None,
+        # The deployment's link, as GitLab gives it; one that is no text is left out, not the deployment with it.
+        "pipeline_web_url": _text(pipeline.get("web_url")) or None,
     }
     return checked_row(DEPLOYMENTS, row)
 

@@ -308,6 +308,10 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
             "User who started it, or 'automated'; null when the source does not say (an ArgoCD entry without "
             "initiatedBy)"
         ),
+        "web_url": (
+            "A GitLab deployment's page: its pipeline's in GitLab, as GitLab gives it; null for ArgoCD, and for a "
+            "deployment ingested before it was kept"
+        ),
         "rolled_back": (
             "Rolled back: the next successful deployment in the sequence is a rollback, finished before as_of"
         ),

@@ -186,6 +186,7 @@ select
     a.next_success.finished_at as next_success_at,
     a.next_success.deployment_key as next_success_key,
     coalesce(a.success.first_run.deployment_key <> a.deployment_key, false) as is_redeploy,
-    a.initiated_by
+    a.initiated_by,
+    a.web_url
 from followed as a
 inner join ref_entities as e on a.entity_id = e.entity_id and a.mapped_environment = e.environment

@@ -18,6 +18,7 @@
 -- Rework (DORA's fifth metric): an unplanned deployment made to fix production: a rollback, a deployment covered
 -- by an emergency change, or a fix forward: the next successful deployment after a change failure one of whose
 -- incidents (full correlation) had opened and was not yet restored when it finished, made because of that incident.
+-- web_url: a GitLab deployment's link, its pipeline's page as GitLab gave it (null for ArgoCD: the API makes its link).
 with params as (
     select as_of from build_params
 ),
@@ -112,6 +113,7 @@ select
     d.status,
     d.is_rollback,
     d.initiated_by,
+    d.web_url,
     coalesce(d.rolled_back, false) as rolled_back,
     coalesce(c.change_unsuccessful, false) as change_unsuccessful,
     c.change_numbers,

@@ -429,8 +429,10 @@ def _in_servicenow(ctx: ContextDep, table: str, rows: list[dict[str, Any]]) -> l
 
 
 def _deployment_url(ctx: ContextDep, mart: Mart, row: dict[str, Any]) -> str | None:
-    """An ArgoCD deployment's application in ArgoCD's UI, in the namespace the mapping names for it. None for a
-    GitLab deployment: the lake keeps no web address of its deployment or pipeline with it."""
+    """An ArgoCD deployment's application in ArgoCD's UI, in the namespace the mapping names for it; a GitLab
+    deployment's pipeline page, as GitLab gave it (null in a mart built before it was kept)."""
+    if row["origin"] == "gitlab":
+        return source_links.gitlab_pipeline(row["web_url"])
     if row["origin"] != "argocd" or not row["source_ref"]:
         return None
     entry = mart.directory.entry(row["component_id"] or row["app_id"], row["environment"])

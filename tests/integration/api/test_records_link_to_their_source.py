@@ -113,7 +113,7 @@ def test_an_argocd_deployment_opens_its_application_and_a_gitlab_one_has_no_link
         shop = client.get("/monitoring/applications/shop/deployments", headers=READER)
         broken = links(client, "/monitoring/applications/broken/deployments", "deploymentKey")
 
-    # shop-api-prod is in the namespace the mapping names; GitLab's deployments keep no web address in the lake.
+    # shop-api-prod is in the namespace the mapping names; the estate's GitLab deployments carry no pipeline address.
     assert {item["deploymentKey"]: item["url"] for item in shop.json()["items"]} == {
         "argocd:shop-api-prod:1": f"{ARGOCD}team-shop/shop-api-prod",
         "argocd:shop-api-prod:2": f"{ARGOCD}team-shop/shop-api-prod",

@@ -768,7 +768,7 @@ export interface components {
             status: string | null;
             /**
              * Url
-             * @description An ArgoCD deployment's application in ArgoCD's UI: <argocd>/applications/<namespace>/<name> when the mapping names the application's namespace, else <argocd>/applications/<name>; null when the API has no ArgoCD URL (ROSETTA_API_ARGOCD_URL, else ROSETTA_ARGOCD_URL). Null for a GitLab deployment: the lake keeps no web address of its deployment or pipeline with it.
+             * @description An ArgoCD deployment's application in ArgoCD's UI: <argocd>/applications/<namespace>/<name> when the mapping names the application's namespace, else <argocd>/applications/<name>; null when the API has no ArgoCD URL (ROSETTA_API_ARGOCD_URL, else ROSETTA_ARGOCD_URL). A GitLab deployment's pipeline page, as GitLab gives it with the deployment (deployable.pipeline.web_url); null without a deploying job, for a deployment ingested before it was kept, or when it is no http(s) address.
              */
             url: string | null;
         };
