@@ -46,10 +46,15 @@ function argocdLinksOf(deployments: Deployment[]): Map<string, string> {
   return links;
 }
 
-/** A deployment's ArgoCD application, a link to it in ArgoCD when the API gives one; none for a GitLab deployment. */
-function ArgoApplication({ deployment: d }: { deployment: Deployment }) {
-  if (d.origin !== 'argocd' || !d.sourceRef) return <>{NONE}</>;
-  return <SourceLink url={d.url}>{d.sourceRef}</SourceLink>;
+/**
+ * Where a deployment came from: its ArgoCD application, a link to it in ArgoCD when the API gives one; for a GitLab
+ * deployment, its deploying pipeline's page. A GitLab project's id names nothing a reader knows, so a GitLab
+ * deployment without a pipeline's web address shows none.
+ */
+function DeploymentSource({ deployment: d }: { deployment: Deployment }) {
+  if (d.origin === 'argocd' && d.sourceRef) return <SourceLink url={d.url}>{d.sourceRef}</SourceLink>;
+  if (d.origin === 'gitlab' && webAddress(d.url)) return <SourceLink url={d.url}>pipeline</SourceLink>;
+  return <>{NONE}</>;
 }
 
 /** The last pipeline's status, a link to it when GitLab gave a web address (any other text is not made a link). */
@@ -151,7 +156,7 @@ function lastDeployment(d: Deployment): string {
 const HISTORY_COLUMNS: TableColumn<Deployment>[] = [
   { title: 'Finished', render: d => when(d.finishedAt) },
   { title: 'Component', render: d => d.componentId ?? d.appId },
-  { title: 'ArgoCD application', render: d => <ArgoApplication deployment={d} /> },
+  { title: 'Source', render: d => <DeploymentSource deployment={d} /> },
   { title: 'Revision', render: d => shortRevisions(d.revision) },
   { title: 'Status', render: d => (d.isRollback ? `${d.status ?? NONE}, rollback` : d.status ?? NONE) },
   { title: 'Change failure', render: changeFailure },

@@ -9,13 +9,15 @@ import { DeploymentsCard } from './DeploymentsCard';
 import { WithOptions } from './WithOptions';
 
 /*
- * Each incident, change and ArgoCD deployment the API lists carries `url`, its page in ServiceNow or ArgoCD (null when
- * the API has no URL for the source): the record's number, or the deployment's ArgoCD application, opens it.
+ * Each incident, change and deployment the API lists carries `url`, its page in ServiceNow or ArgoCD, or a GitLab
+ * deployment's pipeline page (null when the API has none): the record's number, the deployment's ArgoCD application,
+ * or "pipeline", opens it.
  */
 const profiles: MonitoredEntity = { level: 'applications', id: 'system:default/profiles' };
 const base = '/applications/:id';
 const SERVICENOW = 'https://acme.service-now.com/nav_to.do?uri=';
 const ARGOCD = 'https://argocd.acme.example/applications/payments/';
+const GITLAB_PIPELINES = 'https://gitlab.acme.example/commerce/profiles/profiles-worker/-/pipelines/';
 // A script URL, as a source could write one where a web address belongs.
 // eslint-disable-next-line no-script-url
 const SCRIPT = 'javascript:alert(1)';
@@ -29,6 +31,14 @@ function cellOf(table: string, text: string, column: string): HTMLElement {
   const row = inTable.getAllByText(text)[0].closest('tr')!;
   const headers = Array.from(row.closest('table')!.querySelectorAll('th')).map(th => th.textContent);
   return row.querySelectorAll('td')[headers.indexOf(column)] as HTMLElement;
+}
+
+/** The `column` cells of `table`, a row's each, in the order the rows are shown. */
+function columnCells(table: string, column: string): HTMLElement[] {
+  const element = screen.getByRole('table', { name: table });
+  const headers = Array.from(element.querySelectorAll('th')).map(th => th.textContent);
+  const rows = Array.from(element.querySelectorAll('tbody tr'));
+  return rows.map(row => row.querySelectorAll('td')[headers.indexOf(column)] as HTMLElement);
 }
 
 describe('records link to their page in their source', () => {
@@ -87,8 +97,8 @@ describe('records link to their page in their source', () => {
     const link = linkNamed(argo.sourceRef!)!;
     expect(link).toHaveAttribute('href', url);
     expect(link).toHaveAttribute('target', '_blank');
-    // A GitLab deployment has no ArgoCD application.
-    expect(cellOf('Deployment history', gitlab.componentId!, 'ArgoCD application')).toHaveTextContent(/^–$/);
+    // A GitLab deployment whose pipeline the API does not know has nothing to name.
+    expect(cellOf('Deployment history', gitlab.componentId!, 'Source')).toHaveTextContent(/^–$/);
   });
 
   it("names the ArgoCD application as plain text when the API has no ArgoCD URL", async () => {
@@ -101,10 +111,30 @@ describe('records link to their page in their source', () => {
     );
     await renderWithApi(<DeploymentsCard entity={profiles} period="last_7d" />);
     await screen.findByRole('table', { name: 'Deployment history' });
-    expect(cellOf('Deployment history', argo.componentId!, 'ArgoCD application')).toHaveTextContent(
+    expect(cellOf('Deployment history', argo.componentId!, 'Source')).toHaveTextContent(
       new RegExp(`^${argo.sourceRef}$`),
     );
     expect(linkNamed(argo.sourceRef!)).toBeNull();
+  });
+
+  it("links a GitLab deployment to its deploying pipeline when the API gives one; – without", async () => {
+    const [deployed, other] = f.deploymentsHistoryProfiles.items.filter(d => d.origin === 'gitlab');
+    const url = `${GITLAB_PIPELINES}100012`;
+    const items = [{ ...deployed, url }, { ...other, url: null }, { ...other, url: SCRIPT }];
+    server.use(
+      answer(`${base}/deployments`, { ...f.deploymentsLiveProfiles, live: [] }, { mode: 'live' }),
+      answer(`${base}/deployments`, { ...f.deploymentsHistoryProfiles, items }, { mode: 'history' }),
+    );
+    await renderWithApi(<DeploymentsCard entity={profiles} period="last_7d" />);
+    const table = await screen.findByRole('table', { name: 'Deployment history' });
+    const link = within(table).getByRole('link', { name: /^pipeline\b/ });
+    expect(link).toHaveAttribute('href', url);
+    expect(link).toHaveAttribute('target', '_blank');
+    const [linked, withoutUrl, notWebAddress] = columnCells('Deployment history', 'Source');
+    expect(linked).toContainElement(link);
+    expect(withoutUrl).toHaveTextContent(/^–$/);
+    // What is not a web address is not a pipeline's page either.
+    expect(notWebAddress).toHaveTextContent(/^–$/);
   });
 
   it("takes the API's link for the live status's ArgoCD application over the configured base's", async () => {
