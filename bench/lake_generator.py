@@ -332,7 +332,12 @@ select
     finished_at,
     case when failed then 'failed' else 'succeeded' end as status,
     is_rollback,
-    case when u(k, di, slot, 36) < 0.7 then 'automated' else concat('dev-', k % 97) end as initiated_by
+    case when u(k, di, slot, 36) < 0.7 then 'automated' else concat('dev-', k % 97) end as initiated_by,
+    -- GitLab gives its deploying pipeline's page with a deployment; ArgoCD's history has none.
+    case
+        when origin = 'gitlab'
+            then concat('https://gitlab.example.org/apps/', source_ref, '/-/pipelines/', di * 8 + slot)
+    end as web_url
 from deployments
 """
 
