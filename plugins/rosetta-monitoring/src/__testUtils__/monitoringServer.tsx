@@ -1,5 +1,5 @@
 import { ReactNode } from 'react';
-import { fireEvent, screen } from '@testing-library/react';
+import { act, fireEvent, screen } from '@testing-library/react';
 import { useLocation } from 'react-router-dom';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
@@ -113,4 +113,24 @@ export function askedOf(path: string): URLSearchParams[] {
 export async function pick(select: string, shown: string, option: string) {
   fireEvent.mouseDown(await screen.findByRole('button', { name: `${select} ${shown}` }));
   fireEvent.click(await screen.findByRole('option', { name: option }));
+}
+
+/** The component summary answering each request in turn with the next of `answers` (the last one over again), and
+ * how often it was asked. */
+export function summaryAnswers(...answers: Response[]) {
+  const asked = { requests: 0 };
+  server.use(
+    http.get(`${API}/components/:id/summary`, () => {
+      asked.requests += 1;
+      return answers[Math.min(asked.requests, answers.length) - 1].clone();
+    }),
+  );
+  return asked;
+}
+
+/** Lets `seconds` of a faked clock pass, and what they set off settle. */
+export async function wait(seconds: number) {
+  await act(async () => {
+    await jest.advanceTimersByTimeAsync(seconds * 1000);
+  });
 }

@@ -1,6 +1,12 @@
-import { act, screen } from '@testing-library/react';
-import { http, HttpResponse } from 'msw';
-import { API, billingApiComponent, registerServer, renderWithApi, server } from '../../__testUtils__/monitoringServer';
+import { screen } from '@testing-library/react';
+import { HttpResponse } from 'msw';
+import {
+  billingApiComponent,
+  registerServer,
+  renderWithApi,
+  summaryAnswers,
+  wait,
+} from '../../__testUtils__/monitoringServer';
 import * as f from '../../__testUtils__/fixtures';
 import { HealthCard } from '../HealthCard';
 
@@ -14,25 +20,6 @@ const unavailable = (detail: string, retryAfter: string) =>
     { type: 'about:blank', title: 'Data unavailable', status: 503, detail },
     { status: 503, headers: { 'Content-Type': 'application/problem+json', 'Retry-After': retryAfter } },
   );
-
-/** The summary answering each request in turn with the next of `answers` (the last one over again), and how often. */
-function summaryAnswers(...answers: Response[]) {
-  const asked = { requests: 0 };
-  server.use(
-    http.get(`${API}/components/:id/summary`, () => {
-      asked.requests += 1;
-      return answers[Math.min(asked.requests, answers.length) - 1].clone();
-    }),
-  );
-  return asked;
-}
-
-/** Lets `seconds` of the clock pass, and what they set off settle. */
-async function wait(seconds: number) {
-  await act(async () => {
-    await jest.advanceTimersByTimeAsync(seconds * 1000);
-  });
-}
 
 // After an upgrade, until the first build of the new release, a route whose mart lacks a column answers 503 with
 // Retry-After the API's check interval (an hour, say): asking again sooner gets the same answer.

@@ -1,6 +1,12 @@
-import { act, screen } from '@testing-library/react';
-import { http, HttpResponse } from 'msw';
-import { API, billingApiComponent, registerServer, renderWithApi, server } from '../../__testUtils__/monitoringServer';
+import { screen } from '@testing-library/react';
+import { HttpResponse } from 'msw';
+import {
+  billingApiComponent,
+  registerServer,
+  renderWithApi,
+  summaryAnswers,
+  wait,
+} from '../../__testUtils__/monitoringServer';
 import * as f from '../../__testUtils__/fixtures';
 import { HealthCard } from '../HealthCard';
 
@@ -18,25 +24,6 @@ const unavailable = (title: string, detail: string, retryAfter?: string) =>
       headers: { 'Content-Type': 'application/problem+json', ...(retryAfter ? { 'Retry-After': retryAfter } : {}) },
     },
   );
-
-/** The summary answering each request in turn with the next of `answers` (the last one over again), and how often. */
-function summaryAnswers(...answers: Response[]) {
-  const asked = { requests: 0 };
-  server.use(
-    http.get(`${API}/components/:id/summary`, () => {
-      asked.requests += 1;
-      return answers[Math.min(asked.requests, answers.length) - 1].clone();
-    }),
-  );
-  return asked;
-}
-
-/** Lets `seconds` of the clock pass, and what they set off settle. */
-async function wait(seconds: number) {
-  await act(async () => {
-    await jest.advanceTimersByTimeAsync(seconds * 1000);
-  });
-}
 
 /** What a widget that waits says, as a screen reader hears it from its live region. */
 const waitSaid = () => screen.getByRole('status').textContent;

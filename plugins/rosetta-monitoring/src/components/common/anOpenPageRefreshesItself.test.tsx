@@ -1,5 +1,5 @@
 import { Profiler } from 'react';
-import { act, screen } from '@testing-library/react';
+import { screen } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
 import {
   answer,
@@ -8,17 +8,11 @@ import {
   registerServer,
   renderWithApi,
   server,
+  wait,
 } from '../../__testUtils__/monitoringServer';
 import * as f from '../../__testUtils__/fixtures';
 import { DashboardPage } from '../../pages/DashboardPage';
 import { HealthCard } from '../HealthCard';
-
-/** Lets `seconds` of the clock pass, and what they set off settle. */
-async function wait(seconds: number) {
-  await act(async () => {
-    await jest.advanceTimersByTimeAsync(seconds * 1000);
-  });
-}
 
 /** What the API serves: a build's ETag and its answer. */
 type Served = { etag: string; body: object };

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { act, fireEvent, screen } from '@testing-library/react';
+import { fireEvent, screen } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
 import {
   answer,
@@ -8,6 +8,7 @@ import {
   registerServer,
   renderWithApi,
   server,
+  wait,
 } from '../../__testUtils__/monitoringServer';
 import * as f from '../../__testUtils__/fixtures';
 import { DashboardPage } from '../../pages/DashboardPage';
@@ -36,13 +37,6 @@ function answers(path: string, ...given: Response[]) {
     }),
   );
   return asked;
-}
-
-/** Lets `seconds` of the clock pass, and what they set off settle. */
-async function wait(seconds: number) {
-  await act(async () => {
-    await jest.advanceTimersByTimeAsync(seconds * 1000);
-  });
 }
 
 /** The entity's health card, and its SLO card once the reader opens it: both read the entity's summary. */
