@@ -23,8 +23,9 @@ ArgoCD attempts.
 
 An hourly build uses them when its deployment events are unchanged before the cut (every day partition before it
 has the version it had), with the same mapping and SQL: it attributes the attempts from `recent_from` on and those
-carried, and adds the settled attempts to the table. A day before the cut written since (a backfill), or any other
-difference, and it attributes every attempt, as a daily build does.
+carried, and adds the settled attempts to the table. A day before the cut written since (a backfill), an event from
+`recent_from` on with a settled attempt's key (the attempt given a later finish), or any other difference, and it
+attributes every attempt, as a daily build does.
 """
 
 from __future__ import annotations
@@ -124,7 +125,8 @@ def usable(
     sql_version: str,
 ) -> Settled | None:
     """The stored settled part, when it was made from what the build reads now (`keys`: the stored keys under
-    state/build/); None when it was not, or cannot be read (it is then made again by the next daily build)."""
+    state/build/); None when it was not, an event since moved one of its attempts, or it cannot be read (it is then
+    made again by the next daily build)."""
     if any(key(name) not in keys for name in OBJECTS):
         return None
     try:
@@ -135,7 +137,27 @@ def usable(
     except (duckdb.Error, ValueError, KeyError, TypeError):
         return None
     now = settled_at(con, cut, event_versions, sql_version)
-    return now if now.manifest() == text else None
+    if now.manifest() != text:
+        return None
+    try:
+        return None if _moved_since(con, lake, now) else now
+    except duckdb.Error:
+        return None
+
+
+def _moved_since(con: duckdb.DuckDBPyConnection, lake: Lake, settled: Settled) -> bool:
+    """Whether a recent deployment event gives a settled attempt a later finish (the ingest wrote it on a recent day
+    and left its old day as it was). `12_stg_deployments` keeps the later finish, but only among the rows it
+    attributes; the settled copy, added after, would count the attempt twice."""
+    row = first_row(
+        con.execute(
+            "select 1 from raw_deploys_deployment_events as r "
+            "semi join read_parquet($url) as s using (deployment_key) "
+            "where r.finished_at >= $recent_from limit 1",
+            {"url": lake.url_of(key("stg_deployments")), "recent_from": settled.recent_from},
+        )
+    )
+    return row is not None
 
 
 def register_stored(con: duckdb.DuckDBPyConnection, lake: Lake, settled: Settled) -> None:
