@@ -134,3 +134,14 @@ export async function wait(seconds: number) {
     await jest.advanceTimersByTimeAsync(seconds * 1000);
   });
 }
+
+// The API's words for a mart an earlier release built (functions/api/mart.py, EARLIER_RELEASE).
+export const EARLIER_RELEASE =
+  'the mart was built by an earlier release and lacks a table or column this answer needs; the next build adds it';
+
+/** A 503 problem as the API answers it while its data is unavailable, with Retry-After. */
+export const unavailable = (detail: string, retryAfter: string) =>
+  HttpResponse.json(
+    { type: 'about:blank', title: 'Data unavailable', status: 503, detail },
+    { status: 503, headers: { 'Content-Type': 'application/problem+json', 'Retry-After': retryAfter } },
+  );

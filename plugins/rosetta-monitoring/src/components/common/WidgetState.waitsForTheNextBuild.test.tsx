@@ -2,24 +2,15 @@ import { screen } from '@testing-library/react';
 import { HttpResponse } from 'msw';
 import {
   billingApiComponent,
+  EARLIER_RELEASE,
   registerServer,
   renderWithApi,
   summaryAnswers,
+  unavailable,
   wait,
 } from '../../__testUtils__/monitoringServer';
 import * as f from '../../__testUtils__/fixtures';
 import { HealthCard } from '../HealthCard';
-
-// The API's words for a mart an earlier release built (functions/api/mart.py, EARLIER_RELEASE).
-const EARLIER_RELEASE =
-  'the mart was built by an earlier release and lacks a table or column this answer needs; the next build adds it';
-
-/** A 503 problem as the API answers it, with Retry-After. */
-const unavailable = (detail: string, retryAfter: string) =>
-  HttpResponse.json(
-    { type: 'about:blank', title: 'Data unavailable', status: 503, detail },
-    { status: 503, headers: { 'Content-Type': 'application/problem+json', 'Retry-After': retryAfter } },
-  );
 
 // After an upgrade, until the first build of the new release, a route whose mart lacks a column answers 503 with
 // Retry-After the API's check interval (an hour, say): asking again sooner gets the same answer.

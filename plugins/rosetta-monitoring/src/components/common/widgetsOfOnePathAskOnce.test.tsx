@@ -5,9 +5,11 @@ import {
   answer,
   API,
   billingApiComponent,
+  EARLIER_RELEASE,
   registerServer,
   renderWithApi,
   server,
+  unavailable,
   wait,
 } from '../../__testUtils__/monitoringServer';
 import * as f from '../../__testUtils__/fixtures';
@@ -15,17 +17,6 @@ import { DashboardPage } from '../../pages/DashboardPage';
 import { useMonitoredEntity } from './EntityContext';
 import { HealthCard } from '../HealthCard';
 import { SloCard } from '../SloCard';
-
-// The API's words for a mart an earlier release built (functions/api/mart.py, EARLIER_RELEASE).
-const EARLIER_RELEASE =
-  'the mart was built by an earlier release and lacks a table or column this answer needs; the next build adds it';
-
-/** A 503 problem as the API answers it, with Retry-After. */
-const unavailable = (detail: string, retryAfter: string) =>
-  HttpResponse.json(
-    { type: 'about:blank', title: 'Data unavailable', status: 503, detail },
-    { status: 503, headers: { 'Content-Type': 'application/problem+json', 'Retry-After': retryAfter } },
-  );
 
 /** `path` answering each request in turn with the next of `answers` (the last one over again), and how often. */
 function answers(path: string, ...given: Response[]) {
