@@ -386,7 +386,8 @@ MERGE_REQUEST_ROWS = """
 select
     mr_id, project_id, mr_iid, concat('Change ', mr_iid) as title, 'merged' as state, 'main' as target_branch,
     merged_at - interval 20 hour as created_at, merged_at, merge_commit_sha,
-    cast(null as varchar) as squash_commit_sha, merged_at as updated_at, 'main' as default_branch
+    cast(null as varchar) as squash_commit_sha, merged_at as updated_at, 'main' as default_branch,
+    concat('https://gitlab.example.org/apps/', project_id, '/-/merge_requests/', mr_iid) as web_url
 from merge_requests
 """
 

@@ -135,6 +135,11 @@ STR, INT, FLOAT, BOOL = pa.string(), pa.int64(), pa.float64(), pa.bool_()
 # GitLab gives a pipeline's start, end and duration on its own page only, one request per pipeline.
 _PIPELINE_LIST_LACKS = "empty, as GitLab's pipeline list (what is read) does not give it"
 STRINGS = pa.list_(pa.string())
+# A merge request's page, kept for the lead-time list's link to it.
+_MR_WEB_URL = (
+    "The merge request's page in GitLab, as GitLab gives it (web_url, <gitlab>/<project path>/-/merge_requests/<iid>); "
+    "null when it is no http(s) address, or in rows stored before it was read"
+)
 
 _SN_REF = "sys_id of the referenced record (a 32-hex ServiceNow key)"
 
@@ -536,6 +541,7 @@ DATASETS: tuple[Dataset, ...] = (
             _c("created_at", UTC_MS, "When the merge request was opened", "UTC"),
             _key("merged_at", UTC_MS, "When it was merged", "UTC"),
             _c("merge_commit_sha", STR, "Merge commit SHA; the head commit when fast-forwarded (no merge commit)"),
+            _c("web_url", STR, _MR_WEB_URL),
         ),
         natural_key=("deployment_id", "mr_id"),
         partition_column="merged_at",
@@ -558,6 +564,7 @@ DATASETS: tuple[Dataset, ...] = (
             _c("squash_commit_sha", STR, "Squash commit SHA, when squashed"),
             _key("updated_at", UTC_MS, "Last update", "UTC"),
             _c("default_branch", STR, "The project's default branch when the request was read"),
+            _c("web_url", STR, _MR_WEB_URL),
         ),
         natural_key=("mr_id",),
         partition_column="merged_at",

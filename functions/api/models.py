@@ -457,6 +457,59 @@ class Deployment(ApiModel):
     )
 
 
+class LeadTime(ApiModel):
+    """A merged request and the deployment that shipped it: one of the lead times a DORA report's median and p90 are
+    taken over."""
+
+    merge_request_iid: int | None = Field(description="The request's iid within its project (!iid in GitLab).")
+    title: str | None
+    project_id: int = Field(description="Its GitLab project.")
+    component_id: str | None = Field(
+        description="The component it shipped on; null for a project mapped on the application itself."
+    )
+    merged_at: datetime
+    deployed_at: datetime = Field(description="When the deployment that shipped it finished.")
+    lead_time_hours: float = Field(description="deployedAt - mergedAt, in hours.")
+    deployment_key: str = Field(description="The deployment that shipped it, as the deployment list keys it.")
+    match_rule: str = Field(
+        description="How that deployment was found: 'deployment link' (GitLab lists the request among those it "
+        "shipped), 'gitops hand-off' (GitLab lists it in a deployment handing the release to ArgoCD: the sync that "
+        "followed shipped it) or 'first deployment after merge' (the first one after the merge whose merge requests "
+        "are unknown)."
+    )
+    url: WebAddress = Field(
+        description="The request's page in GitLab, as GitLab gives it (web_url); null for a request read before the "
+        "address was kept, or when it is no http(s) address.",
+    )
+
+
+class LeadTimeList(Envelope):
+    entity_id: str
+    period: PeriodOut
+    counted_from: datetime = Field(
+        description="The instant the list counts from: the period's start, or the first instant the lake read "
+        "deployments from when that is later, as the DORA report's deploymentsFrom."
+    )
+    state: RecordsState = Field(
+        default="ok",
+        description="not mapped: neither the entity nor, for an application, any of its components is mapped in this "
+        "environment to a GitLab project, so no merge request can be attributed to it: an empty list then says "
+        "nothing is known, not that nothing was merged." + NOT_READ,
+    )
+    read_until: datetime | None = Field(
+        default=None,
+        description="How far the lake had read deployments when the build ran, given when a day of the period lies "
+        "wholly after it: a request shipped after it by the source not read is not listed. Null when every such day "
+        "was read.",
+    )
+    items: list[LeadTime] = Field(
+        description="The requests shipped in the period (by their shipping deployment's finish, from countedFrom), "
+        "newest merge first: the DORA report's leadTimeSample for the entity and period, its median and p90 taken "
+        "over their leadTimeHours."
+    )
+    page: Page
+
+
 class LiveSourceState(ApiModel):
     """How a live component's figures of one source were had."""
 

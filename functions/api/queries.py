@@ -484,6 +484,49 @@ def deployments(
     )
 
 
+# The merge requests behind an entity's lead time: the rows DORA's lead_time_sample counts (43_stg_dora_facts.sql),
+# those shipped from $counted_from (the period's deployments_from) to its end, newest merge first.
+LEAD_TIMES_SQL = """
+select mr_id, mr_iid as merge_request_iid, title, project_id, component_id, merged_at, deployed_at, lead_time_hours,
+    deployment_key, match_rule, mr_url as url
+-- A mart an earlier release built has none of the request's iid, title and page: its requests are listed without
+-- them until the next build, not refused.
+from (
+    select * from {source}
+    union all by name
+    select cast(null as bigint) as mr_iid, cast(null as varchar) as title, cast(null as varchar) as mr_url where false
+)
+where app_id = $app and ($component is null or component_id = $component) and environment = $env
+    and deployed_at >= $counted_from and deployed_at < $end
+    and ($after_at is null or (merged_at, mr_id) < ($after_at, $after_id))
+order by merged_at desc, mr_id desc
+limit $limit
+"""
+
+
+def lead_times(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    scope: Scope,
+    counted_from: datetime,
+    end: datetime,
+    limit: int,
+    after: tuple[datetime, int] | None,
+    files: list[str] | None = None,
+) -> list[dict[str, Any]]:
+    """The lead times of the requests shipped in [counted_from, end). `files`: the month objects of merges up to the
+    end's month (Snapshot.months_up_to); None reads the table's view."""
+    params = scope.params() | {"counted_from": counted_from, "end": end, "limit": limit}
+    params |= {"after_at": after[0] if after else None, "after_id": after[1] if after else None}
+    if files is None:
+        return fetch(con, LEAD_TIMES_SQL.format(source="mv_lead_times"), params)
+    if not files:
+        return []  # no request merged by the range's end
+    return fetch(
+        con, LEAD_TIMES_SQL.format(source="read_parquet($files, union_by_name = true)"), params | {"files": files}
+    )
+
+
 # The latest deployment of each component, from history; a scope's rows ordered by component.
 LAST_DEPLOYMENT_COLUMNS = ("component_id", "deployment_key", "finished_at", "status", "revision", "origin")
 SUMMARY_LATEST_SQL = f"""

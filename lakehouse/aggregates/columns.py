@@ -350,7 +350,15 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "lead_time_hours": "Change lead time in hours: deployed_at - merged_at",
         "match_rule": (
             "How the shipping deployment was found: 'deployment link' (GitLab lists the request among those it "
-            "shipped) or 'first deployment after merge' (the first one after the merge whose requests are unknown)"
+            "shipped), 'gitops hand-off' (GitLab lists it in a deployment handing the release to ArgoCD: the first "
+            "sync at or after the earliest such hand-off) or 'first deployment after merge' (the first one after the "
+            "merge whose requests are unknown)"
+        ),
+        "mr_iid": "The merge request's iid within its project (!<iid> in GitLab); null where unknown",
+        "title": "The merge request's title; null where unknown",
+        "mr_url": (
+            "The merge request's page in GitLab, as GitLab gives it (web_url); null where unknown: no http(s) address, "
+            "or the request read before the address was kept"
         ),
     },
     "mv_deployments_latest": {

@@ -152,7 +152,8 @@ def register_requests_empty(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("set variable requests_merged_from = cast(null as timestamptz)")
     con.execute(
         "create or replace table settled_merge_requests as "
-        "select mr_id, project_id, merged_at, merge_commit_sha, target_branch, cast(null as varchar) as entity_id, "
+        "select mr_id, project_id, merged_at, merge_commit_sha, target_branch, mr_iid, title, web_url, "
+        "cast(null as varchar) as entity_id, "
         "cast(null as varchar) as app_id, cast(null as varchar) as component_id, cast(null as varchar) as environment "
         "from raw_gitlab_merge_requests limit 0"
     )

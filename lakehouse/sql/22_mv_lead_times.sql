@@ -37,6 +37,8 @@
 -- lakehouse/aggregates/settled_lead_times.py). Where it carried the older requests, stg_merge_requests holds only
 -- the requests whose lead time is not settled, and settled_lead_times is empty. A daily or full build finds every
 -- one: the table is empty and the bound null.
+-- mr_iid, title and mr_url (the request's page as GitLab gives it, null where unknown) say which request it is: the
+-- API lists the requests behind a lead time with them.
 with shipping as (
     select deployment_key, entity_id, app_id, environment, finished_at, is_redeploy
     from stg_deployments
@@ -65,6 +67,9 @@ requests as (
         m.entity_id,
         m.environment,
         m.merged_at,
+        m.mr_iid,
+        m.title,
+        m.web_url as mr_url,
         case when m.component_id is null then 'app:' || m.app_id else m.entity_id end as ships_on
     from stg_merge_requests as m
     anti join settled_lead_times as s on m.mr_id = s.mr_id and m.environment = s.environment
@@ -204,5 +209,8 @@ select
     deployment_key,
     deployed_at,
     (epoch(deployed_at) - epoch(merged_at)) / 3600.0 as lead_time_hours,
-    match_rule
+    match_rule,
+    mr_iid,
+    title,
+    mr_url
 from shipped

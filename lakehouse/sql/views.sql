@@ -82,7 +82,7 @@ from query(getvariable('raw_elasticsearch_rejects'));
 
 set variable raw_gitlab_deployment_merge_requests = case when exists (from glob(rtrim(getvariable('lake'), '/') || '/raw/gitlab/deployment_merge_requests/*/*.parquet'))
     then 'select * from read_parquet(rtrim(getvariable(''lake''), ''/'') || ''/raw/gitlab/deployment_merge_requests/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
-    else 'select cast(null as bigint) as deployment_id, cast(null as bigint) as project_id, cast(null as bigint) as mr_id, cast(null as bigint) as mr_iid, cast(null as varchar) as title, cast(null as varchar) as target_branch, cast(null as timestamptz) as created_at, cast(null as timestamptz) as merged_at, cast(null as varchar) as merge_commit_sha, cast(null as date) as day where false' end;
+    else 'select cast(null as bigint) as deployment_id, cast(null as bigint) as project_id, cast(null as bigint) as mr_id, cast(null as bigint) as mr_iid, cast(null as varchar) as title, cast(null as varchar) as target_branch, cast(null as timestamptz) as created_at, cast(null as timestamptz) as merged_at, cast(null as varchar) as merge_commit_sha, cast(null as varchar) as web_url, cast(null as date) as day where false' end;
 create or replace view raw_gitlab_deployment_merge_requests as
 from query(getvariable('raw_gitlab_deployment_merge_requests'));
 
@@ -94,7 +94,7 @@ from query(getvariable('raw_gitlab_deployments'));
 
 set variable raw_gitlab_merge_requests = case when exists (from glob(rtrim(getvariable('lake'), '/') || '/raw/gitlab/merge_requests/*/*.parquet'))
     then 'select * from read_parquet(rtrim(getvariable(''lake''), ''/'') || ''/raw/gitlab/merge_requests/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
-    else 'select cast(null as bigint) as mr_id, cast(null as bigint) as project_id, cast(null as bigint) as mr_iid, cast(null as varchar) as title, cast(null as varchar) as state, cast(null as varchar) as target_branch, cast(null as timestamptz) as created_at, cast(null as timestamptz) as merged_at, cast(null as varchar) as merge_commit_sha, cast(null as varchar) as squash_commit_sha, cast(null as timestamptz) as updated_at, cast(null as varchar) as default_branch, cast(null as date) as day where false' end;
+    else 'select cast(null as bigint) as mr_id, cast(null as bigint) as project_id, cast(null as bigint) as mr_iid, cast(null as varchar) as title, cast(null as varchar) as state, cast(null as varchar) as target_branch, cast(null as timestamptz) as created_at, cast(null as timestamptz) as merged_at, cast(null as varchar) as merge_commit_sha, cast(null as varchar) as squash_commit_sha, cast(null as timestamptz) as updated_at, cast(null as varchar) as default_branch, cast(null as varchar) as web_url, cast(null as date) as day where false' end;
 create or replace view raw_gitlab_merge_requests as
 from query(getvariable('raw_gitlab_merge_requests'));
 

@@ -40,6 +40,7 @@ from functions.api.models import (
     GoldenSignals,
     IncidentList,
     LastDeployment,
+    LeadTimeList,
     LiveComponent,
     LiveComponentSources,
     LiveSourceState,
@@ -71,6 +72,8 @@ router = APIRouter(
 )
 
 PeriodParam = Annotated[str | None, periods.period_parameter(periods.NAMED_PERIODS)]
+# A lead-time list is a DORA report's evidence: the periods the report has.
+DoraPeriodParam = Annotated[str | None, periods.period_parameter(periods.BUILT_PERIODS)]
 AppId = Annotated[str, Path(max_length=MAX_REF, description="Application id or Backstage ref (system:default/x).")]
 ComponentId = Annotated[
     str, Path(max_length=MAX_REF, description="Component id or Backstage ref (component:default/x).")
@@ -423,6 +426,55 @@ def _deployments(
     )
 
 
+def _lead_times(
+    ctx: ContextDep,
+    mart: Mart,
+    scope: Scope,
+    period: str | None,
+    start: str | None,
+    end: str | None,
+    limit: int,
+    cursor: str | None,
+) -> LeadTimeList:
+    """The requests the DORA report's lead time of the entity is taken over: those whose shipping deployment finished
+    in the period, as the report bounds it (a named period the daily build's, a range up to as-of), from the first
+    instant the lake read deployments from when that is later (its deploymentsFrom)."""
+    p = periods.resolve(
+        period,
+        start,
+        end,
+        anchor=anchor(mart),
+        default="last_90d",
+        max_days=ctx.api.max_period_days,
+        allowed=periods.BUILT_PERIODS,
+    )
+    p = p.up_to(anchor(mart)) if p.name is None else queries.named_period(mart.con, "dora", p)
+    read_from = mart.snap.read_from(DEPLOYMENT_EVENTS.id)
+    counted_from = min(p.end, max(p.start, read_from)) if read_from else p.start
+    listed = _listed("lead-times", scope, "shipped", p)
+    after = decode_build_cursor(mart, listed, cursor, (datetime, int))
+    rows = queries.lead_times(
+        mart.con,
+        scope=scope,
+        counted_from=counted_from,
+        end=p.end,
+        limit=limit + 1,
+        after=after,
+        files=mart.snap.months_up_to("mv_lead_times", p.end),
+    )
+    state = _source_state(mart, scope, _gitlab_project)
+    return LeadTimeList(
+        **envelope(mart.snap, mart.directory),
+        entity_id=scope.component_id or scope.app_id,
+        period=_period_out(p),
+        counted_from=counted_from,
+        state="not read" if state == "ok" and mart.snap.never_read(DEPLOYMENT_EVENTS.id) else state,
+        read_until=mart.snap.unread_after(DEPLOYMENT_EVENTS.id, p.end),
+        items=rows[:limit],  # type: ignore[arg-type]
+        page=Page(limit=limit, next_cursor=next_cursor(mart, listed, rows, limit, "merged_at", "mr_id")),
+    )
+
+
 def _in_servicenow(ctx: ContextDep, table: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each record of the ServiceNow `table` with its `url`, its form in the instance."""
     return [row | {"url": source_links.servicenow_record(ctx.api.servicenow_url, table, row["sys_id"])} for row in rows]
@@ -770,6 +822,28 @@ def app_deployments(
     return _deployments(ctx, mart, _app_scope(mart, app_id, environment), mode, period, start, end, limit, cursor)
 
 
+@router.get(
+    "/applications/{app_id:path}/lead-times",
+    response_model=LeadTimeList,
+    summary="Application lead times: the merge requests behind its DORA lead time",
+    responses=problem_responses(409) | NOT_MODIFIED,
+    dependencies=[Depends(historized)],
+)
+def app_lead_times(
+    ctx: ContextDep,
+    mart: MartDep,
+    app_id: AppId,
+    period: DoraPeriodParam = None,
+    start: FromParam = None,
+    end: ToParam = None,
+    limit: Limit = 50,
+    cursor: CursorParam = None,
+    environment: Environment = None,
+) -> LeadTimeList:
+    """Its own requests and its components', as DORA counts them."""
+    return _lead_times(ctx, mart, _app_scope(mart, app_id, environment), period, start, end, limit, cursor)
+
+
 @router.get("/applications/{app_id:path}/logs/link", response_model=LogsLink, summary="Application Kibana link")
 def app_logs_link(
     ctx: ContextDep,
@@ -881,6 +955,28 @@ def component_deployments(
 ) -> DeploymentList:
     scope = _component_scope(mart, component_id, environment)
     return _deployments(ctx, mart, scope, mode, period, start, end, limit, cursor)
+
+
+@router.get(
+    "/components/{component_id:path}/lead-times",
+    response_model=LeadTimeList,
+    summary="Component lead times: the merge requests behind its DORA lead time",
+    responses=problem_responses(409) | NOT_MODIFIED,
+    dependencies=[Depends(historized)],
+)
+def component_lead_times(
+    ctx: ContextDep,
+    mart: MartDep,
+    component_id: ComponentId,
+    period: DoraPeriodParam = None,
+    start: FromParam = None,
+    end: ToParam = None,
+    limit: Limit = 50,
+    cursor: CursorParam = None,
+    environment: Environment = None,
+) -> LeadTimeList:
+    scope = _component_scope(mart, component_id, environment)
+    return _lead_times(ctx, mart, scope, period, start, end, limit, cursor)
 
 
 @router.get("/components/{component_id:path}/logs/link", response_model=LogsLink, summary="Component Kibana link")

@@ -680,8 +680,11 @@ def test_each_period_the_document_lists_is_one_its_route_takes(client: TestClien
                 assert r.status_code == 200, (path, name, r.text[:200])
             else:
                 assert r.status_code == 422 and r.json()["errors"][0]["parameter"] == "period", (path, name)
-    assert len(listed_by_route) == 14
+    assert len(listed_by_route) == 16
     assert listed_by_route["/monitoring/kpis/dora"] == list(BUILT_PERIODS)
+    # A lead-time list is the DORA report's evidence: the report's periods.
+    assert listed_by_route["/monitoring/applications/{app_id}/lead-times"] == list(BUILT_PERIODS)
+    assert listed_by_route["/monitoring/components/{component_id}/lead-times"] == list(BUILT_PERIODS)
     assert listed_by_route["/monitoring/risk/top"] == listed_by_route["/monitoring/overview"] == list(NAMED_PERIODS)
 
 

@@ -84,8 +84,8 @@ def test_every_from_and_to_says_which_end_of_the_range_is_in_it() -> None:
                     seen += 1
                 if param["name"] == "to":
                     assert "excluded" in param["description"] and "2026-12-01" in param["description"], path
-    # overview, the 10 application and component routes that take a period, 4 KPI reports, risk/top
-    assert seen == 16
+    # overview, the 12 application and component routes that take a period, 4 KPI reports, risk/top
+    assert seen == 18
 
 
 def test_the_timeseries_says_what_an_hour_without_data_gives() -> None:

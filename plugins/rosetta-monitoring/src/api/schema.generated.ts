@@ -161,6 +161,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/monitoring/applications/{app_id}/lead-times": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Application lead times: the merge requests behind its DORA lead time
+         * @description Its own requests and its components', as DORA counts them.
+         */
+        get: operations["app_lead_times_monitoring_applications__app_id__lead_times_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/monitoring/applications/{app_id}/logs/link": {
         parameters: {
             query?: never;
@@ -255,6 +275,23 @@ export interface paths {
         };
         /** Component incidents */
         get: operations["component_incidents_monitoring_components__component_id__incidents_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/monitoring/components/{component_id}/lead-times": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Component lead times: the merge requests behind its DORA lead time */
+        get: operations["component_lead_times_monitoring_components__component_id__lead_times_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1298,6 +1335,97 @@ export interface components {
             revision: string | null;
             /** Status */
             status: string | null;
+        };
+        /**
+         * LeadTime
+         * @description A merged request and the deployment that shipped it: one of the lead times a DORA report's median and p90 are
+         *     taken over.
+         */
+        LeadTime: {
+            /**
+             * Componentid
+             * @description The component it shipped on; null for a project mapped on the application itself.
+             */
+            componentId: string | null;
+            /**
+             * Deployedat
+             * Format: date-time
+             * @description When the deployment that shipped it finished.
+             */
+            deployedAt: string;
+            /**
+             * Deploymentkey
+             * @description The deployment that shipped it, as the deployment list keys it.
+             */
+            deploymentKey: string;
+            /**
+             * Leadtimehours
+             * @description deployedAt - mergedAt, in hours.
+             */
+            leadTimeHours: number;
+            /**
+             * Matchrule
+             * @description How that deployment was found: 'deployment link' (GitLab lists the request among those it shipped), 'gitops hand-off' (GitLab lists it in a deployment handing the release to ArgoCD: the sync that followed shipped it) or 'first deployment after merge' (the first one after the merge whose merge requests are unknown).
+             */
+            matchRule: string;
+            /**
+             * Mergerequestiid
+             * @description The request's iid within its project (!iid in GitLab).
+             */
+            mergeRequestIid: number | null;
+            /**
+             * Mergedat
+             * Format: date-time
+             */
+            mergedAt: string;
+            /**
+             * Projectid
+             * @description Its GitLab project.
+             */
+            projectId: number;
+            /** Title */
+            title: string | null;
+            /**
+             * Url
+             * @description The request's page in GitLab, as GitLab gives it (web_url); null for a request read before the address was kept, or when it is no http(s) address.
+             */
+            url: string | null;
+        };
+        /** LeadTimeList */
+        LeadTimeList: {
+            /**
+             * Countedfrom
+             * Format: date-time
+             * @description The instant the list counts from: the period's start, or the first instant the lake read deployments from when that is later, as the DORA report's deploymentsFrom.
+             */
+            countedFrom: string;
+            /** Entityid */
+            entityId: string;
+            freshness: components["schemas"]["Freshness"];
+            /**
+             * Generatedat
+             * Format: date-time
+             */
+            generatedAt: string;
+            /**
+             * Items
+             * @description The requests shipped in the period (by their shipping deployment's finish, from countedFrom), newest merge first: the DORA report's leadTimeSample for the entity and period, its median and p90 taken over their leadTimeHours.
+             */
+            items: components["schemas"]["LeadTime"][];
+            page: components["schemas"]["Page"];
+            period: components["schemas"]["PeriodOut"];
+            /**
+             * Readuntil
+             * @description How far the lake had read deployments when the build ran, given when a day of the period lies wholly after it: a request shipped after it by the source not read is not listed. Null when every such day was read.
+             */
+            readUntil?: string | null;
+            /**
+             * State
+             * @description not mapped: neither the entity nor, for an application, any of its components is mapped in this environment to a GitLab project, so no merge request can be attributed to it: an empty list then says nothing is known, not that nothing was merged. not read: the lake has never read these records (the source not configured, or its ingest not run yet): an empty list or a 0 would claim what nobody looked at.
+             * @default ok
+             * @enum {string}
+             */
+            state: "ok" | "not mapped" | "not read";
         };
         /**
          * LiveComponent
@@ -3321,6 +3449,109 @@ export interface operations {
             };
         };
     };
+    app_lead_times_monitoring_applications__app_id__lead_times_get: {
+        parameters: {
+            query?: {
+                /** @description One of last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
+                period?: ("last_7d" | "last_30d" | "last_90d" | "month" | "quarter" | "previous_month" | "previous_quarter") | null;
+                /** @description Start of the range, included: an ISO 8601 date (its 00:00 UTC) or date-time (UTC unless it carries an offset, e.g. 2026-11-01T00:00:00+01:00). */
+                from?: string | null;
+                /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
+                to?: string | null;
+                /** @description Items per page. */
+                limit?: number;
+                /** @description `nextCursor` of the previous page. */
+                cursor?: string | null;
+                /** @description Mapping environment, compared without case (PRODUCTION is production); a 404 naming the mapping's environments for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
+                environment?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description Application id or Backstage ref (system:default/x). */
+                app_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeadTimeList"];
+                };
+            };
+            /** @description Not modified: If-None-Match names this answer's ETag, or is * (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem details */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetail"];
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Problem details */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetail"];
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Problem details */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetail"];
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Problem details */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetail"];
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Problem details */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetail"];
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Problem details */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetail"];
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
     app_logs_link_monitoring_applications__app_id__logs_link_get: {
         parameters: {
             query?: {
@@ -3819,6 +4050,109 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["IncidentList"];
+                };
+            };
+            /** @description Not modified: If-None-Match names this answer's ETag, or is * (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem details */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetail"];
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Problem details */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetail"];
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Problem details */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetail"];
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Problem details */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetail"];
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Problem details */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetail"];
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Problem details */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetail"];
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
+    component_lead_times_monitoring_components__component_id__lead_times_get: {
+        parameters: {
+            query?: {
+                /** @description One of last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
+                period?: ("last_7d" | "last_30d" | "last_90d" | "month" | "quarter" | "previous_month" | "previous_quarter") | null;
+                /** @description Start of the range, included: an ISO 8601 date (its 00:00 UTC) or date-time (UTC unless it carries an offset, e.g. 2026-11-01T00:00:00+01:00). */
+                from?: string | null;
+                /** @description End of the range, excluded (from=2026-11-01&to=2026-12-01 is November): a date or date-time as from takes. Without it the range ends at the build's as-of (a logs link's, now). */
+                to?: string | null;
+                /** @description Items per page. */
+                limit?: number;
+                /** @description `nextCursor` of the previous page. */
+                cursor?: string | null;
+                /** @description Mapping environment, compared without case (PRODUCTION is production); a 404 naming the mapping's environments for one no entry is mapped in. Without it, the estate's production environment (ROSETTA_PRODUCTION_ENVIRONMENT, production unless set). */
+                environment?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description Component id or Backstage ref (component:default/x). */
+                component_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeadTimeList"];
                 };
             };
             /** @description Not modified: If-None-Match names this answer's ETag, or is * (no body) */
