@@ -919,7 +919,10 @@ class IncidentDay(ApiModel):
 
 class IncidentsRow(ApiModel):
     id: str = Field(description="Application, team, group or domain id.")
-    name: str | None = Field(default=None, description="The application's name in the mapping (application rows only).")
+    name: str | None = Field(
+        default=None,
+        description="The application's name in the mapping, else its id (application rows only).",
+    )
     team: str | None = Field(default=None, description="The application's team (application rows only).")
     applications: int = Field(
         description="Applications summed: 1 for an application row. Only those tied to a ServiceNow CI in the "
@@ -985,7 +988,10 @@ class ChangeDay(ApiModel):
 
 class ChangesRow(ApiModel):
     id: str = Field(description="Application, team, group or domain id.")
-    name: str | None = Field(default=None, description="The application's name in the mapping (application rows only).")
+    name: str | None = Field(
+        default=None,
+        description="The application's name in the mapping, else its id (application rows only).",
+    )
     team: str | None = Field(default=None, description="The application's team (application rows only).")
     applications: int = Field(
         description="Applications summed: 1 for an application row. Only those tied to a ServiceNow CI in the "

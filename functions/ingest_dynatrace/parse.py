@@ -174,7 +174,8 @@ def metric_points(page: Mapping[str, Any], context: Mapping[str, Any] | None = N
     earliest, latest = pc.min_max(ts).values()
     # NaN and Infinity are not JSON, but Python's parser reads them: a series holding one is rejected, not summed.
     finite = pc.all(pc.is_finite(raw)).as_py() is not False
-    if earliest.as_py() not in EPOCH_MS or latest.as_py() not in EPOCH_MS or not finite:
+    on_the_hour = step != HOUR_MS or pc.all(pc.equal(pc.modulo(ts, HOUR_MS), 0)).as_py() is not False
+    if earliest.as_py() not in EPOCH_MS or latest.as_py() not in EPOCH_MS or not finite or not on_the_hour:
         return _points_slowly(stamps, values, entities, names, metrics, factors, step, rejects)
     return _points_table(ts, raw, entities, names, metrics, factors, lengths, step), rejects
 
@@ -223,10 +224,11 @@ def _points_slowly(
     step: int | None,
     rejects: list[Reject],
 ) -> tuple[pa.Table, list[Reject]]:
-    """Series by series, so that one series with a wrongly typed value is rejected alone."""
+    """Series by series, so that one series with a wrongly typed value, or stamped off its hours, is rejected
+    alone."""
     keep: list[int] = []
     for i, (s, v) in enumerate(zip(stamps, values, strict=True)):
-        problem = _unreadable(s, v)
+        problem = _unreadable(s, v, step)
         if problem is not None:
             rejects.append(
                 Reject(
@@ -262,13 +264,19 @@ EXACT_IN_DOUBLE = range(-(2**53), 2**53 + 1)
 EPOCH_MS = range(0, 253_402_300_800_000)
 
 
-def _unreadable(stamps: list[Any], values: list[Any]) -> str | None:
-    """Why a series' lists do not fit its columns (64-bit timestamps, doubles), or None."""
+def _unreadable(stamps: list[Any], values: list[Any], step: int | None) -> str | None:
+    """Why a series' lists do not fit its columns (64-bit timestamps, doubles) or its hours, or None.
+
+    The points of an hourly answer end on the hour: one stamped 01:30 would be stored as an hour from 00:30, which
+    no other figure of the lake shares, so such a series is not read.
+    """
     for x in stamps:
         if isinstance(x, bool) or not isinstance(x, int):
             return f"non-numeric value {x!r} in a series"
         if x not in EPOCH_MS:
             return f"timestamp {x} out of range in a series"
+        if step == HOUR_MS and x % HOUR_MS:
+            return f"timestamps not on the hour in a series of 1h (the first at {ms_to_datetime(x).isoformat()})"
     for x in values:
         if x is not None and (isinstance(x, bool) or not isinstance(x, int | float)):
             return f"non-numeric value {x!r} in a series"
@@ -329,7 +337,7 @@ def parse_metrics_page(page: Mapping[str, Any], context: Mapping[str, Any] | Non
 
     Only 1h pages fit the dataset; the hour is the slot start. A series with points outside the context's window
     is a reject whole, save for its last slot reaching past the window's end (the slot in progress), which is left
-    out here: a later run reads it whole.
+    out here: a later run reads it whole. So is a series whose timestamps are not on the hour.
     """
     step = page.get("resolution")
     if step != "1h":

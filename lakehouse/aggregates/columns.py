@@ -53,6 +53,8 @@ NO_LOG_COUNT = (
 )
 NO_DYNATRACE_VALUE_DAY = "; null when Dynatrace gave none that day"
 NO_VALUE_HOUR = "; null when Dynatrace gave none for the hour"
+# Latency describes requests served: a percentile reported for an hour without any is left out.
+NO_LATENCY_HOUR = "; null when Dynatrace gave none for the hour, or in an hour without requests"
 NO_DATA_IN_PERIOD = "; null without data in the period"
 NONE_WITH_DATA_IN_PERIOD = "; null when none has data in the period"
 AVAILABILITY_TARGET = (
@@ -484,12 +486,14 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "environment": ENVIRONMENT,
         "hour": "Start of the hour (UTC), before as_of",
         "requests": REQUESTS + " in the hour; null without data",
-        "errors": ERRORS,
-        "latency_p50_ms": "Median response time in ms; at application level, the worst component's" + NO_VALUE_HOUR,
+        "errors": ERRORS
+        + "; at application level, those of its parts with requests; in an hour without any, only an application "
+        "mapped directly's own",
+        "latency_p50_ms": "Median response time in ms; at application level, the worst component's" + NO_LATENCY_HOUR,
         "latency_p95_ms": "95th percentile response time in ms; at application level, the worst component's"
-        + NO_VALUE_HOUR,
+        + NO_LATENCY_HOUR,
         "latency_p99_ms": "99th percentile response time in ms; at application level, the worst component's"
-        + NO_VALUE_HOUR,
+        + NO_LATENCY_HOUR,
         "cpu_usage_pct": "CPU usage in percent (0-100); at application level, the worst component's" + NO_VALUE_HOUR,
         "memory_usage_pct": "Memory usage in percent (0-100); at application level, the worst component's"
         + NO_VALUE_HOUR,

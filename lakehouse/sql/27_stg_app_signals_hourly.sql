@@ -8,8 +8,9 @@
 -- (stg_app_signals_daily) and per window (stg_app_signals_windows) while the month is here.
 --
 -- Requests, errors and log counts add up over the application's components (errors over those with traffic
--- that hour, as the requests are). Latency and saturation are the worst component's: an application is as slow
--- as its slowest part, and percentiles do not add.
+-- that hour, as the requests are; in an hour without requests, only those its own mapped services reported, when it
+-- is mapped directly: a component's stay on its row). Latency and saturation are the worst component's: an
+-- application is as slow as its slowest part, and percentiles do not add.
 -- The rows read already hold a component's errors at most up to its requests, and its latency only in an hour it
 -- served requests (above 0; an empty request count is none): stg_signals_hourly. So the application's errors never
 -- exceed its requests, and a component idle that hour, reporting a p95 of 2 s from a synthetic call, is not the
@@ -20,9 +21,13 @@ select
     hour,
     sum(requests) as requests,
     -- The errors of the components that had requests: a component's errors without traffic that hour would
-    -- count on the error side of the application's ratio and not on its requests side.
-    case when sum(requests) > 0 then coalesce(sum(errors) filter (where requests > 0), 0) else sum(errors) end
-        as errors,
+    -- count on the error side of the application's ratio and not on its requests side. In an hour without any
+    -- requests they stay on the component's own row and count nowhere else; the application's row keeps only the
+    -- errors of its own services (component_id null: an application mapped directly), which have no other row.
+    case
+        when sum(requests) > 0 then coalesce(sum(errors) filter (where requests > 0), 0)
+        else sum(errors) filter (where component_id is null)
+    end as errors,
     max(latency_p50_ms) as latency_p50_ms,
     max(latency_p95_ms) as latency_p95_ms,
     max(latency_p99_ms) as latency_p99_ms,

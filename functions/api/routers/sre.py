@@ -356,10 +356,13 @@ def _day_report(
     }
 
 
-def _app_name(mart: Mart, app_id: str, environment: str) -> str | None:
-    """An application's name in the mapping: its entry in the environment, else in production."""
-    entry = mart.directory.entry_or_production(app_id, environment)
-    return entry.name if entry else None
+def _app_name(mart: Mart, app_id: str, environment: str) -> str:
+    """An application's name in the mapping: its entry's in the environment, else its production entry's, else its id,
+    as the build names it for the ranking (lakehouse/aggregates/refs.py): a row always says which application."""
+    for entry in (mart.directory.entry(app_id, environment), mart.directory.entry(app_id, mart.directory.production)):
+        if entry and entry.name:
+            return entry.name
+    return app_id
 
 
 @router.get(
@@ -455,7 +458,7 @@ def risk_top(
         # The name comes with production's ranking row: another environment's rows take it from the mapping, as
         # production's ranking names an application without one by its id.
         for r in found.rows:
-            r["app_name"] = r["app_name"] or _app_name(mart, r["app_id"], environment) or r["app_id"]
+            r["app_name"] = r["app_name"] or _app_name(mart, r["app_id"], environment)
     return RiskReport(
         **envelope(mart.snap, mart.directory),
         metric=metric,

@@ -101,8 +101,8 @@ def test_an_application_over_a_named_period(client: TestClient) -> None:
     # INC3, restored on the 10th, is before the period: shop's median is INC1's 2 h alone; none without a restore.
     assert (shop["mttrMedianHours"], rows_["broken"]["mttrMedianHours"]) == (2.0, None)
     assert rows_["broken"]["team"] == "t2"
-    # Application rows carry the mapping's name where it gives one.
-    assert (shop["name"], rows_["quiet"]["name"]) == ("Shop", None)
+    # Application rows carry the mapping's name where it gives one, else the id.
+    assert (shop["name"], rows_["quiet"]["name"]) == ("Shop", "quiet")
 
 
 def test_a_team_sums_its_applications(client: TestClient) -> None:

@@ -664,7 +664,7 @@ export interface components {
             implemented: number | null;
             /**
              * Name
-             * @description The application's name in the mapping (application rows only).
+             * @description The application's name in the mapping, else its id (application rows only).
              */
             name?: string | null;
             /**
@@ -1282,7 +1282,7 @@ export interface components {
             mttrMedianHours: number | null;
             /**
              * Name
-             * @description The application's name in the mapping (application rows only).
+             * @description The application's name in the mapping, else its id (application rows only).
              */
             name?: string | null;
             /**
