@@ -333,6 +333,7 @@ select
     case when failed then 'failed' else 'succeeded' end as status,
     is_rollback,
     case when u(k, di, slot, 36) < 0.7 then 'automated' else concat('dev-', k % 97) end as initiated_by,
+    case when origin = 'gitlab' then 'production' end as source_environment,
     -- GitLab gives its deploying pipeline's page with a deployment; ArgoCD's history has none.
     case
         when origin = 'gitlab'

@@ -606,7 +606,11 @@ DATASETS: tuple[Dataset, ...] = (
             ),
             _key("origin", STR, "argocd or gitlab"),
             _key("source_ref", STR, "The pivot the mapping uses: ArgoCD app name or GitLab project id"),
-            _c("environment", STR, "The mapping's environment (GitLab's environment name compared without case)"),
+            _c(
+                "environment",
+                STR,
+                "The mapping's environment (GitLab's environment name, or its folder's, compared without case)",
+            ),
             _c("revision", STR, "Deployed revision (SHA)"),
             _c("started_at", UTC_MS, "Start", "UTC"),
             _key("finished_at", UTC_MS, "End (the deployment time used by DORA)", "UTC"),
@@ -622,6 +626,13 @@ DATASETS: tuple[Dataset, ...] = (
                 STR,
                 "A GitLab deployment's pipeline page (gitlab/deployments' pipeline_web_url); null for ArgoCD, and "
                 "in rows written before it was kept",
+            ),
+            _c(
+                "source_environment",
+                STR,
+                "A GitLab deployment's environment as GitLab names it (production/eu), whose deployments are its "
+                "sequence (see stg_deployments); null for ArgoCD, whose application deploys one environment, and in "
+                "rows written before it was kept",
             ),
         ),
         natural_key=("deployment_key",),

@@ -443,6 +443,15 @@ Digits = BeforeValidator(_written_in_digits)
 # --- pagination -----------------------------------------------------------------------------------------------
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page."), Digits]
 CursorParam = Annotated[str | None, Query(max_length=512, description="`nextCursor` of the previous page.")]
+
+
+# --- environment ----------------------------------------------------------------------------------------------
+def _without_surrounding_spaces(value: Any) -> Any:
+    """An environment pasted with a space around it (` production`, from a dashboard variable or a link) names the
+    environment; one of spaces alone is as empty as `environment=`, a 422."""
+    return value.strip() if isinstance(value, str) else value
+
+
 # No pattern: a name the mapping cannot hold (PRODUCTION, review/feature-x) gets the 404 naming the mapping's
 # environments, which says more than a pattern would; the directory compares it without case.
 Environment = Annotated[
@@ -454,6 +463,7 @@ Environment = Annotated[
         "mapping's environments for one no entry is mapped in. Without it, the estate's production environment "
         "(ROSETTA_PRODUCTION_ENVIRONMENT, production unless set).",
     ),
+    BeforeValidator(_without_surrounding_spaces),
 ]
 
 

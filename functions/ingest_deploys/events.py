@@ -1,11 +1,14 @@
 """Unified deployment events from what the lake holds: ArgoCD history and failed operations, GitLab deployments.
 
-Only deployments to the environment the mapping names for each ArgoCD app or GitLab project are kept. A
+Only deployments to the environment the mapping names for each ArgoCD app or GitLab project are kept (for GitLab,
+one in a folder, production/eu, counts in the environment named like its folder: see `mapped_environment`). A
 deployment is a rollback when it replaces the running revision with an older one: one first deployed before the
 running one (putting back the revision a rollback replaced is a roll forward), or, for GitLab, a commit never
 deployed, made before the running one's (the deploying job's commit `created_at`), that ships no merge request.
+Each GitLab environment's deployments are a sequence of their own (its name kept as written in `source_environment`),
+production/eu's apart from production/us's: a region catching up with a release the other moved past is no rollback.
 A GitLab deployment ships changes when its commit is the merge (or squash, or for a fast-forward merge the head)
-commit of a request merged after the previous successful deployment of that environment, read from the project's
+commit of a request merged after the previous successful deployment to that GitLab environment, read from the project's
 merged list (one request per page), or when GitLab's per-deployment list links it (one request per deployment,
 fetched only when that dataset is asked for). Going back to an older commit ships nothing, even when that commit's
 first deployment is older than our history; a newer commit shipping no known request (a direct push, a release
@@ -96,7 +99,7 @@ def build_events(lake: Lake, since: datetime, entries: Iterable[MappingEntry]) -
     linked = {row["deployment_id"] for row in _rows(lake, LINKS, first_day)}
     merged = _merge_commits(_rows(lake, MERGE_REQUESTS, first_day))
     for row in _deployment_rows(lake, first_day):
-        # GitLab keeps an environment's name as written ("Production"); the mapping's are lower-case.
+        # GitLab keeps an environment's name as written ("Production/us"); the mapping's are lower-case.
         environment = mapped_environment(row["environment"], gitlab_env.get(row["project_id"], set()))
         status = {"success": "succeeded", "failed": "failed"}.get(row["status"])
         if environment and status and row["finished_at"] is not None and not _never_ran(row):
@@ -116,6 +119,7 @@ def build_events(lake: Lake, since: datetime, entries: Iterable[MappingEntry]) -
                     merged_at=merged.get((row["project_id"], row["sha"])),
                     committed_at=row["commit_created_at"],
                     web_url=row["pipeline_web_url"],
+                    source_environment=row["environment"],
                 )
             )
     _flag_rollbacks(events)
@@ -213,9 +217,12 @@ def _never_ran(deployment: dict[str, Any]) -> bool:
 
 
 def mapped_environment(gitlab_environment: str | None, mapped: set[str]) -> str | None:
-    """The mapping's environment a GitLab environment is, compared without case (the mapping's are lower-case)."""
+    """The mapping's environment a GitLab environment counts in, compared without case (the mapping's are
+    lower-case): the one named like it, else, for one in a folder (GitLab groups production/eu and production/us
+    under production), the one named like its folder, the part before the first /."""
     name = (gitlab_environment or "").lower()
-    return name if name in mapped else None
+    folder = name.split("/", 1)[0]
+    return next((found for found in (name, folder) if found in mapped), None)
 
 
 def whole_from(since: datetime) -> date:
@@ -237,9 +244,11 @@ def _event(
     merged_at: datetime | None = None,
     committed_at: datetime | None = None,
     web_url: str | None = None,
+    source_environment: str | None = None,
 ) -> dict[str, Any]:
     """`linked`/`merged_at`/`committed_at` are known for GitLab only (None for ArgoCD): see `_flag_rollbacks`;
-    `web_url` too: its deploying pipeline's page, its link."""
+    `web_url` too: its deploying pipeline's page, its link; and `source_environment`, GitLab's environment as
+    written, whose deployments form its sequence."""
     return {
         "_linked": linked,
         "_merged_at": merged_at,
@@ -255,15 +264,22 @@ def _event(
         "is_rollback": False,
         "initiated_by": initiated_by,
         "web_url": web_url,
+        "source_environment": source_environment,
     }
 
 
+def _sequence(event: dict[str, Any]) -> str:
+    """The deployment sequence an event follows, as stg_deployments reads it: its GitLab environment lower-cased
+    (production/eu's deployments follow one another, apart from production/us's), else its mapping environment."""
+    return str(event["source_environment"] or event["environment"]).lower()
+
+
 def _flag_rollbacks(events: list[dict[str, Any]]) -> None:
-    """Per (origin, source, environment), in time order over successful deployments."""
+    """Per (origin, source, sequence), in time order over successful deployments."""
     series: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     for e in events:
         if e["status"] == "succeeded":
-            series.setdefault((e["origin"], e["source_ref"], e["environment"]), []).append(e)
+            series.setdefault((e["origin"], e["source_ref"], _sequence(e)), []).append(e)
     for deployments in series.values():
         deployments.sort(key=lambda e: (e["finished_at"], e["deployment_key"]))
         # Each revision's place in the series when it first ran: putting back the revision a rollback replaced ran

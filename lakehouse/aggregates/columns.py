@@ -487,8 +487,8 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "hour": "Start of the hour (UTC), before as_of",
         "requests": REQUESTS + " in the hour; null without data",
         "errors": ERRORS
-        + "; at application level, those of its parts with requests; in an hour without any, only an application "
-        "mapped directly's own",
+        + "; at application level, those of its parts with requests; null in an hour without any, unless the "
+        "application is mapped directly (its own)",
         "latency_p50_ms": "Median response time in ms; at application level, the worst component's" + NO_LATENCY_HOUR,
         "latency_p95_ms": "95th percentile response time in ms; at application level, the worst component's"
         + NO_LATENCY_HOUR,

@@ -13,7 +13,8 @@ the cut can move it. So a daily or full build stores, beside its history copies:
   sequence's first success whose next success is later, or never came), and of the last settled success of each
   sequence, which the first of them follows (`context`: read, not attributed again).
 
-When each revision first ran is read from the settled attempts' successes, for the revisions attributed again.
+When each revision first ran (in each sequence, a GitLab region's, and in the environment) is read from the settled
+attempts' successes, for the revisions attributed again.
 
 When ArgoCD first deployed an entity needs no carrying: where that attempt is settled, the sequence's first
 success not settled came after it, so it is ArgoCD's (a GitLab one would be a hand-off) and carried; any ArgoCD
@@ -112,8 +113,8 @@ def register_empty(con: duckdb.DuckDBPyConnection) -> None:
         "create or replace view settled_deployment_events as select * from raw_deploys_deployment_events limit 0"
     )
     con.execute(
-        "create or replace table settled_successes (entity_id varchar, environment varchar, revision varchar, "
-        "finished_at timestamptz, deployment_key varchar)"
+        "create or replace table settled_successes (entity_id varchar, environment varchar, "
+        "sequence_environment varchar, revision varchar, finished_at timestamptz, deployment_key varchar)"
     )
 
 
@@ -172,7 +173,7 @@ def register_stored(con: duckdb.DuckDBPyConnection, lake: Lake, settled: Settled
     # Read where 12_stg_deployments needs a few of its rows: the successes of the revisions attributed again.
     con.execute(
         "create or replace view settled_successes as "
-        "select entity_id, environment, revision, finished_at, deployment_key "
+        "select entity_id, environment, sequence_environment, revision, finished_at, deployment_key "
         "from read_parquet(getvariable('settled_stg_deployments_url')) "
         "where status = 'succeeded' and revision is not null"
     )
@@ -206,7 +207,7 @@ def queries(settled: Settled) -> dict[str, tuple[str, dict[str, object]]]:
             # Per sequence, the last settled success: the success before the first attempt attributed again.
             "union all select arg_max(deployment_key, {'finished_at': finished_at, 'deployment_key': deployment_key}), "
             "true from stg_deployments where next_success_at < $recent_from and status = 'succeeded' "
-            "group by entity_id, environment"
+            "group by entity_id, environment, sequence_environment"
             ") as c using (deployment_key)",
             bound,
         ),

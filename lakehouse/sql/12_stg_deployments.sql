@@ -18,17 +18,21 @@
 -- before that day (before a move to GitOps, or before the oldest sync ArgoCD's history still held when first
 -- read), and all of them where the application named has never deployed, are the deployments known.
 -- entity_id is the mapped entity deployed: a component, or an application mapped directly (no component).
--- Its deployment sequence, per environment, is ordered by finished_at, then deployment_key.
+-- Its deployment sequence, per environment, is ordered by finished_at, then deployment_key. A GitLab environment
+-- in a folder is a sequence of its own (sequence_environment: GitLab's name lower-cased, production/eu apart from
+-- production/us, regions that deploy each in its own time); ArgoCD's events, and GitLab's to an environment named
+-- like the mapping's, follow the environment's sequence (sequence_environment is the mapping's environment).
 -- A rollback puts back a revision older than the one it replaces (flagged at ingestion, for GitLab also a commit
 -- made before the running one's that ships no merge request; or seen here: a
 -- successful deployment of another revision than the previous successful one's, whose first successful
--- deployment in the sequence came before that revision's). Putting back the revision a rollback left is a
+-- deployment in the sequence came before that revision's: a region catching up with a release the other moved past
+-- puts back nothing it ran). Putting back the revision a rollback left is a
 -- roll forward, not a rollback; a redeploy of the same revision changes nothing that ran.
 -- A successful deployment that is not a rollback was rolled back when the next successful deployment in
 -- the sequence is a rollback. next_success_at, next_success_key: when the next successful deployment in the
 -- sequence finished, and which it is. is_redeploy: a successful deployment of a revision whose first successful
--- deployment came earlier in the sequence (a resync, a rollback, a roll forward to a revision that already ran):
--- what it runs had run before.
+-- deployment came earlier in the environment, in any of its sequences (a resync, a rollback, a roll forward to a
+-- revision that already ran, a region catching up with the other): what it runs had run before.
 -- An hourly build attributes only the attempts from each sequence's first one a later attempt can still change
 -- (lakehouse/aggregates/settled_deployments.py): those finished from deployments_recent_from on, those before it the last daily
 -- or full build carried (settled_deployment_events, with the success before them), and it takes from that build
@@ -75,7 +79,11 @@ argocd_since as (
 ),
 
 attributed as (
-    select d.*, p.entity_id, p.environment as mapped_environment
+    select
+        d.*,
+        p.entity_id,
+        p.environment as mapped_environment,
+        coalesce(lower(d.source_environment), p.environment) as sequence_environment
     from events as d
     inner join ref_pivots as p
         on
@@ -90,26 +98,38 @@ attributed as (
 ),
 
 first_deployed as (
-    -- When each revision first ran: its first successful deployment in the sequence, ordered as the sequence is
+    -- When each revision first ran: its first successful deployment in the sequence (first_in_sequence, which
+    -- rollbacks compare), and in the environment (first_run, which tells a redeploy), ordered as the sequence is
     -- (finished_at, then deployment_key), so that of two revisions first deployed at the same instant the one the
     -- sequence runs first came before the other.
-    select entity_id, mapped_environment, revision, min(first_run) as first_run
+    select
+        *,
+        min(first_in_sequence) over (partition by entity_id, mapped_environment, revision) as first_run
     from (
-        select
-            entity_id,
-            mapped_environment,
-            revision,
-            {'finished_at': finished_at, 'deployment_key': deployment_key} as first_run
-        from attributed
-        where status = 'succeeded' and revision is not null
-        union all
-        -- Those of the revisions attributed again only.
-        select f.entity_id, f.environment, f.revision, {'finished_at': f.finished_at, 'deployment_key': f.deployment_key}
-        from settled_successes as f
-        semi join attributed as a
-            on f.entity_id = a.entity_id and f.environment = a.mapped_environment and f.revision = a.revision
+        select entity_id, mapped_environment, sequence_environment, revision, min(first_run) as first_in_sequence
+        from (
+            select
+                entity_id,
+                mapped_environment,
+                sequence_environment,
+                revision,
+                {'finished_at': finished_at, 'deployment_key': deployment_key} as first_run
+            from attributed
+            where status = 'succeeded' and revision is not null
+            union all
+            -- Those of the revisions attributed again only.
+            select
+                f.entity_id,
+                f.environment,
+                f.sequence_environment,
+                f.revision,
+                {'finished_at': f.finished_at, 'deployment_key': f.deployment_key}
+            from settled_successes as f
+            semi join attributed as a
+                on f.entity_id = a.entity_id and f.environment = a.mapped_environment and f.revision = a.revision
+        )
+        group by entity_id, mapped_environment, sequence_environment, revision
     )
-    group by entity_id, mapped_environment, revision
 ),
 
 successes as (
@@ -125,6 +145,7 @@ successes as (
                     'revision': a.revision,
                     'finished_at': a.finished_at,
                     'first_run': f.first_run,
+                    'first_in_sequence': f.first_in_sequence,
                     'is_rollback': coalesce(a.is_rollback, false)
                 }
         end as success
@@ -133,6 +154,7 @@ successes as (
         on
             a.entity_id = f.entity_id
             and a.mapped_environment = f.mapped_environment
+            and a.sequence_environment = f.sequence_environment
             and a.revision = f.revision
 ),
 
@@ -143,7 +165,7 @@ sequence as (
         lag(success ignore nulls) over w as success_before,
         lead(success ignore nulls) over w as next_success
     from successes
-    window w as (partition by entity_id, mapped_environment order by finished_at, deployment_key)
+    window w as (partition by entity_id, mapped_environment, sequence_environment order by finished_at, deployment_key)
 ),
 
 followed as (
@@ -156,13 +178,13 @@ followed as (
         coalesce(is_rollback, false)
         or coalesce(
             revision <> success_before.revision
-            and success.first_run < success_before.first_run,
+            and success.first_in_sequence < success_before.first_in_sequence,
             false
         ) as seen_as_rollback,
         next_success.is_rollback
         or coalesce(
             next_success.revision <> coalesce(success, success_before).revision
-            and next_success.first_run < coalesce(success, success_before).first_run,
+            and next_success.first_in_sequence < coalesce(success, success_before).first_in_sequence,
             false
         ) as next_success_is_rollback
     from sequence
@@ -187,6 +209,7 @@ select
     a.next_success.deployment_key as next_success_key,
     coalesce(a.success.first_run.deployment_key <> a.deployment_key, false) as is_redeploy,
     a.initiated_by,
-    a.web_url
+    a.web_url,
+    a.sequence_environment
 from followed as a
 inner join ref_entities as e on a.entity_id = e.entity_id and a.mapped_environment = e.environment

@@ -5,8 +5,9 @@
 --
 -- What the mapping leaves out. ServiceNow's incident and change tables are read whole, so a record on a CI that no
 -- entry claims is read, then counted in no KPI. GitLab's deployments are read for every environment of a mapped
--- project, and only those to an environment the project is mapped in (its name compared without case) become
--- deployment events: one to another environment ("prod" where the mapping says production, a region's) is counted
+-- project, and only those to an environment the project is mapped in (its name compared without case, or, for one
+-- in a GitLab folder, production/eu, its folder's: the part before the first /) become deployment events: one to
+-- another environment ("prod" where the mapping says production, review/x where it has no review) is counted
 -- nowhere. A deployment event whose ArgoCD application or GitLab project and environment the mapping no longer names
 -- (a pivot corrected since it was read) is left out too. Elasticsearch's log counts are read whole for each mapped
 -- index pattern, every service.name and environment field in it: lines of a service.name no entity is, or in an
@@ -103,7 +104,8 @@ where d.finished_at < p.as_of
 
 union all
 
--- GitLab's deployments that never became deployment events: to an environment their project is not mapped in.
+-- GitLab's deployments that never became deployment events: to an environment their project is not mapped in, by
+-- its name or its folder's (as ingestion's mapped_environment compares them).
 select
     'deployment',
     'gitlab:' || g.deployment_id,
@@ -118,7 +120,9 @@ from raw_gitlab_deployments as g
 cross join params as p
 anti join raw_deploys_deployment_events as e on 'gitlab:' || g.deployment_id = e.deployment_key
 anti join ref_pivots as r
-    on r.pivot_kind = 'gitlab_project' and cast(g.project_id as varchar) = r.value and lower(g.environment) = r.environment
+    on
+        r.pivot_kind = 'gitlab_project' and cast(g.project_id as varchar) = r.value
+        and r.environment in (lower(g.environment), split_part(lower(g.environment), '/', 1))
 where g.status in ('success', 'failed') and g.finished_at >= p.window_start and g.finished_at < p.as_of
 
 union all

@@ -40,7 +40,7 @@ from query(getvariable('raw_argocd_sync_operations'));
 
 set variable raw_deploys_deployment_events = case when exists (from glob(rtrim(getvariable('lake'), '/') || '/raw/deploys/deployment_events/*/*.parquet'))
     then 'select * from read_parquet(rtrim(getvariable(''lake''), ''/'') || ''/raw/deploys/deployment_events/*/*.parquet'', hive_partitioning = true, union_by_name = true)'
-    else 'select cast(null as varchar) as deployment_key, cast(null as varchar) as origin, cast(null as varchar) as source_ref, cast(null as varchar) as environment, cast(null as varchar) as revision, cast(null as timestamptz) as started_at, cast(null as timestamptz) as finished_at, cast(null as varchar) as status, cast(null as boolean) as is_rollback, cast(null as varchar) as initiated_by, cast(null as varchar) as web_url, cast(null as date) as day where false' end;
+    else 'select cast(null as varchar) as deployment_key, cast(null as varchar) as origin, cast(null as varchar) as source_ref, cast(null as varchar) as environment, cast(null as varchar) as revision, cast(null as timestamptz) as started_at, cast(null as timestamptz) as finished_at, cast(null as varchar) as status, cast(null as boolean) as is_rollback, cast(null as varchar) as initiated_by, cast(null as varchar) as web_url, cast(null as varchar) as source_environment, cast(null as date) as day where false' end;
 create or replace view raw_deploys_deployment_events as
 from query(getvariable('raw_deploys_deployment_events'));
 
