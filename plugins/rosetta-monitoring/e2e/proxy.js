@@ -2,10 +2,13 @@
 // API and adds the API key header, so the browser never holds the key.
 const http = require('node:http');
 
-// As the README's proxy entry lets them through (allowedHeaders): the plugin's If-None-Match to the API, and the
-// API's ETag and Retry-After back. Without them the API never answers 304 and a wait reads as an error.
-const REQUEST_HEADERS = ['if-none-match'];
-const ANSWER_HEADERS = ['etag', 'retry-after'];
+// As Backstage's proxy lets them through: the CORS-safelisted caching headers both ways (the API's Cache-Control
+// tells the browser how long to keep an answer), and those the README's proxy entry allows (allowedHeaders): the
+// plugin's If-None-Match to the API, and the API's ETag and Retry-After back. Without them the API never answers 304
+// and a wait reads as an error.
+const SAFELISTED = ['cache-control', 'expires', 'last-modified', 'pragma'];
+const REQUEST_HEADERS = [...SAFELISTED, 'if-none-match'];
+const ANSWER_HEADERS = [...SAFELISTED, 'etag', 'retry-after'];
 
 /** The headers of `from` named in `names` (lower case, as Node gives them) that it has. */
 function picked(from, names) {

@@ -12,18 +12,6 @@ const PAGE_SIZE = 500;
 const MAX_PAGES = 20;
 
 /**
- * A 503 with Retry-After asks to be asked again (the API's mart copy still loading, a new build landing): the client
- * waits and asks again, MAX_RETRIES times at most and for waits of MAX_RETRY_AFTER_S at most; past them the widget
- * says what it waits for and asks again itself (useMonitoringData). Not a 503 that waits for a build ("No data yet",
- * or a mart an earlier release built): see waitsForABuild.
- */
-const MAX_RETRIES = 3;
-const MAX_RETRY_AFTER_S = 30;
-
-/** The title of the API's problem before any build (its type is about:blank: the title is what names it). */
-const NOT_BUILT_TITLE = 'No data yet';
-
-/**
  * Whether the API's 503 problem waits for its next build: a mart an earlier release built lacks what the answer needs
  * ("...; the next build adds it"). Asked again before that build, it answers the same.
  */
@@ -46,6 +34,9 @@ const MAX_REMEMBERED = 50;
 /**
  * Calls the monitoring API through the Backstage proxy. The proxy entry adds the
  * API key, so no credential of the monitoring API ever reaches the browser.
+ *
+ * A 503 with Retry-After (the API's mart copy still loading, a new build landing) is given at once, not waited out of
+ * sight: the widget says what it waits for and asks again itself (useMonitoringData).
  */
 export class MonitoringClient implements MonitoringApi {
   private readonly discoveryApi: DiscoveryApi;
@@ -187,14 +178,7 @@ export class MonitoringClient implements MonitoringApi {
 
   private async fetchJson(url: string, fresh: boolean): Promise<any> {
     const known = this.remembered.get(url);
-    let response = await this.send(url, fresh, known?.etag);
-    for (let retries = 0; retries < MAX_RETRIES; retries++) {
-      const wait = retryAfterOf(response);
-      if (wait === undefined || (await waitsForABuild(response))) break;
-      await response.text();
-      await new Promise(resolve => setTimeout(resolve, wait * 1000));
-      response = await this.send(url, fresh, known?.etag);
-    }
+    const response = await this.send(url, fresh, known?.etag);
     if (response.status === 304 && known) {
       this.remember(url, known.etag, known.value);
       return known.value;
@@ -245,31 +229,6 @@ export class MonitoringClient implements MonitoringApi {
         { cause: error },
       );
     }
-  }
-}
-
-/** The seconds a 503 asks to wait before asking again (Retry-After, in seconds as the API gives it), when short enough. */
-function retryAfterOf(response: Response): number | undefined {
-  const said = response.status === 503 ? response.headers.get('retry-after')?.trim() : undefined;
-  if (!said || !/^\d+$/.test(said)) return undefined;
-  const seconds = Number(said);
-  return seconds <= MAX_RETRY_AFTER_S ? seconds : undefined;
-}
-
-/**
- * Whether a 503 waits for a build: none has come yet ("No data yet"), or the mart an earlier release built lacks what
- * the answer needs. Its Retry-After is only when the API next looks for one, and that build may be hours away: asked
- * again, every widget spun for a minute and a half before the same answer.
- */
-async function waitsForABuild(response: Response): Promise<boolean> {
-  const type = response.headers.get('content-type') ?? '';
-  if (response.status !== 503 || !type.startsWith('application/problem+json')) return false;
-  try {
-    // A copy: the answer's own body is still to be read, as the error the widget shows.
-    const problem = await response.clone().json();
-    return problem?.title === NOT_BUILT_TITLE || waitsForTheNextBuild(problem);
-  } catch {
-    return false;
   }
 }
 

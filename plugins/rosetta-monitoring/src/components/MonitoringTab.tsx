@@ -1,6 +1,12 @@
-import type { Period } from '../api/types';
+import { ReactNode } from 'react';
+import { CodeSnippet, EmptyState } from '@backstage/core-components';
+import type { MonitoredEntity, Period } from '../api/types';
+import { APP_ID_ANNOTATION, ENVIRONMENT_ANNOTATION } from '../entityId';
 import { useChoiceParam } from '../pages/queryParams';
 import { useMonitoredEntity } from './common/EntityContext';
+import { missingFrom } from './common/problems';
+import { useMonitoringData } from './common/useMonitoringData';
+import { Announced } from './common/WidgetState';
 import { ENTITY_PERIODS, PeriodPicker } from './PeriodPicker';
 import { GoldenSignalsCard } from './GoldenSignalsCard';
 import { SloCard } from './SloCard';
@@ -11,9 +17,73 @@ import { LogsLinkCard } from './LogsLinkCard';
 import { EntityDoraCard } from './EntityDoraCard';
 import { HealthCard } from './HealthCard';
 
-/** The entity's "Monitoring" tab. Its period is kept in the URL, as the estate pages keep theirs: a link to the tab
- * sent during an incident review opens on the period it was read over. */
+const PRODUCTION = "the estate's production environment (the monitoring API's default)";
+
+/** The annotations that tie a catalog entity to its mapping entry, as the entity's catalog-info.yaml sets them. */
+const ANNOTATIONS_YAML = `metadata:
+  annotations:
+    ${APP_ID_ANNOTATION}: <its id in the mapping>
+    ${ENVIRONMENT_ANNOTATION}: <its environment in the mapping>`;
+
+/**
+ * An entity the mapping does not know: every widget would say so. Said once for the page, with how to map it, as
+ * Backstage's entity pages do for a missing annotation.
+ */
+function NotMapped({ entity, detail }: { entity: MonitoredEntity; detail: string }) {
+  return (
+    <Announced>
+      <EmptyState
+        missing="field"
+        title="No mapping for this entity"
+        description={
+          `The monitoring API has no mapping for this entity (${detail}), asked for as ${entity.id} in ` +
+          `${entity.environment ?? PRODUCTION}: none of its monitoring can be shown.`
+        }
+        action={
+          <>
+            <ul>
+              <li>
+                Not in the mapping yet: an admin adds it, importing its catalog-info.yaml (rosetta-monitoring mappings
+                import catalog-info.yaml) or a mapping file.
+              </li>
+              <li>Mapped under another id: set {APP_ID_ANNOTATION} to that id.</li>
+              <li>Mapped in another environment: set {ENVIRONMENT_ANNOTATION} to it, in lower case.</li>
+            </ul>
+            <CodeSnippet text={ANNOTATIONS_YAML} language="yaml" />
+          </>
+        }
+      />
+    </Announced>
+  );
+}
+
+/**
+ * The tab's content, unless the mapping does not know the entity: a 404 of its summary (the health and SLO cards'
+ * request, shared with them). The content is drawn again only when it changes, not with each state of the summary.
+ */
+function UnlessNotMapped({ entity, children }: { entity: MonitoredEntity; children: ReactNode }) {
+  const summary = useMonitoringData(
+    api => api.getSummary(entity),
+    ['summary', entity.level, entity.id, entity.environment],
+  );
+  const missing = summary.status === 'error' ? missingFrom(summary.error) : undefined;
+  if (missing?.kind === 'mapping') return <NotMapped entity={entity} detail={missing.detail} />;
+  return <>{children}</>;
+}
+
+/** The entity's "Monitoring" tab: its widgets, or one notice for an entity the mapping does not know. */
 export function MonitoringTab() {
+  const entity = useMonitoredEntity();
+  return (
+    <UnlessNotMapped entity={entity}>
+      <MonitoringWidgets />
+    </UnlessNotMapped>
+  );
+}
+
+/** The tab's widgets. Its period is kept in the URL, as the estate pages keep theirs: a link to the tab sent during an
+ * incident review opens on the period it was read over. */
+function MonitoringWidgets() {
   const entity = useMonitoredEntity();
   const [period, setPeriod] = useChoiceParam<Period>('period', ENTITY_PERIODS, 'last_7d');
   return (
@@ -22,8 +92,7 @@ export function MonitoringTab() {
       {/* The rosetta.io/environment annotation picks the environment every widget asks for: say it, as staging's
           figures look like production's. Without it the API answers for the estate's production environment. */}
       <p data-testid="monitoring-environment">
-        Environment:{' '}
-        <strong>{entity.environment ?? "the estate's production environment (the monitoring API's default)"}</strong>
+        Environment: <strong>{entity.environment ?? PRODUCTION}</strong>
       </p>
       <div style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(360px, 1fr))', gap: 16 }}>
         <HealthCard />

@@ -1,11 +1,10 @@
-import { CSSProperties, ReactNode } from 'react';
+import { CSSProperties, ReactNode, useEffect, useReducer } from 'react';
 import { EmptyState, InfoCard, Progress, ResponseErrorPanel } from '@backstage/core-components';
 import type { DataState } from './useMonitoringData';
 import { detailOf, missingFrom } from './problems';
 import { FreshnessNotices } from './StaleNotice';
 import { TruncatedNotice } from './TruncatedNotice';
 import type { Freshness } from '../../api/types';
-import { hours } from './format';
 import { ReadUntil, ReadUntilNotice } from './readUntil';
 
 export interface WidgetProps<T> {
@@ -76,14 +75,49 @@ export function Announced({ children }: { children: ReactNode }) {
   return <div role="status">{children}</div>;
 }
 
-/** A wait in words: seconds under a minute, else minutes or hours. */
-function inWords(seconds: number): string {
-  return seconds < 60 ? `${seconds} s` : hours(seconds / 3600);
+/** The seconds left of a wait in words: whole seconds under a minute, else whole minutes, rounded up as a countdown. */
+function leftInWords(seconds: number): string {
+  return seconds < 60 ? `${seconds} s` : `${Math.ceil(seconds / 60)} min`;
 }
 
-/** When the widget asks again by itself, as its description's end says it ('' when it does not). */
-function askedAgain(state: { askedAgainInS?: number }): string {
-  return state.askedAgainInS === undefined ? '' : `; asked again in ${inWords(state.askedAgainInS)}`;
+/** The milliseconds till what leftInWords says of `leftMs` changes: a second under a minute, else up to a minute. */
+function tillNextChange(leftMs: number): number {
+  const seconds = Math.ceil(leftMs / 1000);
+  const shownFrom = seconds <= 60 ? seconds - 1 : (Math.ceil(seconds / 60) - 1) * 60;
+  return leftMs - shownFrom * 1000;
+}
+
+/** The time of day of `at` (epoch ms), in UTC as every time the plugin shows. */
+const clockOf = (at: number) => `${new Date(at).toISOString().slice(11, 19)} UTC`;
+
+/**
+ * When the widget asks again by itself: counted down, and at what time. A screen reader hears the time alone, once:
+ * the live region would read the countdown out at each change.
+ */
+function AskedAgain({ at }: { at: number }) {
+  const [, redraw] = useReducer((n: number) => n + 1, 0);
+  const leftMs = at - Date.now();
+  useEffect(() => {
+    if (leftMs <= 0) return undefined;
+    const timer = setTimeout(redraw, tillNextChange(leftMs));
+    return () => clearTimeout(timer);
+  });
+  if (leftMs <= 0) return <>; asking again now</>;
+  return (
+    <>
+      ; asked again <span aria-hidden="true">in {leftInWords(Math.ceil(leftMs / 1000))}, </span>at {clockOf(at)}
+    </>
+  );
+}
+
+/** What the widget waits for, and when it asks again by itself if it does. */
+function Wait({ what, state }: { what: ReactNode; state: { askedAgainAt?: number } }) {
+  return (
+    <>
+      {what}
+      {state.askedAgainAt !== undefined && <AskedAgain at={state.askedAgainAt} />}.
+    </>
+  );
 }
 
 /** One dashboard widget: a card with its own loading, empty, error and stale states. */
@@ -167,14 +201,11 @@ export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>)
       );
     }
     if (missing?.kind === 'notBuilt') {
-      const comes = `they come with its first aggregate build${askedAgain(state)}`;
+      const figures = `The monitoring API has no figures yet (${missing.detail})`;
+      const comes = `${figures}: they come with its first aggregate build`;
       return (
         <Announced>
-          <EmptyState
-            missing="data"
-            title="No data yet"
-            description={`The monitoring API has no figures yet (${missing.detail}): ${comes}.`}
-          />
+          <EmptyState missing="data" title="No data yet" description={<Wait what={comes} state={state} />} />
         </Announced>
       );
     }
@@ -184,7 +215,7 @@ export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>)
           <EmptyState
             missing="info"
             title="Waiting for the next build"
-            description={`${missing.detail}${askedAgain(state)}.`}
+            description={<Wait what={missing.detail} state={state} />}
           />
         </Announced>
       );
@@ -195,7 +226,7 @@ export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>)
           <EmptyState
             missing="info"
             title="Waiting for the monitoring API"
-            description={`${missing.detail}${askedAgain(state)}.`}
+            description={<Wait what={missing.detail} state={state} />}
           />
         </Announced>
       );

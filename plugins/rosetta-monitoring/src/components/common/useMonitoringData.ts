@@ -5,8 +5,8 @@ import { Missing, missingFrom } from './problems';
 
 export type DataState<T> =
   | { status: 'loading' }
-  /** askedAgainInS: the seconds until the widget asks again by itself, when it waits as the API asked. */
-  | { status: 'error'; error: Error; askedAgainInS?: number }
+  /** askedAgainAt: when the widget asks again by itself (epoch ms), when it waits as the API asked. */
+  | { status: 'error'; error: Error; askedAgainAt?: number }
   | { status: 'ready'; value: T };
 
 /**
@@ -22,6 +22,13 @@ export type DataKey = readonly [string, ...unknown[]];
  */
 const FIRST_ASK_MAX_S = 300;
 const LONGEST_ASK_S = 1800;
+
+/**
+ * A short wait on the data (SHORT_WAIT_S at most: a cold start's copy loading, a build landing) is asked again after
+ * its Retry-After SHORT_ASKS times before the waits grow. The widget says it waits from the first answer on.
+ */
+const SHORT_WAIT_S = 30;
+const SHORT_ASKS = 3;
 
 /**
  * An open page asks again this often, so that it follows the builds; an unchanged answer is then a 304 (the API's
@@ -40,10 +47,14 @@ function waitOf(missing: Missing | undefined): number | undefined {
 
 /** The seconds to wait before asking again after `error`, waited `waits` times in a row; undefined: no wait. */
 function askAgainAfter(error: Error, waits: number): number | undefined {
-  const said = waitOf(missingFrom(error));
+  const missing = missingFrom(error);
+  const said = waitOf(missing);
   if (said === undefined) return undefined;
   const first = Math.max(1, Math.min(said, FIRST_ASK_MAX_S));
-  return Math.min(first * 2 ** waits, LONGEST_ASK_S);
+  // A short wait on the data is first asked again as said; a build's wait grows at once (it may be hours away).
+  const short = missing?.kind === 'unavailable' && said <= SHORT_WAIT_S;
+  const grown = short ? Math.max(0, waits - SHORT_ASKS) : waits;
+  return Math.min(first * 2 ** grown, LONGEST_ASK_S);
 }
 
 /** Whether two answers hold the same figures: the same objects (a 304 gives back the one shown), or equal ones. */
@@ -111,8 +122,9 @@ class SharedRead {
     const wait = askAgainAfter(error, this.waits);
     if (wait !== undefined) this.waits += 1;
     // Figures already shown stay (their freshness says how old they are) rather than give way to a failed refresh.
-    // A widget that waits keeps saying what for while it asks again: no spinner in between.
-    if (this.state.status !== 'ready') this.show({ status: 'error', error, askedAgainInS: wait });
+    // A widget that waits keeps saying what for while it asks again: no spinner in between. Each answer renews when.
+    const askedAgainAt = wait === undefined ? undefined : Date.now() + wait * 1000;
+    if (this.state.status !== 'ready') this.show({ status: 'error', error, askedAgainAt });
     this.askAgainIn(wait ?? REFRESH_S);
   }
 
