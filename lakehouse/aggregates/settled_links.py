@@ -10,7 +10,8 @@ before `links_recent_from`, none of these moves, so long as:
   opened before the first day an ingest wrote since then (the day the build starts from, before the events reach
   further), and its version at as_of is the one at the last build's as_of (none updated since that instant);
 - the change requests read again are not about it: none can link it by the rules (on its CI within the window after
-  the change's work ended, or named by it as its cause, once the attempt the change covers had finished), and none
+  the change's work ended, once the attempt the change covers had finished, or named by it as its cause, once the
+  change's window had opened: an earlier attempt in it stands for the one covered when that one came later), and none
   of its links names one of them (the changes settled, lakehouse.aggregates.settled_changes, are as the last build
   found them; a change read again may have covered another attempt then, or none);
 - the problems it could be rooted in are unchanged: they are partitioned by their start, which is before the
@@ -90,13 +91,14 @@ def register(
         "$recent_from, $read_from, "
         "(select min(i.opened_at) from stg_incidents as i where i.sys_updated_on >= $last_as_of), "
         # The incidents a change read again can link, by the rules of 20_mv_incident_links: on its CI within the
-        # window after its work ended, or naming it, once the attempt it covers had finished.
+        # window after its work ended, once the attempt it covers had finished, or naming it, once its window had
+        # opened (an earlier attempt in it stands for the one covered when that one finished after the incident).
         "(select min(i.opened_at) from read_again as cd inner join stg_incidents as i "
         " on i.cmdb_ci_sys_id = cd.cmdb_ci_sys_id and cd.deployment_status = 'succeeded' "
         " and cd.change_end <= i.opened_at and cd.change_end >= i.opened_at - to_hours($full_window_hours) "
         " and cd.deployed_at <= i.opened_at), "
         "(select min(i.opened_at) from read_again as cd inner join stg_incidents as i "
-        " on i.caused_by_change_sys_id = cd.change_sys_id and cd.deployed_at <= i.opened_at), "
+        " on i.caused_by_change_sys_id = cd.change_sys_id and cd.covers_from <= i.opened_at), "
         "(select min(i.opened_at) from stored_links as s "
         " inner join stg_incidents as i on s.incident_sys_id = i.sys_id "
         " semi join stg_changes as c on s.change_sys_id = c.sys_id))",

@@ -1,24 +1,46 @@
 -- table: stg_change_deployments
 -- grain: one row per change request that covers a deployment attempt of its component or application
--- reads: stg_changes, stg_deployments, build_params
+-- reads: stg_changes, stg_deployments, ref_entities, ref_pivots, build_params
 -- refresh: hourly
 --
 -- A change covers the attempt of its entity, in its environment, that finished closest to the change's end,
 -- within its work window widened by one hour on each side: a change on a component's CI covers that component's
 -- attempts, one on the application's own CI the application's, whichever of its components deployed (or its own
--- when the application is mapped directly). One attempt per change, so a retry shortly after a failed attempt is
--- not covered by the failed attempt's change. A canceled change covers nothing. A change under way has no end yet
--- (see stg_changes): its window runs to as_of, without the hour of slack (a later attempt has not finished yet),
--- and it covers the attempt finished closest to as_of, the last so far.
-with changes as (
-    -- The window a covered attempt finished in, and the instant it is closest to.
+-- when the application is mapped directly). A component with no deployment source of its own in the environment
+-- (no ArgoCD application nor GitLab project mapped on it there) is deployed with its application, as a whole: a
+-- change on its CI covers the application's own attempts. One attempt per change, so a retry shortly after a failed
+-- attempt is not covered by the failed attempt's change, and a change closed 'unsuccessful' fails that attempt
+-- alone. A canceled change covers nothing. A change under way has no end yet (see stg_changes): its window runs to
+-- as_of, without the hour of slack (a later attempt has not finished yet), and it covers the attempt finished
+-- closest to as_of, the last so far.
+-- The row also gives the window (covers_from, covers_to), its environment and the entity whose attempts it covers
+-- (covered_entity_id; null for a change on the application's own CI, which covers any of app_id's): an incident
+-- naming the change that opened before the attempt covered finished is linked to the last attempt in that window
+-- before it (see mv_incident_links).
+with deployed_whole as (
+    -- The components with no ArgoCD application nor GitLab project of their own in an environment.
+    select e.entity_id, e.environment, e.app_id
+    from ref_entities as e
+    anti join ref_pivots as p
+        on
+            e.entity_id = p.entity_id
+            and e.environment = p.environment
+            and p.pivot_kind in ('argocd_app', 'gitlab_project')
+    where e.component_id is not null
+),
+
+changes as (
+    -- The window a covered attempt finished in, the instant it is closest to, and whose attempts a change on a
+    -- component covers.
     select
         c.*,
         c.change_start - interval 1 hour as covers_from,
         coalesce(c.change_end + interval 1 hour, bp.as_of) as covers_to,
-        coalesce(c.change_end, bp.as_of) as closest_to
+        coalesce(c.change_end, bp.as_of) as closest_to,
+        case when c.component_id is not null then coalesce(w.app_id, c.entity_id) end as covered_entity_id
     from stg_changes as c
     cross join build_params as bp
+    left join deployed_whole as w on c.entity_id = w.entity_id and c.environment = w.environment
     where not c.is_canceled
 ),
 
@@ -29,10 +51,10 @@ candidates as (
     from changes as c
     inner join stg_deployments as d
         on
-            c.entity_id = d.entity_id
+            c.covered_entity_id = d.entity_id
             and c.environment = d.environment
             and d.finished_at between c.covers_from and c.covers_to
-    where c.component_id is not null
+    where c.covered_entity_id is not null
     union all
     select c.*, d.deployment_key, d.status, d.finished_at
     from changes as c
@@ -41,7 +63,7 @@ candidates as (
             c.app_id = d.app_id
             and c.environment = d.environment
             and d.finished_at between c.covers_from and c.covers_to
-    where c.component_id is null
+    where c.covered_entity_id is null
 )
 
 select
@@ -53,7 +75,12 @@ select
     c.type = 'emergency' as emergency_change,
     c.deployment_key,
     c.status as deployment_status,
-    c.finished_at as deployed_at
+    c.finished_at as deployed_at,
+    c.app_id,
+    c.environment,
+    c.covered_entity_id,
+    c.covers_from,
+    c.covers_to
 from candidates as c
 qualify row_number() over (
     partition by c.sys_id order by abs(epoch(c.finished_at) - epoch(c.closest_to)), c.deployment_key

@@ -1,14 +1,15 @@
 -- table: mv_incident_links
 -- grain: one row per incident and correlation mode, for incidents linked to a deployment
--- reads: stg_incidents, stg_deployments, stg_change_deployments, stg_problems, settled_links, build_params
+-- reads: stg_incidents, stg_deployments, stg_change_deployments, stg_problems, settled_links, ref_entities, ref_pivots, build_params
 -- partitioned by: month of opened_at
 -- refresh: hourly
 --
 -- An incident is linked to a deployment only by these rules, each with a stated confidence:
 --   change_caused_by       0.95  the incident's caused_by change covers a deployment attempt of the change's
---                                entity (see stg_change_deployments), which may be another application's, and
---                                may have failed: the incident names the change that caused it, whatever the
---                                attempt did
+--                                entity (see stg_change_deployments) finished by the time the incident opened,
+--                                else the last attempt of that entity finished in the change's window by then;
+--                                it may be another application's, and may have failed: the incident names the
+--                                change that caused it, whatever the attempt did
 --   dynatrace_root_cause   0.80  a Dynatrace problem whose root cause is the incident's entity started
 --                                within full_window_hours after a deployment of it (of whichever of its
 --                                components deployed, when the entity is an application that has them), and
@@ -22,7 +23,9 @@
 -- component: the component rule finds no deployment of it; the root cause rule does, through a problem rooted in
 -- the application, as the change rules do (a change on the application's CI covers its components' attempts, see
 -- stg_change_deployments), and light mode's window does. A problem rooted in a component follows that
--- component's deployments only.
+-- component's deployments only. A component with no deployment source of its own in the environment (no ArgoCD
+-- application nor GitLab project mapped on it there) is deployed with its application, as a whole: its incidents,
+-- the problems rooted in it and the changes on its CI follow the application's own attempts.
 -- Every rule takes a deployment finished at or before the incident opened: a later one did not cause it.
 -- Full mode keeps the most confident link; it counts as a change failure from full_min_confidence up.
 -- Light mode ("DORA light") uses the application window alone and counts it. The window is always
@@ -43,11 +46,26 @@ incidents as not materialized (
     select * from stg_incidents where app_id is not null and not is_canceled
 ),
 
+-- The components with no ArgoCD application nor GitLab project of their own in an environment (as in
+-- stg_change_deployments).
+deployed_whole as (
+    select e.entity_id, e.environment, e.app_id
+    from ref_entities as e
+    anti join ref_pivots as p
+        on
+            e.entity_id = p.entity_id
+            and e.environment = p.environment
+            and p.pivot_kind in ('argocd_app', 'gitlab_project')
+    where e.component_id is not null
+),
+
 -- The bounds are variables, not build_params columns: a constant lets the scans skip rows, where a subquery made
--- the joins below ten times slower.
+-- the joins below ten times slower. deployed_entity_id: the entity whose attempts the incident's follow.
 recent_incidents as not materialized (
-    select * from incidents
-    where opened_at >= coalesce(getvariable('links_recent_from'), '-infinity'::timestamptz)
+    select i.*, coalesce(w.app_id, i.entity_id) as deployed_entity_id
+    from incidents as i
+    left join deployed_whole as w on i.entity_id = w.entity_id and i.environment = w.environment
+    where i.opened_at >= coalesce(getvariable('links_recent_from'), '-infinity'::timestamptz)
 ),
 
 succeeded_deployments as not materialized (
@@ -65,12 +83,45 @@ change_deployments as not materialized (
     select * from stg_change_deployments where deployment_status = 'succeeded'
 ),
 
+-- The attempt the change covers may have finished after the incident opened (the closest to the change's end, or,
+-- while the change is under way, the last so far): then the last in the change's window before the incident
+-- stands for it, so that a link found stays found as later attempts come. Every attempt, a failed one too: the
+-- evidence is the incident's own record. One equality join per kind of change, as in stg_change_deployments.
 by_change as (
-    select i.sys_id as incident_sys_id, cd.deployment_key, cd.change_sys_id, 'change_caused_by' as rule, 0.95::double as confidence
-    from recent_incidents as i
-    -- Every attempt a change covers, a failed one too: the evidence is the incident's own record.
-    inner join stg_change_deployments as cd
-        on i.caused_by_change_sys_id = cd.change_sys_id and cd.deployed_at <= i.opened_at
+    select incident_sys_id, deployment_key, change_sys_id, 'change_caused_by' as rule, 0.95::double as confidence
+    from (
+        select
+            i.sys_id as incident_sys_id,
+            d.deployment_key,
+            cd.change_sys_id,
+            d.finished_at,
+            cd.deployment_key as covered_key
+        from recent_incidents as i
+        inner join stg_change_deployments as cd on i.caused_by_change_sys_id = cd.change_sys_id
+        inner join stg_deployments as d
+            on
+                cd.covered_entity_id = d.entity_id
+                and cd.environment = d.environment
+                and d.finished_at between cd.covers_from and least(cd.covers_to, i.opened_at)
+        union all
+        select
+            i.sys_id as incident_sys_id,
+            d.deployment_key,
+            cd.change_sys_id,
+            d.finished_at,
+            cd.deployment_key as covered_key
+        from recent_incidents as i
+        inner join stg_change_deployments as cd
+            on i.caused_by_change_sys_id = cd.change_sys_id and cd.covered_entity_id is null
+        inner join stg_deployments as d
+            on
+                cd.app_id = d.app_id
+                and cd.environment = d.environment
+                and d.finished_at between cd.covers_from and least(cd.covers_to, i.opened_at)
+    )
+    qualify row_number() over (
+        partition by incident_sys_id order by deployment_key = covered_key desc, finished_at desc, deployment_key
+    ) = 1
 ),
 
 -- The problems rooted in an incident's entity and open when it opened, with the window a deployment before them
@@ -78,7 +129,7 @@ by_change as (
 rooted as (
     select
         i.sys_id,
-        i.entity_id,
+        i.deployed_entity_id,
         i.app_id,
         i.component_id,
         i.environment,
@@ -95,9 +146,9 @@ rooted as (
             and i.opened_at <= coalesce(pr.end_time, i.opened_at) + interval 1 hour
 ),
 
--- A component's problem follows its own deployments, an application's those of whichever of its components
--- deployed: one equality join per kind, as an `or` in the join condition would be a nested loop; the window is
--- in the join condition, so that only the deployments in it are joined.
+-- A component's problem follows its own deployments (its application's, deployed whole), an application's those of
+-- whichever of its components deployed: one equality join per kind, as an `or` in the join condition would be a
+-- nested loop; the window is in the join condition, so that only the deployments in it are joined.
 by_root_cause as (
     select sys_id as incident_sys_id, deployment_key, null as change_sys_id, 'dynatrace_root_cause' as rule, 0.80::double as confidence
     from (
@@ -105,7 +156,7 @@ by_root_cause as (
         from rooted as r
         inner join succeeded_deployments as d
             on
-                r.entity_id = d.entity_id
+                r.deployed_entity_id = d.entity_id
                 and r.environment = d.environment
                 and d.finished_at between r.deployed_from and r.start_time
         where r.component_id is not null
@@ -145,7 +196,7 @@ by_component_window as (
     cross join params as bp
     asof inner join deployments as d
         on
-            i.entity_id = d.entity_id
+            i.deployed_entity_id = d.entity_id
             and i.environment = d.environment
             and i.opened_at >= d.finished_at
     inner join deployments as tied
