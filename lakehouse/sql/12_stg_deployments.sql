@@ -133,9 +133,10 @@ first_deployed as (
 ),
 
 successes as (
-    -- A successful attempt in a struct, with when its revision first ran and whether ingestion flagged it a
-    -- rollback: null for the other attempts, which the window skips, while a success without a revision still
-    -- counts.
+    -- A successful attempt in a struct, with when its revision first ran in the sequence and whether ingestion
+    -- flagged it a rollback: null for the other attempts, which the window skips, while a success without a
+    -- revision still counts. The environment's first run stays out of the struct the windows carry (it only
+    -- tells this attempt a redeploy).
     select
         a.*,
         case
@@ -144,11 +145,11 @@ successes as (
                     'deployment_key': a.deployment_key,
                     'revision': a.revision,
                     'finished_at': a.finished_at,
-                    'first_run': f.first_run,
                     'first_in_sequence': f.first_in_sequence,
                     'is_rollback': coalesce(a.is_rollback, false)
                 }
-        end as success
+        end as success,
+        case when a.status = 'succeeded' then f.first_run.deployment_key end as first_run_key
     from attributed as a
     left join first_deployed as f
         on
@@ -207,7 +208,7 @@ select
     a.status = 'succeeded' and not a.seen_as_rollback and coalesce(a.next_success_is_rollback, false) as rolled_back,
     a.next_success.finished_at as next_success_at,
     a.next_success.deployment_key as next_success_key,
-    coalesce(a.success.first_run.deployment_key <> a.deployment_key, false) as is_redeploy,
+    coalesce(a.first_run_key <> a.deployment_key, false) as is_redeploy,
     a.initiated_by,
     a.web_url,
     a.sequence_environment
