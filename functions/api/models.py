@@ -410,7 +410,10 @@ class Change(ApiModel):
 class ChangeList(Envelope):
     entity_id: str
     status: str
-    period: PeriodOut
+    period: PeriodOut = Field(
+        description="The whole UTC days the period touches, up to the build's as-of hour, as kpis/changes counts them: "
+        "the recent changes are those whose time overlaps it."
+    )
     state: RecordsState = Field(description=SERVICENOW_STATE)
     read_until: datetime | None = Field(
         default=None, description=READ_UNTIL + " A change created or changed after it is not listed."
@@ -812,6 +815,23 @@ class DoraRow(ApiModel):
         description="Start of the part of the period whose deployments are counted: the period's start, or the "
         "first instant the lake read deployments from when that is later (a lake younger than the period). Before "
         "it the lake knows of no deployment, so the frequency is over deployment_frequency_denominator_days.",
+    )
+    incidents_read_from: datetime | None = Field(
+        default=None,
+        description="When the lake first read ServiceNow's incidents, given when that is after the period's start: "
+        "the change failures found through an incident, the recovery time, the rework (fixes forward) and the MTTR "
+        "count only the incidents the lake read (of those before it, the ones edited again since): what came before "
+        "is unknown, not none. A period that ended before it has those 'insufficient data' (for a scope a ServiceNow "
+        "CI is mapped on). Null when the period was read from its start.",
+    )
+    changes_read_from: datetime | None = Field(
+        default=None,
+        description="When the lake first read ServiceNow's change requests, given when that is after the period's "
+        "start: the change failures found through a change (closed unsuccessful, or an incident's cause), their "
+        "recovery time and the rework done under an emergency change count only the changes the lake read (of those "
+        "before it, the ones edited again since). A period that ended before it has the change failure rate, "
+        "recovery time and rework 'insufficient data' (for a scope a ServiceNow CI is mapped on). Null when the "
+        "period was read from its start.",
     )
     incidents_read_until: datetime | None = Field(
         default=None,

@@ -416,11 +416,13 @@ where app_id = $app and ($component is null or component_id = $component) and en
     and (
         -- A change canceled by as_of is not to come (the calendar counts it canceled, not planned); one of the period
         -- stays among the recent ones, with its state.
-        ($status = 'upcoming' and change_start >= $as_of and not is_canceled)
-        or ($status = 'recent' and change_start < $as_of and change_start >= $start and change_start < $end)
-        or ($status = 'all' and (
-            (change_start >= $as_of and not is_canceled) or (change_start >= $start and change_start < $end)
-        ))
+        ($status in ('upcoming', 'all') and change_start >= $as_of and not is_canceled)
+        -- Recent: started before the as-of, its time (start to end) overlapping the period, so that a change counted
+        -- on the day it ended is listed. One under way (work started, no end) lasts up to the as-of; one without an
+        -- end and not started is an instant, at its planned start.
+        or ($status in ('recent', 'all')
+            and change_start < least($end, $as_of)
+            and coalesce(change_end, case when work_start is not null then $as_of end, change_start) >= $start)
     )
     and ($after_at is null or (change_start, sys_id) < ($after_at, $after_id))
 order by change_start desc, sys_id desc
@@ -836,6 +838,13 @@ with stg_periods as (
         and coalesce(cast($deployments_read_from as timestamptz) < cast($end as timestamptz), true) as deployments_read,
         period_days is not null
         and coalesce(cast($incidents_read_from as timestamptz) < cast($end as timestamptz), true) as incidents_read,
+        period_days is not null
+        and coalesce(cast($changes_read_from as timestamptz) < cast($end as timestamptz), true) as changes_read,
+        -- The first reads after the range's start, as stg_periods says them for a named period.
+        case when cast($incidents_read_from as timestamptz) > cast($start as timestamptz)
+            then cast($incidents_read_from as timestamptz) end as incidents_read_from,
+        case when cast($changes_read_from as timestamptz) > cast($start as timestamptz)
+            then cast($changes_read_from as timestamptz) end as changes_read_from,
         -- The incidents' watermark when the range's last day lies wholly after it (the caller decides, as DaysRead).
         cast($incidents_read_until as timestamptz) as incidents_read_until,
         cast($changes_read_until as timestamptz) as changes_read_until,
@@ -893,6 +902,7 @@ def dora(
     under: Under = ESTATE,
     deployments_read_from: datetime | None = None,
     incidents_read_from: datetime | None = None,
+    changes_read_from: datetime | None = None,
     incidents_read_until: datetime | None = None,
     changes_read_until: datetime | None = None,
     deployments_read_until: datetime | None = None,
@@ -901,11 +911,13 @@ def dora(
 ) -> ReportRows:
     """DORA rows with their `id`: a named period from the build's tables, an explicit range computed here (its
     deployments counted from `deployments_read_from`, the build's, when the range starts before it; MTTR unknown over
-    a range that ended before `incidents_read_from`; `incidents_read_until`, `changes_read_until` and
-    `deployments_read_until`, the watermarks of the incidents, change requests and deployments when the range goes
-    past them, said on each row). A range reads its deployments from `deployment_files`, the month objects it
-    overlaps (Snapshot.table_months), and its lead times from `lead_time_files`, the months of merges up to its end
-    (Snapshot.months_up_to), when given; else (none, or a table stored whole) from the table's view."""
+    a range that ended before `incidents_read_from`, and the change failures, recovery and rework over one that ended
+    before it or `changes_read_from`, each said on the rows when after the range's start; `incidents_read_until`,
+    `changes_read_until` and `deployments_read_until`, the watermarks of the incidents, change requests and
+    deployments when the range goes past them, said on each row). A range reads its deployments from
+    `deployment_files`, the month objects it overlaps (Snapshot.table_months), and its lead times from
+    `lead_time_files`, the months of merges up to its end (Snapshot.months_up_to), when given; else (none, or a table
+    stored whole) from the table's view."""
     params: dict[str, Any] = {"env": environment, "mode": mode, "bands": band_set, "limit": limit, "after": after}
     params |= under.params(group_by)
     if period.name is None:
@@ -915,6 +927,7 @@ def dora(
             "end": period.end,
             "deployments_read_from": deployments_read_from,
             "incidents_read_from": incidents_read_from,
+            "changes_read_from": changes_read_from,
             "incidents_read_until": incidents_read_until,
             "changes_read_until": changes_read_until,
             "deployments_read_until": deployments_read_until,

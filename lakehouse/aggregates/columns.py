@@ -40,6 +40,11 @@ CORRELATION_MODE = (
     "('DORA light': the application window alone)"
 )
 DEPLOYS_NOT_MAPPED = "'not mapped' when none of the scope's applications has an ArgoCD application or GitLab project"
+# The change failures, recoveries and rework are found through ServiceNow's incidents and change requests alike.
+SERVICENOW_UNREAD = (
+    "when the period ended before the lake read any incident or any change request and a ServiceNow CI ties the "
+    "scope to them (see stg_dora_levels)"
+)
 LATENCY_TARGET = "The application's latency target: the share of good hours asked for, ratio 0-1"
 BAND_SET = "The DORA band set the levels are graded with (2023 or 2024, see mv_dora_bands)"
 REQUESTS = "Requests (Dynatrace service request count)"
@@ -124,6 +129,18 @@ def _dora_metrics(scope: str) -> dict[str, str]:
             "Start of the part of the period whose deployments are counted: the period's start, or the first instant "
             "the lake read deployments from when that is later (a lake younger than the period)"
         ),
+        "incidents_read_from": (
+            "When the lake first read ServiceNow's incidents, when that is after the period's start (see stg_periods): "
+            "the change failures found through an incident, the recovery time, the rework done as a fix forward and "
+            "MTTR count only the incidents the lake read (of those before it, the ones edited again since); null when "
+            "the period was read from its start"
+        ),
+        "changes_read_from": (
+            "When the lake first read ServiceNow's change requests, when that is after the period's start: the change "
+            "failures found through a change, their recovery and the rework done under an emergency change count only "
+            "the changes the lake read (of those before it, the ones edited again since); null when the period was "
+            "read from its start"
+        ),
         "incidents_read_until": (
             "How far the lake had read ServiceNow's incidents (their watermark) when the period's last day lies wholly "
             "after it (ServiceNow down since): the change failures found through an incident, the recovery time, the "
@@ -187,25 +204,31 @@ def _dora_metrics(scope: str) -> dict[str, str]:
             "applications has a GitLab project"
         ),
         "lead_time_level": f"The median lead time's {level}; null with 'insufficient data'",
-        "change_failure_numerator": "Change failures (mv_deployments, in this correlation mode) among the attempts",
+        "change_failure_numerator": (
+            "Change failures (mv_deployments, in this correlation mode) among the attempts; null when ServiceNow was "
+            "not read over the period (see change_failure_state)"
+        ),
         "change_failure_denominator": "Deployment attempts (successful + failed) in the period",
         "change_failure_rate": (
             "Change failure rate: change failures / deployment attempts, ratio 0-1; null with 'insufficient data'"
         ),
-        "change_failure_state": ("ok, 'insufficient data' without a deployment attempt, or " + DEPLOYS_NOT_MAPPED),
+        "change_failure_state": (
+            f"ok, 'insufficient data' without a deployment attempt or {SERVICENOW_UNREAD}, or {DEPLOYS_NOT_MAPPED}"
+        ),
         "change_failure_level": f"The change failure rate's {level}; null with 'insufficient data'",
         "recovery_sample": (
             "Change failures of the period that recovered (before as_of) at a known time: the median's sample (one "
-            "recovered by an incident restored before it opened has none)"
+            "recovered by an incident restored before it opened has none); 0 when ServiceNow was not read over the "
+            "period (see recovery_state)"
         ),
         "recovery_median_hours": (
             "Failed deployment recovery time: median hours from a change failure's deployment to its recovery "
             "(recovered_at), over those recovered; null unless recovery_state is ok"
         ),
         "recovery_state": (
-            "ok; 'insufficient data' without a deployment attempt, or when the only recoveries have no time, 'no "
-            "change failures', 'not recovered' when none of them recovered, or 'not mapped' (as "
-            "deployment_frequency_state)"
+            "ok; 'insufficient data' without a deployment attempt, " + SERVICENOW_UNREAD + ", or when the only "
+            "recoveries have no time, 'no change failures', 'not recovered' when none of them recovered, or 'not "
+            "mapped' (as deployment_frequency_state)"
         ),
         "recovery_level": f"The median recovery time's {level}; null unless ok",
         "mttr_sample": (
@@ -224,7 +247,7 @@ def _dora_metrics(scope: str) -> dict[str, str]:
         "mttr_level": f"The MTTR's {level}, on the recovery time's bands; null unless ok",
         "rework_numerator": (
             "Rework deployments: successful rollbacks, deployments covered by an emergency change, and fixes forward "
-            "(see mv_deployments.is_rework)"
+            "(see mv_deployments.is_rework); null when ServiceNow was not read over the period (see rework_state)"
         ),
         "rework_denominator": "Successful deployments in the period",
         "rework_rate": (
@@ -232,8 +255,8 @@ def _dora_metrics(scope: str) -> dict[str, str]:
             "'insufficient data' or 'not mapped'"
         ),
         "rework_state": (
-            "ok, 'no deployments' when none succeeded (no rate, never 0 %), or 'insufficient data' or 'not mapped' "
-            "(as deployment_frequency_state)"
+            "ok, 'no deployments' when none succeeded (no rate, never 0 %), 'insufficient data' (as "
+            "deployment_frequency_state, or " + SERVICENOW_UNREAD + "), or 'not mapped' (as deployment_frequency_state)"
         ),
     }
 

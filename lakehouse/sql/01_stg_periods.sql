@@ -10,7 +10,11 @@
 -- of the three weeks before, so its last 30 days hold 7 days of deployments, and a quarter that ended before it
 -- holds none to count (deployments_read is false). Unknown when no ingest recorded it: the whole period.
 -- Incidents likewise (incidents_read_from): a period that ended before the lake read any has no MTTR to tell,
--- rather than no incident restored (incidents_read is false).
+-- rather than no incident restored (incidents_read is false), nor the change failures, recoveries and rework found
+-- through an incident. Change requests likewise (changes_read_from, changes_read): the change failures, recoveries and
+-- rework found through a change. Each first read, when it falls after the period's start, is on the row
+-- (incidents_read_from, changes_read_from; null when read from the start on): what was found through it over a period
+-- read in part counts only from there.
 -- incidents_read_until: how far the lake read incidents (their watermark), when the period's last day lies wholly
 -- after it (ServiceNow down since, the API's rule in functions/api/queries.DaysRead): the period's MTTR, and its
 -- change failures and recoveries found through incidents, count only those read before it. Null otherwise.
@@ -23,6 +27,7 @@ with params as (
         as_of,
         cast(deployments_read_from as timestamptz) as deployments_read_from,
         cast(incidents_read_from as timestamptz) as incidents_read_from,
+        cast(changes_read_from as timestamptz) as changes_read_from,
         cast(incidents_read_until as timestamptz) as incidents_read_until,
         cast(changes_read_until as timestamptz) as changes_read_until,
         cast(deployments_read_until as timestamptz) as deployments_read_until
@@ -58,6 +63,9 @@ select
     -- A period not begun (the month at its first hour) has none of it read either: 'insufficient data', not 0.
     period_end > period_start and coalesce(deployments_read_from < period_end, true) as deployments_read,
     period_end > period_start and coalesce(incidents_read_from < period_end, true) as incidents_read,
+    period_end > period_start and coalesce(changes_read_from < period_end, true) as changes_read,
+    case when incidents_read_from > period_start then incidents_read_from end as incidents_read_from,
+    case when changes_read_from > period_start then changes_read_from end as changes_read_from,
     unread_since(period_end, incidents_read_until) as incidents_read_until,
     unread_since(period_end, changes_read_until) as changes_read_until,
     unread_since(period_end, deployments_read_until) as deployments_read_until
@@ -66,6 +74,7 @@ from (
         p.*,
         r.deployments_read_from,
         r.incidents_read_from,
+        r.changes_read_from,
         r.incidents_read_until,
         r.changes_read_until,
         r.deployments_read_until,

@@ -102,7 +102,8 @@ select
         when c.state in (3, 4) then greatest(c.planned_end, c.work_start)
     end as change_end,
     nullif(c.close_code, '') as close_code,
-    c.close_code = 'unsuccessful' and coalesce(c.state = 3, false) as is_failed,
+    -- A change closed without a close code has not failed: false, not unknown (null).
+    coalesce(c.close_code = 'unsuccessful' and c.state = 3, false) as is_failed,
     coalesce(c.state = 3, false) as is_closed,
     coalesce(c.state = 4, false) as is_canceled,
     c.cmdb_ci_sys_id,

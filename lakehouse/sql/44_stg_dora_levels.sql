@@ -31,6 +31,13 @@
 --   was restored in a period that ended before the lake read any incident (stg_periods.incidents_read; stg_dora_facts
 --   counts no restore of such a period, as those the lake holds of it are only the incidents edited again since)
 --   rework rate: 'no deployments' when none succeeded (no rate, never 0 %); 'insufficient data' as for frequency
+--   change failure rate, recovery time and rework rate: 'insufficient data' too, with no rate, median nor level, when
+--   the period ended before the lake read any incident or any change request (stg_periods.incidents_read,
+--   changes_read) and a ServiceNow CI ties the scope to them: each is found through both (a change failure through an
+--   incident, linked through its change or not, or a change closed unsuccessful; its recovery when that incident is
+--   restored; rework under an emergency change or as a fix forward of an incident), so with either unread the rate
+--   could miss failures and the median the recoveries: the numerator is then null, the recovery sample 0. A scope
+--   with no CI finds nothing through ServiceNow whether read or not, and keeps its figures.
 -- A sample (recovery_sample, mttr_sample) is the values its median is taken over: a recovery or an incident without
 -- a time is left out of it, so that a sample is never counted over a median that has no value.
 -- incidents_read_until: how far the lake had read incidents when the period's last day lies wholly after it (see
@@ -38,6 +45,9 @@
 -- it, and the row says so rather than a state, as their values are what is known. changes_read_until likewise for
 -- change requests: the change failure rate, recovery time and rework rate count only the changes read before it.
 -- deployments_read_until likewise for deployments: every metric but MTTR misses those after it of the source not read.
+-- incidents_read_from, changes_read_from: when the lake first read them, if after the period's start (see stg_periods):
+-- over a period read in part, the figures found through them count only what was read from there on, and the row
+-- says so rather than a state, as for the watermarks.
 -- Before those, 'not mapped' when the mapping ties none of the scope's applications to the metric's source (see
 -- stg_dora_scopes): deployment frequency, change failure rate, recovery time and rework rate without an ArgoCD
 -- application or GitLab project, lead time without a GitLab project, MTTR without a ServiceNow CI. Nothing can be
@@ -54,23 +64,39 @@ with sources as (
     group by level, level_id, environment
 ),
 
-facts as (
+mapped_facts as (
     select
         f.*,
         coalesce(m.deploys_mapped, false) as deploys_mapped,
         coalesce(m.merge_requests_mapped, false) as merge_requests_mapped,
         coalesce(m.incidents_mapped, false) as incidents_mapped,
+        -- The change failures, their recoveries and the rework are found through incidents and change requests alike:
+        -- a period that ended before the lake read either has them unknown, where a ServiceNow CI ties the scope.
+        coalesce(m.incidents_mapped, false) and not (f.incidents_read and f.changes_read) as servicenow_unread
+    from stg_dora_facts as f
+    left join sources as m on f.level = m.level and f.level_id = m.level_id and f.environment = m.environment
+),
+
+facts as (
+    select
+        f.* replace (
+            case when not f.servicenow_unread then f.change_failures end as change_failures,
+            case when not f.servicenow_unread then f.rework_deployments end as rework_deployments,
+            case when not f.servicenow_unread then f.recovery_median_hours end as recovery_median_hours,
+            case when not f.servicenow_unread then f.recoveries else 0 end as recoveries
+        ),
         s.band_set,
         coalesce(f.deployments / f.deployment_days, 0) as deployment_frequency_per_day,
-        case when f.attempts > 0 then f.change_failures / f.attempts end as change_failure_rate,
-        case when f.deployments > 0 then f.rework_deployments / f.deployments end as rework_rate,
+        case when f.attempts > 0 and not f.servicenow_unread then f.change_failures / f.attempts end
+            as change_failure_rate,
+        case when f.deployments > 0 and not f.servicenow_unread then f.rework_deployments / f.deployments end
+            as rework_rate,
         -- The fewest working days the period's days hold, wherever they fall: 5 in each whole week, and all but 2
         -- of the days left over (a weekend may be among them). 5 / 7 of the days would ask 21 of 30 days, where
         -- 30 days starting on a Saturday hold 20 working days.
         5 * floor(f.deployment_days / 7 + 1e-9)
         + greatest(floor(f.deployment_days - 7 * floor(f.deployment_days / 7 + 1e-9) + 1e-9) - 2, 0) as working_days
-    from stg_dora_facts as f
-    left join sources as m on f.level = m.level and f.level_id = m.level_id and f.environment = m.environment
+    from mapped_facts as f
     cross join (select distinct band_set from stg_dora_bands) as s
 ),
 
@@ -128,6 +154,8 @@ select
     f.correlation_mode,
     f.band_set,
     f.deployments_from,
+    f.incidents_read_from,
+    f.changes_read_from,
     f.incidents_read_until,
     f.changes_read_until,
     f.deployments_read_until,
@@ -157,14 +185,16 @@ select
     f.attempts as change_failure_denominator,
     f.change_failure_rate,
     case
-        when not f.deploys_mapped then 'not mapped' when f.attempts > 0 then 'ok' else 'insufficient data'
+        when not f.deploys_mapped then 'not mapped'
+        when f.attempts > 0 and not f.servicenow_unread then 'ok'
+        else 'insufficient data'
     end as change_failure_state,
     l.change_failure_level,
     f.recoveries as recovery_sample,
     f.recovery_median_hours,
     case
         when not f.deploys_mapped then 'not mapped'
-        when f.attempts = 0 then 'insufficient data'
+        when f.attempts = 0 or f.servicenow_unread then 'insufficient data'
         when f.change_failures = 0 then 'no change failures'
         when f.recovered = 0 then 'not recovered'
         when f.recoveries = 0 then 'insufficient data'
@@ -186,8 +216,9 @@ select
     case
         when not f.deploys_mapped then 'not mapped'
         when not f.deployments_read then 'insufficient data'
-        when f.deployments > 0 then 'ok'
-        else 'no deployments'
+        when f.deployments = 0 then 'no deployments'
+        when f.servicenow_unread then 'insufficient data'
+        else 'ok'
     end as rework_state
 from facts as f
 inner join levels as l

@@ -240,6 +240,7 @@ def kpis_dora(
         under=under,
         deployments_read_from=mart.snap.read_from("deploys/deployment_events"),
         incidents_read_from=mart.snap.read_from("servicenow/incidents"),
+        changes_read_from=mart.snap.read_from("servicenow/changes"),
         # For a range; a named period's rows say it as the daily build found it.
         incidents_read_until=mart.snap.unread_after(INCIDENTS.id, p.end),
         changes_read_until=mart.snap.unread_after(CHANGES.id, p.end),

@@ -358,7 +358,8 @@ def _changes(
     limit: int,
     cursor: str | None,
 ) -> ChangeList:
-    p = _period(ctx, mart, period, start, end, "last_30d")
+    # The whole UTC days the period touches, as kpis/changes counts them: its changes are all listed.
+    p = _period(ctx, mart, period, start, end, "last_30d").whole_days(anchor(mart))
     listed = _listed("changes", scope, status, p)
     after = decode_build_cursor(mart, listed, cursor, (datetime, str))
     rows = queries.changes(
@@ -717,8 +718,10 @@ ChangeStatus = Annotated[
     Literal["upcoming", "recent", "all"],
     Query(
         description="upcoming: starting at or after the build's as-of, however far ahead (the period does not apply), "
-        "those canceled left out; recent: started in the period, before the as-of; all: both. A change starts at its "
-        "actual start, else its planned one."
+        "those canceled left out; recent: started before the as-of, its time (start to end, to the as-of while under "
+        "way) overlapping the period's whole UTC days, as kpis/changes counts them: every change it counts implemented "
+        "or unsuccessful is listed, those started before the period included; all: both. A change starts at its "
+        "actual start, else its planned one; it ends at its actual end, else its planned one."
     ),
 ]
 DeployMode = Annotated[Literal["live", "history"], Query()]

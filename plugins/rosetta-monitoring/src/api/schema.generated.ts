@@ -587,6 +587,7 @@ export interface components {
             /** Items */
             items: components["schemas"]["Change"][];
             page: components["schemas"]["Page"];
+            /** @description The whole UTC days the period touches, up to the build's as-of hour, as kpis/changes counts them: the recent changes are those whose time overlaps it. */
             period: components["schemas"]["PeriodOut"];
             /**
              * Readuntil
@@ -885,6 +886,11 @@ export interface components {
             /** Changefailurestate */
             changeFailureState?: string | null;
             /**
+             * Changesreadfrom
+             * @description When the lake first read ServiceNow's change requests, given when that is after the period's start: the change failures found through a change (closed unsuccessful, or an incident's cause), their recovery time and the rework done under an emergency change count only the changes the lake read (of those before it, the ones edited again since). A period that ended before it has the change failure rate, recovery time and rework 'insufficient data' (for a scope a ServiceNow CI is mapped on). Null when the period was read from its start.
+             */
+            changesReadFrom?: string | null;
+            /**
              * Changesreaduntil
              * @description How far the lake had read ServiceNow's change requests (their watermark: ServiceNow down since), given when the period's last day lies wholly after it: the change failures found through an unsuccessful change, their recovery time and the rework done under an emergency change count only the changes read before it, and what came after is unknown, not none. Null when every day of the period was read. A named period's is the daily build's.
              */
@@ -924,6 +930,11 @@ export interface components {
             deploymentsReadUntil?: string | null;
             /** Id */
             id: string;
+            /**
+             * Incidentsreadfrom
+             * @description When the lake first read ServiceNow's incidents, given when that is after the period's start: the change failures found through an incident, the recovery time, the rework (fixes forward) and the MTTR count only the incidents the lake read (of those before it, the ones edited again since): what came before is unknown, not none. A period that ended before it has those 'insufficient data' (for a scope a ServiceNow CI is mapped on). Null when the period was read from its start.
+             */
+            incidentsReadFrom?: string | null;
             /**
              * Incidentsreaduntil
              * @description How far the lake had read ServiceNow's incidents (their watermark: ServiceNow down since), given when the period's last day lies wholly after it: the change failures found through an incident, the recovery time, the rework (deployments that fixed an incident forward) and the MTTR count only the incidents read before it, and what came after is unknown, not none. Null when every day of the period was read. A named period's is the daily build's.
@@ -3138,7 +3149,7 @@ export interface operations {
     app_changes_monitoring_applications__app_id__changes_get: {
         parameters: {
             query?: {
-                /** @description upcoming: starting at or after the build's as-of, however far ahead (the period does not apply), those canceled left out; recent: started in the period, before the as-of; all: both. A change starts at its actual start, else its planned one. */
+                /** @description upcoming: starting at or after the build's as-of, however far ahead (the period does not apply), those canceled left out; recent: started before the as-of, its time (start to end, to the as-of while under way) overlapping the period's whole UTC days, as kpis/changes counts them: every change it counts implemented or unsuccessful is listed, those started before the period included; all: both. A change starts at its actual start, else its planned one; it ends at its actual end, else its planned one. */
                 status?: "upcoming" | "recent" | "all";
                 /** @description One of last_24h, last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
                 period?: ("last_24h" | "last_7d" | "last_30d" | "last_90d" | "month" | "quarter" | "previous_month" | "previous_quarter") | null;
@@ -3810,7 +3821,7 @@ export interface operations {
     component_changes_monitoring_components__component_id__changes_get: {
         parameters: {
             query?: {
-                /** @description upcoming: starting at or after the build's as-of, however far ahead (the period does not apply), those canceled left out; recent: started in the period, before the as-of; all: both. A change starts at its actual start, else its planned one. */
+                /** @description upcoming: starting at or after the build's as-of, however far ahead (the period does not apply), those canceled left out; recent: started before the as-of, its time (start to end, to the as-of while under way) overlapping the period's whole UTC days, as kpis/changes counts them: every change it counts implemented or unsuccessful is listed, those started before the period included; all: both. A change starts at its actual start, else its planned one; it ends at its actual end, else its planned one. */
                 status?: "upcoming" | "recent" | "all";
                 /** @description One of last_24h, last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
                 period?: ("last_24h" | "last_7d" | "last_30d" | "last_90d" | "month" | "quarter" | "previous_month" | "previous_quarter") | null;
