@@ -12,6 +12,7 @@ import type {
   IncidentsReport,
   IncidentStatus,
   KpiWindow,
+  LeadTimeList,
   LogsLink,
   Metric,
   MonitoredEntity,
@@ -31,6 +32,8 @@ export interface MonitoringApi {
   getIncidents(entity: MonitoredEntity, status: IncidentStatus, period: Period): Promise<IncidentList>;
   getChanges(entity: MonitoredEntity, status: ChangeStatus, period: Period): Promise<ChangeList>;
   getDeployments(entity: MonitoredEntity, mode: 'history' | 'live', period: Period): Promise<DeploymentList>;
+  /** The merge requests a DORA lead time is taken over (the report's sample for the entity), every page read. */
+  getLeadTimes(entity: MonitoredEntity, window: KpiWindow): Promise<LeadTimeList>;
   getLogsLink(entity: MonitoredEntity, period: Period): Promise<LogsLink>;
   getOverview(period: Period, environment?: string): Promise<Overview>;
   /** The environments the estate's mapping has, and its production one, which a request naming none reads. */

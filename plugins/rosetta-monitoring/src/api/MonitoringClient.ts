@@ -79,6 +79,10 @@ export class MonitoringClient implements MonitoringApi {
     return this.getAll(`${entityPath(entity)}/deployments`, { mode, period, environment: entity.environment });
   }
 
+  getLeadTimes(entity: MonitoredEntity, window: KpiWindow) {
+    return this.getAll(`${entityPath(entity)}/lead-times`, { ...window, environment: entity.environment });
+  }
+
   getLogsLink(entity: MonitoredEntity, period: string) {
     // The link route names its period timeRange; it takes the period names (last_7d, ...) as they are.
     return this.get(`${entityPath(entity)}/logs/link`, { timeRange: period, environment: entity.environment });

@@ -116,9 +116,23 @@ const doraColumns = (groupBy: string, periodStart?: string): TableColumn<DoraRow
     render: r =>
       level(cutHours(r.recoveryMedianHours), r.recoveryLevel, r.recoveryState) + readOnlyUpTo(r, ...FAILURE_SOURCES),
   },
+  // Time to restore service: incidents opened to restored, graded on the recovery time's bands. It counts no
+  // deployment, so only ServiceNow's incidents read bear on it.
+  {
+    title: 'MTTR (median)',
+    render: r => level(cutHours(r.mttrMedianHours), r.mttrLevel, r.mttrState) + readOnlyUpTo(r, 'incidents'),
+  },
   // DORA's fifth metric has no published performance bands: the rate and what it counts.
   { title: 'Rework rate', render: r => rework(r) + readOnlyUpTo(r, ...FAILURE_SOURCES) },
 ];
+
+/**
+ * The bands a report's levels come from and how it linked incidents to deployments, as the API answered them: a
+ * "high" means another thing under the 2023 and the 2024 bands, and in full or light correlation.
+ */
+export function bandsAndMode(report: { bandSet: string; mode: string }): string {
+  return `bands ${report.bandSet}, ${report.mode} correlation`;
+}
 
 /** DORA metrics with their performance level, one row per app or group, over a period starting at `periodStart`. */
 export function DoraTable({ rows, groupBy, periodStart }: { rows: DoraRow[]; groupBy: string; periodStart?: string }) {

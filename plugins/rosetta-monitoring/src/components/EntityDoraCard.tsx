@@ -1,7 +1,8 @@
 import type { KpiPeriod, MonitoredEntity, Period } from '../api/types';
 import { useMonitoringData } from './common/useMonitoringData';
 import { Widget } from './common/WidgetState';
-import { DoraTable } from './DoraLevels';
+import { bandsAndMode, DoraTable } from './DoraLevels';
+import { LeadTimeRequests } from './LeadTimeRequests';
 import { coveredDays } from '../pages/KpiControls';
 
 /** DORA is built for 7 days and more: the tab's 24 hours shows the last 7 days' figures. */
@@ -20,7 +21,7 @@ export function EntityDoraCard({ entity, period }: { entity: MonitoredEntity; pe
       const summary = await api.getSummary(entity);
       const app = summary.entity.applicationId;
       const report = await api.getDora('app', { period: dora.period }, entity.environment, { app });
-      return { report, rows: report.items.filter(r => r.id === app) };
+      return { app, report, rows: report.items.filter(r => r.id === app) };
     },
     ['DORA row of the application', entity.level, entity.id, entity.environment, dora.period],
   );
@@ -36,9 +37,11 @@ export function EntityDoraCard({ entity, period }: { entity: MonitoredEntity; pe
         <>
           <p>
             DORA over the {dora.label}: {coveredDays(d.report.period)}
-            {dora.note}
+            {dora.note}, {bandsAndMode(d.report)}
           </p>
           <DoraTable rows={d.rows} groupBy={d.report.groupBy} periodStart={d.report.period.start} />
+          {/* The application's requests, as its lead time above is taken over them, on a component's page too. */}
+          <LeadTimeRequests application={d.app} environment={entity.environment} period={dora.period} />
         </>
       )}
     </Widget>

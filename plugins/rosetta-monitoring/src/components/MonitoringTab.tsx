@@ -1,7 +1,7 @@
 import { ReactNode } from 'react';
 import { CodeSnippet, EmptyState } from '@backstage/core-components';
 import type { MonitoredEntity, Period } from '../api/types';
-import { APP_ID_ANNOTATION, ENVIRONMENT_ANNOTATION } from '../entityId';
+import { APP_ID_ANNOTATION, ENVIRONMENT_ANNOTATION, MONITORING_ID_ANNOTATION } from '../entityId';
 import { useChoiceParam } from '../pages/queryParams';
 import { useMonitoredEntity } from './common/EntityContext';
 import { missingFrom } from './common/problems';
@@ -57,27 +57,86 @@ function NotMapped({ entity, detail }: { entity: MonitoredEntity; detail: string
   );
 }
 
+/** The annotation that sets the entity's id, as the catalog-info.yaml to correct sets it. */
+const APP_ID_YAML = `metadata:
+  annotations:
+    ${APP_ID_ANNOTATION}: <its id in the mapping>`;
+
+/** The annotation that sets the entity's environment: the mapping writes environments in lower case. */
+const ENVIRONMENT_YAML = `metadata:
+  annotations:
+    ${ENVIRONMENT_ANNOTATION}: <its environment in the mapping, in lower case>`;
+
 /**
- * The tab's content, unless the mapping does not know the entity: a 404 of its summary (the health and SLO cards'
- * request, shared with them). The content is drawn again only when it changes, not with each state of the summary.
+ * An id the API refuses (422: a rosetta.io/app-id annotation with a space, or too long): every widget asks with it,
+ * and would say so. Said once for the page, with the annotation to correct.
  */
-function UnlessNotMapped({ entity, children }: { entity: MonitoredEntity; children: ReactNode }) {
+function NotAValidId({ entity, detail }: { entity: MonitoredEntity; detail: string }) {
+  return (
+    <Announced>
+      <EmptyState
+        missing="field"
+        title="Not a valid entity id"
+        description={
+          `The monitoring API refuses this entity's id, ${entity.id} (${detail}): none of its monitoring can be ` +
+          `shown. Correct the entity's ${APP_ID_ANNOTATION} annotation (or the former ${MONITORING_ID_ANNOTATION}) ` +
+          'to its id in the mapping.'
+        }
+        action={<CodeSnippet text={APP_ID_YAML} language="yaml" />}
+      />
+    </Announced>
+  );
+}
+
+/**
+ * An environment the API refuses (422: not written as the mapping writes it, e.g. Production) or does not know (404
+ * "Unknown environment": no entry is mapped in it, e.g. prod): the rosetta.io/environment annotation's, said once.
+ */
+function NotAValidEnvironment({ entity, detail }: { entity: MonitoredEntity; detail: string }) {
+  return (
+    <Announced>
+      <EmptyState
+        missing="field"
+        title="Not a valid environment"
+        description={
+          `The monitoring API refuses this entity's environment, ${entity.environment ?? PRODUCTION} (${detail}): ` +
+          `none of its monitoring can be shown. Correct the entity's ${ENVIRONMENT_ANNOTATION} annotation to an ` +
+          "environment of the mapping, in lower case, or remove it for the estate's production environment."
+        }
+        action={<CodeSnippet text={ENVIRONMENT_YAML} language="yaml" />}
+      />
+    </Announced>
+  );
+}
+
+/**
+ * The tab's content, unless the API does not know the entity or refuses how it is asked for: a 404 (no mapping, or
+ * an unknown environment) or a 422 (its id or environment) of its summary (the health and SLO cards' request, shared
+ * with them), which every widget would answer alike. The content is drawn again only when it changes, not with each
+ * state of the summary.
+ */
+function UnlessRefused({ entity, children }: { entity: MonitoredEntity; children: ReactNode }) {
   const summary = useMonitoringData(
     api => api.getSummary(entity),
     ['summary', entity.level, entity.id, entity.environment],
   );
   const missing = summary.status === 'error' ? missingFrom(summary.error) : undefined;
   if (missing?.kind === 'mapping') return <NotMapped entity={entity} detail={missing.detail} />;
+  if (missing?.kind === 'id') return <NotAValidId entity={entity} detail={missing.detail} />;
+  if (missing?.kind === 'environment') return <NotAValidEnvironment entity={entity} detail={missing.detail} />;
   return <>{children}</>;
 }
 
-/** The entity's "Monitoring" tab: its widgets, or one notice for an entity the mapping does not know. */
+/**
+ * The entity's "Monitoring" tab: its widgets, or one notice for an entity the mapping does not know, or whose id or
+ * environment the API refuses.
+ */
 export function MonitoringTab() {
   const entity = useMonitoredEntity();
   return (
-    <UnlessNotMapped entity={entity}>
+    <UnlessRefused entity={entity}>
       <MonitoringWidgets />
-    </UnlessNotMapped>
+    </UnlessRefused>
   );
 }
 

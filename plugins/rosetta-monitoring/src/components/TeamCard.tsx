@@ -16,7 +16,7 @@ import { DataState, useMonitoringData } from './common/useMonitoringData';
 import { FreshnessNotices } from './common/StaleNotice';
 import { Announced, WidgetBody } from './common/WidgetState';
 import { GROUP_LABELS, periodLabel } from './common/format';
-import { DoraTable } from './DoraLevels';
+import { bandsAndMode, DoraTable } from './DoraLevels';
 import { RiskTable } from './RiskTable';
 import { SloTable } from './SloTable';
 import { HEALTH_SOURCES } from './common/sources';
@@ -212,7 +212,9 @@ function LevelCard({ level, id, environment, period, entity }: LevelCardProps) {
             >
               {d => (
                 <>
-                  <p>{coveredDays(d.period)}</p>
+                  <p>
+                    {coveredDays(d.period)}, {bandsAndMode(d)}
+                  </p>
                   <DoraTable rows={d.items} groupBy={d.groupBy} periodStart={d.period.start} />
                 </>
               )}

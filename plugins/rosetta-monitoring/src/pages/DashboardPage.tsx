@@ -5,7 +5,7 @@ import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContai
 import type { HealthLevel, Overview } from '../api/types';
 import { useMonitoringData } from '../components/common/useMonitoringData';
 import { Announced, Widget } from '../components/common/WidgetState';
-import { DoraTable } from '../components/DoraLevels';
+import { bandsAndMode, DoraTable } from '../components/DoraLevels';
 import { count, percent } from '../components/common/format';
 import { RiskTable } from '../components/RiskTable';
 import { NO_TOOLBAR } from '../components/common/tableOptions';
@@ -180,6 +180,7 @@ export function DashboardPage() {
         {d => (
           <>
             <p>Environment {d.environment}</p>
+            <p>Levels: {bandsAndMode(d)}</p>
             <DoraTable rows={d.items} groupBy={d.groupBy} periodStart={d.period.start} />
           </>
         )}

@@ -24,6 +24,9 @@ const FIGURES = {
   recoveryMedianHours: 5.5,
   recoveryLevel: 'high',
   recoveryState: 'ok',
+  mttrMedianHours: 2.5,
+  mttrLevel: 'high',
+  mttrState: 'ok',
   reworkRate: 0.05,
   reworkNumerator: 1,
   reworkDenominator: 20,
@@ -51,15 +54,17 @@ async function renderRows(unread: Partial<ReadUntil>) {
 describe('DORA page while a source is not read', () => {
   registerServer();
 
-  // Incidents read up to 18 November: the change failures found through an incident, the recovery times and the
-  // deployments that fixed an incident (rework) count only those read; frequency and lead time rest on none.
+  // Incidents read up to 18 November: the change failures found through an incident, the recovery times, the
+  // restored incidents (MTTR) and the deployments that fixed an incident (rework) count only those read; frequency
+  // and lead time rest on none.
   it('says how far incidents were read beside the figures built on them', async () => {
     const { stale, whole } = await renderRows({ incidentsReadUntil: '2026-11-18T00:00:00Z' });
-    const [, frequency, lead, failures, recovery, rework] = stale;
+    const [, frequency, lead, failures, recovery, mttr, rework] = stale;
     const note = ' · incidents read only up to 2026-11-18 00:00:00 UTC';
-    expect([failures, recovery, rework]).toEqual([
+    expect([failures, recovery, mttr, rework]).toEqual([
       `10.0% · high${note}`,
       `5.5 h · high${note}`,
+      `2.5 h · high${note}`,
       `5.0% (1 of 20)${note}`,
     ]);
     expect([frequency, lead].join()).not.toContain('read only');
@@ -73,7 +78,7 @@ describe('DORA page while a source is not read', () => {
       incidentsReadUntil: '2026-11-18T00:00:00Z',
       changesReadUntil: '2026-11-17T00:00:00Z',
     });
-    const [, frequency, lead, failures, recovery, rework] = stale;
+    const [, frequency, lead, failures, recovery, mttr, rework] = stale;
     const notes =
       ' · incidents read only up to 2026-11-18 00:00:00 UTC · changes read only up to 2026-11-17 00:00:00 UTC';
     expect([failures, recovery, rework]).toEqual([
@@ -82,12 +87,15 @@ describe('DORA page while a source is not read', () => {
       `5.0% (1 of 20)${notes}`,
     ]);
     expect([frequency, lead].join()).not.toContain('read only');
+    // MTTR counts incidents alone: no change request bears on it.
+    expect(mttr).toBe('2.5 h · high · incidents read only up to 2026-11-18 00:00:00 UTC');
   });
 
-  // Deployments read up to 16 November (GitLab down since): every figure rests on them, each cell says so.
+  // Deployments read up to 16 November (GitLab down since): every figure but MTTR, which counts incidents alone,
+  // rests on them, each cell says so.
   it('says how far deployments were read beside every figure found through them', async () => {
     const { stale } = await renderRows({ deploymentsReadUntil: '2026-11-16T00:00:00Z' });
-    const [, frequency, lead, failures, recovery, rework] = stale;
+    const [, frequency, lead, failures, recovery, mttr, rework] = stale;
     const note = ' · deployments read only up to 2026-11-16 00:00:00 UTC';
     expect(frequency.startsWith('0.50/day · high') && frequency.endsWith(note)).toBe(true);
     expect([lead, failures, recovery, rework]).toEqual([
@@ -96,5 +104,6 @@ describe('DORA page while a source is not read', () => {
       `5.5 h · high${note}`,
       `5.0% (1 of 20)${note}`,
     ]);
+    expect(mttr).toBe('2.5 h · high');
   });
 });

@@ -1,7 +1,7 @@
 import { useMonitoringData } from '../components/common/useMonitoringData';
 import { Widget } from '../components/common/WidgetState';
 import { LabelledSelect } from '../components/common/LabelledSelect';
-import { DoraTable } from '../components/DoraLevels';
+import { bandsAndMode, DoraTable } from '../components/DoraLevels';
 import type { BandSet, DoraChoices, DoraMode } from '../api/types';
 import { useEnvironmentParam } from './EnvironmentPicker';
 import { coveredDays, KpiControls, useGroupByParam, useWindowParam } from './KpiControls';
@@ -58,7 +58,7 @@ export function DoraPage() {
         {d => (
           <>
             <p>
-              {coveredDays(d.period)}, bands {d.bandSet}, {d.mode} correlation, environment {d.environment}
+              {coveredDays(d.period)}, {bandsAndMode(d)}, environment {d.environment}
             </p>
             <DoraTable rows={d.items} groupBy={d.groupBy} periodStart={d.period.start} />
           </>
