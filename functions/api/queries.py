@@ -356,12 +356,20 @@ from mv_incidents
 where app_id = $app and ($component is null or component_id = $component) and environment = $env
     and (
         ($status = 'open' and is_open)
-        -- Closed at as_of, as is_open is open at as_of: an incident opened after it is neither, nor listed.
-        or ($status = 'closed' and not is_open and opened_at < $as_of and opened_at >= $start and opened_at < $end)
+        -- The period is the whole UTC days kpis/incidents adds up (up to as_of): every incident it counts opened or
+        -- restored in them is listed, closed or all. restored_at is null after as_of (mv_incidents).
+        -- Closed at as_of, as is_open is open at as_of (an incident opened after it is neither, nor listed), and
+        -- opened or restored in the period.
+        or ($status = 'closed' and not is_open and opened_at < $as_of and (
+            (opened_at >= $start and opened_at < $end) or (restored_at >= $start and restored_at < $end)
+        ))
         -- Open at some time in the period, up to as_of: opened before its end, and opened in it or still open at its
-        -- start (open at as_of, or restored since). One opened after the period's end is not listed, open or not.
-        or ($status = 'all' and opened_at < $as_of and opened_at < $end
-            and (opened_at >= $start or is_open or restored_at >= $start))
+        -- start (open at as_of, or restored since). One opened after the period's end is not listed, open or not,
+        -- unless its record says it was restored in the period (restored before it opened): counted restored there.
+        or ($status = 'all' and opened_at < $as_of and (
+            (opened_at < $end and (opened_at >= $start or is_open or restored_at >= $start))
+            or (restored_at >= $start and restored_at < $end)
+        ))
     )
     and ($after_at is null or (opened_at, sys_id) < ($after_at, $after_id))
 order by opened_at desc, sys_id desc

@@ -320,7 +320,8 @@ def _incidents(
     limit: int,
     cursor: str | None,
 ) -> IncidentList:
-    p = _period(ctx, mart, period, start, end, "last_30d")
+    # The whole UTC days the period touches, as kpis/incidents counts them: its incidents are all listed.
+    p = _period(ctx, mart, period, start, end, "last_30d").whole_days(anchor(mart))
     listed = _listed("incidents", scope, status, p)
     after = decode_build_cursor(mart, listed, cursor, (datetime, str))
     rows = queries.incidents(
@@ -709,9 +710,12 @@ def _logs_link(
 IncidentStatus = Annotated[
     Literal["open", "closed", "all"],
     Query(
-        description="open: open at the build's as-of, whenever opened; closed: opened in the period and closed by "
-        "the as-of, canceled ones included (flagged isCanceled, counted in no KPI); all: every one open at some time "
-        "in the period, up to the as-of: opened before its end and not restored before its start."
+        description="open: open at the build's as-of, whenever opened (the period does not apply); closed: closed by "
+        "the as-of and opened or restored in the period's whole UTC days, as kpis/incidents counts them, canceled ones "
+        "included (flagged isCanceled, counted in no KPI); all: every one open at some time in those days, up to the "
+        "as-of (opened before their end and not restored before their start), or restored in them. So every incident "
+        "kpis/incidents counts opened or restored is in all, and every one of them closed by the as-of in closed, "
+        "those opened before the period's first hour included."
     ),
 ]
 ChangeStatus = Annotated[

@@ -101,8 +101,9 @@ def test_the_calendar_keeps_the_as_of_days_upcoming_changes_as_planned(client: T
 def test_a_day_report_says_the_whole_days_it_counted(client: TestClient) -> None:
     """last_30d is 21 October 10:00 to as_of. Summed from day rows, kpis/incidents and risk/top by incidents count the
     whole 21 October, and say they start at its midnight: quiet's INC101, opened there at 05:00, is one of their 2
-    opened (with INC103; INC102 was canceled). The answers counting the exact window say that window: DORA's MTTR
-    over INC103 alone (1 sample, 2 hours), and the closed incidents list without INC101."""
+    opened (with INC103; INC102 was canceled). The closed incidents list holds what they count: INC101 too, over the
+    same whole days. DORA, counting the exact window, says that window: its MTTR is over INC103 alone (1 sample,
+    2 hours)."""
     whole_days = {"name": "last_30d", "start": "2026-10-21T00:00:00Z", "end": "2026-11-20T10:00:00Z"}
     incidents = get_json(client, f"{INCIDENTS}?period=last_30d&app=quiet")
     assert incidents["period"] == whole_days
@@ -117,8 +118,8 @@ def test_a_day_report_says_the_whole_days_it_counted(client: TestClient) -> None
     assert dora["period"] == exact
     assert (by_id(dora)["quiet"]["mttrSample"], by_id(dora)["quiet"]["mttrMedianHours"]) == (1, 2.0)
     closed = get_json(client, "/monitoring/applications/quiet/incidents?status=closed&period=last_30d")
-    assert closed["period"] == exact
-    assert [i["number"] for i in closed["items"]] == ["INC102", "INC103"]
+    assert closed["period"] == whole_days
+    assert [i["number"] for i in closed["items"]] == ["INC102", "INC103", "INC101"]
 
 
 def test_the_closed_list_says_why_its_canceled_incident_counts_nowhere(client: TestClient) -> None:

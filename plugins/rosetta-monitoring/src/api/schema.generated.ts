@@ -3358,7 +3358,7 @@ export interface operations {
     app_incidents_monitoring_applications__app_id__incidents_get: {
         parameters: {
             query?: {
-                /** @description open: open at the build's as-of, whenever opened; closed: opened in the period and closed by the as-of, canceled ones included (flagged isCanceled, counted in no KPI); all: every one open at some time in the period, up to the as-of: opened before its end and not restored before its start. */
+                /** @description open: open at the build's as-of, whenever opened (the period does not apply); closed: closed by the as-of and opened or restored in the period's whole UTC days, as kpis/incidents counts them, canceled ones included (flagged isCanceled, counted in no KPI); all: every one open at some time in those days, up to the as-of (opened before their end and not restored before their start), or restored in them. So every incident kpis/incidents counts opened or restored is in all, and every one of them closed by the as-of in closed, those opened before the period's first hour included. */
                 status?: "open" | "closed" | "all";
                 /** @description One of last_24h, last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
                 period?: ("last_24h" | "last_7d" | "last_30d" | "last_90d" | "month" | "quarter" | "previous_month" | "previous_quarter") | null;
@@ -4030,7 +4030,7 @@ export interface operations {
     component_incidents_monitoring_components__component_id__incidents_get: {
         parameters: {
             query?: {
-                /** @description open: open at the build's as-of, whenever opened; closed: opened in the period and closed by the as-of, canceled ones included (flagged isCanceled, counted in no KPI); all: every one open at some time in the period, up to the as-of: opened before its end and not restored before its start. */
+                /** @description open: open at the build's as-of, whenever opened (the period does not apply); closed: closed by the as-of and opened or restored in the period's whole UTC days, as kpis/incidents counts them, canceled ones included (flagged isCanceled, counted in no KPI); all: every one open at some time in those days, up to the as-of (opened before their end and not restored before their start), or restored in them. So every incident kpis/incidents counts opened or restored is in all, and every one of them closed by the as-of in closed, those opened before the period's first hour included. */
                 status?: "open" | "closed" | "all";
                 /** @description One of last_24h, last_7d, last_30d, last_90d, month, quarter, previous_month, previous_quarter. */
                 period?: ("last_24h" | "last_7d" | "last_30d" | "last_90d" | "month" | "quarter" | "previous_month" | "previous_quarter") | null;

@@ -57,8 +57,9 @@ const HISTORY_SHOWN = 10;
 
 /**
  * Incidents opened in the period, from both lists: status=open gives every incident open now, however old, and
- * status=closed the closed ones opened in the period. Cancelled incidents are not counted as opened, as in the
- * incidents report (kpis/incidents).
+ * status=closed the closed ones opened or restored in the period's whole days (the period the list answers with),
+ * so only those opened in it are counted. Cancelled incidents are not counted as opened, as in the incidents
+ * report (kpis/incidents).
  */
 function openedIn(period: { start: string; end: string }, incidents: Incident[]): number {
   const start = Date.parse(period.start);
