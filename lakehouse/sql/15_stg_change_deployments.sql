@@ -1,6 +1,6 @@
 -- table: stg_change_deployments
 -- grain: one row per change request that covers a deployment attempt of its component or application
--- reads: stg_changes, stg_deployments, ref_entities, ref_pivots, build_params
+-- reads: stg_changes, stg_deployments, stg_components_deployed_whole, build_params
 -- refresh: hourly
 --
 -- A change covers the attempt of its entity, in its environment, that finished closest to the change's end,
@@ -17,19 +17,7 @@
 -- (covered_entity_id; null for a change on the application's own CI, which covers any of app_id's): an incident
 -- naming the change that opened before the attempt covered finished is linked to the last attempt in that window
 -- before it (see mv_incident_links).
-with deployed_whole as (
-    -- The components with no ArgoCD application nor GitLab project of their own in an environment.
-    select e.entity_id, e.environment, e.app_id
-    from ref_entities as e
-    anti join ref_pivots as p
-        on
-            e.entity_id = p.entity_id
-            and e.environment = p.environment
-            and p.pivot_kind in ('argocd_app', 'gitlab_project')
-    where e.component_id is not null
-),
-
-changes as (
+with changes as (
     -- The window a covered attempt finished in, the instant it is closest to, and whose attempts a change on a
     -- component covers.
     select
@@ -40,7 +28,7 @@ changes as (
         case when c.component_id is not null then coalesce(w.app_id, c.entity_id) end as covered_entity_id
     from stg_changes as c
     cross join build_params as bp
-    left join deployed_whole as w on c.entity_id = w.entity_id and c.environment = w.environment
+    left join stg_components_deployed_whole as w on c.entity_id = w.entity_id and c.environment = w.environment
     where not c.is_canceled
 ),
 

@@ -1,6 +1,6 @@
 -- table: mv_incident_links
 -- grain: one row per incident and correlation mode, for incidents linked to a deployment
--- reads: stg_incidents, stg_deployments, stg_change_deployments, stg_problems, settled_links, ref_entities, ref_pivots, build_params
+-- reads: stg_incidents, stg_deployments, stg_change_deployments, stg_problems, settled_links, stg_components_deployed_whole, build_params
 -- partitioned by: month of opened_at
 -- refresh: hourly
 --
@@ -46,25 +46,12 @@ incidents as not materialized (
     select * from stg_incidents where app_id is not null and not is_canceled
 ),
 
--- The components with no ArgoCD application nor GitLab project of their own in an environment (as in
--- stg_change_deployments).
-deployed_whole as (
-    select e.entity_id, e.environment, e.app_id
-    from ref_entities as e
-    anti join ref_pivots as p
-        on
-            e.entity_id = p.entity_id
-            and e.environment = p.environment
-            and p.pivot_kind in ('argocd_app', 'gitlab_project')
-    where e.component_id is not null
-),
-
 -- The bounds are variables, not build_params columns: a constant lets the scans skip rows, where a subquery made
 -- the joins below ten times slower. deployed_entity_id: the entity whose attempts the incident's follow.
 recent_incidents as not materialized (
     select i.*, coalesce(w.app_id, i.entity_id) as deployed_entity_id
     from incidents as i
-    left join deployed_whole as w on i.entity_id = w.entity_id and i.environment = w.environment
+    left join stg_components_deployed_whole as w on i.entity_id = w.entity_id and i.environment = w.environment
     where i.opened_at >= coalesce(getvariable('links_recent_from'), '-infinity'::timestamptz)
 ),
 
