@@ -1,7 +1,7 @@
 
 import { TableColumn } from '@backstage/core-components';
 import { NamedTable } from './common/NamedTable';
-import type { DoraRow } from '../api/types';
+import type { DoraRow, DoraReport } from '../api/types';
 import { cutHours, decimal, GROUP_LABELS, NONE, percent, when } from './common/format';
 import { NO_TOOLBAR } from './common/tableOptions';
 
@@ -33,8 +33,8 @@ function failureRate(value: number | null | undefined): string {
 }
 
 /** Rollbacks and emergency deployments over successful deployments, or the state that stands for the rate. */
-function rework(r: DoraRow): string {
-  if (r.reworkState && r.reworkState !== 'ok') return `${NONE} (${r.reworkState})`;
+function rework(r: DoraRow, reworkState: string | null | undefined): string {
+  if (reworkState && reworkState !== 'ok') return `${NONE} (${reworkState})`;
   if (r.reworkRate === null || r.reworkRate === undefined) return NONE;
   return `${percent(r.reworkRate, 1)} (${r.reworkNumerator ?? 0} of ${r.reworkDenominator ?? 0})`;
 }
@@ -50,6 +50,54 @@ function readSince(r: DoraRow, periodStart: string | undefined): string {
 
 /** The sources a DORA figure is found through, each with its watermark on the row. */
 type Source = 'deployments' | 'incidents' | 'changes';
+
+/** ServiceNow's sources, each with when the lake first read it on the row (after the period's start, else null). */
+type ServiceNowSource = 'incidents' | 'changes';
+
+/** A report's period: the instants it runs from and to. */
+type DoraPeriod = DoraReport['period'];
+
+function firstRead(r: DoraRow, source: ServiceNowSource): string | null | undefined {
+  return source === 'incidents' ? r.incidentsReadFrom : r.changesReadFrom;
+}
+
+/**
+ * A lake that first read ServiceNow's incidents or change requests after the period's start finds the figures built
+ * on them over what it read since: the cell says since when, as readSince does for the deployments. A first read at
+ * or after the period's end read nothing of it: that is the state's to say (explained).
+ */
+function servicenowReadSince(r: DoraRow, period: DoraPeriod | undefined, ...sources: ServiceNowSource[]): string {
+  if (!period) return '';
+  return sources
+    .map(source => {
+      const from = firstRead(r, source);
+      if (!from || Date.parse(from) <= Date.parse(period.start) || Date.parse(from) >= Date.parse(period.end)) {
+        return '';
+      }
+      return ` · ${source} read since ${from.slice(0, 10)}`;
+    })
+    .join('');
+}
+
+/**
+ * A figure is 'insufficient data' when the period ended before the lake first read a ServiceNow source it is found
+ * through: the state says so, and when each was first read, since a bare "insufficient data" reads as too few
+ * deployments or incidents.
+ */
+function explained(
+  state: string | null | undefined,
+  r: DoraRow,
+  period: DoraPeriod | undefined,
+  ...sources: ServiceNowSource[]
+): string | null | undefined {
+  if (state !== 'insufficient data' || !period) return state;
+  const unread = sources
+    .map(source => ({ source, from: firstRead(r, source) }))
+    .filter(({ from }) => from && Date.parse(from) >= Date.parse(period.end))
+    .map(({ source, from }) => `${source} first read ${when(from)}`);
+  if (unread.length === 0) return state;
+  return `${state}: ServiceNow not read over the period, ${unread.join(', ')}`;
+}
 
 /**
  * A source read only up to a time before the period's end (deployments: ArgoCD's and GitLab's, as the build counts
@@ -73,6 +121,7 @@ function readOnlyUpTo(r: DoraRow, ...sources: Source[]): string {
 }
 
 const FAILURE_SOURCES: Source[] = ['deployments', 'incidents', 'changes'];
+const SERVICENOW_SOURCES: ServiceNowSource[] = ['incidents', 'changes'];
 
 /**
  * The days the frequency's level rests on. The level is a cadence met by days, weeks and months holding a deployment,
@@ -88,15 +137,15 @@ function deployDays(r: DoraRow): string {
   return `, on ${days} of ${Math.ceil(of - 1e-9)} days`;
 }
 
-/** The columns of a DORA report grouped by `groupBy`: the first names the rows (applications, teams, ...). */
-const doraColumns = (groupBy: string, periodStart?: string): TableColumn<DoraRow>[] => [
+/** The columns of a DORA report grouped by `groupBy` over `period`: the first names the rows (applications, ...). */
+const doraColumns = (groupBy: string, period?: DoraPeriod): TableColumn<DoraRow>[] => [
   { title: GROUP_LABELS[groupBy] ?? groupBy, field: 'id' },
   {
     title: 'Deployment frequency',
     render: r =>
       level(perDay(r.deploymentFrequencyPerDay), r.deploymentFrequencyLevel, r.deploymentFrequencyState) +
       deployDays(r) +
-      readSince(r, periodStart) +
+      readSince(r, period?.start) +
       readOnlyUpTo(r, 'deployments'),
   },
   // Durations are cut: a median just under a level's bound (elite: under 24 h) never reads as the bound itself.
@@ -108,22 +157,42 @@ const doraColumns = (groupBy: string, periodStart?: string): TableColumn<DoraRow
   {
     title: 'Change failure rate',
     render: r =>
-      level(failureRate(r.changeFailureRate), r.changeFailureLevel, r.changeFailureState) +
+      level(
+        failureRate(r.changeFailureRate),
+        r.changeFailureLevel,
+        explained(r.changeFailureState, r, period, ...SERVICENOW_SOURCES),
+      ) +
+      servicenowReadSince(r, period, ...SERVICENOW_SOURCES) +
       readOnlyUpTo(r, ...FAILURE_SOURCES),
   },
   {
     title: 'Recovery time (median)',
     render: r =>
-      level(cutHours(r.recoveryMedianHours), r.recoveryLevel, r.recoveryState) + readOnlyUpTo(r, ...FAILURE_SOURCES),
+      level(
+        cutHours(r.recoveryMedianHours),
+        r.recoveryLevel,
+        explained(r.recoveryState, r, period, ...SERVICENOW_SOURCES),
+      ) +
+      servicenowReadSince(r, period, ...SERVICENOW_SOURCES) +
+      readOnlyUpTo(r, ...FAILURE_SOURCES),
   },
   // Time to restore service: incidents opened to restored, graded on the recovery time's bands. It counts no
   // deployment, so only ServiceNow's incidents read bear on it.
   {
     title: 'MTTR (median)',
-    render: r => level(cutHours(r.mttrMedianHours), r.mttrLevel, r.mttrState) + readOnlyUpTo(r, 'incidents'),
+    render: r =>
+      level(cutHours(r.mttrMedianHours), r.mttrLevel, explained(r.mttrState, r, period, 'incidents')) +
+      servicenowReadSince(r, period, 'incidents') +
+      readOnlyUpTo(r, 'incidents'),
   },
   // DORA's fifth metric has no published performance bands: the rate and what it counts.
-  { title: 'Rework rate', render: r => rework(r) + readOnlyUpTo(r, ...FAILURE_SOURCES) },
+  {
+    title: 'Rework rate',
+    render: r =>
+      rework(r, explained(r.reworkState, r, period, ...SERVICENOW_SOURCES)) +
+      servicenowReadSince(r, period, ...SERVICENOW_SOURCES) +
+      readOnlyUpTo(r, ...FAILURE_SOURCES),
+  },
 ];
 
 /**
@@ -134,13 +203,13 @@ export function bandsAndMode(report: { bandSet: string; mode: string }): string 
   return `bands ${report.bandSet}, ${report.mode} correlation`;
 }
 
-/** DORA metrics with their performance level, one row per app or group, over a period starting at `periodStart`. */
-export function DoraTable({ rows, groupBy, periodStart }: { rows: DoraRow[]; groupBy: string; periodStart?: string }) {
+/** DORA metrics with their performance level, one row per app or group, over the report's `period`. */
+export function DoraTable({ rows, groupBy, period }: { rows: DoraRow[]; groupBy: string; period?: DoraPeriod }) {
   return (
     <NamedTable<DoraRow>
       name={`DORA by ${(GROUP_LABELS[groupBy] ?? groupBy).toLowerCase()}`}
       options={NO_TOOLBAR}
-      columns={doraColumns(groupBy, periodStart)}
+      columns={doraColumns(groupBy, period)}
       data={rows}
     />
   );

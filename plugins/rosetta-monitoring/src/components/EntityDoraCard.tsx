@@ -39,7 +39,7 @@ export function EntityDoraCard({ entity, period }: { entity: MonitoredEntity; pe
             DORA over the {dora.label}: {coveredDays(d.report.period)}
             {dora.note}, {bandsAndMode(d.report)}
           </p>
-          <DoraTable rows={d.rows} groupBy={d.report.groupBy} periodStart={d.report.period.start} />
+          <DoraTable rows={d.rows} groupBy={d.report.groupBy} period={d.report.period} />
           {/* The application's requests, as its lead time above is taken over them, on a component's page too. */}
           <LeadTimeRequests application={d.app} environment={entity.environment} period={dora.period} />
         </>

@@ -215,7 +215,7 @@ function LevelCard({ level, id, environment, period, entity }: LevelCardProps) {
                   <p>
                     {coveredDays(d.period)}, {bandsAndMode(d)}
                   </p>
-                  <DoraTable rows={d.items} groupBy={d.groupBy} periodStart={d.period.start} />
+                  <DoraTable rows={d.items} groupBy={d.groupBy} period={d.period} />
                 </>
               )}
             </WidgetBody>

@@ -181,7 +181,7 @@ export function DashboardPage() {
           <>
             <p>Environment {d.environment}</p>
             <p>Levels: {bandsAndMode(d)}</p>
-            <DoraTable rows={d.items} groupBy={d.groupBy} periodStart={d.period.start} />
+            <DoraTable rows={d.items} groupBy={d.groupBy} period={d.period} />
           </>
         )}
       </Widget>

@@ -60,7 +60,7 @@ export function DoraPage() {
             <p>
               {coveredDays(d.period)}, {bandsAndMode(d)}, environment {d.environment}
             </p>
-            <DoraTable rows={d.items} groupBy={d.groupBy} periodStart={d.period.start} />
+            <DoraTable rows={d.items} groupBy={d.groupBy} period={d.period} />
           </>
         )}
       </Widget>
