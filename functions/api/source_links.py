@@ -3,9 +3,10 @@ application, a GitLab deployment's pipeline. None when the source's URL is not c
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from lakehouse.settings import without_credentials
+from lakehouse.web_address import web_address
 
 
 def servicenow_record(instance_url: str | None, table: str, sys_id: str) -> str | None:
@@ -36,10 +37,7 @@ def gitlab_pipeline(web_url: str | None) -> str | None:
     """A GitLab deployment's pipeline page, as GitLab gave it with the deployment (deployable.pipeline.web_url): GitLab
     writes its own external URL into it, so it is served as given. Only an http(s) address: the lake keeps what the
     source sent, and a javascript: or data: value would run in the reader's browser."""
-    parts = urlsplit(web_url.strip()) if web_url else None
-    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    return web_url
+    return web_address(web_url)
 
 
 def _base(url: str) -> str:

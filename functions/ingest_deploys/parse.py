@@ -6,7 +6,6 @@ import math
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from lakehouse.ingest.records import (
     Fields,
@@ -21,6 +20,7 @@ from lakehouse.ingest.records import (
     require_str,
     rows_table,
 )
+from lakehouse.web_address import web_address
 
 APP_STATUS = "argocd/app_status"
 SYNC_OPERATIONS = "argocd/sync_operations"
@@ -255,19 +255,6 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _web_address(value: Any) -> str | None:
-    """A record's page as the source gives it, when it is an http(s) address: it reaches a reader's browser as a
-    link, where a javascript: or data: value would run. Another value is left out, not the record with it."""
-    text = _text(value)
-    try:
-        parts = urlsplit(text.strip()) if text else None
-    except ValueError:  # an address that cannot be read (an unclosed [ in its host)
-        return None
-    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    return text
-
-
 def _instant(value: Any) -> datetime | None:
     try:
         return parse_instant(value)
@@ -495,7 +482,7 @@ def parse_deployment_merge_requests_page(page: Any, context: Mapping[str, Any] |
                         "merge_commit_sha": optional_str(mr, "merge_commit_sha")
                         or optional_str(mr, "squash_commit_sha")
                         or _fast_forwarded(mr),
-                        "web_url": _web_address(mr.get("web_url")),
+                        "web_url": web_address(mr.get("web_url")),
                     },
                 )
             )
@@ -529,7 +516,7 @@ def parse_merge_requests_page(page: Any, context: Mapping[str, Any] | None = Non
                         "squash_commit_sha": optional_str(mr, "squash_commit_sha"),
                         "updated_at": parse_instant(mr.get("updated_at")) or merged_at,
                         "default_branch": ctx.get("default_branch"),
-                        "web_url": _web_address(mr.get("web_url")),
+                        "web_url": web_address(mr.get("web_url")),
                     },
                 )
             )
