@@ -458,6 +458,12 @@ class Deployment(ApiModel):
         "as GitLab gives it with the deployment (deployable.pipeline.web_url); null without a deploying job, for a "
         "deployment ingested before it was kept, or when it is no http(s) address."
     )
+    source_environment: str | None = Field(
+        description="A GitLab deployment's environment as GitLab names it: production/eu or production/us for the "
+        "regions of GitLab's production folder, both counted in production (environment). Null for ArgoCD, whose "
+        "application deploys one environment, for a deployment ingested before it was kept, and over a mart an "
+        "earlier release built.",
+    )
 
 
 class LeadTime(ApiModel):

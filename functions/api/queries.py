@@ -458,10 +458,15 @@ DEPLOYMENTS_SQL = """
 select deployment_key, origin, source_ref, app_id, component_id, environment, revision, previous_revision,
     started_at, finished_at, status, is_rollback, initiated_by, rolled_back, change_numbers, change_unsuccessful,
     is_change_failure_full, is_change_failure_light, incident_numbers_full, incident_numbers_light, recovered_at_full,
-    recovered_at_light, is_rework, web_url
--- A mart an earlier release built has no web_url: its deployments are listed without their GitLab link until the
--- next build, not refused (an empty relation of the column, joined by name, gives it as null).
-from (select * from {source} union all by name select cast(null as varchar) as web_url where false)
+    recovered_at_light, is_rework, web_url, source_environment
+-- A mart an earlier release built has no web_url, or no source_environment: its deployments are listed without their
+-- GitLab link or GitLab environment until the next build, not refused (an empty relation of the columns, joined by
+-- name, gives them as null).
+from (
+    select * from {source}
+    union all by name
+    select cast(null as varchar) as web_url, cast(null as varchar) as source_environment where false
+)
 where app_id = $app and ($component is null or component_id = $component) and environment = $env
     -- One finished after as_of, read ahead of the build, has not happened yet (as the last deployment has it).
     and finished_at >= $start and finished_at < $end and finished_at < $as_of

@@ -337,6 +337,10 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
             "A GitLab deployment's page: its pipeline's in GitLab, as GitLab gives it; null for ArgoCD, and for a "
             "deployment ingested before it was kept"
         ),
+        "source_environment": (
+            "A GitLab deployment's environment as GitLab names it (production/eu in production's folder): which "
+            "region it went to; null for ArgoCD, and for a deployment ingested before it was kept"
+        ),
         "rolled_back": (
             "Rolled back: the next successful deployment in the sequence is a rollback, finished before as_of"
         ),

@@ -211,6 +211,7 @@ select
     coalesce(a.first_run_key <> a.deployment_key, false) as is_redeploy,
     a.initiated_by,
     a.web_url,
+    a.source_environment,
     a.sequence_environment
 from followed as a
 inner join ref_entities as e on a.entity_id = e.entity_id and a.mapped_environment = e.environment

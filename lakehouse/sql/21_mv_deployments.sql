@@ -19,6 +19,8 @@
 -- by an emergency change, or a fix forward: the next successful deployment after a change failure one of whose
 -- incidents (full correlation) had opened and was not yet restored when it finished, made because of that incident.
 -- web_url: a GitLab deployment's link, its pipeline's page as GitLab gave it (null for ArgoCD: the API makes its link).
+-- source_environment: a GitLab deployment's environment as GitLab names it (production/eu), which says which region of
+-- a folder it went to (null for ArgoCD, whose application deploys one environment).
 with params as (
     select as_of from build_params
 ),
@@ -114,6 +116,7 @@ select
     d.is_rollback,
     d.initiated_by,
     d.web_url,
+    d.source_environment,
     coalesce(d.rolled_back, false) as rolled_back,
     coalesce(c.change_unsuccessful, false) as change_unsuccessful,
     c.change_numbers,

@@ -798,6 +798,11 @@ export interface components {
             revision: string | null;
             /** Rolledback */
             rolledBack: boolean | null;
+            /**
+             * Sourceenvironment
+             * @description A GitLab deployment's environment as GitLab names it: production/eu or production/us for the regions of GitLab's production folder, both counted in production (environment). Null for ArgoCD, whose application deploys one environment, for a deployment ingested before it was kept, and over a mart an earlier release built.
+             */
+            sourceEnvironment: string | null;
             /** Sourceref */
             sourceRef: string | null;
             /** Startedat */

@@ -164,6 +164,23 @@ const HISTORY_COLUMNS: TableColumn<Deployment>[] = [
   { title: 'Changes', render: d => d.changeNumbers?.join(', ') || NONE },
 ];
 
+/** Where a GitLab deployment went, as GitLab names the environment (production/eu); ArgoCD names none. */
+const GITLAB_ENVIRONMENT: TableColumn<Deployment> = {
+  title: 'GitLab environment',
+  render: d => d.sourceEnvironment ?? NONE,
+};
+
+/**
+ * The history's columns. A GitLab project deploying to an environment folder counts both regions (production/eu,
+ * production/us) in the environment shown: its GitLab environment, beside the component, tells them apart. An entity
+ * only ArgoCD deploys keeps the table it had.
+ */
+function historyColumns(shown: Deployment[]): TableColumn<Deployment>[] {
+  if (!shown.some(d => d.sourceEnvironment)) return HISTORY_COLUMNS;
+  const [finished, component, ...rest] = HISTORY_COLUMNS;
+  return [finished, component, GITLAB_ENVIRONMENT, ...rest];
+}
+
 /** What the deployments' history calls its records when the lake read them only up to a time. */
 const RECORDS = SOURCE_LABELS['deploys/deployment_events'];
 
@@ -225,6 +242,7 @@ export function DeploymentsCard({ entity, period }: { entity: MonitoredEntity; p
           (l.argocdApp && fromApi.get(l.argocdApp)) || (argocdBaseUrl ? argocdLink(argocdBaseUrl, l) : undefined);
         // Read only up to a time: the count is as of then, later deployments of the source not read unknown.
         const read = asRead(readUntilOf(RECORDS, history));
+        const shown = (history.items ?? []).slice(0, HISTORY_SHOWN);
         return (
           <>
             {(live.live ?? []).some(l => l.stale) && (
@@ -250,8 +268,8 @@ export function DeploymentsCard({ entity, period }: { entity: MonitoredEntity; p
               title={(history.items ?? []).length > HISTORY_SHOWN ? `History (latest ${HISTORY_SHOWN} of ${history.items!.length})` : 'History'}
               subtitle="Change failures as the DORA figures count them (full correlation)"
               options={TITLED}
-              columns={HISTORY_COLUMNS}
-              data={(history.items ?? []).slice(0, HISTORY_SHOWN)}
+              columns={historyColumns(shown)}
+              data={shown}
               emptyContent={<p style={{ padding: 8 }}>No deployment in the period{read}.</p>}
             />
           </>
