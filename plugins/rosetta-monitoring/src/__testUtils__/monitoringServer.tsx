@@ -145,3 +145,28 @@ export const unavailable = (detail: string, retryAfter: string) =>
     { type: 'about:blank', title: 'Data unavailable', status: 503, detail },
     { status: 503, headers: { 'Content-Type': 'application/problem+json', 'Retry-After': retryAfter } },
   );
+
+/** A DORA row's figures, each measured (`ok`) at level high: the cells read "<figure> · <level>" before any note,
+ * which tests add with the row's read fields. */
+export const DORA_FIGURES = {
+  deploymentFrequencyPerDay: 0.5,
+  deploymentFrequencyLevel: 'high',
+  deploymentFrequencyState: 'ok',
+  deploymentsFrom: null,
+  leadTimeMedianHours: 30,
+  leadTimeLevel: 'high',
+  leadTimeState: 'ok',
+  changeFailureRate: 0.1,
+  changeFailureLevel: 'high',
+  changeFailureState: 'ok',
+  recoveryMedianHours: 5.5,
+  recoveryLevel: 'high',
+  recoveryState: 'ok',
+  mttrMedianHours: 2.5,
+  mttrLevel: 'high',
+  mttrState: 'ok',
+  reworkRate: 0.05,
+  reworkNumerator: 1,
+  reworkDenominator: 20,
+  reworkState: 'ok',
+};

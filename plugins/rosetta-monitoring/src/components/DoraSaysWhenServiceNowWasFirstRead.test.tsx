@@ -1,5 +1,5 @@
 import { screen, within } from '@testing-library/react';
-import { answer, registerServer, renderWithApi, server } from '../__testUtils__/monitoringServer';
+import { answer, DORA_FIGURES, registerServer, renderWithApi, server } from '../__testUtils__/monitoringServer';
 import * as f from '../__testUtils__/fixtures';
 import type { DoraRow } from '../api/types';
 import { DoraPage } from '../pages/DoraPage';
@@ -12,26 +12,7 @@ import { EntityDoraCard } from './EntityDoraCard';
  * them at or after its end read none of them over it, and those figures are 'insufficient data'.
  */
 const FIGURES = {
-  deploymentFrequencyPerDay: 0.5,
-  deploymentFrequencyLevel: 'high',
-  deploymentFrequencyState: 'ok',
-  deploymentsFrom: null,
-  leadTimeMedianHours: 30,
-  leadTimeLevel: 'high',
-  leadTimeState: 'ok',
-  changeFailureRate: 0.1,
-  changeFailureLevel: 'high',
-  changeFailureState: 'ok',
-  recoveryMedianHours: 5.5,
-  recoveryLevel: 'high',
-  recoveryState: 'ok',
-  mttrMedianHours: 2.5,
-  mttrLevel: 'high',
-  mttrState: 'ok',
-  reworkRate: 0.05,
-  reworkNumerator: 1,
-  reworkDenominator: 20,
-  reworkState: 'ok',
+  ...DORA_FIGURES,
   deploymentsReadUntil: null,
   incidentsReadUntil: null,
   changesReadUntil: null,

@@ -1,5 +1,11 @@
 import { screen } from '@testing-library/react';
-import { answer, registerServer, renderWithApi, server } from '../__testUtils__/monitoringServer';
+import {
+  answer,
+  DORA_FIGURES as FIGURES,
+  registerServer,
+  renderWithApi,
+  server,
+} from '../__testUtils__/monitoringServer';
 import * as f from '../__testUtils__/fixtures';
 import { DoraPage } from './DoraPage';
 
@@ -9,29 +15,6 @@ async function cellsOf(id: string): Promise<string[]> {
   return Array.from(row.querySelectorAll('td'), cell => cell.textContent ?? '');
 }
 
-/** Every figure of a row, each with its level: the cells read "<figure> · <level>" before any note. */
-const FIGURES = {
-  deploymentFrequencyPerDay: 0.5,
-  deploymentFrequencyLevel: 'high',
-  deploymentFrequencyState: 'ok',
-  deploymentsFrom: null,
-  leadTimeMedianHours: 30,
-  leadTimeLevel: 'high',
-  leadTimeState: 'ok',
-  changeFailureRate: 0.1,
-  changeFailureLevel: 'high',
-  changeFailureState: 'ok',
-  recoveryMedianHours: 5.5,
-  recoveryLevel: 'high',
-  recoveryState: 'ok',
-  mttrMedianHours: 2.5,
-  mttrLevel: 'high',
-  mttrState: 'ok',
-  reworkRate: 0.05,
-  reworkNumerator: 1,
-  reworkDenominator: 20,
-  reworkState: 'ok',
-};
 type ReadUntil = {
   deploymentsReadUntil: string | null;
   incidentsReadUntil: string | null;
