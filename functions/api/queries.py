@@ -490,13 +490,7 @@ def deployments(
     """`files`: the month objects that overlap the range (Snapshot.table_months); None reads the table's view."""
     params = scope.params() | {"as_of": as_of, "start": start, "end": end, "limit": limit}
     params |= {"after_at": after[0] if after else None, "after_id": after[1] if after else None}
-    if files is None:
-        return fetch(con, DEPLOYMENTS_SQL.format(source="mv_deployments"), params)
-    if not files:
-        return []  # no deployment finished in the range's months
-    return fetch(
-        con, DEPLOYMENTS_SQL.format(source="read_parquet($files, union_by_name = true)"), params | {"files": files}
-    )
+    return _over_months(con, DEPLOYMENTS_SQL, "mv_deployments", params, files)
 
 
 # The merge requests behind an entity's lead time: the rows DORA's lead_time_sample counts (43_stg_dora_facts.sql),
@@ -533,13 +527,19 @@ def lead_times(
     end's month (Snapshot.months_up_to); None reads the table's view."""
     params = scope.params() | {"counted_from": counted_from, "end": end, "limit": limit}
     params |= {"after_at": after[0] if after else None, "after_id": after[1] if after else None}
+    return _over_months(con, LEAD_TIMES_SQL, "mv_lead_times", params, files)
+
+
+def _over_months(
+    con: duckdb.DuckDBPyConnection, sql: str, table: str, params: dict[str, Any], files: list[str] | None
+) -> list[dict[str, Any]]:
+    """`sql` over the given month objects of a mart table, or over its view when `files` is None; none given, no
+    row (the range's months hold none)."""
     if files is None:
-        return fetch(con, LEAD_TIMES_SQL.format(source="mv_lead_times"), params)
+        return fetch(con, sql.format(source=table), params)
     if not files:
-        return []  # no request merged by the range's end
-    return fetch(
-        con, LEAD_TIMES_SQL.format(source="read_parquet($files, union_by_name = true)"), params | {"files": files}
-    )
+        return []
+    return fetch(con, sql.format(source="read_parquet($files, union_by_name = true)"), params | {"files": files})
 
 
 # The latest deployment of each component, from history; a scope's rows ordered by component.
