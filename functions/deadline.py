@@ -18,7 +18,7 @@ from typing import Any
 
 from lakehouse.deadline import note_deadline
 from lakehouse.errors import RosettaError
-from lakehouse.runlog import note_stop
+from lakehouse.runlog import hold_stop, note_stop
 
 # Time left to end the run records and let go of the lease. A signal waits for the call in C it lands in (a DuckDB
 # query, an S3 put) to return, so the margin covers the longest of those too.
@@ -63,6 +63,8 @@ def _stop_after(seconds: float, margin_s: float) -> Iterator[None]:
 
     def stop(signum: int, frame: FrameType | None) -> None:
         stopped.append(LambdaTimeout(f"Lambda's timeout is {margin_s:.0f} s away"))
+        if hold_stop(stopped[0]):  # raised once the run's end it landed in is written
+            return
         note_stop(stopped[0])
         raise stopped[0]
 

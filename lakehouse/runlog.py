@@ -11,8 +11,9 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
@@ -173,7 +174,7 @@ class RunLog:
         error: BaseException | str | None = None,
         now: datetime | None = None,
     ) -> RunRecord:
-        with self._writing:
+        with _end_written(), self._writing:
             record.status = status
             record.finished_at = now or datetime.now(UTC)
             t0 = self._clock.pop(record.run_id, None)
@@ -320,6 +321,39 @@ def note_stop(stop: BaseException | None) -> None:
     """Note the stop a signal handler raises, for `describe_error`; None once it has been handled."""
     global _noted_stop
     _noted_stop = stop
+
+
+class _EndBeingWritten(threading.local):
+    """Per thread: whether it is writing the end of a run, and the stop held meanwhile."""
+
+    writing = False
+    held: BaseException | None = None
+
+
+_end = _EndBeingWritten()
+
+
+def hold_stop(stop: BaseException) -> bool:
+    """For a signal handler about to raise `stop` (Lambda's coming timeout): True when its thread is writing the end of
+    a run, which then raises `stop` once that end is written. The stop is there to record that end: raised in its
+    write, it would leave the record "running" and the run's own error unsaid."""
+    if not _end.writing:
+        return False
+    _end.held = stop
+    return True
+
+
+@contextmanager
+def _end_written() -> Iterator[None]:
+    _end.writing = True
+    try:
+        yield
+    finally:
+        _end.writing = False
+        stop, _end.held = _end.held, None
+        if stop is not None:
+            note_stop(stop)
+            raise stop
 
 
 def describe_error(error: BaseException | str) -> str:

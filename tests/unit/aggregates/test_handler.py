@@ -305,6 +305,42 @@ def test_a_build_near_its_timeout_stops_itself_and_lets_go_of_the_lake(
     assert handler(event, LambdaContext(remaining_ms=900_000))["mode"] == "full"
 
 
+def test_a_stop_landing_while_a_failed_build_records_its_end_waits_for_that_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build failing of its own just before its stop writes its failure as the stop comes (a store read held until
+    its tries ran out, say): the stop waits for that record and is raised after it. Raised in its write, the record
+    said "running" until the deadline and the build's own error was lost. Invoked with 35 s left: the build fails 4 s
+    in, its record takes 3 s to write, the stop comes 5 s in."""
+    monkeypatch.setenv("ROSETTA_LAKE_URL", str(tmp_path / "lake"))
+    monkeypatch.setenv("ROSETTA_DUCKDB_TEMP_DIRECTORY", str(tmp_path / "duckdb"))
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    lake = Lake.from_settings(Settings())
+    write_estate(lake)
+    event = json.loads((EVENTS / "daily.json").read_text())
+    invoked = time.monotonic()
+
+    def failing_read(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(max(0.0, invoked + 4 - time.monotonic()))
+        raise OSError("the store went away")
+
+    write = RunLog._write
+
+    def slow_write(runs: RunLog, record: Any) -> None:
+        if record.status == "failed":
+            time.sleep(3)
+        write(runs, record)
+
+    monkeypatch.setattr(build_module, "register_inputs", failing_read)
+    monkeypatch.setattr(RunLog, "_write", slow_write)
+    with pytest.raises(RosettaError, match="stopped 30 s before the Lambda timeout"):
+        handler(event, LambdaContext(remaining_ms=35_000))
+    (record,) = [r[0] for key in lake.list_keys("runs/") if key.startswith("runs/day=") and (r := lake.get_json(key))]
+    assert (record["status"], record["error"]) == ("failed", "OSError: the store went away")
+    lease = lake.get_json("state/build/lease.json")
+    assert lease is not None and lease[0]["holder"] is None
+
+
 def test_a_build_given_less_than_the_stop_margin_runs_unguarded(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
