@@ -183,6 +183,11 @@ class GoldenSignals(ApiModel):
     last_hour: datetime | None = None
 
 
+SOURCE_ENVIRONMENT = (
+    "A GitLab deployment's environment as GitLab names it: production/eu or production/us for the regions of GitLab's "
+    "production folder, both counted in production (environment). Null for ArgoCD, whose application deploys one "
+    "environment, for a deployment ingested before it was kept, and over a mart an earlier release built."
+)
 # Whether anything could be found: the build attributes incidents and change requests by ServiceNow CI alone.
 NOT_READ = (
     " not read: the lake has never read these records (the source not configured, or its ingest not run yet): an "
@@ -272,12 +277,16 @@ class SloStatus(ApiModel):
 
 
 class LastDeployment(ApiModel):
+    """A component's latest deployment attempt; one per region for a GitLab project deploying to an environment folder's
+    regions (production/eu, production/us), each told by its sourceEnvironment."""
+
     component_id: str | None
     deployment_key: str
     finished_at: datetime | None
     status: str | None
     revision: str | None
     origin: str | None
+    source_environment: str | None = Field(default=None, description=SOURCE_ENVIRONMENT)
 
 
 class RiskInfo(ApiModel):
@@ -458,12 +467,7 @@ class Deployment(ApiModel):
         "as GitLab gives it with the deployment (deployable.pipeline.web_url); null without a deploying job, for a "
         "deployment ingested before it was kept, or when it is no http(s) address."
     )
-    source_environment: str | None = Field(
-        description="A GitLab deployment's environment as GitLab names it: production/eu or production/us for the "
-        "regions of GitLab's production folder, both counted in production (environment). Null for ArgoCD, whose "
-        "application deploys one environment, for a deployment ingested before it was kept, and over a mart an "
-        "earlier release built.",
-    )
+    source_environment: str | None = Field(description=SOURCE_ENVIRONMENT)
 
 
 class LeadTime(ApiModel):

@@ -542,12 +542,21 @@ def _over_months(
     return fetch(con, sql.format(source="read_parquet($files, union_by_name = true)"), params | {"files": files})
 
 
-# The latest deployment of each component, from history; a scope's rows ordered by component.
-LAST_DEPLOYMENT_COLUMNS = ("component_id", "deployment_key", "finished_at", "status", "revision", "origin")
+# The latest deployment of each component, and of each of its GitLab environments (regions), from history; a scope's
+# rows ordered by component, then GitLab environment.
+LAST_DEPLOYMENT_COLUMNS = (
+    "component_id",
+    "deployment_key",
+    "finished_at",
+    "status",
+    "revision",
+    "origin",
+    "source_environment",
+)
 SUMMARY_LATEST_SQL = f"""
 select app_id, environment, {", ".join(LAST_DEPLOYMENT_COLUMNS)}
 from mv_deployments_latest
-order by app_id, environment, component_id
+order by app_id, environment, component_id, lower(source_environment)
 """  # noqa: S608 - constant names
 
 

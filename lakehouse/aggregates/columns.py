@@ -399,6 +399,10 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "status": "succeeded or failed",
         "revision": "Its revision (SHA)",
         "origin": "argocd or gitlab",
+        "source_environment": (
+            "The GitLab environment of the attempt, as the latest wrote it (production/eu): each region of a folder "
+            "has its own latest attempt; null for ArgoCD, one row per entity and environment"
+        ),
     },
     "mv_live_status_latest": {
         "app_id": APP_ID,

@@ -281,7 +281,7 @@ select * from read_parquet(rtrim(getvariable('lake'), '/') || '/mart/mv_deployme
 create or replace view mv_lead_times as
 select * from read_parquet(rtrim(getvariable('lake'), '/') || '/mart/mv_lead_times/**/data.parquet', hive_partitioning = false);
 
--- one row per application, component and environment: its latest deployment attempt
+-- one row per application, component, environment and GitLab environment: its latest deployment attempt
 create or replace view mv_deployments_latest as
 select * from read_parquet(rtrim(getvariable('lake'), '/') || '/mart/mv_deployments_latest/data.parquet', hive_partitioning = false);
 

@@ -509,8 +509,13 @@ def _deployed(mart: Mart, scope: Scope) -> list[MappingEntry]:
 
 def _live(ctx: ContextDep, mart: Mart, scope: Scope) -> list[LiveComponent]:
     """Each component's ArgoCD status and last GitLab pipeline; a failing source falls back to history."""
-    # An application's own deployments are historized without a component.
-    history = {r["component_id"] or scope.app_id: r for r in mart.snap.summary.latest_deployments(scope)}
+    # An application's own deployments are historized without a component. A component deployed to several regions
+    # (GitLab's production/eu and production/us) has a latest attempt in each: its last deployment is the latest.
+    history: dict[str, dict[str, Any]] = {}
+    for row in mart.snap.summary.latest_deployments(scope):
+        deployed = row["component_id"] or scope.app_id
+        if deployed not in history or row["finished_at"] > history[deployed]["finished_at"]:
+            history[deployed] = row
     statuses = {r["component_id"] or scope.app_id: r for r in mart.snap.summary.last_statuses(scope)}
     components = _deployed(mart, scope)
     asks = {

@@ -1,7 +1,8 @@
 """A deployment listed by the API names the GitLab environment it went to (`sourceEnvironment`), as GitLab wrote it:
 pay's deployments to production/eu and Production/us both count in production, and the list tells the eu one from
 the us one. An ArgoCD deployment has none (its application deploys one environment), and over a mart an earlier
-release built, without the column, the deployments are still listed, without it.
+release built, without the column, the deployments are still listed, without it. An application's summary gives the
+latest deployment of each region, not only the one that finished last.
 
 The estate of tests/unit/aggregates/test_gitlab_environment_folders_count_in_their_mapping_environment.py: pay-api
 (GitLab project 21) deployed p1 to production/eu at 12:00 and to Production/us at 13:00 on the 17th (and to staging
@@ -47,6 +48,18 @@ def test_the_eu_and_us_deployments_name_their_region(built: tuple[Settings, Path
     # Both in production's list, each with GitLab's name as written (Production/us with its capital).
     assert gitlab_environments(root, settings) == {"gitlab:9002": "production/eu", "gitlab:9003": "Production/us"}
     assert gitlab_environments(root, settings, PAY + "?environment=staging") == {"gitlab:9001": "staging"}
+
+
+def test_the_summary_gives_the_latest_deployment_of_each_region(built: tuple[Settings, Path]) -> None:
+    """p1 reached eu at 12:00 and us at 13:00: the summary's last deployments are both, each naming its region; the
+    us one alone would say nothing of what runs in eu."""
+    settings, root = built
+    with TestClient(create_app(api_settings(root), settings, down_sources())) as client:
+        last = get_json(client, "/monitoring/applications/pay/summary")["lastDeployments"]
+    assert [(d["componentId"], d["deploymentKey"], d["sourceEnvironment"], d["finishedAt"][:16]) for d in last] == [
+        ("pay-api", "gitlab:9002", "production/eu", "2026-11-17T12:00"),
+        ("pay-api", "gitlab:9003", "Production/us", "2026-11-17T13:00"),
+    ]
 
 
 def test_an_argocd_deployment_names_no_gitlab_environment(built: tuple[Settings, Path]) -> None:

@@ -1337,7 +1337,11 @@ export interface components {
              */
             team?: string | null;
         };
-        /** LastDeployment */
+        /**
+         * LastDeployment
+         * @description A component's latest deployment attempt; one per region for a GitLab project deploying to an environment folder's
+         *     regions (production/eu, production/us), each told by its sourceEnvironment.
+         */
         LastDeployment: {
             /** Componentid */
             componentId: string | null;
@@ -1349,6 +1353,11 @@ export interface components {
             origin: string | null;
             /** Revision */
             revision: string | null;
+            /**
+             * Sourceenvironment
+             * @description A GitLab deployment's environment as GitLab names it: production/eu or production/us for the regions of GitLab's production folder, both counted in production (environment). Null for ArgoCD, whose application deploys one environment, for a deployment ingested before it was kept, and over a mart an earlier release built.
+             */
+            sourceEnvironment?: string | null;
             /** Status */
             status: string | null;
         };
