@@ -179,7 +179,7 @@ def source_answering_without_end() -> Iterator[str]:
 
 def test_a_probe_reads_no_body(estate_lake: tuple[Settings, Path]) -> None:
     """A probe decides by the status and the headers, yet read the whole body, of any size: ArgoCD answering its
-    probe with a 200 in JSON whose body never ends was read until the page gave up (no answer within the 0.5 s live
+    probe with a 200 in JSON whose body never ends was read until the page gave up (no answer within the live
     timeout), said unreachable while a thread kept reading it. The body is now not read: ArgoCD is reachable and
     its credential accepted."""
     settings, root = estate_lake

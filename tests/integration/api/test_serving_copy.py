@@ -49,7 +49,6 @@ def test_the_summary_answers_before_the_rest_of_the_copy_is_loaded(
         define_rest(self, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(serving.ServingMart, "_define_rest", held_back)
-    monkeypatch.setattr(serving, "LOAD_WAIT_S", 0.2)
     app = create_app(api_settings(tmp_path), settings, down_sources())
     try:
         with TestClient(app, raise_server_exceptions=False) as client:
@@ -64,7 +63,9 @@ def test_the_summary_answers_before_the_rest_of_the_copy_is_loaded(
             assert component.status_code == 200 and component.json()["incidents"]["open"] == 1
             # shop-db served 500 requests an hour for 14 of the 24 hours before as_of.
             assert component.json()["goldenSignals"]["requests"] == 14 * 500
-            # Other routes wait for the rest; past the wait they say so rather than answer from half a copy.
+            # Other routes wait for the rest; past the wait (cut short here) they say so rather than answer from half
+            # a copy.
+            monkeypatch.setattr(serving, "LOAD_WAIT_S", 0.2)
             waiting = client.get("/monitoring/applications/shop/changes", headers=READER)
             assert waiting.status_code == 503
             assert waiting.headers["content-type"] == "application/problem+json"
