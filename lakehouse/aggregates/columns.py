@@ -307,9 +307,12 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
             "The link makes the deployment a change failure: in light mode always, in full mode from "
             "full_min_confidence up"
         ),
-        "app_id": "The incident's application",
-        "component_id": "The incident's component; null when its application is mapped directly",
-        "environment": ENVIRONMENT,
+        "app_id": (
+            "The incident's application; null for an incident no mapping claims, linked by the change it names "
+            "(the deployment's application is in mv_deployments)"
+        ),
+        "component_id": "The incident's component; null when its application is mapped directly, or it has none",
+        "environment": "The incident's environment, as the mapping names it; null when it has no application",
         "opened_at": "When the incident opened (UTC)",
         "restored_at": "When the incident was restored (UTC): resolved, else closed; null while it is active",
         "deployed_at": "When the linked deployment attempt finished (UTC), at or before the incident opened",

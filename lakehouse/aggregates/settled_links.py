@@ -116,9 +116,11 @@ def register(
     carried = first_row(
         con.execute(
             f"insert into settled_links select {COLUMNS} from stored_links as s "  # noqa: S608 - as above
-            # Those 20_mv_incident_links does not find again, among its incidents (the mapped ones not canceled).
+            # Those 20_mv_incident_links does not find again, among its incidents (not canceled; mapped, or naming
+            # their change).
             "semi join stg_incidents as i on s.incident_sys_id = i.sys_id "
-            "and i.opened_at < getvariable('links_recent_from') and i.app_id is not null and not i.is_canceled"
+            "and i.opened_at < getvariable('links_recent_from') and not i.is_canceled "
+            "and (i.app_id is not null or i.caused_by_change_sys_id is not null)"
         )
     )
     return int(carried[0]) if carried else 0

@@ -9,7 +9,11 @@
 --                                entity (see stg_change_deployments) finished by the time the incident opened,
 --                                else the last attempt of that entity finished in the change's window by then;
 --                                it may be another application's, and may have failed: the incident names the
---                                change that caused it, whatever the attempt did
+--                                change that caused it, whatever the attempt did. An incident no mapping claims
+--                                (no application) is linked by this rule alone: the attempt is a change failure
+--                                of the change's application, recovered when the incident was restored, while the
+--                                incident stays in no application's incidents (its app_id, component_id and
+--                                environment here are null)
 --   dynatrace_root_cause   0.80  a Dynatrace problem whose root cause is the incident's entity started
 --                                within full_window_hours after a deployment of it (of whichever of its
 --                                components deployed, when the entity is an application that has them), and
@@ -42,8 +46,9 @@ with params as (
 -- The inputs below are read by several rules (the change window rule takes successful attempts only, the
 -- change named by an incident any): not materialized, each rule filters the staged table
 -- itself (half a million deployments copied once per build cost more than filtering them again).
+-- An incident no mapping claims is read when it names its change: that rule alone can link it.
 incidents as not materialized (
-    select * from stg_incidents where app_id is not null and not is_canceled
+    select * from stg_incidents where (app_id is not null or caused_by_change_sys_id is not null) and not is_canceled
 ),
 
 -- The bounds are variables, not build_params columns: a constant lets the scans skip rows, where a subquery made
@@ -160,6 +165,8 @@ by_root_cause as (
     qualify row_number() over (partition by sys_id order by finished_at desc, deployment_key) = 1
 ),
 
+-- Mapped incidents only: one no mapping claims is linked by the change it names alone, even on the CI of a change
+-- attributed by its business service.
 by_change_ci as (
     select i.sys_id as incident_sys_id, cd.deployment_key, cd.change_sys_id, 'change_ci_window' as rule, 0.70::double as confidence
     from recent_incidents as i
@@ -170,6 +177,7 @@ by_change_ci as (
             and cd.change_end <= i.opened_at
             and cd.deployed_at <= i.opened_at
             and cd.change_end >= i.opened_at - to_hours(bp.full_window_hours)
+    where i.app_id is not null
     qualify row_number() over (partition by i.sys_id order by cd.change_end desc, cd.deployment_key) = 1
 ),
 
@@ -226,8 +234,8 @@ links as (
     union all
     select 'light' as correlation_mode, * from by_app_window
     union all
-    -- The carried links: those of the mapped incidents not canceled and opened before links_recent_from, so never
-    -- of an incident found again above.
+    -- The carried links: those of the incidents read (not canceled; mapped, or naming their change) opened before
+    -- links_recent_from, so never of an incident found again above.
     select * from settled_links
 )
 
