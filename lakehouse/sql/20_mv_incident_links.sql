@@ -14,10 +14,12 @@
 --                                of the change's application, recovered when the incident was restored, while the
 --                                incident stays in no application's incidents (its app_id, component_id and
 --                                environment here are null)
---   dynatrace_root_cause   0.80  a Dynatrace problem whose root cause is the incident's entity started
---                                within full_window_hours after a deployment of it (of whichever of its
---                                components deployed, when the entity is an application that has them), and
---                                the incident opened while the problem was open (or up to 1 hour after it closed)
+--   dynatrace_root_cause   0.80  a Dynatrace problem whose root cause is the incident's entity, or the
+--                                application of the incident's component, started within full_window_hours after
+--                                a deployment of that root (of the application's own or of whichever of its
+--                                components deployed, when the root is an application), and the incident opened
+--                                while the problem was open (or up to 1 hour after it closed); a problem rooted
+--                                in the incident's entity before one rooted in its application
 --   change_ci_window       0.70  a change on the incident's CI, covering a deployment, ended within
 --                                full_window_hours before the incident opened
 --   same_component_window  0.50  the incident opened within full_window_hours after a deployment of its entity
@@ -26,10 +28,12 @@
 -- own CI and deployments, no components). An incident on the CI of an application that has components names no
 -- component: the component rule finds no deployment of it; the root cause rule does, through a problem rooted in
 -- the application, as the change rules do (a change on the application's CI covers its components' attempts, see
--- stg_change_deployments), and light mode's window does. A problem rooted in a component follows that
--- component's deployments only. A component with no deployment source of its own in the environment (no ArgoCD
--- application nor GitLab project mapped on it there) is deployed with its application, as a whole: its incidents,
--- the problems rooted in it and the changes on its CI follow the application's own attempts.
+-- stg_change_deployments), and light mode's window does. A problem rooted in the application links the incidents on
+-- its components too: it is the same outage, whichever of the application's CIs the incident was raised on. A
+-- problem rooted in a component follows that component's deployments only, and links its incidents only. A
+-- component with no deployment source of its own in the environment (no ArgoCD application nor GitLab project
+-- mapped on it there) is deployed with its application, as a whole: its incidents, the problems rooted in it and
+-- the changes on its CI follow the application's own attempts.
 -- Every rule takes a deployment finished at or before the incident opened: a later one did not cause it.
 -- Full mode keeps the most confident link; it counts as a change failure from full_min_confidence up.
 -- Light mode ("DORA light") uses the application window alone and counts it. The window is always
@@ -116,14 +120,15 @@ by_change as (
     ) = 1
 ),
 
--- The problems rooted in an incident's entity and open when it opened, with the window a deployment before them
--- finished in.
+-- The problems rooted in an incident's entity, or in its application when it is on a component, and open when it
+-- opened, with the window a deployment before them finished in. One equality join per root, as below.
 rooted as (
     select
         i.sys_id,
         i.deployed_entity_id,
         i.app_id,
-        i.component_id,
+        true as in_its_entity,
+        pr.component_id is null as rooted_in_application,
         i.environment,
         pr.start_time,
         pr.start_time - to_hours(bp.full_window_hours) as deployed_from
@@ -136,33 +141,56 @@ rooted as (
             and i.environment = pr.environment
             and i.opened_at >= pr.start_time
             and i.opened_at <= coalesce(pr.end_time, i.opened_at) + interval 1 hour
+    union all
+    select
+        i.sys_id,
+        i.deployed_entity_id,
+        i.app_id,
+        false as in_its_entity,
+        true as rooted_in_application,
+        i.environment,
+        pr.start_time,
+        pr.start_time - to_hours(bp.full_window_hours) as deployed_from
+    from recent_incidents as i
+    cross join params as bp
+    inner join stg_problems as pr
+        on
+            pr.is_root_cause
+            and pr.component_id is null
+            and i.app_id = pr.app_id
+            and i.environment = pr.environment
+            and i.opened_at >= pr.start_time
+            and i.opened_at <= coalesce(pr.end_time, i.opened_at) + interval 1 hour
+    where i.component_id is not null
 ),
 
--- A component's problem follows its own deployments (its application's, deployed whole), an application's those of
--- whichever of its components deployed: one equality join per kind, as an `or` in the join condition would be a
--- nested loop; the window is in the join condition, so that only the deployments in it are joined.
+-- A problem rooted in a component follows its deployments (its application's, deployed whole), one rooted in an
+-- application those of whichever of its components deployed, or its own: one equality join per kind, as an `or` in
+-- the join condition would be a nested loop; the window is in the join condition, so that only the deployments in it
+-- are joined. A problem rooted in the incident's own component names its cause more closely than one rooted in the
+-- application: its deployment is taken first.
 by_root_cause as (
     select sys_id as incident_sys_id, deployment_key, null as change_sys_id, 'dynatrace_root_cause' as rule, 0.80::double as confidence
     from (
-        select r.sys_id, d.deployment_key, d.finished_at
+        select r.sys_id, r.in_its_entity, d.deployment_key, d.finished_at
         from rooted as r
         inner join succeeded_deployments as d
             on
                 r.deployed_entity_id = d.entity_id
                 and r.environment = d.environment
                 and d.finished_at between r.deployed_from and r.start_time
-        where r.component_id is not null
+        where not r.rooted_in_application
         union all
-        select r.sys_id, d.deployment_key, d.finished_at
+        select r.sys_id, r.in_its_entity, d.deployment_key, d.finished_at
         from rooted as r
         inner join succeeded_deployments as d
             on
                 r.app_id = d.app_id
                 and r.environment = d.environment
                 and d.finished_at between r.deployed_from and r.start_time
-        where r.component_id is null
+        where r.rooted_in_application
     )
-    qualify row_number() over (partition by sys_id order by finished_at desc, deployment_key) = 1
+    qualify row_number() over (partition by sys_id order by in_its_entity desc, finished_at desc, deployment_key) = 1
 ),
 
 -- Mapped incidents only: one no mapping claims is linked by the change it names alone, even on the CI of a change
