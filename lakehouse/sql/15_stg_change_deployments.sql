@@ -11,8 +11,8 @@
 -- change on its CI covers the application's own attempts. One attempt per change, so a retry shortly after a failed
 -- attempt is not covered by the failed attempt's change, and a change closed 'unsuccessful' fails that attempt
 -- alone. A canceled change covers nothing. A change under way has no end yet (see stg_changes): its window runs to
--- as_of, without the hour of slack (a later attempt has not finished yet), and it covers the attempt finished
--- closest to as_of, the last so far.
+-- as_of, without the hour of slack, and as_of excluded (an attempt finished then or later has not finished yet, as
+-- a period ends before as_of), and it covers the attempt finished closest to as_of, the last so far.
 -- The row also gives the window (covers_from, covers_to), its environment and the entity whose attempts it covers
 -- (covered_entity_id; null for a change on the application's own CI, which covers any of app_id's): an incident
 -- naming the change that opened before the attempt covered finished is linked to the last attempt in that window
@@ -33,7 +33,7 @@ with changes as (
 ),
 
 -- One equality join per kind of change, as an `or` in the join condition would be a nested loop; the window is in
--- the join condition, so that only the attempts in it are joined.
+-- the join condition, so that only the attempts in it are joined. A change under way's window leaves as_of out.
 candidates as (
     select c.*, d.deployment_key, d.status, d.finished_at
     from changes as c
@@ -42,7 +42,7 @@ candidates as (
             c.covered_entity_id = d.entity_id
             and c.environment = d.environment
             and d.finished_at between c.covers_from and c.covers_to
-    where c.covered_entity_id is not null
+    where c.covered_entity_id is not null and (c.change_end is not null or d.finished_at < c.covers_to)
     union all
     select c.*, d.deployment_key, d.status, d.finished_at
     from changes as c
@@ -51,7 +51,7 @@ candidates as (
             c.app_id = d.app_id
             and c.environment = d.environment
             and d.finished_at between c.covers_from and c.covers_to
-    where c.covered_entity_id is null
+    where c.covered_entity_id is null and (c.change_end is not null or d.finished_at < c.covers_to)
 )
 
 select
