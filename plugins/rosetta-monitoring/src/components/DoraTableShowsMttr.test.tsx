@@ -11,8 +11,8 @@ import { EntityDoraCard } from './EntityDoraCard';
  *   billing: 0.7619 h, 45.7 minutes, elite: "45 min · elite" (cut, never rounded up);
  *   booking: 25.97 h, medium: "25.9 h · medium";
  *   partners: its application tied to no ServiceNow CI: no median, "– (not mapped)";
- *   profiles: 66.05 h, low, with ServiceNow's incidents read only up to 26 November: the cell says so; its
- *     deployments, read only up to 25 November, do not bear on MTTR, which counts no deployment.
+ *   profiles: 66.05 h, medium (a day to a week), with ServiceNow's incidents read only up to 26 November: the cell
+ *     says so; its deployments, read only up to 25 November, do not bear on MTTR, which counts no deployment.
  */
 const [billing, booking, partners, profiles] = f.doraApp.items as DoraRow[];
 const ROWS: DoraRow[] = [
@@ -22,7 +22,7 @@ const ROWS: DoraRow[] = [
   {
     ...profiles,
     mttrMedianHours: 66.05361111111111,
-    mttrLevel: 'low',
+    mttrLevel: 'medium',
     mttrState: 'ok',
     incidentsReadUntil: '2026-11-26T00:00:00Z',
     deploymentsReadUntil: '2026-11-25T00:00:00Z',
@@ -54,7 +54,20 @@ describe('the DORA table shows the time to restore service (MTTR)', () => {
       billing: '45 min · elite',
       booking: '25.9 h · medium',
       partners: '– (not mapped)',
-      profiles: '66.0 h · low · incidents read only up to 2026-11-26 00:00:00 UTC',
+      profiles: '66.0 h · medium · incidents read only up to 2026-11-26 00:00:00 UTC',
+    });
+  });
+
+  // The recorded answer as the API gives it, each median graded on the recovery time's bands (elite under an hour,
+  // high under a day, medium under a week): partners' 1.97 h reads 1.9 h, cut.
+  it('with the level the API grades each recorded row at', async () => {
+    server.use(answer('/kpis/dora', f.doraApp));
+    await renderWithApi(<DoraPage />);
+    expect(await mttrCells()).toEqual({
+      billing: '45 min · elite',
+      booking: '25.9 h · medium',
+      partners: '1.9 h · high',
+      profiles: '66.0 h · medium',
     });
   });
 
@@ -65,7 +78,7 @@ describe('the DORA table shows the time to restore service (MTTR)', () => {
     );
     await renderWithApi(<EntityDoraCard entity={{ level: 'applications', id: 'profiles' }} period="last_7d" />);
     expect(await mttrCells()).toEqual({
-      profiles: '66.0 h · low · incidents read only up to 2026-11-26 00:00:00 UTC',
+      profiles: '66.0 h · medium · incidents read only up to 2026-11-26 00:00:00 UTC',
     });
   });
 });
