@@ -53,14 +53,19 @@ describe('the monitoring tab of an entity whose id or environment the API refuse
     expect(notice).toHaveTextContent("Correct the entity's rosetta.io/app-id annotation");
   });
 
-  // The mapping writes environments in lower case: "Production" is refused (422 on environment).
-  it('says an environment written otherwise than the mapping is not a valid environment once', async () => {
-    const said = "environment: String should match pattern '^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$'";
+  // The API reads an environment in any case ("Production" is production) but refuses one longer than 63 characters
+  // (422 on environment).
+  it('says an environment the API refuses is not a valid environment once', async () => {
+    const said = 'environment is too long: at most 63 characters';
     everyRouteAnswers(422, 'Invalid environment', said, 'environment');
-    await renderWithApi(<MonitoringTab />, annotated({ 'rosetta.io/environment': 'Production' }));
+    await renderWithApi(<MonitoringTab />, annotated({ 'rosetta.io/environment': 'p'.repeat(64) }));
     const notice = await saidOnceInPlaceOfTheWidgets('Not a valid environment');
     expect(notice).toHaveTextContent(said);
-    expect(notice).toHaveTextContent("Correct the entity's rosetta.io/environment annotation");
+    expect(notice).toHaveTextContent(
+      "Correct the entity's rosetta.io/environment annotation to an environment of the mapping, or remove it for " +
+        "the estate's production environment.",
+    );
+    expect(notice).toHaveTextContent('rosetta.io/environment: <its environment in the mapping>');
   });
 
   // No entry of the mapping is in "prod" (a typo for production): the API's 404 "Unknown environment".

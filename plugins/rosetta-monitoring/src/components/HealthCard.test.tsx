@@ -198,19 +198,20 @@ describe('HealthCard', () => {
     expect(screen.queryByText(/Could not load health/)).not.toBeInTheDocument();
   });
 
-  // The API takes an environment as the mapping writes it (lower case, no space): "Production" is refused with a
-  // 422 on the environment parameter, and the card says which annotation to correct instead of failing.
+  // The API reads an environment in any case ("Production" is production) but refuses one longer than 63 characters
+  // with a 422 on the environment parameter: the card says which annotation to correct instead of failing.
   it('says the rosetta.io/environment annotation is not a valid environment', async () => {
-    const said = "String should match pattern '^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$'";
+    const said = 'environment is too long: at most 63 characters';
     server.use(
-      problem('/applications/:id/summary', 422, 'Invalid environment', `environment: ${said}`, {
+      problem('/applications/:id/summary', 422, 'Invalid environment', said, {
         errors: [{ parameter: 'environment', in: 'query', detail: said }],
       }),
     );
-    await renderWithApi(<HealthCard />, annotated({ 'rosetta.io/environment': 'Production' }));
+    await renderWithApi(<HealthCard />, annotated({ 'rosetta.io/environment': 'p'.repeat(64) }));
     expect(await screen.findByText('Not a valid environment')).toBeInTheDocument();
-    expect(screen.getByText(/String should match pattern/)).toHaveTextContent(
-      /Correct the entity's rosetta\.io\/environment annotation/,
+    expect(screen.getByText(/environment is too long/)).toHaveTextContent(
+      `The monitoring API refuses this entity's environment: ${said}. Correct the entity's rosetta.io/environment ` +
+        "annotation to an environment of the mapping (the API's production environment when it is not set).",
     );
     expect(screen.queryByText(/Could not load health/)).not.toBeInTheDocument();
   });

@@ -47,7 +47,7 @@ function NotMapped({ entity, detail }: { entity: MonitoredEntity; detail: string
                 import catalog-info.yaml) or a mapping file.
               </li>
               <li>Mapped under another id: set {APP_ID_ANNOTATION} to that id.</li>
-              <li>Mapped in another environment: set {ENVIRONMENT_ANNOTATION} to it, in lower case.</li>
+              <li>Mapped in another environment: set {ENVIRONMENT_ANNOTATION} to it.</li>
             </ul>
             <CodeSnippet text={ANNOTATIONS_YAML} language="yaml" />
           </>
@@ -62,10 +62,10 @@ const APP_ID_YAML = `metadata:
   annotations:
     ${APP_ID_ANNOTATION}: <its id in the mapping>`;
 
-/** The annotation that sets the entity's environment: the mapping writes environments in lower case. */
+/** The annotation that sets the entity's environment, in any case: the API reads Production as production. */
 const ENVIRONMENT_YAML = `metadata:
   annotations:
-    ${ENVIRONMENT_ANNOTATION}: <its environment in the mapping, in lower case>`;
+    ${ENVIRONMENT_ANNOTATION}: <its environment in the mapping>`;
 
 /**
  * An id the API refuses (422: a rosetta.io/app-id annotation with a space, or too long): every widget asks with it,
@@ -89,8 +89,8 @@ function NotAValidId({ entity, detail }: { entity: MonitoredEntity; detail: stri
 }
 
 /**
- * An environment the API refuses (422: not written as the mapping writes it, e.g. Production) or does not know (404
- * "Unknown environment": no entry is mapped in it, e.g. prod): the rosetta.io/environment annotation's, said once.
+ * An environment the API refuses (422: longer than 63 characters) or does not know (404 "Unknown environment": no
+ * entry is mapped in it, e.g. prod): the rosetta.io/environment annotation's, said once.
  */
 function NotAValidEnvironment({ entity, detail }: { entity: MonitoredEntity; detail: string }) {
   return (
@@ -101,7 +101,7 @@ function NotAValidEnvironment({ entity, detail }: { entity: MonitoredEntity; det
         description={
           `The monitoring API refuses this entity's environment, ${entity.environment ?? PRODUCTION} (${detail}): ` +
           `none of its monitoring can be shown. Correct the entity's ${ENVIRONMENT_ANNOTATION} annotation to an ` +
-          "environment of the mapping, in lower case, or remove it for the estate's production environment."
+          "environment of the mapping, or remove it for the estate's production environment."
         }
         action={<CodeSnippet text={ENVIRONMENT_YAML} language="yaml" />}
       />

@@ -189,7 +189,7 @@ describe('TeamCard', () => {
     expect(await screen.findByText('Not a valid environment')).toBeInTheDocument();
     expect(screen.getAllByText('Not a valid environment')).toHaveLength(1);
     expect(screen.getByText(/refuses this Group's environment/)).toHaveTextContent(
-      `The monitoring API refuses this Group's environment: ${unknown}. Correct the Group's rosetta.io/environment annotation to an environment of the mapping, in lower case (the API's production environment when it is not set).`,
+      `The monitoring API refuses this Group's environment: ${unknown}. Correct the Group's rosetta.io/environment annotation to an environment of the mapping (the API's production environment when it is not set).`,
     );
     expect(screen.queryByText('No mapping for this team')).not.toBeInTheDocument();
   });

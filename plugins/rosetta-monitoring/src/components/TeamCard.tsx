@@ -83,7 +83,7 @@ function LevelIdProblem({ missing, level, entity }: { missing: Missing; level: O
       <EmptyState
         missing="field"
         title="Not a valid environment"
-        description={`The monitoring API refuses this Group's environment: ${missing.detail}. Correct the Group's ${ENVIRONMENT_ANNOTATION} annotation to an environment of the mapping, in lower case (the API's production environment when it is not set).`}
+        description={`The monitoring API refuses this Group's environment: ${missing.detail}. Correct the Group's ${ENVIRONMENT_ANNOTATION} annotation to an environment of the mapping (the API's production environment when it is not set).`}
       />
     );
   }

@@ -47,6 +47,8 @@ describe('the monitoring tab of an entity the mapping does not know', () => {
     expect(notice).toHaveTextContent(NOT_IN_THE_MAPPING);
     expect(notice).toHaveTextContent('rosetta.io/app-id');
     expect(notice).toHaveTextContent('rosetta.io/environment');
+    // The API reads an environment in any case: the advice asks for none.
+    expect(notice).toHaveTextContent('Mapped in another environment: set rosetta.io/environment to it.');
   });
 
   // Mapped for its metrics but with no ServiceNow CI: only the incidents and changes are unknown, each says it.

@@ -195,7 +195,7 @@ export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>)
           <EmptyState
             missing="field"
             title="Not a valid environment"
-            description={page === 'estate' ? `The monitoring API refuses the environment asked for: ${missing.detail}. Choose one of the environments the picker lists.` : `The monitoring API refuses this entity's environment: ${missing.detail}. Correct the entity's rosetta.io/environment annotation to an environment of the mapping, in lower case (the API's production environment when it is not set).`}
+            description={page === 'estate' ? `The monitoring API refuses the environment asked for: ${missing.detail}. Choose one of the environments the picker lists.` : `The monitoring API refuses this entity's environment: ${missing.detail}. Correct the entity's rosetta.io/environment annotation to an environment of the mapping (the API's production environment when it is not set).`}
           />
         </Announced>
       );
