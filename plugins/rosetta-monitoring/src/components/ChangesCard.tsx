@@ -11,6 +11,16 @@ import { CHANGE_SOURCES, SOURCE_LABELS } from './common/sources';
 import { asRead, readUntilOf } from './common/readUntil';
 import { SourceLink } from './common/SourceLink';
 
+/**
+ * What came of a change: failed once it closed unsuccessful. The close code of a change not closed (in Review) is not
+ * its outcome yet, and the change failure rate does not count it: a bare "unsuccessful" would read as a failure.
+ */
+function outcome(c: Change): string {
+  if (c.isFailed) return 'failed';
+  if (!c.closeCode) return NONE;
+  return c.isClosed ? c.closeCode : `not closed (close code ${c.closeCode})`;
+}
+
 const COLUMNS: TableColumn<Change>[] = [
   { title: 'Number', field: 'number', render: c => <SourceLink url={c.url}>{c.number}</SourceLink> },
   { title: 'Type', field: 'type' },
@@ -18,7 +28,7 @@ const COLUMNS: TableColumn<Change>[] = [
   { title: 'Risk', field: 'risk' },
   { title: 'Description', field: 'shortDescription' },
   { title: 'Start', render: c => when(c.changeStart ?? c.plannedStart) },
-  { title: 'Outcome', render: c => (c.isFailed ? 'failed' : c.closeCode ?? NONE) },
+  { title: 'Outcome', render: outcome },
   // The deployment attempt the change covered, as the deployments' history names it.
   { title: 'Deployment', render: c => c.deploymentKey ?? NONE },
 ];

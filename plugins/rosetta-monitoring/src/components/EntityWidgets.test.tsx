@@ -520,6 +520,20 @@ describe('entity widgets', () => {
       const failed = await cells('CHG0030013');
       expect([failed[1], failed[failed.length - 2], failed[failed.length - 1]]).toEqual(['standard', 'failed', '–']);
     });
+    // CHG0030013 as the API answers it while in Review with the close code unsuccessful: not closed, not failed, and
+    // not counted in the change failure rate until it closes.
+    it('says a change not closed yet is not failed, beside its close code', async () => {
+      const [, , recorded] = f.changesRecentProfiles.items;
+      const inReview = { ...recorded, state: 0, stateLabel: 'Review', isClosed: false, isFailed: false };
+      server.use(
+        answer(`${base}/changes`, emptyList(f.changesUpcomingProfiles), { status: 'upcoming' }),
+        answer(`${base}/changes`, { ...f.changesRecentProfiles, items: [inReview] }, { status: 'recent' }),
+      );
+      await renderWithApi(<ChangesCard entity={profiles} period="last_7d" />);
+      const row = (await screen.findByRole('cell', { name: 'CHG0030013' })).closest('tr')!;
+      const cells = Array.from(row.querySelectorAll('td'), td => td.textContent);
+      expect([cells[2], cells[cells.length - 2]]).toEqual(['Review', 'not closed (close code unsuccessful)']);
+    });
     it('lists the upcoming changes soonest first', async () => {
       const [next] = f.changesUpcomingProfiles.items;
       const later = { ...next, sysId: 'later', number: 'CHG0039999', plannedStart: '2026-12-15T01:00:00Z', changeStart: '2026-12-15T01:00:00Z' };
