@@ -3,9 +3,10 @@
 -- reads: raw_servicenow_incidents, ref_pivots, ref_entities, build_params
 -- refresh: hourly
 --
--- Attribution: the incident's configuration item by its id (the mapping's servicenow_ci pivot), else by its
--- name (servicenow_ci_name, the CI's display value on the record), else its business service by id; production
--- first when a CI is mapped in several environments, else the first of them by name (one owner in every build).
+-- Attribution: the incident's configuration item, by its id (the mapping's servicenow_ci pivot) or its name
+-- (servicenow_ci_name, the CI's display value on the record), else its business service by id; production first
+-- when a CI is mapped in several environments, by id in one and by name in another too (the API ties the entry so),
+-- then by id before name, then the first entity and environment by name (one owner in every build).
 -- restored_at = resolved_at, else closed_at, else (Resolved or Closed without either) its last update, so
 -- that it leaves the backlog; none while the incident is active (1 New, 2 In Progress, 3 On Hold), so that one
 -- reopened after a resolution is open again, whatever resolution time it still carries. Open = not restored
@@ -31,21 +32,15 @@ with latest as (
     ) as v using (sys_id, sys_updated_on)
 ),
 
--- One equality join per field (an `in (a, b)` join condition is evaluated as a nested loop over every pair). The
--- CI's name is looked up only for incidents whose CI id is not mapped.
-by_ci_id as (
+-- One equality join per field (an `in (a, b)` join condition is evaluated as a nested loop over every pair).
+candidates as (
     select i.sys_id, p.entity_id, p.environment, 1 as match_rank
     from latest as i
     inner join ref_pivots as p on p.pivot_kind = 'servicenow_ci' and p.value = i.cmdb_ci_sys_id
-),
-
-candidates as (
-    select * from by_ci_id
     union all
     select i.sys_id, p.entity_id, p.environment, 2 as match_rank
     from latest as i
     inner join ref_pivots as p on p.pivot_kind = 'servicenow_ci_name' and p.value = i.cmdb_ci_name
-    anti join by_ci_id as c on i.sys_id = c.sys_id
     union all
     select i.sys_id, p.entity_id, p.environment, 3 as match_rank
     from latest as i
@@ -58,8 +53,9 @@ attribution as (
     qualify row_number() over (
         partition by sys_id
         order by
-            match_rank,
+            match_rank = 3,
             (environment = (select production_environment from build_params)) desc,
+            match_rank,
             entity_id,
             environment
     ) = 1
