@@ -289,7 +289,12 @@ DATASETS: tuple[Dataset, ...] = (
             _c("planned_end", UTC_MS, "Planned end (end_date)", "UTC"),
             _c("work_start", UTC_MS, "Actual start", "UTC"),
             _c("work_end", UTC_MS, "Actual end", "UTC"),
-            _c("close_code", STR, "successful, successful_issues or unsuccessful; empty while open"),
+            _c(
+                "close_code",
+                STR,
+                "successful, successful_issues or unsuccessful (ServiceNow's), else a code the instance added; empty "
+                "while open",
+            ),
             _c("cmdb_ci_sys_id", STR, f"Configuration item: {_SN_REF}"),
             _c("cmdb_ci_name", STR, "Configuration item display value"),
             _c("business_service_sys_id", STR, f"Business service: {_SN_REF}"),

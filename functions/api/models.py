@@ -1045,10 +1045,17 @@ class ChangesRow(ApiModel):
     successful: int | None = Field(description="Of them, closed with close code successful.")
     successful_with_issues: int | None = Field(description="Of them, closed with close code successful_issues.")
     unsuccessful: int | None = Field(description="Of them, closed with close code unsuccessful.")
-    closed_with_code: int | None = Field(description="Changes closed in the period with any close code.")
+    closed_with_code: int | None = Field(
+        description="Of them, closed with one of ServiceNow's close codes (successful, successful_issues, "
+        "unsuccessful)."
+    )
+    other_close_code: int | None = Field(
+        description="Of them, closed with a close code the instance added (rolled back, say): neither a success nor a "
+        "failure, left out of change_failure_rate."
+    )
     change_failure_rate: float | None = Field(
         description="unsuccessful / closed_with_code over the period's days read (weighted by changes, not a mean of "
-        "days or applications); null without a change closed with a code."
+        "days or applications); null without a change closed with one of those codes."
     )
     days: list[ChangeDay] = Field(description="The change calendar: every day of the period.")
 

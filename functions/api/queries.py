@@ -1134,6 +1134,7 @@ totals as materialized (
         cast(sum(successful_with_issues) filter (where is_read) as bigint) as successful_with_issues,
         cast(sum(unsuccessful) filter (where is_read) as bigint) as unsuccessful,
         cast(sum(closed_with_code) filter (where is_read) as bigint) as closed_with_code,
+        cast(sum(other_close_code) filter (where is_read) as bigint) as other_close_code,
         -- Weighted by changes: the unsuccessful over every change closed with a code, not a mean of day rates.
         sum(unsuccessful) filter (where is_read) / nullif(sum(closed_with_code) filter (where is_read), 0)
             as change_failure_rate

@@ -498,7 +498,8 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
             "planned_end and work_start"
         ),
         "close_code": (
-            "successful, successful_issues or unsuccessful; empty while open, and null while the work of a change "
+            "successful, successful_issues or unsuccessful (ServiceNow's), else a code the instance added, kept as "
+            "read; empty while open, and null while the work of a change "
             "first read after as_of, closed, has not ended at as_of"
         ),
         "is_failed": "Failed at as_of: closed (work ended before as_of) with close_code 'unsuccessful'",
@@ -569,9 +570,17 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "successful": "Of those, close code successful",
         "successful_with_issues": "Of those, close code successful_issues",
         "unsuccessful": "Of those, close code unsuccessful",
-        "closed_with_code": "Of those, with a close code",
+        "closed_with_code": (
+            "Of those, with one of ServiceNow's close codes (successful, successful_issues, unsuccessful)"
+        ),
+        "other_close_code": (
+            "Of those, with a close code the instance added (rolled back, say): neither a success nor a failure, left "
+            "out of change_failure_rate"
+        ),
         "emergency": "Emergency changes, not canceled, that started that day (planned start, else work start)",
-        "change_failure_rate": "unsuccessful / closed_with_code, ratio 0-1; null without a change closed with a code",
+        "change_failure_rate": (
+            "unsuccessful / closed_with_code, ratio 0-1; null without a change closed with one of those codes"
+        ),
     },
     "mv_monitoring_app_day_summary": {
         "app_id": APP_ID,

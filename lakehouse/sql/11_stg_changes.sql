@@ -6,8 +6,10 @@
 --
 -- Closed (state 3) and Canceled (4) are its final states: a canceled change was never implemented, so it is
 -- not closed and covers no deployment. A change failed when it closed (state 3) with close_code 'unsuccessful',
--- whatever code a change not closed carries. Its time is the actual work window when known, else the planned
--- one: change_start is the work start, else the planned start, or the work end when that came earlier.
+-- whatever code a change not closed carries; a code an instance added (neither 'successful', 'successful_issues' nor
+-- 'unsuccessful') is kept as read and fails nothing: mv_changes_app_day counts it apart. Its time is the actual
+-- work window when known, else the planned one: change_start is the work start, else the planned start, or the work
+-- end when that came earlier.
 -- change_end is the work end; a change whose work has not started ends as planned; one under way (work started,
 -- no work end, not closed or canceled) has not ended: its end is open (null), never its planned end, which may
 -- lie before the work even started. A closed or canceled change without a work end ended at its planned end, or

@@ -6,8 +6,10 @@
 --
 -- planned: changes whose planned start falls on the day, but those canceled (counted apart, as canceled:
 -- they will not happen); implemented: closed changes whose work ended that day, split by close code (a close
--- code on a change not closed counts nowhere); change_failure_rate = unsuccessful / closed with a close code
--- that day (null without any); emergency: emergency changes, not
+-- code on a change not closed counts nowhere): ServiceNow's three (closed_with_code), and other_close_code for a
+-- code an instance added (rolled back, say), which says neither success nor failure, so it is counted apart and
+-- left out of the rate; change_failure_rate = unsuccessful / closed_with_code that day (null without any);
+-- emergency: emergency changes, not
 -- canceled, that started that day (planned start, else work start: an emergency change is often recorded
 -- after the work, without a plan).
 -- A change counts as implemented once its work has ended before as_of, as in the periods: an end after as_of,
@@ -64,7 +66,12 @@ ended as (
         count(*) filter (where is_closed and close_code = 'successful') as successful,
         count(*) filter (where is_closed and close_code = 'successful_issues') as successful_with_issues,
         count(*) filter (where is_closed and close_code = 'unsuccessful') as unsuccessful,
-        count(*) filter (where is_closed and close_code is not null) as closed_with_code
+        count(*) filter (
+            where is_closed and close_code in ('successful', 'successful_issues', 'unsuccessful')
+        ) as closed_with_code,
+        count(*) filter (
+            where is_closed and close_code not in ('successful', 'successful_issues', 'unsuccessful')
+        ) as other_close_code
     from mv_changes
     where
         change_end < (select as_of from params)
@@ -87,6 +94,7 @@ by_day as (
         coalesce(e.successful_with_issues, 0) as successful_with_issues,
         coalesce(e.unsuccessful, 0) as unsuccessful,
         coalesce(e.closed_with_code, 0) as closed_with_code,
+        coalesce(e.other_close_code, 0) as other_close_code,
         coalesce(em.emergency, 0) as emergency
     from stg_app_days as s
     left join planned as p on s.app_id = p.app_id and s.environment = p.environment and s.day = p.day

@@ -265,13 +265,13 @@ export const changesReportTeam: ChangesReport = {
     changesRow(
       'team-egret',
       2,
-      { planned: 6, canceled: 1, emergency: 1, implemented: 5, successful: 3, successfulWithIssues: 1, unsuccessful: 1, closedWithCode: 5, changeFailureRate: 0.2 },
+      { planned: 6, canceled: 1, emergency: 1, implemented: 5, successful: 3, successfulWithIssues: 1, unsuccessful: 1, closedWithCode: 5, otherCloseCode: 0, changeFailureRate: 0.2 },
       { '2026-11-26': { planned: 2, implemented: 2, unsuccessful: 1 }, '2026-11-27': { implemented: 1, emergency: 1 } },
     ),
     changesRow(
       'team-heron',
       2,
-      { planned: 0, canceled: 0, emergency: 0, implemented: 0, successful: 0, successfulWithIssues: 0, unsuccessful: 0, closedWithCode: 0, changeFailureRate: null },
+      { planned: 0, canceled: 0, emergency: 0, implemented: 0, successful: 0, successfulWithIssues: 0, unsuccessful: 0, closedWithCode: 0, otherCloseCode: 0, changeFailureRate: null },
       {},
     ),
   ],

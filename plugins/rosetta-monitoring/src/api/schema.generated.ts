@@ -635,12 +635,12 @@ export interface components {
             canceled: number | null;
             /**
              * Changefailurerate
-             * @description unsuccessful / closed_with_code over the period's days read (weighted by changes, not a mean of days or applications); null without a change closed with a code.
+             * @description unsuccessful / closed_with_code over the period's days read (weighted by changes, not a mean of days or applications); null without a change closed with one of those codes.
              */
             changeFailureRate: number | null;
             /**
              * Closedwithcode
-             * @description Changes closed in the period with any close code.
+             * @description Of them, closed with one of ServiceNow's close codes (successful, successful_issues, unsuccessful).
              */
             closedWithCode: number | null;
             /**
@@ -668,6 +668,11 @@ export interface components {
              * @description The application's name in the mapping, else its id (application rows only).
              */
             name?: string | null;
+            /**
+             * Otherclosecode
+             * @description Of them, closed with a close code the instance added (rolled back, say): neither a success nor a failure, left out of change_failure_rate.
+             */
+            otherCloseCode: number | null;
             /**
              * Planned
              * @description Changes planned to start in the period, canceled ones left out, and those upcoming (planned after the as-of hour, see the days' upcoming), over the days read (a day before the lake first read ServiceNow's records of its kind, or wholly after how far it had read them, adds nothing: it is unknown); null when none of the period's days was read.
