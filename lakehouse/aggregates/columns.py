@@ -493,7 +493,8 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "work_end": "Actual end (UTC)",
         "change_start": "The change's start (UTC): work_start when known, else planned_start, or work_end when earlier",
         "change_end": (
-            "The change's end (UTC): work_end when known; planned_end before its work started; null while under way "
+            "The change's end (UTC): work_end when known; planned_end before its work started (planned_start when "
+            "the plan gives no end); null while under way "
             "(work started, not closed or canceled); for one closed or canceled without a work end, the later of "
             "planned_end and work_start"
         ),

@@ -10,10 +10,11 @@
 -- 'unsuccessful') is kept as read and fails nothing: mv_changes_app_day counts it apart. Its time is the actual
 -- work window when known, else the planned one: change_start is the work start, else the planned start, or the work
 -- end when that came earlier.
--- change_end is the work end; a change whose work has not started ends as planned; one under way (work started,
--- no work end, not closed or canceled) has not ended: its end is open (null), never its planned end, which may
--- lie before the work even started. A closed or canceled change without a work end ended at its planned end, or
--- at its work start when that came later: its window is never inverted.
+-- change_end is the work end; a change whose work has not started ends as planned, at its planned start when the
+-- plan gives no end (else it would cover every later deployment and, closed, never count as implemented); one under
+-- way (work started, no work end, not closed or canceled) has not ended: its end is open (null), never its planned
+-- end, which may lie before the work even started. A closed or canceled change without a work end ended at its
+-- planned end, or at its work start when that came later: its window is never inverted.
 -- A change is its latest version updated at or before as_of, as an incident is: one closed, canceled or given
 -- another close code or work window after as_of (read ahead of the build) is counted as it was at as_of. One created
 -- by as_of whose first version read is after it (edited again before an ingest read it) is that first version, the
@@ -96,7 +97,7 @@ select
     coalesce(c.work_start, least(c.planned_start, c.work_end)) as change_start,
     case
         when c.work_end is not null then c.work_end
-        when c.work_start is null then c.planned_end
+        when c.work_start is null then coalesce(c.planned_end, c.planned_start)
         when c.state in (3, 4) then greatest(c.planned_end, c.work_start)
     end as change_end,
     nullif(c.close_code, '') as close_code,
