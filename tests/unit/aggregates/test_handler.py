@@ -29,10 +29,15 @@ from tests.unit.aggregates.estate import write_estate
 EVENTS = Path(__file__).resolve().parents[3] / "functions" / "build_aggregates" / "events"
 
 
-def test_daily_event_builds_the_mart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def as_lambda_sees_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The build function's environment: a lake in a local folder, no tracing."""
     monkeypatch.setenv("ROSETTA_LAKE_URL", str(tmp_path / "lake"))
     monkeypatch.setenv("ROSETTA_DUCKDB_TEMP_DIRECTORY", str(tmp_path / "duckdb"))
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+
+
+def test_daily_event_builds_the_mart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    as_lambda_sees_it(tmp_path, monkeypatch)
     lake = Lake.from_settings(Settings())
     write_estate(lake)
     event = json.loads((EVENTS / "daily.json").read_text())
@@ -166,9 +171,7 @@ def test_a_timed_out_build_leaves_the_lake_free_for_lambdas_retry(
     """Lambda stops a build at its 15-minute timeout, where it cannot let go of the lake's lease, and retries the
     event a minute or two later. The invocation started at 10:00 with 900 s left, so its lease ends at 10:15: the
     retry at 10:16 builds. A build asked for at 10:14, while the first could still be running, is refused."""
-    monkeypatch.setenv("ROSETTA_LAKE_URL", str(tmp_path / "lake"))
-    monkeypatch.setenv("ROSETTA_DUCKDB_TEMP_DIRECTORY", str(tmp_path / "duckdb"))
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    as_lambda_sees_it(tmp_path, monkeypatch)
     write_estate(Lake.from_settings(Settings()))
     event = json.loads((EVENTS / "daily.json").read_text())
     started = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
@@ -188,9 +191,7 @@ def test_a_trigger_that_is_no_plain_tag_is_recorded_as_the_schedule(
     """An EventBridge scheduled event, as a rule delivers it, carrying the daily build's input and a trigger of 5,000
     characters with a forged log line in it. Like an ingestion run, the build records it as "schedule" in the run log
     and in the lease it holds; "api:3f2a9c", the API's batch trigger, is kept as it is."""
-    monkeypatch.setenv("ROSETTA_LAKE_URL", str(tmp_path / "lake"))
-    monkeypatch.setenv("ROSETTA_DUCKDB_TEMP_DIRECTORY", str(tmp_path / "duckdb"))
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    as_lambda_sees_it(tmp_path, monkeypatch)
     lake = Lake.from_settings(Settings())
     write_estate(lake)
     monkeypatch.setattr(lease, "release", lambda lake, held: None)  # the lease kept, to be read
@@ -278,9 +279,7 @@ def test_a_build_near_its_timeout_stops_itself_and_lets_go_of_the_lake(
     it reads its inputs (made to take a minute here: the small estate's whole build can end within a second): the
     invocation fails (Lambda counts the error and retries), no run record is left running, the lease is given back
     and no build state is written."""
-    monkeypatch.setenv("ROSETTA_LAKE_URL", str(tmp_path / "lake"))
-    monkeypatch.setenv("ROSETTA_DUCKDB_TEMP_DIRECTORY", str(tmp_path / "duckdb"))
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    as_lambda_sees_it(tmp_path, monkeypatch)
     lake = Lake.from_settings(Settings())
     write_estate(lake)
     event = json.loads((EVENTS / "daily.json").read_text())
@@ -312,9 +311,7 @@ def test_a_stop_landing_while_a_failed_build_records_its_end_waits_for_that_reco
     its tries ran out, say): the stop waits for that record and is raised after it. Raised in its write, the record
     said "running" until the deadline and the build's own error was lost. Invoked with 35 s left: the build fails 4 s
     in, its record takes 3 s to write, the stop comes 5 s in."""
-    monkeypatch.setenv("ROSETTA_LAKE_URL", str(tmp_path / "lake"))
-    monkeypatch.setenv("ROSETTA_DUCKDB_TEMP_DIRECTORY", str(tmp_path / "duckdb"))
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    as_lambda_sees_it(tmp_path, monkeypatch)
     lake = Lake.from_settings(Settings())
     write_estate(lake)
     event = json.loads((EVENTS / "daily.json").read_text())
@@ -346,9 +343,7 @@ def test_a_build_given_less_than_the_stop_margin_runs_unguarded(
 ) -> None:
     """A function configured with a timeout under the 30 s margin (20 s here) would be stopped before it starts: it
     runs as Lambda gives it instead, and the small estate's build (a few seconds) ends."""
-    monkeypatch.setenv("ROSETTA_LAKE_URL", str(tmp_path / "lake"))
-    monkeypatch.setenv("ROSETTA_DUCKDB_TEMP_DIRECTORY", str(tmp_path / "duckdb"))
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    as_lambda_sees_it(tmp_path, monkeypatch)
     write_estate(Lake.from_settings(Settings()))
     event = json.loads((EVENTS / "daily.json").read_text())
     assert handler(event, LambdaContext(remaining_ms=20_000))["mode"] == "full"
