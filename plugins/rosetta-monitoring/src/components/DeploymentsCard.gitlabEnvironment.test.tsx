@@ -53,6 +53,15 @@ describe("a deployment's GitLab environment", () => {
     expect(column('GitLab environment')).toEqual(['–', '–', 'production/eu', '–', 'Production/us', '–']);
   });
 
+  it('leaves the table as it was where GitLab names the environment itself, in any case', async () => {
+    answering({ 'gitlab:5008': 'production', 'gitlab:5007': 'Production' });
+    await renderWithApi(<DeploymentsCard entity={profiles} period="last_7d" />);
+    await screen.findByRole('table', { name: HISTORY });
+
+    expect(headers()).not.toContain('GitLab environment');
+    expect(headers().slice(0, 3)).toEqual(['Finished', 'Component', 'Source']);
+  });
+
   it('leaves the table as it was where no deployment names one', async () => {
     answering({});
     await renderWithApi(<DeploymentsCard entity={profiles} period="last_7d" />);

@@ -170,13 +170,18 @@ const GITLAB_ENVIRONMENT: TableColumn<Deployment> = {
   render: d => d.sourceEnvironment ?? NONE,
 };
 
+/** Whether GitLab names the deployment's environment otherwise than the environment shown: a region of its folder. */
+function inARegion(d: Deployment): boolean {
+  return !!d.sourceEnvironment && d.sourceEnvironment.toLowerCase() !== d.environment?.toLowerCase();
+}
+
 /**
  * The history's columns. A GitLab project deploying to an environment folder counts both regions (production/eu,
  * production/us) in the environment shown: its GitLab environment, beside the component, tells them apart. An entity
- * only ArgoCD deploys keeps the table it had.
+ * only ArgoCD deploys, or GitLab to the environment itself (production), keeps the table it had.
  */
 function historyColumns(shown: Deployment[]): TableColumn<Deployment>[] {
-  if (!shown.some(d => d.sourceEnvironment)) return HISTORY_COLUMNS;
+  if (!shown.some(inARegion)) return HISTORY_COLUMNS;
   const [finished, component, ...rest] = HISTORY_COLUMNS;
   return [finished, component, GITLAB_ENVIRONMENT, ...rest];
 }
