@@ -905,6 +905,12 @@ class DoraRow(ApiModel):
     change_failure_level: str | None = None
     recovery_sample: int | None = None
     recovery_median_hours: float | None = None
+    change_failures_not_recovered: int | None = Field(
+        default=None,
+        description="Change failures of the period still not recovered at the build's as-of: the recovery time's "
+        "median is over those recovered alone, so an 'ok' with a median says that at least one recovered, not that "
+        "every one did. Null when the change failures are unknown (ServiceNow not read over the period).",
+    )
     recovery_state: str | None = None
     recovery_level: str | None = None
     mttr_sample: int | None = Field(

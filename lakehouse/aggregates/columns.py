@@ -225,6 +225,11 @@ def _dora_metrics(scope: str) -> dict[str, str]:
             "Failed deployment recovery time: median hours from a change failure's deployment to its recovery "
             "(recovered_at), over those recovered; null unless recovery_state is ok"
         ),
+        "change_failures_not_recovered": (
+            "Change failures of the period still not recovered at as_of, which recovery_median_hours leaves out "
+            "(change_failure_numerator less those recovered, with a time or not); null when ServiceNow was not read "
+            "over the period (see recovery_state)"
+        ),
         "recovery_state": (
             "ok; 'insufficient data' without a deployment attempt, " + SERVICENOW_UNREAD + ", or when the only "
             "recoveries have no time, 'no change failures', 'not recovered' when none of them recovered, or 'not "

@@ -16,9 +16,10 @@
 -- change failure rate = change failures / deployment attempts (successful + failed) in the period.
 -- failed deployment recovery time = median hours from a change failure's deployment to its recovery,
 -- over the change failures of the period that recovered (recoveries; recovered counts too those recovered by an
--- incident restored before it opened, which have no time). MTTR = median hours from opened to restored
--- over the incidents restored in the period (every incident, not only change failures) that have a duration
--- (incidents_timed; incidents_restored counts every one).
+-- incident restored before it opened, which have no time). not_recovered counts the others, still not recovered at
+-- as_of: the median has no time for them, so they are counted beside it (change_failures = recovered +
+-- not_recovered). MTTR = median hours from opened to restored over the incidents restored in the period (every
+-- incident, not only change failures) that have a duration (incidents_timed; incidents_restored counts every one).
 -- rework rate = rework deployments (rollbacks, emergency changes, fixes forward: see mv_deployments) / successful
 -- deployments.
 -- Medians and p90s interpolate between the two nearest values (DuckDB's median and quantile_cont): the median of
@@ -113,7 +114,11 @@ counts as (
         count(d.deployment_key) filter (where d.is_change_failure_full and d.recovered_at_full is not null)
             as recovered_full,
         count(d.deployment_key) filter (where d.is_change_failure_light and d.recovered_at_light is not null)
-            as recovered_light
+            as recovered_light,
+        count(d.deployment_key) filter (where d.is_change_failure_full and d.recovered_at_full is null)
+            as not_recovered_full,
+        count(d.deployment_key) filter (where d.is_change_failure_light and d.recovered_at_light is null)
+            as not_recovered_light
     from deployment_periods as d
     inner join stg_dora_scopes as s on s.app_id = d.app_id and s.environment = d.environment
     group by s.level, s.level_id, s.environment, d.period
@@ -205,6 +210,8 @@ select
         as recoveries,
     coalesce(case when m.correlation_mode = 'full' then d.recovered_full else d.recovered_light end, 0)
         as recovered,
+    coalesce(case when m.correlation_mode = 'full' then d.not_recovered_full else d.not_recovered_light end, 0)
+        as not_recovered,
     coalesce(l.changes, 0) as changes,
     l.lead_time_median_hours,
     l.lead_time_p90_hours,

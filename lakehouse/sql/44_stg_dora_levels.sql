@@ -40,6 +40,10 @@
 --   with no CI finds nothing through ServiceNow whether read or not, and keeps its figures.
 -- A sample (recovery_sample, mttr_sample) is the values its median is taken over: a recovery or an incident without
 -- a time is left out of it, so that a sample is never counted over a median that has no value.
+-- change_failures_not_recovered: the change failures still not recovered at as_of, which the recovery time's median
+-- leaves out (it is over those recovered, as DORA defines it); 'ok' says that at least one recovered, not that all
+-- did, so the row counts the others beside the median. A rollup sums its applications' (it counts their events).
+-- Null when the change failures are (ServiceNow not read over the period: see above).
 -- incidents_read_until: how far the lake had read incidents when the period's last day lies wholly after it (see
 -- stg_periods): the change failure rate, recovery time, rework rate and MTTR then count only the incidents read before
 -- it, and the row says so rather than a state, as their values are what is known. changes_read_until likewise for
@@ -83,7 +87,8 @@ facts as (
             case when not f.servicenow_unread then f.change_failures end as change_failures,
             case when not f.servicenow_unread then f.rework_deployments end as rework_deployments,
             case when not f.servicenow_unread then f.recovery_median_hours end as recovery_median_hours,
-            case when not f.servicenow_unread then f.recoveries else 0 end as recoveries
+            case when not f.servicenow_unread then f.recoveries else 0 end as recoveries,
+            case when not f.servicenow_unread then f.not_recovered end as not_recovered
         ),
         s.band_set,
         coalesce(f.deployments / f.deployment_days, 0) as deployment_frequency_per_day,
@@ -192,6 +197,7 @@ select
     l.change_failure_level,
     f.recoveries as recovery_sample,
     f.recovery_median_hours,
+    f.not_recovered as change_failures_not_recovered,
     case
         when not f.deploys_mapped then 'not mapped'
         when f.attempts = 0 or f.servicenow_unread then 'insufficient data'

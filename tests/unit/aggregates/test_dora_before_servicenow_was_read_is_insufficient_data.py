@@ -60,6 +60,7 @@ FOUND_THROUGH_SERVICENOW = (
     "changeFailureLevel",
     "recoverySample",
     "recoveryMedianHours",
+    "changeFailuresNotRecovered",
     "recoveryState",
     "recoveryLevel",
     "reworkNumerator",
@@ -73,6 +74,7 @@ UNKNOWN = {
     "changeFailureLevel": None,
     "recoverySample": 0,
     "recoveryMedianHours": None,
+    "changeFailuresNotRecovered": None,
     "recoveryState": "insufficient data",
     "recoveryLevel": None,
     "reworkNumerator": None,
@@ -147,6 +149,7 @@ def test_october_read_whole_gives_rw_its_failures_recovery_and_rework(tmp_path: 
     assert (rw["changeFailureNumerator"], rw["changeFailureDenominator"], rw["changeFailureRate"]) == (2, 10, 0.2)
     assert (rw["changeFailureState"], rw["changeFailureLevel"]) == ("ok", "low")
     assert (rw["recoverySample"], rw["recoveryMedianHours"], rw["recoveryState"]) == (2, 27.0, "ok")
+    assert rw["changeFailuresNotRecovered"] == 0
     assert (rw["reworkNumerator"], rw["reworkDenominator"], rw["reworkRate"], rw["reworkState"]) == (3, 10, 0.3, "ok")
     assert (rw["incidentsReadFrom"], rw["changesReadFrom"]) == (None, None)
 
@@ -210,6 +213,7 @@ def test_october_read_from_the_7th_counts_what_was_read_and_says_from_when(tmp_p
         team = dora_rows(client, "period=previous_month", "team")["trw"]
     assert (rw["changeFailureNumerator"], rw["changeFailureRate"], rw["changeFailureState"]) == (2, 0.2, "ok")
     assert (rw["recoverySample"], rw["recoveryMedianHours"], rw["recoveryState"]) == (2, 27.0, "ok")
+    assert rw["changeFailuresNotRecovered"] == 0
     assert (rw["reworkNumerator"], rw["reworkRate"], rw["reworkState"]) == (2, 0.2, "ok")
     assert (rw["incidentsReadFrom"], rw["changesReadFrom"]) == ("2026-10-07T00:00:00Z", "2026-10-07T00:00:00Z")
     assert ranged == rw

@@ -54,7 +54,8 @@ def test_a_change_failure_recovered_by_an_incident_restored_before_it_opened_has
     it to Q1 (within 24 h), a change failure. Its record says it was resolved at 11:00, before it opened: restored,
     so Q1 recovered, but at no known time (11:00 - 12:00 would read -1 hour). Light mode: 1 change failure of 1,
     recovered with no time: the recovery time has no value, 'insufficient data', with a sample of 0, where it said
-    'ok' over a sample of 1 with no median. Full mode does not count the same-component link (0.50): no failure."""
+    'ok' over a sample of 1 with no median. Q1 is not among the failures not recovered, though: it recovered. Full
+    mode does not count the same-component link (0.50): no failure."""
     lake, settings = estate_lake(tmp_path)
     write(
         lake,
@@ -66,6 +67,7 @@ def test_a_change_failure_recovered_by_an_incident_restored_before_it_opened_has
     assert (light["change_failure_numerator"], light["change_failure_denominator"]) == (1, 1)
     assert (light["recovery_sample"], light["recovery_median_hours"], light["recovery_level"]) == (0, None, None)
     assert light["recovery_state"] == "insufficient data"
+    assert light["change_failures_not_recovered"] == 0
 
 
 def test_a_deployment_every_working_day_is_daily_in_30_days_starting_on_a_saturday(tmp_path: Path) -> None:

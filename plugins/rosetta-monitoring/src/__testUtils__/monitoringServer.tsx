@@ -160,6 +160,7 @@ export const DORA_FIGURES = {
   changeFailureLevel: 'high',
   changeFailureState: 'ok',
   recoveryMedianHours: 5.5,
+  changeFailuresNotRecovered: 0,
   recoveryLevel: 'high',
   recoveryState: 'ok',
   mttrMedianHours: 2.5,

@@ -896,6 +896,11 @@ export interface components {
             /** Changefailurestate */
             changeFailureState?: string | null;
             /**
+             * Changefailuresnotrecovered
+             * @description Change failures of the period still not recovered at the build's as-of: the recovery time's median is over those recovered alone, so an 'ok' with a median says that at least one recovered, not that every one did. Null when the change failures are unknown (ServiceNow not read over the period).
+             */
+            changeFailuresNotRecovered?: number | null;
+            /**
              * Changesreadfrom
              * @description When the lake first read ServiceNow's change requests, given when that is after the period's start: the change failures found through a change (closed unsuccessful, or an incident's cause), their recovery time and the rework done under an emergency change count only the changes the lake read (of those before it, the ones edited again since). A period that ended before it has the change failure rate, recovery time and rework 'insufficient data' (for a scope a ServiceNow CI is mapped on). Null when the period was read from its start.
              */
