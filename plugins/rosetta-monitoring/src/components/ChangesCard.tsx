@@ -11,12 +11,18 @@ import { CHANGE_SOURCES, SOURCE_LABELS } from './common/sources';
 import { asRead, readUntilOf } from './common/readUntil';
 import { SourceLink } from './common/SourceLink';
 
+/** ServiceNow's state of a canceled change: final, as closed is, but nothing was implemented. */
+const CANCELED = 4;
+
 /**
- * What came of a change: failed once it closed unsuccessful. The close code of a change not closed (in Review) is not
- * its outcome yet, and the change failure rate does not count it: a bare "unsuccessful" would read as a failure.
+ * What came of a change: failed once it closed unsuccessful, else its close code once closed, whichever it is (one the
+ * instance added, rolled back say, too). A canceled change is canceled whatever close code it carries. The close code
+ * of a change not closed (in Review) is not its outcome yet, and the change failure rate does not count it: a bare
+ * "unsuccessful" would read as a failure.
  */
 function outcome(c: Change): string {
   if (c.isFailed) return 'failed';
+  if (c.state === CANCELED) return c.closeCode ? `canceled (close code ${c.closeCode})` : 'canceled';
   if (!c.closeCode) return NONE;
   return c.isClosed ? c.closeCode : `not closed (close code ${c.closeCode})`;
 }

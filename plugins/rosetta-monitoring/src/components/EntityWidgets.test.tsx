@@ -534,6 +534,26 @@ describe('entity widgets', () => {
       const cells = Array.from(row.querySelectorAll('td'), td => td.textContent);
       expect([cells[2], cells[cells.length - 2]]).toEqual(['Review', 'not closed (close code unsuccessful)']);
     });
+    // Recorded closed changes as the API answers them closed with rolled_back, a close code the instance added (not
+    // failed: the change failure rate leaves it out), and canceled (state 4) with the close code successful: canceled
+    // is a final state of its own, and the change is neither closed nor open.
+    it('shows a change closed with a close code the instance added with its code, and a canceled change as canceled', async () => {
+      const [closed, canceled] = f.changesRecentProfiles.items;
+      const rolledBack = { ...closed, closeCode: 'rolled_back' };
+      const canceledWithCode = { ...canceled, state: 4, stateLabel: 'Canceled', isClosed: false, isFailed: false };
+      server.use(
+        answer(`${base}/changes`, emptyList(f.changesUpcomingProfiles), { status: 'upcoming' }),
+        answer(`${base}/changes`, { ...f.changesRecentProfiles, items: [rolledBack, canceledWithCode] }, { status: 'recent' }),
+      );
+      await renderWithApi(<ChangesCard entity={profiles} period="last_7d" />);
+      const stateAndOutcome = async (number: string) => {
+        const row = (await screen.findByRole('cell', { name: number })).closest('tr')!;
+        const cells = Array.from(row.querySelectorAll('td'), td => td.textContent);
+        return [cells[2], cells[cells.length - 2]];
+      };
+      expect(await stateAndOutcome(closed.number!)).toEqual(['Closed', 'rolled_back']);
+      expect(await stateAndOutcome(canceled.number!)).toEqual(['Canceled', 'canceled (close code successful)']);
+    });
     it('lists the upcoming changes soonest first', async () => {
       const [next] = f.changesUpcomingProfiles.items;
       const later = { ...next, sysId: 'later', number: 'CHG0039999', plannedStart: '2026-12-15T01:00:00Z', changeStart: '2026-12-15T01:00:00Z' };

@@ -816,8 +816,8 @@ describe('pages', () => {
       await screen.findByRole('columnheader', { name: 'Change failure rate' });
       // team-egret: 1 unsuccessful of 5 closed with a code, 20.0 %; team-heron closed none: no rate, not 0 %.
       expect(rowsOf('Change failure rate')).toEqual([
-        ['team-egret', '6', '1', '5', '1', '20.0%', '1'],
-        ['team-heron', '0', '0', '0', '0', '–', '0'],
+        ['team-egret', '6', '1', '5', '1', '0', '20.0%', '1'],
+        ['team-heron', '0', '0', '0', '0', '0', '–', '0'],
       ]);
       const calendar = screen.getByRole('table', { name: 'change calendar' });
       const [header, ...rows] = within(calendar).getAllByRole('row');
@@ -830,6 +830,22 @@ describe('pages', () => {
       expect(egret[28]).toHaveAttribute('title', '2026-11-26: 2 planned, 2 implemented, 1 unsuccessful, 0 emergency');
       expect(egret[29]).toHaveAttribute('title', '2026-11-27: 0 planned, 1 implemented, 0 unsuccessful, 1 emergency');
       expect(within(rows[1]).getAllByRole('cell').every(td => td.textContent === '')).toBe(true);
+    });
+    // team-egret with a sixth change implemented, closed rolled_back (a close code the instance added): the rate
+    // stays 1 unsuccessful of the 5 closed with one of ServiceNow's codes, 20.0 %, and the row says why it is not
+    // 1 of the 6 implemented.
+    it('shows the changes closed with a close code the instance added apart from the rate', async () => {
+      const [egret, heron] = f.changesReportTeam.items;
+      const rolledBack = { ...egret, implemented: 6, otherCloseCode: 1 };
+      server.use(
+        answer('/kpis/incidents', f.incidentsReportApp, { groupBy: 'app' }),
+        answer('/kpis/incidents', f.incidentsReportTeam, { groupBy: 'team' }),
+        answer('/kpis/changes', { ...f.changesReportTeam, items: [rolledBack, heron] }, { groupBy: 'team' }),
+      );
+      await renderWithApi(<RunPage />);
+      await screen.findByRole('columnheader', { name: 'Change failure rate' });
+      expect(screen.getByRole('columnheader', { name: 'Other close code' })).toBeInTheDocument();
+      expect(rowsOf('Change failure rate')[0]).toEqual(['team-egret', '6', '1', '6', '1', '1', '20.0%', '1']);
     });
   });
 

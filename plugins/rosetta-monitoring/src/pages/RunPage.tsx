@@ -68,6 +68,9 @@ const CHANGE_COLUMNS: TableColumn<ChangesRow>[] = [
   changeFigure('Emergency', 'emergency'),
   changeFigure('Implemented', 'implemented'),
   changeFigure('Unsuccessful', 'unsuccessful'),
+  // Closed with a close code the instance added (rolled back, say): the change failure rate leaves them out, so the
+  // rate is unsuccessful over the implemented changes less these.
+  changeFigure('Other close code', 'otherCloseCode'),
   {
     title: 'Change failure rate',
     field: 'changeFailureRate',
