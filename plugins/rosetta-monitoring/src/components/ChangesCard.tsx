@@ -5,6 +5,7 @@ import { TITLED } from './common/tableOptions';
 import type { Change, MonitoredEntity, Period } from '../api/types';
 import { useMonitoringData } from './common/useMonitoringData';
 import { SERVICENOW_NOT_MAPPED, Widget, whyUnknown } from './common/WidgetState';
+import { SHORTER_PERIOD } from './common/TruncatedNotice';
 import { NONE, when } from './common/format';
 import { textOrder } from './common/order';
 import { CHANGE_SOURCES, SOURCE_LABELS } from './common/sources';
@@ -68,6 +69,7 @@ export function ChangesCard({ entity, period }: { entity: MonitoredEntity; perio
       freshness={([up]) => up.freshness}
       readUntil={lists => readUntilOf(RECORDS, ...lists)}
       sources={CHANGE_SOURCES}
+      toSeeTheRest={SHORTER_PERIOD}
     >
       {([upcoming, recent]) => {
         // Read only up to a time: the counts are as of then, later changes unknown.

@@ -6,6 +6,7 @@ import { StatusDot } from './common/StatusDot';
 import type { Deployment, LiveComponent, LiveSourceState, MonitoredEntity, Period } from '../api/types';
 import { useMonitoringData } from './common/useMonitoringData';
 import { DEPLOYER_NOT_MAPPED, Widget, whyUnknown } from './common/WidgetState';
+import { SHORTER_PERIOD } from './common/TruncatedNotice';
 import { NONE, when } from './common/format';
 import { useMonitoringOptions } from '../options';
 import { webAddress } from './common/webAddress';
@@ -238,6 +239,7 @@ export function DeploymentsCard({ entity, period }: { entity: MonitoredEntity; p
       freshness={([, history]) => history.freshness}
       readUntil={([, history]) => readUntilOf(RECORDS, history)}
       sources={DEPLOYMENT_SOURCES}
+      toSeeTheRest={SHORTER_PERIOD}
     >
       {([live, history]) => {
         // The API's own link to an application, when it gives one, opens the ArgoCD the estate is read from; the

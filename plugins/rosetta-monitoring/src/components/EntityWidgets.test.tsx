@@ -554,6 +554,25 @@ describe('entity widgets', () => {
       expect(await stateAndOutcome(closed.number!)).toEqual(['Closed', 'rolled_back']);
       expect(await stateAndOutcome(canceled.number!)).toEqual(['Canceled', 'canceled (close code successful)']);
     });
+    // The client reads 20 pages at most: a period holding more changes says that its list is cut, and advises what
+    // the tab offers, a shorter period, not a grouping the card has not.
+    it('says when the recent changes have more pages than it read, advising a shorter period', async () => {
+      const [recorded] = f.changesRecentProfiles.items;
+      // Each page names the next, p1 then p2 and on, past the 20 pages the card reads.
+      const page = (n: number) => ({
+        ...f.changesRecentProfiles,
+        items: [{ ...recorded, sysId: `sys-${n}`, number: `CHG00400${String(n).padStart(2, '0')}` }],
+        page: { limit: 500, nextCursor: `p${n + 1}` },
+      });
+      server.use(
+        ...Array.from({ length: 20 }, (_, n) => answer(`${base}/changes`, page(n + 1), { status: 'recent', cursor: `p${n + 1}` })),
+        answer(`${base}/changes`, emptyList(f.changesUpcomingProfiles), { status: 'upcoming' }),
+        answer(`${base}/changes`, page(0), { status: 'recent' }),
+      );
+      await renderWithApi(<ChangesCard entity={profiles} period="last_7d" />);
+      expect(await screen.findByText('Info: Only the first 20 rows are shown: choose a shorter period to see the rest')).toBeInTheDocument();
+      expect(screen.queryByText(/grouping/)).not.toBeInTheDocument();
+    });
     it('lists the upcoming changes soonest first', async () => {
       const [next] = f.changesUpcomingProfiles.items;
       const later = { ...next, sysId: 'later', number: 'CHG0039999', plannedStart: '2026-12-15T01:00:00Z', changeStart: '2026-12-15T01:00:00Z' };

@@ -5,6 +5,7 @@ import { TITLED } from './common/tableOptions';
 import type { Incident, MonitoredEntity, Period } from '../api/types';
 import { useMonitoringData } from './common/useMonitoringData';
 import { SERVICENOW_NOT_MAPPED, Widget, whyUnknown } from './common/WidgetState';
+import { SHORTER_PERIOD } from './common/TruncatedNotice';
 import { NONE, hours, when } from './common/format';
 import { INCIDENT_SOURCES, SOURCE_LABELS } from './common/sources';
 import { asRead, readUntilOf } from './common/readUntil';
@@ -89,6 +90,7 @@ export function IncidentsCard({ entity, period }: { entity: MonitoredEntity; per
       freshness={([openList]) => openList.freshness}
       readUntil={lists => readUntilOf(RECORDS, ...lists)}
       sources={INCIDENT_SOURCES}
+      toSeeTheRest={SHORTER_PERIOD}
     >
       {([openList, closedList]) => {
         const open = openList.items.filter(i => i.isOpen);

@@ -6,6 +6,7 @@ import { NamedTable } from './common/NamedTable';
 import { TITLED } from './common/tableOptions';
 import { useMonitoringData } from './common/useMonitoringData';
 import { whyUnknown, WidgetBody } from './common/WidgetState';
+import { SHORTER_PERIOD } from './common/TruncatedNotice';
 import { cutHours, NONE, when } from './common/format';
 import { asRead, readUntilOf } from './common/readUntil';
 import { SOURCE_LABELS } from './common/sources';
@@ -110,6 +111,7 @@ function OpenList({ application, environment, period }: ListProps) {
       isEmpty={list => list.items.length === 0}
       unknown={list => whyUnknown(list.state, GITLAB_NOT_MAPPED, "GitLab's merge requests")}
       readUntil={list => readUntilOf(RECORDS, list)}
+      toSeeTheRest={SHORTER_PERIOD}
     >
       {list => <Requests list={list} application={application} />}
     </WidgetBody>

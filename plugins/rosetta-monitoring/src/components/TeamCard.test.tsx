@@ -367,7 +367,7 @@ describe('TeamCard', () => {
     expect(screen.getAllByText(/Only the/).map(notice => notice.textContent)).toEqual([
       "Info: Only the 100 riskiest of the domain's 137 applications are shown",
     ]);
-    expect(screen.queryByText(/narrow the period or the grouping/)).not.toBeInTheDocument();
+    expect(screen.queryByText(/to see the rest/)).not.toBeInTheDocument();
   });
 
   it('says nothing is left out when the domain holds exactly the 100 applications ranked', async () => {

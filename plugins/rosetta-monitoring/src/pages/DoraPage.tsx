@@ -4,7 +4,7 @@ import { LabelledSelect } from '../components/common/LabelledSelect';
 import { bandsAndMode, DoraTable } from '../components/DoraLevels';
 import type { BandSet, DoraChoices, DoraMode } from '../api/types';
 import { useEnvironmentParam } from './EnvironmentPicker';
-import { coveredDays, KpiControls, useGroupByParam, useWindowParam } from './KpiControls';
+import { coveredDays, KpiControls, useGroupByParam, useWindowParam, WIDER_GROUPING } from './KpiControls';
 import { useChoiceParam } from './queryParams';
 
 const MODES: { label: string; value: DoraMode }[] = [
@@ -54,7 +54,7 @@ export function DoraPage() {
         <LabelledSelect label="Correlation" items={MODES} selected={mode} onChange={v => setMode(v as DoraMode)} />
         <LabelledSelect label="Bands" items={BAND_SETS} selected={bandSet} onChange={v => setBandSet(v as BandSet)} />
       </KpiControls>
-      <Widget page="estate" title="DORA" what="DORA figures" state={state} isEmpty={d => d.items.length === 0} freshness={d => d.freshness}>
+      <Widget page="estate" title="DORA" what="DORA figures" state={state} isEmpty={d => d.items.length === 0} freshness={d => d.freshness} toSeeTheRest={WIDER_GROUPING}>
         {d => (
           <>
             <p>

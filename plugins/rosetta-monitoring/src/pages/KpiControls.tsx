@@ -12,6 +12,11 @@ const GROUPS: { label: string; value: GroupBy }[] = [
   { label: 'Domain', value: 'domain' },
 ];
 const GROUP_BYS = GROUPS.map(group => group.value);
+/**
+ * What a KPI view advises when its report is cut: its rows are the groups, the same over any period, so only a wider
+ * grouping lists fewer of them.
+ */
+export const WIDER_GROUPING = 'group by a wider level';
 const KPI_PERIODS: KpiPeriod[] = ['last_7d', 'last_30d', 'last_90d', 'month', 'quarter', 'previous_month', 'previous_quarter'];
 const PERIODS = KPI_PERIODS.map(value => ({ label: PERIOD_LABELS[value], value }));
 const DAY_MS = 86_400_000;

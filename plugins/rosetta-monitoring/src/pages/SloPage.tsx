@@ -2,7 +2,7 @@ import { useMonitoringData } from '../components/common/useMonitoringData';
 import { Widget } from '../components/common/WidgetState';
 import { SloTable } from '../components/SloTable';
 import { useEnvironmentParam } from './EnvironmentPicker';
-import { coveredDays, KpiControls, useGroupByParam, useWindowParam } from './KpiControls';
+import { coveredDays, KpiControls, useGroupByParam, useWindowParam, WIDER_GROUPING } from './KpiControls';
 import { SIGNAL_SOURCES } from '../components/common/sources';
 
 /** SLO view: availability and latency against each application's targets, error budgets and burn rates, by team
@@ -25,7 +25,7 @@ export function SloPage() {
         environment={environment}
         onEnvironment={setEnvironment}
       />
-      <Widget page="estate" title="SLOs and error budgets" what="SLO figures" state={state} isEmpty={d => d.items.length === 0} freshness={d => d.freshness} sources={SIGNAL_SOURCES}>
+      <Widget page="estate" title="SLOs and error budgets" what="SLO figures" state={state} isEmpty={d => d.items.length === 0} freshness={d => d.freshness} sources={SIGNAL_SOURCES} toSeeTheRest={WIDER_GROUPING}>
         {d => (
           <>
             <p>

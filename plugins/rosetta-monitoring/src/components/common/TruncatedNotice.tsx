@@ -15,16 +15,20 @@ export function shownOfTruncated(value: unknown): number | null {
   return truncated.length ? truncated.reduce((rows, list) => rows + (list?.items?.length ?? 0), 0) : null;
 }
 
-/** Says that a list shows only its first rows, so that a total read off it is not taken for the whole. */
-export function TruncatedNotice({ value }: { value: unknown }) {
+/**
+ * The advice of the widgets on an entity's tab, whose only control is the tab's period: a shorter one lists fewer rows.
+ */
+export const SHORTER_PERIOD = 'choose a shorter period';
+
+/**
+ * Says that a list shows only its first rows, so that a total read off it is not taken for the whole, and what the
+ * widget's controls offer to see the rest (`toSeeTheRest`); no advice when they offer none.
+ */
+export function TruncatedNotice({ value, toSeeTheRest }: { value: unknown; toSeeTheRest?: string }) {
   const shown = shownOfTruncated(value);
   if (shown === null) {
     return null;
   }
-  return (
-    <WarningPanel
-      severity="info"
-      title={`Only the first ${shown.toLocaleString('en')} rows are shown: narrow the period or the grouping to see the rest`}
-    />
-  );
+  const advice = toSeeTheRest ? `: ${toSeeTheRest} to see the rest` : '';
+  return <WarningPanel severity="info" title={`Only the first ${shown.toLocaleString('en')} rows are shown${advice}`} />;
 }

@@ -28,6 +28,9 @@ export interface WidgetProps<T> {
   page?: 'entity' | 'estate';
   /** The content says itself that its list is cut (the team card's ranking): no second, generic notice. */
   saysItsCut?: boolean;
+  /** What the widget's controls offer to see the rows of a list cut after the pages the client reads (`choose a
+   * shorter period`); the notice gives no advice without it, rather than one the widget has no control for. */
+  toSeeTheRest?: string;
 }
 
 /**
@@ -122,8 +125,8 @@ function Wait({ what, state }: { what: ReactNode; state: { askedAgainAt?: number
 
 /** One dashboard widget: a card with its own loading, empty, error and stale states. */
 export function Widget<T>(props: WidgetProps<T>) {
-  const { title, state, what, isEmpty, unknown, freshness, readUntil, sources, children, deepLink, page, saysItsCut } =
-    props;
+  const { title, state, what, isEmpty, unknown, freshness, readUntil, sources, children, deepLink, page } = props;
+  const { saysItsCut, toSeeTheRest } = props;
   return (
     <InfoCard title={title} deepLink={deepLink}>
       <WidgetBody
@@ -136,6 +139,7 @@ export function Widget<T>(props: WidgetProps<T>) {
         sources={sources}
         page={page}
         saysItsCut={saysItsCut}
+        toSeeTheRest={toSeeTheRest}
       >
         {children}
       </WidgetBody>
@@ -145,7 +149,7 @@ export function Widget<T>(props: WidgetProps<T>) {
 
 export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>) {
   const { state, what, isEmpty, unknown, freshness, readUntil, sources, children } = props;
-  const { page = 'entity', saysItsCut = false } = props;
+  const { page = 'entity', saysItsCut = false, toSeeTheRest } = props;
   if (state.status === 'loading') {
     return (
       <Announced>
@@ -291,7 +295,7 @@ export function WidgetBody<T>(props: Omit<WidgetProps<T>, 'title' | 'deepLink'>)
     <>
       {fresh && <FreshnessNotices freshness={fresh} sources={sources} />}
       {readPart && <ReadUntilNotice readUntil={readPart} />}
-      {!saysItsCut && <TruncatedNotice value={value} />}
+      {!saysItsCut && <TruncatedNotice value={value} toSeeTheRest={toSeeTheRest} />}
       {children(value)}
     </>
   );
