@@ -97,7 +97,7 @@ describe('new frontend system plugin', () => {
       expect(await screen.findByText('Group monitoring')).toBeInTheDocument();
       expect(await screen.findByText('Profiles')).toBeInTheDocument();
       expect(await screen.findByText('No SLO figures in the period')).toBeInTheDocument();
-      expect(await screen.findByText('0.50/day · high')).toBeInTheDocument();
+      expect(await screen.findByText('0.50/day · high, on 8 of 30 days')).toBeInTheDocument();
     });
   });
 });

@@ -17,7 +17,8 @@ const group = (name: string, annotations?: Record<string, string>, type = 'team'
 /*
  * team-egret's answers, cut from the recorded ones: its applications in the risk ranking, profiles (rank 1 in the
  * estate, orange, 3 incidents and a failed change over 7 days) then booking (rank 4, green); its SLO row (99.812 %
- * against 99.5 %, met); its DORA row, the recorded risk-it group's figures as the team's (0.5 deployment a day, high).
+ * against 99.5 %, met); its DORA row, the recorded risk-it group's figures as the team's (0.5 deployment a day, on 8
+ * of the 30 days, high).
  */
 const egretRisks: RiskReport = f.riskTopWhere(r => r.team === 'team-egret');
 const egretSlo: SloReport = { ...f.sloTeam, items: f.sloTeam.items.filter(r => r.id === 'team-egret') };
@@ -41,7 +42,7 @@ function answerTeam(team: string, answers: { risks?: unknown; slo?: unknown; dor
 /*
  * The recorded estate's group risk-it and domain commerce hold team-egret alone: their applications are team-egret's
  * (profiles and booking), their SLO row team-egret's (99.812 % against 99.5 %), their DORA row the recorded risk-it
- * group's (0.5 deployment a day, high).
+ * group's (0.5 deployment a day, on 8 of the 30 days, high).
  */
 const riskItRisks: RiskReport = f.riskTopWhere(r => r.groupId === 'risk-it');
 const levelSlo = (level: string, id: string): SloReport => ({
@@ -110,7 +111,7 @@ describe('TeamCard', () => {
     expect(risks[1]).toMatch(/^4Bookinggreen0/);
     expect(await screen.findByText('99.812% · met')).toBeInTheDocument();
     expect(rowsUnder('SLO (last 30 days)')).toHaveLength(1);
-    expect(await screen.findByText('0.50/day · high')).toBeInTheDocument();
+    expect(await screen.findByText('0.50/day · high, on 8 of 30 days')).toBeInTheDocument();
     expect(rowsUnder('DORA (last 30 days)')[0]).toMatch(/^team-egret/);
   });
 
@@ -134,7 +135,7 @@ describe('TeamCard', () => {
     await renderWithApi(<TeamCard />, group('egrets', { 'rosetta.io/team-id': ' team-egret ' }));
     expect(await screen.findByText('Profiles')).toBeInTheDocument();
     expect(await screen.findByText('99.812% · met')).toBeInTheDocument();
-    expect(await screen.findByText('0.50/day · high')).toBeInTheDocument();
+    expect(await screen.findByText('0.50/day · high, on 8 of 30 days')).toBeInTheDocument();
   });
 
   // A team whose applications run in staging too reads its staging figures when its Group says so, as an entity's
@@ -152,7 +153,7 @@ describe('TeamCard', () => {
     );
     await renderWithApi(<TeamCard />, group('team-egret', { 'rosetta.io/environment': 'staging' }));
     expect(await screen.findByText('99.812% · met')).toBeInTheDocument();
-    expect(await screen.findByText('0.50/day · high')).toBeInTheDocument();
+    expect(await screen.findByText('0.50/day · high, on 8 of 30 days')).toBeInTheDocument();
     expect(screen.getByText('Team team-egret, staging')).toBeInTheDocument();
     const health = screen.getByRole('heading', { name: "Applications' health (last 7 days)" }).closest('section')!;
     expect(await within(health).findByText('Health is judged in production only')).toBeInTheDocument();
@@ -237,7 +238,7 @@ describe('TeamCard', () => {
     await renderWithApi(<TeamCard />, group('team-egret'));
     expect(await screen.findByText(/Could not load SLO figures: the lake cannot be read/)).toBeInTheDocument();
     expect(await screen.findByText('Profiles')).toBeInTheDocument();
-    expect(await screen.findByText('0.50/day · high')).toBeInTheDocument();
+    expect(await screen.findByText('0.50/day · high, on 8 of 30 days')).toBeInTheDocument();
   });
 
   it('says when a part has nothing in the period', async () => {
@@ -260,7 +261,7 @@ describe('TeamCard', () => {
     expect(risks[1]).toMatch(/^4Bookingteam-egretgreen0/);
     expect(await screen.findByText('99.812% · met')).toBeInTheDocument();
     expect(rowsUnder('SLO (last 30 days)')[0]).toMatch(/^risk-it/);
-    expect(await screen.findByText('0.50/day · high')).toBeInTheDocument();
+    expect(await screen.findByText('0.50/day · high, on 8 of 30 days')).toBeInTheDocument();
     expect(rowsUnder('DORA (last 30 days)')[0]).toMatch(/^risk-it/);
     expect(screen.getAllByRole('columnheader', { name: 'Group' })).toHaveLength(2);
   });
@@ -277,7 +278,7 @@ describe('TeamCard', () => {
     expect(screen.getByText('Domain commerce')).toBeInTheDocument();
     expect(await screen.findByText('Profiles')).toBeInTheDocument();
     expect(await screen.findByText('99.812% · met')).toBeInTheDocument();
-    expect(await screen.findByText('0.50/day · high')).toBeInTheDocument();
+    expect(await screen.findByText('0.50/day · high, on 8 of 30 days')).toBeInTheDocument();
     expect(rowsUnder('DORA (last 30 days)')[0]).toMatch(/^commerce/);
   });
 
@@ -398,7 +399,7 @@ describe('TeamCard', () => {
     await renderWithApi(<TeamCard />, group('team-egret'));
     expect(await screen.findByText('Profiles')).toBeInTheDocument();
     expect(await screen.findByText('99.812% · met')).toBeInTheDocument();
-    expect(await screen.findByText('0.50/day · high')).toBeInTheDocument();
+    expect(await screen.findByText('0.50/day · high, on 8 of 30 days')).toBeInTheDocument();
     expect(screen.getAllByText(/Stale: figures are/)).toHaveLength(1);
     expect(screen.getByText(/Stale: figures are/)).toHaveTextContent(
       'Stale: figures are 10.0 h old (as of 2026-11-28 08:00:00 UTC)',
@@ -412,7 +413,7 @@ describe('TeamCard', () => {
     const { container } = await renderWithApi(<TeamCard />, group('team-egret'));
     expect(await screen.findByText('Profiles')).toBeInTheDocument();
     expect(await screen.findByText('99.812% · met')).toBeInTheDocument();
-    expect(await screen.findByText('0.50/day · high')).toBeInTheDocument();
+    expect(await screen.findByText('0.50/day · high, on 8 of 30 days')).toBeInTheDocument();
     expect(screen.getAllByRole('table')).toHaveLength(3);
     expect(container.querySelectorAll('.MuiToolbar-root')).toHaveLength(0);
   });
@@ -432,7 +433,7 @@ describe('TeamCard', () => {
     const dora = screen.getByRole('heading', { name: 'DORA (last 30 days)' }).closest('section')!;
     expect(await within(dora).findByRole('progressbar')).toBeInTheDocument();
     release();
-    expect(await screen.findByText('0.50/day · high')).toBeInTheDocument();
+    expect(await screen.findByText('0.50/day · high, on 8 of 30 days')).toBeInTheDocument();
   });
 });
 
@@ -450,6 +451,6 @@ describe('legacy team card', () => {
     answerTeam('team-egret');
     await renderWithApi(<LegacyTeamCard />, group('team-egret'));
     expect(await screen.findByText('Profiles')).toBeInTheDocument();
-    expect(await screen.findByText('0.50/day · high')).toBeInTheDocument();
+    expect(await screen.findByText('0.50/day · high, on 8 of 30 days')).toBeInTheDocument();
   });
 });

@@ -185,21 +185,29 @@ describe('pages', () => {
       const cells = (await screen.findByRole('cell', { name: booking.id })).closest('tr')!.querySelectorAll('td');
       expect(cells[1].textContent).toBe('– (not mapped)');
     });
-    // The lake first read deployments on 25 November, after the period's start (21 November 08:00): billing's rate is
-    // over the days since, and the cell says so; booking's deployments were read over the whole period, no note.
+    // The lake first read deployments on 24 November 08:00, after the period's start (21 November 08:00): billing's
+    // 2 deployments, on one day, are over the 4 days since, 0.50/day, and the cell says so; booking's 2 deployments,
+    // on 2 days, were read over the whole period, 2/7 a day, no note.
     it('says from when a lake younger than the period read deployments', async () => {
       const [billing, booking] = f.doraApp.items;
       const young = {
         ...billing,
-        deploymentsFrom: '2026-11-25T00:00:00Z',
+        deploymentsFrom: '2026-11-24T08:00:00Z',
+        deploymentFrequencyNumerator: 2,
+        deploymentFrequencyDenominatorDays: 4,
         deploymentFrequencyPerDay: 0.5,
+        daysWithDeployments: 1,
         deploymentFrequencyLevel: 'high',
         deploymentFrequencyState: 'ok',
       };
       const whole = {
         ...booking,
         deploymentsFrom: f.doraApp.period.start,
-        deploymentFrequencyPerDay: 0.25,
+        deploymentFrequencyNumerator: 2,
+        deploymentFrequencyPerDay: 2 / 7,
+        daysWithDeployments: 2,
+        weeksWithDeployments: 1,
+        monthsWithDeployments: 1,
         deploymentFrequencyLevel: 'high',
         deploymentFrequencyState: 'ok',
       };
@@ -207,8 +215,8 @@ describe('pages', () => {
       await renderWithApi(<DoraPage />);
       const frequency = async (id: string) =>
         (await screen.findByRole('cell', { name: id })).closest('tr')!.querySelectorAll('td')[1].textContent;
-      expect(await frequency(billing.id)).toBe('0.50/day · high · read since 2026-11-25');
-      expect(await frequency(booking.id)).toBe('0.25/day · high');
+      expect(await frequency(billing.id)).toBe('0.50/day · high, on 1 of 4 days · read since 2026-11-24');
+      expect(await frequency(booking.id)).toBe('0.29/day · high, on 2 of 7 days');
     });
     // The frequency's level is a cadence met by days with a deployment, not by the rate: billing deployed 45 times on
     // 15 of the 30 days (1.50/day, high: daily asks for 20 days), booking 30 times on one day (1.00/day, medium). The
@@ -301,7 +309,7 @@ describe('pages', () => {
       expect(await screen.findByText('Info: Only the first 20 rows are shown: group by a wider level to see the rest')).toBeInTheDocument();
     });
     // One deployment over a year-long range is 1/366 a day: rounded to two decimals it would read 0.00/day, as if
-    // the application never deployed.
+    // the application never deployed. Its one day, week and month with a deployment are low's cadence at best.
     it('shows a deployment frequency too small for two decimals as under 0.01 a day, never as 0.00', async () => {
       const rare = {
         ...f.doraApp.items[0],
@@ -315,7 +323,7 @@ describe('pages', () => {
       server.use(answer('/kpis/dora', { ...f.doraApp, items: [rare] }));
       await renderWithApi(<DoraPage />);
       const row = (await screen.findByText('rare-app')).closest('tr')!;
-      expect(within(row).getAllByRole('cell')[1].textContent).toBe('< 0.01/day · low');
+      expect(within(row).getAllByRole('cell')[1].textContent).toBe('< 0.01/day · low, on 1 of 366 days');
     });
     // An elite team's durations are minutes: a 3-minute lead time must not read "0.0 h", as if it were none.
     /** An application's DORA row whose median lead and recovery times, in hours, are both elite. */
