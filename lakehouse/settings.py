@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as UnreadableSetting
 
 from lakehouse.errors import SettingsError
@@ -134,6 +134,9 @@ def duckdb_reads_memory_limit(value: str) -> bool:
     return True
 
 
+# ServiceNow's own close code for a change that failed: the only one an instance that adds none has.
+SERVICENOW_FAILED_CLOSE_CODES = ("unsuccessful",)
+
 # An environment's name, as the mapping's (lakehouse.mappings.SLUG).
 ENVIRONMENT = r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$"
 
@@ -195,6 +198,14 @@ class Settings(EnvironmentSettings):
         ),
     )
 
+    failed_close_codes: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=SERVICENOW_FAILED_CLOSE_CODES,
+        description=(
+            "The change close codes that mean a failed change, separated by commas, in any case: ServiceNow's "
+            "unsuccessful, and those the instance added for a failure (unsuccessful,rolled_back,backed_out)."
+        ),
+    )
+
     duckdb_threads: int = Field(default=2, ge=1, le=64)
     duckdb_memory_limit: str = "1GB"
     duckdb_temp_directory: Path = Field(default=Path(tempfile.gettempdir()) / "rosetta-duckdb")
@@ -213,6 +224,22 @@ class Settings(EnvironmentSettings):
                 f"give the production environment among them ({production!r}, ROSETTA_PRODUCTION_ENVIRONMENT)"
             )
         return environments
+
+    @field_validator("failed_close_codes", mode="before")
+    @classmethod
+    def _close_codes(cls, value: Any) -> Any:
+        # Read as ServiceNow's choice values are compared (lower case, trimmed); a blank value is unset, as in .env.
+        if isinstance(value, str):
+            if not value.strip():
+                return SERVICENOW_FAILED_CLOSE_CODES
+            value = value.split(",")
+        codes = tuple(str(code).strip().lower() for code in value)
+        if not all(codes):
+            # An empty code (two commas, or one at the end) would match no change: a typo, not a choice.
+            raise ValueError(
+                "a close code is empty: give them separated by single commas, like unsuccessful,rolled_back"
+            )
+        return codes
 
     @field_validator("duckdb_memory_limit")
     @classmethod

@@ -1011,6 +1011,10 @@ class ChangeDay(ApiModel):
     )
     implemented: int | None = Field(description="Changes closed whose work ended that day" + NOT_READ + ".")
     unsuccessful: int | None = Field(description="Of them, closed with close code unsuccessful" + NOT_READ + ".")
+    failed: int | None = Field(
+        description="Of them, failed: closed with a close code ROSETTA_FAILED_CLOSE_CODES lists (unsuccessful unless "
+        "set)" + NOT_READ + "."
+    )
     emergency: int | None = Field(
         description="Emergency changes, not canceled, started that day, an upcoming one by its plan" + NOT_READ + "."
     )
@@ -1051,16 +1055,20 @@ class ChangesRow(ApiModel):
     successful: int | None = Field(description="Of them, closed with close code successful.")
     successful_with_issues: int | None = Field(description="Of them, closed with close code successful_issues.")
     unsuccessful: int | None = Field(description="Of them, closed with close code unsuccessful.")
+    failed: int | None = Field(
+        description="Of them, failed: closed with a close code ROSETTA_FAILED_CLOSE_CODES lists (unsuccessful unless "
+        "set; rolled_back, say, when the instance lists it)."
+    )
     closed_with_code: int | None = Field(
         description="Of them, closed with one of ServiceNow's close codes (successful, successful_issues, "
-        "unsuccessful)."
+        "unsuccessful) or one ROSETTA_FAILED_CLOSE_CODES lists."
     )
     other_close_code: int | None = Field(
-        description="Of them, closed with a close code the instance added (rolled back, say): neither a success nor a "
-        "failure, left out of change_failure_rate."
+        description="Of them, closed with another close code the instance added (rolled back, say, when not listed as "
+        "failed): neither a success nor a failure, left out of change_failure_rate."
     )
     change_failure_rate: float | None = Field(
-        description="unsuccessful / closed_with_code over the period's days read (weighted by changes, not a mean of "
+        description="failed / closed_with_code over the period's days read (weighted by changes, not a mean of "
         "days or applications); null without a change closed with one of those codes."
     )
     days: list[ChangeDay] = Field(description="The change calendar: every day of the period.")

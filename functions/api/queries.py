@@ -1133,10 +1133,11 @@ totals as materialized (
         cast(sum(successful) filter (where is_read) as bigint) as successful,
         cast(sum(successful_with_issues) filter (where is_read) as bigint) as successful_with_issues,
         cast(sum(unsuccessful) filter (where is_read) as bigint) as unsuccessful,
+        cast(sum(failed) filter (where is_read) as bigint) as failed,
         cast(sum(closed_with_code) filter (where is_read) as bigint) as closed_with_code,
         cast(sum(other_close_code) filter (where is_read) as bigint) as other_close_code,
-        -- Weighted by changes: the unsuccessful over every change closed with a code, not a mean of day rates.
-        sum(unsuccessful) filter (where is_read) / nullif(sum(closed_with_code) filter (where is_read), 0)
+        -- Weighted by changes: the failed over every change closed with a code, not a mean of day rates.
+        sum(failed) filter (where is_read) / nullif(sum(closed_with_code) filter (where is_read), 0)
             as change_failure_rate
     from change_days
     where id is not null
@@ -1151,6 +1152,7 @@ by_day as (
         case when c.is_read then cast(coalesce(sum(s.planned), 0) as bigint) end as planned,
         case when c.is_read then cast(coalesce(sum(s.implemented), 0) as bigint) end as implemented,
         case when c.is_read then cast(coalesce(sum(s.unsuccessful), 0) as bigint) end as unsuccessful,
+        case when c.is_read then cast(coalesce(sum(s.failed), 0) as bigint) end as failed,
         case when c.is_read then cast(coalesce(sum(s.emergency), 0) as bigint) end as emergency,
         case when c.is_read then cast(coalesce(sum(s.upcoming), 0) as bigint) end as upcoming
     from page as p
@@ -1163,7 +1165,7 @@ select
     (
         select list(
             {'day': b.day, 'planned': b.planned, 'implemented': b.implemented, 'unsuccessful': b.unsuccessful,
-                'emergency': b.emergency, 'upcoming': b.upcoming}
+                'failed': b.failed, 'emergency': b.emergency, 'upcoming': b.upcoming}
             order by b.day
         )
         from by_day as b where b.id = p.id

@@ -155,9 +155,10 @@ locals {
       ROSETTA_ELASTICSEARCH_ENVIRONMENT_FIELD = var.sources.elasticsearch_environment_field
     }
     # The build and the API must agree on the estate's production environment: health and top risks are judged there,
-    # and the API reads it when a request names none.
+    # and the API reads it when a request names none. The build alone reads which close codes fail a change.
     build_aggregates = {
       ROSETTA_PRODUCTION_ENVIRONMENT = var.production_environment
+      ROSETTA_FAILED_CLOSE_CODES     = join(",", var.failed_close_codes)
     }
     # Live mode reads the ArgoCD and GitLab URLs (their tokens: add "api" to source_secrets); logs/link, Kibana's;
     # the listed incidents, changes and ArgoCD deployments link to ServiceNow's and ArgoCD's (no credential needed);

@@ -193,6 +193,17 @@ variable "production_environment" {
   }
 }
 
+variable "failed_close_codes" {
+  description = "The ServiceNow change close codes that mean a failed change (ROSETTA_FAILED_CLOSE_CODES of the build): unsuccessful, ServiceNow's own, and those the instance added for a failure, like rolled_back. A change closed with another code the instance added is counted apart, out of the change failure rate."
+  type        = list(string)
+  default     = ["unsuccessful"]
+
+  validation {
+    condition     = length(var.failed_close_codes) > 0 && alltrue([for c in var.failed_close_codes : trimspace(c) != "" && !strcontains(c, ",")])
+    error_message = "failed_close_codes lists at least one close code, none empty or holding a comma, like [\"unsuccessful\", \"rolled_back\"]."
+  }
+}
+
 variable "environments" {
   description = "The estate's environments (ROSETTA_ENVIRONMENTS of the API and of the mapping import, terraform output environments): when given, a mapping change naming another is refused, a typo (prodution) making an environment no page reads. Empty: any environment is accepted."
   type        = list(string)

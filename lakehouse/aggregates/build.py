@@ -70,7 +70,7 @@ from lakehouse.mappings import MappingEntry, MappingStore
 from lakehouse.objectstore import ABSENT, PreconditionFailed
 from lakehouse.runlog import FirstReads, RunLog, RunRecord, Watermarks, describe_error
 from lakehouse.schemas import REGISTRY, Dataset
-from lakehouse.settings import Settings
+from lakehouse.settings import SERVICENOW_FAILED_CLOSE_CODES, Settings
 from lakehouse.storage import ROW_GROUP_ROWS, Lake
 
 log = logging.getLogger("rosetta.build")
@@ -189,6 +189,12 @@ def _build(
     if not full_because and previous is not None and previous.get("gitlab_paths") != gitlab_paths:
         # A path found (or found to be another project) re-attributes that project's history, as a new mapping does.
         full_because = "a GitLab project path the mapping names was found to be a project, or another one"
+    if not full_because and previous is not None and _failed_close_codes(previous) != settings.failed_close_codes:
+        # A change closed with a code listed since, or no longer, failed or not on every day it counts on.
+        full_because = (
+            f"the close codes of a failed change are {','.join(settings.failed_close_codes)} "
+            f"(were {','.join(_failed_close_codes(previous))})"
+        )
     if not full_because and previous is not None and _moved(previous, recorded, TASK_SLAS):
         # The day tables leave a day's SLA breaches unknown before task SLAs were first read (mv_incidents_app_day):
         # a backfill reading further back makes days read that no incremental build would rewrite.
@@ -229,6 +235,7 @@ def _build(
             mode=mode,
             signals_from=signals_from,
             production_environment=settings.production_environment,
+            failed_close_codes=settings.failed_close_codes,
             deployments_read_from=read_from.get(DEPLOYMENT_EVENTS.id),
             incidents_read_from=read_from.get(INCIDENTS.id),
             changes_read_from=read_from.get(CHANGES.id),
@@ -426,6 +433,7 @@ def _build(
             "entity_map": entity_map,
             "gitlab_paths": gitlab_paths,
             "production_environment": settings.production_environment,
+            "failed_close_codes": list(settings.failed_close_codes),
             "as_of": as_of.isoformat(),
             "link_windows": settled_links.windows(build_params.full_window_hours, build_params.light_window_hours),
             # Stored deployment rows are carried only under the same rule for a full link to count.
@@ -522,6 +530,11 @@ def _why_full(
     if was != production:
         return f"the production environment is {production} (was {was})"
     return None
+
+
+def _failed_close_codes(previous: dict) -> tuple[str, ...]:
+    """The close codes of a failed change the last build counted with: ServiceNow's own before the setting existed."""
+    return tuple(previous.get("failed_close_codes", SERVICENOW_FAILED_CLOSE_CODES))
 
 
 def _periods_refresh_due(lake: Lake, periods_as_of: datetime | None, as_of: datetime) -> bool:

@@ -13,6 +13,7 @@ from typing import Literal
 
 from lakehouse.aggregates.days import midnight
 from lakehouse.errors import RosettaError
+from lakehouse.settings import SERVICENOW_FAILED_CLOSE_CODES
 
 BuildMode = Literal["full", "hourly", "daily"]
 # Hourly facts are the only large inputs; they are read for the days being rebuilt plus this much history
@@ -68,6 +69,8 @@ class BuildParams:
     full_min_confidence: float = 0.7
     min_coverage: float = 0.5
     production_environment: str = "production"
+    # The change close codes that mean a failed change, lower case (ROSETTA_FAILED_CLOSE_CODES): stg_changes.
+    failed_close_codes: tuple[str, ...] = SERVICENOW_FAILED_CLOSE_CODES
     # The first instant the lake read deployments from (see lakehouse.runlog.FirstReads); None when unknown.
     deployments_read_from: datetime | None = None
     # The first instant the lake read incidents from; None when unknown.

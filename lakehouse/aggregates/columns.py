@@ -508,7 +508,10 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
             "read; empty while open, and null while the work of a change "
             "first read after as_of, closed, has not ended at as_of"
         ),
-        "is_failed": "Failed at as_of: closed (work ended before as_of) with close_code 'unsuccessful'",
+        "is_failed": (
+            "Failed at as_of: closed (work ended before as_of) with a close code the build's failed_close_codes lists "
+            "(ROSETTA_FAILED_CLOSE_CODES: 'unsuccessful' unless set), compared trimmed and in any case"
+        ),
         "is_closed": (
             "Closed (state 3) with its work ended before as_of (a closed change with neither window stays closed)"
         ),
@@ -576,16 +579,21 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "successful": "Of those, close code successful",
         "successful_with_issues": "Of those, close code successful_issues",
         "unsuccessful": "Of those, close code unsuccessful",
+        "failed": (
+            "Of those, failed: with a close code ROSETTA_FAILED_CLOSE_CODES lists ('unsuccessful' unless set; "
+            "rolled_back, say, when the instance lists it)"
+        ),
         "closed_with_code": (
-            "Of those, with one of ServiceNow's close codes (successful, successful_issues, unsuccessful)"
+            "Of those, with one of ServiceNow's close codes (successful, successful_issues, unsuccessful) or one "
+            "ROSETTA_FAILED_CLOSE_CODES lists"
         ),
         "other_close_code": (
-            "Of those, with a close code the instance added (rolled back, say): neither a success nor a failure, left "
-            "out of change_failure_rate"
+            "Of those, with another close code the instance added (rolled back, say, when not listed as failed): "
+            "neither a success nor a failure, left out of change_failure_rate"
         ),
         "emergency": "Emergency changes, not canceled, that started that day (planned start, else work start)",
         "change_failure_rate": (
-            "unsuccessful / closed_with_code, ratio 0-1; null without a change closed with one of those codes"
+            "failed / closed_with_code, ratio 0-1; null without a change closed with one of those codes"
         ),
     },
     "mv_monitoring_app_day_summary": {

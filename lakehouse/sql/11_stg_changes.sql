@@ -5,9 +5,11 @@
 -- refresh: hourly
 --
 -- Closed (state 3) and Canceled (4) are its final states: a canceled change was never implemented, so it is
--- not closed and covers no deployment. A change failed when it closed (state 3) with close_code 'unsuccessful',
--- whatever code a change not closed carries; a code an instance added (neither 'successful', 'successful_issues' nor
--- 'unsuccessful') is kept as read and fails nothing: mv_changes_app_day counts it apart. Its time is the actual
+-- not closed and covers no deployment. A change failed when it closed (state 3) with a close code that means a
+-- failed change (build_params.failed_close_codes, ROSETTA_FAILED_CLOSE_CODES: 'unsuccessful' unless the instance
+-- lists its own too, such as 'rolled_back'), compared trimmed and in any case, whatever code a change not closed
+-- carries; another code an instance added (neither 'successful', 'successful_issues' nor 'unsuccessful') is kept as
+-- read and fails nothing: mv_changes_app_day counts it apart. Its time is the actual
 -- work window when known, else the planned one: change_start is the work start, else the planned start, or the work
 -- end when that came earlier.
 -- change_end is the work end; a change whose work has not started ends as planned, at its planned start when the
@@ -102,7 +104,9 @@ select
     end as change_end,
     nullif(c.close_code, '') as close_code,
     -- A change closed without a close code has not failed: false, not unknown (null).
-    coalesce(c.close_code = 'unsuccessful' and c.state = 3, false) as is_failed,
+    coalesce(
+        c.state = 3 and list_contains((select failed_close_codes from build_params), lower(trim(c.close_code))), false
+    ) as is_failed,
     coalesce(c.state = 3, false) as is_closed,
     coalesce(c.state = 4, false) as is_canceled,
     c.cmdb_ci_sys_id,

@@ -4,7 +4,7 @@
 -- partitioned by: month of sys_created_on
 -- refresh: hourly
 -- counted on days of: planned_start, change_start, change_end
--- counted with: app_id, environment, type, is_closed, is_canceled, close_code
+-- counted with: app_id, environment, type, is_closed, is_canceled, is_failed, close_code
 --
 -- Upcoming changes have a planned window after as_of; a change covering no deployment is kept (not all
 -- changes deploy software) and flagged.

@@ -6,10 +6,13 @@
 --
 -- planned: changes whose planned start falls on the day, but those canceled (counted apart, as canceled:
 -- they will not happen); implemented: closed changes whose work ended that day, split by close code (a close
--- code on a change not closed counts nowhere): ServiceNow's three (closed_with_code), and other_close_code for a
--- code an instance added (rolled back, say), which says neither success nor failure, so it is counted apart and
--- left out of the rate; change_failure_rate = unsuccessful / closed_with_code that day (null without any);
--- emergency: emergency changes, not
+-- code on a change not closed counts nowhere): successful, successful_with_issues and unsuccessful count ServiceNow's
+-- three as read; failed counts the changes failed (stg_changes.is_failed: closed with a code the build's
+-- failed_close_codes lists, ROSETTA_FAILED_CLOSE_CODES, 'unsuccessful' unless set); closed_with_code those closed
+-- with a code that says how the change went, ServiceNow's three or a listed one (rolled back, when the instance
+-- lists it), and other_close_code those with another code an instance added, which says neither success nor
+-- failure, so it is counted apart and left out of the rate; change_failure_rate = failed / closed_with_code that
+-- day (null without any); emergency: emergency changes, not
 -- canceled, that started that day (planned start, else work start: an emergency change is often recorded
 -- after the work, without a plan).
 -- A change counts as implemented once its work has ended before as_of, as in the periods: an end after as_of,
@@ -66,11 +69,12 @@ ended as (
         count(*) filter (where is_closed and close_code = 'successful') as successful,
         count(*) filter (where is_closed and close_code = 'successful_issues') as successful_with_issues,
         count(*) filter (where is_closed and close_code = 'unsuccessful') as unsuccessful,
+        count(*) filter (where is_closed and is_failed) as failed,
         count(*) filter (
-            where is_closed and close_code in ('successful', 'successful_issues', 'unsuccessful')
+            where is_closed and (close_code in ('successful', 'successful_issues', 'unsuccessful') or is_failed)
         ) as closed_with_code,
         count(*) filter (
-            where is_closed and close_code not in ('successful', 'successful_issues', 'unsuccessful')
+            where is_closed and close_code not in ('successful', 'successful_issues', 'unsuccessful') and not is_failed
         ) as other_close_code
     from mv_changes
     where
@@ -93,6 +97,7 @@ by_day as (
         coalesce(e.successful, 0) as successful,
         coalesce(e.successful_with_issues, 0) as successful_with_issues,
         coalesce(e.unsuccessful, 0) as unsuccessful,
+        coalesce(e.failed, 0) as failed,
         coalesce(e.closed_with_code, 0) as closed_with_code,
         coalesce(e.other_close_code, 0) as other_close_code,
         coalesce(em.emergency, 0) as emergency
@@ -104,5 +109,5 @@ by_day as (
 
 select
     *,
-    case when closed_with_code > 0 then unsuccessful / closed_with_code end as change_failure_rate
+    case when closed_with_code > 0 then failed / closed_with_code end as change_failure_rate
 from by_day

@@ -191,8 +191,8 @@ def test_days_before_the_lake_first_read_changes_are_unknown_not_none(tmp_path: 
     FirstReads(lake).record("servicenow", "changes", t(19), run_id="first-run")
     with api_built_as_of(tmp_path, lake, settings) as c:
         shop = by_id(get_json(c, f"{ROUTE}?period=last_7d"))["shop"]
-    unknown = {"planned": None, "implemented": None, "unsuccessful": None, "emergency": None, "upcoming": None}
+    unknown = dict.fromkeys(("planned", "implemented", "unsuccessful", "failed", "emergency", "upcoming"))
     assert [{k: v for k, v in d.items() if k != "day"} for d in shop["days"]] == [unknown] * 6 + [
-        {"planned": 1, "implemented": 1, "unsuccessful": 0, "emergency": 0, "upcoming": 0},
-        {"planned": 0, "implemented": 0, "unsuccessful": 0, "emergency": 0, "upcoming": 0},
+        {"planned": 1, "implemented": 1, "unsuccessful": 0, "failed": 0, "emergency": 0, "upcoming": 0},
+        {"planned": 0, "implemented": 0, "unsuccessful": 0, "failed": 0, "emergency": 0, "upcoming": 0},
     ]

@@ -89,6 +89,8 @@ def stated(default: Any, cell: str) -> bool:
         return float(text) == default
     if isinstance(default, list | dict):
         return json.loads(text) == default
+    if isinstance(default, tuple):  # a comma-separated list
+        return tuple(text.split(",")) == default
     if isinstance(default, Path):
         return Path(text.replace("$TMPDIR", tempfile.gettempdir())) == default
     return text == default

@@ -240,7 +240,7 @@ export function summaryProfilesWithLatency(figures: Partial<SloStatus> = {}): Su
   return { ...summary, slo: { ...summary.slo!, ...latency, ...figures } };
 }
 
-type ChangeCounts = { planned: number; implemented: number; unsuccessful: number; emergency: number };
+type ChangeCounts = { planned: number; implemented: number; unsuccessful: number; failed: number; emergency: number };
 
 function changesRow(
   id: string,
@@ -248,14 +248,14 @@ function changesRow(
   figures: Omit<ChangesRow, 'id' | 'team' | 'name' | 'applications' | 'days'>,
   days: Record<string, Partial<ChangeCounts>>,
 ): ChangesRow {
-  const none = { planned: 0, implemented: 0, unsuccessful: 0, emergency: 0 };
+  const none = { planned: 0, implemented: 0, unsuccessful: 0, failed: 0, emergency: 0 };
   return { id, team: null, applications, ...figures, days: RUN_DAYS.map(day => ({ day, ...none, ...days[day] })) };
 }
 
 /*
  * The run view's changes by team over last_30d, made by hand:
- *   team-egret: 6 planned (one more canceled), 5 implemented: 3 successful, 1 with issues, 1 unsuccessful, so a
- *     change failure rate of 1/5; 1 emergency. On 26 November 2 planned and implemented, one unsuccessful; on
+ *   team-egret: 6 planned (one more canceled), 5 implemented: 3 successful, 1 with issues, 1 unsuccessful (failed), so
+ *     a change failure rate of 1/5; 1 emergency. On 26 November 2 planned and implemented, one unsuccessful; on
  *     27 November the emergency, implemented.
  *   team-heron: nothing planned nor closed: no rate.
  */
@@ -265,13 +265,13 @@ export const changesReportTeam: ChangesReport = {
     changesRow(
       'team-egret',
       2,
-      { planned: 6, canceled: 1, emergency: 1, implemented: 5, successful: 3, successfulWithIssues: 1, unsuccessful: 1, closedWithCode: 5, otherCloseCode: 0, changeFailureRate: 0.2 },
-      { '2026-11-26': { planned: 2, implemented: 2, unsuccessful: 1 }, '2026-11-27': { implemented: 1, emergency: 1 } },
+      { planned: 6, canceled: 1, emergency: 1, implemented: 5, successful: 3, successfulWithIssues: 1, unsuccessful: 1, failed: 1, closedWithCode: 5, otherCloseCode: 0, changeFailureRate: 0.2 },
+      { '2026-11-26': { planned: 2, implemented: 2, unsuccessful: 1, failed: 1 }, '2026-11-27': { implemented: 1, emergency: 1 } },
     ),
     changesRow(
       'team-heron',
       2,
-      { planned: 0, canceled: 0, emergency: 0, implemented: 0, successful: 0, successfulWithIssues: 0, unsuccessful: 0, closedWithCode: 0, otherCloseCode: 0, changeFailureRate: null },
+      { planned: 0, canceled: 0, emergency: 0, implemented: 0, successful: 0, successfulWithIssues: 0, unsuccessful: 0, failed: 0, closedWithCode: 0, otherCloseCode: 0, changeFailureRate: null },
       {},
     ),
   ],

@@ -554,6 +554,11 @@ export interface components {
              */
             emergency: number | null;
             /**
+             * Failed
+             * @description Of them, failed: closed with a close code ROSETTA_FAILED_CLOSE_CODES lists (unsuccessful unless set); null for a day before the lake first read ServiceNow's records of its kind, or wholly after how far it had read them when the build ran (ServiceNow down since): unknown, not none.
+             */
+            failed: number | null;
+            /**
              * Implemented
              * @description Changes closed whose work ended that day; null for a day before the lake first read ServiceNow's records of its kind, or wholly after how far it had read them when the build ran (ServiceNow down since): unknown, not none.
              */
@@ -635,12 +640,12 @@ export interface components {
             canceled: number | null;
             /**
              * Changefailurerate
-             * @description unsuccessful / closed_with_code over the period's days read (weighted by changes, not a mean of days or applications); null without a change closed with one of those codes.
+             * @description failed / closed_with_code over the period's days read (weighted by changes, not a mean of days or applications); null without a change closed with one of those codes.
              */
             changeFailureRate: number | null;
             /**
              * Closedwithcode
-             * @description Of them, closed with one of ServiceNow's close codes (successful, successful_issues, unsuccessful).
+             * @description Of them, closed with one of ServiceNow's close codes (successful, successful_issues, unsuccessful) or one ROSETTA_FAILED_CLOSE_CODES lists.
              */
             closedWithCode: number | null;
             /**
@@ -653,6 +658,11 @@ export interface components {
              * @description Emergency changes, not canceled, started in the period, before the as-of hour, over the days read (a day before the lake first read ServiceNow's records of its kind, or wholly after how far it had read them, adds nothing: it is unknown); null when none of the period's days was read.
              */
             emergency: number | null;
+            /**
+             * Failed
+             * @description Of them, failed: closed with a close code ROSETTA_FAILED_CLOSE_CODES lists (unsuccessful unless set; rolled_back, say, when the instance lists it).
+             */
+            failed: number | null;
             /**
              * Id
              * @description Application, team, group or domain id.
@@ -670,7 +680,7 @@ export interface components {
             name?: string | null;
             /**
              * Otherclosecode
-             * @description Of them, closed with a close code the instance added (rolled back, say): neither a success nor a failure, left out of change_failure_rate.
+             * @description Of them, closed with another close code the instance added (rolled back, say, when not listed as failed): neither a success nor a failure, left out of change_failure_rate.
              */
             otherCloseCode: number | null;
             /**

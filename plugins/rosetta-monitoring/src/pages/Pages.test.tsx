@@ -800,7 +800,7 @@ describe('pages', () => {
     // data" as in the heatmap, not blank days without changes; the 26th's 2 implemented and the 27th's 1 still show.
     it('shows the calendar days before the changes were first read as no data', async () => {
       const [egret, heron] = f.changesReportTeam.items;
-      const unknown = { planned: null, implemented: null, unsuccessful: null, emergency: null };
+      const unknown = { planned: null, implemented: null, unsuccessful: null, failed: null, emergency: null };
       const young = { ...egret, days: egret.days.map(d => (d.day < '2026-11-26' ? { ...d, ...unknown } : d)) };
       server.use(
         answer('/kpis/incidents', f.incidentsReportApp, { groupBy: 'app' }),
