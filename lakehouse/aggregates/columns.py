@@ -496,7 +496,10 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "planned_end": "Planned end (UTC)",
         "work_start": "Actual start (UTC)",
         "work_end": "Actual end (UTC)",
-        "change_start": "The change's start (UTC): work_start when known, else planned_start, or work_end when earlier",
+        "change_start": (
+            "The change's start (UTC): work_start when known, else planned_start, or work_end when earlier; "
+            "planned_end when neither a start nor a work end is known"
+        ),
         "change_end": (
             "The change's end (UTC): work_end when known; planned_end before its work started (planned_start when "
             "the plan gives no end); null while under way "

@@ -11,7 +11,8 @@
 -- carries; another code an instance added (neither 'successful', 'successful_issues' nor 'unsuccessful') is kept as
 -- read and fails nothing: mv_changes_app_day counts it apart. Its time is the actual
 -- work window when known, else the planned one: change_start is the work start, else the planned start, or the work
--- end when that came earlier.
+-- end when that came earlier, else (neither a start nor a work end recorded) the planned end: such a change is an
+-- instant at its planned end, else it would be on no day and cover no deployment.
 -- change_end is the work end; a change whose work has not started ends as planned, at its planned start when the
 -- plan gives no end (else it would cover every later deployment and, closed, never count as implemented); one under
 -- way (work started, no work end, not closed or canceled) has not ended: its end is open (null), never its planned
@@ -96,7 +97,7 @@ select
     c.work_start,
     c.work_end,
     -- A work end before the planned start, without a work start: the work was done by then, whatever was planned.
-    coalesce(c.work_start, least(c.planned_start, c.work_end)) as change_start,
+    coalesce(c.work_start, least(c.planned_start, c.work_end), c.planned_end) as change_start,
     case
         when c.work_end is not null then c.work_end
         when c.work_start is null then coalesce(c.planned_end, c.planned_start)
