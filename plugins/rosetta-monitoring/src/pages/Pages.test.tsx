@@ -813,7 +813,7 @@ describe('pages', () => {
       // The unsuccessful change's day is marked "!" beside its count, not by its shade alone.
       expect(cells.map(td => td.textContent)).toEqual([...Array(28).fill('–'), '2!', '1', '']);
       expect(cells[0]).toHaveAttribute('title', '2026-10-29: no data');
-      expect(cells[28]).toHaveAttribute('title', '2026-11-26: 2 planned, 2 implemented, 1 unsuccessful, 0 emergency');
+      expect(cells[28]).toHaveAttribute('title', '2026-11-26: 2 planned, 2 implemented, 1 failed, 0 emergency');
     });
     it('shows the changes by team with their failure rate, and the change calendar', async () => {
       server.use(
@@ -825,8 +825,8 @@ describe('pages', () => {
       await screen.findByRole('columnheader', { name: 'Change failure rate' });
       // team-egret: 1 unsuccessful of 5 closed with a code, 20.0 %; team-heron closed none: no rate, not 0 %.
       expect(rowsOf('Change failure rate')).toEqual([
-        ['team-egret', '6', '1', '5', '1', '0', '20.0%', '1'],
-        ['team-heron', '0', '0', '0', '0', '0', '–', '0'],
+        ['team-egret', '6', '1', '5', '1', '1', '0', '20.0%', '1'],
+        ['team-heron', '0', '0', '0', '0', '0', '0', '–', '0'],
       ]);
       const calendar = screen.getByRole('table', { name: 'change calendar' });
       const [header, ...rows] = within(calendar).getAllByRole('row');
@@ -836,8 +836,8 @@ describe('pages', () => {
       const egret = within(rows[0]).getAllByRole('cell');
       // 26 November is the 29th day: 2 implemented, one unsuccessful; 27 November the emergency.
       expect(egret.map(td => td.textContent).filter(Boolean)).toEqual(['2!', '1']);
-      expect(egret[28]).toHaveAttribute('title', '2026-11-26: 2 planned, 2 implemented, 1 unsuccessful, 0 emergency');
-      expect(egret[29]).toHaveAttribute('title', '2026-11-27: 0 planned, 1 implemented, 0 unsuccessful, 1 emergency');
+      expect(egret[28]).toHaveAttribute('title', '2026-11-26: 2 planned, 2 implemented, 1 failed, 0 emergency');
+      expect(egret[29]).toHaveAttribute('title', '2026-11-27: 0 planned, 1 implemented, 0 failed, 1 emergency');
       expect(within(rows[1]).getAllByRole('cell').every(td => td.textContent === '')).toBe(true);
     });
     // team-egret with a sixth change implemented, closed rolled_back (a close code the instance added): the rate
@@ -854,7 +854,27 @@ describe('pages', () => {
       await renderWithApi(<RunPage />);
       await screen.findByRole('columnheader', { name: 'Change failure rate' });
       expect(screen.getByRole('columnheader', { name: 'Other close code' })).toBeInTheDocument();
-      expect(rowsOf('Change failure rate')[0]).toEqual(['team-egret', '6', '1', '6', '1', '1', '20.0%', '1']);
+      expect(rowsOf('Change failure rate')[0]).toEqual(['team-egret', '6', '1', '6', '1', '1', '1', '20.0%', '1']);
+    });
+    // team-egret's unsuccessful change of 26 November closed rolled_back instead, a close code the lake lists as failed
+    // (ROSETTA_FAILED_CLOSE_CODES): ServiceNow's unsuccessful count is 0, yet the change failed. Its day is marked as
+    // failed, as the rate counts it, and the row shows it failed, still 1 of the 5 closed with a code.
+    it('marks the day of a change that failed by a close code the lake lists as failed', async () => {
+      const [egret, heron] = f.changesReportTeam.items;
+      const days = egret.days.map(d => (d.day === '2026-11-26' ? { ...d, unsuccessful: 0, failed: 1 } : d));
+      const rolledBack = { ...egret, unsuccessful: 0, failed: 1, days };
+      server.use(
+        answer('/kpis/incidents', f.incidentsReportApp, { groupBy: 'app' }),
+        answer('/kpis/incidents', f.incidentsReportTeam, { groupBy: 'team' }),
+        answer('/kpis/changes', { ...f.changesReportTeam, items: [rolledBack, heron] }, { groupBy: 'team' }),
+      );
+      await renderWithApi(<RunPage />);
+      await screen.findByRole('columnheader', { name: 'Change failure rate' });
+      expect(rowsOf('Change failure rate')[0]).toEqual(['team-egret', '6', '1', '5', '0', '1', '0', '20.0%', '1']);
+      const calendar = screen.getByRole('table', { name: 'change calendar' });
+      const egretDays = within(within(calendar).getAllByRole('row')[1]).getAllByRole('cell');
+      expect(egretDays[28].textContent).toBe('2!');
+      expect(egretDays[28]).toHaveAttribute('title', '2026-11-26: 2 planned, 2 implemented, 1 failed, 0 emergency');
     });
   });
 

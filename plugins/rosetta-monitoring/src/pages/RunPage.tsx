@@ -68,8 +68,11 @@ const CHANGE_COLUMNS: TableColumn<ChangesRow>[] = [
   changeFigure('Emergency', 'emergency'),
   changeFigure('Implemented', 'implemented'),
   changeFigure('Unsuccessful', 'unsuccessful'),
-  // Closed with a close code the instance added (rolled back, say): the change failure rate leaves them out, so the
-  // rate is unsuccessful over the implemented changes less these.
+  // Closed unsuccessful, or with a close code the instance added and the lake counts as failed (rolled back, say, when
+  // ROSETTA_FAILED_CLOSE_CODES lists it): the change failure rate's numerator.
+  changeFigure('Failed', 'failed'),
+  // Closed with a close code the instance added and no one counts as failed: the change failure rate leaves them out,
+  // so the rate is failed over the implemented changes less these.
   changeFigure('Other close code', 'otherCloseCode'),
   {
     title: 'Change failure rate',
@@ -106,8 +109,8 @@ function NoDataCell({ day }: { day: string }) {
   );
 }
 
-function changeShade(implemented: number, unsuccessful: number): string {
-  if (unsuccessful > 0) return 'rgba(198, 40, 40, 0.6)';
+function changeShade(implemented: number, failed: number): string {
+  if (failed > 0) return 'rgba(198, 40, 40, 0.6)';
   return implemented > 0 ? 'rgba(25, 118, 210, 0.35)' : 'transparent';
 }
 
@@ -116,16 +119,17 @@ function changeShade(implemented: number, unsuccessful: number): string {
  * the cell's name say it too, for a reader who cannot tell the colours apart or hears the cell.
  */
 function ChangeDayCell(d: Schemas['ChangeDay'] & { implemented: number }) {
-  const unsuccessful = d.unsuccessful ?? 0;
-  const said = `${d.day}: ${d.planned} planned, ${d.implemented} implemented, ${unsuccessful} unsuccessful, ${d.emergency} emergency`;
+  // Failed as the change failure rate counts it: unsuccessful, and the close codes the lake lists as failed.
+  const failed = d.failed ?? 0;
+  const said = `${d.day}: ${d.planned} planned, ${d.implemented} implemented, ${failed} failed, ${d.emergency} emergency`;
   return (
     <td
       title={said}
       aria-label={said}
-      style={{ background: changeShade(d.implemented, unsuccessful), width: 24, height: 20, textAlign: 'center', border: '1px solid #eee' }}
+      style={{ background: changeShade(d.implemented, failed), width: 24, height: 20, textAlign: 'center', border: '1px solid #eee' }}
     >
       {d.implemented || ''}
-      {unsuccessful > 0 && <strong>!</strong>}
+      {failed > 0 && <strong>!</strong>}
     </td>
   );
 }
@@ -256,7 +260,7 @@ export function RunPage() {
               </tbody>
             </table>
             <p style={{ fontSize: 12 }}>
-              Changes implemented per day; ! a change closed unsuccessful that day.
+              Changes implemented per day; ! a change failed that day (closed unsuccessful, or with a close code counted as failed).
             </p>
           </>
         )}
