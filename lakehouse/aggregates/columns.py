@@ -632,6 +632,10 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "changes_planned": "Changes planned to start that day, canceled ones left out (mv_changes_app_day.planned)",
         "changes_implemented": "Closed changes whose work ended that day",
         "changes_unsuccessful": "Of those, closed unsuccessful",
+        "changes_failed": (
+            "Of those, failed: closed with a close code ROSETTA_FAILED_CLOSE_CODES lists (unsuccessful unless set; "
+            "mv_changes_app_day.failed)"
+        ),
         "deployments": "Successful deployments finished that day (before as_of)",
         "deployment_change_failures": "Deployment attempts finished that day that are change failures (full mode)",
         "problems_opened": "Dynatrace problems on the application started that day (before as_of)",
@@ -656,6 +660,7 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         ),
         "changes_implemented": "Sum of the applications' closed changes whose work ended that day",
         "changes_unsuccessful": "Of those, closed unsuccessful",
+        "changes_failed": "Of those, failed: closed with a close code ROSETTA_FAILED_CLOSE_CODES lists",
         "deployments": "Sum of the applications' successful deployments that day",
         "deployment_change_failures": "Sum of the applications' deployment change failures that day (full mode)",
     },

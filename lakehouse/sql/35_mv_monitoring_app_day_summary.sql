@@ -101,6 +101,7 @@ select
     c.planned as changes_planned,
     c.implemented as changes_implemented,
     c.unsuccessful as changes_unsuccessful,
+    c.failed as changes_failed,
     coalesce(d.deployments, 0) as deployments,
     coalesce(d.change_failures, 0) as deployment_change_failures,
     coalesce(pr.problems_opened, 0) as problems_opened

@@ -27,6 +27,7 @@ select
     cast(sum(sla_breaches) as bigint) as sla_breaches,
     cast(sum(changes_implemented) as bigint) as changes_implemented,
     cast(sum(changes_unsuccessful) as bigint) as changes_unsuccessful,
+    cast(sum(changes_failed) as bigint) as changes_failed,
     cast(sum(deployments) as bigint) as deployments,
     cast(sum(deployment_change_failures) as bigint) as deployment_change_failures
 from mv_monitoring_app_day_summary

@@ -62,6 +62,14 @@ def built_with(tmp_path: Path, **setting: Any) -> dict[str, Any]:
             "attempt": one(mart(built, "mv_deployments", "deployment_key = 'argocd:quiet-prod:1'")),
             "dora": one(mart(built, "mv_dora_app_period", dora)),
             "day": one(mart(built, "mv_changes_app_day", "app_id = 'quiet' and day = $d", d=t(10).date())),
+            "summary": one(
+                mart(
+                    built,
+                    "mv_monitoring_app_day_summary",
+                    "app_id = 'quiet' and environment = 'production' and day = $d",
+                    d=t(10).date(),
+                )
+            ),
         }
 
 
@@ -74,6 +82,9 @@ def test_a_rolled_back_change_fails_when_the_instance_lists_its_code(tmp_path: P
     assert dora["change_failure_rate"] == pytest.approx(1 / 2)
     assert tuple(found["day"][c] for c in CALENDAR) == (2, 1, 0, 2, 0, 1)
     assert found["day"]["change_failure_rate"] == pytest.approx(1 / 2)
+    # The day summary an analyst reads beside the signals: ServiceNow's unsuccessful count, and the failed one.
+    summary = found["summary"]
+    assert (summary["changes_implemented"], summary["changes_unsuccessful"], summary["changes_failed"]) == (2, 0, 1)
 
 
 def test_a_rolled_back_change_is_counted_apart_when_the_instance_lists_nothing(tmp_path: Path) -> None:
@@ -84,6 +95,8 @@ def test_a_rolled_back_change_is_counted_apart_when_the_instance_lists_nothing(t
     assert (dora["change_failure_numerator"], dora["change_failure_denominator"]) == (0, 2)
     assert tuple(found["day"][c] for c in CALENDAR) == (2, 1, 0, 1, 1, 0)
     assert found["day"]["change_failure_rate"] == 0
+    summary = found["summary"]
+    assert (summary["changes_implemented"], summary["changes_unsuccessful"], summary["changes_failed"]) == (2, 0, 0)
 
 
 def test_the_changes_report_counts_the_rolled_back_change_as_failed(tmp_path: Path) -> None:
