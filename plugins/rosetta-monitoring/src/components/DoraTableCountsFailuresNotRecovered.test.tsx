@@ -1,6 +1,7 @@
-import { screen, within } from '@testing-library/react';
+import { screen } from '@testing-library/react';
 import { answer, registerServer, renderWithApi, server } from '../__testUtils__/monitoringServer';
 import * as f from '../__testUtils__/fixtures';
+import { cellsOfColumn } from '../__testUtils__/tables';
 import type { DoraRow } from '../api/types';
 import { DashboardPage } from '../pages/DashboardPage';
 import { DoraPage } from '../pages/DoraPage';
@@ -47,22 +48,7 @@ const ROWS: DoraRow[] = [
 ];
 
 /** The recovery time cell of each row of the DORA table, by the row's id. */
-async function recoveryCells(): Promise<Record<string, string>> {
-  const title = 'Recovery time (median)';
-  const header = await screen.findByRole('columnheader', { name: title });
-  const table = header.closest('table')!;
-  const column = within(table)
-    .getAllByRole('columnheader')
-    .map(h => h.textContent)
-    .indexOf(title);
-  const rows = within(table).getAllByRole('row').slice(1);
-  return Object.fromEntries(
-    rows.map(row => {
-      const cells = within(row).getAllByRole('cell').map(c => c.textContent);
-      return [cells[0], cells[column]];
-    }),
-  );
-}
+const recoveryCells = () => cellsOfColumn('Recovery time (median)');
 
 describe('the DORA table counts the change failures not recovered beside the recovery time', () => {
   registerServer();

@@ -1,6 +1,6 @@
-import { screen, within } from '@testing-library/react';
 import { answer, registerServer, renderWithApi, server } from '../__testUtils__/monitoringServer';
 import * as f from '../__testUtils__/fixtures';
+import { cellsOfColumn } from '../__testUtils__/tables';
 import type { DoraRow } from '../api/types';
 import { DoraPage } from '../pages/DoraPage';
 import { EntityDoraCard } from './EntityDoraCard';
@@ -30,19 +30,7 @@ const ROWS: DoraRow[] = [
 ];
 
 /** The MTTR cell of each row of the DORA table, by the row's id. */
-async function mttrCells(): Promise<Record<string, string>> {
-  const header = await screen.findByRole('columnheader', { name: 'MTTR (median)' });
-  const table = header.closest('table')!;
-  const headers = within(table).getAllByRole('columnheader').map(h => h.textContent);
-  const column = headers.indexOf('MTTR (median)');
-  const rows = within(table).getAllByRole('row').slice(1);
-  return Object.fromEntries(
-    rows.map(row => {
-      const cells = within(row).getAllByRole('cell').map(c => c.textContent);
-      return [cells[0], cells[column]];
-    }),
-  );
-}
+const mttrCells = () => cellsOfColumn('MTTR (median)');
 
 describe('the DORA table shows the time to restore service (MTTR)', () => {
   registerServer();

@@ -1,7 +1,7 @@
-import { screen, within } from '@testing-library/react';
 import { answer, registerServer, renderWithApi, server } from '../__testUtils__/monitoringServer';
 import * as f from '../__testUtils__/fixtures';
 import { departuresFromSchema } from '../__testUtils__/openApi';
+import { cellsOfColumn } from '../__testUtils__/tables';
 import type { DoraRow } from '../api/types';
 import { DoraPage } from '../pages/DoraPage';
 
@@ -22,19 +22,6 @@ function cadenceLevel(r: DoraRow): string | null {
   if (r.weeksWithDeployments! >= weeks) return 'high';
   if (r.monthsWithDeployments! >= Math.floor(days / 31)) return 'medium';
   return 'low';
-}
-
-/** The cells of `column` in the DORA table, by the row's id. */
-async function cellsOf(column: string): Promise<Record<string, string>> {
-  const table = (await screen.findByRole('columnheader', { name: column })).closest('table')!;
-  const at = within(table).getAllByRole('columnheader').map(h => h.textContent).indexOf(column);
-  const rows = within(table).getAllByRole('row').slice(1);
-  return Object.fromEntries(
-    rows.map(row => {
-      const cells = within(row).getAllByRole('cell').map(c => c.textContent);
-      return [cells[0], cells[at]];
-    }),
-  );
 }
 
 describe('the recorded DORA answers', () => {
@@ -68,13 +55,13 @@ describe('the recorded DORA answers', () => {
   it('read with the days that held a deployment and the rework state', async () => {
     server.use(answer('/kpis/dora', f.doraApp));
     await renderWithApi(<DoraPage />);
-    expect(await cellsOf('Deployment frequency')).toEqual({
+    expect(await cellsOfColumn('Deployment frequency')).toEqual({
       billing: '0.14/day · high, on 1 of 7 days',
       booking: '0.00/day (no deployments)',
       partners: '1.43/day · elite, on 5 of 7 days',
       profiles: '0.86/day · high, on 4 of 7 days',
     });
-    expect(await cellsOf('Rework rate')).toEqual({
+    expect(await cellsOfColumn('Rework rate')).toEqual({
       billing: '0.0% (0 of 1)',
       booking: '– (no deployments)',
       partners: '0.0% (0 of 10)',
@@ -86,7 +73,7 @@ describe('the recorded DORA answers', () => {
   it('by group, over 30 days', async () => {
     server.use(answer('/kpis/dora', f.doraGroup));
     await renderWithApi(<DoraPage />);
-    expect(await cellsOf('Deployment frequency')).toEqual({
+    expect(await cellsOfColumn('Deployment frequency')).toEqual({
       'finance-it': '0.63/day · high, on 8 of 30 days',
       'risk-it': '0.50/day · high, on 8 of 30 days',
     });
