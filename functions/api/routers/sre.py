@@ -305,8 +305,8 @@ def kpis_changes(
     cursor: CursorParam = None,
 ) -> ChangesReport:
     """Changes planned, canceled, emergency and implemented in the period, by close code, with the change failure
-    rate (unsuccessful over closed with a close code) and the calendar of every day, by application or summed over
-    a team's, group's or domain's."""
+    rate (failed, by a close code ROSETTA_FAILED_CLOSE_CODES lists, over closed with a close code) and the calendar
+    of every day, by application or summed over a team's, group's or domain's."""
     report = _day_report(ctx, mart, "changes", (period, start, end), group_by, environment, (limit, cursor), under)
     return ChangesReport.model_validate(report)
 

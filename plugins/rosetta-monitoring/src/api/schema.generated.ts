@@ -378,8 +378,8 @@ export interface paths {
         /**
          * Change calendar and change failure rate
          * @description Changes planned, canceled, emergency and implemented in the period, by close code, with the change failure
-         *     rate (unsuccessful over closed with a close code) and the calendar of every day, by application or summed over
-         *     a team's, group's or domain's.
+         *     rate (failed, by a close code ROSETTA_FAILED_CLOSE_CODES lists, over closed with a close code) and the calendar
+         *     of every day, by application or summed over a team's, group's or domain's.
          */
         get: operations["kpis_changes_monitoring_kpis_changes_get"];
         put?: never;
