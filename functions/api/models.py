@@ -448,7 +448,8 @@ class Deployment(ApiModel):
     rolled_back: bool | None
     change_numbers: list[str] | None
     change_unsuccessful: bool | None = Field(
-        description="A change covering the attempt closed unsuccessful, its work ended: a change failure of its own."
+        description="A change covering the attempt failed, its work ended: closed unsuccessful, or with another close "
+        "code ROSETTA_FAILED_CLOSE_CODES lists (rolled_back, say). A change failure of its own."
     )
     is_change_failure_full: bool | None
     is_change_failure_light: bool | None

@@ -352,7 +352,10 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "rolled_back": (
             "Rolled back: the next successful deployment in the sequence is a rollback, finished before as_of"
         ),
-        "change_unsuccessful": "A change covering it closed 'unsuccessful', its work ended before as_of",
+        "change_unsuccessful": (
+            "A change covering it failed, its work ended before as_of: closed 'unsuccessful', or with another close "
+            "code ROSETTA_FAILED_CLOSE_CODES lists"
+        ),
         "change_numbers": "The change requests (CHG...) covering it; null when none",
         "caused_incident_full": "Linked to an incident opened before as_of that counts as a change failure, full mode",
         "caused_incident_light": "Linked to an incident opened before as_of, light mode (application window)",

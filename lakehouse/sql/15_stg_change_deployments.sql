@@ -9,7 +9,7 @@
 -- when the application is mapped directly). A component with no deployment source of its own in the environment
 -- (no ArgoCD application nor GitLab project mapped on it there) is deployed with its application, as a whole: a
 -- change on its CI covers the application's own attempts. One attempt per change, so a retry shortly after a failed
--- attempt is not covered by the failed attempt's change, and a change closed 'unsuccessful' fails that attempt
+-- attempt is not covered by the failed attempt's change, and a failed change (stg_changes.is_failed) fails that attempt
 -- alone. A canceled change covers nothing. A change under way has no end yet (see stg_changes): its window runs to
 -- as_of, without the hour of slack, and as_of excluded (an attempt finished then or later has not finished yet, as
 -- a period ends before as_of), and it covers the attempt finished closest to as_of, the last so far.

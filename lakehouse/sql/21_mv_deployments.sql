@@ -8,9 +8,10 @@
 --
 -- A deployment attempt is a change failure when it failed, when it was rolled back (see stg_deployments),
 -- when it is linked to an incident that counts (see mv_incident_links), or when the change covering it
--- closed 'unsuccessful'. Each only once it has happened, before as_of: a rollback finished, an incident opened or
+-- failed (stg_changes.is_failed: closed 'unsuccessful', or with a close code ROSETTA_FAILED_CLOSE_CODES lists).
+-- Each only once it has happened, before as_of: a rollback finished, an incident opened or
 -- a change's work ended after as_of, ingested ahead of the build, has not failed the attempt yet.
--- recovered_at: for a failed or rolled-back attempt, or one whose change closed 'unsuccessful', the next
+-- recovered_at: for a failed or rolled-back attempt, or one whose change failed, the next
 -- successful deployment in the entity's sequence (see stg_deployments); for an incident link, when the
 -- incident was restored (the later of the two when both apply: neither alone recovers it). Null while not
 -- recovered at as_of: a success or a restoration after as_of, ingested ahead of the build, has not happened

@@ -34,7 +34,7 @@
 --   change failure rate, recovery time and rework rate: 'insufficient data' too, with no rate, median nor level, when
 --   the period ended before the lake read any incident or any change request (stg_periods.incidents_read,
 --   changes_read) and a ServiceNow CI ties the scope to them: each is found through both (a change failure through an
---   incident, linked through its change or not, or a change closed unsuccessful; its recovery when that incident is
+--   incident, linked through its change or not, or a failed change; its recovery when that incident is
 --   restored; rework under an emergency change or as a fix forward of an incident), so with either unread the rate
 --   could miss failures and the median the recoveries: the numerator is then null, the recovery sample 0. A scope
 --   with no CI finds nothing through ServiceNow whether read or not, and keeps its figures.

@@ -773,7 +773,7 @@ export interface components {
             changeNumbers: string[] | null;
             /**
              * Changeunsuccessful
-             * @description A change covering the attempt closed unsuccessful, its work ended: a change failure of its own.
+             * @description A change covering the attempt failed, its work ended: closed unsuccessful, or with another close code ROSETTA_FAILED_CLOSE_CODES lists (rolled_back, say). A change failure of its own.
              */
             changeUnsuccessful: boolean | null;
             /** Componentid */

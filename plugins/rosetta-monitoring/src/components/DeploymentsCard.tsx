@@ -127,14 +127,15 @@ const HISTORY_SHOWN = 10;
 
 /**
  * Why a deployment is a change failure in full correlation mode, as the DORA figures count it: it failed, it was
- * rolled back, a change covering it closed unsuccessful, or it caused an incident.
+ * rolled back, a change covering it failed (closed unsuccessful, or with a close code the lake counts as failed), or it
+ * caused an incident.
  */
 export function changeFailure(d: Deployment): string {
   if (!d.isChangeFailureFull) return 'no';
   const why = [
     d.status === 'failed' && 'failed',
     d.rolledBack && 'rolled back',
-    d.changeUnsuccessful && 'change closed unsuccessful',
+    d.changeUnsuccessful && 'change failed',
     d.incidentNumbersFull?.length && `caused ${d.incidentNumbersFull.join(', ')}`,
   ].filter(Boolean);
   return why.length ? why.join('; ') : 'yes';

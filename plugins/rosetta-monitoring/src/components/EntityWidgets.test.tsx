@@ -803,7 +803,7 @@ describe('entity widgets', () => {
         expect.arrayContaining(['rolled back; caused INC1', 'not yet']),
       );
       expect(cells(await row('2026-11-25 09:00:00 UTC'))).toEqual(
-        expect.arrayContaining(['change closed unsuccessful', 'CHG9']),
+        expect.arrayContaining(['change failed', 'CHG9']),
       );
       expect(cells(await row('2026-11-24 09:00:00 UTC'))).toEqual(expect.arrayContaining(['succeeded, rollback', 'no']));
       expect(screen.getByText('History')).toBeInTheDocument();
