@@ -43,7 +43,7 @@
 -- change_failures_not_recovered: the change failures still not recovered at as_of, which the recovery time's median
 -- leaves out (it is over those recovered, as DORA defines it); 'ok' says that at least one recovered, not that all
 -- did, so the row counts the others beside the median. A rollup sums its applications' (it counts their events).
--- Null when the change failures are (ServiceNow not read over the period: see above).
+-- Null when the change failures are unknown (ServiceNow not read over the period: see above).
 -- incidents_read_until: how far the lake had read incidents when the period's last day lies wholly after it (see
 -- stg_periods): the change failure rate, recovery time, rework rate and MTTR then count only the incidents read before
 -- it, and the row says so rather than a state, as their values are what is known. changes_read_until likewise for
