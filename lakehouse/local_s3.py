@@ -80,9 +80,17 @@ class EmbeddedS3:
             "--port",
             str(self.port),
             "--json",
+            "--stop-when-stdin-closes",
         ]
+        # The pipe to its stdin is held by this process alone, so the system closes it when this process ends in
+        # any way, a kill included: the server then stops on its own instead of outliving a test run or a demo.
         self._process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,
         )
         line = _read_line(self._process.stdout, READY_TIMEOUT_S)
         if not line:
@@ -92,6 +100,8 @@ class EmbeddedS3:
         return self.endpoint
 
     def stop(self) -> None:
+        if self._process and self._process.stdin:
+            self._process.stdin.close()
         if self._process and self._process.poll() is None:
             self._process.terminate()
             try:
@@ -187,6 +197,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=9000)
     parser.add_argument("--json", action="store_true", help="print the endpoint as one JSON line (for programs)")
+    parser.add_argument(
+        "--stop-when-stdin-closes",
+        action="store_true",
+        help="stop when standard input reaches its end (a program that starts the server holds it open)",
+    )
     args = parser.parse_args(argv)
     # Credentials must not come from the caller's AWS profile; moto only needs them to be present.
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bootstrap")
@@ -202,6 +217,13 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    if args.stop_when_stdin_closes:
+
+        def stop_at_end_of_input() -> None:
+            sys.stdin.read()
+            stop.set()
+
+        threading.Thread(target=stop_at_end_of_input, daemon=True).start()
     stop.wait()
     server.stop()
     return 0

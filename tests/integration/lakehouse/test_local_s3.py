@@ -1,8 +1,18 @@
-"""The embedded S3 store's handle, as pytest and logs show it."""
+"""The embedded S3 store: its handle, as pytest and logs show it, and its life beside the program that started it."""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 from dataclasses import asdict
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from lakehouse.local_s3 import S3Endpoint
 
@@ -15,3 +25,50 @@ def test_an_endpoint_s_repr_never_shows_its_secret_key(s3_endpoint: S3Endpoint) 
     assert s3_endpoint.secret_access_key not in shown
     assert s3_endpoint.endpoint_url in shown and "'rosetta-test'" in shown and s3_endpoint.access_key_id in shown
     assert asdict(s3_endpoint)["secret_access_key"] == s3_endpoint.secret_access_key
+
+
+# A program that starts the embedded store as the tests and the demo do, says where it is, and waits to be killed.
+STARTS_THE_STORE = """
+import json, time
+from lakehouse.local_s3 import EmbeddedS3
+
+store = EmbeddedS3(bucket="orphan")
+endpoint = store.start()
+print(json.dumps({"url": endpoint.endpoint_url, "server_pid": store._process.pid}), flush=True)
+time.sleep(600)
+"""
+
+
+def _answers(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname, parts.port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def test_the_store_stops_when_the_program_that_started_it_is_killed() -> None:
+    """A test run or a demo stopped from outside (SIGKILL, a CI job's time limit) runs no clean-up of its own; the
+    store it started, in a session of its own, used to keep its port and memory until someone found it. It now
+    stops once the program that started it is gone: its port no longer answers (30 s allowed for a loaded
+    machine)."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3])}
+    program = subprocess.Popen([sys.executable, "-c", STARTS_THE_STORE], stdout=subprocess.PIPE, text=True, env=env)
+    server_pid = None
+    try:
+        assert program.stdout is not None
+        started = json.loads(program.stdout.readline())
+        server_pid = started["server_pid"]
+        assert _answers(started["url"])
+        program.kill()
+        program.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while _answers(started["url"]) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _answers(started["url"])
+    finally:
+        program.kill()
+        if server_pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(server_pid, signal.SIGKILL)
