@@ -185,16 +185,18 @@ def _build(
         _failed_to_start(runs, mode, trigger, exc)
         raise
     gitlab_paths = _gitlab_paths_digest(entries)
-    full_because = _why_full(previous, mapping.version, sql_version, entity_map, settings.production_environment, as_of)
+    full_because = _why_full(
+        previous,
+        mapping.version,
+        sql_version,
+        entity_map,
+        settings.production_environment,
+        settings.failed_close_codes,
+        as_of,
+    )
     if not full_because and previous is not None and previous.get("gitlab_paths") != gitlab_paths:
         # A path found (or found to be another project) re-attributes that project's history, as a new mapping does.
         full_because = "a GitLab project path the mapping names was found to be a project, or another one"
-    if not full_because and previous is not None and _failed_close_codes(previous) != settings.failed_close_codes:
-        # A change closed with a code listed since, or no longer, failed or not on every day it counts on.
-        full_because = (
-            f"the close codes of a failed change are {','.join(settings.failed_close_codes)} "
-            f"(were {','.join(_failed_close_codes(previous))})"
-        )
     if not full_because and previous is not None and _moved(previous, recorded, TASK_SLAS):
         # The day tables leave a day's SLA breaches unknown before task SLAs were first read (mv_incidents_app_day):
         # a backfill reading further back makes days read that no incremental build would rewrite.
@@ -508,13 +510,16 @@ def _why_full(
     sql_version: str,
     entity_map: str | None,
     production: str,
+    failed_close_codes: tuple[str, ...],
     as_of: datetime,
 ) -> str | None:
     """Why this build must rebuild every day whatever mode was asked, or None. A new mapping re-attributes every
     day, and so does a service re-tagged into another entity or another production environment (a record mapped in
     several environments goes to production's). New SQL changes what every day holds, and a month's kept days must
-    have the columns and types of its rebuilt ones. A build as of an hour before the last build's (`--as-of`) must
-    drop the days after its own, which that build wrote, and count the earlier ones as of its hour."""
+    have the columns and types of its rebuilt ones; so do new close codes of a failed change, since a change closed
+    with a code listed since, or no longer, fails or not on every day it counts on. A build as of an hour before the
+    last build's (`--as-of`) must drop the days after its own, which that build wrote, and count the earlier ones as
+    of its hour."""
     if previous is None:
         return "no build before"
     if previous.get("as_of") and datetime.fromisoformat(previous["as_of"]) > as_of:
@@ -529,12 +534,11 @@ def _why_full(
     was = previous.get("production_environment", "production")
     if was != production:
         return f"the production environment is {production} (was {was})"
+    # Builds from before the setting existed counted ServiceNow's own failure code alone.
+    were = tuple(previous.get("failed_close_codes", SERVICENOW_FAILED_CLOSE_CODES))
+    if were != failed_close_codes:
+        return f"the close codes of a failed change are {','.join(failed_close_codes)} (were {','.join(were)})"
     return None
-
-
-def _failed_close_codes(previous: dict) -> tuple[str, ...]:
-    """The close codes of a failed change the last build counted with: ServiceNow's own before the setting existed."""
-    return tuple(previous.get("failed_close_codes", SERVICENOW_FAILED_CLOSE_CODES))
 
 
 def _periods_refresh_due(lake: Lake, periods_as_of: datetime | None, as_of: datetime) -> bool:
