@@ -45,8 +45,10 @@ function mismatchesOf(value: unknown, schema: Schema, at: string): string[] {
   if (s.anyOf) {
     const tried = s.anyOf.map(alternative => mismatchesOf(value, alternative, at));
     if (tried.some(found => found.length === 0)) return [];
-    // The alternative that comes closest says what is wrong (a row with a field missing, rather than "not null").
-    return tried.reduce((fewest, found) => (found.length < fewest.length ? found : fewest));
+    // The alternative that comes closest says what is wrong (a row with a field missing, rather than "not null"); a
+    // value that is not null is held to the others, or an object missing two fields would read only "not null".
+    const held = tried.filter((_, i) => value === null || resolved(s.anyOf![i]).type !== 'null');
+    return (held.length ? held : tried).reduce((fewest, found) => (found.length < fewest.length ? found : fewest));
   }
   if (s.enum && !s.enum.includes(value)) return [`${at}: ${JSON.stringify(value)} is none of ${s.enum.join(', ')}`];
   if (typeMismatch(value, s.type)) return [`${at}: ${JSON.stringify(value)} is not of type ${s.type}`];

@@ -213,7 +213,7 @@ describe('entity widgets', () => {
       expect(screen.getByText(/^99.922%/)).toBeInTheDocument();
       expect(screen.getByText('84.5%')).toBeInTheDocument();
       // The period the figures are achieved over, as a person reads it (the API names it last_30d).
-      expect(screen.getByText('Achieved (last 30 days)')).toBeInTheDocument();
+      expect(screen.getByText(/^Achieved \(last 30 days\b/)).toBeInTheDocument();
     });
     // The summary's SLO is the last daily build's: the card says the days it covers (30 days to the 28th, 08:00 UTC,
     // the last of them the 28th), so figures a day old do not read as today's.
@@ -387,6 +387,7 @@ describe('entity widgets', () => {
         linkRuleFull: null,
         linkConfidenceFull: null,
         linkCountsAsChangeFailureFull: null,
+        url: null,
         ...link,
       });
       const open = [
@@ -411,9 +412,9 @@ describe('entity widgets', () => {
     it('says an incident without a task SLA has none, not that it met one', async () => {
       const [recorded] = f.incidentsProfiles.items;
       const open = [
-        { ...recorded, sysId: 'a', number: 'INC-A', isOpen: true, slaBreached: true },
-        { ...recorded, sysId: 'b', number: 'INC-B', isOpen: true, slaBreached: false },
-        { ...recorded, sysId: 'c', number: 'INC-C', isOpen: true, slaBreached: null },
+        { ...recorded, sysId: 'a', number: 'INC-A', isOpen: true, slaBreached: true, url: null },
+        { ...recorded, sysId: 'b', number: 'INC-B', isOpen: true, slaBreached: false, url: null },
+        { ...recorded, sysId: 'c', number: 'INC-C', isOpen: true, slaBreached: null, url: null },
       ];
       server.use(
         answer(`${base}/incidents`, { ...incidents('open'), items: open }, { status: 'open' }),
@@ -514,7 +515,7 @@ describe('entity widgets', () => {
       );
       await renderWithApi(<ChangesCard entity={profiles} period="last_7d" />);
       const cells = async (number: string) =>
-        Array.from((await screen.findByRole('cell', { name: number })).closest('tr')!.querySelectorAll('td')).map(td => td.textContent);
+        Array.from((await screen.findByRole('cell', { name: new RegExp(`^${number}\\b`) })).closest('tr')!.querySelectorAll('td')).map(td => td.textContent);
       const covered = await cells('CHG0030015');
       expect([covered[1], covered[covered.length - 1]]).toEqual(['normal', 'argocd:profiles-gateway-prod:276']);
       const failed = await cells('CHG0030013');
@@ -530,7 +531,7 @@ describe('entity widgets', () => {
         answer(`${base}/changes`, { ...f.changesRecentProfiles, items: [inReview] }, { status: 'recent' }),
       );
       await renderWithApi(<ChangesCard entity={profiles} period="last_7d" />);
-      const row = (await screen.findByRole('cell', { name: 'CHG0030013' })).closest('tr')!;
+      const row = (await screen.findByRole('cell', { name: /^CHG0030013\b/ })).closest('tr')!;
       const cells = Array.from(row.querySelectorAll('td'), td => td.textContent);
       expect([cells[2], cells[cells.length - 2]]).toEqual(['Review', 'not closed (close code unsuccessful)']);
     });
@@ -547,7 +548,7 @@ describe('entity widgets', () => {
       );
       await renderWithApi(<ChangesCard entity={profiles} period="last_7d" />);
       const stateAndOutcome = async (number: string) => {
-        const row = (await screen.findByRole('cell', { name: number })).closest('tr')!;
+        const row = (await screen.findByRole('cell', { name: new RegExp(`^${number}\\b`) })).closest('tr')!;
         const cells = Array.from(row.querySelectorAll('td'), td => td.textContent);
         return [cells[2], cells[cells.length - 2]];
       };
@@ -583,7 +584,11 @@ describe('entity widgets', () => {
       await renderWithApi(<ChangesCard entity={profiles} period="last_7d" />);
       await screen.findByText('Upcoming (2)');
       const upcoming = [next.number, 'CHG0039999'];
-      const shown = screen.getAllByRole('cell').map(cell => cell.textContent).filter(text => upcoming.includes(text!));
+      // A number cell holds the link to the change's form: its text begins with the number.
+      const shown = screen
+        .getAllByRole('cell')
+        .map(cell => upcoming.find(number => cell.textContent!.startsWith(number!)))
+        .filter(Boolean);
       expect(shown).toEqual([next.number, 'CHG0039999']);
     });
     // 12 recent changes in the period: the table shows the latest 10 and its title says so, not "Recent (12)" over 10 rows.
@@ -727,7 +732,18 @@ describe('entity widgets', () => {
       const [first] = f.deploymentsLiveProfiles.live!;
       const stale = {
         ...f.deploymentsLiveProfiles,
-        live: [{ ...first, stale: true, staleReason: 'argocd: no answer', statusObservedAt: '2026-11-20T09:45:00Z' }],
+        live: [
+          {
+            ...first,
+            stale: true,
+            staleReason: 'argocd: no answer; gitlab: no answer',
+            sources: {
+              argocd: { state: 'fallback', fetchedAt: null, reason: 'no answer' },
+              gitlab: { state: 'fallback', fetchedAt: null, reason: 'no answer' },
+            },
+            statusObservedAt: '2026-11-20T09:45:00Z',
+          },
+        ],
       };
       server.use(
         answer(`${base}/deployments`, stale, { mode: 'live' }),

@@ -20,11 +20,11 @@ describe('an incident whose task SLAs were not read', () => {
   /*
    * Open now: INC-A opened before the lake first read task SLAs, none of it read (slaRead false); INC-B with a met
    * SLA read, opened before it too; INC-C with a breached SLA read, opened before it; INC-D opened after it, without
-   * a task SLA (slaRead true); INC-E as an API before slaRead answers (the recorded answer has no such field),
-   * without a task SLA: as before, it has none.
+   * a task SLA (slaRead true); INC-E as an API before slaRead answers, without the field, and without a task SLA: as
+   * before, it has none. Each is a record of its own: the recorded incident's ServiceNow page is none of theirs.
    */
   it('says its SLA is unknown, not that it has none', async () => {
-    const [recorded] = f.incidentsProfiles.items;
+    const { slaRead, ...recorded } = { ...f.incidentsProfiles.items[0], url: null };
     const open = [
       { ...recorded, sysId: 'a', number: 'INC-A', isOpen: true, slaBreached: null, slaRead: false },
       { ...recorded, sysId: 'b', number: 'INC-B', isOpen: true, slaBreached: false, slaRead: false },

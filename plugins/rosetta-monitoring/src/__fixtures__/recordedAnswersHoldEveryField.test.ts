@@ -1,0 +1,34 @@
+import fs from 'node:fs';
+import * as f from '../__testUtils__/fixtures';
+import { departuresFromSchema } from '../__testUtils__/openApi';
+
+/**
+ * Each recorded answer and the schema of the endpoint it was recorded from: a recording short of a field the API sends
+ * would leave the rendering of that field tested on hand-made answers only.
+ */
+const RECORDED: [string, string, unknown][] = [
+  ['summary-profiles', 'Summary', f.summaryProfiles],
+  ['summary-billing-api', 'Summary', f.summaryBillingApi],
+  ['incidents-profiles', 'IncidentList', f.incidentsProfiles],
+  ['changes-upcoming-profiles', 'ChangeList', f.changesUpcomingProfiles],
+  ['changes-recent-profiles', 'ChangeList', f.changesRecentProfiles],
+  ['deployments-live-profiles', 'DeploymentList', f.deploymentsLiveProfiles],
+  ['deployments-history-profiles', 'DeploymentList', f.deploymentsHistoryProfiles],
+  ['logs-profiles', 'LogsLink', f.logsProfiles],
+  ['timeseries-profiles-p95', 'Timeseries', f.timeseriesProfilesP95],
+  ['overview', 'Overview', f.overview],
+  ['dora-group', 'DoraReport', f.doraGroup],
+  ['dora-app', 'DoraReport', f.doraApp],
+  ['risk-top', 'RiskReport', f.riskTop],
+];
+
+describe('every recorded answer', () => {
+  it('is in the table', () => {
+    const files = fs.readdirSync(__dirname).filter(name => name.endsWith('.json'));
+    expect(RECORDED.map(([name]) => `${name}.json`).sort()).toEqual(files.sort());
+  });
+
+  it.each(RECORDED)('%s holds every field of the schema %s', (_, schema, recorded) => {
+    expect(departuresFromSchema(recorded, schema)).toEqual([]);
+  });
+});
