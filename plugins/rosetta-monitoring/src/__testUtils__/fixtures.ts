@@ -30,7 +30,20 @@ export { default as riskTop } from '../__fixtures__/risk-top.json';
 /** The 31 days of last_30d ending 2026-11-28 08:00 UTC, summed by whole days: 29 October to 28 November. */
 const RUN_DAYS = Array.from({ length: 31 }, (_, i) => new Date(Date.UTC(2026, 9, 29 + i)).toISOString().slice(0, 10));
 
-/** The answers' envelope: built 11 minutes after as_of, read 21 minutes after it (a fresh lag). */
+/** The datasets the lake keeps a watermark of, as the recorded answers list them. */
+const SOURCE_DATASETS = [
+  'deploys/deployment_events',
+  'dynatrace/service_metrics_hourly',
+  'elasticsearch/log_counts_hourly',
+  'servicenow/changes',
+  'servicenow/incidents',
+  'servicenow/task_slas',
+];
+
+/**
+ * The answers' envelope: built 11 minutes after as_of with the mapping the API answers with, read 21 minutes after it
+ * (a fresh lag), every source read up to as_of.
+ */
 const REPORT_ENVELOPE = {
   generatedAt: '2026-11-28T08:20:45Z',
   freshness: {
@@ -38,18 +51,25 @@ const REPORT_ENVELOPE = {
     builtAt: '2026-11-28T08:11:26Z',
     buildRunId: '20261128T081126Z-7aad24cf',
     mappingVersion: 1,
+    buildMappingVersion: 1,
     lagSeconds: 1245,
+    sources: SOURCE_DATASETS.map(dataset => ({ dataset, readUntil: '2026-11-28T08:00:00Z', behindSeconds: 0 })),
   },
 };
 
+/**
+ * A row of an incidents report: an application's (with its team) named by its id, as the API names one the mapping
+ * gives no name; a team's (team null) has no name.
+ */
 function incidentsRow(
   id: string,
   team: string | null,
   applications: number,
-  figures: Omit<IncidentsRow, 'id' | 'team' | 'applications' | 'days'>,
+  figures: Omit<IncidentsRow, 'id' | 'team' | 'name' | 'applications' | 'days'>,
   opened: Record<string, number>,
 ): IncidentsRow {
-  return { id, team, applications, ...figures, days: RUN_DAYS.map(day => ({ day, opened: opened[day] ?? 0 })) };
+  const name = team === null ? null : id;
+  return { id, team, name, applications, ...figures, days: RUN_DAYS.map(day => ({ day, opened: opened[day] ?? 0 })) };
 }
 
 function incidentsReport(groupBy: string, items: IncidentsRow[]): IncidentsReport {
@@ -125,13 +145,19 @@ export const incidentsReportTeam = incidentsReport('team', [
 ]);
 
 /*
- * The SLO view's report by team over last_30d, made by hand:
- *   team-egret: 99.812 % available against a 99.5 % target (met), 62.4 % of its error budget left, burning it at
- *     0.376 over the period and 0.2 in the last hour; 97 % of its hours under its applications' p95 thresholds against
- *     95 % (met); full coverage. A team has no threshold of its own (the API gives one on application rows only).
- *   team-heron: 99.01 % against its applications' 99.9 % (breached), its budget overspent 9.9 times (-890 % left),
- *     burning at 16.2 in the last hour: a page; no latency reported (held to 99 % of the hours); traffic in
- *     40 % of the hours.
+ * The SLO view's report by team over last_30d (720 hours), made by hand:
+ *   team-egret (profiles and search, both at 99.5 % and 95 %): 99.812 % available against a 99.5 % target (met):
+ *     4,700 bad requests of 2,500,000, of a budget of 0.005 x 2,500,000 = 12,500: 0.376 consumed, 62.4 % left, burning
+ *     it at 0.376 over the period and 0.2 to 0.4 over the last hour to 3 days (no alert); neither application
+ *     breached. 97 % of its hours under its applications' p95 thresholds against 95 % (met): 1,067 good of 1,100
+ *     measured (profiles' 389 of 400 and search's 678 of 700), 33 bad of the 0.05 x 1,100 = 55 allowed; its p99 1,050
+ *     of 1,096 (profiles' 370 of 396 and search's 680 of 700, met), 46 bad of 54.8 allowed. Traffic in all of both
+ *     applications' 1,440 hours (full coverage). A team has no threshold of its own (the API gives one on application
+ *     rows only).
+ *   team-heron (partners and billing, both at 99.9 %): 99.01 % against its applications' 99.9 % (breached): 9,900 bad
+ *     requests of 1,000,000, all partners' (breached), of a budget of 1,000: overspent 9.9 times (-890 % left),
+ *     burning at 16.2 in the last hour: a page; no latency reported (held to 99 % of the hours); traffic in 576 of
+ *     their 1,440 hours (40 %).
  */
 export const sloTeam: SloReport = {
   ...REPORT_ENVELOPE,
@@ -142,34 +168,94 @@ export const sloTeam: SloReport = {
     {
       id: 'team-egret',
       applications: 2,
+      applicationsBreached: 0,
+      availabilityDenominator: 2_500_000,
+      availabilityNumerator: 2_495_300,
+      badRequests: 4_700,
       availability: 0.99812,
       availabilityTarget: 0.995,
       availabilityStatus: 'met',
+      errorBudgetAllowed: 12_500,
+      errorBudgetConsumed: 0.376,
       errorBudgetRemaining: 0.624,
       burnRatePeriod: 0.376,
       burnRate1H: 0.2,
+      burnRate2H: 0.25,
+      burnRate6H: 0.3,
+      burnRate24H: 0.35,
+      burnRate3D: 0.4,
       burnRateAlert: 'none',
+      measuredHours: 1_440,
+      expectedHours: 1_440,
+      coverage: 1,
+      latencyP95ThresholdMs: null,
+      latencyP99ThresholdMs: null,
+      latencyTarget: 0.95,
+      latencyP99Target: 0.95,
+      latencyMeasuredHours: 1_100,
+      latencyP95GoodHours: 1_067,
       latencyP95Sli: 0.97,
       latencyP95Status: 'met',
-      latencyP95ThresholdMs: null,
-      latencyTarget: 0.95,
-      coverage: 1,
+      latencyCoverage: 1_100 / 1_440,
+      latencyP95BadHours: 33,
+      latencyP95BudgetAllowed: 55,
+      latencyP95BudgetConsumed: 0.6,
+      latencyP95BudgetRemaining: 0.4,
+      latencyP99MeasuredHours: 1_096,
+      latencyP99GoodHours: 1_050,
+      latencyP99Sli: 1_050 / 1_096,
+      latencyP99Status: 'met',
+      latencyP99Coverage: 1_096 / 1_440,
+      latencyP99BadHours: 46,
+      latencyP99BudgetAllowed: 54.8,
+      latencyP99BudgetConsumed: 46 / 54.8,
+      latencyP99BudgetRemaining: 8.8 / 54.8,
     },
     {
       id: 'team-heron',
       applications: 2,
+      applicationsBreached: 1,
+      availabilityDenominator: 1_000_000,
+      availabilityNumerator: 990_100,
+      badRequests: 9_900,
       availability: 0.9901,
       availabilityTarget: 0.999,
       availabilityStatus: 'breached',
+      errorBudgetAllowed: 1_000,
+      errorBudgetConsumed: 9.9,
       errorBudgetRemaining: -8.9,
       burnRatePeriod: 9.9,
       burnRate1H: 16.2,
+      burnRate2H: 12.5,
+      burnRate6H: 8.1,
+      burnRate24H: 4.2,
+      burnRate3D: 2.6,
       burnRateAlert: 'page',
+      measuredHours: 576,
+      expectedHours: 1_440,
+      coverage: 0.4,
+      latencyP95ThresholdMs: null,
+      latencyP99ThresholdMs: null,
+      latencyTarget: 0.99,
+      latencyP99Target: 0.99,
+      latencyMeasuredHours: 0,
+      latencyP95GoodHours: 0,
       latencyP95Sli: null,
       latencyP95Status: 'no data',
-      latencyP95ThresholdMs: null,
-      latencyTarget: 0.99,
-      coverage: 0.4,
+      latencyCoverage: null,
+      latencyP95BadHours: null,
+      latencyP95BudgetAllowed: null,
+      latencyP95BudgetConsumed: null,
+      latencyP95BudgetRemaining: null,
+      latencyP99MeasuredHours: 0,
+      latencyP99GoodHours: 0,
+      latencyP99Sli: null,
+      latencyP99Status: 'no data',
+      latencyP99Coverage: null,
+      latencyP99BadHours: null,
+      latencyP99BudgetAllowed: null,
+      latencyP99BudgetConsumed: null,
+      latencyP99BudgetRemaining: null,
     },
   ],
   page: { limit: 500, nextCursor: null, total: 2 },
@@ -180,6 +266,8 @@ export const sloTeam: SloReport = {
  * p95 within 500 ms in 389 of the 400 hours it was measured (met), a p99 within 1,500 ms in 370 of the 396 hours it
  * was measured (breached), both held to 95 % of the hours. Their error budgets in hours: the p95's 0.05 x 400 = 20,
  * 11 spent: 0.55 consumed, 0.45 left; the p99's 0.05 x 396 = 19.8, 26 spent: 26 / 19.8 consumed, -6.2 / 19.8 left.
+ * Its availability, its part of team-egret's: 2,100 bad requests of 1,200,000 against 99.5 % (met), of a budget of
+ * 6,000: 0.35 consumed, 0.65 left; traffic in all its hours. An application row has no count of applications breached.
  */
 export const sloAppProfiles: SloReport = {
   ...sloTeam,
@@ -188,13 +276,37 @@ export const sloAppProfiles: SloReport = {
     {
       id: 'profiles',
       applications: 1,
+      applicationsBreached: null,
+      availabilityDenominator: 1_200_000,
+      availabilityNumerator: 1_197_900,
+      badRequests: 2_100,
+      availability: 1_197_900 / 1_200_000,
+      availabilityTarget: 0.995,
+      availabilityStatus: 'met',
+      errorBudgetAllowed: 6_000,
+      errorBudgetConsumed: 0.35,
+      errorBudgetRemaining: 0.65,
+      burnRatePeriod: 0.35,
+      burnRate1H: 0.25,
+      burnRate2H: 0.3,
+      burnRate6H: 0.3,
+      burnRate24H: 0.32,
+      burnRate3D: 0.34,
+      burnRateAlert: 'none',
+      measuredHours: 720,
+      expectedHours: 720,
+      coverage: 1,
       latencyP95ThresholdMs: 500,
       latencyP99ThresholdMs: 1500,
       latencyTarget: 0.95,
       latencyP99Target: 0.95,
+      latencyMeasuredHours: 400,
+      latencyP95GoodHours: 389,
       latencyP95Sli: 389 / 400,
       latencyP95Status: 'met',
       latencyCoverage: 400 / 720,
+      latencyP99MeasuredHours: 396,
+      latencyP99GoodHours: 370,
       latencyP99Sli: 370 / 396,
       latencyP99Status: 'breached',
       latencyP99Coverage: 396 / 720,
@@ -240,16 +352,31 @@ export function summaryProfilesWithLatency(figures: Partial<SloStatus> = {}): Su
   return { ...summary, slo: { ...summary.slo!, ...latency, ...figures } };
 }
 
-type ChangeCounts = { planned: number; implemented: number; unsuccessful: number; failed: number; emergency: number };
+type ChangeCounts = {
+  planned: number;
+  upcoming: number;
+  implemented: number;
+  unsuccessful: number;
+  failed: number;
+  emergency: number;
+};
 
+/** A team's row of a changes report (no team nor name: those are an application row's), over every day. */
 function changesRow(
   id: string,
   applications: number,
   figures: Omit<ChangesRow, 'id' | 'team' | 'name' | 'applications' | 'days'>,
   days: Record<string, Partial<ChangeCounts>>,
 ): ChangesRow {
-  const none = { planned: 0, implemented: 0, unsuccessful: 0, failed: 0, emergency: 0 };
-  return { id, team: null, applications, ...figures, days: RUN_DAYS.map(day => ({ day, ...none, ...days[day] })) };
+  const none = { planned: 0, upcoming: 0, implemented: 0, unsuccessful: 0, failed: 0, emergency: 0 };
+  return {
+    id,
+    team: null,
+    name: null,
+    applications,
+    ...figures,
+    days: RUN_DAYS.map(day => ({ day, ...none, ...days[day] })),
+  };
 }
 
 /*
