@@ -41,8 +41,9 @@ lint: install-dev
 typecheck: install-dev
 	$(BIN)/mypy
 
+# The 20 slowest tests close the report: where a test run's time goes, in every CI log.
 pytest: install-dev
-	$(BIN)/pytest -n auto
+	$(BIN)/pytest -n auto --durations=20
 
 # The plugin's npm packages and chromium are fetched while the Python checks run: the downloads wait on the network,
 # the tests on the cores. What the fetch printed comes after the checks' own output.
