@@ -156,9 +156,9 @@ export const incidentsReportTeam = incidentsReport('team', [
  *     rows only).
  *   team-heron (partners and billing, both at 99.9 %): 99.01 % against its applications' 99.9 % (breached): 9,900 bad
  *     requests of 1,000,000, all partners' (breached), of a budget of 1,000: overspent 9.9 times (-890 % left),
- *     burning at 16.2 in the last hour: a page; no latency reported (held to 99 % of the hours); traffic in 864 of
- *     their 1,440 hours (60 %, over the build's minimum coverage of 50 %, under which the status would be
- *     'insufficient data').
+ *     burning at 16.2 in the last hour: a page; no latency reported, so no latency target (the build weighs its
+ *     applications' targets by their measured hours: none); traffic in 864 of their 1,440 hours (60 %, over the
+ *     build's minimum coverage of 50 %, under which the status would be 'insufficient data').
  */
 export const sloTeam: SloReport = {
   ...REPORT_ENVELOPE,
@@ -237,8 +237,8 @@ export const sloTeam: SloReport = {
       coverage: 0.6,
       latencyP95ThresholdMs: null,
       latencyP99ThresholdMs: null,
-      latencyTarget: 0.99,
-      latencyP99Target: 0.99,
+      latencyTarget: null,
+      latencyP99Target: null,
       latencyMeasuredHours: 0,
       latencyP95GoodHours: 0,
       latencyP95Sli: null,
