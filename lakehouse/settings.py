@@ -202,7 +202,8 @@ class Settings(EnvironmentSettings):
         default=SERVICENOW_FAILED_CLOSE_CODES,
         description=(
             "The change close codes that mean a failed change, separated by commas, in any case: ServiceNow's "
-            "unsuccessful, and those the instance added for a failure (unsuccessful,rolled_back,backed_out)."
+            "unsuccessful, which the list must hold, and those the instance added for a failure "
+            "(unsuccessful,rolled_back,backed_out)."
         ),
     )
 
@@ -238,6 +239,14 @@ class Settings(EnvironmentSettings):
             # An empty code (two commas, or one at the end) would match no change: a typo, not a choice.
             raise ValueError(
                 "a close code is empty: give them separated by single commas, like unsuccessful,rolled_back"
+            )
+        # A list of the instance's own codes alone (rolled_back,backed_out) would silently stop counting the changes
+        # closed with ServiceNow's as failed; an instance that retired that code loses nothing by listing it.
+        missing = [code for code in SERVICENOW_FAILED_CLOSE_CODES if code not in codes]
+        if missing:
+            raise ValueError(
+                f"give ServiceNow's own {', '.join(missing)} among them, like {','.join((*missing, *codes))}: "
+                "without it, a change closed so would not count as failed"
             )
         return codes
 

@@ -194,13 +194,18 @@ variable "production_environment" {
 }
 
 variable "failed_close_codes" {
-  description = "The ServiceNow change close codes that mean a failed change (ROSETTA_FAILED_CLOSE_CODES of the build): unsuccessful, ServiceNow's own, and those the instance added for a failure, like rolled_back. A change closed with another code the instance added is counted apart, out of the change failure rate."
+  description = "The ServiceNow change close codes that mean a failed change (ROSETTA_FAILED_CLOSE_CODES of the build): unsuccessful, ServiceNow's own, which the list holds, and those the instance added for a failure, like rolled_back. A change closed with another code the instance added is counted apart, out of the change failure rate."
   type        = list(string)
   default     = ["unsuccessful"]
 
   validation {
     condition     = length(var.failed_close_codes) > 0 && alltrue([for c in var.failed_close_codes : trimspace(c) != "" && !strcontains(c, ",")])
     error_message = "failed_close_codes lists at least one close code, none empty or holding a comma, like [\"unsuccessful\", \"rolled_back\"]."
+  }
+
+  validation {
+    condition     = contains([for c in var.failed_close_codes : lower(trimspace(c))], "unsuccessful")
+    error_message = "failed_close_codes holds unsuccessful, ServiceNow's own code for a failed change, like [\"unsuccessful\", \"rolled_back\"]: without it, a change closed so would not count as failed."
   }
 }
 

@@ -128,6 +128,18 @@ def test_a_list_with_an_empty_code_is_refused(monkeypatch: pytest.MonkeyPatch, v
     assert "a close code is empty" in str(refused.value)
 
 
+@pytest.mark.parametrize("value", ["rolled_back", "ROLLED_BACK, backed_out"])
+def test_a_list_without_servicenows_own_code_is_refused(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    """An instance's own codes alone would stop counting a change closed 'unsuccessful' as failed, silently."""
+    monkeypatch.setenv("ROSETTA_FAILED_CLOSE_CODES", value)
+    with pytest.raises(SettingsError) as refused:
+        Settings()
+    codes = ",".join(code.strip().lower() for code in value.split(","))
+    assert str(refused.value).startswith(
+        f"ROSETTA_FAILED_CLOSE_CODES: Value error, give ServiceNow's own unsuccessful among them, like unsuccessful,{codes}: "
+    )
+
+
 def test_listing_another_code_makes_the_next_build_a_full_rebuild(tmp_path: Path) -> None:
     """Every day since the rolled-back change counts it failed now: an hourly build rewriting today alone would leave
     the 10th counting it apart."""
