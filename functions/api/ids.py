@@ -143,8 +143,8 @@ class Directory:
     @cached_property
     def _ci_owners(self) -> dict[tuple[str, str], tuple[str, str]]:
         """Each CI id and name the mapping names, with the entry (entity, environment) the build gives its records to
-        (stg_incidents, stg_changes): production's first, then the first entity, then the first environment by name.
-        Found once."""
+        (the SQL macro servicenow_owner, which stg_incidents and stg_changes apply): production's first, then the
+        first entity, then the first environment by name. Found once."""
         owners: dict[tuple[str, str], tuple[bool, str, str]] = {}
         for found in self.entries.values():
             for e in found:

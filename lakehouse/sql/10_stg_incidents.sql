@@ -6,7 +6,8 @@
 -- Attribution: the incident's configuration item, by its id (the mapping's servicenow_ci pivot) or its name
 -- (servicenow_ci_name, the CI's display value on the record), else its business service by id; production first
 -- when a CI is mapped in several environments, by id in one and by name in another too (the API ties the entry so),
--- then by id before name, then the first entity and environment by name (one owner in every build).
+-- then by id before name, then the first entity and environment by name (one owner in every build): the macro
+-- servicenow_owner, which stg_changes applies too.
 -- restored_at = resolved_at, else closed_at, else (Resolved or Closed without either) its last update, so
 -- that it leaves the backlog; none while the incident is active (1 New, 2 In Progress, 3 On Hold), so that one
 -- reopened after a resolution is open again, whatever resolution time it still carries. Open = not restored
@@ -32,33 +33,8 @@ with latest as (
     ) as v using (sys_id, sys_updated_on)
 ),
 
--- One equality join per field (an `in (a, b)` join condition is evaluated as a nested loop over every pair).
-candidates as (
-    select i.sys_id, p.entity_id, p.environment, 1 as match_rank
-    from latest as i
-    inner join ref_pivots as p on p.pivot_kind = 'servicenow_ci' and p.value = i.cmdb_ci_sys_id
-    union all
-    select i.sys_id, p.entity_id, p.environment, 2 as match_rank
-    from latest as i
-    inner join ref_pivots as p on p.pivot_kind = 'servicenow_ci_name' and p.value = i.cmdb_ci_name
-    union all
-    select i.sys_id, p.entity_id, p.environment, 3 as match_rank
-    from latest as i
-    inner join ref_pivots as p on p.pivot_kind = 'servicenow_ci' and p.value = i.business_service_sys_id
-),
-
 attribution as (
-    select sys_id, entity_id, environment
-    from candidates
-    qualify row_number() over (
-        partition by sys_id
-        order by
-            match_rank = 3,
-            (environment = (select production_environment from build_params)) desc,
-            match_rank,
-            entity_id,
-            environment
-    ) = 1
+    select * from servicenow_owner(latest)
 )
 
 select

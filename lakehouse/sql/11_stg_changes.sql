@@ -1,6 +1,6 @@
 -- table: stg_changes
 -- grain: one row per ServiceNow change request (its version at as_of), attributed through its CI (id or name,
--- production first, then id before name), else its business service (id), as an incident is
+-- production first, then id before name), else its business service (id), as an incident is (servicenow_owner)
 -- reads: raw_servicenow_changes, settled_change_versions, ref_pivots, ref_entities, build_params
 -- refresh: hourly
 --
@@ -51,33 +51,8 @@ at_as_of as (
     where coalesce(c.sys_created_on, c.sys_updated_on) <= (select as_of from build_params)
 ),
 
--- One equality join per field, as in stg_incidents, whose order of the candidates this is.
-candidates as (
-    select c.sys_id, p.entity_id, p.environment, 1 as match_rank
-    from at_as_of as c
-    inner join ref_pivots as p on p.pivot_kind = 'servicenow_ci' and p.value = c.cmdb_ci_sys_id
-    union all
-    select c.sys_id, p.entity_id, p.environment, 2 as match_rank
-    from at_as_of as c
-    inner join ref_pivots as p on p.pivot_kind = 'servicenow_ci_name' and p.value = c.cmdb_ci_name
-    union all
-    select c.sys_id, p.entity_id, p.environment, 3 as match_rank
-    from at_as_of as c
-    inner join ref_pivots as p on p.pivot_kind = 'servicenow_ci' and p.value = c.business_service_sys_id
-),
-
 attribution as (
-    select sys_id, entity_id, environment
-    from candidates
-    qualify row_number() over (
-        partition by sys_id
-        order by
-            match_rank = 3,
-            (environment = (select production_environment from build_params)) desc,
-            match_rank,
-            entity_id,
-            environment
-    ) = 1
+    select * from servicenow_owner(at_as_of)
 )
 
 select

@@ -129,3 +129,37 @@ create or replace macro first_read_reason(read_since, as_of, unread, since) as
         when read_since >= as_of then unread
         when read_since is not null then format(since, utc_minute(read_since))
     end;
+
+-- The mapped entity and environment a ServiceNow record (an incident, a change) is attributed to, a row per record
+-- some entry claims: its configuration item by id (the mapping's servicenow_ci pivot) or by name (servicenow_ci_name,
+-- the CI's display value on the record), else its business service by id; production first when a CI is mapped in
+-- several environments, by id in one and by name in another too (the API ties the entry so: functions/api/ids.py),
+-- then by id before name, then the first entity and environment by name: one owner in every build. `records` names
+-- a relation with sys_id, cmdb_ci_sys_id, cmdb_ci_name and business_service_sys_id. One equality join per field: an
+-- `in (a, b)` join condition is evaluated as a nested loop over every pair.
+create or replace macro servicenow_owner(records) as table
+    with candidates as (
+        select r.sys_id, p.entity_id, p.environment, 1 as match_rank
+        from query_table(records) as r
+        inner join ref_pivots as p on p.pivot_kind = 'servicenow_ci' and p.value = r.cmdb_ci_sys_id
+        union all
+        select r.sys_id, p.entity_id, p.environment, 2 as match_rank
+        from query_table(records) as r
+        inner join ref_pivots as p on p.pivot_kind = 'servicenow_ci_name' and p.value = r.cmdb_ci_name
+        union all
+        select r.sys_id, p.entity_id, p.environment, 3 as match_rank
+        from query_table(records) as r
+        inner join ref_pivots as p on p.pivot_kind = 'servicenow_ci' and p.value = r.business_service_sys_id
+    )
+
+    select sys_id, entity_id, environment
+    from candidates
+    qualify row_number() over (
+        partition by sys_id
+        order by
+            match_rank = 3,
+            (environment = (select production_environment from build_params)) desc,
+            match_rank,
+            entity_id,
+            environment
+    ) = 1;
