@@ -43,7 +43,7 @@ typecheck: install-dev
 
 # The 20 slowest tests close the report: where a test run's time goes, in every CI log.
 pytest: install-dev
-	$(BIN)/pytest -n auto --durations=20
+	$(BIN)/pytest -n auto --dist loadscope --durations=20
 
 # The plugin's npm packages and chromium are fetched while the Python checks run: the downloads wait on the network,
 # the tests on the cores. What the fetch printed comes after the checks' own output.
