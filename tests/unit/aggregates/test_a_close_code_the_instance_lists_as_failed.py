@@ -136,7 +136,8 @@ def test_a_list_without_servicenows_own_code_is_refused(monkeypatch: pytest.Monk
         Settings()
     codes = ",".join(code.strip().lower() for code in value.split(","))
     assert str(refused.value).startswith(
-        f"ROSETTA_FAILED_CLOSE_CODES: Value error, give ServiceNow's own unsuccessful among them, like unsuccessful,{codes}: "
+        "ROSETTA_FAILED_CLOSE_CODES: Value error, give ServiceNow's own unsuccessful among them, "
+        f"like unsuccessful,{codes}: "
     )
 
 
