@@ -108,6 +108,8 @@ class EmbeddedS3:
                 self._process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self._process.kill()
+        if self._process and self._process.stdout:
+            self._process.stdout.close()  # else left to the garbage collector, which warns of an unclosed file
         self._process = None
 
     def __enter__(self) -> S3Endpoint:

@@ -14,7 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from lakehouse.local_s3 import S3Endpoint
+from lakehouse.local_s3 import EmbeddedS3, S3Endpoint
 
 
 def test_an_endpoint_s_repr_never_shows_its_secret_key(s3_endpoint: S3Endpoint) -> None:
@@ -72,3 +72,15 @@ def test_the_store_stops_when_the_program_that_started_it_is_killed() -> None:
         if server_pid is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(server_pid, signal.SIGKILL)
+
+
+def test_a_stopped_store_leaves_none_of_its_pipes_open() -> None:
+    """The store's output pipe, read once for its address, was left to the garbage collector after a stop: one
+    "unclosed file" warning per store, and a file descriptor held until then in a long test session or demo."""
+    store = EmbeddedS3(bucket="stopped")
+    endpoint = store.start()
+    process = store._process
+    assert process is not None and process.stdin is not None and process.stdout is not None
+    store.stop()
+    assert process.stdin.closed and process.stdout.closed
+    assert process.returncode is not None and not _answers(endpoint.endpoint_url)
