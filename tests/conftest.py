@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aws_lambda_powertools import Metrics
 
 from lakehouse.local_s3 import EmbeddedS3, S3Endpoint
 from lakehouse.settings import Settings
@@ -55,6 +56,14 @@ def _check_settings_put_back(item: pytest.Item) -> None:
         for name in set(now) - set(_settings_at_start):
             del os.environ[name]
         raise AssertionError(f"{item.path.name} left these settings changed in the environment: {', '.join(left)}")
+
+
+@pytest.fixture(autouse=True)
+def metrics_start_empty() -> None:
+    """Powertools keeps metrics in one process-wide set, which a handler's flush leaves as it is while metrics are
+    disabled, as the pipeline tests run the functions: a later test reading a handler's metric lines would read
+    theirs too. Each test starts from an empty set, as a Lambda invocation does."""
+    Metrics().clear_metrics()
 
 
 @pytest.fixture(scope="session")
