@@ -3,11 +3,8 @@
 -- reads: raw_servicenow_incidents, ref_pivots, ref_entities, build_params
 -- refresh: hourly
 --
--- Attribution: the incident's configuration item, by its id (the mapping's servicenow_ci pivot) or its name
--- (servicenow_ci_name, the CI's display value on the record), else its business service by id; production first
--- when a CI is mapped in several environments, by id in one and by name in another too (the API ties the entry so),
--- then by id before name, then the first entity and environment by name (one owner in every build): the macro
--- servicenow_owner, which stg_changes applies too.
+-- Attribution: the incident's configuration item, by id or by name, else its business service by id, in the
+-- order the macro servicenow_owner (macros.sql) states, as a change's is.
 -- restored_at = resolved_at, else closed_at, else (Resolved or Closed without either) its last update, so
 -- that it leaves the backlog; none while the incident is active (1 New, 2 In Progress, 3 On Hold), so that one
 -- reopened after a resolution is open again, whatever resolution time it still carries. Open = not restored
@@ -31,10 +28,6 @@ with latest as (
         cross join build_params as p
         group by sys_id
     ) as v using (sys_id, sys_updated_on)
-),
-
-attribution as (
-    select * from servicenow_owner(latest)
 )
 
 select
@@ -73,5 +66,5 @@ select
     i.caused_by_change_sys_id,
     i.sys_updated_on
 from latest as i
-left join attribution as a on i.sys_id = a.sys_id
+left join servicenow_owner(latest) as a on i.sys_id = a.sys_id
 left join ref_entities as e on a.entity_id = e.entity_id and a.environment = e.environment

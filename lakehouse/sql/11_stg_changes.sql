@@ -49,10 +49,6 @@ at_as_of as (
         group by sys_id
     ) as v using (sys_id, sys_updated_on)
     where coalesce(c.sys_created_on, c.sys_updated_on) <= (select as_of from build_params)
-),
-
-attribution as (
-    select * from servicenow_owner(at_as_of)
 )
 
 select
@@ -95,5 +91,5 @@ select
     -- The version's: after as_of only for a change first read after it (see mv_changes).
     c.sys_updated_on
 from at_as_of as c
-left join attribution as a on c.sys_id = a.sys_id
+left join servicenow_owner(at_as_of) as a on c.sys_id = a.sys_id
 left join ref_entities as e on a.entity_id = e.entity_id and a.environment = e.environment
