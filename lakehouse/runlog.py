@@ -78,6 +78,34 @@ class RunRecord:
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in values.items() if k in known}).ended_by_deadline(datetime.now(UTC))
 
+    @classmethod
+    def not_started(
+        cls,
+        function: str,
+        source: str,
+        dataset: str | None,
+        error: BaseException | str,
+        *,
+        window: tuple[datetime, datetime] | None = None,
+        trigger: str = "schedule",
+    ) -> RunRecord:
+        """The record of a run that could not start (no mapping, a setting missing): failed, started and ended now."""
+        now = datetime.now(UTC)
+        return cls(
+            run_id=new_run_id(now),
+            function=function,
+            source=source,
+            dataset=dataset,
+            window_start=window[0] if window else None,
+            window_end=window[1] if window else None,
+            started_at=now,
+            status="failed",
+            finished_at=now,
+            duration_s=0.0,
+            error=describe_error(error),
+            trigger=trigger,
+        )
+
     def ended_by_deadline(self, now: datetime) -> RunRecord:
         """A record still "running" past its deadline belongs to a process killed without a word (SIGKILL, Lambda's
         timeout itself): it can no longer be running, and reads as failed. So does one whose process gave no sign of
@@ -188,6 +216,13 @@ class RunLog:
             if not any(r.alive_until for r in self._open.values()):
                 self._closed.set()
         return record
+
+    def write_ended(self, record: RunRecord) -> None:
+        """Writes a record that ends as it starts (RunRecord.not_started) in one write: a reader of the run log (the
+        admin API, a trigger waiting for its run's answer) never sees it running, and no sign of life is renewed."""
+        with _end_written():
+            self._write(record)
+        self._note_last_run(record)
 
     def stopped(self, reason: BaseException) -> None:
         """Ends as failed every run started here and still running: a process stopped (Ctrl-C) mid-run must not leave

@@ -33,6 +33,7 @@ from lakehouse.aggregates import (
 )
 from lakehouse.aggregates.as_of import outside_years
 from lakehouse.aggregates.build_types import (
+    FAILED_RUN_ID,
     BuildError,
     BuildMode,
     BuildParams,
@@ -490,9 +491,12 @@ def _failed_to_start(runs: RunLog, mode: str, trigger: str, error: BaseException
     """A build that could not start (no mapping, the lake's state unreadable) is a failed run of its own. A store that
     cannot take the record either (the lake unreachable, the usual reason) leaves the first error to be raised, which
     says why."""
+    record = RunRecord.not_started("build_aggregates", "mart", mode, error, trigger=trigger)
+    note_failed_run(error, record.run_id)  # first, as in _failed: a stop may land while the record is written
     try:
-        _failed(runs, runs.start("build_aggregates", "mart", mode, trigger=trigger), error)
+        runs.write_ended(record)
     except Exception as unrecorded:
+        setattr(error, FAILED_RUN_ID, None)  # not in the run log after all
         log.warning("the build that could not start is not in the run log", extra={"error": describe_error(unrecorded)})
 
 

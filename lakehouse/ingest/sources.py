@@ -14,7 +14,7 @@ from lakehouse.errors import RosettaError
 from lakehouse.ingest.config import IngestSettings
 from lakehouse.ingest.run import RunOutcome, SourcePlan, backfill, default_window, run_plan
 from lakehouse.ingest.window import Window
-from lakehouse.runlog import RunLog, describe_error
+from lakehouse.runlog import RunLog, RunRecord, describe_error
 from lakehouse.storage import Lake
 
 # name -> module with SOURCE, FUNCTION, DATASETS, ALIGN, overlap(), default_datasets(), build_plan()
@@ -137,8 +137,8 @@ def record_not_started(
     runs = RunLog(lake)
     try:
         bounds = (window.since, window.until) if window else None
-        record = runs.start(module.FUNCTION, module.SOURCE, window=bounds, trigger=trigger)
-        runs.finish(record, "failed", error=error)
+        record = RunRecord.not_started(module.FUNCTION, module.SOURCE, None, error, window=bounds, trigger=trigger)
+        runs.write_ended(record)
     except Exception as unrecorded:
         logging.getLogger("rosetta.ingest").warning(
             "the run that could not start is not in the run log", extra={"error": describe_error(unrecorded)}
