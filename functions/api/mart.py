@@ -496,6 +496,9 @@ class ServingMart:
         # The thread loading the first copy, and the 503 it ended with (a load that failed).
         self._first_loader: threading.Thread | None = None
         self._first_problem: Problem | None = None
+        # The mapping's latest version as last read (every load or check reads it first), 0 before any read: what an
+        # admin answer names while no copy is loaded, a build holding the lease, say.
+        self.mapping_version_read = 0
         # Made when the API starts: a folder that cannot be made would fail every request's load of the copy.
         make_folder("ROSETTA_API_LOCAL_DIR", api.local_dir)
 
@@ -627,6 +630,7 @@ class ServingMart:
         found = self.lake.get_json(STATE_KEY)
         versions = MappingStore(self.lake).versions()
         version = versions[-1] if versions else 0
+        self.mapping_version_read = version
         build = found[0] if found else {}
         return _marker(found), build, version
 

@@ -192,11 +192,12 @@ IfMatch = Annotated[
 def _envelope(ctx: Context) -> dict[str, Any]:
     """An admin answer's envelope: the serving copy's freshness, none while no copy can be loaded. The admin routes
     read the run log, the mapping and the watermarks, not the mart: a copy that fails to load (a corrupt object)
-    must not hide the runs that say why, nor keep the mapping from being corrected."""
+    must not hide the runs that say why, nor keep the mapping from being corrected. Without a copy, the mapping
+    version is the one the load read (not 0, which says there is no mapping)."""
     try:
         snap = ctx.mart.snapshot()
     except Problem:
-        snap = Snapshot(None, Directory())
+        snap = Snapshot(None, Directory(version=ctx.mart.mapping_version_read))
     return envelope(snap, snap.directory)
 
 

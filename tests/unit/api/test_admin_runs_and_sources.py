@@ -17,11 +17,14 @@ from functions.api.main import create_app
 from functions.api.routers import admin
 from functions.api.settings import ApiKey, ApiSettings
 from lakehouse.aggregates import lease
+from lakehouse.aggregates.build import build
 from lakehouse.ingest.config import IngestSettings
+from lakehouse.mappings import MappingStore
 from lakehouse.runlog import RunLog, RunStatus, Watermarks
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from tests.integration.api.conftest import run_record_reads
+from tests.unit.aggregates.estate import write_estate
 
 ADMIN = {"X-API-Key": "admin-key-0123456789"}
 # The route's clock, stopped on the hour: the run log is read over the last 7 days, so it is today's.
@@ -212,6 +215,25 @@ def test_a_build_running_elsewhere_is_a_conflict_naming_it(tmp_path: Path, lake:
     assert (r.status_code, r.headers["content-type"]) == (409, "application/problem+json")
     assert (r.json()["errorKind"], r.json()["runIds"], runs) == ("BuildError", [], [])
     assert "another build (schedule," in r.json()["detail"]
+
+
+def test_an_admin_read_while_a_build_lands_names_the_mapping_version_it_read(tmp_path: Path, lake: Lake) -> None:
+    """An API started while a build holds the lease loads no copy (the build may have put some of its objects): an
+    admin's read of the runs answers all the same, without an as-of, and with the mapping version there is, not 0,
+    which says there is no mapping."""
+    write_estate(lake)
+    build(lake, Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb"), mode="full")
+    (version,) = MappingStore(lake).versions()
+    held = lease.take(lake, "schedule", timedelta(minutes=30))
+    try:
+        with admin_app(tmp_path, IngestSettings()) as c:
+            r = c.get("/monitoring/admin/batch-runs", headers=ADMIN)
+    finally:
+        lease.release(lake, held)
+    assert r.status_code == 200, r.text
+    freshness = r.json()["freshness"]
+    assert (freshness["asOf"], freshness["mappingVersion"]) == (None, version)
+    assert [run["function"] for run in r.json()["items"]] == ["build_aggregates"]
 
 
 def test_a_run_started_here_and_still_running_is_not_started_twice(
