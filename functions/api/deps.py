@@ -467,6 +467,8 @@ Environment = Annotated[
 ]
 
 
+# The range of a BIGINT, the type of every number a cursor carries (a merge request's id, a place in a ranking).
+BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
 # Enough of the objects' digest to tell two copies of one build apart, and a cursor stays short.
 COPY_DIGEST_CHARS = 12
 
@@ -492,10 +494,14 @@ def decode_cursor(text: str | None, kinds: tuple[type, ...]) -> tuple[Any, ...] 
             if kind is datetime:
                 moment = datetime.fromisoformat(str(value))
                 out.append(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
-            elif isinstance(value, kind) and not isinstance(value, bool):  # a JSON true is no number
-                out.append(value)
-            else:
+            elif isinstance(value, bool) or not isinstance(value, kind):  # a JSON true is no number
                 raise ValueError("type")
+            elif isinstance(value, int) and not BIGINT_MIN <= value <= BIGINT_MAX:
+                # Every number a cursor carries is a BIGINT of the mart: a larger one was written by hand, and DuckDB
+                # cannot bind one past 128 bits (a 500).
+                raise ValueError("range")
+            else:
+                out.append(value)
         return tuple(out)
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, json.JSONDecodeError):
         raise invalid("cursor", "cursor is not one this API gave out; start again without it") from None

@@ -426,8 +426,8 @@ def risk_top(
     # The cursor carries the place of the page's last row in the ranking.
     after = decode_build_cursor(mart, listed, cursor, (int,))
     after_place = after[0] if after else None
-    # A place this API gave out is a row's, from 1; any other was written by hand (DuckDB refuses a number past 128
-    # bits, and 0 or less would read as the first page).
+    # A place this API gave out is a row's, from 1 to MOST_RANKED; any other was written by hand (0 or less would
+    # read as the first page).
     if after_place is not None and not 1 <= after_place <= MOST_RANKED:
         raise invalid("cursor", "cursor is not one this API gave out; start again without it")
     if metric in ("risk", "burn_rate"):

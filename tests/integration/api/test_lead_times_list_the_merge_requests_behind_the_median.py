@@ -18,6 +18,7 @@ deployment's finish, not the merge): MR6, MR1, MR3 and MR4, median of 2, 2.5, 4,
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 from collections.abc import Iterator
@@ -168,6 +169,24 @@ def test_a_bad_period_is_a_problem(client: TestClient, query: str, parameter: st
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert [e["parameter"] for e in response.json()["errors"]] == [parameter]
+
+
+@pytest.mark.parametrize("mr_id", [2**63, -(2**63) - 1, 2**200])
+def test_a_cursor_whose_merge_request_id_was_written_by_hand_past_a_bigint_is_a_problem(
+    client: TestClient, mr_id: int
+) -> None:
+    """The page's cursor with its last request's id (a BIGINT in the mart) replaced by one no request can have: a
+    422 naming the cursor, as for any cursor the API did not give; one past 128 bits was a 500 (DuckDB cannot bind
+    it)."""
+    given = get_json(client, f"{SHOP}?period=last_30d&limit=1")["page"]["nextCursor"]
+    values = json.loads(base64.urlsafe_b64decode(given + "=" * (-len(given) % 4)))
+    assert isinstance(values[-1], int)  # the id of the page's last request
+    written = json.dumps([*values[:-1], mr_id], separators=(",", ":")).encode()
+    cursor = base64.urlsafe_b64encode(written).decode().rstrip("=")
+    response = client.get(f"{SHOP}?period=last_30d&limit=1&cursor={cursor}", headers=READER)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert [e["parameter"] for e in response.json()["errors"]] == ["cursor"]
 
 
 def drop_columns(folder: Path, *columns: str) -> None:
