@@ -140,23 +140,24 @@ def one_value_each(request: Request) -> None:
 # Offset paging's parameters, and the names other APIs give a cursor (folded), which a route paged by cursor would
 # ignore: every "next" page asked for so would be the first one again.
 PAGING_ELSEWHERE = ("offset", "page", "after", "startingafter", "pagetoken", "nexttoken", "nextcursor")
-# A period's two names: the logs link reads timeRange (Kibana's), the other routes period. Each is the other's slip.
-PERIOD_NAMES = {"period": "timeRange", "timerange": "period"}
+# Names a route's parameter goes by elsewhere (folded): a period's two names, the logs link's timeRange (Kibana's) and
+# the other routes' period, each the other's slip; ServiceNow's `state` for status (of incidents, changes, runs).
+OTHER_NAMES = {"period": "timeRange", "timerange": "period", "state": "status"}
 
 
 def no_misnamed_parameters(request: Request) -> None:
     """A 422 for a query parameter the route reads written another way (`group_by` or `groupby` for groupBy, `start`
-    for from, `period` for the logs link's timeRange) or misspelt (`enviroment`, `metrics`), or for an offset or
-    another API's cursor (`after`, `pageToken`) on a route paged by cursor, which would be ignored: the answer would be
-    the default's, looking like the one asked for. Other names the route does not read are left alone (a cache
-    buster's `_`)."""
+    for from, `period` for the logs link's timeRange, `state` for status) or misspelt (`enviroment`, `metrics`), or for
+    an offset or another API's cursor (`after`, `pageToken`) on a route paged by cursor, which would be ignored: the
+    answer would be the default's, looking like the one asked for. Other names the route does not read are left alone
+    (a cache buster's `_`, another route's `groupBy`)."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
     params = _query_parameters(route)
     read = {alias for _, alias, _ in params}
     meant = {_folded(spelling): alias for name, alias, _ in params for spelling in (name, alias)}
-    meant |= {given: other for given, other in PERIOD_NAMES.items() if other in read and given not in meant}
+    meant |= {given: other for given, other in OTHER_NAMES.items() if other in read and given not in meant}
     errors = [
         {"parameter": name, "in": "query", "detail": f"{name} is not a parameter of this route: {alias} is"}
         for name in dict.fromkeys(request.query_params.keys())
@@ -178,10 +179,25 @@ def no_misnamed_parameters(request: Request) -> None:
 
 
 def _misspelt(name: str, meant: dict[str, str]) -> str | None:
-    """The parameter a name is a slip of the keyboard for: a letter left out, added, swapped or doubled (difflib's
-    ratio of 0.8 or more: `enviroment` for environment, `metrics` for metric), else None."""
-    close = difflib.get_close_matches(_folded(name), list(meant), n=1, cutoff=0.8)
-    return meant[close[0]] if close else None
+    """The parameter a name is a slip of the keyboard for: one letter left out, added, replaced or doubled, or two
+    swapped (`enviroment` for environment, `metrics` for metric, `metirc`), else None. Two slips are another word
+    (`groupBy`, a parameter of other routes, is not `group`; ServiceNow's `state` is not `start`), and a short name
+    (a cache buster's `t`) is close to anything, so it must be as close by difflib's ratio too (0.8 or more)."""
+    given = _folded(name)
+    close = difflib.get_close_matches(given, list(meant), n=3, cutoff=0.8)
+    return next((meant[word] for word in close if _one_slip_apart(given, word)), None)
+
+
+def _one_slip_apart(given: str, word: str) -> bool:
+    """Whether `given` is `word` with one letter left out, added or replaced, or two letters side by side swapped."""
+    longer, shorter = (given, word) if len(given) >= len(word) else (word, given)
+    if len(longer) - len(shorter) == 1:
+        return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
+    if len(longer) != len(shorter):
+        return False
+    differ = [i for i, (a, b) in enumerate(zip(given, word, strict=True)) if a != b]
+    swapped = len(differ) == 2 and differ[1] == differ[0] + 1 and given[differ[0]] == word[differ[1]]
+    return len(differ) == 1 or (swapped and given[differ[1]] == word[differ[0]])
 
 
 def _folded(name: str) -> str:
