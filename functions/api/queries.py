@@ -1295,8 +1295,10 @@ RANK_ORDER = {
     "error_rate": "error_rate desc nulls last, app_id",
     "incidents": "incidents desc nulls last, app_id",
 }
-# What a ranking from day rows keeps: the applications with the least traffic asked for, under the filter.
-DAY_RANKED = f"($min_requests is null or requests >= $min_requests) and {RANKED_UNDER}"
+# What a ranking from day rows keeps: the applications with the least traffic asked for, under the filter. An
+# application without requests in the period (no day rows, or days without traffic: null) has 0 of them, which a
+# floor of 0 keeps.
+DAY_RANKED = f"($min_requests is null or coalesce(requests, 0) >= $min_requests) and {RANKED_UNDER}"
 DAY_RANKINGS = {metric: _ranking_sql(f"({RANK_RANGE_SQL})", DAY_RANKED, order) for metric, order in RANK_ORDER.items()}
 
 

@@ -115,6 +115,26 @@ def test_an_error_rate_ranking_leaves_out_applications_with_too_little_traffic(c
         assert [e["parameter"] for e in response.json()["errors"]] == ["minRequests"]
 
 
+def test_an_error_rate_ranking_asked_for_any_traffic_keeps_the_applications_without_requests(
+    client: TestClient,
+) -> None:
+    """In production on the 19th shop served 34,000 requests, 124 of them failed; quiet's service reported its 24
+    hours with 0 requests, and broken has no service Dynatrace watches. With no least traffic (minRequests=0) none
+    has fewer requests than asked, so the ranking holds all three, as the ranking by incidents does: shop first, the
+    two without a rate after it. They were left out (a day without traffic has no request count, and "no count >= 0"
+    kept nothing)."""
+    day = "from=2026-11-19&to=2026-11-20"
+    ranked = get(client, f"/monitoring/risk/top?metric=error_rate&minRequests=0&{day}")
+    assert ranked["minRequests"] == 0
+    assert [(r["appId"], r["errorRate"]) for r in ranked["items"]] == [
+        ("shop", pytest.approx(124 / 34_000)),
+        ("broken", None),
+        ("quiet", None),
+    ]
+    by_incidents = get(client, f"/monitoring/risk/top?metric=incidents&{day}")
+    assert {r["appId"] for r in by_incidents["items"]} == {r["appId"] for r in ranked["items"]}
+
+
 def test_an_slo_over_a_range_carries_states_and_coverage_as_a_named_period_does(client: TestClient) -> None:
     """From the 13th at midnight to as_of (the 20th at 10:00): 178 hours. shop had traffic in 24 of them (the
     19th): coverage 24/178, under the 50 % asked for, so 'insufficient data', though its 34,000 requests and
