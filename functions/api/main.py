@@ -100,7 +100,8 @@ def create_app(
         app.add_middleware(
             RefusedPreflightAsProblem,
             allow_origins=api.cors_origins,
-            allow_methods=["GET", "POST"],
+            # HEAD too: every GET route answers it, and a page sending the API key asks for it by a preflight.
+            allow_methods=["GET", "HEAD", "POST"],
             allow_headers=[*CORS_ALLOW_HEADERS, api.api_key_header],
             expose_headers=list(CORS_EXPOSE_HEADERS),
             max_age=600,

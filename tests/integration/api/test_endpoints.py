@@ -1707,6 +1707,23 @@ def test_cors_preflight(client: TestClient) -> None:
     assert r.status_code == 200 and "access-control-allow-methods" in r.headers
 
 
+def test_a_cors_preflight_for_head_with_the_api_key_is_allowed(client: TestClient) -> None:
+    """Every GET route answers HEAD, and a browser asks first for a HEAD carrying the API key header: the preflight
+    was refused (400, "its method is not among those the API answers (methods: GET, POST)"), so a page of Backstage's
+    origin could not check a route with HEAD."""
+    r = client.options(
+        "/monitoring/kpis/slo",
+        headers={
+            "Origin": "https://backstage.example.org",
+            "Access-Control-Request-Method": "HEAD",
+            "Access-Control-Request-Headers": "x-api-key",
+        },
+    )
+    assert r.status_code == 200, r.text
+    assert "HEAD" in r.headers["access-control-allow-methods"].split(", ")
+    assert r.headers["access-control-allow-origin"] == "https://backstage.example.org"
+
+
 @pytest.mark.parametrize(
     ("asked", "refused"),
     [

@@ -17,7 +17,7 @@ resource "aws_apigatewayv2_api" "this" {
   # a mapping change made from the version it read (If-Match) and reads when to ask again after a 503 (Retry-After).
   cors_configuration {
     allow_origins  = var.cors_allow_origins
-    allow_methods  = ["GET", "POST", "OPTIONS"]
+    allow_methods  = ["GET", "HEAD", "POST", "OPTIONS"]
     allow_headers  = ["authorization", "content-type", "if-match", "if-none-match"]
     expose_headers = ["etag", "retry-after"]
     max_age        = 3600
