@@ -1131,6 +1131,10 @@ class MappingOut(Envelope):
 
 
 class MappingKey(BaseModel):
+    # A field it does not know (`env`) is refused: dropped, the key would fall back to production and remove that
+    # entry instead. Spaces around an id are dropped, as they are from an entry's.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
     entity_id: str = Field(max_length=MAX_REF)
     environment: str | None = Field(
         default=None, max_length=MAX_REF, description="Without it, the estate's production environment."

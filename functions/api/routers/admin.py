@@ -481,12 +481,18 @@ def _changed_since(exc: MappingChangedSince) -> Problem:
 
 def _mapping_errors(change: MappingChange, problems: list[str], production: str) -> list[dict[str, str]]:
     """The reasons a change was refused, shaped as every 422's: a reason about a key given to remove (it names the
-    key as "id [environment]") is under `remove`, and so is one about a stored entry the change does not give when it
-    removes keys (a component left under an application retired without it); any other under `entries`."""
+    key as "id [environment]") is under `remove`, and so is one about a stored entry the change does not give that
+    names an entity removed (a component left under an application retired without it); any other under `entries`
+    (a stored component whose application an entry made a component)."""
     removed = tuple(f"{k.entity_id} [{k.environment or production}]: " for k in change.remove)
+    removed_ids = tuple(repr(k.entity_id) for k in change.remove)
     given = ("entry ", *(_key_said(entry, production) for entry in change.entries))
     return [
-        {"parameter": "remove" if _about_removal(p, removed, given) else "entries", "in": "body", "detail": p}
+        {
+            "parameter": "remove" if _about_removal(p, removed, removed_ids, given) else "entries",
+            "in": "body",
+            "detail": p,
+        }
         for p in problems
     ]
 
@@ -497,10 +503,14 @@ def _key_said(entry: dict[str, Any], production: str) -> str:
     return f"{str(entry.get('entity_id') or '').strip()} [{environment}]: "
 
 
-def _about_removal(problem: str, removed: tuple[str, ...], given: tuple[str, ...]) -> bool:
+def _about_removal(
+    problem: str, removed: tuple[str, ...], removed_ids: tuple[str, ...], given: tuple[str, ...]
+) -> bool:
     """Whether a refusal is put to the keys removed: about one of them, or about a stored entry the change did not
-    give, which the removal left invalid (its application gone)."""
-    return bool(removed) and (problem.startswith(removed) or not problem.startswith(given))
+    give that names one of the entities removed (as `'id'`), which the removal left invalid (its application gone)."""
+    if not removed or problem.startswith(given):
+        return False
+    return problem.startswith(removed) or any(said in problem for said in removed_ids)
 
 
 @router.post(

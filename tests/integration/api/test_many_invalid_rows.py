@@ -14,15 +14,19 @@ JSON = {"content-type": "application/json"}
 
 
 def test_twenty_thousand_rows_without_their_id_list_the_first_two_hundred(client: TestClient) -> None:
-    # 20,000 keys to remove, each written with entityId where the API takes entity_id: 20,000 missing fields.
+    # 20,000 keys to remove, each written with entityId where the API takes entity_id: 20,000 missing fields, and
+    # 20,000 fields a key does not have.
     body = json.dumps({"entries": [], "remove": [{"entityId": "shop"}] * 20_000})
     answer = client.post("/monitoring/admin/mappings", headers=ADMIN | JSON, content=body)
     assert answer.status_code == 422
     problem = answer.json()
     assert len(problem["errors"]) == 200
-    assert problem["errors"][0] == {"parameter": "remove.0.entity_id", "in": "body", "detail": "Field required"}
-    assert problem["errors"][-1]["parameter"] == "remove.199.entity_id"
-    assert problem["detail"].startswith("20000 problems, the first 200 listed; remove.0.entity_id: Field required")
+    assert problem["errors"][:2] == [
+        {"parameter": "remove.0.entity_id", "in": "body", "detail": "Field required"},
+        {"parameter": "remove.0.entityId", "in": "body", "detail": "Extra inputs are not permitted"},
+    ]
+    assert problem["errors"][-1]["parameter"] == "remove.99.entityId"
+    assert problem["detail"].startswith("40000 problems, the first 200 listed; remove.0.entity_id: Field required")
     assert len(answer.content) < 50_000
 
 
@@ -30,5 +34,8 @@ def test_a_few_problems_are_all_listed_without_a_count(client: TestClient) -> No
     body = json.dumps({"entries": [], "remove": [{"entityId": "shop"}] * 3})
     answer = client.post("/monitoring/admin/mappings", headers=ADMIN | JSON, content=body)
     problem = answer.json()
-    assert [e["parameter"] for e in problem["errors"]] == [f"remove.{n}.entity_id" for n in range(3)]
-    assert problem["detail"] == "; ".join(f"remove.{n}.entity_id: Field required" for n in range(3))
+    said = [(f"remove.{n}.entity_id", "Field required", f"remove.{n}.entityId") for n in range(3)]
+    assert [e["parameter"] for e in problem["errors"]] == [p for missing, _, extra in said for p in (missing, extra)]
+    assert problem["detail"] == "; ".join(
+        f"{missing}: {why}; {extra}: Extra inputs are not permitted" for missing, why, extra in said
+    )

@@ -206,6 +206,22 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClien
             {"remove": [{"entity_id": "broken"}]},
             ("remove", "broken-svc [production]: application_id 'broken' is not a known application"),
         ),
+        # quiet made a component leaves quiet-svc under no application: the entry's doing, not the removal's beside
+        # it, which was blamed whenever a change removed anything.
+        (
+            {
+                "entries": [{"entity_id": "quiet", "kind": "component", "application_id": "shop"}],
+                "remove": [{"entity_id": "broken-svc"}],
+            },
+            ("entries", "quiet-svc [production]: application_id 'quiet' is not a known application"),
+        ),
+        # `env` is no field of a key: dropped, the key fell back to production and removed broken-svc there.
+        (
+            {"remove": [{"entity_id": "broken-svc", "env": "staging"}]},
+            ("remove.0.env", "Extra inputs are not permitted"),
+        ),
+        # Spaces around a key's id are dropped, as around an entry's.
+        ({"remove": [{"entity_id": " ghost "}]}, ("remove", "ghost [production]: not in the current mapping")),
     ],
     ids=[
         "pair-given-twice",
@@ -214,6 +230,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClien
         "component-under-a-component",
         "unknown-environment-removed",
         "application-retired-without-its-component",
+        "component-left-by-an-entry-beside-a-removal",
+        "key-with-an-unknown-field",
+        "key-with-spaces",
     ],
 )
 def test_a_refused_change_names_its_row_and_writes_nothing(
