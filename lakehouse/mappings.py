@@ -749,6 +749,13 @@ def read_file(path: Path) -> tuple[list[Any], list[str]]:
         listed = documents[0]["mappings"]
         if listed is not None and not isinstance(listed, list):
             return [], [f"{path}: 'mappings:' should be a list of entries, got {type(listed).__name__}"]
+        unread = _keys_no_entry_reads(text)
+        if unread:
+            return [], [
+                f"{path}: {', '.join(map(repr, unread))} beside 'mappings:' {'is' if len(unread) == 1 else 'are'} "
+                "read by no entry: only 'mappings:' is read, and a key beside it may only hold what entries merge in "
+                "('<<: *anchor')"
+            ]
         return list(listed or []), []
     if len(documents) == 1 and isinstance(documents[0], list):
         return documents[0], []
@@ -756,6 +763,32 @@ def read_file(path: Path) -> tuple[list[Any], list[str]]:
 
 
 MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _keys_no_entry_reads(text: str) -> list[str]:
+    """The keys beside `mappings:` that hold nothing its entries refer to: a `remove:` or a `defaults:` the author
+    meant to apply would be dropped unseen. A key holding an anchor the entries merge in (`<<: *defaults`) is read."""
+    root = next(node for node in yaml.compose_all(text, Loader=yaml.SafeLoader) if node is not None)
+    assert isinstance(root, yaml.MappingNode)
+    under = {key.value: _nodes_under(value) for key, value in root.value}
+    read = under.pop("mappings", set())
+    return [str(key) for key, nodes in under.items() if not nodes & read]
+
+
+def _nodes_under(node: yaml.Node) -> set[int]:
+    """The identities of a YAML node and of every node under it (an alias is the node it names)."""
+    found: set[int] = set()
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        if id(current) in found:
+            continue
+        found.add(id(current))
+        if isinstance(current, yaml.MappingNode):
+            pending.extend(part for pair in current.value for part in pair)
+        elif isinstance(current, yaml.SequenceNode):
+            pending.extend(current.value)
+    return found
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

@@ -967,6 +967,34 @@ def test_true_or_false_is_no_number(field: str, value: bool) -> None:
     assert problems == [f"entry 1 (payments): {field}: {str(value).lower()} is no number"]
 
 
+def test_a_key_beside_mappings_that_no_entry_merges_in_is_refused_naming_it(tmp_path: Path) -> None:
+    """A `remove:` list and a `defaults:` block beside `mappings:` were dropped without a word: `mappings validate`
+    said the file was valid, and an import wrote quiet without the team meant for it and kept shop, which the file
+    removes. The file is refused, naming both keys. A key beside `mappings:` holding an anchor the entries merge
+    in, even one level down, is read (below, and in the test after this one)."""
+    path = tmp_path / "beside.yaml"
+    path.write_text(
+        "defaults: {team: t7}\nremove:\n  - entity_id: shop\n"
+        "mappings:\n  - {entity_id: quiet, kind: application, group: g1, domain: d1}\n"
+    )
+    entries, problems = load_file(path)
+    assert entries == []
+    assert problems == [
+        f"{path}: 'defaults', 'remove' beside 'mappings:' are read by no entry: only 'mappings:' is read, and a key "
+        "beside it may only hold what entries merge in ('<<: *anchor')"
+    ]
+    path.write_text(
+        "shared:\n  placement: &d {kind: component, application_id: shop}\n"
+        "mappings:\n  - {entity_id: shop, kind: application}\n  - {<<: *d, entity_id: shop-api}\n"
+    )
+    entries, problems = load_file(path)
+    assert problems == []
+    assert [(e.entity_id, e.kind, e.application_id) for e in entries] == [
+        ("shop", "application", None),
+        ("shop-api", "component", "shop"),
+    ]
+
+
 def test_a_yaml_file_sharing_defaults_through_merge_keys_is_read(tmp_path: Path) -> None:
     """`<<: *defaults` is YAML's way to share fields between entries (PyYAML's safe loader reads it): the file was
     refused as invalid YAML ("could not determine a constructor for the tag 'tag:yaml.org,2002:merge'"). A key
