@@ -75,9 +75,10 @@ function highestErrorRate(trend: TrendDay[]): string {
 
 /**
  * Whether the overview's health and top risks are the environment's: the API judges them in production alone, and
- * answers production's whichever environment the overview is asked for.
+ * answers production's whichever environment the overview is asked for. The environment is the one the overview
+ * names, not the URL's: the API reads a name in any case (`Production` in a link is production).
  */
-const judgedIn = (o: Overview, environment: string | undefined) => !environment || environment === o.productionEnvironment;
+const judgedIn = (o: Overview) => o.environment === o.productionEnvironment;
 
 /** Said in place of production's health and risks on another environment's dashboard, rather than passing them as its. */
 function JudgedInProductionOnly({ o, what }: { o: Overview; what: string }) {
@@ -133,8 +134,8 @@ export function DashboardPage() {
     <div style={{ display: 'grid', gap: 16 }}>
       <EnvironmentPicker environment={environment} onChange={setEnvironment} />
       {/* Health and risk are the last build's verdicts over the last 7 days, whatever period the overview is asked for. */}
-      <Widget page="estate" title="Health by domain, group and team (last 7 days)" what="health figures" state={overview} isEmpty={o => judgedIn(o, environment) && o.health.length === 0} freshness={o => o.freshness} sources={HEALTH_SOURCES}>
-        {o => (judgedIn(o, environment) ? <HealthFigures o={o} /> : <JudgedInProductionOnly o={o} what="Health is" />)}
+      <Widget page="estate" title="Health by domain, group and team (last 7 days)" what="health figures" state={overview} isEmpty={o => judgedIn(o) && o.health.length === 0} freshness={o => o.freshness} sources={HEALTH_SOURCES}>
+        {o => (judgedIn(o) ? <HealthFigures o={o} /> : <JudgedInProductionOnly o={o} what="Health is" />)}
       </Widget>
       <Widget page="estate" title="Trends (30 days)" what="trend days" state={overview} isEmpty={o => o.trend.length === 0}>
         {o => (
@@ -173,8 +174,8 @@ export function DashboardPage() {
           </>
         )}
       </Widget>
-      <Widget page="estate" title="Top risks (last 7 days)" what="risks" state={overview} isEmpty={o => judgedIn(o, environment) && o.topRisks.length === 0}>
-        {o => (judgedIn(o, environment) ? <RiskTable rows={o.topRisks} /> : <JudgedInProductionOnly o={o} what="Risk is" />)}
+      <Widget page="estate" title="Top risks (last 7 days)" what="risks" state={overview} isEmpty={o => judgedIn(o) && o.topRisks.length === 0}>
+        {o => (judgedIn(o) ? <RiskTable rows={o.topRisks} /> : <JudgedInProductionOnly o={o} what="Risk is" />)}
       </Widget>
       <Widget page="estate" title="DORA per group (30 days)" what="DORA figures" state={dora} isEmpty={d => d.items.length === 0} freshness={d => d.freshness}>
         {d => (

@@ -33,8 +33,10 @@ export function EnvironmentPicker(props: { environment?: string; onChange: (envi
   const estate = useMonitoringData(api => api.getOverview('last_30d'), ['overview', 'last_30d', undefined]);
   const known = estate.status === 'ready' ? estate.value : undefined;
   const production = known?.productionEnvironment;
-  const shown = environment ?? production ?? '';
   const names = [...(known?.environments ?? [])];
+  // A link's environment is the mapping's in any case, as the API reads it (`Production` is production).
+  const asked = environment ?? production ?? '';
+  const shown = names.find(name => name.toLowerCase() === asked.toLowerCase()) ?? asked;
   if (shown && !names.includes(shown)) names.push(shown);
   return (
     <LabelledSelect

@@ -116,6 +116,19 @@ describe('estate pages: the environment', () => {
     expect(changes.map(query => query.get('environment'))).toEqual([null, 'staging']);
   });
 
+  it('reads a link naming production in capitals as production, as the API does: its health and risks are shown', async () => {
+    // The API reads `Production` as production and answers the overview of production, naming it in lower case.
+    server.use(answer('/overview', ESTATE), answer('/kpis/dora', f.doraGroup));
+    await renderWithApi(<DashboardPage />, undefined, '/rosetta-monitoring?environment=Production');
+    expect(await screen.findByTestId('health-totals')).toBeInTheDocument();
+    expect(screen.getAllByText(f.overview.topRisks[0].appName!).length).toBeGreaterThan(0);
+    expect(screen.queryByText('Health is judged in production only')).not.toBeInTheDocument();
+    // The picker lists production once, chosen, not a `Production` of its own beside it.
+    fireEvent.mouseDown(await screen.findByRole('button', { name: 'Environment production' }));
+    const options = await screen.findAllByRole('option');
+    expect(options.map(option => option.textContent)).toEqual(['pre-production', 'production', 'staging']);
+  });
+
   it("shows staging's trends and DORA on the dashboard, and says health and risk are judged in production only", async () => {
     const risk = f.doraGroup.items.find(row => row.id === 'risk-it')!;
     server.use(

@@ -101,7 +101,12 @@ describe('estate pages: the choices kept in the URL', () => {
   });
 
   it("opens a link on the view it names; another keeps the environment, not the first view's choices", async () => {
-    server.use(answer('/kpis/dora', f.doraApp), answer('/kpis/slo', f.sloTeam));
+    server.use(
+      // The overview of staging names it (health and risks are production's still).
+      answer('/overview', { ...f.overview, environment: 'staging' }, { environment: 'staging' }),
+      answer('/kpis/dora', f.doraApp),
+      answer('/kpis/slo', f.sloTeam),
+    );
     const dora = askedOf('/kpis/dora');
     const slo = askedOf('/kpis/slo');
     const link = '/rosetta-monitoring?environment=staging&view=dora&groupBy=domain&period=last_90d';
