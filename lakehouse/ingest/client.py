@@ -33,7 +33,7 @@ from lakehouse.ingest.errors import (
     SourceRefused,
     SourceUnavailable,
 )
-from lakehouse.redact import REDACTED, payload_without_credentials, text_without_credentials
+from lakehouse.redact import REDACTED, SLASHES, payload_without_credentials, text_without_credentials
 from lakehouse.runlog import run_deadline
 
 log = logging.getLogger("rosetta.ingest")
@@ -46,6 +46,11 @@ for _library in ("httpx", "httpcore"):
 # Anything above this is an epoch second, not a delay in seconds (GitLab's RateLimit-Reset is epoch).
 _EPOCH_THRESHOLD = 1_000_000_000
 MAX_TEXT_KEPT = 64_000
+# The most characters an answer may write one character of a credential with (see _written): the four bytes of a
+# character past U+FFFF, each URL-encoded with its % JSON-escaped (\u0025F0).
+LONGEST_WRITTEN_CHAR = 32
+# A URL at the end of a page's cut beginning, from its scheme's "://" on, without the @ that ends a user and password.
+_CUT_USERINFO = re.compile(rf"(?P<slashes>{SLASHES})[^\s/?#\"<>@]*$")
 # A credential shorter than this is not looked for in the answers: it would replace ordinary words.
 MIN_SECRET = 8
 # The shortest run of letters and digits of a credential that tells pages apart (see _echo_clues).
@@ -323,6 +328,8 @@ class SourceClient:
         self._secrets = _secret_forms(headers or {}, auth, self.base_url)
         self._echoes = _echo_pattern(self._secrets)
         self._echo_clues = _echo_clues(self._secrets)
+        # The longest the client's credentials may be written in an answer: a page cut within one keeps none of it.
+        self._cut_margin = LONGEST_WRITTEN_CHAR * max((len(secret) for secret in self._secrets), default=0)
         plain = {k: (v.get_secret_value() if isinstance(v, SecretStr) else v) for k, v in (headers or {}).items()}
         basic = httpx.BasicAuth(auth[0], auth[1].get_secret_value()) if auth else None
         self._owns_pool = pool is None
@@ -521,7 +528,7 @@ class SourceClient:
             chunks.append(chunk)
             size += len(chunk)
             if size > self.max_page_bytes:
-                self._too_large(request, f"{size:,} bytes read so far", _head(chunks, MAX_TEXT_KEPT))
+                self._too_large(request, f"{size:,} bytes read so far", _head(chunks, MAX_TEXT_KEPT + self._cut_margin))
             if self.clock.now() - started > self.total_timeout_s:
                 raise Retriable(f"timeout (the answer took over {self.total_timeout_s:g} s)")
         return b"".join(chunks)
@@ -529,12 +536,22 @@ class SourceClient:
     def _too_large(self, request: PageRequest, size: str, start: bytes) -> NoReturn:
         """A page over the limit is the same page when asked again: the read fails, its beginning kept aside."""
         reason = f"page was over {self.max_page_bytes / 2**20:g} MB ({size})"
-        self._set_aside(request, reason, start.decode(errors="replace"))
+        self._set_aside(request, reason, self._without_cut_credential(start.decode(errors="replace")))
         raise PageTooLarge(
             self.source,
             f"{reason} on {self._where(request)}, more than a run reads: raise ROSETTA_HTTP_MAX_PAGE_MB with the "
             "function's memory, or lower the source's page size where it has one",
         )
+
+    def _without_cut_credential(self, head: str) -> str:
+        """What the rejects keep of a page's beginning (read `_cut_margin` past MAX_TEXT_KEPT), without what a
+        credential cut at its end leaves: whole, one of the client's own or a URL's user and password is found and
+        taken out; cut, not. So the credentials are taken out of the whole beginning, which is then cut at
+        MAX_TEXT_KEPT or the margin before its end, past any part of the client's own; and a URL whose user and
+        password a cut leaves without their @ loses what follows its scheme."""
+        whole = text_without_credentials(self._unechoed(head))
+        kept = whole[: max(0, min(MAX_TEXT_KEPT, len(whole) - self._cut_margin))]
+        return _CUT_USERINFO.sub(lambda found: found["slashes"], kept)
 
     def _too_deep(self, request: PageRequest, text: str) -> NoReturn:
         """A page nested deeper than the parser or the credential walk goes is unreadable, as one that is not JSON:

@@ -430,6 +430,47 @@ def test_a_page_growing_past_the_limit_stops_there_its_beginning_kept() -> None:
     assert kept.text == "[" * MAX_TEXT_KEPT
 
 
+def test_a_page_cut_within_a_credential_keeps_no_part_of_it() -> None:
+    """The rejects keep a page's first MAX_TEXT_KEPT characters, and took the credentials out of them after the cut:
+    cut within one, its part was kept. Here the client's own token (dt0c01.SECRET, echoed by a proxy) begins 15
+    characters before the cut, and in a second page a URL's password, 1,500 characters long as a JWT may be, runs
+    across it: neither keeps a character of its secret, and what came before them is kept."""
+    own, jwt = "dt0c01.SECRET", "eyJ" + "a" * 1_497
+    lead = '{"problems": [{"title": "'
+    for written, before, after in [
+        (own, 15, "<redacted>"),  # found whole in what is read past the cut, and cut as "<redacted>" is
+        (f"https://deploy:{jwt}@git.example.com/repo.git", 100, "https://"),  # its @ never read: cut after ://
+    ]:
+        kept_before = lead + "x" * (MAX_TEXT_KEPT - len(lead) - before)
+        page = (kept_before + written + '"}]}' + " " * 300_000).encode()
+        pieces = [page[i : i + 8_192] for i in range(0, len(page), 8_192)]
+        client, _ = client_for([httpx.Response(200, content=iter(pieces))], max_page_bytes=200_000)
+        with pytest.raises(PageTooLarge):
+            client.send(PageRequest("/api/v2/problems"))
+        (kept,) = client.counters.set_aside
+        assert kept.text.startswith(kept_before)
+        rest = kept.text[len(kept_before) :]
+        assert rest.startswith(after) or after.startswith(rest), rest
+        assert not any(part in rest for part in ("dt0c", "SECRET", "eyJ", "deploy")), rest
+
+
+def test_a_page_set_aside_keeps_no_password_of_a_url_it_writes_json_escaped() -> None:
+    """A 200 whose JSON is an error (no result list) is set aside as it came: its URL written https:\\/\\/user:pw@
+    kept the password in the rejects."""
+    error = rb'{"error": {"message": "upstream https:\/\/deploy:hunter2-topsecret@git.example.com\/repo failed"}}'
+    client = ServiceNowClient(
+        "https://acme.service-now.com",
+        "svc",
+        SecretStr("Sup3rS3cretPassw0rd"),
+        transport=mock([httpx.Response(200, content=error)]),
+        policy=RetryPolicy(attempts=1),
+    )
+    with pytest.raises(SourceUnavailable, match="page has no result list"):
+        client.send(PageRequest("/api/now/table/incident"))
+    (kept,) = client.counters.set_aside
+    assert kept.text == r'{"error": {"message": "upstream https:\/\/git.example.com\/repo failed"}}'
+
+
 def test_the_limit_is_on_the_page_decompressed() -> None:
     """A gzip of 5 MB of spaces is some 5 kB on the wire: the limit counts what would be parsed."""
     squeezed = gzip.compress(b'{"problems": []' + b" " * 5 * 2**20 + b"}")

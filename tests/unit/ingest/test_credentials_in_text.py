@@ -83,6 +83,23 @@ def test_a_url_loses_its_user_and_password_wherever_it_is_in_a_text() -> None:
     assert text_without_credentials(nested) == "https://h.example.com/x?next=https://k.example.com/"
 
 
+def test_a_url_written_json_escaped_loses_its_user_and_password() -> None:
+    """A page set aside is kept as it came, where a JSON writer may have escaped each / as \\/ (PHP's and many
+    proxies' do) or the @ as \\u0040: such a URL kept its user and password, which the same page parsed loses."""
+    escaped = (
+        r'{"error": "upstream https:\/\/deploy:' + SECRET + r'@git.example.com\/repo failed", '
+        r'"mirror": "https:\u002f\u002f' + SECRET + r'\u0040mirror.example.com\/r", '
+        r'"remote": "ssh:\/\/git@git.example.com\/repo.git"}'
+    )
+    kept = text_without_credentials(escaped)
+    assert kept == (
+        r'{"error": "upstream https:\/\/git.example.com\/repo failed", '
+        r'"mirror": "https:\u002f\u002fmirror.example.com\/r", '
+        r'"remote": "ssh:\/\/git@git.example.com\/repo.git"}'
+    )
+    assert json.loads(kept) == payload_without_credentials(json.loads(escaped))
+
+
 def test_an_ssh_url_loses_its_password_and_its_user_with_it() -> None:
     """git@ alone is the account every ssh remote logs in as; deploy:s3cr3t@ is a password, taken out with its user."""
     message = "clone ssh://deploy:s3cr3t@git.example.com/repo.git failed; ssh://git@git.example.com/repo.git works"
