@@ -768,8 +768,8 @@ MERGE_TAG = "tag:yaml.org,2002:merge"
 def _keys_no_entry_reads(text: str) -> list[str]:
     """The keys beside `mappings:` that hold nothing its entries refer to: a `remove:` or a `defaults:` the author
     meant to apply would be dropped unseen. A key holding an anchor the entries merge in (`<<: *defaults`) is read."""
-    root = next(node for node in yaml.compose_all(text, Loader=yaml.SafeLoader) if node is not None)
-    assert isinstance(root, yaml.MappingNode)
+    # The file's one document with content (an empty one before it is a null scalar here).
+    root = next(node for node in yaml.compose_all(text, Loader=yaml.SafeLoader) if isinstance(node, yaml.MappingNode))
     under = {key.value: _nodes_under(value) for key, value in root.value}
     read = under.pop("mappings", set())
     return [str(key) for key, nodes in under.items() if not nodes & read]

@@ -993,6 +993,9 @@ def test_a_key_beside_mappings_that_no_entry_merges_in_is_refused_naming_it(tmp_
         ("shop", "application", None),
         ("shop-api", "component", "shop"),
     ]
+    # Empty documents before the one with the mapping are no keys beside it.
+    path.write_text("---\n---\nmappings:\n  - {entity_id: shop, kind: application}\n")
+    assert [e.entity_id for e in load_file(path)[0]] == ["shop"]
 
 
 def test_a_yaml_file_sharing_defaults_through_merge_keys_is_read(tmp_path: Path) -> None:
