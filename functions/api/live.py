@@ -23,6 +23,7 @@ from functions.ingest_deploys.parse import revision_of
 from lakehouse.ingest.client import PageRequest, RetryPolicy, SourceClient, answer_time_transport, calls_answered_by
 from lakehouse.ingest.config import IngestSettings
 from lakehouse.ingest.errors import PageTooLarge, RateLimited, SourceError, SourceRefused
+from lakehouse.text import valid_text
 
 C = TypeVar("C", bound=SourceClient)
 # A failure is remembered for less time than a success, so a recovered source is seen again quickly.
@@ -347,7 +348,8 @@ class LiveSources:
                 body = client.send(PageRequest(f"/api/v1/applications/{name}", params)).body
             _check_same_application(body, name, namespace)
             # The checked values, typed: an instant read as text is a datetime from here on.
-            return ArgoCDStatus.model_validate(_argocd_status(body)).model_dump()
+            # Half a character (a lone surrogate, which no answer can hold) is a broken character, not a 500.
+            return ArgoCDStatus.model_validate(valid_text(_argocd_status(body))).model_dump()
 
         return Ask(key, call)
 
@@ -370,7 +372,7 @@ class LiveSources:
             if pipeline is None:
                 return None
             _check_same_project(pipeline, project)
-            return GitLabPipeline.model_validate(pipeline).model_dump()
+            return GitLabPipeline.model_validate(valid_text(pipeline)).model_dump()
 
         return Ask(key, call)
 
@@ -556,8 +558,10 @@ def _argocd_status(body: Any) -> dict[str, Any]:
     return {
         "sync_status": (status.get("sync") or {}).get("status"),
         "health_status": (status.get("health") or {}).get("status"),
-        # A multi-source application lists one revision per source (`revisions`), as the history does.
-        "revision": revision_of(status.get("sync") or {}) or revision_of(last),
+        # The revision deployed, with its time: the sync's is the one ArgoCD compares with, which while the application
+        # is out of sync or syncing is not deployed yet (its sync status says so). A multi-source application lists
+        # one revision per source (`revisions`), as the history does.
+        "revision": revision_of(last) or revision_of(status.get("sync") or {}),
         "last_deployed_at": last.get("deployedAt"),
         "operation_phase": operation.get("phase"),
     }

@@ -575,13 +575,15 @@ def _live(ctx: ContextDep, mart: Mart, scope: Scope) -> list[LiveComponent]:
         item = item.model_copy(update={"sources": LiveComponentSources.model_validate(sources)})
         # stale and staleReason, kept for the clients reading them, say what `sources` says.
         reasons = [f"{name}: {s.reason}" for name, s in sources.items() if s.state in HISTORIZED]
-        if reasons:
-            last = history.get(comp.entity_id)
-            fallback = {"stale": True, "stale_reason": "; ".join(reasons)} | read
-            # The last deployment's time goes with its revision: beside a revision ArgoCD gives live, another's would
-            # date it wrongly.
-            if last and item.last_deployed_at is None and item.revision in (None, last["revision"]):
-                fallback |= {"revision": item.revision or last["revision"], "last_deployed_at": last["finished_at"]}
+        fallback: dict[str, object] = {"stale": True, "stale_reason": "; ".join(reasons)} | read if reasons else {}
+        # The last deployment is history's where ArgoCD does not give it live: failing, or not deploying the component
+        # (GitLab's deployments are read by ingestion alone; live mode reads its last pipeline). Its time goes with its
+        # revision: beside a revision ArgoCD gives live, another's would date it wrongly.
+        last = history.get(comp.entity_id)
+        from_history = reasons or not comp.argocd_app_name
+        if from_history and last and item.last_deployed_at is None and item.revision in (None, last["revision"]):
+            fallback |= {"revision": item.revision or last["revision"], "last_deployed_at": last["finished_at"]}
+        if fallback:
             item = LiveComponent.model_validate(item.model_dump() | fallback)
         out.append(item)
     return out

@@ -708,6 +708,70 @@ def test_live_times_a_source_gives_with_an_offset_are_answered_in_utc(estate_lak
     assert live["lastDeployedAt"] == "2026-11-20T09:00:00Z"
 
 
+def test_a_live_revision_is_the_one_deployed_beside_its_time_while_a_sync_runs(
+    estate_lake: tuple[Settings, Path],
+) -> None:
+    """While ArgoCD syncs new0000 (out of sync, its operation running, as the simulator writes it), the sync's
+    revision is the one being applied and the history's last entry, old0000 on the 20th at 09:00, the one deployed.
+    The page paired the revision being applied with the last deployment's time, as if new0000 were deployed then; it
+    gives old0000 with its time, the sync status saying another is on its way."""
+    argocd = {
+        "status": {
+            "sync": {"status": "OutOfSync", "revision": "new0000"},
+            "health": {"status": "Progressing"},
+            "history": [{"id": 7, "revision": "old0000", "deployedAt": "2026-11-20T09:00:00Z"}],
+            "operationState": {"phase": "Running", "operation": {"sync": {"revision": "new0000"}}},
+        }
+    }
+    pipeline = {"id": 901, "status": "running", "ref": "main", "updated_at": "2026-11-20T10:00:00Z"}
+    r = shop_api_live_page(estate_lake, argocd, pipeline)
+    assert r.status_code == 200, r.text
+    [live] = r.json()["live"]
+    assert (live["revision"], live["lastDeployedAt"]) == ("old0000", "2026-11-20T09:00:00Z")
+    assert (live["syncStatus"], live["operationPhase"], live["stale"]) == ("OutOfSync", "Running", False)
+
+
+def test_half_a_character_in_a_live_answer_is_a_broken_character_not_a_500(
+    estate_lake: tuple[Settings, Path],
+) -> None:
+    """A pipeline whose ref ends in half an emoji (a lone surrogate, "\\ud83d", as a source cutting its text in
+    UTF-16 sends it) made the page a 500, for as long as the answer was cached, since no answer can hold it. It is
+    read as ingestion reads it: the broken character replaced by U+FFFD, the rest kept."""
+    argocd = {"status": {"sync": {"status": "Synced", "revision": "r1"}, "health": {"status": "Healthy\ud83d"}}}
+    pipeline = {"id": 901, "status": "success", "ref": "feature-\ud83d", "updated_at": "2026-11-20T10:00:00Z"}
+    r = shop_api_live_page(estate_lake, argocd, pipeline)
+    assert r.status_code == 200, r.text
+    [live] = r.json()["live"]
+    assert (live["lastPipelineRef"], live["healthStatus"], live["stale"]) == ("feature-\ufffd", "Healthy\ufffd", False)
+
+
+def test_a_component_gitlab_deploys_gives_its_last_deployment_while_gitlab_answers(
+    estate_lake: tuple[Settings, Path],
+) -> None:
+    """shop-db is deployed by GitLab alone (gitlab:102, s1, the 18th at 08:30); live mode reads its last pipeline,
+    not its deployments, which ingestion reads. Its revision and last deployment were given only while GitLab was
+    down (from history, stale); while GitLab answered, they were empty. They are history's either way, and the
+    page is not stale while GitLab answers."""
+
+    def answer(path: str) -> tuple[int, object]:
+        if path.startswith("/api/v1/"):
+            history = [{"revision": "r1", "deployedAt": "2026-11-19T13:00:00Z"}]
+            return 200, {"status": {"sync": {"status": "Synced", "revision": "r1"}, "history": history}}
+        return 200, [{"id": 999, "status": "success", "ref": "main", "updated_at": "2026-11-20T10:00:00Z"}]
+
+    settings, root = estate_lake
+    with source_on_loopback(answer) as url:
+        token = SecretStr("t")
+        sources = IngestSettings(argocd_url=url, argocd_token=token, gitlab_url=url, gitlab_token=token)
+        with TestClient(create_app(api_settings(root), settings, sources), raise_server_exceptions=False) as c:
+            r = c.get("/monitoring/components/shop-db/deployments?mode=live", headers=READER)
+    assert r.status_code == 200, r.text
+    [live] = r.json()["live"]
+    assert (live["sources"]["argocd"]["state"], live["sources"]["gitlab"]["state"]) == ("not mapped", "live")
+    assert (live["revision"], live["lastDeployedAt"], live["stale"]) == ("s1", "2026-11-18T08:30:00Z", False)
+    assert live["lastPipelineStatus"] == "success"
+
+
 def test_live_deployments_of_an_application_mapped_directly(other_client: TestClient) -> None:
     """mono has no components: live mode reports mono itself, its ArgoCD application (mono-prod, of the namespace
     team-m, where ArgoCD's UI shows it) and GitLab project. The sources are down, so it falls back to mono's last
