@@ -22,6 +22,7 @@ module "lake" {
   rejects_expiration_days            = var.rejects_expiration_days
   noncurrent_version_expiration_days = var.noncurrent_version_expiration_days
   athena_results_prefix              = "athena-results/"
+  athena_results_expiration_days     = var.athena_results_expiration_days
   force_destroy                      = var.force_destroy
   tags                               = local.tags
 }

@@ -96,6 +96,17 @@ variable "rejects_expiration_days" {
   }
 }
 
+variable "athena_results_expiration_days" {
+  description = "Days before Athena's query results under athena-results/ are deleted: they hold whatever an analyst's query returned (a deployment's initiated_by, say)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.athena_results_expiration_days >= 1
+    error_message = "athena_results_expiration_days must be at least 1 (S3 expires objects after whole days)."
+  }
+}
+
 variable "noncurrent_version_expiration_days" {
   description = "Days to keep overwritten versions of lake objects."
   type        = number
