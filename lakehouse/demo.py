@@ -130,7 +130,9 @@ def run_demo(options: DemoOptions, *, say: Callable[[str], None] = print) -> int
         os.environ["ROSETTA_PRODUCTION_ENVIRONMENT"] = "production"
         os.environ.pop("ROSETTA_ENVIRONMENTS", None)
         # The API's port is taken before anything starts: a port in use is told at once, not after the build.
-        sock = stack.enter_context(_listening_socket(options.host, options.port)) if options.serve else None
+        from functions.api.cli import listening_socket
+
+        sock = stack.enter_context(listening_socket(options.host, options.port)) if options.serve else None
 
         if options.lake_url:
             os.environ["ROSETTA_LAKE_URL"] = options.lake_url
@@ -379,19 +381,6 @@ def _environment() -> Iterator[None]:
     finally:
         os.environ.clear()
         os.environ.update(saved)
-
-
-def _listening_socket(host: str, port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise RosettaError(
-            f"cannot serve the API on {host}:{port}: {exc.strerror}; give another --port (0 picks a free one)"
-        ) from None
-    return sock
 
 
 def _serve_api(sock: socket.socket) -> tuple[Any, int]:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import socket
 from typing import Any
 
 from lakehouse.cli import command, tcp_port
+from lakehouse.errors import RosettaError
 
 # How long the server keeps an idle connection open. Longer than its clients keep one for reuse (Node's HTTP agent,
 # under the Backstage backend's proxy, 5 s; a load balancer, 60 s): a client reusing a connection just as the server
@@ -38,6 +40,25 @@ def server_config(app: Any, *, log_level: str, host: str = "127.0.0.1", port: in
     )
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The API's socket, bound before the server starts: a port taken or a host that is none is one clear error
+    (exit 2), where uvicorn logs it and exits 3, the code of an ingestion done in part."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as exc:
+        raise RosettaError(f"cannot serve the API on {host}:{port}: {exc.strerror}; check --host") from None
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        raise RosettaError(
+            f"cannot serve the API on {host}:{port}: {exc.strerror}; give another --port (0 picks a free one)"
+        ) from None
+    return sock
+
+
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -48,7 +69,9 @@ def serve(args: argparse.Namespace) -> int:
     # A mistyped lake folder is refused, as every command reading the lake refuses it: served, it was made empty, and
     # the API answered "No data yet" for as long as it ran.
     Lake.from_settings(Settings(), create=False)
-    uvicorn.Server(server_config(create_app(), log_level=args.log_level, host=args.host, port=args.port)).run()
+    with listening_socket(args.host, args.port) as sock:
+        config = server_config(create_app(), log_level=args.log_level, host=args.host, port=args.port)
+        uvicorn.Server(config).run(sockets=[sock])
     return 0
 
 

@@ -724,6 +724,30 @@ def test_demo_says_its_port_is_taken_before_building_anything(
     assert Lake.from_settings(Settings(lake_url=str(tmp_path / "lake"))).list_keys("ref/") == []
 
 
+def test_serve_says_its_port_is_taken_or_its_host_unknown_in_one_line_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """uvicorn logged a port already taken (or a host that is none) and exited 3, the code of an ingestion done in
+    part, which a systemd unit told to take 3 for success (as the README advises) read as an API started. `serve`
+    says it in one line and exits 2, as the demo does."""
+    import socket
+
+    lake = tmp_path / "lake"
+    Lake.from_settings(Settings(lake_url=str(lake)))
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, _, err = run_cli(capsys, "--lake-url", str(lake), "serve", "--port", str(port))
+    assert (code, err) == (
+        2,
+        f"error: cannot serve the API on 127.0.0.1:{port}: Address already in use; "
+        "give another --port (0 picks a free one)\n",
+    )
+    code, _, err = run_cli(capsys, "--lake-url", str(lake), "serve", "--host", "256.1.1.1", "--port", "0")
+    assert code == 2 and err.startswith("error: cannot serve the API on 256.1.1.1:0: ") and err.endswith("--host\n")
+
+
 def test_duckdb_reaches_an_endpoint_written_with_a_user_and_password(s3_endpoint: S3Endpoint, tmp_path: Path) -> None:
     """An endpoint URL may carry a user and password (the keys come from their own settings): the lake's S3 client
     ignores them, and DuckDB must reach the same host and port. It was given them in front of the host and asked a
