@@ -242,7 +242,10 @@ def _parser() -> argparse.ArgumentParser:
 
     runs = command(sub, "runs", "list recent batch runs from the run log")
     runs.add_argument(
-        "--days", type=at_least_one, default=7, help="how many days back to list, today included (default: %(default)s)"
+        "--days",
+        type=at_least_one,
+        default=7,
+        help="the UTC days before today to list, and today: 1 lists yesterday and today (default: %(default)s)",
     )
     runs.add_argument("--limit", type=at_least_one, default=50, help="runs listed at most (default: %(default)s)")
     runs.set_defaults(handler=_runs)
