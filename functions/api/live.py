@@ -555,13 +555,16 @@ def _argocd_status(body: Any) -> dict[str, Any]:
     history = status.get("history") or []
     last = history[-1] if history else {}
     operation = status.get("operationState") or {}
+    sync = status.get("sync") or {}
+    # The revision the application runs: synced, the one ArgoCD compares with (a commit that changed none of its
+    # manifests included); out of sync or syncing, that one is not deployed yet (the sync status says so), and the
+    # history's last, beside its time, is the one running. A multi-source application lists one revision per source
+    # (`revisions`), as the history does.
+    running = (revision_of(sync), revision_of(last)) if sync.get("status") == "Synced" else (revision_of(last),)
     return {
-        "sync_status": (status.get("sync") or {}).get("status"),
+        "sync_status": sync.get("status"),
         "health_status": (status.get("health") or {}).get("status"),
-        # The revision deployed, with its time: the sync's is the one ArgoCD compares with, which while the application
-        # is out of sync or syncing is not deployed yet (its sync status says so). A multi-source application lists
-        # one revision per source (`revisions`), as the history does.
-        "revision": revision_of(last) or revision_of(status.get("sync") or {}),
+        "revision": next((r for r in (*running, revision_of(sync)) if r), None),
         "last_deployed_at": last.get("deployedAt"),
         "operation_phase": operation.get("phase"),
     }
