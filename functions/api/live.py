@@ -560,11 +560,14 @@ def _argocd_status(body: Any) -> dict[str, Any]:
     # manifests included); out of sync or syncing, that one is not deployed yet (the sync status says so), and the
     # history's last, beside its time, is the one running. A multi-source application lists one revision per source
     # (`revisions`), as the history does.
-    running = (revision_of(sync), revision_of(last)) if sync.get("status") == "Synced" else (revision_of(last),)
+    if sync.get("status") == "Synced":
+        revision = revision_of(sync) or revision_of(last)
+    else:
+        revision = revision_of(last) or revision_of(sync)
     return {
         "sync_status": sync.get("status"),
         "health_status": (status.get("health") or {}).get("status"),
-        "revision": next((r for r in (*running, revision_of(sync)) if r), None),
+        "revision": revision or None,
         "last_deployed_at": last.get("deployedAt"),
         "operation_phase": operation.get("phase"),
     }
