@@ -401,7 +401,7 @@ def forget(
             _search(lake, pool, person, free_text, None, outcome, say)
         return outcome
     refuse_while_ingesting(lake)
-    held = Held(lake, lease.take(lake, "forget", lease.BUILD_LEASE))
+    held = Held(lake, lease.take(lake, lease.FORGET, lease.BUILD_LEASE))
     try:
         runs = RunLog(lake)
         record = runs.start("forget", "lake", trigger=f"cli:{actor}")

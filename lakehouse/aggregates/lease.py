@@ -23,6 +23,9 @@ from lakehouse.storage import Lake
 
 LEASE_KEY = "state/build/lease.json"
 BUILD_LEASE = timedelta(minutes=30)
+# `forget` takes the lease too, so that no build starts while it rewrites raw days; it puts no mart object nor build
+# state, so an API instance need not wait for it.
+FORGET = "forget"
 
 log = logging.getLogger("rosetta.build")
 
@@ -99,9 +102,9 @@ def renew(lake: Lake, lease: Lease, lease_for: timedelta) -> Lease:
 
 def build_running(lake: Lake) -> bool:
     """Whether a build holds the lake's lease now: one putting its tables, not one that failed or was stopped and
-    whose lease ran out."""
+    whose lease ran out, nor `forget`, which puts none."""
     found = lake.get_json(LEASE_KEY)
-    return found is not None and _running(found[0], now())
+    return found is not None and _running(found[0], now()) and found[0].get("trigger") != FORGET
 
 
 def _running(record: Mapping[str, Any], moment: datetime) -> bool:
