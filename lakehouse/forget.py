@@ -66,6 +66,9 @@ NAME_CHARACTER = re.compile(rf"[{PART}]")
 # What may follow the identifier: not a part of a longer name, save full stops ending a sentence (`by jdoe.`,
 # `jdoe...`), which no username or address ends with; `jdoe.smith` and `jdoe@example.com.au` are other people.
 AFTER = rf"(?!\.*[{PART_BUT_STOP}])"
+# What may come before it: no part of a longer name, or an @ that none comes before, GitLab's mention (`@jdoe`);
+# `ops@jdoe` is another person's address.
+BEFORE = rf"(?:(?<![{PART}])|(?<=(?<![{PART}])@))"
 # An escape of JSON text: `\u00e9`, or one of `\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`.
 JSON_ESCAPE = re.compile(r'\\(?:u([0-9a-fA-F]{4})|(["\\/bfnrt]))')
 ESCAPED = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
@@ -98,8 +101,9 @@ def folded(text: str) -> str:
 
 def token_of(person: str) -> re.Pattern[str]:
     """The identifier as a whole token of folded text, with the text's start or end, or a character no username
-    holds, on each side; a full stop after it ends a sentence. A combining mark is checked apart (see found)."""
-    return re.compile(rf"(?<![{PART}]){re.escape(folded(person))}{AFTER}")
+    holds, on each side (an @ before it too, as in a mention); a full stop after it ends a sentence. A combining
+    mark is checked apart (see found)."""
+    return re.compile(rf"{BEFORE}{re.escape(folded(person))}{AFTER}")
 
 
 def names(text: str | None, token: re.Pattern[str]) -> bool:

@@ -1,5 +1,6 @@
 """What an operator checks after `rosetta-monitoring forget <identifier>`: it forgets that person and no one else. The
-identifier is found as a whole token (`jdoe`, not `jdoe2`, `ajdoe`, `feature/jdoe-fix` nor `jdoe@example.com`), as a
+identifier is found as a whole token (`jdoe` and `@jdoe`, not `jdoe2`, `ajdoe`, `feature/jdoe-fix`, `jdoe@example.com` nor
+`ops@jdoe`), as a
 source may spell it (`JDoe`, ` jdoe `, JSON-escaped); a landing page naming the person keeps everyone else's values;
 a run failing part-way records the days it rewrote and says a full build is due; and a run longer than the build's
 lease keeps it, so no build starts meanwhile.
@@ -60,6 +61,8 @@ def test_only_the_whole_identifier_is_forgotten(people: Lake, capsys: pytest.Cap
             reject("ajdoe", '{"user": {"username": "ajdoe"}}'),
             reject("branch", '{"ref": "feature/jdoe-fix"}'),
             reject("e-mail", '{"user": {"username": "jdoe@example.com"}}'),
+            reject("mention", "reverted, as @jdoe asked"),
+            reject("at a host", '{"user": {"username": "ops@jdoe"}}'),
         ],
     )
     others = {
@@ -71,8 +74,8 @@ def test_only_the_whole_identifier_is_forgotten(people: Lake, capsys: pytest.Cap
 
     code, _, err = run(capsys, "forget", "jdoe", "--free-text")
     assert code == 0, err
-    # By hand: the three naming jdoe itself go, the four naming someone else stay.
-    assert sorted(locations(people)) == sorted(["jdoe2", "ajdoe", "branch", "e-mail"])
+    # By hand: the four naming jdoe itself (GitLab's mention `@jdoe` one) go, the five naming someone else stay.
+    assert sorted(locations(people)) == sorted(["jdoe2", "ajdoe", "branch", "e-mail", "at a host"])
     assert {key: people.store.get(key).data for key in others} == before  # type: ignore[union-attr]
 
 
