@@ -11,7 +11,7 @@ from pydantic import SecretStr
 from functions.ingest_logs.parse import AGGREGATION, LEVEL_SPELLINGS, partial_answer
 from lakehouse.ingest.client import ApiResponse, PageRequest, SourceClient
 from lakehouse.ingest.config import DEFAULT_ENVIRONMENT_FIELD
-from lakehouse.ingest.errors import Retriable
+from lakehouse.ingest.errors import Retriable, SourceUnavailable
 from lakehouse.ingest.paginators import CompositeAfterKeyPaginator
 
 # log.level is a keyword, matched exactly, and loggers spell levels their own way: ECS loggers for Python, Go and
@@ -65,6 +65,11 @@ def log_counts_query(
     }
 
 
+class PartialAnswer(SourceUnavailable):
+    """A search answered by only some shards on every attempt: the cluster is up, and this index pattern's indices do
+    not all answer the search (a legacy index mapping a field otherwise, say)."""
+
+
 class ElasticsearchClient(SourceClient):
     source = "elasticsearch"
     credential_settings = "ROSETTA_ELASTICSEARCH_API_KEY (or ROSETTA_ELASTICSEARCH_USER and _PASSWORD)"
@@ -84,14 +89,25 @@ class ElasticsearchClient(SourceClient):
         else:
             auth = (user, password) if user and password else None
             super().__init__(base_url, auth=auth, **options)
+        self._partial = False  # whether the last attempt was answered by only some shards
+
+    def send(self, request: PageRequest) -> ApiResponse:
+        try:
+            return super().send(request)
+        except SourceUnavailable as exc:
+            if self._partial:
+                raise PartialAnswer(self.source, str(exc).removeprefix(f"{self.source}: ")) from None
+            raise
 
     def _attempt(self, request: PageRequest) -> ApiResponse:
         """A 200 from only some shards (a shard failed, or the search timed out) holds part of the buckets: it is
-        asked again like a 5xx, and fails the run if it stays partial, rather than be set aside and skipped."""
+        asked again like a 5xx, and is a PartialAnswer if it stays partial, rather than be set aside and skipped."""
+        self._partial = False
         response = super()._attempt(request)
         body = response.body if isinstance(response.body, dict) else {}
         partial = partial_answer(body)
         if partial is not None:
+            self._partial = True
             raise Retriable(f"search answered by only some shards ({partial})")
         return response
 

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from functions.ingest_logs import parse
-from functions.ingest_logs.client import ElasticsearchClient
+from functions.ingest_logs.client import ElasticsearchClient, PartialAnswer
 from lakehouse.index_hours import IndexHoursRead, Span, whole_hours
 from lakehouse.ingest.client import SetAside
 from lakehouse.ingest.config import IngestSettings
@@ -27,8 +27,10 @@ SOURCE = "elasticsearch"
 FUNCTION = "ingest_logs"
 DATASETS = (parse.DATASET,)
 ALIGN: timedelta | None = HOUR
-# Elasticsearch's answer for a concrete index that does not exist (index_not_found_exception).
-INDEX_GONE = 404
+# Elasticsearch's refusals of one index pattern's search, which must not stop the others': a concrete index that
+# does not exist (404 index_not_found_exception), one the credentials may not read (403 security_exception), and one
+# whose shards all failed the search (400, a field mapped as text there, say).
+ONE_PATTERNS_OWN = frozenset({400, 403, 404})
 
 
 def overlap(settings: IngestSettings) -> timedelta:
@@ -75,17 +77,21 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
                 for response in client.log_counts(pattern, since_ms, until_ms, settings.elasticsearch_page_size, field):
                     context = {"index_pattern": pattern, "environment_field": field, **window_ms}
                     yield Page(parse.DATASET, response.body, context)
-            except SourceRefused as refused:
+            except (SourceRefused, PartialAnswer) as refused:
                 refusals += 1
-                # Every pattern refused is a wrong URL or refused credentials, not indices gone: the run fails.
-                if refused.status != INDEX_GONE or refusals == len(patterns):
+                # Every pattern refused is a wrong URL or query, refused credentials or a cluster in trouble, not one
+                # pattern's indices: the run fails.
+                own = isinstance(refused, PartialAnswer) or refused.status in ONE_PATTERNS_OWN
+                if not own or refusals == len(patterns):
                     raise
-                # An index deleted or renamed (a concrete name, no wildcard) must not stop every other pattern's
-                # counts: the run goes on, the refusal is kept as a reject of the run (status partial).
+                # An index deleted or renamed, one the credentials may not read, indices that cannot all answer the
+                # search: one pattern's trouble must not stop every other pattern's counts. The run goes on, the
+                # refusal is kept as a reject of the run (status partial), and the pattern's hours are not read.
                 client.counters.set_aside.append(
                     SetAside(
                         f"Elasticsearch index {pattern}",
-                        f"{refused}; the other index patterns were read: check the mapping's elisa_index",
+                        f"{refused}; the other index patterns were read: check the mapping's elisa_index and what the "
+                        "credentials may read there",
                         "",
                     )
                 )

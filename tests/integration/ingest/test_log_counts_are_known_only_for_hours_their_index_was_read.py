@@ -15,6 +15,7 @@ import pytest
 
 from lakehouse.aggregates.build import build
 from lakehouse.mappings import MappingStore
+from lakehouse.schemas import get_dataset
 from lakehouse.storage import Lake
 from tests.integration.api.test_endpoints import QuietHandler, serving
 from tests.integration.ingest.conftest import index_not_found, read_logs, search_answer
@@ -22,6 +23,30 @@ from tests.unit.aggregates.estate import AS_OF, estate_lake, mapping, t
 
 # The bucket key of quiet-svc's ERROR lines in production: 7 of them, at 19 Nov 03:00.
 QUIET_LINES = {"service": "quiet-svc", "environment": "production", "level": "ERROR", "severity": None}
+SHOP_LINES = QUIET_LINES | {"service": "shop-api"}
+# Searches Elasticsearch refuses for one index pattern's own sake, as it words them.
+REFUSED = {
+    "logs-shop-private": (
+        403,
+        {
+            "type": "security_exception",
+            "reason": "action [indices:data/read/search] is unauthorized for user [reader] on indices "
+            "[logs-shop-private]",
+        },
+    ),
+    "logs-shop-text": (
+        400,
+        {
+            "type": "search_phase_execution_exception",
+            "reason": "all shards failed",
+            "phase": "query",
+            "caused_by": {
+                "type": "illegal_argument_exception",
+                "reason": "Text fields are not optimised for operations that require per-document field data",
+            },
+        },
+    ),
+}
 
 
 @pytest.fixture
@@ -35,6 +60,23 @@ def elasticsearch() -> Iterator[str]:
             asked = body["query"]["bool"]["filter"][0]["range"]["@timestamp"]
             if self.path.startswith("/logs-shop/"):
                 self.send_json(index_not_found("logs-shop"), status=404)
+                return
+            for pattern, (status, error) in REFUSED.items():
+                if self.path.startswith(f"/{pattern}/"):
+                    self.send_json({"error": {"root_cause": [error], **error}, "status": status}, status=status)
+                    return
+            if self.path.startswith("/logs-shop-legacy-*/"):  # one index of the pattern fails every search
+                legacy = search_answer(
+                    [
+                        {
+                            "key": SHOP_LINES | {"hour": int(t(19, 4).timestamp() * 1000)},
+                            "doc_count": 2,
+                            "exceptions": {"doc_count": 0},
+                        }
+                    ]
+                )
+                legacy["_shards"] = {"total": 2, "successful": 1, "skipped": 0, "failed": 1}
+                self.send_json(legacy)
                 return
             buckets = []
             hour = int(t(19, 3).timestamp() * 1000)
@@ -128,6 +170,41 @@ def test_a_refused_index_has_no_log_count_and_the_other_index_keeps_its_own(tmp_
     assert hourly_log_errors(tmp_path, "quiet-svc") == by_hour(0, 8, 0) | {3: 7}
     assert daily_log_errors(tmp_path, "shop") == {date(2026, 11, 18): None, date(2026, 11, 19): None}
     assert daily_log_errors(tmp_path, "quiet") == {date(2026, 11, 18): None, date(2026, 11, 19): 7}
+
+
+@pytest.mark.parametrize(
+    ("pattern", "why"),
+    [
+        ("logs-shop-private", "HTTP 403"),
+        ("logs-shop-text", "HTTP 400"),
+        ("logs-shop-legacy-*", "only some shards (1 shards failed)"),
+    ],
+)
+def test_an_index_pattern_refused_for_its_own_sake_leaves_the_others_counted(
+    tmp_path: Path, elasticsearch: str, pattern: str, why: str
+) -> None:
+    """By hand: shop's index pattern is refused (the credentials may not read it; a field mapped as text fails every
+    shard; one of its indices fails every search), quiet's is answered. One run reads 19 Nov 00:00 to as-of: partial,
+    one reject naming shop's pattern; quiet-svc 7 at 03:00 and 0 the other hours, its day 7; shop null throughout."""
+    lake, settings = estate_lake(tmp_path)
+    map_indices(lake, {"quiet": "logs-quiet-*", "shop": pattern})
+    assert read_logs(lake, elasticsearch, t(19, 0), AS_OF) == "partial"
+    (reject,) = [
+        r
+        for rows in (
+            lake.read_partition(get_dataset("elasticsearch/rejects"), d)
+            for d in lake.list_partitions(get_dataset("elasticsearch/rejects"))
+        )
+        for r in rows.to_pylist()
+    ]
+    assert pattern in reject["location"] and why in reject["reason"]
+
+    build(lake, settings, mode="full", as_of=AS_OF)
+
+    assert hourly_log_errors(tmp_path, "quiet-svc") == by_hour(0, 8, 0) | {3: 7}
+    assert daily_log_errors(tmp_path, "quiet") == {date(2026, 11, 18): None, date(2026, 11, 19): 7}
+    assert hourly_log_errors(tmp_path, "shop-db") == by_hour(0, 8, None)
+    assert daily_log_errors(tmp_path, "shop")[date(2026, 11, 19)] is None
 
 
 def test_a_lake_an_older_release_wrote_counts_every_index_read_up_to_its_watermark(
