@@ -63,7 +63,7 @@ from lakehouse.aggregates.mart_writes import (
     write_month,
 )
 from lakehouse.aggregates.refs import RefTables, ref_tables
-from lakehouse.aggregates.sqlfiles import SqlFile, files_version, load_macros, load_sql_files
+from lakehouse.aggregates.sqlfiles import MACROS, SQL_DIR, SqlFile, files_version, load_macros, load_sql_files
 from lakehouse.duckdb_session import first_row, open_duckdb, tune_for_build
 from lakehouse.gitlab_projects import with_recorded_ids
 from lakehouse.index_hours import IndexHoursRead, IndexSpan, hours_read_by_index
@@ -274,7 +274,11 @@ def _build(
     written: list[LocalObject] = []
     stale: list[str] = []
     copies: list[LocalObject] = []
-    con = _open(settings, lake, macros)
+    try:
+        con = _open(settings, lake, macros)
+    except BaseException as exc:
+        _failed(runs, run, exc)
+        raise
     writer = TableWriter(con, lake, scratch, result)
     released: threading.Thread | None = None
     try:
@@ -1012,9 +1016,13 @@ def _run_monthly(
                     _execute(con, step, f"insert into {step.table} {step.text}")
             if step.is_mart and (year, month) in to_write[step.table]:
                 with result.timed(f"write {step.table}"):
-                    month_write = write_month(
-                        con, lake, step, params, first_day, (year, month), scratch, reused[step.table]
-                    )
+                    try:
+                        month_write = write_month(
+                            con, lake, step, params, first_day, (year, month), scratch, reused[step.table]
+                        )
+                    except duckdb.Error as exc:
+                        # A view's rows are computed as they are written.
+                        raise _failing(con, step, exc) from None
                 written.extend(month_write.objects)
                 stale.extend(month_write.stale)
     # The hourly datasets' bounds back to every day registered: a later file reads the log counts of the 30 days
@@ -1095,8 +1103,12 @@ def _read_back(con: duckdb.DuckDBPyConnection, step: SqlFile, urls: list[str], h
 def _open(settings: Settings, lake: Lake, macros: str) -> duckdb.DuckDBPyConnection:
     """A connection to run the SQL files on: the macros they use are defined first."""
     con = open_duckdb(settings, lake)
-    tune_for_build(con)
-    con.execute(macros)
+    try:
+        tune_for_build(con)
+        con.execute(macros)
+    except duckdb.Error as exc:
+        con.close()
+        raise _named(MACROS, exc) from None
     return con
 
 
@@ -1112,10 +1124,33 @@ def _execute(
     try:
         con.execute(statement, params or {})
     except duckdb.Error as exc:
-        message = str(exc).splitlines()
-        line = next((m for m in (re.search(r"LINE (\d+)", x) for x in message) if m), None)
-        where = f"{sql_file.path.name} line {line.group(1)}" if line else sql_file.path.name
-        raise BuildError(f"{where}: {message[0]}") from None
+        raise _failing(con, sql_file, exc) from None
+
+
+def _failing(con: duckdb.DuckDBPyConnection, sql_file: SqlFile, exc: duckdb.Error) -> BuildError:
+    """DuckDB's error in a file. A view's error (a value that cannot be cast, say) is met where a file reads it,
+    without a line: the views the file reads are named beside it."""
+    views = _views_read(con, sql_file) if "LINE " not in str(exc) else []
+    return _named(sql_file.path.name, exc, f" (or in a view it reads: {', '.join(views)})" if views else "")
+
+
+def _named(file_name: str, exc: duckdb.Error, more: str = "") -> BuildError:
+    """DuckDB's error as one line naming the SQL file, and its line when DuckDB gives one."""
+    message = str(exc).splitlines()
+    line = next((m for m in (re.search(r"LINE (\d+)", x) for x in message) if m), None)
+    where = f"{file_name} line {line.group(1)}" if line else file_name
+    return BuildError(f"{where}: {message[0]}{more}")
+
+
+def _views_read(con: duckdb.DuckDBPyConnection, sql_file: SqlFile) -> list[str]:
+    """The files of the views among those a file reads."""
+    if not sql_file.reads:
+        return []
+    views = con.execute(
+        "select view_name from duckdb_views() where not internal and list_contains($reads, view_name)",
+        {"reads": list(sql_file.reads)},
+    ).fetchall()
+    return sorted(path.name for (view,) in views for path in SQL_DIR.glob(f"[0-9][0-9]_{view}.sql"))
 
 
 def _check_header_columns(con: duckdb.DuckDBPyConnection, sql_file: SqlFile) -> None:

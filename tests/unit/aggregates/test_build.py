@@ -184,6 +184,75 @@ def test_a_failing_sql_file_names_file_and_line_and_keeps_the_previous_mart(
     assert not list(settings.duckdb_temp_directory.rglob("*.parquet"))
 
 
+@pytest.mark.parametrize(
+    ("file_name", "needle", "replacement", "named"),
+    [
+        # The hourly mart is a view, its rows computed as each month is written: the error named no file.
+        (
+            "30_mv_golden_signals_hourly.sql",
+            "        s.requests,\n",
+            "        cast(s.requests || 'x' as double) as requests,\n",
+            "30_mv_golden_signals_hourly.sql: Conversion Error",
+        ),
+        # The component hours are a view the application rollup reads: the error named the rollup's file alone.
+        (
+            "26_stg_signals_hourly.sql",
+            "        m.request_count as requests,\n",
+            "        cast('x' || m.request_count as double) as requests,\n",
+            "27_stg_app_signals_hourly.sql: Conversion Error",
+        ),
+    ],
+)
+def test_a_value_a_view_cannot_cast_names_the_view_and_keeps_the_previous_mart(
+    lake_and_settings: tuple[Lake, Settings],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    file_name: str,
+    needle: str,
+    replacement: str,
+    named: str,
+) -> None:
+    lake, settings = lake_and_settings
+    build(lake, settings, mode="full", as_of=AS_OF)
+    before = {k: lake.store.get(k) for k in lake.list_keys("mart/")}
+    broken = tmp_path / "sql"
+    shutil.copytree(SQL_DIR, broken)
+    text = (broken / file_name).read_text(encoding="utf-8")
+    assert needle in text
+    (broken / file_name).write_text(text.replace(needle, replacement, 1), encoding="utf-8")
+    monkeypatch.setattr(build_module, "load_sql_files", lambda: load_sql_files(broken))
+    with pytest.raises(BuildError) as failed:
+        build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1))
+    assert str(failed.value).startswith(named)
+    assert str(failed.value).endswith("(or in a view it reads: 26_stg_signals_hourly.sql)")
+    assert {k: lake.store.get(k) for k in lake.list_keys("mart/")} == before
+    assert RunLog(lake).list(since=t(19).date())[0].status == "failed"
+
+
+def test_a_failing_macro_names_macros_sql_and_its_line_and_ends_the_run_failed(
+    lake_and_settings: tuple[Lake, Settings], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """macros.sql is run before any file, as the build opens its connection. A macro left unfinished there failed the
+    build with DuckDB's bare "Parser Error", naming no file, and left its run record running, read as failed only
+    once its lease ran out ("stopped without finishing")."""
+    lake, settings = lake_and_settings
+    build(lake, settings, mode="full", as_of=AS_OF)
+    before = {k: lake.store.get(k) for k in lake.list_keys("mart/")}
+    broken = tmp_path / "sql"
+    shutil.copytree(SQL_DIR, broken)
+    lines = (broken / MACROS).read_text(encoding="utf-8").splitlines()
+    line_no = next(i for i, line in enumerate(lines, start=1) if line.startswith("create or replace macro budget_"))
+    lines[line_no] = lines[line_no].replace(" end;", " end +;")  # the macro's body, on the line after its name
+    (broken / MACROS).write_text("\n".join(lines), encoding="utf-8")
+    monkeypatch.setattr(build_module, "load_macros", lambda: load_macros(broken))
+    with pytest.raises(BuildError, match=rf"^{MACROS} line {line_no + 1}: Parser Error"):
+        build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1))
+    assert {k: lake.store.get(k) for k in lake.list_keys("mart/")} == before
+    (last, *_) = RunLog(lake).list(since=t(19).date())
+    assert (last.status, last.finished_at is not None) == ("failed", True)
+    assert last.error is not None and last.error.startswith(f"{MACROS} line {line_no + 1}")
+
+
 def test_a_table_whose_write_fails_leaves_the_whole_previous_mart(
     lake_and_settings: tuple[Lake, Settings], monkeypatch: pytest.MonkeyPatch
 ) -> None:
