@@ -13,7 +13,7 @@ from typing import Any
 from lakehouse.errors import RosettaError
 from lakehouse.ingest.config import IngestSettings
 from lakehouse.ingest.run import RunOutcome, SourcePlan, backfill, default_window, run_plan
-from lakehouse.ingest.window import Window
+from lakehouse.ingest.window import Window, floor
 from lakehouse.runlog import RunLog, RunRecord, describe_error
 from lakehouse.storage import Lake
 
@@ -82,7 +82,7 @@ def resolve_window(
             catch_up=timedelta(hours=settings.catch_up_hours) if settings.catch_up_hours else None,
         )
     align: timedelta | None = module.ALIGN
-    return window.aligned(align) if align else window
+    return window.aligned(align, now) if align else window
 
 
 def ingest(
@@ -189,7 +189,11 @@ def run_backfill(
         name, module, settings, lake, datasets, window=window, trigger="backfill", not_started=not_started
     )
     align: timedelta | None = module.ALIGN
-    days = [d.aligned(align) if align else d for d in window.days()]
+    days = window.days()
+    if align:
+        now = datetime.now(UTC)
+        # A day whose first step has not ended (today's first minutes) has nothing whole to read yet.
+        days = [d.aligned(align) for d in days if floor(d.since, align) + align <= now]
 
     planned: list[Window] = []
 

@@ -36,10 +36,14 @@ class Window:
     def first_day(self) -> date:
         return self.since.astimezone(UTC).date()
 
-    def aligned(self, step: timedelta) -> Window:
-        """Whole steps only: since rounded down, until rounded down (a partial last step is left for later)."""
+    def aligned(self, step: timedelta, now: datetime | None = None) -> Window:
+        """Whole steps only: since rounded down, until rounded down (a partial last step is left for later). A window
+        within one step reads that step whole once it has ended by `now`; still under way, its source has only part
+        of it, which would be stored as whole: the step before it is read again instead."""
         since, until = floor(self.since, step), floor(self.until, step)
-        return Window(since, until if until > since else since + step)
+        if until > since:
+            return Window(since, until)
+        return Window(since, since + step) if now is None or since + step <= now else Window(since - step, since)
 
     def days(self) -> list[Window]:
         """Split into UTC day windows (the unit of a backfill)."""

@@ -22,7 +22,7 @@ from lakehouse.ingest.config import IngestSettings
 from lakehouse.ingest.errors import SourceUnavailable
 from lakehouse.ingest.records import ParseResult, Reject, rows_table
 from lakehouse.ingest.run import Derived, Page, SourcePlan, Stream, backfill, default_window, run_plan
-from lakehouse.ingest.sources import run_backfill
+from lakehouse.ingest.sources import resolve_window, run_backfill, source_module
 from lakehouse.ingest.window import Window
 from lakehouse.runlog import FirstReads, RunLog, Watermarks
 from lakehouse.schemas import get_dataset
@@ -515,3 +515,26 @@ def test_a_lake_that_held_a_dataset_before_first_reads_were_recorded_leaves_its_
     cis_page = [{"result": [{"sys_id": "b", "name": "db", "h": -60}]}]
     backfill("servicenow", "cmdb_ci", lambda d: plan_of(cis_page), local_lake, days, concurrency=1, now=T0)
     assert first_reads.get("servicenow", "cmdb_ci") is None
+
+
+def test_a_run_within_the_hour_under_way_reads_the_last_whole_hour_again_not_the_hour_in_part(
+    local_lake: Lake,
+) -> None:
+    """Without an overlap, Dynatrace's metrics read to 12:00 and a run at 12:20: its window [12:00, 12:20) was made
+    the whole hour 12:00-13:00, which Dynatrace had for 20 minutes only, its requests stored as the hour's (a drop
+    in traffic) until a later run read it again. By hand: the run reads 11:00-12:00 again, as an overlap would; at
+    13:05 it reads 12:00-13:00. A window asked within an hour that has ended is that hour whole."""
+    noon = T0.replace(hour=12)
+    Watermarks(local_lake).advance("dynatrace", "service_metrics_hourly", noon, run_id="r0")
+    module, settings = source_module("dynatrace"), IngestSettings(overlap_hours=0)
+    datasets = ("dynatrace/service_metrics_hourly",)
+
+    def window(now: datetime, asked: Window | None = None) -> tuple[datetime, datetime]:
+        found = resolve_window(module, settings, local_lake, datasets, asked, now)
+        return found.since, found.until
+
+    hour = timedelta(hours=1)
+    assert window(noon + timedelta(minutes=20)) == (noon - hour, noon)
+    assert window(noon + timedelta(minutes=65)) == (noon, noon + hour)
+    asked = Window(noon, noon + timedelta(minutes=20))
+    assert window(noon + timedelta(hours=3), asked) == (noon, noon + hour)
