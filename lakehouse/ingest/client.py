@@ -45,6 +45,8 @@ for _library in ("httpx", "httpcore"):
 
 # Anything above this is an epoch second, not a delay in seconds (GitLab's RateLimit-Reset is epoch).
 _EPOCH_THRESHOLD = 1_000_000_000
+# Past this an epoch is in milliseconds or microseconds (Dynatrace Managed's X-RateLimit-Reset): no second is.
+_LATEST_EPOCH_SECOND = 100_000_000_000
 MAX_TEXT_KEPT = 64_000
 # The most characters an answer may write one character of a credential with (see _written): the four bytes of a
 # character past U+FFFF, each URL-encoded with its % JSON-escaped (\u0025F0).
@@ -193,7 +195,11 @@ def server_wait_seconds(headers: Mapping[str, str], now: float) -> float | None:
         reset = headers.get(name)
         if reset and _SECONDS.fullmatch(reset.strip()):
             number = float(reset)
-            return max(0.0, number - now) if number > _EPOCH_THRESHOLD else number
+            if number <= _EPOCH_THRESHOLD:
+                return number
+            while number > _LATEST_EPOCH_SECOND:
+                number /= 1000
+            return max(0.0, number - now)
     return None
 
 

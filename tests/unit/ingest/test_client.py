@@ -87,6 +87,14 @@ def test_retry_after_seconds_then_http_date_then_ratelimit_reset() -> None:
     assert server_wait_seconds({}, NOW) is None
 
 
+def test_a_reset_written_in_microseconds_or_milliseconds_since_the_epoch_is_the_wait_until_then() -> None:
+    """Dynatrace Managed writes X-RateLimit-Reset as microseconds since the epoch: read as seconds, the wait was
+    millions of years, past any a run takes, and the first such 429 stopped Dynatrace for the whole run."""
+    assert server_wait_seconds({"x-ratelimit-reset": str(int(NOW + 20) * 1_000_000)}, NOW) == pytest.approx(20.0)
+    assert server_wait_seconds({"x-ratelimit-reset": str(int(NOW + 20) * 1_000)}, NOW) == pytest.approx(20.0)
+    assert server_wait_seconds({"x-ratelimit-reset": str(int(NOW) * 1_000_000 - 5)}, NOW) == 0.0
+
+
 def test_backoff_is_exponential_with_full_jitter() -> None:
     policy = RetryPolicy(backoff_base_s=0.5, backoff_max_s=4.0)
     rng = random.Random(3)
