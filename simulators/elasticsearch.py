@@ -374,6 +374,7 @@ class ElasticsearchSimulator:
             )
 
         app.add_api_route("/", self.root, methods=["GET"])
+        app.add_api_route("/_security/_authenticate", self.authenticate, methods=["GET"])
         for path in ("/_search", "/{index}/_search"):
             app.add_api_route(path, self.search, methods=["GET", "POST"])
         for path in ("/_count", "/{index}/_count"):
@@ -397,6 +398,19 @@ class ElasticsearchSimulator:
                     "minimum_index_compatibility_version": "7.0.0",
                 },
                 "tagline": "You Know, for Search",
+            }
+        )
+
+    async def authenticate(self, request: Request) -> Response:
+        """Who the credentials are, which any credential may ask (the middleware refused the others)."""
+        by_key = scheme_token(request, "ApiKey") is not None
+        return json_response(
+            {
+                "username": "rosetta-api-key" if by_key else self.user,
+                "roles": ["logs-reader"],
+                "enabled": True,
+                "authentication_realm": {"name": "_es_api_key" if by_key else "default_native", "type": "native"},
+                "authentication_type": "api_key" if by_key else "realm",
             }
         )
 

@@ -481,10 +481,17 @@ class LiveSources:
                 None,
             )
         if source == "elasticsearch" and s.elasticsearch_url:
+            # Any credential may ask who it is; the root needs the monitor privilege, which a key reading logs lacks.
+            path = "/_security/_authenticate"
             if s.elasticsearch_api_key:
-                return s.elasticsearch_url, "/", _bearer("ApiKey", s.elasticsearch_api_key), None
+                return s.elasticsearch_url, path, _bearer("ApiKey", s.elasticsearch_api_key), None
             if s.elasticsearch_user and s.elasticsearch_password:
-                return s.elasticsearch_url, "/", {}, (s.elasticsearch_user, s.elasticsearch_password.get_secret_value())
+                return (
+                    s.elasticsearch_url,
+                    path,
+                    {},
+                    (s.elasticsearch_user, s.elasticsearch_password.get_secret_value()),
+                )
         return None
 
 

@@ -1341,6 +1341,30 @@ def test_the_probe_says_the_credentials_are_accepted_only_by_an_answer_in_json(
     assert (argocd["reachable"], argocd["authenticated"]) == (True, authenticated)
 
 
+def test_an_elasticsearch_key_that_may_only_read_indices_is_said_to_be_accepted(
+    estate_lake: tuple[Settings, Path],
+) -> None:
+    """Elasticsearch's root (`GET /`) needs the monitor cluster privilege; a key that may only read the log indices,
+    all the ingestion needs, gets a 403 there, and the probe said its credentials refused. Any credential Elasticsearch
+    takes may ask who it is (`GET /_security/_authenticate`): the probe asks that."""
+    denied = {"type": "security_exception", "reason": "action [cluster:monitor/main] is unauthorized for API key id"}
+
+    def answer(path: str) -> tuple[int, object]:
+        if path == "/_security/_authenticate":
+            return 200, {"username": "logs-reader", "authentication_type": "api_key"}
+        return 403, {"error": {"root_cause": [denied], **denied}, "status": 403}
+
+    settings, root = estate_lake
+    with source_on_loopback(answer) as url:
+        sources = down_sources().model_copy(
+            update={"elasticsearch_url": url, "elasticsearch_api_key": SecretStr("read-only")}
+        )
+        with TestClient(create_app(api_settings(root), settings, sources), raise_server_exceptions=False) as c:
+            items = get(c, "/monitoring/admin/config/sources", ADMIN)["items"]
+    elasticsearch = next(s for s in items if s["name"] == "elasticsearch")
+    assert (elasticsearch["reachable"], elasticsearch["authenticated"]) == (True, True)
+
+
 def test_a_source_whose_credentials_the_api_lacks_is_configured_with_its_reachability_unknown(
     estate_lake: tuple[Settings, Path],
 ) -> None:
