@@ -466,10 +466,13 @@ def _build(
         try:
             lake.put_json(STATE_KEY, state_record, if_match=state[1] if state else ABSENT)
         except PreconditionFailed:
-            raise BuildError(
-                f"another build wrote {STATE_KEY} while this one put its tables (this one outlived its lease): "
-                "that build's state stands"
-            ) from None
+            # Unless this build's own put landed and its answer was lost, the retry of the same put refused.
+            landed = lake.get_json(STATE_KEY)
+            if landed is None or landed[0].get("run_id") != run.run_id:
+                raise BuildError(
+                    f"another build wrote {STATE_KEY} while this one put its tables (this one outlived its lease): "
+                    "that build's state stands"
+                ) from None
     except BaseException as exc:
         # A stop (Ctrl-C, SIGTERM, Lambda's coming timeout) landing in a query makes DuckDB stop waiting for it, yet
         # leaves it running: the close below would wait for it to end, past the margin left to record the run. A

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -56,13 +57,11 @@ def take(lake: Lake, trigger: str, lease_for: timedelta) -> Lease:
         "started_at": started.isoformat(),
         "expires_at": _expiry(started, lease_for).isoformat(),
     }
-    try:
+    with suppress(PreconditionFailed):
+        # Refused: another build's put came first, or this one's landed and its answer was lost, the retry refused.
         lake.put_json(LEASE_KEY, record, if_match=found[1] if found is not None else ABSENT)
-    except PreconditionFailed:
-        taken = lake.get_json(LEASE_KEY)
-        raise _held(taken[0] if taken is not None else record) from None
     mine = lake.get_json(LEASE_KEY)
-    if mine is None or mine[0].get("holder") != holder:  # a store without conditional writes: the last put won
+    if mine is None or mine[0].get("holder") != holder:  # also a store without conditional writes: the last put won
         raise _held(mine[0] if mine is not None else record)
     return Lease(holder, mine[1], record["expires_at"])
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 
@@ -16,6 +17,7 @@ from functions.build_aggregates.handler import handler
 from lakehouse.aggregates import build as build_module
 from lakehouse.aggregates import mart_writes
 from lakehouse.aggregates.build import STATE_KEY, BuildError, build
+from lakehouse.aggregates.lease import LEASE_KEY
 from lakehouse.aggregates.sqlfiles import load_sql_files
 from lakehouse.errors import RosettaError
 from lakehouse.mappings import MappingStore
@@ -183,6 +185,43 @@ def test_an_s3_write_failing_every_retry_fails_the_build_naming_it_and_keeps_the
     assert lake.get_json(STATE_KEY) == last
     runs = {r.dataset: r.status for r in RunLog(lake).list(limit=10) if r.function == "build_aggregates"}
     assert runs == {"full": "succeeded", "daily": "failed"}
+
+
+class LostAnswer:
+    """The first conditional PUT of one key reaches S3 and lands, and its answer is lost (a 500 stands in for a read
+    timeout): botocore sends it again, and S3 refuses the same put (412), the object being this put's already."""
+
+    def __init__(self, lake: Lake, key: str) -> None:
+        self.key, self.lost = key, 0
+        lake.store.client.meta.events.register("before-send.s3.PutObject", self)  # type: ignore[attr-defined]
+
+    def __call__(self, request: AWSPreparedRequest, **kwargs: object) -> AWSResponse | None:
+        conditional = "If-Match" in request.headers or "If-None-Match" in request.headers
+        if self.lost or not conditional or not request.url.split("?")[0].endswith(self.key):
+            return None
+        self.lost += 1
+        body = request.body if isinstance(request.body, bytes) else request.body.read()  # type: ignore[union-attr]
+        landed = httpx.request(request.method, request.url, headers=dict(request.headers.items()), content=body)
+        assert landed.status_code == 200, landed.text
+        return AWSResponse(request.url, 500, {}, _Raw(b"<Error><Code>InternalError</Code></Error>"))
+
+
+@pytest.mark.parametrize("key", [LEASE_KEY, STATE_KEY])
+def test_a_build_whose_own_conditional_put_landed_without_an_answer_lands(s3_settings: Settings, key: str) -> None:
+    """The lease's put lost its answer: the build failed saying another build (itself) was running, and kept the lake
+    held until its lease ran out. The state's: the state was written, and the build failed saying another build
+    wrote it. Each put is read back: this build's own, it goes on, lands, and lets the lake go."""
+    lake = Lake.from_settings(s3_settings)
+    write_estate(lake)
+    build(lake, s3_settings, mode="full", as_of=AS_OF)
+    lost = LostAnswer(lake, key)
+    result = build(lake, s3_settings, mode="hourly", as_of=AS_OF + timedelta(hours=1))
+    assert lost.lost == 1
+    state = lake.get_json(STATE_KEY)
+    assert state is not None and state[0]["run_id"] == result.run_id
+    held = lake.get_json(LEASE_KEY)
+    assert held is not None and held[0]["holder"] is None
+    assert RunLog(lake).list(limit=1)[0].status == "succeeded"
 
 
 def test_a_raw_day_rewritten_between_the_listing_and_the_read_is_read_again_by_the_next_build(
