@@ -1,9 +1,8 @@
 """What an operator checks after `rosetta-monitoring forget <identifier>`: it forgets that person and no one else. The
-identifier is found as a whole token (`jdoe` and `@jdoe`, not `jdoe2`, `ajdoe`, `feature/jdoe-fix`, `jdoe@example.com` nor
-`ops@jdoe`), as a
-source may spell it (`JDoe`, ` jdoe `, JSON-escaped); a landing page naming the person keeps everyone else's values;
-a run failing part-way records the days it rewrote and says a full build is due; and a run longer than the build's
-lease keeps it, so no build starts meanwhile.
+identifier is found as a whole token (`jdoe` and `@jdoe`, not `jdoe2`, `ajdoe`, `feature/jdoe-fix`, `jdoe@example.com`
+nor `ops@jdoe`), as a source may spell it (`JDoe`, ` jdoe `, JSON-escaped); a landing page naming the person keeps
+everyone else's values; a run failing part-way records the days it rewrote and says a full build is due; and a run
+longer than the build's lease keeps it, so no build starts meanwhile.
 
 The lake is the one test_forget_a_person.py writes by hand, with a few more records on the 20th of November 2026."""
 

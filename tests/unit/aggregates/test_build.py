@@ -147,6 +147,16 @@ def lake_and_settings(tmp_path: Path) -> tuple[Lake, Settings]:
     return lake, settings
 
 
+def sql_changed(tmp_path: Path, file_name: str, needle: str, replacement: str) -> tuple[Path, int]:
+    """A copy of the SQL folder whose file has its first `needle` replaced; the folder, and the line changed."""
+    broken = tmp_path / "sql"
+    shutil.copytree(SQL_DIR, broken)
+    text = (broken / file_name).read_text(encoding="utf-8")
+    at = text.index(needle)
+    (broken / file_name).write_text(text[:at] + replacement + text[at + len(needle) :], encoding="utf-8")
+    return broken, text.count("\n", 0, at) + 1
+
+
 @pytest.mark.parametrize(
     ("file_name", "needle", "replacement"),
     [
@@ -167,13 +177,7 @@ def test_a_failing_sql_file_names_file_and_line_and_keeps_the_previous_mart(
     lake, settings = lake_and_settings
     build(lake, settings, mode="full", as_of=AS_OF)
     before = {k: lake.store.get(k) for k in lake.list_keys("mart/")}
-    broken = tmp_path / "sql"
-    shutil.copytree(SQL_DIR, broken)
-    target = broken / file_name
-    lines = target.read_text(encoding="utf-8").splitlines()
-    line_no = next(i for i, line in enumerate(lines, start=1) if needle in line)
-    lines[line_no - 1] = lines[line_no - 1].replace(needle, replacement)
-    target.write_text("\n".join(lines), encoding="utf-8")
+    broken, line_no = sql_changed(tmp_path, file_name, needle, replacement)
     monkeypatch.setattr(build_module, "load_sql_files", lambda: load_sql_files(broken))
     with pytest.raises(BuildError, match=rf"^{file_name} line {line_no}: Binder Error"):
         build(lake, settings, mode="full", as_of=AS_OF + timedelta(hours=1))
@@ -215,11 +219,7 @@ def test_a_value_a_view_cannot_cast_names_the_view_and_keeps_the_previous_mart(
     lake, settings = lake_and_settings
     build(lake, settings, mode="full", as_of=AS_OF)
     before = {k: lake.store.get(k) for k in lake.list_keys("mart/")}
-    broken = tmp_path / "sql"
-    shutil.copytree(SQL_DIR, broken)
-    text = (broken / file_name).read_text(encoding="utf-8")
-    assert needle in text
-    (broken / file_name).write_text(text.replace(needle, replacement, 1), encoding="utf-8")
+    broken, _ = sql_changed(tmp_path, file_name, needle, replacement)
     monkeypatch.setattr(build_module, "load_sql_files", lambda: load_sql_files(broken))
     with pytest.raises(BuildError) as failed:
         build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1))
