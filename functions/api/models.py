@@ -655,8 +655,8 @@ class RiskRow(ApiModel):
     open_p1_p2: int | None = Field(
         default=None,
         description="P1/P2 incidents open at the build's as-of (metric=risk and burn_rate); null for an application "
-        "tied to no ServiceNow CI, whose incidents cannot be found, and when the lake had not read ServiceNow's "
-        "incidents on the as-of's day (ServiceNow down since, or never read): unknown.",
+        "tied to no ServiceNow CI, whose incidents cannot be found, and when the lake had read ServiceNow's "
+        "incidents only up to more than an hour before the as-of (ServiceNow down since, or never read): unknown.",
     )
     incidents: int | None = Field(
         default=None,

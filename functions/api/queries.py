@@ -154,10 +154,12 @@ class DaysRead:
 
     first: date | None = None
     last: date | None = None
+    # The watermark itself, for a state at an instant (see current_at).
+    until: datetime | None = None
 
     @classmethod
     def between(cls, read_from: datetime | None, read_until: datetime | None) -> DaysRead:
-        return cls(_utc_day(read_from), last_day_of(read_until) if read_until else None)
+        return cls(_utc_day(read_from), last_day_of(read_until) if read_until else None, read_until)
 
     @classmethod
     def none(cls) -> DaysRead:
@@ -167,6 +169,14 @@ class DaysRead:
     def read_through(self, day: date) -> bool:
         """Whether the watermark had reached `day`: a backlog at its end, or a list up to it, is then known."""
         return self.last is None or day <= self.last
+
+    def current_at(self, moment: datetime) -> bool:
+        """Whether the watermark was within an hour of `moment` (stale_since in macros.sql, the top risks' rule):
+        a state at that instant, such as a backlog, is then known. ServiceNow is read every 15 minutes: a day read
+        in part may still hide hours of incidents."""
+        if not self.read_through(last_day_of(moment)):
+            return False
+        return self.until is None or self.until >= moment - timedelta(hours=1)
 
     def reads_any(self, first_day: date, last_day: date) -> bool:
         """Whether a day from `first_day` to `last_day` was read: a sum over them is then over those days."""
@@ -1345,12 +1355,12 @@ def risk_ranking(
 
 
 def _risk_params(measured: list[str], as_of: datetime, incidents_read: DaysRead) -> dict[str, Any]:
-    """What MEASURED_RISKS reads. The P1/P2 open at as_of are a backlog, known when as_of's day was read (as a day
-    report's at its period's end); the 7 days' incidents are those of the days read (the lake holds none opened on the
-    others), null when none was."""
+    """What MEASURED_RISKS reads. The P1/P2 open at as_of are a backlog, known when the incidents were read to
+    within an hour of as_of (as the reasons of the top risks say); the 7 days' incidents are those of the days read
+    (the lake holds none opened on the others), null when none was."""
     return {
         "measured": measured,
-        "backlog_read": incidents_read.read_through(last_day_of(as_of)),
+        "backlog_read": incidents_read.current_at(as_of),
         "week_read": incidents_read.reads_any((as_of - timedelta(days=7)).astimezone(UTC).date(), last_day_of(as_of)),
     }
 

@@ -34,11 +34,12 @@
 -- reasons lists the sentences that produced the score, in the order above. Each rate comes with what it counts: the
 -- requests and errors of the 7 days and of the 7 days before, and their hours with traffic (the coverage the SLO
 -- breach and the traffic lost rules read).
--- ServiceNow down: when the as-of hour's day lies wholly after the incidents' watermark (incidents_read_until, the
--- API's rule in functions/api/queries.DaysRead), the open P1/P2 and the incidents of 7 and 14 days count only the
--- incidents the lake holds. The score and health are those of what is known, and reasons ends with
--- 'incidents unknown since <watermark> UTC: ServiceNow not read since (only incidents read before count)', so that
--- incidents not read never pass for none. A watermark unknown (null) is no outage.
+-- ServiceNow down: when the incidents' watermark (incidents_read_until) lies more than an hour before as_of
+-- (stale_since in macros.sql: ServiceNow is read every 15 minutes, and an hour behind is an ingestion's ordinary lag;
+-- the day tables' rule, a day wholly after it, would hide up to a day of P1s), the open P1/P2 and the incidents of
+-- 7 and 14 days count only the incidents the lake holds. The score and health are those of what is known, and
+-- reasons ends with 'incidents unknown since <watermark> UTC: ServiceNow not read since (only incidents read before
+-- count)', so that incidents not read never pass for none. A watermark unknown (null) is no outage.
 -- Change requests likewise (changes_read_until; ServiceNow may refuse one table and not the other): the failed
 -- changes count only the changes read, and reasons ends with 'changes unknown since <watermark> UTC: ServiceNow not
 -- read since (only changes read before count)', so that a failed change not read never passes for none.
@@ -211,8 +212,9 @@ evidence as (
             as deployments_read_since,
         case when bp.changes_read_from > bp.as_of - interval 7 day then bp.changes_read_from end
             as changes_read_since,
-        unread_since(bp.as_of, bp.incidents_read_until) as incidents_unknown_since,
-        unread_since(bp.as_of, bp.changes_read_until) as changes_unknown_since,
+        -- Hours, not days: ServiceNow is read every 15 minutes, and a day read in part can hide a P1 opened since.
+        stale_since(bp.as_of, bp.incidents_read_until) as incidents_unknown_since,
+        stale_since(bp.as_of, bp.changes_read_until) as changes_unknown_since,
         -- Not read yet: first read at or after as_of (a first read unknown, null, says nothing). The failed changes
         -- are found in deployments and in change requests alike: unknown only when neither was read.
         coalesce(bp.incidents_read_from >= bp.as_of, false) as incidents_not_read,

@@ -59,12 +59,15 @@ create or replace macro burn_rate_alert(
         else 'none'
     end;
 
--- Dynatrace's watermark (how far the lake read the hourly service metrics) when it lies more than an hour before
--- `as_of`: Dynatrace down since, the hours after it unknown, not quiet. An hour behind is an ingestion's ordinary
--- lag (a build started before the hour's Dynatrace run ended, a scheduler tick across the hour), not an outage.
--- Null otherwise, or when the watermark is unknown (no outage).
-create or replace macro signals_unread_since(as_of, watermark) as
+-- A source's watermark (how far the lake read it) when it lies more than an hour before `as_of`: the source down
+-- since, what happened after it unknown, not none. An hour behind is an ingestion's ordinary lag (a build started
+-- before the hour's run ended, a scheduler tick across the hour), not an outage. Null otherwise, or when the
+-- watermark is unknown (no outage). For a state at as_of (the top risks); a day's figures follow unread_since.
+create or replace macro stale_since(as_of, watermark) as
     case when watermark < as_of - interval 1 hour then watermark end;
+
+-- Dynatrace's (the hourly service metrics') watermark when stale at `as_of`: the hours after it unknown, not quiet.
+create or replace macro signals_unread_since(as_of, watermark) as stale_since(as_of, watermark);
 
 -- An SLO's status over a period: 'no data' without a measurement (`measured`: its requests, or its hours with that
 -- latency percentile reported), 'insufficient data' when its coverage is under min_coverage, else 'met' when the

@@ -7,12 +7,15 @@ incidents INC3 (10th), INC2 (18th) and INC1 (19th)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from functions.api.main import create_app
-from tests.integration.api.conftest import api_settings, by_id, down_sources, get_json
+from tests.integration.api.conftest import api_settings, by_id, down_sources, estate_read_until, get_json
+from tests.unit.aggregates.estate import t
 from tests.unit.aggregates.test_unread_days import slas_read_late
 
 
@@ -53,3 +56,20 @@ def test_a_ranking_by_incidents_over_days_never_read_is_unknown(client: TestClie
     """From the 1st to the 14th no day was read: every application's incidents are unknown (null), ranked by id,
     where shop had 1 (INC3, on the 10th) and quiet 1 (INC9, on the 14th) ranked above broken's 0."""
     assert ranking(client, "from=2026-11-01&to=2026-11-15") == [("broken", None), ("quiet", None), ("shop", None)]
+
+
+@pytest.mark.parametrize(("read_until", "open_p1_p2"), [(t(20, 0, 30), None), (t(20, 9), 1)])
+def test_the_top_risks_leave_the_open_p1_p2_unknown_when_incidents_were_read_more_than_an_hour_before(
+    tmp_path: Path, read_until: datetime, open_p1_p2: int | None
+) -> None:
+    """The hand-made estate as of the 20th at 10:00, shop with INC2, a P1 opened on the 18th and open. Incidents read
+    up to 00:30 on the 20th: 9 h 30 unread, though the 20th was read in part, and a P1 opened since would not be
+    seen: shop's open P1/P2 in risk/top and the overview's top risks is unknown (null), where it said 1, as its
+    reasons say. Read up to 09:00, an hour behind (an ingestion's ordinary lag): 1."""
+    with estate_read_until(tmp_path, {"servicenow/incidents": read_until}) as api:
+        for rows in (
+            get_json(api, "/monitoring/risk/top")["items"],
+            get_json(api, "/monitoring/overview")["topRisks"],
+        ):
+            (shop,) = [r for r in rows if r["appId"] == "shop"]
+            assert shop["openP1P2"] == open_p1_p2

@@ -50,11 +50,25 @@ def test_an_application_without_a_failed_change_read_says_its_changes_since_are_
     assert shop["reasons"] == ["1 open P1/P2 incident(s)", "2 failed change(s) in 7 days", CHANGES_UNKNOWN_SINCE_18TH]
 
 
-def test_changes_read_within_the_as_of_day_leave_no_doubt(tmp_path: Path) -> None:
-    """Change requests read up to 06:00 on the 20th: the as-of day was read in part, as the API's days read count
-    it, so nothing is said."""
-    quiet = risks_read_until(tmp_path, t(20, 9, 45), t(20, 6))["risks"]["quiet"]
+def test_changes_read_an_hour_before_as_of_leave_no_doubt(tmp_path: Path) -> None:
+    """Change requests read up to 09:00 on the 20th, an hour before as_of: the ordinary lag of a build started
+    before the hour's ServiceNow run ended, so nothing is said."""
+    quiet = risks_read_until(tmp_path, t(20, 9, 45), t(20, 9))["risks"]["quiet"]
     assert quiet["reasons"] == []
+
+
+def test_changes_not_read_for_hours_of_the_as_of_day_are_unknown(tmp_path: Path) -> None:
+    """Incidents and change requests both read up to 00:30 on the 20th, the build as of 10:00: 9 h 30 unread,
+    though the 20th was read in part. quiet stays 0 and 'no data' on what is known, with both sentences; so does
+    mv_health."""
+    built = risks_read_until(tmp_path, t(20, 0, 30), t(20, 0, 30))
+    expected = [
+        "incidents unknown since 2026-11-20 00:30 UTC: ServiceNow not read since (only incidents read before count)",
+        "changes unknown since 2026-11-20 00:30 UTC: ServiceNow not read since (only changes read before count)",
+    ]
+    quiet = built["risks"]["quiet"]
+    assert (quiet["risk_score"], quiet["health"], quiet["reasons"]) == (0, "no data", expected)
+    assert built["health"]["quiet"]["reasons"] == expected
 
 
 def test_servicenow_down_says_both_its_incidents_and_its_changes_are_unknown(tmp_path: Path) -> None:

@@ -63,26 +63,46 @@ def test_incidents_the_lake_holds_after_the_watermark_still_count(tmp_path: Path
     assert quiet["reasons"] == ["1 open P1/P2 incident(s)", UNKNOWN_SINCE_19TH_13H]
 
 
+def test_incidents_not_read_for_hours_of_the_as_of_day_are_unknown(tmp_path: Path) -> None:
+    """ServiceNow read up to 00:30 on the 20th, the build as of 10:00 the same day: 9 h 30 of incidents not read,
+    though the 20th was read in part (ServiceNow is read every 15 minutes: more than an hour behind is an outage, and
+    a P1 opened at 01:00 would not be seen). quiet (INC21 only, none open, no traffic) stays 0 and green on what is
+    known, and its reasons, in mv_health too, say its incidents since 00:30 are unknown; shop keeps its 40 and red,
+    the same sentence after its own two."""
+    since = "incidents unknown since 2026-11-20 00:30 UTC: ServiceNow not read since (only incidents read before count)"
+    built = risks_with_servicenow_read_until(tmp_path, t(20, 0, 30))
+    quiet, shop = built["risks"]["quiet"], built["risks"]["shop"]
+    assert (quiet["risk_score"], quiet["health"], quiet["reasons"]) == (0, "green", [since])
+    assert built["health"]["quiet"]["reasons"] == [since]
+    assert (shop["risk_score"], shop["health"]) == (40, "red")
+    assert shop["reasons"] == ["1 open P1/P2 incident(s)", "2 failed change(s) in 7 days", since]
+
+
+def unknown_since(hour: int, minute: int = 0) -> list[str]:
+    return [
+        f"incidents unknown since 2026-11-20 {hour:02}:{minute:02} UTC: ServiceNow not read since "
+        "(only incidents read before count)"
+    ]
+
+
 @pytest.mark.parametrize(
     ("watermark", "reasons"),
     [
         # Midnight of the as-of's day: none of the 20th was read.
-        (
-            t(20),
-            [
-                "incidents unknown since 2026-11-20 00:00 UTC: ServiceNow not read since "
-                "(only incidents read before count)"
-            ],
-        ),
-        # Within the as-of's day, as the API's days read count it (a day is unknown when wholly after the watermark).
-        (t(20, 6), []),
+        (t(20), unknown_since(0)),
+        # Four hours behind within the as-of's day: unknown since, though the day was read in part.
+        (t(20, 6), unknown_since(6)),
+        # An hour and a quarter behind: a run missed.
+        (t(20, 8, 45), unknown_since(8, 45)),
+        # An hour behind: the ordinary lag of a build started before the hour's ServiceNow run ended.
+        (t(20, 9), []),
         # Read past as_of: an ingest ahead of the build.
         (t(20, 10, 15), []),
         # Never advanced: how far ServiceNow was read is unknown, no outage to tell.
         (None, []),
     ],
 )
-def test_the_as_of_day_is_unknown_only_when_wholly_after_the_watermark(
+def test_incidents_are_unknown_when_read_more_than_an_hour_before_as_of(
     tmp_path: Path, watermark: datetime | None, reasons: list[str]
 ) -> None:
     quiet = risks_with_servicenow_read_until(tmp_path, watermark)["risks"]["quiet"]

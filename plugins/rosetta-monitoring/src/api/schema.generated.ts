@@ -1916,7 +1916,7 @@ export interface components {
             incidents?: number | null;
             /**
              * Openp1P2
-             * @description P1/P2 incidents open at the build's as-of (metric=risk and burn_rate); null for an application tied to no ServiceNow CI, whose incidents cannot be found, and when the lake had not read ServiceNow's incidents on the as-of's day (ServiceNow down since, or never read): unknown.
+             * @description P1/P2 incidents open at the build's as-of (metric=risk and burn_rate); null for an application tied to no ServiceNow CI, whose incidents cannot be found, and when the lake had read ServiceNow's incidents only up to more than an hour before the as-of (ServiceNow down since, or never read): unknown.
              */
             openP1P2?: number | null;
             /**
