@@ -1,6 +1,6 @@
 -- table: mv_monitoring_top_risks
 -- grain: one row per application in production (the build's production_environment), ranked by risk score (1 = riskiest), with its health
--- reads: stg_app_signals_windows, mv_slo_burn_rates, mv_incidents, mv_deployments, mv_changes, stg_apps, build_params
+-- reads: stg_app_signals_windows, stg_dynatrace_entity_map, mv_slo_burn_rates, mv_incidents, mv_deployments, mv_changes, stg_apps, build_params
 -- refresh: hourly
 --
 -- Risk score (0-100, capped), from evidence of the last 7 days before as_of:
@@ -56,8 +56,9 @@
 -- (changes_read_from); the score and health count what the lake holds, as has_data does.
 -- Dynatrace down (signals_read_until, as mv_slo_burn_rates has it: read up to more than an hour before as_of): the
 -- SLO, latency, burn, trend and traffic rules read the hours read, and reasons ends with 'golden signals unknown
--- since <watermark> UTC: Dynatrace not read since (only hours read before count)' for an application it measured in
--- the 14 days, so that a burn not read never passes for none.
+-- since <watermark> UTC: Dynatrace not read since (only hours read before count)' for an application it watches (a
+-- Dynatrace service mapped to it in production, stg_dynatrace_entity_map) or measured in the 14 days, so that a burn
+-- not read never passes for none. Not from its traffic alone: an outage longer than the 14 days leaves none in them.
 with params as (
     -- A parameter left None has no type of its own (see inputs.register_inputs).
     select
@@ -145,6 +146,14 @@ failures as (
 -- the 7 days. A change ending in them over a deployment that finished just before still counts, once; so does
 -- one over a deployment that finished after as_of (ingested ahead of the build's hour). A change not canceled
 -- that ended in the 14 days is an event of them (one under way, with no end yet, has not ended).
+-- The applications Dynatrace watches in production: a service of theirs is mapped, whether or not it was read.
+watched as (
+    select distinct m.app_id
+    from stg_dynatrace_entity_map as m
+    cross join params as bp
+    where m.environment = bp.production_environment
+),
+
 changes as (
     select
         c.app_id,
@@ -197,8 +206,9 @@ evidence as (
         and bp.signal_hours_read_7d / (7 * 24) >= bp.min_coverage as traffic_lost,
         b.burn_rate_1h,
         b.burn_rate_6h,
-        -- Only for an application measured in the 14 days: one Dynatrace never measured has no signals to miss.
-        case when t.app_id is not null then b.signals_read_until end as signals_unknown_since,
+        -- Only for an application Dynatrace watches, or measured in the 14 days: one it does not watch has no
+        -- signals to miss. Traffic alone would not do: a long outage leaves none in the 14 days.
+        case when w.app_id is not null or t.app_id is not null then b.signals_read_until end as signals_unknown_since,
         coalesce(i.open_p1_p2, 0) as open_p1_p2,
         coalesce(i.open_p1, 0) as open_p1,
         coalesce(i.opened_7d, 0) as incidents_7d,
@@ -223,6 +233,7 @@ evidence as (
     from apps as a
     cross join params as bp
     left join traffic as t on a.app_id = t.app_id
+    left join watched as w on a.app_id = w.app_id
     left join mv_slo_burn_rates as b on a.app_id = b.app_id and b.environment = bp.production_environment
     left join incidents as i on a.app_id = i.app_id
     left join failures as f on a.app_id = f.app_id

@@ -114,6 +114,7 @@ def scored(apps: list[tuple[str, str]], facts: str) -> dict[tuple[str, str], dic
             requests double, errors double, measured_hours bigint);
         create table mv_slo_burn_rates (app_id varchar, environment varchar, burn_rate_1h double,
             burn_rate_6h double, signals_read_until timestamptz);
+        create table stg_dynatrace_entity_map (app_id varchar, environment varchar);
         create table mv_incidents (app_id varchar, environment varchar, priority integer, opened_at timestamptz,
             restored_at timestamptz, is_canceled boolean);
         create table mv_deployments (deployment_key varchar, app_id varchar, environment varchar,
