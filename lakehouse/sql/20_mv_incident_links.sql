@@ -35,6 +35,11 @@
 -- mapped on it there) is deployed with its application, as a whole: its incidents, the problems rooted in it and
 -- the changes on its CI follow the application's own attempts.
 -- Every rule takes a deployment finished at or before the incident opened: a later one did not cause it.
+-- The root cause, change window and window rules take no rollback (stg_deployments.is_rollback): it ends the outage of the
+-- deployment it rolls back, and an incident opened after it about that outage (a second ticket, a problem Dynatrace
+-- raised late) is that deployment's. They take the last other successful deployment finished by then (the one
+-- rolled back, where the rollback came last), if in their window. The change rules take the attempt the change
+-- names, a rollback too.
 -- Full mode keeps the most confident link; it counts as a change failure from full_min_confidence up.
 -- Light mode ("DORA light") uses the application window alone and counts it. The window is always
 -- bounded: an incident long after the last deployment is not a change failure. Incidents with no link
@@ -64,19 +69,25 @@ recent_incidents as not materialized (
     where i.opened_at >= coalesce(getvariable('links_recent_from'), '-infinity'::timestamptz)
 ),
 
-succeeded_deployments as not materialized (
-    select * from stg_deployments where status = 'succeeded'
+-- The root cause and window rules' candidates: a rollback is the fix of the outage before it, not a cause (see the
+-- header).
+candidate_deployments as not materialized (
+    select * from stg_deployments where status = 'succeeded' and not is_rollback
 ),
 
 -- The window rules': none finished before the earliest window of a recent incident. (A problem may have started
 -- long before the incident it is the root cause of: that rule reads every one.)
 deployments as not materialized (
-    select * from succeeded_deployments
+    select * from candidate_deployments
     where finished_at >= coalesce(getvariable('links_deployments_from'), '-infinity'::timestamptz)
 ),
 
+-- A change covering a rollback is the fix's, as the rollback is.
 change_deployments as not materialized (
-    select * from stg_change_deployments where deployment_status = 'succeeded'
+    select * from stg_change_deployments
+    where
+        deployment_status = 'succeeded'
+        and deployment_key not in (select deployment_key from stg_deployments where is_rollback)
 ),
 
 -- The attempt the change covers may have finished after the incident opened (the closest to the change's end, or,
@@ -174,7 +185,7 @@ by_root_cause as (
     from (
         select r.sys_id, r.in_its_entity, d.deployment_key, d.finished_at
         from rooted as r
-        inner join succeeded_deployments as d
+        inner join candidate_deployments as d
             on
                 r.deployed_entity_id = d.entity_id
                 and r.environment = d.environment
@@ -183,7 +194,7 @@ by_root_cause as (
         union all
         select r.sys_id, r.in_its_entity, d.deployment_key, d.finished_at
         from rooted as r
-        inner join succeeded_deployments as d
+        inner join candidate_deployments as d
             on
                 r.app_id = d.app_id
                 and r.environment = d.environment

@@ -194,6 +194,84 @@ def test_a_dynatrace_problem_links_only_a_deployment_before_it_on_the_incidents_
     ]
 
 
+def test_a_rollback_is_not_blamed_for_the_outage_it_fixed(tmp_path: Path) -> None:
+    """quiet-prod runs q1 since Q1 on the 1st. On the 10th it deploys q2 (Q2) at 10:00; INCA opens at 10:30; the
+    rollback R puts q1 back at 11:00; INCB, a second ticket about the same outage, opens at 11:15, during P80 (rooted
+    in quiet-svc, started 11:10, closed 11:30). Both are restored at 11:30. R is the fix, not a cause: INCA and INCB
+    are both linked to Q2, INCB in full mode by P80 (a problem started 1 h 10 min after Q2, 10 min after R), in light
+    mode by the application's window (Q2, 1 h 15 min before it).
+    By hand, 3 attempts: Q2 alone fails (rolled back, and the incidents), in both modes 1 of 3; R is rework, 1 of 3.
+    Q2 recovers when both R has succeeded (11:00) and INCB, which counts in both modes, is restored (11:30): 1.5 h."""
+    lake, settings = estate_lake(tmp_path)
+    write(
+        lake,
+        "deploys/deployment_events",
+        deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(1, 12), "succeeded", "q1"),
+        deployment("argocd:quiet-prod:2", "argocd", "quiet-prod", t(10, 10), "succeeded", "q2"),
+        deployment("argocd:quiet-prod:r", "argocd", "quiet-prod", t(10, 11), "succeeded", "q1", rollback=True),
+    )
+    write(lake, "dynatrace/problems", problem("80", "SERVICE-Q", t(10, 11, 10), t(10, 11, 30)))
+    write(
+        lake,
+        "servicenow/incidents",
+        incident("ia" * 16, "INCA", CI_Q, t(10, 10, 30), 2, 6, t(10, 11, 30)),
+        incident("ib" * 16, "INCB", CI_Q, t(10, 11, 15), 2, 6, t(10, 11, 30)),
+    )
+    q2 = "argocd:quiet-prod:2"
+    assert links(lake, settings, "app_id = 'quiet'") == [
+        ("INCA", "full", "same_component_window", q2),
+        ("INCA", "light", "same_app_window", q2),
+        ("INCB", "full", "dynatrace_root_cause", q2),
+        ("INCB", "light", "same_app_window", q2),
+    ]
+    with reading(lake, settings) as built:
+        for mode in ("full", "light"):
+            quiet = dora(built, "quiet", mode)
+            assert (quiet["change_failure_numerator"], quiet["change_failure_denominator"]) == (1, 3), mode
+            assert (quiet["rework_numerator"], quiet["rework_denominator"]) == (1, 3), mode
+            assert quiet["recovery_sample"] == 1, mode
+            assert quiet["recovery_median_hours"] == pytest.approx(1.5), mode
+
+
+def test_a_change_covering_a_rollback_is_not_blamed_for_the_outage_it_fixed(tmp_path: Path) -> None:
+    """quiet-prod runs q1 since Q1 on the 1st. On the 10th it deploys q2 (Q2) at 10:00; INCA opens at 10:30; the
+    emergency change CHG80 on quiet's CI (work 10:50-11:00) rolls back to q1 (R, 11:00); INCB, a second ticket about
+    the same outage, opens at 11:15. CHG80 covers R, the fix: INCB is not linked through it (0.70), but, as INCA,
+    to Q2 by its window (0.50, not counted in full mode).
+    By hand, full mode, 3 attempts: Q2 alone fails (rolled back), 1 of 3, recovered by R after 1 h; R is rework."""
+    lake, settings = estate_lake(tmp_path)
+    write(
+        lake,
+        "deploys/deployment_events",
+        deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(1, 12), "succeeded", "q1"),
+        deployment("argocd:quiet-prod:2", "argocd", "quiet-prod", t(10, 10), "succeeded", "q2"),
+        deployment("argocd:quiet-prod:r", "argocd", "quiet-prod", t(10, 11), "succeeded", "q1", rollback=True),
+    )
+    write(
+        lake,
+        "servicenow/changes",
+        change(
+            "8" * 32, "CHG80", CI_Q, (t(10, 10, 50), t(10, 11)), "successful", t(10, 10, 45), t(10, 11, 5), "emergency"
+        ),
+    )
+    write(
+        lake,
+        "servicenow/incidents",
+        incident("ia" * 16, "INCA", CI_Q, t(10, 10, 30), 2, 6, t(10, 11, 30)),
+        incident("ib" * 16, "INCB", CI_Q, t(10, 11, 15), 2, 6, t(10, 11, 30)),
+    )
+    q2 = "argocd:quiet-prod:2"
+    assert links(lake, settings, "app_id = 'quiet' and correlation_mode = 'full'") == [
+        ("INCA", "full", "same_component_window", q2),
+        ("INCB", "full", "same_component_window", q2),
+    ]
+    with reading(lake, settings) as built:
+        quiet = dora(built, "quiet", "full")
+    assert (quiet["change_failure_numerator"], quiet["change_failure_denominator"]) == (1, 3)
+    assert quiet["recovery_sample"] == 1 and quiet["recovery_median_hours"] == pytest.approx(1.0)
+    assert (quiet["rework_numerator"], quiet["rework_denominator"]) == (1, 3)
+
+
 def test_an_incident_is_linked_as_its_latest_version_stands_and_a_canceled_one_not_at_all(tmp_path: Path) -> None:
     """quiet-prod deploys on the 16th at 08:00. INC80 opens on quiet's CI at 09:00 and is moved to shop-db's CI by a
     version at 10:00: shop did not deploy within a day, so it has no link. INC81 opens on quiet's CI at 09:30 and is

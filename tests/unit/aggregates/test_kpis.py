@@ -912,7 +912,8 @@ def test_a_dynatrace_root_cause_links_an_incident_to_the_deployment_just_before_
 def test_light_and_full_modes_count_change_failures_each_by_its_own_links(tmp_path: Path) -> None:
     """INC4 opens on shop-db's CI at 14:00 on the 19th, an hour after shop-api's rollback D3 and 29.5 hours after
     shop-db's last deployment G2. Full mode needs the same component within 4 hours: no link. Light mode takes
-    the application's last deployment within 24 hours: D3, which becomes a change failure in light mode only."""
+    the application's last deployment within 24 hours that is no rollback (D3 is the fix of D2's outage): D2, 4 hours
+    before it, which then recovers only when INC4 is restored, in light mode only."""
     lake, settings = estate_lake(tmp_path)
     incidents = get_dataset("servicenow/incidents")
     lake.write_days(incidents, rows(incidents.id, incident("i4" * 16, "INC4", CI_DB, t(19, 14), 3, 6, t(19, 15))))
@@ -923,10 +924,10 @@ def test_light_and_full_modes_count_change_failures_each_by_its_own_links(tmp_pa
     assert (full["change_failure_numerator"], full["change_failure_denominator"]) == (2, 5)
     # Recovery: G1 -> G2 1.5 h, D2 -> 3 h.
     assert full["recovery_sample"] == 2 and full["recovery_median_hours"] == pytest.approx(2.25)
-    # Light: D3 too; it recovers when INC4 is restored, 2 h after it. Median of 1.5, 3 and 2 hours.
-    assert (light["change_failure_numerator"], light["change_failure_denominator"]) == (3, 5)
-    assert light["change_failure_rate"] == pytest.approx(0.6)
-    assert light["recovery_sample"] == 3 and light["recovery_median_hours"] == pytest.approx(2.0)
+    # Light: the same two; D2 recovers when INC4 is restored (15:00), 5 h after it. Median of 1.5 and 5 hours.
+    assert (light["change_failure_numerator"], light["change_failure_denominator"]) == (2, 5)
+    assert light["change_failure_rate"] == pytest.approx(0.4)
+    assert light["recovery_sample"] == 2 and light["recovery_median_hours"] == pytest.approx(3.25)
     # Time to restore counts every restored incident whatever the mode: INC1 2 h, INC3 1 h, INC4 1 h.
     for figures in (full, light):
         assert figures["mttr_sample"] == 3 and figures["mttr_median_hours"] == pytest.approx(1.0)
