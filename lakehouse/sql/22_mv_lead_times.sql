@@ -5,8 +5,11 @@
 -- refresh: hourly
 --
 -- Change lead time = shipping deployment finished_at - merged_at. The shipping deployment is a successful,
--- non-rollback deployment of what the request's project is mapped on in that environment, finished at or after
--- the merge: a component's own deployments; an application's, and its components' (a monorepo: one project mapped
+-- non-rollback deployment of what the request's project is mapped on in that environment, started at or after the
+-- merge (and so finished after it): one started before runs a revision chosen then (an ArgoCD sync resolves its
+-- revision when it starts, a GitLab job deploys its pipeline's commit), which cannot hold the request. Where the
+-- start is unknown (an ArgoCD history entry too old to give it) or after the finish, the finish stands for it. The
+-- deployments are a component's own; an application's, and its components' (a monorepo: one project mapped
 -- on the application, each component deployed by its own ArgoCD app, say). A project is mapped
 -- on one entity per environment, so a request has one row per environment, and a team, group or domain counts it
 -- once. The shipping deployment is found by the first rule that applies (match_rule):
@@ -40,7 +43,14 @@
 -- mr_iid, title and mr_url (the request's page as GitLab gives it, null where unknown) say which request it is: the
 -- API lists the requests behind a lead time with them.
 with shipping as (
-    select deployment_key, entity_id, app_id, environment, finished_at, is_redeploy
+    select
+        deployment_key,
+        entity_id,
+        app_id,
+        environment,
+        least(started_at, finished_at) as started_at,
+        finished_at,
+        is_redeploy
     from stg_deployments
     where
         status = 'succeeded' and not is_rollback and finished_at < (select as_of from build_params)
@@ -52,9 +62,9 @@ with shipping as (
 -- components'. A deployment is found under its entity, and under its application ('app:<id>') where some request
 -- ships on the application (a project mapped on it): elsewhere those rows would double what is joined and sorted.
 deployments as (
-    select deployment_key, entity_id as ships_on, environment, finished_at, is_redeploy from shipping
+    select deployment_key, entity_id as ships_on, environment, started_at, finished_at, is_redeploy from shipping
     union all
-    select deployment_key, 'app:' || app_id, environment, finished_at, is_redeploy from shipping
+    select deployment_key, 'app:' || app_id, environment, started_at, finished_at, is_redeploy from shipping
     where app_id in (select m.app_id from stg_merge_requests as m where m.component_id is null)
 ),
 
@@ -96,20 +106,51 @@ linked as (
             l.deployment_key = d.deployment_key
             and m.ships_on = d.ships_on
             and m.environment = d.environment
-            and m.merged_at <= d.finished_at
+            and m.merged_at <= d.started_at
     qualify row_number() over (
         partition by m.mr_id, m.entity_id, m.environment order by d.finished_at, d.deployment_key
     ) = 1
 ),
 
--- One per instant: of deployments finished at the same instant, the first in the sequence (an ASOF join would take
--- any of them).
 unlisted as (
-    select d.ships_on, d.environment, d.finished_at, min(d.deployment_key) as deployment_key
+    select d.ships_on, d.environment, d.deployment_key, d.started_at, d.finished_at
     from deployments as d
     anti join links as l on d.deployment_key = l.deployment_key
     where not d.is_redeploy
-    group by d.ships_on, d.environment, d.finished_at
+),
+
+-- For each instant one started at, the first (by finish, then key) of those started then or later: an ASOF join on
+-- the start finds, for an instant, the first started after it, and with it the first of all those that did. One
+-- row per instant, as an ASOF join would take any of its rows.
+first_started_from as (
+    select
+        ships_on,
+        environment,
+        started_at,
+        min(earliest) over (
+            partition by ships_on, environment order by started_at desc rows unbounded preceding
+        ) as earliest
+    from (
+        select
+            ships_on,
+            environment,
+            started_at,
+            min({'finished_at': finished_at, 'deployment_key': deployment_key}) as earliest
+        from unlisted
+        group by ships_on, environment, started_at
+    )
+),
+
+-- One row per instant one finished at, with those finished then in the sequence's order (an ASOF join would take
+-- any of them).
+finished_at_instant as (
+    select
+        ships_on,
+        environment,
+        finished_at,
+        list({'deployment_key': deployment_key, 'started_at': started_at} order by deployment_key) as tied
+    from unlisted
+    group by ships_on, environment, finished_at
 ),
 
 -- The deployments listing the requests, each once, as stg_deployments keeps it: an ingest run stopped while it moved
@@ -151,35 +192,59 @@ handed_off as (
     group by all
 ),
 
+-- The first finished at or after the hand-off, of those started at or after the merge: the first to finish then,
+-- else the first of those started at or after the hand-off. (One started between the merge and the hand-off that
+-- finished after the first to finish then, which started before the merge, is not seen: an ArgoCD application runs
+-- one sync at a time.)
 after_handoff as (
     select
-        m.* exclude (handed_off_at),
-        d.deployment_key,
-        d.finished_at as deployed_at,
+        m.* exclude (handed_off_at, tied_at, tied_key, earliest, shipping),
+        m.shipping.deployment_key,
+        m.shipping.finished_at as deployed_at,
         'gitops hand-off' as match_rule
-    from handed_off as m
-    asof inner join unlisted as d
-        on
-            m.ships_on = d.ships_on
-            and m.environment = d.environment
-            and m.handed_off_at <= d.finished_at
+    from (
+        select
+            *,
+            least(
+                case when tied_key is not null then {'finished_at': tied_at, 'deployment_key': tied_key} end, earliest
+            ) as shipping
+        from (
+            select
+                m.*,
+                f.finished_at as tied_at,
+                list_filter(f.tied, lambda x: x.started_at >= m.merged_at)[1].deployment_key as tied_key,
+                s.earliest
+            from handed_off as m
+            asof left join finished_at_instant as f
+                on
+                    m.ships_on = f.ships_on
+                    and m.environment = f.environment
+                    and m.handed_off_at <= f.finished_at
+            asof left join first_started_from as s
+                on
+                    m.ships_on = s.ships_on
+                    and m.environment = s.environment
+                    and m.handed_off_at <= s.started_at
+        )
+    ) as m
+    where m.shipping is not null
 ),
 
 after_merge as (
     select
         m.*,
-        d.deployment_key,
-        d.finished_at as deployed_at,
+        d.earliest.deployment_key,
+        d.earliest.finished_at as deployed_at,
         'first deployment after merge' as match_rule
     from (
         select r.* from requests as r
         anti join handed_off as h on r.mr_id = h.mr_id and r.entity_id = h.entity_id and r.environment = h.environment
     ) as m
-    asof inner join unlisted as d
+    asof inner join first_started_from as d
         on
             m.ships_on = d.ships_on
             and m.environment = d.environment
-            and m.merged_at <= d.finished_at
+            and m.merged_at <= d.started_at
 ),
 
 -- The few requests a deployment lists are probed against every request shipped after its merge.

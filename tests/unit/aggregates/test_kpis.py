@@ -1328,6 +1328,29 @@ def test_a_request_handed_off_to_argocd_ships_with_the_sync_after_its_hand_off(t
     }
 
 
+def test_a_sync_started_before_the_merge_does_not_ship_a_request_handed_off_after_it(tmp_path: Path) -> None:
+    """MR 9 (project 11) is merged at 09:59 on the 19th and handed off to ArgoCD in G204, finished 09:59. ArgoCD's
+    D2, the first sync to finish after the hand-off (10:00), started at 09:58, before the merge: it ran the release
+    G201 handed off. The next sync, the rollback D3 (13:00), ships nothing; D4 (r9, 14:00) ships MR 9: lead time
+    14:00 - 09:59 = 4 h 1 min, by 'gitops hand-off'. MR 4 (merged 07:00, handed off in G201) still ships with D2."""
+    lake, settings = estate_lake(tmp_path)
+    handed_off(lake)
+    deploys = get_dataset("deploys/deployment_events")
+    lake.write_days(
+        deploys,
+        rows(
+            deploys.id,
+            deployment("gitlab:204", "gitlab", "11", t(19, 9, 59), "succeeded", "c9"),
+            deployment("argocd:shop-api-prod:4", "argocd", "shop-api-prod", t(19, 14), "succeeded", "r9"),
+        ),
+    )
+    merged_and_listed(lake, 11, {9: t(19, 9, 59)}, {204: [9]})
+    assert shipped_by(lake, settings, [4, 9]) == {
+        4: ("argocd:shop-api-prod:2", pytest.approx(3.0), "gitops hand-off"),
+        9: ("argocd:shop-api-prod:4", pytest.approx(4 + 1 / 60), "gitops hand-off"),
+    }
+
+
 def test_a_project_handing_off_to_argocd_deploys_from_the_branches_it_hands_off_from(tmp_path: Path) -> None:
     """shop-api's pipeline hands off from main (G201, 09:50 on the 19th, ref main). MR 6 into feature/y, merged
     08:00, ships nothing itself: no lead time (were the hand-offs left out of the project's branches, none would be
@@ -2406,6 +2429,41 @@ def test_a_roll_forward_to_a_revision_run_before_the_merge_ships_no_merge_reques
     assert shipping_of_a_request_merged_at_9_on_the_5th(tmp_path, attempts) == (
         "argocd:shop-api-prod:5d",
         pytest.approx(3.0),
+        "first deployment after merge",
+    )
+
+
+def test_a_deployment_started_before_the_merge_does_not_ship_it(tmp_path: Path) -> None:
+    """shop-db (GitLab project 12) on the 12th: G601 deploys old1, its job running 10:00-10:10; MR 88 is merged at
+    10:05 (merge commit new1); G602 deploys new1, 10:40-11:00. GitLab's lists of the requests each deployment shipped
+    are not read. G601 finished after the merge but started before it, on a commit chosen then: MR 88 ships with
+    G602, lead time 11:00 - 10:05 = 55 min (0.917 h), not G601's 5 min."""
+    lake, settings = estate_lake(tmp_path)
+    deploys = get_dataset("deploys/deployment_events")
+    old = deployment("gitlab:601", "gitlab", "12", t(12, 10, 10), "succeeded", "old1") | {"started_at": t(12, 10)}
+    new = deployment("gitlab:602", "gitlab", "12", t(12, 11), "succeeded", "new1") | {"started_at": t(12, 10, 40)}
+    lake.write_days(deploys, rows(deploys.id, old, new))
+    requests = get_dataset("gitlab/merge_requests")
+    merged = {"mr_id": 88, "project_id": 12, "merged_at": t(12, 10, 5), "updated_at": t(12, 10, 5)}
+    lake.write_days(requests, rows(requests.id, merged | {"merge_commit_sha": "new1", "target_branch": "main"}))
+    assert shipped_by(lake, settings, [88]) == {
+        88: ("gitlab:602", pytest.approx(55 / 60), "first deployment after merge")
+    }
+
+
+@pytest.mark.parametrize("start", ["known", "unknown"])
+def test_an_argocd_sync_started_before_the_merge_does_not_ship_it(tmp_path: Path, start: str) -> None:
+    """shop-api (ArgoCD shop-api-prod, GitLab project 11) runs r1 since D1 on the 1st. On the 5th sync A (r5) runs
+    08:50-09:10; MR 8 is merged at 09:00; sync B (r6) finishes at 10:00. A resolved its revision when it started,
+    before the merge: MR 8 ships with B, lead time 10:00 - 09:00 = 1 hour. Where ArgoCD's history gives no start
+    for A (an entry too old), its finish stands for it: A, 10 minutes."""
+    a = deployment("argocd:shop-api-prod:5a", "argocd", "shop-api-prod", t(5, 9, 10), "succeeded", "r5")
+    a["started_at"] = t(5, 8, 50) if start == "known" else None
+    b = deployment("argocd:shop-api-prod:5b", "argocd", "shop-api-prod", t(5, 10), "succeeded", "r6")
+    expected = ("argocd:shop-api-prod:5b", pytest.approx(1.0)) if start == "known" else (a["deployment_key"], 1 / 6)
+    assert shipping_of_a_request_merged_at_9_on_the_5th(tmp_path, [a, b]) == (
+        expected[0],
+        pytest.approx(expected[1]),
         "first deployment after merge",
     )
 
