@@ -35,9 +35,9 @@
 -- mapped on it there) is deployed with its application, as a whole: its incidents, the problems rooted in it and
 -- the changes on its CI follow the application's own attempts.
 -- Every rule takes a deployment finished at or before the incident opened: a later one did not cause it.
--- The root cause, change window and window rules take no rollback (stg_deployments.is_rollback): it ends the outage of the
--- deployment it rolls back, and an incident opened after it about that outage (a second ticket, a problem Dynatrace
--- raised late) is that deployment's. They take the last other successful deployment finished by then (the one
+-- The root cause, change window and window rules take no rollback (stg_deployments.is_rollback): it ends the outage
+-- of the deployment it rolls back, and an incident opened after it about that outage (a second ticket, a problem
+-- Dynatrace raised late) is that deployment's. They take the last other successful deployment finished by then (the one
 -- rolled back, where the rollback came last), if in their window. The change rules take the attempt the change
 -- names, a rollback too.
 -- Full mode keeps the most confident link; it counts as a change failure from full_min_confidence up.
