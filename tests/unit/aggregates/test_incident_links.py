@@ -194,6 +194,25 @@ def test_a_dynatrace_problem_links_only_a_deployment_before_it_on_the_incidents_
     ]
 
 
+def an_outage_rolled_back(lake: Lake) -> None:
+    """quiet-prod runs q1 since Q1 on the 1st; on the 10th it deploys q2 (Q2) at 10:00, INCA opens at 10:30, the
+    rollback R puts q1 back at 11:00 and INCB, a second ticket about the same outage, opens at 11:15; both are
+    restored at 11:30."""
+    write(
+        lake,
+        "deploys/deployment_events",
+        deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(1, 12), "succeeded", "q1"),
+        deployment("argocd:quiet-prod:2", "argocd", "quiet-prod", t(10, 10), "succeeded", "q2"),
+        deployment("argocd:quiet-prod:r", "argocd", "quiet-prod", t(10, 11), "succeeded", "q1", rollback=True),
+    )
+    write(
+        lake,
+        "servicenow/incidents",
+        incident("ia" * 16, "INCA", CI_Q, t(10, 10, 30), 2, 6, t(10, 11, 30)),
+        incident("ib" * 16, "INCB", CI_Q, t(10, 11, 15), 2, 6, t(10, 11, 30)),
+    )
+
+
 def test_a_rollback_is_not_blamed_for_the_outage_it_fixed(tmp_path: Path) -> None:
     """quiet-prod runs q1 since Q1 on the 1st. On the 10th it deploys q2 (Q2) at 10:00; INCA opens at 10:30; the
     rollback R puts q1 back at 11:00; INCB, a second ticket about the same outage, opens at 11:15, during P80 (rooted
@@ -203,20 +222,8 @@ def test_a_rollback_is_not_blamed_for_the_outage_it_fixed(tmp_path: Path) -> Non
     By hand, 3 attempts: Q2 alone fails (rolled back, and the incidents), in both modes 1 of 3; R is rework, 1 of 3.
     Q2 recovers when both R has succeeded (11:00) and INCB, which counts in both modes, is restored (11:30): 1.5 h."""
     lake, settings = estate_lake(tmp_path)
-    write(
-        lake,
-        "deploys/deployment_events",
-        deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(1, 12), "succeeded", "q1"),
-        deployment("argocd:quiet-prod:2", "argocd", "quiet-prod", t(10, 10), "succeeded", "q2"),
-        deployment("argocd:quiet-prod:r", "argocd", "quiet-prod", t(10, 11), "succeeded", "q1", rollback=True),
-    )
+    an_outage_rolled_back(lake)
     write(lake, "dynatrace/problems", problem("80", "SERVICE-Q", t(10, 11, 10), t(10, 11, 30)))
-    write(
-        lake,
-        "servicenow/incidents",
-        incident("ia" * 16, "INCA", CI_Q, t(10, 10, 30), 2, 6, t(10, 11, 30)),
-        incident("ib" * 16, "INCB", CI_Q, t(10, 11, 15), 2, 6, t(10, 11, 30)),
-    )
     q2 = "argocd:quiet-prod:2"
     assert links(lake, settings, "app_id = 'quiet'") == [
         ("INCA", "full", "same_component_window", q2),
@@ -240,25 +247,13 @@ def test_a_change_covering_a_rollback_is_not_blamed_for_the_outage_it_fixed(tmp_
     to Q2 by its window (0.50, not counted in full mode).
     By hand, full mode, 3 attempts: Q2 alone fails (rolled back), 1 of 3, recovered by R after 1 h; R is rework."""
     lake, settings = estate_lake(tmp_path)
-    write(
-        lake,
-        "deploys/deployment_events",
-        deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(1, 12), "succeeded", "q1"),
-        deployment("argocd:quiet-prod:2", "argocd", "quiet-prod", t(10, 10), "succeeded", "q2"),
-        deployment("argocd:quiet-prod:r", "argocd", "quiet-prod", t(10, 11), "succeeded", "q1", rollback=True),
-    )
+    an_outage_rolled_back(lake)
     write(
         lake,
         "servicenow/changes",
         change(
             "8" * 32, "CHG80", CI_Q, (t(10, 10, 50), t(10, 11)), "successful", t(10, 10, 45), t(10, 11, 5), "emergency"
         ),
-    )
-    write(
-        lake,
-        "servicenow/incidents",
-        incident("ia" * 16, "INCA", CI_Q, t(10, 10, 30), 2, 6, t(10, 11, 30)),
-        incident("ib" * 16, "INCB", CI_Q, t(10, 11, 15), 2, 6, t(10, 11, 30)),
     )
     q2 = "argocd:quiet-prod:2"
     assert links(lake, settings, "app_id = 'quiet' and correlation_mode = 'full'") == [
