@@ -328,6 +328,15 @@ class Snapshot:
             return None
         return self.read_until(dataset)
 
+    def unread_at(self, dataset: str, moment: datetime) -> datetime | None:
+        """How far the lake had read `dataset` when the build ran, when that lies more than an hour before `moment`
+        (DaysRead.current_at, the top risks' rule): a backlog at that instant, or a list up to it, may miss what
+        came since. ServiceNow and the deployments are read every 15 minutes, so a day read in part can hide hours.
+        None when read to within the hour."""
+        if self.days_read(dataset).current_at(moment):
+            return None
+        return self.read_until(dataset)
+
     @property
     def built_by_other_sql(self) -> bool:
         return built_by_other_sql(self.build)

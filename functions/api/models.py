@@ -203,8 +203,10 @@ RecordsState = Literal["ok", "not mapped", "not read"]
 # How far ServiceNow was read, when that leaves part of an answer unread.
 READ_UNTIL = (
     "How far the lake had read ServiceNow's records of this kind when the build ran (their watermark: ServiceNow "
-    "down since), given when a day the answer covers lies wholly after it: what happened after it is unknown, not "
-    "none. Null when every such day was read."
+    "down since), given when it lies more than an hour before the end of what the answer covers (the build's as-of "
+    "for what is open: ServiceNow is read every 15 minutes, so an hour behind is an ingestion's ordinary lag, and a "
+    "day read in part can hide hours of incidents): what happened after it is unknown, not none. Null when read to "
+    "within that hour."
 )
 
 
@@ -214,8 +216,8 @@ class OpenIncidents(ApiModel):
     open_p1_p2: int | None = Field(description="Of those, priority 1 or 2.")
     sla_breached: int | None = Field(
         description="Of those, with a breached task SLA; null when unknown: one of them opened before the lake first "
-        "read task SLAs (or that instant is unknown) and no breached task SLA of it was read, or the as-of's day lies "
-        "wholly after how far the lake had read task SLAs (ServiceNow's task_sla not read since)."
+        "read task SLAs (or that instant is unknown) and no breached task SLA of it was read, or the lake had read "
+        "task SLAs only up to more than an hour before the as-of (ServiceNow's task_sla not read since)."
     )
     read_until: datetime | None = Field(
         default=None,
@@ -354,7 +356,8 @@ class Incident(ApiModel):
     )
     sla_read: bool = Field(
         description="Whether the incident's task SLAs were read: it was opened after ServiceNow's task SLAs were "
-        "first read, and resolved before they were last read when they have not been read since as-of's day began; "
+        "first read, and resolved before they were last read when they were read only up to more than an hour "
+        "before as-of; "
         'when false, a null slaBreached is unknown, not "no task SLA". True whenever slaBreached is: a breached task '
         "SLA read is known."
     )
@@ -604,9 +607,9 @@ class DeploymentList(Envelope):
         default=None,
         description="History mode: how far the lake had read deployments when the build ran (the earliest watermark "
         "of the deployment events and of the sources the last deploy run read: a deployment source down since), "
-        "given when a day of the period lies wholly after "
-        "it: a deployment after it from the source not read is not listed (one from a source still read is), and what "
-        "happened then is unknown, not none. Null when every such day was read.",
+        "given when it lies more than an hour before the period's end, or the build's as-of if sooner (deployments "
+        "are read every 15 minutes): a deployment after it from the source not read is not listed (one from a source "
+        "still read is), and what happened then is unknown, not none. Null when read to within that hour.",
     )
     items: list[Deployment] = Field(default_factory=list, description="History mode.")
     live: list[LiveComponent] = Field(

@@ -401,7 +401,7 @@ def incidents(
     slas_until: datetime | None,
 ) -> list[dict[str, Any]]:
     """`slas_from`: the first instant the lake read task SLAs from, as the build had it (None when unknown);
-    `slas_until`: how far it read them when that left as-of's day unread (None when it was read)."""
+    `slas_until`: how far it read them when that lies more than an hour before as-of (None when read to within it)."""
     params = scope.params() | {"status": status, "as_of": as_of, "start": start, "end": end, "limit": limit}
     params |= {"slas_from": slas_from, "slas_until": slas_until}
     params |= {"after_at": after[0] if after else None, "after_id": after[1] if after else None}

@@ -257,16 +257,17 @@ def _deploy_state(mart: Mart, scope: Scope) -> RecordsState:
 
 def _open_incidents(mart: Mart, scope: Scope, open_now: dict[str, Any]) -> OpenIncidents:
     """The incidents open at as-of; null counts for an entity tied to no ServiceNow CI, when the lake never read
-    ServiceNow's incidents, or when it had not read them on as-of's day (the backlog then is unknown)."""
+    ServiceNow's incidents, or when it had read them only up to more than an hour before it (the backlog then is
+    unknown: ServiceNow is read every 15 minutes, and a day read in part can hide hours of P1s)."""
     state = _servicenow_state(mart, scope, INCIDENTS.id)
     if state != "ok":
         return OpenIncidents(state=state, open=None, open_p1_p2=None, sla_breached=None)
-    read_until = mart.snap.unread_after(INCIDENTS.id, anchor(mart))
+    read_until = mart.snap.unread_at(INCIDENTS.id, anchor(mart))
     if read_until is not None:
         return OpenIncidents(state="ok", open=None, open_p1_p2=None, sla_breached=None, read_until=read_until)
     sla_breached = open_now.get("sla_breached", 0)
-    if open_now.get("open") and mart.snap.unread_after(TASK_SLAS.id, anchor(mart)) is not None:
-        # Task SLAs not read on as-of's day: an open incident's breach since is unknown, not none.
+    if open_now.get("open") and mart.snap.unread_at(TASK_SLAS.id, anchor(mart)) is not None:
+        # Task SLAs not read to within the hour: an open incident's breach since is unknown, not none.
         sla_breached = None
     return OpenIncidents(
         state="ok",
@@ -334,7 +335,7 @@ def _incidents(
         limit=limit + 1,
         after=after,
         slas_from=mart.snap.read_from(TASK_SLAS.id),  # as the summary's index has it (mart.py)
-        slas_until=mart.snap.unread_after(TASK_SLAS.id, anchor(mart)),
+        slas_until=mart.snap.unread_at(TASK_SLAS.id, anchor(mart)),
     )
     return IncidentList(
         **envelope(mart.snap, mart.directory),
@@ -342,7 +343,7 @@ def _incidents(
         status=status,
         period=_period_out(p),
         state=_servicenow_state(mart, scope, INCIDENTS.id),
-        read_until=mart.snap.unread_after(INCIDENTS.id, _list_end(status, p, anchor(mart), ("closed", "all"))),
+        read_until=mart.snap.unread_at(INCIDENTS.id, _list_end(status, p, anchor(mart), ("closed", "all"))),
         items=_in_servicenow(ctx, "incident", rows[:limit]),  # type: ignore[arg-type]
         page=Page(limit=limit, next_cursor=next_cursor(mart, listed, rows, limit, "opened_at", "sys_id")),
     )
@@ -379,7 +380,7 @@ def _changes(
         status=status,
         period=_period_out(p),
         state=_servicenow_state(mart, scope, CHANGES.id),
-        read_until=mart.snap.unread_after(CHANGES.id, _list_end(status, p, anchor(mart), ("recent",))),
+        read_until=mart.snap.unread_at(CHANGES.id, _list_end(status, p, anchor(mart), ("recent",))),
         items=_in_servicenow(ctx, "change_request", rows[:limit]),  # type: ignore[arg-type]
         page=Page(limit=limit, next_cursor=next_cursor(mart, listed, rows, limit, "change_start", "sys_id")),
     )
@@ -422,7 +423,7 @@ def _deployments(
         mode="history",
         period=_period_out(p),
         state=_deploy_state(mart, scope),
-        read_until=mart.snap.unread_after(DEPLOYMENT_EVENTS.id, min(p.end, anchor(mart))),
+        read_until=mart.snap.unread_at(DEPLOYMENT_EVENTS.id, min(p.end, anchor(mart))),
         items=[row | {"url": _deployment_url(ctx, mart, row)} for row in rows[:limit]],  # type: ignore[misc]
         page=Page(limit=limit, next_cursor=next_cursor(mart, listed, rows, limit, "finished_at", "deployment_key")),
     )

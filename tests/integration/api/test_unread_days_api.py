@@ -73,3 +73,27 @@ def test_the_top_risks_leave_the_open_p1_p2_unknown_when_incidents_were_read_mor
         ):
             (shop,) = [r for r in rows if r["appId"] == "shop"]
             assert shop["openP1P2"] == open_p1_p2
+
+
+@pytest.mark.parametrize(("read_until", "said"), [(t(20, 0, 30), t(20, 0, 30)), (t(20, 9), None)])
+def test_a_summary_and_the_lists_to_as_of_say_how_far_the_sources_were_read_when_more_than_an_hour_before(
+    tmp_path: Path, read_until: datetime, said: datetime | None
+) -> None:
+    """The same estate and watermarks, for ServiceNow's incidents and changes and for the deployments. Read up to
+    00:30 on the as-of day: shop's summary no longer counts INC2, the P1 open since the 18th, as the one incident
+    open (a P1 opened in the 9 h 30 not read would not be seen): its counts are unknown (null) and it says how far
+    ServiceNow was read, as risk/top does; the lists up to as-of (incidents open, changes recent, deployments) say
+    it too, where each said nothing while the as-of's day had been read in part. Read up to 09:00: INC2 open, 1 of
+    them P1/P2, nothing said."""
+    marks = {"servicenow/incidents": read_until, "servicenow/changes": read_until}
+    with estate_read_until(tmp_path, marks | {"deploys/deployment_events": read_until}) as api:
+        base = "/monitoring/applications/shop"
+        incidents = get_json(api, f"{base}/summary")["incidents"]
+        if said is None:
+            assert (incidents["open"], incidents["openP1P2"], incidents["readUntil"]) == (1, 1, None)
+        else:
+            assert (incidents["open"], incidents["openP1P2"], incidents["slaBreached"]) == (None, None, None)
+            assert datetime.fromisoformat(incidents["readUntil"]) == said
+        for path in ("incidents?status=open", "changes?status=recent", "deployments"):
+            listed = get_json(api, f"{base}/{path}")["readUntil"]
+            assert (datetime.fromisoformat(listed) if listed else None) == said, path

@@ -596,7 +596,7 @@ export interface components {
             period: components["schemas"]["PeriodOut"];
             /**
              * Readuntil
-             * @description How far the lake had read ServiceNow's records of this kind when the build ran (their watermark: ServiceNow down since), given when a day the answer covers lies wholly after it: what happened after it is unknown, not none. Null when every such day was read. A change created or changed after it is not listed.
+             * @description How far the lake had read ServiceNow's records of this kind when the build ran (their watermark: ServiceNow down since), given when it lies more than an hour before the end of what the answer covers (the build's as-of for what is open: ServiceNow is read every 15 minutes, so an hour behind is an ingestion's ordinary lag, and a day read in part can hide hours of incidents): what happened after it is unknown, not none. Null when read to within that hour. A change created or changed after it is not listed.
              */
             readUntil?: string | null;
             /**
@@ -859,7 +859,7 @@ export interface components {
             period: components["schemas"]["PeriodOut"] | null;
             /**
              * Readuntil
-             * @description History mode: how far the lake had read deployments when the build ran (the earliest watermark of the deployment events and of the sources the last deploy run read: a deployment source down since), given when a day of the period lies wholly after it: a deployment after it from the source not read is not listed (one from a source still read is), and what happened then is unknown, not none. Null when every such day was read.
+             * @description History mode: how far the lake had read deployments when the build ran (the earliest watermark of the deployment events and of the sources the last deploy run read: a deployment source down since), given when it lies more than an hour before the period's end, or the build's as-of if sooner (deployments are read every 15 minutes): a deployment after it from the source not read is not listed (one from a source still read is), and what happened then is unknown, not none. Null when read to within that hour.
              */
             readUntil?: string | null;
             /**
@@ -1213,7 +1213,7 @@ export interface components {
             slaBreached: boolean | null;
             /**
              * Slaread
-             * @description Whether the incident's task SLAs were read: it was opened after ServiceNow's task SLAs were first read, and resolved before they were last read when they have not been read since as-of's day began; when false, a null slaBreached is unknown, not "no task SLA". True whenever slaBreached is: a breached task SLA read is known.
+             * @description Whether the incident's task SLAs were read: it was opened after ServiceNow's task SLAs were first read, and resolved before they were last read when they were read only up to more than an hour before as-of; when false, a null slaBreached is unknown, not "no task SLA". True whenever slaBreached is: a breached task SLA read is known.
              */
             slaRead: boolean;
             /** State */
@@ -1259,7 +1259,7 @@ export interface components {
             period: components["schemas"]["PeriodOut"];
             /**
              * Readuntil
-             * @description How far the lake had read ServiceNow's records of this kind when the build ran (their watermark: ServiceNow down since), given when a day the answer covers lies wholly after it: what happened after it is unknown, not none. Null when every such day was read. An incident opened or changed after it is not listed.
+             * @description How far the lake had read ServiceNow's records of this kind when the build ran (their watermark: ServiceNow down since), given when it lies more than an hour before the end of what the answer covers (the build's as-of for what is open: ServiceNow is read every 15 minutes, so an hour behind is an ingestion's ordinary lag, and a day read in part can hide hours of incidents): what happened after it is unknown, not none. Null when read to within that hour. An incident opened or changed after it is not listed.
              */
             readUntil?: string | null;
             /**
@@ -1682,12 +1682,12 @@ export interface components {
             openP1P2: number | null;
             /**
              * Readuntil
-             * @description How far the lake had read ServiceNow's records of this kind when the build ran (their watermark: ServiceNow down since), given when a day the answer covers lies wholly after it: what happened after it is unknown, not none. Null when every such day was read. The counts are then null: the backlog at the build's as-of is unknown.
+             * @description How far the lake had read ServiceNow's records of this kind when the build ran (their watermark: ServiceNow down since), given when it lies more than an hour before the end of what the answer covers (the build's as-of for what is open: ServiceNow is read every 15 minutes, so an hour behind is an ingestion's ordinary lag, and a day read in part can hide hours of incidents): what happened after it is unknown, not none. Null when read to within that hour. The counts are then null: the backlog at the build's as-of is unknown.
              */
             readUntil?: string | null;
             /**
              * Slabreached
-             * @description Of those, with a breached task SLA; null when unknown: one of them opened before the lake first read task SLAs (or that instant is unknown) and no breached task SLA of it was read, or the as-of's day lies wholly after how far the lake had read task SLAs (ServiceNow's task_sla not read since).
+             * @description Of those, with a breached task SLA; null when unknown: one of them opened before the lake first read task SLAs (or that instant is unknown) and no breached task SLA of it was read, or the lake had read task SLAs only up to more than an hour before the as-of (ServiceNow's task_sla not read since).
              */
             slaBreached: number | null;
             /**
