@@ -847,13 +847,19 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         ),
     },
     "mv_monitoring_top_risks": {
-        "rank": "1 = riskiest: by risk_score, then open P1/P2 incidents, then error_rate_7d, then app_id",
+        "rank": (
+            "1 = riskiest: by risk_score, then open P1/P2 incidents, then error_rate_7d, then app_id; the "
+            "applications with no data last"
+        ),
         "app_id": APP_ID,
         "app_name": "The application's name in the mapping",
         "team": TEAM,
         "group_id": GROUP_ID,
         "domain": DOMAIN,
-        "risk_score": "Risk score 0-100 (capped): the sum of the score_* columns, from the last 7 days before as_of",
+        "risk_score": (
+            "Risk score 0-100 (capped): the sum of the score_* columns, from the last 7 days before as_of; null (as "
+            "are the score_* columns) when health is 'no data'"
+        ),
         "health": (
             "red (risk_score >= 50 or a P1 incident open), orange (from 20), green, or 'no data' (neither traffic nor "
             "events in 14 days, and no open P1/P2 incident nor failed change)"
@@ -918,7 +924,7 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "orange": "Of those, orange",
         "green": "Of those, green",
         "no_data": "Of those, 'no data'",
-        "max_risk_score": "Highest risk score of those applications (0-100)",
+        "max_risk_score": "Highest risk score of those applications (0-100); null when none has data",
         "health": (
             "An application's is mv_monitoring_top_risks'; a team, group, domain or the estate is red when a third or "
             "more of its applications with data are red, orange when any is red or orange, green otherwise, 'no data' "

@@ -30,7 +30,8 @@
 -- Health: red when the score reaches 50 or a P1 incident is open; orange from 20; green below;
 -- 'no data' when the application had neither traffic nor events (incidents opened, deployments, changes ended)
 -- in the 14 days and has no open P1/P2 incident nor failed change: evidence of trouble is never hidden behind
--- 'no data'.
+-- 'no data'. Its score and score_* are then null, not 0 (no evidence either way), and it ranks after every
+-- application scored.
 -- reasons lists the sentences that produced the score, in the order above. Each rate comes with what it counts: the
 -- requests and errors of the 7 days and of the 7 days before, and their hours with traffic (the coverage the SLO
 -- breach and the traffic lost rules read).
@@ -332,13 +333,17 @@ totals as (
 )
 
 select
-    row_number() over (order by risk_score desc, open_p1_p2 desc, error_rate_7d desc nulls last, app_id) as rank,
+    -- An application with no data ranks after every one scored, 0 included (its score is null, not 0).
+    row_number() over (
+        order by has_data desc, risk_score desc, open_p1_p2 desc, error_rate_7d desc nulls last, app_id
+    ) as rank,
     app_id,
     app_name,
     team,
     group_id,
     domain,
-    risk_score,
+    -- No data is no score: every rule scored 0 for want of evidence, not for evidence of health.
+    case when has_data then risk_score end as risk_score,
     case
         when not has_data then 'no data'
         when risk_score >= 50 or open_p1 > 0 then 'red'
@@ -346,14 +351,14 @@ select
         else 'green'
     end as health,
     reasons,
-    score_slo,
-    score_latency_slo,
-    score_burn,
-    score_open_incidents,
-    score_recurring,
-    score_failed_changes,
-    score_trend,
-    score_traffic_lost,
+    case when has_data then score_slo end as score_slo,
+    case when has_data then score_latency_slo end as score_latency_slo,
+    case when has_data then score_burn end as score_burn,
+    case when has_data then score_open_incidents end as score_open_incidents,
+    case when has_data then score_recurring end as score_recurring,
+    case when has_data then score_failed_changes end as score_failed_changes,
+    case when has_data then score_trend end as score_trend,
+    case when has_data then score_traffic_lost end as score_traffic_lost,
     availability_7d,
     availability_target,
     latency_p95_sli_7d,

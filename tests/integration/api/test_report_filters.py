@@ -166,14 +166,14 @@ def test_a_malformed_id_is_a_422_naming_its_parameter(
 
 def test_the_riskiest_applications_of_a_team(client: TestClient) -> None:
     """The risk score over the last 7 days (the 13th 10:00 to the 20th 10:00): shop 40 (INC2, an open P1: +20; G1
-    failed and D2 caused INC1: two change failures, +20), broken 20 (its two failed deployments), quiet 0. t2's are
-    broken and quiet, with their ranks in the estate, 2 and 3; d1's first is shop."""
+    failed and D2 caused INC1: two change failures, +20), broken 20 (its two failed deployments), quiet none (no
+    data, no score). t2's are broken and quiet, with their ranks in the estate, 2 and 3; d1's first is shop."""
     t2 = get_json(client, "/monitoring/risk/top?team=t2")["items"]
-    assert [(r["appId"], r["rank"], r["riskScore"]) for r in t2] == [("broken", 2, 20), ("quiet", 3, 0)]
+    assert [(r["appId"], r["rank"], r["riskScore"]) for r in t2] == [("broken", 2, 20), ("quiet", 3, None)]
     assert [r["appId"] for r in get_json(client, "/monitoring/risk/top?domain=d1&limit=1")["items"]] == ["shop"]
     # One application's own rank in the estate.
     quiet = get_json(client, "/monitoring/risk/top?app=quiet")["items"]
-    assert [(r["appId"], r["rank"], r["riskScore"]) for r in quiet] == [("quiet", 3, 0)]
+    assert [(r["appId"], r["rank"], r["riskScore"]) for r in quiet] == [("quiet", 3, None)]
 
 
 def test_a_ranking_over_a_period_of_a_team_or_domain(client: TestClient) -> None:

@@ -154,7 +154,7 @@ def test_health_colours_at_their_edges_and_teams_at_a_third_of_their_application
     - at-15: 3 P3 incidents (+15): 15, green;
     - p1-at-20: a P1 opened on the 18th, still open (+20): 20, red for its P1;
     - calm-a, calm-b: 1,000 requests over 100 hours, no error: 0, green;
-    - idle: nothing in 14 days: 'no data', though its score, 0, is green's.
+    - idle: nothing in 14 days: 'no data', and no score (null: nothing was there to score).
     Team one-in-three (at-50 red, at-45 orange, at-15 green, idle without data): 1 red x 3 >= 3 applications with
     data, red (idle counted, 1 x 3 < 4 would be orange). Team one-in-four (p1-at-20 red, at-20 orange, calm-a,
     calm-b): 1 x 3 < 4, orange. Team idle-only: 'no data'."""
@@ -201,12 +201,12 @@ def test_health_colours_at_their_edges_and_teams_at_a_third_of_their_application
         "at-50": (50, "red"),
         "at-45": (45, "orange"),
         "at-15": (15, "green"),
-        "idle": (0, "no data"),
+        "idle": (None, "no data"),
         "p1-at-20": (20, "red"),
         "at-20": (20, "orange"),
         "calm-a": (0, "green"),
         "calm-b": (0, "green"),
-        "idle-too": (0, "no data"),
+        "idle-too": (None, "no data"),
     }
     teams = {
         team: tuple(health[("team", team)][k] for k in ("red", "orange", "green", "no_data", "health"))
@@ -217,3 +217,22 @@ def test_health_colours_at_their_edges_and_teams_at_a_third_of_their_application
         "one-in-four": (1, 1, 2, 0, "orange"),
         "idle-only": (0, 0, 0, 1, "no data"),
     }
+
+
+def test_an_application_with_no_data_has_no_risk_score_and_ranks_after_every_one_scored(tmp_path: Path) -> None:
+    """The estate as of the 20th at 10:00: quiet has neither traffic nor an incident, a deployment or a change in the
+    14 days: 'no data'. Its score is unknown (null), every score_* too, not 0, which read as a clean bill of health
+    beside a green application's; it ranks last, after broken (20, orange) and shop (40, red). Its application row
+    in mv_health has no highest score either; its team t2 (quiet and broken) has broken's 20."""
+    lake, settings = estate_lake(tmp_path)
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        risks = {r["app_id"]: r for r in mart(built, "mv_monitoring_top_risks")}
+        health = {(r["level"], r["level_id"]): r for r in mart(built, "mv_health")}
+    quiet = risks["quiet"]
+    assert (quiet["rank"], quiet["health"], quiet["risk_score"]) == (3, "no data", None)
+    rules = ("slo", "latency_slo", "burn", "open_incidents", "recurring", "failed_changes", "trend", "traffic_lost")
+    assert [quiet[f"score_{rule}"] for rule in rules] == [None] * 8
+    assert [(risks[a]["rank"], risks[a]["risk_score"]) for a in ("shop", "broken")] == [(1, 40), (2, 20)]
+    assert health[("application", "quiet")]["max_risk_score"] is None
+    assert (health[("team", "t2")]["max_risk_score"], health[("team", "t2")]["no_data"]) == (20, 1)

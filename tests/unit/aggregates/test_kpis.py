@@ -714,11 +714,11 @@ def test_a_change_implemented_in_14_days_is_evidence_not_no_data(tmp_path: Path)
         ),
         ((10,), (0, 0, "green", [])),
         ((10, 17), (0, 0, "green", [])),
-        ((), (0, 0, "no data", [])),
+        ((), (None, None, "no data", [])),
     ],
 )
 def test_an_application_whose_traffic_stopped_is_orange_not_green(
-    tmp_path: Path, served_days: tuple[int, ...], expected: tuple[int, int, str, list[str]]
+    tmp_path: Path, served_days: tuple[int, ...], expected: tuple[int | None, int | None, str, list[str]]
 ) -> None:
     """quiet-svc serves 1,000 requests an hour without an error through each of `served_days`. At 10:00 on the 20th
     the 7 days before the last 7 are [6th 10:00, 13th 10:00), the last 7 days [13th 10:00, 20th 10:00).
@@ -728,7 +728,7 @@ def test_an_application_whose_traffic_stopped_is_orange_not_green(
     - the 10th only: 24 hours of 168 the week before, under min_coverage: sparse traffic that stopped is not a
       service gone dark, nothing scores, green;
     - the 10th and the 17th: traffic in both weeks, 0 errors, 24 hours of 168 under min_coverage: nothing scores;
-    - neither: no traffic nor event in the 14 days, 'no data' as before."""
+    - neither: no traffic nor event in the 14 days, 'no data' as before, with no score (null, not 0)."""
     lake, settings = estate_lake(tmp_path)
     served_by_quiet(lake, [(t(day, h), 1_000.0, 0.0) for day in served_days for h in range(24)])
     build(lake, settings, mode="full", as_of=AS_OF)
@@ -1754,7 +1754,8 @@ def test_a_canceled_change_was_not_implemented_and_covers_no_deployment(tmp_path
 def test_a_close_code_on_a_change_not_closed_is_no_failure(tmp_path: Path) -> None:
     """CHG8 on quiet's CI worked on the 18th, 09:00-10:00, and was canceled carrying close code 'unsuccessful'. A
     canceled change was not implemented: it is no failed change, in the calendar of the 18th (no change failure
-    rate, nothing closed with a code) nor in quiet's top-risk evidence."""
+    rate, nothing closed with a code) nor in quiet's top-risk evidence, where it is no event either: quiet, with
+    nothing else in the 14 days, has no data, and no score."""
     lake, settings = estate_lake(tmp_path)
     changes = get_dataset("servicenow/changes")
     chg8 = change("8" * 32, "CHG8", CI_Q, (t(18, 9), t(18, 10)), "unsuccessful", t(17), t(18, 11)) | {"state": 4}
@@ -1766,7 +1767,7 @@ def test_a_close_code_on_a_change_not_closed_is_no_failure(tmp_path: Path) -> No
         quiet = one(mart(built, "mv_monitoring_top_risks", "app_id = 'quiet'"))
     assert chg["is_canceled"] and not chg["is_failed"]
     assert (day["unsuccessful"], day["closed_with_code"], day["change_failure_rate"]) == (0, 0, None)
-    assert (quiet["failed_changes_7d"], quiet["score_failed_changes"]) == (0, 0)
+    assert (quiet["failed_changes_7d"], quiet["score_failed_changes"], quiet["health"]) == (0, None, "no data")
 
 
 def test_a_deployment_finished_after_an_incident_opened_did_not_cause_it(tmp_path: Path) -> None:

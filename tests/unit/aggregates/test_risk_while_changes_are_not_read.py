@@ -1,7 +1,7 @@
 """The top risks while ServiceNow's change requests cannot be read: the failed changes are those read, and the
 reasons say the rest is unknown, as they do for incidents.
 
-The estate, built as of the 20th at 10:00. quiet has no traffic, no incident and no change: score 0, 'no data'.
+The estate, built as of the 20th at 10:00. quiet has no traffic, no incident and no change: 'no data', no score.
 shop has INC2 (an open P1) and 2 failed changes in 7 days: 20 + 20 = 40, red.
 """
 
@@ -39,11 +39,11 @@ def risks_read_until(tmp_path: Path, incidents_until: datetime, changes_until: d
 
 def test_an_application_without_a_failed_change_read_says_its_changes_since_are_unknown(tmp_path: Path) -> None:
     """Incidents read up to 09:45 on the 20th, change requests up to the 18th at 00:00 (the change_request table
-    refused since): the 18th to the 20th may hold failed changes nobody read. quiet stays 0 and 'no data' on what
+    refused since): the 18th to the 20th may hold failed changes nobody read. quiet stays 'no data' on what
     is known, but says its changes since the 18th are unknown; shop keeps its 40 and red, the same sentence last."""
     built = risks_read_until(tmp_path, t(20, 9, 45), t(18))
     quiet, shop = built["risks"]["quiet"], built["risks"]["shop"]
-    assert (quiet["failed_changes_7d"], quiet["risk_score"], quiet["health"]) == (0, 0, "no data")
+    assert (quiet["failed_changes_7d"], quiet["risk_score"], quiet["health"]) == (0, None, "no data")
     assert quiet["reasons"] == [CHANGES_UNKNOWN_SINCE_18TH]
     assert built["health"]["quiet"]["reasons"] == [CHANGES_UNKNOWN_SINCE_18TH]
     assert (shop["risk_score"], shop["health"]) == (40, "red")
@@ -59,7 +59,7 @@ def test_changes_read_an_hour_before_as_of_leave_no_doubt(tmp_path: Path) -> Non
 
 def test_changes_not_read_for_hours_of_the_as_of_day_are_unknown(tmp_path: Path) -> None:
     """Incidents and change requests both read up to 00:30 on the 20th, the build as of 10:00: 9 h 30 unread,
-    though the 20th was read in part. quiet stays 0 and 'no data' on what is known, with both sentences; so does
+    though the 20th was read in part. quiet stays 'no data' on what is known, with both sentences; so does
     mv_health."""
     built = risks_read_until(tmp_path, t(20, 0, 30), t(20, 0, 30))
     expected = [
@@ -67,7 +67,7 @@ def test_changes_not_read_for_hours_of_the_as_of_day_are_unknown(tmp_path: Path)
         "changes unknown since 2026-11-20 00:30 UTC: ServiceNow not read since (only changes read before count)",
     ]
     quiet = built["risks"]["quiet"]
-    assert (quiet["risk_score"], quiet["health"], quiet["reasons"]) == (0, "no data", expected)
+    assert (quiet["risk_score"], quiet["health"], quiet["reasons"]) == (None, "no data", expected)
     assert built["health"]["quiet"]["reasons"] == expected
 
 
