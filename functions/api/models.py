@@ -983,8 +983,10 @@ class IncidentsRow(ApiModel):
         "read task SLAs is unknown (a lake an older release wrote)."
     )
     open_end_of_period: int | None = Field(
-        description="The backlog at the end of the period's last day: opened before its end and not restored; null "
-        "when that day was not read (see days)."
+        description="The backlog at the end of the period's last day (the build's as-of on its day): opened before "
+        "its end and not restored; null when that day was not read (see days), or when the lake had read incidents "
+        "only up to more than an hour before that end (ServiceNow is read every 15 minutes: a day read in part can "
+        "hide hours of incidents), as a summary's open incidents are."
     )
     open_p1_p2_end_of_period: int | None = Field(description="Of that backlog, priority 1 or 2.")
     mttr_mean_hours: float | None = Field(

@@ -1062,7 +1062,9 @@ restores as (
 ),
 -- Summed over the days read (scoped.is_read), so that a row's totals are the sum of its days: a day before the lake
 -- first read ServiceNow's incidents is unknown (null in the heatmap), and a period with no day read has none (null).
--- The backlog at the period's end is known only when its last day was read (not while ServiceNow is down).
+-- The backlog at the period's end is known only when its last day was read (not while ServiceNow is down), and,
+-- a state at an instant (the as-of on its day), when the incidents were read to within the hour before it
+-- ($backlog_read: DaysRead.current_at, the summary's rule).
 totals as materialized (
     select
         id,
@@ -1074,9 +1076,9 @@ totals as materialized (
         -- A day before the lake first read task SLAs has none (null, see mv_incidents_app_day): in no sum either;
         -- nor has a day wholly after how far it read them (their watermark), which the day table counts 0.
         cast(sum(sla_breaches) filter (where is_read and {day_read("day", "slas_")}) as bigint) as sla_breaches,
-        case when bool_or(is_read and day = $last_day) then
+        case when bool_or(is_read and day = $last_day) and $backlog_read then
             cast(coalesce(sum(open_end_of_day) filter (where day = $last_day), 0) as bigint) end as open_end_of_period,
-        case when bool_or(is_read and day = $last_day) then
+        case when bool_or(is_read and day = $last_day) and $backlog_read then
             cast(coalesce(sum(open_p1_p2_end_of_day) filter (where day = $last_day), 0) as bigint) end
             as open_p1_p2_end_of_period
     from scoped
@@ -1207,11 +1209,13 @@ def day_report(
     under: Under = ESTATE,
     days_read: DaysRead = DaysRead(),
     slas_read: DaysRead = DaysRead(),
+    backlog_at: datetime | None = None,
 ) -> ReportRows:
     """A day report's rows (see DAY_REPORTS) with their `id` and `days` over `period`, whole UTC days (see
     Period.whole_days), over the applications in `measured` (those whose events the build can find). A day not in
     `days_read` (the report's ServiceNow records not read on it) has unknown (null) counts, and one not in `slas_read`
-    (task SLAs not read on it) unknown SLA breaches."""
+    (task SLAs not read on it) unknown SLA breaches. The incidents' backlog at `backlog_at` (the period's end, or the
+    as-of if sooner) is unknown unless `days_read` was current then (None: known)."""
     if group_by not in DAY_REPORT_LEVELS:
         raise KeyError(group_by)
     params = {
@@ -1226,6 +1230,8 @@ def day_report(
     }
     params |= days_read.params() | slas_read.params("slas_")
     params |= under.params(group_by)
+    if report == "incidents":
+        params["backlog_read"] = backlog_at is None or days_read.current_at(backlog_at)
     day_table, totals, days = DAY_REPORTS[report]
     return report_rows(fetch(con, _scoped_day_rows(day_table) + totals + PAGE_AND_CALENDAR + days, params))
 

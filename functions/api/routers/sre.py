@@ -343,6 +343,7 @@ def _day_report(
         days_read=mart.snap.days_read(f"servicenow/{report}"),
         # The incidents' SLA breaches are read from task SLAs, which ServiceNow may fail to give apart.
         slas_read=mart.snap.days_read(TASK_SLAS.id),
+        backlog_at=min(p.end, anchor(mart)),
     )
     return {
         **envelope(mart.snap, mart.directory),

@@ -83,8 +83,8 @@ def test_a_summary_and_the_lists_to_as_of_say_how_far_the_sources_were_read_when
     00:30 on the as-of day: shop's summary no longer counts INC2, the P1 open since the 18th, as the one incident
     open (a P1 opened in the 9 h 30 not read would not be seen): its counts are unknown (null) and it says how far
     ServiceNow was read, as risk/top does; the lists up to as-of (incidents open, changes recent, deployments) say
-    it too, where each said nothing while the as-of's day had been read in part. Read up to 09:00: INC2 open, 1 of
-    them P1/P2, nothing said."""
+    it too, where each said nothing while the as-of's day had been read in part, and the incidents report's backlog
+    at the end of the 7 days is unknown (it said 1). Read up to 09:00: INC2 open, 1 of them P1/P2, nothing said."""
     marks = {"servicenow/incidents": read_until, "servicenow/changes": read_until}
     with estate_read_until(tmp_path, marks | {"deploys/deployment_events": read_until}) as api:
         base = "/monitoring/applications/shop"
@@ -97,3 +97,7 @@ def test_a_summary_and_the_lists_to_as_of_say_how_far_the_sources_were_read_when
         for path in ("incidents?status=open", "changes?status=recent", "deployments"):
             listed = get_json(api, f"{base}/{path}")["readUntil"]
             assert (datetime.fromisoformat(listed) if listed else None) == said, path
+        # The incidents report's backlog at the end of a period ending on the as-of's day is the same backlog.
+        report = by_id(get_json(api, "/monitoring/kpis/incidents?period=last_7d"))["shop"]
+        backlog = (report["openEndOfPeriod"], report["openP1P2EndOfPeriod"])
+        assert backlog == ((None, None) if said else (1, 1))

@@ -1323,7 +1323,7 @@ export interface components {
             name?: string | null;
             /**
              * Openendofperiod
-             * @description The backlog at the end of the period's last day: opened before its end and not restored; null when that day was not read (see days).
+             * @description The backlog at the end of the period's last day (the build's as-of on its day): opened before its end and not restored; null when that day was not read (see days), or when the lake had read incidents only up to more than an hour before that end (ServiceNow is read every 15 minutes: a day read in part can hide hours of incidents), as a summary's open incidents are.
              */
             openEndOfPeriod: number | null;
             /**
