@@ -62,6 +62,8 @@ NO_VALUE_HOUR = "; null when Dynatrace gave none for the hour"
 NO_LATENCY_HOUR = "; null when Dynatrace gave none for the hour, or in an hour without requests"
 NO_DATA_IN_PERIOD = "; null without data in the period"
 NONE_WITH_DATA_IN_PERIOD = "; null when none has data in the period"
+# A top risk's rule scores nothing to judge an application with no data on: null, not 0.
+NO_DATA_SCORE = "; null when health is 'no data'"
 AVAILABILITY_TARGET = (
     "The application's availability target T, ratio 0-1 (its mapping's slo_availability_target, else the build's "
     "default)"
@@ -867,22 +869,25 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "reasons": "The sentences that produced the score, in the order of the score_* columns",
         "score_slo": (
             "+30 when availability_7d is under the target, with traffic covering at least min_coverage of 7 days"
+            + NO_DATA_SCORE
         ),
         "score_latency_slo": (
             "+30 when latency_p95_sli_7d (else latency_p99_sli_7d) is under latency_target, with that percentile "
-            "reported in at least min_coverage of the 7 days' hours"
+            "reported in at least min_coverage of the 7 days' hours" + NO_DATA_SCORE
         ),
-        "score_burn": "+30 when the 1h burn rate > 14.4, else +20 when the 6h and 1h burn rates are both > 6",
-        "score_open_incidents": "+20 per P1/P2 incident open at as_of, at most +40",
-        "score_recurring": "+15 when 3 or more incidents opened in 7 days",
-        "score_failed_changes": "+10 per failed change in 7 days, at most +20",
+        "score_burn": "+30 when the 1h burn rate > 14.4, else +20 when the 6h and 1h burn rates are both > 6"
+        + NO_DATA_SCORE,
+        "score_open_incidents": "+20 per P1/P2 incident open at as_of, at most +40" + NO_DATA_SCORE,
+        "score_recurring": "+15 when 3 or more incidents opened in 7 days" + NO_DATA_SCORE,
+        "score_failed_changes": "+10 per failed change in 7 days, at most +20" + NO_DATA_SCORE,
         "score_trend": (
             "+10 when error_rate_7d is more than twice error_rate_prev_7d and > 0.1 %; only with traffic the week "
-            "before"
+            "before" + NO_DATA_SCORE
         ),
         "score_traffic_lost": (
             "+20 when no traffic was measured in the last 7 days after traffic in at least min_coverage of the hours "
             "of the 7 days before (a service gone dark), Dynatrace read over at least min_coverage of the 7 days"
+            + NO_DATA_SCORE
         ),
         "availability_7d": "Availability over the last 7 days: 1 - errors / requests, ratio 0-1; null without traffic",
         "availability_target": AVAILABILITY_TARGET,
