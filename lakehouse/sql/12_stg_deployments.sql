@@ -12,7 +12,10 @@
 -- that environment is then the pipeline's hand-off to GitOps (a commit to the repository ArgoCD syncs from), not a
 -- rollout, and counting both would count each release twice (macro gitlab_hand_off). An application whose
 -- components ArgoCD deploys there is deployed by ArgoCD from the first of their first deployments: a GitLab project
--- mapped on the application (a monorepo) hands its releases to their syncs. Every GitLab deployment in the day
+-- mapped on the application (a monorepo) hands its releases to their syncs. Components of an application ArgoCD
+-- deploys itself there (an umbrella ArgoCD application mapped on the application) are deployed by ArgoCD from its
+-- first deployment: a GitLab project mapped on a component hands its releases to the umbrella's syncs, which roll
+-- the component out with its application (see stg_components_deployed_whole). Every GitLab deployment in the day
 -- before that first deployment is left out, a failed one or one of another revision too (see the macro for why).
 -- The hand-off still tells lead time which requests the next sync ships (see mv_lead_times). GitLab's deployments
 -- before that day (before a move to GitOps, or before the oldest sync ArgoCD's history still held when first
@@ -65,7 +68,9 @@ argocd_first as (
 
 argocd_since as (
     -- The same for an application whose components ArgoCD deploys there: the first of their first deployments, since
-    -- a project mapped on the application (a monorepo) hands its releases to their syncs.
+    -- a project mapped on the application (a monorepo) hands its releases to their syncs. And for the components of
+    -- an application ArgoCD deploys itself there: a project mapped on a component hands its releases to the
+    -- application's syncs.
     select entity_id, environment, min(since) as since
     from (
         select entity_id, environment, since from argocd_first
@@ -74,6 +79,11 @@ argocd_since as (
         from argocd_first as f
         inner join ref_entities as e on f.entity_id = e.entity_id and f.environment = e.environment
         where e.component_id is not null
+        union all
+        select c.entity_id, f.environment, f.since
+        from argocd_first as f
+        inner join ref_entities as c on f.entity_id = c.app_id and f.environment = c.environment
+        where c.component_id is not null
     )
     group by entity_id, environment
 ),

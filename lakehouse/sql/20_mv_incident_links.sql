@@ -32,8 +32,9 @@
 -- its components too: it is the same outage, whichever of the application's CIs the incident was raised on. A
 -- problem rooted in a component follows that component's deployments only, and links its incidents only. A
 -- component with no deployment source of its own in the environment (no ArgoCD application nor GitLab project
--- mapped on it there) is deployed with its application, as a whole: its incidents, the problems rooted in it and
--- the changes on its CI follow the application's own attempts.
+-- mapped on it there, or only a GitLab project handing its releases to an umbrella ArgoCD application mapped on its
+-- application: see stg_components_deployed_whole) is deployed with its application, as a whole: its incidents, the
+-- problems rooted in it and the changes on its CI follow the application's own attempts.
 -- Every rule takes a deployment finished at or before the incident opened: a later one did not cause it.
 -- The root cause, change window and window rules take no rollback (stg_deployments.is_rollback): it ends the outage
 -- of the deployment it rolls back, and an incident opened after it about that outage (a second ticket, a problem

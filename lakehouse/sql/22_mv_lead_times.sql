@@ -1,6 +1,6 @@
 -- table: mv_lead_times
 -- grain: one row per merged merge request and environment, with the deployment that shipped it
--- reads: stg_merge_requests, stg_deployments, stg_deploy_branches, settled_lead_times, raw_deploys_deployment_events, ref_pivots, raw_gitlab_deployment_merge_requests, build_params
+-- reads: stg_merge_requests, stg_deployments, stg_deploy_branches, stg_components_deployed_whole, settled_lead_times, raw_deploys_deployment_events, ref_entities, ref_pivots, raw_gitlab_deployment_merge_requests, build_params
 -- partitioned by: month of merged_at
 -- refresh: hourly
 --
@@ -9,14 +9,17 @@
 -- merge (and so finished after it): one started before runs a revision chosen then (an ArgoCD sync resolves its
 -- revision when it starts, a GitLab job deploys its pipeline's commit), which cannot hold the request. Where the
 -- start is unknown (an ArgoCD history entry too old to give it) or after the finish, the finish stands for it. The
--- deployments are a component's own; an application's, and its components' (a monorepo: one project mapped
+-- deployments are a component's own, and its application's own where the component is deployed with it (an
+-- umbrella ArgoCD application mapped on the application, the component's project handing its releases to it: see
+-- stg_components_deployed_whole); an application's, and its components' (a monorepo: one project mapped
 -- on the application, each component deployed by its own ArgoCD app, say). A project is mapped
 -- on one entity per environment, so a request has one row per environment, and a team, group or domain counts it
 -- once. The shipping deployment is found by the first rule that applies (match_rule):
 --   'deployment link': the earliest one GitLab lists the request among the merge requests it shipped;
 --   'gitops hand-off': else, where GitLab lists the request in a deployment of its project that handed the release
---   to ArgoCD (made once ArgoCD deploys the entity there, or one of its components for a project mapped on an
---   application; no deployment itself: see stg_deployments), the first one
+--   to ArgoCD (made once ArgoCD deploys the entity there, one of its components for a project mapped on an
+--   application, or its application for a project mapped on a component; no deployment itself: see
+--   stg_deployments), the first one
 --   at or after the earliest such hand-off whose merge requests are unknown (the sync that followed). Until one
 --   follows, the request is not deployed, even if a sync came between its merge and its hand-off. A hand-off held
 --   on two days (an ingest run stopped while it moved it) counts at its later finish, as stg_deployments keeps it;
@@ -58,14 +61,21 @@ with shipping as (
         >= coalesce((select cast(lead_times_recent_from as timestamptz) from build_params), '-infinity'::timestamptz)
 ),
 
--- What a request ships on (ships_on): its component's deployments, or its application's and every one of its
--- components'. A deployment is found under its entity, and under its application ('app:<id>') where some request
--- ships on the application (a project mapped on it): elsewhere those rows would double what is joined and sorted.
+-- What a request ships on (ships_on): its component's deployments (and its application's own, for a component
+-- deployed with it), or its application's and every one of its components'. A deployment is found under its entity,
+-- under its application ('app:<id>') where some request ships on the application (a project mapped on it), and an
+-- application's own under each of its components deployed with it that some request ships on: elsewhere those rows
+-- would double what is joined and sorted.
 deployments as (
     select deployment_key, entity_id as ships_on, environment, started_at, finished_at, is_redeploy from shipping
     union all
     select deployment_key, 'app:' || app_id, environment, started_at, finished_at, is_redeploy from shipping
     where app_id in (select m.app_id from stg_merge_requests as m where m.component_id is null)
+    union all
+    select s.deployment_key, w.entity_id, s.environment, s.started_at, s.finished_at, s.is_redeploy
+    from shipping as s
+    inner join stg_components_deployed_whole as w on s.entity_id = w.app_id and s.environment = w.environment
+    where w.entity_id in (select m.entity_id from stg_merge_requests as m)
 ),
 
 requests as (
@@ -164,14 +174,26 @@ listing as (
 
 -- The hand-offs (macro gitlab_hand_off) and the requests each lists that were merged before it finished: each
 -- request with its earliest.
+argocd_first as (
+    select entity_id, app_id, component_id, environment, min(finished_at) as since
+    from stg_deployments
+    where origin = 'argocd'
+    group by all
+),
+
 argocd_since as (
-    -- An application's from its components' syncs too, as stg_deployments takes it.
-    select entity_id, environment, min(finished_at) as since
+    -- An application's from its components' syncs too, and a component's from its application's own, as
+    -- stg_deployments takes them.
+    select entity_id, environment, min(since) as since
     from (
-        select entity_id, environment, finished_at from stg_deployments where origin = 'argocd'
+        select entity_id, environment, since from argocd_first
         union all
-        select app_id, environment, finished_at from stg_deployments
-        where origin = 'argocd' and component_id is not null
+        select app_id, environment, since from argocd_first where component_id is not null
+        union all
+        select c.entity_id, f.environment, f.since
+        from argocd_first as f
+        inner join ref_entities as c on f.entity_id = c.app_id and f.environment = c.environment
+        where f.component_id is null and c.component_id is not null
     )
     group by entity_id, environment
 ),
