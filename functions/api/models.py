@@ -883,8 +883,9 @@ class DoraRow(ApiModel):
         "successful deployment. With weeks_with_deployments and months_with_deployments, the basis of the "
         "level: daily is met by a deployment on 5 of every 7 days, as many days as the period holds working days at "
         "the fewest (5 in each whole week of deployment_frequency_denominator_days, and all but 2 of the days left "
-        "over: 20 of 30 days), weekly and monthly when at least as many weeks or months hold one as whole ones fit "
-        "in the period (deployment_frequency_denominator_days / 7 or 31, rounded down).",
+        "over: 20 of 30 days), these days or deploy_days, whichever are more; weekly and monthly when at least as "
+        "many weeks or months hold one as whole ones fit in the period (deployment_frequency_denominator_days / 7 or "
+        "31, rounded down).",
     )
     weeks_with_deployments: int | None = Field(
         default=None, description="Weeks (7 days, counted back from the period's end) holding a successful deployment."

@@ -169,7 +169,7 @@ def _dora_metrics(scope: str) -> dict[str, str]:
         "deploy_days": "UTC calendar days of the period with a successful deployment",
         "days_with_deployments": (
             "Days (24 h, counted back from the period's end; a part day at its start is one) holding a successful "
-            "deployment: the daily cadence's basis"
+            "deployment: the daily cadence's basis, with deploy_days, whichever is more"
         ),
         "weeks_with_deployments": "Weeks (7 days, counted back from the period's end) holding a successful deployment",
         "months_with_deployments": (

@@ -94,6 +94,35 @@ def test_a_deployment_every_working_day_is_daily_in_30_days_starting_on_a_saturd
     assert quiet["deployment_frequency_level"] == "elite"
 
 
+def test_a_deployment_every_working_day_is_daily_when_some_come_before_the_as_of_hour(tmp_path: Path) -> None:
+    """quiet deploys on every working day from Monday 26 October to Tuesday 24 November, at noon, but at 01:30 on
+    Tuesdays: 22 deployments, each on a UTC day of its own. Built on Tuesday 24 November at 02:40: the last 30 days
+    (from Sunday 25 October 02:40) hold 20 working days at the fewest. Cut into 24 h back from 02:40, a Monday's noon
+    and the next Tuesday's 01:30 share a day and Tuesday's own 24 h hold none: 17 such days, 'high' (weekly) for a
+    team deploying every working day. Counted on the UTC days it deployed on, 22: daily, 'elite'."""
+    lake, settings = estate_lake(tmp_path)
+    as_of = datetime(2026, 11, 24, 2, 40, tzinfo=UTC)
+    days = [datetime(2026, 10, 26, tzinfo=UTC) + timedelta(days=d) for d in range(30)]
+    deployed = [day.replace(hour=1, minute=30) if day.weekday() == 1 else day.replace(hour=12) for day in days]
+    working = [at for at in deployed if at.weekday() < 5 and at < as_of]
+    assert len(working) == 22
+    write(
+        lake,
+        "deploys/deployment_events",
+        *[
+            deployment(f"argocd:quiet-prod:{n}", "argocd", "quiet-prod", at, "succeeded", f"q{n}")
+            for n, at in enumerate(working)
+        ],
+    )
+    quiet = quiet_dora(lake, settings, as_of=as_of)
+    assert (quiet["deployment_frequency_numerator"], quiet["deploy_days"], quiet["days_with_deployments"]) == (
+        22,
+        22,
+        17,
+    )
+    assert quiet["deployment_frequency_level"] == "elite"
+
+
 def test_mttr_over_a_period_before_the_lake_read_any_incident_is_unknown(tmp_path: Path) -> None:
     """The ServiceNow ingest first read incidents from 10 November 10:00. quiet has no incident. The previous quarter
     (July to September) ended before that: the lake cannot know whether an incident was restored in it, so its MTTR
