@@ -20,7 +20,9 @@ When ArgoCD first deployed an entity needs no carrying: where that attempt is se
 success not settled came after it, so it is ArgoCD's (a GitLab one would be a hand-off) and carried; any ArgoCD
 attempt carried or recent then leaves out the same GitLab hand-offs among the attempts attributed again. So for an
 application whose components ArgoCD deploys: its date is the first of theirs, each read from its own carried
-ArgoCD attempts.
+ArgoCD attempts; and for a component of an application ArgoCD deploys itself (an umbrella), the application's. A
+hand-off is never carried (it is no attempt), and a recent one comes after the ArgoCD sequence's carried success
+finished before `recent_from`, or, with none, after a first deployment both builds read among the recent ones.
 
 An hourly build uses them when its deployment events are unchanged before the cut (every day partition before it
 has the version it had), with the same mapping and SQL: it attributes the attempts from `recent_from` on and those
