@@ -5,7 +5,6 @@ the syncs."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +15,12 @@ from lakehouse.mappings import MappingStore
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from tests.unit.aggregates.estate import AS_OF, deployment, estate_lake, incident, mapping, t, write
-from tests.unit.aggregates.test_build import ingest, mart_snapshot
 from tests.unit.aggregates.test_kpis import dora, mart, merged_and_listed, reading
+from tests.unit.aggregates.test_monorepo_deployed_by_argocd_counts_each_release_once import (
+    deployed_and_counted,
+    deployments_of,
+    released_after_a_full_build,
+)
 
 CI_WEB = "f" * 32
 
@@ -54,35 +57,25 @@ def suite_lake(path: Path) -> tuple[Lake, Settings]:
     return lake, settings
 
 
-def suite_deployments(lake: Lake) -> list[str]:
-    return sorted(r["deployment_key"] for r in mart_snapshot(lake)["mv_deployments"] if r["app_id"] == "suite")
-
-
 def test_each_release_of_an_umbrella_application_counts_once(tmp_path: Path) -> None:
     """Two releases, each synced once: suite deployed twice in 2 attempts, not 5 in 5 (three hand-offs counted as
     rollouts of suite-web and suite-api)."""
     lake, settings = suite_lake(tmp_path)
-    build(lake, settings, mode="full", as_of=AS_OF)
-    assert suite_deployments(lake) == ["argocd:suite-prod:1", "argocd:suite-prod:2"]
-    with reading(lake, settings) as built:
-        figures = dora(built, "suite")
-    assert (figures["deployment_frequency_numerator"], figures["change_failure_denominator"]) == (2, 2)
+    assert deployed_and_counted(lake, settings, "suite") == (["argocd:suite-prod:1", "argocd:suite-prod:2"], (2, 2))
 
 
 def test_an_hourly_build_counts_each_release_of_an_umbrella_application_once_too(tmp_path: Path) -> None:
     """After a full build as of the 20th at 10:00, release u3 arrives: api's hand-off (G604) at 10:20 and the sync at
     10:25. The hourly build at 11:00 adds the sync alone."""
     lake, settings = suite_lake(tmp_path)
-    build(lake, settings, mode="full", as_of=AS_OF)
-    ingest(
+    result = released_after_a_full_build(
         lake,
-        "deploys/deployment_events",
+        settings,
         deployment("gitlab:604", "gitlab", "42", t(20, 10, 20), "succeeded", "api-2"),
         deployment("argocd:suite-prod:3", "argocd", "suite-prod", t(20, 10, 25), "succeeded", "u3"),
     )
-    result = build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1))
     assert result.mode == "hourly"
-    assert suite_deployments(lake) == ["argocd:suite-prod:1", "argocd:suite-prod:2", "argocd:suite-prod:3"]
+    assert deployments_of(lake, "suite") == ["argocd:suite-prod:1", "argocd:suite-prod:2", "argocd:suite-prod:3"]
 
 
 def test_a_components_request_ships_with_the_sync_after_its_hand_off(tmp_path: Path) -> None:

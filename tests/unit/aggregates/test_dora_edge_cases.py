@@ -31,6 +31,18 @@ def quiet_dora(
         return one(mart(built, "mv_dora_app_period", where, period=period, mode=mode))
 
 
+def quiet_deployed_at(lake: Lake, instants: list[datetime]) -> None:
+    """quiet-prod's successful deployments, one at each instant, each of a revision of its own."""
+    write(
+        lake,
+        "deploys/deployment_events",
+        *[
+            deployment(f"argocd:quiet-prod:{n}", "argocd", "quiet-prod", at, "succeeded", f"q{n}")
+            for n, at in enumerate(instants)
+        ],
+    )
+
+
 def test_an_incident_restored_before_it_opened_is_no_mttr_sample(tmp_path: Path) -> None:
     """INC40's record says it opened on the 5th at 09:00 and was resolved on the 4th at 09:00 (an imported or edited
     record): restored, but with no duration, so it stays out of MTTR. It is quiet's only incident restored in the last
@@ -81,14 +93,7 @@ def test_a_deployment_every_working_day_is_daily_in_30_days_starting_on_a_saturd
     noons = [datetime(2026, 10, 24, 12, tzinfo=UTC) + timedelta(days=d) for d in range(30)]
     working = [noon for noon in noons if noon.weekday() < 5 and noon < monday]
     assert len(working) == 20
-    write(
-        lake,
-        "deploys/deployment_events",
-        *[
-            deployment(f"argocd:quiet-prod:{n}", "argocd", "quiet-prod", at, "succeeded", f"q{n}")
-            for n, at in enumerate(working)
-        ],
-    )
+    quiet_deployed_at(lake, working)
     quiet = quiet_dora(lake, settings, as_of=monday)
     assert (quiet["deployment_frequency_numerator"], quiet["days_with_deployments"]) == (20, 20)
     assert quiet["deployment_frequency_level"] == "elite"
@@ -106,14 +111,7 @@ def test_a_deployment_every_working_day_is_daily_when_some_come_before_the_as_of
     deployed = [day.replace(hour=1, minute=30) if day.weekday() == 1 else day.replace(hour=12) for day in days]
     working = [at for at in deployed if at.weekday() < 5 and at < as_of]
     assert len(working) == 22
-    write(
-        lake,
-        "deploys/deployment_events",
-        *[
-            deployment(f"argocd:quiet-prod:{n}", "argocd", "quiet-prod", at, "succeeded", f"q{n}")
-            for n, at in enumerate(working)
-        ],
-    )
+    quiet_deployed_at(lake, working)
     quiet = quiet_dora(lake, settings, as_of=as_of)
     assert (quiet["deployment_frequency_numerator"], quiet["deploy_days"], quiet["days_with_deployments"]) == (
         22,

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from lakehouse.aggregates.build import build
+from lakehouse.aggregates.build_types import BuildResult
 from lakehouse.mappings import MappingStore
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
@@ -42,19 +43,40 @@ def mono_lake(path: Path, *deployments: dict[str, Any]) -> tuple[Lake, Settings]
     return lake, settings
 
 
+def deployments_of(lake: Lake, app: str) -> list[str]:
+    return sorted(r["deployment_key"] for r in mart_snapshot(lake)["mv_deployments"] if r["app_id"] == app)
+
+
 def mono_deployments(lake: Lake) -> list[str]:
-    return sorted(r["deployment_key"] for r in mart_snapshot(lake)["mv_deployments"] if r["app_id"] == "mono")
+    return deployments_of(lake, "mono")
+
+
+def deployed_and_counted(lake: Lake, settings: Settings, app: str) -> tuple[list[str], tuple[int, int]]:
+    """After a full build: the application's deployments, and the successful deployments and attempts its last 30
+    days' DORA counts."""
+    build(lake, settings, mode="full", as_of=AS_OF)
+    with reading(lake, settings) as built:
+        figures = dora(built, app)
+    counted = (figures["deployment_frequency_numerator"], figures["change_failure_denominator"])
+    return deployments_of(lake, app), counted
+
+
+def released_after_a_full_build(lake: Lake, settings: Settings, *release: dict[str, Any]) -> BuildResult:
+    """A full build as of AS_OF, then the deployment events of `release` ingested, then the hourly build an hour
+    later, whose result it gives."""
+    build(lake, settings, mode="full", as_of=AS_OF)
+    ingest(lake, "deploys/deployment_events", *release)
+    return build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1))
 
 
 def test_each_release_of_a_monorepo_argocd_deploys_counts_once(tmp_path: Path) -> None:
     """Two releases, w1 on the 5th and w2 on the 6th, each handed off by GitLab at 08:55 and synced by ArgoCD at
     09:00: mono deployed twice in 2 attempts, not 4 in 4 (which would halve its change failure rate)."""
     lake, settings = mono_lake(tmp_path, *RELEASES)
-    build(lake, settings, mode="full", as_of=AS_OF)
-    assert mono_deployments(lake) == ["argocd:mono-web-prod:1", "argocd:mono-web-prod:2"]
-    with reading(lake, settings) as built:
-        figures = dora(built, "mono")
-    assert (figures["deployment_frequency_numerator"], figures["change_failure_denominator"]) == (2, 2)
+    assert deployed_and_counted(lake, settings, "mono") == (
+        ["argocd:mono-web-prod:1", "argocd:mono-web-prod:2"],
+        (2, 2),
+    )
 
 
 def test_a_monorepo_request_ships_with_the_sync_after_its_hand_off(tmp_path: Path) -> None:
@@ -92,14 +114,12 @@ def test_an_hourly_build_counts_each_monorepo_release_once_too(tmp_path: Path) -
             deployment(f"argocd:mono-web-prod:{key}", "argocd", "mono-web-prod", synced, "succeeded", revision),
         ]
     lake, settings = mono_lake(tmp_path, *before_the_cut, *RELEASES)
-    build(lake, settings, mode="full", as_of=AS_OF)
-    ingest(
+    result = released_after_a_full_build(
         lake,
-        "deploys/deployment_events",
+        settings,
         deployment("gitlab:503", "gitlab", "31", t(20, 10, 20), "succeeded", "w3"),
         deployment("argocd:mono-web-prod:3", "argocd", "mono-web-prod", t(20, 10, 25), "succeeded", "w3"),
     )
-    result = build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1))
     assert result.mode == "hourly" and result.settled_rows["stg_deployments"] == 2
     assert mono_deployments(lake) == [
         "argocd:mono-web-prod:0a",
