@@ -879,13 +879,14 @@ class DoraRow(ApiModel):
     deploy_days: int | None = Field(default=None, description="UTC calendar days with a successful deployment.")
     days_with_deployments: int | None = Field(
         default=None,
-        description="Days (24 h, counted back from the period's end; a part day at its start is one) holding a "
-        "successful deployment. With weeks_with_deployments and months_with_deployments, the basis of the "
-        "level: daily is met by a deployment on 5 of every 7 days, as many days as the period holds working days at "
-        "the fewest (5 in each whole week of deployment_frequency_denominator_days, and all but 2 of the days left "
-        "over: 20 of 30 days), these days or deploy_days, whichever are more; weekly and monthly when at least as "
-        "many weeks or months hold one as whole ones fit in the period (deployment_frequency_denominator_days / 7 or "
-        "31, rounded down).",
+        description="Days holding a successful deployment: 24 h counted back from the period's end (a part day at "
+        "its start is one), or UTC days (the part days at its two ends together one), whichever hold more, so that "
+        "the as-of hour does not move a team's deployments between days. With weeks_with_deployments and "
+        "months_with_deployments, the basis of the level: daily is met by a deployment on 5 of every 7 days, as many "
+        "days as the period holds working days at the fewest (5 in each whole week of "
+        "deployment_frequency_denominator_days, and all but 2 of the days left over: 20 of 30 days), weekly and "
+        "monthly when at least as many weeks or months hold one as whole ones fit in the period "
+        "(deployment_frequency_denominator_days / 7 or 31, rounded down).",
     )
     weeks_with_deployments: int | None = Field(
         default=None, description="Weeks (7 days, counted back from the period's end) holding a successful deployment."

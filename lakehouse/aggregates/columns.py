@@ -168,8 +168,9 @@ def _dora_metrics(scope: str) -> dict[str, str]:
         ),
         "deploy_days": "UTC calendar days of the period with a successful deployment",
         "days_with_deployments": (
-            "Days (24 h, counted back from the period's end; a part day at its start is one) holding a successful "
-            "deployment: the daily cadence's basis, with deploy_days, whichever is more"
+            "Days holding a successful deployment, the daily cadence's basis: 24 h counted back from the period's "
+            "end (a part day at its start is one) or UTC days (the part days at its two ends together one), "
+            "whichever hold more"
         ),
         "weeks_with_deployments": "Weeks (7 days, counted back from the period's end) holding a successful deployment",
         "months_with_deployments": (

@@ -10,6 +10,9 @@
 -- (24 h), weeks (7 days) and months (31-day blocks, the longest calendar month), each holding its first instant and not its last as the period
 -- does, the part at its start too short for a whole one being a block of its own; days_with_deployments,
 -- weeks_with_deployments and months_with_deployments are the blocks holding at least one successful deployment.
+-- Days are counted a second way too, as UTC days, the part days at the period's two ends together one (they make up
+-- a day), and days_with_deployments is the more of the two: where the as-of hour falls must not cost a team its
+-- daily deployments (a Monday's noon and the next Tuesday's 01:30 share the 24 h before a 02:40 as-of).
 -- A scope's blocks are those any of its applications deployed in.
 -- change lead time = median and p90 of mv_lead_times.lead_time_hours for requests deployed in the period (from
 -- deployments_from, as every deployment metric).
@@ -52,7 +55,16 @@ deployment_periods as (
         d.recovered_at_full,
         d.recovered_at_light,
         p.period,
-        epoch(p.period_end) - epoch(d.finished_at) as before_end
+        epoch(p.period_end) - epoch(d.finished_at) as before_end,
+        -- The UTC day, the end's part day counted with the start's (a period ending at midnight has none).
+        case
+            when
+                epoch(p.period_end) % 86400 <> 0
+                and d.day = utc_day(p.period_end - interval 1 microsecond)
+                and d.day > utc_day(p.deployments_from)
+                then utc_day(p.deployments_from)
+            else d.day
+        end as day_slot
     from mv_deployments as d
     inner join stg_periods as p on d.finished_at >= p.deployments_from and d.finished_at < p.period_end
 ),
@@ -66,6 +78,7 @@ success_blocks as (
         period,
         day,
         ceil(before_end / 86400) as day_block,
+        day_slot,
         ceil(before_end / (7 * 86400)) as week_block,
         -- 31 days: a team deploying on the same date each month has one in each block, whatever the months' lengths.
         ceil(before_end / (31 * 86400)) as month_block
@@ -80,7 +93,7 @@ blocks as (
         s.environment,
         b.period,
         count(distinct b.day) as deploy_days,
-        count(distinct b.day_block) as days_with_deployments,
+        greatest(count(distinct b.day_block), count(distinct b.day_slot)) as days_with_deployments,
         count(distinct b.week_block) as weeks_with_deployments,
         count(distinct b.month_block) as months_with_deployments
     from success_blocks as b

@@ -14,8 +14,8 @@
 --   ones fit in the period (floor(deployment_days / 7 or 31); the part block at the start may stand in for a whole one), and for daily on 5
 --   of every 7 days: on as many days as the period holds working days at the fewest, 5 in each whole week and all
 --   but 2 of the days left over, which may be a weekend: a team deploying every working day is daily, its weekends
---   quiet, whatever day the period starts on. Its days are the UTC days it deployed on (deploy_days) or the 24 h
---   blocks, whichever are more: a team deploying on every working day, on some before the as-of hour, is daily. In the last 30 days: daily needs a deployment on 20 of the 30 days
+--   quiet, whatever day the period starts on. Its days are the 24 h blocks or the UTC days, whichever hold more
+--   (stg_dora_facts): a team deploying on every working day, on some before the as-of hour, is daily. In the last 30 days: daily needs a deployment on 20 of the 30 days
 --   (4 whole weeks and 2 days, a weekend when the period starts on a Saturday), weekly in 4 of the weeks, monthly
 --   with any deployment (no whole month fits); in a 31-day month daily needs 21 days, in 90 days 64. A deployment
 --   on the 1st of each month is monthly over any 90 days (2 whole months), where 30-day months asked for 3 that
@@ -124,11 +124,8 @@ levels as (
                 and (
                     b.bound = 0
                     or case round(1 / b.bound)
-                        -- Daily asks for 5 of every 7 days: weekends are not held against a team. Days as UTC
-                        -- days or as 24 h counted back from the end, whichever holds more: where the as-of hour
-                        -- falls must not cost a team its daily deployments (a Monday's deployment and the next
-                        -- Tuesday's before that hour share one 24 h).
-                        when 1 then greatest(f.days_with_deployments, f.deploy_days) >= f.working_days
+                        -- Daily asks for 5 of every 7 days: weekends are not held against a team.
+                        when 1 then f.days_with_deployments >= f.working_days
                         when 7 then f.weeks_with_deployments >= floor(f.deployment_days * b.bound + 1e-9)
                         when 30 then f.months_with_deployments >= floor(f.deployment_days / 31 + 1e-9)
                     end

@@ -15,7 +15,6 @@ from lakehouse.aggregates.build import build
 from lakehouse.duckdb_session import open_duckdb
 from lakehouse.mappings import MappingStore
 from lakehouse.runlog import FirstReads
-from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from tests.unit.aggregates.estate import (
@@ -32,9 +31,9 @@ from tests.unit.aggregates.estate import (
     incident,
     mapping,
     metrics,
-    rows,
     t,
     task_slas_read_from,
+    write,
     write_estate,
     write_estate_in,
 )
@@ -54,9 +53,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lake, duck
 
 def served_by_quiet(lake: Lake, hours: list[tuple[datetime, float, float]]) -> None:
     """quiet-svc's (hour, requests, errors), written as Dynatrace's hourly service metrics of SERVICE-Q."""
-    metrics = get_dataset("dynatrace/service_metrics_hourly")
     served = [{"entity_id": "SERVICE-Q", "hour": at, "request_count": n, "error_count": e} for at, n, e in hours]
-    lake.write_days(metrics, rows(metrics.id, *served))
+    write(lake, "dynatrace/service_metrics_hourly", *served)
 
 
 @contextmanager
@@ -233,8 +231,7 @@ def write_the_week_before_at_a_tenth_of_a_percent(lake: Lake) -> None:
         row | {"hour": row["hour"] - timedelta(days=7), "error_count": (row["request_count"] or 0.0) * 0.001}
         for row in metrics().to_pylist()
     ]
-    dataset = get_dataset("dynatrace/service_metrics_hourly")
-    lake.write_days(dataset, rows(dataset.id, *week_before))
+    write(lake, "dynatrace/service_metrics_hourly", *week_before)
 
 
 def test_the_error_rate_trend_compares_with_a_previous_week_that_had_traffic(tmp_path: Path) -> None:
@@ -290,13 +287,11 @@ def test_an_unsuccessful_change_over_a_deployment_before_the_7_days_counts_once(
     one failed change, +10."""
     lake, settings = estate_lake(tmp_path)
     edge = AS_OF - timedelta(days=7)
-    deploys = get_dataset("deploys/deployment_events")
     q1 = deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", edge - timedelta(minutes=20), "succeeded", "q1")
-    lake.write_days(deploys, rows(deploys.id, q1))
-    changes = get_dataset("servicenow/changes")
+    write(lake, "deploys/deployment_events", q1)
     window = (edge - timedelta(hours=1), edge + timedelta(minutes=10))
     chg9 = change("9" * 32, "CHG9", CI_Q, window, "unsuccessful", edge - timedelta(days=1), edge + timedelta(hours=1))
-    lake.write_days(changes, rows(changes.id, chg9))
+    write(lake, "servicenow/changes", chg9)
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         assert one(mart(built, "mv_changes", "number = 'CHG9'"))["deployment_key"] == "argocd:quiet-prod:1"
@@ -315,13 +310,12 @@ def test_errors_without_requests_stay_out_of_an_hour_that_had_traffic(tmp_path: 
     api = next(e for e in entries if e["entity_id"] == "shop-api")
     api["dynatrace_entity_selector"] = 'entityId("SERVICE-A","SERVICE-A2")'
     MappingStore(lake).apply(entries, actor="test", replace=True)
-    metrics_dataset = get_dataset("dynatrace/service_metrics_hourly")
     at = t(19, 2)
     without_requests = [
         {"entity_id": "SERVICE-B", "hour": at, "request_count": 0.0, "error_count": 7.0},
         {"entity_id": "SERVICE-A2", "hour": at, "request_count": 0.0, "error_count": 3.0},
     ]
-    lake.write_days(metrics_dataset, rows(metrics_dataset.id, *without_requests))
+    write(lake, "dynatrace/service_metrics_hourly", *without_requests)
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         hours = mart(built, "mv_golden_signals_hourly", "app_id = 'shop' and hour = $at", at=at)
@@ -339,11 +333,10 @@ def test_a_latency_slo_needs_hours_of_latency_not_only_of_traffic(tmp_path: Path
     168 hours): met. Its latency SLIs rest on 1 hour of 168: 'insufficient data', for quiet and for its team t2
     (broken, the other application, reported no latency)."""
     lake, settings = estate_lake(tmp_path)
-    metrics = get_dataset("dynatrace/service_metrics_hourly")
     hours = [AS_OF - timedelta(hours=h) for h in range(1, 169)]
     week = [{"entity_id": "SERVICE-Q", "hour": at, "request_count": 100.0, "error_count": 0.0} for at in hours]
     week[0] |= {"latency_p95_ms": 200.0, "latency_p99_ms": 300.0}
-    lake.write_days(metrics, rows(metrics.id, *week))
+    write(lake, "dynatrace/service_metrics_hourly", *week)
     build(lake, settings, mode="full", as_of=AS_OF)
     where = "period = 'last_7d' and environment = 'production'"
     with reading(lake, settings) as built:
@@ -360,14 +353,13 @@ def deploys_at(tmp_path: Path, **instants: list[datetime]) -> tuple[Lake, Settin
     """The estate, with each ArgoCD application named (quiet_prod for quiet-prod) deploying successfully at each
     of its instants, then built at AS_OF."""
     lake, settings = estate_lake(tmp_path)
-    deploys = get_dataset("deploys/deployment_events")
     made = [
         deployment(f"argocd:{app}:{i}", "argocd", app, at, "succeeded", f"{app}-{i}")
         for name, ats in instants.items()
         for app in [name.replace("_", "-")]
         for i, at in enumerate(ats)
     ]
-    lake.write_days(deploys, rows(deploys.id, *made))
+    write(lake, "deploys/deployment_events", *made)
     build(lake, settings, mode="full", as_of=AS_OF)
     return lake, settings
 
@@ -521,12 +513,11 @@ def test_a_lake_younger_than_the_period_counts_deployments_over_the_days_it_read
     quarter ended before the lake read any deployment: its deployment figures are 'insufficient data', not 'no
     deployments' and 'low'."""
     lake, settings = estate_lake(tmp_path)
-    deploys = get_dataset("deploys/deployment_events")
     noons = [t(1, 12), t(12, 12), t(14, 12), t(16, 12), t(18, 12)]
     made = [
         deployment(f"argocd:q:{i}", "argocd", "quiet-prod", at, "succeeded", f"q-{i}") for i, at in enumerate(noons)
     ]
-    lake.write_days(deploys, rows(deploys.id, *made))
+    write(lake, "deploys/deployment_events", *made)
     FirstReads(lake).record("deploys", "deployment_events", t(10, 10), run_id="first-run")
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
@@ -568,14 +559,12 @@ def test_a_failure_by_its_change_and_an_incident_is_not_recovered_until_a_deploy
     recover the deployment, which needs the next successful one too. DORA for quiet: 1 change failure of 1, not
     recovered."""
     lake, settings = estate_lake(tmp_path)
-    deploys = get_dataset("deploys/deployment_events")
     q1 = deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(10, 12), "succeeded", "q1")
-    lake.write_days(deploys, rows(deploys.id, q1))
-    changes, incidents = get_dataset("servicenow/changes"), get_dataset("servicenow/incidents")
+    write(lake, "deploys/deployment_events", q1)
     chg3 = change("3" * 32, "CHG3", CI_Q, (t(10, 11, 30), t(10, 12, 30)), "unsuccessful", t(9), t(10, 13))
-    lake.write_days(changes, rows(changes.id, chg3))
+    write(lake, "servicenow/changes", chg3)
     inc9 = incident("i9" * 16, "INC9", CI_Q, t(10, 13), 2, 6, resolved=t(10, 15), caused_by="3" * 32)
-    lake.write_days(incidents, rows(incidents.id, inc9))
+    write(lake, "servicenow/incidents", inc9)
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         first = one(mart(built, "mv_deployments", "deployment_key = 'argocd:quiet-prod:1'"))
@@ -595,13 +584,11 @@ def test_a_deployment_failed_by_its_unsuccessful_change_recovers_with_the_next_s
     Q2 succeeded on the 12th at 12:00: Q1 recovered 48 hours later. DORA for quiet over 30 days: 1 failure of 2
     deployments, one recovery of 48 h."""
     lake, settings = estate_lake(tmp_path)
-    deploys = get_dataset("deploys/deployment_events")
     q1 = deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(10, 12), "succeeded", "q1")
     q2 = deployment("argocd:quiet-prod:2", "argocd", "quiet-prod", t(12, 12), "succeeded", "q2")
-    lake.write_days(deploys, rows(deploys.id, q1, q2))
-    changes = get_dataset("servicenow/changes")
+    write(lake, "deploys/deployment_events", q1, q2)
     chg3 = change("3" * 32, "CHG3", CI_Q, (t(10, 11, 30), t(10, 12, 30)), "unsuccessful", t(9), t(10, 13))
-    lake.write_days(changes, rows(changes.id, chg3))
+    write(lake, "servicenow/changes", chg3)
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         first = one(mart(built, "mv_deployments", "deployment_key = 'argocd:quiet-prod:1'"))
@@ -616,11 +603,10 @@ def test_an_hour_with_traffic_and_no_error_count_had_no_errors(tmp_path: Path) -
     hour for the five days before as_of, every error count empty: 100 % available over 7 days, 'met'. Domain
     d1, with shop's 34,000 requests and 124 errors, is (154,000 - 124) / 154,000."""
     lake, settings = estate_lake(tmp_path)
-    metrics_dataset = get_dataset("dynatrace/service_metrics_hourly")
     hours = [
         {"entity_id": "SERVICE-Q", "hour": AS_OF - timedelta(hours=h), "request_count": 1000.0} for h in range(1, 121)
     ]
-    lake.write_days(metrics_dataset, rows(metrics_dataset.id, *hours))
+    write(lake, "dynatrace/service_metrics_hourly", *hours)
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         where = "period = 'last_7d' and environment = 'production'"
@@ -653,18 +639,17 @@ def test_an_open_p1_or_a_deployment_in_14_days_is_evidence_not_no_data(tmp_path:
     (19 days before as_of) and still open makes it red; alone, a deployment of quiet-prod 10 days before as_of
     makes it green."""
     lake, settings = estate_lake(tmp_path)
-    incidents = get_dataset("servicenow/incidents")
-    lake.write_days(incidents, rows(incidents.id, incident("i7" * 16, "INC7", CI_Q, t(1, 9), 1, 2)))
+    write(lake, "servicenow/incidents", incident("i7" * 16, "INC7", CI_Q, t(1, 9), 1, 2))
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         quiet = one(mart(built, "mv_monitoring_top_risks", "app_id = 'quiet'"))
     assert (quiet["health"], quiet["reasons"]) == ("red", ["1 open P1/P2 incident(s)"])
 
     lake, settings = estate_lake(tmp_path / "deployed")
-    deploys = get_dataset("deploys/deployment_events")
-    lake.write_days(
-        deploys,
-        rows(deploys.id, deployment("argocd:quiet-prod:x", "argocd", "quiet-prod", t(10, 9), "succeeded", "q1")),
+    write(
+        lake,
+        "deploys/deployment_events",
+        deployment("argocd:quiet-prod:x", "argocd", "quiet-prod", t(10, 9), "succeeded", "q1"),
     )
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
@@ -678,10 +663,9 @@ def test_top_risks_count_the_incidents_open_at_as_of(tmp_path: Path) -> None:
     quiet has one open P1/P2 at as_of, a P1: +20 and red, as its day of incidents says (one open at the end of the
     20th, which stops at as_of)."""
     lake, settings = estate_lake(tmp_path)
-    incidents = get_dataset("servicenow/incidents")
     inc11 = incident("ib" * 16, "INC11", CI_Q, t(20, 9), 1, 6, resolved=t(20, 10, 30))
     inc12 = incident("ic" * 16, "INC12", CI_Q, t(20, 10, 30), 2, 2)
-    lake.write_days(incidents, rows(incidents.id, inc11, inc12))
+    write(lake, "servicenow/incidents", inc11, inc12)
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         quiet = one(mart(built, "mv_monitoring_top_risks", "app_id = 'quiet'"))
@@ -696,9 +680,8 @@ def test_a_change_implemented_in_14_days_is_evidence_not_no_data(tmp_path: Path)
     was implemented 3 days before as_of (the 17th, 09:00 to 10:00): an event in the 14 days, and no evidence of
     trouble, so green with a score of 0, not 'no data'."""
     lake, settings = estate_lake(tmp_path)
-    changes = get_dataset("servicenow/changes")
     chg7 = change("7" * 32, "CHG7", CI_Q, (t(17, 9), t(17, 10)), "successful", t(16), t(17, 11), "standard")
-    lake.write_days(changes, rows(changes.id, chg7))
+    write(lake, "servicenow/changes", chg7)
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         quiet = one(mart(built, "mv_monitoring_top_risks", "app_id = 'quiet'"))
@@ -876,28 +859,22 @@ def test_a_dynatrace_root_cause_links_an_incident_to_the_deployment_just_before_
     within the 4-hour window, and an incident on its CI opens at 11:00 while the problem is open. Another problem
     rooted in it starts on the 17th, two days after that deployment: its incident is linked to nothing."""
     lake, settings = estate_lake(tmp_path)
-    deploys = get_dataset("deploys/deployment_events")
-    lake.write_days(
-        deploys,
-        rows(deploys.id, deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(15, 8), "succeeded", "q1")),
+    write(
+        lake,
+        "deploys/deployment_events",
+        deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(15, 8), "succeeded", "q1"),
     )
-    problems = get_dataset("dynatrace/problems")
-    lake.write_days(
-        problems,
-        rows(
-            problems.id,
-            problem("1", "SERVICE-Q", t(15, 10), t(15, 12)),
-            problem("2", "SERVICE-Q", t(17, 9), t(17, 11)),
-        ),
+    write(
+        lake,
+        "dynatrace/problems",
+        problem("1", "SERVICE-Q", t(15, 10), t(15, 12)),
+        problem("2", "SERVICE-Q", t(17, 9), t(17, 11)),
     )
-    incidents = get_dataset("servicenow/incidents")
-    lake.write_days(
-        incidents,
-        rows(
-            incidents.id,
-            incident("i9" * 16, "INC9", CI_Q, t(15, 11), 2, 6, t(15, 13)),
-            incident("ia" * 16, "INC10", CI_Q, t(17, 10), 2, 6, t(17, 12)),
-        ),
+    write(
+        lake,
+        "servicenow/incidents",
+        incident("i9" * 16, "INC9", CI_Q, t(15, 11), 2, 6, t(15, 13)),
+        incident("ia" * 16, "INC10", CI_Q, t(17, 10), 2, 6, t(17, 12)),
     )
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
@@ -915,8 +892,7 @@ def test_light_and_full_modes_count_change_failures_each_by_its_own_links(tmp_pa
     the application's last deployment within 24 hours that is no rollback (D3 is the fix of D2's outage): D2, 4 hours
     before it, which then recovers only when INC4 is restored, in light mode only."""
     lake, settings = estate_lake(tmp_path)
-    incidents = get_dataset("servicenow/incidents")
-    lake.write_days(incidents, rows(incidents.id, incident("i4" * 16, "INC4", CI_DB, t(19, 14), 3, 6, t(19, 15))))
+    write(lake, "servicenow/incidents", incident("i4" * 16, "INC4", CI_DB, t(19, 14), 3, 6, t(19, 15)))
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         full, light = dora(built, "shop", "full"), dora(built, "shop", "light")
@@ -937,17 +913,13 @@ def test_of_two_deployments_finished_at_the_same_instant_an_incident_links_to_th
     """Two quiet-prod deployments finish at 08:00 on the 15th; INC6 opens on quiet-svc at 09:00. Its window links,
     in both modes, go to one deployment, the same in every build: the smaller key."""
     lake, settings = estate_lake(tmp_path)
-    deploys = get_dataset("deploys/deployment_events")
-    lake.write_days(
-        deploys,
-        rows(
-            deploys.id,
-            deployment("argocd:quiet-prod:b", "argocd", "quiet-prod", t(15, 8), "succeeded", "q2"),
-            deployment("argocd:quiet-prod:a", "argocd", "quiet-prod", t(15, 8), "succeeded", "q1"),
-        ),
+    write(
+        lake,
+        "deploys/deployment_events",
+        deployment("argocd:quiet-prod:b", "argocd", "quiet-prod", t(15, 8), "succeeded", "q2"),
+        deployment("argocd:quiet-prod:a", "argocd", "quiet-prod", t(15, 8), "succeeded", "q1"),
     )
-    incidents = get_dataset("servicenow/incidents")
-    lake.write_days(incidents, rows(incidents.id, incident("i6" * 16, "INC6", CI_Q, t(15, 9), 3, 6, t(15, 10))))
+    write(lake, "servicenow/incidents", incident("i6" * 16, "INC6", CI_Q, t(15, 9), 3, 6, t(15, 10)))
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         links = mart(built, "mv_incident_links", "incident_number = 'INC6' order by correlation_mode")
@@ -979,23 +951,16 @@ def test_applications_mapped_directly_each_have_their_own_deployment_sequence(tm
         },
     ]
     MappingStore(lake).apply([*mapping(), *direct], actor="test", replace=True)
-    deploys = get_dataset("deploys/deployment_events")
-    lake.write_days(
-        deploys,
-        rows(
-            deploys.id,
-            deployment("argocd:mono-prod:1", "argocd", "mono-prod", t(5, 9), "succeeded", "m1"),
-            deployment("argocd:solo-prod:1", "argocd", "solo-prod", t(5, 9, 30), "succeeded", "s1"),
-            deployment("argocd:mono-prod:2", "argocd", "mono-prod", t(5, 10), "succeeded", "m0", rollback=True),
-            deployment("argocd:solo-prod:2", "argocd", "solo-prod", t(6, 8), "failed", "s2"),
-            deployment("argocd:solo-prod:3", "argocd", "solo-prod", t(6, 9), "succeeded", "s2"),
-        ),
+    write(
+        lake,
+        "deploys/deployment_events",
+        deployment("argocd:mono-prod:1", "argocd", "mono-prod", t(5, 9), "succeeded", "m1"),
+        deployment("argocd:solo-prod:1", "argocd", "solo-prod", t(5, 9, 30), "succeeded", "s1"),
+        deployment("argocd:mono-prod:2", "argocd", "mono-prod", t(5, 10), "succeeded", "m0", rollback=True),
+        deployment("argocd:solo-prod:2", "argocd", "solo-prod", t(6, 8), "failed", "s2"),
+        deployment("argocd:solo-prod:3", "argocd", "solo-prod", t(6, 9), "succeeded", "s2"),
     )
-    requests = get_dataset("gitlab/merge_requests")
-    lake.write_days(
-        requests,
-        rows(requests.id, {"mr_id": 7, "project_id": 21, "merged_at": t(5, 9), "updated_at": t(5, 9)}),
-    )
+    write(lake, "gitlab/merge_requests", {"mr_id": 7, "project_id": 21, "merged_at": t(5, 9), "updated_at": t(5, 9)})
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         flags = {
@@ -1046,26 +1011,20 @@ def test_a_monorepo_mapped_on_its_application_ships_with_any_of_its_components(t
         },
     ]
     MappingStore(lake).apply([*mapping(), *mono], actor="test", replace=True)
-    deploys = get_dataset("deploys/deployment_events")
-    lake.write_days(
-        deploys,
-        rows(
-            deploys.id,
-            deployment("argocd:mono-web-prod:1", "argocd", "mono-web-prod", t(5, 9), "succeeded", "w1"),
-            deployment("argocd:mono-jobs-prod:1", "argocd", "mono-jobs-prod", t(5, 11, 30), "succeeded", "j1"),
-            deployment("argocd:mono-web-prod:2", "argocd", "mono-web-prod", t(5, 12), "succeeded", "w2"),
-        ),
+    write(
+        lake,
+        "deploys/deployment_events",
+        deployment("argocd:mono-web-prod:1", "argocd", "mono-web-prod", t(5, 9), "succeeded", "w1"),
+        deployment("argocd:mono-jobs-prod:1", "argocd", "mono-jobs-prod", t(5, 11, 30), "succeeded", "j1"),
+        deployment("argocd:mono-web-prod:2", "argocd", "mono-web-prod", t(5, 12), "succeeded", "w2"),
     )
-    requests = get_dataset("gitlab/merge_requests")
     merged = {31: (31, t(5, 7)), 32: (31, t(5, 10)), 33: (33, t(5, 10, 30))}
-    lake.write_days(
-        requests,
-        rows(
-            requests.id,
-            *(
-                {"mr_id": i, "project_id": project, "merged_at": at, "updated_at": at}
-                for i, (project, at) in merged.items()
-            ),
+    write(
+        lake,
+        "gitlab/merge_requests",
+        *(
+            {"mr_id": i, "project_id": project, "merged_at": at, "updated_at": at}
+            for i, (project, at) in merged.items()
         ),
     )
     build(lake, settings, mode="full", as_of=AS_OF)
@@ -1097,24 +1056,18 @@ def shipped_by(lake: Lake, settings: Settings, mr_ids: list[int]) -> dict[int, t
 def merged_and_listed(lake: Lake, project: int, merged: dict[int, datetime], listed: dict[int, list[int]]) -> None:
     """The merge requests of a GitLab project, merged at `merged[mr_id]`, and the requests GitLab lists in each of
     its deployments (`listed[deployment_id]`)."""
-    requests = get_dataset("gitlab/merge_requests")
-    lake.write_days(
-        requests,
-        rows(
-            requests.id,
-            *({"mr_id": i, "project_id": project, "merged_at": at, "updated_at": at} for i, at in merged.items()),
-        ),
+    write(
+        lake,
+        "gitlab/merge_requests",
+        *({"mr_id": i, "project_id": project, "merged_at": at, "updated_at": at} for i, at in merged.items()),
     )
-    links = get_dataset("gitlab/deployment_merge_requests")
-    lake.write_days(
-        links,
-        rows(
-            links.id,
-            *(
-                {"deployment_id": deployment_id, "project_id": project, "mr_id": i, "merged_at": merged[i]}
-                for deployment_id, mr_ids in listed.items()
-                for i in mr_ids
-            ),
+    write(
+        lake,
+        "gitlab/deployment_merge_requests",
+        *(
+            {"deployment_id": deployment_id, "project_id": project, "mr_id": i, "merged_at": merged[i]}
+            for deployment_id, mr_ids in listed.items()
+            for i in mr_ids
         ),
     )
 
@@ -1125,15 +1078,12 @@ def test_a_merge_request_ships_with_the_deployment_gitlab_lists_it_in(tmp_path: 
     not fetched). MR 4 ships with G5: 5 h, though G4 came first. MR 5 is in no list: the first deployment after
     its merge whose list is unknown is G6, 6 h (G4 and G5 list other requests). MR 6 ships with G4: 2 h."""
     lake, settings = estate_lake(tmp_path)
-    deploys = get_dataset("deploys/deployment_events")
-    lake.write_days(
-        deploys,
-        rows(
-            deploys.id,
-            deployment("gitlab:104", "gitlab", "12", t(19, 8), "succeeded", "s0"),
-            deployment("gitlab:105", "gitlab", "12", t(19, 12), "succeeded", "s4"),
-            deployment("gitlab:106", "gitlab", "12", t(19, 13), "succeeded", "s5"),
-        ),
+    write(
+        lake,
+        "deploys/deployment_events",
+        deployment("gitlab:104", "gitlab", "12", t(19, 8), "succeeded", "s0"),
+        deployment("gitlab:105", "gitlab", "12", t(19, 12), "succeeded", "s4"),
+        deployment("gitlab:106", "gitlab", "12", t(19, 13), "succeeded", "s5"),
     )
     merged_and_listed(lake, 12, {4: t(19, 7), 5: t(19, 7), 6: t(19, 6)}, {104: [6], 105: [4]})
     leads = shipped_by(lake, settings, [4, 5, 6])
@@ -1151,51 +1101,42 @@ def test_only_merge_requests_into_a_branch_the_project_deploys_from_get_a_lead_t
     shop-api (project 11) is deployed by ArgoCD: its branches are unknown, so MR 8 into feature/x, merged 08:00 on
     the 19th, still ships with its next deployment (10:00): 2 h."""
     lake, settings = estate_lake(tmp_path)
-    deploys = get_dataset("deploys/deployment_events")
-    lake.write_days(
-        deploys,
-        rows(
-            deploys.id,
-            deployment("gitlab:104", "gitlab", "12", t(19, 8), "succeeded", "s4"),
-            deployment("gitlab:105", "gitlab", "12", t(19, 12), "succeeded", "s6"),
+    write(
+        lake,
+        "deploys/deployment_events",
+        deployment("gitlab:104", "gitlab", "12", t(19, 8), "succeeded", "s4"),
+        deployment("gitlab:105", "gitlab", "12", t(19, 12), "succeeded", "s6"),
+    )
+    write(
+        lake,
+        "gitlab/deployments",
+        *(
+            {
+                "deployment_id": i,
+                "project_id": 12,
+                "environment": "production",
+                "status": "success",
+                "ref": "main",
+                "sha": sha,
+                "created_at": at - timedelta(minutes=5),
+                "updated_at": at,
+                "finished_at": at,
+            }
+            for i, sha, at in ((104, "s4", t(19, 8)), (105, "s6", t(19, 12)))
         ),
     )
-    gitlab_deployments = get_dataset("gitlab/deployments")
-    lake.write_days(
-        gitlab_deployments,
-        rows(
-            gitlab_deployments.id,
-            *(
-                {
-                    "deployment_id": i,
-                    "project_id": 12,
-                    "environment": "production",
-                    "status": "success",
-                    "ref": "main",
-                    "sha": sha,
-                    "created_at": at - timedelta(minutes=5),
-                    "updated_at": at,
-                    "finished_at": at,
-                }
-                for i, sha, at in ((104, "s4", t(19, 8)), (105, "s6", t(19, 12)))
-            ),
-        ),
-    )
-    requests = get_dataset("gitlab/merge_requests")
     merged = {
         4: (12, "main", t(19, 7)),
         5: (12, "feature/cart", t(19, 7)),
         6: (12, None, t(19, 9)),
         8: (11, "feature/x", t(19, 8)),
     }
-    lake.write_days(
-        requests,
-        rows(
-            requests.id,
-            *(
-                {"mr_id": i, "project_id": project, "target_branch": branch, "merged_at": at, "updated_at": at}
-                for i, (project, branch, at) in merged.items()
-            ),
+    write(
+        lake,
+        "gitlab/merge_requests",
+        *(
+            {"mr_id": i, "project_id": project, "target_branch": branch, "merged_at": at, "updated_at": at}
+            for i, (project, branch, at) in merged.items()
         ),
     )
     build(lake, settings, mode="full", as_of=AS_OF)
@@ -1216,23 +1157,20 @@ def test_a_project_deployed_by_argocd_counts_the_requests_into_its_default_branc
     MR 9 into main, merged 08:00, ships with it: 2 h. MR 8 into feature/x, merged 08:00 too, ships nothing itself:
     no lead time (before: 2 h as well)."""
     lake, settings = estate_lake(tmp_path)
-    requests = get_dataset("gitlab/merge_requests")
     merged = {8: "feature/x", 9: "main"}
-    lake.write_days(
-        requests,
-        rows(
-            requests.id,
-            *(
-                {
-                    "mr_id": i,
-                    "project_id": 11,
-                    "target_branch": branch,
-                    "default_branch": "main",
-                    "merged_at": t(19, 8),
-                    "updated_at": t(19, 8),
-                }
-                for i, branch in merged.items()
-            ),
+    write(
+        lake,
+        "gitlab/merge_requests",
+        *(
+            {
+                "mr_id": i,
+                "project_id": 11,
+                "target_branch": branch,
+                "default_branch": "main",
+                "merged_at": t(19, 8),
+                "updated_at": t(19, 8),
+            }
+            for i, branch in merged.items()
         ),
     )
     build(lake, settings, mode="full", as_of=AS_OF)
@@ -1248,15 +1186,12 @@ def handed_off(lake: Lake) -> None:
     """shop-api is deployed by ArgoCD (shop-api-prod) and built by GitLab project 11, whose pipeline also records
     GitLab deployments to production: G202 failed at 09:40 on the 19th, G201 succeeded at 09:50 and G203 at 10:30.
     GitLab lists MR 4 (merged 07:00) in G201 and MR 5 (merged 09:00) in G203."""
-    deploys = get_dataset("deploys/deployment_events")
-    lake.write_days(
-        deploys,
-        rows(
-            deploys.id,
-            deployment("gitlab:202", "gitlab", "11", t(19, 9, 40), "failed", "c4"),
-            deployment("gitlab:201", "gitlab", "11", t(19, 9, 50), "succeeded", "c4"),
-            deployment("gitlab:203", "gitlab", "11", t(19, 10, 30), "succeeded", "c5"),
-        ),
+    write(
+        lake,
+        "deploys/deployment_events",
+        deployment("gitlab:202", "gitlab", "11", t(19, 9, 40), "failed", "c4"),
+        deployment("gitlab:201", "gitlab", "11", t(19, 9, 50), "succeeded", "c4"),
+        deployment("gitlab:203", "gitlab", "11", t(19, 10, 30), "succeeded", "c5"),
     )
     merged_and_listed(lake, 11, {4: t(19, 7), 5: t(19, 9)}, {201: [4], 203: [5]})
 
@@ -1288,14 +1223,11 @@ def test_gitlab_deploys_a_component_until_argocd_first_does(tmp_path: Path) -> N
     says ArgoCD took it over, and GitLab's G1 and G2 stay its deployments."""
     lake, settings = estate_lake(tmp_path)
     handed_off(lake)
-    deploys = get_dataset("deploys/deployment_events")
-    lake.write_days(
-        deploys,
-        rows(
-            deploys.id,
-            deployment("gitlab:190", "gitlab", "11", datetime(2026, 10, 31, 9, tzinfo=UTC), "succeeded", "c0"),
-            deployment("gitlab:191", "gitlab", "11", t(1, 10), "succeeded", "r1"),
-        ),
+    write(
+        lake,
+        "deploys/deployment_events",
+        deployment("gitlab:190", "gitlab", "11", datetime(2026, 10, 31, 9, tzinfo=UTC), "succeeded", "c0"),
+        deployment("gitlab:191", "gitlab", "11", t(1, 10), "succeeded", "r1"),
     )
     entries = [e | {"argocd_app_name": "shop-db-prod"} if e["entity_id"] == "shop-db" else e for e in mapping()]
     MappingStore(lake).apply(entries, actor="test", replace=True)
@@ -1335,14 +1267,11 @@ def test_a_sync_started_before_the_merge_does_not_ship_a_request_handed_off_afte
     14:00 - 09:59 = 4 h 1 min, by 'gitops hand-off'. MR 4 (merged 07:00, handed off in G201) still ships with D2."""
     lake, settings = estate_lake(tmp_path)
     handed_off(lake)
-    deploys = get_dataset("deploys/deployment_events")
-    lake.write_days(
-        deploys,
-        rows(
-            deploys.id,
-            deployment("gitlab:204", "gitlab", "11", t(19, 9, 59), "succeeded", "c9"),
-            deployment("argocd:shop-api-prod:4", "argocd", "shop-api-prod", t(19, 14), "succeeded", "r9"),
-        ),
+    write(
+        lake,
+        "deploys/deployment_events",
+        deployment("gitlab:204", "gitlab", "11", t(19, 9, 59), "succeeded", "c9"),
+        deployment("argocd:shop-api-prod:4", "argocd", "shop-api-prod", t(19, 14), "succeeded", "r9"),
     )
     merged_and_listed(lake, 11, {9: t(19, 9, 59)}, {204: [9]})
     assert shipped_by(lake, settings, [4, 9]) == {
@@ -1357,7 +1286,6 @@ def test_a_project_handing_off_to_argocd_deploys_from_the_branches_it_hands_off_
     known and it would count, with ArgoCD's D2 at 10:00: 2 h). MR 4 into main, handed off in G201, ships with D2."""
     lake, settings = estate_lake(tmp_path)
     handed_off(lake)
-    gitlab_deployments = get_dataset("gitlab/deployments")
     handoff = {
         "deployment_id": 201,
         "project_id": 11,
@@ -1369,17 +1297,14 @@ def test_a_project_handing_off_to_argocd_deploys_from_the_branches_it_hands_off_
         "updated_at": t(19, 9, 50),
         "finished_at": t(19, 9, 50),
     }
-    lake.write_days(gitlab_deployments, rows(gitlab_deployments.id, handoff))
-    requests = get_dataset("gitlab/merge_requests")
+    write(lake, "gitlab/deployments", handoff)
     merged = {4: ("main", t(19, 7)), 6: ("feature/y", t(19, 8))}
-    lake.write_days(
-        requests,
-        rows(
-            requests.id,
-            *(
-                {"mr_id": i, "project_id": 11, "target_branch": branch, "merged_at": at, "updated_at": at}
-                for i, (branch, at) in merged.items()
-            ),
+    write(
+        lake,
+        "gitlab/merge_requests",
+        *(
+            {"mr_id": i, "project_id": 11, "target_branch": branch, "merged_at": at, "updated_at": at}
+            for i, (branch, at) in merged.items()
         ),
     )
     build(lake, settings, mode="full", as_of=AS_OF)
@@ -1393,27 +1318,20 @@ def test_a_merge_request_known_only_from_the_deployments_that_shipped_it_counts_
     GitLab lists it in G4 (08:00) and again in G5 (12:00). It is one request, shipped by G4: 1 h, by its link.
     MR 8, in the merged list and listed by G5, is there once too: 3 h (merged at 09:00)."""
     lake, settings = estate_lake(tmp_path)
-    deploys = get_dataset("deploys/deployment_events")
-    lake.write_days(
-        deploys,
-        rows(
-            deploys.id,
-            deployment("gitlab:104", "gitlab", "12", t(19, 8), "succeeded", "s7"),
-            deployment("gitlab:105", "gitlab", "12", t(19, 12), "succeeded", "s8"),
-        ),
+    write(
+        lake,
+        "deploys/deployment_events",
+        deployment("gitlab:104", "gitlab", "12", t(19, 8), "succeeded", "s7"),
+        deployment("gitlab:105", "gitlab", "12", t(19, 12), "succeeded", "s8"),
     )
-    requests = get_dataset("gitlab/merge_requests")
     merged = {"mr_id": 8, "project_id": 12, "merged_at": t(19, 9), "updated_at": t(19, 9)}
-    lake.write_days(requests, rows(requests.id, merged))
-    links = get_dataset("gitlab/deployment_merge_requests")
-    lake.write_days(
-        links,
-        rows(
-            links.id,
-            {"deployment_id": 104, "project_id": 12, "mr_id": 7, "merged_at": t(19, 7)},
-            {"deployment_id": 105, "project_id": 12, "mr_id": 7, "merged_at": t(19, 7)},
-            {"deployment_id": 105, "project_id": 12, "mr_id": 8, "merged_at": t(19, 9)},
-        ),
+    write(lake, "gitlab/merge_requests", merged)
+    write(
+        lake,
+        "gitlab/deployment_merge_requests",
+        {"deployment_id": 104, "project_id": 12, "mr_id": 7, "merged_at": t(19, 7)},
+        {"deployment_id": 105, "project_id": 12, "mr_id": 7, "merged_at": t(19, 7)},
+        {"deployment_id": 105, "project_id": 12, "mr_id": 8, "merged_at": t(19, 9)},
     )
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
@@ -1432,18 +1350,15 @@ def test_a_change_raised_on_a_business_service_goes_to_the_entity_mapped_on_it(t
     business service: it is quiet's, as an incident would be. CHG21 names shop-db's CI and quiet-svc's business
     service: the CI goes first, so it is shop's. The change calendar counts CHG20 planned for quiet on the 19th."""
     lake, settings = estate_lake(tmp_path)
-    changes = get_dataset("servicenow/changes")
     on_service = change(
         "20" * 16, "CHG20", "", (t(19, 6), t(19, 7)), "successful", t(18), t(19, 8), planned=(t(19, 5), t(19, 8))
     )
     on_both = change("21" * 16, "CHG21", CI_DB, (t(19, 6), t(19, 7)), "successful", t(18), t(19, 8))
-    lake.write_days(
-        changes,
-        rows(
-            changes.id,
-            on_service | {"cmdb_ci_sys_id": None, "business_service_sys_id": CI_Q},
-            on_both | {"business_service_sys_id": CI_Q},
-        ),
+    write(
+        lake,
+        "servicenow/changes",
+        on_service | {"cmdb_ci_sys_id": None, "business_service_sys_id": CI_Q},
+        on_both | {"business_service_sys_id": CI_Q},
     )
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
@@ -1460,23 +1375,17 @@ def test_an_entity_mapped_by_its_ci_name_gets_the_incidents_and_changes_of_that_
     legacy = {"entity_id": "legacy", "kind": "application", "team": "t4", "cmdb_ci_name": "Legacy ERP"}
     MappingStore(lake).apply([*mapping(), legacy], actor="test", replace=True)
     unknown_ci = "f" * 32
-    incidents = get_dataset("servicenow/incidents")
-    lake.write_days(
-        incidents,
-        rows(
-            incidents.id,
-            incident("7" * 32, "INC7", unknown_ci, t(19, 8), 3, 2) | {"cmdb_ci_name": "Legacy ERP"},
-            incident("8" * 32, "INC8", CI_DB, t(19, 9), 3, 2) | {"cmdb_ci_name": "Legacy ERP"},
-        ),
+    write(
+        lake,
+        "servicenow/incidents",
+        incident("7" * 32, "INC7", unknown_ci, t(19, 8), 3, 2) | {"cmdb_ci_name": "Legacy ERP"},
+        incident("8" * 32, "INC8", CI_DB, t(19, 9), 3, 2) | {"cmdb_ci_name": "Legacy ERP"},
     )
-    changes = get_dataset("servicenow/changes")
-    lake.write_days(
-        changes,
-        rows(
-            changes.id,
-            change("7" * 32, "CHG7", unknown_ci, (t(19, 6), t(19, 7)), "successful", t(18), t(19, 7))
-            | {"cmdb_ci_name": "Legacy ERP"},
-        ),
+    write(
+        lake,
+        "servicenow/changes",
+        change("7" * 32, "CHG7", unknown_ci, (t(19, 6), t(19, 7)), "successful", t(18), t(19, 7))
+        | {"cmdb_ci_name": "Legacy ERP"},
     )
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
@@ -1503,17 +1412,15 @@ def test_a_service_tagged_for_an_entity_mapped_in_two_environments_goes_to_produ
         for environment in (None, "staging")
     ]
     MappingStore(lake).apply([*mapping(), *twins], actor="test", replace=True)
-    entities = get_dataset("dynatrace/entities")
-    lake.write_days(
-        entities,
-        rows(
-            entities.id, {"entity_id": "SERVICE-T", "entity_type": "SERVICE", "tags": ["app:tagged"], "seen_on": t(19)}
-        ),
+    write(
+        lake,
+        "dynatrace/entities",
+        {"entity_id": "SERVICE-T", "entity_type": "SERVICE", "tags": ["app:tagged"], "seen_on": t(19)},
     )
-    metrics = get_dataset("dynatrace/service_metrics_hourly")
-    lake.write_days(
-        metrics,
-        rows(metrics.id, {"entity_id": "SERVICE-T", "hour": t(19, 9), "request_count": 70.0, "error_count": 0.0}),
+    write(
+        lake,
+        "dynatrace/service_metrics_hourly",
+        {"entity_id": "SERVICE-T", "hour": t(19, 9), "request_count": 70.0, "error_count": 0.0},
     )
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
@@ -1553,18 +1460,16 @@ def test_a_service_belongs_to_an_entity_whose_selector_criteria_it_meets_all_of(
         "SERVICE-O": (["environment:production"], [], 80.0),
         "SERVICE-Z": ([], ["Checkout"], 160.0),
     }
-    entities = get_dataset("dynatrace/entities")
     listed = [
         {"entity_id": s, "entity_type": "SERVICE", "tags": tags, "management_zones": zones, "seen_on": t(19)}
         for s, (tags, zones, _) in services.items()
     ]
-    lake.write_days(entities, rows(entities.id, *listed))
-    metrics = get_dataset("dynatrace/service_metrics_hourly")
+    write(lake, "dynatrace/entities", *listed)
     hours = [
         {"entity_id": s, "hour": t(19, 9), "request_count": requests, "error_count": 0.0}
         for s, (_, _, requests) in services.items()
     ]
-    lake.write_days(metrics, rows(metrics.id, *hours))
+    write(lake, "dynatrace/service_metrics_hourly", *hours)
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         found = mart(built, "mv_golden_signals_hourly", "component_id like 'tagged-%'")
@@ -1627,7 +1532,7 @@ def test_hourly_signals_across_a_month_boundary(tmp_path: Path) -> None:
             "latency_p95_ms": 150.0,
         },
     ]
-    lake.write_days(get_dataset("dynatrace/service_metrics_hourly"), rows("dynatrace/service_metrics_hourly", *extra))
+    write(lake, "dynatrace/service_metrics_hourly", *extra)
     build(lake, settings, mode="full", as_of=AS_OF)
     con = open_duckdb(settings, lake)
     try:
@@ -1675,7 +1580,6 @@ def test_an_availability_just_under_the_target_never_reads_as_the_target(tmp_pat
     availability 1 - 8,401 / 1,680,000 = 99.49994 %, under the 99.5 % target, +30. Rounded to three decimals it
     would read 99.500 %, the target itself; the reason shows it cut at the third decimal, 99.499 %."""
     lake, settings = estate_lake(tmp_path)
-    metrics_dataset = get_dataset("dynatrace/service_metrics_hourly")
     served = [
         {
             "entity_id": "SERVICE-Q",
@@ -1685,7 +1589,7 @@ def test_an_availability_just_under_the_target_never_reads_as_the_target(tmp_pat
         }
         for h in range(1, 169)
     ]
-    lake.write_days(metrics_dataset, rows(metrics_dataset.id, *served))
+    write(lake, "dynatrace/service_metrics_hourly", *served)
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         quiet = one(mart(built, "mv_monitoring_top_risks", "app_id = 'quiet'"))
@@ -1701,12 +1605,11 @@ def test_top_risks_see_an_slo_breach_only_where_the_slo_has_the_coverage_it_asks
     that covers 24/168 = 14 % of the hours, under min_coverage 50 %: the SLO says 'insufficient data' and top
     risks add nothing for it; 100/168 = 60 % is a breach for both, +30."""
     lake, settings = estate_lake(tmp_path)
-    metrics_dataset = get_dataset("dynatrace/service_metrics_hourly")
     served = [
         {"entity_id": "SERVICE-Q", "hour": AS_OF - timedelta(hours=h), "request_count": 1000.0, "error_count": 500.0}
         for h in range(1, hours + 1)
     ]
-    lake.write_days(metrics_dataset, rows(metrics_dataset.id, *served))
+    write(lake, "dynatrace/service_metrics_hourly", *served)
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         where = "period = 'last_7d' and environment = 'production' and app_id = 'quiet'"
@@ -1723,17 +1626,16 @@ def test_a_canceled_change_was_not_implemented_and_covers_no_deployment(tmp_path
     best link is the 4-hour component window (0.50), under the 0.70 that counts: no change failure, no rework. The
     change calendar shows it canceled on the 5th, not planned nor an emergency."""
     lake, settings = estate_lake(tmp_path)
-    deploys, changes = get_dataset("deploys/deployment_events"), get_dataset("servicenow/changes")
-    incidents = get_dataset("servicenow/incidents")
-    lake.write_days(
-        deploys,
-        rows(deploys.id, deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(5, 10), "succeeded", "q1")),
+    write(
+        lake,
+        "deploys/deployment_events",
+        deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(5, 10), "succeeded", "q1"),
     )
     planned = (t(5, 9, 30), t(5, 10, 30))
     chg5 = change("5" * 32, "CHG5", CI_Q, planned, "", t(4), t(5, 11), change_type="emergency", planned=planned)
     canceled = chg5 | {"state": 4, "work_start": None, "work_end": None, "close_code": None}
-    lake.write_days(changes, rows(changes.id, canceled))
-    lake.write_days(incidents, rows(incidents.id, incident("i5" * 16, "INC5", CI_Q, t(5, 12), 3, 2)))
+    write(lake, "servicenow/changes", canceled)
+    write(lake, "servicenow/incidents", incident("i5" * 16, "INC5", CI_Q, t(5, 12), 3, 2))
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         day = one(mart(built, "mv_changes_app_day", "app_id = 'quiet' and day = $day", day=t(5).date()))
@@ -1757,9 +1659,8 @@ def test_a_close_code_on_a_change_not_closed_is_no_failure(tmp_path: Path) -> No
     rate, nothing closed with a code) nor in quiet's top-risk evidence, where it is no event either: quiet, with
     nothing else in the 14 days, has no data, and no score."""
     lake, settings = estate_lake(tmp_path)
-    changes = get_dataset("servicenow/changes")
     chg8 = change("8" * 32, "CHG8", CI_Q, (t(18, 9), t(18, 10)), "unsuccessful", t(17), t(18, 11)) | {"state": 4}
-    lake.write_days(changes, rows(changes.id, chg8))
+    write(lake, "servicenow/changes", chg8)
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         day = one(mart(built, "mv_changes_app_day", "app_id = 'quiet' and day = $day", day=t(18).date()))
@@ -1775,22 +1676,19 @@ def test_a_deployment_finished_after_an_incident_opened_did_not_cause_it(tmp_pat
     window's hour of slack). INC6 opened at 10:30, INC7 too, naming CHG6 as its cause: the deployment came 20
     minutes after both opened, so neither is linked to it, by the change's CI nor by the change named."""
     lake, settings = estate_lake(tmp_path)
-    deploys, changes = get_dataset("deploys/deployment_events"), get_dataset("servicenow/changes")
-    incidents = get_dataset("servicenow/incidents")
-    lake.write_days(
-        deploys,
-        rows(deploys.id, deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(5, 10, 50), "succeeded", "q1")),
+    write(
+        lake,
+        "deploys/deployment_events",
+        deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(5, 10, 50), "succeeded", "q1"),
     )
     chg6 = change("6" * 32, "CHG6", CI_Q, (t(5, 9), t(5, 10)), "successful", t(4), t(5, 11))
-    lake.write_days(changes, rows(changes.id, chg6))
+    write(lake, "servicenow/changes", chg6)
     opened = t(5, 10, 30)
-    lake.write_days(
-        incidents,
-        rows(
-            incidents.id,
-            incident("i6" * 16, "INC6", CI_Q, opened, 3, 2),
-            incident("i7" * 16, "INC7", CI_Q, opened, 3, 2, caused_by="6" * 32),
-        ),
+    write(
+        lake,
+        "servicenow/incidents",
+        incident("i6" * 16, "INC6", CI_Q, opened, 3, 2),
+        incident("i7" * 16, "INC7", CI_Q, opened, 3, 2, caused_by="6" * 32),
     )
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
@@ -1808,9 +1706,8 @@ def test_a_closed_incident_without_its_timestamps_leaves_the_backlog_at_its_last
     """INC8 opened on quiet on the 3rd at 09:00 and was last updated, to Closed, on the 4th at 09:00, with neither
     resolved_at nor closed_at: open at the end of the 3rd, restored on the 4th after 24 hours, then gone."""
     lake, settings = estate_lake(tmp_path)
-    incidents = get_dataset("servicenow/incidents")
     closed = incident("i8" * 16, "INC8", CI_Q, t(3, 9), 3, 7) | {"sys_updated_on": t(4, 9)}
-    lake.write_days(incidents, rows(incidents.id, closed))
+    write(lake, "servicenow/incidents", closed)
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         days = quiet_incident_days(built, 3, 10)
@@ -1823,12 +1720,11 @@ def test_an_unsuccessful_change_over_a_deployment_after_as_of_still_counts(tmp_p
     ingested when the build of 10:00 runs. The attempt is after as_of, so not among the 7 days' deployments: the
     change is the failure that counts, once: +10, green."""
     lake, settings = estate_lake(tmp_path)
-    deploys, changes = get_dataset("deploys/deployment_events"), get_dataset("servicenow/changes")
     attempt = deployment("argocd:quiet-prod:9", "argocd", "quiet-prod", AS_OF + timedelta(minutes=20), "failed", "q9")
-    lake.write_days(deploys, rows(deploys.id, attempt))
+    write(lake, "deploys/deployment_events", attempt)
     window = (AS_OF - timedelta(hours=1), AS_OF - timedelta(minutes=10))
     chg8 = change("8" * 32, "CHG8", CI_Q, window, "unsuccessful", t(19), AS_OF - timedelta(minutes=5))
-    lake.write_days(changes, rows(changes.id, chg8))
+    write(lake, "servicenow/changes", chg8)
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         assert one(mart(built, "mv_changes", "number = 'CHG8'"))["deployment_key"] == "argocd:quiet-prod:9"
@@ -1841,9 +1737,8 @@ def test_an_incident_reopened_after_its_resolution_is_open_again(tmp_path: Path)
     on the 7th, still carrying its resolution time. It is open, in the backlog at the end of every day from the
     5th, and no MTTR counts its first resolution."""
     lake, settings = estate_lake(tmp_path)
-    incidents = get_dataset("servicenow/incidents")
     reopened = incident("i9" * 16, "INC9", CI_Q, t(5, 9), 3, 2, resolved=t(6, 9)) | {"sys_updated_on": t(7, 9)}
-    lake.write_days(incidents, rows(incidents.id, reopened))
+    write(lake, "servicenow/incidents", reopened)
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         inc9 = one(mart(built, "mv_incidents", "number = 'INC9'"))
@@ -1857,11 +1752,10 @@ def test_an_emergency_change_without_a_plan_counts_on_the_day_its_work_started(t
     """CHG10, an emergency change on quiet's CI, was recorded after the work (the 8th, 22:00 to the 9th, 01:00)
     with no planned window: an emergency on the 8th, implemented on the 9th, planned on no day."""
     lake, settings = estate_lake(tmp_path)
-    changes = get_dataset("servicenow/changes")
     chg10 = change(
         "a" * 32, "CHG10", CI_Q, (t(8, 22), t(9, 1)), "successful", t(9, 2), t(9, 3), change_type="emergency"
     )
-    lake.write_days(changes, rows(changes.id, chg10))
+    write(lake, "servicenow/changes", chg10)
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         where = "app_id = 'quiet' and environment = 'production' and day between $a and $b"
@@ -1957,11 +1851,10 @@ def test_an_application_mapped_in_staging_only_through_a_component_keeps_its_tar
     }
     entries = [e | {"slo_availability_target": 0.999} if e["entity_id"] == "shop" else e for e in mapping()]
     MappingStore(lake).apply([*entries, staging_api], actor="test", replace=True)
-    metrics = get_dataset("dynatrace/service_metrics_hourly")
     staging = [
         {"entity_id": "SERVICE-S", "hour": t(19, h), "request_count": 100.0, "error_count": 10.0} for h in range(24)
     ]
-    lake.write_days(metrics, rows(metrics.id, *staging))
+    write(lake, "dynatrace/service_metrics_hourly", *staging)
     build(lake, settings, mode="full", as_of=AS_OF)
     where = "period = 'last_30d' and environment = 'staging' and app_id = 'shop'"
     with reading(lake, settings) as built:
@@ -2018,7 +1911,6 @@ def test_a_groups_slo_targets_weigh_its_applications_own(tmp_path: Path) -> None
     hours, quiet 168: 190 of 192 against the same 0.85625, met."""
     lake, settings = estate_lake(tmp_path)
     with_shop_targets(lake, slo_availability_target=0.999, slo_latency_p99_ms=850, slo_latency_target=0.2)
-    metrics = get_dataset("dynatrace/service_metrics_hourly")
     week = [
         {
             "entity_id": "SERVICE-Q",
@@ -2030,7 +1922,7 @@ def test_a_groups_slo_targets_weigh_its_applications_own(tmp_path: Path) -> None
         }
         for h in range(1, 169)
     ]
-    lake.write_days(metrics, rows(metrics.id, *week))
+    write(lake, "dynatrace/service_metrics_hourly", *week)
     build(lake, settings, mode="full", as_of=AS_OF)
     where = "period = 'last_7d' and environment = 'production' and level = 'group' and level_id = 'g1'"
     with reading(lake, settings) as built:
@@ -2243,16 +2135,13 @@ def test_a_rollback_after_a_redeploy_of_the_same_revision_is_still_a_rollback(tm
     and Q3, the deployment it replaces, was rolled back. By hand: 4 attempts, 1 change failure (Q3), recovered
     by Q4 24 hours later; 1 rework deployment (Q4) of 4 successes."""
     lake, settings = estate_lake(tmp_path)
-    deploys = get_dataset("deploys/deployment_events")
-    lake.write_days(
-        deploys,
-        rows(
-            deploys.id,
-            deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(5, 9), "succeeded", "q1"),
-            deployment("argocd:quiet-prod:2", "argocd", "quiet-prod", t(6, 9), "succeeded", "q2"),
-            deployment("argocd:quiet-prod:3", "argocd", "quiet-prod", t(7, 9), "succeeded", "q2"),
-            deployment("argocd:quiet-prod:4", "argocd", "quiet-prod", t(8, 9), "succeeded", "q1"),
-        ),
+    write(
+        lake,
+        "deploys/deployment_events",
+        deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(5, 9), "succeeded", "q1"),
+        deployment("argocd:quiet-prod:2", "argocd", "quiet-prod", t(6, 9), "succeeded", "q2"),
+        deployment("argocd:quiet-prod:3", "argocd", "quiet-prod", t(7, 9), "succeeded", "q2"),
+        deployment("argocd:quiet-prod:4", "argocd", "quiet-prod", t(8, 9), "succeeded", "q1"),
     )
     flags, quiet = quiet_rollbacks(lake, settings)
     assert flags == {"1": (False, False), "2": (False, False), "3": (False, True), "4": (True, False)}
@@ -2268,21 +2157,17 @@ def test_a_deployment_fixing_forward_an_incident_its_predecessor_caused_is_rewor
     rollback nor emergency change. Q3 deploys q3 at 12:00, after the restoration: planned work again. By hand: 1
     rework deployment (Q2) of 3 successes."""
     lake, settings = estate_lake(tmp_path)
-    deploys, changes = get_dataset("deploys/deployment_events"), get_dataset("servicenow/changes")
-    incidents = get_dataset("servicenow/incidents")
-    lake.write_days(
-        deploys,
-        rows(
-            deploys.id,
-            deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(5, 9), "succeeded", "q1"),
-            deployment("argocd:quiet-prod:2", "argocd", "quiet-prod", t(5, 10, 30), "succeeded", "q2"),
-            deployment("argocd:quiet-prod:3", "argocd", "quiet-prod", t(5, 12), "succeeded", "q3"),
-        ),
+    write(
+        lake,
+        "deploys/deployment_events",
+        deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(5, 9), "succeeded", "q1"),
+        deployment("argocd:quiet-prod:2", "argocd", "quiet-prod", t(5, 10, 30), "succeeded", "q2"),
+        deployment("argocd:quiet-prod:3", "argocd", "quiet-prod", t(5, 12), "succeeded", "q3"),
     )
     chg30 = change("30" * 16, "CHG30", CI_Q, (t(5, 8, 58), t(5, 9)), "successful", t(4), t(5, 9, 10))
-    lake.write_days(changes, rows(changes.id, chg30))
+    write(lake, "servicenow/changes", chg30)
     inc30 = incident("i30" * 10 + "ab", "INC30", CI_Q, t(5, 9, 30), 2, 6, t(5, 11), "30" * 16)
-    lake.write_days(incidents, rows(incidents.id, inc30))
+    write(lake, "servicenow/incidents", inc30)
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         flags = {
@@ -2300,21 +2185,17 @@ def test_a_deployment_between_two_incidents_of_its_predecessor_fixes_neither_for
     against Q1. Q2 deploys q2 at 11:00: INC30 was restored an hour before and INC31 had not opened, so no incident
     was open when Q2 finished: planned work, not a fix forward. By hand: 0 rework deployments of 2 successes."""
     lake, settings = estate_lake(tmp_path)
-    deploys, changes = get_dataset("deploys/deployment_events"), get_dataset("servicenow/changes")
-    incidents = get_dataset("servicenow/incidents")
-    lake.write_days(
-        deploys,
-        rows(
-            deploys.id,
-            deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(5, 9), "succeeded", "q1"),
-            deployment("argocd:quiet-prod:2", "argocd", "quiet-prod", t(5, 11), "succeeded", "q2"),
-        ),
+    write(
+        lake,
+        "deploys/deployment_events",
+        deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(5, 9), "succeeded", "q1"),
+        deployment("argocd:quiet-prod:2", "argocd", "quiet-prod", t(5, 11), "succeeded", "q2"),
     )
     chg30 = change("30" * 16, "CHG30", CI_Q, (t(5, 8, 58), t(5, 9)), "successful", t(4), t(5, 9, 10))
-    lake.write_days(changes, rows(changes.id, chg30))
+    write(lake, "servicenow/changes", chg30)
     inc30 = incident("i30" * 10 + "ab", "INC30", CI_Q, t(5, 9, 30), 2, 6, t(5, 10), "30" * 16)
     inc31 = incident("i31" * 10 + "ab", "INC31", CI_Q, t(5, 12), 2, 6, t(5, 13), "30" * 16)
-    lake.write_days(incidents, rows(incidents.id, inc30, inc31))
+    write(lake, "servicenow/incidents", inc30, inc31)
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         first = one(mart(built, "mv_deployments", "deployment_key = 'argocd:quiet-prod:1'"))
@@ -2363,12 +2244,11 @@ def test_a_rollback_puts_back_an_older_revision(
     is a revision first run before the one it replaces. By hand, in both cases: 4 attempts, 1 change failure (the
     deployment rolled back), recovered 24 hours later by the rollback, and 1 rework deployment of 4."""
     lake, settings = estate_lake(tmp_path)
-    deploys = get_dataset("deploys/deployment_events")
     attempts = [
         deployment(f"argocd:quiet-prod:{n}", "argocd", "quiet-prod", t(4 + n, 9), "succeeded", revision)
         for n, revision in enumerate(revisions, start=1)
     ]
-    lake.write_days(deploys, rows(deploys.id, *attempts))
+    write(lake, "deploys/deployment_events", *attempts)
     seen, quiet = quiet_rollbacks(lake, settings)
     assert seen == flags
     assert (quiet["change_failure_numerator"], quiet["change_failure_denominator"]) == (1, 4)
@@ -2384,15 +2264,12 @@ def test_of_two_revisions_first_deployed_at_the_same_instant_putting_back_the_fi
     flagged at ingestion: q1 first ran before q2, so C is a rollback and B was rolled back. By hand: 3 attempts, 1
     change failure (B), recovered by C 24 hours later; 1 rework deployment (C) of 3 successes."""
     lake, settings = estate_lake(tmp_path)
-    deploys = get_dataset("deploys/deployment_events")
-    lake.write_days(
-        deploys,
-        rows(
-            deploys.id,
-            deployment("argocd:quiet-prod:5a", "argocd", "quiet-prod", t(5, 9), "succeeded", "q1"),
-            deployment("argocd:quiet-prod:5b", "argocd", "quiet-prod", t(5, 9), "succeeded", "q2"),
-            deployment("argocd:quiet-prod:6c", "argocd", "quiet-prod", t(6, 9), "succeeded", "q1"),
-        ),
+    write(
+        lake,
+        "deploys/deployment_events",
+        deployment("argocd:quiet-prod:5a", "argocd", "quiet-prod", t(5, 9), "succeeded", "q1"),
+        deployment("argocd:quiet-prod:5b", "argocd", "quiet-prod", t(5, 9), "succeeded", "q2"),
+        deployment("argocd:quiet-prod:6c", "argocd", "quiet-prod", t(6, 9), "succeeded", "q1"),
     )
     flags, quiet = quiet_rollbacks(lake, settings)
     assert flags == {"a": (False, False), "b": (False, True), "c": (True, False)}
@@ -2440,13 +2317,11 @@ def test_a_deployment_started_before_the_merge_does_not_ship_it(tmp_path: Path) 
     are not read. G601 finished after the merge but started before it, on a commit chosen then: MR 88 ships with
     G602, lead time 11:00 - 10:05 = 55 min (0.917 h), not G601's 5 min."""
     lake, settings = estate_lake(tmp_path)
-    deploys = get_dataset("deploys/deployment_events")
     old = deployment("gitlab:601", "gitlab", "12", t(12, 10, 10), "succeeded", "old1") | {"started_at": t(12, 10)}
     new = deployment("gitlab:602", "gitlab", "12", t(12, 11), "succeeded", "new1") | {"started_at": t(12, 10, 40)}
-    lake.write_days(deploys, rows(deploys.id, old, new))
-    requests = get_dataset("gitlab/merge_requests")
+    write(lake, "deploys/deployment_events", old, new)
     merged = {"mr_id": 88, "project_id": 12, "merged_at": t(12, 10, 5), "updated_at": t(12, 10, 5)}
-    lake.write_days(requests, rows(requests.id, merged | {"merge_commit_sha": "new1", "target_branch": "main"}))
+    write(lake, "gitlab/merge_requests", merged | {"merge_commit_sha": "new1", "target_branch": "main"})
     assert shipped_by(lake, settings, [88]) == {
         88: ("gitlab:602", pytest.approx(55 / 60), "first deployment after merge")
     }
@@ -2474,14 +2349,9 @@ def test_a_merge_request_shipped_after_as_of_has_no_lead_time_yet(tmp_path: Path
     ingested ahead of the build of 10:00. At 10:00 the request is not deployed yet: no lead time, as DORA counts it.
     At 11:00 it shipped with that deployment, 1 hour 10 minutes after its merge."""
     lake, settings = estate_lake(tmp_path)
-    deploys = get_dataset("deploys/deployment_events")
     shipped = deployment("argocd:shop-api-prod:9", "argocd", "shop-api-prod", t(20, 10, 10), "succeeded", "r9")
-    lake.write_days(deploys, rows(deploys.id, shipped))
-    requests = get_dataset("gitlab/merge_requests")
-    lake.write_days(
-        requests,
-        rows(requests.id, {"mr_id": 9, "project_id": 11, "merged_at": t(20, 9), "updated_at": t(20, 9)}),
-    )
+    write(lake, "deploys/deployment_events", shipped)
+    write(lake, "gitlab/merge_requests", {"mr_id": 9, "project_id": 11, "merged_at": t(20, 9), "updated_at": t(20, 9)})
     found = {}
     for as_of in (AS_OF, AS_OF + timedelta(hours=1)):
         build(lake, settings, mode="full", as_of=as_of)
@@ -2497,13 +2367,8 @@ def shipping_of_a_request_merged_at_9_on_the_5th(tmp_path: Path, attempts: list[
     """The deployment, lead time and rule of MR 8 (shop-api's project 11, merged at 09:00 on the 5th) once the
     estate has these deployment attempts too."""
     lake, settings = estate_lake(tmp_path)
-    deploys = get_dataset("deploys/deployment_events")
-    lake.write_days(deploys, rows(deploys.id, *attempts))
-    requests = get_dataset("gitlab/merge_requests")
-    lake.write_days(
-        requests,
-        rows(requests.id, {"mr_id": 8, "project_id": 11, "merged_at": t(5, 9), "updated_at": t(5, 9)}),
-    )
+    write(lake, "deploys/deployment_events", *attempts)
+    write(lake, "gitlab/merge_requests", {"mr_id": 8, "project_id": 11, "merged_at": t(5, 9), "updated_at": t(5, 9)})
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         lead = one(mart(built, "mv_lead_times", "mr_id = 8"))
@@ -2540,20 +2405,16 @@ def test_an_incident_naming_its_change_is_linked_to_it_though_the_attempt_the_ch
     adds the incident, and Q1 recovers when both Q2 has succeeded (10:20) and INC9 is restored (13:00): at 13:00,
     3 hours after it. DORA for quiet: 1 change failure (Q1) of 2 attempts; recovery 3 h."""
     lake, settings = estate_lake(tmp_path)
-    deploys = get_dataset("deploys/deployment_events")
-    lake.write_days(
-        deploys,
-        rows(
-            deploys.id,
-            deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(10, 10), "failed", "q1"),
-            deployment("argocd:quiet-prod:2", "argocd", "quiet-prod", t(10, 10, 20), "succeeded", "q1"),
-        ),
+    write(
+        lake,
+        "deploys/deployment_events",
+        deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(10, 10), "failed", "q1"),
+        deployment("argocd:quiet-prod:2", "argocd", "quiet-prod", t(10, 10, 20), "succeeded", "q1"),
     )
-    changes, incidents = get_dataset("servicenow/changes"), get_dataset("servicenow/incidents")
     chg3 = change("3" * 32, "CHG3", CI_Q, (t(10, 9), t(10, 10)), "successful", t(9), t(10, 11))
-    lake.write_days(changes, rows(changes.id, chg3))
+    write(lake, "servicenow/changes", chg3)
     inc9 = incident("i9" * 16, "INC9", CI_Q, t(10, 11), 2, 6, resolved=t(10, 13), caused_by="3" * 32)
-    lake.write_days(incidents, rows(incidents.id, inc9))
+    write(lake, "servicenow/incidents", inc9)
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         link = one(mart(built, "mv_incident_links", "incident_number = 'INC9' and correlation_mode = 'full'"))
@@ -2577,14 +2438,11 @@ def test_a_failed_attempt_recovered_after_as_of_is_not_recovered_yet(tmp_path: P
     is not recovered. DORA for quiet over 30 days: 1 change failure (Q1) of 1 attempt (Q2 is after the period),
     not recovered, rather than recovered in 1 h 20."""
     lake, settings = estate_lake(tmp_path)
-    deploys = get_dataset("deploys/deployment_events")
-    lake.write_days(
-        deploys,
-        rows(
-            deploys.id,
-            deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(20, 9), "failed", "q1"),
-            deployment("argocd:quiet-prod:2", "argocd", "quiet-prod", AS_OF + timedelta(minutes=20), "succeeded", "q1"),
-        ),
+    write(
+        lake,
+        "deploys/deployment_events",
+        deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(20, 9), "failed", "q1"),
+        deployment("argocd:quiet-prod:2", "argocd", "quiet-prod", AS_OF + timedelta(minutes=20), "succeeded", "q1"),
     )
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
@@ -2606,14 +2464,12 @@ def test_a_deployment_whose_incident_is_restored_after_as_of_is_not_recovered_ye
     failure in both modes (the change named, 0.95; the application's window). At as_of INC9 is not restored yet:
     MTTR leaves it out (no incident restored), and Q1 is not recovered, rather than recovered in 2 h 30."""
     lake, settings = estate_lake(tmp_path)
-    deploys = get_dataset("deploys/deployment_events")
     q1 = deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(20, 8), "succeeded", "q1")
-    lake.write_days(deploys, rows(deploys.id, q1))
-    changes, incidents = get_dataset("servicenow/changes"), get_dataset("servicenow/incidents")
+    write(lake, "deploys/deployment_events", q1)
     chg3 = change("3" * 32, "CHG3", CI_Q, (t(20, 7, 30), t(20, 8)), "successful", t(19), t(20, 8))
-    lake.write_days(changes, rows(changes.id, chg3))
+    write(lake, "servicenow/changes", chg3)
     inc9 = incident("i9" * 16, "INC9", CI_Q, t(20, 8, 30), 2, 6, resolved=t(20, 10, 30), caused_by="3" * 32)
-    lake.write_days(incidents, rows(incidents.id, inc9))
+    write(lake, "servicenow/incidents", inc9)
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         first = one(mart(built, "mv_deployments", "deployment_key = 'argocd:quiet-prod:1'"))
@@ -2635,21 +2491,20 @@ def test_a_deployment_failed_by_an_event_after_as_of_has_not_failed_yet(tmp_path
     30 days 0 failures of 2 attempts. The build of 11:00 counts it: q2 a change failure, 1 failed change in 7 days,
     1 failure on the 20th and over 30 days (the rollback, by then, one more attempt of each)."""
     lake, settings = estate_lake(tmp_path)
-    deploys = get_dataset("deploys/deployment_events")
     attempts = [
         deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(10, 9), "succeeded", "q1"),
         deployment("argocd:quiet-prod:2", "argocd", "quiet-prod", t(20, 9, 50), "succeeded", "q2"),
     ]
     if evidence == "rollback":
         attempts.append(deployment("argocd:quiet-prod:3", "argocd", "quiet-prod", t(20, 10, 10), "succeeded", "q1"))
-    lake.write_days(deploys, rows(deploys.id, *attempts))
+    write(lake, "deploys/deployment_events", *attempts)
     unsuccessful = evidence == "unsuccessful change"
     work_end, close_code = (t(20, 10, 20), "unsuccessful") if unsuccessful else (t(20, 9, 55), "successful")
     chg3 = change("3" * 32, "CHG3", CI_Q, (t(20, 9, 40), work_end), close_code, t(19), work_end)
-    lake.write_days(get_dataset("servicenow/changes"), rows("servicenow/changes", chg3))
+    write(lake, "servicenow/changes", chg3)
     if evidence == "incident":
         inc9 = incident("i9" * 16, "INC9", CI_Q, t(20, 10, 10), 3, 2, caused_by="3" * 32)
-        lake.write_days(get_dataset("servicenow/incidents"), rows("servicenow/incidents", inc9))
+        write(lake, "servicenow/incidents", inc9)
     found = {}
     for as_of in (AS_OF, AS_OF + timedelta(hours=1)):
         build(lake, settings, mode="full", as_of=as_of)
@@ -2676,11 +2531,10 @@ def test_an_incident_without_a_task_sla_has_no_sla_state_not_a_met_one(tmp_path:
     not breached (false). INC9 and INC10 have no SLA state (null), not a met one; no day counts a breach."""
     lake, settings = estate_lake(tmp_path)
     task_slas_read_from(lake)
-    incidents, slas = get_dataset("servicenow/incidents"), get_dataset("servicenow/task_slas")
     inc8 = incident("i8" * 16, "INC8", CI_Q, t(18, 9), 3, 2)
     inc9 = incident("i9" * 16, "INC9", CI_Q, t(19, 9), 3, 2)
     inc10 = incident("ia" * 16, "INC10", CI_Q, t(19, 10), 3, 2)
-    lake.write_days(incidents, rows(incidents.id, inc8, inc9, inc10))
+    write(lake, "servicenow/incidents", inc8, inc9, inc10)
 
     def sla(sys_id: str, task: dict, stage: str) -> dict:
         return {
@@ -2694,7 +2548,7 @@ def test_an_incident_without_a_task_sla_has_no_sla_state_not_a_met_one(tmp_path:
             "sys_updated_on": task["opened_at"],
         }
 
-    lake.write_days(slas, rows(slas.id, sla("s8" * 16, inc8, "in_progress"), sla("s9" * 16, inc9, "cancelled")))
+    write(lake, "servicenow/task_slas", sla("s8" * 16, inc8, "in_progress"), sla("s9" * 16, inc9, "cancelled"))
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         flags = {r["number"]: r["sla_breached"] for r in mart(built, "mv_incidents", "app_id = 'quiet'")}
@@ -2710,12 +2564,14 @@ def test_an_sla_breaching_after_as_of_has_not_breached_yet(tmp_path: Path) -> No
     counts INC9's too: 1 on the 19th."""
     lake, settings = estate_lake(tmp_path)
     task_slas_read_from(lake)
-    incidents, slas = get_dataset("servicenow/incidents"), get_dataset("servicenow/task_slas")
     inc8 = incident("i8" * 16, "INC8", CI_Q, t(18, 9), 3, 2)
     inc9 = incident("i9" * 16, "INC9", CI_Q, t(19, 9), 3, 2)
-    lake.write_days(incidents, rows(incidents.id, inc8, inc9))
-    lake.write_days(
-        slas, rows(slas.id, breached_sla(inc8, t(18, 13), "s8" * 16), breached_sla(inc9, t(20, 10, 20), "s9" * 16))
+    write(lake, "servicenow/incidents", inc8, inc9)
+    write(
+        lake,
+        "servicenow/task_slas",
+        breached_sla(inc8, t(18, 13), "s8" * 16),
+        breached_sla(inc9, t(20, 10, 20), "s9" * 16),
     )
     found = {}
     for as_of in (AS_OF, AS_OF + timedelta(hours=1)):
@@ -2753,10 +2609,9 @@ def test_a_change_whose_work_ends_after_as_of_is_not_closed_yet(tmp_path: Path) 
     the change calendar lists it neither closed nor failed, as the 20th's day row counts it neither implemented nor
     unsuccessful. At 11:00 it is closed and failed, and counted so."""
     lake, settings = estate_lake(tmp_path)
-    changes = get_dataset("servicenow/changes")
     chg3 = change("3" * 32, "CHG3", CI_Q, (t(20, 9, 40), t(20, 10, 20)), "unsuccessful", t(19), t(20, 10, 20))
     under_way = chg3 | {"state": -1, "work_end": None, "close_code": "", "sys_updated_on": t(20, 9, 40)}
-    lake.write_days(changes, rows(changes.id, under_way, chg3))
+    write(lake, "servicenow/changes", under_way, chg3)
     found = {}
     for as_of in (AS_OF, AS_OF + timedelta(hours=1)):
         build(lake, settings, mode="full", as_of=as_of)
@@ -2773,12 +2628,11 @@ def test_the_latest_deployment_is_the_last_one_finished_before_as_of(tmp_path: P
     the build of 10:00 runs. What ran at 10:00 is q1: the latest deployment of quiet-svc (the summary's) is q1 then,
     q2 from the build of 11:00. Built at 09:00 on the 19th, as q1 finishes, quiet-svc has no deployment yet."""
     lake, settings = estate_lake(tmp_path)
-    deploys = get_dataset("deploys/deployment_events")
     attempts = [
         deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(19, 9), "succeeded", "q1"),
         deployment("argocd:quiet-prod:2", "argocd", "quiet-prod", t(20, 10, 10), "succeeded", "q2"),
     ]
-    lake.write_days(deploys, rows(deploys.id, *attempts))
+    write(lake, "deploys/deployment_events", *attempts)
     found = {}
     for as_of in (t(19, 9), AS_OF, AS_OF + timedelta(hours=1)):
         build(lake, settings, mode="full", as_of=as_of)
@@ -2800,7 +2654,6 @@ def test_the_last_status_and_pipeline_read_before_as_of_are_kept_for_live_mode(t
     before as_of. Live mode's fallback shows shop-api Synced, Healthy as of 09:45 with pipeline 900, shop-db its
     pipeline 950 and no ArgoCD status (it has no ArgoCD application), and nothing for quiet-svc."""
     lake, settings = estate_lake(tmp_path)
-    app_status, pipelines = get_dataset("argocd/app_status"), get_dataset("gitlab/pipelines")
     status = {"sync_status": "Synced", "health_status": "Healthy", "operation_phase": "Succeeded"}
     snapshots = [
         {"app_name": "shop-api-prod", "observed_at": t(20, 9, 45)} | status,
@@ -2808,7 +2661,7 @@ def test_the_last_status_and_pipeline_read_before_as_of_are_kept_for_live_mode(t
         | {"sync_status": "OutOfSync", "health_status": "Degraded", "operation_phase": "Running"},
         {"app_name": "quiet-prod", "observed_at": t(12, 9)} | status,
     ]
-    lake.write_days(app_status, rows(app_status.id, *snapshots))
+    write(lake, "argocd/app_status", *snapshots)
     url = "https://gitlab.example/shop/db/-/pipelines/950"
     ran = [
         {"pipeline_id": 901, "project_id": 11, "status": "success", "ref": "main"}
@@ -2816,7 +2669,7 @@ def test_the_last_status_and_pipeline_read_before_as_of_are_kept_for_live_mode(t
         {"pipeline_id": 950, "project_id": 12, "status": "failed", "ref": "fix", "web_url": url}
         | {"created_at": t(20, 9, 30), "updated_at": t(20, 9, 40)},
     ]
-    lake.write_days(pipelines, rows(pipelines.id, *ran))
+    write(lake, "gitlab/pipelines", *ran)
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         found = mart(built, "mv_live_status_latest", "true order by component_id")
@@ -2841,11 +2694,10 @@ def test_an_emergency_change_without_a_plan_starting_after_as_of_has_not_started
     after as_of (10:00), and is under way (Implement) when the build of 10:00 reads it. It has not started at 10:00:
     the 20th counts no emergency then, 1 from the build of 11:00."""
     lake, settings = estate_lake(tmp_path)
-    changes = get_dataset("servicenow/changes")
     chg11 = change(
         "b" * 32, "CHG11", CI_Q, (t(20, 10, 10), t(20, 10, 10)), "", t(20, 10, 12), t(20, 10, 12), "emergency"
     ) | {"state": -1, "work_end": None}
-    lake.write_days(changes, rows(changes.id, chg11))
+    write(lake, "servicenow/changes", chg11)
     found = {}
     for as_of in (AS_OF, AS_OF + timedelta(hours=1)):
         build(lake, settings, mode="full", as_of=as_of)
@@ -2864,7 +2716,7 @@ def test_an_application_mapped_directly_counts_its_own_error_logs(tmp_path: Path
     MappingStore(lake).apply([solo], actor="test")
     line = {"index_pattern": "logs-solo-*", "service_name": "solo", "environment": "production", "level": "ERROR"}
     logs = [line | {"hour": t(19, 9), "count": 4}, line | {"hour": t(19, 10), "count": 2}]
-    lake.write_days(get_dataset("elasticsearch/log_counts_hourly"), rows("elasticsearch/log_counts_hourly", *logs))
+    write(lake, "elasticsearch/log_counts_hourly", *logs)
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         day = one(mart(built, "mv_monitoring_app_day_summary", "app_id = 'solo' and day = $d", d=date(2026, 11, 19)))
@@ -2883,7 +2735,7 @@ def test_logs_whose_environment_is_written_with_capitals_count_for_the_mappings_
         line | {"environment": "Production", "hour": t(19, 9), "count": 4},
         line | {"environment": "production", "hour": t(19, 10), "count": 2},
     ]
-    lake.write_days(get_dataset("elasticsearch/log_counts_hourly"), rows("elasticsearch/log_counts_hourly", *logs))
+    write(lake, "elasticsearch/log_counts_hourly", *logs)
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         day = one(mart(built, "mv_monitoring_app_day_summary", "app_id = 'solo' and day = $d", d=date(2026, 11, 19)))
@@ -2896,12 +2748,11 @@ def test_an_incident_is_counted_as_its_version_at_as_of_left_it(tmp_path: Path) 
     quiet's MTTR over 30 days counts it and no backlog holds it after the 19th. INC14, a P1 opened at 08:00 on the
     20th, was canceled at 10:30: at as_of it was open, so the 20th ends with it in the backlog and quiet is red."""
     lake, settings = estate_lake(tmp_path)
-    incidents = get_dataset("servicenow/incidents")
     resolved = incident("id" * 16, "INC13", CI_Q, t(19, 9), 3, 6, resolved=t(19, 11))
     reopened = resolved | {"state": 2, "sys_updated_on": AS_OF + timedelta(minutes=30)}
     opened = incident("ie" * 16, "INC14", CI_Q, t(20, 8), 1, 2)
     canceled = opened | {"state": 8, "sys_updated_on": AS_OF + timedelta(minutes=30)}
-    lake.write_days(incidents, rows(incidents.id, resolved, reopened, opened, canceled))
+    write(lake, "servicenow/incidents", resolved, reopened, opened, canceled)
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         quiet = dora(built, "quiet")
@@ -2919,14 +2770,14 @@ def test_a_change_under_way_past_its_planned_end_has_not_ended(tmp_path: Path) -
     09:30, during the work. The change runs from 08:00 and has not ended: its end is open, not 07:00 (before its
     start), so it covers the 09:30 deployment. The calendar counts it planned on the 19th, implemented on no day."""
     lake, settings = estate_lake(tmp_path)
-    deploys, changes = get_dataset("deploys/deployment_events"), get_dataset("servicenow/changes")
-    lake.write_days(
-        deploys,
-        rows(deploys.id, deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(19, 9, 30), "succeeded", "q1")),
+    write(
+        lake,
+        "deploys/deployment_events",
+        deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(19, 9, 30), "succeeded", "q1"),
     )
     planned = (t(19, 6), t(19, 7))
     chg12 = change("c" * 32, "CHG12", CI_Q, (t(19, 8), t(19, 8)), "", t(18), t(19, 8), planned=planned)
-    lake.write_days(changes, rows(changes.id, chg12 | {"state": -1, "work_end": None}))
+    write(lake, "servicenow/changes", chg12 | {"state": -1, "work_end": None})
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         chg = one(mart(built, "mv_changes", "number = 'CHG12'"))
@@ -2943,14 +2794,14 @@ def test_a_change_closed_without_a_work_end_ends_no_earlier_than_its_work_starte
     work start), not at 23:00 on the 5th, before the work: implemented on the 6th, and it covers quiet-prod's
     deployment at 01:30 on the 6th (within its window's hour of slack)."""
     lake, settings = estate_lake(tmp_path)
-    deploys, changes = get_dataset("deploys/deployment_events"), get_dataset("servicenow/changes")
-    lake.write_days(
-        deploys,
-        rows(deploys.id, deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(6, 1, 30), "succeeded", "q1")),
+    write(
+        lake,
+        "deploys/deployment_events",
+        deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(6, 1, 30), "succeeded", "q1"),
     )
     planned = (t(5, 22), t(5, 23))
     chg13 = change("d" * 32, "CHG13", CI_Q, (t(6, 1), t(6, 1)), "successful", t(4), t(6, 2), planned=planned)
-    lake.write_days(changes, rows(changes.id, chg13 | {"work_end": None}))
+    write(lake, "servicenow/changes", chg13 | {"work_end": None})
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         chg = one(mart(built, "mv_changes", "number = 'CHG13'"))
@@ -2982,26 +2833,20 @@ def test_the_applications_own_ci_reaches_the_deployments_of_its_components(tmp_p
         {"entity_id": "duo-b", "kind": "component", "application_id": "duo", "argocd_app_name": "duo-b-prod"},
     ]
     MappingStore(lake).apply([*mapping(), *duo], actor="test", replace=True)
-    deploys, changes = get_dataset("deploys/deployment_events"), get_dataset("servicenow/changes")
-    incidents = get_dataset("servicenow/incidents")
-    lake.write_days(
-        deploys,
-        rows(
-            deploys.id,
-            deployment("argocd:duo-b-prod:1", "argocd", "duo-b-prod", t(5, 8), "succeeded", "b1"),
-            deployment("argocd:duo-a-prod:1", "argocd", "duo-a-prod", t(5, 9), "succeeded", "a1"),
-            deployment("argocd:duo-b-prod:2", "argocd", "duo-b-prod", t(7, 9), "succeeded", "b2"),
-        ),
+    write(
+        lake,
+        "deploys/deployment_events",
+        deployment("argocd:duo-b-prod:1", "argocd", "duo-b-prod", t(5, 8), "succeeded", "b1"),
+        deployment("argocd:duo-a-prod:1", "argocd", "duo-a-prod", t(5, 9), "succeeded", "a1"),
+        deployment("argocd:duo-b-prod:2", "argocd", "duo-b-prod", t(7, 9), "succeeded", "b2"),
     )
     chg14 = change("e" * 32, "CHG14", duo_ci, (t(5, 8, 40), t(5, 9, 10)), "unsuccessful", t(4), t(5, 9, 20))
-    lake.write_days(changes, rows(changes.id, chg14))
-    lake.write_days(
-        incidents,
-        rows(
-            incidents.id,
-            incident("k1" * 16, "INC20", duo_ci, t(5, 10), 3, 6, t(5, 11)),
-            incident("k2" * 16, "INC21", duo_ci, t(7, 10), 3, 6, t(7, 11)),
-        ),
+    write(lake, "servicenow/changes", chg14)
+    write(
+        lake,
+        "servicenow/incidents",
+        incident("k1" * 16, "INC20", duo_ci, t(5, 10), 3, 6, t(5, 11)),
+        incident("k2" * 16, "INC21", duo_ci, t(7, 10), 3, 6, t(7, 11)),
     )
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
@@ -3027,15 +2872,14 @@ def test_a_change_is_counted_as_its_version_at_as_of_left_it(tmp_path: Path) -> 
     quiet has no failed change; CHG13 is not listed. At 11:00 CHG12 is unsuccessful: Q1 is a change failure, the
     20th counts 1 unsuccessful implementation, quiet 1 failed change (+10); CHG13 is listed, planned."""
     lake, settings = estate_lake(tmp_path)
-    deploys, changes = get_dataset("deploys/deployment_events"), get_dataset("servicenow/changes")
     q1 = deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", t(20, 8, 50), "succeeded", "q1")
-    lake.write_days(deploys, rows(deploys.id, q1))
+    write(lake, "deploys/deployment_events", q1)
     successful = change("c" * 32, "CHG12", CI_Q, (t(20, 8), t(20, 9)), "successful", t(19), t(20, 9, 10))
     unsuccessful = successful | {"close_code": "unsuccessful", "sys_updated_on": AS_OF + timedelta(minutes=10)}
     created, window = AS_OF + timedelta(minutes=5), (t(21, 9), t(21, 10))
     planned = change("d" * 32, "CHG13", CI_Q, window, "", created, created, planned=window)
     planned |= {"state": -2, "work_start": None, "work_end": None}
-    lake.write_days(changes, rows(changes.id, successful, unsuccessful, planned))
+    write(lake, "servicenow/changes", successful, unsuccessful, planned)
     found = {}
     for as_of in (AS_OF, AS_OF + timedelta(hours=1)):
         build(lake, settings, mode="full", as_of=as_of)
@@ -3075,9 +2919,8 @@ def test_an_incident_open_at_as_of_shows_no_restoration_after_it(tmp_path: Path)
     nor duration yet (they would end at 10:30, after as_of), nor a state: the one read, Resolved, came after as_of,
     and what it was at 10:00 was not read. At 11:00 it was resolved at 10:30, after 2.5 hours."""
     lake, settings = estate_lake(tmp_path)
-    incidents = get_dataset("servicenow/incidents")
     inc15 = incident("if" * 16, "INC15", CI_Q, t(20, 8), 2, 6, resolved=AS_OF + timedelta(minutes=30))
-    lake.write_days(incidents, rows(incidents.id, inc15 | {"state_label": "Resolved"}))
+    write(lake, "servicenow/incidents", inc15 | {"state_label": "Resolved"})
     columns = ("is_open", "state", "state_label", "resolved_at", "restored_at", "duration_hours", "open_age_hours")
     found = one_row_at_10_and_11(lake, settings, "mv_incidents", "number = 'INC15'", columns)
     assert found[10] == (True, None, None, None, None, None, 2.0)
@@ -3091,9 +2934,8 @@ def test_a_change_closed_after_as_of_shows_no_closed_state_at_as_of(tmp_path: Pa
     its one version's state (Closed) and close code (successful) are not what it was then, which was not read: both
     are blank. At 11:00 it is closed successful, its state Closed."""
     lake, settings = estate_lake(tmp_path)
-    changes = get_dataset("servicenow/changes")
     chg18 = change("a1" * 16, "CHG18", CI_Q, (t(20, 9, 30), t(20, 10, 20)), "successful", t(19), t(20, 10, 25))
-    lake.write_days(changes, rows(changes.id, chg18 | {"state_label": "Closed"}))
+    write(lake, "servicenow/changes", chg18 | {"state_label": "Closed"})
     columns = ("is_closed", "state", "state_label", "close_code")
     found = one_row_at_10_and_11(lake, settings, "mv_changes", "number = 'CHG18'", columns)
     assert found[10] == (False, None, None, None)
@@ -3106,13 +2948,12 @@ def test_a_change_created_before_as_of_and_first_read_after_it_is_listed(tmp_pat
     10:00 lists it, as that version (an incident first read after as_of is kept the same way); CHG17, created at
     10:05, did not exist yet."""
     lake, settings = estate_lake(tmp_path)
-    changes = get_dataset("servicenow/changes")
     window = (t(21, 9), t(21, 10))
     assessed = change("e" * 32, "CHG16", CI_Q, window, "", t(20, 9, 58), t(20, 10, 5), planned=window)
     assessed |= {"state": -4, "work_start": None, "work_end": None}
     later = change("f" * 32, "CHG17", CI_Q, window, "", t(20, 10, 5), t(20, 10, 5), planned=window)
     later |= {"state": -5, "work_start": None, "work_end": None}
-    lake.write_days(changes, rows(changes.id, assessed, later))
+    write(lake, "servicenow/changes", assessed, later)
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         listed = {r["number"]: r for r in mart(built, "mv_changes", "app_id = 'quiet'")}
@@ -3125,7 +2966,6 @@ def test_a_change_whose_work_ended_before_its_planned_start_starts_no_later_than
     work start (closed successful). Its start was its planned start, 10:00, after its end: an inverted window. It
     now starts no later than its work ended: at 07:30, a window of no length, counted on the 19th."""
     lake, settings = estate_lake(tmp_path)
-    changes = get_dataset("servicenow/changes")
     chg18 = change(
         "18" * 16,
         "CHG18",
@@ -3137,7 +2977,7 @@ def test_a_change_whose_work_ended_before_its_planned_start_starts_no_later_than
         planned=(t(19, 10), t(19, 11)),
     )
     chg18 |= {"work_start": None}
-    lake.write_days(changes, rows(changes.id, chg18))
+    write(lake, "servicenow/changes", chg18)
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         listed = one(mart(built, "mv_changes", "number = 'CHG18'"))
@@ -3178,31 +3018,23 @@ def test_a_root_cause_in_an_application_reaches_the_deployments_of_its_component
         },
     ]
     MappingStore(lake).apply([*mapping(), *duo], actor="test", replace=True)
-    deploys, problems = get_dataset("deploys/deployment_events"), get_dataset("dynatrace/problems")
-    incidents = get_dataset("servicenow/incidents")
-    lake.write_days(
-        deploys,
-        rows(
-            deploys.id,
-            deployment("argocd:duo-b-prod:1", "argocd", "duo-b-prod", t(5, 8), "succeeded", "b1"),
-            deployment("argocd:duo-a-prod:1", "argocd", "duo-a-prod", t(5, 9), "succeeded", "a1"),
-        ),
+    write(
+        lake,
+        "deploys/deployment_events",
+        deployment("argocd:duo-b-prod:1", "argocd", "duo-b-prod", t(5, 8), "succeeded", "b1"),
+        deployment("argocd:duo-a-prod:1", "argocd", "duo-a-prod", t(5, 9), "succeeded", "a1"),
     )
-    lake.write_days(
-        problems,
-        rows(
-            problems.id,
-            problem("30", "SERVICE-DUO", t(5, 10), t(5, 12)),
-            problem("31", "SERVICE-DUOB", t(5, 10), t(5, 12)),
-        ),
+    write(
+        lake,
+        "dynatrace/problems",
+        problem("30", "SERVICE-DUO", t(5, 10), t(5, 12)),
+        problem("31", "SERVICE-DUOB", t(5, 10), t(5, 12)),
     )
-    lake.write_days(
-        incidents,
-        rows(
-            incidents.id,
-            incident("k3" * 16, "INC30", duo_ci, t(5, 10, 30), 3, 6, t(5, 11)),
-            incident("k4" * 16, "INC31", duo_b_ci, t(5, 10, 30), 3, 6, t(5, 11)),
-        ),
+    write(
+        lake,
+        "servicenow/incidents",
+        incident("k3" * 16, "INC30", duo_ci, t(5, 10, 30), 3, 6, t(5, 11)),
+        incident("k4" * 16, "INC31", duo_b_ci, t(5, 10, 30), 3, 6, t(5, 11)),
     )
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
@@ -3257,10 +3089,9 @@ def test_an_incident_resolved_before_it_opened_has_no_duration_and_leaves_mttr_a
     ((12 - 24) / 2), and a median or a DORA recovery time could go below zero. By hand: INC9 has no duration; the
     4th has 2 restorations and a mean and median of 12 hours, INC10's; INC9 leaves the backlog the day it opened."""
     lake, settings = estate_lake(tmp_path)
-    incidents = get_dataset("servicenow/incidents")
     backwards = incident("i9" * 16, "INC9", CI_Q, t(5, 9), 3, 6, resolved=t(4, 9)) | {"sys_updated_on": t(5, 10)}
     twelve_hours = incident("ia" * 16, "INC10", CI_Q, t(3, 21), 3, 6, resolved=t(4, 9))
-    lake.write_days(incidents, rows(incidents.id, backwards, twelve_hours))
+    write(lake, "servicenow/incidents", backwards, twelve_hours)
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         durations = {r["number"]: r["duration_hours"] for r in mart(built, "mv_incidents", "app_id = 'quiet'")}

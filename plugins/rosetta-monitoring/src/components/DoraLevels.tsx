@@ -137,18 +137,16 @@ const SERVICENOW_SOURCES: ServiceNowSource[] = ['incidents', 'changes'];
 /**
  * The days the frequency's level rests on. The level is a cadence met by days, weeks and months holding a deployment,
  * not by the rate: 45 deployments on 15 of 30 days are 1.50/day and high, not elite (daily asks for 20 of the 30), and
- * 30 on one day 1.00/day and medium. The cell says on how many of the period's days (a part day at its start is one):
- * its 24 h counted back from its end, or the UTC days deployed on, whichever are more, as daily counts them. A period
- * not cut at midnight touches one UTC day more than it holds 24 h, which may all hold a deployment.
+ * 30 on one day 1.00/day and medium. The cell says on how many of the period's days, as the level counts them: 24 h
+ * back from its end, or UTC days with the part days at its two ends as one, whichever hold more.
  */
 function deployDays(r: DoraRow): string {
-  const blocks = r.daysWithDeployments;
+  const days = r.daysWithDeployments;
   const of = r.deploymentFrequencyDenominatorDays;
-  if (r.deploymentFrequencyState !== 'ok' || blocks === null || blocks === undefined || of === null || of === undefined) {
+  if (r.deploymentFrequencyState !== 'ok' || days === null || days === undefined || of === null || of === undefined) {
     return '';
   }
-  const days = Math.max(blocks, r.deployDays ?? 0);
-  return `, on ${days} of ${Math.max(Math.ceil(of - 1e-9), days)} days`;
+  return `, on ${days} of ${Math.ceil(of - 1e-9)} days`;
 }
 
 /** The columns of a DORA report grouped by `groupBy` over `period`: the first names the rows (applications, ...). */

@@ -11,15 +11,14 @@ const RECORDED = { 'dora-app': f.doraApp, 'dora-group': f.doraGroup };
 /**
  * The deployment frequency's level under the 2023 bands, from the days, weeks and months holding a deployment, as the
  * API grades it: daily (elite) on as many days as the period holds working days (5 of each whole week, and all but 2
- * of the days left over), its days the 24 h counted back from the end or the UTC days, whichever are more, weekly
- * (high) on every whole week, monthly (medium) on every whole month of 31 days.
+ * of the days left over), weekly (high) on every whole week, monthly (medium) on every whole month of 31 days.
  */
 function cadenceLevel(r: DoraRow): string | null {
   const days = r.deploymentFrequencyDenominatorDays!;
   if (!r.deploymentFrequencyNumerator) return null;
   const weeks = Math.floor(days / 7);
   const workingDays = 5 * weeks + Math.max(Math.floor(days - 7 * weeks) - 2, 0);
-  if (Math.max(r.daysWithDeployments!, r.deployDays!) >= workingDays) return 'elite';
+  if (r.daysWithDeployments! >= workingDays) return 'elite';
   if (r.weeksWithDeployments! >= weeks) return 'high';
   if (r.monthsWithDeployments! >= Math.floor(days / 31)) return 'medium';
   return 'low';
@@ -68,15 +67,6 @@ describe('the recorded DORA answers', () => {
       partners: '0.0% (0 of 10)',
       profiles: '0.0% (0 of 6)',
     });
-  });
-
-  // profiles, had its 6 deployments fallen on 5 UTC days but 4 of the 24 h counted back from the as-of hour (a Monday's
-  // and the next Tuesday's before that hour in one), is daily, as the API grades it: the cell counts the 5 days.
-  it('with the UTC days deployed on where they are more than the 24 h counted back', async () => {
-    const items = f.doraApp.items.map(r => (r.id === 'profiles' ? { ...r, deployDays: 5, deploymentFrequencyLevel: 'elite' } : r));
-    server.use(answer('/kpis/dora', { ...f.doraApp, items }));
-    await renderWithApi(<DoraPage />);
-    expect((await cellsOfColumn('Deployment frequency')).profiles).toBe('0.86/day · elite, on 5 of 7 days');
   });
 
   // finance-it's 19 deployments over 30 days are 0.63/day, risk-it's 15 0.50/day, each on 8 of the days.
