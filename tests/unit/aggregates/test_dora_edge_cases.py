@@ -31,16 +31,20 @@ def quiet_dora(
         return one(mart(built, "mv_dora_app_period", where, period=period, mode=mode))
 
 
-def quiet_deployed_at(lake: Lake, instants: list[datetime]) -> None:
-    """quiet-prod's successful deployments, one at each instant, each of a revision of its own."""
+def quiet_on_working_days(tmp_path: Path, instants: list[datetime], as_of: datetime) -> dict[str, Any]:
+    """quiet's last 30 days built at `as_of`, quiet-prod having deployed successfully at each of `instants` that falls
+    on a working day before it, each a revision of its own."""
+    lake, settings = estate_lake(tmp_path)
+    working = [at for at in instants if at.weekday() < 5 and at < as_of]
     write(
         lake,
         "deploys/deployment_events",
         *[
             deployment(f"argocd:quiet-prod:{n}", "argocd", "quiet-prod", at, "succeeded", f"q{n}")
-            for n, at in enumerate(instants)
+            for n, at in enumerate(working)
         ],
     )
+    return quiet_dora(lake, settings, as_of=as_of)
 
 
 def test_an_incident_restored_before_it_opened_is_no_mttr_sample(tmp_path: Path) -> None:
@@ -88,13 +92,8 @@ def test_a_deployment_every_working_day_is_daily_in_30_days_starting_on_a_saturd
     deployments, each on a day of its own (days counted back from Monday 10:00). Those 30 days hold 20 working days,
     and every one has a deployment: daily, 'elite'. 5 / 7 of the 30 days, rounded down, asked for 21, which only a
     weekend deployment could give, and graded the team weekly ('high') from Sunday noon to Monday noon."""
-    lake, settings = estate_lake(tmp_path)
-    monday = datetime(2026, 11, 23, 10, tzinfo=UTC)
     noons = [datetime(2026, 10, 24, 12, tzinfo=UTC) + timedelta(days=d) for d in range(30)]
-    working = [noon for noon in noons if noon.weekday() < 5 and noon < monday]
-    assert len(working) == 20
-    quiet_deployed_at(lake, working)
-    quiet = quiet_dora(lake, settings, as_of=monday)
+    quiet = quiet_on_working_days(tmp_path, noons, as_of=datetime(2026, 11, 23, 10, tzinfo=UTC))
     assert (quiet["deployment_frequency_numerator"], quiet["days_with_deployments"]) == (20, 20)
     assert quiet["deployment_frequency_level"] == "elite"
 
@@ -107,14 +106,9 @@ def test_a_deployment_every_working_day_is_daily_when_some_come_before_the_as_of
     team deploying every working day. Counted as UTC days, the part days at the two ends (the 25th from 02:40, the
     24th up to 02:40) together one: the 21 working days from the 26th to the 23rd, and the 24th's 01:30 in the part
     days, 22 days: daily, 'elite'."""
-    lake, settings = estate_lake(tmp_path)
-    as_of = datetime(2026, 11, 24, 2, 40, tzinfo=UTC)
     days = [datetime(2026, 10, 26, tzinfo=UTC) + timedelta(days=d) for d in range(30)]
     deployed = [day.replace(hour=1, minute=30) if day.weekday() == 1 else day.replace(hour=12) for day in days]
-    working = [at for at in deployed if at.weekday() < 5 and at < as_of]
-    assert len(working) == 22
-    quiet_deployed_at(lake, working)
-    quiet = quiet_dora(lake, settings, as_of=as_of)
+    quiet = quiet_on_working_days(tmp_path, deployed, as_of=datetime(2026, 11, 24, 2, 40, tzinfo=UTC))
     assert (quiet["deployment_frequency_numerator"], quiet["days_with_deployments"]) == (22, 22)
     assert quiet["deployment_frequency_level"] == "elite"
 
