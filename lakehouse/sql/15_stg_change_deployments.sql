@@ -3,21 +3,20 @@
 -- reads: stg_changes, stg_deployments, stg_components_deployed_whole, build_params
 -- refresh: hourly
 --
--- A change covers the attempt of its entity, in its environment, that finished closest to the change's end,
--- within its work window widened by one hour on each side: a change on a component's CI covers that component's
--- attempts, one on the application's own CI the application's, whichever of its components deployed (or its own
--- when the application is mapped directly). A component with no deployment source of its own in the environment
--- (no ArgoCD application nor GitLab project mapped on it there, or only a GitLab project handing its releases to an
--- umbrella ArgoCD application mapped on its application: see stg_components_deployed_whole) is deployed with its
--- application, as a whole: a change on its CI covers the application's own attempts. One attempt per change, so a retry shortly after a failed
--- attempt is not covered by the failed attempt's change, and a failed change (stg_changes.is_failed) fails that attempt
--- alone. A canceled change covers nothing. A change under way has no end yet (see stg_changes): its window runs to
--- as_of, without the hour of slack, and as_of excluded (an attempt finished then or later has not finished yet, as
--- a period ends before as_of), and it covers the attempt finished closest to as_of, the last so far.
--- The row also gives the window (covers_from, covers_to), its environment and the entity whose attempts it covers
--- (covered_entity_id; null for a change on the application's own CI, which covers any of app_id's): an incident
--- naming the change that opened before the attempt covered finished is linked to the last attempt in that window
--- before it (see mv_incident_links).
+-- A change covers the attempt of its entity, in its environment, that finished closest to the change's end, within its
+-- work window widened by one hour on each side: a change on a component's CI covers that component's attempts, one on
+-- the application's own CI the application's, whichever of its components deployed (or its own when the application is
+-- mapped directly). A component with no deployment source of its own in the environment (no ArgoCD application nor
+-- GitLab project mapped on it there, or only a GitLab project handing its releases to an umbrella ArgoCD application
+-- mapped on its application: see stg_components_deployed_whole) is deployed with its application, as a whole: a change
+-- on its CI covers the application's own attempts. One attempt per change, so a retry shortly after a failed attempt is
+-- not covered by the failed attempt's change, and a failed change (stg_changes.is_failed) fails that attempt alone. A
+-- canceled change covers nothing. A change under way has no end yet (see stg_changes): its window runs to as_of,
+-- without the hour of slack, and as_of excluded (an attempt finished then or later has not finished yet, as a period
+-- ends before as_of), and it covers the attempt finished closest to as_of, the last so far. The row also gives the
+-- window (covers_from, covers_to), its environment and the entity whose attempts it covers (covered_entity_id; null for
+-- a change on the application's own CI, which covers any of app_id's): an incident naming the change that opened before
+-- the attempt covered finished is linked to the last attempt in that window before it (see mv_incident_links).
 with changes as (
     -- The window a covered attempt finished in, the instant it is closest to, and whose attempts a change on a
     -- component covers.
