@@ -865,7 +865,7 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         ),
         "health": (
             "red (risk_score >= 50 or a P1 incident open), orange (from 20), green, or 'no data' (neither traffic nor "
-            "events in 14 days, and no open P1/P2 incident nor failed change)"
+            "events in 14 days, and no open P1/P2 incident, failed change nor traffic lost)"
         ),
         "reasons": "The sentences that produced the score, in the order of the score_* columns",
         "score_slo": (
@@ -887,8 +887,8 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         ),
         "score_traffic_lost": (
             "+20 when no traffic was measured in the last 7 days after traffic in at least min_coverage of the hours "
-            "of the 7 days before (a service gone dark), Dynatrace read over at least min_coverage of the 7 days"
-            + NO_DATA_SCORE
+            "of the 7 days before, or of the 7 days before its last day with traffic however long ago (a service "
+            "gone dark), Dynatrace read over at least min_coverage of the 7 days" + NO_DATA_SCORE
         ),
         "availability_7d": "Availability over the last 7 days: 1 - errors / requests, ratio 0-1; null without traffic",
         "availability_target": AVAILABILITY_TARGET,
@@ -919,7 +919,7 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
             "Failed requests over the 7 days before those, in their hours with traffic; null without data in them"
         ),
         "measured_hours_prev_7d": (
-            "Hours with traffic in the 7 days before those (of 168): what score_traffic_lost reads"
+            "Hours with traffic in the 7 days before those (of 168): what score_traffic_lost reads first"
         ),
     },
     "mv_health": {

@@ -1,6 +1,7 @@
 """What a build reads: the mapping as the tables the SQL joins on, the build's parameters as `build_params`, and one
 view per raw dataset the SQL reads (`raw_<source>_<name>`): the hourly datasets over their day partitions, the event
-datasets over their history copies and the days since."""
+datasets over their history copies and the days since; and the days with traffic earlier builds stored
+(`stored_app_traffic_days`)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ from lakehouse.storage import ROW_GROUP_ROWS, Lake
 
 LOG_COUNTS = "elasticsearch/log_counts_hourly"
 HOURLY_DATASETS = ("dynatrace/service_metrics_hourly", LOG_COUNTS)
+# The day table whose stored days give an application's traffic before the days a build rebuilds.
+APP_DAYS = "mv_monitoring_app_day_summary"
 LOG_HOURS_SCHEMA = pa.schema(
     [
         ("index_pattern", pa.string()),
@@ -74,7 +77,34 @@ def register_inputs(
         )
         if copy is not None:
             copies.append(copy)
+    register_stored_traffic_days(con, lake, params)
     return copies, versions
+
+
+def register_stored_traffic_days(con: duckdb.DuckDBPyConnection, lake: Lake, params: BuildParams) -> None:
+    """`stored_app_traffic_days(app_id, environment, day, measured_hours)`: each application's days with traffic
+    before day_from, as earlier builds stored them in mv_monitoring_app_day_summary (the days from day_from on are
+    this build's, stg_app_signals_daily). An hourly build reads two weeks of hours; the traffic-lost rule
+    (mv_monitoring_top_risks) needs the week before an application's last day with traffic, however long ago. A
+    full build reads every hour and none of the mart: the table is empty. A table, not a view: the objects are read
+    once, here, where a read that fails fails the build as an input."""
+    keys = [] if params.mode == "full" else lake.list_keys(f"mart/{APP_DAYS}/")
+    # Month folders (month=YYYY-MM) after day_from's month hold no day before it.
+    first_month = f"month={params.day_from:%Y-%m}"
+    urls = [lake.url_of(k) for k in keys if k.endswith(".parquet") and k.split("/")[2] <= first_month]
+    if not urls:
+        con.execute(
+            "create table stored_app_traffic_days "
+            "(app_id varchar, environment varchar, day date, measured_hours bigint)"
+        )
+        return
+    con.execute(
+        "create table stored_app_traffic_days as "
+        "select app_id, environment, day, measured_hours "
+        "from read_parquet($urls, hive_partitioning = false, union_by_name = true) "
+        "where day < $day_from and measured_hours > 0",
+        {"urls": urls, "day_from": params.day_from},
+    )
 
 
 def register_hourly(con: duckdb.DuckDBPyConnection, lake: Lake, params: BuildParams) -> None:

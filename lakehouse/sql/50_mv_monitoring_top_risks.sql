@@ -1,6 +1,6 @@
 -- table: mv_monitoring_top_risks
 -- grain: one row per application in production (the build's production_environment), ranked by risk score (1 = riskiest), with its health
--- reads: stg_app_signals_windows, stg_dynatrace_entity_map, mv_slo_burn_rates, mv_incidents, mv_deployments, mv_changes, stg_apps, build_params
+-- reads: stg_app_signals_windows, stg_app_signals_daily, stored_app_traffic_days, stg_dynatrace_entity_map, mv_slo_burn_rates, mv_incidents, mv_deployments, mv_changes, stg_apps, build_params
 -- refresh: hourly
 --
 -- Risk score (0-100, capped), from evidence of the last 7 days before as_of:
@@ -23,13 +23,17 @@
 --                          with traffic the week before: without it there is nothing to compare with
 --                          (its reason shows this week's rate rounded up, the week before's cut, at the third decimal)
 --   traffic lost      +20  no traffic measured in the last 7 days after traffic in at least min_coverage of the hours
---                          of the 7 days before: a service gone dark (it or its monitoring down) scores nothing else
---                          and must not read green; sparse traffic that stopped is not one. Only when Dynatrace was
---                          read over at least min_coverage of the 7 days: hours not read are not hours without
---                          traffic (Dynatrace down a week would make every busy application orange)
+--                          of the 7 days before, or of the 7 days (UTC) before its last day with traffic, however long
+--                          ago: a service gone dark (it or its monitoring down) scores nothing else and must not read
+--                          green, nor 'no data' once dark for 14 days; sparse traffic that stopped is not one. Only
+--                          when Dynatrace was read over at least min_coverage of the 7 days: hours not read are not
+--                          hours without traffic (Dynatrace down a week would make every busy application orange).
+--                          A service retired stays so until the mapping no longer maps it (the next build then
+--                          attributes its past traffic to no application). The days before the ones this build
+--                          rebuilds are those earlier builds stored (stored_app_traffic_days)
 -- Health: red when the score reaches 50 or a P1 incident is open; orange from 20; green below;
 -- 'no data' when the application had neither traffic nor events (incidents opened, deployments, changes ended)
--- in the 14 days and has no open P1/P2 incident nor failed change: evidence of trouble is never hidden behind
+-- in the 14 days and has no open P1/P2 incident, failed change nor traffic lost: evidence of trouble is never hidden behind
 -- 'no data'. Its score and score_* are then null, not 0 (no evidence either way), and it ranks after every
 -- application scored.
 -- reasons lists the sentences that produced the score, in the order above. Each rate comes with what it counts: the
@@ -105,6 +109,31 @@ traffic as (
     -- last_14d holds the others: an application has a row when it had traffic in the 14 days.
     where w.environment = bp.production_environment and w.window_name in ('last_14d', 'last_7d', 'previous_7d')
     group by app_id
+),
+
+-- Each application's last day with traffic before as_of, and its hours with traffic in the 7 days before that day:
+-- the days earlier builds stored, then this build's (from day_from on).
+traffic_days as (
+    select d.app_id, d.day, d.measured_hours
+    from stored_app_traffic_days as d
+    cross join params as bp
+    where d.environment = bp.production_environment
+    union all
+    select s.app_id, s.day, s.measured_hours
+    from stg_app_signals_daily as s
+    cross join params as bp
+    where s.environment = bp.production_environment and s.day >= bp.day_from and s.measured_hours > 0
+),
+
+last_traffic as (
+    select
+        l.app_id,
+        l.last_traffic_day,
+        cast(coalesce(sum(d.measured_hours), 0) as bigint) as measured_hours_before_last_day
+    from (select app_id, max(day) as last_traffic_day from traffic_days group by app_id) as l
+    left join traffic_days as d
+        on d.app_id = l.app_id and d.day >= l.last_traffic_day - 7 and d.day < l.last_traffic_day
+    group by l.app_id, l.last_traffic_day
 ),
 
 -- Open means open at as_of, as the backlog of mv_incidents_app_day: opened before it and not restored before it (an
@@ -203,8 +232,16 @@ evidence as (
         -- Counts: BIGINT, not sum()'s HUGEINT.
         cast(coalesce(t.measured_hours_7d, 0) as bigint) as measured_hours_7d,
         cast(coalesce(t.measured_hours_prev_7d, 0) as bigint) as measured_hours_prev_7d,
-        coalesce(t.measured_hours_7d, 0) = 0 and coalesce(t.measured_hours_prev_7d, 0) / (7 * 24) >= bp.min_coverage
-        and bp.signal_hours_read_7d / (7 * 24) >= bp.min_coverage as traffic_lost,
+        -- The week before the last 7 first (its sentence gives the requests), else the week before the last day
+        -- with traffic, for a service dark longer than the 7 days before the last 7 can show.
+        case
+            when coalesce(t.measured_hours_7d, 0) > 0 or bp.signal_hours_read_7d / (7 * 24) < bp.min_coverage then null
+            when coalesce(t.measured_hours_prev_7d, 0) / (7 * 24) >= bp.min_coverage then 'the week before'
+            when coalesce(l.measured_hours_before_last_day, 0) / (7 * 24) >= bp.min_coverage then 'before its last day'
+        end as traffic_lost_after,
+        traffic_lost_after is not null as traffic_lost,
+        l.last_traffic_day,
+        l.measured_hours_before_last_day,
         b.burn_rate_1h,
         b.burn_rate_6h,
         -- Only for an application Dynatrace watches, or measured in the 14 days: one it does not watch has no
@@ -214,7 +251,7 @@ evidence as (
         coalesce(i.open_p1, 0) as open_p1,
         coalesce(i.opened_7d, 0) as incidents_7d,
         coalesce(f.change_failures_7d, 0) + coalesce(c.unsuccessful_changes_7d, 0) as failed_changes_7d,
-        t.app_id is not null or coalesce(i.opened_14d, 0) > 0 or coalesce(f.deployments_14d, 0) > 0
+        t.app_id is not null or traffic_lost or coalesce(i.opened_14d, 0) > 0 or coalesce(f.deployments_14d, 0) > 0
         or coalesce(c.changes_14d, 0) > 0 or coalesce(i.open_p1_p2, 0) > 0 or coalesce(f.change_failures_7d, 0) + coalesce(c.unsuccessful_changes_7d, 0) > 0
             as has_data,
         case when bp.incidents_read_from > bp.as_of - interval 7 day then bp.incidents_read_from end
@@ -234,6 +271,7 @@ evidence as (
     from apps as a
     cross join params as bp
     left join traffic as t on a.app_id = t.app_id
+    left join last_traffic as l on a.app_id = l.app_id
     left join watched as w on a.app_id = w.app_id
     left join mv_slo_burn_rates as b on a.app_id = b.app_id and b.environment = bp.production_environment
     left join incidents as i on a.app_id = i.app_id
@@ -305,8 +343,11 @@ totals as (
                 case when score_trend > 0 then format(
                     'error rate {:.3f}% is more than twice the previous week''s {:.3f}%',
                     ceil(100000 * error_rate_7d - 1e-6) / 1000, floor(100000 * error_rate_prev_7d + 1e-6) / 1000) end,
-                case when score_traffic_lost > 0 then format(
+                case when traffic_lost_after = 'the week before' then format(
                     'no traffic measured in the last 7 days ({:,.0f} requests the 7 days before)', requests_prev_7d)
+                    when traffic_lost_after = 'before its last day' then format(
+                    'no traffic measured after {}, its last day with traffic (traffic in {} of the 168 hours of the 7 '
+                    'days before it)', strftime(last_traffic_day, '%Y-%m-%d'), measured_hours_before_last_day)
                 end,
                 first_read_reason(incidents_read_since, (select as_of from build_params),
                     'incidents unknown: ServiceNow not read yet',

@@ -61,6 +61,8 @@ PROVIDED = {
     "settled_links",
     # The carried deployment rows (lakehouse.aggregates.settled_deployment_rows).
     "deployments_found_again",
+    # The days with traffic earlier builds stored (lakehouse.aggregates.inputs).
+    "stored_app_traffic_days",
 }
 HOURLY_MART = "mv_golden_signals_hourly"
 GOLDEN_NOVEMBER = "mart/mv_golden_signals_hourly/month=2026-11/data.parquet"

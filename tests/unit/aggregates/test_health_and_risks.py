@@ -106,12 +106,14 @@ def scored(apps: list[tuple[str, str]], facts: str) -> dict[tuple[str, str], dic
             select timestamptz '2026-11-20 10:00:00+00' as as_of, 0.5 as min_coverage,
                 'production' as production_environment, null as incidents_read_until, null as changes_read_until,
                 null as signals_read_until, null as incidents_read_from, null as deployments_read_from,
-                null as changes_read_from;
+                null as changes_read_from, date '2026-11-20' as day_from;
         create table stg_apps (app_id varchar, app_name varchar, team varchar, group_id varchar, domain varchar,
             availability_target double, environment varchar, latency_target double, latency_p95_threshold_ms double,
             latency_p99_threshold_ms double);
         create table stg_app_signals_windows (app_id varchar, environment varchar, window_name varchar,
             requests double, errors double, measured_hours bigint);
+        create table stg_app_signals_daily (app_id varchar, environment varchar, day date, measured_hours bigint);
+        create table stored_app_traffic_days (app_id varchar, environment varchar, day date, measured_hours bigint);
         create table mv_slo_burn_rates (app_id varchar, environment varchar, burn_rate_1h double,
             burn_rate_6h double, signals_read_until timestamptz);
         create table stg_dynatrace_entity_map (app_id varchar, environment varchar);
