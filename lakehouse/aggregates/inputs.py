@@ -82,12 +82,12 @@ def register_inputs(
 
 
 def register_stored_traffic_days(con: duckdb.DuckDBPyConnection, lake: Lake, params: BuildParams) -> None:
-    """`stored_app_traffic_days(app_id, environment, day, measured_hours)`: each application's days with traffic
-    before day_from, as earlier builds stored them in mv_monitoring_app_day_summary (the days from day_from on are
-    this build's, stg_app_signals_daily). An hourly build reads two weeks of hours; the traffic-lost rule
-    (mv_monitoring_top_risks) needs the week before an application's last day with traffic, however long ago. A
-    full build reads every hour and none of the mart: the table is empty. A table, not a view: the objects are read
-    once, here, where a read that fails fails the build as an input."""
+    """`stored_app_traffic_days(app_id, environment, day, measured_hours)`: each application's days with traffic in
+    production before day_from, as earlier builds stored them in mv_monitoring_app_day_summary (the days from day_from
+    on are this build's, stg_app_signals_daily). An hourly build reads two weeks of hours; the traffic-lost rule
+    (mv_monitoring_top_risks) needs the week before an application's last day with traffic, however long ago. A full
+    build reads every hour and none of the mart: the table is empty. A table, not a view: the objects are read once,
+    here, where a read that fails fails the build as an input."""
     keys = [] if params.mode == "full" else lake.list_keys(f"mart/{APP_DAYS}/")
     # Month folders (month=YYYY-MM) after day_from's month hold no day before it.
     first_month = f"month={params.day_from:%Y-%m}"
@@ -102,8 +102,8 @@ def register_stored_traffic_days(con: duckdb.DuckDBPyConnection, lake: Lake, par
         "create table stored_app_traffic_days as "
         "select app_id, environment, day, measured_hours "
         "from read_parquet($urls, hive_partitioning = false, union_by_name = true) "
-        "where day < $day_from and measured_hours > 0",
-        {"urls": urls, "day_from": params.day_from},
+        "where day < $day_from and measured_hours > 0 and environment = $production",
+        {"urls": urls, "day_from": params.day_from, "production": params.production_environment},
     )
 
 
