@@ -889,7 +889,10 @@ class DoraRow(ApiModel):
         "(deployment_frequency_denominator_days / 7 or 31, rounded down).",
     )
     weeks_with_deployments: int | None = Field(
-        default=None, description="Weeks (7 days, counted back from the period's end) holding a successful deployment."
+        default=None,
+        description="Weeks holding a successful deployment: 7 days counted back from the period's end (a part week at "
+        "its start is one), or calendar weeks from Monday, UTC (the part weeks at its two ends together one), "
+        "whichever hold more, so that the as-of's weekday does not move a team's deployments between weeks.",
     )
     months_with_deployments: int | None = Field(
         default=None,

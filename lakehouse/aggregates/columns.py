@@ -172,7 +172,11 @@ def _dora_metrics(scope: str) -> dict[str, str]:
             "end (a part day at its start is one) or UTC days (the part days at its two ends together one), "
             "whichever hold more"
         ),
-        "weeks_with_deployments": "Weeks (7 days, counted back from the period's end) holding a successful deployment",
+        "weeks_with_deployments": (
+            "Weeks holding a successful deployment, the weekly cadence's basis: 7 days counted back from the period's "
+            "end (a part week at its start is one) or calendar weeks from Monday, UTC (the part weeks at its two ends "
+            "together one), whichever hold more"
+        ),
         "months_with_deployments": (
             "Months (31 days, the longest calendar month, counted back from the period's end) holding a successful "
             "deployment"

@@ -12,7 +12,11 @@
 -- weeks_with_deployments and months_with_deployments are the blocks holding at least one successful deployment.
 -- Days are counted a second way too, as UTC days, the part days at the period's two ends together one (they make up
 -- a day), and days_with_deployments is the more of the two: where the as-of hour falls must not cost a team its
--- daily deployments (a Monday's noon and the next Tuesday's 01:30 share the 24 h before a 02:40 as-of).
+-- daily deployments (a Monday's noon and the next Tuesday's 01:30 share the 24 h before a 02:40 as-of). Weeks
+-- likewise, as calendar weeks from Monday (UTC), the part weeks at the two ends together one, and
+-- weeks_with_deployments is the more of the two: where the as-of's weekday falls must not cost a team that deploys
+-- in every calendar week its weekly deployments (a Friday's noon and the next Monday's share one 7 days counted
+-- back from a Friday at 10:00). The part weeks together hold up to 13 days; never more than one week of the count.
 -- A scope's blocks are those any of its applications deployed in.
 -- change lead time = median and p90 of mv_lead_times.lead_time_hours for requests deployed in the period (from
 -- deployments_from, as every deployment metric).
@@ -64,7 +68,17 @@ deployment_periods as (
                 and d.day > utc_day(p.deployments_from)
                 then utc_day(p.deployments_from)
             else d.day
-        end as day_slot
+        end as day_slot,
+        -- The calendar week, the end's part week counted with the start's (a period ending on a Monday at midnight
+        -- has none).
+        case
+            when
+                (epoch(p.period_end) % 86400 <> 0 or isodow(utc_day(p.period_end)) <> 1)
+                and iso_week(d.day) = iso_week(utc_day(p.period_end - interval 1 microsecond))
+                and iso_week(d.day) > iso_week(utc_day(p.deployments_from))
+                then iso_week(utc_day(p.deployments_from))
+            else iso_week(d.day)
+        end as week_slot
     from mv_deployments as d
     inner join stg_periods as p on d.finished_at >= p.deployments_from and d.finished_at < p.period_end
 ),
@@ -80,6 +94,7 @@ success_blocks as (
         ceil(before_end / 86400) as day_block,
         day_slot,
         ceil(before_end / (7 * 86400)) as week_block,
+        week_slot,
         -- 31 days: a team deploying on the same date each month has one in each block, whatever the months' lengths.
         ceil(before_end / (31 * 86400)) as month_block
     from deployment_periods
@@ -94,7 +109,7 @@ blocks as (
         b.period,
         count(distinct b.day) as deploy_days,
         greatest(count(distinct b.day_block), count(distinct b.day_slot)) as days_with_deployments,
-        count(distinct b.week_block) as weeks_with_deployments,
+        greatest(count(distinct b.week_block), count(distinct b.week_slot)) as weeks_with_deployments,
         count(distinct b.month_block) as months_with_deployments
     from success_blocks as b
     inner join stg_dora_scopes as s on s.app_id = b.app_id and s.environment = b.environment

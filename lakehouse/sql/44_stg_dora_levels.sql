@@ -15,8 +15,9 @@
 --   of every 7 days: on as many days as the period holds working days at the fewest, 5 in each whole week and all
 --   but 2 of the days left over, which may be a weekend: a team deploying every working day is daily, its weekends
 --   quiet, whatever day the period starts on. Its days are the 24 h blocks or the UTC days, whichever hold more
---   (stg_dora_facts): a team deploying on every working day, on some before the as-of hour, is daily. In the last
---   30 days: daily needs a deployment on 20 of the 30 days
+--   (stg_dora_facts): a team deploying on every working day, on some before the as-of hour, is daily; its weeks the
+--   7-day blocks or the calendar weeks, whichever hold more: a team deploying in every calendar week is weekly. In
+--   the last 30 days: daily needs a deployment on 20 of the 30 days
 --   (4 whole weeks and 2 days, a weekend when the period starts on a Saturday), weekly in 4 of the weeks, monthly
 --   with any deployment (no whole month fits); in a 31-day month daily needs 21 days, in 90 days 64. A deployment
 --   on the 1st of each month is monthly over any 90 days (2 whole months), where 30-day months asked for 3 that

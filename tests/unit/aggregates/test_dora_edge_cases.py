@@ -113,6 +113,32 @@ def test_a_deployment_every_working_day_is_daily_when_some_come_before_the_as_of
     assert quiet["deployment_frequency_level"] == "elite"
 
 
+def test_a_deployment_in_every_calendar_week_is_weekly_whatever_the_as_of_weekday(tmp_path: Path) -> None:
+    """Built on Friday 20 November at 10:00: the last 30 days run from Wednesday 21 October 10:00. quiet deploys at
+    noon once in each calendar week (from Monday) the period holds whole or ends in: Thursday 29 October, Friday
+    6 November, Monday 9 November, Tuesday 17 November. Cut into 7 days back from Friday 10:00, the 6th's and the
+    9th's share [6 Nov 10:00, 13 Nov 10:00), and [30 Oct 10:00, 6 Nov 10:00) holds none: 3 weeks of the 4 whole ones,
+    monthly, 'medium'. Counted as calendar weeks, the part weeks at the two ends (from Wednesday 21 October, and the
+    week of the 16th up to the 20th) together one: the weeks of 26 October, 2 November and 9 November, and the 17th
+    in the part weeks, 4: weekly, 'high'."""
+    deployed = [datetime(2026, m, d, 12, tzinfo=UTC) for m, d in ((10, 29), (11, 6), (11, 9), (11, 17))]
+    quiet = quiet_on_working_days(tmp_path, deployed, as_of=AS_OF)
+    assert (quiet["deployment_frequency_numerator"], quiet["weeks_with_deployments"]) == (4, 4)
+    assert quiet["deployment_frequency_level"] == "high"
+
+
+def test_the_part_weeks_at_the_two_ends_of_the_period_count_as_one_week(tmp_path: Path) -> None:
+    """The same 30 days. quiet deploys at noon on Friday 23 October (the part week at the start), Monday 26 October,
+    Friday 6 November and Monday 16 November (the part week at the end), and not in the week of 9 November. Four
+    calendar weeks hold one, but the two part weeks are one between them: 3 of the 4 whole weeks, as the 7 days back
+    from Friday 10:00 say too ([23 Oct 10:00, 30 Oct 10:00) holds two): monthly, 'medium'. Counted apart, the part
+    weeks would make a team that skipped a week and went 10 days without deploying weekly."""
+    deployed = [datetime(2026, m, d, 12, tzinfo=UTC) for m, d in ((10, 23), (10, 26), (11, 6), (11, 16))]
+    quiet = quiet_on_working_days(tmp_path, deployed, as_of=AS_OF)
+    assert (quiet["deployment_frequency_numerator"], quiet["weeks_with_deployments"]) == (4, 3)
+    assert quiet["deployment_frequency_level"] == "medium"
+
+
 def test_mttr_over_a_period_before_the_lake_read_any_incident_is_unknown(tmp_path: Path) -> None:
     """The ServiceNow ingest first read incidents from 10 November 10:00. quiet has no incident. The previous quarter
     (July to September) ended before that: the lake cannot know whether an incident was restored in it, so its MTTR

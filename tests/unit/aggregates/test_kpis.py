@@ -444,7 +444,9 @@ def test_a_groups_deployment_frequency_counts_the_weeks_any_of_its_applications_
     October, the 4th 23 October. quiet deploys on 13 November and 30 October, broken on 6 November and 23 October:
     each fills 2 of the 4 weeks ('medium'), their team t2 all 4 ('high'). Group g1 holds shop (1 November, in the
     3rd week, and the 18th and 19th, in the 1st) and quiet: 6 deployments, more than one per whole week, but in the
-    same 2 weeks: 'medium'."""
+    same 2 weeks. As calendar weeks, the part weeks at the two ends (from 21 October, and from 16 November) together
+    one: the week of 26 October (30 October, 1 November), that of 9 November (the 13th) and the part weeks (the 18th
+    and 19th), 3 of the 4 whole ones: 'medium' either way."""
     at_noon = [datetime(2026, m, d, 12, tzinfo=UTC) for m, d in ((11, 13), (10, 30), (11, 6), (10, 23))]
     lake, settings = deploys_at(tmp_path, quiet_prod=at_noon[:2], broken_prod=at_noon[2:])
     with reading(lake, settings) as built:
@@ -454,7 +456,7 @@ def test_a_groups_deployment_frequency_counts_the_weeks_any_of_its_applications_
     assert (broken["weeks_with_deployments"], broken["deployment_frequency_level"]) == (2, "medium")
     assert (t2["deployment_frequency_numerator"], t2["weeks_with_deployments"]) == (4, 4)
     assert t2["deployment_frequency_level"] == "high"
-    assert (g1["deployment_frequency_numerator"], g1["weeks_with_deployments"]) == (6, 2)
+    assert (g1["deployment_frequency_numerator"], g1["weeks_with_deployments"]) == (6, 3)
     assert g1["deployment_frequency_level"] == "medium"
 
 

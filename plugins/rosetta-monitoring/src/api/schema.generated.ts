@@ -1009,7 +1009,7 @@ export interface components {
             reworkState?: string | null;
             /**
              * Weekswithdeployments
-             * @description Weeks (7 days, counted back from the period's end) holding a successful deployment.
+             * @description Weeks holding a successful deployment: 7 days counted back from the period's end (a part week at its start is one), or calendar weeks from Monday, UTC (the part weeks at its two ends together one), whichever hold more, so that the as-of's weekday does not move a team's deployments between weeks.
              */
             weeksWithDeployments?: number | null;
         };
