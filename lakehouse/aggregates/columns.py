@@ -871,7 +871,11 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
             "red (risk_score >= 50 or a P1 incident open), orange (from 20), green, or 'no data' (neither traffic nor "
             "events in 14 days, and no open P1/P2 incident, failed change nor traffic lost)"
         ),
-        "reasons": "The sentences that produced the score, in the order of the score_* columns",
+        "reasons": (
+            "The sentences that produced the score, in the order of the score_* columns; a green application with "
+            "traffic in less than min_coverage of the 7 days then says why its SLOs were not judged ('SLOs not "
+            "judged: ...'), with no score"
+        ),
         "score_slo": (
             "+30 when availability_7d is under the target, with traffic covering at least min_coverage of 7 days"
             + NO_DATA_SCORE

@@ -36,7 +36,12 @@
 -- in the 14 days and has no open P1/P2 incident, failed change nor traffic lost: evidence of trouble is never hidden behind
 -- 'no data'. Its score and score_* are then null, not 0 (no evidence either way), and it ranks after every
 -- application scored.
--- reasons lists the sentences that produced the score, in the order above. Each rate comes with what it counts: the
+-- reasons lists the sentences that produced the score, in the order above. A green application whose traffic
+-- covered less than min_coverage of the 7 days then says why its SLOs were not judged, with no score: 'SLOs not
+-- judged: traffic measured in <n> of the 168 hours of the last 7 days, fewer than the <hours> they need', 'SLOs not
+-- judged: no traffic measured in the last 7 days', or 'SLOs not judged: no Dynatrace service mapped to it in
+-- production' (none watches it), so that green never passes for healthy SLOs no one measured.
+-- Each rate comes with what it counts: the
 -- requests and errors of the 7 days and of the 7 days before, and their hours with traffic (the coverage the SLO
 -- breach and the traffic lost rules read).
 -- ServiceNow down: when the incidents' watermark (incidents_read_until) lies more than an hour before as_of
@@ -218,6 +223,9 @@ evidence as (
         t.errors_7d,
         case when t.requests_7d > 0 then (t.requests_7d - t.errors_7d) / t.requests_7d end as availability_7d,
         coalesce(t.measured_hours_7d, 0) / (7 * 24) >= bp.min_coverage as slo_covered_7d,
+        -- The fewest hours with traffic that cover min_coverage of the 7 days (the 1e-9 only absorbs binary error).
+        cast(ceil(7 * 24 * bp.min_coverage - 1e-9) as bigint) as slo_hours_needed_7d,
+        w.app_id is not null as watched,
         case when t.latency_measured_hours_7d > 0 then t.latency_p95_good_hours_7d / t.latency_measured_hours_7d end
             as latency_p95_sli_7d,
         case
@@ -348,6 +356,17 @@ totals as (
                     when traffic_lost_after = 'before its last day' then format(
                     'no traffic measured after {}, its last day with traffic (traffic in {} of the 168 hours of the 7 '
                     'days before it)', strftime(last_traffic_day, '%Y-%m-%d'), measured_hours_before_last_day)
+                end,
+                -- No score: a green that says nothing of the SLOs, too few hours measured to judge them, says so
+                -- (red and orange have their reasons already; traffic lost has its own).
+                case when has_data and risk_score < 20 and open_p1 = 0 and not slo_covered_7d then
+                    case
+                        when measured_hours_7d = 0 and not watched
+                            then 'SLOs not judged: no Dynatrace service mapped to it in production'
+                        when measured_hours_7d = 0 then 'SLOs not judged: no traffic measured in the last 7 days'
+                        else format('SLOs not judged: traffic measured in {} of the 168 hours of the last 7 days, '
+                            'fewer than the {} they need', measured_hours_7d, slo_hours_needed_7d)
+                    end
                 end,
                 first_read_reason(incidents_read_since, (select as_of from build_params),
                     'incidents unknown: ServiceNow not read yet',

@@ -21,6 +21,16 @@ CI_API, CI_DB, CI_Q, CI_BROKEN, CI_WRONG = ("a" * 32, "b" * 32, "c" * 32, "d" * 
 CHG1, CHG2 = "1" * 32, "2" * 32
 
 
+# shop's hours with traffic in the 7 days before AS_OF are the 19th's 24 (SERVICE-A served every hour of it), under
+# the 84 (half of the 168) its SLOs need: a green shop says its SLOs were not judged.
+SHOP_SLOS_NOT_JUDGED = (
+    "SLOs not judged: traffic measured in 24 of the 168 hours of the last 7 days, fewer than the 84 they need"
+)
+
+# quiet's one service, SERVICE-Q, is watched and served no request: no hour with traffic.
+QUIET_SLOS_NOT_JUDGED = "SLOs not judged: no traffic measured in the last 7 days"
+
+
 def t(day: int, hour: int = 0, minute: int = 0) -> datetime:
     return datetime(2026, 11, day, hour, minute, tzinfo=UTC)
 

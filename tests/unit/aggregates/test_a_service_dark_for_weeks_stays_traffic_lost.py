@@ -56,8 +56,11 @@ def quiet_risk(lake: Any, settings: Any) -> dict[str, Any]:
         ),
         # Sparse: an hour a day at noon, the 1st to the 7th. The 7 days before the 7th hold 6 hours with traffic,
         # under 84: a service that stopped, not one gone dark. Green (its hours of the 6th and 7th are in the 14
-        # days), nothing scores.
-        ([(t(day, 12), 1_000.0, 0.0) for day in range(1, 8)], (0, 0, "green", [])),
+        # days), nothing scores; no hour of the last 7 days (from the 13th at 10:00) had traffic, which it says.
+        (
+            [(t(day, 12), 1_000.0, 0.0) for day in range(1, 8)],
+            (0, 0, "green", ["SLOs not judged: no traffic measured in the last 7 days"]),
+        ),
     ],
 )
 def test_a_busy_service_dark_for_weeks_is_traffic_lost(

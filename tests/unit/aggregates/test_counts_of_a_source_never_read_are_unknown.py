@@ -5,7 +5,7 @@ The hand-made estate's mapping and Dynatrace signals (tests/unit/aggregates/esta
 10:00, with the sources named read from the 1st (a first read recorded, as an ingest run leaves it) and the others
 never read (no first read, nothing of them in the lake). shop's signals are those of the 19th alone: 24 of the 168
 hours, under the SLO's coverage, and no traffic in the last hour nor the week before, so its score is 0 and it is
-green whatever is read.
+green whatever is read, and says its SLOs were not judged.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from lakehouse.runlog import FirstReads
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
-from tests.unit.aggregates.estate import AS_OF, CHG2, CI_DB, change, mapping, metrics, rows, t
+from tests.unit.aggregates.estate import AS_OF, CHG2, CI_DB, SHOP_SLOS_NOT_JUDGED, change, mapping, metrics, rows, t
 from tests.unit.aggregates.test_kpis import mart, reading
 
 SOURCES = {
@@ -60,25 +60,30 @@ def test_a_lake_that_never_read_incidents_nor_changes_has_unknown_counts(tmp_pat
     they said 0, and the reasons say why. The score and health stay those of what is known: 0, green."""
     shop = shop_risk(tmp_path)
     assert counts(shop) == (None, None, None)
-    assert shop["reasons"] == [INCIDENTS_UNKNOWN, DEPLOYMENTS_UNKNOWN, CHANGES_UNKNOWN]
+    assert shop["reasons"] == [SHOP_SLOS_NOT_JUDGED, INCIDENTS_UNKNOWN, DEPLOYMENTS_UNKNOWN, CHANGES_UNKNOWN]
     assert (shop["risk_score"], shop["health"]) == (0, "green")
 
 
 def test_incidents_read_with_none_open_count_zero(tmp_path: Path) -> None:
     """Every source read from the 1st, none of them holding anything of shop: 0 open, 0 opened, 0 failed, and no
-    reason."""
+    reason but the SLOs not judged."""
     shop = shop_risk(tmp_path, "incidents", "changes", "deployments")
     assert counts(shop) == (0, 0, 0)
-    assert shop["reasons"] == []
+    assert shop["reasons"] == [SHOP_SLOS_NOT_JUDGED]
 
 
 def test_an_unsuccessful_change_counts_when_deployments_were_never_read(tmp_path: Path) -> None:
     """Change requests read, deployments never: CHG2 covers no deployment the lake holds, so it is 1 failed change
-    (+10), not unknown; incidents never read stay unknown."""
+    (+10), not unknown; incidents never read stay unknown. 10 is green: the SLOs not judged are said."""
     shop = shop_risk(tmp_path, "changes", changes=(UNSUCCESSFUL_CHANGE,))
     assert counts(shop) == (None, None, 1)
     assert (shop["score_failed_changes"], shop["risk_score"]) == (10, 10)
-    assert shop["reasons"] == ["1 failed change(s) in 7 days", INCIDENTS_UNKNOWN, DEPLOYMENTS_UNKNOWN]
+    assert shop["reasons"] == [
+        "1 failed change(s) in 7 days",
+        SHOP_SLOS_NOT_JUDGED,
+        INCIDENTS_UNKNOWN,
+        DEPLOYMENTS_UNKNOWN,
+    ]
 
 
 def test_deployments_read_and_changes_never_read_count_the_failures_found(tmp_path: Path) -> None:
@@ -86,4 +91,4 @@ def test_deployments_read_and_changes_never_read_count_the_failures_found(tmp_pa
     the deployments tell, and the reasons say the change requests are unknown: an unsuccessful one may be missing."""
     shop = shop_risk(tmp_path, "incidents", "deployments")
     assert counts(shop) == (0, 0, 0)
-    assert shop["reasons"] == [CHANGES_UNKNOWN]
+    assert shop["reasons"] == [SHOP_SLOS_NOT_JUDGED, CHANGES_UNKNOWN]

@@ -23,6 +23,7 @@ from tests.unit.aggregates.estate import (
     CI_DB,
     CI_Q,
     CI_WRONG,
+    QUIET_SLOS_NOT_JUDGED,
     breached_sla,
     change,
     dark,
@@ -284,7 +285,7 @@ def test_an_error_rate_just_over_twice_the_previous_weeks_never_reads_as_twice_i
 def test_an_unsuccessful_change_over_a_deployment_before_the_7_days_counts_once(tmp_path: Path) -> None:
     """CHG9, unsuccessful, covers quiet-prod's deployment Q1, which finished 20 minutes before the 7 days of top
     risks began; the change ended 10 minutes inside them. Q1 is not a failure of the 7 days, so the change is:
-    one failed change, +10."""
+    one failed change, +10: green, which says its SLOs were not judged (quiet has no traffic)."""
     lake, settings = estate_lake(tmp_path)
     edge = AS_OF - timedelta(days=7)
     q1 = deployment("argocd:quiet-prod:1", "argocd", "quiet-prod", edge - timedelta(minutes=20), "succeeded", "q1")
@@ -297,7 +298,7 @@ def test_an_unsuccessful_change_over_a_deployment_before_the_7_days_counts_once(
         assert one(mart(built, "mv_changes", "number = 'CHG9'"))["deployment_key"] == "argocd:quiet-prod:1"
         quiet = one(mart(built, "mv_monitoring_top_risks", "app_id = 'quiet'"))
     assert (quiet["failed_changes_7d"], quiet["score_failed_changes"]) == (1, 10)
-    assert quiet["reasons"] == ["1 failed change(s) in 7 days"]
+    assert quiet["reasons"] == ["1 failed change(s) in 7 days", QUIET_SLOS_NOT_JUDGED]
 
 
 def test_errors_without_requests_stay_out_of_an_hour_that_had_traffic(tmp_path: Path) -> None:
@@ -680,14 +681,14 @@ def test_top_risks_count_the_incidents_open_at_as_of(tmp_path: Path) -> None:
 def test_a_change_implemented_in_14_days_is_evidence_not_no_data(tmp_path: Path) -> None:
     """quiet has no traffic, no incident and no deployment, but CHG7, a successful standard change on quiet-svc,
     was implemented 3 days before as_of (the 17th, 09:00 to 10:00): an event in the 14 days, and no evidence of
-    trouble, so green with a score of 0, not 'no data'."""
+    trouble, so green with a score of 0, not 'no data', saying that its SLOs were not judged."""
     lake, settings = estate_lake(tmp_path)
     chg7 = change("7" * 32, "CHG7", CI_Q, (t(17, 9), t(17, 10)), "successful", t(16), t(17, 11), "standard")
     write(lake, "servicenow/changes", chg7)
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         quiet = one(mart(built, "mv_monitoring_top_risks", "app_id = 'quiet'"))
-    assert (quiet["health"], quiet["risk_score"], quiet["reasons"]) == ("green", 0, [])
+    assert (quiet["health"], quiet["risk_score"], quiet["reasons"]) == ("green", 0, [QUIET_SLOS_NOT_JUDGED])
 
 
 @pytest.mark.parametrize(
@@ -697,8 +698,19 @@ def test_a_change_implemented_in_14_days_is_evidence_not_no_data(tmp_path: Path)
             (7, 8, 9, 10),
             (20, 20, "orange", ["no traffic measured in the last 7 days (96,000 requests the 7 days before)"]),
         ),
-        ((10,), (0, 0, "green", [])),
-        ((10, 17), (0, 0, "green", [])),
+        ((10,), (0, 0, "green", [QUIET_SLOS_NOT_JUDGED])),
+        (
+            (10, 17),
+            (
+                0,
+                0,
+                "green",
+                [
+                    "SLOs not judged: traffic measured in 24 of the 168 hours of the last 7 days, "
+                    "fewer than the 84 they need"
+                ],
+            ),
+        ),
         ((), (None, None, "no data", [])),
     ],
 )
@@ -711,8 +723,10 @@ def test_an_application_whose_traffic_stopped_is_orange_not_green(
       served), 96,000 requests, and none measured since; the application went dark, which is no reason for green:
       traffic lost, +20, orange. Nothing else scores (no SLO without traffic, no burn, no trend);
     - the 10th only: 24 hours of 168 the week before, under min_coverage: sparse traffic that stopped is not a
-      service gone dark, nothing scores, green;
-    - the 10th and the 17th: traffic in both weeks, 0 errors, 24 hours of 168 under min_coverage: nothing scores;
+      service gone dark, nothing scores, green, and with no hour of traffic in the last 7 days its SLOs were not
+      judged, which it says;
+    - the 10th and the 17th: traffic in both weeks, 0 errors, 24 hours of 168 under min_coverage: nothing scores,
+      and the SLOs not judged are said with the 24 hours;
     - neither: no traffic nor event in the 14 days, 'no data' as before, with no score (null, not 0)."""
     lake, settings = estate_lake(tmp_path)
     served_by_quiet(lake, [(t(day, h), 1_000.0, 0.0) for day in served_days for h in range(24)])
@@ -2009,7 +2023,15 @@ def test_a_burn_over_24_hours_still_going_in_the_last_2_opens_a_ticket(tmp_path:
 
 
 @pytest.mark.parametrize(
-    ("last_hour_errors", "score", "reasons"), [(1, 0, []), (5, 20, ["error budget burning 18.3x over 6 hours"])]
+    ("last_hour_errors", "score", "reasons"),
+    [
+        (
+            1,
+            0,
+            ["SLOs not judged: traffic measured in 6 of the 168 hours of the last 7 days, fewer than the 84 they need"],
+        ),
+        (5, 20, ["error budget burning 18.3x over 6 hours"]),
+    ],
 )
 def test_top_risks_count_a_6_hour_burn_only_while_the_last_hour_confirms_it(
     tmp_path: Path, last_hour_errors: int, score: int, reasons: list[str]
@@ -2017,7 +2039,8 @@ def test_top_risks_count_a_6_hour_burn_only_while_the_last_hour_confirms_it(
     """The risk follows the page alert: a 6 h burn over 6 counts only when the 1 h burn is over 6 too. quiet (a
     99.5 % target, B = 0.005) serves 100 requests an hour on the 20th from 04:00 to 09:00 and fails 10 of them an
     hour up to 08:00, then `last_hour_errors` at 09:00. At 10:00:
-    - 1 error: 1 h 1 / 100 / 0.005 = 2x; 6 h 51 / 600 / 0.005 = 17x. The burn has stopped: no page, no points;
+    - 1 error: 1 h 1 / 100 / 0.005 = 2x; 6 h 51 / 600 / 0.005 = 17x. The burn has stopped: no page, no points,
+      green, which says its SLOs were not judged (6 hours with traffic of the 84 they need);
     - 5 errors: 1 h 5 / 100 / 0.005 = 10x (not over 14.4); 6 h 55 / 600 / 0.005 = 18.3x: a page, +20.
     Nothing else scores: 6 hours of 168 is under min_coverage, and there was no traffic the week before."""
     lake, settings = estate_lake(tmp_path)

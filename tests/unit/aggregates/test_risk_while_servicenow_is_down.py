@@ -1,8 +1,8 @@
 """The top risks while ServiceNow cannot be read: scored on the incidents read, saying the rest is unknown.
 
 The estate, built as of the 20th at 10:00. quiet has no traffic; INC21, a P3 on quiet-svc opened on the 17th at
-09:00 and resolved at 11:00, was read before ServiceNow went down. shop has INC2 (an open P1) and 2 failed changes
-in 7 days: 20 + 20 = 40, red.
+09:00 and resolved at 11:00, was read before ServiceNow went down; green, it says first that its SLOs were not
+judged (no traffic). shop has INC2 (an open P1) and 2 failed changes in 7 days: 20 + 20 = 40, red.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 from lakehouse.aggregates.build import build
 from lakehouse.runlog import Watermarks
 from lakehouse.schemas import get_dataset
-from tests.unit.aggregates.estate import AS_OF, CI_Q, estate_lake, incident, rows, t
+from tests.unit.aggregates.estate import AS_OF, CI_Q, QUIET_SLOS_NOT_JUDGED, estate_lake, incident, rows, t
 from tests.unit.aggregates.test_kpis import mart, reading
 
 INCIDENTS = get_dataset("servicenow/incidents")
@@ -47,8 +47,8 @@ def test_an_application_green_on_the_incidents_read_says_the_rest_are_unknown(tm
     built = risks_with_servicenow_read_until(tmp_path, t(19, 13))
     quiet, shop = built["risks"]["quiet"], built["risks"]["shop"]
     assert (quiet["incidents_7d"], quiet["open_p1_p2"], quiet["risk_score"], quiet["health"]) == (1, 0, 0, "green")
-    assert quiet["reasons"] == [UNKNOWN_SINCE_19TH_13H]
-    assert built["health"]["quiet"]["reasons"] == [UNKNOWN_SINCE_19TH_13H]
+    assert quiet["reasons"] == [QUIET_SLOS_NOT_JUDGED, UNKNOWN_SINCE_19TH_13H]
+    assert built["health"]["quiet"]["reasons"] == [QUIET_SLOS_NOT_JUDGED, UNKNOWN_SINCE_19TH_13H]
     assert (shop["risk_score"], shop["health"]) == (40, "red")
     assert shop["reasons"] == ["1 open P1/P2 incident(s)", "2 failed change(s) in 7 days", UNKNOWN_SINCE_19TH_13H]
 
@@ -72,16 +72,17 @@ def test_incidents_not_read_for_hours_of_the_as_of_day_are_unknown(tmp_path: Pat
     since = "incidents unknown since 2026-11-20 00:30 UTC: ServiceNow not read since (only incidents read before count)"
     built = risks_with_servicenow_read_until(tmp_path, t(20, 0, 30))
     quiet, shop = built["risks"]["quiet"], built["risks"]["shop"]
-    assert (quiet["risk_score"], quiet["health"], quiet["reasons"]) == (0, "green", [since])
-    assert built["health"]["quiet"]["reasons"] == [since]
+    assert (quiet["risk_score"], quiet["health"], quiet["reasons"]) == (0, "green", [QUIET_SLOS_NOT_JUDGED, since])
+    assert built["health"]["quiet"]["reasons"] == [QUIET_SLOS_NOT_JUDGED, since]
     assert (shop["risk_score"], shop["health"]) == (40, "red")
     assert shop["reasons"] == ["1 open P1/P2 incident(s)", "2 failed change(s) in 7 days", since]
 
 
 def unknown_since(hour: int, minute: int = 0) -> list[str]:
     return [
+        QUIET_SLOS_NOT_JUDGED,
         f"incidents unknown since 2026-11-20 {hour:02}:{minute:02} UTC: ServiceNow not read since "
-        "(only incidents read before count)"
+        "(only incidents read before count)",
     ]
 
 
@@ -95,11 +96,11 @@ def unknown_since(hour: int, minute: int = 0) -> list[str]:
         # An hour and a quarter behind: a run missed.
         (t(20, 8, 45), unknown_since(8, 45)),
         # An hour behind: the ordinary lag of a build started before the hour's ServiceNow run ended.
-        (t(20, 9), []),
+        (t(20, 9), [QUIET_SLOS_NOT_JUDGED]),
         # Read past as_of: an ingest ahead of the build.
-        (t(20, 10, 15), []),
+        (t(20, 10, 15), [QUIET_SLOS_NOT_JUDGED]),
         # Never advanced: how far ServiceNow was read is unknown, no outage to tell.
-        (None, []),
+        (None, [QUIET_SLOS_NOT_JUDGED]),
     ],
 )
 def test_incidents_are_unknown_when_read_more_than_an_hour_before_as_of(

@@ -18,7 +18,17 @@ from tests.unit.aggregates.test_kpis import mart, one, reading, served_by_quiet
     ("hours", "coverage", "status", "score", "health", "reasons"),
     [
         (84, 0.5, "breached", 30, "orange", ["availability 99.000% over 7 days is below the 99.500% target"]),
-        (83, 83 / 168, "insufficient data", 0, "green", []),
+        (
+            83,
+            83 / 168,
+            "insufficient data",
+            0,
+            "green",
+            [
+                "SLOs not judged: traffic measured in 83 of the 168 hours of the last 7 days, "
+                "fewer than the 84 they need"
+            ],
+        ),
     ],
     ids=["84-of-168-hours", "83-of-168-hours"],
 )
@@ -29,7 +39,8 @@ def test_an_slo_measured_in_half_of_its_hours_has_enough_data(
     14th 00:00: 99 %, under its target. Built at 10:00 on the 20th, last_7d is its 168 hours from the 13th 10:00.
     84 hours are 50 %, not under it: the SLO is breached, and the top risks count it (+30, orange). 83 hours are
     under it: 'insufficient data', and the top risks score nothing, green: no other rule holds (no traffic in the
-    last 6 hours nor the week before, no incident nor change of quiet)."""
+    last 6 hours nor the week before, no incident nor change of quiet); its reasons say the SLOs were not judged,
+    one hour short of the 84."""
     lake, settings = estate_lake(tmp_path)
     served_by_quiet(lake, [(t(14) + timedelta(hours=h), 100.0, 1.0) for h in range(hours)])
     build(lake, settings, mode="full", as_of=AS_OF)

@@ -3,7 +3,8 @@ it of incidents and deployments: an unsuccessful change not read must not pass f
 
 The hand-made estate's mapping and Dynatrace signals (tests/unit/aggregates/estate.py), built as of the 20th at
 10:00, with the sources named read from the given instant (a first read recorded, as an ingest run leaves it) and
-the others never read (no first read, nothing of them in the lake). shop's signals alone score nothing: 0, green.
+the others never read (no first read, nothing of them in the lake). shop's signals alone score nothing: 0, green,
+with its SLOs not judged (24 hours with traffic of the 84 they need), said first.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from lakehouse.runlog import FirstReads
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
-from tests.unit.aggregates.estate import AS_OF, mapping, metrics, t
+from tests.unit.aggregates.estate import AS_OF, SHOP_SLOS_NOT_JUDGED, mapping, metrics, t
 from tests.unit.aggregates.test_kpis import mart, reading
 
 SOURCES = {
@@ -47,14 +48,14 @@ def test_change_requests_never_read_say_so(tmp_path: Path) -> None:
     deployments tell (0), and the reasons say the changes are unknown, as they would say it of incidents."""
     shop = shop_risk(tmp_path, incidents=t(1), deployments=t(1))
     assert shop["failed_changes_7d"] == 0
-    assert shop["reasons"] == [CHANGES_UNKNOWN]
+    assert shop["reasons"] == [SHOP_SLOS_NOT_JUDGED, CHANGES_UNKNOWN]
     assert (shop["risk_score"], shop["health"]) == (0, "green")
 
 
 def test_change_requests_read_with_none_in_the_week_count_zero_and_say_nothing(tmp_path: Path) -> None:
     shop = shop_risk(tmp_path, incidents=t(1), deployments=t(1), changes=t(1))
     assert shop["failed_changes_7d"] == 0
-    assert shop["reasons"] == []
+    assert shop["reasons"] == [SHOP_SLOS_NOT_JUDGED]
 
 
 def test_change_requests_first_read_within_the_week_say_since_when(tmp_path: Path) -> None:
@@ -62,7 +63,8 @@ def test_change_requests_first_read_within_the_week_say_since_when(tmp_path: Pat
     missing."""
     shop = shop_risk(tmp_path, incidents=t(1), deployments=t(1), changes=t(17, 9))
     assert shop["reasons"] == [
-        "changes read only since 2026-11-17 09:00 UTC: ServiceNow first read then (earlier ones may be missing)"
+        SHOP_SLOS_NOT_JUDGED,
+        "changes read only since 2026-11-17 09:00 UTC: ServiceNow first read then (earlier ones may be missing)",
     ]
 
 
@@ -71,6 +73,7 @@ def test_nothing_read_but_dynatrace_names_each_source_unknown_in_turn(tmp_path: 
     shop = shop_risk(tmp_path)
     assert shop["failed_changes_7d"] is None
     assert shop["reasons"] == [
+        SHOP_SLOS_NOT_JUDGED,
         "incidents unknown: ServiceNow not read yet",
         "deployments unknown: not read yet",
         CHANGES_UNKNOWN,

@@ -62,8 +62,9 @@ def test_a_dynatrace_outage_longer_than_the_14_days_still_says_the_signals_are_u
     deployed on the 27th (succeeded) and its P1 INC2 was restored on the 21st. Built as of Nov 30 10:00 (10 days
     down) and as of Dec 5 10:00 (15 days down: none of the 14 days before it read, so shop has no traffic in them):
     no hour read in the 7 days (no SLO, burn, trend nor traffic lost), no incident opened nor open, no failed change:
-    0, green, and its reasons say its golden signals are unknown since the 20th at 10:00, as its burn alert says 'no
-    data'; on Dec 5 they said nothing. broken, which Dynatrace does not watch, says nothing of it."""
+    0, green, and its reasons say its SLOs were not judged, no traffic measured in the 7 days, then that its golden
+    signals are unknown since the 20th at 10:00, as its burn alert says 'no data'; on Dec 5 they said nothing of
+    Dynatrace. broken, which Dynatrace does not watch, says nothing of it."""
     lake, settings = estate_lake(tmp_path)
     Watermarks(lake).advance(METRICS.source, METRICS.name, t(20, 10), run_id="by-hand")
     deployments = get_dataset("deploys/deployment_events")
@@ -79,7 +80,11 @@ def test_a_dynatrace_outage_longer_than_the_14_days_still_says_the_signals_are_u
     assert (shop["risk_score"], shop["health"], shop["reasons"]) == (
         0,
         "green",
-        ["golden signals unknown since 2026-11-20 10:00 UTC: Dynatrace not read since (only hours read before count)"],
+        [
+            "SLOs not judged: no traffic measured in the last 7 days",
+            "golden signals unknown since 2026-11-20 10:00 UTC: Dynatrace not read since "
+            "(only hours read before count)",
+        ],
     )
     assert burn["burn_rate_alert"] == "no data"
     assert not any("golden signals" in reason for reason in risks["broken"]["reasons"])
