@@ -320,6 +320,12 @@ totals as (
             + score_trend + score_traffic_lost,
             100
         ) as risk_score,
+        case
+            when not has_data then 'no data'
+            when risk_score >= 50 or open_p1 > 0 then 'red'
+            when risk_score >= 20 then 'orange'
+            else 'green'
+        end as health,
         list_filter(
             [
                 -- The availability cut, not rounded, at the third decimal: one just under the target never reads as
@@ -359,7 +365,7 @@ totals as (
                 end,
                 -- No score: a green that says nothing of the SLOs, too few hours measured to judge them, says so
                 -- (red and orange have their reasons already; traffic lost has its own).
-                case when has_data and risk_score < 20 and open_p1 = 0 and not slo_covered_7d then
+                case when health = 'green' and not slo_covered_7d then
                     case
                         when measured_hours_7d = 0 and not watched
                             then 'SLOs not judged: no Dynatrace service mapped to it in production'
@@ -404,12 +410,7 @@ select
     domain,
     -- No data is no score: every rule scored 0 for want of evidence, not for evidence of health.
     case when has_data then risk_score end as risk_score,
-    case
-        when not has_data then 'no data'
-        when risk_score >= 50 or open_p1 > 0 then 'red'
-        when risk_score >= 20 then 'orange'
-        else 'green'
-    end as health,
+    health,
     reasons,
     case when has_data then score_slo end as score_slo,
     case when has_data then score_latency_slo end as score_latency_slo,
