@@ -723,10 +723,13 @@ class Overview(Envelope):
         description="The whole estate's health: production, as of the last build, judged as a team's is (red when a "
         "third or more of the applications with data are red, orange when any is red or orange, green otherwise, "
         "'no data' when none has data). Its reasons name the ten riskiest red or orange applications; red and orange "
-        "count them all. Null before a build has judged it.",
+        "count them all. A green estate's name the applications whose SLOs were not judged (too little traffic "
+        "measured in the 7 days), as a green team's do. Null before a build has judged it.",
     )
     health: list[HealthLevel] = Field(
-        description="Health per team, group and domain: production, as of the last build."
+        description="Health per team, group and domain: production, as of the last build. Reasons name the red and "
+        "orange applications, riskiest first; a green level's, the first five whose SLOs were not judged ('SLOs not "
+        "judged for 2 of its 3 applications with data: a, b')."
     )
     top_risks: list[RiskRow] = Field(description="The ten riskiest production applications as of the last build.")
     trend: list[TrendDay] = Field(

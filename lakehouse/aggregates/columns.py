@@ -922,6 +922,10 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "requests_7d": "Requests over the last 7 days; null without data in them",
         "errors_7d": "Failed requests over the last 7 days, in its hours with traffic; null without data in them",
         "measured_hours_7d": "Hours with traffic in the last 7 days (of 168): the coverage score_slo asks for",
+        "slos_judged_7d": (
+            "Whether the SLOs could be judged: traffic in at least min_coverage of the 7 days' hours (false: they "
+            "read 'insufficient data', and score_slo could not fire)"
+        ),
         "requests_prev_7d": "Requests over the 7 days before those; null without data in them",
         "errors_prev_7d": (
             "Failed requests over the 7 days before those, in their hours with traffic; null without data in them"
@@ -946,7 +950,8 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         ),
         "reasons": (
             "An application's: its risk reasons; a team's, group's, domain's or the estate's: its red and orange "
-            "applications, riskiest first"
+            "applications, riskiest first, and when green, its applications whose SLOs were not judged ('SLOs not "
+            "judged for <n> of its <green> applications with data: <the first five by rank>')"
         ),
     },
     "mv_mapping_coverage": {

@@ -40,7 +40,8 @@
 -- covered less than min_coverage of the 7 days then says why its SLOs were not judged, with no score: 'SLOs not
 -- judged: traffic measured in <n> of the 168 hours of the last 7 days, fewer than the <hours> they need', 'SLOs not
 -- judged: no traffic measured in the last 7 days', or 'SLOs not judged: no Dynatrace service mapped to it in
--- production' (none watches it), so that green never passes for healthy SLOs no one measured.
+-- production' (none watches it), so that green never passes for healthy SLOs no one measured. slos_judged_7d says
+-- whether they were (traffic in at least min_coverage of the 7 days), for any health.
 -- Each rate comes with what it counts: the
 -- requests and errors of the 7 days and of the 7 days before, and their hours with traffic (the coverage the SLO
 -- breach and the traffic lost rules read).
@@ -436,6 +437,8 @@ select
     requests_7d,
     errors_7d,
     measured_hours_7d,
+    -- Whether the SLOs could be judged (mv_health names the green applications whose were not).
+    slo_covered_7d as slos_judged_7d,
     requests_prev_7d,
     errors_prev_7d,
     measured_hours_prev_7d

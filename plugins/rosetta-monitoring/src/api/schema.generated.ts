@@ -1716,7 +1716,7 @@ export interface components {
              * @description The environments the mapping's entries are in, sorted: those every read route's `environment` takes, whichever environment was asked for.
              */
             environments: string[];
-            /** @description The whole estate's health: production, as of the last build, judged as a team's is (red when a third or more of the applications with data are red, orange when any is red or orange, green otherwise, 'no data' when none has data). Its reasons name the ten riskiest red or orange applications; red and orange count them all. Null before a build has judged it. */
+            /** @description The whole estate's health: production, as of the last build, judged as a team's is (red when a third or more of the applications with data are red, orange when any is red or orange, green otherwise, 'no data' when none has data). Its reasons name the ten riskiest red or orange applications; red and orange count them all. A green estate's name the applications whose SLOs were not judged (too little traffic measured in the 7 days), as a green team's do. Null before a build has judged it. */
             estateHealth?: components["schemas"]["HealthLevel"] | null;
             freshness: components["schemas"]["Freshness"];
             /**
@@ -1726,7 +1726,7 @@ export interface components {
             generatedAt: string;
             /**
              * Health
-             * @description Health per team, group and domain: production, as of the last build.
+             * @description Health per team, group and domain: production, as of the last build. Reasons name the red and orange applications, riskiest first; a green level's, the first five whose SLOs were not judged ('SLOs not judged for 2 of its 3 applications with data: a, b').
              */
             health: components["schemas"]["HealthLevel"][];
             /** @description The period asked for: the trend has the days it touches. */
