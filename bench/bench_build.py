@@ -47,7 +47,7 @@ from lakehouse.storage import Lake
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "RESULTS.md"
 # The build function's DuckDB memory limit (duckdb_memory_mb of build_aggregates in infra/terraform/functions.tf).
-BUILD_MEMORY_LIMIT = "1400MB"
+BUILD_MEMORY_LIMIT = "1100MB"
 TARGET_FULL_S, TARGET_INCREMENTAL_S, TARGET_RSS_MB, TARGET_RATIO = 30.0, 3.0, 2048.0, 10.0
 # (b2): an incident opened this many days before the new day is resolved on it, as happens every day.
 LATE_INCIDENT_DAYS = 40

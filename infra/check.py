@@ -671,7 +671,7 @@ def duckdb_memory_mb(function: dict[str, Any]) -> int:
 
 def check_example_sizing(report: Report, parsed: dict[Path, dict[str, Any]]) -> None:
     """An override in the example tfvars that gives a function more memory gives DuckDB more too: a DuckDB limit set
-    for the function's default memory (the build's 1400 MB) would leave the memory added unused, and with more threads,
+    for the function's default memory (the build's 1100 MB) would leave the memory added unused, and with more threads,
     less of it for each."""
     specs, defaults = root_local(parsed, "function_specs"), root_local(parsed, "function_defaults")
     example = TERRAFORM / "terraform.tfvars.example"

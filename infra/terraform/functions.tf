@@ -27,9 +27,9 @@ locals {
       # Its handler checks the bucket before the build (HeadBucket): the one function that may list it unprefixed.
       heads_bucket   = true
       duckdb_threads = 2
-      # 4 GB buys two vCPUs; DuckDB gets 1.4 GB, which keeps the build's peak under 2 GB with a margin
-      # (bench/RESULTS.md, where bench/bench_build.py measures the build with this limit).
-      duckdb_memory_mb = 1400
+      # 4 GB buys two vCPUs; DuckDB gets 1.1 GB, which keeps the build's peak near 1.6 GB at 1,000 applications, as
+      # fast as at 1.4 GB, which reached 1.98 GB (bench/RESULTS.md, where bench/bench_build.py measures this limit).
+      duckdb_memory_mb = 1100
     }
     api = {
       handler                        = "functions.api.main.handler"
