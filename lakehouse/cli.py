@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import csv
 import getpass
@@ -17,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlparse
 
 from lakehouse.aggregates.as_of import AS_OF_EXAMPLE, outside_years
@@ -803,5 +804,24 @@ def _dictionary(args: argparse.Namespace) -> int:
     return 0
 
 
+def run() -> NoReturn:
+    """The command's entry point (`rosetta-monitoring`, `python -m lakehouse.cli`): main's answer, then an exit that
+    leaves out the interpreter's teardown of Arrow's and DuckDB's native thread pools. That teardown aborts now and
+    then on a loaded machine (`terminate called without an active exception`, exit 134) after the command did its
+    work, and its scheduler then records a good ingestion or build as failed. What an exit must still do is done
+    first: the exit hooks (the API's replaced copies retired, logging flushed) and the output written out."""
+    try:
+        code = main()
+    except SystemExit as stop:  # argparse's usage errors and --help; a stop by SIGTERM
+        if not isinstance(stop.code, int | None):
+            raise
+        code = stop.code or 0
+    atexit._run_exitfuncs()  # what a normal exit runs, in the same order (no public name does it)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a reader gone (| head) or a stream already closed
+            stream.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run()
