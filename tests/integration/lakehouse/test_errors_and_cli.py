@@ -1064,13 +1064,13 @@ def build_terminated(lake: Path, also: str = "") -> subprocess.CompletedProcess[
     script = (
         "import os, signal, sys\n"
         "import lakehouse.aggregates.build as build\n"
-        "from lakehouse.cli import main\n"
+        "from lakehouse.cli import run\n"
         "def terminated_mid_build(*args, **kwargs):\n"
         "    os.kill(os.getpid(), signal.SIGTERM)\n"
         "    signal.pause()\n"
         "build._build = terminated_mid_build\n"
         f"{also}"
-        "sys.exit(main(sys.argv[1:]))\n"
+        "run()\n"
     )
     root = Path(__file__).resolve().parents[3]
     return subprocess.run(
