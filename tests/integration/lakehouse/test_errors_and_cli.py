@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shlex
@@ -860,6 +861,56 @@ def test_a_listing_piped_into_a_reader_that_stopped_ends_without_a_traceback(tmp
     finally:
         os.close(write_end)
     assert (finished.returncode, finished.stderr) == (141, "")
+
+
+# The command as `rosetta-monitoring` runs it, in a process where a native library's teardown at the C library's exit
+# aborts, as Arrow's and DuckDB's thread pools did now and then on a loaded machine (`terminate called without an
+# active exception`). And an exit hook, as the API's retiring of its replaced copies is one.
+ABORTING_TEARDOWN = """
+import atexit
+import ctypes
+import sys
+
+libc = ctypes.CDLL(None)
+libc.__cxa_atexit(ctypes.cast(libc.abort, ctypes.c_void_p), None, None)
+atexit.register(lambda: print("exit hook ran", file=sys.stderr))
+from lakehouse.cli import run
+
+run()
+"""
+
+
+@pytest.mark.parametrize(
+    ("lake_name", "code", "said"),
+    [
+        ("lake", 0, ""),
+        ("no-lake", 2, "error: no lake at {lake}: the folder does not exist; check --lake-url or ROSETTA_LAKE_URL\n"),
+    ],
+)
+def test_a_command_that_did_its_work_ends_with_its_own_code_whatever_the_native_teardown_at_exit(
+    tmp_path: Path, lake_name: str, code: int, said: str
+) -> None:
+    """A CI run failed on `mappings list`: the command had written its lines, then the process aborted in the native
+    teardown that follows Python's exit (exit -6; 134 in a shell), and a scheduler would record a good run failed. The
+    command now leaves before that teardown, once its exit hooks have run and its output is written: its own exit
+    code, every line, the hook's line, and no abort."""
+    mapping = tmp_path / "apps.yaml"
+    mapping.write_text("- {entity_id: pay, kind: application}\n- {entity_id: shop, kind: application}\n")
+    assert main(["--lake-url", str(tmp_path / "lake"), "mappings", "import", str(mapping)]) == 0
+    lake = str(tmp_path / lake_name)
+    root = Path(__file__).resolve().parents[3]
+    finished = subprocess.run(
+        [sys.executable, "-c", ABORTING_TEARDOWN, "--lake-url", lake, "mappings", "list"],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env=os.environ | {"PYTHONPATH": str(root)},
+        check=False,
+    )
+    listed = [] if code else ["pay", "shop"]
+    assert finished.returncode == code
+    assert [json.loads(line)["entity_id"] for line in finished.stdout.splitlines()] == listed
+    assert finished.stderr == said.format(lake=lake) + "exit hook ran\n"
 
 
 @pytest.mark.parametrize(
