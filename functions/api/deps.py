@@ -8,7 +8,8 @@ import difflib
 import hashlib
 import json
 import re
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BeforeValidator
 from pydantic_core import PydanticCustomError
+from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match
 
 import lakehouse
@@ -53,9 +55,18 @@ class Context:
     trigger: Trigger
 
 
-def get_context(request: Request) -> Context:
+# The dependencies are async: FastAPI runs an async dependency in the event loop and a plain one in a worker thread,
+# whose hop costs more than their work does (a summary took eleven hops a request). What may wait (the first copy's
+# load, the rest of a copy still loading) waits in a worker thread; the routes, which query DuckDB, stay plain.
+
+
+def context_of(request: Request) -> Context:
     ctx: Context = request.app.state.context
     return ctx
+
+
+async def get_context(request: Request) -> Context:
+    return context_of(request)
 
 
 ContextDep = Annotated[Context, Depends(get_context)]
@@ -66,7 +77,7 @@ API_KEY_SCHEME = APIKeyHeader(name="X-API-Key", auto_error=False, description="A
 BEARER_SCHEME = HTTPBearer(auto_error=False, description="JWT bearer token")
 
 
-def get_principal(
+async def get_principal(
     request: Request,
     ctx: ContextDep,
     _key: Annotated[str | None, Security(API_KEY_SCHEME)] = None,
@@ -78,14 +89,18 @@ def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def reader(principal: PrincipalDep) -> Principal:
+async def reader(principal: PrincipalDep) -> Principal:
     require_reader(principal)
     return principal
 
 
-def require_admin(principal: PrincipalDep) -> Principal:
+async def require_admin(principal: PrincipalDep) -> Principal:
     require_admin_role(principal)
     return principal
+
+
+# Each role dependency, and the check it makes.
+ROLE_CHECKS: dict[object, Callable[[Principal], None]] = {require_admin: require_admin_role, reader: require_reader}
 
 
 def caller_refused(request: Request) -> Problem | None:
@@ -96,9 +111,9 @@ def caller_refused(request: Request) -> Problem | None:
     if get_principal not in checks:
         return None
     try:
-        principal = authenticate(request, get_context(request).api)
-        for role_check in (require_admin, reader):
-            if role_check in checks:
+        principal = authenticate(request, context_of(request).api)
+        for dependency, role_check in ROLE_CHECKS.items():
+            if dependency in checks:
                 role_check(principal)
     except Problem as refused:
         return refused
@@ -120,7 +135,7 @@ def _route_dependencies(request: Request) -> set[object]:
     return set()
 
 
-def one_value_each(request: Request) -> None:
+async def one_value_each(request: Request) -> None:
     """A 422 for a one-valued query parameter given more than once (`period=last_7d&period=last_30d`), which
     would otherwise be read as its last value. Lists, and parameters the route does not read, may repeat."""
     route = request.scope.get("route")
@@ -145,7 +160,7 @@ PAGING_ELSEWHERE = ("offset", "page", "after", "startingafter", "pagetoken", "ne
 OTHER_NAMES = {"period": "timeRange", "timerange": "period", "state": "status"}
 
 
-def no_misnamed_parameters(request: Request) -> None:
+async def no_misnamed_parameters(request: Request) -> None:
     """A 422 for a query parameter the route reads written another way (`group_by` or `groupby` for groupBy, `start`
     for from, `period` for the logs link's timeRange, `state` for status) or misspelt (`enviroment`, `metrics`), or for
     an offset or another API's cursor (`after`, `pageToken`) on a route paged by cursor, which would be ignored: the
@@ -236,16 +251,18 @@ class Mart:
     directory: Directory
 
 
-def get_snapshot(ctx: ContextDep) -> Snapshot:
+async def get_snapshot(ctx: ContextDep) -> Snapshot:
     """The copy a request answers from, taken once: its ETag, its freshness and its figures are then of one build
-    even when the next build is swapped in while it runs (FastAPI gives every dependency of the request this one)."""
-    return ctx.mart.snapshot()
+    even when the next build is swapped in while it runs (FastAPI gives every dependency of the request this one).
+    The first copy's load may keep a request waiting: that wait is a worker thread's, not the event loop's."""
+    in_service = ctx.mart.in_service()
+    return in_service if in_service is not None else await run_in_threadpool(ctx.mart.snapshot)
 
 
 SnapshotDep = Annotated[Snapshot, Depends(get_snapshot)]
 
 
-def get_directory(snap: SnapshotDep) -> Directory:
+async def get_directory(snap: SnapshotDep) -> Directory:
     """The mapping a request resolves ids and reads pivots with, taken once beside its copy: a mapping change swaps
     the copy's mapping in place, and a request reading it twice would resolve its entity under one version and answer
     its components, Kibana index, ArgoCD applications, ETag and mappingVersion under the next."""
@@ -255,8 +272,12 @@ def get_directory(snap: SnapshotDep) -> Directory:
 DirectoryDep = Annotated[Directory, Depends(get_directory)]
 
 
-def _mart(ctx: Context, taken: Snapshot, directory: Directory, *, complete: bool) -> Iterator[Mart]:
-    with ctx.mart.cursor(taken, complete=complete) as (snap, con):
+@asynccontextmanager
+async def _mart(ctx: Context, taken: Snapshot, directory: Directory, *, complete: bool) -> AsyncIterator[Mart]:
+    if complete and not taken.complete.is_set():
+        # The rest of a copy still loading is waited for in a worker thread; the cursor is then taken at once.
+        await run_in_threadpool(ctx.mart.await_complete, taken)
+    with ctx.mart.cursor(taken, complete=complete, waited=True) as (snap, con):
         try:
             yield Mart(snap, con, directory)
         except duckdb.CatalogException:
@@ -276,13 +297,15 @@ def _mart(ctx: Context, taken: Snapshot, directory: Directory, *, complete: bool
             raise unavailable(EARLIER_RELEASE, ctx.mart.api.mart_check_interval_s) from None
 
 
-def get_mart(ctx: ContextDep, snap: SnapshotDep, directory: DirectoryDep) -> Iterator[Mart]:
-    yield from _mart(ctx, snap, directory, complete=True)
+async def get_mart(ctx: ContextDep, snap: SnapshotDep, directory: DirectoryDep) -> AsyncIterator[Mart]:
+    async with _mart(ctx, snap, directory, complete=True) as mart:
+        yield mart
 
 
-def get_summary_mart(ctx: ContextDep, snap: SnapshotDep, directory: DirectoryDep) -> Iterator[Mart]:
+async def get_summary_mart(ctx: ContextDep, snap: SnapshotDep, directory: DirectoryDep) -> AsyncIterator[Mart]:
     """For the summary routes: they read only mart.SUMMARY_TABLES, so they answer before the rest is loaded."""
-    yield from _mart(ctx, snap, directory, complete=False)
+    async with _mart(ctx, snap, directory, complete=False) as mart:
+        yield mart
 
 
 MartDep = Annotated[Mart, Depends(get_mart)]
@@ -341,22 +364,26 @@ def record_links(ctx: Context) -> tuple[str | None, ...]:
     return (ctx.api.servicenow_url, ctx.api.argocd_url)
 
 
-def historized(ctx: ContextDep, response: Response, snap: SnapshotDep, directory: DirectoryDep) -> None:
+async def historized(ctx: ContextDep, response: Response, snap: SnapshotDep, directory: DirectoryDep) -> None:
     """For a route answered from the mart alone: the caching headers of the copy and mapping the request took. Its
     route class (RevalidatedRoute) answers 304 when the caller holds that ETag; an error raised later gets no-store
     instead."""
+    _historize(ctx, response, snap, directory)
+
+
+def _historize(ctx: Context, response: Response, snap: Snapshot, directory: Directory) -> None:
     if not snap.build:
         return  # nothing built: the route answers 503
     etag = copy_etag(snap, directory, record_links(ctx))
     response.headers.update({"Cache-Control": HISTORIZED_CACHE, "ETag": etag})
 
 
-def historized_unless_live(
+async def historized_unless_live(
     ctx: ContextDep, request: Request, response: Response, snap: SnapshotDep, directory: DirectoryDep
 ) -> None:
     """`historized` for the deployments, whose live mode reads the sources now (no-store)."""
     if request.query_params.get("mode") != "live":
-        historized(ctx, response, snap, directory)
+        _historize(ctx, response, snap, directory)
 
 
 class RevalidatedRoute(APIRoute):

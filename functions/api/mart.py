@@ -513,10 +513,13 @@ class ServingMart:
 
     # --- what requests use ------------------------------------------------------------------------
     def snapshot(self) -> Snapshot:
+        current = self.in_service()
+        return current if current is not None else self._first_snapshot()
+
+    def in_service(self) -> Snapshot | None:
+        """The copy in service, without waiting: None before the first one is loaded (`snapshot` waits for it)."""
         current = self._snapshot
-        if current is None:
-            current = self._first_snapshot()
-        elif time.monotonic() - self._checked_at >= self.api.mart_check_interval_s:
+        if current is not None and time.monotonic() - self._checked_at >= self.api.mart_check_interval_s:
             self._checked_at = time.monotonic()
             # Never on the request's time: the check (and a reload) run beside it.
             threading.Thread(target=self.refresh, name="mart-refresh", daemon=True).start()
@@ -561,14 +564,18 @@ class ServingMart:
             log.exception("loading the mart failed")
             self._first_problem = unavailable(NOT_LOADED, RETRY_AFTER_FAILURE_S)
 
+    def await_complete(self, snap: Snapshot) -> None:
+        """Waits LOAD_WAIT_S at most for the rest of a copy still loading (`cursor` then says whether it came)."""
+        snap.complete.wait(timeout=LOAD_WAIT_S)
+
     @contextmanager
     def cursor(
-        self, snap: Snapshot | None = None, *, complete: bool = True
+        self, snap: Snapshot | None = None, *, complete: bool = True, waited: bool = False
     ) -> Iterator[tuple[Snapshot, duckdb.DuckDBPyConnection]]:
         """A cursor on `snap` (the copy the request took), else on the current copy; with `complete`, once every table
-        is defined (else only the summary's)."""
+        is defined (else only the summary's), waiting for them unless the caller `waited` already (await_complete)."""
         snap = snap if snap is not None else self.snapshot()
-        if complete and not snap.complete.wait(timeout=LOAD_WAIT_S):
+        if complete and not (snap.complete.is_set() if waited else snap.complete.wait(timeout=LOAD_WAIT_S)):
             raise unavailable("the mart copy is still loading; retry shortly", RETRY_WHILE_LOADING_S)
         if snap.con is None:
             # A build is looked for again after the check interval: asking sooner answers the same.

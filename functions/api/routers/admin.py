@@ -24,10 +24,10 @@ from functions.api.deps import (
     Limit,
     MartDep,
     PrincipalDep,
+    context_of,
     decode_cursor,
     encode_cursor,
     envelope,
-    get_context,
     no_misnamed_parameters,
     one_value_each,
     require_admin,
@@ -72,7 +72,7 @@ class AdminRoute(APIRoute):
         handle = super().get_route_handler()
 
         async def checked(request: Request) -> Response:
-            require_admin_role(authenticate(request, get_context(request).api))
+            require_admin_role(authenticate(request, context_of(request).api))
             request = JsonBodyRequest(request.scope, request.receive)
             if request.method == "POST":
                 _require_json(request.headers.get("content-type"))

@@ -33,15 +33,16 @@ def test_an_answer_and_its_etag_are_of_the_copy_the_request_took(
     with TestClient(app, raise_server_exceptions=False) as client:
         taken = serving.snapshot()
         build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1))
-        snapshot = ServingMart.snapshot
+        in_service = ServingMart.in_service
 
-        def then_swapped(self: ServingMart) -> Snapshot:
-            current = snapshot(self)
-            monkeypatch.setattr(ServingMart, "snapshot", snapshot)
+        def then_swapped(self: ServingMart) -> Snapshot | None:
+            current = in_service(self)
+            monkeypatch.setattr(ServingMart, "in_service", in_service)
             assert self.refresh(force=True)  # the new build lands now
             return current
 
-        monkeypatch.setattr(ServingMart, "snapshot", then_swapped)
+        # The request takes the copy in service (deps.get_snapshot).
+        monkeypatch.setattr(ServingMart, "in_service", then_swapped)
         answer = client.get(SUMMARY, headers=READER)
         assert answer.status_code == 200, answer.text
         assert serving.snapshot() is not taken  # the new copy serves the requests that follow
