@@ -72,6 +72,15 @@ def upload(lake_dir: Path, s3: Settings) -> int:
     return sent
 
 
+def compile_as_the_image() -> None:
+    """The project's modules compiled to bytecode beside their sources, as pip compiles the image's
+    (infra/docker/Dockerfile). A machine that writes no bytecode (PYTHONDONTWRITEBYTECODE) would otherwise compile
+    every module of the project again in each new process: 0.15-0.3 s of a cold start that Lambda, reading the image's
+    compiled files, never spends. Python reads a compiled file only while its source is unchanged."""
+    packages = [str(ROOT / name) for name in ("lakehouse", "functions")]
+    subprocess.run([sys.executable, "-m", "compileall", "-q", *packages], check=True)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -189,6 +198,7 @@ def main() -> None:
             }
         )
 
+        compile_as_the_image()
         cold = subprocess.run(
             [sys.executable, "-c", COLD_START, KEY], env=env, cwd=ROOT, capture_output=True, text=True, check=True
         )
