@@ -407,6 +407,9 @@ def forget(
     refuse_while_ingesting(lake)
     held = Held(lake, lease.take(lake, lease.FORGET, lease.BUILD_LEASE))
     try:
+        # Again, holding the lease: an ingestion started since the check above writes nothing once it finds the lease
+        # (lease.refuse_while_forgetting), and one that found it free is running now.
+        refuse_while_ingesting(lake)
         runs = RunLog(lake)
         record = runs.start("forget", "lake", trigger=f"cli:{actor}")
         outcome.run_id = record.run_id

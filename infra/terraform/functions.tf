@@ -89,10 +89,11 @@ locals {
   }
 
   # Prefixes relative to the lake root; write implies read (merges read the object they replace).
+  # An ingestion reads the build's lease too: while `forget` holds it, the run writes nothing.
   lake_access = merge(
     {
       for key, spec in local.ingest : key => {
-        read   = ["ref/"]
+        read   = ["ref/", "state/build/lease.json"]
         write  = concat(flatten([for s in spec.lake_sources : ["landing/${s}/", "raw/${s}/", "state/${s}/"]]), ["runs/"])
         delete = spec.deletes
       }

@@ -106,6 +106,21 @@ def build_running(lake: Lake) -> bool:
     return found is not None and _running(found[0], now()) and found[0].get("trigger") != FORGET
 
 
+def refuse_while_forgetting(lake: Lake) -> None:
+    """Raises a RosettaError while `forget` holds the lease: an ingestion writing meanwhile could put back the person it
+    removes, in a day or a landing page it has already rewritten. An ingestion calls it once its run records are
+    written, and `forget` looks for running ingestions once it holds the lease: of the two starting together, one
+    finds the other."""
+    found = lake.get_json(LEASE_KEY)
+    if found is None or not _running(found[0], now()) or found[0].get("trigger") != FORGET:
+        return
+    raise RosettaError(
+        f"forget is removing a person from the lake (started {found[0].get('started_at')}; its lease holds until "
+        f"{found[0].get('expires_at')} if it was stopped): this run read and wrote nothing and moved no watermark, so "
+        "the next run reads its window"
+    )
+
+
 def _running(record: Mapping[str, Any], moment: datetime) -> bool:
     return bool(record.get("holder")) and datetime.fromisoformat(str(record["expires_at"])) > moment
 

@@ -15,6 +15,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from lakehouse.aggregates.lease import refuse_while_forgetting
 from lakehouse.errors import ConcurrentWriteError, RosettaError
 from lakehouse.ingest.client import SourceClient
 from lakehouse.ingest.records import ParseResult, Reject
@@ -240,6 +241,8 @@ def _run_stream(
     set_aside_seen = len(client.counters.set_aside) if client else 0
     last = client.counters.snapshot() if client else (0, 0, 0)
     try:
+        # Once the run records say this run is running: a `forget` taking the lease after this finds them.
+        refuse_while_forgetting(lake)
         for page in stream.fetch():
             read_at = datetime.now(UTC)  # the answer just came: the version of its rows where the source gives none
             target = outcomes[page.dataset]
@@ -521,6 +524,7 @@ def _run_derived(
     run.outcomes.append(o)
     held: dict[date, str] | None = None
     try:
+        refuse_while_forgetting(lake)
         held = lake.partition_versions(ds)
         table = _build_derived(lake, derived, window, o)
         _finish(runlog, o, table.num_rows, 0, advance, window, lake, log, window.since)

@@ -1,6 +1,7 @@
 """What an operator checks of `rosetta-monitoring forget` on a lake that other work writes: it refuses to start while
 any ingestion is still running, not only each source's last one (a backfill started before a scheduled run of its
-source that has ended since would write the person back into the days being rewritten); a long read of landing pages
+source that has ended since would write the person back into the days being rewritten), one started as it took the
+lease included (an ingestion started later writes nothing: tests/integration/ingest); a long read of landing pages
 that do not name the person keeps the build's lease, so no build starts meanwhile; and the identifier may be given on
 standard input, out of the shell's history and the process list.
 
@@ -41,6 +42,31 @@ def test_a_backfill_still_running_behind_a_later_scheduled_run_refuses_forget(
     runs.finish(backfill, "succeeded")
     code, _, err = run(capsys, "forget", JANE)
     assert code == 0, err
+
+
+def test_an_ingestion_started_as_forget_takes_the_lease_refuses_forget_which_lets_go_of_it(
+    people: Lake, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ingestion's run begins after forget looked at the run log and before it took the lease: it found the lake
+    free and goes on. Forget, looking again once it holds the lease, refuses, rewrites nothing and lets go of the
+    lake."""
+    take = lease.take
+    started = []
+
+    def ingestion_starting_first(lake: Lake, trigger: str, lease_for: timedelta) -> lease.Lease:
+        started.append(RunLog(lake).start("ingest_deploys", "argocd", "argocd/app_status", trigger="cli:ingest"))
+        return take(lake, trigger, lease_for)
+
+    monkeypatch.setattr(lease, "take", ingestion_starting_first)
+    before = {key: data for key, data in whole_lake(people).items() if key.startswith(("raw/", "landing/"))}
+
+    code, _, err = run(capsys, "forget", JANE)
+    assert code == 2
+    assert f"an ingestion of argocd is running (run {started[0].run_id}" in err
+    assert {key: data for key, data in whole_lake(people).items() if key.startswith(("raw/", "landing/"))} == before
+    found = people.get_json(lease.LEASE_KEY)
+    assert found is not None and found[0]["holder"] is None  # let go of: a build may start
+    assert not [r for r in RunLog(people).list() if r.function == "forget"]
 
 
 def test_a_long_read_of_pages_not_naming_the_person_keeps_the_builds_out(

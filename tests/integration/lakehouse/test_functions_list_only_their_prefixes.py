@@ -86,21 +86,24 @@ def test_only_the_function_that_checks_the_bucket_may_list_it_without_a_prefix()
 
 
 @pytest.fixture
-def listings(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[list[str], dict[str, set[str]]]]:
-    """Every prefix the lake lists, by the function running (the caller sets the first item to it)."""
+def listings(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[list[str], dict[str, set[str]], dict[str, set[str]]]]:
+    """Every prefix the lake lists and every key it reads, by the function running (the caller sets the first item to
+    it)."""
     running = ["setup"]
     listed: dict[str, set[str]] = defaultdict(set)
+    read: dict[str, set[str]] = defaultdict(set)
 
-    def recording(method: Any) -> Any:
+    def recording(method: Any, into: dict[str, set[str]]) -> Any:
         def call(self: Any, prefix: str, *args: Any, **kwargs: Any) -> Any:
-            listed[running[0]].add(prefix)
+            into[running[0]].add(prefix)
             return method(self, prefix, *args, **kwargs)
 
         return call
 
     for name in ("list", "versions", "folders"):
-        monkeypatch.setattr(LocalStore, name, recording(getattr(LocalStore, name)))
-    yield running, listed
+        monkeypatch.setattr(LocalStore, name, recording(getattr(LocalStore, name), listed))
+    monkeypatch.setattr(LocalStore, "get", recording(LocalStore.get, read))
+    yield running, listed, read
 
 
 def api_routes(mapped: list[Any]) -> list[str]:
@@ -122,12 +125,13 @@ def api_routes(mapped: list[Any]) -> list[str]:
 
 
 @pytest.mark.simulators
-def test_every_listing_a_function_makes_is_under_its_prefix_condition(
-    tmp_path: Path, listings: tuple[list[str], dict[str, set[str]]]
+def test_every_listing_and_read_a_function_makes_is_under_its_prefixes(
+    tmp_path: Path, listings: tuple[list[str], dict[str, set[str]], dict[str, set[str]]]
 ) -> None:
     """Each ingestion runs against the simulators, then the builds (full, daily, hourly) and the API's routes read
-    what they wrote: on AWS a listing outside the role's s3:prefix condition is an AccessDenied."""
-    running, listed = listings
+    what they wrote: on AWS a listing outside the role's s3:prefix condition, or a read of a key outside the prefixes
+    it may read, is an AccessDenied (an ingestion reading the build's lease without the grant would fail every run)."""
+    running, listed, read = listings
     end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     with simulated_lake(tmp_path, generate_estate(seed=5, apps=2, days=2, end=end)) as (_, settings, lake):
         for function in INGESTIONS:
@@ -147,3 +151,5 @@ def test_every_listing_a_function_makes_is_under_its_prefix_condition(
     for function in handlers():
         granted = tuple(listable_prefixes(function))
         assert sorted(p for p in listed[function] if not p or not p.startswith(granted)) == [], function
+        assert sorted(key for key in read[function] if not key.startswith(granted)) == [], function
+    assert all(read[function] for function in INGESTIONS)
