@@ -82,11 +82,10 @@ class TableWriter:
 
     def _cursor(self, *, variables: bool = False) -> duckdb.DuckDBPyConnection:
         """A cursor with the build connection's settings, and with `variables` its variables as they are now: both are
-        a session's own (the months of timestamps are the UTC ones; the raw datasets' views read their files from
-        variables, which the tables do not need)."""
+        a session's own (the raw datasets' views read their files from variables, which the tables do not need). Its
+        zone, UTC, is the whole database's (open_duckdb): the months of timestamps are the UTC ones."""
         cursor = self.con.cursor()
         self.cursors.append(cursor)
-        cursor.execute("set TimeZone = 'UTC'")
         tune_for_build(cursor)
         if not variables:
             return cursor
