@@ -18,7 +18,7 @@ from tests.unit.aggregates.test_kpis import dora, mart, one, reading
 D1, D2 = "argocd:quiet-prod:1", "argocd:quiet-prod:2"
 
 
-def test_a_failed_change_fails_the_attempt_before_as_of_and_keeps_it_once_a_later_one_has_finished(
+def test_a_failed_change_keeps_the_attempt_before_as_of_once_a_later_one_has_finished(
     tmp_path: Path,
 ) -> None:
     """quiet-prod deployed q1 at 09:10; CHG81 worked 09:00-09:50 and was closed unsuccessful; q2 finished at 10:20
