@@ -18,7 +18,8 @@
 --   recurring         +15  3 or more incidents opened in 7 days
 --   failed changes    +10  per change failure (deployment) or unsuccessful change covering no deployment, at
 --                          most +20 (an unsuccessful change covering a deployment is that deployment's failure,
---                          counted with the change when the deployment finished before the 7 days)
+--                          counted with the change when the deployment finished before the 7 days, once however
+--                          many unsuccessful changes cover it)
 --   error-rate trend  +10  error rate of the last 7 days more than twice the 7 days before (and > 0.1 %); only
 --                          with traffic the week before: without it there is nothing to compare with
 --                          (its reason shows this week's rate rounded up, the week before's cut, at the third decimal)
@@ -179,9 +180,9 @@ failures as (
 ),
 
 -- An unsuccessful change counts here unless the deployment it covers is counted above: one that finished in
--- the 7 days. A change ending in them over a deployment that finished just before still counts, once; so does
--- one over a deployment that finished after as_of (ingested ahead of the build's hour). A change not canceled
--- that ended in the 14 days is an event of them (one under way, with no end yet, has not ended).
+-- the 7 days. A change ending in them over a deployment that finished just before still counts, once: two such
+-- changes over one deployment are one failure, that deployment's. A change not canceled that ended in the 14 days
+-- is an event of them (one under way, with no end yet, has not ended).
 -- The applications Dynatrace watches in production: a service of theirs is mapped, whether or not it was read.
 watched as (
     select distinct m.app_id
@@ -193,9 +194,9 @@ watched as (
 changes as (
     select
         c.app_id,
-        count(*) filter (
+        count(distinct coalesce(c.deployment_key, c.sys_id)) filter (
             where c.is_failed and c.change_end >= bp.as_of - interval 7 day and (
-                not c.covers_deployment or d.finished_at < bp.as_of - interval 7 day or d.finished_at >= bp.as_of
+                not c.covers_deployment or d.finished_at < bp.as_of - interval 7 day
             )
         ) as unsuccessful_changes_7d,
         count(*) filter (where not c.is_canceled) as changes_14d
@@ -331,12 +332,12 @@ totals as (
             [
                 -- The availability cut, not rounded, at the third decimal: one just under the target never reads as
                 -- the target (the 1e-6 only absorbs binary error, 0.99 being a hair under 99000 / 100000).
-                case when score_slo > 0 then format('availability {:.3f}% over 7 days is below the {:.3f}% target',
-                    floor(100000 * availability_7d + 1e-6) / 1000, 100 * availability_target) end,
+                case when score_slo > 0 then format('availability {:.3f}% over 7 days is below the {}% target',
+                    floor(100000 * availability_7d + 1e-6) / 1000, target_percent(availability_target)) end,
                 -- The share of good hours cut at the third decimal too, so that it never reads as its target.
                 -- A threshold in whole milliseconds reads without decimals (500 ms), any other as it is (99.5 ms).
                 case when score_latency_slo > 0 then format(
-                    '{} latency within {} ms in {:.3f}% of the hours over 7 days is below the {:.3f}% target',
+                    '{} latency within {} ms in {:.3f}% of the hours over 7 days is below the {}% target',
                     latency_breached,
                     case
                         when latency_breached_threshold_ms = floor(latency_breached_threshold_ms)
@@ -344,7 +345,7 @@ totals as (
                         else cast(latency_breached_threshold_ms as varchar)
                     end,
                     floor(100000 * latency_breached_sli + 1e-6) / 1000,
-                    100 * latency_target) end,
+                    target_percent(latency_target)) end,
                 -- Rounded, but never down to the threshold it passed (14.42x is over 14.4x: it reads 14.5x).
                 case when score_burn = 30 then format('error budget burning {:.1f}x over the last hour',
                     greatest(round(burn_rate_1h, 1), 14.5))

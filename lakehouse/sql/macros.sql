@@ -124,6 +124,15 @@ create or replace macro unread_since(period_end, watermark) as
 -- per half a million deployments, every hour).
 create or replace macro utc_month(moment) as strftime(make_timestamp(epoch_us(moment)), '%Y-%m');
 
+-- A target as a reason quotes it, in percent: to the third decimal (99.500), or as far as it goes when it goes further
+-- (99.9999 for 0.999999, which the third decimal would round to 100.000, a target no availability under it reaches).
+-- The 1e-6 only absorbs binary error, 0.9995 being a hair under 99950 / 100000.
+create or replace macro target_percent(target) as
+    case
+        when abs(100000 * target - round(100000 * target)) < 1e-6 then format('{:.3f}', 100 * target)
+        else rtrim(format('{:.9f}', 100 * target), '0')
+    end;
+
 -- An instant to the minute in UTC ('YYYY-MM-DD HH:MM'), as a reason quotes a watermark, whatever the session's zone.
 create or replace macro utc_minute(moment) as strftime(make_timestamp(epoch_us(moment)), '%Y-%m-%d %H:%M');
 
