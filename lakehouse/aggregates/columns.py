@@ -92,14 +92,14 @@ def _burn_windows(requests: str, errors: str, burn_rate: str) -> dict[str, str]:
 
 
 APP_BURN_WINDOWS = _burn_windows(
-    "Requests over the {span} before as_of; null without data",
-    "Failed requests over the {span} before as_of; null without data",
+    "Requests over the {span} before windows_end; null without data",
+    "Failed requests over the {span} before windows_end; null without data",
     "Burn rate over the {span}: (errors / requests) / B, B = 1 - availability_target (1 = spending exactly the "
     "budget); null without traffic",
 )
 GROUP_BURN_WINDOWS = _burn_windows(
-    "Sum of the applications' requests over the {span} before as_of; null when none has data in it",
-    "Sum of the applications' failed requests over the {span} before as_of; null when none has data in it",
+    "Sum of the applications' requests over the {span} before windows_end; null when none has data in it",
+    "Sum of the applications' failed requests over the {span} before windows_end; null when none has data in it",
     "Burn rate over the {span}: sum(errors) / sum(B_i x requests_i), B_i = 1 - application i's availability target "
     "(never an average of the applications' rates); null without traffic",
 )
@@ -110,6 +110,10 @@ BURN_RATE_ALERT = (
     "when no window has a rate, or when none of those holds and Dynatrace was not read for more than an hour "
     "before as_of (signals_read_until); "
     "else none (burn_rate_alert in macros.sql)"
+)
+BURN_WINDOWS_END = (
+    "Where the burn windows end (excluded): as_of, or Dynatrace's watermark when it lies within the hour before "
+    "as_of (an ingestion's ordinary lag): the windows are then the last hours read, not an hour not read yet"
 )
 SIGNALS_READ_UNTIL = (
     "How far the lake had read Dynatrace's service metrics (their watermark) when more than an hour before as_of "
@@ -678,6 +682,7 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "app_id": APP_ID,
         "environment": ENVIRONMENT,
         "as_of": AS_OF,
+        "windows_end": BURN_WINDOWS_END,
         "availability_target": AVAILABILITY_TARGET,
         **APP_BURN_WINDOWS,
         "signals_read_until": SIGNALS_READ_UNTIL,
@@ -688,6 +693,7 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "level_id": ROLLUP_LEVEL_ID,
         "environment": ENVIRONMENT,
         "as_of": AS_OF,
+        "windows_end": BURN_WINDOWS_END,
         "applications": ROLLUP_APPLICATIONS,
         **GROUP_BURN_WINDOWS,
         "signals_read_until": SIGNALS_READ_UNTIL,

@@ -6,34 +6,37 @@
 -- An application's hours with traffic summed over time windows, while each month of hours is computed (the
 -- hours are never kept whole): the SLO periods of stg_periods, and the short windows of the burn rates and
 -- of the risk trend (last_1h, last_2h, last_6h, last_24h, last_3d, last_14d, and previous_7d, the 7 days before the
--- last 7). Each month adds its part and readers add the parts up: sums and counts add, and latency counts
+-- last 7). The burn rates' windows (1h to 3d) end where Dynatrace was read up to when that lies within the hour before
+-- as_of, an ingestion's ordinary lag (burn_windows_end in macros.sql), the others at as_of. Each month adds its part
+-- and readers add the parts up: sums and counts add, and latency counts
 -- good hours, so no percentile is ever averaged. A window that starts before the first hour this build reads
 -- (hours_from) is left out rather than summed in part. The latency thresholds are the application's
 -- (stg_app_thresholds).
 with params as (
-    select * from build_params
+    select *, burn_windows_end(as_of, cast(signals_read_until as timestamptz)) as burn_ends_at from build_params
 ),
 
 short_windows as (
-    select * from (
+    select w.*, case when w.burn_window then bp.burn_ends_at else bp.as_of end as ends_at
+    from (
         values
-            ('last_1h', interval 1 hour, interval 0 hour),
-            ('last_2h', interval 2 hour, interval 0 hour),
-            ('last_6h', interval 6 hour, interval 0 hour),
-            ('last_24h', interval 24 hour, interval 0 hour),
-            ('last_3d', interval 3 day, interval 0 hour),
-            ('last_14d', interval 14 day, interval 0 hour),
-            ('previous_7d', interval 14 day, interval 7 day)
-    ) as w (window_name, starts_before, ends_before)
+            ('last_1h', interval 1 hour, interval 0 hour, true),
+            ('last_2h', interval 2 hour, interval 0 hour, true),
+            ('last_6h', interval 6 hour, interval 0 hour, true),
+            ('last_24h', interval 24 hour, interval 0 hour, true),
+            ('last_3d', interval 3 day, interval 0 hour, true),
+            ('last_14d', interval 14 day, interval 0 hour, false),
+            ('previous_7d', interval 14 day, interval 7 day, false)
+    ) as w (window_name, starts_before, ends_before, burn_window)
+    cross join params as bp
 ),
 
 windows as (
     select period as window_name, period_start as window_start, period_end as window_end
     from stg_periods
     union all
-    select w.window_name, bp.as_of - w.starts_before, bp.as_of - w.ends_before
-    from short_windows as w
-    cross join params as bp
+    select window_name, ends_at - starts_before, ends_at - ends_before
+    from short_windows
 ),
 
 -- Each hour with traffic, with its good flags against its application's thresholds, before the windows join: the

@@ -12,9 +12,11 @@
 -- confirmation window is below the hourly resolution, so the 1h window confirms itself), page when 6h > 6 and
 -- 1h > 6, ticket when 24h > 3 and 2h > 3 (10 % of the budget in a day), ticket when 3d > 1 and 6h > 1, 'no data'
 -- when no window has a rate (no traffic in any: nothing says the budget is safe), else none.
--- Dynatrace down (signals_read_until: its watermark, when more than an hour before as_of): the rates are those of
--- the hours read, a rule they pass still alerts, and an alert that none passes is 'no data', not none: the hours
--- not read may burn the budget as well as not.
+-- The windows end at windows_end: as_of, or Dynatrace's watermark when it lies within the hour before as_of (an
+-- ingestion's ordinary lag: the windows are then the last hours read, so that the page rules still see an hour;
+-- burn_windows_end in macros.sql). Dynatrace down (signals_read_until: its watermark, when more than an hour before
+-- as_of): the windows end at as_of, the rates are those of the hours read, a rule they pass still alerts, and an
+-- alert that none passes is 'no data', not none: the hours not read may burn the budget as well as not.
 -- The rate and the alert are written once, as macros (burn_rate, error_budget, burn_rate_alert in macros.sql),
 -- which mv_slo_group_burn_rates and mv_monitoring_top_risks apply too. The SLO periods (mv_slo_app_period) are
 -- computed daily.
@@ -42,6 +44,7 @@ rates as (
         a.app_id,
         a.environment,
         bp.as_of,
+        burn_windows_end(bp.as_of, cast(bp.signals_read_until as timestamptz)) as windows_end,
         a.availability_target,
         w.requests_1h,
         w.errors_1h,

@@ -8,7 +8,8 @@
 -- burn_rate_<w> = sum(errors) / sum(B_i x requests_i), B_i = 1 - application i's availability target: the errors
 -- against the budget the applications' own targets allow over the window (the group's error ratio over its
 -- requests-weighted budget ratio; never an average of the applications' rates). No rate without traffic. Alerts,
--- the applications' rules in their order: page when 1h > 14.4, page when 6h > 6 and 1h > 6, ticket when 24h > 3
+-- the applications' rules in their order (over the applications' windows, which end at windows_end): page when
+-- 1h > 14.4, page when 6h > 6 and 1h > 6, ticket when 24h > 3
 -- and 2h > 3, ticket when 3d > 1 and 6h > 1, 'no data' when no window has a rate or Dynatrace is down (its watermark
 -- more than an hour before as_of: signals_read_until, as mv_slo_burn_rates), else none. The budget, the rate and the
 -- alert are the applications' macros (error_budget, burn_rate, burn_rate_alert in macros.sql).
@@ -44,6 +45,7 @@ rolled as (
         level_id,
         environment,
         any_value(as_of) as as_of,
+        any_value(windows_end) as windows_end,
         count(*) as applications,
         sum(requests_1h) as requests_1h,
         sum(errors_1h) as errors_1h,

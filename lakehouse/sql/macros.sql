@@ -66,6 +66,15 @@ create or replace macro burn_rate_alert(
 create or replace macro stale_since(as_of, watermark) as
     case when watermark < as_of - interval 1 hour then watermark end;
 
+-- Where the burn rates' windows end (excluded): Dynatrace's watermark when it lies within the hour before `as_of`
+-- (an ingestion's ordinary lag: the hour not read yet is not an hour without traffic, and a 1h window ending at
+-- as_of would hold nothing, so that no page rule could hold), else as_of (read up to it, or down: see stale_since).
+create or replace macro burn_windows_end(as_of, watermark) as
+    case
+        when watermark >= as_of - interval 1 hour and watermark < as_of then date_trunc('hour', watermark)
+        else as_of
+    end;
+
 -- Dynatrace's (the hourly service metrics') watermark when stale at `as_of`: the hours after it unknown, not quiet.
 create or replace macro signals_unread_since(as_of, watermark) as stale_since(as_of, watermark);
 
