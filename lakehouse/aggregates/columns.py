@@ -929,8 +929,8 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "errors_7d": "Failed requests over the last 7 days, in its hours with traffic; null without data in them",
         "measured_hours_7d": "Hours with traffic in the last 7 days (of 168): the coverage score_slo asks for",
         "slos_judged_7d": (
-            "Whether the SLOs could be judged: traffic in at least min_coverage of the 7 days' hours (false: they "
-            "read 'insufficient data', and score_slo could not fire)"
+            "Whether the SLOs could be judged: traffic, and a p95 or p99 latency, in at least min_coverage of the 7 "
+            "days' hours (false: one of them reads 'insufficient data', and its score could not fire)"
         ),
         "requests_prev_7d": "Requests over the 7 days before those; null without data in them",
         "errors_prev_7d": (

@@ -41,8 +41,10 @@
 -- covered less than min_coverage of the 7 days then says why its SLOs were not judged, with no score: 'SLOs not
 -- judged: traffic measured in <n> of the 168 hours of the last 7 days, fewer than the <hours> they need', 'SLOs not
 -- judged: no traffic measured in the last 7 days', or 'SLOs not judged: no Dynatrace service mapped to it in
--- production' (none watches it), so that green never passes for healthy SLOs no one measured. slos_judged_7d says
--- whether they were (traffic in at least min_coverage of the 7 days), for any health.
+-- production' (none watches it), so that green never passes for healthy SLOs no one measured. One whose traffic
+-- covered them but whose latency (p95 or p99) was reported in fewer hours says 'latency SLO not judged: latency
+-- reported in <n> of the 168 hours of the last 7 days, fewer than the <hours> it needs'. slos_judged_7d says whether
+-- they were (traffic, and p95 or p99, in at least min_coverage of the 7 days), for any health.
 -- Each rate comes with what it counts: the
 -- requests and errors of the 7 days and of the 7 days before, and their hours with traffic (the coverage the SLO
 -- breach and the traffic lost rules read).
@@ -235,6 +237,9 @@ evidence as (
         end as latency_p99_sli_7d,
         coalesce(t.latency_measured_hours_7d, 0) / (7 * 24) >= bp.min_coverage as latency_p95_covered_7d,
         coalesce(t.latency_p99_measured_hours_7d, 0) / (7 * 24) >= bp.min_coverage as latency_p99_covered_7d,
+        -- The hours of the percentile reported the more: the latency SLO is judged on either.
+        cast(greatest(coalesce(t.latency_measured_hours_7d, 0), coalesce(t.latency_p99_measured_hours_7d, 0)) as bigint)
+            as latency_hours_7d,
         case when t.requests_7d > 0 then t.errors_7d / t.requests_7d end as error_rate_7d,
         case when t.requests_prev_7d > 0 then t.errors_prev_7d / t.requests_prev_7d end as error_rate_prev_7d,
         t.requests_prev_7d,
@@ -366,7 +371,8 @@ totals as (
                     'days before it)', strftime(last_traffic_day, '%Y-%m-%d'), measured_hours_before_last_day)
                 end,
                 -- No score: a green that says nothing of the SLOs, too few hours measured to judge them, says so
-                -- (red and orange have their reasons already; traffic lost has its own).
+                -- (red and orange have their reasons already; traffic lost has its own). With the traffic to judge
+                -- availability, the latency SLO still needs its percentile reported in as many hours.
                 case when health = 'green' and not slo_covered_7d then
                     case
                         when measured_hours_7d = 0 and not watched
@@ -375,6 +381,9 @@ totals as (
                         else format('SLOs not judged: traffic measured in {} of the 168 hours of the last 7 days, '
                             'fewer than the {} they need', measured_hours_7d, slo_hours_needed_7d)
                     end
+                    when health = 'green' and not latency_p95_covered_7d and not latency_p99_covered_7d then format(
+                        'latency SLO not judged: latency reported in {} of the 168 hours of the last 7 days, fewer '
+                        'than the {} it needs', latency_hours_7d, slo_hours_needed_7d)
                 end,
                 first_read_reason(incidents_read_since, (select as_of from build_params),
                     'incidents unknown: ServiceNow not read yet',
@@ -439,7 +448,7 @@ select
     errors_7d,
     measured_hours_7d,
     -- Whether the SLOs could be judged (mv_health names the green applications whose were not).
-    slo_covered_7d as slos_judged_7d,
+    slo_covered_7d and (latency_p95_covered_7d or latency_p99_covered_7d) as slos_judged_7d,
     requests_prev_7d,
     errors_prev_7d,
     measured_hours_prev_7d

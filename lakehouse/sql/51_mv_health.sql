@@ -7,7 +7,8 @@
 -- third or more of its applications with data are red, orange when any is red or orange, green otherwise,
 -- 'no data' when none has data; its reasons name the red and orange applications, riskiest first (by their rank in
 -- mv_monitoring_top_risks, which breaks a tie of scores as the overview's top risks do). A green one then says
--- which of its applications' SLOs were not judged (too few hours with traffic in the last 7 days, or none measured),
+-- which of its applications' SLOs were not judged (too few hours with traffic, or with latency, in the last 7 days,
+-- or none measured: slos_judged_7d),
 -- as each of those applications does: 'SLOs not judged for 2 of its 3 applications with data: a, b', the first five
 -- by rank named ('... and 4 more'), so that a green team never passes for one whose SLOs are met when no one measured
 -- them. The estate (level_id 'estate': every application of the top risks, all in production) is judged as a team

@@ -63,11 +63,26 @@ def test_a_green_application_measured_too_little_says_its_slos_were_not_judged(
     green either way; only under 84 hours do its reasons, and mv_health's, say why its SLOs were not judged."""
     lake, settings = estate_lake(tmp_path)
     first = t(14) if hours >= 83 else AS_OF - timedelta(hours=hours)
-    served_by_quiet(lake, [(first + timedelta(hours=h), 100.0, 0.0) for h in range(hours)])
+    served_by_quiet(lake, [(first + timedelta(hours=h), 100.0, 0.0) for h in range(hours)], latency=True)
     risk, health = quiet_rows(lake, settings)
     assert (risk["measured_hours_7d"], risk["risk_score"], risk["health"]) == (hours, 0, "green")
     assert risk["reasons"] == reasons
     assert (health["health"], health["reasons"]) == ("green", reasons)
+
+
+def test_a_green_application_with_traffic_but_no_latency_says_its_latency_slo_was_not_judged(tmp_path: Path) -> None:
+    """quiet serves 100 requests an hour without an error for 84 hours, enough to judge its availability (met), but
+    Dynatrace reports no response time in any of them: its latency SLO rests on none of the 84 hours it needs. Green,
+    and it says so; slos_judged_7d is false, so a green team would name it."""
+    lake, settings = estate_lake(tmp_path)
+    served_by_quiet(lake, [(t(14) + timedelta(hours=h), 100.0, 0.0) for h in range(84)])
+    risk, health = quiet_rows(lake, settings)
+    said = [
+        "latency SLO not judged: latency reported in 0 of the 168 hours of the last 7 days, fewer than the 84 it needs"
+    ]
+    assert (risk["measured_hours_7d"], risk["health"], risk["slos_judged_7d"]) == (84, "green", False)
+    assert risk["reasons"] == said
+    assert (health["health"], health["reasons"]) == ("green", said)
 
 
 def test_a_green_application_no_dynatrace_service_watches_says_so(tmp_path: Path) -> None:
@@ -117,9 +132,17 @@ def lamps(count: int) -> list[dict[str, Any]]:
 
 
 def lit(service: str, hours: int) -> list[dict[str, Any]]:
-    """A service's 100 requests an hour, none failed, in the `hours` hours before as_of."""
+    """A service's 100 requests an hour, none failed, with a p95 of 200 ms and a p99 of 300 ms (under the default
+    thresholds), in the `hours` hours before as_of."""
     return [
-        {"entity_id": service, "hour": AS_OF - timedelta(hours=h), "request_count": 100.0, "error_count": 0.0}
+        {
+            "entity_id": service,
+            "hour": AS_OF - timedelta(hours=h),
+            "request_count": 100.0,
+            "error_count": 0.0,
+            "latency_p95_ms": 200.0,
+            "latency_p99_ms": 300.0,
+        }
         for h in range(1, hours + 1)
     ]
 

@@ -121,8 +121,8 @@ def scored(apps: list[tuple[str, str]], facts: str) -> dict[tuple[str, str], dic
             restored_at timestamptz, is_canceled boolean);
         create table mv_deployments (deployment_key varchar, app_id varchar, environment varchar,
             finished_at timestamptz, is_change_failure_full boolean);
-        create table mv_changes (app_id varchar, environment varchar, is_failed boolean, is_canceled boolean,
-            change_end timestamptz, covers_deployment boolean, deployment_key varchar);
+        create table mv_changes (sys_id varchar, app_id varchar, environment varchar, is_failed boolean,
+            is_canceled boolean, change_end timestamptz, covers_deployment boolean, deployment_key varchar);
         """
     )
     for app, team in apps:

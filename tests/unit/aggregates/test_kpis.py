@@ -52,9 +52,12 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lake, duck
     con.close()
 
 
-def served_by_quiet(lake: Lake, hours: list[tuple[datetime, float, float]]) -> None:
-    """quiet-svc's (hour, requests, errors), written as Dynatrace's hourly service metrics of SERVICE-Q."""
+def served_by_quiet(lake: Lake, hours: list[tuple[datetime, float, float]], latency: bool = False) -> None:
+    """quiet-svc's (hour, requests, errors), written as Dynatrace's hourly service metrics of SERVICE-Q; with
+    `latency`, a p95 of 200 ms and a p99 of 300 ms in each hour, under quiet's thresholds (500 and 1,500 ms)."""
     served = [{"entity_id": "SERVICE-Q", "hour": at, "request_count": n, "error_count": e} for at, n, e in hours]
+    if latency:
+        served = [row | {"latency_p95_ms": 200.0, "latency_p99_ms": 300.0} for row in served]
     write(lake, "dynatrace/service_metrics_hourly", *served)
 
 
@@ -272,7 +275,7 @@ def test_an_error_rate_just_over_twice_the_previous_weeks_never_reads_as_twice_i
     0.10 %, which it is not; this week's rate shows rounded up, the week before's cut, at the third decimal."""
     lake, settings = estate_lake(tmp_path)
     errors = {h: 10.0 if h > 168 else (27.0 if h == 100 else 20.0) for h in range(1, 337)}
-    served_by_quiet(lake, [(AS_OF - timedelta(hours=h), 10_000.0, e) for h, e in errors.items()])
+    served_by_quiet(lake, [(AS_OF - timedelta(hours=h), 10_000.0, e) for h, e in errors.items()], latency=True)
     build(lake, settings, mode="full", as_of=AS_OF)
     with reading(lake, settings) as built:
         quiet = one(mart(built, "mv_monitoring_top_risks", "app_id = 'quiet'"))
@@ -332,7 +335,8 @@ def test_a_latency_slo_needs_hours_of_latency_not_only_of_traffic(tmp_path: Path
     """quiet-svc served 100 requests an hour, none failed, through the 7 days before AS_OF, but reported a p95
     (200 ms, under the threshold) and a p99 for one hour only. Its availability has the coverage it needs (168 of
     168 hours): met. Its latency SLIs rest on 1 hour of 168: 'insufficient data', for quiet and for its team t2
-    (broken, the other application, reported no latency)."""
+    (broken, the other application, reported no latency). In the top risks quiet is green, and says its latency SLO
+    was not judged: its SLOs were not all judged (slos_judged_7d), which a green team would name."""
     lake, settings = estate_lake(tmp_path)
     hours = [AS_OF - timedelta(hours=h) for h in range(1, 169)]
     week = [{"entity_id": "SERVICE-Q", "hour": at, "request_count": 100.0, "error_count": 0.0} for at in hours]
@@ -343,11 +347,16 @@ def test_a_latency_slo_needs_hours_of_latency_not_only_of_traffic(tmp_path: Path
     with reading(lake, settings) as built:
         quiet = one(mart(built, "mv_slo_app_period", f"{where} and app_id = 'quiet'"))
         team = one(mart(built, "mv_slo_group_period", f"{where} and level = 'team' and level_id = 't2'"))
+        risk = one(mart(built, "mv_monitoring_top_risks", "app_id = 'quiet'"))
     assert (quiet["availability_status"], quiet["coverage"]) == ("met", 1.0)
     assert (quiet["latency_p95_sli"], quiet["latency_coverage"]) == (1.0, pytest.approx(1 / 168))
     assert (quiet["latency_p95_status"], quiet["latency_p99_status"]) == ("insufficient data", "insufficient data")
     assert team["latency_coverage"] == pytest.approx(1 / 168)
     assert (team["latency_p95_status"], team["latency_p99_status"]) == ("insufficient data", "insufficient data")
+    assert (risk["health"], risk["slos_judged_7d"], risk["measured_hours_7d"]) == ("green", False, 168)
+    assert risk["reasons"] == [
+        "latency SLO not judged: latency reported in 1 of the 168 hours of the last 7 days, fewer than the 84 it needs"
+    ]
 
 
 def deploys_at(tmp_path: Path, **instants: list[datetime]) -> tuple[Lake, Settings]:
