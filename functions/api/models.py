@@ -33,7 +33,7 @@ AVAILABILITY_DENOMINATOR = "Valid requests of the period: the availability's den
 AVAILABILITY_NUMERATOR = "Good requests (requests - errors): the availability's numerator; null without data."
 BAD_REQUESTS = "Failed requests of the period, what the error budget is spent by; null without data."
 MEASURED_HOURS = "Hours with traffic: the hours the availability was measured over."
-EXPECTED_HOURS = "Hours in the period (for a rollup, of its applications that had traffic): coverage's denominator."
+EXPECTED_HOURS = "Hours in the period (for a rollup, summed over its applications that had traffic)."
 LATENCY_MEASURED_HOURS = "Hours with traffic and a {p} reported: the {p} latency SLI's denominator."
 LATENCY_GOOD_HOURS = "Of those hours, the ones whose {p} met the threshold: the {p} latency SLI's numerator."
 
@@ -760,7 +760,11 @@ class SloRow(ApiModel):
     )
     measured_hours: float | None = Field(default=None, description=MEASURED_HOURS)
     expected_hours: float | None = Field(default=None, description=EXPECTED_HOURS)
-    coverage: float | None = None
+    coverage: float | None = Field(
+        default=None,
+        description="Measured hours / hours in the period; for a rollup, its applications' coverages weighted by "
+        "their requests, as its availability weighs them (an application with one request weighs as one request).",
+    )
     latency_measured_hours: float | None = Field(default=None, description=LATENCY_MEASURED_HOURS.format(p="p95"))
     latency_p95_good_hours: float | None = Field(default=None, description=LATENCY_GOOD_HOURS.format(p="p95"))
     latency_p99_measured_hours: float | None = Field(default=None, description=LATENCY_MEASURED_HOURS.format(p="p99"))
@@ -768,10 +772,14 @@ class SloRow(ApiModel):
     latency_p95_sli: float | None = None
     latency_p99_sli: float | None = None
     latency_coverage: float | None = Field(
-        default=None, description="Hours with traffic and a p95 reported / hours in the period."
+        default=None,
+        description="Hours with traffic and a p95 reported / hours in the period; for a rollup, its applications' "
+        "weighted by their hours with a p95, as its p95 SLI weighs them.",
     )
     latency_p99_coverage: float | None = Field(
-        default=None, description="Hours with traffic and a p99 reported / hours in the period."
+        default=None,
+        description="Hours with traffic and a p99 reported / hours in the period; for a rollup, its applications' "
+        "weighted by their hours with a p99, as its p99 SLI weighs them.",
     )
     latency_p95_status: str | None = None
     latency_p99_status: str | None = None

@@ -777,15 +777,16 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
             "Hours in the period, summed over the applications that had traffic in it; null when none had"
         ),
         "coverage": (
-            "measured_hours / expected_hours, ratio 0-1 (an idle application adds to neither side); null when none "
-            "had traffic"
+            "The applications' coverages weighted by their requests, as the SLI weighs them, ratio 0-1 (an idle "
+            "application weighs nothing, one with a request in the period as one request); null when none had traffic"
         ),
         "latency_measured_hours": "Hours with traffic and a p95 reported, summed over the applications",
         "latency_p95_good_hours": (
             "Of latency_measured_hours, those whose p95 met their application's threshold, summed over the applications"
         ),
         "latency_coverage": (
-            "The p95 coverage, over the applications that reported a p95, ratio 0-1; null when none did"
+            "The applications' p95 coverages weighted by their hours with a p95, as latency_p95_sli weighs them, "
+            "ratio 0-1; null when none reported a p95"
         ),
         "latency_p95_sli": "sum(p95 good hours) / sum(latency_measured_hours), ratio 0-1; null without such hours",
         "latency_target": (
@@ -798,7 +799,8 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
             "applications"
         ),
         "latency_p99_coverage": (
-            "The p99 coverage, over the applications that reported a p99, ratio 0-1; null when none did"
+            "The applications' p99 coverages weighted by their hours with a p99, as latency_p99_sli weighs them, "
+            "ratio 0-1; null when none reported a p99"
         ),
         "latency_p99_sli": "sum(p99 good hours) / sum(latency_p99_measured_hours), ratio 0-1; null without such hours",
         "latency_p99_target": (

@@ -13,10 +13,12 @@
 -- The target is the requests-weighted mean of the applications' targets; a latency SLI's, the mean of the
 -- applications' latency targets weighted by their measured hours of that percentile (good hours are held
 -- against the good hours each application's target asks for); both from exact sums (weighted_target in macros.sql),
--- so that applications all at 99.5 % make a target of 99.5 %. coverage = hours with traffic /
--- hours in the period, over the applications that had traffic in it (an idle application adds to neither
--- side: expected_hours are those applications' hours); the latency coverages likewise, over the applications
--- that reported that percentile. The statuses follow the applications' rule (slo_status in macros.sql): 'no data'
+-- so that applications all at 99.5 % make a target of 99.5 %. coverage = the applications' coverages (hours with
+-- traffic / hours in the period) weighted by their requests, as the availability SLI weighs them: an application
+-- with one request in the period weighs as one request, not as a period of hours missing, so that it cannot make a
+-- fully measured breach of its team's busy application 'insufficient data'; an idle one weighs nothing. The latency
+-- coverages likewise, each application's weighted by its hours with that percentile, as the latency SLIs weigh them.
+-- measured_hours and expected_hours stay the sums over the applications with traffic. The statuses follow the applications' rule (slo_status in macros.sql): 'no data'
 -- without traffic (without a latency measured), 'insufficient data' under min_coverage (the latency coverage for a
 -- latency SLI), else 'met' or 'breached'.
 with apps as (
@@ -79,11 +81,10 @@ rolled as (
             as burn_rate_period,
         cast(sum(measured_hours) as bigint) as measured_hours,  -- a count: BIGINT, not sum()'s HUGEINT
         sum(expected_hours) filter (where measured_hours > 0) as expected_hours,
-        sum(measured_hours) / nullif(sum(expected_hours) filter (where measured_hours > 0), 0) as coverage,
+        sum(coverage * availability_denominator) / nullif(sum(availability_denominator), 0) as coverage,
         cast(sum(latency_measured_hours) as bigint) as latency_measured_hours,
         cast(sum(latency_p95_good_hours) as bigint) as latency_p95_good_hours,
-        sum(latency_measured_hours) / nullif(sum(expected_hours) filter (where latency_measured_hours > 0), 0)
-            as latency_coverage,
+        sum(latency_coverage * latency_measured_hours) / nullif(sum(latency_measured_hours), 0) as latency_coverage,
         case when sum(latency_measured_hours) > 0 then sum(latency_p95_good_hours) / sum(latency_measured_hours) end
             as latency_p95_sli,
         weighted_target(sum(latency_target_weight_exact), sum(latency_measured_hours)) as latency_target,
@@ -93,7 +94,7 @@ rolled as (
         budget_remaining(sum(latency_p95_bad_hours), sum(latency_p95_budget_exact)) as latency_p95_budget_remaining,
         cast(sum(latency_p99_measured_hours) as bigint) as latency_p99_measured_hours,
         cast(sum(latency_p99_good_hours) as bigint) as latency_p99_good_hours,
-        sum(latency_p99_measured_hours) / nullif(sum(expected_hours) filter (where latency_p99_measured_hours > 0), 0)
+        sum(latency_p99_coverage * latency_p99_measured_hours) / nullif(sum(latency_p99_measured_hours), 0)
             as latency_p99_coverage,
         case
             when sum(latency_p99_measured_hours) > 0 then sum(latency_p99_good_hours) / sum(latency_p99_measured_hours)

@@ -753,7 +753,7 @@ def test_an_application_whose_traffic_stopped_is_orange_not_green(
 
 def test_group_slo_rows_carry_the_states_of_their_applications(built) -> None:
     """Over 30 days: team t1 (shop, 24 hours with traffic of 720) is 'insufficient data'; team t2 (quiet, no
-    traffic) is 'no data'. Domain d1 holds both: quiet, idle, adds to neither side of the coverage, 24 / 720."""
+    traffic) is 'no data'. Domain d1 holds both: quiet, idle, weighs nothing in the coverage, 24 / 720."""
     rows_ = mart(built, "mv_slo_group_period", "period = 'last_30d' and environment = 'production'")
     groups = {(r["level"], r["level_id"]): r for r in rows_}
     t1, t2, d1 = groups[("team", "t1")], groups[("team", "t2")], groups[("domain", "d1")]
@@ -764,8 +764,8 @@ def test_group_slo_rows_carry_the_states_of_their_applications(built) -> None:
 
 def test_a_group_slo_shows_the_hours_its_coverage_is_the_share_of(built) -> None:
     """Over 30 days, domain d1 holds shop (24 hours with traffic) and quiet (idle). Its coverage is 24 / 720: quiet
-    adds to neither side, so the row's expected hours are shop's 720, not 2 x 720, and measured / expected is the
-    coverage shown beside them."""
+    weighs nothing, so the row's expected hours are shop's 720, not 2 x 720, and with one application with traffic
+    measured / expected is the coverage shown beside them."""
     d1 = one(
         mart(
             built,

@@ -2054,7 +2054,10 @@ export interface components {
              * @description Bad requests / error budget allowed over the period (1 = spending exactly the budget): for a rollup, its applications' bad requests over the sum of the budgets their own targets allow, which is its error ratio over its requests-weighted budget ratio (1 - target).
              */
             burnRatePeriod?: number | null;
-            /** Coverage */
+            /**
+             * Coverage
+             * @description Measured hours / hours in the period; for a rollup, its applications' coverages weighted by their requests, as its availability weighs them (an application with one request weighs as one request).
+             */
             coverage?: number | null;
             /** Errorbudgetallowed */
             errorBudgetAllowed?: number | null;
@@ -2064,7 +2067,7 @@ export interface components {
             errorBudgetRemaining?: number | null;
             /**
              * Expectedhours
-             * @description Hours in the period (for a rollup, of its applications that had traffic): coverage's denominator.
+             * @description Hours in the period (for a rollup, summed over its applications that had traffic).
              */
             expectedHours?: number | null;
             /**
@@ -2074,7 +2077,7 @@ export interface components {
             id: string;
             /**
              * Latencycoverage
-             * @description Hours with traffic and a p95 reported / hours in the period.
+             * @description Hours with traffic and a p95 reported / hours in the period; for a rollup, its applications' weighted by their hours with a p95, as its p95 SLI weighs them.
              */
             latencyCoverage?: number | null;
             /**
@@ -2138,7 +2141,7 @@ export interface components {
             latencyP99BudgetRemaining?: number | null;
             /**
              * Latencyp99Coverage
-             * @description Hours with traffic and a p99 reported / hours in the period.
+             * @description Hours with traffic and a p99 reported / hours in the period; for a rollup, its applications' weighted by their hours with a p99, as its p99 SLI weighs them.
              */
             latencyP99Coverage?: number | null;
             /**
@@ -2216,7 +2219,7 @@ export interface components {
             errorBudgetRemaining?: number | null;
             /**
              * Expectedhours
-             * @description Hours in the period (for a rollup, of its applications that had traffic): coverage's denominator.
+             * @description Hours in the period (for a rollup, summed over its applications that had traffic).
              */
             expectedHours?: number | null;
             /**
