@@ -11,6 +11,12 @@ from pydantic.alias_generators import to_camel
 
 from functions.api.ids import MAX_REF
 
+# Where the burn windows end: the build's as-of, or the hour Dynatrace was read up to when an ingestion lags.
+BURN_WINDOWS_END = (
+    "Where the burn-rate windows end (excluded): the last build's as-of, or, when Dynatrace was read only up to an "
+    "hour before it (an ingestion's ordinary lag), that hour: the windows are then the last hours read, not an hour "
+    "not read yet. Null without a burn-rate row."
+)
 # The burn-rate alert values (burn_rate_alert in lakehouse/sql/macros.sql), as an SLO row carries them.
 BURN_RATE_ALERT = (
     "page (1 h > 14.4, or 6 h and 1 h > 6), ticket (24 h and 2 h > 3, or 3 d and 6 h > 1), none (no rule holds on the "
@@ -240,6 +246,7 @@ class SloStatus(ApiModel):
     burn_rate_period: float | None = None
     burn_rate_1h: float | None = None
     burn_rate_alert: str | None = Field(default=None, description=BURN_RATE_ALERT)
+    burn_windows_end: datetime | None = Field(default=None, description=BURN_WINDOWS_END)
     latency_p95_sli: float | None = None
     latency_p95_status: str | None = None
     coverage: float | None = None
@@ -813,14 +820,16 @@ class SloRow(ApiModel):
     latency_p99_budget_remaining: float | None = Field(default=None, description=LATENCY_BUDGET_REMAINING)
     burn_rate_1h: float | None = Field(
         default=None,
-        description="Burn rates at the last build's hour over 1 h, 2 h, 6 h, 24 h and 3 d: errors / the error budget "
-        "allowed over the window; for a rollup, its applications' errors over the budgets their own targets allow.",
+        description="Burn rates of the last build over 1 h, 2 h, 6 h, 24 h and 3 d ending at burn_windows_end: "
+        "errors / the error budget allowed over the window; for a rollup, its applications' errors over the budgets "
+        "their own targets allow.",
     )
     burn_rate_2h: float | None = None
     burn_rate_6h: float | None = None
     burn_rate_24h: float | None = None
     burn_rate_3d: float | None = None
     burn_rate_alert: str | None = Field(default=None, description=BURN_RATE_ALERT)
+    burn_windows_end: datetime | None = Field(default=None, description=BURN_WINDOWS_END)
     applications_breached: int | None = None
 
 

@@ -592,10 +592,18 @@ order by app_id, environment, component_id
 # --- SLO, health, risk ------------------------------------------------------------------------------------------
 # What a summary shows of each application's SLO (last 30 days) and risk: the availability and, for a card without a
 # second request, both latency SLOs with their thresholds, target, coverage and budgets.
-# The burn rates are at the last build's hour (mv_slo_burn_rates and mv_slo_group_burn_rates, hourly); the periods'
-# figures are daily.
-BURN_RATE_COLUMNS = ("burn_rate_1h", "burn_rate_2h", "burn_rate_6h", "burn_rate_24h", "burn_rate_3d", "burn_rate_alert")
-BURN_RATES = ", ".join(f"b.{c}" for c in BURN_RATE_COLUMNS)
+# The burn rates are the last build's (mv_slo_burn_rates and mv_slo_group_burn_rates, hourly), over windows ending at
+# the table's windows_end, served as burn_windows_end; the periods' figures are daily.
+BURN_RATE_COLUMNS = (
+    "burn_rate_1h",
+    "burn_rate_2h",
+    "burn_rate_6h",
+    "burn_rate_24h",
+    "burn_rate_3d",
+    "burn_rate_alert",
+    "burn_windows_end",
+)
+BURN_RATES = ", ".join(f"b.{c}" for c in BURN_RATE_COLUMNS[:-1]) + ", b.windows_end as burn_windows_end"
 BURN_RATES_JOIN = "left join mv_slo_burn_rates as b on s.app_id = b.app_id and s.environment = b.environment"
 GROUP_BURN_RATES_JOIN = (
     "left join mv_slo_group_burn_rates as b on s.level = b.level and s.level_id = b.level_id "
@@ -605,6 +613,7 @@ SUMMARY_SLO_SQL = f"""
 select s.app_id, s.environment, s.period, s.period_start, s.period_end, s.availability, s.availability_target,
     s.availability_status,
     s.error_budget_remaining, s.error_budget_consumed, s.burn_rate_period, b.burn_rate_1h, b.burn_rate_alert,
+    b.windows_end as burn_windows_end,
     s.latency_p95_sli, s.latency_p95_status, s.coverage,
     s.latency_p95_threshold_ms, s.latency_p99_threshold_ms, s.latency_target, s.latency_target as latency_p99_target,
     s.latency_coverage, s.latency_p99_sli, s.latency_p99_status, s.latency_p99_coverage,

@@ -272,6 +272,14 @@ describe('entity widgets', () => {
       const rates = (await screen.findByText('Burn rate (period / 1 h)')).nextElementSibling!;
       expect(rates).toHaveTextContent(/^0\.99 \/ < 0\.01$/);
     });
+    // Dynatrace read an hour behind the build: the rates are those of the hours up to 09:00, which the card says.
+    it('says the hour the burn rates run up to', async () => {
+      const slo = { ...f.summaryProfiles.slo!, burnWindowsEnd: '2026-11-20T09:00:00Z' };
+      server.use(answer(`${base}/summary`, { ...f.summaryProfiles, slo }));
+      await renderWithApi(<SloCard entity={profiles} />);
+      const end = (await screen.findByText('Burn rates up to')).nextElementSibling!;
+      expect(end).toHaveTextContent(/^2026-11-20 09:00:00 UTC$/);
+    });
     it('says when the entity has no SLO', async () => {
       server.use(answer(`${base}/summary`, { ...f.summaryProfiles, slo: null }));
       await renderWithApi(<SloCard entity={profiles} />);

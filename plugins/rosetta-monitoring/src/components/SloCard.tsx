@@ -5,7 +5,7 @@ import { Meter } from './common/StatusDot';
 import type { MonitoredEntity, SloStatus, Summary } from '../api/types';
 import { useMonitoringData } from './common/useMonitoringData';
 import { Widget } from './common/WidgetState';
-import { availability, budgetLeft, burnRate, ms, NONE, periodLabel, sliPercent, target } from './common/format';
+import { availability, budgetLeft, burnRate, ms, NONE, periodLabel, sliPercent, target, when } from './common/format';
 import { coveredDays } from '../pages/KpiControls';
 import { coverage, judged } from './SloTable';
 import { SIGNAL_SOURCES } from './common/sources';
@@ -121,6 +121,13 @@ export function SloCard({ entity }: { entity: MonitoredEntity }) {
               </dd>
               <dt>Burn-rate alert</dt>
               <dd>{slo.burnRateAlert ?? '–'}</dd>
+              {/* With Dynatrace an hour behind, the windows end at the last hour read, not at the build. */}
+              {slo.burnWindowsEnd && (
+                <>
+                  <dt>Burn rates up to</dt>
+                  <dd>{when(slo.burnWindowsEnd)}</dd>
+                </>
+              )}
             </dl>
             {typeof slo.errorBudgetRemaining === 'number' && (
               <Meter
