@@ -125,6 +125,11 @@ class Directory:
             )
         return named
 
+    def maps_in(self, app_id: str, environment: str) -> bool:
+        """Whether the application (or a component mapped without one) is mapped in the environment: on its own entry,
+        or on one of its components' (the build gives it rows in every environment a component of it is in)."""
+        return self.entry(app_id, environment) is not None or bool(self.components_of(app_id, environment))
+
     def names_level(self, level: str, level_id: str) -> bool:
         """Whether an entry, in any environment, has `level_id` as its team, group or domain (`level`)."""
         return any(getattr(e, level) == level_id for found in self.entries.values() for e in found)

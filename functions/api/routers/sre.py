@@ -43,7 +43,7 @@ from functions.api.models import (
     SloRow,
     problem_responses,
 )
-from functions.api.problems import invalid, not_found
+from functions.api.problems import Problem, invalid, not_found
 from lakehouse.aggregates.build import CHANGES, DEPLOYMENT_EVENTS, INCIDENTS, TASK_SLAS
 
 router = APIRouter(
@@ -99,7 +99,7 @@ def under(
             description="Only the rows holding this application (its id in the mapping, or its Backstage ref, "
             "system:default/x, as the application routes take it; a component mapped without an application is its "
             "own): with groupBy=app, its own row, so that a page about one application need not read the estate's "
-            "report.",
+            "report. A 404 in an environment it is not mapped in, as on its routes.",
         ),
     ] = None,
 ) -> queries.Under:
@@ -115,6 +115,13 @@ def under(
 
 
 UnderDep = Annotated[queries.Under, Depends(under)]
+
+
+def mapped_under(mart: Mart, under: queries.Under, environment: str) -> None:
+    """A 404 for an application filter naming one not mapped in the environment asked for, as on the application's
+    own routes: an empty report would read as an application with nothing to report there."""
+    if under.app is not None and not mart.directory.maps_in(under.app, environment):
+        raise Problem(404, f"{under.app!r} is not mapped in environment {environment!r}", title="Unknown entity")
 
 
 def _report_period(
@@ -158,6 +165,7 @@ def kpis_slo(
     cursor: CursorParam = None,
 ) -> SloReport:
     environment = mart.directory.resolve_environment(environment)
+    mapped_under(mart, under, environment)
     p = _report_period(ctx, mart, period, start, end, default="last_30d")
     listed = ("slo", group_by, environment, p.name, p.start, p.end, under)
     after_id = _after_id(mart, listed, cursor)
@@ -221,6 +229,7 @@ def kpis_dora(
     cursor: CursorParam = None,
 ) -> DoraReport:
     environment = mart.directory.resolve_environment(environment)
+    mapped_under(mart, under, environment)
     p = _report_period(ctx, mart, period, start, end, default="last_90d")
     # A range is counted up to as_of, as a named period is (the report says where it stopped); a named period
     # says the days the daily build's figures cover, though an hourly build has run since.
@@ -323,6 +332,7 @@ def _day_report(
 ) -> dict[str, Any]:
     """A report summed from a day table (queries.DAY_REPORTS), its fields as the report's model takes them."""
     environment = mart.directory.resolve_environment(environment)
+    mapped_under(mart, under, environment)
     # Summed from day rows, named period or range alike: over the whole days it touches, which the report says.
     p = _report_period(ctx, mart, *when, default="last_30d").whole_days(anchor(mart))
     limit, cursor = page
@@ -399,6 +409,7 @@ def risk_top(
     ] = None,
 ) -> RiskReport:
     environment = mart.directory.resolve_environment(environment)
+    mapped_under(mart, under, environment)
     p = periods.resolve(period, start, end, anchor=anchor(mart), default="last_7d", max_days=ctx.api.max_period_days)
     # The least traffic matters to a rate only: a ranking by incident count keeps every application, and a floor
     # given with it would be ignored, the answer looking like the one asked for.

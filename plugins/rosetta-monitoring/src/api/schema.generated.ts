@@ -2033,7 +2033,7 @@ export interface components {
             badRequests?: number | null;
             /**
              * Burnrate1H
-             * @description Burn rates at the last build's hour over 1 h, 2 h, 6 h, 24 h and 3 d: errors / the error budget allowed over the window; for a rollup, its applications' errors over the budgets their own targets allow.
+             * @description Burn rates of the last build over 1 h, 2 h, 6 h, 24 h and 3 d ending at burn_windows_end: errors / the error budget allowed over the window; for a rollup, its applications' errors over the budgets their own targets allow.
              */
             burnRate1H?: number | null;
             /** Burnrate24H */
@@ -2054,6 +2054,11 @@ export interface components {
              * @description Bad requests / error budget allowed over the period (1 = spending exactly the budget): for a rollup, its applications' bad requests over the sum of the budgets their own targets allow, which is its error ratio over its requests-weighted budget ratio (1 - target).
              */
             burnRatePeriod?: number | null;
+            /**
+             * Burnwindowsend
+             * @description Where the burn-rate windows end (excluded): the last build's as-of, or, when Dynatrace was read only up to an hour before it (an ingestion's ordinary lag), that hour: the windows are then the last hours read, not an hour not read yet. Null without a burn-rate row.
+             */
+            burnWindowsEnd?: string | null;
             /**
              * Coverage
              * @description Measured hours / hours in the period; for a rollup, its applications' coverages weighted by their requests, as its availability weighs them (an application with one request weighs as one request).
@@ -2211,6 +2216,11 @@ export interface components {
             burnRateAlert?: string | null;
             /** Burnrateperiod */
             burnRatePeriod?: number | null;
+            /**
+             * Burnwindowsend
+             * @description Where the burn-rate windows end (excluded): the last build's as-of, or, when Dynatrace was read only up to an hour before it (an ingestion's ordinary lag), that hour: the windows are then the last hours read, not an hour not read yet. Null without a burn-rate row.
+             */
+            burnWindowsEnd?: string | null;
             /** Coverage */
             coverage?: number | null;
             /** Errorbudgetconsumed */
@@ -4569,7 +4579,7 @@ export interface operations {
                 group?: string | null;
                 /** @description Only the rows holding an application of this domain (its id in the mapping): with groupBy, each row whole, as without it. */
                 domain?: string | null;
-                /** @description Only the rows holding this application (its id in the mapping, or its Backstage ref, system:default/x, as the application routes take it; a component mapped without an application is its own): with groupBy=app, its own row, so that a page about one application need not read the estate's report. */
+                /** @description Only the rows holding this application (its id in the mapping, or its Backstage ref, system:default/x, as the application routes take it; a component mapped without an application is its own): with groupBy=app, its own row, so that a page about one application need not read the estate's report. A 404 in an environment it is not mapped in, as on its routes. */
                 app?: string | null;
             };
             header?: never;
@@ -4681,7 +4691,7 @@ export interface operations {
                 group?: string | null;
                 /** @description Only the rows holding an application of this domain (its id in the mapping): with groupBy, each row whole, as without it. */
                 domain?: string | null;
-                /** @description Only the rows holding this application (its id in the mapping, or its Backstage ref, system:default/x, as the application routes take it; a component mapped without an application is its own): with groupBy=app, its own row, so that a page about one application need not read the estate's report. */
+                /** @description Only the rows holding this application (its id in the mapping, or its Backstage ref, system:default/x, as the application routes take it; a component mapped without an application is its own): with groupBy=app, its own row, so that a page about one application need not read the estate's report. A 404 in an environment it is not mapped in, as on its routes. */
                 app?: string | null;
             };
             header?: never;
@@ -4790,7 +4800,7 @@ export interface operations {
                 group?: string | null;
                 /** @description Only the rows holding an application of this domain (its id in the mapping): with groupBy, each row whole, as without it. */
                 domain?: string | null;
-                /** @description Only the rows holding this application (its id in the mapping, or its Backstage ref, system:default/x, as the application routes take it; a component mapped without an application is its own): with groupBy=app, its own row, so that a page about one application need not read the estate's report. */
+                /** @description Only the rows holding this application (its id in the mapping, or its Backstage ref, system:default/x, as the application routes take it; a component mapped without an application is its own): with groupBy=app, its own row, so that a page about one application need not read the estate's report. A 404 in an environment it is not mapped in, as on its routes. */
                 app?: string | null;
             };
             header?: never;
@@ -4899,7 +4909,7 @@ export interface operations {
                 group?: string | null;
                 /** @description Only the rows holding an application of this domain (its id in the mapping): with groupBy, each row whole, as without it. */
                 domain?: string | null;
-                /** @description Only the rows holding this application (its id in the mapping, or its Backstage ref, system:default/x, as the application routes take it; a component mapped without an application is its own): with groupBy=app, its own row, so that a page about one application need not read the estate's report. */
+                /** @description Only the rows holding this application (its id in the mapping, or its Backstage ref, system:default/x, as the application routes take it; a component mapped without an application is its own): with groupBy=app, its own row, so that a page about one application need not read the estate's report. A 404 in an environment it is not mapped in, as on its routes. */
                 app?: string | null;
             };
             header?: never;
@@ -5096,7 +5106,7 @@ export interface operations {
                 group?: string | null;
                 /** @description Only the rows holding an application of this domain (its id in the mapping): with groupBy, each row whole, as without it. */
                 domain?: string | null;
-                /** @description Only the rows holding this application (its id in the mapping, or its Backstage ref, system:default/x, as the application routes take it; a component mapped without an application is its own): with groupBy=app, its own row, so that a page about one application need not read the estate's report. */
+                /** @description Only the rows holding this application (its id in the mapping, or its Backstage ref, system:default/x, as the application routes take it; a component mapped without an application is its own): with groupBy=app, its own row, so that a page about one application need not read the estate's report. A 404 in an environment it is not mapped in, as on its routes. */
                 app?: string | null;
             };
             header?: never;
