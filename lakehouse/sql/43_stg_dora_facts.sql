@@ -60,20 +60,24 @@ deployment_periods as (
         d.recovered_at_light,
         p.period,
         epoch(p.period_end) - epoch(d.finished_at) as before_end,
-        -- The UTC day, the end's part day counted with the start's (a period ending at midnight has none).
+        -- The UTC day, the end's part day counted with the start's when both are part days (a period ending at
+        -- midnight has none at its end, one starting at midnight, a month's, none at its start: its first day is
+        -- whole, a day of its own).
         case
             when
                 epoch(p.period_end) % 86400 <> 0
+                and epoch(p.deployments_from) % 86400 <> 0
                 and d.day = utc_day(p.period_end - interval 1 microsecond)
                 and d.day > utc_day(p.deployments_from)
                 then utc_day(p.deployments_from)
             else d.day
         end as day_slot,
-        -- The calendar week, the end's part week counted with the start's (a period ending on a Monday at midnight
-        -- has none).
+        -- The calendar week, the end's part week counted with the start's when both are part weeks (a period ending
+        -- on a Monday at midnight has none at its end, one starting then none at its start).
         case
             when
                 (epoch(p.period_end) % 86400 <> 0 or isodow(utc_day(p.period_end)) <> 1)
+                and (epoch(p.deployments_from) % 86400 <> 0 or isodow(utc_day(p.deployments_from)) <> 1)
                 and iso_week(d.day) = iso_week(utc_day(p.period_end - interval 1 microsecond))
                 and iso_week(d.day) > iso_week(utc_day(p.deployments_from))
                 then iso_week(utc_day(p.deployments_from))

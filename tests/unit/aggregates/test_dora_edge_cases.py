@@ -139,6 +139,54 @@ def test_the_part_weeks_at_the_two_ends_of_the_period_count_as_one_week(tmp_path
     assert quiet["deployment_frequency_level"] == "medium"
 
 
+def test_a_month_s_first_day_is_a_day_of_its_own(tmp_path: Path) -> None:
+    """The month built on Friday 20 November at 10:00 runs from Sunday 1 November 00:00: 19 days and 10 hours, whose
+    first day is whole. quiet deploys on 13 UTC days: at noon on the 1st to the 6th, the 9th to the 12th and the 16th,
+    at 08:00 on the 13th and the 20th. The month holds 2 whole weeks (10 working days) and 5 days and 10 hours (3
+    more, its two weekend days aside): 13 working days, and 13 days with a deployment: daily, 'elite'. Cut into 24 h
+    back from 10:00, the 12th's noon and the 13th's 08:00 share a day: 12. The 20th's 08:00, in the part day at the
+    end, was counted as the 1st's, as if the 1st were a part day too: 12 days again, 'high' for a team that deployed
+    every working day."""
+    lake, settings = estate_lake(tmp_path)
+    noons = [datetime(2026, 11, d, 12, tzinfo=UTC) for d in (1, 2, 3, 4, 5, 6, 9, 10, 11, 12, 16)]
+    mornings = [datetime(2026, 11, d, 8, tzinfo=UTC) for d in (13, 20)]
+    write(
+        lake,
+        "deploys/deployment_events",
+        *[
+            deployment(f"argocd:quiet-prod:{n}", "argocd", "quiet-prod", at, "succeeded", f"q{n}")
+            for n, at in enumerate(noons + mornings)
+        ],
+    )
+    quiet = quiet_dora(lake, settings, period="month")
+    assert (quiet["deployment_frequency_numerator"], quiet["days_with_deployments"]) == (13, 13)
+    assert quiet["deployment_frequency_level"] == "elite"
+
+
+def test_a_period_from_a_monday_midnight_has_its_first_week_whole(tmp_path: Path) -> None:
+    """The lake first read ArgoCD on Monday 26 October at 00:00, so the last 30 days built on Friday 20 November at
+    10:00 count deployments from then: 3 whole calendar weeks (26 October, 2 and 9 November) and the week of the
+    16th up to Friday 10:00. quiet deploys at noon on Monday 26 October, Friday 6 November, Monday 9 November and
+    Monday 16 November: a deployment in each of those 4 weeks, weekly, 'high'. Counted back from Friday 10:00 in 7
+    days, the 6th's and the 9th's share one and [30 Oct 10:00, 6 Nov 10:00) holds none: 3. The 16th, in the part
+    week at the end, was counted as the first week's, as if it were a part week too: 3 again, 'medium'."""
+    lake, settings = estate_lake(tmp_path)
+    FirstReads(lake).record("deploys", "deployment_events", datetime(2026, 10, 26, tzinfo=UTC), run_id="first-read")
+    deployed = [datetime(2026, m, d, 12, tzinfo=UTC) for m, d in ((10, 26), (11, 6), (11, 9), (11, 16))]
+    write(
+        lake,
+        "deploys/deployment_events",
+        *[
+            deployment(f"argocd:quiet-prod:{n}", "argocd", "quiet-prod", at, "succeeded", f"q{n}")
+            for n, at in enumerate(deployed)
+        ],
+    )
+    quiet = quiet_dora(lake, settings)
+    assert quiet["deployments_from"] == datetime(2026, 10, 26, tzinfo=UTC)
+    assert (quiet["deployment_frequency_numerator"], quiet["weeks_with_deployments"]) == (4, 4)
+    assert quiet["deployment_frequency_level"] == "high"
+
+
 def test_mttr_over_a_period_before_the_lake_read_any_incident_is_unknown(tmp_path: Path) -> None:
     """The ServiceNow ingest first read incidents from 10 November 10:00. quiet has no incident. The previous quarter
     (July to September) ended before that: the lake cannot know whether an incident was restored in it, so its MTTR
