@@ -10,7 +10,10 @@
 -- A GitLab project deploying to the regions of an environment folder (production/eu, production/us, both counted in
 -- production) has the latest attempt of each region, told apart by source_environment (its case as the latest
 -- attempt wrote it): what runs in one region says nothing of the other, and a failed attempt in eu stays in view
--- after a success in us. ArgoCD's attempts name none: one row, as its application deploys one environment.
+-- after a success in us. ArgoCD's attempts name none: one row, as its application deploys one environment, and a
+-- GitLab environment named like the mapping's (production) is that row too, as it is one sequence with ArgoCD's
+-- (stg_deployments' sequence_environment): a component GitLab deployed before ArgoCD did shows ArgoCD's last
+-- attempt, not beside it GitLab's last, however old.
 with latest as (
     select
         app_id,
@@ -28,7 +31,7 @@ with latest as (
             {'finished_at': finished_at, 'deployment_key': deployment_key}
         ) filter (where finished_at < (select as_of from build_params)) as attempt
     from mv_deployments
-    group by app_id, component_id, environment, lower(source_environment)
+    group by app_id, component_id, environment, coalesce(lower(source_environment), environment)
 )
 
 select app_id, component_id, environment, unnest(attempt)
