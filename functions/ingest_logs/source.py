@@ -108,6 +108,13 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
     def read_whole() -> dict[str, Span]:
         return {pattern: span for pattern, span in answered.items() if pattern not in incomplete}
 
+    def answered_whole(rows: pa.Table) -> pa.Table:
+        """The rows of the patterns answered whole: one refused after its first pages (or with a page refused by the
+        parser) has rows summing part of its buckets (ERROR and error, exceptions over levels) that would replace
+        the whole counts stored, read later. Its hours count as not read this run (read_whole)."""
+        whole = pa.array(sorted(read_whole()), pa.string())
+        return rows.filter(pc.is_in(rows.column("index_pattern"), value_set=whole))
+
     def remember_hours_read(lake: Lake, run_id: str) -> None:
         IndexHoursRead(lake).record(read_whole(), older_until=older_until)
 
@@ -120,6 +127,7 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
         combine={parse.DATASET: parse.combine_counts},
         combine_scope="index_pattern",
         read_again={parse.DATASET: lambda: hours_read_again(read_whole(), asked)},
+        answered_whole={parse.DATASET: answered_whole},
         after_success=remember_hours_read,
     )
     return SourcePlan(SOURCE, FUNCTION, [stream], clients=[client])

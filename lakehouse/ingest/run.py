@@ -68,6 +68,10 @@ class Stream:
     combine_scope: str | None = None
     # Per dataset, what the run read again whole (see ReadAgain); asked once every page is read, as it is known then.
     read_again: Mapping[str, Callable[[], ReadAgain]] = field(default_factory=dict)
+    # Per dataset, the rows worth writing of those read, asked once every page is read: a source answering part of
+    # a scope (an index pattern refused after its first pages) leaves sums of part of its buckets, which would
+    # replace the whole ones a run stored before, read later; the pages stay in landing/.
+    answered_whole: Mapping[str, Callable[[pa.Table], pa.Table]] = field(default_factory=dict)
     # Called once every dataset of the stream is durable (e.g. to remember that a full snapshot was taken),
     # in backfills too: they leave watermarks alone, not what their runs have done.
     after_success: Callable[[Lake, str], None] | None = None  # (lake, run id)
@@ -293,6 +297,8 @@ def _run_stream(
                 _seal(stream, tables, sealed, combined)
                 parts = sealed[d] + tables[d]
                 table = pa.concat_tables(parts) if parts else ds.schema.empty_table()
+                if d in stream.answered_whole:
+                    table = stream.answered_whole[d](table)
                 read_again = stream.read_again[d]() if d in stream.read_again else None
                 _write_days(lake, ds, table, o, read_again)
                 _write_rejects(lake, ds, o.record, rejects[d])
