@@ -27,7 +27,8 @@
 -- (GitLab's successful and failed ones; one held on two days, a move an ingest run left halfway, once, by its later
 -- finish, as stg_deployments keeps it), log lines by their hour (its start); read ahead of as_of, not yet.
 -- attributed: the build found its entity, with the pivots stg_incidents, stg_changes, stg_deployments and
--- stg_log_counts use (a GitLab hand-off to ArgoCD is attributed; log lines as the golden signals count them).
+-- stg_log_counts use (a GitLab hand-off to ArgoCD is attributed; log lines as the golden signals count them, a line
+-- read again under a wider index pattern once: see claimed_within).
 with params as (
     select as_of, as_of - interval 30 day as window_start from build_params
 ),
@@ -40,6 +41,31 @@ mapped_deploy_refs as (
     select distinct 'gitlab', value, environment
     from ref_pivots
     where pivot_kind = 'gitlab_project'
+),
+
+log_lines as (
+    select l.index_pattern, l.service_name, l.environment, l.level, l.hour, l.entity_id, l.count
+    from stg_log_counts as l
+    cross join params as p
+    where l.level in ('ERROR', 'WARN') and l.hour >= p.window_start and l.hour < p.as_of
+),
+
+-- Lines read under two index patterns, one within the other: Elasticsearch answers a pattern with every index it
+-- matches, so an application's logs-shop-* reads its component's logs-shop-api-* lines again, and production's
+-- logs-shop-* staging's logs-shop-stg-*. An unclaimed row of the wider pattern holds the lines an entity's narrower
+-- one claims (the same service.name, environment, level and hour): those are attributed there, and only the lines
+-- beyond them are left out. A pattern is within another when, its wildcards taken away, it matches it
+-- (logs-shop-api- matches logs-shop-*).
+claimed_within as (
+    select w.index_pattern, w.service_name, w.environment, w.level, w.hour, sum(n.count) as lines
+    from log_lines as w
+    inner join log_lines as n
+        on
+            n.service_name = w.service_name and n.environment = w.environment and n.level = w.level
+            and n.hour = w.hour and n.index_pattern <> w.index_pattern
+            and replace(n.index_pattern, '*', '') glob w.index_pattern
+    where w.entity_id is null and n.entity_id is not null
+    group by w.index_pattern, w.service_name, w.environment, w.level, w.hour
 )
 
 select
@@ -137,7 +163,11 @@ select
     null,
     l.hour,
     l.entity_id is not null,
-    l.count
-from stg_log_counts as l
-cross join params as p
-where l.level in ('ERROR', 'WARN') and l.hour >= p.window_start and l.hour < p.as_of
+    l.count - coalesce(c.lines, 0)
+from log_lines as l
+left join claimed_within as c
+    on
+        l.index_pattern = c.index_pattern and l.service_name = c.service_name and l.environment = c.environment
+        and l.level = c.level and l.hour = c.hour
+-- A row whose every line an entity's narrower pattern claims is no line left out.
+where l.count > coalesce(c.lines, 0)

@@ -130,3 +130,43 @@ def test_a_mapping_that_names_the_service_claims_its_lines(tmp_path: Path) -> No
     coverage = log_coverage(lake, settings)
     assert (coverage["records"], coverage["attributed"], coverage["unattributed"]) == (1488, 1320, 168)
     assert set(unmapped_lines(lake, settings)) == {("logs-shop-*|shop-api", "prod")}
+
+
+def test_lines_read_again_under_a_wider_index_pattern_are_not_left_out(tmp_path: Path) -> None:
+    """shop reads logs-shop-*, its component shop-api logs-shop-api-* of its own, and staging's shop-api (mapped
+    there by a component entry) logs-shop-stg-*. Elasticsearch answers logs-shop-* with every index it matches, so on
+    the 19th at 08:00 it counts shop-api's 40 ERROR lines in production again, and staging's 6; besides, 10 ERROR
+    lines of shop-db (logging into shop's index) and 3 of shop-api in production logged into an index of logs-shop-*
+    outside logs-shop-api-* (an old one, left out: counted nowhere). Read: 40 + 6 (the narrower patterns', claimed),
+    10 (shop-db's, claimed) and the wider pattern's shop-api rows, 43 in production and 6 in staging, of which only the
+    3 beyond the 40 claimed are lines left out: 40 + 6 + 10 + 3 = 59 lines, 56 attributed, and one unmapped key."""
+    lake, settings = estate_lake(tmp_path)
+    staging = {
+        "entity_id": "shop-api",
+        "kind": "component",
+        "application_id": "shop",
+        "environment": "staging",
+        "elisa_index": "logs-shop-stg-*",
+    }
+    production_api = {"entity_id": "shop-api", "kind": "component", "application_id": "shop"}
+    MappingStore(lake).apply(
+        [SHOP | {"elisa_index": SHOP_INDEX}, production_api | {"elisa_index": "logs-shop-api-*"}, staging],
+        actor="test",
+    )
+    at = t(19, 8)
+    write(
+        lake,
+        "elasticsearch/log_counts_hourly",
+        logged("shop-api", "production", at, 40) | {"index_pattern": "logs-shop-api-*"},
+        logged("shop-api", "staging", at, 6) | {"index_pattern": "logs-shop-stg-*"},
+        logged("shop-api", "production", at, 43),
+        logged("shop-api", "staging", at, 6),
+        logged("shop-db", "production", at, 10),
+    )
+    build(lake, settings, mode="full", as_of=AS_OF)
+    coverage = log_coverage(lake, settings)
+    assert (coverage["records"], coverage["attributed"], coverage["unattributed"]) == (59, 56, 3)
+    # The attributed lines are those the golden signals count: 40 + 10 in production, 6 in staging.
+    assert golden_signal_log_errors(lake, settings) == 56
+    keys = unmapped_lines(lake, settings)
+    assert {key: row["records"] for key, row in keys.items()} == {("logs-shop-*|shop-api", "production"): 3}
