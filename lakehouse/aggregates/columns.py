@@ -581,6 +581,10 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
             "Median hours from opened to restored over the incidents restored that day with a duration; null "
             "without any"
         ),
+        "mttr_sample": (
+            "Incidents restored that day with a duration: the MTTR's sample (one recorded restored before it opened "
+            "is restored, and no sample)"
+        ),
         "sla_breaches": (
             "Incidents opened that day whose task SLA breached before as_of; null on a day before the lake first read "
             "task SLAs, and on every day when that instant is unknown (a lake an older release wrote)"

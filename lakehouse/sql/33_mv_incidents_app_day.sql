@@ -6,7 +6,8 @@
 --
 -- opened: incidents opened that day; restored: restored that day; open_end_of_day: the backlog at
 -- midnight ending the day (opened before it, not restored before it); mttr_*_hours: over the incidents
--- restored that day (restored - opened), those with a duration (see mv_incidents). Cancelled incidents are left out.
+-- restored that day (restored - opened), those with a duration (see mv_incidents), mttr_sample of them: an incident
+-- recorded restored before it opened is restored, and no MTTR sample. Cancelled incidents are left out.
 -- Only what happened before as_of counts, as in the periods: an opening or a restoration after as_of, ingested
 -- ahead of the build, has not happened yet. The as_of day counts up to as_of (its backlog is the one at as_of).
 -- sla_breaches: incidents opened that day with a breached task SLA (see mv_incidents); null (unknown, not none) on a
@@ -55,6 +56,7 @@ restored as (
         environment,
         utc_day(restored_at) as day,
         count(*) as restored,
+        count(*) filter (where duration_hours is not null) as mttr_sample,
         -- From whole milliseconds, summed exactly: the mean does not move with the order rows are added in.
         avg(epoch_ms(restored_at) - epoch_ms(opened_at)) filter (where duration_hours is not null) / 3600000.0
             as mttr_mean_hours,
@@ -106,6 +108,7 @@ select
     (coalesce(f.open_p1_p2_before, 0) + coalesce(b.open_p1_p2_since, 0))::bigint as open_p1_p2_end_of_day,
     r.mttr_mean_hours,
     r.mttr_median_hours,
+    coalesce(r.mttr_sample, 0) as mttr_sample,
     -- An unknown first read (a lake an older release wrote) leaves every day unknown: the comparison is null.
     case when s.day >= (select first_sla_day from params) then coalesce(o.sla_breaches, 0) end as sla_breaches
 from stg_app_days as s

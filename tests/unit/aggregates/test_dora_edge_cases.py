@@ -63,6 +63,28 @@ def test_an_incident_restored_before_it_opened_is_no_mttr_sample(tmp_path: Path)
     assert both["mttr_level"] == "high"  # 12 h: under a day, not under an hour
 
 
+def test_a_day_s_mttr_names_its_sample_beside_the_incidents_restored(tmp_path: Path) -> None:
+    """The same two incidents in the incident heatmap (mv_incidents_app_day): INC40 is restored on the 4th with no
+    duration, INC41 on the 6th after 12 hours. Each day restored 1; the 4th's MTTR has no sample (none, not 0 hours),
+    the 6th's is 12 hours over 1. An analyst weighing days' MTTRs by `restored` would count INC40 as an incident
+    restored in 0 hours."""
+    lake, settings = estate_lake(tmp_path)
+    write(
+        lake,
+        "servicenow/incidents",
+        incident("i40" * 10 + "ab", "INC40", CI_Q, t(5, 9), 3, 6, resolved=t(4, 9)),
+        incident("i41" * 10 + "ab", "INC41", CI_Q, t(6, 9), 3, 6, resolved=t(6, 21)),
+    )
+    build(lake, settings, mode="full", as_of=AS_OF)
+    where = "app_id = 'quiet' and day between '2026-11-04' and '2026-11-06'"
+    with reading(lake, settings) as built:
+        days = {
+            r["day"].day: (r["restored"], r["mttr_sample"], r["mttr_mean_hours"], r["mttr_median_hours"])
+            for r in mart(built, "mv_incidents_app_day", where)
+        }
+    assert days == {4: (1, 0, None, None), 5: (0, 0, None, None), 6: (1, 1, 12.0, 12.0)}
+
+
 def test_a_change_failure_recovered_by_an_incident_restored_before_it_opened_has_no_recovery_time(
     tmp_path: Path,
 ) -> None:
