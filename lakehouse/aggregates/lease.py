@@ -57,13 +57,31 @@ def take(lake: Lake, trigger: str, lease_for: timedelta) -> Lease:
         "started_at": started.isoformat(),
         "expires_at": _expiry(started, lease_for).isoformat(),
     }
-    with suppress(PreconditionFailed):
-        # Refused: another build's put came first, or this one's landed and its answer was lost, the retry refused.
-        lake.put_json(LEASE_KEY, record, if_match=found[1] if found is not None else ABSENT)
-    mine = lake.get_json(LEASE_KEY)
+    try:
+        with suppress(PreconditionFailed):
+            # Refused: another build's put came first, or this one's landed and its answer was lost, the retry refused.
+            lake.put_json(LEASE_KEY, record, if_match=found[1] if found is not None else ABSENT)
+        mine = lake.get_json(LEASE_KEY)
+    except Exception:
+        # The put may have landed (its answer lost, or the read back failed): a lease left in this build's name would
+        # hold the lake until it runs out, though this build never ran.
+        _let_go_if_mine(lake, holder, record["expires_at"])
+        raise
     if mine is None or mine[0].get("holder") != holder:  # also a store without conditional writes: the last put won
         raise _held(mine[0] if mine is not None else record)
     return Lease(holder, mine[1], record["expires_at"])
+
+
+def _let_go_if_mine(lake: Lake, holder: str, expires_at: str) -> None:
+    """Lets go of the lease if `holder` holds it, as release does; a store that does not answer leaves it until it
+    runs out, which release's warning says."""
+    try:
+        found = lake.get_json(LEASE_KEY)
+    except RosettaError as exc:
+        _warn_held(expires_at, exc)
+        return
+    if found is not None and found[0].get("holder") == holder:
+        release(lake, Lease(holder, found[1], expires_at))
 
 
 def _expiry(started: datetime, lease_for: timedelta) -> datetime:
@@ -136,12 +154,16 @@ def release(lake: Lake, lease: Lease) -> None:
     except PreconditionFailed:
         return
     except RosettaError as exc:
-        why = describe_error(exc)
-        log.warning(
-            f"the lake's lease {LEASE_KEY} could not be let go ({why}): it holds until {lease.expires_at}, and no "
-            "build starts and no API instance loads the mart before then (a new one answers 503)",
-            extra={"lease": LEASE_KEY, "holds_until": lease.expires_at, "error": why},
-        )
+        _warn_held(lease.expires_at, exc)
+
+
+def _warn_held(expires_at: str, exc: Exception) -> None:
+    why = describe_error(exc)
+    log.warning(
+        f"the lake's lease {LEASE_KEY} could not be let go ({why}): it holds until {expires_at}, and no "
+        "build starts and no API instance loads the mart before then (a new one answers 503)",
+        extra={"lease": LEASE_KEY, "holds_until": expires_at, "error": why},
+    )
 
 
 def _held(held: Mapping[str, object]) -> BuildError:

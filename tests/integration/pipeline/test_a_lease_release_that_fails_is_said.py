@@ -15,6 +15,7 @@ import pytest
 
 from lakehouse.aggregates.build import STATE_KEY, BuildError, build
 from lakehouse.aggregates.lease import LEASE_KEY
+from lakehouse.errors import RosettaError
 from lakehouse.runlog import RunLog
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
@@ -109,3 +110,34 @@ def test_a_release_refused_once_is_retried_and_lets_go_of_the_lake(
     held = lake.get_json(LEASE_KEY)
     assert held is not None and held[0]["holder"] is None and held[0]["released_by"]
     assert warnings_of_the_build(caplog) == []
+
+
+def the_read_back_of_the_lease() -> Callable[[Request], bool]:
+    """The second read of the lease, and its retry: the build's read back of the lease it has just put (the first is
+    its look for one held)."""
+    reads = 0
+
+    def read_back(request: Request) -> bool:
+        nonlocal reads
+        if not method_on("GET", LEASE_KEY)(request):
+            return False
+        reads += 1
+        return reads in (2, 3)
+
+    return read_back
+
+
+@pytest.mark.usefixtures("one_retry")
+def test_a_build_failing_right_after_it_put_its_lease_lets_go_of_the_lake(
+    faulty_s3: FaultyStore, settings: Settings, lake: Lake
+) -> None:
+    """S3 takes the build's lease and then answers SlowDown to the read back of it, on both tries: the build fails
+    before it starts, with the store's error. The lease it put was left in its name, and every build was refused for
+    30 minutes after a build that never ran; it now lets go, and the next build runs at once."""
+    faulty_s3.fail(the_read_back_of_the_lease(), SLOW_DOWN)
+    with pytest.raises(RosettaError, match="SlowDown"):
+        build(lake, settings, mode="full", as_of=AS_OF)
+    faulty_s3.clear()
+    held = lake.get_json(LEASE_KEY)
+    assert held is not None and held[0]["holder"] is None and held[0]["released_by"]
+    assert build(lake, settings, mode="full", as_of=AS_OF).mode == "full"
