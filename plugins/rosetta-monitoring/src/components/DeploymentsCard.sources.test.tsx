@@ -78,4 +78,24 @@ describe('live deployments per source', () => {
     expect(cells.getByTestId('live-gitlab')).toHaveTextContent(`GitLab: from history, ${GITLAB_NOT_CONFIGURED}`);
     expect(cells.getByText(/updated 2026-11-27 10:05:51 UTC/)).toBeInTheDocument();
   });
+  /*
+   * A new install: ArgoCD and GitLab answer live, and the lake has read no deployment yet (history 'not read'). The
+   * card gave way to "No deployments read yet" whole, hiding the live status that was there; it now shows the live
+   * table, and says the history is unknown rather than counting 0 deployments.
+   */
+  it('shows the live status when no deployment has been read yet', async () => {
+    const [first] = f.deploymentsLiveProfiles.live!;
+    server.use(
+      answer(`${base}/deployments`, { ...f.deploymentsLiveProfiles, live: [{ ...first, stale: false }] }, { mode: 'live' }),
+      answer(
+        `${base}/deployments`,
+        { ...f.deploymentsHistoryProfiles, state: 'not read', items: [], readUntil: null },
+        { mode: 'history' },
+      ),
+    );
+    await renderWithApi(<DeploymentsCard entity={profiles} period="last_7d" />);
+    expect((await liveRow(first.componentId)).getByText(first.componentId)).toBeInTheDocument();
+    expect(screen.getByText(/^No deployments read yet: Rosetta Monitoring has never read deployments/)).toBeInTheDocument();
+    expect(screen.queryByTestId('deployments-count')).not.toBeInTheDocument();
+  });
 });

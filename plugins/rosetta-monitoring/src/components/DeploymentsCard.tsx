@@ -5,7 +5,7 @@ import { TITLED } from './common/tableOptions';
 import { StatusDot } from './common/StatusDot';
 import type { Deployment, LiveComponent, LiveSourceState, MonitoredEntity, Period } from '../api/types';
 import { useMonitoringData } from './common/useMonitoringData';
-import { DEPLOYER_NOT_MAPPED, Widget, whyUnknown } from './common/WidgetState';
+import { DEPLOYER_NOT_MAPPED, neverRead, Widget, whyUnknown } from './common/WidgetState';
 import { SHORTER_PERIOD } from './common/TruncatedNotice';
 import { NONE, when } from './common/format';
 import { useMonitoringOptions } from '../options';
@@ -236,7 +236,10 @@ export function DeploymentsCard({ entity, period }: { entity: MonitoredEntity; p
       what="deployments"
       state={state}
       isEmpty={([live, history]) => (live.live ?? []).length + (history.items ?? []).length === 0}
-      unknown={([, history]) => whyUnknown(history.state, DEPLOYER_NOT_MAPPED, 'deployments')}
+      // Deployments never read hide nothing live: ArgoCD and GitLab answer the live status whatever the lake holds.
+      unknown={([live, history]) =>
+        (live.live ?? []).length ? null : whyUnknown(history.state, DEPLOYER_NOT_MAPPED, 'deployments')
+      }
       freshness={([, history]) => history.freshness}
       readUntil={([, history]) => readUntilOf(RECORDS, history)}
       sources={DEPLOYMENT_SOURCES}
@@ -266,20 +269,26 @@ export function DeploymentsCard({ entity, period }: { entity: MonitoredEntity; p
               data={live.live ?? []}
               emptyContent={<p style={{ padding: 8 }}>No live status for this entity.</p>}
             />
-            <p>
-              <strong data-testid="deployments-count">{(history.items ?? []).length}</strong>{' '}
-              {(history.items ?? []).length === 1 ? 'deployment' : 'deployments'} in the period{read}
-              {history.items?.[0] && <>; last: {lastDeployment(history.items[0])}</>}
-            </p>
-            <NamedTable<Deployment>
-              name="Deployment history"
-              title={(history.items ?? []).length > HISTORY_SHOWN ? `History (latest ${HISTORY_SHOWN} of ${history.items!.length})` : 'History'}
-              subtitle="Change failures as the DORA figures count them (full correlation)"
-              options={TITLED}
-              columns={historyColumns(shown)}
-              data={shown}
-              emptyContent={<p style={{ padding: 8 }}>No deployment in the period{read}.</p>}
-            />
+            {history.state === 'not read' ? (
+              <p role="status">No deployments read yet: {neverRead('deployments')}</p>
+            ) : (
+              <>
+                <p>
+                  <strong data-testid="deployments-count">{(history.items ?? []).length}</strong>{' '}
+                  {(history.items ?? []).length === 1 ? 'deployment' : 'deployments'} in the period{read}
+                  {history.items?.[0] && <>; last: {lastDeployment(history.items[0])}</>}
+                </p>
+                <NamedTable<Deployment>
+                  name="Deployment history"
+                  title={(history.items ?? []).length > HISTORY_SHOWN ? `History (latest ${HISTORY_SHOWN} of ${history.items!.length})` : 'History'}
+                  subtitle="Change failures as the DORA figures count them (full correlation)"
+                  options={TITLED}
+                  columns={historyColumns(shown)}
+                  data={shown}
+                  emptyContent={<p style={{ padding: 8 }}>No deployment in the period{read}.</p>}
+                />
+              </>
+            )}
           </>
         );
       }}
