@@ -106,7 +106,8 @@ select
     d.deployment_key,
     case d.origin when 'argocd' then 'argocd_app' else 'gitlab_project' end,
     d.source_ref,
-    case when d.origin = 'gitlab' then d.environment end,
+    -- GitLab's name for it, as the deployments GitLab made that became no event have it (production/eu).
+    case when d.origin = 'gitlab' then coalesce(d.source_environment, d.environment) end,
     null,
     d.finished_at,
     m.origin is not null,

@@ -170,3 +170,18 @@ def test_a_corrected_mapping_claims_what_it_left_out(tmp_path: Path) -> None:
     assert ("incident", CI_WRONG, None) not in keys
     assert keys[("incident", CI_DB, None)]["latest_record"] == "INC2"
     assert keys[("change", CI_DB, None)]["latest_record"] == "CHG2"
+
+
+def test_an_unmapped_deployment_event_is_named_by_gitlab_s_environment(tmp_path: Path) -> None:
+    """gitlab:104, project 12 deployed to GitLab's Staging/eu (staging's folder), read as a deployment event when an
+    entry claimed project 12 in staging, which none does now: its key names the environment as GitLab does,
+    Staging/eu, as the deployments that never became events are named (Production-EU), not as the mapping did."""
+    lake, settings = estate_lake(tmp_path)
+    event = deployment("gitlab:104", "gitlab", "12", t(16, 9), "succeeded", "s4", environment="staging")
+    write(lake, "deploys/deployment_events", event | {"source_environment": "Staging/eu"})
+    build(lake, settings, mode="full", as_of=AS_OF)
+    keys = unmapped(lake, settings)
+    eu = keys[("deployment", "12", "Staging/eu")]
+    assert (eu["key_kind"], eu["records"], eu["latest_record"]) == ("gitlab_project", 1, "gitlab:104")
+    # The estate's gitlab:103, read without GitLab's name for its environment, keeps the mapping's.
+    assert keys[("deployment", "12", "staging")]["latest_record"] == "gitlab:103"
