@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -19,12 +20,13 @@ from functions.api.main import create_app
 from functions.api.settings import ApiKey, ApiSettings
 from lakehouse.aggregates.build import build
 from lakehouse.ingest.config import IngestSettings
+from lakehouse.mappings import MappingStore
 from lakehouse.runlog import Watermarks
 from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from tests.unit.aggregates import estate as hand_made
-from tests.unit.aggregates.estate import AS_OF, rows, t, write_estate
+from tests.unit.aggregates.estate import AS_OF, rows, t, write, write_estate
 
 READER_KEY = "reader-key-0123456789"
 ADMIN_KEY = "admin-key-0123456789"
@@ -216,3 +218,18 @@ DORA_TO_AS_OF = [
     "groupBy=team&team=t1&period=month",
     "groupBy=app&app=shop&from=2026-11-10",  # a range up to as-of
 ]
+
+
+def with_shop_api_in_staging(lake: Lake, entries: list[dict[str, Any]]) -> None:
+    """The mapping `entries` and shop's component shop-api mapped in staging too (SERVICE-S, 10 requests an hour on
+    the 19th): the mapping's environments are production and staging, and shop is in staging by its component."""
+    staging = {
+        "entity_id": "shop-api",
+        "kind": "component",
+        "application_id": "shop",
+        "environment": "staging",
+        "dynatrace_entity_selector": 'entityId("SERVICE-S")',
+    }
+    MappingStore(lake).apply([*entries, staging], actor="test", replace=True)
+    hours = [{"entity_id": "SERVICE-S", "hour": t(19, h), "request_count": 10.0, "error_count": 0.0} for h in range(24)]
+    write(lake, "dynatrace/service_metrics_hourly", *hours)

@@ -10,9 +10,8 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from lakehouse.mappings import MappingStore
-from tests.integration.api.conftest import READER, api_built_as_of, by_id
-from tests.unit.aggregates.estate import estate_lake, mapping, t, write
+from tests.integration.api.conftest import READER, api_built_as_of, by_id, with_shop_api_in_staging
+from tests.unit.aggregates.estate import estate_lake, mapping
 
 REPORTS = [
     "/monitoring/kpis/slo?groupBy=app",
@@ -29,16 +28,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     the 19th); quiet is mapped in production only."""
     root = tmp_path_factory.mktemp("app-filter-environment")
     lake, settings = estate_lake(root)
-    staging = {
-        "entity_id": "shop-api",
-        "kind": "component",
-        "application_id": "shop",
-        "environment": "staging",
-        "dynatrace_entity_selector": 'entityId("SERVICE-S")',
-    }
-    MappingStore(lake).apply([*mapping(), staging], actor="test", replace=True)
-    hours = [{"entity_id": "SERVICE-S", "hour": t(19, h), "request_count": 10.0, "error_count": 0.0} for h in range(24)]
-    write(lake, "dynatrace/service_metrics_hourly", *hours)
+    with_shop_api_in_staging(lake, mapping())
     with api_built_as_of(root, lake, settings) as c:
         yield c
 

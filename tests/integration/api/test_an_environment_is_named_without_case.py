@@ -9,9 +9,15 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from lakehouse.mappings import MappingStore
-from tests.integration.api.conftest import READ_ROUTES, READER, api_built_as_of, assert_parameter_refused, by_id
-from tests.unit.aggregates.estate import estate_lake, mapping, t, write
+from tests.integration.api.conftest import (
+    READ_ROUTES,
+    READER,
+    api_built_as_of,
+    assert_parameter_refused,
+    by_id,
+    with_shop_api_in_staging,
+)
+from tests.unit.aggregates.estate import estate_lake, mapping
 
 SLO = "/monitoring/kpis/slo?period=last_7d&groupBy=app"
 
@@ -22,17 +28,8 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     10 requests an hour on the 19th): the mapping's environments are production and staging."""
     root = tmp_path_factory.mktemp("environment-case")
     lake, settings = estate_lake(root)
-    staging = {
-        "entity_id": "shop-api",
-        "kind": "component",
-        "application_id": "shop",
-        "environment": "staging",
-        "dynatrace_entity_selector": 'entityId("SERVICE-S")',
-    }
     entries = [e | {"elisa_index": "logs-shop-*"} if e["entity_id"] == "shop" else e for e in mapping()]
-    MappingStore(lake).apply([*entries, staging], actor="test", replace=True)
-    hours = [{"entity_id": "SERVICE-S", "hour": t(19, h), "request_count": 10.0, "error_count": 0.0} for h in range(24)]
-    write(lake, "dynatrace/service_metrics_hourly", *hours)
+    with_shop_api_in_staging(lake, entries)
     with api_built_as_of(root, lake, settings) as c:
         yield c
 
