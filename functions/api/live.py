@@ -565,12 +565,11 @@ def _argocd_status(body: Any) -> dict[str, Any]:
     sync = status.get("sync") or {}
     # The revision the application runs: synced, the one ArgoCD compares with (a commit that changed none of its
     # manifests included); out of sync or syncing, that one is not deployed yet (the sync status says so), and the
-    # history's last, beside its time, is the one running. A multi-source application lists one revision per source
-    # (`revisions`), as the history does.
+    # history's last, beside its time, is the one running; without a history (never synced), none is known to run.
+    # A multi-source application lists one revision per source (`revisions`), as the history does.
+    revision = revision_of(last)
     if sync.get("status") == "Synced":
-        revision = revision_of(sync) or revision_of(last)
-    else:
-        revision = revision_of(last) or revision_of(sync)
+        revision = revision_of(sync) or revision
     return {
         "sync_status": sync.get("status"),
         "health_status": (status.get("health") or {}).get("status"),

@@ -93,3 +93,29 @@ def test_a_live_timeout_the_api_gateway_would_not_wait_out_is_refused() -> None:
     assert ApiSettings(live_timeout_s=25).live_timeout_s == 25
     with pytest.raises(SettingsError, match="ROSETTA_API_LIVE_TIMEOUT_S"):
         ApiSettings(live_timeout_s=28)
+
+
+@pytest.mark.parametrize("sync_status", ["OutOfSync", "Unknown"])
+def test_an_application_out_of_sync_without_a_history_runs_no_known_revision(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sync_status: str
+) -> None:
+    """The fixture's application out of sync, its history empty (never synced, or created again): the revision ArgoCD
+    compares with (rev1) is the one it would sync to, not deployed yet. The panel showed it as the one running; no
+    revision is known to run, nor when it was deployed."""
+    app = json.loads((FIXTURES / "argocd/application__live_velero-test__converted.json").read_text())
+    app["status"]["sync"]["status"] = sync_status
+    app["status"]["history"] = []
+    shown = live_status(tmp_path, monkeypatch, app)
+    assert (shown["revision"], shown["last_deployed_at"], shown["sync_status"]) == (None, None, sync_status)
+
+
+def test_an_application_out_of_sync_runs_its_history_s_last_revision(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Out of sync with a history: the history's last entry (id 23, revision ea87595…, deployed at 07:33:04
+    on 5 March 2024) runs, while the sync status says a newer one (rev2 here) is not deployed yet."""
+    app = json.loads((FIXTURES / "argocd/application__live_velero-test__converted.json").read_text())
+    app["status"]["sync"] |= {"status": "OutOfSync", "revision": "rev2"}
+    shown = live_status(tmp_path, monkeypatch, app)
+    assert shown["last_deployed_at"] == datetime(2024, 3, 5, 7, 33, 4, tzinfo=UTC)
+    assert shown["revision"] == app["status"]["history"][-1]["revision"]
