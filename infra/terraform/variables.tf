@@ -156,7 +156,7 @@ variable "architecture" {
 }
 
 variable "function_overrides" {
-  description = "Per function (ingest_dynatrace, ingest_servicenow, ingest_deploys, ingest_logs, build_aggregates, api): sizing and alarm thresholds that replace the defaults in functions.tf (the DuckDB settings apply to build_aggregates and api, the functions that open it). The build's DuckDB limit (1400 MB) is set for its 4096 MB: with another memory_size, set duckdb_memory_mb too."
+  description = "Per function (ingest_dynatrace, ingest_servicenow, ingest_deploys, ingest_logs, build_aggregates, api): sizing and alarm thresholds that replace the defaults in functions.tf (the DuckDB settings apply to build_aggregates and api, the functions that open it). The build's DuckDB limit (1100 MB) is set for its 4096 MB: with another memory_size, set duckdb_memory_mb too."
   type = map(object({
     memory_size                    = optional(number)
     timeout                        = optional(number)
