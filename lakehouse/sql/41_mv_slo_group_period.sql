@@ -81,14 +81,10 @@ rolled as (
             as burn_rate_period,
         cast(sum(measured_hours) as bigint) as measured_hours,  -- a count: BIGINT, not sum()'s HUGEINT
         sum(expected_hours) filter (where measured_hours > 0) as expected_hours,
-        -- Each weighted coverage made an exact decimal before the sum, as the budgets are: the sum does not move in
-        -- its last digit with the order the build's threads add in (an hourly build's against a full rebuild's).
-        cast(sum(cast(coverage * availability_denominator as decimal(38, 12))) as double)
-        / nullif(sum(availability_denominator), 0) as coverage,
+        exact_weighted_mean(coverage, availability_denominator) as coverage,
         cast(sum(latency_measured_hours) as bigint) as latency_measured_hours,
         cast(sum(latency_p95_good_hours) as bigint) as latency_p95_good_hours,
-        cast(sum(cast(latency_coverage * latency_measured_hours as decimal(38, 12))) as double)
-        / nullif(sum(latency_measured_hours), 0) as latency_coverage,
+        exact_weighted_mean(latency_coverage, latency_measured_hours) as latency_coverage,
         case when sum(latency_measured_hours) > 0 then sum(latency_p95_good_hours) / sum(latency_measured_hours) end
             as latency_p95_sli,
         weighted_target(sum(latency_target_weight_exact), sum(latency_measured_hours)) as latency_target,
@@ -98,8 +94,7 @@ rolled as (
         budget_remaining(sum(latency_p95_bad_hours), sum(latency_p95_budget_exact)) as latency_p95_budget_remaining,
         cast(sum(latency_p99_measured_hours) as bigint) as latency_p99_measured_hours,
         cast(sum(latency_p99_good_hours) as bigint) as latency_p99_good_hours,
-        cast(sum(cast(latency_p99_coverage * latency_p99_measured_hours as decimal(38, 12))) as double)
-        / nullif(sum(latency_p99_measured_hours), 0) as latency_p99_coverage,
+        exact_weighted_mean(latency_p99_coverage, latency_p99_measured_hours) as latency_p99_coverage,
         case
             when sum(latency_p99_measured_hours) > 0 then sum(latency_p99_good_hours) / sum(latency_p99_measured_hours)
         end as latency_p99_sli,

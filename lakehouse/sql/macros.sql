@@ -30,6 +30,12 @@ create or replace macro weighted_target(weighted, total) as
         when total > 0 then 1 - cast(cast(total as decimal(38, 12)) - weighted as double) / total
     end;
 
+-- A rollup's mean of a ratio (a coverage) weighted by a count (its requests, or hours), an aggregate: each product
+-- made an exact decimal before the sum, as the budgets are, so that the sum does not move in its last digit with the
+-- order the build's threads add in (an hourly build's against a full rebuild's). Null when the weights sum to 0.
+create or replace macro exact_weighted_mean(ratio, weight) as
+    cast(sum(cast(ratio * weight as decimal(38, 12))) as double) / nullif(sum(weight), 0);
+
 -- A burn rate: errors / the error budget of the same requests (1 = spending exactly the budget). No rate without
 -- a budget, that is without traffic.
 create or replace macro burn_rate(errors, budget) as
