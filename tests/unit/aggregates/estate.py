@@ -75,6 +75,17 @@ def mapping(db_ci: str = CI_DB) -> list[dict[str, Any]]:
     ]
 
 
+# solo, an application of t3 (domain d3) mapped directly, no component: ArgoCD's solo-prod and GitLab's project 21.
+SOLO = {
+    "entity_id": "solo",
+    "kind": "application",
+    "team": "t3",
+    "domain": "d3",
+    "argocd_app_name": "solo-prod",
+    "gitlab_project_id": 21,
+}
+
+
 def dark(team: str = "t2") -> list[dict[str, Any]]:
     """dark, an application of `team` (group g1, domain d1) watched by Dynatrace alone (SERVICE-D on its component
     dark-svc): no ServiceNow CI, ArgoCD application nor GitLab project on it or its component."""

@@ -10,17 +10,8 @@ from pathlib import Path
 
 from lakehouse.aggregates.build import build
 from lakehouse.mappings import MappingStore
-from tests.unit.aggregates.estate import AS_OF, deployment, estate_lake, mapping, t, write
+from tests.unit.aggregates.estate import AS_OF, SOLO, deployment, estate_lake, mapping, t, write
 from tests.unit.aggregates.test_kpis import mart, reading
-
-SOLO = {
-    "entity_id": "solo",
-    "kind": "application",
-    "team": "t3",
-    "domain": "d3",
-    "argocd_app_name": "solo-prod",
-    "gitlab_project_id": 21,
-}
 
 
 def test_the_latest_attempt_is_the_sequence_s_last_whichever_tool_made_it(tmp_path: Path) -> None:

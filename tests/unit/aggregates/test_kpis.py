@@ -24,6 +24,7 @@ from tests.unit.aggregates.estate import (
     CI_Q,
     CI_WRONG,
     QUIET_SLOS_NOT_JUDGED,
+    SOLO,
     breached_sla,
     change,
     dark,
@@ -966,14 +967,7 @@ def test_applications_mapped_directly_each_have_their_own_deployment_sequence(tm
     lake, settings = estate_lake(tmp_path)
     direct = [
         {"entity_id": "mono", "kind": "application", "team": "t3", "domain": "d3", "argocd_app_name": "mono-prod"},
-        {
-            "entity_id": "solo",
-            "kind": "application",
-            "team": "t3",
-            "domain": "d3",
-            "argocd_app_name": "solo-prod",
-            "gitlab_project_id": 21,
-        },
+        SOLO,
     ]
     MappingStore(lake).apply([*mapping(), *direct], actor="test", replace=True)
     write(
