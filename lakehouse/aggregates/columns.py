@@ -655,6 +655,10 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
             "mv_changes_app_day.failed)"
         ),
         "deployments": "Successful deployments finished that day (before as_of)",
+        "deployment_attempts": (
+            "Deployment attempts finished that day (before as_of), successful and failed: the denominator of "
+            "deployment_change_failures, as mv_dora_app_period.change_failure_denominator"
+        ),
         "deployment_change_failures": "Deployment attempts finished that day that are change failures (full mode)",
         "problems_opened": "Dynatrace problems on the application started that day (before as_of)",
     },
@@ -680,6 +684,10 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "changes_unsuccessful": "Of those, closed unsuccessful",
         "changes_failed": "Of those, failed: closed with a close code ROSETTA_FAILED_CLOSE_CODES lists",
         "deployments": "Sum of the applications' successful deployments that day",
+        "deployment_attempts": (
+            "Sum of the applications' deployment attempts that day, successful and failed: the denominator of "
+            "deployment_change_failures"
+        ),
         "deployment_change_failures": "Sum of the applications' deployment change failures that day (full mode)",
     },
     "mv_slo_burn_rates": {

@@ -12,7 +12,9 @@
 -- average of hourly percentiles; an hour with traffic but no latency reported counts on neither side); the
 -- same for the p99 (latency_p99_good_hours of latency_p99_measured_hours).
 -- deployments and problems_opened count those finished (started) before as_of, as incidents and changes do (see
--- mv_incidents_app_day, mv_changes_app_day).
+-- mv_incidents_app_day, mv_changes_app_day). deployments are the successful attempts; deployment_attempts, successful
+-- and failed, are the change failure rate's denominator (deployment_change_failures / deployment_attempts, summed
+-- over the days, is mv_dora_app_period's full-mode rate).
 -- log_errors, log_exceptions: the day's lines of the application and its components (stg_signals_hourly); 0 on a
 -- day the logs ingestion read hours of the index of the application or of one of its components there
 -- (ref_log_hours_read, see stg_signals_hourly), also when no hour of it has a row; null on a day no hour of any of
@@ -58,6 +60,7 @@ deployments as (
         environment,
         day,
         count(*) filter (where status = 'succeeded') as deployments,
+        count(*) as attempts,
         count(*) filter (where is_change_failure_full) as change_failures
     from mv_deployments
     where finished_at < (select as_of from params)
@@ -103,6 +106,7 @@ select
     c.unsuccessful as changes_unsuccessful,
     c.failed as changes_failed,
     coalesce(d.deployments, 0) as deployments,
+    coalesce(d.attempts, 0) as deployment_attempts,
     coalesce(d.change_failures, 0) as deployment_change_failures,
     coalesce(pr.problems_opened, 0) as problems_opened
 from stg_apps as a

@@ -29,6 +29,7 @@ select
     cast(sum(changes_unsuccessful) as bigint) as changes_unsuccessful,
     cast(sum(changes_failed) as bigint) as changes_failed,
     cast(sum(deployments) as bigint) as deployments,
+    cast(sum(deployment_attempts) as bigint) as deployment_attempts,
     cast(sum(deployment_change_failures) as bigint) as deployment_change_failures
 from mv_monitoring_app_day_summary
 group by coalesce(domain, '(none)'), environment, day

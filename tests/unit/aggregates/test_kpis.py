@@ -128,6 +128,32 @@ def dora(built, app: str, mode: str = "full", period: str = "last_30d") -> dict:
     return one(mart(built, "mv_dora_app_period", where, app=app, period=period, mode=mode))
 
 
+def test_day_summaries_count_the_attempts_a_change_failure_rate_is_out_of(built) -> None:
+    """shop's production attempts: D1 on the 1st; G1 (failed) and G2 on the 18th; D2 and D3, its rollback, on the 19th
+    (D2 a change failure). broken's: op1 on the 15th and op2 on the 16th, both failed. A day's deployments are its
+    successful attempts; its deployment attempts, successful and failed, are what its change failures are out of, so
+    that summed over the 30 days they are DORA's denominator: shop 5 and broken 2, where the deployments
+    make 4 and 0."""
+    where = "environment = 'production' and app_id in ('shop', 'broken') and deployment_attempts > 0"
+    days = {
+        (r["app_id"], r["day"].day): (r["deployments"], r["deployment_attempts"], r["deployment_change_failures"])
+        for r in mart(built, "mv_monitoring_app_day_summary", where)
+    }
+    assert days == {
+        ("shop", 1): (1, 1, 0),
+        ("shop", 18): (1, 2, 1),
+        ("shop", 19): (2, 2, 1),
+        ("broken", 15): (0, 1, 1),
+        ("broken", 16): (0, 1, 1),
+    }
+    for app, denominator in (("shop", 5), ("broken", 2)):
+        assert sum(a for (name, _), (_, a, _) in days.items() if name == app) == denominator
+        assert dora(built, app)["change_failure_denominator"] == denominator
+    # A domain's day sums its applications': broken is d2's only one with an attempt.
+    d2 = one(mart(built, "mv_monitoring_domain_day_summary", "domain = 'd2' and day = $d", d=t(15).date()))
+    assert (d2["deployments"], d2["deployment_attempts"], d2["deployment_change_failures"]) == (0, 1, 1)
+
+
 def test_dora_for_shop(built) -> None:
     d = dora(built, "shop")
     # Attempts: D1, D2, D3 (rollback), G1 (failed), G2; the staging deployment and the pipeline do not count.
