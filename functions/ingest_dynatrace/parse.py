@@ -166,9 +166,14 @@ def metric_points(page: Mapping[str, Any], context: Mapping[str, Any] | None = N
                 lengths.append(len(series["timestamps"]))
     if not lengths:
         return POINT_SCHEMA.empty_table(), rejects
+    flat_stamps, flat_values = list(chain.from_iterable(stamps)), list(chain.from_iterable(values))
+    # pyarrow reads a null timestamp as a null and true as 1, where the contract has an integer for every timestamp
+    # and a number or null for every value: such a page is read series by series, where those series are rejects.
+    if set(map(type, flat_stamps)) != {int} or bool in set(map(type, flat_values)):
+        return _points_slowly(stamps, values, entities, names, metrics, factors, step, rejects)
     try:
-        ts = pa.array(list(chain.from_iterable(stamps)), pa.int64())
-        raw = pa.array(list(chain.from_iterable(values)), pa.float64())
+        ts = pa.array(flat_stamps, pa.int64())
+        raw = pa.array(flat_values, pa.float64())
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
         return _points_slowly(stamps, values, entities, names, metrics, factors, step, rejects)
     earliest, latest = pc.min_max(ts).values()

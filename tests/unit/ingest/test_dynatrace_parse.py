@@ -168,6 +168,27 @@ def test_a_series_with_a_text_value_is_rejected_alone() -> None:
     assert rows[0]["request_count"] == 1200 and rows[0]["latency_p95_ms"] is None
 
 
+def test_a_series_with_a_null_timestamp_or_a_boolean_value_is_rejected_alone() -> None:
+    """The contract has a number for every timestamp and a number or null for every value. A null timestamp in the
+    p95 series lost that point with no word (its hour left out as if not measured), and a true among the request
+    counts was stored as 1 request: each series is a reject, the other series of the page stays."""
+    page = _hourly_page()
+    p95 = page["result"][1]["data"][0]
+    p95["timestamps"] = [None, p95["timestamps"][1]]  # its own list: the two series share one in _hourly_page
+    result = parse.parse_metrics_page(page, {"since_ms": 1664323200000, "until_ms": 1664330400000})
+    assert [r.reason for r in result.rejects] == ["non-numeric value None in a series"]
+    rows = result.tables[parse.METRICS_DATASET].to_pylist()
+    assert [(r["hour"].hour, r["request_count"], r["latency_p95_ms"]) for r in rows] == [(0, 1200, None)]
+
+    page = _hourly_page()
+    page["result"][0]["data"][0]["values"] = [True, None]
+    result = parse.parse_metrics_page(page)
+    assert [r.reason for r in result.rejects] == ["non-numeric value True in a series"]
+    rows = result.tables[parse.METRICS_DATASET].to_pylist()
+    assert [(r["hour"].hour, r["request_count"]) for r in rows] == [(0, None), (1, None)]
+    assert [r["latency_p95_ms"] for r in rows] == [pytest.approx(0.931), pytest.approx(29.712)]
+
+
 def test_a_number_too_large_for_its_column_is_a_reject_not_a_failed_run() -> None:
     """A value or a timestamp past a 64-bit integer in one series, or a problem time past any date, failed the page
     and with it the run. By hand: the p95 series with 10**20 as a value is a reject, the request count's 1200 at
