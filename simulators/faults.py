@@ -319,9 +319,10 @@ class FaultMiddleware:
         await self.app(scope, receive, send)
 
     def _rate_limit_headers(self, faults: ApiFaults) -> dict[str, str]:
-        if self.injector.api == "elasticsearch":
-            # Elasticsearch answers an overload (429 es_rejected_execution_exception) without Retry-After or any
-            # rate-limit header: the client backs off on its own, whatever retry_after says.
+        if self.injector.api in {"elasticsearch", "dynatrace", "argocd"}:
+            # These answer a 429 without Retry-After or any rate-limit header: Elasticsearch its overload
+            # (es_rejected_execution_exception), Dynatrace since API 1.210 took its X-RateLimit-* away, ArgoCD's
+            # grpc-gateway always. The client backs off on its own, whatever retry_after says.
             return {}
         headers: dict[str, str] = {}
         if faults.retry_after is not None:
