@@ -31,6 +31,8 @@ FAULT_KINDS = (
     # Last: the kinds before them keep the codes their seeded draws are made with.
     "unlisted",
     "trickle",
+    # Elasticsearch's alone: a search answered by some of its shards, the others failed (no other API has shards).
+    "partial",
 )
 # The key under which each API's pages list their records: what the unlisted fault takes out of a 200 (an answer
 # whose shape changed, or an error sent as a 200). GitLab's pages are the list itself: left as they are.
@@ -79,6 +81,7 @@ class ApiFaults:
     # the whole slower than a run should wait.
     trickle: float = 0.0
     trickle_seconds: float = 2.0
+    partial: float = 0.0
     schedule: dict[int, list[str]] = field(default_factory=dict)
 
     @classmethod
@@ -177,6 +180,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         },
         "servicenow": {"drift": 0.5},
         "dynatrace": {"expired_page_key": 0.2},
+        "elasticsearch": {"partial": 0.05},
     },
 }
 
@@ -255,6 +259,23 @@ def corrupt_first_record(payload: Any) -> Any:
     return payload
 
 
+def one_shard_failed(answer: Any) -> Any:
+    """A search answer as Elasticsearch gives it when one of the shards it searched failed: a 200 whose `_shards`
+    counts the failure and says why. Its buckets hold what the other shards counted; an answer that searched no
+    shard (a pattern matching no index) has none to fail, and is left as it is."""
+    shards = answer.get("_shards") if isinstance(answer, dict) else None
+    if not isinstance(shards, dict) or not shards.get("total"):
+        return answer
+    failure = {
+        "shard": 0,
+        "index": "logs-simulated",
+        "node": "sim-node-1",
+        "reason": {"type": "node_disconnected_exception", "reason": "[sim-node-1] disconnected"},
+    }
+    failed = {**shards, "successful": shards["total"] - 1, "failed": 1, "failures": [failure]}
+    return {**answer, "_shards": failed}
+
+
 def without_listing(payload: Any, api: str) -> Any:
     """The page with the key that lists its records taken out, the rest (paging keys, counts) kept."""
     if not isinstance(payload, dict):
@@ -313,7 +334,7 @@ class FaultMiddleware:
         if "rate_limit" in kinds:
             await self._send_error(send, 429, "Rate limit exceeded", self._rate_limit_headers(faults))
             return
-        if kinds & {"truncate", "malformed", "wrong_type", "unlisted", "trickle"}:
+        if kinds & {"truncate", "malformed", "wrong_type", "unlisted", "trickle", "partial"}:
             await self._rewrite(scope, receive, send, kinds)
             return
         await self.app(scope, receive, send)
@@ -380,6 +401,9 @@ class FaultMiddleware:
         if status == 200 and "wrong_type" in kinds:
             with contextlib.suppress(ValueError):
                 body = json.dumps(corrupt_first_record(json.loads(body)), separators=(",", ":")).encode()
+        if status == 200 and "partial" in kinds and self.injector.api == "elasticsearch":
+            with contextlib.suppress(ValueError):
+                body = json.dumps(one_shard_failed(json.loads(body)), separators=(",", ":")).encode()
         if status == 200 and "malformed" in kinds:
             # The HTTP framing is right; the JSON inside is cut short.
             body = body[: max(1, len(body) // 2)]

@@ -11,7 +11,7 @@ from pydantic import SecretStr
 
 from functions.ingest_deploys.client import ArgoCDClient
 from functions.ingest_dynatrace.client import DynatraceClient
-from functions.ingest_logs.client import ElasticsearchClient, log_counts_query
+from functions.ingest_logs.client import ElasticsearchClient, PartialAnswer, log_counts_query
 from functions.ingest_servicenow.client import ServiceNowClient
 from lakehouse.ingest.client import PageRequest, RetryPolicy, SourceClient
 from lakehouse.ingest.errors import SourceUnavailable
@@ -256,6 +256,35 @@ def test_a_search_of_no_index_has_no_aggregations(faulty: Any, connect: Any) -> 
     assert isinstance(es, ElasticsearchClient)
     (page,) = es.log_counts("nothing-here-*", end_ms - 3_600_000, end_ms, 50)
     assert "aggregations" not in page.body and es.counters.set_aside == [] and es.counters.retries == 0
+
+
+def test_a_search_answered_by_some_shards_is_asked_again(faulty: Any, connect: Any) -> None:
+    """A search one of whose shards failed comes as a 200 whose `_shards` counts the failure: its buckets are the
+    other shards' part of the counts. The simulator answers its first search so; the client asks again, and reads
+    the second, whole answer, the same buckets as an answer never spoilt. Asked always so, the pattern is a
+    PartialAnswer, never a page of counts."""
+    running: RunningSimulators = faulty({"elasticsearch": {"schedule": {"1": "partial"}}})
+    end_ms = running.estate.end_s * 1000
+    query = log_counts_query(end_ms - 3_600_000, end_ms, 50)
+    raw = connect(running, "elasticsearch").post("/logs-*/_search", json=query).json()
+    total = raw["_shards"]["total"]
+    assert total > 0 and (raw["_shards"]["failed"], raw["_shards"]["successful"]) == (1, total - 1)
+    assert raw["_shards"]["failures"][0]["reason"]["type"] == "node_disconnected_exception"
+    whole = connect(running, "elasticsearch").post("/logs-*/_search", json=query).json()
+    assert whole["_shards"]["failed"] == 0 and whole["aggregations"]["logs"]["buckets"]
+
+    asked_again = faulty({"elasticsearch": {"schedule": {"1": "partial"}}})
+    es = _clients(asked_again, attempts=2)["elasticsearch"]
+    assert isinstance(es, ElasticsearchClient)
+    page = next(iter(es.log_counts("logs-*", end_ms - 3_600_000, end_ms, 50)))
+    assert page.body["aggregations"]["logs"]["buckets"] == whole["aggregations"]["logs"]["buckets"]
+    assert (es.counters.retries, es.counters.set_aside) == (1, [])
+
+    always = faulty({"elasticsearch": {"partial": 1.0}})
+    es = _clients(always, attempts=2)["elasticsearch"]
+    assert isinstance(es, ElasticsearchClient)
+    with pytest.raises(PartialAnswer, match="1 shards failed"):
+        next(iter(es.log_counts("logs-*", end_ms - 3_600_000, end_ms, 50)))
 
 
 def test_a_listing_of_no_application_is_items_null(faulty: Any, connect: Any) -> None:
