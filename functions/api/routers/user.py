@@ -410,7 +410,8 @@ def _deployments(
             state=_deploy_state(mart, scope),
             live=_live(ctx, mart, scope),
         )
-    p = _period(ctx, mart, period, start, end, "last_30d")
+    # Up to the build's as-of, as the other lists: no deployment after it is listed, and none has happened yet.
+    p = _period(ctx, mart, period, start, end, "last_30d").up_to(anchor(mart))
     listed = _listed("deployments", scope, mode, p)
     after = decode_build_cursor(mart, listed, cursor, (datetime, str))
     files = mart.snap.table_months("mv_deployments", p.start, p.end)

@@ -322,7 +322,8 @@ def test_changes_and_deployments(client: TestClient) -> None:
 def test_a_deployment_finished_after_as_of_is_not_in_the_history_yet(tmp_path: Path) -> None:
     """D4, a sync of shop-api finished on the 20th at 11:00, was read ahead of the build (as_of 10:00): it has not
     happened at as_of, so the summary's last deployment of shop-api is still D3 (19th 13:00), and the history over a
-    range reaching past as_of lists D2 and D3 on the 19th, not D4."""
+    range reaching past as_of lists D2 and D3 on the 19th, not D4: its period ends at as_of, as the incident, change
+    and lead-time lists over that range say, not at the midnight asked for."""
     lake, settings = hand_made_lake(tmp_path)
     ahead = deployment("argocd:shop-api-prod:4", "argocd", "shop-api-prod", t(20, 11), "succeeded", "r4")
     lake.write_days(get_dataset("deploys/deployment_events"), rows("deploys/deployment_events", ahead))
@@ -330,8 +331,11 @@ def test_a_deployment_finished_after_as_of_is_not_in_the_history_yet(tmp_path: P
     with TestClient(create_app(api_settings(tmp_path), settings, down_sources())) as c:
         last = get(c, "/monitoring/components/shop-api/summary")["lastDeployments"]
         assert [d["deploymentKey"] for d in last] == ["argocd:shop-api-prod:3"]
-        history = get(c, "/monitoring/components/shop-api/deployments?from=2026-11-19&to=2026-11-21")["items"]
-        assert [d["deploymentKey"] for d in history] == ["argocd:shop-api-prod:3", "argocd:shop-api-prod:2"]
+        history = get(c, "/monitoring/components/shop-api/deployments?from=2026-11-19&to=2026-11-21")
+        assert [d["deploymentKey"] for d in history["items"]] == ["argocd:shop-api-prod:3", "argocd:shop-api-prod:2"]
+        assert history["period"] == {"name": None, "start": "2026-11-19T00:00:00Z", "end": "2026-11-20T10:00:00Z"}
+        lead_times = get(c, "/monitoring/components/shop-api/lead-times?from=2026-11-19&to=2026-11-21")
+        assert lead_times["period"] == history["period"]
 
 
 def test_a_deployment_says_its_incidents_and_recovery_in_each_correlation_mode(client: TestClient) -> None:
