@@ -13,8 +13,9 @@
 -- same for the p99 (latency_p99_good_hours of latency_p99_measured_hours).
 -- deployments and problems_opened count those finished (started) before as_of, as incidents and changes do (see
 -- mv_incidents_app_day, mv_changes_app_day). deployments are the successful attempts; deployment_attempts, successful
--- and failed, are the change failure rate's denominator (deployment_change_failures / deployment_attempts, summed
--- over the days, is mv_dora_app_period's full-mode rate).
+-- and failed, are the change failure rate's denominator: summed over a calendar month's days,
+-- deployment_change_failures and deployment_attempts are mv_dora_app_period's full-mode numerator and denominator of
+-- that month.
 -- log_errors, log_exceptions: the day's lines of the application and its components (stg_signals_hourly); 0 on a
 -- day the logs ingestion read hours of the index of the application or of one of its components there
 -- (ref_log_hours_read, see stg_signals_hourly), also when no hour of it has a row; null on a day no hour of any of
