@@ -288,8 +288,8 @@ def _run_stream(
     if client:
         _take_set_aside(stream, client, set_aside_seen, rejects)
 
-    written = 0
-    kept: set[str] = set()  # datasets whose rejects are stored
+    written: dict[str, int] = {}  # the datasets whose rows and rejects are stored: their distinct rows
+    failed: set[str] = set()  # those whose write failed, their rejects kept all the same
     try:
         for d, ds in datasets.items():
             o = outcomes[d]
@@ -302,27 +302,38 @@ def _run_stream(
                 read_again = stream.read_again[d]() if d in stream.read_again else None
                 _write_days(lake, ds, table, o, read_again)
                 _write_rejects(lake, ds, o.record, rejects[d])
-                kept.add(d)
-                # A snapshot reads the source as it is now, whatever the window: it leaves no gap behind.
-                read_from = None if stream.snapshot else window.since
-                snapshot_at = now if stream.snapshot else None
-                distinct = _distinct_rows(ds, table)
-                _finish(runlog, o, distinct, len(rejects[d]), advance, window, lake, log, read_from, snapshot_at)
+                written[d] = _distinct_rows(ds, table)
             except Exception as exc:
                 log.error("write failed", extra={"dataset": d, "error": describe_error(exc)})
-                if d not in kept:
-                    _keep_rejects_of_failed(lake, ds, o.record, rejects[d], log)
-                    kept.add(d)
+                _keep_rejects_of_failed(lake, ds, o.record, rejects[d], log)
                 runlog.finish(o.record, "failed", error=exc)
-                continue
-            written += 1
+                failed.add(d)
     except BaseException:
         for d, ds in datasets.items():  # Ctrl-C while writing: the datasets not reached keep their rejects too
-            if d not in kept:
+            if d not in written and d not in failed:
                 _keep_rejects_of_failed(lake, ds, outcomes[d].record, rejects[d], log)
         raise
-    if stream.after_success and written == len(datasets):
-        stream.after_success(lake, outcomes[stream.datasets[0]].record.run_id)
+    # What the stream records beside its rows (the hours a logs run read, a ServiceNow full read), before any
+    # watermark moves: failing, the run fails and the next reads the window again. After the watermark, a failure
+    # here left rows stored that no record named (hours read counted as not read), past where any run reads again.
+    if stream.after_success and len(written) == len(datasets):
+        try:
+            stream.after_success(lake, outcomes[stream.datasets[0]].record.run_id)
+        except Exception as exc:
+            log.error("write failed", extra={"stream": stream.name, "error": describe_error(exc)})
+            for d in written:
+                runlog.finish(outcomes[d].record, "failed", error=exc)
+            return
+    # A snapshot reads the source as it is now, whatever the window: it leaves no gap behind.
+    read_from = None if stream.snapshot else window.since
+    snapshot_at = now if stream.snapshot else None
+    for d, distinct in written.items():
+        o = outcomes[d]
+        try:
+            _finish(runlog, o, distinct, len(rejects[d]), advance, window, lake, log, read_from, snapshot_at)
+        except Exception as exc:
+            log.error("write failed", extra={"dataset": d, "error": describe_error(exc)})
+            runlog.finish(o.record, "failed", error=exc)
 
 
 class _MetRejects:

@@ -5,6 +5,7 @@ entities' hours have no log count (null), where they read 0 as if Elasticsearch 
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -14,11 +15,15 @@ import duckdb
 import pytest
 
 from lakehouse.aggregates.build import build
+from lakehouse.index_hours import IndexHoursRead
+from lakehouse.ingest.sources import ingest
 from lakehouse.mappings import MappingStore
+from lakehouse.runlog import Watermarks
 from lakehouse.schemas import get_dataset
 from lakehouse.storage import Lake
 from tests.integration.api.test_endpoints import QuietHandler, serving
-from tests.integration.ingest.conftest import index_not_found, read_logs, search_answer
+from tests.integration.ingest.conftest import elasticsearch_reader, index_not_found, read_logs, search_answer
+from tests.integration.store_faults import SLOW_DOWN, FaultyStore
 from tests.unit.aggregates.estate import AS_OF, estate_lake, mapping, t
 
 # The bucket key of quiet-svc's ERROR lines in production: 7 of them, at 19 Nov 03:00.
@@ -233,3 +238,33 @@ def test_a_lake_an_older_release_wrote_counts_every_index_read_up_to_its_waterma
         assert hourly_log_errors(tmp_path, component, 9, 10) == {9: None, 10: None}, component
     assert hourly_log_errors(tmp_path, "quiet-svc") == by_hour(0, 8, 0) | {3: 7}
     assert daily_log_errors(tmp_path, "shop") == {date(2026, 11, 18): None, date(2026, 11, 19): 0}
+
+
+@pytest.mark.s3
+@pytest.mark.usefixtures("one_retry")
+def test_hours_read_the_store_refused_to_record_are_read_again(
+    tmp_path: Path, elasticsearch: str, faulty_s3: FaultyStore
+) -> None:
+    """By hand, on S3 behind a proxy: run 0 reads 18 Nov 22:00-19 Nov 00:00. Run 1 reads 00:00-09:00 and writes its
+    counts, but the store answers SlowDown to every put of the hours read: the run fails and the watermark stays at
+    00:00. The run moved the watermark to 09:00 before that put, ended succeeded, and the hours 00:00-06:00 were never
+    recorded as read: the next run reads from two hours before the watermark, so quiet-svc's hours before 07:00 stayed
+    null for good (not read), where Elasticsearch had said no line came. With the store back, the scheduled run reads
+    from 22:00 on again, and the hours read are one span, 18 Nov 22:00 to the as-of."""
+    settings = faulty_s3.endpoint.settings(f"t-{uuid.uuid4().hex[:12]}", duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    map_indices(lake, {"quiet": "logs-quiet-*"})
+    assert read_logs(lake, elasticsearch, t(18, 22), t(19, 0)) == "succeeded"
+
+    refused = faulty_s3.fail(lambda r: r.method == "PUT" and "/hours_read/" in r.path, SLOW_DOWN)
+    assert read_logs(lake, elasticsearch, t(19, 0), t(19, 9)) == "failed"
+    assert refused.hit >= 2  # the put and its retry
+    mark = Watermarks(lake).get("elasticsearch", "log_counts_hourly")
+    assert mark is not None and mark.value == t(19, 0)
+
+    faulty_s3.clear()
+    scheduled = ingest("logs", lake, elasticsearch_reader(elasticsearch, http_attempts=1), now=AS_OF)
+    assert [o.record.status for o in scheduled.outcomes] == ["succeeded"] and scheduled.window.since == t(18, 22)
+    # What the build reads to tell 0 (read, no line) from null (not read): every hour from run 0's start on.
+    hours = IndexHoursRead(lake).get()
+    assert hours is not None and hours.spans == {"logs-quiet-*": [(t(18, 22), AS_OF)]}
