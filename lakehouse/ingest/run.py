@@ -322,6 +322,7 @@ def _run_stream(
         except Exception as exc:
             log.error("write failed", extra={"stream": stream.name, "error": describe_error(exc)})
             for d in written:
+                outcomes[d].record.rows_rejected = len(rejects[d])  # stored, as a failed write's are
                 runlog.finish(outcomes[d].record, "failed", error=exc)
             return
     # A snapshot reads the source as it is now, whatever the window: it leaves no gap behind.
