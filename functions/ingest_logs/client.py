@@ -66,8 +66,8 @@ def log_counts_query(
 
 
 class PartialAnswer(SourceUnavailable):
-    """A search answered by only some shards on every attempt: the cluster is up, and this index pattern's indices do
-    not all answer the search (a legacy index mapping a field otherwise, say)."""
+    """A search answered in part on every attempt: the cluster is up, and this index pattern's indices do not all
+    answer the search (a legacy index mapping a field otherwise, say, or a remote cluster unavailable)."""
 
 
 class ElasticsearchClient(SourceClient):
@@ -89,7 +89,7 @@ class ElasticsearchClient(SourceClient):
         else:
             auth = (user, password) if user and password else None
             super().__init__(base_url, auth=auth, **options)
-        self._partial = False  # whether the last attempt was answered by only some shards
+        self._partial = False  # whether the last attempt was answered in part
 
     def send(self, request: PageRequest) -> ApiResponse:
         try:
@@ -100,15 +100,16 @@ class ElasticsearchClient(SourceClient):
             raise
 
     def _attempt(self, request: PageRequest) -> ApiResponse:
-        """A 200 from only some shards (a shard failed, or the search timed out) holds part of the buckets: it is
-        asked again like a 5xx, and is a PartialAnswer if it stays partial, rather than be set aside and skipped."""
+        """A 200 from only some shards (a shard failed, the search timed out, a remote cluster was skipped) holds part
+        of the buckets: it is asked again like a 5xx, and is a PartialAnswer if it stays partial, rather than be read
+        as the hours' whole count."""
         self._partial = False
         response = super()._attempt(request)
         body = response.body if isinstance(response.body, dict) else {}
         partial = partial_answer(body)
         if partial is not None:
             self._partial = True
-            raise Retriable(f"search answered by only some shards ({partial})")
+            raise Retriable(f"search answered in part ({partial})")
         return response
 
     def listing_keys(self, request: PageRequest, body: Any) -> tuple[str, ...]:

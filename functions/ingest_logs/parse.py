@@ -131,14 +131,26 @@ def _exceptions(bucket: Mapping[str, Any]) -> Any:
 
 
 def partial_answer(body: Mapping[str, Any]) -> str | None:
-    """Why a search answer holds only part of its buckets (it timed out, or shards failed), or None."""
+    """Why a search answer holds only part of its buckets (it timed out, shards failed, or a remote cluster of a
+    cross-cluster pattern was skipped or answered in part), or None. A cluster left out with `skip_unavailable` is
+    answered as a 200 whose `_shards` counts no failure: only `_clusters` says its lines are missing."""
     if body.get("timed_out"):
         return "search timed out"
     shards = body.get("_shards")
     failed = shards.get("failed") if isinstance(shards, dict) else None
-    if isinstance(failed, int) and not isinstance(failed, bool) and failed > 0:
+    if _counted(failed):
         return f"{failed} shards failed"
+    clusters = body.get("_clusters")
+    if isinstance(clusters, dict):
+        for state in ("skipped", "partial", "failed"):  # partial and failed: Elasticsearch 8.10 on
+            if _counted(clusters.get(state)):
+                return f"{clusters[state]} of {clusters.get('total')} clusters {state}"
     return None
+
+
+def _counted(count: Any) -> bool:
+    """Whether `count` is a count of one or more."""
+    return isinstance(count, int) and not isinstance(count, bool) and count > 0
 
 
 def _unreadable_shards(body: Mapping[str, Any]) -> str | None:

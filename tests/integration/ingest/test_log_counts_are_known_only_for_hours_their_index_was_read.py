@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import duckdb
 import pytest
@@ -82,6 +83,13 @@ def elasticsearch() -> Iterator[str]:
                 )
                 legacy["_shards"] = {"total": 2, "successful": 1, "skipped": 0, "failed": 1}
                 self.send_json(legacy)
+                return
+            if unquote(self.path).startswith("/remote:logs-shop-*/"):  # its cluster unavailable, skip_unavailable
+                skipped = search_answer([])
+                del skipped["aggregations"]  # no shard searched: no aggregation
+                skipped["_shards"] = {"total": 0, "successful": 0, "skipped": 0, "failed": 0}
+                skipped["_clusters"] = {"total": 1, "successful": 0, "skipped": 1}
+                self.send_json(skipped)
                 return
             buckets = []
             hour = int(t(19, 3).timestamp() * 1000)
@@ -182,14 +190,16 @@ def test_a_refused_index_has_no_log_count_and_the_other_index_keeps_its_own(tmp_
     [
         ("logs-shop-private", "HTTP 403"),
         ("logs-shop-text", "HTTP 400"),
-        ("logs-shop-legacy-*", "only some shards (1 shards failed)"),
+        ("logs-shop-legacy-*", "answered in part (1 shards failed)"),
+        ("remote:logs-shop-*", "answered in part (1 of 1 clusters skipped)"),
     ],
 )
 def test_an_index_pattern_refused_for_its_own_sake_leaves_the_others_counted(
     tmp_path: Path, elasticsearch: str, pattern: str, why: str
 ) -> None:
     """By hand: shop's index pattern is refused (the credentials may not read it; a field mapped as text fails every
-    shard; one of its indices fails every search), quiet's is answered. One run reads 19 Nov 00:00 to as-of: partial,
+    shard; one of its indices fails every search; its remote cluster is unavailable, skipped with no shard failed),
+    quiet's is answered. One run reads 19 Nov 00:00 to as-of: partial,
     one reject naming shop's pattern; quiet-svc 7 at 03:00 and 0 the other hours, its day 7; shop null throughout."""
     lake, settings = estate_lake(tmp_path)
     map_indices(lake, {"quiet": "logs-quiet-*", "shop": pattern})
