@@ -25,6 +25,7 @@ from lakehouse.aggregates.as_of import AS_OF_EXAMPLE, outside_years
 from lakehouse.errors import LakeConfigError, MappingValidationError, RosettaError
 from lakehouse.settings import Settings, without_credentials
 from lakehouse.storage import Lake
+from simulators.history import MAX_DAYS
 
 if TYPE_CHECKING:
     import duckdb
@@ -49,10 +50,15 @@ EXIT_CODES = (
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
-    if words[:1] == ["simulators"]:
+    lake_options, command = _lake_options_before_the_command(words)
+    if words[command : command + 1] == ["simulators"]:
         from simulators.serve import main as simulators_main
 
-        return simulators_main(words[1:])
+        if lake_options:
+            verb = "does" if len(lake_options) == 1 else "do"
+            note = f"note: {' and '.join(lake_options)} {verb} not apply to the simulators, which keep no lake"
+            print(note, file=sys.stderr)
+        return simulators_main(words[command + 1 :])
     parser = _parser()
     args = parser.parse_args(words)
     handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None) or getattr(args, "func", None)
@@ -145,6 +151,21 @@ def _lake_options_in_environment(args: argparse.Namespace) -> Iterator[None]:
                 os.environ[name] = value
 
 
+LAKE_OPTIONS = ("--lake-url", "--s3-endpoint")
+
+
+def _lake_options_before_the_command(words: list[str]) -> tuple[list[str], int]:
+    """The lake options given before the command (their names), and where the command's word is."""
+    named, at = [], 0
+    while at < len(words):
+        name = words[at].split("=", 1)[0]
+        if name not in LAKE_OPTIONS:
+            break
+        named.append(name)
+        at += 1 if "=" in words[at] else 2
+    return named, at
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rosetta-monitoring", description=__doc__, epilog=EXIT_CODES)
     parser.add_argument(
@@ -163,7 +184,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--apps", type=at_least_one, default=10, help="applications in the synthetic estate (default: %(default)s)"
     )
-    demo.add_argument("--days", type=at_least_one, default=30, help="days of history (default: %(default)s)")
+    demo.add_argument(
+        "--days", type=_history_days, default=30, help=f"days of history, at most {MAX_DAYS} (default: %(default)s)"
+    )
     demo.add_argument(
         "--seed", type=int, default=42, help="the estate's seed, same seed same world (default: %(default)s)"
     )
@@ -344,6 +367,11 @@ def at_least_one(text: str) -> int:
     return int(_number(text, int, lambda n: n >= 1, "a whole number of 1 or more"))
 
 
+def _history_days(text: str) -> int:
+    """The demo estate's days of history: ten years at most, as the simulators generate."""
+    return int(_number(text, int, lambda n: 1 <= n <= MAX_DAYS, f"a whole number of 1 to {MAX_DAYS}"))
+
+
 def _minutes(text: str) -> float:
     """The scheduler's period: with none, rounds would follow each other with no pause."""
     return _number(
@@ -460,7 +488,7 @@ def _scheduler(args: argparse.Namespace) -> int:
     from lakehouse.ingest.config import IngestSettings
 
     IngestSettings()
-    sources = tuple(args.source or INGESTION)
+    sources = tuple(dict.fromkeys(args.source or INGESTION))  # a source named twice runs once a round
     last_daily = tick(sources, None, say) if args.now else None
     run_schedule(args.minutes, say, sources=sources, last_daily=last_daily)
     return 0

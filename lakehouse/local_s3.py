@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from typing import IO, Any
 
 from lakehouse.errors import LakeConfigError
-from lakehouse.settings import Settings
+from lakehouse.settings import Settings, valid_bucket_name
 
 DEFAULT_BUCKET = "rosetta-lake"
 READY_TIMEOUT_S = 60
@@ -148,17 +148,16 @@ def _compute_etags_under_the_object_lock() -> None:
 
 def _port_free(host: str, port: int) -> None:
     """LakeConfigError unless the port can be bound: moto's server, on a port in use, gives up in its own thread and
-    leaves its start waiting for ever."""
-    if port == 0:
-        return
+    leaves its start waiting for ever; so too on an address this machine does not have, whatever the port (0 is
+    bound to check the address)."""
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds it
         try:
             probe.bind((host, port))
         except OSError as exc:
+            remedy = "give another --port (0 picks a free one)" if port else "give one of this machine's addresses"
             raise LakeConfigError(
-                f"cannot serve the embedded S3 store on {host}:{port}: {exc.strerror}; "
-                "give another --port (0 picks a free one)"
+                f"cannot serve the embedded S3 store on {host}:{port}: {exc.strerror}; {remedy}"
             ) from None
 
 
@@ -168,6 +167,11 @@ def serve(bucket: str, host: str, port: int) -> tuple[Any, S3Endpoint]:
     from moto import settings as moto_settings
     from moto.server import ThreadedMotoServer
 
+    if not valid_bucket_name(bucket):
+        raise LakeConfigError(
+            f"{bucket!r} is no S3 bucket name: 3 to 63 lower-case letters, digits, dots and hyphens, a letter or digit "
+            "at each end"
+        )
     _port_free(host, port)
     _compute_etags_under_the_object_lock()
 

@@ -178,9 +178,16 @@ def run_schedule(
     stop: threading.Event | None = None,
     last_daily: date | None = None,
     log: TextIO | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> None:
-    """Tick every `minutes` until `stop` is set (or forever)."""
+    """Tick every `minutes` until `stop` is set (or forever), at a fixed rate as EventBridge fires: a round starts a
+    period after the last one started, not after it ended (waiting a period after each round, rounds came a round's
+    length late each time). A round that outlasts its period is followed at once; the rounds it overran are not made
+    up in a burst, as each reads from its watermarks anyway."""
     stop = stop or threading.Event()
     chosen = tuple(sources)
-    while not stop.wait(minutes * 60):
+    period = minutes * 60
+    next_round = clock() + period
+    while not stop.wait(max(0.0, next_round - clock())):
         last_daily = tick(chosen, last_daily, say, log=log)
+        next_round = max(next_round + period, clock())

@@ -64,6 +64,14 @@ def base_url(value: str | None) -> str | None:
     return value
 
 
+# S3's rule for a bucket's name: 3 to 63 lower-case letters, digits, dots and hyphens, a letter or digit at each end.
+_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]")
+
+
+def valid_bucket_name(name: str) -> bool:
+    return _BUCKET_NAME.fullmatch(name) is not None
+
+
 def without_credentials(url: str | None) -> str | None:
     """The URL less any user and password written into it (they are secrets), for showing it to people. A whole URL's
     are cut at its authority's last @ (base_url refuses an @ after the host), whatever characters they hold: the

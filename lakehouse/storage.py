@@ -40,7 +40,7 @@ import pyarrow.parquet as pq
 from lakehouse.errors import ConcurrentWriteError, LakeConfigError, SchemaMismatchError
 from lakehouse.objectstore import ABSENT, LocalStore, ObjectStore, PreconditionFailed, S3Store
 from lakehouse.schemas import READ_AT, Dataset
-from lakehouse.settings import Settings, without_credentials
+from lakehouse.settings import Settings, valid_bucket_name, without_credentials
 
 PARTITION_FILE = "data.parquet"
 MAX_MERGE_ATTEMPTS = 8
@@ -97,7 +97,7 @@ class Lake:
                     f"lake URL {shown!r} has a user or password before its bucket name: give S3 keys in "
                     "ROSETTA_S3_ACCESS_KEY_ID and ROSETTA_S3_SECRET_ACCESS_KEY, never in the URL"
                 )
-            if not bucket or not _valid_bucket(bucket):
+            if not valid_bucket_name(bucket):
                 raise LakeConfigError(f"lake URL {shown!r} has no valid bucket name: use s3://bucket/prefix")
             endpoint = urlparse(settings.s3_endpoint_url) if settings.s3_endpoint_url else None
             if endpoint is not None and (endpoint.scheme not in ("http", "https") or not endpoint.hostname):
@@ -581,10 +581,6 @@ def _written_by(stored: pa.Table | None) -> str | None:
     metadata = stored.schema.metadata if stored is not None else None
     writer = (metadata or {}).get(WRITTEN_BY)
     return writer.decode() if writer else None
-
-
-def _valid_bucket(name: str) -> bool:
-    return 3 <= len(name) <= 63 and all(c.islower() or c.isdigit() or c in "-." for c in name)
 
 
 def _read_parquet(data: bytes) -> pa.Table:

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from simulators import hashing
+from simulators.history import history_refused
 from simulators.model import (
     PRODUCTION,
     STAGING,
@@ -1348,8 +1349,11 @@ def _truth(
 
 def generate_estate(*, seed: int = 42, apps: int = 10, days: int = 30, end: datetime | None = None) -> Estate:
     """Build the world for a seed: same arguments, identical world. History covers [end - days, end)."""
-    if apps < 1 or days < 1:
-        raise ValueError("apps and days must be positive")
+    if apps < 1:
+        raise ValueError("apps must be positive")
+    refused = history_refused(days, end)
+    if refused:
+        raise ValueError(refused)
     end_dt = truncate_to_hour(end if end is not None else datetime.now(UTC))
     start_dt = end_dt - timedelta(days=days)
     builder = _Builder(seed, apps, int(start_dt.timestamp()), int(end_dt.timestamp()))

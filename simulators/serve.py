@@ -29,6 +29,7 @@ from simulators.estate import Estate, generate_estate
 from simulators.faults import ASGIApp, ErrorShaper, FaultConfig, FaultInjector, FaultMiddleware
 from simulators.gitlab import GitLabSimulator
 from simulators.gitlab import shape_error as gitlab_error
+from simulators.history import MAX_DAYS, history_refused
 from simulators.kibana import KibanaSimulator
 from simulators.servicenow import ServiceNowSimulator
 from simulators.servicenow import shape_error as servicenow_error
@@ -217,13 +218,24 @@ def _parse_end(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _positive(text: str) -> int:
+    """A count of 1 or more: an estate's applications or days."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a whole number of 1 or more")
+    return number
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="rosetta-monitoring simulators", description="Serve the source simulators on loopback until Ctrl-C."
     )
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--apps", type=int, default=10)
-    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--apps", type=_positive, default=10)
+    parser.add_argument("--days", type=_positive, default=30, help=f"days of history, at most {MAX_DAYS}")
     parser.add_argument("--end", type=_parse_end, default=None, help="UTC end of history (default: this hour)")
     parser.add_argument("--faults", default="none", help="profile (none, flaky, rate-limited, chaos) or JSON file")
     parser.add_argument("--host", default="127.0.0.1")
@@ -240,13 +252,22 @@ def main(argv: list[str] | None = None) -> int:
         faults = FaultConfig.load(args.faults)
     except ValueError as exc:
         parser.error(str(exc))
+    refused = history_refused(args.days, args.end)
+    if refused:
+        parser.error(refused)
     logging.basicConfig(level=logging.WARNING)
     started = time.monotonic()
     estate = generate_estate(seed=args.seed, apps=args.apps, days=args.days, end=args.end)
     if args.truth:
-        args.truth.write_text(estate.truth.to_json(indent=2))
+        try:
+            args.truth.write_text(estate.truth.to_json(indent=2))
+        except OSError as exc:
+            parser.error(f"cannot write the truth to {args.truth}: {exc.strerror}")
     fields = ENVIRONMENT_FIELDS if args.log_environment_field == "both" else (args.log_environment_field,)
-    running = start_simulators(estate, host=args.host, faults=faults, log_environment_fields=fields)
+    try:
+        running = start_simulators(estate, host=args.host, faults=faults, log_environment_fields=fields)
+    except OSError as exc:  # an address this machine does not have, or no name
+        parser.error(f"cannot serve the simulators on {args.host}: {exc.strerror or exc}")
     out = sys.stdout
     print(
         f"Estate: seed {estate.seed}, {len(estate.applications)} applications, {len(estate.components)} "

@@ -32,7 +32,7 @@ def help_of(capsys: pytest.CaptureFixture[str], *command: str) -> str:
             [
                 "simulators -> ingestion -> aggregates -> API on localhost",
                 "--apps APPS applications in the synthetic estate (default: 10)",
-                "--days DAYS days of history (default: 30)",
+                "--days DAYS days of history, at most 3660 (default: 30)",
                 "(default: 42)",
                 "--host HOST interface the API listens on (default: 127.0.0.1)",
                 "0 picks a free one (default: 8000)",
@@ -146,6 +146,24 @@ def test_the_scheduler_refuses_a_setting_it_cannot_read_at_start(
     )
 
 
+def test_a_source_named_twice_is_scheduled_once_a_round(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`scheduler --source deploys --source deploys` ran the deploys ingestion twice each round, one after the other,
+    where EventBridge fires each function once: the sources a round runs are now deploys, once."""
+    from lakehouse import scheduler
+
+    mapping = tmp_path / "apps.yaml"
+    mapping.write_text("- {entity_id: pay, kind: application}\n", encoding="utf-8")
+    lake = tmp_path / "lake"
+    assert main(["--lake-url", str(lake), "mappings", "import", str(mapping)]) == 0
+    scheduled: list[tuple[str, ...]] = []
+    monkeypatch.setattr(
+        scheduler, "run_schedule", lambda minutes, say, *, sources, last_daily: scheduled.append(sources)
+    )
+    command = ["--lake-url", str(lake), "scheduler", "--source", "deploys", "--source", "logs", "--source", "deploys"]
+    assert main(command) == 0
+    assert scheduled == [("deploys", "logs")]
+
+
 # What `--lake-url "$(terraform output -raw lake_url)"` gives where the output cannot be read: nothing, or Terraform's
 # coloured warning box (its first lines, as Terraform 1.11 prints them to standard output).
 TERRAFORM_WARNING = "\x1b[33m╷\x1b[0m\n\x1b[33m│\x1b[0m \x1b[1m\x1b[33mWarning: \x1b[0m\x1b[0m\x1b[1mNo outputs found"
@@ -169,3 +187,57 @@ def test_a_lake_option_that_is_no_value_is_refused_not_read_as_the_default(
     assert exited.value.code == 2
     assert f"argument {option}: {NOT_AN_OUTPUT[given]}" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("command", "said"),
+    [
+        (["simulators", "--apps", "0"], "argument --apps: 0 is not a whole number of 1 or more"),
+        (["simulators", "--days", "100000000"], "days must be 1 to 3660 (ten years), not 100000000"),
+        (
+            ["simulators", "--end", "0001-01-03", "--days", "1"],
+            "a history of 1 days up to 0001-01-03T00:00+00:00 does not lie between 2000 and 9000",
+        ),
+    ],
+)
+def test_an_estate_that_cannot_be_generated_is_refused_in_one_line(
+    capsys: pytest.CaptureFixture[str], command: list[str], said: str
+) -> None:
+    """Simulators of no application, of a hundred million days or ending in year 1 stopped on a traceback
+    (ValueError, OverflowError), exit 1: they are now refused as a wrong option is, exit 2."""
+    with pytest.raises(SystemExit) as exited:
+        main(command)
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1].endswith(f"error: {said}")
+
+
+def test_simulators_that_cannot_write_their_truth_or_serve_on_their_host_are_refused_in_one_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A truth file in a folder that does not exist (FileNotFoundError), a host that is no address (gaierror): a
+    traceback and exit 1; now one line, exit 2."""
+    for option, said in (
+        (["--truth", "/nonexistent/folder/truth.json"], "cannot write the truth to /nonexistent/folder/truth.json: "),
+        (["--host", "999.1.1.1"], "cannot serve the simulators on 999.1.1.1: "),
+    ):
+        with pytest.raises(SystemExit) as exited:
+            main(["simulators", "--apps", "1", "--days", "1", *option])
+        assert exited.value.code == 2
+        assert said in capsys.readouterr().err.splitlines()[-1]
+
+
+def test_the_lake_options_before_simulators_are_said_not_to_apply_and_the_command_is_read(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`--lake-url X simulators --apps 0` answered "unrecognized arguments: --apps 0", and `--help` there listed none
+    of the simulators' options: the words after `simulators` are now the simulators' own, whatever came before."""
+    with pytest.raises(SystemExit) as exited:
+        main(["--lake-url", str(tmp_path), "--s3-endpoint=http://127.0.0.1:9", "simulators", "--help"])
+    assert exited.value.code == 0
+    out, err = capsys.readouterr()
+    assert "--apps APPS" in out and "--truth TRUTH" in out
+    assert err == "note: --lake-url and --s3-endpoint do not apply to the simulators, which keep no lake\n"
+    with pytest.raises(SystemExit) as exited:
+        main(["--lake-url", str(tmp_path), "simulators", "--apps", "0"])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1].endswith("argument --apps: 0 is not a whole number of 1 or more")

@@ -667,7 +667,8 @@ def test_the_scheduler_choices_are_the_functions_it_fires() -> None:
     ("option", "value", "reason"),
     [
         ("--apps", "0", "0 is not a whole number of 1 or more"),
-        ("--days", "-3", "-3 is not a whole number of 1 or more"),
+        ("--days", "-3", "-3 is not a whole number of 1 to 3660"),
+        ("--days", "1000000", "1000000 is not a whole number of 1 to 3660"),  # an OverflowError, past the year 1
         ("--port", "99999", "99999 is not a port (0 to 65535)"),
     ],
 )

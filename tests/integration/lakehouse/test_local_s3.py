@@ -84,3 +84,21 @@ def test_a_stopped_store_leaves_none_of_its_pipes_open() -> None:
     store.stop()
     assert process.stdin.closed and process.stdout.closed
     assert process.returncode is not None and not _answers(endpoint.endpoint_url)
+
+
+def test_a_store_that_cannot_be_served_is_refused_in_one_line() -> None:
+    """On an address this machine does not have, with port 0, the store waited for ever for a server that had given
+    up; a bucket name S3 refuses stopped on botocore's traceback. Both are now one line, exit 2."""
+    for options, said in (
+        (["--host", "192.0.2.1", "--port", "0"], "cannot serve the embedded S3 store on 192.0.2.1:0: "),
+        (["--bucket", "Bad_Bucket!", "--port", "0"], "'Bad_Bucket!' is no S3 bucket name: "),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "lakehouse.cli", "local-s3", *options],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.startswith(f"error: {said}"), done.stderr

@@ -231,3 +231,35 @@ def test_a_local_round_gives_ingestion_no_timeout_and_the_build_its_lease(monkey
     monkeypatch.setattr(scheduler, "handler_for", lambda name: handler)
     tick(("servicenow", "logs"), None, lambda line: None)
     assert left == {"ingest_servicenow": 86_400_000, "ingest_logs": 86_400_000, "build": 1_800_000}
+
+
+class CountedWaits(threading.Event):
+    """A stop that waits on a clock of the test's own: each wait advances it, and the stop comes after `rounds`."""
+
+    def __init__(self, clock: list[float], rounds: int) -> None:
+        super().__init__()
+        self.clock, self.rounds, self.waits = clock, rounds, []
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waits.append(timeout or 0.0)
+        self.clock[0] += timeout or 0.0
+        return len(self.waits) > self.rounds
+
+
+def test_rounds_start_a_period_apart_however_long_each_takes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 10-minute schedule whose rounds take 6 minutes, then one of 25: each wait was the whole period after a round
+    ended, so rounds started 16 minutes apart. They now start at 10, 20 and 30 minutes (waits of 10, 4 and 4), the
+    round of 25 minutes is followed at once (at 55), and the next comes 10 minutes after that one started."""
+    clock = [0.0]
+    lengths = iter([6.0, 6.0, 25.0, 6.0])
+    started: list[float] = []
+
+    def round_taking_its_time(sources: Any, last_daily: Any, say: Any, *, log: Any = None) -> None:
+        started.append(clock[0] / 60)
+        clock[0] += next(lengths) * 60
+
+    monkeypatch.setattr(scheduler, "tick", round_taking_its_time)
+    stop = CountedWaits(clock, rounds=4)
+    scheduler.run_schedule(10, lambda line: None, sources=(), stop=stop, clock=lambda: clock[0])
+    assert started == [10, 20, 30, 55]
+    assert [w / 60 for w in stop.waits] == [10, 4, 4, 0, 4]
