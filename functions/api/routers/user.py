@@ -652,7 +652,7 @@ def _logs_query(
 def _environment_spellings(environment: str) -> str:
     """The environment as loggers write it, lower, capitalised, each word capitalised or upper case ("Production"
     from .NET's ASPNETCORE_ENVIRONMENT, "Pre-Prod"): the log counts take every case, and KQL matches a keyword's case
-    exactly. A spelling whose word breaks the mapping's name does not show ("PreProd" for preprod) is not found."""
+    exactly. A spelling breaking words the mapping's name runs together ("PreProd" for preprod) is not found."""
     spellings = dict.fromkeys((environment, environment.capitalize(), environment.title(), environment.upper()))
     named = " or ".join(f'"{s}"' for s in spellings)
     return named if len(spellings) == 1 else f"({named})"
