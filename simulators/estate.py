@@ -1151,6 +1151,8 @@ class _Builder:
             resolved_s = None
         if closed_s is not None and closed_s > self.end_s:
             closed_s = None
+            # Canceled after the end: as of the end it is open, as the versions of it until then say.
+            canceled = False
         assigned = len(updates) > 1 or resolved_s is not None
         incident = Incident(
             number=number,

@@ -374,11 +374,12 @@ class GitLabSimulator:
         def finished_ms(d: Deployment) -> int:
             return self.millis(d.finished_s, 3)
 
-        # GitLab's updated_at filters include their bounds (UpdatedAtFilterable: >= and <=).
+        # GitLab's updated_at filters include their bounds (UpdatedAtFilterable: >= and <=); finished_after includes
+        # its own and finished_before does not (Deployment's scopes: >= and <).
         for name, getter, after, inclusive in (
             ("updated_after", updated_ms, True, True),
             ("updated_before", updated_ms, False, True),
-            ("finished_after", finished_ms, True, False),
+            ("finished_after", finished_ms, True, True),
             ("finished_before", finished_ms, False, False),
         ):
             bound = bounds[name]

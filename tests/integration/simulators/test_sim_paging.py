@@ -284,6 +284,29 @@ def test_gitlab_deployments_updated_at_a_bound_are_listed(client: Client, estate
     assert len(after) + len(before) == len(every) + 1
 
 
+def test_gitlab_deployments_finished_at_finished_after_are_listed_and_at_finished_before_not(
+    client: Client, estate: Estate
+) -> None:
+    """GitLab's Deployment scopes: finished_after is finished_at >= the bound, finished_before finished_at < it. A
+    successful deployment that finished exactly at finished_after was left out. Bounded by a probe's finish, each
+    successful deployment is in exactly one of the two listings, the probe in the `after` one: as many as there are."""
+    comp = max(
+        estate.components,
+        key=lambda c: sum(c.name == d.component and d.origin == "gitlab" and not d.failed for d in estate.deployments),
+    )
+    gl = client("gitlab")
+    path = f"/api/v4/projects/{comp.gitlab_project_id}/deployments"
+    by_finish = {"per_page": "100", "order_by": "finished_at", "status": "success"}
+    every = gl.get(path, params=by_finish | {"finished_after": "2000-01-01T00:00:00Z"}).json()
+    assert 2 < len(every) < 100
+    probe = every[len(every) // 2]
+    finished = probe["deployable"]["finished_at"]
+    after = gl.get(path, params=by_finish | {"finished_after": finished}).json()
+    before = gl.get(path, params=by_finish | {"finished_before": finished}).json()
+    assert probe["id"] in {d["id"] for d in after} and probe["id"] not in {d["id"] for d in before}
+    assert len(after) + len(before) == len(every)
+
+
 def test_gitlab_deployments_refuse_finished_at_unpaired_and_sort_on_the_updated_at_filtered(
     client: Client, estate: Estate
 ) -> None:
