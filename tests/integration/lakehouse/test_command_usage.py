@@ -214,11 +214,11 @@ def test_an_estate_that_cannot_be_generated_is_refused_in_one_line(
 def test_simulators_that_cannot_write_their_truth_or_serve_on_their_host_are_refused_in_one_line(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """A truth file in a folder that does not exist (FileNotFoundError), a host that is no address (gaierror): a
+    """A truth file in a folder that does not exist (FileNotFoundError), a host this machine does not have (OSError): a
     traceback and exit 1; now one line, exit 2."""
     for option, said in (
         (["--truth", "/nonexistent/folder/truth.json"], "cannot write the truth to /nonexistent/folder/truth.json: "),
-        (["--host", "999.1.1.1"], "cannot serve the simulators on 999.1.1.1: "),
+        (["--host", "192.0.2.1"], "cannot serve the simulators on 192.0.2.1: "),
     ):
         with pytest.raises(SystemExit) as exited:
             main(["simulators", "--apps", "1", "--days", "1", *option])

@@ -99,6 +99,7 @@ def test_a_store_that_cannot_be_served_is_refused_in_one_line() -> None:
             text=True,
             timeout=60,
             stdin=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3])},
         )
         assert done.returncode == 2, done.stderr
         assert done.stderr.startswith(f"error: {said}"), done.stderr
