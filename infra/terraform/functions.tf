@@ -78,9 +78,10 @@ locals {
     for key, name in local.function_names : key => "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${name}"
   }
 
-  # Lake sources each ingestion writes (the `source` of its datasets in lakehouse/schemas.py), the `source`
-  # dimension its metrics carry (the handler's SOURCE), and what it deletes: the deployment events replace their
-  # recent days, and remove a day left without events (Lake.replace_days).
+  # Lake sources each ingestion writes (the `source` of its datasets in lakehouse/schemas.py), the name the API's
+  # batch trigger gives it (`ingest:<source_name>`; its metrics carry the `service` dimension alone), and what it
+  # deletes: the deployment events replace their recent days, and remove a day left without events
+  # (Lake.replace_days).
   ingest = {
     ingest_dynatrace  = { lake_sources = ["dynatrace"], source_name = "dynatrace", deletes = [] }
     ingest_servicenow = { lake_sources = ["servicenow"], source_name = "servicenow", deletes = [] }

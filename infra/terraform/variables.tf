@@ -168,6 +168,12 @@ variable "function_overrides" {
     rejects_threshold              = optional(number)
   }))
   default = {}
+
+  # functions.tf reads the map by its own keys: a misspelt one (build_aggregate) would be dropped without a word.
+  validation {
+    condition     = alltrue([for key in keys(var.function_overrides) : contains(["ingest_dynatrace", "ingest_servicenow", "ingest_deploys", "ingest_logs", "build_aggregates", "api"], key)])
+    error_message = "function_overrides are keyed by function: ingest_dynatrace, ingest_servicenow, ingest_deploys, ingest_logs, build_aggregates or api."
+  }
 }
 
 variable "extra_environment" {
@@ -175,10 +181,17 @@ variable "extra_environment" {
   type        = map(map(string))
   default     = {}
 
-  # A secret given here would be kept in the Terraform state and the function's configuration, in clear.
+  # functions.tf reads the map by its own keys: a misspelt one (ingest_deploy) would be dropped without a word.
+  validation {
+    condition     = alltrue([for key in keys(var.extra_environment) : contains(["ingest_dynatrace", "ingest_servicenow", "ingest_deploys", "ingest_logs", "build_aggregates", "api"], key)])
+    error_message = "extra_environment is keyed by function: ingest_dynatrace, ingest_servicenow, ingest_deploys, ingest_logs, build_aggregates or api."
+  }
+
+  # A secret given here would be kept in the Terraform state and the function's configuration, in clear. The code
+  # reads setting names in any case, so they are compared in upper case.
   validation {
     condition = alltrue([
-      for settings in values(var.extra_environment) : length(setintersection(keys(settings), [
+      for settings in values(var.extra_environment) : length(setintersection([for name in keys(settings) : upper(name)], [
         "ROSETTA_S3_SECRET_ACCESS_KEY",
         "ROSETTA_DYNATRACE_TOKEN",
         "ROSETTA_SERVICENOW_PASSWORD",
@@ -281,6 +294,15 @@ variable "sources" {
     kibana_url                      = optional(string)
   })
   default = {}
+
+  # A user and password in a URL (which the code accepts for GitLab, ServiceNow and Elasticsearch) would be kept in
+  # the Terraform state and in the configuration of every function given the URL, the API's included, in clear.
+  validation {
+    condition = alltrue([
+      for name, value in var.sources : value == null || !can(regex("^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*@", value)) if endswith(name, "_url")
+    ])
+    error_message = "sources URLs carry no user or password: put the user in servicenow_user or elasticsearch_user and the password in Secrets Manager (source_secrets)."
+  }
 
   validation {
     condition     = var.sources.elasticsearch_environment_field == null || can(regex("^[A-Za-z0-9_@-]+([.][A-Za-z0-9_@-]+)*$", var.sources.elasticsearch_environment_field))

@@ -10,6 +10,9 @@ import subprocess
 import sys
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 TERRAFORM = ROOT / "infra" / "terraform"
@@ -215,3 +218,59 @@ def test_the_api_reads_no_state_but_the_build_record_and_the_watermarks() -> Non
     build_only = [EVENT_DAYS_KEY, f"{HISTORY_PREFIX}/", f"{SETTLED_PREFIX}/"]
     assert [key for key in build_only if key.startswith(tuple(grants))] == []
     assert "raw/" not in grants
+
+
+def validation_conditions(variable: str) -> list[str]:
+    """The condition of each validation of a root variable (variables.tf), in order."""
+    text = (TERRAFORM / "variables.tf").read_text(encoding="utf-8")
+    body = re.search(rf'^variable "{variable}" \{{(.*?)^\}}', text, re.M | re.S)
+    assert body is not None, f"variables.tf has no variable {variable}"
+    return re.findall(r"^  validation \{\s*condition\s*=(.*?)^\s+error_message", body.group(1), re.M | re.S)
+
+
+def test_per_function_maps_refuse_a_key_no_function_has() -> None:
+    """function_overrides and extra_environment are read by functions.tf with the function's own key: a misspelt
+    key (build_aggregate, ingest_deploy) planned without a word, and the build kept its default memory, the
+    ingestion its default settings."""
+    for variable in ("function_overrides", "extra_environment"):
+        keyed = [
+            set(names)
+            for condition in validation_conditions(variable)
+            if f"keys(var.{variable})" in condition
+            for names in [re.findall(r'"(\w+)"', condition)]
+        ]
+        assert keyed == [set(handlers())], variable
+
+
+def test_extra_environment_refuses_a_secret_named_in_any_case(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The settings are read whatever the case of their names (rosetta_gitlab_token is the token): the refusal
+    compared names as written, so a lower-case secret passed into the Terraform state."""
+    from lakehouse.ingest.config import IngestSettings
+
+    monkeypatch.setenv("rosetta_gitlab_token", "glpat-0123456789")
+    assert IngestSettings().gitlab_token is not None  # the function reads the lower-case name
+    secret_check = [c for c in validation_conditions("extra_environment") if "ROSETTA_GITLAB_TOKEN" in c]
+    assert len(secret_check) == 1
+    assert re.search(r"setintersection\(\s*\[\s*for (\w+) in keys\(settings\)\s*:\s*upper\(\1\)\s*\]", secret_check[0])
+
+
+def test_source_urls_carry_no_user_or_password() -> None:
+    """sources is the non-secret part of the configuration; a URL written https://user:password@host was accepted
+    (the code reads it for GitLab, ServiceNow and Elasticsearch) and its password kept in the Terraform state and in
+    the configuration of every function given the URL, the API's included."""
+    (condition,) = [c for c in validation_conditions("sources") if "var.sources :" in c]
+    assert re.search(r"for (\w+), (\w+) in var\.sources\s*:.*if endswith\(\1, \"_url\"\)", condition, re.S)
+    pattern = re.search(r'regex\("(.*?)", \w+\)', condition)
+    assert pattern is not None
+    refused = re.compile(pattern.group(1).encode().decode("unicode_escape"))
+    for url in (
+        "https://deploy:glpat-secret@gitlab.example.org",
+        "https://elastic@es.example.org:9243",
+        "https://user:pa%40ss@instance.service-now.com/",
+        "https://gitlab.example.org",
+        "https://gitlab.example.org/group@team",
+        "https://es.example.org/?owner=a@b.org",
+        "https://es.example.org#a@b",
+    ):
+        parts = urlsplit(url)
+        assert bool(refused.search(url)) == bool(parts.username or parts.password), url
