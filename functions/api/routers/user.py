@@ -582,7 +582,7 @@ def _live(ctx: ContextDep, mart: Mart, scope: Scope) -> list[LiveComponent]:
         # (GitLab's deployments are read by ingestion alone; live mode reads its last pipeline). Its time goes with its
         # revision: beside a revision ArgoCD gives live, another's would date it wrongly.
         last = history.get(comp.entity_id)
-        from_history = reasons or not comp.argocd_app_name
+        from_history = sources["argocd"].state in HISTORIZED or not comp.argocd_app_name
         if from_history and last and item.last_deployed_at is None and item.revision in (None, last["revision"]):
             fallback |= {"revision": item.revision or last["revision"], "last_deployed_at": last["finished_at"]}
         if fallback:

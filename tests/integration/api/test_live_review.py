@@ -182,6 +182,30 @@ def test_a_live_revision_is_not_dated_by_another_deployment(estate_lake: tuple[S
     assert (item["syncStatus"], item["revision"], item["lastDeployedAt"]) == ("Synced", "r9", None)
 
 
+@pytest.mark.parametrize("gitlab_status", [200, 500])
+def test_an_application_argocd_never_synced_has_no_revision_whatever_gitlab_answers(
+    estate_lake: tuple[Settings, Path], gitlab_status: int
+) -> None:
+    """ArgoCD answers shop-api-prod live, OutOfSync with an empty history: it never synced, so no revision. With
+    GitLab answering, none was shown; with GitLab failing, history's r1 of the 19th was put beside ArgoCD's live
+    state, as if ArgoCD had deployed it. What ArgoCD answers live does not turn on GitLab."""
+    argocd = {"metadata": {"name": "shop-api-prod"}, "status": {"sync": {"status": "OutOfSync"}, "history": []}}
+
+    def answer(path: str) -> tuple[int, object]:
+        if path.startswith("/api/v1/"):
+            return 200, argocd
+        return (200, []) if gitlab_status == 200 else (500, {"message": "boom"})
+
+    with source_on_loopback(answer) as url:
+        token = SecretStr("t")
+        item, _ = shop_api_item(
+            estate_lake, IngestSettings(argocd_url=url, argocd_token=token, gitlab_url=url, gitlab_token=token)
+        )
+    assert item["sources"]["argocd"]["state"] == "live"
+    assert item["sources"]["gitlab"]["state"] == ("live" if gitlab_status == 200 else "fallback")
+    assert (item["syncStatus"], item["revision"], item["lastDeployedAt"]) == ("OutOfSync", None, None)
+
+
 def test_many_components_are_asked_at_most_32_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Forty ArgoCD applications asked by one page, ArgoCD answering none until 32 requests have come (or 5 s have
     passed): the first 32 are asked at once, side by side, the other 8 as those answer, never more than 32 in
