@@ -317,7 +317,16 @@ class ArgoCDSimulator:
 
     async def get_application(self, name: str, request: Request) -> Response:
         # Without appNamespace ArgoCD reads the name in its own namespace, where every simulated application is.
-        if name not in self.apps or request.query_params.get("appNamespace") not in (None, "", NAMESPACE):
+        params = request.query_params
+        found = name in self.apps and params.get("appNamespace") in (None, "", NAMESPACE)
+        project = params.get("project")
+        # Since 2.6.7 ArgoCD does not tell an application that does not exist from one the caller may not read: both
+        # are 403. Asked with its project, a missing one is 404, and one of another project 403.
+        if not project and not found:
+            return json_response(error_body("permission denied", 7), status=403)
+        if not found:
             message = f'applications.argoproj.io "{name}" not found'
             return json_response(error_body(message, 5), status=404)
+        if project and self.apps[name][0].team != project:
+            return json_response(error_body("permission denied", 7), status=403)
         return json_response(self.application(name))

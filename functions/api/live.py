@@ -44,6 +44,21 @@ LONGEST_WAIT_S = 600.0
 CREDENTIAL = {"argocd": "ROSETTA_ARGOCD_TOKEN", "gitlab": "ROSETTA_GITLAB_TOKEN"}
 
 
+class ApplicationRefused(SourceRefused):
+    """ArgoCD's 403 for one application: since 2.6.7 it answers so both for an application the token may not read and
+    for one that does not exist (renamed or deleted while the mapping still names it), not to tell which exist."""
+
+    def __init__(self, refused: SourceRefused, name: str) -> None:
+        self.name = name
+        super().__init__(refused.source, f"HTTP {refused.status} for application {name}", refused.status)
+
+    def reason(self, setting: str) -> str:
+        return (
+            f"application {self.name} refused (HTTP {self.status}): ArgoCD answers so for an application that does "
+            f"not exist as for one the token may not read; check the mapping's ArgoCD application and {setting}"
+        )
+
+
 def _in_utc(moment: datetime) -> datetime:
     """An instant as the API gives every one, in UTC: a GitLab instance whose time zone is set writes its times with
     that offset (11:30+02:00 is 09:30Z); one without an offset is read as UTC. One UTC cannot hold (year 9999 west of
@@ -282,6 +297,8 @@ class LiveSources:
                 return LiveResult(None, str(exc).removeprefix(f"{exc.source}: "), _now())
             # The source's words are left out: an error page may quote the credential in a form not recognised.
             setting = CREDENTIAL.get(exc.source, "its credential")
+            if isinstance(exc, ApplicationRefused):
+                return LiveResult(None, exc.reason(setting), _now())
             return LiveResult(None, f"the credential was refused (HTTP {exc.status}); check {setting}", _now())
         except RateLimited as exc:
             until = min(exc.until, time.time() + LONGEST_WAIT_S)
@@ -345,7 +362,12 @@ class LiveSources:
 
         def call(left_s: float) -> dict[str, Any]:
             with self._client("argocd", partial(ArgoCDClient, url, token, **self._options(left_s))) as client:
-                body = client.send(PageRequest(f"/api/v1/applications/{name}", params)).body
+                try:
+                    body = client.send(PageRequest(f"/api/v1/applications/{name}", params)).body
+                except SourceRefused as exc:
+                    if exc.status != 403:
+                        raise
+                    raise ApplicationRefused(exc, name) from exc
             _check_same_application(body, name, namespace)
             # The checked values, typed: an instant read as text is a datetime from here on.
             # Half a character (a lone surrogate, which no answer can hold) is a broken character, not a 500.

@@ -98,13 +98,46 @@ def test_a_refused_credential_is_said_so_without_echoing_it(estate_lake: tuple[S
         token = SecretStr(TOKEN)
         sources = IngestSettings(argocd_url=url, argocd_token=token, gitlab_url=url, gitlab_token=token)
         item, text = shop_api_item(estate_lake, sources)
+    argocd = (
+        f"the credential was refused (HTTP {status}); check ROSETTA_ARGOCD_TOKEN"
+        if status == 401
+        else f"application shop-api-prod refused (HTTP {status}): {ARGOCD_403}; check the mapping's ArgoCD "
+        "application and ROSETTA_ARGOCD_TOKEN"
+    )
     assert (item["stale"], item["staleReason"]) == (
         True,
-        f"argocd: the credential was refused (HTTP {status}); check ROSETTA_ARGOCD_TOKEN; "
-        f"gitlab: the credential was refused (HTTP {status}); check ROSETTA_GITLAB_TOKEN",
+        f"argocd: {argocd}; gitlab: the credential was refused (HTTP {status}); check ROSETTA_GITLAB_TOKEN",
     )
     assert TOKEN[:12] not in text
     shows_history(item)
+
+
+ARGOCD_403 = "ArgoCD answers so for an application that does not exist as for one the token may not read"
+
+
+def test_an_application_argocd_does_not_have_is_not_said_to_be_a_refused_token(
+    estate_lake: tuple[Settings, Path],
+) -> None:
+    """The mapping names shop-api-prod, which the ArgoCD of another estate does not have (renamed, or deleted).
+    ArgoCD 2.6.7 on answers 403 "permission denied" for an application that does not exist, not to tell which exist:
+    the reason said the credential was refused and sent the SRE to rotate a token that works. It names both causes;
+    the same token reads the estate's own applications live."""
+    estate = generate_estate(seed=3, apps=1, days=1, end=datetime(2026, 11, 20, tzinfo=UTC))
+    root = estate_lake[1]
+    with start_simulators(estate) as sims:
+        sources = IngestSettings(
+            argocd_url=sims.urls["argocd"], argocd_token=SecretStr(sims.credentials["argocd"]["token"])
+        )
+        item, _ = shop_api_item(estate_lake, sources)
+        live = LiveSources(api_settings(root), sources)
+        (own,) = live.side_by_side([live.ask_argocd_app(next(iter(sims.apis["argocd"].apps)))])
+    assert item["sources"]["argocd"] == {
+        "state": "fallback",
+        "reason": f"application shop-api-prod refused (HTTP 403): {ARGOCD_403}; check the mapping's ArgoCD "
+        "application and ROSETTA_ARGOCD_TOKEN",
+        "fetchedAt": None,
+    }
+    assert (own.error, own.value is not None) == (None, True)
 
 
 def test_a_source_asking_to_wait_is_not_asked_again_before_its_retry_after(estate_lake: tuple[Settings, Path]) -> None:
