@@ -143,6 +143,8 @@ class GitLabSimulator:
             response: Response = await call_next(request)
             return response
 
+        # The list of projects the token may see: what a client asks to check a token, as the API's probe does.
+        app.add_api_route("/api/v4/projects", self.list_projects, methods=["GET"])
         base = "/api/v4/projects/{project_id}"
         app.add_api_route(base, self.get_project, methods=["GET"])
         app.add_api_route(f"{base}/deployments", self.list_deployments, methods=["GET"])
@@ -242,24 +244,46 @@ class GitLabSimulator:
         return parsed
 
     # --- projects -------------------------------------------------------------------------------------------
+    def project_created_ms(self, comp: Component) -> int:
+        return self.millis(self.estate.start_s - 500 * 86400, comp.index)
+
+    def render_project(self, comp: Component) -> dict[str, Any]:
+        namespace, _, path = comp.gitlab_path.rpartition("/")
+        return {
+            "id": comp.gitlab_project_id,
+            "name": comp.name,
+            "path": path,
+            "path_with_namespace": comp.gitlab_path,
+            "name_with_namespace": comp.gitlab_path.replace("/", " / "),
+            "default_branch": "main",
+            "web_url": f"{self.web}/{comp.gitlab_path}",
+            "namespace": {"full_path": namespace},
+            "created_at": iso_millis(self.project_created_ms(comp)),
+        }
+
     async def get_project(self, project_id: str) -> Response:
         comp = self.project(project_id)
         if comp is None:
             return _not_found("Project")
-        namespace, _, path = comp.gitlab_path.rpartition("/")
-        return json_response(
-            {
-                "id": comp.gitlab_project_id,
-                "name": comp.name,
-                "path": path,
-                "path_with_namespace": comp.gitlab_path,
-                "name_with_namespace": comp.gitlab_path.replace("/", " / "),
-                "default_branch": "main",
-                "web_url": f"{self.web}/{comp.gitlab_path}",
-                "namespace": {"full_path": namespace},
-                "created_at": iso_millis(self.millis(self.estate.start_s - 500 * 86400, comp.index)),
-            }
-        )
+        return json_response(self.render_project(comp))
+
+    async def list_projects(self, request: Request) -> Response:
+        """GitLab's default order: created_at, newest first."""
+        params = request.query_params
+        refused = _invalid_values(params, {"sort": SORTS})
+        if refused is not None:
+            return refused
+        keys: dict[str, Callable[[Component], Any]] = {
+            "id": lambda c: c.gitlab_project_id,
+            "name": lambda c: (c.name, c.gitlab_project_id),
+            "path": lambda c: (c.gitlab_path.rpartition("/")[2], c.gitlab_project_id),
+            "created_at": lambda c: (self.project_created_ms(c), c.gitlab_project_id),
+        }
+        order_by = params.get("order_by", "created_at")
+        if order_by not in keys:
+            return _bad_request("order_by does not have a valid value")
+        projects = sorted(self.projects.values(), key=keys[order_by], reverse=params.get("sort", "desc") == "desc")
+        return self.paginate(request, projects, self.render_project)
 
     # --- deployments ----------------------------------------------------------------------------------------
     def deployment_updated_s(self, dep: Deployment) -> int:

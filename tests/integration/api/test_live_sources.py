@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from pydantic import SecretStr
 from functions.api.main import create_app
 from lakehouse.ingest.config import IngestSettings
 from lakehouse.settings import Settings
+from simulators.estate import generate_estate
+from simulators.serve import start_simulators
 from tests.integration.api.conftest import ADMIN, api_settings, closed_port, down_sources
 from tests.integration.api.test_endpoints import (
     get,
@@ -189,3 +192,25 @@ def test_a_probe_reads_no_body(estate_lake: tuple[Settings, Path]) -> None:
             items = get(c, "/monitoring/admin/config/sources", ADMIN)["items"]
     argocd = next(s for s in items if s["name"] == "argocd")
     assert (argocd["reachable"], argocd["authenticated"], argocd["probeError"]) == (True, True, None)
+
+
+@pytest.mark.parametrize("credentials", ["theirs", "wrong"])
+def test_the_simulated_sources_say_whether_their_credentials_are_accepted(
+    estate_lake: tuple[Settings, Path], monkeypatch: pytest.MonkeyPatch, credentials: str
+) -> None:
+    """The sources page of the demo, against the simulators: GitLab's probe asks the list of projects, which the
+    GitLab simulator did not serve (404), so its token was "unknown" where the four others were accepted. Each
+    simulated source now says whether the credentials are accepted: all with their own, none with wrong ones."""
+    estate = generate_estate(seed=3, apps=1, days=1, end=datetime(2026, 11, 20, tzinfo=UTC))
+    settings, root = estate_lake
+    with start_simulators(estate) as sims:
+        for name, value in sims.env().items():
+            secret = any(word in name for word in ("TOKEN", "PASSWORD", "API_KEY"))
+            monkeypatch.setenv(name, "wrong-credential-0123" if secret and credentials == "wrong" else value)
+        with TestClient(create_app(api_settings(root), settings, IngestSettings()), raise_server_exceptions=False) as c:
+            items = get(c, "/monitoring/admin/config/sources", ADMIN)["items"]
+    probed = {s["name"]: (s["reachable"], s["authenticated"]) for s in items if s["name"] in SOURCES}
+    assert probed == {name: (True, credentials == "theirs") for name in SOURCES}
+
+
+SOURCES = ("dynatrace", "servicenow", "argocd", "gitlab", "elasticsearch")
