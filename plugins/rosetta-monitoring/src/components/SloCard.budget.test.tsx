@@ -20,8 +20,9 @@ describe('SloCard latency error budgets', () => {
     await renderSlo();
     expect(await figure('Latency p95 error budget remaining')).toHaveTextContent(/^45\.0%$/);
     expect(await figure('Latency p99 error budget remaining')).toHaveTextContent(/^-31\.4%$/);
-    // The availability's budget beside them is the summary's, as before: 0.8452… left reads 84.5 %.
-    expect(await figure('Error budget remaining')).toHaveTextContent(/^84\.5%$/);
+    // The availability's budget beside them is the summary's, as before: 0.8452… left reads 84.5 %, of an
+    // availability measured in too few hours to be judged.
+    expect(await figure('Error budget remaining')).toHaveTextContent(/^84\.5% · insufficient data$/);
   });
 
   // 0.04 % of the p95 budget left is a sliver, not none; 99.96 % left is not all of it. No p99 measured: no budget,

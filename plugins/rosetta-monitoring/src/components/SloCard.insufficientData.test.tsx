@@ -1,7 +1,7 @@
 import { screen, within } from '@testing-library/react';
 import { answer, figure, registerServer, renderWithApi, server } from '../__testUtils__/monitoringServer';
 import * as f from '../__testUtils__/fixtures';
-import type { MonitoredEntity, SloRow } from '../api/types';
+import type { MonitoredEntity, SloRow, Summary } from '../api/types';
 import { SloCard } from './SloCard';
 import { SloTable } from './SloTable';
 
@@ -37,6 +37,18 @@ describe('SLOs with too few hours measured', () => {
     expect(screen.queryByText(/99\.922%/)).not.toBeInTheDocument();
   });
 
+  // The recorded summary as the API gave it: availability and both latency SLOs 'insufficient data' (a third of the
+  // hours measured), their budgets 0.8452…, 1 and 1, given whatever the coverage. The card showed them bare, 84.5 % on
+  // a green bar and 100.0 % twice: a healthy budget made of the hours too few to judge the SLO. Each says its state.
+  it('shows the budget of an SLO not judged with its state, and no bar', async () => {
+    server.use(answer('/applications/:id/summary', f.summaryProfiles as Summary));
+    await renderWithApi(<SloCard entity={profiles} />);
+    expect(await figure('Error budget remaining')).toHaveTextContent(/^84\.5% · insufficient data$/);
+    expect(await figure('Latency p95 error budget remaining')).toHaveTextContent(/^100\.0% · insufficient data$/);
+    expect(await figure('Latency p99 error budget remaining')).toHaveTextContent(/^100\.0% · insufficient data$/);
+    expect(screen.queryByRole('meter')).not.toBeInTheDocument();
+  });
+
   // No hour with a p99: no share at all, which is 'no data', not a dash beside it.
   it('shows a latency SLO without a measurement as no data', async () => {
     const slo = { latencyP99Sli: null, latencyP99Status: 'no data', latencyP99Coverage: 0 };
@@ -52,11 +64,14 @@ describe('SLOs with too few hours measured', () => {
     const short = { ...row, availability: 1, availabilityStatus: 'insufficient data', coverage: 24 / 720 };
     const rows: SloRow[] = [
       { ...short, id: 'profiles', latencyP95Sli: 1, latencyP95Status: 'insufficient data' },
-      { ...row, id: 'billing', availability: null, availabilityStatus: 'no data', latencyP95Sli: null, latencyP95Status: 'no data' },
+      { ...row, id: 'billing', availability: null, availabilityStatus: 'no data', errorBudgetRemaining: null, latencyP95Sli: null, latencyP95Status: 'no data' },
       { ...row, id: 'checkout', availability: 0.99812, availabilityTarget: 0.995, availabilityStatus: 'met' },
     ];
     await renderWithApi(<SloTable rows={rows} groupBy="app" />);
     expect(column('Availability')).toEqual(['insufficient data', 'no data', '99.812% · met']);
     expect(column('Latency p95')).toEqual(['insufficient data', 'no data', '97.2% · met']);
+    // The budget is given whatever the coverage: beside its state when the SLO is not judged, alone when it is.
+    // The fixture's row has 0.65 left; billing, measured in no hour, none.
+    expect(column('Error budget left')).toEqual(['65.0% · insufficient data', '–', '65.0%']);
   });
 });

@@ -7,7 +7,10 @@ import { SloCard } from './SloCard';
 const profiles: MonitoredEntity = { level: 'applications', id: 'system:default/profiles' };
 
 async function renderBudget(errorBudgetRemaining: number) {
-  server.use(answer('/applications/:id/summary', f.summaryProfilesWithLatency({ errorBudgetRemaining })));
+  // Judged: the recorded summary's availability is 'insufficient data', whose budget has no bar.
+  const availabilityStatus = errorBudgetRemaining < 0 ? 'breached' : 'met';
+  const slo = { errorBudgetRemaining, availabilityStatus };
+  server.use(answer('/applications/:id/summary', f.summaryProfilesWithLatency(slo)));
   await renderWithApi(<SloCard entity={profiles} />);
   return screen.findByRole('meter', { name: 'error budget remaining' });
 }

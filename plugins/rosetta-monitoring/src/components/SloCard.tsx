@@ -7,7 +7,7 @@ import { useMonitoringData } from './common/useMonitoringData';
 import { Widget } from './common/WidgetState';
 import { availability, budgetLeft, burnRate, ms, NONE, periodLabel, sliPercent, target, when } from './common/format';
 import { coveredDays } from '../pages/KpiControls';
-import { coverage, judged } from './SloTable';
+import { budgetJudged, coverage, isJudged, judged } from './SloTable';
 import { SIGNAL_SOURCES } from './common/sources';
 
 const isComponent = (summary: Summary) => summary.entity.kind === 'component';
@@ -62,7 +62,7 @@ function LatencySlos({ slo: row }: { slo: SloStatus }) {
           <dt>Hours with a {slo.percentile} measured</dt>
           <dd>{coverage(slo.coverage(row))}</dd>
           <dt>Latency {slo.percentile} error budget remaining</dt>
-          <dd>{budgetLeft(slo.budgetRemaining(row))}</dd>
+          <dd>{budgetJudged(slo.budgetRemaining(row), slo.status(row))}</dd>
         </Fragment>
       ))}
     </dl>
@@ -114,7 +114,7 @@ export function SloCard({ entity }: { entity: MonitoredEntity }) {
               <dt>Hours measured</dt>
               <dd>{coverage(slo.coverage)}</dd>
               <dt>Error budget remaining</dt>
-              <dd>{budgetLeft(slo.errorBudgetRemaining)}</dd>
+              <dd>{budgetJudged(slo.errorBudgetRemaining, slo.availabilityStatus)}</dd>
               <dt>Burn rate (period / 1 h)</dt>
               <dd>
                 {burnRate(slo.burnRatePeriod)} / {burnRate(slo.burnRate1H)}
@@ -129,7 +129,8 @@ export function SloCard({ entity }: { entity: MonitoredEntity }) {
                 </>
               )}
             </dl>
-            {typeof slo.errorBudgetRemaining === 'number' && (
+            {/* A bar of a budget not judged (too few hours measured) would draw it as health. */}
+            {typeof slo.errorBudgetRemaining === 'number' && isJudged(slo.availabilityStatus) && (
               <Meter
                 ratio={slo.errorBudgetRemaining}
                 label="error budget remaining"

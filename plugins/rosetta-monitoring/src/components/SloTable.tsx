@@ -23,6 +23,18 @@ export function judged(value: string, status: string | null | undefined) {
   return status === 'met' || status === 'breached' ? `${value} · ${status}` : status;
 }
 
+/** Whether a status judges its SLO: met or breached, not 'no data' nor 'insufficient data' (none: not said). */
+export const isJudged = (status: string | null | undefined) => !status || status === 'met' || status === 'breached';
+
+/**
+ * An error budget left and its SLO's state: the API gives the budget whatever the coverage, so a budget of too few
+ * hours carries the state beside it, not read as a healthy figure alone ("100.0%" of 24 hours measured).
+ */
+export function budgetJudged(remaining: number | null | undefined, status: string | null | undefined) {
+  const shown = budgetLeft(remaining);
+  return isJudged(status) || shown === NONE ? shown : `${shown} · ${status}`;
+}
+
 /**
  * What the latency SLI is held to: the share of hours whose p95 stays under the threshold. A team's (group's,
  * domain's) row has no threshold of its own, each of its applications being held to its own: the API gives none, and
@@ -51,7 +63,7 @@ const sloColumns = (groupBy: string): TableColumn<SloRow>[] => [
   { title: GROUP_LABELS[groupBy] ?? groupBy, field: 'id' },
   { title: 'Availability', render: r => judged(availability(r.availability), r.availabilityStatus) },
   { title: 'Target', render: r => target(r.availabilityTarget) },
-  { title: 'Error budget left', render: r => budgetLeft(r.errorBudgetRemaining) },
+  { title: 'Error budget left', render: r => budgetJudged(r.errorBudgetRemaining, r.availabilityStatus) },
   { title: 'Burn rate (period / 1 h)', render: r => `${burnRate(r.burnRatePeriod)} / ${burnRate(r.burnRate1H)}` },
   { title: 'Burn alert', render: r => r.burnRateAlert ?? '–' },
   { title: 'Latency p95', render: r => judged(sliPercent(r.latencyP95Sli, r.latencyTarget), r.latencyP95Status) },
