@@ -654,10 +654,14 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
             "Of those, failed: closed with a close code ROSETTA_FAILED_CLOSE_CODES lists (unsuccessful unless set; "
             "mv_changes_app_day.failed)"
         ),
-        "deployments": "Successful deployments finished that day (before as_of)",
+        "deployments": (
+            "Successful deployments finished that day (before as_of, from the lake's first read of deployments on, "
+            "as DORA counts them; 0 before it)"
+        ),
         "deployment_attempts": (
-            "Deployment attempts finished that day (before as_of), successful and failed: the denominator of "
-            "deployment_change_failures, as mv_dora_app_period.change_failure_denominator"
+            "Deployment attempts finished that day (before as_of, from the lake's first read of deployments on), "
+            "successful and failed: the denominator of deployment_change_failures, as "
+            "mv_dora_app_period.change_failure_denominator"
         ),
         "deployment_change_failures": "Deployment attempts finished that day that are change failures (full mode)",
         "problems_opened": "Dynatrace problems on the application started that day (before as_of)",

@@ -15,7 +15,10 @@
 -- mv_incidents_app_day, mv_changes_app_day). deployments are the successful attempts; deployment_attempts, successful
 -- and failed, are the change failure rate's denominator: summed over a calendar month's days,
 -- deployment_change_failures and deployment_attempts are mv_dora_app_period's full-mode numerator and denominator of
--- that month.
+-- that month, and deployments its frequency's numerator. So deployments count, as DORA's do, from the lake's first
+-- read of them on (deployments_read_from, see stg_periods): the older syncs ArgoCD's history still lists at that read
+-- are an incomplete record of the days before (its last 10 syncs), left out; those days are 0, and the API's daily
+-- trend says them not read.
 -- log_errors, log_exceptions: the day's lines of the application and its components (stg_signals_hourly); 0 on a
 -- day the logs ingestion read hours of the index of the application or of one of its components there
 -- (ref_log_hours_read, see stg_signals_hourly), also when no hour of it has a row; null on a day no hour of any of
@@ -64,7 +67,9 @@ deployments as (
         count(*) as attempts,
         count(*) filter (where is_change_failure_full) as change_failures
     from mv_deployments
-    where finished_at < (select as_of from params)
+    where
+        finished_at < (select as_of from params)
+        and finished_at >= coalesce((select cast(deployments_read_from as timestamptz) from build_params), '-infinity')
     group by app_id, environment, day
 ),
 

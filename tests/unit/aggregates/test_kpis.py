@@ -154,6 +154,29 @@ def test_day_summaries_count_the_attempts_a_change_failure_rate_is_out_of(built)
     assert (d2["deployments"], d2["deployment_attempts"], d2["deployment_change_failures"]) == (0, 1, 1)
 
 
+def test_day_summaries_count_deployments_from_the_first_read_as_dora_does(tmp_path: Path) -> None:
+    """The lake first read deployments on the 10th: D1, on the 1st, came with that read from ArgoCD's history (its last
+    syncs), an incomplete record of the days before, which DORA leaves out. The day summary counted it: over November
+    its days summed 5 attempts where the month's DORA counted 4, and 4 deployments where DORA counted 3, though the
+    table says its sums are DORA's. From the 10th on: G1 (failed) and G2 on the 18th, D2 (a change failure) and D3 on
+    the 19th, 4 attempts, 3 successful, 2 change failures, on both sides."""
+    lake, settings = estate_lake(tmp_path)
+    FirstReads(lake).record("deploys", "deployment_events", t(10), run_id="first-read")
+    build(lake, settings, mode="full", as_of=AS_OF)
+    con = open_duckdb(settings, lake)
+    try:
+        where = "environment = 'production' and app_id = 'shop' and month(day) = 11"
+        days = mart((lake, con), "mv_monitoring_app_day_summary", where)
+        month = dora((lake, con), "shop", period="month")
+    finally:
+        con.close()
+    sums = tuple(sum(d[c] for d in days) for c in ("deployments", "deployment_attempts", "deployment_change_failures"))
+    assert sums == (3, 4, 2)
+    numerators = ("deployment_frequency_numerator", "change_failure_denominator", "change_failure_numerator")
+    assert tuple(month[c] for c in numerators) == sums
+    assert [d["deployment_attempts"] for d in days if d["day"] == t(1).date()] == [0]
+
+
 def test_dora_for_shop(built) -> None:
     d = dora(built, "shop")
     # Attempts: D1, D2, D3 (rollback), G1 (failed), G2; the staging deployment and the pipeline do not count.
