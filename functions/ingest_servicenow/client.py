@@ -100,24 +100,26 @@ class ServiceNowClient(SourceClient):
     def updated_records(
         self, table: str, fields: list[str], since: datetime, until: datetime | None, page_size: int
     ) -> Iterator[ApiResponse]:
-        """Pages of records updated in [since, until), read again from where drift may have hidden some."""
-        start, size = since, page_size
+        """Pages of records updated in [since, until), the window read again whole when drift may have hidden some.
+        Not from the old time of the record seen moving alone: a record an earlier move hid may lie before it, that
+        move's record itself skipped by a later one and so never seen twice."""
+        size = page_size
         self.last_count = None
         latest: dict[str, str] = {}
-        previous: tuple[datetime, int, frozenset[tuple[str, str]], frozenset[tuple[str, int]]] | None = None
+        previous: tuple[int, frozenset[tuple[str, str]], frozenset[tuple[str, int]]] | None = None
         for scan in range(MAX_PASSES):
-            rescan_from: datetime | None = None
+            again = False
             seen: dict[str, str] = {}
             total: int | None = None
             hidden = pages = 0
             unreadable = _Unreadable()
-            for response in self._pass(table, fields, start, until, size):
+            for response in self._pass(table, fields, since, until, size):
                 yield response
                 pages += 1
                 count = response.headers.get("x-total-count")
                 if count is not None and count.isascii() and count.isdigit():
                     if total is not None and int(count) < total:
-                        rescan_from = start
+                        again = True
                     total = int(count)
                     hidden += _hidden_rows(response, total)
                 set_aside: list[Any] = []
@@ -130,9 +132,7 @@ class ServiceNowClient(SourceClient):
                     sys_id, stamp = _stamp(record.get("sys_id")), _stamp(record.get("sys_updated_on"))
                     before = seen.get(sys_id)
                     if before is not None and before != stamp:
-                        moved = _parse(min(before, stamp))
-                        if moved is not None and (rescan_from is None or moved < rescan_from):
-                            rescan_from = max(moved, start)
+                        again = True
                     seen[sys_id] = stamp
                     latest[sys_id] = max(stamp, latest.get(sys_id, ""))
                 # The parser sets them aside; counted, they are no records the paging lost.
@@ -141,18 +141,16 @@ class ServiceNowClient(SourceClient):
                 self._check_zone_on_latest(table)
             # A hidden record that moves during the pass is never seen twice: counted hidden twice, it stands in for
             # the visible record its move shifted over a page boundary, and the count check passes. So a pass that
-            # hid records over several pages is trusted only when it agrees with the pass before it over the same
-            # window (same records, as many hidden); otherwise that whole window is read again, since a hidden
-            # move does not tell where it skipped. A single page cannot shift under itself. So is a pass that met a
-            # record without a sys_id on two pages: it may be one record shifted, counted twice.
-            this = (start, hidden, frozenset(seen.items()), frozenset(unreadable.unnamed.items()))
+            # hid records over several pages is trusted only when it agrees with the pass before it (same records,
+            # as many hidden); otherwise the window is read again. A single page cannot shift under itself. So is a
+            # pass that met a record without a sys_id on two pages: it may be one record shifted, counted twice.
+            this = (hidden, frozenset(seen.items()), frozenset(unreadable.unnamed.items()))
             if ((hidden and pages > 1) or unreadable.on_two_pages) and this != previous:
-                rescan_from = start
-            if rescan_from is None and self._complete(table, start, until, latest, hidden, unreadable.count(seen)):
+                again = True
+            if not again and self._complete(table, since, until, latest, hidden, unreadable.count(seen)):
                 return
             previous = this
             self.counters.reads_again += 1
-            start = rescan_from or since
             size = max(page_size, RESCAN_PAGE_SIZE)
         # The count may be what disagrees (a source counting records it never lists): the error says both numbers.
         counted = (
