@@ -256,3 +256,33 @@ def test_the_lake_holds_every_deployment_once_at_its_latest_update(tmp_path: Pat
     assert not run.failed
     stored = sorted((r["deployment_id"], r["updated_at"]) for r in rows(lake, "gitlab/deployments"))
     assert stored == [(1, updated)] + [(n, since + timedelta(minutes=n)) for n in range(2, 7)]
+
+
+@pytest.mark.parametrize("listing", LISTINGS)
+def test_a_window_gitlab_does_not_count_is_read_in_parts_it_counts(listing: str) -> None:
+    """GitLab stops counting past 10,000 records (no x-total); this one past 10, to keep the listing short. Fifteen
+    records from 10:01, a minute apart. When the collector asks a second page, having read the first (1 and 2), 1 is
+    updated past the window's end and leaves it. Read uncounted, that page (places 3 and 4) brings 4 and 5: 3 was
+    never read, and nothing told, the count being what shows a record leaving. The window is now halved until each
+    part is counted (its first page, uncounted, is not read): the part holding 1 to 5 is read again when its count
+    falls, and every record is read."""
+    fake = FakeGitLab([record(n, SINCE + timedelta(minutes=n)) for n in range(1, 16)])
+    page = fake.page
+    moved: list[bool] = []
+
+    def counting_up_to_ten(query: dict[str, str]) -> tuple[list[Any], dict[str, str]]:
+        if query.get("page") == "2" and not moved:
+            moved.append(True)
+            fake.records[0] = record(1, UNTIL + timedelta(hours=1), SINCE + timedelta(minutes=1))
+        body, headers = page(query)
+        if int(headers["x-total"]) > 10:
+            del headers["x-total"]
+        return body, headers
+
+    fake.page = counting_up_to_ten  # type: ignore[method-assign]
+    with serving(fake.handler()) as url:
+        entries, client = read(url, listing)
+    assert moved
+    assert {e["id"] for e in entries} == set(range(1, 16))
+    assert client.counters.set_aside == []
+    assert client.rereads == 1
