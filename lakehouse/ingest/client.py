@@ -181,14 +181,16 @@ _SECONDS = re.compile(r"[0-9]{1,20}(\.[0-9]{1,9})?")
 
 
 def server_wait_seconds(headers: Mapping[str, str], now: float) -> float | None:
-    """The wait a server asks for: Retry-After (seconds or HTTP date), else RateLimit-Reset, else X-RateLimit-Reset."""
+    """The wait a server asks for: Retry-After (seconds or HTTP date), else RateLimit-Reset, else X-RateLimit-Reset.
+    A date or reset already past (the source's clock behind ours) asks for no wait the client can tell: None, so that
+    it backs off as without one, rather than ask again at once on every attempt."""
     retry_after = headers.get("retry-after")
     if retry_after:
         value = retry_after.strip()
         if _SECONDS.fullmatch(value):
             return float(value)
         try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - now)
+            return _ahead(parsedate_to_datetime(value).timestamp() - now)
         except (TypeError, ValueError):
             pass
     for name in ("ratelimit-reset", "x-ratelimit-reset"):
@@ -199,8 +201,12 @@ def server_wait_seconds(headers: Mapping[str, str], now: float) -> float | None:
                 return number
             while number > _LATEST_EPOCH_SECOND:
                 number /= 1000
-            return max(0.0, number - now)
+            return _ahead(number - now)
     return None
+
+
+def _ahead(seconds: float) -> float | None:
+    return seconds if seconds > 0 else None
 
 
 def backoff_seconds(attempt: int, policy: RetryPolicy, rng: random.Random) -> float:
@@ -505,7 +511,7 @@ class SourceClient:
             self._set_aside(request, reason, _text(response, content))
             raise Retriable(reason)
         try:
-            cleaned = _without_credentials(content, body)
+            cleaned = self.redacted(_without_credentials(content, body))
         except RecursionError:
             self._too_deep(request, _text(response, content))
         return ApiResponse(status, response.headers, cleaned, request)
@@ -615,6 +621,11 @@ class SourceClient:
         """What the rejects keep of a page set aside: its text without the credentials of its URLs, cut at
         MAX_TEXT_KEPT (after: a URL cut before its @ would keep its password)."""
         return text_without_credentials(text)[:MAX_TEXT_KEPT]
+
+    def redacted(self, body: Any) -> Any:
+        """The answer without what a source's records may hold that the project keeps nowhere (ArgoCD's tools'
+        values): taken out here, where an answer too deep to walk is set aside as unreadable."""
+        return body
 
     def shape_of(self, request: PageRequest) -> type:
         """What the answer to `request` is: the source's page shape, unless one endpoint answers otherwise."""

@@ -92,7 +92,20 @@ def test_a_reset_written_in_microseconds_or_milliseconds_since_the_epoch_is_the_
     millions of years, past any a run takes, and the first such 429 stopped Dynatrace for the whole run."""
     assert server_wait_seconds({"x-ratelimit-reset": str(int(NOW + 20) * 1_000_000)}, NOW) == pytest.approx(20.0)
     assert server_wait_seconds({"x-ratelimit-reset": str(int(NOW + 20) * 1_000)}, NOW) == pytest.approx(20.0)
-    assert server_wait_seconds({"x-ratelimit-reset": str(int(NOW) * 1_000_000 - 5)}, NOW) == 0.0
+    assert server_wait_seconds({"x-ratelimit-reset": str(int(NOW) * 1_000_000 - 5)}, NOW) is None
+
+
+def test_a_reset_already_past_is_backed_off_from_not_asked_again_at_once() -> None:
+    """GitLab's 429 carries no Retry-After, only RateLimit-Reset; with GitLab's clock 5 s behind ours, the reset is
+    past, and read as a wait of 0 every attempt went at once, six in 10 ms, and the run failed against a source asking
+    to be left alone. A reset or date already past is no wait: the client backs off, 1, 2, 4 s at most, jittered."""
+    past = {"RateLimit-Reset": str(int(NOW) - 5)}
+    assert server_wait_seconds({"ratelimit-reset": str(int(NOW) - 5)}, NOW) is None
+    assert server_wait_seconds({"retry-after": formatdate(NOW - 30, usegmt=True)}, NOW) is None
+    client, clock = client_for([httpx.Response(429, headers=past)] * 3 + [httpx.Response(200, json={"ok": True})])
+    assert client.send(PageRequest("/api/v4/projects/1/deployments")).body == {"ok": True}
+    assert len(clock.sleeps) == 3 and all(wait > 0 for wait in clock.sleeps)
+    assert all(0 < wait <= ceiling for wait, ceiling in zip(clock.sleeps, (1.0, 2.0, 4.0), strict=True))
 
 
 def test_backoff_is_exponential_with_full_jitter() -> None:
