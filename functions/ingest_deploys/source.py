@@ -27,7 +27,6 @@ from functions.ingest_deploys.events import (
     remember_late_deployments,
     whole_from,
 )
-from functions.ingest_deploys.redact import redact_sources
 from lakehouse.gitlab_projects import mapped_paths, with_ids, with_recorded_ids
 from lakehouse.ingest.client import SetAside
 from lakehouse.ingest.config import IngestSettings
@@ -88,8 +87,8 @@ def build_plan(settings: IngestSettings, lake: Lake, window: Window, datasets: t
 
         def application_pages() -> Iterator[Page]:
             observed = datetime.now(UTC)
-            # The tools' values (Helm, plugins) may hold credentials: they never reach the lake (see redact).
-            listing = redact_sources(argocd.applications().body)
+            # Redacted by the client: the tools' values (Helm, plugins) may hold credentials (see redact).
+            listing = argocd.applications().body
             # Before any row of it is stored: a history row of a later life is never keyed as the first's.
             remember_first_lives(lake, listing)
             yield Page(parse.APP_STATUS, listing, {"observed_at": observed, "apps": apps})

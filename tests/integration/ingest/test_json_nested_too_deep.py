@@ -6,14 +6,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
 
 from functions.ingest_deploys.client import ArgoCDClient, GitLabClient
 from lakehouse.ingest.client import PageRequest, RetryPolicy
+from lakehouse.ingest.config import IngestSettings
 from lakehouse.ingest.errors import SourceRefused, SourceUnavailable
+from lakehouse.ingest.sources import ingest
+from lakehouse.settings import Settings
+from lakehouse.storage import Lake
+from simulators.estate import generate_estate
 from tests.integration.api.test_endpoints import QuietHandler, serving
+from tests.integration.ingest.conftest import END, import_catalog
+from tests.integration.ingest.truth import rows
 
 TWO_ATTEMPTS = RetryPolicy(attempts=2, backoff_base_s=0.01, backoff_max_s=0.01)
 
@@ -80,3 +88,43 @@ def test_an_argocd_listing_nested_too_deep_is_set_aside_without_its_text() -> No
             argo.applications()
         (reject,) = argo.counters.set_aside
     assert reject.text.startswith("<not kept: ")
+
+
+def argocd_listing(status_summary: bytes) -> bytes:
+    """An ArgoCD listing of one application whose status.summary is `status_summary`."""
+    return (
+        b'{"metadata":{"resourceVersion":"1"},"items":[{"metadata":{"name":"x","creationTimestamp":'
+        b'"2024-03-01T00:00:00Z"},"spec":{"project":"default"},"status":{"summary":' + status_summary + b"}}]}"
+    )
+
+
+def test_an_argocd_listing_the_parser_reads_but_too_deep_to_redact_is_set_aside(tmp_path: Path) -> None:
+    """600 objects deep: the parser reads it (some 1,000 levels) and the credential walk too, but not the redaction of
+    the tools' values, done after the client. The deploys run stopped its three ArgoCD datasets on a bare
+    RecursionError, no reject kept. The listing is now unreadable as any page too deep: asked again, then set aside
+    once, without its text (counted on the status dataset: one listing feeds the three), and the run fails
+    naming it."""
+    body = argocd_listing(nested(600))
+    with source_answering(200, body) as url, ArgoCDClient(url, SecretStr("argo"), policy=TWO_ATTEMPTS) as argo:
+        with pytest.raises(SourceUnavailable) as failed:
+            argo.applications()
+        (reject,) = argo.counters.set_aside
+    assert (
+        str(failed.value) == "argocd: page was JSON nested too deeply to read on GET /api/v1/applications, "
+        "still after 2 attempts"
+    )
+    assert reject.text.startswith("<not kept: ")
+
+    lake = Lake.from_settings(Settings(lake_url=str(tmp_path / "lake")))
+    import_catalog(lake, generate_estate(seed=16, apps=2, days=2, end=END))
+    with source_answering(200, body) as url:
+        sources = IngestSettings(argocd_url=url, argocd_token=SecretStr("argo-token-123456"))
+        outcome = ingest("deploys", lake, sources, datasets=["argocd/app_status"], now=END)
+    datasets = outcome.summary()["datasets"]
+    assert {d: (v["status"], v["rows_rejected"]) for d, v in datasets.items() if d.startswith("argocd/")} == {
+        "argocd/app_status": ("failed", 1),
+        "argocd/sync_operations": ("failed", 0),
+        "argocd/deployment_history": ("failed", 0),
+    }
+    assert "nested too deeply" in datasets["argocd/app_status"]["error"]
+    assert len(rows(lake, "argocd/rejects")) == 1

@@ -108,13 +108,13 @@ def test_a_listing_set_aside_keeps_none_of_the_tools_values_in_the_rejects() -> 
     """A listing cut off in transit (not JSON) and one without its items list are set aside, their text kept (the
     run's reject, had no later attempt read the listing), and asked again: velero-test's plugin values (its
     HELM_VALUES) are in neither text kept, which the lake would otherwise hold as they came. The listing read
-    afterwards is the one parsed, as before."""
+    afterwards is the one parsed, as before, redacted by the client."""
     whole = json.dumps({"items": [velero()]})
     misnamed = json.dumps({"item": [velero()]})
     answers = [httpx.Response(200, text=whole[: len(whole) // 2]), httpx.Response(200, text=misnamed)]
     answers.append(httpx.Response(200, text=whole))
     argocd = ArgoCDClient("https://argocd.example", SecretStr("t"), transport=mock(answers), clock=FakeClock())
-    assert argocd.applications().body == json.loads(whole)
+    assert argocd.applications().body == redact_sources(json.loads(whole))
     kept = argocd.counters.read_again
     assert [a.reason.split(" (")[0] for a in kept] == ["page was not valid JSON", "page has no items list"]
     for aside in kept:
