@@ -192,8 +192,9 @@ def run_backfill(
     days = window.days()
     if align:
         now = datetime.now(UTC)
-        # A day whose first step has not ended (today's first minutes) has nothing whole to read yet.
-        days = [d.aligned(align) for d in days if floor(d.since, align) + align <= now]
+        # A day whose first step has not ended (today's first minutes) has nothing whole to read yet; today's others
+        # end at the step under way.
+        days = [d.aligned(align, now) for d in days if floor(d.since, align) + align <= now]
 
     planned: list[Window] = []
 

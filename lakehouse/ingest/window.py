@@ -37,10 +37,13 @@ class Window:
         return self.since.astimezone(UTC).date()
 
     def aligned(self, step: timedelta, now: datetime | None = None) -> Window:
-        """Whole steps only: since rounded down, until rounded down (a partial last step is left for later). A window
-        within one step reads that step whole once it has ended by `now`; still under way, its source has only part
-        of it, which would be stored as whole: the step before it is read again instead."""
+        """Whole steps only: since rounded down, until rounded down (a partial last step is left for later), and no
+        later than the step under way at `now`: its source has only part of it, which would be stored as whole (a
+        window given by hand that ends later). A window within one step reads that step whole once it has ended by
+        `now`; still under way, the step before it is read again instead."""
         since, until = floor(self.since, step), floor(self.until, step)
+        if now is not None:
+            until = min(until, floor(now, step))
         if until > since:
             return Window(since, until)
         return Window(since, since + step) if now is None or since + step <= now else Window(since - step, since)
