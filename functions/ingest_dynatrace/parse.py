@@ -346,7 +346,7 @@ def parse_metrics_page(page: Mapping[str, Any], context: Mapping[str, Any] | Non
     """
     step = page.get("resolution")
     if step != "1h":
-        return ParseResult(rejects=[Reject(METRICS_DATASET, f"resolution {step!r}, expected 1h", _brief(page))])
+        return ParseResult(rejects=_at_another_resolution(page, step))
     points, rejects = metric_points(page, context)
     ctx = context or {}
     if "since_ms" in ctx and points.num_rows:
@@ -519,6 +519,25 @@ def containers_of(page: Mapping[str, Any], services_of_process: Mapping[str, lis
 
 def _reason(exc: BaseException) -> str:
     return f"missing field {exc}" if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
+
+
+def _at_another_resolution(page: Mapping[str, Any], step: Any) -> list[Reject]:
+    """A page Dynatrace served at another resolution than an hour (it coarsens a query it cannot answer in as many
+    points): a reject per series, kept with its points, as any record the dataset cannot hold (a result of another
+    shape whole); the page, without its results, when it holds none."""
+    reason = f"resolution {step!r}, expected 1h"
+    results = page.get("result")
+    rejects: list[Reject] = []
+    for result in results if isinstance(results, list) else []:
+        data = result.get("data") if isinstance(result, dict) else None
+        if not isinstance(data, list):
+            rejects.append(Reject(METRICS_DATASET, reason, result))
+            continue
+        metric = result.get("metricId")
+        for series in data:
+            raw = {"metricId": metric, **series} if isinstance(series, dict) else series
+            rejects.append(Reject(METRICS_DATASET, f"{metric}: {reason}", raw))
+    return rejects or [Reject(METRICS_DATASET, reason, _brief(page))]
 
 
 def _brief(node: Any) -> Any:

@@ -64,3 +64,29 @@ def test_the_hourly_fixture_still_parses_whole() -> None:
     rows = result.tables[METRICS_DATASET].to_pylist()
     assert len(rows) == 24
     assert rows[0]["hour"] == datetime(2022, 9, 28, 0, tzinfo=UTC)  # the first slot ends at 01:00
+
+
+def test_a_page_served_a_day_to_a_point_is_a_reject_per_series_kept_with_its_points() -> None:
+    """Dynatrace serves a query it cannot answer in as many points at a coarser resolution (a day to a point here).
+    Its three series were one reject keeping none of their points, the page's results left out: three records the
+    run set aside and nobody could see. Each series is a reject of its own, kept with its points."""
+    day = 24 * HOUR
+    page = {
+        "totalCount": 3,
+        "resolution": "1d",
+        "result": [
+            {
+                "metricId": REQUESTS,
+                "data": [series(f"SERVICE-{name}", [MIDNIGHT + day], [n]) for n, name in enumerate("ABC")],
+            }
+        ],
+    }
+    result = parse_metrics_page(page, WINDOW)
+    assert result.tables.get(METRICS_DATASET) is None or result.tables[METRICS_DATASET].num_rows == 0
+    assert [r.reason for r in result.rejects] == [f"{REQUESTS}: resolution '1d', expected 1h"] * 3
+    kept = [r.raw for r in result.rejects]
+    assert [(k["metricId"], k["dimensionMap"]["dt.entity.service"], k["values"]) for k in kept] == [
+        (REQUESTS, "SERVICE-A", [0]),
+        (REQUESTS, "SERVICE-B", [1]),
+        (REQUESTS, "SERVICE-C", [2]),
+    ]
