@@ -879,7 +879,28 @@ def catalog_problems(documents: Iterable[Mapping[str, Any]]) -> list[str]:
             problems.append(f"{label}: spec is empty: expected the entity's fields")
         elif not isinstance(spec, Mapping):
             problems.append(f"{label}: spec is a {type(spec).__name__}, not a mapping of fields")
-    return problems or _id_clashes(documents)
+    return problems or _id_clashes(documents) + _systems_of_another_namespace(documents)
+
+
+def _systems_of_another_namespace(documents: list[Mapping[str, Any]]) -> list[str]:
+    """A Component whose spec.system names a System this catalog does not have in that namespace (a ref without one
+    names the Component's own), while it has one of that name in another: the component was mapped to the other
+    namespace's application, its history, SLOs and team, where Backstage shows it without a system."""
+    systems = {_self_ref(d) for d in documents if d.get("kind") == "System"}
+    problems = []
+    for position, d in enumerate(documents, start=1):
+        spec = d.get("spec") or {}
+        ref = _ref_key(spec.get("system"), _namespace(d)) if d.get("kind") == "Component" else None
+        if ref is None or ref in systems:
+            continue
+        others = sorted(f"system:{ns}/{name}" for ns, name in systems if name == ref[1])
+        if others:
+            problems.append(
+                f"document {position} (Component {d['metadata']['name']}): spec.system names system:{ref[0]}/{ref[1]},"
+                f" which this catalog does not have; {', '.join(others)} is of another namespace: write its"
+                " namespace in spec.system if the component is part of it"
+            )
+    return problems
 
 
 def _id_clashes(documents: Iterable[Mapping[str, Any]]) -> list[str]:

@@ -747,6 +747,37 @@ spec: {type: service, lifecycle: production, owner: shop-team, system: shop}
     ]
 
 
+def test_a_component_naming_a_system_only_another_namespace_has_is_refused() -> None:
+    """checkout, of namespace team-a, says `system: shop`: Backstage reads system:team-a/shop, which the catalog does
+    not have, and shows checkout without a system. The import looked the ref up, missed, and took the bare name:
+    checkout was mapped under default's shop, its history, SLOs and team. It is refused, naming both; with
+    system:team-a/shop in the catalog, or the namespace written in the ref, it is read as Backstage reads it."""
+    import yaml
+
+    catalog = """
+apiVersion: backstage.io/v1alpha1
+kind: System
+metadata: {name: shop}
+spec: {owner: shop-team}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: checkout, namespace: team-a}
+spec: {type: service, lifecycle: production, owner: shop-team, system: shop}
+"""
+    entries, problems = from_catalog(list(yaml.safe_load_all(catalog)))
+    assert problems == [
+        "document 2 (Component checkout): spec.system names system:team-a/shop, which this catalog does not have; "
+        "system:default/shop is of another namespace: write its namespace in spec.system if the component is part of it"
+    ]
+    written = catalog.replace("system: shop}", "system: default/shop}")
+    entries, problems = from_catalog(list(yaml.safe_load_all(written)))
+    assert problems == [] and [(e.entity_id, e.application_id) for e in entries] == [
+        ("shop", None),
+        ("checkout", "shop"),
+    ]
+
+
 def test_the_mapping_keeps_each_catalog_entitys_namespace() -> None:
     """The entity's Backstage namespace is kept, so that the API tells component:team-a/checkout from another
     namespace's checkout; an entry that names none is in Backstage's default namespace."""
