@@ -202,6 +202,10 @@ def _build(
         # The day tables leave a day's SLA breaches unknown before task SLAs were first read (mv_incidents_app_day):
         # a backfill reading further back makes days read that no incremental build would rewrite.
         full_because = "task SLAs were first read from another instant"
+    if not full_because and previous is not None and _moved(previous, recorded, DEPLOYMENT_EVENTS):
+        # The day summaries count deployments from their first read on, as DORA does: a backfill reading further
+        # back counts those of days, the first read's own included, that no incremental build would rewrite.
+        full_because = "deployments were first read from another instant"
     if not full_because and previous is not None and _log_reads_moved(previous, logs_read):
         # Every hour before the first read, or every hour before the watermark when that is unknown, changes from
         # unknown to read (or back): days no incremental build would rewrite.

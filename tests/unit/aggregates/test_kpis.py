@@ -177,6 +177,27 @@ def test_day_summaries_count_deployments_from_the_first_read_as_dora_does(tmp_pa
     assert [d["deployment_attempts"] for d in days if d["day"] == t(1).date()] == [0]
 
 
+def test_a_backfill_reading_deployments_further_back_rebuilds_the_days_it_makes_read(tmp_path: Path) -> None:
+    """First read on the 10th, the lake built; then a backfill reads deployments from the 1st on. D1, on the 1st,
+    was held already, and no run wrote its day again: an hourly build would rebuild no day before the 20th, and the
+    1st would keep 0 attempts where DORA now counts D1. The build is full, and the month's days sum to 5 attempts
+    and 4 deployments, as DORA's."""
+    lake, settings = estate_lake(tmp_path)
+    FirstReads(lake).record("deploys", "deployment_events", t(10), run_id="first-read")
+    build(lake, settings, mode="full", as_of=AS_OF)
+    FirstReads(lake).record("deploys", "deployment_events", t(1), run_id="backfill")
+    result = build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1))
+    assert result.full_because == "deployments were first read from another instant"
+    con = open_duckdb(settings, lake)
+    try:
+        where = "environment = 'production' and app_id = 'shop' and month(day) = 11"
+        days = mart((lake, con), "mv_monitoring_app_day_summary", where)
+    finally:
+        con.close()
+    sums = tuple(sum(d[c] for d in days) for c in ("deployments", "deployment_attempts", "deployment_change_failures"))
+    assert sums == (4, 5, 2)
+
+
 def test_dora_for_shop(built) -> None:
     d = dora(built, "shop")
     # Attempts: D1, D2, D3 (rollback), G1 (failed), G2; the staging deployment and the pipeline do not count.
