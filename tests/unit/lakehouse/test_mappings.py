@@ -754,17 +754,8 @@ def test_a_component_naming_a_system_only_another_namespace_has_is_refused() -> 
     system:team-a/shop in the catalog, or the namespace written in the ref, it is read as Backstage reads it."""
     import yaml
 
-    catalog = """
-apiVersion: backstage.io/v1alpha1
-kind: System
-metadata: {name: shop}
-spec: {owner: shop-team}
----
-apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata: {name: checkout, namespace: team-a}
-spec: {type: service, lifecycle: production, owner: shop-team, system: shop}
-"""
+    # TWO_CHECKOUTS' default shop and team-a's checkout, whose ref leaves its namespace out.
+    catalog = "---".join(TWO_CHECKOUTS.split("---")[:2]).replace("system: system:default/shop}", "system: shop}")
     entries, problems = from_catalog(list(yaml.safe_load_all(catalog)))
     assert problems == [
         "document 2 (Component checkout): spec.system names system:team-a/shop, which this catalog does not have; "
