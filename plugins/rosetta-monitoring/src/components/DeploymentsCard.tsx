@@ -237,8 +237,11 @@ export function DeploymentsCard({ entity, period }: { entity: MonitoredEntity; p
       state={state}
       isEmpty={([live, history]) => (live.live ?? []).length + (history.items ?? []).length === 0}
       // Deployments never read hide nothing live: ArgoCD and GitLab answer the live status whatever the lake holds.
+      // Not mapped, neither can answer: the API's live rows then say so per source, and the card says unknown.
       unknown={([live, history]) =>
-        (live.live ?? []).length ? null : whyUnknown(history.state, DEPLOYER_NOT_MAPPED, 'deployments')
+        (live.live ?? []).length && history.state !== 'not mapped'
+          ? null
+          : whyUnknown(history.state, DEPLOYER_NOT_MAPPED, 'deployments')
       }
       freshness={([, history]) => history.freshness}
       readUntil={([, history]) => readUntilOf(RECORDS, history)}

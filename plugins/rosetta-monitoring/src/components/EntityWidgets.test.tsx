@@ -863,8 +863,22 @@ describe('entity widgets', () => {
       expect(await screen.findByText('No deployments in the period')).toBeInTheDocument();
     });
     it('says deployments are unknown, not none, for an entity tied to no ArgoCD application nor GitLab project', async () => {
+      // As the API answers it: a live row per component, each source "not mapped", and a history not mapped.
+      const notMapped = { state: 'not mapped', fetchedAt: null, reason: null };
+      const [row] = f.deploymentsLiveProfiles.live!;
+      const unmapped = {
+        ...row,
+        sources: { argocd: notMapped, gitlab: notMapped },
+        ...{ argocdApp: null, syncStatus: null, healthStatus: null, statusObservedAt: null, revision: null },
+        ...{ lastDeployedAt: null, operationPhase: null, gitlabProjectId: null, lastPipelineStatus: null },
+        ...{ lastPipelineRef: null, lastPipelineAt: null, lastPipelineUrl: null, fetchedAt: null },
+      };
+      const history = { ...f.deploymentsHistoryProfiles, state: 'not mapped', items: [], readUntil: null };
       server.use(
-        answer(`${base}/deployments`, { ...f.deploymentsHistoryProfiles, state: 'not mapped', items: [], live: [] }),
+        answer(`${base}/deployments`, { ...f.deploymentsLiveProfiles, state: 'not mapped', live: [unmapped] }, {
+          mode: 'live',
+        }),
+        answer(`${base}/deployments`, history, { mode: 'history' }),
       );
       await renderWithApi(<DeploymentsCard entity={profiles} period="last_7d" />);
       expect(await screen.findByText('No source of deployments mapped')).toBeInTheDocument();

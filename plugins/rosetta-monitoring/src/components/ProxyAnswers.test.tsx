@@ -81,6 +81,20 @@ describe('answers that do not come from the monitoring API', () => {
     );
   });
 
+  it("says to check the proxy entry's base path when the API has no endpoint at the path", async () => {
+    // The API's own 404 for a path it has no endpoint at: the entry's target is its host with another base path.
+    const title = await errorTitleFor(() =>
+      HttpResponse.json(
+        { type: 'about:blank', title: 'Not found', status: 404, detail: 'Not Found', instance: '/v1/x' },
+        { status: 404, headers: { 'Content-Type': 'application/problem+json' } },
+      ),
+    );
+    expect(title).toBe(
+      'Could not load health: the monitoring API has no endpoint at this path (404 Not Found: Not Found): check ' +
+        "that the target of Backstage's proxy entry is the API's base URL, its base path included",
+    );
+  });
+
   it("still shows the API's own 401 problem detail, saying the proxy entry sends the key", async () => {
     const title = await errorTitleFor(() =>
       HttpResponse.json(

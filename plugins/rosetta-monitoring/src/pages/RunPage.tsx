@@ -6,7 +6,7 @@ import type { ChangesRow, KpiWindow, Schemas } from '../api/types';
 import { useMonitoringData } from '../components/common/useMonitoringData';
 import { Widget } from '../components/common/WidgetState';
 import { hours, NONE, percent } from '../components/common/format';
-import { backlogOf, BacklogRow, heatmapOf } from './runFigures';
+import { backlogOf, BacklogRow, heatmapOf, knownOn, noneOpenedOnADayRead } from './runFigures';
 import { NO_TOOLBAR } from '../components/common/tableOptions';
 import { CHANGE_SOURCES, INCIDENT_SOURCES } from '../components/common/sources';
 
@@ -181,7 +181,7 @@ export function RunPage() {
           />
         )}
       </Widget>
-      <Widget page="estate" title="Incident heatmap (opened per day)" what="incidents" state={apps} isEmpty={r => r.items.every(row => row.opened === 0)} freshness={r => r.freshness} sources={INCIDENT_SOURCES}>
+      <Widget page="estate" title="Incident heatmap (opened per day)" what="incidents" state={apps} isEmpty={noneOpenedOnADayRead} freshness={r => r.freshness} sources={INCIDENT_SOURCES}>
         {r => {
           // No day read from ServiceNow: every row's count is unknown, and a grid without rows would read as none.
           if (r.items.every(row => row.opened === null || row.opened === undefined)) {
@@ -194,6 +194,17 @@ export function RunPage() {
             );
           }
           const map = heatmapOf(r.items);
+          // None opened on the days read, some days unknown: neither a grid without rows nor "no incidents".
+          if (!map.rows.length) {
+            const unknown = map.days.filter(day => r.items.some(row => !knownOn(row, day))).length;
+            return (
+              <EmptyState
+                missing="data"
+                title="No incident opened on the days read"
+                description={`None opened on the ${map.days.length - unknown} days read from ServiceNow; the other ${unknown} are unknown, not none (before the lake first read ServiceNow, or after how far it had read it).`}
+              />
+            );
+          }
           const max = Math.max(0, ...map.rows.flatMap(row => row.counts.map(n => n ?? 0)));
           return (
             <table aria-label="incident heatmap" style={{ borderCollapse: 'collapse' }}>

@@ -65,3 +65,17 @@ export function heatmapOf(rows: IncidentsRow[]): {
     });
   return { days, rows: cells };
 }
+
+/**
+ * Whether the heatmap has nothing to show: no incident opened and every day read. Days before the lake first read
+ * ServiceNow are unknown ("–"), and a period mostly of such days with none opened since is not a quiet one.
+ */
+export function noneOpenedOnADayRead(report: { items: IncidentsRow[] }): boolean {
+  return report.items.every(row => row.opened === 0 && row.days.every(d => knownOn(row, d.day)));
+}
+
+/** Whether a row gives its incidents opened on `day`: null or absent is unknown. */
+export function knownOn(row: IncidentsRow, day: string): boolean {
+  const found = row.days.find(d => d.day === day);
+  return found !== undefined && found.opened !== null && found.opened !== undefined;
+}

@@ -48,6 +48,9 @@ function problemOf(error: any): ProblemDetail | undefined {
   }
 }
 
+/** The title of the API's 404 for a path none of its endpoints is at (functions/api/problems.py). */
+const API_NO_ENDPOINT = 'Not found';
+
 /** Where the credential the API refused comes from, as the plugin's README configures it. */
 const PROXY_CREDENTIAL =
   "the API key or token is the one Backstage's proxy entry for the monitoring API sends in its headers " +
@@ -57,6 +60,14 @@ const PROXY_CREDENTIAL =
 export function detailOf(error: any): string {
   const problem = problemOf(error);
   const status = statusOf(error);
+  // The API's 404 for a path it has no endpoint at is titled "Not found" (its own 404s are "Unknown …" or name what
+  // is missing): the proxy entry's target is the API's host with a wrong base path.
+  if (status === 404 && problem?.title === API_NO_ENDPOINT) {
+    return (
+      `the monitoring API has no endpoint at this path (${answeredOf(error)}: ${problem.detail ?? problem.title}): ` +
+      "check that the target of Backstage's proxy entry is the API's base URL, its base path included"
+    );
+  }
   if (problem?.detail || problem?.title) {
     const said = String(problem.detail ?? problem.title);
     // The API's own 401 ("unknown API key") speaks of a credential the user never sent: the proxy entry adds it.
