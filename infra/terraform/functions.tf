@@ -221,9 +221,10 @@ locals {
 # --- alarms --------------------------------------------------------------------------------------
 
 locals {
-  # Ingestion emits LagSeconds (now minus the end of the window it loaded) after every run that loaded its window: a
-  # failed run reports none, so a source down for max_lag_hours raises this alarm as well as the failed-runs one. A run
-  # fails when any one of its datasets does: one dataset failing every run raises it too, the others being fresh.
+  # Ingestion emits LagSeconds (now minus the end of the window it loaded) after every run that loaded every dataset
+  # up to now (scheduled, or a backfill; not a run by hand of some datasets or of a given window): a failed run
+  # reports none, so a source down for max_lag_hours raises this alarm as well as the failed-runs one. A run fails
+  # when any one of its datasets does: one dataset failing every run raises it too, the others being fresh.
   ingest_freshness = {
     for key, spec in local.ingest : key => {
       metric_name         = "LagSeconds"

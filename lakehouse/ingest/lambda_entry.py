@@ -55,7 +55,7 @@ def handle_scheduled_event(
         }
         logger.error("ingestion finished", extra=line)
         raise
-    _emit(metrics, outcomes, moment)
+    _emit(metrics, outcomes, moment, whole=_reads_every_dataset_up_to_now(event))
     summary = {
         "invocation": invocation,
         "source": source,
@@ -198,16 +198,23 @@ def _backfill_days(given: Any) -> int:
     return given
 
 
-def _emit(metrics: Metrics, outcomes: list[RunOutcome], now: datetime) -> None:
+def _reads_every_dataset_up_to_now(event: dict[str, Any]) -> bool:
+    """Whether the event asks for every dataset of the source up to now: a scheduled run (since the watermarks) or a
+    backfill (the last days and today). A run of some datasets, or of a window given by hand (which may start after
+    the watermark and leave the gap before it unread), says nothing of the source's lag."""
+    return event.get("datasets") is None and event.get("window") is None
+
+
+def _emit(metrics: Metrics, outcomes: list[RunOutcome], now: datetime, *, whole: bool) -> None:
     # One function per source: the `service` dimension already names it. (Powertools keeps dimensions in
     # process-wide state, so a second dimension added by handlers run side by side locally would collide.)
     totals = _emit_counts(metrics, outcomes)
     metrics.add_metric(name="Rejects", unit=MetricUnit.Count, value=totals.get("rejects", 0))
-    # Lag only from runs that loaded their window: a failed run reporting its window's end would keep the data-lag
-    # alarm quiet for as long as a source is down.
-    loaded = [o for o in outcomes if not o.failed]
-    if loaded:
-        newest = max(o.window.until for o in loaded)
+    # Lag only from an invocation that loaded every dataset up to now: one reporting the end of a window it failed,
+    # of the days a failed backfill did load, or of some datasets alone would keep the data-lag alarm quiet (or turn
+    # it OK) while a dataset is stale.
+    if whole and outcomes and not any(o.failed for o in outcomes):
+        newest = max(o.window.until for o in outcomes)
         metrics.add_metric(name="LagSeconds", unit=MetricUnit.Seconds, value=max(0.0, (now - newest).total_seconds()))
 
 

@@ -70,6 +70,47 @@ def test_a_failed_run_reports_no_lag(monkeypatch: pytest.MonkeyPatch) -> None:
     assert metrics.values["FailedDatasets"] == 1
 
 
+@pytest.mark.parametrize(
+    "event",
+    [{"datasets": ["dynatrace/problems"]}, {"window": {"since": "2026-11-20T09:00:00Z"}}],
+    ids=["some datasets", "a window given"],
+)
+def test_a_run_of_some_datasets_or_of_a_window_given_reports_no_lag(
+    event: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One dataset failing every scheduled run keeps the data-lag alarm in ALARM. A run by hand of another dataset
+    alone, or of the last hour (the watermark hours behind, the gap before the window unread), loaded its window at
+    10:00: its 300 s of lag turned the alarm OK while the failing dataset stayed stale. Neither reports a lag."""
+    loaded = run_ending("succeeded", NOW - timedelta(hours=1, minutes=5), NOW - timedelta(minutes=5))
+    monkeypatch.setattr(lambda_entry, "ingest", lambda *args, **kwargs: loaded)
+    metrics = RecordedMetrics()
+    lambda_entry.handle_scheduled_event("dynatrace", event, logger=QuietLogger(), metrics=metrics, now=NOW)  # type: ignore[arg-type]
+    assert "LagSeconds" not in metrics.values
+    assert metrics.values["FailedDatasets"] == 0
+
+
+def test_a_backfill_reports_its_lag_only_when_every_day_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A backfill of the 19th and today (up to 10:00): loaded whole, it is 300 s behind. With the 19th failed, the
+    invocation fails and today's window, loaded, said 300 s all the same: no lag then."""
+    day = run_ending("succeeded", datetime(2026, 11, 19, tzinfo=UTC), datetime(2026, 11, 20, tzinfo=UTC))
+    today = run_ending("succeeded", datetime(2026, 11, 20, tzinfo=UTC), NOW - timedelta(minutes=5))
+    failed_day = run_ending("failed", datetime(2026, 11, 19, tzinfo=UTC), datetime(2026, 11, 20, tzinfo=UTC))
+    for days, lag in (([day, today], {"LagSeconds": 300.0}), ([failed_day, today], {})):
+        monkeypatch.setattr(lambda_entry, "run_backfill", lambda *args, days=days, **kwargs: days)
+        metrics = RecordedMetrics()
+        try:
+            lambda_entry.handle_scheduled_event(
+                "dynatrace",
+                {"backfill_days": 1},
+                logger=QuietLogger(),  # type: ignore[arg-type]
+                metrics=metrics,  # type: ignore[arg-type]
+                now=NOW,
+            )
+        except IngestionFailed:
+            assert days[0] is failed_day
+        assert {k: v for k, v in metrics.values.items() if k == "LagSeconds"} == lag
+
+
 def assert_refused_before_anything_runs(
     event: dict[str, object], reason: str, work: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
