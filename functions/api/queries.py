@@ -1454,11 +1454,13 @@ calendar as (
         {day_read("cast(d.day as date)", "changes_")} as changes_read
     from unnest(generate_series(cast($first_day as date), cast($last_day as date), interval 1 day)) as d (day)
 )
+-- A day the summary lacks (before the mart's first day) was never counted: unknown, as the reports by day say.
 select c.day, s.requests, s.errors, s.error_rate,
-    case when c.incidents_read then coalesce(s.incidents_opened, 0) end as incidents_opened,
-    case when c.deployments_read then coalesce(s.deployments, 0) end as deployments,
-    case when c.deployments_read then coalesce(s.deployment_change_failures, 0) end as deployment_change_failures,
-    case when c.changes_read then coalesce(s.changes_implemented, 0) end as changes_implemented
+    case when c.incidents_read and s.day is not null then coalesce(s.incidents_opened, 0) end as incidents_opened,
+    case when c.deployments_read and s.day is not null then coalesce(s.deployments, 0) end as deployments,
+    case when c.deployments_read and s.day is not null then coalesce(s.deployment_change_failures, 0) end
+        as deployment_change_failures,
+    case when c.changes_read and s.day is not null then coalesce(s.changes_implemented, 0) end as changes_implemented
 from calendar as c
 left join summed as s on c.day = s.day
 order by c.day

@@ -227,7 +227,20 @@ def _build(
         if daily_because and periods_as_of is not None:
             # Tried once a day at most: a daily build failing for good must not take every hourly build with it.
             lake.put_json(PERIODS_REFRESH_KEY, {"periods_as_of": periods_as_of.isoformat(), "as_of": as_of.isoformat()})
-        day_from, signals_from, running = _first_days_to_rebuild(lake, mode, previous, as_of, read)
+        # The days the lake read from, records or none: a day read with nothing on it counts 0, not unknown, so the
+        # day tables start at the first read at the latest, also when no record is that old.
+        read_since = {
+            d.id: m.astimezone(UTC).date() for d in READ_FROM_DATASETS if (m := read_from[d.id]) and m < as_of
+        }
+        day_from, signals_from, running = _first_days_to_rebuild(
+            lake, mode, previous, as_of, read, sorted(read_since.values())
+        )
+        if mode != "full" and previous is not None:
+            # A backfill reading incidents or changes further back, over days that hold none: those days are read now.
+            moved = [
+                read_since[d.id] for d in (INCIDENTS, CHANGES) if d.id in read_since and _moved(previous, recorded, d)
+            ]
+            day_from = min([day_from, *moved])
         if (logs_moved := _log_hours_moved(previous, logs_read)) is not None and mode != "full":
             # The hours the logs ingestion read since the last build count 0 of a level without a line: their days
             # are rebuilt, also when that read wrote no line on them.
@@ -725,9 +738,10 @@ def _entity_map_digest(
 
 
 def _first_days_to_rebuild(
-    lake: Lake, mode: BuildMode, previous: dict | None, as_of: datetime, read: list[Dataset]
+    lake: Lake, mode: BuildMode, previous: dict | None, as_of: datetime, read: list[Dataset], read_since: list[date]
 ) -> tuple[date, date, list[str]]:
-    """The first day to rebuild, and the first day whose hourly signals are rebuilt: the earliest day an
+    """The first day to rebuild, and the first day whose hourly signals are rebuilt: for a full build, the earliest
+    day of the lake's datasets, the day tables' from the first reads (`read_since`) too; otherwise the earliest day an
     ingest run wrote since the last build in a dataset the SQL reads (`read`), and the earliest a run of the hourly
     signals (or of the entities their attribution reads) wrote. A run that names no dataset counts for both. The
     days from the last build's own day on are rebuilt whatever was ingested: that build counted its day only up to
@@ -744,7 +758,7 @@ def _first_days_to_rebuild(
     if mode == "full" or previous is None:
         earliest = [d for ds in read for d in lake.list_partitions(ds)[:1]]
         first = min([*earliest, as_of.date()])
-        return first, first, running
+        return min([first, *read_since]), first, running
     # A run's end is stamped before its record is put: a run the last build found still running may say it finished
     # before that build started, whose rebuilt days were not its.
     seen_running = set(carried)
