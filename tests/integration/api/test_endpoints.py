@@ -998,7 +998,8 @@ def test_the_overview_top_risks_carry_their_seven_days_figures_as_risk_top_does(
 def test_the_overview_trend_has_every_day_of_the_period_up_to_as_of(client: TestClient) -> None:
     """last_30d ends at as_of (the 20th, 10:00) and starts on 2026-10-21 10:00: its trend has the 31 days it
     touches, October's 21st to 31st (11, before the estate's first day) and November's 1st to 20th (20), as the
-    incidents report's heatmap has them. A day without traffic has no requests and counts no event. The 19th
+    incidents report's heatmap has them. A day before the estate's first day is in no day table: its events are
+    unknown (null), as in the heatmap (the lake recorded no first read). A day without traffic has no requests. The 19th
     holds the estate's traffic: shop-api's 24 hours of 1,000 requests and shop-db's 20 of 500, 34,000; errors
     23 x 1 + 101 = 124. A range from the 19th to the 23rd has the days up to as_of's, the 19th and the 20th:
     the 21st and 22nd have not come yet."""
@@ -1011,8 +1012,10 @@ def test_the_overview_trend_has_every_day_of_the_period_up_to_as_of(client: Test
         "2026-11-20",
     )
     first = trend[0]
-    assert (first["requests"], first["errorRate"], first["incidentsOpened"], first["deployments"]) == (None, None, 0, 0)
-    assert (first["deploymentChangeFailures"], first["changesImplemented"]) == (0, 0)
+    assert (first["requests"], first["errorRate"], first["incidentsOpened"], first["deployments"]) == (None,) * 4
+    assert (first["deploymentChangeFailures"], first["changesImplemented"]) == (None, None)
+    quiet = trend[days.index("2026-11-02")]  # in the day tables, no event: 0
+    assert (quiet["incidentsOpened"], quiet["deployments"], quiet["changesImplemented"]) == (0, 0, 0)
     nineteenth = trend[days.index("2026-11-19")]
     assert (nineteenth["requests"], nineteenth["errors"]) == (34_000, 124)
     ranged = get(client, "/monitoring/overview?from=2026-11-19&to=2026-11-23")["trend"]
