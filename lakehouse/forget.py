@@ -28,6 +28,7 @@ from typing import Any
 import pyarrow as pa
 
 from lakehouse.aggregates import lease
+from lakehouse.aggregates.build_types import BuildError
 from lakehouse.errors import RosettaError
 from lakehouse.ingest.run import MAX_RAW_TEXT
 from lakehouse.runlog import READ_AT_ONCE, RunLog, RunRecord
@@ -434,17 +435,24 @@ class Held:
         self._renewing = threading.Lock()
 
     def keep(self) -> None:
-        """Renews the lease when a good part of it has passed; a RosettaError when a build took the lake meanwhile."""
+        """Renews the lease when a good part of it has passed; a RosettaError when a build took the lake meanwhile, or
+        the store refused the renewal past its retries."""
         with self._renewing:
             if lease.now() - self.renewed < RENEW_AFTER:
                 return
             try:
                 self.lease = lease.renew(self.lake, self.lease, lease.BUILD_LEASE)
-            except RosettaError:
+            except BuildError:
                 raise RosettaError(
                     "forget's lease on the lake ran out and a build took it: forget stopped, the days rewritten so "
                     "far are in its run record; run forget again once the build is over"
                 ) from None
+            except RosettaError as exc:
+                # The store's answer, not a build: a renewal that landed is let go of all the same (lease.release).
+                raise RosettaError(
+                    f"forget's lease on the lake could not be renewed ({exc}): forget stopped, the days rewritten so "
+                    "far are in its run record; run forget again"
+                ) from exc
             self.renewed = lease.now()
 
 

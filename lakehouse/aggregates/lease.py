@@ -107,12 +107,11 @@ def renew(lake: Lake, lease: Lease, lease_for: timedelta) -> Lease:
     if found is None or found[1] != lease.etag:
         raise _lost(found)
     record = found[0] | {"expires_at": (now() + lease_for).isoformat()}
-    try:
+    with suppress(PreconditionFailed):
+        # Refused: another build took the lake, or this renewal landed and its answer was lost, the retry refused.
         lake.put_json(LEASE_KEY, record, if_match=lease.etag)
-    except PreconditionFailed:
-        raise _lost(lake.get_json(LEASE_KEY)) from None
     mine = lake.get_json(LEASE_KEY)
-    if mine is None or mine[0] != record:  # a store without conditional writes: the last put won
+    if mine is None or mine[0] != record:  # also a store without conditional writes: the last put won
         raise _lost(mine)
     return Lease(lease.holder, mine[1], record["expires_at"])
 
@@ -147,14 +146,24 @@ def release(lake: Lake, lease: Lease) -> None:
     """Lets go of the lake. The put is retried as every write to the store is (objectstore.RETRIES). A lease taken
     over after it ran out is another's, and stays so. A store that still refuses the put leaves the lake held until
     the lease runs out: the next build and an API instance loading the mart wait until then, which a warning says.
-    It raises nothing: the run it ends succeeded or failed by then, as its own record and answer say."""
+    It raises nothing: the run it ends succeeded or failed by then, as its own record and answer say.
+
+    A put refused on the version it names is read back: the lease may still be this holder's under a version it never
+    saw (a renewal that landed though S3's answers to it were lost), which is let go of too."""
     record = {"holder": None, "released_by": lease.holder, "released_at": now().isoformat()}
+    expires_at = lease.expires_at
     try:
-        lake.put_json(LEASE_KEY, record, if_match=lease.etag)
-    except PreconditionFailed:
-        return
+        try:
+            lake.put_json(LEASE_KEY, record, if_match=lease.etag)
+        except PreconditionFailed:
+            found = lake.get_json(LEASE_KEY)
+            if found is None or found[0].get("holder") != lease.holder:  # another's, or let go of already
+                return
+            expires_at = str(found[0].get("expires_at"))
+            with suppress(PreconditionFailed):  # taken over this very moment, or this put's answer lost too
+                lake.put_json(LEASE_KEY, record, if_match=found[1])
     except RosettaError as exc:
-        _warn_held(lease.expires_at, exc)
+        _warn_held(expires_at, exc)
 
 
 def _warn_held(expires_at: str, exc: Exception) -> None:
