@@ -497,6 +497,7 @@ def _search(
             found: Day | None = None
 
             def change(rows: pa.Table) -> pa.Table | None:
+                # Made again on another writer's version of the day: the last change made is the one written.
                 nonlocal found
                 new, found = forgotten(dataset, rows, day, person, free_text)
                 return new if found.rewritten else None

@@ -348,10 +348,11 @@ class Lake:
     ) -> PartitionWrite | None:
         """Replace a day's rows by `change(rows)` as it gives them, without a merge: a row it leaves out is gone. None
         when the day is missing or `change` gives None (nothing to change). A compare-and-swap, as write_partition's:
-        the rows of a writer in between are changed too, not lost. A day left without rows stays, empty."""
+        the rows of a writer in between are changed too, not lost, and the write reported is that last change. A day
+        left without rows stays, empty."""
         key = self.partition_key(dataset, day)
+        current = self.store.get(key)
         for _ in range(MAX_MERGE_ATTEMPTS):
-            current = self.store.get(key)
             if current is None:
                 return None
             old = dataset.conform_stored(_read_parquet(current.data))
@@ -360,10 +361,16 @@ class Lake:
                 return None
             new = dataset.conform(changed)
             _check_day(dataset, day, new)
+            written = _stamped(new, run_id)
             try:
-                self.store.put(key, _stamped(new, run_id), if_match=current.etag)
+                self.store.put(key, written, if_match=current.etag)
             except PreconditionFailed:
-                continue
+                current = self.store.get(key)
+                # Another writer's version, which the change is made on again; or this put's own, landed with its
+                # answer lost and the retry of the same put refused: the change is written (made again, it would
+                # find nothing to change, and the day would read as one this call left as it was).
+                if current is None or current.data != written:
+                    continue
             return PartitionWrite(dataset.id, day, new.num_rows, old.num_rows, new.num_rows, key)
         raise ConcurrentWriteError(
             f"{key}: replaced by other writers {MAX_MERGE_ATTEMPTS} times in a row; run the command again"

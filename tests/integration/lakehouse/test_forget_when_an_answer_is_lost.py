@@ -7,12 +7,19 @@ lake held in forget's own name for half an hour: every build and every forget ru
 lease read back is forget's own: it goes on. A renewal that landed with every answer lost stops it, naming the store,
 and the lake is let go of all the same.
 
+A day's rewrite lost so was made (the person gone from it), yet left out of what forget says, of the days its run
+record names as written, and of the objects it names as rewritten (`rewrote <key>`), whose noncurrent versions the
+operator deletes on a versioned bucket: that day's earlier version kept naming them, and forget run again found the
+day clean. The day read back is forget's own write: it is named as rewritten, as a day another writer replaced in
+between is, once rewritten over their version.
+
 The lake is the one test_forget_a_person.py writes by hand, on S3 on loopback."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -24,10 +31,19 @@ from lakehouse.aggregates import lease
 from lakehouse.errors import RosettaError
 from lakehouse.forget import forget
 from lakehouse.runlog import RunLog
+from lakehouse.schemas import get_dataset
 from lakehouse.settings import Settings
 from lakehouse.storage import Lake
 from tests.integration.lakehouse.test_build_failures import _Raw
-from tests.integration.lakehouse.test_forget_a_person import JANE, WHO_COLUMNS, rows_of, write_lake
+from tests.integration.lakehouse.test_forget_a_person import (
+    JANE,
+    WHO_COLUMNS,
+    rows_of,
+    t,
+    table,
+    whole_lake,
+    write_lake,
+)
 
 pytestmark = pytest.mark.s3
 
@@ -41,7 +57,7 @@ class AnswersLost:
         lake.store.client.meta.events.register("before-send.s3.PutObject", self)  # type: ignore[attr-defined]
 
     def __call__(self, request: AWSPreparedRequest, **kwargs: object) -> AWSResponse | None:
-        if not request.url.split("?")[0].endswith(self.key):
+        if not unquote(request.url.split("?")[0]).endswith(self.key):
             return None
         if self.passed:
             self.passed -= 1
@@ -113,3 +129,68 @@ def test_a_lease_renewal_landed_with_every_answer_lost_stops_forget_and_lets_go_
     assert held is not None and held[0]["holder"] is None
     assert forget(lake, JANE, say=lambda line: None).rewritten  # run again at once, it ends the work
     assert JANE not in who_deployed(lake)
+
+
+HISTORY = get_dataset("argocd/deployment_history")
+NINETEENTH = Lake.partition_key(HISTORY, date(2026, 11, 19))  # her deployment of the 19th, 9:00
+
+
+def rewritten(lake: Lake, before: dict[str, bytes | None]) -> list[str]:
+    """The days and landing pages whose objects changed since `before`."""
+    after = whole_lake(lake)
+    return sorted(key for key in before if key.startswith(("raw/", "landing/")) and after.get(key) != before[key])
+
+
+def test_a_day_rewrite_whose_answer_is_lost_is_named_as_rewritten(lake: Lake) -> None:
+    """Her 19th of ArgoCD's history is rewritten, and S3's answer lost: forget says the row it set to null, records
+    the day as written and names the object with every other one it rewrote, and no other."""
+    before = whole_lake(lake)
+    lost = AnswersLost(lake, NINETEENTH)
+    said: list[str] = []
+
+    outcome = forget(lake, JANE, say=said.append)
+
+    assert lost.landed == 1
+    assert [line for line in said if line.startswith("argocd/deployment_history") and "2026-11-19" in line] == [
+        f"{HISTORY.id:<32} 2026-11-19  1 row: initiated_by set to null"
+    ]
+    assert outcome.rewritten_keys() == rewritten(lake, before)
+    assert NINETEENTH in outcome.rewritten_keys()
+    [record] = [r for r in RunLog(lake).list() if r.function == "forget"]
+    assert record.status == "succeeded" and "2026-11-19" in record.days_written
+    assert forget(lake, JANE, say=lambda line: None).rewritten == []  # nothing left to rewrite
+
+
+def test_a_day_another_writer_replaced_in_between_is_rewritten_over_their_version_and_named(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer puts the 19th with a later deployment of hers between forget's read of the day and its put:
+    forget's put is refused, and the day is rewritten again over their version, both her rows set to null and said
+    so."""
+    put = lake.store.put
+    replaced: list[str] = []
+
+    def another_writer_first(key: str, data: bytes, *, if_match: str | None = None) -> None:
+        if key == NINETEENTH and if_match is not None and not replaced:
+            replaced.append(key)
+            later = {
+                "app_name": "shop-api-prod",
+                "history_id": 5,
+                "deployed_at": t(19, 16),
+                "initiated_by": JANE,
+            }
+            lake.write_days(HISTORY, table(HISTORY.id, [later]))
+        put(key, data, if_match=if_match)
+
+    monkeypatch.setattr(lake.store, "put", another_writer_first)
+    before = whole_lake(lake)
+    said: list[str] = []
+
+    outcome = forget(lake, JANE, say=said.append)
+
+    assert replaced == [NINETEENTH]
+    assert f"{HISTORY.id:<32} 2026-11-19  2 rows: initiated_by set to null" in said
+    assert outcome.rewritten_keys() == rewritten(lake, before)
+    assert NINETEENTH in outcome.rewritten_keys()
+    by = {r["history_id"]: r["initiated_by"] for r in rows_of(lake, HISTORY.id)[date(2026, 11, 19)]}
+    assert by == {3: None, 4: "", 5: None}
