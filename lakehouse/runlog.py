@@ -496,7 +496,9 @@ class FirstReads:
     """The first instant each dataset has been read from, under state/ beside its watermark: the start of the
     earliest window a run or a backfill completed for it. The lake knows nothing of what happened before it, so a
     count over a period that began earlier (deployments a day) is a count over the part since. Only ever moved
-    back; a day a backfill failed on is not read, and is left for the backfill run again over it."""
+    back; a day a backfill failed on is not read, and is left for the backfill run again over it. Nor is a day one of
+    the datasets a derived one is computed from failed on (the deployment events' GitLab deployments): its own
+    computation succeeding reads nothing the lake lacks."""
 
     def __init__(self, lake: Lake) -> None:
         self.lake = lake

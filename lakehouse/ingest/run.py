@@ -545,7 +545,10 @@ def _run_derived(
         refuse_while_forgetting(lake)
         held = lake.partition_versions(ds)
         table = _build_derived(lake, derived, window, o)
-        _finish(runlog, o, table.num_rows, 0, advance, window, lake, log, window.since)
+        # The window is read for it only where it is for every input the run read: one whose days were not written
+        # (GitLab's deployments refused, by GitLab or by the store) leaves them unread in what it is computed from.
+        unread = [i.dataset for i in run.outcomes if i.dataset in derived.inputs and i.record.status == "failed"]
+        _finish(runlog, o, table.num_rows, 0, advance, window, lake, log, window.since, inputs_failed=unread)
     except Exception as exc:
         log.error("derived dataset failed", extra={"dataset": ds.id, "error": describe_error(exc)})
         record.days_written = _days_changed_by_failed(lake, ds, held, o, log)
@@ -606,7 +609,10 @@ def _finish(
     log: Any,
     read_from: datetime | None,
     snapshot_at: datetime | None = None,
+    *,
+    inputs_failed: list[str] | None = None,
 ) -> None:
+    """`inputs_failed`: of a derived dataset, the inputs the run failed to read, whose window it has not read either."""
     record = o.record
     record.rows_in = rows + rejected
     record.rows_out = rows
@@ -623,7 +629,13 @@ def _finish(
     def held_before() -> bool:
         return any(w.rows_before for w in o.writes) or any(day not in written for day in lake.list_partitions(ds))
 
-    FirstReads(lake).record(ds.source, ds.name, window.since, run_id=record.run_id, held_before=held_before)
+    if inputs_failed:
+        log.warning(
+            "first read kept: inputs of the dataset failed over the window",
+            extra={"dataset": o.dataset, "inputs": inputs_failed, "since": window.since.isoformat()},
+        )
+    else:
+        FirstReads(lake).record(ds.source, ds.name, window.since, run_id=record.run_id, held_before=held_before)
     if advance:
         # Only now is everything up to `until` durable in raw/, and only up to when the run started reading: a
         # window ending in the future (`--until tomorrow`) has not read what will change until then. A snapshot
