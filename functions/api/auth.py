@@ -11,6 +11,7 @@ from typing import Any
 import jwt
 from fastapi import Request
 
+from functions.api.gateway import ADMIN_PATH
 from functions.api.problems import Problem, request_path
 from functions.api.settings import ApiSettings
 
@@ -141,7 +142,21 @@ def _gateway_principal(request: Request, settings: ApiSettings) -> Principal | N
     roles = {"reader"} | _roles(claims, settings.jwt_roles_claim)
     if settings.admin_scope and settings.admin_scope in _scopes(claims):
         roles.add("admin")
+    if not _admin_route_matched(event):
+        # The gateway asks for the admin scope on its admin routes alone: a request it matched to a reader route, an
+        # admin path written so that the gateway did not read it as one (/monitoring/%61dmin/...), was never checked.
+        roles.discard("admin")
     return Principal(str(claims["sub"]), frozenset(roles), "gateway")
+
+
+def _admin_route_matched(event: dict[str, Any]) -> bool:
+    """Whether the gateway matched the request to an admin route (HTTP API `routeKey`, REST API `resource`). A route
+    it does not name (`$default`, a proxy of everything) says nothing: the path decides, as without a gateway."""
+    matched = event.get("routeKey") or (event.get("requestContext") or {}).get("routeKey") or event.get("resource")
+    route = matched.split(" ")[-1] if isinstance(matched, str) else None
+    if route is None or route in ("$default", "/{proxy+}"):
+        return True
+    return route == ADMIN_PATH or route.startswith(ADMIN_PATH + "/")
 
 
 def _gateway_claims(authorizer: dict[str, Any]) -> Any:

@@ -256,6 +256,33 @@ def test_an_encoded_slash_does_not_take_a_reader_route_to_an_admin_one(
     assert ref["statusCode"] == 200 and json.loads(ref["body"])["entity"]["id"] == "shop"
 
 
+def test_an_admin_path_the_gateway_matched_to_a_reader_route_is_no_admin_request(
+    lambda_handler: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """bob's token has the admin role in its roles claim, and not the admin scope the gateway asks on its admin routes
+    alone. /monitoring/%61dmin/batch-runs (an encoded letter), or a path the gateway hands on decoded, matched the
+    reader route GET /monitoring/{proxy+}, where no scope is asked, and the app served bob the run log as an admin.
+    The app now takes a caller for an admin only on a request the gateway matched to an admin route: bob's is a 403;
+    alice's, with the admin scope, on the admin route, is answered."""
+    monkeypatch.setenv("ROSETTA_API_TRUST_GATEWAY_AUTHORIZER", "true")
+    monkeypatch.setenv("ROSETTA_API_ADMIN_SCOPE", "rosetta/admin")
+
+    def asked(raw: str, route: str, claims: dict[str, str]) -> dict[str, Any]:
+        event = http_api_v2("/monitoring/admin/batch-runs")
+        event["rawPath"] = raw
+        event["routeKey"] = event["requestContext"]["routeKey"] = route
+        event["requestContext"]["authorizer"] = {"jwt": {"claims": claims, "scopes": claims["scope"].split()}}
+        return lambda_handler(event, CONTEXT)
+
+    bob = {"sub": "bob", "roles": "[admin]", "scope": "openid"}
+    for raw in ("/monitoring/%61dmin/batch-runs", "/monitoring/adm%69n/batch-runs", "/monitoring/admin/batch-runs"):
+        answer = asked(raw, "GET /monitoring/{proxy+}", bob)
+        assert answer["statusCode"] == 403, (raw, answer["body"][:300])
+        assert json.loads(answer["body"])["detail"] == "this endpoint needs the admin role"
+    alice = {"sub": "alice", "scope": "openid rosetta/admin"}
+    assert asked("/monitoring/admin/batch-runs", "GET /monitoring/admin/{proxy+}", alice)["statusCode"] == 200
+
+
 def test_half_a_character_in_a_header_or_the_query_is_answered_not_a_crash(lambda_handler: Any) -> None:
     """A lone surrogate escape (\\udc80) in a header or the query string failed the invocation in Mangum's encoding
     (a UnicodeEncodeError, the gateway's 502). It reads as U+FFFD: the health route answers, and a team id holding
