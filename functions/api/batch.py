@@ -25,6 +25,8 @@ from lakehouse.storage import Lake
 
 log = logging.getLogger("rosetta.api.batch")
 POLL_S = 0.05
+# How long an answer waits on for a run whose records say it is under way (within trigger_wait_s).
+UNDER_WAY_WAIT_S = 1.0
 ERROR_CODE = re.compile(r"[A-Za-z0-9.]{1,64}")
 
 
@@ -73,7 +75,9 @@ class Trigger:
 
     # --- AWS ----------------------------------------------------------------------------------------------
     def _invoke(self, trigger_id: str, kind: str, target: str, mode: str) -> Triggered:
-        function = self.api.trigger_functions.get(target) or self.api.trigger_functions.get(kind)
+        # By target alone: an ingestion's function reads its own source, whatever the payload, so a function named
+        # for "ingest" at large would run another source than the one asked for.
+        function = self.api.trigger_functions.get(target)
         if not function:
             raise Problem(
                 503, f"no Lambda configured for {target} (ROSETTA_API_TRIGGER_FUNCTIONS)", title="Not configured"
@@ -124,7 +128,9 @@ class Trigger:
     def _run(self, trigger_id: str, kind: str, target: str, mode: str, failure: list[BaseException]) -> None:
         # Imported here: a local run is rare, and the API's cold start should not pay for the build's modules.
         from lakehouse.aggregates.build import build
+        from lakehouse.aggregates.lease import refuse_while_forgetting
         from lakehouse.ingest.config import IngestSettings
+        from lakehouse.ingest.run import IngestionFailed
         from lakehouse.ingest.sources import ingest
 
         tag = f"api:{trigger_id}"
@@ -132,7 +138,12 @@ class Trigger:
             if kind == "build":
                 build(self.lake, self.settings, mode=mode, trigger=tag)  # type: ignore[arg-type]
             else:
-                ingest(target.split(":", 1)[1], self.lake, IngestSettings().resolved(), trigger=tag)
+                outcome = ingest(target.split(":", 1)[1], self.lake, IngestSettings().resolved(), trigger=tag)
+                if outcome.failed:
+                    # An ingestion records a dataset's failure and goes on: the run failed all the same. While
+                    # forget holds the lake, that is why (the lake not ready, as a build is told).
+                    refuse_while_forgetting(self.lake)
+                    raise IngestionFailed(outcome)
         except Exception as exc:
             # Kept for the answer when the run fails before it is given; later failures are in the run log.
             failure.append(exc)
@@ -162,10 +173,14 @@ class Trigger:
                         found.append(run.run_id)
                         failed = failed and run.status == "failed"
             # A run that could not start writes its failed record, then raises: its answer waits for the raise.
-            if (found and not failed) or ended:
+            if ended:
                 return sorted(found)
+            if found and not failed:
+                # Under way: a moment more tells a run whose datasets all fail at once (a source refusing the
+                # token, forget holding the lake) from one going on, so that the first is answered as failed.
+                deadline = min(deadline, time.monotonic() + UNDER_WAY_WAIT_S)
             time.sleep(POLL_S)
-        return found
+        return sorted(found)
 
 
 def _run_failed(target: str, exc: BaseException, run_ids: list[str]) -> Problem:
@@ -173,6 +188,8 @@ def _run_failed(target: str, exc: BaseException, run_ids: list[str]) -> Problem:
     kind = type(exc).__name__
     if isinstance(exc, LakeAccessError):
         status = 503  # the lake is unreachable: try again later
+    elif kind == "IngestionFailed":
+        status = 502  # a source (or the store) failed some datasets: their records say why, the others were written
     elif isinstance(exc, RosettaError):
         status = 409  # the lake or the settings are not ready for this run (no mapping, source not configured)
     else:

@@ -518,12 +518,14 @@ def _about_removal(
     response_model=TriggerOut,
     status_code=202,
     summary="Start an ingestion or a build",
-    responses=BODY_PROBLEMS,
+    responses={**BODY_PROBLEMS, **problem_responses(409, 502, 503)},
 )
 def trigger(ctx: ContextDep, request: TriggerRequest) -> TriggerOut:
     """Run here (local mode): the answer waits briefly for the run's ids. A run that has already failed by then
     answers a problem naming the failure's kind (`errorKind`): 409 when the lake or the settings are not ready
-    (no mapping yet, source not configured), 503 when the lake is unreachable. On AWS the run is queued (accepted);
+    (no mapping yet, source not configured, forget holding the lake), 502 when a source failed some of the
+    ingestion's datasets (the detail names each with its reason; the others were written), 503 when the lake is
+    unreachable. On AWS the run is queued (accepted);
     when its Lambda cannot be invoked the answer is a 502 naming the function (503, with Retry-After when Lambda
     gives one, when Lambda throttles it). `mode` is a build's and `source` an ingestion's: given to the other kind,
     they are a 422.

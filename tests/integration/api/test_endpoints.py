@@ -29,6 +29,7 @@ from functions.api.batch import Trigger
 from functions.api.main import create_app
 from functions.api.mart import ServingMart
 from functions.api.settings import ApiKey
+from lakehouse.aggregates import lease
 from lakehouse.aggregates.build import build
 from lakehouse.ingest.config import IngestSettings
 from lakehouse.mappings import MappingStore
@@ -1726,6 +1727,73 @@ def test_a_trigger_whose_run_fails_at_once_answers_a_problem(tmp_path: Path, mon
     assert waited < 30  # the answer comes when the run ends, not when the wait does
     assert ingest_run.status_code == 409, ingest_run.text
     assert "ROSETTA_SERVICENOW_URL" in ingest_run.json()["detail"]
+
+
+class RefusingDynatrace(QuietHandler):
+    """A Dynatrace that refuses the token on every request: each dataset of an ingestion fails."""
+
+    def do_GET(self) -> None:
+        self.send_json({"error": {"code": 401, "message": "Token Authentication failed"}}, status=401)
+
+
+@pytest.mark.parametrize("forgetting", [False, True], ids=["a source refusing", "forget holding the lake"])
+def test_a_triggered_ingestion_whose_datasets_all_failed_at_once_is_a_problem_not_started(
+    forgetting: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ingestion records each dataset's failure and goes on. Dynatrace refusing the token, or forget holding the
+    lake, every dataset failed at once, and the admin read 202 "started" (as soon as a record said the run was under
+    way). The answer is now a 502 naming the datasets and the reason, as their records do, or the 409 a build
+    triggered while forget holds the lake gets; with the run ids either way."""
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    lake = Lake.from_settings(settings)
+    write_estate(lake)
+    api = api_settings(tmp_path).model_copy(update={"trigger_wait_s": 60.0})
+    with serving(RefusingDynatrace) as url:
+        monkeypatch.setenv("ROSETTA_DYNATRACE_URL", url)
+        monkeypatch.setenv("ROSETTA_DYNATRACE_TOKEN", "dt0c01.not-a-real-token")
+        held = lease.take(lake, "forget", timedelta(minutes=30)) if forgetting else None
+        try:
+            with TestClient(create_app(api, settings, down_sources())) as c:
+                r = c.post(
+                    "/monitoring/admin/batch/trigger", headers=ADMIN, json={"kind": "ingest", "source": "dynatrace"}
+                )
+                runs = c.get("/monitoring/admin/batch-runs", headers=ADMIN).json()["items"]
+        finally:
+            if held is not None:
+                lease.release(lake, held)
+    assert r.headers["content-type"] == "application/problem+json", r.text
+    body = r.json()
+    assert runs and sorted(body["runIds"]) == sorted(run["runId"] for run in runs)
+    assert {run["status"] for run in runs} == {"failed"}
+    if forgetting:
+        assert (r.status_code, body["errorKind"]) == (409, "RosettaError")
+        assert "forget is removing a person from the lake" in body["detail"]
+    else:
+        assert (r.status_code, body["errorKind"]) == (502, "IngestionFailed")
+        assert "dynatrace/service_metrics_hourly" in body["detail"] and "401" in body["detail"]
+    assert "not-a-real-token" not in r.text
+
+
+def test_a_lambda_trigger_runs_the_function_of_the_source_asked_for_or_none(tmp_path: Path) -> None:
+    """ROSETTA_API_TRIGGER_FUNCTIONS named a function for "ingest" at large: a ServiceNow ingestion asked for invoked
+    it, the Dynatrace ingestion's function (an ingestion reads its own source whatever the payload), and answered
+    202 "accepted". Only the source's own key is read: without one, a 503 naming it, and nothing invoked."""
+    invoked: list[str] = []
+
+    class Recording:
+        def invoke(self, **kwargs: Any) -> dict[str, Any]:
+            invoked.append(kwargs["FunctionName"])
+            return {"StatusCode": 202}
+
+    settings = Settings(lake_url=str(tmp_path / "lake"), duckdb_temp_directory=tmp_path / "duckdb")
+    functions = {"build": "rosetta-build", "ingest": "rosetta-ingest-dynatrace"}
+    api = api_settings(tmp_path).model_copy(update={"trigger_mode": "lambda", "trigger_functions": functions})
+    trigger = Trigger(api, settings, Lake.from_settings(settings), lambda_client=Recording)
+    with TestClient(create_app(api, settings, down_sources(), trigger=trigger)) as c:
+        r = c.post("/monitoring/admin/batch/trigger", headers=ADMIN, json={"kind": "ingest", "source": "servicenow"})
+        built = c.post("/monitoring/admin/batch/trigger", headers=ADMIN, json={"kind": "build"})
+    assert r.status_code == 503 and "no Lambda configured for ingest:servicenow" in r.json()["detail"], r.text
+    assert built.status_code == 202 and invoked == ["rosetta-build"]
 
 
 def lambda_trigger_app(tmp_path: Path, client: Callable[[], Any] | None = None) -> TestClient:
