@@ -756,8 +756,7 @@ def _first_days_to_rebuild(
     # it, and the next build must still count it.
     running = sorted(r.run_id for r in records if r.finished_at is None and not _dead_before(r, since))
     if mode == "full" or previous is None:
-        earliest = [d for ds in read for d in lake.list_partitions(ds)[:1]]
-        first = min([*earliest, as_of.date()])
+        first = _first_day_held(lake, read, as_of)
         return min([first, *read_since]), first, running
     # A run's end is stamped before its record is put: a run the last build found still running may say it finished
     # before that build started, whose rebuilt days were not its.
@@ -766,6 +765,7 @@ def _first_days_to_rebuild(
     if previous.get("as_of"):
         touched |= set(days_between(datetime.fromisoformat(previous["as_of"]).date(), as_of.date()))
     signals = set(touched)
+    unnamed: set[date] = set()  # the days of runs naming no dataset (forget's), of datasets the SQL may not read
     for record in records:
         if record.finished_at is None:
             continue
@@ -774,10 +774,23 @@ def _first_days_to_rebuild(
         if record.dataset is not None and record.dataset in REGISTRY and REGISTRY[record.dataset] not in read:
             continue
         days = {date.fromisoformat(d) for d in record.days_written if d}
+        if record.dataset is None:
+            unnamed |= days
+            continue
         touched |= days
-        if record.dataset is None or record.dataset in SIGNAL_DATASETS:
+        if record.dataset in SIGNAL_DATASETS:
             signals |= days
-    return min(touched), min(signals), running
+    if unnamed and min(unnamed) < min(touched):
+        # A day before the lake's first of the datasets read (forget rewrote a day of ArgoCD's sync operations, say)
+        # would give the day tables days a full build has not: only those from the first one a full build reads on.
+        first = min([_first_day_held(lake, read, as_of), *read_since])
+        unnamed = {d for d in unnamed if d >= first}
+    return min(touched | unnamed), min(signals | unnamed), running
+
+
+def _first_day_held(lake: Lake, read: list[Dataset], as_of: datetime) -> date:
+    """The earliest day any dataset the SQL reads holds, as-of's day at the latest."""
+    return min([*(d for ds in read for d in lake.list_partitions(ds)[:1]), as_of.date()])
 
 
 def _runs_since(lake: Lake, since: datetime, carried: list[str]) -> list[RunRecord]:

@@ -355,6 +355,33 @@ def assert_same_mart(incremental_lake: Lake, full_lake: Lake, mode: str) -> None
     assert incremental == full
 
 
+def test_forget_rewriting_a_day_before_the_lakes_first_adds_no_day_to_the_day_tables(tmp_path: Path) -> None:
+    """jdoe started a sync of shop-api on 3 October, in ArgoCD's history, which the SQL does not read; the estate's
+    first day is 1 November. Forget rewrote the 3rd, and its run (naming no dataset) sent the next hourly build back
+    to it: 3 to 31 October became zero-filled rows of the day tables for each application, which no full build
+    has. The hourly build now starts no earlier than the full one, and the mart is the same as a full rebuild."""
+    from lakehouse.forget import forget
+
+    lake, settings = estate_lake(tmp_path / "incremental")
+    history = get_dataset("argocd/deployment_history")
+    synced = datetime(2026, 10, 3, 12, tzinfo=UTC)
+    row = {"app_name": "shop-api-prod", "history_id": 1, "revision": "r0", "deployed_at": synced}
+    row |= {"deploy_started_at": synced - timedelta(hours=1), "initiated_by": "jdoe", "read_at": t(1)}
+    lake.write_days(history, rows(history.id, row))
+    build(lake, settings, mode="full", as_of=AS_OF)
+    forgotten = forget(lake, "jdoe", actor="test", say=lambda line: None)
+    assert {d.day.isoformat() for d in forgotten.rewritten} == {"2026-10-03"}
+    result = build(lake, settings, mode="hourly", as_of=AS_OF + timedelta(hours=1))
+    assert (result.mode, result.day_from) == ("hourly", AS_OF.date())  # the as-of's day alone, as any hour's
+
+    copy = tmp_path / "full"
+    shutil.copytree(settings.lake_url, copy / "lake", ignore=shutil.ignore_patterns("mart", "build"))
+    full_settings = Settings(lake_url=str(copy / "lake"), duckdb_temp_directory=copy / "duckdb")
+    full_lake = Lake.from_settings(full_settings)
+    assert build(full_lake, full_settings, mode="full", as_of=AS_OF + timedelta(hours=1)).day_from == t(1).date()
+    assert_same_mart(lake, full_lake, "hourly")
+
+
 def resolve_old_incident(lake: Lake) -> None:
     """INC2, opened on the 18th, resolved on the 20th: an ingest writes its opening day's partition again."""
     ingest(lake, "servicenow/incidents", incident("i2" * 16, "INC2", CI_DB, t(18, 8), 1, 6, t(20, 9)))
